@@ -1,0 +1,163 @@
+# leal - one Makefile for everything (GNU make). See README.md.
+#
+#   make deps     install the Debian 12 packages leal needs (root; a no-op when present)
+#   make          build bin/leal and bin/leal-cardsim (release flags) into build/release/
+#   make test     deps, lint, then every unit, fuzz-replay and integration test under
+#                 ASan+UBSan; ends with "N passed, N failed"
+#   make bench    build release and print each benchmark as a ratio to a same-run reference
+#   make fuzz     libFuzzer (clang) on every target for FUZZ_SECONDS each
+#   make install  PREFIX (default /usr/local) and DESTDIR honoured
+#   make lint     format-check, cppcheck, checksrc, check-freestanding
+
+SHELL := /bin/bash
+VARIANT ?= release
+O := build/$(VARIANT)
+PREFIX ?= /usr/local
+DESTDIR ?=
+FUZZ_SECONDS ?= 60
+
+# Debian 12 packages: build, test and run dependencies.
+DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev clang-format cppcheck \
+	libssl-dev openssl libsqlite3-dev sqlite3 libpcsclite-dev pcscd pcsc-tools vsmartcard-vpcd \
+	libnfc-dev libnfc-bin libnfc-examples libfreefare-dev libfreefare-bin libqrencode-dev \
+	libpng-dev zbar-tools libcmocka-dev python3 python3-cryptography util-linux procps
+
+PKGS := libpcsclite libnfc libcrypto sqlite3 libqrencode libpng
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+CC ?= cc
+CSTD := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+	-Wformat=2 -Wno-format-nonliteral
+ifeq ($(VARIANT),asan)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else
+OPT := -O2 -g
+endif
+BASE_CFLAGS = $(CSTD) $(WARN) $(OPT) -I. -MMD -MP
+CFLAGS_HOSTED = $(BASE_CFLAGS) $(PKG_CFLAGS) -DLEAL_VERSION=\"$(LEAL_VERSION)\"
+CFLAGS_FREESTANDING = $(BASE_CFLAGS) -ffreestanding
+LDFLAGS_ALL = $(OPT)
+LEAL_VERSION := 0.1.0
+
+# Sources are found, not listed: a new file joins the build where it is put.
+# Freestanding folders (DESIGN.md): keys/ (not keys/hosted), cardlayout/, firmware/core/.
+FS_SRC := $(sort $(wildcard keys/base/*.c keys/*.c) $(shell find cardlayout firmware/core -name '*.c' 2>/dev/null))
+HOSTED_LIB_SRC := $(sort $(shell find keys/hosted host -name '*.c' -not -path 'host/cli/*' \
+	-not -path 'host/cardsim/cli/*' 2>/dev/null))
+LEAL_MAIN_SRC := $(sort $(wildcard host/cli/*.c))
+CARDSIM_MAIN_SRC := $(sort $(wildcard host/cardsim/cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/*_test.c))
+TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.c))
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+LIB := $(O)/libleal.a
+BIN_LEAL := $(O)/bin/leal
+BIN_CARDSIM := $(O)/bin/leal-cardsim
+UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRC))
+REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(O)/tests/replay/%,$(FUZZ_SRC))
+BENCH_BINS := $(patsubst tests/bench/%.c,$(O)/tests/bench/%,$(BENCH_SRC))
+PROGRAMS := $(BIN_LEAL) $(if $(CARDSIM_MAIN_SRC),$(BIN_CARDSIM))
+
+.PHONY: all deps test test-build bench fuzz demo install uninstall clean lint format \
+	format-check cppcheck checksrc check-freestanding
+.DEFAULT_GOAL := all
+
+all: $(PROGRAMS)
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(if $(filter $(FS_SRC),$<),$(CFLAGS_FREESTANDING),$(CFLAGS_HOSTED)) \
+		$(if $(filter tests/%,$<),$(CMOCKA_CFLAGS) -DLEAL_UNIT_TEST) -c $< -o $@
+
+$(LIB): $(call obj,$(FS_SRC) $(HOSTED_LIB_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN_LEAL): $(call obj,$(LEAL_MAIN_SRC)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lutil
+
+$(BIN_CARDSIM): $(call obj,$(CARDSIM_MAIN_SRC)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lutil
+
+$(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(call obj,$(TESTLIB_SRC)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lutil
+
+$(O)/tests/replay/%: $(O)/obj/tests/fuzz/%.o $(O)/obj/tests/fuzz/replay.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lutil
+
+$(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(call obj,$(TESTLIB_SRC)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lutil
+
+# Keep the replay main out of the library and out of the fuzz_ pattern.
+$(O)/obj/tests/fuzz/replay.o: tests/fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_HOSTED) -c $< -o $@
+
+deps:
+	@tests/lib/deps.sh $(DEB_PACKAGES)
+
+test-build: $(PROGRAMS) $(UNIT_BINS) $(REPLAY_BINS)
+
+test: deps
+	@$(MAKE) --no-print-directory VARIANT=asan test-build
+	@tests/run.sh build/asan
+
+bench: deps
+	@$(MAKE) --no-print-directory VARIANT=release all $(patsubst build/asan/%,build/release/%,$(BENCH_BINS))
+	@tests/bench/run.sh build/release
+
+# libFuzzer needs clang; every target also builds with gcc as a corpus replay in make test.
+FUZZ_O := build/fuzz
+FUZZ_FS_SRC := $(FS_SRC)
+fuzz: deps
+	@mkdir -p $(FUZZ_O)
+	@for t in $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRC)); do \
+		clang $(CSTD) -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+			-o $(FUZZ_O)/$$t tests/fuzz/$$t.c $(FS_SRC) $(HOSTED_LIB_SRC) $(PKG_LIBS) -lutil || exit 1; \
+		mkdir -p $(FUZZ_O)/corpus/$$t; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+		$(FUZZ_O)/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(FUZZ_O)/corpus/$$t tests/fuzz/corpus/$$t 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' || true; \
+		test $${PIPESTATUS[0]:-0} -eq 0 || exit 1; \
+	done
+
+demo: deps all
+	@tests/demo.sh build/release
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/leal $(DESTDIR)$(PREFIX)/bin/leal-cardsim
+
+clean:
+	rm -rf build
+
+ALL_C_H := $(shell find keys cardlayout firmware host tests -name '*.[ch]' 2>/dev/null)
+format:
+	clang-format -i $(ALL_C_H)
+format-check:
+	@clang-format --dry-run -Werror $(ALL_C_H)
+cppcheck:
+	@cppcheck -q --std=c11 --enable=warning,portability,performance --error-exitcode=1 \
+		--inline-suppr --suppress=missingIncludeSystem -D__GNUC__ -I. \
+		keys cardlayout firmware host tests
+checksrc:
+	@tests/lib/checksrc.sh
+check-freestanding:
+	@tests/lib/check-freestanding.sh $(FS_SRC)
+lint: format-check cppcheck checksrc check-freestanding
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,40 @@
+/*
+ * cli.h - what every `leal` subcommand shares: the command table, exit codes,
+ * one-line errors, and the conventions of Unix tools (--help, --version,
+ * --json). Only host/cli/ prints or exits.
+ * Exit codes: 0 success, 1 operational failure (card, reader, file, crypto),
+ * 2 bad usage or bad input (unknown id, malformed amount, conflict).
+ */
+#ifndef LEAL_CLI_H
+#define LEAL_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "keys/base/err.h"
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+/* A top-level command: `leal NAME ...`. argv[0] is NAME. Returns an exit code. */
+struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+};
+
+/* Prints "leal: WHAT: <leal_strerror(err)>" to stderr; returns the exit code for err. */
+int cli_fail(leal_err err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "leal: MESSAGE" and a hint to run --help to stderr; returns CLI_EXIT_USAGE. */
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The exit code an error deserves: 2 for bad input, 1 otherwise. */
+int cli_exit_code(leal_err err);
+
+/* Writes s as a JSON string literal (with quotes) to f. */
+void cli_json_string(FILE *f, const char *s);
+
+/* Subcommands, one per host/cli/cmd_*.c. */
+int cmd_keys(int argc, char **argv);
+
+#endif

@@ -1,0 +1,39 @@
+/* leal.c - the `leal` command: dispatch to subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cli_command commands[] = {
+    {"keys", "issuer keystore: init, list, rotate, backup, restore, export-terminal", cmd_keys},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: leal COMMAND [ARGS]\n\n"
+               "leal is a loyalty-card system: MIFARE DESFire and Classic cards, offline\n"
+               "terminals and an SQLite ledger. Commands:\n\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'leal COMMAND --help' describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("leal %s\n", LEAL_VERSION);
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    return cli_usage("unknown command '%s'", argv[1]);
+}

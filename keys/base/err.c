@@ -1,0 +1,137 @@
+/* err.c - the one table of leal_err names and sentences. */
+#include "err.h"
+
+#include <stddef.h>
+
+struct err_entry {
+    leal_err err;
+    const char *name;
+    const char *text;
+};
+
+#define E(sym, text)                                                                               \
+    {                                                                                              \
+        sym, #sym, text                                                                            \
+    }
+
+static const struct err_entry err_table[] = {
+    E(LEAL_OK, "success"),
+    E(LEAL_E_INTERNAL, "internal error in leal; please report it with the command you ran"),
+    E(LEAL_E_ARG, "invalid argument passed inside leal; please report it"),
+    E(LEAL_E_UNSUPPORTED, "this operation is not supported here"),
+    E(LEAL_E_NO_MEMORY, "out of memory"),
+    E(LEAL_E_STATE, "operation not allowed in the current state"),
+    E(LEAL_E_NOT_FOUND, "not found"),
+    E(LEAL_E_EXISTS, "already exists"),
+    E(LEAL_E_IO, "input/output error; check the file or device and try again"),
+    E(LEAL_E_TIMEOUT, "timed out waiting; try again"),
+    E(LEAL_E_TRUNCATED, "data is truncated"),
+    E(LEAL_E_FORMAT, "data is malformed"),
+    E(LEAL_E_TRAILING, "unexpected data after the end of a record"),
+    E(LEAL_E_TOO_LARGE, "data is larger than allowed"),
+    E(LEAL_E_NO_SPACE, "output buffer too small"),
+    E(LEAL_E_RANGE, "value out of range"),
+    E(LEAL_E_VERSION, "format version not supported by this leal; upgrade leal"),
+    E(LEAL_E_OVERFLOW, "number too large"),
+    E(LEAL_E_PERMISSION, "permission denied; check file ownership and mode"),
+    E(LEAL_E_INTERRUPTED, "interrupted"),
+
+    E(LEAL_E_MAC, "integrity check failed: the data was altered or the key is wrong"),
+    E(LEAL_E_SIGNATURE,
+      "signature does not verify: the data was altered or not signed by this issuer"),
+    E(LEAL_E_CRYPTO, "cryptographic library error"),
+    E(LEAL_E_RANDOM, "the system random number generator failed"),
+
+    E(LEAL_E_PASSPHRASE, "wrong passphrase, or the file was altered"),
+    E(LEAL_E_KEYSTORE_CORRUPT,
+      "keystore file is damaged; restore it from a backup with 'leal keys restore'"),
+    E(LEAL_E_KEYSTORE_VERSION, "file was written by a newer leal; upgrade leal to read it"),
+    E(LEAL_E_UNKNOWN_ROLE, "unknown key role; 'leal keys list' shows the roles"),
+    E(LEAL_E_UNKNOWN_PROGRAM, "unknown program; 'leal keys list' shows the programs"),
+    E(LEAL_E_PROGRAM_EXISTS, "a program with this id already exists"),
+    E(LEAL_E_BUNDLE_EXPIRED, "terminal key bundle has expired; export a new one for this terminal"),
+    E(LEAL_E_BUNDLE_WRONG_ISSUER, "terminal key bundle belongs to another issuer"),
+    E(LEAL_E_BUNDLE_WRONG_PROGRAM, "terminal key bundle belongs to another program"),
+    E(LEAL_E_KEY_VERSION, "no key with this version; the card may need a key update at the desk"),
+    E(LEAL_E_NO_PASSPHRASE,
+      "no passphrase given; use --passphrase-file, LEAL_PASSPHRASE or a terminal"),
+
+    E(LEAL_E_NO_READER, "no card reader found; plug one in or name it with --reader"),
+    E(LEAL_E_NO_CARD, "no card on the reader; present a card and try again"),
+    E(LEAL_E_CARD_REMOVED, "the card was removed during the operation; present it again"),
+    E(LEAL_E_READER, "the card reader failed; reconnect it and try again"),
+    E(LEAL_E_VIRTUAL_READER, "refusing a virtual (test) reader; pass --allow-virtual to use it"),
+    E(LEAL_E_READER_BUSY, "the card reader is in use by another program"),
+    E(LEAL_E_PROTOCOL, "the card or reader answered outside the protocol"),
+    E(LEAL_E_CARD_UNKNOWN, "card type not recognised; leal handles MIFARE DESFire and Classic"),
+
+    E(LEAL_E_CARD_NO_CHANGES, "card: nothing to commit or abort"),
+    E(LEAL_E_CARD_OUT_OF_EEPROM, "card memory is full"),
+    E(LEAL_E_CARD_ILLEGAL_COMMAND, "card does not support this command"),
+    E(LEAL_E_CARD_INTEGRITY, "card reports a CRC or MAC error in the command; tap again"),
+    E(LEAL_E_CARD_NO_SUCH_KEY, "card has no such key"),
+    E(LEAL_E_CARD_LENGTH, "card reports a wrong command length"),
+    E(LEAL_E_CARD_PERMISSION_DENIED, "card refuses: this key may not do that"),
+    E(LEAL_E_CARD_PARAMETER, "card reports an invalid parameter"),
+    E(LEAL_E_CARD_APPLICATION_NOT_FOUND, "card has no such application"),
+    E(LEAL_E_CARD_AUTHENTICATION, "card authentication failed: wrong key for this card"),
+    E(LEAL_E_CARD_BOUNDARY, "card refuses: the value or offset is outside the file's limits"),
+    E(LEAL_E_CARD_COMMAND_ABORTED, "card aborted the command; tap again"),
+    E(LEAL_E_CARD_COUNT, "card cannot hold more applications"),
+    E(LEAL_E_CARD_DUPLICATE, "card already has this application or file"),
+    E(LEAL_E_CARD_EEPROM, "card memory error; the card may be worn out"),
+    E(LEAL_E_CARD_FILE_NOT_FOUND, "card has no such file"),
+    E(LEAL_E_CARD_STATUS, "card answered with an unexpected status"),
+    E(LEAL_E_CARD_RESPONSE_MAC,
+      "card answer failed its MAC check: possible attack, operation refused"),
+
+    E(LEAL_E_CARD_TAMPERED, "card data does not verify: the card was tampered with or damaged"),
+    E(LEAL_E_CARD_NOT_LEAL, "this card was not issued by leal"),
+    E(LEAL_E_CARD_ALREADY_ISSUED, "this card is already issued"),
+    E(LEAL_E_CARD_BLOCKED, "this card is blocked"),
+    E(LEAL_E_LAYOUT_VERSION, "card layout version not supported by this leal; upgrade leal"),
+
+    E(LEAL_E_DB, "database error"),
+    E(LEAL_E_DB_BUSY, "database is busy; try again"),
+    E(LEAL_E_DB_SCHEMA_NEWER, "database was created by a newer leal; upgrade leal"),
+    E(LEAL_E_DB_CORRUPT, "database file is damaged; restore it from a backup"),
+    E(LEAL_E_IDEMPOTENCY_CONFLICT, "this request id was already used for a different movement"),
+    E(LEAL_E_UNBALANCED, "entry lines do not sum to zero"),
+    E(LEAL_E_UNKNOWN_ID, "no such id"),
+    E(LEAL_E_ALREADY_VOIDED, "this entry was already voided"),
+    E(LEAL_E_VOID_OF_VOID, "a void cannot be voided; post a new entry instead"),
+    E(LEAL_E_INSUFFICIENT_FUNDS, "balance too low for this movement"),
+    E(LEAL_E_LEDGER_MISMATCH, "ledger check failed: balances or entries disagree"),
+
+    E(LEAL_E_AMOUNT, "malformed amount; write euros like 12.50 or 12,50"),
+    E(LEAL_E_DATE, "malformed date; write it as YYYY-MM-DD"),
+    E(LEAL_E_NUMBER, "malformed number"),
+    E(LEAL_E_USAGE, "wrong usage; see --help"),
+};
+
+#undef E
+
+static const struct err_entry *find(leal_err err)
+{
+    for (size_t i = 0; i < sizeof(err_table) / sizeof(err_table[0]); i++)
+        if (err_table[i].err == err)
+            return &err_table[i];
+    return NULL;
+}
+
+const char *leal_strerror(leal_err err)
+{
+    const struct err_entry *e = find(err);
+    return e ? e->text : "unknown error";
+}
+
+const char *leal_errname(leal_err err)
+{
+    const struct err_entry *e = find(err);
+    return e ? e->name : "LEAL_E_UNKNOWN";
+}
+
+int leal_err_is_defined(leal_err err)
+{
+    return find(err) != NULL;
+}

@@ -1,0 +1,131 @@
+/*
+ * err.h - leal's one error type.
+ *
+ * Every function that can fail returns a leal_err; LEAL_OK (0) is success.
+ * Values are explicit and stable: they travel in journals and --json output,
+ * so a value is never renumbered or reused. Each module owns a range.
+ * leal_strerror() gives a sentence a shop assistant can act on and never
+ * returns NULL; leal_errname() gives the symbol ("LEAL_E_MAC").
+ * Freestanding: C11 freestanding headers only.
+ */
+#ifndef LEAL_ERR_H
+#define LEAL_ERR_H
+
+#if defined(__GNUC__) || defined(__clang__)
+#define LEAL_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define LEAL_MUST_CHECK
+#endif
+
+typedef enum leal_err {
+    LEAL_OK = 0,
+
+    /* 1..49: general */
+    LEAL_E_INTERNAL = 1,
+    LEAL_E_ARG = 2,
+    LEAL_E_UNSUPPORTED = 3,
+    LEAL_E_NO_MEMORY = 4,
+    LEAL_E_STATE = 5,
+    LEAL_E_NOT_FOUND = 6,
+    LEAL_E_EXISTS = 7,
+    LEAL_E_IO = 8,
+    LEAL_E_TIMEOUT = 9,
+    LEAL_E_TRUNCATED = 10,
+    LEAL_E_FORMAT = 11,
+    LEAL_E_TRAILING = 12,
+    LEAL_E_TOO_LARGE = 13,
+    LEAL_E_NO_SPACE = 14,
+    LEAL_E_RANGE = 15,
+    LEAL_E_VERSION = 16,
+    LEAL_E_OVERFLOW = 17,
+    LEAL_E_PERMISSION = 18,
+    LEAL_E_INTERRUPTED = 19,
+
+    /* 20..49: crypto and integrity */
+    LEAL_E_MAC = 20,
+    LEAL_E_SIGNATURE = 21,
+    LEAL_E_CRYPTO = 22,
+    LEAL_E_RANDOM = 23,
+
+    /* 50..99: keys, keystore, terminal bundles */
+    LEAL_E_PASSPHRASE = 50,
+    LEAL_E_KEYSTORE_CORRUPT = 51,
+    LEAL_E_KEYSTORE_VERSION = 52,
+    LEAL_E_UNKNOWN_ROLE = 53,
+    LEAL_E_UNKNOWN_PROGRAM = 54,
+    LEAL_E_PROGRAM_EXISTS = 55,
+    LEAL_E_BUNDLE_EXPIRED = 56,
+    LEAL_E_BUNDLE_WRONG_ISSUER = 57,
+    LEAL_E_BUNDLE_WRONG_PROGRAM = 58,
+    LEAL_E_KEY_VERSION = 59,
+    LEAL_E_NO_PASSPHRASE = 60,
+
+    /* 100..149: readers and transports */
+    LEAL_E_NO_READER = 100,
+    LEAL_E_NO_CARD = 101,
+    LEAL_E_CARD_REMOVED = 102,
+    LEAL_E_READER = 103,
+    LEAL_E_VIRTUAL_READER = 104,
+    LEAL_E_READER_BUSY = 105,
+    LEAL_E_PROTOCOL = 106,
+    LEAL_E_CARD_UNKNOWN = 107,
+
+    /* 150..199: card status (DESFire and Classic answers) */
+    LEAL_E_CARD_NO_CHANGES = 150,
+    LEAL_E_CARD_OUT_OF_EEPROM = 151,
+    LEAL_E_CARD_ILLEGAL_COMMAND = 152,
+    LEAL_E_CARD_INTEGRITY = 153,
+    LEAL_E_CARD_NO_SUCH_KEY = 154,
+    LEAL_E_CARD_LENGTH = 155,
+    LEAL_E_CARD_PERMISSION_DENIED = 156,
+    LEAL_E_CARD_PARAMETER = 157,
+    LEAL_E_CARD_APPLICATION_NOT_FOUND = 158,
+    LEAL_E_CARD_AUTHENTICATION = 159,
+    LEAL_E_CARD_BOUNDARY = 160,
+    LEAL_E_CARD_COMMAND_ABORTED = 161,
+    LEAL_E_CARD_COUNT = 162,
+    LEAL_E_CARD_DUPLICATE = 163,
+    LEAL_E_CARD_EEPROM = 164,
+    LEAL_E_CARD_FILE_NOT_FOUND = 165,
+    LEAL_E_CARD_STATUS = 166,
+    LEAL_E_CARD_RESPONSE_MAC = 167,
+
+    /* 200..249: card layout and issuance */
+    LEAL_E_CARD_TAMPERED = 200,
+    LEAL_E_CARD_NOT_LEAL = 201,
+    LEAL_E_CARD_ALREADY_ISSUED = 202,
+    LEAL_E_CARD_BLOCKED = 203,
+    LEAL_E_LAYOUT_VERSION = 204,
+
+    /* 250..299: ledger */
+    LEAL_E_DB = 250,
+    LEAL_E_DB_BUSY = 251,
+    LEAL_E_DB_SCHEMA_NEWER = 252,
+    LEAL_E_DB_CORRUPT = 253,
+    LEAL_E_IDEMPOTENCY_CONFLICT = 254,
+    LEAL_E_UNBALANCED = 255,
+    LEAL_E_UNKNOWN_ID = 256,
+    LEAL_E_ALREADY_VOIDED = 257,
+    LEAL_E_VOID_OF_VOID = 258,
+    LEAL_E_INSUFFICIENT_FUNDS = 259,
+    LEAL_E_LEDGER_MISMATCH = 260,
+
+    /* 300..349: user input */
+    LEAL_E_AMOUNT = 300,
+    LEAL_E_DATE = 301,
+    LEAL_E_NUMBER = 302,
+    LEAL_E_USAGE = 303,
+
+    LEAL_ERR_END_ /* never a value; for tests that walk the table */
+} leal_err;
+
+/* A sentence for a person; never NULL, also for values not in the enum. */
+const char *leal_strerror(leal_err err);
+
+/* The symbol, e.g. "LEAL_E_MAC"; "LEAL_E_UNKNOWN" for values not defined. */
+const char *leal_errname(leal_err err);
+
+/* 1 if err is a defined value (so that tests can walk the table). */
+int leal_err_is_defined(leal_err err);
+
+#endif

@@ -1,0 +1,199 @@
+/* provider_openssl.c - crypto_provider over OpenSSL 3 EVP. */
+#include "provider_openssl.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include "../base/ct.h"
+
+void crypto_openssl_last_error(char *buf, size_t cap)
+{
+    unsigned long e, last = 0;
+    while ((e = ERR_get_error()) != 0)
+        last = e;
+    if (cap == 0)
+        return;
+    if (last)
+        ERR_error_string_n(last, buf, cap);
+    else
+        buf[0] = '\0';
+}
+
+static leal_err fail(void)
+{
+    ERR_clear_error();
+    return LEAL_E_CRYPTO;
+}
+
+static leal_err cipher(const EVP_CIPHER *c, int enc, const uint8_t key[16], const uint8_t *iv,
+                       const uint8_t *in, uint8_t *out, size_t len)
+{
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int outl = 0, finl = 0;
+    leal_err err = LEAL_E_CRYPTO;
+
+    if (ctx == NULL || len > INT_MAX)
+        goto out;
+    if (EVP_CipherInit_ex2(ctx, c, key, iv, enc, NULL) != 1 ||
+        EVP_CIPHER_CTX_set_padding(ctx, 0) != 1 ||
+        EVP_CipherUpdate(ctx, out, &outl, in, (int)len) != 1 ||
+        EVP_CipherFinal_ex(ctx, out + outl, &finl) != 1 || (size_t)(outl + finl) != len)
+        goto out;
+    err = LEAL_OK;
+out:
+    EVP_CIPHER_CTX_free(ctx);
+    return err == LEAL_OK ? err : fail();
+}
+
+static leal_err ecb_encrypt(const uint8_t key[16], const uint8_t in[16], uint8_t out[16])
+{
+    return cipher(EVP_aes_128_ecb(), 1, key, NULL, in, out, 16);
+}
+
+static leal_err ecb_decrypt(const uint8_t key[16], const uint8_t in[16], uint8_t out[16])
+{
+    return cipher(EVP_aes_128_ecb(), 0, key, NULL, in, out, 16);
+}
+
+static leal_err cbc_encrypt(const uint8_t key[16], uint8_t iv[16], const uint8_t *in, uint8_t *out,
+                            size_t len)
+{
+    leal_err err;
+    if (len % 16 != 0)
+        return LEAL_E_ARG;
+    if (len == 0)
+        return LEAL_OK;
+    err = cipher(EVP_aes_128_cbc(), 1, key, iv, in, out, len);
+    if (err == LEAL_OK)
+        memcpy(iv, out + len - 16, 16);
+    return err;
+}
+
+static leal_err cbc_decrypt(const uint8_t key[16], uint8_t iv[16], const uint8_t *in, uint8_t *out,
+                            size_t len)
+{
+    uint8_t next_iv[16];
+    leal_err err;
+    if (len % 16 != 0)
+        return LEAL_E_ARG;
+    if (len == 0)
+        return LEAL_OK;
+    memcpy(next_iv, in + len - 16, 16); /* before in-place decryption overwrites it */
+    err = cipher(EVP_aes_128_cbc(), 0, key, iv, in, out, len);
+    if (err == LEAL_OK)
+        memcpy(iv, next_iv, 16);
+    return err;
+}
+
+static leal_err cmac(const uint8_t key[16], const uint8_t *msg, size_t len, uint8_t out[16])
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, "AES-128-CBC", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    size_t outl = 0;
+    leal_err err = LEAL_E_CRYPTO;
+
+    if (ctx == NULL || EVP_MAC_init(ctx, key, 16, params) != 1 ||
+        EVP_MAC_update(ctx, msg, len) != 1 || EVP_MAC_final(ctx, out, &outl, 16) != 1 || outl != 16)
+        goto out;
+    err = LEAL_OK;
+out:
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    return err == LEAL_OK ? err : fail();
+}
+
+static leal_err sha256(const uint8_t *msg, size_t len, uint8_t digest[32])
+{
+    unsigned int outl = 0;
+    if (EVP_Digest(msg, len, digest, &outl, EVP_sha256(), NULL) != 1 || outl != 32)
+        return fail();
+    return LEAL_OK;
+}
+
+static leal_err ed25519_verify(const uint8_t public_key[32], const uint8_t *msg, size_t len,
+                               const uint8_t sig[64])
+{
+    EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, public_key, 32);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    leal_err err = LEAL_E_CRYPTO;
+    int r;
+
+    if (pk == NULL) {
+        err = LEAL_E_SIGNATURE; /* not a valid point: no signature can verify */
+        goto out;
+    }
+    if (ctx == NULL || EVP_DigestVerifyInit_ex(ctx, NULL, NULL, NULL, NULL, pk, NULL) != 1)
+        goto out;
+    r = EVP_DigestVerify(ctx, sig, 64, msg, len);
+    err = r == 1 ? LEAL_OK : r == 0 ? LEAL_E_SIGNATURE : LEAL_E_CRYPTO;
+    /* OpenSSL reports some malformed signatures as errors (-1): still "does not verify". */
+    if (err == LEAL_E_CRYPTO)
+        err = LEAL_E_SIGNATURE;
+out:
+    ERR_clear_error();
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(pk);
+    return err;
+}
+
+static leal_err random_bytes(uint8_t *out, size_t n)
+{
+    if (n > INT_MAX || RAND_bytes(out, (int)n) != 1) {
+        ERR_clear_error();
+        return LEAL_E_RANDOM;
+    }
+    return LEAL_OK;
+}
+
+static const struct crypto_provider openssl_provider = {
+    .name = "openssl",
+    .aes128_ecb_encrypt = ecb_encrypt,
+    .aes128_ecb_decrypt = ecb_decrypt,
+    .aes128_cbc_encrypt = cbc_encrypt,
+    .aes128_cbc_decrypt = cbc_decrypt,
+    .aes128_cmac = cmac,
+    .sha256 = sha256,
+    .ed25519_verify = ed25519_verify,
+    .random = random_bytes,
+};
+
+const struct crypto_provider *crypto_openssl(void)
+{
+    return &openssl_provider;
+}
+
+leal_err crypto_openssl_ed25519_public(const uint8_t seed[32], uint8_t public_key[32])
+{
+    EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+    size_t len = 32;
+    leal_err err = LEAL_E_CRYPTO;
+    if (pk && EVP_PKEY_get_raw_public_key(pk, public_key, &len) == 1 && len == 32)
+        err = LEAL_OK;
+    EVP_PKEY_free(pk);
+    return err == LEAL_OK ? err : fail();
+}
+
+leal_err crypto_openssl_ed25519_sign(const uint8_t seed[32], const uint8_t *msg, size_t len,
+                                     uint8_t sig[64])
+{
+    EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    size_t siglen = 64;
+    leal_err err = LEAL_E_CRYPTO;
+    if (pk && ctx && EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, pk, NULL) == 1 &&
+        EVP_DigestSign(ctx, sig, &siglen, msg, len) == 1 && siglen == 64)
+        err = LEAL_OK;
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(pk);
+    return err == LEAL_OK ? err : fail();
+}

@@ -1,0 +1,21 @@
+#!/bin/sh
+# checksrc.sh - house rules a compiler does not check (cf. curl's checksrc.pl):
+# banned functions everywhere, memcmp on secrets, exit() below the CLI.
+status=0
+files=$(find keys cardlayout firmware host -name '*.[ch]' 2>/dev/null)
+[ -z "$files" ] && exit 0
+banned='\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok|sscanf|rand|srand)[[:space:]]*\('
+if grep -nE "$banned" $files; then
+    echo "checksrc: banned function (use snprintf, strtol/strtoull, the crypto provider's random)"
+    status=1
+fi
+if grep -nE 'memcmp[[:space:]]*\([^;]*(mac|MAC|key|Key|cmac|tag|sig|crypt)' $files; then
+    echo "checksrc: compare MACs, keys and cryptograms with leal_ct_equal()"
+    status=1
+fi
+nocli=$(echo "$files" | tr ' ' '\n' | grep -v -e '^host/cli/' -e '^host/cardsim/cli/' -e '/main\.c$')
+if [ -n "$nocli" ] && grep -nE '\b(exit|abort|_exit)[[:space:]]*\(' $nocli; then
+    echo "checksrc: no exit()/abort() below the CLI; return a leal_err"
+    status=1
+fi
+exit $status

@@ -1,0 +1,40 @@
+# testlib.sh - assertions for integration tests (sourced). Each check prints
+# "ok - NAME" or "not ok - NAME" with what differed; finish prints the line
+# "N passed, N failed" that tests/run.sh adds up, and exits non-zero on failure.
+# Environment: LEAL_BUILD (e.g. build/asan), bin/ under it holds the programs.
+T_PASS=0
+T_FAIL=0
+: "${LEAL_BUILD:=build/asan}"
+LEAL="$LEAL_BUILD/bin/leal"
+CARDSIM="$LEAL_BUILD/bin/leal-cardsim"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+pass() { T_PASS=$((T_PASS + 1)); echo "ok - $1"; }
+fail() { T_FAIL=$((T_FAIL + 1)); echo "not ok - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected: $2" "actual:   $3"; fi
+}
+# check_match NAME REGEX ACTUAL (grep -E)
+check_match() {
+    if printf '%s\n' "$3" | grep -Eq -- "$2"; then pass "$1"; else fail "$1" "expected to match: $2" "actual: $3"; fi
+}
+# check_nomatch NAME REGEX ACTUAL
+check_nomatch() {
+    if printf '%s\n' "$3" | grep -Eq -- "$2"; then fail "$1" "must not match: $2" "actual: $3"; else pass "$1"; fi
+}
+# run_capture CMD...: sets OUT (stdout), ERR (stderr), RC
+run_capture() {
+    local o e
+    o=$(mktemp) e=$(mktemp)
+    "$@" >"$o" 2>"$e"
+    RC=$?
+    OUT=$(cat "$o") ERR=$(cat "$e")
+    rm -f "$o" "$e"
+}
+finish() {
+    echo "$T_PASS passed, $T_FAIL failed"
+    [ "$T_FAIL" -eq 0 ]
+}
