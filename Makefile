@@ -127,7 +127,7 @@ fuzz: deps
 			-o $(FUZZ_O)/$$t tests/fuzz/$$t.c $(FS_SRC) $(HOSTED_LIB_SRC) $(PKG_LIBS) -lutil || exit 1; \
 		mkdir -p $(FUZZ_O)/corpus/$$t; \
 		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
-		$(FUZZ_O)/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(FUZZ_O)/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_O)/$$t- \
 			$(FUZZ_O)/corpus/$$t tests/fuzz/corpus/$$t 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' || true; \
 		test $${PIPESTATUS[0]:-0} -eq 0 || exit 1; \
 	done

@@ -1,9 +1,819 @@
-/* cmd_keys.c - `leal keys ...` (placeholder until the keystore lands). */
+/* cmd_keys.c - `leal keys ...`: the issuer keystore (keys/KEYS.md). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
 #include "cli.h"
+#include "host/file.h"
+#include "host/keys/keyfile.h"
+#include "keys/derive.h"
+#include "keys/hosted/provider_openssl.h"
+#include "passphrase.h"
+
+#define BUNDLE_MAX_DAYS 366
+
+struct keys_opts {
+    char keystore[4096];
+    const char *pass_file;
+    const char *backup_pass_file;
+    const char *bundle_pass_file;
+    const char *issuer;
+    const char *program;
+    const char *terminal;
+    const char *expires;
+    const char *output;
+    const char *issuer_id;
+    const char *at;
+    int json;
+    int force;
+};
+
+static const char keys_usage[] =
+    "usage: leal keys SUBCOMMAND [OPTIONS]\n"
+    "\n"
+    "The issuer keystore: master keys per program and role, encrypted under a passphrase\n"
+    "(scrypt, AES-256-GCM). Key bytes are never shown; fingerprints identify them.\n"
+    "\n"
+    "  init --issuer NAME --program ID      create a keystore with a first program\n"
+    "  add-program ID                       add a program (fresh masters for every role)\n"
+    "  list [--json]                        issuer, programs, roles, versions, fingerprints\n"
+    "  rotate ROLE [--program ID]           add a new version of a role; old ones stay readable\n"
+    "  backup -o FILE                       write a backup under a passphrase of its own\n"
+    "  restore FILE [--force]               verify a backup whole, then write the keystore\n"
+    "  export-terminal --terminal ID --program ID --expires YYYY-MM-DD -o FILE\n"
+    "                                       write a terminal key bundle (terminal roles only)\n"
+    "  verify-bundle FILE [--issuer-id HEX] [--program ID] [--at YYYY-MM-DD] [--json]\n"
+    "                                       check a bundle as a terminal will\n"
+    "\n"
+    "Options:\n"
+    "  --keystore PATH                 default $XDG_DATA_HOME/leal/keystore\n"
+    "  --passphrase-file FILE          keystore passphrase (else LEAL_PASSPHRASE, else prompt)\n"
+    "  --backup-passphrase-file FILE   backup passphrase (else LEAL_BACKUP_PASSPHRASE)\n"
+    "  --bundle-passphrase-file FILE   bundle passphrase (else LEAL_BUNDLE_PASSPHRASE)\n"
+    "  --force                         restore over an existing keystore, overwrite -o FILE\n"
+    "\n"
+    "Roles: picc-master app-master purse-credit terminal package qr journal classic-a\n"
+    "       classic-b classic-seal mad-b\n";
+
+static int parse_u32(const char *s, int base, uint32_t *out)
+{
+    char *end;
+    unsigned long v;
+    if (s == NULL || *s == '\0' || *s == '-' || *s == '+')
+        return -1;
+    errno = 0;
+    v = strtoul(s, &end, base);
+    if (errno != 0 || *end != '\0' || v == 0 || v > UINT32_MAX)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* YYYY-MM-DD as the unix time of its first second, UTC. */
+static int parse_date(const char *s, int64_t *out)
+{
+    struct tm tm = {0};
+    int y, m, d;
+    if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return -1;
+    y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    m = (s[5] - '0') * 10 + (s[6] - '0');
+    d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
+        return -1;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = m - 1;
+    tm.tm_mday = d;
+    time_t t = timegm(&tm);
+    struct tm back;
+    gmtime_r(&t, &back);
+    if (back.tm_mday != d || back.tm_mon != m - 1) /* 2026-02-30 */
+        return -1;
+    *out = (int64_t)t;
+    return 0;
+}
+
+static void format_time(uint64_t t, char *out, size_t cap, const char *fmt)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, cap, fmt, &tm);
+}
+
+static int fail_file(leal_err err, const char *what, const char *path)
+{
+    switch (err) {
+    case LEAL_E_NOT_FOUND:
+        if (strcmp(what, "keystore") == 0)
+            fprintf(stderr,
+                    "leal: keystore %s does not exist; create it with 'leal keys init' or "
+                    "name it with --keystore\n",
+                    path);
+        else
+            fprintf(stderr, "leal: %s %s does not exist\n", what, path);
+        return CLI_EXIT_FAIL;
+    case LEAL_E_FORMAT:
+        fprintf(stderr, "leal: %s is not a leal %s file\n", path, what);
+        return CLI_EXIT_FAIL;
+    default:
+        return cli_fail(err, "%s %s", what, path);
+    }
+}
+
+static int get_pass(const char *file, const char *env, const char *what, bool confirm,
+                    struct passphrase *p)
+{
+    leal_err err = passphrase_get(file, env, what, confirm, p);
+    if (err == LEAL_OK)
+        return CLI_EXIT_OK;
+    if (err == LEAL_E_ARG) {
+        fprintf(stderr, "leal: the %s passphrase must have at least %d characters\n", what,
+                PASSPHRASE_MIN);
+        return CLI_EXIT_USAGE;
+    }
+    if (err == LEAL_E_PASSPHRASE) {
+        fprintf(stderr, "leal: the two %s passphrases differ; nothing was written\n", what);
+        return CLI_EXIT_USAGE;
+    }
+    if (err == LEAL_E_NO_PASSPHRASE) {
+        fprintf(stderr,
+                "leal: no %s passphrase: give --%s%spassphrase-file FILE, set %s, or run on a "
+                "terminal\n",
+                what, strcmp(what, "keystore") == 0 ? "" : what,
+                strcmp(what, "keystore") == 0 ? "" : "-", env);
+        return CLI_EXIT_USAGE;
+    }
+    return fail_file(err, "passphrase file", file ? file : "");
+}
+
+static leal_err os_random(uint8_t *out, size_t n)
+{
+    return crypto_openssl()->random(out, n);
+}
+
+/* Loads the keystore named by the options into a heap keyset. */
+static int load(const struct keys_opts *o, struct keyset **out, struct passphrase *pass)
+{
+    struct keyset *ks;
+    leal_err err;
+    int rc;
+    struct stat st;
+    *out = NULL;
+    if (stat(o->keystore, &st) != 0)
+        return fail_file(LEAL_E_NOT_FOUND, "keystore", o->keystore);
+    if ((rc = get_pass(o->pass_file, "LEAL_PASSPHRASE", "keystore", false, pass)) != 0)
+        return rc;
+    if ((ks = malloc(sizeof *ks)) == NULL)
+        return cli_fail(LEAL_E_NO_MEMORY, "keystore");
+    err = keyfile_load(o->keystore, KEYSTORE_KIND_KEYSTORE, pass->text, pass->len, ks);
+    if (err != LEAL_OK) {
+        free(ks);
+        return fail_file(err, "keystore", o->keystore);
+    }
+    *out = ks;
+    return CLI_EXIT_OK;
+}
+
+static void release(struct keyset *ks)
+{
+    if (ks) {
+        keyset_clear(ks);
+        free(ks);
+    }
+}
+
+static int save(const struct keys_opts *o, const struct keyset *ks, const struct passphrase *pass)
+{
+    leal_err err = keyfile_store(o->keystore, KEYSTORE_KIND_KEYSTORE, pass->text, pass->len,
+                                 KEYSTORE_KDF_DEFAULT, ks, false);
+    return err == LEAL_OK ? CLI_EXIT_OK : fail_file(err, "keystore", o->keystore);
+}
+
+static int program_arg(const char *s, uint32_t *id)
+{
+    if (parse_u32(s, 10, id) != 0) {
+        fprintf(stderr, "leal: program id '%s' must be a whole number from 1 to 4294967295\n",
+                s ? s : "");
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+static int keys_init(const struct keys_opts *o)
+{
+    struct keyset *ks = NULL;
+    struct passphrase pass;
+    uint32_t program;
+    struct stat st;
+    leal_err err;
+    int rc;
+    size_t name_len = o->issuer ? strlen(o->issuer) : 0;
+
+    if (o->issuer == NULL || o->program == NULL)
+        return cli_usage("keys init needs --issuer NAME and --program ID");
+    if (name_len == 0 || name_len > LEAL_MAX_ISSUER_NAME) {
+        fprintf(stderr, "leal: issuer name must have 1 to %d bytes\n", LEAL_MAX_ISSUER_NAME);
+        return CLI_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < name_len; i++)
+        if ((unsigned char)o->issuer[i] < 0x20 || o->issuer[i] == 0x7f) {
+            fprintf(stderr, "leal: issuer name must not contain control characters\n");
+            return CLI_EXIT_USAGE;
+        }
+    if ((rc = program_arg(o->program, &program)) != 0)
+        return rc;
+    if (stat(o->keystore, &st) == 0) {
+        fprintf(stderr,
+                "leal: keystore %s already exists; refusing to overwrite it (to replace it, use "
+                "'leal keys restore --force')\n",
+                o->keystore);
+        return CLI_EXIT_USAGE;
+    }
+    if ((rc = get_pass(o->pass_file, "LEAL_PASSPHRASE", "keystore", true, &pass)) != 0)
+        return rc;
+    if ((ks = calloc(1, sizeof *ks)) == NULL) {
+        rc = cli_fail(LEAL_E_NO_MEMORY, "keystore");
+        goto out;
+    }
+    memcpy(ks->issuer_name, o->issuer, name_len);
+    ks->created = (uint64_t)time(NULL);
+    do {
+        if ((err = os_random((uint8_t *)&ks->issuer_id, sizeof ks->issuer_id)) != LEAL_OK) {
+            rc = cli_fail(err, "keystore");
+            goto out;
+        }
+    } while (ks->issuer_id == 0);
+    if ((err = keyset_add_program(ks, program, ks->created, os_random)) != LEAL_OK) {
+        rc = cli_fail(err, "keystore");
+        goto out;
+    }
+    err = keyfile_store(o->keystore, KEYSTORE_KIND_KEYSTORE, pass.text, pass.len,
+                        KEYSTORE_KDF_DEFAULT, ks, true);
+    if (err != LEAL_OK) {
+        rc = fail_file(err, "keystore", o->keystore);
+        goto out;
+    }
+    printf("created keystore %s\n", o->keystore);
+    printf("issuer %s (issuer id %08x), program %u: %d roles at version 1\n", ks->issuer_name,
+           ks->issuer_id, program, KEY_ROLE_COUNT);
+    printf("back it up now: leal keys backup -o FILE (a lost keystore makes every card "
+           "unusable)\n");
+    rc = CLI_EXIT_OK;
+out:
+    release(ks);
+    passphrase_clear(&pass);
+    return rc;
+}
+
+static int keys_add_program(const struct keys_opts *o, const char *arg)
+{
+    struct keyset *ks = NULL;
+    struct passphrase pass;
+    uint32_t program;
+    leal_err err;
+    int rc;
+    if ((rc = program_arg(arg, &program)) != 0)
+        return rc;
+    if ((rc = load(o, &ks, &pass)) != 0)
+        goto out;
+    if ((err = keyset_add_program(ks, program, (uint64_t)time(NULL), os_random)) != LEAL_OK) {
+        rc = cli_fail(err, "program %u", program);
+        goto out;
+    }
+    if ((rc = save(o, ks, &pass)) == 0)
+        printf("added program %u: %d roles at version 1\n", program, KEY_ROLE_COUNT);
+out:
+    release(ks);
+    passphrase_clear(&pass);
+    return rc;
+}
+
+static int keys_list(const struct keys_opts *o)
+{
+    struct keyset *ks = NULL;
+    struct passphrase pass;
+    char when[32], fp[17];
+    int rc;
+    if ((rc = load(o, &ks, &pass)) != 0)
+        goto out;
+    format_time(ks->created, when, sizeof when, "%Y-%m-%dT%H:%M:%SZ");
+    if (o->json) {
+        printf("{\"issuer\":");
+        cli_json_string(stdout, ks->issuer_name);
+        printf(",\"issuer_id\":\"%08x\",\"created\":\"%s\",\"programs\":[", ks->issuer_id, when);
+    } else {
+        printf("issuer     %s\nissuer id  %08x\ncreated    %s\n", ks->issuer_name, ks->issuer_id,
+               when);
+    }
+    for (int p = 0; p < ks->nprograms; p++) {
+        const struct key_program *prog = &ks->programs[p];
+        if (o->json)
+            printf("%s{\"id\":%u,\"roles\":[", p ? "," : "", prog->id);
+        else
+            printf("\nprogram %u\n  %-13s %-7s %-12s %-16s %s\n", prog->id, "ROLE", "VERSION",
+                   "CREATED", "FINGERPRINT", "HELD BY");
+        for (int r = 0; r < KEY_ROLE_COUNT; r++) {
+            const struct key_role_info *info = keyset_role_info((enum key_role)(r + 1));
+            const struct key_slot *s = &prog->roles[r];
+            if (o->json) {
+                printf("%s{\"role\":\"%s\",\"held_by\":\"%s\",\"versions\":[", r ? "," : "",
+                       info->name, info->in_bundle ? "host,terminal" : "host");
+            }
+            for (int v = 0; v < s->nversions; v++) {
+                leal_err err = keyfile_fingerprint(info->role, &s->v[v], fp);
+                if (err != LEAL_OK) {
+                    rc = cli_fail(err, "fingerprint");
+                    goto out;
+                }
+                format_time(s->v[v].created, when, sizeof when, "%Y-%m-%d");
+                if (o->json)
+                    printf("%s{\"version\":%u,\"created\":\"%s\",\"fingerprint\":\"%s\","
+                           "\"current\":%s}",
+                           v ? "," : "", s->v[v].version, when, fp,
+                           v == s->nversions - 1 ? "true" : "false");
+                else
+                    printf("  %-13s %-7u %-12s %-16s %s%s\n", v ? "" : info->name, s->v[v].version,
+                           when, fp, info->in_bundle ? "host, terminals" : "host only",
+                           v == s->nversions - 1 && s->nversions > 1 ? " (current)" : "");
+            }
+            if (o->json)
+                printf("]}");
+        }
+        if (o->json)
+            printf("]}");
+    }
+    if (o->json)
+        printf("]}\n");
+    rc = CLI_EXIT_OK;
+out:
+    release(ks);
+    passphrase_clear(&pass);
+    return rc;
+}
+
+/* The program named by --program, or the only one. */
+static int pick_program(const struct keys_opts *o, const struct keyset *ks, uint32_t *id)
+{
+    const struct key_program *p;
+    int rc;
+    if (o->program == NULL) {
+        if (ks->nprograms != 1)
+            return cli_usage("the keystore has %d programs; name one with --program",
+                             ks->nprograms);
+        *id = ks->programs[0].id;
+        return CLI_EXIT_OK;
+    }
+    if ((rc = program_arg(o->program, id)) != 0)
+        return rc;
+    if (keyset_program(ks, *id, &p) != LEAL_OK)
+        return cli_fail(LEAL_E_UNKNOWN_PROGRAM, "program %u", *id);
+    return CLI_EXIT_OK;
+}
+
+static int keys_rotate(const struct keys_opts *o, const char *role_name)
+{
+    const struct key_role_info *info = keyset_role_by_name(role_name);
+    struct keyset *ks = NULL;
+    struct passphrase pass;
+    const struct key_version *v;
+    uint32_t program;
+    uint8_t version;
+    char fp[17];
+    leal_err err;
+    int rc;
+    if (info == NULL) {
+        fprintf(stderr,
+                "leal: unknown key role '%s'; roles: picc-master app-master purse-credit "
+                "terminal package qr journal classic-a classic-b classic-seal mad-b\n",
+                role_name);
+        return CLI_EXIT_USAGE;
+    }
+    if ((rc = load(o, &ks, &pass)) != 0)
+        goto out;
+    if ((rc = pick_program(o, ks, &program)) != 0)
+        goto out;
+    err = keyset_rotate(ks, program, info->role, (uint64_t)time(NULL), os_random, &version);
+    if (err == LEAL_E_TOO_LARGE) {
+        fprintf(stderr, "leal: %s already has %d versions, the most a keystore keeps\n", info->name,
+                LEAL_MAX_KEY_VERSIONS);
+        rc = CLI_EXIT_FAIL;
+        goto out;
+    }
+    if (err != LEAL_OK || (err = keyset_current(ks, program, info->role, &v)) != LEAL_OK ||
+        (err = keyfile_fingerprint(info->role, v, fp)) != LEAL_OK) {
+        rc = cli_fail(err, "rotate %s", info->name);
+        goto out;
+    }
+    if ((rc = save(o, ks, &pass)) != 0)
+        goto out;
+    printf("program %u: %s is now at version %u (fingerprint %s); older versions stay readable "
+           "until every card is updated\n",
+           program, info->name, version, fp);
+    if (info->in_bundle)
+        printf("export new terminal bundles so terminals get version %u\n", version);
+out:
+    release(ks);
+    passphrase_clear(&pass);
+    return rc;
+}
+
+static int refuse_existing(const char *path, int force)
+{
+    struct stat st;
+    if (!force && stat(path, &st) == 0) {
+        fprintf(stderr, "leal: %s already exists; use --force to overwrite it\n", path);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+static int keys_backup(const struct keys_opts *o)
+{
+    struct keyset *ks = NULL;
+    struct passphrase pass, bpass;
+    leal_err err;
+    int rc;
+    memset(&bpass, 0, sizeof bpass);
+    memset(&pass, 0, sizeof pass);
+    if (o->output == NULL)
+        return cli_usage("keys backup needs -o FILE");
+    if ((rc = refuse_existing(o->output, o->force)) != 0)
+        return rc;
+    if ((rc = load(o, &ks, &pass)) != 0)
+        goto out;
+    if ((rc = get_pass(o->backup_pass_file, "LEAL_BACKUP_PASSPHRASE", "backup", true, &bpass)) != 0)
+        goto out;
+    err = keyfile_store(o->output, KEYSTORE_KIND_BACKUP, bpass.text, bpass.len,
+                        KEYSTORE_KDF_DEFAULT, ks, false);
+    if (err != LEAL_OK) {
+        rc = fail_file(err, "backup", o->output);
+        goto out;
+    }
+    printf("wrote backup %s (issuer %s, programs: %d); keep it and its passphrase away from "
+           "this machine\n",
+           o->output, ks->issuer_name, ks->nprograms);
+out:
+    release(ks);
+    passphrase_clear(&pass);
+    passphrase_clear(&bpass);
+    return rc;
+}
+
+static int keys_restore(const struct keys_opts *o, const char *file)
+{
+    struct keyset *ks = NULL;
+    struct passphrase pass, bpass;
+    leal_err err;
+    int rc;
+    memset(&pass, 0, sizeof pass);
+    memset(&bpass, 0, sizeof bpass);
+    if ((rc = refuse_existing(o->keystore, o->force)) != 0)
+        return rc;
+    if ((ks = malloc(sizeof *ks)) == NULL)
+        return cli_fail(LEAL_E_NO_MEMORY, "restore");
+    if ((rc = get_pass(o->backup_pass_file, "LEAL_BACKUP_PASSPHRASE", "backup", false, &bpass)) !=
+        0)
+        goto out;
+    /* The whole backup is decrypted and decoded before the keystore is touched. */
+    if ((err = keyfile_load(file, KEYSTORE_KIND_BACKUP, bpass.text, bpass.len, ks)) != LEAL_OK) {
+        rc = fail_file(err, "backup", file);
+        goto out;
+    }
+    if ((rc = get_pass(o->pass_file, "LEAL_PASSPHRASE", "keystore", true, &pass)) != 0)
+        goto out;
+    if ((rc = save(o, ks, &pass)) != 0)
+        goto out;
+    printf("restored keystore %s from %s (issuer %s, issuer id %08x, programs: %d)\n", o->keystore,
+           file, ks->issuer_name, ks->issuer_id, ks->nprograms);
+out:
+    release(ks);
+    passphrase_clear(&pass);
+    passphrase_clear(&bpass);
+    return rc;
+}
+
+/* Public keys of a signing role, by version. */
+static leal_err public_slot(const struct key_slot *secret, struct key_slot *pub)
+{
+    leal_err err = LEAL_OK;
+    memset(pub, 0, sizeof *pub);
+    for (int i = 0; i < secret->nversions && err == LEAL_OK; i++) {
+        pub->v[i].version = secret->v[i].version;
+        pub->v[i].created = secret->v[i].created;
+        err = crypto_openssl_ed25519_public(secret->v[i].key, pub->v[i].key);
+    }
+    pub->nversions = secret->nversions;
+    return err;
+}
+
+static int keys_export_terminal(const struct keys_opts *o)
+{
+    struct keyset *ks = NULL;
+    struct passphrase pass, bpass;
+    struct bundle b;
+    const struct key_program *prog;
+    const struct key_version *journal;
+    uint32_t program, terminal;
+    int64_t expires;
+    leal_err err;
+    int rc;
+    char when[32];
+
+    memset(&pass, 0, sizeof pass);
+    memset(&bpass, 0, sizeof bpass);
+    memset(&b, 0, sizeof b);
+    if (o->terminal == NULL || o->program == NULL || o->expires == NULL || o->output == NULL)
+        return cli_usage("keys export-terminal needs --terminal ID --program ID --expires "
+                         "YYYY-MM-DD -o FILE");
+    if (parse_u32(o->terminal, 10, &terminal) != 0) {
+        fprintf(stderr, "leal: terminal id '%s' must be a whole number from 1 to 4294967295\n",
+                o->terminal);
+        return CLI_EXIT_USAGE;
+    }
+    if (parse_date(o->expires, &expires) != 0) {
+        fprintf(stderr, "leal: expiry date '%s' is not a date; write it as YYYY-MM-DD\n",
+                o->expires);
+        return CLI_EXIT_USAGE;
+    }
+    expires += 86400; /* valid through the whole day named, UTC */
+    if (expires <= (int64_t)time(NULL)) {
+        fprintf(stderr, "leal: expiry date %s is in the past\n", o->expires);
+        return CLI_EXIT_USAGE;
+    }
+    if (expires > (int64_t)time(NULL) + (int64_t)BUNDLE_MAX_DAYS * 86400) {
+        fprintf(stderr,
+                "leal: expiry date %s is more than %d days away; a terminal bundle must be "
+                "renewed at least yearly\n",
+                o->expires, BUNDLE_MAX_DAYS);
+        return CLI_EXIT_USAGE;
+    }
+    if ((rc = refuse_existing(o->output, o->force)) != 0)
+        return rc;
+    if ((rc = load(o, &ks, &pass)) != 0)
+        goto out;
+    if ((rc = pick_program(o, ks, &program)) != 0)
+        goto out;
+    if ((err = keyset_program(ks, program, &prog)) != LEAL_OK ||
+        (err = keyset_current(ks, program, KEY_ROLE_JOURNAL_MAC, &journal)) != LEAL_OK) {
+        rc = cli_fail(err, "program %u", program);
+        goto out;
+    }
+    b.issuer_id = ks->issuer_id;
+    memcpy(b.issuer_name, ks->issuer_name, sizeof b.issuer_name);
+    b.program_id = program;
+    b.terminal_id = terminal;
+    b.created = (uint64_t)time(NULL);
+    b.expires = (uint64_t)expires;
+    b.terminal = prog->roles[KEY_ROLE_TERMINAL - 1];
+    b.classic_a = prog->roles[KEY_ROLE_CLASSIC_A - 1];
+    b.classic_seal = prog->roles[KEY_ROLE_CLASSIC_SEAL - 1];
+    b.journal_version = journal->version;
+    if ((err = derive_journal_key(crypto_openssl(), journal->key, ks->issuer_id, program, terminal,
+                                  b.journal_key)) != LEAL_OK ||
+        (err = public_slot(&prog->roles[KEY_ROLE_PACKAGE_SIGNING - 1], &b.package_public)) !=
+            LEAL_OK ||
+        (err = public_slot(&prog->roles[KEY_ROLE_QR - 1], &b.qr_public)) != LEAL_OK) {
+        rc = cli_fail(err, "terminal bundle");
+        goto out;
+    }
+    if ((rc = get_pass(o->bundle_pass_file, "LEAL_BUNDLE_PASSPHRASE", "bundle", true, &bpass)) != 0)
+        goto out;
+    if ((err = keyfile_store_bundle(o->output, bpass.text, bpass.len, KEYSTORE_KDF_DEFAULT, &b)) !=
+        LEAL_OK) {
+        rc = fail_file(err, "bundle", o->output);
+        goto out;
+    }
+    format_time(b.expires - 1, when, sizeof when, "%Y-%m-%d");
+    printf("wrote terminal bundle %s: terminal %u, program %u, valid through %s (UTC)\n", o->output,
+           terminal, program, when);
+    rc = CLI_EXIT_OK;
+out:
+    bundle_clear(&b);
+    release(ks);
+    passphrase_clear(&pass);
+    passphrase_clear(&bpass);
+    return rc;
+}
+
+static void print_slot(const struct keys_opts *o, const char *name, enum key_role role,
+                       const struct key_slot *s, bool public_keys, int *first)
+{
+    for (int v = 0; v < s->nversions; v++) {
+        char fp[17];
+        if (public_keys) {
+            /* Fingerprints of signing roles are over the public key already. */
+            uint8_t msg[48], d[32];
+            memcpy(msg, "leal-fingerprint", 16);
+            memcpy(msg + 16, s->v[v].key, 32);
+            if (crypto_openssl()->sha256(msg, sizeof msg, d) != LEAL_OK)
+                continue;
+            for (int i = 0; i < 8; i++)
+                snprintf(fp + 2 * i, 3, "%02x", d[i]);
+        } else if (keyfile_fingerprint(role, &s->v[v], fp) != LEAL_OK) {
+            continue;
+        }
+        if (o->json)
+            printf("%s{\"role\":\"%s\",\"version\":%u,\"fingerprint\":\"%s\"}", *first ? "" : ",",
+                   name, s->v[v].version, fp);
+        else
+            printf("  %-13s %-7u %s\n", v ? "" : name, s->v[v].version, fp);
+        *first = 0;
+    }
+}
+
+static int keys_verify_bundle(const struct keys_opts *o, const char *file)
+{
+    struct passphrase bpass;
+    struct bundle b;
+    uint32_t issuer = 0, program = 0;
+    int64_t at = (int64_t)time(NULL);
+    char when[32];
+    leal_err err;
+    int rc, first = 1;
+
+    if (o->issuer_id && parse_u32(o->issuer_id, 16, &issuer) != 0) {
+        fprintf(stderr, "leal: issuer id '%s' must be 8 hex digits (see 'leal keys list')\n",
+                o->issuer_id);
+        return CLI_EXIT_USAGE;
+    }
+    if (o->program && (rc = program_arg(o->program, &program)) != 0)
+        return rc;
+    if (o->at && parse_date(o->at, &at) != 0) {
+        fprintf(stderr, "leal: date '%s' is not a date; write it as YYYY-MM-DD\n", o->at);
+        return CLI_EXIT_USAGE;
+    }
+    if ((rc = get_pass(o->bundle_pass_file, "LEAL_BUNDLE_PASSPHRASE", "bundle", false, &bpass)) !=
+        0)
+        return rc;
+    err = keyfile_load_bundle(file, bpass.text, bpass.len, &b);
+    passphrase_clear(&bpass);
+    if (err != LEAL_OK)
+        return fail_file(err, "bundle", file);
+    err = bundle_check(&b, o->issuer_id ? issuer : b.issuer_id, o->program ? program : b.program_id,
+                       (uint64_t)at);
+    format_time(b.expires - 1, when, sizeof when, "%Y-%m-%d");
+    if (err == LEAL_E_BUNDLE_WRONG_ISSUER)
+        fprintf(stderr, "leal: bundle %s belongs to issuer %08x (%s), not %08x\n", file,
+                b.issuer_id, b.issuer_name, issuer);
+    else if (err == LEAL_E_BUNDLE_WRONG_PROGRAM)
+        fprintf(stderr, "leal: bundle %s belongs to program %u, not %u\n", file, b.program_id,
+                program);
+    else if (err == LEAL_E_BUNDLE_EXPIRED)
+        fprintf(stderr, "leal: bundle %s expired after %s; export a new one for terminal %u\n",
+                file, when, b.terminal_id);
+    if (err != LEAL_OK) {
+        bundle_clear(&b);
+        return CLI_EXIT_FAIL;
+    }
+    if (o->json) {
+        printf("{\"issuer\":");
+        cli_json_string(stdout, b.issuer_name);
+        printf(",\"issuer_id\":\"%08x\",\"program\":%u,\"terminal\":%u,\"valid_through\":\"%s\","
+               "\"journal_version\":%u,\"keys\":[",
+               b.issuer_id, b.program_id, b.terminal_id, when, b.journal_version);
+    } else {
+        printf("bundle         %s\nissuer         %s (%08x)\nprogram        %u\nterminal       "
+               "%u\nvalid through  %s (UTC)\njournal key    from version %u\n",
+               file, b.issuer_name, b.issuer_id, b.program_id, b.terminal_id, when,
+               b.journal_version);
+        printf("  %-13s %-7s %s\n", "ROLE", "VERSION", "FINGERPRINT");
+    }
+    print_slot(o, "terminal", KEY_ROLE_TERMINAL, &b.terminal, false, &first);
+    print_slot(o, "classic-a", KEY_ROLE_CLASSIC_A, &b.classic_a, false, &first);
+    print_slot(o, "classic-seal", KEY_ROLE_CLASSIC_SEAL, &b.classic_seal, false, &first);
+    print_slot(o, "package", KEY_ROLE_PACKAGE_SIGNING, &b.package_public, true, &first);
+    print_slot(o, "qr", KEY_ROLE_QR, &b.qr_public, true, &first);
+    if (o->json)
+        printf("]}\n");
+    bundle_clear(&b);
+    return CLI_EXIT_OK;
+}
 
 int cmd_keys(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cli_usage("'leal keys' is not built yet");
+    enum {
+        OPT_KEYSTORE = 256,
+        OPT_PASS,
+        OPT_BPASS,
+        OPT_TPASS,
+        OPT_ISSUER,
+        OPT_PROGRAM,
+        OPT_TERMINAL,
+        OPT_EXPIRES,
+        OPT_ISSUER_ID,
+        OPT_AT,
+        OPT_JSON,
+        OPT_FORCE,
+    };
+    static const struct option options[] = {
+        {"keystore", required_argument, NULL, OPT_KEYSTORE},
+        {"passphrase-file", required_argument, NULL, OPT_PASS},
+        {"backup-passphrase-file", required_argument, NULL, OPT_BPASS},
+        {"bundle-passphrase-file", required_argument, NULL, OPT_TPASS},
+        {"issuer", required_argument, NULL, OPT_ISSUER},
+        {"program", required_argument, NULL, OPT_PROGRAM},
+        {"terminal", required_argument, NULL, OPT_TERMINAL},
+        {"expires", required_argument, NULL, OPT_EXPIRES},
+        {"issuer-id", required_argument, NULL, OPT_ISSUER_ID},
+        {"at", required_argument, NULL, OPT_AT},
+        {"output", required_argument, NULL, 'o'},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct keys_opts o;
+    const char *sub, *arg = NULL;
+    int c;
+
+    memset(&o, 0, sizeof o);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(keys_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    sub = argv[1];
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc - 1, argv + 1, "o:h", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_KEYSTORE:
+            snprintf(o.keystore, sizeof o.keystore, "%s", optarg);
+            break;
+        case OPT_PASS:
+            o.pass_file = optarg;
+            break;
+        case OPT_BPASS:
+            o.backup_pass_file = optarg;
+            break;
+        case OPT_TPASS:
+            o.bundle_pass_file = optarg;
+            break;
+        case OPT_ISSUER:
+            o.issuer = optarg;
+            break;
+        case OPT_PROGRAM:
+            o.program = optarg;
+            break;
+        case OPT_TERMINAL:
+            o.terminal = optarg;
+            break;
+        case OPT_EXPIRES:
+            o.expires = optarg;
+            break;
+        case OPT_ISSUER_ID:
+            o.issuer_id = optarg;
+            break;
+        case OPT_AT:
+            o.at = optarg;
+            break;
+        case 'o':
+            o.output = optarg;
+            break;
+        case OPT_JSON:
+            o.json = 1;
+            break;
+        case OPT_FORCE:
+            o.force = 1;
+            break;
+        case 'h':
+            fputs(keys_usage, stdout);
+            return CLI_EXIT_OK;
+        default:
+            return cli_usage("keys %s: unknown or incomplete option '%s'", sub,
+                             argv[optind] ? argv[optind] : "");
+        }
+    }
+    if (optind < argc - 1)
+        arg = argv[1 + optind];
+    if (optind + 1 < argc - 1)
+        return cli_usage("keys %s: unexpected argument '%s'", sub, argv[optind + 2]);
+    if (o.keystore[0] == '\0' && file_default_path("keystore", o.keystore, sizeof o.keystore))
+        return cli_usage("no --keystore given and neither XDG_DATA_HOME nor HOME is set");
+
+    if (strcmp(sub, "init") == 0 && !arg)
+        return keys_init(&o);
+    if (strcmp(sub, "add-program") == 0 && arg)
+        return keys_add_program(&o, arg);
+    if (strcmp(sub, "list") == 0 && !arg)
+        return keys_list(&o);
+    if (strcmp(sub, "rotate") == 0 && arg)
+        return keys_rotate(&o, arg);
+    if (strcmp(sub, "backup") == 0 && !arg)
+        return keys_backup(&o);
+    if (strcmp(sub, "restore") == 0 && arg)
+        return keys_restore(&o, arg);
+    if (strcmp(sub, "export-terminal") == 0 && !arg)
+        return keys_export_terminal(&o);
+    if (strcmp(sub, "verify-bundle") == 0 && arg)
+        return keys_verify_bundle(&o, arg);
+    return cli_usage("keys: unknown subcommand or missing argument: '%s'", sub);
 }

@@ -7,6 +7,8 @@ T_FAIL=0
 : "${LEAL_BUILD:=build/asan}"
 LEAL="$LEAL_BUILD/bin/leal"
 CARDSIM="$LEAL_BUILD/bin/leal-cardsim"
+# Debian's python3 with python3-cryptography (make deps), not whatever is first on PATH.
+PY=/usr/bin/python3
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 

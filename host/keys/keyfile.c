@@ -1,0 +1,130 @@
+/* keyfile.c - keystore, backup and bundle files. */
+#include "keyfile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "host/file.h"
+#include "keys/base/ct.h"
+#include "keys/base/limits.h"
+#include "keys/hosted/provider_openssl.h"
+
+static leal_err open_file(const char *path, enum keystore_kind kind, const char *pass,
+                          size_t pass_len, size_t cap, uint8_t **plain, size_t *plain_len)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    leal_err err;
+    if ((err = file_read(path, cap, &data, &len)) != LEAL_OK)
+        return err == LEAL_E_TOO_LARGE ? LEAL_E_KEYSTORE_CORRUPT : err;
+    err = keystore_open(kind, pass, pass_len, data, len, plain, plain_len);
+    free(data);
+    return err;
+}
+
+leal_err keyfile_load(const char *path, enum keystore_kind kind, const char *pass, size_t pass_len,
+                      struct keyset *ks)
+{
+    uint8_t *plain = NULL;
+    size_t plain_len = 0;
+    leal_err err =
+        open_file(path, kind, pass, pass_len, LEAL_MAX_KEYSTORE_FILE, &plain, &plain_len);
+    if (err != LEAL_OK)
+        return err;
+    err = keyset_decode(plain, plain_len, ks);
+    keystore_free(plain, plain_len);
+    /* Authenticated but undecodable: written by a buggy or newer leal. */
+    if (err != LEAL_OK && err != LEAL_E_KEYSTORE_VERSION)
+        err = LEAL_E_KEYSTORE_CORRUPT;
+    return err;
+}
+
+static leal_err store(const char *path, enum keystore_kind kind, const char *pass, size_t pass_len,
+                      struct keystore_kdf kdf, const uint8_t *plain, size_t plain_len,
+                      bool exclusive)
+{
+    struct stat st;
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    leal_err err;
+    if (exclusive && stat(path, &st) == 0)
+        return LEAL_E_EXISTS;
+    if ((err = file_mkdir_parents(path)) != LEAL_OK ||
+        (err = keystore_seal(kind, pass, pass_len, kdf, plain, plain_len, &sealed, &sealed_len)) !=
+            LEAL_OK)
+        return err;
+    err = file_write_atomic(path, sealed, sealed_len, 0600);
+    free(sealed); /* ciphertext only */
+    return err;
+}
+
+leal_err keyfile_store(const char *path, enum keystore_kind kind, const char *pass, size_t pass_len,
+                       struct keystore_kdf kdf, const struct keyset *ks, bool exclusive)
+{
+    uint8_t *plain = malloc(KEYSET_MAX_ENCODED);
+    size_t plain_len = 0;
+    leal_err err;
+    if (plain == NULL)
+        return LEAL_E_NO_MEMORY;
+    if ((err = keyset_encode(ks, plain, KEYSET_MAX_ENCODED, &plain_len)) == LEAL_OK)
+        err = store(path, kind, pass, pass_len, kdf, plain, plain_len, exclusive);
+    keystore_free(plain, KEYSET_MAX_ENCODED);
+    return err;
+}
+
+leal_err keyfile_load_bundle(const char *path, const char *pass, size_t pass_len, struct bundle *b)
+{
+    uint8_t *plain = NULL;
+    size_t plain_len = 0;
+    leal_err err = open_file(path, KEYSTORE_KIND_BUNDLE, pass, pass_len, LEAL_MAX_BUNDLE_FILE,
+                             &plain, &plain_len);
+    if (err != LEAL_OK)
+        return err;
+    err = bundle_decode(plain, plain_len, b);
+    keystore_free(plain, plain_len);
+    if (err != LEAL_OK && err != LEAL_E_KEYSTORE_VERSION)
+        err = LEAL_E_KEYSTORE_CORRUPT;
+    return err;
+}
+
+leal_err keyfile_store_bundle(const char *path, const char *pass, size_t pass_len,
+                              struct keystore_kdf kdf, const struct bundle *b)
+{
+    uint8_t plain[BUNDLE_MAX_ENCODED];
+    size_t plain_len = 0;
+    leal_err err = bundle_encode(b, plain, sizeof plain, &plain_len);
+    if (err == LEAL_OK)
+        err = store(path, KEYSTORE_KIND_BUNDLE, pass, pass_len, kdf, plain, plain_len, false);
+    leal_wipe(plain, sizeof plain);
+    return err;
+}
+
+leal_err keyfile_fingerprint(enum key_role role, const struct key_version *v, char out[17])
+{
+    const struct key_role_info *info = keyset_role_info(role);
+    uint8_t msg[16 + KEY_MAX_LEN], digest[32], pub[32];
+    const uint8_t *material = v->key;
+    size_t n;
+    leal_err err;
+
+    if (info == NULL)
+        return LEAL_E_UNKNOWN_ROLE;
+    /* Signing roles are identified by their public key, which others also hold. */
+    if (info->kind == KEY_KIND_ED25519) {
+        if ((err = crypto_openssl_ed25519_public(v->key, pub)) != LEAL_OK)
+            return err;
+        material = pub;
+    }
+    memcpy(msg, "leal-fingerprint", 16);
+    n = keyset_key_len(info->kind);
+    memcpy(msg + 16, material, n);
+    err = crypto_openssl()->sha256(msg, 16 + n, digest);
+    leal_wipe(msg, sizeof msg);
+    if (err != LEAL_OK)
+        return err;
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 2 * i, 3, "%02x", digest[i]);
+    return LEAL_OK;
+}

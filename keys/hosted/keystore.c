@@ -1,0 +1,229 @@
+/* keystore.c - scrypt + AES-256-GCM container (see keystore.h for the format). */
+#include "keystore.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include "../base/buf.h"
+#include "../base/ct.h"
+#include "../base/limits.h"
+
+#define FORMAT_VERSION 1
+#define KDF_SCRYPT 1
+#define SALT_LEN 16
+#define NONCE_LEN 12
+
+struct header {
+    uint8_t kind;
+    uint8_t version;
+    struct keystore_kdf kdf;
+    uint8_t salt[SALT_LEN];
+    uint8_t nonce[NONCE_LEN];
+    uint32_t length;
+};
+
+static leal_err kdf_bounds(struct keystore_kdf k)
+{
+    if (k.log2_n < 17 || k.log2_n > 22 || k.r != 8 || k.p < 1 || k.p > 4)
+        return LEAL_E_KEYSTORE_CORRUPT;
+    return LEAL_OK;
+}
+
+static leal_err derive(const char *pass, size_t pass_len, struct keystore_kdf k,
+                       const uint8_t salt[SALT_LEN], uint8_t key[32])
+{
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL);
+    EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+    uint64_t n = (uint64_t)1 << k.log2_n;
+    uint32_t r = k.r, p = k.p;
+    uint64_t maxmem = 2 * 128 * (uint64_t)r * n + (1u << 20);
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, (void *)pass, pass_len),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, SALT_LEN),
+        OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
+        OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r),
+        OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p),
+        OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM, &maxmem),
+        OSSL_PARAM_construct_end(),
+    };
+    leal_err err = LEAL_OK;
+    if (ctx == NULL || EVP_KDF_derive(ctx, key, 32, params) != 1) {
+        ERR_clear_error();
+        err = LEAL_E_CRYPTO;
+    }
+    EVP_KDF_CTX_free(ctx);
+    EVP_KDF_free(kdf);
+    return err;
+}
+
+static leal_err put_header(const struct header *h, uint8_t out[KEYSTORE_HEADER_LEN])
+{
+    struct buf_writer w;
+    leal_err err;
+    buf_writer_init(&w, out, KEYSTORE_HEADER_LEN);
+    if ((err = buf_put_bytes(&w, (const uint8_t *)"LEAL", 4)) != LEAL_OK ||
+        (err = buf_put_u8(&w, h->kind)) != LEAL_OK ||
+        (err = buf_put_u8(&w, h->version)) != LEAL_OK || (err = buf_put_be16(&w, 0)) != LEAL_OK ||
+        (err = buf_put_u8(&w, KDF_SCRYPT)) != LEAL_OK ||
+        (err = buf_put_u8(&w, h->kdf.log2_n)) != LEAL_OK ||
+        (err = buf_put_u8(&w, h->kdf.r)) != LEAL_OK ||
+        (err = buf_put_u8(&w, h->kdf.p)) != LEAL_OK ||
+        (err = buf_put_bytes(&w, h->salt, SALT_LEN)) != LEAL_OK ||
+        (err = buf_put_bytes(&w, h->nonce, NONCE_LEN)) != LEAL_OK ||
+        (err = buf_put_be32(&w, h->length)) != LEAL_OK)
+        return err;
+    return buf_writer_len(&w) == KEYSTORE_HEADER_LEN ? LEAL_OK : LEAL_E_INTERNAL;
+}
+
+/* Parses and bounds-checks the header; the ciphertext and tag must follow exactly. */
+static leal_err get_header(enum keystore_kind kind, const uint8_t *in, size_t len, struct header *h)
+{
+    struct buf_reader r;
+    uint8_t magic[4], kdf_id;
+    uint16_t reserved;
+    leal_err err;
+
+    buf_reader_init(&r, in, len);
+    if (buf_get_bytes(&r, magic, 4) != LEAL_OK || memcmp(magic, "LEAL", 4) != 0 ||
+        buf_get_u8(&r, &h->kind) != LEAL_OK)
+        return LEAL_E_FORMAT;
+    if (h->kind != kind)
+        return LEAL_E_FORMAT;
+    if (buf_get_u8(&r, &h->version) != LEAL_OK)
+        return LEAL_E_KEYSTORE_CORRUPT;
+    if (h->version > FORMAT_VERSION)
+        return LEAL_E_KEYSTORE_VERSION;
+    if (h->version != FORMAT_VERSION)
+        return LEAL_E_KEYSTORE_CORRUPT;
+    if (buf_get_be16(&r, &reserved) != LEAL_OK || buf_get_u8(&r, &kdf_id) != LEAL_OK ||
+        buf_get_u8(&r, &h->kdf.log2_n) != LEAL_OK || buf_get_u8(&r, &h->kdf.r) != LEAL_OK ||
+        buf_get_u8(&r, &h->kdf.p) != LEAL_OK || buf_get_bytes(&r, h->salt, SALT_LEN) != LEAL_OK ||
+        buf_get_bytes(&r, h->nonce, NONCE_LEN) != LEAL_OK ||
+        buf_get_be32(&r, &h->length) != LEAL_OK)
+        return LEAL_E_KEYSTORE_CORRUPT;
+    if (reserved != 0 || kdf_id != KDF_SCRYPT)
+        return LEAL_E_KEYSTORE_CORRUPT;
+    if ((err = kdf_bounds(h->kdf)) != LEAL_OK)
+        return err;
+    if ((size_t)h->length + KEYSTORE_TAG_LEN != buf_remaining(&r) ||
+        h->length > LEAL_MAX_KEYSTORE_FILE)
+        return LEAL_E_KEYSTORE_CORRUPT;
+    return LEAL_OK;
+}
+
+static leal_err gcm(int enc, const uint8_t key[32], const uint8_t nonce[NONCE_LEN],
+                    const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+                    uint8_t tag[KEYSTORE_TAG_LEN])
+{
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int outl = 0, finl = 0;
+    leal_err err = LEAL_E_CRYPTO;
+
+    if (ctx == NULL || len > INT32_MAX || aad_len > INT32_MAX)
+        goto out;
+    if (EVP_CipherInit_ex2(ctx, EVP_aes_256_gcm(), key, nonce, enc, NULL) != 1 ||
+        EVP_CipherUpdate(ctx, NULL, &outl, aad, (int)aad_len) != 1 ||
+        EVP_CipherUpdate(ctx, out, &outl, in, (int)len) != 1)
+        goto out;
+    if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, KEYSTORE_TAG_LEN, (void *)tag) != 1)
+        goto out;
+    if (EVP_CipherFinal_ex(ctx, out + outl, &finl) != 1) {
+        /* Decryption: the tag did not match. */
+        err = enc ? LEAL_E_CRYPTO : LEAL_E_PASSPHRASE;
+        goto out;
+    }
+    if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, KEYSTORE_TAG_LEN, tag) != 1)
+        goto out;
+    err = LEAL_OK;
+out:
+    ERR_clear_error();
+    EVP_CIPHER_CTX_free(ctx);
+    return err;
+}
+
+leal_err keystore_seal(enum keystore_kind kind, const char *pass, size_t pass_len,
+                       struct keystore_kdf kdf, const uint8_t *plain, size_t plain_len,
+                       uint8_t **out, size_t *out_len)
+{
+    struct header h = {.kind = (uint8_t)kind, .version = FORMAT_VERSION, .kdf = kdf};
+    uint8_t key[32];
+    uint8_t *buf = NULL;
+    size_t total;
+    leal_err err;
+
+    *out = NULL;
+    *out_len = 0;
+    if ((err = kdf_bounds(kdf)) != LEAL_OK)
+        return LEAL_E_ARG;
+    if (plain_len > LEAL_MAX_KEYSTORE_FILE)
+        return LEAL_E_TOO_LARGE;
+    h.length = (uint32_t)plain_len;
+    if (RAND_bytes(h.salt, SALT_LEN) != 1 || RAND_bytes(h.nonce, NONCE_LEN) != 1) {
+        ERR_clear_error();
+        return LEAL_E_RANDOM;
+    }
+    total = KEYSTORE_HEADER_LEN + plain_len + KEYSTORE_TAG_LEN;
+    if ((buf = malloc(total)) == NULL)
+        return LEAL_E_NO_MEMORY;
+    if ((err = put_header(&h, buf)) != LEAL_OK ||
+        (err = derive(pass, pass_len, kdf, h.salt, key)) != LEAL_OK ||
+        (err = gcm(1, key, h.nonce, buf, KEYSTORE_HEADER_LEN, plain, plain_len,
+                   buf + KEYSTORE_HEADER_LEN, buf + KEYSTORE_HEADER_LEN + plain_len)) != LEAL_OK)
+        goto out;
+    *out = buf;
+    *out_len = total;
+    buf = NULL;
+out:
+    leal_wipe(key, sizeof key);
+    keystore_free(buf, total);
+    return err;
+}
+
+leal_err keystore_peek(enum keystore_kind kind, const uint8_t *in, size_t len)
+{
+    struct header h;
+    return get_header(kind, in, len, &h);
+}
+
+leal_err keystore_open(enum keystore_kind kind, const char *pass, size_t pass_len,
+                       const uint8_t *in, size_t len, uint8_t **plain, size_t *plain_len)
+{
+    struct header h;
+    uint8_t key[32], tag[KEYSTORE_TAG_LEN];
+    uint8_t *buf = NULL;
+    leal_err err;
+
+    *plain = NULL;
+    *plain_len = 0;
+    if ((err = get_header(kind, in, len, &h)) != LEAL_OK)
+        return err;
+    if ((buf = malloc(h.length ? h.length : 1)) == NULL)
+        return LEAL_E_NO_MEMORY;
+    memcpy(tag, in + KEYSTORE_HEADER_LEN + h.length, KEYSTORE_TAG_LEN);
+    if ((err = derive(pass, pass_len, h.kdf, h.salt, key)) != LEAL_OK ||
+        (err = gcm(0, key, h.nonce, in, KEYSTORE_HEADER_LEN, in + KEYSTORE_HEADER_LEN, h.length,
+                   buf, tag)) != LEAL_OK)
+        goto out;
+    *plain = buf;
+    *plain_len = h.length;
+    buf = NULL;
+out:
+    leal_wipe(key, sizeof key);
+    keystore_free(buf, h.length);
+    return err;
+}
+
+void keystore_free(uint8_t *p, size_t len)
+{
+    if (p == NULL)
+        return;
+    leal_wipe(p, len);
+    free(p);
+}

@@ -1,0 +1,56 @@
+/*
+ * keystore.h - leal's encrypted container, used for the keystore, its
+ * backups and terminal bundles (the kind byte tells them apart).
+ *
+ *   "LEAL" kind(1) format-version(1) 00 00
+ *   kdf-id(1)=1 log2N(1) r(1) p(1) salt(16)      scrypt via OpenSSL EVP_KDF "SCRYPT"
+ *   nonce(12) length(4, BE)
+ *   ciphertext(length) tag(16)                   AES-256-GCM, AAD = all header bytes
+ *
+ * The header is authenticated, so a flipped bit anywhere is refused as a
+ * wrong passphrase or an altered file. KDF parameters are kept in the header
+ * and bounded when read (N from 2^17 to 2^22, r = 8, p 1..4) so a forged
+ * header cannot make us allocate gigabytes. Hosted (OpenSSL 3).
+ * Errors: LEAL_E_FORMAT (not this kind of file), LEAL_E_KEYSTORE_VERSION
+ * (newer format), LEAL_E_KEYSTORE_CORRUPT (truncated, bad parameters),
+ * LEAL_E_PASSPHRASE (tag mismatch), LEAL_E_CRYPTO, LEAL_E_NO_MEMORY.
+ */
+#ifndef LEAL_KEYSTORE_H
+#define LEAL_KEYSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/err.h"
+
+enum keystore_kind {
+    KEYSTORE_KIND_KEYSTORE = 'K',
+    KEYSTORE_KIND_BACKUP = 'B',
+    KEYSTORE_KIND_BUNDLE = 'T',
+};
+
+struct keystore_kdf {
+    uint8_t log2_n;
+    uint8_t r;
+    uint8_t p;
+};
+
+/* scrypt N = 2^17, r = 8, p = 1: 128 MiB and about half a second per open. */
+#define KEYSTORE_KDF_DEFAULT ((struct keystore_kdf){17, 8, 1})
+#define KEYSTORE_HEADER_LEN 44
+#define KEYSTORE_TAG_LEN 16
+
+/* Encrypts plain under pass; *out is malloc'd (free with keystore_free). */
+LEAL_MUST_CHECK leal_err keystore_seal(enum keystore_kind kind, const char *pass, size_t pass_len,
+                                       struct keystore_kdf kdf, const uint8_t *plain,
+                                       size_t plain_len, uint8_t **out, size_t *out_len);
+/* Checks the header (kind, version, parameters) without a passphrase. */
+LEAL_MUST_CHECK leal_err keystore_peek(enum keystore_kind kind, const uint8_t *in, size_t len);
+/* Decrypts; *plain is malloc'd and must be released with keystore_free. */
+LEAL_MUST_CHECK leal_err keystore_open(enum keystore_kind kind, const char *pass, size_t pass_len,
+                                       const uint8_t *in, size_t len, uint8_t **plain,
+                                       size_t *plain_len);
+/* Wipes and frees a buffer from seal/open; NULL allowed. */
+void keystore_free(uint8_t *p, size_t len);
+
+#endif

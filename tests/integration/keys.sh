@@ -1,0 +1,240 @@
+#!/bin/bash
+# keys.sh - `leal keys` end to end: init, list, rotate, add-program, backup,
+# restore, export-terminal, verify-bundle; every bad-input case of issue 2
+# with its exact one-line error, the file untouched after a failure, and no
+# key byte in any output. An independent decoder (keystore_decode.py, written
+# from KEYS.md with python3-cryptography) reads the files leal writes.
+set -u
+cd "$(dirname "$0")/../.."
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-keys-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+KS=$T/keystore
+ALL_OUTPUT=$T/all-output
+: >"$ALL_OUTPUT"
+export LEAL_PASSPHRASE="correct horse battery"
+export LEAL_BACKUP_PASSPHRASE="backup horse battery"
+export LEAL_BUNDLE_PASSPHRASE="bundle horse battery"
+
+# keys CMD... : runs leal keys with the test keystore; OUT/ERR/RC; keeps all output.
+keys() {
+    run_capture "$LEAL" keys "$@" --keystore "$KS"
+    printf '%s\n%s\n' "$OUT" "$ERR" >>"$ALL_OUTPUT"
+}
+decode() { PASS="$2" $PY tests/integration/keystore_decode.py "$1"; }
+
+keys init --issuer "Café Sol" --program 7
+check_eq "init exits 0" 0 "$RC"
+check_match "init names the keystore" "^created keystore $KS$" "$OUT"
+check_eq "keystore mode is 0600" 600 "$(stat -c %a "$KS")"
+DEC=$(decode "$KS" "$LEAL_PASSPHRASE")
+check_match "independent decoder reads the issuer" "^issuer Café Sol$" "$DEC"
+check_eq "one version of each of 11 roles" 11 "$(grep -c '^key .* 1 ' <<<"$DEC")"
+ISSUER_ID=$(sed -n 's/^issuer_id //p' <<<"$DEC")
+check_match "init prints the issuer id" "issuer id $ISSUER_ID\), program 7: 11 roles at version 1" "$OUT"
+
+keys init --issuer "Other" --program 8
+check_eq "init over an existing keystore exits 2" 2 "$RC"
+check_eq "init over an existing keystore says so" \
+    "leal: keystore $KS already exists; refusing to overwrite it (to replace it, use 'leal keys restore --force')" "$ERR"
+
+run_capture env LEAL_PASSPHRASE=short "$LEAL" keys init --issuer X --program 1 --keystore "$T/ks-short"
+check_eq "short passphrase exits 2" 2 "$RC"
+check_eq "short passphrase message" "leal: the keystore passphrase must have at least 8 characters" "$ERR"
+check_eq "short passphrase writes nothing" "no" "$([ -e "$T/ks-short" ] && echo yes || echo no)"
+
+keys list
+check_eq "list exits 0" 0 "$RC"
+check_match "list shows issuer" "^issuer     Café Sol$" "$OUT"
+check_match "list shows issuer id" "^issuer id  $ISSUER_ID$" "$OUT"
+check_match "list shows program" "^program 7$" "$OUT"
+check_match "list shows terminal role held by terminals" "^  terminal      1 .* host, terminals$" "$OUT"
+check_match "list shows purse-credit host only" "^  purse-credit  1 .* host only$" "$OUT"
+
+keys rotate terminal
+check_eq "rotate exits 0" 0 "$RC"
+check_match "rotate reports version 2" "^program 7: terminal is now at version 2 \(fingerprint [0-9a-f]{16}\)" "$OUT"
+DEC2=$(decode "$KS" "$LEAL_PASSPHRASE")
+check_eq "rotation keeps version 1 unchanged" "$(grep '^key terminal 1 ' <<<"$DEC")" "$(grep '^key terminal 1 ' <<<"$DEC2")"
+check_eq "rotation adds a different version 2" 1 "$(grep '^key terminal 2 ' <<<"$DEC2" | grep -vc "$(grep '^key terminal 1 ' <<<"$DEC" | cut -d' ' -f4)")"
+keys list --json
+check_eq "list --json is JSON with two terminal versions" "1 2 True" \
+    "$($PY -c 'import json,sys; d=json.load(sys.stdin); r=[x for x in d["programs"][0]["roles"] if x["role"]=="terminal"][0]; print(*[v["version"] for v in r["versions"]], r["versions"][-1]["current"])' <<<"$OUT")"
+
+keys rotate pincode
+check_eq "unknown role exits 2" 2 "$RC"
+check_match "unknown role names the roles" "^leal: unknown key role 'pincode'; roles: picc-master" "$ERR"
+keys rotate terminal --program 99
+check_eq "unknown program exits 2" 2 "$RC"
+check_eq "unknown program message" "leal: program 99: unknown program; 'leal keys list' shows the programs" "$ERR"
+keys add-program 9
+check_eq "add-program exits 0" 0 "$RC"
+keys add-program 9
+check_eq "add-program twice exits 2" 2 "$RC"
+check_eq "add-program twice message" "leal: program 9: a program with this id already exists" "$ERR"
+keys rotate terminal
+check_eq "rotate with two programs needs --program" 2 "$RC"
+keys add-program 12x
+check_eq "malformed program id exits 2" 2 "$RC"
+
+# Wrong passphrase, damaged files: one line, non-zero, file byte-identical.
+cp "$KS" "$T/ks.orig"
+run_capture env LEAL_PASSPHRASE=wrong-passphrase "$LEAL" keys rotate qr --program 7 --keystore "$KS"
+check_eq "wrong passphrase exits 1" 1 "$RC"
+check_eq "wrong passphrase message" "leal: keystore $KS: wrong passphrase, or the file was altered" "$ERR"
+check_eq "wrong passphrase leaves the keystore byte-identical" 0 "$(cmp -s "$KS" "$T/ks.orig"; echo $?)"
+
+size=$(stat -c %s "$KS")
+head -c $((size - 20)) "$KS" >"$T/ks-trunc"
+run_capture "$LEAL" keys list --keystore "$T/ks-trunc"
+check_eq "truncated keystore exits 1" 1 "$RC"
+check_eq "truncated keystore message" "leal: keystore $T/ks-trunc: keystore file is damaged; restore it from a backup with 'leal keys restore'" "$ERR"
+for off in 0 13 30 50 $((size - 1)); do
+    cp "$KS" "$T/ks-flip"
+    b=$(od -An -tu1 -j "$off" -N1 "$T/ks-flip" | tr -d ' ')
+    printf "$(printf '\\%03o' $((b ^ 4)))" | dd of="$T/ks-flip" bs=1 seek="$off" conv=notrunc 2>/dev/null
+    run_capture "$LEAL" keys list --keystore "$T/ks-flip"
+    check_eq "bit flip at byte $off exits 1" 1 "$RC"
+    check_eq "bit flip at byte $off is one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    case $off in
+    0) check_eq "flipped magic message" "leal: $T/ks-flip is not a leal keystore file" "$ERR" ;;
+    *) check_match "bit flip at byte $off named" "^leal: keystore $T/ks-flip: (wrong passphrase, or the file was altered|keystore file is damaged)" "$ERR" ;;
+    esac
+done
+cp "$KS" "$T/ks-future"
+printf '\002' | dd of="$T/ks-future" bs=1 seek=5 conv=notrunc 2>/dev/null
+run_capture "$LEAL" keys list --keystore "$T/ks-future"
+check_eq "future format version message" "leal: keystore $T/ks-future: file was written by a newer leal; upgrade leal to read it" "$ERR"
+run_capture "$LEAL" keys list --keystore "$T/none"
+check_eq "missing keystore message" "leal: keystore $T/none does not exist; create it with 'leal keys init' or name it with --keystore" "$ERR"
+
+# Backup and restore.
+keys backup -o "$T/backup"
+check_eq "backup exits 0" 0 "$RC"
+check_eq "backup mode is 0600" 600 "$(stat -c %a "$T/backup")"
+check_eq "backup holds the same keys" "$(decode "$KS" "$LEAL_PASSPHRASE")" "$(decode "$T/backup" "$LEAL_BACKUP_PASSPHRASE")"
+keys backup -o "$T/backup"
+check_eq "backup over an existing file exits 2" 2 "$RC"
+run_capture env LEAL_BACKUP_PASSPHRASE="$LEAL_PASSPHRASE" "$LEAL" keys list --keystore "$T/backup"
+check_eq "a backup is not a keystore" "leal: $T/backup is not a leal keystore file" "$ERR"
+
+run_capture env LEAL_PASSPHRASE="restored passphrase" "$LEAL" keys restore "$T/backup" --keystore "$T/ks-restored"
+check_eq "restore exits 0" 0 "$RC"
+check_match "restore reports the issuer" "^restored keystore $T/ks-restored from $T/backup \(issuer Café Sol, issuer id $ISSUER_ID, programs: 2\)$" "$OUT"
+check_eq "restored keystore holds the same keys" "$(decode "$KS" "$LEAL_PASSPHRASE")" "$(decode "$T/ks-restored" "restored passphrase")"
+cp "$KS" "$T/ks.orig"
+keys restore "$T/backup"
+check_eq "restore over an existing keystore without --force exits 2" 2 "$RC"
+check_eq "refused restore leaves the keystore byte-identical" 0 "$(cmp -s "$KS" "$T/ks.orig"; echo $?)"
+head -c 100 "$T/backup" >"$T/backup-trunc"
+run_capture "$LEAL" keys restore "$T/backup-trunc" --keystore "$T/ks-new"
+check_eq "truncated backup exits 1" 1 "$RC"
+check_eq "truncated backup message" "leal: backup $T/backup-trunc: keystore file is damaged; restore it from a backup with 'leal keys restore'" "$ERR"
+check_eq "failed restore writes nothing" "no" "$([ -e "$T/ks-new" ] && echo yes || echo no)"
+run_capture env LEAL_BACKUP_PASSPHRASE=wrong-passphrase "$LEAL" keys restore "$T/backup" --keystore "$T/ks-new"
+check_eq "restore with a wrong backup passphrase message" "leal: backup $T/backup: wrong passphrase, or the file was altered" "$ERR"
+check_eq "failed restore (wrong passphrase) writes nothing" "no" "$([ -e "$T/ks-new" ] && echo yes || echo no)"
+cp "$KS" "$T/ks.orig"
+cp "$T/backup" "$T/backup-flip"
+printf 'X' | dd of="$T/backup-flip" bs=1 seek=60 conv=notrunc 2>/dev/null
+run_capture "$LEAL" keys restore "$T/backup-flip" --keystore "$KS" --force
+check_eq "forced restore of an altered backup exits 1" 1 "$RC"
+check_eq "forced restore of an altered backup leaves the keystore byte-identical" 0 "$(cmp -s "$KS" "$T/ks.orig"; echo $?)"
+
+# Terminal bundles.
+EXP=$(date -u -d '+30 days' +%F)
+keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/bundle"
+check_eq "export-terminal exits 0" 0 "$RC"
+check_eq "export-terminal message" "wrote terminal bundle $T/bundle: terminal 3, program 7, valid through $EXP (UTC)" "$OUT"
+BDEC=$(decode "$T/bundle" "$LEAL_BUNDLE_PASSPHRASE")
+KDEC_ALL=$(decode "$KS" "$LEAL_PASSPHRASE")
+KDEC=$(awk '/^program 7$/ {f = 1; next} /^program / {f = 0} f' <<<"$KDEC_ALL")
+check_eq "bundle carries both terminal versions" "$(grep '^key terminal ' <<<"$KDEC")" "$(grep '^key terminal ' <<<"$BDEC")"
+check_eq "bundle carries classic-a and classic-seal" "$(grep -E '^key classic-(a|seal) ' <<<"$KDEC" | sed -n '1,2p')" "$(grep -E '^key classic-(a|seal) ' <<<"$BDEC")"
+leaks=0
+for role in picc-master app-master purse-credit journal classic-b mad-b package qr; do
+    for k in $(grep "^key $role " <<<"$KDEC" | cut -d' ' -f4); do
+        grep -qi "$k" <<<"$BDEC" && leaks=$((leaks + 1))
+    done
+done
+check_eq "bundle holds no host-only or private signing key" 0 "$leaks"
+# The journal key is AN10922(journal master, "J" || issuer || program || terminal),
+# and the public keys are those of the signing seeds: recomputed independently.
+JM=$(grep '^key journal 1 ' <<<"$KDEC" | cut -d' ' -f4)
+PKG=$(grep '^key package 1 ' <<<"$KDEC" | cut -d' ' -f4)
+EXPECT=$($PY - "$JM" "$ISSUER_ID" "$PKG" <<'PY'
+import sys
+from cryptography.hazmat.primitives.ciphers import algorithms
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives import serialization
+master, issuer, seed = bytes.fromhex(sys.argv[1]), bytes.fromhex(sys.argv[2]), bytes.fromhex(sys.argv[3])
+m = b"J" + issuer + (7).to_bytes(4, "big") + (3).to_bytes(4, "big")
+d = b"\x01" + m
+d = d + b"\x80" + b"\x00" * (31 - len(d))  # AN10922: pad to 32 bytes
+# AN10922 pads D to 32 bytes and uses the CMAC subkey K2 on the last block.
+from cryptography.hazmat.primitives.ciphers import Cipher, modes
+def ecb(k, b):
+    e = Cipher(algorithms.AES(k), modes.ECB()).encryptor(); return e.update(b) + e.finalize()
+def dbl(b):
+    n = int.from_bytes(b, "big") << 1
+    if n >> 128: n = (n ^ 0x87) & ((1 << 128) - 1)
+    return n.to_bytes(16, "big")
+k2 = dbl(dbl(ecb(master, bytes(16))))
+last = bytes(a ^ b for a, b in zip(d[16:], k2))
+x = ecb(master, d[:16])
+x = ecb(master, bytes(a ^ b for a, b in zip(x, last)))
+pub = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(
+    serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+print(x.hex(), pub.hex())
+PY
+)
+check_eq "bundle journal key is AN10922 of the journal master" "$(cut -d' ' -f1 <<<"$EXPECT")" "$(sed -n 's/^key journal-derived 1 //p' <<<"$BDEC")"
+check_eq "bundle package key is the public key of the package seed" "$(cut -d' ' -f2 <<<"$EXPECT")" "$(sed -n 's/^key package-public 1 //p' <<<"$BDEC")"
+
+keys verify-bundle "$T/bundle" --issuer-id "$ISSUER_ID" --program 7
+check_eq "verify-bundle exits 0" 0 "$RC"
+check_match "verify-bundle shows terminal" "^terminal       3$" "$OUT"
+check_match "verify-bundle shows validity" "^valid through  $EXP \(UTC\)$" "$OUT"
+keys verify-bundle "$T/bundle" --issuer-id 0badc0de
+check_eq "bundle from another issuer exits 1" 1 "$RC"
+check_eq "bundle from another issuer message" "leal: bundle $T/bundle belongs to issuer $ISSUER_ID (Café Sol), not 0badc0de" "$ERR"
+keys verify-bundle "$T/bundle" --program 9
+check_eq "bundle for another program message" "leal: bundle $T/bundle belongs to program 7, not 9" "$ERR"
+keys verify-bundle "$T/bundle" --at "$(date -u -d '+31 days' +%F)"
+check_eq "expired bundle exits 1" 1 "$RC"
+check_eq "expired bundle message" "leal: bundle $T/bundle expired after $EXP; export a new one for terminal 3" "$ERR"
+run_capture env LEAL_BUNDLE_PASSPHRASE=wrong-passphrase "$LEAL" keys verify-bundle "$T/bundle"
+check_eq "bundle with a wrong passphrase" "leal: bundle $T/bundle: wrong passphrase, or the file was altered" "$ERR"
+cp "$T/bundle" "$T/bundle-future"
+printf '\007' | dd of="$T/bundle-future" bs=1 seek=5 conv=notrunc 2>/dev/null
+keys verify-bundle "$T/bundle-future"
+check_eq "bundle from a future format" "leal: bundle $T/bundle-future: file was written by a newer leal; upgrade leal to read it" "$ERR"
+head -c 60 "$T/bundle" >"$T/bundle-trunc"
+keys verify-bundle "$T/bundle-trunc"
+check_eq "truncated bundle exits 1" 1 "$RC"
+keys verify-bundle "$KS"
+check_eq "a keystore is not a bundle" "leal: $KS is not a leal bundle file" "$ERR"
+keys export-terminal --terminal 3 --program 7 --expires 2020-01-01 -o "$T/b2"
+check_eq "bundle expiring in the past exits 2" 2 "$RC"
+check_eq "bundle expiring in the past message" "leal: expiry date 2020-01-01 is in the past" "$ERR"
+keys export-terminal --terminal 3 --program 7 --expires 2027-02-30 -o "$T/b2"
+check_eq "impossible expiry date message" "leal: expiry date '2027-02-30' is not a date; write it as YYYY-MM-DD" "$ERR"
+check_eq "refused exports write nothing" "no" "$([ -e "$T/b2" ] && echo yes || echo no)"
+
+printf 'file passphrase\n' >"$T/passfile"
+run_capture env -u LEAL_PASSPHRASE "$LEAL" keys init --issuer F --program 1 --keystore "$T/ks-file" --passphrase-file "$T/passfile"
+check_eq "passphrase from a file" 0 "$RC"
+check_match "file passphrase without its newline opens it" "^issuer F$" "$(decode "$T/ks-file" "file passphrase")"
+run_capture env -u LEAL_PASSPHRASE "$LEAL" keys list --keystore "$T/ks-file" </dev/null
+check_eq "no passphrase and no terminal exits 2" 2 "$RC"
+
+# No key byte, in hex of either case, in anything any keys command printed.
+leaked=0
+for k in $(grep '^key ' <<<"$KDEC_ALL" | cut -d' ' -f4); do
+    if grep -qi "$k" "$ALL_OUTPUT"; then leaked=$((leaked + 1)); fi
+done
+check_eq "no key bytes in any output or error" 0 "$leaked"
+check_eq "outputs were collected" 1 "$([ "$(wc -l <"$ALL_OUTPUT")" -gt 60 ] && echo 1)"
+
+finish

@@ -1,0 +1,308 @@
+/* keys_test.c - key hierarchy codec, terminal bundles, derivation inputs and the
+ * encrypted container (keys/keyset, keys/bundle, keys/derive, keys/hosted/keystore). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "keys/base/bytes.h"
+#include "keys/bundle.h"
+#include "keys/derive.h"
+#include "keys/hosted/keystore.h"
+#include "keys/hosted/provider_openssl.h"
+#include "keys/keyset.h"
+#include "tests/lib/testutil.h"
+
+static uint8_t counter_byte;
+
+/* Deterministic "random" so encodings can be compared; real code uses the OS RNG. */
+static leal_err counting_random(uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = counter_byte++;
+    return LEAL_OK;
+}
+
+static struct keyset *make_keyset(void)
+{
+    struct keyset *ks = calloc(1, sizeof *ks);
+    assert_non_null(ks);
+    ks->issuer_id = 0x1a2b3c4d;
+    strcpy(ks->issuer_name, "Café Sol");
+    ks->created = 1700000000;
+    counter_byte = 0;
+    assert_int_equal(keyset_add_program(ks, 7, 1700000000, counting_random), LEAL_OK);
+    assert_int_equal(keyset_add_program(ks, 9, 1700000100, counting_random), LEAL_OK);
+    return ks;
+}
+
+static void test_role_table_names_and_holders(void **state)
+{
+    (void)state;
+    assert_int_equal(keyset_role_by_name("purse-credit")->role, KEY_ROLE_PURSE_CREDIT);
+    assert_false(keyset_role_by_name("purse-credit")->in_bundle);
+    assert_false(keyset_role_by_name("picc-master")->in_bundle);
+    assert_false(keyset_role_by_name("classic-b")->in_bundle);
+    assert_false(keyset_role_by_name("mad-b")->in_bundle);
+    assert_true(keyset_role_by_name("terminal")->in_bundle);
+    assert_int_equal(keyset_role_by_name("qr")->kind, KEY_KIND_ED25519);
+    assert_null(keyset_role_by_name("pincode"));
+    assert_null(keyset_role_by_name(""));
+    assert_null(keyset_role_info((enum key_role)0));
+    assert_null(keyset_role_info((enum key_role)12));
+}
+
+static void test_keyset_programs_and_rotation(void **state)
+{
+    (void)state;
+    struct keyset *ks = make_keyset();
+    const struct key_version *v1, *v2, *cur;
+    uint8_t nv;
+    assert_int_equal(ks->nprograms, 2);
+    assert_int_equal(keyset_add_program(ks, 7, 0, counting_random), LEAL_E_PROGRAM_EXISTS);
+    assert_int_equal(keyset_add_program(ks, 0, 0, counting_random), LEAL_E_RANGE);
+    /* Program 7's first role got the first 16 "random" bytes. */
+    assert_int_equal(keyset_current(ks, 7, KEY_ROLE_PICC_MASTER, &v1), LEAL_OK);
+    assert_int_equal(v1->version, 1);
+    assert_int_equal(v1->key[0], 0);
+    assert_int_equal(v1->key[15], 15);
+    assert_int_equal(keyset_rotate(ks, 7, KEY_ROLE_TERMINAL, 1700000200, counting_random, &nv),
+                     LEAL_OK);
+    assert_int_equal(nv, 2);
+    assert_int_equal(keyset_version(ks, 7, KEY_ROLE_TERMINAL, 1, &v1), LEAL_OK);
+    assert_int_equal(keyset_version(ks, 7, KEY_ROLE_TERMINAL, 2, &v2), LEAL_OK);
+    assert_int_equal(keyset_current(ks, 7, KEY_ROLE_TERMINAL, &cur), LEAL_OK);
+    assert_ptr_equal(cur, v2);
+    assert_memory_not_equal(v1->key, v2->key, 16);
+    assert_int_equal(keyset_version(ks, 7, KEY_ROLE_TERMINAL, 3, &v1), LEAL_E_KEY_VERSION);
+    assert_int_equal(keyset_version(ks, 8, KEY_ROLE_TERMINAL, 1, &v1), LEAL_E_UNKNOWN_PROGRAM);
+    assert_int_equal(keyset_current(ks, 7, (enum key_role)40, &v1), LEAL_E_UNKNOWN_ROLE);
+    /* Program 9 is untouched by program 7's rotation. */
+    assert_int_equal(keyset_current(ks, 9, KEY_ROLE_TERMINAL, &cur), LEAL_OK);
+    assert_int_equal(cur->version, 1);
+    for (int i = 2; i < LEAL_MAX_KEY_VERSIONS; i++)
+        assert_int_equal(keyset_rotate(ks, 7, KEY_ROLE_TERMINAL, 0, counting_random, &nv), LEAL_OK);
+    assert_int_equal(nv, LEAL_MAX_KEY_VERSIONS);
+    assert_int_equal(keyset_rotate(ks, 7, KEY_ROLE_TERMINAL, 0, counting_random, &nv),
+                     LEAL_E_TOO_LARGE);
+    keyset_clear(ks);
+    free(ks);
+}
+
+static void test_keyset_encoding_round_trips_and_rejects_every_prefix(void **state)
+{
+    (void)state;
+    struct keyset *ks = make_keyset(), *back = calloc(1, sizeof *back);
+    uint8_t *buf = malloc(KEYSET_MAX_ENCODED), *again = malloc(KEYSET_MAX_ENCODED);
+    size_t len, len2;
+    uint8_t nv;
+    assert_int_equal(keyset_rotate(ks, 9, KEY_ROLE_QR, 5, counting_random, &nv), LEAL_OK);
+    assert_int_equal(keyset_encode(ks, buf, KEYSET_MAX_ENCODED, &len), LEAL_OK);
+    /* header 1+4+8+1+9 name, 1 count; per program 4+8+1 + 11 roles */
+    assert_int_equal(buf[0], 1);
+    assert_memory_equal(buf + 1, ((uint8_t[]){0x1a, 0x2b, 0x3c, 0x4d}), 4);
+    assert_int_equal(keyset_decode(buf, len, back), LEAL_OK);
+    assert_int_equal(keyset_encode(back, again, KEYSET_MAX_ENCODED, &len2), LEAL_OK);
+    assert_int_equal(len, len2);
+    assert_memory_equal(buf, again, len);
+    assert_string_equal(back->issuer_name, "Café Sol");
+    for (size_t n = 0; n < len; n++)
+        assert_int_not_equal(keyset_decode(buf, n, back), LEAL_OK);
+    assert_int_equal(back->nprograms, 0); /* cleared on failure */
+    buf[len] = 0;
+    assert_int_equal(keyset_decode(buf, len + 1, back), LEAL_E_TRAILING);
+    buf[0] = 2;
+    assert_int_equal(keyset_decode(buf, len, back), LEAL_E_KEYSTORE_VERSION);
+    assert_int_equal(keyset_encode(ks, buf, 100, &len), LEAL_E_NO_SPACE);
+    keyset_clear(ks);
+    free(ks);
+    free(back);
+    free(buf);
+    free(again);
+}
+
+static void test_keyset_decode_refuses_duplicate_program(void **state)
+{
+    (void)state;
+    struct keyset *ks = make_keyset(), *back = calloc(1, sizeof *back);
+    uint8_t *buf = malloc(KEYSET_MAX_ENCODED);
+    size_t len;
+    ks->programs[1].id = 7;
+    assert_int_equal(keyset_encode(ks, buf, KEYSET_MAX_ENCODED, &len), LEAL_OK);
+    assert_int_equal(keyset_decode(buf, len, back), LEAL_E_FORMAT);
+    keyset_clear(ks);
+    free(ks);
+    free(back);
+    free(buf);
+}
+
+static void test_keyset_decode_refuses_control_characters_in_name(void **state)
+{
+    (void)state;
+    /* Found by fuzz_bundle_parse: a NUL inside the name decoded, then encoded shorter. */
+    struct keyset *ks = make_keyset(), *back = calloc(1, sizeof *back);
+    uint8_t *buf = malloc(KEYSET_MAX_ENCODED);
+    size_t len;
+    strcpy(ks->issuer_name, "Caf\x01Sol");
+    assert_int_equal(keyset_encode(ks, buf, KEYSET_MAX_ENCODED, &len), LEAL_OK);
+    assert_int_equal(keyset_decode(buf, len, back), LEAL_E_FORMAT);
+    assert_false(keyset_name_valid((const uint8_t *)"a\0b", 3));
+    assert_false(keyset_name_valid((const uint8_t *)"", 0));
+    assert_true(keyset_name_valid((const uint8_t *)"Café Sol", 9));
+    keyset_clear(ks);
+    free(ks);
+    free(back);
+    free(buf);
+}
+
+static struct bundle make_bundle(const struct keyset *ks)
+{
+    struct bundle b;
+    memset(&b, 0, sizeof b);
+    b.issuer_id = ks->issuer_id;
+    strcpy(b.issuer_name, ks->issuer_name);
+    b.program_id = 7;
+    b.terminal_id = 3;
+    b.created = 1700000000;
+    b.expires = 1700086400;
+    b.terminal = ks->programs[0].roles[KEY_ROLE_TERMINAL - 1];
+    b.classic_a = ks->programs[0].roles[KEY_ROLE_CLASSIC_A - 1];
+    b.classic_seal = ks->programs[0].roles[KEY_ROLE_CLASSIC_SEAL - 1];
+    b.journal_version = 1;
+    memset(b.journal_key, 0x77, 16);
+    b.package_public = ks->programs[0].roles[KEY_ROLE_PACKAGE_SIGNING - 1];
+    b.qr_public = ks->programs[0].roles[KEY_ROLE_QR - 1];
+    return b;
+}
+
+static void test_bundle_round_trip_and_checks(void **state)
+{
+    (void)state;
+    struct keyset *ks = make_keyset();
+    struct bundle b = make_bundle(ks), back;
+    uint8_t buf[BUNDLE_MAX_ENCODED], again[BUNDLE_MAX_ENCODED];
+    size_t len, len2;
+    assert_int_equal(bundle_encode(&b, buf, sizeof buf, &len), LEAL_OK);
+    assert_int_equal(bundle_decode(buf, len, &back), LEAL_OK);
+    assert_int_equal(bundle_encode(&back, again, sizeof again, &len2), LEAL_OK);
+    assert_int_equal(len, len2);
+    assert_memory_equal(buf, again, len);
+    assert_int_equal(bundle_check(&back, 0x1a2b3c4d, 7, 1700086399), LEAL_OK);
+    assert_int_equal(bundle_check(&back, 0x1a2b3c4d, 7, 1700086400), LEAL_E_BUNDLE_EXPIRED);
+    assert_int_equal(bundle_check(&back, 0x1a2b3c4e, 7, 1700000000), LEAL_E_BUNDLE_WRONG_ISSUER);
+    assert_int_equal(bundle_check(&back, 0x1a2b3c4d, 8, 1700000000), LEAL_E_BUNDLE_WRONG_PROGRAM);
+    for (size_t n = 0; n < len; n++)
+        assert_int_not_equal(bundle_decode(buf, n, &back), LEAL_OK);
+    b.expires = b.created; /* never valid */
+    assert_int_equal(bundle_encode(&b, buf, sizeof buf, &len), LEAL_OK);
+    assert_int_equal(bundle_decode(buf, len, &back), LEAL_E_FORMAT);
+    keyset_clear(ks);
+    free(ks);
+}
+
+static void test_derive_golden_inputs(void **state)
+{
+    (void)state;
+    struct vector_record *v;
+    uint8_t master[16], issuer[4], program[4], sysid[12], aid[3], uid[7], card_id[8], key[16],
+        terminal[4], out[16], got_sysid[12];
+    vectors_load("leal_derive.txt", &v);
+    vectors_hex(&v[0], "MASTER", master, 16);
+    vectors_hex(&v[0], "ISSUER", issuer, 4);
+    vectors_hex(&v[0], "PROGRAM", program, 4);
+    vectors_hex(&v[0], "SYSID", sysid, 12);
+    vectors_hex(&v[0], "AID", aid, 3);
+    vectors_hex(&v[0], "UID", uid, 7);
+    vectors_hex(&v[0], "CARD_ID", card_id, 8);
+    vectors_hex(&v[0], "TERMINAL", terminal, 4);
+    derive_system_id(load_be32(issuer), load_be32(program), got_sysid);
+    assert_memory_equal(got_sysid, sysid, 12);
+    vectors_hex(&v[0], "KEY_UID", key, 16);
+    assert_int_equal(derive_card_key(crypto_openssl(), master, uid, 7, aid, load_be32(issuer),
+                                     load_be32(program), out),
+                     LEAL_OK);
+    assert_memory_equal(out, key, 16);
+    vectors_hex(&v[0], "KEY_CARD_ID", key, 16);
+    assert_int_equal(derive_card_key(crypto_openssl(), master, card_id, 8, aid, load_be32(issuer),
+                                     load_be32(program), out),
+                     LEAL_OK);
+    assert_memory_equal(out, key, 16);
+    vectors_hex(&v[0], "JOURNAL_KEY", key, 16);
+    assert_int_equal(derive_journal_key(crypto_openssl(), master, load_be32(issuer),
+                                        load_be32(program), load_be32(terminal), out),
+                     LEAL_OK);
+    assert_memory_equal(out, key, 16);
+    assert_int_equal(derive_card_key(crypto_openssl(), master, uid, 3, aid, 1, 1, out), LEAL_E_ARG);
+    free(v);
+}
+
+static void test_container_round_trip_and_tampering(void **state)
+{
+    (void)state;
+    const uint8_t plain[] = "the keys of a program";
+    uint8_t *sealed = NULL, *opened = NULL;
+    size_t sealed_len, opened_len;
+    const char *pass = "correct horse battery";
+    assert_int_equal(keystore_seal(KEYSTORE_KIND_KEYSTORE, pass, strlen(pass), KEYSTORE_KDF_DEFAULT,
+                                   plain, sizeof plain, &sealed, &sealed_len),
+                     LEAL_OK);
+    assert_int_equal(sealed_len, KEYSTORE_HEADER_LEN + sizeof plain + KEYSTORE_TAG_LEN);
+    assert_memory_equal(sealed, "LEALK\x01\x00\x00\x01\x11\x08\x01", 12);
+    assert_int_equal(keystore_open(KEYSTORE_KIND_KEYSTORE, pass, strlen(pass), sealed, sealed_len,
+                                   &opened, &opened_len),
+                     LEAL_OK);
+    assert_int_equal(opened_len, sizeof plain);
+    assert_memory_equal(opened, plain, sizeof plain);
+    keystore_free(opened, opened_len);
+    /* A keystore is not a backup or a bundle. */
+    assert_int_equal(keystore_peek(KEYSTORE_KIND_BUNDLE, sealed, sealed_len), LEAL_E_FORMAT);
+    assert_int_equal(keystore_open(KEYSTORE_KIND_BACKUP, pass, strlen(pass), sealed, sealed_len,
+                                   &opened, &opened_len),
+                     LEAL_E_FORMAT);
+    assert_int_equal(
+        keystore_open(KEYSTORE_KIND_KEYSTORE, "wrong", 5, sealed, sealed_len, &opened, &opened_len),
+        LEAL_E_PASSPHRASE);
+    assert_null(opened);
+    /* Every truncation is refused before any key derivation. */
+    for (size_t n = 0; n < sealed_len; n++)
+        assert_int_not_equal(keystore_peek(KEYSTORE_KIND_KEYSTORE, sealed, n), LEAL_OK);
+    /* KDF parameters outside the bounds are refused (no 2^40 memory from a forged header). */
+    sealed[9] = 40;
+    assert_int_equal(keystore_peek(KEYSTORE_KIND_KEYSTORE, sealed, sealed_len),
+                     LEAL_E_KEYSTORE_CORRUPT);
+    sealed[9] = 17;
+    sealed[5] = 2;
+    assert_int_equal(keystore_peek(KEYSTORE_KIND_KEYSTORE, sealed, sealed_len),
+                     LEAL_E_KEYSTORE_VERSION);
+    sealed[5] = 1;
+    /* The header is authenticated: a changed salt byte or ciphertext byte fails the tag. */
+    const size_t flips[] = {12, 30, KEYSTORE_HEADER_LEN + 3, sealed_len - 1};
+    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        sealed[flips[i]] ^= 0x01;
+        assert_int_equal(keystore_peek(KEYSTORE_KIND_KEYSTORE, sealed, sealed_len), LEAL_OK);
+        assert_int_equal(keystore_open(KEYSTORE_KIND_KEYSTORE, pass, strlen(pass), sealed,
+                                       sealed_len, &opened, &opened_len),
+                         LEAL_E_PASSPHRASE);
+        sealed[flips[i]] ^= 0x01;
+    }
+    keystore_free(sealed, sealed_len);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_role_table_names_and_holders),
+        cmocka_unit_test(test_keyset_programs_and_rotation),
+        cmocka_unit_test(test_keyset_encoding_round_trips_and_rejects_every_prefix),
+        cmocka_unit_test(test_keyset_decode_refuses_duplicate_program),
+        cmocka_unit_test(test_keyset_decode_refuses_control_characters_in_name),
+        cmocka_unit_test(test_bundle_round_trip_and_checks),
+        cmocka_unit_test(test_derive_golden_inputs),
+        cmocka_unit_test(test_container_round_trip_and_tampering),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
