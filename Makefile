@@ -64,7 +64,7 @@ REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(O)/tests/replay/%,$(FUZZ_SRC))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(O)/tests/bench/%,$(BENCH_SRC))
 PROGRAMS := $(BIN_LEAL) $(if $(CARDSIM_MAIN_SRC),$(BIN_CARDSIM))
 
-.PHONY: all deps test test-build bench fuzz demo install uninstall clean lint format \
+.PHONY: all deps test test-build bench fuzz fuzz-build demo install uninstall clean lint format \
 	format-check cppcheck checksrc check-freestanding
 .DEFAULT_GOAL := all
 
@@ -111,26 +111,33 @@ test-build: $(PROGRAMS) $(UNIT_BINS) $(REPLAY_BINS)
 
 test: deps
 	@$(MAKE) --no-print-directory VARIANT=asan test-build
+	@$(MAKE) --no-print-directory fuzz-build
 	@tests/run.sh build/asan
 
 bench: deps
 	@$(MAKE) --no-print-directory VARIANT=release all $(patsubst build/asan/%,build/release/%,$(BENCH_BINS))
 	@tests/bench/run.sh build/release
 
-# libFuzzer needs clang; every target also builds with gcc as a corpus replay in make test.
+# libFuzzer (clang): the library is built once with coverage instrumentation, each
+# target links it with -fsanitize=fuzzer. make test runs every target briefly
+# (FUZZ_TEST_SECONDS) after replaying its corpus through the gcc build.
 FUZZ_O := build/fuzz
-FUZZ_FS_SRC := $(FS_SRC)
+FUZZ_CFLAGS = $(CSTD) -g -O1 -I. $(PKG_CFLAGS) -DLEAL_VERSION=\"$(LEAL_VERSION)\" \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_LIB := $(FUZZ_O)/libleal-fuzz.a
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_O)/bin/%,$(FUZZ_SRC))
+$(FUZZ_O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(if $(filter $(FS_SRC),$<),-ffreestanding) -MMD -MP -c $< -o $@
+$(FUZZ_LIB): $(patsubst %.c,$(FUZZ_O)/obj/%.o,$(FS_SRC) $(HOSTED_LIB_SRC))
+	rm -f $@ && ar rcs $@ $^
+$(FUZZ_O)/bin/%: $(FUZZ_O)/obj/tests/fuzz/%.o $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS) -lutil
+fuzz-build: $(FUZZ_BINS)
 fuzz: deps
-	@mkdir -p $(FUZZ_O)
-	@for t in $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRC)); do \
-		clang $(CSTD) -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
-			-o $(FUZZ_O)/$$t tests/fuzz/$$t.c $(FS_SRC) $(HOSTED_LIB_SRC) $(PKG_LIBS) -lutil || exit 1; \
-		mkdir -p $(FUZZ_O)/corpus/$$t; \
-		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
-		$(FUZZ_O)/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_O)/$$t- \
-			$(FUZZ_O)/corpus/$$t tests/fuzz/corpus/$$t 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' || true; \
-		test $${PIPESTATUS[0]:-0} -eq 0 || exit 1; \
-	done
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/lib/fuzz-run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 demo: deps all
 	@tests/demo.sh build/release

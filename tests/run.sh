@@ -46,6 +46,17 @@ for t in "$B"/tests/replay/fuzz_*; do
     fi
 done
 
+# Each libFuzzer target briefly (make fuzz runs them longer).
+for t in build/fuzz/bin/fuzz_*; do
+    [ -x "$t" ] || continue
+    n=$(basename "$t")
+    if tests/lib/fuzz-run.sh "${FUZZ_TEST_SECONDS:-5}" "$t" >"$LOG/$n.fuzz.log" 2>&1; then
+        echo "PASS $(cat "$LOG/$n.fuzz.log")"; add 1 0 "$n"
+    else
+        echo "FAIL fuzz: $n"; cat "$LOG/$n.fuzz.log"; add 0 1 "fuzz: $n"
+    fi
+done
+
 for t in tests/integration/*.sh; do
     [ -f "$t" ] || continue
     n=$(basename "$t" .sh)
