@@ -50,6 +50,10 @@ LEAL_MUST_CHECK leal_err cardsim_new(const char *type, const uint8_t *uid, size_
 LEAL_MUST_CHECK leal_err cardsim_load(const char *path, struct cardsim **out);
 /* Atomic (host/file.h). */
 LEAL_MUST_CHECK leal_err cardsim_save(const struct cardsim *card, const char *path);
+/* The card file's text (malloc'd, NUL-terminated). */
+LEAL_MUST_CHECK leal_err cardsim_to_string(const struct cardsim *card, char **out);
+/* From card file text (for tests and fuzzing). */
+LEAL_MUST_CHECK leal_err cardsim_from_string(const char *text, size_t len, struct cardsim **out);
 void cardsim_free(struct cardsim *card);
 enum cardsim_kind cardsim_kind(const struct cardsim *card);
 
@@ -86,7 +90,21 @@ struct cardsim_tear {
     enum cardsim_tear_point point;
     unsigned after; /* tear at the Nth exchange */
     enum cardsim_torn_block classic_block;
+    /* INSIDE_COMMIT: steps of the commit done before power is lost (DESFire:
+     * 0 = nothing written, 1 = commit record written, 1+k = k files applied).
+     * If the Nth command commits nothing, it is torn before its answer. */
+    unsigned commit_step;
 };
+/* A tear fires once; NULL or point NONE cancels. */
 void cardsim_set_tear(struct cardsim *card, const struct cardsim_tear *tear);
+/* Whether the armed tear has fired (the card then left the field). */
+bool cardsim_torn(const struct cardsim *card);
+
+/* The type name ("desfire-ev1-4k", ...), as in the card file. */
+const char *cardsim_type(const struct cardsim *card);
+/* Whether the card is in the field (activated and not torn or deactivated). */
+bool cardsim_active(const struct cardsim *card);
+/* Saves to path if the state changed since the last load, save or sync. */
+LEAL_MUST_CHECK leal_err cardsim_sync(struct cardsim *card, const char *path);
 
 #endif

@@ -1,0 +1,397 @@
+/*
+ * cardsim.c - the generic virtual card: the engine table, the card file, the
+ * random source and tearing. Technologies live in their own files behind
+ * struct cardsim_engine (cardsim_engine.h).
+ */
+#include "cardsim_engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/file.h"
+#include "keys/hosted/provider_openssl.h"
+
+/* One entry per technology; MIFARE Classic adds its line here. */
+static const struct cardsim_engine *const engines[] = {
+    &cardsim_desfire_engine,
+};
+
+struct cardsim {
+    const struct cardsim_engine *engine;
+    void *state;
+    char type[CARDSIM_MAX_TYPE];
+    cardsim_rng_fn rng;
+    void *rng_ctx;
+    struct cardsim_tear tear;
+    unsigned exchanges; /* since the tear was armed */
+    bool tearing;       /* inside the exchange being torn */
+    bool torn;
+    bool active;
+    char *synced; /* card file text as last loaded, saved or synced */
+};
+
+static const struct cardsim_engine *find_engine(const char *type)
+{
+    for (size_t i = 0; i < sizeof engines / sizeof engines[0]; i++)
+        for (const char *const *t = engines[i]->types; *t; t++)
+            if (strcmp(*t, type) == 0)
+                return engines[i];
+    return NULL;
+}
+
+static leal_err alloc_card(const char *type, struct cardsim **out)
+{
+    struct cardsim *c;
+    const struct cardsim_engine *e = find_engine(type);
+    if (e == NULL)
+        return LEAL_E_CARD_UNKNOWN;
+    if (strlen(type) >= CARDSIM_MAX_TYPE)
+        return LEAL_E_ARG;
+    if ((c = calloc(1, sizeof *c)) == NULL)
+        return LEAL_E_NO_MEMORY;
+    c->engine = e;
+    memcpy(c->type, type, strlen(type) + 1);
+    *out = c;
+    return LEAL_OK;
+}
+
+leal_err cardsim_new(const char *type, const uint8_t *uid, size_t uid_len, bool random_uid,
+                     struct cardsim **out)
+{
+    struct cardsim *c = NULL;
+    leal_err err;
+
+    if (out == NULL || type == NULL)
+        return LEAL_E_ARG;
+    *out = NULL;
+    if ((err = alloc_card(type, &c)) != LEAL_OK)
+        return err;
+    if ((err = c->engine->create(c, type, uid, uid_len, random_uid, &c->state)) != LEAL_OK) {
+        free(c);
+        return err;
+    }
+    *out = c;
+    return LEAL_OK;
+}
+
+leal_err cardsim_from_string(const char *text, size_t len, struct cardsim **out)
+{
+    json_t *root = NULL, *fmt, *type;
+    json_error_t jerr;
+    struct cardsim *c = NULL;
+    leal_err err = LEAL_E_FORMAT;
+
+    if (out == NULL || text == NULL)
+        return LEAL_E_ARG;
+    *out = NULL;
+    if (len > LEAL_MAX_CARD_FILE)
+        return LEAL_E_TOO_LARGE;
+    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(root))
+        goto out;
+    fmt = json_object_get(root, "format");
+    type = json_object_get(root, "type");
+    if (!json_is_string(fmt) || strcmp(json_string_value(fmt), CARDSIM_FORMAT) != 0) {
+        err = json_is_string(fmt) ? LEAL_E_VERSION : LEAL_E_FORMAT;
+        goto out;
+    }
+    if (!json_is_string(type))
+        goto out;
+    if ((err = alloc_card(json_string_value(type), &c)) != LEAL_OK)
+        goto out;
+    if ((err = c->engine->from_json(c, c->type, root, &c->state)) != LEAL_OK)
+        goto out;
+    *out = c;
+    c = NULL;
+out:
+    free(c);
+    json_decref(root);
+    return err;
+}
+
+leal_err cardsim_load(const char *path, struct cardsim **out)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    leal_err err;
+
+    if (out == NULL || path == NULL)
+        return LEAL_E_ARG;
+    *out = NULL;
+    if ((err = file_read(path, LEAL_MAX_CARD_FILE, &data, &len)) != LEAL_OK)
+        return err;
+    err = cardsim_from_string((const char *)data, len, out);
+    free(data);
+    if (err == LEAL_OK) {
+        /* Remember what is on disk so cardsim_sync writes only changes. */
+        if (cardsim_to_string(*out, &(*out)->synced) != LEAL_OK)
+            (*out)->synced = NULL;
+    }
+    return err;
+}
+
+leal_err cardsim_to_string(const struct cardsim *card, char **out)
+{
+    json_t *root;
+    char *s;
+    leal_err err;
+
+    if (card == NULL || out == NULL)
+        return LEAL_E_ARG;
+    *out = NULL;
+    if ((root = json_object()) == NULL)
+        return LEAL_E_NO_MEMORY;
+    if (json_object_set_new(root, "format", json_string(CARDSIM_FORMAT)) != 0 ||
+        json_object_set_new(root, "type", json_string(card->type)) != 0) {
+        err = LEAL_E_NO_MEMORY;
+        goto out;
+    }
+    if ((err = card->engine->to_json(card->state, root)) != LEAL_OK)
+        goto out;
+    if ((s = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) == NULL) {
+        err = LEAL_E_NO_MEMORY;
+        goto out;
+    }
+    *out = s;
+out:
+    json_decref(root);
+    return err;
+}
+
+leal_err cardsim_save(const struct cardsim *card, const char *path)
+{
+    char *s = NULL;
+    leal_err err;
+    if (path == NULL)
+        return LEAL_E_ARG;
+    if ((err = cardsim_to_string(card, &s)) != LEAL_OK)
+        return err;
+    err = file_write_atomic(path, (const uint8_t *)s, strlen(s), 0600);
+    free(s);
+    return err;
+}
+
+leal_err cardsim_sync(struct cardsim *card, const char *path)
+{
+    char *s = NULL;
+    leal_err err;
+    if (card == NULL || path == NULL)
+        return LEAL_E_ARG;
+    if ((err = cardsim_to_string(card, &s)) != LEAL_OK)
+        return err;
+    if (card->synced && strcmp(card->synced, s) == 0) {
+        free(s);
+        return LEAL_OK;
+    }
+    if ((err = file_write_atomic(path, (const uint8_t *)s, strlen(s), 0600)) != LEAL_OK) {
+        free(s);
+        return err;
+    }
+    free(card->synced);
+    card->synced = s;
+    return LEAL_OK;
+}
+
+void cardsim_free(struct cardsim *card)
+{
+    if (card == NULL)
+        return;
+    if (card->state)
+        card->engine->free(card->state);
+    free(card->synced);
+    free(card);
+}
+
+enum cardsim_kind cardsim_kind(const struct cardsim *card)
+{
+    return card->engine->kind;
+}
+
+const char *cardsim_type(const struct cardsim *card)
+{
+    return card->type;
+}
+
+bool cardsim_active(const struct cardsim *card)
+{
+    return card->active;
+}
+
+leal_err cardsim_activate(struct cardsim *card, struct cardsim_ident *id)
+{
+    struct cardsim_ident tmp;
+    leal_err err;
+    if (card == NULL)
+        return LEAL_E_ARG;
+    memset(&tmp, 0, sizeof tmp);
+    if (card->active)
+        card->engine->deactivate(card->state);
+    card->active = false;
+    if ((err = card->engine->activate(card, card->state, &tmp)) != LEAL_OK)
+        return err;
+    card->active = true;
+    if (id)
+        *id = tmp;
+    return LEAL_OK;
+}
+
+void cardsim_deactivate(struct cardsim *card)
+{
+    if (card == NULL)
+        return;
+    if (card->active)
+        card->engine->deactivate(card->state);
+    card->active = false;
+}
+
+static void tear_fired(struct cardsim *card)
+{
+    cardsim_deactivate(card);
+    card->torn = true;
+    card->tear.point = CARDSIM_TEAR_NONE;
+    card->tearing = false;
+}
+
+leal_err cardsim_transceive(struct cardsim *card, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
+                            size_t resp_cap, size_t *resp_len)
+{
+    leal_err err;
+    bool tear_here;
+
+    if (resp_len)
+        *resp_len = 0;
+    if (card == NULL || (cmd == NULL && cmd_len > 0) || resp == NULL || resp_len == NULL)
+        return LEAL_E_ARG;
+    if (!card->active)
+        return LEAL_E_NO_CARD;
+    tear_here = card->tear.point != CARDSIM_TEAR_NONE && ++card->exchanges == card->tear.after;
+    if (tear_here && card->tear.point == CARDSIM_TEAR_BEFORE_COMMAND) {
+        tear_fired(card);
+        return LEAL_E_CARD_REMOVED;
+    }
+    card->tearing = tear_here && card->tear.point == CARDSIM_TEAR_INSIDE_COMMIT;
+    err = card->engine->transceive(card, card->state, cmd, cmd_len, resp, resp_cap, resp_len);
+    card->tearing = false;
+    if (tear_here || err == LEAL_E_CARD_REMOVED) {
+        /* The command ran (all or, inside a commit, part of it); the answer is lost. */
+        *resp_len = 0;
+        tear_fired(card);
+        return LEAL_E_CARD_REMOVED;
+    }
+    if (err != LEAL_OK)
+        *resp_len = 0;
+    return err;
+}
+
+void cardsim_set_rng(struct cardsim *card, cardsim_rng_fn fn, void *ctx)
+{
+    card->rng = fn;
+    card->rng_ctx = ctx;
+}
+
+leal_err cardsim_random(struct cardsim *card, uint8_t *out, size_t n)
+{
+    if (card->rng)
+        return card->rng(card->rng_ctx, out, n);
+    return crypto_openssl()->random(out, n);
+}
+
+void cardsim_set_tear(struct cardsim *card, const struct cardsim_tear *tear)
+{
+    memset(&card->tear, 0, sizeof card->tear);
+    if (tear)
+        card->tear = *tear;
+    card->exchanges = 0;
+    card->torn = false;
+}
+
+bool cardsim_torn(const struct cardsim *card)
+{
+    return card->torn;
+}
+
+const struct cardsim_tear *cardsim_tear_now(const struct cardsim *card)
+{
+    return card->tearing ? &card->tear : NULL;
+}
+
+json_t *cardsim_json_hex(const uint8_t *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *s = malloc(2 * n + 1);
+    json_t *j;
+    if (s == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        s[2 * i] = digits[p[i] >> 4];
+        s[2 * i + 1] = digits[p[i] & 15];
+    }
+    s[2 * n] = '\0';
+    j = json_string(s);
+    free(s);
+    return j;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+leal_err cardsim_json_get_hex(json_t *obj, const char *name, uint8_t *out, size_t cap, size_t *len)
+{
+    json_t *j = json_object_get(obj, name);
+    const char *s;
+    size_t sl, n;
+
+    if (!json_is_string(j))
+        return LEAL_E_FORMAT;
+    s = json_string_value(j);
+    sl = json_string_length(j);
+    if (sl % 2 != 0)
+        return LEAL_E_FORMAT;
+    n = sl / 2;
+    if (len == NULL ? n != cap : n > cap)
+        return LEAL_E_FORMAT;
+    for (size_t i = 0; i < n; i++) {
+        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return LEAL_E_FORMAT;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    if (len)
+        *len = n;
+    return LEAL_OK;
+}
+
+leal_err cardsim_json_get_int(json_t *obj, const char *name, long long lo, long long hi,
+                              long long *v)
+{
+    json_t *j = json_object_get(obj, name);
+    long long x;
+    if (!json_is_integer(j))
+        return LEAL_E_FORMAT;
+    x = json_integer_value(j);
+    if (x < lo || x > hi)
+        return LEAL_E_FORMAT;
+    *v = x;
+    return LEAL_OK;
+}
+
+leal_err cardsim_json_get_bool(json_t *obj, const char *name, bool *v)
+{
+    json_t *j = json_object_get(obj, name);
+    if (j == NULL) {
+        *v = false;
+        return LEAL_OK;
+    }
+    if (!json_is_boolean(j))
+        return LEAL_E_FORMAT;
+    *v = json_is_true(j);
+    return LEAL_OK;
+}
