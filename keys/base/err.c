@@ -102,11 +102,22 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_VOID_OF_VOID, "a void cannot be voided; post a new entry instead"),
     E(LEAL_E_INSUFFICIENT_FUNDS, "balance too low for this movement"),
     E(LEAL_E_LEDGER_MISMATCH, "ledger check failed: balances or entries disagree"),
+    E(LEAL_E_DUPLICATE_ID, "this id or code is already in use; choose another"),
+    E(LEAL_E_DB_SETTINGS,
+      "database cannot run in safe mode (WAL, synchronous=FULL); put it on a local disk"),
+    E(LEAL_E_WRONG_PROGRAM, "that account, store, terminal or card belongs to another program"),
+    E(LEAL_E_ASSET, "unknown asset; use EUR, PTS or STAMP:name (a-z, 0-9, _ and -)"),
+    E(LEAL_E_REASON_REQUIRED, "a reason and the operator's name are required"),
+    E(LEAL_E_CARD_STATUS_CHANGE, "a card cannot change to that status from its current one"),
+    E(LEAL_E_DB_NOT_LEAL, "this file is not a leal ledger; check the --db path"),
 
-    E(LEAL_E_AMOUNT, "malformed amount; write euros like 12.50 or 12,50"),
+    E(LEAL_E_AMOUNT, "malformed amount; write euros like 12.50 or 12,50 (no thousands separators, "
+                     "2 decimals at most)"),
     E(LEAL_E_DATE, "malformed date; write it as YYYY-MM-DD"),
     E(LEAL_E_NUMBER, "malformed number"),
     E(LEAL_E_USAGE, "wrong usage; see --help"),
+    E(LEAL_E_AMOUNT_RANGE, "amount too large; the largest accepted is 99999999999.99"),
+    E(LEAL_E_TEXT, "text too long (256 bytes at most) or contains control characters"),
 };
 
 #undef E

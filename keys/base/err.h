@@ -109,12 +109,21 @@ typedef enum leal_err {
     LEAL_E_VOID_OF_VOID = 258,
     LEAL_E_INSUFFICIENT_FUNDS = 259,
     LEAL_E_LEDGER_MISMATCH = 260,
+    LEAL_E_DUPLICATE_ID = 261,
+    LEAL_E_DB_SETTINGS = 262,
+    LEAL_E_WRONG_PROGRAM = 263,
+    LEAL_E_ASSET = 264,
+    LEAL_E_REASON_REQUIRED = 265,
+    LEAL_E_CARD_STATUS_CHANGE = 266,
+    LEAL_E_DB_NOT_LEAL = 267,
 
     /* 300..349: user input */
     LEAL_E_AMOUNT = 300,
     LEAL_E_DATE = 301,
     LEAL_E_NUMBER = 302,
     LEAL_E_USAGE = 303,
+    LEAL_E_AMOUNT_RANGE = 304,
+    LEAL_E_TEXT = 305,
 
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;

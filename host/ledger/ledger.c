@@ -1,0 +1,2380 @@
+/*
+ * ledger.c - the SQLite book of record (see ledger.h). SQLite is reached
+ * only through prepared statements with bound parameters; its result codes
+ * are mapped to leal_err here (db_err) and its text copied into l->msg.
+ */
+#include "ledger.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "amount.h"
+#include "keys/base/buf.h"
+#include "keys/hosted/provider_openssl.h"
+#include "schema.h"
+
+/* Writers wait this long for one another (a till and an import at once)
+ * instead of failing with "database is locked". */
+#define BUSY_TIMEOUT_MS 30000
+#define MAX_REQUEST_ID 128
+
+enum st {
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_KEY_TERMINAL,
+    ST_KEY_REQUEST,
+    ST_PROGRAM_EXISTS,
+    ST_STORE_GET,
+    ST_TERMINAL_GET,
+    ST_CARD_PROGRAM,
+    ST_ENTRY_GET,
+    ST_VOID_OF,
+    ST_ENTRY_INSERT,
+    ST_ACCOUNT_GET,
+    ST_LINE_INSERT,
+    ST_BALANCE_ADD,
+    ST_LOT_INSERT,
+    ST_LOT_OPEN,
+    ST_LOT_TAKE,
+    ST_LOT_USE_INSERT,
+    ST_LOT_USED_BY,
+    ST_LOT_GIVE,
+    ST_LOT_USE_GIVE,
+    ST_PROGRAM_EXPIRY,
+    ST_COUNT
+};
+
+static const char *const st_sql[ST_COUNT] = {
+    [ST_SAVEPOINT] = "SAVEPOINT leal_post",
+    [ST_RELEASE] = "RELEASE leal_post",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO leal_post",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_KEY_TERMINAL] = "SELECT id, content_hash FROM entry WHERE terminal_id = ?1 AND "
+                        "terminal_epoch = ?2 AND terminal_seq = ?3 AND terminal_seq IS NOT NULL",
+    [ST_KEY_REQUEST] = "SELECT id, content_hash FROM entry WHERE request_id = ?1 AND "
+                       "request_id IS NOT NULL",
+    [ST_PROGRAM_EXISTS] = "SELECT 1 FROM program WHERE id = ?1",
+    [ST_STORE_GET] = "SELECT program_id FROM store WHERE id = ?1",
+    [ST_TERMINAL_GET] = "SELECT t.store_id, s.program_id, t.epoch FROM terminal t JOIN store s "
+                        "ON s.id = t.store_id WHERE t.id = ?1",
+    [ST_CARD_PROGRAM] = "SELECT a.program_id FROM card c JOIN account a ON a.id = c.account_id "
+                        "WHERE c.card_id = ?1",
+    [ST_ENTRY_GET] = "SELECT kind, program_id, store_id, card_id FROM entry WHERE id = ?1",
+    [ST_VOID_OF] = "SELECT id, content_hash FROM entry WHERE reverses = ?1 AND kind = 'void'",
+    [ST_ENTRY_INSERT] =
+        "INSERT INTO entry(program_id, kind, at, store_id, terminal_id, terminal_epoch, "
+        "terminal_seq, request_id, operator, reason, reference, spend_cents, reverses, card_id, "
+        "content_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [ST_ACCOUNT_GET] = "SELECT program_id, kind FROM account WHERE id = ?1",
+    [ST_LINE_INSERT] =
+        "INSERT INTO line(entry_id, account_id, asset, amount) VALUES (?1, ?2, ?3, ?4)",
+    /* The balance moves as a delta in the write transaction (DESIGN.md: the
+     * TiBillet lost update); RETURNING only lets us refuse a negative result. */
+    [ST_BALANCE_ADD] = "INSERT INTO balance(account_id, asset, amount) VALUES (?1, ?2, ?3) "
+                       "ON CONFLICT (account_id, asset) DO UPDATE SET amount = amount + ?3 "
+                       "RETURNING amount",
+    [ST_LOT_INSERT] = "INSERT INTO lot(account_id, asset, line_id, expires_at, original, "
+                      "remaining) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    /* Nearest expiry first, lots without expiry last; when reversing an
+     * earn, the lots that entry created come first. */
+    [ST_LOT_OPEN] = "SELECT id, remaining FROM lot WHERE account_id = ?1 AND asset = ?2 AND "
+                    "remaining > 0 ORDER BY (line_id IN (SELECT id FROM line WHERE entry_id = "
+                    "?3)) DESC, expires_at IS NULL, expires_at, id",
+    [ST_LOT_TAKE] = "UPDATE lot SET remaining = remaining - ?2 WHERE id = ?1",
+    [ST_LOT_USE_INSERT] = "INSERT INTO lot_use(line_id, lot_id, amount) VALUES (?1, ?2, ?3)",
+    [ST_LOT_USED_BY] = "SELECT u.line_id, u.lot_id, u.amount FROM lot_use u JOIN line n ON n.id "
+                       "= u.line_id WHERE n.entry_id = ?1 AND n.account_id = ?2 AND n.asset = "
+                       "?3 AND u.amount > 0 ORDER BY u.line_id, u.lot_id",
+    [ST_LOT_GIVE] = "UPDATE lot SET remaining = remaining + ?2 WHERE id = ?1",
+    [ST_LOT_USE_GIVE] = "UPDATE lot_use SET amount = amount - ?3 WHERE line_id = ?1 AND "
+                        "lot_id = ?2",
+    [ST_PROGRAM_EXPIRY] = "SELECT points_expiry_days FROM program WHERE id = ?1",
+};
+
+struct ledger {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    int in_batch;
+    int version;
+    char msg[512];
+};
+
+static void set_msg(struct ledger *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_msg(struct ledger *l, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->msg, sizeof l->msg, fmt, ap);
+    va_end(ap);
+}
+
+const char *ledger_errmsg(const struct ledger *l)
+{
+    return l ? l->msg : "";
+}
+
+int ledger_schema_version(const struct ledger *l)
+{
+    return l ? l->version : 0;
+}
+
+/* Maps an SQLite result code to a leal_err and keeps SQLite's text. */
+static leal_err db_err(struct ledger *l, int rc)
+{
+    int ext = sqlite3_extended_errcode(l->db);
+    set_msg(l, "%s", sqlite3_errmsg(l->db));
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return LEAL_E_DB_BUSY;
+    case SQLITE_CORRUPT:
+        return LEAL_E_DB_CORRUPT;
+    case SQLITE_NOTADB:
+        return LEAL_E_DB_NOT_LEAL;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+        return LEAL_E_IO;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+        return LEAL_E_PERMISSION;
+    case SQLITE_NOMEM:
+        return LEAL_E_NO_MEMORY;
+    case SQLITE_CONSTRAINT:
+        if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+            return LEAL_E_UNKNOWN_ID;
+        if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return LEAL_E_DUPLICATE_ID;
+        if (ext == SQLITE_CONSTRAINT_DATATYPE)
+            return LEAL_E_OVERFLOW;
+        return LEAL_E_ARG;
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+        return LEAL_E_TOO_LARGE;
+    default:
+        return LEAL_E_DB;
+    }
+}
+
+/* A cached statement, reset and with its bindings cleared. */
+static leal_err prep(struct ledger *l, enum st id, sqlite3_stmt **out)
+{
+    int rc;
+    *out = NULL;
+    if (l->st[id] == NULL) {
+        rc = sqlite3_prepare_v3(l->db, st_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &l->st[id], NULL);
+        if (rc != SQLITE_OK)
+            return db_err(l, rc);
+    } else {
+        sqlite3_reset(l->st[id]);
+        sqlite3_clear_bindings(l->st[id]);
+    }
+    *out = l->st[id];
+    return LEAL_OK;
+}
+
+/* A one-off statement (queries the CLI makes once per run). */
+static leal_err prep_once(struct ledger *l, const char *sql, sqlite3_stmt **out)
+{
+    int rc = sqlite3_prepare_v2(l->db, sql, -1, out, NULL);
+    if (rc != SQLITE_OK) {
+        *out = NULL;
+        return db_err(l, rc);
+    }
+    return LEAL_OK;
+}
+
+/* Steps st once: *row is 1 for a row, 0 when done. */
+static leal_err step(struct ledger *l, sqlite3_stmt *st, int *row)
+{
+    int rc = sqlite3_step(st);
+    if (row)
+        *row = 0;
+    if (rc == SQLITE_ROW) {
+        if (row)
+            *row = 1;
+        return LEAL_OK;
+    }
+    if (rc == SQLITE_DONE)
+        return LEAL_OK;
+    {
+        leal_err err = db_err(l, rc);
+        sqlite3_reset(st);
+        return err;
+    }
+}
+
+static leal_err run(struct ledger *l, enum st id)
+{
+    sqlite3_stmt *st;
+    leal_err err = prep(l, id, &st);
+    if (err == LEAL_OK)
+        err = step(l, st, NULL);
+    if (st)
+        sqlite3_reset(st);
+    return err;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s && s[0])
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_int_or_null(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v != 0)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
+/* ---- Transactions ---- */
+
+/* Every write: BEGIN IMMEDIATE (the write lock up front, so two writers never
+ * deadlock upgrading a read), or a savepoint inside the caller's batch. */
+static leal_err tx_begin(struct ledger *l)
+{
+    return run(l, l->in_batch ? ST_SAVEPOINT : ST_BEGIN);
+}
+
+static leal_err tx_end(struct ledger *l, leal_err err)
+{
+    if (err == LEAL_OK) {
+        err = run(l, l->in_batch ? ST_RELEASE : ST_COMMIT);
+        if (err == LEAL_OK)
+            return LEAL_OK;
+    }
+    if (l->in_batch) {
+        if (run(l, ST_ROLLBACK_TO) == LEAL_OK && run(l, ST_RELEASE) == LEAL_OK)
+            return err;
+    }
+    if (!sqlite3_get_autocommit(l->db))
+        (void)run(l, ST_ROLLBACK);
+    return err;
+}
+
+leal_err ledger_batch_begin(struct ledger *l)
+{
+    leal_err err;
+    if (l->in_batch)
+        return LEAL_E_STATE;
+    err = run(l, ST_BEGIN);
+    if (err == LEAL_OK)
+        l->in_batch = 1;
+    return err;
+}
+
+leal_err ledger_batch_commit(struct ledger *l)
+{
+    leal_err err;
+    if (!l->in_batch)
+        return LEAL_E_STATE;
+    err = run(l, ST_COMMIT);
+    if (err != LEAL_OK) {
+        ledger_batch_rollback(l);
+        return err;
+    }
+    l->in_batch = 0;
+    return LEAL_OK;
+}
+
+void ledger_batch_rollback(struct ledger *l)
+{
+    if (!l->in_batch)
+        return;
+    if (!sqlite3_get_autocommit(l->db))
+        (void)run(l, ST_ROLLBACK);
+    l->in_batch = 0;
+}
+
+/* ---- Opening and migrations ---- */
+
+static leal_err pragma_int(struct ledger *l, const char *sql, int64_t *v)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err = prep_once(l, sql, &st);
+    *v = 0;
+    if (err != LEAL_OK)
+        return err;
+    err = step(l, st, &row);
+    if (err == LEAL_OK && row)
+        *v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return err;
+}
+
+static leal_err pragma_text(struct ledger *l, const char *sql, char *out, size_t cap)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err = prep_once(l, sql, &st);
+    out[0] = '\0';
+    if (err != LEAL_OK)
+        return err;
+    err = step(l, st, &row);
+    if (err == LEAL_OK && row)
+        col_text(st, 0, out, cap);
+    sqlite3_finalize(st);
+    return err;
+}
+
+static leal_err exec(struct ledger *l, const char *sql)
+{
+    int rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? LEAL_OK : db_err(l, rc);
+}
+
+/* Applies migrations from..to-1 inside one BEGIN IMMEDIATE, re-reading the
+ * version under the lock (another process may have done it meanwhile). */
+static leal_err migrate(struct ledger *l, int to)
+{
+    leal_err err;
+    int64_t v;
+    char sql[64];
+    if ((err = exec(l, "BEGIN IMMEDIATE")) != LEAL_OK)
+        return err;
+    err = pragma_int(l, "PRAGMA user_version", &v);
+    for (; err == LEAL_OK && v < to; v++)
+        err = exec(l, schema_migration((int)v));
+    if (err == LEAL_OK) {
+        snprintf(sql, sizeof sql, "PRAGMA application_id = %d", SCHEMA_APPLICATION_ID);
+        err = exec(l, sql);
+    }
+    if (err == LEAL_OK) {
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", to);
+        err = exec(l, sql);
+    }
+    if (err == LEAL_OK)
+        err = exec(l, "COMMIT");
+    if (err != LEAL_OK && !sqlite3_get_autocommit(l->db))
+        (void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+    return err;
+}
+
+static leal_err settings(struct ledger *l)
+{
+    leal_err err;
+    int64_t v;
+    char mode[16];
+    sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS);
+    if ((err = exec(l, "PRAGMA foreign_keys = ON")) != LEAL_OK)
+        return err;
+    if ((err = pragma_int(l, "PRAGMA foreign_keys", &v)) != LEAL_OK)
+        return err;
+    if (v != 1) {
+        set_msg(l, "foreign_keys is %lld, not 1", (long long)v);
+        return LEAL_E_DB_SETTINGS;
+    }
+    if ((err = pragma_text(l, "PRAGMA journal_mode = WAL", mode, sizeof mode)) != LEAL_OK)
+        return err;
+    if (strcmp(mode, "wal") != 0) {
+        set_msg(l, "journal_mode is %s, not wal", mode);
+        return LEAL_E_DB_SETTINGS;
+    }
+    /* A till loses power: every commit is on disk before it is acknowledged. */
+    if ((err = exec(l, "PRAGMA synchronous = FULL")) != LEAL_OK)
+        return err;
+    if ((err = pragma_int(l, "PRAGMA synchronous", &v)) != LEAL_OK)
+        return err;
+    if (v != 2) {
+        set_msg(l, "synchronous is %lld, not 2 (FULL)", (long long)v);
+        return LEAL_E_DB_SETTINGS;
+    }
+    return LEAL_OK;
+}
+
+static leal_err raw_open(const char *path, struct ledger **out)
+{
+    struct ledger *l = calloc(1, sizeof *l);
+    int rc;
+    *out = NULL;
+    if (l == NULL)
+        return LEAL_E_NO_MEMORY;
+    rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        leal_err err = l->db ? db_err(l, rc) : LEAL_E_NO_MEMORY;
+        sqlite3_close(l->db);
+        free(l);
+        return err;
+    }
+    sqlite3_extended_result_codes(l->db, 1);
+    *out = l;
+    return LEAL_OK;
+}
+
+static leal_err copy_db(struct ledger *l, const char *dest);
+
+leal_err ledger_open(const char *path, struct ledger **out)
+{
+    struct ledger *l = NULL;
+    leal_err err;
+    int64_t version, app, tables;
+    char bak[4200];
+
+    *out = NULL;
+    if ((err = raw_open(path, &l)) != LEAL_OK)
+        return err;
+    if ((err = settings(l)) != LEAL_OK)
+        goto out;
+    if ((err = pragma_int(l, "PRAGMA user_version", &version)) != LEAL_OK)
+        goto out;
+    if ((err = pragma_int(l, "PRAGMA application_id", &app)) != LEAL_OK)
+        goto out;
+    if ((err = pragma_int(l, "SELECT count(*) FROM sqlite_schema", &tables)) != LEAL_OK)
+        goto out;
+    if ((tables > 0 || version > 0) && app != SCHEMA_APPLICATION_ID) {
+        set_msg(l, "application_id is %lld", (long long)app);
+        err = LEAL_E_DB_NOT_LEAL;
+        goto out;
+    }
+    if (version > LEDGER_SCHEMA_VERSION) {
+        set_msg(l, "the file has schema version %lld; this leal knows up to %d", (long long)version,
+                LEDGER_SCHEMA_VERSION);
+        err = LEAL_E_DB_SCHEMA_NEWER;
+        goto out;
+    }
+    if (version > 0 && version < LEDGER_SCHEMA_VERSION) {
+        /* An older schema: keep a copy of it before changing anything. */
+        snprintf(bak, sizeof bak, "%s.schema-v%lld.bak", path, (long long)version);
+        if ((err = copy_db(l, bak)) != LEAL_OK)
+            goto out;
+    }
+    if (version < LEDGER_SCHEMA_VERSION && (err = migrate(l, LEDGER_SCHEMA_VERSION)) != LEAL_OK)
+        goto out;
+    l->version = LEDGER_SCHEMA_VERSION;
+    *out = l;
+    l = NULL;
+out:
+    ledger_close(l);
+    return err;
+}
+
+leal_err ledger_create_at_version(const char *path, int v)
+{
+    struct ledger *l = NULL;
+    leal_err err;
+    if (v < 1 || v > LEDGER_SCHEMA_VERSION)
+        return LEAL_E_ARG;
+    if ((err = raw_open(path, &l)) != LEAL_OK)
+        return err;
+    if ((err = settings(l)) == LEAL_OK)
+        err = migrate(l, v);
+    ledger_close(l);
+    return err;
+}
+
+void ledger_close(struct ledger *l)
+{
+    if (l == NULL)
+        return;
+    ledger_batch_rollback(l);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(l->st[i]);
+    sqlite3_close(l->db);
+    free(l);
+}
+
+/* ---- Backup ---- */
+
+static leal_err copy_db(struct ledger *l, const char *dest)
+{
+    char tmp[4200];
+    sqlite3 *to = NULL;
+    sqlite3_backup *b;
+    leal_err err = LEAL_OK;
+    int rc, n;
+    FILE *f;
+
+    n = snprintf(tmp, sizeof tmp, "%s.tmp-%ld", dest, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return LEAL_E_TOO_LARGE;
+    (void)unlink(tmp);
+    rc = sqlite3_open_v2(tmp, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        set_msg(l, "%s: %s", tmp, to ? sqlite3_errmsg(to) : "out of memory");
+        err = LEAL_E_IO;
+        goto out;
+    }
+    b = sqlite3_backup_init(to, "main", l->db, "main");
+    if (b == NULL) {
+        set_msg(l, "%s", sqlite3_errmsg(to));
+        err = LEAL_E_IO;
+        goto out;
+    }
+    /* All pages in one step: a consistent snapshot of one read transaction. */
+    rc = sqlite3_backup_step(b, -1);
+    sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) {
+        set_msg(l, "backup: %s", sqlite3_errstr(rc));
+        err =
+            (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? LEAL_E_DB_BUSY : LEAL_E_IO;
+        goto out;
+    }
+    /* The copy is a plain rollback-journal file: self-contained, no -wal beside it. */
+    rc = sqlite3_exec(to, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        set_msg(l, "backup: %s", sqlite3_errmsg(to));
+        err = LEAL_E_IO;
+        goto out;
+    }
+    sqlite3_close(to);
+    to = NULL;
+    /* fsync the copy, then rename it into place (file.h's discipline). */
+    f = fopen(tmp, "rb+");
+    if (f == NULL || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        if (f)
+            fclose(f);
+        set_msg(l, "backup: cannot sync %s", tmp);
+        err = LEAL_E_IO;
+        goto out;
+    }
+    fclose(f);
+    if (rename(tmp, dest) != 0) {
+        set_msg(l, "backup: cannot rename to %s", dest);
+        err = LEAL_E_IO;
+        goto out;
+    }
+out:
+    if (to)
+        sqlite3_close(to);
+    if (err != LEAL_OK)
+        (void)unlink(tmp);
+    return err;
+}
+
+leal_err ledger_backup(struct ledger *l, const char *dest)
+{
+    if (l == NULL || dest == NULL || dest[0] == '\0')
+        return LEAL_E_ARG;
+    return copy_db(l, dest);
+}
+
+/* ---- Validation helpers ---- */
+
+/* Text a person typed: at most LEDGER_TEXT-1 bytes, no control characters. */
+static leal_err text_ok(struct ledger *l, const char *what, const char *s)
+{
+    size_t n = 0;
+    if (s == NULL)
+        return LEAL_OK;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (c < 0x20 || c == 0x7f || n >= LEDGER_TEXT - 1) {
+            set_msg(l, "%s", what);
+            return LEAL_E_TEXT;
+        }
+    }
+    return LEAL_OK;
+}
+
+static int empty(const char *s)
+{
+    return s == NULL || s[0] == '\0';
+}
+
+leal_err ledger_asset_check(const char *asset)
+{
+    size_t n;
+    if (asset == NULL)
+        return LEAL_E_ASSET;
+    if (strcmp(asset, "EUR") == 0 || strcmp(asset, "PTS") == 0)
+        return LEAL_OK;
+    if (strncmp(asset, "STAMP:", 6) != 0)
+        return LEAL_E_ASSET;
+    for (n = 6; asset[n]; n++) {
+        char c = asset[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return LEAL_E_ASSET;
+    }
+    return n > 6 && n <= 6 + 32 ? LEAL_OK : LEAL_E_ASSET;
+}
+
+static int64_t now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+leal_err ledger_points_for_spend(int64_t spend_cents, int64_t points_per_euro_milli,
+                                 int64_t *points)
+{
+    int64_t p;
+    *points = 0;
+    if (points_per_euro_milli < 0)
+        return LEAL_E_ARG;
+    if (__builtin_mul_overflow(spend_cents, points_per_euro_milli, &p))
+        return LEAL_E_AMOUNT_RANGE;
+    /* cents * (points/1000 per euro) / 100 cents per euro; C division truncates
+     * toward zero, which is floor for earning and symmetric for refunds. */
+    *points = p / 100000;
+    return LEAL_OK;
+}
+
+/* ---- Programs, stores, terminals ---- */
+
+static const char *program_kind_name(enum ledger_program_kind k)
+{
+    switch (k) {
+    case LEDGER_PROGRAM_SINGLE:
+        return "single";
+    case LEDGER_PROGRAM_CHAIN:
+        return "chain";
+    case LEDGER_PROGRAM_COLLECTIVE:
+        return "collective";
+    }
+    return NULL;
+}
+
+static const char *const program_accounts[] = {LEDGER_PROGRAM_ACCOUNTS};
+
+leal_err ledger_program_create(struct ledger *l, const struct ledger_program *p, int64_t *id)
+{
+    sqlite3_stmt *st = NULL;
+    leal_err err;
+    int64_t pid;
+    const char *kind = program_kind_name(p->kind);
+
+    *id = 0;
+    if (kind == NULL || p->id < 0 || p->id > 4294967295LL || empty(p->code) || empty(p->name) ||
+        p->points_per_euro_milli < 0 || p->points_per_euro_milli > 1000000000 ||
+        p->points_expiry_days < 0 || p->points_expiry_days > 36500)
+        return LEAL_E_ARG;
+    if ((err = text_ok(l, "program code", p->code)) != LEAL_OK ||
+        (err = text_ok(l, "program name", p->name)) != LEAL_OK)
+        return err;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    err = prep_once(l,
+                    "INSERT INTO program(id, code, name, kind, points_per_euro_milli, "
+                    "points_expiry_days, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    &st);
+    if (err != LEAL_OK)
+        goto out;
+    bind_int_or_null(st, 1, p->id);
+    sqlite3_bind_text(st, 2, p->code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, p->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, p->points_per_euro_milli);
+    sqlite3_bind_int64(st, 6, p->points_expiry_days);
+    sqlite3_bind_int64(st, 7, now());
+    if ((err = step(l, st, NULL)) != LEAL_OK)
+        goto out;
+    pid = sqlite3_last_insert_rowid(l->db);
+    sqlite3_finalize(st);
+    err = prep_once(l,
+                    "INSERT INTO account(program_id, kind, name, created_at) "
+                    "VALUES (?1, 'program', ?2, ?3)",
+                    &st);
+    if (err != LEAL_OK)
+        goto out;
+    for (size_t i = 0; i < sizeof program_accounts / sizeof program_accounts[0]; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, pid);
+        sqlite3_bind_text(st, 2, program_accounts[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, now());
+        if ((err = step(l, st, NULL)) != LEAL_OK)
+            goto out;
+    }
+    *id = pid;
+out:
+    sqlite3_finalize(st);
+    err = tx_end(l, err);
+    if (err != LEAL_OK)
+        *id = 0;
+    return err;
+}
+
+leal_err ledger_program_get(struct ledger *l, int64_t id, struct ledger_program *out)
+{
+    sqlite3_stmt *st;
+    int row;
+    char kind[16];
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    err = prep_once(l,
+                    "SELECT id, code, name, kind, points_per_euro_milli, points_expiry_days "
+                    "FROM program WHERE id = ?1",
+                    &st);
+    if (err != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    err = step(l, st, &row);
+    if (err == LEAL_OK && !row) {
+        set_msg(l, "program %lld", (long long)id);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    if (err == LEAL_OK) {
+        out->id = sqlite3_column_int64(st, 0);
+        col_text(st, 1, out->code, sizeof out->code);
+        col_text(st, 2, out->name, sizeof out->name);
+        col_text(st, 3, kind, sizeof kind);
+        out->kind = strcmp(kind, "single") == 0  ? LEDGER_PROGRAM_SINGLE
+                    : strcmp(kind, "chain") == 0 ? LEDGER_PROGRAM_CHAIN
+                                                 : LEDGER_PROGRAM_COLLECTIVE;
+        out->points_per_euro_milli = sqlite3_column_int64(st, 4);
+        out->points_expiry_days = sqlite3_column_int64(st, 5);
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_program_account(struct ledger *l, int64_t program_id, const char *name,
+                                int64_t *account_id)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err;
+    *account_id = 0;
+    err = prep_once(l, "SELECT id FROM account WHERE program_id = ?1 AND name = ?2", &st);
+    if (err != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, program_id);
+    sqlite3_bind_text(st, 2, name ? name : "", -1, SQLITE_STATIC);
+    err = step(l, st, &row);
+    if (err == LEAL_OK && !row) {
+        set_msg(l, "program %lld has no account '%s'", (long long)program_id, name ? name : "");
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    if (err == LEAL_OK)
+        *account_id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return err;
+}
+
+static leal_err exists(struct ledger *l, enum st id, int64_t key, const char *what);
+
+leal_err ledger_store_add(struct ledger *l, int64_t program_id, const char *code, const char *name,
+                          const char *timezone, int64_t *id)
+{
+    sqlite3_stmt *st = NULL;
+    leal_err err;
+    *id = 0;
+    if (empty(code) || empty(name) || empty(timezone))
+        return LEAL_E_ARG;
+    if ((err = text_ok(l, "store code", code)) != LEAL_OK ||
+        (err = text_ok(l, "store name", name)) != LEAL_OK ||
+        (err = text_ok(l, "time zone", timezone)) != LEAL_OK)
+        return err;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = exists(l, ST_PROGRAM_EXISTS, program_id, "program")) != LEAL_OK)
+        goto out;
+    err = prep_once(l,
+                    "INSERT INTO store(program_id, code, name, timezone, created_at) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5)",
+                    &st);
+    if (err != LEAL_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, program_id);
+    sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, timezone, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, now());
+    if ((err = step(l, st, NULL)) == LEAL_OK)
+        *id = sqlite3_last_insert_rowid(l->db);
+out:
+    sqlite3_finalize(st);
+    err = tx_end(l, err);
+    if (err != LEAL_OK)
+        *id = 0;
+    return err;
+}
+
+leal_err ledger_terminal_add(struct ledger *l, int64_t store_id, const char *name, int64_t *id)
+{
+    sqlite3_stmt *st = NULL;
+    leal_err err;
+    *id = 0;
+    if (empty(name))
+        return LEAL_E_ARG;
+    if ((err = text_ok(l, "terminal name", name)) != LEAL_OK)
+        return err;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = exists(l, ST_STORE_GET, store_id, "store")) != LEAL_OK)
+        goto out;
+    err = prep_once(l, "INSERT INTO terminal(store_id, name, created_at) VALUES (?1, ?2, ?3)", &st);
+    if (err != LEAL_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, store_id);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now());
+    if ((err = step(l, st, NULL)) == LEAL_OK)
+        *id = sqlite3_last_insert_rowid(l->db);
+out:
+    sqlite3_finalize(st);
+    err = tx_end(l, err);
+    if (err != LEAL_OK)
+        *id = 0;
+    return err;
+}
+
+leal_err ledger_terminal_new_epoch(struct ledger *l, int64_t terminal_id, int64_t *epoch)
+{
+    sqlite3_stmt *st = NULL;
+    leal_err err;
+    int row;
+    *epoch = 0;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    err = prep_once(l, "UPDATE terminal SET epoch = epoch + 1 WHERE id = ?1 RETURNING epoch", &st);
+    if (err != LEAL_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, terminal_id);
+    err = step(l, st, &row);
+    if (err == LEAL_OK && !row) {
+        set_msg(l, "terminal %lld", (long long)terminal_id);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    if (err == LEAL_OK)
+        *epoch = sqlite3_column_int64(st, 0);
+    if (err == LEAL_OK)
+        err = step(l, st, NULL);
+out:
+    sqlite3_finalize(st);
+    err = tx_end(l, err);
+    if (err != LEAL_OK)
+        *epoch = 0;
+    return err;
+}
+
+/* LEAL_OK if a cached single-key lookup finds a row, LEAL_E_UNKNOWN_ID naming what otherwise. */
+static leal_err exists(struct ledger *l, enum st id, int64_t key, const char *what)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err = prep(l, id, &st);
+    if (err != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, key);
+    err = step(l, st, &row);
+    sqlite3_reset(st);
+    if (err == LEAL_OK && !row) {
+        set_msg(l, "%s %lld", what, (long long)key);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    return err;
+}
+
+/* ---- Customers ---- */
+
+static int date_ok(const char *s)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y = 0, m = 0, d = 0;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return 0;
+    for (int i = 0; i < 10; i++) {
+        if (i == 4 || i == 7)
+            continue;
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    }
+    y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    m = (s[5] - '0') * 10 + (s[6] - '0');
+    d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        return 0;
+    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 0;
+    return 1;
+}
+
+static leal_err customer_check(struct ledger *l, const struct ledger_customer *c)
+{
+    leal_err err;
+    if ((err = text_ok(l, "name", c->name)) != LEAL_OK ||
+        (err = text_ok(l, "surname", c->surname)) != LEAL_OK ||
+        (err = text_ok(l, "e-mail", c->email)) != LEAL_OK ||
+        (err = text_ok(l, "phone", c->phone)) != LEAL_OK ||
+        (err = text_ok(l, "gender", c->gender)) != LEAL_OK ||
+        (err = text_ok(l, "address", c->address)) != LEAL_OK ||
+        (err = text_ok(l, "preferences", c->preferences)) != LEAL_OK)
+        return err;
+    if (c->birth_date[0] && !date_ok(c->birth_date)) {
+        set_msg(l, "birth date '%s'", c->birth_date);
+        return LEAL_E_DATE;
+    }
+    return LEAL_OK;
+}
+
+static void bind_pii(sqlite3_stmt *st, const struct ledger_customer *c)
+{
+    sqlite3_bind_int64(st, 1, c->id);
+    sqlite3_bind_text(st, 2, c->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c->surname, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, c->email, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, c->phone, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, c->birth_date, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, c->gender, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, c->address, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, c->preferences, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, now());
+}
+
+leal_err ledger_customer_add(struct ledger *l, const struct ledger_customer *c, int64_t *id,
+                             int64_t *account_id)
+{
+    sqlite3_stmt *st = NULL;
+    struct ledger_customer tmp;
+    leal_err err;
+    *id = 0;
+    *account_id = 0;
+    if ((err = customer_check(l, c)) != LEAL_OK)
+        return err;
+    tmp = *c;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = exists(l, ST_PROGRAM_EXISTS, c->program_id, "program")) != LEAL_OK)
+        goto out;
+    if ((err = prep_once(l, "INSERT INTO customer(program_id, created_at) VALUES (?1, ?2)", &st)) !=
+        LEAL_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, c->program_id);
+    sqlite3_bind_int64(st, 2, now());
+    if ((err = step(l, st, NULL)) != LEAL_OK)
+        goto out;
+    tmp.id = sqlite3_last_insert_rowid(l->db);
+    sqlite3_finalize(st);
+    err = prep_once(l,
+                    "INSERT INTO customer_pii(customer_id, name, surname, email, phone, "
+                    "birth_date, gender, address, preferences, updated_at) VALUES (?1, ?2, ?3, "
+                    "?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    &st);
+    if (err != LEAL_OK)
+        goto out;
+    bind_pii(st, &tmp);
+    if ((err = step(l, st, NULL)) != LEAL_OK)
+        goto out;
+    sqlite3_finalize(st);
+    err = prep_once(l,
+                    "INSERT INTO account(program_id, customer_id, kind, created_at) "
+                    "VALUES (?1, ?2, 'customer', ?3)",
+                    &st);
+    if (err != LEAL_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, c->program_id);
+    sqlite3_bind_int64(st, 2, tmp.id);
+    sqlite3_bind_int64(st, 3, now());
+    if ((err = step(l, st, NULL)) != LEAL_OK)
+        goto out;
+    *id = tmp.id;
+    *account_id = sqlite3_last_insert_rowid(l->db);
+out:
+    sqlite3_finalize(st);
+    err = tx_end(l, err);
+    if (err != LEAL_OK) {
+        *id = 0;
+        *account_id = 0;
+    }
+    return err;
+}
+
+#define CUSTOMER_COLUMNS                                                                           \
+    "c.id, c.program_id, (SELECT min(a.id) FROM account a WHERE a.customer_id = c.id), "           \
+    "c.created_at, p.name, p.surname, p.email, p.phone, p.birth_date, p.gender, p.address, "       \
+    "p.preferences FROM customer c JOIN customer_pii p ON p.customer_id = c.id"
+
+static void customer_row(sqlite3_stmt *st, struct ledger_customer *c)
+{
+    memset(c, 0, sizeof *c);
+    c->id = sqlite3_column_int64(st, 0);
+    c->program_id = sqlite3_column_int64(st, 1);
+    c->account_id = sqlite3_column_int64(st, 2);
+    c->created_at = sqlite3_column_int64(st, 3);
+    col_text(st, 4, c->name, sizeof c->name);
+    col_text(st, 5, c->surname, sizeof c->surname);
+    col_text(st, 6, c->email, sizeof c->email);
+    col_text(st, 7, c->phone, sizeof c->phone);
+    col_text(st, 8, c->birth_date, sizeof c->birth_date);
+    col_text(st, 9, c->gender, sizeof c->gender);
+    col_text(st, 10, c->address, sizeof c->address);
+    col_text(st, 11, c->preferences, sizeof c->preferences);
+}
+
+leal_err ledger_customer_get(struct ledger *l, int64_t id, struct ledger_customer *out)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = prep_once(l, "SELECT " CUSTOMER_COLUMNS " WHERE c.id = ?1", &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    err = step(l, st, &row);
+    if (err == LEAL_OK && !row) {
+        set_msg(l, "customer %lld", (long long)id);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    if (err == LEAL_OK)
+        customer_row(st, out);
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_customer_update(struct ledger *l, const struct ledger_customer *c)
+{
+    sqlite3_stmt *st = NULL;
+    leal_err err;
+    if ((err = customer_check(l, c)) != LEAL_OK)
+        return err;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    err = prep_once(l,
+                    "UPDATE customer_pii SET name = ?2, surname = ?3, email = ?4, phone = ?5, "
+                    "birth_date = ?6, gender = ?7, address = ?8, preferences = ?9, updated_at = "
+                    "?10 WHERE customer_id = ?1",
+                    &st);
+    if (err != LEAL_OK)
+        goto out;
+    bind_pii(st, c);
+    if ((err = step(l, st, NULL)) != LEAL_OK)
+        goto out;
+    if (sqlite3_changes(l->db) != 1) {
+        set_msg(l, "customer %lld", (long long)c->id);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+out:
+    sqlite3_finalize(st);
+    return tx_end(l, err);
+}
+
+leal_err ledger_customer_search(struct ledger *l, int64_t program_id, enum ledger_search_by by,
+                                const char *q, size_t limit, ledger_customer_cb cb, void *ctx)
+{
+    /* Each form is served by an index (schema.c): name/surname/email/phone
+     * on customer_pii, card_id (primary key) and uid on card. */
+    static const char *const where[] = {
+        [LEDGER_SEARCH_NAME] = "(p.name LIKE ?1 || '%' ESCAPE '\\' OR p.surname LIKE ?1 || '%' "
+                               "ESCAPE '\\')",
+        [LEDGER_SEARCH_EMAIL] = "p.email = ?1",
+        [LEDGER_SEARCH_PHONE] = "p.phone = ?1",
+        [LEDGER_SEARCH_CARD_ID] = "c.id IN (SELECT a.customer_id FROM card k JOIN account a ON "
+                                  "a.id = k.account_id WHERE k.card_id = ?2)",
+        [LEDGER_SEARCH_UID] = "c.id IN (SELECT a.customer_id FROM card k JOIN account a ON a.id "
+                              "= k.account_id WHERE k.uid = ?3)",
+        [LEDGER_SEARCH_ALL] = "1",
+    };
+    char sql[1024], esc[2 * LEDGER_TEXT];
+    uint8_t uid[LEAL_MAX_UID];
+    size_t uid_len = 0, n = 0;
+    sqlite3_stmt *st;
+    leal_err err;
+    int row;
+    int64_t card_id = 0;
+
+    if (by < LEDGER_SEARCH_NAME || by > LEDGER_SEARCH_ALL || (by != LEDGER_SEARCH_ALL && empty(q)))
+        return LEAL_E_ARG;
+    if (q && (err = text_ok(l, "search text", q)) != LEAL_OK)
+        return err;
+    if (by == LEDGER_SEARCH_NAME) {
+        /* LIKE wildcards in what the user typed are literal. */
+        size_t j = 0;
+        for (size_t i = 0; q[i] && j + 2 < sizeof esc; i++) {
+            if (q[i] == '%' || q[i] == '_' || q[i] == '\\')
+                esc[j++] = '\\';
+            esc[j++] = q[i];
+        }
+        esc[j] = '\0';
+    }
+    if (by == LEDGER_SEARCH_CARD_ID) {
+        char *end;
+        long long v = strtoll(q, &end, 10);
+        if (*end != '\0' || v <= 0) {
+            set_msg(l, "card id '%s'", q);
+            return LEAL_E_NUMBER;
+        }
+        card_id = v;
+    }
+    if (by == LEDGER_SEARCH_UID) {
+        size_t len = strlen(q);
+        if (len == 0 || len % 2 || len / 2 > sizeof uid) {
+            set_msg(l, "UID '%s'", q);
+            return LEAL_E_NUMBER;
+        }
+        for (size_t i = 0; i < len; i += 2) {
+            char h[3] = {q[i], q[i + 1], 0};
+            char *end;
+            unsigned long v = strtoul(h, &end, 16);
+            if (*end != '\0' || h[0] == '-' || h[0] == '+' || h[0] == ' ') {
+                set_msg(l, "UID '%s'", q);
+                return LEAL_E_NUMBER;
+            }
+            uid[uid_len++] = (uint8_t)v;
+        }
+    }
+    snprintf(sql, sizeof sql,
+             "SELECT " CUSTOMER_COLUMNS " WHERE %s AND (?4 = 0 OR c.program_id = ?4) "
+             "ORDER BY c.id",
+             where[by]);
+    if ((err = prep_once(l, sql, &st)) != LEAL_OK)
+        return err;
+    if (by == LEDGER_SEARCH_NAME)
+        sqlite3_bind_text(st, 1, esc, -1, SQLITE_STATIC);
+    else if (by == LEDGER_SEARCH_EMAIL || by == LEDGER_SEARCH_PHONE)
+        sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, card_id);
+    if (by == LEDGER_SEARCH_UID)
+        sqlite3_bind_blob(st, 3, uid, (int)uid_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, program_id);
+    while ((err = step(l, st, &row)) == LEAL_OK && row && (limit == 0 || n < limit)) {
+        struct ledger_customer c;
+        customer_row(st, &c);
+        n++;
+        if (cb(ctx, &c) != 0)
+            break;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+static int channel_ok(const char *c)
+{
+    static const char *const ch[] = {"email", "sms", "phone", "post", "whatsapp"};
+    for (size_t i = 0; c && i < sizeof ch / sizeof ch[0]; i++)
+        if (strcmp(c, ch[i]) == 0)
+            return 1;
+    return 0;
+}
+
+leal_err ledger_consent_add(struct ledger *l, int64_t customer_id, const char *channel,
+                            bool granted, const char *method, const char *recorded_by, int64_t at)
+{
+    sqlite3_stmt *st = NULL;
+    leal_err err;
+    if (!channel_ok(channel))
+        return LEAL_E_USAGE;
+    if (empty(method) || empty(recorded_by))
+        return LEAL_E_REASON_REQUIRED;
+    if ((err = text_ok(l, "consent method", method)) != LEAL_OK ||
+        (err = text_ok(l, "recorded by", recorded_by)) != LEAL_OK)
+        return err;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    err = prep_once(l,
+                    "INSERT INTO consent(customer_id, channel, granted, at, method, recorded_by) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    &st);
+    if (err != LEAL_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, customer_id);
+    sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, granted ? 1 : 0);
+    sqlite3_bind_int64(st, 4, at ? at : now());
+    sqlite3_bind_text(st, 5, method, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, recorded_by, -1, SQLITE_STATIC);
+    err = step(l, st, NULL);
+    if (err == LEAL_E_UNKNOWN_ID)
+        set_msg(l, "customer %lld", (long long)customer_id);
+out:
+    sqlite3_finalize(st);
+    return tx_end(l, err);
+}
+
+leal_err ledger_consent_each(struct ledger *l, int64_t customer_id, ledger_consent_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    int row;
+    err = prep_once(l,
+                    "SELECT channel, granted, at, method, recorded_by FROM consent WHERE id IN "
+                    "(SELECT max(id) FROM consent WHERE customer_id = ?1 GROUP BY channel) "
+                    "ORDER BY channel",
+                    &st);
+    if (err != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, customer_id);
+    while ((err = step(l, st, &row)) == LEAL_OK && row) {
+        struct ledger_consent c;
+        memset(&c, 0, sizeof c);
+        col_text(st, 0, c.channel, sizeof c.channel);
+        c.granted = sqlite3_column_int(st, 1) != 0;
+        c.at = sqlite3_column_int64(st, 2);
+        col_text(st, 3, c.method, sizeof c.method);
+        col_text(st, 4, c.recorded_by, sizeof c.recorded_by);
+        if (cb(ctx, &c) != 0)
+            break;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_note_add(struct ledger *l, int64_t customer_id, const char *author,
+                         const char *text, int64_t at)
+{
+    sqlite3_stmt *st = NULL;
+    leal_err err;
+    if (empty(author) || empty(text))
+        return LEAL_E_REASON_REQUIRED;
+    if ((err = text_ok(l, "author", author)) != LEAL_OK ||
+        (err = text_ok(l, "note", text)) != LEAL_OK)
+        return err;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    err = prep_once(l,
+                    "INSERT INTO customer_note(customer_id, at, author, text) VALUES (?1, ?2, ?3, "
+                    "?4)",
+                    &st);
+    if (err != LEAL_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, customer_id);
+    sqlite3_bind_int64(st, 2, at ? at : now());
+    sqlite3_bind_text(st, 3, author, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
+    err = step(l, st, NULL);
+    if (err == LEAL_E_UNKNOWN_ID)
+        set_msg(l, "customer %lld", (long long)customer_id);
+out:
+    sqlite3_finalize(st);
+    return tx_end(l, err);
+}
+
+/* ---- Accounts ---- */
+
+leal_err ledger_account_add(struct ledger *l, int64_t program_id, int64_t customer_id, int64_t *id)
+{
+    sqlite3_stmt *st = NULL;
+    leal_err err;
+    *id = 0;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = exists(l, ST_PROGRAM_EXISTS, program_id, "program")) != LEAL_OK)
+        goto out;
+    if (customer_id != 0) {
+        struct ledger_customer c;
+        if ((err = ledger_customer_get(l, customer_id, &c)) != LEAL_OK)
+            goto out;
+        if (c.program_id != program_id) {
+            set_msg(l, "customer %lld is in program %lld", (long long)customer_id,
+                    (long long)c.program_id);
+            err = LEAL_E_WRONG_PROGRAM;
+            goto out;
+        }
+    }
+    err = prep_once(l,
+                    "INSERT INTO account(program_id, customer_id, kind, created_at) VALUES (?1, "
+                    "?2, ?3, ?4)",
+                    &st);
+    if (err != LEAL_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, program_id);
+    bind_int_or_null(st, 2, customer_id);
+    sqlite3_bind_text(st, 3, customer_id ? "customer" : "gift", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now());
+    if ((err = step(l, st, NULL)) == LEAL_OK)
+        *id = sqlite3_last_insert_rowid(l->db);
+out:
+    sqlite3_finalize(st);
+    err = tx_end(l, err);
+    if (err != LEAL_OK)
+        *id = 0;
+    return err;
+}
+
+static enum ledger_account_kind account_kind(const unsigned char *k)
+{
+    if (k && strcmp((const char *)k, "program") == 0)
+        return LEDGER_ACCOUNT_PROGRAM;
+    if (k && strcmp((const char *)k, "gift") == 0)
+        return LEDGER_ACCOUNT_GIFT;
+    return LEDGER_ACCOUNT_CUSTOMER;
+}
+
+leal_err ledger_account_get(struct ledger *l, int64_t id, struct ledger_account *out)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    err = prep_once(l, "SELECT id, program_id, customer_id, kind, name FROM account WHERE id = ?1",
+                    &st);
+    if (err != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    err = step(l, st, &row);
+    if (err == LEAL_OK && !row) {
+        set_msg(l, "account %lld", (long long)id);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    if (err == LEAL_OK) {
+        out->id = sqlite3_column_int64(st, 0);
+        out->program_id = sqlite3_column_int64(st, 1);
+        out->customer_id = sqlite3_column_int64(st, 2);
+        out->kind = account_kind(sqlite3_column_text(st, 3));
+        col_text(st, 4, out->name, sizeof out->name);
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_balance(struct ledger *l, int64_t account_id, const char *asset, int64_t *amount)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err;
+    *amount = 0;
+    if ((err = ledger_asset_check(asset)) != LEAL_OK)
+        return err;
+    err = prep_once(l, "SELECT amount FROM balance WHERE account_id = ?1 AND asset = ?2", &st);
+    if (err != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_text(st, 2, asset, -1, SQLITE_STATIC);
+    err = step(l, st, &row);
+    if (err == LEAL_OK && row)
+        *amount = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_balance_each(struct ledger *l, int64_t account_id, ledger_balance_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err;
+    err =
+        prep_once(l, "SELECT asset, amount FROM balance WHERE account_id = ?1 ORDER BY asset", &st);
+    if (err != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, account_id);
+    while ((err = step(l, st, &row)) == LEAL_OK && row) {
+        char asset[LEDGER_MAX_ASSET];
+        col_text(st, 0, asset, sizeof asset);
+        if (cb(ctx, asset, sqlite3_column_int64(st, 1)) != 0)
+            break;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* ---- Cards ---- */
+
+static const char *const tech_names[] = {
+    [LEDGER_TECH_DESFIRE_EV1] = "desfire-ev1", [LEDGER_TECH_DESFIRE_EV2] = "desfire-ev2",
+    [LEDGER_TECH_DESFIRE_EV3] = "desfire-ev3", [LEDGER_TECH_CLASSIC_1K] = "classic-1k",
+    [LEDGER_TECH_CLASSIC_4K] = "classic-4k",   [LEDGER_TECH_VIRTUAL_QR] = "virtual-qr",
+};
+static const char *const status_names[] = {
+    [LEDGER_CARD_PENDING] = "pending",   [LEDGER_CARD_ACTIVE] = "active",
+    [LEDGER_CARD_BLOCKED] = "blocked",   [LEDGER_CARD_LOST] = "lost",
+    [LEDGER_CARD_REPLACED] = "replaced",
+};
+
+const char *ledger_card_tech_name(enum ledger_card_tech t)
+{
+    return t >= LEDGER_TECH_DESFIRE_EV1 && t <= LEDGER_TECH_VIRTUAL_QR ? tech_names[t] : "?";
+}
+
+const char *ledger_card_status_name(enum ledger_card_status s)
+{
+    return s >= LEDGER_CARD_PENDING && s <= LEDGER_CARD_REPLACED ? status_names[s] : "?";
+}
+
+leal_err ledger_card_tech_parse(const char *s, enum ledger_card_tech *t)
+{
+    *t = 0;
+    for (int i = LEDGER_TECH_DESFIRE_EV1; s && i <= LEDGER_TECH_VIRTUAL_QR; i++)
+        if (strcmp(s, tech_names[i]) == 0) {
+            *t = (enum ledger_card_tech)i;
+            return LEAL_OK;
+        }
+    return LEAL_E_USAGE;
+}
+
+leal_err ledger_card_status_parse(const char *s, enum ledger_card_status *st)
+{
+    *st = 0;
+    for (int i = LEDGER_CARD_PENDING; s && i <= LEDGER_CARD_REPLACED; i++)
+        if (strcmp(s, status_names[i]) == 0) {
+            *st = (enum ledger_card_status)i;
+            return LEAL_OK;
+        }
+    return LEAL_E_USAGE;
+}
+
+leal_err ledger_card_add(struct ledger *l, const struct ledger_card *c)
+{
+    sqlite3_stmt *st = NULL;
+    struct ledger_account a;
+    leal_err err;
+    if (c->card_id <= 0 || c->uid_len > LEAL_MAX_UID ||
+        strcmp(ledger_card_tech_name(c->tech), "?") == 0 ||
+        strcmp(ledger_card_status_name(c->status), "?") == 0 || c->keyset_version < 0 ||
+        c->layout_version < 0 || c->last_counter < 0)
+        return LEAL_E_ARG;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = ledger_account_get(l, c->account_id, &a)) != LEAL_OK)
+        goto out;
+    if (a.kind == LEDGER_ACCOUNT_PROGRAM || (c->program_id && c->program_id != a.program_id)) {
+        set_msg(l, "account %lld", (long long)c->account_id);
+        err = LEAL_E_WRONG_PROGRAM;
+        goto out;
+    }
+    err = prep_once(l,
+                    "INSERT INTO card(card_id, account_id, uid, tech, status, keyset_version, "
+                    "layout_version, last_counter, issued_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
+                    "?5, ?6, ?7, ?8, ?9, ?9)",
+                    &st);
+    if (err != LEAL_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, c->card_id);
+    sqlite3_bind_int64(st, 2, c->account_id);
+    sqlite3_bind_blob(st, 3, c->uid, (int)c->uid_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, ledger_card_tech_name(c->tech), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, ledger_card_status_name(c->status), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, c->keyset_version);
+    sqlite3_bind_int64(st, 7, c->layout_version);
+    sqlite3_bind_int64(st, 8, c->last_counter);
+    sqlite3_bind_int64(st, 9, c->issued_at ? c->issued_at : now());
+    err = step(l, st, NULL);
+    if (err == LEAL_E_DUPLICATE_ID)
+        set_msg(l, "card %lld", (long long)c->card_id);
+out:
+    sqlite3_finalize(st);
+    return tx_end(l, err);
+}
+
+#define CARD_COLUMNS                                                                               \
+    "c.card_id, c.account_id, a.program_id, c.uid, c.tech, c.status, c.keyset_version, "           \
+    "c.layout_version, c.last_counter, c.issued_at FROM card c JOIN account a ON a.id = "          \
+    "c.account_id"
+
+static void card_row(sqlite3_stmt *st, struct ledger_card *c)
+{
+    const void *uid = sqlite3_column_blob(st, 3);
+    int n = sqlite3_column_bytes(st, 3);
+    char t[32];
+    memset(c, 0, sizeof *c);
+    c->card_id = sqlite3_column_int64(st, 0);
+    c->account_id = sqlite3_column_int64(st, 1);
+    c->program_id = sqlite3_column_int64(st, 2);
+    if (uid && n > 0 && (size_t)n <= sizeof c->uid) {
+        memcpy(c->uid, uid, (size_t)n);
+        c->uid_len = (size_t)n;
+    }
+    col_text(st, 4, t, sizeof t);
+    if (ledger_card_tech_parse(t, &c->tech) != LEAL_OK)
+        c->tech = 0;
+    col_text(st, 5, t, sizeof t);
+    if (ledger_card_status_parse(t, &c->status) != LEAL_OK)
+        c->status = 0;
+    c->keyset_version = sqlite3_column_int64(st, 6);
+    c->layout_version = sqlite3_column_int64(st, 7);
+    c->last_counter = sqlite3_column_int64(st, 8);
+    c->issued_at = sqlite3_column_int64(st, 9);
+}
+
+leal_err ledger_card_find_by_id(struct ledger *l, int64_t card_id, struct ledger_card *out)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = prep_once(l, "SELECT " CARD_COLUMNS " WHERE c.card_id = ?1", &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, card_id);
+    err = step(l, st, &row);
+    if (err == LEAL_OK && !row) {
+        set_msg(l, "card %lld", (long long)card_id);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    if (err == LEAL_OK)
+        card_row(st, out);
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_card_each_of_account(struct ledger *l, int64_t account_id, ledger_card_cb cb,
+                                     void *ctx)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err;
+    if ((err = prep_once(l, "SELECT " CARD_COLUMNS " WHERE c.account_id = ?1 ORDER BY c.card_id",
+                         &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, account_id);
+    while ((err = step(l, st, &row)) == LEAL_OK && row) {
+        struct ledger_card c;
+        card_row(st, &c);
+        if (cb(ctx, &c) != 0)
+            break;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+static int status_change_ok(enum ledger_card_status from, enum ledger_card_status to)
+{
+    switch (from) {
+    case LEDGER_CARD_PENDING:
+        return to != LEDGER_CARD_PENDING;
+    case LEDGER_CARD_ACTIVE:
+        return to == LEDGER_CARD_BLOCKED || to == LEDGER_CARD_LOST || to == LEDGER_CARD_REPLACED;
+    case LEDGER_CARD_BLOCKED:
+        return to == LEDGER_CARD_ACTIVE || to == LEDGER_CARD_LOST || to == LEDGER_CARD_REPLACED;
+    case LEDGER_CARD_LOST:
+        return to == LEDGER_CARD_REPLACED;
+    case LEDGER_CARD_REPLACED:
+        return 0;
+    }
+    return 0;
+}
+
+/* Reads the card under the write lock and updates it: the check and the
+ * change are one transaction. */
+static leal_err card_update(struct ledger *l, int64_t card_id, int status, int64_t counter)
+{
+    sqlite3_stmt *st = NULL;
+    struct ledger_card c;
+    leal_err err;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = ledger_card_find_by_id(l, card_id, &c)) != LEAL_OK)
+        goto out;
+    if (status && !status_change_ok(c.status, (enum ledger_card_status)status)) {
+        set_msg(l, "card %lld is %s", (long long)card_id, ledger_card_status_name(c.status));
+        err = LEAL_E_CARD_STATUS_CHANGE;
+        goto out;
+    }
+    if (!status && counter < c.last_counter) {
+        set_msg(l, "card %lld counter %lld is below the known %lld", (long long)card_id,
+                (long long)counter, (long long)c.last_counter);
+        err = LEAL_E_CARD_TAMPERED;
+        goto out;
+    }
+    err = prep_once(l,
+                    status ? "UPDATE card SET status = ?2, updated_at = ?3 WHERE card_id = ?1"
+                           : "UPDATE card SET last_counter = ?2, updated_at = ?3 WHERE card_id = "
+                             "?1",
+                    &st);
+    if (err != LEAL_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, card_id);
+    if (status)
+        sqlite3_bind_text(st, 2, ledger_card_status_name((enum ledger_card_status)status), -1,
+                          SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 2, counter);
+    sqlite3_bind_int64(st, 3, now());
+    err = step(l, st, NULL);
+out:
+    sqlite3_finalize(st);
+    return tx_end(l, err);
+}
+
+leal_err ledger_card_set_status(struct ledger *l, int64_t card_id, enum ledger_card_status status)
+{
+    if (strcmp(ledger_card_status_name(status), "?") == 0)
+        return LEAL_E_ARG;
+    return card_update(l, card_id, (int)status, 0);
+}
+
+leal_err ledger_card_set_counter(struct ledger *l, int64_t card_id, int64_t counter)
+{
+    if (counter < 0)
+        return LEAL_E_ARG;
+    return card_update(l, card_id, 0, counter);
+}
+
+/* ---- The journal ---- */
+
+static const char *const entry_kinds[] = {"adjust", "earn", "redeem", "topup",     "spend",
+                                          "refund", "void", "expire", "gift_sale", "transfer"};
+
+static int kind_ok(const char *k)
+{
+    for (size_t i = 0; k && i < sizeof entry_kinds / sizeof entry_kinds[0]; i++)
+        if (strcmp(k, entry_kinds[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Checks an entry before any database work: key form, texts, assets,
+ * amounts, and that every asset's lines sum to zero. */
+static leal_err entry_check(struct ledger *l, const struct ledger_entry *e)
+{
+    leal_err err;
+    if (e->program_id <= 0 || !kind_ok(e->kind) || e->lines == NULL || e->at < 0 ||
+        e->store_id < 0 || e->terminal_id < 0 || e->reverses < 0 || e->card_id < 0) {
+        set_msg(l, "malformed entry");
+        return LEAL_E_ARG;
+    }
+    if (e->nlines < 2 || e->nlines > LEDGER_MAX_LINES) {
+        set_msg(l, "an entry has 2 to %d lines, not %zu", LEDGER_MAX_LINES, e->nlines);
+        return LEAL_E_UNBALANCED;
+    }
+    /* Exactly one idempotency key. */
+    if (empty(e->request_id) == (e->terminal_id == 0) ||
+        (e->terminal_id != 0 && (e->terminal_epoch < 1 || e->terminal_seq < 0))) {
+        set_msg(l, "an entry needs either a request id or terminal id, epoch and sequence");
+        return LEAL_E_ARG;
+    }
+    if (!empty(e->request_id) && strlen(e->request_id) > MAX_REQUEST_ID) {
+        set_msg(l, "request id longer than %d", MAX_REQUEST_ID);
+        return LEAL_E_TEXT;
+    }
+    if ((err = text_ok(l, "request id", e->request_id)) != LEAL_OK ||
+        (err = text_ok(l, "operator", e->operator_name)) != LEAL_OK ||
+        (err = text_ok(l, "reason", e->reason)) != LEAL_OK ||
+        (err = text_ok(l, "reference", e->reference)) != LEAL_OK)
+        return err;
+    /* Every movement says why and who (DESIGN.md): a reason, and an operator
+     * unless a terminal recorded it. */
+    if (empty(e->reason) || (empty(e->operator_name) && e->terminal_id == 0)) {
+        set_msg(l, "entry without %s", empty(e->reason) ? "reason" : "operator");
+        return LEAL_E_REASON_REQUIRED;
+    }
+    if ((strcmp(e->kind, "void") == 0 || strcmp(e->kind, "refund") == 0) && e->reverses == 0) {
+        set_msg(l, "a %s names the entry it reverses", e->kind);
+        return LEAL_E_ARG;
+    }
+    if (e->spend_cents < -AMOUNT_MAX_CENTS || e->spend_cents > AMOUNT_MAX_CENTS) {
+        set_msg(l, "qualifying spend");
+        return LEAL_E_AMOUNT_RANGE;
+    }
+    for (size_t i = 0; i < e->nlines; i++) {
+        const struct ledger_line *ln = &e->lines[i];
+        if (memchr(ln->asset, '\0', sizeof ln->asset) == NULL ||
+            ledger_asset_check(ln->asset) != LEAL_OK) {
+            set_msg(l, "line %zu", i + 1);
+            return LEAL_E_ASSET;
+        }
+        if (ln->amount == 0 || ln->account_id <= 0 || ln->expires_at < 0) {
+            set_msg(l, "line %zu: %s", i + 1, ln->amount == 0 ? "amount is zero" : "malformed");
+            return ln->amount == 0 ? LEAL_E_AMOUNT : LEAL_E_ARG;
+        }
+        if (ln->amount < -AMOUNT_MAX_CENTS || ln->amount > AMOUNT_MAX_CENTS) {
+            set_msg(l, "line %zu", i + 1);
+            return LEAL_E_AMOUNT_RANGE;
+        }
+    }
+    for (size_t i = 0; i < e->nlines; i++) {
+        const struct ledger_line *ln = &e->lines[i];
+        int64_t sum = 0;
+        /* Sum this asset once, at its first line; |sum| stays far inside int64. */
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(e->lines[j].asset, ln->asset) == 0)
+                goto next;
+        for (size_t j = i; j < e->nlines; j++)
+            if (strcmp(e->lines[j].asset, ln->asset) == 0)
+                sum += e->lines[j].amount;
+        if (sum != 0) {
+            set_msg(l, "%s lines sum to %lld", ln->asset, (long long)sum);
+            return LEAL_E_UNBALANCED;
+        }
+    next:;
+    }
+    return LEAL_OK;
+}
+
+static leal_err put_i64(struct buf_writer *w, int64_t v)
+{
+    return buf_put_be64(w, (uint64_t)v);
+}
+
+static leal_err put_str(struct buf_writer *w, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    leal_err err = buf_put_be32(w, (uint32_t)n);
+    return err == LEAL_OK && n ? buf_put_bytes(w, (const uint8_t *)s, n) : err;
+}
+
+/*
+ * The entry's content hash: SHA-256 over this canonical encoding, as
+ * lowercase hex. Integers are 8-byte big-endian two's complement; strings a
+ * 4-byte big-endian length then their bytes (NULL and "" are the same).
+ *   "leal-entry-v1" program_id kind at store_id terminal_id terminal_epoch
+ *   terminal_seq request_id operator reason reference spend_cents reverses
+ *   card_id nlines (account_id asset amount expires_at)*nlines
+ * Fields are as the caller gave them (at = 0 means "now" and is hashed as 0),
+ * lines in the caller's order: "the same content" is exactly this byte string.
+ */
+static leal_err entry_hash(const struct ledger_entry *e, char hex[65])
+{
+    static const char magic[] = "leal-entry-v1";
+    static const char digits[] = "0123456789abcdef";
+    uint8_t enc[16 + 15 * 8 + 5 * (4 + LEDGER_TEXT) +
+                LEDGER_MAX_LINES * (3 * 8 + 4 + LEDGER_MAX_ASSET)];
+    uint8_t md[32];
+    struct buf_writer w;
+    leal_err err;
+
+    buf_writer_init(&w, enc, sizeof enc);
+    err = buf_put_bytes(&w, (const uint8_t *)magic, sizeof magic - 1);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->program_id);
+    if (err == LEAL_OK)
+        err = put_str(&w, e->kind);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->at);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->store_id);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->terminal_id);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->terminal_epoch);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->terminal_seq);
+    if (err == LEAL_OK)
+        err = put_str(&w, e->request_id);
+    if (err == LEAL_OK)
+        err = put_str(&w, e->operator_name);
+    if (err == LEAL_OK)
+        err = put_str(&w, e->reason);
+    if (err == LEAL_OK)
+        err = put_str(&w, e->reference);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->spend_cents);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->reverses);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->card_id);
+    if (err == LEAL_OK)
+        err = put_i64(&w, (int64_t)e->nlines);
+    for (size_t i = 0; err == LEAL_OK && i < e->nlines; i++) {
+        err = put_i64(&w, e->lines[i].account_id);
+        if (err == LEAL_OK)
+            err = put_str(&w, e->lines[i].asset);
+        if (err == LEAL_OK)
+            err = put_i64(&w, e->lines[i].amount);
+        if (err == LEAL_OK)
+            err = put_i64(&w, e->lines[i].expires_at);
+    }
+    if (err == LEAL_OK)
+        err = crypto_openssl()->sha256(enc, buf_writer_len(&w), md);
+    if (err != LEAL_OK)
+        return err;
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 15];
+    }
+    hex[64] = '\0';
+    return LEAL_OK;
+}
+
+/* Looks the key up; *id 0 if unused, else the entry and its stored hash. */
+static leal_err key_lookup(struct ledger *l, const struct ledger_entry *e, int64_t *id,
+                           char hash[65])
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err;
+    *id = 0;
+    hash[0] = '\0';
+    if (e->terminal_id) {
+        if ((err = prep(l, ST_KEY_TERMINAL, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, e->terminal_id);
+        sqlite3_bind_int64(st, 2, e->terminal_epoch);
+        sqlite3_bind_int64(st, 3, e->terminal_seq);
+    } else {
+        if ((err = prep(l, ST_KEY_REQUEST, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_text(st, 1, e->request_id, -1, SQLITE_STATIC);
+    }
+    err = step(l, st, &row);
+    if (err == LEAL_OK && row) {
+        *id = sqlite3_column_int64(st, 0);
+        col_text(st, 1, hash, 65);
+    }
+    sqlite3_reset(st);
+    return err;
+}
+
+/* Gives back to the lots that entry `reversed` took from on this account,
+ * up to amount; what remains is a new lot. */
+static leal_err lots_credit(struct ledger *l, const struct ledger_entry *e,
+                            const struct ledger_line *ln, int64_t line_id, int64_t at)
+{
+    sqlite3_stmt *st, *up;
+    int64_t left = ln->amount, expires = ln->expires_at;
+    leal_err err = LEAL_OK;
+    int row;
+
+    if (e->reverses) {
+        /* Collect first: the updates below must not run under the open query. */
+        int64_t uses[LEDGER_MAX_LINES][3];
+        size_t n = 0;
+        if ((err = prep(l, ST_LOT_USED_BY, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, e->reverses);
+        sqlite3_bind_int64(st, 2, ln->account_id);
+        sqlite3_bind_text(st, 3, ln->asset, -1, SQLITE_STATIC);
+        while ((err = step(l, st, &row)) == LEAL_OK && row && n < LEDGER_MAX_LINES) {
+            uses[n][0] = sqlite3_column_int64(st, 0);
+            uses[n][1] = sqlite3_column_int64(st, 1);
+            uses[n][2] = sqlite3_column_int64(st, 2);
+            n++;
+        }
+        sqlite3_reset(st);
+        for (size_t i = 0; err == LEAL_OK && i < n && left > 0; i++) {
+            int64_t give = uses[i][2] < left ? uses[i][2] : left;
+            if ((err = prep(l, ST_LOT_GIVE, &up)) != LEAL_OK)
+                break;
+            sqlite3_bind_int64(up, 1, uses[i][1]);
+            sqlite3_bind_int64(up, 2, give);
+            if ((err = step(l, up, NULL)) != LEAL_OK)
+                break;
+            if ((err = prep(l, ST_LOT_USE_GIVE, &up)) != LEAL_OK)
+                break;
+            sqlite3_bind_int64(up, 1, uses[i][0]);
+            sqlite3_bind_int64(up, 2, uses[i][1]);
+            sqlite3_bind_int64(up, 3, give);
+            if ((err = step(l, up, NULL)) != LEAL_OK)
+                break;
+            left -= give;
+        }
+        if (err != LEAL_OK || left == 0)
+            return err;
+    }
+    if (expires == 0) {
+        int64_t days = 0;
+        if ((err = prep(l, ST_PROGRAM_EXPIRY, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, e->program_id);
+        err = step(l, st, &row);
+        if (err == LEAL_OK && row)
+            days = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (err != LEAL_OK)
+            return err;
+        if (days > 0)
+            expires = at + days * 86400;
+    }
+    if ((err = prep(l, ST_LOT_INSERT, &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, ln->account_id);
+    sqlite3_bind_text(st, 2, ln->asset, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, line_id);
+    bind_int_or_null(st, 4, expires);
+    sqlite3_bind_int64(st, 5, left);
+    return step(l, st, NULL);
+}
+
+/* Takes -ln->amount from the account's open lots, nearest expiry first. */
+static leal_err lots_debit(struct ledger *l, const struct ledger_entry *e,
+                           const struct ledger_line *ln, int64_t line_id)
+{
+    sqlite3_stmt *st, *up;
+    int64_t need = -ln->amount;
+    leal_err err;
+    int row;
+
+    while (need > 0) {
+        int64_t lot, rem, take;
+        if ((err = prep(l, ST_LOT_OPEN, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, ln->account_id);
+        sqlite3_bind_text(st, 2, ln->asset, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, e->reverses);
+        err = step(l, st, &row);
+        lot = row ? sqlite3_column_int64(st, 0) : 0;
+        rem = row ? sqlite3_column_int64(st, 1) : 0;
+        sqlite3_reset(st);
+        if (err != LEAL_OK)
+            return err;
+        if (!row) {
+            set_msg(l, "account %lld: lots hold less than the balance", (long long)ln->account_id);
+            return LEAL_E_LEDGER_MISMATCH;
+        }
+        take = rem < need ? rem : need;
+        if ((err = prep(l, ST_LOT_TAKE, &up)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(up, 1, lot);
+        sqlite3_bind_int64(up, 2, take);
+        if ((err = step(l, up, NULL)) != LEAL_OK)
+            return err;
+        if ((err = prep(l, ST_LOT_USE_INSERT, &up)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(up, 1, line_id);
+        sqlite3_bind_int64(up, 2, lot);
+        sqlite3_bind_int64(up, 3, take);
+        if ((err = step(l, up, NULL)) != LEAL_OK)
+            return err;
+        need -= take;
+    }
+    return LEAL_OK;
+}
+
+/* The references an entry makes, checked for existence and program. */
+static leal_err entry_refs(struct ledger *l, const struct ledger_entry *e, int64_t *store_id)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    int row;
+
+    *store_id = e->store_id;
+    if ((err = exists(l, ST_PROGRAM_EXISTS, e->program_id, "program")) != LEAL_OK)
+        return err;
+    if (e->terminal_id) {
+        int64_t tstore, tprog, epoch;
+        if ((err = prep(l, ST_TERMINAL_GET, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, e->terminal_id);
+        err = step(l, st, &row);
+        tstore = sqlite3_column_int64(st, 0);
+        tprog = sqlite3_column_int64(st, 1);
+        epoch = sqlite3_column_int64(st, 2);
+        sqlite3_reset(st);
+        if (err != LEAL_OK)
+            return err;
+        if (!row) {
+            set_msg(l, "terminal %lld", (long long)e->terminal_id);
+            return LEAL_E_UNKNOWN_ID;
+        }
+        if (tprog != e->program_id || (e->store_id && e->store_id != tstore)) {
+            set_msg(l, "terminal %lld", (long long)e->terminal_id);
+            return LEAL_E_WRONG_PROGRAM;
+        }
+        if (e->terminal_epoch > epoch) {
+            set_msg(l, "terminal %lld is at epoch %lld, not %lld", (long long)e->terminal_id,
+                    (long long)epoch, (long long)e->terminal_epoch);
+            return LEAL_E_UNKNOWN_ID;
+        }
+        *store_id = tstore;
+    } else if (e->store_id) {
+        if ((err = prep(l, ST_STORE_GET, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, e->store_id);
+        err = step(l, st, &row);
+        int64_t prog = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (err != LEAL_OK)
+            return err;
+        if (!row || prog != e->program_id) {
+            set_msg(l, "store %lld", (long long)e->store_id);
+            return row ? LEAL_E_WRONG_PROGRAM : LEAL_E_UNKNOWN_ID;
+        }
+    }
+    if (e->card_id) {
+        if ((err = prep(l, ST_CARD_PROGRAM, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, e->card_id);
+        err = step(l, st, &row);
+        int64_t prog = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (err != LEAL_OK)
+            return err;
+        if (!row || prog != e->program_id) {
+            set_msg(l, "card %lld", (long long)e->card_id);
+            return row ? LEAL_E_WRONG_PROGRAM : LEAL_E_UNKNOWN_ID;
+        }
+    }
+    if (e->reverses) {
+        char kind[16];
+        int64_t prog;
+        if ((err = prep(l, ST_ENTRY_GET, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, e->reverses);
+        err = step(l, st, &row);
+        col_text(st, 0, kind, sizeof kind);
+        prog = sqlite3_column_int64(st, 1);
+        sqlite3_reset(st);
+        if (err != LEAL_OK)
+            return err;
+        if (!row) {
+            set_msg(l, "entry %lld", (long long)e->reverses);
+            return LEAL_E_UNKNOWN_ID;
+        }
+        if (strcmp(kind, "void") == 0) {
+            set_msg(l, "entry %lld is a void", (long long)e->reverses);
+            return LEAL_E_VOID_OF_VOID;
+        }
+        if (prog != e->program_id) {
+            set_msg(l, "entry %lld", (long long)e->reverses);
+            return LEAL_E_WRONG_PROGRAM;
+        }
+        if (strcmp(e->kind, "void") == 0) {
+            if ((err = prep(l, ST_VOID_OF, &st)) != LEAL_OK)
+                return err;
+            sqlite3_bind_int64(st, 1, e->reverses);
+            err = step(l, st, &row);
+            int64_t by = row ? sqlite3_column_int64(st, 0) : 0;
+            sqlite3_reset(st);
+            if (err != LEAL_OK)
+                return err;
+            if (row) {
+                set_msg(l, "entry %lld was voided by entry %lld", (long long)e->reverses,
+                        (long long)by);
+                return LEAL_E_ALREADY_VOIDED;
+            }
+        }
+    }
+    return LEAL_OK;
+}
+
+static leal_err post_locked(struct ledger *l, const struct ledger_entry *e, const char *hash,
+                            int64_t *entry_id, bool *replayed)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    int64_t id, store_id, at = e->at ? e->at : now();
+    char old[65];
+    int row;
+
+    if ((err = key_lookup(l, e, &id, old)) != LEAL_OK)
+        return err;
+    if (id != 0) {
+        if (strcmp(old, hash) == 0) {
+            *entry_id = id;
+            *replayed = true;
+            return LEAL_OK;
+        }
+        /* A second, different void of the same entry says what it is. */
+        if (strcmp(e->kind, "void") == 0 && entry_refs(l, e, &store_id) == LEAL_E_ALREADY_VOIDED)
+            return LEAL_E_ALREADY_VOIDED;
+        set_msg(l, "the key is entry %lld's", (long long)id);
+        return LEAL_E_IDEMPOTENCY_CONFLICT;
+    }
+    if ((err = entry_refs(l, e, &store_id)) != LEAL_OK)
+        return err;
+    if ((err = prep(l, ST_ENTRY_INSERT, &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, e->program_id);
+    sqlite3_bind_text(st, 2, e->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, at);
+    bind_int_or_null(st, 4, store_id);
+    bind_int_or_null(st, 5, e->terminal_id);
+    if (e->terminal_id) {
+        sqlite3_bind_int64(st, 6, e->terminal_epoch);
+        sqlite3_bind_int64(st, 7, e->terminal_seq);
+    }
+    bind_text_or_null(st, 8, e->terminal_id ? NULL : e->request_id);
+    sqlite3_bind_text(st, 9, e->operator_name ? e->operator_name : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, e->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, e->reference ? e->reference : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 12, e->spend_cents);
+    bind_int_or_null(st, 13, e->reverses);
+    bind_int_or_null(st, 14, e->card_id);
+    sqlite3_bind_text(st, 15, hash, 64, SQLITE_STATIC);
+    if ((err = step(l, st, NULL)) != LEAL_OK)
+        return err;
+    id = sqlite3_last_insert_rowid(l->db);
+
+    for (size_t i = 0; i < e->nlines; i++) {
+        const struct ledger_line *ln = &e->lines[i];
+        int64_t prog, line_id, bal;
+        enum ledger_account_kind kind;
+
+        if ((err = prep(l, ST_ACCOUNT_GET, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, ln->account_id);
+        err = step(l, st, &row);
+        prog = sqlite3_column_int64(st, 0);
+        kind = account_kind(sqlite3_column_text(st, 1));
+        sqlite3_reset(st);
+        if (err != LEAL_OK)
+            return err;
+        if (!row || prog != e->program_id) {
+            set_msg(l, "account %lld", (long long)ln->account_id);
+            return row ? LEAL_E_WRONG_PROGRAM : LEAL_E_UNKNOWN_ID;
+        }
+        if ((err = prep(l, ST_LINE_INSERT, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, ln->account_id);
+        sqlite3_bind_text(st, 3, ln->asset, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, ln->amount);
+        if ((err = step(l, st, NULL)) != LEAL_OK)
+            return err;
+        line_id = sqlite3_last_insert_rowid(l->db);
+
+        if ((err = prep(l, ST_BALANCE_ADD, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, ln->account_id);
+        sqlite3_bind_text(st, 2, ln->asset, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, ln->amount);
+        err = step(l, st, &row);
+        bal = sqlite3_column_int64(st, 0);
+        if (err == LEAL_OK)
+            err = step(l, st, NULL);
+        sqlite3_reset(st);
+        if (err != LEAL_OK)
+            return err;
+        if (kind == LEDGER_ACCOUNT_PROGRAM)
+            continue;
+        if (bal < 0) {
+            set_msg(l, "account %lld would hold %lld %s", (long long)ln->account_id, (long long)bal,
+                    ln->asset);
+            return LEAL_E_INSUFFICIENT_FUNDS;
+        }
+        if (strcmp(ln->asset, "PTS") == 0) {
+            err =
+                ln->amount > 0 ? lots_credit(l, e, ln, line_id, at) : lots_debit(l, e, ln, line_id);
+            if (err != LEAL_OK)
+                return err;
+        }
+    }
+    *entry_id = id;
+    return LEAL_OK;
+}
+
+leal_err ledger_post(struct ledger *l, const struct ledger_entry *e, int64_t *entry_id,
+                     bool *replayed)
+{
+    char hash[65];
+    leal_err err;
+
+    *entry_id = 0;
+    *replayed = false;
+    l->msg[0] = '\0';
+    if ((err = entry_check(l, e)) != LEAL_OK)
+        return err;
+    if ((err = entry_hash(e, hash)) != LEAL_OK)
+        return err;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    err = post_locked(l, e, hash, entry_id, replayed);
+    err = tx_end(l, err);
+    if (err != LEAL_OK) {
+        *entry_id = 0;
+        *replayed = false;
+    }
+    return err;
+}
+
+leal_err ledger_void(struct ledger *l, int64_t entry_id, const char *request_id,
+                     const char *operator_name, const char *reason, int64_t *void_id,
+                     bool *replayed)
+{
+    struct ledger_line lines[LEDGER_MAX_LINES];
+    struct ledger_entry e;
+    sqlite3_stmt *st;
+    char key[64], kind[16];
+    size_t n = 0;
+    leal_err err;
+    int row;
+
+    *void_id = 0;
+    *replayed = false;
+    memset(&e, 0, sizeof e);
+    memset(lines, 0, sizeof lines);
+    /* Entries never change, so reading the original outside the write
+     * transaction is safe; ledger_post re-checks voids under the lock. */
+    if ((err = prep(l, ST_ENTRY_GET, &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, entry_id);
+    err = step(l, st, &row);
+    col_text(st, 0, kind, sizeof kind);
+    e.program_id = sqlite3_column_int64(st, 1);
+    e.store_id = sqlite3_column_int64(st, 2);
+    e.card_id = sqlite3_column_int64(st, 3);
+    sqlite3_reset(st);
+    if (err != LEAL_OK)
+        return err;
+    if (!row) {
+        set_msg(l, "entry %lld", (long long)entry_id);
+        return LEAL_E_UNKNOWN_ID;
+    }
+    if (strcmp(kind, "void") == 0) {
+        set_msg(l, "entry %lld is a void", (long long)entry_id);
+        return LEAL_E_VOID_OF_VOID;
+    }
+    if ((err = prep_once(l,
+                         "SELECT account_id, asset, amount FROM line WHERE entry_id = ?1 ORDER "
+                         "BY id",
+                         &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, entry_id);
+    while ((err = step(l, st, &row)) == LEAL_OK && row && n < LEDGER_MAX_LINES) {
+        lines[n].account_id = sqlite3_column_int64(st, 0);
+        col_text(st, 1, lines[n].asset, sizeof lines[n].asset);
+        lines[n].amount = -sqlite3_column_int64(st, 2);
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (err != LEAL_OK)
+        return err;
+    snprintf(key, sizeof key, "void:%lld", (long long)entry_id);
+    e.kind = "void";
+    e.request_id = empty(request_id) ? key : request_id;
+    e.operator_name = operator_name;
+    e.reason = reason;
+    e.reverses = entry_id;
+    e.nlines = n;
+    e.lines = lines;
+    return ledger_post(l, &e, void_id, replayed);
+}
+
+static void movement_row(sqlite3_stmt *st, struct ledger_movement *m)
+{
+    memset(m, 0, sizeof *m);
+    m->entry_id = sqlite3_column_int64(st, 0);
+    m->at = sqlite3_column_int64(st, 1);
+    col_text(st, 2, m->kind, sizeof m->kind);
+    col_text(st, 3, m->reason, sizeof m->reason);
+    col_text(st, 4, m->operator_name, sizeof m->operator_name);
+    col_text(st, 5, m->reference, sizeof m->reference);
+    m->reverses = sqlite3_column_int64(st, 6);
+    m->account_id = sqlite3_column_int64(st, 7);
+    col_text(st, 8, m->asset, sizeof m->asset);
+    m->amount = sqlite3_column_int64(st, 9);
+}
+
+#define MOVEMENT_COLUMNS                                                                           \
+    "e.id, e.at, e.kind, e.reason, e.operator, e.reference, e.reverses, n.account_id, n.asset, "   \
+    "n.amount FROM line n JOIN entry e ON e.id = n.entry_id"
+
+leal_err ledger_history(struct ledger *l, int64_t account_id, int64_t before, size_t limit,
+                        ledger_movement_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    int row;
+    err = prep_once(l,
+                    "SELECT " MOVEMENT_COLUMNS " WHERE n.account_id = ?1 AND n.entry_id IN "
+                    "(SELECT DISTINCT entry_id FROM line WHERE account_id = ?1 AND entry_id < ?2 "
+                    "ORDER BY entry_id DESC LIMIT ?3) ORDER BY n.entry_id DESC, n.id",
+                    &st);
+    if (err != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int64(st, 2, before > 0 ? before : INT64_MAX);
+    sqlite3_bind_int64(st, 3, limit > 0 && limit < (size_t)INT64_MAX ? (int64_t)limit : -1);
+    while ((err = step(l, st, &row)) == LEAL_OK && row) {
+        struct ledger_movement m;
+        movement_row(st, &m);
+        if (cb(ctx, &m) != 0)
+            break;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_entry_lines(struct ledger *l, int64_t entry_id, ledger_movement_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    int row, n = 0;
+    err = prep_once(l, "SELECT " MOVEMENT_COLUMNS " WHERE n.entry_id = ?1 ORDER BY n.id", &st);
+    if (err != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, entry_id);
+    while ((err = step(l, st, &row)) == LEAL_OK && row) {
+        struct ledger_movement m;
+        movement_row(st, &m);
+        n++;
+        if (cb(ctx, &m) != 0)
+            break;
+    }
+    sqlite3_finalize(st);
+    if (err == LEAL_OK && n == 0) {
+        set_msg(l, "entry %lld", (long long)entry_id);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    return err;
+}
+
+/* ---- Verify ---- */
+
+/* Runs a query that must return no rows; the first row describes the first
+ * difference (columns: a text and three integers). */
+static leal_err expect_empty(struct ledger *l, const char *sql, const char *fmt)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    int row;
+    if ((err = prep_once(l, sql, &st)) != LEAL_OK)
+        return err;
+    err = step(l, st, &row);
+    if (err == LEAL_OK && row) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        set_msg(l, fmt, t ? (const char *)t : "", (long long)sqlite3_column_int64(st, 1),
+                (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3));
+        err = LEAL_E_LEDGER_MISMATCH;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_verify(struct ledger *l, struct ledger_stats *stats)
+{
+    static const struct {
+        const char *sql;
+        const char *fmt;
+    } checks[] = {
+        {"SELECT asset, entry_id, sum(amount), 0 FROM line GROUP BY entry_id, asset HAVING "
+         "sum(amount) <> 0 ORDER BY entry_id LIMIT 1",
+         "%s: entry %lld lines sum to %lld, not 0%.0lld"},
+        {"SELECT '', id, 0, 0 FROM entry e WHERE (SELECT count(*) FROM line WHERE entry_id = "
+         "e.id) < 2 ORDER BY id LIMIT 1",
+         "%sentry %lld has fewer than 2 lines%.0lld%.0lld"},
+        /* Stored balances against the lines, both ways. */
+        {"SELECT b.asset, b.account_id, b.amount, coalesce((SELECT sum(amount) FROM line n WHERE "
+         "n.account_id = b.account_id AND n.asset = b.asset), 0) AS s FROM balance b WHERE "
+         "b.amount <> s ORDER BY b.account_id, b.asset LIMIT 1",
+         "%s: account %lld balance is %lld but its lines sum to %lld"},
+        {"SELECT n.asset, n.account_id, 0, sum(n.amount) FROM line n WHERE NOT EXISTS (SELECT 1 "
+         "FROM balance b WHERE b.account_id = n.account_id AND b.asset = n.asset) GROUP BY "
+         "n.account_id, n.asset ORDER BY n.account_id LIMIT 1",
+         "%s: account %lld has no balance row (%lld) but its lines sum to %lld"},
+        {"SELECT b.asset, b.account_id, b.amount, 0 FROM balance b JOIN account a ON a.id = "
+         "b.account_id WHERE a.kind <> 'program' AND b.amount < 0 LIMIT 1",
+         "%s: account %lld is negative (%lld)%.0lld"},
+        /* Points lots hold exactly the points balance. */
+        {"SELECT b.asset, b.account_id, b.amount, coalesce((SELECT sum(remaining) FROM lot o "
+         "WHERE o.account_id = b.account_id AND o.asset = b.asset), 0) AS s FROM balance b JOIN "
+         "account a ON a.id = b.account_id WHERE a.kind <> 'program' AND b.asset = 'PTS' AND "
+         "b.amount <> s ORDER BY b.account_id LIMIT 1",
+         "%s: account %lld balance is %lld but its lots hold %lld"},
+        /* Each idempotency key once (the unique indexes say so; this proves it). */
+        {"SELECT request_id, count(*), min(id), max(id) FROM entry WHERE request_id IS NOT NULL "
+         "GROUP BY request_id HAVING count(*) > 1 LIMIT 1",
+         "request id %s appears %lld times (entries %lld and %lld)"},
+        {"SELECT terminal_id || '/' || terminal_epoch || '/' || terminal_seq, count(*), min(id), "
+         "max(id) FROM entry WHERE terminal_seq IS NOT NULL GROUP BY terminal_id, "
+         "terminal_epoch, terminal_seq HAVING count(*) > 1 LIMIT 1",
+         "terminal key %s appears %lld times (entries %lld and %lld)"},
+        {"SELECT '', reverses, count(*), 0 FROM entry WHERE kind = 'void' GROUP BY reverses "
+         "HAVING count(*) > 1 LIMIT 1",
+         "%sentry %lld is voided %lld times%.0lld"},
+    };
+    leal_err err;
+    char qc[256];
+
+    l->msg[0] = '\0';
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    /* One read transaction: every check sees the same snapshot. */
+    if ((err = exec(l, "BEGIN")) != LEAL_OK)
+        return err;
+    err = pragma_text(l, "PRAGMA quick_check", qc, sizeof qc);
+    if (err == LEAL_OK && strcmp(qc, "ok") != 0) {
+        set_msg(l, "quick_check: %s", qc);
+        err = LEAL_E_DB_CORRUPT;
+    }
+    for (size_t i = 0; err == LEAL_OK && i < sizeof checks / sizeof checks[0]; i++)
+        err = expect_empty(l, checks[i].sql, checks[i].fmt);
+    if (err == LEAL_OK && stats) {
+        err = pragma_int(l, "SELECT count(*) FROM entry", &stats->entries);
+        if (err == LEAL_OK)
+            err = pragma_int(l, "SELECT count(*) FROM line", &stats->lines);
+        if (err == LEAL_OK)
+            err = pragma_int(l, "SELECT count(*) FROM account", &stats->accounts);
+    }
+    (void)sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+    return err;
+}

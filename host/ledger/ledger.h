@@ -1,0 +1,355 @@
+/*
+ * ledger.h - the book of record: programs, stores, terminals, customers,
+ * accounts, cards, and a double-entry journal of euros (cents), points and
+ * stamps, in one SQLite file (WAL, synchronous=FULL asserted at open,
+ * foreign keys on, STRICT tables, schema versioned by PRAGMA user_version).
+ *
+ * Every write runs in one BEGIN IMMEDIATE transaction (or inside a caller's
+ * batch), and balances move only as `balance = balance + ?` in the same
+ * transaction as their entry: there is no read-then-write of a balance, so
+ * concurrent processes cannot lose an update. Entries are never updated or
+ * deleted; a void is a new entry with the opposite lines.
+ *
+ * Memory: a struct ledger is heap-allocated (ledger_open/ledger_close); every
+ * other struct is the caller's, filled through out-parameters. Hosted.
+ * Errors: LEAL_E_DB*, LEAL_E_UNKNOWN_ID, LEAL_E_DUPLICATE_ID, LEAL_E_UNBALANCED,
+ * LEAL_E_IDEMPOTENCY_CONFLICT, LEAL_E_ALREADY_VOIDED, LEAL_E_VOID_OF_VOID,
+ * LEAL_E_INSUFFICIENT_FUNDS, LEAL_E_WRONG_PROGRAM, LEAL_E_ASSET, LEAL_E_TEXT,
+ * LEAL_E_AMOUNT_RANGE, LEAL_E_LEDGER_MISMATCH; ledger_errmsg() holds detail.
+ */
+#ifndef LEAL_LEDGER_H
+#define LEAL_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys/base/err.h"
+#include "keys/base/limits.h"
+
+#define LEDGER_SCHEMA_VERSION 2
+#define LEDGER_MAX_LINES 64
+#define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
+#define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
+#define LEDGER_MAX_BATCH 100000
+
+struct ledger;
+
+/* ---- Opening ---------------------------------------------------------- */
+
+/* Opens (creating if missing) the ledger at path. A database of an older
+ * schema is first copied to "PATH.schema-vN.bak" (SQLite backup API) and then
+ * migrated; a newer one is refused with LEAL_E_DB_SCHEMA_NEWER; a file that
+ * is not a leal ledger gives LEAL_E_DB_NOT_LEAL. Checks that WAL and
+ * synchronous=FULL are really in force (LEAL_E_DB_SETTINGS otherwise). */
+LEAL_MUST_CHECK leal_err ledger_open(const char *path, struct ledger **out);
+/* Closes l (NULL is fine); rolls back an unfinished batch. */
+void ledger_close(struct ledger *l);
+/* Detail of the last error (SQLite's text, copied, or the first difference
+ * found by ledger_verify); "" if none. */
+const char *ledger_errmsg(const struct ledger *l);
+/* The schema version of the open file (LEDGER_SCHEMA_VERSION after open). */
+int ledger_schema_version(const struct ledger *l);
+
+/* A batch: one transaction around many ledger_post calls (terminal import,
+ * bench). A failed post inside a batch undoes only itself (a savepoint). */
+LEAL_MUST_CHECK leal_err ledger_batch_begin(struct ledger *l);
+LEAL_MUST_CHECK leal_err ledger_batch_commit(struct ledger *l);
+void ledger_batch_rollback(struct ledger *l);
+
+/* ---- Programs, stores, terminals -------------------------------------- */
+
+enum ledger_program_kind {
+    LEDGER_PROGRAM_SINGLE = 1,     /* one shop ("monopunto") */
+    LEDGER_PROGRAM_CHAIN = 2,      /* a chain's shops; programs share nothing */
+    LEDGER_PROGRAM_COLLECTIVE = 3, /* independent shops, one customer base */
+};
+
+struct ledger_program {
+    int64_t id; /* 1..4294967295 (KEYS.md: the program id in key diversification) */
+    char code[64];
+    char name[LEDGER_TEXT];
+    enum ledger_program_kind kind;
+    /* Earning rate in thousandths of a point per euro: "1,2 puntos por cada
+     * euro" is 1200. See ledger_points_for_spend for the rounding. */
+    int64_t points_per_euro_milli;
+    int64_t points_expiry_days; /* 0: points never expire */
+};
+
+/* The program's own accounts, created with it (the other side of every line
+ * that involves a customer). */
+#define LEDGER_PROGRAM_ACCOUNTS                                                                    \
+    "cash", "topups", "points_issued", "points_redeemed", "points_expired", "gift_sold",           \
+        "breakage", "adjustments", "stamps_issued", "stamps_redeemed"
+
+/* Creates a program (p->id 0: next free id) and its program accounts. */
+LEAL_MUST_CHECK leal_err ledger_program_create(struct ledger *l, const struct ledger_program *p,
+                                               int64_t *id);
+LEAL_MUST_CHECK leal_err ledger_program_get(struct ledger *l, int64_t id,
+                                            struct ledger_program *out);
+/* The id of program account NAME (one of LEDGER_PROGRAM_ACCOUNTS). */
+LEAL_MUST_CHECK leal_err ledger_program_account(struct ledger *l, int64_t program_id,
+                                                const char *name, int64_t *account_id);
+
+/* The rounding rule, stated once: points earned on a qualifying spend are
+ * floor(spend_cents * points_per_euro_milli / 100000), i.e. fractions of a
+ * point are never credited (1,2 points per euro on 10.99 euros is 13 points:
+ * 13.188 rounded down). Negative spends (refunds) round toward zero, so a
+ * refund of the whole sale takes back exactly what the sale gave.
+ * LEAL_E_AMOUNT_RANGE if the product would overflow. */
+LEAL_MUST_CHECK leal_err ledger_points_for_spend(int64_t spend_cents, int64_t points_per_euro_milli,
+                                                 int64_t *points);
+
+/* A store belongs to a program and has an IANA time zone ("Europe/Madrid"). */
+LEAL_MUST_CHECK leal_err ledger_store_add(struct ledger *l, int64_t program_id, const char *code,
+                                          const char *name, const char *timezone, int64_t *id);
+/* A terminal belongs to a store; it starts at epoch 1. */
+LEAL_MUST_CHECK leal_err ledger_terminal_add(struct ledger *l, int64_t store_id, const char *name,
+                                             int64_t *id);
+/* A reinstalled terminal starts a new epoch (its sequence restarts). */
+LEAL_MUST_CHECK leal_err ledger_terminal_new_epoch(struct ledger *l, int64_t terminal_id,
+                                                   int64_t *epoch);
+
+/* ---- Customers ---------------------------------------------------------- */
+
+/* Personal data lives in its own table so that erasure (pseudonymisation)
+ * never touches the ledger. Empty strings mean "not given". */
+struct ledger_customer {
+    int64_t id;
+    int64_t program_id;
+    int64_t account_id; /* the account created with the customer */
+    int64_t created_at;
+    char name[LEDGER_TEXT];
+    char surname[LEDGER_TEXT];
+    char email[LEDGER_TEXT];
+    char phone[LEDGER_TEXT];
+    char birth_date[16]; /* YYYY-MM-DD or "" */
+    char gender[LEDGER_TEXT];
+    char address[LEDGER_TEXT];
+    char preferences[LEDGER_TEXT];
+};
+
+/* Adds a customer and their account in one transaction (c->program_id set). */
+LEAL_MUST_CHECK leal_err ledger_customer_add(struct ledger *l, const struct ledger_customer *c,
+                                             int64_t *id, int64_t *account_id);
+LEAL_MUST_CHECK leal_err ledger_customer_get(struct ledger *l, int64_t id,
+                                             struct ledger_customer *out);
+/* Replaces the personal data of customer c->id with c's fields. */
+LEAL_MUST_CHECK leal_err ledger_customer_update(struct ledger *l, const struct ledger_customer *c);
+
+enum ledger_search_by {
+    LEDGER_SEARCH_NAME = 1, /* prefix of name or surname, case-insensitive */
+    LEDGER_SEARCH_EMAIL,    /* exact, case-insensitive */
+    LEDGER_SEARCH_PHONE,    /* exact */
+    LEDGER_SEARCH_CARD_ID,  /* exact card id (decimal) */
+    LEDGER_SEARCH_UID,      /* exact UID (hex) */
+    LEDGER_SEARCH_ALL,      /* every customer (list), by id */
+};
+typedef int (*ledger_customer_cb)(void *ctx, const struct ledger_customer *c);
+/* Calls cb for each match in id order (at most limit; 0: no limit); a
+ * non-zero return from cb stops the walk. program_id 0: every program. */
+LEAL_MUST_CHECK leal_err ledger_customer_search(struct ledger *l, int64_t program_id,
+                                                enum ledger_search_by by, const char *q,
+                                                size_t limit, ledger_customer_cb cb, void *ctx);
+
+/* Consent per channel ("email", "sms", "phone", "post", "whatsapp"): an
+ * append-only record of when, how and by whom. */
+LEAL_MUST_CHECK leal_err ledger_consent_add(struct ledger *l, int64_t customer_id,
+                                            const char *channel, bool granted, const char *method,
+                                            const char *recorded_by, int64_t at);
+struct ledger_consent {
+    char channel[16];
+    bool granted;
+    int64_t at;
+    char method[LEDGER_TEXT];
+    char recorded_by[LEDGER_TEXT];
+};
+typedef int (*ledger_consent_cb)(void *ctx, const struct ledger_consent *c);
+/* The current (latest) consent of each channel, by channel name. */
+LEAL_MUST_CHECK leal_err ledger_consent_each(struct ledger *l, int64_t customer_id,
+                                             ledger_consent_cb cb, void *ctx);
+LEAL_MUST_CHECK leal_err ledger_note_add(struct ledger *l, int64_t customer_id, const char *author,
+                                         const char *text, int64_t at);
+
+/* ---- Accounts and balances ---------------------------------------------- */
+
+enum ledger_account_kind {
+    LEDGER_ACCOUNT_CUSTOMER = 1, /* a customer's; never below zero */
+    LEDGER_ACCOUNT_GIFT = 2,     /* a gift card with no customer; never below zero */
+    LEDGER_ACCOUNT_PROGRAM = 3,  /* the program's own side; may go negative */
+};
+
+struct ledger_account {
+    int64_t id;
+    int64_t program_id;
+    int64_t customer_id; /* 0: none */
+    enum ledger_account_kind kind;
+    char name[64]; /* program accounts only */
+};
+
+/* A customer account (customer_id != 0) or a gift account (customer_id 0). */
+LEAL_MUST_CHECK leal_err ledger_account_add(struct ledger *l, int64_t program_id,
+                                            int64_t customer_id, int64_t *id);
+LEAL_MUST_CHECK leal_err ledger_account_get(struct ledger *l, int64_t id,
+                                            struct ledger_account *out);
+/* Balance of one asset (0 if the account never moved it). */
+LEAL_MUST_CHECK leal_err ledger_balance(struct ledger *l, int64_t account_id, const char *asset,
+                                        int64_t *amount);
+typedef int (*ledger_balance_cb)(void *ctx, const char *asset, int64_t amount);
+/* Every asset the account holds, in asset order. */
+LEAL_MUST_CHECK leal_err ledger_balance_each(struct ledger *l, int64_t account_id,
+                                             ledger_balance_cb cb, void *ctx);
+
+/* Assets: "EUR" (cents), "PTS" (points), "STAMP:name" (name: 1..32 of
+ * a-z 0-9 _ -). LEAL_OK or LEAL_E_ASSET. */
+LEAL_MUST_CHECK leal_err ledger_asset_check(const char *asset);
+
+/* ---- Cards -------------------------------------------------------------- */
+
+enum ledger_card_tech {
+    LEDGER_TECH_DESFIRE_EV1 = 1,
+    LEDGER_TECH_DESFIRE_EV2 = 2,
+    LEDGER_TECH_DESFIRE_EV3 = 3,
+    LEDGER_TECH_CLASSIC_1K = 4,
+    LEDGER_TECH_CLASSIC_4K = 5,
+    LEDGER_TECH_VIRTUAL_QR = 6,
+};
+enum ledger_card_status {
+    LEDGER_CARD_PENDING = 1, /* personalised, not yet handed over */
+    LEDGER_CARD_ACTIVE = 2,
+    LEDGER_CARD_BLOCKED = 3, /* reversible */
+    LEDGER_CARD_LOST = 4,    /* final except for replacement */
+    LEDGER_CARD_REPLACED = 5 /* final */
+};
+
+struct ledger_card {
+    int64_t card_id; /* issuer-assigned identity, 1..2^63-1, unique */
+    int64_t account_id;
+    int64_t program_id; /* filled from the account */
+    uint8_t uid[LEAL_MAX_UID];
+    size_t uid_len; /* recorded, not unique */
+    enum ledger_card_tech tech;
+    enum ledger_card_status status;
+    int64_t keyset_version;
+    int64_t layout_version;
+    int64_t last_counter; /* last on-card transaction counter the host saw */
+    int64_t issued_at;
+};
+
+/* Records a card (status as given, normally PENDING or ACTIVE).
+ * LEAL_E_DUPLICATE_ID if the card id exists. */
+LEAL_MUST_CHECK leal_err ledger_card_add(struct ledger *l, const struct ledger_card *c);
+LEAL_MUST_CHECK leal_err ledger_card_find_by_id(struct ledger *l, int64_t card_id,
+                                                struct ledger_card *out);
+/* Allowed: PENDING->ACTIVE|BLOCKED|LOST|REPLACED, ACTIVE<->BLOCKED, ACTIVE|BLOCKED
+ * ->LOST|REPLACED, LOST->REPLACED; anything else LEAL_E_CARD_STATUS_CHANGE. */
+LEAL_MUST_CHECK leal_err ledger_card_set_status(struct ledger *l, int64_t card_id,
+                                                enum ledger_card_status status);
+/* Records a newer on-card counter; a lower one than known is refused with
+ * LEAL_E_CARD_TAMPERED (a restored dump or a clone). */
+LEAL_MUST_CHECK leal_err ledger_card_set_counter(struct ledger *l, int64_t card_id,
+                                                 int64_t counter);
+typedef int (*ledger_card_cb)(void *ctx, const struct ledger_card *c);
+LEAL_MUST_CHECK leal_err ledger_card_each_of_account(struct ledger *l, int64_t account_id,
+                                                     ledger_card_cb cb, void *ctx);
+const char *ledger_card_tech_name(enum ledger_card_tech t);
+const char *ledger_card_status_name(enum ledger_card_status s);
+/* Name to value ("desfire-ev2", "active"); LEAL_E_USAGE if unknown. */
+LEAL_MUST_CHECK leal_err ledger_card_tech_parse(const char *s, enum ledger_card_tech *t);
+LEAL_MUST_CHECK leal_err ledger_card_status_parse(const char *s, enum ledger_card_status *st);
+
+/* ---- The journal -------------------------------------------------------- */
+
+struct ledger_line {
+    int64_t account_id;
+    char asset[LEDGER_MAX_ASSET];
+    int64_t amount; /* non-zero; |amount| <= AMOUNT_MAX_CENTS */
+    /* For PTS credited to a customer or gift account: the lot's expiry (unix
+     * seconds, UTC); 0 uses the program's points_expiry_days (or none). */
+    int64_t expires_at;
+};
+
+/* An entry. The idempotency key is exactly one of: terminal_id + terminal_epoch
+ * + terminal_seq (journal import), or request_id (host). Text fields may be
+ * NULL (= ""). kind: "adjust", "earn", "redeem", "topup", "spend", "refund",
+ * "void", "expire", "gift_sale", "transfer". */
+struct ledger_entry {
+    int64_t program_id;
+    const char *kind;
+    int64_t at;          /* unix seconds UTC; 0: now (then 0 is what the hash covers) */
+    int64_t store_id;    /* 0: none (filled from the terminal if one is given) */
+    int64_t terminal_id; /* 0: none */
+    int64_t terminal_epoch;
+    int64_t terminal_seq;
+    const char *request_id;
+    const char *operator_name;
+    const char *reason;
+    const char *reference;
+    int64_t spend_cents; /* qualifying spend this entry was earned on, 0 if none */
+    int64_t reverses;    /* the entry a refund or void reverses, 0 if none */
+    int64_t card_id;     /* 0: none */
+    size_t nlines;
+    const struct ledger_line *lines;
+};
+
+/* Posts e: lines must be 2..LEDGER_MAX_LINES and sum to zero per asset
+ * (LEAL_E_UNBALANCED); customer and gift accounts cannot go below zero
+ * (LEAL_E_INSUFFICIENT_FUNDS). PTS credited to a customer or gift account
+ * become lots; PTS taken from one consume lots nearest expiry first (lots
+ * without expiry last), and a reversal gives back to the lots it took from.
+ * Idempotency: the SHA-256 of the entry's canonical encoding (ledger.c,
+ * entry_hash) is stored with it; posting the same key again with the same
+ * hash sets *replayed and returns the original id; with a different hash,
+ * LEAL_E_IDEMPOTENCY_CONFLICT. Nothing is written on any error. */
+LEAL_MUST_CHECK leal_err ledger_post(struct ledger *l, const struct ledger_entry *e,
+                                     int64_t *entry_id, bool *replayed);
+
+/* Voids entry_id with an entry of kind "void" whose lines are its lines
+ * negated (reason and operator required). LEAL_E_VOID_OF_VOID,
+ * LEAL_E_ALREADY_VOIDED, LEAL_E_UNKNOWN_ID; request_id NULL: "void:<id>". */
+LEAL_MUST_CHECK leal_err ledger_void(struct ledger *l, int64_t entry_id, const char *request_id,
+                                     const char *operator_name, const char *reason,
+                                     int64_t *void_id, bool *replayed);
+
+/* One line of an entry as history shows it. */
+struct ledger_movement {
+    int64_t entry_id;
+    int64_t at;
+    char kind[16];
+    char reason[LEDGER_TEXT];
+    char operator_name[LEDGER_TEXT];
+    char reference[LEDGER_TEXT];
+    int64_t reverses;
+    int64_t account_id;
+    char asset[LEDGER_MAX_ASSET];
+    int64_t amount;
+};
+typedef int (*ledger_movement_cb)(void *ctx, const struct ledger_movement *m);
+/* The lines touching account_id of its newest `limit` entries with id <
+ * before (0: from the newest), newest first. */
+LEAL_MUST_CHECK leal_err ledger_history(struct ledger *l, int64_t account_id, int64_t before,
+                                        size_t limit, ledger_movement_cb cb, void *ctx);
+/* Every line of one entry (LEAL_E_UNKNOWN_ID if none). */
+LEAL_MUST_CHECK leal_err ledger_entry_lines(struct ledger *l, int64_t entry_id,
+                                            ledger_movement_cb cb, void *ctx);
+
+struct ledger_stats {
+    int64_t entries;
+    int64_t lines;
+    int64_t accounts;
+};
+/* Recomputes every balance from the lines and every lot total from the
+ * lots, checks that each entry sums to zero per asset and each idempotency
+ * key appears once, and runs SQLite's quick_check. LEAL_E_LEDGER_MISMATCH
+ * with the first difference in ledger_errmsg(). stats may be NULL. */
+LEAL_MUST_CHECK leal_err ledger_verify(struct ledger *l, struct ledger_stats *stats);
+
+/* An online, consistent copy of the whole database to dest (SQLite backup
+ * API into a temporary file, fsync, rename): writers wait, readers go on. */
+LEAL_MUST_CHECK leal_err ledger_backup(struct ledger *l, const char *dest);
+
+/* Creates a new database at schema version v (1..LEDGER_SCHEMA_VERSION)
+ * without migrating it further: for migration tests. */
+LEAL_MUST_CHECK leal_err ledger_create_at_version(const char *path, int v);
+
+#endif

@@ -1,0 +1,776 @@
+/* ledger_test.c - host/ledger: the book of record, with exact balances. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "host/ledger/ledger.h"
+#include "tests/lib/testutil.h"
+
+struct fx {
+    char *dir;
+    char path[512];
+    struct ledger *l;
+    int64_t program, store, terminal, alice, alice_acct, bob, bob_acct, adjustments, points_issued,
+        cash, topups;
+};
+
+static int setup(void **state)
+{
+    static struct fx f;
+    struct ledger_program p = {.code = "cafe",
+                               .name = "Café Sol",
+                               .kind = LEDGER_PROGRAM_SINGLE,
+                               .points_per_euro_milli = 1200};
+    struct ledger_customer c;
+    memset(&f, 0, sizeof f);
+    f.dir = test_tmpdir();
+    snprintf(f.path, sizeof f.path, "%s/ledger.db", f.dir);
+    assert_int_equal(ledger_open(f.path, &f.l), LEAL_OK);
+    assert_int_equal(ledger_program_create(f.l, &p, &f.program), LEAL_OK);
+    assert_int_equal(
+        ledger_store_add(f.l, f.program, "sol-1", "Sol Centro", "Europe/Madrid", &f.store),
+        LEAL_OK);
+    assert_int_equal(ledger_terminal_add(f.l, f.store, "till 1", &f.terminal), LEAL_OK);
+    memset(&c, 0, sizeof c);
+    c.program_id = f.program;
+    snprintf(c.name, sizeof c.name, "Alicia");
+    snprintf(c.surname, sizeof c.surname, "García");
+    snprintf(c.email, sizeof c.email, "alicia@example.es");
+    snprintf(c.phone, sizeof c.phone, "+34600111222");
+    snprintf(c.birth_date, sizeof c.birth_date, "1985-02-28");
+    assert_int_equal(ledger_customer_add(f.l, &c, &f.alice, &f.alice_acct), LEAL_OK);
+    snprintf(c.name, sizeof c.name, "Bernardo");
+    snprintf(c.surname, sizeof c.surname, "Ruiz");
+    snprintf(c.email, sizeof c.email, "bruiz@example.es");
+    snprintf(c.phone, sizeof c.phone, "+34600333444");
+    assert_int_equal(ledger_customer_add(f.l, &c, &f.bob, &f.bob_acct), LEAL_OK);
+    assert_int_equal(ledger_program_account(f.l, f.program, "adjustments", &f.adjustments),
+                     LEAL_OK);
+    assert_int_equal(ledger_program_account(f.l, f.program, "points_issued", &f.points_issued),
+                     LEAL_OK);
+    assert_int_equal(ledger_program_account(f.l, f.program, "cash", &f.cash), LEAL_OK);
+    assert_int_equal(ledger_program_account(f.l, f.program, "topups", &f.topups), LEAL_OK);
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    ledger_close(f->l);
+    test_rmtree(f->dir);
+    free(f->dir);
+    return 0;
+}
+
+static int64_t bal(struct fx *f, int64_t acct, const char *asset)
+{
+    int64_t v = -999;
+    assert_int_equal(ledger_balance(f->l, acct, asset, &v), LEAL_OK);
+    return v;
+}
+
+/* A two-line entry: acct gets amount of asset from `from`. */
+static leal_err post2(struct fx *f, const char *req, const char *kind, int64_t acct, int64_t from,
+                      const char *asset, int64_t amount, int64_t expires, int64_t *id,
+                      bool *replayed)
+{
+    struct ledger_line lines[2];
+    struct ledger_entry e;
+    memset(lines, 0, sizeof lines);
+    memset(&e, 0, sizeof e);
+    lines[0].account_id = acct;
+    snprintf(lines[0].asset, sizeof lines[0].asset, "%s", asset);
+    lines[0].amount = amount;
+    lines[0].expires_at = expires;
+    lines[1].account_id = from;
+    snprintf(lines[1].asset, sizeof lines[1].asset, "%s", asset);
+    lines[1].amount = -amount;
+    e.program_id = f->program;
+    e.kind = kind;
+    e.request_id = req;
+    e.operator_name = "Marta";
+    e.reason = "test";
+    e.lines = lines;
+    e.nlines = 2;
+    return ledger_post(f->l, &e, id, replayed);
+}
+
+static int64_t count(struct fx *f, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void sql_exec(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void test_ledger_open_sets_safe_mode_and_schema(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(ledger_schema_version(f->l), LEDGER_SCHEMA_VERSION);
+    assert_int_equal(count(f, "PRAGMA user_version"), LEDGER_SCHEMA_VERSION);
+    assert_int_equal(count(f, "PRAGMA application_id"), 0x4C45414C);
+    assert_int_equal(count(f, "SELECT count(*) FROM account WHERE kind = 'program'"), 10);
+    assert_int_equal(count(f, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
+                              "sql NOT LIKE '%STRICT%'"),
+                     0);
+    /* A second handle on the same file opens without migrating again. */
+    struct ledger *l2 = NULL;
+    assert_int_equal(ledger_open(f->path, &l2), LEAL_OK);
+    ledger_close(l2);
+}
+
+static void test_ledger_post_moves_exact_balances(void **state)
+{
+    struct fx *f = *state;
+    int64_t id = 0;
+    bool rep = true;
+    assert_int_equal(post2(f, "r1", "topup", f->alice_acct, f->topups, "EUR", 2000, 0, &id, &rep),
+                     LEAL_OK);
+    assert_true(id > 0);
+    assert_false(rep);
+    assert_int_equal(post2(f, "r2", "spend", f->cash, f->alice_acct, "EUR", 1250, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 750);
+    assert_int_equal(bal(f, f->topups, "EUR"), -2000);
+    assert_int_equal(bal(f, f->cash, "EUR"), 1250);
+    assert_int_equal(bal(f, f->bob_acct, "EUR"), 0);
+    assert_int_equal(
+        post2(f, "r3", "earn", f->alice_acct, f->points_issued, "PTS", 15, 0, &id, &rep), LEAL_OK);
+    assert_int_equal(
+        post2(f, "r4", "earn", f->alice_acct, f->points_issued, "STAMP:coffee", 1, 0, &id, &rep),
+        LEAL_OK);
+    assert_int_equal(bal(f, f->alice_acct, "PTS"), 15);
+    assert_int_equal(bal(f, f->alice_acct, "STAMP:coffee"), 1);
+    assert_int_equal(bal(f, f->points_issued, "PTS"), -15);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
+static void test_ledger_idempotency_replays_and_conflicts(void **state)
+{
+    struct fx *f = *state;
+    int64_t id1 = 0, id2 = 0;
+    bool rep = false;
+    assert_int_equal(
+        post2(f, "req-7", "topup", f->alice_acct, f->topups, "EUR", 500, 0, &id1, &rep), LEAL_OK);
+    assert_false(rep);
+    assert_int_equal(
+        post2(f, "req-7", "topup", f->alice_acct, f->topups, "EUR", 500, 0, &id2, &rep), LEAL_OK);
+    assert_true(rep);
+    assert_int_equal(id1, id2);
+    assert_int_equal(
+        post2(f, "req-7", "topup", f->alice_acct, f->topups, "EUR", 501, 0, &id2, &rep),
+        LEAL_E_IDEMPOTENCY_CONFLICT);
+    assert_int_equal(id2, 0);
+    assert_false(rep);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 500);
+    assert_int_equal(count(f, "SELECT count(*) FROM entry"), 1);
+}
+
+static void test_ledger_terminal_key_and_epochs(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_line lines[2] = {{.account_id = 0}};
+    struct ledger_entry e;
+    int64_t id1, id2, id3, epoch = 0;
+    bool rep;
+    lines[0].account_id = f->alice_acct;
+    snprintf(lines[0].asset, sizeof lines[0].asset, "PTS");
+    lines[0].amount = 12;
+    lines[1].account_id = f->points_issued;
+    snprintf(lines[1].asset, sizeof lines[1].asset, "PTS");
+    lines[1].amount = -12;
+    memset(&e, 0, sizeof e);
+    e.program_id = f->program;
+    e.kind = "earn";
+    e.at = 1795000000;
+    e.terminal_id = f->terminal;
+    e.terminal_epoch = 1;
+    e.terminal_seq = 1;
+    e.reason = "sale";
+    e.spend_cents = 1000;
+    e.lines = lines;
+    e.nlines = 2;
+    assert_int_equal(ledger_post(f->l, &e, &id1, &rep), LEAL_OK);
+    assert_int_equal(ledger_post(f->l, &e, &id2, &rep), LEAL_OK);
+    assert_true(rep);
+    assert_int_equal(id1, id2);
+    /* Epoch 2 does not exist yet. */
+    e.terminal_epoch = 2;
+    assert_int_equal(ledger_post(f->l, &e, &id3, &rep), LEAL_E_UNKNOWN_ID);
+    /* A reinstalled terminal: new epoch, the sequence restarts. */
+    assert_int_equal(ledger_terminal_new_epoch(f->l, f->terminal, &epoch), LEAL_OK);
+    assert_int_equal(epoch, 2);
+    assert_int_equal(ledger_post(f->l, &e, &id3, &rep), LEAL_OK);
+    assert_false(rep);
+    assert_true(id3 > id1);
+    assert_int_equal(bal(f, f->alice_acct, "PTS"), 24);
+    /* Store filled in from the terminal. */
+    assert_int_equal(count(f, "SELECT count(*) FROM entry WHERE store_id IS NOT NULL"), 2);
+    /* Both key forms at once is refused. */
+    e.request_id = "also";
+    assert_int_equal(ledger_post(f->l, &e, &id3, &rep), LEAL_E_ARG);
+}
+
+static void test_ledger_bad_entries_write_nothing(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_line lines[3];
+    struct ledger_entry e;
+    int64_t id;
+    bool rep;
+    assert_int_equal(post2(f, "a", "topup", f->alice_acct, f->topups, "EUR", 1000, 0, &id, &rep),
+                     LEAL_OK);
+    memset(lines, 0, sizeof lines);
+    memset(&e, 0, sizeof e);
+    for (int i = 0; i < 3; i++)
+        snprintf(lines[i].asset, sizeof lines[i].asset, "EUR");
+    lines[0].account_id = f->alice_acct;
+    lines[0].amount = 100;
+    lines[1].account_id = f->adjustments;
+    lines[1].amount = -99;
+    e.program_id = f->program;
+    e.kind = "adjust";
+    e.request_id = "bad-1";
+    e.operator_name = "Marta";
+    e.reason = "fix";
+    e.lines = lines;
+    e.nlines = 2;
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_E_UNBALANCED);
+    /* Balanced per line total but not per asset. */
+    lines[1].amount = -100;
+    snprintf(lines[1].asset, sizeof lines[1].asset, "PTS");
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_E_UNBALANCED);
+    snprintf(lines[1].asset, sizeof lines[1].asset, "euros");
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_E_ASSET);
+    snprintf(lines[1].asset, sizeof lines[1].asset, "EUR");
+    lines[0].account_id = 9999;
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_E_UNKNOWN_ID);
+    lines[0].account_id = f->alice_acct;
+    e.reason = "";
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_E_REASON_REQUIRED);
+    e.reason = "fix";
+    e.operator_name = NULL;
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_E_REASON_REQUIRED);
+    e.operator_name = "Marta\n";
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_E_TEXT);
+    e.operator_name = "Marta";
+    lines[0].amount = 10000000000000;
+    lines[1].amount = -10000000000000;
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_E_AMOUNT_RANGE);
+    /* Taking more than the customer holds. */
+    lines[0].amount = -1001;
+    lines[1].amount = 1001;
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_E_INSUFFICIENT_FUNDS);
+    assert_string_equal(ledger_errmsg(f->l), "account 11 would hold -1 EUR");
+    e.program_id = 77;
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_E_UNKNOWN_ID);
+    e.program_id = f->program;
+    e.nlines = 1;
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_E_UNBALANCED);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 1000);
+    assert_int_equal(bal(f, f->adjustments, "EUR"), 0);
+    assert_int_equal(count(f, "SELECT count(*) FROM entry"), 1);
+    assert_int_equal(count(f, "SELECT count(*) FROM line"), 2);
+    /* The last good form posts. */
+    e.nlines = 2;
+    lines[0].amount = -1000;
+    lines[1].amount = 1000;
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_OK);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 0);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
+static void test_ledger_other_program_is_refused(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_program p = {.code = "shoes", .name = "Zapatos", .kind = LEDGER_PROGRAM_CHAIN};
+    int64_t other, other_topups, id;
+    bool rep;
+    assert_int_equal(ledger_program_create(f->l, &p, &other), LEAL_OK);
+    assert_int_equal(ledger_program_create(f->l, &p, &id), LEAL_E_DUPLICATE_ID);
+    assert_int_equal(ledger_program_account(f->l, other, "topups", &other_topups), LEAL_OK);
+    assert_int_equal(post2(f, "x", "topup", f->alice_acct, other_topups, "EUR", 100, 0, &id, &rep),
+                     LEAL_E_WRONG_PROGRAM);
+    assert_int_equal(count(f, "SELECT count(*) FROM entry"), 0);
+}
+
+static void test_ledger_void_restores_and_refuses_twice(void **state)
+{
+    struct fx *f = *state;
+    int64_t sale, v1, v2, vv;
+    bool rep;
+    assert_int_equal(post2(f, "t", "topup", f->alice_acct, f->topups, "EUR", 3000, 0, &sale, &rep),
+                     LEAL_OK);
+    assert_int_equal(post2(f, "s", "spend", f->cash, f->alice_acct, "EUR", 1999, 0, &sale, &rep),
+                     LEAL_OK);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 1001);
+    assert_int_equal(ledger_void(f->l, sale, NULL, "Marta", "wrong amount", &v1, &rep), LEAL_OK);
+    assert_false(rep);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 3000);
+    assert_int_equal(bal(f, f->cash, "EUR"), 0);
+    /* The same void again (a retry) answers with the same entry. */
+    assert_int_equal(ledger_void(f->l, sale, NULL, "Marta", "wrong amount", &v2, &rep), LEAL_OK);
+    assert_true(rep);
+    assert_int_equal(v1, v2);
+    /* A different void of the same entry, with or without a request id. */
+    assert_int_equal(ledger_void(f->l, sale, NULL, "Pepe", "again", &v2, &rep),
+                     LEAL_E_ALREADY_VOIDED);
+    assert_int_equal(ledger_void(f->l, sale, "other-req", "Pepe", "again", &v2, &rep),
+                     LEAL_E_ALREADY_VOIDED);
+    assert_int_equal(ledger_void(f->l, v1, NULL, "Marta", "undo", &vv, &rep), LEAL_E_VOID_OF_VOID);
+    assert_int_equal(ledger_void(f->l, 4242, NULL, "Marta", "undo", &vv, &rep), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(ledger_void(f->l, sale, "r", "Marta", "", &vv, &rep), LEAL_E_REASON_REQUIRED);
+    assert_int_equal(count(f, "SELECT count(*) FROM entry"), 3);
+    assert_int_equal(count(f, "SELECT reverses FROM entry WHERE kind = 'void'"), sale);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
+static int64_t lot_remaining(struct fx *f, int64_t expires)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT coalesce(sum(remaining), -1) FROM lot WHERE expires_at %s",
+             expires ? "= %lld" : "IS NULL");
+    char q[220];
+    snprintf(q, sizeof q, sql, (long long)expires);
+    return count(f, q);
+}
+
+static void test_ledger_points_lots_nearest_expiry_first(void **state)
+{
+    struct fx *f = *state;
+    int64_t id, redeem, redeem_acct;
+    bool rep;
+    const int64_t far = 1900000000, near = 1800000000;
+    assert_int_equal(ledger_program_account(f->l, f->program, "points_redeemed", &redeem_acct),
+                     LEAL_OK);
+    assert_int_equal(
+        post2(f, "e1", "earn", f->alice_acct, f->points_issued, "PTS", 100, far, &id, &rep),
+        LEAL_OK);
+    assert_int_equal(
+        post2(f, "e2", "earn", f->alice_acct, f->points_issued, "PTS", 50, near, &id, &rep),
+        LEAL_OK);
+    assert_int_equal(
+        post2(f, "e3", "earn", f->alice_acct, f->points_issued, "PTS", 30, 0, &id, &rep), LEAL_OK);
+    assert_int_equal(
+        post2(f, "r1", "redeem", redeem_acct, f->alice_acct, "PTS", 60, 0, &redeem, &rep), LEAL_OK);
+    assert_int_equal(lot_remaining(f, near), 0);
+    assert_int_equal(lot_remaining(f, far), 90);
+    assert_int_equal(lot_remaining(f, 0), 30);
+    assert_int_equal(bal(f, f->alice_acct, "PTS"), 120);
+    /* Voiding the redemption gives back to the very lots it took from. */
+    assert_int_equal(ledger_void(f->l, redeem, NULL, "Marta", "customer changed mind", &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(lot_remaining(f, near), 50);
+    assert_int_equal(lot_remaining(f, far), 100);
+    assert_int_equal(lot_remaining(f, 0), 30);
+    assert_int_equal(bal(f, f->alice_acct, "PTS"), 180);
+    assert_int_equal(count(f, "SELECT count(*) FROM lot"), 3);
+    /* Redeeming more than held is refused. */
+    assert_int_equal(post2(f, "r2", "redeem", redeem_acct, f->alice_acct, "PTS", 181, 0, &id, &rep),
+                     LEAL_E_INSUFFICIENT_FUNDS);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
+static void test_ledger_void_of_earn_takes_its_own_lot_first(void **state)
+{
+    struct fx *f = *state;
+    int64_t id, earn;
+    bool rep;
+    assert_int_equal(
+        post2(f, "e1", "earn", f->alice_acct, f->points_issued, "PTS", 40, 1800000000, &id, &rep),
+        LEAL_OK);
+    assert_int_equal(
+        post2(f, "e2", "earn", f->alice_acct, f->points_issued, "PTS", 25, 1900000000, &earn, &rep),
+        LEAL_OK);
+    assert_int_equal(ledger_void(f->l, earn, NULL, "Marta", "refund", &id, &rep), LEAL_OK);
+    assert_int_equal(lot_remaining(f, 1800000000), 40);
+    assert_int_equal(lot_remaining(f, 1900000000), 0);
+    assert_int_equal(bal(f, f->alice_acct, "PTS"), 40);
+    assert_int_equal(bal(f, f->points_issued, "PTS"), -40);
+}
+
+static void test_ledger_program_expiry_days_sets_lot_expiry(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_program p = {.code = "exp",
+                               .name = "Caduca",
+                               .kind = LEDGER_PROGRAM_COLLECTIVE,
+                               .points_per_euro_milli = 1000,
+                               .points_expiry_days = 365};
+    struct ledger_line lines[2];
+    struct ledger_entry e;
+    int64_t prog, acct, issued, id;
+    bool rep;
+    assert_int_equal(ledger_program_create(f->l, &p, &prog), LEAL_OK);
+    assert_int_equal(ledger_account_add(f->l, prog, 0, &acct), LEAL_OK);
+    assert_int_equal(ledger_program_account(f->l, prog, "points_issued", &issued), LEAL_OK);
+    memset(lines, 0, sizeof lines);
+    memset(&e, 0, sizeof e);
+    lines[0].account_id = acct;
+    lines[1].account_id = issued;
+    snprintf(lines[0].asset, sizeof lines[0].asset, "PTS");
+    snprintf(lines[1].asset, sizeof lines[1].asset, "PTS");
+    lines[0].amount = 7;
+    lines[1].amount = -7;
+    e.program_id = prog;
+    e.kind = "earn";
+    e.at = 1800000000;
+    e.request_id = "g1";
+    e.operator_name = "Ana";
+    e.reason = "gift card bonus";
+    e.lines = lines;
+    e.nlines = 2;
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_OK);
+    assert_int_equal(lot_remaining(f, 1800000000 + 365 * 86400), 7);
+}
+
+static void test_ledger_cards(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_card c, got;
+    memset(&c, 0, sizeof c);
+    c.card_id = 1000001;
+    c.account_id = f->alice_acct;
+    c.uid_len = 7;
+    memcpy(c.uid, "\x04\x11\x22\x33\x44\x55\x66", 7);
+    c.tech = LEDGER_TECH_DESFIRE_EV2;
+    c.status = LEDGER_CARD_PENDING;
+    c.keyset_version = 1;
+    c.layout_version = 1;
+    assert_int_equal(ledger_card_add(f->l, &c), LEAL_OK);
+    assert_int_equal(ledger_card_add(f->l, &c), LEAL_E_DUPLICATE_ID);
+    /* A second card with the same UID (Classic clones, 4-byte UIDs) is recorded. */
+    c.card_id = 1000002;
+    c.account_id = f->alice_acct;
+    assert_int_equal(ledger_card_add(f->l, &c), LEAL_OK);
+    c.card_id = 1000003;
+    c.account_id = 9999;
+    assert_int_equal(ledger_card_add(f->l, &c), LEAL_E_UNKNOWN_ID);
+    c.account_id = f->cash;
+    assert_int_equal(ledger_card_add(f->l, &c), LEAL_E_WRONG_PROGRAM);
+    assert_int_equal(ledger_card_find_by_id(f->l, 1000001, &got), LEAL_OK);
+    assert_int_equal(got.account_id, f->alice_acct);
+    assert_int_equal(got.program_id, f->program);
+    assert_int_equal(got.uid_len, 7);
+    assert_memory_equal(got.uid, "\x04\x11\x22\x33\x44\x55\x66", 7);
+    assert_int_equal(got.tech, LEDGER_TECH_DESFIRE_EV2);
+    assert_int_equal(got.status, LEDGER_CARD_PENDING);
+    assert_int_equal(ledger_card_find_by_id(f->l, 5, &got), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(ledger_card_set_status(f->l, 1000001, LEDGER_CARD_ACTIVE), LEAL_OK);
+    assert_int_equal(ledger_card_set_status(f->l, 1000001, LEDGER_CARD_BLOCKED), LEAL_OK);
+    assert_int_equal(ledger_card_set_status(f->l, 1000001, LEDGER_CARD_ACTIVE), LEAL_OK);
+    assert_int_equal(ledger_card_set_status(f->l, 1000001, LEDGER_CARD_LOST), LEAL_OK);
+    assert_int_equal(ledger_card_set_status(f->l, 1000001, LEDGER_CARD_ACTIVE),
+                     LEAL_E_CARD_STATUS_CHANGE);
+    assert_int_equal(ledger_card_set_status(f->l, 1000001, LEDGER_CARD_REPLACED), LEAL_OK);
+    assert_int_equal(ledger_card_set_status(f->l, 1000001, LEDGER_CARD_BLOCKED),
+                     LEAL_E_CARD_STATUS_CHANGE);
+    assert_int_equal(ledger_card_set_counter(f->l, 1000002, 17), LEAL_OK);
+    assert_int_equal(ledger_card_set_counter(f->l, 1000002, 16), LEAL_E_CARD_TAMPERED);
+    assert_int_equal(ledger_card_find_by_id(f->l, 1000002, &got), LEAL_OK);
+    assert_int_equal(got.last_counter, 17);
+    assert_int_equal(ledger_card_find_by_id(f->l, 1000001, &got), LEAL_OK);
+    assert_int_equal(got.status, LEDGER_CARD_REPLACED);
+}
+
+struct found {
+    int n;
+    int64_t ids[8];
+};
+
+static int collect(void *ctx, const struct ledger_customer *c)
+{
+    struct found *fd = ctx;
+    if (fd->n < 8)
+        fd->ids[fd->n] = c->id;
+    fd->n++;
+    return 0;
+}
+
+static struct found search(struct fx *f, enum ledger_search_by by, const char *q, leal_err want)
+{
+    struct found fd;
+    memset(&fd, 0, sizeof fd);
+    assert_int_equal(ledger_customer_search(f->l, 0, by, q, 0, collect, &fd), want);
+    return fd;
+}
+
+static void test_ledger_customers_edit_and_search(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_customer c;
+    struct ledger_card card;
+    struct found fd;
+    int64_t id, acct;
+    assert_int_equal(ledger_customer_get(f->l, f->alice, &c), LEAL_OK);
+    assert_string_equal(c.name, "Alicia");
+    assert_string_equal(c.surname, "García");
+    assert_string_equal(c.birth_date, "1985-02-28");
+    assert_int_equal(c.account_id, f->alice_acct);
+    snprintf(c.email, sizeof c.email, "alicia.garcia@example.es");
+    snprintf(c.preferences, sizeof c.preferences, "café solo; sin lactosa");
+    assert_int_equal(ledger_customer_update(f->l, &c), LEAL_OK);
+    snprintf(c.birth_date, sizeof c.birth_date, "1985-02-29");
+    assert_int_equal(ledger_customer_update(f->l, &c), LEAL_E_DATE);
+    c.id = 999;
+    snprintf(c.birth_date, sizeof c.birth_date, "1984-02-29");
+    assert_int_equal(ledger_customer_update(f->l, &c), LEAL_E_UNKNOWN_ID);
+    memset(&c, 0, sizeof c);
+    c.program_id = 55;
+    assert_int_equal(ledger_customer_add(f->l, &c, &id, &acct), LEAL_E_UNKNOWN_ID);
+
+    fd = search(f, LEDGER_SEARCH_EMAIL, "ALICIA.GARCIA@example.es", LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(fd.ids[0], f->alice);
+    fd = search(f, LEDGER_SEARCH_EMAIL, "alicia@example.es", LEAL_OK);
+    assert_int_equal(fd.n, 0);
+    fd = search(f, LEDGER_SEARCH_NAME, "ber", LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(fd.ids[0], f->bob);
+    fd = search(f, LEDGER_SEARCH_NAME, "ruiz", LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    fd = search(f, LEDGER_SEARCH_NAME, "%", LEAL_OK);
+    assert_int_equal(fd.n, 0);
+    fd = search(f, LEDGER_SEARCH_PHONE, "+34600333444", LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(fd.ids[0], f->bob);
+    fd = search(f, LEDGER_SEARCH_ALL, NULL, LEAL_OK);
+    assert_int_equal(fd.n, 2);
+    assert_int_equal(fd.ids[0], f->alice);
+    assert_int_equal(fd.ids[1], f->bob);
+
+    memset(&card, 0, sizeof card);
+    card.card_id = 77;
+    card.account_id = f->bob_acct;
+    card.uid_len = 4;
+    memcpy(card.uid, "\xde\xad\xbe\xef", 4);
+    card.tech = LEDGER_TECH_CLASSIC_1K;
+    card.status = LEDGER_CARD_ACTIVE;
+    assert_int_equal(ledger_card_add(f->l, &card), LEAL_OK);
+    fd = search(f, LEDGER_SEARCH_CARD_ID, "77", LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(fd.ids[0], f->bob);
+    fd = search(f, LEDGER_SEARCH_UID, "DEADBEEF", LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(fd.ids[0], f->bob);
+    search(f, LEDGER_SEARCH_UID, "DEADBEE", LEAL_E_NUMBER);
+    search(f, LEDGER_SEARCH_CARD_ID, "7x", LEAL_E_NUMBER);
+
+    assert_int_equal(ledger_consent_add(f->l, f->alice, "email", true, "form", "Marta", 0),
+                     LEAL_OK);
+    assert_int_equal(ledger_consent_add(f->l, f->alice, "pigeon", true, "form", "Marta", 0),
+                     LEAL_E_USAGE);
+    assert_int_equal(ledger_consent_add(f->l, 999, "sms", true, "form", "Marta", 0),
+                     LEAL_E_UNKNOWN_ID);
+    assert_int_equal(ledger_note_add(f->l, f->alice, "Marta", "prefers mornings", 0), LEAL_OK);
+    assert_int_equal(count(f, "SELECT count(*) FROM consent"), 1);
+    assert_int_equal(count(f, "SELECT count(*) FROM customer_note"), 1);
+}
+
+static void test_ledger_verify_names_first_difference(void **state)
+{
+    struct fx *f = *state;
+    int64_t id;
+    bool rep;
+    struct ledger_stats s;
+    assert_int_equal(post2(f, "a", "topup", f->alice_acct, f->topups, "EUR", 1000, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(ledger_verify(f->l, &s), LEAL_OK);
+    assert_int_equal(s.entries, 1);
+    assert_int_equal(s.lines, 2);
+    sql_exec(f->path, "UPDATE balance SET amount = 1001 WHERE account_id = 11 AND asset = 'EUR'");
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_E_LEDGER_MISMATCH);
+    assert_string_equal(ledger_errmsg(f->l),
+                        "EUR: account 11 balance is 1001 but its lines sum to 1000");
+    sql_exec(f->path, "UPDATE balance SET amount = 1000 WHERE account_id = 11 AND asset = 'EUR'");
+    sql_exec(f->path, "UPDATE line SET amount = -999 WHERE id = 2");
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_E_LEDGER_MISMATCH);
+    assert_string_equal(ledger_errmsg(f->l), "EUR: entry 1 lines sum to 1, not 0");
+}
+
+static void test_ledger_batch_failed_post_undoes_only_itself(void **state)
+{
+    struct fx *f = *state;
+    char req[32];
+    int64_t id;
+    bool rep;
+    assert_int_equal(ledger_batch_begin(f->l), LEAL_OK);
+    for (int i = 0; i < 100; i++) {
+        snprintf(req, sizeof req, "b%d", i);
+        assert_int_equal(post2(f, req, "topup", f->alice_acct, f->topups, "EUR", 10, 0, &id, &rep),
+                         LEAL_OK);
+        if (i == 50)
+            assert_int_equal(
+                post2(f, "bad", "spend", f->cash, f->alice_acct, "EUR", 100000, 0, &id, &rep),
+                LEAL_E_INSUFFICIENT_FUNDS);
+    }
+    assert_int_equal(ledger_batch_commit(f->l), LEAL_OK);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 1000);
+    assert_int_equal(count(f, "SELECT count(*) FROM entry"), 100);
+    /* A rolled-back batch leaves nothing. */
+    assert_int_equal(ledger_batch_begin(f->l), LEAL_OK);
+    assert_int_equal(post2(f, "c1", "topup", f->alice_acct, f->topups, "EUR", 10, 0, &id, &rep),
+                     LEAL_OK);
+    ledger_batch_rollback(f->l);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 1000);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
+static void test_ledger_backup_is_a_consistent_copy(void **state)
+{
+    struct fx *f = *state;
+    char dest[600];
+    struct ledger *copy = NULL;
+    int64_t id, v = 0;
+    bool rep;
+    assert_int_equal(post2(f, "a", "topup", f->alice_acct, f->topups, "EUR", 4321, 0, &id, &rep),
+                     LEAL_OK);
+    snprintf(dest, sizeof dest, "%s/copy.db", f->dir);
+    assert_int_equal(ledger_backup(f->l, dest), LEAL_OK);
+    assert_int_equal(ledger_open(dest, &copy), LEAL_OK);
+    assert_int_equal(ledger_balance(copy, f->alice_acct, "EUR", &v), LEAL_OK);
+    assert_int_equal(v, 4321);
+    assert_int_equal(ledger_verify(copy, NULL), LEAL_OK);
+    ledger_close(copy);
+}
+
+static void test_ledger_schema_versions(void **state)
+{
+    struct fx *f = *state;
+    char old[600], bak[700], other[600];
+    struct ledger *l = NULL;
+    sqlite3 *db;
+    FILE *fp;
+    /* An older database is copied, then migrated. */
+    snprintf(old, sizeof old, "%s/old.db", f->dir);
+    assert_int_equal(ledger_create_at_version(old, 1), LEAL_OK);
+    sql_exec(old, "INSERT INTO program(id, code, name, kind, points_per_euro_milli, "
+                  "points_expiry_days, created_at) VALUES (9, 'v1', 'Old', 'single', 1000, 0, 1)");
+    assert_int_equal(ledger_open(old, &l), LEAL_OK);
+    assert_int_equal(ledger_schema_version(l), 2);
+    ledger_close(l);
+    snprintf(bak, sizeof bak, "%s.schema-v1.bak", old);
+    assert_int_equal(access(bak, R_OK), 0);
+    assert_int_equal(sqlite3_open(bak, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM program WHERE id = 9", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "Old");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    /* A newer one is refused and left alone. */
+    sql_exec(old, "PRAGMA user_version = 99");
+    assert_int_equal(ledger_open(old, &l), LEAL_E_DB_SCHEMA_NEWER);
+    assert_null(l);
+    /* Something else is not a ledger. */
+    snprintf(other, sizeof other, "%s/other.db", f->dir);
+    sql_exec(other, "CREATE TABLE t(x)");
+    assert_int_equal(ledger_open(other, &l), LEAL_E_DB_NOT_LEAL);
+    snprintf(other, sizeof other, "%s/text.db", f->dir);
+    fp = fopen(other, "w");
+    assert_non_null(fp);
+    fputs("this is not a database, it is a shopping list: bread, milk, eggs, coffee\n", fp);
+    fclose(fp);
+    assert_int_equal(ledger_open(other, &l), LEAL_E_DB_NOT_LEAL);
+}
+
+struct hist {
+    int n;
+    struct ledger_movement m[8];
+};
+
+static int hist_cb(void *ctx, const struct ledger_movement *m)
+{
+    struct hist *h = ctx;
+    if (h->n < 8)
+        h->m[h->n] = *m;
+    h->n++;
+    return 0;
+}
+
+static void test_ledger_history_pages_newest_first(void **state)
+{
+    struct fx *f = *state;
+    int64_t ids[5];
+    bool rep;
+    char req[16];
+    struct hist h;
+    for (int i = 0; i < 5; i++) {
+        snprintf(req, sizeof req, "h%d", i);
+        assert_int_equal(
+            post2(f, req, "topup", f->alice_acct, f->topups, "EUR", 100 + i, 0, &ids[i], &rep),
+            LEAL_OK);
+    }
+    memset(&h, 0, sizeof h);
+    assert_int_equal(ledger_history(f->l, f->alice_acct, 0, 2, hist_cb, &h), LEAL_OK);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.m[0].entry_id, ids[4]);
+    assert_int_equal(h.m[0].amount, 104);
+    assert_int_equal(h.m[1].entry_id, ids[3]);
+    memset(&h, 0, sizeof h);
+    assert_int_equal(ledger_history(f->l, f->alice_acct, ids[3], 2, hist_cb, &h), LEAL_OK);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.m[0].entry_id, ids[2]);
+    assert_int_equal(h.m[1].entry_id, ids[1]);
+    assert_string_equal(h.m[1].operator_name, "Marta");
+    assert_string_equal(h.m[1].kind, "topup");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ledger_open_sets_safe_mode_and_schema, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_post_moves_exact_balances, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_idempotency_replays_and_conflicts, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_terminal_key_and_epochs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_bad_entries_write_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_other_program_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_void_restores_and_refuses_twice, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_points_lots_nearest_expiry_first, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_void_of_earn_takes_its_own_lot_first, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_program_expiry_days_sets_lot_expiry, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_cards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_customers_edit_and_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_verify_names_first_difference, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_batch_failed_post_undoes_only_itself, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_backup_is_a_consistent_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_schema_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_history_pages_newest_first, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
