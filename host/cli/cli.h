@@ -36,5 +36,7 @@ void cli_json_string(FILE *f, const char *s);
 
 /* Subcommands, one per host/cli/cmd_*.c. */
 int cmd_keys(int argc, char **argv);
+int cmd_readers(int argc, char **argv);
+int cmd_card(int argc, char **argv);
 
 #endif

@@ -6,6 +6,8 @@
 
 static const struct cli_command commands[] = {
     {"keys", "issuer keystore: init, list, rotate, backup, restore, export-terminal", cmd_keys},
+    {"readers", "list the card readers (PC/SC; virtual ones marked)", cmd_readers},
+    {"card", "the card in the reader: info", cmd_card},
 };
 
 static void usage(FILE *f)

@@ -97,7 +97,8 @@ static int sess_cbc(struct dfh *h, int enc, uint8_t *iv, const uint8_t *in, uint
 static int cmac(struct dfh *h, const uint8_t *msg, size_t len, uint8_t *mac)
 {
     size_t bs = h->bs, padded = len == 0 ? bs : (len + bs - 1) / bs * bs;
-    uint8_t zero[16] = {0}, l[16], k1[16], k2[16], iv0[16] = {0}, buf[BIG + 32], *sub;
+    uint8_t zero[16] = {0}, l[16] = {0}, k1[16] = {0}, k2[16] = {0}, iv0[16] = {0}, buf[BIG + 32],
+            *sub;
     uint8_t rb = bs == 16 ? 0x87 : 0x1B;
     if (sess_cbc(h, 1, iv0, zero, l, bs) != 0)
         return -1;

@@ -1,0 +1,213 @@
+/* reader.c - reader specs, the backend table and the card_reader door. */
+#include "reader_backend.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One entry per backend; libnfc adds &reader_nfc_backend. */
+static const struct reader_backend *const backends[] = {
+    &reader_pcsc_backend,
+    &reader_sim_backend,
+};
+
+struct reader {
+    const struct reader_backend *b;
+    void *ctx;
+    char name[READER_MAX_NAME];
+    struct card_reader door;
+};
+
+bool reader_name_is_virtual(const char *name)
+{
+    /* Debian's vsmartcard-vpcd names its readers "Virtual PCD 00 00", "... 00 01". */
+    return name && strstr(name, "Virtual PCD") != NULL;
+}
+
+leal_err reader_list(struct reader_entry *out, size_t cap, size_t *n)
+{
+    leal_err err;
+    *n = 0;
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+        if ((err = backends[i]->list(out, cap, n)) != LEAL_OK)
+            return err;
+    return LEAL_OK;
+}
+
+static leal_err door_transceive(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
+                                size_t resp_cap, size_t *resp_len)
+{
+    return reader_transceive(ctx, cmd, cmd_len, resp, resp_cap, resp_len);
+}
+
+static leal_err door_classic_auth(void *ctx, uint8_t block, uint8_t key_type, const uint8_t key[6])
+{
+    struct reader *r = ctx;
+    return r->b->classic_auth(r->ctx, block, key_type, key);
+}
+
+static leal_err door_classic_read(void *ctx, uint8_t block, uint8_t out[16])
+{
+    struct reader *r = ctx;
+    return r->b->classic_read(r->ctx, block, out);
+}
+
+static leal_err door_classic_write(void *ctx, uint8_t block, const uint8_t data[16])
+{
+    struct reader *r = ctx;
+    return r->b->classic_write(r->ctx, block, data);
+}
+
+static leal_err open_backend(const struct reader_backend *b, const char *arg,
+                             const struct reader_options *opt, struct reader **out)
+{
+    struct reader *r = calloc(1, sizeof *r);
+    bool is_virtual = false;
+    leal_err err;
+    if (r == NULL)
+        return LEAL_E_NO_MEMORY;
+    r->b = b;
+    if ((err = b->open(arg, &r->ctx, r->name, sizeof r->name, &is_virtual)) != LEAL_OK) {
+        free(r);
+        return err;
+    }
+    if (is_virtual && !(opt && opt->allow_virtual)) {
+        b->close(r->ctx);
+        free(r);
+        return LEAL_E_VIRTUAL_READER;
+    }
+    r->door.ctx = r;
+    r->door.transceive = door_transceive;
+    r->door.classic_auth = door_classic_auth;
+    r->door.classic_read = door_classic_read;
+    r->door.classic_write = door_classic_write;
+    *out = r;
+    return LEAL_OK;
+}
+
+leal_err reader_open(const char *spec, const struct reader_options *opt, struct reader **out)
+{
+    if (out == NULL)
+        return LEAL_E_ARG;
+    *out = NULL;
+    if (spec == NULL || *spec == '\0') {
+        struct reader_entry *list = calloc(READER_MAX_LIST, sizeof *list);
+        size_t n = 0;
+        leal_err err;
+        if (list == NULL)
+            return LEAL_E_NO_MEMORY;
+        err = reader_list(list, READER_MAX_LIST, &n);
+        for (size_t i = 0; err == LEAL_OK && i < n; i++) {
+            if (list[i].is_virtual && !(opt && opt->allow_virtual))
+                continue;
+            err = reader_open(list[i].spec, opt, out);
+            free(list);
+            return err;
+        }
+        free(list);
+        return err != LEAL_OK ? err : LEAL_E_NO_READER;
+    }
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+        size_t sl = strlen(backends[i]->scheme);
+        if (strncmp(spec, backends[i]->scheme, sl) == 0 && spec[sl] == ':')
+            return open_backend(backends[i], spec + sl + 1, opt, out);
+    }
+    return LEAL_E_USAGE;
+}
+
+void reader_close(struct reader *r)
+{
+    if (r == NULL)
+        return;
+    r->b->close(r->ctx);
+    free(r);
+}
+
+const char *reader_name(const struct reader *r)
+{
+    return r->name;
+}
+
+leal_err reader_wait_card(struct reader *r, unsigned timeout_ms)
+{
+    return r->b->wait_card(r->ctx, timeout_ms);
+}
+
+leal_err reader_card_info(struct reader *r, struct reader_card *info)
+{
+    memset(info, 0, sizeof *info);
+    return r->b->card_info(r->ctx, info);
+}
+
+leal_err reader_transceive(struct reader *r, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
+                           size_t resp_cap, size_t *resp_len)
+{
+    *resp_len = 0;
+    if (cmd_len == 0 || cmd_len > LEAL_MAX_APDU)
+        return LEAL_E_ARG;
+    return r->b->transceive(r->ctx, cmd, cmd_len, resp, resp_cap, resp_len);
+}
+
+void reader_release(struct reader *r)
+{
+    r->b->release(r->ctx);
+}
+
+const struct card_reader *reader_card_reader(struct reader *r)
+{
+    return &r->door;
+}
+
+/* PC/SC part 3 storage-card commands (REFERENCE.md §3.5). */
+static leal_err part3(const struct reader_backend *b, void *ctx, const uint8_t *apdu, size_t len,
+                      uint8_t *data, size_t want)
+{
+    uint8_t resp[64];
+    size_t rl;
+    leal_err err = b->transceive(ctx, apdu, len, resp, sizeof resp, &rl);
+    if (err != LEAL_OK)
+        return err;
+    if (rl < 2)
+        return LEAL_E_PROTOCOL;
+    if (resp[rl - 2] == 0x90 && resp[rl - 1] == 0x00) {
+        if (rl - 2 != want)
+            return LEAL_E_PROTOCOL;
+        if (want)
+            memcpy(data, resp, want);
+        return LEAL_OK;
+    }
+    if (resp[rl - 2] == 0x69 && resp[rl - 1] == 0x82)
+        return LEAL_E_CARD_PERMISSION_DENIED;
+    if (resp[rl - 2] == 0x63 && resp[rl - 1] == 0x00)
+        return want ? LEAL_E_CARD_PERMISSION_DENIED : LEAL_E_CARD_AUTHENTICATION;
+    return LEAL_E_CARD_STATUS;
+}
+
+leal_err reader_part3_classic_auth(const struct reader_backend *b, void *ctx, uint8_t block,
+                                   uint8_t key_type, const uint8_t key[6])
+{
+    uint8_t load[11] = {0xFF, 0x82, 0x00, 0x00, 0x06};
+    uint8_t auth[10] = {0xFF, 0x86, 0x00, 0x00, 0x05, 0x01, 0x00, block, key_type, 0x00};
+    leal_err err;
+    if (key_type != CLASSIC_KEY_A && key_type != CLASSIC_KEY_B)
+        return LEAL_E_ARG;
+    memcpy(load + 5, key, 6);
+    if ((err = part3(b, ctx, load, sizeof load, NULL, 0)) != LEAL_OK)
+        return err;
+    err = part3(b, ctx, auth, sizeof auth, NULL, 0);
+    return err == LEAL_E_CARD_STATUS ? LEAL_E_CARD_AUTHENTICATION : err;
+}
+
+leal_err reader_part3_classic_read(const struct reader_backend *b, void *ctx, uint8_t block,
+                                   uint8_t out[16])
+{
+    uint8_t apdu[5] = {0xFF, 0xB0, 0x00, block, 0x10};
+    return part3(b, ctx, apdu, sizeof apdu, out, 16);
+}
+
+leal_err reader_part3_classic_write(const struct reader_backend *b, void *ctx, uint8_t block,
+                                    const uint8_t data[16])
+{
+    uint8_t apdu[21] = {0xFF, 0xD6, 0x00, block, 0x10};
+    memcpy(apdu + 5, data, 16);
+    return part3(b, ctx, apdu, sizeof apdu, NULL, 0);
+}

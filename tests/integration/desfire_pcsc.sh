@@ -1,0 +1,109 @@
+#!/bin/bash
+# desfire_pcsc.sh - the virtual DESFire behind the real pcscd: pcsc-tools'
+# scriptor (an independent client) gets GetVersion's three-part answer with
+# 91AF/9100 chaining; the reader's own answers (FF CA); `leal readers` and
+# `leal card info` through pcsc: equal sim: for the same card; the virtual
+# reader is refused without --allow-virtual; taps; a card torn mid-exchange.
+cd "$(dirname "$0")/../.." || exit 1
+source tests/lib/testlib.sh
+source tests/lib/pcscd.sh
+pcscd_reexec "$@"
+
+TMP=$(mktemp -d)
+SIM_PID=
+cleanup() {
+    if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
+    pcscd_stop
+    [ -n "${LEAL_PCSCD_NS:-}" ] && umount /run/pcscd 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+if ! pcscd_start "$TMP"; then
+    fail "a pcscd with a vpcd reader" "no pcscd could be started or found"
+    finish
+    exit 1
+fi
+pass "pcscd with a vpcd reader on port $VPCD_PORT"
+
+CARD=$TMP/card.json
+run_capture "$CARDSIM" new --type desfire-ev1-4k --uid 04112233445566 -o "$CARD"
+check_eq "leal-cardsim new" "0" "$RC"
+run_capture "$CARDSIM" new --type desfire-ev1-4k -o "$CARD"
+check_eq "new refuses to overwrite a card" "2" "$RC"
+check_match "new says how to replace" "--force" "$ERR"
+
+"$CARDSIM" serve --vpcd "$VPCD_PORT" --control "$TMP/ctl" "$CARD" 2>"$TMP/sim.log" &
+SIM_PID=$!
+if pcscd_wait present; then pass "card present in pcscd"; else fail "card present in pcscd" "$(pcscd_card_state)"; fi
+
+# scriptor: reset, GetVersion in three frames, GET DATA UID and ATS.
+cat >"$TMP/apdus" <<'APDU'
+reset
+90 60 00 00 00
+90 AF 00 00 00
+90 AF 00 00 00
+FF CA 00 00 00
+FF CA 01 00 00
+APDU
+OUT=$(timeout 20 scriptor -r "$PCSC_READER" "$TMP/apdus" 2>&1)
+ANSWERS=$(printf '%s\n' "$OUT" | sed -n 's/^< \(OK: \)\{0,1\}\([0-9A-F ]*\).*/\2/p' | sed 's/ *$//')
+EXPECTED="3B 81 80 01 80 80
+04 01 01 01 00 18 05 91 AF
+04 01 01 01 04 18 05 91 AF
+04 11 22 33 44 55 66 BA 44 9F 50 10 01 26 91 00
+04 11 22 33 44 55 66 90 00
+80 90 00"
+check_eq "scriptor: ATR, GetVersion 91AF/91AF/9100, UID, ATS historical bytes" "$EXPECTED" "$ANSWERS"
+
+run_capture "$LEAL" readers
+check_match "leal readers lists the virtual reader with its card" \
+    "^pcsc:Virtual PCD 00 00  \(virtual: --allow-virtual\)  \[card present\]$" "$OUT"
+
+run_capture "$LEAL" card info --reader "pcsc:$PCSC_READER"
+check_eq "virtual reader refused without --allow-virtual (exit 1)" "1" "$RC"
+check_match "and says why" "virtual \(test\) reader; pass --allow-virtual" "$ERR"
+
+run_capture "$LEAL" card info --reader "pcsc:$PCSC_READER" --allow-virtual
+PCSC_OUT=$OUT
+check_eq "card info through pcscd" "0" "$RC"
+run_capture "$LEAL" card info --reader "sim:$CARD"
+check_eq "card info through sim:" "0" "$RC"
+check_eq "pcsc: and sim: print the same" "$PCSC_OUT" "$OUT"
+check_match "card info: type, UID, version, memory, applications" \
+    "type: MIFARE DESFire EV1.*uid: 04112233445566.*version: hardware 04 01 01 01 00 18 05.*free memory: 3840 bytes.*applications: none" \
+    "$(echo $OUT)"
+run_capture "$LEAL" card info --reader "pcsc:$PCSC_READER" --allow-virtual --json
+J1=$OUT
+run_capture "$LEAL" card info --reader "sim:$CARD" --json
+check_eq "pcsc: and sim: --json the same" "$J1" "$OUT"
+check_match "--json" '"free_memory":3840,"applications":\[\]' "$OUT"
+
+run_capture "$LEAL" card info --reader "pcsc:No Such Reader" --allow-virtual
+check_eq "unknown reader: exit 1" "1" "$RC"
+check_match "unknown reader: says so" "no card reader found" "$ERR"
+run_capture "$LEAL" card info --reader "nfcx:foo"
+check_eq "bad reader spec: exit 2" "2" "$RC"
+
+# Taps: remove, the reader is empty; insert, the card is back.
+echo remove >"$TMP/ctl"
+if pcscd_wait absent; then pass "remove: card absent"; else fail "remove: card absent" "$(pcscd_card_state)"; fi
+run_capture "$LEAL" card info --reader "pcsc:$PCSC_READER" --allow-virtual --timeout 0
+check_eq "no card: exit 1" "1" "$RC"
+check_match "no card: says so" "no card on the reader" "$ERR"
+echo insert >"$TMP/ctl"
+if pcscd_wait present; then pass "insert: card present"; else fail "insert: card present" "$(pcscd_card_state)"; fi
+
+# The card leaves the field mid-exchange: GetVersion executes, no answer.
+echo "tear before-answer 1" >"$TMP/ctl"
+sleep 0.3
+run_capture "$LEAL" card info --reader "pcsc:$PCSC_READER" --allow-virtual
+check_eq "torn exchange: exit 1" "1" "$RC"
+check_match "torn exchange: card removed during the operation" "removed during the operation" "$ERR"
+if pcscd_wait absent; then pass "torn card is out of the field"; else fail "torn card is out of the field" "$(pcscd_card_state)"; fi
+echo insert >"$TMP/ctl"
+pcscd_wait present
+run_capture "$LEAL" card info --reader "pcsc:$PCSC_READER" --allow-virtual
+check_eq "after re-insert the card answers as before" "$PCSC_OUT" "$OUT"
+
+finish

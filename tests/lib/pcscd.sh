@@ -1,0 +1,83 @@
+# pcscd.sh - a private pcscd with a vpcd reader for integration tests (sourced
+# after testlib.sh). pcscd 1.9 has a fixed socket path (/run/pcscd), so the
+# test runs in its own mount namespace (unshare -m, as root) with a tmpfs on
+# /run/pcscd, and stops only what it started.
+#
+#   pcscd_reexec "$@"    first line of the test: re-runs it in a namespace
+#   pcscd_start          starts pcscd on a free port pair; sets VPCD_PORT
+#   pcscd_card_state     prints "present" or "absent" for Virtual PCD 00 00
+#   pcscd_wait STATE     waits (10 s) until the reader reports STATE
+# Without unshare (not root), it falls back to a running pcscd's reader on
+# Debian's default port 35963; with neither, the test fails (never skips).
+PCSCD_PID=
+PCSC_READER="Virtual PCD 00 00"
+
+pcscd_reexec() {
+    if [ -z "${LEAL_PCSCD_NS:-}" ] && unshare -m --propagation private true 2>/dev/null; then
+        LEAL_PCSCD_NS=1 exec unshare -m --propagation private bash "$0" "$@"
+    fi
+}
+
+free_port_pair() {
+    python3 - <<'PY'
+import socket
+for _ in range(200):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError:
+        pass
+    finally:
+        a.close(); b.close()
+PY
+}
+
+pcscd_stop() {
+    if [ -n "$PCSCD_PID" ]; then
+        kill "$PCSCD_PID" 2>/dev/null
+        wait "$PCSCD_PID" 2>/dev/null
+        PCSCD_PID=
+    fi
+}
+
+pcscd_start() {
+    local dir=$1 i
+    if [ -z "${LEAL_PCSCD_NS:-}" ]; then
+        # No private namespace: use the running pcscd's vpcd reader.
+        if pgrep -x pcscd >/dev/null; then
+            VPCD_PORT=35963
+            return 0
+        fi
+        echo "cannot start a private pcscd (needs root for unshare -m) and none is running"
+        return 1
+    fi
+    mkdir -p /run/pcscd "$dir/reader.conf.d"
+    mount -t tmpfs -o mode=0755 tmpfs /run/pcscd || return 1
+    VPCD_PORT=$(free_port_pair)
+    sed "s/@PORT@/$VPCD_PORT/" tests/integration/pcscd/vpcd.conf.in >"$dir/reader.conf.d/vpcd"
+    pcscd -f -c "$dir/reader.conf.d" >"$dir/pcscd.log" 2>&1 &
+    PCSCD_PID=$!
+    for i in $(seq 1 100); do
+        [ -S /run/pcscd/pcscd.comm ] && return 0
+        sleep 0.1
+    done
+    echo "pcscd did not start:"; cat "$dir/pcscd.log"
+    return 1
+}
+
+pcscd_card_state() {
+    "$LEAL" readers --json 2>/dev/null | python3 -c '
+import json, sys
+r = [x for x in json.load(sys.stdin) if x["name"] == sys.argv[1]]
+print("present" if r and r[0]["card_present"] else ("absent" if r else "noreader"))' "$PCSC_READER"
+}
+
+pcscd_wait() {
+    local i
+    for i in $(seq 1 100); do
+        [ "$(pcscd_card_state)" = "$1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
