@@ -14,6 +14,7 @@
 /* One entry per technology; MIFARE Classic adds its line here. */
 static const struct cardsim_engine *const engines[] = {
     &cardsim_desfire_engine,
+    &cardsim_classic_engine,
 };
 
 struct cardsim {

@@ -68,5 +68,6 @@ LEAL_MUST_CHECK leal_err cardsim_json_get_bool(json_t *obj, const char *name, bo
 
 /* The engines (one per technology file). */
 extern const struct cardsim_engine cardsim_desfire_engine;
+extern const struct cardsim_engine cardsim_classic_engine;
 
 #endif
