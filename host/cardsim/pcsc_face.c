@@ -6,7 +6,7 @@
 /* Storage-card pseudo-APDUs per card kind. MIFARE Classic adds its entry:
  *   &pcsc_face_classic,   (defined in pcsc_face_classic.c)   */
 static const struct pcsc_face_storage *const storage[] = {
-    NULL,
+    &pcsc_face_classic,
 };
 
 static const struct pcsc_face_storage *storage_for(const struct cardsim *card)
@@ -142,5 +142,9 @@ leal_err pcsc_face_apdu(struct pcsc_face *f, const uint8_t *apdu, size_t len, ui
             return s->apdu(f, apdu, len, resp, cap, resp_len);
         return sw(resp, cap, resp_len, 0x6A, 0x81);
     }
+    /* A storage card (MIFARE Classic: no ISO 14443-4) never sees an APDU:
+     * the reader refuses it itself. */
+    if (f->id.ats_len == 0 && storage_for(f->card) != NULL)
+        return sw(resp, cap, resp_len, 0x6A, 0x81);
     return cardsim_transceive(f->card, apdu, len, resp, cap, resp_len);
 }

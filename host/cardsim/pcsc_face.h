@@ -39,6 +39,9 @@ struct pcsc_face_storage {
                      size_t cap, size_t *resp_len);
 };
 
+/* MIFARE Classic's entry (pcsc_face_classic.c). */
+extern const struct pcsc_face_storage pcsc_face_classic;
+
 void pcsc_face_init(struct pcsc_face *f, struct cardsim *card);
 /* Field on (activation); fills f->id. */
 LEAL_MUST_CHECK leal_err pcsc_face_power_on(struct pcsc_face *f);

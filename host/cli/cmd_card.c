@@ -26,7 +26,10 @@ static const struct {
     const char *summary;
     int (*run)(const struct card_opts *o, int argc, char **argv);
 } card_commands[] = {
-    {"info", "card type, UID, DESFire version, free memory, applications", card_info},
+    {"info",
+     "card type, UID, DESFire version, free memory, applications; for MIFARE Classic the "
+     "sectors that open with the factory keys",
+     card_info},
 };
 
 static void card_usage(FILE *f)
@@ -37,7 +40,8 @@ static void card_usage(FILE *f)
     for (size_t i = 0; i < sizeof card_commands / sizeof card_commands[0]; i++)
         fprintf(f, "  %-10s %s\n", card_commands[i].name, card_commands[i].summary);
     fputs("\nOptions:\n"
-          "  --reader SPEC     pcsc:NAME or sim:CARD-FILE (see 'leal readers'); default: the\n"
+          "  --reader SPEC     pcsc:NAME, nfc:CONNSTRING (libnfc) or sim:CARD-FILE (see\n"
+          "                    'leal readers'); default: the\n"
           "                    first reader\n"
           "  --allow-virtual   accept vsmartcard's \"Virtual PCD\" test readers\n"
           "  --timeout SECONDS how long to wait for a card (default 10)\n"
@@ -110,6 +114,62 @@ static const char *storage_name(const struct reader_card *c)
     return "storage card (unknown)";
 }
 
+/* Sectors of a MIFARE Classic 1K (16) or 4K (40) whose key A / key B is still
+ * the factory key FFFFFFFFFFFF: an authentication per sector and key. */
+static leal_err classic_factory_keys(struct reader *r, unsigned nsect, uint64_t *mask_a,
+                                     uint64_t *mask_b)
+{
+    static const uint8_t factory[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    const struct card_reader *cr = reader_card_reader(r);
+    *mask_a = *mask_b = 0;
+    for (unsigned s = 0; s < nsect; s++) {
+        uint8_t block = (uint8_t)(s < 32 ? s * 4 : 128 + (s - 32) * 16);
+        for (int k = 0; k < 2; k++) {
+            leal_err err =
+                cr->classic_auth(cr->ctx, block, k ? CLASSIC_KEY_B : CLASSIC_KEY_A, factory);
+            if (err == LEAL_OK)
+                *(k ? mask_b : mask_a) |= (uint64_t)1 << s;
+            else if (err != LEAL_E_CARD_AUTHENTICATION)
+                return err;
+        }
+    }
+    return LEAL_OK;
+}
+
+/* "0-15", "1 3-5", "none". */
+static void print_sectors(uint64_t mask, unsigned n)
+{
+    bool any = false;
+    for (unsigned s = 0; s < n; s++) {
+        unsigned e = s;
+        if (!(mask >> s & 1))
+            continue;
+        while (e + 1 < n && (mask >> (e + 1) & 1))
+            e++;
+        printf(any ? " " : "");
+        if (e > s)
+            printf("%u-%u", s, e);
+        else
+            printf("%u", s);
+        any = true;
+        s = e;
+    }
+    if (!any)
+        printf("none");
+}
+
+static void json_sectors(uint64_t mask, unsigned n)
+{
+    bool any = false;
+    printf("[");
+    for (unsigned s = 0; s < n; s++)
+        if (mask >> s & 1) {
+            printf("%s%u", any ? "," : "", s);
+            any = true;
+        }
+    printf("]");
+}
+
 static int card_info(const struct card_opts *o, int argc, char **argv)
 {
     struct reader_options ropt = {.allow_virtual = o->allow_virtual != 0};
@@ -119,13 +179,16 @@ static int card_info(const struct card_opts *o, int argc, char **argv)
     size_t vl = 0, ml = 0, al = 0;
     int sw_ver, sw_mem = -1, sw_apps = -1, rc;
     const char *type = NULL;
+    unsigned classic_sectors = 0;
+    uint64_t factory_a = 0, factory_b = 0;
     leal_err err;
 
     if (argc > 1)
         return cli_usage("card info: unexpected argument '%s'", argv[1]);
     if ((err = reader_open(o->reader, &ropt, &r)) != LEAL_OK) {
         if (err == LEAL_E_USAGE)
-            return cli_usage("bad --reader '%s': use pcsc:NAME or sim:CARD-FILE", o->reader);
+            return cli_usage("bad --reader '%s': use pcsc:NAME, nfc:CONNSTRING or sim:CARD-FILE",
+                             o->reader);
         return cli_fail(err, "opening the reader %s", o->reader ? o->reader : "");
     }
     if ((err = reader_wait_card(r, o->timeout_ms)) != LEAL_OK ||
@@ -154,6 +217,14 @@ static int card_info(const struct card_opts *o, int argc, char **argv)
         type = storage_name(&c);
         if (type == NULL)
             type = "unknown ISO 14443-4 card";
+        else if (strncmp(type, "MIFARE Classic", 14) == 0)
+            classic_sectors = strcmp(type, "MIFARE Classic 4K") == 0 ? 40 : 16;
+    }
+    if (classic_sectors &&
+        (err = classic_factory_keys(r, classic_sectors, &factory_a, &factory_b)) != LEAL_OK) {
+        rc = cli_fail(err, "trying the factory keys on the card");
+        reader_close(r);
+        return rc;
     }
     if (o->json) {
         printf("{\"type\":");
@@ -163,6 +234,13 @@ static int card_info(const struct card_opts *o, int argc, char **argv)
         printf("\",\"atr\":\"");
         hex(stdout, c.atr, c.atr_len, NULL);
         printf("\"");
+        if (classic_sectors) {
+            printf(",\"classic\":{\"sectors\":%u,\"factory_key_a\":", classic_sectors);
+            json_sectors(factory_a, classic_sectors);
+            printf(",\"factory_key_b\":");
+            json_sectors(factory_b, classic_sectors);
+            printf("}");
+        }
         if (sw_mem >= 0) {
             printf(",\"desfire\":{\"hardware\":\"");
             hex(stdout, ver, 7, NULL);
@@ -189,6 +267,13 @@ static int card_info(const struct card_opts *o, int argc, char **argv)
         printf("\natr: ");
         hex(stdout, c.atr, c.atr_len, " ");
         printf("\n");
+        if (classic_sectors) {
+            printf("sectors: %u\nfactory key A (FFFFFFFFFFFF): ", classic_sectors);
+            print_sectors(factory_a, classic_sectors);
+            printf("\nfactory key B (FFFFFFFFFFFF): ");
+            print_sectors(factory_b, classic_sectors);
+            printf("\n");
+        }
         if (sw_mem >= 0) {
             printf("version: hardware ");
             hex(stdout, ver, 7, " ");

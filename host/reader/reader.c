@@ -8,6 +8,7 @@
 static const struct reader_backend *const backends[] = {
     &reader_pcsc_backend,
     &reader_sim_backend,
+    &reader_nfc_backend,
 };
 
 struct reader {

@@ -30,6 +30,7 @@ struct reader_backend {
 
 extern const struct reader_backend reader_pcsc_backend;
 extern const struct reader_backend reader_sim_backend;
+extern const struct reader_backend reader_nfc_backend; /* reader_nfc.c */
 
 /* MIFARE Classic through PC/SC part 3 pseudo-APDUs (FF 82 / FF 86 / FF B0 /
  * FF D6) over a backend's transceive; shared by pcsc: and sim:. */

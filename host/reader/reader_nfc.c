@@ -6,11 +6,13 @@
 
 #include <nfc/nfc.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "keys/base/ct.h"
+#include "reader_backend.h"
 
 #define NFC_TIMEOUT_MS 1000 /* per exchange; DESFire commands answer in tens of ms */
 
@@ -49,6 +51,14 @@ static leal_err map_err(int res, bool classic)
     }
 }
 
+/* libnfc logs its own errors to stderr (e.g. "Unable to find USB busses"
+ * where there is no USB); leal reports through leal_err, and only the CLI
+ * prints. A user who wants libnfc's log sets LIBNFC_LOG_LEVEL. */
+static void quiet_libnfc(void)
+{
+    (void)setenv("LIBNFC_LOG_LEVEL", "0", 0);
+}
+
 leal_err reader_nfc_open(const char *connstring, struct reader_nfc **out)
 {
     struct reader_nfc *r;
@@ -62,6 +72,7 @@ leal_err reader_nfc_open(const char *connstring, struct reader_nfc **out)
         return LEAL_E_ARG;
     if ((r = calloc(1, sizeof *r)) == NULL)
         return LEAL_E_NO_MEMORY;
+    quiet_libnfc();
     nfc_init(&r->ctx);
     if (r->ctx == NULL) {
         err = LEAL_E_NO_MEMORY;
@@ -263,3 +274,181 @@ void reader_nfc_card_reader(struct reader_nfc *r, struct card_reader *out)
     out->classic_read = nfc_classic_read;
     out->classic_write = nfc_classic_write;
 }
+
+/* ------------------------------------------------ the reader-layer backend */
+
+/* The ATR a PC/SC contactless reader would build for this card (PC/SC part 3
+ * §3.1.3.2.3), so `leal card info` says the same through nfc: and pcsc:.
+ * ISO 14443-4: 3B 8n 80 01 <ATS historical bytes> TCK. Storage cards:
+ * 3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 NN NN 00 00 00 00 TCK. */
+static void build_atr(const nfc_iso14443a_info *a, struct reader_card *info)
+{
+    uint8_t *atr = info->atr, tck = 0;
+    size_t n = 0;
+    atr[n++] = 0x3B;
+    if (a->btSak & 0x20) {
+        size_t off = 1, hl;
+        /* libnfc's ATS starts at T0 (TL stripped); TA, TB, TC as T0 says. */
+        for (int bit = 0x10; bit <= 0x40; bit <<= 1)
+            if (a->szAtsLen > 0 && (a->abtAts[0] & bit))
+                off++;
+        hl = a->szAtsLen > off ? a->szAtsLen - off : 0;
+        if (hl > 15)
+            hl = 15;
+        if (hl > sizeof info->historical)
+            hl = sizeof info->historical;
+        memcpy(info->historical, a->abtAts + off, hl);
+        info->historical_len = hl;
+        atr[n++] = (uint8_t)(0x80 | hl);
+        atr[n++] = 0x80;
+        atr[n++] = 0x01;
+        memcpy(atr + n, a->abtAts + off, hl);
+        n += hl;
+    } else {
+        static const uint8_t storage[] = {0x8F, 0x80, 0x01, 0x80, 0x4F, 0x0C, 0xA0,
+                                          0x00, 0x00, 0x03, 0x06, 0x03, 0x00};
+        /* Card name (PC/SC part 3 supplement): 0001 Classic 1K, 0002 4K, 0003 Ultralight. */
+        uint8_t name = (a->btSak & 0x18) == 0x18 ? 0x02 : (a->btSak & 0x08) ? 0x01 : 0x03;
+        memcpy(atr + n, storage, sizeof storage);
+        n += sizeof storage;
+        atr[n++] = name;
+        memset(atr + n, 0, 4);
+        n += 4;
+    }
+    for (size_t i = 1; i < n; i++)
+        tck ^= atr[i];
+    atr[n++] = tck;
+    info->atr_len = n;
+}
+
+struct nfc_backend {
+    struct reader_nfc *r;
+    struct reader_nfc_card card;
+};
+
+static leal_err b_list(struct reader_entry *out, size_t cap, size_t *n)
+{
+    nfc_context *ctx = NULL;
+    nfc_connstring conns[8];
+    size_t found;
+
+    quiet_libnfc();
+    nfc_init(&ctx);
+    if (ctx == NULL)
+        return LEAL_OK; /* no libnfc configuration: no nfc: readers */
+    found = nfc_list_devices(ctx, conns, sizeof conns / sizeof conns[0]);
+    for (size_t i = 0; i < found && *n < cap; i++) {
+        struct reader_entry *e = &out[*n];
+        memset(e, 0, sizeof *e);
+        snprintf(e->spec, sizeof e->spec, "nfc:%s", conns[i]);
+        snprintf(e->name, sizeof e->name, "%s", conns[i]);
+        (*n)++;
+    }
+    nfc_exit(ctx);
+    return LEAL_OK;
+}
+
+static leal_err b_open(const char *arg, void **ctx, char *name, size_t name_cap, bool *is_virtual)
+{
+    struct nfc_backend *b;
+    char first[sizeof(nfc_connstring)];
+    leal_err err;
+
+    if (arg == NULL || *arg == '\0') {
+        /* The first device libnfc lists. */
+        nfc_context *c = NULL;
+        nfc_connstring conns[1];
+        quiet_libnfc();
+        nfc_init(&c);
+        if (c == NULL || nfc_list_devices(c, conns, 1) == 0) {
+            if (c)
+                nfc_exit(c);
+            return LEAL_E_NO_READER;
+        }
+        snprintf(first, sizeof first, "%s", conns[0]);
+        nfc_exit(c);
+        arg = first;
+    }
+    if ((b = calloc(1, sizeof *b)) == NULL)
+        return LEAL_E_NO_MEMORY;
+    if ((err = reader_nfc_open(arg, &b->r)) != LEAL_OK) {
+        free(b);
+        return err;
+    }
+    snprintf(name, name_cap, "nfc:%s", arg);
+    *is_virtual = false; /* a libnfc device is a local serial/USB device */
+    *ctx = b;
+    return LEAL_OK;
+}
+
+static leal_err b_wait_card(void *ctx, unsigned timeout_ms)
+{
+    struct nfc_backend *b = ctx;
+    return reader_nfc_select(b->r, timeout_ms, &b->card);
+}
+
+static leal_err b_card_info(void *ctx, struct reader_card *info)
+{
+    struct nfc_backend *b = ctx;
+    if (!b->r->selected)
+        return LEAL_E_NO_CARD;
+    memset(info, 0, sizeof *info);
+    memcpy(info->uid, b->card.uid, b->card.uid_len);
+    info->uid_len = b->card.uid_len;
+    build_atr(&b->r->target.nti.nai, info);
+    return LEAL_OK;
+}
+
+static leal_err b_transceive(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
+                             size_t resp_cap, size_t *resp_len)
+{
+    struct nfc_backend *b = ctx;
+    *resp_len = 0;
+    /* A storage card (no ISO 14443-4, SAK bit 6 clear) takes no APDUs. */
+    if (b->r->selected && !(b->r->target.nti.nai.btSak & 0x20))
+        return LEAL_E_PROTOCOL;
+    return nfc_transceive(b->r, cmd, cmd_len, resp, resp_cap, resp_len);
+}
+
+static leal_err b_classic_auth(void *ctx, uint8_t block, uint8_t key_type, const uint8_t key[6])
+{
+    return nfc_classic_auth(((struct nfc_backend *)ctx)->r, block, key_type, key);
+}
+
+static leal_err b_classic_read(void *ctx, uint8_t block, uint8_t out[16])
+{
+    return nfc_classic_read(((struct nfc_backend *)ctx)->r, block, out);
+}
+
+static leal_err b_classic_write(void *ctx, uint8_t block, const uint8_t data[16])
+{
+    return nfc_classic_write(((struct nfc_backend *)ctx)->r, block, data);
+}
+
+static void b_release(void *ctx)
+{
+    reader_nfc_release(((struct nfc_backend *)ctx)->r);
+}
+
+static void b_close(void *ctx)
+{
+    struct nfc_backend *b = ctx;
+    if (b == NULL)
+        return;
+    reader_nfc_close(b->r);
+    free(b);
+}
+
+const struct reader_backend reader_nfc_backend = {
+    .scheme = "nfc",
+    .list = b_list,
+    .open = b_open,
+    .wait_card = b_wait_card,
+    .card_info = b_card_info,
+    .transceive = b_transceive,
+    .classic_auth = b_classic_auth,
+    .classic_read = b_classic_read,
+    .classic_write = b_classic_write,
+    .release = b_release,
+    .close = b_close,
+};

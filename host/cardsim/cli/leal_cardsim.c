@@ -4,6 +4,7 @@
  *
  *   leal-cardsim new --type TYPE [--uid HEX | --random-uid] -o CARD.json
  *   leal-cardsim serve --vpcd [HOST:]PORT [--control FIFO] CARD.json
+ *   leal-cardsim serve --pn532 LINK CARD.json     (serve_pn532.c)
  *
  * Taps while serving: write a line to the control FIFO (made if missing):
  *   remove              the card leaves the field (vpcd socket closed)
@@ -32,6 +33,7 @@
 #include "host/cardsim/cardsim.h"
 #include "host/cardsim/pcsc_face.h"
 #include "host/cardsim/vpcd.h"
+#include "serve_pn532.h"
 
 #define EXIT_USAGE 2
 
@@ -62,14 +64,19 @@ static int usage_error(const char *fmt, ...)
 static void usage(FILE *f)
 {
     fputs("usage: leal-cardsim new --type TYPE [--uid HEX | --random-uid] -o CARD.json [--force]\n"
-          "       leal-cardsim serve --vpcd [HOST:]PORT [--control FIFO] CARD.json\n\n"
+          "       leal-cardsim serve --vpcd [HOST:]PORT [--control FIFO] CARD.json\n"
+          "       leal-cardsim serve --pn532 LINK CARD.json\n\n"
           "A virtual MIFARE card whose EEPROM is a JSON file. 'new' makes a blank card with\n"
-          "factory keys; TYPE is desfire-ev1 or desfire-ev3 (optionally -2k, -4k, -8k).\n"
+          "factory keys; TYPE is desfire-ev1 or desfire-ev3 (optionally -2k, -4k, -8k),\n"
+          "classic-1k or classic-4k (UID of 4 or 7 bytes; keys FFFFFFFFFFFF, access FF0780).\n"
           "'serve' presents the card to pcscd through vsmartcard's vpcd driver (the\n"
           "reader 'Virtual PCD'); taps go through the control FIFO or signals:\n"
           "  remove | insert | tap | load PATH | tear POINT N [STEP] | quit\n"
           "  (SIGUSR1 taps; SIGTERM saves and stops). POINT: before-command,\n"
-          "  before-answer, inside-commit.\n",
+          "  before-answer, inside-commit.\n"
+          "'serve --pn532' presents the card behind an emulated PN532 on a pseudo-terminal\n"
+          "linked at LINK, for libnfc: LIBNFC_DEVICE=pn532_uart:$(readlink LINK)\n"
+          "LIBNFC_AUTO_SCAN=false nfc-list (SIGTERM saves and stops).\n",
           f);
 }
 
@@ -121,9 +128,9 @@ static int cmd_new(int argc, char **argv)
             type = argv[++i];
         } else if (strcmp(argv[i], "--uid") == 0 && i + 1 < argc) {
             uid_len = parse_hex(argv[++i], uid, sizeof uid);
-            if (uid_len != 7)
-                return usage_error(
-                    "--uid needs 7 bytes in hex (a DESFire UID), e.g. 04A1B2C3D4E5F6");
+            if (uid_len != 7 && uid_len != 4)
+                return usage_error("--uid needs 7 bytes in hex (DESFire, Classic) or 4 (Classic), "
+                                   "e.g. 04A1B2C3D4E5F6");
         } else if (strcmp(argv[i], "--random-uid") == 0) {
             random_uid = true;
         } else if (strcmp(argv[i], "--force") == 0) {
@@ -139,12 +146,23 @@ static int cmd_new(int argc, char **argv)
         return usage_error("new needs --type TYPE and -o CARD.json");
     if (uid_len > 0 && random_uid)
         return usage_error("--uid and --random-uid exclude each other");
+    if (uid_len == 4 && strncmp(type, "classic", 7) != 0)
+        return usage_error(
+            "a 4-byte --uid is for classic-1k/classic-4k; DESFire UIDs have 7 bytes");
     if (!force && stat(out, &st) == 0)
         return usage_error("%s exists; a card file is a card: pass --force to replace it", out);
     err = cardsim_new(type, uid_len > 0 ? uid : NULL, uid_len > 0 ? (size_t)uid_len : 0, random_uid,
                       &card);
     if (err == LEAL_E_CARD_UNKNOWN)
-        return usage_error("unknown card type '%s' (desfire-ev1, desfire-ev3; -2k/-4k/-8k)", type);
+        return usage_error("unknown card type '%s' (desfire-ev1, desfire-ev3; -2k/-4k/-8k; "
+                           "classic-1k, classic-4k)",
+                           type);
+    if (err == LEAL_E_ARG)
+        return usage_error("--uid is not a valid UID for %s (88, the cascade tag, cannot "
+                           "start it)",
+                           type);
+    if (err == LEAL_E_UNSUPPORTED)
+        return usage_error("--random-uid is a DESFire feature; Classic UIDs are fixed");
     if (err != LEAL_OK)
         return fail(err, "making the card");
     err = cardsim_save(card, out);
@@ -315,7 +333,7 @@ static int serve_message(struct server *s)
 
 static int cmd_serve(int argc, char **argv)
 {
-    const char *vpcd = NULL, *control = NULL, *card_path = NULL;
+    const char *vpcd = NULL, *control = NULL, *card_path = NULL, *pn532 = NULL;
     struct server s;
     char hostbuf[256], acc[1024];
     size_t acc_len = 0;
@@ -336,14 +354,20 @@ static int cmd_serve(int argc, char **argv)
             vpcd = argv[++i];
         } else if (strcmp(argv[i], "--control") == 0 && i + 1 < argc) {
             control = argv[++i];
+        } else if (strcmp(argv[i], "--pn532") == 0 && i + 1 < argc) {
+            pn532 = argv[++i];
         } else if (argv[i][0] != '-' && card_path == NULL) {
             card_path = argv[i];
         } else {
             return usage_error("serve: unexpected argument '%s'", argv[i]);
         }
     }
+    if (pn532 && (vpcd || control))
+        return usage_error("serve: --pn532 and --vpcd/--control exclude each other");
+    if (pn532 && card_path)
+        return cardsim_serve_pn532(pn532, card_path);
     if (vpcd == NULL || card_path == NULL)
-        return usage_error("serve needs --vpcd [HOST:]PORT and a card file");
+        return usage_error("serve needs --vpcd [HOST:]PORT or --pn532 LINK, and a card file");
     colon = strrchr(vpcd, ':');
     if (colon) {
         size_t hl = (size_t)(colon - vpcd);

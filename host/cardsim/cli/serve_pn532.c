@@ -1,0 +1,76 @@
+/*
+ * serve_pn532.c - the card behind an emulated PN532 on a pseudo-terminal,
+ * for libnfc's pn532_uart driver:
+ *   leal-cardsim serve --pn532 LINK CARD.json
+ *   LIBNFC_DEVICE=pn532_uart:$(readlink LINK) LIBNFC_AUTO_SCAN=false nfc-list
+ * The pty's name is linked at LINK (and printed); the card file is saved
+ * after every exchange that changed the card; SIGTERM/SIGINT save, remove the
+ * link and stop (exit 0).
+ */
+#include "serve_pn532.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "host/cardsim/cardsim.h"
+#include "host/cardsim/pn532_emu.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+int cardsim_serve_pn532(const char *link, const char *card_path)
+{
+    struct cardsim *card = NULL;
+    struct pn532_emu *emu = NULL;
+    struct pn532_pty *pty = NULL;
+    struct sigaction sa;
+    leal_err err;
+    int rc = 1;
+
+    if ((err = cardsim_load(card_path, &card)) != LEAL_OK) {
+        fprintf(stderr, "leal-cardsim: loading %s: %s\n", card_path, leal_strerror(err));
+        return 1;
+    }
+    if ((err = pn532_emu_new(card, &emu)) != LEAL_OK) {
+        fprintf(stderr, "leal-cardsim: %s\n", leal_strerror(err));
+        goto out;
+    }
+    if ((err = pn532_pty_open(link, &pty)) != LEAL_OK) {
+        if (err == LEAL_E_EXISTS)
+            fprintf(stderr,
+                    "leal-cardsim: %s exists and is not a symlink; name another path for "
+                    "--pn532\n",
+                    link);
+        else
+            fprintf(stderr, "leal-cardsim: making the pseudo-terminal at %s: %s\n", link,
+                    leal_strerror(err));
+        goto out;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    fprintf(stderr, "leal-cardsim: serving %s (%s) on a PN532 at %s -> %s\n", card_path,
+            cardsim_type(card), link, pn532_pty_name(pty));
+    if ((err = pn532_pty_run(pty, emu, card, card_path, &stop)) != LEAL_OK) {
+        fprintf(stderr, "leal-cardsim: serving the PN532: %s\n", leal_strerror(err));
+        goto out;
+    }
+    if ((err = cardsim_sync(card, card_path)) != LEAL_OK) {
+        fprintf(stderr, "leal-cardsim: saving %s: %s\n", card_path, leal_strerror(err));
+        goto out;
+    }
+    rc = 0;
+out:
+    pn532_pty_close(pty);
+    pn532_emu_free(emu);
+    cardsim_free(card);
+    return rc;
+}

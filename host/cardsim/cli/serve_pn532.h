@@ -1,0 +1,8 @@
+/* serve_pn532.h - `leal-cardsim serve --pn532 LINK CARD.json` (serve_pn532.c). */
+#ifndef LEAL_CARDSIM_SERVE_PN532_H
+#define LEAL_CARDSIM_SERVE_PN532_H
+
+/* Serves the card on an emulated PN532 until SIGTERM/SIGINT; returns the exit code. */
+int cardsim_serve_pn532(const char *link, const char *card_path);
+
+#endif
