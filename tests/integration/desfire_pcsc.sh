@@ -106,4 +106,51 @@ pcscd_wait present
 run_capture "$LEAL" card info --reader "pcsc:$PCSC_READER" --allow-virtual
 check_eq "after re-insert the card answers as before" "$PCSC_OUT" "$OUT"
 
+# Swap in another card while serving (another customer taps), and back.
+"$CARDSIM" new --type desfire-ev3-2k --uid 04000000000001 -o "$TMP/card2.json"
+echo "load $TMP/card2.json" >"$TMP/ctl"
+sleep 1
+pcscd_wait present
+run_capture "$LEAL" card info --reader "pcsc:$PCSC_READER" --allow-virtual
+check_match "load: the other card answers" "type: MIFARE DESFire EV3.*uid: 04000000000001" "$(echo $OUT)"
+echo "load $CARD" >"$TMP/ctl"
+sleep 1
+pcscd_wait present
+run_capture "$LEAL" card info --reader "pcsc:$PCSC_READER" --allow-virtual
+check_eq "load: the first card is back as it was" "$PCSC_OUT" "$OUT"
+
+# Tearing through pcscd (a sample; every point is covered in-process by
+# desfire_tear_test): a value file, a debit, a commit.
+apdus() { # apdus NAME APDU... -> the R-APDUs scriptor got, one per line
+    local f=$TMP/$1
+    shift
+    printf '%s\n' "$@" >"$f"
+    timeout 20 scriptor -r "$PCSC_READER" "$f" 2>&1 | sed -n 's/^< \([0-9A-F ]*\).*/\1/p' | sed 's/ *$//'
+}
+SELECT="90 5A 00 00 03 01 00 00 00"
+GETVALUE="90 6C 00 00 01 02 00"
+DEBIT5="90 DC 00 00 05 02 05 00 00 00 00"
+COMMIT="90 C7 00 00 00"
+OUT=$(apdus setup "90 CA 00 00 05 01 00 00 0F 81 00" "$SELECT" \
+    "90 CC 00 00 11 02 00 EE EE 00 00 00 00 E8 03 00 00 64 00 00 00 00 00" "$GETVALUE")
+check_eq "value file through pcscd" "91 00
+91 00
+91 00
+64 00 00 00 91 00" "$OUT"
+tear_sample() { # tear_sample NAME TEAR EXPECTED-VALUE
+    echo "tear $2" >"$TMP/ctl"
+    sleep 0.3
+    apdus "$1-run" "$SELECT" "$DEBIT5" "$COMMIT" >/dev/null
+    if pcscd_wait absent; then pass "$1: torn"; else fail "$1: torn" "$(pcscd_card_state)"; fi
+    echo insert >"$TMP/ctl"
+    pcscd_wait present
+    check_eq "$1: value afterwards" "91 00
+$3 91 00" "$(apdus "$1-check" "$SELECT" "$GETVALUE")"
+}
+tear_sample "debit torn before its answer" "before-answer 2" "64 00 00 00"
+tear_sample "commit torn before the commit record" "inside-commit 3 0" "64 00 00 00"
+tear_sample "commit torn after the commit record" "inside-commit 3 1" "5F 00 00 00"
+tear_sample "commit's answer lost" "before-answer 3" "5A 00 00 00"
+tear_sample "commit never reached the card" "before-command 3" "5A 00 00 00"
+
 finish

@@ -261,6 +261,43 @@ static void test_picc_master_key_becomes_aes(void **state)
     simcard_free(&s);
 }
 
+static void test_change_file_settings_and_keys_in_each_session(void **state)
+{
+    struct simcard s;
+    struct dfh h;
+    uint8_t k3[24], kd[16], cfs[2] = {0x5F, 0x01}, set[3] = {0x03, 0x00, 0xE1};
+    (void)state;
+    for (int i = 0; i < 24; i++)
+        k3[i] = (uint8_t)(0x30 + 3 * i);
+    memset(kd, 0x6C, 16);
+    simcard_new(&s, "desfire-ev1");
+    /* 3K3DES application, two keys; ChangeKey of key 1 under key 0 (ISO). */
+    simcard_expect(&s, "ca 010000 0f 42", "00");
+    simcard_expect(&s, "5a 010000", "00");
+    simcard_expect(&s, "cd 01 00 0010 100000", "00"); /* Change right: key 0 */
+    dfh_init(&h, simcard_xfer, &s);
+    assert_int_equal(dfh_auth(&h, 0x1A, 0, DFH_3K3DES, zero_key, 24, rnda), 0);
+    assert_int_equal(dfh_change_key(&h, 1, DFH_3K3DES, k3, 24, 0, zero_key), 0);
+    /* ChangeFileSettings: enciphered under the Change key: now enciphered, R free. */
+    assert_int_equal(cmd(&h, cfs, 2, set, 3, DFH_ENC, NULL, NULL, 0), 0);
+    simcard_expect(&s, "5a 010000", "00");
+    simcard_expect(&s, "f5 01", "00 00 03 00e1 100000");
+    simcard_expect(&s, "bd 01 000000 020000", "00 0000"); /* free read is plain */
+    assert_int_equal(dfh_auth(&h, 0x1A, 1, DFH_3K3DES, k3, 24, rnda), 0);
+    /* The Change right stays with key 0: key 1 is refused. */
+    assert_int_equal(cmd(&h, cfs, 2, set, 3, DFH_ENC, NULL, NULL, 0), 0x9D);
+    /* DES application: a legacy session changes key 1 (D40 cryptogram, CRC16). */
+    simcard_expect(&s, "5a 000000", "00");
+    simcard_expect(&s, "ca 020000 0f 02", "00");
+    simcard_expect(&s, "5a 020000", "00");
+    assert_int_equal(dfh_auth(&h, 0x0A, 0, DFH_DES, zero_key, 16, rnda), 0);
+    assert_int_equal(dfh_change_key(&h, 1, DFH_DES, kd, 16, 0, zero_key), 0);
+    assert_int_equal(dfh_auth(&h, 0x0A, 1, DFH_DES, kd, 16, rnda), 0);
+    assert_int_equal(h.sess_len, 8); /* halves equal: a DES key */
+    assert_int_equal(dfh_auth(&h, 0x0A, 1, DFH_DES, zero_key, 16, rnda), 0xAE);
+    simcard_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_set_configuration_random_uid_is_irreversible),
         cmocka_unit_test(test_set_configuration_default_key_and_format_lock),
         cmocka_unit_test(test_picc_master_key_becomes_aes),
+        cmocka_unit_test(test_change_file_settings_and_keys_in_each_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
