@@ -132,10 +132,10 @@ static leal_err value_op(struct pcsc_face *f, const uint8_t *apdu, size_t len, u
     bool ok;
     leal_err err;
 
-    if (len == 8 && apdu[4] == 0x02 && apdu[5] == 0x03) {
+    if (len == 7 && apdu[4] == 0x02 && apdu[5] == 0x03) {
         /* Restore src, transfer to dst (ACR122U "restore value block"). */
         uint8_t rst[6] = {CLASSIC_CMD_RESTORE, blk, 0, 0, 0, 0},
-                tr[2] = {CLASSIC_CMD_TRANSFER, apdu[7]};
+                tr[2] = {CLASSIC_CMD_TRANSFER, apdu[6]};
         if ((err = card_cmd(f, rst, 6, NULL, &ok)) != LEAL_OK || !ok)
             return err != LEAL_OK ? err : sw(resp, cap, resp_len, 0x69, 0x82);
         if ((err = card_cmd(f, tr, 2, NULL, &ok)) != LEAL_OK || !ok)
