@@ -38,5 +38,12 @@ void cli_json_string(FILE *f, const char *s);
 int cmd_keys(int argc, char **argv);
 int cmd_readers(int argc, char **argv);
 int cmd_card(int argc, char **argv);
+int cmd_program(int argc, char **argv);
+int cmd_store(int argc, char **argv);
+int cmd_terminal(int argc, char **argv);
+int cmd_customer(int argc, char **argv);
+int cmd_account(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
 
 #endif

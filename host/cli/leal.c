@@ -8,6 +8,13 @@ static const struct cli_command commands[] = {
     {"keys", "issuer keystore: init, list, rotate, backup, restore, export-terminal", cmd_keys},
     {"readers", "list the card readers (PC/SC; virtual ones marked)", cmd_readers},
     {"card", "the card in the reader: info", cmd_card},
+    {"program", "create a loyalty program (single shop, chain or collective)", cmd_program},
+    {"store", "add a store to a program", cmd_store},
+    {"terminal", "add a terminal to a store; start a new epoch", cmd_terminal},
+    {"customer", "customers: add, show, edit, list, search, consent, note", cmd_customer},
+    {"account", "accounts: add, add-card, show (balances, cards), history", cmd_account},
+    {"ledger", "the journal: init, post (manual adjustment), void, verify, import", cmd_ledger},
+    {"backup", "online consistent copy of the ledger database", cmd_backup},
 };
 
 static void usage(FILE *f)

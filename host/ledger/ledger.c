@@ -428,12 +428,19 @@ static leal_err copy_db(struct ledger *l, const char *dest);
 
 leal_err ledger_open(const char *path, struct ledger **out)
 {
+    return ledger_open_why(path, out, NULL, 0);
+}
+
+leal_err ledger_open_why(const char *path, struct ledger **out, char *why, size_t cap)
+{
     struct ledger *l = NULL;
     leal_err err;
     int64_t version, app, tables;
     char bak[4200];
 
     *out = NULL;
+    if (why && cap)
+        why[0] = '\0';
     if ((err = raw_open(path, &l)) != LEAL_OK)
         return err;
     if ((err = settings(l)) != LEAL_OK)
@@ -467,6 +474,8 @@ leal_err ledger_open(const char *path, struct ledger **out)
     *out = l;
     l = NULL;
 out:
+    if (why && cap)
+        snprintf(why, cap, "%s", l ? l->msg : "");
     ledger_close(l);
     return err;
 }

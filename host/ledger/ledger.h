@@ -43,6 +43,9 @@ struct ledger;
  * is not a leal ledger gives LEAL_E_DB_NOT_LEAL. Checks that WAL and
  * synchronous=FULL are really in force (LEAL_E_DB_SETTINGS otherwise). */
 LEAL_MUST_CHECK leal_err ledger_open(const char *path, struct ledger **out);
+/* ledger_open that also copies the detail of a failure into why. */
+LEAL_MUST_CHECK leal_err ledger_open_why(const char *path, struct ledger **out, char *why,
+                                         size_t cap);
 /* Closes l (NULL is fine); rolls back an unfinished batch. */
 void ledger_close(struct ledger *l);
 /* Detail of the last error (SQLite's text, copied, or the first difference

@@ -1,0 +1,337 @@
+/* cmd_ledger.c - `leal ledger init|post|void|verify|import` and `leal backup FILE`. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "keys/hosted/provider_openssl.h"
+#include "host/ledger/amount.h"
+#include "ledger_cli.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define IMPORT_LINE_MAX 1024
+
+static const char help[] =
+    "usage: leal ledger init [--db PATH]\n"
+    "       leal ledger post --account ID --asset EUR|PTS|STAMP:name --amount X\n"
+    "                        --reason TEXT --operator NAME [--counter NAME] [--kind KIND]\n"
+    "                        [--request-id ID] [--store ID] [--reference TEXT]\n"
+    "                        [--expires YYYY-MM-DD] [--db PATH] [--json]\n"
+    "       leal ledger void ENTRY --reason TEXT --operator NAME [--request-id ID]\n"
+    "       leal ledger verify [--db PATH] [--json]\n"
+    "       leal ledger import FILE [--batch N] [--db PATH]\n"
+    "post is a manual adjustment (\"dar o quitar puntos\"): X is added to the account\n"
+    "(negative takes away) and the opposite to the program's account --counter\n"
+    "(default: adjustments). Euros are written 12.50 or 12,50; points and stamps as\n"
+    "whole numbers. Retrying with the same --request-id never posts twice.\n"
+    "import reads CSV lines 'request_id,account,counter_account,asset,amount,reason,\n"
+    "operator' (amount in cents or units) and commits every --batch lines (default\n"
+    "1000) in one transaction, printing 'committed N' after each commit.\n";
+
+enum {
+    O_ACCOUNT,
+    O_ASSET,
+    O_AMOUNT,
+    O_REASON,
+    O_OPERATOR,
+    O_COUNTER,
+    O_KIND,
+    O_REQ,
+    O_STORE,
+    O_REF,
+    O_EXPIRES,
+    O_BATCH,
+    O_DB,
+    O_JSON,
+    O_HELP
+};
+
+static void request_id(char out[40])
+{
+    uint8_t r[12];
+    if (crypto_openssl()->random(r, sizeof r) != LEAL_OK)
+        memset(r, 0, sizeof r);
+    memcpy(out, "cli-", 4);
+    for (size_t i = 0; i < sizeof r; i++)
+        snprintf(out + 4 + 2 * i, 3, "%02x", r[i]);
+}
+
+static int print_post(int json, int64_t id, bool replayed, const char *what)
+{
+    if (json)
+        printf("{\"entry\":%lld,\"replayed\":%s}\n", (long long)id, replayed ? "true" : "false");
+    else if (replayed)
+        printf("entry %lld was already %s (same request id and content)\n", (long long)id, what);
+    else
+        printf("entry %lld %s\n", (long long)id, what);
+    return CLI_EXIT_OK;
+}
+
+/* Splits s at commas into at most n fields (no quoting: the fields are
+ * ids, amounts and plain words). Returns the field count. */
+static size_t split(char *s, char **f, size_t n)
+{
+    size_t k = 0;
+    f[k++] = s;
+    for (; *s && k < n; s++)
+        if (*s == ',') {
+            *s = '\0';
+            f[k++] = s + 1;
+        }
+    return k;
+}
+
+static int import(struct ledger *l, const char *file, int64_t batch)
+{
+    FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+    char line[IMPORT_LINE_MAX];
+    int64_t n = 0, lineno = 0, in_batch = 0, replays = 0;
+    leal_err err = LEAL_OK;
+    int rc = 0;
+    if (f == NULL)
+        return cli_fail(LEAL_E_NOT_FOUND, "%s", file);
+    while (fgets(line, sizeof line, f)) {
+        struct ledger_line ln[2];
+        struct ledger_entry e;
+        struct ledger_account a;
+        char *fld[8];
+        int64_t id;
+        bool rep;
+        size_t len = strlen(line);
+        lineno++;
+        if (len && line[len - 1] == '\n')
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        memset(ln, 0, sizeof ln);
+        memset(&e, 0, sizeof e);
+        if (split(line, fld, 8) != 7 || lcli_id(fld[1], &ln[0].account_id) != LEAL_OK ||
+            lcli_id(fld[2], &ln[1].account_id) != LEAL_OK || strlen(fld[3]) >= sizeof ln[0].asset ||
+            amount_parse_units(fld[4], strlen(fld[4]), &ln[0].amount) != LEAL_OK) {
+            err = LEAL_E_FORMAT;
+            rc = cli_fail(err, "%s line %lld", file, (long long)lineno);
+            break;
+        }
+        snprintf(ln[0].asset, sizeof ln[0].asset, "%s", fld[3]);
+        snprintf(ln[1].asset, sizeof ln[1].asset, "%s", fld[3]);
+        ln[1].amount = -ln[0].amount;
+        if ((err = ledger_account_get(l, ln[0].account_id, &a)) != LEAL_OK) {
+            rc = lcli_fail(l, err, "import");
+            break;
+        }
+        e.program_id = a.program_id;
+        e.kind = "adjust";
+        e.request_id = fld[0];
+        e.reason = fld[5];
+        e.operator_name = fld[6];
+        e.lines = ln;
+        e.nlines = 2;
+        if (in_batch == 0 && (err = ledger_batch_begin(l)) != LEAL_OK) {
+            rc = lcli_fail(l, err, "import");
+            break;
+        }
+        if ((err = ledger_post(l, &e, &id, &rep)) != LEAL_OK) {
+            char what[64];
+            snprintf(what, sizeof what, "%s line %lld", file, (long long)lineno);
+            rc = lcli_fail(l, err, what);
+            break;
+        }
+        replays += rep;
+        n++;
+        if (++in_batch == batch) {
+            if ((err = ledger_batch_commit(l)) != LEAL_OK) {
+                rc = lcli_fail(l, err, "import commit");
+                in_batch = 0;
+                break;
+            }
+            in_batch = 0;
+            /* Acknowledged only now that the batch is on disk. */
+            printf("committed %lld\n", (long long)n);
+            fflush(stdout);
+        }
+    }
+    if (err == LEAL_OK && in_batch > 0) {
+        if ((err = ledger_batch_commit(l)) != LEAL_OK)
+            rc = lcli_fail(l, err, "import commit");
+        else
+            printf("committed %lld\n", (long long)n);
+    } else if (err != LEAL_OK) {
+        ledger_batch_rollback(l);
+    }
+    if (err == LEAL_OK)
+        printf("imported %lld entries (%lld already there)\n", (long long)n, (long long)replays);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
+int cmd_ledger(int argc, char **argv)
+{
+    struct lcli_opt o[] = {
+        [O_ACCOUNT] = {"account", 0, 0},
+        [O_ASSET] = {"asset", 0, 0},
+        [O_AMOUNT] = {"amount", 0, 0},
+        [O_REASON] = {"reason", 0, 0},
+        [O_OPERATOR] = {"operator", 0, 0},
+        [O_COUNTER] = {"counter", 0, 0},
+        [O_KIND] = {"kind", 0, 0},
+        [O_REQ] = {"request-id", 0, 0},
+        [O_STORE] = {"store", 0, 0},
+        [O_REF] = {"reference", 0, 0},
+        [O_EXPIRES] = {"expires", 0, 0},
+        [O_BATCH] = {"batch", 0, 0},
+        [O_DB] = {"db", 0, 0},
+        [O_JSON] = {"json", 1, 0},
+        [O_HELP] = {"help", 1, 0},
+    };
+    struct ledger *l = NULL;
+    struct ledger_line ln[2];
+    struct ledger_entry e;
+    const char *pos[LCLI_MAX_POS], *sub;
+    char req[40];
+    size_t npos;
+    int64_t id = 0, expires = 0, store = 0, batch = 1000, target = 0;
+    bool rep = false;
+    int json, rc;
+    leal_err err = LEAL_OK;
+
+    if ((rc = lcli_parse(argc, argv, o, N(o), pos, LCLI_MAX_POS, &npos)) != 0)
+        return rc;
+    if (o[O_HELP].val) {
+        fputs(help, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (npos < 1)
+        return cli_usage("leal ledger: expected init, post, void, verify or import");
+    sub = pos[0];
+    json = o[O_JSON].val != NULL;
+    memset(ln, 0, sizeof ln);
+    memset(&e, 0, sizeof e);
+
+    /* Every argument is checked before the database is opened. */
+    if (strcmp(sub, "post") == 0) {
+        const char *asset = o[O_ASSET].val;
+        if (npos != 1)
+            return cli_usage("leal ledger post takes options only");
+        if (!o[O_ACCOUNT].val || !asset || !o[O_AMOUNT].val)
+            return cli_usage("leal ledger post needs --account, --asset and --amount");
+        if (lcli_id(o[O_ACCOUNT].val, &ln[0].account_id) != LEAL_OK)
+            return cli_fail(LEAL_E_NUMBER, "--account '%s'", o[O_ACCOUNT].val);
+        if (strlen(asset) >= sizeof ln[0].asset || ledger_asset_check(asset) != LEAL_OK)
+            return cli_fail(LEAL_E_ASSET, "--asset '%s'", asset);
+        if ((err = lcli_amount(asset, o[O_AMOUNT].val, &ln[0].amount)) != LEAL_OK)
+            return cli_fail(err, "--amount '%s'", o[O_AMOUNT].val);
+        if (ln[0].amount == 0)
+            return cli_fail(LEAL_E_AMOUNT, "--amount '%s' is zero", o[O_AMOUNT].val);
+        if (!o[O_REASON].val || !o[O_REASON].val[0] || !o[O_OPERATOR].val || !o[O_OPERATOR].val[0])
+            return cli_fail(LEAL_E_REASON_REQUIRED, "ledger post");
+        if (o[O_EXPIRES].val) {
+            if (lcli_date(o[O_EXPIRES].val, &expires) != LEAL_OK)
+                return cli_fail(LEAL_E_DATE, "--expires '%s'", o[O_EXPIRES].val);
+            expires += 86400; /* valid through that whole day (UTC) */
+        }
+        if (o[O_STORE].val && lcli_id(o[O_STORE].val, &store) != LEAL_OK)
+            return cli_fail(LEAL_E_NUMBER, "--store '%s'", o[O_STORE].val);
+        snprintf(ln[0].asset, sizeof ln[0].asset, "%s", asset);
+        snprintf(ln[1].asset, sizeof ln[1].asset, "%s", asset);
+        ln[0].expires_at = ln[0].amount > 0 ? expires : 0;
+        ln[1].amount = -ln[0].amount;
+        if (!o[O_REQ].val)
+            request_id(req);
+        e.kind = o[O_KIND].val ? o[O_KIND].val : "adjust";
+        e.request_id = o[O_REQ].val ? o[O_REQ].val : req;
+        e.operator_name = o[O_OPERATOR].val;
+        e.reason = o[O_REASON].val;
+        e.reference = o[O_REF].val;
+        e.store_id = store;
+        e.lines = ln;
+        e.nlines = 2;
+    } else if (strcmp(sub, "void") == 0) {
+        if (npos != 2)
+            return cli_usage("leal ledger void ENTRY --reason TEXT --operator NAME");
+        if (lcli_id(pos[1], &target) != LEAL_OK)
+            return cli_fail(LEAL_E_NUMBER, "entry '%s'", pos[1]);
+        if (!o[O_REASON].val || !o[O_REASON].val[0] || !o[O_OPERATOR].val || !o[O_OPERATOR].val[0])
+            return cli_fail(LEAL_E_REASON_REQUIRED, "ledger void");
+    } else if (strcmp(sub, "import") == 0) {
+        if (npos != 2)
+            return cli_usage("leal ledger import FILE");
+        if (o[O_BATCH].val &&
+            (lcli_id(o[O_BATCH].val, &batch) != LEAL_OK || batch > LEDGER_MAX_BATCH))
+            return cli_fail(LEAL_E_NUMBER, "--batch '%s' (1..%d)", o[O_BATCH].val,
+                            LEDGER_MAX_BATCH);
+    } else if (strcmp(sub, "verify") != 0 && strcmp(sub, "init") != 0) {
+        return cli_usage("leal ledger: unknown subcommand '%s'", sub);
+    }
+    if (strcmp(sub, "post") != 0 && strcmp(sub, "void") != 0 && npos != 1 + !strcmp(sub, "import"))
+        return cli_usage("leal ledger %s: unexpected argument", sub);
+
+    if ((rc = lcli_open(o[O_DB].val, &l)) != 0)
+        return rc;
+    if (strcmp(sub, "init") == 0) {
+        printf("ledger ready (schema version %d)\n", ledger_schema_version(l));
+    } else if (strcmp(sub, "post") == 0) {
+        struct ledger_account a;
+        const char *counter = o[O_COUNTER].val ? o[O_COUNTER].val : "adjustments";
+        if ((err = ledger_account_get(l, ln[0].account_id, &a)) == LEAL_OK &&
+            (err = ledger_program_account(l, a.program_id, counter, &ln[1].account_id)) ==
+                LEAL_OK) {
+            e.program_id = a.program_id;
+            if ((err = ledger_post(l, &e, &id, &rep)) == LEAL_OK)
+                rc = print_post(json, id, rep, "posted");
+        }
+    } else if (strcmp(sub, "void") == 0) {
+        err = ledger_void(l, target, o[O_REQ].val, o[O_OPERATOR].val, o[O_REASON].val, &id, &rep);
+        if (err == LEAL_OK)
+            rc = print_post(json, id, rep, "voided");
+    } else if (strcmp(sub, "verify") == 0) {
+        struct ledger_stats s;
+        if ((err = ledger_verify(l, &s)) == LEAL_OK) {
+            if (json)
+                printf("{\"ok\":true,\"entries\":%lld,\"lines\":%lld,\"accounts\":%lld}\n",
+                       (long long)s.entries, (long long)s.lines, (long long)s.accounts);
+            else
+                printf("ledger ok: %lld entries, %lld lines, %lld accounts\n", (long long)s.entries,
+                       (long long)s.lines, (long long)s.accounts);
+        }
+    } else {
+        rc = import(l, pos[1], batch);
+    }
+    if (err != LEAL_OK) {
+        char what[64];
+        snprintf(what, sizeof what, "ledger %s", sub);
+        rc = lcli_fail(l, err, what);
+    }
+    ledger_close(l);
+    return rc;
+}
+
+static const char backup_help[] =
+    "usage: leal backup FILE [--db PATH]\n"
+    "Writes an online, consistent copy of the ledger to FILE (SQLite backup API);\n"
+    "tills may keep posting meanwhile. Restore by using the copy as --db.\n";
+
+int cmd_backup(int argc, char **argv)
+{
+    struct lcli_opt o[] = {{"db", 0, 0}, {"help", 1, 0}};
+    struct ledger *l = NULL;
+    const char *pos[LCLI_MAX_POS];
+    size_t npos;
+    leal_err err;
+    int rc;
+    if ((rc = lcli_parse(argc, argv, o, N(o), pos, LCLI_MAX_POS, &npos)) != 0)
+        return rc;
+    if (lcli_get(o, N(o), "help")) {
+        fputs(backup_help, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (npos != 1)
+        return cli_usage("leal backup FILE");
+    if ((rc = lcli_open(lcli_get(o, N(o), "db"), &l)) != 0)
+        return rc;
+    if ((err = ledger_backup(l, pos[0])) != LEAL_OK)
+        rc = lcli_fail(l, err, "backup");
+    else
+        printf("backup written to %s\n", pos[0]);
+    ledger_close(l);
+    return rc;
+}

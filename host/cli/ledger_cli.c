@@ -1,0 +1,142 @@
+/* ledger_cli.c - shared pieces of the ledger commands (see ledger_cli.h). */
+#include "ledger_cli.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "host/file.h"
+#include "host/ledger/amount.h"
+
+int lcli_parse(int argc, char **argv, struct lcli_opt *opts, size_t nopts, const char **pos,
+               size_t maxpos, size_t *npos)
+{
+    *npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        size_t k;
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            if (*npos >= maxpos)
+                return cli_usage("unexpected argument '%s'", a);
+            pos[(*npos)++] = a;
+            continue;
+        }
+        for (k = 0; k < nopts; k++)
+            if (strcmp(a + 2, opts[k].name) == 0)
+                break;
+        if (k == nopts)
+            return cli_usage("unknown option '%s'", a);
+        if (opts[k].val != NULL)
+            return cli_usage("option '%s' given twice", a);
+        if (opts[k].is_flag) {
+            opts[k].val = "1";
+            continue;
+        }
+        if (i + 1 >= argc)
+            return cli_usage("option '%s' needs a value", a);
+        opts[k].val = argv[++i];
+    }
+    return 0;
+}
+
+const char *lcli_get(const struct lcli_opt *opts, size_t nopts, const char *name)
+{
+    for (size_t k = 0; k < nopts; k++)
+        if (strcmp(opts[k].name, name) == 0)
+            return opts[k].val;
+    return NULL;
+}
+
+int lcli_fail(const struct ledger *l, leal_err err, const char *what)
+{
+    const char *d = l ? ledger_errmsg(l) : "";
+    if (d && d[0])
+        return cli_fail(err, "%s: %s", what, d);
+    return cli_fail(err, "%s", what);
+}
+
+int lcli_open(const char *path, struct ledger **l)
+{
+    char def[4096], why[512];
+    leal_err err;
+    *l = NULL;
+    if (path == NULL) {
+        if ((err = file_default_path("ledger.db", def, sizeof def)) != LEAL_OK)
+            return cli_fail(err, "no default ledger path (set XDG_DATA_HOME or use --db)");
+        if ((err = file_mkdir_parents(def)) != LEAL_OK)
+            return cli_fail(err, "%s", def);
+        path = def;
+    }
+    err = ledger_open_why(path, l, why, sizeof why);
+    if (err != LEAL_OK && why[0])
+        return cli_fail(err, "%s: %s", path, why);
+    if (err != LEAL_OK)
+        return cli_fail(err, "%s", path);
+    return 0;
+}
+
+leal_err lcli_id(const char *s, int64_t *v)
+{
+    char *end;
+    long long x;
+    *v = 0;
+    if (s == NULL || s[0] < '0' || s[0] > '9')
+        return LEAL_E_NUMBER;
+    x = strtoll(s, &end, 10);
+    if (*end != '\0' || x <= 0 || x == LLONG_MAX)
+        return LEAL_E_NUMBER;
+    *v = x;
+    return LEAL_OK;
+}
+
+leal_err lcli_date(const char *s, int64_t *t)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    struct tm tm;
+    int y, m, d;
+    *t = 0;
+    if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return LEAL_E_DATE;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return LEAL_E_DATE;
+    y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    m = (s[5] - '0') * 10 + (s[6] - '0');
+    d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
+        (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
+        return LEAL_E_DATE;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = y - 1900;
+    tm.tm_mon = m - 1;
+    tm.tm_mday = d;
+    *t = (int64_t)timegm(&tm);
+    return LEAL_OK;
+}
+
+leal_err lcli_amount(const char *asset, const char *s, int64_t *v)
+{
+    *v = 0;
+    if (s == NULL)
+        return LEAL_E_AMOUNT;
+    if (strcmp(asset, "EUR") == 0)
+        return amount_parse(s, strlen(s), v);
+    return amount_parse_units(s, strlen(s), v);
+}
+
+void lcli_amount_str(const char *asset, int64_t v, char *out, size_t cap)
+{
+    if (strcmp(asset, "EUR") == 0 && amount_format(v, out, cap) == LEAL_OK)
+        return;
+    snprintf(out, cap, "%lld", (long long)v);
+}
+
+void lcli_time_str(int64_t t, char *out, size_t cap)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == NULL || strftime(out, cap, "%Y-%m-%d %H:%M", &tm) == 0)
+        snprintf(out, cap, "%lld", (long long)t);
+}

@@ -1,0 +1,51 @@
+/*
+ * ledger_cli.h - what the ledger commands (program, store, terminal,
+ * customer, account, ledger, backup) share: a small "--name value" option
+ * parser, opening the database (--db, default $XDG_DATA_HOME/leal/ledger.db),
+ * one-line errors that carry the ledger's detail, and number/date/amount
+ * parsing. Every argument is checked before the database is opened, so bad
+ * input writes nothing (not even a new file).
+ */
+#ifndef LEAL_LEDGER_CLI_H
+#define LEAL_LEDGER_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "host/ledger/ledger.h"
+
+struct lcli_opt {
+    const char *name; /* without "--" */
+    bool is_flag;     /* takes no value */
+    const char *val;  /* set by lcli_parse; flags get "1" */
+};
+
+#define LCLI_MAX_POS 4
+
+/* Parses argv[1..] into opts and up to maxpos positional arguments ("--db"
+ * and "--json" are always accepted and read by the caller through opts if
+ * listed). Returns 0, or an exit code after printing a usage error. */
+int lcli_parse(int argc, char **argv, struct lcli_opt *opts, size_t nopts, const char **pos,
+               size_t maxpos, size_t *npos);
+const char *lcli_get(const struct lcli_opt *opts, size_t nopts, const char *name);
+
+/* Opens the ledger at path (NULL: the default, whose folder is created).
+ * Returns 0 or an exit code after printing the error. */
+int lcli_open(const char *path, struct ledger **l);
+/* "leal: WHAT: DETAIL: sentence" with the ledger's detail if any. */
+int lcli_fail(const struct ledger *l, leal_err err, const char *what);
+
+/* A positive decimal id; LEAL_E_NUMBER otherwise. */
+leal_err lcli_id(const char *s, int64_t *v);
+/* YYYY-MM-DD (a real date) to unix seconds at 00:00 UTC; LEAL_E_DATE. */
+leal_err lcli_date(const char *s, int64_t *t);
+/* An amount of asset: euros ("12,50") for EUR, whole units otherwise. */
+leal_err lcli_amount(const char *asset, const char *s, int64_t *v);
+/* Formats an amount of asset for people into out. */
+void lcli_amount_str(const char *asset, int64_t v, char *out, size_t cap);
+/* "2026-11-23 10:05" UTC. */
+void lcli_time_str(int64_t t, char *out, size_t cap);
+
+#endif

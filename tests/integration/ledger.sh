@@ -1,0 +1,209 @@
+#!/bin/bash
+# ledger.sh - the ledger commands end to end on a real SQLite file: program,
+# store, terminal, customers, accounts, cards, manual adjustments, voids,
+# verify, backup, schema versions; every bad-input case of issue 5 exits 2
+# with its one-line error and leaves the database exactly as it was (the
+# full .dump compared before and after).
+set -u
+cd "$(dirname "$0")/../.."
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-ledger-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+DB=$T/ledger.db
+export XDG_DATA_HOME=$T/xdg
+
+l() { run_capture "$LEAL" "$@" --db "$DB"; }
+dump() { sqlite3 "$DB" .dump | sha256sum; }
+q() { sqlite3 "$DB" "$1"; }
+
+# bad NAME EXPECTED_ERR_REGEX ARGS...: exit 2, the error, nothing written.
+bad() {
+    local name=$1 re=$2 before
+    shift 2
+    before=$(dump)
+    l "$@"
+    check_eq "$name: exit 2" 2 "$RC"
+    check_match "$name: error" "$re" "$ERR"
+    check_eq "$name: one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    check_eq "$name: nothing written" "$before" "$(dump)"
+}
+
+l program create --code cafe --name "Café Sol" --kind collective --points-per-euro 1,2 \
+    --points-expiry-days 365
+check_eq "program create" "0|program 1 created (cafe)" "$RC|$OUT"
+check_eq "program accounts" "10" "$(q "select count(*) from account where kind='program'")"
+check_eq "points rate 1,2 per euro" "1200" "$(q 'select points_per_euro_milli from program')"
+check_eq "WAL mode" "wal" "$(q 'pragma journal_mode')"
+l store add --program 1 --code centro --name "Sol Centro" --tz Europe/Madrid
+check_eq "store add" "0|store 1 added to program 1" "$RC|$OUT"
+l terminal add --store 1 --name "caja 1" --json
+check_eq "terminal add json" '0|{"id":1,"epoch":1}' "$RC|$OUT"
+l terminal new-epoch 1
+check_eq "terminal new epoch" "0|terminal 1 is now at epoch 2" "$RC|$OUT"
+l customer add --program 1 --name Alicia --surname "García López" --email alicia@example.es \
+    --phone +34600111222 --birth-date 1985-02-28 --gender female --address "C/ Mayor 1, Madrid" \
+    --preferences "café solo"
+check_eq "customer add" "0|customer 1 added, account 11" "$RC|$OUT"
+l customer add --program 1 --name Bernardo --surname Ruiz --email b@example.es --json
+check_eq "customer add json" '0|{"id":2,"account":12}' "$RC|$OUT"
+l account add --program 1
+check_eq "gift card account" "0|account 13 added" "$RC|$OUT"
+l account add-card 11 --card-id 900001 --uid 04A1B2C3D4E5F6 --tech desfire-ev3
+check_eq "card add" "0|card 900001 added to account" "$RC|$OUT"
+l account add-card 11 --card-id 900002 --uid deadbeef --tech classic-1k --status pending
+check_eq "second card on the same account" 0 "$RC"
+
+l customer edit 1 --phone +34600999888
+check_match "customer edit shows new phone" "^phone +\+34600999888$" "$OUT"
+l customer show 1 --json
+check_eq "customer show json" \
+    '{"id":1,"program":1,"account":11,"name":"Alicia","surname":"García López","email":"alicia@example.es","phone":"+34600999888","birth_date":"1985-02-28","gender":"female","address":"C/ Mayor 1, Madrid","preferences":"café solo"}' \
+    "$OUT"
+l customer consent 1 --channel email --granted yes --method "paper form" --by Marta
+check_eq "consent" "0|consent recorded" "$RC|$OUT"
+l customer note 1 --by Marta "prefers the morning shift"
+check_eq "note" "0|note added" "$RC|$OUT"
+l customer show 1
+check_match "show lists consent" "^  email +granted .*, paper form, by Marta$" "$OUT"
+for s in "--name ali" "--name GARC" "--email ALICIA@example.es" "--phone +34600999888" \
+    "--card-id 900001" "--uid 04a1b2c3d4e5f6" "--uid DEADBEEF"; do
+    # shellcheck disable=SC2086
+    l customer search $s --json
+    check_eq "search $s" "0|1" "$RC|$(echo "$OUT" | grep -o '"id":[0-9]*' | sed 's/"id"://' | tr '\n' ' ' | xargs)"
+done
+l customer search --name zz
+check_eq "search without match" "0|no customers" "$RC|$OUT"
+l customer list --json
+check_eq "list has both" "2" "$(echo "$OUT" | grep -o '"id":' | wc -l)"
+
+# Manual adjustments ("dar o quitar puntos manualmente").
+l ledger post --account 11 --asset EUR --amount 20,00 --reason "saldo inicial" --operator Marta \
+    --request-id req-1 --json
+check_eq "post euros" '0|{"entry":1,"replayed":false}' "$RC|$OUT"
+l ledger post --account 11 --asset EUR --amount 20,00 --reason "saldo inicial" --operator Marta \
+    --request-id req-1
+check_eq "retry answers with the original" \
+    "0|entry 1 was already posted (same request id and content)" "$RC|$OUT"
+l ledger post --account 11 --asset PTS --amount 150 --reason "bienvenida" --operator Marta \
+    --expires 2027-12-31 --request-id req-2
+check_eq "post points" "0|entry 2 posted" "$RC|$OUT"
+check_eq "lot expiry is the end of that day (UTC)" "1830297600" "$(q 'select expires_at from lot')"
+l ledger post --account 11 --asset PTS --amount -40 --reason "regalo canjeado" --operator Pepe \
+    --request-id req-3
+check_eq "take points" "0|entry 3 posted" "$RC|$OUT"
+l ledger post --account 11 --asset STAMP:cafe --amount 3 --reason "sellos" --operator Pepe \
+    --request-id req-4
+check_eq "stamps" 0 "$RC"
+l ledger post --account 13 --asset EUR --amount 50 --counter gift_sold --kind gift_sale \
+    --reason "tarjeta regalo" --operator Marta --request-id req-5
+check_eq "gift card sold" "0|entry 5 posted" "$RC|$OUT"
+l account show 11
+check_eq "account show" "account 11 (customer) program 1 customer 1
+balances
+  EUR                       20.00
+  PTS                         110
+  STAMP:cafe                    3
+cards
+  900001               04A1B2C3D4E5F6       desfire-ev3  active    0
+  900002               DEADBEEF             classic-1k   pending   0" \
+    "$(echo "$OUT" | sed -n '1,8p')"
+check_match "account show movements" "^  3 .* adjust +PTS +-40  Pepe +regalo canjeado$" "$OUT"
+l account show 8
+check_match "program adjustments account" "^account 8 \(program adjustments\)" "$OUT"
+check_match "program adjustments balance" "EUR +-20.00" "$OUT"
+l account history 11 --limit 2
+check_eq "history page 1, newest first" "4 3" "$(echo "$OUT" | awk '$1 ~ /^[0-9]+$/ {print $1}' | xargs)"
+check_match "history says how to page" "^more: --before 3$" "$OUT"
+l account history 11 --limit 2 --before 3
+check_eq "history page 2" "1 2" "$(echo "$OUT" | awk '$1 ~ /^[0-9]+$/ {print $1}' | sort | xargs)"
+
+l ledger void 3 --reason "error de caja" --operator Marta
+check_eq "void" "0|entry 6 voided" "$RC|$OUT"
+check_eq "void gave the points back" "150" "$(q 'select amount from balance where account_id=11 and asset="PTS"')"
+l ledger verify
+check_eq "verify" "0|ledger ok: 6 entries, 12 lines, 13 accounts" "$RC|$OUT"
+
+# Every bad input: exit 2, one line, nothing written.
+bad "unknown account" "^leal: ledger post: account 99: no such id" \
+    ledger post --account 99 --asset EUR --amount 1 --reason x --operator y
+bad "unknown entry void" "^leal: ledger void: entry 77: no such id" \
+    ledger void 77 --reason x --operator y
+bad "idempotency conflict" "^leal: ledger post: the key is entry 1's: this request id was already used" \
+    ledger post --account 11 --asset EUR --amount 20,01 --reason "saldo inicial" --operator Marta \
+    --request-id req-1
+bad "void of a void" "^leal: ledger void: entry 6 is a void: a void cannot be voided" \
+    ledger void 6 --reason x --operator y
+bad "second void" "^leal: ledger void: entry 3 was voided by entry 6: this entry was already voided" \
+    ledger void 3 --reason "otra vez" --operator Pepe
+bad "thousands separator" "^leal: --amount '1.234,50': malformed amount" \
+    ledger post --account 11 --asset EUR --amount 1.234,50 --reason x --operator y
+bad "thousands separator (comma)" "^leal: --amount '1,234.50': malformed amount" \
+    ledger post --account 11 --asset EUR --amount 1,234.50 --reason x --operator y
+bad "three decimals" "^leal: --amount '12.345': malformed amount" \
+    ledger post --account 11 --asset EUR --amount 12.345 --reason x --operator y
+bad "amount overflow" "^leal: --amount '92233720368547758.08': amount too large" \
+    ledger post --account 11 --asset EUR --amount 92233720368547758.08 --reason x --operator y
+bad "points overflow" "^leal: --amount '99999999999999999999': amount too large" \
+    ledger post --account 11 --asset PTS --amount 99999999999999999999 --reason x --operator y
+bad "fractional points" "^leal: --amount '1.5': malformed amount" \
+    ledger post --account 11 --asset PTS --amount 1.5 --reason x --operator y
+bad "malformed expiry" "^leal: --expires '2027-02-30': malformed date" \
+    ledger post --account 11 --asset PTS --amount 1 --reason x --operator y --expires 2027-02-30
+bad "malformed birth date" "^leal: customer add: birth date '1985-13-01': malformed date" \
+    customer add --program 1 --name X --birth-date 1985-13-01
+bad "no reason" "^leal: ledger post: a reason and the operator's name are required" \
+    ledger post --account 11 --asset EUR --amount 1 --operator y
+bad "unknown asset" "^leal: --asset 'euros': unknown asset" \
+    ledger post --account 11 --asset euros --amount 1 --reason x --operator y
+bad "overdraw" "^leal: ledger post: account 11 would hold -1 EUR: balance too low" \
+    ledger post --account 11 --asset EUR --amount -20,01 --reason x --operator y
+bad "unknown program" "^leal: store add: program 9: no such id" \
+    store add --program 9 --code x --name y --tz UTC
+bad "malformed id" "^leal: account 'abc': malformed number" account show abc
+bad "duplicate card" "^leal: account add-card: card 900001: this id or code is already in use" \
+    account add-card 12 --card-id 900001 --uid 0102 --tech classic-4k
+bad "unknown customer" "^leal: customer show: customer 42: no such id" customer show 42
+bad "unknown option" "^leal: unknown option '--amout'" \
+    ledger post --account 11 --asset EUR --amout 1 --reason x --operator y
+
+# A bad input never creates a database either.
+run_capture "$LEAL" ledger post --db "$T/none.db" --account 1 --asset EUR --amount 1,2,3 \
+    --reason x --operator y
+check_eq "bad input creates no file" "2|absent" "$RC|$([ -e "$T/none.db" ] && echo present || echo absent)"
+
+# Default path under XDG_DATA_HOME.
+run_capture "$LEAL" ledger init
+check_eq "default db" "0|ledger ready (schema version 2)|yes" \
+    "$RC|$OUT|$([ -f "$T/xdg/leal/ledger.db" ] && echo yes)"
+
+# Backup: an online consistent copy that verifies and holds the same balances.
+l backup "$T/copy.db"
+check_eq "backup" "0|backup written to $T/copy.db" "$RC|$OUT"
+run_capture "$LEAL" ledger verify --db "$T/copy.db"
+check_eq "backup verifies" "0|ledger ok: 6 entries, 12 lines, 13 accounts" "$RC|$OUT"
+check_eq "backup balances" "$(q 'select * from balance order by 1,2')" \
+    "$(sqlite3 "$T/copy.db" 'select * from balance order by 1,2')"
+
+# verify names the first difference and exits non-zero.
+sqlite3 "$T/copy.db" "update balance set amount = amount + 1 where account_id = 11 and asset = 'EUR'"
+run_capture "$LEAL" ledger verify --db "$T/copy.db"
+check_eq "verify finds tampering" \
+    "2|leal: ledger verify: EUR: account 11 balance is 2001 but its lines sum to 2000: ledger check failed: balances or entries disagree" \
+    "$RC|$ERR"
+
+# Schema versions: a newer database is refused untouched; not-a-ledger too.
+cp "$DB" "$T/newer.db"
+sqlite3 "$T/newer.db" "pragma user_version = 9"
+before=$(sha256sum <"$T/newer.db")
+run_capture "$LEAL" ledger verify --db "$T/newer.db"
+check_eq "newer schema refused" \
+    "2|leal: $T/newer.db: the file has schema version 9; this leal knows up to 2: database was created by a newer leal; upgrade leal" \
+    "$RC|$ERR"
+check_eq "newer schema untouched" "$before" "$(sha256sum <"$T/newer.db")"
+sqlite3 "$T/other.db" "create table t(x)"
+run_capture "$LEAL" ledger verify --db "$T/other.db"
+check_eq "not a ledger" "2" "$RC"
+check_match "not a ledger message" "this file is not a leal ledger" "$ERR"
+
+finish
