@@ -1,0 +1,226 @@
+/* classic_record.c - LAYOUT.md 3.2 sealed records on MIFARE Classic. */
+#include "classic_record.h"
+
+#include "cardlayout/layout.h"
+#include "keys/base/buf.h"
+#include "keys/base/bytes.h"
+#include "keys/base/ct.h"
+#include "keys/siv.h"
+
+#define AD_LEN 12
+
+static void make_ad(uint8_t ad[AD_LEN], uint64_t card_id, uint8_t sector, uint8_t slot,
+                    uint8_t type)
+{
+    store_be64(ad, card_id);
+    ad[8] = sector;
+    ad[9] = slot;
+    ad[10] = type;
+    ad[11] = LAYOUT_VERSION;
+}
+
+leal_err classic_record_seal(const struct crypto_provider *cp, const uint8_t key[32],
+                             uint64_t card_id, uint8_t sector, uint8_t slot, uint8_t type,
+                             const uint8_t *pt, size_t pt_len, uint8_t *span, size_t span_len)
+{
+    uint8_t ad[AD_LEN];
+    struct siv_ad a = {ad, AD_LEN};
+    leal_err err;
+
+    if (cp == NULL || key == NULL || pt == NULL || span == NULL ||
+        span_len < CLASSIC_RECORD_HEADER + pt_len)
+        return LEAL_E_ARG;
+    make_ad(ad, card_id, sector, slot, type);
+    leal_memset(span, 0, span_len);
+    span[0] = LAYOUT_VERSION;
+    span[1] = type;
+    err = siv_encrypt(cp, key, &a, 1, pt, pt_len, span + 2, span + CLASSIC_RECORD_HEADER);
+    if (err != LEAL_OK)
+        leal_wipe(span, span_len);
+    return err;
+}
+
+leal_err classic_record_open(const struct crypto_provider *cp, const uint8_t key[32],
+                             uint64_t card_id, uint8_t sector, uint8_t slot, uint8_t type,
+                             const uint8_t *span, size_t span_len, uint8_t *pt, size_t pt_len)
+{
+    uint8_t ad[AD_LEN];
+    struct siv_ad a = {ad, AD_LEN};
+    struct buf_reader r;
+    const uint8_t *v, *c;
+    uint8_t version, rtype, z;
+    leal_err err;
+
+    if (cp == NULL || key == NULL || span == NULL || pt == NULL)
+        return LEAL_E_ARG;
+    buf_reader_init(&r, span, span_len);
+    if ((err = buf_get_u8(&r, &version)) != LEAL_OK || (err = buf_get_u8(&r, &rtype)) != LEAL_OK ||
+        (err = buf_get_view(&r, SIV_TAG_LEN, &v)) != LEAL_OK ||
+        (err = buf_get_view(&r, pt_len, &c)) != LEAL_OK)
+        return LEAL_E_CARD_TAMPERED;
+    if (version != LAYOUT_VERSION)
+        return version == 0 ? LEAL_E_CARD_TAMPERED : LEAL_E_LAYOUT_VERSION;
+    if (rtype != type)
+        return LEAL_E_CARD_TAMPERED;
+    while (buf_remaining(&r) > 0) {
+        if (buf_get_u8(&r, &z) != LEAL_OK || z != 0)
+            return LEAL_E_CARD_TAMPERED;
+    }
+    make_ad(ad, card_id, sector, slot, type);
+    err = siv_decrypt(cp, key, &a, 1, v, c, pt_len, pt);
+    return err == LEAL_E_MAC ? LEAL_E_CARD_TAMPERED : err;
+}
+
+leal_err classic_identity_seal(const struct crypto_provider *cp, const uint8_t key[32],
+                               const uint8_t rec[IDENTITY_LEN], const uint8_t sig[64],
+                               uint8_t span[CLASSIC_IDENTITY_SPAN])
+{
+    uint8_t pt[CLASSIC_IDENTITY_PLAIN];
+    leal_err err;
+
+    if (rec == NULL || sig == NULL)
+        return LEAL_E_ARG;
+    leal_memcpy(pt, rec, IDENTITY_LEN);
+    leal_memcpy(pt + IDENTITY_LEN, sig, 64);
+    /* The identity delivers the card id, so its AD carries card id 0 (LAYOUT.md 3.2). */
+    err = classic_record_seal(cp, key, 0, LAYOUT_CLASSIC_IDENTITY_SECTOR, 0, LAYOUT_TYPE_IDENTITY,
+                              pt, sizeof pt, span, CLASSIC_IDENTITY_SPAN);
+    leal_wipe(pt, sizeof pt);
+    return err;
+}
+
+leal_err classic_identity_open(const struct crypto_provider *cp, const uint8_t key[32],
+                               const uint8_t span[CLASSIC_IDENTITY_SPAN], const uint8_t *uid,
+                               size_t uid_len, const uint8_t public_key[32], struct identity *out)
+{
+    uint8_t pt[CLASSIC_IDENTITY_PLAIN];
+    struct identity id;
+    leal_err err;
+
+    if (out == NULL)
+        return LEAL_E_ARG;
+    leal_memset(out, 0, sizeof *out);
+    if ((err = classic_record_open(cp, key, 0, LAYOUT_CLASSIC_IDENTITY_SECTOR, 0,
+                                   LAYOUT_TYPE_IDENTITY, span, CLASSIC_IDENTITY_SPAN, pt,
+                                   sizeof pt)) != LEAL_OK)
+        goto out;
+    if ((err = identity_decode(pt, IDENTITY_LEN, &id)) != LEAL_OK) {
+        if (err != LEAL_E_LAYOUT_VERSION)
+            err = LEAL_E_CARD_TAMPERED;
+        goto out;
+    }
+    if (id.card_kind != IDENTITY_CLASSIC_1K && id.card_kind != IDENTITY_CLASSIC_4K) {
+        err = LEAL_E_CARD_TAMPERED;
+        goto out;
+    }
+    if ((err = identity_verify(cp, public_key, pt, uid, uid_len, pt + IDENTITY_LEN)) != LEAL_OK)
+        goto out;
+    *out = id;
+out:
+    leal_wipe(pt, sizeof pt);
+    return err;
+}
+
+leal_err classic_state_seal(const struct crypto_provider *cp, const uint8_t key[32],
+                            uint64_t card_id, unsigned slot, const struct classic_state *s,
+                            uint8_t span[CLASSIC_STATE_SPAN])
+{
+    uint8_t pt[CLASSIC_STATE_PLAIN];
+    struct buf_writer w;
+    leal_err err;
+
+    if (s == NULL || slot > 1 || card_id == 0)
+        return LEAL_E_ARG;
+    buf_writer_init(&w, pt, sizeof pt);
+    if ((err = state_body_put(&w, &s->body)) != LEAL_OK ||
+        (err = buf_put_be32(&w, s->purse)) != LEAL_OK)
+        return err;
+    err = classic_record_seal(cp, key, card_id, (uint8_t)(LAYOUT_CLASSIC_STATE_SECTOR0 + slot),
+                              (uint8_t)slot, LAYOUT_TYPE_STATE, pt, sizeof pt, span,
+                              CLASSIC_STATE_SPAN);
+    leal_wipe(pt, sizeof pt);
+    return err;
+}
+
+leal_err classic_state_open(const struct crypto_provider *cp, const uint8_t key[32],
+                            uint64_t card_id, unsigned slot, const uint8_t span[CLASSIC_STATE_SPAN],
+                            const struct classic_purse_policy *policy, struct classic_state *out)
+{
+    uint8_t pt[CLASSIC_STATE_PLAIN];
+    struct buf_reader r;
+    struct classic_state s;
+    leal_err err;
+
+    if (out == NULL || policy == NULL || slot > 1)
+        return LEAL_E_ARG;
+    leal_memset(out, 0, sizeof *out);
+    if ((err = classic_record_open(cp, key, card_id, (uint8_t)(LAYOUT_CLASSIC_STATE_SECTOR0 + slot),
+                                   (uint8_t)slot, LAYOUT_TYPE_STATE, span, CLASSIC_STATE_SPAN, pt,
+                                   sizeof pt)) != LEAL_OK)
+        goto out;
+    buf_reader_init(&r, pt, sizeof pt);
+    if ((err = state_body_get(&r, &s.body)) != LEAL_OK ||
+        (err = buf_get_be32(&r, &s.purse)) != LEAL_OK || (err = buf_expect_end(&r)) != LEAL_OK)
+        goto out;
+    /* Stored value is off unless the program enables it, and then capped (LAYOUT.md 3.2). */
+    if ((!policy->enabled && s.purse != 0) || (policy->enabled && s.purse > policy->cap)) {
+        err = LEAL_E_CARD_TAMPERED;
+        goto out;
+    }
+    *out = s;
+out:
+    leal_wipe(pt, sizeof pt);
+    return err;
+}
+
+static bool same_state(const struct classic_state *a, const struct classic_state *b)
+{
+    struct buf_writer wa, wb;
+    uint8_t ea[CLASSIC_STATE_PLAIN], eb[CLASSIC_STATE_PLAIN];
+    buf_writer_init(&wa, ea, sizeof ea);
+    buf_writer_init(&wb, eb, sizeof eb);
+    if (state_body_put(&wa, &a->body) != LEAL_OK || buf_put_be32(&wa, a->purse) != LEAL_OK ||
+        state_body_put(&wb, &b->body) != LEAL_OK || buf_put_be32(&wb, b->purse) != LEAL_OK)
+        return false;
+    return leal_memcmp(ea, eb, sizeof ea) == 0;
+}
+
+leal_err classic_state_select(const struct crypto_provider *cp, const uint8_t key[32],
+                              uint64_t card_id, const uint8_t slot0[CLASSIC_STATE_SPAN],
+                              const uint8_t slot1[CLASSIC_STATE_SPAN],
+                              const struct classic_purse_policy *policy, struct classic_state *out,
+                              unsigned *current)
+{
+    struct classic_state s[2];
+    leal_err e0, e1;
+
+    if (out == NULL || current == NULL)
+        return LEAL_E_ARG;
+    leal_memset(out, 0, sizeof *out);
+    *current = 0;
+    e0 = classic_state_open(cp, key, card_id, 0, slot0, policy, &s[0]);
+    e1 = classic_state_open(cp, key, card_id, 1, slot1, policy, &s[1]);
+    /* Errors other than "this slot is not valid" (bad arguments, the provider) are
+     * not a slot verdict and go up unchanged. */
+    if (e0 != LEAL_OK && e0 != LEAL_E_CARD_TAMPERED && e0 != LEAL_E_LAYOUT_VERSION)
+        return e0;
+    if (e1 != LEAL_OK && e1 != LEAL_E_CARD_TAMPERED && e1 != LEAL_E_LAYOUT_VERSION)
+        return e1;
+    if (e0 != LEAL_OK && e1 != LEAL_OK)
+        return e0 == LEAL_E_LAYOUT_VERSION || e1 == LEAL_E_LAYOUT_VERSION ? LEAL_E_LAYOUT_VERSION
+                                                                          : LEAL_E_CARD_TAMPERED;
+    unsigned pick;
+    if (e0 != LEAL_OK)
+        pick = 1;
+    else if (e1 != LEAL_OK)
+        pick = 0;
+    else if (s[0].body.seq == s[1].body.seq)
+        pick = same_state(&s[0], &s[1]) ? 0 : 2;
+    else
+        pick = state_seq_newer(s[1].body.seq, s[0].body.seq) ? 1 : 0;
+    if (pick > 1)
+        return LEAL_E_CARD_TAMPERED;
+    *out = s[pick];
+    *current = pick;
+    return LEAL_OK;
+}

@@ -1,0 +1,89 @@
+/*
+ * classic_record.h - MIFARE Classic sealed records (LAYOUT.md 3.2):
+ * version || type || V (16) || C, sealed with AES-SIV under the card's seal
+ * key, associated data card id || sector || slot || type || version, over a
+ * span of whole blocks whose unused tail is zero. On top: the identity
+ * (record || Ed25519 signature over record || UID) and the state (body ||
+ * purse) in two slots, the current one chosen by validity and seq.
+ * Freestanding; crypto through the provider. Outputs are written only on
+ * success. Errors: LEAL_E_ARG, LEAL_E_LAYOUT_VERSION, LEAL_E_CARD_TAMPERED
+ * (does not open, or breaks a rule), LEAL_E_SIGNATURE, provider errors.
+ */
+#ifndef LEAL_CLASSIC_RECORD_H
+#define LEAL_CLASSIC_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cardlayout/records/identity.h"
+#include "cardlayout/records/state.h"
+#include "keys/crypto.h"
+
+#define CLASSIC_RECORD_HEADER 18 /* version, type, V */
+#define CLASSIC_IDENTITY_PLAIN (IDENTITY_LEN + 64)
+#define CLASSIC_IDENTITY_SPAN 128 /* 8 blocks: sectors 1-3 */
+#define CLASSIC_STATE_PLAIN (STATE_BODY_LEN + 4)
+#define CLASSIC_STATE_SPAN 48 /* 3 blocks: one sector */
+
+struct classic_state {
+    struct state_body body;
+    uint32_t purse; /* cents; 0 unless the program enables stored value */
+};
+
+/* Stored value on Classic: off unless enabled, and then capped. */
+struct classic_purse_policy {
+    bool enabled;
+    uint32_t cap;
+};
+
+/* Seals pt_len bytes of type into span (span_len bytes, zero-padded). */
+LEAL_MUST_CHECK leal_err classic_record_seal(const struct crypto_provider *cp,
+                                             const uint8_t key[32], uint64_t card_id,
+                                             uint8_t sector, uint8_t slot, uint8_t type,
+                                             const uint8_t *pt, size_t pt_len, uint8_t *span,
+                                             size_t span_len);
+
+/* Opens a record of type with exactly pt_len bytes of plaintext from span. */
+LEAL_MUST_CHECK leal_err classic_record_open(const struct crypto_provider *cp,
+                                             const uint8_t key[32], uint64_t card_id,
+                                             uint8_t sector, uint8_t slot, uint8_t type,
+                                             const uint8_t *span, size_t span_len, uint8_t *pt,
+                                             size_t pt_len);
+
+/* Identity in sectors 1-3: rec is an encoded identity record, sig its signature. */
+LEAL_MUST_CHECK leal_err classic_identity_seal(const struct crypto_provider *cp,
+                                               const uint8_t key[32],
+                                               const uint8_t rec[IDENTITY_LEN],
+                                               const uint8_t sig[64],
+                                               uint8_t span[CLASSIC_IDENTITY_SPAN]);
+/* Opens, decodes and verifies (signature over rec || uid with the package public key,
+ * Classic card kind). */
+LEAL_MUST_CHECK leal_err classic_identity_open(const struct crypto_provider *cp,
+                                               const uint8_t key[32],
+                                               const uint8_t span[CLASSIC_IDENTITY_SPAN],
+                                               const uint8_t *uid, size_t uid_len,
+                                               const uint8_t public_key[32], struct identity *out);
+
+/* State in slot 0 (sector 4) or 1 (sector 5). */
+LEAL_MUST_CHECK leal_err classic_state_seal(const struct crypto_provider *cp, const uint8_t key[32],
+                                            uint64_t card_id, unsigned slot,
+                                            const struct classic_state *s,
+                                            uint8_t span[CLASSIC_STATE_SPAN]);
+LEAL_MUST_CHECK leal_err classic_state_open(const struct crypto_provider *cp, const uint8_t key[32],
+                                            uint64_t card_id, unsigned slot,
+                                            const uint8_t span[CLASSIC_STATE_SPAN],
+                                            const struct classic_purse_policy *policy,
+                                            struct classic_state *out);
+
+/* The current state of the two slots and its slot number (the next write goes to
+ * the other one). LEAL_E_CARD_TAMPERED if neither slot is valid, or both are valid
+ * with one seq and different contents. */
+LEAL_MUST_CHECK leal_err classic_state_select(const struct crypto_provider *cp,
+                                              const uint8_t key[32], uint64_t card_id,
+                                              const uint8_t slot0[CLASSIC_STATE_SPAN],
+                                              const uint8_t slot1[CLASSIC_STATE_SPAN],
+                                              const struct classic_purse_policy *policy,
+                                              struct classic_state *out, unsigned *current);
+
+#endif

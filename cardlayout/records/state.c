@@ -1,0 +1,93 @@
+/* state.c - LAYOUT.md 1.2 state body and the DESFire state file. */
+#include "state.h"
+
+#include "cardlayout/layout.h"
+#include "keys/base/bytes.h"
+
+leal_err state_body_put(struct buf_writer *w, const struct state_body *s)
+{
+    leal_err err;
+
+    if (w == NULL || s == NULL)
+        return LEAL_E_ARG;
+    if ((err = buf_put_be32(w, s->seq)) != LEAL_OK ||
+        (err = buf_put_be32(w, s->points)) != LEAL_OK ||
+        (err = buf_put_u8(w, s->tier)) != LEAL_OK ||
+        (err = buf_put_bytes(w, s->stamps, STATE_STAMPS)) != LEAL_OK ||
+        (err = buf_put_be16(w, s->period)) != LEAL_OK)
+        return err;
+    for (int i = 0; i < STATE_BUCKETS; i++)
+        if ((err = buf_put_be16(w, s->buckets[i])) != LEAL_OK)
+            return err;
+    return LEAL_OK;
+}
+
+leal_err state_body_get(struct buf_reader *r, struct state_body *out)
+{
+    struct state_body s;
+    leal_err err;
+
+    if (r == NULL || out == NULL)
+        return LEAL_E_ARG;
+    if ((err = buf_get_be32(r, &s.seq)) != LEAL_OK ||
+        (err = buf_get_be32(r, &s.points)) != LEAL_OK ||
+        (err = buf_get_u8(r, &s.tier)) != LEAL_OK ||
+        (err = buf_get_bytes(r, s.stamps, STATE_STAMPS)) != LEAL_OK ||
+        (err = buf_get_be16(r, &s.period)) != LEAL_OK)
+        return err;
+    for (int i = 0; i < STATE_BUCKETS; i++)
+        if ((err = buf_get_be16(r, &s.buckets[i])) != LEAL_OK)
+            return err;
+    *out = s;
+    return LEAL_OK;
+}
+
+leal_err state_file_encode(uint64_t card_id, const struct state_body *s,
+                           uint8_t out[STATE_FILE_LEN])
+{
+    struct buf_writer w;
+    leal_err err;
+
+    if (s == NULL || out == NULL || card_id == 0)
+        return LEAL_E_ARG;
+    buf_writer_init(&w, out, STATE_FILE_LEN);
+    if ((err = buf_put_u8(&w, LAYOUT_VERSION)) != LEAL_OK ||
+        (err = buf_put_be64(&w, card_id)) != LEAL_OK || (err = state_body_put(&w, s)) != LEAL_OK)
+        return err;
+    return buf_writer_len(&w) == STATE_FILE_LEN ? LEAL_OK : LEAL_E_INTERNAL;
+}
+
+leal_err state_file_decode(const uint8_t *p, size_t len, uint64_t *card_id, struct state_body *out)
+{
+    struct buf_reader r;
+    struct state_body s;
+    uint64_t id;
+    uint8_t version;
+    leal_err err;
+
+    if (card_id == NULL || out == NULL || (p == NULL && len > 0))
+        return LEAL_E_ARG;
+    *card_id = 0;
+    leal_memset(out, 0, sizeof *out);
+    buf_reader_init(&r, p, len);
+    if ((err = buf_get_u8(&r, &version)) != LEAL_OK)
+        return err;
+    if (version != LAYOUT_VERSION)
+        return LEAL_E_LAYOUT_VERSION;
+    if ((err = buf_get_be64(&r, &id)) != LEAL_OK || (err = state_body_get(&r, &s)) != LEAL_OK ||
+        (err = buf_expect_end(&r)) != LEAL_OK)
+        return err;
+    if (id == 0)
+        return LEAL_E_FORMAT;
+    *card_id = id;
+    *out = s;
+    return LEAL_OK;
+}
+
+bool state_seq_newer(uint32_t a, uint32_t b)
+{
+    /* Serial-number arithmetic without signed overflow: a is newer when
+     * a - b (mod 2^32) is in 1 .. 2^31 - 1. */
+    uint32_t d = a - b;
+    return d != 0 && d < 0x80000000u;
+}

@@ -1,0 +1,140 @@
+/* siv.c - AES-SIV (RFC 5297) on the provider's AES-ECB and CMAC. */
+#include "siv.h"
+
+#include "base/bytes.h"
+#include "base/ct.h"
+#include "base/limits.h"
+
+/* RFC 5297 §2.3 dbl(): doubling in GF(2^128), constant time. */
+static void dbl(uint8_t d[16])
+{
+    uint8_t msb = d[0] >> 7;
+    for (int i = 0; i < 15; i++)
+        d[i] = (uint8_t)(d[i] << 1 | d[i + 1] >> 7);
+    d[15] = (uint8_t)(d[15] << 1);
+    d[15] ^= (uint8_t)(0x87 & (uint8_t)(0u - msb));
+}
+
+static int ad_ok(const struct siv_ad *ad, size_t n_ad)
+{
+    if (n_ad > SIV_MAX_AD || (n_ad > 0 && ad == NULL))
+        return 0;
+    for (size_t i = 0; i < n_ad; i++)
+        if (ad[i].len > LEAL_MAX_RECORD || (ad[i].len > 0 && ad[i].p == NULL))
+            return 0;
+    return 1;
+}
+
+/* RFC 5297 §2.4 S2V with the plaintext as the last component. */
+static leal_err s2v(const struct crypto_provider *cp, const uint8_t k1[16], const struct siv_ad *ad,
+                    size_t n_ad, const uint8_t *pt, size_t len, uint8_t v[16])
+{
+    static const uint8_t zero[16] = {0};
+    uint8_t d[16], mac[16], t[LEAL_MAX_RECORD > 16 ? LEAL_MAX_RECORD : 16];
+    leal_err err;
+
+    if ((err = cp->aes128_cmac(k1, zero, 16, d)) != LEAL_OK)
+        goto out;
+    for (size_t i = 0; i < n_ad; i++) {
+        if ((err = cp->aes128_cmac(k1, ad[i].p, ad[i].len, mac)) != LEAL_OK)
+            goto out;
+        dbl(d);
+        for (int j = 0; j < 16; j++)
+            d[j] ^= mac[j];
+    }
+    if (len >= 16) {
+        /* T = Sn xorend D */
+        leal_memcpy(t, pt, len);
+        for (int j = 0; j < 16; j++)
+            t[len - 16 + (size_t)j] ^= d[j];
+        err = cp->aes128_cmac(k1, t, len, v);
+    } else {
+        /* T = dbl(D) xor pad(Sn) */
+        dbl(d);
+        leal_memset(t, 0, 16);
+        if (len > 0)
+            leal_memcpy(t, pt, len);
+        t[len] = 0x80;
+        for (int j = 0; j < 16; j++)
+            t[j] ^= d[j];
+        err = cp->aes128_cmac(k1, t, 16, v);
+    }
+out:
+    leal_wipe(d, sizeof d);
+    leal_wipe(mac, sizeof mac);
+    leal_wipe(t, sizeof t);
+    return err;
+}
+
+/* CTR from Q = V with bits 63 and 31 (of the last 64) cleared; 128-bit big-endian counter. */
+static leal_err ctr(const struct crypto_provider *cp, const uint8_t k2[16], const uint8_t v[16],
+                    const uint8_t *in, uint8_t *out, size_t len)
+{
+    uint8_t q[16], ks[16];
+    leal_err err = LEAL_OK;
+
+    leal_memcpy(q, v, 16);
+    q[8] &= 0x7f;
+    q[12] &= 0x7f;
+    for (size_t off = 0; off < len; off += 16) {
+        size_t n = len - off < 16 ? len - off : 16;
+        if ((err = cp->aes128_ecb_encrypt(k2, q, ks)) != LEAL_OK)
+            goto out;
+        for (size_t j = 0; j < n; j++)
+            out[off + j] = in[off + j] ^ ks[j];
+        for (int j = 15; j >= 0; j--)
+            if (++q[j] != 0)
+                break;
+    }
+out:
+    leal_wipe(q, sizeof q);
+    leal_wipe(ks, sizeof ks);
+    return err;
+}
+
+leal_err siv_encrypt(const struct crypto_provider *cp, const uint8_t key[32],
+                     const struct siv_ad *ad, size_t n_ad, const uint8_t *pt, size_t len,
+                     uint8_t v[16], uint8_t *ct)
+{
+    uint8_t tag[16];
+    leal_err err;
+
+    if (cp == NULL || key == NULL || v == NULL || !ad_ok(ad, n_ad) ||
+        (len > 0 && (pt == NULL || ct == NULL)))
+        return LEAL_E_ARG;
+    if (len > LEAL_MAX_RECORD)
+        return LEAL_E_TOO_LARGE;
+    if ((err = s2v(cp, key, ad, n_ad, pt, len, tag)) != LEAL_OK)
+        goto out;
+    if ((err = ctr(cp, key + 16, tag, pt, ct, len)) != LEAL_OK)
+        goto out;
+    leal_memcpy(v, tag, 16);
+out:
+    leal_wipe(tag, sizeof tag);
+    return err;
+}
+
+leal_err siv_decrypt(const struct crypto_provider *cp, const uint8_t key[32],
+                     const struct siv_ad *ad, size_t n_ad, const uint8_t v[16], const uint8_t *ct,
+                     size_t len, uint8_t *pt)
+{
+    uint8_t tag[16];
+    leal_err err;
+
+    if (cp == NULL || key == NULL || v == NULL || !ad_ok(ad, n_ad) ||
+        (len > 0 && (pt == NULL || ct == NULL)))
+        return LEAL_E_ARG;
+    if (len > LEAL_MAX_RECORD)
+        return LEAL_E_TOO_LARGE;
+    if ((err = ctr(cp, key + 16, v, ct, pt, len)) != LEAL_OK)
+        goto out;
+    if ((err = s2v(cp, key, ad, n_ad, pt, len, tag)) != LEAL_OK)
+        goto out;
+    if (!leal_ct_equal(tag, v, 16))
+        err = LEAL_E_MAC;
+out:
+    if (err != LEAL_OK && len > 0 && pt != NULL)
+        leal_wipe(pt, len);
+    leal_wipe(tag, sizeof tag);
+    return err;
+}

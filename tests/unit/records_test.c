@@ -1,0 +1,352 @@
+/* records_test.c - the LAYOUT.md record codecs against the golden encodings that
+ * tests/integration/layout_records.py (a second implementation) wrote. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cardlayout/classic/classic.h"
+#include "cardlayout/classic/classic_keys.h"
+#include "cardlayout/records/classic_record.h"
+#include "cardlayout/records/identity.h"
+#include "cardlayout/records/state.h"
+#include "keys/hosted/provider_openssl.h"
+#include "tests/lib/testutil.h"
+
+#define VEC "leal_layout_records.txt"
+
+static struct vector_record *v;
+static int nv;
+
+static int setup(void **state)
+{
+    (void)state;
+    nv = vectors_load(VEC, &v);
+    return nv == 6 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(v);
+    return 0;
+}
+
+static unsigned long long num(const struct vector_record *r, const char *name)
+{
+    return strtoull(vectors_str(r, name), NULL, 10);
+}
+
+static void golden_state(struct state_body *s)
+{
+    const struct vector_record *r = &v[2];
+    char *end;
+    const char *b = vectors_str(r, "BUCKETS");
+    memset(s, 0, sizeof *s);
+    s->seq = (uint32_t)num(r, "SEQ");
+    s->points = (uint32_t)num(r, "POINTS");
+    s->tier = (uint8_t)num(r, "TIER");
+    assert_int_equal(vectors_hex(r, "STAMPS", s->stamps, 4), 4);
+    s->period = (uint16_t)num(r, "PERIOD");
+    for (int i = 0; i < 4; i++) {
+        s->buckets[i] = (uint16_t)strtoul(b, &end, 10);
+        b = end;
+    }
+}
+
+static void assert_state_equal(const struct state_body *a, const struct state_body *b)
+{
+    assert_int_equal(a->seq, b->seq);
+    assert_int_equal(a->points, b->points);
+    assert_int_equal(a->tier, b->tier);
+    assert_memory_equal(a->stamps, b->stamps, STATE_STAMPS);
+    assert_int_equal(a->period, b->period);
+    for (int i = 0; i < STATE_BUCKETS; i++)
+        assert_int_equal(a->buckets[i], b->buckets[i]);
+}
+
+static void test_identity_encodes_and_decodes_golden(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        struct identity id = {
+            .card_id = num(&v[i], "CARD_ID"),
+            .issuer_id = (uint32_t)num(&v[i], "ISSUER"),
+            .program_id = (uint32_t)num(&v[i], "PROGRAM"),
+            .key_set_version = (uint8_t)num(&v[i], "KEY_SET"),
+            .card_kind = (uint8_t)num(&v[i], "KIND"),
+            .flags = (uint8_t)num(&v[i], "FLAGS"),
+            .issued_day = (uint32_t)num(&v[i], "ISSUED"),
+        };
+        struct identity back;
+        uint8_t want[32], out[32];
+        assert_int_equal(vectors_hex(&v[i], "IDENTITY", want, 32), 32);
+        assert_int_equal(identity_encode(&id, out), LEAL_OK);
+        assert_memory_equal(out, want, 32);
+        assert_int_equal(identity_decode(want, 32, &back), LEAL_OK);
+        assert_int_equal(back.card_id, id.card_id);
+        assert_int_equal(back.issuer_id, id.issuer_id);
+        assert_int_equal(back.program_id, id.program_id);
+        assert_int_equal(back.key_set_version, id.key_set_version);
+        assert_int_equal(back.card_kind, id.card_kind);
+        assert_int_equal(back.flags, id.flags);
+        assert_int_equal(back.issued_day, id.issued_day);
+    }
+}
+
+static void test_identity_decode_refuses_broken_rules(void **state)
+{
+    (void)state;
+    uint8_t rec[33];
+    struct identity id;
+    vectors_hex(&v[0], "IDENTITY", rec, 32);
+    assert_int_equal(identity_decode(rec, 31, &id), LEAL_E_TRUNCATED);
+    assert_int_equal(id.card_id, 0);
+    rec[32] = 0;
+    assert_int_equal(identity_decode(rec, 33, &id), LEAL_E_TRAILING);
+    rec[0] = 2;
+    assert_int_equal(identity_decode(rec, 32, &id), LEAL_E_LAYOUT_VERSION);
+    rec[0] = 1;
+    rec[1] = 2; /* a state type byte */
+    assert_int_equal(identity_decode(rec, 32, &id), LEAL_E_FORMAT);
+    rec[1] = 1;
+    rec[31] = 1; /* reserved */
+    assert_int_equal(identity_decode(rec, 32, &id), LEAL_E_FORMAT);
+    rec[31] = 0;
+    rec[19] = 6; /* unknown kind */
+    assert_int_equal(identity_decode(rec, 32, &id), LEAL_E_FORMAT);
+    rec[19] = 1;
+    memset(rec + 2, 0, 8); /* card id 0 */
+    assert_int_equal(identity_decode(rec, 32, &id), LEAL_E_FORMAT);
+    struct identity bad = {.card_id = 1, .program_id = 1, .key_set_version = 0, .card_kind = 1};
+    assert_int_equal(identity_encode(&bad, rec), LEAL_E_ARG);
+}
+
+static void test_state_file_golden(void **state)
+{
+    (void)state;
+    struct state_body s, back;
+    uint8_t want[32], out[32];
+    uint64_t card_id;
+    golden_state(&s);
+    assert_int_equal(vectors_hex(&v[2], "DESFIRE_STATE", want, 32), 32);
+    assert_int_equal(state_file_encode(num(&v[2], "CARD_ID"), &s, out), LEAL_OK);
+    assert_memory_equal(out, want, 32);
+    assert_int_equal(state_file_decode(want, 32, &card_id, &back), LEAL_OK);
+    assert_int_equal(card_id, num(&v[2], "CARD_ID"));
+    assert_state_equal(&back, &s);
+    assert_int_equal(state_file_decode(want, 31, &card_id, &back), LEAL_E_TRUNCATED);
+    assert_int_equal(card_id, 0);
+    want[0] = 0;
+    assert_int_equal(state_file_decode(want, 32, &card_id, &back), LEAL_E_LAYOUT_VERSION);
+    assert_int_equal(state_file_encode(0, &s, out), LEAL_E_ARG);
+}
+
+static void test_state_seq_serial_arithmetic(void **state)
+{
+    (void)state;
+    assert_true(state_seq_newer(6, 5));
+    assert_false(state_seq_newer(5, 6));
+    assert_false(state_seq_newer(5, 5));
+    assert_true(state_seq_newer(0, 0xFFFFFFFFu)); /* wraps */
+    assert_false(state_seq_newer(0xFFFFFFFFu, 0));
+    assert_false(state_seq_newer(0x80000000u, 0)); /* exactly half way: neither */
+}
+
+static void test_classic_keys_golden(void **state)
+{
+    (void)state;
+    const struct vector_record *r = &v[3];
+    uint8_t uid[10], m[16], want[32], key[32];
+    size_t ul = vectors_hex(r, "UID", uid, sizeof uid);
+    uint32_t iss = (uint32_t)num(r, "ISSUER"), prog = (uint32_t)num(r, "PROGRAM");
+    const struct crypto_provider *cp = crypto_openssl();
+    vectors_hex(r, "SEAL_MASTER", m, 16);
+    vectors_hex(r, "SEAL_KEY", want, 32);
+    assert_int_equal(classic_keys_seal(cp, m, uid, ul, iss, prog, key), LEAL_OK);
+    assert_memory_equal(key, want, 32);
+    vectors_hex(r, "A_MASTER", m, 16);
+    vectors_hex(r, "KEY_A_1", want, 6);
+    assert_int_equal(classic_keys_sector(cp, m, uid, ul, iss, prog, 1, key), LEAL_OK);
+    assert_memory_equal(key, want, 6);
+    vectors_hex(r, "KEY_A_4", want, 6);
+    assert_int_equal(classic_keys_sector(cp, m, uid, ul, iss, prog, 4, key), LEAL_OK);
+    assert_memory_equal(key, want, 6);
+    vectors_hex(r, "B_MASTER", m, 16);
+    vectors_hex(r, "KEY_B_4", want, 6);
+    assert_int_equal(classic_keys_sector(cp, m, uid, ul, iss, prog, 4, key), LEAL_OK);
+    assert_memory_equal(key, want, 6);
+    vectors_hex(r, "MADB_MASTER", m, 16);
+    vectors_hex(r, "MAD_KEY_B", want, 6);
+    assert_int_equal(classic_keys_sector(cp, m, uid, ul, iss, prog, 0, key), LEAL_OK);
+    assert_memory_equal(key, want, 6);
+    assert_int_equal(classic_keys_sector(cp, m, uid, 3, iss, prog, 0, key), LEAL_E_ARG);
+}
+
+static void test_classic_identity_seals_golden_and_verifies(void **state)
+{
+    (void)state;
+    const struct vector_record *r = &v[4];
+    const struct crypto_provider *cp = crypto_openssl();
+    uint8_t uid[10], key[32], seed[32], pub[32], rec[32], sig[64], want[128], span[128];
+    size_t ul = vectors_hex(r, "UID", uid, sizeof uid);
+    struct identity id;
+    vectors_hex(r, "SEAL_KEY", key, 32);
+    vectors_hex(r, "SEED", seed, 32);
+    vectors_hex(r, "PUBLIC", pub, 32);
+    vectors_hex(r, "IDENTITY", rec, 32);
+    vectors_hex(r, "SIGNATURE", sig, 64);
+    assert_int_equal(vectors_hex(r, "IDENTITY_SPAN", want, 128), 128);
+    /* The host's signature is the golden one (Ed25519 is deterministic). */
+    uint8_t msg[IDENTITY_MAX_SIGNED], mysig[64];
+    size_t ml;
+    assert_int_equal(identity_signed_message(rec, uid, ul, msg, &ml), LEAL_OK);
+    assert_int_equal(crypto_openssl_ed25519_sign(seed, msg, ml, mysig), LEAL_OK);
+    assert_memory_equal(mysig, sig, 64);
+    assert_int_equal(classic_identity_seal(cp, key, rec, sig, span), LEAL_OK);
+    assert_memory_equal(span, want, 128);
+    assert_int_equal(classic_identity_open(cp, key, span, uid, ul, pub, &id), LEAL_OK);
+    assert_int_equal(id.card_id, num(r, "CARD_ID"));
+    assert_int_equal(id.card_kind, IDENTITY_CLASSIC_1K);
+    /* Another card's UID: the signature no longer covers it. */
+    uid[0] ^= 1;
+    assert_int_equal(classic_identity_open(cp, key, span, uid, ul, pub, &id), LEAL_E_SIGNATURE);
+    assert_int_equal(id.card_id, 0);
+    uid[0] ^= 1;
+    /* A stolen terminal reseals an identity it changed: the SIV opens, the signature does not. */
+    uint8_t forged[32];
+    memcpy(forged, rec, 32);
+    forged[9] ^= 0x01; /* another card id */
+    assert_int_equal(classic_identity_seal(cp, key, forged, sig, span), LEAL_OK);
+    assert_int_equal(classic_identity_open(cp, key, span, uid, ul, pub, &id), LEAL_E_SIGNATURE);
+    /* One flipped bit in the sealed bytes. */
+    memcpy(span, want, 128);
+    span[40] ^= 0x10;
+    assert_int_equal(classic_identity_open(cp, key, span, uid, ul, pub, &id), LEAL_E_CARD_TAMPERED);
+    /* Non-zero tail. */
+    memcpy(span, want, 128);
+    span[127] = 1;
+    assert_int_equal(classic_identity_open(cp, key, span, uid, ul, pub, &id), LEAL_E_CARD_TAMPERED);
+}
+
+static void golden_classic_state(struct classic_state *s)
+{
+    golden_state(&s->body);
+    s->purse = (uint32_t)num(&v[2], "PURSE");
+}
+
+static void test_classic_state_golden_slots_and_selection(void **state)
+{
+    (void)state;
+    const struct vector_record *r = &v[4];
+    const struct crypto_provider *cp = crypto_openssl();
+    uint8_t key[32], s0[48], s1[48], out[48];
+    uint64_t card_id = num(r, "CARD_ID");
+    struct classic_purse_policy on = {true, 5000}, off = {false, 0}, low = {true, 2499};
+    struct classic_state s, got;
+    unsigned cur;
+    vectors_hex(r, "SEAL_KEY", key, 32);
+    vectors_hex(r, "STATE_SLOT0", s0, 48);
+    vectors_hex(r, "STATE_SLOT1", s1, 48);
+    golden_classic_state(&s);
+    assert_int_equal(classic_state_seal(cp, key, card_id, 0, &s, out), LEAL_OK);
+    assert_memory_equal(out, s0, 48);
+    s.body.seq = 6;
+    s.body.points = 1300;
+    assert_int_equal(classic_state_seal(cp, key, card_id, 1, &s, out), LEAL_OK);
+    assert_memory_equal(out, s1, 48);
+
+    assert_int_equal(classic_state_select(cp, key, card_id, s0, s1, &on, &got, &cur), LEAL_OK);
+    assert_int_equal(cur, 1);
+    assert_int_equal(got.body.seq, 6);
+    assert_int_equal(got.body.points, 1300);
+    assert_int_equal(got.purse, 2500);
+    /* Stored value off, or over the cap: tampered. */
+    assert_int_equal(classic_state_select(cp, key, card_id, s0, s1, &off, &got, &cur),
+                     LEAL_E_CARD_TAMPERED);
+    assert_int_equal(classic_state_select(cp, key, card_id, s0, s1, &low, &got, &cur),
+                     LEAL_E_CARD_TAMPERED);
+    /* A torn write of slot 1 (garbage or zeros): slot 0 is current. */
+    memcpy(out, s1, 48);
+    out[20] ^= 0xFF;
+    assert_int_equal(classic_state_select(cp, key, card_id, s0, out, &on, &got, &cur), LEAL_OK);
+    assert_int_equal(cur, 0);
+    assert_int_equal(got.body.seq, 5);
+    memset(out, 0, 48);
+    assert_int_equal(classic_state_select(cp, key, card_id, s0, out, &on, &got, &cur), LEAL_OK);
+    assert_int_equal(cur, 0);
+    /* Slots swapped (a record moved to the other sector): neither opens. */
+    assert_int_equal(classic_state_select(cp, key, card_id, s1, s0, &on, &got, &cur),
+                     LEAL_E_CARD_TAMPERED);
+    /* Another card id in the AD: nothing opens. */
+    assert_int_equal(classic_state_select(cp, key, card_id + 1, s0, s1, &on, &got, &cur),
+                     LEAL_E_CARD_TAMPERED);
+    /* Same seq, different contents: tampered; same contents: slot 0. */
+    s.body.seq = 5;
+    assert_int_equal(classic_state_seal(cp, key, card_id, 1, &s, out), LEAL_OK);
+    assert_int_equal(classic_state_select(cp, key, card_id, s0, out, &on, &got, &cur),
+                     LEAL_E_CARD_TAMPERED);
+    golden_classic_state(&s);
+    assert_int_equal(classic_state_seal(cp, key, card_id, 1, &s, out), LEAL_OK);
+    assert_int_equal(classic_state_select(cp, key, card_id, s0, out, &on, &got, &cur), LEAL_OK);
+    assert_int_equal(cur, 0);
+    /* Wrap-around: seq 0 after 0xFFFFFFFF is newer. */
+    s.body.seq = 0xFFFFFFFFu;
+    assert_int_equal(classic_state_seal(cp, key, card_id, 0, &s, s0), LEAL_OK);
+    s.body.seq = 0;
+    assert_int_equal(classic_state_seal(cp, key, card_id, 1, &s, s1), LEAL_OK);
+    assert_int_equal(classic_state_select(cp, key, card_id, s0, s1, &on, &got, &cur), LEAL_OK);
+    assert_int_equal(cur, 1);
+    /* A future layout version is reported as such, not as tampering. */
+    s0[0] = 2;
+    s1[0] = 2;
+    assert_int_equal(classic_state_select(cp, key, card_id, s0, s1, &on, &got, &cur),
+                     LEAL_E_LAYOUT_VERSION);
+}
+
+static void test_classic_mad_and_trailers_golden(void **state)
+{
+    (void)state;
+    const struct vector_record *k = &v[3], *r = &v[5];
+    const struct crypto_provider *cp = crypto_openssl();
+    uint8_t uid[10], m[16], ka[6], kb[6], want[32], out[32];
+    size_t ul = vectors_hex(k, "UID", uid, sizeof uid);
+    uint32_t iss = (uint32_t)num(k, "ISSUER"), prog = (uint32_t)num(k, "PROGRAM");
+    uint16_t aids[15] = {0x014C, 0x014C, 0x014C, 0x014C, 0x014C};
+    static const uint8_t mad_key_a[6] = {0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5};
+    const uint8_t mad_cond[4] = {4, 4, 4, 3}, state_cond[4] = {0, 0, 0, 3};
+    assert_int_equal(vectors_hex(r, "MAD", want, 32), 32);
+    assert_int_equal(classic_mad1_encode(0, aids, out), LEAL_OK);
+    assert_memory_equal(out, want, 32);
+    vectors_hex(k, "MADB_MASTER", m, 16);
+    assert_int_equal(classic_keys_sector(cp, m, uid, ul, iss, prog, 0, kb), LEAL_OK);
+    assert_int_equal(classic_trailer_build(mad_key_a, mad_cond, 0xC1, kb, out), LEAL_OK);
+    vectors_hex(r, "TRAILER_0", want, 16);
+    assert_memory_equal(out, want, 16);
+    vectors_hex(k, "A_MASTER", m, 16);
+    assert_int_equal(classic_keys_sector(cp, m, uid, ul, iss, prog, 4, ka), LEAL_OK);
+    vectors_hex(k, "B_MASTER", m, 16);
+    assert_int_equal(classic_keys_sector(cp, m, uid, ul, iss, prog, 4, kb), LEAL_OK);
+    assert_int_equal(classic_trailer_build(ka, state_cond, 0x00, kb, out), LEAL_OK);
+    vectors_hex(r, "TRAILER_4", want, 16);
+    assert_memory_equal(out, want, 16);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_identity_encodes_and_decodes_golden),
+        cmocka_unit_test(test_identity_decode_refuses_broken_rules),
+        cmocka_unit_test(test_state_file_golden),
+        cmocka_unit_test(test_state_seq_serial_arithmetic),
+        cmocka_unit_test(test_classic_keys_golden),
+        cmocka_unit_test(test_classic_identity_seals_golden_and_verifies),
+        cmocka_unit_test(test_classic_state_golden_slots_and_selection),
+        cmocka_unit_test(test_classic_mad_and_trailers_golden),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
