@@ -71,11 +71,11 @@ leal_err classic_record_open(const struct crypto_provider *cp, const uint8_t key
     return err == LEAL_E_MAC ? LEAL_E_CARD_TAMPERED : err;
 }
 
-leal_err classic_identity_seal(const struct crypto_provider *cp, const uint8_t key[32],
-                               const uint8_t rec[IDENTITY_LEN], const uint8_t sig[64],
-                               uint8_t span[CLASSIC_IDENTITY_SPAN])
+leal_err classic_record_identity_seal(const struct crypto_provider *cp, const uint8_t key[32],
+                                      const uint8_t rec[IDENTITY_LEN], const uint8_t sig[64],
+                                      uint8_t span[CLASSIC_RECORD_IDENTITY_SPAN])
 {
-    uint8_t pt[CLASSIC_IDENTITY_PLAIN];
+    uint8_t pt[CLASSIC_RECORD_IDENTITY_PLAIN];
     leal_err err;
 
     if (rec == NULL || sig == NULL)
@@ -84,16 +84,17 @@ leal_err classic_identity_seal(const struct crypto_provider *cp, const uint8_t k
     leal_memcpy(pt + IDENTITY_LEN, sig, 64);
     /* The identity delivers the card id, so its AD carries card id 0 (LAYOUT.md 3.2). */
     err = classic_record_seal(cp, key, 0, LAYOUT_CLASSIC_IDENTITY_SECTOR, 0, LAYOUT_TYPE_IDENTITY,
-                              pt, sizeof pt, span, CLASSIC_IDENTITY_SPAN);
+                              pt, sizeof pt, span, CLASSIC_RECORD_IDENTITY_SPAN);
     leal_wipe(pt, sizeof pt);
     return err;
 }
 
-leal_err classic_identity_open(const struct crypto_provider *cp, const uint8_t key[32],
-                               const uint8_t span[CLASSIC_IDENTITY_SPAN], const uint8_t *uid,
-                               size_t uid_len, const uint8_t public_key[32], struct identity *out)
+leal_err classic_record_identity_open(const struct crypto_provider *cp, const uint8_t key[32],
+                                      const uint8_t span[CLASSIC_RECORD_IDENTITY_SPAN],
+                                      const uint8_t *uid, size_t uid_len,
+                                      const uint8_t public_key[32], struct identity *out)
 {
-    uint8_t pt[CLASSIC_IDENTITY_PLAIN];
+    uint8_t pt[CLASSIC_RECORD_IDENTITY_PLAIN];
     struct identity id;
     leal_err err;
 
@@ -101,7 +102,7 @@ leal_err classic_identity_open(const struct crypto_provider *cp, const uint8_t k
         return LEAL_E_ARG;
     leal_memset(out, 0, sizeof *out);
     if ((err = classic_record_open(cp, key, 0, LAYOUT_CLASSIC_IDENTITY_SECTOR, 0,
-                                   LAYOUT_TYPE_IDENTITY, span, CLASSIC_IDENTITY_SPAN, pt,
+                                   LAYOUT_TYPE_IDENTITY, span, CLASSIC_RECORD_IDENTITY_SPAN, pt,
                                    sizeof pt)) != LEAL_OK)
         goto out;
     if ((err = identity_decode(pt, IDENTITY_LEN, &id)) != LEAL_OK) {
@@ -121,11 +122,12 @@ out:
     return err;
 }
 
-leal_err classic_state_seal(const struct crypto_provider *cp, const uint8_t key[32],
-                            uint64_t card_id, unsigned slot, const struct classic_state *s,
-                            uint8_t span[CLASSIC_STATE_SPAN])
+leal_err classic_record_state_seal(const struct crypto_provider *cp, const uint8_t key[32],
+                                   uint64_t card_id, unsigned slot,
+                                   const struct classic_record_state *s,
+                                   uint8_t span[CLASSIC_RECORD_STATE_SPAN])
 {
-    uint8_t pt[CLASSIC_STATE_PLAIN];
+    uint8_t pt[CLASSIC_RECORD_STATE_PLAIN];
     struct buf_writer w;
     leal_err err;
 
@@ -137,26 +139,28 @@ leal_err classic_state_seal(const struct crypto_provider *cp, const uint8_t key[
         return err;
     err = classic_record_seal(cp, key, card_id, (uint8_t)(LAYOUT_CLASSIC_STATE_SECTOR0 + slot),
                               (uint8_t)slot, LAYOUT_TYPE_STATE, pt, sizeof pt, span,
-                              CLASSIC_STATE_SPAN);
+                              CLASSIC_RECORD_STATE_SPAN);
     leal_wipe(pt, sizeof pt);
     return err;
 }
 
-leal_err classic_state_open(const struct crypto_provider *cp, const uint8_t key[32],
-                            uint64_t card_id, unsigned slot, const uint8_t span[CLASSIC_STATE_SPAN],
-                            const struct classic_purse_policy *policy, struct classic_state *out)
+leal_err classic_record_state_open(const struct crypto_provider *cp, const uint8_t key[32],
+                                   uint64_t card_id, unsigned slot,
+                                   const uint8_t span[CLASSIC_RECORD_STATE_SPAN],
+                                   const struct classic_record_purse *policy,
+                                   struct classic_record_state *out)
 {
-    uint8_t pt[CLASSIC_STATE_PLAIN];
+    uint8_t pt[CLASSIC_RECORD_STATE_PLAIN];
     struct buf_reader r;
-    struct classic_state s;
+    struct classic_record_state s;
     leal_err err;
 
     if (out == NULL || policy == NULL || slot > 1)
         return LEAL_E_ARG;
     leal_memset(out, 0, sizeof *out);
     if ((err = classic_record_open(cp, key, card_id, (uint8_t)(LAYOUT_CLASSIC_STATE_SECTOR0 + slot),
-                                   (uint8_t)slot, LAYOUT_TYPE_STATE, span, CLASSIC_STATE_SPAN, pt,
-                                   sizeof pt)) != LEAL_OK)
+                                   (uint8_t)slot, LAYOUT_TYPE_STATE, span,
+                                   CLASSIC_RECORD_STATE_SPAN, pt, sizeof pt)) != LEAL_OK)
         goto out;
     buf_reader_init(&r, pt, sizeof pt);
     if ((err = state_body_get(&r, &s.body)) != LEAL_OK ||
@@ -173,10 +177,10 @@ out:
     return err;
 }
 
-static bool same_state(const struct classic_state *a, const struct classic_state *b)
+static bool same_state(const struct classic_record_state *a, const struct classic_record_state *b)
 {
     struct buf_writer wa, wb;
-    uint8_t ea[CLASSIC_STATE_PLAIN], eb[CLASSIC_STATE_PLAIN];
+    uint8_t ea[CLASSIC_RECORD_STATE_PLAIN], eb[CLASSIC_RECORD_STATE_PLAIN];
     buf_writer_init(&wa, ea, sizeof ea);
     buf_writer_init(&wb, eb, sizeof eb);
     if (state_body_put(&wa, &a->body) != LEAL_OK || buf_put_be32(&wa, a->purse) != LEAL_OK ||
@@ -185,21 +189,22 @@ static bool same_state(const struct classic_state *a, const struct classic_state
     return leal_memcmp(ea, eb, sizeof ea) == 0;
 }
 
-leal_err classic_state_select(const struct crypto_provider *cp, const uint8_t key[32],
-                              uint64_t card_id, const uint8_t slot0[CLASSIC_STATE_SPAN],
-                              const uint8_t slot1[CLASSIC_STATE_SPAN],
-                              const struct classic_purse_policy *policy, struct classic_state *out,
-                              unsigned *current)
+leal_err classic_record_state_select(const struct crypto_provider *cp, const uint8_t key[32],
+                                     uint64_t card_id,
+                                     const uint8_t slot0[CLASSIC_RECORD_STATE_SPAN],
+                                     const uint8_t slot1[CLASSIC_RECORD_STATE_SPAN],
+                                     const struct classic_record_purse *policy,
+                                     struct classic_record_state *out, unsigned *current)
 {
-    struct classic_state s[2];
+    struct classic_record_state s[2];
     leal_err e0, e1;
 
     if (out == NULL || current == NULL)
         return LEAL_E_ARG;
     leal_memset(out, 0, sizeof *out);
     *current = 0;
-    e0 = classic_state_open(cp, key, card_id, 0, slot0, policy, &s[0]);
-    e1 = classic_state_open(cp, key, card_id, 1, slot1, policy, &s[1]);
+    e0 = classic_record_state_open(cp, key, card_id, 0, slot0, policy, &s[0]);
+    e1 = classic_record_state_open(cp, key, card_id, 1, slot1, policy, &s[1]);
     /* Errors other than "this slot is not valid" (bad arguments, the provider) are
      * not a slot verdict and go up unchanged. */
     if (e0 != LEAL_OK && e0 != LEAL_E_CARD_TAMPERED && e0 != LEAL_E_LAYOUT_VERSION)

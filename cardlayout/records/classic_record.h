@@ -21,18 +21,18 @@
 #include "keys/crypto.h"
 
 #define CLASSIC_RECORD_HEADER 18 /* version, type, V */
-#define CLASSIC_IDENTITY_PLAIN (IDENTITY_LEN + 64)
-#define CLASSIC_IDENTITY_SPAN 128 /* 8 blocks: sectors 1-3 */
-#define CLASSIC_STATE_PLAIN (STATE_BODY_LEN + 4)
-#define CLASSIC_STATE_SPAN 48 /* 3 blocks: one sector */
+#define CLASSIC_RECORD_IDENTITY_PLAIN (IDENTITY_LEN + 64)
+#define CLASSIC_RECORD_IDENTITY_SPAN 128 /* 8 blocks: sectors 1-3 */
+#define CLASSIC_RECORD_STATE_PLAIN (STATE_BODY_LEN + 4)
+#define CLASSIC_RECORD_STATE_SPAN 48 /* 3 blocks: one sector */
 
-struct classic_state {
+struct classic_record_state {
     struct state_body body;
     uint32_t purse; /* cents; 0 unless the program enables stored value */
 };
 
 /* Stored value on Classic: off unless enabled, and then capped. */
-struct classic_purse_policy {
+struct classic_record_purse {
     bool enabled;
     uint32_t cap;
 };
@@ -52,38 +52,37 @@ LEAL_MUST_CHECK leal_err classic_record_open(const struct crypto_provider *cp,
                                              size_t pt_len);
 
 /* Identity in sectors 1-3: rec is an encoded identity record, sig its signature. */
-LEAL_MUST_CHECK leal_err classic_identity_seal(const struct crypto_provider *cp,
-                                               const uint8_t key[32],
-                                               const uint8_t rec[IDENTITY_LEN],
-                                               const uint8_t sig[64],
-                                               uint8_t span[CLASSIC_IDENTITY_SPAN]);
+LEAL_MUST_CHECK leal_err classic_record_identity_seal(const struct crypto_provider *cp,
+                                                      const uint8_t key[32],
+                                                      const uint8_t rec[IDENTITY_LEN],
+                                                      const uint8_t sig[64],
+                                                      uint8_t span[CLASSIC_RECORD_IDENTITY_SPAN]);
 /* Opens, decodes and verifies (signature over rec || uid with the package public key,
  * Classic card kind). */
-LEAL_MUST_CHECK leal_err classic_identity_open(const struct crypto_provider *cp,
-                                               const uint8_t key[32],
-                                               const uint8_t span[CLASSIC_IDENTITY_SPAN],
-                                               const uint8_t *uid, size_t uid_len,
-                                               const uint8_t public_key[32], struct identity *out);
+LEAL_MUST_CHECK leal_err
+classic_record_identity_open(const struct crypto_provider *cp, const uint8_t key[32],
+                             const uint8_t span[CLASSIC_RECORD_IDENTITY_SPAN], const uint8_t *uid,
+                             size_t uid_len, const uint8_t public_key[32], struct identity *out);
 
 /* State in slot 0 (sector 4) or 1 (sector 5). */
-LEAL_MUST_CHECK leal_err classic_state_seal(const struct crypto_provider *cp, const uint8_t key[32],
-                                            uint64_t card_id, unsigned slot,
-                                            const struct classic_state *s,
-                                            uint8_t span[CLASSIC_STATE_SPAN]);
-LEAL_MUST_CHECK leal_err classic_state_open(const struct crypto_provider *cp, const uint8_t key[32],
-                                            uint64_t card_id, unsigned slot,
-                                            const uint8_t span[CLASSIC_STATE_SPAN],
-                                            const struct classic_purse_policy *policy,
-                                            struct classic_state *out);
+LEAL_MUST_CHECK leal_err classic_record_state_seal(const struct crypto_provider *cp,
+                                                   const uint8_t key[32], uint64_t card_id,
+                                                   unsigned slot,
+                                                   const struct classic_record_state *s,
+                                                   uint8_t span[CLASSIC_RECORD_STATE_SPAN]);
+LEAL_MUST_CHECK leal_err classic_record_state_open(const struct crypto_provider *cp,
+                                                   const uint8_t key[32], uint64_t card_id,
+                                                   unsigned slot,
+                                                   const uint8_t span[CLASSIC_RECORD_STATE_SPAN],
+                                                   const struct classic_record_purse *policy,
+                                                   struct classic_record_state *out);
 
 /* The current state of the two slots and its slot number (the next write goes to
  * the other one). LEAL_E_CARD_TAMPERED if neither slot is valid, or both are valid
  * with one seq and different contents. */
-LEAL_MUST_CHECK leal_err classic_state_select(const struct crypto_provider *cp,
-                                              const uint8_t key[32], uint64_t card_id,
-                                              const uint8_t slot0[CLASSIC_STATE_SPAN],
-                                              const uint8_t slot1[CLASSIC_STATE_SPAN],
-                                              const struct classic_purse_policy *policy,
-                                              struct classic_state *out, unsigned *current);
+LEAL_MUST_CHECK leal_err classic_record_state_select(
+    const struct crypto_provider *cp, const uint8_t key[32], uint64_t card_id,
+    const uint8_t slot0[CLASSIC_RECORD_STATE_SPAN], const uint8_t slot1[CLASSIC_RECORD_STATE_SPAN],
+    const struct classic_record_purse *policy, struct classic_record_state *out, unsigned *current);
 
 #endif

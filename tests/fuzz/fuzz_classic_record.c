@@ -17,23 +17,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
     static const uint8_t uid[4] = {0x04, 0xA2, 0x19, 0x5C};
     static const uint8_t pub[32] = {0};
-    uint8_t id_span[CLASSIC_IDENTITY_SPAN] = {0}, s0[CLASSIC_STATE_SPAN] = {0},
-            s1[CLASSIC_STATE_SPAN] = {0}, pt[64];
+    uint8_t id_span[CLASSIC_RECORD_IDENTITY_SPAN] = {0}, s0[CLASSIC_RECORD_STATE_SPAN] = {0},
+            s1[CLASSIC_RECORD_STATE_SPAN] = {0}, pt[64];
     const struct crypto_provider *cp = crypto_openssl();
-    struct classic_purse_policy policy = {size > 0 && (data[0] & 1), 100000};
+    struct classic_record_purse policy = {size > 0 && (data[0] & 1), 100000};
     struct identity id;
-    struct classic_state st;
+    struct classic_record_state st;
     unsigned cur;
     size_t n;
 
     n = size < sizeof id_span ? size : sizeof id_span;
     memcpy(id_span, data, n);
-    if (classic_identity_open(cp, key, id_span, uid, sizeof uid, pub, &id) == LEAL_OK)
+    if (classic_record_identity_open(cp, key, id_span, uid, sizeof uid, pub, &id) == LEAL_OK)
         __builtin_trap();
     memcpy(s0, data, size < sizeof s0 ? size : sizeof s0);
     if (size > sizeof s0)
         memcpy(s1, data + sizeof s0, size - sizeof s0 < sizeof s1 ? size - sizeof s0 : sizeof s1);
-    if (classic_state_select(cp, key, 7, s0, s1, &policy, &st, &cur) == LEAL_OK)
+    if (classic_record_state_select(cp, key, 7, s0, s1, &policy, &st, &cur) == LEAL_OK)
         __builtin_trap();
     /* The generic opener on any span length the input gives, any plaintext length. */
     if (size >= 2) {

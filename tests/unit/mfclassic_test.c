@@ -1,4 +1,4 @@
-/* classic_test.c - MIFARE Classic arithmetic, access bits, trailers and MAD v1
+/* mfclassic_test.c - MIFARE Classic arithmetic, access bits, trailers and MAD v1
  * against published bytes (NXP MF1S50 access table as quoted in REFERENCE.md 3.6,
  * libfreefare's trailer test, the NFC Forum MAD of an NDEF-formatted 1K). */
 #include <setjmp.h>
@@ -9,26 +9,26 @@
 
 #include <cmocka.h>
 
-#include "cardlayout/classic/classic.h"
+#include "cardlayout/classic/mfclassic.h"
 
 static void test_classic_sector_arithmetic_1k_and_4k(void **state)
 {
     (void)state;
-    assert_int_equal(classic_sectors(CLASSIC_1K), 16);
-    assert_int_equal(classic_sectors(CLASSIC_4K), 40);
-    assert_int_equal(classic_sector_first_block(5), 20);
-    assert_int_equal(classic_trailer_block(5), 23);
-    assert_int_equal(classic_trailer_block(31), 127);
-    assert_int_equal(classic_sector_first_block(32), 128);
-    assert_int_equal(classic_trailer_block(32), 143);
-    assert_int_equal(classic_trailer_block(39), 255);
-    assert_int_equal(classic_block_sector(127), 31);
-    assert_int_equal(classic_block_sector(128), 32);
-    assert_int_equal(classic_block_sector(255), 39);
-    assert_int_equal(classic_block_check(CLASSIC_1K, 63), LEAL_OK);
-    assert_int_equal(classic_block_check(CLASSIC_1K, 64), LEAL_E_ARG);
-    assert_int_equal(classic_block_check(CLASSIC_4K, 255), LEAL_OK);
-    assert_int_equal(classic_block_check(CLASSIC_4K, 256), LEAL_E_ARG);
+    assert_int_equal(mfclassic_sectors(MFCLASSIC_1K), 16);
+    assert_int_equal(mfclassic_sectors(MFCLASSIC_4K), 40);
+    assert_int_equal(mfclassic_sector_first_block(5), 20);
+    assert_int_equal(mfclassic_trailer_block(5), 23);
+    assert_int_equal(mfclassic_trailer_block(31), 127);
+    assert_int_equal(mfclassic_sector_first_block(32), 128);
+    assert_int_equal(mfclassic_trailer_block(32), 143);
+    assert_int_equal(mfclassic_trailer_block(39), 255);
+    assert_int_equal(mfclassic_block_sector(127), 31);
+    assert_int_equal(mfclassic_block_sector(128), 32);
+    assert_int_equal(mfclassic_block_sector(255), 39);
+    assert_int_equal(mfclassic_block_check(MFCLASSIC_1K, 63), LEAL_OK);
+    assert_int_equal(mfclassic_block_check(MFCLASSIC_1K, 64), LEAL_E_ARG);
+    assert_int_equal(mfclassic_block_check(MFCLASSIC_4K, 255), LEAL_OK);
+    assert_int_equal(mfclassic_block_check(MFCLASSIC_4K, 256), LEAL_E_ARG);
 }
 
 static void test_classic_access_bits_published_values(void **state)
@@ -46,14 +46,14 @@ static void test_classic_access_bits_published_values(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t out[3], cond[4];
-        assert_int_equal(classic_access_encode(cases[i].cond, out), LEAL_OK);
+        assert_int_equal(mfclassic_access_encode(cases[i].cond, out), LEAL_OK);
         assert_memory_equal(out, cases[i].bytes, 3);
-        assert_int_equal(classic_access_decode(cases[i].bytes, cond), LEAL_OK);
+        assert_int_equal(mfclassic_access_decode(cases[i].bytes, cond), LEAL_OK);
         assert_memory_equal(cond, cases[i].cond, 4);
     }
     uint8_t bad[3] = {0xFF, 0x07, 0x81}, cond[4], big[4] = {8, 0, 0, 0}, out[3];
-    assert_int_equal(classic_access_decode(bad, cond), LEAL_E_FORMAT);
-    assert_int_equal(classic_access_encode(big, out), LEAL_E_ARG);
+    assert_int_equal(mfclassic_access_decode(bad, cond), LEAL_E_FORMAT);
+    assert_int_equal(mfclassic_access_encode(big, out), LEAL_E_ARG);
 }
 
 static void test_classic_trailer_libfreefare_example(void **state)
@@ -66,7 +66,7 @@ static void test_classic_trailer_libfreefare_example(void **state)
                                      0x80, 0x42, 0xDE, 0xAD, 0xBE, 0xEF, 0xFF, 0xFF};
     const uint8_t cond[4] = {0, 0, 0, 1};
     uint8_t out[16];
-    assert_int_equal(classic_trailer_build(ka, cond, 0x42, kb, out), LEAL_OK);
+    assert_int_equal(mfclassic_trailer_build(ka, cond, 0x42, kb, out), LEAL_OK);
     assert_memory_equal(out, want, 16);
 }
 
@@ -78,19 +78,19 @@ static void test_classic_mad1_nfc_forum_example(void **state)
     uint8_t out[32], info;
     for (int i = 0; i < 15; i++)
         aids[i] = 0xE103;
-    assert_int_equal(classic_mad1_encode(0x01, aids, out), LEAL_OK);
+    assert_int_equal(mfclassic_mad1_encode(0x01, aids, out), LEAL_OK);
     assert_int_equal(out[0], 0x14);
     assert_int_equal(out[1], 0x01);
     for (int i = 0; i < 15; i++) {
         assert_int_equal(out[2 + 2 * i], 0x03);
         assert_int_equal(out[3 + 2 * i], 0xE1);
     }
-    assert_int_equal(classic_mad1_decode(out, &info, back), LEAL_OK);
+    assert_int_equal(mfclassic_mad1_decode(out, &info, back), LEAL_OK);
     assert_int_equal(info, 1);
     assert_memory_equal(back, aids, sizeof aids);
     out[5] ^= 1;
-    assert_int_equal(classic_mad1_decode(out, &info, back), LEAL_E_CARD_TAMPERED);
-    assert_int_equal(classic_mad1_encode(0x40, aids, out), LEAL_E_ARG);
+    assert_int_equal(mfclassic_mad1_decode(out, &info, back), LEAL_E_CARD_TAMPERED);
+    assert_int_equal(mfclassic_mad1_encode(0x40, aids, out), LEAL_E_ARG);
 }
 
 int main(void)

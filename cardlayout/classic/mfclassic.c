@@ -1,43 +1,43 @@
-/* classic.c - MIFARE Classic sector arithmetic, access bits, trailers, MAD v1. */
-#include "classic.h"
+/* mfclassic.c - MIFARE Classic sector arithmetic, access bits, trailers, MAD v1. */
+#include "mfclassic.h"
 
 #include "keys/base/bytes.h"
 
-unsigned classic_sectors(enum classic_size size)
+unsigned mfclassic_sectors(enum mfclassic_size size)
 {
-    return size == CLASSIC_1K ? 16 : size == CLASSIC_4K ? 40 : 0;
+    return size == MFCLASSIC_1K ? 16 : size == MFCLASSIC_4K ? 40 : 0;
 }
 
-unsigned classic_sector_blocks(unsigned sector)
+unsigned mfclassic_sector_blocks(unsigned sector)
 {
     return sector < 32 ? 4 : 16;
 }
 
-unsigned classic_sector_first_block(unsigned sector)
+unsigned mfclassic_sector_first_block(unsigned sector)
 {
     /* 4K: 32 sectors of 4 blocks (128 blocks), then 8 sectors of 16. */
     return sector < 32 ? sector * 4 : 128 + (sector - 32) * 16;
 }
 
-unsigned classic_trailer_block(unsigned sector)
+unsigned mfclassic_trailer_block(unsigned sector)
 {
-    return classic_sector_first_block(sector) + classic_sector_blocks(sector) - 1;
+    return mfclassic_sector_first_block(sector) + mfclassic_sector_blocks(sector) - 1;
 }
 
-unsigned classic_block_sector(unsigned block)
+unsigned mfclassic_block_sector(unsigned block)
 {
     return block < 128 ? block / 4 : 32 + (block - 128) / 16;
 }
 
-leal_err classic_block_check(enum classic_size size, unsigned block)
+leal_err mfclassic_block_check(enum mfclassic_size size, unsigned block)
 {
-    unsigned n = classic_sectors(size);
-    if (n == 0 || block > classic_trailer_block(n - 1))
+    unsigned n = mfclassic_sectors(size);
+    if (n == 0 || block > mfclassic_trailer_block(n - 1))
         return LEAL_E_ARG;
     return LEAL_OK;
 }
 
-leal_err classic_access_encode(const uint8_t cond[4], uint8_t out[3])
+leal_err mfclassic_access_encode(const uint8_t cond[4], uint8_t out[3])
 {
     unsigned c1 = 0, c2 = 0, c3 = 0;
 
@@ -58,7 +58,7 @@ leal_err classic_access_encode(const uint8_t cond[4], uint8_t out[3])
     return LEAL_OK;
 }
 
-leal_err classic_access_decode(const uint8_t in[3], uint8_t cond[4])
+leal_err mfclassic_access_decode(const uint8_t in[3], uint8_t cond[4])
 {
     unsigned c1, c2, c3;
 
@@ -75,15 +75,15 @@ leal_err classic_access_decode(const uint8_t in[3], uint8_t cond[4])
     return LEAL_OK;
 }
 
-leal_err classic_trailer_build(const uint8_t key_a[6], const uint8_t cond[4], uint8_t gpb,
-                               const uint8_t key_b[6], uint8_t out[CLASSIC_BLOCK])
+leal_err mfclassic_trailer_build(const uint8_t key_a[6], const uint8_t cond[4], uint8_t gpb,
+                                 const uint8_t key_b[6], uint8_t out[MFCLASSIC_BLOCK])
 {
     uint8_t ac[3];
     leal_err err;
 
     if (key_a == NULL || key_b == NULL || out == NULL)
         return LEAL_E_ARG;
-    if ((err = classic_access_encode(cond, ac)) != LEAL_OK)
+    if ((err = mfclassic_access_encode(cond, ac)) != LEAL_OK)
         return err;
     leal_memcpy(out, key_a, 6);
     leal_memcpy(out + 6, ac, 3);
@@ -92,7 +92,7 @@ leal_err classic_trailer_build(const uint8_t key_a[6], const uint8_t cond[4], ui
     return LEAL_OK;
 }
 
-uint8_t classic_mad_crc(const uint8_t *p, size_t len)
+uint8_t mfclassic_mad_crc(const uint8_t *p, size_t len)
 {
     uint8_t crc = 0xC7; /* AN10787 §3.7: preset 0xC7, polynomial x^8+x^4+x^3+x^2+1 */
     for (size_t i = 0; i < len; i++) {
@@ -103,27 +103,27 @@ uint8_t classic_mad_crc(const uint8_t *p, size_t len)
     return crc;
 }
 
-leal_err classic_mad1_encode(uint8_t info, const uint16_t aids[CLASSIC_MAD1_SECTORS],
-                             uint8_t out[2 * CLASSIC_BLOCK])
+leal_err mfclassic_mad1_encode(uint8_t info, const uint16_t aids[MFCLASSIC_MAD1_SECTORS],
+                               uint8_t out[2 * MFCLASSIC_BLOCK])
 {
     if (aids == NULL || out == NULL || info > 0x3F)
         return LEAL_E_ARG;
     out[1] = info;
-    for (unsigned i = 0; i < CLASSIC_MAD1_SECTORS; i++)
+    for (unsigned i = 0; i < MFCLASSIC_MAD1_SECTORS; i++)
         store_le16(out + 2 + 2 * i, aids[i]);
-    out[0] = classic_mad_crc(out + 1, 2 * CLASSIC_BLOCK - 1);
+    out[0] = mfclassic_mad_crc(out + 1, 2 * MFCLASSIC_BLOCK - 1);
     return LEAL_OK;
 }
 
-leal_err classic_mad1_decode(const uint8_t in[2 * CLASSIC_BLOCK], uint8_t *info,
-                             uint16_t aids[CLASSIC_MAD1_SECTORS])
+leal_err mfclassic_mad1_decode(const uint8_t in[2 * MFCLASSIC_BLOCK], uint8_t *info,
+                               uint16_t aids[MFCLASSIC_MAD1_SECTORS])
 {
     if (in == NULL || info == NULL || aids == NULL)
         return LEAL_E_ARG;
-    if (classic_mad_crc(in + 1, 2 * CLASSIC_BLOCK - 1) != in[0])
+    if (mfclassic_mad_crc(in + 1, 2 * MFCLASSIC_BLOCK - 1) != in[0])
         return LEAL_E_CARD_TAMPERED;
     *info = in[1];
-    for (unsigned i = 0; i < CLASSIC_MAD1_SECTORS; i++)
+    for (unsigned i = 0; i < MFCLASSIC_MAD1_SECTORS; i++)
         aids[i] = load_le16(in + 2 + 2 * i);
     return LEAL_OK;
 }
