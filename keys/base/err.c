@@ -84,12 +84,18 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_CARD_STATUS, "card answered with an unexpected status"),
     E(LEAL_E_CARD_RESPONSE_MAC,
       "card answer failed its MAC check: possible attack, operation refused"),
+    E(LEAL_E_CARD_MEMORY_DAMAGED,
+      "card reports damaged memory; the card must be replaced at the desk"),
+    E(LEAL_E_CARD_DISABLED, "card is disabled and cannot be used; replace it at the desk"),
 
     E(LEAL_E_CARD_TAMPERED, "card data does not verify: the card was tampered with or damaged"),
     E(LEAL_E_CARD_NOT_LEAL, "this card was not issued by leal"),
     E(LEAL_E_CARD_ALREADY_ISSUED, "this card is already issued"),
     E(LEAL_E_CARD_BLOCKED, "this card is blocked"),
     E(LEAL_E_LAYOUT_VERSION, "card layout version not supported by this leal; upgrade leal"),
+    E(LEAL_E_CARD_UID_MISMATCH,
+      "card UID differs from the one recorded for this card: possible clone; keep the card and "
+      "check it at the desk"),
 
     E(LEAL_E_DB, "database error"),
     E(LEAL_E_DB_BUSY, "database is busy; try again"),

@@ -89,6 +89,8 @@ typedef enum leal_err {
     LEAL_E_CARD_FILE_NOT_FOUND = 165,
     LEAL_E_CARD_STATUS = 166,
     LEAL_E_CARD_RESPONSE_MAC = 167,
+    LEAL_E_CARD_MEMORY_DAMAGED = 168,
+    LEAL_E_CARD_DISABLED = 169,
 
     /* 200..249: card layout and issuance */
     LEAL_E_CARD_TAMPERED = 200,
@@ -96,6 +98,7 @@ typedef enum leal_err {
     LEAL_E_CARD_ALREADY_ISSUED = 202,
     LEAL_E_CARD_BLOCKED = 203,
     LEAL_E_LAYOUT_VERSION = 204,
+    LEAL_E_CARD_UID_MISMATCH = 205,
 
     /* 250..299: ledger */
     LEAL_E_DB = 250,

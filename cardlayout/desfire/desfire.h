@@ -1,0 +1,152 @@
+/*
+ * desfire.h - MIFARE DESFire EV1 host-side driver over struct card_reader:
+ * ISO 7816-4 wrapped native commands (90 INS 00 00 Lc data 00 -> data 91 st),
+ * 0xAF chaining both ways, AES authentication (0xAA) and EV1 secure
+ * messaging: CMAC with the running IV on plain and MACed traffic, full
+ * encryption with CRC32 and zero padding (REFERENCE.md 2.4, 3).
+ *
+ * Rule (LAYOUT.md 2.6): under a session every success answer must carry its
+ * CMAC, or its CRC32 inside the encryption, and it is checked before the
+ * answer is believed; a bare status byte is LEAL_E_CARD_RESPONSE_MAC
+ * (libfreefare #90). Any error status, a failed check or SelectApplication
+ * ends the session (the card does the same).
+ *
+ * Memory: struct desfire is the caller's (stack or static), holds the session
+ * key and the message buffers; desfire_clear() wipes it. Freestanding; crypto
+ * only through the provider, the card only through the reader.
+ * Errors: card statuses mapped to LEAL_E_CARD_* (desfire_status_err), reader
+ * errors unchanged, LEAL_E_PROTOCOL (answer outside the protocol),
+ * LEAL_E_CARD_RESPONSE_MAC, LEAL_E_STATE (needs a session), LEAL_E_ARG,
+ * LEAL_E_TOO_LARGE (over DESFIRE_MAX_DATA).
+ */
+#ifndef LEAL_DESFIRE_H
+#define LEAL_DESFIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cardlayout/reader.h"
+#include "keys/crypto.h"
+
+#define DESFIRE_MAX_DATA 256  /* data bytes of one command or answer (leal's files are smaller) */
+#define DESFIRE_FRAME_DATA 55 /* data bytes per wrapped frame (LAYOUT.md 2.6) */
+#define DESFIRE_UID_LEN 7
+
+/* File communication modes (the byte CreateXFile takes). */
+enum desfire_comm {
+    DESFIRE_COMM_PLAIN = 0x00,
+    DESFIRE_COMM_MACED = 0x01,
+    DESFIRE_COMM_FULL = 0x03,
+};
+
+struct desfire {
+    const struct card_reader *reader;
+    const struct crypto_provider *cp;
+    bool authenticated;
+    uint8_t key_no;       /* the key of the session */
+    uint8_t session[16];  /* AES session key */
+    uint8_t iv[16];       /* running IV */
+    uint8_t status;       /* last native status byte the card sent */
+    unsigned round_trips; /* exchanges with the card, 0xAF frames counted */
+    unsigned long bytes_out, bytes_in;
+    uint8_t msg[DESFIRE_MAX_DATA + 48]; /* private: the logical command */
+    uint8_t ans[DESFIRE_MAX_DATA + 48]; /* private: the logical answer */
+};
+
+struct desfire_version {
+    uint8_t hw[7]; /* vendor, type, subtype, major, minor, storage size, protocol */
+    uint8_t sw[7];
+    uint8_t uid[7];
+    uint8_t batch[5];
+    uint8_t week, year;
+};
+
+/* Never fails. */
+void desfire_init(struct desfire *d, const struct card_reader *reader,
+                  const struct crypto_provider *cp);
+/* Ends the session and wipes every secret; d may be NULL. */
+void desfire_clear(struct desfire *d);
+
+/* leal error for a native status byte (00 -> LEAL_OK). */
+leal_err desfire_status_err(uint8_t status);
+
+/* Takes over a session another party established (a SAM that authenticated on
+ * the driver's behalf): key number, session key and current IV. */
+void desfire_resume_session(struct desfire *d, uint8_t key_no, const uint8_t session[16],
+                            const uint8_t iv[16]);
+
+/* The ChangeKey cryptogram (32 bytes) for key_no (with 0x80 at PICC level for an AES key),
+ * under session/iv (iv is advanced). old_key NULL: the key of the session itself. */
+LEAL_MUST_CHECK leal_err desfire_change_key_cryptogram(const struct crypto_provider *cp,
+                                                       const uint8_t session[16], uint8_t iv[16],
+                                                       uint8_t key_no, const uint8_t new_key[16],
+                                                       uint8_t version, const uint8_t *old_key,
+                                                       uint8_t out[32]);
+
+/* PICC and application level */
+LEAL_MUST_CHECK leal_err desfire_select_application(struct desfire *d, const uint8_t aid[3]);
+LEAL_MUST_CHECK leal_err desfire_get_version(struct desfire *d, struct desfire_version *out);
+LEAL_MUST_CHECK leal_err desfire_authenticate_aes(struct desfire *d, uint8_t key_no,
+                                                  const uint8_t key[16]);
+LEAL_MUST_CHECK leal_err desfire_get_card_uid(struct desfire *d, uint8_t uid[DESFIRE_UID_LEN]);
+/* GetCardUID and compare with expected: LEAL_E_CARD_UID_MISMATCH if different. */
+LEAL_MUST_CHECK leal_err desfire_verify_card_uid(struct desfire *d,
+                                                 const uint8_t expected[DESFIRE_UID_LEN]);
+LEAL_MUST_CHECK leal_err desfire_get_key_version(struct desfire *d, uint8_t key_no,
+                                                 uint8_t *version);
+LEAL_MUST_CHECK leal_err desfire_get_key_settings(struct desfire *d, uint8_t *settings,
+                                                  uint8_t *max_keys);
+LEAL_MUST_CHECK leal_err desfire_change_key_settings(struct desfire *d, uint8_t settings);
+/* old_key NULL when key_no is the session's key (the session then ends). */
+LEAL_MUST_CHECK leal_err desfire_change_key(struct desfire *d, uint8_t key_no,
+                                            const uint8_t new_key[16], uint8_t version,
+                                            const uint8_t *old_key);
+/* iso_fid 0: none. df_name may be NULL (len 0). */
+LEAL_MUST_CHECK leal_err desfire_create_application(struct desfire *d, const uint8_t aid[3],
+                                                    uint8_t settings1, uint8_t settings2,
+                                                    uint16_t iso_fid, const uint8_t *df_name,
+                                                    size_t df_name_len);
+LEAL_MUST_CHECK leal_err desfire_delete_application(struct desfire *d, const uint8_t aid[3]);
+LEAL_MUST_CHECK leal_err desfire_format_picc(struct desfire *d);
+/* SetConfiguration: option byte, data enciphered. */
+LEAL_MUST_CHECK leal_err desfire_set_configuration(struct desfire *d, uint8_t option,
+                                                   const uint8_t *data, size_t len);
+
+/* Files (access rights as R<<12 | W<<8 | RW<<4 | CAR; iso_fid 0: none) */
+LEAL_MUST_CHECK leal_err desfire_create_data_file(struct desfire *d, bool backup, uint8_t file_no,
+                                                  uint16_t iso_fid, enum desfire_comm comm,
+                                                  uint16_t access, uint32_t size);
+LEAL_MUST_CHECK leal_err desfire_create_value_file(struct desfire *d, uint8_t file_no,
+                                                   enum desfire_comm comm, uint16_t access,
+                                                   int32_t lower, int32_t upper, int32_t value,
+                                                   uint8_t options);
+LEAL_MUST_CHECK leal_err desfire_create_record_file(struct desfire *d, bool cyclic, uint8_t file_no,
+                                                    uint16_t iso_fid, enum desfire_comm comm,
+                                                    uint16_t access, uint32_t record_size,
+                                                    uint32_t max_records);
+LEAL_MUST_CHECK leal_err desfire_read_data(struct desfire *d, uint8_t file_no,
+                                           enum desfire_comm comm, uint32_t offset, size_t len,
+                                           uint8_t *out);
+LEAL_MUST_CHECK leal_err desfire_write_data(struct desfire *d, uint8_t file_no,
+                                            enum desfire_comm comm, uint32_t offset,
+                                            const uint8_t *data, size_t len);
+LEAL_MUST_CHECK leal_err desfire_get_value(struct desfire *d, uint8_t file_no,
+                                           enum desfire_comm comm, int32_t *value);
+LEAL_MUST_CHECK leal_err desfire_credit(struct desfire *d, uint8_t file_no, enum desfire_comm comm,
+                                        int32_t amount);
+LEAL_MUST_CHECK leal_err desfire_debit(struct desfire *d, uint8_t file_no, enum desfire_comm comm,
+                                       int32_t amount);
+LEAL_MUST_CHECK leal_err desfire_limited_credit(struct desfire *d, uint8_t file_no,
+                                                enum desfire_comm comm, int32_t amount);
+LEAL_MUST_CHECK leal_err desfire_write_record(struct desfire *d, uint8_t file_no,
+                                              enum desfire_comm comm, uint32_t offset,
+                                              const uint8_t *data, size_t len);
+/* count records of record_size bytes from the newest-first index first. */
+LEAL_MUST_CHECK leal_err desfire_read_records(struct desfire *d, uint8_t file_no,
+                                              enum desfire_comm comm, uint32_t first,
+                                              uint32_t count, size_t record_size, uint8_t *out);
+LEAL_MUST_CHECK leal_err desfire_commit(struct desfire *d);
+LEAL_MUST_CHECK leal_err desfire_abort(struct desfire *d);
+
+#endif
