@@ -48,7 +48,7 @@
 #define LAYOUT_AR_STATE LAYOUT_AR(2, 2, 0, 0)
 #define LAYOUT_AR_PURSE LAYOUT_AR(2, 2, 1, 0)
 #define LAYOUT_AR_COUNTER LAYOUT_AR(2, 1, 0xF, 0xF)
-#define LAYOUT_AR_LOG LAYOUT_AR(2, 2, 0, 0)
+#define LAYOUT_AR_LOG LAYOUT_AR(2, 1, 0, 0) /* written by host credits (key 1) and key 0 */
 
 #define LAYOUT_COUNTER_START 0x7FFFFFFF
 #define LAYOUT_LOG_RECORD_LEN 16

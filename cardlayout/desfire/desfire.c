@@ -121,6 +121,11 @@ static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
     return crc;
 }
 
+uint32_t desfire_crc32(const uint8_t *p, size_t n)
+{
+    return crc32_update(0xFFFFFFFFu, p, n);
+}
+
 /* One wrapped frame: 90 ins 00 00 [Lc data] 00 -> data 91 status. */
 static leal_err frame(struct desfire *d, uint8_t ins, const uint8_t *data, size_t len,
                       uint8_t *status, uint8_t *resp, size_t cap, size_t *resp_len)

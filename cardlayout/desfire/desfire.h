@@ -68,6 +68,9 @@ void desfire_init(struct desfire *d, const struct card_reader *reader,
 /* Ends the session and wipes every secret; d may be NULL. */
 void desfire_clear(struct desfire *d);
 
+/* DESFire's CRC32 (preset FFFFFFFF, polynomial EDB88320, no final xor). */
+uint32_t desfire_crc32(const uint8_t *p, size_t n);
+
 /* leal error for a native status byte (00 -> LEAL_OK). */
 leal_err desfire_status_err(uint8_t status);
 

@@ -1594,6 +1594,35 @@ out:
     return tx_end(l, err);
 }
 
+leal_err ledger_card_set_uid(struct ledger *l, int64_t card_id, const uint8_t *uid, size_t uid_len)
+{
+    sqlite3_stmt *st = NULL;
+    struct ledger_card c;
+    leal_err err;
+    if (uid == NULL || uid_len == 0 || uid_len > LEAL_MAX_UID)
+        return LEAL_E_ARG;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = ledger_card_find_by_id(l, card_id, &c)) != LEAL_OK)
+        goto out;
+    /* Only while issuing: afterwards the UID is evidence, not a setting. */
+    if (c.status != LEDGER_CARD_PENDING) {
+        set_msg(l, "card %lld is %s", (long long)card_id, ledger_card_status_name(c.status));
+        err = LEAL_E_CARD_STATUS_CHANGE;
+        goto out;
+    }
+    if ((err = prep_once(l, "UPDATE card SET uid = ?2, updated_at = ?3 WHERE card_id = ?1", &st)) !=
+        LEAL_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, card_id);
+    sqlite3_bind_blob(st, 2, uid, (int)uid_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now());
+    err = step(l, st, NULL);
+out:
+    sqlite3_finalize(st);
+    return tx_end(l, err);
+}
+
 leal_err ledger_card_set_status(struct ledger *l, int64_t card_id, enum ledger_card_status status)
 {
     if (strcmp(ledger_card_status_name(status), "?") == 0)

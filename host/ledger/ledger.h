@@ -248,6 +248,10 @@ LEAL_MUST_CHECK leal_err ledger_card_find_by_id(struct ledger *l, int64_t card_i
  * ->LOST|REPLACED, LOST->REPLACED; anything else LEAL_E_CARD_STATUS_CHANGE. */
 LEAL_MUST_CHECK leal_err ledger_card_set_status(struct ledger *l, int64_t card_id,
                                                 enum ledger_card_status status);
+/* Records the real UID of a random-UID card, learned during issuance (PENDING
+ * only; LEAL_E_CARD_STATUS_CHANGE otherwise). */
+LEAL_MUST_CHECK leal_err ledger_card_set_uid(struct ledger *l, int64_t card_id, const uint8_t *uid,
+                                             size_t uid_len);
 /* Records a newer on-card counter; a lower one than known is refused with
  * LEAL_E_CARD_TAMPERED (a restored dump or a clone). */
 LEAL_MUST_CHECK leal_err ledger_card_set_counter(struct ledger *l, int64_t card_id,

@@ -212,3 +212,8 @@ leal_err reader_part3_classic_write(const struct reader_backend *b, void *ctx, u
     memcpy(apdu + 5, data, 16);
     return part3(b, ctx, apdu, sizeof apdu, NULL, 0);
 }
+
+struct cardsim *reader_sim_card(struct reader *r)
+{
+    return r && r->b == &reader_sim_backend ? reader_sim_cardsim(r->ctx) : NULL;
+}

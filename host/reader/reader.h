@@ -72,4 +72,9 @@ void reader_release(struct reader *r);
 /* For cardlayout drivers; valid until reader_close. */
 const struct card_reader *reader_card_reader(struct reader *r);
 
+/* The virtual card behind a sim: reader (NULL for other backends): tests use
+ * it to tear the card at chosen points (cardsim_set_tear). */
+struct cardsim;
+struct cardsim *reader_sim_card(struct reader *r);
+
 #endif

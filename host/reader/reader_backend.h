@@ -28,6 +28,10 @@ struct reader_backend {
     void (*close)(void *ctx);
 };
 
+/* The card behind a sim: backend context (reader_sim.c). */
+struct cardsim;
+struct cardsim *reader_sim_cardsim(void *ctx);
+
 extern const struct reader_backend reader_pcsc_backend;
 extern const struct reader_backend reader_sim_backend;
 extern const struct reader_backend reader_nfc_backend; /* reader_nfc.c */

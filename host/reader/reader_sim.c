@@ -117,6 +117,11 @@ static void sim_close(void *ctx)
     free(s);
 }
 
+struct cardsim *reader_sim_cardsim(void *ctx)
+{
+    return ((struct sim *)ctx)->card;
+}
+
 const struct reader_backend reader_sim_backend = {
     .scheme = "sim",
     .list = sim_list,

@@ -1,0 +1,150 @@
+/* factory.c - factory DES PICC key -> diversified AES PICC key (factory.h). */
+#include "factory.h"
+
+#include <string.h>
+
+#include "cardlayout/desfire/desfire.h"
+#include "keys/base/buf.h"
+#include "keys/base/bytes.h"
+#include "keys/base/ct.h"
+#include "keys/hosted/des.h"
+
+/* One ISO-wrapped native command: 90 INS 00 00 [Lc data] 00 -> data 91 status. */
+static leal_err exchange(const struct card_reader *r, uint8_t ins, const uint8_t *data, size_t len,
+                         uint8_t *out, size_t cap, size_t *out_len, uint8_t *status, unsigned *rt)
+{
+    uint8_t apdu[64], resp[64];
+    size_t n = 0, rl = 0;
+    leal_err err;
+    if (len > 48)
+        return LEAL_E_ARG;
+    apdu[n++] = 0x90;
+    apdu[n++] = ins;
+    apdu[n++] = 0;
+    apdu[n++] = 0;
+    if (len) {
+        apdu[n++] = (uint8_t)len;
+        memcpy(apdu + n, data, len);
+        n += len;
+    }
+    apdu[n++] = 0;
+    err = r->transceive(r->ctx, apdu, n, resp, sizeof resp, &rl);
+    (*rt)++;
+    if (err != LEAL_OK)
+        return err;
+    if (rl < 2 || resp[rl - 2] != 0x91 || rl - 2 > cap)
+        return LEAL_E_PROTOCOL;
+    *status = resp[rl - 1];
+    *out_len = rl - 2;
+    memcpy(out, resp, rl - 2);
+    return LEAL_OK;
+}
+
+static void rotate_left(const uint8_t in[8], uint8_t out[8])
+{
+    memmove(out, in + 1, 7);
+    out[7] = in[0];
+}
+
+leal_err factory_picc_to_aes(const struct card_reader *reader, const struct crypto_provider *cp,
+                             const uint8_t new_key[16], uint8_t version, unsigned *rt)
+{
+    static const uint8_t factory_key[8] = {0};
+    uint8_t ek_rndb[8], rndb[8], rnda[8], token[16], iv[8], ans[16], rot[8], session[8];
+    uint8_t plain[24], msg[25], st;
+    size_t n;
+    uint32_t crc;
+    leal_err err;
+
+    /* 1A 00 -> AF ek(RndB), CBC from a zero IV. */
+    if ((err = exchange(reader, 0x1A, (const uint8_t[]){0x00}, 1, ek_rndb, sizeof ek_rndb, &n, &st,
+                        rt)) != LEAL_OK)
+        goto out;
+    if (st != 0xAF) {
+        err = st == 0xAE || st == 0x40 ? LEAL_E_CARD_AUTHENTICATION : desfire_status_err(st);
+        goto out;
+    }
+    if (n != 8) {
+        err = LEAL_E_PROTOCOL;
+        goto out;
+    }
+    memset(iv, 0, sizeof iv);
+    if ((err = des_cbc_decrypt(factory_key, 8, iv, ek_rndb, rndb, 8)) != LEAL_OK ||
+        (err = cp->random(rnda, 8)) != LEAL_OK)
+        goto out;
+    /* AF ek(RndA || RndB'), the CBC chain going on from ek(RndB). */
+    memcpy(token, rnda, 8);
+    rotate_left(rndb, token + 8);
+    memcpy(iv, ek_rndb, 8);
+    if ((err = des_cbc_encrypt(factory_key, 8, iv, token, token, 16)) != LEAL_OK ||
+        (err = exchange(reader, 0xAF, token, 16, ans, sizeof ans, &n, &st, rt)) != LEAL_OK)
+        goto out;
+    if (st != 0x00) {
+        err = st == 0xAE ? LEAL_E_CARD_AUTHENTICATION : desfire_status_err(st);
+        goto out;
+    }
+    if (n != 8 || (err = des_cbc_decrypt(factory_key, 8, iv, ans, ans, 8)) != LEAL_OK) {
+        err = err ? err : LEAL_E_PROTOCOL;
+        goto out;
+    }
+    rotate_left(rnda, rot);
+    if (!leal_ct_equal(ans, rot, 8)) {
+        err = LEAL_E_CARD_AUTHENTICATION; /* the card does not know the factory key */
+        goto out;
+    }
+    /* A DES key (both halves equal) gives a single-DES session key A0..3 || B0..3;
+     * after authentication the EV1 IV starts again at zero. */
+    memcpy(session, rnda, 4);
+    memcpy(session + 4, rndb, 4);
+    memset(iv, 0, sizeof iv);
+    /* ChangeKey C4 80: E(new key || version || CRC32(C4 80 new key version) || 0 pad). */
+    memset(plain, 0, sizeof plain);
+    memcpy(plain, new_key, 16);
+    plain[16] = version;
+    msg[0] = 0xC4;
+    msg[1] = 0x80;
+    memcpy(msg + 2, plain, 17);
+    crc = desfire_crc32(msg, 19);
+    store_le32(plain + 17, crc);
+    msg[0] = 0x80;
+    if ((err = des_cbc_encrypt(session, 8, iv, plain, msg + 1, 24)) != LEAL_OK ||
+        (err = exchange(reader, 0xC4, msg, 25, ans, sizeof ans, &n, &st, rt)) != LEAL_OK)
+        goto out;
+    /* Changing the key of the session ends it: a bare 00 is the right answer here. */
+    err = st == 0x00 && n == 0 ? LEAL_OK : st == 0x00 ? LEAL_E_PROTOCOL : desfire_status_err(st);
+out:
+    leal_wipe(rndb, sizeof rndb);
+    leal_wipe(rnda, sizeof rnda);
+    leal_wipe(session, sizeof session);
+    leal_wipe(plain, sizeof plain);
+    leal_wipe(msg, sizeof msg);
+    leal_wipe(token, sizeof token);
+    return err;
+}
+
+leal_err factory_picc_to_des(struct desfire *d)
+{
+    uint8_t plain[32], msg[33], ans[16], st;
+    size_t n;
+    leal_err err;
+    if (!d->authenticated || d->key_no != 0)
+        return LEAL_E_STATE;
+    /* C4 00: a DES key, given as 16 bytes, no version byte; CRC32 over C4 00 || key. */
+    memset(plain, 0, sizeof plain);
+    msg[0] = 0xC4;
+    msg[1] = 0x00;
+    memset(msg + 2, 0, 16);
+    store_le32(plain + 16, desfire_crc32(msg, 18));
+    msg[0] = 0x00;
+    if ((err = d->cp->aes128_cbc_encrypt(d->session, d->iv, plain, msg + 1, 32)) != LEAL_OK)
+        goto out;
+    d->authenticated = false; /* changing the session's own key ends the session */
+    if ((err = exchange(d->reader, 0xC4, msg, 33, ans, sizeof ans, &n, &st, &d->round_trips)) !=
+        LEAL_OK)
+        goto out;
+    err = st == 0x00 && n == 0 ? LEAL_OK : st == 0x00 ? LEAL_E_PROTOCOL : desfire_status_err(st);
+out:
+    leal_wipe(plain, sizeof plain);
+    leal_wipe(d->session, sizeof d->session);
+    return err;
+}

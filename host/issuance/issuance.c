@@ -1,0 +1,679 @@
+/* issuance.c - the desk on MIFARE DESFire (LAYOUT.md §2; issuance.h). */
+#include "issuance.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cardlayout/desfire/desfire.h"
+#include "cardlayout/layout.h"
+#include "cardlayout/records/identity.h"
+#include "factory.h"
+#include "keys/base/buf.h"
+#include "keys/base/bytes.h"
+#include "keys/base/ct.h"
+#include "keys/derive.h"
+
+/* The purse's upper limit until programs carry their own cap (LAYOUT.md 2.3). */
+#define ISSUANCE_PURSE_CAP_CENTS 100000
+#define LOG_OP_ISSUE 1
+#define LOG_OP_TOPUP 2
+#define LOG_OP_REPLACE_IN 4
+
+static const uint8_t picc_aid[3] = {0, 0, 0};
+static const uint8_t leal_aid[3] = {LAYOUT_DF_AID_0, LAYOUT_DF_AID_1, LAYOUT_DF_AID_2};
+static const uint8_t df_name[LAYOUT_DF_NAME_LEN] = {0xF0, 'L', 'E', 'A', 'L', '0', '1'};
+static const uint8_t zero_key[16];
+
+/* One desk operation on one card. */
+struct desk {
+    struct issuance *is;
+    struct reader *reader;
+    struct desfire d;
+    struct reader_card rc;
+    bool random_uid;
+    uint8_t div_id[LEAL_MAX_UID]; /* the diversification id: UID, or card id (BE64) */
+    size_t div_id_len;
+};
+
+static leal_err desk_open(struct desk *k, struct issuance *is, struct reader *r)
+{
+    leal_err err;
+    memset(k, 0, sizeof *k);
+    k->is = is;
+    k->reader = r;
+    if ((err = reader_card_info(r, &k->rc)) != LEAL_OK)
+        return err;
+    /* DESFire random UIDs are 4 bytes starting 08 (REFERENCE.md 6). */
+    k->random_uid = k->rc.uid_len == 4 && k->rc.uid[0] == 0x08;
+    desfire_init(&k->d, reader_card_reader(r), is->cp);
+    return LEAL_OK;
+}
+
+static void desk_close(struct desk *k, struct issuance_card *out)
+{
+    if (out) {
+        out->round_trips += k->d.round_trips;
+        out->bytes += k->d.bytes_out + k->d.bytes_in;
+    }
+    desfire_clear(&k->d);
+}
+
+static void set_div_id(struct desk *k, int64_t card_id)
+{
+    if (k->random_uid) {
+        store_be64(k->div_id, (uint64_t)card_id);
+        k->div_id_len = 8;
+    } else {
+        memcpy(k->div_id, k->rc.uid, k->rc.uid_len);
+        k->div_id_len = k->rc.uid_len;
+    }
+}
+
+/* The card key of a role (current version) for this card and application. */
+static leal_err card_key(struct desk *k, enum key_role role, const uint8_t aid[3], uint8_t out[16],
+                         uint8_t *version)
+{
+    const struct key_version *v;
+    leal_err err = keyset_current(k->is->keys, k->is->program_id, role, &v);
+    if (err != LEAL_OK)
+        return err;
+    *version = v->version;
+    return derive_card_key(k->is->cp, v->key, k->div_id, k->div_id_len, aid, k->is->keys->issuer_id,
+                           k->is->program_id, out);
+}
+
+static leal_err auth_role(struct desk *k, uint8_t key_no, enum key_role role, const uint8_t aid[3])
+{
+    uint8_t key[16], version;
+    leal_err err = card_key(k, role, aid, key, &version);
+    if (err == LEAL_OK)
+        err = desfire_authenticate_aes(&k->d, key_no, key);
+    leal_wipe(key, sizeof key);
+    return err;
+}
+
+static enum ledger_card_tech tech_of(const struct desfire_version *v)
+{
+    switch (v->hw[3]) {
+    case 0x01:
+        return LEDGER_TECH_DESFIRE_EV1;
+    case 0x12:
+    case 0x22:
+        return LEDGER_TECH_DESFIRE_EV2;
+    case 0x33:
+        return LEDGER_TECH_DESFIRE_EV3;
+    default:
+        return 0;
+    }
+}
+
+static void log_record(uint8_t out[LAYOUT_LOG_RECORD_LEN], uint8_t op, uint32_t counter,
+                       int32_t amount)
+{
+    memset(out, 0, LAYOUT_LOG_RECORD_LEN);
+    out[0] = LAYOUT_VERSION;
+    out[1] = LAYOUT_TYPE_LOG;
+    out[2] = op;
+    store_be32(out + 4, counter);
+    store_be32(out + 8, (uint32_t)amount);
+    store_be32(out + 12, 0); /* terminal 0: the host */
+}
+
+/* A top-up entry whose idempotency key is the card's own log record, so the
+ * same top-up read back from the card after a tear posts nothing new. */
+static leal_err post_topup(struct issuance *is, int64_t card_id, int64_t account_id,
+                           uint32_t counter_after, int64_t cents, bool *replayed)
+{
+    char request[64], reference[64];
+    int64_t cash, entry;
+    struct ledger_line lines[2];
+    struct ledger_entry e;
+    leal_err err = ledger_program_account(is->ledger, is->program_id, "cash", &cash);
+    if (err != LEAL_OK)
+        return err;
+    snprintf(request, sizeof request, "card:%lld:log:%u", (long long)card_id, counter_after);
+    snprintf(reference, sizeof reference, "card %lld counter %u", (long long)card_id,
+             counter_after);
+    memset(lines, 0, sizeof lines);
+    memset(&e, 0, sizeof e);
+    lines[0].account_id = account_id;
+    snprintf(lines[0].asset, sizeof lines[0].asset, "EUR");
+    lines[0].amount = cents;
+    lines[1].account_id = cash;
+    snprintf(lines[1].asset, sizeof lines[1].asset, "EUR");
+    lines[1].amount = -cents;
+    e.program_id = is->program_id;
+    e.kind = "topup";
+    e.request_id = request;
+    e.reason = "purse top-up at the desk";
+    /* Fixed, not the operator's name: the same entry is re-posted from the
+     * card's log by whoever taps the card next, and must hash the same. */
+    e.operator_name = "desk";
+    e.reference = reference;
+    e.card_id = card_id;
+    e.nlines = 2;
+    e.lines = lines;
+    return ledger_post(is->ledger, &e, &entry, replayed);
+}
+
+static int count_live_card(void *ctx, const struct ledger_card *c)
+{
+    if (c->status == LEDGER_CARD_ACTIVE || c->status == LEDGER_CARD_BLOCKED)
+        (*(int *)ctx)++;
+    return 0;
+}
+
+/* Reads what a terminal reads, checks it, then compares it with the ledger. */
+static leal_err read_card(struct desk *k, struct issuance_card *out)
+{
+    uint8_t rec[IDENTITY_LEN], st[STATE_FILE_LEN], log[LAYOUT_LOG_RECORD_LEN];
+    struct identity id;
+    uint64_t state_card_id;
+    int32_t counter;
+    struct ledger_card lc;
+    leal_err err;
+
+    if ((err = desfire_select_application(&k->d, leal_aid)) != LEAL_OK)
+        return err == LEAL_E_CARD_APPLICATION_NOT_FOUND ? LEAL_E_CARD_NOT_LEAL : err;
+    if ((err = desfire_read_data(&k->d, LAYOUT_FILE_IDENTITY, DESFIRE_COMM_PLAIN, 0, IDENTITY_LEN,
+                                 rec)) != LEAL_OK)
+        return err;
+    if ((err = identity_decode(rec, sizeof rec, &id)) != LEAL_OK)
+        return err == LEAL_E_LAYOUT_VERSION ? err : LEAL_E_CARD_TAMPERED;
+    out->card_id = (int64_t)id.card_id;
+    out->issuer_id = id.issuer_id;
+    out->program_id = id.program_id;
+    out->key_set_version = id.key_set_version;
+    out->random_uid = (id.flags & IDENTITY_FLAG_RANDOM_UID) != 0;
+    if (id.issuer_id != k->is->keys->issuer_id || id.program_id != k->is->program_id)
+        return LEAL_E_CARD_NOT_LEAL; /* another issuer's or program's card */
+    set_div_id(k, (int64_t)id.card_id);
+    /* A key that does not open the card means the identity was forged or copied. */
+    if ((err = auth_role(k, LAYOUT_KEY_TERMINAL, KEY_ROLE_TERMINAL, leal_aid)) != LEAL_OK)
+        return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_TAMPERED : err;
+    if ((err = desfire_read_data(&k->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, STATE_FILE_LEN,
+                                 st)) != LEAL_OK ||
+        (err = desfire_get_value(&k->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, &out->purse_cents)) !=
+            LEAL_OK ||
+        (err = desfire_get_value(&k->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, &counter)) !=
+            LEAL_OK ||
+        (err = desfire_read_records(&k->d, LAYOUT_FILE_LOG, DESFIRE_COMM_FULL, 0, 1,
+                                    LAYOUT_LOG_RECORD_LEN, log)) != LEAL_OK)
+        return err;
+    if (state_file_decode(st, sizeof st, &state_card_id, &out->state) != LEAL_OK ||
+        state_card_id != id.card_id || counter < 0 || counter > LAYOUT_COUNTER_START)
+        return LEAL_E_CARD_TAMPERED;
+    out->taps = (uint32_t)(LAYOUT_COUNTER_START - counter);
+    if (out->random_uid) {
+        if ((err = desfire_get_card_uid(&k->d, out->uid)) != LEAL_OK)
+            return err;
+        out->uid_len = DESFIRE_UID_LEN;
+    } else {
+        memcpy(out->uid, k->rc.uid, k->rc.uid_len);
+        out->uid_len = k->rc.uid_len;
+    }
+    out->tech = id.card_kind;
+
+    /* The ledger's side. */
+    if ((err = ledger_card_find_by_id(k->is->ledger, out->card_id, &lc)) != LEAL_OK) {
+        if (err == LEAL_E_UNKNOWN_ID) {
+            out->agrees = false;
+            snprintf(out->why, sizeof out->why, "card %lld is not in the ledger",
+                     (long long)out->card_id);
+            return LEAL_OK;
+        }
+        return err;
+    }
+    out->ledger = lc;
+    /* The newest log record is a top-up the ledger may have missed (torn between
+     * the card's commit and the database's): post it now, exactly once. */
+    if (log[0] == LAYOUT_VERSION && log[1] == LAYOUT_TYPE_LOG && log[2] == LOG_OP_TOPUP &&
+        lc.status != LEDGER_CARD_PENDING) {
+        bool replayed = false;
+        int32_t amount = (int32_t)load_be32(log + 8);
+        if (amount > 0 && (err = post_topup(k->is, out->card_id, lc.account_id, load_be32(log + 4),
+                                            amount, &replayed)) != LEAL_OK)
+            return err;
+        if (amount > 0 && !replayed)
+            out->recovered++;
+    }
+    if (lc.status != LEDGER_CARD_PENDING && (int64_t)out->taps > lc.last_counter &&
+        (err = ledger_card_set_counter(k->is->ledger, out->card_id, out->taps)) != LEAL_OK)
+        return err;
+    if ((err = ledger_balance(k->is->ledger, lc.account_id, "EUR", &out->account_eur)) != LEAL_OK ||
+        (err = ledger_balance(k->is->ledger, lc.account_id, "PTS", &out->account_pts)) != LEAL_OK)
+        return err;
+    out->ncards_on_account = 0;
+    if ((err = ledger_card_each_of_account(k->is->ledger, lc.account_id, count_live_card,
+                                           &out->ncards_on_account)) != LEAL_OK)
+        return err;
+    out->agrees = true;
+    if (!leal_ct_equal(out->uid, lc.uid, lc.uid_len) || out->uid_len != lc.uid_len) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why, "the card's UID differs from the one recorded");
+    } else if ((int64_t)out->taps < lc.last_counter) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why,
+                 "the card's counter (%u) is behind the ledger's (%lld): a restored copy",
+                 out->taps, (long long)lc.last_counter);
+    } else if (out->ncards_on_account == 1 && out->purse_cents != out->account_eur) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why, "purse %d.%02d on the card, %lld.%02lld in the ledger",
+                 out->purse_cents / 100, out->purse_cents % 100,
+                 (long long)(out->account_eur / 100), (long long)(out->account_eur % 100));
+    } else if (out->ncards_on_account == 1 && (int64_t)out->state.points != out->account_pts) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why,
+                 "%u points on the card, %lld in the ledger (terminal journals not yet "
+                 "imported?)",
+                 out->state.points, (long long)out->account_pts);
+    }
+    return LEAL_OK;
+}
+
+struct pending_ctx {
+    const struct desk *k;
+    int64_t found; /* a PENDING card of the account that may be this one */
+};
+
+static int find_pending(void *ctx, const struct ledger_card *c)
+{
+    struct pending_ctx *p = ctx;
+    if (c->status != LEDGER_CARD_PENDING || c->tech < LEDGER_TECH_DESFIRE_EV1 ||
+        c->tech > LEDGER_TECH_DESFIRE_EV3)
+        return 0;
+    /* A fixed-UID card must match its recorded UID; a random-UID card's real UID
+     * is only known after authentication, so any random-UID candidate is tried. */
+    if (!p->k->random_uid &&
+        (c->uid_len != p->k->rc.uid_len || memcmp(c->uid, p->k->rc.uid, c->uid_len) != 0))
+        return 0;
+    p->found = c->card_id;
+    return 1;
+}
+
+static leal_err new_card_id(struct issuance *is, int64_t *id)
+{
+    uint8_t r[8];
+    leal_err err = is->cp->random(r, sizeof r);
+    if (err != LEAL_OK)
+        return err;
+    /* Twelve decimal digits, random: printable on a receipt, and ids reveal
+     * nothing about how many cards an issuer has. */
+    *id = 100000000000LL + (int64_t)(load_be64(r) % 900000000000ULL);
+    return LEAL_OK;
+}
+
+/* Ledger entry for welcome points, posted while the card is still PENDING so
+ * that a retried issuance posts it once (same request id, same content). */
+static leal_err post_welcome(struct issuance *is, int64_t card_id, int64_t account_id,
+                             int64_t points)
+{
+    char request[48];
+    int64_t issued, entry;
+    bool replayed;
+    struct ledger_line lines[2];
+    struct ledger_entry e;
+    leal_err err = ledger_program_account(is->ledger, is->program_id, "points_issued", &issued);
+    if (err != LEAL_OK)
+        return err;
+    snprintf(request, sizeof request, "card:%lld:welcome", (long long)card_id);
+    memset(lines, 0, sizeof lines);
+    memset(&e, 0, sizeof e);
+    lines[0].account_id = account_id;
+    snprintf(lines[0].asset, sizeof lines[0].asset, "PTS");
+    lines[0].amount = points;
+    lines[1].account_id = issued;
+    snprintf(lines[1].asset, sizeof lines[1].asset, "PTS");
+    lines[1].amount = -points;
+    e.program_id = is->program_id;
+    e.kind = "earn";
+    e.request_id = request;
+    e.reason = "welcome points";
+    e.operator_name = "desk"; /* a resumed issuance re-posts it: same content */
+    e.card_id = card_id;
+    e.nlines = 2;
+    e.lines = lines;
+    return ledger_post(is->ledger, &e, &entry, &replayed);
+}
+
+/* Creates leal's application and files on a card whose PICC master key is
+ * leal's AES key and which holds no leal application (LAYOUT.md 2.2-2.3). */
+static leal_err personalise(struct desk *k, int64_t card_id, enum ledger_card_tech tech,
+                            const struct state_body *state, uint8_t *keyset)
+{
+    uint8_t rec[IDENTITY_LEN], st[STATE_FILE_LEN], log[LAYOUT_LOG_RECORD_LEN];
+    uint8_t key[16], version;
+    struct identity id;
+    leal_err err;
+    static const enum key_role roles[3] = {KEY_ROLE_APP_MASTER, KEY_ROLE_PURSE_CREDIT,
+                                           KEY_ROLE_TERMINAL};
+
+    memset(&id, 0, sizeof id);
+    if ((err = desfire_create_application(&k->d, leal_aid, LAYOUT_APP_KEY_SETTINGS,
+                                          LAYOUT_APP_SETTINGS2, LAYOUT_DF_ISO_FID, df_name,
+                                          sizeof df_name)) != LEAL_OK ||
+        (err = desfire_select_application(&k->d, leal_aid)) != LEAL_OK ||
+        (err = desfire_authenticate_aes(&k->d, LAYOUT_KEY_APP_MASTER, zero_key)) != LEAL_OK ||
+        (err = desfire_create_data_file(&k->d, false, LAYOUT_FILE_IDENTITY, LAYOUT_ISO_FID_IDENTITY,
+                                        DESFIRE_COMM_PLAIN, LAYOUT_AR_IDENTITY, IDENTITY_LEN)) !=
+            LEAL_OK ||
+        (err = desfire_create_data_file(&k->d, true, LAYOUT_FILE_STATE, LAYOUT_ISO_FID_STATE,
+                                        DESFIRE_COMM_MACED, LAYOUT_AR_STATE, STATE_FILE_LEN)) !=
+            LEAL_OK ||
+        (err = desfire_create_value_file(&k->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL,
+                                         LAYOUT_AR_PURSE, 0, ISSUANCE_PURSE_CAP_CENTS, 0, 0x01)) !=
+            LEAL_OK ||
+        (err = desfire_create_value_file(&k->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL,
+                                         LAYOUT_AR_COUNTER, 0, LAYOUT_COUNTER_START,
+                                         LAYOUT_COUNTER_START, 0x00)) != LEAL_OK ||
+        (err = desfire_create_record_file(&k->d, true, LAYOUT_FILE_LOG, LAYOUT_ISO_FID_LOG,
+                                          DESFIRE_COMM_FULL, LAYOUT_AR_LOG, LAYOUT_LOG_RECORD_LEN,
+                                          LAYOUT_LOG_RECORDS)) != LEAL_OK)
+        goto out;
+    {
+        const struct key_version *tv;
+        if ((err = keyset_current(k->is->keys, k->is->program_id, KEY_ROLE_TERMINAL, &tv)) !=
+            LEAL_OK)
+            goto out;
+        *keyset = tv->version;
+    }
+    id.card_id = (uint64_t)card_id;
+    id.issuer_id = k->is->keys->issuer_id;
+    id.program_id = k->is->program_id;
+    id.key_set_version = *keyset;
+    id.card_kind = (uint8_t)tech;
+    id.flags = k->random_uid ? IDENTITY_FLAG_RANDOM_UID : 0;
+    id.issued_day = (uint32_t)(time(NULL) / 86400);
+    log_record(log, LOG_OP_ISSUE, LAYOUT_COUNTER_START, 0);
+    if ((err = identity_encode(&id, rec)) != LEAL_OK ||
+        (err = state_file_encode((uint64_t)card_id, state, st)) != LEAL_OK ||
+        (err = desfire_write_data(&k->d, LAYOUT_FILE_IDENTITY, DESFIRE_COMM_PLAIN, 0, rec,
+                                  sizeof rec)) != LEAL_OK ||
+        (err = desfire_write_data(&k->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st,
+                                  sizeof st)) != LEAL_OK ||
+        (err = desfire_write_record(&k->d, LAYOUT_FILE_LOG, DESFIRE_COMM_FULL, 0, log,
+                                    sizeof log)) != LEAL_OK ||
+        (err = desfire_commit(&k->d)) != LEAL_OK)
+        goto out;
+    /* Keys 1 and 2, then key 0 last: until then a torn issuance is redone
+     * from the PICC master key. */
+    for (int i = 2; i >= 0; i--) {
+        if ((err = card_key(k, roles[i], leal_aid, key, &version)) != LEAL_OK ||
+            (err = desfire_change_key(&k->d, (uint8_t)i, key, version,
+                                      i == LAYOUT_KEY_APP_MASTER ? NULL : zero_key)) != LEAL_OK)
+            goto out;
+    }
+out:
+    leal_wipe(key, sizeof key);
+    return err;
+}
+
+/* A host purse credit under the purse-credit key, stepped on the card's
+ * counter and written to the card's log in the same commit (LAYOUT.md 2.7). */
+static leal_err credit_card(struct desk *k, int32_t cents, uint8_t op, uint32_t *counter_after)
+{
+    uint8_t log[LAYOUT_LOG_RECORD_LEN];
+    int32_t counter;
+    leal_err err;
+    if ((err = desfire_select_application(&k->d, leal_aid)) != LEAL_OK ||
+        (err = auth_role(k, LAYOUT_KEY_PURSE_CREDIT, KEY_ROLE_PURSE_CREDIT, leal_aid)) != LEAL_OK ||
+        (err = desfire_get_value(&k->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, &counter)) !=
+            LEAL_OK)
+        return err;
+    if (counter <= 0)
+        return LEAL_E_CARD_COUNT; /* 2^31 - 1 transactions: the card is worn out */
+    log_record(log, op, (uint32_t)(counter - 1), cents);
+    if ((err = desfire_credit(&k->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, cents)) != LEAL_OK ||
+        (err = desfire_debit(&k->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, 1)) != LEAL_OK ||
+        (err = desfire_write_record(&k->d, LAYOUT_FILE_LOG, DESFIRE_COMM_FULL, 0, log,
+                                    sizeof log)) != LEAL_OK ||
+        (err = desfire_commit(&k->d)) != LEAL_OK)
+        return err;
+    *counter_after = (uint32_t)(counter - 1);
+    return LEAL_OK;
+}
+
+/* Top-up of a card already read (out filled by read_card). */
+static leal_err topup_on(struct desk *k, struct issuance_card *out, int64_t cents)
+{
+    uint32_t counter_after;
+    bool replayed = false;
+    leal_err err;
+    if (cents <= 0 || cents > ISSUANCE_PURSE_CAP_CENTS)
+        return LEAL_E_RANGE;
+    if (out->ledger.status != LEDGER_CARD_ACTIVE)
+        return LEAL_E_CARD_BLOCKED;
+    if (out->purse_cents + cents > ISSUANCE_PURSE_CAP_CENTS)
+        return LEAL_E_CARD_BOUNDARY;
+    if ((err = credit_card(k, (int32_t)cents, LOG_OP_TOPUP, &counter_after)) != LEAL_OK)
+        return err;
+    /* The card has committed: now the ledger, with the log record's key. A tear
+     * here is settled by the next read of this card (read_card). */
+    if ((err = post_topup(k->is, out->card_id, out->ledger.account_id, counter_after, cents,
+                          &replayed)) != LEAL_OK)
+        return err;
+    out->purse_cents += (int32_t)cents;
+    out->account_eur += cents;
+    out->taps = (uint32_t)(LAYOUT_COUNTER_START - counter_after);
+    return ledger_card_set_counter(k->is->ledger, out->card_id, out->taps);
+}
+
+leal_err issuance_read(struct issuance *is, struct reader *r, struct issuance_card *out)
+{
+    struct desk k;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = desk_open(&k, is, r)) == LEAL_OK)
+        err = read_card(&k, out);
+    desk_close(&k, out);
+    return err;
+}
+
+leal_err issuance_topup(struct issuance *is, struct reader *r, int64_t cents,
+                        struct issuance_card *out)
+{
+    struct desk k;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = desk_open(&k, is, r)) == LEAL_OK && (err = read_card(&k, out)) == LEAL_OK) {
+        if (!out->agrees && out->ledger.card_id == 0)
+            err = LEAL_E_CARD_NOT_LEAL;
+        else
+            err = topup_on(&k, out, cents);
+    }
+    desk_close(&k, out);
+    return err;
+}
+
+leal_err issuance_erase(struct issuance *is, struct reader *r, struct issuance_card *out)
+{
+    struct desk k;
+    uint8_t picc_key[16], version;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = desk_open(&k, is, r)) != LEAL_OK || (err = read_card(&k, out)) != LEAL_OK)
+        goto out;
+    if (out->purse_cents != 0) {
+        err = LEAL_E_CARD_BOUNDARY; /* money on it: replace the card or spend it first */
+        goto out;
+    }
+    if ((err = card_key(&k, KEY_ROLE_PICC_MASTER, picc_aid, picc_key, &version)) != LEAL_OK ||
+        (err = desfire_select_application(&k.d, picc_aid)) != LEAL_OK ||
+        (err = desfire_authenticate_aes(&k.d, 0, picc_key)) != LEAL_OK ||
+        (err = desfire_format_picc(&k.d)) != LEAL_OK ||
+        (err = desfire_change_key_settings(&k.d, 0x0F)) != LEAL_OK ||
+        (err = factory_picc_to_des(&k.d)) != LEAL_OK)
+        goto out;
+    if (out->ledger.card_id && out->ledger.status != LEDGER_CARD_LOST &&
+        out->ledger.status != LEDGER_CARD_REPLACED)
+        err = ledger_card_set_status(is->ledger, out->card_id, LEDGER_CARD_LOST);
+out:
+    leal_wipe(picc_key, sizeof picc_key);
+    desk_close(&k, out);
+    return err;
+}
+
+leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issuance_request *req,
+                        struct issuance_card *out)
+{
+    struct desk k;
+    struct desfire_version ver;
+    struct ledger_card lc;
+    struct pending_ctx pend;
+    struct state_body state;
+    uint8_t picc_key[16], version, keyset = 0;
+    enum ledger_card_tech tech;
+    int64_t card_id = 0, purse = 0;
+    bool resumed = false;
+    leal_err err;
+
+    memset(out, 0, sizeof *out);
+    memset(&state, 0, sizeof state);
+    if ((err = desk_open(&k, is, r)) != LEAL_OK)
+        return err;
+    if ((err = desfire_select_application(&k.d, picc_aid)) != LEAL_OK ||
+        (err = desfire_get_version(&k.d, &ver)) != LEAL_OK) {
+        err = err == LEAL_E_PROTOCOL ? LEAL_E_CARD_UNKNOWN : err;
+        goto out;
+    }
+    if ((tech = tech_of(&ver)) == 0) {
+        err = LEAL_E_CARD_UNKNOWN; /* D40 (keys extractable, REFERENCE.md 6) or unknown */
+        goto out;
+    }
+    /* A card that already carries a leal identity is somebody's card. */
+    err = desfire_select_application(&k.d, leal_aid);
+    if (err != LEAL_OK && err != LEAL_E_CARD_APPLICATION_NOT_FOUND)
+        goto out;
+    if (err == LEAL_OK) {
+        uint8_t rec[IDENTITY_LEN];
+        struct identity id;
+        err = desfire_read_data(&k.d, LAYOUT_FILE_IDENTITY, DESFIRE_COMM_PLAIN, 0, sizeof rec, rec);
+        /* No identity yet (a torn issuance) is not an error: it is redone below. */
+        if (err == LEAL_E_CARD_REMOVED || err == LEAL_E_NO_CARD || err == LEAL_E_READER)
+            goto out;
+        if (err == LEAL_OK && identity_decode(rec, sizeof rec, &id) == LEAL_OK) {
+            out->card_id = (int64_t)id.card_id;
+            out->issuer_id = id.issuer_id;
+            out->program_id = id.program_id;
+            if (ledger_card_find_by_id(is->ledger, out->card_id, &lc) == LEAL_OK)
+                out->ledger = lc;
+            if (id.issuer_id != is->keys->issuer_id ||
+                ledger_card_find_by_id(is->ledger, out->card_id, &lc) != LEAL_OK ||
+                lc.status != LEDGER_CARD_PENDING) {
+                err = LEAL_E_CARD_ALREADY_ISSUED;
+                goto out;
+            }
+        }
+        if ((err = desfire_select_application(&k.d, picc_aid)) != LEAL_OK)
+            goto out;
+    }
+    /* Was this card's issuance begun and torn? Then it is PENDING on this account. */
+    pend.k = &k;
+    pend.found = 0;
+    if ((err = ledger_card_each_of_account(is->ledger, req->account_id, find_pending, &pend)) !=
+        LEAL_OK)
+        goto out;
+    if (pend.found) {
+        card_id = pend.found;
+    } else {
+        memset(&lc, 0, sizeof lc);
+        lc.account_id = req->account_id;
+        lc.tech = tech;
+        lc.status = LEDGER_CARD_PENDING;
+        lc.layout_version = LAYOUT_VERSION;
+        lc.keyset_version = 0;
+        if (!k.random_uid) {
+            memcpy(lc.uid, k.rc.uid, k.rc.uid_len);
+            lc.uid_len = k.rc.uid_len;
+        }
+        do {
+            if ((err = new_card_id(is, &card_id)) != LEAL_OK)
+                goto out;
+            lc.card_id = card_id;
+            err = ledger_card_add(is->ledger, &lc);
+        } while (err == LEAL_E_DUPLICATE_ID);
+        if (err != LEAL_OK)
+            goto out;
+    }
+    out->card_id = card_id;
+    set_div_id(&k, card_id);
+    if ((err = card_key(&k, KEY_ROLE_PICC_MASTER, picc_aid, picc_key, &version)) != LEAL_OK)
+        goto out;
+    /* Factory card: DES key -> leal's AES PICC key. Otherwise it must already
+     * answer to leal's PICC key (a torn issuance), and is formatted. */
+    err = factory_picc_to_aes(reader_card_reader(r), is->cp, picc_key, version, &k.d.round_trips);
+    if (err == LEAL_E_CARD_AUTHENTICATION) {
+        if ((err = desfire_select_application(&k.d, picc_aid)) != LEAL_OK ||
+            (err = desfire_authenticate_aes(&k.d, 0, picc_key)) != LEAL_OK) {
+            err = err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_NOT_LEAL : err;
+            goto out;
+        }
+        resumed = true;
+        if ((err = desfire_format_picc(&k.d)) != LEAL_OK)
+            goto out;
+    } else if (err != LEAL_OK) {
+        goto out;
+    } else if ((err = desfire_authenticate_aes(&k.d, 0, picc_key)) != LEAL_OK) {
+        goto out;
+    }
+    if ((err = desfire_change_key_settings(&k.d, LAYOUT_PICC_KEY_SETTINGS)) != LEAL_OK)
+        goto out;
+    if (k.random_uid) {
+        if ((err = desfire_get_card_uid(&k.d, out->uid)) != LEAL_OK ||
+            (err = ledger_card_set_uid(is->ledger, card_id, out->uid, DESFIRE_UID_LEN)) != LEAL_OK)
+            goto out;
+        out->uid_len = DESFIRE_UID_LEN;
+    }
+    /* What the new card starts with: welcome points, or a replaced card's balances. */
+    if (req->replacing) {
+        int64_t pts;
+        if ((err = ledger_balance(is->ledger, req->account_id, "PTS", &pts)) != LEAL_OK ||
+            (err = ledger_balance(is->ledger, req->account_id, "EUR", &purse)) != LEAL_OK)
+            goto out;
+        if (pts < 0 || pts > UINT32_MAX || purse < 0 || purse > ISSUANCE_PURSE_CAP_CENTS) {
+            err = LEAL_E_RANGE;
+            goto out;
+        }
+        state.points = (uint32_t)pts;
+    } else if (req->welcome_points > 0) {
+        if (req->welcome_points > UINT32_MAX) {
+            err = LEAL_E_RANGE;
+            goto out;
+        }
+        if ((err = post_welcome(is, card_id, req->account_id, req->welcome_points)) != LEAL_OK)
+            goto out;
+        state.points = (uint32_t)req->welcome_points;
+    }
+    if ((err = personalise(&k, card_id, tech, &state, &keyset)) != LEAL_OK)
+        goto out;
+    if (purse > 0) {
+        uint32_t counter_after;
+        if ((err = credit_card(&k, (int32_t)purse, LOG_OP_REPLACE_IN, &counter_after)) != LEAL_OK)
+            goto out;
+    }
+    /* Verified as a terminal will read it, then active in the ledger. */
+    if ((err = read_card(&k, out)) != LEAL_OK)
+        goto out;
+    if (out->card_id != card_id || out->purse_cents != purse || out->state.points != state.points) {
+        err = LEAL_E_CARD_TAMPERED;
+        goto out;
+    }
+    if ((err = ledger_card_set_status(is->ledger, card_id, LEDGER_CARD_ACTIVE)) != LEAL_OK ||
+        (err = ledger_card_set_counter(is->ledger, card_id, out->taps)) != LEAL_OK)
+        goto out;
+    if (req->replacing && (err = ledger_card_set_status(is->ledger, req->replaced_card_id,
+                                                        LEDGER_CARD_REPLACED)) != LEAL_OK)
+        goto out;
+    out->resumed = resumed;
+    out->ledger.status = LEDGER_CARD_ACTIVE;
+    out->ledger.last_counter = out->taps;
+    if (req->topup_cents > 0)
+        err = topup_on(&k, out, req->topup_cents);
+    if (err == LEAL_OK)
+        err = ledger_card_find_by_id(is->ledger, card_id, &out->ledger);
+out:
+    leal_wipe(picc_key, sizeof picc_key);
+    desk_close(&k, out);
+    return err;
+}

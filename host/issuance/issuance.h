@@ -1,0 +1,85 @@
+/*
+ * issuance.h - the issuance desk: what turns a blank card into a customer's
+ * card and what the desk does with it afterwards (cardlayout/LAYOUT.md is the
+ * spec of what goes on the card; keys/KEYS.md of the keys). Every operation
+ * keeps card and ledger in step: a card is recorded PENDING before the card is
+ * touched and ACTIVE only after it has been read back and verified; a top-up
+ * is recorded from the card's own log after the card committed it, with an
+ * idempotency key made of card id and counter, so a tear at any point neither
+ * creates nor loses money and the next tap settles it.
+ * Hosted: the ledger, the keystore (masters in memory for the duration of a
+ * call), a host reader. Errors: reader, card, ledger and keys errors;
+ * LEAL_E_CARD_ALREADY_ISSUED, LEAL_E_CARD_NOT_LEAL, LEAL_E_CARD_TAMPERED,
+ * LEAL_E_CARD_BLOCKED, LEAL_E_CARD_UNKNOWN.
+ */
+#ifndef LEAL_ISSUANCE_H
+#define LEAL_ISSUANCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cardlayout/records/state.h"
+#include "host/ledger/ledger.h"
+#include "host/reader/reader.h"
+#include "keys/crypto.h"
+#include "keys/keyset.h"
+
+struct issuance {
+    struct ledger *ledger;
+    const struct keyset *keys;
+    const struct crypto_provider *cp;
+    uint32_t program_id;
+    const char *operator_name;
+};
+
+/* The verified view of a card ("leal card read"), and what an operation left. */
+struct issuance_card {
+    int64_t card_id;
+    uint32_t issuer_id;
+    uint32_t program_id;
+    enum ledger_card_tech tech;
+    uint8_t uid[LEAL_MAX_UID]; /* the real UID (GetCardUID on random-UID cards) */
+    size_t uid_len;
+    bool random_uid;
+    uint8_t key_set_version;
+    struct state_body state;
+    int32_t purse_cents;
+    uint32_t taps; /* transactions the card committed (card-enforced counter) */
+    /* From the ledger */
+    struct ledger_card ledger;
+    int64_t account_eur;
+    int64_t account_pts;
+    int ncards_on_account;
+    bool agrees;   /* card and ledger tell the same story */
+    char why[160]; /* when they do not: the first difference */
+    int recovered; /* top-ups the ledger had missed, posted from the card's log */
+    bool resumed;  /* issuance found this card half made and started it over */
+    /* The cost at the reader of this operation */
+    unsigned round_trips;
+    unsigned long bytes;
+};
+
+struct issuance_request {
+    int64_t account_id;  /* the customer's (or a family member's) account */
+    int64_t topup_cents; /* opening top-up, 0 for none */
+    int64_t welcome_points;
+    bool replacing; /* the card takes over replaced_card_id's balances */
+    int64_t replaced_card_id;
+};
+
+/* Waits for nothing: the card must be in the field (reader_wait_card). */
+LEAL_MUST_CHECK leal_err issuance_issue(struct issuance *is, struct reader *r,
+                                        const struct issuance_request *req,
+                                        struct issuance_card *out);
+LEAL_MUST_CHECK leal_err issuance_read(struct issuance *is, struct reader *r,
+                                       struct issuance_card *out);
+/* Host purse credit (role purse-credit) and its ledger entry; request_id may be NULL. */
+LEAL_MUST_CHECK leal_err issuance_topup(struct issuance *is, struct reader *r, int64_t cents,
+                                        struct issuance_card *out);
+/* Back to the factory state (FormatPICC, factory DES PICC key); the card must
+ * hold no money. The ledger keeps the card's history; its status becomes lost. */
+LEAL_MUST_CHECK leal_err issuance_erase(struct issuance *is, struct reader *r,
+                                        struct issuance_card *out);
+
+#endif
