@@ -51,6 +51,8 @@ HOSTED_LIB_SRC := $(sort $(shell find keys/hosted host -name '*.c' -not -path 'h
 LEAL_MAIN_SRC := $(sort $(wildcard host/cli/*.c))
 CARDSIM_MAIN_SRC := $(sort $(wildcard host/cardsim/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*_test.c))
+# Programs that prove interoperability: built from other people's libraries only.
+INTEROP_SRC := $(sort $(wildcard tests/interop/*.c))
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.c))
@@ -60,6 +62,7 @@ LIB := $(O)/libleal.a
 BIN_LEAL := $(O)/bin/leal
 BIN_CARDSIM := $(O)/bin/leal-cardsim
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRC))
+INTEROP_BINS := $(patsubst tests/interop/%.c,$(O)/tests/interop/%,$(INTEROP_SRC))
 REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(O)/tests/replay/%,$(FUZZ_SRC))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(O)/tests/bench/%,$(BENCH_SRC))
 PROGRAMS := $(BIN_LEAL) $(if $(CARDSIM_MAIN_SRC),$(BIN_CARDSIM))
@@ -91,6 +94,10 @@ $(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(call obj,$(TESTLIB_SRC)) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lutil
 
+$(O)/tests/interop/%: tests/interop/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) -o $@ $< $(shell pkg-config --cflags --libs libfreefare libnfc)
+
 $(O)/tests/replay/%: $(O)/obj/tests/fuzz/%.o $(O)/obj/tests/fuzz/replay.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lutil
@@ -107,7 +114,7 @@ $(O)/obj/tests/fuzz/replay.o: tests/fuzz/replay.c
 deps:
 	@tests/lib/deps.sh $(DEB_PACKAGES)
 
-test-build: $(PROGRAMS) $(UNIT_BINS) $(REPLAY_BINS)
+test-build: $(PROGRAMS) $(UNIT_BINS) $(REPLAY_BINS) $(INTEROP_BINS)
 
 test: deps
 	@$(MAKE) --no-print-directory VARIANT=asan test-build

@@ -38,6 +38,8 @@ void cli_json_string(FILE *f, const char *s);
 int cmd_keys(int argc, char **argv);
 int cmd_readers(int argc, char **argv);
 int cmd_card(int argc, char **argv);
+/* `leal card issue|read|top-up|replace|erase|block|unblock` (cmd_card_desk.c). */
+int card_desk(const char *sub, int argc, char **argv);
 int cmd_program(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_terminal(int argc, char **argv);

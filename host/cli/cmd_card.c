@@ -32,6 +32,10 @@ static const struct {
      card_info},
 };
 
+/* The issuance desk's subcommands (cmd_card_desk.c), which take their own options. */
+static const char *const desk_commands[] = {"issue", "read",  "top-up", "replace",
+                                            "erase", "block", "unblock"};
+
 static void card_usage(FILE *f)
 {
     fputs("usage: leal card SUBCOMMAND [--reader SPEC] [--allow-virtual] [--timeout SECONDS]\n"
@@ -45,7 +49,14 @@ static void card_usage(FILE *f)
           "                    first reader\n"
           "  --allow-virtual   accept vsmartcard's \"Virtual PCD\" test readers\n"
           "  --timeout SECONDS how long to wait for a card (default 10)\n"
-          "  --json            machine-readable output\n",
+          "  --json            machine-readable output\n"
+          "\nThe issuance desk (see 'leal card issue --help'):\n"
+          "  issue      personalise a blank card for a customer (--customer ID)\n"
+          "  read       the verified view: balances, counters, and whether the ledger agrees\n"
+          "  top-up     credit the purse (AMOUNT in euros), recorded in the ledger exactly once\n"
+          "  replace    a new card takes over a lost one's balances (--old CARD-ID)\n"
+          "  erase      back to the factory state (the card must hold no money)\n"
+          "  block      block a card by id (--reason); unblock lifts it\n",
           f);
 }
 
@@ -319,6 +330,9 @@ int cmd_card(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     sub = argv[1];
+    for (size_t i = 0; i < sizeof desk_commands / sizeof desk_commands[0]; i++)
+        if (strcmp(sub, desk_commands[i]) == 0)
+            return card_desk(sub, argc - 1, argv + 1);
     optind = 2;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {

@@ -1,0 +1,398 @@
+/* cmd_card_desk.c - the issuance desk: `leal card issue|read|top-up|replace|erase|
+ * block|unblock` (host/issuance; cardlayout/LAYOUT.md, keys/KEYS.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "host/file.h"
+#include "host/issuance/issuance.h"
+#include "host/keys/keyfile.h"
+#include "keys/hosted/provider_openssl.h"
+#include "ledger_cli.h"
+#include "passphrase.h"
+
+enum {
+    O_READER,
+    O_VIRTUAL,
+    O_TIMEOUT,
+    O_JSON,
+    O_DB,
+    O_KEYSTORE,
+    O_PASSFILE,
+    O_PROGRAM,
+    O_CUSTOMER,
+    O_ACCOUNT,
+    O_TOPUP,
+    O_WELCOME,
+    O_OLD,
+    O_REASON,
+    O_OPERATOR,
+    O_YES,
+    O_COUNT
+};
+
+struct desk_cli {
+    struct lcli_opt opts[O_COUNT];
+    const char *pos[2];
+    size_t npos;
+    struct ledger *ledger;
+    struct keyset *keys;
+    struct reader *reader;
+    struct issuance is;
+};
+
+static const char desk_usage[] =
+    "usage: leal card issue --customer ID [--account ID] [--topup EUR] [--welcome-points N]\n"
+    "       leal card read\n"
+    "       leal card top-up AMOUNT\n"
+    "       leal card replace --old CARD-ID\n"
+    "       leal card erase [--yes]\n"
+    "       leal card block CARD-ID --reason TEXT\n"
+    "       leal card unblock CARD-ID --reason TEXT\n"
+    "Common options: --reader SPEC --allow-virtual --timeout SECONDS --json --db PATH\n"
+    "  --keystore PATH --passphrase-file FILE --program ID --operator NAME\n";
+
+static void desk_init(struct desk_cli *c)
+{
+    static const char *const names[O_COUNT] = {
+        "reader",   "allow-virtual", "timeout",         "json",
+        "db",       "keystore",      "passphrase-file", "program",
+        "customer", "account",       "topup",           "welcome-points",
+        "old",      "reason",        "operator",        "yes"};
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < O_COUNT; i++) {
+        c->opts[i].name = names[i];
+        c->opts[i].is_flag = i == O_VIRTUAL || i == O_JSON || i == O_YES;
+    }
+}
+
+static const char *opt(const struct desk_cli *c, int i)
+{
+    return c->opts[i].val;
+}
+
+static void desk_close(struct desk_cli *c)
+{
+    reader_close(c->reader);
+    ledger_close(c->ledger);
+    if (c->keys) {
+        keyset_clear(c->keys);
+        free(c->keys);
+    }
+}
+
+/* Ledger, keystore and program: everything but the card. */
+static int open_books(struct desk_cli *c)
+{
+    char ks_path[4096];
+    struct passphrase pass;
+    int64_t program = 0;
+    leal_err err;
+    int rc;
+
+    if (opt(c, O_PROGRAM) && lcli_id(opt(c, O_PROGRAM), &program) != LEAL_OK)
+        return cli_usage("bad --program '%s'", opt(c, O_PROGRAM));
+    if (opt(c, O_KEYSTORE))
+        snprintf(ks_path, sizeof ks_path, "%s", opt(c, O_KEYSTORE));
+    else if (file_default_path("keystore", ks_path, sizeof ks_path) != LEAL_OK)
+        return cli_usage("no --keystore given and neither XDG_DATA_HOME nor HOME is set");
+    if ((c->keys = malloc(sizeof *c->keys)) == NULL)
+        return cli_fail(LEAL_E_NO_MEMORY, "keystore");
+    if ((err = passphrase_get(opt(c, O_PASSFILE), "LEAL_PASSPHRASE", "keystore", false, &pass)) !=
+        LEAL_OK)
+        return cli_fail(err, "keystore passphrase");
+    err = keyfile_load(ks_path, KEYSTORE_KIND_KEYSTORE, pass.text, pass.len, c->keys);
+    passphrase_clear(&pass);
+    if (err != LEAL_OK) {
+        free(c->keys);
+        c->keys = NULL;
+        return cli_fail(err, "keystore %s", ks_path);
+    }
+    if (program == 0) {
+        if (c->keys->nprograms != 1)
+            return cli_usage("the keystore has %d programs; name one with --program",
+                             c->keys->nprograms);
+        program = c->keys->programs[0].id;
+    } else {
+        const struct key_program *kp;
+        if (keyset_program(c->keys, (uint32_t)program, &kp) != LEAL_OK)
+            return cli_fail(LEAL_E_UNKNOWN_PROGRAM, "program %lld", (long long)program);
+    }
+    if ((rc = lcli_open(opt(c, O_DB), &c->ledger)) != 0)
+        return rc;
+    c->is.ledger = c->ledger;
+    c->is.keys = c->keys;
+    c->is.cp = crypto_openssl();
+    c->is.program_id = (uint32_t)program;
+    c->is.operator_name = opt(c, O_OPERATOR) ? opt(c, O_OPERATOR) : getenv("USER");
+    return 0;
+}
+
+static int open_card(struct desk_cli *c)
+{
+    struct reader_options ro = {.allow_virtual = opt(c, O_VIRTUAL) != NULL};
+    unsigned timeout = 10;
+    leal_err err;
+    if (opt(c, O_TIMEOUT)) {
+        int64_t t;
+        if (lcli_id(opt(c, O_TIMEOUT), &t) != LEAL_OK || t > 3600)
+            return cli_usage("bad --timeout '%s' (seconds, 1..3600)", opt(c, O_TIMEOUT));
+        timeout = (unsigned)t;
+    }
+    if ((err = reader_open(opt(c, O_READER), &ro, &c->reader)) != LEAL_OK) {
+        if (err == LEAL_E_VIRTUAL_READER)
+            return cli_fail(err,
+                            "reader %s is vsmartcard's test reader (it listens on the "
+                            "network)",
+                            opt(c, O_READER) ? opt(c, O_READER) : "");
+        return cli_fail(err, "opening the reader %s", opt(c, O_READER) ? opt(c, O_READER) : "");
+    }
+    if ((err = reader_wait_card(c->reader, timeout * 1000u)) != LEAL_OK)
+        return cli_fail(err, "waiting for a card on %s", reader_name(c->reader));
+    return 0;
+}
+
+static const char *tech_name(enum ledger_card_tech t)
+{
+    return ledger_card_tech_name(t);
+}
+
+static void print_card(const struct desk_cli *c, const struct issuance_card *v, const char *what)
+{
+    char eur[32], ledger_eur[32], uid[2 * LEAL_MAX_UID + 1];
+    for (size_t i = 0; i < v->uid_len; i++)
+        snprintf(uid + 2 * i, 3, "%02x", v->uid[i]);
+    uid[2 * v->uid_len] = '\0';
+    lcli_amount_str("EUR", v->purse_cents, eur, sizeof eur);
+    lcli_amount_str("EUR", v->account_eur, ledger_eur, sizeof ledger_eur);
+    if (opt(c, O_JSON)) {
+        printf("{\"result\":\"%s\",\"card_id\":%lld,\"technology\":\"%s\",\"uid\":\"%s\","
+               "\"random_uid\":%s,\"account_id\":%lld,\"status\":\"%s\",\"purse_cents\":%d,"
+               "\"points\":%u,\"stamps\":[%u,%u,%u,%u],\"tier\":%u,\"state_seq\":%u,"
+               "\"taps\":%u,\"ledger_eur_cents\":%lld,\"ledger_points\":%lld,\"agrees\":%s,"
+               "\"difference\":",
+               what, (long long)v->card_id, tech_name(v->tech), uid,
+               v->random_uid ? "true" : "false", (long long)v->ledger.account_id,
+               ledger_card_status_name(v->ledger.status), v->purse_cents, v->state.points,
+               v->state.stamps[0], v->state.stamps[1], v->state.stamps[2], v->state.stamps[3],
+               v->state.tier, v->state.seq, v->taps, (long long)v->account_eur,
+               (long long)v->account_pts, v->agrees ? "true" : "false");
+        cli_json_string(stdout, v->agrees ? "" : v->why);
+        printf(",\"recovered_topups\":%d,\"round_trips\":%u,\"bytes\":%lu}\n", v->recovered,
+               v->round_trips, v->bytes);
+        return;
+    }
+    printf("%-12s %lld (%s, UID %s%s)\n", "card", (long long)v->card_id, tech_name(v->tech), uid,
+           v->random_uid ? ", random UID" : "");
+    printf("%-12s %lld, card %s\n", "account", (long long)v->ledger.account_id,
+           ledger_card_status_name(v->ledger.status));
+    printf("%-12s %s\n", "purse", eur);
+    printf("%-12s %u\n", "points", v->state.points);
+    printf("%-12s %u %u %u %u\n", "stamps", v->state.stamps[0], v->state.stamps[1],
+           v->state.stamps[2], v->state.stamps[3]);
+    printf("%-12s %u\n", "taps", v->taps);
+    if (v->recovered)
+        printf("%-12s %d top-up(s) the ledger had missed were posted from the card's log\n",
+               "recovered", v->recovered);
+    printf("%-12s %s%s\n", "ledger", v->agrees ? "agrees" : "DIFFERS: ", v->agrees ? "" : v->why);
+}
+
+static int fail_card(const struct desk_cli *c, leal_err err, const struct issuance_card *v,
+                     const char *doing)
+{
+    if (err == LEAL_E_CARD_ALREADY_ISSUED) {
+        if (v->issuer_id && v->issuer_id != c->keys->issuer_id)
+            fprintf(stderr,
+                    "leal: this card is already issued by another issuer (%08x); use "
+                    "a blank card\n",
+                    v->issuer_id);
+        else
+            fprintf(stderr,
+                    "leal: this card is already issued: card %lld, account %lld (%s); use a "
+                    "blank card, or 'leal card read' to see it\n",
+                    (long long)v->card_id, (long long)v->ledger.account_id,
+                    ledger_card_status_name(v->ledger.status));
+        return CLI_EXIT_FAIL;
+    }
+    return lcli_fail(c->ledger, err, doing);
+}
+
+static int desk_issue(struct desk_cli *c, bool replace)
+{
+    struct issuance_request req = {0};
+    struct issuance_card v;
+    struct ledger_card old;
+    int64_t customer = 0;
+    leal_err err;
+    int rc;
+
+    if (replace) {
+        if (opt(c, O_OLD) == NULL || lcli_id(opt(c, O_OLD), &req.replaced_card_id) != LEAL_OK)
+            return cli_usage("card replace needs --old CARD-ID");
+        req.replacing = true;
+    } else {
+        if (opt(c, O_CUSTOMER) == NULL || lcli_id(opt(c, O_CUSTOMER), &customer) != LEAL_OK)
+            return cli_usage("card issue needs --customer ID");
+        if (opt(c, O_ACCOUNT) && lcli_id(opt(c, O_ACCOUNT), &req.account_id) != LEAL_OK)
+            return cli_usage("bad --account '%s'", opt(c, O_ACCOUNT));
+        if (opt(c, O_WELCOME) && lcli_id(opt(c, O_WELCOME), &req.welcome_points) != LEAL_OK)
+            return cli_usage("bad --welcome-points '%s' (a whole number)", opt(c, O_WELCOME));
+    }
+    if (opt(c, O_TOPUP) &&
+        (lcli_amount("EUR", opt(c, O_TOPUP), &req.topup_cents) != LEAL_OK || req.topup_cents <= 0))
+        return cli_usage("bad --topup '%s': write euros like 20 or 12,50", opt(c, O_TOPUP));
+    if ((rc = open_books(c)) != 0)
+        return rc;
+    if (replace) {
+        if ((err = ledger_card_find_by_id(c->ledger, req.replaced_card_id, &old)) != LEAL_OK)
+            return lcli_fail(c->ledger, err, "old card");
+        if (old.status == LEDGER_CARD_REPLACED)
+            return cli_fail(LEAL_E_CARD_STATUS_CHANGE, "card %lld was already replaced",
+                            (long long)old.card_id);
+        req.account_id = old.account_id;
+    } else if (req.account_id == 0) {
+        struct ledger_customer cu;
+        if ((err = ledger_customer_get(c->ledger, customer, &cu)) != LEAL_OK)
+            return lcli_fail(c->ledger, err, "customer");
+        req.account_id = cu.account_id;
+    }
+    if ((rc = open_card(c)) != 0)
+        return rc;
+    if ((err = issuance_issue(&c->is, c->reader, &req, &v)) != LEAL_OK)
+        return fail_card(c, err, &v, replace ? "replacing the card" : "issuing the card");
+    print_card(c, &v, replace ? "replaced" : "issued");
+    return CLI_EXIT_OK;
+}
+
+static int desk_read(struct desk_cli *c)
+{
+    struct issuance_card v;
+    leal_err err;
+    int rc;
+    if ((rc = open_books(c)) != 0 || (rc = open_card(c)) != 0)
+        return rc;
+    err = issuance_read(&c->is, c->reader, &v);
+    if (err == LEAL_E_CARD_TAMPERED)
+        fprintf(stderr,
+                "leal: card %lld does not verify: TAMPERED (its data or keys are not "
+                "what leal wrote); keep the card and block it\n",
+                (long long)v.card_id);
+    if (err == LEAL_E_CARD_TAMPERED)
+        return CLI_EXIT_FAIL;
+    if (err != LEAL_OK)
+        return fail_card(c, err, &v, "reading the card");
+    print_card(c, &v, "read");
+    return v.agrees ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+static int desk_topup(struct desk_cli *c)
+{
+    struct issuance_card v;
+    int64_t cents;
+    leal_err err;
+    int rc;
+    if (c->npos != 1 || lcli_amount("EUR", c->pos[0], &cents) != LEAL_OK || cents <= 0)
+        return cli_usage("card top-up needs an AMOUNT in euros, like 20 or 12,50");
+    if ((rc = open_books(c)) != 0 || (rc = open_card(c)) != 0)
+        return rc;
+    if ((err = issuance_topup(&c->is, c->reader, cents, &v)) != LEAL_OK) {
+        if (err == LEAL_E_CARD_BOUNDARY)
+            return cli_fail(err, "top-up of card %lld: the purse would pass its limit",
+                            (long long)v.card_id);
+        return fail_card(c, err, &v, "topping up the card");
+    }
+    print_card(c, &v, "topped-up");
+    return CLI_EXIT_OK;
+}
+
+static int desk_erase(struct desk_cli *c)
+{
+    struct issuance_card v;
+    leal_err err;
+    int rc;
+    if (!opt(c, O_YES)) {
+        char line[16];
+        if (!isatty(0))
+            return cli_usage("card erase wipes the card; confirm with --yes");
+        fputs("Erase the card in the reader back to its factory state? Type ERASE: ", stderr);
+        if (fgets(line, sizeof line, stdin) == NULL || strcmp(line, "ERASE\n") != 0)
+            return cli_usage("not erased");
+    }
+    if ((rc = open_books(c)) != 0 || (rc = open_card(c)) != 0)
+        return rc;
+    if ((err = issuance_erase(&c->is, c->reader, &v)) != LEAL_OK) {
+        if (err == LEAL_E_CARD_BOUNDARY)
+            return cli_fail(err,
+                            "card %lld holds money; replace it ('leal card replace') or "
+                            "spend it first",
+                            (long long)v.card_id);
+        return fail_card(c, err, &v, "erasing the card");
+    }
+    printf("erased card %lld: factory state; its history stays in the ledger\n",
+           (long long)v.card_id);
+    return CLI_EXIT_OK;
+}
+
+static int desk_block(struct desk_cli *c, bool block)
+{
+    struct ledger_card lc;
+    struct ledger_account a;
+    int64_t card_id;
+    char note[LEDGER_TEXT];
+    leal_err err;
+    int rc;
+    if (c->npos != 1 || lcli_id(c->pos[0], &card_id) != LEAL_OK)
+        return cli_usage("card %s needs a CARD-ID", block ? "block" : "unblock");
+    if (opt(c, O_REASON) == NULL || opt(c, O_REASON)[0] == '\0')
+        return cli_usage("card %s needs --reason TEXT", block ? "block" : "unblock");
+    if ((rc = lcli_open(opt(c, O_DB), &c->ledger)) != 0)
+        return rc;
+    if ((err = ledger_card_set_status(c->ledger, card_id,
+                                      block ? LEDGER_CARD_BLOCKED : LEDGER_CARD_ACTIVE)) != LEAL_OK)
+        return lcli_fail(c->ledger, err, block ? "blocking the card" : "unblocking the card");
+    /* Why and who, on the customer's record (the ledger's notes are append-only). */
+    if (ledger_card_find_by_id(c->ledger, card_id, &lc) == LEAL_OK &&
+        ledger_account_get(c->ledger, lc.account_id, &a) == LEAL_OK && a.customer_id) {
+        snprintf(note, sizeof note, "card %lld %s: %.180s", (long long)card_id,
+                 block ? "blocked" : "unblocked", opt(c, O_REASON));
+        err = ledger_note_add(c->ledger, a.customer_id,
+                              opt(c, O_OPERATOR) ? opt(c, O_OPERATOR) : "desk", note, 0);
+        if (err != LEAL_OK)
+            return lcli_fail(c->ledger, err, "recording the reason");
+    }
+    printf("card %lld %s%s\n", (long long)card_id, block ? "blocked" : "unblocked",
+           block ? "; it goes on the hot list of the next terminal package" : "");
+    return CLI_EXIT_OK;
+}
+
+int card_desk(const char *sub, int argc, char **argv)
+{
+    struct desk_cli c;
+    int rc;
+    desk_init(&c);
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(desk_usage, stdout);
+            return CLI_EXIT_OK;
+        }
+    if ((rc = lcli_parse(argc, argv, c.opts, O_COUNT, c.pos, 2, &c.npos)) != 0)
+        return rc;
+    if (strcmp(sub, "issue") == 0)
+        rc = c.npos ? cli_usage("card issue takes no operand") : desk_issue(&c, false);
+    else if (strcmp(sub, "replace") == 0)
+        rc = c.npos ? cli_usage("card replace takes no operand") : desk_issue(&c, true);
+    else if (strcmp(sub, "read") == 0)
+        rc = c.npos ? cli_usage("card read takes no operand") : desk_read(&c);
+    else if (strcmp(sub, "top-up") == 0)
+        rc = desk_topup(&c);
+    else if (strcmp(sub, "erase") == 0)
+        rc = desk_erase(&c);
+    else if (strcmp(sub, "block") == 0 || strcmp(sub, "unblock") == 0)
+        rc = desk_block(&c, strcmp(sub, "block") == 0);
+    else
+        rc = cli_usage("card: unknown subcommand '%s'", sub);
+    desk_close(&c);
+    return rc;
+}

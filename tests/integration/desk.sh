@@ -1,0 +1,143 @@
+#!/bin/bash
+# desk.sh - the issuance desk end to end through `leal card ...`: on the sim:
+# reader, through the real pcscd (vpcd), and through the real libnfc
+# (pn532_uart on the emulated PN532). Another implementation then reads the
+# card from the spec alone: tests/interop/freefare_identity (libfreefare, no
+# leal code) authenticates with the terminal key that `openssl mac` derives
+# from keys/KEYS.md's inputs and reads the identity and state files.
+cd "$(dirname "$0")/../.." || exit 1
+source tests/lib/testlib.sh
+source tests/lib/pcscd.sh
+pcscd_reexec "$@"
+
+T=$(mktemp -d /tmp/leal-desk-XXXXXX)
+SIM_PID=
+cleanup() {
+    if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
+    pcscd_stop
+    [ -n "${LEAL_PCSCD_NS:-}" ] && umount /run/pcscd 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="desk test passphrase"
+export LIBNFC_AUTO_SCAN=false LIBNFC_LOG_LEVEL=0
+
+run_capture "$LEAL" keys init --issuer "Café Sol" --program 7
+check_eq "keystore" 0 "$RC"
+run_capture "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1
+check_eq "program 7" 0 "$RC"
+for n in Ana Luis Marta; do "$LEAL" customer add --program 7 --name "$n" >/dev/null; done
+acct() { "$LEAL" customer show "$1" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["account"])'; }
+field() { $PY -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+
+# --- sim: ---------------------------------------------------------------------
+"$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/ana.json" >/dev/null
+run_capture "$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --welcome-points 50 --topup 20 --json
+check_eq "issue exits 0" 0 "$RC"
+ANA=$(field card_id <<<"$OUT")
+check_match "issued card id has 12 digits" "^[1-9][0-9]{11}$" "$ANA"
+check_eq "issued: purse, points, taps, agreement, round trips" "2000 50 1 True 43" \
+    "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["purse_cents"], d["points"], d["taps"], d["agrees"], d["round_trips"])' <<<"$OUT")"
+run_capture "$LEAL" card read --reader "sim:$T/ana.json"
+check_eq "read exits 0" 0 "$RC"
+check_eq "read: the verified view" "card         $ANA (desfire-ev1, UID 04112233445566)
+account      $(acct 1), card active
+purse        20.00
+points       50
+stamps       0 0 0 0
+taps         1
+ledger       agrees" "$OUT"
+run_capture "$LEAL" card top-up 12,50 --reader "sim:$T/ana.json"
+check_match "top-up 12,50" "^purse        32.50$" "$OUT"
+run_capture "$LEAL" account show "$(acct 1)" --json
+check_eq "ledger balance 32.50 EUR and 50 points" "3250 50" \
+    "$($PY -c 'import json,sys; b=json.load(sys.stdin)["balances"]; print(b["EUR"], b["PTS"])' <<<"$OUT")"
+run_capture "$LEAL" card top-up 1.000,00 --reader "sim:$T/ana.json"
+check_eq "thousands separator refused (exit 2)" 2 "$RC"
+run_capture "$LEAL" card top-up 990 --reader "sim:$T/ana.json"
+check_eq "over the purse cap refused" "leal: top-up of card $ANA: the purse would pass its limit: card refuses: the value or offset is outside the file's limits" "$ERR"
+run_capture "$LEAL" card issue --customer 2 --reader "sim:$T/ana.json"
+check_eq "an issued card is refused, with whose it is" "leal: this card is already issued: card $ANA, account $(acct 1) (active); use a blank card, or 'leal card read' to see it" "$ERR"
+run_capture "$LEAL" card block "$ANA" --reason "lost at the gym"
+check_eq "block" "card $ANA blocked; it goes on the hot list of the next terminal package" "$OUT"
+run_capture "$LEAL" card top-up 5 --reader "sim:$T/ana.json"
+check_eq "a blocked card takes no top-up" "leal: topping up the card: this card is blocked" "$ERR"
+check_eq "the reason is on the customer's record" "desk|card $ANA blocked: lost at the gym" \
+    "$(sqlite3 "$XDG_DATA_HOME/leal/ledger.db" 'SELECT author, text FROM customer_note')"
+run_capture "$LEAL" card block "$ANA"
+check_eq "block needs a reason (exit 2)" 2 "$RC"
+
+# Replacement: the new card carries the lost card's purse and points.
+"$CARDSIM" new --type desfire-ev3 --random-uid -o "$T/ana2.json" >/dev/null
+run_capture "$LEAL" card replace --old "$ANA" --reader "sim:$T/ana2.json" --json
+check_eq "replace exits 0" 0 "$RC"
+check_eq "new card: purse 32.50, 50 points, random UID, agrees" "3250 50 True True desfire-ev3" \
+    "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["purse_cents"], d["points"], d["random_uid"], d["agrees"], d["technology"])' <<<"$OUT")"
+run_capture "$LEAL" card top-up 5 --reader "sim:$T/ana.json"
+check_eq "the replaced card is refused" "leal: topping up the card: this card is blocked" "$ERR"
+run_capture "$LEAL" card erase --reader "sim:$T/ana2.json"
+check_eq "erase needs --yes without a terminal (exit 2)" 2 "$RC"
+run_capture "$LEAL" card erase --yes --reader "sim:$T/ana2.json"
+check_match "erase refuses money on the card" "holds money" "$ERR"
+
+"$CARDSIM" new --type desfire-ev1 --uid 04aabbccddeeff -o "$T/luis.json" >/dev/null
+"$LEAL" card issue --customer 2 --reader "sim:$T/luis.json" >/dev/null
+run_capture "$LEAL" card erase --yes --reader "sim:$T/luis.json"
+check_match "erase a card without money" "^erased card [0-9]{12}: factory state" "$OUT"
+run_capture "$LEAL" card info --reader "sim:$T/luis.json"
+check_match "erased card has no application" "applications: none" "$(echo $OUT)"
+
+# --- pcscd --------------------------------------------------------------------
+if pcscd_start "$T"; then
+    pass "pcscd with a vpcd reader on port $VPCD_PORT"
+    "$CARDSIM" new --type desfire-ev3 --uid 04010203040506 -o "$T/marta.json" >/dev/null
+    "$CARDSIM" serve --vpcd "$VPCD_PORT" "$T/marta.json" 2>"$T/serve.log" &
+    SIM_PID=$!
+    pcscd_wait present || fail "card present in pcscd" "$(pcscd_card_state)"
+    run_capture "$LEAL" card issue --customer 3 --reader "pcsc:$PCSC_READER" --topup 7,50
+    check_eq "issue through pcscd without --allow-virtual is refused" 1 "$RC"
+    run_capture "$LEAL" card issue --customer 3 --reader "pcsc:$PCSC_READER" --allow-virtual --topup 7,50 --welcome-points 5
+    check_eq "issue through pcscd" 0 "$RC"
+    check_match "issued through pcscd: purse" "^purse        7.50$" "$OUT"
+    run_capture "$LEAL" card read --reader "pcsc:$PCSC_READER" --allow-virtual
+    PCSC_READ=$OUT
+    kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
+    run_capture "$LEAL" card read --reader "sim:$T/marta.json"
+    check_eq "read through pcscd equals read through sim:" "$PCSC_READ" "$OUT"
+else
+    fail "a pcscd with a vpcd reader" "no pcscd could be started"
+fi
+
+# --- libnfc, and another implementation --------------------------------------
+"$CARDSIM" new --type desfire-ev1 --uid 04776655443322 -o "$T/pn.json" >/dev/null
+rm -f "$T/pn532"
+"$CARDSIM" serve --pn532 "$T/pn532" "$T/pn.json" >"$T/pn532.log" 2>&1 &
+SIM_PID=$!
+for _ in $(seq 50); do [ -L "$T/pn532" ] && break; sleep 0.1; done
+export LIBNFC_DEVICE="pn532_uart:$(readlink "$T/pn532")"
+run_capture "$LEAL" card issue --customer 3 --reader "nfc:$LIBNFC_DEVICE" --welcome-points 7 --json
+check_eq "issue through libnfc and the PN532" 0 "$RC"
+PN=$(field card_id <<<"$OUT")
+# The terminal key, derived outside leal: the master from the keystore (read by
+# keystore_decode.py), M = UID || AID 4C4541 || "LEAL" || issuer || program
+# (KEYS.md); 01 || M is 23 bytes, so AN10922's padding to 32 bytes is exactly
+# CMAC's own padding and `openssl mac` computes it.
+DEC=$(PASS="$LEAL_PASSPHRASE" $PY tests/integration/keystore_decode.py "$XDG_DATA_HOME/leal/keystore")
+MASTER=$(sed -n 's/^key terminal 1 //p' <<<"$DEC")
+ISSUER=$(sed -n 's/^issuer_id //p' <<<"$DEC")
+M=01047766554433224c4541$(printf '4c45414c')${ISSUER}00000007
+KEY=$($PY -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$M" |
+    openssl mac -cipher AES-128-CBC -macopt "hexkey:$MASTER" CMAC | tr 'A-F' 'a-f')
+check_match "openssl mac derived a key" "^[0-9a-f]{32}$" "$KEY"
+run_capture "$LEAL_BUILD/tests/interop/freefare_identity" "$KEY" 1
+check_eq "libfreefare authenticates with the derived key and reads the card" 0 "$RC"
+check_eq "libfreefare reads leal's identity and state" "uid 04776655443322
+identity version 1 type 1 card $PN issuer $ISSUER program 7 keyset 1 kind 1
+state version 1 card $PN seq 0 points 7" "$OUT"
+run_capture "$LEAL_BUILD/tests/interop/freefare_identity" 00112233445566778899aabbccddeeff 1
+check_eq "a wrong key is refused by the card" 1 "$RC"
+kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
+
+run_capture "$LEAL" ledger verify
+check_eq "the ledger verifies" 0 "$RC"
+finish
