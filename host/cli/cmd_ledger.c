@@ -1,6 +1,7 @@
 /* cmd_ledger.c - `leal ledger init|post|void|verify|import` and `leal backup FILE`. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "keys/hosted/provider_openssl.h"
@@ -19,13 +20,16 @@ static const char help[] =
     "       leal ledger void ENTRY --reason TEXT --operator NAME [--request-id ID]\n"
     "       leal ledger verify [--db PATH] [--json]\n"
     "       leal ledger import FILE [--batch N] [--db PATH]\n"
+    "       leal ledger expire --program ID --operator NAME [--at YYYY-MM-DD] [--json]\n"
     "post is a manual adjustment (\"dar o quitar puntos\"): X is added to the account\n"
     "(negative takes away) and the opposite to the program's account --counter\n"
     "(default: adjustments). Euros are written 12.50 or 12,50; points and stamps as\n"
     "whole numbers. Retrying with the same --request-id never posts twice.\n"
     "import reads CSV lines 'request_id,account,counter_account,asset,amount,reason,\n"
     "operator' (amount in cents or units) and commits every --batch lines (default\n"
-    "1000) in one transaction, printing 'committed N' after each commit.\n";
+    "1000) in one transaction, printing 'committed N' after each commit.\n"
+    "expire moves the points of every lot expired by --at (00:00 UTC of that day;\n"
+    "default now) to the program's points_expired account; twice changes nothing.\n";
 
 enum {
     O_ACCOUNT,
@@ -40,6 +44,8 @@ enum {
     O_REF,
     O_EXPIRES,
     O_BATCH,
+    O_PROGRAM,
+    O_AT,
     O_DB,
     O_JSON,
     O_HELP
@@ -179,6 +185,8 @@ int cmd_ledger(int argc, char **argv)
         [O_REF] = {"reference", 0, 0},
         [O_EXPIRES] = {"expires", 0, 0},
         [O_BATCH] = {"batch", 0, 0},
+        [O_PROGRAM] = {"program", 0, 0},
+        [O_AT] = {"at", 0, 0},
         [O_DB] = {"db", 0, 0},
         [O_JSON] = {"json", 1, 0},
         [O_HELP] = {"help", 1, 0},
@@ -259,10 +267,23 @@ int cmd_ledger(int argc, char **argv)
             (lcli_id(o[O_BATCH].val, &batch) != LEAL_OK || batch > LEDGER_MAX_BATCH))
             return cli_fail(LEAL_E_NUMBER, "--batch '%s' (1..%d)", o[O_BATCH].val,
                             LEDGER_MAX_BATCH);
+    } else if (strcmp(sub, "expire") == 0) {
+        if (npos != 1)
+            return cli_usage("leal ledger expire takes options only");
+        if (lcli_id(o[O_PROGRAM].val, &target) != LEAL_OK)
+            return cli_fail(LEAL_E_NUMBER, "--program '%s'",
+                            o[O_PROGRAM].val ? o[O_PROGRAM].val : "");
+        if (!o[O_OPERATOR].val || !o[O_OPERATOR].val[0])
+            return cli_fail(LEAL_E_REASON_REQUIRED, "ledger expire");
+        if (o[O_AT].val && lcli_date(o[O_AT].val, &expires) != LEAL_OK)
+            return cli_fail(LEAL_E_DATE, "--at '%s'", o[O_AT].val);
+        if (!o[O_AT].val)
+            expires = (int64_t)time(NULL);
     } else if (strcmp(sub, "verify") != 0 && strcmp(sub, "init") != 0) {
         return cli_usage("leal ledger: unknown subcommand '%s'", sub);
     }
-    if (strcmp(sub, "post") != 0 && strcmp(sub, "void") != 0 && npos != 1 + !strcmp(sub, "import"))
+    if (strcmp(sub, "post") != 0 && strcmp(sub, "void") != 0 && strcmp(sub, "expire") != 0 &&
+        npos != 1 + !strcmp(sub, "import"))
         return cli_usage("leal ledger %s: unexpected argument", sub);
 
     if ((rc = lcli_open(o[O_DB].val, &l)) != 0)
@@ -283,6 +304,13 @@ int cmd_ledger(int argc, char **argv)
         err = ledger_void(l, target, o[O_REQ].val, o[O_OPERATOR].val, o[O_REASON].val, &id, &rep);
         if (err == LEAL_OK)
             rc = print_post(json, id, rep, "voided");
+    } else if (strcmp(sub, "expire") == 0) {
+        int64_t accts = 0, pts = 0;
+        err = ledger_expire_points(l, target, expires, o[O_OPERATOR].val, &accts, &pts);
+        if (err == LEAL_OK && json)
+            printf("{\"accounts\":%lld,\"points\":%lld}\n", (long long)accts, (long long)pts);
+        else if (err == LEAL_OK)
+            printf("expired %lld points in %lld accounts\n", (long long)pts, (long long)accts);
     } else if (strcmp(sub, "verify") == 0) {
         struct ledger_stats s;
         if ((err = ledger_verify(l, &s)) == LEAL_OK) {

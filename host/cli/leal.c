@@ -13,7 +13,8 @@ static const struct cli_command commands[] = {
     {"terminal", "add a terminal to a store; start a new epoch", cmd_terminal},
     {"customer", "customers: add, show, edit, list, search, consent, note", cmd_customer},
     {"account", "accounts: add, add-card, show (balances, cards), history", cmd_account},
-    {"ledger", "the journal: init, post (manual adjustment), void, verify, import", cmd_ledger},
+    {"ledger", "the journal: init, post (manual adjustment), void, verify, import, expire",
+     cmd_ledger},
     {"backup", "online consistent copy of the ledger database", cmd_backup},
 };
 

@@ -1085,8 +1085,10 @@ leal_err ledger_customer_search(struct ledger *l, int64_t program_id, enum ledge
     /* Each form is served by an index (schema.c): name/surname/email/phone
      * on customer_pii, card_id (primary key) and uid on card. */
     static const char *const where[] = {
-        [LEDGER_SEARCH_NAME] = "(p.name LIKE ?1 || '%' ESCAPE '\\' OR p.surname LIKE ?1 || '%' "
-                               "ESCAPE '\\')",
+        /* A prefix as an index range under the columns' NOCASE collation
+         * (LIKE with a computed pattern would scan): [q, q || U+10FFFF). */
+        [LEDGER_SEARCH_NAME] = "((p.name >= ?1 AND p.name < ?5) OR (p.surname >= ?1 AND "
+                               "p.surname < ?5))",
         [LEDGER_SEARCH_EMAIL] = "p.email = ?1",
         [LEDGER_SEARCH_PHONE] = "p.phone = ?1",
         [LEDGER_SEARCH_CARD_ID] = "c.id IN (SELECT a.customer_id FROM card k JOIN account a ON "
@@ -1107,16 +1109,8 @@ leal_err ledger_customer_search(struct ledger *l, int64_t program_id, enum ledge
         return LEAL_E_ARG;
     if (q && (err = text_ok(l, "search text", q)) != LEAL_OK)
         return err;
-    if (by == LEDGER_SEARCH_NAME) {
-        /* LIKE wildcards in what the user typed are literal. */
-        size_t j = 0;
-        for (size_t i = 0; q[i] && j + 2 < sizeof esc; i++) {
-            if (q[i] == '%' || q[i] == '_' || q[i] == '\\')
-                esc[j++] = '\\';
-            esc[j++] = q[i];
-        }
-        esc[j] = '\0';
-    }
+    if (by == LEDGER_SEARCH_NAME)
+        snprintf(esc, sizeof esc, "%s\xf4\x8f\xbf\xbf", q);
     if (by == LEDGER_SEARCH_CARD_ID) {
         char *end;
         long long v = strtoll(q, &end, 10);
@@ -1149,10 +1143,10 @@ leal_err ledger_customer_search(struct ledger *l, int64_t program_id, enum ledge
              where[by]);
     if ((err = prep_once(l, sql, &st)) != LEAL_OK)
         return err;
-    if (by == LEDGER_SEARCH_NAME)
-        sqlite3_bind_text(st, 1, esc, -1, SQLITE_STATIC);
-    else if (by == LEDGER_SEARCH_EMAIL || by == LEDGER_SEARCH_PHONE)
+    if (by == LEDGER_SEARCH_NAME || by == LEDGER_SEARCH_EMAIL || by == LEDGER_SEARCH_PHONE)
         sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+    if (by == LEDGER_SEARCH_NAME)
+        sqlite3_bind_text(st, 5, esc, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, card_id);
     if (by == LEDGER_SEARCH_UID)
         sqlite3_bind_blob(st, 3, uid, (int)uid_len, SQLITE_STATIC);
@@ -2264,6 +2258,93 @@ leal_err ledger_void(struct ledger *l, int64_t entry_id, const char *request_id,
     e.nlines = n;
     e.lines = lines;
     return ledger_post(l, &e, void_id, replayed);
+}
+
+leal_err ledger_expire_points(struct ledger *l, int64_t program_id, int64_t at,
+                              const char *operator_name, int64_t *accounts, int64_t *points)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t expired_acct, total = 0, (*due)[2] = NULL;
+    size_t n = 0, cap = 0;
+    leal_err err;
+    int row, own_batch = !l->in_batch;
+
+    *accounts = 0;
+    *points = 0;
+    if (at <= 0 || empty(operator_name))
+        return at <= 0 ? LEAL_E_ARG : LEAL_E_REASON_REQUIRED;
+    if ((err = ledger_program_account(l, program_id, "points_expired", &expired_acct)) != LEAL_OK)
+        return err;
+    /* One transaction: nothing may spend the expired lots between finding
+     * them and moving them. */
+    if (own_batch && (err = ledger_batch_begin(l)) != LEAL_OK)
+        return err;
+    err = prep_once(l,
+                    "SELECT o.account_id, sum(o.remaining) FROM lot o JOIN account a ON a.id = "
+                    "o.account_id WHERE a.program_id = ?1 AND o.asset = 'PTS' AND o.remaining > "
+                    "0 AND o.expires_at <= ?2 GROUP BY o.account_id ORDER BY o.account_id",
+                    &st);
+    if (err != LEAL_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, program_id);
+    sqlite3_bind_int64(st, 2, at);
+    /* Read them all first: posting changes the lots (and their index) the
+     * query walks. */
+    while ((err = step(l, st, &row)) == LEAL_OK && row) {
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 64;
+            void *p = realloc(due, ncap * sizeof *due);
+            if (p == NULL) {
+                err = LEAL_E_NO_MEMORY;
+                goto out;
+            }
+            due = p;
+            cap = ncap;
+        }
+        due[n][0] = sqlite3_column_int64(st, 0);
+        due[n][1] = sqlite3_column_int64(st, 1);
+        n++;
+    }
+    for (size_t i = 0; err == LEAL_OK && i < n; i++) {
+        struct ledger_line lines[2];
+        struct ledger_entry e;
+        char req[64];
+        int64_t id;
+        bool rep;
+        memset(lines, 0, sizeof lines);
+        memset(&e, 0, sizeof e);
+        lines[0].account_id = due[i][0];
+        lines[0].amount = -due[i][1];
+        lines[1].account_id = expired_acct;
+        lines[1].amount = due[i][1];
+        snprintf(lines[0].asset, sizeof lines[0].asset, "PTS");
+        snprintf(lines[1].asset, sizeof lines[1].asset, "PTS");
+        snprintf(req, sizeof req, "expire:%lld:%lld", (long long)due[i][0], (long long)at);
+        e.program_id = program_id;
+        e.kind = "expire";
+        e.at = at;
+        e.request_id = req;
+        e.operator_name = operator_name;
+        e.reason = "points expired";
+        e.lines = lines;
+        e.nlines = 2;
+        err = ledger_post(l, &e, &id, &rep);
+        total += due[i][1];
+    }
+out:
+    sqlite3_finalize(st);
+    free(due);
+    if (own_batch) {
+        if (err == LEAL_OK)
+            err = ledger_batch_commit(l);
+        else
+            ledger_batch_rollback(l);
+    }
+    if (err == LEAL_OK) {
+        *accounts = (int64_t)n;
+        *points = total;
+    }
+    return err;
 }
 
 static void movement_row(sqlite3_stmt *st, struct ledger_movement *m)

@@ -318,6 +318,15 @@ LEAL_MUST_CHECK leal_err ledger_void(struct ledger *l, int64_t entry_id, const c
                                      const char *operator_name, const char *reason,
                                      int64_t *void_id, bool *replayed);
 
+/* Points expiry: for every account of the program whose PTS lots expired at
+ * or before `at`, posts one entry of kind "expire" moving what is left of
+ * them to the program's points_expired account (request id
+ * "expire:ACCOUNT:AT", so running it twice changes nothing). All in one
+ * transaction. *accounts and *points say how much moved. */
+LEAL_MUST_CHECK leal_err ledger_expire_points(struct ledger *l, int64_t program_id, int64_t at,
+                                              const char *operator_name, int64_t *accounts,
+                                              int64_t *points);
+
 /* One line of an entry as history shows it. */
 struct ledger_movement {
     int64_t entry_id;

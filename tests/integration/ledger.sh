@@ -123,6 +123,14 @@ check_eq "void" "0|entry 6 voided" "$RC|$OUT"
 check_eq "void gave the points back" "150" "$(q 'select amount from balance where account_id=11 and asset="PTS"')"
 l ledger verify
 check_eq "verify" "0|ledger ok: 6 entries, 12 lines, 13 accounts" "$RC|$OUT"
+l ledger expire --program 1 --operator nightly --at 2027-12-31
+check_eq "nothing expired yet" "0|expired 0 points in 0 accounts" "$RC|$OUT"
+cp "$DB" "$T/expire.db"
+run_capture "$LEAL" ledger expire --program 1 --operator nightly --at 2028-01-01 --json \
+    --db "$T/expire.db"
+check_eq "lot expires the day after" '0|{"accounts":1,"points":150}' "$RC|$OUT"
+check_eq "expired account" "150" \
+    "$(sqlite3 "$T/expire.db" "select amount from balance where account_id = 5 and asset = 'PTS'")"
 
 # Every bad input: exit 2, one line, nothing written.
 bad "unknown account" "^leal: ledger post: account 99: no such id" \
@@ -164,6 +172,10 @@ bad "malformed id" "^leal: account 'abc': malformed number" account show abc
 bad "duplicate card" "^leal: account add-card: card 900001: this id or code is already in use" \
     account add-card 12 --card-id 900001 --uid 0102 --tech classic-4k
 bad "unknown customer" "^leal: customer show: customer 42: no such id" customer show 42
+bad "expire without operator" "^leal: ledger expire: a reason and the operator's name are required" \
+    ledger expire --program 1
+bad "expire bad date" "^leal: --at '2028-1-1': malformed date" \
+    ledger expire --program 1 --operator x --at 2028-1-1
 bad "unknown option" "^leal: unknown option '--amout'" \
     ledger post --account 11 --asset EUR --amout 1 --reason x --operator y
 

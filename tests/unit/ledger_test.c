@@ -447,6 +447,46 @@ static void test_ledger_program_expiry_days_sets_lot_expiry(void **state)
     assert_int_equal(lot_remaining(f, 1800000000 + 365 * 86400), 7);
 }
 
+static void test_ledger_expire_moves_only_expired_lots(void **state)
+{
+    struct fx *f = *state;
+    int64_t id, expired, accounts = -1, points = -1;
+    bool rep;
+    assert_int_equal(ledger_program_account(f->l, f->program, "points_expired", &expired), LEAL_OK);
+    assert_int_equal(
+        post2(f, "e1", "earn", f->alice_acct, f->points_issued, "PTS", 100, 1800000000, &id, &rep),
+        LEAL_OK);
+    assert_int_equal(
+        post2(f, "e2", "earn", f->alice_acct, f->points_issued, "PTS", 50, 1900000000, &id, &rep),
+        LEAL_OK);
+    assert_int_equal(
+        post2(f, "e3", "earn", f->bob_acct, f->points_issued, "PTS", 7, 1700000000, &id, &rep),
+        LEAL_OK);
+    assert_int_equal(post2(f, "e4", "earn", f->bob_acct, f->points_issued, "PTS", 3, 0, &id, &rep),
+                     LEAL_OK);
+    /* Alicia spends 30 first: they come from the lot that expires first. */
+    assert_int_equal(post2(f, "r1", "redeem", f->cash, f->alice_acct, "PTS", 30, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(
+        ledger_expire_points(f->l, f->program, 1850000000, "nightly", &accounts, &points), LEAL_OK);
+    assert_int_equal(accounts, 2);
+    assert_int_equal(points, 77);
+    assert_int_equal(bal(f, f->alice_acct, "PTS"), 50);
+    assert_int_equal(bal(f, f->bob_acct, "PTS"), 3);
+    assert_int_equal(bal(f, expired, "PTS"), 77);
+    assert_int_equal(count(f, "SELECT count(*) FROM entry WHERE kind = 'expire' AND at = "
+                              "1850000000"),
+                     2);
+    /* Again at the same moment: nothing left to expire. */
+    assert_int_equal(
+        ledger_expire_points(f->l, f->program, 1850000000, "nightly", &accounts, &points), LEAL_OK);
+    assert_int_equal(accounts, 0);
+    assert_int_equal(points, 0);
+    assert_int_equal(ledger_expire_points(f->l, f->program, 1850000000, "", &accounts, &points),
+                     LEAL_E_REASON_REQUIRED);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
 static void test_ledger_cards(void **state)
 {
     struct fx *f = *state;
@@ -762,6 +802,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger_void_of_earn_takes_its_own_lot_first, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ledger_program_expiry_days_sets_lot_expiry, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_expire_moves_only_expired_lots, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ledger_cards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_customers_edit_and_search, setup, teardown),
