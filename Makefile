@@ -117,6 +117,7 @@ deps:
 test-build: $(PROGRAMS) $(UNIT_BINS) $(REPLAY_BINS) $(INTEROP_BINS)
 
 test: deps
+	@$(MAKE) --no-print-directory VARIANT=release all
 	@$(MAKE) --no-print-directory VARIANT=asan test-build
 	@$(MAKE) --no-print-directory fuzz-build
 	@tests/run.sh build/asan

@@ -278,7 +278,7 @@ static uint8_t rx_data(struct cmd *x, int mode, size_t hdr, size_t data_len, uin
     struct df_state *st = x->st;
     const uint8_t *body = x->msg + 1 + hdr;
     size_t blen = x->len - 1 - hdr;
-    uint8_t mac[16], plain[MSG_MAX];
+    uint8_t mac[16], plain[MSG_MAX] = {0}; /* gcc -O2 cannot see blen >= data_len + 4 */
     uint8_t status = DF_OK;
 
     if (x->len < 1 + hdr || blen != wire_len(st, mode, data_len))

@@ -299,6 +299,61 @@ static void test_issuance_torn_at_every_exchange(void **state)
     }
 }
 
+/* A top-up torn at every exchange (and inside the commit), then the card is
+ * tapped again: the read settles it, and no euro is created or lost. */
+static void test_topup_torn_at_every_exchange(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account};
+    struct issuance_card out, view;
+    struct reader *r;
+    int64_t expected = 0;
+    unsigned total;
+    int recoveries = 0;
+
+    new_card(f, "desfire-ev1", false);
+    r = open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_OK);
+    expected = 100;
+    total = view.round_trips;
+    assert_int_equal(total, 8 + 8); /* the desk read, then the top-up */
+    for (int point = CARDSIM_TEAR_BEFORE_COMMAND; point <= CARDSIM_TEAR_INSIDE_COMMIT; point++) {
+        for (unsigned n = 1; n <= total; n++) {
+            struct cardsim_tear tear = {.point = point, .after = n};
+            leal_err err;
+            cardsim_set_tear(reader_sim_card(r), &tear);
+            err = issuance_topup(&f->is, r, 100, &view);
+            tear.point = CARDSIM_TEAR_NONE;
+            cardsim_set_tear(reader_sim_card(r), &tear);
+            assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+            if (err == LEAL_OK) {
+                /* Inside-commit only tears a commit; elsewhere it is no tear. */
+                expected += 100;
+            } else {
+                assert_int_equal(err, LEAL_E_CARD_REMOVED);
+                assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+                if (view.purse_cents == expected + 100) {
+                    /* The card committed before the tear: the read posted it. */
+                    assert_int_equal(view.recovered, 1);
+                    expected += 100;
+                    recoveries++;
+                } else {
+                    assert_int_equal(view.purse_cents, expected);
+                    assert_int_equal(view.recovered, 0);
+                }
+            }
+            assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+            assert_true(view.agrees);
+            assert_int_equal(view.purse_cents, expected);
+            balances(f, f->account, expected, 0);
+        }
+    }
+    /* The answer of the commit lost after the card committed: settled by the read. */
+    assert_true(recoveries >= 1);
+    reader_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +361,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_issue_random_uid_ev3_and_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_erase_returns_card_to_factory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issuance_torn_at_every_exchange, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_topup_torn_at_every_exchange, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
