@@ -120,41 +120,53 @@ static void log_record(uint8_t out[LAYOUT_LOG_RECORD_LEN], uint8_t op, uint32_t 
     store_be32(out + 12, 0); /* terminal 0: the host */
 }
 
-/* A top-up entry whose idempotency key is the card's own log record, so the
- * same top-up read back from the card after a tear posts nothing new. */
-static leal_err post_topup(struct issuance *is, int64_t card_id, int64_t account_id,
-                           uint32_t counter_after, int64_t cents, bool *replayed)
+/* A two-line entry between a customer's account and one of the program's
+ * accounts, made by the desk for a card. The operator is fixed ("desk"), not
+ * the person's name: the same entry may be re-posted by whoever taps the
+ * card next (a resumed issuance, a top-up read back from the card's log),
+ * and must hash the same to be recognised as the same entry. */
+static leal_err post_card_entry(struct issuance *is, int64_t card_id, int64_t account_id,
+                                const char *kind, const char *asset, const char *program_account,
+                                int64_t amount, const char *request, const char *reason,
+                                const char *reference, bool *replayed)
 {
-    char request[64], reference[64];
-    int64_t cash, entry;
+    int64_t other, entry;
     struct ledger_line lines[2];
     struct ledger_entry e;
-    leal_err err = ledger_program_account(is->ledger, is->program_id, "cash", &cash);
+    leal_err err = ledger_program_account(is->ledger, is->program_id, program_account, &other);
     if (err != LEAL_OK)
         return err;
-    snprintf(request, sizeof request, "card:%lld:log:%u", (long long)card_id, counter_after);
-    snprintf(reference, sizeof reference, "card %lld counter %u", (long long)card_id,
-             counter_after);
     memset(lines, 0, sizeof lines);
     memset(&e, 0, sizeof e);
     lines[0].account_id = account_id;
-    snprintf(lines[0].asset, sizeof lines[0].asset, "EUR");
-    lines[0].amount = cents;
-    lines[1].account_id = cash;
-    snprintf(lines[1].asset, sizeof lines[1].asset, "EUR");
-    lines[1].amount = -cents;
+    lines[1].account_id = other;
+    snprintf(lines[0].asset, sizeof lines[0].asset, "%s", asset);
+    snprintf(lines[1].asset, sizeof lines[1].asset, "%s", asset);
+    lines[0].amount = amount;
+    lines[1].amount = -amount;
     e.program_id = is->program_id;
-    e.kind = "topup";
+    e.kind = kind;
     e.request_id = request;
-    e.reason = "purse top-up at the desk";
-    /* Fixed, not the operator's name: the same entry is re-posted from the
-     * card's log by whoever taps the card next, and must hash the same. */
     e.operator_name = "desk";
+    e.reason = reason;
     e.reference = reference;
     e.card_id = card_id;
     e.nlines = 2;
     e.lines = lines;
     return ledger_post(is->ledger, &e, &entry, replayed);
+}
+
+/* A top-up whose idempotency key is the card's own log record, so the same
+ * top-up read back from the card after a tear posts nothing new. */
+static leal_err post_topup(struct issuance *is, int64_t card_id, int64_t account_id,
+                           uint32_t counter_after, int64_t cents, bool *replayed)
+{
+    char request[64], reference[64];
+    snprintf(request, sizeof request, "card:%lld:log:%u", (long long)card_id, counter_after);
+    snprintf(reference, sizeof reference, "card %lld counter %u", (long long)card_id,
+             counter_after);
+    return post_card_entry(is, card_id, account_id, "topup", "EUR", "cash", cents, request,
+                           "purse top-up at the desk", reference, replayed);
 }
 
 static int count_live_card(void *ctx, const struct ledger_card *c)
@@ -304,43 +316,22 @@ static leal_err new_card_id(struct issuance *is, int64_t *id)
     return LEAL_OK;
 }
 
-/* Ledger entry for welcome points, posted while the card is still PENDING so
- * that a retried issuance posts it once (same request id, same content). */
+/* Welcome points, posted while the card is still PENDING so that a resumed
+ * issuance posts them once (same request id, same content). */
 static leal_err post_welcome(struct issuance *is, int64_t card_id, int64_t account_id,
                              int64_t points)
 {
     char request[48];
-    int64_t issued, entry;
     bool replayed;
-    struct ledger_line lines[2];
-    struct ledger_entry e;
-    leal_err err = ledger_program_account(is->ledger, is->program_id, "points_issued", &issued);
-    if (err != LEAL_OK)
-        return err;
     snprintf(request, sizeof request, "card:%lld:welcome", (long long)card_id);
-    memset(lines, 0, sizeof lines);
-    memset(&e, 0, sizeof e);
-    lines[0].account_id = account_id;
-    snprintf(lines[0].asset, sizeof lines[0].asset, "PTS");
-    lines[0].amount = points;
-    lines[1].account_id = issued;
-    snprintf(lines[1].asset, sizeof lines[1].asset, "PTS");
-    lines[1].amount = -points;
-    e.program_id = is->program_id;
-    e.kind = "earn";
-    e.request_id = request;
-    e.reason = "welcome points";
-    e.operator_name = "desk"; /* a resumed issuance re-posts it: same content */
-    e.card_id = card_id;
-    e.nlines = 2;
-    e.lines = lines;
-    return ledger_post(is->ledger, &e, &entry, &replayed);
+    return post_card_entry(is, card_id, account_id, "earn", "PTS", "points_issued", points, request,
+                           "welcome points", NULL, &replayed);
 }
 
 /* Creates leal's application and files on a card whose PICC master key is
  * leal's AES key and which holds no leal application (LAYOUT.md 2.2-2.3). */
 static leal_err personalise(struct desk *k, int64_t card_id, enum ledger_card_tech tech,
-                            const struct state_body *state, uint8_t *keyset)
+                            const struct state_body *state, uint8_t keyset)
 {
     uint8_t rec[IDENTITY_LEN], st[STATE_FILE_LEN], log[LAYOUT_LOG_RECORD_LEN];
     uint8_t key[16], version;
@@ -371,17 +362,10 @@ static leal_err personalise(struct desk *k, int64_t card_id, enum ledger_card_te
                                           DESFIRE_COMM_FULL, LAYOUT_AR_LOG, LAYOUT_LOG_RECORD_LEN,
                                           LAYOUT_LOG_RECORDS)) != LEAL_OK)
         goto out;
-    {
-        const struct key_version *tv;
-        if ((err = keyset_current(k->is->keys, k->is->program_id, KEY_ROLE_TERMINAL, &tv)) !=
-            LEAL_OK)
-            goto out;
-        *keyset = tv->version;
-    }
     id.card_id = (uint64_t)card_id;
     id.issuer_id = k->is->keys->issuer_id;
     id.program_id = k->is->program_id;
-    id.key_set_version = *keyset;
+    id.key_set_version = keyset;
     id.card_kind = (uint8_t)tech;
     id.flags = k->random_uid ? IDENTITY_FLAG_RANDOM_UID : 0;
     id.issued_day = (uint32_t)(time(NULL) / 86400);
@@ -522,7 +506,8 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
     struct ledger_card lc;
     struct pending_ctx pend;
     struct state_body state;
-    uint8_t picc_key[16], version, keyset = 0;
+    uint8_t picc_key[16], version, keyset;
+    const struct key_version *terminal_key;
     enum ledger_card_tech tech;
     int64_t card_id = 0, purse = 0;
     bool resumed = false;
@@ -556,11 +541,11 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
             out->card_id = (int64_t)id.card_id;
             out->issuer_id = id.issuer_id;
             out->program_id = id.program_id;
-            if (ledger_card_find_by_id(is->ledger, out->card_id, &lc) == LEAL_OK)
+            bool known = ledger_card_find_by_id(is->ledger, out->card_id, &lc) == LEAL_OK;
+            if (known)
                 out->ledger = lc;
-            if (id.issuer_id != is->keys->issuer_id ||
-                ledger_card_find_by_id(is->ledger, out->card_id, &lc) != LEAL_OK ||
-                lc.status != LEDGER_CARD_PENDING) {
+            /* Only our own torn issuance (PENDING) may be taken up again. */
+            if (id.issuer_id != is->keys->issuer_id || !known || lc.status != LEDGER_CARD_PENDING) {
                 err = LEAL_E_CARD_ALREADY_ISSUED;
                 goto out;
             }
@@ -574,6 +559,11 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
     if ((err = ledger_card_each_of_account(is->ledger, req->account_id, find_pending, &pend)) !=
         LEAL_OK)
         goto out;
+    /* The key-set version a card carries is its terminal key's (KEYS.md). */
+    if ((err = keyset_current(is->keys, is->program_id, KEY_ROLE_TERMINAL, &terminal_key)) !=
+        LEAL_OK)
+        goto out;
+    keyset = terminal_key->version;
     if (pend.found) {
         card_id = pend.found;
     } else {
@@ -582,7 +572,7 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
         lc.tech = tech;
         lc.status = LEDGER_CARD_PENDING;
         lc.layout_version = LAYOUT_VERSION;
-        lc.keyset_version = 0;
+        lc.keyset_version = keyset;
         if (!k.random_uid) {
             memcpy(lc.uid, k.rc.uid, k.rc.uid_len);
             lc.uid_len = k.rc.uid_len;
@@ -645,7 +635,7 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
             goto out;
         state.points = (uint32_t)req->welcome_points;
     }
-    if ((err = personalise(&k, card_id, tech, &state, &keyset)) != LEAL_OK)
+    if ((err = personalise(&k, card_id, tech, &state, keyset)) != LEAL_OK)
         goto out;
     if (purse > 0) {
         uint32_t counter_after;
