@@ -180,6 +180,19 @@ def generate():
     w("TRAILER_0 = " + (bytes.fromhex("a0a1a2a3a4a5") + access_bytes([4, 4, 4, 3]) +
                         bytes([0xC1]) + kb0).hex())
     w("TRAILER_4 = " + (ka4 + access_bytes([0, 0, 0, 3]) + bytes([0]) + kb4).hex())
+    # LAYOUT.md 2.5: a top-up of 25.00 by the host, counter after 0x7FFFFFFD.
+    w("")
+    w("OP = 2")
+    w("COUNTER = %d" % 0x7FFFFFFD)
+    w("AMOUNT = 2500")
+    w("TERMINAL = 0")
+    w("LOG = " + (bytes([LAYOUT_VERSION, 3, 2, 0]) + struct.pack(">IiI", 0x7FFFFFFD, 2500, 0)).hex())
+    w("")
+    w("OP = 3")
+    w("COUNTER = %d" % 0x7FFFFFF0)
+    w("AMOUNT = -700")
+    w("TERMINAL = 4660")
+    w("LOG = " + (bytes([LAYOUT_VERSION, 3, 3, 0]) + struct.pack(">IiI", 0x7FFFFFF0, -700, 4660)).hex())
     print("\n".join(out))
 
 

@@ -13,6 +13,7 @@
 #include "cardlayout/classic/classic_keys.h"
 #include "cardlayout/records/classic_record.h"
 #include "cardlayout/records/identity.h"
+#include "cardlayout/records/log_record.h"
 #include "cardlayout/records/state.h"
 #include "keys/hosted/provider_openssl.h"
 #include "tests/lib/testutil.h"
@@ -26,7 +27,7 @@ static int setup(void **state)
 {
     (void)state;
     nv = vectors_load(VEC, &v);
-    return nv == 6 ? 0 : -1;
+    return nv == 8 ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -345,6 +346,41 @@ static void test_classic_mad_and_trailers_golden(void **state)
     assert_memory_equal(out, want, 16);
 }
 
+static void test_log_records_golden(void **state)
+{
+    (void)state;
+    for (int i = 6; i < 8; i++) {
+        struct log_record r = {
+            .op = (uint8_t)num(&v[i], "OP"),
+            .counter = (uint32_t)num(&v[i], "COUNTER"),
+            .amount = (int32_t)strtol(vectors_str(&v[i], "AMOUNT"), NULL, 10),
+            .terminal_id = (uint32_t)num(&v[i], "TERMINAL"),
+        };
+        struct log_record back;
+        uint8_t want[16], out[16];
+        assert_int_equal(vectors_hex(&v[i], "LOG", want, 16), 16);
+        assert_int_equal(log_record_encode(&r, out), LEAL_OK);
+        assert_memory_equal(out, want, 16);
+        assert_int_equal(log_record_decode(want, 16, &back), LEAL_OK);
+        assert_int_equal(back.op, r.op);
+        assert_int_equal(back.counter, r.counter);
+        assert_int_equal(back.amount, r.amount);
+        assert_int_equal(back.terminal_id, r.terminal_id);
+        assert_int_equal(log_record_decode(want, 15, &back), LEAL_E_TRUNCATED);
+        assert_int_equal(back.op, 0);
+        want[3] = 1;
+        assert_int_equal(log_record_decode(want, 16, &back), LEAL_E_FORMAT);
+        want[3] = 0;
+        want[2] = 6;
+        assert_int_equal(log_record_decode(want, 16, &back), LEAL_E_FORMAT);
+        want[0] = 2;
+        assert_int_equal(log_record_decode(want, 16, &back), LEAL_E_LAYOUT_VERSION);
+    }
+    struct log_record bad = {.op = 0};
+    uint8_t out[16];
+    assert_int_equal(log_record_encode(&bad, out), LEAL_E_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_classic_identity_seals_golden_and_verifies),
         cmocka_unit_test(test_classic_state_golden_slots_and_selection),
         cmocka_unit_test(test_classic_mad_and_trailers_golden),
+        cmocka_unit_test(test_log_records_golden),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
