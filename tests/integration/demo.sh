@@ -1,0 +1,11 @@
+#!/bin/bash
+# demo.sh - `make demo`'s story runs to its end (on the ASan build here), so the
+# README's second command cannot rot.
+cd "$(dirname "$0")/../.." || exit 1
+source tests/lib/testlib.sh
+run_capture bash tests/demo.sh "$LEAL_BUILD"
+check_eq "the demo exits 0" 0 "$RC"
+check_eq "the demo reaches its end" "demo finished" "$(printf '%s\n' "$OUT" | tail -1)"
+check_match "the demo's card and ledger agree" "ledger       agrees" "$OUT"
+check_match "the demo's books balance" "^ledger ok: 3 entries, 6 lines" "$OUT"
+finish
