@@ -54,7 +54,15 @@ struct pn532_emu {
     size_t in_len;
     uint8_t last[LEAL_MAX_PN532_FRAME];
     size_t last_len;
+    pn532_trace_fn trace;
+    void *trace_ctx;
 };
+
+void pn532_emu_set_trace(struct pn532_emu *e, pn532_trace_fn fn, void *ctx)
+{
+    e->trace = fn;
+    e->trace_ctx = ctx;
+}
 
 leal_err pn532_emu_new(struct cardsim *card, struct pn532_emu **out)
 {
@@ -464,8 +472,12 @@ leal_err pn532_emu_input(struct pn532_emu *e, const uint8_t *in, size_t n, uint8
             continue;
         if ((err = put(out, cap, out_len, pn532_frame_ack, sizeof pn532_frame_ack)) != LEAL_OK)
             return err;
+        if (e->trace)
+            e->trace(e->trace_ctx, true, f.body, f.len);
         if ((err = pn532_emu_command(e, f.body, f.len, resp, sizeof resp, &rl)) != LEAL_OK)
             return err;
+        if (e->trace)
+            e->trace(e->trace_ctx, false, resp, rl);
         if (rl == 0) {
             memcpy(e->last, pn532_frame_error, sizeof pn532_frame_error);
             e->last_len = sizeof pn532_frame_error;

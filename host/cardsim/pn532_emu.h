@@ -19,6 +19,7 @@
 #define LEAL_PN532_EMU_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,11 @@ LEAL_MUST_CHECK leal_err pn532_emu_new(struct cardsim *card, struct pn532_emu **
 void pn532_emu_free(struct pn532_emu *e);
 /* Puts another card (or none) in the field; the old one leaves it. */
 void pn532_emu_set_card(struct pn532_emu *e, struct cardsim *card);
+
+/* Optional: fn sees every information frame body (TFI included) the host
+ * sends (from_host) and every answer body, for traces. NULL turns it off. */
+typedef void (*pn532_trace_fn)(void *ctx, bool from_host, const uint8_t *body, size_t len);
+void pn532_emu_set_trace(struct pn532_emu *e, pn532_trace_fn fn, void *ctx);
 
 /* One host command: body is TFI D4, command code, parameters. *resp_len 0
  * means the command is unknown (answer with the syntax-error frame);

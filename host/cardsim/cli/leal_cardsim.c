@@ -4,7 +4,7 @@
  *
  *   leal-cardsim new --type TYPE [--uid HEX | --random-uid] -o CARD.json
  *   leal-cardsim serve --vpcd [HOST:]PORT [--control FIFO] CARD.json
- *   leal-cardsim serve --pn532 LINK CARD.json     (serve_pn532.c)
+ *   leal-cardsim serve --pn532 LINK [--trace FILE] CARD.json   (serve_pn532.c)
  *
  * Taps while serving: write a line to the control FIFO (made if missing):
  *   remove              the card leaves the field (vpcd socket closed)
@@ -65,7 +65,7 @@ static void usage(FILE *f)
 {
     fputs("usage: leal-cardsim new --type TYPE [--uid HEX | --random-uid] -o CARD.json [--force]\n"
           "       leal-cardsim serve --vpcd [HOST:]PORT [--control FIFO] CARD.json\n"
-          "       leal-cardsim serve --pn532 LINK CARD.json\n\n"
+          "       leal-cardsim serve --pn532 LINK [--trace FILE] CARD.json\n\n"
           "A virtual MIFARE card whose EEPROM is a JSON file. 'new' makes a blank card with\n"
           "factory keys; TYPE is desfire-ev1 or desfire-ev3 (optionally -2k, -4k, -8k),\n"
           "classic-1k or classic-4k (UID of 4 or 7 bytes; keys FFFFFFFFFFFF, access FF0780).\n"
@@ -333,7 +333,7 @@ static int serve_message(struct server *s)
 
 static int cmd_serve(int argc, char **argv)
 {
-    const char *vpcd = NULL, *control = NULL, *card_path = NULL, *pn532 = NULL;
+    const char *vpcd = NULL, *control = NULL, *card_path = NULL, *pn532 = NULL, *trace = NULL;
     struct server s;
     char hostbuf[256], acc[1024];
     size_t acc_len = 0;
@@ -356,6 +356,8 @@ static int cmd_serve(int argc, char **argv)
             control = argv[++i];
         } else if (strcmp(argv[i], "--pn532") == 0 && i + 1 < argc) {
             pn532 = argv[++i];
+        } else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) {
+            trace = argv[++i];
         } else if (argv[i][0] != '-' && card_path == NULL) {
             card_path = argv[i];
         } else {
@@ -365,7 +367,9 @@ static int cmd_serve(int argc, char **argv)
     if (pn532 && (vpcd || control))
         return usage_error("serve: --pn532 and --vpcd/--control exclude each other");
     if (pn532 && card_path)
-        return cardsim_serve_pn532(pn532, card_path);
+        return cardsim_serve_pn532(pn532, card_path, trace);
+    if (trace)
+        return usage_error("serve: --trace goes with --pn532");
     if (vpcd == NULL || card_path == NULL)
         return usage_error("serve needs --vpcd [HOST:]PORT or --pn532 LINK, and a card file");
     colon = strrchr(vpcd, ':');

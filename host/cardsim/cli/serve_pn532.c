@@ -5,7 +5,9 @@
  *   LIBNFC_DEVICE=pn532_uart:$(readlink LINK) LIBNFC_AUTO_SCAN=false nfc-list
  * The pty's name is linked at LINK (and printed); the card file is saved
  * after every exchange that changed the card; SIGTERM/SIGINT save, remove the
- * link and stop (exit 0).
+ * link and stop (exit 0). --trace FILE writes each host command and answer
+ * as a line of hex without the TFI ("> 4a0100", "< 4b00"; "< " alone for the
+ * syntax-error frame).
  */
 #include "serve_pn532.h"
 
@@ -18,14 +20,26 @@
 
 static volatile sig_atomic_t stop;
 
+static void trace_line(void *ctx, bool from_host, const uint8_t *body, size_t len)
+{
+    FILE *f = ctx;
+    fputs(from_host ? ">" : "<", f);
+    fputc(' ', f);
+    for (size_t i = 1; i < len; i++)
+        fprintf(f, "%02x", body[i]);
+    fputc('\n', f);
+    fflush(f);
+}
+
 static void on_stop(int sig)
 {
     (void)sig;
     stop = 1;
 }
 
-int cardsim_serve_pn532(const char *link, const char *card_path)
+int cardsim_serve_pn532(const char *link, const char *card_path, const char *trace_path)
 {
+    FILE *trace = NULL;
     struct cardsim *card = NULL;
     struct pn532_emu *emu = NULL;
     struct pn532_pty *pty = NULL;
@@ -40,6 +54,13 @@ int cardsim_serve_pn532(const char *link, const char *card_path)
     if ((err = pn532_emu_new(card, &emu)) != LEAL_OK) {
         fprintf(stderr, "leal-cardsim: %s\n", leal_strerror(err));
         goto out;
+    }
+    if (trace_path) {
+        if ((trace = fopen(trace_path, "w")) == NULL) {
+            fprintf(stderr, "leal-cardsim: cannot write the trace file %s\n", trace_path);
+            goto out;
+        }
+        pn532_emu_set_trace(emu, trace_line, trace);
     }
     if ((err = pn532_pty_open(link, &pty)) != LEAL_OK) {
         if (err == LEAL_E_EXISTS)
@@ -69,6 +90,8 @@ int cardsim_serve_pn532(const char *link, const char *card_path)
     }
     rc = 0;
 out:
+    if (trace)
+        fclose(trace);
     pn532_pty_close(pty);
     pn532_emu_free(emu);
     cardsim_free(card);
