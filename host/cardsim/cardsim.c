@@ -28,6 +28,7 @@ struct cardsim {
     bool tearing;       /* inside the exchange being torn */
     bool torn;
     bool active;
+    bool powered; /* has had power since the last field-off */
     char *synced; /* card file text as last loaded, saved or synced */
 };
 
@@ -231,6 +232,7 @@ leal_err cardsim_activate(struct cardsim *card, struct cardsim_ident *id)
     if ((err = card->engine->activate(card, card->state, &tmp)) != LEAL_OK)
         return err;
     card->active = true;
+    card->powered = true;
     if (id)
         *id = tmp;
     return LEAL_OK;
@@ -243,6 +245,21 @@ void cardsim_deactivate(struct cardsim *card)
     if (card->active)
         card->engine->deactivate(card->state);
     card->active = false;
+    card->powered = false;
+}
+
+void cardsim_halt(struct cardsim *card)
+{
+    if (card == NULL)
+        return;
+    if (card->active)
+        card->engine->deactivate(card->state);
+    card->active = false;
+}
+
+bool cardsim_powered_up(const struct cardsim *card)
+{
+    return !card->powered;
 }
 
 static void tear_fired(struct cardsim *card)

@@ -61,6 +61,10 @@ enum cardsim_kind cardsim_kind(const struct cardsim *card);
 LEAL_MUST_CHECK leal_err cardsim_activate(struct cardsim *card, struct cardsim_ident *id);
 /* Field off: uncommitted changes are rolled back and authentication dropped. */
 void cardsim_deactivate(struct cardsim *card);
+/* The reader deselects or halts the card (ISO 14443-3 HLTA, -4 DESELECT) but
+ * keeps the field on: as cardsim_deactivate, except that what a card draws at
+ * power-up (a DESFire's random UID) stays until the field goes off. */
+void cardsim_halt(struct cardsim *card);
 
 /* One exchange (see the formats above). On a tear the card leaves the field:
  * the result is LEAL_E_CARD_REMOVED and no answer is given. */

@@ -47,6 +47,11 @@ struct cardsim_engine {
 /* The card's random numbers: the injected source if set, else OpenSSL. */
 LEAL_MUST_CHECK leal_err cardsim_random(struct cardsim *card, uint8_t *out, size_t n);
 
+/* In an engine's activate: whether the card was without power since its last
+ * activation (first activation, field off, tear), as opposed to a reselection
+ * after cardsim_halt. */
+bool cardsim_powered_up(const struct cardsim *card);
+
 /* Inside the exchange that is to be torn with CARDSIM_TEAR_INSIDE_COMMIT (or
  * a Classic block write), the tear to apply; NULL otherwise. An engine that
  * honours it stops after tear->commit_step steps of its commit and returns

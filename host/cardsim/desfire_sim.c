@@ -851,7 +851,8 @@ static uint8_t cmd_create_application(struct cmd *x)
         buf_get_u8(&r, &ks2) != LEAL_OK)
         return DF_LENGTH_ERROR;
     if (ks2 & 0x20) {
-        if (buf_get_be16(&r, &fid) != LEAL_OK || buf_remaining(&r) > 16)
+        /* ISO FIDs travel little-endian (libfreefare sends E110 as 10 E1). */
+        if (buf_get_le16(&r, &fid) != LEAL_OK || buf_remaining(&r) > 16)
             return DF_LENGTH_ERROR;
     } else if (buf_remaining(&r) != 0) {
         return DF_LENGTH_ERROR;
@@ -1120,7 +1121,7 @@ static uint8_t create_file(struct cmd *x)
     else if (x->len - 1 != base)
         return DF_LENGTH_ERROR;
     buf_reader_init(&r, x->msg + 1, x->len - 1);
-    if (buf_get_u8(&r, &no) != LEAL_OK || (has_fid && buf_get_be16(&r, &fid) != LEAL_OK) ||
+    if (buf_get_u8(&r, &no) != LEAL_OK || (has_fid && buf_get_le16(&r, &fid) != LEAL_OK) ||
         buf_get_u8(&r, &comm) != LEAL_OK || buf_get_le16(&r, &ar) != LEAL_OK)
         return DF_LENGTH_ERROR;
     if (value_file) {
@@ -1849,19 +1850,22 @@ static const char *const df_types[] = {
     "desfire-ev3-4k", "desfire-ev3-8k", NULL,
 };
 
-/* Personality and size from the type name; 4K when no size is given. */
+/* Personality and size from the type name; 4K when no size is given. Free
+ * memory of a blank card as EV1 cards report it (2336, 4864, 7936 bytes):
+ * libfreefare's NDEF formatter creates a 4096-byte file on a "4K" card and a
+ * 7680-byte one on an "8K". */
 static void type_params(struct df_state *st, const char *type)
 {
     st->personality = strncmp(type, "desfire-ev3", 11) == 0 ? DF_EV3 : DF_EV1;
     if (strstr(type, "-2k")) {
         st->storage = 0x16;
-        st->capacity = 2048 - 256;
+        st->capacity = 2336;
     } else if (strstr(type, "-8k")) {
         st->storage = 0x1A;
-        st->capacity = 8192 - 256;
+        st->capacity = 7936;
     } else {
         st->storage = 0x18;
-        st->capacity = 4096 - 256;
+        st->capacity = 4864;
     }
 }
 
@@ -1956,10 +1960,14 @@ static leal_err df_activate(struct cardsim *card, void *state, struct cardsim_id
         apply_commit(st, -1);
     power_off(st);
     if (st->random_uid) {
-        /* 4-byte random ID starting 08 at anticollision (REFERENCE §6). */
-        id->uid[0] = 0x08;
-        if ((err = cardsim_random(card, id->uid + 1, 3)) != LEAL_OK)
-            return err;
+        /* 4-byte random ID starting 08 at anticollision (REFERENCE §6), drawn
+         * at power-up: a reselection in the same field shows the same one. */
+        if (cardsim_powered_up(card) || st->rid[0] != 0x08) {
+            st->rid[0] = 0x08;
+            if ((err = cardsim_random(card, st->rid + 1, 3)) != LEAL_OK)
+                return err;
+        }
+        memcpy(id->uid, st->rid, 4);
         id->uid_len = 4;
         id->atqa[0] = 0x04;
     } else {

@@ -144,6 +144,7 @@ struct df_state {
     bool commit_pending;
 
     /* RAM (lost when the card leaves the field) */
+    uint8_t rid[4];     /* random UID of this power-up */
     struct df_app *sel; /* &picc at PICC level */
     int auth_key;       /* -1: not authenticated */
     int auth_mode;      /* enum df_auth */

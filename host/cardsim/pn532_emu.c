@@ -84,10 +84,11 @@ void pn532_emu_free(struct pn532_emu *e)
     free(e);
 }
 
+/* Deselect: the field stays on (cardsim_halt keeps a random UID). */
 static void release(struct pn532_emu *e)
 {
     if (e->selected && e->card)
-        cardsim_deactivate(e->card);
+        cardsim_halt(e->card);
     e->selected = false;
     e->iso_dep = false;
     e->tx_len = 0;
@@ -151,7 +152,7 @@ static leal_err list_passive(struct pn532_emu *e, struct buf_reader *r, uint8_t 
         memcpy(want + wl, id.uid, id.uid_len);
         wl += id.uid_len;
         if (ilen != wl || memcmp(init, want, wl) != 0) {
-            cardsim_deactivate(e->card);
+            cardsim_halt(e->card);
             return reply_status(CMD_IN_LIST_PASSIVE_TARGET, 0, resp, cap, resp_len);
         }
     }
@@ -287,7 +288,7 @@ static leal_err communicate_thru(struct pn532_emu *e, struct buf_reader *r, uint
     }
     if (e->selected && e->card && cardsim_kind(e->card) == CARDSIM_CLASSIC) {
         /* A Classic card goes idle on a frame it does not understand. */
-        cardsim_deactivate(e->card);
+        cardsim_halt(e->card);
         e->regs[REG_CIU_STATUS2] &= (uint8_t)~STATUS2_CRYPTO1_ON;
     }
     return reply_status(CMD_IN_COMMUNICATE_THRU, PN532_ST_TIMEOUT, resp, cap, resp_len);
@@ -379,6 +380,8 @@ leal_err pn532_emu_command(struct pn532_emu *e, const uint8_t *body, size_t len,
         return reply(cmd, NULL, 0, resp, cap, resp_len);
     case CMD_POWER_DOWN:
         release(e);
+        if (e->card)
+            cardsim_deactivate(e->card); /* the field goes off */
         return reply_status(cmd, 0x00, resp, cap, resp_len);
     case CMD_RF_CONFIGURATION:
         if (buf_get_u8(&r, &b) != LEAL_OK)
@@ -387,8 +390,11 @@ leal_err pn532_emu_command(struct pn532_emu *e, const uint8_t *body, size_t len,
             uint8_t field;
             if (buf_get_u8(&r, &field) != LEAL_OK)
                 return LEAL_OK;
-            if ((field & 1) == 0)
+            if ((field & 1) == 0) {
                 release(e); /* field off: the card leaves it */
+                if (e->card)
+                    cardsim_deactivate(e->card);
+            }
         }
         return reply(cmd, NULL, 0, resp, cap, resp_len);
     case CMD_IN_LIST_PASSIVE_TARGET:

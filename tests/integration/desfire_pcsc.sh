@@ -71,13 +71,13 @@ run_capture "$LEAL" card info --reader "sim:$CARD"
 check_eq "card info through sim:" "0" "$RC"
 check_eq "pcsc: and sim: print the same" "$PCSC_OUT" "$OUT"
 check_match "card info: type, UID, version, memory, applications" \
-    "type: MIFARE DESFire EV1.*uid: 04112233445566.*version: hardware 04 01 01 01 00 18 05.*free memory: 3840 bytes.*applications: none" \
+    "type: MIFARE DESFire EV1.*uid: 04112233445566.*version: hardware 04 01 01 01 00 18 05.*free memory: 4864 bytes.*applications: none" \
     "$(echo $OUT)"
 run_capture "$LEAL" card info --reader "pcsc:$PCSC_READER" --allow-virtual --json
 J1=$OUT
 run_capture "$LEAL" card info --reader "sim:$CARD" --json
 check_eq "pcsc: and sim: --json the same" "$J1" "$OUT"
-check_match "--json" '"free_memory":3840,"applications":\[\]' "$OUT"
+check_match "--json" '"free_memory":4864,"applications":\[\]' "$OUT"
 
 run_capture "$LEAL" card info --reader "pcsc:No Such Reader" --allow-virtual
 check_eq "unknown reader: exit 1" "1" "$RC"

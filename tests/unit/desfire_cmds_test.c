@@ -44,10 +44,10 @@ static void test_picc_free_memory_and_applications(void **state)
     struct simcard s;
     (void)state;
     simcard_new(&s, "desfire-ev1-4k");
-    simcard_expect(&s, "6e", "00 000f00"); /* 3840 bytes */
+    simcard_expect(&s, "6e", "00 001300"); /* 4864 bytes */
     simcard_expect(&s, "6a", "00");
     simcard_expect(&s, "ca 010000 0f 03", "00");
-    simcard_expect(&s, "6e", "00 a00e00"); /* one block + one per two keys */
+    simcard_expect(&s, "6e", "00 a01200"); /* one block + one per two keys */
     simcard_expect(&s, "ca 020000 0b 82", "00");
     simcard_expect(&s, "6a", "00 010000 020000");
     simcard_expect(&s, "ca 010000 0f 03", "de"); /* duplicate */
@@ -85,11 +85,11 @@ static void test_application_count_and_memory_limits(void **state)
     simcard_free(&s);
 
     simcard_new(&s, "desfire-ev1-2k");
-    simcard_expect(&s, "6e", "00 000700"); /* 1792 */
+    simcard_expect(&s, "6e", "00 200900"); /* 2336 */
     simcard_expect(&s, "ca 010000 0f 01", "00");
     simcard_expect(&s, "5a 010000", "00");
-    simcard_expect(&s, "cd 01 00 eeee 000700", "0e"); /* 1792 > 1728 left */
-    simcard_expect(&s, "cd 01 00 eeee c00600", "00"); /* 1728 fits exactly */
+    simcard_expect(&s, "cd 01 00 eeee 200900", "0e"); /* 2336 > 2272 left */
+    simcard_expect(&s, "cd 01 00 eeee e00800", "00"); /* 2272 fits exactly */
     simcard_expect(&s, "5a 000000", "00");
     simcard_expect(&s, "6e", "00 000000");
     simcard_expect(&s, "cc 02 00 eeee 00000000 0a000000 00000000 00", "9d");
@@ -105,17 +105,17 @@ static void test_delete_and_format_memory(void **state)
         simcard_new(&s, ev3 ? "desfire-ev3-4k" : "desfire-ev1-4k");
         simcard_expect(&s, "ca 010000 0f 01", "00");
         simcard_expect(&s, "ca 020000 0f 01", "00");
-        simcard_expect(&s, "6e", "00 800e00"); /* 3840 - 2 * 64 */
+        simcard_expect(&s, "6e", "00 801200"); /* 4864 - 2 * 64 */
         auth(&s, &h, 0x0A, 0, DFH_DES, zero_key, 16);
         assert_int_equal(sm(&h, "da 010000", NULL, DFH_PLAIN, NULL, NULL, DFH_PLAIN, 0), 0);
         simcard_expect(&s, "6a", "00 020000");
         /* EV1 gives memory back only at FormatPICC; EV2 and later at once. */
-        simcard_expect(&s, "6e", ev3 ? "00 c00e00" : "00 800e00");
+        simcard_expect(&s, "6e", ev3 ? "00 c01200" : "00 801200");
         auth(&s, &h, 0x1A, 0, DFH_DES, zero_key, 16);
         assert_int_equal(sm(&h, "fc", NULL, DFH_PLAIN, NULL, NULL, DFH_PLAIN, 0), 0);
         simcard_expect(&s, "5a 000000", "00"); /* ends the session */
         simcard_expect(&s, "6a", "00");
-        simcard_expect(&s, "6e", "00 000f00");
+        simcard_expect(&s, "6e", "00 001300");
         simcard_free(&s);
     }
 }
@@ -140,9 +140,9 @@ static void test_iso_application_df_names_and_select(void **state)
     struct simcard s;
     (void)state;
     simcard_new(&s, "desfire-ev1");
-    simcard_expect(&s, "ca 010000 0f 21 e110 a0000000010101", "00");
-    simcard_expect(&s, "ca 020000 0f 21 e120 a0000000010102", "00");
-    simcard_expect(&s, "ca 030000 0f 21 e110 a0000000010103", "de"); /* same FID */
+    simcard_expect(&s, "ca 010000 0f 21 10e1 a0000000010101", "00");
+    simcard_expect(&s, "ca 020000 0f 21 20e1 a0000000010102", "00");
+    simcard_expect(&s, "ca 030000 0f 21 10e1 a0000000010103", "de"); /* same FID */
     simcard_expect(&s, "ca 040000 0f 01", "00");
     /* One application per frame. */
     simcard_expect(&s, "6d", "af 010000 10e1 a0000000010101");

@@ -84,6 +84,26 @@ static void test_random_uid_card_hides_uid(void **state)
     cardsim_free(c);
 }
 
+static void test_random_uid_drawn_at_power_up(void **state)
+{
+    struct cardsim *c;
+    struct cardsim_ident a, b, d;
+    (void)state;
+    assert_int_equal(cardsim_new("desfire-ev1", NULL, 0, true, &c), LEAL_OK);
+    assert_int_equal(cardsim_activate(c, &a), LEAL_OK);
+    /* Deselected and selected again in the same field: the same random UID. */
+    cardsim_halt(c);
+    assert_int_equal(cardsim_activate(c, &b), LEAL_OK);
+    assert_int_equal(b.uid_len, 4);
+    assert_memory_equal(a.uid, b.uid, 4);
+    /* Out of the field and back: a new one (3 random bytes: 2^-24 to collide). */
+    cardsim_deactivate(c);
+    assert_int_equal(cardsim_activate(c, &d), LEAL_OK);
+    assert_int_equal(d.uid[0], 0x08);
+    assert_memory_not_equal(a.uid, d.uid, 4);
+    cardsim_free(c);
+}
+
 static void test_transceive_needs_activation(void **state)
 {
     struct cardsim *c;
@@ -342,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_get_version_ev3_personality),
         cmocka_unit_test(test_activation_identity),
         cmocka_unit_test(test_random_uid_card_hides_uid),
+        cmocka_unit_test(test_random_uid_drawn_at_power_up),
         cmocka_unit_test(test_transceive_needs_activation),
         cmocka_unit_test(test_published_auth_traces_card_side),
         cmocka_unit_test(test_published_auth_traces_host_side),

@@ -167,7 +167,7 @@ static void test_torn_card_answers_nothing_until_activated(void **state)
     (void)state;
     simcard_new(&s, "desfire-ev1");
     cardsim_set_tear(s.card, &t);
-    simcard_expect(&s, "6e", "00 000f00");
+    simcard_expect(&s, "6e", "00 001300");
     assert_int_equal(cardsim_transceive(s.card, (const uint8_t *)"\x6e", 1, r, sizeof r, &rl),
                      LEAL_E_CARD_REMOVED);
     assert_int_equal(rl, 0);
@@ -175,7 +175,7 @@ static void test_torn_card_answers_nothing_until_activated(void **state)
     assert_int_equal(cardsim_transceive(s.card, (const uint8_t *)"\x6e", 1, r, sizeof r, &rl),
                      LEAL_E_NO_CARD);
     assert_int_equal(cardsim_activate(s.card, &s.id), LEAL_OK);
-    simcard_expect(&s, "6e", "00 000f00"); /* the tear fired once */
+    simcard_expect(&s, "6e", "00 001300"); /* the tear fired once */
     simcard_free(&s);
 }
 
