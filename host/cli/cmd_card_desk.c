@@ -203,7 +203,10 @@ static int fail_card(const struct desk_cli *c, leal_err err, const struct issuan
                      const char *doing)
 {
     if (err == LEAL_E_CARD_ALREADY_ISSUED) {
-        if (v->issuer_id && v->issuer_id != c->keys->issuer_id)
+        if (v->card_id == 0)
+            fprintf(stderr, "leal: this card is already a leal card of another issuer or "
+                            "program (its keys are not ours); use a blank card\n");
+        else if (v->issuer_id && v->issuer_id != c->keys->issuer_id)
             fprintf(stderr,
                     "leal: this card is already issued by another issuer (%08x); use "
                     "a blank card\n",

@@ -9,6 +9,7 @@
 #include "cardlayout/layout.h"
 #include "cardlayout/records/identity.h"
 #include "factory.h"
+#include "issuance_classic.h"
 #include "keys/base/buf.h"
 #include "keys/base/bytes.h"
 #include "keys/base/ct.h"
@@ -304,7 +305,7 @@ static int find_pending(void *ctx, const struct ledger_card *c)
     return 1;
 }
 
-static leal_err new_card_id(struct issuance *is, int64_t *id)
+leal_err issuance_new_card_id(struct issuance *is, int64_t *id)
 {
     uint8_t r[8];
     leal_err err = is->cp->random(r, sizeof r);
@@ -318,8 +319,8 @@ static leal_err new_card_id(struct issuance *is, int64_t *id)
 
 /* Welcome points, posted while the card is still PENDING so that a resumed
  * issuance posts them once (same request id, same content). */
-static leal_err post_welcome(struct issuance *is, int64_t card_id, int64_t account_id,
-                             int64_t points)
+leal_err issuance_post_welcome(struct issuance *is, int64_t card_id, int64_t account_id,
+                               int64_t points)
 {
     char request[48];
     bool replayed;
@@ -443,11 +444,25 @@ static leal_err topup_on(struct desk *k, struct issuance_card *out, int64_t cent
     return ledger_card_set_counter(k->is->ledger, out->card_id, out->taps);
 }
 
+/* The card's MIFARE Classic kind, 0 for a DESFire (or anything else). */
+static leal_err classic_of(struct reader *r, struct reader_card *rc, enum ledger_card_tech *tech)
+{
+    leal_err err = reader_card_info(r, rc);
+    *tech = err == LEAL_OK ? issuance_classic_tech(rc) : 0;
+    return err;
+}
+
 leal_err issuance_read(struct issuance *is, struct reader *r, struct issuance_card *out)
 {
     struct desk k;
+    struct reader_card rc;
+    enum ledger_card_tech tech;
     leal_err err;
     memset(out, 0, sizeof *out);
+    if ((err = classic_of(r, &rc, &tech)) != LEAL_OK)
+        return err;
+    if (tech)
+        return issuance_classic_read(is, r, &rc, tech, out);
     if ((err = desk_open(&k, is, r)) == LEAL_OK)
         err = read_card(&k, out);
     desk_close(&k, out);
@@ -458,8 +473,14 @@ leal_err issuance_topup(struct issuance *is, struct reader *r, int64_t cents,
                         struct issuance_card *out)
 {
     struct desk k;
+    struct reader_card rc;
+    enum ledger_card_tech ctech;
     leal_err err;
     memset(out, 0, sizeof *out);
+    if ((err = classic_of(r, &rc, &ctech)) != LEAL_OK)
+        return err;
+    if (ctech)
+        return issuance_classic_topup(is, r, &rc, ctech, cents, out);
     if ((err = desk_open(&k, is, r)) == LEAL_OK && (err = read_card(&k, out)) == LEAL_OK) {
         if (!out->agrees && out->ledger.card_id == 0)
             err = LEAL_E_CARD_NOT_LEAL;
@@ -511,10 +532,16 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
     enum ledger_card_tech tech;
     int64_t card_id = 0, purse = 0;
     bool resumed = false;
+    struct reader_card crc;
+    enum ledger_card_tech ctech;
     leal_err err;
 
     memset(out, 0, sizeof *out);
     memset(&state, 0, sizeof state);
+    if ((err = classic_of(r, &crc, &ctech)) != LEAL_OK)
+        return err;
+    if (ctech)
+        return issuance_classic_issue(is, r, &crc, ctech, req, out);
     if ((err = desk_open(&k, is, r)) != LEAL_OK)
         return err;
     if ((err = desfire_select_application(&k.d, picc_aid)) != LEAL_OK ||
@@ -578,7 +605,7 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
             lc.uid_len = k.rc.uid_len;
         }
         do {
-            if ((err = new_card_id(is, &card_id)) != LEAL_OK)
+            if ((err = issuance_new_card_id(is, &card_id)) != LEAL_OK)
                 goto out;
             lc.card_id = card_id;
             err = ledger_card_add(is->ledger, &lc);
@@ -631,7 +658,8 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
             err = LEAL_E_RANGE;
             goto out;
         }
-        if ((err = post_welcome(is, card_id, req->account_id, req->welcome_points)) != LEAL_OK)
+        if ((err = issuance_post_welcome(is, card_id, req->account_id, req->welcome_points)) !=
+            LEAL_OK)
             goto out;
         state.points = (uint32_t)req->welcome_points;
     }

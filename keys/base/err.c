@@ -96,6 +96,11 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_CARD_UID_MISMATCH,
       "card UID differs from the one recorded for this card: possible clone; keep the card and "
       "check it at the desk"),
+    E(LEAL_E_CARD_STORED_VALUE_OFF,
+      "stored value is off on MIFARE Classic cards (Classic money can be copied); keep the money "
+      "in the account or issue a DESFire card"),
+    E(LEAL_E_CARD_NOT_BLANK,
+      "this card's sectors are locked with keys leal does not know; use a blank card"),
 
     E(LEAL_E_DB, "database error"),
     E(LEAL_E_DB_BUSY, "database is busy; try again"),

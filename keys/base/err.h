@@ -99,6 +99,8 @@ typedef enum leal_err {
     LEAL_E_CARD_BLOCKED = 203,
     LEAL_E_LAYOUT_VERSION = 204,
     LEAL_E_CARD_UID_MISMATCH = 205,
+    LEAL_E_CARD_STORED_VALUE_OFF = 206,
+    LEAL_E_CARD_NOT_BLANK = 207,
 
     /* 250..299: ledger */
     LEAL_E_DB = 250,

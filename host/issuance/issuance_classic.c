@@ -1,0 +1,481 @@
+/* issuance_classic.c - the desk on MIFARE Classic 1K/4K (LAYOUT.md 3; issuance_classic.h). */
+#include "issuance_classic.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cardlayout/classic/classic_card.h"
+#include "cardlayout/classic/classic_keys.h"
+#include "cardlayout/classic/mfclassic.h"
+#include "cardlayout/layout.h"
+#include "keys/base/ct.h"
+#include "keys/hosted/provider_openssl.h"
+
+static const uint8_t transport_key[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+static const uint8_t mad_key_a[6] = {0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5};
+/* The state seq a new card starts at: taps are counted from it. */
+#define INITIAL_SEQ 1u
+
+/* What opens a sector: the transport key A (blank), leal's key B, or neither. */
+enum sector_state { SECTOR_TRANSPORT, SECTOR_LEAL, SECTOR_FOREIGN };
+
+/* One desk operation on one Classic card. */
+struct cdesk {
+    struct issuance *is;
+    const struct reader_card *rc;
+    enum ledger_card_tech tech;
+    struct classic_card cc;
+    struct classic_card_keys k;
+    uint8_t seal[32];
+    uint8_t package_seed[32];
+    uint8_t package_pub[32];
+    uint8_t key_set_version; /* classic-a's: the key terminals use */
+    uint8_t slot0[CLASSIC_RECORD_STATE_SPAN], slot1[CLASSIC_RECORD_STATE_SPAN];
+    unsigned current; /* the current state slot after a read */
+};
+
+enum ledger_card_tech issuance_classic_tech(const struct reader_card *rc)
+{
+    /* PC/SC part 3 storage-card ATR: 3B 8F 80 01 80 4F 0C A0 00 00 03 06 SS NN NN
+     * (NN 0001 Classic 1K, 0002 Classic 4K); sim: and nfc: build the same. */
+    static const uint8_t rid[] = {0x80, 0x4F, 0x0C, 0xA0, 0x00, 0x00, 0x03, 0x06};
+    const uint8_t *h = rc->atr + 4;
+    if (rc->atr_len < 4 + 11 || memcmp(h, rid, sizeof rid) != 0 || h[9] != 0x00)
+        return 0;
+    return h[10] == 0x01 ? LEDGER_TECH_CLASSIC_1K : h[10] == 0x02 ? LEDGER_TECH_CLASSIC_4K : 0;
+}
+
+static leal_err master(const struct cdesk *d, enum key_role role, const struct key_version **v)
+{
+    return keyset_current(d->is->keys, d->is->program_id, role, v);
+}
+
+/* Every key of this card, from its UID (LAYOUT.md 3.1, 3.2). */
+static leal_err cdesk_open(struct cdesk *d, struct issuance *is, struct reader *r,
+                           const struct reader_card *rc, enum ledger_card_tech tech)
+{
+    const struct crypto_provider *cp = is->cp;
+    const struct key_version *ka, *kb, *km, *ks, *kp;
+    uint32_t issuer = is->keys->issuer_id, program = is->program_id;
+    leal_err err;
+
+    memset(d, 0, sizeof *d);
+    d->is = is;
+    d->rc = rc;
+    d->tech = tech;
+    classic_card_init(&d->cc, reader_card_reader(r));
+    if ((err = master(d, KEY_ROLE_CLASSIC_A, &ka)) != LEAL_OK ||
+        (err = master(d, KEY_ROLE_CLASSIC_B, &kb)) != LEAL_OK ||
+        (err = master(d, KEY_ROLE_MAD_B, &km)) != LEAL_OK ||
+        (err = master(d, KEY_ROLE_CLASSIC_SEAL, &ks)) != LEAL_OK ||
+        (err = master(d, KEY_ROLE_PACKAGE_SIGNING, &kp)) != LEAL_OK)
+        return err;
+    d->key_set_version = ka->version;
+    for (uint8_t s = 0; s < CLASSIC_CARD_SECTORS; s++) {
+        if (s == 0)
+            memcpy(d->k.a[0], mad_key_a, 6);
+        else if ((err = classic_keys_sector(cp, ka->key, rc->uid, rc->uid_len, issuer, program, s,
+                                            d->k.a[s])) != LEAL_OK)
+            return err;
+        if ((err = classic_keys_sector(cp, s == 0 ? km->key : kb->key, rc->uid, rc->uid_len, issuer,
+                                       program, s, d->k.b[s])) != LEAL_OK)
+            return err;
+    }
+    if ((err = classic_keys_seal(cp, ks->key, rc->uid, rc->uid_len, issuer, program, d->seal)) !=
+        LEAL_OK)
+        return err;
+    memcpy(d->package_seed, kp->key, 32);
+    return crypto_openssl_ed25519_public(d->package_seed, d->package_pub);
+}
+
+static void cdesk_close(struct cdesk *d, struct issuance_card *out)
+{
+    if (out)
+        out->round_trips += d->cc.round_trips;
+    leal_wipe(&d->k, sizeof d->k);
+    leal_wipe(d->seal, sizeof d->seal);
+    leal_wipe(d->package_seed, sizeof d->package_seed);
+}
+
+static leal_err auth(struct cdesk *d, unsigned sector, uint8_t type, const uint8_t key[6])
+{
+    d->cc.round_trips++;
+    return d->cc.reader->classic_auth(d->cc.reader->ctx,
+                                      (uint8_t)mfclassic_sector_first_block(sector), type, key);
+}
+
+static leal_err write_block(struct cdesk *d, unsigned block, const uint8_t data[16])
+{
+    d->cc.round_trips++;
+    return d->cc.reader->classic_write(d->cc.reader->ctx, (uint8_t)block, data);
+}
+
+/* Which key opens each of sectors 0..5: 1 round trip a sector on a blank card. */
+static leal_err probe(struct cdesk *d, enum sector_state st[CLASSIC_CARD_SECTORS])
+{
+    leal_err err;
+    for (unsigned s = 0; s < CLASSIC_CARD_SECTORS; s++) {
+        if ((err = auth(d, s, CLASSIC_KEY_A, transport_key)) == LEAL_OK) {
+            st[s] = SECTOR_TRANSPORT;
+            continue;
+        }
+        if (err != LEAL_E_CARD_AUTHENTICATION)
+            return err;
+        if ((err = auth(d, s, CLASSIC_KEY_B, d->k.b[s])) == LEAL_OK)
+            st[s] = SECTOR_LEAL;
+        else if (err == LEAL_E_CARD_AUTHENTICATION)
+            st[s] = SECTOR_FOREIGN;
+        else
+            return err;
+    }
+    return LEAL_OK;
+}
+
+/* A sector under leal's key B back to the transport state: data blocks zero,
+ * then the factory trailer FFFFFFFFFFFF FF0780 69 FFFFFFFFFFFF. */
+static leal_err to_transport(struct cdesk *d, unsigned s)
+{
+    static const uint8_t zero[16] = {0};
+    static const uint8_t cond[4] = {0, 0, 0, 1};
+    uint8_t t[16];
+    leal_err err;
+    if ((err = auth(d, s, CLASSIC_KEY_B, d->k.b[s])) != LEAL_OK)
+        return err;
+    for (unsigned b = s == 0 ? 1 : 0; b < 3; b++)
+        if ((err = write_block(d, mfclassic_sector_first_block(s) + b, zero)) != LEAL_OK)
+            return err;
+    if ((err = mfclassic_trailer_build(transport_key, cond, 0x69, transport_key, t)) != LEAL_OK)
+        return err;
+    return write_block(d, mfclassic_trailer_block(s), t);
+}
+
+static int count_live_card(void *ctx, const struct ledger_card *c)
+{
+    if (c->status == LEDGER_CARD_ACTIVE || c->status == LEDGER_CARD_BLOCKED)
+        (*(int *)ctx)++;
+    return 0;
+}
+
+/* The identity of the card, opened and verified (seal, signature, UID, kind). */
+static leal_err read_identity(struct cdesk *d, struct identity *id)
+{
+    uint8_t span[CLASSIC_RECORD_IDENTITY_SPAN];
+    leal_err err = classic_card_read_identity(&d->cc, &d->k, span);
+    if (err != LEAL_OK)
+        return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_NOT_LEAL : err;
+    err = classic_record_identity_open(d->is->cp, d->seal, span, d->rc->uid, d->rc->uid_len,
+                                       d->package_pub, id);
+    if (err != LEAL_OK)
+        return err == LEAL_E_LAYOUT_VERSION || err == LEAL_E_NO_MEMORY ? err : LEAL_E_CARD_TAMPERED;
+    if (id->issuer_id != d->is->keys->issuer_id || id->program_id != d->is->program_id ||
+        id->card_kind != (uint8_t)d->tech)
+        return LEAL_E_CARD_TAMPERED; /* sealed and signed with our keys, yet not ours */
+    return LEAL_OK;
+}
+
+/* What a terminal reads (identity 11, both slots 8 = 19 RT), checked, then
+ * compared with the ledger. */
+static leal_err read_card(struct cdesk *d, struct issuance_card *out)
+{
+    static const struct classic_record_purse off = {false, 0};
+    struct classic_record_state st;
+    struct identity id;
+    struct ledger_card lc;
+    leal_err err;
+
+    if ((err = read_identity(d, &id)) != LEAL_OK)
+        return err;
+    out->card_id = (int64_t)id.card_id;
+    out->issuer_id = id.issuer_id;
+    out->program_id = id.program_id;
+    out->key_set_version = id.key_set_version;
+    out->tech = d->tech;
+    memcpy(out->uid, d->rc->uid, d->rc->uid_len);
+    out->uid_len = d->rc->uid_len;
+    if ((err = classic_card_read_state(&d->cc, &d->k, d->slot0, d->slot1)) != LEAL_OK)
+        return err;
+    /* Stored value: no program enables it yet, so the purse must be 0. */
+    if ((err = classic_record_state_select(d->is->cp, d->seal, id.card_id, d->slot0, d->slot1, &off,
+                                           &st, &d->current)) != LEAL_OK)
+        return err == LEAL_E_LAYOUT_VERSION ? err : LEAL_E_CARD_TAMPERED;
+    out->state = st.body;
+    out->purse_cents = (int32_t)st.purse;
+    out->taps = st.body.seq - INITIAL_SEQ;
+
+    if ((err = ledger_card_find_by_id(d->is->ledger, out->card_id, &lc)) != LEAL_OK) {
+        if (err == LEAL_E_UNKNOWN_ID) {
+            out->agrees = false;
+            snprintf(out->why, sizeof out->why, "card %lld is not in the ledger",
+                     (long long)out->card_id);
+            return LEAL_OK;
+        }
+        return err;
+    }
+    out->ledger = lc;
+    if (lc.status != LEDGER_CARD_PENDING && (int64_t)out->taps > lc.last_counter &&
+        (err = ledger_card_set_counter(d->is->ledger, out->card_id, out->taps)) != LEAL_OK)
+        return err;
+    if ((err = ledger_balance(d->is->ledger, lc.account_id, "EUR", &out->account_eur)) != LEAL_OK ||
+        (err = ledger_balance(d->is->ledger, lc.account_id, "PTS", &out->account_pts)) != LEAL_OK)
+        return err;
+    out->ncards_on_account = 0;
+    if ((err = ledger_card_each_of_account(d->is->ledger, lc.account_id, count_live_card,
+                                           &out->ncards_on_account)) != LEAL_OK)
+        return err;
+    /* The purse is not compared: with stored value off the account's euros live
+     * in the ledger only. */
+    out->agrees = true;
+    if (out->uid_len != lc.uid_len || !leal_ct_equal(out->uid, lc.uid, lc.uid_len)) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why, "the card's UID differs from the one recorded");
+    } else if ((int64_t)out->taps < lc.last_counter) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why,
+                 "the card's state (seq %u) is behind the ledger's: a restored dump or a clone",
+                 out->state.seq);
+    } else if (out->ncards_on_account == 1 && (int64_t)out->state.points != out->account_pts) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why,
+                 "%u points on the card, %lld in the ledger (terminal journals not yet "
+                 "imported?)",
+                 out->state.points, (long long)out->account_pts);
+    }
+    return LEAL_OK;
+}
+
+leal_err issuance_classic_read(struct issuance *is, struct reader *r, const struct reader_card *rc,
+                               enum ledger_card_tech tech, struct issuance_card *out)
+{
+    struct cdesk d;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = cdesk_open(&d, is, r, rc, tech)) == LEAL_OK)
+        err = read_card(&d, out);
+    cdesk_close(&d, out);
+    return err;
+}
+
+leal_err issuance_classic_topup(struct issuance *is, struct reader *r, const struct reader_card *rc,
+                                enum ledger_card_tech tech, int64_t cents,
+                                struct issuance_card *out)
+{
+    leal_err err = issuance_classic_read(is, r, rc, tech, out);
+    (void)cents;
+    if (err == LEAL_OK && !out->agrees && out->ledger.card_id == 0)
+        return LEAL_E_CARD_NOT_LEAL;
+    /* Enabling stored value per program (with its cap) is not in the ledger yet. */
+    return err != LEAL_OK ? err : LEAL_E_CARD_STORED_VALUE_OFF;
+}
+
+struct pending_ctx {
+    const struct reader_card *rc;
+    int64_t found;
+};
+
+static int find_pending(void *ctx, const struct ledger_card *c)
+{
+    struct pending_ctx *p = ctx;
+    if (c->status != LEDGER_CARD_PENDING ||
+        (c->tech != LEDGER_TECH_CLASSIC_1K && c->tech != LEDGER_TECH_CLASSIC_4K) ||
+        c->uid_len != p->rc->uid_len || memcmp(c->uid, p->rc->uid, c->uid_len) != 0)
+        return 0;
+    p->found = c->card_id;
+    return 1;
+}
+
+/* Whether the MAD (public key A) declares leal's sectors: another issuer's or
+ * program's leal card. */
+static bool mad_says_leal(struct cdesk *d)
+{
+    uint8_t mad[32], info;
+    uint16_t aids[MFCLASSIC_MAD1_SECTORS];
+    if (classic_card_read_mad(&d->cc, mad) != LEAL_OK ||
+        mfclassic_mad1_decode(mad, &info, aids) != LEAL_OK)
+        return false;
+    return aids[LAYOUT_CLASSIC_IDENTITY_SECTOR - 1] == LAYOUT_MAD_AID;
+}
+
+/* The sealed, signed identity and the sealed initial state. */
+static leal_err build_records(struct cdesk *d, int64_t card_id, const struct state_body *body,
+                              uint8_t ispan[CLASSIC_RECORD_IDENTITY_SPAN],
+                              uint8_t sspan[CLASSIC_RECORD_STATE_SPAN])
+{
+    struct identity id;
+    struct classic_record_state st;
+    uint8_t rec[IDENTITY_LEN], msg[IDENTITY_MAX_SIGNED], sig[64];
+    size_t ml;
+    leal_err err;
+
+    memset(&id, 0, sizeof id);
+    memset(&st, 0, sizeof st);
+    id.card_id = (uint64_t)card_id;
+    id.issuer_id = d->is->keys->issuer_id;
+    id.program_id = d->is->program_id;
+    id.key_set_version = d->key_set_version;
+    id.card_kind = (uint8_t)d->tech;
+    id.flags = 0; /* fixed UID; stored value off */
+    id.issued_day = (uint32_t)(time(NULL) / 86400);
+    st.body = *body;
+    st.purse = 0;
+    if ((err = identity_encode(&id, rec)) != LEAL_OK ||
+        (err = identity_signed_message(rec, d->rc->uid, d->rc->uid_len, msg, &ml)) != LEAL_OK ||
+        (err = crypto_openssl_ed25519_sign(d->package_seed, msg, ml, sig)) != LEAL_OK ||
+        (err = classic_record_identity_seal(d->is->cp, d->seal, rec, sig, ispan)) != LEAL_OK)
+        return err;
+    return classic_record_state_seal(d->is->cp, d->seal, (uint64_t)card_id, 0, &st, sspan);
+}
+
+/* Verification as a terminal reads: the MAD (3 RT), then the read (19 RT);
+ * slot 0 current at the initial seq, slot 1 still zero. */
+static leal_err verify(struct cdesk *d, int64_t card_id, const struct state_body *body,
+                       struct issuance_card *out)
+{
+    static const uint8_t zero[CLASSIC_RECORD_STATE_SPAN] = {0};
+    uint8_t mad[32], info;
+    uint16_t aids[MFCLASSIC_MAD1_SECTORS];
+    leal_err err;
+
+    if ((err = classic_card_read_mad(&d->cc, mad)) != LEAL_OK)
+        return err;
+    if (mfclassic_mad1_decode(mad, &info, aids) != LEAL_OK)
+        return LEAL_E_CARD_TAMPERED;
+    for (unsigned s = 1; s <= MFCLASSIC_MAD1_SECTORS; s++)
+        if (aids[s - 1] != (s < CLASSIC_CARD_SECTORS ? LAYOUT_MAD_AID : 0))
+            return LEAL_E_CARD_TAMPERED;
+    if ((err = read_card(d, out)) != LEAL_OK)
+        return err;
+    if (out->card_id != card_id || d->current != 0 || out->state.seq != INITIAL_SEQ ||
+        out->state.points != body->points || out->purse_cents != 0 ||
+        !leal_ct_equal(d->slot1, zero, sizeof zero))
+        return LEAL_E_CARD_TAMPERED;
+    return LEAL_OK;
+}
+
+leal_err issuance_classic_issue(struct issuance *is, struct reader *r, const struct reader_card *rc,
+                                enum ledger_card_tech tech, const struct issuance_request *req,
+                                struct issuance_card *out)
+{
+    enum sector_state st[CLASSIC_CARD_SECTORS];
+    uint8_t ispan[CLASSIC_RECORD_IDENTITY_SPAN], sspan[CLASSIC_RECORD_STATE_SPAN];
+    struct state_body body;
+    struct ledger_card lc;
+    struct pending_ctx pend;
+    struct cdesk d;
+    int64_t card_id = 0;
+    bool any_leal = false, any_foreign = false, resumed = false;
+    leal_err err;
+
+    memset(out, 0, sizeof *out);
+    memset(&body, 0, sizeof body);
+    body.seq = INITIAL_SEQ;
+    if (req->topup_cents > 0)
+        return LEAL_E_CARD_STORED_VALUE_OFF; /* refused before the card is touched */
+    if ((err = cdesk_open(&d, is, r, rc, tech)) != LEAL_OK || (err = probe(&d, st)) != LEAL_OK)
+        goto out;
+    for (unsigned s = 0; s < CLASSIC_CARD_SECTORS; s++) {
+        any_leal = any_leal || st[s] == SECTOR_LEAL;
+        any_foreign = any_foreign || st[s] == SECTOR_FOREIGN;
+    }
+    /* A card whose identity opens is somebody's card, unless it is our own torn
+     * issuance (PENDING): then it is made again. */
+    if (st[1] == SECTOR_LEAL && st[2] == SECTOR_LEAL && st[3] == SECTOR_LEAL) {
+        struct identity id;
+        err = read_identity(&d, &id);
+        if (err == LEAL_E_CARD_REMOVED || err == LEAL_E_NO_CARD || err == LEAL_E_READER)
+            goto out;
+        if (err == LEAL_OK) {
+            bool known = ledger_card_find_by_id(is->ledger, (int64_t)id.card_id, &lc) == LEAL_OK;
+            out->card_id = (int64_t)id.card_id;
+            out->issuer_id = id.issuer_id;
+            out->program_id = id.program_id;
+            if (known)
+                out->ledger = lc;
+            if (!known || lc.status != LEDGER_CARD_PENDING) {
+                err = LEAL_E_CARD_ALREADY_ISSUED;
+                goto out;
+            }
+        }
+    }
+    /* Begun for this account and torn? Then it is PENDING with this UID. */
+    pend.rc = rc;
+    pend.found = 0;
+    if ((err = ledger_card_each_of_account(is->ledger, req->account_id, find_pending, &pend)) !=
+        LEAL_OK)
+        goto out;
+    if (any_foreign) {
+        /* A sector under keys that are not ours. On our own torn issuance (ours
+         * in part, or PENDING with this UID) a trailer write was torn into
+         * garbage: that sector is lost for good. Otherwise another issuer's
+         * leal card, or another system's card. */
+        err = any_leal || pend.found ? LEAL_E_CARD_MEMORY_DAMAGED
+              : mad_says_leal(&d)    ? LEAL_E_CARD_ALREADY_ISSUED
+                                     : LEAL_E_CARD_NOT_BLANK;
+        goto out;
+    }
+    if (pend.found) {
+        card_id = pend.found;
+    } else {
+        memset(&lc, 0, sizeof lc);
+        lc.account_id = req->account_id;
+        lc.tech = tech;
+        lc.status = LEDGER_CARD_PENDING;
+        lc.layout_version = LAYOUT_VERSION;
+        lc.keyset_version = d.key_set_version;
+        memcpy(lc.uid, rc->uid, rc->uid_len);
+        lc.uid_len = rc->uid_len;
+        do {
+            if ((err = issuance_new_card_id(is, &card_id)) != LEAL_OK)
+                goto out;
+            lc.card_id = card_id;
+            err = ledger_card_add(is->ledger, &lc);
+        } while (err == LEAL_E_DUPLICATE_ID);
+        if (err != LEAL_OK)
+            goto out;
+    }
+    out->card_id = card_id;
+    /* What the card starts with: welcome points, or a replaced card's points (its
+     * euros stay in the account: stored value is off on Classic). */
+    if (req->replacing) {
+        int64_t pts;
+        if ((err = ledger_balance(is->ledger, req->account_id, "PTS", &pts)) != LEAL_OK)
+            goto out;
+        if (pts < 0 || pts > UINT32_MAX) {
+            err = LEAL_E_RANGE;
+            goto out;
+        }
+        body.points = (uint32_t)pts;
+    } else if (req->welcome_points > 0) {
+        if (req->welcome_points > UINT32_MAX) {
+            err = LEAL_E_RANGE;
+            goto out;
+        }
+        if ((err = issuance_post_welcome(is, card_id, req->account_id, req->welcome_points)) !=
+            LEAL_OK)
+            goto out;
+        body.points = (uint32_t)req->welcome_points;
+    }
+    /* A torn issuance starts over: sectors under leal's keys back to transport. */
+    for (unsigned s = 0; s < CLASSIC_CARD_SECTORS; s++)
+        if (st[s] == SECTOR_LEAL && (err = to_transport(&d, s)) != LEAL_OK)
+            goto out;
+    resumed = any_leal;
+    if ((err = build_records(&d, card_id, &body, ispan, sspan)) != LEAL_OK ||
+        (err = classic_card_personalise(&d.cc, transport_key, &d.k, ispan, sspan)) != LEAL_OK)
+        goto out;
+    /* Verified as a terminal will read it, then active in the ledger. */
+    if ((err = verify(&d, card_id, &body, out)) != LEAL_OK)
+        goto out;
+    if ((err = ledger_card_set_status(is->ledger, card_id, LEDGER_CARD_ACTIVE)) != LEAL_OK ||
+        (err = ledger_card_set_counter(is->ledger, card_id, out->taps)) != LEAL_OK)
+        goto out;
+    if (req->replacing && (err = ledger_card_set_status(is->ledger, req->replaced_card_id,
+                                                        LEDGER_CARD_REPLACED)) != LEAL_OK)
+        goto out;
+    out->resumed = resumed;
+    err = ledger_card_find_by_id(is->ledger, card_id, &out->ledger);
+out:
+    leal_wipe(ispan, sizeof ispan);
+    cdesk_close(&d, out);
+    return err;
+}

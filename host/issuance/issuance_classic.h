@@ -1,0 +1,43 @@
+/*
+ * issuance_classic.h - the desk's MIFARE Classic 1K/4K path (LAYOUT.md 3),
+ * called by issuance.c when the card in the field is a Classic card (PC/SC
+ * part 3 storage-card ATR). Same contract as issuance.h: PENDING in the
+ * ledger before the first write, ACTIVE only after the card was read back and
+ * verified (MAD, signed and sealed identity, both state slots). A torn
+ * issuance is started over on the next tap: sectors already under leal's keys
+ * go back to the transport key first. Stored value is off on Classic (no
+ * program enables it yet: the ledger has no such setting), so a top-up is
+ * refused with LEAL_E_CARD_STORED_VALUE_OFF. Hosted.
+ * Errors: issuance.h's, LEAL_E_CARD_NOT_BLANK (sectors under unknown keys),
+ * LEAL_E_CARD_STORED_VALUE_OFF.
+ */
+#ifndef LEAL_ISSUANCE_CLASSIC_H
+#define LEAL_ISSUANCE_CLASSIC_H
+
+#include "issuance.h"
+
+/* LEDGER_TECH_CLASSIC_1K or _4K from the card's ATR, 0 for anything else. */
+enum ledger_card_tech issuance_classic_tech(const struct reader_card *rc);
+
+LEAL_MUST_CHECK leal_err issuance_classic_issue(struct issuance *is, struct reader *r,
+                                                const struct reader_card *rc,
+                                                enum ledger_card_tech tech,
+                                                const struct issuance_request *req,
+                                                struct issuance_card *out);
+LEAL_MUST_CHECK leal_err issuance_classic_read(struct issuance *is, struct reader *r,
+                                               const struct reader_card *rc,
+                                               enum ledger_card_tech tech,
+                                               struct issuance_card *out);
+/* Reads the card (verified), then refuses: stored value is off on Classic. */
+LEAL_MUST_CHECK leal_err issuance_classic_topup(struct issuance *is, struct reader *r,
+                                                const struct reader_card *rc,
+                                                enum ledger_card_tech tech, int64_t cents,
+                                                struct issuance_card *out);
+
+/* issuance.c's welcome-points entry (idempotent per card), shared with this path. */
+LEAL_MUST_CHECK leal_err issuance_post_welcome(struct issuance *is, int64_t card_id,
+                                               int64_t account_id, int64_t points);
+/* A fresh random twelve-digit card id. */
+LEAL_MUST_CHECK leal_err issuance_new_card_id(struct issuance *is, int64_t *id);
+
+#endif

@@ -1,0 +1,371 @@
+/* issuance_classic_test.c - the desk on the virtual MIFARE Classic 1K/4K through the
+ * sim: reader: issue and read with exact values and round trips, a card already
+ * leal's refused, stored value off, a tampered slot, and issuance torn at every
+ * exchange (each way the virtual card can tear), then tapped again. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cardlayout/classic/classic_keys.h"
+#include "cardlayout/layout.h"
+#include "cardlayout/reader.h"
+#include "host/cardsim/cardsim.h"
+#include "host/issuance/issuance.h"
+#include "keys/hosted/provider_openssl.h"
+#include "tests/lib/testutil.h"
+
+static const uint8_t uid4[4] = {0x04, 0xA2, 0x19, 0x5C};
+
+struct fixture {
+    char *dir;
+    char db[512], card[512];
+    struct ledger *ledger;
+    struct keyset *keys;
+    struct issuance is;
+    int64_t customer, account;
+};
+
+static leal_err os_random(uint8_t *out, size_t n)
+{
+    return crypto_openssl()->random(out, n);
+}
+
+static void new_card(struct fixture *f, const char *type)
+{
+    struct cardsim *c;
+    assert_int_equal(cardsim_new(type, uid4, 4, false, &c), LEAL_OK);
+    assert_int_equal(cardsim_save(c, f->card), LEAL_OK);
+    cardsim_free(c);
+}
+
+static struct reader *open_card(struct fixture *f)
+{
+    char spec[600];
+    struct reader_options o = {.allow_virtual = false};
+    struct reader *r;
+    snprintf(spec, sizeof spec, "sim:%s", f->card);
+    assert_int_equal(reader_open(spec, &o, &r), LEAL_OK);
+    assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+    return r;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    struct ledger_program p;
+    struct ledger_customer c;
+    int64_t pid;
+    /* Card file and ledger on tmpfs where there is one: the virtual card is saved
+     * (with fsync) after every exchange, and the tearing sweep makes thousands. */
+    {
+        char tmpl[] = "/dev/shm/leal-test-XXXXXX";
+        f->dir = mkdtemp(tmpl) ? strdup(tmpl) : test_tmpdir();
+    }
+    snprintf(f->db, sizeof f->db, "%s/ledger.db", f->dir);
+    snprintf(f->card, sizeof f->card, "%s/card.json", f->dir);
+    assert_int_equal(ledger_open(f->db, &f->ledger), LEAL_OK);
+    memset(&p, 0, sizeof p);
+    p.id = 7;
+    snprintf(p.code, sizeof p.code, "sol");
+    snprintf(p.name, sizeof p.name, "Café Sol");
+    p.kind = LEDGER_PROGRAM_SINGLE;
+    p.points_per_euro_milli = 1000;
+    assert_int_equal(ledger_program_create(f->ledger, &p, &pid), LEAL_OK);
+    memset(&c, 0, sizeof c);
+    c.program_id = 7;
+    snprintf(c.name, sizeof c.name, "Ana");
+    assert_int_equal(ledger_customer_add(f->ledger, &c, &f->customer, &f->account), LEAL_OK);
+    f->keys = calloc(1, sizeof *f->keys);
+    f->keys->issuer_id = 0x1a2b3c4d;
+    snprintf(f->keys->issuer_name, sizeof f->keys->issuer_name, "Café Sol");
+    assert_int_equal(keyset_add_program(f->keys, 7, 1700000000, os_random), LEAL_OK);
+    f->is.ledger = f->ledger;
+    f->is.keys = f->keys;
+    f->is.cp = crypto_openssl();
+    f->is.program_id = 7;
+    f->is.operator_name = "test";
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    ledger_close(f->ledger);
+    keyset_clear(f->keys);
+    free(f->keys);
+    test_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static void balances(struct fixture *f, int64_t account, int64_t eur, int64_t pts)
+{
+    int64_t v;
+    assert_int_equal(ledger_balance(f->ledger, account, "EUR", &v), LEAL_OK);
+    assert_int_equal(v, eur);
+    assert_int_equal(ledger_balance(f->ledger, account, "PTS", &v), LEAL_OK);
+    assert_int_equal(v, pts);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+}
+
+/* A leal key of this card, computed here from the keystore (classic_keys.h). */
+static void sector_key(struct fixture *f, enum key_role role, uint8_t sector, uint8_t key[6])
+{
+    const struct key_version *v;
+    assert_int_equal(keyset_current(f->keys, 7, role, &v), LEAL_OK);
+    assert_int_equal(
+        classic_keys_sector(crypto_openssl(), v->key, uid4, 4, f->keys->issuer_id, 7, sector, key),
+        LEAL_OK);
+}
+
+static int count_cards(void *ctx, const struct ledger_card *c)
+{
+    (void)c;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void test_classic_issue_and_read(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .welcome_points = 50};
+    struct issuance_card out, view;
+    struct ledger_card lc;
+    struct reader *r;
+    const struct card_reader *cr;
+    uint8_t blk[16], key[6];
+    static const uint8_t mad_a[6] = {0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5};
+    static const uint8_t mad_head[11] = {0x00, 0x4C, 0x01, 0x4C, 0x01, 0x4C,
+                                         0x01, 0x4C, 0x01, 0x4C, 0x01};
+
+    new_card(f, "classic-1k");
+    r = open_card(f);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_NOT_LEAL); /* blank */
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_true(out.card_id >= 100000000000LL && out.card_id <= 999999999999LL);
+    assert_int_equal(out.tech, LEDGER_TECH_CLASSIC_1K);
+    assert_int_equal(out.state.points, 50);
+    assert_int_equal(out.state.seq, 1);
+    assert_int_equal(out.purse_cents, 0);
+    assert_int_equal(out.taps, 0);
+    assert_int_equal(out.key_set_version, 1);
+    assert_false(out.resumed);
+    assert_int_equal(out.uid_len, 4);
+    assert_memory_equal(out.uid, uid4, 4);
+    /* Probe 6 sectors with the transport key, personalise 28, verify 3 + 19. */
+    assert_int_equal(out.round_trips, 6 + 28 + 22);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc), LEAL_OK);
+    assert_int_equal(lc.status, LEDGER_CARD_ACTIVE);
+    assert_int_equal(lc.tech, LEDGER_TECH_CLASSIC_1K);
+    assert_int_equal(lc.uid_len, 4);
+    assert_memory_equal(lc.uid, uid4, 4);
+    assert_int_equal(lc.keyset_version, 1);
+    balances(f, f->account, 0, 50);
+
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_true(view.agrees);
+    assert_int_equal(view.card_id, out.card_id);
+    assert_int_equal(view.issuer_id, 0x1a2b3c4d);
+    assert_int_equal(view.program_id, 7);
+    assert_int_equal(view.state.points, 50);
+    assert_int_equal(view.account_pts, 50);
+    assert_int_equal(view.ledger.status, LEDGER_CARD_ACTIVE);
+    assert_int_equal(view.round_trips, 19); /* LAYOUT.md 3.3: the read */
+
+    /* The card's bytes: MAD block 1 declares 0x014C in sectors 1-5; sector 4's
+     * trailer carries access bytes 7F 07 88, GPB 00; sector 1's 78 77 88. */
+    cr = reader_card_reader(r);
+    assert_int_equal(cr->classic_auth(cr->ctx, 0, CLASSIC_KEY_A, mad_a), LEAL_OK);
+    assert_int_equal(cr->classic_read(cr->ctx, 1, blk), LEAL_OK);
+    assert_memory_equal(blk + 1, mad_head, sizeof mad_head);
+    assert_int_equal(blk[12], 0);
+    sector_key(f, KEY_ROLE_CLASSIC_A, 4, key);
+    assert_int_equal(cr->classic_auth(cr->ctx, 16, CLASSIC_KEY_A, key), LEAL_OK);
+    assert_int_equal(cr->classic_read(cr->ctx, 19, blk), LEAL_OK);
+    assert_memory_equal(blk + 6, ((uint8_t[]){0x7F, 0x07, 0x88, 0x00}), 4);
+    sector_key(f, KEY_ROLE_CLASSIC_B, 1, key);
+    assert_int_equal(cr->classic_auth(cr->ctx, 4, CLASSIC_KEY_B, key), LEAL_OK);
+    assert_int_equal(cr->classic_read(cr->ctx, 7, blk), LEAL_OK);
+    assert_memory_equal(blk + 6, ((uint8_t[]){0x78, 0x77, 0x88, 0x00}), 4);
+    /* Block 4 starts with the sealed identity's version and type. */
+    assert_int_equal(cr->classic_read(cr->ctx, 4, blk), LEAL_OK);
+    assert_int_equal(blk[0], LAYOUT_VERSION);
+    assert_int_equal(blk[1], 0x01);
+
+    /* Already leal's: refused, with whose card it is. */
+    assert_int_equal(issuance_issue(&f->is, r, &req, &view), LEAL_E_CARD_ALREADY_ISSUED);
+    assert_int_equal(view.card_id, out.card_id);
+    assert_int_equal(view.ledger.account_id, f->account);
+    assert_int_equal(view.ledger.status, LEDGER_CARD_ACTIVE);
+
+    /* Stored value is off on Classic: a top-up is refused, nothing posted. */
+    assert_int_equal(issuance_topup(&f->is, r, 1000, &view), LEAL_E_CARD_STORED_VALUE_OFF);
+    assert_int_equal(view.card_id, out.card_id);
+    balances(f, f->account, 0, 50);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_int_equal(view.purse_cents, 0);
+    assert_int_equal(view.state.seq, 1);
+    reader_close(r);
+}
+
+static void test_classic_4k_opening_topup_refused_and_tampered(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .topup_cents = 500};
+    struct issuance_card out, view;
+    struct reader *r;
+    const struct card_reader *cr;
+    uint8_t blk[16], key[6];
+    int ncards = 0;
+
+    new_card(f, "classic-4k");
+    r = open_card(f);
+    /* An opening top-up is refused before the card or the ledger is touched. */
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_CARD_STORED_VALUE_OFF);
+    assert_int_equal(out.round_trips, 0);
+    assert_int_equal(ledger_card_each_of_account(f->ledger, f->account, count_cards, &ncards),
+                     LEAL_OK);
+    assert_int_equal(ncards, 0);
+    req.topup_cents = 0;
+    req.welcome_points = 7;
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(out.tech, LEDGER_TECH_CLASSIC_4K);
+    assert_int_equal(out.state.points, 7);
+
+    /* One bit of slot 0 flipped with a terminal's key A: the seal no longer
+     * opens, slot 1 holds zeros, so the card reads as tampered. */
+    cr = reader_card_reader(r);
+    sector_key(f, KEY_ROLE_CLASSIC_A, 4, key);
+    assert_int_equal(cr->classic_auth(cr->ctx, 16, CLASSIC_KEY_A, key), LEAL_OK);
+    assert_int_equal(cr->classic_read(cr->ctx, 17, blk), LEAL_OK);
+    blk[3] ^= 0x01;
+    assert_int_equal(cr->classic_write(cr->ctx, 17, blk), LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
+    blk[3] ^= 0x01;
+    assert_int_equal(cr->classic_auth(cr->ctx, 16, CLASSIC_KEY_A, key), LEAL_OK);
+    assert_int_equal(cr->classic_write(cr->ctx, 17, blk), LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_true(view.agrees);
+    /* The identity rewritten with key B (a cracked host key): the signature or
+     * seal fails. */
+    sector_key(f, KEY_ROLE_CLASSIC_B, 2, key);
+    assert_int_equal(cr->classic_auth(cr->ctx, 8, CLASSIC_KEY_B, key), LEAL_OK);
+    assert_int_equal(cr->classic_read(cr->ctx, 9, blk), LEAL_OK);
+    blk[0] ^= 0x80;
+    assert_int_equal(cr->classic_write(cr->ctx, 9, blk), LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
+    reader_close(r);
+}
+
+/* Issuance torn at every exchange, each way; then the same card is tapped again. */
+static void test_classic_issuance_torn_at_every_exchange(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = 0, .welcome_points = 30};
+    struct issuance_card out;
+    struct ledger_customer c;
+    static const struct {
+        enum cardsim_tear_point point;
+        enum cardsim_torn_block block;
+    } ways[] = {
+        {CARDSIM_TEAR_BEFORE_COMMAND, CARDSIM_TORN_OLD},
+        {CARDSIM_TEAR_BEFORE_ANSWER, CARDSIM_TORN_OLD},
+        {CARDSIM_TEAR_INSIDE_COMMIT, CARDSIM_TORN_OLD},
+        {CARDSIM_TEAR_INSIDE_COMMIT, CARDSIM_TORN_NEW},
+        {CARDSIM_TEAR_INSIDE_COMMIT, CARDSIM_TORN_GARBAGE},
+    };
+    unsigned torn = 0, resumed = 0, lost_sectors = 0, runs = 0;
+
+    for (size_t w = 0; w < sizeof ways / sizeof ways[0]; w++) {
+        for (unsigned n = 1;; n++) {
+            int64_t customer, account;
+            struct cardsim_tear tear = {
+                .point = ways[w].point, .after = n, .classic_block = ways[w].block};
+            struct ledger_card lc;
+            struct issuance_card view;
+            struct reader *r;
+            leal_err err;
+            bool fired;
+
+            memset(&c, 0, sizeof c);
+            c.program_id = 7;
+            snprintf(c.name, sizeof c.name, "torn %zu %u", w, n);
+            assert_int_equal(ledger_customer_add(f->ledger, &c, &customer, &account), LEAL_OK);
+            req.account_id = account;
+            new_card(f, "classic-1k");
+            r = open_card(f);
+            cardsim_set_tear(reader_sim_card(r), &tear);
+            err = issuance_issue(&f->is, r, &req, &out);
+            fired = cardsim_torn(reader_sim_card(r));
+            tear.point = CARDSIM_TEAR_NONE;
+            cardsim_set_tear(reader_sim_card(r), &tear);
+            runs++;
+            if (!fired) {
+                /* Past the last exchange: an untorn issuance. */
+                assert_int_equal(err, LEAL_OK);
+                assert_int_equal(out.round_trips, 56);
+                assert_true(n > 56);
+                reader_close(r);
+                break;
+            }
+            torn++;
+            assert_int_equal(err, LEAL_E_CARD_REMOVED);
+            /* Torn: the ledger never holds an active card for it. */
+            assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc),
+                             out.card_id ? LEAL_OK : LEAL_E_UNKNOWN_ID);
+            if (out.card_id)
+                assert_int_equal(lc.status, LEDGER_CARD_PENDING);
+            assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+            err = issuance_issue(&f->is, r, &req, &out);
+            if (err == LEAL_E_CARD_MEMORY_DAMAGED) {
+                /* A trailer write torn into garbage locks its sector for good
+                 * (MIFARE Classic): the card is refused, the ledger keeps it PENDING. */
+                assert_int_equal(ways[w].block, CARDSIM_TORN_GARBAGE);
+                lost_sectors++;
+                assert_int_equal(issuance_read(&f->is, r, &view) == LEAL_OK && view.agrees &&
+                                     view.ledger.status == LEDGER_CARD_ACTIVE,
+                                 0);
+                balances(f, account, 0, 30); /* welcome points posted once, at PENDING */
+                reader_close(r);
+                continue;
+            }
+            assert_int_equal(err, LEAL_OK);
+            resumed += out.resumed;
+            assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+            assert_true(view.agrees);
+            assert_int_equal(view.state.points, 30);
+            assert_int_equal(view.state.seq, 1);
+            assert_int_equal(view.ledger.status, LEDGER_CARD_ACTIVE);
+            assert_int_equal(view.ledger.account_id, account);
+            balances(f, account, 0, 30); /* points once */
+            reader_close(r);
+        }
+    }
+    print_message("runs %u, torn %u, started over %u, sectors lost to garbage trailers %u\n", runs,
+                  torn, resumed, lost_sectors);
+    /* 56 exchanges, each way (the untorn run ends each way). */
+    assert_int_equal(torn, 5 * 56);
+    /* Six trailer writes: a garbage tear there loses the sector. */
+    assert_int_equal(lost_sectors, 6);
+    assert_true(resumed > 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_classic_issue_and_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_classic_4k_opening_topup_refused_and_tampered, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_classic_issuance_torn_at_every_exchange, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
