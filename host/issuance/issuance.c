@@ -495,8 +495,14 @@ leal_err issuance_erase(struct issuance *is, struct reader *r, struct issuance_c
 {
     struct desk k;
     uint8_t picc_key[16], version;
+    struct reader_card rc;
+    enum ledger_card_tech ctech;
     leal_err err;
     memset(out, 0, sizeof *out);
+    if ((err = classic_of(r, &rc, &ctech)) != LEAL_OK)
+        return err;
+    if (ctech)
+        return issuance_classic_erase(is, r, &rc, ctech, out);
     if ((err = desk_open(&k, is, r)) != LEAL_OK || (err = read_card(&k, out)) != LEAL_OK)
         goto out;
     if (out->purse_cents != 0) {

@@ -26,6 +26,12 @@ struct cdesk {
     const struct reader_card *rc;
     enum ledger_card_tech tech;
     struct classic_card cc;
+    /* The reader as classic_card sees it: the real one, with bytes counted as
+     * the MIFARE commands a PN53x passes (cardsim.h): auth 12 -> ACK 1, read
+     * 2 -> 16, write 18 -> ACK 1. */
+    const struct card_reader *real;
+    struct card_reader counting;
+    unsigned long bytes;
     struct classic_card_keys k;
     uint8_t seal[32];
     uint8_t package_seed[32];
@@ -46,6 +52,27 @@ enum ledger_card_tech issuance_classic_tech(const struct reader_card *rc)
     return h[10] == 0x01 ? LEDGER_TECH_CLASSIC_1K : h[10] == 0x02 ? LEDGER_TECH_CLASSIC_4K : 0;
 }
 
+static leal_err count_auth(void *ctx, uint8_t block, uint8_t key_type, const uint8_t key[6])
+{
+    struct cdesk *d = ctx;
+    d->bytes += 12 + 1;
+    return d->real->classic_auth(d->real->ctx, block, key_type, key);
+}
+
+static leal_err count_read(void *ctx, uint8_t block, uint8_t out[16])
+{
+    struct cdesk *d = ctx;
+    d->bytes += 2 + 16;
+    return d->real->classic_read(d->real->ctx, block, out);
+}
+
+static leal_err count_write(void *ctx, uint8_t block, const uint8_t data[16])
+{
+    struct cdesk *d = ctx;
+    d->bytes += 18 + 1;
+    return d->real->classic_write(d->real->ctx, block, data);
+}
+
 static leal_err master(const struct cdesk *d, enum key_role role, const struct key_version **v)
 {
     return keyset_current(d->is->keys, d->is->program_id, role, v);
@@ -64,7 +91,13 @@ static leal_err cdesk_open(struct cdesk *d, struct issuance *is, struct reader *
     d->is = is;
     d->rc = rc;
     d->tech = tech;
-    classic_card_init(&d->cc, reader_card_reader(r));
+    d->real = reader_card_reader(r);
+    d->counting.ctx = d;
+    d->counting.transceive = NULL; /* classic_card moves blocks only */
+    d->counting.classic_auth = count_auth;
+    d->counting.classic_read = count_read;
+    d->counting.classic_write = count_write;
+    classic_card_init(&d->cc, &d->counting);
     if ((err = master(d, KEY_ROLE_CLASSIC_A, &ka)) != LEAL_OK ||
         (err = master(d, KEY_ROLE_CLASSIC_B, &kb)) != LEAL_OK ||
         (err = master(d, KEY_ROLE_MAD_B, &km)) != LEAL_OK ||
@@ -91,8 +124,10 @@ static leal_err cdesk_open(struct cdesk *d, struct issuance *is, struct reader *
 
 static void cdesk_close(struct cdesk *d, struct issuance_card *out)
 {
-    if (out)
+    if (out) {
         out->round_trips += d->cc.round_trips;
+        out->bytes += d->bytes;
+    }
     leal_wipe(&d->k, sizeof d->k);
     leal_wipe(d->seal, sizeof d->seal);
     leal_wipe(d->package_seed, sizeof d->package_seed);
@@ -476,6 +511,62 @@ leal_err issuance_classic_issue(struct issuance *is, struct reader *r, const str
     err = ledger_card_find_by_id(is->ledger, card_id, &out->ledger);
 out:
     leal_wipe(ispan, sizeof ispan);
+    cdesk_close(&d, out);
+    return err;
+}
+
+leal_err issuance_classic_erase(struct issuance *is, struct reader *r, const struct reader_card *rc,
+                                enum ledger_card_tech tech, struct issuance_card *out)
+{
+    enum sector_state st[CLASSIC_CARD_SECTORS];
+    struct ledger_card lc;
+    struct identity id;
+    struct cdesk d;
+    bool any_leal = false;
+    leal_err err;
+
+    memset(out, 0, sizeof *out);
+    if ((err = cdesk_open(&d, is, r, rc, tech)) != LEAL_OK || (err = probe(&d, st)) != LEAL_OK)
+        goto out;
+    for (unsigned s = 0; s < CLASSIC_CARD_SECTORS; s++) {
+        if (st[s] == SECTOR_FOREIGN) {
+            err = LEAL_E_CARD_NOT_LEAL;
+            goto out;
+        }
+        any_leal = any_leal || st[s] == SECTOR_LEAL;
+    }
+    if (!any_leal) {
+        err = LEAL_E_CARD_NOT_LEAL; /* already in the transport state */
+        goto out;
+    }
+    /* Whose card: the identity, while it is still there. The ledger marks it
+     * lost before the card is touched, so a torn erase never leaves an active
+     * card in the ledger that does not read. (A card torn in an earlier erase
+     * may have lost its identity already: it is finished here.) */
+    if (st[1] == SECTOR_LEAL && st[2] == SECTOR_LEAL && st[3] == SECTOR_LEAL &&
+        (err = read_identity(&d, &id)) == LEAL_OK) {
+        out->card_id = (int64_t)id.card_id;
+        out->issuer_id = id.issuer_id;
+        out->program_id = id.program_id;
+        out->tech = tech;
+        if ((err = ledger_card_find_by_id(is->ledger, out->card_id, &lc)) == LEAL_OK) {
+            out->ledger = lc;
+            if (lc.status != LEDGER_CARD_LOST && lc.status != LEDGER_CARD_REPLACED &&
+                (err = ledger_card_set_status(is->ledger, out->card_id, LEDGER_CARD_LOST)) !=
+                    LEAL_OK)
+                goto out;
+        } else if (err != LEAL_E_UNKNOWN_ID) {
+            goto out;
+        }
+    } else if (err == LEAL_E_CARD_REMOVED || err == LEAL_E_NO_CARD || err == LEAL_E_READER) {
+        goto out;
+    }
+    /* State sectors first, the identity and the MAD last. */
+    for (unsigned i = CLASSIC_CARD_SECTORS; i-- > 0;)
+        if (st[i] == SECTOR_LEAL && (err = to_transport(&d, i)) != LEAL_OK)
+            goto out;
+    err = LEAL_OK;
+out:
     cdesk_close(&d, out);
     return err;
 }

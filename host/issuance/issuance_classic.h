@@ -33,6 +33,13 @@ LEAL_MUST_CHECK leal_err issuance_classic_topup(struct issuance *is, struct read
                                                 const struct reader_card *rc,
                                                 enum ledger_card_tech tech, int64_t cents,
                                                 struct issuance_card *out);
+/* Back to the transport state (every sector 0-5: zero data, key A and B
+ * FFFFFFFFFFFF, access bits FF0780); the ledger marks the card lost first and
+ * keeps its history. A card torn in an earlier erase is finished. */
+LEAL_MUST_CHECK leal_err issuance_classic_erase(struct issuance *is, struct reader *r,
+                                                const struct reader_card *rc,
+                                                enum ledger_card_tech tech,
+                                                struct issuance_card *out);
 
 /* issuance.c's welcome-points entry (idempotent per card), shared with this path. */
 LEAL_MUST_CHECK leal_err issuance_post_welcome(struct issuance *is, int64_t card_id,

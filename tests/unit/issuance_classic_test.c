@@ -162,6 +162,9 @@ static void test_classic_issue_and_read(void **state)
     assert_memory_equal(out.uid, uid4, 4);
     /* Probe 6 sectors with the transport key, personalise 28, verify 3 + 19. */
     assert_int_equal(out.round_trips, 6 + 28 + 22);
+    /* Bytes as a PN53x passes MIFARE commands: 12 auths x 13, 22 writes x 19,
+     * then the MAD (13 + 2 x 18), identity (3 x 13 + 8 x 18), slots (2 x 13 + 6 x 18). */
+    assert_int_equal(out.bytes, 12 * 13 + 22 * 19 + 49 + 183 + 134);
     assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc), LEAL_OK);
     assert_int_equal(lc.status, LEDGER_CARD_ACTIVE);
     assert_int_equal(lc.tech, LEDGER_TECH_CLASSIC_1K);
@@ -179,6 +182,7 @@ static void test_classic_issue_and_read(void **state)
     assert_int_equal(view.account_pts, 50);
     assert_int_equal(view.ledger.status, LEDGER_CARD_ACTIVE);
     assert_int_equal(view.round_trips, 19); /* LAYOUT.md 3.3: the read */
+    assert_int_equal(view.bytes, 183 + 134);
 
     /* The card's bytes: MAD block 1 declares 0x014C in sectors 1-5; sector 4's
      * trailer carries access bytes 7F 07 88, GPB 00; sector 1's 78 77 88. */
@@ -358,6 +362,93 @@ static void test_classic_issuance_torn_at_every_exchange(void **state)
     assert_true(resumed > 0);
 }
 
+/* Issue, then erase: back to the transport state, the ledger keeps the card as
+ * lost, and the card can be issued anew. */
+static void test_classic_erase(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .welcome_points = 5};
+    struct issuance_card out, view;
+    struct ledger_card lc;
+    struct reader *r;
+    const struct card_reader *cr;
+    static const uint8_t transport[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    uint8_t blk[16];
+
+    new_card(f, "classic-1k");
+    r = open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(issuance_erase(&f->is, r, &view), LEAL_OK);
+    assert_int_equal(view.card_id, out.card_id);
+    /* Probe (transport fails, key B opens: 12), identity 11, six sectors back 29. */
+    assert_int_equal(view.round_trips, 12 + 11 + 29);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc), LEAL_OK);
+    assert_int_equal(lc.status, LEDGER_CARD_LOST);
+    balances(f, f->account, 0, 5); /* the history stays */
+    cr = reader_card_reader(r);
+    for (uint8_t s = 0; s < 6; s++) {
+        assert_int_equal(cr->classic_auth(cr->ctx, (uint8_t)(4 * s), CLASSIC_KEY_A, transport),
+                         LEAL_OK);
+        assert_int_equal(cr->classic_read(cr->ctx, (uint8_t)(4 * s + 3), blk), LEAL_OK);
+        assert_memory_equal(blk + 6, ((uint8_t[]){0xFF, 0x07, 0x80, 0x69}), 4);
+        assert_int_equal(cr->classic_read(cr->ctx, (uint8_t)(4 * s + 1), blk), LEAL_OK);
+        assert_memory_equal(blk, ((uint8_t[16]){0}), 16);
+    }
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_NOT_LEAL);
+    assert_int_equal(issuance_erase(&f->is, r, &view), LEAL_E_CARD_NOT_LEAL);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &view), LEAL_OK);
+    assert_int_not_equal(view.card_id, out.card_id);
+    reader_close(r);
+}
+
+/* An erase torn at every exchange (each command executed, its answer lost):
+ * erasing again finishes it; the ledger shows the card lost from the first write on. */
+static void test_classic_erase_torn(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account};
+    struct issuance_card out, view;
+    struct ledger_card lc;
+    unsigned torn = 0;
+
+    {
+        for (unsigned n = 1;; n++) {
+            struct cardsim_tear tear = {.point = CARDSIM_TEAR_BEFORE_ANSWER, .after = n};
+            struct reader *r;
+            leal_err err;
+            new_card(f, "classic-1k");
+            r = open_card(f);
+            assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+            cardsim_set_tear(reader_sim_card(r), &tear);
+            err = issuance_erase(&f->is, r, &view);
+            if (!cardsim_torn(reader_sim_card(r))) {
+                assert_int_equal(err, LEAL_OK);
+                reader_close(r);
+                break;
+            }
+            torn++;
+            assert_int_equal(err, LEAL_E_CARD_REMOVED);
+            tear.point = CARDSIM_TEAR_NONE;
+            cardsim_set_tear(reader_sim_card(r), &tear);
+            assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+            assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc), LEAL_OK);
+            if (lc.status == LEDGER_CARD_ACTIVE) {
+                /* Torn before the identity was read: nothing written, the card reads. */
+                assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+                assert_true(view.agrees);
+            }
+            err = issuance_erase(&f->is, r, &view);
+            assert_true(err == LEAL_OK || err == LEAL_E_CARD_NOT_LEAL);
+            assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_NOT_LEAL);
+            assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc), LEAL_OK);
+            assert_int_equal(lc.status, LEDGER_CARD_LOST);
+            reader_close(r);
+        }
+    }
+    print_message("erases torn %u\n", torn);
+    assert_int_equal(torn, 52);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +457,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_classic_issuance_torn_at_every_exchange, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_classic_erase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_classic_erase_torn, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
