@@ -317,16 +317,33 @@ leal_err issuance_new_card_id(struct issuance *is, int64_t *id)
     return LEAL_OK;
 }
 
-/* Welcome points, posted while the card is still PENDING so that a resumed
- * issuance posts them once (same request id, same content). */
-leal_err issuance_post_welcome(struct issuance *is, int64_t card_id, int64_t account_id,
-                               int64_t points)
+/* The points a new card starts with: a replaced card's (the account's points)
+ * or the welcome points, whose entry is posted while the card is still PENDING
+ * so that a resumed issuance posts them once (same request id, same content). */
+leal_err issuance_opening_points(struct issuance *is, const struct issuance_request *req,
+                                 int64_t card_id, uint32_t *points)
 {
     char request[48];
     bool replayed;
-    snprintf(request, sizeof request, "card:%lld:welcome", (long long)card_id);
-    return post_card_entry(is, card_id, account_id, "earn", "PTS", "points_issued", points, request,
-                           "welcome points", NULL, &replayed);
+    int64_t pts;
+    leal_err err;
+    *points = 0;
+    if (req->replacing) {
+        if ((err = ledger_balance(is->ledger, req->account_id, "PTS", &pts)) != LEAL_OK)
+            return err;
+    } else {
+        pts = req->welcome_points;
+    }
+    if (pts < 0 || pts > UINT32_MAX)
+        return LEAL_E_RANGE;
+    if (!req->replacing && pts > 0) {
+        snprintf(request, sizeof request, "card:%lld:welcome", (long long)card_id);
+        if ((err = post_card_entry(is, card_id, req->account_id, "earn", "PTS", "points_issued",
+                                   pts, request, "welcome points", NULL, &replayed)) != LEAL_OK)
+            return err;
+    }
+    *points = (uint32_t)pts;
+    return LEAL_OK;
 }
 
 /* Creates leal's application and files on a card whose PICC master key is
@@ -649,25 +666,15 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
         out->uid_len = DESFIRE_UID_LEN;
     }
     /* What the new card starts with: welcome points, or a replaced card's balances. */
+    if ((err = issuance_opening_points(is, req, card_id, &state.points)) != LEAL_OK)
+        goto out;
     if (req->replacing) {
-        int64_t pts;
-        if ((err = ledger_balance(is->ledger, req->account_id, "PTS", &pts)) != LEAL_OK ||
-            (err = ledger_balance(is->ledger, req->account_id, "EUR", &purse)) != LEAL_OK)
+        if ((err = ledger_balance(is->ledger, req->account_id, "EUR", &purse)) != LEAL_OK)
             goto out;
-        if (pts < 0 || pts > UINT32_MAX || purse < 0 || purse > ISSUANCE_PURSE_CAP_CENTS) {
+        if (purse < 0 || purse > ISSUANCE_PURSE_CAP_CENTS) {
             err = LEAL_E_RANGE;
             goto out;
         }
-        state.points = (uint32_t)pts;
-    } else if (req->welcome_points > 0) {
-        if (req->welcome_points > UINT32_MAX) {
-            err = LEAL_E_RANGE;
-            goto out;
-        }
-        if ((err = issuance_post_welcome(is, card_id, req->account_id, req->welcome_points)) !=
-            LEAL_OK)
-            goto out;
-        state.points = (uint32_t)req->welcome_points;
     }
     if ((err = personalise(&k, card_id, tech, &state, keyset)) != LEAL_OK)
         goto out;

@@ -471,25 +471,8 @@ leal_err issuance_classic_issue(struct issuance *is, struct reader *r, const str
     out->card_id = card_id;
     /* What the card starts with: welcome points, or a replaced card's points (its
      * euros stay in the account: stored value is off on Classic). */
-    if (req->replacing) {
-        int64_t pts;
-        if ((err = ledger_balance(is->ledger, req->account_id, "PTS", &pts)) != LEAL_OK)
-            goto out;
-        if (pts < 0 || pts > UINT32_MAX) {
-            err = LEAL_E_RANGE;
-            goto out;
-        }
-        body.points = (uint32_t)pts;
-    } else if (req->welcome_points > 0) {
-        if (req->welcome_points > UINT32_MAX) {
-            err = LEAL_E_RANGE;
-            goto out;
-        }
-        if ((err = issuance_post_welcome(is, card_id, req->account_id, req->welcome_points)) !=
-            LEAL_OK)
-            goto out;
-        body.points = (uint32_t)req->welcome_points;
-    }
+    if ((err = issuance_opening_points(is, req, card_id, &body.points)) != LEAL_OK)
+        goto out;
     /* A torn issuance starts over: sectors under leal's keys back to transport. */
     for (unsigned s = 0; s < CLASSIC_CARD_SECTORS; s++)
         if (st[s] == SECTOR_LEAL && (err = to_transport(&d, s)) != LEAL_OK)

@@ -41,9 +41,11 @@ LEAL_MUST_CHECK leal_err issuance_classic_erase(struct issuance *is, struct read
                                                 enum ledger_card_tech tech,
                                                 struct issuance_card *out);
 
-/* issuance.c's welcome-points entry (idempotent per card), shared with this path. */
-LEAL_MUST_CHECK leal_err issuance_post_welcome(struct issuance *is, int64_t card_id,
-                                               int64_t account_id, int64_t points);
+/* The points a new card starts with (a replaced card's, or the welcome points,
+ * whose entry is posted idempotently per card); shared by both card types. */
+LEAL_MUST_CHECK leal_err issuance_opening_points(struct issuance *is,
+                                                 const struct issuance_request *req,
+                                                 int64_t card_id, uint32_t *points);
 /* A fresh random twelve-digit card id. */
 LEAL_MUST_CHECK leal_err issuance_new_card_id(struct issuance *is, int64_t *id);
 
