@@ -1079,24 +1079,34 @@ out:
     return tx_end(l, err);
 }
 
+/* Each search form is served by an index (schema.c): name/surname/email/
+ * phone on customer_pii, card_id (primary key) and uid on card;
+ * ledger_check_plans proves it. */
+static const char *const search_where[] = {
+    /* A prefix as an index range under the columns' NOCASE collation (LIKE
+     * with a computed pattern would scan): [q, q || U+10FFFF). */
+    [LEDGER_SEARCH_NAME] = "((p.name >= ?1 AND p.name < ?5) OR (p.surname >= ?1 AND "
+                           "p.surname < ?5))",
+    [LEDGER_SEARCH_EMAIL] = "p.email = ?1",
+    [LEDGER_SEARCH_PHONE] = "p.phone = ?1",
+    [LEDGER_SEARCH_CARD_ID] = "c.id IN (SELECT a.customer_id FROM card k JOIN account a ON "
+                              "a.id = k.account_id WHERE k.card_id = ?2)",
+    [LEDGER_SEARCH_UID] = "c.id IN (SELECT a.customer_id FROM card k JOIN account a ON a.id "
+                          "= k.account_id WHERE k.uid = ?3)",
+    [LEDGER_SEARCH_ALL] = "1",
+};
+
+static void search_sql(enum ledger_search_by by, char *sql, size_t cap)
+{
+    snprintf(sql, cap,
+             "SELECT " CUSTOMER_COLUMNS " WHERE %s AND (?4 = 0 OR c.program_id = ?4) "
+             "ORDER BY c.id",
+             search_where[by]);
+}
+
 leal_err ledger_customer_search(struct ledger *l, int64_t program_id, enum ledger_search_by by,
                                 const char *q, size_t limit, ledger_customer_cb cb, void *ctx)
 {
-    /* Each form is served by an index (schema.c): name/surname/email/phone
-     * on customer_pii, card_id (primary key) and uid on card. */
-    static const char *const where[] = {
-        /* A prefix as an index range under the columns' NOCASE collation
-         * (LIKE with a computed pattern would scan): [q, q || U+10FFFF). */
-        [LEDGER_SEARCH_NAME] = "((p.name >= ?1 AND p.name < ?5) OR (p.surname >= ?1 AND "
-                               "p.surname < ?5))",
-        [LEDGER_SEARCH_EMAIL] = "p.email = ?1",
-        [LEDGER_SEARCH_PHONE] = "p.phone = ?1",
-        [LEDGER_SEARCH_CARD_ID] = "c.id IN (SELECT a.customer_id FROM card k JOIN account a ON "
-                                  "a.id = k.account_id WHERE k.card_id = ?2)",
-        [LEDGER_SEARCH_UID] = "c.id IN (SELECT a.customer_id FROM card k JOIN account a ON a.id "
-                              "= k.account_id WHERE k.uid = ?3)",
-        [LEDGER_SEARCH_ALL] = "1",
-    };
     char sql[1024], esc[2 * LEDGER_TEXT];
     uint8_t uid[LEAL_MAX_UID];
     size_t uid_len = 0, n = 0;
@@ -1137,10 +1147,7 @@ leal_err ledger_customer_search(struct ledger *l, int64_t program_id, enum ledge
             uid[uid_len++] = (uint8_t)v;
         }
     }
-    snprintf(sql, sizeof sql,
-             "SELECT " CUSTOMER_COLUMNS " WHERE %s AND (?4 = 0 OR c.program_id = ?4) "
-             "ORDER BY c.id",
-             where[by]);
+    search_sql(by, sql, sizeof sql);
     if ((err = prep_once(l, sql, &st)) != LEAL_OK)
         return err;
     if (by == LEDGER_SEARCH_NAME || by == LEDGER_SEARCH_EMAIL || by == LEDGER_SEARCH_PHONE)
@@ -2366,17 +2373,18 @@ static void movement_row(sqlite3_stmt *st, struct ledger_movement *m)
     "e.id, e.at, e.kind, e.reason, e.operator, e.reference, e.reverses, n.account_id, n.asset, "   \
     "n.amount FROM line n JOIN entry e ON e.id = n.entry_id"
 
+#define HISTORY_SQL                                                                                \
+    "SELECT " MOVEMENT_COLUMNS " WHERE n.account_id = ?1 AND n.entry_id IN (SELECT DISTINCT "      \
+    "entry_id FROM line WHERE account_id = ?1 AND entry_id < ?2 ORDER BY entry_id DESC LIMIT "     \
+    "?3) ORDER BY n.entry_id DESC, n.id"
+
 leal_err ledger_history(struct ledger *l, int64_t account_id, int64_t before, size_t limit,
                         ledger_movement_cb cb, void *ctx)
 {
     sqlite3_stmt *st;
     leal_err err;
     int row;
-    err = prep_once(l,
-                    "SELECT " MOVEMENT_COLUMNS " WHERE n.account_id = ?1 AND n.entry_id IN "
-                    "(SELECT DISTINCT entry_id FROM line WHERE account_id = ?1 AND entry_id < ?2 "
-                    "ORDER BY entry_id DESC LIMIT ?3) ORDER BY n.entry_id DESC, n.id",
-                    &st);
+    err = prep_once(l, HISTORY_SQL, &st);
     if (err != LEAL_OK)
         return err;
     sqlite3_bind_int64(st, 1, account_id);
@@ -2504,5 +2512,58 @@ leal_err ledger_verify(struct ledger *l, struct ledger_stats *stats)
             err = pragma_int(l, "SELECT count(*) FROM account", &stats->accounts);
     }
     (void)sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+    return err;
+}
+
+/* ---- Query plans ---- */
+
+/* Runs EXPLAIN QUERY PLAN on sql; a full scan of a table is an error. */
+static leal_err plan_ok(struct ledger *l, const char *sql)
+{
+    char q[2048];
+    sqlite3_stmt *st;
+    leal_err err;
+    int row;
+    snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
+    if ((err = prep_once(l, q, &st)) != LEAL_OK)
+        return err;
+    while ((err = step(l, st, &row)) == LEAL_OK && row) {
+        const unsigned char *d = sqlite3_column_text(st, 3);
+        if (d && strncmp((const char *)d, "SCAN ", 5) == 0 &&
+            strcmp((const char *)d, "SCAN CONSTANT ROW") != 0) {
+            set_msg(l, "%s: %.200s", (const char *)d, sql);
+            err = LEAL_E_INTERNAL;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_check_plans(struct ledger *l)
+{
+    static const char *const lookups[] = {
+        HISTORY_SQL,
+        "SELECT " CARD_COLUMNS " WHERE c.card_id = ?1",
+        "SELECT " CARD_COLUMNS " WHERE c.account_id = ?1 ORDER BY c.card_id",
+        "SELECT " CUSTOMER_COLUMNS " WHERE c.id = ?1",
+        "SELECT id FROM account WHERE program_id = ?1 AND name = ?2",
+        "SELECT amount FROM balance WHERE account_id = ?1 AND asset = ?2",
+        "SELECT asset, amount FROM balance WHERE account_id = ?1 ORDER BY asset",
+        "SELECT channel, granted, at, method, recorded_by FROM consent WHERE id IN (SELECT "
+        "max(id) FROM consent WHERE customer_id = ?1 GROUP BY channel) ORDER BY channel",
+        "SELECT account_id, asset, amount FROM line WHERE entry_id = ?1 ORDER BY id",
+    };
+    char sql[1024];
+    leal_err err = LEAL_OK;
+    for (int i = 0; err == LEAL_OK && i < ST_COUNT; i++)
+        if (strncmp(st_sql[i], "SELECT", 6) == 0 || strncmp(st_sql[i], "UPDATE", 6) == 0)
+            err = plan_ok(l, st_sql[i]);
+    for (size_t i = 0; err == LEAL_OK && i < sizeof lookups / sizeof lookups[0]; i++)
+        err = plan_ok(l, lookups[i]);
+    for (int by = LEDGER_SEARCH_NAME; err == LEAL_OK && by < LEDGER_SEARCH_ALL; by++) {
+        search_sql((enum ledger_search_by)by, sql, sizeof sql);
+        err = plan_ok(l, sql);
+    }
     return err;
 }

@@ -360,6 +360,11 @@ struct ledger_stats {
  * with the first difference in ledger_errmsg(). stats may be NULL. */
 LEAL_MUST_CHECK leal_err ledger_verify(struct ledger *l, struct ledger_stats *stats);
 
+/* Checks with EXPLAIN QUERY PLAN that every lookup the library makes (the
+ * posting path, cards, accounts, history, customer search) is served by an
+ * index: LEAL_E_INTERNAL naming the first full table scan otherwise. */
+LEAL_MUST_CHECK leal_err ledger_check_plans(struct ledger *l);
+
 /* An online, consistent copy of the whole database to dest (SQLite backup
  * API into a temporary file, fsync, rename): writers wait, readers go on. */
 LEAL_MUST_CHECK leal_err ledger_backup(struct ledger *l, const char *dest);

@@ -142,6 +142,13 @@ static void test_ledger_open_sets_safe_mode_and_schema(void **state)
     ledger_close(l2);
 }
 
+static void test_ledger_every_lookup_uses_an_index(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(ledger_check_plans(f->l), LEAL_OK);
+    assert_string_equal(ledger_errmsg(f->l), "");
+}
+
 static void test_ledger_post_moves_exact_balances(void **state)
 {
     struct fx *f = *state;
@@ -789,6 +796,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ledger_open_sets_safe_mode_and_schema, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_every_lookup_uses_an_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_post_moves_exact_balances, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_idempotency_replays_and_conflicts, setup,
                                         teardown),
