@@ -132,10 +132,18 @@ char *test_tmpdir(void)
     return strdup(p);
 }
 
+char *test_tmpdir_fast(void)
+{
+    char tmpl[] = "/dev/shm/leal-test-XXXXXX";
+    char *p = mkdtemp(tmpl);
+    return p ? strdup(p) : test_tmpdir();
+}
+
 void test_rmtree(const char *path)
 {
     char cmd[600];
-    if (path == NULL || strncmp(path, "/tmp/leal-test-", 15) != 0)
+    if (path == NULL || (strncmp(path, "/tmp/leal-test-", 15) != 0 &&
+                         strncmp(path, "/dev/shm/leal-test-", 19) != 0))
         return;
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
     if (system(cmd) != 0)

@@ -35,7 +35,9 @@ size_t vectors_hex(const struct vector_record *r, const char *name, uint8_t *out
 
 /* Creates a fresh temporary directory and returns its path (static storage per call site ok). */
 char *test_tmpdir(void);
-/* Removes a directory tree made by test_tmpdir(). */
+/* The same on tmpfs (/dev/shm) where there is one: for tests that fsync often. */
+char *test_tmpdir_fast(void);
+/* Removes a directory tree made by test_tmpdir() or test_tmpdir_fast(). */
 void test_rmtree(const char *path);
 /* Reads a whole file (cap bytes at most) into a malloc'd buffer; returns length or -1. */
 long test_read_file(const char *path, uint8_t **out);

@@ -18,102 +18,13 @@
 #include "host/cardsim/cardsim.h"
 #include "host/issuance/issuance.h"
 #include "keys/hosted/provider_openssl.h"
-#include "tests/lib/testutil.h"
+#include "tests/lib/desk_fixture.h"
 
 static const uint8_t uid4[4] = {0x04, 0xA2, 0x19, 0x5C};
 
-struct fixture {
-    char *dir;
-    char db[512], card[512];
-    struct ledger *ledger;
-    struct keyset *keys;
-    struct issuance is;
-    int64_t customer, account;
-};
-
-static leal_err os_random(uint8_t *out, size_t n)
-{
-    return crypto_openssl()->random(out, n);
-}
-
 static void new_card(struct fixture *f, const char *type)
 {
-    struct cardsim *c;
-    assert_int_equal(cardsim_new(type, uid4, 4, false, &c), LEAL_OK);
-    assert_int_equal(cardsim_save(c, f->card), LEAL_OK);
-    cardsim_free(c);
-}
-
-static struct reader *open_card(struct fixture *f)
-{
-    char spec[600];
-    struct reader_options o = {.allow_virtual = false};
-    struct reader *r;
-    snprintf(spec, sizeof spec, "sim:%s", f->card);
-    assert_int_equal(reader_open(spec, &o, &r), LEAL_OK);
-    assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
-    return r;
-}
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof *f);
-    struct ledger_program p;
-    struct ledger_customer c;
-    int64_t pid;
-    /* Card file and ledger on tmpfs where there is one: the virtual card is saved
-     * (with fsync) after every exchange, and the tearing sweep makes thousands. */
-    {
-        char tmpl[] = "/dev/shm/leal-test-XXXXXX";
-        f->dir = mkdtemp(tmpl) ? strdup(tmpl) : test_tmpdir();
-    }
-    snprintf(f->db, sizeof f->db, "%s/ledger.db", f->dir);
-    snprintf(f->card, sizeof f->card, "%s/card.json", f->dir);
-    assert_int_equal(ledger_open(f->db, &f->ledger), LEAL_OK);
-    memset(&p, 0, sizeof p);
-    p.id = 7;
-    snprintf(p.code, sizeof p.code, "sol");
-    snprintf(p.name, sizeof p.name, "Café Sol");
-    p.kind = LEDGER_PROGRAM_SINGLE;
-    p.points_per_euro_milli = 1000;
-    assert_int_equal(ledger_program_create(f->ledger, &p, &pid), LEAL_OK);
-    memset(&c, 0, sizeof c);
-    c.program_id = 7;
-    snprintf(c.name, sizeof c.name, "Ana");
-    assert_int_equal(ledger_customer_add(f->ledger, &c, &f->customer, &f->account), LEAL_OK);
-    f->keys = calloc(1, sizeof *f->keys);
-    f->keys->issuer_id = 0x1a2b3c4d;
-    snprintf(f->keys->issuer_name, sizeof f->keys->issuer_name, "Café Sol");
-    assert_int_equal(keyset_add_program(f->keys, 7, 1700000000, os_random), LEAL_OK);
-    f->is.ledger = f->ledger;
-    f->is.keys = f->keys;
-    f->is.cp = crypto_openssl();
-    f->is.program_id = 7;
-    f->is.operator_name = "test";
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    ledger_close(f->ledger);
-    keyset_clear(f->keys);
-    free(f->keys);
-    test_rmtree(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
-
-static void balances(struct fixture *f, int64_t account, int64_t eur, int64_t pts)
-{
-    int64_t v;
-    assert_int_equal(ledger_balance(f->ledger, account, "EUR", &v), LEAL_OK);
-    assert_int_equal(v, eur);
-    assert_int_equal(ledger_balance(f->ledger, account, "PTS", &v), LEAL_OK);
-    assert_int_equal(v, pts);
-    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    desk_fixture_new_card(f, type, uid4, 4, false);
 }
 
 /* A leal key of this card, computed here from the keystore (classic_keys.h). */
@@ -147,7 +58,7 @@ static void test_classic_issue_and_read(void **state)
                                          0x01, 0x4C, 0x01, 0x4C, 0x01};
 
     new_card(f, "classic-1k");
-    r = open_card(f);
+    r = desk_fixture_open_card(f);
     assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_NOT_LEAL); /* blank */
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     assert_true(out.card_id >= 100000000000LL && out.card_id <= 999999999999LL);
@@ -171,7 +82,7 @@ static void test_classic_issue_and_read(void **state)
     assert_int_equal(lc.uid_len, 4);
     assert_memory_equal(lc.uid, uid4, 4);
     assert_int_equal(lc.keyset_version, 1);
-    balances(f, f->account, 0, 50);
+    desk_fixture_balances(f, f->account, 0, 50);
 
     assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
     assert_true(view.agrees);
@@ -213,7 +124,7 @@ static void test_classic_issue_and_read(void **state)
     /* Stored value is off on Classic: a top-up is refused, nothing posted. */
     assert_int_equal(issuance_topup(&f->is, r, 1000, &view), LEAL_E_CARD_STORED_VALUE_OFF);
     assert_int_equal(view.card_id, out.card_id);
-    balances(f, f->account, 0, 50);
+    desk_fixture_balances(f, f->account, 0, 50);
     assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
     assert_int_equal(view.purse_cents, 0);
     assert_int_equal(view.state.seq, 1);
@@ -231,7 +142,7 @@ static void test_classic_4k_opening_topup_refused_and_tampered(void **state)
     int ncards = 0;
 
     new_card(f, "classic-4k");
-    r = open_card(f);
+    r = desk_fixture_open_card(f);
     /* An opening top-up is refused before the card or the ledger is touched. */
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_CARD_STORED_VALUE_OFF);
     assert_int_equal(out.round_trips, 0);
@@ -275,7 +186,6 @@ static void test_classic_issuance_torn_at_every_exchange(void **state)
     struct fixture *f = *state;
     struct issuance_request req = {.account_id = 0, .welcome_points = 30};
     struct issuance_card out;
-    struct ledger_customer c;
     static const struct {
         enum cardsim_tear_point point;
         enum cardsim_torn_block block;
@@ -290,7 +200,7 @@ static void test_classic_issuance_torn_at_every_exchange(void **state)
 
     for (size_t w = 0; w < sizeof ways / sizeof ways[0]; w++) {
         for (unsigned n = 1;; n++) {
-            int64_t customer, account;
+            int64_t account;
             struct cardsim_tear tear = {
                 .point = ways[w].point, .after = n, .classic_block = ways[w].block};
             struct ledger_card lc;
@@ -299,13 +209,12 @@ static void test_classic_issuance_torn_at_every_exchange(void **state)
             leal_err err;
             bool fired;
 
-            memset(&c, 0, sizeof c);
-            c.program_id = 7;
-            snprintf(c.name, sizeof c.name, "torn %zu %u", w, n);
-            assert_int_equal(ledger_customer_add(f->ledger, &c, &customer, &account), LEAL_OK);
+            char name[32];
+            snprintf(name, sizeof name, "torn %zu %u", w, n);
+            account = desk_fixture_customer(f, name);
             req.account_id = account;
             new_card(f, "classic-1k");
-            r = open_card(f);
+            r = desk_fixture_open_card(f);
             cardsim_set_tear(reader_sim_card(r), &tear);
             err = issuance_issue(&f->is, r, &req, &out);
             fired = cardsim_torn(reader_sim_card(r));
@@ -337,7 +246,8 @@ static void test_classic_issuance_torn_at_every_exchange(void **state)
                 assert_int_equal(issuance_read(&f->is, r, &view) == LEAL_OK && view.agrees &&
                                      view.ledger.status == LEDGER_CARD_ACTIVE,
                                  0);
-                balances(f, account, 0, 30); /* welcome points posted once, at PENDING */
+                desk_fixture_balances(f, account, 0,
+                                      30); /* welcome points posted once, at PENDING */
                 reader_close(r);
                 continue;
             }
@@ -349,7 +259,7 @@ static void test_classic_issuance_torn_at_every_exchange(void **state)
             assert_int_equal(view.state.seq, 1);
             assert_int_equal(view.ledger.status, LEDGER_CARD_ACTIVE);
             assert_int_equal(view.ledger.account_id, account);
-            balances(f, account, 0, 30); /* points once */
+            desk_fixture_balances(f, account, 0, 30); /* points once */
             reader_close(r);
         }
     }
@@ -376,7 +286,7 @@ static void test_classic_erase(void **state)
     uint8_t blk[16];
 
     new_card(f, "classic-1k");
-    r = open_card(f);
+    r = desk_fixture_open_card(f);
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     assert_int_equal(issuance_erase(&f->is, r, &view), LEAL_OK);
     assert_int_equal(view.card_id, out.card_id);
@@ -384,7 +294,7 @@ static void test_classic_erase(void **state)
     assert_int_equal(view.round_trips, 12 + 11 + 29);
     assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc), LEAL_OK);
     assert_int_equal(lc.status, LEDGER_CARD_LOST);
-    balances(f, f->account, 0, 5); /* the history stays */
+    desk_fixture_balances(f, f->account, 0, 5); /* the history stays */
     cr = reader_card_reader(r);
     for (uint8_t s = 0; s < 6; s++) {
         assert_int_equal(cr->classic_auth(cr->ctx, (uint8_t)(4 * s), CLASSIC_KEY_A, transport),
@@ -417,7 +327,7 @@ static void test_classic_erase_torn(void **state)
             struct reader *r;
             leal_err err;
             new_card(f, "classic-1k");
-            r = open_card(f);
+            r = desk_fixture_open_card(f);
             assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
             cardsim_set_tear(reader_sim_card(r), &tear);
             err = issuance_erase(&f->is, r, &view);
@@ -452,13 +362,16 @@ static void test_classic_erase_torn(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_classic_issue_and_read, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_classic_4k_opening_topup_refused_and_tampered, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_classic_issuance_torn_at_every_exchange, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_classic_erase, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_classic_erase_torn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_classic_issue_and_read, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_4k_opening_topup_refused_and_tampered,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_issuance_torn_at_every_exchange,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_erase, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_erase_torn, desk_fixture_setup,
+                                        desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

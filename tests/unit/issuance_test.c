@@ -16,97 +16,13 @@
 #include "host/issuance/factory.h"
 #include "host/issuance/issuance.h"
 #include "keys/hosted/provider_openssl.h"
-#include "tests/lib/testutil.h"
+#include "tests/lib/desk_fixture.h"
 
-struct fixture {
-    char *dir;
-    char db[512], card[512];
-    struct ledger *ledger;
-    struct keyset *keys;
-    struct issuance is;
-    int64_t customer, account;
-};
-
-static leal_err os_random(uint8_t *out, size_t n)
-{
-    return crypto_openssl()->random(out, n);
-}
+static const uint8_t uid7[7] = {0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
 
 static void new_card(struct fixture *f, const char *type, bool random_uid)
 {
-    static const uint8_t uid[7] = {0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
-    struct cardsim *c;
-    assert_int_equal(cardsim_new(type, random_uid ? NULL : uid, random_uid ? 0 : 7, random_uid, &c),
-                     LEAL_OK);
-    assert_int_equal(cardsim_save(c, f->card), LEAL_OK);
-    cardsim_free(c);
-}
-
-static struct reader *open_card(struct fixture *f)
-{
-    char spec[600];
-    struct reader_options o = {.allow_virtual = false};
-    struct reader *r;
-    snprintf(spec, sizeof spec, "sim:%s", f->card);
-    assert_int_equal(reader_open(spec, &o, &r), LEAL_OK);
-    assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
-    return r;
-}
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof *f);
-    struct ledger_program p;
-    struct ledger_customer c;
-    int64_t pid;
-    f->dir = test_tmpdir();
-    snprintf(f->db, sizeof f->db, "%s/ledger.db", f->dir);
-    snprintf(f->card, sizeof f->card, "%s/card.json", f->dir);
-    assert_int_equal(ledger_open(f->db, &f->ledger), LEAL_OK);
-    memset(&p, 0, sizeof p);
-    p.id = 7;
-    snprintf(p.code, sizeof p.code, "sol");
-    snprintf(p.name, sizeof p.name, "Café Sol");
-    p.kind = LEDGER_PROGRAM_SINGLE;
-    p.points_per_euro_milli = 1000;
-    assert_int_equal(ledger_program_create(f->ledger, &p, &pid), LEAL_OK);
-    memset(&c, 0, sizeof c);
-    c.program_id = 7;
-    snprintf(c.name, sizeof c.name, "Ana");
-    assert_int_equal(ledger_customer_add(f->ledger, &c, &f->customer, &f->account), LEAL_OK);
-    f->keys = calloc(1, sizeof *f->keys);
-    f->keys->issuer_id = 0x1a2b3c4d;
-    snprintf(f->keys->issuer_name, sizeof f->keys->issuer_name, "Café Sol");
-    assert_int_equal(keyset_add_program(f->keys, 7, 1700000000, os_random), LEAL_OK);
-    f->is.ledger = f->ledger;
-    f->is.keys = f->keys;
-    f->is.cp = crypto_openssl();
-    f->is.program_id = 7;
-    f->is.operator_name = "test";
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    ledger_close(f->ledger);
-    keyset_clear(f->keys);
-    free(f->keys);
-    test_rmtree(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
-
-static void balances(struct fixture *f, int64_t account, int64_t eur, int64_t pts)
-{
-    int64_t v;
-    assert_int_equal(ledger_balance(f->ledger, account, "EUR", &v), LEAL_OK);
-    assert_int_equal(v, eur);
-    assert_int_equal(ledger_balance(f->ledger, account, "PTS", &v), LEAL_OK);
-    assert_int_equal(v, pts);
-    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    desk_fixture_new_card(f, type, random_uid ? NULL : uid7, 7, random_uid);
 }
 
 static void test_issue_read_topup_desfire_ev1(void **state)
@@ -119,7 +35,7 @@ static void test_issue_read_topup_desfire_ev1(void **state)
     struct reader *r;
 
     new_card(f, "desfire-ev1", false);
-    r = open_card(f);
+    r = desk_fixture_open_card(f);
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     assert_true(out.card_id >= 100000000000LL && out.card_id <= 999999999999LL);
     assert_int_equal(out.purse_cents, 2000);
@@ -133,7 +49,7 @@ static void test_issue_read_topup_desfire_ev1(void **state)
     assert_int_equal(lc.status, LEDGER_CARD_ACTIVE);
     assert_int_equal(lc.last_counter, 1);
     assert_memory_equal(lc.uid, ((uint8_t[]){0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66}), 7);
-    balances(f, f->account, 2000, 50);
+    desk_fixture_balances(f, f->account, 2000, 50);
 
     assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
     assert_true(view.agrees);
@@ -146,7 +62,7 @@ static void test_issue_read_topup_desfire_ev1(void **state)
     assert_int_equal(issuance_topup(&f->is, r, 1250, &view), LEAL_OK);
     assert_int_equal(view.purse_cents, 3250);
     assert_int_equal(view.taps, 2);
-    balances(f, f->account, 3250, 50);
+    desk_fixture_balances(f, f->account, 3250, 50);
 
     /* A card that is leal's is refused at the desk, with its card id. */
     assert_int_equal(issuance_issue(&f->is, r, &req, &view), LEAL_E_CARD_ALREADY_ISSUED);
@@ -180,7 +96,7 @@ static void test_issue_random_uid_ev3_and_replace(void **state)
     int64_t first;
 
     new_card(f, "desfire-ev3", true);
-    r = open_card(f);
+    r = desk_fixture_open_card(f);
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV3);
     assert_true(out.random_uid);
@@ -190,12 +106,12 @@ static void test_issue_random_uid_ev3_and_replace(void **state)
     assert_int_equal(issuance_topup(&f->is, r, 990, &view), LEAL_OK);
     reader_close(r);
     first = out.card_id;
-    balances(f, f->account, 990, 10);
+    desk_fixture_balances(f, f->account, 990, 10);
 
     /* The card is lost: a new one takes over points and purse; the old is replaced. */
     assert_int_equal(ledger_card_set_status(f->ledger, first, LEDGER_CARD_LOST), LEAL_OK);
     new_card(f, "desfire-ev1", false);
-    r = open_card(f);
+    r = desk_fixture_open_card(f);
     req.welcome_points = 0;
     req.replacing = true;
     req.replaced_card_id = first;
@@ -203,7 +119,7 @@ static void test_issue_random_uid_ev3_and_replace(void **state)
     assert_int_equal(out.purse_cents, 990);
     assert_int_equal(out.state.points, 10);
     assert_true(out.agrees);
-    balances(f, f->account, 990, 10); /* moving a card's balances moves no money */
+    desk_fixture_balances(f, f->account, 990, 10); /* moving a card's balances moves no money */
     assert_int_equal(ledger_card_find_by_id(f->ledger, first, &lc), LEAL_OK);
     assert_int_equal(lc.status, LEDGER_CARD_REPLACED);
 
@@ -221,7 +137,7 @@ static void test_erase_returns_card_to_factory(void **state)
     struct reader *r;
 
     new_card(f, "desfire-ev1", false);
-    r = open_card(f);
+    r = desk_fixture_open_card(f);
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     assert_int_equal(issuance_erase(&f->is, r, &view), LEAL_OK);
     assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc), LEAL_OK);
@@ -239,13 +155,12 @@ static void test_issuance_torn_at_every_exchange(void **state)
     struct fixture *f = *state;
     struct issuance_request req = {.account_id = 0, .welcome_points = 30, .topup_cents = 500};
     struct issuance_card out;
-    struct ledger_customer c;
     unsigned total = 0;
 
     /* How many exchanges does an untorn issuance take? */
     new_card(f, "desfire-ev1", false);
     {
-        struct reader *r = open_card(f);
+        struct reader *r = desk_fixture_open_card(f);
         req.account_id = f->account;
         assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
         total = out.round_trips;
@@ -253,17 +168,16 @@ static void test_issuance_torn_at_every_exchange(void **state)
     }
     for (int point = CARDSIM_TEAR_BEFORE_COMMAND; point <= CARDSIM_TEAR_BEFORE_ANSWER; point++) {
         for (unsigned n = 1; n <= total; n++) {
-            int64_t customer, account;
+            int64_t account;
             struct cardsim_tear tear = {.point = point, .after = n};
             struct reader *r;
             leal_err err;
-            memset(&c, 0, sizeof c);
-            c.program_id = 7;
-            snprintf(c.name, sizeof c.name, "torn %d %u", point, n);
-            assert_int_equal(ledger_customer_add(f->ledger, &c, &customer, &account), LEAL_OK);
+            char name[32];
+            snprintf(name, sizeof name, "torn %d %u", point, n);
+            account = desk_fixture_customer(f, name);
             req.account_id = account;
             new_card(f, "desfire-ev1", false);
-            r = open_card(f);
+            r = desk_fixture_open_card(f);
             cardsim_set_tear(reader_sim_card(r), &tear);
             err = issuance_issue(&f->is, r, &req, &out);
             /* Torn: the card left the field. (A tear after the last answer is no tear.) */
@@ -293,7 +207,7 @@ static void test_issuance_torn_at_every_exchange(void **state)
                 assert_true(view.agrees);
                 assert_int_equal(view.ledger.status, LEDGER_CARD_ACTIVE);
             }
-            balances(f, account, 500, 30); /* no money created or lost, points once */
+            desk_fixture_balances(f, account, 500, 30); /* no money created or lost, points once */
             reader_close(r);
         }
     }
@@ -312,7 +226,7 @@ static void test_topup_torn_at_every_exchange(void **state)
     int recoveries = 0;
 
     new_card(f, "desfire-ev1", false);
-    r = open_card(f);
+    r = desk_fixture_open_card(f);
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_OK);
     expected = 100;
@@ -346,7 +260,7 @@ static void test_topup_torn_at_every_exchange(void **state)
             assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
             assert_true(view.agrees);
             assert_int_equal(view.purse_cents, expected);
-            balances(f, f->account, expected, 0);
+            desk_fixture_balances(f, f->account, expected, 0);
         }
     }
     /* The answer of the commit lost after the card committed: settled by the read. */
@@ -357,11 +271,16 @@ static void test_topup_torn_at_every_exchange(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_issue_read_topup_desfire_ev1, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_issue_random_uid_ev3_and_replace, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_erase_returns_card_to_factory, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_issuance_torn_at_every_exchange, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_topup_torn_at_every_exchange, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_issue_read_topup_desfire_ev1, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_issue_random_uid_ev3_and_replace, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_erase_returns_card_to_factory, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_issuance_torn_at_every_exchange, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_topup_torn_at_every_exchange, desk_fixture_setup,
+                                        desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

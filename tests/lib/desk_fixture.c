@@ -1,0 +1,108 @@
+/* desk_fixture.c - the issuance desk's unit-test fixture (desk_fixture.h). */
+#include "desk_fixture.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "host/cardsim/cardsim.h"
+#include "keys/hosted/provider_openssl.h"
+#include "testutil.h"
+
+static leal_err os_random(uint8_t *out, size_t n)
+{
+    return crypto_openssl()->random(out, n);
+}
+
+int desk_fixture_setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    struct ledger_program p;
+    struct ledger_customer c;
+    int64_t pid;
+    assert_non_null(f);
+    f->dir = test_tmpdir_fast();
+    snprintf(f->db, sizeof f->db, "%s/ledger.db", f->dir);
+    snprintf(f->card, sizeof f->card, "%s/card.json", f->dir);
+    assert_int_equal(ledger_open(f->db, &f->ledger), LEAL_OK);
+    memset(&p, 0, sizeof p);
+    p.id = 7;
+    snprintf(p.code, sizeof p.code, "sol");
+    snprintf(p.name, sizeof p.name, "Café Sol");
+    p.kind = LEDGER_PROGRAM_SINGLE;
+    p.points_per_euro_milli = 1000;
+    assert_int_equal(ledger_program_create(f->ledger, &p, &pid), LEAL_OK);
+    memset(&c, 0, sizeof c);
+    c.program_id = 7;
+    snprintf(c.name, sizeof c.name, "Ana");
+    assert_int_equal(ledger_customer_add(f->ledger, &c, &f->customer, &f->account), LEAL_OK);
+    f->keys = calloc(1, sizeof *f->keys);
+    assert_non_null(f->keys);
+    f->keys->issuer_id = 0x1a2b3c4d;
+    snprintf(f->keys->issuer_name, sizeof f->keys->issuer_name, "Café Sol");
+    assert_int_equal(keyset_add_program(f->keys, 7, 1700000000, os_random), LEAL_OK);
+    f->is.ledger = f->ledger;
+    f->is.keys = f->keys;
+    f->is.cp = crypto_openssl();
+    f->is.program_id = 7;
+    f->is.operator_name = "test";
+    *state = f;
+    return 0;
+}
+
+int desk_fixture_teardown(void **state)
+{
+    struct fixture *f = *state;
+    ledger_close(f->ledger);
+    keyset_clear(f->keys);
+    free(f->keys);
+    test_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+void desk_fixture_new_card(struct fixture *f, const char *type, const uint8_t *uid, size_t uid_len,
+                           bool random_uid)
+{
+    struct cardsim *c;
+    assert_int_equal(cardsim_new(type, uid, uid ? uid_len : 0, random_uid, &c), LEAL_OK);
+    assert_int_equal(cardsim_save(c, f->card), LEAL_OK);
+    cardsim_free(c);
+}
+
+struct reader *desk_fixture_open_card(struct fixture *f)
+{
+    char spec[600];
+    struct reader_options o = {.allow_virtual = false};
+    struct reader *r;
+    snprintf(spec, sizeof spec, "sim:%s", f->card);
+    assert_int_equal(reader_open(spec, &o, &r), LEAL_OK);
+    assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+    return r;
+}
+
+void desk_fixture_balances(struct fixture *f, int64_t account, int64_t eur, int64_t pts)
+{
+    int64_t v;
+    assert_int_equal(ledger_balance(f->ledger, account, "EUR", &v), LEAL_OK);
+    assert_int_equal(v, eur);
+    assert_int_equal(ledger_balance(f->ledger, account, "PTS", &v), LEAL_OK);
+    assert_int_equal(v, pts);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+}
+
+int64_t desk_fixture_customer(struct fixture *f, const char *name)
+{
+    struct ledger_customer c;
+    int64_t customer, account;
+    memset(&c, 0, sizeof c);
+    c.program_id = 7;
+    snprintf(c.name, sizeof c.name, "%s", name);
+    assert_int_equal(ledger_customer_add(f->ledger, &c, &customer, &account), LEAL_OK);
+    return account;
+}

@@ -1,0 +1,42 @@
+/*
+ * desk_fixture.h - the issuance desk's unit-test fixture, shared by the DESFire
+ * and Classic desk tests: a ledger with program 7 ("Café Sol", 1 point a euro)
+ * and customer Ana, a keystore of issuer 1a2b3c4d with program 7's masters,
+ * the issuance context over both, and a virtual card file opened through the
+ * sim: reader. Files live in a fresh directory on tmpfs where there is one
+ * (the virtual card is saved with fsync after every exchange, and the tearing
+ * sweeps make thousands), removed at teardown.
+ */
+#ifndef LEAL_TEST_DESK_FIXTURE_H
+#define LEAL_TEST_DESK_FIXTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host/issuance/issuance.h"
+
+struct fixture {
+    char *dir;
+    char db[512], card[512];
+    struct ledger *ledger;
+    struct keyset *keys;
+    struct issuance is;
+    int64_t customer, account;
+};
+
+/* cmocka group-less setup and teardown: *state is a struct fixture. */
+int desk_fixture_setup(void **state);
+int desk_fixture_teardown(void **state);
+/* A new virtual card of TYPE ("desfire-ev1", "classic-4k", ...) in f->card;
+ * uid NULL for a random UID (random_uid) or one the simulator draws. */
+void desk_fixture_new_card(struct fixture *f, const char *type, const uint8_t *uid, size_t uid_len,
+                           bool random_uid);
+/* f->card through the sim: reader, the card in the field. */
+struct reader *desk_fixture_open_card(struct fixture *f);
+/* Asserts an account's EUR cents and points, and that the ledger verifies. */
+void desk_fixture_balances(struct fixture *f, int64_t account, int64_t eur, int64_t pts);
+/* A new customer of program 7; returns the account. */
+int64_t desk_fixture_customer(struct fixture *f, const char *name);
+
+#endif
