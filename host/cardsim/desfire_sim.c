@@ -1883,8 +1883,11 @@ static void df_free(void *state)
         return;
     reset_chain(st);
     df_app_clear(&st->picc);
+    /* Deleted and formatted applications were cleared then; the wipe of the
+     * whole state below covers every key. */
     for (int i = 0; i < DF_MAX_APPS; i++)
-        df_app_clear(&st->apps[i]);
+        if (st->apps[i].exists)
+            df_app_clear(&st->apps[i]);
     leal_wipe(st, sizeof *st);
     free(st);
 }

@@ -1,8 +1,9 @@
 /*
  * ct.h - constant-time comparison and wiping of secrets.
  * leal_ct_equal() is the only way to compare MACs, cryptograms and keys;
- * its time depends on n only. leal_wipe() writes through a volatile pointer
- * so the compiler cannot drop it. Freestanding.
+ * its time depends on n only. leal_wipe() zeroes behind a compiler barrier
+ * (a volatile byte loop where the compiler has no inline asm) so the store
+ * is never dropped as dead. Freestanding.
  */
 #ifndef LEAL_CT_H
 #define LEAL_CT_H
