@@ -33,8 +33,8 @@ static const struct {
 };
 
 /* The issuance desk's subcommands (cmd_card_desk.c), which take their own options. */
-static const char *const desk_commands[] = {"issue", "read",  "top-up", "replace",
-                                            "erase", "block", "unblock"};
+static const char *const desk_commands[] = {"issue", "read",    "top-up",  "replace", "erase",
+                                            "block", "unblock", "history", "hotlist"};
 
 static void card_usage(FILE *f)
 {
@@ -56,7 +56,9 @@ static void card_usage(FILE *f)
           "  top-up     credit the purse (AMOUNT in euros), recorded in the ledger exactly once\n"
           "  replace    a new card takes over a lost one's balances (--old CARD-ID)\n"
           "  erase      back to the factory state (the card must hold no money)\n"
-          "  block      block a card by id (--reason); unblock lifts it\n",
+          "  block      block a card by id (--reason); unblock lifts it\n"
+          "  history    every status a card took, with why and who (CARD-ID)\n"
+          "  hotlist    the cards terminals refuse: blocked, lost, replaced (--program ID)\n",
           f);
 }
 

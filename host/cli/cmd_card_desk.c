@@ -1,5 +1,5 @@
 /* cmd_card_desk.c - the issuance desk: `leal card issue|read|top-up|replace|erase|
- * block|unblock` (host/issuance; cardlayout/LAYOUT.md, keys/KEYS.md). */
+ * block|unblock|history|hotlist` (host/issuance; cardlayout/LAYOUT.md, keys/KEYS.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +51,8 @@ static const char desk_usage[] =
     "       leal card erase [--yes]\n"
     "       leal card block CARD-ID --reason TEXT\n"
     "       leal card unblock CARD-ID --reason TEXT\n"
+    "       leal card history CARD-ID\n"
+    "       leal card hotlist --program ID\n"
     "Common options: --reader SPEC --allow-virtual --timeout SECONDS --json --db PATH\n"
     "  --keystore PATH --passphrase-file FILE --program ID --operator NAME\n";
 
@@ -340,6 +342,7 @@ static int desk_erase(struct desk_cli *c)
 
 static int desk_block(struct desk_cli *c, bool block)
 {
+    const char *operator_name;
     struct ledger_card lc;
     struct ledger_account a;
     int64_t card_id;
@@ -352,21 +355,108 @@ static int desk_block(struct desk_cli *c, bool block)
         return cli_usage("card %s needs --reason TEXT", block ? "block" : "unblock");
     if ((rc = lcli_open(opt(c, O_DB), &c->ledger)) != 0)
         return rc;
-    if ((err = ledger_card_set_status(c->ledger, card_id,
-                                      block ? LEDGER_CARD_BLOCKED : LEDGER_CARD_ACTIVE)) != LEAL_OK)
-        return lcli_fail(c->ledger, err, block ? "blocking the card" : "unblocking the card");
-    /* Why and who, on the customer's record (the ledger's notes are append-only). */
-    if (ledger_card_find_by_id(c->ledger, card_id, &lc) == LEAL_OK &&
-        ledger_account_get(c->ledger, lc.account_id, &a) == LEAL_OK && a.customer_id) {
+    operator_name = opt(c, O_OPERATOR) ? opt(c, O_OPERATOR) : "desk";
+    /* The status with why and who in the card's history, and the same on the
+     * customer's record: one transaction. */
+    if ((err = ledger_batch_begin(c->ledger)) != LEAL_OK)
+        return lcli_fail(c->ledger, err, "opening the ledger");
+    err = ledger_card_change_status(c->ledger, card_id,
+                                    block ? LEDGER_CARD_BLOCKED : LEDGER_CARD_ACTIVE,
+                                    opt(c, O_REASON), operator_name);
+    if (err == LEAL_OK && (err = ledger_card_find_by_id(c->ledger, card_id, &lc)) == LEAL_OK &&
+        (err = ledger_account_get(c->ledger, lc.account_id, &a)) == LEAL_OK && a.customer_id) {
         snprintf(note, sizeof note, "card %lld %s: %.180s", (long long)card_id,
                  block ? "blocked" : "unblocked", opt(c, O_REASON));
-        err = ledger_note_add(c->ledger, a.customer_id,
-                              opt(c, O_OPERATOR) ? opt(c, O_OPERATOR) : "desk", note, 0);
-        if (err != LEAL_OK)
-            return lcli_fail(c->ledger, err, "recording the reason");
+        err = ledger_note_add(c->ledger, a.customer_id, operator_name, note, 0);
+    }
+    if (err == LEAL_OK)
+        err = ledger_batch_commit(c->ledger);
+    if (err != LEAL_OK) {
+        ledger_batch_rollback(c->ledger);
+        return lcli_fail(c->ledger, err, block ? "blocking the card" : "unblocking the card");
     }
     printf("card %lld %s%s\n", (long long)card_id, block ? "blocked" : "unblocked",
            block ? "; it goes on the hot list of the next terminal package" : "");
+    return CLI_EXIT_OK;
+}
+
+struct events_out {
+    bool json;
+    int n;
+};
+
+static int print_event(void *ctx, const struct ledger_card_event *e)
+{
+    struct events_out *x = ctx;
+    char when[64];
+    lcli_time_str(e->at, when, sizeof when);
+    if (x->json) {
+        printf("%s{\"card_id\":%lld,\"at\":%lld,\"status\":\"%s\",\"reason\":", x->n ? "," : "",
+               (long long)e->card_id, (long long)e->at, ledger_card_status_name(e->status));
+        cli_json_string(stdout, e->reason);
+        fputs(",\"operator\":", stdout);
+        cli_json_string(stdout, e->operator_name);
+        putchar('}');
+    } else {
+        printf("%-12lld %-20s %-8s %s%s%s\n", (long long)e->card_id, when,
+               ledger_card_status_name(e->status), e->reason, e->operator_name[0] ? " - " : "",
+               e->operator_name);
+    }
+    x->n++;
+    return 0;
+}
+
+/* Every status the card took, oldest first: the desk's answer to "what
+ * happened to this card". */
+static int desk_history(struct desk_cli *c)
+{
+    struct events_out x = {opt(c, O_JSON) != NULL, 0};
+    int64_t card_id;
+    leal_err err;
+    int rc;
+    if (c->npos != 1 || lcli_id(c->pos[0], &card_id) != LEAL_OK)
+        return cli_usage("card history needs a CARD-ID");
+    if ((rc = lcli_open(opt(c, O_DB), &c->ledger)) != 0)
+        return rc;
+    if (x.json)
+        fputs("{\"events\":[", stdout);
+    err = ledger_card_history(c->ledger, card_id, print_event, &x);
+    if (err != LEAL_OK) {
+        if (x.json)
+            fputs("]}\n", stdout);
+        return lcli_fail(c->ledger, err, "reading the card's history");
+    }
+    if (x.json)
+        fputs("]}\n", stdout);
+    return CLI_EXIT_OK;
+}
+
+/* The cards terminals must refuse: blocked, lost or replaced, each with
+ * since when and why. */
+static int desk_hotlist(struct desk_cli *c)
+{
+    struct events_out x = {opt(c, O_JSON) != NULL, 0};
+    int64_t program;
+    leal_err err;
+    int rc;
+    if (c->npos != 0)
+        return cli_usage("card hotlist takes no operand");
+    if (opt(c, O_PROGRAM) == NULL || lcli_id(opt(c, O_PROGRAM), &program) != LEAL_OK)
+        return cli_usage("card hotlist needs --program ID");
+    if ((rc = lcli_open(opt(c, O_DB), &c->ledger)) != 0)
+        return rc;
+    {
+        struct ledger_program p;
+        if ((err = ledger_program_get(c->ledger, program, &p)) != LEAL_OK)
+            return lcli_fail(c->ledger, err, "the hot list");
+    }
+    if (x.json)
+        printf("{\"program\":%lld,\"cards\":[", (long long)program);
+    err = ledger_card_hotlist(c->ledger, program, print_event, &x);
+    if (x.json)
+        fputs("]}\n", stdout);
+    if (err != LEAL_OK)
+        return lcli_fail(c->ledger, err, "the hot list");
     return CLI_EXIT_OK;
 }
 
@@ -394,6 +484,10 @@ int card_desk(const char *sub, int argc, char **argv)
         rc = desk_erase(&c);
     else if (strcmp(sub, "block") == 0 || strcmp(sub, "unblock") == 0)
         rc = desk_block(&c, strcmp(sub, "block") == 0);
+    else if (strcmp(sub, "history") == 0)
+        rc = desk_history(&c);
+    else if (strcmp(sub, "hotlist") == 0)
+        rc = desk_hotlist(&c);
     else
         rc = cli_usage("card: unknown subcommand '%s'", sub);
     desk_close(&c);

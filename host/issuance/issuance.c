@@ -170,11 +170,86 @@ static leal_err post_topup(struct issuance *is, int64_t card_id, int64_t account
                            "purse top-up at the desk", reference, replayed);
 }
 
-static int count_live_card(void *ctx, const struct ledger_card *c)
+bool issuance_is_classic(enum ledger_card_tech t)
 {
-    if (c->status == LEDGER_CARD_ACTIVE || c->status == LEDGER_CARD_BLOCKED)
-        (*(int *)ctx)++;
+    return t == LEDGER_TECH_CLASSIC_1K || t == LEDGER_TECH_CLASSIC_4K;
+}
+
+/* The account's other live cards as the desk last saw them. */
+struct account_cards {
+    int64_t this_card;
+    int live;
+    int unseen;
+    int64_t purse, points;
+};
+
+static int add_live_card(void *ctx, const struct ledger_card *c)
+{
+    struct account_cards *a = ctx;
+    if (c->status != LEDGER_CARD_ACTIVE && c->status != LEDGER_CARD_BLOCKED &&
+        c->card_id != a->this_card)
+        return 0;
+    a->live++;
+    if (c->card_id == a->this_card)
+        return 0;
+    if (c->seen_at == 0)
+        a->unseen++;
+    a->purse += c->seen_purse_cents;
+    a->points += c->seen_points;
     return 0;
+}
+
+leal_err issuance_compare(struct issuance *is, const struct ledger_card *lc, bool purse_on_card,
+                          struct issuance_card *out)
+{
+    struct account_cards a = {.this_card = lc->card_id};
+    bool classic = issuance_is_classic(lc->tech);
+    const char *others;
+    leal_err err;
+
+    if ((err = ledger_balance(is->ledger, lc->account_id, "EUR", &out->account_eur)) != LEAL_OK ||
+        (err = ledger_balance(is->ledger, lc->account_id, "PTS", &out->account_pts)) != LEAL_OK ||
+        (err = ledger_card_each_of_account(is->ledger, lc->account_id, add_live_card, &a)) !=
+            LEAL_OK ||
+        (err = ledger_card_set_seen(is->ledger, lc->card_id, out->state.seq, out->purse_cents,
+                                    out->state.points)) != LEAL_OK)
+        return err;
+    out->ncards_on_account = a.live;
+    a.purse += out->purse_cents;
+    a.points += out->state.points;
+    others = a.live > 1 ? " (with the account's other cards as last read)" : "";
+    out->agrees = true;
+    if (!leal_ct_equal(out->uid, lc->uid, lc->uid_len) || out->uid_len != lc->uid_len) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why, "the card's UID differs from the one recorded");
+    } else if ((int64_t)out->taps < lc->last_counter) {
+        out->agrees = false;
+        if (classic)
+            snprintf(out->why, sizeof out->why,
+                     "the card's state (seq %u) is behind the ledger's: a restored dump or a "
+                     "clone",
+                     out->state.seq);
+        else
+            snprintf(out->why, sizeof out->why,
+                     "the card's counter (%u) is behind the ledger's (%lld): a restored copy",
+                     out->taps, (long long)lc->last_counter);
+    } else if (a.unseen > 0 || lc->status == LEDGER_CARD_PENDING) {
+        /* A card of the account never read at the desk, or this one not yet
+         * the account's (issuance compares again once it is): nothing to add. */
+    } else if (purse_on_card && a.purse != out->account_eur) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why,
+                 "purse %lld.%02lld on the card%s, %lld.%02lld in the ledger",
+                 (long long)(a.purse / 100), (long long)(a.purse % 100), others,
+                 (long long)(out->account_eur / 100), (long long)(out->account_eur % 100));
+    } else if (a.points != out->account_pts) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why,
+                 "%lld points on the card%s, %lld in the ledger (terminal journals not yet "
+                 "imported?)",
+                 (long long)a.points, others, (long long)out->account_pts);
+    }
+    return LEAL_OK;
 }
 
 /* Reads what a terminal reads, checks it, then compares it with the ledger. */
@@ -254,35 +329,7 @@ static leal_err read_card(struct desk *k, struct issuance_card *out)
     if (lc.status != LEDGER_CARD_PENDING && (int64_t)out->taps > lc.last_counter &&
         (err = ledger_card_set_counter(k->is->ledger, out->card_id, out->taps)) != LEAL_OK)
         return err;
-    if ((err = ledger_balance(k->is->ledger, lc.account_id, "EUR", &out->account_eur)) != LEAL_OK ||
-        (err = ledger_balance(k->is->ledger, lc.account_id, "PTS", &out->account_pts)) != LEAL_OK)
-        return err;
-    out->ncards_on_account = 0;
-    if ((err = ledger_card_each_of_account(k->is->ledger, lc.account_id, count_live_card,
-                                           &out->ncards_on_account)) != LEAL_OK)
-        return err;
-    out->agrees = true;
-    if (!leal_ct_equal(out->uid, lc.uid, lc.uid_len) || out->uid_len != lc.uid_len) {
-        out->agrees = false;
-        snprintf(out->why, sizeof out->why, "the card's UID differs from the one recorded");
-    } else if ((int64_t)out->taps < lc.last_counter) {
-        out->agrees = false;
-        snprintf(out->why, sizeof out->why,
-                 "the card's counter (%u) is behind the ledger's (%lld): a restored copy",
-                 out->taps, (long long)lc.last_counter);
-    } else if (out->ncards_on_account == 1 && out->purse_cents != out->account_eur) {
-        out->agrees = false;
-        snprintf(out->why, sizeof out->why, "purse %d.%02d on the card, %lld.%02lld in the ledger",
-                 out->purse_cents / 100, out->purse_cents % 100,
-                 (long long)(out->account_eur / 100), (long long)(out->account_eur % 100));
-    } else if (out->ncards_on_account == 1 && (int64_t)out->state.points != out->account_pts) {
-        out->agrees = false;
-        snprintf(out->why, sizeof out->why,
-                 "%u points on the card, %lld in the ledger (terminal journals not yet "
-                 "imported?)",
-                 out->state.points, (long long)out->account_pts);
-    }
-    return LEAL_OK;
+    return issuance_compare(k->is, &lc, true, out);
 }
 
 struct pending_ctx {
@@ -320,6 +367,40 @@ leal_err issuance_new_card_id(struct issuance *is, int64_t *id)
 /* The points a new card starts with: a replaced card's (the account's points)
  * or the welcome points, whose entry is posted while the card is still PENDING
  * so that a resumed issuance posts them once (same request id, same content). */
+const char *issuance_operator(const struct issuance *is)
+{
+    return is->operator_name && is->operator_name[0] ? is->operator_name : "desk";
+}
+
+leal_err issuance_activate(struct issuance *is, const struct issuance_request *req, int64_t card_id,
+                           struct issuance_card *verified)
+{
+    struct ledger_card lc;
+    char why[64];
+    leal_err err = ledger_batch_begin(is->ledger);
+    if (err != LEAL_OK)
+        return err;
+    err = ledger_card_change_status(is->ledger, card_id, LEDGER_CARD_ACTIVE, "verified at the desk",
+                                    issuance_operator(is));
+    if (err == LEAL_OK)
+        err = ledger_card_set_counter(is->ledger, card_id, verified->taps);
+    if (err == LEAL_OK && req->replacing) {
+        snprintf(why, sizeof why, "replaced by card %lld", (long long)card_id);
+        err = ledger_card_change_status(is->ledger, req->replaced_card_id, LEDGER_CARD_REPLACED,
+                                        why, issuance_operator(is));
+    }
+    if (err == LEAL_OK)
+        err = ledger_batch_commit(is->ledger);
+    if (err != LEAL_OK) {
+        ledger_batch_rollback(is->ledger);
+        return err;
+    }
+    /* Compared again now that the card counts as one of the account's. */
+    if ((err = ledger_card_find_by_id(is->ledger, card_id, &lc)) != LEAL_OK)
+        return err;
+    return issuance_compare(is, &lc, !issuance_is_classic(lc.tech), verified);
+}
+
 leal_err issuance_opening_points(struct issuance *is, const struct issuance_request *req,
                                  int64_t card_id, uint32_t *points)
 {
@@ -458,7 +539,10 @@ static leal_err topup_on(struct desk *k, struct issuance_card *out, int64_t cent
     out->purse_cents += (int32_t)cents;
     out->account_eur += cents;
     out->taps = (uint32_t)(LAYOUT_COUNTER_START - counter_after);
-    return ledger_card_set_counter(k->is->ledger, out->card_id, out->taps);
+    if ((err = ledger_card_set_counter(k->is->ledger, out->card_id, out->taps)) != LEAL_OK)
+        return err;
+    return ledger_card_set_seen(k->is->ledger, out->card_id, out->state.seq, out->purse_cents,
+                                out->state.points);
 }
 
 /* The card's MIFARE Classic kind, 0 for a DESFire (or anything else). */
@@ -535,7 +619,8 @@ leal_err issuance_erase(struct issuance *is, struct reader *r, struct issuance_c
         goto out;
     if (out->ledger.card_id && out->ledger.status != LEDGER_CARD_LOST &&
         out->ledger.status != LEDGER_CARD_REPLACED)
-        err = ledger_card_set_status(is->ledger, out->card_id, LEDGER_CARD_LOST);
+        err = ledger_card_change_status(is->ledger, out->card_id, LEDGER_CARD_LOST,
+                                        "erased at the desk", issuance_operator(is));
 out:
     leal_wipe(picc_key, sizeof picc_key);
     desk_close(&k, out);
@@ -690,11 +775,7 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
         err = LEAL_E_CARD_TAMPERED;
         goto out;
     }
-    if ((err = ledger_card_set_status(is->ledger, card_id, LEDGER_CARD_ACTIVE)) != LEAL_OK ||
-        (err = ledger_card_set_counter(is->ledger, card_id, out->taps)) != LEAL_OK)
-        goto out;
-    if (req->replacing && (err = ledger_card_set_status(is->ledger, req->replaced_card_id,
-                                                        LEDGER_CARD_REPLACED)) != LEAL_OK)
+    if ((err = issuance_activate(is, req, card_id, out)) != LEAL_OK)
         goto out;
     out->resumed = resumed;
     out->ledger.status = LEDGER_CARD_ACTIVE;

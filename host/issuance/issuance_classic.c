@@ -185,13 +185,6 @@ static leal_err to_transport(struct cdesk *d, unsigned s)
     return write_block(d, mfclassic_trailer_block(s), t);
 }
 
-static int count_live_card(void *ctx, const struct ledger_card *c)
-{
-    if (c->status == LEDGER_CARD_ACTIVE || c->status == LEDGER_CARD_BLOCKED)
-        (*(int *)ctx)++;
-    return 0;
-}
-
 /* The identity of the card, opened and verified (seal, signature, UID, kind). */
 static leal_err read_identity(struct cdesk *d, struct identity *id)
 {
@@ -251,32 +244,9 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
     if (lc.status != LEDGER_CARD_PENDING && (int64_t)out->taps > lc.last_counter &&
         (err = ledger_card_set_counter(d->is->ledger, out->card_id, out->taps)) != LEAL_OK)
         return err;
-    if ((err = ledger_balance(d->is->ledger, lc.account_id, "EUR", &out->account_eur)) != LEAL_OK ||
-        (err = ledger_balance(d->is->ledger, lc.account_id, "PTS", &out->account_pts)) != LEAL_OK)
-        return err;
-    out->ncards_on_account = 0;
-    if ((err = ledger_card_each_of_account(d->is->ledger, lc.account_id, count_live_card,
-                                           &out->ncards_on_account)) != LEAL_OK)
-        return err;
     /* The purse is not compared: with stored value off the account's euros live
      * in the ledger only. */
-    out->agrees = true;
-    if (out->uid_len != lc.uid_len || !leal_ct_equal(out->uid, lc.uid, lc.uid_len)) {
-        out->agrees = false;
-        snprintf(out->why, sizeof out->why, "the card's UID differs from the one recorded");
-    } else if ((int64_t)out->taps < lc.last_counter) {
-        out->agrees = false;
-        snprintf(out->why, sizeof out->why,
-                 "the card's state (seq %u) is behind the ledger's: a restored dump or a clone",
-                 out->state.seq);
-    } else if (out->ncards_on_account == 1 && (int64_t)out->state.points != out->account_pts) {
-        out->agrees = false;
-        snprintf(out->why, sizeof out->why,
-                 "%u points on the card, %lld in the ledger (terminal journals not yet "
-                 "imported?)",
-                 out->state.points, (long long)out->account_pts);
-    }
-    return LEAL_OK;
+    return issuance_compare(d->is, &lc, false, out);
 }
 
 leal_err issuance_classic_read(struct issuance *is, struct reader *r, const struct reader_card *rc,
@@ -484,11 +454,7 @@ leal_err issuance_classic_issue(struct issuance *is, struct reader *r, const str
     /* Verified as a terminal will read it, then active in the ledger. */
     if ((err = verify(&d, card_id, &body, out)) != LEAL_OK)
         goto out;
-    if ((err = ledger_card_set_status(is->ledger, card_id, LEDGER_CARD_ACTIVE)) != LEAL_OK ||
-        (err = ledger_card_set_counter(is->ledger, card_id, out->taps)) != LEAL_OK)
-        goto out;
-    if (req->replacing && (err = ledger_card_set_status(is->ledger, req->replaced_card_id,
-                                                        LEDGER_CARD_REPLACED)) != LEAL_OK)
+    if ((err = issuance_activate(is, req, card_id, out)) != LEAL_OK)
         goto out;
     out->resumed = resumed;
     err = ledger_card_find_by_id(is->ledger, card_id, &out->ledger);
@@ -535,7 +501,8 @@ leal_err issuance_classic_erase(struct issuance *is, struct reader *r, const str
         if ((err = ledger_card_find_by_id(is->ledger, out->card_id, &lc)) == LEAL_OK) {
             out->ledger = lc;
             if (lc.status != LEDGER_CARD_LOST && lc.status != LEDGER_CARD_REPLACED &&
-                (err = ledger_card_set_status(is->ledger, out->card_id, LEDGER_CARD_LOST)) !=
+                (err = ledger_card_change_status(is->ledger, out->card_id, LEDGER_CARD_LOST,
+                                                 "erased at the desk", issuance_operator(is))) !=
                     LEAL_OK)
                 goto out;
         } else if (err != LEAL_E_UNKNOWN_ID) {

@@ -46,6 +46,22 @@ LEAL_MUST_CHECK leal_err issuance_classic_erase(struct issuance *is, struct read
 LEAL_MUST_CHECK leal_err issuance_opening_points(struct issuance *is,
                                                  const struct issuance_request *req,
                                                  int64_t card_id, uint32_t *points);
+/* Card and ledger compared (UID, counter or seq, then purse if the card
+ * carries one, and points), summed over the account's live cards: this one as
+ * just read, the others as the desk last read them (not summed while one was
+ * never read). Sets out->agrees, why, ncards_on_account and the account's
+ * balances, and records what was read in the ledger. */
+LEAL_MUST_CHECK leal_err issuance_compare(struct issuance *is, const struct ledger_card *lc,
+                                          bool purse_on_card, struct issuance_card *out);
+/* Who the ledger records as doing it: the operator, or "desk". */
+const char *issuance_operator(const struct issuance *is);
+/* The end of every issuance, in one ledger transaction: the new card ACTIVE
+ * (with why and who), its counter and what the verification read found, and a
+ * replaced card REPLACED, so a crash never leaves both cards live; then card
+ * and ledger compared again (issuance_compare) into *verified. */
+LEAL_MUST_CHECK leal_err issuance_activate(struct issuance *is, const struct issuance_request *req,
+                                           int64_t card_id, struct issuance_card *verified);
+bool issuance_is_classic(enum ledger_card_tech t);
 /* A fresh random twelve-digit card id. */
 LEAL_MUST_CHECK leal_err issuance_new_card_id(struct issuance *is, int64_t *id);
 

@@ -1432,6 +1432,27 @@ leal_err ledger_card_status_parse(const char *s, enum ledger_card_status *st)
     return LEAL_E_USAGE;
 }
 
+/* Appends to the card's history; inside the caller's transaction. */
+static leal_err card_event_add(struct ledger *l, int64_t card_id, enum ledger_card_status status,
+                               const char *reason, const char *operator_name)
+{
+    sqlite3_stmt *st;
+    leal_err err = prep_once(l,
+                             "INSERT INTO card_event(card_id, at, status, reason, operator) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5)",
+                             &st);
+    if (err != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, card_id);
+    sqlite3_bind_int64(st, 2, now());
+    sqlite3_bind_text(st, 3, ledger_card_status_name(status), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, operator_name, -1, SQLITE_STATIC);
+    err = step(l, st, NULL);
+    sqlite3_finalize(st);
+    return err;
+}
+
 leal_err ledger_card_add(struct ledger *l, const struct ledger_card *c)
 {
     sqlite3_stmt *st = NULL;
@@ -1470,6 +1491,8 @@ leal_err ledger_card_add(struct ledger *l, const struct ledger_card *c)
     err = step(l, st, NULL);
     if (err == LEAL_E_DUPLICATE_ID)
         set_msg(l, "card %lld", (long long)c->card_id);
+    if (err == LEAL_OK)
+        err = card_event_add(l, c->card_id, c->status, "issued", "");
 out:
     sqlite3_finalize(st);
     return tx_end(l, err);
@@ -1477,8 +1500,9 @@ out:
 
 #define CARD_COLUMNS                                                                               \
     "c.card_id, c.account_id, a.program_id, c.uid, c.tech, c.status, c.keyset_version, "           \
-    "c.layout_version, c.last_counter, c.issued_at FROM card c JOIN account a ON a.id = "          \
-    "c.account_id"
+    "c.layout_version, c.last_counter, c.issued_at, coalesce(c.seen_at, 0), "                      \
+    "coalesce(c.seen_seq, 0), coalesce(c.seen_purse, 0), coalesce(c.seen_points, 0) FROM card c "  \
+    "JOIN account a ON a.id = c.account_id"
 
 static void card_row(sqlite3_stmt *st, struct ledger_card *c)
 {
@@ -1503,6 +1527,10 @@ static void card_row(sqlite3_stmt *st, struct ledger_card *c)
     c->layout_version = sqlite3_column_int64(st, 7);
     c->last_counter = sqlite3_column_int64(st, 8);
     c->issued_at = sqlite3_column_int64(st, 9);
+    c->seen_at = sqlite3_column_int64(st, 10);
+    c->seen_seq = sqlite3_column_int64(st, 11);
+    c->seen_purse_cents = sqlite3_column_int64(st, 12);
+    c->seen_points = sqlite3_column_int64(st, 13);
 }
 
 leal_err ledger_card_find_by_id(struct ledger *l, int64_t card_id, struct ledger_card *out)
@@ -1564,7 +1592,8 @@ static int status_change_ok(enum ledger_card_status from, enum ledger_card_statu
 
 /* Reads the card under the write lock and updates it: the check and the
  * change are one transaction. */
-static leal_err card_update(struct ledger *l, int64_t card_id, int status, int64_t counter)
+static leal_err card_update(struct ledger *l, int64_t card_id, int status, int64_t counter,
+                            const char *reason, const char *operator_name)
 {
     sqlite3_stmt *st = NULL;
     struct ledger_card c;
@@ -1599,6 +1628,8 @@ static leal_err card_update(struct ledger *l, int64_t card_id, int status, int64
         sqlite3_bind_int64(st, 2, counter);
     sqlite3_bind_int64(st, 3, now());
     err = step(l, st, NULL);
+    if (err == LEAL_OK && status)
+        err = card_event_add(l, card_id, (enum ledger_card_status)status, reason, operator_name);
 out:
     sqlite3_finalize(st);
     return tx_end(l, err);
@@ -1637,14 +1668,111 @@ leal_err ledger_card_set_status(struct ledger *l, int64_t card_id, enum ledger_c
 {
     if (strcmp(ledger_card_status_name(status), "?") == 0)
         return LEAL_E_ARG;
-    return card_update(l, card_id, (int)status, 0);
+    return ledger_card_change_status(l, card_id, status, "", "");
+}
+
+leal_err ledger_card_change_status(struct ledger *l, int64_t card_id,
+                                   enum ledger_card_status status, const char *reason,
+                                   const char *operator_name)
+{
+    leal_err err;
+    if (strcmp(ledger_card_status_name(status), "?") == 0 || reason == NULL ||
+        operator_name == NULL)
+        return LEAL_E_ARG;
+    if ((err = text_ok(l, "reason", reason)) != LEAL_OK ||
+        (err = text_ok(l, "operator", operator_name)) != LEAL_OK)
+        return err;
+    return card_update(l, card_id, (int)status, 0, reason, operator_name);
 }
 
 leal_err ledger_card_set_counter(struct ledger *l, int64_t card_id, int64_t counter)
 {
     if (counter < 0)
         return LEAL_E_ARG;
-    return card_update(l, card_id, 0, counter);
+    return card_update(l, card_id, 0, counter, NULL, NULL);
+}
+
+leal_err ledger_card_set_seen(struct ledger *l, int64_t card_id, int64_t seq, int64_t purse_cents,
+                              int64_t points)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    if (seq < 0 || purse_cents < 0 || points < 0)
+        return LEAL_E_ARG;
+    if ((err = prep_once(l,
+                         "UPDATE card SET seen_at = ?2, seen_seq = ?3, seen_purse = ?4, "
+                         "seen_points = ?5 WHERE card_id = ?1",
+                         &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, card_id);
+    sqlite3_bind_int64(st, 2, now());
+    sqlite3_bind_int64(st, 3, seq);
+    sqlite3_bind_int64(st, 4, purse_cents);
+    sqlite3_bind_int64(st, 5, points);
+    err = step(l, st, NULL);
+    if (err == LEAL_OK && sqlite3_changes(l->db) == 0) {
+        set_msg(l, "card %lld", (long long)card_id);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+#define CARD_EVENT_COLUMNS "e.id, e.card_id, e.at, e.status, e.reason, e.operator"
+#define CARD_HISTORY_SQL                                                                           \
+    "SELECT " CARD_EVENT_COLUMNS " FROM card_event e WHERE e.card_id = ?1 ORDER BY e.id"
+/* The newest event of each hot card; card_hot serves the status test. */
+#define CARD_HOTLIST_SQL                                                                           \
+    "SELECT " CARD_EVENT_COLUMNS " FROM card c JOIN account a ON a.id = c.account_id"              \
+    " JOIN card_event e ON e.id = (SELECT max(id) FROM card_event WHERE card_id = c.card_id)"      \
+    " WHERE c.status IN ('blocked','lost','replaced') AND a.program_id = ?1 ORDER BY c.card_id"
+
+static void card_event_row(sqlite3_stmt *st, struct ledger_card_event *e)
+{
+    char t[32];
+    memset(e, 0, sizeof *e);
+    e->id = sqlite3_column_int64(st, 0);
+    e->card_id = sqlite3_column_int64(st, 1);
+    e->at = sqlite3_column_int64(st, 2);
+    col_text(st, 3, t, sizeof t);
+    if (ledger_card_status_parse(t, &e->status) != LEAL_OK)
+        e->status = 0;
+    col_text(st, 4, e->reason, sizeof e->reason);
+    col_text(st, 5, e->operator_name, sizeof e->operator_name);
+}
+
+static leal_err card_events(struct ledger *l, const char *sql, int64_t key, ledger_card_event_cb cb,
+                            void *ctx)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err;
+    if ((err = prep_once(l, sql, &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, key);
+    while ((err = step(l, st, &row)) == LEAL_OK && row) {
+        struct ledger_card_event e;
+        card_event_row(st, &e);
+        if (cb(ctx, &e) != 0)
+            break;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_card_history(struct ledger *l, int64_t card_id, ledger_card_event_cb cb, void *ctx)
+{
+    struct ledger_card c;
+    leal_err err = ledger_card_find_by_id(l, card_id, &c);
+    if (err != LEAL_OK)
+        return err;
+    return card_events(l, CARD_HISTORY_SQL, card_id, cb, ctx);
+}
+
+leal_err ledger_card_hotlist(struct ledger *l, int64_t program_id, ledger_card_event_cb cb,
+                             void *ctx)
+{
+    return card_events(l, CARD_HOTLIST_SQL, program_id, cb, ctx);
 }
 
 /* ---- The journal ---- */
@@ -2553,6 +2681,8 @@ leal_err ledger_check_plans(struct ledger *l)
         "SELECT channel, granted, at, method, recorded_by FROM consent WHERE id IN (SELECT "
         "max(id) FROM consent WHERE customer_id = ?1 GROUP BY channel) ORDER BY channel",
         "SELECT account_id, asset, amount FROM line WHERE entry_id = ?1 ORDER BY id",
+        CARD_HISTORY_SQL,
+        CARD_HOTLIST_SQL,
     };
     char sql[1024];
     leal_err err = LEAL_OK;

@@ -27,7 +27,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 2
+#define LEDGER_SCHEMA_VERSION 3
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -237,6 +237,11 @@ struct ledger_card {
     int64_t layout_version;
     int64_t last_counter; /* last on-card transaction counter the host saw */
     int64_t issued_at;
+    /* What the desk last read from the card, verified (seen_at 0: never). */
+    int64_t seen_at;
+    int64_t seen_seq;
+    int64_t seen_purse_cents;
+    int64_t seen_points;
 };
 
 /* Records a card (status as given, normally PENDING or ACTIVE).
@@ -248,6 +253,32 @@ LEAL_MUST_CHECK leal_err ledger_card_find_by_id(struct ledger *l, int64_t card_i
  * ->LOST|REPLACED, LOST->REPLACED; anything else LEAL_E_CARD_STATUS_CHANGE. */
 LEAL_MUST_CHECK leal_err ledger_card_set_status(struct ledger *l, int64_t card_id,
                                                 enum ledger_card_status status);
+/* The same, recording why and who in the card's history in the same
+ * transaction (ledger_card_set_status records an empty reason). */
+LEAL_MUST_CHECK leal_err ledger_card_change_status(struct ledger *l, int64_t card_id,
+                                                   enum ledger_card_status status,
+                                                   const char *reason, const char *operator_name);
+
+/* One status a card took (ledger_card_add records the first). */
+struct ledger_card_event {
+    int64_t id;
+    int64_t card_id;
+    int64_t at;
+    enum ledger_card_status status;
+    char reason[LEDGER_TEXT];
+    char operator_name[LEDGER_TEXT];
+};
+typedef int (*ledger_card_event_cb)(void *ctx, const struct ledger_card_event *e);
+/* Oldest first. */
+LEAL_MUST_CHECK leal_err ledger_card_history(struct ledger *l, int64_t card_id,
+                                             ledger_card_event_cb cb, void *ctx);
+/* The program's hot list: every card blocked, lost or replaced, by card id,
+ * each with its newest event (since when and why). Terminals refuse them. */
+LEAL_MUST_CHECK leal_err ledger_card_hotlist(struct ledger *l, int64_t program_id,
+                                             ledger_card_event_cb cb, void *ctx);
+/* Records what a verified desk read found on the card. */
+LEAL_MUST_CHECK leal_err ledger_card_set_seen(struct ledger *l, int64_t card_id, int64_t seq,
+                                              int64_t purse_cents, int64_t points);
 /* Records the real UID of a random-UID card, learned during issuance (PENDING
  * only; LEAL_E_CARD_STATUS_CHANGE otherwise). */
 LEAL_MUST_CHECK leal_err ledger_card_set_uid(struct ledger *l, int64_t card_id, const uint8_t *uid,

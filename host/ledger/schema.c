@@ -154,6 +154,25 @@ static const char *const migrations[] = {
     " author TEXT NOT NULL,"
     " text TEXT NOT NULL) STRICT;"
     "CREATE INDEX customer_note_customer ON customer_note(customer_id, id);",
+
+    /* 2 -> 3: every status a card took, with why and who (the hot list and
+     * the desk's history read it), and what the desk last read from each card
+     * (an account with several cards is reconciled against it). */
+    "CREATE TABLE card_event("
+    " id INTEGER PRIMARY KEY,"
+    " card_id INTEGER NOT NULL REFERENCES card(card_id),"
+    " at INTEGER NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('pending','active','blocked','lost','replaced')),"
+    " reason TEXT NOT NULL,"
+    " operator TEXT NOT NULL) STRICT;"
+    "CREATE INDEX card_event_card ON card_event(card_id, id);"
+    "CREATE INDEX card_hot ON card(status) WHERE status IN ('blocked','lost','replaced');"
+    "INSERT INTO card_event(card_id, at, status, reason, operator)"
+    " SELECT card_id, updated_at, status, 'recorded before card history was kept', '' FROM card;"
+    "ALTER TABLE card ADD COLUMN seen_at INTEGER;"
+    "ALTER TABLE card ADD COLUMN seen_seq INTEGER;"
+    "ALTER TABLE card ADD COLUMN seen_purse INTEGER;"
+    "ALTER TABLE card ADD COLUMN seen_points INTEGER;",
 };
 
 int schema_count(void)

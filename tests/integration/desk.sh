@@ -66,6 +66,19 @@ check_eq "the reason is on the customer's record" "desk|card $ANA blocked: lost 
     "$(sqlite3 "$XDG_DATA_HOME/leal/ledger.db" 'SELECT author, text FROM customer_note')"
 run_capture "$LEAL" card block "$ANA"
 check_eq "block needs a reason (exit 2)" 2 "$RC"
+events() { $PY -c 'import json,sys; print(" / ".join("|".join([str(e["card_id"]), e["status"], e["reason"], e["operator"]]) for e in json.load(sys.stdin)[sys.argv[1]]))' "$1"; }
+run_capture "$LEAL" card history "$ANA" --json
+check_eq "history: issued, verified, blocked with why and who" \
+    "$ANA|pending|issued| / $ANA|active|verified at the desk|desk / $ANA|blocked|lost at the gym|desk" \
+    "$(events events <<<"$OUT")"
+run_capture "$LEAL" card hotlist --program 7 --json
+check_eq "the hot list holds the blocked card" "$ANA|blocked|lost at the gym|desk" "$(events cards <<<"$OUT")"
+run_capture "$LEAL" card hotlist
+check_eq "hotlist needs --program (exit 2)" "2|leal: card hotlist needs --program ID (see 'leal --help')" "$RC|$ERR"
+run_capture "$LEAL" card hotlist --program 8
+check_eq "hotlist of an unknown program (exit 2)" "2|leal: the hot list: program 8: no such id" "$RC|$ERR"
+run_capture "$LEAL" card history 123456789012
+check_eq "history of an unknown card (exit 2)" "2|leal: reading the card's history: card 123456789012: no such id" "$RC|$ERR"
 
 # Replacement: the new card carries the lost card's purse and points.
 "$CARDSIM" new --type desfire-ev3 --random-uid -o "$T/ana2.json" >/dev/null
@@ -73,8 +86,12 @@ run_capture "$LEAL" card replace --old "$ANA" --reader "sim:$T/ana2.json" --json
 check_eq "replace exits 0" 0 "$RC"
 check_eq "new card: purse 32.50, 50 points, random UID, agrees" "3250 50 True True desfire-ev3" \
     "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["purse_cents"], d["points"], d["random_uid"], d["agrees"], d["technology"])' <<<"$OUT")"
+ANA2=$(field card_id <<<"$OUT")
 run_capture "$LEAL" card top-up 5 --reader "sim:$T/ana.json"
 check_eq "the replaced card is refused" "leal: topping up the card: this card is blocked" "$ERR"
+run_capture "$LEAL" card hotlist --program 7 --json
+check_eq "the hot list: the old card replaced, by which card" "$ANA|replaced|replaced by card $ANA2|desk" \
+    "$(events cards <<<"$OUT")"
 run_capture "$LEAL" card erase --reader "sim:$T/ana2.json"
 check_eq "erase needs --yes without a terminal (exit 2)" 2 "$RC"
 run_capture "$LEAL" card erase --yes --reader "sim:$T/ana2.json"

@@ -86,6 +86,74 @@ static void test_issue_read_topup_desfire_ev1(void **state)
     reader_close(r);
 }
 
+/* Family cards: two cards on one account; card and ledger are compared over
+ * the account (this card as read, the other as the desk last read it). */
+static void test_family_cards_agree_over_the_account(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {
+        .account_id = f->account, .welcome_points = 50, .topup_cents = 2000};
+    struct issuance_card first, second, view;
+    struct ledger_card lc;
+    struct reader *r;
+    char first_card[512];
+
+    new_card(f, "desfire-ev1", false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &first), LEAL_OK);
+    reader_close(r);
+    snprintf(first_card, sizeof first_card, "%s", f->card);
+    snprintf(f->card, sizeof f->card, "%s/second.json", f->dir);
+    new_card(f, "desfire-ev1", true);
+    r = desk_fixture_open_card(f);
+    req.welcome_points = 0;
+    req.topup_cents = 500;
+    assert_int_equal(issuance_issue(&f->is, r, &req, &second), LEAL_OK);
+    assert_string_equal(second.why, "");
+    assert_true(second.agrees);
+    assert_int_equal(second.ncards_on_account, 2);
+    assert_int_equal(issuance_topup(&f->is, r, 250, &view), LEAL_OK);
+    assert_true(view.agrees);
+    reader_close(r);
+    desk_fixture_balances(f, f->account, 2750, 50);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, second.card_id, &lc), LEAL_OK);
+    assert_true(lc.seen_at > 0);
+    assert_int_equal(lc.seen_purse_cents, 750);
+    assert_int_equal(lc.seen_points, 0);
+
+    snprintf(f->card, sizeof f->card, "%s", first_card);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_int_equal(view.purse_cents, 2000);
+    assert_int_equal(view.ncards_on_account, 2);
+    assert_true(view.agrees);
+    /* The second card is lost with its 7.50: the ledger holds money no live
+     * card carries, and the desk says so. */
+    assert_int_equal(ledger_card_change_status(f->ledger, second.card_id, LEDGER_CARD_LOST,
+                                               "lost on the bus", "test"),
+                     LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_false(view.agrees);
+    assert_int_equal(view.ncards_on_account, 1);
+    assert_string_equal(view.why, "purse 20.00 on the card, 27.50 in the ledger");
+    /* A card of the account the desk never read (added by hand): nothing to
+     * add up, so no verdict on the balances. */
+    memset(&lc, 0, sizeof lc);
+    lc.card_id = 555000111222;
+    lc.account_id = f->account;
+    lc.uid_len = 4;
+    memcpy(lc.uid, "\x04\x01\x02\x03", 4);
+    lc.tech = LEDGER_TECH_DESFIRE_EV1;
+    lc.status = LEDGER_CARD_ACTIVE;
+    lc.keyset_version = 1;
+    lc.layout_version = 1;
+    assert_int_equal(ledger_card_add(f->ledger, &lc), LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_int_equal(view.ncards_on_account, 2);
+    assert_true(view.agrees);
+    reader_close(r);
+}
+
 static void test_issue_random_uid_ev3_and_replace(void **state)
 {
     struct fixture *f = *state;
@@ -275,6 +343,8 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_issue_random_uid_ev3_and_replace, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_family_cards_agree_over_the_account,
+                                        desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_erase_returns_card_to_factory, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_issuance_torn_at_every_exchange, desk_fixture_setup,

@@ -704,6 +704,134 @@ static void test_ledger_backup_is_a_consistent_copy(void **state)
     ledger_close(copy);
 }
 
+struct events {
+    int n;
+    struct ledger_card_event e[8];
+};
+
+static int collect_event(void *ctx, const struct ledger_card_event *e)
+{
+    struct events *x = ctx;
+    if (x->n < 8)
+        x->e[x->n] = *e;
+    x->n++;
+    return 0;
+}
+
+static void add_card(struct fx *f, int64_t card_id, enum ledger_card_status status)
+{
+    struct ledger_card c;
+    memset(&c, 0, sizeof c);
+    c.card_id = card_id;
+    c.account_id = f->alice_acct;
+    c.uid_len = 4;
+    memcpy(c.uid, "\x04\xa2\x19\x5c", 4);
+    c.tech = LEDGER_TECH_CLASSIC_1K;
+    c.status = status;
+    c.keyset_version = 1;
+    c.layout_version = 1;
+    assert_int_equal(ledger_card_add(f->l, &c), LEAL_OK);
+}
+
+static void test_ledger_card_history_and_hotlist(void **state)
+{
+    struct fx *f = *state;
+    struct events h = {0}, hot = {0};
+    struct ledger_card got;
+    add_card(f, 111, LEDGER_CARD_PENDING);
+    add_card(f, 222, LEDGER_CARD_ACTIVE);
+    add_card(f, 333, LEDGER_CARD_ACTIVE);
+    assert_int_equal(ledger_card_set_status(f->l, 111, LEDGER_CARD_ACTIVE), LEAL_OK);
+    assert_int_equal(
+        ledger_card_change_status(f->l, 111, LEDGER_CARD_BLOCKED, "lost at the gym", "marta"),
+        LEAL_OK);
+    assert_int_equal(
+        ledger_card_change_status(f->l, 222, LEDGER_CARD_REPLACED, "replaced by card 333", "desk"),
+        LEAL_OK);
+    /* A refused change and bad text record nothing. */
+    assert_int_equal(ledger_card_change_status(f->l, 222, LEDGER_CARD_ACTIVE, "x", "desk"),
+                     LEAL_E_CARD_STATUS_CHANGE);
+    assert_int_equal(ledger_card_change_status(f->l, 111, LEDGER_CARD_ACTIVE, "a\nb", "desk"),
+                     LEAL_E_TEXT);
+    assert_int_equal(ledger_card_change_status(f->l, 111, LEDGER_CARD_ACTIVE, NULL, "desk"),
+                     LEAL_E_ARG);
+    assert_int_equal(ledger_card_history(f->l, 111, collect_event, &h), LEAL_OK);
+    assert_int_equal(h.n, 3);
+    assert_int_equal(h.e[0].status, LEDGER_CARD_PENDING);
+    assert_string_equal(h.e[0].reason, "issued");
+    assert_int_equal(h.e[1].status, LEDGER_CARD_ACTIVE);
+    assert_string_equal(h.e[1].reason, "");
+    assert_int_equal(h.e[2].status, LEDGER_CARD_BLOCKED);
+    assert_string_equal(h.e[2].reason, "lost at the gym");
+    assert_string_equal(h.e[2].operator_name, "marta");
+    assert_int_equal(h.e[2].card_id, 111);
+    assert_true(h.e[0].id < h.e[1].id && h.e[1].id < h.e[2].id);
+    assert_int_equal(ledger_card_history(f->l, 999, collect_event, &h), LEAL_E_UNKNOWN_ID);
+    /* The hot list: 111 blocked and 222 replaced, each with its newest event;
+     * 333 (active) is not on it, nor is anything of another program. */
+    assert_int_equal(ledger_card_hotlist(f->l, f->program, collect_event, &hot), LEAL_OK);
+    assert_int_equal(hot.n, 2);
+    assert_int_equal(hot.e[0].card_id, 111);
+    assert_int_equal(hot.e[0].status, LEDGER_CARD_BLOCKED);
+    assert_string_equal(hot.e[0].reason, "lost at the gym");
+    assert_int_equal(hot.e[1].card_id, 222);
+    assert_int_equal(hot.e[1].status, LEDGER_CARD_REPLACED);
+    assert_string_equal(hot.e[1].reason, "replaced by card 333");
+    hot.n = 0;
+    assert_int_equal(ledger_card_hotlist(f->l, f->program + 1, collect_event, &hot), LEAL_OK);
+    assert_int_equal(hot.n, 0);
+    /* Unblocked, the card leaves the hot list. */
+    assert_int_equal(ledger_card_change_status(f->l, 111, LEDGER_CARD_ACTIVE, "found", "marta"),
+                     LEAL_OK);
+    hot.n = 0;
+    assert_int_equal(ledger_card_hotlist(f->l, f->program, collect_event, &hot), LEAL_OK);
+    assert_int_equal(hot.n, 1);
+    assert_int_equal(hot.e[0].card_id, 222);
+    /* What the desk last read. */
+    assert_int_equal(ledger_card_find_by_id(f->l, 333, &got), LEAL_OK);
+    assert_int_equal(got.seen_at, 0);
+    assert_int_equal(ledger_card_set_seen(f->l, 333, 7, 1250, 40), LEAL_OK);
+    assert_int_equal(ledger_card_find_by_id(f->l, 333, &got), LEAL_OK);
+    assert_true(got.seen_at > 0);
+    assert_int_equal(got.seen_seq, 7);
+    assert_int_equal(got.seen_purse_cents, 1250);
+    assert_int_equal(got.seen_points, 40);
+    assert_int_equal(ledger_card_set_seen(f->l, 444, 7, 1250, 40), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(ledger_card_set_seen(f->l, 333, 7, -1, 40), LEAL_E_ARG);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
+/* A version-2 file with a card gains the card's history (one event for its
+ * status at the upgrade) and no seen values. */
+static void test_ledger_schema_3_upgrade_keeps_cards(void **state)
+{
+    struct fx *f = *state;
+    char path[600];
+    struct ledger *l = NULL;
+    struct events h = {0};
+    struct ledger_card got;
+    snprintf(path, sizeof path, "%s/v2.db", f->dir);
+    assert_int_equal(ledger_create_at_version(path, 2), LEAL_OK);
+    sql_exec(path, "INSERT INTO program(id, code, name, kind, points_per_euro_milli, "
+                   "points_expiry_days, created_at) VALUES (9, 'v2', 'Old', 'single', 1000, 0, 1);"
+                   "INSERT INTO account(id, program_id, kind, name, created_at) "
+                   "VALUES (5, 9, 'gift', NULL, 1);"
+                   "INSERT INTO card(card_id, account_id, uid, tech, status, keyset_version, "
+                   "layout_version, last_counter, issued_at, updated_at) VALUES "
+                   "(777, 5, x'04a2195c', 'classic-1k', 'blocked', 1, 1, 3, 100, 200)");
+    assert_int_equal(ledger_open(path, &l), LEAL_OK);
+    assert_int_equal(ledger_schema_version(l), LEDGER_SCHEMA_VERSION);
+    assert_int_equal(ledger_card_history(l, 777, collect_event, &h), LEAL_OK);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.e[0].status, LEDGER_CARD_BLOCKED);
+    assert_int_equal(h.e[0].at, 200);
+    assert_string_equal(h.e[0].reason, "recorded before card history was kept");
+    assert_int_equal(ledger_card_find_by_id(l, 777, &got), LEAL_OK);
+    assert_int_equal(got.seen_at, 0);
+    assert_int_equal(got.last_counter, 3);
+    ledger_close(l);
+}
+
 static void test_ledger_schema_versions(void **state)
 {
     struct fx *f = *state;
@@ -717,7 +845,7 @@ static void test_ledger_schema_versions(void **state)
     sql_exec(old, "INSERT INTO program(id, code, name, kind, points_per_euro_milli, "
                   "points_expiry_days, created_at) VALUES (9, 'v1', 'Old', 'single', 1000, 0, 1)");
     assert_int_equal(ledger_open(old, &l), LEAL_OK);
-    assert_int_equal(ledger_schema_version(l), 2);
+    assert_int_equal(ledger_schema_version(l), LEDGER_SCHEMA_VERSION);
     ledger_close(l);
     snprintf(bak, sizeof bak, "%s.schema-v1.bak", old);
     assert_int_equal(access(bak, R_OK), 0);
@@ -820,6 +948,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ledger_backup_is_a_consistent_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_schema_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_card_history_and_hotlist, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_schema_3_upgrade_keeps_cards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_history_pages_newest_first, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
