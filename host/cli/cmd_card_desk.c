@@ -328,11 +328,14 @@ static int desk_erase(struct desk_cli *c)
     if ((rc = open_books(c)) != 0 || (rc = open_card(c)) != 0)
         return rc;
     if ((err = issuance_erase(&c->is, c->reader, &v)) != LEAL_OK) {
-        if (err == LEAL_E_CARD_BOUNDARY)
-            return cli_fail(err,
-                            "card %lld holds money; replace it ('leal card replace') or "
-                            "spend it first",
-                            (long long)v.card_id);
+        if (err == LEAL_E_CARD_BOUNDARY) {
+            /* The whole story: the card's own boundary answer would mislead. */
+            fprintf(stderr,
+                    "leal: card %lld holds money; replace it ('leal card replace') or spend it "
+                    "first\n",
+                    (long long)v.card_id);
+            return CLI_EXIT_FAIL;
+        }
         return fail_card(c, err, &v, "erasing the card");
     }
     printf("erased card %lld: factory state; its history stays in the ledger\n",

@@ -364,7 +364,46 @@ leal_err issuance_new_card_id(struct issuance *is, int64_t *id)
     return LEAL_OK;
 }
 
-/* The points a new card starts with: a replaced card's (the account's points)
+/* The account's cards other than the replaced one and its successor. */
+struct share_ctx {
+    int64_t skip1, skip2;
+    bool eur;
+    int unseen;
+    int64_t held;
+};
+
+static int add_other_card(void *ctx, const struct ledger_card *c)
+{
+    struct share_ctx *x = ctx;
+    if (c->card_id == x->skip1 || c->card_id == x->skip2 ||
+        (c->status != LEDGER_CARD_ACTIVE && c->status != LEDGER_CARD_BLOCKED))
+        return 0;
+    if (c->seen_at == 0)
+        x->unseen++;
+    x->held += x->eur ? c->seen_purse_cents : c->seen_points;
+    return 0;
+}
+
+leal_err issuance_replaced_share(struct issuance *is, const struct issuance_request *req,
+                                 int64_t card_id, const char *asset, int64_t *share)
+{
+    struct share_ctx x = {req->replaced_card_id, card_id, strcmp(asset, "EUR") == 0, 0, 0};
+    int64_t balance;
+    leal_err err;
+    *share = 0;
+    if ((err = ledger_balance(is->ledger, req->account_id, asset, &balance)) != LEAL_OK ||
+        (err = ledger_card_each_of_account(is->ledger, req->account_id, add_other_card, &x)) !=
+            LEAL_OK)
+        return err;
+    if (x.unseen > 0)
+        return LEAL_E_CARD_SHARE_UNKNOWN;
+    if (balance - x.held < 0)
+        return LEAL_E_RANGE;
+    *share = balance - x.held;
+    return LEAL_OK;
+}
+
+/* The points a new card starts with: a replaced card's (its share of the account)
  * or the welcome points, whose entry is posted while the card is still PENDING
  * so that a resumed issuance posts them once (same request id, same content). */
 const char *issuance_operator(const struct issuance *is)
@@ -410,7 +449,7 @@ leal_err issuance_opening_points(struct issuance *is, const struct issuance_requ
     leal_err err;
     *points = 0;
     if (req->replacing) {
-        if ((err = ledger_balance(is->ledger, req->account_id, "PTS", &pts)) != LEAL_OK)
+        if ((err = issuance_replaced_share(is, req, card_id, "PTS", &pts)) != LEAL_OK)
             return err;
     } else {
         pts = req->welcome_points;
@@ -646,6 +685,11 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
 
     memset(out, 0, sizeof *out);
     memset(&state, 0, sizeof state);
+    /* A replaced card's share must be known before any card is touched. */
+    if (req->replacing && ((err = issuance_replaced_share(is, req, 0, "EUR", &purse)) != LEAL_OK ||
+                           (err = issuance_replaced_share(is, req, 0, "PTS", &purse)) != LEAL_OK))
+        return err;
+    purse = 0;
     if ((err = classic_of(r, &crc, &ctech)) != LEAL_OK)
         return err;
     if (ctech)
@@ -754,7 +798,7 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
     if ((err = issuance_opening_points(is, req, card_id, &state.points)) != LEAL_OK)
         goto out;
     if (req->replacing) {
-        if ((err = ledger_balance(is->ledger, req->account_id, "EUR", &purse)) != LEAL_OK)
+        if ((err = issuance_replaced_share(is, req, card_id, "EUR", &purse)) != LEAL_OK)
             goto out;
         if (purse < 0 || purse > ISSUANCE_PURSE_CAP_CENTS) {
             err = LEAL_E_RANGE;

@@ -53,6 +53,13 @@ LEAL_MUST_CHECK leal_err issuance_opening_points(struct issuance *is,
  * balances, and records what was read in the ledger. */
 LEAL_MUST_CHECK leal_err issuance_compare(struct issuance *is, const struct ledger_card *lc,
                                           bool purse_on_card, struct issuance_card *out);
+/* What a replaced card held of ASSET ("EUR" or "PTS"): the account's balance
+ * less what its other live cards held when the desk last read them (all of it
+ * on a one-card account). LEAL_E_CARD_SHARE_UNKNOWN if one was never read. */
+LEAL_MUST_CHECK leal_err issuance_replaced_share(struct issuance *is,
+                                                 const struct issuance_request *req,
+                                                 int64_t card_id, const char *asset,
+                                                 int64_t *share);
 /* Who the ledger records as doing it: the operator, or "desk". */
 const char *issuance_operator(const struct issuance *is);
 /* The end of every issuance, in one ledger transaction: the new card ACTIVE

@@ -101,6 +101,9 @@ static const struct err_entry err_table[] = {
       "in the account or issue a DESFire card"),
     E(LEAL_E_CARD_NOT_BLANK,
       "this card's sectors are locked with keys leal does not know; use a blank card"),
+    E(LEAL_E_CARD_SHARE_UNKNOWN,
+      "the account has other cards the desk never read, so this card's share of the balance is "
+      "unknown; read them first ('leal card read')"),
 
     E(LEAL_E_DB, "database error"),
     E(LEAL_E_DB_BUSY, "database is busy; try again"),

@@ -101,6 +101,7 @@ typedef enum leal_err {
     LEAL_E_CARD_UID_MISMATCH = 205,
     LEAL_E_CARD_STORED_VALUE_OFF = 206,
     LEAL_E_CARD_NOT_BLANK = 207,
+    LEAL_E_CARD_SHARE_UNKNOWN = 208,
 
     /* 250..299: ledger */
     LEAL_E_DB = 250,

@@ -116,11 +116,42 @@ if pcscd_start "$T"; then
     run_capture "$LEAL" card issue --customer 3 --reader "pcsc:$PCSC_READER" --allow-virtual --topup 7,50 --welcome-points 5
     check_eq "issue through pcscd" 0 "$RC"
     check_match "issued through pcscd: purse" "^purse        7.50$" "$OUT"
+    MARTA=$("$LEAL" card read --reader "pcsc:$PCSC_READER" --allow-virtual --json | field card_id)
+    run_capture "$LEAL" card top-up 2,50 --reader "pcsc:$PCSC_READER" --allow-virtual --json
+    check_eq "top-up through pcscd: purse, taps, round trips (LAYOUT.md 2.7: 8 + 8)" "1000 2 16" \
+        "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["purse_cents"], d["taps"], d["round_trips"])' <<<"$OUT")"
+    run_capture "$LEAL" card erase --yes --reader "pcsc:$PCSC_READER" --allow-virtual
+    check_eq "erase through pcscd refuses a card with money" \
+        "1|leal: card $MARTA holds money; replace it ('leal card replace') or spend it first" "$RC|$ERR"
     run_capture "$LEAL" card read --reader "pcsc:$PCSC_READER" --allow-virtual
     PCSC_READ=$OUT
     kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
     run_capture "$LEAL" card read --reader "sim:$T/marta.json"
     check_eq "read through pcscd equals read through sim:" "$PCSC_READ" "$OUT"
+    # Marta's card is lost: a new card in the same reader takes it over.
+    "$LEAL" card block "$MARTA" --reason "lost" >/dev/null
+    pcscd_wait absent || fail "card gone from pcscd" "$(pcscd_card_state)"
+    "$CARDSIM" new --type desfire-ev1 --uid 04010203040507 -o "$T/marta2.json" >/dev/null
+    "$CARDSIM" serve --vpcd "$VPCD_PORT" "$T/marta2.json" 2>"$T/serve2.log" &
+    SIM_PID=$!
+    pcscd_wait present || fail "second card present in pcscd" "$(pcscd_card_state)"
+    run_capture "$LEAL" card replace --old "$MARTA" --reader "pcsc:$PCSC_READER" --allow-virtual --json
+    check_eq "replace through pcscd: purse 10.00 and 5 points move, card and ledger agree" \
+        "0 1000 5 True" \
+        "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(0, d["purse_cents"], d["points"], d["agrees"])' <<<"$OUT")"
+    kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
+    # A card without money is erased through pcscd.
+    pcscd_wait absent || fail "card gone from pcscd" "$(pcscd_card_state)"
+    "$CARDSIM" new --type desfire-ev1 --uid 04010203040508 -o "$T/luis2.json" >/dev/null
+    "$CARDSIM" serve --vpcd "$VPCD_PORT" "$T/luis2.json" 2>"$T/serve3.log" &
+    SIM_PID=$!
+    pcscd_wait present || fail "third card present in pcscd" "$(pcscd_card_state)"
+    "$LEAL" card issue --customer 2 --reader "pcsc:$PCSC_READER" --allow-virtual >/dev/null
+    run_capture "$LEAL" card erase --yes --reader "pcsc:$PCSC_READER" --allow-virtual
+    check_match "erase through pcscd" "^erased card [0-9]{12}: factory state" "$OUT"
+    kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
+    run_capture "$LEAL" card info --reader "sim:$T/luis2.json"
+    check_match "the card erased through pcscd has no application left" "applications: none" "$(echo $OUT)"
 else
     fail "a pcscd with a vpcd reader" "no pcscd could be started"
 fi
@@ -153,6 +184,35 @@ identity version 1 type 1 card $PN issuer $ISSUER program 7 keyset 1 kind 1
 state version 1 card $PN seq 0 points 7" "$OUT"
 run_capture "$LEAL_BUILD/tests/interop/freefare_identity" 00112233445566778899aabbccddeeff 1
 check_eq "a wrong key is refused by the card" 1 "$RC"
+run_capture "$LEAL" card top-up 4 --reader "nfc:$LIBNFC_DEVICE" --json
+check_eq "top-up through libnfc: purse, taps, round trips" "400 1 16" \
+    "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["purse_cents"], d["taps"], d["round_trips"])' <<<"$OUT")"
+run_capture "$LEAL" card erase --yes --reader "nfc:$LIBNFC_DEVICE"
+check_eq "erase through libnfc refuses a card with money" \
+    "1|leal: card $PN holds money; replace it ('leal card replace') or spend it first" "$RC|$ERR"
+kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
+# Replace and erase through libnfc: the card is replaced by another one on
+# the PN532, then a card without money is issued and erased.
+"$LEAL" card block "$PN" --reason "broken" >/dev/null
+"$CARDSIM" new --type desfire-ev3 --uid 04776655443323 -o "$T/pn2.json" >/dev/null
+rm -f "$T/pn532"
+"$CARDSIM" serve --pn532 "$T/pn532" "$T/pn2.json" >"$T/pn532-2.log" 2>&1 &
+SIM_PID=$!
+for _ in $(seq 50); do [ -L "$T/pn532" ] && break; sleep 0.1; done
+export LIBNFC_DEVICE="pn532_uart:$(readlink "$T/pn532")"
+run_capture "$LEAL" card replace --old "$PN" --reader "nfc:$LIBNFC_DEVICE" --json
+check_eq "replace through libnfc: purse 4.00 and 7 points move" "desfire-ev3 400 7 True" \
+    "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["technology"], d["purse_cents"], d["points"], d["agrees"])' <<<"$OUT")"
+kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
+"$CARDSIM" new --type desfire-ev1 --uid 04776655443324 -o "$T/pn3.json" >/dev/null
+rm -f "$T/pn532"
+"$CARDSIM" serve --pn532 "$T/pn532" "$T/pn3.json" >"$T/pn532-3.log" 2>&1 &
+SIM_PID=$!
+for _ in $(seq 50); do [ -L "$T/pn532" ] && break; sleep 0.1; done
+export LIBNFC_DEVICE="pn532_uart:$(readlink "$T/pn532")"
+"$LEAL" card issue --customer 2 --reader "nfc:$LIBNFC_DEVICE" >/dev/null
+run_capture "$LEAL" card erase --yes --reader "nfc:$LIBNFC_DEVICE"
+check_match "erase through libnfc" "^erased card [0-9]{12}: factory state" "$OUT"
 kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
 
 run_capture "$LEAL" ledger verify

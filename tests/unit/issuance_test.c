@@ -127,8 +127,25 @@ static void test_family_cards_agree_over_the_account(void **state)
     assert_int_equal(view.purse_cents, 2000);
     assert_int_equal(view.ncards_on_account, 2);
     assert_true(view.agrees);
-    /* The second card is lost with its 7.50: the ledger holds money no live
+    reader_close(r);
+    /* The second card is replaced: the new one takes that card's share (7.50,
+     * no points), not the account's. */
+    snprintf(f->card, sizeof f->card, "%s/third.json", f->dir);
+    new_card(f, "desfire-ev1", true);
+    r = desk_fixture_open_card(f);
+    req.topup_cents = 0;
+    req.replacing = true;
+    req.replaced_card_id = second.card_id;
+    assert_int_equal(issuance_issue(&f->is, r, &req, &second), LEAL_OK);
+    assert_int_equal(second.purse_cents, 750);
+    assert_int_equal(second.state.points, 0);
+    assert_true(second.agrees);
+    desk_fixture_balances(f, f->account, 2750, 50);
+    reader_close(r);
+    /* The replacement is lost with its 7.50: the ledger holds money no live
      * card carries, and the desk says so. */
+    snprintf(f->card, sizeof f->card, "%s", first_card);
+    r = desk_fixture_open_card(f);
     assert_int_equal(ledger_card_change_status(f->ledger, second.card_id, LEDGER_CARD_LOST,
                                                "lost on the bus", "test"),
                      LEAL_OK);
@@ -151,6 +168,15 @@ static void test_family_cards_agree_over_the_account(void **state)
     assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
     assert_int_equal(view.ncards_on_account, 2);
     assert_true(view.agrees);
+    reader_close(r);
+    /* Nor can the first card's share be told for a replacement: refused
+     * before the blank card is touched. */
+    snprintf(f->card, sizeof f->card, "%s/fourth.json", f->dir);
+    new_card(f, "desfire-ev1", true);
+    r = desk_fixture_open_card(f);
+    req.replaced_card_id = first.card_id;
+    assert_int_equal(issuance_issue(&f->is, r, &req, &view), LEAL_E_CARD_SHARE_UNKNOWN);
+    assert_int_equal(view.round_trips, 0);
     reader_close(r);
 }
 
