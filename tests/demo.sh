@@ -37,6 +37,15 @@ step "A top-up of 12,50 euros, recorded exactly once" \
     "$LEAL" card top-up 12,50 --reader "sim:$D/ana.json"
 ACCOUNT=$("$LEAL" customer show 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["account"])')
 step "The customer's account in the ledger" "$LEAL" account show "$ACCOUNT"
+CARD=$("$LEAL" card read --reader "sim:$D/ana.json" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["card_id"])')
+step "Ana loses her card: the desk blocks it, saying why" \
+    "$LEAL" card block "$CARD" --reason "lost at the gym"
+"$CARDSIM" new --type desfire-ev3 --random-uid -o "$D/ana2.json" >/dev/null
+step "A new card (a random-UID EV3) takes over the lost card's purse and points" \
+    "$LEAL" card replace --old "$CARD" --reader "sim:$D/ana2.json"
+step "The hot list the kiosks will carry: cards they must refuse" \
+    "$LEAL" card hotlist --program 1
+step "What happened to the lost card" "$LEAL" card history "$CARD"
 step "The books balance" "$LEAL" ledger verify
 echo
 echo "demo finished"

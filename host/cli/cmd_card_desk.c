@@ -383,6 +383,8 @@ static int desk_block(struct desk_cli *c, bool block)
     return CLI_EXIT_OK;
 }
 
+#define EVENTS_HEADER "card          when              status    why (who)"
+
 struct events_out {
     bool json;
     int n;
@@ -401,9 +403,9 @@ static int print_event(void *ctx, const struct ledger_card_event *e)
         cli_json_string(stdout, e->operator_name);
         putchar('}');
     } else {
-        printf("%-12lld %-20s %-8s %s%s%s\n", (long long)e->card_id, when,
-               ledger_card_status_name(e->status), e->reason, e->operator_name[0] ? " - " : "",
-               e->operator_name);
+        printf("%-12lld  %-16s  %-8s  %s%s%s%s\n", (long long)e->card_id, when,
+               ledger_card_status_name(e->status), e->reason, e->operator_name[0] ? " (" : "",
+               e->operator_name, e->operator_name[0] ? ")" : "");
     }
     x->n++;
     return 0;
@@ -423,6 +425,8 @@ static int desk_history(struct desk_cli *c)
         return rc;
     if (x.json)
         fputs("{\"events\":[", stdout);
+    else
+        puts(EVENTS_HEADER);
     err = ledger_card_history(c->ledger, card_id, print_event, &x);
     if (err != LEAL_OK) {
         if (x.json)
@@ -455,9 +459,13 @@ static int desk_hotlist(struct desk_cli *c)
     }
     if (x.json)
         printf("{\"program\":%lld,\"cards\":[", (long long)program);
+    else
+        puts(EVENTS_HEADER);
     err = ledger_card_hotlist(c->ledger, program, print_event, &x);
     if (x.json)
         fputs("]}\n", stdout);
+    else if (err == LEAL_OK && x.n == 0)
+        printf("(no card of program %lld is blocked, lost or replaced)\n", (long long)program);
     if (err != LEAL_OK)
         return lcli_fail(c->ledger, err, "the hot list");
     return CLI_EXIT_OK;

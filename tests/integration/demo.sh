@@ -7,5 +7,6 @@ run_capture bash tests/demo.sh "$LEAL_BUILD"
 check_eq "the demo exits 0" 0 "$RC"
 check_eq "the demo reaches its end" "demo finished" "$(printf '%s\n' "$OUT" | tail -1)"
 check_match "the demo's card and ledger agree" "ledger       agrees" "$OUT"
+check_match "the demo's hot list holds the replaced card" "^[0-9]{12}  [0-9: -]{16}  replaced  replaced by card [0-9]{12} \(desk\)$" "$OUT"
 check_match "the demo's books balance" "^ledger ok: 3 entries, 6 lines" "$OUT"
 finish
