@@ -141,7 +141,7 @@ static void test_every_auth_every_comm_mode(void **state)
             if (comm == 2)
                 continue;
             for (int i = 0; i < 100; i++)
-                data[i] = (uint8_t)(i * 7 + comm + mi);
+                data[i] = (uint8_t)((size_t)i * 7 + (size_t)comm + mi);
             /* 100 bytes with MAC or CRC and padding: chained both ways. */
             assert_int_equal(cmd(&h, w, 8, data, 100, comm, NULL, NULL, 0), 0);
             assert_true(h.frames >= 2);
