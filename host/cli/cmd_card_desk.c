@@ -265,8 +265,19 @@ static int desk_issue(struct desk_cli *c, bool replace)
     }
     if ((rc = open_card(c)) != 0)
         return rc;
-    if ((err = issuance_issue(&c->is, c->reader, &req, &v)) != LEAL_OK)
+    if ((err = issuance_issue(&c->is, c->reader, &req, &v)) != LEAL_OK) {
+        if (replace && err == LEAL_E_CARD_STORED_VALUE_OFF && req.topup_cents == 0) {
+            char eur[32];
+            lcli_amount_str("EUR", v.account_eur, eur, sizeof eur);
+            fprintf(stderr,
+                    "leal: card %lld holds %s EUR and stored value is off on MIFARE Classic "
+                    "cards (Classic money can be copied); replace it with a DESFire card "
+                    "(nothing was written)\n",
+                    (long long)req.replaced_card_id, eur);
+            return CLI_EXIT_FAIL;
+        }
         return fail_card(c, err, &v, replace ? "replacing the card" : "issuing the card");
+    }
     print_card(c, &v, replace ? "replaced" : "issued");
     return CLI_EXIT_OK;
 }
@@ -338,8 +349,13 @@ static int desk_erase(struct desk_cli *c)
         }
         return fail_card(c, err, &v, "erasing the card");
     }
-    printf("erased card %lld: factory state; its history stays in the ledger\n",
-           (long long)v.card_id);
+    if (opt(c, O_JSON))
+        printf("{\"result\":\"erased\",\"card_id\":%lld,\"technology\":\"%s\","
+               "\"round_trips\":%u,\"bytes\":%lu}\n",
+               (long long)v.card_id, tech_name(v.tech), v.round_trips, v.bytes);
+    else
+        printf("erased card %lld: factory state; its history stays in the ledger\n",
+               (long long)v.card_id);
     return CLI_EXIT_OK;
 }
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "cardlayout/classic/classic_keys.h"
+#include "cardlayout/classic/mfclassic.h"
 #include "cardlayout/layout.h"
 #include "cardlayout/reader.h"
 #include "host/cardsim/cardsim.h"
@@ -21,20 +22,27 @@
 #include "tests/lib/desk_fixture.h"
 
 static const uint8_t uid4[4] = {0x04, 0xA2, 0x19, 0x5C};
+static const uint8_t uid7[7] = {0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
 
 static void new_card(struct fixture *f, const char *type)
 {
     desk_fixture_new_card(f, type, uid4, 4, false);
 }
 
-/* A leal key of this card, computed here from the keystore (classic_keys.h). */
-static void sector_key(struct fixture *f, enum key_role role, uint8_t sector, uint8_t key[6])
+/* A leal key of a card, computed here from the keystore (classic_keys.h). */
+static void sector_key_uid(struct fixture *f, enum key_role role, const uint8_t *uid,
+                           size_t uid_len, uint8_t sector, uint8_t key[6])
 {
     const struct key_version *v;
     assert_int_equal(keyset_current(f->keys, 7, role, &v), LEAL_OK);
-    assert_int_equal(
-        classic_keys_sector(crypto_openssl(), v->key, uid4, 4, f->keys->issuer_id, 7, sector, key),
-        LEAL_OK);
+    assert_int_equal(classic_keys_sector(crypto_openssl(), v->key, uid, uid_len, f->keys->issuer_id,
+                                         7, sector, key),
+                     LEAL_OK);
+}
+
+static void sector_key(struct fixture *f, enum key_role role, uint8_t sector, uint8_t key[6])
+{
+    sector_key_uid(f, role, uid4, 4, sector, key);
 }
 
 static int count_cards(void *ctx, const struct ledger_card *c)
@@ -359,6 +367,242 @@ static void test_classic_erase_torn(void **state)
     assert_int_equal(torn, 52);
 }
 
+static int count_cards_of(struct fixture *f, int64_t account)
+{
+    int n = 0;
+    assert_int_equal(ledger_card_each_of_account(f->ledger, account, count_cards, &n), LEAL_OK);
+    return n;
+}
+
+static void status_is(struct fixture *f, int64_t card_id, enum ledger_card_status st)
+{
+    struct ledger_card lc;
+    assert_int_equal(ledger_card_find_by_id(f->ledger, card_id, &lc), LEAL_OK);
+    assert_int_equal(lc.status, st);
+}
+
+/* Issues a card of TYPE in f->card (uid NULL: the DESFire test UID); returns its id. */
+static int64_t issue_on(struct fixture *f, const char *type, const uint8_t *uid, size_t uid_len,
+                        const struct issuance_request *req, struct issuance_card *out)
+{
+    static const uint8_t desfire_uid[7] = {0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
+    struct reader *r;
+    desk_fixture_new_card(f, type, uid ? uid : desfire_uid, uid ? uid_len : 7, false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, req, out), LEAL_OK);
+    reader_close(r);
+    return out->card_id;
+}
+
+/* Replacement onto and from Classic cards, with exact points and euros on the
+ * cards and in the ledger: Classic 1K -> Classic 4K (7-byte UID) -> DESFire ->
+ * refused onto Classic while the account holds money, nothing written; and
+ * a DESFire card without money -> Classic. */
+static void test_classic_replace(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .welcome_points = 50};
+    struct issuance_card out, view;
+    struct reader *r;
+    int64_t a, b, c, d, luis;
+    char old_card[512];
+
+    a = issue_on(f, "classic-1k", uid4, 4, &req, &out);
+    snprintf(old_card, sizeof old_card, "%s", f->card);
+    snprintf(f->card, sizeof f->card, "%s/card2.json", f->dir);
+    desk_fixture_balances(f, f->account, 0, 50);
+    assert_int_equal(ledger_card_set_status(f->ledger, a, LEDGER_CARD_BLOCKED), LEAL_OK);
+
+    /* Classic -> Classic: the new card carries the account's 50 points. */
+    req = (struct issuance_request){
+        .account_id = f->account, .replacing = true, .replaced_card_id = a};
+    b = issue_on(f, "classic-4k", uid7, 7, &req, &out);
+    assert_int_not_equal(b, a);
+    assert_int_equal(out.tech, LEDGER_TECH_CLASSIC_4K);
+    assert_int_equal(out.state.points, 50);
+    assert_int_equal(out.state.seq, 1);
+    assert_int_equal(out.purse_cents, 0);
+    assert_true(out.agrees);
+    assert_int_equal(out.round_trips, 56);
+    status_is(f, a, LEDGER_CARD_REPLACED);
+    status_is(f, b, LEDGER_CARD_ACTIVE);
+    desk_fixture_balances(f, f->account, 0, 50); /* a replacement moves nothing */
+    /* The old card still reads, as replaced (it is on the hot list). */
+    {
+        char new_card[512];
+        snprintf(new_card, sizeof new_card, "%s", f->card);
+        snprintf(f->card, sizeof f->card, "%s", old_card);
+        r = desk_fixture_open_card(f);
+        assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+        assert_int_equal(view.card_id, a);
+        assert_int_equal(view.ledger.status, LEDGER_CARD_REPLACED);
+        assert_int_equal(view.state.points, 50);
+        reader_close(r);
+        snprintf(f->card, sizeof f->card, "%s", new_card);
+    }
+
+    /* Classic -> DESFire: points onto the state file, an empty purse. */
+    req.replaced_card_id = b;
+    c = issue_on(f, "desfire-ev1", NULL, 0, &req, &out);
+    assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV1);
+    assert_int_equal(out.state.points, 50);
+    assert_int_equal(out.purse_cents, 0);
+    assert_true(out.agrees);
+    status_is(f, b, LEDGER_CARD_REPLACED);
+    status_is(f, c, LEDGER_CARD_ACTIVE);
+    desk_fixture_balances(f, f->account, 0, 50);
+
+    /* DESFire holding 12.50 -> Classic: refused (stored value is off on
+     * Classic) before the card or the ledger is touched. */
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_topup(&f->is, r, 1250, &view), LEAL_OK);
+    reader_close(r);
+    desk_fixture_balances(f, f->account, 1250, 50);
+    req.replaced_card_id = c;
+    desk_fixture_new_card(f, "classic-1k", uid4, 4, false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_CARD_STORED_VALUE_OFF);
+    assert_int_equal(out.round_trips, 0);
+    assert_int_equal(out.account_eur, 1250);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_NOT_LEAL); /* still blank */
+    reader_close(r);
+    assert_int_equal(count_cards_of(f, f->account), 3);
+    status_is(f, c, LEDGER_CARD_ACTIVE);
+    desk_fixture_balances(f, f->account, 1250, 50);
+
+    /* A DESFire card without money -> Classic: its points move. */
+    luis = desk_fixture_customer(f, "Luis");
+    req = (struct issuance_request){.account_id = luis, .welcome_points = 20};
+    d = issue_on(f, "desfire-ev3", NULL, 0, &req, &out);
+    req = (struct issuance_request){.account_id = luis, .replacing = true, .replaced_card_id = d};
+    issue_on(f, "classic-1k", uid4, 4, &req, &out);
+    assert_int_equal(out.tech, LEDGER_TECH_CLASSIC_1K);
+    assert_int_equal(out.state.points, 20);
+    assert_true(out.agrees);
+    status_is(f, d, LEDGER_CARD_REPLACED);
+    status_is(f, out.card_id, LEDGER_CARD_ACTIVE);
+    desk_fixture_balances(f, luis, 0, 20);
+    desk_fixture_balances(f, f->account, 1250, 50);
+}
+
+/* Block and unblock are the ledger's (the hot list): a blocked Classic card
+ * reads, as blocked, is refused at issuance with its status, and reads active
+ * again once unblocked; erased while blocked it becomes lost. */
+static void test_classic_block_unblock(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .welcome_points = 15};
+    struct issuance_card out, view;
+    struct reader *r;
+
+    new_card(f, "classic-1k");
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(ledger_card_set_status(f->ledger, out.card_id, LEDGER_CARD_BLOCKED), LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_int_equal(view.ledger.status, LEDGER_CARD_BLOCKED);
+    assert_int_equal(view.state.points, 15);
+    assert_true(view.agrees);
+    assert_int_equal(view.ncards_on_account, 1);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &view), LEAL_E_CARD_ALREADY_ISSUED);
+    assert_int_equal(view.ledger.status, LEDGER_CARD_BLOCKED);
+    assert_int_equal(ledger_card_set_status(f->ledger, out.card_id, LEDGER_CARD_ACTIVE), LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_int_equal(view.ledger.status, LEDGER_CARD_ACTIVE);
+    assert_true(view.agrees);
+    assert_int_equal(ledger_card_set_status(f->ledger, out.card_id, LEDGER_CARD_BLOCKED), LEAL_OK);
+    assert_int_equal(issuance_erase(&f->is, r, &view), LEAL_OK);
+    status_is(f, out.card_id, LEDGER_CARD_LOST);
+    desk_fixture_balances(f, f->account, 0, 15);
+    reader_close(r);
+}
+
+/* Classic 4K with a 7-byte UID: leal's sectors 0-5 as on a 1K, keyed from the
+ * 7-byte UID; sectors 6..39 (4K sectors 32..39 have 16 blocks) stay in the
+ * transport state; issue, read and erase with the 1K's round trips and bytes. */
+static void test_classic_4k_7byte_uid(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .welcome_points = 25};
+    struct issuance_card out, view;
+    struct ledger_card lc;
+    struct reader *r;
+    const struct card_reader *cr;
+    uint8_t blk[16], key[6];
+    static const uint8_t transport[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    static const uint8_t mad_a[6] = {0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5};
+
+    desk_fixture_new_card(f, "classic-4k", uid7, 7, false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(out.tech, LEDGER_TECH_CLASSIC_4K);
+    assert_int_equal(out.uid_len, 7);
+    assert_memory_equal(out.uid, uid7, 7);
+    assert_int_equal(out.state.points, 25);
+    assert_int_equal(out.state.seq, 1);
+    assert_int_equal(out.purse_cents, 0);
+    assert_int_equal(out.taps, 0);
+    assert_int_equal(out.round_trips, 6 + 28 + 22);
+    assert_int_equal(out.bytes, 12 * 13 + 22 * 19 + 49 + 183 + 134);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc), LEAL_OK);
+    assert_int_equal(lc.status, LEDGER_CARD_ACTIVE);
+    assert_int_equal(lc.tech, LEDGER_TECH_CLASSIC_4K);
+    assert_int_equal(lc.uid_len, 7);
+    assert_memory_equal(lc.uid, uid7, 7);
+    desk_fixture_balances(f, f->account, 0, 25);
+
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_true(view.agrees);
+    assert_int_equal(view.card_id, out.card_id);
+    assert_int_equal(view.tech, LEDGER_TECH_CLASSIC_4K);
+    assert_int_equal(view.state.points, 25);
+    assert_int_equal(view.round_trips, 19);
+    assert_int_equal(view.bytes, 183 + 134);
+
+    /* The card's bytes: block 0 keeps the 7-byte UID; the MAD trailer's GPB is
+     * C1 (MAD v1: no MAD2 in sector 16 of a 4K); sector 4 opens with key A
+     * diversified on the 7-byte UID; sectors 6..39 are untouched. */
+    cr = reader_card_reader(r);
+    assert_int_equal(cr->classic_auth(cr->ctx, 0, CLASSIC_KEY_A, mad_a), LEAL_OK);
+    assert_int_equal(cr->classic_read(cr->ctx, 0, blk), LEAL_OK);
+    assert_memory_equal(blk, uid7, 7);
+    assert_int_equal(cr->classic_read(cr->ctx, 3, blk), LEAL_OK);
+    assert_memory_equal(blk + 6, ((uint8_t[]){0x78, 0x77, 0x88, 0xC1}), 4);
+    sector_key_uid(f, KEY_ROLE_CLASSIC_A, uid7, 7, 4, key);
+    assert_int_equal(cr->classic_auth(cr->ctx, 16, CLASSIC_KEY_A, key), LEAL_OK);
+    assert_int_equal(cr->classic_read(cr->ctx, 19, blk), LEAL_OK);
+    assert_memory_equal(blk + 6, ((uint8_t[]){0x7F, 0x07, 0x88, 0x00}), 4);
+    for (unsigned s = 6; s < 40; s++) {
+        unsigned first = mfclassic_sector_first_block(s), trailer = mfclassic_trailer_block(s);
+        assert_int_equal(trailer - first, s < 32 ? 3 : 15);
+        assert_int_equal(cr->classic_auth(cr->ctx, (uint8_t)first, CLASSIC_KEY_A, transport),
+                         LEAL_OK);
+        assert_int_equal(cr->classic_read(cr->ctx, (uint8_t)trailer, blk), LEAL_OK);
+        assert_memory_equal(blk + 6, ((uint8_t[]){0xFF, 0x07, 0x80, 0x69}), 4);
+        assert_int_equal(cr->classic_read(cr->ctx, (uint8_t)(trailer - 1), blk), LEAL_OK);
+        assert_memory_equal(blk, ((uint8_t[16]){0}), 16);
+    }
+
+    /* Erase: LAYOUT.md 3.3, 52 round trips; sectors 0-5 back to transport. */
+    assert_int_equal(issuance_erase(&f->is, r, &view), LEAL_OK);
+    assert_int_equal(view.card_id, out.card_id);
+    assert_int_equal(view.round_trips, 52);
+    status_is(f, out.card_id, LEDGER_CARD_LOST);
+    for (uint8_t s = 0; s < 6; s++) {
+        assert_int_equal(cr->classic_auth(cr->ctx, (uint8_t)(4 * s), CLASSIC_KEY_A, transport),
+                         LEAL_OK);
+        assert_int_equal(cr->classic_read(cr->ctx, (uint8_t)(4 * s + 3), blk), LEAL_OK);
+        assert_memory_equal(blk + 6, ((uint8_t[]){0xFF, 0x07, 0x80, 0x69}), 4);
+        assert_int_equal(cr->classic_read(cr->ctx, (uint8_t)(4 * s + 2), blk), LEAL_OK);
+        assert_memory_equal(blk, ((uint8_t[16]){0}), 16);
+    }
+    assert_int_equal(cr->classic_auth(cr->ctx, 0, CLASSIC_KEY_A, transport), LEAL_OK);
+    assert_int_equal(cr->classic_read(cr->ctx, 0, blk), LEAL_OK);
+    assert_memory_equal(blk, uid7, 7); /* the manufacturer block stays */
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_NOT_LEAL);
+    reader_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +615,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_classic_erase, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_erase_torn, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_replace, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_block_unblock, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_4k_7byte_uid, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
