@@ -233,9 +233,13 @@ leal_err issuance_compare(struct issuance *is, const struct ledger_card *lc, boo
             snprintf(out->why, sizeof out->why,
                      "the card's counter (%u) is behind the ledger's (%lld): a restored copy",
                      out->taps, (long long)lc->last_counter);
-    } else if (a.unseen > 0 || lc->status == LEDGER_CARD_PENDING) {
-        /* A card of the account never read at the desk, or this one not yet
-         * the account's (issuance compares again once it is): nothing to add. */
+    } else if (a.unseen > 0 || lc->status == LEDGER_CARD_PENDING ||
+               lc->status == LEDGER_CARD_LOST || lc->status == LEDGER_CARD_REPLACED) {
+        /* A card of the account never read at the desk, this one not yet the
+         * account's (issuance compares again once it is), or no longer the
+         * account's (lost or replaced: its balances went to the live cards,
+         * and counting them again would report a difference that is not
+         * there): nothing to add. */
     } else if (purse_on_card && a.purse != out->account_eur) {
         out->agrees = false;
         snprintf(out->why, sizeof out->why,

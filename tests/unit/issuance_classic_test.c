@@ -437,6 +437,8 @@ static void test_classic_replace(void **state)
         assert_int_equal(view.card_id, a);
         assert_int_equal(view.ledger.status, LEDGER_CARD_REPLACED);
         assert_int_equal(view.state.points, 50);
+        /* Its points moved to the new card: they are not counted twice. */
+        assert_true(view.agrees);
         reader_close(r);
         snprintf(f->card, sizeof f->card, "%s", new_card);
     }
