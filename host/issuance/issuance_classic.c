@@ -376,12 +376,11 @@ leal_err issuance_classic_issue(struct issuance *is, struct reader *r, const str
     body.seq = INITIAL_SEQ;
     if (req->topup_cents > 0)
         return LEAL_E_CARD_STORED_VALUE_OFF; /* refused before the card is touched */
-    /* A replaced card's money (the account's euros, as a DESFire replacement
-     * moves them) has nowhere to go on a Classic card: refused before anything
-     * is written, with the amount for the desk to say. */
+    /* A replaced card's money (its share of the account's euros, as a DESFire
+     * replacement moves it) has nowhere to go on a Classic card: refused
+     * before anything is written, with the amount for the desk to say. */
     if (req->replacing) {
-        if ((err = ledger_balance(is->ledger, req->account_id, "EUR", &out->account_eur)) !=
-            LEAL_OK)
+        if ((err = issuance_replaced_share(is, req, 0, "EUR", &out->account_eur)) != LEAL_OK)
             return err;
         if (out->account_eur != 0)
             return LEAL_E_CARD_STORED_VALUE_OFF;

@@ -7,8 +7,8 @@
  * issuance is started over on the next tap: sectors already under leal's keys
  * go back to the transport key first. Stored value is off on Classic (no
  * program enables it yet: the ledger has no such setting), so a top-up, an
- * opening top-up, and a replacement while the account holds euros (out's
- * account_eur says how many) are refused with LEAL_E_CARD_STORED_VALUE_OFF,
+ * opening top-up, and a replacement of a card that held euros (its share of
+ * the account; out's account_eur says how many) are refused with LEAL_E_CARD_STORED_VALUE_OFF,
  * the last two before the card or the ledger is touched. Hosted.
  * Errors: issuance.h's, LEAL_E_CARD_NOT_BLANK (sectors under unknown keys),
  * LEAL_E_CARD_STORED_VALUE_OFF.
