@@ -1,7 +1,9 @@
 /* issuance_classic_test.c - the desk on the virtual MIFARE Classic 1K/4K through the
  * sim: reader: issue and read with exact values and round trips, a card already
- * leal's refused, stored value off, a tampered slot, and issuance torn at every
- * exchange (each way the virtual card can tear), then tapped again. */
+ * leal's refused, stored value off, a tampered slot, issuance torn at every
+ * exchange (each way the virtual card can tear), then tapped again; erase
+ * (torn too), block and unblock, replacement onto and from Classic (torn at
+ * every exchange too), and a Classic 4K with a 7-byte UID. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -188,6 +190,20 @@ static void test_classic_4k_opening_topup_refused_and_tampered(void **state)
     reader_close(r);
 }
 
+/* An issuance with TEAR armed; then the tear is disarmed. *fired: it tore. */
+static leal_err issue_torn(struct fixture *f, struct reader *r, struct cardsim_tear tear,
+                           const struct issuance_request *req, struct issuance_card *out,
+                           bool *fired)
+{
+    leal_err err;
+    cardsim_set_tear(reader_sim_card(r), &tear);
+    err = issuance_issue(&f->is, r, req, out);
+    *fired = cardsim_torn(reader_sim_card(r));
+    tear.point = CARDSIM_TEAR_NONE;
+    cardsim_set_tear(reader_sim_card(r), &tear);
+    return err;
+}
+
 /* Issuance torn at every exchange, each way; then the same card is tapped again. */
 static void test_classic_issuance_torn_at_every_exchange(void **state)
 {
@@ -223,11 +239,7 @@ static void test_classic_issuance_torn_at_every_exchange(void **state)
             req.account_id = account;
             new_card(f, "classic-1k");
             r = desk_fixture_open_card(f);
-            cardsim_set_tear(reader_sim_card(r), &tear);
-            err = issuance_issue(&f->is, r, &req, &out);
-            fired = cardsim_torn(reader_sim_card(r));
-            tear.point = CARDSIM_TEAR_NONE;
-            cardsim_set_tear(reader_sim_card(r), &tear);
+            err = issue_torn(f, r, tear, &req, &out, &fired);
             runs++;
             if (!fired) {
                 /* Past the last exchange: an untorn issuance. */
@@ -605,6 +617,62 @@ static void test_classic_4k_7byte_uid(void **state)
     reader_close(r);
 }
 
+/* A replacement onto Classic torn at every exchange (the card's answer lost),
+ * then tapped again: the old card stays blocked until the new one is verified,
+ * then it is replaced and the new card carries its points once. */
+static void test_classic_replace_torn(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req;
+    struct issuance_card out;
+    unsigned torn = 0, resumed = 0;
+
+    for (unsigned n = 1;; n++) {
+        struct cardsim_tear tear = {.point = CARDSIM_TEAR_BEFORE_ANSWER, .after = n};
+        struct reader *r;
+        int64_t account, old;
+        char name[32];
+        leal_err err;
+        bool fired;
+
+        snprintf(name, sizeof name, "torn replace %u", n);
+        account = desk_fixture_customer(f, name);
+        req = (struct issuance_request){.account_id = account, .welcome_points = 40};
+        old = issue_on(f, "classic-1k", uid4, 4, &req, &out);
+        assert_int_equal(ledger_card_set_status(f->ledger, old, LEDGER_CARD_BLOCKED), LEAL_OK);
+        req = (struct issuance_request){
+            .account_id = account, .replacing = true, .replaced_card_id = old};
+        desk_fixture_new_card(f, "classic-4k", uid7, 7, false);
+        r = desk_fixture_open_card(f);
+        err = issue_torn(f, r, tear, &req, &out, &fired);
+        if (!fired) {
+            assert_int_equal(err, LEAL_OK);
+            assert_int_equal(out.round_trips, 56);
+            assert_true(n > 56);
+            status_is(f, old, LEDGER_CARD_REPLACED);
+            reader_close(r);
+            break;
+        }
+        torn++;
+        assert_int_equal(err, LEAL_E_CARD_REMOVED);
+        status_is(f, old, LEDGER_CARD_BLOCKED); /* still the account's card */
+        assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+        assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+        resumed += out.resumed;
+        assert_int_equal(out.tech, LEDGER_TECH_CLASSIC_4K);
+        assert_int_equal(out.state.points, 40);
+        assert_true(out.agrees);
+        status_is(f, old, LEDGER_CARD_REPLACED);
+        status_is(f, out.card_id, LEDGER_CARD_ACTIVE);
+        assert_int_equal(count_cards_of(f, account), 2); /* one new card, not one a tap */
+        desk_fixture_balances(f, account, 0, 40);
+        reader_close(r);
+    }
+    print_message("replacements torn %u, started over %u\n", torn, resumed);
+    assert_int_equal(torn, 56);
+    assert_true(resumed > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -623,6 +691,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_classic_block_unblock, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_4k_7byte_uid, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_replace_torn, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
