@@ -1,4 +1,5 @@
-/* cmd_program.c - `leal program create`, `leal store add`, `leal terminal add|new-epoch`. */
+/* cmd_program.c - `leal program create|set|show`, `leal store add`, `leal terminal
+ * add|new-epoch`. */
 #include <string.h>
 
 #include "cli.h"
@@ -10,10 +11,138 @@
 static const char program_help[] =
     "usage: leal program create --code CODE --name NAME [--kind single|chain|collective]\n"
     "                           [--id N] [--points-per-euro 1,2] [--points-expiry-days N]\n"
+    "                           [--purse-cap EUR] [--classic-stored-value-cap EUR|off]\n"
     "                           [--db PATH] [--json]\n"
+    "       leal program set ID [--purse-cap EUR] [--classic-stored-value-cap EUR|off]\n"
+    "                           [--db PATH] [--json]\n"
+    "       leal program show ID [--db PATH] [--json]\n"
     "A program is one loyalty scheme: a single shop, a chain whose shops share nothing,\n"
     "or a collective of shops sharing customers and promotions. Its points rate is\n"
-    "points per euro with up to two decimals; fractions of a point are never credited.\n";
+    "points per euro with up to two decimals; fractions of a point are never credited.\n"
+    "Stored value: --purse-cap is the most a card's purse holds (default 1000,00; a\n"
+    "DESFire card keeps the cap it was issued with). MIFARE Classic cards carry no\n"
+    "money unless --classic-stored-value-cap enables it, up to that amount (Classic\n"
+    "money can be copied: keep the cap small); 'off' (the default) turns it off.\n";
+
+/* Euros for a cap: 0..LEDGER_PURSE_CAP_MAX cents, or "off" (0) where allowed. */
+static int parse_cap(const char *opt, const char *v, bool off_ok, int64_t *cents)
+{
+    if (off_ok && strcmp(v, "off") == 0) {
+        *cents = 0;
+        return 0;
+    }
+    if (amount_parse(v, strlen(v), cents) != LEAL_OK || *cents < 0 || *cents > LEDGER_PURSE_CAP_MAX)
+        return cli_usage("--%s '%s': write euros like 200 or 12,50 (0 to 21474836.47)%s", opt, v,
+                         off_ok ? ", or off" : "");
+    return 0;
+}
+
+/* The caps given on the command line over the ones in p, checked together. */
+static int caps_from_opts(const struct lcli_opt *o, size_t n, struct ledger_program *p)
+{
+    const char *v;
+    int rc;
+    if ((v = lcli_get(o, n, "purse-cap")) &&
+        (rc = parse_cap("purse-cap", v, false, &p->purse_cap_cents)) != 0)
+        return rc;
+    if ((v = lcli_get(o, n, "classic-stored-value-cap")) &&
+        (rc = parse_cap("classic-stored-value-cap", v, true, &p->classic_stored_value_cap_cents)) !=
+            0)
+        return rc;
+    if (p->classic_stored_value_cap_cents > p->purse_cap_cents) {
+        char a[AMOUNT_FORMAT_MAX], b[AMOUNT_FORMAT_MAX];
+        lcli_amount_str("EUR", p->classic_stored_value_cap_cents, a, sizeof a);
+        lcli_amount_str("EUR", p->purse_cap_cents, b, sizeof b);
+        return cli_usage("--classic-stored-value-cap %s is above the purse cap %s; raise "
+                         "--purse-cap or lower it",
+                         a, b);
+    }
+    return 0;
+}
+
+static const char *kind_name(enum ledger_program_kind k)
+{
+    return k == LEDGER_PROGRAM_CHAIN        ? "chain"
+           : k == LEDGER_PROGRAM_COLLECTIVE ? "collective"
+                                            : "single";
+}
+
+static void print_program(const struct ledger_program *p, bool json)
+{
+    char rate[AMOUNT_FORMAT_MAX], cap[AMOUNT_FORMAT_MAX], ccap[AMOUNT_FORMAT_MAX];
+    if (json) {
+        printf("{\"id\":%lld,\"code\":", (long long)p->id);
+        cli_json_string(stdout, p->code);
+        printf(",\"name\":");
+        cli_json_string(stdout, p->name);
+        printf(",\"kind\":\"%s\",\"points_per_euro_milli\":%lld,\"points_expiry_days\":%lld,"
+               "\"purse_cap_cents\":%lld,\"classic_stored_value_cap_cents\":%lld}\n",
+               kind_name(p->kind), (long long)p->points_per_euro_milli,
+               (long long)p->points_expiry_days, (long long)p->purse_cap_cents,
+               (long long)p->classic_stored_value_cap_cents);
+        return;
+    }
+    lcli_amount_str("EUR", p->points_per_euro_milli / 10, rate, sizeof rate);
+    lcli_amount_str("EUR", p->purse_cap_cents, cap, sizeof cap);
+    lcli_amount_str("EUR", p->classic_stored_value_cap_cents, ccap, sizeof ccap);
+    printf("%-16s %lld (%s)\n", "program", (long long)p->id, p->code);
+    printf("%-16s %s\n", "name", p->name);
+    printf("%-16s %s\n", "kind", kind_name(p->kind));
+    printf("%-16s %s per euro\n", "points", rate);
+    if (p->points_expiry_days)
+        printf("%-16s after %lld days\n", "points expire", (long long)p->points_expiry_days);
+    else
+        printf("%-16s never\n", "points expire");
+    printf("%-16s %s\n", "purse cap", cap);
+    if (p->classic_stored_value_cap_cents)
+        printf("%-16s on, up to %s a card\n", "Classic purse", ccap);
+    else
+        printf("%-16s off\n", "Classic purse");
+}
+
+/* `leal program set ID` and `leal program show ID`. */
+static int program_id_cmd(const struct lcli_opt *o, size_t n, const char *sub, const char *idarg)
+{
+    struct ledger_program p;
+    struct ledger *l = NULL;
+    int64_t id;
+    bool set = strcmp(sub, "set") == 0;
+    leal_err err;
+    int rc;
+
+    if (lcli_id(idarg, &id) != LEAL_OK || id > 4294967295LL)
+        return cli_usage("leal program %s: bad program id '%s'", sub, idarg);
+    if (set && !lcli_get(o, n, "purse-cap") && !lcli_get(o, n, "classic-stored-value-cap"))
+        return cli_usage("leal program set needs --purse-cap or --classic-stored-value-cap");
+    /* Malformed amounts are refused before the database is opened. */
+    memset(&p, 0, sizeof p);
+    p.purse_cap_cents = LEDGER_PURSE_CAP_MAX;
+    if (set && (rc = caps_from_opts(o, n, &p)) != 0)
+        return rc;
+    if ((rc = lcli_open(lcli_get(o, n, "db"), &l)) != 0)
+        return rc;
+    if ((err = ledger_program_get(l, id, &p)) != LEAL_OK) {
+        rc = lcli_fail(l, err, "program");
+        goto out;
+    }
+    if (set) {
+        if ((rc = caps_from_opts(o, n, &p)) != 0)
+            goto out;
+        if ((err = ledger_program_set_purse(l, id, p.purse_cap_cents,
+                                            p.classic_stored_value_cap_cents)) != LEAL_OK) {
+            rc = lcli_fail(l, err, "program set");
+            goto out;
+        }
+        if ((err = ledger_program_get(l, id, &p)) != LEAL_OK) {
+            rc = lcli_fail(l, err, "program");
+            goto out;
+        }
+    }
+    print_program(&p, lcli_get(o, n, "json") != NULL);
+out:
+    ledger_close(l);
+    return rc;
+}
 
 int cmd_program(int argc, char **argv)
 {
@@ -23,6 +152,8 @@ int cmd_program(int argc, char **argv)
                            {"id", 0, 0},
                            {"points-per-euro", 0, 0},
                            {"points-expiry-days", 0, 0},
+                           {"purse-cap", 0, 0},
+                           {"classic-stored-value-cap", 0, 0},
                            {"db", 0, 0},
                            {"json", 1, 0},
                            {"help", 1, 0}};
@@ -40,8 +171,10 @@ int cmd_program(int argc, char **argv)
         fputs(program_help, stdout);
         return CLI_EXIT_OK;
     }
+    if (npos == 2 && (strcmp(pos[0], "set") == 0 || strcmp(pos[0], "show") == 0))
+        return program_id_cmd(o, N(o), pos[0], pos[1]);
     if (npos != 1 || strcmp(pos[0], "create") != 0)
-        return cli_usage("leal program: expected 'create'");
+        return cli_usage("leal program: expected 'create', 'set ID' or 'show ID'");
     memset(&p, 0, sizeof p);
     p.kind = LEDGER_PROGRAM_SINGLE;
     v = lcli_get(o, N(o), "kind");
@@ -73,15 +206,19 @@ int cmd_program(int argc, char **argv)
             (lcli_id(v, &p.points_expiry_days) != LEAL_OK || p.points_expiry_days > 36500))
             return cli_fail(LEAL_E_NUMBER, "--points-expiry-days '%s' (0..36500)", v);
     }
+    /* Stored value: 1000,00 a card, off on Classic unless asked for. */
+    p.purse_cap_cents = LEDGER_PURSE_CAP_DEFAULT;
+    p.classic_stored_value_cap_cents = 0;
+    if ((rc = caps_from_opts(o, N(o), &p)) != 0)
+        return rc;
     if ((rc = lcli_open(lcli_get(o, N(o), "db"), &l)) != 0)
         return rc;
     err = ledger_program_create(l, &p, &id);
     if (err != LEAL_OK) {
         rc = lcli_fail(l, err, "program create");
     } else if (lcli_get(o, N(o), "json")) {
-        printf("{\"id\":%lld,\"code\":", (long long)id);
-        cli_json_string(stdout, p.code);
-        printf("}\n");
+        p.id = id;
+        print_program(&p, true);
     } else {
         printf("program %lld created (%s)\n", (long long)id, p.code);
     }

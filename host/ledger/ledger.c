@@ -667,6 +667,21 @@ static const char *program_kind_name(enum ledger_program_kind k)
 
 static const char *const program_accounts[] = {LEDGER_PROGRAM_ACCOUNTS};
 
+/* 0 <= classic <= purse <= LEDGER_PURSE_CAP_MAX (the schema checks it too). */
+static leal_err caps_ok(struct ledger *l, int64_t purse, int64_t classic)
+{
+    if (purse < 0 || purse > LEDGER_PURSE_CAP_MAX) {
+        set_msg(l, "purse cap %lld cents (0..%d)", (long long)purse, LEDGER_PURSE_CAP_MAX);
+        return LEAL_E_AMOUNT_RANGE;
+    }
+    if (classic < 0 || classic > purse) {
+        set_msg(l, "Classic stored-value cap %lld cents is above the purse cap %lld",
+                (long long)classic, (long long)purse);
+        return LEAL_E_AMOUNT_RANGE;
+    }
+    return LEAL_OK;
+}
+
 leal_err ledger_program_create(struct ledger *l, const struct ledger_program *p, int64_t *id)
 {
     sqlite3_stmt *st = NULL;
@@ -679,6 +694,8 @@ leal_err ledger_program_create(struct ledger *l, const struct ledger_program *p,
         p->points_per_euro_milli < 0 || p->points_per_euro_milli > 1000000000 ||
         p->points_expiry_days < 0 || p->points_expiry_days > 36500)
         return LEAL_E_ARG;
+    if ((err = caps_ok(l, p->purse_cap_cents, p->classic_stored_value_cap_cents)) != LEAL_OK)
+        return err;
     if ((err = text_ok(l, "program code", p->code)) != LEAL_OK ||
         (err = text_ok(l, "program name", p->name)) != LEAL_OK)
         return err;
@@ -686,7 +703,8 @@ leal_err ledger_program_create(struct ledger *l, const struct ledger_program *p,
         return err;
     err = prep_once(l,
                     "INSERT INTO program(id, code, name, kind, points_per_euro_milli, "
-                    "points_expiry_days, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "points_expiry_days, created_at, purse_cap_cents, "
+                    "classic_stored_value_cap_cents) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     &st);
     if (err != LEAL_OK)
         goto out;
@@ -697,6 +715,8 @@ leal_err ledger_program_create(struct ledger *l, const struct ledger_program *p,
     sqlite3_bind_int64(st, 5, p->points_per_euro_milli);
     sqlite3_bind_int64(st, 6, p->points_expiry_days);
     sqlite3_bind_int64(st, 7, now());
+    sqlite3_bind_int64(st, 8, p->purse_cap_cents);
+    sqlite3_bind_int64(st, 9, p->classic_stored_value_cap_cents);
     if ((err = step(l, st, NULL)) != LEAL_OK)
         goto out;
     pid = sqlite3_last_insert_rowid(l->db);
@@ -732,8 +752,8 @@ leal_err ledger_program_get(struct ledger *l, int64_t id, struct ledger_program 
     leal_err err;
     memset(out, 0, sizeof *out);
     err = prep_once(l,
-                    "SELECT id, code, name, kind, points_per_euro_milli, points_expiry_days "
-                    "FROM program WHERE id = ?1",
+                    "SELECT id, code, name, kind, points_per_euro_milli, points_expiry_days, "
+                    "purse_cap_cents, classic_stored_value_cap_cents FROM program WHERE id = ?1",
                     &st);
     if (err != LEAL_OK)
         return err;
@@ -753,9 +773,77 @@ leal_err ledger_program_get(struct ledger *l, int64_t id, struct ledger_program 
                                                  : LEDGER_PROGRAM_COLLECTIVE;
         out->points_per_euro_milli = sqlite3_column_int64(st, 4);
         out->points_expiry_days = sqlite3_column_int64(st, 5);
+        out->purse_cap_cents = sqlite3_column_int64(st, 6);
+        out->classic_stored_value_cap_cents = sqlite3_column_int64(st, 7);
     }
     sqlite3_finalize(st);
     return err;
+}
+
+/* Under the write lock: how many accounts with a live Classic card, and open
+ * Classic top-ups, would hold more than cap. */
+static leal_err classic_over_cap(struct ledger *l, int64_t program, int64_t cap, int64_t *n)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err = prep_once(
+        l,
+        "SELECT (SELECT count(DISTINCT a.id) FROM account a JOIN card c ON c.account_id = a.id "
+        "JOIN balance b ON b.account_id = a.id AND b.asset = 'EUR' WHERE a.program_id = ?1 AND "
+        "c.tech IN ('classic-1k','classic-4k') AND c.status IN ('active','blocked') AND "
+        "b.amount > ?2) + (SELECT count(*) FROM card_pending_topup t JOIN card c ON c.card_id = "
+        "t.card_id JOIN account a ON a.id = c.account_id WHERE a.program_id = ?1 AND "
+        "t.purse_after > ?2)",
+        &st);
+    *n = 0;
+    if (err != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, program);
+    sqlite3_bind_int64(st, 2, cap);
+    err = step(l, st, &row);
+    if (err == LEAL_OK && row)
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_program_set_purse(struct ledger *l, int64_t id, int64_t purse_cap_cents,
+                                  int64_t classic_stored_value_cap_cents)
+{
+    sqlite3_stmt *st = NULL;
+    struct ledger_program p;
+    int64_t over = 0;
+    leal_err err;
+    if ((err = caps_ok(l, purse_cap_cents, classic_stored_value_cap_cents)) != LEAL_OK)
+        return err;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = ledger_program_get(l, id, &p)) != LEAL_OK)
+        goto out;
+    if (classic_stored_value_cap_cents < p.classic_stored_value_cap_cents) {
+        if ((err = classic_over_cap(l, id, classic_stored_value_cap_cents, &over)) != LEAL_OK)
+            goto out;
+        if (over > 0) {
+            set_msg(l,
+                    "%lld account(s) with a Classic card of program %lld hold more than %lld "
+                    "cents",
+                    (long long)over, (long long)id, (long long)classic_stored_value_cap_cents);
+            err = LEAL_E_PURSE_CAP_HELD;
+            goto out;
+        }
+    }
+    if ((err = prep_once(l,
+                         "UPDATE program SET purse_cap_cents = ?2, "
+                         "classic_stored_value_cap_cents = ?3 WHERE id = ?1",
+                         &st)) != LEAL_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, purse_cap_cents);
+    sqlite3_bind_int64(st, 3, classic_stored_value_cap_cents);
+    err = step(l, st, NULL);
+out:
+    sqlite3_finalize(st);
+    return tx_end(l, err);
 }
 
 leal_err ledger_program_account(struct ledger *l, int64_t program_id, const char *name,
@@ -2332,6 +2420,131 @@ leal_err ledger_post(struct ledger *l, const struct ledger_entry *e, int64_t *en
     return err;
 }
 
+/* ---- Classic top-ups in flight ---- */
+
+leal_err ledger_pending_topup_add(struct ledger *l, const struct ledger_pending_topup *p)
+{
+    sqlite3_stmt *st = NULL;
+    leal_err err;
+    l->msg[0] = '\0';
+    if (p->card_id <= 0 || p->seq_before < 0 || p->seq_before > UINT32_MAX ||
+        p->seq_after != (p->seq_before + 1) % (INT64_C(1) << 32) || p->cents <= 0 ||
+        p->purse_after < p->cents || p->purse_after > LEDGER_PURSE_CAP_MAX ||
+        empty(p->request_id) || strlen(p->request_id) >= sizeof p->request_id)
+        return LEAL_E_ARG;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = exists(l, ST_CARD_PROGRAM, p->card_id, "card")) != LEAL_OK)
+        goto out;
+    if ((err = prep_once(l,
+                         "INSERT INTO card_pending_topup(card_id, seq_before, seq_after, "
+                         "purse_after, cents, request_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+                         "?6, ?7)",
+                         &st)) != LEAL_OK)
+        goto out;
+    sqlite3_bind_int64(st, 1, p->card_id);
+    sqlite3_bind_int64(st, 2, p->seq_before);
+    sqlite3_bind_int64(st, 3, p->seq_after);
+    sqlite3_bind_int64(st, 4, p->purse_after);
+    sqlite3_bind_int64(st, 5, p->cents);
+    sqlite3_bind_text(st, 6, p->request_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, now());
+    if ((err = step(l, st, NULL)) == LEAL_E_DUPLICATE_ID)
+        set_msg(l, "card %lld already has a top-up in flight", (long long)p->card_id);
+out:
+    sqlite3_finalize(st);
+    return tx_end(l, err);
+}
+
+/* Every desk read of a Classic card asks this. */
+#define PENDING_TOPUP_SQL                                                                          \
+    "SELECT card_id, seq_before, seq_after, purse_after, cents, request_id, created_at FROM "      \
+    "card_pending_topup WHERE card_id = ?1"
+
+leal_err ledger_pending_topup_get(struct ledger *l, int64_t card_id,
+                                  struct ledger_pending_topup *out, bool *found)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    *found = false;
+    if ((err = prep_once(l, PENDING_TOPUP_SQL, &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, card_id);
+    err = step(l, st, &row);
+    if (err == LEAL_OK && row) {
+        out->card_id = sqlite3_column_int64(st, 0);
+        out->seq_before = sqlite3_column_int64(st, 1);
+        out->seq_after = sqlite3_column_int64(st, 2);
+        out->purse_after = sqlite3_column_int64(st, 3);
+        out->cents = sqlite3_column_int64(st, 4);
+        col_text(st, 5, out->request_id, sizeof out->request_id);
+        out->created_at = sqlite3_column_int64(st, 6);
+        *found = true;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* Deletes the card's intent with that request id, inside the caller's transaction. */
+static leal_err pending_delete(struct ledger *l, int64_t card_id, const char *request_id)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    if ((err = prep_once(l, "DELETE FROM card_pending_topup WHERE card_id = ?1 AND request_id = ?2",
+                         &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, card_id);
+    sqlite3_bind_text(st, 2, request_id ? request_id : "", -1, SQLITE_STATIC);
+    err = step(l, st, NULL);
+    if (err == LEAL_OK && sqlite3_changes(l->db) != 1) {
+        set_msg(l, "card %lld has no top-up in flight with request id '%s'", (long long)card_id,
+                request_id ? request_id : "");
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_pending_topup_drop(struct ledger *l, int64_t card_id, const char *request_id)
+{
+    leal_err err;
+    l->msg[0] = '\0';
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    return tx_end(l, pending_delete(l, card_id, request_id));
+}
+
+leal_err ledger_pending_topup_settle(struct ledger *l, const struct ledger_entry *e,
+                                     int64_t *entry_id, bool *replayed)
+{
+    char hash[65];
+    leal_err err;
+
+    *entry_id = 0;
+    *replayed = false;
+    l->msg[0] = '\0';
+    if ((err = entry_check(l, e)) != LEAL_OK)
+        return err;
+    if (e->card_id <= 0 || empty(e->request_id))
+        return LEAL_E_ARG;
+    if ((err = entry_hash(e, hash)) != LEAL_OK)
+        return err;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    /* The intent goes first: without it nothing is posted. */
+    err = pending_delete(l, e->card_id, e->request_id);
+    if (err == LEAL_OK)
+        err = post_locked(l, e, hash, entry_id, replayed);
+    err = tx_end(l, err);
+    if (err != LEAL_OK) {
+        *entry_id = 0;
+        *replayed = false;
+    }
+    return err;
+}
+
 leal_err ledger_void(struct ledger *l, int64_t entry_id, const char *request_id,
                      const char *operator_name, const char *reason, int64_t *void_id,
                      bool *replayed)
@@ -2683,6 +2896,8 @@ leal_err ledger_check_plans(struct ledger *l)
         "SELECT account_id, asset, amount FROM line WHERE entry_id = ?1 ORDER BY id",
         CARD_HISTORY_SQL,
         CARD_HOTLIST_SQL,
+        PENDING_TOPUP_SQL,
+        "DELETE FROM card_pending_topup WHERE card_id = ?1 AND request_id = ?2",
     };
     char sql[1024];
     leal_err err = LEAL_OK;

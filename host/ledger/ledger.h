@@ -15,7 +15,8 @@
  * Errors: LEAL_E_DB*, LEAL_E_UNKNOWN_ID, LEAL_E_DUPLICATE_ID, LEAL_E_UNBALANCED,
  * LEAL_E_IDEMPOTENCY_CONFLICT, LEAL_E_ALREADY_VOIDED, LEAL_E_VOID_OF_VOID,
  * LEAL_E_INSUFFICIENT_FUNDS, LEAL_E_WRONG_PROGRAM, LEAL_E_ASSET, LEAL_E_TEXT,
- * LEAL_E_AMOUNT_RANGE, LEAL_E_LEDGER_MISMATCH; ledger_errmsg() holds detail.
+ * LEAL_E_AMOUNT_RANGE, LEAL_E_LEDGER_MISMATCH, LEAL_E_PURSE_CAP_HELD; ledger_errmsg()
+ * holds detail.
  */
 #ifndef LEAL_LEDGER_H
 #define LEAL_LEDGER_H
@@ -27,7 +28,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 3
+#define LEDGER_SCHEMA_VERSION 4
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -77,7 +78,18 @@ struct ledger_program {
      * euro" is 1200. See ledger_points_for_spend for the rounding. */
     int64_t points_per_euro_milli;
     int64_t points_expiry_days; /* 0: points never expire */
+    /* Stored value, in cents: every card's purse cap (a DESFire purse file's
+     * upper limit, set at issuance; top-ups are bound by it), and the cap on a
+     * MIFARE Classic card: 0 = stored value off on Classic (the default;
+     * Classic money can be copied), else at most purse_cap_cents. */
+    int64_t purse_cap_cents;
+    int64_t classic_stored_value_cap_cents;
 };
+
+/* A program's purse cap unless told otherwise: 1000.00 euros. */
+#define LEDGER_PURSE_CAP_DEFAULT 100000
+/* The largest purse cap: a DESFire value file holds a signed 32-bit value. */
+#define LEDGER_PURSE_CAP_MAX 2147483647
 
 /* The program's own accounts, created with it (the other side of every line
  * that involves a customer). */
@@ -85,11 +97,22 @@ struct ledger_program {
     "cash", "topups", "points_issued", "points_redeemed", "points_expired", "gift_sold",           \
         "breakage", "adjustments", "stamps_issued", "stamps_redeemed"
 
-/* Creates a program (p->id 0: next free id) and its program accounts. */
+/* Creates a program (p->id 0: next free id) and its program accounts.
+ * LEAL_E_AMOUNT_RANGE unless 0 <= classic cap <= purse cap <= LEDGER_PURSE_CAP_MAX. */
 LEAL_MUST_CHECK leal_err ledger_program_create(struct ledger *l, const struct ledger_program *p,
                                                int64_t *id);
 LEAL_MUST_CHECK leal_err ledger_program_get(struct ledger *l, int64_t id,
                                             struct ledger_program *out);
+/* Changes a program's purse cap and Classic stored-value cap (as in struct
+ * ledger_program) in one transaction. Cards already issued keep what is on
+ * them (a DESFire purse file keeps its limit). A Classic cap is never lowered
+ * below what a Classic card may hold (a card over its program's cap reads as
+ * tampered, LAYOUT.md 3.2): LEAL_E_PURSE_CAP_HELD if an account with a live
+ * Classic card holds more euros than the new cap, or a pending top-up would
+ * leave more. LEAL_E_AMOUNT_RANGE, LEAL_E_UNKNOWN_ID. */
+LEAL_MUST_CHECK leal_err ledger_program_set_purse(struct ledger *l, int64_t id,
+                                                  int64_t purse_cap_cents,
+                                                  int64_t classic_stored_value_cap_cents);
 /* The id of program account NAME (one of LEDGER_PROGRAM_ACCOUNTS). */
 LEAL_MUST_CHECK leal_err ledger_program_account(struct ledger *l, int64_t program_id,
                                                 const char *name, int64_t *account_id);
@@ -357,6 +380,37 @@ LEAL_MUST_CHECK leal_err ledger_void(struct ledger *l, int64_t entry_id, const c
 LEAL_MUST_CHECK leal_err ledger_expire_points(struct ledger *l, int64_t program_id, int64_t at,
                                               const char *operator_name, int64_t *accounts,
                                               int64_t *points);
+
+/* A top-up in flight on a card that keeps no log (MIFARE Classic, LAYOUT.md
+ * 3.3): recorded before the card is written, then either settled (the card
+ * shows seq_after and purse_after: the entry is posted and the intent removed
+ * in one transaction) or dropped (the card still shows seq_before). */
+struct ledger_pending_topup {
+    int64_t card_id;
+    int64_t seq_before;  /* the card's state seq before the write */
+    int64_t seq_after;   /* seq_before + 1 (mod 2^32) */
+    int64_t purse_after; /* cents on the card once written */
+    int64_t cents;       /* the top-up, 1..purse_after */
+    char request_id[64]; /* the entry's idempotency key */
+    int64_t created_at;
+};
+/* Records p (created_at is set). LEAL_E_DUPLICATE_ID if the card already has
+ * one open; LEAL_E_UNKNOWN_ID if the card is unknown; LEAL_E_ARG if p breaks a
+ * rule above. */
+LEAL_MUST_CHECK leal_err ledger_pending_topup_add(struct ledger *l,
+                                                  const struct ledger_pending_topup *p);
+/* The card's open intent: *found false (and out zeroed) if there is none. */
+LEAL_MUST_CHECK leal_err ledger_pending_topup_get(struct ledger *l, int64_t card_id,
+                                                  struct ledger_pending_topup *out, bool *found);
+/* Removes the card's intent with that request id (the card write never took
+ * effect); LEAL_E_UNKNOWN_ID if there is none. */
+LEAL_MUST_CHECK leal_err ledger_pending_topup_drop(struct ledger *l, int64_t card_id,
+                                                   const char *request_id);
+/* Posts e (as ledger_post) and removes the intent of card e->card_id whose
+ * request id is e->request_id, in one transaction; LEAL_E_UNKNOWN_ID if there
+ * is no such intent (nothing posted). */
+LEAL_MUST_CHECK leal_err ledger_pending_topup_settle(struct ledger *l, const struct ledger_entry *e,
+                                                     int64_t *entry_id, bool *replayed);
 
 /* One line of an entry as history shows it. */
 struct ledger_movement {

@@ -173,6 +173,26 @@ static const char *const migrations[] = {
     "ALTER TABLE card ADD COLUMN seen_seq INTEGER;"
     "ALTER TABLE card ADD COLUMN seen_purse INTEGER;"
     "ALTER TABLE card ADD COLUMN seen_points INTEGER;",
+
+    /* 3 -> 4: stored value per program, and Classic top-ups in flight.
+     * purse_cap_cents is every card's purse cap (a DESFire purse file's upper
+     * limit at issuance); classic_stored_value_cap_cents is the cap on a
+     * Classic card, 0 = stored value off on Classic (LAYOUT.md 3.2). */
+    "ALTER TABLE program ADD COLUMN purse_cap_cents INTEGER NOT NULL DEFAULT 100000"
+    " CHECK (purse_cap_cents BETWEEN 0 AND 2147483647);"
+    "ALTER TABLE program ADD COLUMN classic_stored_value_cap_cents INTEGER NOT NULL DEFAULT 0"
+    " CHECK (classic_stored_value_cap_cents BETWEEN 0 AND purse_cap_cents);"
+    /* A Classic card keeps no log: a top-up is recorded here before the card
+     * is written and settled from the card's state afterwards (LAYOUT.md
+     * 3.3). At most one per card. */
+    "CREATE TABLE card_pending_topup("
+    " card_id INTEGER PRIMARY KEY REFERENCES card(card_id),"
+    " seq_before INTEGER NOT NULL CHECK (seq_before BETWEEN 0 AND 4294967295),"
+    " seq_after INTEGER NOT NULL CHECK (seq_after BETWEEN 0 AND 4294967295),"
+    " purse_after INTEGER NOT NULL CHECK (purse_after BETWEEN 1 AND 2147483647),"
+    " cents INTEGER NOT NULL CHECK (cents BETWEEN 1 AND purse_after),"
+    " request_id TEXT NOT NULL UNIQUE,"
+    " created_at INTEGER NOT NULL) STRICT;",
 };
 
 int schema_count(void)

@@ -104,6 +104,9 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_CARD_SHARE_UNKNOWN,
       "the account has other cards the desk never read, so this card's share of the balance is "
       "unknown; read them first ('leal card read')"),
+    E(LEAL_E_CARD_TOPUP_UNSETTLED,
+      "an earlier top-up of this card was interrupted and the card does not show it as written "
+      "or as not written; keep the card and settle it with the ledger by hand"),
 
     E(LEAL_E_DB, "database error"),
     E(LEAL_E_DB_BUSY, "database is busy; try again"),
@@ -124,6 +127,8 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_REASON_REQUIRED, "a reason and the operator's name are required"),
     E(LEAL_E_CARD_STATUS_CHANGE, "a card cannot change to that status from its current one"),
     E(LEAL_E_DB_NOT_LEAL, "this file is not a leal ledger; check the --db path"),
+    E(LEAL_E_PURSE_CAP_HELD,
+      "cards of this program may hold more than that cap; lower it once their money is spent"),
 
     E(LEAL_E_AMOUNT, "malformed amount; write euros like 12.50 or 12,50 (no thousands separators, "
                      "2 decimals at most)"),

@@ -102,6 +102,7 @@ typedef enum leal_err {
     LEAL_E_CARD_STORED_VALUE_OFF = 206,
     LEAL_E_CARD_NOT_BLANK = 207,
     LEAL_E_CARD_SHARE_UNKNOWN = 208,
+    LEAL_E_CARD_TOPUP_UNSETTLED = 209,
 
     /* 250..299: ledger */
     LEAL_E_DB = 250,
@@ -122,6 +123,7 @@ typedef enum leal_err {
     LEAL_E_REASON_REQUIRED = 265,
     LEAL_E_CARD_STATUS_CHANGE = 266,
     LEAL_E_DB_NOT_LEAL = 267,
+    LEAL_E_PURSE_CAP_HELD = 268,
 
     /* 300..349: user input */
     LEAL_E_AMOUNT = 300,

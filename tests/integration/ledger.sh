@@ -186,7 +186,7 @@ check_eq "bad input creates no file" "2|absent" "$RC|$([ -e "$T/none.db" ] && ec
 
 # Default path under XDG_DATA_HOME.
 run_capture "$LEAL" ledger init
-check_eq "default db" "0|ledger ready (schema version 3)|yes" \
+check_eq "default db" "0|ledger ready (schema version 4)|yes" \
     "$RC|$OUT|$([ -f "$T/xdg/leal/ledger.db" ] && echo yes)"
 
 # Backup: an online consistent copy that verifies and holds the same balances.
@@ -210,7 +210,7 @@ sqlite3 "$T/newer.db" "pragma user_version = 9"
 before=$(sha256sum <"$T/newer.db")
 run_capture "$LEAL" ledger verify --db "$T/newer.db"
 check_eq "newer schema refused" \
-    "2|leal: $T/newer.db: the file has schema version 9; this leal knows up to 3: database was created by a newer leal; upgrade leal" \
+    "2|leal: $T/newer.db: the file has schema version 9; this leal knows up to 4: database was created by a newer leal; upgrade leal" \
     "$RC|$ERR"
 check_eq "newer schema untouched" "$before" "$(sha256sum <"$T/newer.db")"
 sqlite3 "$T/other.db" "create table t(x)"

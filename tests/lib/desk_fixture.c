@@ -35,6 +35,7 @@ int desk_fixture_setup(void **state)
     snprintf(p.name, sizeof p.name, "Café Sol");
     p.kind = LEDGER_PROGRAM_SINGLE;
     p.points_per_euro_milli = 1000;
+    p.purse_cap_cents = LEDGER_PURSE_CAP_DEFAULT;
     assert_int_equal(ledger_program_create(f->ledger, &p, &pid), LEAL_OK);
     memset(&c, 0, sizeof c);
     c.program_id = 7;

@@ -1,11 +1,11 @@
 /*
  * desk_fixture.h - the issuance desk's unit-test fixture, shared by the DESFire
  * and Classic desk tests: a ledger with program 7 ("Café Sol", 1 point a euro)
- * and customer Ana, a keystore of issuer 1a2b3c4d with program 7's masters,
- * the issuance context over both, and a virtual card file opened through the
- * sim: reader. Files live in a fresh directory on tmpfs where there is one
- * (the virtual card is saved with fsync after every exchange, and the tearing
- * sweeps make thousands), removed at teardown.
+ * (purse cap 1000.00, Classic stored value off) and customer Ana, a keystore of issuer 1a2b3c4d
+ * with program 7's masters, the issuance context over both, and a virtual card file opened through
+ * the sim: reader. Files live in a fresh directory on tmpfs where there is one (the virtual card is
+ * saved with fsync after every exchange, and the tearing sweeps make thousands), removed at
+ * teardown.
  */
 #ifndef LEAL_TEST_DESK_FIXTURE_H
 #define LEAL_TEST_DESK_FIXTURE_H

@@ -832,6 +832,275 @@ static void test_ledger_schema_3_upgrade_keeps_cards(void **state)
     ledger_close(l);
 }
 
+static int64_t count_at(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A version-2 file (before stored-value settings) with a program, a card and
+ * money: copied to .schema-v2.bak, then upgraded; the program gets the old
+ * constant cap and Classic stored value off; nothing else moves. */
+static void test_ledger_upgrades_v2_to_purse_settings(void **state)
+{
+    struct fx *f = *state;
+    char old[600], bak[700];
+    struct ledger *l = NULL;
+    struct ledger_program p;
+    struct ledger_pending_topup t;
+    bool found = true;
+
+    snprintf(old, sizeof old, "%s/v2.db", f->dir);
+    assert_int_equal(ledger_create_at_version(old, 2), LEAL_OK);
+    sql_exec(old,
+             "INSERT INTO program(id, code, name, kind, points_per_euro_milli, "
+             "points_expiry_days, created_at) VALUES (9, 'v2', 'Old', 'single', 1000, 0, 1);"
+             "INSERT INTO account(id, program_id, kind, name, created_at) VALUES (1, 9, "
+             "'program', 'cash', 1);"
+             "INSERT INTO customer(id, program_id, created_at) VALUES (1, 9, 1);"
+             "INSERT INTO account(id, program_id, customer_id, kind, created_at) VALUES (2, 9, "
+             "1, 'customer', 1);"
+             "INSERT INTO balance VALUES (2, 'EUR', 2550), (1, 'EUR', -2550);"
+             "INSERT INTO card(card_id, account_id, uid, tech, status, keyset_version, "
+             "layout_version, issued_at, updated_at) VALUES (5, 2, x'04a2195c', "
+             "'classic-1k', 'active', 1, 1, 1, 1)");
+    assert_int_equal(count_at(old, "PRAGMA user_version"), 2);
+    assert_int_equal(ledger_open(old, &l), LEAL_OK);
+    assert_int_equal(ledger_schema_version(l), 4);
+    assert_int_equal(ledger_program_get(l, 9, &p), LEAL_OK);
+    assert_string_equal(p.name, "Old");
+    assert_int_equal(p.purse_cap_cents, 100000);
+    assert_int_equal(p.classic_stored_value_cap_cents, 0);
+    assert_int_equal(ledger_pending_topup_get(l, 5, &t, &found), LEAL_OK);
+    assert_false(found);
+    /* The old rows still satisfy the new rules, and the new table works. */
+    assert_int_equal(ledger_program_set_purse(l, 9, 20000, 5000), LEAL_OK);
+    ledger_close(l);
+    assert_int_equal(count_at(old, "PRAGMA user_version"), 4);
+    assert_int_equal(count_at(old, "SELECT classic_stored_value_cap_cents FROM program"), 5000);
+    assert_int_equal(count_at(old, "SELECT amount FROM balance WHERE account_id = 2"), 2550);
+    snprintf(bak, sizeof bak, "%s.schema-v2.bak", old);
+    assert_int_equal(count_at(bak, "PRAGMA user_version"), 2);
+    assert_int_equal(count_at(bak, "SELECT count(*) FROM program WHERE id = 9"), 1);
+    assert_int_equal(count_at(bak, "SELECT count(*) FROM sqlite_schema WHERE name = "
+                                   "'card_pending_topup'"),
+                     0);
+}
+
+/* Purse caps: defaults, bounds, changes, and a Classic cap never lowered below
+ * what a Classic card of the program may hold. */
+static void test_ledger_program_purse_caps(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_program p = {.code = "cap",
+                               .name = "Caps",
+                               .kind = LEDGER_PROGRAM_SINGLE,
+                               .purse_cap_cents = 20000,
+                               .classic_stored_value_cap_cents = 5000};
+    struct ledger_program got;
+    struct ledger_card card;
+    int64_t prog, acct, cust, cash, id;
+    bool rep;
+
+    assert_int_equal(ledger_program_create(f->l, &p, &prog), LEAL_OK);
+    assert_int_equal(ledger_program_get(f->l, prog, &got), LEAL_OK);
+    assert_int_equal(got.purse_cap_cents, 20000);
+    assert_int_equal(got.classic_stored_value_cap_cents, 5000);
+    /* The fixture's program was made without caps: a purse cap of 0. */
+    assert_int_equal(ledger_program_get(f->l, f->program, &got), LEAL_OK);
+    assert_int_equal(got.purse_cap_cents, 0);
+    assert_int_equal(got.classic_stored_value_cap_cents, 0);
+
+    /* Out of range: refused, nothing written. */
+    p.code[0] = 'x';
+    p.classic_stored_value_cap_cents = 20001;
+    assert_int_equal(ledger_program_create(f->l, &p, &id), LEAL_E_AMOUNT_RANGE);
+    p.classic_stored_value_cap_cents = -1;
+    assert_int_equal(ledger_program_create(f->l, &p, &id), LEAL_E_AMOUNT_RANGE);
+    p.classic_stored_value_cap_cents = 0;
+    p.purse_cap_cents = LEDGER_PURSE_CAP_MAX + INT64_C(1);
+    assert_int_equal(ledger_program_create(f->l, &p, &id), LEAL_E_AMOUNT_RANGE);
+    assert_int_equal(count(f, "SELECT count(*) FROM program"), 2);
+    assert_int_equal(ledger_program_set_purse(f->l, prog, 1000, 1001), LEAL_E_AMOUNT_RANGE);
+    assert_int_equal(ledger_program_set_purse(f->l, prog, -1, 0), LEAL_E_AMOUNT_RANGE);
+    assert_int_equal(ledger_program_set_purse(f->l, 999, 1000, 0), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(ledger_program_get(f->l, prog, &got), LEAL_OK);
+    assert_int_equal(got.purse_cap_cents, 20000);
+    assert_int_equal(got.classic_stored_value_cap_cents, 5000);
+    /* The schema refuses it too, whoever writes. */
+    {
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db,
+                                      "UPDATE program SET classic_stored_value_cap_cents = "
+                                      "purse_cap_cents + 1 WHERE code = 'cap'",
+                                      NULL, NULL, NULL),
+                         SQLITE_CONSTRAINT);
+        sqlite3_close(db);
+    }
+    assert_int_equal(ledger_program_set_purse(f->l, prog, LEDGER_PURSE_CAP_MAX, 0), LEAL_OK);
+    assert_int_equal(ledger_program_set_purse(f->l, prog, 20000, 5000), LEAL_OK);
+
+    /* An account of the program with a Classic card and 40.00 euros. */
+    {
+        struct ledger_customer c;
+        memset(&c, 0, sizeof c);
+        c.program_id = prog;
+        snprintf(c.name, sizeof c.name, "Clara");
+        assert_int_equal(ledger_customer_add(f->l, &c, &cust, &acct), LEAL_OK);
+    }
+    assert_int_equal(ledger_program_account(f->l, prog, "cash", &cash), LEAL_OK);
+    {
+        struct ledger_line lines[2];
+        struct ledger_entry e;
+        memset(lines, 0, sizeof lines);
+        memset(&e, 0, sizeof e);
+        lines[0].account_id = acct;
+        lines[1].account_id = cash;
+        snprintf(lines[0].asset, sizeof lines[0].asset, "EUR");
+        snprintf(lines[1].asset, sizeof lines[1].asset, "EUR");
+        lines[0].amount = 4000;
+        lines[1].amount = -4000;
+        e.program_id = prog;
+        e.kind = "topup";
+        e.request_id = "caps:1";
+        e.operator_name = "Marta";
+        e.reason = "test";
+        e.lines = lines;
+        e.nlines = 2;
+        assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_OK);
+    }
+    memset(&card, 0, sizeof card);
+    card.card_id = 4242;
+    card.account_id = acct;
+    card.uid_len = 4;
+    memcpy(card.uid, "\x04\x01\x02\x03", 4);
+    card.tech = LEDGER_TECH_CLASSIC_1K;
+    card.status = LEDGER_CARD_ACTIVE;
+    assert_int_equal(ledger_card_add(f->l, &card), LEAL_OK);
+    /* Lowering below 40.00 is refused; to 40.00 or raising is fine; a DESFire
+     * account is not counted, nor the purse cap alone. */
+    assert_int_equal(ledger_program_set_purse(f->l, prog, 20000, 3999), LEAL_E_PURSE_CAP_HELD);
+    assert_string_equal(ledger_errmsg(f->l),
+                        "1 account(s) with a Classic card of program 2 hold more than 3999 cents");
+    assert_int_equal(ledger_program_set_purse(f->l, prog, 20000, 0), LEAL_E_PURSE_CAP_HELD);
+    assert_int_equal(ledger_program_get(f->l, prog, &got), LEAL_OK);
+    assert_int_equal(got.classic_stored_value_cap_cents, 5000);
+    assert_int_equal(ledger_program_set_purse(f->l, prog, 4000, 4000), LEAL_OK);
+    assert_int_equal(ledger_program_set_purse(f->l, prog, 30000, 10000), LEAL_OK);
+    assert_int_equal(ledger_card_set_status(f->l, 4242, LEDGER_CARD_LOST), LEAL_OK);
+    assert_int_equal(ledger_program_set_purse(f->l, prog, 1000, 0), LEAL_OK);
+    assert_int_equal(ledger_program_get(f->l, prog, &got), LEAL_OK);
+    assert_int_equal(got.purse_cap_cents, 1000);
+    assert_int_equal(got.classic_stored_value_cap_cents, 0);
+}
+
+/* A Classic top-up in flight: recorded, settled exactly once (entry and intent
+ * gone in one transaction), or dropped. */
+static void test_ledger_pending_topup(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_pending_topup t, got;
+    struct ledger_card card;
+    struct ledger_line lines[2];
+    struct ledger_entry e;
+    int64_t id;
+    bool found, rep;
+
+    memset(&card, 0, sizeof card);
+    card.card_id = 31;
+    card.account_id = f->alice_acct;
+    card.uid_len = 4;
+    memcpy(card.uid, "\x04\x01\x02\x03", 4);
+    card.tech = LEDGER_TECH_CLASSIC_1K;
+    card.status = LEDGER_CARD_ACTIVE;
+    assert_int_equal(ledger_card_add(f->l, &card), LEAL_OK);
+    memset(&t, 0, sizeof t);
+    t.card_id = 31;
+    t.seq_before = 4;
+    t.seq_after = 5;
+    t.purse_after = 1500;
+    t.cents = 1000;
+    snprintf(t.request_id, sizeof t.request_id, "card:31:seq:5");
+    /* Rules: seq steps by one, money adds up, the card exists. */
+    t.seq_after = 6;
+    assert_int_equal(ledger_pending_topup_add(f->l, &t), LEAL_E_ARG);
+    t.seq_after = 5;
+    t.cents = 1501;
+    assert_int_equal(ledger_pending_topup_add(f->l, &t), LEAL_E_ARG);
+    t.cents = 1000;
+    t.card_id = 32;
+    assert_int_equal(ledger_pending_topup_add(f->l, &t), LEAL_E_UNKNOWN_ID);
+    t.card_id = 31;
+    assert_int_equal(ledger_pending_topup_add(f->l, &t), LEAL_OK);
+    assert_int_equal(ledger_pending_topup_add(f->l, &t), LEAL_E_DUPLICATE_ID);
+    assert_int_equal(ledger_pending_topup_get(f->l, 31, &got, &found), LEAL_OK);
+    assert_true(found);
+    assert_int_equal(got.seq_before, 4);
+    assert_int_equal(got.seq_after, 5);
+    assert_int_equal(got.purse_after, 1500);
+    assert_int_equal(got.cents, 1000);
+    assert_string_equal(got.request_id, "card:31:seq:5");
+    assert_true(got.created_at > 1700000000);
+
+    memset(lines, 0, sizeof lines);
+    memset(&e, 0, sizeof e);
+    lines[0].account_id = f->alice_acct;
+    lines[1].account_id = f->cash;
+    snprintf(lines[0].asset, sizeof lines[0].asset, "EUR");
+    snprintf(lines[1].asset, sizeof lines[1].asset, "EUR");
+    lines[0].amount = 1000;
+    lines[1].amount = -1000;
+    e.program_id = f->program;
+    e.kind = "topup";
+    e.request_id = "card:31:seq:4"; /* not the intent's key: nothing posted */
+    e.operator_name = "desk";
+    e.reason = "top-up";
+    e.card_id = 31;
+    e.lines = lines;
+    e.nlines = 2;
+    assert_int_equal(ledger_pending_topup_settle(f->l, &e, &id, &rep), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(count(f, "SELECT count(*) FROM entry"), 0);
+    /* A post that fails (overdraft) leaves the intent open. */
+    e.request_id = "card:31:seq:5";
+    lines[0].amount = -1000;
+    lines[1].amount = 1000;
+    assert_int_equal(ledger_pending_topup_settle(f->l, &e, &id, &rep), LEAL_E_INSUFFICIENT_FUNDS);
+    assert_int_equal(count(f, "SELECT count(*) FROM card_pending_topup"), 1);
+    lines[0].amount = 1000;
+    lines[1].amount = -1000;
+    assert_int_equal(ledger_pending_topup_settle(f->l, &e, &id, &rep), LEAL_OK);
+    assert_false(rep);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 1000);
+    assert_int_equal(count(f, "SELECT count(*) FROM card_pending_topup"), 0);
+    assert_int_equal(ledger_pending_topup_get(f->l, 31, &got, &found), LEAL_OK);
+    assert_false(found);
+    /* Settled once: again is refused and posts nothing. */
+    assert_int_equal(ledger_pending_topup_settle(f->l, &e, &id, &rep), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 1000);
+
+    /* Dropped: the card was never written. */
+    t.seq_before = 5;
+    t.seq_after = 6;
+    t.purse_after = 1200;
+    t.cents = 200;
+    snprintf(t.request_id, sizeof t.request_id, "card:31:seq:6");
+    assert_int_equal(ledger_pending_topup_add(f->l, &t), LEAL_OK);
+    assert_int_equal(ledger_pending_topup_drop(f->l, 31, "card:31:seq:7"), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(ledger_pending_topup_drop(f->l, 31, "card:31:seq:6"), LEAL_OK);
+    assert_int_equal(count(f, "SELECT count(*) FROM card_pending_topup"), 0);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 1000);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
 static void test_ledger_schema_versions(void **state)
 {
     struct fx *f = *state;
@@ -950,6 +1219,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger_schema_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_card_history_and_hotlist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_schema_3_upgrade_keeps_cards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_upgrades_v2_to_purse_settings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_program_purse_caps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_pending_topup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_history_pages_newest_first, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
