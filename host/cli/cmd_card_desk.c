@@ -224,6 +224,30 @@ static int fail_card(const struct desk_cli *c, leal_err err, const struct issuan
     return lcli_fail(c->ledger, err, doing);
 }
 
+/* A top-up the purse cannot take: over the program's cap, or over the limit a
+ * DESFire card was issued with (the card refused it). One line, nothing moved. */
+static int fail_over_cap(const struct issuance_card *v, int64_t cents)
+{
+    char purse[32], add[32], cap[32];
+    bool classic = v->tech == LEDGER_TECH_CLASSIC_1K || v->tech == LEDGER_TECH_CLASSIC_4K;
+    int64_t limit = classic ? v->classic_cap_cents : v->purse_cap_cents;
+    lcli_amount_str("EUR", v->purse_cents, purse, sizeof purse);
+    lcli_amount_str("EUR", cents, add, sizeof add);
+    lcli_amount_str("EUR", limit, cap, sizeof cap);
+    if (v->purse_cents + cents > limit)
+        fprintf(stderr,
+                "leal: top-up of card %lld refused: %s on the card plus %s would pass the "
+                "program's %s cap of %s; nothing was written\n",
+                (long long)v->card_id, purse, add, classic ? "Classic stored-value" : "purse", cap);
+    else
+        fprintf(stderr,
+                "leal: top-up of card %lld refused by the card: %s on it plus %s passes the purse "
+                "limit it was issued with (the program's cap is now %s); replace the card to "
+                "raise it; nothing was written\n",
+                (long long)v->card_id, purse, add, cap);
+    return CLI_EXIT_FAIL;
+}
+
 static int desk_issue(struct desk_cli *c, bool replace)
 {
     struct issuance_request req = {0};
@@ -276,6 +300,18 @@ static int desk_issue(struct desk_cli *c, bool replace)
                     (long long)req.replaced_card_id, eur);
             return CLI_EXIT_FAIL;
         }
+        if (err == LEAL_E_CARD_BOUNDARY && v.card_id == 0) {
+            char cap[32];
+            bool classic = v.tech == LEDGER_TECH_CLASSIC_1K || v.tech == LEDGER_TECH_CLASSIC_4K;
+            lcli_amount_str("EUR", classic ? v.classic_cap_cents : v.purse_cap_cents, cap,
+                            sizeof cap);
+            fprintf(stderr,
+                    "leal: %s refused: the new card's purse would hold more than the "
+                    "program's %s cap of %s; nothing was written\n",
+                    replace ? "replacing the card" : "issuing the card",
+                    classic ? "Classic stored-value" : "purse", cap);
+            return CLI_EXIT_FAIL;
+        }
         return fail_card(c, err, &v, replace ? "replacing the card" : "issuing the card");
     }
     print_card(c, &v, replace ? "replaced" : "issued");
@@ -315,8 +351,7 @@ static int desk_topup(struct desk_cli *c)
         return rc;
     if ((err = issuance_topup(&c->is, c->reader, cents, &v)) != LEAL_OK) {
         if (err == LEAL_E_CARD_BOUNDARY)
-            return cli_fail(err, "top-up of card %lld: the purse would pass its limit",
-                            (long long)v.card_id);
+            return fail_over_cap(&v, cents);
         return fail_card(c, err, &v, "topping up the card");
     }
     print_card(c, &v, "topped-up");

@@ -15,8 +15,6 @@
 #include "keys/base/ct.h"
 #include "keys/derive.h"
 
-/* The purse's upper limit until programs carry their own cap (LAYOUT.md 2.3). */
-#define ISSUANCE_PURSE_CAP_CENTS 100000
 #define LOG_OP_ISSUE 1
 #define LOG_OP_TOPUP 2
 #define LOG_OP_REPLACE_IN 4
@@ -470,10 +468,24 @@ leal_err issuance_opening_points(struct issuance *is, const struct issuance_requ
     return LEAL_OK;
 }
 
+/* The program's purse cap (LAYOUT.md 2.3: the purse file's upper limit), and
+ * for Classic cards its stored-value cap, into out. */
+leal_err issuance_purse_caps(struct issuance *is, struct issuance_card *out)
+{
+    struct ledger_program p;
+    leal_err err = ledger_program_get(is->ledger, is->program_id, &p);
+    if (err != LEAL_OK)
+        return err;
+    out->purse_cap_cents = p.purse_cap_cents;
+    out->classic_cap_cents = p.classic_stored_value_cap_cents;
+    return LEAL_OK;
+}
+
 /* Creates leal's application and files on a card whose PICC master key is
- * leal's AES key and which holds no leal application (LAYOUT.md 2.2-2.3). */
+ * leal's AES key and which holds no leal application (LAYOUT.md 2.2-2.3); the
+ * purse's upper limit is the program's cap, and stays with the card. */
 static leal_err personalise(struct desk *k, int64_t card_id, enum ledger_card_tech tech,
-                            const struct state_body *state, uint8_t keyset)
+                            const struct state_body *state, uint8_t keyset, int32_t purse_cap)
 {
     uint8_t rec[IDENTITY_LEN], st[STATE_FILE_LEN], log[LAYOUT_LOG_RECORD_LEN];
     uint8_t key[16], version;
@@ -495,8 +507,7 @@ static leal_err personalise(struct desk *k, int64_t card_id, enum ledger_card_te
                                         DESFIRE_COMM_MACED, LAYOUT_AR_STATE, STATE_FILE_LEN)) !=
             LEAL_OK ||
         (err = desfire_create_value_file(&k->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL,
-                                         LAYOUT_AR_PURSE, 0, ISSUANCE_PURSE_CAP_CENTS, 0, 0x01)) !=
-            LEAL_OK ||
+                                         LAYOUT_AR_PURSE, 0, purse_cap, 0, 0x01)) != LEAL_OK ||
         (err = desfire_create_value_file(&k->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL,
                                          LAYOUT_AR_COUNTER, 0, LAYOUT_COUNTER_START,
                                          LAYOUT_COUNTER_START, 0x00)) != LEAL_OK ||
@@ -566,11 +577,15 @@ static leal_err topup_on(struct desk *k, struct issuance_card *out, int64_t cent
     uint32_t counter_after;
     bool replayed = false;
     leal_err err;
-    if (cents <= 0 || cents > ISSUANCE_PURSE_CAP_CENTS)
+    if (cents <= 0 || cents > LEDGER_PURSE_CAP_MAX)
         return LEAL_E_RANGE;
     if (out->ledger.status != LEDGER_CARD_ACTIVE)
         return LEAL_E_CARD_BLOCKED;
-    if (out->purse_cents + cents > ISSUANCE_PURSE_CAP_CENTS)
+    /* The program's cap now; a card issued under a lower one refuses by itself
+     * (its purse file's upper limit: BOUNDARY_ERROR, nothing committed). */
+    if ((err = issuance_purse_caps(k->is, out)) != LEAL_OK)
+        return err;
+    if (out->purse_cents + cents > out->purse_cap_cents)
         return LEAL_E_CARD_BOUNDARY;
     if ((err = credit_card(k, (int32_t)cents, LOG_OP_TOPUP, &counter_after)) != LEAL_OK)
         return err;
@@ -698,6 +713,14 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
         return err;
     if (ctech)
         return issuance_classic_issue(is, r, &crc, ctech, req, out);
+    /* Money the new card cannot hold is refused before anything is written. */
+    if ((err = issuance_purse_caps(is, out)) != LEAL_OK)
+        return err;
+    if (req->replacing && (err = issuance_replaced_share(is, req, 0, "EUR", &purse)) != LEAL_OK)
+        return err;
+    if (purse < 0 || req->topup_cents < 0 || purse + req->topup_cents > out->purse_cap_cents)
+        return LEAL_E_CARD_BOUNDARY;
+    purse = 0;
     if ((err = desk_open(&k, is, r)) != LEAL_OK)
         return err;
     if ((err = desfire_select_application(&k.d, picc_aid)) != LEAL_OK ||
@@ -804,12 +827,13 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
     if (req->replacing) {
         if ((err = issuance_replaced_share(is, req, card_id, "EUR", &purse)) != LEAL_OK)
             goto out;
-        if (purse < 0 || purse > ISSUANCE_PURSE_CAP_CENTS) {
-            err = LEAL_E_RANGE;
+        if (purse < 0 || purse > out->purse_cap_cents) {
+            err = LEAL_E_CARD_BOUNDARY;
             goto out;
         }
     }
-    if ((err = personalise(&k, card_id, tech, &state, keyset)) != LEAL_OK)
+    if ((err = personalise(&k, card_id, tech, &state, keyset, (int32_t)out->purse_cap_cents)) !=
+        LEAL_OK)
         goto out;
     if (purse > 0) {
         uint32_t counter_after;

@@ -46,6 +46,11 @@ struct issuance_card {
     struct state_body state;
     int32_t purse_cents;
     uint32_t taps; /* transactions the card committed (card-enforced counter) */
+    /* The program's stored-value caps (cents) when a top-up or issuance needed
+     * them: every card's purse cap (a DESFire card keeps the one it was issued
+     * with), and the Classic cap (0: stored value off on Classic). */
+    int64_t purse_cap_cents;
+    int64_t classic_cap_cents;
     /* From the ledger */
     struct ledger_card ledger;
     int64_t account_eur;
@@ -74,9 +79,13 @@ LEAL_MUST_CHECK leal_err issuance_issue(struct issuance *is, struct reader *r,
                                         struct issuance_card *out);
 LEAL_MUST_CHECK leal_err issuance_read(struct issuance *is, struct reader *r,
                                        struct issuance_card *out);
-/* Host purse credit (role purse-credit) and its ledger entry; request_id may be NULL. */
+/* Host purse credit (role purse-credit) and its ledger entry. Bound by the
+ * program's purse cap (LEAL_E_CARD_BOUNDARY before the card is written; a card
+ * issued under a lower cap refuses with LEAL_E_CARD_BOUNDARY itself). */
 LEAL_MUST_CHECK leal_err issuance_topup(struct issuance *is, struct reader *r, int64_t cents,
                                         struct issuance_card *out);
+/* The program's caps into out->purse_cap_cents and out->classic_cap_cents. */
+LEAL_MUST_CHECK leal_err issuance_purse_caps(struct issuance *is, struct issuance_card *out);
 /* Back to the factory state (FormatPICC, factory DES PICC key); the card must
  * hold no money. The ledger keeps the card's history; its status becomes lost. */
 LEAL_MUST_CHECK leal_err issuance_erase(struct issuance *is, struct reader *r,

@@ -77,6 +77,36 @@ bad "an unknown program" "leal: program: program 9: no such id" program set 9 --
 bad "a malformed program id" "leal: leal program show: bad program id 'x7' (see 'leal --help')" program show x7
 check_eq "nothing was created by the refused commands" 2 "$(sqlite3 "$DB" 'SELECT count(*) FROM program')"
 
+# --- DESFire: the purse file's upper limit is the program's cap ----------------
+run_capture "$LEAL" keys init --issuer "Café Sol" --program 7
+check_eq "keystore" 0 "$RC"
+for n in Ana Luis Marta Pedro; do "$LEAL" customer add --program 7 --name "$n" >/dev/null; done
+run_capture "$LEAL" program set 7 --purse-cap 200 --classic-stored-value-cap off
+"$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/df.json" >/dev/null
+run_capture "$LEAL" card issue --customer 4 --reader "sim:$T/df.json" --topup 200,01
+check_eq "an opening top-up over the purse cap is refused before anything is written" \
+    "1|leal: issuing the card refused: the new card's purse would hold more than the program's purse cap of 200.00; nothing was written|0" \
+    "$RC|$ERR|$(sqlite3 "$DB" 'SELECT count(*) FROM card')"
+run_capture "$LEAL" card issue --customer 4 --reader "sim:$T/df.json" --topup 150 --json
+check_eq "DESFire issued under a 200.00 cap with 150.00" "0 15000" "$RC $(field purse_cents <<<"$OUT")"
+DF=$(field card_id <<<"$OUT")
+check_eq "the card file's purse upper limit is 20000 cents" 20000 \
+    "$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(*[f["upper"] for a in d["apps"] if a["aid"] == "41454c" for f in a["files"] if f["no"] == 3])' "$T/df.json")"
+run_capture "$LEAL" card top-up 50,01 --reader "sim:$T/df.json"
+check_eq "a top-up over the program's cap is refused in one line" \
+    "1|leal: top-up of card $DF refused: 150.00 on the card plus 50.01 would pass the program's purse cap of 200.00; nothing was written" \
+    "$RC|$ERR"
+run_capture "$LEAL" program set 7 --purse-cap 500
+run_capture "$LEAL" card top-up 60 --reader "sim:$T/df.json"
+check_eq "raised cap: the card keeps its own limit and refuses" \
+    "1|leal: top-up of card $DF refused by the card: 150.00 on it plus 60.00 passes the purse limit it was issued with (the program's cap is now 500.00); replace the card to raise it; nothing was written" \
+    "$RC|$ERR"
+run_capture "$LEAL" card read --reader "sim:$T/df.json" --json
+check_eq "... the card and the ledger still hold 150.00" "0 15000 15000 True" \
+    "$RC $($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["purse_cents"], d["ledger_eur_cents"], d["agrees"])' <<<"$OUT")"
+run_capture "$LEAL" card top-up 50 --reader "sim:$T/df.json" --json
+check_eq "up to the card's limit it is accepted" "0 20000" "$RC $(field purse_cents <<<"$OUT")"
+
 run_capture "$LEAL" ledger verify
 check_eq "the ledger verifies" 0 "$RC"
 finish

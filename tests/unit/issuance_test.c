@@ -362,6 +362,101 @@ static void test_topup_torn_at_every_exchange(void **state)
     reader_close(r);
 }
 
+static int count_cards(void *ctx, const struct ledger_card *c)
+{
+    (void)c;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* The purse file's settings as GetFileSettings (F5 03, free on leal's
+ * application) gives them: type, comm, rights, lower, upper, LC value, LC option. */
+static void purse_file_settings(struct reader *r, uint8_t settings[17])
+{
+    static const uint8_t select[] = {0x90, 0x5A, 0x00, 0x00, 0x03, 0x4C, 0x45, 0x41, 0x00};
+    static const uint8_t get[] = {0x90, 0xF5, 0x00, 0x00, 0x01, 0x03, 0x00};
+    uint8_t resp[64];
+    size_t rl;
+    assert_int_equal(reader_transceive(r, select, sizeof select, resp, sizeof resp, &rl), LEAL_OK);
+    assert_int_equal(rl, 2);
+    assert_int_equal(resp[1], 0x00);
+    assert_int_equal(reader_transceive(r, get, sizeof get, resp, sizeof resp, &rl), LEAL_OK);
+    assert_int_equal(rl, 17 + 2);
+    assert_int_equal(resp[17], 0x91);
+    assert_int_equal(resp[18], 0x00);
+    memcpy(settings, resp, 17);
+}
+
+/* The program's purse cap is the purse file's upper limit at issuance and
+ * bounds top-ups; a card keeps the limit it was issued with. */
+static void test_program_purse_cap_is_the_card_limit(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .topup_cents = 15000};
+    struct issuance_card out, view;
+    struct ledger_card lc;
+    struct reader *r;
+    uint8_t settings[17];
+    /* value file, full, rights 10 22, lower 0, upper 20000 (LE), LC 0, LC enabled */
+    static const uint8_t cap200[17] = {0x02, 0x03, 0x10, 0x22, 0, 0, 0, 0,   0x20,
+                                       0x4E, 0,    0,    0,    0, 0, 0, 0x01};
+    int ncards = 0;
+
+    assert_int_equal(ledger_program_set_purse(f->ledger, 7, 20000, 0), LEAL_OK);
+    new_card(f, "desfire-ev1", false);
+    r = desk_fixture_open_card(f);
+    /* An opening top-up over the cap is refused before anything is written. */
+    req.topup_cents = 20001;
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_CARD_BOUNDARY);
+    assert_int_equal(out.round_trips, 0);
+    assert_int_equal(out.purse_cap_cents, 20000);
+    assert_int_equal(ledger_card_each_of_account(f->ledger, f->account, count_cards, &ncards),
+                     LEAL_OK);
+    assert_int_equal(ncards, 0);
+    req.topup_cents = 15000;
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(out.purse_cents, 15000);
+    purse_file_settings(r, settings);
+    assert_memory_equal(settings, cap200, sizeof cap200);
+
+    /* 150.00 + 50.00 fits exactly; one cent more is refused before the card is
+     * written: nothing on the card, nothing in the ledger. */
+    assert_int_equal(issuance_topup(&f->is, r, 5001, &view), LEAL_E_CARD_BOUNDARY);
+    assert_int_equal(view.purse_cents, 15000);
+    assert_int_equal(view.purse_cap_cents, 20000);
+    assert_int_equal(view.round_trips, 8); /* the desk read only */
+    desk_fixture_balances(f, f->account, 15000, 0);
+    assert_int_equal(issuance_topup(&f->is, r, 5000, &view), LEAL_OK);
+    assert_int_equal(view.purse_cents, 20000);
+    desk_fixture_balances(f, f->account, 20000, 0);
+
+    /* The program raises its cap: this card keeps 200.00, and refuses more itself. */
+    assert_int_equal(ledger_program_set_purse(f->ledger, 7, 50000, 0), LEAL_OK);
+    assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_E_CARD_BOUNDARY);
+    assert_int_equal(view.purse_cap_cents, 50000);
+    assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_true(view.agrees);
+    assert_int_equal(view.purse_cents, 20000);
+    assert_int_equal(view.taps, 2);
+    assert_int_equal(view.recovered, 0);
+    desk_fixture_balances(f, f->account, 20000, 0);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, view.card_id, &lc), LEAL_OK);
+    assert_int_equal(lc.last_counter, 2);
+    purse_file_settings(r, settings);
+    assert_memory_equal(settings, cap200, sizeof cap200);
+    reader_close(r);
+
+    /* A card issued now gets the new cap: upper limit 50000 = 50 C3 00 00. */
+    new_card(f, "desfire-ev1", false);
+    r = desk_fixture_open_card(f);
+    req.topup_cents = 0;
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    purse_file_settings(r, settings);
+    assert_memory_equal(settings + 4, ((uint8_t[]){0, 0, 0, 0, 0x50, 0xC3, 0, 0}), 8);
+    reader_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +472,8 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_topup_torn_at_every_exchange, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_program_purse_cap_is_the_card_limit,
+                                        desk_fixture_setup, desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
