@@ -55,7 +55,7 @@ check_eq "ledger balance 32.50 EUR and 50 points" "3250 50" \
 run_capture "$LEAL" card top-up 1.000,00 --reader "sim:$T/ana.json"
 check_eq "thousands separator refused (exit 2)" 2 "$RC"
 run_capture "$LEAL" card top-up 990 --reader "sim:$T/ana.json"
-check_eq "over the purse cap refused" "leal: top-up of card $ANA: the purse would pass its limit: card refuses: the value or offset is outside the file's limits" "$ERR"
+check_eq "over the purse cap refused" "1|leal: top-up of card $ANA refused: 32.50 on the card plus 990.00 would pass the program's purse cap of 1000.00; nothing was written" "$RC|$ERR"
 run_capture "$LEAL" card issue --customer 2 --reader "sim:$T/ana.json"
 check_eq "an issued card is refused, with whose it is" "leal: this card is already issued: card $ANA, account $(acct 1) (active); use a blank card, or 'leal card read' to see it" "$ERR"
 run_capture "$LEAL" card block "$ANA" --reason "lost at the gym"
