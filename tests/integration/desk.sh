@@ -157,12 +157,17 @@ else
 fi
 
 # --- libnfc, and another implementation --------------------------------------
+# The card file behind an emulated PN532 on a pty; libnfc finds it through
+# LIBNFC_DEVICE.
+serve_pn532() {
+    rm -f "$T/pn532"
+    "$CARDSIM" serve --pn532 "$T/pn532" "$1" >>"$T/pn532.log" 2>&1 &
+    SIM_PID=$!
+    for _ in $(seq 50); do [ -L "$T/pn532" ] && break; sleep 0.1; done
+    export LIBNFC_DEVICE="pn532_uart:$(readlink "$T/pn532")"
+}
 "$CARDSIM" new --type desfire-ev1 --uid 04776655443322 -o "$T/pn.json" >/dev/null
-rm -f "$T/pn532"
-"$CARDSIM" serve --pn532 "$T/pn532" "$T/pn.json" >"$T/pn532.log" 2>&1 &
-SIM_PID=$!
-for _ in $(seq 50); do [ -L "$T/pn532" ] && break; sleep 0.1; done
-export LIBNFC_DEVICE="pn532_uart:$(readlink "$T/pn532")"
+serve_pn532 "$T/pn.json"
 run_capture "$LEAL" card issue --customer 3 --reader "nfc:$LIBNFC_DEVICE" --welcome-points 7 --json
 check_eq "issue through libnfc and the PN532" 0 "$RC"
 PN=$(field card_id <<<"$OUT")
@@ -195,21 +200,13 @@ kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
 # the PN532, then a card without money is issued and erased.
 "$LEAL" card block "$PN" --reason "broken" >/dev/null
 "$CARDSIM" new --type desfire-ev3 --uid 04776655443323 -o "$T/pn2.json" >/dev/null
-rm -f "$T/pn532"
-"$CARDSIM" serve --pn532 "$T/pn532" "$T/pn2.json" >"$T/pn532-2.log" 2>&1 &
-SIM_PID=$!
-for _ in $(seq 50); do [ -L "$T/pn532" ] && break; sleep 0.1; done
-export LIBNFC_DEVICE="pn532_uart:$(readlink "$T/pn532")"
+serve_pn532 "$T/pn2.json"
 run_capture "$LEAL" card replace --old "$PN" --reader "nfc:$LIBNFC_DEVICE" --json
 check_eq "replace through libnfc: purse 4.00 and 7 points move" "desfire-ev3 400 7 True" \
     "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["technology"], d["purse_cents"], d["points"], d["agrees"])' <<<"$OUT")"
 kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
 "$CARDSIM" new --type desfire-ev1 --uid 04776655443324 -o "$T/pn3.json" >/dev/null
-rm -f "$T/pn532"
-"$CARDSIM" serve --pn532 "$T/pn532" "$T/pn3.json" >"$T/pn532-3.log" 2>&1 &
-SIM_PID=$!
-for _ in $(seq 50); do [ -L "$T/pn532" ] && break; sleep 0.1; done
-export LIBNFC_DEVICE="pn532_uart:$(readlink "$T/pn532")"
+serve_pn532 "$T/pn3.json"
 "$LEAL" card issue --customer 2 --reader "nfc:$LIBNFC_DEVICE" >/dev/null
 run_capture "$LEAL" card erase --yes --reader "nfc:$LIBNFC_DEVICE"
 check_match "erase through libnfc" "^erased card [0-9]{12}: factory state" "$OUT"
