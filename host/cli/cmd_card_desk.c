@@ -161,6 +161,52 @@ static const char *tech_name(enum ledger_card_tech t)
     return ledger_card_tech_name(t);
 }
 
+/* The account's newest entries, as "last operations" in the read view. */
+#define LAST_OPERATIONS 3
+
+struct ops_out {
+    bool json;
+    int n;
+};
+
+static int print_operation(void *ctx, const struct ledger_movement *m)
+{
+    struct ops_out *x = ctx;
+    char amount[40], when[32];
+    lcli_amount_str(m->asset, m->amount, amount, sizeof amount);
+    lcli_time_str(m->at, when, sizeof when);
+    if (x->json) {
+        printf("%s{\"entry\":%lld,\"at\":%lld,\"kind\":\"%s\",\"asset\":", x->n ? "," : "",
+               (long long)m->entry_id, (long long)m->at, m->kind);
+        cli_json_string(stdout, m->asset);
+        printf(",\"amount\":%lld,\"reason\":", (long long)m->amount);
+        cli_json_string(stdout, m->reason);
+        putchar('}');
+    } else {
+        printf("%-12s %-16s  %-8s %s%s %s  %s\n", x->n ? "" : "last", when, m->kind,
+               m->amount > 0 ? "+" : "", amount, strcmp(m->asset, "PTS") == 0 ? "points" : m->asset,
+               m->reason);
+    }
+    x->n++;
+    return 0;
+}
+
+/* Best effort: the card's view stands even if the history cannot be read. */
+static void print_operations(const struct desk_cli *c, const struct issuance_card *v)
+{
+    struct ops_out x = {opt(c, O_JSON) != NULL, 0};
+    if (x.json)
+        fputs(",\"last_operations\":[", stdout);
+    leal_err err = LEAL_OK;
+    if (v->ledger.account_id > 0)
+        err = ledger_history(c->ledger, v->ledger.account_id, 0, LAST_OPERATIONS, print_operation,
+                             &x);
+    if (x.json)
+        putchar(']');
+    else if (err != LEAL_OK)
+        printf("%-12s (not shown: %s)\n", "last", leal_strerror(err));
+}
+
 static void print_card(const struct desk_cli *c, const struct issuance_card *v, const char *what)
 {
     char eur[32], ledger_eur[32], uid[2 * LEAL_MAX_UID + 1];
@@ -182,8 +228,11 @@ static void print_card(const struct desk_cli *c, const struct issuance_card *v, 
                v->state.tier, v->state.seq, v->taps, (long long)v->account_eur,
                (long long)v->account_pts, v->agrees ? "true" : "false");
         cli_json_string(stdout, v->agrees ? "" : v->why);
-        printf(",\"recovered_topups\":%d,\"round_trips\":%u,\"bytes\":%lu}\n", v->recovered,
+        printf(",\"recovered_topups\":%d,\"round_trips\":%u,\"bytes\":%lu", v->recovered,
                v->round_trips, v->bytes);
+        if (strcmp(what, "read") == 0)
+            print_operations(c, v);
+        puts("}");
         return;
     }
     printf("%-12s %lld (%s, UID %s%s)\n", "card", (long long)v->card_id, tech_name(v->tech), uid,
@@ -199,6 +248,8 @@ static void print_card(const struct desk_cli *c, const struct issuance_card *v, 
         printf("%-12s %d top-up(s) the ledger had missed were posted from the card's log\n",
                "recovered", v->recovered);
     printf("%-12s %s%s\n", "ledger", v->agrees ? "agrees" : "DIFFERS: ", v->agrees ? "" : v->why);
+    if (strcmp(what, "read") == 0)
+        print_operations(c, v);
 }
 
 static int fail_card(const struct desk_cli *c, leal_err err, const struct issuance_card *v,

@@ -46,7 +46,13 @@ purse        20.00
 points       50
 stamps       0 0 0 0
 taps         1
-ledger       agrees" "$OUT"
+ledger       agrees
+last         DATE  topup    +20.00 EUR  purse top-up at the desk
+             DATE  earn     +50 points  welcome points" \
+    "$(sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}/DATE/' <<<"$OUT")"
+run_capture "$LEAL" card read --reader "sim:$T/ana.json" --json
+check_eq "read --json: the last operations, newest first" "topup EUR 2000 purse top-up at the desk|earn PTS 50 welcome points" \
+    "$($PY -c 'import json,sys; print("|".join("%s %s %d %s" % (o["kind"], o["asset"], o["amount"], o["reason"]) for o in json.load(sys.stdin)["last_operations"]))' <<<"$OUT")"
 run_capture "$LEAL" card top-up 12,50 --reader "sim:$T/ana.json"
 check_match "top-up 12,50" "^purse        32.50$" "$OUT"
 run_capture "$LEAL" account show "$(acct 1)" --json
