@@ -7,6 +7,9 @@ int cli_exit_code(leal_err err)
 {
     if (err == LEAL_OK)
         return CLI_EXIT_OK;
+    /* The database failing under us (I/O, lock, damage) is not the user's input. */
+    if (err == LEAL_E_DB || err == LEAL_E_DB_BUSY || err == LEAL_E_DB_CORRUPT)
+        return CLI_EXIT_FAIL;
     if ((err >= 250 && err < 350) || err == LEAL_E_USAGE || err == LEAL_E_UNKNOWN_ROLE ||
         err == LEAL_E_UNKNOWN_PROGRAM || err == LEAL_E_PROGRAM_EXISTS)
         return CLI_EXIT_USAGE;

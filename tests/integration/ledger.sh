@@ -217,5 +217,12 @@ sqlite3 "$T/other.db" "create table t(x)"
 run_capture "$LEAL" ledger verify --db "$T/other.db"
 check_eq "not a ledger" "2" "$RC"
 check_match "not a ledger message" "this file is not a leal ledger" "$ERR"
+# A damaged file is the disk's fault, not the user's input: exit 1, one line.
+sqlite3 "$DB" "pragma wal_checkpoint(truncate)" >/dev/null
+head -c 3000 "$DB" >"$T/damaged.db"
+run_capture "$LEAL" customer list --db "$T/damaged.db"
+check_eq "a damaged ledger: exit 1, one line" \
+    "1|leal: $T/damaged.db: database disk image is malformed: database file is damaged; restore it from a backup" \
+    "$RC|$ERR"
 
 finish
