@@ -207,6 +207,11 @@ static void print_operations(const struct desk_cli *c, const struct issuance_car
         printf("%-12s (not shown: %s)\n", "last", leal_strerror(err));
 }
 
+static bool classic_tech(enum ledger_card_tech t)
+{
+    return t == LEDGER_TECH_CLASSIC_1K || t == LEDGER_TECH_CLASSIC_4K;
+}
+
 static void print_card(const struct desk_cli *c, const struct issuance_card *v, const char *what)
 {
     char eur[32], ledger_eur[32], uid[2 * LEAL_MAX_UID + 1];
@@ -228,8 +233,10 @@ static void print_card(const struct desk_cli *c, const struct issuance_card *v, 
                v->state.tier, v->state.seq, v->taps, (long long)v->account_eur,
                (long long)v->account_pts, v->agrees ? "true" : "false");
         cli_json_string(stdout, v->agrees ? "" : v->why);
-        printf(",\"recovered_topups\":%d,\"round_trips\":%u,\"bytes\":%lu", v->recovered,
-               v->round_trips, v->bytes);
+        printf(",\"stored_value\":%s,\"recovered_topups\":%d,\"dropped_topups\":%d,"
+               "\"round_trips\":%u,\"bytes\":%lu",
+               v->stored_value ? "true" : "false", v->recovered, v->dropped, v->round_trips,
+               v->bytes);
         if (strcmp(what, "read") == 0)
             print_operations(c, v);
         puts("}");
@@ -245,8 +252,11 @@ static void print_card(const struct desk_cli *c, const struct issuance_card *v, 
            v->state.stamps[2], v->state.stamps[3]);
     printf("%-12s %u\n", "taps", v->taps);
     if (v->recovered)
-        printf("%-12s %d top-up(s) the ledger had missed were posted from the card's log\n",
-               "recovered", v->recovered);
+        printf("%-12s %d top-up(s) the ledger had missed were posted from the card's %s\n",
+               "recovered", v->recovered, classic_tech(v->tech) ? "state" : "log");
+    if (v->dropped)
+        printf("%-12s %d interrupted top-up(s) the card never took were dropped\n", "dropped",
+               v->dropped);
     printf("%-12s %s%s\n", "ledger", v->agrees ? "agrees" : "DIFFERS: ", v->agrees ? "" : v->why);
     if (strcmp(what, "read") == 0)
         print_operations(c, v);
@@ -280,7 +290,7 @@ static int fail_card(const struct desk_cli *c, leal_err err, const struct issuan
 static int fail_over_cap(const struct issuance_card *v, int64_t cents)
 {
     char purse[32], add[32], cap[32];
-    bool classic = v->tech == LEDGER_TECH_CLASSIC_1K || v->tech == LEDGER_TECH_CLASSIC_4K;
+    bool classic = classic_tech(v->tech);
     int64_t limit = classic ? v->classic_cap_cents : v->purse_cap_cents;
     lcli_amount_str("EUR", v->purse_cents, purse, sizeof purse);
     lcli_amount_str("EUR", cents, add, sizeof add);
@@ -353,14 +363,21 @@ static int desk_issue(struct desk_cli *c, bool replace)
         }
         if (err == LEAL_E_CARD_BOUNDARY && v.card_id == 0) {
             char cap[32];
-            bool classic = v.tech == LEDGER_TECH_CLASSIC_1K || v.tech == LEDGER_TECH_CLASSIC_4K;
+            bool classic = classic_tech(v.tech);
             lcli_amount_str("EUR", classic ? v.classic_cap_cents : v.purse_cap_cents, cap,
                             sizeof cap);
+            char held[64] = "";
+            if (replace) {
+                char eur[32];
+                lcli_amount_str("EUR", v.account_eur, eur, sizeof eur);
+                snprintf(held, sizeof held, " (card %lld holds %s EUR)",
+                         (long long)req.replaced_card_id, eur);
+            }
             fprintf(stderr,
                     "leal: %s refused: the new card's purse would hold more than the "
-                    "program's %s cap of %s; nothing was written\n",
+                    "program's %s cap of %s%s; nothing was written\n",
                     replace ? "replacing the card" : "issuing the card",
-                    classic ? "Classic stored-value" : "purse", cap);
+                    classic ? "Classic stored-value" : "purse", cap, held);
             return CLI_EXIT_FAIL;
         }
         return fail_card(c, err, &v, replace ? "replacing the card" : "issuing the card");

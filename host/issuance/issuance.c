@@ -127,7 +127,7 @@ static void log_record(uint8_t out[LAYOUT_LOG_RECORD_LEN], uint8_t op, uint32_t 
 static leal_err post_card_entry(struct issuance *is, int64_t card_id, int64_t account_id,
                                 const char *kind, const char *asset, const char *program_account,
                                 int64_t amount, const char *request, const char *reason,
-                                const char *reference, bool *replayed)
+                                const char *reference, bool settles_pending, bool *replayed)
 {
     int64_t other, entry;
     struct ledger_line lines[2];
@@ -152,6 +152,8 @@ static leal_err post_card_entry(struct issuance *is, int64_t card_id, int64_t ac
     e.card_id = card_id;
     e.nlines = 2;
     e.lines = lines;
+    if (settles_pending)
+        return ledger_pending_topup_settle(is->ledger, &e, &entry, replayed);
     return ledger_post(is->ledger, &e, &entry, replayed);
 }
 
@@ -165,7 +167,7 @@ static leal_err post_topup(struct issuance *is, int64_t card_id, int64_t account
     snprintf(reference, sizeof reference, "card %lld counter %u", (long long)card_id,
              counter_after);
     return post_card_entry(is, card_id, account_id, "topup", "EUR", "cash", cents, request,
-                           "purse top-up at the desk", reference, replayed);
+                           "purse top-up at the desk", reference, false, replayed);
 }
 
 bool issuance_is_classic(enum ledger_card_tech t)
@@ -254,6 +256,16 @@ leal_err issuance_compare(struct issuance *is, const struct ledger_card *lc, boo
     return LEAL_OK;
 }
 
+leal_err issuance_post_seq_topup(struct issuance *is, int64_t card_id, int64_t account_id,
+                                 uint32_t seq_after, int64_t cents, bool *replayed)
+{
+    char request[64], reference[64];
+    snprintf(request, sizeof request, "card:%lld:seq:%u", (long long)card_id, seq_after);
+    snprintf(reference, sizeof reference, "card %lld seq %u", (long long)card_id, seq_after);
+    return post_card_entry(is, card_id, account_id, "topup", "EUR", "cash", cents, request,
+                           "purse top-up at the desk", reference, true, replayed);
+}
+
 /* Reads what a terminal reads, checks it, then compares it with the ledger. */
 static leal_err read_card(struct desk *k, struct issuance_card *out)
 {
@@ -295,6 +307,7 @@ static leal_err read_card(struct desk *k, struct issuance_card *out)
         state_card_id != id.card_id || counter < 0 || counter > LAYOUT_COUNTER_START)
         return LEAL_E_CARD_TAMPERED;
     out->taps = (uint32_t)(LAYOUT_COUNTER_START - counter);
+    out->stored_value = true; /* a DESFire card always has its purse file */
     if (out->random_uid) {
         if ((err = desfire_get_card_uid(&k->d, out->uid)) != LEAL_OK)
             return err;
@@ -439,7 +452,7 @@ leal_err issuance_activate(struct issuance *is, const struct issuance_request *r
     /* Compared again now that the card counts as one of the account's. */
     if ((err = ledger_card_find_by_id(is->ledger, card_id, &lc)) != LEAL_OK)
         return err;
-    return issuance_compare(is, &lc, !issuance_is_classic(lc.tech), verified);
+    return issuance_compare(is, &lc, verified->stored_value, verified);
 }
 
 leal_err issuance_opening_points(struct issuance *is, const struct issuance_request *req,
@@ -461,7 +474,8 @@ leal_err issuance_opening_points(struct issuance *is, const struct issuance_requ
     if (!req->replacing && pts > 0) {
         snprintf(request, sizeof request, "card:%lld:welcome", (long long)card_id);
         if ((err = post_card_entry(is, card_id, req->account_id, "earn", "PTS", "points_issued",
-                                   pts, request, "welcome points", NULL, &replayed)) != LEAL_OK)
+                                   pts, request, "welcome points", NULL, false, &replayed)) !=
+            LEAL_OK)
             return err;
     }
     *points = (uint32_t)pts;
@@ -571,16 +585,21 @@ static leal_err credit_card(struct desk *k, int32_t cents, uint8_t op, uint32_t 
     return LEAL_OK;
 }
 
+leal_err issuance_topup_allowed(const struct issuance_card *out, int64_t cents)
+{
+    if (cents <= 0 || cents > LEDGER_PURSE_CAP_MAX)
+        return LEAL_E_RANGE;
+    return out->ledger.status == LEDGER_CARD_ACTIVE ? LEAL_OK : LEAL_E_CARD_BLOCKED;
+}
+
 /* Top-up of a card already read (out filled by read_card). */
 static leal_err topup_on(struct desk *k, struct issuance_card *out, int64_t cents)
 {
     uint32_t counter_after;
     bool replayed = false;
     leal_err err;
-    if (cents <= 0 || cents > LEDGER_PURSE_CAP_MAX)
-        return LEAL_E_RANGE;
-    if (out->ledger.status != LEDGER_CARD_ACTIVE)
-        return LEAL_E_CARD_BLOCKED;
+    if ((err = issuance_topup_allowed(out, cents)) != LEAL_OK)
+        return err;
     /* The program's cap now; a card issued under a lower one refuses by itself
      * (its purse file's upper limit: BOUNDARY_ERROR, nothing committed). */
     if ((err = issuance_purse_caps(k->is, out)) != LEAL_OK)

@@ -51,15 +51,21 @@ struct issuance_card {
      * with), and the Classic cap (0: stored value off on Classic). */
     int64_t purse_cap_cents;
     int64_t classic_cap_cents;
+    /* Whether the card carries stored value: every DESFire card; a Classic
+     * card whose identity has the stored-value flag (LAYOUT.md 1.1). */
+    bool stored_value;
     /* From the ledger */
     struct ledger_card ledger;
     int64_t account_eur;
     int64_t account_pts;
     int ncards_on_account;
-    bool agrees;   /* card and ledger tell the same story */
-    char why[160]; /* when they do not: the first difference */
-    int recovered; /* top-ups the ledger had missed, posted from the card's log */
-    bool resumed;  /* issuance found this card half made and started it over */
+    bool agrees;    /* card and ledger tell the same story */
+    char why[160];  /* when they do not: the first difference */
+    int recovered;  /* top-ups the ledger had missed, posted from the card's log
+                     * (DESFire) or from a pending top-up the card shows (Classic) */
+    int dropped;    /* Classic: pending top-ups the card never took, dropped */
+    bool unsettled; /* Classic: a pending top-up the card neither shows nor undid */
+    bool resumed;   /* issuance found this card half made and started it over */
     /* The cost at the reader of this operation */
     unsigned round_trips;
     unsigned long bytes;

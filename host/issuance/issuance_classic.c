@@ -39,7 +39,13 @@ struct cdesk {
     uint8_t key_set_version; /* classic-a's: the key terminals use */
     uint8_t slot0[CLASSIC_RECORD_STATE_SPAN], slot1[CLASSIC_RECORD_STATE_SPAN];
     unsigned current; /* the current state slot after a read */
+    char unsettled_why[256];
 };
+
+static bool has_stored_value(const struct identity *id)
+{
+    return (id->flags & IDENTITY_FLAG_STORED_VALUE) != 0;
+}
 
 enum ledger_card_tech issuance_classic_tech(const struct reader_card *rc)
 {
@@ -202,11 +208,50 @@ static leal_err read_identity(struct cdesk *d, struct identity *id)
     return LEAL_OK;
 }
 
+/* A top-up left pending by a tear between the card write and the ledger's
+ * commit (LAYOUT.md 3.3), settled from what the card shows: at seq_after with
+ * purse_after, the write took: the entry is posted (and the intent removed, in
+ * one transaction); still at seq_before, it did not (a torn write leaves the
+ * other slot invalid, so the old slot wins): the intent is dropped; anything
+ * else is a disagreement, named and left for a person. */
+static leal_err settle_pending(struct cdesk *d, const struct ledger_card *lc,
+                               struct issuance_card *out)
+{
+    struct ledger_pending_topup t;
+    bool found = false, replayed = false;
+    leal_err err = ledger_pending_topup_get(d->is->ledger, lc->card_id, &t, &found);
+    if (err != LEAL_OK || !found)
+        return err;
+    if ((int64_t)out->state.seq == t.seq_after && (int64_t)out->purse_cents == t.purse_after) {
+        if ((err = issuance_post_seq_topup(d->is, lc->card_id, lc->account_id,
+                                           (uint32_t)t.seq_after, t.cents, &replayed)) != LEAL_OK)
+            return err;
+        out->recovered += !replayed;
+        return LEAL_OK;
+    }
+    if ((int64_t)out->state.seq == t.seq_before) {
+        if ((err = ledger_pending_topup_drop(d->is->ledger, lc->card_id, t.request_id)) != LEAL_OK)
+            return err;
+        out->dropped++;
+        return LEAL_OK;
+    }
+    out->unsettled = true;
+    snprintf(d->unsettled_why, sizeof d->unsettled_why,
+             "a top-up of %lld.%02lld (seq %lld to %lld, purse %lld.%02lld) is neither on the card "
+             "nor undone: the card is at seq %u with %d.%02d",
+             (long long)(t.cents / 100), (long long)(t.cents % 100), (long long)t.seq_before,
+             (long long)t.seq_after, (long long)(t.purse_after / 100),
+             (long long)(t.purse_after % 100), out->state.seq, out->purse_cents / 100,
+             out->purse_cents % 100);
+    return LEAL_OK;
+}
+
 /* What a terminal reads (identity 11, both slots 8 = 19 RT), checked, then
  * compared with the ledger. */
 static leal_err read_card(struct cdesk *d, struct issuance_card *out)
 {
-    static const struct classic_record_purse off = {false, 0};
+    /* Every sealed slot is a candidate: the rule below judges the current one. */
+    static const struct classic_record_purse any = {true, UINT32_MAX};
     struct classic_record_state st;
     struct identity id;
     struct ledger_card lc;
@@ -214,6 +259,11 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
 
     if ((err = read_identity(d, &id)) != LEAL_OK)
         return err;
+    /* Stored value (LAYOUT.md 3.2): off unless the identity says the program
+     * enabled it; then at most the program's Classic cap. */
+    if ((err = issuance_purse_caps(d->is, out)) != LEAL_OK)
+        return err;
+    out->stored_value = has_stored_value(&id);
     out->card_id = (int64_t)id.card_id;
     out->issuer_id = id.issuer_id;
     out->program_id = id.program_id;
@@ -223,10 +273,13 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
     out->uid_len = d->rc->uid_len;
     if ((err = classic_card_read_state(&d->cc, &d->k, d->slot0, d->slot1)) != LEAL_OK)
         return err;
-    /* Stored value: no program enables it yet, so the purse must be 0. */
-    if ((err = classic_record_state_select(d->is->cp, d->seal, id.card_id, d->slot0, d->slot1, &off,
+    if ((err = classic_record_state_select(d->is->cp, d->seal, id.card_id, d->slot0, d->slot1, &any,
                                            &st, &d->current)) != LEAL_OK)
         return err == LEAL_E_LAYOUT_VERSION ? err : LEAL_E_CARD_TAMPERED;
+    /* A current state that breaks the rule is tampering, not a reason to fall
+     * back to the older slot (which would hide it). */
+    if (out->stored_value ? (int64_t)st.purse > out->classic_cap_cents : st.purse != 0)
+        return LEAL_E_CARD_TAMPERED;
     out->state = st.body;
     out->purse_cents = (int32_t)st.purse;
     out->taps = st.body.seq - INITIAL_SEQ;
@@ -241,12 +294,20 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
         return err;
     }
     out->ledger = lc;
+    if ((err = settle_pending(d, &lc, out)) != LEAL_OK)
+        return err;
     if (lc.status != LEDGER_CARD_PENDING && (int64_t)out->taps > lc.last_counter &&
         (err = ledger_card_set_counter(d->is->ledger, out->card_id, out->taps)) != LEAL_OK)
         return err;
-    /* The purse is not compared: with stored value off the account's euros live
-     * in the ledger only. */
-    return issuance_compare(d->is, &lc, false, out);
+    /* The purse is compared only on a card that carries one: with stored value
+     * off the account's euros live in the ledger only. */
+    if ((err = issuance_compare(d->is, &lc, out->stored_value, out)) != LEAL_OK)
+        return err;
+    if (out->unsettled) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why, "%.159s", d->unsettled_why);
+    }
+    return LEAL_OK;
 }
 
 leal_err issuance_classic_read(struct issuance *is, struct reader *r, const struct reader_card *rc,
@@ -261,16 +322,72 @@ leal_err issuance_classic_read(struct issuance *is, struct reader *r, const stru
     return err;
 }
 
+/* A host top-up of a card just read (out filled by read_card, d->current its
+ * current slot): the intent in the ledger, the other slot written with seq + 1
+ * and purse + cents (authenticate + 3 writes = 4 RT), then the entry posted and
+ * the intent removed in one transaction (LAYOUT.md 3.3). */
+static leal_err topup_on(struct cdesk *d, struct issuance_card *out, int64_t cents)
+{
+    struct classic_record_state st;
+    struct ledger_pending_topup t;
+    uint8_t span[CLASSIC_RECORD_STATE_SPAN];
+    unsigned slot = d->current ^ 1u;
+    bool replayed = false;
+    leal_err err;
+
+    if ((err = issuance_topup_allowed(out, cents)) != LEAL_OK)
+        return err;
+    if (out->unsettled)
+        return LEAL_E_CARD_TOPUP_UNSETTLED;
+    /* The card's flag (signed at issuance) and the program's cap now. */
+    if (!out->stored_value || out->classic_cap_cents == 0)
+        return LEAL_E_CARD_STORED_VALUE_OFF;
+    if (out->purse_cents + cents > out->classic_cap_cents)
+        return LEAL_E_CARD_BOUNDARY;
+    memset(&st, 0, sizeof st);
+    st.body = out->state;
+    st.body.seq = out->state.seq + 1u; /* serial arithmetic: wraps */
+    st.purse = (uint32_t)(out->purse_cents + cents);
+    memset(&t, 0, sizeof t);
+    t.card_id = out->card_id;
+    t.seq_before = out->state.seq;
+    t.seq_after = st.body.seq;
+    t.purse_after = st.purse;
+    t.cents = cents;
+    snprintf(t.request_id, sizeof t.request_id, "card:%lld:seq:%u", (long long)out->card_id,
+             st.body.seq);
+    if ((err = classic_record_state_seal(d->is->cp, d->seal, (uint64_t)out->card_id, slot, &st,
+                                         span)) != LEAL_OK ||
+        (err = ledger_pending_topup_add(d->is->ledger, &t)) != LEAL_OK)
+        return err;
+    /* A tear from here on leaves the intent for the next read to settle. */
+    if ((err = classic_card_write_state(&d->cc, &d->k, slot, span)) != LEAL_OK)
+        return err;
+    if ((err = issuance_post_seq_topup(d->is, out->card_id, out->ledger.account_id, st.body.seq,
+                                       cents, &replayed)) != LEAL_OK)
+        return err;
+    d->current = slot;
+    out->state = st.body;
+    out->purse_cents = (int32_t)st.purse;
+    out->taps = st.body.seq - INITIAL_SEQ;
+    if ((err = ledger_card_set_counter(d->is->ledger, out->card_id, out->taps)) != LEAL_OK ||
+        (err = ledger_card_find_by_id(d->is->ledger, out->card_id, &out->ledger)) != LEAL_OK)
+        return err;
+    return issuance_compare(d->is, &out->ledger, true, out);
+}
+
 leal_err issuance_classic_topup(struct issuance *is, struct reader *r, const struct reader_card *rc,
                                 enum ledger_card_tech tech, int64_t cents,
                                 struct issuance_card *out)
 {
-    leal_err err = issuance_classic_read(is, r, rc, tech, out);
-    (void)cents;
-    if (err == LEAL_OK && !out->agrees && out->ledger.card_id == 0)
-        return LEAL_E_CARD_NOT_LEAL;
-    /* Enabling stored value per program (with its cap) is not in the ledger yet. */
-    return err != LEAL_OK ? err : LEAL_E_CARD_STORED_VALUE_OFF;
+    struct cdesk d;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = cdesk_open(&d, is, r, rc, tech)) == LEAL_OK && (err = read_card(&d, out)) == LEAL_OK)
+        err = !out->agrees && out->ledger.card_id == 0 ? LEAL_E_CARD_NOT_LEAL
+                                                       : topup_on(&d, out, cents);
+    cdesk_close(&d, out);
+    return err;
 }
 
 struct pending_ctx {
@@ -303,6 +420,7 @@ static bool mad_says_leal(struct cdesk *d)
 
 /* The sealed, signed identity and the sealed initial state. */
 static leal_err build_records(struct cdesk *d, int64_t card_id, const struct state_body *body,
+                              bool stored_value, uint32_t purse,
                               uint8_t ispan[CLASSIC_RECORD_IDENTITY_SPAN],
                               uint8_t sspan[CLASSIC_RECORD_STATE_SPAN])
 {
@@ -319,10 +437,11 @@ static leal_err build_records(struct cdesk *d, int64_t card_id, const struct sta
     id.program_id = d->is->program_id;
     id.key_set_version = d->key_set_version;
     id.card_kind = (uint8_t)d->tech;
-    id.flags = 0; /* fixed UID; stored value off */
+    /* Fixed UID; stored value as the program has it now (LAYOUT.md 1.1, 3.2). */
+    id.flags = stored_value ? IDENTITY_FLAG_STORED_VALUE : 0;
     id.issued_day = (uint32_t)(time(NULL) / 86400);
     st.body = *body;
-    st.purse = 0;
+    st.purse = purse;
     if ((err = identity_encode(&id, rec)) != LEAL_OK ||
         (err = identity_signed_message(rec, d->rc->uid, d->rc->uid_len, msg, &ml)) != LEAL_OK ||
         (err = crypto_openssl_ed25519_sign(d->package_seed, msg, ml, sig)) != LEAL_OK ||
@@ -334,7 +453,7 @@ static leal_err build_records(struct cdesk *d, int64_t card_id, const struct sta
 /* Verification as a terminal reads: the MAD (3 RT), then the read (19 RT);
  * slot 0 current at the initial seq, slot 1 still zero. */
 static leal_err verify(struct cdesk *d, int64_t card_id, const struct state_body *body,
-                       struct issuance_card *out)
+                       bool stored_value, int64_t purse, struct issuance_card *out)
 {
     static const uint8_t zero[CLASSIC_RECORD_STATE_SPAN] = {0};
     uint8_t mad[32], info;
@@ -351,8 +470,8 @@ static leal_err verify(struct cdesk *d, int64_t card_id, const struct state_body
     if ((err = read_card(d, out)) != LEAL_OK)
         return err;
     if (out->card_id != card_id || d->current != 0 || out->state.seq != INITIAL_SEQ ||
-        out->state.points != body->points || out->purse_cents != 0 ||
-        !leal_ct_equal(d->slot1, zero, sizeof zero))
+        out->state.points != body->points || out->purse_cents != purse ||
+        out->stored_value != stored_value || !leal_ct_equal(d->slot1, zero, sizeof zero))
         return LEAL_E_CARD_TAMPERED;
     return LEAL_OK;
 }
@@ -367,24 +486,32 @@ leal_err issuance_classic_issue(struct issuance *is, struct reader *r, const str
     struct ledger_card lc;
     struct pending_ctx pend;
     struct cdesk d;
-    int64_t card_id = 0;
-    bool any_leal = false, any_foreign = false, resumed = false;
+    int64_t card_id = 0, purse;
+    bool any_leal = false, any_foreign = false, resumed = false, stored_value;
     leal_err err;
 
     memset(out, 0, sizeof *out);
     memset(&body, 0, sizeof body);
     body.seq = INITIAL_SEQ;
-    if (req->topup_cents > 0)
-        return LEAL_E_CARD_STORED_VALUE_OFF; /* refused before the card is touched */
-    /* A replaced card's money (its share of the account's euros, as a DESFire
-     * replacement moves it) has nowhere to go on a Classic card: refused
-     * before anything is written, with the amount for the desk to say. */
-    if (req->replacing) {
-        if ((err = issuance_replaced_share(is, req, 0, "EUR", &out->account_eur)) != LEAL_OK)
-            return err;
-        if (out->account_eur != 0)
-            return LEAL_E_CARD_STORED_VALUE_OFF;
-    }
+    /* Money the card cannot take is refused before the card or the ledger is
+     * touched: an opening top-up, or a replaced card's share of the account's
+     * euros (a DESFire replacement moves it), where the program has stored
+     * value off on Classic (with the amount for the desk to say), or past its
+     * Classic cap. */
+    out->tech = tech;
+    if ((err = issuance_purse_caps(is, out)) != LEAL_OK)
+        return err;
+    stored_value = out->classic_cap_cents > 0;
+    if (req->replacing &&
+        (err = issuance_replaced_share(is, req, 0, "EUR", &out->account_eur)) != LEAL_OK)
+        return err;
+    purse = req->replacing ? out->account_eur : 0;
+    if (req->topup_cents < 0 || purse < 0)
+        return LEAL_E_RANGE;
+    if (!stored_value && (req->topup_cents > 0 || purse != 0))
+        return LEAL_E_CARD_STORED_VALUE_OFF;
+    if (purse + req->topup_cents > out->classic_cap_cents)
+        return LEAL_E_CARD_BOUNDARY;
     if ((err = cdesk_open(&d, is, r, rc, tech)) != LEAL_OK || (err = probe(&d, st)) != LEAL_OK)
         goto out;
     for (unsigned s = 0; s < CLASSIC_CARD_SECTORS; s++) {
@@ -448,8 +575,8 @@ leal_err issuance_classic_issue(struct issuance *is, struct reader *r, const str
             goto out;
     }
     out->card_id = card_id;
-    /* What the card starts with: welcome points, or a replaced card's points (its
-     * euros stay in the account: stored value is off on Classic). */
+    /* What the card starts with: welcome points, or a replaced card's points
+     * (and its euros, checked above against the program's Classic cap). */
     if ((err = issuance_opening_points(is, req, card_id, &body.points)) != LEAL_OK)
         goto out;
     /* A torn issuance starts over: sectors under leal's keys back to transport. */
@@ -457,16 +584,21 @@ leal_err issuance_classic_issue(struct issuance *is, struct reader *r, const str
         if (st[s] == SECTOR_LEAL && (err = to_transport(&d, s)) != LEAL_OK)
             goto out;
     resumed = any_leal;
-    if ((err = build_records(&d, card_id, &body, ispan, sspan)) != LEAL_OK ||
+    if ((err = build_records(&d, card_id, &body, stored_value, (uint32_t)purse, ispan, sspan)) !=
+            LEAL_OK ||
         (err = classic_card_personalise(&d.cc, transport_key, &d.k, ispan, sspan)) != LEAL_OK)
         goto out;
     /* Verified as a terminal will read it, then active in the ledger. */
-    if ((err = verify(&d, card_id, &body, out)) != LEAL_OK)
+    if ((err = verify(&d, card_id, &body, stored_value, purse, out)) != LEAL_OK)
         goto out;
     if ((err = issuance_activate(is, req, card_id, out)) != LEAL_OK)
         goto out;
     out->resumed = resumed;
-    err = ledger_card_find_by_id(is->ledger, card_id, &out->ledger);
+    if ((err = ledger_card_find_by_id(is->ledger, card_id, &out->ledger)) != LEAL_OK)
+        goto out;
+    /* The opening top-up on the card just verified: its read was the verification. */
+    if (req->topup_cents > 0)
+        err = topup_on(&d, out, req->topup_cents);
 out:
     leal_wipe(ispan, sizeof ispan);
     cdesk_close(&d, out);

@@ -5,13 +5,19 @@
  * ledger before the first write, ACTIVE only after the card was read back and
  * verified (MAD, signed and sealed identity, both state slots). A torn
  * issuance is started over on the next tap: sectors already under leal's keys
- * go back to the transport key first. Stored value is off on Classic (no
- * program enables it yet: the ledger has no such setting), so a top-up, an
- * opening top-up, and a replacement of a card that held euros (its share of
- * the account; out's account_eur says how many) are refused with LEAL_E_CARD_STORED_VALUE_OFF,
- * the last two before the card or the ledger is touched. Hosted.
+ * go back to the transport key first. Stored value (LAYOUT.md 3.2) is on only
+ * where the program enables it (its Classic cap; the identity's flag bit 1 is
+ * set at issuance from it) and bounded by that cap; the card keeps no log, so
+ * a top-up is recorded in the ledger as pending before the card is written,
+ * settled (posted and removed in one transaction) once it is, and every read
+ * settles an open one from the card's seq and purse (LAYOUT.md 3.3). With
+ * stored value off, a top-up, an opening top-up, and a replacement of a card
+ * that held euros (its share of the account; out's account_eur says how
+ * many) are refused with LEAL_E_CARD_STORED_VALUE_OFF, the last two before the
+ * card or the ledger is touched; over the cap, LEAL_E_CARD_BOUNDARY. Hosted.
  * Errors: issuance.h's, LEAL_E_CARD_NOT_BLANK (sectors under unknown keys),
- * LEAL_E_CARD_STORED_VALUE_OFF.
+ * LEAL_E_CARD_STORED_VALUE_OFF, LEAL_E_CARD_BOUNDARY, LEAL_E_CARD_TOPUP_UNSETTLED
+ * (a pending top-up the card neither shows nor undid: a top-up is refused).
  */
 #ifndef LEAL_ISSUANCE_CLASSIC_H
 #define LEAL_ISSUANCE_CLASSIC_H
@@ -30,7 +36,8 @@ LEAL_MUST_CHECK leal_err issuance_classic_read(struct issuance *is, struct reade
                                                const struct reader_card *rc,
                                                enum ledger_card_tech tech,
                                                struct issuance_card *out);
-/* Reads the card (verified), then refuses: stored value is off on Classic. */
+/* Reads the card (verified; an open pending top-up settled), then tops it up:
+ * the other state slot written with seq + 1 and purse + cents (23 RT). */
 LEAL_MUST_CHECK leal_err issuance_classic_topup(struct issuance *is, struct reader *r,
                                                 const struct reader_card *rc,
                                                 enum ledger_card_tech tech, int64_t cents,
@@ -71,6 +78,14 @@ const char *issuance_operator(const struct issuance *is);
 LEAL_MUST_CHECK leal_err issuance_activate(struct issuance *is, const struct issuance_request *req,
                                            int64_t card_id, struct issuance_card *verified);
 bool issuance_is_classic(enum ledger_card_tech t);
+/* A Classic top-up's entry (request id card:<id>:seq:<seq after>), posted
+ * with the card's pending top-up removed in one transaction (LAYOUT.md 3.3). */
+LEAL_MUST_CHECK leal_err issuance_post_seq_topup(struct issuance *is, int64_t card_id,
+                                                 int64_t account_id, uint32_t seq_after,
+                                                 int64_t cents, bool *replayed);
+/* What every top-up needs first: 1..LEDGER_PURSE_CAP_MAX cents (LEAL_E_RANGE)
+ * onto an active card (LEAL_E_CARD_BLOCKED otherwise). */
+LEAL_MUST_CHECK leal_err issuance_topup_allowed(const struct issuance_card *out, int64_t cents);
 /* A fresh random twelve-digit card id. */
 LEAL_MUST_CHECK leal_err issuance_new_card_id(struct issuance *is, int64_t *id);
 

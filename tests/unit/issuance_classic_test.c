@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
+#include "cardlayout/classic/classic_card.h"
 #include "cardlayout/classic/classic_keys.h"
 #include "cardlayout/classic/mfclassic.h"
 #include "cardlayout/layout.h"
@@ -53,6 +55,20 @@ static int count_cards(void *ctx, const struct ledger_card *c)
     (*(int *)ctx)++;
     return 0;
 }
+
+/* Every way the virtual card tears a Classic exchange: the command lost, its
+ * answer lost, or power lost inside a block write leaving the old block, the
+ * new one, or garbage. */
+static const struct {
+    enum cardsim_tear_point point;
+    enum cardsim_torn_block block;
+} tear_ways[] = {
+    {CARDSIM_TEAR_BEFORE_COMMAND, CARDSIM_TORN_OLD},
+    {CARDSIM_TEAR_BEFORE_ANSWER, CARDSIM_TORN_OLD},
+    {CARDSIM_TEAR_INSIDE_COMMIT, CARDSIM_TORN_OLD},
+    {CARDSIM_TEAR_INSIDE_COMMIT, CARDSIM_TORN_NEW},
+    {CARDSIM_TEAR_INSIDE_COMMIT, CARDSIM_TORN_GARBAGE},
+};
 
 static void test_classic_issue_and_read(void **state)
 {
@@ -210,23 +226,13 @@ static void test_classic_issuance_torn_at_every_exchange(void **state)
     struct fixture *f = *state;
     struct issuance_request req = {.account_id = 0, .welcome_points = 30};
     struct issuance_card out;
-    static const struct {
-        enum cardsim_tear_point point;
-        enum cardsim_torn_block block;
-    } ways[] = {
-        {CARDSIM_TEAR_BEFORE_COMMAND, CARDSIM_TORN_OLD},
-        {CARDSIM_TEAR_BEFORE_ANSWER, CARDSIM_TORN_OLD},
-        {CARDSIM_TEAR_INSIDE_COMMIT, CARDSIM_TORN_OLD},
-        {CARDSIM_TEAR_INSIDE_COMMIT, CARDSIM_TORN_NEW},
-        {CARDSIM_TEAR_INSIDE_COMMIT, CARDSIM_TORN_GARBAGE},
-    };
     unsigned torn = 0, resumed = 0, lost_sectors = 0, runs = 0;
 
-    for (size_t w = 0; w < sizeof ways / sizeof ways[0]; w++) {
+    for (size_t w = 0; w < sizeof tear_ways / sizeof tear_ways[0]; w++) {
         for (unsigned n = 1;; n++) {
             int64_t account;
             struct cardsim_tear tear = {
-                .point = ways[w].point, .after = n, .classic_block = ways[w].block};
+                .point = tear_ways[w].point, .after = n, .classic_block = tear_ways[w].block};
             struct ledger_card lc;
             struct issuance_card view;
             struct reader *r;
@@ -261,7 +267,7 @@ static void test_classic_issuance_torn_at_every_exchange(void **state)
             if (err == LEAL_E_CARD_MEMORY_DAMAGED) {
                 /* A trailer write torn into garbage locks its sector for good
                  * (MIFARE Classic): the card is refused, the ledger keeps it PENDING. */
-                assert_int_equal(ways[w].block, CARDSIM_TORN_GARBAGE);
+                assert_int_equal(tear_ways[w].block, CARDSIM_TORN_GARBAGE);
                 lost_sectors++;
                 assert_int_equal(issuance_read(&f->is, r, &view) == LEAL_OK && view.agrees &&
                                      view.ledger.status == LEDGER_CARD_ACTIVE,
@@ -673,6 +679,368 @@ static void test_classic_replace_torn(void **state)
     assert_true(resumed > 0);
 }
 
+/* ---- Stored value on Classic (LAYOUT.md 3.2, 3.3) ---- */
+
+/* The identity's flags as a terminal opens them (keys from the keystore). */
+static uint8_t identity_flags(struct fixture *f, struct reader *r)
+{
+    struct classic_card cc;
+    struct classic_card_keys k;
+    const struct key_version *ks, *kp;
+    uint8_t span[CLASSIC_RECORD_IDENTITY_SPAN], seal[32], pub[32];
+    struct identity id;
+    memset(&k, 0, sizeof k);
+    for (uint8_t s = 1; s <= 3; s++)
+        sector_key(f, KEY_ROLE_CLASSIC_A, s, k.a[s]);
+    classic_card_init(&cc, reader_card_reader(r));
+    assert_int_equal(classic_card_read_identity(&cc, &k, span), LEAL_OK);
+    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_CLASSIC_SEAL, &ks), LEAL_OK);
+    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_PACKAGE_SIGNING, &kp), LEAL_OK);
+    assert_int_equal(
+        classic_keys_seal(crypto_openssl(), ks->key, uid4, 4, f->keys->issuer_id, 7, seal),
+        LEAL_OK);
+    assert_int_equal(crypto_openssl_ed25519_public(kp->key, pub), LEAL_OK);
+    assert_int_equal(classic_record_identity_open(crypto_openssl(), seal, span, uid4, 4, pub, &id),
+                     LEAL_OK);
+    return id.flags;
+}
+
+static bool pending(struct fixture *f, int64_t card_id)
+{
+    struct ledger_pending_topup t;
+    bool found = true;
+    assert_int_equal(ledger_pending_topup_get(f->ledger, card_id, &t, &found), LEAL_OK);
+    return found;
+}
+
+/* The request ids of the account's top-up entries, in order. */
+static void topup_keys(struct fixture *f, char *out, size_t cap)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT coalesce(group_concat(request_id, ' '), '') FROM "
+                                        "(SELECT request_id FROM entry WHERE kind = 'topup' "
+                                        "ORDER BY id)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* A program that enables Classic stored value with a cap of 50.00: the
+ * identity flag is set at issuance, the opening top-up and `card top-up` move
+ * exact euros (purse, seq, points, ledger), the cap is enforced before the
+ * card is written, and a card issued while stored value was off stays off. */
+static void test_classic_stored_value_topup(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = 0, .welcome_points = 10};
+    struct issuance_card out, view;
+    struct reader *r;
+    int64_t off_card, other;
+    char keys[256], want[256];
+
+    /* Issued while the program has Classic stored value off: flag clear. */
+    other = desk_fixture_customer(f, "Luis");
+    req.account_id = other;
+    desk_fixture_new_card(f, "classic-1k", uid4, 4, false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    off_card = out.card_id;
+    assert_false(out.stored_value);
+    assert_int_equal(identity_flags(f, r), 0);
+    /* The program enables it later: this card still carries no money. */
+    assert_int_equal(ledger_program_set_purse(f->ledger, 7, 100000, 5000), LEAL_OK);
+    assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_E_CARD_STORED_VALUE_OFF);
+    assert_int_equal(view.card_id, off_card);
+    assert_int_equal(view.round_trips, 19);
+    assert_false(pending(f, off_card));
+    desk_fixture_balances(f, other, 0, 10);
+    reader_close(r);
+
+    /* Over the cap at issuance: refused before the card or the ledger is touched. */
+    req.account_id = f->account;
+    req.topup_cents = 5001;
+    new_card(f, "classic-1k");
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_CARD_BOUNDARY);
+    assert_int_equal(out.round_trips, 0);
+    assert_int_equal(out.classic_cap_cents, 5000);
+    assert_int_equal(count_cards_of(f, f->account), 0);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_NOT_LEAL);
+
+    /* Issued with 10.00: flag set, slot 1 at seq 2 with the money. */
+    req.topup_cents = 1000;
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_true(out.stored_value);
+    assert_int_equal(out.purse_cents, 1000);
+    assert_int_equal(out.state.seq, 2);
+    assert_int_equal(out.state.points, 10);
+    assert_int_equal(out.taps, 1);
+    assert_true(out.agrees);
+    /* LAYOUT.md 3.3: issuance 56, its opening top-up 4 (the verification is its read). */
+    assert_int_equal(out.round_trips, 56 + 4);
+    assert_int_equal(identity_flags(f, r), IDENTITY_FLAG_STORED_VALUE);
+    assert_false(pending(f, out.card_id));
+    desk_fixture_balances(f, f->account, 1000, 10);
+    snprintf(want, sizeof want, "card:%lld:seq:2", (long long)out.card_id);
+    topup_keys(f, keys, sizeof keys);
+    assert_string_equal(keys, want);
+
+    /* A top-up: the read (19), then the other slot (auth + 3 writes). */
+    assert_int_equal(issuance_topup(&f->is, r, 2500, &view), LEAL_OK);
+    assert_int_equal(view.round_trips, 23);
+    assert_int_equal(view.bytes, 183 + 134 + 13 + 3 * 19);
+    assert_int_equal(view.purse_cents, 3500);
+    assert_int_equal(view.state.seq, 3);
+    assert_int_equal(view.state.points, 10);
+    assert_int_equal(view.taps, 2);
+    assert_int_equal(view.account_eur, 3500);
+    assert_true(view.agrees);
+    assert_false(pending(f, out.card_id));
+    desk_fixture_balances(f, f->account, 3500, 10);
+
+    /* One cent over the cap: refused after the read, nothing written. */
+    assert_int_equal(issuance_topup(&f->is, r, 1501, &view), LEAL_E_CARD_BOUNDARY);
+    assert_int_equal(view.round_trips, 19);
+    assert_int_equal(view.purse_cents, 3500);
+    assert_int_equal(view.classic_cap_cents, 5000);
+    assert_false(pending(f, out.card_id));
+    desk_fixture_balances(f, f->account, 3500, 10);
+    assert_int_equal(issuance_topup(&f->is, r, 1500, &view), LEAL_OK);
+    assert_int_equal(view.purse_cents, 5000);
+    assert_int_equal(view.state.seq, 4);
+
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_true(view.agrees);
+    assert_int_equal(view.purse_cents, 5000);
+    assert_int_equal(view.state.seq, 4);
+    assert_int_equal(view.recovered, 0);
+    assert_int_equal(view.round_trips, 19);
+    desk_fixture_balances(f, f->account, 5000, 10);
+    snprintf(want, sizeof want, "card:%lld:seq:2 card:%lld:seq:3 card:%lld:seq:4",
+             (long long)out.card_id, (long long)out.card_id, (long long)out.card_id);
+    topup_keys(f, keys, sizeof keys);
+    assert_string_equal(keys, want);
+    /* The program cannot lower its Classic cap below what this card may hold. */
+    assert_int_equal(ledger_program_set_purse(f->ledger, 7, 100000, 4999), LEAL_E_PURSE_CAP_HELD);
+
+    /* A blocked card takes no money. */
+    assert_int_equal(ledger_card_set_status(f->ledger, out.card_id, LEDGER_CARD_BLOCKED), LEAL_OK);
+    assert_int_equal(ledger_program_set_purse(f->ledger, 7, 100000, 10000), LEAL_OK);
+    assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_E_CARD_BLOCKED);
+    desk_fixture_balances(f, f->account, 5000, 10);
+    reader_close(r);
+}
+
+/* A purse over the program's cap, or on a card whose identity says stored
+ * value is off, does not verify (LAYOUT.md 3.2): tampered. */
+static void test_classic_purse_over_cap_is_tampered(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .topup_cents = 4000};
+    struct issuance_card out, view;
+    struct reader *r;
+    sqlite3 *db;
+
+    assert_int_equal(ledger_program_set_purse(f->ledger, 7, 100000, 5000), LEAL_OK);
+    new_card(f, "classic-1k");
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    /* The cap lowered behind the ledger's back (the ledger itself refuses it):
+     * 40.00 on a card is now more than the program allows. */
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE program SET classic_stored_value_cap_cents = 3999 "
+                                  "WHERE id = 7",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
+    assert_int_equal(issuance_topup(&f->is, r, 1, &view), LEAL_E_CARD_TAMPERED);
+    assert_false(pending(f, out.card_id));
+    reader_close(r);
+}
+
+/* A Classic top-up torn at every exchange, each way the virtual card tears,
+ * then tapped again: the read settles the pending top-up (posted if the card
+ * shows it, dropped if the card still shows the old slot), and no euro is
+ * created or lost; the card's seq, purse and points and the ledger agree. */
+static void test_classic_topup_torn_at_every_exchange(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .welcome_points = 7};
+    struct issuance_card out, view;
+    struct reader *r;
+    int64_t expected, card;
+    unsigned torn = 0, posted = 0, dropped = 0, untouched = 0, tops = 1;
+
+    assert_int_equal(ledger_program_set_purse(f->ledger, 7, 100000, 100000), LEAL_OK);
+    new_card(f, "classic-1k");
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    card = out.card_id;
+    assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_OK);
+    assert_int_equal(view.round_trips, 23);
+    expected = 100;
+    for (size_t w = 0; w < sizeof tear_ways / sizeof tear_ways[0]; w++) {
+        for (unsigned n = 1;; n++) {
+            struct cardsim_tear tear = {
+                .point = tear_ways[w].point, .after = n, .classic_block = tear_ways[w].block};
+            leal_err err;
+            bool fired;
+            cardsim_set_tear(reader_sim_card(r), &tear);
+            err = issuance_topup(&f->is, r, 100, &view);
+            fired = cardsim_torn(reader_sim_card(r));
+            tear.point = CARDSIM_TEAR_NONE;
+            cardsim_set_tear(reader_sim_card(r), &tear);
+            if (!fired) {
+                /* Past the last exchange: an untorn top-up. */
+                assert_int_equal(err, LEAL_OK);
+                assert_int_equal(n, 24);
+                expected += 100;
+                tops++;
+                break;
+            }
+            torn++;
+            assert_int_equal(err, LEAL_E_CARD_REMOVED);
+            /* The intent is in the ledger from the moment the card may be written. */
+            assert_int_equal(pending(f, card), n >= 20);
+            assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+            assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+            if (view.purse_cents == expected + 100) {
+                /* The card has it: the read posted it, once. */
+                assert_int_equal(view.recovered, 1);
+                assert_int_equal(view.dropped, 0);
+                expected += 100;
+                tops++;
+                posted++;
+            } else {
+                assert_int_equal(view.purse_cents, expected);
+                assert_int_equal(view.recovered, 0);
+                assert_int_equal(view.dropped, n >= 20 ? 1 : 0);
+                dropped += n >= 20;
+                untouched += n < 20;
+            }
+            assert_false(pending(f, card));
+            assert_true(view.agrees);
+            assert_int_equal(view.state.seq, 1 + tops);
+            assert_int_equal(view.state.points, 7);
+            assert_int_equal(view.account_eur, expected);
+            desk_fixture_balances(f, f->account, expected, 7);
+            /* Read again: nothing left to settle. */
+            assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+            assert_int_equal(view.recovered + view.dropped, 0);
+            assert_true(view.agrees);
+        }
+    }
+    print_message("torn %u: posted by the next read %u, dropped %u, before the write %u\n", torn,
+                  posted, dropped, untouched);
+    /* 23 exchanges, each way. */
+    assert_int_equal(torn, 5 * 23);
+    assert_int_equal(untouched, 5 * 19);
+    /* Only a complete third block write leaves the new slot valid: its answer
+     * lost, or power lost once the new block was in. */
+    assert_int_equal(posted, 2);
+    assert_int_equal(dropped, 5 * 4 - 2);
+    assert_int_equal(expected, 100 * (int64_t)tops);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    reader_close(r);
+}
+
+/* A pending top-up the card neither shows nor undid (the card moved on, or was
+ * restored): named, left for a person, and no top-up meanwhile. */
+static void test_classic_unsettled_topup_is_reported(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .topup_cents = 1100};
+    struct issuance_card out, view;
+    struct ledger_pending_topup t;
+    struct reader *r;
+
+    assert_int_equal(ledger_program_set_purse(f->ledger, 7, 100000, 5000), LEAL_OK);
+    new_card(f, "classic-1k");
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(out.state.seq, 2);
+    memset(&t, 0, sizeof t);
+    t.card_id = out.card_id;
+    t.seq_before = 4;
+    t.seq_after = 5;
+    t.purse_after = 1200;
+    t.cents = 100;
+    snprintf(t.request_id, sizeof t.request_id, "card:%lld:seq:5", (long long)out.card_id);
+    assert_int_equal(ledger_pending_topup_add(f->ledger, &t), LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_false(view.agrees);
+    assert_true(view.unsettled);
+    assert_string_equal(view.why, "a top-up of 1.00 (seq 4 to 5, purse 12.00) is neither on the "
+                                  "card nor undone: the card is at seq 2 with 11.00");
+    assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_E_CARD_TOPUP_UNSETTLED);
+    assert_true(pending(f, out.card_id));
+    desk_fixture_balances(f, f->account, 1100, 0);
+    /* Settled by hand (dropped): the card and the ledger agree again. */
+    assert_int_equal(ledger_pending_topup_drop(f->ledger, out.card_id, t.request_id), LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_true(view.agrees);
+    reader_close(r);
+}
+
+/* Replacing onto Classic with stored value on: the replaced card's euros go
+ * onto the new card's first state if they fit the Classic cap; if not, the
+ * replacement is refused before anything is written. */
+static void test_classic_replace_with_stored_value(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .welcome_points = 5};
+    struct issuance_card out, view;
+    struct reader *r;
+    int64_t old;
+
+    old = issue_on(f, "desfire-ev1", NULL, 0, &req, &out);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_topup(&f->is, r, 1250, &view), LEAL_OK);
+    reader_close(r);
+    assert_int_equal(ledger_card_set_status(f->ledger, old, LEDGER_CARD_LOST), LEAL_OK);
+    req = (struct issuance_request){
+        .account_id = f->account, .replacing = true, .replaced_card_id = old};
+    /* A Classic cap of 12.49: the card's 12.50 does not fit. */
+    assert_int_equal(ledger_program_set_purse(f->ledger, 7, 100000, 1249), LEAL_OK);
+    new_card(f, "classic-1k");
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_CARD_BOUNDARY);
+    assert_int_equal(out.round_trips, 0);
+    assert_int_equal(out.account_eur, 1250);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_NOT_LEAL); /* still blank */
+    assert_int_equal(count_cards_of(f, f->account), 1);
+    status_is(f, old, LEDGER_CARD_LOST);
+    /* 12.50 fits, an opening top-up on top of it would not. */
+    assert_int_equal(ledger_program_set_purse(f->ledger, 7, 100000, 2000), LEAL_OK);
+    req.topup_cents = 751;
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_CARD_BOUNDARY);
+    assert_int_equal(out.round_trips, 0);
+    req.topup_cents = 0;
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_true(out.stored_value);
+    assert_int_equal(out.purse_cents, 1250);
+    assert_int_equal(out.state.points, 5);
+    assert_int_equal(out.state.seq, 1);
+    assert_true(out.agrees);
+    assert_int_equal(identity_flags(f, r), IDENTITY_FLAG_STORED_VALUE);
+    status_is(f, old, LEDGER_CARD_REPLACED);
+    desk_fixture_balances(f, f->account, 1250, 5); /* a replacement moves no money */
+    assert_int_equal(issuance_topup(&f->is, r, 750, &view), LEAL_OK);
+    assert_int_equal(view.purse_cents, 2000);
+    assert_true(view.agrees);
+    desk_fixture_balances(f, f->account, 2000, 5);
+    reader_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -693,6 +1061,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_classic_4k_7byte_uid, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_replace_torn, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_stored_value_topup, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_purse_over_cap_is_tampered, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_topup_torn_at_every_exchange,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_unsettled_topup_is_reported,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_replace_with_stored_value, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
