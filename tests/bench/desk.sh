@@ -3,7 +3,7 @@
 # virtual card behind the sim: reader, whose exchanges are those of a real
 # card): command round trips (0xAF frames counted) and bytes exchanged for an
 # issuance (with its verification), an issuance with an opening top-up, a desk
-# read and a top-up. Each figure is printed beside cardlayout/LAYOUT.md's
+# read and a top-up; then the same on a MIFARE Classic 1K (stored value on). Each figure is printed beside cardlayout/LAYOUT.md's
 # budget for it, as a ratio (1.00 = as designed; below 1 = fewer than the
 # budget). Wall time per operation is printed against `leal card info` on the
 # same card in the same run. Reports only.
@@ -16,7 +16,7 @@ T=$(mktemp -d /tmp/leal-bench-desk-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="bench desk passphrase"
 "$LEAL" keys init --issuer Bench --program 1 >/dev/null || exit 1
-"$LEAL" program create --code b --name Bench --id 1 >/dev/null || exit 1
+"$LEAL" program create --code b --name Bench --id 1 --classic-stored-value-cap 100 >/dev/null || exit 1
 "$LEAL" customer add --program 1 --name A >/dev/null || exit 1
 "$LEAL" customer add --program 1 --name B >/dev/null || exit 1
 now() { date +%s.%N; }
@@ -65,3 +65,15 @@ t0=$(now)
 CREAD=$("$LEAL" card read --reader "sim:$T/c.json" --json)
 t1=$(now)
 report "Classic 1K desk read" "$CREAD" 19 "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$REF"
+
+# Classic top-up (LAYOUT.md 3.3): the read (19), then the other state slot
+# (authenticate + 3 block writes); at issuance the verification is its read (+4).
+t0=$(now)
+CTOP=$("$LEAL" card top-up 5 --reader "sim:$T/c.json" --json)
+t1=$(now)
+report "Classic 1K top-up (read + slot)" "$CTOP" 23 "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$REF"
+"$CARDSIM" new --type classic-1k --uid 04a2195d -o "$T/d.json" >/dev/null
+t0=$(now)
+CISSUE2=$("$LEAL" card issue --customer 2 --reader "sim:$T/d.json" --topup 20 --json)
+t1=$(now)
+report "Classic 1K issuance + top-up" "$CISSUE2" 60 "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$REF"

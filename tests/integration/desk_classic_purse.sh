@@ -1,16 +1,28 @@
 #!/bin/bash
 # desk_classic_purse.sh - stored value per program: `leal program create|set|show`
 # with --purse-cap and --classic-stored-value-cap (bad input refused in one line,
-# exit 2, database unchanged; Classic stored value off unless asked for).
+# exit 2, database unchanged; Classic stored value off unless asked for); the
+# DESFire purse file's limit from the program's cap; and MIFARE Classic stored
+# value end to end through sim:, the real pcscd (vpcd) and the real libnfc (the
+# emulated PN532): the opening top-up and `leal card top-up` with exact purse,
+# seq and ledger, the cap, pending top-ups settled by the next read (LAYOUT.md
+# 3.3), and the round trips (23 for a top-up).
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
+source tests/lib/pcscd.sh
+pcscd_reexec "$@"
 
 T=$(mktemp -d /tmp/leal-cpurse-XXXXXX)
+SIM_PID=
 cleanup() {
+    if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
+    pcscd_stop
+    [ -n "${LEAL_PCSCD_NS:-}" ] && umount /run/pcscd 2>/dev/null
     rm -rf "$T"
 }
 trap cleanup EXIT
 export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="classic purse test passphrase"
+export LIBNFC_AUTO_SCAN=false LIBNFC_LOG_LEVEL=0
 DB=$XDG_DATA_HOME/leal/ledger.db
 field() { $PY -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
 caps() { sqlite3 "$DB" "SELECT purse_cap_cents || ' ' || classic_stored_value_cap_cents FROM program WHERE id = $1" 2>&1; }
@@ -107,6 +119,128 @@ check_eq "... the card and the ledger still hold 150.00" "0 15000 15000 True" \
 run_capture "$LEAL" card top-up 50 --reader "sim:$T/df.json" --json
 check_eq "up to the card's limit it is accepted" "0 20000" "$RC $(field purse_cents <<<"$OUT")"
 
+# --- Classic on sim: -----------------------------------------------------------
+# Customers 1 (Ana) .. 3 get Classic cards; 5 and 6 below.
+for n in Sofia Juan; do "$LEAL" customer add --program 7 --name "$n" >/dev/null; done
+acct() { "$LEAL" customer show "$1" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["account"])'; }
+eur() { sqlite3 "$DB" "SELECT coalesce((SELECT amount FROM balance WHERE account_id = $(acct "$1") AND asset = 'EUR'), 0)"; }
+view() { $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["purse_cents"], d["state_seq"], d["points"], d["ledger_eur_cents"], d["agrees"], d["stored_value"], d["round_trips"])'; }
+pendings() { sqlite3 "$DB" "SELECT count(*) FROM card_pending_topup"; }
+
+# Issued while the program has Classic stored value off: the card carries none.
+"$CARDSIM" new --type classic-1k --uid 04a2195c -o "$T/ana.json" >/dev/null
+run_capture "$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --json
+check_eq "Classic issued with stored value off: no purse on it" "0 0 1 0 0 True False 56" "$RC $(view <<<"$OUT")"
+run_capture "$LEAL" card issue --customer 2 --reader "sim:$T/ana.json" --topup 5
+check_eq "the existing card refuses a second issuance" 1 "$RC"
+"$CARDSIM" new --type classic-1k --uid 04a2195d -o "$T/luis.json" >/dev/null
+run_capture "$LEAL" card issue --customer 2 --reader "sim:$T/luis.json" --topup 5
+check_eq "an opening top-up on Classic while the program has it off: refused, nothing written" \
+    "1|leal: issuing the card: stored value is off on MIFARE Classic cards (Classic money can be copied); keep the money in the account or issue a DESFire card|2" \
+    "$RC|$ERR|$(sqlite3 "$DB" 'SELECT count(*) FROM card')"
+
+# The program turns it on with a cap of 50,00.
+run_capture "$LEAL" program set 7 --classic-stored-value-cap 50
+check_eq "program set: Classic stored value up to 50.00" "0|50000 5000" "$RC|$(caps 7)"
+run_capture "$LEAL" card top-up 10 --reader "sim:$T/ana.json"
+check_eq "a card issued while it was off stays off (its signed flag)" \
+    "1|leal: topping up the card: stored value is off on MIFARE Classic cards (Classic money can be copied); keep the money in the account or issue a DESFire card" \
+    "$RC|$ERR"
+run_capture "$LEAL" card issue --customer 2 --reader "sim:$T/luis.json" --topup 50,01
+check_eq "an opening top-up over the Classic cap: refused before anything is written" \
+    "1|leal: issuing the card refused: the new card's purse would hold more than the program's Classic stored-value cap of 50.00; nothing was written|2" \
+    "$RC|$ERR|$(sqlite3 "$DB" 'SELECT count(*) FROM card')"
+run_capture "$LEAL" card issue --customer 2 --reader "sim:$T/luis.json" --topup 10 --welcome-points 5 --json
+check_eq "Classic issued with a 10.00 opening top-up: purse, seq, points, ledger, round trips (56 + 4)" \
+    "0 1000 2 5 1000 True True 60" "$RC $(view <<<"$OUT")"
+LUIS=$($PY -c 'import json,sys; print(json.load(sys.stdin)["card_id"])' <<<"$OUT")
+run_capture "$LEAL" card top-up 12,50 --reader "sim:$T/luis.json" --json
+check_eq "card top-up 12,50 on Classic: 23 round trips (LAYOUT.md 3.3)" \
+    "0 2250 3 5 2250 True True 23" "$RC $(view <<<"$OUT")"
+check_eq "the ledger's top-up entries carry the card's seq" "card:$LUIS:seq:2 card:$LUIS:seq:3" \
+    "$(sqlite3 "$DB" "SELECT group_concat(request_id, ' ') FROM (SELECT request_id FROM entry WHERE card_id = $LUIS AND kind = 'topup' ORDER BY id)")"
+run_capture "$LEAL" card top-up 27,51 --reader "sim:$T/luis.json"
+check_eq "over the Classic cap: refused in one line, nothing written" \
+    "1|leal: top-up of card $LUIS refused: 22.50 on the card plus 27.51 would pass the program's Classic stored-value cap of 50.00; nothing was written|2250|0" \
+    "$RC|$ERR|$(eur 2)|$(pendings)"
+run_capture "$LEAL" card read --reader "sim:$T/luis.json"
+check_eq "the verified view" "card         $LUIS (classic-1k, UID 04a2195d)
+account      $(acct 2), card active
+purse        22.50
+points       5
+stamps       0 0 0 0
+taps         2
+ledger       agrees" "$(head -7 <<<"$OUT")"
+check_eq "... and its last operations: the two top-ups, the welcome points" "last         TIME  topup    +12.50 EUR  purse top-up at the desk
+             TIME  topup    +10.00 EUR  purse top-up at the desk
+             TIME  earn     +5 points  welcome points" \
+    "$(sed -n '8,$p' <<<"$OUT" | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}/TIME/')"
+
+# A top-up torn between the ledger's intent and the card write: the card never
+# took it, so the next read drops it; one the card neither shows nor undid is
+# named and blocks the next top-up (LAYOUT.md 3.3).
+sqlite3 "$DB" "INSERT INTO card_pending_topup VALUES ($LUIS, 3, 4, 2350, 100, 'card:$LUIS:seq:4', 1)"
+run_capture "$LEAL" card read --reader "sim:$T/luis.json" --json
+check_eq "a pending top-up the card never took is dropped by the read" "0 2250 3 1 0 0 True" \
+    "$RC $($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["purse_cents"], d["state_seq"], d["dropped_topups"], d["recovered_topups"], '"$(pendings)"', d["agrees"])' <<<"$OUT")"
+sqlite3 "$DB" "INSERT INTO card_pending_topup VALUES ($LUIS, 7, 8, 2350, 100, 'card:$LUIS:seq:8', 1)"
+run_capture "$LEAL" card read --reader "sim:$T/luis.json"
+check_eq "one the card neither shows nor undid is named" \
+    "1|ledger       DIFFERS: a top-up of 1.00 (seq 7 to 8, purse 23.50) is neither on the card nor undone: the card is at seq 3 with 22.50" \
+    "$RC|$(grep '^ledger' <<<"$OUT")"
+run_capture "$LEAL" card top-up 1 --reader "sim:$T/luis.json"
+check_eq "... and refuses the next top-up" \
+    "1|leal: topping up the card: an earlier top-up of this card was interrupted and the card does not show it as written or as not written; keep the card and settle it with the ledger by hand|2250" \
+    "$RC|$ERR|$(eur 2)"
+sqlite3 "$DB" "DELETE FROM card_pending_topup"
+
+# The Classic cap cannot go below what a Classic card may hold.
+bad "a Classic cap below a Classic card's money" \
+    "leal: program set: 1 account(s) with a Classic card of program 7 hold more than 2000 cents: cards of this program may hold more than that cap; lower it once their money is spent" \
+    program set 7 --classic-stored-value-cap 20
+
+# --- pcscd --------------------------------------------------------------------
+if pcscd_start "$T"; then
+    pass "pcscd with a vpcd reader on port $VPCD_PORT"
+    "$CARDSIM" new --type classic-1k --uid 04010203 -o "$T/marta.json" >/dev/null
+    "$CARDSIM" serve --vpcd "$VPCD_PORT" "$T/marta.json" 2>"$T/serve.log" &
+    SIM_PID=$!
+    pcscd_wait present || fail "card present in pcscd" "$(pcscd_card_state)"
+    run_capture "$LEAL" card issue --customer 3 --reader "pcsc:$PCSC_READER" --allow-virtual --topup 5 --json
+    check_eq "Classic issued with an opening top-up through pcscd" "0 500 2 0 500 True True 60" "$RC $(view <<<"$OUT")"
+    run_capture "$LEAL" card top-up 2,50 --reader "pcsc:$PCSC_READER" --allow-virtual --json
+    check_eq "Classic top-up through pcscd" "0 750 3 0 750 True True 23" "$RC $(view <<<"$OUT")"
+    run_capture "$LEAL" card read --reader "pcsc:$PCSC_READER" --allow-virtual
+    PCSC_READ=$OUT
+    kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
+    run_capture "$LEAL" card read --reader "sim:$T/marta.json"
+    check_eq "read through pcscd equals read through sim:" "$PCSC_READ" "$OUT"
+    check_match "... 7.50 on the card" "^purse        7.50$" "$OUT"
+else
+    fail "a pcscd with a vpcd reader" "no pcscd could be started"
+fi
+
+# --- libnfc and the emulated PN532 ----------------------------------------------
+"$CARDSIM" new --type classic-1k --uid 04c0ffee -o "$T/pn.json" >/dev/null
+rm -f "$T/pn532"
+"$CARDSIM" serve --pn532 "$T/pn532" "$T/pn.json" >"$T/pn532.log" 2>&1 &
+SIM_PID=$!
+for _ in $(seq 50); do [ -L "$T/pn532" ] && break; sleep 0.1; done
+export LIBNFC_DEVICE="pn532_uart:$(readlink "$T/pn532")"
+run_capture "$LEAL" card issue --customer 5 --reader "nfc:$LIBNFC_DEVICE" --topup 3 --json
+check_eq "Classic issued with an opening top-up through libnfc" "0 300 2 0 300 True True 60" "$RC $(view <<<"$OUT")"
+PN=$($PY -c 'import json,sys; print(json.load(sys.stdin)["card_id"])' <<<"$OUT")
+run_capture "$LEAL" card top-up 1,25 --reader "nfc:$LIBNFC_DEVICE" --json
+check_eq "Classic top-up through libnfc" "0 425 3 0 425 True True 23" "$RC $(view <<<"$OUT")"
+run_capture "$LEAL" card top-up 45,76 --reader "nfc:$LIBNFC_DEVICE"
+check_eq "over the cap through libnfc" \
+    "1|leal: top-up of card $PN refused: 4.25 on the card plus 45.76 would pass the program's Classic stored-value cap of 50.00; nothing was written" \
+    "$RC|$ERR"
+kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
+run_capture "$LEAL" card read --reader "sim:$T/pn.json" --json
+check_eq "the card as libnfc left it" "0 425 3 0 425 True True 19" "$RC $(view <<<"$OUT")"
+
+check_eq "no top-up left pending" 0 "$(pendings)"
 run_capture "$LEAL" ledger verify
 check_eq "the ledger verifies" 0 "$RC"
 finish

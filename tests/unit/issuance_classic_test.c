@@ -3,7 +3,12 @@
  * leal's refused, stored value off, a tampered slot, issuance torn at every
  * exchange (each way the virtual card can tear), then tapped again; erase
  * (torn too), block and unblock, replacement onto and from Classic (torn at
- * every exchange too), and a Classic 4K with a 7-byte UID. */
+ * every exchange too), a Classic 4K with a 7-byte UID; and stored value where
+ * the program enables it: the identity flag, opening top-up and top-ups with
+ * exact purse, seq, points and ledger, the cap, a purse over it read as
+ * tampered, top-ups torn at every exchange each way and settled by the next
+ * read exactly once, a pending top-up the card neither shows nor undid, and
+ * replacement onto Classic moving the euros when they fit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
