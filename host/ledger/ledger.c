@@ -218,14 +218,99 @@ static leal_err step(struct ledger *l, sqlite3_stmt *st, int *row)
     }
 }
 
-static leal_err run(struct ledger *l, enum st id)
+/* 1 while st has a row; 0 at its end or on an error (then in *err). For
+ * `while (next_row(l, st, &err))`. */
+static int next_row(struct ledger *l, sqlite3_stmt *st, leal_err *err)
+{
+    int row;
+    *err = step(l, st, &row);
+    return *err == LEAL_OK && row;
+}
+
+/* Steps st once: LEAL_OK on a row; no row is LEAL_E_UNKNOWN_ID naming "what key". */
+static leal_err step_found(struct ledger *l, sqlite3_stmt *st, const char *what, int64_t key)
+{
+    int row;
+    leal_err err = step(l, st, &row);
+    if (err == LEAL_OK && !row) {
+        set_msg(l, "%s %lld", what, (long long)key);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    return err;
+}
+
+/* Integer parameters ?1, ?2, ... for the *_i64 helpers: I64S(a, b) is the
+ * array and its length. */
+#define I64S(...)                                                                                  \
+    (const int64_t[]){__VA_ARGS__}, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
+
+static void bind_i64s(sqlite3_stmt *st, const int64_t *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_int64(st, i + 1, v[i]);
+}
+
+/* Runs a cached statement whose parameters are all integers, once. */
+static leal_err run_i64(struct ledger *l, enum st id, const int64_t *v, int n)
 {
     sqlite3_stmt *st;
     leal_err err = prep(l, id, &st);
+    if (err == LEAL_OK) {
+        bind_i64s(st, v, n);
+        err = step(l, st, NULL);
+        sqlite3_reset(st);
+    }
+    return err;
+}
+
+static leal_err run(struct ledger *l, enum st id)
+{
+    return run_i64(l, id, NULL, 0);
+}
+
+/* A one-off statement with its integer parameters bound (*st NULL on failure). */
+static leal_err prep_i64(struct ledger *l, const char *sql, sqlite3_stmt **st, const int64_t *v,
+                         int n)
+{
+    leal_err err = prep_once(l, sql, st);
+    if (err == LEAL_OK)
+        bind_i64s(*st, v, n);
+    return err;
+}
+
+/* Runs a one-off statement whose parameters are all integers, once. */
+static leal_err exec_i64(struct ledger *l, const char *sql, const int64_t *v, int n)
+{
+    sqlite3_stmt *st;
+    leal_err err = prep_i64(l, sql, &st, v, n);
     if (err == LEAL_OK)
         err = step(l, st, NULL);
-    if (st)
-        sqlite3_reset(st);
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* A one-off lookup of one row by ?1 = key: on LEAL_OK *st stands on the row;
+ * no row is LEAL_E_UNKNOWN_ID naming "what key". The caller finalizes *st. */
+static leal_err find_row(struct ledger *l, const char *sql, int64_t key, const char *what,
+                         sqlite3_stmt **st)
+{
+    leal_err err = prep_i64(l, sql, st, I64S(key));
+    return err == LEAL_OK ? step_found(l, *st, what, key) : err;
+}
+
+/* The first column of the first row of a one-off query, or 0 without a row. */
+static leal_err query_int(struct ledger *l, const char *sql, const int64_t *v, int n, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err = prep_i64(l, sql, &st, v, n);
+    *out = 0;
+    if (err != LEAL_OK)
+        return err;
+    err = step(l, st, &row);
+    if (err == LEAL_OK && row)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
     return err;
 }
 
@@ -276,6 +361,15 @@ static leal_err tx_end(struct ledger *l, leal_err err)
     return err;
 }
 
+/* tx_end for a function that hands back a new id: a failed transaction leaves *id 0. */
+static leal_err tx_end_id(struct ledger *l, leal_err err, int64_t *id)
+{
+    err = tx_end(l, err);
+    if (err != LEAL_OK)
+        *id = 0;
+    return err;
+}
+
 leal_err ledger_batch_begin(struct ledger *l)
 {
     leal_err err;
@@ -314,17 +408,7 @@ void ledger_batch_rollback(struct ledger *l)
 
 static leal_err pragma_int(struct ledger *l, const char *sql, int64_t *v)
 {
-    sqlite3_stmt *st;
-    int row;
-    leal_err err = prep_once(l, sql, &st);
-    *v = 0;
-    if (err != LEAL_OK)
-        return err;
-    err = step(l, st, &row);
-    if (err == LEAL_OK && row)
-        *v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return err;
+    return query_int(l, sql, NULL, 0, v);
 }
 
 static leal_err pragma_text(struct ledger *l, const char *sql, char *out, size_t cap)
@@ -738,31 +822,19 @@ leal_err ledger_program_create(struct ledger *l, const struct ledger_program *p,
     *id = pid;
 out:
     sqlite3_finalize(st);
-    err = tx_end(l, err);
-    if (err != LEAL_OK)
-        *id = 0;
-    return err;
+    return tx_end_id(l, err, id);
 }
 
 leal_err ledger_program_get(struct ledger *l, int64_t id, struct ledger_program *out)
 {
     sqlite3_stmt *st;
-    int row;
     char kind[16];
     leal_err err;
     memset(out, 0, sizeof *out);
-    err = prep_once(l,
-                    "SELECT id, code, name, kind, points_per_euro_milli, points_expiry_days, "
-                    "purse_cap_cents, classic_stored_value_cap_cents FROM program WHERE id = ?1",
-                    &st);
-    if (err != LEAL_OK)
-        return err;
-    sqlite3_bind_int64(st, 1, id);
-    err = step(l, st, &row);
-    if (err == LEAL_OK && !row) {
-        set_msg(l, "program %lld", (long long)id);
-        err = LEAL_E_UNKNOWN_ID;
-    }
+    err = find_row(l,
+                   "SELECT id, code, name, kind, points_per_euro_milli, points_expiry_days, "
+                   "purse_cap_cents, classic_stored_value_cap_cents FROM program WHERE id = ?1",
+                   id, "program", &st);
     if (err == LEAL_OK) {
         out->id = sqlite3_column_int64(st, 0);
         col_text(st, 1, out->code, sizeof out->code);
@@ -784,9 +856,7 @@ leal_err ledger_program_get(struct ledger *l, int64_t id, struct ledger_program 
  * Classic top-ups, would hold more than cap. */
 static leal_err classic_over_cap(struct ledger *l, int64_t program, int64_t cap, int64_t *n)
 {
-    sqlite3_stmt *st;
-    int row;
-    leal_err err = prep_once(
+    return query_int(
         l,
         "SELECT (SELECT count(DISTINCT a.id) FROM account a JOIN card c ON c.account_id = a.id "
         "JOIN balance b ON b.account_id = a.id AND b.asset = 'EUR' WHERE a.program_id = ?1 AND "
@@ -794,23 +864,12 @@ static leal_err classic_over_cap(struct ledger *l, int64_t program, int64_t cap,
         "b.amount > ?2) + (SELECT count(*) FROM card_pending_topup t JOIN card c ON c.card_id = "
         "t.card_id JOIN account a ON a.id = c.account_id WHERE a.program_id = ?1 AND "
         "t.purse_after > ?2)",
-        &st);
-    *n = 0;
-    if (err != LEAL_OK)
-        return err;
-    sqlite3_bind_int64(st, 1, program);
-    sqlite3_bind_int64(st, 2, cap);
-    err = step(l, st, &row);
-    if (err == LEAL_OK && row)
-        *n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return err;
+        I64S(program, cap), n);
 }
 
 leal_err ledger_program_set_purse(struct ledger *l, int64_t id, int64_t purse_cap_cents,
                                   int64_t classic_stored_value_cap_cents)
 {
-    sqlite3_stmt *st = NULL;
     struct ledger_program p;
     int64_t over = 0;
     leal_err err;
@@ -832,17 +891,11 @@ leal_err ledger_program_set_purse(struct ledger *l, int64_t id, int64_t purse_ca
             goto out;
         }
     }
-    if ((err = prep_once(l,
-                         "UPDATE program SET purse_cap_cents = ?2, "
-                         "classic_stored_value_cap_cents = ?3 WHERE id = ?1",
-                         &st)) != LEAL_OK)
-        goto out;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, purse_cap_cents);
-    sqlite3_bind_int64(st, 3, classic_stored_value_cap_cents);
-    err = step(l, st, NULL);
+    err = exec_i64(l,
+                   "UPDATE program SET purse_cap_cents = ?2, classic_stored_value_cap_cents = ?3 "
+                   "WHERE id = ?1",
+                   I64S(id, purse_cap_cents, classic_stored_value_cap_cents));
 out:
-    sqlite3_finalize(st);
     return tx_end(l, err);
 }
 
@@ -902,10 +955,7 @@ leal_err ledger_store_add(struct ledger *l, int64_t program_id, const char *code
         *id = sqlite3_last_insert_rowid(l->db);
 out:
     sqlite3_finalize(st);
-    err = tx_end(l, err);
-    if (err != LEAL_OK)
-        *id = 0;
-    return err;
+    return tx_end_id(l, err, id);
 }
 
 leal_err ledger_terminal_add(struct ledger *l, int64_t store_id, const char *name, int64_t *id)
@@ -931,56 +981,36 @@ leal_err ledger_terminal_add(struct ledger *l, int64_t store_id, const char *nam
         *id = sqlite3_last_insert_rowid(l->db);
 out:
     sqlite3_finalize(st);
-    err = tx_end(l, err);
-    if (err != LEAL_OK)
-        *id = 0;
-    return err;
+    return tx_end_id(l, err, id);
 }
 
 leal_err ledger_terminal_new_epoch(struct ledger *l, int64_t terminal_id, int64_t *epoch)
 {
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st;
     leal_err err;
-    int row;
     *epoch = 0;
     if ((err = tx_begin(l)) != LEAL_OK)
         return err;
-    err = prep_once(l, "UPDATE terminal SET epoch = epoch + 1 WHERE id = ?1 RETURNING epoch", &st);
-    if (err != LEAL_OK)
-        goto out;
-    sqlite3_bind_int64(st, 1, terminal_id);
-    err = step(l, st, &row);
-    if (err == LEAL_OK && !row) {
-        set_msg(l, "terminal %lld", (long long)terminal_id);
-        err = LEAL_E_UNKNOWN_ID;
-    }
+    err = find_row(l, "UPDATE terminal SET epoch = epoch + 1 WHERE id = ?1 RETURNING epoch",
+                   terminal_id, "terminal", &st);
     if (err == LEAL_OK)
         *epoch = sqlite3_column_int64(st, 0);
     if (err == LEAL_OK)
         err = step(l, st, NULL);
-out:
     sqlite3_finalize(st);
-    err = tx_end(l, err);
-    if (err != LEAL_OK)
-        *epoch = 0;
-    return err;
+    return tx_end_id(l, err, epoch);
 }
 
 /* LEAL_OK if a cached single-key lookup finds a row, LEAL_E_UNKNOWN_ID naming what otherwise. */
 static leal_err exists(struct ledger *l, enum st id, int64_t key, const char *what)
 {
     sqlite3_stmt *st;
-    int row;
     leal_err err = prep(l, id, &st);
     if (err != LEAL_OK)
         return err;
     sqlite3_bind_int64(st, 1, key);
-    err = step(l, st, &row);
+    err = step_found(l, st, what, key);
     sqlite3_reset(st);
-    if (err == LEAL_OK && !row) {
-        set_msg(l, "%s %lld", what, (long long)key);
-        err = LEAL_E_UNKNOWN_ID;
-    }
     return err;
 }
 
@@ -1055,15 +1085,10 @@ leal_err ledger_customer_add(struct ledger *l, const struct ledger_customer *c, 
         return err;
     if ((err = exists(l, ST_PROGRAM_EXISTS, c->program_id, "program")) != LEAL_OK)
         goto out;
-    if ((err = prep_once(l, "INSERT INTO customer(program_id, created_at) VALUES (?1, ?2)", &st)) !=
-        LEAL_OK)
-        goto out;
-    sqlite3_bind_int64(st, 1, c->program_id);
-    sqlite3_bind_int64(st, 2, now());
-    if ((err = step(l, st, NULL)) != LEAL_OK)
+    if ((err = exec_i64(l, "INSERT INTO customer(program_id, created_at) VALUES (?1, ?2)",
+                        I64S(c->program_id, now()))) != LEAL_OK)
         goto out;
     tmp.id = sqlite3_last_insert_rowid(l->db);
-    sqlite3_finalize(st);
     err = prep_once(l,
                     "INSERT INTO customer_pii(customer_id, name, surname, email, phone, "
                     "birth_date, gender, address, preferences, updated_at) VALUES (?1, ?2, ?3, "
@@ -1074,17 +1099,10 @@ leal_err ledger_customer_add(struct ledger *l, const struct ledger_customer *c, 
     bind_pii(st, &tmp);
     if ((err = step(l, st, NULL)) != LEAL_OK)
         goto out;
-    sqlite3_finalize(st);
-    err = prep_once(l,
-                    "INSERT INTO account(program_id, customer_id, kind, created_at) "
-                    "VALUES (?1, ?2, 'customer', ?3)",
-                    &st);
-    if (err != LEAL_OK)
-        goto out;
-    sqlite3_bind_int64(st, 1, c->program_id);
-    sqlite3_bind_int64(st, 2, tmp.id);
-    sqlite3_bind_int64(st, 3, now());
-    if ((err = step(l, st, NULL)) != LEAL_OK)
+    if ((err = exec_i64(l,
+                        "INSERT INTO account(program_id, customer_id, kind, created_at) "
+                        "VALUES (?1, ?2, 'customer', ?3)",
+                        I64S(c->program_id, tmp.id, now()))) != LEAL_OK)
         goto out;
     *id = tmp.id;
     *account_id = sqlite3_last_insert_rowid(l->db);
@@ -1123,17 +1141,9 @@ static void customer_row(sqlite3_stmt *st, struct ledger_customer *c)
 leal_err ledger_customer_get(struct ledger *l, int64_t id, struct ledger_customer *out)
 {
     sqlite3_stmt *st;
-    int row;
     leal_err err;
     memset(out, 0, sizeof *out);
-    if ((err = prep_once(l, "SELECT " CUSTOMER_COLUMNS " WHERE c.id = ?1", &st)) != LEAL_OK)
-        return err;
-    sqlite3_bind_int64(st, 1, id);
-    err = step(l, st, &row);
-    if (err == LEAL_OK && !row) {
-        set_msg(l, "customer %lld", (long long)id);
-        err = LEAL_E_UNKNOWN_ID;
-    }
+    err = find_row(l, "SELECT " CUSTOMER_COLUMNS " WHERE c.id = ?1", id, "customer", &st);
     if (err == LEAL_OK)
         customer_row(st, out);
     sqlite3_finalize(st);
@@ -1200,7 +1210,6 @@ leal_err ledger_customer_search(struct ledger *l, int64_t program_id, enum ledge
     size_t uid_len = 0, n = 0;
     sqlite3_stmt *st;
     leal_err err;
-    int row;
     int64_t card_id = 0;
 
     if (by < LEDGER_SEARCH_NAME || by > LEDGER_SEARCH_ALL || (by != LEDGER_SEARCH_ALL && empty(q)))
@@ -1246,7 +1255,7 @@ leal_err ledger_customer_search(struct ledger *l, int64_t program_id, enum ledge
     if (by == LEDGER_SEARCH_UID)
         sqlite3_bind_blob(st, 3, uid, (int)uid_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, program_id);
-    while ((err = step(l, st, &row)) == LEAL_OK && row && (limit == 0 || n < limit)) {
+    while (next_row(l, st, &err) && (limit == 0 || n < limit)) {
         struct ledger_customer c;
         customer_row(st, &c);
         n++;
@@ -1304,16 +1313,14 @@ leal_err ledger_consent_each(struct ledger *l, int64_t customer_id, ledger_conse
 {
     sqlite3_stmt *st;
     leal_err err;
-    int row;
-    err = prep_once(l,
-                    "SELECT channel, granted, at, method, recorded_by FROM consent WHERE id IN "
-                    "(SELECT max(id) FROM consent WHERE customer_id = ?1 GROUP BY channel) "
-                    "ORDER BY channel",
-                    &st);
+    err = prep_i64(l,
+                   "SELECT channel, granted, at, method, recorded_by FROM consent WHERE id IN "
+                   "(SELECT max(id) FROM consent WHERE customer_id = ?1 GROUP BY channel) "
+                   "ORDER BY channel",
+                   &st, I64S(customer_id));
     if (err != LEAL_OK)
         return err;
-    sqlite3_bind_int64(st, 1, customer_id);
-    while ((err = step(l, st, &row)) == LEAL_OK && row) {
+    while (next_row(l, st, &err)) {
         struct ledger_consent c;
         memset(&c, 0, sizeof c);
         col_text(st, 0, c.channel, sizeof c.channel);
@@ -1394,10 +1401,7 @@ leal_err ledger_account_add(struct ledger *l, int64_t program_id, int64_t custom
         *id = sqlite3_last_insert_rowid(l->db);
 out:
     sqlite3_finalize(st);
-    err = tx_end(l, err);
-    if (err != LEAL_OK)
-        *id = 0;
-    return err;
+    return tx_end_id(l, err, id);
 }
 
 static enum ledger_account_kind account_kind(const unsigned char *k)
@@ -1412,18 +1416,13 @@ static enum ledger_account_kind account_kind(const unsigned char *k)
 leal_err ledger_account_get(struct ledger *l, int64_t id, struct ledger_account *out)
 {
     sqlite3_stmt *st;
-    int row;
     leal_err err;
     memset(out, 0, sizeof *out);
     /* Cached: the journal import looks an account up for every entry. */
     if ((err = prep(l, ST_ACCOUNT_FULL, &st)) != LEAL_OK)
         return err;
     sqlite3_bind_int64(st, 1, id);
-    err = step(l, st, &row);
-    if (err == LEAL_OK && !row) {
-        set_msg(l, "account %lld", (long long)id);
-        err = LEAL_E_UNKNOWN_ID;
-    }
+    err = step_found(l, st, "account", id);
     if (err == LEAL_OK) {
         out->id = sqlite3_column_int64(st, 0);
         out->program_id = sqlite3_column_int64(st, 1);
@@ -1458,14 +1457,12 @@ leal_err ledger_balance(struct ledger *l, int64_t account_id, const char *asset,
 leal_err ledger_balance_each(struct ledger *l, int64_t account_id, ledger_balance_cb cb, void *ctx)
 {
     sqlite3_stmt *st;
-    int row;
     leal_err err;
-    err =
-        prep_once(l, "SELECT asset, amount FROM balance WHERE account_id = ?1 ORDER BY asset", &st);
+    err = prep_i64(l, "SELECT asset, amount FROM balance WHERE account_id = ?1 ORDER BY asset", &st,
+                   I64S(account_id));
     if (err != LEAL_OK)
         return err;
-    sqlite3_bind_int64(st, 1, account_id);
-    while ((err = step(l, st, &row)) == LEAL_OK && row) {
+    while (next_row(l, st, &err)) {
         char asset[LEDGER_MAX_ASSET];
         col_text(st, 0, asset, sizeof asset);
         if (cb(ctx, asset, sqlite3_column_int64(st, 1)) != 0)
@@ -1624,17 +1621,9 @@ static void card_row(sqlite3_stmt *st, struct ledger_card *c)
 leal_err ledger_card_find_by_id(struct ledger *l, int64_t card_id, struct ledger_card *out)
 {
     sqlite3_stmt *st;
-    int row;
     leal_err err;
     memset(out, 0, sizeof *out);
-    if ((err = prep_once(l, "SELECT " CARD_COLUMNS " WHERE c.card_id = ?1", &st)) != LEAL_OK)
-        return err;
-    sqlite3_bind_int64(st, 1, card_id);
-    err = step(l, st, &row);
-    if (err == LEAL_OK && !row) {
-        set_msg(l, "card %lld", (long long)card_id);
-        err = LEAL_E_UNKNOWN_ID;
-    }
+    err = find_row(l, "SELECT " CARD_COLUMNS " WHERE c.card_id = ?1", card_id, "card", &st);
     if (err == LEAL_OK)
         card_row(st, out);
     sqlite3_finalize(st);
@@ -1645,13 +1634,11 @@ leal_err ledger_card_each_of_account(struct ledger *l, int64_t account_id, ledge
                                      void *ctx)
 {
     sqlite3_stmt *st;
-    int row;
     leal_err err;
-    if ((err = prep_once(l, "SELECT " CARD_COLUMNS " WHERE c.account_id = ?1 ORDER BY c.card_id",
-                         &st)) != LEAL_OK)
+    if ((err = prep_i64(l, "SELECT " CARD_COLUMNS " WHERE c.account_id = ?1 ORDER BY c.card_id",
+                        &st, I64S(account_id))) != LEAL_OK)
         return err;
-    sqlite3_bind_int64(st, 1, account_id);
-    while ((err = step(l, st, &row)) == LEAL_OK && row) {
+    while (next_row(l, st, &err)) {
         struct ledger_card c;
         card_row(st, &c);
         if (cb(ctx, &c) != 0)
@@ -1783,26 +1770,17 @@ leal_err ledger_card_set_counter(struct ledger *l, int64_t card_id, int64_t coun
 leal_err ledger_card_set_seen(struct ledger *l, int64_t card_id, int64_t seq, int64_t purse_cents,
                               int64_t points)
 {
-    sqlite3_stmt *st;
     leal_err err;
     if (seq < 0 || purse_cents < 0 || points < 0)
         return LEAL_E_ARG;
-    if ((err = prep_once(l,
-                         "UPDATE card SET seen_at = ?2, seen_seq = ?3, seen_purse = ?4, "
-                         "seen_points = ?5 WHERE card_id = ?1",
-                         &st)) != LEAL_OK)
-        return err;
-    sqlite3_bind_int64(st, 1, card_id);
-    sqlite3_bind_int64(st, 2, now());
-    sqlite3_bind_int64(st, 3, seq);
-    sqlite3_bind_int64(st, 4, purse_cents);
-    sqlite3_bind_int64(st, 5, points);
-    err = step(l, st, NULL);
+    err = exec_i64(l,
+                   "UPDATE card SET seen_at = ?2, seen_seq = ?3, seen_purse = ?4, seen_points = "
+                   "?5 WHERE card_id = ?1",
+                   I64S(card_id, now(), seq, purse_cents, points));
     if (err == LEAL_OK && sqlite3_changes(l->db) == 0) {
         set_msg(l, "card %lld", (long long)card_id);
         err = LEAL_E_UNKNOWN_ID;
     }
-    sqlite3_finalize(st);
     return err;
 }
 
@@ -1833,12 +1811,10 @@ static leal_err card_events(struct ledger *l, const char *sql, int64_t key, ledg
                             void *ctx)
 {
     sqlite3_stmt *st;
-    int row;
     leal_err err;
-    if ((err = prep_once(l, sql, &st)) != LEAL_OK)
+    if ((err = prep_i64(l, sql, &st, I64S(key))) != LEAL_OK)
         return err;
-    sqlite3_bind_int64(st, 1, key);
-    while ((err = step(l, st, &row)) == LEAL_OK && row) {
+    while (next_row(l, st, &err)) {
         struct ledger_card_event e;
         card_event_row(st, &e);
         if (cb(ctx, &e) != 0)
@@ -2073,7 +2049,7 @@ static leal_err key_lookup(struct ledger *l, const struct ledger_entry *e, int64
 static leal_err lots_credit(struct ledger *l, const struct ledger_entry *e,
                             const struct ledger_line *ln, int64_t line_id, int64_t at)
 {
-    sqlite3_stmt *st, *up;
+    sqlite3_stmt *st;
     int64_t left = ln->amount, expires = ln->expires_at;
     leal_err err = LEAL_OK;
     int row;
@@ -2087,7 +2063,7 @@ static leal_err lots_credit(struct ledger *l, const struct ledger_entry *e,
         sqlite3_bind_int64(st, 1, e->reverses);
         sqlite3_bind_int64(st, 2, ln->account_id);
         sqlite3_bind_text(st, 3, ln->asset, -1, SQLITE_STATIC);
-        while ((err = step(l, st, &row)) == LEAL_OK && row && n < LEDGER_MAX_LINES) {
+        while (next_row(l, st, &err) && n < LEDGER_MAX_LINES) {
             uses[n][0] = sqlite3_column_int64(st, 0);
             uses[n][1] = sqlite3_column_int64(st, 1);
             uses[n][2] = sqlite3_column_int64(st, 2);
@@ -2096,18 +2072,8 @@ static leal_err lots_credit(struct ledger *l, const struct ledger_entry *e,
         sqlite3_reset(st);
         for (size_t i = 0; err == LEAL_OK && i < n && left > 0; i++) {
             int64_t give = uses[i][2] < left ? uses[i][2] : left;
-            if ((err = prep(l, ST_LOT_GIVE, &up)) != LEAL_OK)
-                break;
-            sqlite3_bind_int64(up, 1, uses[i][1]);
-            sqlite3_bind_int64(up, 2, give);
-            if ((err = step(l, up, NULL)) != LEAL_OK)
-                break;
-            if ((err = prep(l, ST_LOT_USE_GIVE, &up)) != LEAL_OK)
-                break;
-            sqlite3_bind_int64(up, 1, uses[i][0]);
-            sqlite3_bind_int64(up, 2, uses[i][1]);
-            sqlite3_bind_int64(up, 3, give);
-            if ((err = step(l, up, NULL)) != LEAL_OK)
+            if ((err = run_i64(l, ST_LOT_GIVE, I64S(uses[i][1], give))) != LEAL_OK ||
+                (err = run_i64(l, ST_LOT_USE_GIVE, I64S(uses[i][0], uses[i][1], give))) != LEAL_OK)
                 break;
             left -= give;
         }
@@ -2142,7 +2108,7 @@ static leal_err lots_credit(struct ledger *l, const struct ledger_entry *e,
 static leal_err lots_debit(struct ledger *l, const struct ledger_entry *e,
                            const struct ledger_line *ln, int64_t line_id)
 {
-    sqlite3_stmt *st, *up;
+    sqlite3_stmt *st;
     int64_t need = -ln->amount;
     leal_err err;
     int row;
@@ -2165,22 +2131,60 @@ static leal_err lots_debit(struct ledger *l, const struct ledger_entry *e,
             return LEAL_E_LEDGER_MISMATCH;
         }
         take = rem < need ? rem : need;
-        if ((err = prep(l, ST_LOT_TAKE, &up)) != LEAL_OK)
-            return err;
-        sqlite3_bind_int64(up, 1, lot);
-        sqlite3_bind_int64(up, 2, take);
-        if ((err = step(l, up, NULL)) != LEAL_OK)
-            return err;
-        if ((err = prep(l, ST_LOT_USE_INSERT, &up)) != LEAL_OK)
-            return err;
-        sqlite3_bind_int64(up, 1, line_id);
-        sqlite3_bind_int64(up, 2, lot);
-        sqlite3_bind_int64(up, 3, take);
-        if ((err = step(l, up, NULL)) != LEAL_OK)
+        if ((err = run_i64(l, ST_LOT_TAKE, I64S(lot, take))) != LEAL_OK ||
+            (err = run_i64(l, ST_LOT_USE_INSERT, I64S(line_id, lot, take))) != LEAL_OK)
             return err;
         need -= take;
     }
     return LEAL_OK;
+}
+
+/* A cached lookup by ?1 = key of a row whose first column is its program:
+ * LEAL_E_UNKNOWN_ID without a row, LEAL_E_WRONG_PROGRAM in another program,
+ * both naming "what key". */
+static leal_err in_program(struct ledger *l, enum st id, int64_t key, int64_t program,
+                           const char *what)
+{
+    sqlite3_stmt *st;
+    int64_t prog;
+    leal_err err;
+    int row;
+    if ((err = prep(l, id, &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, key);
+    err = step(l, st, &row);
+    prog = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (err != LEAL_OK)
+        return err;
+    if (!row || prog != program) {
+        set_msg(l, "%s %lld", what, (long long)key);
+        return row ? LEAL_E_WRONG_PROGRAM : LEAL_E_UNKNOWN_ID;
+    }
+    return LEAL_OK;
+}
+
+/* Reads entry id (its program, store and card into out) for reversing it:
+ * an unknown entry or a void is refused. */
+static leal_err entry_to_reverse(struct ledger *l, int64_t id, struct ledger_entry *out)
+{
+    sqlite3_stmt *st;
+    char kind[16];
+    leal_err err;
+    if ((err = prep(l, ST_ENTRY_GET, &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    err = step_found(l, st, "entry", id);
+    col_text(st, 0, kind, sizeof kind);
+    out->program_id = sqlite3_column_int64(st, 1);
+    out->store_id = sqlite3_column_int64(st, 2);
+    out->card_id = sqlite3_column_int64(st, 3);
+    sqlite3_reset(st);
+    if (err == LEAL_OK && strcmp(kind, "void") == 0) {
+        set_msg(l, "entry %lld is a void", (long long)id);
+        err = LEAL_E_VOID_OF_VOID;
+    }
+    return err;
 }
 
 /* The references an entry makes, checked for existence and program. */
@@ -2198,17 +2202,13 @@ static leal_err entry_refs(struct ledger *l, const struct ledger_entry *e, int64
         if ((err = prep(l, ST_TERMINAL_GET, &st)) != LEAL_OK)
             return err;
         sqlite3_bind_int64(st, 1, e->terminal_id);
-        err = step(l, st, &row);
+        err = step_found(l, st, "terminal", e->terminal_id);
         tstore = sqlite3_column_int64(st, 0);
         tprog = sqlite3_column_int64(st, 1);
         epoch = sqlite3_column_int64(st, 2);
         sqlite3_reset(st);
         if (err != LEAL_OK)
             return err;
-        if (!row) {
-            set_msg(l, "terminal %lld", (long long)e->terminal_id);
-            return LEAL_E_UNKNOWN_ID;
-        }
         if (tprog != e->program_id || (e->store_id && e->store_id != tstore)) {
             set_msg(l, "terminal %lld", (long long)e->terminal_id);
             return LEAL_E_WRONG_PROGRAM;
@@ -2220,54 +2220,18 @@ static leal_err entry_refs(struct ledger *l, const struct ledger_entry *e, int64
         }
         *store_id = tstore;
     } else if (e->store_id) {
-        if ((err = prep(l, ST_STORE_GET, &st)) != LEAL_OK)
+        if ((err = in_program(l, ST_STORE_GET, e->store_id, e->program_id, "store")) != LEAL_OK)
             return err;
-        sqlite3_bind_int64(st, 1, e->store_id);
-        err = step(l, st, &row);
-        int64_t prog = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        if (err != LEAL_OK)
-            return err;
-        if (!row || prog != e->program_id) {
-            set_msg(l, "store %lld", (long long)e->store_id);
-            return row ? LEAL_E_WRONG_PROGRAM : LEAL_E_UNKNOWN_ID;
-        }
     }
     if (e->card_id) {
-        if ((err = prep(l, ST_CARD_PROGRAM, &st)) != LEAL_OK)
+        if ((err = in_program(l, ST_CARD_PROGRAM, e->card_id, e->program_id, "card")) != LEAL_OK)
             return err;
-        sqlite3_bind_int64(st, 1, e->card_id);
-        err = step(l, st, &row);
-        int64_t prog = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        if (err != LEAL_OK)
-            return err;
-        if (!row || prog != e->program_id) {
-            set_msg(l, "card %lld", (long long)e->card_id);
-            return row ? LEAL_E_WRONG_PROGRAM : LEAL_E_UNKNOWN_ID;
-        }
     }
     if (e->reverses) {
-        char kind[16];
-        int64_t prog;
-        if ((err = prep(l, ST_ENTRY_GET, &st)) != LEAL_OK)
+        struct ledger_entry orig;
+        if ((err = entry_to_reverse(l, e->reverses, &orig)) != LEAL_OK)
             return err;
-        sqlite3_bind_int64(st, 1, e->reverses);
-        err = step(l, st, &row);
-        col_text(st, 0, kind, sizeof kind);
-        prog = sqlite3_column_int64(st, 1);
-        sqlite3_reset(st);
-        if (err != LEAL_OK)
-            return err;
-        if (!row) {
-            set_msg(l, "entry %lld", (long long)e->reverses);
-            return LEAL_E_UNKNOWN_ID;
-        }
-        if (strcmp(kind, "void") == 0) {
-            set_msg(l, "entry %lld is a void", (long long)e->reverses);
-            return LEAL_E_VOID_OF_VOID;
-        }
-        if (prog != e->program_id) {
+        if (orig.program_id != e->program_id) {
             set_msg(l, "entry %lld", (long long)e->reverses);
             return LEAL_E_WRONG_PROGRAM;
         }
@@ -2552,10 +2516,9 @@ leal_err ledger_void(struct ledger *l, int64_t entry_id, const char *request_id,
     struct ledger_line lines[LEDGER_MAX_LINES];
     struct ledger_entry e;
     sqlite3_stmt *st;
-    char key[64], kind[16];
+    char key[64];
     size_t n = 0;
     leal_err err;
-    int row;
 
     *void_id = 0;
     *replayed = false;
@@ -2563,32 +2526,13 @@ leal_err ledger_void(struct ledger *l, int64_t entry_id, const char *request_id,
     memset(lines, 0, sizeof lines);
     /* Entries never change, so reading the original outside the write
      * transaction is safe; ledger_post re-checks voids under the lock. */
-    if ((err = prep(l, ST_ENTRY_GET, &st)) != LEAL_OK)
+    if ((err = entry_to_reverse(l, entry_id, &e)) != LEAL_OK)
         return err;
-    sqlite3_bind_int64(st, 1, entry_id);
-    err = step(l, st, &row);
-    col_text(st, 0, kind, sizeof kind);
-    e.program_id = sqlite3_column_int64(st, 1);
-    e.store_id = sqlite3_column_int64(st, 2);
-    e.card_id = sqlite3_column_int64(st, 3);
-    sqlite3_reset(st);
-    if (err != LEAL_OK)
+    if ((err = prep_i64(
+             l, "SELECT account_id, asset, amount FROM line WHERE entry_id = ?1 ORDER BY id", &st,
+             I64S(entry_id))) != LEAL_OK)
         return err;
-    if (!row) {
-        set_msg(l, "entry %lld", (long long)entry_id);
-        return LEAL_E_UNKNOWN_ID;
-    }
-    if (strcmp(kind, "void") == 0) {
-        set_msg(l, "entry %lld is a void", (long long)entry_id);
-        return LEAL_E_VOID_OF_VOID;
-    }
-    if ((err = prep_once(l,
-                         "SELECT account_id, asset, amount FROM line WHERE entry_id = ?1 ORDER "
-                         "BY id",
-                         &st)) != LEAL_OK)
-        return err;
-    sqlite3_bind_int64(st, 1, entry_id);
-    while ((err = step(l, st, &row)) == LEAL_OK && row && n < LEDGER_MAX_LINES) {
+    while (next_row(l, st, &err) && n < LEDGER_MAX_LINES) {
         lines[n].account_id = sqlite3_column_int64(st, 0);
         col_text(st, 1, lines[n].asset, sizeof lines[n].asset);
         lines[n].amount = -sqlite3_column_int64(st, 2);
@@ -2615,7 +2559,7 @@ leal_err ledger_expire_points(struct ledger *l, int64_t program_id, int64_t at,
     int64_t expired_acct, total = 0, (*due)[2] = NULL;
     size_t n = 0, cap = 0;
     leal_err err;
-    int row, own_batch = !l->in_batch;
+    int own_batch = !l->in_batch;
 
     *accounts = 0;
     *points = 0;
@@ -2627,18 +2571,16 @@ leal_err ledger_expire_points(struct ledger *l, int64_t program_id, int64_t at,
      * them and moving them. */
     if (own_batch && (err = ledger_batch_begin(l)) != LEAL_OK)
         return err;
-    err = prep_once(l,
-                    "SELECT o.account_id, sum(o.remaining) FROM lot o JOIN account a ON a.id = "
-                    "o.account_id WHERE a.program_id = ?1 AND o.asset = 'PTS' AND o.remaining > "
-                    "0 AND o.expires_at <= ?2 GROUP BY o.account_id ORDER BY o.account_id",
-                    &st);
+    err = prep_i64(l,
+                   "SELECT o.account_id, sum(o.remaining) FROM lot o JOIN account a ON a.id = "
+                   "o.account_id WHERE a.program_id = ?1 AND o.asset = 'PTS' AND o.remaining > "
+                   "0 AND o.expires_at <= ?2 GROUP BY o.account_id ORDER BY o.account_id",
+                   &st, I64S(program_id, at));
     if (err != LEAL_OK)
         goto out;
-    sqlite3_bind_int64(st, 1, program_id);
-    sqlite3_bind_int64(st, 2, at);
     /* Read them all first: posting changes the lots (and their index) the
      * query walks. */
-    while ((err = step(l, st, &row)) == LEAL_OK && row) {
+    while (next_row(l, st, &err)) {
         if (n == cap) {
             size_t ncap = cap ? 2 * cap : 64;
             void *p = realloc(due, ncap * sizeof *due);
@@ -2719,21 +2661,20 @@ static void movement_row(sqlite3_stmt *st, struct ledger_movement *m)
     "entry_id FROM line WHERE account_id = ?1 AND entry_id < ?2 ORDER BY entry_id DESC LIMIT "     \
     "?3) ORDER BY n.entry_id DESC, n.id"
 
-leal_err ledger_history(struct ledger *l, int64_t account_id, int64_t before, size_t limit,
-                        ledger_movement_cb cb, void *ctx)
+/* Runs sql (integer parameters v) and hands each movement to cb until it
+ * returns non-zero; *n counts the movements handed over. */
+static leal_err movements(struct ledger *l, const char *sql, const int64_t *v, int nv,
+                          ledger_movement_cb cb, void *ctx, int *n)
 {
     sqlite3_stmt *st;
-    leal_err err;
-    int row;
-    err = prep_once(l, HISTORY_SQL, &st);
+    leal_err err = prep_i64(l, sql, &st, v, nv);
+    *n = 0;
     if (err != LEAL_OK)
         return err;
-    sqlite3_bind_int64(st, 1, account_id);
-    sqlite3_bind_int64(st, 2, before > 0 ? before : INT64_MAX);
-    sqlite3_bind_int64(st, 3, limit > 0 && limit < (size_t)INT64_MAX ? (int64_t)limit : -1);
-    while ((err = step(l, st, &row)) == LEAL_OK && row) {
+    while (next_row(l, st, &err)) {
         struct ledger_movement m;
         movement_row(st, &m);
+        (*n)++;
         if (cb(ctx, &m) != 0)
             break;
     }
@@ -2741,23 +2682,21 @@ leal_err ledger_history(struct ledger *l, int64_t account_id, int64_t before, si
     return err;
 }
 
+leal_err ledger_history(struct ledger *l, int64_t account_id, int64_t before, size_t limit,
+                        ledger_movement_cb cb, void *ctx)
+{
+    int n;
+    return movements(l, HISTORY_SQL,
+                     I64S(account_id, before > 0 ? before : INT64_MAX,
+                          limit > 0 && limit < (size_t)INT64_MAX ? (int64_t)limit : -1),
+                     cb, ctx, &n);
+}
+
 leal_err ledger_entry_lines(struct ledger *l, int64_t entry_id, ledger_movement_cb cb, void *ctx)
 {
-    sqlite3_stmt *st;
-    leal_err err;
-    int row, n = 0;
-    err = prep_once(l, "SELECT " MOVEMENT_COLUMNS " WHERE n.entry_id = ?1 ORDER BY n.id", &st);
-    if (err != LEAL_OK)
-        return err;
-    sqlite3_bind_int64(st, 1, entry_id);
-    while ((err = step(l, st, &row)) == LEAL_OK && row) {
-        struct ledger_movement m;
-        movement_row(st, &m);
-        n++;
-        if (cb(ctx, &m) != 0)
-            break;
-    }
-    sqlite3_finalize(st);
+    int n;
+    leal_err err = movements(l, "SELECT " MOVEMENT_COLUMNS " WHERE n.entry_id = ?1 ORDER BY n.id",
+                             I64S(entry_id), cb, ctx, &n);
     if (err == LEAL_OK && n == 0) {
         set_msg(l, "entry %lld", (long long)entry_id);
         err = LEAL_E_UNKNOWN_ID;
@@ -2864,11 +2803,10 @@ static leal_err plan_ok(struct ledger *l, const char *sql)
     char q[2048];
     sqlite3_stmt *st;
     leal_err err;
-    int row;
     snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
     if ((err = prep_once(l, q, &st)) != LEAL_OK)
         return err;
-    while ((err = step(l, st, &row)) == LEAL_OK && row) {
+    while (next_row(l, st, &err)) {
         const unsigned char *d = sqlite3_column_text(st, 3);
         if (d && strncmp((const char *)d, "SCAN ", 5) == 0 &&
             strcmp((const char *)d, "SCAN CONSTANT ROW") != 0) {
