@@ -641,6 +641,14 @@ leal_err issuance_classic_erase(struct issuance *is, struct reader *r, const str
         out->tech = tech;
         if ((err = ledger_card_find_by_id(is->ledger, out->card_id, &lc)) == LEAL_OK) {
             out->ledger = lc;
+            /* A live card holding money as the desk last read it (stored value):
+             * replace it or spend it first, as on DESFire. */
+            if ((lc.status == LEDGER_CARD_ACTIVE || lc.status == LEDGER_CARD_BLOCKED) &&
+                lc.seen_purse_cents > 0) {
+                out->purse_cents = (int32_t)lc.seen_purse_cents;
+                err = LEAL_E_CARD_BOUNDARY;
+                goto out;
+            }
             if (lc.status != LEDGER_CARD_LOST && lc.status != LEDGER_CARD_REPLACED &&
                 (err = ledger_card_change_status(is->ledger, out->card_id, LEDGER_CARD_LOST,
                                                  "erased at the desk", issuance_operator(is))) !=

@@ -44,7 +44,9 @@ LEAL_MUST_CHECK leal_err issuance_classic_topup(struct issuance *is, struct read
                                                 struct issuance_card *out);
 /* Back to the transport state (every sector 0-5: zero data, key A and B
  * FFFFFFFFFFFF, access bits FF0780); the ledger marks the card lost first and
- * keeps its history. A card torn in an earlier erase is finished. */
+ * keeps its history. A card torn in an earlier erase is finished. A live card
+ * whose purse the desk last read above 0 is refused with LEAL_E_CARD_BOUNDARY
+ * before anything is written. */
 LEAL_MUST_CHECK leal_err issuance_classic_erase(struct issuance *is, struct reader *r,
                                                 const struct reader_card *rc,
                                                 enum ledger_card_tech tech,

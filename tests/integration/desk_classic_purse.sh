@@ -194,6 +194,12 @@ check_eq "... and refuses the next top-up" \
     "$RC|$ERR|$(eur 2)"
 sqlite3 "$DB" "DELETE FROM card_pending_topup"
 
+# A card holding money is not erased (as on DESFire).
+run_capture "$LEAL" card erase --yes --reader "sim:$T/luis.json"
+check_eq "erase refuses a Classic card holding money, nothing written" \
+    "1|leal: card $LUIS holds money; replace it ('leal card replace') or spend it first|active" \
+    "$RC|$ERR|$(sqlite3 "$DB" "SELECT status FROM card WHERE card_id = $LUIS")"
+
 # The Classic cap cannot go below what a Classic card may hold.
 bad "a Classic cap below a Classic card's money" \
     "leal: program set: 1 account(s) with a Classic card of program 7 hold more than 2000 cents: cards of this program may hold more than that cap; lower it once their money is spent" \

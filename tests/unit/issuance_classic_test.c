@@ -839,6 +839,15 @@ static void test_classic_stored_value_topup(void **state)
     assert_int_equal(ledger_program_set_purse(f->ledger, 7, 100000, 10000), LEAL_OK);
     assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_E_CARD_BLOCKED);
     desk_fixture_balances(f, f->account, 5000, 10);
+    /* Nor is a card holding money erased: refused after the probe (12) and the
+     * identity (11), before anything is written. */
+    assert_int_equal(issuance_erase(&f->is, r, &view), LEAL_E_CARD_BOUNDARY);
+    assert_int_equal(view.round_trips, 12 + 11);
+    assert_int_equal(view.purse_cents, 5000);
+    status_is(f, out.card_id, LEDGER_CARD_BLOCKED);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_int_equal(view.purse_cents, 5000);
+    assert_int_equal(view.state.seq, 4);
     reader_close(r);
 }
 
