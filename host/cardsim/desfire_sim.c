@@ -184,9 +184,11 @@ static struct df_app *find_app(struct df_state *st, uint32_t aid)
     return NULL;
 }
 
-static uint32_t blocks(uint64_t bytes)
+/* 64-bit: a record file's 24-bit size times 24-bit count must not wrap (it
+ * once wrapped to 0 and the card tried to allocate 400 GB). */
+static uint64_t blocks(uint64_t bytes)
 {
-    return (uint32_t)((bytes + DF_BLOCK - 1) / DF_BLOCK * DF_BLOCK);
+    return (bytes + DF_BLOCK - 1) / DF_BLOCK * DF_BLOCK;
 }
 
 /* Memory model: 32-byte blocks; an application takes one block plus one per
@@ -203,10 +205,10 @@ static uint8_t mem_alloc(struct df_state *st, uint64_t bytes)
 /* EV1 does not give memory back before FormatPICC; EV2 and later do. */
 static void mem_release(struct df_state *st, uint64_t bytes)
 {
-    uint32_t b = blocks(bytes);
+    uint64_t b = blocks(bytes);
     if (st->personality == DF_EV1)
         return;
-    st->used = st->used > b ? st->used - b : 0;
+    st->used = st->used > b ? (uint32_t)(st->used - b) : 0;
 }
 
 static uint64_t app_cost(uint8_t nkeys)

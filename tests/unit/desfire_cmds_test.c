@@ -89,6 +89,10 @@ static void test_application_count_and_memory_limits(void **state)
     simcard_expect(&s, "ca 010000 0f 01", "00");
     simcard_expect(&s, "5a 010000", "00");
     simcard_expect(&s, "cd 01 00 eeee 200900", "0e"); /* 2336 > 2272 left */
+    /* 65536-byte records times 6553600 (400 GB): no wrap to a size that fits
+     * (found by fuzz_desfire_apdu). */
+    simcard_expect(&s, "c0 0f 01 0000 000001 000064", "0e");
+    simcard_expect(&s, "c1 0e 00 eeee 000001 000001", "0e");
     simcard_expect(&s, "cd 01 00 eeee e00800", "00"); /* 2272 fits exactly */
     simcard_expect(&s, "5a 000000", "00");
     simcard_expect(&s, "6e", "00 000000");
