@@ -881,6 +881,60 @@ static void test_classic_purse_over_cap_is_tampered(void **state)
     reader_close(r);
 }
 
+/* Money sealed onto a card whose signed identity says stored value is off (a
+ * terminal's seal key, no desk top-up): the purse must be 0, so it reads as
+ * tampered, even with the program's Classic stored value on. */
+static void test_classic_purse_on_a_card_without_stored_value_is_tampered(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .welcome_points = 3};
+    struct issuance_card out, view;
+    struct classic_record_state st;
+    const struct key_version *ks;
+    const struct card_reader *cr;
+    uint8_t seal[32], span[CLASSIC_RECORD_STATE_SPAN], key[6];
+    struct reader *r;
+
+    new_card(f, "classic-1k");
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_false(out.stored_value);
+    assert_int_equal(ledger_program_set_purse(f->ledger, 7, 100000, 5000), LEAL_OK);
+    /* Slot 1 (sector 5): seq 2, the same points, 1.00 in the purse. */
+    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_CLASSIC_SEAL, &ks), LEAL_OK);
+    assert_int_equal(
+        classic_keys_seal(crypto_openssl(), ks->key, uid4, 4, f->keys->issuer_id, 7, seal),
+        LEAL_OK);
+    memset(&st, 0, sizeof st);
+    st.body = out.state;
+    st.body.seq = 2;
+    st.purse = 100;
+    assert_int_equal(
+        classic_record_state_seal(crypto_openssl(), seal, (uint64_t)out.card_id, 1, &st, span),
+        LEAL_OK);
+    cr = reader_card_reader(r);
+    sector_key(f, KEY_ROLE_CLASSIC_A, 5, key);
+    assert_int_equal(cr->classic_auth(cr->ctx, 20, CLASSIC_KEY_A, key), LEAL_OK);
+    for (uint8_t b = 0; b < 3; b++)
+        assert_int_equal(cr->classic_write(cr->ctx, (uint8_t)(20 + b), span + 16 * b), LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
+    assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_E_CARD_TAMPERED);
+    /* The same with 0.00 is an honest newer state. */
+    st.purse = 0;
+    assert_int_equal(
+        classic_record_state_seal(crypto_openssl(), seal, (uint64_t)out.card_id, 1, &st, span),
+        LEAL_OK);
+    assert_int_equal(cr->classic_auth(cr->ctx, 20, CLASSIC_KEY_A, key), LEAL_OK);
+    for (uint8_t b = 0; b < 3; b++)
+        assert_int_equal(cr->classic_write(cr->ctx, (uint8_t)(20 + b), span + 16 * b), LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_int_equal(view.state.seq, 2);
+    assert_int_equal(view.purse_cents, 0);
+    assert_true(view.agrees);
+    desk_fixture_balances(f, f->account, 0, 3);
+    reader_close(r);
+}
+
 /* A Classic top-up torn at every exchange, each way the virtual card tears,
  * then tapped again: the read settles the pending top-up (posted if the card
  * shows it, dropped if the card still shows the old slot), and no euro is
@@ -1080,6 +1134,9 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_purse_over_cap_is_tampered, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_classic_purse_on_a_card_without_stored_value_is_tampered, desk_fixture_setup,
+            desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_topup_torn_at_every_exchange,
                                         desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_unsettled_topup_is_reported,
