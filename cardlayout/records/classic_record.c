@@ -196,15 +196,19 @@ leal_err classic_record_state_select(const struct crypto_provider *cp, const uin
                                      const struct classic_record_purse *policy,
                                      struct classic_record_state *out, unsigned *current)
 {
+    /* Both slots are opened under no purse rule and the rule is applied to the
+     * current one only: a newer slot that breaks it is tampering, never a
+     * reason to fall back to the older slot (which would hide it). */
+    static const struct classic_record_purse any = {true, 0xFFFFFFFFu};
     struct classic_record_state s[2];
     leal_err e0, e1;
 
-    if (out == NULL || current == NULL)
+    if (out == NULL || current == NULL || policy == NULL)
         return LEAL_E_ARG;
     leal_memset(out, 0, sizeof *out);
     *current = 0;
-    e0 = classic_record_state_open(cp, key, card_id, 0, slot0, policy, &s[0]);
-    e1 = classic_record_state_open(cp, key, card_id, 1, slot1, policy, &s[1]);
+    e0 = classic_record_state_open(cp, key, card_id, 0, slot0, &any, &s[0]);
+    e1 = classic_record_state_open(cp, key, card_id, 1, slot1, &any, &s[1]);
     /* Errors other than "this slot is not valid" (bad arguments, the provider) are
      * not a slot verdict and go up unchanged. */
     if (e0 != LEAL_OK && e0 != LEAL_E_CARD_TAMPERED && e0 != LEAL_E_LAYOUT_VERSION)
@@ -223,7 +227,8 @@ leal_err classic_record_state_select(const struct crypto_provider *cp, const uin
         pick = same_state(&s[0], &s[1]) ? 0 : 2;
     else
         pick = state_seq_newer(s[1].body.seq, s[0].body.seq) ? 1 : 0;
-    if (pick > 1)
+    if (pick > 1 || (!policy->enabled && s[pick].purse != 0) ||
+        (policy->enabled && s[pick].purse > policy->cap))
         return LEAL_E_CARD_TAMPERED;
     *out = s[pick];
     *current = pick;

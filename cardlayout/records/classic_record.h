@@ -78,8 +78,9 @@ LEAL_MUST_CHECK leal_err classic_record_state_open(const struct crypto_provider 
                                                    struct classic_record_state *out);
 
 /* The current state of the two slots and its slot number (the next write goes to
- * the other one). LEAL_E_CARD_TAMPERED if neither slot is valid, or both are valid
- * with one seq and different contents. */
+ * the other one). LEAL_E_CARD_TAMPERED if neither slot is valid, if both are valid
+ * with one seq and different contents, or if the current slot breaks the purse
+ * policy (the older slot is not a fallback: that would hide the tampering). */
 LEAL_MUST_CHECK leal_err classic_record_state_select(
     const struct crypto_provider *cp, const uint8_t key[32], uint64_t card_id,
     const uint8_t slot0[CLASSIC_RECORD_STATE_SPAN], const uint8_t slot1[CLASSIC_RECORD_STATE_SPAN],

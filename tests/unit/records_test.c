@@ -276,6 +276,14 @@ static void test_classic_state_golden_slots_and_selection(void **state)
                      LEAL_E_CARD_TAMPERED);
     assert_int_equal(classic_record_state_select(cp, key, card_id, s0, s1, &low, &got, &cur),
                      LEAL_E_CARD_TAMPERED);
+    /* A newer slot over the cap is tampering, not a torn write: the older
+     * slot (within the cap) is no fallback. */
+    s.body.seq = 6;
+    s.purse = 5001;
+    assert_int_equal(classic_record_state_seal(cp, key, card_id, 1, &s, out), LEAL_OK);
+    assert_int_equal(classic_record_state_select(cp, key, card_id, s0, out, &on, &got, &cur),
+                     LEAL_E_CARD_TAMPERED);
+    s.purse = 2500;
     /* A torn write of slot 1 (garbage or zeros): slot 0 is current. */
     memcpy(out, s1, 48);
     out[20] ^= 0xFF;
