@@ -170,6 +170,22 @@ static leal_err post_topup(struct issuance *is, int64_t card_id, int64_t account
                            "purse top-up at the desk", reference, false, replayed);
 }
 
+leal_err issuance_ledger_card(struct issuance *is, struct issuance_card *out,
+                              struct ledger_card *lc)
+{
+    leal_err err = ledger_card_find_by_id(is->ledger, out->card_id, lc);
+    if (err == LEAL_E_UNKNOWN_ID) {
+        memset(lc, 0, sizeof *lc);
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why, "card %lld is not in the ledger",
+                 (long long)out->card_id);
+        return LEAL_OK;
+    }
+    if (err == LEAL_OK)
+        out->ledger = *lc;
+    return err;
+}
+
 bool issuance_is_classic(enum ledger_card_tech t)
 {
     return t == LEDGER_TECH_CLASSIC_1K || t == LEDGER_TECH_CLASSIC_4K;
@@ -319,16 +335,8 @@ static leal_err read_card(struct desk *k, struct issuance_card *out)
     out->tech = id.card_kind;
 
     /* The ledger's side. */
-    if ((err = ledger_card_find_by_id(k->is->ledger, out->card_id, &lc)) != LEAL_OK) {
-        if (err == LEAL_E_UNKNOWN_ID) {
-            out->agrees = false;
-            snprintf(out->why, sizeof out->why, "card %lld is not in the ledger",
-                     (long long)out->card_id);
-            return LEAL_OK;
-        }
+    if ((err = issuance_ledger_card(k->is, out, &lc)) != LEAL_OK || lc.card_id == 0)
         return err;
-    }
-    out->ledger = lc;
     /* The newest log record is a top-up the ledger may have missed (torn between
      * the card's commit and the database's): post it now, exactly once. */
     if (log[0] == LAYOUT_VERSION && log[1] == LAYOUT_TYPE_LOG && log[2] == LOG_OP_TOPUP &&

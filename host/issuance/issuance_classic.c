@@ -284,16 +284,8 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
     out->purse_cents = (int32_t)st.purse;
     out->taps = st.body.seq - INITIAL_SEQ;
 
-    if ((err = ledger_card_find_by_id(d->is->ledger, out->card_id, &lc)) != LEAL_OK) {
-        if (err == LEAL_E_UNKNOWN_ID) {
-            out->agrees = false;
-            snprintf(out->why, sizeof out->why, "card %lld is not in the ledger",
-                     (long long)out->card_id);
-            return LEAL_OK;
-        }
+    if ((err = issuance_ledger_card(d->is, out, &lc)) != LEAL_OK || lc.card_id == 0)
         return err;
-    }
-    out->ledger = lc;
     if ((err = settle_pending(d, &lc, out)) != LEAL_OK)
         return err;
     if (lc.status != LEDGER_CARD_PENDING && (int64_t)out->taps > lc.last_counter &&

@@ -71,6 +71,10 @@ LEAL_MUST_CHECK leal_err issuance_replaced_share(struct issuance *is,
                                                  const struct issuance_request *req,
                                                  int64_t card_id, const char *asset,
                                                  int64_t *share);
+/* The card just read (out->card_id) in the ledger, copied to out->ledger; a
+ * card the ledger does not know leaves lc->card_id 0 and out disagreeing. */
+LEAL_MUST_CHECK leal_err issuance_ledger_card(struct issuance *is, struct issuance_card *out,
+                                              struct ledger_card *lc);
 /* Who the ledger records as doing it: the operator, or "desk". */
 const char *issuance_operator(const struct issuance *is);
 /* The end of every issuance, in one ledger transaction: the new card ACTIVE

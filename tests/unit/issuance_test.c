@@ -222,6 +222,45 @@ static void test_issue_random_uid_ev3_and_replace(void **state)
     reader_close(r);
 }
 
+/* A leal card the ledger has never heard of (another desk's database, a
+ * restored backup): read, verified, and reported as not in the ledger. */
+static void test_card_unknown_to_the_ledger(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .welcome_points = 5};
+    struct issuance_card out, view;
+    struct ledger_program p;
+    struct ledger *other;
+    struct ledger *mine = f->is.ledger;
+    char path[600], why[64];
+    struct reader *r;
+    int64_t pid;
+
+    new_card(f, "desfire-ev1", false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    snprintf(path, sizeof path, "%s/other.db", f->dir);
+    assert_int_equal(ledger_open(path, &other), LEAL_OK);
+    memset(&p, 0, sizeof p);
+    p.id = 7;
+    snprintf(p.code, sizeof p.code, "sol");
+    snprintf(p.name, sizeof p.name, "Café Sol");
+    p.kind = LEDGER_PROGRAM_SINGLE;
+    p.purse_cap_cents = LEDGER_PURSE_CAP_DEFAULT;
+    assert_int_equal(ledger_program_create(other, &p, &pid), LEAL_OK);
+    f->is.ledger = other;
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    f->is.ledger = mine;
+    ledger_close(other);
+    snprintf(why, sizeof why, "card %lld is not in the ledger", (long long)out.card_id);
+    assert_false(view.agrees);
+    assert_string_equal(view.why, why);
+    assert_int_equal(view.card_id, out.card_id);
+    assert_int_equal(view.state.points, 5);
+    assert_int_equal(view.ledger.card_id, 0);
+    reader_close(r);
+}
+
 static void test_erase_returns_card_to_factory(void **state)
 {
     struct fixture *f = *state;
@@ -466,6 +505,8 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_family_cards_agree_over_the_account,
                                         desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_card_unknown_to_the_ledger, desk_fixture_setup,
+                                        desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_erase_returns_card_to_factory, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_issuance_torn_at_every_exchange, desk_fixture_setup,
