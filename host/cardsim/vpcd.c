@@ -12,6 +12,21 @@
 
 #include "keys/base/bytes.h"
 
+/* vpcd sends a message's 2-byte length and its payload as two segments; the
+ * payload waits (Nagle on vpcd's side) until the length is acknowledged, and
+ * Linux delays that ACK by about 40 ms: every APDU paid it. TCP_QUICKACK
+ * acknowledges at once, but the kernel clears it again, so it is set after
+ * every read. Best effort: on a socket without it nothing is lost but time. */
+static void quickack(int fd)
+{
+#ifdef TCP_QUICKACK
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+    (void)fd;
+#endif
+}
+
 leal_err vpcd_handle(struct pcsc_face *f, const uint8_t *msg, size_t len, uint8_t *reply,
                      size_t cap, size_t *reply_len, bool *send)
 {
@@ -92,8 +107,11 @@ leal_err vpcd_connect(const char *host, uint16_t port, int *fd)
         if (s < 0)
             continue;
         if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0) {
-            /* Small messages both ways: no Nagle delay. */
+            /* Our replies go in one send() each (length and payload
+             * together), without Nagle's wait; quick ACKs for vpcd's
+             * split messages are asked after every read (read_full). */
             (void)setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            quickack(s);
             *fd = s;
             err = LEAL_OK;
             break;
@@ -109,6 +127,7 @@ static leal_err read_full(int fd, uint8_t *p, size_t n)
 {
     while (n > 0) {
         ssize_t r = read(fd, p, n);
+        quickack(fd);
         if (r == 0)
             return LEAL_E_CARD_REMOVED;
         if (r < 0) {
