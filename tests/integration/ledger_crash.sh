@@ -31,10 +31,20 @@ EXP12=$(awk -F, '$2 == 12 { s += $5 } END { print s }' "$T/in.csv")
 acked=0
 kills=0
 for round in 1 2 3 4 5 6; do
+    # Killed at a random point of its progress, not of the clock: a fast
+    # machine finished the whole file before a timed kill and proved nothing.
+    # The target is past what earlier rounds committed and at most halfway
+    # through what is left, then 0 to 30 ms later: inside a batch or a commit.
+    target=$((acked + 1 + RANDOM % ((N - acked) / 2 + 1)))
     "$LEAL" ledger import "$T/in.csv" --batch 40 --db "$DB" >"$T/out.$round" 2>"$T/err.$round" &
     PID=$!
-    # A random moment: 50 to 1500 ms into the run.
-    sleep "$(awk -v r=$((RANDOM % 1450 + 50)) 'BEGIN { printf "%.3f", r / 1000 }')"
+    for _ in $(seq 1 3000); do
+        c=$(sed -n 's/^committed \([0-9]*\)$/\1/p' "$T/out.$round" | tail -1)
+        [ -n "$c" ] && [ "$c" -ge "$target" ] && break
+        kill -0 "$PID" 2>/dev/null || break
+        sleep 0.005
+    done
+    sleep "$(awk -v r=$((RANDOM % 31)) 'BEGIN { printf "%.3f", r / 1000 }')"
     if kill -9 "$PID" 2>/dev/null; then kills=$((kills + 1)); fi
     wait "$PID" 2>/dev/null
     PID=
