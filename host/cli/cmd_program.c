@@ -21,8 +21,10 @@ static const char program_help[] =
     "points per euro with up to two decimals; fractions of a point are never credited.\n"
     "Stored value: --purse-cap is the most a card's purse holds (default 1000,00; a\n"
     "DESFire card keeps the cap it was issued with). MIFARE Classic cards carry no\n"
-    "money unless --classic-stored-value-cap enables it, up to that amount (Classic\n"
-    "money can be copied: keep the cap small); 'off' (the default) turns it off.\n";
+    "money unless --classic-stored-value-cap enables it, up to that amount; 'off'\n"
+    "(the default) turns it off. Keep it off or small: a Classic card can be copied,\n"
+    "and a stolen terminal bundle can forge Classic money up to the cap on every\n"
+    "card issued with it (keys/KEYS.md).\n";
 
 /* Euros for a cap: 0..LEDGER_PURSE_CAP_MAX cents, or "off" (0) where allowed. */
 static int parse_cap(const char *opt, const char *v, bool off_ok, int64_t *cents)
