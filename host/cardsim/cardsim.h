@@ -43,8 +43,9 @@ struct cardsim_ident {
 
 struct cardsim;
 
-/* type: "desfire-ev1" (optionally "desfire-ev1-2k|4k|8k"), "desfire-ev3", "classic-1k",
- * "classic-4k". uid NULL: a random fixed UID (7 bytes DESFire, 4 bytes Classic). */
+/* type: "desfire-ev1" (optionally "desfire-ev1-2k|4k|8k"), "desfire-ev2", "desfire-ev3"
+ * (the same sizes), "classic-1k", "classic-4k". uid NULL: a random fixed UID (7 bytes DESFire, 4
+ * bytes Classic). */
 LEAL_MUST_CHECK leal_err cardsim_new(const char *type, const uint8_t *uid, size_t uid_len,
                                      bool random_uid, struct cardsim **out);
 LEAL_MUST_CHECK leal_err cardsim_load(const char *path, struct cardsim **out);

@@ -172,6 +172,7 @@ static void power_off(struct df_state *st)
     drop_auth(st);
     reset_chain(st);
     st->sel = &st->picc;
+    st->ef = -1;
 }
 
 static struct df_app *find_app(struct df_state *st, uint32_t aid)
@@ -596,9 +597,11 @@ static uint8_t cmd_get_version(struct cmd *x)
 {
     struct df_state *st = x->st;
     uint8_t v[28];
-    uint8_t major = st->personality == DF_EV3 ? 0x33 : 0x01;
-    uint8_t sw_major = st->personality == DF_EV3 ? 0x03 : 0x01;
-    uint8_t sw_minor = st->personality == DF_EV3 ? 0x00 : 0x04;
+    /* Hardware major 01 EV1, 12 EV2, 33 EV3 (REFERENCE.md 3.2); software
+     * 1.4 (EV1), 2.1 (EV2), 3.0 (EV3). */
+    uint8_t major = st->personality == DF_EV3 ? 0x33 : st->personality == DF_EV2 ? 0x12 : 0x01;
+    uint8_t sw_major = st->personality == DF_EV3 ? 0x03 : st->personality == DF_EV2 ? 0x02 : 0x01;
+    uint8_t sw_minor = st->personality == DF_EV3 ? 0x00 : st->personality == DF_EV2 ? 0x01 : 0x04;
     uint8_t status;
 
     if (x->len != 1)
@@ -932,6 +935,7 @@ static uint8_t cmd_delete_application(struct cmd *x)
     df_app_clear(app);
     if (selected) {
         st->sel = &st->picc;
+        st->ef = -1;
         drop_auth(st);
         x->no_mac = true;
         return DF_OK;
@@ -1001,6 +1005,7 @@ static uint8_t cmd_select_application(struct cmd *x)
     if ((app = find_app(st, load_le24(x->msg + 1))) == NULL)
         return DF_APPLICATION_NOT_FOUND;
     st->sel = app;
+    st->ef = -1;
     return DF_OK;
 }
 
@@ -1040,6 +1045,41 @@ static uint8_t cmd_get_file_ids(struct cmd *x)
     return tx(x, v, n, COMM_PLAIN);
 }
 
+/* GetISOFileIDs (0x61): the 2-byte ISO FIDs (LE, as created) of the files
+ * that have one, in file-number order; governed like GetFileIDs. */
+static uint8_t cmd_get_iso_file_ids(struct cmd *x)
+{
+    struct df_state *st = x->st;
+    uint8_t v[2 * DF_MAX_FILES], status;
+    size_t n = 0;
+    if (x->len != 1)
+        return DF_LENGTH_ERROR;
+    if (st->sel == &st->picc)
+        return DF_PERMISSION_DENIED;
+    if ((status = need_master(st, KS_FREE_LISTING)) != DF_OK)
+        return status;
+    for (int i = 0; i < DF_MAX_FILES; i++)
+        if (st->sel->files[i].exists && st->sel->files[i].has_fid) {
+            store_le16(v + n, st->sel->files[i].fid);
+            n += 2;
+        }
+    return tx(x, v, n, COMM_PLAIN);
+}
+
+/* Limited-credit value GetFileSettings reports. EV1 reports the amount
+ * LimitedCredit could give back whether LimitedCredit is enabled or not
+ * (libfreefare's EV1 test asserts 97 on a file created with it off); EV2 and
+ * EV3 report 0 for a file with LimitedCredit off (libfreefare issue #120: an
+ * EV2 answers 0 where the test expects 97). */
+static int32_t reported_lc(const struct df_state *st, const struct df_file *f)
+{
+    if (!f->lc_available)
+        return 0;
+    if (st->personality != DF_EV1 && !(f->lc_options & 0x01))
+        return 0;
+    return f->lc_value;
+}
+
 static uint8_t cmd_get_file_settings(struct cmd *x)
 {
     struct df_state *st = x->st;
@@ -1064,7 +1104,7 @@ static uint8_t cmd_get_file_settings(struct cmd *x)
     case DF_FILE_VALUE:
         store_le32(v + 4, (uint32_t)f->lower);
         store_le32(v + 8, (uint32_t)f->upper);
-        store_le32(v + 12, (uint32_t)(f->lc_available ? f->lc_value : 0));
+        store_le32(v + 12, (uint32_t)reported_lc(st, f));
         v[16] = f->lc_options;
         n = 17;
         break;
@@ -1209,6 +1249,8 @@ static uint8_t cmd_delete_file(struct cmd *x)
         return status;
     mem_release(st, file_cost(f));
     df_file_clear(f);
+    if (st->ef == x->msg[1])
+        st->ef = -1;
     return tx(x, NULL, 0, COMM_PLAIN);
 }
 
@@ -1410,6 +1452,11 @@ static uint8_t cmd_write_record(struct cmd *x)
     n = load_le24(x->msg + 5);
     if (n == 0 || (uint64_t)off + n > f->rec_size)
         return DF_BOUNDARY_ERROR;
+    /* A record file cleared in this transaction takes no record before the
+     * commit: PERMISSION_DENIED, and the error aborts the transaction as any
+     * error does (libfreefare's EV1 tests expect exactly that). */
+    if (f->work_clear)
+        return DF_PERMISSION_DENIED;
     /* A full linear file takes no more records (a cyclic one recycles). */
     if (f->type == DF_FILE_LINEAR && !f->work_new && !f->work_clear && f->count >= f->max_recs)
         return DF_BOUNDARY_ERROR;
@@ -1509,6 +1556,27 @@ static uint8_t cmd_abort(struct cmd *x)
     return tx(x, NULL, 0, COMM_PLAIN);
 }
 
+/* Read_Sig (0x3C, EV2 and later): the originality signature NXP writes at
+ * production, ECDSA on secp224r1 over the 7-byte UID, 56 bytes r || s, status
+ * 90. Address 00 only. Asked outside a session (as leal's issuance does);
+ * inside one an EV2 enciphers the answer with EV2 secure messaging, which this
+ * card does not implement: it refuses instead. EV1 has no such command. */
+static uint8_t cmd_read_sig(struct cmd *x)
+{
+    struct df_state *st = x->st;
+    static const uint8_t none[DF_SIG_LEN];
+    if (st->personality == DF_EV1)
+        return DF_ILLEGAL_COMMAND;
+    if (x->len != 2)
+        return DF_LENGTH_ERROR;
+    if (x->msg[1] != 0x00)
+        return DF_PARAMETER_ERROR;
+    if (authenticated(st))
+        return DF_PERMISSION_DENIED;
+    (void)tx(x, st->has_sig ? st->sig : none, DF_SIG_LEN, COMM_PLAIN);
+    return DF_OK_EV2;
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 struct handler {
@@ -1536,6 +1604,8 @@ static const struct handler handlers[] = {
     {0x6D, cmd_get_df_names, false},
     {0x5A, cmd_select_application, true},
     {0x6F, cmd_get_file_ids, false},
+    {0x61, cmd_get_iso_file_ids, false},
+    {0x3C, cmd_read_sig, false},
     {0xF5, cmd_get_file_settings, false},
     {0x5F, cmd_change_file_settings, true},
     {0xCD, create_file, true},
@@ -1559,7 +1629,8 @@ static const struct handler handlers[] = {
 
 static bool is_error(uint8_t status)
 {
-    return status != DF_OK && status != DF_ADDITIONAL_FRAME && status != DF_NO_CHANGES;
+    return status != DF_OK && status != DF_ADDITIONAL_FRAME && status != DF_NO_CHANGES &&
+           status != DF_OK_EV2;
 }
 
 /* Runs a whole message; leaves the answer body in st->out (chunked by the caller). */
@@ -1599,7 +1670,7 @@ static uint8_t execute(struct cardsim *card, struct df_state *st, const uint8_t 
         x.out_len = 0;
         st->out_nchunks = 0;
     }
-    if (status != DF_OK && status != DF_ADDITIONAL_FRAME)
+    if (status != DF_OK && status != DF_ADDITIONAL_FRAME && status != DF_OK_EV2)
         x.out_len = 0;
     st->out = x.out;
     st->out_len = x.out_len;
@@ -1740,46 +1811,309 @@ error:
     return status;
 }
 
-/* ISO 7816-4 commands (CLA 00): SELECT by DF name only. */
-static void iso_command(struct df_state *st, const uint8_t *cmd, size_t len, uint8_t *sw)
+/* ------------------------------------------------------ ISO 7816-4 */
+
+/*
+ * ISO/IEC 7816-4 commands (CLA 00) on the card's ISO view: the PICC level is
+ * the MF (FID 3F00, DF name D2760000850100), an application created with ISO
+ * FIDs is a DF (its FID and DF name), and its files created with an ISO FID
+ * are EFs. Plain transfer only: a file whose access needs a key answers 6982
+ * unless the session's key has the right and the file is plain.
+ *   SELECT FILE   00 A4 P1 P2 Lc data [Le]: P1 00 = MF, DF or EF by FID (MF,
+ *                 then the DFs, then the EFs of the current DF), 02 = EF of
+ *                 the current DF by FID, 04 = DF by name; P2 00 or 0C, no
+ *                 data in the answer. Selecting a DF is SelectApplication
+ *                 (transaction aborted, authentication ended, no current EF).
+ *   READ BINARY   00 B0 P1 P2 Le: P1 bit 8 set = short EF identifier in bits
+ *                 5..1 (the DESFire file number, which becomes the current
+ *                 EF) and offset P2; otherwise offset P1P2 in the current EF.
+ *                 Le 00 = to the end of the file (at most 256 bytes).
+ *   UPDATE BINARY 00 D6 P1 P2 Lc data: addressed as READ BINARY; a backup
+ *                 file's write takes effect at CommitTransaction, as WriteData.
+ *   READ RECORD   00 B2 P1 P2 Le: record P1 (1 = newest), P2 = SFI << 3 (0 =
+ *                 current EF) | 4 (record P1) or 5 (records P1 to the oldest).
+ * Status words (ISO/IEC 7816-4): 9000; 6282 fewer bytes than Le before the
+ * end; 6700 wrong length; 6981 command incompatible with the file structure;
+ * 6982 security status not satisfied; 6986 no current EF; 6A82 file not
+ * found; 6A83 record not found; 6A86 wrong P1-P2; 6B00 offset outside the EF;
+ * 6D00 other INS. Reads see committed contents (REFERENCE.md 3.4).
+ */
+#define SW(a, b) ((uint16_t)((a) << 8 | (b)))
+#define SW_OK SW(0x90, 0x00)
+#define SW_EOF SW(0x62, 0x82)
+#define SW_LENGTH SW(0x67, 0x00)
+#define SW_STRUCTURE SW(0x69, 0x81)
+#define SW_SECURITY SW(0x69, 0x82)
+#define SW_NO_EF SW(0x69, 0x86)
+#define SW_NOT_FOUND SW(0x6A, 0x82)
+#define SW_NO_RECORD SW(0x6A, 0x83)
+#define SW_P1P2 SW(0x6A, 0x86)
+#define SW_OFFSET SW(0x6B, 0x00)
+#define SW_INS SW(0x6D, 0x00)
+
+#define ISO_MF_FID 0x3F00
+
+/* The ISO command's parts: Lc data and Le (case 1..4, short APDUs). */
+struct iso_apdu {
+    uint8_t ins, p1, p2;
+    const uint8_t *data;
+    size_t lc;
+    bool has_le;
+    size_t le; /* 1..256 */
+};
+
+static bool iso_parse(const uint8_t *cmd, size_t len, struct iso_apdu *a)
 {
-    uint8_t lc;
-    sw[0] = 0x6D;
-    sw[1] = 0x00;
-    if (len < 4) {
-        sw[0] = 0x67;
-        return;
+    memset(a, 0, sizeof *a);
+    if (len < 4)
+        return false;
+    a->ins = cmd[1];
+    a->p1 = cmd[2];
+    a->p2 = cmd[3];
+    if (len == 4)
+        return true;
+    if (len == 5) {
+        a->has_le = true;
+        a->le = cmd[4] ? cmd[4] : 256;
+        return true;
     }
-    if (cmd[1] != 0xA4)
-        return;
-    if (cmd[2] != 0x04 || (cmd[3] & ~0x0C) != 0) {
-        sw[0] = 0x6A;
-        sw[1] = 0x86;
-        return;
+    if (cmd[4] == 0 || len < 5u + cmd[4] || len > 6u + cmd[4])
+        return false;
+    a->lc = cmd[4];
+    a->data = cmd + 5;
+    if (len == 6u + cmd[4]) {
+        a->has_le = true;
+        a->le = cmd[len - 1] ? cmd[len - 1] : 256;
     }
-    if (len < 5 || (len != 5u + cmd[4] && len != 6u + cmd[4]) || cmd[4] == 0) {
-        sw[0] = 0x67;
-        return;
-    }
-    lc = cmd[4];
+    return true;
+}
+
+static void select_df(struct df_state *st, struct df_app *app)
+{
     abort_tx(st);
     drop_auth(st);
     reset_chain(st);
-    if (lc == sizeof picc_df_name && memcmp(cmd + 5, picc_df_name, lc) == 0) {
-        st->sel = &st->picc;
-        sw[0] = 0x90;
-        return;
+    st->sel = app;
+    st->ef = -1;
+}
+
+static int ef_by_fid(const struct df_app *app, uint16_t fid)
+{
+    for (int i = 0; i < DF_MAX_FILES; i++)
+        if (app->files[i].exists && app->files[i].has_fid && app->files[i].fid == fid)
+            return i;
+    return -1;
+}
+
+static uint16_t iso_select(struct df_state *st, const struct iso_apdu *a)
+{
+    uint16_t fid;
+    int ef;
+    if ((a->p1 != 0x00 && a->p1 != 0x02 && a->p1 != 0x04) || (a->p2 & ~0x0C) != 0)
+        return SW_P1P2;
+    if (a->lc == 0)
+        return SW_LENGTH;
+    if (a->p1 == 0x04) {
+        if (a->lc == sizeof picc_df_name && memcmp(a->data, picc_df_name, a->lc) == 0) {
+            select_df(st, &st->picc);
+            return SW_OK;
+        }
+        for (int i = 0; i < DF_MAX_APPS; i++) {
+            struct df_app *app = &st->apps[i];
+            if (app->exists && app->df_name_len == a->lc &&
+                memcmp(app->df_name, a->data, a->lc) == 0) {
+                select_df(st, app);
+                return SW_OK;
+            }
+        }
+        return SW_NOT_FOUND;
     }
-    for (int i = 0; i < DF_MAX_APPS; i++) {
-        struct df_app *a = &st->apps[i];
-        if (a->exists && a->df_name_len == lc && memcmp(a->df_name, cmd + 5, lc) == 0) {
-            st->sel = a;
-            sw[0] = 0x90;
-            return;
+    if (a->lc != 2)
+        return SW_LENGTH;
+    fid = load_be16(a->data); /* ISO order; DESFire's own commands carry it LE */
+    if (a->p1 == 0x00) {
+        if (fid == ISO_MF_FID) {
+            select_df(st, &st->picc);
+            return SW_OK;
+        }
+        for (int i = 0; i < DF_MAX_APPS; i++)
+            if (st->apps[i].exists && st->apps[i].has_fid && st->apps[i].fid == fid) {
+                select_df(st, &st->apps[i]);
+                return SW_OK;
+            }
+    }
+    if ((ef = ef_by_fid(st->sel, fid)) < 0)
+        return SW_NOT_FOUND;
+    st->ef = ef;
+    return SW_OK;
+}
+
+/* The EF a READ/UPDATE BINARY addresses, and its offset. */
+static uint16_t iso_binary_target(struct df_state *st, const struct iso_apdu *a, struct df_file **f,
+                                  uint32_t *off)
+{
+    int no;
+    if (a->p1 & 0x80) {
+        if (a->p1 & 0x60)
+            return SW_P1P2;
+        no = a->p1 & 0x1F;
+        if (st->sel == &st->picc || !st->sel->files[no].exists || !st->sel->files[no].has_fid)
+            return SW_NOT_FOUND;
+        *off = a->p2;
+    } else {
+        if (st->ef < 0)
+            return SW_NO_EF;
+        no = st->ef;
+        *off = (uint32_t)a->p1 << 8 | a->p2;
+    }
+    *f = &st->sel->files[no];
+    if ((*f)->type != DF_FILE_STD && (*f)->type != DF_FILE_BACKUP)
+        return SW_STRUCTURE;
+    st->ef = no; /* a file named by its short identifier becomes the current EF */
+    return SW_OK;
+}
+
+/* Access for a plain ISO transfer of operation ins (native code) on f. */
+static uint16_t iso_access(const struct df_state *st, const struct df_file *f, uint8_t ins)
+{
+    int mode;
+    if (op_mode(st, f, ins, &mode) != DF_OK || mode != COMM_PLAIN)
+        return SW_SECURITY;
+    return SW_OK;
+}
+
+static uint16_t iso_read_binary(struct df_state *st, const struct iso_apdu *a, uint8_t *resp,
+                                size_t cap, size_t *n)
+{
+    struct df_file *f = NULL;
+    uint32_t off = 0;
+    size_t want;
+    uint16_t sw;
+    if (!a->has_le || a->lc != 0)
+        return SW_LENGTH;
+    if ((sw = iso_binary_target(st, a, &f, &off)) != SW_OK ||
+        (sw = iso_access(st, f, 0xBD)) != SW_OK)
+        return sw;
+    if (off >= f->size)
+        return SW_OFFSET;
+    want = a->le;
+    sw = SW_OK;
+    if (want > f->size - off) {
+        want = f->size - off;
+        /* Le 00 asks for the rest of the file: no warning for a shorter rest. */
+        if (a->le != 256)
+            sw = SW_EOF;
+    }
+    if (want + 2 > cap)
+        return SW_LENGTH;
+    memcpy(resp, f->data + off, want);
+    *n = want;
+    return sw;
+}
+
+static uint16_t iso_update_binary(struct df_state *st, const struct iso_apdu *a)
+{
+    struct df_file *f = NULL;
+    uint32_t off = 0;
+    uint16_t sw;
+    if (a->lc == 0 || a->has_le)
+        return SW_LENGTH;
+    if ((sw = iso_binary_target(st, a, &f, &off)) != SW_OK ||
+        (sw = iso_access(st, f, 0x3D)) != SW_OK)
+        return sw;
+    if ((uint64_t)off + a->lc > f->size)
+        return SW_OFFSET;
+    if (f->type == DF_FILE_STD) {
+        memcpy(f->data + off, a->data, a->lc);
+    } else {
+        memcpy(f->work + off, a->data, a->lc);
+        f->dirty = true;
+    }
+    return SW_OK;
+}
+
+static uint16_t iso_read_record(struct df_state *st, const struct iso_apdu *a, uint8_t *resp,
+                                size_t cap, size_t *n)
+{
+    struct df_file *f;
+    uint8_t sfi = a->p2 >> 3, how = a->p2 & 0x07;
+    uint32_t first, num;
+    size_t total;
+    uint16_t sw;
+    int no;
+    if (!a->has_le || a->lc != 0)
+        return SW_LENGTH;
+    if ((how != 0x04 && how != 0x05) || a->p1 == 0 || sfi == 0x1F)
+        return SW_P1P2;
+    if (sfi != 0) {
+        if (st->sel == &st->picc || !st->sel->files[sfi].exists || !st->sel->files[sfi].has_fid)
+            return SW_NOT_FOUND;
+        no = sfi;
+    } else if ((no = st->ef) < 0) {
+        return SW_NO_EF;
+    }
+    f = &st->sel->files[no];
+    if (f->type != DF_FILE_LINEAR && f->type != DF_FILE_CYCLIC)
+        return SW_STRUCTURE;
+    st->ef = no;
+    if ((sw = iso_access(st, f, 0xBB)) != SW_OK)
+        return sw;
+    if (a->p1 > f->count)
+        return SW_NO_RECORD;
+    first = (uint32_t)a->p1 - 1; /* 0 = newest */
+    num = how == 0x04 ? 1 : f->count - first;
+    total = (size_t)num * f->rec_size;
+    sw = SW_OK;
+    if (a->le != 256 && a->le < total) {
+        /* Le shorter than the record(s): the first Le bytes, as ISO allows. */
+        total = a->le;
+    } else if (a->le != 256 && a->le > total) {
+        sw = SW_EOF;
+    }
+    if (total + 2 > cap)
+        return SW_LENGTH;
+    /* Records in the order of their numbers: newest first. */
+    for (size_t k = 0, got = 0; got < total; k++) {
+        const uint8_t *rec = f->recs + (size_t)(f->count - 1 - first - k) * f->rec_size;
+        size_t take = total - got < f->rec_size ? total - got : f->rec_size;
+        memcpy(resp + got, rec, take);
+        got += take;
+    }
+    *n = total;
+    return sw;
+}
+
+static void iso_command(struct df_state *st, const uint8_t *cmd, size_t len, uint8_t *resp,
+                        size_t cap, size_t *resp_len)
+{
+    struct iso_apdu a;
+    size_t n = 0;
+    uint16_t sw;
+    if (!iso_parse(cmd, len, &a)) {
+        sw = SW_LENGTH;
+    } else {
+        switch (a.ins) {
+        case 0xA4:
+            sw = iso_select(st, &a);
+            break;
+        case 0xB0:
+            sw = iso_read_binary(st, &a, resp, cap, &n);
+            break;
+        case 0xD6:
+            sw = iso_update_binary(st, &a);
+            break;
+        case 0xB2:
+            sw = iso_read_record(st, &a, resp, cap, &n);
+            break;
+        default:
+            sw = SW_INS;
+            break;
         }
     }
-    sw[0] = 0x6A;
-    sw[1] = 0x82;
+    if (sw != SW_OK && sw != SW_EOF)
+        n = 0;
+    store_be16(resp + n, sw);
+    *resp_len = n + 2;
 }
 
 static leal_err df_transceive(struct cardsim *card, void *state, const uint8_t *cmd, size_t len,
@@ -1794,9 +2128,7 @@ static leal_err df_transceive(struct cardsim *card, void *state, const uint8_t *
     if (cap < FRAME + 3)
         return LEAL_E_NO_SPACE;
     if (len >= 1 && cmd[0] == 0x00) {
-        iso_command(st, cmd, len, sw);
-        memcpy(resp, sw, 2);
-        *resp_len = 2;
+        iso_command(st, cmd, len, resp, cap, resp_len);
         return LEAL_OK;
     }
     if (len >= 1 && cmd[0] == 0x90) {
@@ -1847,9 +2179,10 @@ static leal_err df_transceive(struct cardsim *card, void *state, const uint8_t *
 /* ------------------------------------------------------------- engine */
 
 static const char *const df_types[] = {
-    "desfire-ev1",    "desfire-ev1-2k", "desfire-ev1-4k",
-    "desfire-ev1-8k", "desfire-ev3",    "desfire-ev3-2k",
-    "desfire-ev3-4k", "desfire-ev3-8k", NULL,
+    "desfire-ev1", "desfire-ev1-2k", "desfire-ev1-4k", "desfire-ev1-8k",
+    "desfire-ev2", "desfire-ev2-2k", "desfire-ev2-4k", "desfire-ev2-8k",
+    "desfire-ev3", "desfire-ev3-2k", "desfire-ev3-4k", "desfire-ev3-8k",
+    NULL,
 };
 
 /* Personality and size from the type name; 4K when no size is given. Free
@@ -1858,7 +2191,9 @@ static const char *const df_types[] = {
  * 7680-byte one on an "8K". */
 static void type_params(struct df_state *st, const char *type)
 {
-    st->personality = strncmp(type, "desfire-ev3", 11) == 0 ? DF_EV3 : DF_EV1;
+    st->personality = strncmp(type, "desfire-ev3", 11) == 0   ? DF_EV3
+                      : strncmp(type, "desfire-ev2", 11) == 0 ? DF_EV2
+                                                              : DF_EV1;
     if (strstr(type, "-2k")) {
         st->storage = 0x16;
         st->capacity = 2336;
@@ -1874,6 +2209,7 @@ static void type_params(struct df_state *st, const char *type)
 static void init_ram(struct df_state *st)
 {
     st->sel = &st->picc;
+    st->ef = -1;
     st->auth_key = -1;
     st->auth_mode = DF_AUTH_NONE;
 }

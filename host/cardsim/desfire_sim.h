@@ -43,6 +43,7 @@ enum df_status {
     DF_APPLICATION_NOT_FOUND = 0xA0,
     DF_AUTHENTICATION_ERROR = 0xAE,
     DF_ADDITIONAL_FRAME = 0xAF,
+    DF_OK_EV2 = 0x90, /* success of EV2 commands such as Read_Sig */
     DF_BOUNDARY_ERROR = 0xBE,
     DF_COMMAND_ABORTED = 0xCA,
     DF_COUNT_ERROR = 0xCE,
@@ -111,8 +112,11 @@ struct df_app {
 
 enum df_personality {
     DF_EV1 = 1,
+    DF_EV2 = 2,
     DF_EV3 = 3,
 };
+
+#define DF_SIG_LEN 56 /* originality signature: ECDSA secp224r1, r || s */
 
 enum df_auth {
     DF_AUTH_NONE = 0,
@@ -142,10 +146,15 @@ struct df_state {
     struct df_app picc;
     struct df_app apps[DF_MAX_APPS];
     bool commit_pending;
+    /* EV2/EV3: the originality signature written at production (over the
+     * 7-byte UID); absent on a card made without a signing key. */
+    bool has_sig;
+    uint8_t sig[DF_SIG_LEN];
 
     /* RAM (lost when the card leaves the field) */
     uint8_t rid[4];     /* random UID of this power-up */
     struct df_app *sel; /* &picc at PICC level */
+    int ef;             /* ISO: file number of the current EF in sel, -1 none */
     int auth_key;       /* -1: not authenticated */
     int auth_mode;      /* enum df_auth */
     struct df_cipher sess;

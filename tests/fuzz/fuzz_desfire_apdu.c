@@ -2,7 +2,9 @@
  * fuzz_desfire_apdu.c - the virtual DESFire's command parser: a sequence of
  * frames (each: one length byte, then that many bytes, native or ISO-wrapped)
  * sent to a card that has an application with every file type, so that
- * chaining, authentication and file commands are all reachable. The card must
+ * chaining, authentication and file commands are all reachable, and an ISO
+ * application with ISO EFs for SELECT / READ BINARY / UPDATE BINARY / READ
+ * RECORD. The card must
  * answer every frame (a status, never a crash) within its frame limits.
  */
 #include <stddef.h>
@@ -54,6 +56,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     S("\xCC\x03\x03\x00\x10\x00\x00\x00\x00\xE8\x03\x00\x00\x64\x00\x00\x00\x03");
     S("\xC1\x04\x00\xEE\xEE\x10\x00\x00\x04\x00\x00"); /* linear records */
     S("\xC0\x05\x00\xEE\xEE\x10\x00\x00\x04\x00\x00"); /* cyclic records */
+    /* app 000003 with ISO FIDs (DF E103, name A000000001): EFs E101 (std 32
+     * bytes) and E102 (cyclic 4 x 3), for the ISO 7816-4 commands. */
+    S("\xCA\x03\x00\x00\x0F\x21\x03\xE1\xA0\x00\x00\x00\x01");
+    S("\x5A\x03\x00\x00");
+    S("\xCD\x01\x01\xE1\x00\xEE\xEE\x20\x00\x00");
+    S("\xC0\x02\x02\xE1\x00\xEE\xEE\x04\x00\x00\x03\x00\x00");
+    S("\x5A\x01\x00\x00");
     while (off < size) {
         size_t n = data[off++];
         if (n > size - off)

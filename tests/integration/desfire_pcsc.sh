@@ -153,4 +153,42 @@ tear_sample "commit torn after the commit record" "inside-commit 3 1" "5F 00 00 
 tear_sample "commit's answer lost" "before-answer 3" "5A 00 00 00"
 tear_sample "commit never reached the card" "before-command 3" "5A 00 00 00"
 
+# A plain ISO 7816-4 reader (scriptor, no DESFire commands) reads an issued
+# card's free identity file: SELECT the DF by name, the EF 4C01 by FID, READ
+# BINARY; the same 32 bytes as the native ReadData (LAYOUT.md 1.1, 2.3).
+export XDG_DATA_HOME=$TMP/data LEAL_PASSPHRASE="desfire pcsc passphrase"
+"$LEAL" keys init --issuer Pcsc --program 1 >/dev/null
+"$LEAL" program create --code p --name Pcsc --id 1 >/dev/null
+"$LEAL" customer add --program 1 --name Iso >/dev/null
+"$CARDSIM" new --type desfire-ev1 --uid 04000000000002 -o "$TMP/card3.json"
+ISSUED=$("$LEAL" card issue --customer 1 --reader "sim:$TMP/card3.json" --json)
+CARD_ID=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["card_id"])' <<<"$ISSUED")
+echo "load $TMP/card3.json" >"$TMP/ctl"
+sleep 1
+pcscd_wait present
+# scriptor prints 16 bytes a line: join each answer up to its " : status text".
+apdus_long() { # apdus_long NAME APDU... -> one line per R-APDU
+    local f=$TMP/$1
+    shift
+    printf '%s\n' "$@" >"$f"
+    timeout 20 scriptor -r "$PCSC_READER" "$f" 2>&1 | awk '
+        /^< / { r = substr($0, 3); on = 1 }
+        on && !/^< / { r = r " " $0 }
+        on && / : / { sub(/ : .*/, "", r); gsub(/ +/, " ", r); sub(/ $/, "", r); print r; on = 0 }'
+}
+ISO=$(apdus_long iso "00 A4 04 0C 07 F0 4C 45 41 4C 30 31" "00 A4 02 0C 02 4C 01" "00 B0 00 00 20" \
+    "00 B0 00 00 21" "00 A4 02 0C 02 4C 03")
+NATIVE=$(apdus_long native "90 5A 00 00 03 4C 45 41 00" "90 BD 00 00 07 01 00 00 00 20 00 00 00")
+IDENT=$(sed -n 3p <<<"$ISO")
+check_eq "ISO: DF by name, EF 4C01 by FID, 32 bytes, 6282 past the end, no EF 4C03" \
+    "90 00
+90 00
+${IDENT}
+${IDENT% 90 00} 62 82
+6A 82" "$ISO"
+check_eq "ISO READ BINARY = native ReadData" "91 00
+${IDENT% 90 00} 91 00" "$NATIVE"
+check_match "identity: version 1, type 1, this card id, DESFire EV1" \
+    "^01 01 $(printf '%016X' "$CARD_ID" | sed 's/../& /g')[0-9A-F ]{27}01 00 " "$IDENT"
+
 finish

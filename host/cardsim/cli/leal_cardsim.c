@@ -67,8 +67,10 @@ static void usage(FILE *f)
           "       leal-cardsim serve --vpcd [HOST:]PORT [--control FIFO] CARD.json\n"
           "       leal-cardsim serve --pn532 LINK [--trace FILE] CARD.json\n\n"
           "A virtual MIFARE card whose EEPROM is a JSON file. 'new' makes a blank card with\n"
-          "factory keys; TYPE is desfire-ev1 or desfire-ev3 (optionally -2k, -4k, -8k),\n"
-          "classic-1k or classic-4k (UID of 4 or 7 bytes; keys FFFFFFFFFFFF, access FF0780).\n"
+          "factory keys; TYPE is desfire-ev1, desfire-ev2 or desfire-ev3 (optionally -2k,\n"
+          "-4k, -8k), "
+          "classic-1k or classic-4k (UID of 4 or 7 bytes; keys FFFFFFFFFFFF, access\n"
+          "FF0780).\n"
           "'serve' presents the card to pcscd through vsmartcard's vpcd driver (the\n"
           "reader 'Virtual PCD'); taps go through the control FIFO or signals:\n"
           "  remove | insert | tap | load PATH | tear POINT N [STEP] | quit\n"
@@ -154,9 +156,10 @@ static int cmd_new(int argc, char **argv)
     err = cardsim_new(type, uid_len > 0 ? uid : NULL, uid_len > 0 ? (size_t)uid_len : 0, random_uid,
                       &card);
     if (err == LEAL_E_CARD_UNKNOWN)
-        return usage_error("unknown card type '%s' (desfire-ev1, desfire-ev3; -2k/-4k/-8k; "
-                           "classic-1k, classic-4k)",
-                           type);
+        return usage_error(
+            "unknown card type '%s' (desfire-ev1, desfire-ev2, desfire-ev3; -2k/-4k/-8k; "
+            "classic-1k, classic-4k)",
+            type);
     if (err == LEAL_E_ARG)
         return usage_error("--uid is not a valid UID for %s (88, the cascade tag, cannot "
                            "start it)",
