@@ -6,13 +6,15 @@
 #                 ASan+UBSan; ends with "N passed, N failed"
 #   make bench    build release and print each benchmark as a ratio to a same-run reference
 #   make fuzz     libFuzzer (clang) on every target for FUZZ_SECONDS each
-#   make install  PREFIX (default /usr/local) and DESTDIR honoured
+#   make install  the programs and their manual pages (host/man/); PREFIX (default
+#                 /usr/local), MANDIR and DESTDIR honoured; make uninstall removes them
 #   make lint     format-check, cppcheck, checksrc, check-freestanding
 
 SHELL := /bin/bash
 VARIANT ?= release
 O := build/$(VARIANT)
 PREFIX ?= /usr/local
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 FUZZ_SECONDS ?= 60
 
@@ -20,7 +22,7 @@ FUZZ_SECONDS ?= 60
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev clang-format cppcheck \
 	libssl-dev openssl libsqlite3-dev sqlite3 libpcsclite-dev pcscd pcsc-tools vsmartcard-vpcd \
 	libnfc-dev libnfc-bin libnfc-examples libfreefare-dev libfreefare-bin libqrencode-dev \
-	libpng-dev libjansson-dev zbar-tools libcmocka-dev python3 python3-cryptography util-linux procps
+	libpng-dev libjansson-dev zbar-tools libcmocka-dev python3 python3-cryptography util-linux procps man-db groff-base
 
 PKGS := libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -150,12 +152,16 @@ fuzz: deps
 demo: deps all
 	@tests/demo.sh build/release
 
+MAN_PAGES := host/man/leal.1 host/man/leal-cardsim.1
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/leal $(DESTDIR)$(PREFIX)/bin/leal-cardsim
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN_PAGES)))
 
 clean:
 	rm -rf build
