@@ -252,8 +252,8 @@ static void print_card(const struct desk_cli *c, const struct issuance_card *v, 
            v->state.stamps[2], v->state.stamps[3]);
     printf("%-12s %u\n", "taps", v->taps);
     if (v->recovered)
-        printf("%-12s %d top-up(s) the ledger had missed were posted from the card's %s\n",
-               "recovered", v->recovered, classic_tech(v->tech) ? "state" : "log");
+        printf("%-12s %d interrupted top-up(s) the card shows were posted\n", "recovered",
+               v->recovered);
     if (v->dropped)
         printf("%-12s %d interrupted top-up(s) the card never took were dropped\n", "dropped",
                v->dropped);
@@ -262,9 +262,22 @@ static void print_card(const struct desk_cli *c, const struct issuance_card *v, 
         print_operations(c, v);
 }
 
+/* The desk's verdict on a card that lies about money (issuance.h): blocked,
+ * nothing posted. */
+static int fail_verdict(const struct issuance_card *v)
+{
+    fprintf(stderr,
+            "leal: card %lld is blocked: %s; nothing was posted; keep the card ('leal card "
+            "history %lld' shows why)\n",
+            (long long)v->card_id, v->why, (long long)v->card_id);
+    return CLI_EXIT_FAIL;
+}
+
 static int fail_card(const struct desk_cli *c, leal_err err, const struct issuance_card *v,
                      const char *doing)
 {
+    if (err == LEAL_E_CARD_TAMPERED && v->verdict)
+        return fail_verdict(v);
     if (err == LEAL_E_CARD_ALREADY_ISSUED) {
         if (v->card_id == 0)
             fprintf(stderr, "leal: this card is already a leal card of another issuer or "
@@ -394,6 +407,8 @@ static int desk_read(struct desk_cli *c)
     if ((rc = open_books(c)) != 0 || (rc = open_card(c)) != 0)
         return rc;
     err = issuance_read(&c->is, c->reader, &v);
+    if (err == LEAL_E_CARD_TAMPERED && v.verdict)
+        return fail_verdict(&v);
     if (err == LEAL_E_CARD_TAMPERED)
         fprintf(stderr,
                 "leal: card %lld does not verify: TAMPERED (its data or keys are not "

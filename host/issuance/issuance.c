@@ -2,6 +2,7 @@
 #include "issuance.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -33,6 +34,7 @@ struct desk {
     bool random_uid;
     uint8_t div_id[LEAL_MAX_UID]; /* the diversification id: UID, or card id (BE64) */
     size_t div_id_len;
+    char unsettled_why[160];
 };
 
 static leal_err desk_open(struct desk *k, struct issuance *is, struct reader *r)
@@ -157,17 +159,17 @@ static leal_err post_card_entry(struct issuance *is, int64_t card_id, int64_t ac
     return ledger_post(is->ledger, &e, &entry, replayed);
 }
 
-/* A top-up whose idempotency key is the card's own log record, so the same
- * top-up read back from the card after a tear posts nothing new. */
-static leal_err post_topup(struct issuance *is, int64_t card_id, int64_t account_id,
-                           uint32_t counter_after, int64_t cents, bool *replayed)
+/* A DESFire top-up's entry (request id card:<id>:log:<counter after>), posted
+ * with the card's pending top-up removed in one transaction (LAYOUT.md 2.7). */
+static leal_err post_desfire_topup(struct issuance *is, int64_t card_id, int64_t account_id,
+                                   uint32_t counter_after, int64_t cents, bool *replayed)
 {
     char request[64], reference[64];
     snprintf(request, sizeof request, "card:%lld:log:%u", (long long)card_id, counter_after);
     snprintf(reference, sizeof reference, "card %lld counter %u", (long long)card_id,
              counter_after);
     return post_card_entry(is, card_id, account_id, "topup", "EUR", "cash", cents, request,
-                           "purse top-up at the desk", reference, false, replayed);
+                           "purse top-up at the desk", reference, true, replayed);
 }
 
 leal_err issuance_ledger_card(struct issuance *is, struct issuance_card *out,
@@ -215,6 +217,73 @@ static int add_live_card(void *ctx, const struct ledger_card *c)
     return 0;
 }
 
+leal_err issuance_verdict(struct issuance *is, struct issuance_card *out, const char *why)
+{
+    bool blocked;
+    leal_err err;
+    snprintf(out->why, sizeof out->why, "%s", why);
+    out->agrees = false;
+    out->verdict = true;
+    err = ledger_card_verdict(is->ledger, out->card_id, why, issuance_operator(is), &blocked);
+    if (err == LEAL_OK) {
+        if (blocked)
+            out->ledger.status = LEDGER_CARD_BLOCKED;
+        err = LEAL_E_CARD_TAMPERED;
+    }
+    return err;
+}
+
+static void eur_str(int64_t cents, char *out, size_t n)
+{
+    snprintf(out, n, "%s%lld.%02lld", cents < 0 ? "-" : "", (long long)(llabs(cents) / 100),
+             (long long)(llabs(cents) % 100));
+}
+
+leal_err issuance_judge(struct issuance *is, const struct ledger_card *lc, bool purse_on_card,
+                        struct issuance_card *out)
+{
+    struct account_cards a = {.this_card = lc->card_id};
+    char why[160], purse[32], bound[32];
+    int64_t eur, held;
+    leal_err err;
+
+    if ((int64_t)out->taps < lc->last_counter) {
+        if (issuance_is_classic(lc->tech))
+            snprintf(why, sizeof why,
+                     "its state (seq %u) is behind the ledger's (seq %lld): a restored dump or a "
+                     "clone",
+                     out->state.seq, (long long)lc->last_counter + 1);
+        else
+            snprintf(why, sizeof why,
+                     "its counter shows %u taps, fewer than the %lld the ledger saw: a restored "
+                     "copy or a clone",
+                     out->taps, (long long)lc->last_counter);
+        return issuance_verdict(is, out, why);
+    }
+    /* A replaced card's share moved on: issuance_compare says what it still holds. */
+    if (!purse_on_card || out->purse_cents <= 0 || lc->status == LEDGER_CARD_REPLACED)
+        return LEAL_OK;
+    /* What the ledger has for this card: the account's euros less what its
+     * other live cards held when last read (an upper bound when one was never
+     * read). A top-up in flight the card may show counts until a person
+     * settles it. */
+    if ((err = ledger_balance(is->ledger, lc->account_id, "EUR", &eur)) != LEAL_OK ||
+        (err = ledger_card_each_of_account(is->ledger, lc->account_id, add_live_card, &a)) !=
+            LEAL_OK)
+        return err;
+    held = eur - a.purse + out->unsettled_cents;
+    if (out->purse_cents > held) {
+        eur_str(out->purse_cents, purse, sizeof purse);
+        eur_str(held, bound, sizeof bound);
+        snprintf(why, sizeof why,
+                 "its purse holds %s, more than the %s the ledger has for it: money the "
+                 "ledger never put there",
+                 purse, bound);
+        return issuance_verdict(is, out, why);
+    }
+    return LEAL_OK;
+}
+
 leal_err issuance_compare(struct issuance *is, const struct ledger_card *lc, bool purse_on_card,
                           struct issuance_card *out)
 {
@@ -227,8 +296,11 @@ leal_err issuance_compare(struct issuance *is, const struct ledger_card *lc, boo
         (err = ledger_balance(is->ledger, lc->account_id, "PTS", &out->account_pts)) != LEAL_OK ||
         (err = ledger_card_each_of_account(is->ledger, lc->account_id, add_live_card, &a)) !=
             LEAL_OK ||
-        (err = ledger_card_set_seen(is->ledger, lc->card_id, out->state.seq, out->purse_cents,
-                                    out->state.points)) != LEAL_OK)
+        (err = out->has_mark
+                   ? ledger_card_set_seen_mark(is->ledger, lc->card_id, out->state.seq,
+                                               out->purse_cents, out->state.points, out->mark)
+                   : ledger_card_set_seen(is->ledger, lc->card_id, out->state.seq, out->purse_cents,
+                                          out->state.points)) != LEAL_OK)
         return err;
     out->ncards_on_account = a.live;
     a.purse += out->purse_cents;
@@ -282,10 +354,79 @@ leal_err issuance_post_seq_topup(struct issuance *is, int64_t card_id, int64_t a
                            "purse top-up at the desk", reference, true, replayed);
 }
 
+/* A top-up the ledger started (LAYOUT.md 2.7), settled from what the card
+ * shows: at the taps after, with the purse after and the intent's log record
+ * newest, the card committed it: the entry is posted (the intent removed and
+ * its record made the card's mark, in one transaction); still at the taps
+ * before, it did not: the intent is dropped; anything else is a disagreement,
+ * named and left for a person (a top-up is refused meanwhile). *known: the
+ * newest log record is the intent's. */
+static leal_err settle_pending(struct desk *k, const struct ledger_card *lc,
+                               const uint8_t log[LAYOUT_LOG_RECORD_LEN], struct issuance_card *out,
+                               bool *known)
+{
+    struct ledger_pending_topup t;
+    bool found = false, replayed = false;
+    char amount[32], purse[32];
+    leal_err err = ledger_pending_topup_get(k->is->ledger, lc->card_id, &t, &found);
+    *known = false;
+    if (err != LEAL_OK || !found)
+        return err;
+    *known = t.has_mark && leal_ct_equal(log, t.mark, LAYOUT_LOG_RECORD_LEN);
+    if ((int64_t)out->taps == t.seq_after && *known && (int64_t)out->purse_cents == t.purse_after) {
+        if ((err = post_desfire_topup(k->is, lc->card_id, lc->account_id,
+                                      (uint32_t)(LAYOUT_COUNTER_START - t.seq_after), t.cents,
+                                      &replayed)) != LEAL_OK)
+            return err;
+        out->recovered += !replayed;
+        return LEAL_OK;
+    }
+    if ((int64_t)out->taps == t.seq_before) {
+        if ((err = ledger_pending_topup_drop(k->is->ledger, lc->card_id, t.request_id)) != LEAL_OK)
+            return err;
+        out->dropped++;
+        return LEAL_OK;
+    }
+    out->unsettled = true;
+    out->unsettled_cents = t.cents;
+    eur_str(t.cents, amount, sizeof amount);
+    eur_str(out->purse_cents, purse, sizeof purse);
+    snprintf(k->unsettled_why, sizeof k->unsettled_why,
+             "a top-up of %s (taps %lld to %lld) is neither on the card nor undone: the card "
+             "shows %u taps and %s",
+             amount, (long long)t.seq_before, (long long)t.seq_after, out->taps, purse);
+    return LEAL_OK;
+}
+
+/* The newest log record must be one the ledger knows: the one it last saw or
+ * wrote, or its top-up in flight (known). Anything else was written by
+ * someone holding the card's keys: a verdict, never a posting. A card from
+ * before the desk kept marks (none recorded) has its record taken as seen. */
+static leal_err judge_log(struct desk *k, const struct ledger_card *lc,
+                          const uint8_t log[LAYOUT_LOG_RECORD_LEN], bool known,
+                          struct issuance_card *out)
+{
+    char why[160], amount[32];
+    if (known || !lc->has_seen_mark || leal_ct_equal(log, lc->seen_mark, LAYOUT_LOG_RECORD_LEN))
+        return LEAL_OK;
+    eur_str((int32_t)load_be32(log + 8), amount, sizeof amount);
+    if (log[0] == LAYOUT_VERSION && log[1] == LAYOUT_TYPE_LOG && log[2] == LOG_OP_TOPUP)
+        snprintf(why, sizeof why,
+                 "its log holds a top-up of %s (counter %u) that the ledger never started", amount,
+                 load_be32(log + 4));
+    else
+        snprintf(why, sizeof why,
+                 "its log holds a record the desk never wrote (type %u, op %u, counter %u, "
+                 "amount %s)",
+                 log[1], log[2], load_be32(log + 4), amount);
+    return issuance_verdict(k->is, out, why);
+}
+
 /* Reads what a terminal reads, checks it, then compares it with the ledger. */
 static leal_err read_card(struct desk *k, struct issuance_card *out)
 {
     uint8_t rec[IDENTITY_LEN], st[STATE_FILE_LEN], log[LAYOUT_LOG_RECORD_LEN];
+    bool known = false;
     struct identity id;
     uint64_t state_card_id;
     int32_t counter;
@@ -334,25 +475,31 @@ static leal_err read_card(struct desk *k, struct issuance_card *out)
     }
     out->tech = id.card_kind;
 
-    /* The ledger's side. */
+    memcpy(out->mark, log, sizeof log);
+    out->has_mark = true;
+
+    /* The ledger's side. A card being issued is judged by its issuance. */
     if ((err = issuance_ledger_card(k->is, out, &lc)) != LEAL_OK || lc.card_id == 0)
         return err;
-    /* The newest log record is a top-up the ledger may have missed (torn between
-     * the card's commit and the database's): post it now, exactly once. */
-    if (log[0] == LAYOUT_VERSION && log[1] == LAYOUT_TYPE_LOG && log[2] == LOG_OP_TOPUP &&
-        lc.status != LEDGER_CARD_PENDING) {
-        bool replayed = false;
-        int32_t amount = (int32_t)load_be32(log + 8);
-        if (amount > 0 && (err = post_topup(k->is, out->card_id, lc.account_id, load_be32(log + 4),
-                                            amount, &replayed)) != LEAL_OK)
-            return err;
-        if (amount > 0 && !replayed)
-            out->recovered++;
-    }
-    if (lc.status != LEDGER_CARD_PENDING && (int64_t)out->taps > lc.last_counter &&
+    if (lc.status == LEDGER_CARD_PENDING)
+        return issuance_compare(k->is, &lc, true, out);
+    /* A card behind the ledger is judged before anything is settled from it. */
+    if ((int64_t)out->taps < lc.last_counter)
+        return issuance_judge(k->is, &lc, true, out);
+    if ((err = settle_pending(k, &lc, log, out, &known)) != LEAL_OK ||
+        (err = judge_log(k, &lc, log, known, out)) != LEAL_OK ||
+        (err = issuance_judge(k->is, &lc, true, out)) != LEAL_OK)
+        return err;
+    if ((int64_t)out->taps > lc.last_counter &&
         (err = ledger_card_set_counter(k->is->ledger, out->card_id, out->taps)) != LEAL_OK)
         return err;
-    return issuance_compare(k->is, &lc, true, out);
+    if ((err = issuance_compare(k->is, &lc, true, out)) != LEAL_OK)
+        return err;
+    if (out->unsettled) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why, "%s", k->unsettled_why);
+    }
+    return LEAL_OK;
 }
 
 struct pending_ctx {
@@ -569,28 +716,47 @@ out:
 }
 
 /* A host purse credit under the purse-credit key, stepped on the card's
- * counter and written to the card's log in the same commit (LAYOUT.md 2.7). */
-static leal_err credit_card(struct desk *k, int32_t cents, uint8_t op, uint32_t *counter_after)
+ * counter and written to the card's log in the same commit (LAYOUT.md 2.7),
+ * in two steps so that a top-up's intent is in the ledger before the Credit:
+ * credit_begin authenticates with key 1 and reads the counter (3 RT + 1);
+ * credit_commit credits, debits the counter, writes the log record and
+ * commits (4 RT). */
+static leal_err credit_begin(struct desk *k, int32_t *counter)
 {
-    uint8_t log[LAYOUT_LOG_RECORD_LEN];
-    int32_t counter;
     leal_err err;
     if ((err = desfire_select_application(&k->d, leal_aid)) != LEAL_OK ||
         (err = auth_role(k, LAYOUT_KEY_PURSE_CREDIT, KEY_ROLE_PURSE_CREDIT, leal_aid)) != LEAL_OK ||
-        (err = desfire_get_value(&k->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, &counter)) !=
+        (err = desfire_get_value(&k->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, counter)) !=
             LEAL_OK)
         return err;
-    if (counter <= 0)
+    if (*counter <= 0 || *counter > LAYOUT_COUNTER_START)
         return LEAL_E_CARD_COUNT; /* 2^31 - 1 transactions: the card is worn out */
-    log_record(log, op, (uint32_t)(counter - 1), cents);
+    return LEAL_OK;
+}
+
+static leal_err credit_commit(struct desk *k, int32_t cents,
+                              const uint8_t log[LAYOUT_LOG_RECORD_LEN])
+{
+    leal_err err;
     if ((err = desfire_credit(&k->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, cents)) != LEAL_OK ||
         (err = desfire_debit(&k->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, 1)) != LEAL_OK ||
         (err = desfire_write_record(&k->d, LAYOUT_FILE_LOG, DESFIRE_COMM_FULL, 0, log,
-                                    sizeof log)) != LEAL_OK ||
-        (err = desfire_commit(&k->d)) != LEAL_OK)
+                                    LAYOUT_LOG_RECORD_LEN)) != LEAL_OK)
         return err;
-    *counter_after = (uint32_t)(counter - 1);
-    return LEAL_OK;
+    return desfire_commit(&k->d);
+}
+
+/* A replaced card's euros onto the new card being issued (still PENDING: the
+ * issuance's verification and activation settle it). */
+static leal_err credit_card(struct desk *k, int32_t cents, uint8_t op)
+{
+    uint8_t log[LAYOUT_LOG_RECORD_LEN];
+    int32_t counter;
+    leal_err err = credit_begin(k, &counter);
+    if (err != LEAL_OK)
+        return err;
+    log_record(log, op, (uint32_t)(counter - 1), cents);
+    return credit_commit(k, cents, log);
 }
 
 leal_err issuance_topup_allowed(const struct issuance_card *out, int64_t cents)
@@ -600,34 +766,60 @@ leal_err issuance_topup_allowed(const struct issuance_card *out, int64_t cents)
     return out->ledger.status == LEDGER_CARD_ACTIVE ? LEAL_OK : LEAL_E_CARD_BLOCKED;
 }
 
-/* Top-up of a card already read (out filled by read_card). */
+/* Top-up of a card already read (out filled by read_card): the intent in the
+ * ledger (taps before and after, purse after, amount, request id, the log
+ * record the card will show) before the Credit; once the card has committed,
+ * the entry posted and the intent removed in one transaction. A tear anywhere
+ * leaves the intent for the next read to settle (LAYOUT.md 2.7). */
 static leal_err topup_on(struct desk *k, struct issuance_card *out, int64_t cents)
 {
-    uint32_t counter_after;
+    struct ledger_pending_topup t;
+    uint8_t log[LAYOUT_LOG_RECORD_LEN];
+    int32_t counter;
     bool replayed = false;
     leal_err err;
     if ((err = issuance_topup_allowed(out, cents)) != LEAL_OK)
         return err;
+    if (out->unsettled)
+        return LEAL_E_CARD_TOPUP_UNSETTLED;
     /* The program's cap now; a card issued under a lower one refuses by itself
      * (its purse file's upper limit: BOUNDARY_ERROR, nothing committed). */
     if ((err = issuance_purse_caps(k->is, out)) != LEAL_OK)
         return err;
     if (out->purse_cents + cents > out->purse_cap_cents)
         return LEAL_E_CARD_BOUNDARY;
-    if ((err = credit_card(k, (int32_t)cents, LOG_OP_TOPUP, &counter_after)) != LEAL_OK)
+    if ((err = credit_begin(k, &counter)) != LEAL_OK)
         return err;
-    /* The card has committed: now the ledger, with the log record's key. A tear
-     * here is settled by the next read of this card (read_card). */
-    if ((err = post_topup(k->is, out->card_id, out->ledger.account_id, counter_after, cents,
-                          &replayed)) != LEAL_OK)
+    /* The counter under key 1 is the one the read saw (same session). */
+    if ((uint32_t)(LAYOUT_COUNTER_START - counter) != out->taps)
+        return LEAL_E_CARD_TAMPERED;
+    log_record(log, LOG_OP_TOPUP, (uint32_t)(counter - 1), (int32_t)cents);
+    memset(&t, 0, sizeof t);
+    t.card_id = out->card_id;
+    t.seq_before = out->taps;
+    t.seq_after = (int64_t)out->taps + 1;
+    t.purse_after = out->purse_cents + cents;
+    t.cents = cents;
+    snprintf(t.request_id, sizeof t.request_id, "card:%lld:log:%u", (long long)out->card_id,
+             (uint32_t)(counter - 1));
+    t.has_mark = true;
+    memcpy(t.mark, log, sizeof log);
+    if ((err = ledger_pending_topup_add(k->is->ledger, &t)) != LEAL_OK)
+        return err;
+    if ((err = credit_commit(k, (int32_t)cents, log)) != LEAL_OK)
+        return err;
+    /* The card has committed: now the ledger. */
+    if ((err = post_desfire_topup(k->is, out->card_id, out->ledger.account_id,
+                                  (uint32_t)(counter - 1), cents, &replayed)) != LEAL_OK)
         return err;
     out->purse_cents += (int32_t)cents;
     out->account_eur += cents;
-    out->taps = (uint32_t)(LAYOUT_COUNTER_START - counter_after);
+    out->taps = (uint32_t)(LAYOUT_COUNTER_START - (counter - 1));
+    memcpy(out->mark, log, sizeof log);
     if ((err = ledger_card_set_counter(k->is->ledger, out->card_id, out->taps)) != LEAL_OK)
         return err;
-    return ledger_card_set_seen(k->is->ledger, out->card_id, out->state.seq, out->purse_cents,
-                                out->state.points);
+    return ledger_card_set_seen_mark(k->is->ledger, out->card_id, out->state.seq, out->purse_cents,
+                                     out->state.points, out->mark);
 }
 
 /* The card's MIFARE Classic kind, 0 for a DESFire (or anything else). */
@@ -862,11 +1054,8 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
     if ((err = personalise(&k, card_id, tech, &state, keyset, (int32_t)out->purse_cap_cents)) !=
         LEAL_OK)
         goto out;
-    if (purse > 0) {
-        uint32_t counter_after;
-        if ((err = credit_card(&k, (int32_t)purse, LOG_OP_REPLACE_IN, &counter_after)) != LEAL_OK)
-            goto out;
-    }
+    if (purse > 0 && (err = credit_card(&k, (int32_t)purse, LOG_OP_REPLACE_IN)) != LEAL_OK)
+        goto out;
     /* Verified as a terminal will read it, then active in the ledger. */
     if ((err = read_card(&k, out)) != LEAL_OK)
         goto out;

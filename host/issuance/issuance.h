@@ -4,9 +4,12 @@
  * spec of what goes on the card; keys/KEYS.md of the keys). Every operation
  * keeps card and ledger in step: a card is recorded PENDING before the card is
  * touched and ACTIVE only after it has been read back and verified; a top-up
- * is recorded from the card's own log after the card committed it, with an
- * idempotency key made of card id and counter, so a tear at any point neither
- * creates nor loses money and the next tap settles it.
+ * is recorded in the ledger as pending (card id, taps before and after,
+ * amount, request id) before the card is written, and settled from what the
+ * card shows, so a tear at any point neither creates nor loses money and the
+ * next tap settles it. Card data is evidence, never a source of value: a log
+ * record or purse the ledger never made, a card behind the ledger or a forked
+ * Classic state is a verdict (the card blocked with why, nothing posted).
  * Hosted: the ledger, the keystore (masters in memory for the duration of a
  * call), a host reader. Errors: reader, card, ledger and keys errors;
  * LEAL_E_CARD_ALREADY_ISSUED, LEAL_E_CARD_NOT_LEAL, LEAL_E_CARD_TAMPERED,
@@ -59,13 +62,23 @@ struct issuance_card {
     int64_t account_eur;
     int64_t account_pts;
     int ncards_on_account;
-    bool agrees;    /* card and ledger tell the same story */
-    char why[160];  /* when they do not: the first difference */
-    int recovered;  /* top-ups the ledger had missed, posted from the card's log
-                     * (DESFire) or from a pending top-up the card shows (Classic) */
-    int dropped;    /* Classic: pending top-ups the card never took, dropped */
-    bool unsettled; /* Classic: a pending top-up the card neither shows nor undid */
-    bool resumed;   /* issuance found this card half made and started it over */
+    bool agrees;             /* card and ledger tell the same story */
+    char why[160];           /* when they do not: the first difference */
+    int recovered;           /* top-ups the ledger started and the card shows, posted by this
+                              * read (the ledger's own pending top-up, never the card's word) */
+    int dropped;             /* pending top-ups the card never took, dropped */
+    bool unsettled;          /* a pending top-up the card neither shows nor undid */
+    int64_t unsettled_cents; /* its amount */
+    /* This read found the card lying about money (a log record or purse the
+     * ledger never made, a state behind the ledger's or forked): the card is
+     * blocked (or its history says so if it was off already), why says why,
+     * and the call returns LEAL_E_CARD_TAMPERED. */
+    bool verdict;
+    /* What marks the state read (LAYOUT.md 2.7, 3.3): the newest DESFire log
+     * record, or the SIV tag of a Classic card's current slot. */
+    bool has_mark;
+    uint8_t mark[LEDGER_CARD_MARK_LEN];
+    bool resumed; /* issuance found this card half made and started it over */
     /* The cost at the reader of this operation */
     unsigned round_trips;
     unsigned long bytes;

@@ -236,6 +236,7 @@ static leal_err settle_pending(struct cdesk *d, const struct ledger_card *lc,
         return LEAL_OK;
     }
     out->unsettled = true;
+    out->unsettled_cents = t.cents;
     snprintf(d->unsettled_why, sizeof d->unsettled_why,
              "a top-up of %lld.%02lld (seq %lld to %lld, purse %lld.%02lld) is neither on the card "
              "nor undone: the card is at seq %u with %d.%02d",
@@ -283,10 +284,32 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
     out->state = st.body;
     out->purse_cents = (int32_t)st.purse;
     out->taps = st.body.seq - INITIAL_SEQ;
+    /* The current slot's SIV tag marks this state (LAYOUT.md 3.2: V at 2). */
+    memcpy(out->mark, (d->current ? d->slot1 : d->slot0) + 2, sizeof out->mark);
+    out->has_mark = true;
 
     if ((err = issuance_ledger_card(d->is, out, &lc)) != LEAL_OK || lc.card_id == 0)
         return err;
+    if (lc.status != LEDGER_CARD_PENDING) {
+        /* Behind the ledger (a restored dump, a clone, a slot zeroed so the
+         * older one wins), or the seq the desk last saw with other contents
+         * (a fork): judged before anything is settled from it. */
+        if ((int64_t)out->taps < lc.last_counter)
+            return issuance_judge(d->is, &lc, out->stored_value, out);
+        if (lc.has_seen_mark && lc.seen_at > 0 && (int64_t)out->state.seq == lc.seen_seq &&
+            !leal_ct_equal(out->mark, lc.seen_mark, sizeof out->mark)) {
+            char why[160];
+            snprintf(why, sizeof why,
+                     "its state at seq %u is not the one the desk last saw at that seq: a "
+                     "forged or forked state",
+                     out->state.seq);
+            return issuance_verdict(d->is, out, why);
+        }
+    }
     if ((err = settle_pending(d, &lc, out)) != LEAL_OK)
+        return err;
+    if (lc.status != LEDGER_CARD_PENDING &&
+        (err = issuance_judge(d->is, &lc, out->stored_value, out)) != LEAL_OK)
         return err;
     if (lc.status != LEDGER_CARD_PENDING && (int64_t)out->taps > lc.last_counter &&
         (err = ledger_card_set_counter(d->is->ledger, out->card_id, out->taps)) != LEAL_OK)
@@ -349,8 +372,11 @@ static leal_err topup_on(struct cdesk *d, struct issuance_card *out, int64_t cen
     snprintf(t.request_id, sizeof t.request_id, "card:%lld:seq:%u", (long long)out->card_id,
              st.body.seq);
     if ((err = classic_record_state_seal(d->is->cp, d->seal, (uint64_t)out->card_id, slot, &st,
-                                         span)) != LEAL_OK ||
-        (err = ledger_pending_topup_add(d->is->ledger, &t)) != LEAL_OK)
+                                         span)) != LEAL_OK)
+        return err;
+    t.has_mark = true;
+    memcpy(t.mark, span + 2, sizeof t.mark);
+    if ((err = ledger_pending_topup_add(d->is->ledger, &t)) != LEAL_OK)
         return err;
     /* A tear from here on leaves the intent for the next read to settle. */
     if ((err = classic_card_write_state(&d->cc, &d->k, slot, span)) != LEAL_OK)
@@ -359,6 +385,8 @@ static leal_err topup_on(struct cdesk *d, struct issuance_card *out, int64_t cen
                                        cents, &replayed)) != LEAL_OK)
         return err;
     d->current = slot;
+    memcpy(slot ? d->slot1 : d->slot0, span, sizeof span);
+    memcpy(out->mark, span + 2, sizeof out->mark);
     out->state = st.body;
     out->purse_cents = (int32_t)st.purse;
     out->taps = st.body.seq - INITIAL_SEQ;

@@ -92,6 +92,17 @@ LEAL_MUST_CHECK leal_err issuance_post_seq_topup(struct issuance *is, int64_t ca
 /* What every top-up needs first: 1..LEDGER_PURSE_CAP_MAX cents (LEAL_E_RANGE)
  * onto an active card (LEAL_E_CARD_BLOCKED otherwise). */
 LEAL_MUST_CHECK leal_err issuance_topup_allowed(const struct issuance_card *out, int64_t cents);
+/* The desk's verdict on a card that lies about money: why into out->why, the
+ * card blocked (ledger_card_verdict), out->verdict set; returns
+ * LEAL_E_CARD_TAMPERED (or the ledger's error). */
+LEAL_MUST_CHECK leal_err issuance_verdict(struct issuance *is, struct issuance_card *out,
+                                          const char *why);
+/* The verdicts both card types share, on a card the ledger knows (not
+ * PENDING): taps (DESFire counter, Classic seq) behind the ledger's, or a
+ * purse above what the ledger has for the card (its account's euros less its
+ * other live cards' as last read, plus an unsettled top-up in flight). */
+LEAL_MUST_CHECK leal_err issuance_judge(struct issuance *is, const struct ledger_card *lc,
+                                        bool purse_on_card, struct issuance_card *out);
 /* A fresh random twelve-digit card id. */
 LEAL_MUST_CHECK leal_err issuance_new_card_id(struct issuance *is, int64_t *id);
 

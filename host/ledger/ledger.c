@@ -1586,8 +1586,8 @@ out:
 #define CARD_COLUMNS                                                                               \
     "c.card_id, c.account_id, a.program_id, c.uid, c.tech, c.status, c.keyset_version, "           \
     "c.layout_version, c.last_counter, c.issued_at, coalesce(c.seen_at, 0), "                      \
-    "coalesce(c.seen_seq, 0), coalesce(c.seen_purse, 0), coalesce(c.seen_points, 0) FROM card c "  \
-    "JOIN account a ON a.id = c.account_id"
+    "coalesce(c.seen_seq, 0), coalesce(c.seen_purse, 0), coalesce(c.seen_points, 0), "             \
+    "c.seen_mark FROM card c JOIN account a ON a.id = c.account_id"
 
 static void card_row(sqlite3_stmt *st, struct ledger_card *c)
 {
@@ -1616,6 +1616,10 @@ static void card_row(sqlite3_stmt *st, struct ledger_card *c)
     c->seen_seq = sqlite3_column_int64(st, 11);
     c->seen_purse_cents = sqlite3_column_int64(st, 12);
     c->seen_points = sqlite3_column_int64(st, 13);
+    if (sqlite3_column_bytes(st, 14) == LEDGER_CARD_MARK_LEN) {
+        memcpy(c->seen_mark, sqlite3_column_blob(st, 14), LEDGER_CARD_MARK_LEN);
+        c->has_seen_mark = true;
+    }
 }
 
 leal_err ledger_card_find_by_id(struct ledger *l, int64_t card_id, struct ledger_card *out)
@@ -1781,6 +1785,87 @@ leal_err ledger_card_set_seen(struct ledger *l, int64_t card_id, int64_t seq, in
         set_msg(l, "card %lld", (long long)card_id);
         err = LEAL_E_UNKNOWN_ID;
     }
+    return err;
+}
+
+leal_err ledger_card_set_seen_mark(struct ledger *l, int64_t card_id, int64_t seq,
+                                   int64_t purse_cents, int64_t points,
+                                   const uint8_t mark[LEDGER_CARD_MARK_LEN])
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    if (mark == NULL || seq < 0 || purse_cents < 0 || points < 0)
+        return LEAL_E_ARG;
+    if ((err = prep_i64(l,
+                        "UPDATE card SET seen_at = ?2, seen_seq = ?3, seen_purse = ?4, "
+                        "seen_points = ?5, seen_mark = ?6 WHERE card_id = ?1",
+                        &st, I64S(card_id, now(), seq, purse_cents, points))) != LEAL_OK)
+        return err;
+    sqlite3_bind_blob(st, 6, mark, LEDGER_CARD_MARK_LEN, SQLITE_STATIC);
+    err = step(l, st, NULL);
+    if (err == LEAL_OK && sqlite3_changes(l->db) == 0) {
+        set_msg(l, "card %lld", (long long)card_id);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* Whether the card's newest event already has this status and reason. */
+static leal_err newest_event_says(struct ledger *l, int64_t card_id, enum ledger_card_status status,
+                                  const char *reason, bool *says)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err;
+    *says = false;
+    if ((err = prep_once(l,
+                         "SELECT status, reason FROM card_event WHERE card_id = ?1 ORDER BY id "
+                         "DESC LIMIT 1",
+                         &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, card_id);
+    if ((err = step(l, st, &row)) == LEAL_OK && row) {
+        const unsigned char *s = sqlite3_column_text(st, 0), *r = sqlite3_column_text(st, 1);
+        *says = s && r && strcmp((const char *)s, ledger_card_status_name(status)) == 0 &&
+                strcmp((const char *)r, reason) == 0;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_card_verdict(struct ledger *l, int64_t card_id, const char *reason,
+                             const char *operator_name, bool *blocked)
+{
+    struct ledger_card c;
+    bool says;
+    leal_err err;
+    *blocked = false;
+    if (reason == NULL || reason[0] == '\0' || operator_name == NULL)
+        return LEAL_E_ARG;
+    if ((err = text_ok(l, "reason", reason)) != LEAL_OK ||
+        (err = text_ok(l, "operator", operator_name)) != LEAL_OK)
+        return err;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = ledger_card_find_by_id(l, card_id, &c)) != LEAL_OK)
+        return tx_end(l, err);
+    if (c.status == LEDGER_CARD_PENDING) {
+        set_msg(l, "card %lld is %s", (long long)card_id, ledger_card_status_name(c.status));
+        return tx_end(l, LEAL_E_CARD_STATUS_CHANGE);
+    }
+    if (c.status == LEDGER_CARD_ACTIVE) {
+        err = exec_i64(l, "UPDATE card SET status = 'blocked', updated_at = ?2 WHERE card_id = ?1",
+                       I64S(card_id, now()));
+        if (err == LEAL_OK)
+            err = card_event_add(l, card_id, LEDGER_CARD_BLOCKED, reason, operator_name);
+        *blocked = err == LEAL_OK;
+    } else if ((err = newest_event_says(l, card_id, c.status, reason, &says)) == LEAL_OK && !says) {
+        err = card_event_add(l, card_id, c.status, reason, operator_name);
+    }
+    err = tx_end(l, err);
+    if (err != LEAL_OK)
+        *blocked = false;
     return err;
 }
 
@@ -2402,8 +2487,8 @@ leal_err ledger_pending_topup_add(struct ledger *l, const struct ledger_pending_
         goto out;
     if ((err = prep_once(l,
                          "INSERT INTO card_pending_topup(card_id, seq_before, seq_after, "
-                         "purse_after, cents, request_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
-                         "?6, ?7)",
+                         "purse_after, cents, request_id, created_at, mark) VALUES (?1, ?2, ?3, "
+                         "?4, ?5, ?6, ?7, ?8)",
                          &st)) != LEAL_OK)
         goto out;
     sqlite3_bind_int64(st, 1, p->card_id);
@@ -2413,6 +2498,10 @@ leal_err ledger_pending_topup_add(struct ledger *l, const struct ledger_pending_
     sqlite3_bind_int64(st, 5, p->cents);
     sqlite3_bind_text(st, 6, p->request_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, now());
+    if (p->has_mark)
+        sqlite3_bind_blob(st, 8, p->mark, LEDGER_CARD_MARK_LEN, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 8);
     if ((err = step(l, st, NULL)) == LEAL_E_DUPLICATE_ID)
         set_msg(l, "card %lld already has a top-up in flight", (long long)p->card_id);
 out:
@@ -2422,8 +2511,8 @@ out:
 
 /* Every desk read of a Classic card asks this. */
 #define PENDING_TOPUP_SQL                                                                          \
-    "SELECT card_id, seq_before, seq_after, purse_after, cents, request_id, created_at FROM "      \
-    "card_pending_topup WHERE card_id = ?1"
+    "SELECT card_id, seq_before, seq_after, purse_after, cents, request_id, created_at, mark "     \
+    "FROM card_pending_topup WHERE card_id = ?1"
 
 leal_err ledger_pending_topup_get(struct ledger *l, int64_t card_id,
                                   struct ledger_pending_topup *out, bool *found)
@@ -2445,6 +2534,10 @@ leal_err ledger_pending_topup_get(struct ledger *l, int64_t card_id,
         out->cents = sqlite3_column_int64(st, 4);
         col_text(st, 5, out->request_id, sizeof out->request_id);
         out->created_at = sqlite3_column_int64(st, 6);
+        if (sqlite3_column_bytes(st, 7) == LEDGER_CARD_MARK_LEN) {
+            memcpy(out->mark, sqlite3_column_blob(st, 7), LEDGER_CARD_MARK_LEN);
+            out->has_mark = true;
+        }
         *found = true;
     }
     sqlite3_finalize(st);
@@ -2497,8 +2590,14 @@ leal_err ledger_pending_topup_settle(struct ledger *l, const struct ledger_entry
         return err;
     if ((err = tx_begin(l)) != LEAL_OK)
         return err;
-    /* The intent goes first: without it nothing is posted. */
-    err = pending_delete(l, e->card_id, e->request_id);
+    /* The intent goes first: without it nothing is posted. Its mark becomes
+     * the card's: the state the ledger now knows the card is in. */
+    err = exec_i64(l,
+                   "UPDATE card SET seen_mark = coalesce((SELECT mark FROM card_pending_topup "
+                   "WHERE card_id = ?1), seen_mark) WHERE card_id = ?1",
+                   I64S(e->card_id));
+    if (err == LEAL_OK)
+        err = pending_delete(l, e->card_id, e->request_id);
     if (err == LEAL_OK)
         err = post_locked(l, e, hash, entry_id, replayed);
     err = tx_end(l, err);

@@ -28,7 +28,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 4
+#define LEDGER_SCHEMA_VERSION 5
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -248,6 +248,7 @@ enum ledger_card_status {
     LEDGER_CARD_REPLACED = 5 /* final */
 };
 
+#define LEDGER_CARD_MARK_LEN 16
 struct ledger_card {
     int64_t card_id; /* issuer-assigned identity, 1..2^63-1, unique */
     int64_t account_id;
@@ -265,6 +266,11 @@ struct ledger_card {
     int64_t seen_seq;
     int64_t seen_purse_cents;
     int64_t seen_points;
+    /* What marks the state the desk last saw or wrote (has_seen_mark false:
+     * never recorded): the newest DESFire log record, or the SIV tag of a
+     * Classic card's current state slot (LAYOUT.md 2.7, 3.3). */
+    bool has_seen_mark;
+    uint8_t seen_mark[LEDGER_CARD_MARK_LEN];
 };
 
 /* Records a card (status as given, normally PENDING or ACTIVE).
@@ -302,6 +308,19 @@ LEAL_MUST_CHECK leal_err ledger_card_hotlist(struct ledger *l, int64_t program_i
 /* Records what a verified desk read found on the card. */
 LEAL_MUST_CHECK leal_err ledger_card_set_seen(struct ledger *l, int64_t card_id, int64_t seq,
                                               int64_t purse_cents, int64_t points);
+/* The same with the mark of that state (struct ledger_card's seen_mark), in
+ * one statement. */
+LEAL_MUST_CHECK leal_err ledger_card_set_seen_mark(struct ledger *l, int64_t card_id, int64_t seq,
+                                                   int64_t purse_cents, int64_t points,
+                                                   const uint8_t mark[LEDGER_CARD_MARK_LEN]);
+/* The desk's verdict on a card that lies about money (tampered, behind the
+ * ledger, a fork; LAYOUT.md 2.7, 3.3), in one transaction: an ACTIVE card
+ * becomes BLOCKED with reason in its history (*blocked set); a card already
+ * BLOCKED, LOST or REPLACED keeps its status and gets the reason in its
+ * history unless its newest event already says it. A PENDING card:
+ * LEAL_E_CARD_STATUS_CHANGE. Nothing is posted. */
+LEAL_MUST_CHECK leal_err ledger_card_verdict(struct ledger *l, int64_t card_id, const char *reason,
+                                             const char *operator_name, bool *blocked);
 /* Records the real UID of a random-UID card, learned during issuance (PENDING
  * only; LEAL_E_CARD_STATUS_CHANGE otherwise). */
 LEAL_MUST_CHECK leal_err ledger_card_set_uid(struct ledger *l, int64_t card_id, const uint8_t *uid,
@@ -381,10 +400,12 @@ LEAL_MUST_CHECK leal_err ledger_expire_points(struct ledger *l, int64_t program_
                                               const char *operator_name, int64_t *accounts,
                                               int64_t *points);
 
-/* A top-up in flight on a card that keeps no log (MIFARE Classic, LAYOUT.md
- * 3.3): recorded before the card is written, then either settled (the card
- * shows seq_after and purse_after: the entry is posted and the intent removed
- * in one transaction) or dropped (the card still shows seq_before). */
+/* A top-up in flight (MIFARE Classic, LAYOUT.md 3.3; DESFire, 2.7): recorded
+ * before the card is written, then either settled (the card shows seq_after
+ * and purse_after: the entry is posted, the intent removed and its mark made
+ * the card's seen_mark in one transaction) or dropped (the card still shows
+ * seq_before). On a Classic card seq is the state seq; on a DESFire card the
+ * taps (0x7FFFFFFF - the card-enforced counter). */
 struct ledger_pending_topup {
     int64_t card_id;
     int64_t seq_before;  /* the card's state seq before the write */
@@ -393,6 +414,10 @@ struct ledger_pending_topup {
     int64_t cents;       /* the top-up, 1..purse_after */
     char request_id[64]; /* the entry's idempotency key */
     int64_t created_at;
+    /* What marks the card's state once written (the DESFire log record, the
+     * Classic slot's SIV tag): the card's seen_mark when settled. */
+    bool has_mark;
+    uint8_t mark[LEDGER_CARD_MARK_LEN];
 };
 /* Records p (created_at is set). LEAL_E_DUPLICATE_ID if the card already has
  * one open; LEAL_E_UNKNOWN_ID if the card is unknown; LEAL_E_ARG if p breaks a

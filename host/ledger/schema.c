@@ -193,6 +193,18 @@ static const char *const migrations[] = {
     " cents INTEGER NOT NULL CHECK (cents BETWEEN 1 AND purse_after),"
     " request_id TEXT NOT NULL UNIQUE,"
     " created_at INTEGER NOT NULL) STRICT;",
+
+    /* 4 -> 5: a card never creates money (LAYOUT.md 2.7, 3.3). What the desk
+     * last saw on a card beyond its balances, so the next read can tell a
+     * change the ledger made from one it never started: the newest DESFire
+     * log record, or the SIV tag of a Classic card's current state slot (an
+     * equal seq with another tag is a fork). DESFire top-ups in flight use
+     * card_pending_topup too, their seq_before/seq_after being the card's taps
+     * (0x7FFFFFFF - counter) before and after. */
+    "ALTER TABLE card ADD COLUMN seen_mark BLOB CHECK (seen_mark IS NULL OR length(seen_mark) = "
+    "16);"
+    "ALTER TABLE card_pending_topup ADD COLUMN mark BLOB"
+    " CHECK (mark IS NULL OR length(mark) = 16);",
 };
 
 int schema_count(void)

@@ -158,6 +158,45 @@ if pcscd_start "$T"; then
     kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
     run_capture "$LEAL" card info --reader "sim:$T/luis2.json"
     check_match "the card erased through pcscd has no application left" "applications: none" "$(echo $OUT)"
+    # Issue 10 §1: a copy of a card restored after a top-up is behind the
+    # ledger: blocked with why, refused for a top-up, the ledger unchanged.
+    serve_vpcd() {
+        "$CARDSIM" serve --vpcd "$VPCD_PORT" "$1" 2>>"$T/serve4.log" &
+        SIM_PID=$!
+        pcscd_wait present || fail "card present in pcscd" "$(pcscd_card_state)"
+    }
+    stop_vpcd() {
+        kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
+        pcscd_wait absent || fail "card gone from pcscd" "$(pcscd_card_state)"
+    }
+    pcscd_wait absent || fail "card gone from pcscd" "$(pcscd_card_state)"
+    "$CARDSIM" new --type desfire-ev1 --uid 04010203040509 -o "$T/copy.json" >/dev/null
+    serve_vpcd "$T/copy.json"
+    COPY=$("$LEAL" card issue --customer 2 --reader "pcsc:$PCSC_READER" --allow-virtual --topup 5 --json | field card_id)
+    stop_vpcd
+    cp "$T/copy.json" "$T/copy-dump.json"
+    serve_vpcd "$T/copy.json"
+    run_capture "$LEAL" card top-up 5 --reader "pcsc:$PCSC_READER" --allow-virtual
+    check_match "top-up through pcscd before the copy is restored" "^purse        10.00$" "$OUT"
+    stop_vpcd
+    cp "$T/copy-dump.json" "$T/copy.json"
+    serve_vpcd "$T/copy.json"
+    WHY="its counter shows 1 taps, fewer than the 2 the ledger saw: a restored copy or a clone"
+    run_capture "$LEAL" card read --reader "pcsc:$PCSC_READER" --allow-virtual --operator marta
+    check_eq "a restored copy read through pcscd is blocked with why" \
+        "1|leal: card $COPY is blocked: $WHY; nothing was posted; keep the card ('leal card history $COPY' shows why)" "$RC|$ERR"
+    run_capture "$LEAL" card top-up 5 --reader "pcsc:$PCSC_READER" --allow-virtual
+    check_eq "the restored copy takes no top-up, and says why" \
+        "1|leal: card $COPY is blocked: $WHY; nothing was posted; keep the card ('leal card history $COPY' shows why)" "$RC|$ERR"
+    stop_vpcd
+    run_capture "$LEAL" card history "$COPY" --json
+    check_eq "its history: blocked with why and who" "$COPY|blocked|$WHY|marta" \
+        "$($PY -c 'import json,sys; e=json.load(sys.stdin)["events"][-1]; print("|".join([str(e["card_id"]), e["status"], e["reason"], e["operator"]]))' <<<"$OUT")"
+    run_capture "$LEAL" account show "$(acct 2)" --json
+    check_eq "the ledger keeps 10.00 EUR for it" "1000" \
+        "$($PY -c 'import json,sys; print(json.load(sys.stdin)["balances"]["EUR"])' <<<"$OUT")"
+    run_capture "$LEAL" ledger verify
+    check_eq "the ledger verifies after the verdict" 0 "$RC"
 else
     fail "a pcscd with a vpcd reader" "no pcscd could be started"
 fi

@@ -179,11 +179,11 @@ check_eq "... and its last operations: the two top-ups, the welcome points" "las
 # A top-up torn between the ledger's intent and the card write: the card never
 # took it, so the next read drops it; one the card neither shows nor undid is
 # named and blocks the next top-up (LAYOUT.md 3.3).
-sqlite3 "$DB" "INSERT INTO card_pending_topup VALUES ($LUIS, 3, 4, 2350, 100, 'card:$LUIS:seq:4', 1)"
+sqlite3 "$DB" "INSERT INTO card_pending_topup(card_id, seq_before, seq_after, purse_after, cents, request_id, created_at) VALUES ($LUIS, 3, 4, 2350, 100, 'card:$LUIS:seq:4', 1)"
 run_capture "$LEAL" card read --reader "sim:$T/luis.json" --json
 check_eq "a pending top-up the card never took is dropped by the read" "0 2250 3 1 0 0 True" \
     "$RC $($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["purse_cents"], d["state_seq"], d["dropped_topups"], d["recovered_topups"], '"$(pendings)"', d["agrees"])' <<<"$OUT")"
-sqlite3 "$DB" "INSERT INTO card_pending_topup VALUES ($LUIS, 7, 8, 2350, 100, 'card:$LUIS:seq:8', 1)"
+sqlite3 "$DB" "INSERT INTO card_pending_topup(card_id, seq_before, seq_after, purse_after, cents, request_id, created_at) VALUES ($LUIS, 7, 8, 2350, 100, 'card:$LUIS:seq:8', 1)"
 run_capture "$LEAL" card read --reader "sim:$T/luis.json"
 check_eq "one the card neither shows nor undid is named" \
     "1|ledger       DIFFERS: a top-up of 1.00 (seq 7 to 8, purse 23.50) is neither on the card nor undone: the card is at seq 3 with 22.50" \

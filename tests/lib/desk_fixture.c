@@ -107,3 +107,44 @@ int64_t desk_fixture_customer(struct fixture *f, const char *name)
     assert_int_equal(ledger_customer_add(f->ledger, &c, &customer, &account), LEAL_OK);
     return account;
 }
+
+void desk_fixture_copy(const char *from, const char *to)
+{
+    uint8_t *data = NULL;
+    long n = test_read_file(from, &data);
+    FILE *fp;
+    assert_true(n >= 0);
+    fp = fopen(to, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, (size_t)n, fp), (size_t)n);
+    assert_int_equal(fclose(fp), 0);
+    free(data);
+}
+
+struct last_event {
+    struct ledger_card_event e;
+    int n;
+};
+
+static int keep_last(void *ctx, const struct ledger_card_event *e)
+{
+    struct last_event *x = ctx;
+    x->e = *e;
+    x->n++;
+    return 0;
+}
+
+int desk_fixture_card_event(struct fixture *f, int64_t card, enum ledger_card_status status,
+                            const char *why)
+{
+    struct ledger_card lc;
+    struct last_event x;
+    memset(&x, 0, sizeof x);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, card, &lc), LEAL_OK);
+    assert_int_equal(lc.status, status);
+    assert_int_equal(ledger_card_history(f->ledger, card, keep_last, &x), LEAL_OK);
+    assert_int_equal(x.e.status, status);
+    assert_string_equal(x.e.reason, why);
+    assert_string_equal(x.e.operator_name, "test");
+    return x.n;
+}

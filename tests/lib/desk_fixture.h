@@ -38,5 +38,11 @@ struct reader *desk_fixture_open_card(struct fixture *f);
 void desk_fixture_balances(struct fixture *f, int64_t account, int64_t eur, int64_t pts);
 /* A new customer of program 7; returns the account. */
 int64_t desk_fixture_customer(struct fixture *f, const char *name);
+/* Copies a file whole (a card's dump and its restore). */
+void desk_fixture_copy(const char *from, const char *to);
+/* Asserts a card's status in the ledger and its newest event (status, why,
+ * operator "test"); returns how many events its history has. */
+int desk_fixture_card_event(struct fixture *f, int64_t card, enum ledger_card_status status,
+                            const char *why);
 
 #endif

@@ -1059,6 +1059,127 @@ static void test_classic_unsettled_topup_is_reported(void **state)
     reader_close(r);
 }
 
+/* A state sealed with the card's keys (a stolen terminal bundle holds
+ * classic-seal and classic-a) written into SLOT. */
+static void write_slot(struct fixture *f, struct reader *r, int64_t card_id, unsigned slot,
+                       const struct classic_record_state *st)
+{
+    const struct key_version *ks;
+    const struct card_reader *cr = reader_card_reader(r);
+    uint8_t seal[32], span[CLASSIC_RECORD_STATE_SPAN], key[6];
+    uint8_t first = (uint8_t)(slot ? 20 : 16);
+    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_CLASSIC_SEAL, &ks), LEAL_OK);
+    assert_int_equal(
+        classic_keys_seal(crypto_openssl(), ks->key, uid4, 4, f->keys->issuer_id, 7, seal),
+        LEAL_OK);
+    if (st)
+        assert_int_equal(
+            classic_record_state_seal(crypto_openssl(), seal, (uint64_t)card_id, slot, st, span),
+            LEAL_OK);
+    else
+        memset(span, 0, sizeof span);
+    sector_key(f, KEY_ROLE_CLASSIC_A, (uint8_t)(slot ? 5 : 4), key);
+    assert_int_equal(cr->classic_auth(cr->ctx, first, CLASSIC_KEY_A, key), LEAL_OK);
+    for (uint8_t b = 0; b < 3; b++)
+        assert_int_equal(cr->classic_write(cr->ctx, (uint8_t)(first + b), span + 16 * b), LEAL_OK);
+}
+
+/* Issue 10 §1: a Classic dump restored after a top-up (the card behind the
+ * ledger) used to be topped up and read "ledger agrees"; now it is refused for
+ * every write and blocked with why, the ledger unchanged. A slot zeroed so
+ * that the older one wins is the same verdict. */
+static void test_classic_restored_dump_is_blocked(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .topup_cents = 2000};
+    static const char why[] =
+        "its state (seq 2) is behind the ledger's (seq 3): a restored dump or a clone";
+    struct issuance_card out, view;
+    struct reader *r;
+    char dump[600];
+
+    assert_int_equal(ledger_program_set_purse(f->ledger, 7, 100000, 5000), LEAL_OK);
+    new_card(f, "classic-1k");
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(out.state.seq, 2);
+    reader_close(r);
+    snprintf(dump, sizeof dump, "%s/dump.json", f->dir);
+    desk_fixture_copy(f->card, dump);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_topup(&f->is, r, 500, &view), LEAL_OK);
+    assert_int_equal(view.state.seq, 3);
+    reader_close(r);
+    desk_fixture_balances(f, f->account, 2500, 0);
+
+    desk_fixture_copy(dump, f->card);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
+    assert_true(view.verdict);
+    assert_string_equal(view.why, why);
+    assert_int_equal(view.purse_cents, 2000);
+    (void)desk_fixture_card_event(f, out.card_id, LEDGER_CARD_BLOCKED, why);
+    assert_int_equal(issuance_topup(&f->is, r, 500, &view), LEAL_E_CARD_TAMPERED);
+    assert_false(pending(f, out.card_id));
+    /* Erase: the card holds money as the desk last read it. */
+    assert_int_equal(issuance_erase(&f->is, r, &view), LEAL_E_CARD_BOUNDARY);
+    desk_fixture_balances(f, f->account, 2500, 0);
+    reader_close(r);
+
+    /* Another card: the current slot zeroed, so the older slot wins. */
+    snprintf(f->card, sizeof f->card, "%s/second.json", f->dir);
+    new_card(f, "classic-1k");
+    r = desk_fixture_open_card(f);
+    req.account_id = desk_fixture_customer(f, "Bea");
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(issuance_topup(&f->is, r, 500, &view), LEAL_OK);
+    assert_int_equal(view.state.seq, 3); /* seq 1 slot 0, 2 slot 1, 3 slot 0 */
+    write_slot(f, r, out.card_id, 0, NULL);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
+    assert_string_equal(view.why, why);
+    (void)desk_fixture_card_event(f, out.card_id, LEDGER_CARD_BLOCKED, why);
+    desk_fixture_balances(f, req.account_id, 2500, 0);
+    reader_close(r);
+}
+
+/* Issue 10 §1: the state the desk last saw, forked: the same seq sealed with
+ * other contents (a stolen terminal bundle: more points, the same purse).
+ * The last seen state tag tells them apart: blocked with why. */
+static void test_classic_fork_is_blocked(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .welcome_points = 50};
+    static const char why[] = "its state at seq 1 is not the one the desk last saw at that seq: "
+                              "a forged or forked state";
+    struct classic_record_state st;
+    struct issuance_card out, view;
+    struct reader *r;
+
+    new_card(f, "classic-1k");
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_true(view.agrees);
+    memset(&st, 0, sizeof st);
+    st.body = out.state;
+    st.body.points = 5000;
+    write_slot(f, r, out.card_id, 0, &st);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
+    assert_string_equal(view.why, why);
+    assert_int_equal(view.state.points, 5000);
+    (void)desk_fixture_card_event(f, out.card_id, LEDGER_CARD_BLOCKED, why);
+    desk_fixture_balances(f, f->account, 0, 50);
+    /* The state the desk saw, put back: the same seq and contents, the same tag. */
+    st.body.points = 50;
+    write_slot(f, r, out.card_id, 0, &st);
+    assert_int_equal(ledger_card_change_status(f->ledger, out.card_id, LEDGER_CARD_ACTIVE,
+                                               "put back as read", "test"),
+                     LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_true(view.agrees);
+    reader_close(r);
+}
+
 /* Replacing onto Classic with stored value on: the replaced card's euros go
  * onto the new card's first state if they fit the Classic cap; if not, the
  * replacement is refused before anything is written. */
@@ -1142,6 +1263,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_classic_unsettled_topup_is_reported,
                                         desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_replace_with_stored_value, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_restored_dump_is_blocked, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_fork_is_blocked, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,10 +11,13 @@
 
 #include <cmocka.h>
 
+#include "cardlayout/desfire/desfire.h"
 #include "cardlayout/layout.h"
 #include "host/cardsim/cardsim.h"
 #include "host/issuance/factory.h"
 #include "host/issuance/issuance.h"
+#include "keys/base/bytes.h"
+#include "keys/derive.h"
 #include "keys/hosted/provider_openssl.h"
 #include "tests/lib/desk_fixture.h"
 
@@ -346,58 +349,278 @@ static void test_issuance_torn_at_every_exchange(void **state)
     }
 }
 
-/* A top-up torn at every exchange (and inside the commit), then the card is
- * tapped again: the read settles it, and no euro is created or lost. */
+static bool pending(struct fixture *f, int64_t card)
+{
+    struct ledger_pending_topup t;
+    bool found;
+    assert_int_equal(ledger_pending_topup_get(f->ledger, card, &t, &found), LEAL_OK);
+    return found;
+}
+
+/* Every way the virtual card tears a DESFire exchange: the command lost, its
+ * answer lost, or power lost inside a commit after 0..4 of its steps (0:
+ * nothing written; 1: the commit record; 1 + k: k files applied). */
+static const struct cardsim_tear tear_ways[] = {
+    {.point = CARDSIM_TEAR_BEFORE_COMMAND},
+    {.point = CARDSIM_TEAR_BEFORE_ANSWER},
+    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 0},
+    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 1},
+    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 2},
+    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 3},
+    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 4},
+};
+
+/* A top-up torn at every exchange, each way the card tears, then the card is
+ * tapped again: the ledger holds the top-up's intent from the moment the card
+ * may be credited (after the read's 8 exchanges and the top-up's select,
+ * authentication and GetValue: 12), and the read settles it: posted if the
+ * card committed it, dropped if not. No euro is created or lost: card purse,
+ * taps and the ledger are asserted exactly after every tear. */
 static void test_topup_torn_at_every_exchange(void **state)
 {
     struct fixture *f = *state;
-    struct issuance_request req = {.account_id = f->account};
+    struct issuance_request req = {.account_id = f->account, .welcome_points = 7};
     struct issuance_card out, view;
     struct reader *r;
-    int64_t expected = 0;
-    unsigned total;
-    int recoveries = 0;
+    int64_t expected = 0, card;
+    uint32_t taps;
+    unsigned torn = 0, posted = 0, dropped = 0, untouched = 0;
 
     new_card(f, "desfire-ev1", false);
     r = desk_fixture_open_card(f);
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    card = out.card_id;
     assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_OK);
+    assert_int_equal(view.round_trips, 8 + 8); /* the desk read, then the top-up */
     expected = 100;
-    total = view.round_trips;
-    assert_int_equal(total, 8 + 8); /* the desk read, then the top-up */
-    for (int point = CARDSIM_TEAR_BEFORE_COMMAND; point <= CARDSIM_TEAR_INSIDE_COMMIT; point++) {
-        for (unsigned n = 1; n <= total; n++) {
-            struct cardsim_tear tear = {.point = point, .after = n};
+    taps = view.taps;
+    assert_int_equal(taps, 1);
+    for (size_t w = 0; w < sizeof tear_ways / sizeof tear_ways[0]; w++) {
+        for (unsigned n = 1;; n++) {
+            struct cardsim_tear tear = tear_ways[w];
             leal_err err;
+            bool fired;
+            tear.after = n;
             cardsim_set_tear(reader_sim_card(r), &tear);
             err = issuance_topup(&f->is, r, 100, &view);
+            fired = cardsim_torn(reader_sim_card(r));
             tear.point = CARDSIM_TEAR_NONE;
             cardsim_set_tear(reader_sim_card(r), &tear);
             assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
-            if (err == LEAL_OK) {
-                /* Inside-commit only tears a commit; elsewhere it is no tear. */
+            if (!fired) {
+                /* Past the last exchange: an untorn top-up. */
+                assert_int_equal(err, LEAL_OK);
+                assert_int_equal(n, 17);
                 expected += 100;
-            } else {
-                assert_int_equal(err, LEAL_E_CARD_REMOVED);
-                assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
-                if (view.purse_cents == expected + 100) {
-                    /* The card committed before the tear: the read posted it. */
-                    assert_int_equal(view.recovered, 1);
-                    expected += 100;
-                    recoveries++;
-                } else {
-                    assert_int_equal(view.purse_cents, expected);
-                    assert_int_equal(view.recovered, 0);
-                }
+                taps++;
+                assert_false(pending(f, card));
+                break;
             }
+            torn++;
+            assert_int_equal(err, LEAL_E_CARD_REMOVED);
+            /* The intent is in the ledger from the moment the card may be credited. */
+            assert_int_equal(pending(f, card), n >= 13);
+            desk_fixture_balances(f, f->account, expected, 7); /* nothing posted yet */
             assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+            if (view.purse_cents == expected + 100) {
+                /* The card committed it: the read posted the ledger's own intent, once. */
+                assert_int_equal(n, 16);
+                assert_int_equal(view.recovered, 1);
+                assert_int_equal(view.dropped, 0);
+                expected += 100;
+                taps++;
+                posted++;
+            } else {
+                assert_int_equal(view.purse_cents, expected);
+                assert_int_equal(view.recovered, 0);
+                assert_int_equal(view.dropped, n >= 13 ? 1 : 0);
+                dropped += n >= 13;
+                untouched += n < 13;
+            }
+            assert_false(pending(f, card));
             assert_true(view.agrees);
-            assert_int_equal(view.purse_cents, expected);
-            desk_fixture_balances(f, f->account, expected, 0);
+            assert_false(view.verdict);
+            assert_int_equal(view.taps, taps);
+            assert_int_equal(view.state.points, 7);
+            assert_int_equal(view.account_eur, expected);
+            assert_int_equal(view.ledger.status, LEDGER_CARD_ACTIVE);
+            desk_fixture_balances(f, f->account, expected, 7);
+            /* Read again: nothing left to settle. */
+            assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+            assert_int_equal(view.recovered + view.dropped, 0);
+            assert_true(view.agrees);
         }
     }
-    /* The answer of the commit lost after the card committed: settled by the read. */
-    assert_true(recoveries >= 1);
+    print_message("torn %u: posted by the next read %u, dropped %u, before the intent %u\n", torn,
+                  posted, dropped, untouched);
+    /* 16 exchanges, each of 7 ways. */
+    assert_int_equal(torn, 7 * 16);
+    assert_int_equal(untouched, 7 * 12);
+    /* The commit executed with its answer lost, or power lost once the commit
+     * record was written (steps 1..4): the card has it. */
+    assert_int_equal(posted, 5);
+    assert_int_equal(dropped, 7 * 4 - 5);
+    assert_int_equal(expected, 100 * (int64_t)(taps));
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    reader_close(r);
+}
+
+/* The card's own key of ROLE, as someone who sniffed its issuance (or made
+ * the card on an emulator) holds it: derived here from the test's masters. */
+static void card_key_of(struct fixture *f, enum key_role role, uint8_t key[16])
+{
+    static const uint8_t aid[3] = {LAYOUT_DF_AID_0, LAYOUT_DF_AID_1, LAYOUT_DF_AID_2};
+    const struct key_version *v;
+    assert_int_equal(keyset_current(f->keys, 7, role, &v), LEAL_OK);
+    assert_int_equal(derive_card_key(crypto_openssl(), v->key, uid7, sizeof uid7, aid,
+                                     f->keys->issuer_id, 7, key),
+                     LEAL_OK);
+}
+
+/* An application session under the card's purse-credit key (key 1). */
+static void holder_session(struct fixture *f, struct reader *r, struct desfire *d)
+{
+    static const uint8_t aid[3] = {LAYOUT_DF_AID_0, LAYOUT_DF_AID_1, LAYOUT_DF_AID_2};
+    uint8_t key[16];
+    card_key_of(f, KEY_ROLE_PURSE_CREDIT, key);
+    desfire_init(d, reader_card_reader(r), crypto_openssl());
+    assert_int_equal(desfire_select_application(d, aid), LEAL_OK);
+    assert_int_equal(desfire_authenticate_aes(d, LAYOUT_KEY_PURSE_CREDIT, key), LEAL_OK);
+}
+
+static void log_rec(uint8_t rec[16], uint8_t op, uint32_t counter, uint32_t amount)
+{
+    memset(rec, 0, 16);
+    rec[0] = LAYOUT_VERSION;
+    rec[1] = LAYOUT_TYPE_LOG;
+    rec[2] = op;
+    store_be32(rec + 4, counter);
+    store_be32(rec + 8, amount);
+}
+
+/* Issue 10 §1: a holder who knows the card's keys writes {op 2, any counter,
+ * 21474836.47} into its log. The desk read used to post it as a top-up (and
+ * `ledger verify` passed, and a replacement moved the money onto a genuine
+ * card); now it is a verdict: the card is blocked with why, nothing is posted,
+ * and a replacement moves only what the ledger holds. */
+static void test_tampered_log_card_is_blocked(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {
+        .account_id = f->account, .welcome_points = 50, .topup_cents = 2000};
+    static const char why[] =
+        "its log holds a top-up of 21474836.47 (counter 12345) that the ledger never started";
+    struct issuance_card out, view;
+    struct desfire d;
+    uint8_t rec[16];
+    struct reader *r;
+    int events;
+
+    new_card(f, "desfire-ev1", false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    desk_fixture_balances(f, f->account, 2000, 50);
+
+    holder_session(f, r, &d);
+    log_rec(rec, 2, 12345, 0x7FFFFFFF);
+    assert_int_equal(desfire_write_record(&d, LAYOUT_FILE_LOG, DESFIRE_COMM_FULL, 0, rec, 16),
+                     LEAL_OK);
+    assert_int_equal(desfire_commit(&d), LEAL_OK);
+    desfire_clear(&d);
+
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
+    assert_true(view.verdict);
+    assert_false(view.agrees);
+    assert_int_equal(view.recovered, 0);
+    assert_string_equal(view.why, why);
+    assert_int_equal(view.ledger.status, LEDGER_CARD_BLOCKED);
+    (void)desk_fixture_card_event(f, out.card_id, LEDGER_CARD_BLOCKED, why);
+    desk_fixture_balances(f, f->account, 2000, 50);
+    /* Read again: the same verdict, no second event, still nothing posted. */
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
+    assert_string_equal(view.why, why);
+    events = desk_fixture_card_event(f, out.card_id, LEDGER_CARD_BLOCKED, why);
+    assert_int_equal(events, 3); /* issued (pending), verified (active), blocked */
+    /* Every write refused. */
+    assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_E_CARD_TAMPERED);
+    assert_int_equal(issuance_erase(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
+    desk_fixture_balances(f, f->account, 2000, 50);
+    reader_close(r);
+
+    /* A replacement moves what the ledger holds, not what the log said. */
+    new_card(f, "desfire-ev1", true);
+    r = desk_fixture_open_card(f);
+    req.welcome_points = 0;
+    req.topup_cents = 0;
+    req.replacing = true;
+    req.replaced_card_id = out.card_id;
+    assert_int_equal(issuance_issue(&f->is, r, &req, &view), LEAL_OK);
+    assert_int_equal(view.purse_cents, 2000);
+    assert_int_equal(view.state.points, 50);
+    assert_true(view.agrees);
+    desk_fixture_balances(f, f->account, 2000, 50);
+    reader_close(r);
+}
+
+/* Issue 10 §1: keys sniffed at issuance. The holder tops the card up himself
+ * under key 1, as the desk would (Credit, the counter, a log record {op 2,
+ * counter - 1, amount}, commit), on one card; on another he only credits the
+ * purse. Both are verdicts: blocked with why, the ledger unchanged. */
+static void test_sniffed_key_topup_is_blocked(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .topup_cents = 2000};
+    struct issuance_card out, view;
+    struct desfire d;
+    uint8_t rec[16];
+    int32_t counter;
+    struct reader *r;
+    char why[160];
+
+    new_card(f, "desfire-ev1", false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(out.taps, 1);
+    holder_session(f, r, &d);
+    assert_int_equal(desfire_get_value(&d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, &counter),
+                     LEAL_OK);
+    assert_int_equal(counter, 0x7FFFFFFE);
+    log_rec(rec, 2, (uint32_t)counter - 1, 5000);
+    assert_int_equal(desfire_credit(&d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, 5000), LEAL_OK);
+    assert_int_equal(desfire_debit(&d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, 1), LEAL_OK);
+    assert_int_equal(desfire_write_record(&d, LAYOUT_FILE_LOG, DESFIRE_COMM_FULL, 0, rec, 16),
+                     LEAL_OK);
+    assert_int_equal(desfire_commit(&d), LEAL_OK);
+    desfire_clear(&d);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
+    snprintf(why, sizeof why,
+             "its log holds a top-up of 50.00 (counter %u) that the ledger never started",
+             (unsigned)counter - 1);
+    assert_string_equal(view.why, why);
+    assert_int_equal(view.purse_cents, 7000);
+    assert_int_equal(view.taps, 2);
+    (void)desk_fixture_card_event(f, out.card_id, LEDGER_CARD_BLOCKED, why);
+    desk_fixture_balances(f, f->account, 2000, 0);
+    assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_E_CARD_TAMPERED);
+    desk_fixture_balances(f, f->account, 2000, 0);
+    reader_close(r);
+
+    /* Credit only: the log still shows the desk's own top-up; the purse tells. */
+    snprintf(f->card, sizeof f->card, "%s/second.json", f->dir);
+    new_card(f, "desfire-ev1", false);
+    r = desk_fixture_open_card(f);
+    req.account_id = desk_fixture_customer(f, "Bea");
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    holder_session(f, r, &d);
+    assert_int_equal(desfire_credit(&d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, 5000), LEAL_OK);
+    assert_int_equal(desfire_commit(&d), LEAL_OK);
+    desfire_clear(&d);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
+    assert_string_equal(view.why, "its purse holds 70.00, more than the 20.00 the ledger has for "
+                                  "it: money the ledger never put there");
+    (void)desk_fixture_card_event(f, out.card_id, LEDGER_CARD_BLOCKED, view.why);
+    desk_fixture_balances(f, req.account_id, 2000, 0);
+    desk_fixture_balances(f, f->account, 2000, 0);
     reader_close(r);
 }
 
@@ -496,6 +719,45 @@ static void test_program_purse_cap_is_the_card_limit(void **state)
     reader_close(r);
 }
 
+/* Issue 10 §1: a card behind the ledger (a copy of the card restored after a
+ * top-up) is refused for every write and blocked with why; the ledger keeps
+ * what it had. It used to be topped up and then read "ledger agrees". */
+static void test_restored_copy_is_blocked(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .topup_cents = 2000};
+    static const char why[] =
+        "its counter shows 1 taps, fewer than the 2 the ledger saw: a restored copy or a clone";
+    struct issuance_card out, view;
+    struct reader *r;
+    char dump[600];
+
+    new_card(f, "desfire-ev1", false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    reader_close(r);
+    snprintf(dump, sizeof dump, "%s/dump.json", f->dir);
+    desk_fixture_copy(f->card, dump);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_topup(&f->is, r, 500, &view), LEAL_OK);
+    assert_int_equal(view.taps, 2);
+    reader_close(r);
+    desk_fixture_balances(f, f->account, 2500, 0);
+
+    desk_fixture_copy(dump, f->card);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
+    assert_string_equal(view.why, why);
+    assert_int_equal(view.purse_cents, 2000);
+    assert_int_equal(view.taps, 1);
+    (void)desk_fixture_card_event(f, out.card_id, LEDGER_CARD_BLOCKED, why);
+    assert_int_equal(issuance_topup(&f->is, r, 500, &view), LEAL_E_CARD_TAMPERED);
+    assert_int_equal(issuance_erase(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
+    assert_int_equal(view.round_trips, 8); /* the read only: nothing written */
+    desk_fixture_balances(f, f->account, 2500, 0);
+    reader_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +777,12 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_program_purse_cap_is_the_card_limit,
                                         desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tampered_log_card_is_blocked, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_sniffed_key_topup_is_blocked, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_restored_copy_is_blocked, desk_fixture_setup,
+                                        desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

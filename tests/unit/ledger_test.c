@@ -798,6 +798,72 @@ static void test_ledger_card_history_and_hotlist(void **state)
     assert_int_equal(got.seen_points, 40);
     assert_int_equal(ledger_card_set_seen(f->l, 444, 7, 1250, 40), LEAL_E_UNKNOWN_ID);
     assert_int_equal(ledger_card_set_seen(f->l, 333, 7, -1, 40), LEAL_E_ARG);
+    /* With the mark of that state (issue 10 §1). */
+    assert_false(got.has_seen_mark);
+    assert_int_equal(
+        ledger_card_set_seen_mark(f->l, 333, 8, 1000, 41, (const uint8_t *)"0123456789abcdef"),
+        LEAL_OK);
+    assert_int_equal(ledger_card_find_by_id(f->l, 333, &got), LEAL_OK);
+    assert_int_equal(got.seen_seq, 8);
+    assert_int_equal(got.seen_purse_cents, 1000);
+    assert_int_equal(got.seen_points, 41);
+    assert_true(got.has_seen_mark);
+    assert_memory_equal(got.seen_mark, "0123456789abcdef", 16);
+    assert_int_equal(
+        ledger_card_set_seen_mark(f->l, 444, 8, 1000, 41, (const uint8_t *)"0123456789abcdef"),
+        LEAL_E_UNKNOWN_ID);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
+/* The desk's verdict on a card that lies about money: an active card is
+ * blocked with why; a card already off keeps its status and gets why once. */
+static void test_ledger_card_verdict(void **state)
+{
+    struct fx *f = *state;
+    struct events h = {0};
+    struct ledger_card got;
+    bool blocked = true;
+    add_card(f, 111, LEDGER_CARD_PENDING);
+    add_card(f, 222, LEDGER_CARD_ACTIVE);
+    add_card(f, 333, LEDGER_CARD_REPLACED);
+    assert_int_equal(ledger_card_verdict(f->l, 111, "forged", "desk", &blocked),
+                     LEAL_E_CARD_STATUS_CHANGE);
+    assert_false(blocked);
+    assert_int_equal(ledger_card_verdict(f->l, 222, "", "desk", &blocked), LEAL_E_ARG);
+    assert_int_equal(ledger_card_verdict(f->l, 222, "a\nb", "desk", &blocked), LEAL_E_TEXT);
+    assert_int_equal(ledger_card_verdict(f->l, 999, "forged", "desk", &blocked), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(
+        ledger_card_verdict(f->l, 222, "its log holds a forged top-up", "marta", &blocked),
+        LEAL_OK);
+    assert_true(blocked);
+    assert_int_equal(ledger_card_find_by_id(f->l, 222, &got), LEAL_OK);
+    assert_int_equal(got.status, LEDGER_CARD_BLOCKED);
+    /* Said again: nothing new. Something else: one more event, still blocked. */
+    assert_int_equal(
+        ledger_card_verdict(f->l, 222, "its log holds a forged top-up", "marta", &blocked),
+        LEAL_OK);
+    assert_false(blocked);
+    assert_int_equal(ledger_card_verdict(f->l, 222, "its purse holds more", "marta", &blocked),
+                     LEAL_OK);
+    assert_false(blocked);
+    assert_int_equal(ledger_card_history(f->l, 222, collect_event, &h), LEAL_OK);
+    assert_int_equal(h.n, 3);
+    assert_int_equal(h.e[1].status, LEDGER_CARD_BLOCKED);
+    assert_string_equal(h.e[1].reason, "its log holds a forged top-up");
+    assert_string_equal(h.e[1].operator_name, "marta");
+    assert_int_equal(h.e[2].status, LEDGER_CARD_BLOCKED);
+    assert_string_equal(h.e[2].reason, "its purse holds more");
+    /* A replaced card stays replaced; why goes into its history. */
+    assert_int_equal(ledger_card_verdict(f->l, 333, "still holds 20.00", "desk", &blocked),
+                     LEAL_OK);
+    assert_false(blocked);
+    assert_int_equal(ledger_card_find_by_id(f->l, 333, &got), LEAL_OK);
+    assert_int_equal(got.status, LEDGER_CARD_REPLACED);
+    h.n = 0;
+    assert_int_equal(ledger_card_history(f->l, 333, collect_event, &h), LEAL_OK);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.e[1].status, LEDGER_CARD_REPLACED);
+    assert_string_equal(h.e[1].reason, "still holds 20.00");
     assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
 }
 
@@ -874,7 +940,7 @@ static void test_ledger_upgrades_v2_to_purse_settings(void **state)
              "'classic-1k', 'active', 1, 1, 1, 1)");
     assert_int_equal(count_at(old, "PRAGMA user_version"), 2);
     assert_int_equal(ledger_open(old, &l), LEAL_OK);
-    assert_int_equal(ledger_schema_version(l), 4);
+    assert_int_equal(ledger_schema_version(l), LEDGER_SCHEMA_VERSION);
     assert_int_equal(ledger_program_get(l, 9, &p), LEAL_OK);
     assert_string_equal(p.name, "Old");
     assert_int_equal(p.purse_cap_cents, 100000);
@@ -884,7 +950,7 @@ static void test_ledger_upgrades_v2_to_purse_settings(void **state)
     /* The old rows still satisfy the new rules, and the new table works. */
     assert_int_equal(ledger_program_set_purse(l, 9, 20000, 5000), LEAL_OK);
     ledger_close(l);
-    assert_int_equal(count_at(old, "PRAGMA user_version"), 4);
+    assert_int_equal(count_at(old, "PRAGMA user_version"), LEDGER_SCHEMA_VERSION);
     assert_int_equal(count_at(old, "SELECT classic_stored_value_cap_cents FROM program"), 5000);
     assert_int_equal(count_at(old, "SELECT amount FROM balance WHERE account_id = 2"), 2550);
     snprintf(bak, sizeof bak, "%s.schema-v2.bak", old);
@@ -1217,6 +1283,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ledger_backup_is_a_consistent_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_schema_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_card_verdict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_card_history_and_hotlist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_schema_3_upgrade_keeps_cards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_upgrades_v2_to_purse_settings, setup, teardown),
