@@ -7,6 +7,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+# The schema version this leal writes (host/ledger/ledger.h).
+SCHEMA=$(sed -n "s/^#define LEDGER_SCHEMA_VERSION \([0-9]*\)$/\1/p" host/ledger/ledger.h)
 
 T=$(mktemp -d /tmp/leal-ledger-XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -186,7 +188,7 @@ check_eq "bad input creates no file" "2|absent" "$RC|$([ -e "$T/none.db" ] && ec
 
 # Default path under XDG_DATA_HOME.
 run_capture "$LEAL" ledger init
-check_eq "default db" "0|ledger ready (schema version 4)|yes" \
+check_eq "default db" "0|ledger ready (schema version $SCHEMA)|yes" \
     "$RC|$OUT|$([ -f "$T/xdg/leal/ledger.db" ] && echo yes)"
 
 # Backup: an online consistent copy that verifies and holds the same balances.
@@ -210,7 +212,7 @@ sqlite3 "$T/newer.db" "pragma user_version = 9"
 before=$(sha256sum <"$T/newer.db")
 run_capture "$LEAL" ledger verify --db "$T/newer.db"
 check_eq "newer schema refused" \
-    "2|leal: $T/newer.db: the file has schema version 9; this leal knows up to 4: database was created by a newer leal; upgrade leal" \
+    "2|leal: $T/newer.db: the file has schema version 9; this leal knows up to $SCHEMA: database was created by a newer leal; upgrade leal" \
     "$RC|$ERR"
 check_eq "newer schema untouched" "$before" "$(sha256sum <"$T/newer.db")"
 sqlite3 "$T/other.db" "create table t(x)"
