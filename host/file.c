@@ -7,7 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
 
 static leal_err from_errno(int e)
 {
@@ -95,14 +100,17 @@ static leal_err sync_parent(const char *path)
     return LEAL_OK;
 }
 
-leal_err file_write_atomic(const char *path, const uint8_t *data, size_t len, mode_t mode)
+static leal_err write_tmp_rename(const char *path, const uint8_t *data, size_t len, mode_t mode,
+                                 bool replace)
 {
     char tmp[4096];
     size_t done = 0;
+    leal_err err;
     int fd;
 
     if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
         return LEAL_E_TOO_LARGE;
+    /* mkstemp: O_CREAT | O_EXCL (never through a planted link), mode 0600. */
     if ((fd = mkstemp(tmp)) < 0)
         return from_errno(errno);
     if (fchmod(fd, mode) != 0)
@@ -122,16 +130,108 @@ leal_err file_write_atomic(const char *path, const uint8_t *data, size_t len, mo
         goto fail;
     }
     fd = -1;
-    if (rename(tmp, path) != 0)
-        goto fail;
-    return sync_parent(path);
-fail : {
-    leal_err err = from_errno(errno);
+    if ((err = file_rename(tmp, path, replace)) != LEAL_OK) {
+        unlink(tmp);
+        return err;
+    }
+    return LEAL_OK;
+fail:
+    err = from_errno(errno);
     if (fd >= 0)
         close(fd);
     unlink(tmp);
     return err;
 }
+
+leal_err file_write_atomic(const char *path, const uint8_t *data, size_t len, mode_t mode)
+{
+    return write_tmp_rename(path, data, len, mode, true);
+}
+
+leal_err file_write_new(const char *path, const uint8_t *data, size_t len, mode_t mode)
+{
+    return write_tmp_rename(path, data, len, mode, false);
+}
+
+leal_err file_parent(const char *path, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    int n;
+    if (slash == NULL)
+        n = snprintf(out, cap, ".");
+    else if (slash == path)
+        n = snprintf(out, cap, "/");
+    else
+        n = snprintf(out, cap, "%.*s", (int)(slash - path), path);
+    return n < 0 || (size_t)n >= cap ? LEAL_E_TOO_LARGE : LEAL_OK;
+}
+
+leal_err file_private_dir(const char *path, char *dir, size_t cap)
+{
+    char parent[4096];
+    struct stat st;
+    leal_err err;
+    int n;
+    if ((err = file_parent(path, parent, sizeof parent)) != LEAL_OK)
+        return err;
+    if (stat(parent, &st) != 0)
+        return from_errno(errno);
+    if (!S_ISDIR(st.st_mode))
+        return LEAL_E_NOT_FOUND;
+    n = snprintf(dir, cap, "%s/.leal-tmp-XXXXXX", parent);
+    if (n < 0 || (size_t)n >= cap)
+        return LEAL_E_TOO_LARGE;
+    if (mkdtemp(dir) == NULL) /* mode 0700, refuses anything already there */
+        return from_errno(errno);
+    return LEAL_OK;
+}
+
+leal_err file_create_new(const char *path, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    leal_err err = LEAL_OK;
+    if (fd < 0)
+        return errno == EEXIST ? LEAL_E_EXISTS : from_errno(errno);
+    if (fchmod(fd, mode) != 0) /* the umask may have taken bits away */
+        err = from_errno(errno);
+    if (close(fd) != 0 && err == LEAL_OK)
+        err = LEAL_E_IO;
+    if (err != LEAL_OK)
+        (void)unlink(path);
+    return err;
+}
+
+leal_err file_sync(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    leal_err err = LEAL_OK;
+    if (fd < 0)
+        return from_errno(errno);
+    if (fsync(fd) != 0)
+        err = LEAL_E_IO;
+    close(fd);
+    return err;
+}
+
+leal_err file_rename(const char *from, const char *to, bool replace)
+{
+    if (replace) {
+        if (rename(from, to) != 0)
+            return from_errno(errno);
+        return sync_parent(to);
+    }
+    if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) != 0) {
+        if (errno == EEXIST)
+            return LEAL_E_EXISTS;
+        if (errno != EINVAL && errno != ENOSYS)
+            return from_errno(errno);
+        /* No RENAME_NOREPLACE on this file system: link() refuses an
+         * existing name just as atomically. */
+        if (link(from, to) != 0)
+            return errno == EEXIST ? LEAL_E_EXISTS : from_errno(errno);
+        (void)unlink(from);
+    }
+    return sync_parent(to);
 }
 
 leal_err file_mkdir_parents(const char *path)

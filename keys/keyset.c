@@ -321,6 +321,21 @@ out:
     return err;
 }
 
+leal_err keyset_keep_program(struct keyset *ks, uint32_t program_id)
+{
+    int at = -1;
+    for (int i = 0; i < ks->nprograms; i++)
+        if (ks->programs[i].id == program_id)
+            at = i;
+    if (at < 0)
+        return LEAL_E_UNKNOWN_PROGRAM;
+    if (at != 0)
+        leal_memcpy(&ks->programs[0], &ks->programs[at], sizeof ks->programs[0]);
+    leal_wipe(&ks->programs[1], sizeof ks->programs - sizeof ks->programs[0]);
+    ks->nprograms = 1;
+    return LEAL_OK;
+}
+
 void keyset_clear(struct keyset *ks)
 {
     leal_wipe(ks, sizeof *ks);

@@ -115,6 +115,11 @@ LEAL_MUST_CHECK leal_err keyset_decode(const uint8_t *in, size_t len, struct key
  * decoded name encodes back to the same bytes and prints safely). */
 bool keyset_name_valid(const uint8_t *name, size_t len);
 
+/* Wipes every program but program_id (a command that works for one program
+ * keeps no other program's keys in memory); LEAL_E_UNKNOWN_PROGRAM if absent.
+ * The result is not for saving back (it is no longer the whole keystore). */
+LEAL_MUST_CHECK leal_err keyset_keep_program(struct keyset *ks, uint32_t program_id);
+
 /* Wipes every key. */
 void keyset_clear(struct keyset *ks);
 

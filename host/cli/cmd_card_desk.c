@@ -10,6 +10,7 @@
 #include "host/issuance/issuance.h"
 #include "host/keys/keyfile.h"
 #include "keys/hosted/provider_openssl.h"
+#include "keys/hosted/secmem.h"
 #include "ledger_cli.h"
 #include "passphrase.h"
 
@@ -81,7 +82,7 @@ static void desk_close(struct desk_cli *c)
     ledger_close(c->ledger);
     if (c->keys) {
         keyset_clear(c->keys);
-        free(c->keys);
+        secmem_free(c->keys);
     }
 }
 
@@ -100,15 +101,18 @@ static int open_books(struct desk_cli *c)
         snprintf(ks_path, sizeof ks_path, "%s", opt(c, O_KEYSTORE));
     else if (file_default_path("keystore", ks_path, sizeof ks_path) != LEAL_OK)
         return cli_usage("no --keystore given and neither XDG_DATA_HOME nor HOME is set");
-    if ((c->keys = malloc(sizeof *c->keys)) == NULL)
-        return cli_fail(LEAL_E_NO_MEMORY, "keystore");
     if ((err = passphrase_get(opt(c, O_PASSFILE), "LEAL_PASSPHRASE", "keystore", false, &pass)) !=
         LEAL_OK)
-        return cli_fail(err, "keystore passphrase");
+        return passphrase_fail(err, opt(c, O_PASSFILE), "--passphrase-file", "LEAL_PASSPHRASE",
+                               "keystore");
+    if ((c->keys = secmem_alloc(sizeof *c->keys)) == NULL) {
+        passphrase_clear(&pass);
+        return cli_fail(LEAL_E_NO_MEMORY, "keystore");
+    }
     err = keyfile_load(ks_path, KEYSTORE_KIND_KEYSTORE, pass.text, pass.len, c->keys);
     passphrase_clear(&pass);
     if (err != LEAL_OK) {
-        free(c->keys);
+        secmem_free(c->keys);
         c->keys = NULL;
         return cli_fail(err, "keystore %s", ks_path);
     }
@@ -122,6 +126,9 @@ static int open_books(struct desk_cli *c)
         if (keyset_program(c->keys, (uint32_t)program, &kp) != LEAL_OK)
             return cli_fail(LEAL_E_UNKNOWN_PROGRAM, "program %lld", (long long)program);
     }
+    /* Only this program's keys stay in memory. */
+    if ((err = keyset_keep_program(c->keys, (uint32_t)program)) != LEAL_OK)
+        return cli_fail(err, "program %lld", (long long)program);
     if ((rc = lcli_open(opt(c, O_DB), &c->ledger)) != 0)
         return rc;
     c->is.ledger = c->ledger;

@@ -13,6 +13,7 @@
 #include "host/keys/keyfile.h"
 #include "keys/derive.h"
 #include "keys/hosted/provider_openssl.h"
+#include "keys/hosted/secmem.h"
 #include "passphrase.h"
 
 #define BUNDLE_MAX_DAYS 366
@@ -31,6 +32,7 @@ struct keys_opts {
     const char *at;
     int json;
     int force;
+    int replace_other_issuer;
 };
 
 static const char keys_usage[] =
@@ -44,7 +46,8 @@ static const char keys_usage[] =
     "  list [--json]                        issuer, programs, roles, versions, fingerprints\n"
     "  rotate ROLE [--program ID]           add a new version of a role; old ones stay readable\n"
     "  backup -o FILE                       write a backup under a passphrase of its own\n"
-    "  restore FILE [--force]               verify a backup whole, then write the keystore\n"
+    "  restore FILE [--force [--replace-other-issuer]]\n"
+    "                                       verify a backup whole, then write the keystore\n"
     "  export-terminal --terminal ID --program ID --expires YYYY-MM-DD -o FILE\n"
     "                                       write a terminal key bundle (terminal roles only)\n"
     "  verify-bundle FILE [--issuer-id HEX] [--program ID] [--at YYYY-MM-DD] [--json]\n"
@@ -55,7 +58,15 @@ static const char keys_usage[] =
     "  --passphrase-file FILE          keystore passphrase (else LEAL_PASSPHRASE, else prompt)\n"
     "  --backup-passphrase-file FILE   backup passphrase (else LEAL_BACKUP_PASSPHRASE)\n"
     "  --bundle-passphrase-file FILE   bundle passphrase (else LEAL_BUNDLE_PASSPHRASE)\n"
-    "  --force                         restore over an existing keystore, overwrite -o FILE\n"
+    "  --force                         restore over an existing keystore (kept beside it as\n"
+    "                                  KEYSTORE.replaced-YYYYmmddHHMMSS), overwrite -o FILE\n"
+    "  --replace-other-issuer          with restore --force: the keystore being replaced is\n"
+    "                                  another issuer's, or does not open with the passphrase\n"
+    "\n"
+    "Passphrase files: the first line is the passphrase (a NUL byte in it is refused, later\n"
+    "lines are ignored); a pipe works too. Scripts should use them: LEAL_*PASSPHRASE variables\n"
+    "are read and removed from the environment at start, but other processes may have seen\n"
+    "them. -o FILE is written only into a folder that exists.\n"
     "\n"
     "Roles: picc-master app-master purse-credit terminal package qr journal classic-a\n"
     "       classic-b classic-seal mad-b\n";
@@ -129,30 +140,57 @@ static int fail_file(leal_err err, const char *what, const char *path)
     }
 }
 
+static const char *pass_option(const char *what)
+{
+    if (strcmp(what, "backup") == 0)
+        return "--backup-passphrase-file";
+    if (strcmp(what, "bundle") == 0)
+        return "--bundle-passphrase-file";
+    return "--passphrase-file";
+}
+
 static int get_pass(const char *file, const char *env, const char *what, bool confirm,
                     struct passphrase *p)
 {
     leal_err err = passphrase_get(file, env, what, confirm, p);
     if (err == LEAL_OK)
         return CLI_EXIT_OK;
-    if (err == LEAL_E_ARG) {
-        fprintf(stderr, "leal: the %s passphrase must have at least %d characters\n", what,
-                PASSPHRASE_MIN);
-        return CLI_EXIT_USAGE;
-    }
-    if (err == LEAL_E_PASSPHRASE) {
-        fprintf(stderr, "leal: the two %s passphrases differ; nothing was written\n", what);
-        return CLI_EXIT_USAGE;
-    }
-    if (err == LEAL_E_NO_PASSPHRASE) {
+    return passphrase_fail(err, file, pass_option(what), env, what);
+}
+
+/* The folder of an output file must already exist: a backup aimed at a disk
+ * that is not mounted must fail, not land on the local disk. */
+static int check_out_dir(const char *what, const char *path)
+{
+    char dir[4096];
+    struct stat st;
+    if (file_parent(path, dir, sizeof dir) != LEAL_OK)
+        return cli_usage("%s path %s is too long", what, path);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr,
-                "leal: no %s passphrase: give --%s%spassphrase-file FILE, set %s, or run on a "
-                "terminal\n",
-                what, strcmp(what, "keystore") == 0 ? "" : what,
-                strcmp(what, "keystore") == 0 ? "" : "-", env);
+                "leal: folder %s does not exist (is the disk mounted?); the %s was not written\n",
+                dir, what);
         return CLI_EXIT_USAGE;
     }
-    return fail_file(err, "passphrase file", file ? file : "");
+    return CLI_EXIT_OK;
+}
+
+/* A write failed: a folder that vanished meanwhile is named as such. */
+static int fail_write(leal_err err, const char *what, const char *path)
+{
+    if (err == LEAL_E_NOT_FOUND)
+        return check_out_dir(what, path) != CLI_EXIT_OK ? CLI_EXIT_USAGE
+                                                        : cli_fail(err, "%s %s", what, path);
+    if (err == LEAL_E_EXISTS) {
+        fprintf(stderr, "leal: %s already exists; nothing was written\n", path);
+        return CLI_EXIT_USAGE;
+    }
+    return cli_fail(err, "%s %s", what, path);
+}
+
+static struct keyset *keyset_new(void)
+{
+    return secmem_alloc(sizeof(struct keyset)); /* zeroed, out of core dumps */
 }
 
 static leal_err os_random(uint8_t *out, size_t n)
@@ -160,34 +198,48 @@ static leal_err os_random(uint8_t *out, size_t n)
     return crypto_openssl()->random(out, n);
 }
 
-/* Loads the keystore named by the options into a heap keyset. */
-static int load(const struct keys_opts *o, struct keyset **out, struct passphrase *pass)
+/* Asks for the passphrase of the existing keystore named by the options. */
+static int ask_keystore_pass(const struct keys_opts *o, struct passphrase *pass)
+{
+    struct stat st;
+    memset(pass, 0, sizeof *pass);
+    if (stat(o->keystore, &st) != 0)
+        return fail_file(LEAL_E_NOT_FOUND, "keystore", o->keystore);
+    return get_pass(o->pass_file, "LEAL_PASSPHRASE", "keystore", false, pass);
+}
+
+/* Decrypts the keystore named by the options into secret memory. */
+static int decrypt(const struct keys_opts *o, const struct passphrase *pass, struct keyset **out)
 {
     struct keyset *ks;
     leal_err err;
-    int rc;
-    struct stat st;
     *out = NULL;
-    if (stat(o->keystore, &st) != 0)
-        return fail_file(LEAL_E_NOT_FOUND, "keystore", o->keystore);
-    if ((rc = get_pass(o->pass_file, "LEAL_PASSPHRASE", "keystore", false, pass)) != 0)
-        return rc;
-    if ((ks = malloc(sizeof *ks)) == NULL)
+    if ((ks = keyset_new()) == NULL)
         return cli_fail(LEAL_E_NO_MEMORY, "keystore");
     err = keyfile_load(o->keystore, KEYSTORE_KIND_KEYSTORE, pass->text, pass->len, ks);
     if (err != LEAL_OK) {
-        free(ks);
+        secmem_free(ks);
         return fail_file(err, "keystore", o->keystore);
     }
     *out = ks;
     return CLI_EXIT_OK;
 }
 
+/* Asks for the passphrase and decrypts. */
+static int load(const struct keys_opts *o, struct keyset **out, struct passphrase *pass)
+{
+    int rc;
+    *out = NULL;
+    if ((rc = ask_keystore_pass(o, pass)) != 0)
+        return rc;
+    return decrypt(o, pass, out);
+}
+
 static void release(struct keyset *ks)
 {
     if (ks) {
         keyset_clear(ks);
-        free(ks);
+        secmem_free(ks);
     }
 }
 
@@ -240,7 +292,7 @@ static int keys_init(const struct keys_opts *o)
     }
     if ((rc = get_pass(o->pass_file, "LEAL_PASSPHRASE", "keystore", true, &pass)) != 0)
         return rc;
-    if ((ks = calloc(1, sizeof *ks)) == NULL) {
+    if ((ks = keyset_new()) == NULL) {
         rc = cli_fail(LEAL_E_NO_MEMORY, "keystore");
         goto out;
     }
@@ -256,8 +308,10 @@ static int keys_init(const struct keys_opts *o)
         rc = cli_fail(err, "keystore");
         goto out;
     }
-    err = keyfile_store(o->keystore, KEYSTORE_KIND_KEYSTORE, pass.text, pass.len,
-                        KEYSTORE_KDF_DEFAULT, ks, true);
+    /* The keystore's own folder ($XDG_DATA_HOME/leal) is made if missing. */
+    if ((err = file_mkdir_parents(o->keystore)) == LEAL_OK)
+        err = keyfile_store(o->keystore, KEYSTORE_KIND_KEYSTORE, pass.text, pass.len,
+                            KEYSTORE_KDF_DEFAULT, ks, true);
     if (err != LEAL_OK) {
         rc = fail_file(err, "keystore", o->keystore);
         goto out;
@@ -446,16 +500,21 @@ static int keys_backup(const struct keys_opts *o)
     memset(&pass, 0, sizeof pass);
     if (o->output == NULL)
         return cli_usage("keys backup needs -o FILE");
-    if ((rc = refuse_existing(o->output, o->force)) != 0)
+    if ((rc = refuse_existing(o->output, o->force)) != 0 ||
+        (rc = check_out_dir("backup", o->output)) != 0)
         return rc;
-    if ((rc = load(o, &ks, &pass)) != 0)
+    /* Both passphrases before anything is decrypted: the keys are in
+     * memory only while they are being written. */
+    if ((rc = ask_keystore_pass(o, &pass)) != 0)
         goto out;
     if ((rc = get_pass(o->backup_pass_file, "LEAL_BACKUP_PASSPHRASE", "backup", true, &bpass)) != 0)
+        goto out;
+    if ((rc = decrypt(o, &pass, &ks)) != 0)
         goto out;
     err = keyfile_store(o->output, KEYSTORE_KIND_BACKUP, bpass.text, bpass.len,
                         KEYSTORE_KDF_DEFAULT, ks, false);
     if (err != LEAL_OK) {
-        rc = fail_file(err, "backup", o->output);
+        rc = fail_write(err, "backup", o->output);
         goto out;
     }
     printf("wrote backup %s (issuer %s, programs: %d); keep it and its passphrase away from "
@@ -468,28 +527,94 @@ out:
     return rc;
 }
 
+/* Keeps the keystore about to be replaced beside it, as
+ * KEYSTORE.replaced-YYYYmmddHHMMSS (UTC), mode 0600, never over another file. */
+static int keep_replaced(const struct keys_opts *o, char *kept, size_t cap)
+{
+    char when[32];
+    uint8_t *data = NULL;
+    size_t len = 0;
+    leal_err err;
+    format_time((uint64_t)time(NULL), when, sizeof when, "%Y%m%d%H%M%S");
+    if (snprintf(kept, cap, "%s.replaced-%s", o->keystore, when) >= (int)cap)
+        return cli_fail(LEAL_E_TOO_LARGE, "keystore path %s", o->keystore);
+    if ((err = file_read(o->keystore, LEAL_MAX_KEYSTORE_FILE, &data, &len)) != LEAL_OK)
+        return fail_file(err, "keystore", o->keystore);
+    err = file_write_new(kept, data, len, 0600);
+    free(data); /* ciphertext */
+    if (err != LEAL_OK)
+        return fail_write(err, "copy of the replaced keystore", kept);
+    return CLI_EXIT_OK;
+}
+
+/* restore --force over an existing keystore: one that opens with the new
+ * keystore passphrase and holds the backup's issuer is simply replaced;
+ * another issuer's, or one leal cannot open, needs --replace-other-issuer.
+ * Either way the old file is kept beside the new one. */
+static int replace_existing(const struct keys_opts *o, const struct keyset *backup,
+                            const struct passphrase *pass)
+{
+    struct keyset *old = keyset_new();
+    char kept[4200];
+    leal_err err;
+    int rc;
+    if (old == NULL)
+        return cli_fail(LEAL_E_NO_MEMORY, "keystore");
+    err = keyfile_load(o->keystore, KEYSTORE_KIND_KEYSTORE, pass->text, pass->len, old);
+    if ((err != LEAL_OK || old->issuer_id != backup->issuer_id) && !o->replace_other_issuer) {
+        if (err == LEAL_OK)
+            fprintf(stderr,
+                    "leal: keystore %s belongs to issuer %08x (%s), the backup to issuer %08x "
+                    "(%s); to replace it anyway add --replace-other-issuer (the old file is kept "
+                    "beside it)\n",
+                    o->keystore, old->issuer_id, old->issuer_name, backup->issuer_id,
+                    backup->issuer_name);
+        else
+            fprintf(stderr,
+                    "leal: keystore %s does not open with the keystore passphrase given (%s), so "
+                    "leal cannot tell whose it is; to replace it anyway add "
+                    "--replace-other-issuer (the old file is kept beside it)\n",
+                    o->keystore, leal_strerror(err));
+        release(old);
+        return CLI_EXIT_USAGE;
+    }
+    release(old);
+    if ((rc = keep_replaced(o, kept, sizeof kept)) == CLI_EXIT_OK)
+        printf("kept the replaced keystore as %s\n", kept);
+    return rc;
+}
+
 static int keys_restore(const struct keys_opts *o, const char *file)
 {
     struct keyset *ks = NULL;
     struct passphrase pass, bpass;
+    struct stat st;
     leal_err err;
     int rc;
     memset(&pass, 0, sizeof pass);
     memset(&bpass, 0, sizeof bpass);
+    if (o->replace_other_issuer && !o->force)
+        return cli_usage("keys restore: --replace-other-issuer goes with --force");
     if ((rc = refuse_existing(o->keystore, o->force)) != 0)
         return rc;
-    if ((ks = malloc(sizeof *ks)) == NULL)
+    if ((ks = keyset_new()) == NULL)
         return cli_fail(LEAL_E_NO_MEMORY, "restore");
     if ((rc = get_pass(o->backup_pass_file, "LEAL_BACKUP_PASSPHRASE", "backup", false, &bpass)) !=
         0)
+        goto out;
+    if ((rc = get_pass(o->pass_file, "LEAL_PASSPHRASE", "keystore", true, &pass)) != 0)
         goto out;
     /* The whole backup is decrypted and decoded before the keystore is touched. */
     if ((err = keyfile_load(file, KEYSTORE_KIND_BACKUP, bpass.text, bpass.len, ks)) != LEAL_OK) {
         rc = fail_file(err, "backup", file);
         goto out;
     }
-    if ((rc = get_pass(o->pass_file, "LEAL_PASSPHRASE", "keystore", true, &pass)) != 0)
+    if (lstat(o->keystore, &st) == 0 && (rc = replace_existing(o, ks, &pass)) != 0)
         goto out;
+    if ((err = file_mkdir_parents(o->keystore)) != LEAL_OK) {
+        rc = fail_write(err, "keystore", o->keystore);
+        goto out;
+    }
     if ((rc = save(o, ks, &pass)) != 0)
         goto out;
     printf("restored keystore %s from %s (issuer %s, issuer id %08x, programs: %d)\n", o->keystore,
@@ -519,7 +644,7 @@ static int keys_export_terminal(const struct keys_opts *o)
 {
     struct keyset *ks = NULL;
     struct passphrase pass, bpass;
-    struct bundle b;
+    struct bundle *b = NULL;
     const struct key_program *prog;
     const struct key_version *journal;
     uint32_t program, terminal;
@@ -530,7 +655,6 @@ static int keys_export_terminal(const struct keys_opts *o)
 
     memset(&pass, 0, sizeof pass);
     memset(&bpass, 0, sizeof bpass);
-    memset(&b, 0, sizeof b);
     if (o->terminal == NULL || o->program == NULL || o->expires == NULL || o->output == NULL)
         return cli_usage("keys export-terminal needs --terminal ID --program ID --expires "
                          "YYYY-MM-DD -o FILE");
@@ -556,48 +680,66 @@ static int keys_export_terminal(const struct keys_opts *o)
                 o->expires, BUNDLE_MAX_DAYS);
         return CLI_EXIT_USAGE;
     }
-    if ((rc = refuse_existing(o->output, o->force)) != 0)
+    if ((rc = refuse_existing(o->output, o->force)) != 0 ||
+        (rc = check_out_dir("bundle", o->output)) != 0)
         return rc;
-    if ((rc = load(o, &ks, &pass)) != 0)
+    /* Every passphrase before the keystore is decrypted; the keystore is
+     * released as soon as the bundle's keys are copied out of it. */
+    if ((rc = ask_keystore_pass(o, &pass)) != 0)
+        goto out;
+    if ((rc = get_pass(o->bundle_pass_file, "LEAL_BUNDLE_PASSPHRASE", "bundle", true, &bpass)) != 0)
+        goto out;
+    if ((b = secmem_alloc(sizeof *b)) == NULL) {
+        rc = cli_fail(LEAL_E_NO_MEMORY, "terminal bundle");
+        goto out;
+    }
+    if ((rc = decrypt(o, &pass, &ks)) != 0)
         goto out;
     if ((rc = pick_program(o, ks, &program)) != 0)
         goto out;
+    if ((err = keyset_keep_program(ks, program)) != LEAL_OK) {
+        rc = cli_fail(err, "program %u", program);
+        goto out;
+    }
     if ((err = keyset_program(ks, program, &prog)) != LEAL_OK ||
         (err = keyset_current(ks, program, KEY_ROLE_JOURNAL_MAC, &journal)) != LEAL_OK) {
         rc = cli_fail(err, "program %u", program);
         goto out;
     }
-    b.issuer_id = ks->issuer_id;
-    memcpy(b.issuer_name, ks->issuer_name, sizeof b.issuer_name);
-    b.program_id = program;
-    b.terminal_id = terminal;
-    b.created = (uint64_t)time(NULL);
-    b.expires = (uint64_t)expires;
-    b.terminal = prog->roles[KEY_ROLE_TERMINAL - 1];
-    b.classic_a = prog->roles[KEY_ROLE_CLASSIC_A - 1];
-    b.classic_seal = prog->roles[KEY_ROLE_CLASSIC_SEAL - 1];
-    b.journal_version = journal->version;
+    b->issuer_id = ks->issuer_id;
+    memcpy(b->issuer_name, ks->issuer_name, sizeof b->issuer_name);
+    b->program_id = program;
+    b->terminal_id = terminal;
+    b->created = (uint64_t)time(NULL);
+    b->expires = (uint64_t)expires;
+    b->terminal = prog->roles[KEY_ROLE_TERMINAL - 1];
+    b->classic_a = prog->roles[KEY_ROLE_CLASSIC_A - 1];
+    b->classic_seal = prog->roles[KEY_ROLE_CLASSIC_SEAL - 1];
+    b->journal_version = journal->version;
     if ((err = derive_journal_key(crypto_openssl(), journal->key, ks->issuer_id, program, terminal,
-                                  b.journal_key)) != LEAL_OK ||
-        (err = public_slot(&prog->roles[KEY_ROLE_PACKAGE_SIGNING - 1], &b.package_public)) !=
+                                  b->journal_key)) != LEAL_OK ||
+        (err = public_slot(&prog->roles[KEY_ROLE_PACKAGE_SIGNING - 1], &b->package_public)) !=
             LEAL_OK ||
-        (err = public_slot(&prog->roles[KEY_ROLE_QR - 1], &b.qr_public)) != LEAL_OK) {
+        (err = public_slot(&prog->roles[KEY_ROLE_QR - 1], &b->qr_public)) != LEAL_OK) {
         rc = cli_fail(err, "terminal bundle");
         goto out;
     }
-    if ((rc = get_pass(o->bundle_pass_file, "LEAL_BUNDLE_PASSPHRASE", "bundle", true, &bpass)) != 0)
-        goto out;
-    if ((err = keyfile_store_bundle(o->output, bpass.text, bpass.len, KEYSTORE_KDF_DEFAULT, &b)) !=
+    release(ks);
+    ks = NULL;
+    if ((err = keyfile_store_bundle(o->output, bpass.text, bpass.len, KEYSTORE_KDF_DEFAULT, b)) !=
         LEAL_OK) {
-        rc = fail_file(err, "bundle", o->output);
+        rc = fail_write(err, "bundle", o->output);
         goto out;
     }
-    format_time(b.expires - 1, when, sizeof when, "%Y-%m-%d");
+    format_time(b->expires - 1, when, sizeof when, "%Y-%m-%d");
     printf("wrote terminal bundle %s: terminal %u, program %u, valid through %s (UTC)\n", o->output,
            terminal, program, when);
     rc = CLI_EXIT_OK;
 out:
-    bundle_clear(&b);
+    if (b) {
+        bundle_clear(b);
+        secmem_free(b);
+    }
     release(ks);
     passphrase_clear(&pass);
     passphrase_clear(&bpass);
@@ -633,7 +775,7 @@ static void print_slot(const struct keys_opts *o, const char *name, enum key_rol
 static int keys_verify_bundle(const struct keys_opts *o, const char *file)
 {
     struct passphrase bpass;
-    struct bundle b;
+    struct bundle *b;
     uint32_t issuer = 0, program = 0;
     int64_t at = (int64_t)time(NULL);
     char when[32];
@@ -654,47 +796,55 @@ static int keys_verify_bundle(const struct keys_opts *o, const char *file)
     if ((rc = get_pass(o->bundle_pass_file, "LEAL_BUNDLE_PASSPHRASE", "bundle", false, &bpass)) !=
         0)
         return rc;
-    err = keyfile_load_bundle(file, bpass.text, bpass.len, &b);
+    if ((b = secmem_alloc(sizeof *b)) == NULL) {
+        passphrase_clear(&bpass);
+        return cli_fail(LEAL_E_NO_MEMORY, "bundle");
+    }
+    err = keyfile_load_bundle(file, bpass.text, bpass.len, b);
     passphrase_clear(&bpass);
-    if (err != LEAL_OK)
+    if (err != LEAL_OK) {
+        secmem_free(b);
         return fail_file(err, "bundle", file);
-    err = bundle_check(&b, o->issuer_id ? issuer : b.issuer_id, o->program ? program : b.program_id,
-                       (uint64_t)at);
-    format_time(b.expires - 1, when, sizeof when, "%Y-%m-%d");
+    }
+    err = bundle_check(b, o->issuer_id ? issuer : b->issuer_id,
+                       o->program ? program : b->program_id, (uint64_t)at);
+    format_time(b->expires - 1, when, sizeof when, "%Y-%m-%d");
     if (err == LEAL_E_BUNDLE_WRONG_ISSUER)
         fprintf(stderr, "leal: bundle %s belongs to issuer %08x (%s), not %08x\n", file,
-                b.issuer_id, b.issuer_name, issuer);
+                b->issuer_id, b->issuer_name, issuer);
     else if (err == LEAL_E_BUNDLE_WRONG_PROGRAM)
-        fprintf(stderr, "leal: bundle %s belongs to program %u, not %u\n", file, b.program_id,
+        fprintf(stderr, "leal: bundle %s belongs to program %u, not %u\n", file, b->program_id,
                 program);
     else if (err == LEAL_E_BUNDLE_EXPIRED)
         fprintf(stderr, "leal: bundle %s expired after %s; export a new one for terminal %u\n",
-                file, when, b.terminal_id);
+                file, when, b->terminal_id);
     if (err != LEAL_OK) {
-        bundle_clear(&b);
+        bundle_clear(b);
+        secmem_free(b);
         return CLI_EXIT_FAIL;
     }
     if (o->json) {
         printf("{\"issuer\":");
-        cli_json_string(stdout, b.issuer_name);
+        cli_json_string(stdout, b->issuer_name);
         printf(",\"issuer_id\":\"%08x\",\"program\":%u,\"terminal\":%u,\"valid_through\":\"%s\","
                "\"journal_version\":%u,\"keys\":[",
-               b.issuer_id, b.program_id, b.terminal_id, when, b.journal_version);
+               b->issuer_id, b->program_id, b->terminal_id, when, b->journal_version);
     } else {
         printf("bundle         %s\nissuer         %s (%08x)\nprogram        %u\nterminal       "
                "%u\nvalid through  %s (UTC)\njournal key    from version %u\n",
-               file, b.issuer_name, b.issuer_id, b.program_id, b.terminal_id, when,
-               b.journal_version);
+               file, b->issuer_name, b->issuer_id, b->program_id, b->terminal_id, when,
+               b->journal_version);
         printf("  %-13s %-7s %s\n", "ROLE", "VERSION", "FINGERPRINT");
     }
-    print_slot(o, "terminal", KEY_ROLE_TERMINAL, &b.terminal, false, &first);
-    print_slot(o, "classic-a", KEY_ROLE_CLASSIC_A, &b.classic_a, false, &first);
-    print_slot(o, "classic-seal", KEY_ROLE_CLASSIC_SEAL, &b.classic_seal, false, &first);
-    print_slot(o, "package", KEY_ROLE_PACKAGE_SIGNING, &b.package_public, true, &first);
-    print_slot(o, "qr", KEY_ROLE_QR, &b.qr_public, true, &first);
+    print_slot(o, "terminal", KEY_ROLE_TERMINAL, &b->terminal, false, &first);
+    print_slot(o, "classic-a", KEY_ROLE_CLASSIC_A, &b->classic_a, false, &first);
+    print_slot(o, "classic-seal", KEY_ROLE_CLASSIC_SEAL, &b->classic_seal, false, &first);
+    print_slot(o, "package", KEY_ROLE_PACKAGE_SIGNING, &b->package_public, true, &first);
+    print_slot(o, "qr", KEY_ROLE_QR, &b->qr_public, true, &first);
     if (o->json)
         printf("]}\n");
-    bundle_clear(&b);
+    bundle_clear(b);
+    secmem_free(b);
     return CLI_EXIT_OK;
 }
 
@@ -713,6 +863,7 @@ int cmd_keys(int argc, char **argv)
         OPT_AT,
         OPT_JSON,
         OPT_FORCE,
+        OPT_REPLACE_OTHER,
     };
     static const struct option options[] = {
         {"keystore", required_argument, NULL, OPT_KEYSTORE},
@@ -728,6 +879,7 @@ int cmd_keys(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"json", no_argument, NULL, OPT_JSON},
         {"force", no_argument, NULL, OPT_FORCE},
+        {"replace-other-issuer", no_argument, NULL, OPT_REPLACE_OTHER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -783,6 +935,9 @@ int cmd_keys(int argc, char **argv)
             break;
         case OPT_FORCE:
             o.force = 1;
+            break;
+        case OPT_REPLACE_OTHER:
+            o.replace_other_issuer = 1;
             break;
         case 'h':
             fputs(keys_usage, stdout);

@@ -334,13 +334,14 @@ int cmd_ledger(int argc, char **argv)
 }
 
 static const char backup_help[] =
-    "usage: leal backup FILE [--db PATH]\n"
-    "Writes an online, consistent copy of the ledger to FILE (SQLite backup API);\n"
-    "tills may keep posting meanwhile. Restore by using the copy as --db.\n";
+    "usage: leal backup FILE [--force] [--db PATH]\n"
+    "Writes an online, consistent copy of the ledger to FILE (SQLite backup API, mode\n"
+    "0600); tills may keep posting meanwhile. FILE's folder must exist; an existing FILE\n"
+    "is replaced only with --force. Restore by using the copy as --db.\n";
 
 int cmd_backup(int argc, char **argv)
 {
-    struct lcli_opt o[] = {{"db", 0, 0}, {"help", 1, 0}};
+    struct lcli_opt o[] = {{"db", 0, 0}, {"force", 1, 0}, {"help", 1, 0}};
     struct ledger *l = NULL;
     const char *pos[LCLI_MAX_POS];
     size_t npos;
@@ -356,10 +357,19 @@ int cmd_backup(int argc, char **argv)
         return cli_usage("leal backup FILE");
     if ((rc = lcli_open(lcli_get(o, N(o), "db"), &l)) != 0)
         return rc;
-    if ((err = ledger_backup(l, pos[0])) != LEAL_OK)
+    err = ledger_backup(l, pos[0], lcli_get(o, N(o), "force") != NULL);
+    if (err == LEAL_E_EXISTS) {
+        fprintf(stderr, "leal: backup: %s already exists; use --force to replace it\n", pos[0]);
+        rc = CLI_EXIT_USAGE;
+    } else if (err == LEAL_E_NOT_FOUND) {
+        fprintf(stderr, "leal: backup: %s (is the disk mounted?); nothing was written\n",
+                ledger_errmsg(l));
+        rc = CLI_EXIT_USAGE;
+    } else if (err != LEAL_OK) {
         rc = lcli_fail(l, err, "backup");
-    else
+    } else {
         printf("backup written to %s\n", pos[0]);
+    }
     ledger_close(l);
     return rc;
 }

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "keys/hosted/secmem.h"
+#include "passphrase.h"
 
 static const struct cli_command commands[] = {
     {"keys", "issuer keystore: init, list, rotate, backup, restore, export-terminal", cmd_keys},
@@ -30,6 +32,12 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    leal_err err;
+    /* Before anything holds a key: no core file, no ptrace by the same user,
+     * and passphrases moved out of the environment (passphrase.h). */
+    if ((err = secmem_process_harden()) != LEAL_OK)
+        return cli_fail(err, "turning off core dumps");
+    passphrase_take_env();
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;

@@ -1,15 +1,29 @@
 /* passphrase.c - passphrase from file, environment or a no-echo prompt. */
 #include "passphrase.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
-#include "host/file.h"
+#include "cli.h"
 #include "keys/base/ct.h"
+#include "keys/hosted/secmem.h"
+
+extern char **environ;
+
+/* LEAL_*PASSPHRASE variables, moved here from the environment at start. */
+#define ENV_SLOTS 8
+struct env_slot {
+    char name[64];
+    struct passphrase p;
+    bool too_long;
+};
+static struct env_slot *env_slots;
 
 static leal_err take(const char *s, size_t n, struct passphrase *out)
 {
@@ -21,6 +35,56 @@ static leal_err take(const char *s, size_t n, struct passphrase *out)
     out->text[n] = '\0';
     out->len = n;
     return LEAL_OK;
+}
+
+static void forget_env(void)
+{
+    secmem_free(env_slots);
+    env_slots = NULL;
+}
+
+static bool is_passphrase_var(const char *e, size_t name_len)
+{
+    static const char suffix[] = "PASSPHRASE";
+    const size_t sl = sizeof suffix - 1;
+    return name_len >= 5 + sl && strncmp(e, "LEAL_", 5) == 0 &&
+           strncmp(e + name_len - sl, suffix, sl) == 0;
+}
+
+void passphrase_take_env(void)
+{
+    char name[64];
+    int n = 0;
+    for (size_t i = 0; environ && environ[i];) {
+        char *e = environ[i], *eq = strchr(e, '=');
+        size_t name_len = eq ? (size_t)(eq - e) : 0;
+        if (eq == NULL || !is_passphrase_var(e, name_len)) {
+            i++;
+            continue;
+        }
+        if (env_slots == NULL && (env_slots = secmem_alloc(ENV_SLOTS * sizeof *env_slots)))
+            atexit(forget_env);
+        if (env_slots && n < ENV_SLOTS && name_len < sizeof env_slots[n].name) {
+            struct env_slot *s = &env_slots[n++];
+            memcpy(s->name, e, name_len);
+            s->too_long = take(eq + 1, strlen(eq + 1), &s->p) != LEAL_OK;
+        }
+        /* Overwrite the bytes themselves: /proc/PID/environ shows the
+         * original block, which unsetenv() leaves as it was. */
+        leal_wipe(eq + 1, strlen(eq + 1));
+        snprintf(name, sizeof name, "%.*s", (int)name_len, e);
+        if (name_len >= sizeof name || unsetenv(name) != 0)
+            i++; /* cannot unset (absurd name): its value is wiped anyway */
+        /* unsetenv moved the later entries down: look at index i again. */
+    }
+}
+
+static const struct env_slot *env_find(const char *env)
+{
+    for (int i = 0; env && env_slots && i < ENV_SLOTS; i++)
+        if (env_slots[i].name[0] && strcmp(env_slots[i].name, env) == 0)
+            return &env_slots[i];
+    return NULL;
 }
 
 static leal_err prompt(const char *text, struct passphrase *out)
@@ -51,24 +115,62 @@ static leal_err prompt(const char *text, struct passphrase *out)
     return err;
 }
 
+/* The first line of a file or pipe, read no further than it needs. */
+static leal_err from_file(const char *file, struct passphrase *out)
+{
+    char buf[LEAL_MAX_PASSPHRASE + 2]; /* the longest line, a CR and one byte more */
+    size_t got = 0, line;
+    struct stat st;
+    leal_err err = LEAL_OK;
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT || errno == ENOTDIR ? LEAL_E_NOT_FOUND
+               : errno == EACCES                   ? LEAL_E_PERMISSION
+                                                   : LEAL_E_IO;
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        close(fd);
+        return LEAL_E_IO;
+    }
+    while (got < sizeof buf && memchr(buf, '\n', got) == NULL) {
+        ssize_t n = read(fd, buf + got, sizeof buf - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err = LEAL_E_IO;
+            break;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (err == LEAL_OK) {
+        const char *nl = memchr(buf, '\n', got);
+        line = nl ? (size_t)(nl - buf) : got;
+        if (nl == NULL && got == sizeof buf)
+            err = LEAL_E_TOO_LARGE;
+        else if (memchr(buf, '\0', line) != NULL)
+            err = LEAL_E_FORMAT; /* would silently cut the passphrase short */
+        else
+            err = take(buf, line, out);
+    }
+    leal_wipe(buf, sizeof buf);
+    return err;
+}
+
 leal_err passphrase_get(const char *file, const char *env, const char *what, bool confirm,
                         struct passphrase *out)
 {
-    const char *value;
+    const struct env_slot *slot;
     leal_err err;
 
     memset(out, 0, sizeof *out);
     if (file) {
-        uint8_t *data = NULL;
-        size_t len = 0;
-        if ((err = file_read(file, LEAL_MAX_PASSPHRASE + 2, &data, &len)) != LEAL_OK)
-            return err;
-        /* The first line only, so a trailing newline from an editor does not count. */
-        err = take((const char *)data, strcspn((const char *)data, "\n"), out);
-        leal_wipe(data, len);
-        free(data);
-    } else if (env && (value = getenv(env)) != NULL && value[0]) {
-        err = take(value, strlen(value), out);
+        err = from_file(file, out);
+    } else if ((slot = env_find(env)) != NULL && (slot->p.len > 0 || slot->too_long)) {
+        err = slot->too_long ? LEAL_E_TOO_LARGE : LEAL_OK;
+        if (err == LEAL_OK)
+            *out = slot->p;
     } else {
         char text[128];
         struct passphrase again;
@@ -96,4 +198,43 @@ leal_err passphrase_get(const char *file, const char *env, const char *what, boo
 void passphrase_clear(struct passphrase *p)
 {
     leal_wipe(p, sizeof *p);
+}
+
+int passphrase_fail(leal_err err, const char *file, const char *option, const char *env,
+                    const char *what)
+{
+    switch (err) {
+    case LEAL_E_ARG:
+        fprintf(stderr, "leal: the %s passphrase must have at least %d characters\n", what,
+                PASSPHRASE_MIN);
+        return CLI_EXIT_USAGE;
+    case LEAL_E_PASSPHRASE:
+        fprintf(stderr, "leal: the two %s passphrases differ; nothing was written\n", what);
+        return CLI_EXIT_USAGE;
+    case LEAL_E_NO_PASSPHRASE:
+        if (file)
+            fprintf(stderr,
+                    "leal: passphrase file %s is empty: its first line is the %s "
+                    "passphrase\n",
+                    file, what);
+        else
+            fprintf(stderr, "leal: no %s passphrase: give %s FILE, set %s, or run on a terminal\n",
+                    what, option, env);
+        return CLI_EXIT_USAGE;
+    case LEAL_E_FORMAT:
+        fprintf(stderr,
+                "leal: passphrase file %s has a NUL byte in its first line; write the %s "
+                "passphrase as text on the first line\n",
+                file ? file : "", what);
+        return CLI_EXIT_USAGE;
+    case LEAL_E_TOO_LARGE:
+        fprintf(stderr, "leal: the %s passphrase%s%s is longer than %d bytes\n", what,
+                file ? " in " : "", file ? file : "", LEAL_MAX_PASSPHRASE);
+        return CLI_EXIT_USAGE;
+    case LEAL_E_NOT_FOUND:
+        fprintf(stderr, "leal: passphrase file %s does not exist\n", file ? file : "");
+        return CLI_EXIT_USAGE;
+    default:
+        return cli_fail(err, "passphrase file %s", file ? file : "");
+    }
 }

@@ -10,6 +10,7 @@
 #include "keys/base/ct.h"
 #include "keys/base/limits.h"
 #include "keys/hosted/provider_openssl.h"
+#include "keys/hosted/secmem.h"
 
 static leal_err open_file(const char *path, enum keystore_kind kind, const char *pass,
                           size_t pass_len, size_t cap, uint8_t **plain, size_t *plain_len)
@@ -49,21 +50,22 @@ static leal_err store(const char *path, enum keystore_kind kind, const char *pas
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
     leal_err err;
-    if (exclusive && stat(path, &st) == 0)
+    if (exclusive && lstat(path, &st) == 0)
         return LEAL_E_EXISTS;
-    if ((err = file_mkdir_parents(path)) != LEAL_OK ||
-        (err = keystore_seal(kind, pass, pass_len, kdf, plain, plain_len, &sealed, &sealed_len)) !=
-            LEAL_OK)
+    /* No folder is created here: a backup aimed at an unmounted disk must
+     * fail, not land on the local one (the CLI creates the keystore's own). */
+    if ((err = keystore_seal(kind, pass, pass_len, kdf, plain, plain_len, &sealed, &sealed_len)) !=
+        LEAL_OK)
         return err;
     err = file_write_atomic(path, sealed, sealed_len, 0600);
-    free(sealed); /* ciphertext only */
+    keystore_free(sealed, sealed_len);
     return err;
 }
 
 leal_err keyfile_store(const char *path, enum keystore_kind kind, const char *pass, size_t pass_len,
                        struct keystore_kdf kdf, const struct keyset *ks, bool exclusive)
 {
-    uint8_t *plain = malloc(KEYSET_MAX_ENCODED);
+    uint8_t *plain = secmem_alloc(KEYSET_MAX_ENCODED);
     size_t plain_len = 0;
     leal_err err;
     if (plain == NULL)
@@ -92,12 +94,15 @@ leal_err keyfile_load_bundle(const char *path, const char *pass, size_t pass_len
 leal_err keyfile_store_bundle(const char *path, const char *pass, size_t pass_len,
                               struct keystore_kdf kdf, const struct bundle *b)
 {
-    uint8_t plain[BUNDLE_MAX_ENCODED];
+    uint8_t *plain = secmem_alloc(BUNDLE_MAX_ENCODED);
     size_t plain_len = 0;
-    leal_err err = bundle_encode(b, plain, sizeof plain, &plain_len);
+    leal_err err;
+    if (plain == NULL)
+        return LEAL_E_NO_MEMORY;
+    err = bundle_encode(b, plain, BUNDLE_MAX_ENCODED, &plain_len);
     if (err == LEAL_OK)
         err = store(path, KEYSTORE_KIND_BUNDLE, pass, pass_len, kdf, plain, plain_len, false);
-    leal_wipe(plain, sizeof plain);
+    keystore_free(plain, BUNDLE_MAX_ENCODED);
     return err;
 }
 

@@ -1,7 +1,9 @@
 /*
  * keyfile.h - the keystore, backup and terminal bundle as files: read with a
  * cap, decrypted and decoded whole before anything is trusted, written
- * atomically with mode 0600 (host/file.h). Hosted.
+ * atomically with mode 0600 (host/file.h) into a folder that must exist
+ * (none is created: LEAL_E_NOT_FOUND). Plaintext is held in secmem.h memory.
+ * Hosted.
  * Errors: those of host/file.h and keys/hosted/keystore.h, plus keyset.h and
  * bundle.h decode errors (reported as LEAL_E_KEYSTORE_CORRUPT), LEAL_E_EXISTS.
  */

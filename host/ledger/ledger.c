@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "amount.h"
+#include "host/file.h"
 #include "keys/base/buf.h"
 #include "keys/hosted/provider_openssl.h"
 #include "schema.h"
@@ -506,6 +508,12 @@ static leal_err raw_open(const char *path, struct ledger **out)
     *out = NULL;
     if (l == NULL)
         return LEAL_E_NO_MEMORY;
+    /* A new ledger is made 0600 whatever the umask; SQLite gives its -wal
+     * and -shm the database file's mode. */
+    if (strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0) {
+        leal_err made = file_create_new(path, 0600);
+        (void)made; /* on failure, SQLite's open below says what is wrong */
+    }
     rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
         leal_err err = l->db ? db_err(l, rc) : LEAL_E_NO_MEMORY;
@@ -518,7 +526,7 @@ static leal_err raw_open(const char *path, struct ledger **out)
     return LEAL_OK;
 }
 
-static leal_err copy_db(struct ledger *l, const char *dest);
+static leal_err copy_db(struct ledger *l, const char *dest, bool replace);
 
 leal_err ledger_open(const char *path, struct ledger **out)
 {
@@ -559,7 +567,7 @@ leal_err ledger_open_why(const char *path, struct ledger **out, char *why, size_
     if (version > 0 && version < LEDGER_SCHEMA_VERSION) {
         /* An older schema: keep a copy of it before changing anything. */
         snprintf(bak, sizeof bak, "%s.schema-v%lld.bak", path, (long long)version);
-        if ((err = copy_db(l, bak)) != LEAL_OK)
+        if ((err = copy_db(l, bak, true)) != LEAL_OK)
             goto out;
     }
     if (version < LEDGER_SCHEMA_VERSION && (err = migrate(l, LEDGER_SCHEMA_VERSION)) != LEAL_OK)
@@ -601,22 +609,51 @@ void ledger_close(struct ledger *l)
 
 /* ---- Backup ---- */
 
-static leal_err copy_db(struct ledger *l, const char *dest)
+/* Removes what a failed or finished copy left in its private folder. */
+static void remove_scratch(const char *dir, const char *tmp)
 {
-    char tmp[4200];
+    static const char *const side[] = {"", "-journal", "-wal", "-shm"};
+    char p[4300];
+    for (size_t i = 0; i < sizeof side / sizeof side[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", tmp, side[i]);
+        (void)unlink(p);
+    }
+    (void)rmdir(dir);
+}
+
+/* The SQLite backup API into a 0600 file in a private folder made beside
+ * dest, fsync, rename into place: no name another user can plant a
+ * symbolic link at, and no half-written dest. */
+static leal_err copy_db(struct ledger *l, const char *dest, bool replace)
+{
+    char dir[4200], tmp[4300], parent[4200];
     sqlite3 *to = NULL;
     sqlite3_backup *b;
-    leal_err err = LEAL_OK;
-    int rc, n;
-    FILE *f;
+    struct stat st;
+    leal_err err;
+    int rc;
 
-    n = snprintf(tmp, sizeof tmp, "%s.tmp-%ld", dest, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        return LEAL_E_TOO_LARGE;
-    (void)unlink(tmp);
-    rc = sqlite3_open_v2(tmp, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if ((err = file_parent(dest, parent, sizeof parent)) != LEAL_OK)
+        return err;
+    if (!replace && lstat(dest, &st) == 0) {
+        set_msg(l, "%s already exists", dest);
+        return LEAL_E_EXISTS;
+    }
+    if ((err = file_private_dir(dest, dir, sizeof dir)) != LEAL_OK) {
+        if (err == LEAL_E_NOT_FOUND)
+            set_msg(l, "folder %s does not exist", parent);
+        else
+            set_msg(l, "cannot write in folder %s", parent);
+        return err;
+    }
+    snprintf(tmp, sizeof tmp, "%s/copy.db", dir);
+    if ((err = file_create_new(tmp, 0600)) != LEAL_OK) {
+        set_msg(l, "cannot create a file in folder %s", parent);
+        goto out;
+    }
+    rc = sqlite3_open_v2(tmp, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
     if (rc != SQLITE_OK) {
-        set_msg(l, "%s: %s", tmp, to ? sqlite3_errmsg(to) : "out of memory");
+        set_msg(l, "%s: %s", parent, to ? sqlite3_errmsg(to) : "out of memory");
         err = LEAL_E_IO;
         goto out;
     }
@@ -644,34 +681,29 @@ static leal_err copy_db(struct ledger *l, const char *dest)
     }
     sqlite3_close(to);
     to = NULL;
-    /* fsync the copy, then rename it into place (file.h's discipline). */
-    f = fopen(tmp, "rb+");
-    if (f == NULL || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        if (f)
-            fclose(f);
-        set_msg(l, "backup: cannot sync %s", tmp);
-        err = LEAL_E_IO;
+    if ((err = file_sync(tmp)) != LEAL_OK) {
+        set_msg(l, "cannot sync the copy in folder %s", parent);
         goto out;
     }
-    fclose(f);
-    if (rename(tmp, dest) != 0) {
-        set_msg(l, "backup: cannot rename to %s", dest);
-        err = LEAL_E_IO;
+    if ((err = file_rename(tmp, dest, replace)) != LEAL_OK) {
+        if (err == LEAL_E_EXISTS)
+            set_msg(l, "%s already exists", dest);
+        else
+            set_msg(l, "cannot rename the copy to %s", dest);
         goto out;
     }
 out:
     if (to)
         sqlite3_close(to);
-    if (err != LEAL_OK)
-        (void)unlink(tmp);
+    remove_scratch(dir, tmp);
     return err;
 }
 
-leal_err ledger_backup(struct ledger *l, const char *dest)
+leal_err ledger_backup(struct ledger *l, const char *dest, bool replace)
 {
     if (l == NULL || dest == NULL || dest[0] == '\0')
         return LEAL_E_ARG;
-    return copy_db(l, dest);
+    return copy_db(l, dest, replace);
 }
 
 /* ---- Validation helpers ---- */

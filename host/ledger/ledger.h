@@ -476,8 +476,11 @@ LEAL_MUST_CHECK leal_err ledger_verify(struct ledger *l, struct ledger_stats *st
 LEAL_MUST_CHECK leal_err ledger_check_plans(struct ledger *l);
 
 /* An online, consistent copy of the whole database to dest (SQLite backup
- * API into a temporary file, fsync, rename): writers wait, readers go on. */
-LEAL_MUST_CHECK leal_err ledger_backup(struct ledger *l, const char *dest);
+ * API into a 0600 file in a private folder made beside dest, fsync, rename):
+ * writers wait, readers go on. Without replace an existing dest is refused
+ * (LEAL_E_EXISTS); a missing folder is LEAL_E_NOT_FOUND; ledger_errmsg()
+ * names the file or folder. */
+LEAL_MUST_CHECK leal_err ledger_backup(struct ledger *l, const char *dest, bool replace);
 
 /* Creates a new database at schema version v (1..LEDGER_SCHEMA_VERSION)
  * without migrating it further: for migration tests. */

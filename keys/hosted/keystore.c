@@ -1,7 +1,6 @@
 /* keystore.c - scrypt + AES-256-GCM container (see keystore.h for the format). */
 #include "keystore.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -14,6 +13,7 @@
 #include "../base/buf.h"
 #include "../base/ct.h"
 #include "../base/limits.h"
+#include "secmem.h"
 
 #define FORMAT_VERSION 1
 #define KDF_SCRYPT 1
@@ -29,9 +29,13 @@ struct header {
     uint32_t length;
 };
 
+/* Format 1 has one parameter set, the one leal writes: anything else in a
+ * header is a crafted or damaged file, refused before any scrypt work (N =
+ * 2^22, p = 4 would cost 4 GiB and a minute and a half per open). */
 static leal_err kdf_bounds(struct keystore_kdf k)
 {
-    if (k.log2_n < 17 || k.log2_n > 22 || k.r != 8 || k.p < 1 || k.p > 4)
+    const struct keystore_kdf d = KEYSTORE_KDF_DEFAULT;
+    if (k.log2_n != d.log2_n || k.r != d.r || k.p != d.p)
         return LEAL_E_KEYSTORE_CORRUPT;
     return LEAL_OK;
 }
@@ -170,7 +174,7 @@ leal_err keystore_seal(enum keystore_kind kind, const char *pass, size_t pass_le
         return LEAL_E_RANDOM;
     }
     total = KEYSTORE_HEADER_LEN + plain_len + KEYSTORE_TAG_LEN;
-    if ((buf = malloc(total)) == NULL)
+    if ((buf = secmem_alloc(total)) == NULL)
         return LEAL_E_NO_MEMORY;
     if ((err = put_header(&h, buf)) != LEAL_OK ||
         (err = derive(pass, pass_len, kdf, h.salt, key)) != LEAL_OK ||
@@ -204,7 +208,7 @@ leal_err keystore_open(enum keystore_kind kind, const char *pass, size_t pass_le
     *plain_len = 0;
     if ((err = get_header(kind, in, len, &h)) != LEAL_OK)
         return err;
-    if ((buf = malloc(h.length ? h.length : 1)) == NULL)
+    if ((buf = secmem_alloc(h.length ? h.length : 1)) == NULL)
         return LEAL_E_NO_MEMORY;
     memcpy(tag, in + KEYSTORE_HEADER_LEN + h.length, KEYSTORE_TAG_LEN);
     if ((err = derive(pass, pass_len, h.kdf, h.salt, key)) != LEAL_OK ||
@@ -225,5 +229,5 @@ void keystore_free(uint8_t *p, size_t len)
     if (p == NULL)
         return;
     leal_wipe(p, len);
-    free(p);
+    secmem_free(p);
 }

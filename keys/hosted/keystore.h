@@ -8,9 +8,11 @@
  *   ciphertext(length) tag(16)                   AES-256-GCM, AAD = all header bytes
  *
  * The header is authenticated, so a flipped bit anywhere is refused as a
- * wrong passphrase or an altered file. KDF parameters are kept in the header
- * and bounded when read (N from 2^17 to 2^22, r = 8, p 1..4) so a forged
- * header cannot make us allocate gigabytes. Hosted (OpenSSL 3).
+ * wrong passphrase or an altered file. KDF parameters are kept in the header;
+ * format 1 accepts exactly the set leal writes (N = 2^17, r = 8, p = 1), so a
+ * forged header is refused before any key derivation and cannot make us
+ * spend gigabytes and minutes. Buffers holding plaintext come from
+ * secmem.h (out of core dumps, locked where allowed). Hosted (OpenSSL 3).
  * Errors: LEAL_E_FORMAT (not this kind of file), LEAL_E_KEYSTORE_VERSION
  * (newer format), LEAL_E_KEYSTORE_CORRUPT (truncated, bad parameters),
  * LEAL_E_PASSPHRASE (tag mismatch), LEAL_E_CRYPTO, LEAL_E_NO_MEMORY.
@@ -40,17 +42,18 @@ struct keystore_kdf {
 #define KEYSTORE_HEADER_LEN 44
 #define KEYSTORE_TAG_LEN 16
 
-/* Encrypts plain under pass; *out is malloc'd (free with keystore_free). */
+/* Encrypts plain under pass; *out is released with keystore_free. kdf must
+ * be KEYSTORE_KDF_DEFAULT (LEAL_E_ARG otherwise). */
 LEAL_MUST_CHECK leal_err keystore_seal(enum keystore_kind kind, const char *pass, size_t pass_len,
                                        struct keystore_kdf kdf, const uint8_t *plain,
                                        size_t plain_len, uint8_t **out, size_t *out_len);
 /* Checks the header (kind, version, parameters) without a passphrase. */
 LEAL_MUST_CHECK leal_err keystore_peek(enum keystore_kind kind, const uint8_t *in, size_t len);
-/* Decrypts; *plain is malloc'd and must be released with keystore_free. */
+/* Decrypts; *plain (secmem.h memory) must be released with keystore_free. */
 LEAL_MUST_CHECK leal_err keystore_open(enum keystore_kind kind, const char *pass, size_t pass_len,
                                        const uint8_t *in, size_t len, uint8_t **plain,
                                        size_t *plain_len);
-/* Wipes and frees a buffer from seal/open; NULL allowed. */
+/* Wipes and frees a buffer from seal/open (or secmem_alloc); NULL allowed. */
 void keystore_free(uint8_t *p, size_t len);
 
 #endif

@@ -229,6 +229,103 @@ check_match "file passphrase without its newline opens it" "^issuer F$" "$(decod
 run_capture env -u LEAL_PASSPHRASE "$LEAL" keys list --keystore "$T/ks-file" </dev/null
 check_eq "no passphrase and no terminal exits 2" 2 "$RC"
 
+# Issue 10 §3. Every file leal writes is 0600 even under umask 000.
+(umask 000 && "$LEAL" keys init --issuer U --program 1 --keystore "$T/ks-umask" >/dev/null 2>&1 &&
+    "$LEAL" keys backup -o "$T/bak-umask" --keystore "$T/ks-umask" >/dev/null 2>&1 &&
+    "$LEAL" keys export-terminal --terminal 1 --program 1 --expires "$EXP" -o "$T/bundle-umask" \
+        --keystore "$T/ks-umask" >/dev/null 2>&1)
+check_eq "umask 000: keystore, backup, bundle all 0600" "0|600 600 600" \
+    "$?|$(stat -c %a "$T/ks-umask" "$T/bak-umask" "$T/bundle-umask" | tr '\n' ' ' | sed 's/ $//')"
+
+# keys backup -o into a folder that does not exist (an unmounted /media/usb)
+# is refused, and the folder is not created on the local disk.
+keys backup -o "$T/usb/leal-keys.bak"
+check_eq "backup into a missing folder exits 2" 2 "$RC"
+check_eq "backup into a missing folder names it" \
+    "leal: folder $T/usb does not exist (is the disk mounted?); the backup was not written" "$ERR"
+check_eq "the missing folder is not created" absent "$([ -e "$T/usb" ] && echo present || echo absent)"
+keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/usb/till3.bundle"
+check_eq "bundle into a missing folder" \
+    "2|leal: folder $T/usb does not exist (is the disk mounted?); the bundle was not written|absent" \
+    "$RC|$ERR|$([ -e "$T/usb" ] && echo present || echo absent)"
+
+# Passphrase files: the first line counts, whatever follows; a NUL in the
+# first line is refused (it used to cut the passphrase short silently); a pipe works.
+{ printf 'file passphrase\n'; head -c 3000 /dev/zero | tr '\0' '#'; printf '\n'; } >"$T/passfile-long"
+run_capture env -u LEAL_PASSPHRASE "$LEAL" keys list --keystore "$T/ks-file" --passphrase-file "$T/passfile-long"
+check_eq "only the first line of a passphrase file counts" "0" "$RC"
+run_capture env -u LEAL_PASSPHRASE "$LEAL" keys list --keystore "$T/ks-file" --passphrase-file <(printf 'file passphrase\r\n')
+check_eq "a passphrase from a pipe (CRLF line)" "0" "$RC"
+printf 'file passphrase\0 and more\n' >"$T/passfile-nul"
+run_capture env -u LEAL_PASSPHRASE "$LEAL" keys init --issuer N --program 1 --keystore "$T/ks-nul" --passphrase-file "$T/passfile-nul"
+check_eq "a NUL in the first line is refused" \
+    "2|leal: passphrase file $T/passfile-nul has a NUL byte in its first line; write the keystore passphrase as text on the first line|absent" \
+    "$RC|$ERR|$([ -e "$T/ks-nul" ] && echo present || echo absent)"
+
+# LEAL_*PASSPHRASE is copied and removed at start: the running leal's
+# /proc/PID/environ no longer holds it; core dumps are off (RLIMIT_CORE 0
+# even when the shell allowed them) and the process is not dumpable (its
+# /proc files belong to root although it runs as nobody). leal waits on a
+# FIFO named as passphrase file while the test looks.
+P=$(mktemp -d /tmp/leal-keys-pub-XXXXXX)
+trap 'rm -rf "$T" "$P"' EXIT
+chmod 0755 "$P"
+cp "$T/ks-file" "$P/ks" && chmod 0644 "$P/ks"
+mkfifo -m 0666 "$P/fifo"
+(ulimit -S -c 4096 && exec env LEAL_PASSPHRASE="env secret 4b1d" LEAL_BUNDLE_PASSPHRASE="env secret 77aa" \
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$LEAL" keys list --keystore "$P/ks" \
+    --passphrase-file "$P/fifo" >"$T/nobody.out" 2>&1) &
+LPID=$!
+# The writer's open returns once leal has opened the FIFO (it is past its
+# start); it looks at leal's /proc files, then hands over the passphrase.
+timeout 30 bash -c 'exec 3>"$1"
+    tr "\0" "\n" <"/proc/$2/environ" >"$3/environ"
+    grep "core file" "/proc/$2/limits" >"$3/limits"
+    stat -c %U "/proc/$2/environ" >"$3/owner"
+    printf "file passphrase\n" >&3' _ "$P/fifo" "$LPID" "$P"
+wait "$LPID"
+check_eq "it then runs normally" "0" "$?"
+check_eq "environ of the running leal holds no passphrase" 0 "$(grep -c 'env secret' "$P/environ")"
+check_eq "nor the variables" 0 "$(grep -c '^LEAL_.*PASSPHRASE=.' "$P/environ")"
+check_match "the environment was read" "^PATH=" "$(cat "$P/environ")"
+check_match "no core dumps" "^Max core file size +0 +0 +bytes" "$(cat "$P/limits")"
+check_eq "not dumpable: its /proc files belong to root, not to nobody" "root" "$(cat "$P/owner")"
+check_match "it then runs normally (output)" "^issuer     F$" "$(cat "$T/nobody.out")"
+
+# A crafted bundle header (scrypt N = 2^22, p = 4: 4 GiB of memory) is
+# refused before any key derivation.
+cp "$T/bundle" "$T/bundle-kdf"
+printf '\026\010\004' | dd of="$T/bundle-kdf" bs=1 seek=9 conv=notrunc 2>/dev/null
+keys verify-bundle "$T/bundle-kdf"
+check_eq "crafted KDF parameters refused" \
+    "1|leal: bundle $T/bundle-kdf: keystore file is damaged; restore it from a backup with 'leal keys restore'" "$RC|$ERR"
+
+# restore --force onto another issuer's keystore needs --replace-other-issuer,
+# and the replaced file is kept beside it.
+run_capture "$LEAL" keys init --issuer "Other Shop" --program 5 --keystore "$T/ks-other"
+cp "$T/ks-other" "$T/ks-other.orig"
+run_capture "$LEAL" keys restore "$T/backup" --force --keystore "$T/ks-other"
+OTHER_ID=$(decode "$T/ks-other" "$LEAL_PASSPHRASE" | sed -n 's/^issuer_id //p')
+check_eq "restore --force onto another issuer's keystore is refused" \
+    "2|leal: keystore $T/ks-other belongs to issuer $OTHER_ID (Other Shop), the backup to issuer $ISSUER_ID (Café Sol); to replace it anyway add --replace-other-issuer (the old file is kept beside it)" \
+    "$RC|$ERR"
+check_eq "refused: keystore byte-identical, nothing kept" "0|" \
+    "$(cmp -s "$T/ks-other" "$T/ks-other.orig"; echo $?)|$(ls "$T" | grep 'ks-other.replaced-')"
+run_capture env LEAL_PASSPHRASE="another passphrase" "$LEAL" keys restore "$T/backup" --force --keystore "$T/ks-other"
+check_eq "a keystore that does not open with the passphrase given is not replaced either" \
+    "2|0" "$RC|$(cmp -s "$T/ks-other" "$T/ks-other.orig"; echo $?)"
+check_match "and the message says why" "^leal: keystore $T/ks-other does not open with the keystore passphrase given \(wrong passphrase, or the file was altered\), so leal cannot tell whose it is; to replace it anyway add --replace-other-issuer" "$ERR"
+(umask 000 && "$LEAL" keys restore "$T/backup" --force --replace-other-issuer --keystore "$T/ks-other" >"$T/restore.out" 2>&1)
+check_eq "with --replace-other-issuer it is replaced" 0 "$?"
+KEPT=$(ls "$T" | grep -E '^ks-other\.replaced-[0-9]{14}$')
+check_eq "the replaced keystore is kept beside it, 0600, byte-identical" "1|600|0" \
+    "$(printf '%s\n' "$KEPT" | grep -c .)|$(stat -c %a "$T/$KEPT")|$(cmp -s "$T/$KEPT" "$T/ks-other.orig"; echo $?)"
+check_match "restore names the kept file" "^kept the replaced keystore as $T/$KEPT$" "$(cat "$T/restore.out")"
+check_eq "the restored keystore is the backup's issuer, 0600" "$ISSUER_ID|600" \
+    "$(decode "$T/ks-other" "$LEAL_PASSPHRASE" | sed -n 's/^issuer_id //p')|$(stat -c %a "$T/ks-other")"
+keys restore "$T/backup" --replace-other-issuer
+check_eq "--replace-other-issuer alone is a usage error" 2 "$RC"
+
 # No key byte, in hex of either case, in anything any keys command printed.
 leaked=0
 for k in $(grep '^key ' <<<"$KDEC_ALL" | cut -d' ' -f4); do

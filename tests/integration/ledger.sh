@@ -199,6 +199,25 @@ check_eq "backup verifies" "0|ledger ok: 6 entries, 12 lines, 13 accounts" "$RC|
 check_eq "backup balances" "$(q 'select * from balance order by 1,2')" \
     "$(sqlite3 "$T/copy.db" 'select * from balance order by 1,2')"
 
+# Issue 10 §3: no overwrite without --force, a missing folder named, 0600
+# whatever the umask (files made by leal under umask 000).
+check_eq "backup mode 0600" 600 "$(stat -c %a "$T/copy.db")"
+cp "$T/copy.db" "$T/copy.orig"
+l backup "$T/copy.db"
+check_eq "backup over an existing file refused" \
+    "2|leal: backup: $T/copy.db already exists; use --force to replace it" "$RC|$ERR"
+check_eq "refused backup leaves the file byte-identical" 0 "$(cmp -s "$T/copy.db" "$T/copy.orig"; echo $?)"
+(umask 000 && "$LEAL" backup "$T/copy.db" --force --db "$DB" >/dev/null 2>&1)
+check_eq "backup --force replaces it, mode 0600 under umask 000" "0|600" "$?|$(stat -c %a "$T/copy.db")"
+l backup "$T/usb/copy.db"
+check_eq "backup into a missing folder names it" \
+    "2|leal: backup: folder $T/usb does not exist (is the disk mounted?); nothing was written" "$RC|$ERR"
+check_eq "the missing folder is not created" absent "$([ -e "$T/usb" ] && echo present || echo absent)"
+check_eq "no scratch folder left behind" "" "$(ls -A "$T" | grep '^\.leal-tmp-')"
+(umask 000 && "$LEAL" ledger init --db "$T/umask.db" >/dev/null 2>&1 &&
+    "$LEAL" program create --code u --name U --kind single --points-per-euro 1 --db "$T/umask.db" >/dev/null 2>&1)
+check_eq "a ledger made under umask 000 is 0600" "0|600" "$?|$(stat -c %a "$T/umask.db")"
+
 # verify names the first difference and exits non-zero.
 sqlite3 "$T/copy.db" "update balance set amount = amount + 1 where account_id = 11 and asset = 'EUR'"
 run_capture "$LEAL" ledger verify --db "$T/copy.db"

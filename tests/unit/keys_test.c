@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <cmocka.h>
 
@@ -14,6 +16,7 @@
 #include "keys/derive.h"
 #include "keys/hosted/keystore.h"
 #include "keys/hosted/provider_openssl.h"
+#include "keys/hosted/secmem.h"
 #include "keys/keyset.h"
 #include "tests/lib/testutil.h"
 
@@ -292,6 +295,99 @@ static void test_container_round_trip_and_tampering(void **state)
     keystore_free(sealed, sealed_len);
 }
 
+/* Issue 10 §3: format 1 accepted N up to 2^22 and p up to 4, so a crafted
+ * 277-byte bundle cost 4.2 GB and 96 s of scrypt before it was refused.
+ * Now exactly the parameters leal writes; anything else is refused by the
+ * header check, before any key derivation (with N = 2^22, r = 8, p = 4 the
+ * old code would allocate 4 GiB here). */
+static void test_container_kdf_parameters_exact(void **state)
+{
+    (void)state;
+    static const struct keystore_kdf crafted[] = {
+        {22, 8, 4}, {22, 8, 1}, {18, 8, 1}, {17, 8, 2}, {17, 8, 4}, {16, 8, 1}, {17, 1, 1},
+    };
+    uint8_t plain[217], *sealed = NULL, *opened = NULL;
+    size_t sealed_len, opened_len = 0;
+    const char *pass = "bundle horse battery";
+    memset(plain, 0x5a, sizeof plain);
+    assert_int_equal(keystore_seal(KEYSTORE_KIND_BUNDLE, pass, strlen(pass), KEYSTORE_KDF_DEFAULT,
+                                   plain, sizeof plain, &sealed, &sealed_len),
+                     LEAL_OK);
+    assert_int_equal(sealed_len, 277);
+    for (size_t i = 0; i < sizeof crafted / sizeof crafted[0]; i++) {
+        sealed[9] = crafted[i].log2_n;
+        sealed[10] = crafted[i].r;
+        sealed[11] = crafted[i].p;
+        assert_int_equal(keystore_peek(KEYSTORE_KIND_BUNDLE, sealed, sealed_len),
+                         LEAL_E_KEYSTORE_CORRUPT);
+        assert_int_equal(keystore_open(KEYSTORE_KIND_BUNDLE, pass, strlen(pass), sealed, sealed_len,
+                                       &opened, &opened_len),
+                         LEAL_E_KEYSTORE_CORRUPT);
+        assert_null(opened);
+        /* ... and leal never writes them. */
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        assert_int_equal(keystore_seal(KEYSTORE_KIND_BUNDLE, pass, strlen(pass), crafted[i], plain,
+                                       sizeof plain, &out, &out_len),
+                         LEAL_E_ARG);
+        assert_null(out);
+    }
+    sealed[9] = 17;
+    sealed[10] = 8;
+    sealed[11] = 1;
+    assert_int_equal(keystore_open(KEYSTORE_KIND_BUNDLE, pass, strlen(pass), sealed, sealed_len,
+                                   &opened, &opened_len),
+                     LEAL_OK);
+    assert_int_equal(opened_len, sizeof plain);
+    keystore_free(opened, opened_len);
+    keystore_free(sealed, sealed_len);
+}
+
+/* A command for one program keeps only that program's keys. */
+static void test_keyset_keep_program(void **state)
+{
+    (void)state;
+    struct keyset *ks = make_keyset();
+    const struct key_program *p;
+    struct key_program nine;
+    assert_int_equal(keyset_program(ks, 9, &p), LEAL_OK);
+    nine = *p;
+    assert_int_equal(ks->nprograms, 2);
+    assert_int_equal(keyset_keep_program(ks, 10), LEAL_E_UNKNOWN_PROGRAM);
+    assert_int_equal(ks->nprograms, 2);
+    assert_int_equal(keyset_keep_program(ks, 9), LEAL_OK);
+    assert_int_equal(ks->nprograms, 1);
+    assert_memory_equal(&ks->programs[0], &nine, sizeof nine);
+    assert_int_equal(keyset_program(ks, 7, &p), LEAL_E_UNKNOWN_PROGRAM);
+    /* Nothing of program 7 is left anywhere in the structure. */
+    for (size_t i = 0; i < sizeof ks->programs - sizeof ks->programs[0]; i++)
+        assert_int_equal(((const uint8_t *)&ks->programs[1])[i], 0);
+    keyset_clear(ks);
+    free(ks);
+}
+
+/* Secret memory is zeroed, usable, wiped on free; the process loses core
+ * dumps and dumpability (run last: it changes this process). */
+static void test_secmem_and_process_hardening(void **state)
+{
+    (void)state;
+    struct rlimit rl;
+    uint8_t *p = secmem_alloc(100000);
+    assert_non_null(p);
+    for (size_t i = 0; i < 100000; i++)
+        assert_int_equal(p[i], 0);
+    memset(p, 0xa5, 100000);
+    secmem_free(p);
+    secmem_free(NULL);
+    assert_null(secmem_alloc(0));
+    assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+    assert_int_equal(secmem_process_harden(), LEAL_OK);
+    assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+    assert_int_equal(getrlimit(RLIMIT_CORE, &rl), 0);
+    assert_int_equal(rl.rlim_cur, 0);
+    assert_int_equal(rl.rlim_max, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +399,9 @@ int main(void)
         cmocka_unit_test(test_bundle_round_trip_and_checks),
         cmocka_unit_test(test_derive_golden_inputs),
         cmocka_unit_test(test_container_round_trip_and_tampering),
+        cmocka_unit_test(test_container_kdf_parameters_exact),
+        cmocka_unit_test(test_keyset_keep_program),
+        cmocka_unit_test(test_secmem_and_process_hardening),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -696,12 +698,152 @@ static void test_ledger_backup_is_a_consistent_copy(void **state)
     assert_int_equal(post2(f, "a", "topup", f->alice_acct, f->topups, "EUR", 4321, 0, &id, &rep),
                      LEAL_OK);
     snprintf(dest, sizeof dest, "%s/copy.db", f->dir);
-    assert_int_equal(ledger_backup(f->l, dest), LEAL_OK);
+    assert_int_equal(ledger_backup(f->l, dest, false), LEAL_OK);
     assert_int_equal(ledger_open(dest, &copy), LEAL_OK);
     assert_int_equal(ledger_balance(copy, f->alice_acct, "EUR", &v), LEAL_OK);
     assert_int_equal(v, 4321);
     assert_int_equal(ledger_verify(copy, NULL), LEAL_OK);
     ledger_close(copy);
+}
+
+static int64_t count_at(const char *path, const char *sql);
+
+/* The planted link is neither followed nor even touched: the old name is not used. */
+static void assert_link_intact(const char *link, const char *target)
+{
+    char buf[700];
+    ssize_t n = readlink(link, buf, sizeof buf - 1);
+    assert_int_equal(n, (ssize_t)strlen(target));
+    buf[n] = '\0';
+    assert_string_equal(buf, target);
+}
+
+static int file_mode(const char *path)
+{
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    return (int)(st.st_mode & 07777);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static void assert_file_text(const char *path, const char *text)
+{
+    uint8_t *data = NULL;
+    long n = test_read_file(path, &data);
+    assert_int_equal(n, (long)strlen(text));
+    assert_memory_equal(data, text, strlen(text));
+    free(data);
+}
+
+/* Nothing but the expected names in dir: no scratch folder left behind. */
+static int count_entries(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* Issue 10 §3: leal backup used the predictable DEST.tmp-PID, unlinked it
+ * and let SQLite open it, so a symlink planted there between the unlink and
+ * the open had the ledger written through it (by root); files took the
+ * umask. Now: a private 0700 folder beside DEST, a 0600 file created
+ * exclusively in it, no overwrite without replace, a missing folder named. */
+static void test_ledger_backup_private_no_follow_no_overwrite(void **state)
+{
+    struct fx *f = *state;
+    char dest[600], planted[700], victim[600], wal[700], missing[700], missing_dir[600];
+    struct ledger *l = NULL, *copy = NULL;
+    mode_t old = umask(0);
+    int64_t id, v = 0;
+    bool rep;
+
+    /* A ledger made under umask 000 is 0600, and so are its -wal and -shm. */
+    snprintf(dest, sizeof dest, "%s/u.db", f->dir);
+    assert_int_equal(ledger_open(dest, &l), LEAL_OK);
+    snprintf(wal, sizeof wal, "%s-wal", dest);
+    assert_int_equal(file_mode(dest), 0600);
+    assert_int_equal(file_mode(wal), 0600);
+    snprintf(wal, sizeof wal, "%s-shm", dest);
+    assert_int_equal(file_mode(wal), 0600);
+    ledger_close(l);
+
+    assert_int_equal(post2(f, "b", "topup", f->alice_acct, f->topups, "EUR", 1234, 0, &id, &rep),
+                     LEAL_OK);
+    snprintf(victim, sizeof victim, "%s/victim", f->dir);
+    write_text(victim, "not a ledger");
+    snprintf(dest, sizeof dest, "%s/copy.db", f->dir);
+    snprintf(planted, sizeof planted, "%s.tmp-%ld", dest, (long)getpid());
+    assert_int_equal(symlink(victim, planted), 0);
+    assert_int_equal(ledger_backup(f->l, dest, false), LEAL_OK);
+    assert_file_text(victim, "not a ledger");
+    assert_link_intact(planted, victim);
+    assert_int_equal(file_mode(dest), 0600);
+    assert_int_equal(ledger_open(dest, &copy), LEAL_OK);
+    assert_int_equal(ledger_balance(copy, f->alice_acct, "EUR", &v), LEAL_OK);
+    assert_int_equal(v, 1234);
+    ledger_close(copy);
+    assert_int_equal(count_entries(f->dir, ".leal-tmp-"), 0);
+
+    /* An existing file is kept unless the caller says replace. */
+    write_text(dest, "older copy");
+    assert_int_equal(ledger_backup(f->l, dest, false), LEAL_E_EXISTS);
+    assert_non_null(strstr(ledger_errmsg(f->l), dest));
+    assert_file_text(dest, "older copy");
+    assert_int_equal(ledger_backup(f->l, dest, true), LEAL_OK);
+    assert_int_equal(file_mode(dest), 0600);
+    assert_int_equal(ledger_open(dest, &copy), LEAL_OK);
+    ledger_close(copy);
+
+    /* A folder that is not there is named, and not created. */
+    snprintf(missing_dir, sizeof missing_dir, "%s/usb", f->dir);
+    snprintf(missing, sizeof missing, "%s/copy.db", missing_dir);
+    assert_int_equal(ledger_backup(f->l, missing, false), LEAL_E_NOT_FOUND);
+    assert_non_null(strstr(ledger_errmsg(f->l), "folder"));
+    assert_non_null(strstr(ledger_errmsg(f->l), missing_dir));
+    assert_int_equal(access(missing_dir, F_OK), -1);
+    assert_int_equal(count_entries(f->dir, ".leal-tmp-"), 0);
+    umask(old);
+}
+
+/* The schema-migration copy: the same discipline (it runs as whoever opens
+ * an old ledger, often root at an upgrade). */
+static void test_ledger_migration_copy_private_no_follow(void **state)
+{
+    struct fx *f = *state;
+    char old_db[600], bak[700], planted[800], victim[600];
+    struct ledger *l = NULL;
+    mode_t old = umask(0);
+
+    snprintf(old_db, sizeof old_db, "%s/v2.db", f->dir);
+    assert_int_equal(ledger_create_at_version(old_db, 2), LEAL_OK);
+    assert_int_equal(file_mode(old_db), 0600);
+    snprintf(bak, sizeof bak, "%s.schema-v2.bak", old_db);
+    snprintf(victim, sizeof victim, "%s/victim", f->dir);
+    write_text(victim, "not a ledger");
+    snprintf(planted, sizeof planted, "%s.tmp-%ld", bak, (long)getpid());
+    assert_int_equal(symlink(victim, planted), 0);
+    assert_int_equal(ledger_open(old_db, &l), LEAL_OK);
+    ledger_close(l);
+    assert_file_text(victim, "not a ledger");
+    assert_link_intact(planted, victim);
+    assert_int_equal(file_mode(bak), 0600);
+    assert_int_equal(count_at(bak, "PRAGMA user_version"), 2);
+    assert_int_equal(count_entries(f->dir, ".leal-tmp-"), 0);
+    umask(old);
 }
 
 struct events {
@@ -1282,6 +1424,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger_batch_failed_post_undoes_only_itself, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ledger_backup_is_a_consistent_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_backup_private_no_follow_no_overwrite, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_migration_copy_private_no_follow, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_ledger_schema_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_card_verdict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_card_history_and_hotlist, setup, teardown),
