@@ -512,7 +512,7 @@ static int keys_backup(const struct keys_opts *o)
     if ((rc = decrypt(o, &pass, &ks)) != 0)
         goto out;
     err = keyfile_store(o->output, KEYSTORE_KIND_BACKUP, bpass.text, bpass.len,
-                        KEYSTORE_KDF_DEFAULT, ks, false);
+                        KEYSTORE_KDF_DEFAULT, ks, !o->force);
     if (err != LEAL_OK) {
         rc = fail_write(err, "backup", o->output);
         goto out;

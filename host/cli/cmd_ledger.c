@@ -1,6 +1,7 @@
 /* cmd_ledger.c - `leal ledger init|post|void|verify|import` and `leal backup FILE`. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -345,6 +346,7 @@ int cmd_backup(int argc, char **argv)
     struct ledger *l = NULL;
     const char *pos[LCLI_MAX_POS];
     size_t npos;
+    struct stat st;
     leal_err err;
     int rc;
     if ((rc = lcli_parse(argc, argv, o, N(o), pos, LCLI_MAX_POS, &npos)) != 0)
@@ -355,6 +357,11 @@ int cmd_backup(int argc, char **argv)
     }
     if (npos != 1)
         return cli_usage("leal backup FILE");
+    if (stat(pos[0], &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "leal: backup: %s is a folder; name the copy's file (e.g. %s/ledger.db)\n",
+                pos[0], pos[0]);
+        return CLI_EXIT_USAGE;
+    }
     if ((rc = lcli_open(lcli_get(o, N(o), "db"), &l)) != 0)
         return rc;
     err = ledger_backup(l, pos[0], lcli_get(o, N(o), "force") != NULL);

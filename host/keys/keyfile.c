@@ -57,7 +57,9 @@ static leal_err store(const char *path, enum keystore_kind kind, const char *pas
     if ((err = keystore_seal(kind, pass, pass_len, kdf, plain, plain_len, &sealed, &sealed_len)) !=
         LEAL_OK)
         return err;
-    err = file_write_atomic(path, sealed, sealed_len, 0600);
+    /* exclusive: refused atomically even if a file appeared meanwhile. */
+    err = exclusive ? file_write_new(path, sealed, sealed_len, 0600)
+                    : file_write_atomic(path, sealed, sealed_len, 0600);
     keystore_free(sealed, sealed_len);
     return err;
 }

@@ -213,6 +213,8 @@ l backup "$T/usb/copy.db"
 check_eq "backup into a missing folder names it" \
     "2|leal: backup: folder $T/usb does not exist (is the disk mounted?); nothing was written" "$RC|$ERR"
 check_eq "the missing folder is not created" absent "$([ -e "$T/usb" ] && echo present || echo absent)"
+l backup "$T"
+check_eq "backup onto a folder" "2|leal: backup: $T is a folder; name the copy's file (e.g. $T/ledger.db)" "$RC|$ERR"
 check_eq "no scratch folder left behind" "" "$(ls -A "$T" | grep '^\.leal-tmp-')"
 (umask 000 && "$LEAL" ledger init --db "$T/umask.db" >/dev/null 2>&1 &&
     "$LEAL" program create --code u --name U --kind single --points-per-euro 1 --db "$T/umask.db" >/dev/null 2>&1)

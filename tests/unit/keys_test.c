@@ -4,10 +4,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -366,6 +368,61 @@ static void test_keyset_keep_program(void **state)
     free(ks);
 }
 
+/* The VmFlags of the mapping holding p, from /proc/self/smaps ("" if none). */
+static void vm_flags(const void *p, char *out, size_t cap)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    int inside = 0;
+    uintptr_t a = (uintptr_t)p;
+    out[0] = '\0';
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+            inside = a >= lo && a < hi;
+        else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+            snprintf(out, cap, "%s", line + 8);
+            break;
+        }
+    }
+    fclose(f);
+}
+
+static bool has_flag(const char *flags, const char *flag)
+{
+    char copy[256], *save = NULL;
+    snprintf(copy, sizeof copy, "%s", flags);
+    for (char *w = strtok_r(copy, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+        if (strcmp(w, flag) == 0)
+            return true;
+    return false;
+}
+
+/* Decrypted key material is kept out of core dumps (MADV_DONTDUMP: "dd" in
+ * smaps) and locked ("lo") where the memory-lock limit allows; it used to
+ * be plain heap. */
+static void test_keystore_plaintext_out_of_core_dumps(void **state)
+{
+    (void)state;
+    const uint8_t plain[] = "sixteen byte key and more";
+    uint8_t *sealed = NULL, *opened = NULL;
+    size_t sealed_len, opened_len;
+    char flags[256];
+    const char *pass = "correct horse battery";
+    assert_int_equal(keystore_seal(KEYSTORE_KIND_KEYSTORE, pass, strlen(pass), KEYSTORE_KDF_DEFAULT,
+                                   plain, sizeof plain, &sealed, &sealed_len),
+                     LEAL_OK);
+    assert_int_equal(keystore_open(KEYSTORE_KIND_KEYSTORE, pass, strlen(pass), sealed, sealed_len,
+                                   &opened, &opened_len),
+                     LEAL_OK);
+    vm_flags(opened, flags, sizeof flags);
+    assert_true(has_flag(flags, "dd"));
+    assert_int_equal(has_flag(flags, "lo"), secmem_locked(opened));
+    keystore_free(opened, opened_len);
+    keystore_free(sealed, sealed_len);
+}
+
 /* Secret memory is zeroed, usable, wiped on free; the process loses core
  * dumps and dumpability (run last: it changes this process). */
 static void test_secmem_and_process_hardening(void **state)
@@ -377,6 +434,16 @@ static void test_secmem_and_process_hardening(void **state)
     for (size_t i = 0; i < 100000; i++)
         assert_int_equal(p[i], 0);
     memset(p, 0xa5, 100000);
+    {
+        char flags[256];
+        struct rlimit ml;
+        vm_flags(p, flags, sizeof flags);
+        assert_true(has_flag(flags, "dd"));
+        /* Locked where the limit allows (always as root): not fatal otherwise. */
+        assert_int_equal(getrlimit(RLIMIT_MEMLOCK, &ml), 0);
+        if (geteuid() == 0 || ml.rlim_cur == RLIM_INFINITY || ml.rlim_cur >= 200000)
+            assert_true(secmem_locked(p) && has_flag(flags, "lo"));
+    }
     secmem_free(p);
     secmem_free(NULL);
     assert_null(secmem_alloc(0));
@@ -401,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_container_round_trip_and_tampering),
         cmocka_unit_test(test_container_kdf_parameters_exact),
         cmocka_unit_test(test_keyset_keep_program),
+        cmocka_unit_test(test_keystore_plaintext_out_of_core_dumps),
         cmocka_unit_test(test_secmem_and_process_hardening),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
