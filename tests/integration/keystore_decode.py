@@ -56,8 +56,8 @@ def decrypt(blob, passphrase):
     need(kind in KINDS, "unknown kind %r" % kind)
     need(version == 1, "container format %d is not 1" % version)
     need(reserved == 0 and kdf == 1, "reserved bytes or KDF id")
-    # Bound the parameters before running scrypt (what leal writes: 2^17, 8, 1).
-    need(17 <= log2n <= 22 and r == 8 and 1 <= p <= 4, "scrypt parameters out of bounds")
+    # Format 1 has one parameter set, checked before running scrypt.
+    need((log2n, r, p) == (17, 8, 1), "scrypt parameters are not format 1's (2^17, 8, 1)")
     need(len(blob) == 44 + length + 16, "file size does not match its length field")
     key = hashlib.scrypt(passphrase, salt=salt, n=1 << log2n, r=r, p=p, maxmem=1 << 30, dklen=32)
     try:
