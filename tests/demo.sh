@@ -11,6 +11,10 @@ export XDG_DATA_HOME="$D/data"
 export LEAL_PASSPHRASE="demo keystore passphrase"
 export LEAL_BACKUP_PASSPHRASE="demo backup passphrase"
 export LEAL_BUNDLE_PASSPHRASE="demo bundle passphrase"
+# The virtual EV3 card is signed with the test key pair and leal is told to trust
+# it (a real EV3's NXP signature needs neither; host/issuance/originality.h).
+export LEAL_CARDSIM_ORIGINALITY_KEY="$PWD/tests/vectors/originality_test_key.pem"
+export LEAL_ORIGINALITY_TEST_KEY=0422b828d22d9b662341c7b6f4b41b1cf00bdb74cf92853675eed4f52998f512bc6a47196a36d97aaf70921fb26a77c141637e6dbd8ca72f5d
 
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
 

@@ -472,6 +472,43 @@ leal_err desfire_get_key_settings(struct desfire *d, uint8_t *settings, uint8_t 
     return err;
 }
 
+leal_err desfire_get_file_settings(struct desfire *d, uint8_t file_no, uint8_t *out, size_t cap,
+                                   size_t *len)
+{
+    size_t n = 0;
+    /* Any length: the answer stays in d->ans and is copied once it fits. */
+    leal_err err = command(d, 0xF5, &file_no, 1, NULL, 0, TX_PLAIN, RX_MAC, NULL, SIZE_MAX, &n);
+    *len = 0;
+    if (err != LEAL_OK)
+        return err;
+    if (n > DESFIRE_FILE_SETTINGS_MAX || n > cap)
+        return LEAL_E_PROTOCOL;
+    leal_memcpy(out, d->ans, n);
+    *len = n;
+    return LEAL_OK;
+}
+
+leal_err desfire_read_sig(struct desfire *d, uint8_t sig[DESFIRE_SIG_LEN])
+{
+    uint8_t addr = 0x00, status = 0, r[LEAL_MAX_RAPDU];
+    size_t n = 0;
+    leal_err err;
+    /* Outside a session the answer is plain; inside one an EV2 would answer
+     * under EV2 secure messaging, which this driver does not speak. */
+    if (d->authenticated)
+        return LEAL_E_STATE;
+    if ((err = frame(d, 0x3C, &addr, 1, &status, r, sizeof r, &n)) != LEAL_OK)
+        return err;
+    if (status != 0x90) /* EV2 commands answer success as 90 */
+        err = status == 0x00 ? LEAL_E_PROTOCOL : desfire_status_err(status);
+    else if (n != DESFIRE_SIG_LEN)
+        err = LEAL_E_PROTOCOL;
+    else
+        leal_memcpy(sig, r, DESFIRE_SIG_LEN);
+    leal_wipe(r, sizeof r);
+    return err;
+}
+
 leal_err desfire_change_key_settings(struct desfire *d, uint8_t settings)
 {
     return command(d, 0x54, NULL, 0, &settings, 1, TX_FULL, RX_MAC, NULL, 0, NULL);

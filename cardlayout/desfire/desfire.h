@@ -101,6 +101,17 @@ LEAL_MUST_CHECK leal_err desfire_get_key_version(struct desfire *d, uint8_t key_
 LEAL_MUST_CHECK leal_err desfire_get_key_settings(struct desfire *d, uint8_t *settings,
                                                   uint8_t *max_keys);
 LEAL_MUST_CHECK leal_err desfire_change_key_settings(struct desfire *d, uint8_t settings);
+/* GetFileSettings (F5): the answer as the card gives it (7, 13 or 17 bytes
+ * by file type) into out (cap bytes). Needs key 0 when the selected
+ * application's key settings keep listing closed (LAYOUT.md 2.2). */
+#define DESFIRE_FILE_SETTINGS_MAX 32
+LEAL_MUST_CHECK leal_err desfire_get_file_settings(struct desfire *d, uint8_t file_no, uint8_t *out,
+                                                   size_t cap, size_t *len);
+/* Read_Sig (3C 00, DESFire EV2 and later) outside a session: NXP's 56-byte
+ * originality signature (r || s, secp224r1, over the UID). An EV1 answers
+ * LEAL_E_CARD_ILLEGAL_COMMAND. LEAL_E_STATE under a session. */
+#define DESFIRE_SIG_LEN 56
+LEAL_MUST_CHECK leal_err desfire_read_sig(struct desfire *d, uint8_t sig[DESFIRE_SIG_LEN]);
 /* old_key NULL when key_no is the session's key (the session then ends). */
 LEAL_MUST_CHECK leal_err desfire_change_key(struct desfire *d, uint8_t key_no,
                                             const uint8_t new_key[16], uint8_t version,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "desfire_sim.h"
 #include "host/file.h"
 #include "keys/hosted/provider_openssl.h"
 
@@ -74,6 +75,15 @@ leal_err cardsim_new(const char *type, const uint8_t *uid, size_t uid_len, bool 
     }
     *out = c;
     return LEAL_OK;
+}
+
+leal_err cardsim_sign_originality(struct cardsim *card, const char *pem_path)
+{
+    if (card == NULL || pem_path == NULL)
+        return LEAL_E_ARG;
+    if (card->engine != &cardsim_desfire_engine)
+        return LEAL_E_UNSUPPORTED;
+    return df_sign_originality(card->state, pem_path);
 }
 
 leal_err cardsim_from_string(const char *text, size_t len, struct cardsim **out)

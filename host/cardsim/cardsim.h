@@ -49,6 +49,12 @@ struct cardsim;
 LEAL_MUST_CHECK leal_err cardsim_new(const char *type, const uint8_t *uid, size_t uid_len,
                                      bool random_uid, struct cardsim **out);
 LEAL_MUST_CHECK leal_err cardsim_load(const char *path, struct cardsim **out);
+/* DESFire EV2/EV3: gives the card its originality signature, made as NXP
+ * makes it at production (ECDSA on secp224r1 over the 7-byte UID, no hash)
+ * with the private key in the PEM file (a test key: NXP's is NXP's), for
+ * Read_Sig to answer. LEAL_E_UNSUPPORTED for other types (EV1 has none),
+ * LEAL_E_IO for an unreadable file, LEAL_E_FORMAT if it is not such a key. */
+LEAL_MUST_CHECK leal_err cardsim_sign_originality(struct cardsim *card, const char *pem_path);
 /* Atomic (host/file.h). */
 LEAL_MUST_CHECK leal_err cardsim_save(const struct cardsim *card, const char *path);
 /* The card file's text (malloc'd, NUL-terminated). */

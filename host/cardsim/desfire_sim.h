@@ -191,6 +191,10 @@ uint32_t df_crc32(const uint8_t *p, size_t n, uint32_t crc);
 uint16_t df_crc16(const uint8_t *p, size_t n);
 size_t df_key_len(int keytype);
 uint8_t df_key_version(int keytype, const struct df_key *k);
+/* EV2/EV3: signs the UID with the secp224r1 private key in the PEM file, as
+ * NXP does at production (ECDSA over the 7 bytes, no hash), into st->sig.
+ * LEAL_E_UNSUPPORTED on EV1, LEAL_E_IO unreadable, LEAL_E_FORMAT not such a key. */
+LEAL_MUST_CHECK leal_err df_sign_originality(struct df_state *st, const char *pem_path);
 
 /* desfire_sim_json.c */
 void df_file_clear(struct df_file *f);

@@ -2,11 +2,19 @@
  * desfire_sim_crypto.c - the virtual DESFire's ciphers: AES-128 through the
  * OpenSSL provider, (3)DES through keys/hosted/des.h; CBC built from single
  * blocks as the card chains them, CMAC for 64- and 128-bit blocks, and the
- * CRCs of DESFire (CRC32 of EV1, CRC16 of ISO 14443-A for D40 legacy).
+ * CRCs of DESFire (CRC32 of EV1, CRC16 of ISO 14443-A for D40 legacy); and
+ * the originality signature an EV2/EV3 is given at production.
  */
 #include "desfire_sim.h"
 
 #include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "keys/base/ct.h"
 #include "keys/hosted/des.h"
@@ -171,4 +179,53 @@ uint16_t df_crc16(const uint8_t *p, size_t n)
         crc = (uint16_t)((crc >> 8) ^ ((uint16_t)b << 8) ^ ((uint16_t)b << 3) ^ (b >> 4));
     }
     return crc;
+}
+
+/* ------------------------------------------------- originality signature */
+
+leal_err df_sign_originality(struct df_state *st, const char *pem_path)
+{
+    BIO *bio = NULL;
+    EVP_PKEY *key = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    ECDSA_SIG *es = NULL;
+    const BIGNUM *r, *s;
+    const unsigned char *p;
+    unsigned char der[128];
+    size_t der_len = sizeof der;
+    char group[32];
+    leal_err err = LEAL_E_FORMAT;
+
+    if (st->personality == DF_EV1)
+        return LEAL_E_UNSUPPORTED;
+    if ((bio = BIO_new_file(pem_path, "r")) == NULL) {
+        err = LEAL_E_IO;
+        goto out;
+    }
+    if ((key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL ||
+        EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                       NULL) != 1 ||
+        strcmp(group, "secp224r1") != 0)
+        goto out;
+    err = LEAL_E_CRYPTO;
+    /* As NXP signs: ECDSA over the 7-byte UID itself, no hash. */
+    if ((ctx = EVP_PKEY_CTX_new(key, NULL)) == NULL || EVP_PKEY_sign_init(ctx) <= 0 ||
+        EVP_PKEY_sign(ctx, der, &der_len, st->uid, 7) <= 0)
+        goto out;
+    p = der;
+    if ((es = d2i_ECDSA_SIG(NULL, &p, (long)der_len)) == NULL)
+        goto out;
+    ECDSA_SIG_get0(es, &r, &s);
+    if (BN_bn2binpad(r, st->sig, DF_SIG_LEN / 2) != DF_SIG_LEN / 2 ||
+        BN_bn2binpad(s, st->sig + DF_SIG_LEN / 2, DF_SIG_LEN / 2) != DF_SIG_LEN / 2)
+        goto out;
+    st->has_sig = true;
+    err = LEAL_OK;
+out:
+    ERR_clear_error();
+    ECDSA_SIG_free(es);
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(key);
+    BIO_free(bio);
+    return err;
 }

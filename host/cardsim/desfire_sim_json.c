@@ -7,6 +7,7 @@
  *   "batch": 5 bytes hex        "week", "year": production date (BCD bytes)
  *   "default_key": 24 bytes hex, "default_key_version": int
  *   "picc": APP                 "apps": [APP, ...]
+ *   "originality_signature": 56 bytes hex (EV2/EV3, optional: Read_Sig's answer)
  * APP: {"aid": "00ae16" (24-bit number, big-endian hex), "settings": int
  *   (key settings byte), "key_type": "des"|"3k3des"|"aes", "keys": [{"key":
  *   hex (16, or 24 for 3k3des), "version": int (AES)}, ...], optional
@@ -163,6 +164,8 @@ leal_err df_to_json(const void *state, json_t *root)
     SET(root, "default_key", cardsim_json_hex(st->default_key.k, 24));
     SET(root, "default_key_version", json_integer(st->default_key_version));
     SET(root, "picc", app_to_json(&st->picc));
+    if (st->has_sig)
+        SET(root, "originality_signature", cardsim_json_hex(st->sig, DF_SIG_LEN));
     if ((apps = json_array()) == NULL || json_object_set_new(root, "apps", apps) != 0)
         goto nomem;
     for (int i = 0; i < DF_MAX_APPS; i++) {
@@ -359,6 +362,12 @@ leal_err df_state_from_json(struct df_state *st, json_t *root)
     if ((err = get_u(root, "default_key_version", 0, 255, &v)) != LEAL_OK)
         return err;
     st->default_key_version = (uint8_t)v;
+    if (json_object_get(root, "originality_signature") != NULL) {
+        if ((err = cardsim_json_get_hex(root, "originality_signature", st->sig, DF_SIG_LEN,
+                                        NULL)) != LEAL_OK)
+            return err;
+        st->has_sig = true;
+    }
     if ((err = app_from_json(json_object_get(root, "picc"), &st->picc, true)) != LEAL_OK)
         return err;
     if (st->picc.nkeys != 1)

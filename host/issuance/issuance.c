@@ -11,6 +11,7 @@
 #include "cardlayout/records/identity.h"
 #include "factory.h"
 #include "issuance_classic.h"
+#include "originality.h"
 #include "keys/base/buf.h"
 #include "keys/base/bytes.h"
 #include "keys/base/ct.h"
@@ -107,6 +108,20 @@ static enum ledger_card_tech tech_of(const struct desfire_version *v)
     default:
         return 0;
     }
+}
+
+/* EV2/EV3: NXP's originality signature over the card's 7-byte UID, read
+ * outside a session (originality.h). A card that cannot answer Read_Sig is
+ * not genuine either. */
+static leal_err genuine(struct desk *k, const uint8_t uid[DESFIRE_UID_LEN])
+{
+    uint8_t sig[DESFIRE_SIG_LEN];
+    leal_err err = desfire_read_sig(&k->d, sig);
+    if (err == LEAL_OK)
+        err = originality_verify(uid, sig);
+    else if (err >= LEAL_E_CARD_NO_CHANGES && err <= LEAL_E_CARD_STATUS)
+        err = LEAL_E_CARD_NOT_GENUINE; /* a card status instead of a signature */
+    return err;
 }
 
 static void log_record(uint8_t out[LAYOUT_LOG_RECORD_LEN], uint8_t op, uint32_t counter,
@@ -729,8 +744,10 @@ static leal_err credit_begin(struct desk *k, int32_t *counter)
         (err = desfire_get_value(&k->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, counter)) !=
             LEAL_OK)
         return err;
-    if (*counter <= 0 || *counter > LAYOUT_COUNTER_START)
-        return LEAL_E_CARD_COUNT; /* 2^31 - 1 transactions: the card is worn out */
+    if (*counter <= 0)
+        return LEAL_E_CARD_WORN_OUT; /* 2^31 - 1 transactions: nothing can move it back */
+    if (*counter > LAYOUT_COUNTER_START)
+        return LEAL_E_CARD_TAMPERED;
     return LEAL_OK;
 }
 
@@ -951,6 +968,12 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
         err = LEAL_E_CARD_UNKNOWN; /* D40 (keys extractable, REFERENCE.md 6) or unknown */
         goto out;
     }
+    /* EV2/EV3 must prove they are NXP's before anything is written (a
+     * random-UID card once its UID is read, below). */
+    if (tech != LEDGER_TECH_DESFIRE_EV1 && !k.random_uid &&
+        (err = k.rc.uid_len == DESFIRE_UID_LEN ? genuine(&k, k.rc.uid) : LEAL_E_CARD_NOT_GENUINE) !=
+            LEAL_OK)
+        goto out;
     /* A card that already carries a leal identity is somebody's card. */
     err = desfire_select_application(&k.d, leal_aid);
     if (err != LEAL_OK && err != LEAL_E_CARD_APPLICATION_NOT_FOUND)
@@ -1035,8 +1058,16 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
     if ((err = desfire_change_key_settings(&k.d, LAYOUT_PICC_KEY_SETTINGS)) != LEAL_OK)
         goto out;
     if (k.random_uid) {
-        if ((err = desfire_get_card_uid(&k.d, out->uid)) != LEAL_OK ||
-            (err = ledger_card_set_uid(is->ledger, card_id, out->uid, DESFIRE_UID_LEN)) != LEAL_OK)
+        if ((err = desfire_get_card_uid(&k.d, out->uid)) != LEAL_OK)
+            goto out;
+        /* Only now is a random-UID card's UID known: its signature is checked
+         * (Read_Sig outside the session) before the application is made. */
+        if (tech != LEDGER_TECH_DESFIRE_EV1 &&
+            ((err = desfire_select_application(&k.d, picc_aid)) != LEAL_OK ||
+             (err = genuine(&k, out->uid)) != LEAL_OK ||
+             (err = desfire_authenticate_aes(&k.d, 0, picc_key)) != LEAL_OK))
+            goto out;
+        if ((err = ledger_card_set_uid(is->ledger, card_id, out->uid, DESFIRE_UID_LEN)) != LEAL_OK)
             goto out;
         out->uid_len = DESFIRE_UID_LEN;
     }

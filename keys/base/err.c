@@ -107,6 +107,13 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_CARD_TOPUP_UNSETTLED,
       "an earlier top-up of this card was interrupted and the card does not show it as written "
       "or as not written; keep the card and settle it with the ledger by hand"),
+    E(LEAL_E_CARD_WORN_OUT, "the card has used up its transactions: replace it"),
+    E(LEAL_E_CARD_NOT_GENUINE,
+      "this card's NXP originality signature does not verify: not a genuine MIFARE DESFire "
+      "(an emulator or a copy); refused, nothing was written"),
+    E(LEAL_E_ORIGINALITY_TEST_KEY,
+      "LEAL_ORIGINALITY_TEST_KEY is not a secp224r1 public key (114 hex digits starting 04); "
+      "unset it (it is for tests only)"),
 
     E(LEAL_E_DB, "database error"),
     E(LEAL_E_DB_BUSY, "database is busy; try again"),

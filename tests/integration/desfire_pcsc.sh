@@ -188,7 +188,30 @@ ${IDENT% 90 00} 62 82
 6A 82" "$ISO"
 check_eq "ISO READ BINARY = native ReadData" "91 00
 ${IDENT% 90 00} 91 00" "$NATIVE"
+check_eq "no key: GetFileSettings of the purse, GetFileIDs, GetKeySettings answer 91 AE" "91 00
+91 AE
+91 00
+91 AE
+91 00
+91 AE" "$(apdus_long closed "90 5A 00 00 03 4C 45 41 00" "90 F5 00 00 01 03 00" \
+    "90 5A 00 00 03 4C 45 41 00" "90 6F 00 00 00" "90 5A 00 00 03 4C 45 41 00" "90 45 00 00 00")"
 check_match "identity: version 1, type 1, this card id, DESFire EV1" \
     "^01 01 $(printf '%016X' "$CARD_ID" | sed 's/../& /g')[0-9A-F ]{27}01 00 " "$IDENT"
+
+# EV2/EV3 at issuance (LEAL_ORIGINALITY_TEST_KEY from testlib.sh): a card whose
+# originality signature is another key's is refused in one line, nothing
+# written; the same card type signed with the trusted test key is issued.
+"$LEAL" customer add --program 1 --name Fake >/dev/null
+"$CARDSIM" new --type desfire-ev3 --uid 04000000000003 \
+    --originality-key tests/vectors/originality_other_key.pem -o "$TMP/fake.json"
+cp "$TMP/fake.json" "$TMP/fake.before"
+run_capture "$LEAL" card issue --customer 2 --reader "sim:$TMP/fake.json"
+check_eq "not genuine: exit 1" "1" "$RC"
+check_eq "not genuine: one line" "1" "$(printf '%s\n' "$ERR" | wc -l)"
+check_match "not genuine: says so" "originality signature does not verify: not a genuine MIFARE DESFire" "$ERR"
+if cmp -s "$TMP/fake.json" "$TMP/fake.before"; then pass "not genuine: card untouched"; else fail "not genuine: card untouched"; fi
+"$CARDSIM" new --type desfire-ev3 --uid 04000000000004 -o "$TMP/real.json"
+run_capture "$LEAL" card issue --customer 2 --reader "sim:$TMP/real.json"
+check_eq "genuine (test key): issued" "0" "$RC"
 
 finish

@@ -25,6 +25,7 @@ int desk_fixture_setup(void **state)
     struct ledger_customer c;
     int64_t pid;
     assert_non_null(f);
+    assert_int_equal(setenv("LEAL_ORIGINALITY_TEST_KEY", DESK_FIXTURE_ORIGINALITY_PUB, 1), 0);
     f->dir = test_tmpdir_fast();
     snprintf(f->db, sizeof f->db, "%s/ledger.db", f->dir);
     snprintf(f->card, sizeof f->card, "%s/card.json", f->dir);
@@ -72,6 +73,8 @@ void desk_fixture_new_card(struct fixture *f, const char *type, const uint8_t *u
 {
     struct cardsim *c;
     assert_int_equal(cardsim_new(type, uid, uid ? uid_len : 0, random_uid, &c), LEAL_OK);
+    if (strncmp(type, "desfire-ev2", 11) == 0 || strncmp(type, "desfire-ev3", 11) == 0)
+        assert_int_equal(cardsim_sign_originality(c, DESK_FIXTURE_ORIGINALITY_KEY), LEAL_OK);
     assert_int_equal(cardsim_save(c, f->card), LEAL_OK);
     cardsim_free(c);
 }

@@ -25,11 +25,20 @@ struct fixture {
     int64_t customer, account;
 };
 
+/* The test key pair of virtual EV2/EV3 cards' originality signatures: the
+ * private key's file and the public key, which the setup puts in
+ * LEAL_ORIGINALITY_TEST_KEY (host/issuance/originality.h). */
+#define DESK_FIXTURE_ORIGINALITY_KEY "tests/vectors/originality_test_key.pem"
+#define DESK_FIXTURE_ORIGINALITY_PUB                                                               \
+    "0422b828d22d9b662341c7b6f4b41b1cf00bdb74cf92853675eed4f52998f512bc6a47196a36d97aaf70921fb26a" \
+    "77c141637e6dbd8ca72f5d"
+
 /* cmocka group-less setup and teardown: *state is a struct fixture. */
 int desk_fixture_setup(void **state);
 int desk_fixture_teardown(void **state);
 /* A new virtual card of TYPE ("desfire-ev1", "classic-4k", ...) in f->card;
- * uid NULL for a random UID (random_uid) or one the simulator draws. */
+ * uid NULL for a random UID (random_uid) or one the simulator draws. EV2/EV3
+ * cards are signed with the test key, as genuine cards are by NXP. */
 void desk_fixture_new_card(struct fixture *f, const char *type, const uint8_t *uid, size_t uid_len,
                            bool random_uid);
 /* f->card through the sim: reader, the card in the field. */

@@ -9,6 +9,11 @@ LEAL="$LEAL_BUILD/bin/leal"
 CARDSIM="$LEAL_BUILD/bin/leal-cardsim"
 # Debian's python3 with python3-cryptography (make deps), not whatever is first on PATH.
 PY=/usr/bin/python3
+# Virtual DESFire EV2/EV3 cards get an originality signature made with the test
+# key pair (leal-cardsim new reads LEAL_CARDSIM_ORIGINALITY_KEY), and leal trusts
+# that pair's public key instead of NXP's (host/issuance/originality.h): tests only.
+export LEAL_CARDSIM_ORIGINALITY_KEY="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tests/vectors/originality_test_key.pem"
+export LEAL_ORIGINALITY_TEST_KEY=0422b828d22d9b662341c7b6f4b41b1cf00bdb74cf92853675eed4f52998f512bc6a47196a36d97aaf70921fb26a77c141637e6dbd8ca72f5d
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 

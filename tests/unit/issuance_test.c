@@ -631,22 +631,35 @@ static int count_cards(void *ctx, const struct ledger_card *c)
     return 0;
 }
 
-/* The purse file's settings as GetFileSettings (F5 03, free on leal's
- * application) gives them: type, comm, rights, lower, upper, LC value, LC option. */
-static void purse_file_settings(struct reader *r, uint8_t settings[17])
+/* The purse file's settings as GetFileSettings (F5 03) gives them: type,
+ * comm, rights, lower, upper, LC value, LC option. Listing is closed on leal's
+ * application (LAYOUT.md 2.2): without a key the card answers exactly 91 AE;
+ * with the application master key (uid7's) it answers. */
+static void purse_file_settings(struct fixture *f, struct reader *r, uint8_t settings[17])
 {
     static const uint8_t select[] = {0x90, 0x5A, 0x00, 0x00, 0x03, 0x4C, 0x45, 0x41, 0x00};
     static const uint8_t get[] = {0x90, 0xF5, 0x00, 0x00, 0x01, 0x03, 0x00};
-    uint8_t resp[64];
+    static const uint8_t aid[3] = {0x4C, 0x45, 0x41};
+    const struct key_version *v;
+    uint8_t resp[64], key[16];
+    struct desfire d;
     size_t rl;
     assert_int_equal(reader_transceive(r, select, sizeof select, resp, sizeof resp, &rl), LEAL_OK);
     assert_int_equal(rl, 2);
     assert_int_equal(resp[1], 0x00);
     assert_int_equal(reader_transceive(r, get, sizeof get, resp, sizeof resp, &rl), LEAL_OK);
-    assert_int_equal(rl, 17 + 2);
-    assert_int_equal(resp[17], 0x91);
-    assert_int_equal(resp[18], 0x00);
-    memcpy(settings, resp, 17);
+    assert_int_equal(rl, 2);
+    assert_memory_equal(resp, ((uint8_t[]){0x91, 0xAE}), 2);
+    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_APP_MASTER, &v), LEAL_OK);
+    assert_int_equal(
+        derive_card_key(crypto_openssl(), v->key, uid7, 7, aid, f->keys->issuer_id, 7, key),
+        LEAL_OK);
+    desfire_init(&d, reader_card_reader(r), crypto_openssl());
+    assert_int_equal(desfire_select_application(&d, aid), LEAL_OK);
+    assert_int_equal(desfire_authenticate_aes(&d, 0, key), LEAL_OK);
+    assert_int_equal(desfire_get_file_settings(&d, 3, settings, 17, &rl), LEAL_OK);
+    assert_int_equal(rl, 17);
+    desfire_clear(&d);
 }
 
 /* The program's purse cap is the purse file's upper limit at issuance and
@@ -678,7 +691,7 @@ static void test_program_purse_cap_is_the_card_limit(void **state)
     req.topup_cents = 15000;
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     assert_int_equal(out.purse_cents, 15000);
-    purse_file_settings(r, settings);
+    purse_file_settings(f, r, settings);
     assert_memory_equal(settings, cap200, sizeof cap200);
 
     /* 150.00 + 50.00 fits exactly; one cent more is refused before the card is
@@ -705,7 +718,7 @@ static void test_program_purse_cap_is_the_card_limit(void **state)
     desk_fixture_balances(f, f->account, 20000, 0);
     assert_int_equal(ledger_card_find_by_id(f->ledger, view.card_id, &lc), LEAL_OK);
     assert_int_equal(lc.last_counter, 2);
-    purse_file_settings(r, settings);
+    purse_file_settings(f, r, settings);
     assert_memory_equal(settings, cap200, sizeof cap200);
     reader_close(r);
 
@@ -714,7 +727,7 @@ static void test_program_purse_cap_is_the_card_limit(void **state)
     r = desk_fixture_open_card(f);
     req.topup_cents = 0;
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
-    purse_file_settings(r, settings);
+    purse_file_settings(f, r, settings);
     assert_memory_equal(settings + 4, ((uint8_t[]){0, 0, 0, 0, 0x50, 0xC3, 0, 0}), 8);
     reader_close(r);
 }

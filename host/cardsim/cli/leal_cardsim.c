@@ -63,14 +63,18 @@ static int usage_error(const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-    fputs("usage: leal-cardsim new --type TYPE [--uid HEX | --random-uid] -o CARD.json [--force]\n"
+    fputs("usage: leal-cardsim new --type TYPE [--uid HEX | --random-uid] [--originality-key PEM]\n"
+          "                        -o CARD.json [--force]\n"
           "       leal-cardsim serve --vpcd [HOST:]PORT [--control FIFO] CARD.json\n"
           "       leal-cardsim serve --pn532 LINK [--trace FILE] CARD.json\n\n"
           "A virtual MIFARE card whose EEPROM is a JSON file. 'new' makes a blank card with\n"
           "factory keys; TYPE is desfire-ev1, desfire-ev2 or desfire-ev3 (optionally -2k,\n"
           "-4k, -8k), "
           "classic-1k or classic-4k (UID of 4 or 7 bytes; keys FFFFFFFFFFFF, access\n"
-          "FF0780).\n"
+          "FF0780). --originality-key signs an EV2/EV3 card's UID with that secp224r1\n"
+          "private key as NXP does at production (Read_Sig answers it; default: the key\n"
+          "file named by LEAL_CARDSIM_ORIGINALITY_KEY; without either, zeros). A test key\n"
+          "only: leal trusts it when LEAL_ORIGINALITY_TEST_KEY holds its public key.\n"
           "'serve' presents the card to pcscd through vsmartcard's vpcd driver (the\n"
           "reader 'Virtual PCD'); taps go through the control FIFO or signals:\n"
           "  remove | insert | tap | load PATH | tear POINT N [STEP] | quit\n"
@@ -114,7 +118,7 @@ static long parse_hex(const char *s, uint8_t *out, size_t cap)
 
 static int cmd_new(int argc, char **argv)
 {
-    const char *type = NULL, *out = NULL;
+    const char *type = NULL, *out = NULL, *sign_key = NULL;
     uint8_t uid[10];
     long uid_len = -1;
     bool random_uid = false, force = false;
@@ -137,6 +141,8 @@ static int cmd_new(int argc, char **argv)
             random_uid = true;
         } else if (strcmp(argv[i], "--force") == 0) {
             force = true;
+        } else if (strcmp(argv[i], "--originality-key") == 0 && i + 1 < argc) {
+            sign_key = argv[++i];
         } else if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) &&
                    i + 1 < argc) {
             out = argv[++i];
@@ -168,6 +174,20 @@ static int cmd_new(int argc, char **argv)
         return usage_error("--random-uid is a DESFire feature; Classic UIDs are fixed");
     if (err != LEAL_OK)
         return fail(err, "making the card");
+    /* EV2/EV3: the originality signature, from --originality-key or else
+     * LEAL_CARDSIM_ORIGINALITY_KEY (tests set it once for every card). */
+    if (sign_key == NULL &&
+        (strncmp(type, "desfire-ev2", 11) == 0 || strncmp(type, "desfire-ev3", 11) == 0))
+        sign_key = getenv("LEAL_CARDSIM_ORIGINALITY_KEY");
+    if (sign_key != NULL && (err = cardsim_sign_originality(card, sign_key)) != LEAL_OK) {
+        cardsim_free(card);
+        if (err == LEAL_E_UNSUPPORTED)
+            return usage_error("--originality-key is for desfire-ev2 and desfire-ev3 (an EV1 has "
+                               "no originality signature)");
+        return usage_error("%s: not a readable PEM private key on secp224r1 (make one with "
+                           "'openssl ecparam -name secp224r1 -genkey -noout')",
+                           sign_key);
+    }
     err = cardsim_save(card, out);
     cardsim_free(card);
     if (err != LEAL_OK)

@@ -1,0 +1,269 @@
+/* issuance_genuine_test.c - what the desk asks of the card itself: NXP's
+ * originality signature on EV2/EV3 (AN12343's published example; the virtual
+ * card signed with the test key accepted, a wrong or missing signature refused
+ * before anything is written; EV1 unaffected), listing closed on leal's
+ * application (GetFileSettings without a key: 91 AE), and a card whose
+ * card-enforced counter is used up. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "cardlayout/layout.h"
+#include "host/cardsim/cardsim.h"
+#include "host/issuance/issuance.h"
+#include "host/issuance/originality.h"
+#include "tests/lib/desk_fixture.h"
+#include "tests/lib/testutil.h"
+
+static const uint8_t uid7[7] = {0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
+
+/* AN12343's worked example verifies; a changed signature or UID does not. */
+static void test_an12343_vector(void **state)
+{
+    struct vector_record *v;
+    uint8_t pub[57], uid[7], sig[56], bad[56];
+    (void)state;
+    assert_int_equal(vectors_load("an12343_originality.txt", &v), 1);
+    assert_int_equal(vectors_hex(&v[0], "PUBLIC", pub, sizeof pub), 57);
+    assert_int_equal(vectors_hex(&v[0], "UID", uid, sizeof uid), 7);
+    assert_int_equal(vectors_hex(&v[0], "SIG", sig, sizeof sig), 56);
+    assert_int_equal(vectors_hex(&v[0], "BADSIG", bad, sizeof bad), 56);
+    free(v);
+    assert_int_equal(originality_verify_with(pub, uid, sig), LEAL_OK);
+    assert_int_equal(originality_verify_with(pub, uid, bad), LEAL_E_CARD_NOT_GENUINE);
+    uid[6] ^= 0x01;
+    assert_int_equal(originality_verify_with(pub, uid, sig), LEAL_E_CARD_NOT_GENUINE);
+    uid[6] ^= 0x01;
+    memset(bad, 0, sizeof bad); /* r = s = 0: no signature at all */
+    assert_int_equal(originality_verify_with(pub, uid, bad), LEAL_E_CARD_NOT_GENUINE);
+    pub[0] = 0x02;
+    assert_int_equal(originality_verify_with(pub, uid, sig), LEAL_E_FORMAT);
+    pub[0] = 0x04;
+    pub[56] ^= 0x01; /* not a point on the curve */
+    assert_int_equal(originality_verify_with(pub, uid, sig), LEAL_E_FORMAT);
+    /* A DESFire Light's signature is not an EV2/EV3's: NXP's DESFire keys refuse it. */
+    pub[56] ^= 0x01;
+    assert_int_equal(unsetenv("LEAL_ORIGINALITY_TEST_KEY"), 0);
+    assert_int_equal(originality_verify(uid, sig), LEAL_E_CARD_NOT_GENUINE);
+    assert_int_equal(setenv("LEAL_ORIGINALITY_TEST_KEY", "04abcd", 1), 0);
+    assert_int_equal(originality_verify(uid, sig), LEAL_E_ORIGINALITY_TEST_KEY);
+    assert_int_equal(unsetenv("LEAL_ORIGINALITY_TEST_KEY"), 0);
+}
+
+/* A card of type in f->card, signed with key_pem (NULL: no signature). */
+static void make_card(struct fixture *f, const char *type, const char *key_pem, bool random_uid)
+{
+    struct cardsim *c;
+    assert_int_equal(
+        cardsim_new(type, random_uid ? NULL : uid7, random_uid ? 0 : 7, random_uid, &c), LEAL_OK);
+    if (key_pem)
+        assert_int_equal(cardsim_sign_originality(c, key_pem), LEAL_OK);
+    assert_int_equal(cardsim_save(c, f->card), LEAL_OK);
+    cardsim_free(c);
+}
+
+static int count_cards(void *ctx, const struct ledger_card *c)
+{
+    (void)c;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* Issuance of f->card must be refused as not genuine with nothing written:
+ * the card file byte for byte as it was, no card in the ledger. */
+static void refused_untouched(struct fixture *f, const struct issuance_request *req)
+{
+    struct issuance_card out;
+    struct reader *r;
+    uint8_t *before, *after;
+    long nb, na;
+    int ncards = 0;
+    assert_true((nb = test_read_file(f->card, &before)) > 0);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, req, &out), LEAL_E_CARD_NOT_GENUINE);
+    reader_close(r);
+    assert_true((na = test_read_file(f->card, &after)) > 0);
+    assert_int_equal(na, nb);
+    assert_memory_equal(after, before, (size_t)nb);
+    free(before);
+    free(after);
+    assert_int_equal(ledger_card_each_of_account(f->ledger, req->account_id, count_cards, &ncards),
+                     LEAL_OK);
+    assert_int_equal(ncards, 0);
+    desk_fixture_balances(f, req->account_id, 0, 0);
+}
+
+static void test_originality_at_issuance(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .welcome_points = 5};
+    struct issuance_card out;
+    struct reader *r;
+
+    /* The message a person reads. */
+    assert_string_equal(leal_strerror(LEAL_E_CARD_NOT_GENUINE),
+                        "this card's NXP originality signature does not verify: not a genuine "
+                        "MIFARE DESFire (an emulator or a copy); refused, nothing was written");
+
+    /* Signed with another key, unsigned (Read_Sig answers zeros): refused. */
+    make_card(f, "desfire-ev3", "tests/vectors/originality_other_key.pem", false);
+    refused_untouched(f, &req);
+    make_card(f, "desfire-ev2", NULL, false);
+    refused_untouched(f, &req);
+    /* The test key's card without the test key trusted: NXP's keys refuse it. */
+    make_card(f, "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, false);
+    assert_int_equal(unsetenv("LEAL_ORIGINALITY_TEST_KEY"), 0);
+    refused_untouched(f, &req);
+    /* A malformed test key is said to be one. */
+    assert_int_equal(setenv("LEAL_ORIGINALITY_TEST_KEY", "not hex", 1), 0);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_ORIGINALITY_TEST_KEY);
+    reader_close(r);
+    /* A random-UID card with a wrong signature: refused once its UID is read. */
+    assert_int_equal(setenv("LEAL_ORIGINALITY_TEST_KEY", DESK_FIXTURE_ORIGINALITY_PUB, 1), 0);
+    make_card(f, "desfire-ev3", "tests/vectors/originality_other_key.pem", true);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_CARD_NOT_GENUINE);
+    reader_close(r);
+
+    /* Genuine (the test key trusted): issued, one round trip more than an EV1 (Read_Sig). */
+    make_card(f, "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV3);
+    assert_int_equal(out.round_trips, 35 + 1);
+    assert_int_equal(out.state.points, 5);
+    reader_close(r);
+    make_card(f, "desfire-ev2", DESK_FIXTURE_ORIGINALITY_KEY, true);
+    r = desk_fixture_open_card(f);
+    req.account_id = desk_fixture_customer(f, "Bea");
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV2);
+    reader_close(r);
+
+    /* EV1 has no Read_Sig: unaffected, with or without the test key. */
+    assert_int_equal(unsetenv("LEAL_ORIGINALITY_TEST_KEY"), 0);
+    make_card(f, "desfire-ev1", NULL, false);
+    r = desk_fixture_open_card(f);
+    req.account_id = desk_fixture_customer(f, "Carmen");
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV1);
+    assert_int_equal(out.round_trips, 35);
+    reader_close(r);
+}
+
+/* An issued card lists nothing to a phone with no key: GetFileIDs,
+ * GetISOFileIDs, GetFileSettings of the purse and GetKeySettings answer
+ * exactly 91 AE; the free identity still reads, and the desk reads as before. */
+static void test_listing_needs_key0(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .topup_cents = 700};
+    struct issuance_card out, view;
+    struct reader *r;
+    static const char *const closed[] = {"90 F5 00 00 01 03 00", "90 F5 00 00 01 01 00",
+                                         "90 6F 00 00 00", "90 61 00 00 00", "90 45 00 00 00"};
+    uint8_t cmd[16], resp[64];
+    size_t rl;
+
+    desk_fixture_new_card(f, "desfire-ev1", uid7, 7, false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    for (size_t i = 0; i < sizeof closed / sizeof closed[0]; i++) {
+        long n = hex_decode("90 5A 00 00 03 4C 45 41 00", cmd, sizeof cmd);
+        assert_int_equal(reader_transceive(r, cmd, (size_t)n, resp, sizeof resp, &rl), LEAL_OK);
+        assert_int_equal(rl, 2);
+        assert_memory_equal(resp, ((uint8_t[]){0x91, 0x00}), 2);
+        n = hex_decode(closed[i], cmd, sizeof cmd);
+        assert_int_equal(reader_transceive(r, cmd, (size_t)n, resp, sizeof resp, &rl), LEAL_OK);
+        assert_int_equal(rl, 2);
+        assert_memory_equal(resp, ((uint8_t[]){0x91, 0xAE}), 2);
+    }
+    {
+        long n = hex_decode("90 BD 00 00 07 01 000000 200000 00", cmd, sizeof cmd);
+        assert_int_equal(reader_transceive(r, cmd, (size_t)n, resp, sizeof resp, &rl), LEAL_OK);
+        assert_int_equal(rl, 32 + 2);
+        assert_memory_equal(resp + 32, ((uint8_t[]){0x91, 0x00}), 2);
+    }
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_true(view.agrees);
+    assert_int_equal(view.purse_cents, 700);
+    assert_int_equal(issuance_topup(&f->is, r, 300, &view), LEAL_OK);
+    assert_int_equal(view.purse_cents, 1000);
+    reader_close(r);
+}
+
+/* Sets the value of file no of leal's application in the card file. */
+static void set_card_value(struct fixture *f, int no, long long value)
+{
+    json_error_t je;
+    json_t *root = json_load_file(f->card, 0, &je), *apps, *app, *files, *file;
+    size_t i, j;
+    bool done = false;
+    assert_non_null(root);
+    apps = json_object_get(root, "apps");
+    json_array_foreach(apps, i, app)
+    {
+        if (strcmp(json_string_value(json_object_get(app, "aid")), "41454c") != 0)
+            continue;
+        files = json_object_get(app, "files");
+        json_array_foreach(files, j, file)
+        {
+            if (json_integer_value(json_object_get(file, "no")) == no) {
+                assert_int_equal(json_object_set_new(file, "value", json_integer(value)), 0);
+                done = true;
+            }
+        }
+    }
+    assert_true(done);
+    assert_int_equal(json_dump_file(root, f->card, 0), 0);
+    json_decref(root);
+}
+
+/* A card whose card-enforced counter is used up (value 0 after 2^31 - 1
+ * transactions) refuses the next top-up with its own code and message, before
+ * the card or the ledger moves. */
+static void test_counter_used_up(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .topup_cents = 500};
+    struct issuance_card out, view;
+    struct reader *r;
+
+    desk_fixture_new_card(f, "desfire-ev1", uid7, 7, false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    reader_close(r);
+    desk_fixture_balances(f, f->account, 500, 0);
+    set_card_value(f, LAYOUT_FILE_COUNTER, 0);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_E_CARD_WORN_OUT);
+    assert_string_equal(leal_strerror(LEAL_E_CARD_WORN_OUT),
+                        "the card has used up its transactions: replace it");
+    desk_fixture_balances(f, f->account, 500, 0);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_int_equal(view.purse_cents, 500);
+    assert_int_equal(view.taps, 0x7FFFFFFF);
+    reader_close(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_an12343_vector),
+        cmocka_unit_test_setup_teardown(test_originality_at_issuance, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_listing_needs_key0, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_counter_used_up, desk_fixture_setup,
+                                        desk_fixture_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
