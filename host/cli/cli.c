@@ -1,7 +1,29 @@
-/* cli.c - shared CLI helpers: errors, exit codes, JSON strings. */
+/* cli.c - shared CLI helpers: errors (text or JSON), exit codes, JSON strings. */
 #include "cli.h"
 
 #include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "host/text.h"
+
+static bool json_errors;
+static int json_printed;
+
+void cli_json_errors(bool on)
+{
+    json_errors = on;
+}
+
+bool cli_json_errors_on(void)
+{
+    return json_errors;
+}
+
+int cli_json_error_printed(void)
+{
+    return json_printed;
+}
 
 int cli_exit_code(leal_err err)
 {
@@ -16,43 +38,86 @@ int cli_exit_code(leal_err err)
     return CLI_EXIT_FAIL;
 }
 
+/* The one place an error is printed. */
+static void emit(leal_err err, const char *msg)
+{
+    if (json_errors) {
+        printf("{\"error\":{\"code\":%d,\"name\":\"%s\",\"message\":", (int)err, leal_errname(err));
+        cli_json_string(stdout, msg);
+        printf("}}\n");
+        fflush(stdout);
+        json_printed = 1;
+        return;
+    }
+    fprintf(stderr, "leal: %s\n", msg);
+}
+
 int cli_fail(leal_err err, const char *fmt, ...)
 {
+    char msg[1024];
+    size_t n;
     va_list ap;
-    fputs("leal: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, ": %s\n", leal_strerror(err));
+    n = strlen(msg);
+    snprintf(msg + n, sizeof msg - n, ": %s", leal_strerror(err));
+    emit(err, msg);
     return cli_exit_code(err);
 }
 
 int cli_usage(const char *fmt, ...)
 {
+    char msg[1024];
+    size_t n;
     va_list ap;
-    fputs("leal: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fputs(" (see 'leal --help')\n", stderr);
+    n = strlen(msg);
+    if (!json_errors)
+        snprintf(msg + n, sizeof msg - n, " (see 'leal --help')");
+    emit(LEAL_E_USAGE, msg);
     return CLI_EXIT_USAGE;
+}
+
+int cli_error(leal_err err, int exit_code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    emit(err, msg);
+    return exit_code;
 }
 
 void cli_json_string(FILE *f, const char *s)
 {
+    const uint8_t *p = (const uint8_t *)s;
+    size_t n = s ? strlen(s) : 0;
     fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    while (n > 0) {
+        uint32_t c;
+        size_t k = text_utf8_next(p, n, &c);
+        if (k == 0) {
+            fputs("\\ufffd", f); /* not UTF-8: one replacement per byte */
+            p++;
+            n--;
+            continue;
+        }
         if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
+            fprintf(f, "\\%c", (char)c);
         else if (c == '\n')
             fputs("\\n", f);
         else if (c == '\t')
             fputs("\\t", f);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\u%04x", (unsigned)c);
         else
-            fputc(c, f);
+            fwrite(p, 1, k, f);
+        p += k;
+        n -= k;
     }
     fputc('"', f);
 }

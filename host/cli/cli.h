@@ -24,20 +24,37 @@ struct cli_command {
     int (*run)(int argc, char **argv);
 };
 
-/* Prints "leal: WHAT: <leal_strerror(err)>" to stderr; returns the exit code for err. */
+/* Errors: one line "leal: MESSAGE" on stderr, or, once cli_json_errors(true)
+ * was called (main does it when --json is among the arguments), one JSON
+ * object on stdout instead:
+ *   {"error":{"code":256,"name":"LEAL_E_UNKNOWN_ID","message":"..."}}
+ * (code and name as in keys/base/err.h; message without the "leal: "). */
+void cli_json_errors(bool on);
+bool cli_json_errors_on(void);
+/* Prints "leal: WHAT: <leal_strerror(err)>"; returns the exit code for err. */
 int cli_fail(leal_err err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Prints "leal: MESSAGE" and a hint to run --help to stderr; returns CLI_EXIT_USAGE. */
+/* Prints "leal: MESSAGE" and a hint to run --help; returns CLI_EXIT_USAGE. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "leal: MESSAGE" as it is (the message already says what to do), with
+ * err as its code in JSON; returns exit_code. */
+int cli_error(leal_err err, int exit_code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* 1 if an error was already printed as JSON (so main adds none). */
+int cli_json_error_printed(void);
 /* The exit code an error deserves: 2 for bad input, 1 otherwise. */
 int cli_exit_code(leal_err err);
 
-/* Writes s as a JSON string literal (with quotes) to f. */
+/* Writes s as a JSON string literal (with quotes) to f; always valid JSON:
+ * bytes that are not UTF-8 become U+FFFD, controls are escaped. */
 void cli_json_string(FILE *f, const char *s);
 
 /* Subcommands, one per host/cli/cmd_*.c. */
 int cmd_keys(int argc, char **argv);
 int cmd_readers(int argc, char **argv);
 int cmd_card(int argc, char **argv);
+/* "the card in the reader ...: info, issue, read, ...": every `leal card`
+ * subcommand, for the top-level help. */
+void cmd_card_summary(char *out, size_t cap);
 /* `leal card issue|read|top-up|replace|erase|block|unblock` (cmd_card_desk.c). */
 int card_desk(const char *sub, int argc, char **argv);
 int cmd_program(int argc, char **argv);

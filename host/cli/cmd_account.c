@@ -67,9 +67,10 @@ struct hist_ctx {
 static int hist_cb(void *ctx, const struct ledger_movement *m)
 {
     struct hist_ctx *x = ctx;
-    char a[32], when[32];
+    char a[32], when[48];
     lcli_amount_str(m->asset, m->amount, a, sizeof a);
-    lcli_time_str(m->at, when, sizeof when);
+    /* In the store's local time; UTC when no store recorded the entry. */
+    lcli_time_str_tz(m->at, m->timezone[0] ? m->timezone : "UTC", when, sizeof when);
     if (x->json) {
         printf("%s{\"entry\":%lld,\"at\":%lld,\"kind\":\"%s\",\"asset\":", x->n ? "," : "",
                (long long)m->entry_id, (long long)m->at, m->kind);
@@ -81,9 +82,9 @@ static int hist_cb(void *ctx, const struct ledger_movement *m)
         printf(",\"reverses\":%lld}", (long long)m->reverses);
     } else {
         if (x->n == 0)
-            printf("  %-8s %-16s %-9s %-14s %12s  %-20s %s\n", "entry", "when (UTC)", "kind",
-                   "asset", "amount", "operator", "reason");
-        printf("  %-8lld %-16s %-9s %-14s %12s  %-20s %s\n", (long long)m->entry_id, when, m->kind,
+            printf("  %-8s %-21s %-9s %-14s %12s  %-20s %s\n", "entry", "when", "kind", "asset",
+                   "amount", "operator", "reason");
+        printf("  %-8lld %-21s %-9s %-14s %12s  %-20s %s\n", (long long)m->entry_id, when, m->kind,
                m->asset, a, m->operator_name, m->reason);
     }
     x->last = m->entry_id;

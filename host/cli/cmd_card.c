@@ -36,6 +36,15 @@ static const struct {
 static const char *const desk_commands[] = {"issue", "read",    "top-up",  "replace", "erase",
                                             "block", "unblock", "history", "hotlist"};
 
+void cmd_card_summary(char *out, size_t cap)
+{
+    size_t n = (size_t)snprintf(out, cap, "cards at the desk:");
+    for (size_t i = 0; n < cap && i < sizeof card_commands / sizeof card_commands[0]; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s %s", i ? "," : "", card_commands[i].name);
+    for (size_t i = 0; n < cap && i < sizeof desk_commands / sizeof desk_commands[0]; i++)
+        n += (size_t)snprintf(out + n, cap - n, ", %s", desk_commands[i]);
+}
+
 static void card_usage(FILE *f)
 {
     fputs("usage: leal card SUBCOMMAND [--reader SPEC] [--allow-virtual] [--timeout SECONDS]\n"

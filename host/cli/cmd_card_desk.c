@@ -287,20 +287,19 @@ static int fail_card(const struct desk_cli *c, leal_err err, const struct issuan
         return fail_verdict(v);
     if (err == LEAL_E_CARD_ALREADY_ISSUED) {
         if (v->card_id == 0)
-            fprintf(stderr, "leal: this card is already a leal card of another issuer or "
-                            "program (its keys are not ours); use a blank card\n");
-        else if (v->issuer_id && v->issuer_id != c->keys->issuer_id)
-            fprintf(stderr,
-                    "leal: this card is already issued by another issuer (%08x); use "
-                    "a blank card\n",
-                    v->issuer_id);
-        else
-            fprintf(stderr,
-                    "leal: this card is already issued: card %lld, account %lld (%s); use a "
-                    "blank card, or 'leal card read' to see it\n",
-                    (long long)v->card_id, (long long)v->ledger.account_id,
-                    ledger_card_status_name(v->ledger.status));
-        return CLI_EXIT_FAIL;
+            return cli_error(err, CLI_EXIT_FAIL,
+                             "this card is already a leal card of another issuer or "
+                             "program (its keys are not ours); use a blank card");
+        if (v->issuer_id && v->issuer_id != c->keys->issuer_id)
+            return cli_error(err, CLI_EXIT_FAIL,
+                             "this card is already issued by another issuer (%08x); use "
+                             "a blank card",
+                             v->issuer_id);
+        return cli_error(err, CLI_EXIT_FAIL,
+                         "this card is already issued: card %lld, account %lld (%s); use a "
+                         "blank card, or 'leal card read' to see it",
+                         (long long)v->card_id, (long long)v->ledger.account_id,
+                         ledger_card_status_name(v->ledger.status));
     }
     return lcli_fail(c->ledger, err, doing);
 }
@@ -316,17 +315,16 @@ static int fail_over_cap(const struct issuance_card *v, int64_t cents)
     lcli_amount_str("EUR", cents, add, sizeof add);
     lcli_amount_str("EUR", limit, cap, sizeof cap);
     if (v->purse_cents + cents > limit)
-        fprintf(stderr,
-                "leal: top-up of card %lld refused: %s on the card plus %s would pass the "
-                "program's %s cap of %s; nothing was written\n",
-                (long long)v->card_id, purse, add, classic ? "Classic stored-value" : "purse", cap);
-    else
-        fprintf(stderr,
-                "leal: top-up of card %lld refused by the card: %s on it plus %s passes the purse "
-                "limit it was issued with (the program's cap is now %s); replace the card to "
-                "raise it; nothing was written\n",
-                (long long)v->card_id, purse, add, cap);
-    return CLI_EXIT_FAIL;
+        return cli_error(LEAL_E_CARD_BOUNDARY, CLI_EXIT_FAIL,
+                         "top-up of card %lld refused: %s on the card plus %s would pass the "
+                         "program's %s cap of %s; nothing was written",
+                         (long long)v->card_id, purse, add,
+                         classic ? "Classic stored-value" : "purse", cap);
+    return cli_error(LEAL_E_CARD_BOUNDARY, CLI_EXIT_FAIL,
+                     "top-up of card %lld refused by the card: %s on it plus %s passes the purse "
+                     "limit it was issued with (the program's cap is now %s); replace the card "
+                     "to raise it; nothing was written",
+                     (long long)v->card_id, purse, add, cap);
 }
 
 static int desk_issue(struct desk_cli *c, bool replace)
@@ -374,12 +372,11 @@ static int desk_issue(struct desk_cli *c, bool replace)
         if (replace && err == LEAL_E_CARD_STORED_VALUE_OFF && req.topup_cents == 0) {
             char eur[32];
             lcli_amount_str("EUR", v.account_eur, eur, sizeof eur);
-            fprintf(stderr,
-                    "leal: card %lld holds %s EUR and stored value is off on MIFARE Classic "
-                    "cards (Classic money can be copied); replace it with a DESFire card "
-                    "(nothing was written)\n",
-                    (long long)req.replaced_card_id, eur);
-            return CLI_EXIT_FAIL;
+            return cli_error(err, CLI_EXIT_FAIL,
+                             "card %lld holds %s EUR and stored value is off on MIFARE Classic "
+                             "cards (Classic money can be copied); replace it with a DESFire "
+                             "card (nothing was written)",
+                             (long long)req.replaced_card_id, eur);
         }
         if (err == LEAL_E_CARD_BOUNDARY && v.card_id == 0) {
             char cap[32];
@@ -393,17 +390,17 @@ static int desk_issue(struct desk_cli *c, bool replace)
                 snprintf(held, sizeof held, " (card %lld holds %s EUR)",
                          (long long)req.replaced_card_id, eur);
             }
-            fprintf(stderr,
-                    "leal: %s refused: the new card's purse would hold more than the "
-                    "program's %s cap of %s%s; nothing was written\n",
-                    replace ? "replacing the card" : "issuing the card",
-                    classic ? "Classic stored-value" : "purse", cap, held);
-            return CLI_EXIT_FAIL;
+            return cli_error(err, CLI_EXIT_FAIL,
+                             "%s refused: the new card's purse would hold more than the "
+                             "program's %s cap of %s%s; nothing was written",
+                             replace ? "replacing the card" : "issuing the card",
+                             classic ? "Classic stored-value" : "purse", cap, held);
         }
         return fail_card(c, err, &v, replace ? "replacing the card" : "issuing the card");
     }
     print_card(c, &v, replace ? "replaced" : "issued");
-    return CLI_EXIT_OK;
+    /* One rule for issue, top-up and read: card and ledger differing is a failure. */
+    return v.agrees ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 static int desk_read(struct desk_cli *c)
@@ -417,12 +414,10 @@ static int desk_read(struct desk_cli *c)
     if (err == LEAL_E_CARD_TAMPERED && v.verdict)
         return fail_verdict(&v);
     if (err == LEAL_E_CARD_TAMPERED)
-        fprintf(stderr,
-                "leal: card %lld does not verify: TAMPERED (its data or keys are not "
-                "what leal wrote); keep the card and block it\n",
-                (long long)v.card_id);
-    if (err == LEAL_E_CARD_TAMPERED)
-        return CLI_EXIT_FAIL;
+        return cli_error(err, CLI_EXIT_FAIL,
+                         "card %lld does not verify: TAMPERED (its data or keys are not "
+                         "what leal wrote); keep the card and block it",
+                         (long long)v.card_id);
     if (err != LEAL_OK)
         return fail_card(c, err, &v, "reading the card");
     print_card(c, &v, "read");
@@ -445,7 +440,7 @@ static int desk_topup(struct desk_cli *c)
         return fail_card(c, err, &v, "topping up the card");
     }
     print_card(c, &v, "topped-up");
-    return CLI_EXIT_OK;
+    return v.agrees ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 static int desk_erase(struct desk_cli *c)
@@ -466,11 +461,10 @@ static int desk_erase(struct desk_cli *c)
     if ((err = issuance_erase(&c->is, c->reader, &v)) != LEAL_OK) {
         if (err == LEAL_E_CARD_BOUNDARY) {
             /* The whole story: the card's own boundary answer would mislead. */
-            fprintf(stderr,
-                    "leal: card %lld holds money; replace it ('leal card replace') or spend it "
-                    "first\n",
-                    (long long)v.card_id);
-            return CLI_EXIT_FAIL;
+            return cli_error(err, CLI_EXIT_FAIL,
+                             "card %lld holds money; replace it ('leal card replace') or spend "
+                             "it first",
+                             (long long)v.card_id);
         }
         return fail_card(c, err, &v, "erasing the card");
     }

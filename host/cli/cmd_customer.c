@@ -91,7 +91,8 @@ static leal_err set_fields(const struct lcli_opt *o, struct ledger_customer *c)
 static const char *const labels[] = {"name",       "surname", "email",   "phone",
                                      "birth_date", "gender",  "address", "preferences"};
 
-static void print_json(const struct ledger_customer *c)
+/* The customer as a JSON object, left open (the caller adds to it and closes it). */
+static void print_json_open(const struct ledger_customer *c)
 {
     printf("{\"id\":%lld,\"program\":%lld,\"account\":%lld", (long long)c->id,
            (long long)c->program_id, (long long)c->account_id);
@@ -100,6 +101,11 @@ static void print_json(const struct ledger_customer *c)
         printf(",\"%s\":", labels[k]);
         cli_json_string(stdout, field((struct ledger_customer *)c, k, &cap));
     }
+}
+
+static void print_json(const struct ledger_customer *c)
+{
+    print_json_open(c);
     printf("}");
 }
 
@@ -112,7 +118,7 @@ static int list_cb(void *ctx, const struct ledger_customer *c)
 {
     struct list_ctx *x = ctx;
     if (x->json) {
-        printf("%s", x->n ? "," : "");
+        printf("%s", x->n ? "," : "[");
         print_json(c);
     } else {
         if (x->n == 0)
@@ -122,6 +128,24 @@ static int list_cb(void *ctx, const struct ledger_customer *c)
                c->name, c->surname, c->email, c->phone);
     }
     x->n++;
+    return 0;
+}
+
+static int note_cb(void *ctx, const struct ledger_note *n)
+{
+    int *k = ctx;
+    char when[48];
+    lcli_time_str_tz(n->at, "UTC", when, sizeof when);
+    if (k) {
+        printf("%s{\"id\":%lld,\"at\":%lld,\"author\":", (*k)++ ? "," : "", (long long)n->id,
+               (long long)n->at);
+        cli_json_string(stdout, n->author);
+        printf(",\"text\":");
+        cli_json_string(stdout, n->text);
+        printf("}");
+    } else {
+        printf("  %s, %s: %s\n", when, n->author, n->text);
+    }
     return 0;
 }
 
@@ -224,8 +248,14 @@ int cmd_customer(int argc, char **argv)
         }
         if (err == LEAL_OK && !consent && !note) {
             if (json) {
-                print_json(&c);
-                printf("\n");
+                int k = 0;
+                print_json_open(&c);
+                if (!edit) {
+                    printf(",\"notes\":[");
+                    err = ledger_note_each(l, c.id, note_cb, &k);
+                    printf("]");
+                }
+                printf("}\n");
             } else {
                 printf("customer  %lld\nprogram   %lld\naccount   %lld\n", (long long)c.id,
                        (long long)c.program_id, (long long)c.account_id);
@@ -236,6 +266,10 @@ int cmd_customer(int argc, char **argv)
                 if (!edit) {
                     printf("consent\n");
                     err = ledger_consent_each(l, c.id, consent_cb, NULL);
+                }
+                if (!edit && err == LEAL_OK) {
+                    printf("notes\n");
+                    err = ledger_note_each(l, c.id, note_cb, NULL);
                 }
             }
         }
@@ -267,11 +301,9 @@ int cmd_customer(int argc, char **argv)
             return cli_usage("leal customer list takes --program and --limit only");
         if ((rc = lcli_open(o[O_DB].val, &l)) != 0)
             return rc;
-        if (json)
-            printf("[");
         err = ledger_customer_search(l, prog, by, q, (size_t)limit, list_cb, &x);
-        if (json)
-            printf("]\n");
+        if (json && (err == LEAL_OK || x.n > 0))
+            printf("%s]\n", x.n ? "" : "[");
         else if (err == LEAL_OK && x.n == 0)
             printf("no customers\n");
     } else {

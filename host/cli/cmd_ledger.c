@@ -15,7 +15,8 @@
 static const char help[] =
     "usage: leal ledger init [--db PATH]\n"
     "       leal ledger post --account ID --asset EUR|PTS|STAMP:name --amount X\n"
-    "                        --reason TEXT --operator NAME [--counter NAME] [--kind KIND]\n"
+    "                        --reason TEXT --operator NAME [--counter NAME]\n"
+    "                        [--kind adjust|gift_sale]"
     "                        [--request-id ID] [--store ID] [--reference TEXT]\n"
     "                        [--expires YYYY-MM-DD] [--db PATH] [--json]\n"
     "       leal ledger void ENTRY --reason TEXT --operator NAME [--request-id ID]\n"
@@ -25,10 +26,14 @@ static const char help[] =
     "post is a manual adjustment (\"dar o quitar puntos\"): X is added to the account\n"
     "(negative takes away) and the opposite to the program's account --counter\n"
     "(default: adjustments). Euros are written 12.50 or 12,50; points and stamps as\n"
-    "whole numbers. Retrying with the same --request-id never posts twice.\n"
+    "whole numbers. Retrying with the same --request-id never posts twice; request ids\n"
+    "starting card:, void:, expire:, sync: or desk: are leal's own and refused.\n"
+    "A manual post is kind adjust (gift_sale: a gift card sold, --counter gift_sold).\n"
     "import reads CSV lines 'request_id,account,counter_account,asset,amount,reason,\n"
-    "operator' (amount in cents or units) and commits every --batch lines (default\n"
-    "1000) in one transaction, printing 'committed N' after each commit.\n"
+    "operator' (amount in cents or units, 1022 bytes a line at most) and commits every\n"
+    "--batch lines (default 1000) in one transaction, printing 'committed N' after\n"
+    "each commit. A refused line stops the posting (its batch is rolled back); the\n"
+    "rest is still read and every refused line named with its number (exit 2).\n"
     "expire moves the points of every lot expired by --at (00:00 UTC of that day;\n"
     "default now) to the program's points_expired account; twice changes nothing.\n";
 
@@ -87,13 +92,68 @@ static size_t split(char *s, char **f, size_t n)
     return k;
 }
 
+/* Reads the rest of an over-long line; 1 if the line really was longer than
+ * the buffer (0: it ended exactly there). */
+static int overlong(FILE *f, const char *line, size_t len)
+{
+    int c;
+    if (len == 0 || line[len - 1] == '\n' || len < IMPORT_LINE_MAX - 1)
+        return 0;
+    if ((c = getc(f)) == EOF || c == '\n')
+        return 0;
+    while ((c = getc(f)) != EOF && c != '\n')
+        ;
+    return 1;
+}
+
+/* One refused line: its number and why, on its own line. */
+static int refuse(const struct ledger *l, leal_err err, const char *file, int64_t lineno,
+                  const char *why)
+{
+    char what[512];
+    snprintf(what, sizeof what, "%s line %lld%s%s", file, (long long)lineno, why[0] ? ": " : "",
+             why);
+    if (l)
+        return lcli_fail(l, err, what);
+    (void)cli_fail(err, "%s", what);
+    return CLI_EXIT_USAGE; /* the file's content is the user's input */
+}
+
+/* Checks one CSV line without the database; LEAL_OK or the error, with why. */
+static leal_err import_fields(char *line, struct ledger_line ln[2], char **fld, char *why,
+                              size_t cap)
+{
+    why[0] = '\0';
+    if (split(line, fld, 8) != 7) {
+        snprintf(why, cap, "expected 7 comma-separated fields");
+        return LEAL_E_FORMAT;
+    }
+    if (lcli_id(fld[1], &ln[0].account_id) != LEAL_OK ||
+        lcli_id(fld[2], &ln[1].account_id) != LEAL_OK) {
+        snprintf(why, cap, "account ids are whole numbers");
+        return LEAL_E_NUMBER;
+    }
+    if (strlen(fld[3]) >= sizeof ln[0].asset || ledger_asset_check(fld[3]) != LEAL_OK)
+        return LEAL_E_ASSET;
+    if (amount_parse_units(fld[4], strlen(fld[4]), &ln[0].amount) != LEAL_OK)
+        return LEAL_E_AMOUNT;
+    if (ledger_request_id_reserved(fld[0])) {
+        snprintf(why, cap, "request id '%.64s'", fld[0]);
+        return LEAL_E_REQUEST_ID_RESERVED;
+    }
+    return LEAL_OK;
+}
+
+/* Posts every line; on the first refused line the batch in progress is
+ * rolled back and nothing more is posted, but the rest of the file is still
+ * read so that every refused line is reported with its number. */
 static int import(struct ledger *l, const char *file, int64_t batch)
 {
     FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-    char line[IMPORT_LINE_MAX];
-    int64_t n = 0, lineno = 0, in_batch = 0, replays = 0;
+    char line[IMPORT_LINE_MAX], why[128];
+    int64_t n = 0, lineno = 0, in_batch = 0, replays = 0, refused = 0, first = 0;
     leal_err err = LEAL_OK;
-    int rc = 0;
+    int rc = 0, r;
     if (f == NULL)
         return cli_fail(LEAL_E_NOT_FOUND, "%s", file);
     while (fgets(line, sizeof line, f)) {
@@ -104,20 +164,23 @@ static int import(struct ledger *l, const char *file, int64_t batch)
         int64_t id;
         bool rep;
         size_t len = strlen(line);
+        leal_err lerr;
         lineno++;
+        if (overlong(f, line, len)) {
+            lerr = LEAL_E_LINE_TOO_LONG;
+            snprintf(why, sizeof why, "longer than %d bytes", IMPORT_LINE_MAX - 2);
+            goto refused;
+        }
         if (len && line[len - 1] == '\n')
             line[--len] = '\0';
         if (len == 0)
             continue;
         memset(ln, 0, sizeof ln);
         memset(&e, 0, sizeof e);
-        if (split(line, fld, 8) != 7 || lcli_id(fld[1], &ln[0].account_id) != LEAL_OK ||
-            lcli_id(fld[2], &ln[1].account_id) != LEAL_OK || strlen(fld[3]) >= sizeof ln[0].asset ||
-            amount_parse_units(fld[4], strlen(fld[4]), &ln[0].amount) != LEAL_OK) {
-            err = LEAL_E_FORMAT;
-            rc = cli_fail(err, "%s line %lld", file, (long long)lineno);
-            break;
-        }
+        if ((lerr = import_fields(line, ln, fld, why, sizeof why)) != LEAL_OK)
+            goto refused;
+        if (refused)
+            continue; /* nothing more is posted; later lines are only checked */
         snprintf(ln[0].asset, sizeof ln[0].asset, "%s", fld[3]);
         snprintf(ln[1].asset, sizeof ln[1].asset, "%s", fld[3]);
         ln[1].amount = -ln[0].amount;
@@ -136,11 +199,9 @@ static int import(struct ledger *l, const char *file, int64_t batch)
             rc = lcli_fail(l, err, "import");
             break;
         }
-        if ((err = ledger_post(l, &e, &id, &rep)) != LEAL_OK) {
-            char what[64];
-            snprintf(what, sizeof what, "%s line %lld", file, (long long)lineno);
-            rc = lcli_fail(l, err, what);
-            break;
+        if ((lerr = ledger_post(l, &e, &id, &rep)) != LEAL_OK) {
+            r = refuse(l, lerr, file, lineno, "");
+            goto refused_logged;
         }
         replays += rep;
         n++;
@@ -155,6 +216,19 @@ static int import(struct ledger *l, const char *file, int64_t batch)
             printf("committed %lld\n", (long long)n);
             fflush(stdout);
         }
+        continue;
+    refused:
+        r = refuse(NULL, lerr, file, lineno, why);
+    refused_logged:
+        if (!refused) {
+            first = lineno;
+            rc = r;
+            if (in_batch > 0)
+                ledger_batch_rollback(l);
+            n -= in_batch;
+            in_batch = 0;
+        }
+        refused++;
     }
     if (err == LEAL_OK && in_batch > 0) {
         if ((err = ledger_batch_commit(l)) != LEAL_OK)
@@ -164,7 +238,13 @@ static int import(struct ledger *l, const char *file, int64_t batch)
     } else if (err != LEAL_OK) {
         ledger_batch_rollback(l);
     }
-    if (err == LEAL_OK)
+    if (err == LEAL_OK && refused)
+        rc = cli_error(LEAL_E_FORMAT, rc,
+                       "%s: %lld line(s) refused; %lld entries committed before line %lld, "
+                       "nothing from it on: fix the lines named and import again (committed "
+                       "lines are recognised by their request ids)",
+                       file, (long long)refused, (long long)n, (long long)first);
+    else if (err == LEAL_OK)
         printf("imported %lld entries (%lld already there)\n", (long long)n, (long long)replays);
     if (f != stdin)
         fclose(f);
@@ -244,6 +324,9 @@ int cmd_ledger(int argc, char **argv)
         snprintf(ln[1].asset, sizeof ln[1].asset, "%s", asset);
         ln[0].expires_at = ln[0].amount > 0 ? expires : 0;
         ln[1].amount = -ln[0].amount;
+        if (o[O_KIND].val && strcmp(o[O_KIND].val, "adjust") != 0 &&
+            strcmp(o[O_KIND].val, "gift_sale") != 0)
+            return cli_fail(LEAL_E_ENTRY_KIND, "--kind '%s'", o[O_KIND].val);
         if (!o[O_REQ].val)
             request_id(req);
         e.kind = o[O_KIND].val ? o[O_KIND].val : "adjust";
@@ -286,8 +369,11 @@ int cmd_ledger(int argc, char **argv)
     if (strcmp(sub, "post") != 0 && strcmp(sub, "void") != 0 && strcmp(sub, "expire") != 0 &&
         npos != 1 + !strcmp(sub, "import"))
         return cli_usage("leal ledger %s: unexpected argument", sub);
+    if (o[O_REQ].val && ledger_request_id_reserved(o[O_REQ].val))
+        return cli_fail(LEAL_E_REQUEST_ID_RESERVED, "--request-id '%s'", o[O_REQ].val);
 
-    if ((rc = lcli_open(o[O_DB].val, &l)) != 0)
+    rc = strcmp(sub, "init") == 0 ? lcli_create(o[O_DB].val, &l) : lcli_open(o[O_DB].val, &l);
+    if (rc != 0)
         return rc;
     if (strcmp(sub, "init") == 0) {
         printf("ledger ready (schema version %d)\n", ledger_schema_version(l));
@@ -303,8 +389,12 @@ int cmd_ledger(int argc, char **argv)
         }
     } else if (strcmp(sub, "void") == 0) {
         err = ledger_void(l, target, o[O_REQ].val, o[O_OPERATOR].val, o[O_REASON].val, &id, &rep);
-        if (err == LEAL_OK)
-            rc = print_post(json, id, rep, "voided");
+        if (err == LEAL_OK && json)
+            printf("{\"entry\":%lld,\"voids\":%lld,\"replayed\":%s}\n", (long long)id,
+                   (long long)target, rep ? "true" : "false");
+        else if (err == LEAL_OK)
+            printf("entry %lld %svoided by entry %lld\n", (long long)target,
+                   rep ? "was already " : "", (long long)id);
     } else if (strcmp(sub, "expire") == 0) {
         int64_t accts = 0, pts = 0;
         err = ledger_expire_points(l, target, expires, o[O_OPERATOR].val, &accts, &pts);

@@ -188,8 +188,9 @@ int cmd_program(int argc, char **argv)
         p.kind = LEDGER_PROGRAM_COLLECTIVE;
     else if (v)
         return cli_usage("--kind is single, chain or collective, not '%s'", v);
-    if (!lcli_get(o, N(o), "code") || !lcli_get(o, N(o), "name"))
-        return cli_usage("leal program create needs --code and --name");
+    if (!lcli_get(o, N(o), "code") || !lcli_get(o, N(o), "name") || !lcli_get(o, N(o), "code")[0] ||
+        !lcli_get(o, N(o), "name")[0])
+        return cli_usage("leal program create needs --code and --name (not empty)");
     snprintf(p.code, sizeof p.code, "%s", lcli_get(o, N(o), "code"));
     snprintf(p.name, sizeof p.name, "%s", lcli_get(o, N(o), "name"));
     if ((v = lcli_get(o, N(o), "id")) &&
@@ -213,7 +214,7 @@ int cmd_program(int argc, char **argv)
     p.classic_stored_value_cap_cents = 0;
     if ((rc = caps_from_opts(o, N(o), &p)) != 0)
         return rc;
-    if ((rc = lcli_open(lcli_get(o, N(o), "db"), &l)) != 0)
+    if ((rc = lcli_create(lcli_get(o, N(o), "db"), &l)) != 0)
         return rc;
     err = ledger_program_create(l, &p, &id);
     if (err != LEAL_OK) {
@@ -230,8 +231,9 @@ int cmd_program(int argc, char **argv)
 
 static const char store_help[] =
     "usage: leal store add --program ID --code CODE --name NAME --tz ZONE [--db PATH] [--json]\n"
-    "A store belongs to a program and has an IANA time zone (Europe/Madrid); times are\n"
-    "stored in UTC.\n";
+    "A store belongs to a program and has a time zone of the tz database\n"
+    "(Europe/Madrid; /usr/share/zoneinfo). Times are stored in UTC and shown in the\n"
+    "store's local time.\n";
 
 int cmd_store(int argc, char **argv)
 {
@@ -252,8 +254,11 @@ int cmd_store(int argc, char **argv)
     }
     if (npos != 1 || strcmp(pos[0], "add") != 0)
         return cli_usage("leal store: expected 'add'");
-    if (!lcli_get(o, N(o), "code") || !lcli_get(o, N(o), "name") || !lcli_get(o, N(o), "tz"))
-        return cli_usage("leal store add needs --program, --code, --name and --tz");
+    if (!lcli_get(o, N(o), "code") || !lcli_get(o, N(o), "name") || !lcli_get(o, N(o), "tz") ||
+        !lcli_get(o, N(o), "code")[0] || !lcli_get(o, N(o), "name")[0])
+        return cli_usage("leal store add needs --program, --code, --name and --tz (not empty)");
+    if (ledger_timezone_check(lcli_get(o, N(o), "tz")) != LEAL_OK)
+        return cli_fail(LEAL_E_TIMEZONE, "--tz '%s'", lcli_get(o, N(o), "tz"));
     v = lcli_get(o, N(o), "program");
     if (lcli_id(v, &prog) != LEAL_OK)
         return cli_fail(LEAL_E_NUMBER, "--program '%s'", v ? v : "");
@@ -301,8 +306,8 @@ int cmd_terminal(int argc, char **argv)
         v = lcli_get(o, N(o), "store");
         if (lcli_id(v, &store) != LEAL_OK)
             return cli_fail(LEAL_E_NUMBER, "--store '%s'", v ? v : "");
-        if (!lcli_get(o, N(o), "name"))
-            return cli_usage("leal terminal add needs --name");
+        if (!lcli_get(o, N(o), "name") || !lcli_get(o, N(o), "name")[0])
+            return cli_usage("leal terminal add needs --name (not empty)");
     } else if (lcli_id(pos[1], &term) != LEAL_OK) {
         return cli_fail(LEAL_E_NUMBER, "terminal '%s'", pos[1]);
     }

@@ -1,5 +1,6 @@
 /* leal.c - the `leal` command: dispatch to subcommands. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -9,7 +10,7 @@
 static const struct cli_command commands[] = {
     {"keys", "issuer keystore: init, list, rotate, backup, restore, export-terminal", cmd_keys},
     {"readers", "list the card readers (PC/SC; virtual ones marked)", cmd_readers},
-    {"card", "the card in the reader: info", cmd_card},
+    {"card", NULL, cmd_card}, /* its summary lists every card subcommand: cmd_card_summary */
     {"program", "create a loyalty program (single shop, chain or collective)", cmd_program},
     {"store", "add a store to a program", cmd_store},
     {"terminal", "add a terminal to a store; start a new epoch", cmd_terminal},
@@ -22,17 +23,56 @@ static const struct cli_command commands[] = {
 
 static void usage(FILE *f)
 {
+    char card[512];
     fprintf(f, "usage: leal COMMAND [ARGS]\n\n"
                "leal is a loyalty-card system: MIFARE DESFire and Classic cards, offline\n"
                "terminals and an SQLite ledger. Commands:\n\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        const char *s = commands[i].summary;
+        if (s == NULL) {
+            cmd_card_summary(card, sizeof card);
+            s = card;
+        }
+        fprintf(f, "  %-10s %s\n", commands[i].name, s);
+    }
     fprintf(f, "\n'leal COMMAND --help' describes each command.\n");
+}
+
+/* With --json, an error printed as text by code that does not know about
+ * JSON (stderr is captured meanwhile) still reaches stdout as one JSON error. */
+static int json_fallback(FILE *real, char *buf, size_t len, int rc)
+{
+    char *last = NULL, *line, *save = NULL;
+    /* No error text (a card that differs is told in the JSON result itself). */
+    if (rc == CLI_EXIT_OK || cli_json_error_printed() || len == 0) {
+        if (len)
+            fwrite(buf, 1, len, real);
+        return rc;
+    }
+    for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        last = line;
+    if (last && strncmp(last, "leal: ", 6) == 0)
+        last += 6;
+    (void)cli_error(rc == CLI_EXIT_USAGE ? LEAL_E_USAGE : LEAL_E_STATE, rc, "%s",
+                    last ? last : "failed");
+    return rc;
+}
+
+static int dispatch(int argc, char **argv)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    return cli_usage("unknown command '%s'", argv[1]);
 }
 
 int main(int argc, char **argv)
 {
+    FILE *real = stderr, *cap = NULL;
+    char *buf = NULL;
+    size_t len = 0;
     leal_err err;
+    int rc;
     /* Before anything holds a key: no core file, no ptrace by the same user,
      * and passphrases moved out of the environment (passphrase.h). */
     if ((err = secmem_process_harden()) != LEAL_OK)
@@ -50,8 +90,17 @@ int main(int argc, char **argv)
         printf("leal %s\n", LEAL_VERSION);
         return CLI_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
-    return cli_usage("unknown command '%s'", argv[1]);
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            cli_json_errors(true);
+    if (cli_json_errors_on() && (cap = open_memstream(&buf, &len)) != NULL)
+        stderr = cap;
+    rc = dispatch(argc, argv);
+    if (cap) {
+        fclose(cap);
+        stderr = real;
+        rc = json_fallback(real, buf, len, rc);
+        free(buf);
+    }
+    return rc;
 }

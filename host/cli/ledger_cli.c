@@ -57,7 +57,7 @@ int lcli_fail(const struct ledger *l, leal_err err, const char *what)
     return cli_fail(err, "%s", what);
 }
 
-int lcli_open(const char *path, struct ledger **l)
+static int open_ledger(const char *path, bool create, struct ledger **l)
 {
     char def[4096], why[512];
     leal_err err;
@@ -65,16 +65,34 @@ int lcli_open(const char *path, struct ledger **l)
     if (path == NULL) {
         if ((err = file_default_path("ledger.db", def, sizeof def)) != LEAL_OK)
             return cli_fail(err, "no default ledger path (set XDG_DATA_HOME or use --db)");
-        if ((err = file_mkdir_parents(def)) != LEAL_OK)
+        if (create && (err = file_mkdir_parents(def)) != LEAL_OK)
             return cli_fail(err, "%s", def);
         path = def;
     }
-    err = ledger_open_why(path, l, why, sizeof why);
+    if (create)
+        err = ledger_open_why(path, l, why, sizeof why);
+    else
+        err = ledger_open_existing_why(path, l, why, sizeof why);
+    if (err == LEAL_E_NO_LEDGER)
+        return cli_error(err, CLI_EXIT_USAGE,
+                         "%s: no ledger there; create one with 'leal ledger init%s%s' (or "
+                         "'leal program create'), or check --db",
+                         path, path == def ? "" : " --db ", path == def ? "" : path);
     if (err != LEAL_OK && why[0])
         return cli_fail(err, "%s: %s", path, why);
     if (err != LEAL_OK)
         return cli_fail(err, "%s", path);
     return 0;
+}
+
+int lcli_open(const char *path, struct ledger **l)
+{
+    return open_ledger(path, false, l);
+}
+
+int lcli_create(const char *path, struct ledger **l)
+{
+    return open_ledger(path, true, l);
 }
 
 leal_err lcli_id(const char *s, int64_t *v)
@@ -139,4 +157,31 @@ void lcli_time_str(int64_t t, char *out, size_t cap)
     struct tm tm;
     if (gmtime_r(&tt, &tm) == NULL || strftime(out, cap, "%Y-%m-%d %H:%M", &tm) == 0)
         snprintf(out, cap, "%lld", (long long)t);
+}
+
+void lcli_time_str_tz(int64_t t, const char *tz, char *out, size_t cap)
+{
+    char saved[256];
+    const char *old = getenv("TZ");
+    time_t tt = (time_t)t;
+    struct tm tm;
+    int ok;
+    if (tz == NULL || tz[0] == '\0' || ledger_timezone_check(tz) != LEAL_OK) {
+        lcli_time_str(t, out, cap);
+        return;
+    }
+    snprintf(saved, sizeof saved, "%s", old ? old : "");
+    if (setenv("TZ", tz, 1) != 0) {
+        lcli_time_str(t, out, cap);
+        return;
+    }
+    tzset();
+    ok = localtime_r(&tt, &tm) != NULL && strftime(out, cap, "%Y-%m-%d %H:%M %Z", &tm) != 0;
+    if (old)
+        (void)setenv("TZ", saved, 1);
+    else
+        (void)unsetenv("TZ");
+    tzset();
+    if (!ok)
+        lcli_time_str(t, out, cap);
 }

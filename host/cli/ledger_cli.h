@@ -31,9 +31,14 @@ int lcli_parse(int argc, char **argv, struct lcli_opt *opts, size_t nopts, const
                size_t maxpos, size_t *npos);
 const char *lcli_get(const struct lcli_opt *opts, size_t nopts, const char *name);
 
-/* Opens the ledger at path (NULL: the default, whose folder is created).
- * Returns 0 or an exit code after printing the error. */
+/* Opens the existing ledger at path (NULL: the default). A missing file is
+ * refused (exit 2, "create one with 'leal ledger init'"): a mistyped --db
+ * never makes an empty ledger. Returns 0 or an exit code after printing the
+ * error. */
 int lcli_open(const char *path, struct ledger **l);
+/* lcli_open that creates the ledger (and the default's folder) if missing:
+ * `leal ledger init` and `leal program create` only. */
+int lcli_create(const char *path, struct ledger **l);
 /* "leal: WHAT: DETAIL: sentence" with the ledger's detail if any. */
 int lcli_fail(const struct ledger *l, leal_err err, const char *what);
 
@@ -47,5 +52,8 @@ leal_err lcli_amount(const char *asset, const char *s, int64_t *v);
 void lcli_amount_str(const char *asset, int64_t v, char *out, size_t cap);
 /* "2026-11-23 10:05" UTC. */
 void lcli_time_str(int64_t t, char *out, size_t cap);
+/* "2026-11-23 11:05 CET": in time zone tz (a store's; checked against the tz
+ * database), or as lcli_time_str if tz is empty or unknown. */
+void lcli_time_str_tz(int64_t t, const char *tz, char *out, size_t cap);
 
 #endif

@@ -13,9 +13,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "amount.h"
 #include "host/file.h"
+#include "host/text.h"
 #include "keys/base/buf.h"
 #include "keys/hosted/provider_openssl.h"
 #include "schema.h"
@@ -501,7 +504,7 @@ static leal_err settings(struct ledger *l)
     return LEAL_OK;
 }
 
-static leal_err raw_open(const char *path, struct ledger **out)
+static leal_err raw_open_flags(const char *path, int create, struct ledger **out)
 {
     struct ledger *l = calloc(1, sizeof *l);
     int rc;
@@ -510,11 +513,17 @@ static leal_err raw_open(const char *path, struct ledger **out)
         return LEAL_E_NO_MEMORY;
     /* A new ledger is made 0600 whatever the umask; SQLite gives its -wal
      * and -shm the database file's mode. */
-    if (strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0) {
+    if (create && strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0) {
         leal_err made = file_create_new(path, 0600);
         (void)made; /* on failure, SQLite's open below says what is wrong */
     }
-    rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0),
+                         NULL);
+    if (rc != SQLITE_OK && !create && (rc & 0xff) == SQLITE_CANTOPEN && access(path, F_OK) != 0) {
+        sqlite3_close(l->db);
+        free(l);
+        return LEAL_E_NO_LEDGER;
+    }
     if (rc != SQLITE_OK) {
         leal_err err = l->db ? db_err(l, rc) : LEAL_E_NO_MEMORY;
         sqlite3_close(l->db);
@@ -526,7 +535,13 @@ static leal_err raw_open(const char *path, struct ledger **out)
     return LEAL_OK;
 }
 
+static leal_err raw_open(const char *path, struct ledger **out)
+{
+    return raw_open_flags(path, 1, out);
+}
+
 static leal_err copy_db(struct ledger *l, const char *dest, bool replace);
+static leal_err open_why(const char *path, int create, struct ledger **out, char *why, size_t cap);
 
 leal_err ledger_open(const char *path, struct ledger **out)
 {
@@ -534,6 +549,16 @@ leal_err ledger_open(const char *path, struct ledger **out)
 }
 
 leal_err ledger_open_why(const char *path, struct ledger **out, char *why, size_t cap)
+{
+    return open_why(path, 1, out, why, cap);
+}
+
+leal_err ledger_open_existing_why(const char *path, struct ledger **out, char *why, size_t cap)
+{
+    return open_why(path, 0, out, why, cap);
+}
+
+static leal_err open_why(const char *path, int create, struct ledger **out, char *why, size_t cap)
 {
     struct ledger *l = NULL;
     leal_err err;
@@ -543,7 +568,7 @@ leal_err ledger_open_why(const char *path, struct ledger **out, char *why, size_
     *out = NULL;
     if (why && cap)
         why[0] = '\0';
-    if ((err = raw_open(path, &l)) != LEAL_OK)
+    if ((err = raw_open_flags(path, create, &l)) != LEAL_OK)
         return err;
     if ((err = settings(l)) != LEAL_OK)
         goto out;
@@ -708,18 +733,20 @@ leal_err ledger_backup(struct ledger *l, const char *dest, bool replace)
 
 /* ---- Validation helpers ---- */
 
-/* Text a person typed: at most LEDGER_TEXT-1 bytes, no control characters. */
+/* Text a person typed: at most LEDGER_TEXT-1 bytes of valid UTF-8 without
+ * control characters or bidirectional controls (host/text.h). */
 static leal_err text_ok(struct ledger *l, const char *what, const char *s)
 {
-    size_t n = 0;
+    char why[64];
     if (s == NULL)
         return LEAL_OK;
-    for (; s[n]; n++) {
-        unsigned char c = (unsigned char)s[n];
-        if (c < 0x20 || c == 0x7f || n >= LEDGER_TEXT - 1) {
-            set_msg(l, "%s", what);
-            return LEAL_E_TEXT;
-        }
+    if (strlen(s) >= LEDGER_TEXT) {
+        set_msg(l, "%s is longer than %d bytes", what, LEDGER_TEXT - 1);
+        return LEAL_E_TEXT;
+    }
+    if (text_check(s, why, sizeof why) != LEAL_OK) {
+        set_msg(l, "%s: %s", what, why);
+        return LEAL_E_TEXT;
     }
     return LEAL_OK;
 }
@@ -744,6 +771,51 @@ leal_err ledger_asset_check(const char *asset)
             return LEAL_E_ASSET;
     }
     return n > 6 && n <= 6 + 32 ? LEAL_OK : LEAL_E_ASSET;
+}
+
+leal_err ledger_timezone_check(const char *tz)
+{
+    const char *dir = getenv("TZDIR");
+    char path[512];
+    unsigned char magic[4];
+    struct stat sb;
+    size_t n = tz ? strlen(tz) : 0;
+    FILE *f;
+    int fd, ok;
+    if (n == 0 || n > 64 || tz[0] == '/')
+        return LEAL_E_TIMEZONE;
+    /* Names as the tz database spells them: no "." or ".." component, so a
+     * name never leaves the zoneinfo folder. */
+    for (size_t i = 0; i < n; i++) {
+        char c = tz[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '+' || c == '/' || c == '.'))
+            return LEAL_E_TIMEZONE;
+        if (c == '.' && (i == 0 || tz[i - 1] == '/'))
+            return LEAL_E_TIMEZONE;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir && dir[0] ? dir : "/usr/share/zoneinfo", tz);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return LEAL_E_TIMEZONE;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (f = fdopen(fd, "rb")) == NULL) {
+        close(fd);
+        return LEAL_E_TIMEZONE;
+    }
+    ok = fread(magic, 1, sizeof magic, f) == sizeof magic && memcmp(magic, "TZif", 4) == 0;
+    fclose(f);
+    return ok ? LEAL_OK : LEAL_E_TIMEZONE;
+}
+
+static const char *const system_namespaces[] = {LEDGER_SYSTEM_NAMESPACES};
+
+bool ledger_request_id_reserved(const char *request_id)
+{
+    for (size_t i = 0; request_id && i < sizeof system_namespaces / sizeof system_namespaces[0];
+         i++)
+        if (strncmp(request_id, system_namespaces[i], strlen(system_namespaces[i])) == 0)
+            return true;
+    return false;
 }
 
 static int64_t now(void)
@@ -965,9 +1037,13 @@ leal_err ledger_store_add(struct ledger *l, int64_t program_id, const char *code
     if (empty(code) || empty(name) || empty(timezone))
         return LEAL_E_ARG;
     if ((err = text_ok(l, "store code", code)) != LEAL_OK ||
-        (err = text_ok(l, "store name", name)) != LEAL_OK ||
-        (err = text_ok(l, "time zone", timezone)) != LEAL_OK)
+        (err = text_ok(l, "store name", name)) != LEAL_OK)
         return err;
+    if (ledger_timezone_check(timezone) != LEAL_OK) {
+        set_msg(l, "time zone '%s' is not in the tz database (write it like Europe/Madrid)",
+                timezone);
+        return LEAL_E_TIMEZONE;
+    }
     if ((err = tx_begin(l)) != LEAL_OK)
         return err;
     if ((err = exists(l, ST_PROGRAM_EXISTS, program_id, "program")) != LEAL_OK)
@@ -1367,6 +1443,9 @@ leal_err ledger_consent_each(struct ledger *l, int64_t customer_id, ledger_conse
     return err;
 }
 
+#define NOTES_SQL                                                                                  \
+    "SELECT id, at, author, text FROM customer_note WHERE customer_id = ?1 ORDER BY id"
+
 leal_err ledger_note_add(struct ledger *l, int64_t customer_id, const char *author,
                          const char *text, int64_t at)
 {
@@ -1395,6 +1474,26 @@ leal_err ledger_note_add(struct ledger *l, int64_t customer_id, const char *auth
 out:
     sqlite3_finalize(st);
     return tx_end(l, err);
+}
+
+leal_err ledger_note_each(struct ledger *l, int64_t customer_id, ledger_note_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    leal_err err = prep_i64(l, NOTES_SQL, &st, I64S(customer_id));
+    if (err != LEAL_OK)
+        return err;
+    while (next_row(l, st, &err)) {
+        struct ledger_note n;
+        memset(&n, 0, sizeof n);
+        n.id = sqlite3_column_int64(st, 0);
+        n.at = sqlite3_column_int64(st, 1);
+        col_text(st, 2, n.author, sizeof n.author);
+        col_text(st, 3, n.text, sizeof n.text);
+        if (cb(ctx, &n) != 0)
+            break;
+    }
+    sqlite3_finalize(st);
+    return err;
 }
 
 /* ---- Accounts ---- */
@@ -2781,11 +2880,13 @@ static void movement_row(sqlite3_stmt *st, struct ledger_movement *m)
     m->account_id = sqlite3_column_int64(st, 7);
     col_text(st, 8, m->asset, sizeof m->asset);
     m->amount = sqlite3_column_int64(st, 9);
+    col_text(st, 10, m->timezone, sizeof m->timezone);
 }
 
 #define MOVEMENT_COLUMNS                                                                           \
     "e.id, e.at, e.kind, e.reason, e.operator, e.reference, e.reverses, n.account_id, n.asset, "   \
-    "n.amount FROM line n JOIN entry e ON e.id = n.entry_id"
+    "n.amount, s.timezone FROM line n JOIN entry e ON e.id = n.entry_id LEFT JOIN store s ON "     \
+    "s.id = e.store_id"
 
 #define HISTORY_SQL                                                                                \
     "SELECT " MOVEMENT_COLUMNS " WHERE n.account_id = ?1 AND n.entry_id IN (SELECT DISTINCT "      \
@@ -2965,6 +3066,7 @@ leal_err ledger_check_plans(struct ledger *l)
         "SELECT account_id, asset, amount FROM line WHERE entry_id = ?1 ORDER BY id",
         CARD_HISTORY_SQL,
         CARD_HOTLIST_SQL,
+        NOTES_SQL,
         PENDING_TOPUP_SQL,
         "DELETE FROM card_pending_topup WHERE card_id = ?1 AND request_id = ?2",
     };

@@ -38,7 +38,9 @@ struct ledger;
 
 /* ---- Opening ---------------------------------------------------------- */
 
-/* Opens (creating if missing) the ledger at path. A database of an older
+/* Opens the ledger at path, creating it if missing (ledger_open_existing_why
+ * refuses a missing file with LEAL_E_NO_LEDGER instead: the CLI creates a
+ * ledger only when asked to). A database of an older
  * schema is first copied to "PATH.schema-vN.bak" (SQLite backup API) and then
  * migrated; a newer one is refused with LEAL_E_DB_SCHEMA_NEWER; a file that
  * is not a leal ledger gives LEAL_E_DB_NOT_LEAL. Checks that WAL and
@@ -47,6 +49,8 @@ LEAL_MUST_CHECK leal_err ledger_open(const char *path, struct ledger **out);
 /* ledger_open that also copies the detail of a failure into why. */
 LEAL_MUST_CHECK leal_err ledger_open_why(const char *path, struct ledger **out, char *why,
                                          size_t cap);
+LEAL_MUST_CHECK leal_err ledger_open_existing_why(const char *path, struct ledger **out, char *why,
+                                                  size_t cap);
 /* Closes l (NULL is fine); rolls back an unfinished batch. */
 void ledger_close(struct ledger *l);
 /* Detail of the last error (SQLite's text, copied, or the first difference
@@ -126,7 +130,14 @@ LEAL_MUST_CHECK leal_err ledger_program_account(struct ledger *l, int64_t progra
 LEAL_MUST_CHECK leal_err ledger_points_for_spend(int64_t spend_cents, int64_t points_per_euro_milli,
                                                  int64_t *points);
 
-/* A store belongs to a program and has an IANA time zone ("Europe/Madrid"). */
+/* LEAL_OK if tz names a zone of the tz database: a file starting "TZif"
+ * under $TZDIR or /usr/share/zoneinfo, reached by a name of A-Z a-z 0-9 _ - +
+ * and "/" with no component starting with "." ("Madrid" and "../x" are
+ * refused); LEAL_E_TIMEZONE otherwise. */
+LEAL_MUST_CHECK leal_err ledger_timezone_check(const char *tz);
+
+/* A store belongs to a program and has an IANA time zone ("Europe/Madrid",
+ * checked with ledger_timezone_check: LEAL_E_TIMEZONE). */
 LEAL_MUST_CHECK leal_err ledger_store_add(struct ledger *l, int64_t program_id, const char *code,
                                           const char *name, const char *timezone, int64_t *id);
 /* A terminal belongs to a store; it starts at epoch 1. */
@@ -196,6 +207,16 @@ LEAL_MUST_CHECK leal_err ledger_consent_each(struct ledger *l, int64_t customer_
                                              ledger_consent_cb cb, void *ctx);
 LEAL_MUST_CHECK leal_err ledger_note_add(struct ledger *l, int64_t customer_id, const char *author,
                                          const char *text, int64_t at);
+struct ledger_note {
+    int64_t id;
+    int64_t at;
+    char author[LEDGER_TEXT];
+    char text[LEDGER_TEXT];
+};
+typedef int (*ledger_note_cb)(void *ctx, const struct ledger_note *n);
+/* The customer's notes, oldest first. */
+LEAL_MUST_CHECK leal_err ledger_note_each(struct ledger *l, int64_t customer_id, ledger_note_cb cb,
+                                          void *ctx);
 
 /* ---- Accounts and balances ---------------------------------------------- */
 
@@ -340,6 +361,13 @@ LEAL_MUST_CHECK leal_err ledger_card_status_parse(const char *s, enum ledger_car
 
 /* ---- The journal -------------------------------------------------------- */
 
+/* Request-id namespaces leal's own postings use (card reads and top-ups,
+ * voids, expiry, card sync, the desk): a request id a person or a file gives
+ * (ledger post, void, import) must not start with one of them, or it could
+ * take a key the desk will need (ledger_request_id_reserved). */
+#define LEDGER_SYSTEM_NAMESPACES "card:", "void:", "expire:", "sync:", "desk:"
+bool ledger_request_id_reserved(const char *request_id);
+
 struct ledger_line {
     int64_t account_id;
     char asset[LEDGER_MAX_ASSET];
@@ -449,6 +477,7 @@ struct ledger_movement {
     int64_t account_id;
     char asset[LEDGER_MAX_ASSET];
     int64_t amount;
+    char timezone[72]; /* the entry's store's time zone; "" if no store */
 };
 typedef int (*ledger_movement_cb)(void *ctx, const struct ledger_movement *m);
 /* The lines touching account_id of its newest `limit` entries with id <

@@ -136,6 +136,7 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_DB_NOT_LEAL, "this file is not a leal ledger; check the --db path"),
     E(LEAL_E_PURSE_CAP_HELD,
       "cards of this program may hold more than that cap; lower it once their money is spent"),
+    E(LEAL_E_NO_LEDGER, "no ledger there; create one with 'leal ledger init' or check --db"),
 
     E(LEAL_E_AMOUNT, "malformed amount; write euros like 12.50 or 12,50 (no thousands separators, "
                      "2 decimals at most)"),
@@ -143,7 +144,16 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_NUMBER, "malformed number"),
     E(LEAL_E_USAGE, "wrong usage; see --help"),
     E(LEAL_E_AMOUNT_RANGE, "amount too large; the largest accepted is 99999999999.99"),
-    E(LEAL_E_TEXT, "text too long (256 bytes at most) or contains control characters"),
+    E(LEAL_E_TEXT, "text too long (255 bytes at most), not UTF-8, or holding control characters"),
+    E(LEAL_E_TIMEZONE, "unknown time zone; use a tz database name like Europe/Madrid"),
+    E(LEAL_E_REQUEST_ID_RESERVED,
+      "request ids starting card:, void:, expire:, sync: or desk: are leal's own; choose another"),
+    E(LEAL_E_ENTRY_KIND, "a manual post is kind adjust (or gift_sale to sell a gift card); other "
+                         "kinds have their own commands"),
+    E(LEAL_E_OVER_LIMIT,
+      "over the program's limit for one operation; check the amount, or confirm with "
+      "--over-limit"),
+    E(LEAL_E_LINE_TOO_LONG, "line too long; nothing of it was imported"),
 };
 
 #undef E

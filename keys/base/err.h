@@ -128,6 +128,7 @@ typedef enum leal_err {
     LEAL_E_CARD_STATUS_CHANGE = 266,
     LEAL_E_DB_NOT_LEAL = 267,
     LEAL_E_PURSE_CAP_HELD = 268,
+    LEAL_E_NO_LEDGER = 269,
 
     /* 300..349: user input */
     LEAL_E_AMOUNT = 300,
@@ -136,6 +137,11 @@ typedef enum leal_err {
     LEAL_E_USAGE = 303,
     LEAL_E_AMOUNT_RANGE = 304,
     LEAL_E_TEXT = 305,
+    LEAL_E_TIMEZONE = 306,
+    LEAL_E_REQUEST_ID_RESERVED = 307,
+    LEAL_E_ENTRY_KIND = 308,
+    LEAL_E_OVER_LIMIT = 309,
+    LEAL_E_LINE_TOO_LONG = 310,
 
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;

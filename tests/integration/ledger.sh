@@ -60,7 +60,7 @@ l customer edit 1 --phone +34600999888
 check_match "customer edit shows new phone" "^phone +\+34600999888$" "$OUT"
 l customer show 1 --json
 check_eq "customer show json" \
-    '{"id":1,"program":1,"account":11,"name":"Alicia","surname":"García López","email":"alicia@example.es","phone":"+34600999888","birth_date":"1985-02-28","gender":"female","address":"C/ Mayor 1, Madrid","preferences":"café solo"}' \
+    '{"id":1,"program":1,"account":11,"name":"Alicia","surname":"García López","email":"alicia@example.es","phone":"+34600999888","birth_date":"1985-02-28","gender":"female","address":"C/ Mayor 1, Madrid","preferences":"café solo","notes":[]}' \
     "$OUT"
 l customer consent 1 --channel email --granted yes --method "paper form" --by Marta
 check_eq "consent" "0|consent recorded" "$RC|$OUT"
@@ -68,6 +68,11 @@ l customer note 1 --by Marta "prefers the morning shift"
 check_eq "note" "0|note added" "$RC|$OUT"
 l customer show 1
 check_match "show lists consent" "^  email +granted .*, paper form, by Marta$" "$OUT"
+check_match "show lists notes" "^notes$" "$OUT"
+check_match "show lists the note" "^  [0-9-]+ [0-9:]+ UTC, Marta: prefers the morning shift$" "$OUT"
+l customer show 1 --json
+check_eq "show json has the note" "Marta|prefers the morning shift" \
+    "$(echo "$OUT" | $PY -c 'import json,sys; n=json.load(sys.stdin)["notes"]; print(n[0]["author"] + "|" + n[0]["text"])')"
 for s in "--name ali" "--name GARC" "--email ALICIA@example.es" "--phone +34600999888" \
     "--card-id 900001" "--uid 04a1b2c3d4e5f6" "--uid DEADBEEF"; do
     # shellcheck disable=SC2086
@@ -121,7 +126,7 @@ l account history 11 --limit 2 --before 3
 check_eq "history page 2" "1 2" "$(echo "$OUT" | awk '$1 ~ /^[0-9]+$/ {print $1}' | sort | xargs)"
 
 l ledger void 3 --reason "error de caja" --operator Marta
-check_eq "void" "0|entry 6 voided" "$RC|$OUT"
+check_eq "void names both entries" "0|entry 3 voided by entry 6" "$RC|$OUT"
 check_eq "void gave the points back" "150" "$(q 'select amount from balance where account_id=11 and asset="PTS"')"
 l ledger verify
 check_eq "verify" "0|ledger ok: 6 entries, 12 lines, 13 accounts" "$RC|$OUT"
@@ -180,6 +185,142 @@ bad "expire bad date" "^leal: --at '2028-1-1': malformed date" \
     ledger expire --program 1 --operator x --at 2028-1-1
 bad "unknown option" "^leal: unknown option '--amout'" \
     ledger post --account 11 --asset EUR --amout 1 --reason x --operator y
+
+# Issue 10 section 4: request ids in leal's own namespaces are refused from a
+# person (a manual post could take the next top-up's key), and so is any kind
+# but adjust (and gift_sale), with a message about the input.
+for rid in card:900001:log:2 card:900001:seq:1 void:1 expire:11:1830297600 sync:900001:1; do
+    bad "reserved request id $rid" \
+        "^leal: --request-id '$rid': request ids starting card:, void:, expire:, sync: or desk: are leal's own; choose another$" \
+        ledger post --account 11 --asset PTS --amount 5 --reason x --operator y --request-id "$rid"
+done
+bad "reserved request id on a void" "^leal: --request-id 'card:900001:log:9': request ids" \
+    ledger void 2 --reason x --operator y --request-id card:900001:log:9
+for k in refund regalo topup void; do
+    bad "--kind $k" \
+        "^leal: --kind '$k': a manual post is kind adjust \(or gift_sale to sell a gift card\); other kinds have their own commands$" \
+        ledger post --account 11 --asset PTS --amount 5 --reason x --operator y --kind "$k"
+done
+
+# Text fields: valid UTF-8 without bidirectional controls.
+bad "name with byte 0xFF" "^leal: customer add: name: not valid UTF-8 \(byte 0xFF at 2\): text too long" \
+    customer add --program 1 --name "$(printf 'Jo\xffe')"
+bad "bidi override in a reason" "^leal: ledger post: reason: a bidirectional control \(U\+202E\)" \
+    ledger post --account 11 --asset PTS --amount 5 --operator y \
+    --reason "$(printf 'regalo \xe2\x80\xae 0001')"
+bad "bidi isolate in a surname" "^leal: customer add: surname: a bidirectional control \(U\+2067\)" \
+    customer add --program 1 --name Eva --surname "$(printf 'Ruiz\xe2\x81\xa7')"
+bad "C1 control in a note" "^leal: customer note: note: a control character \(U\+0085\)" \
+    customer note 1 --by Marta "$(printf 'a\xc2\x85b')"
+bad "overlong UTF-8" "^leal: customer add: name: not valid UTF-8 \(byte 0xC0 at 0\)" \
+    customer add --program 1 --name "$(printf '\xc0\xaf')"
+# JSON output stays JSON even over bytes written by older leal versions.
+cp "$DB" "$T/bytes.db"
+sqlite3 "$T/bytes.db" "update customer_pii set name = cast(x'4a6fff65' as text), address = 'a\"b' || char(1) where customer_id = 2"
+run_capture "$LEAL" customer show 2 --json --db "$T/bytes.db"
+check_eq "json over a 0xFF name parses" "0|Jo\ufffde|a\"b\u0001" \
+    "$RC|$(echo "$OUT" | $PY -c 'import json,sys; c=json.load(sys.stdin); print(c["name"].encode("unicode_escape").decode() + "|" + c["address"].encode("unicode_escape").decode().replace("\\x01","\\u0001"))')"
+run_capture "$LEAL" customer list --json --db "$T/bytes.db"
+check_eq "json list over a 0xFF name parses" "0|2" \
+    "$RC|$(echo "$OUT" | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+
+# Time zones: names of the tz database only; shown in the store's local time.
+bad "tz Madrid" "^leal: --tz 'Madrid': unknown time zone; use a tz database name like Europe/Madrid$" \
+    store add --program 1 --code x --name y --tz Madrid
+bad "tz path" "^leal: --tz '../../etc/passwd': unknown time zone" \
+    store add --program 1 --code x --name y --tz ../../etc/passwd
+bad "tz absolute" "^leal: --tz '/etc/passwd': unknown time zone" \
+    store add --program 1 --code x --name y --tz /etc/passwd
+bad "tz folder" "^leal: --tz 'Europe': unknown time zone" \
+    store add --program 1 --code x --name y --tz Europe
+cp "$DB" "$T/tz.db"
+run_capture "$LEAL" store add --program 1 --code norte --name "Sol Norte" --tz America/New_York --db "$T/tz.db"
+check_eq "tz America/New_York" "0|store 2 added to program 1" "$RC|$OUT"
+run_capture "$LEAL" ledger post --account 12 --asset PTS --amount 7 --reason "en tienda" \
+    --operator Pepe --store 1 --request-id tz-1 --db "$T/tz.db"
+run_capture "$LEAL" ledger post --account 12 --asset PTS --amount 8 --reason "en tienda" \
+    --operator Pepe --store 2 --request-id tz-2 --db "$T/tz.db"
+sqlite3 "$T/tz.db" "update entry set at = 1795435200 where request_id in ('tz-1', 'tz-2')" # 2026-11-23 12:00 UTC
+run_capture "$LEAL" account history 12 --db "$T/tz.db"
+check_match "history in Madrid's local time" "^  [0-9]+ +2026-11-23 13:00 CET +adjust +PTS +7 " "$OUT"
+check_match "history in New York's local time" "^  [0-9]+ +2026-11-23 07:00 EST +adjust +PTS +8 " "$OUT"
+
+# Import: a line longer than the buffer is refused whole (it once became two
+# entries), and every refused line is named.
+cp "$DB" "$T/import.db"
+{
+    echo "imp-1,12,8,PTS,5,ok,robot"
+    printf 'imp-2,12,8,PTS,5,%s,robot\n' "$(head -c 1034 /dev/zero | tr '\0' x)"
+    echo "imp-3,12,8,PTS,5,ok,robot"
+    echo "card:900001:log:7,12,8,PTS,5,sneaky,robot"
+    echo "imp-5,12,8,PTS"
+} >"$T/import.csv"
+check_eq "the long line is 1,058 bytes" 1058 "$(sed -n 2p "$T/import.csv" | wc -c)"
+before=$(sqlite3 "$T/import.db" .dump | sha256sum)
+run_capture "$LEAL" ledger import "$T/import.csv" --db "$T/import.db"
+check_eq "import refuses: exit 2" 2 "$RC"
+check_eq "import names every refused line" \
+    "leal: $T/import.csv line 2: longer than 1022 bytes: line too long; nothing of it was imported
+leal: $T/import.csv line 4: request id 'card:900001:log:7': request ids starting card:, void:, expire:, sync: or desk: are leal's own; choose another
+leal: $T/import.csv line 5: expected 7 comma-separated fields: data is malformed
+leal: $T/import.csv: 3 line(s) refused; 0 entries committed before line 2, nothing from it on: fix the lines named and import again (committed lines are recognised by their request ids)" \
+    "$ERR"
+check_eq "import with refused lines wrote nothing" "$before" "$(sqlite3 "$T/import.db" .dump | sha256sum)"
+printf 'imp-1,12,8,PTS,5,ok,robot\nimp-2,12,8,PTS,5,%s,robot\n' "$(head -c 999 /dev/zero | tr '\0' x)" >"$T/import2.csv"
+run_capture "$LEAL" ledger import "$T/import2.csv" --batch 1 --db "$T/import.db"
+check_eq "a line of exactly 1,022 bytes is read whole (its reason is too long)" \
+    "2|committed 1|leal: $T/import2.csv line 2: reason is longer than 255 bytes: text too long (255 bytes at most), not UTF-8, or holding control characters" \
+    "$RC|$OUT|$(echo "$ERR" | head -1)"
+
+# A mistyped --db never creates a ledger: every command but init and program
+# create says so and exits 2.
+for cmd in "ledger verify" "customer list" "account show 1" "ledger post --account 1 --asset EUR --amount 1 --reason x --operator y" "backup $T/b.db" "store add --program 1 --code a --name b --tz UTC"; do
+    # shellcheck disable=SC2086
+    run_capture "$LEAL" $cmd --db "$T/typo.db"
+    check_eq "missing ledger: $cmd" \
+        "2|leal: $T/typo.db: no ledger there; create one with 'leal ledger init --db $T/typo.db' (or 'leal program create'), or check --db|absent" \
+        "$RC|$ERR|$([ -e "$T/typo.db" ] && echo present || echo absent)"
+done
+run_capture "$LEAL" ledger init --db "$T/typo.db"
+check_eq "ledger init creates it" "0|ledger ready (schema version 4)" "$RC|$OUT"
+run_capture "$LEAL" ledger verify --db "$T/typo.db"
+check_eq "then verify finds it" "0|ledger ok: 0 entries, 0 lines, 0 accounts" "$RC|$OUT"
+run_capture "$LEAL" program create --code nuevo --name Nuevo --db "$T/new2.db"
+check_eq "program create creates a ledger" "0|program 1 created (nuevo)" "$RC|$OUT"
+
+# --json: errors as JSON on stdout too, usage errors included.
+l customer show 42 --json
+check_eq "json error: unknown id" \
+    '2|{"error":{"code":256,"name":"LEAL_E_UNKNOWN_ID","message":"customer show: customer 42: no such id"}}|' \
+    "$RC|$OUT|$ERR"
+run_capture "$LEAL" ledger post --account 11 --asset EUR --amount 1,2,3 --reason x --operator y --json
+check_eq "json error: bad amount" \
+    '2|{"error":{"code":300,"name":"LEAL_E_AMOUNT","message":"--amount '"'"'1,2,3'"'"': malformed amount; write euros like 12.50 or 12,50 (no thousands separators, 2 decimals at most)"}}' \
+    "$RC|$OUT"
+run_capture "$LEAL" customer search --json --bogus 1
+check_eq "json error: unknown option" \
+    '2|{"error":{"code":303,"name":"LEAL_E_USAGE","message":"unknown option '"'"'--bogus'"'"'"}}' "$RC|$OUT"
+run_capture "$LEAL" ledger verify --json --db "$T/typo2.db"
+check_eq "json error: missing ledger" "2|LEAL_E_NO_LEDGER" \
+    "$RC|$(echo "$OUT" | $PY -c 'import json,sys; print(json.load(sys.stdin)["error"]["name"])')"
+run_capture "$LEAL" card history 1 --json --db "$T/typo2.db"
+check_eq "json error from the desk" "2|LEAL_E_NO_LEDGER" \
+    "$RC|$(echo "$OUT" | $PY -c 'import json,sys; print(json.load(sys.stdin)["error"]["name"])')"
+run_capture "$LEAL" card top-up abc --json
+check_eq "json error: desk usage" "2|LEAL_E_USAGE" \
+    "$RC|$(echo "$OUT" | $PY -c 'import json,sys; print(json.load(sys.stdin)["error"]["name"])')"
+
+# The top-level help names every card subcommand 'leal card --help' lists.
+run_capture "$LEAL" card --help
+subs=$(echo "$OUT" | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p')
+run_capture "$LEAL" card issue --help
+subs=$( (echo "$subs"; echo "$OUT" | sed -n 's/^.*leal card \([a-z-]*\) .*/\1/p') | sort -u | xargs)
+check_eq "card subcommands" "block erase history hotlist info issue read replace top-up unblock" "$subs"
+run_capture "$LEAL" --help
+cardline=$(echo "$OUT" | grep '^  card ')
+for sub in $subs; do
+    check_match "top-level help lists card $sub" "[ ,]$sub(,|$)" "$cardline"
+done
 
 # A bad input never creates a database either.
 run_capture "$LEAL" ledger post --db "$T/none.db" --account 1 --asset EUR --amount 1,2,3 \

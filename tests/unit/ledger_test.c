@@ -1396,6 +1396,120 @@ static void test_ledger_history_pages_newest_first(void **state)
     assert_string_equal(h.m[1].kind, "topup");
 }
 
+/* Issue 10 section 4: what a person types into the ledger. */
+struct notes {
+    int n;
+    struct ledger_note v[4];
+};
+
+static int note_cb(void *ctx, const struct ledger_note *n)
+{
+    struct notes *x = ctx;
+    if (x->n < 4)
+        x->v[x->n] = *n;
+    x->n++;
+    return 0;
+}
+
+static void test_ledger_inputs_checked(void **state)
+{
+    struct fx *f = *state;
+    struct ledger *l2 = NULL;
+    struct ledger_customer c;
+    struct notes nn;
+    struct hist h;
+    char path[600], why[256];
+    int64_t id = 0, acct = 0, store2 = 0, e1 = 0;
+    bool rep;
+
+    /* Time zones: tz database names only. */
+    assert_int_equal(ledger_timezone_check("Europe/Madrid"), LEAL_OK);
+    assert_int_equal(ledger_timezone_check("UTC"), LEAL_OK);
+    assert_int_equal(ledger_timezone_check("America/Argentina/Buenos_Aires"), LEAL_OK);
+    assert_int_equal(ledger_timezone_check("Etc/GMT+5"), LEAL_OK);
+    static const char *const bad_tz[] = {"Madrid",
+                                         "../../etc/passwd",
+                                         "/etc/passwd",
+                                         "Europe",
+                                         "Europe/../UTC",
+                                         "Europe/.",
+                                         "",
+                                         "Europe/Madrid ",
+                                         "europe/madrid",
+                                         "Europe//Madrid/x"};
+    for (size_t i = 0; i < sizeof bad_tz / sizeof bad_tz[0]; i++)
+        assert_int_equal(ledger_timezone_check(bad_tz[i]), LEAL_E_TIMEZONE);
+    assert_int_equal(ledger_store_add(f->l, f->program, "x", "X", "Madrid", &id), LEAL_E_TIMEZONE);
+    assert_string_equal(
+        ledger_errmsg(f->l),
+        "time zone 'Madrid' is not in the tz database (write it like Europe/Madrid)");
+    assert_int_equal(id, 0);
+
+    /* Request ids in leal's own namespaces. */
+    assert_true(ledger_request_id_reserved("card:1:log:2"));
+    assert_true(ledger_request_id_reserved("void:7"));
+    assert_true(ledger_request_id_reserved("expire:11:0"));
+    assert_true(ledger_request_id_reserved("sync:1"));
+    assert_true(ledger_request_id_reserved("desk:x"));
+    assert_false(ledger_request_id_reserved("cli-0011"));
+    assert_false(ledger_request_id_reserved("Card:1"));
+    assert_false(ledger_request_id_reserved("cards:1"));
+
+    /* Text: UTF-8 without bidirectional controls; nothing written. */
+    memset(&c, 0, sizeof c);
+    c.program_id = f->program;
+    snprintf(c.name, sizeof c.name,
+             "Jo\xff"
+             "e");
+    assert_int_equal(ledger_customer_add(f->l, &c, &id, &acct), LEAL_E_TEXT);
+    assert_string_equal(ledger_errmsg(f->l), "name: not valid UTF-8 (byte 0xFF at 2)");
+    snprintf(c.name, sizeof c.name, "Eva");
+    snprintf(c.surname, sizeof c.surname, "Ruiz\xe2\x80\xae");
+    assert_int_equal(ledger_customer_add(f->l, &c, &id, &acct), LEAL_E_TEXT);
+    assert_string_equal(ledger_errmsg(f->l), "surname: a bidirectional control (U+202E)");
+    assert_int_equal(ledger_note_add(f->l, f->alice, "Marta", "x\xe2\x81\xa6y", 0), LEAL_E_TEXT);
+
+    /* Notes, oldest first. */
+    assert_int_equal(ledger_note_add(f->l, f->alice, "Marta", "prefers mornings", 100), LEAL_OK);
+    assert_int_equal(ledger_note_add(f->l, f->alice, "Pepe", "café con leche", 200), LEAL_OK);
+    memset(&nn, 0, sizeof nn);
+    assert_int_equal(ledger_note_each(f->l, f->alice, note_cb, &nn), LEAL_OK);
+    assert_int_equal(nn.n, 2);
+    assert_int_equal(nn.v[0].at, 100);
+    assert_string_equal(nn.v[0].author, "Marta");
+    assert_string_equal(nn.v[0].text, "prefers mornings");
+    assert_string_equal(nn.v[1].text, "café con leche");
+
+    /* A movement carries its store's time zone. */
+    assert_int_equal(ledger_store_add(f->l, f->program, "ny", "NY", "America/New_York", &store2),
+                     LEAL_OK);
+    {
+        struct ledger_line ln[2] = {{.account_id = f->alice_acct, .asset = "PTS", .amount = 3},
+                                    {.account_id = f->adjustments, .asset = "PTS", .amount = -3}};
+        struct ledger_entry e = {.program_id = f->program,
+                                 .kind = "adjust",
+                                 .request_id = "tz",
+                                 .operator_name = "Marta",
+                                 .reason = "x",
+                                 .store_id = store2,
+                                 .lines = ln,
+                                 .nlines = 2};
+        assert_int_equal(ledger_post(f->l, &e, &e1, &rep), LEAL_OK);
+    }
+    memset(&h, 0, sizeof h);
+    assert_int_equal(ledger_history(f->l, f->alice_acct, 0, 1, hist_cb, &h), LEAL_OK);
+    assert_int_equal(h.m[0].entry_id, e1);
+    assert_string_equal(h.m[0].timezone, "America/New_York");
+
+    /* A missing file is not created unless asked. */
+    snprintf(path, sizeof path, "%s/typo.db", f->dir);
+    assert_int_equal(ledger_open_existing_why(path, &l2, why, sizeof why), LEAL_E_NO_LEDGER);
+    assert_null(l2);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(ledger_open_existing_why(f->path, &l2, why, sizeof why), LEAL_OK);
+    ledger_close(l2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1436,6 +1550,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger_program_purse_caps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_pending_topup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_history_pages_newest_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_inputs_checked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
