@@ -167,12 +167,35 @@ leal_err text_fold(const char *s, char *out, size_t cap)
     return LEAL_OK;
 }
 
+static leal_err phone_number(const char *s, char *out, size_t cap, int *plain);
+
 leal_err text_phone_key(const char *s, char *out, size_t cap)
+{
+    char folded[512];
+    leal_err err;
+    int plain;
+    if ((err = phone_number(s, out, cap, &plain)) != LEAL_OK || plain)
+        return err;
+    /* Not a plain number: compared as folded text, unless folding made it one
+     * ("+34 61\t" folds to "+34 61"), so that a key is its own key. */
+    if ((err = text_fold(s, folded, sizeof folded)) != LEAL_OK)
+        return err;
+    if ((err = phone_number(folded, out, cap, &plain)) != LEAL_OK || plain)
+        return err;
+    if (strlen(folded) >= cap)
+        return LEAL_E_TOO_LARGE;
+    snprintf(out, cap, "%s", folded);
+    return LEAL_OK;
+}
+
+/* The number form of s if it is a plain number (*plain 1), else *plain 0. */
+static leal_err phone_number(const char *s, char *out, size_t cap, int *plain)
 {
     char digits[256];
     size_t nd = 0;
     int intl = 0;
     const char *p = s ? s : "";
+    *plain = 1;
     if (cap == 0)
         return LEAL_E_TOO_LARGE;
     out[0] = '\0';
@@ -184,7 +207,8 @@ leal_err text_phone_key(const char *s, char *out, size_t cap)
                 return LEAL_E_TOO_LARGE;
             digits[nd++] = *p;
         } else if (!strchr(" .-/()", *p)) {
-            return text_fold(s, out, cap); /* not a plain number: compare as text */
+            *plain = 0;
+            return LEAL_OK;
         }
     }
     digits[nd] = '\0';
@@ -193,8 +217,8 @@ leal_err text_phone_key(const char *s, char *out, size_t cap)
         memmove(digits, digits + 2, nd - 1);
         nd -= 2;
     }
-    if (intl && nd > 2 && digits[0] == '3' && digits[1] == '4') {
-        intl = 0; /* Spain: the national number */
+    if (intl && nd > 2 && digits[0] == '3' && digits[1] == '4' && digits[2] != '0') {
+        intl = 0; /* Spain: the national number (which never starts with 0) */
         memmove(digits, digits + 2, nd - 1);
         nd -= 2;
     }

@@ -39,7 +39,7 @@ LEAL_MUST_CHECK leal_err text_fold(const char *s, char *out, size_t cap);
 
 /* The normal form of a phone number: its digits, with blanks, dots, dashes,
  * slashes and parentheses ignored; an international prefix ("+" or "00") is
- * kept as "+", except Spain's (+34 / 0034), which is dropped so that
+ * kept as "+", except Spain's (+34 / 0034, before a digit other than 0), which is dropped so that
  * "+34 612 345 679", "0034612345679" and "612345679" are one number.
  * A number with other characters is folded like a name (text_fold), so it
  * still compares equal to itself. Same errors as text_fold. */
