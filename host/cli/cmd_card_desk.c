@@ -31,6 +31,7 @@ enum {
     O_REASON,
     O_OPERATOR,
     O_YES,
+    O_OVER_LIMIT,
     O_COUNT
 };
 
@@ -46,6 +47,7 @@ struct desk_cli {
 
 static const char desk_usage[] =
     "usage: leal card issue --customer ID [--account ID] [--topup EUR] [--welcome-points N]\n"
+    "                       [--over-limit]\n"
     "       leal card read\n"
     "       leal card top-up AMOUNT\n"
     "       leal card replace --old CARD-ID\n"
@@ -60,14 +62,14 @@ static const char desk_usage[] =
 static void desk_init(struct desk_cli *c)
 {
     static const char *const names[O_COUNT] = {
-        "reader",   "allow-virtual", "timeout",         "json",
-        "db",       "keystore",      "passphrase-file", "program",
-        "customer", "account",       "topup",           "welcome-points",
-        "old",      "reason",        "operator",        "yes"};
+        "reader",   "allow-virtual",   "timeout", "json",     "db",
+        "keystore", "passphrase-file", "program", "customer", "account",
+        "topup",    "welcome-points",  "old",     "reason",   "operator",
+        "yes",      "over-limit"};
     memset(c, 0, sizeof *c);
     for (int i = 0; i < O_COUNT; i++) {
         c->opts[i].name = names[i];
-        c->opts[i].is_flag = i == O_VIRTUAL || i == O_JSON || i == O_YES;
+        c->opts[i].is_flag = i == O_VIRTUAL || i == O_JSON || i == O_YES || i == O_OVER_LIMIT;
     }
 }
 
@@ -327,6 +329,32 @@ static int fail_over_cap(const struct issuance_card *v, int64_t cents)
                      (long long)v->card_id, purse, add, cap);
 }
 
+/* A card is made with the keys of the program the desk opened: the account
+ * must belong to it (a customer of a program the keystore does not hold
+ * must never get a card made with another program's keys). */
+static int account_in_keystore(const struct desk_cli *c, int64_t account_id)
+{
+    struct ledger_account a;
+    const struct key_program *kp;
+    leal_err err;
+    if ((err = ledger_account_get(c->ledger, account_id, &a)) != LEAL_OK)
+        return lcli_fail(c->ledger, err, "account");
+    if (a.program_id == (int64_t)c->is.program_id)
+        return 0;
+    if (a.program_id > 0 && a.program_id <= 4294967295LL &&
+        keyset_program(c->keys, (uint32_t)a.program_id, &kp) == LEAL_OK)
+        return cli_error(LEAL_E_WRONG_PROGRAM, CLI_EXIT_USAGE,
+                         "account %lld belongs to program %lld, not %u: name it with --program "
+                         "%lld; nothing was written",
+                         (long long)account_id, (long long)a.program_id, c->is.program_id,
+                         (long long)a.program_id);
+    return cli_error(LEAL_E_UNKNOWN_PROGRAM, CLI_EXIT_USAGE,
+                     "account %lld belongs to program %lld, which this keystore does not hold "
+                     "(it holds program %u): its cards need that program's keys; nothing was "
+                     "written",
+                     (long long)account_id, (long long)a.program_id, c->is.program_id);
+}
+
 static int desk_issue(struct desk_cli *c, bool replace)
 {
     struct issuance_request req = {0};
@@ -365,6 +393,16 @@ static int desk_issue(struct desk_cli *c, bool replace)
         if ((err = ledger_customer_get(c->ledger, customer, &cu)) != LEAL_OK)
             return lcli_fail(c->ledger, err, "customer");
         req.account_id = cu.account_id;
+    }
+    if ((rc = account_in_keystore(c, req.account_id)) != 0)
+        return rc;
+    /* Welcome points far beyond the program's limit are a typo until confirmed. */
+    if (req.welcome_points > 0 && !opt(c, O_OVER_LIMIT) &&
+        (err = ledger_program_limit_check(c->ledger, c->is.program_id, "PTS",
+                                          req.welcome_points)) != LEAL_OK) {
+        char what[64];
+        snprintf(what, sizeof what, "--welcome-points %lld", (long long)req.welcome_points);
+        return lcli_fail(c->ledger, err, what);
     }
     if ((rc = open_card(c)) != 0)
         return rc;

@@ -18,7 +18,10 @@ static const char help[] =
     "       leal customer note CUSTOMER --by NAME TEXT [--db PATH]\n"
     "FIELDS: --name --surname --email --phone --birth-date YYYY-MM-DD --gender\n"
     "        --address --preferences (each text, 255 bytes at most).\n"
-    "Search by name matches the start of the name or surname, ignoring case.\n";
+    "Search by name matches the start of the name or surname, ignoring case and\n"
+    "accents (jose finds José, nuñez finds Núñez), alphabetically by what matched;\n"
+    "phone numbers compare in one form (612 345 679, +34612345679 and\n"
+    "0034 612 345 679 are one number). show lists the customer's consent and notes.\n";
 
 /* Option slots: the personal-data fields first, in struct order. */
 enum {

@@ -18,7 +18,7 @@ static const char help[] =
     "                        --reason TEXT --operator NAME [--counter NAME]\n"
     "                        [--kind adjust|gift_sale]"
     "                        [--request-id ID] [--store ID] [--reference TEXT]\n"
-    "                        [--expires YYYY-MM-DD] [--db PATH] [--json]\n"
+    "                        [--expires YYYY-MM-DD] [--over-limit] [--db PATH] [--json]\n"
     "       leal ledger void ENTRY --reason TEXT --operator NAME [--request-id ID]\n"
     "       leal ledger verify [--db PATH] [--json]\n"
     "       leal ledger import FILE [--batch N] [--db PATH]\n"
@@ -29,6 +29,8 @@ static const char help[] =
     "whole numbers. Retrying with the same --request-id never posts twice; request ids\n"
     "starting card:, void:, expire:, sync: or desk: are leal's own and refused.\n"
     "A manual post is kind adjust (gift_sale: a gift card sold, --counter gift_sold).\n"
+    "An amount over the program's limit for one operation (leal program show) is\n"
+    "refused unless --over-limit confirms it.\n"
     "import reads CSV lines 'request_id,account,counter_account,asset,amount,reason,\n"
     "operator' (amount in cents or units, 1022 bytes a line at most) and commits every\n"
     "--batch lines (default 1000) in one transaction, printing 'committed N' after\n"
@@ -54,6 +56,7 @@ enum {
     O_AT,
     O_DB,
     O_JSON,
+    O_OVER_LIMIT,
     O_HELP
 };
 
@@ -270,6 +273,7 @@ int cmd_ledger(int argc, char **argv)
         [O_AT] = {"at", 0, 0},
         [O_DB] = {"db", 0, 0},
         [O_JSON] = {"json", 1, 0},
+        [O_OVER_LIMIT] = {"over-limit", 1, 0},
         [O_HELP] = {"help", 1, 0},
     };
     struct ledger *l = NULL;
@@ -384,7 +388,17 @@ int cmd_ledger(int argc, char **argv)
             (err = ledger_program_account(l, a.program_id, counter, &ln[1].account_id)) ==
                 LEAL_OK) {
             e.program_id = a.program_id;
-            if ((err = ledger_post(l, &e, &id, &rep)) == LEAL_OK)
+            /* A sanity limit per operation: far beyond it is a typo until confirmed. */
+            if (!o[O_OVER_LIMIT].val &&
+                (err = ledger_program_limit_check(l, a.program_id, ln[0].asset, ln[0].amount)) ==
+                    LEAL_E_OVER_LIMIT) {
+                char what[128];
+                snprintf(what, sizeof what, "--amount '%s'", o[O_AMOUNT].val);
+                rc = lcli_fail(l, err, what);
+                ledger_close(l);
+                return rc;
+            }
+            if (err == LEAL_OK && (err = ledger_post(l, &e, &id, &rep)) == LEAL_OK)
                 rc = print_post(json, id, rep, "posted");
         }
     } else if (strcmp(sub, "void") == 0) {

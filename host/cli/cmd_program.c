@@ -12,9 +12,11 @@ static const char program_help[] =
     "usage: leal program create --code CODE --name NAME [--kind single|chain|collective]\n"
     "                           [--id N] [--points-per-euro 1,2] [--points-expiry-days N]\n"
     "                           [--purse-cap EUR] [--classic-stored-value-cap EUR|off]\n"
-    "                           [--db PATH] [--json]\n"
+    "                           [--max-euros-per-operation EUR]\n"
+    "                           [--max-points-per-operation N] [--db PATH] [--json]\n"
     "       leal program set ID [--purse-cap EUR] [--classic-stored-value-cap EUR|off]\n"
-    "                           [--db PATH] [--json]\n"
+    "                           [--max-euros-per-operation EUR]\n"
+    "                           [--max-points-per-operation N] [--db PATH] [--json]\n"
     "       leal program show ID [--db PATH] [--json]\n"
     "A program is one loyalty scheme: a single shop, a chain whose shops share nothing,\n"
     "or a collective of shops sharing customers and promotions. Its points rate is\n"
@@ -24,7 +26,10 @@ static const char program_help[] =
     "money unless --classic-stored-value-cap enables it, up to that amount; 'off'\n"
     "(the default) turns it off. Keep it off or small: a Classic card can be copied,\n"
     "and a stolen terminal bundle can forge Classic money up to the cap on every\n"
-    "card issued with it (keys/KEYS.md).\n";
+    "card issued with it (keys/KEYS.md).\n"
+    "Sanity limits: one manual post or welcome bonus above --max-euros-per-operation\n"
+    "(default 1000,00) or --max-points-per-operation (points or stamps, default\n"
+    "100000) is refused unless confirmed with --over-limit.\n";
 
 /* Euros for a cap: 0..LEDGER_PURSE_CAP_MAX cents, or "off" (0) where allowed. */
 static int parse_cap(const char *opt, const char *v, bool off_ok, int64_t *cents)
@@ -36,6 +41,24 @@ static int parse_cap(const char *opt, const char *v, bool off_ok, int64_t *cents
     if (amount_parse(v, strlen(v), cents) != LEAL_OK || *cents < 0 || *cents > LEDGER_PURSE_CAP_MAX)
         return cli_usage("--%s '%s': write euros like 200 or 12,50 (0 to 21474836.47)%s", opt, v,
                          off_ok ? ", or off" : "");
+    return 0;
+}
+
+/* The per-operation limits given on the command line over the ones in p. */
+static int limits_from_opts(const struct lcli_opt *o, size_t n, struct ledger_program *p)
+{
+    const char *v;
+    if ((v = lcli_get(o, n, "max-euros-per-operation")) &&
+        (amount_parse(v, strlen(v), &p->max_cents_per_operation) != LEAL_OK ||
+         p->max_cents_per_operation < 1))
+        return cli_usage("--max-euros-per-operation '%s': write euros like 500 or 12,50 (more "
+                         "than 0)",
+                         v);
+    if ((v = lcli_get(o, n, "max-points-per-operation")) &&
+        lcli_id(v, &p->max_units_per_operation) != LEAL_OK)
+        return cli_usage("--max-points-per-operation '%s': a whole number from 1", v);
+    if (p->max_units_per_operation > AMOUNT_MAX_UNITS)
+        return cli_fail(LEAL_E_AMOUNT_RANGE, "--max-points-per-operation '%s'", v);
     return 0;
 }
 
@@ -78,10 +101,12 @@ static void print_program(const struct ledger_program *p, bool json)
         printf(",\"name\":");
         cli_json_string(stdout, p->name);
         printf(",\"kind\":\"%s\",\"points_per_euro_milli\":%lld,\"points_expiry_days\":%lld,"
-               "\"purse_cap_cents\":%lld,\"classic_stored_value_cap_cents\":%lld}\n",
+               "\"purse_cap_cents\":%lld,\"classic_stored_value_cap_cents\":%lld,"
+               "\"max_cents_per_operation\":%lld,\"max_units_per_operation\":%lld}\n",
                kind_name(p->kind), (long long)p->points_per_euro_milli,
                (long long)p->points_expiry_days, (long long)p->purse_cap_cents,
-               (long long)p->classic_stored_value_cap_cents);
+               (long long)p->classic_stored_value_cap_cents, (long long)p->max_cents_per_operation,
+               (long long)p->max_units_per_operation);
         return;
     }
     lcli_amount_str("EUR", p->points_per_euro_milli / 10, rate, sizeof rate);
@@ -100,6 +125,9 @@ static void print_program(const struct ledger_program *p, bool json)
         printf("%-16s on, up to %s a card\n", "Classic purse", ccap);
     else
         printf("%-16s off\n", "Classic purse");
+    lcli_amount_str("EUR", p->max_cents_per_operation, cap, sizeof cap);
+    printf("%-16s %s EUR, %lld points or stamps\n", "one operation", cap,
+           (long long)p->max_units_per_operation);
 }
 
 /* `leal program set ID` and `leal program show ID`. */
@@ -109,17 +137,21 @@ static int program_id_cmd(const struct lcli_opt *o, size_t n, const char *sub, c
     struct ledger *l = NULL;
     int64_t id;
     bool set = strcmp(sub, "set") == 0;
+    bool caps = lcli_get(o, n, "purse-cap") || lcli_get(o, n, "classic-stored-value-cap");
+    bool limits =
+        lcli_get(o, n, "max-euros-per-operation") || lcli_get(o, n, "max-points-per-operation");
     leal_err err;
     int rc;
 
     if (lcli_id(idarg, &id) != LEAL_OK || id > 4294967295LL)
         return cli_usage("leal program %s: bad program id '%s'", sub, idarg);
-    if (set && !lcli_get(o, n, "purse-cap") && !lcli_get(o, n, "classic-stored-value-cap"))
-        return cli_usage("leal program set needs --purse-cap or --classic-stored-value-cap");
+    if (set && !caps && !limits)
+        return cli_usage("leal program set needs --purse-cap, --classic-stored-value-cap, "
+                         "--max-euros-per-operation or --max-points-per-operation");
     /* Malformed amounts are refused before the database is opened. */
     memset(&p, 0, sizeof p);
     p.purse_cap_cents = LEDGER_PURSE_CAP_MAX;
-    if (set && (rc = caps_from_opts(o, n, &p)) != 0)
+    if (set && ((rc = caps_from_opts(o, n, &p)) != 0 || (rc = limits_from_opts(o, n, &p)) != 0))
         return rc;
     if ((rc = lcli_open(lcli_get(o, n, "db"), &l)) != 0)
         return rc;
@@ -128,10 +160,17 @@ static int program_id_cmd(const struct lcli_opt *o, size_t n, const char *sub, c
         goto out;
     }
     if (set) {
-        if ((rc = caps_from_opts(o, n, &p)) != 0)
+        if ((rc = caps_from_opts(o, n, &p)) != 0 || (rc = limits_from_opts(o, n, &p)) != 0)
             goto out;
-        if ((err = ledger_program_set_purse(l, id, p.purse_cap_cents,
-                                            p.classic_stored_value_cap_cents)) != LEAL_OK) {
+        /* Both kinds of setting in one transaction. */
+        if ((err = ledger_batch_begin(l)) != LEAL_OK ||
+            (caps &&
+             (err = ledger_program_set_purse(l, id, p.purse_cap_cents,
+                                             p.classic_stored_value_cap_cents)) != LEAL_OK) ||
+            (limits && (err = ledger_program_set_limits(l, id, p.max_cents_per_operation,
+                                                        p.max_units_per_operation)) != LEAL_OK) ||
+            (err = ledger_batch_commit(l)) != LEAL_OK) {
+            ledger_batch_rollback(l);
             rc = lcli_fail(l, err, "program set");
             goto out;
         }
@@ -156,6 +195,8 @@ int cmd_program(int argc, char **argv)
                            {"points-expiry-days", 0, 0},
                            {"purse-cap", 0, 0},
                            {"classic-stored-value-cap", 0, 0},
+                           {"max-euros-per-operation", 0, 0},
+                           {"max-points-per-operation", 0, 0},
                            {"db", 0, 0},
                            {"json", 1, 0},
                            {"help", 1, 0}};
@@ -212,7 +253,7 @@ int cmd_program(int argc, char **argv)
     /* Stored value: 1000,00 a card, off on Classic unless asked for. */
     p.purse_cap_cents = LEDGER_PURSE_CAP_DEFAULT;
     p.classic_stored_value_cap_cents = 0;
-    if ((rc = caps_from_opts(o, N(o), &p)) != 0)
+    if ((rc = caps_from_opts(o, N(o), &p)) != 0 || (rc = limits_from_opts(o, N(o), &p)) != 0)
         return rc;
     if ((rc = lcli_create(lcli_get(o, N(o), "db"), &l)) != 0)
         return rc;
@@ -220,8 +261,10 @@ int cmd_program(int argc, char **argv)
     if (err != LEAL_OK) {
         rc = lcli_fail(l, err, "program create");
     } else if (lcli_get(o, N(o), "json")) {
-        p.id = id;
-        print_program(&p, true);
+        if ((err = ledger_program_get(l, id, &p)) != LEAL_OK)
+            rc = lcli_fail(l, err, "program create");
+        else
+            print_program(&p, true);
     } else {
         printf("program %lld created (%s)\n", (long long)id, p.code);
     }

@@ -921,6 +921,15 @@ out:
     return err;
 }
 
+leal_err issuance_account_program(struct issuance *is, int64_t account_id)
+{
+    struct ledger_account a;
+    leal_err err = ledger_account_get(is->ledger, account_id, &a);
+    if (err == LEAL_OK && a.program_id != (int64_t)is->program_id)
+        err = LEAL_E_WRONG_PROGRAM;
+    return err;
+}
+
 leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issuance_request *req,
                         struct issuance_card *out)
 {
@@ -940,6 +949,9 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
 
     memset(out, 0, sizeof *out);
     memset(&state, 0, sizeof state);
+    /* The card is made with is->program_id's keys: never for another program's account. */
+    if ((err = issuance_account_program(is, req->account_id)) != LEAL_OK)
+        return err;
     /* A replaced card's share must be known before any card is touched. */
     if (req->replacing && ((err = issuance_replaced_share(is, req, 0, "EUR", &purse)) != LEAL_OK ||
                            (err = issuance_replaced_share(is, req, 0, "PTS", &purse)) != LEAL_OK))

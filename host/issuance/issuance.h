@@ -92,6 +92,10 @@ struct issuance_request {
     int64_t replaced_card_id;
 };
 
+/* LEAL_OK if account_id belongs to is->program_id (the program whose keys
+ * make the card); LEAL_E_WRONG_PROGRAM otherwise, LEAL_E_UNKNOWN_ID if there
+ * is no such account. issuance_issue checks it before any card is touched. */
+LEAL_MUST_CHECK leal_err issuance_account_program(struct issuance *is, int64_t account_id);
 /* Waits for nothing: the card must be in the field (reader_wait_card). */
 LEAL_MUST_CHECK leal_err issuance_issue(struct issuance *is, struct reader *r,
                                         const struct issuance_request *req,

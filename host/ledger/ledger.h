@@ -28,7 +28,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 5
+#define LEDGER_SCHEMA_VERSION 6
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -88,7 +88,17 @@ struct ledger_program {
      * Classic money can be copied), else at most purse_cap_cents. */
     int64_t purse_cap_cents;
     int64_t classic_stored_value_cap_cents;
+    /* Sanity limits on one manual operation (a manual post, welcome points),
+     * beyond which the CLI asks for an explicit override: euros in cents, and
+     * points or stamps. 0 at creation: the defaults below. */
+    int64_t max_cents_per_operation;
+    int64_t max_units_per_operation;
 };
+
+/* A program's per-operation limits unless told otherwise: 1000.00 euros and
+ * 100000 points (or stamps). */
+#define LEDGER_MAX_CENTS_PER_OPERATION_DEFAULT 100000
+#define LEDGER_MAX_UNITS_PER_OPERATION_DEFAULT 100000
 
 /* A program's purse cap unless told otherwise: 1000.00 euros. */
 #define LEDGER_PURSE_CAP_DEFAULT 100000
@@ -117,6 +127,16 @@ LEAL_MUST_CHECK leal_err ledger_program_get(struct ledger *l, int64_t id,
 LEAL_MUST_CHECK leal_err ledger_program_set_purse(struct ledger *l, int64_t id,
                                                   int64_t purse_cap_cents,
                                                   int64_t classic_stored_value_cap_cents);
+/* Changes a program's per-operation limits (1..AMOUNT_MAX_CENTS cents,
+ * 1..AMOUNT_MAX_UNITS units): LEAL_E_AMOUNT_RANGE, LEAL_E_UNKNOWN_ID. */
+LEAL_MUST_CHECK leal_err ledger_program_set_limits(struct ledger *l, int64_t id,
+                                                   int64_t max_cents_per_operation,
+                                                   int64_t max_units_per_operation);
+/* LEAL_OK if |amount| of asset is within program_id's limit for one manual
+ * operation; LEAL_E_OVER_LIMIT otherwise, ledger_errmsg() naming the limit
+ * ("program 1 allows 100000 PTS in one operation"). */
+LEAL_MUST_CHECK leal_err ledger_program_limit_check(struct ledger *l, int64_t program_id,
+                                                    const char *asset, int64_t amount);
 /* The id of program account NAME (one of LEDGER_PROGRAM_ACCOUNTS). */
 LEAL_MUST_CHECK leal_err ledger_program_account(struct ledger *l, int64_t program_id,
                                                 const char *name, int64_t *account_id);
@@ -175,16 +195,19 @@ LEAL_MUST_CHECK leal_err ledger_customer_get(struct ledger *l, int64_t id,
 LEAL_MUST_CHECK leal_err ledger_customer_update(struct ledger *l, const struct ledger_customer *c);
 
 enum ledger_search_by {
-    LEDGER_SEARCH_NAME = 1, /* prefix of name or surname, case-insensitive */
+    LEDGER_SEARCH_NAME = 1, /* prefix of name or surname, accent- and case-blind */
     LEDGER_SEARCH_EMAIL,    /* exact, case-insensitive */
-    LEDGER_SEARCH_PHONE,    /* exact */
+    LEDGER_SEARCH_PHONE,    /* exact, in the normal form of text_phone_key */
     LEDGER_SEARCH_CARD_ID,  /* exact card id (decimal) */
     LEDGER_SEARCH_UID,      /* exact UID (hex) */
     LEDGER_SEARCH_ALL,      /* every customer (list), by id */
 };
 typedef int (*ledger_customer_cb)(void *ctx, const struct ledger_customer *c);
-/* Calls cb for each match in id order (at most limit; 0: no limit); a
- * non-zero return from cb stops the walk. program_id 0: every program. */
+/* Calls cb for each match (at most limit, applied in SQL; 0: no limit); a
+ * non-zero return from cb stops the walk. program_id 0: every program.
+ * Order: by id, except LEDGER_SEARCH_NAME: alphabetically by the folded name
+ * or surname that matched (text_fold: "jose" finds "José", "nunez" finds
+ * "Núñez"), then by id. Every form is an index range (ledger_check_plans). */
 LEAL_MUST_CHECK leal_err ledger_customer_search(struct ledger *l, int64_t program_id,
                                                 enum ledger_search_by by, const char *q,
                                                 size_t limit, ledger_customer_cb cb, void *ctx);

@@ -205,6 +205,31 @@ static const char *const migrations[] = {
     "16);"
     "ALTER TABLE card_pending_topup ADD COLUMN mark BLOB"
     " CHECK (mark IS NULL OR length(mark) = 16);",
+
+    /* 5 -> 6: customer search served by indexes alone (issue 10, section 8).
+     * Names keyed accent- and case-blind, phones in one normal form
+     * (host/text.h; leal_fold and leal_phone_key are the same C functions,
+     * registered on the connection); the customer's own account on its row
+     * instead of a subquery per row. Per-program sanity limits on one manual
+     * operation (a manual post, welcome points), at least 1. */
+    "ALTER TABLE customer ADD COLUMN account_id INTEGER REFERENCES account(id);"
+    "UPDATE customer SET account_id ="
+    " (SELECT min(a.id) FROM account a WHERE a.customer_id = customer.id);"
+    "ALTER TABLE customer_pii ADD COLUMN name_key TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE customer_pii ADD COLUMN surname_key TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE customer_pii ADD COLUMN phone_key TEXT NOT NULL DEFAULT '';"
+    "UPDATE customer_pii SET name_key = leal_fold(name), surname_key = leal_fold(surname),"
+    " phone_key = leal_phone_key(phone);"
+    "CREATE INDEX customer_pii_name_key ON customer_pii(name_key);"
+    "CREATE INDEX customer_pii_surname_key ON customer_pii(surname_key);"
+    "CREATE INDEX customer_pii_phone_key ON customer_pii(phone_key);"
+    "DROP INDEX customer_pii_name;"
+    "DROP INDEX customer_pii_surname;"
+    "DROP INDEX customer_pii_phone;"
+    "ALTER TABLE program ADD COLUMN max_cents_per_operation INTEGER NOT NULL DEFAULT 100000"
+    " CHECK (max_cents_per_operation >= 1);"
+    "ALTER TABLE program ADD COLUMN max_units_per_operation INTEGER NOT NULL DEFAULT 100000"
+    " CHECK (max_units_per_operation >= 1);",
 };
 
 int schema_count(void)

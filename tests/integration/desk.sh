@@ -131,6 +131,28 @@ check_eq "the ledger holds the top-up and the points" "500 30" \
 run_capture "$LEAL" card top-up 5 --reader "sim:$T/pilar.json" --reader "sim:$T/pilar.json"
 check_eq "usage error exits 2" 2 "$RC"
 
+# A customer of a program the keystore does not hold gets no card made with
+# program 7's keys (issue 10 section 4); welcome points far beyond the
+# program's limit are refused before the card is touched.
+"$LEAL" program create --code luna --name Luna --id 9 >/dev/null
+"$LEAL" customer add --program 9 --name Lola >/dev/null
+"$CARDSIM" new --type desfire-ev1 --uid 04cafe00000005 -o "$T/lola.json" >/dev/null
+blank=$(sha256sum <"$T/lola.json")
+run_capture "$LEAL" card issue --customer 5 --reader "sim:$T/lola.json"
+check_eq "another program's customer: refused, exit 2" \
+    "2|leal: account $(acct 5) belongs to program 9, which this keystore does not hold (it holds program 7): its cards need that program's keys; nothing was written" \
+    "$RC|$ERR"
+check_eq "... the blank card untouched" "$blank" "$(sha256sum <"$T/lola.json")"
+check_eq "... no card in the ledger" 0 "$(sqlite3 "$XDG_DATA_HOME/leal/ledger.db" "select count(*) from card where account_id = $(acct 5)")"
+"$LEAL" customer add --program 7 --name Rosa >/dev/null
+run_capture "$LEAL" card issue --customer 6 --welcome-points 99999999 --reader "sim:$T/lola.json"
+check_eq "99,999,999 welcome points refused" \
+    "2|leal: --welcome-points 99999999: program 7 allows 100000 PTS in one operation: over the program's limit for one operation; check the amount, or confirm with --over-limit" \
+    "$RC|$ERR"
+check_eq "... the blank card untouched" "$blank" "$(sha256sum <"$T/lola.json")"
+run_capture "$LEAL" card issue --customer 6 --welcome-points 150000 --over-limit --reader "sim:$T/lola.json" --json
+check_eq "--over-limit confirms them" "0|150000" "$RC|$(field points <<<"$OUT")"
+
 # --- pcscd --------------------------------------------------------------------
 if pcscd_start "$T"; then
     pass "pcscd with a vpcd reader on port $VPCD_PORT"

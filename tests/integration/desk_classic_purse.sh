@@ -30,7 +30,7 @@ caps() { sqlite3 "$DB" "SELECT purse_cap_cents || ' ' || classic_stored_value_ca
 # --- program settings ---------------------------------------------------------
 run_capture "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 --json
 check_eq "program create: purse cap 1000.00 and Classic stored value off by default" \
-    '0|{"id":7,"code":"sol","name":"Café Sol","kind":"single","points_per_euro_milli":1000,"points_expiry_days":0,"purse_cap_cents":100000,"classic_stored_value_cap_cents":0}' \
+    '0|{"id":7,"code":"sol","name":"Café Sol","kind":"single","points_per_euro_milli":1000,"points_expiry_days":0,"purse_cap_cents":100000,"classic_stored_value_cap_cents":0,"max_cents_per_operation":100000,"max_units_per_operation":100000}' \
     "$RC|$OUT"
 run_capture "$LEAL" program create --code luna --name Luna --id 8 --purse-cap 200 --classic-stored-value-cap 12,50
 check_eq "program create with both caps (12,50 accepted)" "0|program 8 created (luna)|20000 1250" "$RC|$OUT|$(caps 8)"
@@ -41,7 +41,8 @@ kind             single
 points           1.00 per euro
 points expire    never
 purse cap        200.00
-Classic purse    on, up to 12.50 a card" "$OUT"
+Classic purse    on, up to 12.50 a card
+one operation    1000.00 EUR, 100000 points or stamps" "$OUT"
 run_capture "$LEAL" program set 7 --purse-cap 150 --classic-stored-value-cap 50 --json
 check_eq "program set: both caps" "0 15000 5000 15000 5000" \
     "$RC $($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["purse_cap_cents"], d["classic_stored_value_cap_cents"])' <<<"$OUT") $(caps 7)"
@@ -83,7 +84,7 @@ bad "a purse cap below the program's Classic cap (set)" \
     "leal: --classic-stored-value-cap 12.50 is above the purse cap 10.00; raise --purse-cap or lower it (see 'leal --help')" \
     program set 8 --purse-cap 10
 bad "set with nothing to set" \
-    "leal: leal program set needs --purse-cap or --classic-stored-value-cap (see 'leal --help')" \
+    "leal: leal program set needs --purse-cap, --classic-stored-value-cap, --max-euros-per-operation or --max-points-per-operation (see 'leal --help')" \
     program set 7
 bad "an unknown program" "leal: program: program 9: no such id" program set 9 --purse-cap 10
 bad "a malformed program id" "leal: leal program show: bad program id 'x7' (see 'leal --help')" program show x7

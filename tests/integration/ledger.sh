@@ -282,7 +282,7 @@ for cmd in "ledger verify" "customer list" "account show 1" "ledger post --accou
         "$RC|$ERR|$([ -e "$T/typo.db" ] && echo present || echo absent)"
 done
 run_capture "$LEAL" ledger init --db "$T/typo.db"
-check_eq "ledger init creates it" "0|ledger ready (schema version 4)" "$RC|$OUT"
+check_eq "ledger init creates it" "0|ledger ready (schema version $SCHEMA)" "$RC|$OUT"
 run_capture "$LEAL" ledger verify --db "$T/typo.db"
 check_eq "then verify finds it" "0|ledger ok: 0 entries, 0 lines, 0 accounts" "$RC|$OUT"
 run_capture "$LEAL" program create --code nuevo --name Nuevo --db "$T/new2.db"
@@ -321,6 +321,53 @@ cardline=$(echo "$OUT" | grep '^  card ')
 for sub in $subs; do
     check_match "top-level help lists card $sub" "[ ,]$sub(,|$)" "$cardline"
 done
+
+# Search ignores accents and case; phones compare in one normal form; the
+# limit is applied by the database (section 5 and 8).
+cp "$DB" "$T/search.db"
+s() { run_capture "$LEAL" customer search "$@" --json --db "$T/search.db"; echo "$OUT" | $PY -c 'import json,sys; print(" ".join(str(c["id"]) for c in json.load(sys.stdin)))'; }
+run_capture "$LEAL" customer add --program 1 --name "José" --surname "Núñez" --phone "612345679" --db "$T/search.db"
+check_eq "José added" "0|customer 3 added, account 14" "$RC|$OUT"
+run_capture "$LEAL" customer add --program 1 --name "MARÍA JOSÉ" --surname "Nuñez Ruiz" --phone "+34 699 111 222" --db "$T/search.db"
+check_eq "jose finds José" "3" "$(s --name jose)"
+check_eq "JOSÉ finds José" "3" "$(s --name JOSÉ)"
+check_eq "nuñez finds Núñez and Nuñez Ruiz" "3 4" "$(s --name nuñez)"
+check_eq "nunez too" "3 4" "$(s --name NUNEZ)"
+check_eq "maría j" "4" "$(s --name 'maría j')"
+check_eq "garcia finds García López" "1" "$(s --name garcia)"
+check_eq "--limit 1 in SQL" "3" "$(s --name nu --limit 1)"
+check_eq "612 345 679 finds 612345679" "3" "$(s --phone '612 345 679')"
+check_eq "+34 prefix" "3" "$(s --phone '+34612345679')"
+check_eq "0034 prefix" "3" "$(s --phone '0034 612 34 56 79')"
+check_eq "a stored +34 number by its national form" "4" "$(s --phone 699111222)"
+check_eq "Alicia's +34600999888 as 600 999 888" "1" "$(s --phone '600 999 888')"
+run_capture "$LEAL" customer search --name "$(printf 'x\xe2\x80\xae')" --db "$T/search.db"
+check_eq "a bidi control in a search" "2|leal: customer search: search text: a bidirectional control (U+202E): text too long (255 bytes at most), not UTF-8, or holding control characters" "$RC|$ERR"
+
+# Sanity limits per program, per operation, with an explicit override.
+bad "a manual post far beyond the limit" \
+    "^leal: --amount '99999999999': program 1 allows 1000.00 EUR in one operation: over the program's limit for one operation; check the amount, or confirm with --over-limit$" \
+    ledger post --account 11 --asset EUR --amount 99999999999 --reason x --operator y
+bad "99,999,999 points" \
+    "^leal: --amount '99999999': program 1 allows 100000 PTS in one operation: over the program's limit" \
+    ledger post --account 11 --asset PTS --amount 99999999 --reason x --operator y
+bad "taking away counts too" \
+    "^leal: --amount '-100001': program 1 allows 100000 STAMP:cafe in one operation" \
+    ledger post --account 11 --asset STAMP:cafe --amount -100001 --reason x --operator y
+cp "$DB" "$T/limits.db"
+run_capture "$LEAL" ledger post --account 11 --asset PTS --amount 250000 --reason "campaña" \
+    --operator Marta --over-limit --db "$T/limits.db"
+check_eq "--over-limit confirms it" "0|entry 7 posted|250150" \
+    "$RC|$OUT|$(sqlite3 "$T/limits.db" "select amount from balance where account_id = 11 and asset = 'PTS'")"
+run_capture "$LEAL" program set 1 --max-euros-per-operation 50 --max-points-per-operation 500 --db "$T/limits.db"
+check_match "program set limits" "^one operation    50.00 EUR, 500 points or stamps$" "$OUT"
+run_capture "$LEAL" ledger post --account 11 --asset EUR --amount 50,01 --reason x --operator y --db "$T/limits.db"
+check_eq "the new limit" "2|leal: --amount '50,01': program 1 allows 50.00 EUR in one operation: over the program's limit for one operation; check the amount, or confirm with --over-limit" "$RC|$ERR"
+run_capture "$LEAL" program show 1 --json --db "$T/limits.db"
+check_eq "program json limits" "5000 500" \
+    "$(echo "$OUT" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["max_cents_per_operation"], d["max_units_per_operation"])')"
+bad "a zero limit" "^leal: --max-euros-per-operation '0': write euros like 500 or 12,50 \(more than 0\)" \
+    program set 1 --max-euros-per-operation 0
 
 # A bad input never creates a database either.
 run_capture "$LEAL" ledger post --db "$T/none.db" --account 1 --asset EUR --amount 1,2,3 \

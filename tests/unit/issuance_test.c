@@ -225,6 +225,54 @@ static void test_issue_random_uid_ev3_and_replace(void **state)
     reader_close(r);
 }
 
+/* Issue 10 section 4: a customer of a program the keystore does not hold
+ * gets no card made with program 7's keys; the blank card is not touched and
+ * the ledger holds no card and no welcome points. */
+static void test_issue_refuses_another_programs_account(void **state)
+{
+    struct fixture *f = *state;
+    struct ledger_program p = {.id = 8,
+                               .code = "luna",
+                               .name = "Luna",
+                               .kind = LEDGER_PROGRAM_SINGLE,
+                               .purse_cap_cents = LEDGER_PURSE_CAP_DEFAULT};
+    struct ledger_customer c;
+    struct issuance_request req = {.welcome_points = 5};
+    struct issuance_card out;
+    struct reader *r;
+    int64_t pid, cid, acct;
+    uint8_t before[8192];
+    size_t n;
+    FILE *fp;
+
+    assert_int_equal(ledger_program_create(f->ledger, &p, &pid), LEAL_OK);
+    memset(&c, 0, sizeof c);
+    c.program_id = 8;
+    snprintf(c.name, sizeof c.name, "Lola");
+    assert_int_equal(ledger_customer_add(f->ledger, &c, &cid, &acct), LEAL_OK);
+    assert_int_equal(issuance_account_program(&f->is, acct), LEAL_E_WRONG_PROGRAM);
+    assert_int_equal(issuance_account_program(&f->is, f->account), LEAL_OK);
+    assert_int_equal(issuance_account_program(&f->is, 9999), LEAL_E_UNKNOWN_ID);
+    new_card(f, "desfire-ev1", false);
+    assert_non_null(fp = fopen(f->card, "rb"));
+    n = fread(before, 1, sizeof before, fp);
+    fclose(fp);
+    r = desk_fixture_open_card(f);
+    req.account_id = acct;
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_WRONG_PROGRAM);
+    reader_close(r);
+    {
+        uint8_t after[8192];
+        size_t m;
+        assert_non_null(fp = fopen(f->card, "rb"));
+        m = fread(after, 1, sizeof after, fp);
+        fclose(fp);
+        assert_int_equal(m, n);
+        assert_memory_equal(after, before, n);
+    }
+    desk_fixture_balances(f, acct, 0, 0);
+}
+
 /* A leal card the ledger has never heard of (another desk's database, a
  * restored backup): read, verified, and reported as not in the ledger. */
 static void test_card_unknown_to_the_ledger(void **state)
@@ -788,6 +836,8 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_topup_torn_at_every_exchange, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_issue_refuses_another_programs_account,
+                                        desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_program_purse_cap_is_the_card_limit,
                                         desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tampered_log_card_is_blocked, desk_fixture_setup,

@@ -1396,6 +1396,183 @@ static void test_ledger_history_pages_newest_first(void **state)
     assert_string_equal(h.m[1].kind, "topup");
 }
 
+static int64_t add_customer(struct fx *f, int64_t program, const char *name, const char *surname,
+                            const char *phone)
+{
+    struct ledger_customer c;
+    int64_t id = 0, acct = 0;
+    memset(&c, 0, sizeof c);
+    c.program_id = program;
+    snprintf(c.name, sizeof c.name, "%s", name);
+    snprintf(c.surname, sizeof c.surname, "%s", surname);
+    snprintf(c.phone, sizeof c.phone, "%s", phone);
+    assert_int_equal(ledger_customer_add(f->l, &c, &id, &acct), LEAL_OK);
+    return id;
+}
+
+static struct found search_limit(struct fx *f, int64_t program, enum ledger_search_by by,
+                                 const char *q, size_t limit)
+{
+    struct found fd;
+    memset(&fd, 0, sizeof fd);
+    assert_int_equal(ledger_customer_search(f->l, program, by, q, limit, collect, &fd), LEAL_OK);
+    return fd;
+}
+
+/* Issue 10 sections 5 and 8: accent- and case-blind names, phones in one
+ * normal form, the limit in SQL, alphabetical by the key that matched. */
+static void test_ledger_search_accents_phones_limit(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_program p2 = {.code = "otro", .name = "Otro", .kind = LEDGER_PROGRAM_SINGLE};
+    struct ledger_customer c;
+    struct found fd;
+    int64_t prog2, jose, nunez, maria, other;
+    jose = add_customer(f, f->program, "José", "Pérez", "612 345 679");
+    nunez = add_customer(f, f->program, "Ana", "Núñez Gil", "+34 699 000 111");
+    maria = add_customer(f, f->program, "MARÍA JOSÉ", "Ñúñez", "0034699000222");
+    assert_int_equal(ledger_program_create(f->l, &p2, &prog2), LEAL_OK);
+    other = add_customer(f, prog2, "Josefa", "Abad", "612345679");
+
+    fd = search(f, LEDGER_SEARCH_NAME, "jose", LEAL_OK);
+    assert_int_equal(fd.n, 2); /* José, Josefa; "maría josé" starts with maria */
+    assert_int_equal(fd.ids[0], jose);
+    assert_int_equal(fd.ids[1], other);
+    fd = search(f, LEDGER_SEARCH_NAME, "JOSÉ", LEAL_OK);
+    assert_int_equal(fd.n, 2);
+    fd = search(f, LEDGER_SEARCH_NAME, "nuñez", LEAL_OK);
+    assert_int_equal(fd.n, 2);
+    assert_int_equal(fd.ids[0], maria); /* by key: "nunez" (Ñúñez) before "nunez gil" */
+    assert_int_equal(fd.ids[1], nunez);
+    fd = search(f, LEDGER_SEARCH_NAME, "maria jo", LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(fd.ids[0], maria);
+    fd = search(f, LEDGER_SEARCH_NAME, "garcia", LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(fd.ids[0], f->alice);
+    /* Alphabetical by the key that matched: abad (surname) < ana < ... */
+    fd = search(f, LEDGER_SEARCH_NAME, "a", LEAL_OK);
+    assert_int_equal(fd.n, 3);
+    assert_int_equal(fd.ids[0], other);    /* abad */
+    assert_int_equal(fd.ids[1], f->alice); /* alicia */
+    assert_int_equal(fd.ids[2], nunez);    /* ana */
+    fd = search_limit(f, 0, LEDGER_SEARCH_NAME, "a", 2);
+    assert_int_equal(fd.n, 2);
+    assert_int_equal(fd.ids[1], f->alice);
+    fd = search_limit(f, f->program, LEDGER_SEARCH_NAME, "a", 1);
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(fd.ids[0], f->alice);
+    fd = search_limit(f, prog2, LEDGER_SEARCH_NAME, "jos", 0);
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(fd.ids[0], other);
+
+    /* Phones in one normal form. */
+    fd = search(f, LEDGER_SEARCH_PHONE, "612345679", LEAL_OK);
+    assert_int_equal(fd.n, 2);
+    assert_int_equal(fd.ids[0], jose);
+    assert_int_equal(fd.ids[1], other);
+    fd = search(f, LEDGER_SEARCH_PHONE, "+34 612 345 679", LEAL_OK);
+    assert_int_equal(fd.n, 2);
+    fd = search(f, LEDGER_SEARCH_PHONE, "699 000 111", LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(fd.ids[0], nunez);
+    fd = search(f, LEDGER_SEARCH_PHONE, "+34699000222", LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(fd.ids[0], maria);
+    fd = search(f, LEDGER_SEARCH_PHONE, "600 111 222", LEAL_OK); /* Alicia: +34600111222 */
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(fd.ids[0], f->alice);
+    fd = search_limit(f, 0, LEDGER_SEARCH_ALL, NULL, 3);
+    assert_int_equal(fd.n, 3);
+    assert_int_equal(fd.ids[2], jose);
+
+    /* An edit re-keys the customer. */
+    assert_int_equal(ledger_customer_get(f->l, jose, &c), LEAL_OK);
+    snprintf(c.name, sizeof c.name, "Íñigo");
+    snprintf(c.phone, sizeof c.phone, "(+34) 655-44-33-22");
+    assert_int_equal(ledger_customer_update(f->l, &c), LEAL_OK);
+    fd = search(f, LEDGER_SEARCH_NAME, "inigo", LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(fd.ids[0], jose);
+    fd = search(f, LEDGER_SEARCH_PHONE, "655443322", LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    fd = search(f, LEDGER_SEARCH_NAME, "jose", LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(fd.ids[0], other);
+    assert_int_equal(count(f, "SELECT count(*) FROM customer WHERE account_id IS NULL"), 0);
+}
+
+/* A version-4 ledger gains search keys, the customer's account on its row
+ * and the per-operation limits; nothing else moves. */
+static void test_ledger_upgrades_v4_search_keys(void **state)
+{
+    struct fx *f = *state;
+    char old[600];
+    struct ledger *l = NULL;
+    struct ledger_program p;
+    struct ledger_customer c;
+    struct found fd;
+
+    snprintf(old, sizeof old, "%s/v4.db", f->dir);
+    assert_int_equal(ledger_create_at_version(old, 4), LEAL_OK);
+    sql_exec(old,
+             "INSERT INTO program(id, code, name, kind, points_per_euro_milli, "
+             "points_expiry_days, created_at) VALUES (9, 'v4', 'Old', 'single', 1000, 0, 1);"
+             "INSERT INTO customer(id, program_id, created_at) VALUES (1, 9, 1), (2, 9, 1);"
+             "INSERT INTO account(id, program_id, customer_id, kind, created_at) VALUES (20, 9, "
+             "1, 'customer', 1), (21, 9, 2, 'customer', 1), (22, 9, 1, 'customer', 2);"
+             "INSERT INTO customer_pii VALUES (1, 'José', 'Núñez', 'j@x.es', '+34 612 345 679', "
+             "'', '', '', '', 1), (2, 'Bad', cast(x'4aff' as text), '', '', '', '', '', '', 1)");
+    assert_int_equal(ledger_open(old, &l), LEAL_OK);
+    assert_int_equal(ledger_program_get(l, 9, &p), LEAL_OK);
+    assert_int_equal(p.max_cents_per_operation, 100000);
+    assert_int_equal(p.max_units_per_operation, 100000);
+    assert_int_equal(ledger_customer_get(l, 1, &c), LEAL_OK);
+    assert_int_equal(c.account_id, 20);
+    memset(&fd, 0, sizeof fd);
+    assert_int_equal(ledger_customer_search(l, 9, LEDGER_SEARCH_NAME, "nunez", 0, collect, &fd),
+                     LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(fd.ids[0], 1);
+    memset(&fd, 0, sizeof fd);
+    assert_int_equal(
+        ledger_customer_search(l, 9, LEDGER_SEARCH_PHONE, "612345679", 0, collect, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(ledger_check_plans(l), LEAL_OK);
+    ledger_close(l);
+    assert_int_equal(count_at(old, "SELECT count(*) FROM customer_pii WHERE customer_id = 2 AND "
+                                   "surname_key = surname"),
+                     1); /* bytes that do not fold key as themselves */
+    assert_int_equal(count_at(old, "SELECT account_id FROM customer WHERE id = 2"), 21);
+}
+
+/* Issue 10 section 4: per-program sanity limits on one operation. */
+static void test_ledger_program_limits(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_program p;
+    assert_int_equal(ledger_program_get(f->l, f->program, &p), LEAL_OK);
+    assert_int_equal(p.max_cents_per_operation, LEDGER_MAX_CENTS_PER_OPERATION_DEFAULT);
+    assert_int_equal(p.max_units_per_operation, LEDGER_MAX_UNITS_PER_OPERATION_DEFAULT);
+    assert_int_equal(ledger_program_limit_check(f->l, f->program, "EUR", 100000), LEAL_OK);
+    assert_int_equal(ledger_program_limit_check(f->l, f->program, "EUR", -100000), LEAL_OK);
+    assert_int_equal(ledger_program_limit_check(f->l, f->program, "EUR", 9999999999900),
+                     LEAL_E_OVER_LIMIT);
+    assert_string_equal(ledger_errmsg(f->l), "program 1 allows 1000.00 EUR in one operation");
+    assert_int_equal(ledger_program_limit_check(f->l, f->program, "PTS", 99999999),
+                     LEAL_E_OVER_LIMIT);
+    assert_string_equal(ledger_errmsg(f->l), "program 1 allows 100000 PTS in one operation");
+    assert_int_equal(ledger_program_limit_check(f->l, f->program, "STAMP:cafe", -100001),
+                     LEAL_E_OVER_LIMIT);
+    assert_int_equal(ledger_program_set_limits(f->l, f->program, 250000, 500), LEAL_OK);
+    assert_int_equal(ledger_program_limit_check(f->l, f->program, "EUR", 250000), LEAL_OK);
+    assert_int_equal(ledger_program_limit_check(f->l, f->program, "PTS", 501), LEAL_E_OVER_LIMIT);
+    assert_string_equal(ledger_errmsg(f->l), "program 1 allows 500 PTS in one operation");
+    assert_int_equal(ledger_program_set_limits(f->l, f->program, 0, 500), LEAL_E_AMOUNT_RANGE);
+    assert_int_equal(ledger_program_set_limits(f->l, 77, 1, 1), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(ledger_program_limit_check(f->l, 77, "PTS", 1), LEAL_E_UNKNOWN_ID);
+}
+
 /* Issue 10 section 4: what a person types into the ledger. */
 struct notes {
     int n;
@@ -1551,6 +1728,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger_pending_topup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_history_pages_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_inputs_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_search_accents_phones_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_upgrades_v4_search_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_program_limits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -104,6 +104,8 @@ static void test_text_phone_key_one_normal_form(void **state)
         {"0044 20 7946 0958", "+442079460958"},
         {"91 555 12 34", "915551234"},
         {"ext. 12", "ext. 12"},
+        {"+34 61\t", "61"},                     /* folds to a number: keyed as one (fuzz_text) */
+        {")+3400000000006)", "+3400000000006"}, /* no Spanish number starts with 0 (fuzz_text) */
         {"", ""},
     };
     char out[64];
