@@ -18,11 +18,12 @@ N=300
 "$LEAL" program create --db "$DB" --code conc --name Conc >/dev/null
 "$LEAL" customer add --db "$DB" --program 1 --name A >/dev/null
 "$LEAL" customer add --db "$DB" --program 1 --name B >/dev/null
-# Seed both accounts so that the debits below always have cover.
+# Seed both accounts so that the debits below always have cover (10000 euros:
+# over the program's limit for one operation, so confirmed with --over-limit).
 "$LEAL" ledger post --db "$DB" --account 11 --asset EUR --amount 10000 --reason seed \
-    --operator t --counter topups --request-id seed-a >/dev/null
+    --operator t --counter topups --request-id seed-a --over-limit >/dev/null
 "$LEAL" ledger post --db "$DB" --account 12 --asset EUR --amount 10000 --reason seed \
-    --operator t --counter topups --request-id seed-b >/dev/null
+    --operator t --counter topups --request-id seed-b --over-limit >/dev/null
 # Each process: credits and debits on both customer accounts against the
 # same program account (the hottest row), one entry per transaction.
 for p in $(seq 1 $P); do
