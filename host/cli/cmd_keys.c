@@ -135,6 +135,21 @@ static int fail_file(leal_err err, const char *what, const char *path)
     case LEAL_E_FORMAT:
         fprintf(stderr, "leal: %s is not a leal %s file\n", path, what);
         return CLI_EXIT_FAIL;
+    case LEAL_E_KEYSTORE_CORRUPT:
+        /* The generic message sends the reader to restore the keystore,
+         * which is right only for the keystore itself. */
+        if (strcmp(what, "backup") == 0) {
+            fprintf(stderr, "leal: backup %s is damaged; use another copy of the backup\n", path);
+            return CLI_EXIT_FAIL;
+        }
+        if (strcmp(what, "bundle") == 0) {
+            fprintf(stderr,
+                    "leal: bundle %s is damaged; export it again with 'leal keys "
+                    "export-terminal'\n",
+                    path);
+            return CLI_EXIT_FAIL;
+        }
+        return cli_fail(err, "%s %s", what, path);
     default:
         return cli_fail(err, "%s %s", what, path);
     }

@@ -130,7 +130,7 @@ check_eq "refused restore leaves the keystore byte-identical" 0 "$(cmp -s "$KS" 
 head -c 100 "$T/backup" >"$T/backup-trunc"
 run_capture "$LEAL" keys restore "$T/backup-trunc" --keystore "$T/ks-new"
 check_eq "truncated backup exits 1" 1 "$RC"
-check_eq "truncated backup message" "leal: backup $T/backup-trunc: keystore file is damaged; restore it from a backup with 'leal keys restore'" "$ERR"
+check_eq "truncated backup message" "leal: backup $T/backup-trunc is damaged; use another copy of the backup" "$ERR"
 check_eq "failed restore writes nothing" "no" "$([ -e "$T/ks-new" ] && echo yes || echo no)"
 run_capture env LEAL_BACKUP_PASSPHRASE=wrong-passphrase "$LEAL" keys restore "$T/backup" --keystore "$T/ks-new"
 check_eq "restore with a wrong backup passphrase message" "leal: backup $T/backup: wrong passphrase, or the file was altered" "$ERR"
@@ -213,6 +213,7 @@ check_eq "bundle from a future format" "leal: bundle $T/bundle-future: file was 
 head -c 60 "$T/bundle" >"$T/bundle-trunc"
 keys verify-bundle "$T/bundle-trunc"
 check_eq "truncated bundle exits 1" 1 "$RC"
+check_eq "truncated bundle message" "leal: bundle $T/bundle-trunc is damaged; export it again with 'leal keys export-terminal'" "$ERR"
 keys verify-bundle "$KS"
 check_eq "a keystore is not a bundle" "leal: $KS is not a leal bundle file" "$ERR"
 keys export-terminal --terminal 3 --program 7 --expires 2020-01-01 -o "$T/b2"
@@ -298,7 +299,7 @@ cp "$T/bundle" "$T/bundle-kdf"
 printf '\026\010\004' | dd of="$T/bundle-kdf" bs=1 seek=9 conv=notrunc 2>/dev/null
 keys verify-bundle "$T/bundle-kdf"
 check_eq "crafted KDF parameters refused" \
-    "1|leal: bundle $T/bundle-kdf: keystore file is damaged; restore it from a backup with 'leal keys restore'" "$RC|$ERR"
+    "1|leal: bundle $T/bundle-kdf is damaged; export it again with 'leal keys export-terminal'" "$RC|$ERR"
 
 # restore --force onto another issuer's keystore needs --replace-other-issuer,
 # and the replaced file is kept beside it.
