@@ -46,14 +46,14 @@ static void rotate_left(const uint8_t in[8], uint8_t out[8])
     out[7] = in[0];
 }
 
-leal_err factory_picc_to_aes(const struct card_reader *reader, const struct crypto_provider *cp,
-                             const uint8_t new_key[16], uint8_t version, unsigned *rt)
+/* ISO authentication 1A 00 with the factory DES key; the single-DES session
+ * key A0..3 || B0..3 into session (a DES key with equal halves gives one). */
+static leal_err factory_auth(const struct card_reader *reader, const struct crypto_provider *cp,
+                             uint8_t session[8], unsigned *rt)
 {
     static const uint8_t factory_key[8] = {0};
-    uint8_t ek_rndb[8], rndb[8], rnda[8], token[16], iv[8], ans[16], rot[8], session[8];
-    uint8_t plain[24], msg[25], st;
+    uint8_t ek_rndb[8], rndb[8], rnda[8], token[16], iv[8], ans[16], rot[8], st;
     size_t n;
-    uint32_t crc;
     leal_err err;
 
     /* 1A 00 -> AF ek(RndB), CBC from a zero IV. */
@@ -92,10 +92,27 @@ leal_err factory_picc_to_aes(const struct card_reader *reader, const struct cryp
         err = LEAL_E_CARD_AUTHENTICATION; /* the card does not know the factory key */
         goto out;
     }
-    /* A DES key (both halves equal) gives a single-DES session key A0..3 || B0..3;
-     * after authentication the EV1 IV starts again at zero. */
     memcpy(session, rnda, 4);
     memcpy(session + 4, rndb, 4);
+out:
+    leal_wipe(rndb, sizeof rndb);
+    leal_wipe(rnda, sizeof rnda);
+    leal_wipe(token, sizeof token);
+    return err;
+}
+
+leal_err factory_picc_to_aes(const struct card_reader *reader, const struct crypto_provider *cp,
+                             const uint8_t new_key[16], uint8_t version, unsigned *rt)
+{
+    uint8_t iv[8], ans[16], session[8];
+    uint8_t plain[24], msg[25], st;
+    size_t n;
+    uint32_t crc;
+    leal_err err;
+
+    if ((err = factory_auth(reader, cp, session, rt)) != LEAL_OK)
+        goto out;
+    /* After authentication the EV1 IV starts again at zero. */
     memset(iv, 0, sizeof iv);
     /* ChangeKey C4 80: E(new key || version || CRC32(C4 80 new key version) || 0 pad). */
     memset(plain, 0, sizeof plain);
@@ -113,12 +130,72 @@ leal_err factory_picc_to_aes(const struct card_reader *reader, const struct cryp
     /* Changing the key of the session ends it: a bare 00 is the right answer here. */
     err = st == 0x00 && n == 0 ? LEAL_OK : st == 0x00 ? LEAL_E_PROTOCOL : desfire_status_err(st);
 out:
-    leal_wipe(rndb, sizeof rndb);
-    leal_wipe(rnda, sizeof rnda);
     leal_wipe(session, sizeof session);
     leal_wipe(plain, sizeof plain);
     leal_wipe(msg, sizeof msg);
-    leal_wipe(token, sizeof token);
+    return err;
+}
+
+/* Doubling in GF(2^64) for CMAC subkeys (SP 800-38B, Rb = 0x1B). */
+static void dbl64(const uint8_t in[8], uint8_t out[8])
+{
+    uint8_t carry = (uint8_t)(in[0] >> 7);
+    for (int i = 0; i < 7; i++)
+        out[i] = (uint8_t)(in[i] << 1 | in[i + 1] >> 7);
+    out[7] = (uint8_t)(in[7] << 1);
+    if (carry)
+        out[7] ^= 0x1B;
+}
+
+leal_err factory_card_uid(const struct card_reader *reader, const struct crypto_provider *cp,
+                          uint8_t uid[7], unsigned *rt)
+{
+    uint8_t session[8], iv[8], l[8], k1[8], k2[8], x[8], ans[24], plain[16], st;
+    size_t n;
+    leal_err err;
+
+    if ((err = factory_auth(reader, cp, session, rt)) != LEAL_OK)
+        goto out;
+    /* The command 51 is sent plain; its CMAC (IV zero after authentication,
+     * one padded block: 51 80 00.. xor K2) is the IV of the enciphered answer. */
+    memset(l, 0, sizeof l);
+    if ((err = des_ecb_encrypt(session, 8, l, l)) != LEAL_OK)
+        goto out;
+    dbl64(l, k1);
+    dbl64(k1, k2);
+    memset(x, 0, sizeof x);
+    x[0] = 0x51;
+    x[1] = 0x80;
+    for (int i = 0; i < 8; i++)
+        x[i] ^= k2[i];
+    memset(iv, 0, sizeof iv);
+    if ((err = des_cbc_encrypt(session, 8, iv, x, x, 8)) != LEAL_OK ||
+        (err = exchange(reader, 0x51, NULL, 0, ans, sizeof ans, &n, &st, rt)) != LEAL_OK)
+        goto out;
+    if (st != 0x00) {
+        err = desfire_status_err(st);
+        goto out;
+    }
+    /* E(UID || CRC32(UID || 00) || 00 pad), 16 bytes. */
+    if (n != 16 || (err = des_cbc_decrypt(session, 8, iv, ans, plain, 16)) != LEAL_OK) {
+        err = err ? err : LEAL_E_PROTOCOL;
+        goto out;
+    }
+    /* The CRC covers UID || status 00: plain[7] is the status' place before the CRC is read. */
+    memcpy(x, plain + 7, 4);
+    plain[7] = 0x00;
+    if (load_le32(x) != desfire_crc32(plain, 8) ||
+        (plain[11] | plain[12] | plain[13] | plain[14] | plain[15]) != 0) {
+        err = LEAL_E_CARD_RESPONSE_MAC;
+        goto out;
+    }
+    memcpy(uid, plain, 7);
+out:
+    leal_wipe(session, sizeof session);
+    leal_wipe(l, sizeof l);
+    leal_wipe(k1, sizeof k1);
+    leal_wipe(k2, sizeof k2);
+    leal_wipe(plain, sizeof plain);
     return err;
 }
 

@@ -23,6 +23,13 @@ LEAL_MUST_CHECK leal_err factory_picc_to_aes(const struct card_reader *reader,
                                              const uint8_t new_key[16], uint8_t version,
                                              unsigned *rt);
 
+/* With the PICC selected: authenticate with the factory DES key and read the
+ * card's real 7-byte UID (GetCardUID, answer enciphered under the session),
+ * changing nothing: a random-UID card's UID before anything is written. */
+LEAL_MUST_CHECK leal_err factory_card_uid(const struct card_reader *reader,
+                                          const struct crypto_provider *cp, uint8_t uid[7],
+                                          unsigned *rt);
+
 /* Under an AES session with the PICC master key (d authenticated at PICC
  * level): changes the PICC master key back to the factory DES key (eight zero
  * bytes), as `leal card erase` leaves a card. The session ends. */

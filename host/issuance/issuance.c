@@ -110,17 +110,32 @@ static enum ledger_card_tech tech_of(const struct desfire_version *v)
     }
 }
 
-/* EV2/EV3: NXP's originality signature over the card's 7-byte UID, read
- * outside a session (originality.h). A card that cannot answer Read_Sig is
- * not genuine either. */
-static leal_err genuine(struct desk *k, const uint8_t uid[DESFIRE_UID_LEN])
+/* EV2/EV3: NXP's originality signature (originality.h), read outside a
+ * session and checked against the card's 7-byte UID. A card that cannot
+ * answer Read_Sig is not genuine either. A random-UID card shows its UID only
+ * to GetCardUID: read under the factory key, changing nothing; a card not on
+ * its factory key (our own torn issuance) is checked once issuance has read
+ * its UID (*pending). */
+static leal_err genuine(struct desk *k, uint8_t sig[DESFIRE_SIG_LEN], bool *pending)
 {
-    uint8_t sig[DESFIRE_SIG_LEN];
+    uint8_t uid[DESFIRE_UID_LEN];
     leal_err err = desfire_read_sig(&k->d, sig);
+    *pending = false;
+    if (err >= LEAL_E_CARD_NO_CHANGES && err <= LEAL_E_CARD_STATUS)
+        return LEAL_E_CARD_NOT_GENUINE; /* a card status instead of a signature */
+    if (err != LEAL_OK)
+        return err;
+    if (!k->random_uid)
+        return k->rc.uid_len == DESFIRE_UID_LEN ? originality_verify(k->rc.uid, sig)
+                                                : LEAL_E_CARD_NOT_GENUINE;
+    err = factory_card_uid(reader_card_reader(k->reader), k->is->cp, uid, &k->d.round_trips);
     if (err == LEAL_OK)
         err = originality_verify(uid, sig);
-    else if (err >= LEAL_E_CARD_NO_CHANGES && err <= LEAL_E_CARD_STATUS)
-        err = LEAL_E_CARD_NOT_GENUINE; /* a card status instead of a signature */
+    else if (err == LEAL_E_CARD_AUTHENTICATION) {
+        *pending = true;
+        err = LEAL_OK;
+    }
+    leal_wipe(uid, sizeof uid);
     return err;
 }
 
@@ -938,7 +953,8 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
     struct ledger_card lc;
     struct pending_ctx pend;
     struct state_body state;
-    uint8_t picc_key[16], version, keyset;
+    uint8_t picc_key[16], version, keyset, sig[DESFIRE_SIG_LEN];
+    bool sig_pending = false;
     const struct key_version *terminal_key;
     enum ledger_card_tech tech;
     int64_t card_id = 0, purse = 0;
@@ -980,11 +996,8 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
         err = LEAL_E_CARD_UNKNOWN; /* D40 (keys extractable, REFERENCE.md 6) or unknown */
         goto out;
     }
-    /* EV2/EV3 must prove they are NXP's before anything is written (a
-     * random-UID card once its UID is read, below). */
-    if (tech != LEDGER_TECH_DESFIRE_EV1 && !k.random_uid &&
-        (err = k.rc.uid_len == DESFIRE_UID_LEN ? genuine(&k, k.rc.uid) : LEAL_E_CARD_NOT_GENUINE) !=
-            LEAL_OK)
+    /* EV2/EV3 must prove they are NXP's before anything is written. */
+    if (tech != LEDGER_TECH_DESFIRE_EV1 && (err = genuine(&k, sig, &sig_pending)) != LEAL_OK)
         goto out;
     /* A card that already carries a leal identity is somebody's card. */
     err = desfire_select_application(&k.d, leal_aid);
@@ -1070,14 +1083,8 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
     if ((err = desfire_change_key_settings(&k.d, LAYOUT_PICC_KEY_SETTINGS)) != LEAL_OK)
         goto out;
     if (k.random_uid) {
-        if ((err = desfire_get_card_uid(&k.d, out->uid)) != LEAL_OK)
-            goto out;
-        /* Only now is a random-UID card's UID known: its signature is checked
-         * (Read_Sig outside the session) before the application is made. */
-        if (tech != LEDGER_TECH_DESFIRE_EV1 &&
-            ((err = desfire_select_application(&k.d, picc_aid)) != LEAL_OK ||
-             (err = genuine(&k, out->uid)) != LEAL_OK ||
-             (err = desfire_authenticate_aes(&k.d, 0, picc_key)) != LEAL_OK))
+        if ((err = desfire_get_card_uid(&k.d, out->uid)) != LEAL_OK ||
+            (sig_pending && (err = originality_verify(out->uid, sig)) != LEAL_OK))
             goto out;
         if ((err = ledger_card_set_uid(is->ledger, card_id, out->uid, DESFIRE_UID_LEN)) != LEAL_OK)
             goto out;

@@ -126,12 +126,11 @@ static void test_originality_at_issuance(void **state)
     r = desk_fixture_open_card(f);
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_ORIGINALITY_TEST_KEY);
     reader_close(r);
-    /* A random-UID card with a wrong signature: refused once its UID is read. */
+    /* A random-UID card with a wrong signature: its UID read under the factory
+     * key (GetCardUID), refused all the same before anything is written. */
     assert_int_equal(setenv("LEAL_ORIGINALITY_TEST_KEY", DESK_FIXTURE_ORIGINALITY_PUB, 1), 0);
     make_card(f, "desfire-ev3", "tests/vectors/originality_other_key.pem", true);
-    r = desk_fixture_open_card(f);
-    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_CARD_NOT_GENUINE);
-    reader_close(r);
+    refused_untouched(f, &req);
 
     /* Genuine (the test key trusted): issued, one round trip more than an EV1 (Read_Sig). */
     make_card(f, "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, false);
@@ -141,11 +140,14 @@ static void test_originality_at_issuance(void **state)
     assert_int_equal(out.round_trips, 35 + 1);
     assert_int_equal(out.state.points, 5);
     reader_close(r);
+    /* Random UID: + Read_Sig, the factory-key authentication (2) and GetCardUID
+     * before anything is written, on top of a random-UID EV1's 37. */
     make_card(f, "desfire-ev2", DESK_FIXTURE_ORIGINALITY_KEY, true);
     r = desk_fixture_open_card(f);
     req.account_id = desk_fixture_customer(f, "Bea");
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV2);
+    assert_int_equal(out.round_trips, 37 + 4);
     reader_close(r);
 
     /* EV1 has no Read_Sig: unaffected, with or without the test key. */
@@ -156,6 +158,40 @@ static void test_originality_at_issuance(void **state)
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV1);
     assert_int_equal(out.round_trips, 35);
+    reader_close(r);
+}
+
+/* A random-UID EV3 whose issuance was torn after its PICC key changed is no
+ * longer on the factory key: its UID (and so its signature) is checked once
+ * issuance has read it with GetCardUID under leal's PICC key; it resumes. */
+static void test_random_uid_resumed(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .welcome_points = 3};
+    struct issuance_card out;
+    struct cardsim_tear tear = {.point = CARDSIM_TEAR_BEFORE_ANSWER, .after = 20};
+    struct reader *r;
+
+    make_card(f, "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, true);
+    r = desk_fixture_open_card(f);
+    cardsim_set_tear(reader_sim_card(r), &tear);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_CARD_REMOVED);
+    tear.point = CARDSIM_TEAR_NONE;
+    cardsim_set_tear(reader_sim_card(r), &tear);
+    assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_true(out.resumed);
+    assert_int_equal(out.state.points, 3);
+    reader_close(r);
+
+    /* The same with a wrong signature: refused at GetCardUID, nothing more written. */
+    make_card(f, "desfire-ev3", "tests/vectors/originality_other_key.pem", true);
+    r = desk_fixture_open_card(f);
+    tear.point = CARDSIM_TEAR_BEFORE_ANSWER;
+    cardsim_set_tear(reader_sim_card(r), &tear);
+    req.account_id = desk_fixture_customer(f, "Dora");
+    /* Refused before exchange 20: nothing torn, nothing written. */
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_CARD_NOT_GENUINE);
     reader_close(r);
 }
 
@@ -259,6 +295,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_an12343_vector),
         cmocka_unit_test_setup_teardown(test_originality_at_issuance, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_random_uid_resumed, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_listing_needs_key0, desk_fixture_setup,
                                         desk_fixture_teardown),
