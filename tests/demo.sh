@@ -22,14 +22,15 @@ step "The issuer creates its keystore (one program, every role at version 1)" \
     "$LEAL" keys init --issuer "Café Sol" --program 1
 step "Keys are listed by fingerprint, never shown" "$LEAL" keys list
 step "A backup under its own passphrase, first thing" "$LEAL" keys backup -o "$D/keys.bak"
+step "The shop's loyalty programme in the ledger (1 point per euro)" \
+    "$LEAL" program create --code sol --name "Café Sol" --id 1 --points-per-euro 1
+step "Its shop and the shop's kiosk" \
+    "$LEAL" store add --program 1 --code centro --name "Sol Centro" --tz Europe/Madrid
+"$LEAL" terminal add --store 1 --name "kiosk 1" >/dev/null
 step "The kiosk's key bundle: terminal roles of program 1 only, for 90 days" \
     "$LEAL" keys export-terminal --terminal 1 --program 1 --expires "$(date -u -d '+90 days' +%F)" \
     -o "$D/kiosk1.bundle"
 step "The kiosk checks its bundle as it will at start-up" "$LEAL" keys verify-bundle "$D/kiosk1.bundle"
-step "The terminal key is rotated; cards in the field keep working on version 1" \
-    "$LEAL" keys rotate terminal
-step "The shop's loyalty programme in the ledger (1 point per euro)" \
-    "$LEAL" program create --code sol --name "Café Sol" --id 1 --points-per-euro 1
 step "A customer" "$LEAL" customer add --program 1 --name Ana --surname "Pérez" --email ana@example.org
 step "A blank MIFARE DESFire EV1 from the box (a virtual one: leal-cardsim)" \
     "$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$D/ana.json"
@@ -37,7 +38,9 @@ step "The desk personalises it: 50 welcome points and 20 euros on the purse" \
     "$LEAL" card issue --customer 1 --reader "sim:$D/ana.json" --welcome-points 50 --topup 20
 step "Tapped again at the desk: the card, verified, and the ledger agree" \
     "$LEAL" card read --reader "sim:$D/ana.json"
-step "A top-up of 12,50 euros, recorded exactly once" \
+step "The terminal key is rotated; cards in the field keep working on version 1" \
+    "$LEAL" keys rotate terminal
+step "A top-up of 12,50 euros, recorded exactly once; the card's terminal key becomes version 2" \
     "$LEAL" card top-up 12,50 --reader "sim:$D/ana.json"
 ACCOUNT=$("$LEAL" customer show 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["account"])')
 step "The customer's account in the ledger" "$LEAL" account show "$ACCOUNT"

@@ -14,6 +14,7 @@
 #include "keys/derive.h"
 #include "keys/hosted/provider_openssl.h"
 #include "keys/hosted/secmem.h"
+#include "ledger_cli.h"
 #include "passphrase.h"
 
 #define BUNDLE_MAX_DAYS 366
@@ -30,6 +31,7 @@ struct keys_opts {
     const char *output;
     const char *issuer_id;
     const char *at;
+    const char *db;
     int json;
     int force;
     int replace_other_issuer;
@@ -48,8 +50,9 @@ static const char keys_usage[] =
     "  backup -o FILE                       write a backup under a passphrase of its own\n"
     "  restore FILE [--force [--replace-other-issuer]]\n"
     "                                       verify a backup whole, then write the keystore\n"
-    "  export-terminal --terminal ID --program ID --expires YYYY-MM-DD -o FILE\n"
+    "  export-terminal --terminal ID --program ID --expires YYYY-MM-DD -o FILE [--db PATH]\n"
     "                                       write a terminal key bundle (terminal roles only)\n"
+    "                                       for a terminal of that program in the ledger\n"
     "  verify-bundle FILE [--issuer-id HEX] [--program ID] [--at YYYY-MM-DD] [--json]\n"
     "                                       check a bundle as a terminal will\n"
     "\n"
@@ -62,6 +65,8 @@ static const char keys_usage[] =
     "                                  KEYSTORE.replaced-YYYYmmddHHMMSS), overwrite -o FILE\n"
     "  --replace-other-issuer          with restore --force: the keystore being replaced is\n"
     "                                  another issuer's, or does not open with the passphrase\n"
+    "  --db PATH                       ledger (export-terminal), default\n"
+    "                                  $XDG_DATA_HOME/leal/ledger.db\n"
     "\n"
     "Passphrase files: the first line is the passphrase (a NUL byte in it is refused, later\n"
     "lines are ignored); a pipe works too. Scripts should use them: LEAL_*PASSPHRASE variables\n"
@@ -655,6 +660,51 @@ static leal_err public_slot(const struct key_slot *secret, struct key_slot *pub)
     return err;
 }
 
+/* A bundle is made only for a terminal the ledger knows, in the program the
+ * bundle is for: a mistyped id would otherwise make a bundle whose journals
+ * no ledger imports. The ledger must exist (it is not created here). */
+static int terminal_in_ledger(const struct keys_opts *o, uint32_t terminal, uint32_t program)
+{
+    char def[4096];
+    const char *path = o->db;
+    struct ledger *l = NULL;
+    struct stat sb;
+    int64_t owner = 0;
+    leal_err err;
+    int rc;
+    if (path == NULL) {
+        if (file_default_path("ledger.db", def, sizeof def) != LEAL_OK)
+            return cli_usage("no --db given and neither XDG_DATA_HOME nor HOME is set");
+        path = def;
+    }
+    if (stat(path, &sb) != 0) {
+        fprintf(stderr,
+                "leal: ledger %s does not exist; export-terminal checks the terminal id "
+                "against the ledger: name it with --db\n",
+                path);
+        return CLI_EXIT_USAGE;
+    }
+    if ((rc = lcli_open(path, &l)) != 0)
+        return rc;
+    err = ledger_terminal_program(l, terminal, &owner);
+    ledger_close(l);
+    if (err == LEAL_E_UNKNOWN_ID) {
+        fprintf(stderr,
+                "leal: terminal %u is not in the ledger %s; add it with 'leal terminal add' "
+                "and use the id it prints\n",
+                terminal, path);
+        return CLI_EXIT_USAGE;
+    }
+    if (err != LEAL_OK)
+        return cli_fail(err, "ledger %s", path);
+    if (owner != (int64_t)program) {
+        fprintf(stderr, "leal: terminal %u belongs to program %lld, not to program %u\n", terminal,
+                (long long)owner, program);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
 static int keys_export_terminal(const struct keys_opts *o)
 {
     struct keyset *ks = NULL;
@@ -716,6 +766,8 @@ static int keys_export_terminal(const struct keys_opts *o)
         rc = cli_fail(err, "program %u", program);
         goto out;
     }
+    if ((rc = terminal_in_ledger(o, terminal, program)) != 0)
+        goto out;
     if ((err = keyset_program(ks, program, &prog)) != LEAL_OK ||
         (err = keyset_current(ks, program, KEY_ROLE_JOURNAL_MAC, &journal)) != LEAL_OK) {
         rc = cli_fail(err, "program %u", program);
@@ -876,6 +928,7 @@ int cmd_keys(int argc, char **argv)
         OPT_EXPIRES,
         OPT_ISSUER_ID,
         OPT_AT,
+        OPT_DB,
         OPT_JSON,
         OPT_FORCE,
         OPT_REPLACE_OTHER,
@@ -891,6 +944,7 @@ int cmd_keys(int argc, char **argv)
         {"expires", required_argument, NULL, OPT_EXPIRES},
         {"issuer-id", required_argument, NULL, OPT_ISSUER_ID},
         {"at", required_argument, NULL, OPT_AT},
+        {"db", required_argument, NULL, OPT_DB},
         {"output", required_argument, NULL, 'o'},
         {"json", no_argument, NULL, OPT_JSON},
         {"force", no_argument, NULL, OPT_FORCE},
@@ -941,6 +995,9 @@ int cmd_keys(int argc, char **argv)
             break;
         case OPT_AT:
             o.at = optarg;
+            break;
+        case OPT_DB:
+            o.db = optarg;
             break;
         case 'o':
             o.output = optarg;

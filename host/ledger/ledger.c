@@ -2138,6 +2138,76 @@ leal_err ledger_card_verdict(struct ledger *l, int64_t card_id, const char *reas
     return err;
 }
 
+/* ---- Card key versions (KEYS.md rotation) ---- */
+
+#define CARD_KEYS_SQL "SELECT role, version FROM card_key WHERE card_id = ?1"
+/* Live cards of a program on a role's version, and those with none recorded. */
+#define CARD_KEYS_COUNT_SQL                                                                        \
+    "SELECT count(*), count(*) FILTER (WHERE k.version IS NULL) FROM card c JOIN account a ON "    \
+    "a.id = c.account_id LEFT JOIN card_key k ON k.card_id = c.card_id AND k.role = ?2 WHERE "     \
+    "a.program_id = ?1 AND c.status IN ('pending','active','blocked') AND (k.version IS NULL OR "  \
+    "k.version = ?3)"
+
+leal_err ledger_card_keys_get(struct ledger *l, int64_t card_id, uint8_t versions[LEDGER_KEY_ROLES])
+{
+    sqlite3_stmt *st;
+    int row = 0;
+    leal_err err = prep_i64(l, CARD_KEYS_SQL, &st, I64S(card_id));
+    memset(versions, 0, LEDGER_KEY_ROLES);
+    while (err == LEAL_OK && (err = step(l, st, &row)) == LEAL_OK && row) {
+        int64_t role = sqlite3_column_int64(st, 0), version = sqlite3_column_int64(st, 1);
+        if (role >= 1 && role <= LEDGER_KEY_ROLES && version >= 1 && version <= 255)
+            versions[role - 1] = (uint8_t)version;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_card_keys_set(struct ledger *l, int64_t card_id,
+                              const uint8_t versions[LEDGER_KEY_ROLES])
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    err = find_row(l, "SELECT 1 FROM card WHERE card_id = ?1", card_id, "card", &st);
+    sqlite3_finalize(st);
+    for (int r = 0; err == LEAL_OK && r < LEDGER_KEY_ROLES; r++)
+        if (versions[r] != 0)
+            err = exec_i64(l,
+                           "INSERT INTO card_key(card_id, role, version) VALUES (?1, ?2, ?3) ON "
+                           "CONFLICT (card_id, role) DO UPDATE SET version = excluded.version",
+                           I64S(card_id, r + 1, versions[r]));
+    return tx_end(l, err);
+}
+
+leal_err ledger_card_keys_count(struct ledger *l, int64_t program_id, int role, int version,
+                                int64_t *cards, int64_t *unknown)
+{
+    sqlite3_stmt *st;
+    int row = 0;
+    leal_err err = prep_i64(l, CARD_KEYS_COUNT_SQL, &st, I64S(program_id, role, version));
+    *cards = *unknown = 0;
+    if (err == LEAL_OK && (err = step(l, st, &row)) == LEAL_OK && row) {
+        *cards = sqlite3_column_int64(st, 0);
+        *unknown = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_terminal_program(struct ledger *l, int64_t terminal_id, int64_t *program_id)
+{
+    sqlite3_stmt *st;
+    leal_err err = find_row(l,
+                            "SELECT s.program_id FROM terminal t JOIN store s ON s.id = "
+                            "t.store_id WHERE t.id = ?1",
+                            terminal_id, "terminal", &st);
+    *program_id = err == LEAL_OK ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return err;
+}
+
 #define CARD_EVENT_COLUMNS "e.id, e.card_id, e.at, e.status, e.reason, e.operator"
 #define CARD_HISTORY_SQL                                                                           \
     "SELECT " CARD_EVENT_COLUMNS " FROM card_event e WHERE e.card_id = ?1 ORDER BY e.id"
@@ -3211,6 +3281,7 @@ leal_err ledger_check_plans(struct ledger *l)
         NOTES_SQL,
         PENDING_TOPUP_SQL,
         "DELETE FROM card_pending_topup WHERE card_id = ?1 AND request_id = ?2",
+        CARD_KEYS_SQL,
     };
     char sql[2048];
     leal_err err = LEAL_OK;

@@ -28,7 +28,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 6
+#define LEDGER_SCHEMA_VERSION 7
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -163,6 +163,9 @@ LEAL_MUST_CHECK leal_err ledger_store_add(struct ledger *l, int64_t program_id, 
 /* A terminal belongs to a store; it starts at epoch 1. */
 LEAL_MUST_CHECK leal_err ledger_terminal_add(struct ledger *l, int64_t store_id, const char *name,
                                              int64_t *id);
+/* A terminal's program (LEAL_E_UNKNOWN_ID if the ledger does not know it). */
+LEAL_MUST_CHECK leal_err ledger_terminal_program(struct ledger *l, int64_t terminal_id,
+                                                 int64_t *program_id);
 /* A reinstalled terminal starts a new epoch (its sequence restarts). */
 LEAL_MUST_CHECK leal_err ledger_terminal_new_epoch(struct ledger *l, int64_t terminal_id,
                                                    int64_t *epoch);
@@ -373,6 +376,20 @@ LEAL_MUST_CHECK leal_err ledger_card_set_uid(struct ledger *l, int64_t card_id, 
  * LEAL_E_CARD_TAMPERED (a restored dump or a clone). */
 LEAL_MUST_CHECK leal_err ledger_card_set_counter(struct ledger *l, int64_t card_id,
                                                  int64_t counter);
+/* The key version of each role a card carries (keys/KEYS.md: role numbers
+ * 1..LEDGER_KEY_ROLES), versions[role - 1]; 0 where none is recorded (a role
+ * the card does not use, or a card recorded before versions were kept). */
+#define LEDGER_KEY_ROLES 11
+LEAL_MUST_CHECK leal_err ledger_card_keys_get(struct ledger *l, int64_t card_id,
+                                              uint8_t versions[LEDGER_KEY_ROLES]);
+/* Records the non-zero versions given, in one transaction (LEAL_E_UNKNOWN_ID
+ * for a card the ledger does not know). */
+LEAL_MUST_CHECK leal_err ledger_card_keys_set(struct ledger *l, int64_t card_id,
+                                              const uint8_t versions[LEDGER_KEY_ROLES]);
+/* How many cards of a program that are not lost or replaced carry version of
+ * role; *unknown: how many of them have no version recorded for it. */
+LEAL_MUST_CHECK leal_err ledger_card_keys_count(struct ledger *l, int64_t program_id, int role,
+                                                int version, int64_t *cards, int64_t *unknown);
 typedef int (*ledger_card_cb)(void *ctx, const struct ledger_card *c);
 LEAL_MUST_CHECK leal_err ledger_card_each_of_account(struct ledger *l, int64_t account_id,
                                                      ledger_card_cb cb, void *ctx);

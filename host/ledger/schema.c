@@ -230,6 +230,16 @@ static const char *const migrations[] = {
     " CHECK (max_cents_per_operation >= 1);"
     "ALTER TABLE program ADD COLUMN max_units_per_operation INTEGER NOT NULL DEFAULT 100000"
     " CHECK (max_units_per_operation >= 1);",
+
+    /* 6 -> 7: the key version of each role a card carries (KEYS.md rotation),
+     * written once the card answered to them; a card recorded before this
+     * has none, and the desk learns them from the card at its next contact. */
+    "CREATE TABLE card_key("
+    " card_id INTEGER NOT NULL REFERENCES card(card_id),"
+    " role INTEGER NOT NULL CHECK (role BETWEEN 1 AND 11),"
+    " version INTEGER NOT NULL CHECK (version BETWEEN 1 AND 255),"
+    " PRIMARY KEY (card_id, role)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX card_key_version ON card_key(role, version);",
 };
 
 int schema_count(void)

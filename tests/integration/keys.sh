@@ -142,9 +142,28 @@ run_capture "$LEAL" keys restore "$T/backup-flip" --keystore "$KS" --force
 check_eq "forced restore of an altered backup exits 1" 1 "$RC"
 check_eq "forced restore of an altered backup leaves the keystore byte-identical" 0 "$(cmp -s "$KS" "$T/ks.orig"; echo $?)"
 
-# Terminal bundles.
+# Terminal bundles: only for a terminal the ledger knows, of the bundle's program.
 EXP=$(date -u -d '+30 days' +%F)
-keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/bundle"
+DB=$T/ledger.db
+keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/bundle" --db "$DB"
+check_eq "export-terminal without a ledger exits 2" 2 "$RC"
+check_eq "export-terminal without a ledger says so" \
+    "leal: ledger $DB does not exist; export-terminal checks the terminal id against the ledger: name it with --db" "$ERR"
+check_eq "no ledger is created" "no" "$([ -e "$DB" ] && echo yes || echo no)"
+"$LEAL" program create --code sol --name "Sol" --id 7 --points-per-euro 1 --db "$DB" >/dev/null
+"$LEAL" program create --code luna --name "Luna" --id 8 --points-per-euro 1 --db "$DB" >/dev/null
+"$LEAL" store add --program 7 --code c --name C --tz Europe/Madrid --db "$DB" >/dev/null
+"$LEAL" store add --program 8 --code l --name L --tz Europe/Madrid --db "$DB" >/dev/null
+for t in 1 2 3; do "$LEAL" terminal add --store 1 --name "till $t" --db "$DB" >/dev/null; done
+"$LEAL" terminal add --store 2 --name "luna till" --db "$DB" >/dev/null
+keys export-terminal --terminal 5 --program 7 --expires "$EXP" -o "$T/bundle" --db "$DB"
+check_eq "export-terminal of a terminal the ledger does not know" \
+    "2|leal: terminal 5 is not in the ledger $DB; add it with 'leal terminal add' and use the id it prints" "$RC|$ERR"
+keys export-terminal --terminal 4 --program 7 --expires "$EXP" -o "$T/bundle" --db "$DB"
+check_eq "export-terminal of another program's terminal" \
+    "2|leal: terminal 4 belongs to program 8, not to program 7" "$RC|$ERR"
+check_eq "refused bundles write nothing" "no" "$([ -e "$T/bundle" ] && echo yes || echo no)"
+keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/bundle" --db "$DB"
 check_eq "export-terminal exits 0" 0 "$RC"
 check_eq "export-terminal message" "wrote terminal bundle $T/bundle: terminal 3, program 7, valid through $EXP (UTC)" "$OUT"
 BDEC=$(decode "$T/bundle" "$LEAL_BUNDLE_PASSPHRASE")
@@ -216,10 +235,10 @@ check_eq "truncated bundle exits 1" 1 "$RC"
 check_eq "truncated bundle message" "leal: bundle $T/bundle-trunc is damaged; export it again with 'leal keys export-terminal'" "$ERR"
 keys verify-bundle "$KS"
 check_eq "a keystore is not a bundle" "leal: $KS is not a leal bundle file" "$ERR"
-keys export-terminal --terminal 3 --program 7 --expires 2020-01-01 -o "$T/b2"
+keys export-terminal --terminal 3 --program 7 --expires 2020-01-01 -o "$T/b2" --db "$DB"
 check_eq "bundle expiring in the past exits 2" 2 "$RC"
 check_eq "bundle expiring in the past message" "leal: expiry date 2020-01-01 is in the past" "$ERR"
-keys export-terminal --terminal 3 --program 7 --expires 2027-02-30 -o "$T/b2"
+keys export-terminal --terminal 3 --program 7 --expires 2027-02-30 -o "$T/b2" --db "$DB"
 check_eq "impossible expiry date message" "leal: expiry date '2027-02-30' is not a date; write it as YYYY-MM-DD" "$ERR"
 check_eq "refused exports write nothing" "no" "$([ -e "$T/b2" ] && echo yes || echo no)"
 

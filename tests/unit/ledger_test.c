@@ -1103,6 +1103,71 @@ static void test_ledger_upgrades_v2_to_purse_settings(void **state)
                      0);
 }
 
+/* Key versions per card (schema 6): a version-5 file with a card is upgraded
+ * and the card has none recorded; versions are set, overwritten per role, read
+ * back and counted per program; a card or terminal the ledger does not know is
+ * named. */
+static void test_ledger_card_key_versions(void **state)
+{
+    struct fx *f = *state;
+    char old[600];
+    struct ledger *l = NULL;
+    uint8_t v[LEDGER_KEY_ROLES], want[LEDGER_KEY_ROLES] = {0};
+    int64_t cards, unknown, program;
+
+    snprintf(old, sizeof old, "%s/v6.db", f->dir);
+    assert_int_equal(ledger_create_at_version(old, 6), LEAL_OK);
+    sql_exec(old,
+             "INSERT INTO program(id, code, name, kind, points_per_euro_milli, "
+             "points_expiry_days, created_at) VALUES (9, 'v4', 'Old', 'single', 1000, 0, 1);"
+             "INSERT INTO customer(id, program_id, created_at) VALUES (1, 9, 1);"
+             "INSERT INTO account(id, program_id, customer_id, kind, created_at) VALUES (2, 9, "
+             "1, 'customer', 1);"
+             "INSERT INTO store(id, program_id, code, name, timezone, created_at) VALUES (4, 9, "
+             "'s', 'S', 'UTC', 1);"
+             "INSERT INTO terminal(id, store_id, name, created_at) VALUES (12, 4, 'till', 1);"
+             "INSERT INTO card(card_id, account_id, uid, tech, status, keyset_version, "
+             "layout_version, issued_at, updated_at) VALUES (5, 2, x'04a2195c', "
+             "'desfire-ev1', 'active', 1, 1, 1, 1), (6, 2, x'04a2195d', 'classic-1k', 'lost', "
+             "1, 1, 1, 1)");
+    assert_int_equal(ledger_open(old, &l), LEAL_OK);
+    assert_int_equal(ledger_schema_version(l), LEDGER_SCHEMA_VERSION);
+    assert_int_equal(ledger_card_keys_get(l, 5, v), LEAL_OK);
+    assert_memory_equal(v, want, sizeof want);
+    /* Card 5 is live with nothing recorded; lost card 6 is not counted. */
+    assert_int_equal(ledger_card_keys_count(l, 9, 4, 1, &cards, &unknown), LEAL_OK);
+    assert_int_equal(cards, 1);
+    assert_int_equal(unknown, 1);
+    want[1 - 1] = 1;
+    want[2 - 1] = 3;
+    want[4 - 1] = 2;
+    assert_int_equal(ledger_card_keys_set(l, 5, want), LEAL_OK);
+    memset(want, 0, sizeof want);
+    want[4 - 1] = 3; /* only the terminal key changes */
+    assert_int_equal(ledger_card_keys_set(l, 5, want), LEAL_OK);
+    assert_int_equal(ledger_card_keys_get(l, 5, v), LEAL_OK);
+    assert_int_equal(v[0], 1);
+    assert_int_equal(v[1], 3);
+    assert_int_equal(v[2], 0);
+    assert_int_equal(v[3], 3);
+    for (int i = 4; i < LEDGER_KEY_ROLES; i++)
+        assert_int_equal(v[i], 0);
+    assert_int_equal(ledger_card_keys_count(l, 9, 4, 2, &cards, &unknown), LEAL_OK);
+    assert_int_equal(cards, 0);
+    assert_int_equal(ledger_card_keys_count(l, 9, 4, 3, &cards, &unknown), LEAL_OK);
+    assert_int_equal(cards, 1);
+    assert_int_equal(unknown, 0);
+    assert_int_equal(ledger_card_keys_count(l, 10, 4, 3, &cards, &unknown), LEAL_OK);
+    assert_int_equal(cards, 0);
+    assert_int_equal(ledger_card_keys_set(l, 77, want), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(count_at(old, "SELECT count(*) FROM card_key WHERE card_id = 77"), 0);
+    assert_int_equal(ledger_terminal_program(l, 12, &program), LEAL_OK);
+    assert_int_equal(program, 9);
+    assert_int_equal(ledger_terminal_program(l, 13, &program), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(program, 0);
+    ledger_close(l);
+}
+
 /* Purse caps: defaults, bounds, changes, and a Classic cap never lowered below
  * what a Classic card of the program may hold. */
 static void test_ledger_program_purse_caps(void **state)
@@ -1721,6 +1786,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ledger_schema_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_card_verdict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_card_key_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_card_history_and_hotlist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_schema_3_upgrade_keeps_cards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_upgrades_v2_to_purse_settings, setup, teardown),
