@@ -243,9 +243,9 @@ static void print_card(const struct desk_cli *c, const struct issuance_card *v, 
                (long long)v->account_pts, v->agrees ? "true" : "false");
         cli_json_string(stdout, v->agrees ? "" : v->why);
         printf(",\"stored_value\":%s,\"recovered_topups\":%d,\"dropped_topups\":%d,"
-               "\"round_trips\":%u,\"bytes\":%lu",
-               v->stored_value ? "true" : "false", v->recovered, v->dropped, v->round_trips,
-               v->bytes);
+               "\"keys_updated\":%d,\"round_trips\":%u,\"bytes\":%lu",
+               v->stored_value ? "true" : "false", v->recovered, v->dropped, v->rekeyed,
+               v->round_trips, v->bytes);
         if (strcmp(what, "read") == 0)
             print_operations(c, v);
         puts("}");
@@ -266,6 +266,9 @@ static void print_card(const struct desk_cli *c, const struct issuance_card *v, 
     if (v->dropped)
         printf("%-12s %d interrupted top-up(s) the card never took were dropped\n", "dropped",
                v->dropped);
+    if (v->rekeyed)
+        printf("%-12s %d card key(s) changed to the keystore's current versions\n", "keys",
+               v->rekeyed);
     printf("%-12s %s%s\n", "ledger", v->agrees ? "agrees" : "DIFFERS: ", v->agrees ? "" : v->why);
     if (strcmp(what, "read") == 0)
         print_operations(c, v);
@@ -287,6 +290,15 @@ static int fail_card(const struct desk_cli *c, leal_err err, const struct issuan
 {
     if (err == LEAL_E_CARD_TAMPERED && v->verdict)
         return fail_verdict(v);
+    if (err == LEAL_E_CARD_KEY_VERSION && v->missing_version) {
+        const struct key_role_info *ri = keyset_role_info((enum key_role)v->missing_role);
+        fprintf(stderr,
+                "leal: %s: the card's %s key is version %u, which this keystore does not hold "
+                "(the card is not tampered); use the keystore, or a backup of it, that holds "
+                "that version\n",
+                doing, ri ? ri->name : "?", v->missing_version);
+        return CLI_EXIT_FAIL;
+    }
     if (err == LEAL_E_CARD_ALREADY_ISSUED) {
         if (v->card_id == 0)
             return cli_error(err, CLI_EXIT_FAIL,

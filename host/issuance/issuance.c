@@ -36,6 +36,10 @@ struct desk {
     uint8_t div_id[LEAL_MAX_UID]; /* the diversification id: UID, or card id (BE64) */
     size_t div_id_len;
     char unsettled_why[160];
+    /* The version of each role's key the card carries, as far as this contact
+     * knows (0: not known): the ledger's record, or what opened the card. */
+    uint8_t ver[KEY_ROLE_COUNT + 1];
+    uint8_t missing_role, missing_version; /* LEAL_E_CARD_KEY_VERSION */
 };
 
 static leal_err desk_open(struct desk *k, struct issuance *is, struct reader *r)
@@ -57,6 +61,8 @@ static void desk_close(struct desk *k, struct issuance_card *out)
     if (out) {
         out->round_trips += k->d.round_trips;
         out->bytes += k->d.bytes_out + k->d.bytes_in;
+        out->missing_role = k->missing_role;
+        out->missing_version = k->missing_version;
     }
     desfire_clear(&k->d);
 }
@@ -85,13 +91,63 @@ static leal_err card_key(struct desk *k, enum key_role role, const uint8_t aid[3
                            k->is->program_id, out);
 }
 
-static leal_err auth_role(struct desk *k, uint8_t key_no, enum key_role role, const uint8_t aid[3])
+/* The card key of a role at a given version; a version the keystore does not
+ * hold is LEAL_E_CARD_KEY_VERSION (the role and version kept for the message). */
+static leal_err card_key_at(struct desk *k, enum key_role role, uint8_t version,
+                            const uint8_t aid[3], uint8_t out[16])
 {
-    uint8_t key[16], version;
-    leal_err err = card_key(k, role, aid, key, &version);
+    const struct key_version *v;
+    leal_err err = keyset_version(k->is->keys, k->is->program_id, role, version, &v);
+    if (err == LEAL_E_KEY_VERSION) {
+        k->missing_role = (uint8_t)role;
+        k->missing_version = version;
+        return LEAL_E_CARD_KEY_VERSION;
+    }
+    if (err != LEAL_OK)
+        return err;
+    return derive_card_key(k->is->cp, v->key, k->div_id, k->div_id_len, aid, k->is->keys->issuer_id,
+                           k->is->program_id, out);
+}
+
+static uint8_t current_version(const struct desk *k, enum key_role role)
+{
+    const struct key_version *v;
+    return keyset_current(k->is->keys, k->is->program_id, role, &v) == LEAL_OK ? v->version : 0;
+}
+
+static leal_err auth_at(struct desk *k, uint8_t key_no, enum key_role role, uint8_t version,
+                        const uint8_t aid[3])
+{
+    uint8_t key[16];
+    leal_err err = card_key_at(k, role, version, aid, key);
     if (err == LEAL_OK)
         err = desfire_authenticate_aes(&k->d, key_no, key);
     leal_wipe(key, sizeof key);
+    return err;
+}
+
+/* Authenticates key_no (of the application or PICC selected) with the version
+ * of role the card carries: the one this contact knows (the ledger's record),
+ * else the current one; when that does not open the card, the version the
+ * card's key version byte names (GetKeyVersion needs no key: 1 RT more, only
+ * while a rotation reaches the card). The byte only picks the key to try; the
+ * authentication proves it. */
+static leal_err auth_card(struct desk *k, uint8_t key_no, enum key_role role, const uint8_t aid[3])
+{
+    uint8_t tried = k->ver[role] ? k->ver[role] : current_version(k, role), named;
+    leal_err err = auth_at(k, key_no, role, tried, aid);
+    if (err == LEAL_E_CARD_AUTHENTICATION || err == LEAL_E_CARD_KEY_VERSION) {
+        leal_err asked = desfire_get_key_version(&k->d, key_no, &named);
+        if (asked != LEAL_OK)
+            return asked;
+        if (named != tried) {
+            k->missing_role = k->missing_version = 0;
+            err = auth_at(k, key_no, role, named, aid);
+            tried = named;
+        }
+    }
+    if (err == LEAL_OK)
+        k->ver[role] = tried;
     return err;
 }
 
@@ -452,6 +508,104 @@ static leal_err judge_log(struct desk *k, const struct ledger_card *lc,
     return issuance_verdict(k->is, out, why);
 }
 
+/* The DESFire roles: the PICC master key and the application's keys 0..2. */
+static const enum key_role desfire_roles[4] = {KEY_ROLE_PICC_MASTER, KEY_ROLE_APP_MASTER,
+                                               KEY_ROLE_PURSE_CREDIT, KEY_ROLE_TERMINAL};
+
+/* The versions the ledger recorded for the card, where this contact knows none. */
+static leal_err learn_versions(struct desk *k, int64_t card_id)
+{
+    uint8_t v[LEDGER_KEY_ROLES];
+    leal_err err = ledger_card_keys_get(k->is->ledger, card_id, v);
+    for (int i = 0; err == LEAL_OK && i < 4; i++)
+        if (k->ver[desfire_roles[i]] == 0)
+            k->ver[desfire_roles[i]] = v[desfire_roles[i] - 1];
+    return err;
+}
+
+/* What the card carries now, into the ledger. */
+static leal_err record_versions(struct desk *k, int64_t card_id)
+{
+    uint8_t v[LEDGER_KEY_ROLES] = {0};
+    for (int i = 0; i < 4; i++)
+        v[desfire_roles[i] - 1] = k->ver[desfire_roles[i]];
+    return ledger_card_keys_set(k->is->ledger, card_id, v);
+}
+
+/* Every card key to the keystore's current version (KEYS.md rotation), right
+ * after a read (leal's application selected). Nothing is sent when the ledger
+ * records the current versions. Otherwise the card names the version of each
+ * key not known to be current (GetKeyVersion), and under the application
+ * master key the keys behind change: 2 and 1, then 0 (its change ends the
+ * session), then the PICC master key under itself. Each ChangeKey is atomic
+ * on the card and writes the key's version byte with it, so a tear leaves
+ * keys that each open with the version the card names, and the next contact
+ * goes on from there. The ledger records the versions once the card has them. */
+static leal_err rekey(struct desk *k, struct issuance_card *out)
+{
+    static const uint8_t key_no[3] = {LAYOUT_KEY_TERMINAL, LAYOUT_KEY_PURSE_CREDIT,
+                                      LAYOUT_KEY_APP_MASTER};
+    static const enum key_role app_role[3] = {KEY_ROLE_TERMINAL, KEY_ROLE_PURSE_CREDIT,
+                                              KEY_ROLE_APP_MASTER};
+    uint8_t cur[KEY_ROLE_COUNT + 1] = {0}, oldk[16], newk[16];
+    bool stale = false, app_behind = false;
+    leal_err err = LEAL_OK;
+
+    for (int i = 0; i < 4; i++) {
+        enum key_role r = desfire_roles[i];
+        cur[r] = current_version(k, r);
+        stale = stale || k->ver[r] != cur[r];
+    }
+    if (!stale)
+        return LEAL_OK;
+    /* The terminal key's version is known: the read authenticated with it. */
+    app_behind = k->ver[KEY_ROLE_TERMINAL] != cur[KEY_ROLE_TERMINAL];
+    for (int i = 1; i < 3; i++) {
+        enum key_role r = app_role[i];
+        if (k->ver[r] != cur[r] &&
+            (err = desfire_get_key_version(&k->d, key_no[i], &k->ver[r])) != LEAL_OK)
+            return err;
+        app_behind = app_behind || k->ver[r] != cur[r];
+    }
+    if (app_behind &&
+        (err = auth_card(k, LAYOUT_KEY_APP_MASTER, KEY_ROLE_APP_MASTER, leal_aid)) != LEAL_OK)
+        goto out;
+    for (int i = 0; app_behind && i < 3; i++) {
+        enum key_role r = app_role[i];
+        if (k->ver[r] == cur[r])
+            continue;
+        if ((err = card_key_at(k, r, cur[r], leal_aid, newk)) != LEAL_OK ||
+            (key_no[i] != LAYOUT_KEY_APP_MASTER &&
+             (err = card_key_at(k, r, k->ver[r], leal_aid, oldk)) != LEAL_OK) ||
+            (err = desfire_change_key(&k->d, key_no[i], newk, cur[r],
+                                      key_no[i] == LAYOUT_KEY_APP_MASTER ? NULL : oldk)) != LEAL_OK)
+            goto out;
+        k->ver[r] = cur[r];
+        out->rekeyed++;
+    }
+    if (k->ver[KEY_ROLE_PICC_MASTER] != cur[KEY_ROLE_PICC_MASTER]) {
+        if ((err = desfire_select_application(&k->d, picc_aid)) != LEAL_OK ||
+            (err = desfire_get_key_version(&k->d, 0, &k->ver[KEY_ROLE_PICC_MASTER])) != LEAL_OK)
+            goto out;
+        if (k->ver[KEY_ROLE_PICC_MASTER] != cur[KEY_ROLE_PICC_MASTER]) {
+            /* 0x80: the PICC master key stays AES. */
+            if ((err = auth_card(k, 0, KEY_ROLE_PICC_MASTER, picc_aid)) != LEAL_OK ||
+                (err = card_key_at(k, KEY_ROLE_PICC_MASTER, cur[KEY_ROLE_PICC_MASTER], picc_aid,
+                                   newk)) != LEAL_OK ||
+                (err = desfire_change_key(&k->d, 0x80, newk, cur[KEY_ROLE_PICC_MASTER], NULL)) !=
+                    LEAL_OK)
+                goto out;
+            k->ver[KEY_ROLE_PICC_MASTER] = cur[KEY_ROLE_PICC_MASTER];
+            out->rekeyed++;
+        }
+    }
+    err = record_versions(k, out->card_id);
+out:
+    leal_wipe(oldk, sizeof oldk);
+    leal_wipe(newk, sizeof newk);
+    return err;
+}
+
 /* Reads what a terminal reads, checks it, then compares it with the ledger. */
 static leal_err read_card(struct desk *k, struct issuance_card *out)
 {
@@ -478,8 +632,14 @@ static leal_err read_card(struct desk *k, struct issuance_card *out)
     if (id.issuer_id != k->is->keys->issuer_id || id.program_id != k->is->program_id)
         return LEAL_E_CARD_NOT_LEAL; /* another issuer's or program's card */
     set_div_id(k, (int64_t)id.card_id);
+    /* The key versions the ledger recorded for this card; without a record,
+     * the identity's key-set version (the terminal key's at issuance). */
+    if ((err = learn_versions(k, out->card_id)) != LEAL_OK)
+        return err;
+    if (k->ver[KEY_ROLE_TERMINAL] == 0)
+        k->ver[KEY_ROLE_TERMINAL] = id.key_set_version;
     /* A key that does not open the card means the identity was forged or copied. */
-    if ((err = auth_role(k, LAYOUT_KEY_TERMINAL, KEY_ROLE_TERMINAL, leal_aid)) != LEAL_OK)
+    if ((err = auth_card(k, LAYOUT_KEY_TERMINAL, KEY_ROLE_TERMINAL, leal_aid)) != LEAL_OK)
         return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_TAMPERED : err;
     if ((err = desfire_read_data(&k->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, STATE_FILE_LEN,
                                  st)) != LEAL_OK ||
@@ -529,7 +689,11 @@ static leal_err read_card(struct desk *k, struct issuance_card *out)
         out->agrees = false;
         snprintf(out->why, sizeof out->why, "%s", k->unsettled_why);
     }
-    return LEAL_OK;
+    /* A card no longer the account's is left as it is. */
+    if (lc.status == LEDGER_CARD_LOST || lc.status == LEDGER_CARD_REPLACED)
+        return LEAL_OK;
+    err = rekey(k, out);
+    return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_TAMPERED : err;
 }
 
 struct pending_ctx {
@@ -755,7 +919,7 @@ static leal_err credit_begin(struct desk *k, int32_t *counter)
 {
     leal_err err;
     if ((err = desfire_select_application(&k->d, leal_aid)) != LEAL_OK ||
-        (err = auth_role(k, LAYOUT_KEY_PURSE_CREDIT, KEY_ROLE_PURSE_CREDIT, leal_aid)) != LEAL_OK ||
+        (err = auth_card(k, LAYOUT_KEY_PURSE_CREDIT, KEY_ROLE_PURSE_CREDIT, leal_aid)) != LEAL_OK ||
         (err = desfire_get_value(&k->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, counter)) !=
             LEAL_OK)
         return err;
@@ -904,7 +1068,6 @@ leal_err issuance_topup(struct issuance *is, struct reader *r, int64_t cents,
 leal_err issuance_erase(struct issuance *is, struct reader *r, struct issuance_card *out)
 {
     struct desk k;
-    uint8_t picc_key[16], version;
     struct reader_card rc;
     enum ledger_card_tech ctech;
     leal_err err;
@@ -919,9 +1082,8 @@ leal_err issuance_erase(struct issuance *is, struct reader *r, struct issuance_c
         err = LEAL_E_CARD_BOUNDARY; /* money on it: replace the card or spend it first */
         goto out;
     }
-    if ((err = card_key(&k, KEY_ROLE_PICC_MASTER, picc_aid, picc_key, &version)) != LEAL_OK ||
-        (err = desfire_select_application(&k.d, picc_aid)) != LEAL_OK ||
-        (err = desfire_authenticate_aes(&k.d, 0, picc_key)) != LEAL_OK ||
+    if ((err = desfire_select_application(&k.d, picc_aid)) != LEAL_OK ||
+        (err = auth_card(&k, 0, KEY_ROLE_PICC_MASTER, picc_aid)) != LEAL_OK ||
         (err = desfire_format_picc(&k.d)) != LEAL_OK ||
         (err = desfire_change_key_settings(&k.d, 0x0F)) != LEAL_OK ||
         (err = factory_picc_to_des(&k.d)) != LEAL_OK)
@@ -931,7 +1093,6 @@ leal_err issuance_erase(struct issuance *is, struct reader *r, struct issuance_c
         err = ledger_card_change_status(is->ledger, out->card_id, LEDGER_CARD_LOST,
                                         "erased at the desk", issuance_operator(is));
 out:
-    leal_wipe(picc_key, sizeof picc_key);
     desk_close(&k, out);
     return err;
 }
@@ -1067,8 +1228,10 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
      * answer to leal's PICC key (a torn issuance), and is formatted. */
     err = factory_picc_to_aes(reader_card_reader(r), is->cp, picc_key, version, &k.d.round_trips);
     if (err == LEAL_E_CARD_AUTHENTICATION) {
+        /* Under the PICC master key version it was torn with (the verification
+         * read brings it to the current one). */
         if ((err = desfire_select_application(&k.d, picc_aid)) != LEAL_OK ||
-            (err = desfire_authenticate_aes(&k.d, 0, picc_key)) != LEAL_OK) {
+            (err = auth_card(&k, 0, KEY_ROLE_PICC_MASTER, picc_aid)) != LEAL_OK) {
             err = err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_NOT_LEAL : err;
             goto out;
         }
@@ -1079,6 +1242,8 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
         goto out;
     } else if ((err = desfire_authenticate_aes(&k.d, 0, picc_key)) != LEAL_OK) {
         goto out;
+    } else {
+        k.ver[KEY_ROLE_PICC_MASTER] = version;
     }
     if ((err = desfire_change_key_settings(&k.d, LAYOUT_PICC_KEY_SETTINGS)) != LEAL_OK)
         goto out;
@@ -1103,6 +1268,12 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
     }
     if ((err = personalise(&k, card_id, tech, &state, keyset, (int32_t)out->purse_cap_cents)) !=
         LEAL_OK)
+        goto out;
+    /* The application keys are the current ones now. */
+    k.ver[KEY_ROLE_APP_MASTER] = current_version(&k, KEY_ROLE_APP_MASTER);
+    k.ver[KEY_ROLE_PURSE_CREDIT] = current_version(&k, KEY_ROLE_PURSE_CREDIT);
+    k.ver[KEY_ROLE_TERMINAL] = current_version(&k, KEY_ROLE_TERMINAL);
+    if ((err = record_versions(&k, card_id)) != LEAL_OK)
         goto out;
     if (purse > 0 && (err = credit_card(&k, (int32_t)purse, LOG_OP_REPLACE_IN)) != LEAL_OK)
         goto out;

@@ -13,7 +13,15 @@
  * Hosted: the ledger, the keystore (masters in memory for the duration of a
  * call), a host reader. Errors: reader, card, ledger and keys errors;
  * LEAL_E_CARD_ALREADY_ISSUED, LEAL_E_CARD_NOT_LEAL, LEAL_E_CARD_TAMPERED,
- * LEAL_E_CARD_BLOCKED, LEAL_E_CARD_UNKNOWN.
+ * LEAL_E_CARD_BLOCKED, LEAL_E_CARD_UNKNOWN, LEAL_E_CARD_KEY_VERSION (the card's
+ * keys are of a version the keystore does not hold).
+ *
+ * Key rotation (keys/KEYS.md): every contact authenticates with the version
+ * the card carries (the ledger's record of the card, else the card's own key
+ * version byte) and, on a card the ledger knows, changes every card key not
+ * at the keystore's current version to it, then records the card's versions
+ * in the ledger. Each step leaves a card that reads with old or new keys, so
+ * a tear anywhere is finished at the next contact.
  */
 #ifndef LEAL_ISSUANCE_H
 #define LEAL_ISSUANCE_H
@@ -79,6 +87,12 @@ struct issuance_card {
     bool has_mark;
     uint8_t mark[LEDGER_CARD_MARK_LEN];
     bool resumed; /* issuance found this card half made and started it over */
+    /* Key rotation (keys/KEYS.md): the card keys this contact changed to the
+     * keystore's current versions, and, with LEAL_E_CARD_KEY_VERSION, the role
+     * and version the card carries that the keystore does not hold. */
+    int rekeyed;
+    uint8_t missing_role;
+    uint8_t missing_version;
     /* The cost at the reader of this operation */
     unsigned round_trips;
     unsigned long bytes;

@@ -107,6 +107,9 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_CARD_TOPUP_UNSETTLED,
       "an earlier top-up of this card was interrupted and the card does not show it as written "
       "or as not written; keep the card and settle it with the ledger by hand"),
+    E(LEAL_E_CARD_KEY_VERSION,
+      "the card's keys are of a version this keystore does not hold (not tampered); use the "
+      "keystore, or a backup of it, that holds that version"),
     E(LEAL_E_CARD_WORN_OUT, "the card has used up its transactions: replace it"),
     E(LEAL_E_CARD_NOT_GENUINE,
       "this card's NXP originality signature does not verify: not a genuine MIFARE DESFire "
