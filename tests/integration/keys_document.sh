@@ -56,7 +56,11 @@ check_eq "backup: every field as leal keys list --json shows it" "$LIST" "$(cano
 check_eq "backup: kind byte B" "B" "$(dd if="$T/backup" bs=1 skip=4 count=1 2>/dev/null)"
 
 EXP=$(date -u -d '+30 days' +%F)
-keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/bundle"
+# A bundle is made for a terminal of the program in the ledger (terminal 3).
+"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 --db "$T/ledger.db" >/dev/null
+"$LEAL" store add --program 7 --code c --name C --tz Europe/Madrid --db "$T/ledger.db" >/dev/null
+for t in 1 2 3; do "$LEAL" terminal add --store 1 --name "till $t" --db "$T/ledger.db" >/dev/null; done
+keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/bundle" --db "$T/ledger.db"
 check_eq "export-terminal exits 0" 0 "$RC"
 keys verify-bundle "$T/bundle" --json
 check_eq "verify-bundle --json exits 0" 0 "$RC"
