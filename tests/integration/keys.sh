@@ -250,10 +250,13 @@ run_capture env -u LEAL_PASSPHRASE "$LEAL" keys list --keystore "$T/ks-file" </d
 check_eq "no passphrase and no terminal exits 2" 2 "$RC"
 
 # Issue 10 §3. Every file leal writes is 0600 even under umask 000.
+"$LEAL" program create --code u --name U --id 1 --points-per-euro 1 --db "$T/ledger-u.db" >/dev/null
+"$LEAL" store add --program 1 --code u --name U --tz Europe/Madrid --db "$T/ledger-u.db" >/dev/null
+"$LEAL" terminal add --store 1 --name "till" --db "$T/ledger-u.db" >/dev/null
 (umask 000 && "$LEAL" keys init --issuer U --program 1 --keystore "$T/ks-umask" >/dev/null 2>&1 &&
     "$LEAL" keys backup -o "$T/bak-umask" --keystore "$T/ks-umask" >/dev/null 2>&1 &&
     "$LEAL" keys export-terminal --terminal 1 --program 1 --expires "$EXP" -o "$T/bundle-umask" \
-        --keystore "$T/ks-umask" >/dev/null 2>&1)
+        --keystore "$T/ks-umask" --db "$T/ledger-u.db" >/dev/null 2>&1)
 check_eq "umask 000: keystore, backup, bundle all 0600" "0|600 600 600" \
     "$?|$(stat -c %a "$T/ks-umask" "$T/bak-umask" "$T/bundle-umask" | tr '\n' ' ' | sed 's/ $//')"
 
@@ -264,7 +267,7 @@ check_eq "backup into a missing folder exits 2" 2 "$RC"
 check_eq "backup into a missing folder names it" \
     "leal: folder $T/usb does not exist (is the disk mounted?); the backup was not written" "$ERR"
 check_eq "the missing folder is not created" absent "$([ -e "$T/usb" ] && echo present || echo absent)"
-keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/usb/till3.bundle"
+keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/usb/till3.bundle" --db "$DB"
 check_eq "bundle into a missing folder" \
     "2|leal: folder $T/usb does not exist (is the disk mounted?); the bundle was not written|absent" \
     "$RC|$ERR|$([ -e "$T/usb" ] && echo present || echo absent)"
