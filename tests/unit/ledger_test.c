@@ -1103,7 +1103,7 @@ static void test_ledger_upgrades_v2_to_purse_settings(void **state)
                      0);
 }
 
-/* Key versions per card (schema 6): a version-5 file with a card is upgraded
+/* Key versions per card (schema 7): a version-6 file with a card is upgraded
  * and the card has none recorded; versions are set, overwritten per role, read
  * back and counted per program; a card or terminal the ledger does not know is
  * named. */
