@@ -198,7 +198,7 @@ static int import(struct ledger *l, const char *file, int64_t batch)
         e.operator_name = fld[6];
         e.lines = ln;
         e.nlines = 2;
-        if (in_batch == 0 && (err = ledger_batch_begin(l)) != LEAL_OK) {
+        if (in_batch == 0 && (err = ledger_batch_begin_whole(l)) != LEAL_OK) {
             rc = lcli_fail(l, err, "import");
             break;
         }

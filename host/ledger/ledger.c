@@ -47,6 +47,7 @@ enum st {
     ST_ACCOUNT_GET,
     ST_LINE_INSERT,
     ST_BALANCE_ADD,
+    ST_BALANCE_GET,
     ST_LOT_INSERT,
     ST_LOT_OPEN,
     ST_LOT_TAKE,
@@ -86,10 +87,12 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_LINE_INSERT] =
         "INSERT INTO line(entry_id, account_id, asset, amount) VALUES (?1, ?2, ?3, ?4)",
     /* The balance moves as a delta in the write transaction (DESIGN.md: the
-     * TiBillet lost update); RETURNING only lets us refuse a negative result. */
+     * TiBillet lost update). The result is known from the transaction's
+     * balance cache (struct bal_cache), read once per transaction with
+     * ST_BALANCE_GET, so a negative result is refused without a RETURNING. */
     [ST_BALANCE_ADD] = "INSERT INTO balance(account_id, asset, amount) VALUES (?1, ?2, ?3) "
-                       "ON CONFLICT (account_id, asset) DO UPDATE SET amount = amount + ?3 "
-                       "RETURNING amount",
+                       "ON CONFLICT (account_id, asset) DO UPDATE SET amount = amount + ?3",
+    [ST_BALANCE_GET] = "SELECT amount FROM balance WHERE account_id = ?1 AND asset = ?2",
     [ST_LOT_INSERT] = "INSERT INTO lot(account_id, asset, line_id, expires_at, original, "
                       "remaining) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
     /* Nearest expiry first, lots without expiry last; when reversing an
@@ -109,10 +112,46 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_ACCOUNT_FULL] = "SELECT id, program_id, customer_id, kind, name FROM account WHERE id = ?1",
 };
 
+/* What this write transaction has read of rows a post consults again and
+ * again: balances (which it also moves), accounts and programs. A post then
+ * knows each new balance without reading it back, and an account's program
+ * and kind without a query per line. Valid only inside one write
+ * transaction: emptied when one begins and when a savepoint is rolled back.
+ * post_locked is the only writer of balance and keeps it in step; accounts
+ * and programs are never updated or deleted. Open addressing, linear
+ * probing, capacity a power of two, at most half full. */
+enum txc_kind {
+    TXC_FREE,
+    TXC_BALANCE, /* (account, asset): v = amount */
+    TXC_ACCOUNT, /* (account, ""): v = program, kind */
+    TXC_PROGRAM, /* (program, ""): it exists */
+};
+
+struct txc_slot {
+    int64_t id;
+    int64_t v;
+    enum txc_kind what;
+    enum ledger_account_kind kind;
+    char asset[LEDGER_MAX_ASSET];
+};
+
+struct txc {
+    struct txc_slot *slot;
+    size_t cap, used;
+};
+
+enum batch_mode {
+    BATCH_NONE,
+    BATCH_SAVEPOINT, /* a failed post undoes only itself */
+    BATCH_WHOLE,     /* a failed post fails the batch: only a rollback follows */
+};
+
 struct ledger {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
-    int in_batch;
+    enum batch_mode in_batch;
+    bool batch_failed;
+    struct txc cache;
     int version;
     char msg[512];
 };
@@ -175,7 +214,9 @@ static leal_err db_err(struct ledger *l, int rc)
     }
 }
 
-/* A cached statement, reset and with its bindings cleared. */
+/* A cached statement, reset and with its bindings cleared. step() resets a
+ * statement that has run to its end or failed, so only one left on a row
+ * needs a reset here. */
 static leal_err prep(struct ledger *l, enum st id, sqlite3_stmt **out)
 {
     int rc;
@@ -185,7 +226,8 @@ static leal_err prep(struct ledger *l, enum st id, sqlite3_stmt **out)
         if (rc != SQLITE_OK)
             return db_err(l, rc);
     } else {
-        sqlite3_reset(l->st[id]);
+        if (sqlite3_stmt_busy(l->st[id]))
+            sqlite3_reset(l->st[id]);
         sqlite3_clear_bindings(l->st[id]);
     }
     *out = l->st[id];
@@ -203,7 +245,8 @@ static leal_err prep_once(struct ledger *l, const char *sql, sqlite3_stmt **out)
     return LEAL_OK;
 }
 
-/* Steps st once: *row is 1 for a row, 0 when done. */
+/* Steps st once: *row is 1 for a row, 0 when done. A statement that has
+ * run to its end (or failed) is reset, ready for new bindings. */
 static leal_err step(struct ledger *l, sqlite3_stmt *st, int *row)
 {
     int rc = sqlite3_step(st);
@@ -214,8 +257,10 @@ static leal_err step(struct ledger *l, sqlite3_stmt *st, int *row)
             *row = 1;
         return LEAL_OK;
     }
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
         return LEAL_OK;
+    }
     {
         leal_err err = db_err(l, rc);
         sqlite3_reset(st);
@@ -341,23 +386,136 @@ static void col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
     snprintf(out, cap, "%s", t ? (const char *)t : "");
 }
 
+/* ---- The transaction's cache ---- */
+
+static void txc_clear(struct ledger *l)
+{
+    if (l->cache.used)
+        memset(l->cache.slot, 0, l->cache.cap * sizeof *l->cache.slot);
+    l->cache.used = 0;
+}
+
+static size_t txc_hash(enum txc_kind what, int64_t id, const char *asset, size_t mask)
+{
+    uint64_t h = ((uint64_t)id * 4 + (uint64_t)what) * UINT64_C(0x9e3779b97f4a7c15);
+    for (const char *c = asset; *c; c++)
+        h = (h ^ (uint8_t)*c) * UINT64_C(0x100000001b3);
+    return (size_t)(h ^ (h >> 29)) & mask;
+}
+
+/* The slot of (what, id, asset), or the free slot where it belongs. */
+static struct txc_slot *txc_find(struct txc *c, enum txc_kind what, int64_t id, const char *asset)
+{
+    size_t mask = c->cap - 1, i = txc_hash(what, id, asset, mask);
+    while (c->slot[i].what != TXC_FREE &&
+           (c->slot[i].what != what || c->slot[i].id != id || strcmp(c->slot[i].asset, asset) != 0))
+        i = (i + 1) & mask;
+    return &c->slot[i];
+}
+
+static leal_err txc_grow(struct txc *c)
+{
+    size_t ncap = c->cap ? 2 * c->cap : 256;
+    struct txc n = {calloc(ncap, sizeof *n.slot), ncap, c->used};
+    if (n.slot == NULL)
+        return LEAL_E_NO_MEMORY;
+    for (size_t i = 0; i < c->cap; i++)
+        if (c->slot[i].what != TXC_FREE)
+            *txc_find(&n, c->slot[i].what, c->slot[i].id, c->slot[i].asset) = c->slot[i];
+    free(c->slot);
+    *c = n;
+    return LEAL_OK;
+}
+
+/* The slot for (what, id, asset): *fresh is 1 when it was not cached yet (the
+ * caller fills it from the ledger and calls txc_keep, or leaves it free). */
+static leal_err txc_get(struct ledger *l, enum txc_kind what, int64_t id, const char *asset,
+                        struct txc_slot **out, int *fresh)
+{
+    leal_err err;
+    *out = NULL;
+    if (2 * (l->cache.used + 1) > l->cache.cap && (err = txc_grow(&l->cache)) != LEAL_OK)
+        return err;
+    *out = txc_find(&l->cache, what, id, asset);
+    *fresh = (*out)->what == TXC_FREE;
+    return LEAL_OK;
+}
+
+static void txc_keep(struct ledger *l, struct txc_slot *s, enum txc_kind what, int64_t id,
+                     const char *asset)
+{
+    s->what = what;
+    s->id = id;
+    snprintf(s->asset, sizeof s->asset, "%s", asset);
+    l->cache.used++;
+}
+
+/* The balance's cache slot, read from the ledger (0 without a row) the first
+ * time this transaction asks. */
+static leal_err bal_get(struct ledger *l, int64_t account_id, const char *asset,
+                        struct txc_slot **out)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    int row, fresh;
+    if ((err = txc_get(l, TXC_BALANCE, account_id, asset, out, &fresh)) != LEAL_OK || !fresh)
+        return err;
+    if ((err = prep(l, ST_BALANCE_GET, &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_text(st, 2, asset, -1, SQLITE_STATIC);
+    err = step(l, st, &row);
+    (*out)->v = row ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (err == LEAL_OK)
+        txc_keep(l, *out, TXC_BALANCE, account_id, asset);
+    return err;
+}
+
 /* ---- Transactions ---- */
 
-/* Every write: BEGIN IMMEDIATE (the write lock up front, so two writers never
- * deadlock upgrading a read), or a savepoint inside the caller's batch. */
+/* BEGIN IMMEDIATE: the write lock up front, so two writers never deadlock
+ * upgrading a read. What the balance cache held belongs to an older snapshot. */
+static leal_err begin_write(struct ledger *l)
+{
+    txc_clear(l);
+    return run(l, ST_BEGIN);
+}
+
+/* Every write: its own transaction, a savepoint inside the caller's batch, or
+ * nothing inside a batch that fails whole. */
 static leal_err tx_begin(struct ledger *l)
 {
-    return run(l, l->in_batch ? ST_SAVEPOINT : ST_BEGIN);
+    switch (l->in_batch) {
+    case BATCH_WHOLE:
+        if (l->batch_failed) {
+            set_msg(l, "an earlier write failed this batch; roll it back");
+            return LEAL_E_STATE;
+        }
+        return LEAL_OK;
+    case BATCH_SAVEPOINT:
+        return run(l, ST_SAVEPOINT);
+    case BATCH_NONE:
+        break;
+    }
+    return begin_write(l);
 }
 
 static leal_err tx_end(struct ledger *l, leal_err err)
 {
+    if (l->in_batch == BATCH_WHOLE) {
+        /* Half a post is in the transaction: the batch can only be rolled back. */
+        if (err != LEAL_OK)
+            l->batch_failed = true;
+        return err;
+    }
     if (err == LEAL_OK) {
         err = run(l, l->in_batch ? ST_RELEASE : ST_COMMIT);
         if (err == LEAL_OK)
             return LEAL_OK;
     }
     if (l->in_batch) {
+        txc_clear(l);
         if (run(l, ST_ROLLBACK_TO) == LEAL_OK && run(l, ST_RELEASE) == LEAL_OK)
             return err;
     }
@@ -375,15 +533,27 @@ static leal_err tx_end_id(struct ledger *l, leal_err err, int64_t *id)
     return err;
 }
 
-leal_err ledger_batch_begin(struct ledger *l)
+static leal_err batch_begin(struct ledger *l, enum batch_mode mode)
 {
     leal_err err;
     if (l->in_batch)
         return LEAL_E_STATE;
-    err = run(l, ST_BEGIN);
-    if (err == LEAL_OK)
-        l->in_batch = 1;
+    err = begin_write(l);
+    if (err == LEAL_OK) {
+        l->in_batch = mode;
+        l->batch_failed = false;
+    }
     return err;
+}
+
+leal_err ledger_batch_begin(struct ledger *l)
+{
+    return batch_begin(l, BATCH_SAVEPOINT);
+}
+
+leal_err ledger_batch_begin_whole(struct ledger *l)
+{
+    return batch_begin(l, BATCH_WHOLE);
 }
 
 leal_err ledger_batch_commit(struct ledger *l)
@@ -391,12 +561,17 @@ leal_err ledger_batch_commit(struct ledger *l)
     leal_err err;
     if (!l->in_batch)
         return LEAL_E_STATE;
+    if (l->batch_failed) {
+        ledger_batch_rollback(l);
+        set_msg(l, "a write in the batch failed; the batch was rolled back");
+        return LEAL_E_STATE;
+    }
     err = run(l, ST_COMMIT);
     if (err != LEAL_OK) {
         ledger_batch_rollback(l);
         return err;
     }
-    l->in_batch = 0;
+    l->in_batch = BATCH_NONE;
     return LEAL_OK;
 }
 
@@ -406,7 +581,9 @@ void ledger_batch_rollback(struct ledger *l)
         return;
     if (!sqlite3_get_autocommit(l->db))
         (void)run(l, ST_ROLLBACK);
-    l->in_batch = 0;
+    txc_clear(l);
+    l->in_batch = BATCH_NONE;
+    l->batch_failed = false;
 }
 
 /* ---- Opening and migrations ---- */
@@ -540,7 +717,15 @@ static leal_err raw_open_flags(const char *path, int create, struct ledger **out
         leal_err made = file_create_new(path, 0600);
         (void)made; /* on failure, SQLite's open below says what is wrong */
     }
-    rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0),
+    /* leal never asks SQLite how much memory it uses: no global counters
+     * (and their mutex) around every allocation. Refused, harmlessly, once
+     * SQLite is initialised. */
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /* A struct ledger is used by one thread at a time (ledger.h): no mutex
+     * around every SQLite call. */
+    rc = sqlite3_open_v2(path, &l->db,
+                         SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
+                             SQLITE_OPEN_NOMUTEX,
                          NULL);
     if (rc != SQLITE_OK && !create && (rc & 0xff) == SQLITE_CANTOPEN && access(path, F_OK) != 0) {
         sqlite3_close(l->db);
@@ -652,6 +837,7 @@ void ledger_close(struct ledger *l)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(l->st[i]);
     sqlite3_close(l->db);
+    free(l->cache.slot);
     free(l);
 }
 
@@ -2611,6 +2797,50 @@ static leal_err entry_to_reverse(struct ledger *l, int64_t id, struct ledger_ent
     return err;
 }
 
+/* exists(ST_PROGRAM_EXISTS) through the transaction's cache. */
+static leal_err program_known(struct ledger *l, int64_t program_id)
+{
+    struct txc_slot *s;
+    int fresh;
+    leal_err err = txc_get(l, TXC_PROGRAM, program_id, "", &s, &fresh);
+    if (err == LEAL_OK && fresh &&
+        (err = exists(l, ST_PROGRAM_EXISTS, program_id, "program")) == LEAL_OK)
+        txc_keep(l, s, TXC_PROGRAM, program_id, "");
+    return err;
+}
+
+/* An account's program and kind through the transaction's cache: *found 0
+ * for an unknown account. */
+static leal_err account_of(struct ledger *l, int64_t account_id, int *found, int64_t *program,
+                           enum ledger_account_kind *kind)
+{
+    sqlite3_stmt *st;
+    struct txc_slot *s;
+    int fresh;
+    leal_err err = txc_get(l, TXC_ACCOUNT, account_id, "", &s, &fresh);
+    if (err != LEAL_OK)
+        return err;
+    if (fresh) {
+        if ((err = prep(l, ST_ACCOUNT_GET, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, account_id);
+        err = step(l, st, found);
+        s->v = sqlite3_column_int64(st, 0);
+        s->kind = account_kind(sqlite3_column_text(st, 1));
+        sqlite3_reset(st);
+        if (err != LEAL_OK || !*found) {
+            s->v = 0;
+            s->kind = 0;
+            return err;
+        }
+        txc_keep(l, s, TXC_ACCOUNT, account_id, "");
+    }
+    *found = 1;
+    *program = s->v;
+    *kind = s->kind;
+    return LEAL_OK;
+}
+
 /* The references an entry makes, checked for existence and program. */
 static leal_err entry_refs(struct ledger *l, const struct ledger_entry *e, int64_t *store_id)
 {
@@ -2619,7 +2849,7 @@ static leal_err entry_refs(struct ledger *l, const struct ledger_entry *e, int64
     int row;
 
     *store_id = e->store_id;
-    if ((err = exists(l, ST_PROGRAM_EXISTS, e->program_id, "program")) != LEAL_OK)
+    if ((err = program_known(l, e->program_id)) != LEAL_OK)
         return err;
     if (e->terminal_id) {
         int64_t tstore, tprog, epoch;
@@ -2730,15 +2960,9 @@ static leal_err post_locked(struct ledger *l, const struct ledger_entry *e, cons
         const struct ledger_line *ln = &e->lines[i];
         int64_t prog, line_id, bal;
         enum ledger_account_kind kind;
+        struct txc_slot *bs;
 
-        if ((err = prep(l, ST_ACCOUNT_GET, &st)) != LEAL_OK)
-            return err;
-        sqlite3_bind_int64(st, 1, ln->account_id);
-        err = step(l, st, &row);
-        prog = sqlite3_column_int64(st, 0);
-        kind = account_kind(sqlite3_column_text(st, 1));
-        sqlite3_reset(st);
-        if (err != LEAL_OK)
+        if ((err = account_of(l, ln->account_id, &row, &prog, &kind)) != LEAL_OK)
             return err;
         if (!row || prog != e->program_id) {
             set_msg(l, "account %lld", (long long)ln->account_id);
@@ -2754,18 +2978,19 @@ static leal_err post_locked(struct ledger *l, const struct ledger_entry *e, cons
             return err;
         line_id = sqlite3_last_insert_rowid(l->db);
 
-        if ((err = prep(l, ST_BALANCE_ADD, &st)) != LEAL_OK)
+        if ((err = bal_get(l, ln->account_id, ln->asset, &bs)) != LEAL_OK ||
+            (err = prep(l, ST_BALANCE_ADD, &st)) != LEAL_OK)
             return err;
         sqlite3_bind_int64(st, 1, ln->account_id);
         sqlite3_bind_text(st, 2, ln->asset, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, ln->amount);
-        err = step(l, st, &row);
-        bal = sqlite3_column_int64(st, 0);
-        if (err == LEAL_OK)
-            err = step(l, st, NULL);
+        err = step(l, st, NULL);
         sqlite3_reset(st);
         if (err != LEAL_OK)
             return err;
+        /* The row took the delta, so the sum fits: SQLite refuses an overflow. */
+        bs->v += ln->amount;
+        bal = bs->v;
         if (kind == LEDGER_ACCOUNT_PROGRAM)
             continue;
         if (bal < 0) {
@@ -2997,7 +3222,7 @@ leal_err ledger_expire_points(struct ledger *l, int64_t program_id, int64_t at,
     int64_t expired_acct, total = 0, (*due)[2] = NULL;
     size_t n = 0, cap = 0;
     leal_err err;
-    int own_batch = !l->in_batch;
+    int own_batch = l->in_batch == BATCH_NONE;
 
     *accounts = 0;
     *points = 0;

@@ -11,7 +11,8 @@
  * deleted; a void is a new entry with the opposite lines.
  *
  * Memory: a struct ledger is heap-allocated (ledger_open/ledger_close); every
- * other struct is the caller's, filled through out-parameters. Hosted.
+ * other struct is the caller's, filled through out-parameters. A struct
+ * ledger is used by one thread at a time (its connection has no mutex). Hosted.
  * Errors: LEAL_E_DB*, LEAL_E_UNKNOWN_ID, LEAL_E_DUPLICATE_ID, LEAL_E_UNBALANCED,
  * LEAL_E_IDEMPOTENCY_CONFLICT, LEAL_E_ALREADY_VOIDED, LEAL_E_VOID_OF_VOID,
  * LEAL_E_INSUFFICIENT_FUNDS, LEAL_E_WRONG_PROGRAM, LEAL_E_ASSET, LEAL_E_TEXT,
@@ -62,6 +63,11 @@ int ledger_schema_version(const struct ledger *l);
 /* A batch: one transaction around many ledger_post calls (terminal import,
  * bench). A failed post inside a batch undoes only itself (a savepoint). */
 LEAL_MUST_CHECK leal_err ledger_batch_begin(struct ledger *l);
+/* A batch that is refused whole when any write in it fails (the journal
+ * import): no savepoint per post. After a failed write every further write
+ * gives LEAL_E_STATE and ledger_batch_commit rolls the batch back and gives
+ * LEAL_E_STATE: nothing of it is kept. */
+LEAL_MUST_CHECK leal_err ledger_batch_begin_whole(struct ledger *l);
 LEAL_MUST_CHECK leal_err ledger_batch_commit(struct ledger *l);
 void ledger_batch_rollback(struct ledger *l);
 

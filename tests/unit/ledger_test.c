@@ -688,6 +688,92 @@ static void test_ledger_batch_failed_post_undoes_only_itself(void **state)
     assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
 }
 
+/* A whole batch (the journal import): the negative-balance check sees the
+ * balance the ledger held before the batch plus every earlier post of the
+ * batch; the first failed post fails the batch, nothing of it is kept. */
+static void test_ledger_batch_whole_is_refused_whole(void **state)
+{
+    struct fx *f = *state;
+    int64_t id;
+    bool rep;
+    assert_int_equal(post2(f, "a0", "topup", f->alice_acct, f->topups, "EUR", 1000, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(ledger_batch_begin_whole(f->l), LEAL_OK);
+    assert_int_equal(post2(f, "a1", "spend", f->cash, f->alice_acct, "EUR", 600, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(post2(f, "a2", "topup", f->alice_acct, f->topups, "EUR", 50, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(post2(f, "a3", "spend", f->cash, f->alice_acct, "EUR", 451, 0, &id, &rep),
+                     LEAL_E_INSUFFICIENT_FUNDS);
+    assert_string_equal(ledger_errmsg(f->l), "account 11 would hold -1 EUR");
+    /* Half of a3 is in the transaction: nothing more goes in, nothing is kept. */
+    assert_int_equal(post2(f, "a4", "topup", f->alice_acct, f->topups, "EUR", 10, 0, &id, &rep),
+                     LEAL_E_STATE);
+    assert_int_equal(ledger_batch_commit(f->l), LEAL_E_STATE);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 1000);
+    assert_int_equal(bal(f, f->cash, "EUR"), 0);
+    assert_int_equal(count(f, "SELECT count(*) FROM entry"), 1);
+    /* The next batch starts from the ledger, not from what the failed one saw. */
+    assert_int_equal(ledger_batch_begin_whole(f->l), LEAL_OK);
+    assert_int_equal(post2(f, "b1", "spend", f->cash, f->alice_acct, "EUR", 1000, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(post2(f, "b2", "spend", f->cash, f->alice_acct, "EUR", 1, 0, &id, &rep),
+                     LEAL_E_INSUFFICIENT_FUNDS);
+    assert_string_equal(ledger_errmsg(f->l), "account 11 would hold -1 EUR");
+    ledger_batch_rollback(f->l);
+    assert_int_equal(ledger_batch_begin_whole(f->l), LEAL_OK);
+    assert_int_equal(post2(f, "c1", "spend", f->cash, f->alice_acct, "EUR", 1000, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(ledger_batch_commit(f->l), LEAL_OK);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 0);
+    assert_int_equal(bal(f, f->cash, "EUR"), 1000);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
+/* A savepoint batch: a post refused after its first line moved a balance
+ * leaves the balance the check sees as it was (the rolled-back line does not
+ * count), and another connection's post between two transactions counts. */
+static void test_ledger_negative_check_after_rollback_and_other_writer(void **state)
+{
+    struct fx *f = *state;
+    struct ledger *other = NULL;
+    int64_t id;
+    bool rep;
+    assert_int_equal(ledger_batch_begin(f->l), LEAL_OK);
+    assert_int_equal(post2(f, "t1", "topup", f->alice_acct, f->topups, "EUR", 300, 0, &id, &rep),
+                     LEAL_OK);
+    /* Line 1 gives bob 500 (his balance moves), line 2 takes alice to -200. */
+    assert_int_equal(
+        post2(f, "x1", "transfer", f->bob_acct, f->alice_acct, "EUR", 500, 0, &id, &rep),
+        LEAL_E_INSUFFICIENT_FUNDS);
+    assert_string_equal(ledger_errmsg(f->l), "account 11 would hold -200 EUR");
+    /* Bob holds 0, not 500: taking 1 from him is refused with -1. */
+    assert_int_equal(post2(f, "x2", "spend", f->cash, f->bob_acct, "EUR", 1, 0, &id, &rep),
+                     LEAL_E_INSUFFICIENT_FUNDS);
+    assert_string_equal(ledger_errmsg(f->l), "account 12 would hold -1 EUR");
+    assert_int_equal(
+        post2(f, "x3", "transfer", f->bob_acct, f->alice_acct, "EUR", 300, 0, &id, &rep), LEAL_OK);
+    assert_int_equal(ledger_batch_commit(f->l), LEAL_OK);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 0);
+    assert_int_equal(bal(f, f->bob_acct, "EUR"), 300);
+    /* Another handle tops alice up; this one's next transaction sees it. */
+    assert_int_equal(ledger_open(f->path, &other), LEAL_OK);
+    {
+        struct ledger *mine = f->l;
+        f->l = other;
+        assert_int_equal(post2(f, "o1", "topup", f->alice_acct, f->topups, "EUR", 70, 0, &id, &rep),
+                         LEAL_OK);
+        f->l = mine;
+    }
+    ledger_close(other);
+    assert_int_equal(post2(f, "y1", "spend", f->cash, f->alice_acct, "EUR", 70, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(post2(f, "y2", "spend", f->cash, f->alice_acct, "EUR", 1, 0, &id, &rep),
+                     LEAL_E_INSUFFICIENT_FUNDS);
+    assert_string_equal(ledger_errmsg(f->l), "account 11 would hold -1 EUR");
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
 static void test_ledger_backup_is_a_consistent_copy(void **state)
 {
     struct fx *f = *state;
@@ -1777,6 +1863,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger_cards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_customers_edit_and_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_verify_names_first_difference, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_batch_whole_is_refused_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_negative_check_after_rollback_and_other_writer,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_batch_failed_post_undoes_only_itself, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ledger_backup_is_a_consistent_copy, setup, teardown),
