@@ -3391,48 +3391,82 @@ static leal_err expect_empty(struct ledger *l, const char *sql, const char *fmt)
     return err;
 }
 
+/* Every check of ledger_verify: one pass over each table (an index probe per
+ * row at most), never a scan per row. ledger_check_plans proves it. */
+static const struct {
+    const char *sql;
+    const char *fmt;
+} verify_checks[] = {
+    {"SELECT asset, entry_id, sum(amount), 0 FROM line GROUP BY entry_id, asset HAVING "
+     "sum(amount) <> 0 ORDER BY entry_id LIMIT 1",
+     "%s: entry %lld lines sum to %lld, not 0%.0lld"},
+    {"SELECT '', id, 0, 0 FROM entry e WHERE (SELECT count(*) FROM line WHERE entry_id = "
+     "e.id) < 2 ORDER BY id LIMIT 1",
+     "%sentry %lld has fewer than 2 lines%.0lld%.0lld"},
+    /* Each idempotency key once (the unique indexes say so; this proves it). */
+    {"SELECT request_id, count(*), min(id), max(id) FROM entry WHERE request_id IS NOT NULL "
+     "GROUP BY request_id HAVING count(*) > 1 LIMIT 1",
+     "request id %s appears %lld times (entries %lld and %lld)"},
+    {"SELECT terminal_id || '/' || terminal_epoch || '/' || terminal_seq, count(*), min(id), "
+     "max(id) FROM entry WHERE terminal_seq IS NOT NULL GROUP BY terminal_id, "
+     "terminal_epoch, terminal_seq HAVING count(*) > 1 LIMIT 1",
+     "terminal key %s appears %lld times (entries %lld and %lld)"},
+    {"SELECT '', reverses, count(*), 0 FROM entry WHERE kind = 'void' GROUP BY reverses "
+     "HAVING count(*) > 1 LIMIT 1",
+     "%sentry %lld is voided %lld times%.0lld"},
+};
+
+/* The stored balances against the lines (both ways), non-negative outside
+ * the program's accounts, and the points lots against the points balances:
+ * one GROUP BY over balances, lines and lots together, so each table is read
+ * once. Each (account, asset) gets the first of these it breaks, and the
+ * first difference reported is the lowest kind, then account and asset:
+ *   1 a balance row that is not the sum of its lines;
+ *   2 lines without a balance row;
+ *   3 a customer's or gift card's balance below zero;
+ *   4 lots that do not hold the balance: exactly a customer's or gift card's
+ *     PTS balance, nothing anywhere else. */
+#define VERIFY_BOOKS_SQL                                                                           \
+    "SELECT kind, asset, account_id, b, n, o FROM (SELECT account_id, asset, b, n, o, CASE WHEN "  \
+    "hb AND b <> n THEN 1 WHEN NOT hb AND hn THEN 2 WHEN NOT prog AND b < 0 THEN 3 WHEN iif(NOT "  \
+    "prog AND asset = 'PTS', b, 0) <> o THEN 4 END AS kind FROM (SELECT account_id, asset, "       \
+    "sum(b) AS b, sum(n) AS n, sum(o) AS o, max(hb) AS hb, max(hn) AS hn, max(prog) AS prog "      \
+    "FROM (SELECT x.account_id, x.asset, x.amount AS b, 0 AS n, 0 AS o, 1 AS hb, 0 AS hn, "        \
+    "coalesce(a.kind = 'program', 0) AS prog FROM balance x LEFT JOIN account a ON a.id = "        \
+    "x.account_id UNION ALL SELECT account_id, asset, 0, amount, 0, 0, 1, 0 FROM line UNION ALL "  \
+    "SELECT account_id, asset, 0, 0, remaining, 0, 0, 0 FROM lot) GROUP BY account_id, asset)) "   \
+    "WHERE kind IS NOT NULL ORDER BY kind, account_id, asset LIMIT 1"
+
+static leal_err verify_books(struct ledger *l)
+{
+    static const char *const fmt[] = {
+        [1] = "%s: account %lld balance is %lld but its lines sum to %lld",
+        [2] = "%s: account %lld has no balance row (%lld) but its lines sum to %lld",
+        [3] = "%s: account %lld is negative (%lld)%.0lld",
+        [4] = "%s: account %lld balance is %lld but its lots hold %lld",
+    };
+    sqlite3_stmt *st;
+    leal_err err;
+    int row;
+    if ((err = prep_once(l, VERIFY_BOOKS_SQL, &st)) != LEAL_OK)
+        return err;
+    err = step(l, st, &row);
+    if (err == LEAL_OK && row) {
+        int kind = sqlite3_column_int(st, 0);
+        const unsigned char *asset = sqlite3_column_text(st, 1);
+        /* Columns: kind, asset, account, balance, lines, lots. */
+        long long b = kind == 2 ? 0 : sqlite3_column_int64(st, 3);
+        long long other = kind == 3 ? 0 : sqlite3_column_int64(st, kind == 4 ? 5 : 4);
+        set_msg(l, fmt[kind >= 1 && kind <= 4 ? kind : 1], asset ? (const char *)asset : "",
+                (long long)sqlite3_column_int64(st, 2), b, other);
+        err = LEAL_E_LEDGER_MISMATCH;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
 leal_err ledger_verify(struct ledger *l, struct ledger_stats *stats)
 {
-    static const struct {
-        const char *sql;
-        const char *fmt;
-    } checks[] = {
-        {"SELECT asset, entry_id, sum(amount), 0 FROM line GROUP BY entry_id, asset HAVING "
-         "sum(amount) <> 0 ORDER BY entry_id LIMIT 1",
-         "%s: entry %lld lines sum to %lld, not 0%.0lld"},
-        {"SELECT '', id, 0, 0 FROM entry e WHERE (SELECT count(*) FROM line WHERE entry_id = "
-         "e.id) < 2 ORDER BY id LIMIT 1",
-         "%sentry %lld has fewer than 2 lines%.0lld%.0lld"},
-        /* Stored balances against the lines, both ways. */
-        {"SELECT b.asset, b.account_id, b.amount, coalesce((SELECT sum(amount) FROM line n WHERE "
-         "n.account_id = b.account_id AND n.asset = b.asset), 0) AS s FROM balance b WHERE "
-         "b.amount <> s ORDER BY b.account_id, b.asset LIMIT 1",
-         "%s: account %lld balance is %lld but its lines sum to %lld"},
-        {"SELECT n.asset, n.account_id, 0, sum(n.amount) FROM line n WHERE NOT EXISTS (SELECT 1 "
-         "FROM balance b WHERE b.account_id = n.account_id AND b.asset = n.asset) GROUP BY "
-         "n.account_id, n.asset ORDER BY n.account_id LIMIT 1",
-         "%s: account %lld has no balance row (%lld) but its lines sum to %lld"},
-        {"SELECT b.asset, b.account_id, b.amount, 0 FROM balance b JOIN account a ON a.id = "
-         "b.account_id WHERE a.kind <> 'program' AND b.amount < 0 LIMIT 1",
-         "%s: account %lld is negative (%lld)%.0lld"},
-        /* Points lots hold exactly the points balance. */
-        {"SELECT b.asset, b.account_id, b.amount, coalesce((SELECT sum(remaining) FROM lot o "
-         "WHERE o.account_id = b.account_id AND o.asset = b.asset), 0) AS s FROM balance b JOIN "
-         "account a ON a.id = b.account_id WHERE a.kind <> 'program' AND b.asset = 'PTS' AND "
-         "b.amount <> s ORDER BY b.account_id LIMIT 1",
-         "%s: account %lld balance is %lld but its lots hold %lld"},
-        /* Each idempotency key once (the unique indexes say so; this proves it). */
-        {"SELECT request_id, count(*), min(id), max(id) FROM entry WHERE request_id IS NOT NULL "
-         "GROUP BY request_id HAVING count(*) > 1 LIMIT 1",
-         "request id %s appears %lld times (entries %lld and %lld)"},
-        {"SELECT terminal_id || '/' || terminal_epoch || '/' || terminal_seq, count(*), min(id), "
-         "max(id) FROM entry WHERE terminal_seq IS NOT NULL GROUP BY terminal_id, "
-         "terminal_epoch, terminal_seq HAVING count(*) > 1 LIMIT 1",
-         "terminal key %s appears %lld times (entries %lld and %lld)"},
-        {"SELECT '', reverses, count(*), 0 FROM entry WHERE kind = 'void' GROUP BY reverses "
-         "HAVING count(*) > 1 LIMIT 1",
-         "%sentry %lld is voided %lld times%.0lld"},
-    };
     leal_err err;
     char qc[256];
 
@@ -3447,8 +3481,13 @@ leal_err ledger_verify(struct ledger *l, struct ledger_stats *stats)
         set_msg(l, "quick_check: %s", qc);
         err = LEAL_E_DB_CORRUPT;
     }
-    for (size_t i = 0; err == LEAL_OK && i < sizeof checks / sizeof checks[0]; i++)
-        err = expect_empty(l, checks[i].sql, checks[i].fmt);
+    /* In the order they always ran: the entries, then the books, then the keys. */
+    for (size_t i = 0; err == LEAL_OK && i < 2; i++)
+        err = expect_empty(l, verify_checks[i].sql, verify_checks[i].fmt);
+    if (err == LEAL_OK)
+        err = verify_books(l);
+    for (size_t i = 2; err == LEAL_OK && i < sizeof verify_checks / sizeof verify_checks[0]; i++)
+        err = expect_empty(l, verify_checks[i].sql, verify_checks[i].fmt);
     if (err == LEAL_OK && stats) {
         err = pragma_int(l, "SELECT count(*) FROM entry", &stats->entries);
         if (err == LEAL_OK)
@@ -3488,6 +3527,61 @@ static leal_err plan_ok(struct ledger *l, const char *sql)
     return err;
 }
 
+/* Runs EXPLAIN QUERY PLAN on a whole-ledger check (ledger_verify): it may
+ * read a table through once, but every lookup it makes per row is an index
+ * probe. Refused: a scan inside a correlated subquery or nested inside
+ * another loop (after a SCAN or SEARCH under the same parent: a scan per
+ * row), and an automatic index (a lookup the schema has no index for). */
+static leal_err plan_one_pass(struct ledger *l, const char *sql)
+{
+    enum { MAX_ROWS = 96 };
+    int id[MAX_ROWS], parent[MAX_ROWS], loop[MAX_ROWS], corr[MAX_ROWS];
+    char q[2048];
+    sqlite3_stmt *st;
+    leal_err err;
+    int n = 0;
+    snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
+    if ((err = prep_once(l, q, &st)) != LEAL_OK)
+        return err;
+    while (next_row(l, st, &err)) {
+        const char *d = (const char *)sqlite3_column_text(st, 3);
+        int scan, p = -1;
+        if (d == NULL || n == MAX_ROWS) {
+            set_msg(l, "query plan not understood: %.200s", sql);
+            err = LEAL_E_INTERNAL;
+            break;
+        }
+        id[n] = sqlite3_column_int(st, 0);
+        parent[n] = sqlite3_column_int(st, 1);
+        scan = strncmp(d, "SCAN ", 5) == 0 && strcmp(d, "SCAN CONSTANT ROW") != 0;
+        loop[n] = scan || strncmp(d, "SEARCH ", 7) == 0;
+        for (int i = 0; i < n; i++)
+            if (id[i] == parent[n])
+                p = i;
+        corr[n] = strncmp(d, "CORRELATED ", 11) == 0 || (p >= 0 && corr[p]);
+        if (strstr(d, "AUTOMATIC") != NULL) {
+            set_msg(l, "%s: %.200s", d, sql);
+            err = LEAL_E_INTERNAL;
+            break;
+        }
+        for (int i = 0; scan && i < n; i++)
+            if (parent[i] == parent[n] && loop[i]) {
+                set_msg(l, "%s inside another loop: %.200s", d, sql);
+                err = LEAL_E_INTERNAL;
+                break;
+            }
+        if (err == LEAL_OK && scan && corr[n]) {
+            set_msg(l, "%s in a correlated subquery: %.200s", d, sql);
+            err = LEAL_E_INTERNAL;
+        }
+        if (err != LEAL_OK)
+            break;
+        n++;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
 leal_err ledger_check_plans(struct ledger *l)
 {
     static const char *const lookups[] = {
@@ -3519,5 +3613,9 @@ leal_err ledger_check_plans(struct ledger *l)
         search_sql((enum ledger_search_by)by, sql, sizeof sql);
         err = plan_ok(l, sql);
     }
+    for (size_t i = 0; err == LEAL_OK && i < sizeof verify_checks / sizeof verify_checks[0]; i++)
+        err = plan_one_pass(l, verify_checks[i].sql);
+    if (err == LEAL_OK)
+        err = plan_one_pass(l, VERIFY_BOOKS_SQL);
     return err;
 }

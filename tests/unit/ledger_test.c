@@ -660,6 +660,58 @@ static void test_ledger_verify_names_first_difference(void **state)
     assert_string_equal(ledger_errmsg(f->l), "EUR: entry 1 lines sum to 1, not 0");
 }
 
+/* Each difference the one-pass check of balances, lines and lots can find,
+ * with its exact message, and which one is named first when there are two. */
+static void test_ledger_verify_books_lots_and_balances(void **state)
+{
+    struct fx *f = *state;
+    int64_t id;
+    bool rep;
+    assert_int_equal(
+        post2(f, "p", "earn", f->alice_acct, f->points_issued, "PTS", 150, 0, &id, &rep), LEAL_OK);
+    assert_int_equal(post2(f, "e", "topup", f->alice_acct, f->topups, "EUR", 1000, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+    /* Lots and the points balance disagree. */
+    sql_exec(f->path, "UPDATE lot SET remaining = 149");
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_E_LEDGER_MISMATCH);
+    assert_string_equal(ledger_errmsg(f->l),
+                        "PTS: account 11 balance is 150 but its lots hold 149");
+    sql_exec(f->path, "UPDATE lot SET remaining = 150");
+    /* A lot on an account without points. */
+    sql_exec(f->path, "INSERT INTO lot(account_id, asset, line_id, original, remaining) VALUES "
+                      "(12, 'PTS', 1, 5, 5)");
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_E_LEDGER_MISMATCH);
+    assert_string_equal(ledger_errmsg(f->l), "PTS: account 12 balance is 0 but its lots hold 5");
+    /* A balance that is not its lines is named before any lot difference. */
+    sql_exec(f->path, "INSERT INTO balance VALUES (12, 'EUR', 7)");
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_E_LEDGER_MISMATCH);
+    assert_string_equal(ledger_errmsg(f->l), "EUR: account 12 balance is 7 but its lines sum to 0");
+    sql_exec(f->path, "DELETE FROM balance WHERE account_id = 12; DELETE FROM lot WHERE "
+                      "account_id = 12");
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+    /* Lines without a balance row. */
+    sql_exec(f->path, "DELETE FROM balance WHERE account_id = 11 AND asset = 'EUR'");
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_E_LEDGER_MISMATCH);
+    assert_string_equal(ledger_errmsg(f->l),
+                        "EUR: account 11 has no balance row (0) but its lines sum to 1000");
+    /* A customer below zero, lines and balances agreeing. */
+    sql_exec(f->path, "INSERT INTO balance VALUES (11, 'EUR', -1000); UPDATE balance SET amount "
+                      "= 1000 WHERE account_id = 2 AND asset = 'EUR'; UPDATE line SET amount = "
+                      "-amount WHERE entry_id = 2");
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_E_LEDGER_MISMATCH);
+    assert_string_equal(ledger_errmsg(f->l), "EUR: account 11 is negative (-1000)");
+    /* The points a program account holds need no lots; a lot there is a difference. */
+    sql_exec(f->path, "UPDATE balance SET amount = 1000 WHERE account_id = 11 AND asset = 'EUR'; "
+                      "UPDATE balance SET amount = -1000 WHERE account_id = 2 AND asset = 'EUR'; "
+                      "UPDATE line SET amount = -amount WHERE entry_id = 2");
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+    sql_exec(f->path, "INSERT INTO lot(account_id, asset, line_id, original, remaining) VALUES "
+                      "(3, 'PTS', 2, 9, 9)");
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_E_LEDGER_MISMATCH);
+    assert_string_equal(ledger_errmsg(f->l), "PTS: account 3 balance is -150 but its lots hold 9");
+}
+
 static void test_ledger_batch_failed_post_undoes_only_itself(void **state)
 {
     struct fx *f = *state;
@@ -1866,6 +1918,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger_batch_whole_is_refused_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_negative_check_after_rollback_and_other_writer,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_verify_books_lots_and_balances, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_ledger_batch_failed_post_undoes_only_itself, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ledger_backup_is_a_consistent_copy, setup, teardown),
