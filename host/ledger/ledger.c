@@ -151,6 +151,7 @@ struct ledger {
     sqlite3_stmt *st[ST_COUNT];
     enum batch_mode in_batch;
     bool batch_failed;
+    bool bulk; /* has run a whole batch: bulk settings, checkpoint at close */
     struct txc cache;
     int version;
     char msg[512];
@@ -533,11 +534,32 @@ static leal_err tx_end_id(struct ledger *l, leal_err err, int64_t *id)
     return err;
 }
 
+static leal_err exec(struct ledger *l, const char *sql);
+
+/* A connection that imports (whole batches) dirties index and balance pages
+ * all over a large file at every commit. It checkpoints every 64 Ki pages of
+ * WAL (256 MiB at 4 KiB pages) instead of every 1000: a page that every
+ * batch rewrites is copied into the file once per checkpoint rather than
+ * once per commit (the WAL itself still takes each commit whole, and
+ * synchronous=FULL still syncs it). ledger_close checkpoints what it leaves. */
+static leal_err bulk_settings(struct ledger *l)
+{
+    leal_err err;
+    if (l->bulk)
+        return LEAL_OK;
+    if ((err = exec(l, "PRAGMA wal_autocheckpoint = 65536")) != LEAL_OK)
+        return err;
+    l->bulk = true;
+    return LEAL_OK;
+}
+
 static leal_err batch_begin(struct ledger *l, enum batch_mode mode)
 {
     leal_err err;
     if (l->in_batch)
         return LEAL_E_STATE;
+    if (mode == BATCH_WHOLE && (err = bulk_settings(l)) != LEAL_OK)
+        return err;
     err = begin_write(l);
     if (err == LEAL_OK) {
         l->in_batch = mode;
@@ -723,10 +745,9 @@ static leal_err raw_open_flags(const char *path, int create, struct ledger **out
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     /* A struct ledger is used by one thread at a time (ledger.h): no mutex
      * around every SQLite call. */
-    rc = sqlite3_open_v2(path, &l->db,
-                         SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
-                             SQLITE_OPEN_NOMUTEX,
-                         NULL);
+    rc = sqlite3_open_v2(
+        path, &l->db,
+        SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK && !create && (rc & 0xff) == SQLITE_CANTOPEN && access(path, F_OK) != 0) {
         sqlite3_close(l->db);
         free(l);
@@ -834,6 +855,11 @@ void ledger_close(struct ledger *l)
     if (l == NULL)
         return;
     ledger_batch_rollback(l);
+    /* What an import left in the WAL goes into the file now, not at the next
+     * small write of another process (which would wait for all of it).
+     * PASSIVE: never waits for readers; what they hold stays for later. */
+    if (l->bulk)
+        (void)sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(l->st[i]);
     sqlite3_close(l->db);

@@ -31,7 +31,8 @@ i8,12,2,EUR,100,t,robot
 EOF
 run_capture "$LEAL" ledger import "$T/in.csv" --batch 4 --db "$DB"
 check_eq "a negative balance in the middle of a batch is refused" \
-    "2|committed 4|leal: $T/in.csv line 7: account 11 would hold -100 EUR: balance too low for this movement" \
+    "2|committed 4|leal: $T/in.csv line 7: account 11 would hold -100 EUR: balance too low for this movement
+leal: $T/in.csv: 1 line(s) refused; 4 entries committed before line 7, nothing from it on: fix the lines named and import again (committed lines are recognised by their request ids)" \
     "$RC|$OUT|$ERR"
 check_eq "only the first batch is kept" "4|i1 i2 i3 i4" \
     "$(q 'select count(*) from entry')|$(q 'select group_concat(request_id, " ") from entry')"
@@ -53,7 +54,8 @@ check_eq "account 11 down to exactly 0" "0" \
 printf 'j1,11,2,EUR,100,t,robot\nj2,11,2,EUR,-101,t,robot\n' >"$T/j.csv"
 run_capture "$LEAL" ledger import "$T/j.csv" --batch 2 --db "$DB"
 check_eq "refused against the committed balance" \
-    "2||leal: $T/j.csv line 2: account 11 would hold -1 EUR: balance too low for this movement" \
+    "2||leal: $T/j.csv line 2: account 11 would hold -1 EUR: balance too low for this movement
+leal: $T/j.csv: 1 line(s) refused; 0 entries committed before line 2, nothing from it on: fix the lines named and import again (committed lines are recognised by their request ids)" \
     "$RC|$OUT|$ERR"
 check_eq "nothing of it kept" "8" "$(q 'select count(*) from entry')"
 run_capture "$LEAL" ledger verify --db "$DB"

@@ -782,6 +782,55 @@ static void test_ledger_batch_whole_is_refused_whole(void **state)
     assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
 }
 
+/* The WAL's frame count and how many of them are copied into the file, as
+ * the wal-index (the -shm file) says: mxFrame at byte 16 of its header,
+ * nBackfill at byte 96 (SQLite's file format, section 4.5), native order. */
+static void wal_frames(struct fx *f, uint32_t *frames, uint32_t *copied)
+{
+    char shm[600];
+    FILE *fp;
+    unsigned char h[100];
+    snprintf(shm, sizeof shm, "%s-shm", f->path);
+    assert_non_null(fp = fopen(shm, "rb"));
+    assert_int_equal(fread(h, 1, sizeof h, fp), sizeof h);
+    fclose(fp);
+    memcpy(frames, h + 16, 4);
+    memcpy(copied, h + 96, 4);
+}
+
+/* An import (whole batches) leaves its commits in the WAL past the 1000
+ * pages at which other writers checkpoint, and closing copies them all into
+ * the file even while another handle keeps the ledger open. */
+static void test_ledger_import_checkpoints_at_close(void **state)
+{
+    struct fx *f = *state;
+    struct ledger *other = NULL;
+    uint32_t frames, copied;
+    char req[64];
+    int64_t id;
+    bool rep;
+    assert_int_equal(ledger_open(f->path, &other), LEAL_OK);
+    for (int b = 0, i = 0; b < 10; b++) {
+        assert_int_equal(ledger_batch_begin_whole(f->l), LEAL_OK);
+        for (int k = 0; k < 1500; k++, i++) {
+            snprintf(req, sizeof req, "import-%d-with-a-longer-request-id", i);
+            assert_int_equal(
+                post2(f, req, "topup", f->alice_acct, f->topups, "EUR", 1, 0, &id, &rep), LEAL_OK);
+        }
+        assert_int_equal(ledger_batch_commit(f->l), LEAL_OK);
+    }
+    wal_frames(f, &frames, &copied);
+    assert_true(frames > 1000);
+    assert_int_equal(copied, 0);
+    ledger_close(f->l);
+    f->l = other;
+    wal_frames(f, &frames, &copied);
+    assert_true(frames > 1000);
+    assert_int_equal(copied, frames);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 15000);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
 /* A savepoint batch: a post refused after its first line moved a balance
  * leaves the balance the check sees as it was (the rolled-back line does not
  * count), and another connection's post between two transactions counts. */
@@ -1916,6 +1965,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger_customers_edit_and_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_verify_names_first_difference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_batch_whole_is_refused_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_import_checkpoints_at_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_negative_check_after_rollback_and_other_writer,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_verify_books_lots_and_balances, setup,
