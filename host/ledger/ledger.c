@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "amount.h"
+#include "firmware/core/rules.h"
 #include "host/file.h"
 #include "host/text.h"
 #include "keys/base/buf.h"
@@ -1061,16 +1062,8 @@ static int64_t now(void)
 leal_err ledger_points_for_spend(int64_t spend_cents, int64_t points_per_euro_milli,
                                  int64_t *points)
 {
-    int64_t p;
-    *points = 0;
-    if (points_per_euro_milli < 0)
-        return LEAL_E_ARG;
-    if (__builtin_mul_overflow(spend_cents, points_per_euro_milli, &p))
-        return LEAL_E_AMOUNT_RANGE;
-    /* cents * (points/1000 per euro) / 100 cents per euro; C division truncates
-     * toward zero, which is floor for earning and symmetric for refunds. */
-    *points = p / 100000;
-    return LEAL_OK;
+    /* One rounding rule for the host and the terminals: the rules engine's. */
+    return rules_points_for_spend(spend_cents, points_per_euro_milli, points);
 }
 
 /* ---- Programs, stores, terminals ---- */

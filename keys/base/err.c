@@ -157,6 +157,22 @@ static const struct err_entry err_table[] = {
       "over the program's limit for one operation; check the amount, or confirm with "
       "--over-limit"),
     E(LEAL_E_LINE_TOO_LONG, "line too long; nothing of it was imported"),
+
+    E(LEAL_E_RULES_PROGRAM,
+      "the program's rules are not valid (a rate, tier, rule, stamp card or reward out of range "
+      "or out of order); correct them before a sale uses them"),
+    E(LEAL_E_RULES_SALE,
+      "the sale is not valid: an amount negative or over 1000000.00, items adding up to more "
+      "than the sale, or a date or time that does not exist on the calendar"),
+    E(LEAL_E_RULES_POINTS, "not enough points on the card for this reward"),
+    E(LEAL_E_RULES_TIER, "this reward is for customers of a higher tier"),
+    E(LEAL_E_RULES_REWARD, "no such reward in the program's catalogue"),
+    E(LEAL_E_RULES_BONO_EMPTY, "this bono has no sessions left; a new one is sold at the desk"),
+    E(LEAL_E_RULES_BONO_EXPIRED, "this bono has expired; a new one is sold at the desk"),
+    E(LEAL_E_RULES_REFUND,
+      "the refund is more than what is left of the sale to refund; check the amount"),
+    E(LEAL_E_RULES_CARD_FULL,
+      "the card cannot hold that many points or stamps; redeem some at the till or the desk"),
 };
 
 #undef E

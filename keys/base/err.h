@@ -144,6 +144,17 @@ typedef enum leal_err {
     LEAL_E_OVER_LIMIT = 309,
     LEAL_E_LINE_TOO_LONG = 310,
 
+    /* 350..399: the rules engine (firmware/core/rules.h) */
+    LEAL_E_RULES_PROGRAM = 350,
+    LEAL_E_RULES_SALE = 351,
+    LEAL_E_RULES_POINTS = 352,
+    LEAL_E_RULES_TIER = 353,
+    LEAL_E_RULES_REWARD = 354,
+    LEAL_E_RULES_BONO_EMPTY = 355,
+    LEAL_E_RULES_BONO_EXPIRED = 356,
+    LEAL_E_RULES_REFUND = 357,
+    LEAL_E_RULES_CARD_FULL = 358,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 
