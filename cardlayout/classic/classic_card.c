@@ -130,6 +130,18 @@ static leal_err seal_sector(struct classic_card *c, const struct classic_card_ke
     return err;
 }
 
+leal_err classic_card_write_trailer(struct classic_card *c, const struct classic_card_keys *k,
+                                    unsigned sector)
+{
+    if (c == NULL || k == NULL || sector >= CLASSIC_CARD_SECTORS)
+        return LEAL_E_ARG;
+    if (sector == 0)
+        return seal_sector(c, k, 0, cond_read_ab_write_b, LAYOUT_CLASSIC_GPB_MAD);
+    return seal_sector(c, k, sector,
+                       sector < LAYOUT_CLASSIC_STATE_SECTOR0 ? cond_read_ab_write_b : cond_state,
+                       0x00);
+}
+
 leal_err classic_card_personalise(struct classic_card *c, const uint8_t transport_key[6],
                                   const struct classic_card_keys *k,
                                   const uint8_t identity[CLASSIC_RECORD_IDENTITY_SPAN],

@@ -49,6 +49,11 @@ LEAL_MUST_CHECK leal_err classic_card_read_state(struct classic_card *c,
 LEAL_MUST_CHECK leal_err classic_card_write_state(struct classic_card *c,
                                                   const struct classic_card_keys *k, unsigned slot,
                                                   const uint8_t span[CLASSIC_RECORD_STATE_SPAN]);
+/* The trailer of sector 0..5 with keys k and LAYOUT.md 3.1's access bits,
+ * after an authentication with the sector's key B (a re-key): 1 round trip. */
+LEAL_MUST_CHECK leal_err classic_card_write_trailer(struct classic_card *c,
+                                                    const struct classic_card_keys *k,
+                                                    unsigned sector);
 /* A blank card (every sector 0..5 opens with transport key A) to leal's layout:
  * MAD, identity, slot 0 = state, slot 1 zero, and the trailers of LAYOUT.md 3.1:
  * 28 round trips. */

@@ -12,6 +12,8 @@
 #include "keys/base/ct.h"
 #include "keys/hosted/provider_openssl.h"
 
+#define SECTORS CLASSIC_CARD_SECTORS
+
 static const uint8_t transport_key[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 static const uint8_t mad_key_a[6] = {0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5};
 /* The state seq a new card starts at: taps are counted from it. */
@@ -37,6 +39,16 @@ struct cdesk {
     uint8_t package_seed[32];
     uint8_t package_pub[32];
     uint8_t key_set_version; /* classic-a's: the key terminals use */
+    /* Key rotation (keys/KEYS.md): the current version of each role; the
+     * version of key A and key B (sector 0: mad-b) each sector is believed to
+     * have (k holds those keys), proven where an authentication opened it;
+     * the versions the identity and each state slot opened with (0: none). */
+    uint8_t cur_a, cur_b, cur_m, cur_s, cur_p;
+    uint8_t va[SECTORS], vb[SECTORS];
+    bool a_ok[SECTORS], b_ok[SECTORS];
+    uint8_t id_seal, id_pkg, slot_seal[2];
+    uint8_t raw_tag[2][LEDGER_CARD_MARK_LEN]; /* each slot's SIV tag as on the card */
+    struct identity id;                       /* as read */
     uint8_t slot0[CLASSIC_RECORD_STATE_SPAN], slot1[CLASSIC_RECORD_STATE_SPAN];
     unsigned current; /* the current state slot after a read */
     char unsettled_why[256];
@@ -58,11 +70,93 @@ enum ledger_card_tech issuance_classic_tech(const struct reader_card *rc)
     return h[10] == 0x01 ? LEDGER_TECH_CLASSIC_1K : h[10] == 0x02 ? LEDGER_TECH_CLASSIC_4K : 0;
 }
 
+static enum key_role sector_role(uint8_t type, unsigned s)
+{
+    return type == CLASSIC_KEY_A ? KEY_ROLE_CLASSIC_A
+           : s == 0              ? KEY_ROLE_MAD_B
+                                 : KEY_ROLE_CLASSIC_B;
+}
+
+/* Every version of a role the keystore holds, oldest first. */
+static const struct key_slot *versions_of(const struct cdesk *d, enum key_role role)
+{
+    const struct key_program *p;
+    if (keyset_program(d->is->keys, d->is->program_id, &p) != LEAL_OK)
+        return NULL;
+    return &p->roles[role - KEY_ROLE_FIRST];
+}
+
+/* Key A or B of sector s at a version, into k, and the version believed. */
+static leal_err set_sector_key(struct cdesk *d, uint8_t type, unsigned s, uint8_t version)
+{
+    const struct key_version *v;
+    leal_err err =
+        keyset_version(d->is->keys, d->is->program_id, sector_role(type, s), version, &v);
+    if (err == LEAL_OK)
+        err = classic_keys_sector(d->is->cp, v->key, d->rc->uid, d->rc->uid_len,
+                                  d->is->keys->issuer_id, d->is->program_id, (uint8_t)s,
+                                  type == CLASSIC_KEY_A ? d->k.a[s] : d->k.b[s]);
+    if (err == LEAL_OK)
+        (type == CLASSIC_KEY_A ? d->va : d->vb)[s] = version;
+    return err;
+}
+
+static leal_err raw_auth(struct cdesk *d, uint8_t block, uint8_t key_type, const uint8_t key[6])
+{
+    d->bytes += 12 + 1;
+    return d->real->classic_auth(d->real->ctx, block, key_type, key);
+}
+
+/* A leal key that does not open sector s: the card may be on another version
+ * of the role (a rotation that has not reached it yet, or a re-key torn
+ * half way). Every other version the keystore holds is tried, newest first,
+ * 1 RT each; the one that opens becomes the sector's, and the guess for the
+ * sectors of that role not opened yet. */
+static leal_err try_versions(struct cdesk *d, uint8_t block, uint8_t type, unsigned s)
+{
+    bool a = type == CLASSIC_KEY_A;
+    uint8_t tried = a ? d->va[s] : d->vb[s];
+    const struct key_slot *vs = versions_of(d, sector_role(type, s));
+    leal_err err;
+    for (int i = vs ? vs->nversions - 1 : -1; i >= 0; i--) {
+        uint8_t v = vs->v[i].version;
+        if (v == tried)
+            continue;
+        if ((err = set_sector_key(d, type, s, v)) != LEAL_OK)
+            return err;
+        d->cc.round_trips++;
+        err = raw_auth(d, block, type, a ? d->k.a[s] : d->k.b[s]);
+        if (err == LEAL_OK) {
+            (a ? d->a_ok : d->b_ok)[s] = true;
+            for (unsigned t = a ? 1 : 0; t < SECTORS; t++)
+                if (!(a ? d->a_ok : d->b_ok)[t] && sector_role(type, t) == sector_role(type, s) &&
+                    (err = set_sector_key(d, type, t, v)) != LEAL_OK)
+                    return err;
+            return LEAL_OK;
+        }
+        if (err != LEAL_E_CARD_AUTHENTICATION)
+            return err;
+    }
+    if ((err = set_sector_key(d, type, s, tried)) != LEAL_OK)
+        return err;
+    return LEAL_E_CARD_AUTHENTICATION;
+}
+
 static leal_err count_auth(void *ctx, uint8_t block, uint8_t key_type, const uint8_t key[6])
 {
     struct cdesk *d = ctx;
-    d->bytes += 12 + 1;
-    return d->real->classic_auth(d->real->ctx, block, key_type, key);
+    unsigned s = mfclassic_block_sector(block);
+    bool a = key_type == CLASSIC_KEY_A, leal_key;
+    leal_err err;
+    /* Only leal's own keys of sectors 0..5 have versions (not the transport
+     * key, not the public MAD key A). */
+    leal_key = s < SECTORS && !(a && s == 0) && leal_ct_equal(key, a ? d->k.a[s] : d->k.b[s], 6);
+    err = raw_auth(d, block, key_type, key);
+    if (!leal_key)
+        return err;
+    if (err == LEAL_OK)
+        (a ? d->a_ok : d->b_ok)[s] = true;
+    return err == LEAL_E_CARD_AUTHENTICATION ? try_versions(d, block, key_type, s) : err;
 }
 
 static leal_err count_read(void *ctx, uint8_t block, uint8_t out[16])
@@ -111,6 +205,15 @@ static leal_err cdesk_open(struct cdesk *d, struct issuance *is, struct reader *
         (err = master(d, KEY_ROLE_PACKAGE_SIGNING, &kp)) != LEAL_OK)
         return err;
     d->key_set_version = ka->version;
+    d->cur_a = ka->version;
+    d->cur_b = kb->version;
+    d->cur_m = km->version;
+    d->cur_s = ks->version;
+    d->cur_p = kp->version;
+    for (unsigned s = 0; s < SECTORS; s++) {
+        d->va[s] = ka->version;
+        d->vb[s] = s == 0 ? km->version : kb->version;
+    }
     for (uint8_t s = 0; s < CLASSIC_CARD_SECTORS; s++) {
         if (s == 0)
             memcpy(d->k.a[0], mad_key_a, 6);
@@ -191,6 +294,48 @@ static leal_err to_transport(struct cdesk *d, unsigned s)
     return write_block(d, mfclassic_trailer_block(s), t);
 }
 
+/* The seal key of a classic-seal version for this card. */
+static leal_err seal_at(const struct cdesk *d, const struct key_version *v, uint8_t out[32])
+{
+    return classic_keys_seal(d->is->cp, v->key, d->rc->uid, d->rc->uid_len, d->is->keys->issuer_id,
+                             d->is->program_id, out);
+}
+
+/* Opens the identity span under whichever classic-seal and package versions
+ * it was written with (newest first; a wrong seal fails at the SIV tag, so
+ * the package keys are tried only under the seal that opens). */
+static leal_err open_identity(struct cdesk *d, const uint8_t span[CLASSIC_RECORD_IDENTITY_SPAN],
+                              struct identity *id)
+{
+    const struct key_slot *ss = versions_of(d, KEY_ROLE_CLASSIC_SEAL);
+    const struct key_slot *ps = versions_of(d, KEY_ROLE_PACKAGE_SIGNING);
+    uint8_t seal[32], pub[32];
+    leal_err err = LEAL_E_CARD_TAMPERED;
+    for (int i = ss ? ss->nversions - 1 : -1; i >= 0; i--) {
+        if ((err = seal_at(d, &ss->v[i], seal)) != LEAL_OK)
+            break;
+        err = classic_record_identity_open(d->is->cp, seal, span, d->rc->uid, d->rc->uid_len,
+                                           d->package_pub, id);
+        for (int j = ps->nversions - 1; err == LEAL_E_SIGNATURE && j >= 0; j--) {
+            if (ps->v[j].version == d->cur_p)
+                continue;
+            if ((err = crypto_openssl_ed25519_public(ps->v[j].key, pub)) == LEAL_OK)
+                err = classic_record_identity_open(d->is->cp, seal, span, d->rc->uid,
+                                                   d->rc->uid_len, pub, id);
+            if (err == LEAL_OK)
+                d->id_pkg = ps->v[j].version;
+        }
+        if (err == LEAL_OK && d->id_pkg == 0)
+            d->id_pkg = d->cur_p;
+        if (err == LEAL_OK)
+            d->id_seal = ss->v[i].version;
+        if (err != LEAL_E_CARD_TAMPERED && err != LEAL_E_SIGNATURE)
+            break;
+    }
+    leal_wipe(seal, sizeof seal);
+    return err;
+}
+
 /* The identity of the card, opened and verified (seal, signature, UID, kind). */
 static leal_err read_identity(struct cdesk *d, struct identity *id)
 {
@@ -198,8 +343,8 @@ static leal_err read_identity(struct cdesk *d, struct identity *id)
     leal_err err = classic_card_read_identity(&d->cc, &d->k, span);
     if (err != LEAL_OK)
         return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_NOT_LEAL : err;
-    err = classic_record_identity_open(d->is->cp, d->seal, span, d->rc->uid, d->rc->uid_len,
-                                       d->package_pub, id);
+    d->id_seal = d->id_pkg = 0;
+    err = open_identity(d, span, id);
     if (err != LEAL_OK)
         return err == LEAL_E_LAYOUT_VERSION || err == LEAL_E_NO_MEMORY ? err : LEAL_E_CARD_TAMPERED;
     if (id->issuer_id != d->is->keys->issuer_id || id->program_id != d->is->program_id ||
@@ -247,6 +392,215 @@ static leal_err settle_pending(struct cdesk *d, const struct ledger_card *lc,
     return LEAL_OK;
 }
 
+/* Both state slots opened under whichever classic-seal version each was
+ * written with and put back, in memory, under the current one, so that the
+ * selection rules (LAYOUT.md 3.2) judge them together. */
+static leal_err normalise_slots(struct cdesk *d, uint64_t card_id)
+{
+    static const struct classic_record_purse any = {true, UINT32_MAX};
+    const struct key_slot *ss = versions_of(d, KEY_ROLE_CLASSIC_SEAL);
+    struct classic_record_state st;
+    uint8_t seal[32];
+    leal_err err = LEAL_OK;
+    for (unsigned slot = 0; slot < 2 && err == LEAL_OK; slot++) {
+        uint8_t *span = slot ? d->slot1 : d->slot0;
+        d->slot_seal[slot] = 0;
+        memcpy(d->raw_tag[slot], span + 2, sizeof d->raw_tag[slot]);
+        for (int i = ss ? ss->nversions - 1 : -1; i >= 0 && err == LEAL_OK; i--) {
+            if ((err = seal_at(d, &ss->v[i], seal)) != LEAL_OK ||
+                classic_record_state_open(d->is->cp, seal, card_id, slot, span, &any, &st) !=
+                    LEAL_OK)
+                continue;
+            d->slot_seal[slot] = ss->v[i].version;
+            if (ss->v[i].version != d->cur_s)
+                err = classic_record_state_seal(d->is->cp, d->seal, card_id, slot, &st, span);
+            break;
+        }
+    }
+    leal_wipe(seal, sizeof seal);
+    leal_wipe(&st, sizeof st);
+    return err;
+}
+
+/* Blocks of the identity span in sectors 1, 2, 3 (LAYOUT.md 3.2). */
+static const unsigned identity_blocks[LAYOUT_CLASSIC_IDENTITY_SECTORS] = {3, 3, 2};
+
+/* Writes the data blocks of sector s that a re-key changes (the identity's
+ * part of span, or the state span), after an authentication. */
+static leal_err write_span(struct cdesk *d, unsigned s, const uint8_t *span)
+{
+    unsigned n = s >= LAYOUT_CLASSIC_STATE_SECTOR0 ? 3 : identity_blocks[s - 1];
+    size_t off = s >= LAYOUT_CLASSIC_STATE_SECTOR0 ? 0 : 48 * (s - 1);
+    leal_err err = LEAL_OK;
+    for (unsigned b = 0; b < n && err == LEAL_OK; b++)
+        err = write_block(d, mfclassic_sector_first_block(s) + b, span + off + 16 * b);
+    return err;
+}
+
+/* An identity that opens under no version (verdict: the error it gave): a
+ * re-key torn while it was being written. The ledger kept the identity being
+ * written, by UID; since Classic UIDs are not unique, the one taken is the
+ * one whose card id opens a state slot of this card (sealed with the card id
+ * in its associated data). It is written again whole with key B and read
+ * back. With none, the card keeps its verdict. */
+static leal_err finish_identity(struct cdesk *d, struct identity *id, leal_err verdict)
+{
+    uint8_t span[CLASSIC_RECORD_IDENTITY_SPAN];
+    int64_t card_id = 0;
+    size_t len = 0;
+    leal_err err = classic_card_read_state(&d->cc, &d->k, d->slot0, d->slot1);
+    for (int nth = 0; err == LEAL_OK; nth++) {
+        if ((err = ledger_card_rewrite_find(d->is->ledger, d->rc->uid, d->rc->uid_len, nth,
+                                            &card_id, span, sizeof span, &len)) != LEAL_OK ||
+            card_id == 0)
+            break;
+        if (len != sizeof span || (err = normalise_slots(d, (uint64_t)card_id)) != LEAL_OK)
+            continue;
+        if (d->slot_seal[0] != 0 || d->slot_seal[1] != 0)
+            break;
+    }
+    if (err != LEAL_OK)
+        return err;
+    if (card_id == 0)
+        return verdict;
+    for (unsigned s = LAYOUT_CLASSIC_IDENTITY_SECTOR; s < LAYOUT_CLASSIC_STATE_SECTOR0; s++)
+        if ((err = auth(d, s, CLASSIC_KEY_B, d->k.b[s])) != LEAL_OK ||
+            (err = write_span(d, s, span)) != LEAL_OK)
+            return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_TAMPERED : err;
+    return read_identity(d, id);
+}
+
+/* What the ledger recorded of the card's key B versions, where no
+ * authentication proved one yet. */
+static leal_err learn_versions(struct cdesk *d, int64_t card_id, uint8_t rec[LEDGER_KEY_ROLES])
+{
+    leal_err err = ledger_card_keys_get(d->is->ledger, card_id, rec);
+    for (unsigned s = 0; err == LEAL_OK && s < SECTORS; s++) {
+        uint8_t v = rec[sector_role(CLASSIC_KEY_B, s) - 1];
+        if (!d->b_ok[s] && v != 0 && v != d->vb[s])
+            err = set_sector_key(d, CLASSIC_KEY_B, s, v);
+    }
+    return err;
+}
+
+static leal_err record_versions(struct cdesk *d, int64_t card_id)
+{
+    uint8_t v[LEDGER_KEY_ROLES] = {0};
+    leal_err err;
+    v[KEY_ROLE_CLASSIC_A - 1] = d->cur_a;
+    v[KEY_ROLE_CLASSIC_B - 1] = d->cur_b;
+    v[KEY_ROLE_MAD_B - 1] = d->cur_m;
+    v[KEY_ROLE_CLASSIC_SEAL - 1] = d->cur_s;
+    v[KEY_ROLE_PACKAGE_SIGNING - 1] = d->cur_p;
+    if ((err = ledger_card_keys_set(d->is->ledger, card_id, v)) != LEAL_OK)
+        return err;
+    return ledger_card_rewrite_drop(d->is->ledger, card_id);
+}
+
+/* The card's keys and records to the keystore's current versions (KEYS.md
+ * rotation), after a read that opened every sector with key A and both the
+ * identity and the state. Sector by sector under key B: the identity's blocks
+ * re-sealed and re-signed (kept in the ledger first, so a tear in between is
+ * finished from there), the state re-sealed into the other slot with seq + 1
+ * (the older slot stays valid until it is written), then the trailer with the
+ * new keys A and B, last. Nothing is sent when every version is current and
+ * the ledger records so. */
+static leal_err rekey(struct cdesk *d, struct issuance_card *out)
+{
+    uint8_t rec[LEDGER_KEY_ROLES], ispan[CLASSIC_RECORD_IDENTITY_SPAN];
+    uint8_t sspan[CLASSIC_RECORD_STATE_SPAN];
+    struct classic_record_state st;
+    bool id_new = d->id_seal != d->cur_s || d->id_pkg != d->cur_p;
+    bool st_new = d->slot_seal[d->current] != d->cur_s, changed[KEY_ROLE_COUNT + 1] = {false};
+    bool work = id_new || st_new, b_known;
+    unsigned other = d->current ^ 1u;
+    leal_err err;
+
+    if ((err = learn_versions(d, out->card_id, rec)) != LEAL_OK)
+        return err;
+    b_known = rec[KEY_ROLE_CLASSIC_B - 1] != 0 && rec[KEY_ROLE_MAD_B - 1] != 0;
+    for (unsigned s = 0; s < SECTORS; s++)
+        work = work || !b_known || (s > 0 && d->va[s] != d->cur_a) ||
+               d->vb[s] != (s ? d->cur_b : d->cur_m);
+    if (!work) {
+        if (rec[KEY_ROLE_CLASSIC_A - 1] == d->cur_a && rec[KEY_ROLE_CLASSIC_SEAL - 1] == d->cur_s &&
+            rec[KEY_ROLE_PACKAGE_SIGNING - 1] == d->cur_p)
+            return LEAL_OK;
+        return record_versions(d, out->card_id);
+    }
+    memset(&st, 0, sizeof st);
+    if (id_new) {
+        uint8_t irec[IDENTITY_LEN], msg[IDENTITY_MAX_SIGNED], sig[64];
+        size_t ml;
+        if ((err = identity_encode(&d->id, irec)) != LEAL_OK ||
+            (err = identity_signed_message(irec, d->rc->uid, d->rc->uid_len, msg, &ml)) !=
+                LEAL_OK ||
+            (err = crypto_openssl_ed25519_sign(d->package_seed, msg, ml, sig)) != LEAL_OK ||
+            (err = classic_record_identity_seal(d->is->cp, d->seal, irec, sig, ispan)) != LEAL_OK ||
+            (err = ledger_card_rewrite_put(d->is->ledger, out->card_id, ispan, sizeof ispan)) !=
+                LEAL_OK)
+            goto out;
+    }
+    if (st_new) {
+        st.body = out->state;
+        st.body.seq = out->state.seq + 1u;
+        st.purse = (uint32_t)out->purse_cents;
+        if ((err = classic_record_state_seal(d->is->cp, d->seal, (uint64_t)out->card_id, other, &st,
+                                             sspan)) != LEAL_OK)
+            goto out;
+    }
+    for (unsigned s = 0; s < SECTORS; s++) {
+        bool ids =
+            id_new && s >= LAYOUT_CLASSIC_IDENTITY_SECTOR && s < LAYOUT_CLASSIC_STATE_SECTOR0;
+        bool sts = st_new && s == LAYOUT_CLASSIC_STATE_SECTOR0 + other;
+        uint8_t cur_b = s ? d->cur_b : d->cur_m;
+        if (!ids && !sts && b_known && (s == 0 || d->va[s] == d->cur_a) && d->vb[s] == cur_b)
+            continue;
+        if ((err = auth(d, s, CLASSIC_KEY_B, d->k.b[s])) != LEAL_OK ||
+            (ids && (err = write_span(d, s, ispan)) != LEAL_OK) ||
+            (sts && (err = write_span(d, s, sspan)) != LEAL_OK))
+            goto out;
+        if ((s == 0 || d->va[s] == d->cur_a) && d->vb[s] == cur_b)
+            continue;
+        /* The new keys, then the trailer that carries them (1 RT). */
+        changed[KEY_ROLE_CLASSIC_A] =
+            changed[KEY_ROLE_CLASSIC_A] || (s > 0 && d->va[s] != d->cur_a);
+        changed[sector_role(CLASSIC_KEY_B, s)] =
+            changed[sector_role(CLASSIC_KEY_B, s)] || d->vb[s] != cur_b;
+        if ((s > 0 && (err = set_sector_key(d, CLASSIC_KEY_A, s, d->cur_a)) != LEAL_OK) ||
+            (err = set_sector_key(d, CLASSIC_KEY_B, s, cur_b)) != LEAL_OK ||
+            (err = classic_card_write_trailer(&d->cc, &d->k, s)) != LEAL_OK)
+            goto out;
+    }
+    changed[KEY_ROLE_CLASSIC_SEAL] = st_new || (id_new && d->id_seal != d->cur_s);
+    changed[KEY_ROLE_PACKAGE_SIGNING] = id_new && d->id_pkg != d->cur_p;
+    for (int r = KEY_ROLE_FIRST; r <= KEY_ROLE_LAST; r++)
+        out->rekeyed += changed[r];
+    if (id_new) {
+        d->id_seal = d->cur_s;
+        d->id_pkg = d->cur_p;
+    }
+    if (st_new) {
+        d->current = other;
+        d->slot_seal[other] = d->cur_s;
+        out->state.seq = st.body.seq;
+        out->taps = st.body.seq - INITIAL_SEQ;
+        memcpy(other ? d->slot1 : d->slot0, sspan, sizeof sspan);
+        memcpy(d->raw_tag[other], sspan + 2, sizeof d->raw_tag[other]);
+        memcpy(out->mark, sspan + 2, sizeof out->mark);
+        if ((err = ledger_card_set_counter(d->is->ledger, out->card_id, out->taps)) != LEAL_OK ||
+            (err = ledger_card_set_seen_mark(d->is->ledger, out->card_id, out->state.seq,
+                                             out->purse_cents, out->state.points, out->mark)) !=
+                LEAL_OK)
+            goto out;
+    }
+    err = record_versions(d, out->card_id);
+out:
+    leal_wipe(ispan, sizeof ispan);
+    leal_wipe(sspan, sizeof sspan);
+    return err;
+}
+
 /* What a terminal reads (identity 11, both slots 8 = 19 RT), checked, then
  * compared with the ledger. */
 static leal_err read_card(struct cdesk *d, struct issuance_card *out)
@@ -258,8 +612,11 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
     struct ledger_card lc;
     leal_err err;
 
-    if ((err = read_identity(d, &id)) != LEAL_OK)
+    if ((err = read_identity(d, &id)) == LEAL_E_CARD_TAMPERED || err == LEAL_E_LAYOUT_VERSION)
+        err = finish_identity(d, &id, err);
+    if (err != LEAL_OK)
         return err;
+    d->id = id;
     /* Stored value (LAYOUT.md 3.2): off unless the identity says the program
      * enabled it; then at most the program's Classic cap. */
     if ((err = issuance_purse_caps(d->is, out)) != LEAL_OK)
@@ -272,7 +629,8 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
     out->tech = d->tech;
     memcpy(out->uid, d->rc->uid, d->rc->uid_len);
     out->uid_len = d->rc->uid_len;
-    if ((err = classic_card_read_state(&d->cc, &d->k, d->slot0, d->slot1)) != LEAL_OK)
+    if ((err = classic_card_read_state(&d->cc, &d->k, d->slot0, d->slot1)) != LEAL_OK ||
+        (err = normalise_slots(d, id.card_id)) != LEAL_OK)
         return err;
     if ((err = classic_record_state_select(d->is->cp, d->seal, id.card_id, d->slot0, d->slot1, &any,
                                            &st, &d->current)) != LEAL_OK)
@@ -285,7 +643,7 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
     out->purse_cents = (int32_t)st.purse;
     out->taps = st.body.seq - INITIAL_SEQ;
     /* The current slot's SIV tag marks this state (LAYOUT.md 3.2: V at 2). */
-    memcpy(out->mark, (d->current ? d->slot1 : d->slot0) + 2, sizeof out->mark);
+    memcpy(out->mark, d->raw_tag[d->current], sizeof out->mark);
     out->has_mark = true;
 
     if ((err = issuance_ledger_card(d->is, out, &lc)) != LEAL_OK || lc.card_id == 0)
@@ -321,8 +679,13 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
     if (out->unsettled) {
         out->agrees = false;
         snprintf(out->why, sizeof out->why, "%.159s", d->unsettled_why);
+        return LEAL_OK; /* a state write waits until a person settled it */
     }
-    return LEAL_OK;
+    /* A card no longer the account's is left as it is. */
+    if (lc.status == LEDGER_CARD_LOST || lc.status == LEDGER_CARD_REPLACED)
+        return LEAL_OK;
+    err = rekey(d, out);
+    return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_TAMPERED : err;
 }
 
 leal_err issuance_classic_read(struct issuance *is, struct reader *r, const struct reader_card *rc,
@@ -606,7 +969,8 @@ leal_err issuance_classic_issue(struct issuance *is, struct reader *r, const str
     resumed = any_leal;
     if ((err = build_records(&d, card_id, &body, stored_value, (uint32_t)purse, ispan, sspan)) !=
             LEAL_OK ||
-        (err = classic_card_personalise(&d.cc, transport_key, &d.k, ispan, sspan)) != LEAL_OK)
+        (err = classic_card_personalise(&d.cc, transport_key, &d.k, ispan, sspan)) != LEAL_OK ||
+        (err = record_versions(&d, card_id)) != LEAL_OK)
         goto out;
     /* Verified as a terminal will read it, then active in the ledger. */
     if ((err = verify(&d, card_id, &body, stored_value, purse, out)) != LEAL_OK)

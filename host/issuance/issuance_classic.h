@@ -18,6 +18,11 @@
  * Errors: issuance.h's, LEAL_E_CARD_NOT_BLANK (sectors under unknown keys),
  * LEAL_E_CARD_STORED_VALUE_OFF, LEAL_E_CARD_BOUNDARY, LEAL_E_CARD_TOPUP_UNSETTLED
  * (a pending top-up the card neither shows nor undid: a top-up is refused).
+ * Key rotation (keys/KEYS.md): sectors open with whichever version of their
+ * keys they carry and records with whichever classic-seal and package
+ * versions sealed and signed them; a card the ledger knows is then brought to
+ * the current versions (trailers, re-sealed state, re-sealed and re-signed
+ * identity kept in the ledger until written whole) and its versions recorded.
  */
 #ifndef LEAL_ISSUANCE_CLASSIC_H
 #define LEAL_ISSUANCE_CLASSIC_H

@@ -2401,6 +2401,62 @@ leal_err ledger_card_keys_count(struct ledger *l, int64_t program_id, int role, 
     return err;
 }
 
+#define CARD_REWRITE_SQL                                                                           \
+    "SELECT r.card_id, r.span FROM card c JOIN card_identity_rewrite r ON r.card_id = c.card_id "  \
+    "WHERE c.uid = ?1 AND c.status IN ('pending','active','blocked') ORDER BY r.created_at DESC, " \
+    "r.card_id DESC LIMIT 1 OFFSET ?2"
+
+leal_err ledger_card_rewrite_put(struct ledger *l, int64_t card_id, const uint8_t *span, size_t len)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    if (span == NULL || len == 0 || len > 256)
+        return LEAL_E_ARG;
+    if ((err = prep_once(l,
+                         "INSERT INTO card_identity_rewrite(card_id, span, created_at) VALUES (?1, "
+                         "?2, ?3) ON CONFLICT (card_id) DO UPDATE SET span = excluded.span, "
+                         "created_at = excluded.created_at",
+                         &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, card_id);
+    sqlite3_bind_blob(st, 2, span, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now());
+    err = step(l, st, NULL);
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_card_rewrite_find(struct ledger *l, const uint8_t *uid, size_t uid_len, int nth,
+                                  int64_t *card_id, uint8_t *span, size_t cap, size_t *len)
+{
+    sqlite3_stmt *st;
+    int row = 0;
+    leal_err err;
+    *card_id = 0;
+    *len = 0;
+    if (uid == NULL || uid_len == 0 || uid_len > LEAL_MAX_UID || nth < 0)
+        return LEAL_E_ARG;
+    if ((err = prep_once(l, CARD_REWRITE_SQL, &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_blob(st, 1, uid, (int)uid_len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, nth);
+    if ((err = step(l, st, &row)) == LEAL_OK && row) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 1);
+        if (n <= cap) {
+            *card_id = sqlite3_column_int64(st, 0);
+            memcpy(span, sqlite3_column_blob(st, 1), n);
+            *len = n;
+        }
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_card_rewrite_drop(struct ledger *l, int64_t card_id)
+{
+    return exec_i64(l, "DELETE FROM card_identity_rewrite WHERE card_id = ?1", I64S(card_id));
+}
+
 leal_err ledger_terminal_program(struct ledger *l, int64_t terminal_id, int64_t *program_id)
 {
     sqlite3_stmt *st;
@@ -3620,6 +3676,7 @@ leal_err ledger_check_plans(struct ledger *l)
         PENDING_TOPUP_SQL,
         "DELETE FROM card_pending_topup WHERE card_id = ?1 AND request_id = ?2",
         CARD_KEYS_SQL,
+        CARD_REWRITE_SQL,
     };
     char sql[2048];
     leal_err err = LEAL_OK;

@@ -29,7 +29,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 7
+#define LEDGER_SCHEMA_VERSION 8
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -396,6 +396,17 @@ LEAL_MUST_CHECK leal_err ledger_card_keys_set(struct ledger *l, int64_t card_id,
  * role; *unknown: how many of them have no version recorded for it. */
 LEAL_MUST_CHECK leal_err ledger_card_keys_count(struct ledger *l, int64_t program_id, int role,
                                                 int version, int64_t *cards, int64_t *unknown);
+/* A Classic identity span being written at the desk (at most one per card,
+ * replaced by the next): kept before the card is written, found by UID when
+ * the card's identity does not open, dropped once the card carries it. */
+LEAL_MUST_CHECK leal_err ledger_card_rewrite_put(struct ledger *l, int64_t card_id,
+                                                 const uint8_t *span, size_t len);
+/* The nth (0: newest) of the live cards with this UID that have one (Classic
+ * UIDs are not unique): *card_id 0 when there is no nth. */
+LEAL_MUST_CHECK leal_err ledger_card_rewrite_find(struct ledger *l, const uint8_t *uid,
+                                                  size_t uid_len, int nth, int64_t *card_id,
+                                                  uint8_t *span, size_t cap, size_t *len);
+LEAL_MUST_CHECK leal_err ledger_card_rewrite_drop(struct ledger *l, int64_t card_id);
 typedef int (*ledger_card_cb)(void *ctx, const struct ledger_card *c);
 LEAL_MUST_CHECK leal_err ledger_card_each_of_account(struct ledger *l, int64_t account_id,
                                                      ledger_card_cb cb, void *ctx);

@@ -240,6 +240,15 @@ static const char *const migrations[] = {
     " version INTEGER NOT NULL CHECK (version BETWEEN 1 AND 255),"
     " PRIMARY KEY (card_id, role)) STRICT, WITHOUT ROWID;"
     "CREATE INDEX card_key_version ON card_key(role, version);",
+
+    /* 7 -> 8: a Classic identity being re-sealed at the desk (key rotation),
+     * kept until the card carries it whole: a re-key torn while the identity
+     * blocks were written is finished from here at the next tap (the span is
+     * what the card then shows to anyone with key A; no key). */
+    "CREATE TABLE card_identity_rewrite("
+    " card_id INTEGER PRIMARY KEY REFERENCES card(card_id),"
+    " span BLOB NOT NULL CHECK (length(span) BETWEEN 1 AND 256),"
+    " created_at INTEGER NOT NULL) STRICT;",
 };
 
 int schema_count(void)

@@ -6,7 +6,10 @@
 # current ones (exact round trips, keys changed, balances); libfreefare, with
 # no leal code, then proves which key the card answers to, with keys that
 # `openssl mac` derives from KEYS.md; a card two versions behind; a keystore
-# without the card's version gives a one-line error, not TAMPERED.
+# without the card's version gives a one-line error, not TAMPERED. MIFARE
+# Classic through libnfc: every Classic role rotated, the card re-keyed and
+# its records re-sealed at a read, then nfc-mfclassic dumps it with key A of
+# the new version and Python opens the records with the new classic-seal.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 source tests/lib/pcscd.sh
@@ -120,6 +123,64 @@ run_capture "$LEAL" card read --reader "sim:$T/ana.json" --keystore "$T/keystore
 check_eq "a keystore without the card's version" \
     "1|leal: reading the card: the card's terminal key is version 2, which this keystore does not hold (the card is not tampered); use the keystore, or a backup of it, that holds that version" \
     "$RC|$ERR"
+# --- MIFARE Classic through libnfc: every Classic role rotated ----------------
+# Stored value on, so the purse is part of what the re-sealed state carries.
+"$LEAL" program set 7 --purse-cap 1000 --classic-stored-value-cap 50 >/dev/null
+"$LEAL" customer add --program 7 --name Marta >/dev/null
+"$CARDSIM" new --type classic-1k --uid c0ffee42 -o "$T/marta.json" >/dev/null
+serve_pn532 "$T/marta.json"
+run_capture "$LEAL" card issue --customer 3 --reader "nfc:$LIBNFC_DEVICE" --topup 6 --welcome-points 9 --json
+check_eq "Classic card issued through libnfc" "0 600 0" "$RC $(json purse_cents keys_updated <<<"$OUT")"
+MARTA=$(json card_id <<<"$OUT")
+for role in classic-a classic-b mad-b classic-seal package; do
+    run_capture "$LEAL" keys rotate "$role"
+    check_match "rotate $role" "^program 7: $role is now at version 2 " "$OUT"
+done
+# Read (19; key A tried at 2, then 1: +1), then under key B: sector 0's
+# trailer (2), the identity re-sealed and re-signed with sectors 1-3's
+# trailers (5, 5, 4), the state re-sealed into the other slot with its
+# trailer (5), the current slot's trailer (2).
+run_capture "$LEAL" card read --reader "nfc:$LIBNFC_DEVICE" --json
+check_eq "a read through libnfc re-keys the Classic card: keys changed, round trips, purse, seq" \
+    "0 5 43 600 3 True" "$RC $(json keys_updated round_trips purse_cents state_seq agrees <<<"$OUT")"
+run_capture "$LEAL" card top-up 1,50 --reader "nfc:$LIBNFC_DEVICE" --json
+check_eq "then a top-up as usual (19 + 4)" "0 0 23 750" "$RC $(json keys_updated round_trips purse_cents <<<"$OUT")"
+stop_sim
+
+# Outside leal: nfc-mfclassic dumps the card with key A of version 2 that
+# `openssl mac` derives (LAYOUT.md 3.1), and classic_dump_state.py opens its
+# records with classic-seal version 2 (and not with version 1).
+DEC=$(PASS="$LEAL_PASSPHRASE" $PY tests/integration/keystore_decode.py "$KS")
+ISSUER=$(sed -n 's/^issuer_id //p' <<<"$DEC")
+ckey() { # VERSION SECTOR
+    $PY -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' \
+        "01c0ffee424c01$(printf %02x "$2")4c45414c${ISSUER}00000007" |
+        openssl mac -cipher AES-128-CBC -macopt "hexkey:$(sed -n "s/^key classic-a $1 //p" <<<"$DEC")" CMAC |
+        cut -c1-12 | tr 'A-F' 'a-f'
+}
+KEYS_HEX=""
+for s in $(seq 0 15); do
+    case $s in
+    0) KA=a0a1a2a3a4a5 ;;
+    [1-5]) KA=$(ckey 2 "$s") ;;
+    *) KA=ffffffffffff ;;
+    esac
+    if [ "$s" = 0 ]; then KEYS_HEX+="c0ffee42$(printf '%024d' 0)"; else KEYS_HEX+=$(printf '%032d' 0); fi
+    KEYS_HEX+="$(printf '%064d' 0)${KA}ff078069ffffffffffff"
+done
+$PY -c 'import sys; open(sys.argv[1], "wb").write(bytes.fromhex(sys.argv[2]))' "$T/keys.mfd" "$KEYS_HEX"
+serve_pn532 "$T/marta.json"
+run_capture nfc-mfclassic r a u "$T/dump.mfd" "$T/keys.mfd" f
+check_eq "nfc-mfclassic dumps the re-keyed card with key A version 2 from openssl" 0 "$RC"
+stop_sim
+run_capture $PY tests/integration/classic_dump_state.py "$T/dump.mfd" \
+    "$(sed -n 's/^key classic-seal 2 //p' <<<"$DEC")" "$ISSUER" 7
+check_eq "Python opens the re-sealed identity and state with classic-seal version 2" \
+    "card $MARTA seq 4 points 9" "$OUT"
+run_capture $PY tests/integration/classic_dump_state.py "$T/dump.mfd" \
+    "$(sed -n 's/^key classic-seal 1 //p' <<<"$DEC")" "$ISSUER" 7
+check_eq "and not with version 1" 1 "$RC"
+
 acct() { "$LEAL" customer show "$1" --json | json account; }
 eur() { "$LEAL" account show "$(acct "$1")" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["balances"]["EUR"])'; }
 check_eq "the ledger holds Ana's 12.50 and Luis's 4.00" "1250 400" "$(eur 1) $(eur 2)"

@@ -1352,6 +1352,42 @@ static void test_ledger_card_key_versions(void **state)
     assert_int_equal(program, 9);
     assert_int_equal(ledger_terminal_program(l, 13, &program), LEAL_E_UNKNOWN_ID);
     assert_int_equal(program, 0);
+    /* A Classic identity being rewritten: found by the UID of a live card
+     * only, replaced by the next, dropped. */
+    {
+        uint8_t span[128], got[128];
+        int64_t id;
+        size_t n;
+        memset(span, 0xA5, sizeof span);
+        assert_int_equal(ledger_card_rewrite_put(l, 6, span, sizeof span), LEAL_OK);
+        assert_int_equal(ledger_card_rewrite_find(l, (const uint8_t *)"\x04\xa2\x19\x5d", 4, 0, &id,
+                                                  got, sizeof got, &n),
+                         LEAL_OK);
+        assert_int_equal(id, 0); /* card 6 is lost */
+        assert_int_equal(n, 0);
+        assert_int_equal(ledger_card_rewrite_put(l, 5, span, sizeof span), LEAL_OK);
+        span[0] = 0x5A;
+        assert_int_equal(ledger_card_rewrite_put(l, 5, span, sizeof span), LEAL_OK);
+        assert_int_equal(ledger_card_rewrite_find(l, (const uint8_t *)"\x04\xa2\x19\x5c", 4, 0, &id,
+                                                  got, sizeof got, &n),
+                         LEAL_OK);
+        assert_int_equal(id, 5);
+        assert_int_equal(n, sizeof span);
+        assert_memory_equal(got, span, sizeof span);
+        assert_int_equal(ledger_card_rewrite_find(l, (const uint8_t *)"\x04\xa2\x19\x5c", 4, 1, &id,
+                                                  got, sizeof got, &n),
+                         LEAL_OK);
+        assert_int_equal(id, 0); /* one card with this UID has one */
+        assert_int_equal(ledger_card_rewrite_find(l, (const uint8_t *)"\x04\xa2\x19\x5c", 4, 0, &id,
+                                                  got, 64, &n),
+                         LEAL_OK);
+        assert_int_equal(id, 0); /* too long for the caller's buffer: not handed out */
+        assert_int_equal(ledger_card_rewrite_drop(l, 5), LEAL_OK);
+        assert_int_equal(ledger_card_rewrite_find(l, (const uint8_t *)"\x04\xa2\x19\x5c", 4, 0, &id,
+                                                  got, sizeof got, &n),
+                         LEAL_OK);
+        assert_int_equal(id, 0);
+    }
     ledger_close(l);
 }
 
