@@ -113,54 +113,70 @@ static leal_err check_rule(const struct rules_rule *r)
     return LEAL_OK;
 }
 
-leal_err rules_program_check(const struct rules_program *p)
+static leal_err fault(struct rules_problem *where, uint8_t part, unsigned index)
 {
+    where->part = part;
+    where->index = (uint8_t)index;
+    return LEAL_E_RULES_PROGRAM;
+}
+
+leal_err rules_program_problem(const struct rules_program *p, struct rules_problem *where)
+{
+    if (where == NULL)
+        return LEAL_E_ARG;
+    where->part = RULES_PART_NONE;
+    where->index = 0;
     if (p == NULL)
         return LEAL_E_ARG;
     if (p->rate_milli < 0 || p->rate_milli > RULES_MAX_RATE_MILLI ||
         p->welcome_points > RULES_MAX_BONUS || p->n_tiers > RULES_MAX_TIERS ||
         p->n_rules > RULES_MAX_RULES || p->n_stamps > RULES_STAMP_CARDS ||
         p->n_rewards > RULES_MAX_REWARDS)
-        return LEAL_E_RULES_PROGRAM;
+        return fault(where, RULES_PART_PROGRAM, 0);
     for (unsigned i = 0; i < p->n_tiers; i++) {
         const struct rules_tier *t = &p->tiers[i];
         if (t->threshold_units == 0 ||
             (i > 0 && t->threshold_units <= p->tiers[i - 1].threshold_units) ||
             t->multiplier_milli < 1000 || t->multiplier_milli > RULES_MAX_MULTIPLIER)
-            return LEAL_E_RULES_PROGRAM;
+            return fault(where, RULES_PART_TIER, i);
     }
     for (unsigned i = 0; i < p->n_rules; i++) {
-        leal_err e = check_rule(&p->rules[i]);
-        if (e != LEAL_OK)
-            return e;
+        if (check_rule(&p->rules[i]) != LEAL_OK)
+            return fault(where, RULES_PART_RULE, i);
         for (unsigned j = 0; j < i; j++)
             if (p->rules[j].id == p->rules[i].id)
-                return LEAL_E_RULES_PROGRAM;
+                return fault(where, RULES_PART_RULE, i);
     }
     for (unsigned i = 0; i < p->n_stamps; i++) {
         const struct rules_stamp *s = &p->stamps[i];
         if ((s->per != RULES_STAMP_PER_SALE && s->per != RULES_STAMP_PER_ITEM) || s->goal < 2 ||
             s->min_spend_cents < 0 || s->min_spend_cents > RULES_MAX_SALE_CENTS)
-            return LEAL_E_RULES_PROGRAM;
+            return fault(where, RULES_PART_STAMP, i);
     }
     for (unsigned i = 0; i < p->n_rewards; i++) {
         const struct rules_reward *w = &p->rewards[i];
         if (w->id == 0 || w->cost_points == 0 || w->min_tier > p->n_tiers || w->value < 0)
-            return LEAL_E_RULES_PROGRAM;
+            return fault(where, RULES_PART_REWARD, i);
         if (w->kind == RULES_REWARD_PERCENT) {
             if (w->value < 1 || w->value > 10000)
-                return LEAL_E_RULES_PROGRAM;
+                return fault(where, RULES_PART_REWARD, i);
         } else if (w->kind == RULES_REWARD_VOUCHER || w->kind == RULES_REWARD_CASHBACK) {
             if (w->value < 1 || w->value > RULES_MAX_SALE_CENTS)
-                return LEAL_E_RULES_PROGRAM;
+                return fault(where, RULES_PART_REWARD, i);
         } else if (w->kind != RULES_REWARD_PRODUCT) {
-            return LEAL_E_RULES_PROGRAM;
+            return fault(where, RULES_PART_REWARD, i);
         }
         for (unsigned j = 0; j < i; j++)
             if (p->rewards[j].id == w->id)
-                return LEAL_E_RULES_PROGRAM;
+                return fault(where, RULES_PART_REWARD, i);
     }
     return LEAL_OK;
+}
+
+leal_err rules_program_check(const struct rules_program *p)
+{
+    struct rules_problem where;
+    return rules_program_problem(p, &where);
 }
 
 /* ---- tiers and buckets ---- */

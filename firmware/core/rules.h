@@ -218,6 +218,25 @@ LEAL_MUST_CHECK leal_err rules_points_for_spend(int64_t spend_cents, int64_t rat
 /* LEAL_OK if the program is well formed, else LEAL_E_RULES_PROGRAM. */
 LEAL_MUST_CHECK leal_err rules_program_check(const struct rules_program *p);
 
+/* Which part of a program is at fault, so that a command can name it ("rule 3"). */
+enum rules_part {
+    RULES_PART_NONE = 0,
+    RULES_PART_PROGRAM = 1, /* rate, welcome points or a count */
+    RULES_PART_TIER = 2,
+    RULES_PART_RULE = 3, /* includes a rule repeating an earlier rule's id */
+    RULES_PART_STAMP = 4,
+    RULES_PART_REWARD = 5, /* includes a reward repeating an earlier reward's id */
+};
+
+struct rules_problem {
+    uint8_t part;  /* enum rules_part */
+    uint8_t index; /* 0-based index of the first tier, rule, stamp card or reward at fault */
+};
+
+/* As rules_program_check; *where names the first part at fault (RULES_PART_NONE if none). */
+LEAL_MUST_CHECK leal_err rules_program_problem(const struct rules_program *p,
+                                               struct rules_problem *where);
+
 /* Days since 1970-01-01 of a valid civil date; LEAL_E_RULES_SALE if the
  * date or time does not exist (Feb 30, 24:00, years outside 2000..2199). */
 LEAL_MUST_CHECK leal_err rules_civil_days(const struct rules_civil *c, uint32_t *days);

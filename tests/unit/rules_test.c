@@ -662,6 +662,93 @@ static void test_refused_inputs(void **state)
     assert_int_equal(res.after.points, UINT32_MAX);
 }
 
+static void test_program_problem_names_the_part(void **state)
+{
+    struct rules_problem w;
+    (void)state;
+    assert_int_equal(rules_program_problem(&prog, &w), LEAL_OK);
+    assert_int_equal(w.part, RULES_PART_NONE);
+    add_rule(1, RULES_BONUS, RULES_STACK, 5);
+    add_rule(2, RULES_MULTIPLIER, RULES_BEST, 2000);
+    add_rule(3, RULES_BONUS, RULES_STACK, 5);
+    prog.rules[2].from_day = DEC1 + 1;
+    prog.rules[2].to_day = DEC1; /* an empty date range */
+    assert_int_equal(rules_program_problem(&prog, &w), LEAL_E_RULES_PROGRAM);
+    assert_int_equal(w.part, RULES_PART_RULE);
+    assert_int_equal(w.index, 2);
+    prog.rules[2].to_day = 0;
+    prog.rules[2].id = 2; /* repeats rule 1's id */
+    assert_int_equal(rules_program_problem(&prog, &w), LEAL_E_RULES_PROGRAM);
+    assert_int_equal(w.part, RULES_PART_RULE);
+    assert_int_equal(w.index, 2);
+    prog.rules[2].id = 3;
+    prog.rules[1].multiplier_milli = 1000; /* a multiplier that adds nothing */
+    assert_int_equal(rules_program_problem(&prog, &w), LEAL_E_RULES_PROGRAM);
+    assert_int_equal(w.index, 1);
+    prog.rules[1].multiplier_milli = 2000;
+    set_tiers();
+    prog.tiers[1].threshold_units = 100; /* not above silver */
+    assert_int_equal(rules_program_problem(&prog, &w), LEAL_E_RULES_PROGRAM);
+    assert_int_equal(w.part, RULES_PART_TIER);
+    assert_int_equal(w.index, 1);
+    set_tiers();
+    set_stamps();
+    prog.stamps[1].goal = 1;
+    assert_int_equal(rules_program_problem(&prog, &w), LEAL_E_RULES_PROGRAM);
+    assert_int_equal(w.part, RULES_PART_STAMP);
+    assert_int_equal(w.index, 1);
+    prog.stamps[1].goal = 5;
+    prog.n_rewards = 2;
+    prog.rewards[0] = (struct rules_reward){1, RULES_REWARD_PERCENT, 100, 10001, 0};
+    prog.rewards[1] = (struct rules_reward){1, RULES_REWARD_PRODUCT, 100, 7, 0};
+    assert_int_equal(rules_program_problem(&prog, &w), LEAL_E_RULES_PROGRAM);
+    assert_int_equal(w.part, RULES_PART_REWARD);
+    assert_int_equal(w.index, 0); /* over 100 % */
+    prog.rewards[0].value = 10000;
+    assert_int_equal(rules_program_problem(&prog, &w), LEAL_E_RULES_PROGRAM);
+    assert_int_equal(w.index, 1); /* same id */
+    prog.rewards[1].id = 2;
+    prog.rewards[1].min_tier = 3; /* no tier 3 */
+    assert_int_equal(rules_program_problem(&prog, &w), LEAL_E_RULES_PROGRAM);
+    assert_int_equal(w.index, 1);
+    prog.rewards[1].min_tier = 2;
+    assert_int_equal(rules_program_problem(&prog, &w), LEAL_OK);
+    assert_int_equal(w.part, RULES_PART_NONE);
+    prog.rate_milli = RULES_MAX_RATE_MILLI + 1;
+    assert_int_equal(rules_program_problem(&prog, &w), LEAL_E_RULES_PROGRAM);
+    assert_int_equal(w.part, RULES_PART_PROGRAM);
+}
+
+static void test_refund_after_the_bucket_left_the_window(void **state)
+{
+    struct rules_refund rf;
+    struct rules_refund_result rr;
+    (void)state;
+    set_tiers();
+    card.state.buckets[0] = 150; /* silver */
+    earn();                      /* 20 + 10 silver */
+    assert_int_equal(res.points, 30);
+    assert_int_equal(res.after.buckets[0], 170);
+    memset(&rf, 0, sizeof rf);
+    rf.original = res.earned;
+    rf.refund_cents = 2000;
+    rf.local = (struct rules_civil){2027, 3, 1, 10, 0, 0}; /* 3 periods on: still in */
+    assert_int_equal(rules_refund(&prog, &res.after, &rf, &rr), LEAL_OK);
+    assert_int_equal(rr.points_back, 30);
+    assert_int_equal(rr.units_back, 20);
+    assert_int_equal(rr.after.period, P_DEC + 3);
+    assert_int_equal(rr.after.buckets[3], 150);
+    assert_int_equal(rr.after.tier, 1);
+    rf.local.month = 4; /* 4 periods on: the sale's bucket is gone, the points are not */
+    assert_int_equal(rules_refund(&prog, &res.after, &rf, &rr), LEAL_OK);
+    assert_int_equal(rr.points_back, 30);
+    assert_int_equal(rr.units_back, 0);
+    assert_int_equal(rr.after.tier, 0);
+    rf.local.month = 13;
+    assert_int_equal(rules_refund(&prog, &res.after, &rf, &rr), LEAL_E_RULES_SALE);
+    assert_int_equal(rr.points_back, 0);
+}
+
 static void test_same_input_same_output(void **state)
 {
     struct rules_result a, b;
@@ -700,6 +787,8 @@ int main(void)
         T(test_partial_refunds_add_up_to_the_whole),
         T(test_refund_after_points_were_spent),
         T(test_refused_inputs),
+        T(test_program_problem_names_the_part),
+        T(test_refund_after_the_bucket_left_the_window),
         T(test_same_input_same_output),
     };
 #undef T
