@@ -173,6 +173,24 @@ static const struct err_entry err_table[] = {
       "the refund is more than what is left of the sale to refund; check the amount"),
     E(LEAL_E_RULES_CARD_FULL,
       "the card cannot hold that many points or stamps; redeem some at the till or the desk"),
+
+    E(LEAL_E_PACKAGE_FORMAT_VERSION, "terminal package written by a newer leal (unknown format "
+                                     "version); update the terminal software"),
+    E(LEAL_E_PACKAGE_MALFORMED, "terminal package damaged (truncated, oversized or malformed); "
+                                "copy it again or build a new one"),
+    E(LEAL_E_PACKAGE_UNSORTED, "terminal package lists are out of order; build a new one"),
+    E(LEAL_E_PACKAGE_KEY_VERSION, "terminal package signed with a package key version this "
+                                  "terminal does not hold; export a new terminal bundle"),
+    E(LEAL_E_PACKAGE_SIGNATURE, "terminal package signature does not verify: altered or not "
+                                "from this issuer; copy it again or build a new one"),
+    E(LEAL_E_PACKAGE_PROGRAM, "terminal package is for another program; build one for this "
+                              "terminal's program"),
+    E(LEAL_E_PACKAGE_TERMINAL, "terminal package is for another terminal; build one with this "
+                               "terminal's id"),
+    E(LEAL_E_PACKAGE_EXPIRED, "terminal package has expired; build a new one"),
+    E(LEAL_E_PACKAGE_OLDER, "terminal package is older than the one loaded; the loaded one "
+                            "stays; build a new one"),
+    E(LEAL_E_PACKAGE_SAME, "terminal package has the version already loaded; nothing changed"),
 };
 
 #undef E

@@ -155,6 +155,18 @@ typedef enum leal_err {
     LEAL_E_RULES_REFUND = 357,
     LEAL_E_RULES_CARD_FULL = 358,
 
+    /* 400..429: the terminal package (firmware/core/package.h) */
+    LEAL_E_PACKAGE_FORMAT_VERSION = 400,
+    LEAL_E_PACKAGE_MALFORMED = 401,
+    LEAL_E_PACKAGE_UNSORTED = 402,
+    LEAL_E_PACKAGE_KEY_VERSION = 403,
+    LEAL_E_PACKAGE_SIGNATURE = 404,
+    LEAL_E_PACKAGE_PROGRAM = 405,
+    LEAL_E_PACKAGE_TERMINAL = 406,
+    LEAL_E_PACKAGE_EXPIRED = 407,
+    LEAL_E_PACKAGE_OLDER = 408,
+    LEAL_E_PACKAGE_SAME = 409,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

@@ -1,0 +1,455 @@
+/* package.c - the terminal package: encoder, verifier, lookups (package.h,
+ * PACKAGE.md). */
+#include "package.h"
+
+#include "keys/base/ct.h"
+
+static const uint8_t magic[4] = {'L', 'P', 'K', 'G'};
+static const uint8_t sig_label[12] = {'l', 'e', 'a', 'l', '-', 'p', 'a', 'c', 'k', 'a', 'g', 'e'};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)(v >> 32));
+    put32(p + 4, (uint32_t)v);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+static void zero(uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = 0;
+}
+
+static void copy(uint8_t *d, const uint8_t *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        d[i] = s[i];
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= p[i];
+    return acc == 0;
+}
+
+/* Bytes of everything before the signature, from the header's counts. */
+static uint32_t body_len_of(uint32_t rules_len, uint32_t hot, uint32_t floors)
+{
+    return (uint32_t)PACKAGE_HEADER_LEN + rules_len + hot * PACKAGE_HOT_RECORD_LEN +
+           floors * PACKAGE_FLOOR_RECORD_LEN + PACKAGE_CAPS_LEN;
+}
+
+static leal_err src_read(const struct package_source *src, uint32_t off, uint8_t *out, size_t len)
+{
+    if (off > src->size || len > src->size - off)
+        return LEAL_E_PACKAGE_MALFORMED;
+    return src->read(src->ctx, off, out, len);
+}
+
+/* Hot and floor records: encoding, decoding, field rules. */
+static void hot_put(uint8_t r[PACKAGE_HOT_RECORD_LEN], const struct package_hot *h)
+{
+    put64(r, h->card_id);
+    r[8] = h->reason;
+}
+
+static leal_err hot_get(const uint8_t r[PACKAGE_HOT_RECORD_LEN], struct package_hot *h)
+{
+    h->card_id = get64(r);
+    h->reason = r[8];
+    if (h->card_id == 0 || h->reason < PACKAGE_HOT_BLOCKED || h->reason > PACKAGE_HOT_REPLACED)
+        return LEAL_E_PACKAGE_MALFORMED;
+    return LEAL_OK;
+}
+
+static bool floor_ok(const struct package_floor *f)
+{
+    if (f->card_id == 0 || (f->kind != PACKAGE_FLOOR_DESFIRE && f->kind != PACKAGE_FLOOR_CLASSIC))
+        return false;
+    if ((f->flags & (uint8_t)~PACKAGE_FLOOR_TAG_KNOWN) != 0)
+        return false;
+    /* No tag: seq and tag are zero (one encoding per meaning). */
+    if (!(f->flags & PACKAGE_FLOOR_TAG_KNOWN) &&
+        (f->seq != 0 || !all_zero(f->tag, PACKAGE_FLOOR_TAG_LEN)))
+        return false;
+    return true;
+}
+
+static void floor_put(uint8_t r[PACKAGE_FLOOR_RECORD_LEN], const struct package_floor *f)
+{
+    put64(r, f->card_id);
+    r[8] = f->kind;
+    r[9] = f->flags;
+    r[10] = 0;
+    r[11] = 0;
+    put32(r + 12, f->taps);
+    put32(r + 16, f->seq);
+    copy(r + 20, f->tag, PACKAGE_FLOOR_TAG_LEN);
+}
+
+static leal_err floor_get(const uint8_t r[PACKAGE_FLOOR_RECORD_LEN], struct package_floor *f)
+{
+    f->card_id = get64(r);
+    f->kind = r[8];
+    f->flags = r[9];
+    f->taps = get32(r + 12);
+    f->seq = get32(r + 16);
+    copy(f->tag, r + 20, PACKAGE_FLOOR_TAG_LEN);
+    if (r[10] != 0 || r[11] != 0 || !floor_ok(f))
+        return LEAL_E_PACKAGE_MALFORMED;
+    return LEAL_OK;
+}
+
+leal_err package_encoded_size(const struct package_contents *c, uint32_t *size)
+{
+    if (c == NULL || size == NULL)
+        return LEAL_E_ARG;
+    if (c->key_version == 0 || c->program_id == 0 || c->terminal_id == 0 || c->version == 0 ||
+        c->valid_until <= c->issued || c->rules_len > PACKAGE_MAX_RULES ||
+        c->hot_count > PACKAGE_MAX_HOT || c->floor_count > PACKAGE_MAX_FLOORS ||
+        c->cap_day_cents > c->cap_sync_cents || (c->rules_len && c->rules == NULL) ||
+        (c->hot_count && c->hot == NULL) || (c->floor_count && c->floors == NULL))
+        return LEAL_E_PACKAGE_MALFORMED;
+    for (uint32_t i = 0; i < c->hot_count; i++) {
+        const struct package_hot *h = &c->hot[i];
+        if (h->card_id == 0 || h->reason < PACKAGE_HOT_BLOCKED || h->reason > PACKAGE_HOT_REPLACED)
+            return LEAL_E_PACKAGE_MALFORMED;
+        if (i && h->card_id <= c->hot[i - 1].card_id)
+            return LEAL_E_PACKAGE_UNSORTED;
+    }
+    for (uint32_t i = 0; i < c->floor_count; i++) {
+        if (!floor_ok(&c->floors[i]))
+            return LEAL_E_PACKAGE_MALFORMED;
+        if (i && c->floors[i].card_id <= c->floors[i - 1].card_id)
+            return LEAL_E_PACKAGE_UNSORTED;
+    }
+    *size = body_len_of(c->rules_len, c->hot_count, c->floor_count) + PACKAGE_SIGNATURE_LEN;
+    return LEAL_OK;
+}
+
+leal_err package_memory_read(void *ctx, uint32_t offset, uint8_t *out, size_t len)
+{
+    if (ctx == NULL || out == NULL)
+        return LEAL_E_ARG;
+    copy(out, (const uint8_t *)ctx + offset, len);
+    return LEAL_OK;
+}
+
+leal_err package_signed_message(const struct crypto_provider *cp, const struct package_source *src,
+                                uint32_t body_len, uint8_t msg[PACKAGE_SIGNED_MSG_LEN])
+{
+    /* h(0) = 32 zero bytes; h(i) = SHA-256(h(i-1) || block i); blocks of
+     * PACKAGE_HASH_BLOCK bytes, the last one shorter. */
+    uint8_t link[CRYPTO_SHA256_LEN + PACKAGE_HASH_BLOCK];
+    leal_err err;
+    if (cp == NULL || src == NULL || src->read == NULL || msg == NULL || body_len == 0 ||
+        body_len > src->size)
+        return LEAL_E_ARG;
+    zero(link, CRYPTO_SHA256_LEN);
+    for (uint32_t off = 0; off < body_len; off += PACKAGE_HASH_BLOCK) {
+        uint32_t n = body_len - off < PACKAGE_HASH_BLOCK ? body_len - off : PACKAGE_HASH_BLOCK;
+        if ((err = src_read(src, off, link + CRYPTO_SHA256_LEN, n)) != LEAL_OK ||
+            (err = cp->sha256(link, CRYPTO_SHA256_LEN + n, link)) != LEAL_OK)
+            return err;
+    }
+    copy(msg, sig_label, sizeof sig_label);
+    msg[12] = PACKAGE_FORMAT_VERSION;
+    put32(msg + 13, body_len);
+    copy(msg + 17, link, CRYPTO_SHA256_LEN);
+    return LEAL_OK;
+}
+
+leal_err package_encode_body(const struct crypto_provider *cp, const struct package_contents *c,
+                             uint8_t *out, size_t cap, size_t *len,
+                             uint8_t msg[PACKAGE_SIGNED_MSG_LEN])
+{
+    uint32_t size, off;
+    leal_err err;
+    if (cp == NULL || out == NULL || len == NULL || msg == NULL)
+        return LEAL_E_ARG;
+    if ((err = package_encoded_size(c, &size)) != LEAL_OK)
+        return err;
+    if (cap < size - PACKAGE_SIGNATURE_LEN)
+        return LEAL_E_NO_SPACE;
+    copy(out, magic, 4);
+    out[4] = PACKAGE_FORMAT_VERSION;
+    out[5] = c->key_version;
+    out[6] = 0;
+    out[7] = 0;
+    put32(out + 8, c->program_id);
+    put32(out + 12, c->terminal_id);
+    put32(out + 16, c->version);
+    put64(out + 20, c->issued);
+    put64(out + 28, c->valid_until);
+    put32(out + 36, c->rules_len);
+    put32(out + 40, c->hot_count);
+    put32(out + 44, c->floor_count);
+    put32(out + 48, 0); /* pending changes: none in format 1 */
+    zero(out + 52, 8);
+    off = PACKAGE_HEADER_LEN;
+    if (c->rules_len)
+        copy(out + off, c->rules, c->rules_len);
+    off += c->rules_len;
+    for (uint32_t i = 0; i < c->hot_count; i++, off += PACKAGE_HOT_RECORD_LEN)
+        hot_put(out + off, &c->hot[i]);
+    for (uint32_t i = 0; i < c->floor_count; i++, off += PACKAGE_FLOOR_RECORD_LEN)
+        floor_put(out + off, &c->floors[i]);
+    put32(out + off, c->cap_day_cents);
+    put32(out + off + 4, c->cap_sync_cents);
+    off += PACKAGE_CAPS_LEN;
+    *len = off;
+    struct package_source mem = {package_memory_read, out, off};
+    return package_signed_message(cp, &mem, off, msg);
+}
+
+/* Header and sizes. */
+static leal_err parse_header(const struct package_source *src, struct package_info *p)
+{
+    uint8_t h[PACKAGE_HEADER_LEN];
+    leal_err err;
+    if (src->size < PACKAGE_HEADER_LEN)
+        return LEAL_E_PACKAGE_MALFORMED;
+    if ((err = src->read(src->ctx, 0, h, sizeof h)) != LEAL_OK)
+        return err;
+    if (!leal_ct_equal(h, magic, sizeof magic))
+        return LEAL_E_PACKAGE_MALFORMED;
+    if (h[4] != PACKAGE_FORMAT_VERSION)
+        return LEAL_E_PACKAGE_FORMAT_VERSION;
+    p->format_version = h[4];
+    p->key_version = h[5];
+    p->program_id = get32(h + 8);
+    p->terminal_id = get32(h + 12);
+    p->version = get32(h + 16);
+    p->issued = get64(h + 20);
+    p->valid_until = get64(h + 28);
+    p->rules_len = get32(h + 36);
+    p->hot_count = get32(h + 40);
+    p->floor_count = get32(h + 44);
+    p->pending_count = get32(h + 48);
+    if (p->key_version == 0 || h[6] || h[7] || p->program_id == 0 || p->terminal_id == 0 ||
+        p->version == 0 || p->valid_until <= p->issued || p->rules_len > PACKAGE_MAX_RULES ||
+        p->hot_count > PACKAGE_MAX_HOT || p->floor_count > PACKAGE_MAX_FLOORS ||
+        p->pending_count != 0 || !all_zero(h + 52, 8))
+        return LEAL_E_PACKAGE_MALFORMED;
+    p->rules_offset = PACKAGE_HEADER_LEN;
+    p->hot_offset = p->rules_offset + p->rules_len;
+    p->floor_offset = p->hot_offset + p->hot_count * PACKAGE_HOT_RECORD_LEN;
+    p->size = body_len_of(p->rules_len, p->hot_count, p->floor_count) + PACKAGE_SIGNATURE_LEN;
+    /* Truncated or with bytes after the signature: both refused. */
+    if (src->size != p->size)
+        return LEAL_E_PACKAGE_MALFORMED;
+    return LEAL_OK;
+}
+
+leal_err package_hot_at(const struct package_info *p, const struct package_source *src, uint32_t i,
+                        struct package_hot *out)
+{
+    uint8_t r[PACKAGE_HOT_RECORD_LEN];
+    leal_err err;
+    if (p == NULL || src == NULL || out == NULL)
+        return LEAL_E_ARG;
+    if (i >= p->hot_count)
+        return LEAL_E_RANGE;
+    if ((err = src_read(src, p->hot_offset + i * PACKAGE_HOT_RECORD_LEN, r, sizeof r)) != LEAL_OK)
+        return err;
+    return hot_get(r, out);
+}
+
+leal_err package_floor_at(const struct package_info *p, const struct package_source *src,
+                          uint32_t i, struct package_floor *out)
+{
+    uint8_t r[PACKAGE_FLOOR_RECORD_LEN];
+    leal_err err;
+    if (p == NULL || src == NULL || out == NULL)
+        return LEAL_E_ARG;
+    if (i >= p->floor_count)
+        return LEAL_E_RANGE;
+    if ((err = src_read(src, p->floor_offset + i * PACKAGE_FLOOR_RECORD_LEN, r, sizeof r)) !=
+        LEAL_OK)
+        return err;
+    return floor_get(r, out);
+}
+
+/* Every record valid and the lists strictly ascending; the caps. */
+static leal_err check_lists(const struct package_source *src, struct package_info *p)
+{
+    uint8_t caps[PACKAGE_CAPS_LEN];
+    uint64_t prev = 0;
+    leal_err err;
+    for (uint32_t i = 0; i < p->hot_count; i++) {
+        struct package_hot h;
+        if ((err = package_hot_at(p, src, i, &h)) != LEAL_OK)
+            return err;
+        if (h.card_id <= prev)
+            return LEAL_E_PACKAGE_UNSORTED;
+        prev = h.card_id;
+    }
+    prev = 0;
+    for (uint32_t i = 0; i < p->floor_count; i++) {
+        struct package_floor f;
+        if ((err = package_floor_at(p, src, i, &f)) != LEAL_OK)
+            return err;
+        if (f.card_id <= prev)
+            return LEAL_E_PACKAGE_UNSORTED;
+        prev = f.card_id;
+    }
+    if ((err = src_read(src, p->size - PACKAGE_SIGNATURE_LEN - PACKAGE_CAPS_LEN, caps,
+                        sizeof caps)) != LEAL_OK)
+        return err;
+    p->cap_day_cents = get32(caps);
+    p->cap_sync_cents = get32(caps + 4);
+    if (p->cap_day_cents > p->cap_sync_cents)
+        return LEAL_E_PACKAGE_MALFORMED;
+    return LEAL_OK;
+}
+
+leal_err package_parse(const struct package_source *src, struct package_info *out)
+{
+    struct package_info p = {0};
+    leal_err err;
+    if (src == NULL || src->read == NULL || out == NULL)
+        return LEAL_E_ARG;
+    if ((err = parse_header(src, &p)) != LEAL_OK || (err = check_lists(src, &p)) != LEAL_OK)
+        return err;
+    *out = p;
+    return LEAL_OK;
+}
+
+leal_err package_verify(const struct crypto_provider *cp, const struct package_source *src,
+                        const struct package_expect *e, struct package_info *out)
+{
+    uint8_t msg[PACKAGE_SIGNED_MSG_LEN], sig[PACKAGE_SIGNATURE_LEN];
+    const struct package_key *key = NULL;
+    struct package_info p;
+    leal_err err;
+    if (cp == NULL || e == NULL || out == NULL || (e->nkeys && e->keys == NULL))
+        return LEAL_E_ARG;
+    if ((err = package_parse(src, &p)) != LEAL_OK)
+        return err;
+    for (size_t i = 0; i < e->nkeys; i++)
+        if (e->keys[i].version == p.key_version)
+            key = &e->keys[i];
+    if (key == NULL)
+        return LEAL_E_PACKAGE_KEY_VERSION;
+    if ((err = package_signed_message(cp, src, p.size - PACKAGE_SIGNATURE_LEN, msg)) != LEAL_OK ||
+        (err = src_read(src, p.size - PACKAGE_SIGNATURE_LEN, sig, sizeof sig)) != LEAL_OK)
+        return err;
+    err = cp->ed25519_verify(key->public_key, msg, sizeof msg, sig);
+    if (err == LEAL_E_SIGNATURE)
+        return LEAL_E_PACKAGE_SIGNATURE;
+    if (err != LEAL_OK)
+        return err;
+    if (p.program_id != e->program_id)
+        return LEAL_E_PACKAGE_PROGRAM;
+    if (p.terminal_id != e->terminal_id)
+        return LEAL_E_PACKAGE_TERMINAL;
+    if (e->now >= p.valid_until)
+        return LEAL_E_PACKAGE_EXPIRED;
+    if (p.version < e->loaded_version)
+        return LEAL_E_PACKAGE_OLDER;
+    if (p.version == e->loaded_version)
+        return LEAL_E_PACKAGE_SAME;
+    *out = p;
+    return LEAL_OK;
+}
+
+leal_err package_load(struct package_terminal *t, const struct crypto_provider *cp,
+                      const struct package_source *src, const struct package_expect *e)
+{
+    struct package_expect ex;
+    struct package_info p;
+    leal_err err;
+    if (t == NULL || e == NULL || src == NULL)
+        return LEAL_E_ARG;
+    ex = *e;
+    ex.loaded_version = t->loaded ? t->info.version : 0;
+    if ((err = package_verify(cp, src, &ex, &p)) != LEAL_OK)
+        return err;
+    t->info = p;
+    t->source = *src;
+    t->loaded = true;
+    return LEAL_OK;
+}
+
+/* Binary search over count fixed-width records at base whose first 8 bytes
+ * are the big-endian card id: *index of the match, or *found false. */
+static leal_err search(const struct package_source *src, uint32_t base, uint32_t count,
+                       uint32_t width, uint64_t card_id, bool *found, uint32_t *index)
+{
+    uint32_t lo = 0, hi = count;
+    uint8_t r[8];
+    leal_err err;
+    *found = false;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        uint64_t id;
+        if ((err = src_read(src, base + mid * width, r, sizeof r)) != LEAL_OK)
+            return err;
+        id = get64(r);
+        if (id == card_id) {
+            *found = true;
+            *index = mid;
+            return LEAL_OK;
+        }
+        if (id < card_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return LEAL_OK;
+}
+
+leal_err package_hot_find(const struct package_info *p, const struct package_source *src,
+                          uint64_t card_id, bool *found, uint8_t *reason)
+{
+    struct package_hot h;
+    uint32_t i = 0;
+    leal_err err;
+    if (p == NULL || src == NULL || found == NULL || reason == NULL)
+        return LEAL_E_ARG;
+    if ((err = search(src, p->hot_offset, p->hot_count, PACKAGE_HOT_RECORD_LEN, card_id, found,
+                      &i)) != LEAL_OK ||
+        !*found)
+        return err;
+    if ((err = package_hot_at(p, src, i, &h)) != LEAL_OK) {
+        *found = false;
+        return err;
+    }
+    *reason = h.reason;
+    return LEAL_OK;
+}
+
+leal_err package_floor_find(const struct package_info *p, const struct package_source *src,
+                            uint64_t card_id, bool *found, struct package_floor *out)
+{
+    uint32_t i = 0;
+    leal_err err;
+    if (p == NULL || src == NULL || found == NULL || out == NULL)
+        return LEAL_E_ARG;
+    if ((err = search(src, p->floor_offset, p->floor_count, PACKAGE_FLOOR_RECORD_LEN, card_id,
+                      found, &i)) != LEAL_OK ||
+        !*found)
+        return err;
+    if ((err = package_floor_at(p, src, i, out)) != LEAL_OK)
+        *found = false;
+    return err;
+}

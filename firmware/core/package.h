@@ -1,0 +1,204 @@
+/*
+ * package.h - the signed terminal package (firmware/core/PACKAGE.md): its
+ * encoder, its verifier and the lookups a terminal makes in it.
+ *
+ * A terminal keeps the package in storage it reads through a caller-supplied
+ * bounded read callback (flash, a file); nothing here holds the package in
+ * RAM. RAM bound, independent of the package's size:
+ *   package_load / package_verify: one 1,024-byte hash block, a 64-byte
+ *     signature, two 32-byte digests and one record (<= 28 bytes) on the
+ *     stack, about 1.3 KiB in all, plus struct package_info;
+ *   package_hot_find / package_floor_find: one record (9 or 28 bytes) and a
+ *     few integers: a binary search over the sorted fixed-width records,
+ *     at most 21 (hot list) or 23 (floors) reads for the largest lists.
+ * The signature covers every byte before it through a SHA-256 chain over
+ * 1,024-byte blocks (PACKAGE.md "Signature"), so the crypto provider's
+ * one-shot SHA-256 and Ed25519 verify suffice.
+ *
+ * Refusals, each its own code: LEAL_E_PACKAGE_FORMAT_VERSION (unknown format
+ * version), LEAL_E_PACKAGE_MALFORMED (wrong magic, truncated, oversized,
+ * reserved bytes set, counts over the limits), LEAL_E_PACKAGE_UNSORTED (hot
+ * list or floors not strictly ascending), LEAL_E_PACKAGE_KEY_VERSION (signed
+ * with a key version the terminal does not hold), LEAL_E_PACKAGE_SIGNATURE,
+ * LEAL_E_PACKAGE_PROGRAM, LEAL_E_PACKAGE_TERMINAL, LEAL_E_PACKAGE_EXPIRED,
+ * LEAL_E_PACKAGE_OLDER (version lower than
+ * the loaded one), LEAL_E_PACKAGE_SAME (the loaded version again);
+ * a read callback's own error is passed through.
+ * Freestanding: no allocation, no stdio, no OS.
+ */
+#ifndef LEAL_PACKAGE_H
+#define LEAL_PACKAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys/base/err.h"
+#include "keys/crypto.h"
+
+#define PACKAGE_FORMAT_VERSION 1
+#define PACKAGE_HEADER_LEN 60
+#define PACKAGE_HOT_RECORD_LEN 9
+#define PACKAGE_FLOOR_RECORD_LEN 28
+#define PACKAGE_CAPS_LEN 8
+#define PACKAGE_SIGNATURE_LEN 64
+#define PACKAGE_MAX_RULES 65536u    /* bytes of the rules blob */
+#define PACKAGE_MAX_HOT 1000000u    /* hot-listed cards */
+#define PACKAGE_MAX_FLOORS 4000000u /* per-card floors */
+#define PACKAGE_HASH_BLOCK 1024u    /* bytes per link of the signed hash chain */
+#define PACKAGE_SIGNED_MSG_LEN 49   /* what Ed25519 signs (PACKAGE.md) */
+#define PACKAGE_MAX_KEYS 16         /* package public keys a terminal holds */
+/* The largest package: header, rules, lists, caps, signature (< 2^32). */
+#define PACKAGE_MAX_SIZE                                                                           \
+    ((uint32_t)PACKAGE_HEADER_LEN + PACKAGE_MAX_RULES + PACKAGE_MAX_HOT * PACKAGE_HOT_RECORD_LEN + \
+     PACKAGE_MAX_FLOORS * PACKAGE_FLOOR_RECORD_LEN + PACKAGE_CAPS_LEN + PACKAGE_SIGNATURE_LEN)
+
+/* Why a card is on the hot list (the ledger's card status). */
+enum package_hot_reason { PACKAGE_HOT_BLOCKED = 1, PACKAGE_HOT_LOST = 2, PACKAGE_HOT_REPLACED = 3 };
+
+/* Which counter a floor is about. */
+enum package_floor_kind { PACKAGE_FLOOR_DESFIRE = 1, PACKAGE_FLOOR_CLASSIC = 2 };
+#define PACKAGE_FLOOR_TAG_KNOWN 0x01 /* flags bit 0: tag holds the state's mark */
+#define PACKAGE_FLOOR_TAG_LEN 8
+
+struct package_hot {
+    uint64_t card_id;
+    uint8_t reason; /* enum package_hot_reason */
+};
+
+struct package_floor {
+    uint64_t card_id;
+    uint8_t kind;  /* enum package_floor_kind */
+    uint8_t flags; /* PACKAGE_FLOOR_TAG_KNOWN */
+    uint32_t taps; /* committed transactions the host last saw (0 = none known) */
+    uint32_t seq;  /* the state seq the tag belongs to */
+    uint8_t tag[PACKAGE_FLOOR_TAG_LEN];
+};
+
+/* Storage holding a package: read len bytes at offset into out, or fail. The
+ * verifier never asks beyond size. */
+struct package_source {
+    leal_err (*read)(void *ctx, uint32_t offset, uint8_t *out, size_t len);
+    void *ctx;
+    uint32_t size;
+};
+
+/* What a package says, once verified (offsets are into its source). */
+struct package_info {
+    uint8_t format_version;
+    uint8_t key_version;
+    uint32_t program_id;
+    uint32_t terminal_id;
+    uint32_t version;
+    uint64_t issued;      /* seconds since 1970 UTC */
+    uint64_t valid_until; /* refused from this second on */
+    uint32_t rules_len;
+    uint32_t hot_count;
+    uint32_t floor_count;
+    uint32_t pending_count;
+    uint32_t cap_day_cents;
+    uint32_t cap_sync_cents;
+    uint32_t rules_offset;
+    uint32_t hot_offset;
+    uint32_t floor_offset;
+    uint32_t size;
+};
+
+/* One package public key of the terminal's bundle. */
+struct package_key {
+    uint8_t version;
+    uint8_t public_key[CRYPTO_ED25519_PUBLIC];
+};
+
+/* What the terminal expects of a package. */
+struct package_expect {
+    uint32_t program_id;
+    uint32_t terminal_id;
+    uint64_t now;            /* seconds since 1970 UTC */
+    uint32_t loaded_version; /* 0: none loaded yet */
+    const struct package_key *keys;
+    size_t nkeys;
+};
+
+/* A terminal's loaded package: replaced only by package_load's success. */
+struct package_terminal {
+    bool loaded;
+    struct package_info info;
+    struct package_source source;
+};
+
+/* Everything a package carries, for the encoder (the host builds it). */
+struct package_contents {
+    uint8_t key_version;
+    uint32_t program_id;
+    uint32_t terminal_id;
+    uint32_t version;
+    uint64_t issued;
+    uint64_t valid_until;
+    const uint8_t *rules;
+    uint32_t rules_len;
+    const struct package_hot *hot; /* sorted by card id, strictly */
+    uint32_t hot_count;
+    const struct package_floor *floors; /* sorted by card id, strictly */
+    uint32_t floor_count;
+    uint32_t cap_day_cents;
+    uint32_t cap_sync_cents;
+};
+
+/* Bytes the encoding of c takes, signature included (LEAL_E_PACKAGE_MALFORMED
+ * if c breaks a limit or a rule). */
+LEAL_MUST_CHECK leal_err package_encoded_size(const struct package_contents *c, uint32_t *size);
+
+/* Writes everything before the signature (size - 64 bytes) into out, and the
+ * message the signature is made over (PACKAGE_SIGNED_MSG_LEN bytes) into msg.
+ * The caller signs msg with the package role's private key and appends the 64
+ * signature bytes. */
+LEAL_MUST_CHECK leal_err package_encode_body(const struct crypto_provider *cp,
+                                             const struct package_contents *c, uint8_t *out,
+                                             size_t cap, size_t *len,
+                                             uint8_t msg[PACKAGE_SIGNED_MSG_LEN]);
+
+/* The message the signature covers, from a source's first body_len bytes. */
+LEAL_MUST_CHECK leal_err package_signed_message(const struct crypto_provider *cp,
+                                                const struct package_source *src, uint32_t body_len,
+                                                uint8_t msg[PACKAGE_SIGNED_MSG_LEN]);
+
+/* Reads the header and checks the package's structure only (no signature, no
+ * expectations): for showing a package. */
+LEAL_MUST_CHECK leal_err package_parse(const struct package_source *src, struct package_info *out);
+
+/* The whole check a terminal makes: structure, key version, signature, order
+ * of the lists, program, terminal, validity at e->now, version above
+ * e->loaded_version. *out is filled only on LEAL_OK. */
+LEAL_MUST_CHECK leal_err package_verify(const struct crypto_provider *cp,
+                                        const struct package_source *src,
+                                        const struct package_expect *e, struct package_info *out);
+
+/* package_verify against t's loaded version, then t takes src; on any refusal
+ * t is left exactly as it was (the loaded package stays in force). */
+LEAL_MUST_CHECK leal_err package_load(struct package_terminal *t, const struct crypto_provider *cp,
+                                      const struct package_source *src,
+                                      const struct package_expect *e);
+
+/* Binary search of the hot list: *found, and *reason when found. */
+LEAL_MUST_CHECK leal_err package_hot_find(const struct package_info *p,
+                                          const struct package_source *src, uint64_t card_id,
+                                          bool *found, uint8_t *reason);
+
+/* Binary search of the floors: *found, and *out when found. */
+LEAL_MUST_CHECK leal_err package_floor_find(const struct package_info *p,
+                                            const struct package_source *src, uint64_t card_id,
+                                            bool *found, struct package_floor *out);
+
+/* The i-th record of each list (for showing a package). */
+LEAL_MUST_CHECK leal_err package_hot_at(const struct package_info *p,
+                                        const struct package_source *src, uint32_t i,
+                                        struct package_hot *out);
+LEAL_MUST_CHECK leal_err package_floor_at(const struct package_info *p,
+                                          const struct package_source *src, uint32_t i,
+                                          struct package_floor *out);
+
+/* A source over bytes in memory (ctx = the bytes). */
+LEAL_MUST_CHECK leal_err package_memory_read(void *ctx, uint32_t offset, uint8_t *out, size_t len);
+
+#endif

@@ -1,0 +1,500 @@
+/* package_test.c - the terminal package (firmware/core/package.h, PACKAGE.md):
+ * the golden package in tests/vectors/leal_package.txt byte for byte, every
+ * single-bit flip refused, each refusal with its code while the loaded package
+ * stays, and lookups at both ends of the lists. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "firmware/core/package.h"
+#include "keys/hosted/provider_openssl.h"
+#include "tests/lib/testutil.h"
+
+/* RFC 8032 7.1 TEST 1 and TEST 2 keys: the package role, versions 2 and 3. */
+static const char *seed_hex = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+static const char *other_seed_hex =
+    "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb";
+static uint8_t seed[32], other_seed[32];
+static struct package_key keys[2];
+
+#define T0 1780000000u /* 2026-05-28 20:26:40 UTC */
+#define DAY 86400u
+
+static const uint8_t rules_blob[5] = {0x52, 0x55, 0x4C, 0x45, 0x01};
+static const struct package_hot golden_hot[3] = {
+    {5, PACKAGE_HOT_BLOCKED},
+    {17, PACKAGE_HOT_LOST},
+    {0x0102030405060708u, PACKAGE_HOT_REPLACED},
+};
+static const struct package_floor golden_floors[3] = {
+    {5, PACKAGE_FLOOR_DESFIRE, 0, 12, 0, {0}},
+    {9,
+     PACKAGE_FLOOR_CLASSIC,
+     PACKAGE_FLOOR_TAG_KNOWN,
+     3,
+     4,
+     {0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6, 0x07, 0x18}},
+    {0x7FFFFFFFFFFFFFFFu, PACKAGE_FLOOR_DESFIRE, 0, 0x7FFFFFFE, 0, {0}},
+};
+
+static struct package_contents golden_contents(void)
+{
+    struct package_contents c = {
+        .key_version = 2,
+        .program_id = 7,
+        .terminal_id = 3,
+        .version = 5,
+        .issued = T0,
+        .valid_until = T0 + 7 * DAY,
+        .rules = rules_blob,
+        .rules_len = sizeof rules_blob,
+        .hot = golden_hot,
+        .hot_count = 3,
+        .floors = golden_floors,
+        .floor_count = 3,
+        .cap_day_cents = 5000,
+        .cap_sync_cents = 20000,
+    };
+    return c;
+}
+
+static struct package_expect expect_for(uint32_t program, uint32_t terminal, uint64_t now)
+{
+    struct package_expect e = {program, terminal, now, 0, keys, 2};
+    return e;
+}
+
+/* Signs the body already in buf (len - 64 bytes) and writes the signature. */
+static void sign_into(const uint8_t *sk, uint8_t *buf, uint32_t len)
+{
+    uint8_t msg[PACKAGE_SIGNED_MSG_LEN];
+    struct package_source s = {package_memory_read, buf, len};
+    assert_int_equal(package_signed_message(crypto_openssl(), &s, len - 64, msg), LEAL_OK);
+    assert_int_equal(crypto_openssl_ed25519_sign(sk, msg, sizeof msg, buf + len - 64), LEAL_OK);
+}
+
+/* Encodes and signs c into a malloc'd buffer. */
+static uint8_t *build(const struct package_contents *c, const uint8_t *sk, uint32_t *len)
+{
+    uint8_t msg[PACKAGE_SIGNED_MSG_LEN];
+    size_t body;
+    uint8_t *buf;
+    assert_int_equal(package_encoded_size(c, len), LEAL_OK);
+    buf = malloc(*len);
+    assert_non_null(buf);
+    assert_int_equal(package_encode_body(crypto_openssl(), c, buf, *len, &body, msg), LEAL_OK);
+    assert_int_equal(body, *len - 64);
+    assert_int_equal(crypto_openssl_ed25519_sign(sk, msg, sizeof msg, buf + body), LEAL_OK);
+    return buf;
+}
+
+static leal_err verify_bytes(const uint8_t *buf, uint32_t len, const struct package_expect *e,
+                             struct package_info *out)
+{
+    struct package_source s = {package_memory_read, (void *)(uintptr_t)buf, len};
+    return package_verify(crypto_openssl(), &s, e, out);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (hex_decode(seed_hex, seed, 32) != 32 || hex_decode(other_seed_hex, other_seed, 32) != 32)
+        return -1;
+    keys[0].version = 2;
+    keys[1].version = 3;
+    if (crypto_openssl_ed25519_public(seed, keys[0].public_key) != LEAL_OK ||
+        crypto_openssl_ed25519_public(other_seed, keys[1].public_key) != LEAL_OK)
+        return -1;
+    return 0;
+}
+
+static void test_golden(void **state)
+{
+    struct vector_record *v;
+    struct package_contents c = golden_contents();
+    struct package_expect e = expect_for(7, 3, T0);
+    struct package_info p;
+    static uint8_t want[2048];
+    uint32_t len;
+    uint8_t *buf;
+    size_t n;
+    (void)state;
+    assert_int_equal(vectors_load("leal_package.txt", &v), 1);
+    buf = build(&c, seed, &len);
+    if (getenv("LEAL_PRINT_PACKAGE")) {
+        static char hex[4200];
+        hex_encode(buf, len, hex);
+        printf("PACKAGE = %s\n", hex);
+    }
+    n = vectors_hex(&v[0], "PACKAGE", want, sizeof want);
+    assert_int_equal(n, len);
+    assert_int_equal(len, 60 + 5 + 3 * 9 + 3 * 28 + 8 + 64);
+    assert_memory_equal(buf, want, len);
+    n = vectors_hex(&v[0], "SIGNED_MESSAGE", want, sizeof want);
+    {
+        uint8_t msg[PACKAGE_SIGNED_MSG_LEN];
+        struct package_source s = {package_memory_read, buf, len};
+        assert_int_equal(n, PACKAGE_SIGNED_MSG_LEN);
+        assert_int_equal(package_signed_message(crypto_openssl(), &s, len - 64, msg), LEAL_OK);
+        assert_memory_equal(msg, want, n);
+    }
+    assert_int_equal(verify_bytes(buf, len, &e, &p), LEAL_OK);
+    assert_int_equal(p.format_version, 1);
+    assert_int_equal(p.key_version, 2);
+    assert_int_equal(p.program_id, 7);
+    assert_int_equal(p.terminal_id, 3);
+    assert_int_equal(p.version, 5);
+    assert_int_equal(p.issued, T0);
+    assert_int_equal(p.valid_until, T0 + 7 * DAY);
+    assert_int_equal(p.rules_len, 5);
+    assert_int_equal(p.rules_offset, 60);
+    assert_int_equal(p.hot_count, 3);
+    assert_int_equal(p.hot_offset, 65);
+    assert_int_equal(p.floor_count, 3);
+    assert_int_equal(p.floor_offset, 92);
+    assert_int_equal(p.pending_count, 0);
+    assert_int_equal(p.cap_day_cents, 5000);
+    assert_int_equal(p.cap_sync_cents, 20000);
+    assert_int_equal(p.size, len);
+    free(buf);
+    free(v);
+}
+
+/* Every single-bit flip of the golden package is refused, and the loaded
+ * package stays in force. */
+static void test_every_bit_flip(void **state)
+{
+    struct package_contents c = golden_contents();
+    struct package_expect e = expect_for(7, 3, T0);
+    struct package_terminal t = {0};
+    uint32_t len;
+    uint8_t *buf = build(&c, seed, &len), *old;
+    struct package_source s = {package_memory_read, buf, len};
+    int refused = 0;
+    (void)state;
+    /* An older version is loaded first. */
+    c.version = 4;
+    old = build(&c, seed, &(uint32_t){0});
+    struct package_source olds = {package_memory_read, old, len};
+    assert_int_equal(package_load(&t, crypto_openssl(), &olds, &e), LEAL_OK);
+    for (uint32_t bit = 0; bit < len * 8; bit++) {
+        buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        leal_err err = package_load(&t, crypto_openssl(), &s, &e);
+        buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        if (err != LEAL_OK)
+            refused++;
+        else
+            fail_msg("bit %u accepted", bit);
+        assert_int_equal(t.info.version, 4);
+        assert_ptr_equal(t.source.ctx, old);
+    }
+    assert_int_equal(refused, (int)len * 8);
+    /* Unflipped, it loads. */
+    assert_int_equal(package_load(&t, crypto_openssl(), &s, &e), LEAL_OK);
+    assert_int_equal(t.info.version, 5);
+    free(buf);
+    free(old);
+}
+
+static void expect_refused(const uint8_t *buf, uint32_t len, const struct package_expect *e,
+                           leal_err want)
+{
+    struct package_terminal t = {0};
+    struct package_contents c = golden_contents();
+    struct package_expect e0 = expect_for(7, 3, T0);
+    uint32_t olen;
+    uint8_t *old;
+    struct package_info before;
+    c.version = 1;
+    old = build(&c, seed, &olen);
+    struct package_source olds = {package_memory_read, old, olen};
+    struct package_source s = {package_memory_read, (void *)(uintptr_t)buf, len};
+    assert_int_equal(package_load(&t, crypto_openssl(), &olds, &e0), LEAL_OK);
+    before = t.info;
+    assert_int_equal(package_load(&t, crypto_openssl(), &s, e), want);
+    assert_true(t.loaded);
+    assert_memory_equal(&t.info, &before, sizeof before);
+    assert_ptr_equal(t.source.ctx, old);
+    assert_string_not_equal(leal_strerror(want), "unknown error");
+    free(old);
+}
+
+static void test_refusals(void **state)
+{
+    struct package_contents c = golden_contents();
+    struct package_expect e = expect_for(7, 3, T0);
+    struct package_info p;
+    uint32_t len;
+    uint8_t *buf = build(&c, seed, &len), *big;
+    (void)state;
+
+    /* Unknown format version, even signed. */
+    buf[4] = 2;
+    sign_into(seed, buf, len);
+    expect_refused(buf, len, &e, LEAL_E_PACKAGE_FORMAT_VERSION);
+    buf[4] = 1;
+    sign_into(seed, buf, len);
+    assert_int_equal(verify_bytes(buf, len, &e, &p), LEAL_OK);
+
+    /* Truncated and oversized (one byte either way), and an empty file. */
+    expect_refused(buf, len - 1, &e, LEAL_E_PACKAGE_MALFORMED);
+    expect_refused(buf, 59, &e, LEAL_E_PACKAGE_MALFORMED);
+    expect_refused(buf, 0, &e, LEAL_E_PACKAGE_MALFORMED);
+    big = calloc(1, len + 1);
+    memcpy(big, buf, len);
+    expect_refused(big, len + 1, &e, LEAL_E_PACKAGE_MALFORMED);
+    /* A hot-list count beyond the limit, signed. */
+    memcpy(big, buf, len);
+    big[40] = 0x7F;
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    /* Pending changes are empty in format 1. */
+    memcpy(big, buf, len);
+    big[51] = 1;
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    /* A hot-list reason out of range, signed. */
+    memcpy(big, buf, len);
+    big[65 + 8] = 4;
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    /* Daily cap above the cap between syncs. */
+    memcpy(big, buf, len);
+    big[len - 64 - 8] = 0x7F;
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+
+    /* Unsorted hot list (records 1 and 2 swapped), and a duplicate floor, signed. */
+    memcpy(big, buf, len);
+    memcpy(big + 65 + 9, buf + 65 + 18, 9);
+    memcpy(big + 65 + 18, buf + 65 + 9, 9);
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_UNSORTED);
+    memcpy(big, buf, len);
+    memcpy(big + 92 + 28, buf + 92, 8);
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_UNSORTED);
+
+    /* A key version the terminal does not hold. */
+    struct package_expect e1 = e;
+    e1.keys = &keys[1];
+    e1.nkeys = 1;
+    expect_refused(buf, len, &e1, LEAL_E_PACKAGE_KEY_VERSION);
+    /* Signed by another key under the version the terminal holds. */
+    memcpy(big, buf, len);
+    sign_into(other_seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_SIGNATURE);
+    /* The signature's last bit. */
+    memcpy(big, buf, len);
+    big[len - 1] ^= 0x80;
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_SIGNATURE);
+
+    struct package_expect e2 = expect_for(8, 3, T0);
+    expect_refused(buf, len, &e2, LEAL_E_PACKAGE_PROGRAM);
+    e2 = expect_for(7, 4, T0);
+    expect_refused(buf, len, &e2, LEAL_E_PACKAGE_TERMINAL);
+    /* Valid until its last second; refused from valid_until on. */
+    e2 = expect_for(7, 3, T0 + 7 * DAY - 1);
+    assert_int_equal(verify_bytes(buf, len, &e2, &p), LEAL_OK);
+    e2 = expect_for(7, 3, T0 + 7 * DAY);
+    expect_refused(buf, len, &e2, LEAL_E_PACKAGE_EXPIRED);
+
+    /* Versions: lower and equal refused against what is loaded. */
+    {
+        struct package_terminal t = {0};
+        struct package_source s5 = {package_memory_read, buf, len};
+        uint32_t l6, l4;
+        c.version = 6;
+        uint8_t *b6 = build(&c, seed, &l6);
+        c.version = 4;
+        uint8_t *b4 = build(&c, seed, &l4);
+        struct package_source s6 = {package_memory_read, b6, l6};
+        struct package_source s4 = {package_memory_read, b4, l4};
+        assert_int_equal(package_load(&t, crypto_openssl(), &s5, &e), LEAL_OK);
+        assert_int_equal(package_load(&t, crypto_openssl(), &s4, &e), LEAL_E_PACKAGE_OLDER);
+        assert_int_equal(t.info.version, 5);
+        assert_int_equal(package_load(&t, crypto_openssl(), &s5, &e), LEAL_E_PACKAGE_SAME);
+        assert_int_equal(t.info.version, 5);
+        assert_int_equal(package_load(&t, crypto_openssl(), &s6, &e), LEAL_OK);
+        assert_int_equal(t.info.version, 6);
+        assert_ptr_equal(t.source.ctx, b6);
+        free(b6);
+        free(b4);
+    }
+    /* The encoder refuses what the verifier would. */
+    {
+        struct package_hot h[2] = {{9, 1}, {9, 2}};
+        struct package_contents bad = golden_contents();
+        uint32_t sz;
+        bad.hot = h;
+        bad.hot_count = 2;
+        assert_int_equal(package_encoded_size(&bad, &sz), LEAL_E_PACKAGE_UNSORTED);
+        bad = golden_contents();
+        bad.valid_until = bad.issued;
+        assert_int_equal(package_encoded_size(&bad, &sz), LEAL_E_PACKAGE_MALFORMED);
+    }
+    free(big);
+    free(buf);
+}
+
+/* Lookups in the golden lists: both ends, the middle, misses around them. */
+static void test_lookup_golden(void **state)
+{
+    struct package_contents c = golden_contents();
+    struct package_expect e = expect_for(7, 3, T0);
+    struct package_info p;
+    struct package_floor f;
+    uint32_t len;
+    uint8_t *buf = build(&c, seed, &len), reason = 0;
+    struct package_source s = {package_memory_read, buf, len};
+    bool found;
+    (void)state;
+    assert_int_equal(package_verify(crypto_openssl(), &s, &e, &p), LEAL_OK);
+    static const struct {
+        uint64_t id;
+        bool found;
+        uint8_t reason;
+    } hot[] = {{1, false, 0},
+               {4, false, 0},
+               {5, true, 1},
+               {6, false, 0},
+               {17, true, 2},
+               {18, false, 0},
+               {0x0102030405060708u, true, 3},
+               {0x0102030405060709u, false, 0},
+               {UINT64_MAX, false, 0},
+               {0, false, 0}};
+    for (size_t i = 0; i < sizeof hot / sizeof hot[0]; i++) {
+        reason = 0;
+        assert_int_equal(package_hot_find(&p, &s, hot[i].id, &found, &reason), LEAL_OK);
+        assert_int_equal(found, hot[i].found);
+        if (found)
+            assert_int_equal(reason, hot[i].reason);
+    }
+    assert_int_equal(package_floor_find(&p, &s, 5, &found, &f), LEAL_OK);
+    assert_true(found);
+    assert_int_equal(f.kind, PACKAGE_FLOOR_DESFIRE);
+    assert_int_equal(f.taps, 12);
+    assert_int_equal(package_floor_find(&p, &s, 9, &found, &f), LEAL_OK);
+    assert_true(found);
+    assert_int_equal(f.kind, PACKAGE_FLOOR_CLASSIC);
+    assert_int_equal(f.flags, PACKAGE_FLOOR_TAG_KNOWN);
+    assert_int_equal(f.taps, 3);
+    assert_int_equal(f.seq, 4);
+    assert_memory_equal(f.tag, golden_floors[1].tag, 8);
+    assert_int_equal(package_floor_find(&p, &s, 0x7FFFFFFFFFFFFFFFu, &found, &f), LEAL_OK);
+    assert_true(found);
+    assert_int_equal(f.taps, 0x7FFFFFFE);
+    static const uint64_t miss[] = {
+        0, 4, 6, 8, 10, 0x7FFFFFFFFFFFFFFEu, 0x8000000000000000u, UINT64_MAX};
+    for (size_t i = 0; i < sizeof miss / sizeof miss[0]; i++) {
+        assert_int_equal(package_floor_find(&p, &s, miss[i], &found, &f), LEAL_OK);
+        assert_false(found);
+    }
+    free(buf);
+}
+
+/* Larger lists (and empty ones): every id from 0 to past the end, found
+ * exactly when listed. */
+static void test_lookup_many(void **state)
+{
+    enum { N = 3001 };
+    struct package_hot *hot = calloc(N, sizeof *hot);
+    struct package_floor *fl = calloc(N, sizeof *fl);
+    struct package_contents c = golden_contents();
+    struct package_expect e = expect_for(7, 3, T0);
+    struct package_info p;
+    uint32_t len;
+    uint8_t *buf, reason;
+    bool found;
+    struct package_floor f;
+    (void)state;
+    for (uint32_t i = 0; i < N; i++) {
+        hot[i].card_id = 3u * i + 2; /* 2, 5, 8, ... */
+        hot[i].reason = (uint8_t)(1 + i % 3);
+        fl[i].card_id = 3u * i + 1; /* 1, 4, 7, ... */
+        fl[i].kind = PACKAGE_FLOOR_DESFIRE;
+        fl[i].taps = i;
+    }
+    c.hot = hot;
+    c.hot_count = N;
+    c.floors = fl;
+    c.floor_count = N;
+    buf = build(&c, seed, &len);
+    struct package_source s = {package_memory_read, buf, len};
+    assert_int_equal(package_verify(crypto_openssl(), &s, &e, &p), LEAL_OK);
+    for (uint64_t id = 0; id <= 3u * N + 3; id++) {
+        assert_int_equal(package_hot_find(&p, &s, id, &found, &reason), LEAL_OK);
+        assert_int_equal(found, id % 3 == 2 && id < 3u * N);
+        if (found)
+            assert_int_equal(reason, 1 + (id / 3) % 3);
+        assert_int_equal(package_floor_find(&p, &s, id, &found, &f), LEAL_OK);
+        assert_int_equal(found, id % 3 == 1 && id < 3u * N);
+        if (found)
+            assert_int_equal(f.taps, id / 3);
+    }
+    free(buf);
+    /* Empty lists and no rules. */
+    c.hot_count = 0;
+    c.floor_count = 0;
+    c.rules_len = 0;
+    c.rules = NULL;
+    buf = build(&c, seed, &len);
+    assert_int_equal(len, 60 + 8 + 64);
+    struct package_source s0 = {package_memory_read, buf, len};
+    assert_int_equal(package_verify(crypto_openssl(), &s0, &e, &p), LEAL_OK);
+    assert_int_equal(package_hot_find(&p, &s0, 5, &found, &reason), LEAL_OK);
+    assert_false(found);
+    assert_int_equal(package_floor_find(&p, &s0, 5, &found, &f), LEAL_OK);
+    assert_false(found);
+    free(buf);
+    free(hot);
+    free(fl);
+}
+
+/* A read callback's failure is passed through, never taken as a miss. */
+static leal_err failing_read(void *ctx, uint32_t offset, uint8_t *out, size_t len)
+{
+    (void)ctx;
+    (void)offset;
+    (void)out;
+    (void)len;
+    return LEAL_E_IO;
+}
+
+static void test_read_error(void **state)
+{
+    struct package_info p = {0};
+    struct package_source s = {failing_read, NULL, 1000};
+    struct package_expect e = expect_for(7, 3, T0);
+    struct package_floor f;
+    bool found = true;
+    uint8_t reason;
+    (void)state;
+    assert_int_equal(package_verify(crypto_openssl(), &s, &e, &p), LEAL_E_IO);
+    p.hot_count = 10;
+    p.hot_offset = 60;
+    p.floor_count = 10;
+    p.floor_offset = 200;
+    assert_int_equal(package_hot_find(&p, &s, 5, &found, &reason), LEAL_E_IO);
+    assert_false(found);
+    found = true;
+    assert_int_equal(package_floor_find(&p, &s, 5, &found, &f), LEAL_E_IO);
+    assert_false(found);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_golden),      cmocka_unit_test(test_every_bit_flip),
+        cmocka_unit_test(test_refusals),    cmocka_unit_test(test_lookup_golden),
+        cmocka_unit_test(test_lookup_many), cmocka_unit_test(test_read_error),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
