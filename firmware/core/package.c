@@ -289,28 +289,45 @@ leal_err package_floor_at(const struct package_info *p, const struct package_sou
     return floor_get(r, out);
 }
 
-/* Every record valid and the lists strictly ascending; the caps. */
+/* Every record valid and the lists strictly ascending; the caps. Records are
+ * read PACKAGE_HASH_BLOCK bytes' worth at a time (whole records). */
 static leal_err check_lists(const struct package_source *src, struct package_info *p)
 {
-    uint8_t caps[PACKAGE_CAPS_LEN];
+    uint8_t chunk[PACKAGE_HASH_BLOCK], caps[PACKAGE_CAPS_LEN];
     uint64_t prev = 0;
     leal_err err;
-    for (uint32_t i = 0; i < p->hot_count; i++) {
-        struct package_hot h;
-        if ((err = package_hot_at(p, src, i, &h)) != LEAL_OK)
+    for (uint32_t i = 0; i < p->hot_count;) {
+        uint32_t n = p->hot_count - i, per = PACKAGE_HASH_BLOCK / PACKAGE_HOT_RECORD_LEN;
+        if (n > per)
+            n = per;
+        if ((err = src_read(src, p->hot_offset + i * PACKAGE_HOT_RECORD_LEN, chunk,
+                            (size_t)n * PACKAGE_HOT_RECORD_LEN)) != LEAL_OK)
             return err;
-        if (h.card_id <= prev)
-            return LEAL_E_PACKAGE_UNSORTED;
-        prev = h.card_id;
+        for (uint32_t k = 0; k < n; k++, i++) {
+            struct package_hot h;
+            if ((err = hot_get(chunk + k * PACKAGE_HOT_RECORD_LEN, &h)) != LEAL_OK)
+                return err;
+            if (h.card_id <= prev)
+                return LEAL_E_PACKAGE_UNSORTED;
+            prev = h.card_id;
+        }
     }
     prev = 0;
-    for (uint32_t i = 0; i < p->floor_count; i++) {
-        struct package_floor f;
-        if ((err = package_floor_at(p, src, i, &f)) != LEAL_OK)
+    for (uint32_t i = 0; i < p->floor_count;) {
+        uint32_t n = p->floor_count - i, per = PACKAGE_HASH_BLOCK / PACKAGE_FLOOR_RECORD_LEN;
+        if (n > per)
+            n = per;
+        if ((err = src_read(src, p->floor_offset + i * PACKAGE_FLOOR_RECORD_LEN, chunk,
+                            (size_t)n * PACKAGE_FLOOR_RECORD_LEN)) != LEAL_OK)
             return err;
-        if (f.card_id <= prev)
-            return LEAL_E_PACKAGE_UNSORTED;
-        prev = f.card_id;
+        for (uint32_t k = 0; k < n; k++, i++) {
+            struct package_floor f;
+            if ((err = floor_get(chunk + k * PACKAGE_FLOOR_RECORD_LEN, &f)) != LEAL_OK)
+                return err;
+            if (f.card_id <= prev)
+                return LEAL_E_PACKAGE_UNSORTED;
+            prev = f.card_id;
+        }
     }
     if ((err = src_read(src, p->size - PACKAGE_SIGNATURE_LEN - PACKAGE_CAPS_LEN, caps,
                         sizeof caps)) != LEAL_OK)
