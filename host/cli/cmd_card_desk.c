@@ -563,6 +563,11 @@ static int desk_block(struct desk_cli *c, bool block)
         ledger_batch_rollback(c->ledger);
         return lcli_fail(c->ledger, err, block ? "blocking the card" : "unblocking the card");
     }
+    if (opt(c, O_JSON)) {
+        printf("{\"card_id\":%lld,\"status\":\"%s\"}\n", (long long)card_id,
+               block ? "blocked" : "active");
+        return CLI_EXIT_OK;
+    }
     printf("card %lld %s%s\n", (long long)card_id, block ? "blocked" : "unblocked",
            block ? "; it goes on the hot list of the next terminal package" : "");
     return CLI_EXIT_OK;

@@ -239,12 +239,18 @@ int cmd_customer(int argc, char **argv)
         if (consent) {
             err = ledger_consent_add(l, id, o[O_CHANNEL].val, strcmp(o[O_GRANTED].val, "yes") == 0,
                                      o[O_METHOD].val, o[O_BY].val, 0);
-            if (err == LEAL_OK)
+            if (err == LEAL_OK && json) {
+                printf("{\"customer\":%lld,\"channel\":", (long long)id);
+                cli_json_string(stdout, o[O_CHANNEL].val);
+                printf(",\"granted\":%s}\n", strcmp(o[O_GRANTED].val, "yes") ? "false" : "true");
+            } else if (err == LEAL_OK) {
                 printf("consent recorded\n");
+            }
         } else if (note) {
             err = ledger_note_add(l, id, o[O_BY].val, pos[2], 0);
             if (err == LEAL_OK)
-                printf("note added\n");
+                printf(json ? "{\"customer\":%lld,\"note_added\":true}\n" : "note added\n",
+                       (long long)id);
         } else if ((err = ledger_customer_get(l, id, &c)) == LEAL_OK && edit) {
             if ((err = set_fields(o, &c)) == LEAL_OK)
                 err = ledger_customer_update(l, &c);
@@ -297,6 +303,8 @@ int cmd_customer(int argc, char **argv)
                 q = o[forms[i].opt].val;
                 given++;
             }
+        if (q && q[0] == '\0')
+            return cli_usage("leal customer search: the text to search for is empty");
         if (strcmp(sub, "search") == 0 && given != 1)
             return cli_usage("leal customer search needs exactly one of --name, --email, "
                              "--phone, --card-id, --uid");

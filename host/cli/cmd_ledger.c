@@ -150,7 +150,7 @@ static leal_err import_fields(char *line, struct ledger_line ln[2], char **fld, 
 /* Posts every line; on the first refused line the batch in progress is
  * rolled back and nothing more is posted, but the rest of the file is still
  * read so that every refused line is reported with its number. */
-static int import(struct ledger *l, const char *file, int64_t batch)
+static int import(struct ledger *l, const char *file, int64_t batch, int json)
 {
     FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
     char line[IMPORT_LINE_MAX], why[128];
@@ -216,7 +216,7 @@ static int import(struct ledger *l, const char *file, int64_t batch)
             }
             in_batch = 0;
             /* Acknowledged only now that the batch is on disk. */
-            printf("committed %lld\n", (long long)n);
+            printf(json ? "{\"committed\":%lld}\n" : "committed %lld\n", (long long)n);
             fflush(stdout);
         }
         continue;
@@ -237,7 +237,7 @@ static int import(struct ledger *l, const char *file, int64_t batch)
         if ((err = ledger_batch_commit(l)) != LEAL_OK)
             rc = lcli_fail(l, err, "import commit");
         else
-            printf("committed %lld\n", (long long)n);
+            printf(json ? "{\"committed\":%lld}\n" : "committed %lld\n", (long long)n);
     } else if (err != LEAL_OK) {
         ledger_batch_rollback(l);
     }
@@ -248,7 +248,9 @@ static int import(struct ledger *l, const char *file, int64_t batch)
                        "lines are recognised by their request ids)",
                        file, (long long)refused, (long long)n, (long long)first);
     else if (err == LEAL_OK)
-        printf("imported %lld entries (%lld already there)\n", (long long)n, (long long)replays);
+        printf(json ? "{\"imported\":%lld,\"already_there\":%lld}\n"
+                    : "imported %lld entries (%lld already there)\n",
+               (long long)n, (long long)replays);
     if (f != stdin)
         fclose(f);
     return rc;
@@ -380,7 +382,8 @@ int cmd_ledger(int argc, char **argv)
     if (rc != 0)
         return rc;
     if (strcmp(sub, "init") == 0) {
-        printf("ledger ready (schema version %d)\n", ledger_schema_version(l));
+        printf(json ? "{\"schema_version\":%d}\n" : "ledger ready (schema version %d)\n",
+               ledger_schema_version(l));
     } else if (strcmp(sub, "post") == 0) {
         struct ledger_account a;
         const char *counter = o[O_COUNTER].val ? o[O_COUNTER].val : "adjustments";
@@ -427,7 +430,7 @@ int cmd_ledger(int argc, char **argv)
                        (long long)s.lines, (long long)s.accounts);
         }
     } else {
-        rc = import(l, pos[1], batch);
+        rc = import(l, pos[1], batch, json);
     }
     if (err != LEAL_OK) {
         char what[64];

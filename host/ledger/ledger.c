@@ -150,6 +150,8 @@ enum batch_mode {
 struct ledger {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
+    /* Customer search, prepared once per form (a desk searches again and again). */
+    sqlite3_stmt *search_st[LEDGER_SEARCH_ALL + 1];
     enum batch_mode in_batch;
     bool batch_failed;
     bool bulk; /* has run a whole batch: bulk settings, checkpoint at close */
@@ -863,6 +865,8 @@ void ledger_close(struct ledger *l)
         (void)sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(l->st[i]);
+    for (int i = 0; i <= LEDGER_SEARCH_ALL; i++)
+        sqlite3_finalize(l->search_st[i]);
     sqlite3_close(l->db);
     free(l->cache.slot);
     free(l);
@@ -1693,9 +1697,13 @@ leal_err ledger_customer_search(struct ledger *l, int64_t program_id, enum ledge
             uid[uid_len++] = (uint8_t)v;
         }
     }
-    search_sql(by, sql, sizeof sql);
-    if ((err = prep_once(l, sql, &st)) != LEAL_OK)
-        return err;
+    if ((st = l->search_st[by]) == NULL) {
+        search_sql(by, sql, sizeof sql);
+        if ((err = prep_once(l, sql, &st)) != LEAL_OK)
+            return err;
+        l->search_st[by] = st;
+    }
+    sqlite3_clear_bindings(st);
     if (by == LEDGER_SEARCH_NAME || by == LEDGER_SEARCH_PHONE)
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     else if (by == LEDGER_SEARCH_EMAIL)
@@ -1713,7 +1721,8 @@ leal_err ledger_customer_search(struct ledger *l, int64_t program_id, enum ledge
         if (cb(ctx, &c) != 0)
             break;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st); /* kept prepared; its bindings pointed at this frame */
+    sqlite3_clear_bindings(st);
     return err;
 }
 

@@ -152,6 +152,11 @@ check_eq "99,999,999 welcome points refused" \
 check_eq "... the blank card untouched" "$blank" "$(sha256sum <"$T/lola.json")"
 run_capture "$LEAL" card issue --customer 6 --welcome-points 150000 --over-limit --reader "sim:$T/lola.json" --json
 check_eq "--over-limit confirms them" "0|150000" "$RC|$(field points <<<"$OUT")"
+ROSA=$(field card_id <<<"$OUT")
+run_capture "$LEAL" card block "$ROSA" --reason "prueba" --json
+check_eq "block --json" "0|{\"card_id\":$ROSA,\"status\":\"blocked\"}" "$RC|$OUT"
+run_capture "$LEAL" card unblock "$ROSA" --reason "prueba" --json
+check_eq "unblock --json" "0|{\"card_id\":$ROSA,\"status\":\"active\"}" "$RC|$OUT"
 
 # --- pcscd --------------------------------------------------------------------
 if pcscd_start "$T"; then

@@ -369,6 +369,26 @@ check_eq "program json limits" "5000 500" \
 bad "a zero limit" "^leal: --max-euros-per-operation '0': write euros like 500 or 12,50 \(more than 0\)" \
     program set 1 --max-euros-per-operation 0
 
+# Every command that takes --json answers in JSON, not only its errors.
+cp "$DB" "$T/json.db"
+j() { run_capture "$LEAL" "$@" --json --db "$T/json.db"; }
+run_capture "$LEAL" ledger init --json --db "$T/json-new.db"
+check_eq "ledger init --json" "0|{\"schema_version\":$SCHEMA}" "$RC|$OUT"
+j customer consent 2 --channel sms --granted no --method phone --by Marta
+check_eq "customer consent --json" '0|{"customer":2,"channel":"sms","granted":false}' "$RC|$OUT"
+j customer note 2 --by Marta "llamar por la tarde"
+check_eq "customer note --json" '0|{"customer":2,"note_added":true}' "$RC|$OUT"
+printf 'json-1,12,8,PTS,5,ok,robot\njson-2,12,8,PTS,6,ok,robot\n' >"$T/json.csv"
+j ledger import "$T/json.csv" --batch 1
+check_eq "ledger import --json: one object a line" \
+    '0|{"committed":1}
+{"committed":2}
+{"imported":2,"already_there":0}' "$RC|$OUT"
+j customer search --name ""
+check_eq "an empty search is a usage error, not an internal one" \
+    '2|{"error":{"code":303,"name":"LEAL_E_USAGE","message":"leal customer search: the text to search for is empty"}}' \
+    "$RC|$OUT"
+
 # A bad input never creates a database either.
 run_capture "$LEAL" ledger post --db "$T/none.db" --account 1 --asset EUR --amount 1,2,3 \
     --reason x --operator y
