@@ -5,9 +5,10 @@
  * A terminal keeps the package in storage it reads through a caller-supplied
  * bounded read callback (flash, a file); nothing here holds the package in
  * RAM. RAM bound, independent of the package's size:
- *   package_load / package_verify: one 1,024-byte hash block, a 64-byte
- *     signature, two 32-byte digests and one record (<= 28 bytes) on the
- *     stack, about 1.3 KiB in all, plus struct package_info;
+ *   package_load / package_verify: a 1,056-byte hash link (chain value and
+ *     one block), a 1,024-byte chunk of whole records while the lists are
+ *     checked, a 64-byte signature and a 49-byte signed message on the
+ *     stack, about 2.2 KiB at the deepest, plus struct package_info;
  *   package_hot_find / package_floor_find: one record (9 or 28 bytes) and a
  *     few integers: a binary search over the sorted fixed-width records,
  *     at most 21 (hot list) or 23 (floors) reads for the largest lists.

@@ -60,6 +60,9 @@ int card_desk(const char *sub, int argc, char **argv);
 int cmd_program(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_terminal(int argc, char **argv);
+/* `leal terminal package` and `leal package show` (cmd_package.c). */
+int terminal_package(int argc, char **argv);
+int cmd_package(int argc, char **argv);
 int cmd_customer(int argc, char **argv);
 int cmd_account(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);

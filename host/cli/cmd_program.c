@@ -322,8 +322,16 @@ int cmd_store(int argc, char **argv)
 static const char terminal_help[] =
     "usage: leal terminal add --store ID --name NAME [--db PATH] [--json]\n"
     "       leal terminal new-epoch TERMINAL [--db PATH] [--json]\n"
+    "       leal terminal package --terminal ID -o FILE [--valid-days N] [--day-cap EUR]\n"
+    "                             [--sync-cap EUR] [--keystore PATH] [--passphrase-file FILE]\n"
+    "                             [--db PATH] [--json]\n"
     "A terminal belongs to a store. A reinstalled terminal starts a new epoch, and\n"
-    "its journal sequence starts again from 1 within it.\n";
+    "its journal sequence starts again from 1 within it. 'package' writes the\n"
+    "terminal's signed package (firmware/core/PACKAGE.md): the hot list (blocked,\n"
+    "lost and replaced cards), what the ledger last saw of each active card, the\n"
+    "offline spend caps per card (default 50,00 a day and 200,00 between syncs),\n"
+    "valid --valid-days days (default 7), with a version above the last one built\n"
+    "for that terminal; signed with the keystore's package key (mode 0600).\n";
 
 int cmd_terminal(int argc, char **argv)
 {
@@ -336,6 +344,9 @@ int cmd_terminal(int argc, char **argv)
     leal_err err;
     int rc, add;
 
+    if (argc > 1 && strcmp(argv[1], "package") == 0 &&
+        !(argc > 2 && strcmp(argv[2], "--help") == 0))
+        return terminal_package(argc, argv);
     if ((rc = lcli_parse(argc, argv, o, N(o), pos, LCLI_MAX_POS, &npos)) != 0)
         return rc;
     if (lcli_get(o, N(o), "help")) {

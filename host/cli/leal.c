@@ -13,7 +13,9 @@ static const struct cli_command commands[] = {
     {"card", NULL, cmd_card}, /* its summary lists every card subcommand: cmd_card_summary */
     {"program", "create a loyalty program (single shop, chain or collective)", cmd_program},
     {"store", "add a store to a program", cmd_store},
-    {"terminal", "add a terminal to a store; start a new epoch", cmd_terminal},
+    {"terminal", "add a terminal to a store; start a new epoch; build its signed package",
+     cmd_terminal},
+    {"package", "show a terminal package: what it lists, its validity, its signature", cmd_package},
     {"customer", "customers: add, show, edit, list, search, consent, note", cmd_customer},
     {"account", "accounts: add, add-card, show (balances, cards), history", cmd_account},
     {"ledger", "the journal: init, post (manual adjustment), void, verify, import, expire",

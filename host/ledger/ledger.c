@@ -3704,3 +3704,63 @@ leal_err ledger_check_plans(struct ledger *l)
         err = plan_one_pass(l, VERIFY_BOOKS_SQL);
     return err;
 }
+
+/* ---- Terminal packages ---- */
+
+leal_err ledger_terminal_next_package(struct ledger *l, int64_t terminal_id, int64_t *version)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    *version = 0;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    err = find_row(l,
+                   "UPDATE terminal SET package_version = package_version + 1 WHERE id = ?1 "
+                   "RETURNING package_version",
+                   terminal_id, "terminal", &st);
+    if (err == LEAL_OK)
+        *version = sqlite3_column_int64(st, 0);
+    if (err == LEAL_OK)
+        err = step(l, st, NULL);
+    sqlite3_finalize(st);
+    return tx_end_id(l, err, version);
+}
+
+leal_err ledger_package_cards(struct ledger *l, int64_t program_id, ledger_package_card_cb cb,
+                              void *ctx)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    if ((err = prep_i64(l,
+                        "SELECT c.card_id, c.tech, c.status, c.last_counter, c.seen_seq, "
+                        "c.seen_mark FROM card c JOIN account a ON a.id = c.account_id "
+                        "WHERE a.program_id = ?1 ORDER BY c.card_id",
+                        &st, I64S(program_id))) != LEAL_OK)
+        return err;
+    while (next_row(l, st, &err)) {
+        struct ledger_package_card c = {0};
+        const char *tech = (const char *)sqlite3_column_text(st, 1);
+        const char *status = (const char *)sqlite3_column_text(st, 2);
+        c.card_id = sqlite3_column_int64(st, 0);
+        if (ledger_card_tech_parse(tech ? tech : "", &c.tech) != LEAL_OK ||
+            ledger_card_status_parse(status ? status : "", &c.status) != LEAL_OK) {
+            set_msg(l, "card %lld has an unknown tech or status", (long long)c.card_id);
+            err = LEAL_E_DB_CORRUPT;
+            break;
+        }
+        c.last_counter = sqlite3_column_int64(st, 3);
+        c.has_seen_seq = sqlite3_column_type(st, 4) != SQLITE_NULL;
+        c.seen_seq = sqlite3_column_int64(st, 4);
+        if (sqlite3_column_type(st, 5) == SQLITE_BLOB &&
+            sqlite3_column_bytes(st, 5) == LEDGER_CARD_MARK_LEN) {
+            memcpy(c.seen_mark, sqlite3_column_blob(st, 5), LEDGER_CARD_MARK_LEN);
+            c.has_seen_mark = true;
+        }
+        if (cb(ctx, &c) != 0) {
+            err = LEAL_E_INTERRUPTED;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    return err;
+}

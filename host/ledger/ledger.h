@@ -29,7 +29,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 8
+#define LEDGER_SCHEMA_VERSION 9
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -571,5 +571,28 @@ LEAL_MUST_CHECK leal_err ledger_backup(struct ledger *l, const char *dest, bool 
 /* Creates a new database at schema version v (1..LEDGER_SCHEMA_VERSION)
  * without migrating it further: for migration tests. */
 LEAL_MUST_CHECK leal_err ledger_create_at_version(const char *path, int v);
+
+/* ---- Terminal packages (firmware/core/PACKAGE.md) ---------------------- */
+
+/* The terminal's next package version, recorded in the same transaction:
+ * one more than the last one built for it (1 first), so it only goes up. */
+LEAL_MUST_CHECK leal_err ledger_terminal_next_package(struct ledger *l, int64_t terminal_id,
+                                                      int64_t *version);
+/* What a terminal package says about one card. */
+struct ledger_package_card {
+    int64_t card_id;
+    enum ledger_card_tech tech;
+    enum ledger_card_status status;
+    int64_t last_counter; /* taps: DESFire 0x7FFFFFFF - counter, Classic seq - 1 */
+    bool has_seen_seq;    /* the desk read the card's state */
+    int64_t seen_seq;
+    bool has_seen_mark;
+    uint8_t seen_mark[LEDGER_CARD_MARK_LEN];
+};
+typedef int (*ledger_package_card_cb)(void *ctx, const struct ledger_package_card *c);
+/* Every card of the program, ascending by card id; a non-zero return from cb
+ * stops the walk with LEAL_E_INTERRUPTED. */
+LEAL_MUST_CHECK leal_err ledger_package_cards(struct ledger *l, int64_t program_id,
+                                              ledger_package_card_cb cb, void *ctx);
 
 #endif

@@ -249,6 +249,11 @@ static const char *const migrations[] = {
     " card_id INTEGER PRIMARY KEY REFERENCES card(card_id),"
     " span BLOB NOT NULL CHECK (length(span) BETWEEN 1 AND 256),"
     " created_at INTEGER NOT NULL) STRICT;",
+
+    /* 8 -> 9: the last terminal package version built for each terminal
+     * (firmware/core/PACKAGE.md): the next one is always above it. */
+    "ALTER TABLE terminal ADD COLUMN package_version INTEGER NOT NULL DEFAULT 0"
+    " CHECK (package_version BETWEEN 0 AND 4294967295);",
 };
 
 int schema_count(void)

@@ -437,11 +437,11 @@ check_eq "verify finds tampering" \
 
 # Schema versions: a newer database is refused untouched; not-a-ledger too.
 cp "$DB" "$T/newer.db"
-sqlite3 "$T/newer.db" "pragma user_version = 9"
+sqlite3 "$T/newer.db" "pragma user_version = $((SCHEMA + 1))"
 before=$(sha256sum <"$T/newer.db")
 run_capture "$LEAL" ledger verify --db "$T/newer.db"
 check_eq "newer schema refused" \
-    "2|leal: $T/newer.db: the file has schema version 9; this leal knows up to $SCHEMA: database was created by a newer leal; upgrade leal" \
+    "2|leal: $T/newer.db: the file has schema version $((SCHEMA + 1)); this leal knows up to $SCHEMA: database was created by a newer leal; upgrade leal" \
     "$RC|$ERR"
 check_eq "newer schema untouched" "$before" "$(sha256sum <"$T/newer.db")"
 sqlite3 "$T/other.db" "create table t(x)"

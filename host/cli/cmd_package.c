@@ -1,0 +1,296 @@
+/* cmd_package.c - `leal terminal package` (build a terminal's signed package
+ * from the ledger) and `leal package show` (firmware/core/PACKAGE.md). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "firmware/core/package.h"
+#include "host/file.h"
+#include "host/keys/keyfile.h"
+#include "host/ledger/amount.h"
+#include "host/package/package_build.h"
+#include "keys/hosted/provider_openssl.h"
+#include "keys/hosted/secmem.h"
+#include "ledger_cli.h"
+#include "passphrase.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char package_help[] =
+    "usage: leal package show FILE [--keystore PATH] [--passphrase-file FILE] [--json]\n"
+    "A terminal package (built by 'leal terminal package') for a person: program,\n"
+    "terminal, version, validity, how many cards it lists, the offline spend caps,\n"
+    "which package key version signed it and whether that signature verifies\n"
+    "against the keystore's public key (the keystore's passphrase is asked for as\n"
+    "by the other commands). Exit 1 if the package is damaged or its signature does\n"
+    "not verify.\n";
+
+/* Opens the keystore (--keystore or the default) into secure memory. */
+static int load_keys(const char *path_opt, const char *passfile, struct keyset **out)
+{
+    char path[4096];
+    struct passphrase pass;
+    struct keyset *ks;
+    leal_err err;
+    *out = NULL;
+    if (path_opt)
+        snprintf(path, sizeof path, "%s", path_opt);
+    else if (file_default_path("keystore", path, sizeof path) != LEAL_OK)
+        return cli_usage("no --keystore given and neither XDG_DATA_HOME nor HOME is set");
+    if ((err = passphrase_get(passfile, "LEAL_PASSPHRASE", "keystore", false, &pass)) != LEAL_OK)
+        return passphrase_fail(err, passfile, "--passphrase-file", "LEAL_PASSPHRASE", "keystore");
+    if ((ks = secmem_alloc(sizeof *ks)) == NULL) {
+        passphrase_clear(&pass);
+        return cli_fail(LEAL_E_NO_MEMORY, "keystore");
+    }
+    err = keyfile_load(path, KEYSTORE_KIND_KEYSTORE, pass.text, pass.len, ks);
+    passphrase_clear(&pass);
+    if (err != LEAL_OK) {
+        secmem_free(ks);
+        return cli_fail(err, "keystore %s", path);
+    }
+    *out = ks;
+    return 0;
+}
+
+static void free_keys(struct keyset *ks)
+{
+    if (ks) {
+        keyset_clear(ks);
+        secmem_free(ks);
+    }
+}
+
+static void eur(uint32_t cents, char *out, size_t cap)
+{
+    snprintf(out, cap, "%u.%02u", cents / 100, cents % 100);
+}
+
+static int parse_eur(const char *opt, const char *v, uint32_t *cents)
+{
+    int64_t c;
+    if (amount_parse(v, strlen(v), &c) != LEAL_OK || c < 0 || c > INT32_MAX)
+        return cli_usage("--%s '%s': write euros like 50 or 12,50 (0 to 21474836.47)", opt, v);
+    *cents = (uint32_t)c;
+    return 0;
+}
+
+static const char terminal_package_usage[] =
+    "leal terminal package needs --terminal ID -o FILE [--valid-days N] [--day-cap EUR] "
+    "[--sync-cap EUR] [--keystore PATH] [--passphrase-file FILE]";
+
+int terminal_package(int argc, char **argv)
+{
+    struct lcli_opt o[] = {
+        {"terminal", 0, 0}, {"output", 0, 0},   {"valid-days", 0, 0},      {"day-cap", 0, 0},
+        {"sync-cap", 0, 0}, {"keystore", 0, 0}, {"passphrase-file", 0, 0}, {"db", 0, 0},
+        {"json", 1, 0},     {"help", 1, 0}};
+    struct package_build_opts bo = {0, 0, 7, 5000, 20000};
+    const char *pos[LCLI_MAX_POS], *v, *file;
+    struct ledger *l = NULL;
+    struct keyset *ks = NULL;
+    struct package_info p;
+    uint8_t *data = NULL;
+    size_t npos, len = 0;
+    char until[32], day[24], sync[24];
+    int64_t n;
+    leal_err err;
+    int rc;
+
+    char *args[64];
+    if (argc > (int)N(args))
+        return cli_usage("%s", terminal_package_usage);
+    /* -o is --output. */
+    for (int i = 0; i < argc; i++)
+        args[i] = strcmp(argv[i], "-o") == 0 ? (char *)"--output" : argv[i];
+    if ((rc = lcli_parse(argc, args, o, N(o), pos, LCLI_MAX_POS, &npos)) != 0)
+        return rc;
+    file = lcli_get(o, N(o), "output");
+    v = lcli_get(o, N(o), "terminal");
+    if (npos != 1 || v == NULL || file == NULL || !file[0])
+        return cli_usage("%s", terminal_package_usage);
+    if (lcli_id(v, &bo.terminal_id) != LEAL_OK || bo.terminal_id > UINT32_MAX)
+        return cli_usage("--terminal '%s': a terminal id from 1 to 4294967295", v);
+    if ((v = lcli_get(o, N(o), "valid-days"))) {
+        if (lcli_id(v, &n) != LEAL_OK || n > 366)
+            return cli_usage("--valid-days '%s': a whole number of days from 1 to 366", v);
+        bo.valid_days = (uint32_t)n;
+    }
+    if ((v = lcli_get(o, N(o), "day-cap")) && (rc = parse_eur("day-cap", v, &bo.cap_day_cents)))
+        return rc;
+    if ((v = lcli_get(o, N(o), "sync-cap")) && (rc = parse_eur("sync-cap", v, &bo.cap_sync_cents)))
+        return rc;
+    if (bo.cap_day_cents > bo.cap_sync_cents) {
+        eur(bo.cap_day_cents, day, sizeof day);
+        eur(bo.cap_sync_cents, sync, sizeof sync);
+        return cli_usage("--day-cap %s is above --sync-cap %s: a day's offline spending is part "
+                         "of what a card may spend between syncs",
+                         day, sync);
+    }
+    if ((rc = lcli_open(lcli_get(o, N(o), "db"), &l)) != 0)
+        return rc;
+    if ((rc = load_keys(lcli_get(o, N(o), "keystore"), lcli_get(o, N(o), "passphrase-file"),
+                        &ks)) != 0)
+        goto out;
+    bo.now = (uint64_t)time(NULL);
+    err = package_build(l, ks, &bo, &data, &len, &p);
+    if (err == LEAL_E_UNKNOWN_PROGRAM || err == LEAL_E_KEY_VERSION) {
+        int64_t prog = 0;
+        if (ledger_terminal_program(l, bo.terminal_id, &prog) != LEAL_OK)
+            prog = 0;
+        rc = cli_error(err, CLI_EXIT_USAGE,
+                       "leal: terminal %lld belongs to program %lld, which this keystore does "
+                       "not hold; use the keystore of that program",
+                       (long long)bo.terminal_id, (long long)prog);
+        goto out;
+    }
+    if (err != LEAL_OK) {
+        rc = lcli_fail(l, err, "terminal package");
+        goto out;
+    }
+    if ((err = file_write_atomic(file, data, len, 0600)) != LEAL_OK) {
+        rc = cli_fail(err, "writing %s", file);
+        goto out;
+    }
+    lcli_time_str((int64_t)p.valid_until, until, sizeof until);
+    eur(p.cap_day_cents, day, sizeof day);
+    eur(p.cap_sync_cents, sync, sizeof sync);
+    if (lcli_get(o, N(o), "json")) {
+        printf("{\"file\":");
+        cli_json_string(stdout, file);
+        printf(",\"program\":%u,\"terminal\":%u,\"version\":%u,\"issued_at\":%llu,"
+               "\"valid_until_at\":%llu,\"hot_list\":%u,\"floors\":%u,\"key_version\":%u,"
+               "\"bytes\":%zu}\n",
+               p.program_id, p.terminal_id, p.version, (unsigned long long)p.issued,
+               (unsigned long long)p.valid_until, p.hot_count, p.floor_count, p.key_version, len);
+    } else {
+        printf("wrote terminal package %s: terminal %u, program %u, version %u, %u cards "
+               "hot-listed, %u floors, caps %s a day and %s between syncs, valid until %s UTC, "
+               "signed with package key version %u (%zu bytes)\n",
+               file, p.terminal_id, p.program_id, p.version, p.hot_count, p.floor_count, day, sync,
+               until, p.key_version, len);
+    }
+    rc = CLI_EXIT_OK;
+out:
+    free(data);
+    free_keys(ks);
+    ledger_close(l);
+    return rc;
+}
+
+/* How the signature stands against the keystore. */
+static const char *check_signature(const struct keyset *ks, const struct package_info *p,
+                                   const struct package_source *src, char *fp, leal_err *why)
+{
+    const struct key_version *kv;
+    struct package_key key;
+    struct package_expect e;
+    struct package_info q;
+    fp[0] = 0;
+    if (keyset_version(ks, p->program_id, KEY_ROLE_PACKAGE_SIGNING, p->key_version, &kv) != LEAL_OK)
+        return "unknown-key";
+    if (keyfile_fingerprint(KEY_ROLE_PACKAGE_SIGNING, kv, fp) != LEAL_OK ||
+        crypto_openssl_ed25519_public(kv->key, key.public_key) != LEAL_OK)
+        return "error";
+    key.version = p->key_version;
+    /* Only the signature: its own program, terminal, a time inside its validity. */
+    e = (struct package_expect){p->program_id, p->terminal_id, p->issued, 0, &key, 1};
+    *why = package_verify(crypto_openssl(), src, &e, &q);
+    return *why == LEAL_OK ? "verified" : "bad";
+}
+
+static int package_show(const char *file, const struct lcli_opt *o, size_t no)
+{
+    struct keyset *ks = NULL;
+    struct package_info p;
+    struct package_hot h;
+    uint32_t reasons[4] = {0};
+    uint8_t *data = NULL;
+    size_t len = 0;
+    char issued[32], until[32], day[24], sync[24], fp[17] = "";
+    const char *sig;
+    leal_err err, why = LEAL_OK;
+    bool expired;
+    int rc;
+
+    if ((err = file_read(file, PACKAGE_MAX_SIZE, &data, &len)) != LEAL_OK)
+        return cli_fail(err, "package %s", file);
+    struct package_source src = {package_memory_read, data, (uint32_t)len};
+    if ((err = package_parse(&src, &p)) != LEAL_OK) {
+        rc = cli_fail(err, "package %s", file);
+        goto out;
+    }
+    for (uint32_t i = 0; i < p.hot_count; i++) {
+        if ((err = package_hot_at(&p, &src, i, &h)) != LEAL_OK) {
+            rc = cli_fail(err, "package %s", file);
+            goto out;
+        }
+        reasons[h.reason]++;
+    }
+    if ((rc = load_keys(lcli_get(o, no, "keystore"), lcli_get(o, no, "passphrase-file"), &ks)) != 0)
+        goto out;
+    sig = check_signature(ks, &p, &src, fp, &why);
+    expired = (uint64_t)time(NULL) >= p.valid_until;
+    lcli_time_str((int64_t)p.issued, issued, sizeof issued);
+    lcli_time_str((int64_t)p.valid_until, until, sizeof until);
+    eur(p.cap_day_cents, day, sizeof day);
+    eur(p.cap_sync_cents, sync, sizeof sync);
+    if (lcli_get(o, no, "json")) {
+        printf("{\"file\":");
+        cli_json_string(stdout, file);
+        printf(",\"format\":%u,\"program\":%u,\"terminal\":%u,\"version\":%u,\"issued\":\"%s\","
+               "\"issued_at\":%llu,\"valid_until\":\"%s\",\"valid_until_at\":%llu,"
+               "\"expired\":%s,\"rules_bytes\":%u,\"hot_list\":{\"cards\":%u,\"blocked\":%u,"
+               "\"lost\":%u,\"replaced\":%u},\"floors\":%u,\"pending\":%u,\"cap_day\":\"%s\","
+               "\"cap_between_syncs\":\"%s\",\"key_version\":%u,\"fingerprint\":\"%s\","
+               "\"signature\":\"%s\",\"bytes\":%zu}\n",
+               p.format_version, p.program_id, p.terminal_id, p.version, issued,
+               (unsigned long long)p.issued, until, (unsigned long long)p.valid_until,
+               expired ? "true" : "false", p.rules_len, p.hot_count, reasons[1], reasons[2],
+               reasons[3], p.floor_count, p.pending_count, day, sync, p.key_version, fp, sig, len);
+    } else {
+        printf("package        %s\nformat         %u\nprogram        %u\nterminal       %u\n"
+               "version        %u\nissued         %s UTC\nvalid until    %s UTC%s\n"
+               "rules          %u bytes (carried and signed, not interpreted yet)\n"
+               "hot list       %u cards (%u blocked, %u lost, %u replaced)\n"
+               "floors         %u cards\npending        %u changes\n"
+               "offline caps   %s EUR a day, %s EUR between syncs per card\n"
+               "signed by      package key version %u%s%s%s\n",
+               file, p.format_version, p.program_id, p.terminal_id, p.version, issued, until,
+               expired ? " (expired)" : "", p.rules_len, p.hot_count, reasons[1], reasons[2],
+               reasons[3], p.floor_count, p.pending_count, day, sync, p.key_version,
+               fp[0] ? " (" : "", fp, fp[0] ? ")" : "");
+        if (strcmp(sig, "verified") == 0)
+            printf("signature      verifies against the keystore's public key\n");
+        else if (strcmp(sig, "unknown-key") == 0)
+            printf("signature      not checked: the keystore has no package key version %u for "
+                   "program %u\n",
+                   p.key_version, p.program_id);
+        else
+            printf("signature      DOES NOT VERIFY: %s\n", leal_strerror(why));
+    }
+    rc = strcmp(sig, "bad") == 0 || strcmp(sig, "error") == 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+out:
+    free(data);
+    free_keys(ks);
+    return rc;
+}
+
+int cmd_package(int argc, char **argv)
+{
+    struct lcli_opt o[] = {
+        {"keystore", 0, 0}, {"passphrase-file", 0, 0}, {"json", 1, 0}, {"help", 1, 0}};
+    const char *pos[LCLI_MAX_POS];
+    size_t npos;
+    int rc;
+    if ((rc = lcli_parse(argc, argv, o, N(o), pos, LCLI_MAX_POS, &npos)) != 0)
+        return rc;
+    if (lcli_get(o, N(o), "help")) {
+        fputs(package_help, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (npos != 2 || strcmp(pos[0], "show") != 0)
+        return cli_usage("leal package: expected 'show FILE'");
+    return package_show(pos[1], o, N(o));
+}

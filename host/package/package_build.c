@@ -1,0 +1,165 @@
+/* package_build.c - a terminal package from the ledger (package_build.h). */
+#include "package_build.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "keys/hosted/provider_openssl.h"
+
+struct lists {
+    struct package_hot *hot;
+    uint32_t nhot, hot_cap;
+    struct package_floor *floors;
+    uint32_t nfloors, floors_cap;
+    leal_err err;
+};
+
+/* Grows *p (n used of *cap) to hold one more of size each. */
+static int grow(void **p, uint32_t n, uint32_t *cap, size_t each, uint32_t limit)
+{
+    void *q;
+    uint32_t c;
+    if (n < *cap)
+        return 0;
+    if (n >= limit)
+        return -1;
+    c = *cap ? *cap * 2 : 256;
+    if (c > limit)
+        c = limit;
+    if ((q = realloc(*p, (size_t)c * each)) == NULL)
+        return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static bool is_desfire(enum ledger_card_tech t)
+{
+    return t == LEDGER_TECH_DESFIRE_EV1 || t == LEDGER_TECH_DESFIRE_EV2 ||
+           t == LEDGER_TECH_DESFIRE_EV3;
+}
+
+static bool is_classic(enum ledger_card_tech t)
+{
+    return t == LEDGER_TECH_CLASSIC_1K || t == LEDGER_TECH_CLASSIC_4K;
+}
+
+static int add_card(void *ctx, const struct ledger_package_card *c)
+{
+    struct lists *s = ctx;
+    uint8_t reason = 0;
+    if (c->card_id <= 0) {
+        s->err = LEAL_E_RANGE;
+        return 1;
+    }
+    if (c->status == LEDGER_CARD_BLOCKED)
+        reason = PACKAGE_HOT_BLOCKED;
+    else if (c->status == LEDGER_CARD_LOST)
+        reason = PACKAGE_HOT_LOST;
+    else if (c->status == LEDGER_CARD_REPLACED)
+        reason = PACKAGE_HOT_REPLACED;
+    if (reason) {
+        if (grow((void **)&s->hot, s->nhot, &s->hot_cap, sizeof *s->hot, PACKAGE_MAX_HOT) != 0) {
+            s->err = s->nhot >= PACKAGE_MAX_HOT ? LEAL_E_PACKAGE_MALFORMED : LEAL_E_NO_MEMORY;
+            return 1;
+        }
+        s->hot[s->nhot].card_id = (uint64_t)c->card_id;
+        s->hot[s->nhot++].reason = reason;
+        return 0;
+    }
+    if (c->status != LEDGER_CARD_ACTIVE || (!is_desfire(c->tech) && !is_classic(c->tech)))
+        return 0;
+    if (c->last_counter < 0 || c->last_counter > UINT32_MAX ||
+        (c->has_seen_seq && (c->seen_seq < 0 || c->seen_seq > UINT32_MAX))) {
+        s->err = LEAL_E_RANGE;
+        return 1;
+    }
+    if (grow((void **)&s->floors, s->nfloors, &s->floors_cap, sizeof *s->floors,
+             PACKAGE_MAX_FLOORS) != 0) {
+        s->err = s->nfloors >= PACKAGE_MAX_FLOORS ? LEAL_E_PACKAGE_MALFORMED : LEAL_E_NO_MEMORY;
+        return 1;
+    }
+    struct package_floor *f = &s->floors[s->nfloors++];
+    memset(f, 0, sizeof *f);
+    f->card_id = (uint64_t)c->card_id;
+    f->kind = is_desfire(c->tech) ? PACKAGE_FLOOR_DESFIRE : PACKAGE_FLOOR_CLASSIC;
+    f->taps = (uint32_t)c->last_counter;
+    /* The SIV tag of the Classic state the desk last saw (a DESFire card's
+     * mark is a log record, which an earn tap does not read: no tag). */
+    if (is_classic(c->tech) && c->has_seen_seq && c->has_seen_mark) {
+        f->flags = PACKAGE_FLOOR_TAG_KNOWN;
+        f->seq = (uint32_t)c->seen_seq;
+        memcpy(f->tag, c->seen_mark, PACKAGE_FLOOR_TAG_LEN);
+    }
+    return 0;
+}
+
+leal_err package_build(struct ledger *l, const struct keyset *ks,
+                       const struct package_build_opts *o, uint8_t **data, size_t *len,
+                       struct package_info *info)
+{
+    struct lists s = {0};
+    const struct key_version *kv;
+    struct package_contents c = {0};
+    uint8_t msg[PACKAGE_SIGNED_MSG_LEN], *buf = NULL;
+    int64_t program = 0, version = 0;
+    uint32_t size = 0;
+    size_t body = 0;
+    leal_err err;
+
+    if (l == NULL || ks == NULL || o == NULL || data == NULL || len == NULL || info == NULL ||
+        o->valid_days < 1 || o->valid_days > 366 || o->cap_day_cents > o->cap_sync_cents)
+        return LEAL_E_ARG;
+    *data = NULL;
+    *len = 0;
+    if ((err = ledger_terminal_program(l, o->terminal_id, &program)) != LEAL_OK)
+        return err;
+    if (o->terminal_id > UINT32_MAX || program <= 0 || program > UINT32_MAX)
+        return LEAL_E_RANGE;
+    if ((err = keyset_current(ks, (uint32_t)program, KEY_ROLE_PACKAGE_SIGNING, &kv)) != LEAL_OK)
+        return err;
+    err = ledger_package_cards(l, program, add_card, &s);
+    if (err == LEAL_E_INTERRUPTED)
+        err = s.err;
+    if (err != LEAL_OK)
+        goto out;
+    c.key_version = kv->version;
+    c.program_id = (uint32_t)program;
+    c.terminal_id = (uint32_t)o->terminal_id;
+    c.issued = o->now;
+    c.valid_until = o->now + (uint64_t)o->valid_days * 86400u;
+    c.hot = s.hot;
+    c.hot_count = s.nhot;
+    c.floors = s.floors;
+    c.floor_count = s.nfloors;
+    c.cap_day_cents = o->cap_day_cents;
+    c.cap_sync_cents = o->cap_sync_cents;
+    c.version = 1; /* for the size check before a version is taken */
+    if ((err = package_encoded_size(&c, &size)) != LEAL_OK)
+        goto out;
+    if ((buf = malloc(size)) == NULL) {
+        err = LEAL_E_NO_MEMORY;
+        goto out;
+    }
+    if ((err = ledger_terminal_next_package(l, o->terminal_id, &version)) != LEAL_OK)
+        goto out;
+    if (version <= 0 || version > UINT32_MAX) {
+        err = LEAL_E_RANGE;
+        goto out;
+    }
+    c.version = (uint32_t)version;
+    if ((err = package_encode_body(crypto_openssl(), &c, buf, size, &body, msg)) != LEAL_OK ||
+        (err = crypto_openssl_ed25519_sign(kv->key, msg, sizeof msg, buf + body)) != LEAL_OK)
+        goto out;
+    struct package_source src = {package_memory_read, buf, size};
+    if ((err = package_parse(&src, info)) != LEAL_OK)
+        goto out;
+    *data = buf;
+    *len = size;
+    buf = NULL;
+out:
+    free(buf);
+    free(s.hot);
+    free(s.floors);
+    return err;
+}

@@ -1,0 +1,38 @@
+/*
+ * package_build.h - a terminal's package (firmware/core/PACKAGE.md) made from
+ * the ledger and signed with the keystore's `package` role: the hot list from
+ * the cards blocked, lost or replaced; a floor for every active DESFire or
+ * Classic card from what the ledger last saw of it (taps from last_counter,
+ * and for Classic the seq and first 8 bytes of the SIV tag the desk last
+ * read); no rules yet (the section is empty until the rules engine's
+ * encoding lands); the next package version of that terminal, recorded in
+ * the ledger so it only goes up. The result is malloc'd. Hosted.
+ * Errors: those of the ledger (LEAL_E_UNKNOWN_ID for an unknown terminal),
+ * LEAL_E_UNKNOWN_PROGRAM (the keystore lacks the terminal's program),
+ * LEAL_E_PACKAGE_MALFORMED (a list over the format's limits), LEAL_E_RANGE,
+ * LEAL_E_NO_MEMORY, LEAL_E_CRYPTO.
+ */
+#ifndef LEAL_PACKAGE_BUILD_H
+#define LEAL_PACKAGE_BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firmware/core/package.h"
+#include "host/ledger/ledger.h"
+#include "keys/keyset.h"
+
+struct package_build_opts {
+    int64_t terminal_id;
+    uint64_t now;        /* issue time */
+    uint32_t valid_days; /* 1..366 */
+    uint32_t cap_day_cents;
+    uint32_t cap_sync_cents;
+};
+
+/* Builds and signs; *data (malloc'd, *len bytes) and *info describe it. */
+LEAL_MUST_CHECK leal_err package_build(struct ledger *l, const struct keyset *ks,
+                                       const struct package_build_opts *o, uint8_t **data,
+                                       size_t *len, struct package_info *info);
+
+#endif

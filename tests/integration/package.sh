@@ -1,0 +1,130 @@
+#!/bin/bash
+# package.sh - the terminal package end to end (firmware/core/PACKAGE.md): a
+# real ledger whose cards were issued, replaced, blocked and read on the sim:
+# reader; `leal terminal package` builds and signs it (0600, version going up
+# per terminal); `leal package show --json` checked exactly; a separate Python
+# reading of PACKAGE.md decodes the file (hot list, floors, signed message) and
+# its lists are compared with the ledger's own columns; a changed byte makes
+# show fail; bad input is refused with one line and exit 2.
+cd "$(dirname "$0")/../.." || exit 1
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-package-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="package test passphrase"
+DB=$XDG_DATA_HOME/leal/ledger.db
+q() { sqlite3 "$DB" "$1"; }
+field() { $PY -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+
+"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
+"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
+"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
+"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
+for n in Ana Luis Marta Pilar; do "$LEAL" customer add --program 7 --name "$n" >/dev/null; done
+
+# Ana: DESFire with a top-up, then replaced; Luis: DESFire, blocked; Marta:
+# Classic, read at the desk; Pilar: DESFire, active.
+issue() {
+    "$CARDSIM" new --type "$2" --uid "$3" -o "$T/$1.json" >/dev/null
+    "$LEAL" card issue --customer "$4" --reader "sim:$T/$1.json" $5 --json | field card_id
+}
+ANA=$(issue ana desfire-ev1 04112233445566 1 "--topup 20")
+LUIS=$(issue luis desfire-ev1 04112233445577 2 "")
+MARTA=$(issue marta classic-1k 04a2195c 3 "")
+PILAR=$(issue pilar desfire-ev1 04112233445588 4 "--topup 5")
+"$CARDSIM" new --type desfire-ev1 --uid 04112233445599 -o "$T/ana2.json" >/dev/null
+ANA2=$("$LEAL" card replace --old "$ANA" --reader "sim:$T/ana2.json" --json | field card_id)
+"$LEAL" card block "$LUIS" --reason "stolen bag" >/dev/null
+"$LEAL" card top-up 5 --reader "sim:$T/pilar.json" >/dev/null
+"$LEAL" card read --reader "sim:$T/marta.json" >/dev/null
+check_eq "the ledger: 2 hot cards, 3 active" "2|3" \
+    "$(q "select count(*) from card where status in ('blocked','lost','replaced')")|$(q "select count(*) from card where status = 'active'")"
+
+run_capture "$LEAL" terminal package --terminal 1 -o "$T/p1.lpkg" --valid-days 3 --json
+check_eq "terminal package exits 0" 0 "$RC"
+check_eq "package mode 0600" 600 "$(stat -c %a "$T/p1.lpkg")"
+SIZE=$(stat -c %s "$T/p1.lpkg")
+check_eq "size: header, 2 hot, 3 floors, caps, signature" $((60 + 2 * 9 + 3 * 28 + 8 + 64)) "$SIZE"
+ISSUED=$(od -An -tu8 --endian=big -j20 -N8 "$T/p1.lpkg" | tr -d ' ')
+UNTIL=$(od -An -tu8 --endian=big -j28 -N8 "$T/p1.lpkg" | tr -d ' ')
+check_eq "valid for 3 days" $((3 * 86400)) $((UNTIL - ISSUED))
+check_eq "build --json" "{\"file\":\"$T/p1.lpkg\",\"program\":7,\"terminal\":1,\"version\":1,\"issued_at\":$ISSUED,\"valid_until_at\":$UNTIL,\"hot_list\":2,\"floors\":3,\"key_version\":1,\"bytes\":$SIZE}" "$OUT"
+check_eq "the ledger records version 1 for terminal 1" 1 "$(q 'select package_version from terminal where id = 1')"
+
+FP=$("$LEAL" keys list --json | $PY -c 'import json,sys
+d=json.load(sys.stdin)
+for p in d["programs"]:
+    for r in p["roles"]:
+        if r["role"] == "package": print(r["versions"][-1]["fingerprint"])')
+tstr() { date -u -d "@$1" '+%Y-%m-%d %H:%M'; }
+run_capture "$LEAL" package show "$T/p1.lpkg" --json
+check_eq "show exits 0" 0 "$RC"
+check_eq "show --json, exactly" "{\"file\":\"$T/p1.lpkg\",\"format\":1,\"program\":7,\"terminal\":1,\"version\":1,\"issued\":\"$(tstr "$ISSUED")\",\"issued_at\":$ISSUED,\"valid_until\":\"$(tstr "$UNTIL")\",\"valid_until_at\":$UNTIL,\"expired\":false,\"rules_bytes\":0,\"hot_list\":{\"cards\":2,\"blocked\":1,\"lost\":0,\"replaced\":1},\"floors\":3,\"pending\":0,\"cap_day\":\"50.00\",\"cap_between_syncs\":\"200.00\",\"key_version\":1,\"fingerprint\":\"$FP\",\"signature\":\"verified\",\"bytes\":$SIZE}" "$OUT"
+run_capture "$LEAL" package show "$T/p1.lpkg"
+check_match "show for a person: the signature" "^signature +verifies against the keystore's public key$" "$OUT"
+check_match "show for a person: the hot list" "^hot list +2 cards \(1 blocked, 0 lost, 1 replaced\)$" "$OUT"
+
+# An independent reading of PACKAGE.md: the lists and the signed message.
+decode() {
+    $PY - "$1" <<'PY'
+import hashlib, struct, sys
+d = open(sys.argv[1], "rb").read()
+assert d[:4] == b"LPKG" and d[4] == 1
+R, H, F, P = struct.unpack(">IIII", d[36:52])
+assert P == 0 and len(d) == 60 + R + 9 * H + 28 * F + 8 + 64
+o = 60 + R
+for i in range(H):
+    cid, why = struct.unpack(">QB", d[o:o + 9]); o += 9
+    print("hot", cid, {1: "blocked", 2: "lost", 3: "replaced"}[why])
+for i in range(F):
+    cid, kind, flags, res, taps, seq = struct.unpack(">QBBHII", d[o:o + 20])
+    print("floor", cid, {1: "desfire", 2: "classic"}[kind], flags, taps, seq, d[o + 20:o + 28].hex()); o += 28
+day, sync = struct.unpack(">II", d[o:o + 8])
+print("caps", day, sync)
+body = d[:-64]; h = bytes(32)
+for i in range(0, len(body), 1024):
+    h = hashlib.sha256(h + body[i:i + 1024]).digest()
+print("msg", (b"leal-package" + bytes([1]) + struct.pack(">I", len(body)) + h).hex())
+PY
+}
+DEC=$(decode "$T/p1.lpkg")
+WANT_HOT=$(q "select 'hot ' || card_id || ' ' || status from card where status in ('blocked','lost','replaced') order by card_id")
+check_eq "hot list: the ledger's blocked and replaced cards, by card id" "$WANT_HOT" "$(grep '^hot' <<<"$DEC")"
+check_match "the replaced card is Ana's first" "^hot $ANA replaced$" "$DEC"
+check_match "the blocked card is Luis's" "^hot $LUIS blocked$" "$DEC"
+WANT_FLOORS=$(q "select 'floor ' || card_id || ' ' || case when tech like 'classic%' then 'classic 1 ' || last_counter || ' ' || seen_seq || ' ' || lower(hex(substr(seen_mark, 1, 8))) else 'desfire 0 ' || last_counter || ' 0 0000000000000000' end from card where status = 'active' order by card_id")
+check_eq "floors: every active card's last counter, Classic seq and tag" "$WANT_FLOORS" "$(grep '^floor' <<<"$DEC")"
+check_match "Pilar's floor: 2 taps (opening top-up, top-up)" "^floor $PILAR desfire 0 2 0 0{16}$" "$DEC"
+check_match "Ana's new card's floor: 1 tap (the euros moved onto it)" "^floor $ANA2 desfire 0 1 0 0{16}$" "$DEC"
+check_match "Marta's Classic floor: seq 1 and a tag" "^floor $MARTA classic 1 0 1 [0-9a-f]{16}$" "$DEC"
+check_nomatch "no tag of zeros on Marta's floor" "^floor $MARTA classic 1 0 1 0{16}$" "$DEC"
+check_eq "caps" "caps 5000 20000" "$(grep '^caps' <<<"$DEC")"
+
+# The version only goes up; caps and validity as asked.
+run_capture "$LEAL" terminal package --terminal 1 -o "$T/p2.lpkg" --day-cap 20 --sync-cap 80,50
+check_match "second build: version 2" "^wrote terminal package $T/p2.lpkg: terminal 1, program 7, version 2, 2 cards hot-listed, 3 floors, caps 20.00 a day and 80.50 between syncs, valid until .* UTC, signed with package key version 1 \($SIZE bytes\)$" "$OUT"
+check_eq "the ledger records version 2" 2 "$(q 'select package_version from terminal where id = 1')"
+check_eq "p2 caps" "caps 2000 8050" "$(decode "$T/p2.lpkg" | grep '^caps')"
+
+# A changed byte: refused by show (exit 1), whichever byte.
+cp "$T/p1.lpkg" "$T/bad.lpkg"
+printf '\x08' | dd of="$T/bad.lpkg" bs=1 seek=19 conv=notrunc 2>/dev/null
+run_capture "$LEAL" package show "$T/bad.lpkg"
+check_eq "a changed version byte: exit 1" 1 "$RC"
+check_match "a changed version byte: does not verify" "^signature +DOES NOT VERIFY: terminal package signature does not verify" "$OUT"
+head -c 100 "$T/p1.lpkg" >"$T/short.lpkg"
+run_capture "$LEAL" package show "$T/short.lpkg"
+check_eq "a truncated package: exit 1, one line" "1|leal: package $T/short.lpkg: terminal package damaged (truncated, oversized or malformed); copy it again or build a new one" "$RC|$ERR"
+
+# Bad input: one line, exit 2, no file, no version taken.
+run_capture "$LEAL" terminal package --terminal 9 -o "$T/p9.lpkg"
+check_eq "unknown terminal" "2|leal: terminal package: terminal 9: no such id" "$RC|$ERR"
+check_eq "unknown terminal: no file" "absent" "$([ -e "$T/p9.lpkg" ] && echo present || echo absent)"
+run_capture "$LEAL" terminal package --terminal 1 -o "$T/p3.lpkg" --valid-days 0
+check_eq "--valid-days 0" "2|leal: --valid-days '0': a whole number of days from 1 to 366 (see 'leal --help')" "$RC|$(head -1 <<<"$ERR")"
+run_capture "$LEAL" terminal package --terminal 1 -o "$T/p3.lpkg" --day-cap 100 --sync-cap 50
+check_eq "day cap above sync cap" 2 "$RC"
+run_capture "$LEAL" terminal package --terminal 1
+check_eq "no -o" 2 "$RC"
+check_eq "nothing taken by refusals" 2 "$(q 'select package_version from terminal where id = 1')"
+finish
