@@ -53,6 +53,13 @@ step "A new card (a random-UID EV3) takes over the lost card's purse and points"
 step "The hot list the kiosks will carry: cards they must refuse" \
     "$LEAL" card hotlist --program 1
 step "What happened to the lost card" "$LEAL" card history "$CARD"
+step "25 points given by hand at the counter (a campaign): not on the card yet" \
+    "$LEAL" ledger post --account "$ACCOUNT" --asset PTS --amount 25 --reason "spring campaign" \
+    --operator Marta
+step "The desk read says why card and ledger differ, in words (exit 1: they differ)" \
+    "$LEAL" card read --reader "sim:$D/ana2.json" || true
+step "leal card sync brings the card to the ledger: the 25 points, exactly once" \
+    "$LEAL" card sync --reader "sim:$D/ana2.json"
 step "The books balance" "$LEAL" ledger verify
 echo
 echo "demo finished"

@@ -34,7 +34,7 @@ static const struct {
 
 /* The issuance desk's subcommands (cmd_card_desk.c), which take their own options. */
 static const char *const desk_commands[] = {"issue", "read",    "top-up",  "replace", "erase",
-                                            "block", "unblock", "history", "hotlist"};
+                                            "block", "unblock", "history", "hotlist", "sync"};
 
 void cmd_card_summary(char *out, size_t cap)
 {
@@ -63,7 +63,9 @@ static void card_usage(FILE *f)
           "  issue      personalise a blank card for a customer (--customer ID)\n"
           "  read       the verified view: balances, counters, and whether the ledger agrees\n"
           "  top-up     credit the purse (AMOUNT in euros), recorded in the ledger exactly once\n"
-          "  replace    a new card takes over a lost one's balances (--old CARD-ID)\n"
+          "  replace    a new card takes over a lost one's balances (--old CARD-ID); the old\n"
+          "             card presented first is emptied in the same operation\n"
+          "  sync       bring the card to the ledger: the points changes it lacks, as a delta\n"
           "  erase      back to the factory state (the card must hold no money)\n"
           "  block      block a card by id (--reason); unblock lifts it\n"
           "  history    every status a card took, with why and who (CARD-ID)\n"

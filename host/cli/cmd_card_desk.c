@@ -1,8 +1,9 @@
 /* cmd_card_desk.c - the issuance desk: `leal card issue|read|top-up|replace|erase|
- * block|unblock|history|hotlist` (host/issuance; cardlayout/LAYOUT.md, keys/KEYS.md). */
+ * sync|block|unblock|history|hotlist` (host/issuance; cardlayout/LAYOUT.md, keys/KEYS.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -50,7 +51,8 @@ static const char desk_usage[] =
     "                       [--over-limit]\n"
     "       leal card read\n"
     "       leal card top-up AMOUNT\n"
-    "       leal card replace --old CARD-ID\n"
+    "       leal card replace --old CARD-ID   (the old card first if it is at the desk)\n"
+    "       leal card sync\n"
     "       leal card erase [--yes]\n"
     "       leal card block CARD-ID --reason TEXT\n"
     "       leal card unblock CARD-ID --reason TEXT\n"
@@ -243,9 +245,9 @@ static void print_card(const struct desk_cli *c, const struct issuance_card *v, 
                (long long)v->account_pts, v->agrees ? "true" : "false");
         cli_json_string(stdout, v->agrees ? "" : v->why);
         printf(",\"stored_value\":%s,\"recovered_topups\":%d,\"dropped_topups\":%d,"
-               "\"keys_updated\":%d,\"round_trips\":%u,\"bytes\":%lu",
+               "\"keys_updated\":%d,\"synced_points\":%lld,\"round_trips\":%u,\"bytes\":%lu",
                v->stored_value ? "true" : "false", v->recovered, v->dropped, v->rekeyed,
-               v->round_trips, v->bytes);
+               (long long)v->sync_points, v->round_trips, v->bytes);
         if (strcmp(what, "read") == 0)
             print_operations(c, v);
         puts("}");
@@ -264,8 +266,13 @@ static void print_card(const struct desk_cli *c, const struct issuance_card *v, 
         printf("%-12s %d interrupted top-up(s) the card shows were posted\n", "recovered",
                v->recovered);
     if (v->dropped)
-        printf("%-12s %d interrupted top-up(s) the card never took were dropped\n", "dropped",
-               v->dropped);
+        printf("%-12s %d interrupted top-up(s) or sync(s) the card never took were dropped\n",
+               "dropped", v->dropped);
+    if (v->synced)
+        printf("%-12s %d interrupted sync(s) the card shows were settled\n", "synced", v->synced);
+    if (v->sync_points)
+        printf("%-12s %+lld points brought onto the card from the ledger\n", "synced",
+               (long long)v->sync_points);
     if (v->rekeyed)
         printf("%-12s %d card key(s) changed to the keystore's current versions\n", "keys",
                v->rekeyed);
@@ -278,11 +285,10 @@ static void print_card(const struct desk_cli *c, const struct issuance_card *v, 
  * nothing posted. */
 static int fail_verdict(const struct issuance_card *v)
 {
-    fprintf(stderr,
-            "leal: card %lld is blocked: %s; nothing was posted; keep the card ('leal card "
-            "history %lld' shows why)\n",
-            (long long)v->card_id, v->why, (long long)v->card_id);
-    return CLI_EXIT_FAIL;
+    return cli_error(LEAL_E_CARD_TAMPERED, CLI_EXIT_FAIL,
+                     "card %lld is blocked: %s; nothing was posted; keep the card ('leal card "
+                     "history %lld' shows why)",
+                     (long long)v->card_id, v->why, (long long)v->card_id);
 }
 
 static int fail_card(const struct desk_cli *c, leal_err err, const struct issuance_card *v,
@@ -367,6 +373,61 @@ static int account_in_keystore(const struct desk_cli *c, int64_t account_id)
                      (long long)account_id, (long long)a.program_id, c->is.program_id);
 }
 
+/* After the old card of a replacement was emptied: it must leave the reader,
+ * then the new card is waited for. */
+static int next_card(struct desk_cli *c)
+{
+    unsigned timeout = 10;
+    int64_t t;
+    time_t end;
+    leal_err err;
+    if (opt(c, O_TIMEOUT) && lcli_id(opt(c, O_TIMEOUT), &t) == LEAL_OK && t <= 3600)
+        timeout = (unsigned)t;
+    end = time(NULL) + (time_t)timeout;
+    for (;;) {
+        reader_release(c->reader);
+        if (reader_wait_card(c->reader, 0) != LEAL_OK)
+            break; /* gone */
+        if (time(NULL) > end)
+            return cli_fail(LEAL_E_NO_CARD,
+                            "the old card is still on %s; remove it and run "
+                            "'leal card replace' again with the new card",
+                            reader_name(c->reader));
+        nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
+    }
+    if ((err = reader_wait_card(c->reader, timeout * 1000u)) != LEAL_OK)
+        return cli_fail(err, "waiting for the new card on %s", reader_name(c->reader));
+    return 0;
+}
+
+/* The card in the field before a replacement: the old card at the desk is
+ * emptied (issuance_empty_old) and the new card waited for; a blank card is
+ * the new card (the old one is not at the desk). */
+static int old_card_first(struct desk_cli *c, int64_t old_id)
+{
+    struct issuance_card o;
+    char eur[32];
+    leal_err err = issuance_empty_old(&c->is, c->reader, old_id, &o);
+    if (err == LEAL_E_CARD_NOT_LEAL || err == LEAL_E_CARD_APPLICATION_NOT_FOUND)
+        return 0;
+    if (err == LEAL_E_CARD_UNKNOWN) {
+        return cli_error(err, CLI_EXIT_FAIL,
+                         "the card in the reader is card %lld, not card %lld; present card %lld "
+                         "or a blank card (nothing was written)",
+                         (long long)o.card_id, (long long)old_id, (long long)old_id);
+    }
+    if (err != LEAL_OK)
+        return fail_card(c, err, &o, "emptying the old card");
+    lcli_amount_str("EUR", o.purse_cents, eur, sizeof eur);
+    /* Straight to the terminal (fd 2), now: with --json, stderr is held for
+     * the error's JSON until the command ends, and the person must act. */
+    dprintf(STDERR_FILENO,
+            "card %lld emptied (%s EUR and %u points taken off it; the ledger keeps them for the "
+            "new card): remove it and present the new card\n",
+            (long long)old_id, eur, o.state.points);
+    return next_card(c);
+}
+
 static int desk_issue(struct desk_cli *c, bool replace)
 {
     struct issuance_request req = {0};
@@ -417,6 +478,8 @@ static int desk_issue(struct desk_cli *c, bool replace)
         return lcli_fail(c->ledger, err, what);
     }
     if ((rc = open_card(c)) != 0)
+        return rc;
+    if (replace && (rc = old_card_first(c, req.replaced_card_id)) != 0)
         return rc;
     if ((err = issuance_issue(&c->is, c->reader, &req, &v)) != LEAL_OK) {
         if (replace && err == LEAL_E_CARD_STORED_VALUE_OFF && req.topup_cents == 0) {
@@ -490,6 +553,48 @@ static int desk_topup(struct desk_cli *c)
         return fail_card(c, err, &v, "topping up the card");
     }
     print_card(c, &v, "topped-up");
+    return v.agrees ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+static int desk_sync(struct desk_cli *c)
+{
+    struct issuance_card v;
+    leal_err err;
+    int rc;
+    if ((rc = open_books(c)) != 0 || (rc = open_card(c)) != 0)
+        return rc;
+    err = issuance_sync(&c->is, c->reader, &v);
+    if (err == LEAL_E_CARD_TAMPERED && v.verdict)
+        return fail_verdict(&v);
+    if (err == LEAL_E_CARD_NOT_LEAL && v.card_id != 0) {
+        return cli_error(err, CLI_EXIT_FAIL,
+                         "card %lld is not in this ledger: its state is not one the ledger knows; "
+                         "nothing was written",
+                         (long long)v.card_id);
+    }
+    if (err == LEAL_E_CARD_TOPUP_UNSETTLED) {
+        return cli_error(err, CLI_EXIT_FAIL,
+                         "card %lld is not synced: %s; settle it by hand first; nothing was "
+                         "written",
+                         (long long)v.card_id, v.why);
+    }
+    if (err == LEAL_E_CARD_BLOCKED) {
+        return cli_error(err, CLI_EXIT_FAIL,
+                         "card %lld is %s in the ledger: nothing to sync it with; nothing "
+                         "was written",
+                         (long long)v.card_id, ledger_card_status_name(v.ledger.status));
+    }
+    if (err == LEAL_E_RANGE) {
+        return cli_error(
+            err, CLI_EXIT_FAIL,
+
+            "card %lld holds %u points, fewer than the ledger's changes take off (%s); "
+            "import the terminals' journals first; nothing was written",
+            (long long)v.card_id, v.state.points, v.why);
+    }
+    if (err != LEAL_OK)
+        return fail_card(c, err, &v, "syncing the card");
+    print_card(c, &v, "synced");
     return v.agrees ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
@@ -683,6 +788,8 @@ int card_desk(const char *sub, int argc, char **argv)
         rc = desk_topup(&c);
     else if (strcmp(sub, "erase") == 0)
         rc = desk_erase(&c);
+    else if (strcmp(sub, "sync") == 0)
+        rc = c.npos ? cli_usage("card sync takes no operand") : desk_sync(&c);
     else if (strcmp(sub, "block") == 0 || strcmp(sub, "unblock") == 0)
         rc = desk_block(&c, strcmp(sub, "block") == 0);
     else if (strcmp(sub, "history") == 0)

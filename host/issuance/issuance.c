@@ -370,6 +370,116 @@ leal_err issuance_judge(struct issuance *is, const struct ledger_card *lc, bool 
     return LEAL_OK;
 }
 
+/* The reason of a card's replacement ("replaced by card N"), into ctx. */
+static int replaced_by(void *ctx, const struct ledger_card_event *e)
+{
+    if (e->status == LEDGER_CARD_REPLACED && strncmp(e->reason, "replaced by card ", 17) == 0)
+        snprintf(ctx, LEDGER_TEXT, "%s", e->reason);
+    return 0;
+}
+
+/* The card's points differ from the ledger's: why, in words. Changes of the
+ * account's points the card does not carry (ledger_card_drift) are named
+ * with what made them and when, and `leal card sync` brings them over; what
+ * is left is most likely taps whose journals are not imported yet. */
+static leal_err explain_points(struct issuance *is, const struct ledger_card *lc, int64_t card_pts,
+                               const char *others, struct issuance_card *out)
+{
+    struct ledger_drift d;
+    char when[32], how[96], rest[96] = "";
+    struct tm tm;
+    time_t t;
+    leal_err err = ledger_card_drift(is->ledger, lc->card_id, &d);
+    if (err != LEAL_OK)
+        return err;
+    if (d.points == 0) {
+        snprintf(out->why, sizeof out->why,
+                 "%lld points on the card%s, %lld in the ledger (terminal journals not yet "
+                 "imported?)",
+                 (long long)card_pts, others, (long long)out->account_pts);
+        return LEAL_OK;
+    }
+    t = (time_t)d.newest_at;
+    if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof when, "%Y-%m-%d", &tm) == 0)
+        snprintf(when, sizeof when, "?");
+    snprintf(how, sizeof how, "%s%s on %s", d.entries > 1 ? "the newest " : "",
+             strcmp(d.newest_kind, "adjust") == 0   ? "posted by hand"
+             : strcmp(d.newest_kind, "expire") == 0 ? "expired"
+             : strcmp(d.newest_kind, "void") == 0   ? "voided"
+                                                    : "posted",
+             when);
+    if (card_pts + d.points != out->account_pts)
+        snprintf(rest, sizeof rest, "; then %lld points on the card%s, %lld in the ledger",
+                 (long long)(card_pts + d.points), others, (long long)out->account_pts);
+    if (d.points > 0)
+        snprintf(out->why, sizeof out->why,
+                 "the ledger has %lld points the card does not (%lld %s, %s); run leal card "
+                 "sync%s",
+                 (long long)d.points, (long long)d.entries, d.entries > 1 ? "entries" : "entry",
+                 how, rest);
+    else
+        snprintf(out->why, sizeof out->why,
+                 "the ledger took off %lld points the card still shows (%lld %s, %s); run leal "
+                 "card sync%s",
+                 (long long)-d.points, (long long)d.entries, d.entries > 1 ? "entries" : "entry",
+                 how, rest);
+    return LEAL_OK;
+}
+
+leal_err issuance_settle_sync(struct issuance *is, const struct ledger_card *lc, uint32_t cur,
+                              struct issuance_card *out, char *unsettled_why, size_t why_len)
+{
+    struct ledger_pending_sync p;
+    bool found = false;
+    leal_err err = ledger_pending_sync_get(is->ledger, lc->card_id, &p, &found);
+    if (err != LEAL_OK || !found)
+        return err;
+    if ((int64_t)cur == p.seq_after && (int64_t)out->state.points == p.points_after) {
+        if ((err = ledger_pending_sync_settle(is->ledger, lc->card_id)) == LEAL_OK)
+            out->synced++;
+        return err;
+    }
+    if ((int64_t)cur == p.seq_before) {
+        if ((err = ledger_pending_sync_drop(is->ledger, lc->card_id)) == LEAL_OK)
+            out->dropped++;
+        return err;
+    }
+    out->unsettled = true;
+    snprintf(unsettled_why, why_len,
+             "a sync of %+lld points (%s %lld to %lld, %lld points) is neither on the card nor "
+             "undone: the card is at %s %u with %u points",
+             (long long)p.points, issuance_is_classic(lc->tech) ? "seq" : "taps",
+             (long long)p.seq_before, (long long)p.seq_after, (long long)p.points_after,
+             issuance_is_classic(lc->tech) ? "seq" : "taps", cur, out->state.points);
+    return LEAL_OK;
+}
+
+leal_err issuance_sync_plan(struct issuance *is, struct issuance_card *out,
+                            struct ledger_pending_sync *p)
+{
+    struct ledger_drift d;
+    int64_t after;
+    leal_err err;
+    memset(p, 0, sizeof *p);
+    out->sync_points = 0;
+    if (out->ledger.card_id == 0)
+        return LEAL_E_CARD_NOT_LEAL;
+    if (out->ledger.status != LEDGER_CARD_ACTIVE)
+        return LEAL_E_CARD_BLOCKED;
+    if (out->unsettled)
+        return LEAL_E_CARD_TOPUP_UNSETTLED;
+    if ((err = ledger_card_drift(is->ledger, out->card_id, &d)) != LEAL_OK || d.points == 0)
+        return err;
+    after = (int64_t)out->state.points + d.points;
+    if (after < 0 || after > UINT32_MAX)
+        return LEAL_E_RANGE;
+    p->card_id = out->card_id;
+    p->points_after = after;
+    p->points = d.points;
+    p->upto_entry = d.upto;
+    return LEAL_OK;
+}
+
 leal_err issuance_compare(struct issuance *is, const struct ledger_card *lc, bool purse_on_card,
                           struct issuance_card *out)
 {
@@ -407,6 +517,36 @@ leal_err issuance_compare(struct issuance *is, const struct ledger_card *lc, boo
             snprintf(out->why, sizeof out->why,
                      "the card's counter (%u) is behind the ledger's (%lld): a restored copy",
                      out->taps, (long long)lc->last_counter);
+    } else if ((lc->status == LEDGER_CARD_LOST || lc->status == LEDGER_CARD_REPLACED) &&
+               ((purse_on_card && out->purse_cents > 0) || out->state.points > 0)) {
+        /* No longer the account's, yet holding money or points. */
+        char held[64], eur[32];
+        eur_str(purse_on_card ? out->purse_cents : 0, eur, sizeof eur);
+        if (purse_on_card && out->purse_cents > 0 && out->state.points > 0)
+            snprintf(held, sizeof held, "%s EUR and %u points", eur, out->state.points);
+        else if (purse_on_card && out->purse_cents > 0)
+            snprintf(held, sizeof held, "%s EUR", eur);
+        else
+            snprintf(held, sizeof held, "%u points", out->state.points);
+        out->agrees = false;
+        if (lc->status == LEDGER_CARD_REPLACED) {
+            char by[LEDGER_TEXT] = "";
+            bool blocked;
+            if ((err = ledger_card_history(is->ledger, lc->card_id, replaced_by, by)) != LEAL_OK)
+                return err;
+            snprintf(out->why, sizeof out->why,
+                     "the card was %.40s and still holds %s, which the ledger moved to %s: keep it",
+                     by[0] ? by : "replaced", held, by[0] ? "that card" : "the new card");
+            /* On the hot list already; its history says what it still holds. */
+            if ((err = ledger_card_verdict(is->ledger, lc->card_id, out->why, issuance_operator(is),
+                                           &blocked)) != LEAL_OK)
+                return err;
+        } else {
+            snprintf(out->why, sizeof out->why,
+                     "the card is lost in the ledger and still holds %s: 'leal card replace "
+                     "--old %lld' with it at the desk empties it and moves them",
+                     held, (long long)lc->card_id);
+        }
     } else if (a.unseen > 0 || lc->status == LEDGER_CARD_PENDING ||
                lc->status == LEDGER_CARD_LOST || lc->status == LEDGER_CARD_REPLACED) {
         /* A card of the account never read at the desk, this one not yet the
@@ -422,10 +562,7 @@ leal_err issuance_compare(struct issuance *is, const struct ledger_card *lc, boo
                  (long long)(out->account_eur / 100), (long long)(out->account_eur % 100));
     } else if (a.points != out->account_pts) {
         out->agrees = false;
-        snprintf(out->why, sizeof out->why,
-                 "%lld points on the card%s, %lld in the ledger (terminal journals not yet "
-                 "imported?)",
-                 (long long)a.points, others, (long long)out->account_pts);
+        return explain_points(is, lc, a.points, others, out);
     }
     return LEAL_OK;
 }
@@ -677,6 +814,9 @@ static leal_err read_card(struct desk *k, struct issuance_card *out)
     if ((int64_t)out->taps < lc.last_counter)
         return issuance_judge(k->is, &lc, true, out);
     if ((err = settle_pending(k, &lc, log, out, &known)) != LEAL_OK ||
+        (!out->unsettled &&
+         (err = issuance_settle_sync(k->is, &lc, out->taps, out, k->unsettled_why,
+                                     sizeof k->unsettled_why)) != LEAL_OK) ||
         (err = judge_log(k, &lc, log, known, out)) != LEAL_OK ||
         (err = issuance_judge(k->is, &lc, true, out)) != LEAL_OK)
         return err;
@@ -775,16 +915,33 @@ const char *issuance_operator(const struct issuance *is)
     return is->operator_name && is->operator_name[0] ? is->operator_name : "desk";
 }
 
+/* Whether the account has a live card other than ctx[0] (into ctx[1]). */
+static int other_live(void *ctx, const struct ledger_card *c)
+{
+    int64_t *x = ctx;
+    if (c->card_id == x[0] || (c->status != LEDGER_CARD_ACTIVE && c->status != LEDGER_CARD_BLOCKED))
+        return 0;
+    x[1] = 1;
+    return 1;
+}
+
 leal_err issuance_activate(struct issuance *is, const struct issuance_request *req, int64_t card_id,
                            struct issuance_card *verified)
 {
     struct ledger_card lc;
     char why[64];
-    leal_err err = ledger_batch_begin(is->ledger);
-    if (err != LEAL_OK)
+    int64_t live[2] = {card_id, 0};
+    leal_err err = ledger_card_each_of_account(is->ledger, req->account_id, other_live, live);
+    if (err != LEAL_OK || (err = ledger_batch_begin(is->ledger)) != LEAL_OK)
         return err;
-    err = ledger_card_change_status(is->ledger, card_id, LEDGER_CARD_ACTIVE, "verified at the desk",
-                                    issuance_operator(is));
+    /* What the card carries of the account's point changes (leal card sync):
+     * a replacement takes the account's balances over, a family card joins
+     * cards that carry them; the account's first card carries none yet. */
+    if (req->replacing || live[1])
+        err = ledger_card_synced_now(is->ledger, card_id);
+    if (err == LEAL_OK)
+        err = ledger_card_change_status(is->ledger, card_id, LEDGER_CARD_ACTIVE,
+                                        "verified at the desk", issuance_operator(is));
     if (err == LEAL_OK)
         err = ledger_card_set_counter(is->ledger, card_id, verified->taps);
     if (err == LEAL_OK && req->replacing) {
@@ -1061,6 +1218,135 @@ leal_err issuance_topup(struct issuance *is, struct reader *r, int64_t cents,
         else
             err = topup_on(&k, out, cents);
     }
+    desk_close(&k, out);
+    return err;
+}
+
+/* After a read that re-keyed the card (rekey), the session is no longer the
+ * terminal key's: opened again for a terminal's transaction (3 RT). */
+static leal_err terminal_session(struct desk *k, const struct issuance_card *out)
+{
+    leal_err err;
+    if (out->rekeyed == 0)
+        return LEAL_OK;
+    if ((err = desfire_select_application(&k->d, leal_aid)) != LEAL_OK)
+        return err;
+    return auth_card(k, LAYOUT_KEY_TERMINAL, KEY_ROLE_TERMINAL, leal_aid);
+}
+
+/* The sync of a card just read, under the terminal key the read
+ * authenticated with: the state at seq + 1 with the points after, the counter
+ * debited, commit (3 RT), between the intent and its settling. */
+static leal_err sync_on(struct desk *k, struct issuance_card *out)
+{
+    struct ledger_pending_sync p;
+    uint8_t st[STATE_FILE_LEN];
+    struct state_body body = out->state;
+    leal_err err;
+    if ((err = issuance_sync_plan(k->is, out, &p)) != LEAL_OK || p.points == 0)
+        return err;
+    body.seq = out->state.seq + 1u;
+    body.points = (uint32_t)p.points_after;
+    p.seq_before = out->taps;
+    p.seq_after = (int64_t)out->taps + 1;
+    if ((err = terminal_session(k, out)) != LEAL_OK ||
+        (err = state_file_encode((uint64_t)out->card_id, &body, st)) != LEAL_OK ||
+        (err = ledger_pending_sync_add(k->is->ledger, &p)) != LEAL_OK)
+        return err;
+    if ((err = desfire_write_data(&k->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st,
+                                  sizeof st)) != LEAL_OK ||
+        (err = desfire_debit(&k->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, 1)) != LEAL_OK ||
+        (err = desfire_commit(&k->d)) != LEAL_OK)
+        return err;
+    if ((err = ledger_pending_sync_settle(k->is->ledger, out->card_id)) != LEAL_OK)
+        return err;
+    out->sync_points = p.points;
+    out->state = body;
+    out->taps++;
+    if ((err = ledger_card_set_counter(k->is->ledger, out->card_id, out->taps)) != LEAL_OK ||
+        (err = ledger_card_find_by_id(k->is->ledger, out->card_id, &out->ledger)) != LEAL_OK)
+        return err;
+    return issuance_compare(k->is, &out->ledger, true, out);
+}
+
+leal_err issuance_sync(struct issuance *is, struct reader *r, struct issuance_card *out)
+{
+    struct desk k;
+    struct reader_card rc;
+    enum ledger_card_tech ctech;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = classic_of(r, &rc, &ctech)) != LEAL_OK)
+        return err;
+    if (ctech)
+        return issuance_classic_sync(is, r, &rc, ctech, out);
+    if ((err = desk_open(&k, is, r)) == LEAL_OK && (err = read_card(&k, out)) == LEAL_OK)
+        err = sync_on(&k, out);
+    desk_close(&k, out);
+    return err;
+}
+
+leal_err issuance_old_check(struct issuance *is, int64_t old_card_id, struct issuance_card *out)
+{
+    if (out->ledger.card_id == 0)
+        return LEAL_E_CARD_NOT_LEAL; /* a leal card the ledger does not know */
+    if (out->card_id != old_card_id)
+        return LEAL_E_CARD_UNKNOWN;
+    if (out->ledger.status == LEDGER_CARD_ACTIVE || out->ledger.status == LEDGER_CARD_BLOCKED) {
+        leal_err err = ledger_card_change_status(is->ledger, out->card_id, LEDGER_CARD_LOST,
+                                                 "emptied at the desk for its replacement",
+                                                 issuance_operator(is));
+        if (err != LEAL_OK)
+            return err;
+        out->ledger.status = LEDGER_CARD_LOST;
+    }
+    return out->ledger.status == LEDGER_CARD_LOST ? LEAL_OK : LEAL_E_CARD_STATUS_CHANGE;
+}
+
+/* The old card emptied in one transaction under the terminal key the read
+ * authenticated with: state at seq + 1 with no points, purse debited to 0,
+ * the counter debited, commit (3 or 4 RT). */
+static leal_err empty_on(struct desk *k, struct issuance_card *out)
+{
+    uint8_t st[STATE_FILE_LEN];
+    struct state_body body = out->state;
+    leal_err err;
+    if (out->purse_cents == 0 && out->state.points == 0)
+        return LEAL_OK;
+    body.seq = out->state.seq + 1u;
+    body.points = 0;
+    if ((err = terminal_session(k, out)) != LEAL_OK ||
+        (err = state_file_encode((uint64_t)out->card_id, &body, st)) != LEAL_OK ||
+        (err = desfire_write_data(&k->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st,
+                                  sizeof st)) != LEAL_OK)
+        return err;
+    if (out->purse_cents > 0 && (err = desfire_debit(&k->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL,
+                                                     out->purse_cents)) != LEAL_OK)
+        return err;
+    if ((err = desfire_debit(&k->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, 1)) != LEAL_OK ||
+        (err = desfire_commit(&k->d)) != LEAL_OK)
+        return err;
+    out->taps++;
+    if ((err = ledger_card_set_counter(k->is->ledger, out->card_id, out->taps)) != LEAL_OK)
+        return err;
+    return ledger_card_set_seen_mark(k->is->ledger, out->card_id, body.seq, 0, 0, out->mark);
+}
+
+leal_err issuance_empty_old(struct issuance *is, struct reader *r, int64_t old_card_id,
+                            struct issuance_card *out)
+{
+    struct desk k;
+    struct reader_card rc;
+    enum ledger_card_tech ctech;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = classic_of(r, &rc, &ctech)) != LEAL_OK)
+        return err;
+    if (ctech)
+        return issuance_classic_empty_old(is, r, &rc, ctech, old_card_id, out);
+    if ((err = desk_open(&k, is, r)) == LEAL_OK && (err = read_card(&k, out)) == LEAL_OK &&
+        (err = issuance_old_check(is, old_card_id, out)) == LEAL_OK)
+        err = empty_on(&k, out);
     desk_close(&k, out);
     return err;
 }

@@ -71,10 +71,12 @@ struct issuance_card {
     int64_t account_pts;
     int ncards_on_account;
     bool agrees;             /* card and ledger tell the same story */
-    char why[160];           /* when they do not: the first difference */
+    char why[320];           /* when they do not: the first difference, in words */
     int recovered;           /* top-ups the ledger started and the card shows, posted by this
                               * read (the ledger's own pending top-up, never the card's word) */
-    int dropped;             /* pending top-ups the card never took, dropped */
+    int dropped;             /* pending top-ups (and syncs) the card never took, dropped */
+    int synced;              /* syncs the ledger started and the card shows, settled by this read */
+    int64_t sync_points;     /* leal card sync: the points it brought onto the card */
     bool unsettled;          /* a pending top-up the card neither shows nor undid */
     int64_t unsettled_cents; /* its amount */
     /* This read found the card lying about money (a log record or purse the
@@ -121,8 +123,35 @@ LEAL_MUST_CHECK leal_err issuance_read(struct issuance *is, struct reader *r,
  * issued under a lower cap refuses with LEAL_E_CARD_BOUNDARY itself). */
 LEAL_MUST_CHECK leal_err issuance_topup(struct issuance *is, struct reader *r, int64_t cents,
                                         struct issuance_card *out);
+/* leal card sync: brings the card's points to the ledger by applying, as a
+ * delta, the changes of its account's points the card does not carry (posted
+ * by hand, imported, voided, expired since its synced entry: ledger_card_drift),
+ * never an overwrite, so taps the ledger has not seen are kept. Exactly once:
+ * the ledger records the sync before the card is written (DESFire: the state
+ * at seq + 1 and the counter debited under the terminal key, 3 RT after the
+ * read; Classic: the other slot, 4 RT) and settles it from what the card
+ * shows, as a top-up. A card whose state the ledger does not know (not in the
+ * ledger: LEAL_E_CARD_NOT_LEAL; not active: LEAL_E_CARD_BLOCKED; a verdict:
+ * LEAL_E_CARD_TAMPERED; a top-up or sync in flight that the card neither
+ * shows nor undid: LEAL_E_CARD_TOPUP_UNSETTLED; points that would go below 0:
+ * LEAL_E_RANGE) is left as it is, with why. out->sync_points 0: nothing to do. */
+LEAL_MUST_CHECK leal_err issuance_sync(struct issuance *is, struct reader *r,
+                                       struct issuance_card *out);
 /* The program's caps into out->purse_cap_cents and out->classic_cap_cents. */
 LEAL_MUST_CHECK leal_err issuance_purse_caps(struct issuance *is, struct issuance_card *out);
+/* The old card of a replacement, at the desk (leal card replace reads it
+ * first): read and verified (a verdict refuses it: LEAL_E_CARD_TAMPERED); it
+ * must be card old_card_id (LEAL_E_CARD_UNKNOWN otherwise; a card that is
+ * not leal's, LEAL_E_CARD_NOT_LEAL: the old card is not at the desk). Marked
+ * lost in the ledger ("emptied at the desk for its replacement") before it is
+ * written, then its purse debited to 0 and its points taken to 0 in one
+ * commit (DESFire: a terminal's transaction under key 2; Classic: the other
+ * slot at seq + 1), and what it then holds recorded. No balance moves: the
+ * replacement moves the old card's share onto the new card, and a tear
+ * leaves the money in the ledger either way. out->purse_cents and
+ * out->state.points say what was taken off. */
+LEAL_MUST_CHECK leal_err issuance_empty_old(struct issuance *is, struct reader *r,
+                                            int64_t old_card_id, struct issuance_card *out);
 /* Back to the factory state (FormatPICC, factory DES PICC key); the card must
  * hold no money. The ledger keeps the card's history; its status becomes lost. */
 LEAL_MUST_CHECK leal_err issuance_erase(struct issuance *is, struct reader *r,

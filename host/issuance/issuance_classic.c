@@ -666,6 +666,10 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
     }
     if ((err = settle_pending(d, &lc, out)) != LEAL_OK)
         return err;
+    if (!out->unsettled &&
+        (err = issuance_settle_sync(d->is, &lc, out->state.seq, out, d->unsettled_why,
+                                    sizeof d->unsettled_why)) != LEAL_OK)
+        return err;
     if (lc.status != LEDGER_CARD_PENDING &&
         (err = issuance_judge(d->is, &lc, out->stored_value, out)) != LEAL_OK)
         return err;
@@ -678,7 +682,7 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
         return err;
     if (out->unsettled) {
         out->agrees = false;
-        snprintf(out->why, sizeof out->why, "%.159s", d->unsettled_why);
+        snprintf(out->why, sizeof out->why, "%s", d->unsettled_why);
         return LEAL_OK; /* a state write waits until a person settled it */
     }
     /* A card no longer the account's is left as it is. */
@@ -769,6 +773,110 @@ leal_err issuance_classic_topup(struct issuance *is, struct reader *r, const str
     if ((err = cdesk_open(&d, is, r, rc, tech)) == LEAL_OK && (err = read_card(&d, out)) == LEAL_OK)
         err = !out->agrees && out->ledger.card_id == 0 ? LEAL_E_CARD_NOT_LEAL
                                                        : topup_on(&d, out, cents);
+    cdesk_close(&d, out);
+    return err;
+}
+
+/* A new state in the other slot (seq + 1, POINTS, PURSE) of a card just
+ * read: sealed into span; 4 RT when written. */
+static leal_err next_state(struct cdesk *d, const struct issuance_card *out, uint32_t points,
+                           uint32_t purse, struct classic_record_state *st,
+                           uint8_t span[CLASSIC_RECORD_STATE_SPAN])
+{
+    memset(st, 0, sizeof *st);
+    st->body = out->state;
+    st->body.seq = out->state.seq + 1u; /* serial arithmetic: wraps */
+    st->body.points = points;
+    st->purse = purse;
+    return classic_record_state_seal(d->is->cp, d->seal, (uint64_t)out->card_id, d->current ^ 1u,
+                                     st, span);
+}
+
+/* What the card holds once the other slot was written: current slot, view,
+ * counter and what the desk saw. */
+static leal_err took_state(struct cdesk *d, struct issuance_card *out,
+                           const struct classic_record_state *st,
+                           const uint8_t span[CLASSIC_RECORD_STATE_SPAN])
+{
+    d->current ^= 1u;
+    memcpy(d->current ? d->slot1 : d->slot0, span, CLASSIC_RECORD_STATE_SPAN);
+    memcpy(out->mark, span + 2, sizeof out->mark);
+    out->state = st->body;
+    out->purse_cents = (int32_t)st->purse;
+    out->taps = st->body.seq - INITIAL_SEQ;
+    return ledger_card_set_counter(d->is->ledger, out->card_id, out->taps);
+}
+
+/* leal card sync on a card just read (issuance.h). */
+static leal_err sync_on(struct cdesk *d, struct issuance_card *out)
+{
+    struct ledger_pending_sync p;
+    struct classic_record_state st;
+    uint8_t span[CLASSIC_RECORD_STATE_SPAN];
+    leal_err err;
+    if ((err = issuance_sync_plan(d->is, out, &p)) != LEAL_OK || p.points == 0)
+        return err;
+    p.seq_before = out->state.seq;
+    p.seq_after = (uint32_t)(out->state.seq + 1u);
+    if ((err = next_state(d, out, (uint32_t)p.points_after, (uint32_t)out->purse_cents, &st,
+                          span)) != LEAL_OK ||
+        (err = ledger_pending_sync_add(d->is->ledger, &p)) != LEAL_OK)
+        return err;
+    /* A tear from here on leaves the intent for the next read to settle. */
+    if ((err = classic_card_write_state(&d->cc, &d->k, d->current ^ 1u, span)) != LEAL_OK ||
+        (err = ledger_pending_sync_settle(d->is->ledger, out->card_id)) != LEAL_OK)
+        return err;
+    out->sync_points = p.points;
+    if ((err = took_state(d, out, &st, span)) != LEAL_OK ||
+        (err = ledger_card_find_by_id(d->is->ledger, out->card_id, &out->ledger)) != LEAL_OK)
+        return err;
+    return issuance_compare(d->is, &out->ledger, out->stored_value, out);
+}
+
+leal_err issuance_classic_sync(struct issuance *is, struct reader *r, const struct reader_card *rc,
+                               enum ledger_card_tech tech, struct issuance_card *out)
+{
+    struct cdesk d;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = cdesk_open(&d, is, r, rc, tech)) == LEAL_OK && (err = read_card(&d, out)) == LEAL_OK)
+        err = sync_on(&d, out);
+    cdesk_close(&d, out);
+    return err;
+}
+
+/* The old card of a replacement emptied: the other slot at seq + 1 with no
+ * points and no money (issuance.h). */
+static leal_err empty_on(struct cdesk *d, struct issuance_card *out)
+{
+    struct classic_record_state st;
+    struct issuance_card now;
+    uint8_t span[CLASSIC_RECORD_STATE_SPAN];
+    leal_err err;
+    if (out->purse_cents == 0 && out->state.points == 0)
+        return LEAL_OK;
+    if ((err = next_state(d, out, 0, 0, &st, span)) != LEAL_OK ||
+        (err = classic_card_write_state(&d->cc, &d->k, d->current ^ 1u, span)) != LEAL_OK)
+        return err;
+    /* out keeps what was taken off; what the card now holds is recorded. */
+    now = *out;
+    if ((err = took_state(d, &now, &st, span)) != LEAL_OK)
+        return err;
+    out->taps = now.taps;
+    return ledger_card_set_seen_mark(d->is->ledger, out->card_id, st.body.seq, 0, 0, now.mark);
+}
+
+leal_err issuance_classic_empty_old(struct issuance *is, struct reader *r,
+                                    const struct reader_card *rc, enum ledger_card_tech tech,
+                                    int64_t old_card_id, struct issuance_card *out)
+{
+    struct cdesk d;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = cdesk_open(&d, is, r, rc, tech)) == LEAL_OK &&
+        (err = read_card(&d, out)) == LEAL_OK &&
+        (err = issuance_old_check(is, old_card_id, out)) == LEAL_OK)
+        err = empty_on(&d, out);
     cdesk_close(&d, out);
     return err;
 }

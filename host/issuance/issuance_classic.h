@@ -57,6 +57,15 @@ LEAL_MUST_CHECK leal_err issuance_classic_erase(struct issuance *is, struct read
                                                 enum ledger_card_tech tech,
                                                 struct issuance_card *out);
 
+/* issuance_empty_old on a Classic card (issuance.h). */
+LEAL_MUST_CHECK leal_err issuance_classic_empty_old(struct issuance *is, struct reader *r,
+                                                    const struct reader_card *rc,
+                                                    enum ledger_card_tech tech, int64_t old_card_id,
+                                                    struct issuance_card *out);
+/* What issuance_empty_old needs before it writes: the card just read is the
+ * old card, not judged, and marked lost in the ledger. */
+LEAL_MUST_CHECK leal_err issuance_old_check(struct issuance *is, int64_t old_card_id,
+                                            struct issuance_card *out);
 /* The points a new card starts with (a replaced card's, or the welcome points,
  * whose entry is posted idempotently per card); shared by both card types. */
 LEAL_MUST_CHECK leal_err issuance_opening_points(struct issuance *is,
@@ -108,6 +117,22 @@ LEAL_MUST_CHECK leal_err issuance_verdict(struct issuance *is, struct issuance_c
  * other live cards' as last read, plus an unsettled top-up in flight). */
 LEAL_MUST_CHECK leal_err issuance_judge(struct issuance *is, const struct ledger_card *lc,
                                         bool purse_on_card, struct issuance_card *out);
+/* A sync the ledger started, settled from the card's seq `cur` (Classic
+ * state seq, DESFire taps) and points: at seq after with points after, the
+ * card took it: settled (out->synced); at seq before: dropped; otherwise
+ * out->unsettled with why in unsettled_why. */
+LEAL_MUST_CHECK leal_err issuance_settle_sync(struct issuance *is, const struct ledger_card *lc,
+                                              uint32_t cur, struct issuance_card *out,
+                                              char *unsettled_why, size_t why_len);
+/* What a sync of the card just read would write: *p zeroed and points 0 when
+ * there is nothing to bring; errors as issuance_sync says. p's seq fields are
+ * the caller's. */
+LEAL_MUST_CHECK leal_err issuance_sync_plan(struct issuance *is, struct issuance_card *out,
+                                            struct ledger_pending_sync *p);
+LEAL_MUST_CHECK leal_err issuance_classic_sync(struct issuance *is, struct reader *r,
+                                               const struct reader_card *rc,
+                                               enum ledger_card_tech tech,
+                                               struct issuance_card *out);
 /* A fresh random twelve-digit card id. */
 LEAL_MUST_CHECK leal_err issuance_new_card_id(struct issuance *is, int64_t *id);
 

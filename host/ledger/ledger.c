@@ -2070,7 +2070,7 @@ out:
     "c.card_id, c.account_id, a.program_id, c.uid, c.tech, c.status, c.keyset_version, "           \
     "c.layout_version, c.last_counter, c.issued_at, coalesce(c.seen_at, 0), "                      \
     "coalesce(c.seen_seq, 0), coalesce(c.seen_purse, 0), coalesce(c.seen_points, 0), "             \
-    "c.seen_mark FROM card c JOIN account a ON a.id = c.account_id"
+    "c.seen_mark, c.synced_entry FROM card c JOIN account a ON a.id = c.account_id"
 
 static void card_row(sqlite3_stmt *st, struct ledger_card *c)
 {
@@ -2103,6 +2103,7 @@ static void card_row(sqlite3_stmt *st, struct ledger_card *c)
         memcpy(c->seen_mark, sqlite3_column_blob(st, 14), LEDGER_CARD_MARK_LEN);
         c->has_seen_mark = true;
     }
+    c->synced_entry = sqlite3_column_int64(st, 15);
 }
 
 leal_err ledger_card_find_by_id(struct ledger *l, int64_t card_id, struct ledger_card *out)
@@ -3117,6 +3118,147 @@ leal_err ledger_post(struct ledger *l, const struct ledger_entry *e, int64_t *en
     return err;
 }
 
+/* ---- Card and ledger drift ---- */
+
+#define DRIFT_SQL                                                                                  \
+    "SELECT coalesce(sum(n.amount), 0), count(DISTINCT e.id), coalesce(max(e.id), 0) FROM card c " \
+    "JOIN line n ON n.account_id = c.account_id AND n.entry_id > c.synced_entry JOIN entry e ON "  \
+    "e.id = n.entry_id WHERE c.card_id = ?1 AND n.asset = 'PTS' AND (e.request_id IS NULL OR "     \
+    "substr(e.request_id, 1, 5) <> 'card:')"
+
+leal_err ledger_card_drift(struct ledger *l, int64_t card_id, struct ledger_drift *out)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = find_row(l, "SELECT 1 FROM card WHERE card_id = ?1", card_id, "card", &st)) !=
+        LEAL_OK) {
+        sqlite3_finalize(st);
+        return err;
+    }
+    sqlite3_finalize(st);
+    if ((err = find_row(l, DRIFT_SQL, card_id, "card", &st)) == LEAL_OK) {
+        out->points = sqlite3_column_int64(st, 0);
+        out->entries = sqlite3_column_int64(st, 1);
+        out->upto = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (err != LEAL_OK || out->upto == 0)
+        return err;
+    if ((err = find_row(l, "SELECT at, kind FROM entry WHERE id = ?1", out->upto, "entry", &st)) ==
+        LEAL_OK) {
+        out->newest_at = sqlite3_column_int64(st, 0);
+        col_text(st, 1, out->newest_kind, sizeof out->newest_kind);
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_card_synced_now(struct ledger *l, int64_t card_id)
+{
+    leal_err err = exec_i64(l,
+                            "UPDATE card SET synced_entry = coalesce((SELECT max(id) FROM entry), "
+                            "0) WHERE card_id = ?1",
+                            I64S(card_id));
+    if (err == LEAL_OK && sqlite3_changes(l->db) == 0) {
+        set_msg(l, "card %lld", (long long)card_id);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    return err;
+}
+
+leal_err ledger_pending_sync_add(struct ledger *l, const struct ledger_pending_sync *p)
+{
+    leal_err err;
+    l->msg[0] = '\0';
+    if (p->card_id <= 0 || p->seq_before < 0 || p->seq_before > UINT32_MAX ||
+        p->seq_after != (p->seq_before + 1) % (INT64_C(1) << 32) || p->points == 0 ||
+        p->points_after < 0 || p->points_after > UINT32_MAX || p->upto_entry <= 0)
+        return LEAL_E_ARG;
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = exists(l, ST_CARD_PROGRAM, p->card_id, "card")) == LEAL_OK &&
+        (err = exec_i64(l,
+                        "INSERT INTO card_pending_sync(card_id, seq_before, seq_after, "
+                        "points_after, points, upto_entry, created_at) VALUES (?1, ?2, ?3, ?4, "
+                        "?5, ?6, ?7)",
+                        I64S(p->card_id, p->seq_before, p->seq_after, p->points_after, p->points,
+                             p->upto_entry, now()))) == LEAL_E_DUPLICATE_ID)
+        set_msg(l, "card %lld already has a sync in flight", (long long)p->card_id);
+    return tx_end(l, err);
+}
+
+#define PENDING_SYNC_SQL                                                                           \
+    "SELECT card_id, seq_before, seq_after, points_after, points, upto_entry, created_at FROM "    \
+    "card_pending_sync WHERE card_id = ?1"
+
+leal_err ledger_pending_sync_get(struct ledger *l, int64_t card_id, struct ledger_pending_sync *out,
+                                 bool *found)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    *found = false;
+    if ((err = prep_i64(l, PENDING_SYNC_SQL, &st, I64S(card_id))) != LEAL_OK)
+        return err;
+    if ((err = step(l, st, &row)) == LEAL_OK && row) {
+        out->card_id = sqlite3_column_int64(st, 0);
+        out->seq_before = sqlite3_column_int64(st, 1);
+        out->seq_after = sqlite3_column_int64(st, 2);
+        out->points_after = sqlite3_column_int64(st, 3);
+        out->points = sqlite3_column_int64(st, 4);
+        out->upto_entry = sqlite3_column_int64(st, 5);
+        out->created_at = sqlite3_column_int64(st, 6);
+        *found = true;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* Removes the card's sync intent inside the caller's transaction. */
+static leal_err sync_delete(struct ledger *l, int64_t card_id)
+{
+    leal_err err = exec_i64(l, "DELETE FROM card_pending_sync WHERE card_id = ?1", I64S(card_id));
+    if (err == LEAL_OK && sqlite3_changes(l->db) != 1) {
+        set_msg(l, "card %lld has no sync in flight", (long long)card_id);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    return err;
+}
+
+leal_err ledger_pending_sync_drop(struct ledger *l, int64_t card_id)
+{
+    leal_err err;
+    l->msg[0] = '\0';
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    return tx_end(l, sync_delete(l, card_id));
+}
+
+leal_err ledger_pending_sync_settle(struct ledger *l, int64_t card_id)
+{
+    struct ledger_pending_sync p;
+    bool found;
+    leal_err err;
+    l->msg[0] = '\0';
+    if ((err = tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = ledger_pending_sync_get(l, card_id, &p, &found)) == LEAL_OK && !found) {
+        set_msg(l, "card %lld has no sync in flight", (long long)card_id);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    if (err == LEAL_OK)
+        err = sync_delete(l, card_id);
+    if (err == LEAL_OK)
+        err = exec_i64(l,
+                       "UPDATE card SET synced_entry = max(synced_entry, ?2) WHERE account_id = "
+                       "(SELECT account_id FROM card WHERE card_id = ?1) AND (card_id = ?1 OR "
+                       "status IN ('active','blocked'))",
+                       I64S(card_id, p.upto_entry));
+    return tx_end(l, err);
+}
+
 /* ---- Classic top-ups in flight ---- */
 
 leal_err ledger_pending_topup_add(struct ledger *l, const struct ledger_pending_topup *p)
@@ -3683,6 +3825,8 @@ leal_err ledger_check_plans(struct ledger *l)
         CARD_HOTLIST_SQL,
         NOTES_SQL,
         PENDING_TOPUP_SQL,
+        PENDING_SYNC_SQL,
+        DRIFT_SQL,
         "DELETE FROM card_pending_topup WHERE card_id = ?1 AND request_id = ?2",
         CARD_KEYS_SQL,
         CARD_REWRITE_SQL,

@@ -29,7 +29,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 9
+#define LEDGER_SCHEMA_VERSION 10
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -324,6 +324,9 @@ struct ledger_card {
      * Classic card's current state slot (LAYOUT.md 2.7, 3.3). */
     bool has_seen_mark;
     uint8_t seen_mark[LEDGER_CARD_MARK_LEN];
+    /* The newest entry whose change of the account's points the card
+     * carries (ledger_card_drift). */
+    int64_t synced_entry;
 };
 
 /* Records a card (status as given, normally PENDING or ACTIVE).
@@ -521,6 +524,47 @@ LEAL_MUST_CHECK leal_err ledger_pending_topup_drop(struct ledger *l, int64_t car
  * is no such intent (nothing posted). */
 LEAL_MUST_CHECK leal_err ledger_pending_topup_settle(struct ledger *l, const struct ledger_entry *e,
                                                      int64_t *entry_id, bool *replayed);
+
+/* Card and ledger drift (leal card sync): the account's point changes the
+ * card does not carry, i.e. the PTS lines on the card's account after its
+ * synced_entry of entries the desk did not make for a card (request id not
+ * 'card:...'): posted by hand, imported, voided, expired. */
+struct ledger_drift {
+    int64_t points;  /* their sum (0: none) */
+    int64_t entries; /* how many entries */
+    int64_t upto;    /* the newest of them (0: none) */
+    int64_t newest_at;
+    char newest_kind[16];
+};
+LEAL_MUST_CHECK leal_err ledger_card_drift(struct ledger *l, int64_t card_id,
+                                           struct ledger_drift *out);
+/* The card carries every change of its account's points so far
+ * (synced_entry = the newest entry): a new card that takes over an account's
+ * balances (a replacement) or joins cards that carry them (a family card). */
+LEAL_MUST_CHECK leal_err ledger_card_synced_now(struct ledger *l, int64_t card_id);
+/* A sync in flight: the card's points brought to the ledger by `points`
+ * (points_after on the card once written), carrying the account's changes up
+ * to entry upto_entry. seq: the Classic state seq, the DESFire taps. */
+struct ledger_pending_sync {
+    int64_t card_id;
+    int64_t seq_before, seq_after; /* seq_after = seq_before + 1 (mod 2^32) */
+    int64_t points_after;
+    int64_t points; /* non-zero */
+    int64_t upto_entry;
+    int64_t created_at;
+};
+/* Records p (created_at set): LEAL_E_DUPLICATE_ID if the card has one open,
+ * LEAL_E_UNKNOWN_ID for an unknown card, LEAL_E_ARG if p breaks a rule. */
+LEAL_MUST_CHECK leal_err ledger_pending_sync_add(struct ledger *l,
+                                                 const struct ledger_pending_sync *p);
+LEAL_MUST_CHECK leal_err ledger_pending_sync_get(struct ledger *l, int64_t card_id,
+                                                 struct ledger_pending_sync *out, bool *found);
+/* The card never took it: removed (LEAL_E_UNKNOWN_ID if none). */
+LEAL_MUST_CHECK leal_err ledger_pending_sync_drop(struct ledger *l, int64_t card_id);
+/* The card shows it: removed, and in the same transaction every live card of
+ * the account (and this one) carries the changes up to its upto_entry
+ * (LEAL_E_UNKNOWN_ID if there is none: nothing changes). */
+LEAL_MUST_CHECK leal_err ledger_pending_sync_settle(struct ledger *l, int64_t card_id);
 
 /* One line of an entry as history shows it. */
 struct ledger_movement {

@@ -254,6 +254,26 @@ static const char *const migrations[] = {
      * (firmware/core/PACKAGE.md): the next one is always above it. */
     "ALTER TABLE terminal ADD COLUMN package_version INTEGER NOT NULL DEFAULT 0"
     " CHECK (package_version BETWEEN 0 AND 4294967295);",
+
+    /* 9 -> 10: card and ledger drift (leal card sync). synced_entry is the
+     * newest entry whose change of its account's points the card carries:
+     * the account's point lines after it, of entries the desk did not make
+     * for a card (request id not 'card:...': by hand, imported, voided,
+     * expired), are what the card lacks. A card issued before this knows
+     * nothing older (the newest entry at the upgrade). A sync in flight is
+     * recorded before the card is written and settled from what the card
+     * shows, as a top-up is (seq: Classic state seq, DESFire taps). */
+    "ALTER TABLE card ADD COLUMN synced_entry INTEGER NOT NULL DEFAULT 0"
+    " CHECK (synced_entry >= 0);"
+    "UPDATE card SET synced_entry = coalesce((SELECT max(id) FROM entry), 0);"
+    "CREATE TABLE card_pending_sync("
+    " card_id INTEGER PRIMARY KEY REFERENCES card(card_id),"
+    " seq_before INTEGER NOT NULL CHECK (seq_before BETWEEN 0 AND 4294967295),"
+    " seq_after INTEGER NOT NULL CHECK (seq_after BETWEEN 0 AND 4294967295),"
+    " points_after INTEGER NOT NULL CHECK (points_after BETWEEN 0 AND 4294967295),"
+    " points INTEGER NOT NULL CHECK (points <> 0),"
+    " upto_entry INTEGER NOT NULL CHECK (upto_entry > 0),"
+    " created_at INTEGER NOT NULL) STRICT;",
 };
 
 int schema_count(void)

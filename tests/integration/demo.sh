@@ -8,5 +8,10 @@ check_eq "the demo exits 0" 0 "$RC"
 check_eq "the demo reaches its end" "demo finished" "$(printf '%s\n' "$OUT" | tail -1)"
 check_match "the demo's card and ledger agree" "ledger       agrees" "$OUT"
 check_match "the demo's hot list holds the replaced card" "^[0-9]{12}  [0-9: -]{16}  replaced  replaced by card [0-9]{12} \(desk\)$" "$OUT"
-check_match "the demo's books balance" "^ledger ok: 3 entries, 6 lines" "$OUT"
+check_match "the demo's read explains the difference in words" \
+    "^ledger       DIFFERS: the ledger has 25 points the card does not \(1 entry, posted by hand on [0-9]{4}-[0-9]{2}-[0-9]{2}\); run leal card sync$" "$OUT"
+check_match "the demo's sync brings the 25 points" "^synced       \+25 points brought onto the card from the ledger$" "$OUT"
+check_eq "after the sync, card and ledger agree" "ledger       agrees" \
+    "$(printf '%s\n' "$OUT" | grep '^ledger  ' | tail -1)"
+check_match "the demo's books balance" "^ledger ok: 4 entries, 8 lines" "$OUT"
 finish

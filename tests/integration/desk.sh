@@ -96,7 +96,8 @@ ANA2=$(field card_id <<<"$OUT")
 run_capture "$LEAL" card top-up 5 --reader "sim:$T/ana.json"
 check_eq "the replaced card is refused" "leal: topping up the card: this card is blocked" "$ERR"
 run_capture "$LEAL" card hotlist --program 7 --json
-check_eq "the hot list: the old card replaced, by which card" "$ANA|replaced|replaced by card $ANA2|desk" \
+check_eq "the hot list: the old card replaced, by which card, and what it still holds" \
+    "$ANA|replaced|the card was replaced by card $ANA2 and still holds 32.50 EUR and 50 points, which the ledger moved to that card: keep it|desk" \
     "$(events cards <<<"$OUT")"
 run_capture "$LEAL" card erase --reader "sim:$T/ana2.json"
 check_eq "erase needs --yes without a terminal (exit 2)" 2 "$RC"
@@ -117,8 +118,8 @@ check_match "erased card has no application" "applications: none" "$(echo $OUT)"
 "$LEAL" ledger post --account "$(acct 4)" --asset PTS --amount 30 --reason "regalo" --operator Marta >/dev/null
 "$CARDSIM" new --type desfire-ev1 --uid 04cafe00000004 -o "$T/pilar.json" >/dev/null
 run_capture "$LEAL" card issue --customer 4 --reader "sim:$T/pilar.json"
-check_eq "issue onto a differing account exits 1" \
-    "1|ledger       DIFFERS: 0 points on the card, 30 in the ledger (terminal journals not yet imported?)" \
+check_eq "issue onto a differing account exits 1, saying why in words" \
+    "1|ledger       DIFFERS: the ledger has 30 points the card does not (1 entry, posted by hand on $(date -u +%F)); run leal card sync" \
     "$RC|$(grep '^ledger' <<<"$OUT")"
 run_capture "$LEAL" card top-up 5 --reader "sim:$T/pilar.json" --json
 check_eq "top-up of a differing card exits 1 (and tops up)" "1|500 False" \
@@ -157,6 +158,27 @@ run_capture "$LEAL" card block "$ROSA" --reason "prueba" --json
 check_eq "block --json" "0|{\"card_id\":$ROSA,\"status\":\"blocked\"}" "$RC|$OUT"
 run_capture "$LEAL" card unblock "$ROSA" --reason "prueba" --json
 check_eq "unblock --json" "0|{\"card_id\":$ROSA,\"status\":\"active\"}" "$RC|$OUT"
+
+# Issue 10 §5: 40 points posted by hand before Luis's card is made. The read
+# says why card and ledger differ, in words; leal card sync brings the card to
+# the ledger, once.
+"$LEAL" ledger post --account "$(acct 2)" --asset PTS --amount 40 --reason "spring campaign" --operator Marta >/dev/null
+"$CARDSIM" new --type desfire-ev1 --uid 04aabbccddee01 -o "$T/luis3.json" >/dev/null
+"$LEAL" card issue --customer 2 --reader "sim:$T/luis3.json" --welcome-points 5 >/dev/null
+run_capture "$LEAL" card read --reader "sim:$T/luis3.json"
+check_eq "read explains the difference in words" \
+    "1|ledger       DIFFERS: the ledger has 40 points the card does not (1 entry, posted by hand on $(date -u +%F)); run leal card sync" \
+    "$RC|$(grep '^ledger ' <<<"$OUT")"
+syncd() { $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["result"], d["synced_points"], d["points"], d["agrees"], d["round_trips"])'; }
+run_capture "$LEAL" card sync --reader "sim:$T/luis3.json" --json
+check_eq "sync brings the 40 points: 45 on the card, agreeing (8 + 3 RT)" "0|synced 40 45 True 11" "$RC|$(syncd <<<"$OUT")"
+run_capture "$LEAL" card sync --reader "sim:$T/luis3.json" --json
+check_eq "sync again: nothing to bring" "0|synced 0 45 True 8" "$RC|$(syncd <<<"$OUT")"
+run_capture "$LEAL" card sync --reader "sim:$T/luis3.json"
+check_match "sync says it in words" "^ledger       agrees$" "$OUT"
+run_capture "$LEAL" card sync --reader "sim:$T/ana.json"
+check_eq "a replaced card is not synced" \
+    "1|leal: card $ANA is replaced in the ledger: nothing to sync it with; nothing was written" "$RC|$ERR"
 
 # --- pcscd --------------------------------------------------------------------
 if pcscd_start "$T"; then
@@ -245,6 +267,32 @@ if pcscd_start "$T"; then
         "$($PY -c 'import json,sys; print(json.load(sys.stdin)["balances"]["EUR"])' <<<"$OUT")"
     run_capture "$LEAL" ledger verify
     check_eq "the ledger verifies after the verdict" 0 "$RC"
+    # Issue 10 §1: the old card presented first at a replacement is emptied in
+    # the same operation, then the new card takes the balances from the ledger.
+    "$CARDSIM" new --type desfire-ev1 --uid 0401020304050a -o "$T/old.json" >/dev/null
+    "$CARDSIM" new --type desfire-ev1 --uid 0401020304050b -o "$T/new.json" >/dev/null
+    serve_vpcd "$T/old.json"
+    OLD=$("$LEAL" card issue --customer 3 --reader "pcsc:$PCSC_READER" --allow-virtual --topup 3 --welcome-points 2 --json | field card_id)
+    "$LEAL" card replace --old "$OLD" --reader "pcsc:$PCSC_READER" --allow-virtual --timeout 30 --json \
+        >"$T/replace.out" 2>"$T/replace.err" &
+    RPID=$!
+    for _ in $(seq 300); do grep -q "present the new card" "$T/replace.err" && break; sleep 0.1; done
+    check_eq "replace with the old card at the desk: emptied first" \
+        "card $OLD emptied (3.00 EUR and 2 points taken off it; the ledger keeps them for the new card): remove it and present the new card" \
+        "$(cat "$T/replace.err")"
+    stop_vpcd
+    serve_vpcd "$T/new.json"
+    wait "$RPID"
+    check_eq "... and the new card takes 3.00 and 2 points from the ledger" "0|3.00 2 True" \
+        "$?|$($PY -c 'import json,sys; d=json.load(sys.stdin); print("%d.%02d" % divmod(d["purse_cents"], 100), d["points"], d["agrees"])' <"$T/replace.out")"
+    stop_vpcd
+    run_capture "$LEAL" card read --reader "sim:$T/old.json"
+    check_eq "the old card holds nothing and agrees" "0|purse        0.00|points       0|ledger       agrees" \
+        "$RC|$(grep -E '^(purse|points|ledger) ' <<<"$OUT" | paste -sd'|')"
+    run_capture "$LEAL" card history "$OLD" --json
+    check_eq "its history: emptied at the desk, then replaced" \
+        "lost|emptied at the desk for its replacement / replaced|replaced by card $($PY -c 'import json,sys; print(json.load(sys.stdin)["card_id"])' <"$T/replace.out")" \
+        "$($PY -c 'import json,sys; print(" / ".join("%s|%s" % (e["status"], e["reason"]) for e in json.load(sys.stdin)["events"][-2:]))' <<<"$OUT")"
 else
     fail "a pcscd with a vpcd reader" "no pcscd could be started"
 fi

@@ -187,15 +187,21 @@ OLGA_DF2=$(field card_id <<<"$OUT")
 check_eq "the ledger: replaced, replaced, active; 0.00 EUR and 30 points" "replaced replaced active|0 30" \
     "$(status "$OLGA_DF") $(status "$OLGA_C") $(status "$OLGA_DF2")|$(balances 5)"
 run_capture "$LEAL" card read --reader "sim:$T/olga-c.json"
-check_eq "the replaced Classic card reads as replaced, its points not counted twice" \
-    "0|account      $(acct 5), card replaced|ledger       agrees" "$RC|$(status_line "$OUT")|$(grep "^ledger " <<<"$OUT")"
+# Issue 10 §1: a replaced card still carrying points is a disagreement, with
+# the card that took them over, recorded in its history; nothing moves.
+check_eq "the replaced Classic card still holding its points reads as a difference" \
+    "1|account      $(acct 5), card replaced|ledger       DIFFERS: the card was replaced by card $OLGA_DF2 and still holds 30 points, which the ledger moved to that card: keep it" \
+    "$RC|$(status_line "$OUT")|$(grep "^ledger " <<<"$OUT")"
 run_capture "$LEAL" card read --reader "sim:$T/olga-df.json"
 check_eq "... and so does the replaced DESFire card" \
-    "0|account      $(acct 5), card replaced|ledger       agrees" "$RC|$(status_line "$OUT")|$(grep "^ledger " <<<"$OUT")"
+    "1|account      $(acct 5), card replaced|ledger       DIFFERS: the card was replaced by card $OLGA_C and still holds 30 points, which the ledger moved to that card: keep it" \
+    "$RC|$(status_line "$OUT")|$(grep "^ledger " <<<"$OUT")"
+check_eq "the ledger still holds 0.00 EUR and 30 points" "0 30" "$(balances 5)"
 check_eq "the hot list: every replaced and lost card, not the live ones" \
     "$(sorted "$ANA:replaced" "$ANA4K:lost" "$OLGA_DF:replaced" "$OLGA_C:replaced")" "$(hot)"
-check_eq "the history says which card replaced which" "replaced|replaced by card $OLGA_DF2|desk" \
-    "$(history "$OLGA_C" | tail -1)"
+check_eq "the history says which card replaced which, and what the old card still holds" \
+    "replaced|replaced by card $OLGA_DF2|desk / replaced|the card was replaced by card $OLGA_DF2 and still holds 30 points, which the ledger moved to that card: keep it|desk" \
+    "$(history "$OLGA_C" | tail -2 | paste -sd/ | sed 's|/| / |')"
 
 # --- pcscd --------------------------------------------------------------------
 if pcscd_start "$T"; then

@@ -151,3 +151,29 @@ int desk_fixture_card_event(struct fixture *f, int64_t card, enum ledger_card_st
     assert_string_equal(x.e.operator_name, "test");
     return x.n;
 }
+
+void desk_fixture_post_points(struct fixture *f, int64_t account, int64_t points,
+                              const char *request)
+{
+    struct ledger_line lines[2];
+    struct ledger_entry e;
+    int64_t other, id;
+    bool replayed;
+    assert_int_equal(ledger_program_account(f->ledger, 7, "points_issued", &other), LEAL_OK);
+    memset(lines, 0, sizeof lines);
+    memset(&e, 0, sizeof e);
+    lines[0].account_id = account;
+    lines[1].account_id = other;
+    snprintf(lines[0].asset, sizeof lines[0].asset, "PTS");
+    snprintf(lines[1].asset, sizeof lines[1].asset, "PTS");
+    lines[0].amount = points;
+    lines[1].amount = -points;
+    e.program_id = 7;
+    e.kind = "adjust";
+    e.request_id = request;
+    e.operator_name = "test";
+    e.reason = "by hand";
+    e.nlines = 2;
+    e.lines = lines;
+    assert_int_equal(ledger_post(f->ledger, &e, &id, &replayed), LEAL_OK);
+}

@@ -47,6 +47,10 @@ struct reader *desk_fixture_open_card(struct fixture *f);
 void desk_fixture_balances(struct fixture *f, int64_t account, int64_t eur, int64_t pts);
 /* A new customer of program 7; returns the account. */
 int64_t desk_fixture_customer(struct fixture *f, const char *name);
+/* Points moved in the ledger by hand (kind adjust, with the program's
+ * points_issued account) under request id REQUEST. */
+void desk_fixture_post_points(struct fixture *f, int64_t account, int64_t points,
+                              const char *request);
 /* Copies a file whole (a card's dump and its restore). */
 void desk_fixture_copy(const char *from, const char *to);
 /* Asserts a card's status in the ledger and its newest event (status, why,

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -460,8 +461,17 @@ static void test_classic_replace(void **state)
         assert_int_equal(view.card_id, a);
         assert_int_equal(view.ledger.status, LEDGER_CARD_REPLACED);
         assert_int_equal(view.state.points, 50);
-        /* Its points moved to the new card: they are not counted twice. */
-        assert_true(view.agrees);
+        /* Its points moved to the new card, yet it still carries them: a
+         * disagreement (issue 10 §1), its history says so, nothing moves. */
+        assert_false(view.agrees);
+        char why[256];
+        snprintf(why, sizeof why,
+                 "the card was replaced by card %lld and still holds 50 points, which the ledger "
+                 "moved to that card: keep it",
+                 (long long)b);
+        assert_string_equal(view.why, why);
+        assert_int_equal(desk_fixture_card_event(f, a, LEDGER_CARD_REPLACED, view.why), 5);
+        desk_fixture_balances(f, f->account, 0, 50);
         reader_close(r);
         snprintf(f->card, sizeof f->card, "%s", new_card);
     }
@@ -1180,6 +1190,152 @@ static void test_classic_fork_is_blocked(void **state)
     reader_close(r);
 }
 
+/* Issue 10 §5 on Classic: points posted by hand before the card was issued
+ * are explained by the read and brought over by leal card sync (the other
+ * slot at seq + 1, 4 RT after the read); then the card, at the desk for its
+ * replacement, is emptied (purse and points to 0 at seq + 1) and the new
+ * card takes the balances from the ledger. */
+static void test_classic_sync_and_empty_old(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {
+        .account_id = f->account, .welcome_points = 5, .topup_cents = 1000};
+    struct issuance_card out, view, old;
+    struct reader *r;
+
+    assert_int_equal(ledger_program_set_purse(f->ledger, 7, 100000, 5000), LEAL_OK);
+    desk_fixture_post_points(f, f->account, 30, "hand:1");
+    new_card(f, "classic-1k");
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_false(out.agrees);
+    {
+        char day[16], why[256];
+        time_t t = time(NULL);
+        struct tm tm;
+        assert_non_null(gmtime_r(&t, &tm));
+        assert_true(strftime(day, sizeof day, "%Y-%m-%d", &tm) > 0);
+        snprintf(why, sizeof why,
+                 "the ledger has 30 points the card does not (1 entry, posted by hand on %s); "
+                 "run leal card sync",
+                 day);
+        assert_string_equal(out.why, why);
+    }
+    assert_int_equal(issuance_sync(&f->is, r, &view), LEAL_OK);
+    assert_int_equal(view.sync_points, 30);
+    assert_int_equal(view.state.points, 35);
+    assert_int_equal(view.state.seq, 3);
+    assert_int_equal(view.purse_cents, 1000);
+    assert_int_equal(view.round_trips, 19 + 4);
+    assert_true(view.agrees);
+    desk_fixture_balances(f, f->account, 1000, 35);
+    assert_int_equal(issuance_sync(&f->is, r, &view), LEAL_OK);
+    assert_int_equal(view.sync_points, 0);
+    assert_int_equal(view.round_trips, 19);
+
+    assert_int_equal(issuance_empty_old(&f->is, r, out.card_id, &old), LEAL_OK);
+    assert_int_equal(old.purse_cents, 1000);
+    assert_int_equal(old.state.points, 35);
+    assert_int_equal(old.round_trips, 19 + 4);
+    (void)desk_fixture_card_event(f, out.card_id, LEDGER_CARD_LOST,
+                                  "emptied at the desk for its replacement");
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_int_equal(view.state.seq, 4);
+    assert_int_equal(view.purse_cents, 0);
+    assert_int_equal(view.state.points, 0);
+    assert_true(view.agrees);
+    desk_fixture_balances(f, f->account, 1000, 35);
+    reader_close(r);
+    snprintf(f->card, sizeof f->card, "%s/new.json", f->dir);
+    desk_fixture_new_card(f, "desfire-ev1", NULL, 0, true);
+    r = desk_fixture_open_card(f);
+    req = (struct issuance_request){
+        .account_id = f->account, .replacing = true, .replaced_card_id = out.card_id};
+    assert_int_equal(issuance_issue(&f->is, r, &req, &view), LEAL_OK);
+    assert_int_equal(view.purse_cents, 1000);
+    assert_int_equal(view.state.points, 35);
+    assert_true(view.agrees);
+    desk_fixture_balances(f, f->account, 1000, 35);
+    reader_close(r);
+}
+
+/* leal card sync on Classic torn at every exchange, each way the card tears:
+ * the intent is in the ledger from exchange 20 (after the read's 19), and the
+ * next read settles it (the new slot opens) or drops it: the points arrive
+ * exactly once. */
+static void test_classic_sync_torn_at_every_exchange(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .welcome_points = 7};
+    struct issuance_card out, view;
+    struct ledger_pending_sync p;
+    struct reader *r;
+    int64_t points = 7;
+    unsigned torn = 0, settled = 0, dropped = 0, untouched = 0, k = 0;
+    bool found;
+    char request[32];
+
+    new_card(f, "classic-1k");
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    for (size_t w = 0; w < sizeof tear_ways / sizeof tear_ways[0]; w++) {
+        for (unsigned n = 1;; n++) {
+            struct cardsim_tear tear = {
+                .point = tear_ways[w].point, .after = n, .classic_block = tear_ways[w].block};
+            leal_err err;
+            bool fired;
+            snprintf(request, sizeof request, "hand:%u", ++k);
+            desk_fixture_post_points(f, f->account, 10, request);
+            cardsim_set_tear(reader_sim_card(r), &tear);
+            err = issuance_sync(&f->is, r, &view);
+            fired = cardsim_torn(reader_sim_card(r));
+            tear.point = CARDSIM_TEAR_NONE;
+            cardsim_set_tear(reader_sim_card(r), &tear);
+            if (!fired) {
+                assert_int_equal(err, LEAL_OK);
+                assert_int_equal(n, 24);
+                points += 10;
+                assert_int_equal(view.state.points, points);
+                assert_true(view.agrees);
+                break;
+            }
+            torn++;
+            assert_int_equal(err, LEAL_E_CARD_REMOVED);
+            assert_int_equal(ledger_pending_sync_get(f->ledger, out.card_id, &p, &found), LEAL_OK);
+            assert_int_equal(found, n >= 20);
+            assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+            assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+            if (view.state.points == points + 10) {
+                assert_int_equal(view.synced, 1);
+                points += 10;
+                settled++;
+            } else {
+                assert_int_equal(view.state.points, points);
+                assert_int_equal(view.synced, 0);
+                assert_int_equal(view.dropped, n >= 20 ? 1 : 0);
+                dropped += n >= 20;
+                untouched += n < 20;
+                assert_int_equal(issuance_sync(&f->is, r, &view), LEAL_OK);
+                assert_int_equal(view.sync_points, 10);
+                points += 10;
+            }
+            assert_int_equal(ledger_pending_sync_get(f->ledger, out.card_id, &p, &found), LEAL_OK);
+            assert_false(found);
+            assert_int_equal(view.state.points, points);
+            assert_true(view.agrees);
+            desk_fixture_balances(f, f->account, 0, points);
+        }
+    }
+    print_message("torn %u: settled by the next read %u, dropped %u, before the intent %u\n", torn,
+                  settled, dropped, untouched);
+    assert_int_equal(torn, 5 * 23);
+    assert_int_equal(untouched, 5 * 19);
+    assert_int_equal(settled, 2);
+    assert_int_equal(dropped, 5 * 4 - 2);
+    assert_int_equal(points, 7 + 10 * (int64_t)k);
+    reader_close(r);
+}
+
 /* Replacing onto Classic with stored value on: the replaced card's euros go
  * onto the new card's first state if they fit the Classic cap; if not, the
  * replacement is refused before anything is written. */
@@ -1268,6 +1424,10 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_fork_is_blocked, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_sync_and_empty_old, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_sync_torn_at_every_exchange,
+                                        desk_fixture_setup, desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

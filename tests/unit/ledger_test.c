@@ -1501,6 +1501,100 @@ static void test_ledger_program_purse_caps(void **state)
 
 /* A Classic top-up in flight: recorded, settled exactly once (entry and intent
  * gone in one transaction), or dropped. */
+/* Card and ledger drift (issue 10 §5): the account's point changes a card
+ * does not carry are the ones after its synced entry the desk did not make
+ * for a card; a sync in flight settles (every live card of the account then
+ * carries them) or drops, once. */
+static void test_ledger_card_drift_and_sync(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_pending_sync p, got;
+    struct ledger_drift d;
+    struct ledger_card card, c2;
+    int64_t id, first;
+    bool found, rep;
+
+    add_card(f, 41, LEDGER_CARD_ACTIVE);
+    add_card(f, 42, LEDGER_CARD_ACTIVE);
+    assert_int_equal(ledger_card_drift(f->l, 41, &d), LEAL_OK);
+    assert_int_equal(d.points, 0);
+    assert_int_equal(d.upto, 0);
+    assert_int_equal(ledger_card_drift(f->l, 999, &d), LEAL_E_UNKNOWN_ID);
+    /* By hand, +70; the desk's own (card:) entry and euros do not count. */
+    assert_int_equal(
+        post2(f, "hand-1", "adjust", f->alice_acct, f->points_issued, "PTS", 70, 0, &first, &rep),
+        LEAL_OK);
+    assert_int_equal(post2(f, "card:41:welcome", "earn", f->alice_acct, f->points_issued, "PTS", 5,
+                           0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(
+        post2(f, "hand-2", "adjust", f->alice_acct, f->adjustments, "EUR", 300, 0, &id, &rep),
+        LEAL_OK);
+    assert_int_equal(
+        post2(f, "hand-3", "adjust", f->points_issued, f->alice_acct, "PTS", 20, 0, &id, &rep),
+        LEAL_OK);
+    assert_int_equal(ledger_card_drift(f->l, 41, &d), LEAL_OK);
+    assert_int_equal(d.points, 50);
+    assert_int_equal(d.entries, 2);
+    assert_int_equal(d.upto, id);
+    assert_string_equal(d.newest_kind, "adjust");
+    assert_true(d.newest_at > 0);
+    /* A sync in flight: its rules, then settled once, for both live cards. */
+    memset(&p, 0, sizeof p);
+    p.card_id = 41;
+    p.seq_before = 3;
+    p.seq_after = 5;
+    p.points_after = 55;
+    p.points = 50;
+    p.upto_entry = id;
+    assert_int_equal(ledger_pending_sync_add(f->l, &p), LEAL_E_ARG);
+    p.seq_after = 4;
+    p.points = 0;
+    assert_int_equal(ledger_pending_sync_add(f->l, &p), LEAL_E_ARG);
+    p.points = 50;
+    p.card_id = 999;
+    assert_int_equal(ledger_pending_sync_add(f->l, &p), LEAL_E_UNKNOWN_ID);
+    p.card_id = 41;
+    assert_int_equal(ledger_pending_sync_add(f->l, &p), LEAL_OK);
+    assert_int_equal(ledger_pending_sync_add(f->l, &p), LEAL_E_DUPLICATE_ID);
+    assert_int_equal(ledger_pending_sync_get(f->l, 41, &got, &found), LEAL_OK);
+    assert_true(found);
+    assert_int_equal(got.seq_before, 3);
+    assert_int_equal(got.seq_after, 4);
+    assert_int_equal(got.points_after, 55);
+    assert_int_equal(got.points, 50);
+    assert_int_equal(got.upto_entry, id);
+    assert_int_equal(ledger_pending_sync_settle(f->l, 41), LEAL_OK);
+    assert_int_equal(ledger_pending_sync_settle(f->l, 41), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(ledger_pending_sync_get(f->l, 41, &got, &found), LEAL_OK);
+    assert_false(found);
+    assert_int_equal(ledger_card_find_by_id(f->l, 41, &card), LEAL_OK);
+    assert_int_equal(ledger_card_find_by_id(f->l, 42, &c2), LEAL_OK);
+    assert_int_equal(card.synced_entry, id);
+    assert_int_equal(c2.synced_entry, id);
+    assert_int_equal(ledger_card_drift(f->l, 41, &d), LEAL_OK);
+    assert_int_equal(d.points, 0);
+    /* Dropped: nothing carried. */
+    assert_int_equal(
+        post2(f, "hand-4", "adjust", f->alice_acct, f->points_issued, "PTS", 9, 0, &id, &rep),
+        LEAL_OK);
+    p.points = 9;
+    p.points_after = 64;
+    p.upto_entry = id;
+    assert_int_equal(ledger_pending_sync_add(f->l, &p), LEAL_OK);
+    assert_int_equal(ledger_pending_sync_drop(f->l, 41), LEAL_OK);
+    assert_int_equal(ledger_pending_sync_drop(f->l, 41), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(ledger_card_drift(f->l, 42, &d), LEAL_OK);
+    assert_int_equal(d.points, 9);
+    /* A card that carries everything so far. */
+    assert_int_equal(ledger_card_synced_now(f->l, 42), LEAL_OK);
+    assert_int_equal(ledger_card_drift(f->l, 42, &d), LEAL_OK);
+    assert_int_equal(d.points, 0);
+    assert_int_equal(ledger_card_synced_now(f->l, 999), LEAL_E_UNKNOWN_ID);
+    (void)first;
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
 static void test_ledger_pending_topup(void **state)
 {
     struct fx *f = *state;
@@ -2016,6 +2110,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger_schema_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_card_verdict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_card_key_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_card_drift_and_sync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_card_history_and_hotlist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_schema_3_upgrade_keeps_cards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_upgrades_v2_to_purse_settings, setup, teardown),
