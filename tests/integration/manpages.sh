@@ -27,6 +27,9 @@ for page in leal leal-cardsim; do
     RC=$?
     check_eq "man -l host/man/$page.1 exits 0" 0 "$RC"
     check_eq "$page(1) renders without a groff warning" "" "$(cat "$T/warn")"
+    # man's usual width too: a long unbreakable word warns only there.
+    LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "host/man/$page.1" >/dev/null 2>"$T/warn80"
+    check_eq "$page(1) renders at 80 columns without a groff warning" "" "$(cat "$T/warn80")"
     check_match "$page(1) has its NAME line" "^ +$page - " "$TEXT"
     for section in NAME SYNOPSIS DESCRIPTION "EXIT STATUS" "SEE ALSO"; do
         check_match "$page(1) has a $section section" "^$section$" "$TEXT"
