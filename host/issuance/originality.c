@@ -9,6 +9,7 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/params.h>
 
 /*
@@ -98,27 +99,15 @@ out:
     return err;
 }
 
-static int nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Exactly 57 bytes of hex, 04 first. */
+/* Exactly 57 bytes of hex, 04 first (OpenSSL's hex decoder, no separators). */
 static leal_err parse_key(const char *hex, uint8_t pub[ORIGINALITY_PUB_LEN])
 {
-    if (strlen(hex) != 2 * ORIGINALITY_PUB_LEN)
+    size_t n = 0;
+    if (strlen(hex) != 2 * ORIGINALITY_PUB_LEN ||
+        OPENSSL_hexstr2buf_ex(pub, ORIGINALITY_PUB_LEN, &n, hex, '\0') != 1 ||
+        n != ORIGINALITY_PUB_LEN) {
+        ERR_clear_error();
         return LEAL_E_ORIGINALITY_TEST_KEY;
-    for (size_t i = 0; i < ORIGINALITY_PUB_LEN; i++) {
-        int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return LEAL_E_ORIGINALITY_TEST_KEY;
-        pub[i] = (uint8_t)(hi << 4 | lo);
     }
     return pub[0] == 0x04 ? LEAL_OK : LEAL_E_ORIGINALITY_TEST_KEY;
 }
