@@ -67,5 +67,7 @@ int cmd_customer(int argc, char **argv);
 int cmd_account(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+/* `leal agent start|status|stop` (cmd_agent.c). */
+int cmd_agent(int argc, char **argv);
 
 #endif

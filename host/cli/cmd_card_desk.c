@@ -1,5 +1,6 @@
 /* cmd_card_desk.c - the issuance desk: `leal card issue|read|top-up|replace|erase|
  * sync|block|unblock|history|hotlist` (host/issuance; cardlayout/LAYOUT.md, keys/KEYS.md). */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "host/agent/agent_client.h"
 #include "host/file.h"
 #include "host/issuance/issuance.h"
 #include "host/keys/keyfile.h"
@@ -90,6 +92,29 @@ static void desk_close(struct desk_cli *c)
     }
 }
 
+/* The program's card keys from a running desk agent (host/agent) of this
+ * user: 0 when they came (and *program is theirs), -1 when the keystore is to
+ * be unlocked here (no agent, or one holding another keystore or program), or
+ * an exit code (an agent socket that is not safe to believe). */
+static int keys_from_agent(struct desk_cli *c, const char *ks_path, int64_t *program)
+{
+    char canon[PATH_MAX];
+    uint32_t got = 0;
+    leal_err err;
+    if (realpath(ks_path, canon) == NULL)
+        return -1;
+    err = agent_client_keys(canon, (uint32_t)*program, c->keys, &got);
+    if (err == LEAL_E_PERMISSION)
+        return cli_error(err, CLI_EXIT_FAIL,
+                         "the desk agent's socket is not private to you (another user's, or its "
+                         "folder is not yours with mode 0700); run 'leal agent stop' or remove "
+                         "the folder");
+    if (err != LEAL_OK)
+        return -1;
+    *program = got;
+    return 0;
+}
+
 /* Ledger, keystore and program: everything but the card. */
 static int open_books(struct desk_cli *c)
 {
@@ -105,20 +130,19 @@ static int open_books(struct desk_cli *c)
         snprintf(ks_path, sizeof ks_path, "%s", opt(c, O_KEYSTORE));
     else if (file_default_path("keystore", ks_path, sizeof ks_path) != LEAL_OK)
         return cli_usage("no --keystore given and neither XDG_DATA_HOME nor HOME is set");
-    if ((err = passphrase_get(opt(c, O_PASSFILE), "LEAL_PASSPHRASE", "keystore", false, &pass)) !=
-        LEAL_OK)
-        return passphrase_fail(err, opt(c, O_PASSFILE), "--passphrase-file", "LEAL_PASSPHRASE",
-                               "keystore");
-    if ((c->keys = secmem_alloc(sizeof *c->keys)) == NULL) {
-        passphrase_clear(&pass);
+    if ((c->keys = secmem_alloc(sizeof *c->keys)) == NULL)
         return cli_fail(LEAL_E_NO_MEMORY, "keystore");
-    }
-    err = keyfile_load(ks_path, KEYSTORE_KIND_KEYSTORE, pass.text, pass.len, c->keys);
-    passphrase_clear(&pass);
-    if (err != LEAL_OK) {
-        secmem_free(c->keys);
-        c->keys = NULL;
-        return cli_fail(err, "keystore %s", ks_path);
+    if ((rc = keys_from_agent(c, ks_path, &program)) < 0) {
+        if ((err = passphrase_get(opt(c, O_PASSFILE), "LEAL_PASSPHRASE", "keystore", false,
+                                  &pass)) != LEAL_OK)
+            return passphrase_fail(err, opt(c, O_PASSFILE), "--passphrase-file", "LEAL_PASSPHRASE",
+                                   "keystore");
+        err = keyfile_load(ks_path, KEYSTORE_KIND_KEYSTORE, pass.text, pass.len, c->keys);
+        passphrase_clear(&pass);
+        if (err != LEAL_OK)
+            return cli_fail(err, "keystore %s", ks_path);
+    } else if (rc > 0) {
+        return rc;
     }
     if (program == 0) {
         if (c->keys->nprograms != 1)

@@ -21,6 +21,8 @@ static const struct cli_command commands[] = {
     {"ledger", "the journal: init, post (manual adjustment), void, verify, import, expire",
      cmd_ledger},
     {"backup", "online consistent copy of the ledger database", cmd_backup},
+    {"agent", "desk agent: unlock the keystore once for the card commands (start, status, stop)",
+     cmd_agent},
 };
 
 static void usage(FILE *f)
