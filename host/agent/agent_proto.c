@@ -222,7 +222,7 @@ fail:
 static leal_err keys_body(struct buf_reader *r, struct keyset *ks)
 {
     struct key_program *p = &ks->programs[0];
-    uint8_t name_len, count, role, seen[KEY_ROLE_COUNT] = {0};
+    uint8_t name_len, count, role, last = 0;
     leal_err err;
     if ((err = buf_get_be32(r, &ks->issuer_id)) != LEAL_OK ||
         (err = buf_get_be64(r, &ks->created)) != LEAL_OK ||
@@ -243,9 +243,10 @@ static leal_err keys_body(struct buf_reader *r, struct keyset *ks)
         const struct key_role_info *info;
         if ((err = buf_get_u8(r, &role)) != LEAL_OK)
             return err;
-        if ((info = keyset_role_info((enum key_role)role)) == NULL || seen[role - KEY_ROLE_FIRST])
+        /* Ascending, each once: one encoding per key set. */
+        if ((info = keyset_role_info((enum key_role)role)) == NULL || role <= last)
             return LEAL_E_FORMAT;
-        seen[role - KEY_ROLE_FIRST] = 1;
+        last = role;
         if ((err = keyset_get_slot(r, info->kind, &p->roles[role - KEY_ROLE_FIRST])) != LEAL_OK)
             return err;
     }
