@@ -1,6 +1,4 @@
-/* issuance_classic.c - the desk on MIFARE Classic 1K/4K (LAYOUT.md 3; issuance_classic.h). */
-#include "issuance_classic.h"
-
+/* issuance_classic.c - the desk on MIFARE Classic 1K/4K (LAYOUT.md 3; issuance_ops.h). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +7,8 @@
 #include "cardlayout/classic/classic_keys.h"
 #include "cardlayout/classic/mfclassic.h"
 #include "cardlayout/layout.h"
+#include "issuance_books.h"
+#include "issuance_ops.h"
 #include "keys/base/ct.h"
 #include "keys/hosted/provider_openssl.h"
 
@@ -59,7 +59,8 @@ static bool has_stored_value(const struct identity *id)
     return (id->flags & IDENTITY_FLAG_STORED_VALUE) != 0;
 }
 
-enum ledger_card_tech issuance_classic_tech(const struct reader_card *rc)
+/* LEDGER_TECH_CLASSIC_1K or _4K from the card's ATR, 0 for anything else. */
+static enum ledger_card_tech classic_tech(const struct reader_card *rc)
 {
     /* PC/SC part 3 storage-card ATR: 3B 8F 80 01 80 4F 0C A0 00 00 03 06 SS NN NN
      * (NN 0001 Classic 1K, 0002 Classic 4K); sim: and nfc: build the same. */
@@ -692,13 +693,11 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
     return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_TAMPERED : err;
 }
 
-leal_err issuance_classic_read(struct issuance *is, struct reader *r, const struct reader_card *rc,
-                               enum ledger_card_tech tech, struct issuance_card *out)
+static leal_err classic_read(const struct issuance_contact *c, struct issuance_card *out)
 {
     struct cdesk d;
     leal_err err;
-    memset(out, 0, sizeof *out);
-    if ((err = cdesk_open(&d, is, r, rc, tech)) == LEAL_OK)
+    if ((err = cdesk_open(&d, c->is, c->reader, &c->rc, c->tech)) == LEAL_OK)
         err = read_card(&d, out);
     cdesk_close(&d, out);
     return err;
@@ -763,14 +762,13 @@ static leal_err topup_on(struct cdesk *d, struct issuance_card *out, int64_t cen
     return issuance_compare(d->is, &out->ledger, true, out);
 }
 
-leal_err issuance_classic_topup(struct issuance *is, struct reader *r, const struct reader_card *rc,
-                                enum ledger_card_tech tech, int64_t cents,
-                                struct issuance_card *out)
+static leal_err classic_topup(const struct issuance_contact *c, int64_t cents,
+                              struct issuance_card *out)
 {
     struct cdesk d;
     leal_err err;
-    memset(out, 0, sizeof *out);
-    if ((err = cdesk_open(&d, is, r, rc, tech)) == LEAL_OK && (err = read_card(&d, out)) == LEAL_OK)
+    if ((err = cdesk_open(&d, c->is, c->reader, &c->rc, c->tech)) == LEAL_OK &&
+        (err = read_card(&d, out)) == LEAL_OK)
         err = !out->agrees && out->ledger.card_id == 0 ? LEAL_E_CARD_NOT_LEAL
                                                        : topup_on(&d, out, cents);
     cdesk_close(&d, out);
@@ -833,13 +831,12 @@ static leal_err sync_on(struct cdesk *d, struct issuance_card *out)
     return issuance_compare(d->is, &out->ledger, out->stored_value, out);
 }
 
-leal_err issuance_classic_sync(struct issuance *is, struct reader *r, const struct reader_card *rc,
-                               enum ledger_card_tech tech, struct issuance_card *out)
+static leal_err classic_sync(const struct issuance_contact *c, struct issuance_card *out)
 {
     struct cdesk d;
     leal_err err;
-    memset(out, 0, sizeof *out);
-    if ((err = cdesk_open(&d, is, r, rc, tech)) == LEAL_OK && (err = read_card(&d, out)) == LEAL_OK)
+    if ((err = cdesk_open(&d, c->is, c->reader, &c->rc, c->tech)) == LEAL_OK &&
+        (err = read_card(&d, out)) == LEAL_OK)
         err = sync_on(&d, out);
     cdesk_close(&d, out);
     return err;
@@ -866,16 +863,14 @@ static leal_err empty_on(struct cdesk *d, struct issuance_card *out)
     return ledger_card_set_seen_mark(d->is->ledger, out->card_id, st.body.seq, 0, 0, now.mark);
 }
 
-leal_err issuance_classic_empty_old(struct issuance *is, struct reader *r,
-                                    const struct reader_card *rc, enum ledger_card_tech tech,
-                                    int64_t old_card_id, struct issuance_card *out)
+static leal_err classic_empty_old(const struct issuance_contact *c, int64_t old_card_id,
+                                  struct issuance_card *out)
 {
     struct cdesk d;
     leal_err err;
-    memset(out, 0, sizeof *out);
-    if ((err = cdesk_open(&d, is, r, rc, tech)) == LEAL_OK &&
+    if ((err = cdesk_open(&d, c->is, c->reader, &c->rc, c->tech)) == LEAL_OK &&
         (err = read_card(&d, out)) == LEAL_OK &&
-        (err = issuance_old_check(is, old_card_id, out)) == LEAL_OK)
+        (err = issuance_old_check(c->is, old_card_id, out)) == LEAL_OK)
         err = empty_on(&d, out);
     cdesk_close(&d, out);
     return err;
@@ -967,9 +962,8 @@ static leal_err verify(struct cdesk *d, int64_t card_id, const struct state_body
     return LEAL_OK;
 }
 
-leal_err issuance_classic_issue(struct issuance *is, struct reader *r, const struct reader_card *rc,
-                                enum ledger_card_tech tech, const struct issuance_request *req,
-                                struct issuance_card *out)
+static leal_err classic_issue(const struct issuance_contact *c, const struct issuance_request *req,
+                              struct issuance_card *out)
 {
     enum sector_state st[CLASSIC_CARD_SECTORS];
     uint8_t ispan[CLASSIC_RECORD_IDENTITY_SPAN], sspan[CLASSIC_RECORD_STATE_SPAN];
@@ -979,9 +973,11 @@ leal_err issuance_classic_issue(struct issuance *is, struct reader *r, const str
     struct cdesk d;
     int64_t card_id = 0, purse;
     bool any_leal = false, any_foreign = false, resumed = false, stored_value;
+    struct issuance *is = c->is;
+    const struct reader_card *rc = &c->rc;
+    enum ledger_card_tech tech = c->tech;
     leal_err err;
 
-    memset(out, 0, sizeof *out);
     memset(&body, 0, sizeof body);
     body.seq = INITIAL_SEQ;
     /* Money the card cannot take is refused before the card or the ledger is
@@ -1003,7 +999,8 @@ leal_err issuance_classic_issue(struct issuance *is, struct reader *r, const str
         return LEAL_E_CARD_STORED_VALUE_OFF;
     if (purse + req->topup_cents > out->classic_cap_cents)
         return LEAL_E_CARD_BOUNDARY;
-    if ((err = cdesk_open(&d, is, r, rc, tech)) != LEAL_OK || (err = probe(&d, st)) != LEAL_OK)
+    if ((err = cdesk_open(&d, is, c->reader, &c->rc, tech)) != LEAL_OK ||
+        (err = probe(&d, st)) != LEAL_OK)
         goto out;
     for (unsigned s = 0; s < CLASSIC_CARD_SECTORS; s++) {
         any_leal = any_leal || st[s] == SECTOR_LEAL;
@@ -1097,18 +1094,19 @@ out:
     return err;
 }
 
-leal_err issuance_classic_erase(struct issuance *is, struct reader *r, const struct reader_card *rc,
-                                enum ledger_card_tech tech, struct issuance_card *out)
+static leal_err classic_erase(const struct issuance_contact *c, struct issuance_card *out)
 {
     enum sector_state st[CLASSIC_CARD_SECTORS];
     struct ledger_card lc;
     struct identity id;
     struct cdesk d;
     bool any_leal = false;
+    struct issuance *is = c->is;
+    enum ledger_card_tech tech = c->tech;
     leal_err err;
 
-    memset(out, 0, sizeof *out);
-    if ((err = cdesk_open(&d, is, r, rc, tech)) != LEAL_OK || (err = probe(&d, st)) != LEAL_OK)
+    if ((err = cdesk_open(&d, is, c->reader, &c->rc, tech)) != LEAL_OK ||
+        (err = probe(&d, st)) != LEAL_OK)
         goto out;
     for (unsigned s = 0; s < CLASSIC_CARD_SECTORS; s++) {
         if (st[s] == SECTOR_FOREIGN) {
@@ -1161,3 +1159,20 @@ out:
     cdesk_close(&d, out);
     return err;
 }
+
+static bool classic_claims(const struct reader_card *rc, enum ledger_card_tech *tech)
+{
+    *tech = classic_tech(rc);
+    return *tech != 0;
+}
+
+const struct issuance_card_ops issuance_classic_ops = {
+    .name = "classic",
+    .claims = classic_claims,
+    .issue = classic_issue,
+    .read = classic_read,
+    .topup = classic_topup,
+    .sync = classic_sync,
+    .empty_old = classic_empty_old,
+    .erase = classic_erase,
+};

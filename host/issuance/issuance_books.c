@@ -1,0 +1,548 @@
+/* issuance_books.c - the ledger's side of a desk operation (issuance_books.h). */
+#include "issuance_books.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "keys/base/bytes.h"
+#include "keys/base/ct.h"
+
+/* A two-line entry between a customer's account and one of the program's
+ * accounts, made by the desk for a card. The operator is fixed ("desk"), not
+ * the person's name: the same entry may be re-posted by whoever taps the
+ * card next (a resumed issuance, a top-up read back from the card's log),
+ * and must hash the same to be recognised as the same entry. */
+static leal_err post_card_entry(struct issuance *is, int64_t card_id, int64_t account_id,
+                                const char *kind, const char *asset, const char *program_account,
+                                int64_t amount, const char *request, const char *reason,
+                                const char *reference, bool settles_pending, bool *replayed)
+{
+    int64_t other, entry;
+    struct ledger_line lines[2];
+    struct ledger_entry e;
+    leal_err err = ledger_program_account(is->ledger, is->program_id, program_account, &other);
+    if (err != LEAL_OK)
+        return err;
+    memset(lines, 0, sizeof lines);
+    memset(&e, 0, sizeof e);
+    lines[0].account_id = account_id;
+    lines[1].account_id = other;
+    snprintf(lines[0].asset, sizeof lines[0].asset, "%s", asset);
+    snprintf(lines[1].asset, sizeof lines[1].asset, "%s", asset);
+    lines[0].amount = amount;
+    lines[1].amount = -amount;
+    e.program_id = is->program_id;
+    e.kind = kind;
+    e.request_id = request;
+    e.operator_name = "desk";
+    e.reason = reason;
+    e.reference = reference;
+    e.card_id = card_id;
+    e.nlines = 2;
+    e.lines = lines;
+    if (settles_pending)
+        return ledger_pending_topup_settle(is->ledger, &e, &entry, replayed);
+    return ledger_post(is->ledger, &e, &entry, replayed);
+}
+
+/* A DESFire top-up's entry (request id card:<id>:log:<counter after>), posted
+ * with the card's pending top-up removed in one transaction (LAYOUT.md 2.7). */
+leal_err issuance_post_log_topup(struct issuance *is, int64_t card_id, int64_t account_id,
+                                 uint32_t counter_after, int64_t cents, bool *replayed)
+{
+    char request[64], reference[64];
+    snprintf(request, sizeof request, "card:%lld:log:%u", (long long)card_id, counter_after);
+    snprintf(reference, sizeof reference, "card %lld counter %u", (long long)card_id,
+             counter_after);
+    return post_card_entry(is, card_id, account_id, "topup", "EUR", "cash", cents, request,
+                           "purse top-up at the desk", reference, true, replayed);
+}
+
+leal_err issuance_ledger_card(struct issuance *is, struct issuance_card *out,
+                              struct ledger_card *lc)
+{
+    leal_err err = ledger_card_find_by_id(is->ledger, out->card_id, lc);
+    if (err == LEAL_E_UNKNOWN_ID) {
+        memset(lc, 0, sizeof *lc);
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why, "card %lld is not in the ledger",
+                 (long long)out->card_id);
+        return LEAL_OK;
+    }
+    if (err == LEAL_OK)
+        out->ledger = *lc;
+    return err;
+}
+
+bool issuance_is_classic(enum ledger_card_tech t)
+{
+    return t == LEDGER_TECH_CLASSIC_1K || t == LEDGER_TECH_CLASSIC_4K;
+}
+
+/* The account's other live cards as the desk last saw them. */
+struct account_cards {
+    int64_t this_card;
+    int live;
+    int unseen;
+    int64_t purse, points;
+};
+
+static int add_live_card(void *ctx, const struct ledger_card *c)
+{
+    struct account_cards *a = ctx;
+    if (c->status != LEDGER_CARD_ACTIVE && c->status != LEDGER_CARD_BLOCKED &&
+        c->card_id != a->this_card)
+        return 0;
+    a->live++;
+    if (c->card_id == a->this_card)
+        return 0;
+    if (c->seen_at == 0)
+        a->unseen++;
+    a->purse += c->seen_purse_cents;
+    a->points += c->seen_points;
+    return 0;
+}
+
+leal_err issuance_verdict(struct issuance *is, struct issuance_card *out, const char *why)
+{
+    bool blocked;
+    leal_err err;
+    snprintf(out->why, sizeof out->why, "%s", why);
+    out->agrees = false;
+    out->verdict = true;
+    err = ledger_card_verdict(is->ledger, out->card_id, why, issuance_operator(is), &blocked);
+    if (err == LEAL_OK) {
+        if (blocked)
+            out->ledger.status = LEDGER_CARD_BLOCKED;
+        err = LEAL_E_CARD_TAMPERED;
+    }
+    return err;
+}
+
+void issuance_eur_text(int64_t cents, char *out, size_t n)
+{
+    snprintf(out, n, "%s%lld.%02lld", cents < 0 ? "-" : "", (long long)(llabs(cents) / 100),
+             (long long)(llabs(cents) % 100));
+}
+
+leal_err issuance_judge(struct issuance *is, const struct ledger_card *lc, bool purse_on_card,
+                        struct issuance_card *out)
+{
+    struct account_cards a = {.this_card = lc->card_id};
+    char why[160], purse[32], bound[32];
+    int64_t eur, held;
+    leal_err err;
+
+    if ((int64_t)out->taps < lc->last_counter) {
+        if (issuance_is_classic(lc->tech))
+            snprintf(why, sizeof why,
+                     "its state (seq %u) is behind the ledger's (seq %lld): a restored dump or a "
+                     "clone",
+                     out->state.seq, (long long)lc->last_counter + 1);
+        else
+            snprintf(why, sizeof why,
+                     "its counter shows %u taps, fewer than the %lld the ledger saw: a restored "
+                     "copy or a clone",
+                     out->taps, (long long)lc->last_counter);
+        return issuance_verdict(is, out, why);
+    }
+    /* A replaced card's share moved on: issuance_compare says what it still holds. */
+    if (!purse_on_card || out->purse_cents <= 0 || lc->status == LEDGER_CARD_REPLACED)
+        return LEAL_OK;
+    /* What the ledger has for this card: the account's euros less what its
+     * other live cards held when last read (an upper bound when one was never
+     * read). A top-up in flight the card may show counts until a person
+     * settles it. */
+    if ((err = ledger_balance(is->ledger, lc->account_id, "EUR", &eur)) != LEAL_OK ||
+        (err = ledger_card_each_of_account(is->ledger, lc->account_id, add_live_card, &a)) !=
+            LEAL_OK)
+        return err;
+    held = eur - a.purse + out->unsettled_cents;
+    if (out->purse_cents > held) {
+        issuance_eur_text(out->purse_cents, purse, sizeof purse);
+        issuance_eur_text(held, bound, sizeof bound);
+        snprintf(why, sizeof why,
+                 "its purse holds %s, more than the %s the ledger has for it: money the "
+                 "ledger never put there",
+                 purse, bound);
+        return issuance_verdict(is, out, why);
+    }
+    return LEAL_OK;
+}
+
+/* The reason of a card's replacement ("replaced by card N"), into ctx. */
+static int replaced_by(void *ctx, const struct ledger_card_event *e)
+{
+    if (e->status == LEDGER_CARD_REPLACED && strncmp(e->reason, "replaced by card ", 17) == 0)
+        snprintf(ctx, LEDGER_TEXT, "%s", e->reason);
+    return 0;
+}
+
+/* The card's points differ from the ledger's: why, in words. Changes of the
+ * account's points the card does not carry (ledger_card_drift) are named
+ * with what made them and when, and `leal card sync` brings them over; what
+ * is left is most likely taps whose journals are not imported yet. */
+static leal_err explain_points(struct issuance *is, const struct ledger_card *lc, int64_t card_pts,
+                               const char *others, struct issuance_card *out)
+{
+    struct ledger_drift d;
+    char when[32], how[96], rest[96] = "";
+    struct tm tm;
+    time_t t;
+    leal_err err = ledger_card_drift(is->ledger, lc->card_id, &d);
+    if (err != LEAL_OK)
+        return err;
+    if (d.points == 0) {
+        snprintf(out->why, sizeof out->why,
+                 "%lld points on the card%s, %lld in the ledger (terminal journals not yet "
+                 "imported?)",
+                 (long long)card_pts, others, (long long)out->account_pts);
+        return LEAL_OK;
+    }
+    t = (time_t)d.newest_at;
+    if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof when, "%Y-%m-%d", &tm) == 0)
+        snprintf(when, sizeof when, "?");
+    snprintf(how, sizeof how, "%s%s on %s", d.entries > 1 ? "the newest " : "",
+             strcmp(d.newest_kind, "adjust") == 0   ? "posted by hand"
+             : strcmp(d.newest_kind, "expire") == 0 ? "expired"
+             : strcmp(d.newest_kind, "void") == 0   ? "voided"
+                                                    : "posted",
+             when);
+    if (card_pts + d.points != out->account_pts)
+        snprintf(rest, sizeof rest, "; then %lld points on the card%s, %lld in the ledger",
+                 (long long)(card_pts + d.points), others, (long long)out->account_pts);
+    if (d.points > 0)
+        snprintf(out->why, sizeof out->why,
+                 "the ledger has %lld points the card does not (%lld %s, %s); run leal card "
+                 "sync%s",
+                 (long long)d.points, (long long)d.entries, d.entries > 1 ? "entries" : "entry",
+                 how, rest);
+    else
+        snprintf(out->why, sizeof out->why,
+                 "the ledger took off %lld points the card still shows (%lld %s, %s); run leal "
+                 "card sync%s",
+                 (long long)-d.points, (long long)d.entries, d.entries > 1 ? "entries" : "entry",
+                 how, rest);
+    return LEAL_OK;
+}
+
+leal_err issuance_settle_sync(struct issuance *is, const struct ledger_card *lc, uint32_t cur,
+                              struct issuance_card *out, char *unsettled_why, size_t why_len)
+{
+    struct ledger_pending_sync p;
+    bool found = false;
+    leal_err err = ledger_pending_sync_get(is->ledger, lc->card_id, &p, &found);
+    if (err != LEAL_OK || !found)
+        return err;
+    if ((int64_t)cur == p.seq_after && (int64_t)out->state.points == p.points_after) {
+        if ((err = ledger_pending_sync_settle(is->ledger, lc->card_id)) == LEAL_OK)
+            out->synced++;
+        return err;
+    }
+    if ((int64_t)cur == p.seq_before) {
+        if ((err = ledger_pending_sync_drop(is->ledger, lc->card_id)) == LEAL_OK)
+            out->dropped++;
+        return err;
+    }
+    out->unsettled = true;
+    snprintf(unsettled_why, why_len,
+             "a sync of %+lld points (%s %lld to %lld, %lld points) is neither on the card nor "
+             "undone: the card is at %s %u with %u points",
+             (long long)p.points, issuance_is_classic(lc->tech) ? "seq" : "taps",
+             (long long)p.seq_before, (long long)p.seq_after, (long long)p.points_after,
+             issuance_is_classic(lc->tech) ? "seq" : "taps", cur, out->state.points);
+    return LEAL_OK;
+}
+
+leal_err issuance_sync_plan(struct issuance *is, struct issuance_card *out,
+                            struct ledger_pending_sync *p)
+{
+    struct ledger_drift d;
+    int64_t after;
+    leal_err err;
+    memset(p, 0, sizeof *p);
+    out->sync_points = 0;
+    if (out->ledger.card_id == 0)
+        return LEAL_E_CARD_NOT_LEAL;
+    if (out->ledger.status != LEDGER_CARD_ACTIVE)
+        return LEAL_E_CARD_BLOCKED;
+    if (out->unsettled)
+        return LEAL_E_CARD_TOPUP_UNSETTLED;
+    if ((err = ledger_card_drift(is->ledger, out->card_id, &d)) != LEAL_OK || d.points == 0)
+        return err;
+    after = (int64_t)out->state.points + d.points;
+    if (after < 0 || after > UINT32_MAX)
+        return LEAL_E_RANGE;
+    p->card_id = out->card_id;
+    p->points_after = after;
+    p->points = d.points;
+    p->upto_entry = d.upto;
+    return LEAL_OK;
+}
+
+leal_err issuance_compare(struct issuance *is, const struct ledger_card *lc, bool purse_on_card,
+                          struct issuance_card *out)
+{
+    struct account_cards a = {.this_card = lc->card_id};
+    bool classic = issuance_is_classic(lc->tech);
+    const char *others;
+    leal_err err;
+
+    if ((err = ledger_balance(is->ledger, lc->account_id, "EUR", &out->account_eur)) != LEAL_OK ||
+        (err = ledger_balance(is->ledger, lc->account_id, "PTS", &out->account_pts)) != LEAL_OK ||
+        (err = ledger_card_each_of_account(is->ledger, lc->account_id, add_live_card, &a)) !=
+            LEAL_OK ||
+        (err = out->has_mark
+                   ? ledger_card_set_seen_mark(is->ledger, lc->card_id, out->state.seq,
+                                               out->purse_cents, out->state.points, out->mark)
+                   : ledger_card_set_seen(is->ledger, lc->card_id, out->state.seq, out->purse_cents,
+                                          out->state.points)) != LEAL_OK)
+        return err;
+    out->ncards_on_account = a.live;
+    a.purse += out->purse_cents;
+    a.points += out->state.points;
+    others = a.live > 1 ? " (with the account's other cards as last read)" : "";
+    out->agrees = true;
+    if (!leal_ct_equal(out->uid, lc->uid, lc->uid_len) || out->uid_len != lc->uid_len) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why, "the card's UID differs from the one recorded");
+    } else if ((int64_t)out->taps < lc->last_counter) {
+        out->agrees = false;
+        if (classic)
+            snprintf(out->why, sizeof out->why,
+                     "the card's state (seq %u) is behind the ledger's: a restored dump or a "
+                     "clone",
+                     out->state.seq);
+        else
+            snprintf(out->why, sizeof out->why,
+                     "the card's counter (%u) is behind the ledger's (%lld): a restored copy",
+                     out->taps, (long long)lc->last_counter);
+    } else if ((lc->status == LEDGER_CARD_LOST || lc->status == LEDGER_CARD_REPLACED) &&
+               ((purse_on_card && out->purse_cents > 0) || out->state.points > 0)) {
+        /* No longer the account's, yet holding money or points. */
+        char held[64], eur[32];
+        issuance_eur_text(purse_on_card ? out->purse_cents : 0, eur, sizeof eur);
+        if (purse_on_card && out->purse_cents > 0 && out->state.points > 0)
+            snprintf(held, sizeof held, "%s EUR and %u points", eur, out->state.points);
+        else if (purse_on_card && out->purse_cents > 0)
+            snprintf(held, sizeof held, "%s EUR", eur);
+        else
+            snprintf(held, sizeof held, "%u points", out->state.points);
+        out->agrees = false;
+        if (lc->status == LEDGER_CARD_REPLACED) {
+            char by[LEDGER_TEXT] = "";
+            bool blocked;
+            if ((err = ledger_card_history(is->ledger, lc->card_id, replaced_by, by)) != LEAL_OK)
+                return err;
+            snprintf(out->why, sizeof out->why,
+                     "the card was %.40s and still holds %s, which the ledger moved to %s: keep it",
+                     by[0] ? by : "replaced", held, by[0] ? "that card" : "the new card");
+            /* On the hot list already; its history says what it still holds. */
+            if ((err = ledger_card_verdict(is->ledger, lc->card_id, out->why, issuance_operator(is),
+                                           &blocked)) != LEAL_OK)
+                return err;
+        } else {
+            snprintf(out->why, sizeof out->why,
+                     "the card is lost in the ledger and still holds %s: 'leal card replace "
+                     "--old %lld' with it at the desk empties it and moves them",
+                     held, (long long)lc->card_id);
+        }
+    } else if (a.unseen > 0 || lc->status == LEDGER_CARD_PENDING ||
+               lc->status == LEDGER_CARD_LOST || lc->status == LEDGER_CARD_REPLACED) {
+        /* A card of the account never read at the desk, this one not yet the
+         * account's (issuance compares again once it is), or no longer the
+         * account's (lost or replaced: its balances went to the live cards,
+         * and counting them again would report a difference that is not
+         * there): nothing to add. */
+    } else if (purse_on_card && a.purse != out->account_eur) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why,
+                 "purse %lld.%02lld on the card%s, %lld.%02lld in the ledger",
+                 (long long)(a.purse / 100), (long long)(a.purse % 100), others,
+                 (long long)(out->account_eur / 100), (long long)(out->account_eur % 100));
+    } else if (a.points != out->account_pts) {
+        out->agrees = false;
+        return explain_points(is, lc, a.points, others, out);
+    }
+    return LEAL_OK;
+}
+
+leal_err issuance_post_seq_topup(struct issuance *is, int64_t card_id, int64_t account_id,
+                                 uint32_t seq_after, int64_t cents, bool *replayed)
+{
+    char request[64], reference[64];
+    snprintf(request, sizeof request, "card:%lld:seq:%u", (long long)card_id, seq_after);
+    snprintf(reference, sizeof reference, "card %lld seq %u", (long long)card_id, seq_after);
+    return post_card_entry(is, card_id, account_id, "topup", "EUR", "cash", cents, request,
+                           "purse top-up at the desk", reference, true, replayed);
+}
+
+leal_err issuance_new_card_id(struct issuance *is, int64_t *id)
+{
+    uint8_t r[8];
+    leal_err err = is->cp->random(r, sizeof r);
+    if (err != LEAL_OK)
+        return err;
+    /* Twelve decimal digits, random: printable on a receipt, and ids reveal
+     * nothing about how many cards an issuer has. */
+    *id = 100000000000LL + (int64_t)(load_be64(r) % 900000000000ULL);
+    return LEAL_OK;
+}
+
+/* The account's cards other than the replaced one and its successor. */
+struct share_ctx {
+    int64_t skip1, skip2;
+    bool eur;
+    int unseen;
+    int64_t held;
+};
+
+static int add_other_card(void *ctx, const struct ledger_card *c)
+{
+    struct share_ctx *x = ctx;
+    if (c->card_id == x->skip1 || c->card_id == x->skip2 ||
+        (c->status != LEDGER_CARD_ACTIVE && c->status != LEDGER_CARD_BLOCKED))
+        return 0;
+    if (c->seen_at == 0)
+        x->unseen++;
+    x->held += x->eur ? c->seen_purse_cents : c->seen_points;
+    return 0;
+}
+
+leal_err issuance_replaced_share(struct issuance *is, const struct issuance_request *req,
+                                 int64_t card_id, const char *asset, int64_t *share)
+{
+    struct share_ctx x = {req->replaced_card_id, card_id, strcmp(asset, "EUR") == 0, 0, 0};
+    int64_t balance;
+    leal_err err;
+    *share = 0;
+    if ((err = ledger_balance(is->ledger, req->account_id, asset, &balance)) != LEAL_OK ||
+        (err = ledger_card_each_of_account(is->ledger, req->account_id, add_other_card, &x)) !=
+            LEAL_OK)
+        return err;
+    if (x.unseen > 0)
+        return LEAL_E_CARD_SHARE_UNKNOWN;
+    if (balance - x.held < 0)
+        return LEAL_E_RANGE;
+    *share = balance - x.held;
+    return LEAL_OK;
+}
+
+const char *issuance_operator(const struct issuance *is)
+{
+    return is->operator_name && is->operator_name[0] ? is->operator_name : "desk";
+}
+
+/* Whether the account has a live card other than ctx[0] (into ctx[1]). */
+static int other_live(void *ctx, const struct ledger_card *c)
+{
+    int64_t *x = ctx;
+    if (c->card_id == x[0] || (c->status != LEDGER_CARD_ACTIVE && c->status != LEDGER_CARD_BLOCKED))
+        return 0;
+    x[1] = 1;
+    return 1;
+}
+
+leal_err issuance_activate(struct issuance *is, const struct issuance_request *req, int64_t card_id,
+                           struct issuance_card *verified)
+{
+    struct ledger_card lc;
+    char why[64];
+    int64_t live[2] = {card_id, 0};
+    leal_err err = ledger_card_each_of_account(is->ledger, req->account_id, other_live, live);
+    if (err != LEAL_OK || (err = ledger_batch_begin(is->ledger)) != LEAL_OK)
+        return err;
+    /* What the card carries of the account's point changes (leal card sync):
+     * a replacement takes the account's balances over, a family card joins
+     * cards that carry them; the account's first card carries none yet. */
+    if (req->replacing || live[1])
+        err = ledger_card_synced_now(is->ledger, card_id);
+    if (err == LEAL_OK)
+        err = ledger_card_change_status(is->ledger, card_id, LEDGER_CARD_ACTIVE,
+                                        "verified at the desk", issuance_operator(is));
+    if (err == LEAL_OK)
+        err = ledger_card_set_counter(is->ledger, card_id, verified->taps);
+    if (err == LEAL_OK && req->replacing) {
+        snprintf(why, sizeof why, "replaced by card %lld", (long long)card_id);
+        err = ledger_card_change_status(is->ledger, req->replaced_card_id, LEDGER_CARD_REPLACED,
+                                        why, issuance_operator(is));
+    }
+    if (err == LEAL_OK)
+        err = ledger_batch_commit(is->ledger);
+    if (err != LEAL_OK) {
+        ledger_batch_rollback(is->ledger);
+        return err;
+    }
+    /* Compared again now that the card counts as one of the account's. */
+    if ((err = ledger_card_find_by_id(is->ledger, card_id, &lc)) != LEAL_OK)
+        return err;
+    return issuance_compare(is, &lc, verified->stored_value, verified);
+}
+
+/* The welcome points' entry is posted while the card is still PENDING so that
+ * a resumed issuance posts them once (same request id, same content). */
+leal_err issuance_opening_points(struct issuance *is, const struct issuance_request *req,
+                                 int64_t card_id, uint32_t *points)
+{
+    char request[48];
+    bool replayed;
+    int64_t pts;
+    leal_err err;
+    *points = 0;
+    if (req->replacing) {
+        if ((err = issuance_replaced_share(is, req, card_id, "PTS", &pts)) != LEAL_OK)
+            return err;
+    } else {
+        pts = req->welcome_points;
+    }
+    if (pts < 0 || pts > UINT32_MAX)
+        return LEAL_E_RANGE;
+    if (!req->replacing && pts > 0) {
+        snprintf(request, sizeof request, "card:%lld:welcome", (long long)card_id);
+        if ((err = post_card_entry(is, card_id, req->account_id, "earn", "PTS", "points_issued",
+                                   pts, request, "welcome points", NULL, false, &replayed)) !=
+            LEAL_OK)
+            return err;
+    }
+    *points = (uint32_t)pts;
+    return LEAL_OK;
+}
+
+/* The program's purse cap (LAYOUT.md 2.3: the purse file's upper limit), and
+ * for Classic cards its stored-value cap, into out. */
+leal_err issuance_purse_caps(struct issuance *is, struct issuance_card *out)
+{
+    struct ledger_program p;
+    leal_err err = ledger_program_get(is->ledger, is->program_id, &p);
+    if (err != LEAL_OK)
+        return err;
+    out->purse_cap_cents = p.purse_cap_cents;
+    out->classic_cap_cents = p.classic_stored_value_cap_cents;
+    return LEAL_OK;
+}
+
+leal_err issuance_topup_allowed(const struct issuance_card *out, int64_t cents)
+{
+    if (cents <= 0 || cents > LEDGER_PURSE_CAP_MAX)
+        return LEAL_E_RANGE;
+    return out->ledger.status == LEDGER_CARD_ACTIVE ? LEAL_OK : LEAL_E_CARD_BLOCKED;
+}
+
+leal_err issuance_old_check(struct issuance *is, int64_t old_card_id, struct issuance_card *out)
+{
+    if (out->ledger.card_id == 0)
+        return LEAL_E_CARD_NOT_LEAL; /* a leal card the ledger does not know */
+    if (out->card_id != old_card_id)
+        return LEAL_E_CARD_UNKNOWN;
+    if (out->ledger.status == LEDGER_CARD_ACTIVE || out->ledger.status == LEDGER_CARD_BLOCKED) {
+        leal_err err = ledger_card_change_status(is->ledger, out->card_id, LEDGER_CARD_LOST,
+                                                 "emptied at the desk for its replacement",
+                                                 issuance_operator(is));
+        if (err != LEAL_OK)
+            return err;
+        out->ledger.status = LEDGER_CARD_LOST;
+    }
+    return out->ledger.status == LEDGER_CARD_LOST ? LEAL_OK : LEAL_E_CARD_STATUS_CHANGE;
+}
