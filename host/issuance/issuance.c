@@ -1,8 +1,11 @@
-/* issuance.c - the desk's operations (issuance.h): the card in the field
- * chosen among the card types (issuance_ops.h), then the operation run
- * through that type's table. */
+/* issuance.c - the desk's operations (issuance.h), each one sequence over the
+ * card types (issuance_ops.h): the card in the field chosen by the first type
+ * that claims it, a session opened on it, and the ledger's steps in order
+ * around the card's: what a read settles and judges, an intent before every
+ * card write that moves money or points, the posting once the card has it. */
 #include "issuance.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "issuance_books.h"
@@ -12,79 +15,271 @@
 static const struct issuance_card_ops *const card_types[] = {&issuance_classic_ops,
                                                              &issuance_desfire_ops};
 
-/* The card in the field and the table of its type. */
-static leal_err contact_open(struct issuance_contact *c, struct issuance *is, struct reader *r,
-                             const struct issuance_card_ops **ops)
+/* One desk operation: the card in the field, its type, a session on it. */
+struct op {
+    struct issuance *is;
+    struct issuance_contact c;
+    const struct issuance_card_ops *ops;
+    void *s;
+};
+
+static leal_err op_open(struct op *o, struct issuance *is, struct reader *r)
 {
     leal_err err;
-    memset(c, 0, sizeof *c);
-    c->is = is;
-    c->reader = r;
-    if ((err = reader_card_info(r, &c->rc)) != LEAL_OK)
+    memset(o, 0, sizeof *o);
+    o->is = is;
+    o->c.is = is;
+    o->c.reader = r;
+    if ((err = reader_card_info(r, &o->c.rc)) != LEAL_OK)
         return err;
-    for (size_t i = 0; i < sizeof card_types / sizeof card_types[0]; i++)
-        if (card_types[i]->claims(&c->rc, &c->tech)) {
-            *ops = card_types[i];
-            return LEAL_OK;
-        }
-    return LEAL_E_CARD_UNKNOWN;
+    for (size_t i = 0; i < sizeof card_types / sizeof card_types[0] && o->ops == NULL; i++)
+        if (card_types[i]->claims(&o->c.rc, &o->c.tech))
+            o->ops = card_types[i];
+    if (o->ops == NULL)
+        return LEAL_E_CARD_UNKNOWN;
+    return o->ops->open(&o->c, &o->s);
+}
+
+static void op_close(struct op *o, struct issuance_card *out)
+{
+    if (o->ops != NULL)
+        o->ops->close(o->s, out);
+}
+
+/* The ledger's side of a card just read. A card being issued (PENDING) is
+ * judged by its issuance; a card behind the ledger before anything is
+ * settled from it; then what the ledger started (a top-up, a sync) settled
+ * from what the card shows, the card's mark and purse judged, its counter
+ * recorded, card and ledger compared, and a card still the account's brought
+ * to the current keys. */
+static leal_err read_books(struct op *o, struct issuance_card *out)
+{
+    struct issuance *is = o->is;
+    struct ledger_card lc;
+    char unsettled[256] = "", verdict[160];
+    bool intent_mark = false;
+    leal_err err;
+    if ((err = issuance_ledger_card(is, out, &lc)) != LEAL_OK || lc.card_id == 0)
+        return err;
+    if (lc.status == LEDGER_CARD_PENDING)
+        return issuance_compare(is, &lc, out->stored_value, out);
+    if ((int64_t)out->taps < lc.last_counter)
+        return issuance_judge(is, &lc, out->stored_value, out);
+    if ((err = issuance_settle_topup(is, &lc, out, &intent_mark, unsettled, sizeof unsettled)) !=
+            LEAL_OK ||
+        (!out->unsettled &&
+         (err = issuance_settle_sync(is, &lc, out, unsettled, sizeof unsettled)) != LEAL_OK))
+        return err;
+    o->ops->judge_mark(o->s, &lc, intent_mark, out, verdict, sizeof verdict);
+    if (verdict[0] != '\0')
+        return issuance_verdict(is, out, verdict);
+    if ((err = issuance_judge(is, &lc, out->stored_value, out)) != LEAL_OK ||
+        ((int64_t)out->taps > lc.last_counter &&
+         (err = ledger_card_set_counter(is->ledger, out->card_id, out->taps)) != LEAL_OK) ||
+        (err = issuance_compare(is, &lc, out->stored_value, out)) != LEAL_OK)
+        return err;
+    if (out->unsettled) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why, "%s", unsettled);
+    }
+    /* A card no longer the account's is left as it is. */
+    if (lc.status == LEDGER_CARD_LOST || lc.status == LEDGER_CARD_REPLACED)
+        return LEAL_OK;
+    err = o->ops->rekey(o->s, out);
+    return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_TAMPERED : err;
+}
+
+/* The program's caps first: the Classic purse rule reads them. */
+static leal_err read_on(struct op *o, struct issuance_card *out)
+{
+    leal_err err;
+    if ((err = issuance_purse_caps(o->is, out)) != LEAL_OK ||
+        (err = o->ops->read(o->s, out)) != LEAL_OK)
+        return err;
+    return read_books(o, out);
+}
+
+/* What the card holds after a write, into the ledger: its counter, then
+ * card and ledger compared again. */
+static leal_err took_effect(struct op *o, struct issuance_card *out)
+{
+    leal_err err;
+    if ((err = ledger_card_set_counter(o->is->ledger, out->card_id, out->taps)) != LEAL_OK ||
+        (err = ledger_card_find_by_id(o->is->ledger, out->card_id, &out->ledger)) != LEAL_OK)
+        return err;
+    return issuance_compare(o->is, &out->ledger, out->stored_value, out);
+}
+
+/* A host top-up of a card just read (LAYOUT.md 2.7, 3.3): the intent in the
+ * ledger (seq before and after, purse after, amount, request id, the mark
+ * the card will show) before the card is written; once the card has it, the
+ * entry posted and the intent removed in one transaction. A tear anywhere
+ * leaves the intent for the next read to settle. */
+static leal_err topup_on(struct op *o, struct issuance_card *out, int64_t cents)
+{
+    struct ledger_pending_topup t;
+    bool replayed = false;
+    leal_err err;
+    if ((err = issuance_topup_room(o->is, out, cents)) != LEAL_OK)
+        return err;
+    memset(&t, 0, sizeof t);
+    t.card_id = out->card_id;
+    t.cents = cents;
+    if ((err = o->ops->credit_stage(o->s, out, cents, &t)) != LEAL_OK ||
+        (err = ledger_pending_topup_add(o->is->ledger, &t)) != LEAL_OK ||
+        (err = o->ops->credit_commit(o->s, out)) != LEAL_OK ||
+        (err = issuance_post_topup(o->is, &out->ledger, &t, &replayed)) != LEAL_OK)
+        return err;
+    return took_effect(o, out);
+}
+
+/* leal card sync on a card just read (issuance.h): the intent, the card's
+ * state at seq + 1 with the points after, the intent settled. */
+static leal_err sync_on(struct op *o, struct issuance_card *out)
+{
+    struct ledger_pending_sync p;
+    leal_err err;
+    if ((err = issuance_sync_plan(o->is, out, &p)) != LEAL_OK || p.points == 0)
+        return err;
+    if ((err = o->ops->state_stage(o->s, out, (uint32_t)p.points_after, (uint32_t)out->purse_cents,
+                                   &p)) != LEAL_OK ||
+        (err = ledger_pending_sync_add(o->is->ledger, &p)) != LEAL_OK ||
+        (err = o->ops->state_commit(o->s, out)) != LEAL_OK ||
+        (err = ledger_pending_sync_settle(o->is->ledger, out->card_id)) != LEAL_OK)
+        return err;
+    out->sync_points = p.points;
+    return took_effect(o, out);
+}
+
+/* The old card of a replacement emptied in one commit: no points, no money
+ * (issuance.h). out keeps what was taken off; what the card now holds is
+ * recorded. */
+static leal_err empty_on(struct op *o, struct issuance_card *out)
+{
+    struct ledger_pending_sync seqs; /* where the state goes; nothing is pending */
+    struct issuance_card now;
+    leal_err err;
+    if (out->purse_cents == 0 && out->state.points == 0)
+        return LEAL_OK;
+    now = *out;
+    if ((err = o->ops->state_stage(o->s, &now, 0, 0, &seqs)) != LEAL_OK ||
+        (err = o->ops->state_commit(o->s, &now)) != LEAL_OK)
+        return err;
+    out->taps = now.taps;
+    if ((err = ledger_card_set_counter(o->is->ledger, out->card_id, out->taps)) != LEAL_OK)
+        return err;
+    return ledger_card_set_seen_mark(o->is->ledger, out->card_id, now.state.seq, 0, 0, now.mark);
 }
 
 leal_err issuance_read(struct issuance *is, struct reader *r, struct issuance_card *out)
 {
-    struct issuance_contact c;
-    const struct issuance_card_ops *ops;
+    struct op o;
     leal_err err;
     memset(out, 0, sizeof *out);
-    if ((err = contact_open(&c, is, r, &ops)) != LEAL_OK)
-        return err;
-    return ops->read(&c, out);
+    if ((err = op_open(&o, is, r)) == LEAL_OK)
+        err = read_on(&o, out);
+    op_close(&o, out);
+    return err;
 }
 
 leal_err issuance_topup(struct issuance *is, struct reader *r, int64_t cents,
                         struct issuance_card *out)
 {
-    struct issuance_contact c;
-    const struct issuance_card_ops *ops;
+    struct op o;
     leal_err err;
     memset(out, 0, sizeof *out);
-    if ((err = contact_open(&c, is, r, &ops)) != LEAL_OK)
-        return err;
-    return ops->topup(&c, cents, out);
+    if ((err = op_open(&o, is, r)) == LEAL_OK && (err = read_on(&o, out)) == LEAL_OK)
+        err = !out->agrees && out->ledger.card_id == 0 ? LEAL_E_CARD_NOT_LEAL
+                                                       : topup_on(&o, out, cents);
+    op_close(&o, out);
+    return err;
 }
 
 leal_err issuance_sync(struct issuance *is, struct reader *r, struct issuance_card *out)
 {
-    struct issuance_contact c;
-    const struct issuance_card_ops *ops;
+    struct op o;
     leal_err err;
     memset(out, 0, sizeof *out);
-    if ((err = contact_open(&c, is, r, &ops)) != LEAL_OK)
-        return err;
-    return ops->sync(&c, out);
+    if ((err = op_open(&o, is, r)) == LEAL_OK && (err = read_on(&o, out)) == LEAL_OK)
+        err = sync_on(&o, out);
+    op_close(&o, out);
+    return err;
 }
 
 leal_err issuance_empty_old(struct issuance *is, struct reader *r, int64_t old_card_id,
                             struct issuance_card *out)
 {
-    struct issuance_contact c;
-    const struct issuance_card_ops *ops;
+    struct op o;
     leal_err err;
     memset(out, 0, sizeof *out);
-    if ((err = contact_open(&c, is, r, &ops)) != LEAL_OK)
+    if ((err = op_open(&o, is, r)) == LEAL_OK && (err = read_on(&o, out)) == LEAL_OK &&
+        (err = issuance_old_check(is, old_card_id, out)) == LEAL_OK)
+        err = empty_on(&o, out);
+    op_close(&o, out);
+    return err;
+}
+
+/* The ledger keeps an erased card's history; its status becomes lost. */
+static leal_err mark_erased(struct issuance *is, const struct issuance_card *out)
+{
+    if (out->ledger.card_id == 0 || out->ledger.status == LEDGER_CARD_LOST ||
+        out->ledger.status == LEDGER_CARD_REPLACED)
+        return LEAL_OK;
+    return ledger_card_change_status(is->ledger, out->card_id, LEDGER_CARD_LOST,
+                                     "erased at the desk", issuance_operator(is));
+}
+
+/* A card type whose erase is atomic (DESFire's FormatPICC): read and
+ * settled in full, refused with money on it, erased, then marked lost. */
+static leal_err erase_read(struct op *o, struct issuance_card *out)
+{
+    leal_err err;
+    if ((err = read_on(o, out)) != LEAL_OK)
         return err;
-    return ops->empty_old(&c, old_card_id, out);
+    if (out->purse_cents != 0)
+        return LEAL_E_CARD_BOUNDARY; /* money on it: replace the card or spend it first */
+    if ((err = o->ops->erase(o->s, out)) != LEAL_OK)
+        return err;
+    return mark_erased(o->is, out);
+}
+
+/* A card type whose erase takes many writes (Classic): marked lost before
+ * the card is touched, so a torn erase never leaves an active card in the
+ * ledger that does not read; a live card holding money as the desk last read
+ * it is refused first. */
+static leal_err erase_identified(struct op *o, struct issuance_card *out)
+{
+    struct ledger_card lc;
+    leal_err err;
+    if ((err = o->ops->erase_identify(o->s, out)) != LEAL_OK)
+        return err;
+    if (out->card_id != 0) {
+        err = ledger_card_find_by_id(o->is->ledger, out->card_id, &lc);
+        if (err != LEAL_OK && err != LEAL_E_UNKNOWN_ID)
+            return err;
+        if (err == LEAL_OK) {
+            out->ledger = lc;
+            if ((lc.status == LEDGER_CARD_ACTIVE || lc.status == LEDGER_CARD_BLOCKED) &&
+                lc.seen_purse_cents > 0) {
+                out->purse_cents = (int32_t)lc.seen_purse_cents;
+                return LEAL_E_CARD_BOUNDARY;
+            }
+            if ((err = mark_erased(o->is, out)) != LEAL_OK)
+                return err;
+        }
+    }
+    return o->ops->erase(o->s, out);
 }
 
 leal_err issuance_erase(struct issuance *is, struct reader *r, struct issuance_card *out)
 {
-    struct issuance_contact c;
-    const struct issuance_card_ops *ops;
+    struct op o;
     leal_err err;
     memset(out, 0, sizeof *out);
-    if ((err = contact_open(&c, is, r, &ops)) != LEAL_OK)
-        return err;
-    return ops->erase(&c, out);
+    if ((err = op_open(&o, is, r)) == LEAL_OK)
+        err = o.ops->erase_identify ? erase_identified(&o, out) : erase_read(&o, out);
+    op_close(&o, out);
+    return err;
 }
 
 leal_err issuance_account_program(struct issuance *is, int64_t account_id)
@@ -96,23 +291,101 @@ leal_err issuance_account_program(struct issuance *is, int64_t account_id)
     return err;
 }
 
+/* A card that already carries a leal identity is somebody's card, unless it
+ * is our own torn issuance (PENDING): then it is made again. */
+static leal_err refuse_issued(struct op *o, struct issuance_card *out)
+{
+    struct ledger_card lc;
+    bool known;
+    leal_err err;
+    if ((err = o->ops->inspect(o->s, out)) != LEAL_OK || out->card_id == 0)
+        return err;
+    known = ledger_card_find_by_id(o->is->ledger, out->card_id, &lc) == LEAL_OK;
+    if (known)
+        out->ledger = lc;
+    if (out->issuer_id != o->is->keys->issuer_id || !known || lc.status != LEDGER_CARD_PENDING)
+        return LEAL_E_CARD_ALREADY_ISSUED;
+    return LEAL_OK;
+}
+
+struct torn_ctx {
+    struct op *o;
+    int64_t found;
+};
+
+static int find_torn(void *ctx, const struct ledger_card *c)
+{
+    struct torn_ctx *t = ctx;
+    if (c->status != LEDGER_CARD_PENDING || !t->o->ops->torn_here(t->o->s, c))
+        return 0;
+    t->found = c->card_id;
+    return 1;
+}
+
+/* Was this card's issuance begun and torn? Then it is PENDING on this
+ * account and taken up again; otherwise it is recorded PENDING before
+ * anything is written. */
+static leal_err begin_card(struct op *o, const struct issuance_request *req, int64_t *card_id,
+                           struct issuance_card *out)
+{
+    struct torn_ctx t = {o, 0};
+    struct ledger_card lc;
+    leal_err err = ledger_card_each_of_account(o->is->ledger, req->account_id, find_torn, &t);
+    if (err != LEAL_OK)
+        return err;
+    memset(&lc, 0, sizeof lc);
+    lc.account_id = req->account_id;
+    if ((err = o->ops->pending_record(o->s, t.found != 0, &lc)) != LEAL_OK)
+        return err;
+    if (t.found != 0)
+        *card_id = t.found;
+    else if ((err = issuance_add_pending(o->is, &lc, card_id)) != LEAL_OK)
+        return err;
+    out->card_id = *card_id;
+    return LEAL_OK;
+}
+
+/* Money the new card cannot hold is refused before anything is written;
+ * the card is made, verified as a terminal will read it, then active in
+ * the ledger (with a replaced card REPLACED), then topped up. */
+static leal_err issue_on(struct op *o, const struct issuance_request *req,
+                         struct issuance_opening *opening, struct issuance_card *out)
+{
+    struct issuance *is = o->is;
+    int64_t card_id = 0;
+    leal_err err;
+    out->tech = o->c.tech;
+    if ((err = issuance_opening_room(is, req, opening, out)) != LEAL_OK ||
+        (err = refuse_issued(o, out)) != LEAL_OK ||
+        (err = begin_card(o, req, &card_id, out)) != LEAL_OK ||
+        (err = issuance_opening_post(is, req, card_id, opening)) != LEAL_OK ||
+        (err = o->ops->personalise(o->s, card_id, opening, out)) != LEAL_OK ||
+        (out->uid_len > 0 &&
+         (err = ledger_card_set_uid(is->ledger, card_id, out->uid, out->uid_len)) != LEAL_OK) ||
+        (err = o->ops->verify(o->s, card_id, opening, out)) != LEAL_OK ||
+        (err = read_books(o, out)) != LEAL_OK ||
+        (err = issuance_activate(is, req, card_id, out)) != LEAL_OK ||
+        (err = ledger_card_find_by_id(is->ledger, card_id, &out->ledger)) != LEAL_OK)
+        return err;
+    /* The opening top-up on the card just verified: its read was the verification. */
+    return req->topup_cents > 0 ? topup_on(o, out, req->topup_cents) : LEAL_OK;
+}
+
 leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issuance_request *req,
                         struct issuance_card *out)
 {
-    struct issuance_contact c;
-    const struct issuance_card_ops *ops;
-    int64_t share;
+    struct issuance_opening opening;
+    struct op o;
     leal_err err;
 
     memset(out, 0, sizeof *out);
-    /* The card is made with is->program_id's keys: never for another program's account. */
-    if ((err = issuance_account_program(is, req->account_id)) != LEAL_OK)
+    /* The card is made with is->program_id's keys: never for another program's
+     * account; a replaced card's share is known before any card is touched. */
+    if ((err = issuance_account_program(is, req->account_id)) != LEAL_OK ||
+        (err = issuance_opening_plan(is, req, &opening)) != LEAL_OK)
         return err;
-    /* A replaced card's share must be known before any card is touched. */
-    if (req->replacing && ((err = issuance_replaced_share(is, req, 0, "EUR", &share)) != LEAL_OK ||
-                           (err = issuance_replaced_share(is, req, 0, "PTS", &share)) != LEAL_OK))
-        return err;
-    if ((err = contact_open(&c, is, r, &ops)) != LEAL_OK)
-        return err;
-    return ops->issue(&c, req, out);
+    if ((err = op_open(&o, is, r)) == LEAL_OK)
+        err = issue_on(&o, req, &opening, out);
+    op_close(&o, out);
+    return err;
 }

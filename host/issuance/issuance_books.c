@@ -6,58 +6,75 @@
 #include <string.h>
 #include <time.h>
 
+#include "cardlayout/layout.h"
 #include "keys/base/bytes.h"
 #include "keys/base/ct.h"
 
 /* A two-line entry between a customer's account and one of the program's
- * accounts, made by the desk for a card. The operator is fixed ("desk"), not
- * the person's name: the same entry may be re-posted by whoever taps the
- * card next (a resumed issuance, a top-up read back from the card's log),
- * and must hash the same to be recognised as the same entry. */
-static leal_err post_card_entry(struct issuance *is, int64_t card_id, int64_t account_id,
-                                const char *kind, const char *asset, const char *program_account,
-                                int64_t amount, const char *request, const char *reason,
-                                const char *reference, bool settles_pending, bool *replayed)
+ * accounts, made by the desk for a card. */
+struct posting {
+    int64_t card_id, account_id;
+    const char *kind, *asset, *program_account; /* "topup", "EUR", "cash" */
+    int64_t amount;                             /* onto the customer's account */
+    const char *request, *reason, *reference;
+    bool settles_pending; /* removes the card's pending top-up with this request id */
+};
+
+/* The operator is fixed ("desk"), not the person's name: the same entry may
+ * be re-posted by whoever taps the card next (a resumed issuance, a top-up
+ * read back from the card), and must hash the same to be recognised as the
+ * same entry. */
+static leal_err post(struct issuance *is, const struct posting *p, bool *replayed)
 {
     int64_t other, entry;
     struct ledger_line lines[2];
     struct ledger_entry e;
-    leal_err err = ledger_program_account(is->ledger, is->program_id, program_account, &other);
+    leal_err err = ledger_program_account(is->ledger, is->program_id, p->program_account, &other);
     if (err != LEAL_OK)
         return err;
     memset(lines, 0, sizeof lines);
     memset(&e, 0, sizeof e);
-    lines[0].account_id = account_id;
+    lines[0].account_id = p->account_id;
     lines[1].account_id = other;
-    snprintf(lines[0].asset, sizeof lines[0].asset, "%s", asset);
-    snprintf(lines[1].asset, sizeof lines[1].asset, "%s", asset);
-    lines[0].amount = amount;
-    lines[1].amount = -amount;
+    snprintf(lines[0].asset, sizeof lines[0].asset, "%s", p->asset);
+    snprintf(lines[1].asset, sizeof lines[1].asset, "%s", p->asset);
+    lines[0].amount = p->amount;
+    lines[1].amount = -p->amount;
     e.program_id = is->program_id;
-    e.kind = kind;
-    e.request_id = request;
+    e.kind = p->kind;
+    e.request_id = p->request;
     e.operator_name = "desk";
-    e.reason = reason;
-    e.reference = reference;
-    e.card_id = card_id;
+    e.reason = p->reason;
+    e.reference = p->reference;
+    e.card_id = p->card_id;
     e.nlines = 2;
     e.lines = lines;
-    if (settles_pending)
+    if (p->settles_pending)
         return ledger_pending_topup_settle(is->ledger, &e, &entry, replayed);
     return ledger_post(is->ledger, &e, &entry, replayed);
 }
 
-/* A DESFire top-up's entry (request id card:<id>:log:<counter after>), posted
- * with the card's pending top-up removed in one transaction (LAYOUT.md 2.7). */
-leal_err issuance_post_log_topup(struct issuance *is, int64_t card_id, int64_t account_id,
-                                 uint32_t counter_after, int64_t cents, bool *replayed)
+leal_err issuance_post_topup(struct issuance *is, const struct ledger_card *lc,
+                             const struct ledger_pending_topup *t, bool *replayed)
 {
-    char request[64], reference[64];
-    snprintf(request, sizeof request, "card:%lld:log:%u", (long long)card_id, counter_after);
-    snprintf(reference, sizeof reference, "card %lld counter %u", (long long)card_id,
-             counter_after);
-    return post_card_entry(is, card_id, account_id, "topup", "EUR", "cash", cents, request,
-                           "purse top-up at the desk", reference, true, replayed);
+    char reference[64];
+    struct posting p = {.card_id = lc->card_id,
+                        .account_id = lc->account_id,
+                        .kind = "topup",
+                        .asset = "EUR",
+                        .program_account = "cash",
+                        .amount = t->cents,
+                        .request = t->request_id,
+                        .reason = "purse top-up at the desk",
+                        .reference = reference,
+                        .settles_pending = true};
+    if (issuance_is_classic(lc->tech))
+        snprintf(reference, sizeof reference, "card %lld seq %u", (long long)lc->card_id,
+                 (uint32_t)t->seq_after);
+    else
+        snprintf(reference, sizeof reference, "card %lld counter %u", (long long)lc->card_id,
+                 (uint32_t)(LAYOUT_COUNTER_START - t->seq_after));
+    return post(is, &p, replayed);
 }
 
 leal_err issuance_ledger_card(struct issuance *is, struct issuance_card *out,
@@ -228,11 +245,68 @@ static leal_err explain_points(struct issuance *is, const struct ledger_card *lc
     return LEAL_OK;
 }
 
-leal_err issuance_settle_sync(struct issuance *is, const struct ledger_card *lc, uint32_t cur,
+/* Why a top-up in flight is neither on the card nor undone, in words. */
+static void topup_unsettled_why(const struct ledger_pending_topup *t,
+                                const struct issuance_card *out, bool classic, char *why,
+                                size_t why_len)
+{
+    char amount[32], purse[32];
+    if (classic) {
+        snprintf(why, why_len,
+                 "a top-up of %lld.%02lld (seq %lld to %lld, purse %lld.%02lld) is neither on the "
+                 "card nor undone: the card is at seq %u with %d.%02d",
+                 (long long)(t->cents / 100), (long long)(t->cents % 100), (long long)t->seq_before,
+                 (long long)t->seq_after, (long long)(t->purse_after / 100),
+                 (long long)(t->purse_after % 100), out->state.seq, out->purse_cents / 100,
+                 out->purse_cents % 100);
+        return;
+    }
+    issuance_eur_text(t->cents, amount, sizeof amount);
+    issuance_eur_text(out->purse_cents, purse, sizeof purse);
+    snprintf(why, why_len,
+             "a top-up of %s (taps %lld to %lld) is neither on the card nor undone: the card "
+             "shows %u taps and %s",
+             amount, (long long)t->seq_before, (long long)t->seq_after, out->taps, purse);
+}
+
+leal_err issuance_settle_topup(struct issuance *is, const struct ledger_card *lc,
+                               struct issuance_card *out, bool *intent_mark, char *why,
+                               size_t why_len)
+{
+    struct ledger_pending_topup t;
+    bool found = false, replayed = false, classic = issuance_is_classic(lc->tech);
+    int64_t cur = classic ? (int64_t)out->state.seq : (int64_t)out->taps;
+    leal_err err = ledger_pending_topup_get(is->ledger, lc->card_id, &t, &found);
+    *intent_mark = false;
+    if (err != LEAL_OK || !found)
+        return err;
+    *intent_mark = t.has_mark && leal_ct_equal(out->mark, t.mark, LEDGER_CARD_MARK_LEN);
+    /* Classic keeps no log: its seq and purse are the whole story. */
+    if (cur == t.seq_after && (classic || *intent_mark) &&
+        (int64_t)out->purse_cents == t.purse_after) {
+        if ((err = issuance_post_topup(is, lc, &t, &replayed)) != LEAL_OK)
+            return err;
+        out->recovered += !replayed;
+        return LEAL_OK;
+    }
+    if (cur == t.seq_before) {
+        if ((err = ledger_pending_topup_drop(is->ledger, lc->card_id, t.request_id)) != LEAL_OK)
+            return err;
+        out->dropped++;
+        return LEAL_OK;
+    }
+    out->unsettled = true;
+    out->unsettled_cents = t.cents;
+    topup_unsettled_why(&t, out, classic, why, why_len);
+    return LEAL_OK;
+}
+
+leal_err issuance_settle_sync(struct issuance *is, const struct ledger_card *lc,
                               struct issuance_card *out, char *unsettled_why, size_t why_len)
 {
     struct ledger_pending_sync p;
     bool found = false;
+    uint32_t cur = issuance_is_classic(lc->tech) ? out->state.seq : out->taps;
     leal_err err = ledger_pending_sync_get(is->ledger, lc->card_id, &p, &found);
     if (err != LEAL_OK || !found)
         return err;
@@ -282,6 +356,37 @@ leal_err issuance_sync_plan(struct issuance *is, struct issuance_card *out,
     return LEAL_OK;
 }
 
+/* A card no longer the account's (lost or replaced), yet holding money or
+ * points: why, in words; a replaced card's verdict recorded (it is on the
+ * hot list already; its history says what it still holds). */
+static leal_err explain_gone(struct issuance *is, const struct ledger_card *lc, bool purse_on_card,
+                             struct issuance_card *out)
+{
+    char held[64], eur[32], by[LEDGER_TEXT] = "";
+    bool blocked;
+    leal_err err;
+    issuance_eur_text(purse_on_card ? out->purse_cents : 0, eur, sizeof eur);
+    if (purse_on_card && out->purse_cents > 0 && out->state.points > 0)
+        snprintf(held, sizeof held, "%s EUR and %u points", eur, out->state.points);
+    else if (purse_on_card && out->purse_cents > 0)
+        snprintf(held, sizeof held, "%s EUR", eur);
+    else
+        snprintf(held, sizeof held, "%u points", out->state.points);
+    if (lc->status != LEDGER_CARD_REPLACED) {
+        snprintf(out->why, sizeof out->why,
+                 "the card is lost in the ledger and still holds %s: 'leal card replace "
+                 "--old %lld' with it at the desk empties it and moves them",
+                 held, (long long)lc->card_id);
+        return LEAL_OK;
+    }
+    if ((err = ledger_card_history(is->ledger, lc->card_id, replaced_by, by)) != LEAL_OK)
+        return err;
+    snprintf(out->why, sizeof out->why,
+             "the card was %.40s and still holds %s, which the ledger moved to %s: keep it",
+             by[0] ? by : "replaced", held, by[0] ? "that card" : "the new card");
+    return ledger_card_verdict(is->ledger, lc->card_id, out->why, issuance_operator(is), &blocked);
+}
+
 leal_err issuance_compare(struct issuance *is, const struct ledger_card *lc, bool purse_on_card,
                           struct issuance_card *out)
 {
@@ -321,34 +426,8 @@ leal_err issuance_compare(struct issuance *is, const struct ledger_card *lc, boo
                      out->taps, (long long)lc->last_counter);
     } else if ((lc->status == LEDGER_CARD_LOST || lc->status == LEDGER_CARD_REPLACED) &&
                ((purse_on_card && out->purse_cents > 0) || out->state.points > 0)) {
-        /* No longer the account's, yet holding money or points. */
-        char held[64], eur[32];
-        issuance_eur_text(purse_on_card ? out->purse_cents : 0, eur, sizeof eur);
-        if (purse_on_card && out->purse_cents > 0 && out->state.points > 0)
-            snprintf(held, sizeof held, "%s EUR and %u points", eur, out->state.points);
-        else if (purse_on_card && out->purse_cents > 0)
-            snprintf(held, sizeof held, "%s EUR", eur);
-        else
-            snprintf(held, sizeof held, "%u points", out->state.points);
         out->agrees = false;
-        if (lc->status == LEDGER_CARD_REPLACED) {
-            char by[LEDGER_TEXT] = "";
-            bool blocked;
-            if ((err = ledger_card_history(is->ledger, lc->card_id, replaced_by, by)) != LEAL_OK)
-                return err;
-            snprintf(out->why, sizeof out->why,
-                     "the card was %.40s and still holds %s, which the ledger moved to %s: keep it",
-                     by[0] ? by : "replaced", held, by[0] ? "that card" : "the new card");
-            /* On the hot list already; its history says what it still holds. */
-            if ((err = ledger_card_verdict(is->ledger, lc->card_id, out->why, issuance_operator(is),
-                                           &blocked)) != LEAL_OK)
-                return err;
-        } else {
-            snprintf(out->why, sizeof out->why,
-                     "the card is lost in the ledger and still holds %s: 'leal card replace "
-                     "--old %lld' with it at the desk empties it and moves them",
-                     held, (long long)lc->card_id);
-        }
+        return explain_gone(is, lc, purse_on_card, out);
     } else if (a.unseen > 0 || lc->status == LEDGER_CARD_PENDING ||
                lc->status == LEDGER_CARD_LOST || lc->status == LEDGER_CARD_REPLACED) {
         /* A card of the account never read at the desk, this one not yet the
@@ -367,16 +446,6 @@ leal_err issuance_compare(struct issuance *is, const struct ledger_card *lc, boo
         return explain_points(is, lc, a.points, others, out);
     }
     return LEAL_OK;
-}
-
-leal_err issuance_post_seq_topup(struct issuance *is, int64_t card_id, int64_t account_id,
-                                 uint32_t seq_after, int64_t cents, bool *replayed)
-{
-    char request[64], reference[64];
-    snprintf(request, sizeof request, "card:%lld:seq:%u", (long long)card_id, seq_after);
-    snprintf(reference, sizeof reference, "card %lld seq %u", (long long)card_id, seq_after);
-    return post_card_entry(is, card_id, account_id, "topup", "EUR", "cash", cents, request,
-                           "purse top-up at the desk", reference, true, replayed);
 }
 
 leal_err issuance_new_card_id(struct issuance *is, int64_t *id)
@@ -481,33 +550,74 @@ leal_err issuance_activate(struct issuance *is, const struct issuance_request *r
     return issuance_compare(is, &lc, verified->stored_value, verified);
 }
 
-/* The welcome points' entry is posted while the card is still PENDING so that
- * a resumed issuance posts them once (same request id, same content). */
-leal_err issuance_opening_points(struct issuance *is, const struct issuance_request *req,
-                                 int64_t card_id, uint32_t *points)
+leal_err issuance_opening_plan(struct issuance *is, const struct issuance_request *req,
+                               struct issuance_opening *o)
+{
+    int64_t points = req->welcome_points;
+    leal_err err;
+    memset(o, 0, sizeof *o);
+    if (req->replacing &&
+        ((err = issuance_replaced_share(is, req, 0, "EUR", &o->purse)) != LEAL_OK ||
+         (err = issuance_replaced_share(is, req, 0, "PTS", &points)) != LEAL_OK))
+        return err;
+    if (points < 0 || points > UINT32_MAX)
+        return LEAL_E_RANGE;
+    o->points = (uint32_t)points;
+    return LEAL_OK;
+}
+
+leal_err issuance_opening_room(struct issuance *is, const struct issuance_request *req,
+                               struct issuance_opening *o, struct issuance_card *out)
+{
+    bool classic = issuance_is_classic(out->tech);
+    int64_t cap;
+    leal_err err;
+    if ((err = issuance_purse_caps(is, out)) != LEAL_OK)
+        return err;
+    out->account_eur = o->purse; /* what the desk says when it is refused */
+    o->stored_value = !classic || out->classic_cap_cents > 0;
+    cap = classic ? out->classic_cap_cents : out->purse_cap_cents;
+    if (classic && (req->topup_cents < 0 || o->purse < 0))
+        return LEAL_E_RANGE;
+    if (!o->stored_value && (req->topup_cents > 0 || o->purse != 0))
+        return LEAL_E_CARD_STORED_VALUE_OFF;
+    if (o->purse < 0 || req->topup_cents < 0 || o->purse + req->topup_cents > cap)
+        return LEAL_E_CARD_BOUNDARY;
+    return LEAL_OK;
+}
+
+/* Posted while the card is still PENDING so that a resumed issuance posts
+ * them once (same request id, same content). */
+leal_err issuance_opening_post(struct issuance *is, const struct issuance_request *req,
+                               int64_t card_id, const struct issuance_opening *o)
 {
     char request[48];
     bool replayed;
-    int64_t pts;
+    struct posting p = {.card_id = card_id,
+                        .account_id = req->account_id,
+                        .kind = "earn",
+                        .asset = "PTS",
+                        .program_account = "points_issued",
+                        .amount = o->points,
+                        .request = request,
+                        .reason = "welcome points"};
+    if (req->replacing || o->points == 0)
+        return LEAL_OK;
+    snprintf(request, sizeof request, "card:%lld:welcome", (long long)card_id);
+    return post(is, &p, &replayed);
+}
+
+leal_err issuance_add_pending(struct issuance *is, struct ledger_card *lc, int64_t *card_id)
+{
     leal_err err;
-    *points = 0;
-    if (req->replacing) {
-        if ((err = issuance_replaced_share(is, req, card_id, "PTS", &pts)) != LEAL_OK)
+    lc->status = LEDGER_CARD_PENDING;
+    do {
+        if ((err = issuance_new_card_id(is, card_id)) != LEAL_OK)
             return err;
-    } else {
-        pts = req->welcome_points;
-    }
-    if (pts < 0 || pts > UINT32_MAX)
-        return LEAL_E_RANGE;
-    if (!req->replacing && pts > 0) {
-        snprintf(request, sizeof request, "card:%lld:welcome", (long long)card_id);
-        if ((err = post_card_entry(is, card_id, req->account_id, "earn", "PTS", "points_issued",
-                                   pts, request, "welcome points", NULL, false, &replayed)) !=
-            LEAL_OK)
-            return err;
-    }
-    *points = (uint32_t)pts;
-    return LEAL_OK;
+        lc->card_id = *card_id;
+        err = ledger_card_add(is->ledger, lc);
+    } while (err == LEAL_E_DUPLICATE_ID);
+    return err;
 }
 
 /* The program's purse cap (LAYOUT.md 2.3: the purse file's upper limit), and
@@ -523,11 +633,26 @@ leal_err issuance_purse_caps(struct issuance *is, struct issuance_card *out)
     return LEAL_OK;
 }
 
-leal_err issuance_topup_allowed(const struct issuance_card *out, int64_t cents)
+leal_err issuance_topup_room(struct issuance *is, struct issuance_card *out, int64_t cents)
 {
+    leal_err err;
     if (cents <= 0 || cents > LEDGER_PURSE_CAP_MAX)
         return LEAL_E_RANGE;
-    return out->ledger.status == LEDGER_CARD_ACTIVE ? LEAL_OK : LEAL_E_CARD_BLOCKED;
+    if (out->ledger.status != LEDGER_CARD_ACTIVE)
+        return LEAL_E_CARD_BLOCKED;
+    if (out->unsettled)
+        return LEAL_E_CARD_TOPUP_UNSETTLED;
+    /* The program's caps now (the card's flag, signed at issuance, on
+     * Classic); a DESFire card issued under a lower cap refuses by itself
+     * (its purse file's upper limit: BOUNDARY_ERROR, nothing committed). */
+    if ((err = issuance_purse_caps(is, out)) != LEAL_OK)
+        return err;
+    if (issuance_is_classic(out->tech)) {
+        if (!out->stored_value || out->classic_cap_cents == 0)
+            return LEAL_E_CARD_STORED_VALUE_OFF;
+        return out->purse_cents + cents > out->classic_cap_cents ? LEAL_E_CARD_BOUNDARY : LEAL_OK;
+    }
+    return out->purse_cents + cents > out->purse_cap_cents ? LEAL_E_CARD_BOUNDARY : LEAL_OK;
 }
 
 leal_err issuance_old_check(struct issuance *is, int64_t old_card_id, struct issuance_card *out)

@@ -49,27 +49,13 @@ LEAL_MUST_CHECK leal_err issuance_verdict(struct issuance *is, struct issuance_c
 LEAL_MUST_CHECK leal_err issuance_judge(struct issuance *is, const struct ledger_card *lc,
                                         bool purse_on_card, struct issuance_card *out);
 
-/* What every top-up needs first: 1..LEDGER_PURSE_CAP_MAX cents (LEAL_E_RANGE)
- * onto an active card (LEAL_E_CARD_BLOCKED otherwise). */
-LEAL_MUST_CHECK leal_err issuance_topup_allowed(const struct issuance_card *out, int64_t cents);
-/* A DESFire top-up's entry (request id card:<id>:log:<counter after>), posted
- * with the card's pending top-up removed in one transaction (LAYOUT.md 2.7). */
-LEAL_MUST_CHECK leal_err issuance_post_log_topup(struct issuance *is, int64_t card_id,
-                                                 int64_t account_id, uint32_t counter_after,
-                                                 int64_t cents, bool *replayed);
-/* A Classic top-up's entry (request id card:<id>:seq:<seq after>), posted
- * with the card's pending top-up removed in one transaction (LAYOUT.md 3.3). */
-LEAL_MUST_CHECK leal_err issuance_post_seq_topup(struct issuance *is, int64_t card_id,
-                                                 int64_t account_id, uint32_t seq_after,
-                                                 int64_t cents, bool *replayed);
-
-/* A sync the ledger started, settled from the card's seq `cur` (Classic
- * state seq, DESFire taps) and points: at seq after with points after, the
+/* A sync the ledger started, settled from the card's seq (Classic state
+ * seq, DESFire taps) and points: at seq after with points after, the
  * card took it: settled (out->synced); at seq before: dropped; otherwise
  * out->unsettled with why in unsettled_why. */
 LEAL_MUST_CHECK leal_err issuance_settle_sync(struct issuance *is, const struct ledger_card *lc,
-                                              uint32_t cur, struct issuance_card *out,
-                                              char *unsettled_why, size_t why_len);
+                                              struct issuance_card *out, char *unsettled_why,
+                                              size_t why_len);
 /* What a sync of the card just read would write: *p zeroed and points 0 when
  * there is nothing to bring; errors as issuance_sync says. p's seq fields are
  * the caller's. */
@@ -83,17 +69,62 @@ LEAL_MUST_CHECK leal_err issuance_replaced_share(struct issuance *is,
                                                  const struct issuance_request *req,
                                                  int64_t card_id, const char *asset,
                                                  int64_t *share);
-/* The points a new card starts with (a replaced card's, or the welcome points,
- * whose entry is posted idempotently per card, while the card is PENDING). */
-LEAL_MUST_CHECK leal_err issuance_opening_points(struct issuance *is,
-                                                 const struct issuance_request *req,
-                                                 int64_t card_id, uint32_t *points);
 /* The end of every issuance, in one ledger transaction: the new card ACTIVE
  * (with why and who), its counter and what the verification read found, and a
  * replaced card REPLACED, so a crash never leaves both cards live; then card
  * and ledger compared again (issuance_compare) into *verified. */
 LEAL_MUST_CHECK leal_err issuance_activate(struct issuance *is, const struct issuance_request *req,
                                            int64_t card_id, struct issuance_card *verified);
+/* What a top-up needs first: 1..LEDGER_PURSE_CAP_MAX cents (LEAL_E_RANGE)
+ * onto an active card (LEAL_E_CARD_BLOCKED otherwise) with no top-up in
+ * flight unsettled (LEAL_E_CARD_TOPUP_UNSETTLED), within the program's cap
+ * now (LEAL_E_CARD_BOUNDARY; Classic: stored value on for the card and the
+ * program, else LEAL_E_CARD_STORED_VALUE_OFF). Sets out's caps. */
+LEAL_MUST_CHECK leal_err issuance_topup_room(struct issuance *is, struct issuance_card *out,
+                                             int64_t cents);
+/* A top-up the ledger started (t: the intent, LAYOUT.md 2.7, 3.3) posted,
+ * with the intent removed in one transaction; its request id is t's
+ * (card:<id>:log:<counter after> on DESFire, card:<id>:seq:<seq after> on
+ * Classic). *replayed: it was posted before. */
+LEAL_MUST_CHECK leal_err issuance_post_topup(struct issuance *is, const struct ledger_card *lc,
+                                             const struct ledger_pending_topup *t, bool *replayed);
+/* A top-up the ledger started, settled from the card just read: at the seq
+ * after with the purse after (and, on DESFire, the intent's log record
+ * newest: *intent_mark), the card took it: posted (out->recovered); at the
+ * seq before, it did not: dropped (out->dropped); otherwise out->unsettled,
+ * with why in words. */
+LEAL_MUST_CHECK leal_err issuance_settle_topup(struct issuance *is, const struct ledger_card *lc,
+                                               struct issuance_card *out, bool *intent_mark,
+                                               char *why, size_t why_len);
+
+/* What a new card starts with. */
+struct issuance_opening {
+    int64_t purse;     /* cents: a replaced card's share of the account's euros */
+    uint32_t points;   /* a replaced card's share of the points, or the welcome points */
+    bool stored_value; /* the card carries a purse (always on DESFire) */
+};
+/* The opening balances, each computed once before any card is touched: a
+ * replaced card's share of euros and points (issuance_replaced_share), or
+ * the welcome points (0..UINT32_MAX, LEAL_E_RANGE). */
+LEAL_MUST_CHECK leal_err issuance_opening_plan(struct issuance *is,
+                                               const struct issuance_request *req,
+                                               struct issuance_opening *o);
+/* Whether the card in the field (out->tech) can hold o's purse and the
+ * opening top-up: the program's caps into out, out->account_eur the share;
+ * LEAL_E_CARD_BOUNDARY over the cap; on Classic, LEAL_E_RANGE for a negative
+ * amount and LEAL_E_CARD_STORED_VALUE_OFF for money where the program has
+ * stored value off (o->stored_value set). */
+LEAL_MUST_CHECK leal_err issuance_opening_room(struct issuance *is,
+                                               const struct issuance_request *req,
+                                               struct issuance_opening *o,
+                                               struct issuance_card *out);
+/* The welcome points' entry of card_id (none on a replacement). */
+LEAL_MUST_CHECK leal_err issuance_opening_post(struct issuance *is,
+                                               const struct issuance_request *req, int64_t card_id,
+                                               const struct issuance_opening *o);
+/* lc recorded PENDING under a fresh card id (into *card_id and lc). */
+LEAL_MUST_CHECK leal_err issuance_add_pending(struct issuance *is, struct ledger_card *lc,
+                                              int64_t *card_id);
 /* What issuance_empty_old needs before it writes: the card just read is the
  * old card, not judged, and marked lost in the ledger. */
 LEAL_MUST_CHECK leal_err issuance_old_check(struct issuance *is, int64_t old_card_id,

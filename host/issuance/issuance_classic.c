@@ -1,5 +1,6 @@
 /* issuance_classic.c - the desk on MIFARE Classic 1K/4K (LAYOUT.md 3; issuance_ops.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -51,7 +52,12 @@ struct cdesk {
     struct identity id;                       /* as read */
     uint8_t slot0[CLASSIC_RECORD_STATE_SPAN], slot1[CLASSIC_RECORD_STATE_SPAN];
     unsigned current; /* the current state slot after a read */
-    char unsettled_why[256];
+    /* Issuance and erase: which key opened each sector (probe). */
+    enum sector_state st[SECTORS];
+    bool any_leal, any_foreign;
+    /* A state a stage sealed into the other slot for its commit. */
+    struct classic_record_state next;
+    uint8_t next_span[CLASSIC_RECORD_STATE_SPAN];
 };
 
 static bool has_stored_value(const struct identity *id)
@@ -354,45 +360,6 @@ static leal_err read_identity(struct cdesk *d, struct identity *id)
     return LEAL_OK;
 }
 
-/* A top-up left pending by a tear between the card write and the ledger's
- * commit (LAYOUT.md 3.3), settled from what the card shows: at seq_after with
- * purse_after, the write took: the entry is posted (and the intent removed, in
- * one transaction); still at seq_before, it did not (a torn write leaves the
- * other slot invalid, so the old slot wins): the intent is dropped; anything
- * else is a disagreement, named and left for a person. */
-static leal_err settle_pending(struct cdesk *d, const struct ledger_card *lc,
-                               struct issuance_card *out)
-{
-    struct ledger_pending_topup t;
-    bool found = false, replayed = false;
-    leal_err err = ledger_pending_topup_get(d->is->ledger, lc->card_id, &t, &found);
-    if (err != LEAL_OK || !found)
-        return err;
-    if ((int64_t)out->state.seq == t.seq_after && (int64_t)out->purse_cents == t.purse_after) {
-        if ((err = issuance_post_seq_topup(d->is, lc->card_id, lc->account_id,
-                                           (uint32_t)t.seq_after, t.cents, &replayed)) != LEAL_OK)
-            return err;
-        out->recovered += !replayed;
-        return LEAL_OK;
-    }
-    if ((int64_t)out->state.seq == t.seq_before) {
-        if ((err = ledger_pending_topup_drop(d->is->ledger, lc->card_id, t.request_id)) != LEAL_OK)
-            return err;
-        out->dropped++;
-        return LEAL_OK;
-    }
-    out->unsettled = true;
-    out->unsettled_cents = t.cents;
-    snprintf(d->unsettled_why, sizeof d->unsettled_why,
-             "a top-up of %lld.%02lld (seq %lld to %lld, purse %lld.%02lld) is neither on the card "
-             "nor undone: the card is at seq %u with %d.%02d",
-             (long long)(t.cents / 100), (long long)(t.cents % 100), (long long)t.seq_before,
-             (long long)t.seq_after, (long long)(t.purse_after / 100),
-             (long long)(t.purse_after % 100), out->state.seq, out->purse_cents / 100,
-             out->purse_cents % 100);
-    return LEAL_OK;
-}
-
 /* Both state slots opened under whichever classic-seal version each was
  * written with and put back, in memory, under the current one, so that the
  * selection rules (LAYOUT.md 3.2) judge them together. */
@@ -506,22 +473,120 @@ static leal_err record_versions(struct cdesk *d, int64_t card_id)
  * (the older slot stays valid until it is written), then the trailer with the
  * new keys A and B, last. Nothing is sent when every version is current and
  * the ledger records so. */
+/* A re-key in the making: what is behind, and the records re-sealed. */
+struct rekey_plan {
+    bool id_new, st_new, b_known;
+    unsigned other; /* the state slot written */
+    bool changed[KEY_ROLE_COUNT + 1];
+    struct classic_record_state st;
+    uint8_t ispan[CLASSIC_RECORD_IDENTITY_SPAN], sspan[CLASSIC_RECORD_STATE_SPAN];
+};
+
+/* The identity re-sealed and re-signed under the current versions, kept in
+ * the ledger before it is written; the state re-sealed into the other slot
+ * at seq + 1. */
+static leal_err reseal(struct cdesk *d, const struct issuance_card *out, struct rekey_plan *p)
+{
+    uint8_t irec[IDENTITY_LEN], msg[IDENTITY_MAX_SIGNED], sig[64];
+    size_t ml;
+    leal_err err;
+    if (p->id_new &&
+        ((err = identity_encode(&d->id, irec)) != LEAL_OK ||
+         (err = identity_signed_message(irec, d->rc->uid, d->rc->uid_len, msg, &ml)) != LEAL_OK ||
+         (err = crypto_openssl_ed25519_sign(d->package_seed, msg, ml, sig)) != LEAL_OK ||
+         (err = classic_record_identity_seal(d->is->cp, d->seal, irec, sig, p->ispan)) != LEAL_OK ||
+         (err = ledger_card_rewrite_put(d->is->ledger, out->card_id, p->ispan, sizeof p->ispan)) !=
+             LEAL_OK))
+        return err;
+    if (!p->st_new)
+        return LEAL_OK;
+    p->st.body = out->state;
+    p->st.body.seq = out->state.seq + 1u;
+    p->st.purse = (uint32_t)out->purse_cents;
+    return classic_record_state_seal(d->is->cp, d->seal, (uint64_t)out->card_id, p->other, &p->st,
+                                     p->sspan);
+}
+
+/* Sector by sector under key B: the re-sealed records' blocks, then the
+ * trailer with the current keys A and B (1 RT), last. */
+static leal_err rekey_sectors(struct cdesk *d, struct rekey_plan *p)
+{
+    leal_err err;
+    for (unsigned s = 0; s < SECTORS; s++) {
+        bool ids =
+            p->id_new && s >= LAYOUT_CLASSIC_IDENTITY_SECTOR && s < LAYOUT_CLASSIC_STATE_SECTOR0;
+        bool sts = p->st_new && s == LAYOUT_CLASSIC_STATE_SECTOR0 + p->other;
+        uint8_t cur_b = s ? d->cur_b : d->cur_m;
+        bool keys_current = (s == 0 || d->va[s] == d->cur_a) && d->vb[s] == cur_b;
+        if (!ids && !sts && p->b_known && keys_current)
+            continue;
+        if ((err = auth(d, s, CLASSIC_KEY_B, d->k.b[s])) != LEAL_OK ||
+            (ids && (err = write_span(d, s, p->ispan)) != LEAL_OK) ||
+            (sts && (err = write_span(d, s, p->sspan)) != LEAL_OK))
+            return err;
+        /* The authentication may have found key B on another version. */
+        if ((s == 0 || d->va[s] == d->cur_a) && d->vb[s] == cur_b)
+            continue;
+        p->changed[KEY_ROLE_CLASSIC_A] =
+            p->changed[KEY_ROLE_CLASSIC_A] || (s > 0 && d->va[s] != d->cur_a);
+        p->changed[sector_role(CLASSIC_KEY_B, s)] =
+            p->changed[sector_role(CLASSIC_KEY_B, s)] || d->vb[s] != cur_b;
+        if ((s > 0 && (err = set_sector_key(d, CLASSIC_KEY_A, s, d->cur_a)) != LEAL_OK) ||
+            (err = set_sector_key(d, CLASSIC_KEY_B, s, cur_b)) != LEAL_OK ||
+            (err = classic_card_write_trailer(&d->cc, &d->k, s)) != LEAL_OK)
+            return err;
+    }
+    return LEAL_OK;
+}
+
+/* What the card carries after the re-key: versions, and a state moved to
+ * the other slot (its counter and mark recorded); then the versions into
+ * the ledger. */
+static leal_err rekey_done(struct cdesk *d, struct rekey_plan *p, struct issuance_card *out)
+{
+    leal_err err;
+    p->changed[KEY_ROLE_CLASSIC_SEAL] = p->st_new || (p->id_new && d->id_seal != d->cur_s);
+    p->changed[KEY_ROLE_PACKAGE_SIGNING] = p->id_new && d->id_pkg != d->cur_p;
+    for (int r = KEY_ROLE_FIRST; r <= KEY_ROLE_LAST; r++)
+        out->rekeyed += p->changed[r];
+    if (p->id_new) {
+        d->id_seal = d->cur_s;
+        d->id_pkg = d->cur_p;
+    }
+    if (p->st_new) {
+        d->current = p->other;
+        d->slot_seal[p->other] = d->cur_s;
+        out->state.seq = p->st.body.seq;
+        out->taps = p->st.body.seq - INITIAL_SEQ;
+        memcpy(p->other ? d->slot1 : d->slot0, p->sspan, sizeof p->sspan);
+        memcpy(d->raw_tag[p->other], p->sspan + 2, sizeof d->raw_tag[p->other]);
+        memcpy(out->mark, p->sspan + 2, sizeof out->mark);
+        if ((err = ledger_card_set_counter(d->is->ledger, out->card_id, out->taps)) != LEAL_OK ||
+            (err = ledger_card_set_seen_mark(d->is->ledger, out->card_id, out->state.seq,
+                                             out->purse_cents, out->state.points, out->mark)) !=
+                LEAL_OK)
+            return err;
+    }
+    return record_versions(d, out->card_id);
+}
+
 static leal_err rekey(struct cdesk *d, struct issuance_card *out)
 {
-    uint8_t rec[LEDGER_KEY_ROLES], ispan[CLASSIC_RECORD_IDENTITY_SPAN];
-    uint8_t sspan[CLASSIC_RECORD_STATE_SPAN];
-    struct classic_record_state st;
-    bool id_new = d->id_seal != d->cur_s || d->id_pkg != d->cur_p;
-    bool st_new = d->slot_seal[d->current] != d->cur_s, changed[KEY_ROLE_COUNT + 1] = {false};
-    bool work = id_new || st_new, b_known;
-    unsigned other = d->current ^ 1u;
+    uint8_t rec[LEDGER_KEY_ROLES];
+    struct rekey_plan p;
+    bool work;
     leal_err err;
 
+    memset(&p, 0, sizeof p);
+    p.id_new = d->id_seal != d->cur_s || d->id_pkg != d->cur_p;
+    p.st_new = d->slot_seal[d->current] != d->cur_s;
+    p.other = d->current ^ 1u;
+    work = p.id_new || p.st_new;
     if ((err = learn_versions(d, out->card_id, rec)) != LEAL_OK)
         return err;
-    b_known = rec[KEY_ROLE_CLASSIC_B - 1] != 0 && rec[KEY_ROLE_MAD_B - 1] != 0;
+    p.b_known = rec[KEY_ROLE_CLASSIC_B - 1] != 0 && rec[KEY_ROLE_MAD_B - 1] != 0;
     for (unsigned s = 0; s < SECTORS; s++)
-        work = work || !b_known || (s > 0 && d->va[s] != d->cur_a) ||
+        work = work || !p.b_known || (s > 0 && d->va[s] != d->cur_a) ||
                d->vb[s] != (s ? d->cur_b : d->cur_m);
     if (!work) {
         if (rec[KEY_ROLE_CLASSIC_A - 1] == d->cur_a && rec[KEY_ROLE_CLASSIC_SEAL - 1] == d->cur_s &&
@@ -529,88 +594,20 @@ static leal_err rekey(struct cdesk *d, struct issuance_card *out)
             return LEAL_OK;
         return record_versions(d, out->card_id);
     }
-    memset(&st, 0, sizeof st);
-    if (id_new) {
-        uint8_t irec[IDENTITY_LEN], msg[IDENTITY_MAX_SIGNED], sig[64];
-        size_t ml;
-        if ((err = identity_encode(&d->id, irec)) != LEAL_OK ||
-            (err = identity_signed_message(irec, d->rc->uid, d->rc->uid_len, msg, &ml)) !=
-                LEAL_OK ||
-            (err = crypto_openssl_ed25519_sign(d->package_seed, msg, ml, sig)) != LEAL_OK ||
-            (err = classic_record_identity_seal(d->is->cp, d->seal, irec, sig, ispan)) != LEAL_OK ||
-            (err = ledger_card_rewrite_put(d->is->ledger, out->card_id, ispan, sizeof ispan)) !=
-                LEAL_OK)
-            goto out;
-    }
-    if (st_new) {
-        st.body = out->state;
-        st.body.seq = out->state.seq + 1u;
-        st.purse = (uint32_t)out->purse_cents;
-        if ((err = classic_record_state_seal(d->is->cp, d->seal, (uint64_t)out->card_id, other, &st,
-                                             sspan)) != LEAL_OK)
-            goto out;
-    }
-    for (unsigned s = 0; s < SECTORS; s++) {
-        bool ids =
-            id_new && s >= LAYOUT_CLASSIC_IDENTITY_SECTOR && s < LAYOUT_CLASSIC_STATE_SECTOR0;
-        bool sts = st_new && s == LAYOUT_CLASSIC_STATE_SECTOR0 + other;
-        uint8_t cur_b = s ? d->cur_b : d->cur_m;
-        if (!ids && !sts && b_known && (s == 0 || d->va[s] == d->cur_a) && d->vb[s] == cur_b)
-            continue;
-        if ((err = auth(d, s, CLASSIC_KEY_B, d->k.b[s])) != LEAL_OK ||
-            (ids && (err = write_span(d, s, ispan)) != LEAL_OK) ||
-            (sts && (err = write_span(d, s, sspan)) != LEAL_OK))
-            goto out;
-        if ((s == 0 || d->va[s] == d->cur_a) && d->vb[s] == cur_b)
-            continue;
-        /* The new keys, then the trailer that carries them (1 RT). */
-        changed[KEY_ROLE_CLASSIC_A] =
-            changed[KEY_ROLE_CLASSIC_A] || (s > 0 && d->va[s] != d->cur_a);
-        changed[sector_role(CLASSIC_KEY_B, s)] =
-            changed[sector_role(CLASSIC_KEY_B, s)] || d->vb[s] != cur_b;
-        if ((s > 0 && (err = set_sector_key(d, CLASSIC_KEY_A, s, d->cur_a)) != LEAL_OK) ||
-            (err = set_sector_key(d, CLASSIC_KEY_B, s, cur_b)) != LEAL_OK ||
-            (err = classic_card_write_trailer(&d->cc, &d->k, s)) != LEAL_OK)
-            goto out;
-    }
-    changed[KEY_ROLE_CLASSIC_SEAL] = st_new || (id_new && d->id_seal != d->cur_s);
-    changed[KEY_ROLE_PACKAGE_SIGNING] = id_new && d->id_pkg != d->cur_p;
-    for (int r = KEY_ROLE_FIRST; r <= KEY_ROLE_LAST; r++)
-        out->rekeyed += changed[r];
-    if (id_new) {
-        d->id_seal = d->cur_s;
-        d->id_pkg = d->cur_p;
-    }
-    if (st_new) {
-        d->current = other;
-        d->slot_seal[other] = d->cur_s;
-        out->state.seq = st.body.seq;
-        out->taps = st.body.seq - INITIAL_SEQ;
-        memcpy(other ? d->slot1 : d->slot0, sspan, sizeof sspan);
-        memcpy(d->raw_tag[other], sspan + 2, sizeof d->raw_tag[other]);
-        memcpy(out->mark, sspan + 2, sizeof out->mark);
-        if ((err = ledger_card_set_counter(d->is->ledger, out->card_id, out->taps)) != LEAL_OK ||
-            (err = ledger_card_set_seen_mark(d->is->ledger, out->card_id, out->state.seq,
-                                             out->purse_cents, out->state.points, out->mark)) !=
-                LEAL_OK)
-            goto out;
-    }
-    err = record_versions(d, out->card_id);
-out:
-    leal_wipe(ispan, sizeof ispan);
-    leal_wipe(sspan, sizeof sspan);
+    if ((err = reseal(d, out, &p)) == LEAL_OK && (err = rekey_sectors(d, &p)) == LEAL_OK)
+        err = rekey_done(d, &p, out);
+    leal_wipe(&p, sizeof p);
     return err;
 }
 
-/* What a terminal reads (identity 11, both slots 8 = 19 RT), checked, then
- * compared with the ledger. */
+/* What a terminal reads (identity 11, both slots 8 = 19 RT), checked on its
+ * own; out->classic_cap_cents is the program's cap (the purse rule). */
 static leal_err read_card(struct cdesk *d, struct issuance_card *out)
 {
     /* Every sealed slot is a candidate: the rule below judges the current one. */
     static const struct classic_record_purse any = {true, UINT32_MAX};
     struct classic_record_state st;
     struct identity id;
-    struct ledger_card lc;
     leal_err err;
 
     if ((err = read_identity(d, &id)) == LEAL_E_CARD_TAMPERED || err == LEAL_E_LAYOUT_VERSION)
@@ -620,8 +617,6 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
     d->id = id;
     /* Stored value (LAYOUT.md 3.2): off unless the identity says the program
      * enabled it; then at most the program's Classic cap. */
-    if ((err = issuance_purse_caps(d->is, out)) != LEAL_OK)
-        return err;
     out->stored_value = has_stored_value(&id);
     out->card_id = (int64_t)id.card_id;
     out->issuer_id = id.issuer_id;
@@ -646,250 +641,7 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
     /* The current slot's SIV tag marks this state (LAYOUT.md 3.2: V at 2). */
     memcpy(out->mark, d->raw_tag[d->current], sizeof out->mark);
     out->has_mark = true;
-
-    if ((err = issuance_ledger_card(d->is, out, &lc)) != LEAL_OK || lc.card_id == 0)
-        return err;
-    if (lc.status != LEDGER_CARD_PENDING) {
-        /* Behind the ledger (a restored dump, a clone, a slot zeroed so the
-         * older one wins), or the seq the desk last saw with other contents
-         * (a fork): judged before anything is settled from it. */
-        if ((int64_t)out->taps < lc.last_counter)
-            return issuance_judge(d->is, &lc, out->stored_value, out);
-        if (lc.has_seen_mark && lc.seen_at > 0 && (int64_t)out->state.seq == lc.seen_seq &&
-            !leal_ct_equal(out->mark, lc.seen_mark, sizeof out->mark)) {
-            char why[160];
-            snprintf(why, sizeof why,
-                     "its state at seq %u is not the one the desk last saw at that seq: a "
-                     "forged or forked state",
-                     out->state.seq);
-            return issuance_verdict(d->is, out, why);
-        }
-    }
-    if ((err = settle_pending(d, &lc, out)) != LEAL_OK)
-        return err;
-    if (!out->unsettled &&
-        (err = issuance_settle_sync(d->is, &lc, out->state.seq, out, d->unsettled_why,
-                                    sizeof d->unsettled_why)) != LEAL_OK)
-        return err;
-    if (lc.status != LEDGER_CARD_PENDING &&
-        (err = issuance_judge(d->is, &lc, out->stored_value, out)) != LEAL_OK)
-        return err;
-    if (lc.status != LEDGER_CARD_PENDING && (int64_t)out->taps > lc.last_counter &&
-        (err = ledger_card_set_counter(d->is->ledger, out->card_id, out->taps)) != LEAL_OK)
-        return err;
-    /* The purse is compared only on a card that carries one: with stored value
-     * off the account's euros live in the ledger only. */
-    if ((err = issuance_compare(d->is, &lc, out->stored_value, out)) != LEAL_OK)
-        return err;
-    if (out->unsettled) {
-        out->agrees = false;
-        snprintf(out->why, sizeof out->why, "%s", d->unsettled_why);
-        return LEAL_OK; /* a state write waits until a person settled it */
-    }
-    /* A card no longer the account's is left as it is. */
-    if (lc.status == LEDGER_CARD_LOST || lc.status == LEDGER_CARD_REPLACED)
-        return LEAL_OK;
-    err = rekey(d, out);
-    return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_TAMPERED : err;
-}
-
-static leal_err classic_read(const struct issuance_contact *c, struct issuance_card *out)
-{
-    struct cdesk d;
-    leal_err err;
-    if ((err = cdesk_open(&d, c->is, c->reader, &c->rc, c->tech)) == LEAL_OK)
-        err = read_card(&d, out);
-    cdesk_close(&d, out);
-    return err;
-}
-
-/* A host top-up of a card just read (out filled by read_card, d->current its
- * current slot): the intent in the ledger, the other slot written with seq + 1
- * and purse + cents (authenticate + 3 writes = 4 RT), then the entry posted and
- * the intent removed in one transaction (LAYOUT.md 3.3). */
-static leal_err topup_on(struct cdesk *d, struct issuance_card *out, int64_t cents)
-{
-    struct classic_record_state st;
-    struct ledger_pending_topup t;
-    uint8_t span[CLASSIC_RECORD_STATE_SPAN];
-    unsigned slot = d->current ^ 1u;
-    bool replayed = false;
-    leal_err err;
-
-    if ((err = issuance_topup_allowed(out, cents)) != LEAL_OK)
-        return err;
-    if (out->unsettled)
-        return LEAL_E_CARD_TOPUP_UNSETTLED;
-    /* The card's flag (signed at issuance) and the program's cap now. */
-    if (!out->stored_value || out->classic_cap_cents == 0)
-        return LEAL_E_CARD_STORED_VALUE_OFF;
-    if (out->purse_cents + cents > out->classic_cap_cents)
-        return LEAL_E_CARD_BOUNDARY;
-    memset(&st, 0, sizeof st);
-    st.body = out->state;
-    st.body.seq = out->state.seq + 1u; /* serial arithmetic: wraps */
-    st.purse = (uint32_t)(out->purse_cents + cents);
-    memset(&t, 0, sizeof t);
-    t.card_id = out->card_id;
-    t.seq_before = out->state.seq;
-    t.seq_after = st.body.seq;
-    t.purse_after = st.purse;
-    t.cents = cents;
-    snprintf(t.request_id, sizeof t.request_id, "card:%lld:seq:%u", (long long)out->card_id,
-             st.body.seq);
-    if ((err = classic_record_state_seal(d->is->cp, d->seal, (uint64_t)out->card_id, slot, &st,
-                                         span)) != LEAL_OK)
-        return err;
-    t.has_mark = true;
-    memcpy(t.mark, span + 2, sizeof t.mark);
-    if ((err = ledger_pending_topup_add(d->is->ledger, &t)) != LEAL_OK)
-        return err;
-    /* A tear from here on leaves the intent for the next read to settle. */
-    if ((err = classic_card_write_state(&d->cc, &d->k, slot, span)) != LEAL_OK)
-        return err;
-    if ((err = issuance_post_seq_topup(d->is, out->card_id, out->ledger.account_id, st.body.seq,
-                                       cents, &replayed)) != LEAL_OK)
-        return err;
-    d->current = slot;
-    memcpy(slot ? d->slot1 : d->slot0, span, sizeof span);
-    memcpy(out->mark, span + 2, sizeof out->mark);
-    out->state = st.body;
-    out->purse_cents = (int32_t)st.purse;
-    out->taps = st.body.seq - INITIAL_SEQ;
-    if ((err = ledger_card_set_counter(d->is->ledger, out->card_id, out->taps)) != LEAL_OK ||
-        (err = ledger_card_find_by_id(d->is->ledger, out->card_id, &out->ledger)) != LEAL_OK)
-        return err;
-    return issuance_compare(d->is, &out->ledger, true, out);
-}
-
-static leal_err classic_topup(const struct issuance_contact *c, int64_t cents,
-                              struct issuance_card *out)
-{
-    struct cdesk d;
-    leal_err err;
-    if ((err = cdesk_open(&d, c->is, c->reader, &c->rc, c->tech)) == LEAL_OK &&
-        (err = read_card(&d, out)) == LEAL_OK)
-        err = !out->agrees && out->ledger.card_id == 0 ? LEAL_E_CARD_NOT_LEAL
-                                                       : topup_on(&d, out, cents);
-    cdesk_close(&d, out);
-    return err;
-}
-
-/* A new state in the other slot (seq + 1, POINTS, PURSE) of a card just
- * read: sealed into span; 4 RT when written. */
-static leal_err next_state(struct cdesk *d, const struct issuance_card *out, uint32_t points,
-                           uint32_t purse, struct classic_record_state *st,
-                           uint8_t span[CLASSIC_RECORD_STATE_SPAN])
-{
-    memset(st, 0, sizeof *st);
-    st->body = out->state;
-    st->body.seq = out->state.seq + 1u; /* serial arithmetic: wraps */
-    st->body.points = points;
-    st->purse = purse;
-    return classic_record_state_seal(d->is->cp, d->seal, (uint64_t)out->card_id, d->current ^ 1u,
-                                     st, span);
-}
-
-/* What the card holds once the other slot was written: current slot, view,
- * counter and what the desk saw. */
-static leal_err took_state(struct cdesk *d, struct issuance_card *out,
-                           const struct classic_record_state *st,
-                           const uint8_t span[CLASSIC_RECORD_STATE_SPAN])
-{
-    d->current ^= 1u;
-    memcpy(d->current ? d->slot1 : d->slot0, span, CLASSIC_RECORD_STATE_SPAN);
-    memcpy(out->mark, span + 2, sizeof out->mark);
-    out->state = st->body;
-    out->purse_cents = (int32_t)st->purse;
-    out->taps = st->body.seq - INITIAL_SEQ;
-    return ledger_card_set_counter(d->is->ledger, out->card_id, out->taps);
-}
-
-/* leal card sync on a card just read (issuance.h). */
-static leal_err sync_on(struct cdesk *d, struct issuance_card *out)
-{
-    struct ledger_pending_sync p;
-    struct classic_record_state st;
-    uint8_t span[CLASSIC_RECORD_STATE_SPAN];
-    leal_err err;
-    if ((err = issuance_sync_plan(d->is, out, &p)) != LEAL_OK || p.points == 0)
-        return err;
-    p.seq_before = out->state.seq;
-    p.seq_after = (uint32_t)(out->state.seq + 1u);
-    if ((err = next_state(d, out, (uint32_t)p.points_after, (uint32_t)out->purse_cents, &st,
-                          span)) != LEAL_OK ||
-        (err = ledger_pending_sync_add(d->is->ledger, &p)) != LEAL_OK)
-        return err;
-    /* A tear from here on leaves the intent for the next read to settle. */
-    if ((err = classic_card_write_state(&d->cc, &d->k, d->current ^ 1u, span)) != LEAL_OK ||
-        (err = ledger_pending_sync_settle(d->is->ledger, out->card_id)) != LEAL_OK)
-        return err;
-    out->sync_points = p.points;
-    if ((err = took_state(d, out, &st, span)) != LEAL_OK ||
-        (err = ledger_card_find_by_id(d->is->ledger, out->card_id, &out->ledger)) != LEAL_OK)
-        return err;
-    return issuance_compare(d->is, &out->ledger, out->stored_value, out);
-}
-
-static leal_err classic_sync(const struct issuance_contact *c, struct issuance_card *out)
-{
-    struct cdesk d;
-    leal_err err;
-    if ((err = cdesk_open(&d, c->is, c->reader, &c->rc, c->tech)) == LEAL_OK &&
-        (err = read_card(&d, out)) == LEAL_OK)
-        err = sync_on(&d, out);
-    cdesk_close(&d, out);
-    return err;
-}
-
-/* The old card of a replacement emptied: the other slot at seq + 1 with no
- * points and no money (issuance.h). */
-static leal_err empty_on(struct cdesk *d, struct issuance_card *out)
-{
-    struct classic_record_state st;
-    struct issuance_card now;
-    uint8_t span[CLASSIC_RECORD_STATE_SPAN];
-    leal_err err;
-    if (out->purse_cents == 0 && out->state.points == 0)
-        return LEAL_OK;
-    if ((err = next_state(d, out, 0, 0, &st, span)) != LEAL_OK ||
-        (err = classic_card_write_state(&d->cc, &d->k, d->current ^ 1u, span)) != LEAL_OK)
-        return err;
-    /* out keeps what was taken off; what the card now holds is recorded. */
-    now = *out;
-    if ((err = took_state(d, &now, &st, span)) != LEAL_OK)
-        return err;
-    out->taps = now.taps;
-    return ledger_card_set_seen_mark(d->is->ledger, out->card_id, st.body.seq, 0, 0, now.mark);
-}
-
-static leal_err classic_empty_old(const struct issuance_contact *c, int64_t old_card_id,
-                                  struct issuance_card *out)
-{
-    struct cdesk d;
-    leal_err err;
-    if ((err = cdesk_open(&d, c->is, c->reader, &c->rc, c->tech)) == LEAL_OK &&
-        (err = read_card(&d, out)) == LEAL_OK &&
-        (err = issuance_old_check(c->is, old_card_id, out)) == LEAL_OK)
-        err = empty_on(&d, out);
-    cdesk_close(&d, out);
-    return err;
-}
-
-struct pending_ctx {
-    const struct reader_card *rc;
-    int64_t found;
-};
-
-static int find_pending(void *ctx, const struct ledger_card *c)
-{
-    struct pending_ctx *p = ctx;
-    if (c->status != LEDGER_CARD_PENDING ||
-        (c->tech != LEDGER_TECH_CLASSIC_1K && c->tech != LEDGER_TECH_CLASSIC_4K) ||
-        c->uid_len != p->rc->uid_len || memcmp(c->uid, p->rc->uid, c->uid_len) != 0)
-        return 0;
-    p->found = c->card_id;
-    return 1;
+    return LEAL_OK;
 }
 
 /* Whether the MAD (public key A) declares leal's sectors: another issuer's or
@@ -904,9 +656,8 @@ static bool mad_says_leal(struct cdesk *d)
     return aids[LAYOUT_CLASSIC_IDENTITY_SECTOR - 1] == LAYOUT_MAD_AID;
 }
 
-/* The sealed, signed identity and the sealed initial state. */
-static leal_err build_records(struct cdesk *d, int64_t card_id, const struct state_body *body,
-                              bool stored_value, uint32_t purse,
+/* The sealed, signed identity and the sealed opening state (slot 0). */
+static leal_err build_records(struct cdesk *d, int64_t card_id, const struct issuance_opening *o,
                               uint8_t ispan[CLASSIC_RECORD_IDENTITY_SPAN],
                               uint8_t sspan[CLASSIC_RECORD_STATE_SPAN])
 {
@@ -924,10 +675,11 @@ static leal_err build_records(struct cdesk *d, int64_t card_id, const struct sta
     id.key_set_version = d->key_set_version;
     id.card_kind = (uint8_t)d->tech;
     /* Fixed UID; stored value as the program has it now (LAYOUT.md 1.1, 3.2). */
-    id.flags = stored_value ? IDENTITY_FLAG_STORED_VALUE : 0;
+    id.flags = o->stored_value ? IDENTITY_FLAG_STORED_VALUE : 0;
     id.issued_day = (uint32_t)(time(NULL) / 86400);
-    st.body = *body;
-    st.purse = purse;
+    st.body.seq = INITIAL_SEQ;
+    st.body.points = o->points;
+    st.purse = (uint32_t)o->purse;
     if ((err = identity_encode(&id, rec)) != LEAL_OK ||
         (err = identity_signed_message(rec, d->rc->uid, d->rc->uid_len, msg, &ml)) != LEAL_OK ||
         (err = crypto_openssl_ed25519_sign(d->package_seed, msg, ml, sig)) != LEAL_OK ||
@@ -938,10 +690,11 @@ static leal_err build_records(struct cdesk *d, int64_t card_id, const struct sta
 
 /* Verification as a terminal reads: the MAD (3 RT), then the read (19 RT);
  * slot 0 current at the initial seq, slot 1 still zero. */
-static leal_err verify(struct cdesk *d, int64_t card_id, const struct state_body *body,
-                       bool stored_value, int64_t purse, struct issuance_card *out)
+static leal_err classic_verify(void *s, int64_t card_id, const struct issuance_opening *o,
+                               struct issuance_card *out)
 {
     static const uint8_t zero[CLASSIC_RECORD_STATE_SPAN] = {0};
+    struct cdesk *d = s;
     uint8_t mad[32], info;
     uint16_t aids[MFCLASSIC_MAD1_SECTORS];
     leal_err err;
@@ -950,214 +703,236 @@ static leal_err verify(struct cdesk *d, int64_t card_id, const struct state_body
         return err;
     if (mfclassic_mad1_decode(mad, &info, aids) != LEAL_OK)
         return LEAL_E_CARD_TAMPERED;
-    for (unsigned s = 1; s <= MFCLASSIC_MAD1_SECTORS; s++)
-        if (aids[s - 1] != (s < CLASSIC_CARD_SECTORS ? LAYOUT_MAD_AID : 0))
+    for (unsigned sec = 1; sec <= MFCLASSIC_MAD1_SECTORS; sec++)
+        if (aids[sec - 1] != (sec < CLASSIC_CARD_SECTORS ? LAYOUT_MAD_AID : 0))
             return LEAL_E_CARD_TAMPERED;
     if ((err = read_card(d, out)) != LEAL_OK)
         return err;
     if (out->card_id != card_id || d->current != 0 || out->state.seq != INITIAL_SEQ ||
-        out->state.points != body->points || out->purse_cents != purse ||
-        out->stored_value != stored_value || !leal_ct_equal(d->slot1, zero, sizeof zero))
+        out->state.points != o->points || out->purse_cents != o->purse ||
+        out->stored_value != o->stored_value || !leal_ct_equal(d->slot1, zero, sizeof zero))
         return LEAL_E_CARD_TAMPERED;
     return LEAL_OK;
 }
 
-static leal_err classic_issue(const struct issuance_contact *c, const struct issuance_request *req,
-                              struct issuance_card *out)
+static leal_err classic_open(const struct issuance_contact *c, void **session)
 {
-    enum sector_state st[CLASSIC_CARD_SECTORS];
-    uint8_t ispan[CLASSIC_RECORD_IDENTITY_SPAN], sspan[CLASSIC_RECORD_STATE_SPAN];
-    struct state_body body;
-    struct ledger_card lc;
-    struct pending_ctx pend;
-    struct cdesk d;
-    int64_t card_id = 0, purse;
-    bool any_leal = false, any_foreign = false, resumed = false, stored_value;
-    struct issuance *is = c->is;
-    const struct reader_card *rc = &c->rc;
-    enum ledger_card_tech tech = c->tech;
-    leal_err err;
-
-    memset(&body, 0, sizeof body);
-    body.seq = INITIAL_SEQ;
-    /* Money the card cannot take is refused before the card or the ledger is
-     * touched: an opening top-up, or a replaced card's share of the account's
-     * euros (a DESFire replacement moves it), where the program has stored
-     * value off on Classic (with the amount for the desk to say), or past its
-     * Classic cap. */
-    out->tech = tech;
-    if ((err = issuance_purse_caps(is, out)) != LEAL_OK)
-        return err;
-    stored_value = out->classic_cap_cents > 0;
-    if (req->replacing &&
-        (err = issuance_replaced_share(is, req, 0, "EUR", &out->account_eur)) != LEAL_OK)
-        return err;
-    purse = req->replacing ? out->account_eur : 0;
-    if (req->topup_cents < 0 || purse < 0)
-        return LEAL_E_RANGE;
-    if (!stored_value && (req->topup_cents > 0 || purse != 0))
-        return LEAL_E_CARD_STORED_VALUE_OFF;
-    if (purse + req->topup_cents > out->classic_cap_cents)
-        return LEAL_E_CARD_BOUNDARY;
-    if ((err = cdesk_open(&d, is, c->reader, &c->rc, tech)) != LEAL_OK ||
-        (err = probe(&d, st)) != LEAL_OK)
-        goto out;
-    for (unsigned s = 0; s < CLASSIC_CARD_SECTORS; s++) {
-        any_leal = any_leal || st[s] == SECTOR_LEAL;
-        any_foreign = any_foreign || st[s] == SECTOR_FOREIGN;
-    }
-    /* A card whose identity opens is somebody's card, unless it is our own torn
-     * issuance (PENDING): then it is made again. */
-    if (st[1] == SECTOR_LEAL && st[2] == SECTOR_LEAL && st[3] == SECTOR_LEAL) {
-        struct identity id;
-        err = read_identity(&d, &id);
-        if (err == LEAL_E_CARD_REMOVED || err == LEAL_E_NO_CARD || err == LEAL_E_READER)
-            goto out;
-        if (err == LEAL_OK) {
-            bool known = ledger_card_find_by_id(is->ledger, (int64_t)id.card_id, &lc) == LEAL_OK;
-            out->card_id = (int64_t)id.card_id;
-            out->issuer_id = id.issuer_id;
-            out->program_id = id.program_id;
-            if (known)
-                out->ledger = lc;
-            if (!known || lc.status != LEDGER_CARD_PENDING) {
-                err = LEAL_E_CARD_ALREADY_ISSUED;
-                goto out;
-            }
-        }
-    }
-    /* Begun for this account and torn? Then it is PENDING with this UID. */
-    pend.rc = rc;
-    pend.found = 0;
-    if ((err = ledger_card_each_of_account(is->ledger, req->account_id, find_pending, &pend)) !=
-        LEAL_OK)
-        goto out;
-    if (any_foreign) {
-        /* A sector under keys that are not ours. On our own torn issuance (ours
-         * in part, or PENDING with this UID) a trailer write was torn into
-         * garbage: that sector is lost for good. Otherwise another issuer's
-         * leal card, or another system's card. */
-        err = any_leal || pend.found ? LEAL_E_CARD_MEMORY_DAMAGED
-              : mad_says_leal(&d)    ? LEAL_E_CARD_ALREADY_ISSUED
-                                     : LEAL_E_CARD_NOT_BLANK;
-        goto out;
-    }
-    if (pend.found) {
-        card_id = pend.found;
-    } else {
-        memset(&lc, 0, sizeof lc);
-        lc.account_id = req->account_id;
-        lc.tech = tech;
-        lc.status = LEDGER_CARD_PENDING;
-        lc.layout_version = LAYOUT_VERSION;
-        lc.keyset_version = d.key_set_version;
-        memcpy(lc.uid, rc->uid, rc->uid_len);
-        lc.uid_len = rc->uid_len;
-        do {
-            if ((err = issuance_new_card_id(is, &card_id)) != LEAL_OK)
-                goto out;
-            lc.card_id = card_id;
-            err = ledger_card_add(is->ledger, &lc);
-        } while (err == LEAL_E_DUPLICATE_ID);
-        if (err != LEAL_OK)
-            goto out;
-    }
-    out->card_id = card_id;
-    /* What the card starts with: welcome points, or a replaced card's points
-     * (and its euros, checked above against the program's Classic cap). */
-    if ((err = issuance_opening_points(is, req, card_id, &body.points)) != LEAL_OK)
-        goto out;
-    /* A torn issuance starts over: sectors under leal's keys back to transport. */
-    for (unsigned s = 0; s < CLASSIC_CARD_SECTORS; s++)
-        if (st[s] == SECTOR_LEAL && (err = to_transport(&d, s)) != LEAL_OK)
-            goto out;
-    resumed = any_leal;
-    if ((err = build_records(&d, card_id, &body, stored_value, (uint32_t)purse, ispan, sspan)) !=
-            LEAL_OK ||
-        (err = classic_card_personalise(&d.cc, transport_key, &d.k, ispan, sspan)) != LEAL_OK ||
-        (err = record_versions(&d, card_id)) != LEAL_OK)
-        goto out;
-    /* Verified as a terminal will read it, then active in the ledger. */
-    if ((err = verify(&d, card_id, &body, stored_value, purse, out)) != LEAL_OK)
-        goto out;
-    if ((err = issuance_activate(is, req, card_id, out)) != LEAL_OK)
-        goto out;
-    out->resumed = resumed;
-    if ((err = ledger_card_find_by_id(is->ledger, card_id, &out->ledger)) != LEAL_OK)
-        goto out;
-    /* The opening top-up on the card just verified: its read was the verification. */
-    if (req->topup_cents > 0)
-        err = topup_on(&d, out, req->topup_cents);
-out:
-    leal_wipe(ispan, sizeof ispan);
-    cdesk_close(&d, out);
-    return err;
+    struct cdesk *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        return LEAL_E_NO_MEMORY;
+    *session = d;
+    return cdesk_open(d, c->is, c->reader, &c->rc, c->tech);
 }
 
-static leal_err classic_erase(const struct issuance_contact *c, struct issuance_card *out)
+static void classic_close(void *s, struct issuance_card *out)
 {
-    enum sector_state st[CLASSIC_CARD_SECTORS];
-    struct ledger_card lc;
-    struct identity id;
-    struct cdesk d;
-    bool any_leal = false;
-    struct issuance *is = c->is;
-    enum ledger_card_tech tech = c->tech;
-    leal_err err;
+    struct cdesk *d = s;
+    if (d == NULL)
+        return;
+    cdesk_close(d, out);
+    leal_wipe(d, sizeof *d);
+    free(d);
+}
 
-    if ((err = cdesk_open(&d, is, c->reader, &c->rc, tech)) != LEAL_OK ||
-        (err = probe(&d, st)) != LEAL_OK)
-        goto out;
-    for (unsigned s = 0; s < CLASSIC_CARD_SECTORS; s++) {
-        if (st[s] == SECTOR_FOREIGN) {
-            err = LEAL_E_CARD_NOT_LEAL;
-            goto out;
-        }
-        any_leal = any_leal || st[s] == SECTOR_LEAL;
+static leal_err classic_read(void *s, struct issuance_card *out)
+{
+    return read_card(s, out);
+}
+
+/* The seq the desk last saw with other contents: a fork (LAYOUT.md 3.3). */
+static void classic_judge_mark(void *s, const struct ledger_card *lc, bool intent_mark,
+                               const struct issuance_card *out, char *why, size_t why_len)
+{
+    (void)s;
+    (void)intent_mark;
+    why[0] = '\0';
+    if (lc->has_seen_mark && lc->seen_at > 0 && (int64_t)out->state.seq == lc->seen_seq &&
+        !leal_ct_equal(out->mark, lc->seen_mark, sizeof out->mark))
+        snprintf(why, why_len,
+                 "its state at seq %u is not the one the desk last saw at that seq: a "
+                 "forged or forked state",
+                 out->state.seq);
+}
+
+/* A state write waits until a person settled a top-up in flight. */
+static leal_err classic_rekey(void *s, struct issuance_card *out)
+{
+    return out->unsettled ? LEAL_OK : rekey(s, out);
+}
+
+/* A new state in the other slot (seq + 1, POINTS, PURSE) of a card just
+ * read, sealed for the commit (4 RT when written). */
+static leal_err next_state(struct cdesk *d, const struct issuance_card *out, uint32_t points,
+                           uint32_t purse)
+{
+    memset(&d->next, 0, sizeof d->next);
+    d->next.body = out->state;
+    d->next.body.seq = out->state.seq + 1u; /* serial arithmetic: wraps */
+    d->next.body.points = points;
+    d->next.purse = purse;
+    return classic_record_state_seal(d->is->cp, d->seal, (uint64_t)out->card_id, d->current ^ 1u,
+                                     &d->next, d->next_span);
+}
+
+/* A host top-up: the other slot with seq + 1 and purse + cents. */
+static leal_err classic_credit_stage(void *s, const struct issuance_card *out, int64_t cents,
+                                     struct ledger_pending_topup *t)
+{
+    struct cdesk *d = s;
+    leal_err err = next_state(d, out, out->state.points, (uint32_t)(out->purse_cents + cents));
+    if (err != LEAL_OK)
+        return err;
+    t->seq_before = out->state.seq;
+    t->seq_after = d->next.body.seq;
+    t->purse_after = d->next.purse;
+    snprintf(t->request_id, sizeof t->request_id, "card:%lld:seq:%u", (long long)out->card_id,
+             d->next.body.seq);
+    t->has_mark = true;
+    memcpy(t->mark, d->next_span + 2, sizeof t->mark);
+    return LEAL_OK;
+}
+
+static leal_err classic_state_stage(void *s, const struct issuance_card *out, uint32_t points,
+                                    uint32_t purse, struct ledger_pending_sync *p)
+{
+    p->seq_before = out->state.seq;
+    p->seq_after = (uint32_t)(out->state.seq + 1u);
+    return next_state(s, out, points, purse);
+}
+
+/* The staged state written (authenticate + 3 writes), then what the card
+ * holds: current slot, view. */
+static leal_err classic_state_commit(void *s, struct issuance_card *out)
+{
+    struct cdesk *d = s;
+    leal_err err = classic_card_write_state(&d->cc, &d->k, d->current ^ 1u, d->next_span);
+    if (err != LEAL_OK)
+        return err;
+    d->current ^= 1u;
+    memcpy(d->current ? d->slot1 : d->slot0, d->next_span, CLASSIC_RECORD_STATE_SPAN);
+    memcpy(out->mark, d->next_span + 2, sizeof out->mark);
+    out->state = d->next.body;
+    out->purse_cents = (int32_t)d->next.purse;
+    out->taps = d->next.body.seq - INITIAL_SEQ;
+    return LEAL_OK;
+}
+
+static bool identity_sectors_leal(const struct cdesk *d)
+{
+    return d->st[1] == SECTOR_LEAL && d->st[2] == SECTOR_LEAL && d->st[3] == SECTOR_LEAL;
+}
+
+/* Which key opens each sector, and whose identity the card carries if it
+ * opens (our own torn issuance, or somebody's card). */
+static leal_err classic_inspect(void *s, struct issuance_card *out)
+{
+    struct cdesk *d = s;
+    struct identity id;
+    leal_err err;
+    out->tech = d->tech;
+    if ((err = probe(d, d->st)) != LEAL_OK)
+        return err;
+    for (unsigned sec = 0; sec < CLASSIC_CARD_SECTORS; sec++) {
+        d->any_leal = d->any_leal || d->st[sec] == SECTOR_LEAL;
+        d->any_foreign = d->any_foreign || d->st[sec] == SECTOR_FOREIGN;
     }
-    if (!any_leal) {
-        err = LEAL_E_CARD_NOT_LEAL; /* already in the transport state */
-        goto out;
-    }
-    /* Whose card: the identity, while it is still there. The ledger marks it
-     * lost before the card is touched, so a torn erase never leaves an active
-     * card in the ledger that does not read. (A card torn in an earlier erase
-     * may have lost its identity already: it is finished here.) */
-    if (st[1] == SECTOR_LEAL && st[2] == SECTOR_LEAL && st[3] == SECTOR_LEAL &&
-        (err = read_identity(&d, &id)) == LEAL_OK) {
+    if (!identity_sectors_leal(d))
+        return LEAL_OK;
+    err = read_identity(d, &id);
+    if (err == LEAL_E_CARD_REMOVED || err == LEAL_E_NO_CARD || err == LEAL_E_READER)
+        return err;
+    if (err == LEAL_OK) {
         out->card_id = (int64_t)id.card_id;
         out->issuer_id = id.issuer_id;
         out->program_id = id.program_id;
-        out->tech = tech;
-        if ((err = ledger_card_find_by_id(is->ledger, out->card_id, &lc)) == LEAL_OK) {
-            out->ledger = lc;
-            /* A live card holding money as the desk last read it (stored value):
-             * replace it or spend it first, as on DESFire. */
-            if ((lc.status == LEDGER_CARD_ACTIVE || lc.status == LEDGER_CARD_BLOCKED) &&
-                lc.seen_purse_cents > 0) {
-                out->purse_cents = (int32_t)lc.seen_purse_cents;
-                err = LEAL_E_CARD_BOUNDARY;
-                goto out;
-            }
-            if (lc.status != LEDGER_CARD_LOST && lc.status != LEDGER_CARD_REPLACED &&
-                (err = ledger_card_change_status(is->ledger, out->card_id, LEDGER_CARD_LOST,
-                                                 "erased at the desk", issuance_operator(is))) !=
-                    LEAL_OK)
-                goto out;
-        } else if (err != LEAL_E_UNKNOWN_ID) {
-            goto out;
-        }
-    } else if (err == LEAL_E_CARD_REMOVED || err == LEAL_E_NO_CARD || err == LEAL_E_READER) {
-        goto out;
     }
-    /* State sectors first, the identity and the MAD last. */
-    for (unsigned i = CLASSIC_CARD_SECTORS; i-- > 0;)
-        if (st[i] == SECTOR_LEAL && (err = to_transport(&d, i)) != LEAL_OK)
-            goto out;
-    err = LEAL_OK;
-out:
-    cdesk_close(&d, out);
+    return LEAL_OK;
+}
+
+static bool classic_torn_here(void *s, const struct ledger_card *c)
+{
+    const struct cdesk *d = s;
+    return (c->tech == LEDGER_TECH_CLASSIC_1K || c->tech == LEDGER_TECH_CLASSIC_4K) &&
+           c->uid_len == d->rc->uid_len && memcmp(c->uid, d->rc->uid, c->uid_len) == 0;
+}
+
+/* A sector under keys that are not ours: on our own torn issuance (ours in
+ * part, or resuming a PENDING card with this UID) a trailer write was torn
+ * into garbage, and that sector is lost for good; otherwise another issuer's
+ * leal card, or another system's card. */
+static leal_err classic_pending_record(void *s, bool resuming, struct ledger_card *lc)
+{
+    struct cdesk *d = s;
+    if (d->any_foreign)
+        return d->any_leal || resuming ? LEAL_E_CARD_MEMORY_DAMAGED
+               : mad_says_leal(d)      ? LEAL_E_CARD_ALREADY_ISSUED
+                                       : LEAL_E_CARD_NOT_BLANK;
+    lc->tech = d->tech;
+    lc->layout_version = LAYOUT_VERSION;
+    lc->keyset_version = d->key_set_version;
+    memcpy(lc->uid, d->rc->uid, d->rc->uid_len);
+    lc->uid_len = d->rc->uid_len;
+    return LEAL_OK;
+}
+
+/* A torn issuance starts over (sectors under leal's keys back to transport),
+ * then the card is made and its keys' versions recorded. */
+static leal_err classic_personalise(void *s, int64_t card_id, const struct issuance_opening *o,
+                                    struct issuance_card *out)
+{
+    struct cdesk *d = s;
+    uint8_t ispan[CLASSIC_RECORD_IDENTITY_SPAN], sspan[CLASSIC_RECORD_STATE_SPAN];
+    leal_err err = LEAL_OK;
+    for (unsigned sec = 0; sec < CLASSIC_CARD_SECTORS && err == LEAL_OK; sec++)
+        if (d->st[sec] == SECTOR_LEAL)
+            err = to_transport(d, sec);
+    out->resumed = d->any_leal;
+    if (err == LEAL_OK && (err = build_records(d, card_id, o, ispan, sspan)) == LEAL_OK &&
+        (err = classic_card_personalise(&d->cc, transport_key, &d->k, ispan, sspan)) == LEAL_OK)
+        err = record_versions(d, card_id);
+    leal_wipe(ispan, sizeof ispan);
     return err;
+}
+
+/* Whose card, from its identity while it is still there (a card torn in an
+ * earlier erase may have lost it already: it is finished). A card in the
+ * transport state, or with a sector under keys not ours, is not leal's. */
+static leal_err classic_erase_identify(void *s, struct issuance_card *out)
+{
+    struct cdesk *d = s;
+    struct identity id;
+    leal_err err;
+    if ((err = probe(d, d->st)) != LEAL_OK)
+        return err;
+    for (unsigned sec = 0; sec < CLASSIC_CARD_SECTORS; sec++) {
+        if (d->st[sec] == SECTOR_FOREIGN)
+            return LEAL_E_CARD_NOT_LEAL;
+        d->any_leal = d->any_leal || d->st[sec] == SECTOR_LEAL;
+    }
+    if (!d->any_leal)
+        return LEAL_E_CARD_NOT_LEAL;
+    if (!identity_sectors_leal(d))
+        return LEAL_OK;
+    if ((err = read_identity(d, &id)) == LEAL_OK) {
+        out->card_id = (int64_t)id.card_id;
+        out->issuer_id = id.issuer_id;
+        out->program_id = id.program_id;
+        out->tech = d->tech;
+    }
+    return err == LEAL_E_CARD_REMOVED || err == LEAL_E_NO_CARD || err == LEAL_E_READER ? err
+                                                                                       : LEAL_OK;
+}
+
+/* Back to the transport state: state sectors first, the identity and the MAD last. */
+static leal_err classic_erase(void *s, struct issuance_card *out)
+{
+    struct cdesk *d = s;
+    leal_err err;
+    (void)out;
+    for (unsigned i = CLASSIC_CARD_SECTORS; i-- > 0;)
+        if (d->st[i] == SECTOR_LEAL && (err = to_transport(d, i)) != LEAL_OK)
+            return err;
+    return LEAL_OK;
 }
 
 static bool classic_claims(const struct reader_card *rc, enum ledger_card_tech *tech)
@@ -1169,10 +944,20 @@ static bool classic_claims(const struct reader_card *rc, enum ledger_card_tech *
 const struct issuance_card_ops issuance_classic_ops = {
     .name = "classic",
     .claims = classic_claims,
-    .issue = classic_issue,
+    .open = classic_open,
+    .close = classic_close,
     .read = classic_read,
-    .topup = classic_topup,
-    .sync = classic_sync,
-    .empty_old = classic_empty_old,
+    .judge_mark = classic_judge_mark,
+    .rekey = classic_rekey,
+    .credit_stage = classic_credit_stage,
+    .credit_commit = classic_state_commit,
+    .state_stage = classic_state_stage,
+    .state_commit = classic_state_commit,
+    .inspect = classic_inspect,
+    .torn_here = classic_torn_here,
+    .pending_record = classic_pending_record,
+    .personalise = classic_personalise,
+    .verify = classic_verify,
+    .erase_identify = classic_erase_identify,
     .erase = classic_erase,
 };

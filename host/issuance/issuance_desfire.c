@@ -34,7 +34,19 @@ struct desk {
     bool random_uid;
     uint8_t div_id[LEAL_MAX_UID]; /* the diversification id: UID, or card id (BE64) */
     size_t div_id_len;
-    char unsettled_why[160];
+    /* Issuance: the kind GetVersion named, the originality signature read
+     * (checked once the UID shows: sig_pending), the key-set version. */
+    enum ledger_card_tech tech;
+    uint8_t sig[DESFIRE_SIG_LEN];
+    bool sig_pending;
+    bool app_selected; /* leal's application, by the inspection */
+    uint8_t keyset;
+    /* What a stage prepared for its commit: a credit (counter read under key
+     * 1, log record), or a terminal's transaction (state file, purse debit). */
+    int32_t counter, cents, debit;
+    uint8_t log[LAYOUT_LOG_RECORD_LEN];
+    struct state_body next;
+    uint8_t st[STATE_FILE_LEN];
     /* The version of each role's key the card carries, as far as this contact
      * knows (0: not known): the ledger's record, or what opened the card. */
     uint8_t ver[KEY_ROLE_COUNT + 1];
@@ -206,72 +218,30 @@ static void log_record(uint8_t out[LAYOUT_LOG_RECORD_LEN], uint8_t op, uint32_t 
     store_be32(out + 12, 0); /* terminal 0: the host */
 }
 
-/* A top-up the ledger started (LAYOUT.md 2.7), settled from what the card
- * shows: at the taps after, with the purse after and the intent's log record
- * newest, the card committed it: the entry is posted (the intent removed and
- * its record made the card's mark, in one transaction); still at the taps
- * before, it did not: the intent is dropped; anything else is a disagreement,
- * named and left for a person (a top-up is refused meanwhile). *known: the
- * newest log record is the intent's. */
-static leal_err settle_pending(struct desk *k, const struct ledger_card *lc,
-                               const uint8_t log[LAYOUT_LOG_RECORD_LEN], struct issuance_card *out,
-                               bool *known)
-{
-    struct ledger_pending_topup t;
-    bool found = false, replayed = false;
-    char amount[32], purse[32];
-    leal_err err = ledger_pending_topup_get(k->is->ledger, lc->card_id, &t, &found);
-    *known = false;
-    if (err != LEAL_OK || !found)
-        return err;
-    *known = t.has_mark && leal_ct_equal(log, t.mark, LAYOUT_LOG_RECORD_LEN);
-    if ((int64_t)out->taps == t.seq_after && *known && (int64_t)out->purse_cents == t.purse_after) {
-        if ((err = issuance_post_log_topup(k->is, lc->card_id, lc->account_id,
-                                           (uint32_t)(LAYOUT_COUNTER_START - t.seq_after), t.cents,
-                                           &replayed)) != LEAL_OK)
-            return err;
-        out->recovered += !replayed;
-        return LEAL_OK;
-    }
-    if ((int64_t)out->taps == t.seq_before) {
-        if ((err = ledger_pending_topup_drop(k->is->ledger, lc->card_id, t.request_id)) != LEAL_OK)
-            return err;
-        out->dropped++;
-        return LEAL_OK;
-    }
-    out->unsettled = true;
-    out->unsettled_cents = t.cents;
-    issuance_eur_text(t.cents, amount, sizeof amount);
-    issuance_eur_text(out->purse_cents, purse, sizeof purse);
-    snprintf(k->unsettled_why, sizeof k->unsettled_why,
-             "a top-up of %s (taps %lld to %lld) is neither on the card nor undone: the card "
-             "shows %u taps and %s",
-             amount, (long long)t.seq_before, (long long)t.seq_after, out->taps, purse);
-    return LEAL_OK;
-}
-
 /* The newest log record must be one the ledger knows: the one it last saw or
- * wrote, or its top-up in flight (known). Anything else was written by
+ * wrote, or its top-up in flight (intent_mark). Anything else was written by
  * someone holding the card's keys: a verdict, never a posting. A card from
  * before the desk kept marks (none recorded) has its record taken as seen. */
-static leal_err judge_log(struct desk *k, const struct ledger_card *lc,
-                          const uint8_t log[LAYOUT_LOG_RECORD_LEN], bool known,
-                          struct issuance_card *out)
+static void desfire_judge_mark(void *s, const struct ledger_card *lc, bool intent_mark,
+                               const struct issuance_card *out, char *why, size_t why_len)
 {
-    char why[160], amount[32];
-    if (known || !lc->has_seen_mark || leal_ct_equal(log, lc->seen_mark, LAYOUT_LOG_RECORD_LEN))
-        return LEAL_OK;
+    const uint8_t *log = out->mark;
+    char amount[32];
+    (void)s;
+    why[0] = '\0';
+    if (intent_mark || !lc->has_seen_mark ||
+        leal_ct_equal(log, lc->seen_mark, LAYOUT_LOG_RECORD_LEN))
+        return;
     issuance_eur_text((int32_t)load_be32(log + 8), amount, sizeof amount);
     if (log[0] == LAYOUT_VERSION && log[1] == LAYOUT_TYPE_LOG && log[2] == LOG_OP_TOPUP)
-        snprintf(why, sizeof why,
+        snprintf(why, why_len,
                  "its log holds a top-up of %s (counter %u) that the ledger never started", amount,
                  load_be32(log + 4));
     else
-        snprintf(why, sizeof why,
+        snprintf(why, why_len,
                  "its log holds a record the desk never wrote (type %u, op %u, counter %u, "
                  "amount %s)",
                  log[1], log[2], load_be32(log + 4), amount);
-    return issuance_verdict(k->is, out, why);
 }
 
 /* The DESFire roles: the PICC master key and the application's keys 0..2. */
@@ -372,15 +342,13 @@ out:
     return err;
 }
 
-/* Reads what a terminal reads, checks it, then compares it with the ledger. */
+/* Reads what a terminal reads and checks it (9 RT; 10 with a random UID). */
 static leal_err read_card(struct desk *k, struct issuance_card *out)
 {
     uint8_t rec[IDENTITY_LEN], st[STATE_FILE_LEN], log[LAYOUT_LOG_RECORD_LEN];
-    bool known = false;
     struct identity id;
     uint64_t state_card_id;
     int32_t counter;
-    struct ledger_card lc;
     leal_err err;
 
     if ((err = desfire_select_application(&k->d, leal_aid)) != LEAL_OK)
@@ -433,56 +401,7 @@ static leal_err read_card(struct desk *k, struct issuance_card *out)
 
     memcpy(out->mark, log, sizeof log);
     out->has_mark = true;
-
-    /* The ledger's side. A card being issued is judged by its issuance. */
-    if ((err = issuance_ledger_card(k->is, out, &lc)) != LEAL_OK || lc.card_id == 0)
-        return err;
-    if (lc.status == LEDGER_CARD_PENDING)
-        return issuance_compare(k->is, &lc, true, out);
-    /* A card behind the ledger is judged before anything is settled from it. */
-    if ((int64_t)out->taps < lc.last_counter)
-        return issuance_judge(k->is, &lc, true, out);
-    if ((err = settle_pending(k, &lc, log, out, &known)) != LEAL_OK ||
-        (!out->unsettled &&
-         (err = issuance_settle_sync(k->is, &lc, out->taps, out, k->unsettled_why,
-                                     sizeof k->unsettled_why)) != LEAL_OK) ||
-        (err = judge_log(k, &lc, log, known, out)) != LEAL_OK ||
-        (err = issuance_judge(k->is, &lc, true, out)) != LEAL_OK)
-        return err;
-    if ((int64_t)out->taps > lc.last_counter &&
-        (err = ledger_card_set_counter(k->is->ledger, out->card_id, out->taps)) != LEAL_OK)
-        return err;
-    if ((err = issuance_compare(k->is, &lc, true, out)) != LEAL_OK)
-        return err;
-    if (out->unsettled) {
-        out->agrees = false;
-        snprintf(out->why, sizeof out->why, "%s", k->unsettled_why);
-    }
-    /* A card no longer the account's is left as it is. */
-    if (lc.status == LEDGER_CARD_LOST || lc.status == LEDGER_CARD_REPLACED)
-        return LEAL_OK;
-    err = rekey(k, out);
-    return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_TAMPERED : err;
-}
-
-struct pending_ctx {
-    const struct desk *k;
-    int64_t found; /* a PENDING card of the account that may be this one */
-};
-
-static int find_pending(void *ctx, const struct ledger_card *c)
-{
-    struct pending_ctx *p = ctx;
-    if (c->status != LEDGER_CARD_PENDING || c->tech < LEDGER_TECH_DESFIRE_EV1 ||
-        c->tech > LEDGER_TECH_DESFIRE_EV3)
-        return 0;
-    /* A fixed-UID card must match its recorded UID; a random-UID card's real UID
-     * is only known after authentication, so any random-UID candidate is tried. */
-    if (!p->k->random_uid &&
-        (c->uid_len != p->k->rc.uid_len || memcmp(c->uid, p->k->rc.uid, c->uid_len) != 0))
-        return 0;
-    p->found = c->card_id;
-    return 1;
+    return LEAL_OK;
 }
 
 /* Creates leal's application and files on a card whose PICC master key is
@@ -596,62 +515,6 @@ static leal_err credit_card(struct desk *k, int32_t cents, uint8_t op)
     return credit_commit(k, cents, log);
 }
 
-/* Top-up of a card already read (out filled by read_card): the intent in the
- * ledger (taps before and after, purse after, amount, request id, the log
- * record the card will show) before the Credit; once the card has committed,
- * the entry posted and the intent removed in one transaction. A tear anywhere
- * leaves the intent for the next read to settle (LAYOUT.md 2.7). */
-static leal_err topup_on(struct desk *k, struct issuance_card *out, int64_t cents)
-{
-    struct ledger_pending_topup t;
-    uint8_t log[LAYOUT_LOG_RECORD_LEN];
-    int32_t counter;
-    bool replayed = false;
-    leal_err err;
-    if ((err = issuance_topup_allowed(out, cents)) != LEAL_OK)
-        return err;
-    if (out->unsettled)
-        return LEAL_E_CARD_TOPUP_UNSETTLED;
-    /* The program's cap now; a card issued under a lower one refuses by itself
-     * (its purse file's upper limit: BOUNDARY_ERROR, nothing committed). */
-    if ((err = issuance_purse_caps(k->is, out)) != LEAL_OK)
-        return err;
-    if (out->purse_cents + cents > out->purse_cap_cents)
-        return LEAL_E_CARD_BOUNDARY;
-    if ((err = credit_begin(k, &counter)) != LEAL_OK)
-        return err;
-    /* The counter under key 1 is the one the read saw (same session). */
-    if ((uint32_t)(LAYOUT_COUNTER_START - counter) != out->taps)
-        return LEAL_E_CARD_TAMPERED;
-    log_record(log, LOG_OP_TOPUP, (uint32_t)(counter - 1), (int32_t)cents);
-    memset(&t, 0, sizeof t);
-    t.card_id = out->card_id;
-    t.seq_before = out->taps;
-    t.seq_after = (int64_t)out->taps + 1;
-    t.purse_after = out->purse_cents + cents;
-    t.cents = cents;
-    snprintf(t.request_id, sizeof t.request_id, "card:%lld:log:%u", (long long)out->card_id,
-             (uint32_t)(counter - 1));
-    t.has_mark = true;
-    memcpy(t.mark, log, sizeof log);
-    if ((err = ledger_pending_topup_add(k->is->ledger, &t)) != LEAL_OK)
-        return err;
-    if ((err = credit_commit(k, (int32_t)cents, log)) != LEAL_OK)
-        return err;
-    /* The card has committed: now the ledger. */
-    if ((err = issuance_post_log_topup(k->is, out->card_id, out->ledger.account_id,
-                                       (uint32_t)(counter - 1), cents, &replayed)) != LEAL_OK)
-        return err;
-    out->purse_cents += (int32_t)cents;
-    out->account_eur += cents;
-    out->taps = (uint32_t)(LAYOUT_COUNTER_START - (counter - 1));
-    memcpy(out->mark, log, sizeof log);
-    if ((err = ledger_card_set_counter(k->is->ledger, out->card_id, out->taps)) != LEAL_OK)
-        return err;
-    return ledger_card_set_seen_mark(k->is->ledger, out->card_id, out->state.seq, out->purse_cents,
-                                     out->state.points, out->mark);
-}
-
 /* After a read that re-keyed the card (rekey), the session is no longer the
  * terminal key's: opened again for a terminal's transaction (3 RT). */
 static leal_err terminal_session(struct desk *k, const struct issuance_card *out)
@@ -664,326 +527,272 @@ static leal_err terminal_session(struct desk *k, const struct issuance_card *out
     return auth_card(k, LAYOUT_KEY_TERMINAL, KEY_ROLE_TERMINAL, leal_aid);
 }
 
-/* The sync of a card just read, under the terminal key the read
- * authenticated with: the state at seq + 1 with the points after, the counter
- * debited, commit (3 RT), between the intent and its settling. */
-static leal_err sync_on(struct desk *k, struct issuance_card *out)
+static leal_err desfire_open(const struct issuance_contact *c, void **session)
 {
-    struct ledger_pending_sync p;
-    uint8_t st[STATE_FILE_LEN];
-    struct state_body body = out->state;
-    leal_err err;
-    if ((err = issuance_sync_plan(k->is, out, &p)) != LEAL_OK || p.points == 0)
-        return err;
-    body.seq = out->state.seq + 1u;
-    body.points = (uint32_t)p.points_after;
-    p.seq_before = out->taps;
-    p.seq_after = (int64_t)out->taps + 1;
-    if ((err = terminal_session(k, out)) != LEAL_OK ||
-        (err = state_file_encode((uint64_t)out->card_id, &body, st)) != LEAL_OK ||
-        (err = ledger_pending_sync_add(k->is->ledger, &p)) != LEAL_OK)
-        return err;
-    if ((err = desfire_write_data(&k->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st,
-                                  sizeof st)) != LEAL_OK ||
-        (err = desfire_debit(&k->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, 1)) != LEAL_OK ||
-        (err = desfire_commit(&k->d)) != LEAL_OK)
-        return err;
-    if ((err = ledger_pending_sync_settle(k->is->ledger, out->card_id)) != LEAL_OK)
-        return err;
-    out->sync_points = p.points;
-    out->state = body;
-    out->taps++;
-    if ((err = ledger_card_set_counter(k->is->ledger, out->card_id, out->taps)) != LEAL_OK ||
-        (err = ledger_card_find_by_id(k->is->ledger, out->card_id, &out->ledger)) != LEAL_OK)
-        return err;
-    return issuance_compare(k->is, &out->ledger, true, out);
+    struct desk *k = calloc(1, sizeof *k);
+    if (k == NULL)
+        return LEAL_E_NO_MEMORY;
+    *session = k;
+    return desk_open(k, c->is, c->reader);
 }
 
-/* The old card emptied in one transaction under the terminal key the read
- * authenticated with: state at seq + 1 with no points, purse debited to 0,
- * the counter debited, commit (3 or 4 RT). */
-static leal_err empty_on(struct desk *k, struct issuance_card *out)
+static void desfire_close(void *s, struct issuance_card *out)
 {
-    uint8_t st[STATE_FILE_LEN];
-    struct state_body body = out->state;
-    leal_err err;
-    if (out->purse_cents == 0 && out->state.points == 0)
-        return LEAL_OK;
-    body.seq = out->state.seq + 1u;
-    body.points = 0;
-    if ((err = terminal_session(k, out)) != LEAL_OK ||
-        (err = state_file_encode((uint64_t)out->card_id, &body, st)) != LEAL_OK ||
-        (err = desfire_write_data(&k->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st,
-                                  sizeof st)) != LEAL_OK)
+    struct desk *k = s;
+    if (k == NULL)
+        return;
+    desk_close(k, out);
+    leal_wipe(k, sizeof *k);
+    free(k);
+}
+
+static leal_err desfire_read(void *s, struct issuance_card *out)
+{
+    return read_card(s, out);
+}
+
+static leal_err desfire_rekey(void *s, struct issuance_card *out)
+{
+    return rekey(s, out);
+}
+
+/* A top-up's Credit prepared: key 1 and the counter (credit_begin), which
+ * must be the one the read saw (same session), and the log record the card
+ * will show; nothing written. */
+static leal_err desfire_credit_stage(void *s, const struct issuance_card *out, int64_t cents,
+                                     struct ledger_pending_topup *t)
+{
+    struct desk *k = s;
+    leal_err err = credit_begin(k, &k->counter);
+    if (err != LEAL_OK)
         return err;
-    if (out->purse_cents > 0 && (err = desfire_debit(&k->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL,
-                                                     out->purse_cents)) != LEAL_OK)
+    if ((uint32_t)(LAYOUT_COUNTER_START - k->counter) != out->taps)
+        return LEAL_E_CARD_TAMPERED;
+    k->cents = (int32_t)cents;
+    log_record(k->log, LOG_OP_TOPUP, (uint32_t)(k->counter - 1), k->cents);
+    t->seq_before = out->taps;
+    t->seq_after = (int64_t)out->taps + 1;
+    t->purse_after = out->purse_cents + cents;
+    snprintf(t->request_id, sizeof t->request_id, "card:%lld:log:%u", (long long)out->card_id,
+             (uint32_t)(k->counter - 1));
+    t->has_mark = true;
+    memcpy(t->mark, k->log, sizeof k->log);
+    return LEAL_OK;
+}
+
+static leal_err desfire_credit_commit(void *s, struct issuance_card *out)
+{
+    struct desk *k = s;
+    leal_err err = credit_commit(k, k->cents, k->log);
+    if (err != LEAL_OK)
+        return err;
+    out->purse_cents += k->cents;
+    out->taps = (uint32_t)(LAYOUT_COUNTER_START - (k->counter - 1));
+    memcpy(out->mark, k->log, sizeof k->log);
+    return LEAL_OK;
+}
+
+/* A terminal's transaction under the terminal key the read authenticated
+ * with (terminal_session after a re-key): the state file at seq + 1, the
+ * purse debited, the counter debited, one commit (3 or 4 RT at commit). */
+static leal_err desfire_state_stage(void *s, const struct issuance_card *out, uint32_t points,
+                                    uint32_t purse, struct ledger_pending_sync *p)
+{
+    struct desk *k = s;
+    leal_err err;
+    k->next = out->state;
+    k->next.seq = out->state.seq + 1u;
+    k->next.points = points;
+    k->debit = out->purse_cents - (int32_t)purse;
+    p->seq_before = out->taps;
+    p->seq_after = (int64_t)out->taps + 1;
+    if ((err = terminal_session(k, out)) != LEAL_OK)
+        return err;
+    return state_file_encode((uint64_t)out->card_id, &k->next, k->st);
+}
+
+static leal_err desfire_state_commit(void *s, struct issuance_card *out)
+{
+    struct desk *k = s;
+    leal_err err;
+    if ((err = desfire_write_data(&k->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, k->st,
+                                  sizeof k->st)) != LEAL_OK)
+        return err;
+    if (k->debit > 0 &&
+        (err = desfire_debit(&k->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, k->debit)) != LEAL_OK)
         return err;
     if ((err = desfire_debit(&k->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, 1)) != LEAL_OK ||
         (err = desfire_commit(&k->d)) != LEAL_OK)
         return err;
+    out->state = k->next;
+    out->purse_cents -= k->debit;
     out->taps++;
-    if ((err = ledger_card_set_counter(k->is->ledger, out->card_id, out->taps)) != LEAL_OK)
+    return LEAL_OK;
+}
+
+/* Whose identity a card already carries, if any (a torn issuance may have
+ * none yet: not an error, it is redone). Leaves leal's application selected
+ * when it exists. */
+static leal_err carried_identity(struct desk *k, struct issuance_card *out)
+{
+    uint8_t rec[IDENTITY_LEN];
+    struct identity id;
+    leal_err err = desfire_select_application(&k->d, leal_aid);
+    if (err == LEAL_E_CARD_APPLICATION_NOT_FOUND)
+        return LEAL_OK;
+    if (err != LEAL_OK)
         return err;
-    return ledger_card_set_seen_mark(k->is->ledger, out->card_id, body.seq, 0, 0, out->mark);
-}
-
-static leal_err desfire_read(const struct issuance_contact *c, struct issuance_card *out)
-{
-    struct desk k;
-    leal_err err;
-    if ((err = desk_open(&k, c->is, c->reader)) == LEAL_OK)
-        err = read_card(&k, out);
-    desk_close(&k, out);
-    return err;
-}
-
-static leal_err desfire_topup(const struct issuance_contact *c, int64_t cents,
-                              struct issuance_card *out)
-{
-    struct desk k;
-    leal_err err;
-    if ((err = desk_open(&k, c->is, c->reader)) == LEAL_OK &&
-        (err = read_card(&k, out)) == LEAL_OK) {
-        if (!out->agrees && out->ledger.card_id == 0)
-            err = LEAL_E_CARD_NOT_LEAL;
-        else
-            err = topup_on(&k, out, cents);
+    k->app_selected = true;
+    err = desfire_read_data(&k->d, LAYOUT_FILE_IDENTITY, DESFIRE_COMM_PLAIN, 0, sizeof rec, rec);
+    if (err == LEAL_E_CARD_REMOVED || err == LEAL_E_NO_CARD || err == LEAL_E_READER)
+        return err;
+    if (err == LEAL_OK && identity_decode(rec, sizeof rec, &id) == LEAL_OK) {
+        out->card_id = (int64_t)id.card_id;
+        out->issuer_id = id.issuer_id;
+        out->program_id = id.program_id;
     }
-    desk_close(&k, out);
-    return err;
+    return LEAL_OK;
 }
 
-static leal_err desfire_sync(const struct issuance_contact *c, struct issuance_card *out)
+/* A D40 (keys extractable, REFERENCE.md 6) or unknown card is refused; an
+ * EV2/EV3 must prove it is NXP's before anything is written. */
+static leal_err desfire_inspect(void *s, struct issuance_card *out)
 {
-    struct desk k;
-    leal_err err;
-    if ((err = desk_open(&k, c->is, c->reader)) == LEAL_OK && (err = read_card(&k, out)) == LEAL_OK)
-        err = sync_on(&k, out);
-    desk_close(&k, out);
-    return err;
-}
-
-static leal_err desfire_empty_old(const struct issuance_contact *c, int64_t old_card_id,
-                                  struct issuance_card *out)
-{
-    struct desk k;
-    leal_err err;
-    if ((err = desk_open(&k, c->is, c->reader)) == LEAL_OK &&
-        (err = read_card(&k, out)) == LEAL_OK &&
-        (err = issuance_old_check(c->is, old_card_id, out)) == LEAL_OK)
-        err = empty_on(&k, out);
-    desk_close(&k, out);
-    return err;
-}
-
-static leal_err desfire_erase(const struct issuance_contact *c, struct issuance_card *out)
-{
-    struct issuance *is = c->is;
-    struct desk k;
-    leal_err err;
-    if ((err = desk_open(&k, is, c->reader)) != LEAL_OK || (err = read_card(&k, out)) != LEAL_OK)
-        goto out;
-    if (out->purse_cents != 0) {
-        err = LEAL_E_CARD_BOUNDARY; /* money on it: replace the card or spend it first */
-        goto out;
-    }
-    if ((err = desfire_select_application(&k.d, picc_aid)) != LEAL_OK ||
-        (err = auth_card(&k, 0, KEY_ROLE_PICC_MASTER, picc_aid)) != LEAL_OK ||
-        (err = desfire_format_picc(&k.d)) != LEAL_OK ||
-        (err = desfire_change_key_settings(&k.d, 0x0F)) != LEAL_OK ||
-        (err = factory_picc_to_des(&k.d)) != LEAL_OK)
-        goto out;
-    if (out->ledger.card_id && out->ledger.status != LEDGER_CARD_LOST &&
-        out->ledger.status != LEDGER_CARD_REPLACED)
-        err = ledger_card_change_status(is->ledger, out->card_id, LEDGER_CARD_LOST,
-                                        "erased at the desk", issuance_operator(is));
-out:
-    desk_close(&k, out);
-    return err;
-}
-
-static leal_err desfire_issue(const struct issuance_contact *c, const struct issuance_request *req,
-                              struct issuance_card *out)
-{
-    struct desk k;
+    struct desk *k = s;
     struct desfire_version ver;
-    struct ledger_card lc;
-    struct pending_ctx pend;
-    struct state_body state;
-    uint8_t picc_key[16], version, keyset, sig[DESFIRE_SIG_LEN];
-    bool sig_pending = false;
-    const struct key_version *terminal_key;
-    enum ledger_card_tech tech;
-    int64_t card_id = 0, purse = 0;
-    bool resumed = false;
-    struct issuance *is = c->is;
-    struct reader *r = c->reader;
     leal_err err;
-
-    memset(&state, 0, sizeof state);
-    /* Money the new card cannot hold is refused before anything is written. */
-    if ((err = issuance_purse_caps(is, out)) != LEAL_OK)
+    if ((err = desfire_select_application(&k->d, picc_aid)) != LEAL_OK ||
+        (err = desfire_get_version(&k->d, &ver)) != LEAL_OK)
+        return err == LEAL_E_PROTOCOL ? LEAL_E_CARD_UNKNOWN : err;
+    if ((k->tech = tech_of(&ver)) == 0)
+        return LEAL_E_CARD_UNKNOWN;
+    if (k->tech != LEDGER_TECH_DESFIRE_EV1 &&
+        (err = genuine(k, k->sig, &k->sig_pending)) != LEAL_OK)
         return err;
-    if (req->replacing && (err = issuance_replaced_share(is, req, 0, "EUR", &purse)) != LEAL_OK)
-        return err;
-    if (purse < 0 || req->topup_cents < 0 || purse + req->topup_cents > out->purse_cap_cents)
-        return LEAL_E_CARD_BOUNDARY;
-    purse = 0;
-    if ((err = desk_open(&k, is, r)) != LEAL_OK)
-        return err;
-    if ((err = desfire_select_application(&k.d, picc_aid)) != LEAL_OK ||
-        (err = desfire_get_version(&k.d, &ver)) != LEAL_OK) {
-        err = err == LEAL_E_PROTOCOL ? LEAL_E_CARD_UNKNOWN : err;
-        goto out;
-    }
-    if ((tech = tech_of(&ver)) == 0) {
-        err = LEAL_E_CARD_UNKNOWN; /* D40 (keys extractable, REFERENCE.md 6) or unknown */
-        goto out;
-    }
-    /* EV2/EV3 must prove they are NXP's before anything is written. */
-    if (tech != LEDGER_TECH_DESFIRE_EV1 && (err = genuine(&k, sig, &sig_pending)) != LEAL_OK)
-        goto out;
-    /* A card that already carries a leal identity is somebody's card. */
-    err = desfire_select_application(&k.d, leal_aid);
-    if (err != LEAL_OK && err != LEAL_E_CARD_APPLICATION_NOT_FOUND)
-        goto out;
-    if (err == LEAL_OK) {
-        uint8_t rec[IDENTITY_LEN];
-        struct identity id;
-        err = desfire_read_data(&k.d, LAYOUT_FILE_IDENTITY, DESFIRE_COMM_PLAIN, 0, sizeof rec, rec);
-        /* No identity yet (a torn issuance) is not an error: it is redone below. */
-        if (err == LEAL_E_CARD_REMOVED || err == LEAL_E_NO_CARD || err == LEAL_E_READER)
-            goto out;
-        if (err == LEAL_OK && identity_decode(rec, sizeof rec, &id) == LEAL_OK) {
-            out->card_id = (int64_t)id.card_id;
-            out->issuer_id = id.issuer_id;
-            out->program_id = id.program_id;
-            bool known = ledger_card_find_by_id(is->ledger, out->card_id, &lc) == LEAL_OK;
-            if (known)
-                out->ledger = lc;
-            /* Only our own torn issuance (PENDING) may be taken up again. */
-            if (id.issuer_id != is->keys->issuer_id || !known || lc.status != LEDGER_CARD_PENDING) {
-                err = LEAL_E_CARD_ALREADY_ISSUED;
-                goto out;
-            }
-        }
-        if ((err = desfire_select_application(&k.d, picc_aid)) != LEAL_OK)
-            goto out;
-    }
-    /* Was this card's issuance begun and torn? Then it is PENDING on this account. */
-    pend.k = &k;
-    pend.found = 0;
-    if ((err = ledger_card_each_of_account(is->ledger, req->account_id, find_pending, &pend)) !=
-        LEAL_OK)
-        goto out;
-    /* The key-set version a card carries is its terminal key's (KEYS.md). */
-    if ((err = keyset_current(is->keys, is->program_id, KEY_ROLE_TERMINAL, &terminal_key)) !=
-        LEAL_OK)
-        goto out;
-    keyset = terminal_key->version;
-    if (pend.found) {
-        card_id = pend.found;
-    } else {
-        memset(&lc, 0, sizeof lc);
-        lc.account_id = req->account_id;
-        lc.tech = tech;
-        lc.status = LEDGER_CARD_PENDING;
-        lc.layout_version = LAYOUT_VERSION;
-        lc.keyset_version = keyset;
-        if (!k.random_uid) {
-            memcpy(lc.uid, k.rc.uid, k.rc.uid_len);
-            lc.uid_len = k.rc.uid_len;
-        }
-        do {
-            if ((err = issuance_new_card_id(is, &card_id)) != LEAL_OK)
-                goto out;
-            lc.card_id = card_id;
-            err = ledger_card_add(is->ledger, &lc);
-        } while (err == LEAL_E_DUPLICATE_ID);
-        if (err != LEAL_OK)
-            goto out;
-    }
-    out->card_id = card_id;
-    set_div_id(&k, card_id);
-    if ((err = card_key(&k, KEY_ROLE_PICC_MASTER, picc_aid, picc_key, &version)) != LEAL_OK)
-        goto out;
-    /* Factory card: DES key -> leal's AES PICC key. Otherwise it must already
-     * answer to leal's PICC key (a torn issuance), and is formatted. */
-    err = factory_picc_to_aes(reader_card_reader(r), is->cp, picc_key, version, &k.d.round_trips);
-    if (err == LEAL_E_CARD_AUTHENTICATION) {
-        /* Under the PICC master key version it was torn with (the verification
-         * read brings it to the current one). */
-        if ((err = desfire_select_application(&k.d, picc_aid)) != LEAL_OK ||
-            (err = auth_card(&k, 0, KEY_ROLE_PICC_MASTER, picc_aid)) != LEAL_OK) {
-            err = err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_NOT_LEAL : err;
-            goto out;
-        }
-        resumed = true;
-        if ((err = desfire_format_picc(&k.d)) != LEAL_OK)
-            goto out;
-    } else if (err != LEAL_OK) {
-        goto out;
-    } else if ((err = desfire_authenticate_aes(&k.d, 0, picc_key)) != LEAL_OK) {
-        goto out;
-    } else {
-        k.ver[KEY_ROLE_PICC_MASTER] = version;
-    }
-    if ((err = desfire_change_key_settings(&k.d, LAYOUT_PICC_KEY_SETTINGS)) != LEAL_OK)
-        goto out;
-    if (k.random_uid) {
-        if ((err = desfire_get_card_uid(&k.d, out->uid)) != LEAL_OK ||
-            (sig_pending && (err = originality_verify(out->uid, sig)) != LEAL_OK))
-            goto out;
-        if ((err = ledger_card_set_uid(is->ledger, card_id, out->uid, DESFIRE_UID_LEN)) != LEAL_OK)
-            goto out;
-        out->uid_len = DESFIRE_UID_LEN;
-    }
-    /* What the new card starts with: welcome points, or a replaced card's balances. */
-    if ((err = issuance_opening_points(is, req, card_id, &state.points)) != LEAL_OK)
-        goto out;
-    if (req->replacing) {
-        if ((err = issuance_replaced_share(is, req, card_id, "EUR", &purse)) != LEAL_OK)
-            goto out;
-        if (purse < 0 || purse > out->purse_cap_cents) {
-            err = LEAL_E_CARD_BOUNDARY;
-            goto out;
-        }
-    }
-    if ((err = personalise(&k, card_id, tech, &state, keyset, (int32_t)out->purse_cap_cents)) !=
-        LEAL_OK)
-        goto out;
-    /* The application keys are the current ones now. */
-    k.ver[KEY_ROLE_APP_MASTER] = current_version(&k, KEY_ROLE_APP_MASTER);
-    k.ver[KEY_ROLE_PURSE_CREDIT] = current_version(&k, KEY_ROLE_PURSE_CREDIT);
-    k.ver[KEY_ROLE_TERMINAL] = current_version(&k, KEY_ROLE_TERMINAL);
-    if ((err = record_versions(&k, card_id)) != LEAL_OK)
-        goto out;
-    if (purse > 0 && (err = credit_card(&k, (int32_t)purse, LOG_OP_REPLACE_IN)) != LEAL_OK)
-        goto out;
-    /* Verified as a terminal will read it, then active in the ledger. */
-    if ((err = read_card(&k, out)) != LEAL_OK)
-        goto out;
-    if (out->card_id != card_id || out->purse_cents != purse || out->state.points != state.points) {
-        err = LEAL_E_CARD_TAMPERED;
-        goto out;
-    }
-    if ((err = issuance_activate(is, req, card_id, out)) != LEAL_OK)
-        goto out;
-    out->resumed = resumed;
-    out->ledger.status = LEDGER_CARD_ACTIVE;
-    out->ledger.last_counter = out->taps;
-    if (req->topup_cents > 0)
-        err = topup_on(&k, out, req->topup_cents);
-    if (err == LEAL_OK)
-        err = ledger_card_find_by_id(is->ledger, card_id, &out->ledger);
-out:
-    leal_wipe(picc_key, sizeof picc_key);
-    desk_close(&k, out);
-    return err;
+    return carried_identity(k, out);
 }
 
-/* Every card no other type claims: GetVersion tells the kind (issue). */
+/* A fixed-UID card must match its recorded UID; a random-UID card's real UID
+ * is only known after authentication, so any random-UID candidate is tried. */
+static bool desfire_torn_here(void *s, const struct ledger_card *c)
+{
+    const struct desk *k = s;
+    if (c->tech < LEDGER_TECH_DESFIRE_EV1 || c->tech > LEDGER_TECH_DESFIRE_EV3)
+        return false;
+    return k->random_uid ||
+           (c->uid_len == k->rc.uid_len && memcmp(c->uid, k->rc.uid, c->uid_len) == 0);
+}
+
+/* The key-set version a card carries is its terminal key's (KEYS.md). */
+static leal_err desfire_pending_record(void *s, bool resuming, struct ledger_card *lc)
+{
+    struct desk *k = s;
+    const struct key_version *terminal_key;
+    leal_err err = keyset_current(k->is->keys, k->is->program_id, KEY_ROLE_TERMINAL, &terminal_key);
+    (void)resuming;
+    if (err != LEAL_OK)
+        return err;
+    k->keyset = terminal_key->version;
+    lc->tech = k->tech;
+    lc->layout_version = LAYOUT_VERSION;
+    lc->keyset_version = k->keyset;
+    if (!k->random_uid) {
+        memcpy(lc->uid, k->rc.uid, k->rc.uid_len);
+        lc->uid_len = k->rc.uid_len;
+    }
+    return LEAL_OK;
+}
+
+/* Factory card: DES key -> leal's AES PICC key. Otherwise it must already
+ * answer to leal's PICC key (a torn issuance: under the version it was torn
+ * with; the verification read brings it to the current one), and is
+ * formatted. Then the PICC key settings, and a random-UID card's real UID
+ * (its originality signature checked against it now if it was not before). */
+static leal_err picc_to_leal(struct desk *k, struct issuance_card *out)
+{
+    uint8_t picc_key[16], version;
+    leal_err err = card_key(k, KEY_ROLE_PICC_MASTER, picc_aid, picc_key, &version);
+    if (err == LEAL_OK)
+        err = factory_picc_to_aes(reader_card_reader(k->reader), k->is->cp, picc_key, version,
+                                  &k->d.round_trips);
+    if (err == LEAL_E_CARD_AUTHENTICATION) {
+        if ((err = desfire_select_application(&k->d, picc_aid)) == LEAL_OK &&
+            (err = auth_card(k, 0, KEY_ROLE_PICC_MASTER, picc_aid)) == LEAL_OK) {
+            out->resumed = true;
+            err = desfire_format_picc(&k->d);
+        } else if (err == LEAL_E_CARD_AUTHENTICATION) {
+            err = LEAL_E_CARD_NOT_LEAL;
+        }
+    } else if (err == LEAL_OK && (err = desfire_authenticate_aes(&k->d, 0, picc_key)) == LEAL_OK) {
+        k->ver[KEY_ROLE_PICC_MASTER] = version;
+    }
+    leal_wipe(picc_key, sizeof picc_key);
+    if (err != LEAL_OK ||
+        (err = desfire_change_key_settings(&k->d, LAYOUT_PICC_KEY_SETTINGS)) != LEAL_OK ||
+        !k->random_uid)
+        return err;
+    if ((err = desfire_get_card_uid(&k->d, out->uid)) != LEAL_OK ||
+        (k->sig_pending && (err = originality_verify(out->uid, k->sig)) != LEAL_OK))
+        return err;
+    out->uid_len = DESFIRE_UID_LEN;
+    return LEAL_OK;
+}
+
+/* The card made: PICC key, leal's application with the opening state, the
+ * application keys (now the current ones, recorded in the ledger), and a
+ * replaced card's euros credited under key 1 (LOG_OP_REPLACE_IN). */
+static leal_err desfire_personalise(void *s, int64_t card_id, const struct issuance_opening *o,
+                                    struct issuance_card *out)
+{
+    struct desk *k = s;
+    struct state_body state;
+    leal_err err;
+    memset(&state, 0, sizeof state);
+    state.points = o->points;
+    if (k->app_selected && (err = desfire_select_application(&k->d, picc_aid)) != LEAL_OK)
+        return err;
+    set_div_id(k, card_id);
+    if ((err = picc_to_leal(k, out)) != LEAL_OK ||
+        (err = personalise(k, card_id, k->tech, &state, k->keyset,
+                           (int32_t)out->purse_cap_cents)) != LEAL_OK)
+        return err;
+    k->ver[KEY_ROLE_APP_MASTER] = current_version(k, KEY_ROLE_APP_MASTER);
+    k->ver[KEY_ROLE_PURSE_CREDIT] = current_version(k, KEY_ROLE_PURSE_CREDIT);
+    k->ver[KEY_ROLE_TERMINAL] = current_version(k, KEY_ROLE_TERMINAL);
+    if ((err = record_versions(k, card_id)) != LEAL_OK)
+        return err;
+    if (o->purse > 0)
+        return credit_card(k, (int32_t)o->purse, LOG_OP_REPLACE_IN);
+    return LEAL_OK;
+}
+
+/* Verified as a terminal will read it. */
+static leal_err desfire_verify(void *s, int64_t card_id, const struct issuance_opening *o,
+                               struct issuance_card *out)
+{
+    leal_err err = read_card(s, out);
+    if (err != LEAL_OK)
+        return err;
+    if (out->card_id != card_id || out->purse_cents != o->purse || out->state.points != o->points)
+        return LEAL_E_CARD_TAMPERED;
+    return LEAL_OK;
+}
+
+/* Back to the factory state: FormatPICC, then the factory DES PICC key. */
+static leal_err desfire_erase(void *s, struct issuance_card *out)
+{
+    struct desk *k = s;
+    leal_err err;
+    (void)out;
+    if ((err = desfire_select_application(&k->d, picc_aid)) != LEAL_OK ||
+        (err = auth_card(k, 0, KEY_ROLE_PICC_MASTER, picc_aid)) != LEAL_OK ||
+        (err = desfire_format_picc(&k->d)) != LEAL_OK ||
+        (err = desfire_change_key_settings(&k->d, 0x0F)) != LEAL_OK)
+        return err;
+    return factory_picc_to_des(&k->d);
+}
+
+/* Every card no other type claims: GetVersion tells the kind (inspect). */
 static bool desfire_claims(const struct reader_card *rc, enum ledger_card_tech *tech)
 {
     (void)rc;
@@ -994,10 +803,20 @@ static bool desfire_claims(const struct reader_card *rc, enum ledger_card_tech *
 const struct issuance_card_ops issuance_desfire_ops = {
     .name = "desfire",
     .claims = desfire_claims,
-    .issue = desfire_issue,
+    .open = desfire_open,
+    .close = desfire_close,
     .read = desfire_read,
-    .topup = desfire_topup,
-    .sync = desfire_sync,
-    .empty_old = desfire_empty_old,
+    .judge_mark = desfire_judge_mark,
+    .rekey = desfire_rekey,
+    .credit_stage = desfire_credit_stage,
+    .credit_commit = desfire_credit_commit,
+    .state_stage = desfire_state_stage,
+    .state_commit = desfire_state_commit,
+    .inspect = desfire_inspect,
+    .torn_here = desfire_torn_here,
+    .pending_record = desfire_pending_record,
+    .personalise = desfire_personalise,
+    .verify = desfire_verify,
+    .erase_identify = NULL,
     .erase = desfire_erase,
 };

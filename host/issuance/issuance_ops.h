@@ -1,11 +1,13 @@
 /*
  * issuance_ops.h - one card type at the desk, inside host/issuance only: the
- * table issuance.c chooses from by the card in the field and runs a desk
- * operation through. Each card type (issuance_desfire.c, issuance_classic.c)
- * does the card's side of an operation and reaches the ledger only through
- * issuance_books.h; neither calls the other or issuance.c. Contract of each
- * operation: issuance.h's function of the same name (out zeroed by the
- * caller; the round trips and bytes of the contact added to it).
+ * operations issuance.c runs its sequences over (issuance_desfire.c,
+ * issuance_classic.c). An operation does the card's side only: the ledger's
+ * side (intents before a card write, postings, settling, comparing, verdicts)
+ * is issuance.c's, so no operation posts, settles or judges money. What a
+ * card type keeps of the ledger is its own keys' versions (keys/KEYS.md
+ * rotation) and, on Classic, the identity being rewritten. A session is
+ * opened per desk operation, holds the card's keys, and close wipes it and
+ * adds its round trips and bytes to out.
  */
 #ifndef LEAL_ISSUANCE_OPS_H
 #define LEAL_ISSUANCE_OPS_H
@@ -14,6 +16,7 @@
 #include <stdint.h>
 
 #include "issuance.h"
+#include "issuance_books.h"
 
 /* The card in the field, as a desk operation found it. */
 struct issuance_contact {
@@ -27,14 +30,56 @@ struct issuance_card_ops {
     const char *name;
     /* Whether the card the reader reports is of this type, and its kind. */
     bool (*claims)(const struct reader_card *rc, enum ledger_card_tech *tech);
-    leal_err (*issue)(const struct issuance_contact *c, const struct issuance_request *req,
-                      struct issuance_card *out);
-    leal_err (*read)(const struct issuance_contact *c, struct issuance_card *out);
-    leal_err (*topup)(const struct issuance_contact *c, int64_t cents, struct issuance_card *out);
-    leal_err (*sync)(const struct issuance_contact *c, struct issuance_card *out);
-    leal_err (*empty_old)(const struct issuance_contact *c, int64_t old_card_id,
-                          struct issuance_card *out);
-    leal_err (*erase)(const struct issuance_contact *c, struct issuance_card *out);
+    leal_err (*open)(const struct issuance_contact *c, void **session);
+    void (*close)(void *s, struct issuance_card *out);
+
+    /* The card read as a terminal reads it and checked on its own (identity,
+     * keys, records), into out: card_id, uid, state, purse, taps, mark. */
+    leal_err (*read)(void *s, struct issuance_card *out);
+    /* Whether the mark of the card just read is one the ledger never saw or
+     * made (intent_mark: it is the ledger's own top-up in flight): why into
+     * why, empty when it is not. */
+    void (*judge_mark)(void *s, const struct ledger_card *lc, bool intent_mark,
+                       const struct issuance_card *out, char *why, size_t why_len);
+    /* Every card key and record to the keystore's current versions. */
+    leal_err (*rekey)(void *s, struct issuance_card *out);
+
+    /* A host top-up of CENTS on the card just read: stage fills t (seq
+     * before and after, purse after, request id, mark) without writing;
+     * commit writes it and brings out to what the card then holds. */
+    leal_err (*credit_stage)(void *s, const struct issuance_card *out, int64_t cents,
+                             struct ledger_pending_topup *t);
+    leal_err (*credit_commit)(void *s, struct issuance_card *out);
+    /* A terminal's transaction on the card just read: the state at seq + 1
+     * with POINTS and the purse brought down to PURSE (*seq_before and
+     * *seq_after: as the ledger counts them); commit as above. */
+    leal_err (*state_stage)(void *s, const struct issuance_card *out, uint32_t points,
+                            uint32_t purse, struct ledger_pending_sync *p);
+    leal_err (*state_commit)(void *s, struct issuance_card *out);
+
+    /* Issuance. inspect: a card the desk must not write refused before
+     * anything is written; out->card_id (and issuer) set when the card
+     * carries a readable identity. torn_here: whether a PENDING card of the
+     * account may be this card. pending_record: what the ledger records of
+     * the card while it is made (kind, UID, key-set version; resuming: a
+     * PENDING card of the account matched). personalise: the card made, with
+     * o, as card_id (out->resumed: it was half made; out->uid when only
+     * personalising shows it). verify: read back as a terminal reads it, and
+     * exactly what was made (LEAL_E_CARD_TAMPERED otherwise). */
+    leal_err (*inspect)(void *s, struct issuance_card *out);
+    bool (*torn_here)(void *s, const struct ledger_card *c);
+    leal_err (*pending_record)(void *s, bool resuming, struct ledger_card *lc);
+    leal_err (*personalise)(void *s, int64_t card_id, const struct issuance_opening *o,
+                            struct issuance_card *out);
+    leal_err (*verify)(void *s, int64_t card_id, const struct issuance_opening *o,
+                       struct issuance_card *out);
+
+    /* Erase. erase_identify (Classic, whose erase is not atomic): whose card
+     * it is, from its identity while it is there (out->card_id 0 when it is
+     * gone), so the ledger marks it lost before it is touched; NULL (DESFire):
+     * the card is read in full first. erase: back to the factory state. */
+    leal_err (*erase_identify)(void *s, struct issuance_card *out);
+    leal_err (*erase)(void *s, struct issuance_card *out);
 };
 
 /* MIFARE DESFire EV1/EV2/EV3 (LAYOUT.md 2): claims every card no other type claims. */
