@@ -44,6 +44,11 @@ int cli_json_error_printed(void);
 /* The exit code an error deserves: 2 for bad input, 1 otherwise. */
 int cli_exit_code(leal_err err);
 
+/* The log's sink (host/log): `--verbose` before the command (taken out of
+ * argv) prints the log to out, LEAL_TRACE=apdu the card exchanges (reader.c
+ * hides secured data). Returns -1, or the exit code for a bad LEAL_TRACE. */
+int cli_log_setup(int *argc, char ***argv, FILE *out);
+
 /* Writes s as a JSON string literal (with quotes) to f; always valid JSON:
  * bytes that are not UTF-8 become U+FFFD, controls are escaped. */
 void cli_json_string(FILE *f, const char *s);

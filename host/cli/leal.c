@@ -28,7 +28,7 @@ static const struct cli_command commands[] = {
 static void usage(FILE *f)
 {
     char card[512];
-    fprintf(f, "usage: leal COMMAND [ARGS]\n\n"
+    fprintf(f, "usage: leal [--verbose] COMMAND [ARGS]\n\n"
                "leal is a loyalty-card system: MIFARE DESFire and Classic cards, offline\n"
                "terminals and an SQLite ledger. Commands:\n\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
@@ -39,7 +39,8 @@ static void usage(FILE *f)
         }
         fprintf(f, "  %-10s %s\n", commands[i].name, s);
     }
-    fprintf(f, "\n'leal COMMAND --help' describes each command.\n");
+    fprintf(f, "\n'leal COMMAND --help' describes each command. --verbose (before the command)\n"
+               "prints the log on stderr; LEAL_TRACE=apdu traces the card exchanges.\n");
 }
 
 /* With --json, an error printed as text by code that does not know about
@@ -82,6 +83,8 @@ int main(int argc, char **argv)
     if ((err = secmem_process_harden()) != LEAL_OK)
         return cli_fail(err, "turning off core dumps");
     passphrase_take_env();
+    if ((rc = cli_log_setup(&argc, &argv, stderr)) >= 0)
+        return rc;
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;

@@ -1,6 +1,7 @@
 /*
  * reader_nfc.c - libnfc 1.8 as a leal reader. The only file that sees
- * libnfc's NFC_E* codes (STYLE.md convention 3).
+ * libnfc's NFC_E* codes (STYLE.md convention 3); nfc_strerror's text for
+ * them is recorded in the log where they become leal_err (report()).
  */
 #include "reader_nfc.h"
 
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "host/log/log.h"
 #include "keys/base/ct.h"
 #include "reader_backend.h"
 
@@ -51,6 +53,13 @@ static leal_err map_err(int res, bool classic)
     }
 }
 
+/* map_err, with libnfc's text for the device's last error logged; what: the
+ * libnfc call that failed. */
+static leal_err report(nfc_device *dev, int res, bool classic, const char *what)
+{
+    return log_foreign(map_err(res, classic), "libnfc", what, nfc_strerror(dev));
+}
+
 /* libnfc logs its own errors to stderr (e.g. "Unable to find USB busses"
  * where there is no USB); leal reports through leal_err, and only the CLI
  * prints. A user who wants libnfc's log sets LIBNFC_LOG_LEVEL. */
@@ -79,12 +88,13 @@ leal_err reader_nfc_open(const char *connstring, struct reader_nfc **out)
         goto fail;
     }
     if ((r->dev = nfc_open(r->ctx, connstring)) == NULL) {
-        err = LEAL_E_NO_READER;
+        /* No device, so no nfc_strerror: say what was asked for. */
+        err = log_foreign(LEAL_E_NO_READER, "libnfc", "nfc_open", connstring);
         goto fail;
     }
     if ((res = nfc_initiator_init(r->dev)) < 0 ||
         (res = nfc_device_set_property_bool(r->dev, NP_INFINITE_SELECT, false)) < 0) {
-        err = map_err(res, false);
+        err = report(r->dev, res, false, "nfc_initiator_init");
         goto fail;
     }
     *out = r;
@@ -134,7 +144,7 @@ leal_err reader_nfc_select(struct reader_nfc *r, unsigned timeout_ms, struct rea
     for (;;) {
         res = nfc_initiator_select_passive_target(r->dev, mod_14443a, NULL, 0, &r->target);
         if (res < 0)
-            return map_err(res, false);
+            return report(r->dev, res, false, "nfc_initiator_select_passive_target");
         if (res > 0)
             break;
         if (waited >= timeout_ms)
@@ -174,7 +184,7 @@ static leal_err exchange(struct reader_nfc *r, const uint8_t *cmd, size_t cmd_le
         return LEAL_E_NO_CARD;
     res = nfc_initiator_transceive_bytes(r->dev, cmd, cmd_len, resp, cap, NFC_TIMEOUT_MS);
     if (res < 0)
-        return map_err(res, classic);
+        return report(r->dev, res, classic, "nfc_initiator_transceive_bytes");
     *resp_len = (size_t)res;
     return LEAL_OK;
 }
@@ -204,7 +214,7 @@ static leal_err reselect(struct reader_nfc *r)
     n += a->szUidLen;
     res = nfc_initiator_select_passive_target(r->dev, mod_14443a, init, n, &t);
     if (res < 0)
-        return map_err(res, false);
+        return report(r->dev, res, false, "nfc_initiator_select_passive_target (again)");
     if (res == 0) {
         r->selected = false;
         return LEAL_E_CARD_REMOVED;

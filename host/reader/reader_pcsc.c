@@ -1,6 +1,7 @@
 /*
  * reader_pcsc.c - the pcsc: backend on libpcsclite. The only file where
- * pcsc-lite's LONG codes exist: they become leal_err here (map()).
+ * pcsc-lite's LONG codes exist: they become leal_err here (map()), with
+ * pcsc-lite's text for them recorded in the log.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include <winscard.h>
 
+#include "host/log/log.h"
 #include "reader_backend.h"
 
 struct pcsc {
@@ -18,8 +20,8 @@ struct pcsc {
     char name[READER_MAX_NAME];
 };
 
-/* removed: what "no card" means here (gone mid-exchange, or not there yet). */
-static leal_err map(LONG rv, leal_err no_card)
+/* no_card: what "no card" means here (gone mid-exchange, or not there yet). */
+static leal_err code(LONG rv, leal_err no_card)
 {
     switch (rv) {
     case SCARD_S_SUCCESS:
@@ -53,6 +55,14 @@ static leal_err map(LONG rv, leal_err no_card)
     }
 }
 
+/* what: the pcsc-lite call that answered rv. */
+static leal_err map(LONG rv, leal_err no_card, const char *what)
+{
+    leal_err err = code(rv, no_card);
+    /* pcsc_stringify_error's buffer lasts until its next call: log_foreign copies it. */
+    return err == LEAL_OK ? err : log_foreign(err, "pcsc", what, pcsc_stringify_error(rv));
+}
+
 static leal_err list_names(SCARDCONTEXT ctx, char **names, DWORD *len)
 {
     LONG rv;
@@ -62,7 +72,7 @@ static leal_err list_names(SCARDCONTEXT ctx, char **names, DWORD *len)
     if (rv == SCARD_E_NO_READERS_AVAILABLE || *len == 0)
         return LEAL_OK;
     if (rv != SCARD_S_SUCCESS)
-        return map(rv, LEAL_E_NO_CARD);
+        return map(rv, LEAL_E_NO_CARD, "SCardListReaders");
     if ((*names = calloc(1, *len + 1)) == NULL)
         return LEAL_E_NO_MEMORY;
     rv = SCardListReaders(ctx, NULL, *names, len);
@@ -75,7 +85,7 @@ static leal_err list_names(SCARDCONTEXT ctx, char **names, DWORD *len)
     if (rv != SCARD_S_SUCCESS) {
         free(*names);
         *names = NULL;
-        return map(rv, LEAL_E_NO_CARD);
+        return map(rv, LEAL_E_NO_CARD, "SCardListReaders");
     }
     return LEAL_OK;
 }
@@ -90,7 +100,7 @@ static leal_err pcsc_list(struct reader_entry *out, size_t cap, size_t *n)
     if (rv == SCARD_E_NO_SERVICE)
         return LEAL_OK; /* no pcscd: no PC/SC readers */
     if (rv != SCARD_S_SUCCESS)
-        return map(rv, LEAL_E_NO_CARD);
+        return map(rv, LEAL_E_NO_CARD, "SCardEstablishContext");
     if ((err = list_names(ctx, &names, &len)) == LEAL_OK && names) {
         for (const char *p = names; *p && *n < cap; p += strlen(p) + 1) {
             SCARD_READERSTATE st;
@@ -128,7 +138,7 @@ static leal_err pcsc_open(const char *arg, void **vctx, char *name, size_t name_
     rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &p->ctx);
     if (rv != SCARD_S_SUCCESS) {
         free(p);
-        return map(rv, LEAL_E_NO_CARD);
+        return map(rv, LEAL_E_NO_CARD, "SCardEstablishContext");
     }
     if ((err = list_names(p->ctx, &names, &len)) != LEAL_OK)
         goto fail;
@@ -166,7 +176,7 @@ static leal_err pcsc_wait_card(void *vctx, unsigned timeout_ms)
     st.dwCurrentState = SCARD_STATE_UNAWARE;
     rv = SCardGetStatusChange(p->ctx, 0, &st, 1);
     if (rv != SCARD_S_SUCCESS)
-        return map(rv, LEAL_E_NO_CARD);
+        return map(rv, LEAL_E_NO_CARD, "SCardGetStatusChange");
     if (!(st.dwEventState & SCARD_STATE_PRESENT)) {
         if (timeout_ms == 0)
             return LEAL_E_NO_CARD;
@@ -177,14 +187,14 @@ static leal_err pcsc_wait_card(void *vctx, unsigned timeout_ms)
             if (rv == SCARD_E_TIMEOUT)
                 return LEAL_E_NO_CARD;
             if (rv != SCARD_S_SUCCESS)
-                return map(rv, LEAL_E_NO_CARD);
+                return map(rv, LEAL_E_NO_CARD, "SCardGetStatusChange");
             st.dwCurrentState = st.dwEventState;
         }
     }
     rv = SCardConnect(p->ctx, p->name, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
                       &p->card, &p->proto);
     if (rv != SCARD_S_SUCCESS)
-        return map(rv, LEAL_E_NO_CARD);
+        return map(rv, LEAL_E_NO_CARD, "SCardConnect");
     p->connected = true;
     return LEAL_OK;
 }
@@ -221,7 +231,7 @@ static leal_err transmit(struct pcsc *p, const uint8_t *cmd, size_t cmd_len, uin
             SCardDisconnect(p->card, SCARD_LEAVE_CARD);
             p->connected = false;
         }
-        return map(rv, LEAL_E_CARD_REMOVED);
+        return map(rv, LEAL_E_CARD_REMOVED, "SCardTransmit");
     }
     *resp_len = rl;
     return LEAL_OK;
@@ -240,7 +250,7 @@ static leal_err pcsc_card_info(void *vctx, struct reader_card *info)
         return LEAL_E_NO_CARD;
     rv = SCardStatus(p->card, NULL, &nl, &state, &proto, info->atr, &atr_len);
     if (rv != SCARD_S_SUCCESS)
-        return map(rv, LEAL_E_CARD_REMOVED);
+        return map(rv, LEAL_E_CARD_REMOVED, "SCardStatus");
     info->atr_len = atr_len;
     /* PC/SC part 3 GET DATA: the reader answers these itself. */
     if ((err = transmit(p, (const uint8_t *)"\xFF\xCA\x00\x00\x00", 5, resp, sizeof resp, &rl)) !=

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "keys/base/ct.h"
+#include "provider_openssl.h"
 
 /* Single DES = EDE3 with K K K; 2-key = K1 K2 K1 (SP 800-67 keying options). */
 static leal_err expand(const uint8_t *key, size_t key_len, uint8_t k3[24])
@@ -61,7 +62,7 @@ static leal_err run(const EVP_CIPHER *c, int enc, const uint8_t *key, size_t key
     err = LEAL_OK;
 out:
     if (err == LEAL_E_CRYPTO)
-        ERR_clear_error();
+        (void)crypto_openssl_error(err, "DES (EVP_Cipher)");
     EVP_CIPHER_CTX_free(ctx);
     leal_wipe(k3, sizeof k3);
     return err;

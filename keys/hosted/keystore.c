@@ -13,6 +13,7 @@
 #include "../base/buf.h"
 #include "../base/ct.h"
 #include "../base/limits.h"
+#include "provider_openssl.h"
 #include "secmem.h"
 
 #define FORMAT_VERSION 1
@@ -58,10 +59,8 @@ static leal_err derive(const char *pass, size_t pass_len, struct keystore_kdf k,
         OSSL_PARAM_construct_end(),
     };
     leal_err err = LEAL_OK;
-    if (ctx == NULL || EVP_KDF_derive(ctx, key, 32, params) != 1) {
-        ERR_clear_error();
-        err = LEAL_E_CRYPTO;
-    }
+    if (ctx == NULL || EVP_KDF_derive(ctx, key, 32, params) != 1)
+        err = crypto_openssl_error(LEAL_E_CRYPTO, "scrypt (EVP_KDF_derive)");
     EVP_KDF_CTX_free(ctx);
     EVP_KDF_free(kdf);
     return err;
@@ -147,6 +146,9 @@ static leal_err gcm(int enc, const uint8_t key[32], const uint8_t nonce[NONCE_LE
         goto out;
     err = LEAL_OK;
 out:
+    /* A wrong passphrase is told by its own error; OpenSSL's text adds nothing. */
+    if (err == LEAL_E_CRYPTO)
+        (void)crypto_openssl_error(err, "AES-256-GCM (EVP_Cipher)");
     ERR_clear_error();
     EVP_CIPHER_CTX_free(ctx);
     return err;
@@ -169,10 +171,8 @@ leal_err keystore_seal(enum keystore_kind kind, const char *pass, size_t pass_le
     if (plain_len > LEAL_MAX_KEYSTORE_FILE)
         return LEAL_E_TOO_LARGE;
     h.length = (uint32_t)plain_len;
-    if (RAND_bytes(h.salt, SALT_LEN) != 1 || RAND_bytes(h.nonce, NONCE_LEN) != 1) {
-        ERR_clear_error();
-        return LEAL_E_RANDOM;
-    }
+    if (RAND_bytes(h.salt, SALT_LEN) != 1 || RAND_bytes(h.nonce, NONCE_LEN) != 1)
+        return crypto_openssl_error(LEAL_E_RANDOM, "RAND_bytes");
     total = KEYSTORE_HEADER_LEN + plain_len + KEYSTORE_TAG_LEN;
     if ((buf = secmem_alloc(total)) == NULL)
         return LEAL_E_NO_MEMORY;

@@ -12,23 +12,31 @@
 
 #include "../base/ct.h"
 
-void crypto_openssl_last_error(char *buf, size_t cap)
+static crypto_openssl_reporter reporter;
+
+void crypto_openssl_set_reporter(crypto_openssl_reporter report)
 {
-    unsigned long e, last = 0;
-    while ((e = ERR_get_error()) != 0)
-        last = e;
-    if (cap == 0)
-        return;
-    if (last)
-        ERR_error_string_n(last, buf, cap);
-    else
-        buf[0] = '\0';
+    reporter = report;
 }
 
-static leal_err fail(void)
+leal_err crypto_openssl_error(leal_err err, const char *what)
 {
-    ERR_clear_error();
-    return LEAL_E_CRYPTO;
+    char text[512];
+    size_t n = 0;
+    unsigned long e;
+    text[0] = '\0';
+    /* Every queued error, oldest (the cause) first; the queue ends empty. */
+    while ((e = ERR_get_error()) != 0) {
+        if (n > 0 && n + 2 < sizeof text) {
+            memcpy(text + n, "; ", 3);
+            n += 2;
+        }
+        if (n + 1 < sizeof text) {
+            ERR_error_string_n(e, text + n, sizeof text - n);
+            n = strlen(text);
+        }
+    }
+    return reporter ? reporter(err, "openssl", what, text) : err;
 }
 
 static leal_err cipher(const EVP_CIPHER *c, int enc, const uint8_t key[16], const uint8_t *iv,
@@ -48,7 +56,7 @@ static leal_err cipher(const EVP_CIPHER *c, int enc, const uint8_t key[16], cons
     err = LEAL_OK;
 out:
     EVP_CIPHER_CTX_free(ctx);
-    return err == LEAL_OK ? err : fail();
+    return err == LEAL_OK ? err : crypto_openssl_error(err, "AES (EVP_Cipher)");
 }
 
 static leal_err ecb_encrypt(const uint8_t key[16], const uint8_t in[16], uint8_t out[16])
@@ -109,14 +117,14 @@ static leal_err cmac(const uint8_t key[16], const uint8_t *msg, size_t len, uint
 out:
     EVP_MAC_CTX_free(ctx);
     EVP_MAC_free(mac);
-    return err == LEAL_OK ? err : fail();
+    return err == LEAL_OK ? err : crypto_openssl_error(err, "AES-CMAC (EVP_MAC)");
 }
 
 static leal_err sha256(const uint8_t *msg, size_t len, uint8_t digest[32])
 {
     unsigned int outl = 0;
     if (EVP_Digest(msg, len, digest, &outl, EVP_sha256(), NULL) != 1 || outl != 32)
-        return fail();
+        return crypto_openssl_error(LEAL_E_CRYPTO, "SHA-256 (EVP_Digest)");
     return LEAL_OK;
 }
 
@@ -140,7 +148,9 @@ static leal_err ed25519_verify(const uint8_t public_key[32], const uint8_t *msg,
     if (err == LEAL_E_CRYPTO)
         err = LEAL_E_SIGNATURE;
 out:
-    ERR_clear_error();
+    /* A signature that does not verify leaves nothing queued; anything queued is told. */
+    if (ERR_peek_error() != 0)
+        (void)crypto_openssl_error(err, "Ed25519 verify (EVP_DigestVerify)");
     EVP_MD_CTX_free(ctx);
     EVP_PKEY_free(pk);
     return err;
@@ -148,10 +158,8 @@ out:
 
 static leal_err random_bytes(uint8_t *out, size_t n)
 {
-    if (n > INT_MAX || RAND_bytes(out, (int)n) != 1) {
-        ERR_clear_error();
-        return LEAL_E_RANDOM;
-    }
+    if (n > INT_MAX || RAND_bytes(out, (int)n) != 1)
+        return crypto_openssl_error(LEAL_E_RANDOM, "RAND_bytes");
     return LEAL_OK;
 }
 
@@ -180,7 +188,7 @@ leal_err crypto_openssl_ed25519_public(const uint8_t seed[32], uint8_t public_ke
     if (pk && EVP_PKEY_get_raw_public_key(pk, public_key, &len) == 1 && len == 32)
         err = LEAL_OK;
     EVP_PKEY_free(pk);
-    return err == LEAL_OK ? err : fail();
+    return err == LEAL_OK ? err : crypto_openssl_error(err, "Ed25519 public key (EVP_PKEY)");
 }
 
 leal_err crypto_openssl_ed25519_sign(const uint8_t seed[32], const uint8_t *msg, size_t len,
@@ -195,5 +203,5 @@ leal_err crypto_openssl_ed25519_sign(const uint8_t seed[32], const uint8_t *msg,
         err = LEAL_OK;
     EVP_MD_CTX_free(ctx);
     EVP_PKEY_free(pk);
-    return err == LEAL_OK ? err : fail();
+    return err == LEAL_OK ? err : crypto_openssl_error(err, "Ed25519 sign (EVP_DigestSign)");
 }

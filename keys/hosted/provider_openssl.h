@@ -22,7 +22,14 @@ LEAL_MUST_CHECK leal_err crypto_openssl_ed25519_public(const uint8_t seed[32],
 LEAL_MUST_CHECK leal_err crypto_openssl_ed25519_sign(const uint8_t seed[32], const uint8_t *msg,
                                                      size_t len, uint8_t sig[64]);
 
-/* Copies OpenSSL's pending error text into buf (and clears the queue). */
-void crypto_openssl_last_error(char *buf, size_t cap);
+/* Where OpenSSL's error text goes. keys/ cannot call up into host/, so the
+ * host installs its log here (host/log's log_set_sink installs log_foreign);
+ * with none, the text is dropped. Set once, before other threads start. */
+typedef leal_err (*crypto_openssl_reporter)(leal_err err, const char *lib, const char *what,
+                                            const char *text);
+void crypto_openssl_set_reporter(crypto_openssl_reporter report);
+/* Where an OpenSSL call failed and became err: drains OpenSSL's error queue
+ * (oldest, the cause, first) to the reporter with what failed; returns err. */
+leal_err crypto_openssl_error(leal_err err, const char *what);
 
 #endif
