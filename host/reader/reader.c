@@ -1,5 +1,7 @@
-/* reader.c - reader specs, the backend table and the card_reader door. */
+/* reader.c - reader specs, the backend table, the card_reader door and the
+ * trace tap every exchange passes (reader_trace.h). */
 #include "reader_backend.h"
+#include "reader_trace.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@ struct reader {
     void *ctx;
     char name[READER_MAX_NAME];
     struct card_reader door;
+    struct reader_trace trace;
 };
 
 bool reader_name_is_virtual(const char *name)
@@ -43,19 +46,25 @@ static leal_err door_transceive(void *ctx, const uint8_t *cmd, size_t cmd_len, u
 static leal_err door_classic_auth(void *ctx, uint8_t block, uint8_t key_type, const uint8_t key[6])
 {
     struct reader *r = ctx;
-    return r->b->classic_auth(r->ctx, block, key_type, key);
+    leal_err err = r->b->classic_auth(r->ctx, block, key_type, key);
+    reader_trace_classic_auth(&r->trace, block, key_type, err);
+    return err;
 }
 
 static leal_err door_classic_read(void *ctx, uint8_t block, uint8_t out[16])
 {
     struct reader *r = ctx;
-    return r->b->classic_read(r->ctx, block, out);
+    leal_err err = r->b->classic_read(r->ctx, block, out);
+    reader_trace_classic_block(&r->trace, READER_TRACE_CLASSIC_READ, block, err);
+    return err;
 }
 
 static leal_err door_classic_write(void *ctx, uint8_t block, const uint8_t data[16])
 {
     struct reader *r = ctx;
-    return r->b->classic_write(r->ctx, block, data);
+    leal_err err = r->b->classic_write(r->ctx, block, data);
+    reader_trace_classic_block(&r->trace, READER_TRACE_CLASSIC_WRITE, block, err);
+    return err;
 }
 
 static leal_err open_backend(const struct reader_backend *b, const char *arg,
@@ -142,10 +151,15 @@ leal_err reader_card_info(struct reader *r, struct reader_card *info)
 leal_err reader_transceive(struct reader *r, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
                            size_t resp_cap, size_t *resp_len)
 {
+    leal_err err;
     *resp_len = 0;
     if (cmd_len == 0 || cmd_len > LEAL_MAX_APDU)
         return LEAL_E_ARG;
-    return r->b->transceive(r->ctx, cmd, cmd_len, resp, resp_cap, resp_len);
+    err = r->b->transceive(r->ctx, cmd, cmd_len, resp, resp_cap, resp_len);
+    /* The one trace tap for every backend (LEAL_TRACE=apdu; reader_trace.h hides what is secret).
+     */
+    reader_trace_apdu(&r->trace, cmd, cmd_len, resp, *resp_len, err);
+    return err;
 }
 
 void reader_release(struct reader *r)
