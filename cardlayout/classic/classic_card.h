@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#include "cardlayout/reader.h"
+#include "cardlayout/card_reader.h"
 #include "cardlayout/records/classic_record.h"
 
 #define CLASSIC_CARD_SECTORS 6 /* leal uses sectors 0..5 */

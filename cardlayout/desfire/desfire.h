@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cardlayout/reader.h"
+#include "cardlayout/card_reader.h"
 #include "keys/crypto.h"
 
 #define DESFIRE_MAX_DATA 256  /* data bytes of one command or answer (leal's files are smaller) */

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "cardlayout/reader.h"
+#include "cardlayout/card_reader.h"
 #include "keys/crypto.h"
 
 /* With the PICC selected: authenticate with the factory DES key, then ChangeKey

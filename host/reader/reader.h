@@ -2,7 +2,7 @@
  * reader.h - the host's one interface to card readers, real or virtual:
  * list readers, open one by spec, wait for a card, learn its UID/ATR/ATS,
  * exchange APDUs, and hand card drivers a struct card_reader
- * (cardlayout/reader.h). Specs name a backend and its reader:
+ * (cardlayout/card_reader.h). Specs name a backend and its reader:
  *   pcsc:NAME       a PC/SC reader (libpcsclite; the name as pcscd lists it)
  *   sim:CARD-FILE   the virtual card in-process, saved after each change
  *   nfc:CONNSTRING  a libnfc device (issue 4)
@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cardlayout/reader.h"
+#include "cardlayout/card_reader.h"
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 

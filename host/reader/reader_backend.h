@@ -36,14 +36,4 @@ extern const struct reader_backend reader_pcsc_backend;
 extern const struct reader_backend reader_sim_backend;
 extern const struct reader_backend reader_nfc_backend; /* reader_nfc.c */
 
-/* MIFARE Classic through PC/SC part 3 pseudo-APDUs (FF 82 / FF 86 / FF B0 /
- * FF D6) over a backend's transceive; shared by pcsc: and sim:. */
-LEAL_MUST_CHECK leal_err reader_part3_classic_auth(const struct reader_backend *b, void *ctx,
-                                                   uint8_t block, uint8_t key_type,
-                                                   const uint8_t key[6]);
-LEAL_MUST_CHECK leal_err reader_part3_classic_read(const struct reader_backend *b, void *ctx,
-                                                   uint8_t block, uint8_t out[16]);
-LEAL_MUST_CHECK leal_err reader_part3_classic_write(const struct reader_backend *b, void *ctx,
-                                                    uint8_t block, const uint8_t data[16]);
-
 #endif

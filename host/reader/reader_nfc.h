@@ -1,6 +1,6 @@
 /*
  * reader_nfc.h - the `nfc:CONNSTRING` reader backend: a libnfc device (e.g.
- * nfc:pn532_uart:/dev/ttyUSB0) as a cardlayout/reader.h reader. The card is
+ * nfc:pn532_uart:/dev/ttyUSB0) as a cardlayout/card_reader.h reader. The card is
  * selected as ISO 14443-A at 106 kbps; DESFire frames go through libnfc's
  * transceive (the PN53x does ISO-DEP), MIFARE Classic commands through the
  * PN53x's Crypto1 (auth 60|61 blk key6 uid4, read 30, write A0). After a
@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cardlayout/reader.h"
+#include "cardlayout/card_reader.h"
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
@@ -41,7 +41,7 @@ LEAL_MUST_CHECK leal_err reader_nfc_select(struct reader_nfc *r, unsigned timeou
                                            struct reader_nfc_card *card);
 /* Ends the exchange with the card (deselect). */
 void reader_nfc_release(struct reader_nfc *r);
-/* The reader.h view of r (valid while r is open). */
+/* The cardlayout/card_reader.h view of r (valid while r is open). */
 void reader_nfc_card_reader(struct reader_nfc *r, struct card_reader *out);
 /* libnfc's name of the device. */
 const char *reader_nfc_name(const struct reader_nfc *r);

@@ -11,6 +11,7 @@
 
 #include "host/log/log.h"
 #include "reader_backend.h"
+#include "reader_part3.h"
 
 struct pcsc {
     SCARDCONTEXT ctx;
@@ -323,3 +324,9 @@ const struct reader_backend reader_pcsc_backend = {
     .release = pcsc_release,
     .close = pcsc_close,
 };
+
+bool reader_name_is_virtual(const char *name)
+{
+    /* Debian's vsmartcard-vpcd names its readers "Virtual PCD 00 00", "... 00 01". */
+    return name && strstr(name, "Virtual PCD") != NULL;
+}

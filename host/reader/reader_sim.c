@@ -11,6 +11,7 @@
 #include "host/cardsim/cardsim.h"
 #include "host/cardsim/pcsc_face.h"
 #include "reader_backend.h"
+#include "reader_part3.h"
 
 struct sim {
     struct cardsim *card;

@@ -25,7 +25,7 @@
 #include "cardlayout/classic/classic_keys.h"
 #include "cardlayout/classic/mfclassic.h"
 #include "cardlayout/layout.h"
-#include "cardlayout/reader.h"
+#include "cardlayout/card_reader.h"
 #include "host/cardsim/cardsim.h"
 #include "host/issuance/issuance.h"
 #include "keys/hosted/provider_openssl.h"

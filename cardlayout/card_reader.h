@@ -1,5 +1,5 @@
 /*
- * reader.h - the only door from cardlayout/ to a card (cf. libnfc's pn53x_io):
+ * card_reader.h - the only door from cardlayout/ to a card (cf. libnfc's pn53x_io):
  * a const table of functions plus the backend's context. Backends live in
  * host/reader/ (pcsc, nfc, sim) and in a terminal's port. Every member is
  * required. Buffers belong to the caller. Freestanding.
@@ -13,8 +13,8 @@
  *   LEAL_E_NO_SPACE, LEAL_E_CARD_AUTHENTICATION (classic_auth),
  *   LEAL_E_CARD_PERMISSION_DENIED (access bits refuse).
  */
-#ifndef LEAL_READER_H
-#define LEAL_READER_H
+#ifndef LEAL_CARD_READER_H
+#define LEAL_CARD_READER_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * classic_card.c - MIFARE Classic in the virtual card's engine table
+ * classic_engine.c - MIFARE Classic in the virtual card's engine table
  * (cardsim_engine.h): types "classic-1k" and "classic-4k". The card file's
  * own members, besides "format" and "type":
  *   "uid":    4 or 7 bytes hex (block 0 starts with it)
