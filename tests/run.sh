@@ -13,7 +13,7 @@ mkdir -p "$LOG"
 
 add() { PASS=$((PASS + $1)); FAIL=$((FAIL + $2)); [ "$2" -gt 0 ] && FAILED_NAMES+=("$3"); }
 
-for l in format-check cppcheck checksrc check-freestanding; do
+for l in format-check cppcheck checksrc check-freestanding check-size; do
     if make --no-print-directory -s "$l" >"$LOG/lint-$l.log" 2>&1; then
         echo "PASS lint: $l"; add 1 0 "$l"
     else
