@@ -22,6 +22,9 @@
 #define LAYOUT_DF_ISO_FID 0x454C /* sent LE: 4C 45 */
 #define LAYOUT_DF_NAME_LEN 7     /* F0 'L' 'E' 'A' 'L' '0' '1' */
 #define LAYOUT_PICC_KEY_SETTINGS 0x0B
+/* What erase leaves: NXP's factory PICC key settings (every change allowed,
+ * free listing and creation), so an erased card is a blank card again. */
+#define LAYOUT_PICC_KEY_SETTINGS_ERASED 0x0F
 #define LAYOUT_APP_KEY_SETTINGS 0x09 /* LAYOUT.md 2.2: no free listing */
 #define LAYOUT_APP_KEYS 3
 #define LAYOUT_APP_SETTINGS2 (0x80 | 0x20 | LAYOUT_APP_KEYS) /* AES, ISO FIDs, 3 keys */

@@ -7,6 +7,9 @@
 
 #define BUNDLE_ENCODING_VERSION 1
 
+/* A full bundle must fit the bundle file keyfile.c reads. */
+_Static_assert(BUNDLE_MAX_ENCODED <= LEAL_MAX_BUNDLE_FILE, "a full bundle must fit a bundle file");
+
 leal_err bundle_encode(const struct bundle *b, uint8_t *out, size_t cap, size_t *len)
 {
     struct buf_writer w;

@@ -4,9 +4,14 @@
 #include "base/buf.h"
 #include "base/bytes.h"
 #include "base/ct.h"
+#include "base/limits.h"
 
 /* The encoding's own version, inside the encrypted container. */
 #define KEYSET_ENCODING_VERSION 1
+
+/* LEAL_MAX_PROGRAMS is chosen so that a full keyset fits a keystore file. */
+_Static_assert(KEYSET_MAX_ENCODED <= LEAL_MAX_KEYSTORE_FILE,
+               "a full keyset must fit a keystore file");
 
 static const struct key_role_info roles[KEY_ROLE_COUNT] = {
     {KEY_ROLE_PICC_MASTER, "picc-master", KEY_KIND_AES128, false,
@@ -129,7 +134,7 @@ leal_err keyset_add_program(struct keyset *ks, uint32_t program_id, uint64_t now
         return LEAL_E_RANGE;
     if (keyset_program(ks, program_id, &existing) == LEAL_OK)
         return LEAL_E_PROGRAM_EXISTS;
-    if (ks->nprograms >= KEY_MAX_PROGRAMS)
+    if (ks->nprograms >= LEAL_MAX_PROGRAMS)
         return LEAL_E_TOO_LARGE;
     p = &ks->programs[ks->nprograms];
     leal_memset(p, 0, sizeof *p);
@@ -284,7 +289,7 @@ leal_err keyset_decode(const uint8_t *in, size_t len, struct keyset *ks)
         err = LEAL_E_FORMAT;
         goto out;
     }
-    if (count > KEY_MAX_PROGRAMS) {
+    if (count > LEAL_MAX_PROGRAMS) {
         err = LEAL_E_FORMAT;
         goto out;
     }

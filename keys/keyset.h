@@ -53,7 +53,6 @@ struct key_role_info {
 };
 
 #define KEY_MAX_LEN 32
-#define KEY_MAX_PROGRAMS 16
 
 struct key_version {
     uint8_t version;  /* 1..255; equals the key-version byte on the card */
@@ -77,7 +76,7 @@ struct keyset {
     char issuer_name[LEAL_MAX_ISSUER_NAME + 1];
     uint64_t created;
     uint8_t nprograms;
-    struct key_program programs[KEY_MAX_PROGRAMS];
+    struct key_program programs[LEAL_MAX_PROGRAMS];
 };
 
 /* Role table lookups; NULL when unknown. */
@@ -134,6 +133,6 @@ LEAL_MUST_CHECK leal_err keyset_get_slot(struct buf_reader *r, enum key_kind kin
 /* Largest encoding of a keyset, for the caller's buffer. */
 #define KEYSET_MAX_ENCODED                                                                         \
     (16 + LEAL_MAX_ISSUER_NAME +                                                                   \
-     KEY_MAX_PROGRAMS * (16 + KEY_ROLE_COUNT * (2 + LEAL_MAX_KEY_VERSIONS * (9 + KEY_MAX_LEN))))
+     LEAL_MAX_PROGRAMS * (16 + KEY_ROLE_COUNT * (2 + LEAL_MAX_KEY_VERSIONS * (9 + KEY_MAX_LEN))))
 
 #endif

@@ -10,14 +10,14 @@ static int op_ok(uint8_t op)
     return op >= LOG_RECORD_ISSUE && op <= LOG_RECORD_BLOCK;
 }
 
-leal_err log_record_encode(const struct log_record *r, uint8_t out[LOG_RECORD_LEN])
+leal_err log_record_encode(const struct log_record *r, uint8_t out[LAYOUT_LOG_RECORD_LEN])
 {
     struct buf_writer w;
     leal_err err;
 
     if (r == NULL || out == NULL || !op_ok(r->op))
         return LEAL_E_ARG;
-    buf_writer_init(&w, out, LOG_RECORD_LEN);
+    buf_writer_init(&w, out, LAYOUT_LOG_RECORD_LEN);
     if ((err = buf_put_u8(&w, LAYOUT_VERSION)) != LEAL_OK ||
         (err = buf_put_u8(&w, LAYOUT_TYPE_LOG)) != LEAL_OK ||
         (err = buf_put_u8(&w, r->op)) != LEAL_OK || (err = buf_put_u8(&w, 0)) != LEAL_OK ||

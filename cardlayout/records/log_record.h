@@ -1,5 +1,5 @@
 /*
- * log_record.h - the DESFire log record of LAYOUT.md 2.5 (16 bytes):
+ * log_record.h - the DESFire log record of LAYOUT.md 2.5 (LAYOUT_LOG_RECORD_LEN, 16 bytes):
  * 01 03 || op || 00 || counter after (BE32) || amount (BE i32, cents) ||
  * terminal id (BE32, 0 = host). Freestanding.
  * Errors: LEAL_E_ARG (encode of an unknown op), LEAL_E_TRUNCATED,
@@ -11,9 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cardlayout/layout.h"
 #include "keys/base/err.h"
-
-#define LOG_RECORD_LEN 16
 
 enum log_record_op {
     LOG_RECORD_ISSUE = 1,
@@ -30,7 +29,8 @@ struct log_record {
     uint32_t terminal_id;
 };
 
-LEAL_MUST_CHECK leal_err log_record_encode(const struct log_record *r, uint8_t out[LOG_RECORD_LEN]);
+LEAL_MUST_CHECK leal_err log_record_encode(const struct log_record *r,
+                                           uint8_t out[LAYOUT_LOG_RECORD_LEN]);
 LEAL_MUST_CHECK leal_err log_record_decode(const uint8_t *p, size_t len, struct log_record *out);
 
 #endif

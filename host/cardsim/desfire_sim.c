@@ -2258,7 +2258,7 @@ static leal_err df_create(struct cardsim *card, const char *type, const uint8_t 
     st->year = 0x26;
     st->random_uid = random_uid;
     st->picc.exists = true;
-    st->picc.ks1 = 0x0F; /* factory: everything free, DES key 00..00 */
+    st->picc.ks1 = DF_FACTORY_PICC_KS1;
     st->picc.nkeys = 1;
     st->picc.keytype = DF_KEY_DES;
     init_ram(st);

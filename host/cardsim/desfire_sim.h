@@ -24,10 +24,14 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define DF_MAX_APPS 28
-#define DF_MAX_FILES 32
-#define DF_MAX_KEYS 14
-#define DF_BLOCK 32 /* EEPROM allocation unit */
+/* What a real DESFire EV1 allows (NXP datasheet), so the simulator refuses
+ * what the card would. */
+#define DF_MAX_APPS 28  /* applications per card */
+#define DF_MAX_FILES 32 /* files per application (numbers 0..31) */
+#define DF_MAX_KEYS 14  /* keys per application */
+#define DF_BLOCK 32     /* EEPROM allocation unit */
+/* PICC key settings as delivered: everything free, DES key 00..00. */
+#define DF_FACTORY_PICC_KS1 0x0F
 
 /* Native status codes (NXP; libfreefare freefare.h). */
 enum df_status {

@@ -11,13 +11,12 @@
 #include "cli.h"
 #include "host/file.h"
 #include "host/keys/keyfile.h"
+#include "keys/base/limits.h"
 #include "keys/derive.h"
 #include "keys/hosted/provider_openssl.h"
 #include "keys/hosted/secmem.h"
 #include "ledger_cli.h"
 #include "passphrase.h"
-
-#define BUNDLE_MAX_DAYS 366
 
 struct keys_opts {
     char keystore[4096];
@@ -738,11 +737,11 @@ static int keys_export_terminal(const struct keys_opts *o)
         fprintf(stderr, "leal: expiry date %s is in the past\n", o->expires);
         return CLI_EXIT_USAGE;
     }
-    if (expires > (int64_t)time(NULL) + (int64_t)BUNDLE_MAX_DAYS * 86400) {
+    if (expires > (int64_t)time(NULL) + (int64_t)LEAL_MAX_BUNDLE_DAYS * 86400) {
         fprintf(stderr,
                 "leal: expiry date %s is more than %d days away; a terminal bundle must be "
                 "renewed at least yearly\n",
-                o->expires, BUNDLE_MAX_DAYS);
+                o->expires, LEAL_MAX_BUNDLE_DAYS);
         return CLI_EXIT_USAGE;
     }
     if ((rc = refuse_existing(o->output, o->force)) != 0 ||

@@ -7,10 +7,10 @@
 #include "cli.h"
 #include "keys/hosted/provider_openssl.h"
 #include "host/ledger/amount.h"
+#include "keys/base/limits.h"
 #include "ledger_cli.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define IMPORT_LINE_MAX 1024
 
 static const char help[] =
     "usage: leal ledger init [--db PATH]\n"
@@ -100,7 +100,7 @@ static size_t split(char *s, char **f, size_t n)
 static int overlong(FILE *f, const char *line, size_t len)
 {
     int c;
-    if (len == 0 || line[len - 1] == '\n' || len < IMPORT_LINE_MAX - 1)
+    if (len == 0 || line[len - 1] == '\n' || len < LEAL_MAX_IMPORT_LINE - 1)
         return 0;
     if ((c = getc(f)) == EOF || c == '\n')
         return 0;
@@ -153,7 +153,7 @@ static leal_err import_fields(char *line, struct ledger_line ln[2], char **fld, 
 static int import(struct ledger *l, const char *file, int64_t batch, int json)
 {
     FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-    char line[IMPORT_LINE_MAX], why[128];
+    char line[LEAL_MAX_IMPORT_LINE], why[128];
     int64_t n = 0, lineno = 0, in_batch = 0, replays = 0, refused = 0, first = 0;
     leal_err err = LEAL_OK;
     int rc = 0, r;
@@ -171,7 +171,7 @@ static int import(struct ledger *l, const char *file, int64_t batch, int json)
         lineno++;
         if (overlong(f, line, len)) {
             lerr = LEAL_E_LINE_TOO_LONG;
-            snprintf(why, sizeof why, "longer than %d bytes", IMPORT_LINE_MAX - 2);
+            snprintf(why, sizeof why, "longer than %d bytes", LEAL_MAX_IMPORT_LINE - 2);
             goto refused;
         }
         if (len && line[len - 1] == '\n')

@@ -787,7 +787,7 @@ static leal_err desfire_erase(void *s, struct issuance_card *out)
     if ((err = desfire_select_application(&k->d, picc_aid)) != LEAL_OK ||
         (err = auth_card(k, 0, KEY_ROLE_PICC_MASTER, picc_aid)) != LEAL_OK ||
         (err = desfire_format_picc(&k->d)) != LEAL_OK ||
-        (err = desfire_change_key_settings(&k->d, 0x0F)) != LEAL_OK)
+        (err = desfire_change_key_settings(&k->d, LAYOUT_PICC_KEY_SETTINGS_ERASED)) != LEAL_OK)
         return err;
     return factory_picc_to_des(&k->d);
 }
