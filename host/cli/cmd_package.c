@@ -62,11 +62,6 @@ static void free_keys(struct keyset *ks)
     }
 }
 
-static void eur(uint32_t cents, char *out, size_t cap)
-{
-    snprintf(out, cap, "%u.%02u", cents / 100, cents % 100);
-}
-
 static int parse_eur(const char *opt, const char *v, uint32_t *cents)
 {
     int64_t c;
@@ -122,8 +117,8 @@ int terminal_package(int argc, char **argv)
     if ((v = lcli_get(o, N(o), "sync-cap")) && (rc = parse_eur("sync-cap", v, &bo.cap_sync_cents)))
         return rc;
     if (bo.cap_day_cents > bo.cap_sync_cents) {
-        eur(bo.cap_day_cents, day, sizeof day);
-        eur(bo.cap_sync_cents, sync, sizeof sync);
+        amount_text(bo.cap_day_cents, day);
+        amount_text(bo.cap_sync_cents, sync);
         return cli_usage("--day-cap %s is above --sync-cap %s: a day's offline spending is part "
                          "of what a card may spend between syncs",
                          day, sync);
@@ -154,8 +149,8 @@ int terminal_package(int argc, char **argv)
         goto out;
     }
     lcli_time_str((int64_t)p.valid_until, until, sizeof until);
-    eur(p.cap_day_cents, day, sizeof day);
-    eur(p.cap_sync_cents, sync, sizeof sync);
+    amount_text(p.cap_day_cents, day);
+    amount_text(p.cap_sync_cents, sync);
     if (lcli_get(o, N(o), "json")) {
         printf("{\"file\":");
         cli_json_string(stdout, file);
@@ -234,8 +229,8 @@ static int package_show(const char *file, const struct lcli_opt *o, size_t no)
     expired = (uint64_t)time(NULL) >= p.valid_until;
     lcli_time_str((int64_t)p.issued, issued, sizeof issued);
     lcli_time_str((int64_t)p.valid_until, until, sizeof until);
-    eur(p.cap_day_cents, day, sizeof day);
-    eur(p.cap_sync_cents, sync, sizeof sync);
+    amount_text(p.cap_day_cents, day);
+    amount_text(p.cap_sync_cents, sync);
     if (lcli_get(o, no, "json")) {
         printf("{\"file\":");
         cli_json_string(stdout, file);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cardlayout/layout.h"
+#include "host/ledger/amount.h"
 #include "keys/base/bytes.h"
 #include "keys/base/ct.h"
 
@@ -140,8 +141,8 @@ leal_err issuance_verdict(struct issuance *is, struct issuance_card *out, const 
 
 void issuance_eur_text(int64_t cents, char *out, size_t n)
 {
-    snprintf(out, n, "%s%lld.%02lld", cents < 0 ? "-" : "", (long long)(llabs(cents) / 100),
-             (long long)(llabs(cents) % 100));
+    if (amount_format(cents, out, n) != LEAL_OK && n > 0)
+        out[0] = '\0'; /* unreachable with the callers' 32-byte buffers */
 }
 
 leal_err issuance_judge(struct issuance *is, const struct ledger_card *lc, bool purse_on_card,
@@ -250,15 +251,14 @@ static void topup_unsettled_why(const struct ledger_pending_topup *t,
                                 const struct issuance_card *out, bool classic, char *why,
                                 size_t why_len)
 {
-    char amount[32], purse[32];
+    char amount[32], purse[32], after[AMOUNT_FORMAT_MAX];
     if (classic) {
         snprintf(why, why_len,
-                 "a top-up of %lld.%02lld (seq %lld to %lld, purse %lld.%02lld) is neither on the "
-                 "card nor undone: the card is at seq %u with %d.%02d",
-                 (long long)(t->cents / 100), (long long)(t->cents % 100), (long long)t->seq_before,
-                 (long long)t->seq_after, (long long)(t->purse_after / 100),
-                 (long long)(t->purse_after % 100), out->state.seq, out->purse_cents / 100,
-                 out->purse_cents % 100);
+                 "a top-up of %s (seq %lld to %lld, purse %s) is neither on the card nor undone: "
+                 "the card is at seq %u with %s",
+                 amount_text(t->cents, amount), (long long)t->seq_before, (long long)t->seq_after,
+                 amount_text(t->purse_after, after), out->state.seq,
+                 amount_text(out->purse_cents, purse));
         return;
     }
     issuance_eur_text(t->cents, amount, sizeof amount);
@@ -436,11 +436,10 @@ leal_err issuance_compare(struct issuance *is, const struct ledger_card *lc, boo
          * and counting them again would report a difference that is not
          * there): nothing to add. */
     } else if (purse_on_card && a.purse != out->account_eur) {
+        char on_card[AMOUNT_FORMAT_MAX], in_ledger[AMOUNT_FORMAT_MAX];
         out->agrees = false;
-        snprintf(out->why, sizeof out->why,
-                 "purse %lld.%02lld on the card%s, %lld.%02lld in the ledger",
-                 (long long)(a.purse / 100), (long long)(a.purse % 100), others,
-                 (long long)(out->account_eur / 100), (long long)(out->account_eur % 100));
+        snprintf(out->why, sizeof out->why, "purse %s on the card%s, %s in the ledger",
+                 amount_text(a.purse, on_card), others, amount_text(out->account_eur, in_ledger));
     } else if (a.points != out->account_pts) {
         out->agrees = false;
         return explain_points(is, lc, a.points, others, out);

@@ -98,3 +98,10 @@ leal_err amount_format(int64_t cents, char *out, size_t cap)
     }
     return LEAL_OK;
 }
+
+const char *amount_text(int64_t cents, char buf[AMOUNT_FORMAT_MAX])
+{
+    if (amount_format(cents, buf, AMOUNT_FORMAT_MAX) != LEAL_OK)
+        buf[0] = '\0'; /* unreachable: AMOUNT_FORMAT_MAX holds INT64_MIN's text */
+    return buf;
+}

@@ -34,5 +34,8 @@ LEAL_MUST_CHECK leal_err amount_parse_units(const char *s, size_t len, int64_t *
 
 /* Writes cents as euros with two decimals ("-12.50") and a NUL; any int64. */
 LEAL_MUST_CHECK leal_err amount_format(int64_t cents, char *out, size_t cap);
+/* amount_format into buf, which holds any int64's text, for building messages:
+ * returns buf. Every euro amount leal shows goes through amount_format. */
+const char *amount_text(int64_t cents, char buf[AMOUNT_FORMAT_MAX]);
 
 #endif

@@ -1135,6 +1135,7 @@ leal_err ledger_program_limit_check(struct ledger *l, int64_t program_id, const 
                                     int64_t amount)
 {
     struct ledger_program p;
+    char text[AMOUNT_FORMAT_MAX];
     leal_err err;
     int eur = asset && strcmp(asset, "EUR") == 0;
     int64_t limit, mag = amount < 0 ? -amount : amount;
@@ -1144,8 +1145,8 @@ leal_err ledger_program_limit_check(struct ledger *l, int64_t program_id, const 
     if (mag <= limit)
         return LEAL_OK;
     if (eur)
-        set_msg(l, "program %lld allows %lld.%02lld EUR in one operation", (long long)program_id,
-                (long long)(limit / 100), (long long)(limit % 100));
+        set_msg(l, "program %lld allows %s EUR in one operation", (long long)program_id,
+                amount_text(limit, text));
     else
         set_msg(l, "program %lld allows %lld %s in one operation", (long long)program_id,
                 (long long)limit, asset ? asset : "");

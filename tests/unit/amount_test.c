@@ -106,6 +106,22 @@ static void test_amount_format_two_decimals(void **state)
     assert_string_equal(small, "");
 }
 
+/* Negative amounts keep one sign and two positive decimals: the hand-written
+ * "%lld.%02lld" copies that amount_text replaced printed -150 as "-1.-50". */
+static void test_amount_negative_text(void **state)
+{
+    char out[AMOUNT_FORMAT_MAX];
+    (void)state;
+    assert_int_equal(amount_format(-150, out, sizeof out), LEAL_OK);
+    assert_string_equal(out, "-1.50");
+    assert_ptr_equal(amount_text(-150, out), out);
+    assert_string_equal(out, "-1.50");
+    assert_string_equal(amount_text(-5, out), "-0.05");
+    assert_string_equal(amount_text(-100, out), "-1.00");
+    assert_string_equal(amount_text(4999, out), "49.99");
+    assert_string_equal(amount_text(INT64_MIN, out), "-92233720368547758.08");
+}
+
 static void test_points_rounding_rule(void **state)
 {
     int64_t p = -1;
@@ -133,6 +149,7 @@ int main(void)
         cmocka_unit_test(test_amount_parse_refuses_overflow),
         cmocka_unit_test(test_amount_parse_units_whole_numbers_only),
         cmocka_unit_test(test_amount_format_two_decimals),
+        cmocka_unit_test(test_amount_negative_text),
         cmocka_unit_test(test_points_rounding_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
