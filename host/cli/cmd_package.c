@@ -10,6 +10,7 @@
 #include "host/keys/keyfile.h"
 #include "host/ledger/amount.h"
 #include "host/package/package_build.h"
+#include "keys/base/limits.h"
 #include "keys/hosted/provider_openssl.h"
 #include "keys/hosted/secmem.h"
 #include "ledger_cli.h"
@@ -108,8 +109,9 @@ int terminal_package(int argc, char **argv)
     if (lcli_id(v, &bo.terminal_id) != LEAL_OK || bo.terminal_id > UINT32_MAX)
         return cli_usage("--terminal '%s': a terminal id from 1 to 4294967295", v);
     if ((v = lcli_get(o, N(o), "valid-days"))) {
-        if (lcli_id(v, &n) != LEAL_OK || n > 366)
-            return cli_usage("--valid-days '%s': a whole number of days from 1 to 366", v);
+        if (lcli_id(v, &n) != LEAL_OK || n > LEAL_MAX_PACKAGE_DAYS)
+            return cli_usage("--valid-days '%s': a whole number of days from 1 to %d", v,
+                             LEAL_MAX_PACKAGE_DAYS);
         bo.valid_days = (uint32_t)n;
     }
     if ((v = lcli_get(o, N(o), "day-cap")) && (rc = parse_eur("day-cap", v, &bo.cap_day_cents)))

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keys/base/limits.h"
 #include "keys/hosted/provider_openssl.h"
 
 struct lists {
@@ -108,7 +109,8 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
     leal_err err;
 
     if (l == NULL || ks == NULL || o == NULL || data == NULL || len == NULL || info == NULL ||
-        o->valid_days < 1 || o->valid_days > 366 || o->cap_day_cents > o->cap_sync_cents)
+        o->valid_days < 1 || o->valid_days > LEAL_MAX_PACKAGE_DAYS ||
+        o->cap_day_cents > o->cap_sync_cents)
         return LEAL_E_ARG;
     *data = NULL;
     *len = 0;

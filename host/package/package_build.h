@@ -25,7 +25,7 @@
 struct package_build_opts {
     int64_t terminal_id;
     uint64_t now;        /* issue time */
-    uint32_t valid_days; /* 1..366 */
+    uint32_t valid_days; /* 1..LEAL_MAX_PACKAGE_DAYS */
     uint32_t cap_day_cents;
     uint32_t cap_sync_cents;
 };

@@ -36,6 +36,9 @@
 /* A terminal bundle's longest lifetime: bundles are renewed at least
  * yearly; 366 days so that a year from today always fits. */
 #define LEAL_MAX_BUNDLE_DAYS 366
+/* A terminal package's longest validity (--valid-days): a hot list is
+ * never trusted for more than a year. */
+#define LEAL_MAX_PACKAGE_DAYS 366
 
 /* Records */
 #define LEAL_MAX_RECORD 256 /* SIV: longest plaintext, and longest associated-data part */
