@@ -10,6 +10,7 @@
 
 #include "desfire_sim.h"
 #include "host/file.h"
+#include "keys/base/hex.h"
 #include "keys/hosted/provider_openssl.h"
 
 /* One entry per technology; MIFARE Classic adds its line here. */
@@ -345,30 +346,14 @@ const struct cardsim_tear *cardsim_tear_now(const struct cardsim *card)
 
 json_t *cardsim_json_hex(const uint8_t *p, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
     char *s = malloc(2 * n + 1);
-    json_t *j;
+    json_t *j = NULL;
     if (s == NULL)
         return NULL;
-    for (size_t i = 0; i < n; i++) {
-        s[2 * i] = digits[p[i] >> 4];
-        s[2 * i + 1] = digits[p[i] & 15];
-    }
-    s[2 * n] = '\0';
-    j = json_string(s);
+    if (leal_hex_encode(p, n, false, s, 2 * n + 1) == LEAL_OK)
+        j = json_string(s);
     free(s);
     return j;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 leal_err cardsim_json_get_hex(json_t *obj, const char *name, uint8_t *out, size_t cap, size_t *len)
@@ -386,12 +371,8 @@ leal_err cardsim_json_get_hex(json_t *obj, const char *name, uint8_t *out, size_
     n = sl / 2;
     if (len == NULL ? n != cap : n > cap)
         return LEAL_E_FORMAT;
-    for (size_t i = 0; i < n; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return LEAL_E_FORMAT;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
+    if (leal_hex_decode(s, sl, out, cap, &n) != LEAL_OK)
+        return LEAL_E_FORMAT;
     if (len)
         *len = n;
     return LEAL_OK;

@@ -14,6 +14,7 @@
 
 #include "cardsim_engine.h"
 #include "classic_sim.h"
+#include "keys/base/hex.h"
 
 static const char *const classic_types[] = {"classic-1k", "classic-4k", NULL};
 
@@ -52,30 +53,13 @@ out:
     return err;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* One block: a string of exactly 32 hex digits. */
 static leal_err block_from_json(json_t *j, uint8_t out[16])
 {
-    const char *s;
-    if (!json_is_string(j) || json_string_length(j) != 32)
+    size_t n;
+    if (!json_is_string(j) || json_string_length(j) != 32 ||
+        leal_hex_decode(json_string_value(j), 32, out, 16, &n) != LEAL_OK)
         return LEAL_E_FORMAT;
-    s = json_string_value(j);
-    for (size_t i = 0; i < 16; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return LEAL_E_FORMAT;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
     return LEAL_OK;
 }
 

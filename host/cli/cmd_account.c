@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "keys/base/hex.h"
 #include "ledger_cli.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -42,9 +43,8 @@ static int card_cb(void *ctx, const struct ledger_card *c)
 {
     struct show_ctx *x = ctx;
     char uid[2 * LEAL_MAX_UID + 1];
-    for (size_t i = 0; i < c->uid_len; i++)
-        snprintf(uid + 2 * i, 3, "%02X", c->uid[i]);
-    uid[2 * c->uid_len] = '\0';
+    if (leal_hex_encode(c->uid, c->uid_len, true, uid, sizeof uid) != LEAL_OK)
+        uid[0] = '\0'; /* unreachable: the ledger keeps at most LEAL_MAX_UID bytes */
     if (x->json)
         printf("%s{\"card_id\":%lld,\"uid\":\"%s\",\"tech\":\"%s\",\"status\":\"%s\","
                "\"counter\":%lld}",
@@ -96,19 +96,8 @@ static leal_err parse_uid(const char *s, uint8_t *uid, size_t *len)
 {
     size_t n = s ? strlen(s) : 0;
     *len = 0;
-    if (n == 0 || n % 2 || n / 2 > LEAL_MAX_UID)
+    if (n == 0 || leal_hex_decode(s, n, uid, LEAL_MAX_UID, len) != LEAL_OK)
         return LEAL_E_NUMBER;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        int v = ch >= '0' && ch <= '9'   ? ch - '0'
-                : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-                : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-                                         : -1;
-        if (v < 0)
-            return LEAL_E_NUMBER;
-        uid[i / 2] = (uint8_t)(i % 2 ? (uid[i / 2] | v) : v << 4);
-    }
-    *len = n / 2;
     return LEAL_OK;
 }
 

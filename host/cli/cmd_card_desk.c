@@ -12,6 +12,7 @@
 #include "host/file.h"
 #include "host/issuance/issuance.h"
 #include "host/keys/keyfile.h"
+#include "keys/base/hex.h"
 #include "keys/hosted/provider_openssl.h"
 #include "keys/hosted/secmem.h"
 #include "ledger_cli.h"
@@ -250,9 +251,8 @@ static bool classic_tech(enum ledger_card_tech t)
 static void print_card(const struct desk_cli *c, const struct issuance_card *v, const char *what)
 {
     char eur[32], ledger_eur[32], uid[2 * LEAL_MAX_UID + 1];
-    for (size_t i = 0; i < v->uid_len; i++)
-        snprintf(uid + 2 * i, 3, "%02x", v->uid[i]);
-    uid[2 * v->uid_len] = '\0';
+    if (leal_hex_encode(v->uid, v->uid_len, false, uid, sizeof uid) != LEAL_OK)
+        uid[0] = '\0'; /* unreachable: a UID is at most LEAL_MAX_UID bytes */
     lcli_amount_str("EUR", v->purse_cents, eur, sizeof eur);
     lcli_amount_str("EUR", v->account_eur, ledger_eur, sizeof ledger_eur);
     if (opt(c, O_JSON)) {

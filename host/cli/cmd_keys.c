@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "host/file.h"
 #include "host/keys/keyfile.h"
+#include "keys/base/hex.h"
 #include "keys/base/limits.h"
 #include "keys/derive.h"
 #include "keys/hosted/provider_openssl.h"
@@ -822,10 +823,9 @@ static void print_slot(const struct keys_opts *o, const char *name, enum key_rol
             uint8_t msg[48], d[32];
             memcpy(msg, "leal-fingerprint", 16);
             memcpy(msg + 16, s->v[v].key, 32);
-            if (crypto_openssl()->sha256(msg, sizeof msg, d) != LEAL_OK)
+            if (crypto_openssl()->sha256(msg, sizeof msg, d) != LEAL_OK ||
+                leal_hex_encode(d, 8, false, fp, sizeof fp) != LEAL_OK)
                 continue;
-            for (int i = 0; i < 8; i++)
-                snprintf(fp + 2 * i, 3, "%02x", d[i]);
         } else if (keyfile_fingerprint(role, &s->v[v], fp) != LEAL_OK) {
             continue;
         }

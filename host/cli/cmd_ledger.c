@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "keys/hosted/provider_openssl.h"
 #include "host/ledger/amount.h"
+#include "keys/base/hex.h"
 #include "keys/base/limits.h"
 #include "ledger_cli.h"
 
@@ -66,8 +67,8 @@ static void request_id(char out[40])
     if (crypto_openssl()->random(r, sizeof r) != LEAL_OK)
         memset(r, 0, sizeof r);
     memcpy(out, "cli-", 4);
-    for (size_t i = 0; i < sizeof r; i++)
-        snprintf(out + 4 + 2 * i, 3, "%02x", r[i]);
+    if (leal_hex_encode(r, sizeof r, false, out + 4, 40 - 4) != LEAL_OK)
+        out[4] = '\0'; /* unreachable: 24 digits fit */
 }
 
 static int print_post(int json, int64_t id, bool replayed, const char *what)

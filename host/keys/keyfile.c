@@ -8,6 +8,7 @@
 
 #include "host/file.h"
 #include "keys/base/ct.h"
+#include "keys/base/hex.h"
 #include "keys/base/limits.h"
 #include "keys/hosted/provider_openssl.h"
 #include "keys/hosted/secmem.h"
@@ -131,7 +132,5 @@ leal_err keyfile_fingerprint(enum key_role role, const struct key_version *v, ch
     leal_wipe(msg, sizeof msg);
     if (err != LEAL_OK)
         return err;
-    for (int i = 0; i < 8; i++)
-        snprintf(out + 2 * i, 3, "%02x", digest[i]);
-    return LEAL_OK;
+    return leal_hex_encode(digest, 8, false, out, 17);
 }

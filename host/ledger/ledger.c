@@ -21,6 +21,7 @@
 #include "host/file.h"
 #include "host/text.h"
 #include "keys/base/buf.h"
+#include "keys/base/hex.h"
 #include "keys/hosted/provider_openssl.h"
 #include "schema.h"
 
@@ -1683,19 +1684,9 @@ leal_err ledger_customer_search(struct ledger *l, int64_t program_id, enum ledge
     }
     if (by == LEDGER_SEARCH_UID) {
         size_t len = strlen(q);
-        if (len == 0 || len % 2 || len / 2 > sizeof uid) {
+        if (len == 0 || leal_hex_decode(q, len, uid, sizeof uid, &uid_len) != LEAL_OK) {
             set_msg(l, "UID '%s'", q);
             return LEAL_E_NUMBER;
-        }
-        for (size_t i = 0; i < len; i += 2) {
-            char h[3] = {q[i], q[i + 1], 0};
-            char *e;
-            unsigned long v = strtoul(h, &e, 16);
-            if (*e != '\0' || h[0] == '-' || h[0] == '+' || h[0] == ' ') {
-                set_msg(l, "UID '%s'", q);
-                return LEAL_E_NUMBER;
-            }
-            uid[uid_len++] = (uint8_t)v;
         }
     }
     if ((st = l->search_st[by]) == NULL) {
@@ -2651,7 +2642,6 @@ static leal_err put_str(struct buf_writer *w, const char *s)
 static leal_err entry_hash(const struct ledger_entry *e, char hex[65])
 {
     static const char magic[] = "leal-entry-v1";
-    static const char digits[] = "0123456789abcdef";
     uint8_t enc[16 + 15 * 8 + 5 * (4 + LEDGER_TEXT) +
                 LEDGER_MAX_LINES * (3 * 8 + 4 + LEDGER_MAX_ASSET)];
     uint8_t md[32];
@@ -2703,12 +2693,7 @@ static leal_err entry_hash(const struct ledger_entry *e, char hex[65])
         err = crypto_openssl()->sha256(enc, buf_writer_len(&w), md);
     if (err != LEAL_OK)
         return err;
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    hex[64] = '\0';
-    return LEAL_OK;
+    return leal_hex_encode(md, sizeof md, false, hex, 65);
 }
 
 /* Looks the key up; *id 0 if unused, else the entry and its stored hash. */

@@ -33,6 +33,7 @@
 #include "host/cardsim/cardsim.h"
 #include "host/cardsim/pcsc_face.h"
 #include "host/cardsim/vpcd.h"
+#include "keys/base/hex.h"
 #include "serve_pn532.h"
 
 #define EXIT_USAGE 2
@@ -86,31 +87,19 @@ static void usage(FILE *f)
           f);
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
+/* Hex bytes, optionally separated by ':' or ' ' (as tools print UIDs). */
 static long parse_hex(const char *s, uint8_t *out, size_t cap)
 {
-    size_t n = 0;
+    size_t n = 0, one;
     while (*s) {
-        int hi, lo;
         if (*s == ':' || *s == ' ') {
             s++;
             continue;
         }
-        hi = hexval((unsigned char)s[0]);
-        lo = s[1] ? hexval((unsigned char)s[1]) : -1;
-        if (hi < 0 || lo < 0 || n >= cap)
+        /* s[1] is the NUL at worst, which the decoder refuses. */
+        if (n >= cap || leal_hex_decode(s, 2, out + n, cap - n, &one) != LEAL_OK)
             return -1;
-        out[n++] = (uint8_t)(hi << 4 | lo);
+        n += one;
         s += 2;
     }
     return (long)n;

@@ -17,17 +17,18 @@
 
 #include "host/cardsim/cardsim.h"
 #include "host/cardsim/pn532_emu.h"
+#include "keys/base/hex.h"
+#include "keys/base/limits.h"
 
 static volatile sig_atomic_t stop;
 
 static void trace_line(void *ctx, bool from_host, const uint8_t *body, size_t len)
 {
     FILE *f = ctx;
-    fputs(from_host ? ">" : "<", f);
-    fputc(' ', f);
-    for (size_t i = 1; i < len; i++)
-        fprintf(f, "%02x", body[i]);
-    fputc('\n', f);
+    char hex[2 * LEAL_MAX_PN532_FRAME + 1];
+    if (len == 0 || leal_hex_encode(body + 1, len - 1, false, hex, sizeof hex) != LEAL_OK)
+        hex[0] = '\0';
+    fprintf(f, "%s %s\n", from_host ? ">" : "<", hex);
     fflush(f);
 }
 
