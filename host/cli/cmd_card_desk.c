@@ -158,11 +158,14 @@ static int open_books(struct desk_cli *c)
     /* Only this program's keys stay in memory. */
     if ((err = keyset_keep_program(c->keys, (uint32_t)program)) != LEAL_OK)
         return cli_fail(err, "program %lld", (long long)program);
+    /* The provider issuance will use, checked once where it is installed. */
+    c->is.cp = crypto_openssl();
+    if ((err = crypto_provider_check(c->is.cp)) != LEAL_OK)
+        return cli_fail(err, "the crypto provider");
     if ((rc = lcli_open(opt(c, O_DB), &c->ledger)) != 0)
         return rc;
     c->is.ledger = c->ledger;
     c->is.keys = c->keys;
-    c->is.cp = crypto_openssl();
     c->is.program_id = (uint32_t)program;
     c->is.operator_name = opt(c, O_OPERATOR) ? opt(c, O_OPERATOR) : getenv("USER");
     return 0;
