@@ -299,7 +299,7 @@ leal_err cardsim_transceive(struct cardsim *card, const uint8_t *cmd, size_t cmd
         return LEAL_E_CARD_REMOVED;
     }
     card->tearing = tear_here && card->tear.point == CARDSIM_TEAR_INSIDE_COMMIT;
-    err = card->engine->transceive(card, card->state, cmd, cmd_len, resp, resp_cap, resp_len);
+    err = card->engine->transceive(card, cmd, cmd_len, resp, resp_cap, resp_len);
     card->tearing = false;
     if (tear_here || err == LEAL_E_CARD_REMOVED) {
         /* The command ran (all or, inside a commit, part of it); the answer is lost. */
@@ -337,6 +337,11 @@ void cardsim_set_tear(struct cardsim *card, const struct cardsim_tear *tear)
 bool cardsim_torn(const struct cardsim *card)
 {
     return card->torn;
+}
+
+void *cardsim_engine_state(const struct cardsim *card)
+{
+    return card->state;
 }
 
 const struct cardsim_tear *cardsim_tear_now(const struct cardsim *card)

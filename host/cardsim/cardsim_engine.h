@@ -34,15 +34,19 @@ struct cardsim_engine {
     leal_err (*activate)(struct cardsim *card, void *state, struct cardsim_ident *id);
     /* Field off: roll back what is not committed, drop authentication. */
     void (*deactivate)(void *state);
-    /* One exchange while active. Card statuses are answers (LEAL_OK); a
-     * leal_err is for a failure of the simulator itself, or LEAL_E_CARD_REMOVED
-     * when the engine tore itself (cardsim_tear_now). */
-    leal_err (*transceive)(struct cardsim *card, void *state, const uint8_t *cmd, size_t cmd_len,
-                           uint8_t *resp, size_t resp_cap, size_t *resp_len);
+    /* One exchange while active (the engine's state: cardsim_engine_state).
+     * Card statuses are answers (LEAL_OK); a leal_err is for a failure of the
+     * simulator itself, or LEAL_E_CARD_REMOVED when the engine tore itself
+     * (cardsim_tear_now). */
+    leal_err (*transceive)(struct cardsim *card, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
+                           size_t resp_cap, size_t *resp_len);
     void (*free)(void *state);
 };
 
 /* Services of the generic layer to engines. */
+
+/* The engine's own state (what create or from_json made). */
+void *cardsim_engine_state(const struct cardsim *card);
 
 /* The card's random numbers: the injected source if set, else OpenSSL. */
 LEAL_MUST_CHECK leal_err cardsim_random(struct cardsim *card, uint8_t *out, size_t n);

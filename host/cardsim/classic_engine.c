@@ -133,9 +133,10 @@ static void classic_deactivate(void *state)
     classic_sim_deactivate(state);
 }
 
-static leal_err classic_transceive(struct cardsim *card, void *state, const uint8_t *cmd,
-                                   size_t cmd_len, uint8_t *resp, size_t resp_cap, size_t *resp_len)
+static leal_err classic_transceive(struct cardsim *card, const uint8_t *cmd, size_t cmd_len,
+                                   uint8_t *resp, size_t resp_cap, size_t *resp_len)
 {
+    struct classic_sim *state = cardsim_engine_state(card);
     const struct cardsim_tear *t = cardsim_tear_now(card);
     struct classic_sim_tear tear;
     leal_err err;

@@ -740,91 +740,125 @@ static uint8_t cmd_get_key_version(struct cmd *x)
     return tx(x, &v, 1, COMM_PLAIN);
 }
 
-static uint8_t cmd_change_key(struct cmd *x)
-{
-    struct df_state *st = x->st;
-    struct df_app *app = st->sel;
-    uint8_t plain[64], raw, target;
-    int kt = app->keytype;
-    size_t nl, body, need;
-    bool same, aes_ver;
-    uint8_t status = DF_INTEGRITY_ERROR;
+/* What a ChangeKey asks: which key, its type and length, and whether it is
+ * the session's own key. */
+struct key_change {
+    int kt;
+    uint8_t target;
+    size_t nl;
+    bool aes_ver; /* an AES key carries its version byte */
+    bool same;
+};
 
-    if (x->len < 2)
-        return DF_LENGTH_ERROR;
-    raw = x->msg[1];
-    if (!authenticated(st))
-        return DF_AUTHENTICATION_ERROR;
+/* The key number byte: which key of which type, and whether this session
+ * may change it. */
+static uint8_t change_key_target(const struct df_state *st, uint8_t raw, struct key_change *kc)
+{
+    const struct df_app *app = st->sel;
+    kc->kt = app->keytype;
     if (app == &st->picc) {
         /* The PICC master key may change type: bits 7-6 of the key number. */
         if ((raw & 0x3F) != 0 || (raw & 0xC0) == 0xC0)
             return DF_NO_SUCH_KEY;
-        kt = (raw & 0x80) ? DF_KEY_AES : (raw & 0x40) ? DF_KEY_3K3DES : DF_KEY_DES;
-        target = 0;
+        kc->kt = (raw & 0x80) ? DF_KEY_AES : (raw & 0x40) ? DF_KEY_3K3DES : DF_KEY_DES;
+        kc->target = 0;
     } else {
-        target = raw;
-        if (target >= app->nkeys)
+        kc->target = raw;
+        if (kc->target >= app->nkeys)
             return DF_NO_SUCH_KEY;
     }
-    if (target == 0) {
+    if (kc->target == 0) {
         if (st->auth_key != 0 || !(app->ks1 & KS_AMK_CHANGEABLE))
             return DF_PERMISSION_DENIED;
     } else {
         uint8_t ck = app->ks1 >> 4;
-        if (ck == KEY_NEVER || (ck == KEY_FREE ? st->auth_key != target : st->auth_key != ck))
+        if (ck == KEY_NEVER || (ck == KEY_FREE ? st->auth_key != kc->target : st->auth_key != ck))
             return DF_PERMISSION_DENIED;
     }
-    nl = df_key_len(kt);
-    aes_ver = kt == DF_KEY_AES;
-    same = st->auth_key == target;
+    kc->nl = df_key_len(kc->kt);
+    kc->aes_ver = kc->kt == DF_KEY_AES;
+    kc->same = st->auth_key == kc->target;
+    return DF_OK;
+}
+
+/* The cryptogram deciphered: CBC under an EV1 session; in legacy sessions
+ * the card deciphers each block and chains by hand ("send mode"). */
+static bool change_key_decipher(struct df_state *st, const uint8_t *in, size_t body, uint8_t *plain)
+{
+    uint8_t prev[8] = {0};
     if (ev1_session(st))
-        need = nl + (aes_ver ? 1 : 0) + 4 + (same ? 0 : 4);
-    else
-        need = nl + 2 + (same ? 0 : 2);
-    body = x->len - 2;
-    if (body != pad_to(need, st->sess.bs))
-        return DF_LENGTH_ERROR;
-    if (ev1_session(st)) {
-        if (df_cbc_decrypt(&st->sess, st->iv, x->msg + 2, plain, body) != LEAL_OK)
-            goto out;
-    } else {
-        uint8_t prev[8] = {0};
-        for (size_t off = 0; off < body; off += 8) {
-            if (df_ecb(&st->sess, true, x->msg + 2 + off, plain + off) != LEAL_OK)
-                goto out;
-            for (int i = 0; i < 8; i++)
-                plain[off + (size_t)i] ^= prev[i];
-            memcpy(prev, x->msg + 2 + off, 8);
-        }
+        return df_cbc_decrypt(&st->sess, st->iv, in, plain, body) == LEAL_OK;
+    for (size_t off = 0; off < body; off += 8) {
+        if (df_ecb(&st->sess, true, in + off, plain + off) != LEAL_OK)
+            return false;
+        for (int i = 0; i < 8; i++)
+            plain[off + (size_t)i] ^= prev[i];
+        memcpy(prev, in + off, 8);
     }
-    /* plain: key (xor old key when changing another key) [version] CRC [CRC(new key)] */
-    if (ev1_session(st)) {
-        size_t kv = nl + (aes_ver ? 1 : 0);
+    return true;
+}
+
+/* plain: key (xor old key when changing another key) [version] CRC
+ * [CRC(new key)]. True if the CRCs hold; plain then starts with the new key. */
+static bool change_key_unwrap(const struct cmd *x, const struct key_change *kc, uint8_t *plain)
+{
+    const uint8_t *old = x->st->sel->keys[kc->target].k;
+    size_t nl = kc->nl;
+    if (ev1_session(x->st)) {
+        size_t kv = nl + (kc->aes_ver ? 1 : 0);
         uint32_t crc = df_crc32(x->msg, 2, 0xFFFFFFFFu);
         crc = df_crc32(plain, kv, crc);
         if (load_le32(plain + kv) != crc)
-            goto out;
-        if (!same) {
+            return false;
+        if (!kc->same) {
             for (size_t i = 0; i < nl; i++)
-                plain[i] ^= app->keys[target].k[i];
+                plain[i] ^= old[i];
             if (load_le32(plain + kv + 4) != df_crc32(plain, nl, 0xFFFFFFFFu))
-                goto out;
+                return false;
         }
-    } else {
-        if (load_le16(plain + nl) != df_crc16(plain, nl))
-            goto out;
-        if (!same) {
-            for (size_t i = 0; i < nl; i++)
-                plain[i] ^= app->keys[target].k[i];
-            if (load_le16(plain + nl + 2) != df_crc16(plain, nl))
-                goto out;
-        }
+        return true;
     }
-    memset(&app->keys[target], 0, sizeof app->keys[target]);
-    memcpy(app->keys[target].k, plain, nl);
-    app->keys[target].version = aes_ver ? plain[nl] : 0;
-    app->keytype = (uint8_t)kt;
-    if (same) {
+    if (load_le16(plain + nl) != df_crc16(plain, nl))
+        return false;
+    if (!kc->same) {
+        for (size_t i = 0; i < nl; i++)
+            plain[i] ^= old[i];
+        if (load_le16(plain + nl + 2) != df_crc16(plain, nl))
+            return false;
+    }
+    return true;
+}
+
+static uint8_t cmd_change_key(struct cmd *x)
+{
+    struct df_state *st = x->st;
+    struct df_app *app = st->sel;
+    struct key_change kc;
+    uint8_t plain[64];
+    size_t body, need;
+    uint8_t status;
+
+    if (x->len < 2)
+        return DF_LENGTH_ERROR;
+    if (!authenticated(st))
+        return DF_AUTHENTICATION_ERROR;
+    if ((status = change_key_target(st, x->msg[1], &kc)) != DF_OK)
+        return status;
+    if (ev1_session(st))
+        need = kc.nl + (kc.aes_ver ? 1 : 0) + 4 + (kc.same ? 0 : 4);
+    else
+        need = kc.nl + 2 + (kc.same ? 0 : 2);
+    body = x->len - 2;
+    if (body != pad_to(need, st->sess.bs))
+        return DF_LENGTH_ERROR;
+    status = DF_INTEGRITY_ERROR;
+    if (!change_key_decipher(st, x->msg + 2, body, plain) || !change_key_unwrap(x, &kc, plain))
+        goto out;
+    memset(&app->keys[kc.target], 0, sizeof app->keys[kc.target]);
+    memcpy(app->keys[kc.target].k, plain, kc.nl);
+    app->keys[kc.target].version = kc.aes_ver ? plain[kc.nl] : 0;
+    app->keytype = (uint8_t)kc.kt;
+    if (kc.same) {
         /* The session key came from the key just replaced. */
         drop_auth(st);
         x->no_mac = true;
@@ -1142,15 +1176,93 @@ static uint8_t cmd_change_file_settings(struct cmd *x)
     return tx(x, NULL, 0, COMM_PLAIN);
 }
 
+/* The parameters of a Create*File command as sent. */
+struct file_spec {
+    uint8_t no, comm, lc;
+    uint16_t ar, fid;
+    uint32_t a, b; /* data: size; records: record size, record count */
+    uint32_t lower, upper, value;
+    bool has_fid;
+};
+
+/* The size, limits or records a new file gets from its command. */
+static uint8_t file_shape(struct df_file *f, const struct file_spec *sp)
+{
+    if (f->type == DF_FILE_STD || f->type == DF_FILE_BACKUP) {
+        if (sp->a == 0)
+            return DF_PARAMETER_ERROR;
+        f->size = sp->a;
+    } else if (f->type == DF_FILE_VALUE) {
+        if (sp->lc & ~0x03)
+            return DF_PARAMETER_ERROR;
+        if ((int32_t)sp->lower > (int32_t)sp->upper || (int32_t)sp->value < (int32_t)sp->lower ||
+            (int32_t)sp->value > (int32_t)sp->upper)
+            return DF_BOUNDARY_ERROR;
+        f->lower = (int32_t)sp->lower;
+        f->upper = (int32_t)sp->upper;
+        f->value = f->work_value = (int32_t)sp->value;
+        f->lc_options = sp->lc;
+    } else {
+        if (sp->a == 0 || sp->b == 0 || (f->type == DF_FILE_CYCLIC && sp->b < 2))
+            return DF_PARAMETER_ERROR;
+        f->rec_size = sp->a;
+        f->max_recs = sp->b;
+    }
+    return DF_OK;
+}
+
+/* The new file's EEPROM: refused when the card's free memory is short. */
+static uint8_t file_storage(struct df_state *st, struct df_file *f)
+{
+    uint8_t status;
+    if (file_cost(f) > st->capacity - st->used)
+        return DF_OUT_OF_EEPROM;
+    if (f->type == DF_FILE_STD || f->type == DF_FILE_BACKUP) {
+        if ((f->data = calloc(1, f->size)) == NULL ||
+            (f->type == DF_FILE_BACKUP && (f->work = calloc(1, f->size)) == NULL)) {
+            df_file_clear(f);
+            return DF_OUT_OF_EEPROM;
+        }
+    } else if (f->type != DF_FILE_VALUE) {
+        if ((f->recs = calloc(f->max_recs, f->rec_size)) == NULL ||
+            (f->work_rec = calloc(1, f->rec_size)) == NULL) {
+            df_file_clear(f);
+            return DF_OUT_OF_EEPROM;
+        }
+    }
+    if ((status = mem_alloc(st, file_cost(f))) != DF_OK)
+        df_file_clear(f);
+    return status;
+}
+
+/* Reads a Create*File command's parameters (its length already checked). */
+static uint8_t file_spec_read(const struct cmd *x, bool data_file, bool value_file,
+                              struct file_spec *sp)
+{
+    struct buf_reader r;
+    buf_reader_init(&r, x->msg + 1, x->len - 1);
+    if (buf_get_u8(&r, &sp->no) != LEAL_OK ||
+        (sp->has_fid && buf_get_le16(&r, &sp->fid) != LEAL_OK) ||
+        buf_get_u8(&r, &sp->comm) != LEAL_OK || buf_get_le16(&r, &sp->ar) != LEAL_OK)
+        return DF_LENGTH_ERROR;
+    if (value_file) {
+        if (buf_get_le32(&r, &sp->lower) != LEAL_OK || buf_get_le32(&r, &sp->upper) != LEAL_OK ||
+            buf_get_le32(&r, &sp->value) != LEAL_OK || buf_get_u8(&r, &sp->lc) != LEAL_OK)
+            return DF_LENGTH_ERROR;
+    } else if (buf_get_le24(&r, &sp->a) != LEAL_OK ||
+               (!data_file && buf_get_le24(&r, &sp->b) != LEAL_OK)) {
+        return DF_LENGTH_ERROR;
+    }
+    return DF_OK;
+}
+
 static uint8_t create_file(struct cmd *x)
 {
     struct df_state *st = x->st;
     struct df_app *app = st->sel;
-    struct buf_reader r;
-    uint8_t ins = x->msg[0], no, comm, lc = 0, status;
-    uint16_t ar, fid = 0;
-    uint32_t a = 0, b = 0, lower = 0, upper = 0, value = 0;
-    bool has_fid = false, data_file = ins == 0xCD || ins == 0xCB, value_file = ins == 0xCC;
+    struct file_spec sp = {0};
+    uint8_t ins = x->msg[0], status;
+    bool data_file = ins == 0xCD || ins == 0xCB, value_file = ins == 0xCC;
     size_t base = data_file ? 7 : value_file ? 17 : 10;
     struct df_file *f;
 
@@ -1159,79 +1271,33 @@ static uint8_t create_file(struct cmd *x)
     if ((status = need_master(st, KS_FREE_CREATE)) != DF_OK)
         return status;
     if (x->len - 1 == base + 2 && !value_file)
-        has_fid = true;
+        sp.has_fid = true;
     else if (x->len - 1 != base)
         return DF_LENGTH_ERROR;
-    buf_reader_init(&r, x->msg + 1, x->len - 1);
-    if (buf_get_u8(&r, &no) != LEAL_OK || (has_fid && buf_get_le16(&r, &fid) != LEAL_OK) ||
-        buf_get_u8(&r, &comm) != LEAL_OK || buf_get_le16(&r, &ar) != LEAL_OK)
-        return DF_LENGTH_ERROR;
-    if (value_file) {
-        if (buf_get_le32(&r, &lower) != LEAL_OK || buf_get_le32(&r, &upper) != LEAL_OK ||
-            buf_get_le32(&r, &value) != LEAL_OK || buf_get_u8(&r, &lc) != LEAL_OK)
-            return DF_LENGTH_ERROR;
-    } else if (buf_get_le24(&r, &a) != LEAL_OK || (!data_file && buf_get_le24(&r, &b) != LEAL_OK)) {
-        return DF_LENGTH_ERROR;
-    }
-    if ((status = rx_plain(x)) != DF_OK)
+    if ((status = file_spec_read(x, data_file, value_file, &sp)) != DF_OK ||
+        (status = rx_plain(x)) != DF_OK)
         return status;
-    if (no >= DF_MAX_FILES || (comm != 0 && comm != 1 && comm != 3) || (has_fid && !app->has_fid))
+    if (sp.no >= DF_MAX_FILES || (sp.comm != 0 && sp.comm != 1 && sp.comm != 3) ||
+        (sp.has_fid && !app->has_fid))
         return DF_PARAMETER_ERROR;
-    if (app->files[no].exists)
+    if (app->files[sp.no].exists)
         return DF_DUPLICATE_ERROR;
-    for (int i = 0; has_fid && i < DF_MAX_FILES; i++)
-        if (app->files[i].exists && app->files[i].has_fid && app->files[i].fid == fid)
+    for (int i = 0; sp.has_fid && i < DF_MAX_FILES; i++)
+        if (app->files[i].exists && app->files[i].has_fid && app->files[i].fid == sp.fid)
             return DF_DUPLICATE_ERROR;
-    f = &app->files[no];
+    f = &app->files[sp.no];
     memset(f, 0, sizeof *f);
     f->type = ins == 0xCD   ? DF_FILE_STD
               : ins == 0xCB ? DF_FILE_BACKUP
               : ins == 0xCC ? DF_FILE_VALUE
               : ins == 0xC1 ? DF_FILE_LINEAR
                             : DF_FILE_CYCLIC;
-    f->comm = comm;
-    f->ar = ar;
-    f->has_fid = has_fid;
-    f->fid = fid;
-    if (data_file) {
-        if (a == 0)
-            return DF_PARAMETER_ERROR;
-        f->size = a;
-    } else if (value_file) {
-        if (lc & ~0x03)
-            return DF_PARAMETER_ERROR;
-        if ((int32_t)lower > (int32_t)upper || (int32_t)value < (int32_t)lower ||
-            (int32_t)value > (int32_t)upper)
-            return DF_BOUNDARY_ERROR;
-        f->lower = (int32_t)lower;
-        f->upper = (int32_t)upper;
-        f->value = f->work_value = (int32_t)value;
-        f->lc_options = lc;
-    } else {
-        if (a == 0 || b == 0 || (f->type == DF_FILE_CYCLIC && b < 2))
-            return DF_PARAMETER_ERROR;
-        f->rec_size = a;
-        f->max_recs = b;
-    }
-    if (file_cost(f) > st->capacity - st->used)
-        return DF_OUT_OF_EEPROM;
-    if (data_file) {
-        if ((f->data = calloc(1, f->size)) == NULL ||
-            (f->type == DF_FILE_BACKUP && (f->work = calloc(1, f->size)) == NULL)) {
-            df_file_clear(f);
-            return DF_OUT_OF_EEPROM;
-        }
-    } else if (!value_file) {
-        if ((f->recs = calloc(f->max_recs, f->rec_size)) == NULL ||
-            (f->work_rec = calloc(1, f->rec_size)) == NULL) {
-            df_file_clear(f);
-            return DF_OUT_OF_EEPROM;
-        }
-    }
-    if ((status = mem_alloc(st, file_cost(f))) != DF_OK) {
-        df_file_clear(f);
+    f->comm = sp.comm;
+    f->ar = sp.ar;
+    f->has_fid = sp.has_fid;
+    f->fid = sp.fid;
+    if ((status = file_shape(f, &sp)) != DF_OK || (status = file_storage(st, f)) != DF_OK)
         return status;
-    }
     f->exists = true;
     return tx(x, NULL, 0, COMM_PLAIN);
 }
@@ -1709,106 +1775,128 @@ static uint8_t next_chunk(struct df_state *st, uint8_t final_status, uint8_t *bo
     return DF_ADDITIONAL_FRAME;
 }
 
-/* One native frame: INS data -> status body (body at most 59 + room). */
-static uint8_t frame(struct cardsim *card, struct df_state *st, uint8_t ins, const uint8_t *data,
-                     size_t dlen, uint8_t *body, size_t *body_len, bool *torn)
-{
-    uint8_t status;
-    *body_len = 0;
-    *torn = false;
+/* One native frame in (INS and data) and its answer out (body at most 59 +
+ * room, and whether the card tore itself). */
+struct frame_io {
+    uint8_t ins;
+    const uint8_t *data;
+    size_t dlen;
+    uint8_t *body;
+    size_t body_len;
+    bool torn;
+};
 
-    if (ins == 0xAF && st->out) {
-        if (dlen != 0) {
-            reset_chain(st);
-            status = DF_LENGTH_ERROR;
-            goto error;
-        }
-        return next_chunk(st, st->out_status, body, body_len);
-    }
-    if (dlen > FRAME) {
-        reset_chain(st);
-        status = DF_LENGTH_ERROR;
-        goto error;
-    }
-    if (ins == 0xAF && st->in) {
-        if (st->in_len + dlen > st->in_expected) {
-            /* More data than the command announced. */
-            reset_chain(st);
-            status = DF_LENGTH_ERROR;
-            goto error;
-        }
-        memcpy(st->in + st->in_len, data, dlen);
-        st->in_len += dlen;
-        if (st->in_len < st->in_expected)
-            return DF_ADDITIONAL_FRAME;
-        {
-            uint8_t *msg = st->in;
-            size_t len = st->in_len;
-            st->in = NULL;
-            st->in_len = st->in_expected = 0;
-            status = execute(card, st, msg, len, torn);
-            free(msg);
-        }
-        goto answer;
-    }
-    if (ins == 0xAF && st->auth_step == 1) {
-        struct cmd x;
-        memset(&x, 0, sizeof x);
-        x.card = card;
-        x.st = st;
-        x.out = body;
-        x.out_cap = FRAME;
-        status = auth_second(&x, data, dlen);
-        *body_len = x.out_len;
-        if (is_error(status))
-            goto error;
-        return status;
-    }
-    if (ins == 0xAF) {
-        reset_chain(st);
-        status = DF_ILLEGAL_COMMAND;
-        goto error;
-    }
-    /* A new command ends whatever exchange was pending. */
-    reset_chain(st);
-    {
-        uint8_t msg[1 + FRAME];
-        size_t exp;
-        msg[0] = ins;
-        if (dlen)
-            memcpy(msg + 1, data, dlen);
-        exp = expected_len(st, msg, 1 + dlen);
-        if (exp > 1 + dlen) {
-            if (exp > MSG_MAX + 16 || (st->in = malloc(exp)) == NULL) {
-                status = DF_LENGTH_ERROR;
-                goto error;
-            }
-            memcpy(st->in, msg, 1 + dlen);
-            st->in_len = 1 + dlen;
-            st->in_expected = exp;
-            return DF_ADDITIONAL_FRAME;
-        }
-        status = execute(card, st, msg, 1 + dlen, torn);
-    }
-answer:
-    if (*torn)
+static uint8_t frame_error(struct df_state *st, uint8_t status)
+{
+    abort_tx(st);
+    drop_auth(st);
+    return status;
+}
+
+/* The answer to a command that ran: authentication's first answer, or the
+ * first chunk of its answer. */
+static uint8_t frame_answer(struct df_state *st, uint8_t status, struct frame_io *io)
+{
+    if (io->torn)
         return status;
     if (status == DF_ADDITIONAL_FRAME) {
         /* Authentication's first answer. */
         st->auth_step = 1;
-        memcpy(body, st->out, st->out_len);
-        *body_len = st->out_len;
+        memcpy(io->body, st->out, st->out_len);
+        io->body_len = st->out_len;
         free(st->out);
         st->out = NULL;
         st->out_len = 0;
         return status;
     }
     st->out_status = status;
-    return next_chunk(st, status, body, body_len);
-error:
-    abort_tx(st);
-    drop_auth(st);
-    return status;
+    return next_chunk(st, status, io->body, &io->body_len);
+}
+
+/* AF with more of a command's data; the command runs once it is whole. */
+static uint8_t frame_more_data(struct cardsim *card, struct df_state *st, struct frame_io *io)
+{
+    uint8_t *msg, status;
+    size_t len;
+    if (st->in_len + io->dlen > st->in_expected) {
+        /* More data than the command announced. */
+        reset_chain(st);
+        return frame_error(st, DF_LENGTH_ERROR);
+    }
+    memcpy(st->in + st->in_len, io->data, io->dlen);
+    st->in_len += io->dlen;
+    if (st->in_len < st->in_expected)
+        return DF_ADDITIONAL_FRAME;
+    msg = st->in;
+    len = st->in_len;
+    st->in = NULL;
+    st->in_len = st->in_expected = 0;
+    status = execute(card, st, msg, len, &io->torn);
+    free(msg);
+    return frame_answer(st, status, io);
+}
+
+/* AF answering authentication's challenge. */
+static uint8_t frame_auth_second(struct cardsim *card, struct df_state *st, struct frame_io *io)
+{
+    struct cmd x;
+    uint8_t status;
+    memset(&x, 0, sizeof x);
+    x.card = card;
+    x.st = st;
+    x.out = io->body;
+    x.out_cap = FRAME;
+    status = auth_second(&x, io->data, io->dlen);
+    io->body_len = x.out_len;
+    return is_error(status) ? frame_error(st, status) : status;
+}
+
+/* A new command (ending whatever exchange was pending): it runs, or its
+ * first frame waits for the rest. */
+static uint8_t frame_command(struct cardsim *card, struct df_state *st, struct frame_io *io)
+{
+    uint8_t msg[1 + FRAME];
+    size_t exp;
+    reset_chain(st);
+    msg[0] = io->ins;
+    if (io->dlen)
+        memcpy(msg + 1, io->data, io->dlen);
+    exp = expected_len(st, msg, 1 + io->dlen);
+    if (exp > 1 + io->dlen) {
+        if (exp > MSG_MAX + 16 || (st->in = malloc(exp)) == NULL)
+            return frame_error(st, DF_LENGTH_ERROR);
+        memcpy(st->in, msg, 1 + io->dlen);
+        st->in_len = 1 + io->dlen;
+        st->in_expected = exp;
+        return DF_ADDITIONAL_FRAME;
+    }
+    return frame_answer(st, execute(card, st, msg, 1 + io->dlen, &io->torn), io);
+}
+
+static uint8_t frame(struct cardsim *card, struct df_state *st, struct frame_io *io)
+{
+    io->body_len = 0;
+    io->torn = false;
+    if (io->ins == 0xAF && st->out) {
+        if (io->dlen != 0) {
+            reset_chain(st);
+            return frame_error(st, DF_LENGTH_ERROR);
+        }
+        return next_chunk(st, st->out_status, io->body, &io->body_len);
+    }
+    if (io->dlen > FRAME) {
+        reset_chain(st);
+        return frame_error(st, DF_LENGTH_ERROR);
+    }
+    if (io->ins == 0xAF && st->in)
+        return frame_more_data(card, st, io);
+    if (io->ins == 0xAF && st->auth_step == 1)
+        return frame_auth_second(card, st, io);
+    if (io->ins == 0xAF) {
+        reset_chain(st);
+        return frame_error(st, DF_ILLEGAL_COMMAND);
+    }
+    return frame_command(card, st, io);
 }
 
 /* ------------------------------------------------------ ISO 7816-4 */
@@ -2116,13 +2204,12 @@ static void iso_command(struct df_state *st, const uint8_t *cmd, size_t len, uin
     *resp_len = n + 2;
 }
 
-static leal_err df_transceive(struct cardsim *card, void *state, const uint8_t *cmd, size_t len,
-                              uint8_t *resp, size_t cap, size_t *resp_len)
+static leal_err df_transceive(struct cardsim *card, const uint8_t *cmd, size_t len, uint8_t *resp,
+                              size_t cap, size_t *resp_len)
 {
-    struct df_state *st = state;
+    struct df_state *st = cardsim_engine_state(card);
     uint8_t body[FRAME + 32], status, sw[2] = {0x67, 0x00};
-    size_t blen = 0;
-    bool torn = false;
+    struct frame_io io = {.body = body};
 
     *resp_len = 0;
     if (cap < FRAME + 3)
@@ -2153,13 +2240,16 @@ static leal_err df_transceive(struct cardsim *card, void *state, const uint8_t *
                 return LEAL_OK;
             }
         }
-        status = frame(card, st, cmd[1], cmd + 5, dl, body, &blen, &torn);
-        if (torn)
+        io.ins = cmd[1];
+        io.data = cmd + 5;
+        io.dlen = dl;
+        status = frame(card, st, &io);
+        if (io.torn)
             return LEAL_E_CARD_REMOVED;
-        memcpy(resp, body, blen);
-        resp[blen] = 0x91;
-        resp[blen + 1] = status;
-        *resp_len = blen + 2;
+        memcpy(resp, body, io.body_len);
+        resp[io.body_len] = 0x91;
+        resp[io.body_len + 1] = status;
+        *resp_len = io.body_len + 2;
         return LEAL_OK;
     }
     if (len == 0) {
@@ -2167,12 +2257,15 @@ static leal_err df_transceive(struct cardsim *card, void *state, const uint8_t *
         *resp_len = 1;
         return LEAL_OK;
     }
-    status = frame(card, st, cmd[0], cmd + 1, len - 1, body, &blen, &torn);
-    if (torn)
+    io.ins = cmd[0];
+    io.data = cmd + 1;
+    io.dlen = len - 1;
+    status = frame(card, st, &io);
+    if (io.torn)
         return LEAL_E_CARD_REMOVED;
     resp[0] = status;
-    memcpy(resp + 1, body, blen);
-    *resp_len = blen + 1;
+    memcpy(resp + 1, body, io.body_len);
+    *resp_len = io.body_len + 1;
     return LEAL_OK;
 }
 
