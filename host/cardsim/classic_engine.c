@@ -141,12 +141,13 @@ static leal_err classic_transceive(struct cardsim *card, const uint8_t *cmd, siz
     struct classic_sim_tear tear;
     leal_err err;
 
-    if (t == NULL)
-        return classic_sim_exchange(state, cmd, cmd_len, resp, resp_cap, resp_len, NULL);
-    tear.leaves = t->classic_block;
-    if ((err = cardsim_random(card, tear.garbage, sizeof tear.garbage)) != LEAL_OK)
-        return err;
-    return classic_sim_exchange(state, cmd, cmd_len, resp, resp_cap, resp_len, &tear);
+    if (t != NULL) {
+        tear.leaves = t->classic_block;
+        if ((err = cardsim_random(card, tear.garbage, sizeof tear.garbage)) != LEAL_OK)
+            return err;
+    }
+    classic_sim_tear_next(state, t != NULL ? &tear : NULL);
+    return classic_sim_exchange(state, cmd, cmd_len, resp, resp_cap, resp_len);
 }
 
 static void classic_free(void *state)

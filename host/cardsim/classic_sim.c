@@ -425,10 +425,19 @@ static leal_err do_transfer(struct classic_sim *c, unsigned block, uint8_t *resp
     return LEAL_OK;
 }
 
-leal_err classic_sim_exchange(struct classic_sim *c, const uint8_t *cmd, size_t cmd_len,
-                              uint8_t *resp, size_t resp_cap, size_t *resp_len,
-                              const struct classic_sim_tear *tear)
+void classic_sim_tear_next(struct classic_sim *c, const struct classic_sim_tear *tear)
 {
+    c->tear_next = tear != NULL;
+    if (tear)
+        c->tear = *tear;
+}
+
+leal_err classic_sim_exchange(struct classic_sim *c, const uint8_t *cmd, size_t cmd_len,
+                              uint8_t *resp, size_t resp_cap, size_t *resp_len)
+{
+    const struct classic_sim_tear *tear = c && c->tear_next ? &c->tear : NULL;
+    if (c)
+        c->tear_next = false;
     if (resp_len)
         *resp_len = 0;
     if (c == NULL || resp == NULL || resp_len == NULL || (cmd == NULL && cmd_len > 0) ||

@@ -67,6 +67,12 @@ enum classic_state {
     CLASSIC_AUTH,     /* authenticated to auth_sector with auth_key */
 };
 
+/* What a torn EEPROM write leaves; garbage holds the bytes for CARDSIM_TORN_GARBAGE. */
+struct classic_sim_tear {
+    enum cardsim_torn_block leaves;
+    uint8_t garbage[CLASSIC_BLOCK_SIZE];
+};
+
 struct classic_sim {
     unsigned nblocks; /* 64 (1K) or 256 (4K) */
     uint8_t uid[7];
@@ -79,12 +85,9 @@ struct classic_sim {
     bool reg_valid;   /* the value buffer holds a result of inc/dec/restore */
     uint32_t reg;
     uint8_t reg_addr; /* the address byte of the value block it came from */
-};
-
-/* What a torn EEPROM write leaves; garbage holds the bytes for CARDSIM_TORN_GARBAGE. */
-struct classic_sim_tear {
-    enum cardsim_torn_block leaves;
-    uint8_t garbage[CLASSIC_BLOCK_SIZE];
+    /* The next exchange's tear (classic_sim_tear_next). */
+    bool tear_next;
+    struct classic_sim_tear tear;
 };
 
 /* Access bytes 6..8 of a trailer -> C1C2C3 of each of the 4 block groups
@@ -125,12 +128,13 @@ void classic_sim_ident(const struct classic_sim *c, struct cardsim_ident *id);
 void classic_sim_activate(struct classic_sim *c);
 void classic_sim_deactivate(struct classic_sim *c);
 
-/* One exchange (see the answers above). tear NULL: no tear; otherwise an
- * EEPROM write in this exchange (write or transfer) is cut: the block keeps
- * what tear->leaves says and LEAL_E_CARD_REMOVED is returned. */
+/* Tears the next exchange (tear NULL: it is not torn): an EEPROM write in it
+ * (write or transfer) is cut, the block keeps what tear->leaves says and the
+ * exchange returns LEAL_E_CARD_REMOVED. Only the next exchange: it forgets. */
+void classic_sim_tear_next(struct classic_sim *c, const struct classic_sim_tear *tear);
+/* One exchange (see the answers above). */
 LEAL_MUST_CHECK leal_err classic_sim_exchange(struct classic_sim *c, const uint8_t *cmd,
                                               size_t cmd_len, uint8_t *resp, size_t resp_cap,
-                                              size_t *resp_len,
-                                              const struct classic_sim_tear *tear);
+                                              size_t *resp_len);
 
 #endif

@@ -188,14 +188,85 @@ static leal_err get_u(json_t *o, const char *name, long long lo, long long hi, u
     return err;
 }
 
+/* A standard or backup file's size and data. */
+static leal_err data_file_from_json(json_t *o, struct df_file *f)
+{
+    leal_err err;
+    if ((err = get_u(o, "size", 1, LEAL_MAX_DESFIRE_MESSAGE, &f->size)) != LEAL_OK)
+        return err;
+    if ((f->data = calloc(1, f->size)) == NULL ||
+        (f->type == DF_FILE_BACKUP && (f->work = calloc(1, f->size)) == NULL))
+        return LEAL_E_NO_MEMORY;
+    if ((err = cardsim_json_get_hex(o, "data", f->data, f->size, NULL)) != LEAL_OK)
+        return err;
+    if (f->work)
+        memcpy(f->work, f->data, f->size);
+    return LEAL_OK;
+}
+
+/* A value file's limits, value and limited-credit state. */
+static leal_err value_file_from_json(json_t *o, struct df_file *f)
+{
+    long long x;
+    uint32_t v;
+    leal_err err;
+    if ((err = cardsim_json_get_int(o, "lower", INT32_MIN, INT32_MAX, &x)) != LEAL_OK)
+        return err;
+    f->lower = (int32_t)x;
+    if ((err = cardsim_json_get_int(o, "upper", INT32_MIN, INT32_MAX, &x)) != LEAL_OK)
+        return err;
+    f->upper = (int32_t)x;
+    if ((err = cardsim_json_get_int(o, "value", f->lower, f->upper, &x)) != LEAL_OK)
+        return err;
+    f->value = f->work_value = (int32_t)x;
+    if ((err = get_u(o, "limited_credit", 0, 3, &v)) != LEAL_OK)
+        return err;
+    f->lc_options = (uint8_t)v;
+    if ((err = cardsim_json_get_int(o, "limited_credit_value", 0, INT32_MAX, &x)) != LEAL_OK)
+        return err;
+    f->lc_value = (int32_t)x;
+    if ((err = cardsim_json_get_bool(o, "limited_credit_available", &f->lc_available)) != LEAL_OK)
+        return err;
+    return f->lower > f->upper ? LEAL_E_FORMAT : LEAL_OK;
+}
+
+/* A linear or cyclic record file's shape and records, oldest first. */
+static leal_err record_file_from_json(json_t *o, struct df_file *f)
+{
+    bool cyclic = f->type == DF_FILE_CYCLIC;
+    leal_err err;
+    json_t *j;
+    if ((err = get_u(o, "record_size", 1, LEAL_MAX_DESFIRE_MESSAGE, &f->rec_size)) != LEAL_OK ||
+        (err = get_u(o, "max_records", cyclic ? 2 : 1, LEAL_MAX_DESFIRE_MESSAGE, &f->max_recs)) !=
+            LEAL_OK)
+        return err;
+    if ((uint64_t)f->rec_size * f->max_recs > LEAL_MAX_DESFIRE_MESSAGE)
+        return LEAL_E_FORMAT;
+    if ((f->recs = calloc(f->max_recs, f->rec_size)) == NULL ||
+        (f->work_rec = calloc(1, f->rec_size)) == NULL)
+        return LEAL_E_NO_MEMORY;
+    j = json_object_get(o, "records");
+    if (!json_is_array(j) || json_array_size(j) > (cyclic ? f->max_recs - 1 : f->max_recs))
+        return LEAL_E_FORMAT;
+    for (size_t i = 0; i < json_array_size(j); i++) {
+        json_t *wrap = json_pack("{sO}", "r", json_array_get(j, i));
+        if (wrap == NULL)
+            return LEAL_E_NO_MEMORY;
+        err = cardsim_json_get_hex(wrap, "r", f->recs + i * f->rec_size, f->rec_size, NULL);
+        json_decref(wrap);
+        if (err != LEAL_OK)
+            return err;
+    }
+    f->count = (uint32_t)json_array_size(j);
+    return LEAL_OK;
+}
+
 static leal_err file_from_json(json_t *o, struct df_app *a)
 {
     uint32_t no, comm, ar, v;
-    long long x;
     struct df_file *f;
     int type;
     leal_err err;
-    json_t *j;
 
     if (!json_is_object(o))
         return LEAL_E_FORMAT;
@@ -218,68 +289,11 @@ static leal_err file_from_json(json_t *o, struct df_app *a)
         f->has_fid = true;
         f->fid = (uint16_t)v;
     }
-    switch (type) {
-    case DF_FILE_STD:
-    case DF_FILE_BACKUP:
-        if ((err = get_u(o, "size", 1, LEAL_MAX_DESFIRE_MESSAGE, &f->size)) != LEAL_OK)
-            return err;
-        if ((f->data = calloc(1, f->size)) == NULL ||
-            (type == DF_FILE_BACKUP && (f->work = calloc(1, f->size)) == NULL))
-            return LEAL_E_NO_MEMORY;
-        if ((err = cardsim_json_get_hex(o, "data", f->data, f->size, NULL)) != LEAL_OK)
-            return err;
-        if (f->work)
-            memcpy(f->work, f->data, f->size);
-        break;
-    case DF_FILE_VALUE:
-        if ((err = cardsim_json_get_int(o, "lower", INT32_MIN, INT32_MAX, &x)) != LEAL_OK)
-            return err;
-        f->lower = (int32_t)x;
-        if ((err = cardsim_json_get_int(o, "upper", INT32_MIN, INT32_MAX, &x)) != LEAL_OK)
-            return err;
-        f->upper = (int32_t)x;
-        if ((err = cardsim_json_get_int(o, "value", f->lower, f->upper, &x)) != LEAL_OK)
-            return err;
-        f->value = f->work_value = (int32_t)x;
-        if ((err = get_u(o, "limited_credit", 0, 3, &v)) != LEAL_OK)
-            return err;
-        f->lc_options = (uint8_t)v;
-        if ((err = cardsim_json_get_int(o, "limited_credit_value", 0, INT32_MAX, &x)) != LEAL_OK)
-            return err;
-        f->lc_value = (int32_t)x;
-        if ((err = cardsim_json_get_bool(o, "limited_credit_available", &f->lc_available)) !=
-            LEAL_OK)
-            return err;
-        if (f->lower > f->upper)
-            return LEAL_E_FORMAT;
-        break;
-    default:
-        if ((err = get_u(o, "record_size", 1, LEAL_MAX_DESFIRE_MESSAGE, &f->rec_size)) != LEAL_OK ||
-            (err = get_u(o, "max_records", type == DF_FILE_CYCLIC ? 2 : 1, LEAL_MAX_DESFIRE_MESSAGE,
-                         &f->max_recs)) != LEAL_OK)
-            return err;
-        if ((uint64_t)f->rec_size * f->max_recs > LEAL_MAX_DESFIRE_MESSAGE)
-            return LEAL_E_FORMAT;
-        if ((f->recs = calloc(f->max_recs, f->rec_size)) == NULL ||
-            (f->work_rec = calloc(1, f->rec_size)) == NULL)
-            return LEAL_E_NO_MEMORY;
-        j = json_object_get(o, "records");
-        if (!json_is_array(j) ||
-            json_array_size(j) > (type == DF_FILE_CYCLIC ? f->max_recs - 1 : f->max_recs))
-            return LEAL_E_FORMAT;
-        for (size_t i = 0; i < json_array_size(j); i++) {
-            json_t *wrap = json_pack("{sO}", "r", json_array_get(j, i));
-            if (wrap == NULL)
-                return LEAL_E_NO_MEMORY;
-            err = cardsim_json_get_hex(wrap, "r", f->recs + i * f->rec_size, f->rec_size, NULL);
-            json_decref(wrap);
-            if (err != LEAL_OK)
-                return err;
-        }
-        f->count = (uint32_t)json_array_size(j);
-        break;
-    }
-    return LEAL_OK;
+    if (type == DF_FILE_STD || type == DF_FILE_BACKUP)
+        return data_file_from_json(o, f);
+    if (type == DF_FILE_VALUE)
+        return value_file_from_json(o, f);
+    return record_file_from_json(o, f);
 }
 
 static leal_err app_from_json(json_t *o, struct df_app *a, bool picc)

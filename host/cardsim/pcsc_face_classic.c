@@ -95,11 +95,13 @@ static int key_slot(uint8_t keyno)
     return -1;
 }
 
-static leal_err authenticate(struct pcsc_face *f, uint8_t blk, uint8_t type, uint8_t keyno,
-                             uint8_t *resp, size_t cap, size_t *resp_len)
+/* abk: block, key type (60 A, 61 B) and key number, as both commands carry
+ * them (GENERAL AUTHENTICATE and ACR122U's FF 88). */
+static leal_err authenticate(struct pcsc_face *f, const uint8_t abk[3], uint8_t *resp, size_t cap,
+                             size_t *resp_len)
 {
-    uint8_t cmd[12];
-    int slot = key_slot(keyno);
+    uint8_t cmd[12], blk = abk[0], type = abk[1];
+    int slot = key_slot(abk[2]);
     bool ok;
     leal_err err;
 
@@ -194,11 +196,11 @@ static leal_err classic_apdu(struct pcsc_face *f, const uint8_t *apdu, size_t le
             return sw(resp, cap, resp_len, 0x67, 0x00);
         if (apdu[6] != 0x00)
             return sw(resp, cap, resp_len, 0x6A, 0x82);
-        return authenticate(f, apdu[7], apdu[8], apdu[9], resp, cap, resp_len);
+        return authenticate(f, apdu + 7, resp, cap, resp_len);
     case 0x88: /* ACR122U: FF 88 00 blk type keyno */
         if (len != 6)
             return sw(resp, cap, resp_len, 0x67, 0x00);
-        return authenticate(f, apdu[3], apdu[4], apdu[5], resp, cap, resp_len);
+        return authenticate(f, apdu + 3, resp, cap, resp_len);
     case 0xB0: /* READ BINARY */
     case 0xB1: /* ACR122U READ VALUE BLOCK */
         if (len != 5)

@@ -326,6 +326,42 @@ static leal_err write_register(struct pn532_emu *e, struct buf_reader *r, uint8_
     return reply(CMD_WRITE_REGISTER, NULL, 0, resp, cap, resp_len);
 }
 
+static leal_err general_status(const struct pn532_emu *e, uint8_t *resp, size_t cap,
+                               size_t *resp_len)
+{
+    /* Err, Field, NbTg, [Tg BrRx BrTx Type], SAM status. */
+    uint8_t st[8] = {0x00, 0x01, 0x00, 0x00};
+    size_t n = 4;
+    if (e->selected) {
+        st[2] = 1;
+        st[3] = 1; /* Tg */
+        st[4] = 0; /* 106 kbps */
+        st[5] = 0;
+        st[6] = 0x00; /* ISO/IEC 14443 type A */
+        st[7] = 0x00;
+        n = 8;
+    }
+    return reply(CMD_GET_GENERAL_STATUS, st, n, resp, cap, resp_len);
+}
+
+static leal_err rf_configuration(struct pn532_emu *e, struct buf_reader *r, uint8_t *resp,
+                                 size_t cap, size_t *resp_len)
+{
+    uint8_t item, field;
+    if (buf_get_u8(r, &item) != LEAL_OK)
+        return LEAL_OK;
+    if (item == 0x01) {
+        if (buf_get_u8(r, &field) != LEAL_OK)
+            return LEAL_OK;
+        if ((field & 1) == 0) {
+            release(e); /* field off: the card leaves it */
+            if (e->card)
+                cardsim_deactivate(e->card);
+        }
+    }
+    return reply(CMD_RF_CONFIGURATION, NULL, 0, resp, cap, resp_len);
+}
+
 leal_err pn532_emu_command(struct pn532_emu *e, const uint8_t *body, size_t len, uint8_t *resp,
                            size_t cap, size_t *resp_len)
 {
@@ -345,26 +381,12 @@ leal_err pn532_emu_command(struct pn532_emu *e, const uint8_t *body, size_t len,
         /* NumTst 0 (communication line test) echoes its data; the rest report success. */
         if (buf_get_u8(&r, &b) != LEAL_OK)
             return LEAL_OK;
-        if (b == 0x00)
-            return reply(cmd, body + 2, len - 2, resp, cap, resp_len);
-        return reply_status(cmd, 0x00, resp, cap, resp_len);
+        return b == 0x00 ? reply(cmd, body + 2, len - 2, resp, cap, resp_len)
+                         : reply_status(cmd, 0x00, resp, cap, resp_len);
     case CMD_GET_FIRMWARE_VERSION:
         return reply(cmd, firmware, sizeof firmware, resp, cap, resp_len);
-    case CMD_GET_GENERAL_STATUS: {
-        /* Err, Field, NbTg, [Tg BrRx BrTx Type], SAM status. */
-        uint8_t st[8] = {0x00, 0x01, 0x00, 0x00};
-        size_t n = 4;
-        if (e->selected) {
-            st[2] = 1;
-            st[3] = 1; /* Tg */
-            st[4] = 0; /* 106 kbps */
-            st[5] = 0;
-            st[6] = 0x00; /* ISO/IEC 14443 type A */
-            st[7] = 0x00;
-            n = 8;
-        }
-        return reply(cmd, st, n, resp, cap, resp_len);
-    }
+    case CMD_GET_GENERAL_STATUS:
+        return general_status(e, resp, cap, resp_len);
     case CMD_READ_REGISTER:
         return read_register(e, &r, resp, cap, resp_len);
     case CMD_WRITE_REGISTER:
@@ -384,19 +406,7 @@ leal_err pn532_emu_command(struct pn532_emu *e, const uint8_t *body, size_t len,
             cardsim_deactivate(e->card); /* the field goes off */
         return reply_status(cmd, 0x00, resp, cap, resp_len);
     case CMD_RF_CONFIGURATION:
-        if (buf_get_u8(&r, &b) != LEAL_OK)
-            return LEAL_OK;
-        if (b == 0x01) {
-            uint8_t field;
-            if (buf_get_u8(&r, &field) != LEAL_OK)
-                return LEAL_OK;
-            if ((field & 1) == 0) {
-                release(e); /* field off: the card leaves it */
-                if (e->card)
-                    cardsim_deactivate(e->card);
-            }
-        }
-        return reply(cmd, NULL, 0, resp, cap, resp_len);
+        return rf_configuration(e, &r, resp, cap, resp_len);
     case CMD_IN_LIST_PASSIVE_TARGET:
         return list_passive(e, &r, resp, cap, resp_len);
     case CMD_IN_PSL:

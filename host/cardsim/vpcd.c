@@ -27,12 +27,11 @@ static void quickack(int fd)
 #endif
 }
 
-leal_err vpcd_handle(struct pcsc_face *f, const uint8_t *msg, size_t len, uint8_t *reply,
-                     size_t cap, size_t *reply_len, bool *send)
+leal_err vpcd_handle(struct pcsc_face *f, const uint8_t *msg, size_t len, struct vpcd_reply *reply)
 {
     leal_err err;
-    *reply_len = 0;
-    *send = false;
+    reply->len = 0;
+    reply->send = false;
     if (len == 0)
         return LEAL_E_FORMAT;
     if (len == 1) {
@@ -50,25 +49,25 @@ leal_err vpcd_handle(struct pcsc_face *f, const uint8_t *msg, size_t len, uint8_
              * the ATR by activating the card. */
             if (!cardsim_active(f->card) && (err = pcsc_face_power_on(f)) != LEAL_OK)
                 return err;
-            *send = true;
-            return pcsc_face_atr(f, reply, cap, reply_len);
+            reply->send = true;
+            return pcsc_face_atr(f, reply->p, reply->cap, &reply->len);
         default:
             return LEAL_E_FORMAT;
         }
     }
-    *send = true;
+    reply->send = true;
     if (!cardsim_active(f->card)) {
         /* An APDU to an unpowered card: "no precise diagnosis". */
-        if (cap < 2)
+        if (reply->cap < 2)
             return LEAL_E_NO_SPACE;
-        reply[0] = 0x6F;
-        reply[1] = 0x00;
-        *reply_len = 2;
+        reply->p[0] = 0x6F;
+        reply->p[1] = 0x00;
+        reply->len = 2;
         return LEAL_OK;
     }
-    err = pcsc_face_apdu(f, msg, len, reply, cap, reply_len);
+    err = pcsc_face_apdu(f, msg, len, reply->p, reply->cap, &reply->len);
     if (err != LEAL_OK)
-        *send = false;
+        reply->send = false;
     return err;
 }
 

@@ -22,9 +22,18 @@
 #define VPCD_CTRL_RESET 0x02
 #define VPCD_CTRL_ATR 0x04
 
-/* Answers one message from vpcd. *reply_len 0 with *send false: no reply. */
+/* The answer to one message: p[0..len) (the caller's buffer of cap bytes),
+ * and whether to send it at all (power on, off and reset have no reply). */
+struct vpcd_reply {
+    uint8_t *p;
+    size_t cap;
+    size_t len;
+    bool send;
+};
+
+/* Answers one message from vpcd into reply (p and cap set by the caller). */
 LEAL_MUST_CHECK leal_err vpcd_handle(struct pcsc_face *f, const uint8_t *msg, size_t len,
-                                     uint8_t *reply, size_t cap, size_t *reply_len, bool *send);
+                                     struct vpcd_reply *reply);
 
 /* Splits the next message off a received byte stream: *payload points into
  * the stream; LEAL_E_TRUNCATED when the message is not complete yet. */

@@ -23,14 +23,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pcsc_face_init(&f, c);
     while (off < size) {
         const uint8_t *msg;
-        size_t len, used, rl;
-        uint8_t reply[LEAL_MAX_RAPDU + 64];
-        bool send;
+        size_t len, used;
+        uint8_t out[LEAL_MAX_RAPDU + 64];
+        struct vpcd_reply reply = {.p = out, .cap = sizeof out};
         if (vpcd_next_message(data + off, size - off, &used, &msg, &len) != LEAL_OK)
             break;
         off += used;
-        if (vpcd_handle(&f, msg, len, reply, sizeof reply, &rl, &send) == LEAL_OK && send &&
-            rl > sizeof reply)
+        if (vpcd_handle(&f, msg, len, &reply) == LEAL_OK && reply.send && reply.len > sizeof out)
             __builtin_trap();
     }
     cardsim_free(c);

@@ -67,7 +67,7 @@ static size_t xchg(struct classic_sim *c, const char *hex, uint8_t *resp)
     size_t rl = 99;
     long n = hex_decode(hex, cmd, sizeof cmd);
     assert_true(n > 0);
-    assert_int_equal(classic_sim_exchange(c, cmd, (size_t)n, resp, 16, &rl, NULL), LEAL_OK);
+    assert_int_equal(classic_sim_exchange(c, cmd, (size_t)n, resp, 16, &rl), LEAL_OK);
     return rl;
 }
 
@@ -497,8 +497,8 @@ static void torn(struct classic_sim *c, const char *cmdhex, enum cardsim_torn_bl
     long n = hex_decode(cmdhex, cmd, sizeof cmd);
     t.leaves = leaves;
     memset(t.garbage, 0x5a, 16);
-    assert_int_equal(classic_sim_exchange(c, cmd, (size_t)n, resp, 16, &rl, &t),
-                     LEAL_E_CARD_REMOVED);
+    classic_sim_tear_next(c, &t);
+    assert_int_equal(classic_sim_exchange(c, cmd, (size_t)n, resp, 16, &rl), LEAL_E_CARD_REMOVED);
     assert_int_equal(rl, 0);
 }
 
@@ -538,7 +538,8 @@ static void test_classic_torn_value_operation(void **state)
         size_t rl;
         struct classic_sim_tear t = {.leaves = (enum cardsim_torn_block)l};
         uint8_t dec[6] = {0xc0, 0x05, 10, 0, 0, 0};
-        assert_int_equal(classic_sim_exchange(&c, dec, 6, resp, 16, &rl, &t), LEAL_OK);
+        classic_sim_tear_next(&c, &t);
+        assert_int_equal(classic_sim_exchange(&c, dec, 6, resp, 16, &rl), LEAL_OK);
         assert_int_equal(rl, 1);
         assert_memory_equal(c.mem[5], v100, 16);
         torn(&c, "b005", (enum cardsim_torn_block)l);
@@ -561,7 +562,7 @@ static void test_classic_malformed_commands_nak(void **state)
     expect(&c, "300400", "04");
     classic_sim_activate(&c);
     expect(&c, "ff", "04");
-    assert_int_equal(classic_sim_exchange(&c, (const uint8_t *)"\x30\x04", 2, resp, 4, &rl, NULL),
+    assert_int_equal(classic_sim_exchange(&c, (const uint8_t *)"\x30\x04", 2, resp, 4, &rl),
                      LEAL_E_ARG);
 }
 

@@ -317,16 +317,16 @@ static int read_control(struct server *s, int ctl, char *acc, size_t *acc_len, s
 
 static int serve_message(struct server *s)
 {
-    uint8_t msg[LEAL_MAX_APDU + 16], reply[LEAL_MAX_RAPDU + 64];
-    size_t len, rl;
-    bool send;
+    uint8_t msg[LEAL_MAX_APDU + 16], out[LEAL_MAX_RAPDU + 64];
+    struct vpcd_reply reply = {.p = out, .cap = sizeof out};
+    size_t len;
     leal_err err = vpcd_read_message(s->fd, msg, sizeof msg, &len);
     if (err != LEAL_OK) {
         /* vpcd went away (pcscd stopped or restarted): connect again. */
         disconnect(s);
         return 0;
     }
-    err = vpcd_handle(&s->face, msg, len, reply, sizeof reply, &rl, &send);
+    err = vpcd_handle(&s->face, msg, len, &reply);
     if (err == LEAL_E_CARD_REMOVED) {
         /* Torn: no answer, the card is out of the field until 'insert'. */
         disconnect(s);
@@ -338,7 +338,7 @@ static int serve_message(struct server *s)
         disconnect(s);
         return 0;
     }
-    if (send && vpcd_write_message(s->fd, reply, rl) != LEAL_OK)
+    if (reply.send && vpcd_write_message(s->fd, reply.p, reply.len) != LEAL_OK)
         disconnect(s);
     return len > 1 ? sync_card(s) : 0;
 }
