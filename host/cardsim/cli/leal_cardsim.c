@@ -343,17 +343,117 @@ static int serve_message(struct server *s)
     return len > 1 ? sync_card(s) : 0;
 }
 
+/* --vpcd [HOST:]PORT into s->host (pointing into hostbuf) and s->port. */
+static int parse_vpcd(const char *vpcd, char *hostbuf, size_t cap, struct server *s)
+{
+    const char *colon = strrchr(vpcd, ':');
+    unsigned long port;
+    char *end;
+    if (colon) {
+        size_t hl = (size_t)(colon - vpcd);
+        if (hl == 0 || hl >= cap)
+            return usage_error("bad --vpcd '%s': use HOST:PORT or PORT", vpcd);
+        memcpy(hostbuf, vpcd, hl);
+        hostbuf[hl] = '\0';
+        s->host = hostbuf;
+        vpcd = colon + 1;
+    }
+    errno = 0;
+    port = strtoul(vpcd, &end, 0);
+    if (errno || *end || port == 0 || port > 65535)
+        return usage_error("bad vpcd port '%s' (1..65535; Debian's vpcd uses 35963)", vpcd);
+    s->port = (uint16_t)port;
+    return 0;
+}
+
+/* The control FIFO, made if missing; *ctl -1 without one. */
+static int open_control(const char *control, int *ctl)
+{
+    *ctl = -1;
+    if (control == NULL)
+        return 0;
+    if (mkfifo(control, 0600) != 0 && errno != EEXIST)
+        return fail(LEAL_E_IO, "making the control FIFO %s", control);
+    /* Read-write, so that writers closing it never give us end-of-file. */
+    if ((*ctl = open(control, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
+        return fail(LEAL_E_IO, "opening the control FIFO %s", control);
+    return 0;
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* A tap (SIGUSR1) takes the card out for 1.5 s; then it comes back. */
+static int next_timeout(struct server *s)
+{
+    int timeout = -1;
+    if (got_tap) {
+        got_tap = 0;
+        disconnect(s);
+        s->removed = true;
+        s->reinsert_at = now() + 1.5;
+    }
+    if (s->removed && s->reinsert_at > 0 && now() >= s->reinsert_at) {
+        s->removed = false;
+        s->reinsert_at = 0;
+    }
+    if (!s->removed && s->fd < 0 && vpcd_connect(s->host, s->port, &s->fd) != LEAL_OK)
+        timeout = 100; /* vpcd not listening yet: try again shortly */
+    if (s->removed && s->reinsert_at > 0)
+        timeout = 50;
+    return timeout;
+}
+
+/* Answers vpcd and the control FIFO until told to quit. */
+static int serve_loop(struct server *s, int ctl)
+{
+    char acc[1024];
+    size_t acc_len = 0;
+    int rc = 0;
+    while (!s->quit && !got_quit) {
+        struct pollfd p[2];
+        int np = 0, timeout = next_timeout(s);
+        if (s->fd >= 0) {
+            p[np].fd = s->fd;
+            p[np++].events = POLLIN;
+        }
+        if (ctl >= 0) {
+            p[np].fd = ctl;
+            p[np++].events = POLLIN;
+        }
+        if (poll(p, (nfds_t)np, timeout) < 0) {
+            if (errno == EINTR)
+                continue;
+            return fail(LEAL_E_IO, "waiting for vpcd");
+        }
+        for (int i = 0; i < np && rc == 0; i++) {
+            if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            if (p[i].fd == ctl)
+                rc = read_control(s, ctl, acc, &acc_len, sizeof acc);
+            else if (p[i].fd == s->fd)
+                rc = serve_message(s);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     const char *vpcd = NULL, *control = NULL, *card_path = NULL, *pn532 = NULL, *trace = NULL;
     struct server s;
-    char hostbuf[256], acc[1024];
-    size_t acc_len = 0;
+    char hostbuf[256];
     int ctl = -1, rc = 0;
-    unsigned long port;
-    char *end;
-    const char *colon;
-    struct sigaction sa;
     leal_err err;
 
     memset(&s, 0, sizeof s);
@@ -384,91 +484,22 @@ static int cmd_serve(int argc, char **argv)
         return usage_error("serve: --trace goes with --pn532");
     if (vpcd == NULL || card_path == NULL)
         return usage_error("serve needs --vpcd [HOST:]PORT or --pn532 LINK, and a card file");
-    colon = strrchr(vpcd, ':');
-    if (colon) {
-        size_t hl = (size_t)(colon - vpcd);
-        if (hl == 0 || hl >= sizeof hostbuf)
-            return usage_error("bad --vpcd '%s': use HOST:PORT or PORT", vpcd);
-        memcpy(hostbuf, vpcd, hl);
-        hostbuf[hl] = '\0';
-        s.host = hostbuf;
-        vpcd = colon + 1;
-    }
-    errno = 0;
-    port = strtoul(vpcd, &end, 0);
-    if (errno || *end || port == 0 || port > 65535)
-        return usage_error("bad vpcd port '%s' (1..65535; Debian's vpcd uses 35963)", vpcd);
-    s.port = (uint16_t)port;
+    if ((rc = parse_vpcd(vpcd, hostbuf, sizeof hostbuf, &s)) != 0)
+        return rc;
     if (strlen(card_path) >= sizeof s.path)
         return usage_error("card file path too long");
     memcpy(s.path, card_path, strlen(card_path) + 1);
     if ((err = cardsim_load(s.path, &s.card)) != LEAL_OK)
         return fail(err, "loading %s", s.path);
     pcsc_face_init(&s.face, s.card);
-    if (control) {
-        if (mkfifo(control, 0600) != 0 && errno != EEXIST) {
-            cardsim_free(s.card);
-            return fail(LEAL_E_IO, "making the control FIFO %s", control);
-        }
-        /* Read-write, so that writers closing it never give us end-of-file. */
-        if ((ctl = open(control, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0) {
-            cardsim_free(s.card);
-            return fail(LEAL_E_IO, "opening the control FIFO %s", control);
-        }
+    if ((rc = open_control(control, &ctl)) != 0) {
+        cardsim_free(s.card);
+        return rc;
     }
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-
+    catch_signals();
     fprintf(stderr, "leal-cardsim: serving %s (%s) on vpcd %s:%u\n", s.path, cardsim_type(s.card),
             s.host ? s.host : "localhost", (unsigned)s.port);
-    while (!s.quit && !got_quit) {
-        struct pollfd p[2];
-        int np = 0, timeout = -1;
-        if (got_tap) {
-            got_tap = 0;
-            disconnect(&s);
-            s.removed = true;
-            s.reinsert_at = now() + 1.5;
-        }
-        if (s.removed && s.reinsert_at > 0 && now() >= s.reinsert_at) {
-            s.removed = false;
-            s.reinsert_at = 0;
-        }
-        if (!s.removed && s.fd < 0 && vpcd_connect(s.host, s.port, &s.fd) != LEAL_OK)
-            timeout = 100; /* vpcd not listening yet: try again shortly */
-        if (s.removed && s.reinsert_at > 0)
-            timeout = 50;
-        if (s.fd >= 0) {
-            p[np].fd = s.fd;
-            p[np++].events = POLLIN;
-        }
-        if (ctl >= 0) {
-            p[np].fd = ctl;
-            p[np++].events = POLLIN;
-        }
-        if (poll(p, (nfds_t)np, timeout) < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = fail(LEAL_E_IO, "waiting for vpcd");
-            break;
-        }
-        for (int i = 0; i < np; i++) {
-            if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            if (p[i].fd == ctl)
-                rc = read_control(&s, ctl, acc, &acc_len, sizeof acc);
-            else if (p[i].fd == s.fd)
-                rc = serve_message(&s);
-            if (rc != 0)
-                break;
-        }
-        if (rc != 0)
-            break;
-    }
+    rc = serve_loop(&s, ctl);
     disconnect(&s);
     if (rc == 0)
         rc = sync_card(&s);
