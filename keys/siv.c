@@ -25,12 +25,14 @@ static int ad_ok(const struct siv_ad *ad, size_t n_ad)
     return 1;
 }
 
-/* RFC 5297 §2.4 S2V with the plaintext as the last component. */
+/* RFC 5297 §2.4 S2V with the plaintext (last) as the last component. */
 static leal_err s2v(const struct crypto_provider *cp, const uint8_t k1[16], const struct siv_ad *ad,
-                    size_t n_ad, const uint8_t *pt, size_t len, uint8_t v[16])
+                    size_t n_ad, struct siv_ad last, uint8_t v[16])
 {
     static const uint8_t zero[16] = {0};
     uint8_t d[16], mac[16], t[LEAL_MAX_RECORD > 16 ? LEAL_MAX_RECORD : 16];
+    const uint8_t *pt = last.p;
+    size_t len = last.len;
     leal_err err;
 
     if ((err = cp->aes128_cmac(k1, zero, 16, d)) != LEAL_OK)
@@ -104,7 +106,7 @@ leal_err siv_encrypt(const struct crypto_provider *cp, const uint8_t key[32],
         return LEAL_E_ARG;
     if (len > LEAL_MAX_RECORD)
         return LEAL_E_TOO_LARGE;
-    if ((err = s2v(cp, key, ad, n_ad, pt, len, tag)) != LEAL_OK)
+    if ((err = s2v(cp, key, ad, n_ad, (struct siv_ad){pt, len}, tag)) != LEAL_OK)
         goto out;
     if ((err = ctr(cp, key + 16, tag, pt, ct, len)) != LEAL_OK)
         goto out;
@@ -128,7 +130,7 @@ leal_err siv_decrypt(const struct crypto_provider *cp, const uint8_t key[32],
         return LEAL_E_TOO_LARGE;
     if ((err = ctr(cp, key + 16, v, ct, pt, len)) != LEAL_OK)
         goto out;
-    if ((err = s2v(cp, key, ad, n_ad, pt, len, tag)) != LEAL_OK)
+    if ((err = s2v(cp, key, ad, n_ad, (struct siv_ad){pt, len}, tag)) != LEAL_OK)
         goto out;
     if (!leal_ct_equal(tag, v, 16))
         err = LEAL_E_MAC;

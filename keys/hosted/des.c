@@ -33,11 +33,20 @@ static leal_err expand(const uint8_t *key, size_t key_len, uint8_t k3[24])
     }
 }
 
+/* The bytes one call enciphers or deciphers: len bytes from in to out. */
+struct des_io {
+    const uint8_t *in;
+    uint8_t *out;
+    size_t len;
+};
+
 static leal_err run(const EVP_CIPHER *c, int enc, const uint8_t *key, size_t key_len,
-                    const uint8_t *iv, const uint8_t *in, uint8_t *out, size_t len)
+                    const uint8_t *iv, const struct des_io *io)
 {
     EVP_CIPHER_CTX *ctx = NULL;
-    uint8_t k3[24];
+    const uint8_t *in = io->in;
+    uint8_t *out = io->out, k3[24];
+    size_t len = io->len;
     int outl = 0, finl = 0;
     leal_err err;
 
@@ -70,18 +79,18 @@ out:
 
 leal_err des_ecb_encrypt(const uint8_t *key, size_t key_len, const uint8_t in[8], uint8_t out[8])
 {
-    return run(EVP_des_ede3_ecb(), 1, key, key_len, NULL, in, out, 8);
+    return run(EVP_des_ede3_ecb(), 1, key, key_len, NULL, &(struct des_io){in, out, 8});
 }
 
 leal_err des_ecb_decrypt(const uint8_t *key, size_t key_len, const uint8_t in[8], uint8_t out[8])
 {
-    return run(EVP_des_ede3_ecb(), 0, key, key_len, NULL, in, out, 8);
+    return run(EVP_des_ede3_ecb(), 0, key, key_len, NULL, &(struct des_io){in, out, 8});
 }
 
 leal_err des_cbc_encrypt(const uint8_t *key, size_t key_len, uint8_t iv[8], const uint8_t *in,
                          uint8_t *out, size_t len)
 {
-    leal_err err = run(EVP_des_ede3_cbc(), 1, key, key_len, iv, in, out, len);
+    leal_err err = run(EVP_des_ede3_cbc(), 1, key, key_len, iv, &(struct des_io){in, out, len});
     if (err == LEAL_OK && len > 0)
         memcpy(iv, out + len - 8, 8);
     return err;
@@ -96,7 +105,7 @@ leal_err des_cbc_decrypt(const uint8_t *key, size_t key_len, uint8_t iv[8], cons
         return LEAL_E_ARG;
     if (len > 0)
         memcpy(next, in + len - 8, 8); /* in and out may alias */
-    err = run(EVP_des_ede3_cbc(), 0, key, key_len, iv, in, out, len);
+    err = run(EVP_des_ede3_cbc(), 0, key, key_len, iv, &(struct des_io){in, out, len});
     if (err == LEAL_OK && len > 0)
         memcpy(iv, next, 8);
     return err;

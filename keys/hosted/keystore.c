@@ -121,11 +121,23 @@ static leal_err get_header(enum keystore_kind kind, const uint8_t *in, size_t le
     return LEAL_OK;
 }
 
+/* What one sealing or opening works on: the header as associated data, and
+ * len bytes from in to out. */
+struct gcm_io {
+    const uint8_t *aad;
+    size_t aad_len;
+    const uint8_t *in;
+    size_t len;
+    uint8_t *out;
+};
+
 static leal_err gcm(int enc, const uint8_t key[32], const uint8_t nonce[NONCE_LEN],
-                    const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
-                    uint8_t tag[KEYSTORE_TAG_LEN])
+                    const struct gcm_io *io, uint8_t tag[KEYSTORE_TAG_LEN])
 {
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    const uint8_t *aad = io->aad, *in = io->in;
+    size_t aad_len = io->aad_len, len = io->len;
+    uint8_t *out = io->out;
     int outl = 0, finl = 0;
     leal_err err = LEAL_E_CRYPTO;
 
@@ -178,8 +190,10 @@ leal_err keystore_seal(enum keystore_kind kind, const char *pass, size_t pass_le
         return LEAL_E_NO_MEMORY;
     if ((err = put_header(&h, buf)) != LEAL_OK ||
         (err = derive(pass, pass_len, kdf, h.salt, key)) != LEAL_OK ||
-        (err = gcm(1, key, h.nonce, buf, KEYSTORE_HEADER_LEN, plain, plain_len,
-                   buf + KEYSTORE_HEADER_LEN, buf + KEYSTORE_HEADER_LEN + plain_len)) != LEAL_OK)
+        (err = gcm(1, key, h.nonce,
+                   &(struct gcm_io){buf, KEYSTORE_HEADER_LEN, plain, plain_len,
+                                    buf + KEYSTORE_HEADER_LEN},
+                   buf + KEYSTORE_HEADER_LEN + plain_len)) != LEAL_OK)
         goto out;
     *out = buf;
     *out_len = total;
@@ -212,8 +226,10 @@ leal_err keystore_open(enum keystore_kind kind, const char *pass, size_t pass_le
         return LEAL_E_NO_MEMORY;
     memcpy(tag, in + KEYSTORE_HEADER_LEN + h.length, KEYSTORE_TAG_LEN);
     if ((err = derive(pass, pass_len, h.kdf, h.salt, key)) != LEAL_OK ||
-        (err = gcm(0, key, h.nonce, in, KEYSTORE_HEADER_LEN, in + KEYSTORE_HEADER_LEN, h.length,
-                   buf, tag)) != LEAL_OK)
+        (err =
+             gcm(0, key, h.nonce,
+                 &(struct gcm_io){in, KEYSTORE_HEADER_LEN, in + KEYSTORE_HEADER_LEN, h.length, buf},
+                 tag)) != LEAL_OK)
         goto out;
     *plain = buf;
     *plain_len = h.length;

@@ -39,10 +39,20 @@ leal_err crypto_openssl_error(leal_err err, const char *what)
     return reporter ? reporter(err, "openssl", what, text) : err;
 }
 
+/* The bytes one call enciphers or deciphers: len bytes from in to out. */
+struct cipher_io {
+    const uint8_t *in;
+    uint8_t *out;
+    size_t len;
+};
+
 static leal_err cipher(const EVP_CIPHER *c, int enc, const uint8_t key[16], const uint8_t *iv,
-                       const uint8_t *in, uint8_t *out, size_t len)
+                       const struct cipher_io *io)
 {
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    const uint8_t *in = io->in;
+    uint8_t *out = io->out;
+    size_t len = io->len;
     int outl = 0, finl = 0;
     leal_err err = LEAL_E_CRYPTO;
 
@@ -61,12 +71,12 @@ out:
 
 static leal_err ecb_encrypt(const uint8_t key[16], const uint8_t in[16], uint8_t out[16])
 {
-    return cipher(EVP_aes_128_ecb(), 1, key, NULL, in, out, 16);
+    return cipher(EVP_aes_128_ecb(), 1, key, NULL, &(struct cipher_io){in, out, 16});
 }
 
 static leal_err ecb_decrypt(const uint8_t key[16], const uint8_t in[16], uint8_t out[16])
 {
-    return cipher(EVP_aes_128_ecb(), 0, key, NULL, in, out, 16);
+    return cipher(EVP_aes_128_ecb(), 0, key, NULL, &(struct cipher_io){in, out, 16});
 }
 
 static leal_err cbc_encrypt(const uint8_t key[16], uint8_t iv[16], const uint8_t *in, uint8_t *out,
@@ -77,7 +87,7 @@ static leal_err cbc_encrypt(const uint8_t key[16], uint8_t iv[16], const uint8_t
         return LEAL_E_ARG;
     if (len == 0)
         return LEAL_OK;
-    err = cipher(EVP_aes_128_cbc(), 1, key, iv, in, out, len);
+    err = cipher(EVP_aes_128_cbc(), 1, key, iv, &(struct cipher_io){in, out, len});
     if (err == LEAL_OK)
         memcpy(iv, out + len - 16, 16);
     return err;
@@ -93,7 +103,7 @@ static leal_err cbc_decrypt(const uint8_t key[16], uint8_t iv[16], const uint8_t
     if (len == 0)
         return LEAL_OK;
     memcpy(next_iv, in + len - 16, 16); /* before in-place decryption overwrites it */
-    err = cipher(EVP_aes_128_cbc(), 0, key, iv, in, out, len);
+    err = cipher(EVP_aes_128_cbc(), 0, key, iv, &(struct cipher_io){in, out, len});
     if (err == LEAL_OK)
         memcpy(iv, next_iv, 16);
     return err;
