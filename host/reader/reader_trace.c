@@ -95,51 +95,58 @@ static void put_data(struct line *l, const uint8_t *p, size_t n, bool show)
 
 /* The command: an ISO 7816-4 APDU (CLA 00, 90, FF: header, Lc, data, [Le])
  * or a native frame (command code, data). */
-static void split_command(const uint8_t *cmd, size_t len, unsigned *cla, uint8_t *ins, size_t *head,
-                          size_t *data_off, size_t *data_len)
+/* A command's parts: class (NATIVE for a native DESFire frame), instruction, header length and
+ * where its data lies. */
+struct command_parts {
+    unsigned cla;
+    uint8_t ins;
+    size_t head, data_off, data_len;
+};
+
+static struct command_parts split_command(const uint8_t *cmd, size_t len)
 {
+    struct command_parts p;
+
     if (len >= 4 && (cmd[0] == 0x00 || cmd[0] == 0x90 || cmd[0] == 0xFF)) {
-        *cla = cmd[0];
-        *ins = cmd[1];
-        *head = 4;
+        p.cla = cmd[0];
+        p.ins = cmd[1];
+        p.head = 4;
         /* Lc as sent, a trailing Le is not data; a length that disagrees: all is data. */
         if (len > 5 && (size_t)cmd[4] <= len - 5) {
-            *data_off = 5;
-            *data_len = cmd[4];
+            p.data_off = 5;
+            p.data_len = cmd[4];
         } else {
-            *data_off = 4;
-            *data_len = len > 5 ? len - 4 : 0;
+            p.data_off = 4;
+            p.data_len = len > 5 ? len - 4 : 0;
         }
-        return;
+        return p;
     }
-    *cla = NATIVE;
-    *ins = len ? cmd[0] : 0;
-    *head = len ? 1 : 0;
-    *data_off = *head;
-    *data_len = len - *head;
+    p.cla = NATIVE;
+    p.ins = len ? cmd[0] : 0;
+    p.head = len ? 1 : 0;
+    p.data_off = p.head;
+    p.data_len = len - p.head;
+    return p;
 }
 
 void reader_trace_apdu(struct reader_trace *t, const uint8_t *cmd, size_t cmd_len,
                        const uint8_t *resp, size_t resp_len, leal_err err)
 {
     struct line l = {.n = 0};
-    unsigned cla;
-    uint8_t ins;
-    size_t head, off, dl;
+    struct command_parts p = split_command(cmd, cmd_len);
     bool show;
 
     /* Kept whether or not a trace is on: one turned on later hides alike. */
-    split_command(cmd, cmd_len, &cla, &ins, &head, &off, &dl);
-    if (is_authentication(cla, ins))
+    if (is_authentication(p.cla, p.ins))
         t->secured = true;
-    show = !t->secured && is_public(cla, ins, t->shown_last);
+    show = !t->secured && is_public(p.cla, p.ins, t->shown_last);
     t->shown_last = show;
     if (!log_tracing(LOG_TRACE_APDU))
         return;
     put_str(&l, ">");
-    for (size_t i = 0; i < head; i++)
+    for (size_t i = 0; i < p.head; i++)
         put(&l, " %02X", cmd[i]);
-    put_data(&l, cmd + off, dl, show);
+    put_data(&l, cmd + p.data_off, p.data_len, show);
     log_trace(LOG_TRACE_APDU, "reader", "%s", l.text);
 
     l.n = 0;
@@ -149,7 +156,7 @@ void reader_trace_apdu(struct reader_trace *t, const uint8_t *cmd, size_t cmd_le
         return;
     }
     put_str(&l, "<");
-    if (cla == NATIVE && resp_len >= 1) { /* status first */
+    if (p.cla == NATIVE && resp_len >= 1) { /* status first */
         put(&l, " %02X", resp[0]);
         put_data(&l, resp + 1, resp_len - 1, show);
     } else if (resp_len >= 2) { /* data, then SW1 SW2 */
