@@ -101,41 +101,6 @@ out:
     return err;
 }
 
-leal_err factory_picc_to_aes(const struct card_reader *reader, const struct crypto_provider *cp,
-                             const uint8_t new_key[16], uint8_t version, unsigned *rt)
-{
-    uint8_t iv[8], ans[16], session[8];
-    uint8_t plain[24], msg[25], st;
-    size_t n;
-    uint32_t crc;
-    leal_err err;
-
-    if ((err = factory_auth(reader, cp, session, rt)) != LEAL_OK)
-        goto out;
-    /* After authentication the EV1 IV starts again at zero. */
-    memset(iv, 0, sizeof iv);
-    /* ChangeKey C4 80: E(new key || version || CRC32(C4 80 new key version) || 0 pad). */
-    memset(plain, 0, sizeof plain);
-    memcpy(plain, new_key, 16);
-    plain[16] = version;
-    msg[0] = 0xC4;
-    msg[1] = 0x80;
-    memcpy(msg + 2, plain, 17);
-    crc = desfire_crc32(msg, 19);
-    store_le32(plain + 17, crc);
-    msg[0] = 0x80;
-    if ((err = des_cbc_encrypt(session, 8, iv, plain, msg + 1, 24)) != LEAL_OK ||
-        (err = exchange(reader, 0xC4, msg, 25, ans, sizeof ans, &n, &st, rt)) != LEAL_OK)
-        goto out;
-    /* Changing the key of the session ends it: a bare 00 is the right answer here. */
-    err = st == 0x00 && n == 0 ? LEAL_OK : st == 0x00 ? LEAL_E_PROTOCOL : desfire_status_err(st);
-out:
-    leal_wipe(session, sizeof session);
-    leal_wipe(plain, sizeof plain);
-    leal_wipe(msg, sizeof msg);
-    return err;
-}
-
 /* Doubling in GF(2^64) for CMAC subkeys (SP 800-38B, Rb = 0x1B). */
 static void dbl64(const uint8_t in[8], uint8_t out[8])
 {
@@ -145,6 +110,143 @@ static void dbl64(const uint8_t in[8], uint8_t out[8])
     out[7] = (uint8_t)(in[7] << 1);
     if (carry)
         out[7] ^= 0x1B;
+}
+
+/* DES-CMAC (SP 800-38B, 64-bit block) of msg whose CBC starts from iv, as
+ * EV1 chains its MACs under an ISO session: iv becomes the CMAC. */
+static leal_err des_cmac(const uint8_t session[8], uint8_t iv[8], const uint8_t *msg, size_t len)
+{
+    uint8_t l[8] = {0}, k1[8], k2[8], buf[48];
+    size_t n = len == 0 ? 8 : (len + 7) / 8 * 8;
+    leal_err err;
+    if (n > sizeof buf)
+        return LEAL_E_ARG;
+    if ((err = des_ecb_encrypt(session, 8, l, l)) != LEAL_OK)
+        return err;
+    dbl64(l, k1);
+    dbl64(k1, k2);
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, msg, len);
+    if (len == 0 || len % 8)
+        buf[len] = 0x80;
+    for (int i = 0; i < 8; i++)
+        buf[n - 8 + (size_t)i] ^= len != 0 && len % 8 == 0 ? k1[i] : k2[i];
+    err = des_cbc_encrypt(session, 8, iv, buf, buf, n);
+    leal_wipe(l, sizeof l);
+    leal_wipe(k1, sizeof k1);
+    leal_wipe(k2, sizeof k2);
+    return err;
+}
+
+/* The answer of a command under the ISO session: status 00 and its CMAC
+ * over 00 with the running IV, checked before it is believed. */
+static leal_err mac_answer(const uint8_t session[8], uint8_t iv[8], const uint8_t *ans, size_t n,
+                           uint8_t st)
+{
+    static const uint8_t ok = 0x00;
+    leal_err err;
+    if (st != 0x00)
+        return desfire_status_err(st);
+    if (n != 8)
+        return LEAL_E_CARD_RESPONSE_MAC;
+    if ((err = des_cmac(session, iv, &ok, 1)) != LEAL_OK)
+        return err;
+    return leal_ct_equal(iv, ans, 8) ? LEAL_OK : LEAL_E_CARD_RESPONSE_MAC;
+}
+
+/* A plain command under the ISO session (its CMAC only moves the IV). */
+static leal_err plain_command(const struct card_reader *r, const uint8_t session[8], uint8_t iv[8],
+                              const uint8_t *msg, size_t len, unsigned *rt)
+{
+    uint8_t ans[16], st;
+    size_t n;
+    leal_err err;
+    if ((err = des_cmac(session, iv, msg, len)) != LEAL_OK ||
+        (err = exchange(r, msg[0], msg + 1, len - 1, ans, sizeof ans, &n, &st, rt)) != LEAL_OK)
+        return err;
+    return mac_answer(session, iv, ans, n, st);
+}
+
+/* ChangeKeySettings 54: E(settings || CRC32(54 settings) || 0 pad). */
+static leal_err key_settings(const struct card_reader *r, const uint8_t session[8], uint8_t iv[8],
+                             uint8_t settings, unsigned *rt)
+{
+    uint8_t plain[8] = {0}, msg[8], ans[16], st;
+    size_t n;
+    leal_err err;
+    msg[0] = 0x54;
+    msg[1] = settings;
+    plain[0] = settings;
+    store_le32(plain + 1, desfire_crc32(msg, 2));
+    if ((err = des_cbc_encrypt(session, 8, iv, plain, msg, 8)) != LEAL_OK ||
+        (err = exchange(r, 0x54, msg, 8, ans, sizeof ans, &n, &st, rt)) != LEAL_OK)
+        return err;
+    return mac_answer(session, iv, ans, n, st);
+}
+
+/* ChangeKey C4 80: E(new key || version || CRC32(C4 80 new key version) || 0
+ * pad) with the running IV; it ends the session: a bare 00 is the answer. */
+static leal_err picc_key_to_aes(const struct card_reader *r, const uint8_t session[8],
+                                uint8_t iv[8], const uint8_t new_key[16], uint8_t version,
+                                unsigned *rt)
+{
+    uint8_t plain[24], msg[25], ans[16], st;
+    size_t n;
+    leal_err err;
+    memset(plain, 0, sizeof plain);
+    memcpy(plain, new_key, 16);
+    plain[16] = version;
+    msg[0] = 0xC4;
+    msg[1] = 0x80;
+    memcpy(msg + 2, plain, 17);
+    store_le32(plain + 17, desfire_crc32(msg, 19));
+    msg[0] = 0x80;
+    if ((err = des_cbc_encrypt(session, 8, iv, plain, msg + 1, 24)) == LEAL_OK &&
+        (err = exchange(r, 0xC4, msg, 25, ans, sizeof ans, &n, &st, rt)) == LEAL_OK)
+        err = st == 0x00 && n == 0 ? LEAL_OK
+              : st == 0x00         ? LEAL_E_PROTOCOL
+                                   : desfire_status_err(st);
+    leal_wipe(plain, sizeof plain);
+    leal_wipe(msg, sizeof msg);
+    return err;
+}
+
+leal_err factory_picc_setup(const struct card_reader *reader, const struct crypto_provider *cp,
+                            const struct factory_setup *s, unsigned *rt)
+{
+    uint8_t session[8], iv[8] = {0}, del[4] = {0xDA}, create[3 + 5 + 16] = {0xCA};
+    size_t n = 4;
+    leal_err err;
+    if (s->app_df_name_len > 16)
+        return LEAL_E_ARG;
+    memcpy(del + 1, s->app_aid, 3);
+    memcpy(create + 1, s->app_aid, 3);
+    create[n++] = s->app_settings1;
+    create[n++] = s->app_settings2;
+    store_le16(create + n, s->app_iso_fid);
+    n += 2;
+    memcpy(create + n, s->app_df_name, s->app_df_name_len);
+    n += s->app_df_name_len;
+    /* After authentication the EV1 IV starts at zero. */
+    if ((err = factory_auth(reader, cp, session, rt)) == LEAL_OK &&
+        (!s->delete_app || (err = plain_command(reader, session, iv, del, 4, rt)) == LEAL_OK) &&
+        (err = plain_command(reader, session, iv, create, n, rt)) == LEAL_OK &&
+        (err = key_settings(reader, session, iv, s->picc_settings, rt)) == LEAL_OK)
+        err = picc_key_to_aes(reader, session, iv, s->new_key, s->version, rt);
+    leal_wipe(session, sizeof session);
+    leal_wipe(iv, sizeof iv);
+    return err;
+}
+
+leal_err factory_picc_to_aes(const struct card_reader *reader, const struct crypto_provider *cp,
+                             const uint8_t new_key[16], uint8_t version, unsigned *rt)
+{
+    uint8_t session[8], iv[8] = {0}; /* after authentication the EV1 IV starts at zero */
+    leal_err err = factory_auth(reader, cp, session, rt);
+    if (err == LEAL_OK)
+        err = picc_key_to_aes(reader, session, iv, new_key, version, rt);
+    leal_wipe(session, sizeof session);
+    return err;
 }
 
 leal_err factory_card_uid(const struct card_reader *reader, const struct crypto_provider *cp,

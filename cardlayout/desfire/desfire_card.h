@@ -1,0 +1,172 @@
+/*
+ * desfire_card.h - the leal-card operations on MIFARE DESFire (LAYOUT.md 2)
+ * that a desk and a terminal share: read the card's verified view (struct
+ * card_view), write its state in a terminal's transaction, credit the purse in
+ * two steps with its log record, personalise a card whose PICC master key is
+ * leal's, verify a card just made, and bring the card's keys to the current
+ * versions (keys/KEYS.md rotation).
+ *
+ * Keys come from the caller through struct desfire_card_keys, shaped like a
+ * SAM: "the diversified key of role R at version V for this card". No
+ * operation sees a master key or a key set. Card data is evidence: checked
+ * here against the layout's rules, judged by the caller (ledger or package).
+ *
+ * Memory: struct desfire_card is the caller's (stack or static) and holds the
+ * session; desfire_card_clear() wipes it. Freestanding: crypto through the
+ * provider, the card through struct card_reader, no allocation.
+ * Errors: desfire.h's; LEAL_E_CARD_NOT_LEAL (no leal application, or another
+ * issuer's or program's identity), LEAL_E_CARD_TAMPERED (identity, state,
+ * counter or a card just made break the rules; the terminal key does not open
+ * the card), LEAL_E_CARD_KEY_VERSION (the key source lacks the version the
+ * card carries: missing_role and missing_version say which),
+ * LEAL_E_CARD_WORN_OUT (the counter is spent), LEAL_E_LAYOUT_VERSION, LEAL_E_ARG.
+ */
+#ifndef LEAL_DESFIRE_CARD_H
+#define LEAL_DESFIRE_CARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cardlayout/card_view.h"
+#include "cardlayout/desfire/desfire.h"
+#include "cardlayout/layout.h"
+#include "cardlayout/records/identity.h"
+#include "cardlayout/records/log_record.h"
+#include "cardlayout/records/state.h"
+#include "keys/base/limits.h"
+#include "keys/keyset.h"
+
+/* The diversification input of one card (keys/derive.h): its UID, or the
+ * card id (BE64) of a random-UID card. */
+struct desfire_card_div {
+    uint8_t id[LEAL_MAX_UID];
+    size_t len;
+};
+
+/* Where the card keys come from (a keystore on the desk, a SAM or a
+ * terminal's key store). card_key answers LEAL_E_KEY_VERSION for a version it
+ * does not hold. Every member is required. */
+struct desfire_card_keys {
+    void *ctx;
+    /* The version of role's key that cards are made and brought to now. */
+    leal_err (*current_version)(void *ctx, enum key_role role, uint8_t *version);
+    /* The key of role at version, diversified for this card and application. */
+    leal_err (*card_key)(void *ctx, const struct desfire_card_div *card, enum key_role role,
+                         uint8_t version, const uint8_t aid[3], uint8_t out[16]);
+};
+
+struct desfire_card_setup {
+    const struct card_reader *reader;
+    const struct crypto_provider *cp;
+    const struct desfire_card_keys *keys;
+    uint32_t issuer_id; /* the cards this caller may read and write */
+    uint32_t program_id;
+    const uint8_t *uid; /* the UID the reader saw at anticollision */
+    size_t uid_len;
+};
+
+struct desfire_card {
+    struct desfire d; /* the driver: round trips and bytes counted there */
+    const struct desfire_card_keys *keys;
+    uint32_t issuer_id, program_id;
+    uint8_t rf_uid[LEAL_MAX_UID];
+    size_t rf_uid_len;
+    bool random_uid; /* 4-byte UID starting 08 (REFERENCE.md 6) */
+    struct desfire_card_div div;
+    /* The version of each role's key the card carries, as far as this contact
+     * knows (0: not known), indexed by enum key_role. A caller that keeps
+     * records (the ledger) fills it between identify and read. */
+    uint8_t ver[KEY_ROLE_COUNT + 1];
+    uint8_t missing_role, missing_version; /* LEAL_E_CARD_KEY_VERSION */
+};
+
+/* What personalisation writes: the identity (issued_day from the caller's
+ * clock), the opening state, and the purse's upper limit (the program's cap,
+ * which stays with the card). */
+struct desfire_card_issue {
+    struct identity identity;
+    struct state_body state;
+    int32_t purse_cap;
+    bool app_created; /* the PICC's setup created the (empty) application */
+};
+
+extern const uint8_t desfire_card_picc_aid[3];
+extern const uint8_t desfire_card_leal_aid[3];
+extern const uint8_t desfire_card_df_name[LAYOUT_DF_NAME_LEN];
+
+/* Never fails; uid_len over LEAL_MAX_UID is cut (such a card reads as not leal's). */
+void desfire_card_open(struct desfire_card *c, const struct desfire_card_setup *s);
+/* Ends the session, wipes every secret; c may be NULL. */
+void desfire_card_clear(struct desfire_card *c);
+/* The diversification input once the card id is known (a random-UID card's
+ * keys are diversified with it). */
+void desfire_card_set_card_id(struct desfire_card *c, uint64_t card_id);
+/* IDENTITY_DESFIRE_EV1/EV2/EV3 from GetVersion's hardware major version, 0
+ * for anything else (D40: keys extractable, REFERENCE.md 6). */
+uint8_t desfire_card_kind(const struct desfire_version *v);
+
+/* SelectApplication leal and the plain identity (2 RT): out's identity fields
+ * (set before the issuer and program are checked, for the caller's message)
+ * and the diversification input. */
+LEAL_MUST_CHECK leal_err desfire_card_identify(struct desfire_card *c, struct card_view *out);
+/* After identify: authenticates with the terminal key (key 2; c->ver's
+ * version, else the identity's key-set version) and reads what
+ * a terminal reads (state MACed, purse, counter, newest log record: 6 RT;
+ * random-UID + GetCardUID), into out. The session stays open under key 2. */
+LEAL_MUST_CHECK leal_err desfire_card_read(struct desfire_card *c, struct card_view *out);
+/* Authenticates key_no of the application or PICC selected with the version
+ * of role the card carries (c->ver, else the current one); when that fails,
+ * with the version the card's key version byte names (GetKeyVersion: +1 RT,
+ * only while a rotation reaches the card). The byte only picks the key; the
+ * authentication proves it. */
+LEAL_MUST_CHECK leal_err desfire_card_auth(struct desfire_card *c, uint8_t key_no,
+                                           enum key_role role, const uint8_t aid[3]);
+/* SelectApplication leal and the terminal key (3 RT): a terminal's transaction. */
+LEAL_MUST_CHECK leal_err desfire_card_terminal_session(struct desfire_card *c);
+/* Every card key to its current version, right after a read: *stale says the
+ * card's versions were not all known to be current (then c->ver holds what it
+ * carries now, for the caller to record), *rekeyed how many keys changed.
+ * Application keys 2 and 1, then 0 (its change ends the session), then the
+ * PICC master key; each ChangeKey is atomic and writes its version byte, so a
+ * tear leaves keys that each open with the version the card names. */
+LEAL_MUST_CHECK leal_err desfire_card_rekey(struct desfire_card *c, bool *stale, unsigned *rekeyed);
+/* Under the terminal key (a read or terminal_session): the state file with
+ * next, the purse debited by purse_debit (0: untouched), the counter debited
+ * by 1, committed (3 or 4 RT). v (the card as read) is brought to what the
+ * card now holds. */
+LEAL_MUST_CHECK leal_err desfire_card_write_state(struct desfire_card *c,
+                                                  const struct state_body *next,
+                                                  int32_t purse_debit, struct card_view *v);
+/* A host purse credit, step 1: SelectApplication, the purse-credit key (key
+ * 1), GetValue counter (4 RT); LEAL_E_CARD_WORN_OUT when it can move no more. */
+LEAL_MUST_CHECK leal_err desfire_card_credit_begin(struct desfire_card *c, int32_t *counter);
+/* Step 2: Credit purse, Debit counter, WriteRecord rec, Commit (4 RT). v
+ * (NULL: none) is brought to what the card then holds: purse, counter, taps,
+ * its newest log record. */
+LEAL_MUST_CHECK leal_err desfire_card_credit_commit(struct desfire_card *c, int32_t cents,
+                                                    const struct log_record *rec,
+                                                    struct card_view *v);
+/* With a session under the PICC master key and no leal application (or,
+ * with p->app_created, an empty one the PICC's setup just created): creates
+ * the application (1 RT) and its files (LAYOUT.md 2.2-2.3), writes identity,
+ * state and the log record {op 1}, commits, and changes keys 2, 1, then 0 to
+ * their current versions (until key 0 changes, a torn card is redone from the
+ * PICC key): 15 RT after the application. real_uid (NULL: not asked): a
+ * random-UID card's UID, read under key 0 before anything is created in the
+ * application (GetCardUID, +1 RT). The session ends. */
+LEAL_MUST_CHECK leal_err desfire_card_personalise(struct desfire_card *c,
+                                                  const struct desfire_card_issue *p,
+                                                  uint8_t *real_uid);
+/* What a card just personalised with p holds, as a read would give it
+ * (purse 0, no taps, the log record {op 1}); uid: its real UID. */
+void desfire_card_issued_view(const struct desfire_card *c, const struct desfire_card_issue *p,
+                              const uint8_t *uid, size_t uid_len, struct card_view *out);
+/* A card just made, verified as a terminal opens it: the terminal key at its
+ * current version, then the state file read back (MACed) and compared with
+ * expect's card id and state (3 RT; LEAL_E_CARD_TAMPERED if it differs). The
+ * rest of expect is what the caller wrote, each write's answer checked. */
+LEAL_MUST_CHECK leal_err desfire_card_verify(struct desfire_card *c,
+                                             const struct card_view *expect);
+
+#endif
