@@ -1,0 +1,723 @@
+/*
+ * ledger_post.c - the journal: posting an entry, voids, point expiry (see ledger.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amount.h"
+#include "keys/base/buf.h"
+#include "keys/base/hex.h"
+#include "keys/hosted/provider_openssl.h"
+#include "ledger.h"
+#include "store.h"
+
+/* ---- The journal ---- */
+
+static const char *const entry_kinds[] = {"adjust", "earn", "redeem", "topup",     "spend",
+                                          "refund", "void", "expire", "gift_sale", "transfer"};
+
+static int kind_ok(const char *k)
+{
+    for (size_t i = 0; k && i < sizeof entry_kinds / sizeof entry_kinds[0]; i++)
+        if (strcmp(k, entry_kinds[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Checks an entry before any database work: key form, texts, assets,
+ * amounts, and that every asset's lines sum to zero. */
+leal_err ledger_entry_check(struct ledger *l, const struct ledger_entry *e)
+{
+    leal_err err;
+    if (e->program_id <= 0 || !kind_ok(e->kind) || e->lines == NULL || e->at < 0 ||
+        e->store_id < 0 || e->terminal_id < 0 || e->reverses < 0 || e->card_id < 0) {
+        store_set_msg(l, "malformed entry");
+        return LEAL_E_ARG;
+    }
+    if (e->nlines < 2 || e->nlines > LEDGER_MAX_LINES) {
+        store_set_msg(l, "an entry has 2 to %d lines, not %zu", LEDGER_MAX_LINES, e->nlines);
+        return LEAL_E_UNBALANCED;
+    }
+    /* Exactly one idempotency key. */
+    if (ledger_empty(e->request_id) == (e->terminal_id == 0) ||
+        (e->terminal_id != 0 && (e->terminal_epoch < 1 || e->terminal_seq < 0))) {
+        store_set_msg(l, "an entry needs either a request id or terminal id, epoch and sequence");
+        return LEAL_E_ARG;
+    }
+    if (!ledger_empty(e->request_id) && strlen(e->request_id) > MAX_REQUEST_ID) {
+        store_set_msg(l, "request id longer than %d", MAX_REQUEST_ID);
+        return LEAL_E_TEXT;
+    }
+    if ((err = ledger_text_ok(l, "request id", e->request_id)) != LEAL_OK ||
+        (err = ledger_text_ok(l, "operator", e->operator_name)) != LEAL_OK ||
+        (err = ledger_text_ok(l, "reason", e->reason)) != LEAL_OK ||
+        (err = ledger_text_ok(l, "reference", e->reference)) != LEAL_OK)
+        return err;
+    /* Every movement says why and who (DESIGN.md): a reason, and an operator
+     * unless a terminal recorded it. */
+    if (ledger_empty(e->reason) || (ledger_empty(e->operator_name) && e->terminal_id == 0)) {
+        store_set_msg(l, "entry without %s", ledger_empty(e->reason) ? "reason" : "operator");
+        return LEAL_E_REASON_REQUIRED;
+    }
+    if ((strcmp(e->kind, "void") == 0 || strcmp(e->kind, "refund") == 0) && e->reverses == 0) {
+        store_set_msg(l, "a %s names the entry it reverses", e->kind);
+        return LEAL_E_ARG;
+    }
+    if (e->spend_cents < -AMOUNT_MAX_CENTS || e->spend_cents > AMOUNT_MAX_CENTS) {
+        store_set_msg(l, "qualifying spend");
+        return LEAL_E_AMOUNT_RANGE;
+    }
+    for (size_t i = 0; i < e->nlines; i++) {
+        const struct ledger_line *ln = &e->lines[i];
+        if (memchr(ln->asset, '\0', sizeof ln->asset) == NULL ||
+            ledger_asset_check(ln->asset) != LEAL_OK) {
+            store_set_msg(l, "line %zu", i + 1);
+            return LEAL_E_ASSET;
+        }
+        if (ln->amount == 0 || ln->account_id <= 0 || ln->expires_at < 0) {
+            store_set_msg(l, "line %zu: %s", i + 1,
+                          ln->amount == 0 ? "amount is zero" : "malformed");
+            return ln->amount == 0 ? LEAL_E_AMOUNT : LEAL_E_ARG;
+        }
+        if (ln->amount < -AMOUNT_MAX_CENTS || ln->amount > AMOUNT_MAX_CENTS) {
+            store_set_msg(l, "line %zu", i + 1);
+            return LEAL_E_AMOUNT_RANGE;
+        }
+    }
+    for (size_t i = 0; i < e->nlines; i++) {
+        const struct ledger_line *ln = &e->lines[i];
+        int64_t sum = 0;
+        /* Sum this asset once, at its first line; |sum| stays far inside int64. */
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(e->lines[j].asset, ln->asset) == 0)
+                goto next;
+        for (size_t j = i; j < e->nlines; j++)
+            if (strcmp(e->lines[j].asset, ln->asset) == 0)
+                sum += e->lines[j].amount;
+        if (sum != 0) {
+            store_set_msg(l, "%s lines sum to %lld", ln->asset, (long long)sum);
+            return LEAL_E_UNBALANCED;
+        }
+    next:;
+    }
+    return LEAL_OK;
+}
+
+static leal_err put_i64(struct buf_writer *w, int64_t v)
+{
+    return buf_put_be64(w, (uint64_t)v);
+}
+
+static leal_err put_str(struct buf_writer *w, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    leal_err err = buf_put_be32(w, (uint32_t)n);
+    return err == LEAL_OK && n ? buf_put_bytes(w, (const uint8_t *)s, n) : err;
+}
+
+/*
+ * The entry's content hash: SHA-256 over this canonical encoding, as
+ * lowercase hex. Integers are 8-byte big-endian two's complement; strings a
+ * 4-byte big-endian length then their bytes (NULL and "" are the same).
+ *   "leal-entry-v1" program_id kind at store_id terminal_id terminal_epoch
+ *   terminal_seq request_id operator reason reference spend_cents reverses
+ *   card_id nlines (account_id asset amount expires_at)*nlines
+ * Fields are as the caller gave them (at = 0 means "now" and is hashed as 0),
+ * lines in the caller's order: "the same content" is exactly this byte string.
+ */
+leal_err ledger_entry_hash(const struct ledger_entry *e, char hex[65])
+{
+    static const char magic[] = "leal-entry-v1";
+    uint8_t enc[16 + 15 * 8 + 5 * (4 + LEDGER_TEXT) +
+                LEDGER_MAX_LINES * (3 * 8 + 4 + LEDGER_MAX_ASSET)];
+    uint8_t md[32];
+    struct buf_writer w;
+    leal_err err;
+
+    buf_writer_init(&w, enc, sizeof enc);
+    err = buf_put_bytes(&w, (const uint8_t *)magic, sizeof magic - 1);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->program_id);
+    if (err == LEAL_OK)
+        err = put_str(&w, e->kind);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->at);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->store_id);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->terminal_id);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->terminal_epoch);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->terminal_seq);
+    if (err == LEAL_OK)
+        err = put_str(&w, e->request_id);
+    if (err == LEAL_OK)
+        err = put_str(&w, e->operator_name);
+    if (err == LEAL_OK)
+        err = put_str(&w, e->reason);
+    if (err == LEAL_OK)
+        err = put_str(&w, e->reference);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->spend_cents);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->reverses);
+    if (err == LEAL_OK)
+        err = put_i64(&w, e->card_id);
+    if (err == LEAL_OK)
+        err = put_i64(&w, (int64_t)e->nlines);
+    for (size_t i = 0; err == LEAL_OK && i < e->nlines; i++) {
+        err = put_i64(&w, e->lines[i].account_id);
+        if (err == LEAL_OK)
+            err = put_str(&w, e->lines[i].asset);
+        if (err == LEAL_OK)
+            err = put_i64(&w, e->lines[i].amount);
+        if (err == LEAL_OK)
+            err = put_i64(&w, e->lines[i].expires_at);
+    }
+    if (err == LEAL_OK)
+        err = crypto_openssl()->sha256(enc, buf_writer_len(&w), md);
+    if (err != LEAL_OK)
+        return err;
+    return leal_hex_encode(md, sizeof md, false, hex, 65);
+}
+
+/* Looks the key up; *id 0 if unused, else the entry and its stored hash. */
+static leal_err key_lookup(struct ledger *l, const struct ledger_entry *e, int64_t *id,
+                           char hash[65])
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err;
+    *id = 0;
+    hash[0] = '\0';
+    if (e->terminal_id) {
+        if ((err = store_prep(l, ST_KEY_TERMINAL, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, e->terminal_id);
+        sqlite3_bind_int64(st, 2, e->terminal_epoch);
+        sqlite3_bind_int64(st, 3, e->terminal_seq);
+    } else {
+        if ((err = store_prep(l, ST_KEY_REQUEST, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_text(st, 1, e->request_id, -1, SQLITE_STATIC);
+    }
+    err = store_step(l, st, &row);
+    if (err == LEAL_OK && row) {
+        *id = sqlite3_column_int64(st, 0);
+        store_col_text(st, 1, hash, 65);
+    }
+    sqlite3_reset(st);
+    return err;
+}
+
+/* Gives back to the lots that entry `reversed` took from on this account,
+ * up to amount; what remains is a new lot. */
+static leal_err lots_credit(struct ledger *l, const struct ledger_entry *e,
+                            const struct ledger_line *ln, int64_t line_id, int64_t at)
+{
+    sqlite3_stmt *st;
+    int64_t left = ln->amount, expires = ln->expires_at;
+    leal_err err = LEAL_OK;
+    int row;
+
+    if (e->reverses) {
+        /* Collect first: the updates below must not run under the open query. */
+        int64_t uses[LEDGER_MAX_LINES][3];
+        size_t n = 0;
+        if ((err = store_prep(l, ST_LOT_USED_BY, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, e->reverses);
+        sqlite3_bind_int64(st, 2, ln->account_id);
+        sqlite3_bind_text(st, 3, ln->asset, -1, SQLITE_STATIC);
+        while (store_next_row(l, st, &err) && n < LEDGER_MAX_LINES) {
+            uses[n][0] = sqlite3_column_int64(st, 0);
+            uses[n][1] = sqlite3_column_int64(st, 1);
+            uses[n][2] = sqlite3_column_int64(st, 2);
+            n++;
+        }
+        sqlite3_reset(st);
+        for (size_t i = 0; err == LEAL_OK && i < n && left > 0; i++) {
+            int64_t give = uses[i][2] < left ? uses[i][2] : left;
+            if ((err = store_run_i64(l, ST_LOT_GIVE, I64S(uses[i][1], give))) != LEAL_OK ||
+                (err = store_run_i64(l, ST_LOT_USE_GIVE, I64S(uses[i][0], uses[i][1], give))) !=
+                    LEAL_OK)
+                break;
+            left -= give;
+        }
+        if (err != LEAL_OK || left == 0)
+            return err;
+    }
+    if (expires == 0) {
+        int64_t days = 0;
+        if ((err = store_prep(l, ST_PROGRAM_EXPIRY, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, e->program_id);
+        err = store_step(l, st, &row);
+        if (err == LEAL_OK && row)
+            days = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (err != LEAL_OK)
+            return err;
+        if (days > 0)
+            expires = at + days * 86400;
+    }
+    if ((err = store_prep(l, ST_LOT_INSERT, &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, ln->account_id);
+    sqlite3_bind_text(st, 2, ln->asset, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, line_id);
+    store_bind_int_or_null(st, 4, expires);
+    sqlite3_bind_int64(st, 5, left);
+    return store_step(l, st, NULL);
+}
+
+/* Takes -ln->amount from the account's open lots, nearest expiry first. */
+static leal_err lots_debit(struct ledger *l, const struct ledger_entry *e,
+                           const struct ledger_line *ln, int64_t line_id)
+{
+    sqlite3_stmt *st;
+    int64_t need = -ln->amount;
+    leal_err err;
+    int row;
+
+    while (need > 0) {
+        int64_t lot, rem, take;
+        if ((err = store_prep(l, ST_LOT_OPEN, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, ln->account_id);
+        sqlite3_bind_text(st, 2, ln->asset, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, e->reverses);
+        err = store_step(l, st, &row);
+        lot = row ? sqlite3_column_int64(st, 0) : 0;
+        rem = row ? sqlite3_column_int64(st, 1) : 0;
+        sqlite3_reset(st);
+        if (err != LEAL_OK)
+            return err;
+        if (!row) {
+            store_set_msg(l, "account %lld: lots hold less than the balance",
+                          (long long)ln->account_id);
+            return LEAL_E_LEDGER_MISMATCH;
+        }
+        take = rem < need ? rem : need;
+        if ((err = store_run_i64(l, ST_LOT_TAKE, I64S(lot, take))) != LEAL_OK ||
+            (err = store_run_i64(l, ST_LOT_USE_INSERT, I64S(line_id, lot, take))) != LEAL_OK)
+            return err;
+        need -= take;
+    }
+    return LEAL_OK;
+}
+
+/* A cached lookup by ?1 = key of a row whose first column is its program:
+ * LEAL_E_UNKNOWN_ID without a row, LEAL_E_WRONG_PROGRAM in another program,
+ * both naming "what key". */
+static leal_err in_program(struct ledger *l, enum st id, int64_t key, int64_t program,
+                           const char *what)
+{
+    sqlite3_stmt *st;
+    int64_t prog;
+    leal_err err;
+    int row;
+    if ((err = store_prep(l, id, &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, key);
+    err = store_step(l, st, &row);
+    prog = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (err != LEAL_OK)
+        return err;
+    if (!row || prog != program) {
+        store_set_msg(l, "%s %lld", what, (long long)key);
+        return row ? LEAL_E_WRONG_PROGRAM : LEAL_E_UNKNOWN_ID;
+    }
+    return LEAL_OK;
+}
+
+/* Reads entry id (its program, store and card into out) for reversing it:
+ * an unknown entry or a void is refused. */
+static leal_err entry_to_reverse(struct ledger *l, int64_t id, struct ledger_entry *out)
+{
+    sqlite3_stmt *st;
+    char kind[16];
+    leal_err err;
+    if ((err = store_prep(l, ST_ENTRY_GET, &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, id);
+    err = store_step_found(l, st, "entry", id);
+    store_col_text(st, 0, kind, sizeof kind);
+    out->program_id = sqlite3_column_int64(st, 1);
+    out->store_id = sqlite3_column_int64(st, 2);
+    out->card_id = sqlite3_column_int64(st, 3);
+    sqlite3_reset(st);
+    if (err == LEAL_OK && strcmp(kind, "void") == 0) {
+        store_set_msg(l, "entry %lld is a void", (long long)id);
+        err = LEAL_E_VOID_OF_VOID;
+    }
+    return err;
+}
+
+/* store_exists(ST_PROGRAM_EXISTS) through the transaction's cache. */
+static leal_err program_known(struct ledger *l, int64_t program_id)
+{
+    struct txc_slot *s;
+    int fresh;
+    leal_err err = store_txc_get(l, TXC_PROGRAM, program_id, "", &s, &fresh);
+    if (err == LEAL_OK && fresh &&
+        (err = store_exists(l, ST_PROGRAM_EXISTS, program_id, "program")) == LEAL_OK)
+        store_txc_keep(l, s, TXC_PROGRAM, program_id, "");
+    return err;
+}
+
+/* An account's program and kind through the transaction's cache: *found 0
+ * for an unknown account. */
+static leal_err account_of(struct ledger *l, int64_t account_id, int *found, int64_t *program,
+                           enum ledger_account_kind *kind)
+{
+    sqlite3_stmt *st;
+    struct txc_slot *s;
+    int fresh;
+    leal_err err = store_txc_get(l, TXC_ACCOUNT, account_id, "", &s, &fresh);
+    if (err != LEAL_OK)
+        return err;
+    if (fresh) {
+        if ((err = store_prep(l, ST_ACCOUNT_GET, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, account_id);
+        err = store_step(l, st, found);
+        s->v = sqlite3_column_int64(st, 0);
+        s->kind = ledger_account_kind_of(sqlite3_column_text(st, 1));
+        sqlite3_reset(st);
+        if (err != LEAL_OK || !*found) {
+            s->v = 0;
+            s->kind = 0;
+            return err;
+        }
+        store_txc_keep(l, s, TXC_ACCOUNT, account_id, "");
+    }
+    *found = 1;
+    *program = s->v;
+    *kind = s->kind;
+    return LEAL_OK;
+}
+
+/* The references an entry makes, checked for existence and program. */
+static leal_err entry_refs(struct ledger *l, const struct ledger_entry *e, int64_t *store_id)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    int row;
+
+    *store_id = e->store_id;
+    if ((err = program_known(l, e->program_id)) != LEAL_OK)
+        return err;
+    if (e->terminal_id) {
+        int64_t tstore, tprog, epoch;
+        if ((err = store_prep(l, ST_TERMINAL_GET, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, e->terminal_id);
+        err = store_step_found(l, st, "terminal", e->terminal_id);
+        tstore = sqlite3_column_int64(st, 0);
+        tprog = sqlite3_column_int64(st, 1);
+        epoch = sqlite3_column_int64(st, 2);
+        sqlite3_reset(st);
+        if (err != LEAL_OK)
+            return err;
+        if (tprog != e->program_id || (e->store_id && e->store_id != tstore)) {
+            store_set_msg(l, "terminal %lld", (long long)e->terminal_id);
+            return LEAL_E_WRONG_PROGRAM;
+        }
+        if (e->terminal_epoch > epoch) {
+            store_set_msg(l, "terminal %lld is at epoch %lld, not %lld", (long long)e->terminal_id,
+                          (long long)epoch, (long long)e->terminal_epoch);
+            return LEAL_E_UNKNOWN_ID;
+        }
+        *store_id = tstore;
+    } else if (e->store_id) {
+        if ((err = in_program(l, ST_STORE_GET, e->store_id, e->program_id, "store")) != LEAL_OK)
+            return err;
+    }
+    if (e->card_id) {
+        if ((err = in_program(l, ST_CARD_PROGRAM, e->card_id, e->program_id, "card")) != LEAL_OK)
+            return err;
+    }
+    if (e->reverses) {
+        struct ledger_entry orig;
+        if ((err = entry_to_reverse(l, e->reverses, &orig)) != LEAL_OK)
+            return err;
+        if (orig.program_id != e->program_id) {
+            store_set_msg(l, "entry %lld", (long long)e->reverses);
+            return LEAL_E_WRONG_PROGRAM;
+        }
+        if (strcmp(e->kind, "void") == 0) {
+            if ((err = store_prep(l, ST_VOID_OF, &st)) != LEAL_OK)
+                return err;
+            sqlite3_bind_int64(st, 1, e->reverses);
+            err = store_step(l, st, &row);
+            int64_t by = row ? sqlite3_column_int64(st, 0) : 0;
+            sqlite3_reset(st);
+            if (err != LEAL_OK)
+                return err;
+            if (row) {
+                store_set_msg(l, "entry %lld was voided by entry %lld", (long long)e->reverses,
+                              (long long)by);
+                return LEAL_E_ALREADY_VOIDED;
+            }
+        }
+    }
+    return LEAL_OK;
+}
+
+leal_err ledger_post_locked(struct ledger *l, const struct ledger_entry *e, const char *hash,
+                            int64_t *entry_id, bool *replayed)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    int64_t id, store_id, at = e->at ? e->at : ledger_now();
+    char old[65];
+    int row;
+
+    if ((err = key_lookup(l, e, &id, old)) != LEAL_OK)
+        return err;
+    if (id != 0) {
+        if (strcmp(old, hash) == 0) {
+            *entry_id = id;
+            *replayed = true;
+            return LEAL_OK;
+        }
+        /* A second, different void of the same entry says what it is. */
+        if (strcmp(e->kind, "void") == 0 && entry_refs(l, e, &store_id) == LEAL_E_ALREADY_VOIDED)
+            return LEAL_E_ALREADY_VOIDED;
+        store_set_msg(l, "the key is entry %lld's", (long long)id);
+        return LEAL_E_IDEMPOTENCY_CONFLICT;
+    }
+    if ((err = entry_refs(l, e, &store_id)) != LEAL_OK)
+        return err;
+    if ((err = store_prep(l, ST_ENTRY_INSERT, &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, e->program_id);
+    sqlite3_bind_text(st, 2, e->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, at);
+    store_bind_int_or_null(st, 4, store_id);
+    store_bind_int_or_null(st, 5, e->terminal_id);
+    if (e->terminal_id) {
+        sqlite3_bind_int64(st, 6, e->terminal_epoch);
+        sqlite3_bind_int64(st, 7, e->terminal_seq);
+    }
+    store_bind_text_or_null(st, 8, e->terminal_id ? NULL : e->request_id);
+    sqlite3_bind_text(st, 9, e->operator_name ? e->operator_name : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, e->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, e->reference ? e->reference : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 12, e->spend_cents);
+    store_bind_int_or_null(st, 13, e->reverses);
+    store_bind_int_or_null(st, 14, e->card_id);
+    sqlite3_bind_text(st, 15, hash, 64, SQLITE_STATIC);
+    if ((err = store_step(l, st, NULL)) != LEAL_OK)
+        return err;
+    id = sqlite3_last_insert_rowid(l->db);
+
+    for (size_t i = 0; i < e->nlines; i++) {
+        const struct ledger_line *ln = &e->lines[i];
+        int64_t prog, line_id, bal;
+        enum ledger_account_kind kind;
+        struct txc_slot *bs;
+
+        if ((err = account_of(l, ln->account_id, &row, &prog, &kind)) != LEAL_OK)
+            return err;
+        if (!row || prog != e->program_id) {
+            store_set_msg(l, "account %lld", (long long)ln->account_id);
+            return row ? LEAL_E_WRONG_PROGRAM : LEAL_E_UNKNOWN_ID;
+        }
+        if ((err = store_prep(l, ST_LINE_INSERT, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, ln->account_id);
+        sqlite3_bind_text(st, 3, ln->asset, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, ln->amount);
+        if ((err = store_step(l, st, NULL)) != LEAL_OK)
+            return err;
+        line_id = sqlite3_last_insert_rowid(l->db);
+
+        if ((err = store_bal_get(l, ln->account_id, ln->asset, &bs)) != LEAL_OK ||
+            (err = store_prep(l, ST_BALANCE_ADD, &st)) != LEAL_OK)
+            return err;
+        sqlite3_bind_int64(st, 1, ln->account_id);
+        sqlite3_bind_text(st, 2, ln->asset, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, ln->amount);
+        err = store_step(l, st, NULL);
+        sqlite3_reset(st);
+        if (err != LEAL_OK)
+            return err;
+        /* The row took the delta, so the sum fits: SQLite refuses an overflow. */
+        bs->v += ln->amount;
+        bal = bs->v;
+        if (kind == LEDGER_ACCOUNT_PROGRAM)
+            continue;
+        if (bal < 0) {
+            store_set_msg(l, "account %lld would hold %lld %s", (long long)ln->account_id,
+                          (long long)bal, ln->asset);
+            return LEAL_E_INSUFFICIENT_FUNDS;
+        }
+        if (strcmp(ln->asset, "PTS") == 0) {
+            err =
+                ln->amount > 0 ? lots_credit(l, e, ln, line_id, at) : lots_debit(l, e, ln, line_id);
+            if (err != LEAL_OK)
+                return err;
+        }
+    }
+    *entry_id = id;
+    return LEAL_OK;
+}
+
+leal_err ledger_post(struct ledger *l, const struct ledger_entry *e, int64_t *entry_id,
+                     bool *replayed)
+{
+    char hash[65];
+    leal_err err;
+
+    *entry_id = 0;
+    *replayed = false;
+    l->msg[0] = '\0';
+    if ((err = ledger_entry_check(l, e)) != LEAL_OK)
+        return err;
+    if ((err = ledger_entry_hash(e, hash)) != LEAL_OK)
+        return err;
+    if ((err = store_tx_begin(l)) != LEAL_OK)
+        return err;
+    err = ledger_post_locked(l, e, hash, entry_id, replayed);
+    err = store_tx_end(l, err);
+    if (err != LEAL_OK) {
+        *entry_id = 0;
+        *replayed = false;
+    }
+    return err;
+}
+
+leal_err ledger_void(struct ledger *l, int64_t entry_id, const char *request_id,
+                     const char *operator_name, const char *reason, int64_t *void_id,
+                     bool *replayed)
+{
+    struct ledger_line lines[LEDGER_MAX_LINES];
+    struct ledger_entry e;
+    sqlite3_stmt *st;
+    char key[64];
+    size_t n = 0;
+    leal_err err;
+
+    *void_id = 0;
+    *replayed = false;
+    memset(&e, 0, sizeof e);
+    memset(lines, 0, sizeof lines);
+    /* Entries never change, so reading the original outside the write
+     * transaction is safe; ledger_post re-checks voids under the lock. */
+    if ((err = entry_to_reverse(l, entry_id, &e)) != LEAL_OK)
+        return err;
+    if ((err = store_prep_i64(
+             l, "SELECT account_id, asset, amount FROM line WHERE entry_id = ?1 ORDER BY id", &st,
+             I64S(entry_id))) != LEAL_OK)
+        return err;
+    while (store_next_row(l, st, &err) && n < LEDGER_MAX_LINES) {
+        lines[n].account_id = sqlite3_column_int64(st, 0);
+        store_col_text(st, 1, lines[n].asset, sizeof lines[n].asset);
+        lines[n].amount = -sqlite3_column_int64(st, 2);
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (err != LEAL_OK)
+        return err;
+    snprintf(key, sizeof key, "void:%lld", (long long)entry_id);
+    e.kind = "void";
+    e.request_id = ledger_empty(request_id) ? key : request_id;
+    e.operator_name = operator_name;
+    e.reason = reason;
+    e.reverses = entry_id;
+    e.nlines = n;
+    e.lines = lines;
+    return ledger_post(l, &e, void_id, replayed);
+}
+
+leal_err ledger_expire_points(struct ledger *l, int64_t program_id, int64_t at,
+                              const char *operator_name, int64_t *accounts, int64_t *points)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t expired_acct, total = 0, (*due)[2] = NULL;
+    size_t n = 0, cap = 0;
+    leal_err err;
+    int own_batch = l->in_batch == BATCH_NONE;
+
+    *accounts = 0;
+    *points = 0;
+    if (at <= 0 || ledger_empty(operator_name))
+        return at <= 0 ? LEAL_E_ARG : LEAL_E_REASON_REQUIRED;
+    if ((err = ledger_program_account(l, program_id, "points_expired", &expired_acct)) != LEAL_OK)
+        return err;
+    /* One transaction: nothing may spend the expired lots between finding
+     * them and moving them. */
+    if (own_batch && (err = ledger_batch_begin(l)) != LEAL_OK)
+        return err;
+    err =
+        store_prep_i64(l,
+                       "SELECT o.account_id, sum(o.remaining) FROM lot o JOIN account a ON a.id = "
+                       "o.account_id WHERE a.program_id = ?1 AND o.asset = 'PTS' AND o.remaining > "
+                       "0 AND o.expires_at <= ?2 GROUP BY o.account_id ORDER BY o.account_id",
+                       &st, I64S(program_id, at));
+    if (err != LEAL_OK)
+        goto out;
+    /* Read them all first: posting changes the lots (and their index) the
+     * query walks. */
+    while (store_next_row(l, st, &err)) {
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 64;
+            void *p = realloc(due, ncap * sizeof *due);
+            if (p == NULL) {
+                err = LEAL_E_NO_MEMORY;
+                goto out;
+            }
+            due = p;
+            cap = ncap;
+        }
+        due[n][0] = sqlite3_column_int64(st, 0);
+        due[n][1] = sqlite3_column_int64(st, 1);
+        n++;
+    }
+    for (size_t i = 0; err == LEAL_OK && i < n; i++) {
+        struct ledger_line lines[2];
+        struct ledger_entry e;
+        char req[64];
+        int64_t id;
+        bool rep;
+        memset(lines, 0, sizeof lines);
+        memset(&e, 0, sizeof e);
+        lines[0].account_id = due[i][0];
+        lines[0].amount = -due[i][1];
+        lines[1].account_id = expired_acct;
+        lines[1].amount = due[i][1];
+        snprintf(lines[0].asset, sizeof lines[0].asset, "PTS");
+        snprintf(lines[1].asset, sizeof lines[1].asset, "PTS");
+        snprintf(req, sizeof req, "expire:%lld:%lld", (long long)due[i][0], (long long)at);
+        e.program_id = program_id;
+        e.kind = "expire";
+        e.at = at;
+        e.request_id = req;
+        e.operator_name = operator_name;
+        e.reason = "points expired";
+        e.lines = lines;
+        e.nlines = 2;
+        err = ledger_post(l, &e, &id, &rep);
+        total += due[i][1];
+    }
+out:
+    sqlite3_finalize(st);
+    free(due);
+    if (own_batch) {
+        if (err == LEAL_OK)
+            err = ledger_batch_commit(l);
+        else
+            ledger_batch_rollback(l);
+    }
+    if (err == LEAL_OK) {
+        *accounts = (int64_t)n;
+        *points = total;
+    }
+    return err;
+}

@@ -1,0 +1,264 @@
+/*
+ * ledger_verify.c - checking the books and the query plans (see ledger.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ledger.h"
+#include "ledger_sql.h"
+#include "store.h"
+
+/* ---- Verify ---- */
+
+/* Runs a query that must return no rows; the first row describes the first
+ * difference (columns: a text and three integers). */
+static leal_err expect_empty(struct ledger *l, const char *sql, const char *fmt)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    int row;
+    if ((err = store_prep_once(l, sql, &st)) != LEAL_OK)
+        return err;
+    err = store_step(l, st, &row);
+    if (err == LEAL_OK && row) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        store_set_msg(l, fmt, t ? (const char *)t : "", (long long)sqlite3_column_int64(st, 1),
+                      (long long)sqlite3_column_int64(st, 2),
+                      (long long)sqlite3_column_int64(st, 3));
+        err = LEAL_E_LEDGER_MISMATCH;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* Every check of ledger_verify: one pass over each table (an index probe per
+ * row at most), never a scan per row. ledger_check_plans proves it. */
+static const struct {
+    const char *sql;
+    const char *fmt;
+} verify_checks[] = {
+    {"SELECT asset, entry_id, sum(amount), 0 FROM line GROUP BY entry_id, asset HAVING "
+     "sum(amount) <> 0 ORDER BY entry_id LIMIT 1",
+     "%s: entry %lld lines sum to %lld, not 0%.0lld"},
+    {"SELECT '', id, 0, 0 FROM entry e WHERE (SELECT count(*) FROM line WHERE entry_id = "
+     "e.id) < 2 ORDER BY id LIMIT 1",
+     "%sentry %lld has fewer than 2 lines%.0lld%.0lld"},
+    /* Each idempotency key once (the unique indexes say so; this proves it). */
+    {"SELECT request_id, count(*), min(id), max(id) FROM entry WHERE request_id IS NOT NULL "
+     "GROUP BY request_id HAVING count(*) > 1 LIMIT 1",
+     "request id %s appears %lld times (entries %lld and %lld)"},
+    {"SELECT terminal_id || '/' || terminal_epoch || '/' || terminal_seq, count(*), min(id), "
+     "max(id) FROM entry WHERE terminal_seq IS NOT NULL GROUP BY terminal_id, "
+     "terminal_epoch, terminal_seq HAVING count(*) > 1 LIMIT 1",
+     "terminal key %s appears %lld times (entries %lld and %lld)"},
+    {"SELECT '', reverses, count(*), 0 FROM entry WHERE kind = 'void' GROUP BY reverses "
+     "HAVING count(*) > 1 LIMIT 1",
+     "%sentry %lld is voided %lld times%.0lld"},
+};
+
+/* The stored balances against the lines (both ways), non-negative outside
+ * the program's accounts, and the points lots against the points balances:
+ * one GROUP BY over balances, lines and lots together, so each table is read
+ * once. Each (account, asset) gets the first of these it breaks, and the
+ * first difference reported is the lowest kind, then account and asset:
+ *   1 a balance row that is not the sum of its lines;
+ *   2 lines without a balance row;
+ *   3 a customer's or gift card's balance below zero;
+ *   4 lots that do not hold the balance: exactly a customer's or gift card's
+ *     PTS balance, nothing anywhere else. */
+#define VERIFY_BOOKS_SQL                                                                           \
+    "SELECT kind, asset, account_id, b, n, o FROM (SELECT account_id, asset, b, n, o, CASE WHEN "  \
+    "hb AND b <> n THEN 1 WHEN NOT hb AND hn THEN 2 WHEN NOT prog AND b < 0 THEN 3 WHEN iif(NOT "  \
+    "prog AND asset = 'PTS', b, 0) <> o THEN 4 END AS kind FROM (SELECT account_id, asset, "       \
+    "sum(b) AS b, sum(n) AS n, sum(o) AS o, max(hb) AS hb, max(hn) AS hn, max(prog) AS prog "      \
+    "FROM (SELECT x.account_id, x.asset, x.amount AS b, 0 AS n, 0 AS o, 1 AS hb, 0 AS hn, "        \
+    "coalesce(a.kind = 'program', 0) AS prog FROM balance x LEFT JOIN account a ON a.id = "        \
+    "x.account_id UNION ALL SELECT account_id, asset, 0, amount, 0, 0, 1, 0 FROM line UNION ALL "  \
+    "SELECT account_id, asset, 0, 0, remaining, 0, 0, 0 FROM lot) GROUP BY account_id, asset)) "   \
+    "WHERE kind IS NOT NULL ORDER BY kind, account_id, asset LIMIT 1"
+
+static leal_err verify_books(struct ledger *l)
+{
+    static const char *const fmt[] = {
+        [1] = "%s: account %lld balance is %lld but its lines sum to %lld",
+        [2] = "%s: account %lld has no balance row (%lld) but its lines sum to %lld",
+        [3] = "%s: account %lld is negative (%lld)%.0lld",
+        [4] = "%s: account %lld balance is %lld but its lots hold %lld",
+    };
+    sqlite3_stmt *st;
+    leal_err err;
+    int row;
+    if ((err = store_prep_once(l, VERIFY_BOOKS_SQL, &st)) != LEAL_OK)
+        return err;
+    err = store_step(l, st, &row);
+    if (err == LEAL_OK && row) {
+        int kind = sqlite3_column_int(st, 0);
+        const unsigned char *asset = sqlite3_column_text(st, 1);
+        /* Columns: kind, asset, account, balance, lines, lots. */
+        long long b = kind == 2 ? 0 : sqlite3_column_int64(st, 3);
+        long long other = kind == 3 ? 0 : sqlite3_column_int64(st, kind == 4 ? 5 : 4);
+        store_set_msg(l, fmt[kind >= 1 && kind <= 4 ? kind : 1], asset ? (const char *)asset : "",
+                      (long long)sqlite3_column_int64(st, 2), b, other);
+        err = LEAL_E_LEDGER_MISMATCH;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_verify(struct ledger *l, struct ledger_stats *stats)
+{
+    leal_err err;
+    char qc[256];
+
+    l->msg[0] = '\0';
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    /* One read transaction: every check sees the same snapshot. */
+    if ((err = store_exec(l, "BEGIN")) != LEAL_OK)
+        return err;
+    err = store_pragma_text(l, "PRAGMA quick_check", qc, sizeof qc);
+    if (err == LEAL_OK && strcmp(qc, "ok") != 0) {
+        store_set_msg(l, "quick_check: %s", qc);
+        err = LEAL_E_DB_CORRUPT;
+    }
+    /* In the order they always ran: the entries, then the books, then the keys. */
+    for (size_t i = 0; err == LEAL_OK && i < 2; i++)
+        err = expect_empty(l, verify_checks[i].sql, verify_checks[i].fmt);
+    if (err == LEAL_OK)
+        err = verify_books(l);
+    for (size_t i = 2; err == LEAL_OK && i < sizeof verify_checks / sizeof verify_checks[0]; i++)
+        err = expect_empty(l, verify_checks[i].sql, verify_checks[i].fmt);
+    if (err == LEAL_OK && stats) {
+        err = store_pragma_int(l, "SELECT count(*) FROM entry", &stats->entries);
+        if (err == LEAL_OK)
+            err = store_pragma_int(l, "SELECT count(*) FROM line", &stats->lines);
+        if (err == LEAL_OK)
+            err = store_pragma_int(l, "SELECT count(*) FROM account", &stats->accounts);
+    }
+    (void)sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+    return err;
+}
+
+/* ---- Query plans ---- */
+
+/* Runs EXPLAIN QUERY PLAN on sql; a full scan of a table is an error. */
+static leal_err plan_ok(struct ledger *l, const char *sql)
+{
+    char q[4096];
+    sqlite3_stmt *st;
+    leal_err err;
+    snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
+    if ((err = store_prep_once(l, q, &st)) != LEAL_OK)
+        return err;
+    while (store_next_row(l, st, &err)) {
+        const unsigned char *d = sqlite3_column_text(st, 3);
+        /* A scan of a table is refused; of a constant row or of a subquery's
+         * rows (each bounded by LIMIT, as the name search's arms are), not. */
+        if (d && strncmp((const char *)d, "SCAN ", 5) == 0 &&
+            strcmp((const char *)d, "SCAN CONSTANT ROW") != 0 &&
+            strncmp((const char *)d, "SCAN (subquery-", 15) != 0 &&
+            strcmp((const char *)d, "SCAN matched") != 0) {
+            store_set_msg(l, "%s: %.200s", (const char *)d, sql);
+            err = LEAL_E_INTERNAL;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* Runs EXPLAIN QUERY PLAN on a whole-ledger check (ledger_verify): it may
+ * read a table through once, but every lookup it makes per row is an index
+ * probe. Refused: a scan inside a correlated subquery or nested inside
+ * another loop (after a SCAN or SEARCH under the same parent: a scan per
+ * row), and an automatic index (a lookup the schema has no index for). */
+static leal_err plan_one_pass(struct ledger *l, const char *sql)
+{
+    enum { MAX_ROWS = 96 };
+    int id[MAX_ROWS], parent[MAX_ROWS], loop[MAX_ROWS], corr[MAX_ROWS];
+    char q[2048];
+    sqlite3_stmt *st;
+    leal_err err;
+    int n = 0;
+    snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
+    if ((err = store_prep_once(l, q, &st)) != LEAL_OK)
+        return err;
+    while (store_next_row(l, st, &err)) {
+        const char *d = (const char *)sqlite3_column_text(st, 3);
+        int scan, p = -1;
+        if (d == NULL || n == MAX_ROWS) {
+            store_set_msg(l, "query plan not understood: %.200s", sql);
+            err = LEAL_E_INTERNAL;
+            break;
+        }
+        id[n] = sqlite3_column_int(st, 0);
+        parent[n] = sqlite3_column_int(st, 1);
+        scan = strncmp(d, "SCAN ", 5) == 0 && strcmp(d, "SCAN CONSTANT ROW") != 0;
+        loop[n] = scan || strncmp(d, "SEARCH ", 7) == 0;
+        for (int i = 0; i < n; i++)
+            if (id[i] == parent[n])
+                p = i;
+        corr[n] = strncmp(d, "CORRELATED ", 11) == 0 || (p >= 0 && corr[p]);
+        if (strstr(d, "AUTOMATIC") != NULL) {
+            store_set_msg(l, "%s: %.200s", d, sql);
+            err = LEAL_E_INTERNAL;
+            break;
+        }
+        for (int i = 0; scan && i < n; i++)
+            if (parent[i] == parent[n] && loop[i]) {
+                store_set_msg(l, "%s inside another loop: %.200s", d, sql);
+                err = LEAL_E_INTERNAL;
+                break;
+            }
+        if (err == LEAL_OK && scan && corr[n]) {
+            store_set_msg(l, "%s in a correlated subquery: %.200s", d, sql);
+            err = LEAL_E_INTERNAL;
+        }
+        if (err != LEAL_OK)
+            break;
+        n++;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+leal_err ledger_check_plans(struct ledger *l)
+{
+    static const char *const lookups[] = {
+        HISTORY_SQL,
+        "SELECT " CARD_COLUMNS " WHERE c.card_id = ?1",
+        "SELECT " CARD_COLUMNS " WHERE c.account_id = ?1 ORDER BY c.card_id",
+        "SELECT " CUSTOMER_COLUMNS " WHERE c.id = ?1",
+        "SELECT id FROM account WHERE program_id = ?1 AND name = ?2",
+        "SELECT amount FROM balance WHERE account_id = ?1 AND asset = ?2",
+        "SELECT asset, amount FROM balance WHERE account_id = ?1 ORDER BY asset",
+        "SELECT channel, granted, at, method, recorded_by FROM consent WHERE id IN (SELECT "
+        "max(id) FROM consent WHERE customer_id = ?1 GROUP BY channel) ORDER BY channel",
+        "SELECT account_id, asset, amount FROM line WHERE entry_id = ?1 ORDER BY id",
+        CARD_HISTORY_SQL,
+        CARD_HOTLIST_SQL,
+        NOTES_SQL,
+        PENDING_TOPUP_SQL,
+        PENDING_SYNC_SQL,
+        DRIFT_SQL,
+        "DELETE FROM card_pending_topup WHERE card_id = ?1 AND request_id = ?2",
+        CARD_KEYS_SQL,
+        CARD_REWRITE_SQL,
+    };
+    char sql[2048];
+    leal_err err = LEAL_OK;
+    for (int i = 0; err == LEAL_OK && i < ST_COUNT; i++)
+        if (strncmp(store_sql[i], "SELECT", 6) == 0 || strncmp(store_sql[i], "UPDATE", 6) == 0)
+            err = plan_ok(l, store_sql[i]);
+    for (size_t i = 0; err == LEAL_OK && i < sizeof lookups / sizeof lookups[0]; i++)
+        err = plan_ok(l, lookups[i]);
+    for (int by = LEDGER_SEARCH_NAME; err == LEAL_OK && by < LEDGER_SEARCH_ALL; by++) {
+        ledger_search_sql((enum ledger_search_by)by, sql, sizeof sql);
+        err = plan_ok(l, sql);
+    }
+    for (size_t i = 0; err == LEAL_OK && i < sizeof verify_checks / sizeof verify_checks[0]; i++)
+        err = plan_one_pass(l, verify_checks[i].sql);
+    if (err == LEAL_OK)
+        err = plan_one_pass(l, VERIFY_BOOKS_SQL);
+    return err;
+}

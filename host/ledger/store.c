@@ -1,0 +1,552 @@
+/*
+ * store.c - the SQLite store under the concerns: statements, errors, transactions, batches (see
+ * ledger.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger.h"
+#include "store.h"
+
+/* ---- Statements ---- */
+
+const char *const store_sql[ST_COUNT] = {
+    [ST_SAVEPOINT] = "SAVEPOINT leal_post",
+    [ST_RELEASE] = "RELEASE leal_post",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO leal_post",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_KEY_TERMINAL] = "SELECT id, content_hash FROM entry WHERE terminal_id = ?1 AND "
+                        "terminal_epoch = ?2 AND terminal_seq = ?3 AND terminal_seq IS NOT NULL",
+    [ST_KEY_REQUEST] = "SELECT id, content_hash FROM entry WHERE request_id = ?1 AND "
+                       "request_id IS NOT NULL",
+    [ST_PROGRAM_EXISTS] = "SELECT 1 FROM program WHERE id = ?1",
+    [ST_STORE_GET] = "SELECT program_id FROM store WHERE id = ?1",
+    [ST_TERMINAL_GET] = "SELECT t.store_id, s.program_id, t.epoch FROM terminal t JOIN store s "
+                        "ON s.id = t.store_id WHERE t.id = ?1",
+    [ST_CARD_PROGRAM] = "SELECT a.program_id FROM card c JOIN account a ON a.id = c.account_id "
+                        "WHERE c.card_id = ?1",
+    [ST_ENTRY_GET] = "SELECT kind, program_id, store_id, card_id FROM entry WHERE id = ?1",
+    [ST_VOID_OF] = "SELECT id, content_hash FROM entry WHERE reverses = ?1 AND kind = 'void'",
+    [ST_ENTRY_INSERT] =
+        "INSERT INTO entry(program_id, kind, at, store_id, terminal_id, terminal_epoch, "
+        "terminal_seq, request_id, operator, reason, reference, spend_cents, reverses, card_id, "
+        "content_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [ST_ACCOUNT_GET] = "SELECT program_id, kind FROM account WHERE id = ?1",
+    [ST_LINE_INSERT] =
+        "INSERT INTO line(entry_id, account_id, asset, amount) VALUES (?1, ?2, ?3, ?4)",
+    /* The balance moves as a delta in the write transaction (DESIGN.md: the
+     * TiBillet lost update). The result is known from the transaction's
+     * balance cache (struct bal_cache), read once per transaction with
+     * ST_BALANCE_GET, so a negative result is refused without a RETURNING. */
+    [ST_BALANCE_ADD] = "INSERT INTO balance(account_id, asset, amount) VALUES (?1, ?2, ?3) "
+                       "ON CONFLICT (account_id, asset) DO UPDATE SET amount = amount + ?3",
+    [ST_BALANCE_GET] = "SELECT amount FROM balance WHERE account_id = ?1 AND asset = ?2",
+    [ST_LOT_INSERT] = "INSERT INTO lot(account_id, asset, line_id, expires_at, original, "
+                      "remaining) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    /* Nearest expiry first, lots without expiry last; when reversing an
+     * earn, the lots that entry created come first. */
+    [ST_LOT_OPEN] = "SELECT id, remaining FROM lot WHERE account_id = ?1 AND asset = ?2 AND "
+                    "remaining > 0 ORDER BY (line_id IN (SELECT id FROM line WHERE entry_id = "
+                    "?3)) DESC, expires_at IS NULL, expires_at, id",
+    [ST_LOT_TAKE] = "UPDATE lot SET remaining = remaining - ?2 WHERE id = ?1",
+    [ST_LOT_USE_INSERT] = "INSERT INTO lot_use(line_id, lot_id, amount) VALUES (?1, ?2, ?3)",
+    [ST_LOT_USED_BY] = "SELECT u.line_id, u.lot_id, u.amount FROM lot_use u JOIN line n ON n.id "
+                       "= u.line_id WHERE n.entry_id = ?1 AND n.account_id = ?2 AND n.asset = "
+                       "?3 AND u.amount > 0 ORDER BY u.line_id, u.lot_id",
+    [ST_LOT_GIVE] = "UPDATE lot SET remaining = remaining + ?2 WHERE id = ?1",
+    [ST_LOT_USE_GIVE] = "UPDATE lot_use SET amount = amount - ?3 WHERE line_id = ?1 AND "
+                        "lot_id = ?2",
+    [ST_PROGRAM_EXPIRY] = "SELECT points_expiry_days FROM program WHERE id = ?1",
+    [ST_ACCOUNT_FULL] = "SELECT id, program_id, customer_id, kind, name FROM account WHERE id = ?1",
+};
+
+void store_set_msg(struct ledger *l, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->msg, sizeof l->msg, fmt, ap);
+    va_end(ap);
+}
+
+const char *ledger_errmsg(const struct ledger *l)
+{
+    return l ? l->msg : "";
+}
+
+int ledger_schema_version(const struct ledger *l)
+{
+    return l ? l->version : 0;
+}
+
+/* Maps an SQLite result code to a leal_err and keeps SQLite's text. */
+leal_err store_db_err(struct ledger *l, int rc)
+{
+    int ext = sqlite3_extended_errcode(l->db);
+    store_set_msg(l, "%s", sqlite3_errmsg(l->db));
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return LEAL_E_DB_BUSY;
+    case SQLITE_CORRUPT:
+        return LEAL_E_DB_CORRUPT;
+    case SQLITE_NOTADB:
+        return LEAL_E_DB_NOT_LEAL;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+        return LEAL_E_IO;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+        return LEAL_E_PERMISSION;
+    case SQLITE_NOMEM:
+        return LEAL_E_NO_MEMORY;
+    case SQLITE_CONSTRAINT:
+        if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+            return LEAL_E_UNKNOWN_ID;
+        if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return LEAL_E_DUPLICATE_ID;
+        if (ext == SQLITE_CONSTRAINT_DATATYPE)
+            return LEAL_E_OVERFLOW;
+        return LEAL_E_ARG;
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+        return LEAL_E_TOO_LARGE;
+    default:
+        return LEAL_E_DB;
+    }
+}
+
+/* A cached statement, reset and with its bindings cleared. store_step() resets a
+ * statement that has run to its end or failed, so only one left on a row
+ * needs a reset here. */
+leal_err store_prep(struct ledger *l, enum st id, sqlite3_stmt **out)
+{
+    int rc;
+    *out = NULL;
+    if (l->st[id] == NULL) {
+        rc = sqlite3_prepare_v3(l->db, store_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &l->st[id],
+                                NULL);
+        if (rc != SQLITE_OK)
+            return store_db_err(l, rc);
+    } else {
+        if (sqlite3_stmt_busy(l->st[id]))
+            sqlite3_reset(l->st[id]);
+        sqlite3_clear_bindings(l->st[id]);
+    }
+    *out = l->st[id];
+    return LEAL_OK;
+}
+
+/* A one-off statement (queries the CLI makes once per run). */
+leal_err store_prep_once(struct ledger *l, const char *sql, sqlite3_stmt **out)
+{
+    int rc = sqlite3_prepare_v2(l->db, sql, -1, out, NULL);
+    if (rc != SQLITE_OK) {
+        *out = NULL;
+        return store_db_err(l, rc);
+    }
+    return LEAL_OK;
+}
+
+/* Steps st once: *row is 1 for a row, 0 when done. A statement that has
+ * run to its end (or failed) is reset, ready for new bindings. */
+leal_err store_step(struct ledger *l, sqlite3_stmt *st, int *row)
+{
+    int rc = sqlite3_step(st);
+    if (row)
+        *row = 0;
+    if (rc == SQLITE_ROW) {
+        if (row)
+            *row = 1;
+        return LEAL_OK;
+    }
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return LEAL_OK;
+    }
+    {
+        leal_err err = store_db_err(l, rc);
+        sqlite3_reset(st);
+        return err;
+    }
+}
+
+/* 1 while st has a row; 0 at its end or on an error (then in *err). For
+ * `while (store_next_row(l, st, &err))`. */
+int store_next_row(struct ledger *l, sqlite3_stmt *st, leal_err *err)
+{
+    int row;
+    *err = store_step(l, st, &row);
+    return *err == LEAL_OK && row;
+}
+
+/* Steps st once: LEAL_OK on a row; no row is LEAL_E_UNKNOWN_ID naming "what key". */
+leal_err store_step_found(struct ledger *l, sqlite3_stmt *st, const char *what, int64_t key)
+{
+    int row;
+    leal_err err = store_step(l, st, &row);
+    if (err == LEAL_OK && !row) {
+        store_set_msg(l, "%s %lld", what, (long long)key);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    return err;
+}
+
+/* Integer parameters ?1, ?2, ... for the *_i64 helpers: I64S(a, b) is the
+ * array and its length. */
+#define I64S(...)                                                                                  \
+    (const int64_t[]){__VA_ARGS__}, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
+
+void store_bind_i64s(sqlite3_stmt *st, const int64_t *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_int64(st, i + 1, v[i]);
+}
+
+/* Runs a cached statement whose parameters are all integers, once. */
+leal_err store_run_i64(struct ledger *l, enum st id, const int64_t *v, int n)
+{
+    sqlite3_stmt *st;
+    leal_err err = store_prep(l, id, &st);
+    if (err == LEAL_OK) {
+        store_bind_i64s(st, v, n);
+        err = store_step(l, st, NULL);
+        sqlite3_reset(st);
+    }
+    return err;
+}
+
+leal_err store_run(struct ledger *l, enum st id)
+{
+    return store_run_i64(l, id, NULL, 0);
+}
+
+/* A one-off statement with its integer parameters bound (*st NULL on failure). */
+leal_err store_prep_i64(struct ledger *l, const char *sql, sqlite3_stmt **st, const int64_t *v,
+                        int n)
+{
+    leal_err err = store_prep_once(l, sql, st);
+    if (err == LEAL_OK)
+        store_bind_i64s(*st, v, n);
+    return err;
+}
+
+/* Runs a one-off statement whose parameters are all integers, once. */
+leal_err store_exec_i64(struct ledger *l, const char *sql, const int64_t *v, int n)
+{
+    sqlite3_stmt *st;
+    leal_err err = store_prep_i64(l, sql, &st, v, n);
+    if (err == LEAL_OK)
+        err = store_step(l, st, NULL);
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* A one-off lookup of one row by ?1 = key: on LEAL_OK *st stands on the row;
+ * no row is LEAL_E_UNKNOWN_ID naming "what key". The caller finalizes *st. */
+leal_err store_find_row(struct ledger *l, const char *sql, int64_t key, const char *what,
+                        sqlite3_stmt **st)
+{
+    leal_err err = store_prep_i64(l, sql, st, I64S(key));
+    return err == LEAL_OK ? store_step_found(l, *st, what, key) : err;
+}
+
+/* The first column of the first row of a one-off query, or 0 without a row. */
+leal_err store_query_int(struct ledger *l, const char *sql, const int64_t *v, int n, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err = store_prep_i64(l, sql, &st, v, n);
+    *out = 0;
+    if (err != LEAL_OK)
+        return err;
+    err = store_step(l, st, &row);
+    if (err == LEAL_OK && row)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return err;
+}
+
+void store_bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s && s[0])
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+void store_bind_int_or_null(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v != 0)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+void store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
+/* ---- The transaction's cache ---- */
+
+void store_txc_clear(struct ledger *l)
+{
+    if (l->cache.used)
+        memset(l->cache.slot, 0, l->cache.cap * sizeof *l->cache.slot);
+    l->cache.used = 0;
+}
+
+static size_t txc_hash(enum txc_kind what, int64_t id, const char *asset, size_t mask)
+{
+    uint64_t h = ((uint64_t)id * 4 + (uint64_t)what) * UINT64_C(0x9e3779b97f4a7c15);
+    for (const char *c = asset; *c; c++)
+        h = (h ^ (uint8_t)*c) * UINT64_C(0x100000001b3);
+    return (size_t)(h ^ (h >> 29)) & mask;
+}
+
+/* The slot of (what, id, asset), or the free slot where it belongs. */
+static struct txc_slot *txc_find(struct txc *c, enum txc_kind what, int64_t id, const char *asset)
+{
+    size_t mask = c->cap - 1, i = txc_hash(what, id, asset, mask);
+    while (c->slot[i].what != TXC_FREE &&
+           (c->slot[i].what != what || c->slot[i].id != id || strcmp(c->slot[i].asset, asset) != 0))
+        i = (i + 1) & mask;
+    return &c->slot[i];
+}
+
+static leal_err txc_grow(struct txc *c)
+{
+    size_t ncap = c->cap ? 2 * c->cap : 256;
+    struct txc n = {calloc(ncap, sizeof *n.slot), ncap, c->used};
+    if (n.slot == NULL)
+        return LEAL_E_NO_MEMORY;
+    for (size_t i = 0; i < c->cap; i++)
+        if (c->slot[i].what != TXC_FREE)
+            *txc_find(&n, c->slot[i].what, c->slot[i].id, c->slot[i].asset) = c->slot[i];
+    free(c->slot);
+    *c = n;
+    return LEAL_OK;
+}
+
+/* The slot for (what, id, asset): *fresh is 1 when it was not cached yet (the
+ * caller fills it from the ledger and calls txc_keep, or leaves it free). */
+leal_err store_txc_get(struct ledger *l, enum txc_kind what, int64_t id, const char *asset,
+                       struct txc_slot **out, int *fresh)
+{
+    leal_err err;
+    *out = NULL;
+    if (2 * (l->cache.used + 1) > l->cache.cap && (err = txc_grow(&l->cache)) != LEAL_OK)
+        return err;
+    *out = txc_find(&l->cache, what, id, asset);
+    *fresh = (*out)->what == TXC_FREE;
+    return LEAL_OK;
+}
+
+void store_txc_keep(struct ledger *l, struct txc_slot *s, enum txc_kind what, int64_t id,
+                    const char *asset)
+{
+    s->what = what;
+    s->id = id;
+    snprintf(s->asset, sizeof s->asset, "%s", asset);
+    l->cache.used++;
+}
+
+/* The balance's cache slot, read from the ledger (0 without a row) the first
+ * time this transaction asks. */
+leal_err store_bal_get(struct ledger *l, int64_t account_id, const char *asset,
+                       struct txc_slot **out)
+{
+    sqlite3_stmt *st;
+    leal_err err;
+    int row, fresh;
+    if ((err = store_txc_get(l, TXC_BALANCE, account_id, asset, out, &fresh)) != LEAL_OK || !fresh)
+        return err;
+    if ((err = store_prep(l, ST_BALANCE_GET, &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_text(st, 2, asset, -1, SQLITE_STATIC);
+    err = store_step(l, st, &row);
+    (*out)->v = row ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (err == LEAL_OK)
+        store_txc_keep(l, *out, TXC_BALANCE, account_id, asset);
+    return err;
+}
+
+/* ---- Transactions ---- */
+
+/* BEGIN IMMEDIATE: the write lock up front, so two writers never deadlock
+ * upgrading a read. What the balance cache held belongs to an older snapshot. */
+leal_err store_begin_write(struct ledger *l)
+{
+    store_txc_clear(l);
+    return store_run(l, ST_BEGIN);
+}
+
+/* Every write: its own transaction, a savepoint inside the caller's batch, or
+ * nothing inside a batch that fails whole. */
+leal_err store_tx_begin(struct ledger *l)
+{
+    switch (l->in_batch) {
+    case BATCH_WHOLE:
+        if (l->batch_failed) {
+            store_set_msg(l, "an earlier write failed this batch; roll it back");
+            return LEAL_E_STATE;
+        }
+        return LEAL_OK;
+    case BATCH_SAVEPOINT:
+        return store_run(l, ST_SAVEPOINT);
+    case BATCH_NONE:
+        break;
+    }
+    return store_begin_write(l);
+}
+
+leal_err store_tx_end(struct ledger *l, leal_err err)
+{
+    if (l->in_batch == BATCH_WHOLE) {
+        /* Half a post is in the transaction: the batch can only be rolled back. */
+        if (err != LEAL_OK)
+            l->batch_failed = true;
+        return err;
+    }
+    if (err == LEAL_OK) {
+        err = store_run(l, l->in_batch ? ST_RELEASE : ST_COMMIT);
+        if (err == LEAL_OK)
+            return LEAL_OK;
+    }
+    if (l->in_batch) {
+        store_txc_clear(l);
+        if (store_run(l, ST_ROLLBACK_TO) == LEAL_OK && store_run(l, ST_RELEASE) == LEAL_OK)
+            return err;
+    }
+    if (!sqlite3_get_autocommit(l->db))
+        (void)store_run(l, ST_ROLLBACK);
+    return err;
+}
+
+/* tx_end for a function that hands back a new id: a failed transaction leaves *id 0. */
+leal_err store_tx_end_id(struct ledger *l, leal_err err, int64_t *id)
+{
+    err = store_tx_end(l, err);
+    if (err != LEAL_OK)
+        *id = 0;
+    return err;
+}
+
+leal_err store_exec(struct ledger *l, const char *sql)
+{
+    int rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? LEAL_OK : store_db_err(l, rc);
+}
+
+/* A connection that imports (whole batches) dirties index and balance pages
+ * all over a large file at every commit. It checkpoints every 64 Ki pages of
+ * WAL (256 MiB at 4 KiB pages) instead of every 1000: a page that every
+ * batch rewrites is copied into the file once per checkpoint rather than
+ * once per commit (the WAL itself still takes each commit whole, and
+ * synchronous=FULL still syncs it). ledger_close checkpoints what it leaves. */
+static leal_err bulk_settings(struct ledger *l)
+{
+    leal_err err;
+    if (l->bulk)
+        return LEAL_OK;
+    if ((err = store_exec(l, "PRAGMA wal_autocheckpoint = 65536")) != LEAL_OK)
+        return err;
+    l->bulk = true;
+    return LEAL_OK;
+}
+
+static leal_err batch_begin(struct ledger *l, enum batch_mode mode)
+{
+    leal_err err;
+    if (l->in_batch)
+        return LEAL_E_STATE;
+    if (mode == BATCH_WHOLE && (err = bulk_settings(l)) != LEAL_OK)
+        return err;
+    err = store_begin_write(l);
+    if (err == LEAL_OK) {
+        l->in_batch = mode;
+        l->batch_failed = false;
+    }
+    return err;
+}
+
+leal_err ledger_batch_begin(struct ledger *l)
+{
+    return batch_begin(l, BATCH_SAVEPOINT);
+}
+
+leal_err ledger_batch_begin_whole(struct ledger *l)
+{
+    return batch_begin(l, BATCH_WHOLE);
+}
+
+leal_err ledger_batch_commit(struct ledger *l)
+{
+    leal_err err;
+    if (!l->in_batch)
+        return LEAL_E_STATE;
+    if (l->batch_failed) {
+        ledger_batch_rollback(l);
+        store_set_msg(l, "a write in the batch failed; the batch was rolled back");
+        return LEAL_E_STATE;
+    }
+    err = store_run(l, ST_COMMIT);
+    if (err != LEAL_OK) {
+        ledger_batch_rollback(l);
+        return err;
+    }
+    l->in_batch = BATCH_NONE;
+    return LEAL_OK;
+}
+
+void ledger_batch_rollback(struct ledger *l)
+{
+    if (!l->in_batch)
+        return;
+    if (!sqlite3_get_autocommit(l->db))
+        (void)store_run(l, ST_ROLLBACK);
+    store_txc_clear(l);
+    l->in_batch = BATCH_NONE;
+    l->batch_failed = false;
+}
+
+/* LEAL_OK if a cached single-key lookup finds a row, LEAL_E_UNKNOWN_ID naming what otherwise. */
+leal_err store_exists(struct ledger *l, enum st id, int64_t key, const char *what)
+{
+    sqlite3_stmt *st;
+    leal_err err = store_prep(l, id, &st);
+    if (err != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(st, 1, key);
+    err = store_step_found(l, st, what, key);
+    sqlite3_reset(st);
+    return err;
+}
+
+leal_err store_pragma_int(struct ledger *l, const char *sql, int64_t *v)
+{
+    return store_query_int(l, sql, NULL, 0, v);
+}
+
+leal_err store_pragma_text(struct ledger *l, const char *sql, char *out, size_t cap)
+{
+    sqlite3_stmt *st;
+    int row;
+    leal_err err = store_prep_once(l, sql, &st);
+    out[0] = '\0';
+    if (err != LEAL_OK)
+        return err;
+    err = store_step(l, st, &row);
+    if (err == LEAL_OK && row)
+        store_col_text(st, 0, out, cap);
+    sqlite3_finalize(st);
+    return err;
+}

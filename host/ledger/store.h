@@ -1,0 +1,188 @@
+/*
+ * store.h - what the ledger's concerns (ledger_*.c) share: the open ledger
+ * (struct ledger), its cached statements, SQLite errors mapped to leal_err
+ * with the detail in l->msg, the write transaction and its cache, batches.
+ * Private to host/ledger: callers use ledger.h. Hosted; one thread at a time.
+ */
+#ifndef LEAL_LEDGER_STORE_H
+#define LEAL_LEDGER_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ledger.h"
+
+/* Writers wait this long for one another (a till and an import at once)
+ * instead of failing with "database is locked". */
+#define BUSY_TIMEOUT_MS 30000
+#define MAX_REQUEST_ID 128
+
+enum st {
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_KEY_TERMINAL,
+    ST_KEY_REQUEST,
+    ST_PROGRAM_EXISTS,
+    ST_STORE_GET,
+    ST_TERMINAL_GET,
+    ST_CARD_PROGRAM,
+    ST_ENTRY_GET,
+    ST_VOID_OF,
+    ST_ENTRY_INSERT,
+    ST_ACCOUNT_GET,
+    ST_LINE_INSERT,
+    ST_BALANCE_ADD,
+    ST_BALANCE_GET,
+    ST_LOT_INSERT,
+    ST_LOT_OPEN,
+    ST_LOT_TAKE,
+    ST_LOT_USE_INSERT,
+    ST_LOT_USED_BY,
+    ST_LOT_GIVE,
+    ST_LOT_USE_GIVE,
+    ST_PROGRAM_EXPIRY,
+    ST_ACCOUNT_FULL,
+    ST_COUNT
+};
+
+/* What this write transaction has read of rows a post consults again and
+ * again: balances (which it also moves), accounts and programs. A post then
+ * knows each new balance without reading it back, and an account's program
+ * and kind without a query per line. Valid only inside one write
+ * transaction: emptied when one begins and when a savepoint is rolled back.
+ * post_locked is the only writer of balance and keeps it in step; accounts
+ * and programs are never updated or deleted. Open addressing, linear
+ * probing, capacity a power of two, at most half full. */
+enum txc_kind {
+    TXC_FREE,
+    TXC_BALANCE, /* (account, asset): v = amount */
+    TXC_ACCOUNT, /* (account, ""): v = program, kind */
+    TXC_PROGRAM, /* (program, ""): it exists */
+};
+
+struct txc_slot {
+    int64_t id;
+    int64_t v;
+    enum txc_kind what;
+    enum ledger_account_kind kind;
+    char asset[LEDGER_MAX_ASSET];
+};
+
+struct txc {
+    struct txc_slot *slot;
+    size_t cap, used;
+};
+
+enum batch_mode {
+    BATCH_NONE,
+    BATCH_SAVEPOINT, /* a failed post undoes only itself */
+    BATCH_WHOLE,     /* a failed post fails the batch: only a rollback follows */
+};
+
+struct ledger {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    /* Customer search, prepared once per form (a desk searches again and again). */
+    sqlite3_stmt *search_st[LEDGER_SEARCH_ALL + 1];
+    enum batch_mode in_batch;
+    bool batch_failed;
+    bool bulk; /* has run a whole batch: bulk settings, checkpoint at close */
+    struct txc cache;
+    int version;
+    char msg[512];
+};
+
+/* Integer parameters ?1, ?2, ... for the *_i64 helpers: I64S(a, b) is the
+ * array and its length. */
+#define I64S(...)                                                                                  \
+    (const int64_t[]){__VA_ARGS__}, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
+
+void store_set_msg(struct ledger *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Maps an SQLite result code to a leal_err and keeps SQLite's text. */
+leal_err store_db_err(struct ledger *l, int rc);
+/* The SQL of each cached statement (ledger_check_plans reads them all). */
+extern const char *const store_sql[ST_COUNT];
+
+/* A cached statement, reset and with its bindings cleared. */
+leal_err store_prep(struct ledger *l, enum st id, sqlite3_stmt **out);
+/* A one-off statement (queries the CLI makes once per run). */
+leal_err store_prep_once(struct ledger *l, const char *sql, sqlite3_stmt **out);
+/* Steps st once: *row is 1 for a row, 0 when done. A statement that has
+ * run to its end (or failed) is reset, ready for new bindings. */
+leal_err store_step(struct ledger *l, sqlite3_stmt *st, int *row);
+/* 1 while st has a row; 0 at its end or on an error (then in *err). */
+int store_next_row(struct ledger *l, sqlite3_stmt *st, leal_err *err);
+/* Steps st once: LEAL_OK on a row; no row is LEAL_E_UNKNOWN_ID naming "what key". */
+leal_err store_step_found(struct ledger *l, sqlite3_stmt *st, const char *what, int64_t key);
+void store_bind_i64s(sqlite3_stmt *st, const int64_t *v, int n);
+/* Runs a cached statement whose parameters are all integers, once. */
+leal_err store_run_i64(struct ledger *l, enum st id, const int64_t *v, int n);
+leal_err store_run(struct ledger *l, enum st id);
+/* A one-off statement with its integer parameters bound (*st NULL on failure). */
+leal_err store_prep_i64(struct ledger *l, const char *sql, sqlite3_stmt **st, const int64_t *v,
+                        int n);
+/* Runs a one-off statement whose parameters are all integers, once. */
+leal_err store_exec_i64(struct ledger *l, const char *sql, const int64_t *v, int n);
+/* A one-off lookup of one row by ?1 = key: on LEAL_OK *st stands on the row;
+ * no row is LEAL_E_UNKNOWN_ID naming "what key". The caller finalizes *st. */
+leal_err store_find_row(struct ledger *l, const char *sql, int64_t key, const char *what,
+                        sqlite3_stmt **st);
+/* The first column of the first row of a one-off query, or 0 without a row. */
+leal_err store_query_int(struct ledger *l, const char *sql, const int64_t *v, int n, int64_t *out);
+void store_bind_text_or_null(sqlite3_stmt *st, int i, const char *s);
+void store_bind_int_or_null(sqlite3_stmt *st, int i, int64_t v);
+void store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap);
+/* SQL without parameters or rows (pragmas, BEGIN, COMMIT). */
+leal_err store_exec(struct ledger *l, const char *sql);
+leal_err store_pragma_int(struct ledger *l, const char *sql, int64_t *v);
+leal_err store_pragma_text(struct ledger *l, const char *sql, char *out, size_t cap);
+/* LEAL_OK if a cached single-key lookup finds a row, LEAL_E_UNKNOWN_ID naming what otherwise. */
+leal_err store_exists(struct ledger *l, enum st id, int64_t key, const char *what);
+
+/* The transaction's cache. */
+void store_txc_clear(struct ledger *l);
+leal_err store_txc_get(struct ledger *l, enum txc_kind what, int64_t id, const char *asset,
+                       struct txc_slot **out, int *fresh);
+void store_txc_keep(struct ledger *l, struct txc_slot *s, enum txc_kind what, int64_t id,
+                    const char *asset);
+/* The balance's cache slot, read from the ledger (0 without a row) the first
+ * time this transaction asks. */
+leal_err store_bal_get(struct ledger *l, int64_t account_id, const char *asset,
+                       struct txc_slot **out);
+
+/* BEGIN IMMEDIATE, the cache emptied. */
+leal_err store_begin_write(struct ledger *l);
+/* Every write: its own transaction, a savepoint inside the caller's batch, or
+ * nothing inside a batch that fails whole. */
+leal_err store_tx_begin(struct ledger *l);
+leal_err store_tx_end(struct ledger *l, leal_err err);
+/* store_tx_end for a function that hands back a new id: a failed transaction leaves *id 0. */
+leal_err store_tx_end_id(struct ledger *l, leal_err err, int64_t *id);
+
+/* ---- Shared by the concerns (ledger_check.c) ---- */
+
+/* Text a person typed: at most LEDGER_TEXT-1 bytes of valid UTF-8 without
+ * control characters or bidirectional controls (host/text.h). */
+leal_err ledger_text_ok(struct ledger *l, const char *what, const char *s);
+int ledger_empty(const char *s);
+int64_t ledger_now(void);
+
+/* ---- Shared by the concerns (the others) ---- */
+
+/* ledger_post.c: an entry's checks, its content hash, and the post itself
+ * inside a write transaction (ledger_pending.c settles a top-up with it). */
+leal_err ledger_entry_check(struct ledger *l, const struct ledger_entry *e);
+leal_err ledger_entry_hash(const struct ledger_entry *e, char hex[65]);
+leal_err ledger_post_locked(struct ledger *l, const struct ledger_entry *e, const char *hash,
+                            int64_t *entry_id, bool *replayed);
+/* ledger_query.c: an account's kind column. */
+enum ledger_account_kind ledger_account_kind_of(const unsigned char *k);
+/* ledger_customer.c: the SQL of a customer search by one form. */
+void ledger_search_sql(enum ledger_search_by by, char *sql, size_t cap);
+
+#endif
