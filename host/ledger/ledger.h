@@ -18,6 +18,18 @@
  * LEAL_E_INSUFFICIENT_FUNDS, LEAL_E_WRONG_PROGRAM, LEAL_E_ASSET, LEAL_E_TEXT,
  * LEAL_E_AMOUNT_RANGE, LEAL_E_LEDGER_MISMATCH, LEAL_E_PURSE_CAP_HELD; ledger_errmsg()
  * holds detail.
+ *
+ * Inside (host/ledger/): one file per concern (ledger_program, _customer,
+ * _query, _card, _pending, _post, _verify) over store.h, the only way they
+ * reach a database; store.c and ledger_open.c are the SQLite backend
+ * (statements, transactions, open, migrations from schema.c, backup). The
+ * rules a terminal shares are freestanding: points for a spend and its
+ * rounding (firmware/core/rules.h), lot expiry and spending order
+ * (firmware/core/lots.h). A second backend (PostgreSQL) implements store.h
+ * in a file of its own (?N becomes $N, store_write's new id a RETURNING id),
+ * with its own open and migrations in place of ledger_open.c and schema.c;
+ * with two backends linked, store.h's functions become a const table of
+ * function pointers chosen at open. The concerns do not change.
  */
 #ifndef LEAL_LEDGER_H
 #define LEAL_LEDGER_H
@@ -39,15 +51,37 @@ struct ledger;
 
 /* ---- Opening ---------------------------------------------------------- */
 
-/* Opens the ledger at path, creating it if missing (ledger_open_existing_why
- * refuses a missing file with LEAL_E_NO_LEDGER instead: the CLI creates a
- * ledger only when asked to). A database of an older
- * schema is first copied to "PATH.schema-vN.bak" (SQLite backup API) and then
- * migrated; a newer one is refused with LEAL_E_DB_SCHEMA_NEWER; a file that
- * is not a leal ledger gives LEAL_E_DB_NOT_LEAL. Checks that WAL and
- * synchronous=FULL are really in force (LEAL_E_DB_SETTINGS otherwise). */
+struct crypto_provider;
+
+/* How ledger_open_with opens a ledger. */
+struct ledger_open_options {
+    /* Hashes an entry's content (SHA-256: a retried request is recognised by
+     * it). Required; the ledger keeps the pointer until ledger_close. */
+    const struct crypto_provider *crypto;
+    /* A missing file is LEAL_E_NO_LEDGER instead of a new ledger (the CLI
+     * creates a ledger only when asked to). */
+    bool must_exist;
+    /* If not NULL, the detail of a failure is copied here. */
+    char *why;
+    size_t why_cap;
+};
+
+/* Opens the ledger at path, creating it if missing unless o->must_exist. A
+ * database of an older schema is first copied to "PATH.schema-vN.bak"
+ * (SQLite backup API) and then migrated; a newer one is refused with
+ * LEAL_E_DB_SCHEMA_NEWER; a file that is not a leal ledger gives
+ * LEAL_E_DB_NOT_LEAL. Checks that WAL and synchronous=FULL are really in
+ * force (LEAL_E_DB_SETTINGS otherwise). LEAL_E_ARG without a complete
+ * crypto provider. */
+LEAL_MUST_CHECK leal_err ledger_open_with(const char *path, const struct ledger_open_options *o,
+                                          struct ledger **out);
+
+/* ledger_open_with with the OpenSSL provider (ledger_openssl.c: a program
+ * that calls these links keys/hosted/provider_openssl; one that must not
+ * calls ledger_open_with). ledger_open creates a missing file;
+ * ledger_open_why also copies the detail of a failure into why;
+ * ledger_open_existing_why refuses a missing file with LEAL_E_NO_LEDGER. */
 LEAL_MUST_CHECK leal_err ledger_open(const char *path, struct ledger **out);
-/* ledger_open that also copies the detail of a failure into why. */
 LEAL_MUST_CHECK leal_err ledger_open_why(const char *path, struct ledger **out, char *why,
                                          size_t cap);
 LEAL_MUST_CHECK leal_err ledger_open_existing_why(const char *path, struct ledger **out, char *why,

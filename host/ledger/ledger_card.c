@@ -56,26 +56,17 @@ leal_err ledger_card_status_parse(const char *s, enum ledger_card_status *st)
 static leal_err card_event_add(struct ledger *l, int64_t card_id, enum ledger_card_status status,
                                const char *reason, const char *operator_name)
 {
-    sqlite3_stmt *st;
-    leal_err err = store_prep_once(l,
-                                   "INSERT INTO card_event(card_id, at, status, reason, operator) "
-                                   "VALUES (?1, ?2, ?3, ?4, ?5)",
-                                   &st);
-    if (err != LEAL_OK)
-        return err;
-    sqlite3_bind_int64(st, 1, card_id);
-    sqlite3_bind_int64(st, 2, ledger_now());
-    sqlite3_bind_text(st, 3, ledger_card_status_name(status), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, operator_name, -1, SQLITE_STATIC);
-    err = store_step(l, st, NULL);
-    sqlite3_finalize(st);
-    return err;
+    return store_write(l,
+                       "INSERT INTO card_event(card_id, at, status, reason, operator) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5)",
+                       SVALS(SV_I64(card_id), SV_I64(ledger_now()),
+                             SV_TEXT(ledger_card_status_name(status)), SV_TEXT(reason),
+                             SV_TEXT(operator_name)),
+                       NULL);
 }
 
 leal_err ledger_card_add(struct ledger *l, const struct ledger_card *c)
 {
-    sqlite3_stmt *st = NULL;
     struct ledger_account a;
     leal_err err;
     if (c->card_id <= 0 || c->uid_len > LEAL_MAX_UID ||
@@ -92,42 +83,33 @@ leal_err ledger_card_add(struct ledger *l, const struct ledger_card *c)
         err = LEAL_E_WRONG_PROGRAM;
         goto out;
     }
-    err = store_prep_once(
-        l,
-        "INSERT INTO card(card_id, account_id, uid, tech, status, keyset_version, "
-        "layout_version, last_counter, issued_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
-        "?5, ?6, ?7, ?8, ?9, ?9)",
-        &st);
-    if (err != LEAL_OK)
-        goto out;
-    sqlite3_bind_int64(st, 1, c->card_id);
-    sqlite3_bind_int64(st, 2, c->account_id);
-    sqlite3_bind_blob(st, 3, c->uid, (int)c->uid_len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, ledger_card_tech_name(c->tech), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, ledger_card_status_name(c->status), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, c->keyset_version);
-    sqlite3_bind_int64(st, 7, c->layout_version);
-    sqlite3_bind_int64(st, 8, c->last_counter);
-    sqlite3_bind_int64(st, 9, c->issued_at ? c->issued_at : ledger_now());
-    err = store_step(l, st, NULL);
+    err = store_write(l,
+                      "INSERT INTO card(card_id, account_id, uid, tech, status, keyset_version, "
+                      "layout_version, last_counter, issued_at, updated_at) VALUES (?1, ?2, ?3, "
+                      "?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                      SVALS(SV_I64(c->card_id), SV_I64(c->account_id), SV_BLOB(c->uid, c->uid_len),
+                            SV_TEXT(ledger_card_tech_name(c->tech)),
+                            SV_TEXT(ledger_card_status_name(c->status)), SV_I64(c->keyset_version),
+                            SV_I64(c->layout_version), SV_I64(c->last_counter),
+                            SV_I64(c->issued_at ? c->issued_at : ledger_now())),
+                      NULL);
     if (err == LEAL_E_DUPLICATE_ID)
         store_set_msg(l, "card %lld", (long long)c->card_id);
     if (err == LEAL_OK)
         err = card_event_add(l, c->card_id, c->status, "issued", "");
 out:
-    sqlite3_finalize(st);
     return store_tx_end(l, err);
 }
 
-static void card_row(sqlite3_stmt *st, struct ledger_card *c)
+static void card_row(struct store_stmt *st, struct ledger_card *c)
 {
-    const void *uid = sqlite3_column_blob(st, 3);
-    int n = sqlite3_column_bytes(st, 3);
+    const void *uid = store_col_blob(st, 3);
+    int n = store_col_bytes(st, 3);
     char t[32];
     memset(c, 0, sizeof *c);
-    c->card_id = sqlite3_column_int64(st, 0);
-    c->account_id = sqlite3_column_int64(st, 1);
-    c->program_id = sqlite3_column_int64(st, 2);
+    c->card_id = store_col_i64(st, 0);
+    c->account_id = store_col_i64(st, 1);
+    c->program_id = store_col_i64(st, 2);
     if (uid && n > 0 && (size_t)n <= sizeof c->uid) {
         memcpy(c->uid, uid, (size_t)n);
         c->uid_len = (size_t)n;
@@ -138,37 +120,37 @@ static void card_row(sqlite3_stmt *st, struct ledger_card *c)
     store_col_text(st, 5, t, sizeof t);
     if (ledger_card_status_parse(t, &c->status) != LEAL_OK)
         c->status = 0;
-    c->keyset_version = sqlite3_column_int64(st, 6);
-    c->layout_version = sqlite3_column_int64(st, 7);
-    c->last_counter = sqlite3_column_int64(st, 8);
-    c->issued_at = sqlite3_column_int64(st, 9);
-    c->seen_at = sqlite3_column_int64(st, 10);
-    c->seen_seq = sqlite3_column_int64(st, 11);
-    c->seen_purse_cents = sqlite3_column_int64(st, 12);
-    c->seen_points = sqlite3_column_int64(st, 13);
-    if (sqlite3_column_bytes(st, 14) == LEDGER_CARD_MARK_LEN) {
-        memcpy(c->seen_mark, sqlite3_column_blob(st, 14), LEDGER_CARD_MARK_LEN);
+    c->keyset_version = store_col_i64(st, 6);
+    c->layout_version = store_col_i64(st, 7);
+    c->last_counter = store_col_i64(st, 8);
+    c->issued_at = store_col_i64(st, 9);
+    c->seen_at = store_col_i64(st, 10);
+    c->seen_seq = store_col_i64(st, 11);
+    c->seen_purse_cents = store_col_i64(st, 12);
+    c->seen_points = store_col_i64(st, 13);
+    if (store_col_bytes(st, 14) == LEDGER_CARD_MARK_LEN) {
+        memcpy(c->seen_mark, store_col_blob(st, 14), LEDGER_CARD_MARK_LEN);
         c->has_seen_mark = true;
     }
-    c->synced_entry = sqlite3_column_int64(st, 15);
+    c->synced_entry = store_col_i64(st, 15);
 }
 
 leal_err ledger_card_find_by_id(struct ledger *l, int64_t card_id, struct ledger_card *out)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     memset(out, 0, sizeof *out);
     err = store_find_row(l, "SELECT " CARD_COLUMNS " WHERE c.card_id = ?1", card_id, "card", &st);
     if (err == LEAL_OK)
         card_row(st, out);
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 
 leal_err ledger_card_each_of_account(struct ledger *l, int64_t account_id, ledger_card_cb cb,
                                      void *ctx)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     if ((err =
              store_prep_i64(l, "SELECT " CARD_COLUMNS " WHERE c.account_id = ?1 ORDER BY c.card_id",
@@ -180,7 +162,7 @@ leal_err ledger_card_each_of_account(struct ledger *l, int64_t account_id, ledge
         if (cb(ctx, &c) != 0)
             break;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 
@@ -206,7 +188,6 @@ static int status_change_ok(enum ledger_card_status from, enum ledger_card_statu
 static leal_err card_update(struct ledger *l, int64_t card_id, int status, int64_t counter,
                             const char *reason, const char *operator_name)
 {
-    sqlite3_stmt *st = NULL;
     struct ledger_card c;
     leal_err err;
     if ((err = store_tx_begin(l)) != LEAL_OK)
@@ -224,32 +205,24 @@ static leal_err card_update(struct ledger *l, int64_t card_id, int status, int64
         err = LEAL_E_CARD_TAMPERED;
         goto out;
     }
-    err = store_prep_once(
-        l,
-        status ? "UPDATE card SET status = ?2, updated_at = ?3 WHERE card_id = ?1"
-               : "UPDATE card SET last_counter = ?2, updated_at = ?3 WHERE card_id = "
-                 "?1",
-        &st);
-    if (err != LEAL_OK)
-        goto out;
-    sqlite3_bind_int64(st, 1, card_id);
     if (status)
-        sqlite3_bind_text(st, 2, ledger_card_status_name((enum ledger_card_status)status), -1,
-                          SQLITE_STATIC);
+        err = store_write(l, "UPDATE card SET status = ?2, updated_at = ?3 WHERE card_id = ?1",
+                          SVALS(SV_I64(card_id),
+                                SV_TEXT(ledger_card_status_name((enum ledger_card_status)status)),
+                                SV_I64(ledger_now())),
+                          NULL);
     else
-        sqlite3_bind_int64(st, 2, counter);
-    sqlite3_bind_int64(st, 3, ledger_now());
-    err = store_step(l, st, NULL);
+        err = store_exec_i64(
+            l, "UPDATE card SET last_counter = ?2, updated_at = ?3 WHERE card_id = ?1",
+            I64S(card_id, counter, ledger_now()));
     if (err == LEAL_OK && status)
         err = card_event_add(l, card_id, (enum ledger_card_status)status, reason, operator_name);
 out:
-    sqlite3_finalize(st);
     return store_tx_end(l, err);
 }
 
 leal_err ledger_card_set_uid(struct ledger *l, int64_t card_id, const uint8_t *uid, size_t uid_len)
 {
-    sqlite3_stmt *st = NULL;
     struct ledger_card c;
     leal_err err;
     if (uid == NULL || uid_len == 0 || uid_len > LEAL_MAX_UID)
@@ -264,15 +237,9 @@ leal_err ledger_card_set_uid(struct ledger *l, int64_t card_id, const uint8_t *u
         err = LEAL_E_CARD_STATUS_CHANGE;
         goto out;
     }
-    if ((err = store_prep_once(l, "UPDATE card SET uid = ?2, updated_at = ?3 WHERE card_id = ?1",
-                               &st)) != LEAL_OK)
-        goto out;
-    sqlite3_bind_int64(st, 1, card_id);
-    sqlite3_bind_blob(st, 2, uid, (int)uid_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, ledger_now());
-    err = store_step(l, st, NULL);
+    err = store_write(l, "UPDATE card SET uid = ?2, updated_at = ?3 WHERE card_id = ?1",
+                      SVALS(SV_I64(card_id), SV_BLOB(uid, uid_len), SV_I64(ledger_now())), NULL);
 out:
-    sqlite3_finalize(st);
     return store_tx_end(l, err);
 }
 
@@ -315,42 +282,30 @@ leal_err ledger_card_set_seen(struct ledger *l, int64_t card_id, int64_t seq, in
         "UPDATE card SET seen_at = ?2, seen_seq = ?3, seen_purse = ?4, seen_points = "
         "?5 WHERE card_id = ?1",
         I64S(card_id, ledger_now(), seq, purse_cents, points));
-    if (err == LEAL_OK && sqlite3_changes(l->db) == 0) {
-        store_set_msg(l, "card %lld", (long long)card_id);
-        err = LEAL_E_UNKNOWN_ID;
-    }
-    return err;
+    return err == LEAL_OK ? store_changed(l, "card", card_id) : err;
 }
 
 leal_err ledger_card_set_seen_mark(struct ledger *l, int64_t card_id, int64_t seq,
                                    int64_t purse_cents, int64_t points,
                                    const uint8_t mark[LEDGER_CARD_MARK_LEN])
 {
-    sqlite3_stmt *st;
     leal_err err;
     if (mark == NULL || seq < 0 || purse_cents < 0 || points < 0)
         return LEAL_E_ARG;
-    if ((err = store_prep_i64(l,
-                              "UPDATE card SET seen_at = ?2, seen_seq = ?3, seen_purse = ?4, "
-                              "seen_points = ?5, seen_mark = ?6 WHERE card_id = ?1",
-                              &st, I64S(card_id, ledger_now(), seq, purse_cents, points))) !=
-        LEAL_OK)
-        return err;
-    sqlite3_bind_blob(st, 6, mark, LEDGER_CARD_MARK_LEN, SQLITE_STATIC);
-    err = store_step(l, st, NULL);
-    if (err == LEAL_OK && sqlite3_changes(l->db) == 0) {
-        store_set_msg(l, "card %lld", (long long)card_id);
-        err = LEAL_E_UNKNOWN_ID;
-    }
-    sqlite3_finalize(st);
-    return err;
+    err = store_write(l,
+                      "UPDATE card SET seen_at = ?2, seen_seq = ?3, seen_purse = ?4, "
+                      "seen_points = ?5, seen_mark = ?6 WHERE card_id = ?1",
+                      SVALS(SV_I64(card_id), SV_I64(ledger_now()), SV_I64(seq), SV_I64(purse_cents),
+                            SV_I64(points), SV_BLOB(mark, LEDGER_CARD_MARK_LEN)),
+                      NULL);
+    return err == LEAL_OK ? store_changed(l, "card", card_id) : err;
 }
 
 /* Whether the card's newest event already has this status and reason. */
 static leal_err newest_event_says(struct ledger *l, int64_t card_id, enum ledger_card_status status,
                                   const char *reason, bool *says)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     int row;
     leal_err err;
     *says = false;
@@ -360,13 +315,13 @@ static leal_err newest_event_says(struct ledger *l, int64_t card_id, enum ledger
                              "DESC LIMIT 1",
                              &st)) != LEAL_OK)
         return err;
-    sqlite3_bind_int64(st, 1, card_id);
+    store_bind_i64(st, 1, card_id);
     if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
-        const unsigned char *s = sqlite3_column_text(st, 0), *r = sqlite3_column_text(st, 1);
+        const unsigned char *s = store_col_str(st, 0), *r = store_col_str(st, 1);
         *says = s && r && strcmp((const char *)s, ledger_card_status_name(status)) == 0 &&
                 strcmp((const char *)r, reason) == 0;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 
@@ -410,28 +365,28 @@ leal_err ledger_card_verdict(struct ledger *l, int64_t card_id, const char *reas
 
 leal_err ledger_card_keys_get(struct ledger *l, int64_t card_id, uint8_t versions[LEDGER_KEY_ROLES])
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     int row = 0;
     leal_err err = store_prep_i64(l, CARD_KEYS_SQL, &st, I64S(card_id));
     memset(versions, 0, LEDGER_KEY_ROLES);
     while (err == LEAL_OK && (err = store_step(l, st, &row)) == LEAL_OK && row) {
-        int64_t role = sqlite3_column_int64(st, 0), version = sqlite3_column_int64(st, 1);
+        int64_t role = store_col_i64(st, 0), version = store_col_i64(st, 1);
         if (role >= 1 && role <= LEDGER_KEY_ROLES && version >= 1 && version <= 255)
             versions[role - 1] = (uint8_t)version;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 
 leal_err ledger_card_keys_set(struct ledger *l, int64_t card_id,
                               const uint8_t versions[LEDGER_KEY_ROLES])
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;
     err = store_find_row(l, "SELECT 1 FROM card WHERE card_id = ?1", card_id, "card", &st);
-    sqlite3_finalize(st);
+    store_finalize(st);
     for (int r = 0; err == LEAL_OK && r < LEDGER_KEY_ROLES; r++)
         if (versions[r] != 0)
             err = store_exec_i64(
@@ -445,43 +400,33 @@ leal_err ledger_card_keys_set(struct ledger *l, int64_t card_id,
 leal_err ledger_card_keys_count(struct ledger *l, int64_t program_id, int role, int version,
                                 int64_t *cards, int64_t *unknown)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     int row = 0;
     leal_err err = store_prep_i64(l, CARD_KEYS_COUNT_SQL, &st, I64S(program_id, role, version));
     *cards = *unknown = 0;
     if (err == LEAL_OK && (err = store_step(l, st, &row)) == LEAL_OK && row) {
-        *cards = sqlite3_column_int64(st, 0);
-        *unknown = sqlite3_column_int64(st, 1);
+        *cards = store_col_i64(st, 0);
+        *unknown = store_col_i64(st, 1);
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 
 leal_err ledger_card_rewrite_put(struct ledger *l, int64_t card_id, const uint8_t *span, size_t len)
 {
-    sqlite3_stmt *st;
-    leal_err err;
     if (span == NULL || len == 0 || len > 256)
         return LEAL_E_ARG;
-    if ((err = store_prep_once(
-             l,
-             "INSERT INTO card_identity_rewrite(card_id, span, created_at) VALUES (?1, "
-             "?2, ?3) ON CONFLICT (card_id) DO UPDATE SET span = excluded.span, "
-             "created_at = excluded.created_at",
-             &st)) != LEAL_OK)
-        return err;
-    sqlite3_bind_int64(st, 1, card_id);
-    sqlite3_bind_blob(st, 2, span, (int)len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, ledger_now());
-    err = store_step(l, st, NULL);
-    sqlite3_finalize(st);
-    return err;
+    return store_write(l,
+                       "INSERT INTO card_identity_rewrite(card_id, span, created_at) VALUES (?1, "
+                       "?2, ?3) ON CONFLICT (card_id) DO UPDATE SET span = excluded.span, "
+                       "created_at = excluded.created_at",
+                       SVALS(SV_I64(card_id), SV_BLOB(span, len), SV_I64(ledger_now())), NULL);
 }
 
 leal_err ledger_card_rewrite_find(struct ledger *l, const uint8_t *uid, size_t uid_len, int nth,
                                   int64_t *card_id, uint8_t *span, size_t cap, size_t *len)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     int row = 0;
     leal_err err;
     *card_id = 0;
@@ -490,17 +435,17 @@ leal_err ledger_card_rewrite_find(struct ledger *l, const uint8_t *uid, size_t u
         return LEAL_E_ARG;
     if ((err = store_prep_once(l, CARD_REWRITE_SQL, &st)) != LEAL_OK)
         return err;
-    sqlite3_bind_blob(st, 1, uid, (int)uid_len, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, nth);
+    store_bind_blob(st, 1, uid, uid_len);
+    store_bind_i64(st, 2, nth);
     if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
-        size_t n = (size_t)sqlite3_column_bytes(st, 1);
+        size_t n = (size_t)store_col_bytes(st, 1);
         if (n <= cap) {
-            *card_id = sqlite3_column_int64(st, 0);
-            memcpy(span, sqlite3_column_blob(st, 1), n);
+            *card_id = store_col_i64(st, 0);
+            memcpy(span, store_col_blob(st, 1), n);
             *len = n;
         }
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 
@@ -511,23 +456,23 @@ leal_err ledger_card_rewrite_drop(struct ledger *l, int64_t card_id)
 
 leal_err ledger_terminal_program(struct ledger *l, int64_t terminal_id, int64_t *program_id)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err = store_find_row(l,
                                   "SELECT s.program_id FROM terminal t JOIN store s ON s.id = "
                                   "t.store_id WHERE t.id = ?1",
                                   terminal_id, "terminal", &st);
-    *program_id = err == LEAL_OK ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
+    *program_id = err == LEAL_OK ? store_col_i64(st, 0) : 0;
+    store_finalize(st);
     return err;
 }
 
-static void card_event_row(sqlite3_stmt *st, struct ledger_card_event *e)
+static void card_event_row(struct store_stmt *st, struct ledger_card_event *e)
 {
     char t[32];
     memset(e, 0, sizeof *e);
-    e->id = sqlite3_column_int64(st, 0);
-    e->card_id = sqlite3_column_int64(st, 1);
-    e->at = sqlite3_column_int64(st, 2);
+    e->id = store_col_i64(st, 0);
+    e->card_id = store_col_i64(st, 1);
+    e->at = store_col_i64(st, 2);
     store_col_text(st, 3, t, sizeof t);
     if (ledger_card_status_parse(t, &e->status) != LEAL_OK)
         e->status = 0;
@@ -538,7 +483,7 @@ static void card_event_row(sqlite3_stmt *st, struct ledger_card_event *e)
 static leal_err card_events(struct ledger *l, const char *sql, int64_t key, ledger_card_event_cb cb,
                             void *ctx)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     if ((err = store_prep_i64(l, sql, &st, I64S(key))) != LEAL_OK)
         return err;
@@ -548,7 +493,7 @@ static leal_err card_events(struct ledger *l, const char *sql, int64_t key, ledg
         if (cb(ctx, &e) != 0)
             break;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 

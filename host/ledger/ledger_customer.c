@@ -69,31 +69,23 @@ static leal_err pii_keys(struct ledger *l, const struct ledger_customer *c, stru
     return LEAL_OK;
 }
 
-static void bind_keys(sqlite3_stmt *st, const struct pii_keys *k)
-{
-    sqlite3_bind_text(st, 11, k->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 12, k->surname, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 13, k->phone, -1, SQLITE_STATIC);
-}
+/* A customer's personal data and search keys as ?1..?13 of customer_pii's INSERT or UPDATE. */
+#define PII_PARAMS 13
 
-static void bind_pii(sqlite3_stmt *st, const struct ledger_customer *c)
+static leal_err pii_write(struct ledger *l, const char *sql, const struct ledger_customer *c,
+                          const struct pii_keys *k)
 {
-    sqlite3_bind_int64(st, 1, c->id);
-    sqlite3_bind_text(st, 2, c->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, c->surname, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, c->email, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, c->phone, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, c->birth_date, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, c->gender, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, c->address, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 9, c->preferences, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 10, ledger_now());
+    const struct store_val v[PII_PARAMS] = {
+        SV_I64(c->id),           SV_TEXT(c->name),       SV_TEXT(c->surname), SV_TEXT(c->email),
+        SV_TEXT(c->phone),       SV_TEXT(c->birth_date), SV_TEXT(c->gender),  SV_TEXT(c->address),
+        SV_TEXT(c->preferences), SV_I64(ledger_now()),   SV_TEXT(k->name),    SV_TEXT(k->surname),
+        SV_TEXT(k->phone)};
+    return store_write(l, sql, v, PII_PARAMS, NULL);
 }
 
 leal_err ledger_customer_add(struct ledger *l, const struct ledger_customer *c, int64_t *id,
                              int64_t *account_id)
 {
-    sqlite3_stmt *st = NULL;
     struct ledger_customer tmp;
     struct pii_keys keys;
     leal_err err;
@@ -106,34 +98,26 @@ leal_err ledger_customer_add(struct ledger *l, const struct ledger_customer *c, 
         return err;
     if ((err = store_exists(l, ST_PROGRAM_EXISTS, c->program_id, "program")) != LEAL_OK)
         goto out;
-    if ((err = store_exec_i64(l, "INSERT INTO customer(program_id, created_at) VALUES (?1, ?2)",
-                              I64S(c->program_id, ledger_now()))) != LEAL_OK)
+    if ((err = store_write(l, "INSERT INTO customer(program_id, created_at) VALUES (?1, ?2)",
+                           SVALS(SV_I64(c->program_id), SV_I64(ledger_now())), &tmp.id)) != LEAL_OK)
         goto out;
-    tmp.id = sqlite3_last_insert_rowid(l->db);
-    err =
-        store_prep_once(l,
-                        "INSERT INTO customer_pii(customer_id, name, surname, email, phone, "
-                        "birth_date, gender, address, preferences, updated_at, name_key, "
-                        "surname_key, phone_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                        "?11, ?12, ?13)",
-                        &st);
-    if (err != LEAL_OK)
+    if ((err = pii_write(l,
+                         "INSERT INTO customer_pii(customer_id, name, surname, email, phone, "
+                         "birth_date, gender, address, preferences, updated_at, name_key, "
+                         "surname_key, phone_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                         "?10, ?11, ?12, ?13)",
+                         &tmp, &keys)) != LEAL_OK)
         goto out;
-    bind_pii(st, &tmp);
-    bind_keys(st, &keys);
-    if ((err = store_step(l, st, NULL)) != LEAL_OK)
-        goto out;
-    if ((err = store_exec_i64(l,
-                              "INSERT INTO account(program_id, customer_id, kind, created_at) "
-                              "VALUES (?1, ?2, 'customer', ?3)",
-                              I64S(c->program_id, tmp.id, ledger_now()))) != LEAL_OK)
+    if ((err = store_write(l,
+                           "INSERT INTO account(program_id, customer_id, kind, created_at) "
+                           "VALUES (?1, ?2, 'customer', ?3)",
+                           SVALS(SV_I64(c->program_id), SV_I64(tmp.id), SV_I64(ledger_now())),
+                           account_id)) != LEAL_OK)
         goto out;
     *id = tmp.id;
-    *account_id = sqlite3_last_insert_rowid(l->db);
     err = store_exec_i64(l, "UPDATE customer SET account_id = ?2 WHERE id = ?1",
                          I64S(*id, *account_id));
 out:
-    sqlite3_finalize(st);
     err = store_tx_end(l, err);
     if (err != LEAL_OK) {
         *id = 0;
@@ -142,13 +126,13 @@ out:
     return err;
 }
 
-static void customer_row(sqlite3_stmt *st, struct ledger_customer *c)
+static void customer_row(struct store_stmt *st, struct ledger_customer *c)
 {
     memset(c, 0, sizeof *c);
-    c->id = sqlite3_column_int64(st, 0);
-    c->program_id = sqlite3_column_int64(st, 1);
-    c->account_id = sqlite3_column_int64(st, 2);
-    c->created_at = sqlite3_column_int64(st, 3);
+    c->id = store_col_i64(st, 0);
+    c->program_id = store_col_i64(st, 1);
+    c->account_id = store_col_i64(st, 2);
+    c->created_at = store_col_i64(st, 3);
     store_col_text(st, 4, c->name, sizeof c->name);
     store_col_text(st, 5, c->surname, sizeof c->surname);
     store_col_text(st, 6, c->email, sizeof c->email);
@@ -161,44 +145,32 @@ static void customer_row(sqlite3_stmt *st, struct ledger_customer *c)
 
 leal_err ledger_customer_get(struct ledger *l, int64_t id, struct ledger_customer *out)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     memset(out, 0, sizeof *out);
     err = store_find_row(l, "SELECT " CUSTOMER_COLUMNS " WHERE c.id = ?1", id, "customer", &st);
     if (err == LEAL_OK)
         customer_row(st, out);
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 
 leal_err ledger_customer_update(struct ledger *l, const struct ledger_customer *c)
 {
-    sqlite3_stmt *st = NULL;
     struct pii_keys keys;
     leal_err err;
     if ((err = customer_check(l, c)) != LEAL_OK || (err = pii_keys(l, c, &keys)) != LEAL_OK)
         return err;
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;
-    err = store_prep_once(
-        l,
-        "UPDATE customer_pii SET name = ?2, surname = ?3, email = ?4, phone = ?5, "
-        "birth_date = ?6, gender = ?7, address = ?8, preferences = ?9, updated_at = "
-        "?10, name_key = ?11, surname_key = ?12, phone_key = ?13 WHERE customer_id = "
-        "?1",
-        &st);
-    if (err != LEAL_OK)
-        goto out;
-    bind_pii(st, c);
-    bind_keys(st, &keys);
-    if ((err = store_step(l, st, NULL)) != LEAL_OK)
-        goto out;
-    if (sqlite3_changes(l->db) != 1) {
-        store_set_msg(l, "customer %lld", (long long)c->id);
-        err = LEAL_E_UNKNOWN_ID;
-    }
-out:
-    sqlite3_finalize(st);
+    err = pii_write(l,
+                    "UPDATE customer_pii SET name = ?2, surname = ?3, email = ?4, phone = ?5, "
+                    "birth_date = ?6, gender = ?7, address = ?8, preferences = ?9, updated_at = "
+                    "?10, name_key = ?11, surname_key = ?12, phone_key = ?13 WHERE customer_id = "
+                    "?1",
+                    c, &keys);
+    if (err == LEAL_OK)
+        err = store_changed(l, "customer", c->id);
     return store_tx_end(l, err);
 }
 
@@ -249,7 +221,7 @@ leal_err ledger_customer_search(struct ledger *l, int64_t program_id, enum ledge
     char sql[2048], key[4 * LEDGER_TEXT], end[4 * LEDGER_TEXT + 8];
     uint8_t uid[LEAL_MAX_UID];
     size_t uid_len = 0;
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     int64_t card_id = 0;
 
@@ -286,26 +258,26 @@ leal_err ledger_customer_search(struct ledger *l, int64_t program_id, enum ledge
             return err;
         l->search_st[by] = st;
     }
-    sqlite3_clear_bindings(st);
-    if (by == LEDGER_SEARCH_NAME || by == LEDGER_SEARCH_PHONE)
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    else if (by == LEDGER_SEARCH_EMAIL)
-        sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
-    if (by == LEDGER_SEARCH_NAME)
-        sqlite3_bind_text(st, 5, end, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, card_id);
-    if (by == LEDGER_SEARCH_UID)
-        sqlite3_bind_blob(st, 3, uid, (int)uid_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, program_id);
-    sqlite3_bind_int64(st, 6, limit > 0 && limit < (size_t)INT64_MAX ? (int64_t)limit : -1);
+    {
+        /* ?1 key or e-mail, ?2 card id, ?3 UID, ?4 program, ?5 end of the name range, ?6 limit */
+        const struct store_val v[] = {
+            by == LEDGER_SEARCH_NAME || by == LEDGER_SEARCH_PHONE ? SV_TEXT(key)
+            : by == LEDGER_SEARCH_EMAIL                           ? SV_TEXT(q)
+                                                                  : SV_NULL,
+            SV_I64(card_id),
+            by == LEDGER_SEARCH_UID ? SV_BLOB(uid, uid_len) : SV_NULL,
+            SV_I64(program_id),
+            by == LEDGER_SEARCH_NAME ? SV_TEXT(end) : SV_NULL,
+            SV_I64(limit > 0 && limit < (size_t)INT64_MAX ? (int64_t)limit : -1)};
+        store_bind(st, v, (int)(sizeof v / sizeof v[0]));
+    }
     while (store_next_row(l, st, &err)) {
         struct ledger_customer c;
         customer_row(st, &c);
         if (cb(ctx, &c) != 0)
             break;
     }
-    sqlite3_reset(st); /* kept prepared; its bindings pointed at this frame */
-    sqlite3_clear_bindings(st);
+    store_reset_clear(st); /* kept prepared; its bindings pointed at this frame */
     return err;
 }
 
@@ -321,7 +293,6 @@ static int channel_ok(const char *c)
 leal_err ledger_consent_add(struct ledger *l, int64_t customer_id, const char *channel,
                             bool granted, const char *method, const char *recorded_by, int64_t at)
 {
-    sqlite3_stmt *st = NULL;
     leal_err err;
     if (!channel_ok(channel))
         return LEAL_E_USAGE;
@@ -332,30 +303,20 @@ leal_err ledger_consent_add(struct ledger *l, int64_t customer_id, const char *c
         return err;
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;
-    err = store_prep_once(
-        l,
-        "INSERT INTO consent(customer_id, channel, granted, at, method, recorded_by) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        &st);
-    if (err != LEAL_OK)
-        goto out;
-    sqlite3_bind_int64(st, 1, customer_id);
-    sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, granted ? 1 : 0);
-    sqlite3_bind_int64(st, 4, at ? at : ledger_now());
-    sqlite3_bind_text(st, 5, method, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, recorded_by, -1, SQLITE_STATIC);
-    err = store_step(l, st, NULL);
+    err = store_write(l,
+                      "INSERT INTO consent(customer_id, channel, granted, at, method, recorded_by) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                      SVALS(SV_I64(customer_id), SV_TEXT(channel), SV_I64(granted ? 1 : 0),
+                            SV_I64(at ? at : ledger_now()), SV_TEXT(method), SV_TEXT(recorded_by)),
+                      NULL);
     if (err == LEAL_E_UNKNOWN_ID)
         store_set_msg(l, "customer %lld", (long long)customer_id);
-out:
-    sqlite3_finalize(st);
     return store_tx_end(l, err);
 }
 
 leal_err ledger_consent_each(struct ledger *l, int64_t customer_id, ledger_consent_cb cb, void *ctx)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     err =
         store_prep_i64(l,
@@ -369,21 +330,20 @@ leal_err ledger_consent_each(struct ledger *l, int64_t customer_id, ledger_conse
         struct ledger_consent c;
         memset(&c, 0, sizeof c);
         store_col_text(st, 0, c.channel, sizeof c.channel);
-        c.granted = sqlite3_column_int(st, 1) != 0;
-        c.at = sqlite3_column_int64(st, 2);
+        c.granted = store_col_i64(st, 1) != 0;
+        c.at = store_col_i64(st, 2);
         store_col_text(st, 3, c.method, sizeof c.method);
         store_col_text(st, 4, c.recorded_by, sizeof c.recorded_by);
         if (cb(ctx, &c) != 0)
             break;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 
 leal_err ledger_note_add(struct ledger *l, int64_t customer_id, const char *author,
                          const char *text, int64_t at)
 {
-    sqlite3_stmt *st = NULL;
     leal_err err;
     if (ledger_empty(author) || ledger_empty(text))
         return LEAL_E_REASON_REQUIRED;
@@ -392,41 +352,33 @@ leal_err ledger_note_add(struct ledger *l, int64_t customer_id, const char *auth
         return err;
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;
-    err = store_prep_once(
+    err = store_write(
         l,
-        "INSERT INTO customer_note(customer_id, at, author, text) VALUES (?1, ?2, ?3, "
-        "?4)",
-        &st);
-    if (err != LEAL_OK)
-        goto out;
-    sqlite3_bind_int64(st, 1, customer_id);
-    sqlite3_bind_int64(st, 2, at ? at : ledger_now());
-    sqlite3_bind_text(st, 3, author, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
-    err = store_step(l, st, NULL);
+        "INSERT INTO customer_note(customer_id, at, author, text) VALUES (?1, ?2, "
+        "?3, ?4)",
+        SVALS(SV_I64(customer_id), SV_I64(at ? at : ledger_now()), SV_TEXT(author), SV_TEXT(text)),
+        NULL);
     if (err == LEAL_E_UNKNOWN_ID)
         store_set_msg(l, "customer %lld", (long long)customer_id);
-out:
-    sqlite3_finalize(st);
     return store_tx_end(l, err);
 }
 
 leal_err ledger_note_each(struct ledger *l, int64_t customer_id, ledger_note_cb cb, void *ctx)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err = store_prep_i64(l, NOTES_SQL, &st, I64S(customer_id));
     if (err != LEAL_OK)
         return err;
     while (store_next_row(l, st, &err)) {
         struct ledger_note n;
         memset(&n, 0, sizeof n);
-        n.id = sqlite3_column_int64(st, 0);
-        n.at = sqlite3_column_int64(st, 1);
+        n.id = store_col_i64(st, 0);
+        n.at = store_col_i64(st, 1);
         store_col_text(st, 2, n.author, sizeof n.author);
         store_col_text(st, 3, n.text, sizeof n.text);
         if (cb(ctx, &n) != 0)
             break;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }

@@ -1,6 +1,7 @@
 /*
  * ledger_open.c - opening a ledger, migrating its schema, closing it, backing it up (see ledger.h).
  */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "host/file.h"
 #include "host/text.h"
+#include "keys/crypto.h"
 #include "ledger.h"
 #include "schema.h"
 #include "store.h"
@@ -149,24 +151,9 @@ static leal_err raw_open(const char *path, struct ledger **out)
 }
 
 static leal_err copy_db(struct ledger *l, const char *dest, bool replace);
-static leal_err open_why(const char *path, int create, struct ledger **out, char *why, size_t cap);
 
-leal_err ledger_open(const char *path, struct ledger **out)
-{
-    return ledger_open_why(path, out, NULL, 0);
-}
-
-leal_err ledger_open_why(const char *path, struct ledger **out, char *why, size_t cap)
-{
-    return open_why(path, 1, out, why, cap);
-}
-
-leal_err ledger_open_existing_why(const char *path, struct ledger **out, char *why, size_t cap)
-{
-    return open_why(path, 0, out, why, cap);
-}
-
-static leal_err open_why(const char *path, int create, struct ledger **out, char *why, size_t cap)
+leal_err ledger_open_with(const char *path, const struct ledger_open_options *o,
+                          struct ledger **out)
 {
     struct ledger *l = NULL;
     leal_err err;
@@ -174,10 +161,13 @@ static leal_err open_why(const char *path, int create, struct ledger **out, char
     char bak[4200];
 
     *out = NULL;
-    if (why && cap)
-        why[0] = '\0';
-    if ((err = raw_open_flags(path, create, &l)) != LEAL_OK)
+    if (o->why && o->why_cap)
+        o->why[0] = '\0';
+    if (path == NULL || crypto_provider_check(o->crypto) != LEAL_OK)
+        return LEAL_E_ARG;
+    if ((err = raw_open_flags(path, !o->must_exist, &l)) != LEAL_OK)
         return err;
+    l->crypto = o->crypto;
     if ((err = settings(l)) != LEAL_OK)
         goto out;
     if ((err = store_pragma_int(l, "PRAGMA user_version", &version)) != LEAL_OK)
@@ -209,8 +199,8 @@ static leal_err open_why(const char *path, int create, struct ledger **out, char
     *out = l;
     l = NULL;
 out:
-    if (why && cap)
-        snprintf(why, cap, "%s", l ? l->msg : "");
+    if (o->why && o->why_cap)
+        snprintf(o->why, o->why_cap, "%s", l ? l->msg : "");
     ledger_close(l);
     return err;
 }
@@ -240,9 +230,9 @@ void ledger_close(struct ledger *l)
     if (l->bulk)
         (void)sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_finalize(l->st[i]);
+        store_finalize(l->st[i]);
     for (int i = 0; i <= LEDGER_SEARCH_ALL; i++)
-        sqlite3_finalize(l->search_st[i]);
+        store_finalize(l->search_st[i]);
     sqlite3_close(l->db);
     free(l->cache.slot);
     free(l);

@@ -11,29 +11,29 @@
 
 leal_err ledger_card_drift(struct ledger *l, int64_t card_id, struct ledger_drift *out)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     memset(out, 0, sizeof *out);
     if ((err = store_find_row(l, "SELECT 1 FROM card WHERE card_id = ?1", card_id, "card", &st)) !=
         LEAL_OK) {
-        sqlite3_finalize(st);
+        store_finalize(st);
         return err;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     if ((err = store_find_row(l, DRIFT_SQL, card_id, "card", &st)) == LEAL_OK) {
-        out->points = sqlite3_column_int64(st, 0);
-        out->entries = sqlite3_column_int64(st, 1);
-        out->upto = sqlite3_column_int64(st, 2);
+        out->points = store_col_i64(st, 0);
+        out->entries = store_col_i64(st, 1);
+        out->upto = store_col_i64(st, 2);
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     if (err != LEAL_OK || out->upto == 0)
         return err;
     if ((err = store_find_row(l, "SELECT at, kind FROM entry WHERE id = ?1", out->upto, "entry",
                               &st)) == LEAL_OK) {
-        out->newest_at = sqlite3_column_int64(st, 0);
+        out->newest_at = store_col_i64(st, 0);
         store_col_text(st, 1, out->newest_kind, sizeof out->newest_kind);
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 
@@ -44,11 +44,7 @@ leal_err ledger_card_synced_now(struct ledger *l, int64_t card_id)
                        "UPDATE card SET synced_entry = coalesce((SELECT max(id) FROM entry), "
                        "0) WHERE card_id = ?1",
                        I64S(card_id));
-    if (err == LEAL_OK && sqlite3_changes(l->db) == 0) {
-        store_set_msg(l, "card %lld", (long long)card_id);
-        err = LEAL_E_UNKNOWN_ID;
-    }
-    return err;
+    return err == LEAL_OK ? store_changed(l, "card", card_id) : err;
 }
 
 leal_err ledger_pending_sync_add(struct ledger *l, const struct ledger_pending_sync *p)
@@ -76,7 +72,7 @@ leal_err ledger_pending_sync_add(struct ledger *l, const struct ledger_pending_s
 leal_err ledger_pending_sync_get(struct ledger *l, int64_t card_id, struct ledger_pending_sync *out,
                                  bool *found)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     int row;
     leal_err err;
     memset(out, 0, sizeof *out);
@@ -84,16 +80,16 @@ leal_err ledger_pending_sync_get(struct ledger *l, int64_t card_id, struct ledge
     if ((err = store_prep_i64(l, PENDING_SYNC_SQL, &st, I64S(card_id))) != LEAL_OK)
         return err;
     if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
-        out->card_id = sqlite3_column_int64(st, 0);
-        out->seq_before = sqlite3_column_int64(st, 1);
-        out->seq_after = sqlite3_column_int64(st, 2);
-        out->points_after = sqlite3_column_int64(st, 3);
-        out->points = sqlite3_column_int64(st, 4);
-        out->upto_entry = sqlite3_column_int64(st, 5);
-        out->created_at = sqlite3_column_int64(st, 6);
+        out->card_id = store_col_i64(st, 0);
+        out->seq_before = store_col_i64(st, 1);
+        out->seq_after = store_col_i64(st, 2);
+        out->points_after = store_col_i64(st, 3);
+        out->points = store_col_i64(st, 4);
+        out->upto_entry = store_col_i64(st, 5);
+        out->created_at = store_col_i64(st, 6);
         *found = true;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 
@@ -102,7 +98,7 @@ static leal_err sync_delete(struct ledger *l, int64_t card_id)
 {
     leal_err err =
         store_exec_i64(l, "DELETE FROM card_pending_sync WHERE card_id = ?1", I64S(card_id));
-    if (err == LEAL_OK && sqlite3_changes(l->db) != 1) {
+    if (err == LEAL_OK && store_changes(l) != 1) {
         store_set_msg(l, "card %lld has no sync in flight", (long long)card_id);
         err = LEAL_E_UNKNOWN_ID;
     }
@@ -146,7 +142,6 @@ leal_err ledger_pending_sync_settle(struct ledger *l, int64_t card_id)
 
 leal_err ledger_pending_topup_add(struct ledger *l, const struct ledger_pending_topup *p)
 {
-    sqlite3_stmt *st = NULL;
     leal_err err;
     l->msg[0] = '\0';
     if (p->card_id <= 0 || p->seq_before < 0 || p->seq_before > UINT32_MAX ||
@@ -158,79 +153,62 @@ leal_err ledger_pending_topup_add(struct ledger *l, const struct ledger_pending_
         return err;
     if ((err = store_exists(l, ST_CARD_PROGRAM, p->card_id, "card")) != LEAL_OK)
         goto out;
-    if ((err = store_prep_once(
-             l,
-             "INSERT INTO card_pending_topup(card_id, seq_before, seq_after, "
-             "purse_after, cents, request_id, created_at, mark) VALUES (?1, ?2, ?3, "
-             "?4, ?5, ?6, ?7, ?8)",
-             &st)) != LEAL_OK)
-        goto out;
-    sqlite3_bind_int64(st, 1, p->card_id);
-    sqlite3_bind_int64(st, 2, p->seq_before);
-    sqlite3_bind_int64(st, 3, p->seq_after);
-    sqlite3_bind_int64(st, 4, p->purse_after);
-    sqlite3_bind_int64(st, 5, p->cents);
-    sqlite3_bind_text(st, 6, p->request_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, ledger_now());
-    if (p->has_mark)
-        sqlite3_bind_blob(st, 8, p->mark, LEDGER_CARD_MARK_LEN, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 8);
-    if ((err = store_step(l, st, NULL)) == LEAL_E_DUPLICATE_ID)
+    err = store_write(l,
+                      "INSERT INTO card_pending_topup(card_id, seq_before, seq_after, "
+                      "purse_after, cents, request_id, created_at, mark) VALUES (?1, ?2, ?3, "
+                      "?4, ?5, ?6, ?7, ?8)",
+                      SVALS(SV_I64(p->card_id), SV_I64(p->seq_before), SV_I64(p->seq_after),
+                            SV_I64(p->purse_after), SV_I64(p->cents), SV_TEXT(p->request_id),
+                            SV_I64(ledger_now()),
+                            SV_BLOB(p->has_mark ? p->mark : NULL, LEDGER_CARD_MARK_LEN)),
+                      NULL);
+    if (err == LEAL_E_DUPLICATE_ID)
         store_set_msg(l, "card %lld already has a top-up in flight", (long long)p->card_id);
 out:
-    sqlite3_finalize(st);
     return store_tx_end(l, err);
 }
 
 leal_err ledger_pending_topup_get(struct ledger *l, int64_t card_id,
                                   struct ledger_pending_topup *out, bool *found)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     int row;
     leal_err err;
     memset(out, 0, sizeof *out);
     *found = false;
     if ((err = store_prep_once(l, PENDING_TOPUP_SQL, &st)) != LEAL_OK)
         return err;
-    sqlite3_bind_int64(st, 1, card_id);
+    store_bind_i64(st, 1, card_id);
     err = store_step(l, st, &row);
     if (err == LEAL_OK && row) {
-        out->card_id = sqlite3_column_int64(st, 0);
-        out->seq_before = sqlite3_column_int64(st, 1);
-        out->seq_after = sqlite3_column_int64(st, 2);
-        out->purse_after = sqlite3_column_int64(st, 3);
-        out->cents = sqlite3_column_int64(st, 4);
+        out->card_id = store_col_i64(st, 0);
+        out->seq_before = store_col_i64(st, 1);
+        out->seq_after = store_col_i64(st, 2);
+        out->purse_after = store_col_i64(st, 3);
+        out->cents = store_col_i64(st, 4);
         store_col_text(st, 5, out->request_id, sizeof out->request_id);
-        out->created_at = sqlite3_column_int64(st, 6);
-        if (sqlite3_column_bytes(st, 7) == LEDGER_CARD_MARK_LEN) {
-            memcpy(out->mark, sqlite3_column_blob(st, 7), LEDGER_CARD_MARK_LEN);
+        out->created_at = store_col_i64(st, 6);
+        if (store_col_bytes(st, 7) == LEDGER_CARD_MARK_LEN) {
+            memcpy(out->mark, store_col_blob(st, 7), LEDGER_CARD_MARK_LEN);
             out->has_mark = true;
         }
         *found = true;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 
 /* Deletes the card's intent with that request id, inside the caller's transaction. */
 static leal_err pending_delete(struct ledger *l, int64_t card_id, const char *request_id)
 {
-    sqlite3_stmt *st;
-    leal_err err;
-    if ((err = store_prep_once(
-             l, "DELETE FROM card_pending_topup WHERE card_id = ?1 AND request_id = ?2", &st)) !=
-        LEAL_OK)
-        return err;
-    sqlite3_bind_int64(st, 1, card_id);
-    sqlite3_bind_text(st, 2, request_id ? request_id : "", -1, SQLITE_STATIC);
-    err = store_step(l, st, NULL);
-    if (err == LEAL_OK && sqlite3_changes(l->db) != 1) {
+    leal_err err =
+        store_write(l, "DELETE FROM card_pending_topup WHERE card_id = ?1 AND request_id = ?2",
+                    SVALS(SV_I64(card_id), SV_TEXT(request_id ? request_id : "")), NULL);
+    if (err == LEAL_OK && store_changes(l) != 1) {
         store_set_msg(l, "card %lld has no top-up in flight with request id '%s'",
                       (long long)card_id, request_id ? request_id : "");
         err = LEAL_E_UNKNOWN_ID;
     }
-    sqlite3_finalize(st);
     return err;
 }
 
@@ -256,7 +234,7 @@ leal_err ledger_pending_topup_settle(struct ledger *l, const struct ledger_entry
         return err;
     if (e->card_id <= 0 || ledger_empty(e->request_id))
         return LEAL_E_ARG;
-    if ((err = ledger_entry_hash(e, hash)) != LEAL_OK)
+    if ((err = ledger_entry_hash(l->crypto, e, hash)) != LEAL_OK)
         return err;
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;

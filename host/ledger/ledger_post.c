@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "amount.h"
+#include "firmware/core/lots.h"
 #include "keys/base/buf.h"
 #include "keys/base/hex.h"
-#include "keys/hosted/provider_openssl.h"
 #include "ledger.h"
 #include "store.h"
 
@@ -126,7 +126,8 @@ static leal_err put_str(struct buf_writer *w, const char *s)
  * Fields are as the caller gave them (at = 0 means "now" and is hashed as 0),
  * lines in the caller's order: "the same content" is exactly this byte string.
  */
-leal_err ledger_entry_hash(const struct ledger_entry *e, char hex[65])
+leal_err ledger_entry_hash(const struct crypto_provider *cp, const struct ledger_entry *e,
+                           char hex[65])
 {
     static const char magic[] = "leal-entry-v1";
     uint8_t enc[16 + 15 * 8 + 5 * (4 + LEDGER_TEXT) +
@@ -177,7 +178,7 @@ leal_err ledger_entry_hash(const struct ledger_entry *e, char hex[65])
             err = put_i64(&w, e->lines[i].expires_at);
     }
     if (err == LEAL_OK)
-        err = crypto_openssl()->sha256(enc, buf_writer_len(&w), md);
+        err = cp->sha256(enc, buf_writer_len(&w), md);
     if (err != LEAL_OK)
         return err;
     return leal_hex_encode(md, sizeof md, false, hex, 65);
@@ -187,7 +188,7 @@ leal_err ledger_entry_hash(const struct ledger_entry *e, char hex[65])
 static leal_err key_lookup(struct ledger *l, const struct ledger_entry *e, int64_t *id,
                            char hash[65])
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     int row;
     leal_err err;
     *id = 0;
@@ -195,89 +196,81 @@ static leal_err key_lookup(struct ledger *l, const struct ledger_entry *e, int64
     if (e->terminal_id) {
         if ((err = store_prep(l, ST_KEY_TERMINAL, &st)) != LEAL_OK)
             return err;
-        sqlite3_bind_int64(st, 1, e->terminal_id);
-        sqlite3_bind_int64(st, 2, e->terminal_epoch);
-        sqlite3_bind_int64(st, 3, e->terminal_seq);
+        store_bind_i64(st, 1, e->terminal_id);
+        store_bind_i64(st, 2, e->terminal_epoch);
+        store_bind_i64(st, 3, e->terminal_seq);
     } else {
         if ((err = store_prep(l, ST_KEY_REQUEST, &st)) != LEAL_OK)
             return err;
-        sqlite3_bind_text(st, 1, e->request_id, -1, SQLITE_STATIC);
+        store_bind_text(st, 1, e->request_id);
     }
     err = store_step(l, st, &row);
     if (err == LEAL_OK && row) {
-        *id = sqlite3_column_int64(st, 0);
+        *id = store_col_i64(st, 0);
         store_col_text(st, 1, hash, 65);
     }
-    sqlite3_reset(st);
+    store_reset(st);
     return err;
 }
 
-/* Gives back to the lots that entry `reversed` took from on this account,
- * up to amount; what remains is a new lot. */
+/* A void of a spend gives back to the lots that spend took from on this
+ * account, up to *left, which it lowers by what it gave. */
+static leal_err lots_give_back(struct ledger *l, const struct ledger_entry *e,
+                               const struct ledger_line *ln, int64_t *left)
+{
+    /* Collect first: the updates below must not run under the open query. */
+    int64_t uses[LEDGER_MAX_LINES][3];
+    struct store_stmt *st;
+    size_t n = 0;
+    leal_err err;
+    if ((err = store_prep(l, ST_LOT_USED_BY, &st)) != LEAL_OK)
+        return err;
+    store_bind(st, SVALS(SV_I64(e->reverses), SV_I64(ln->account_id), SV_TEXT(ln->asset)));
+    while (store_next_row(l, st, &err) && n < LEDGER_MAX_LINES) {
+        uses[n][0] = store_col_i64(st, 0);
+        uses[n][1] = store_col_i64(st, 1);
+        uses[n][2] = store_col_i64(st, 2);
+        n++;
+    }
+    store_reset(st);
+    for (size_t i = 0; err == LEAL_OK && i < n && (*left) > 0; i++) {
+        int64_t give = lots_take(uses[i][2], *left);
+        if ((err = store_run_i64(l, ST_LOT_GIVE, I64S(uses[i][1], give))) != LEAL_OK ||
+            (err = store_run_i64(l, ST_LOT_USE_GIVE, I64S(uses[i][0], uses[i][1], give))) !=
+                LEAL_OK)
+            break;
+        *left -= give;
+    }
+    return err;
+}
+
+/* Credits ln->amount points: given back to the lots a reversed spend took
+ * from, the rest a new lot expiring as the program says (firmware/core/lots.h). */
 static leal_err lots_credit(struct ledger *l, const struct ledger_entry *e,
                             const struct ledger_line *ln, int64_t line_id, int64_t at)
 {
-    sqlite3_stmt *st;
-    int64_t left = ln->amount, expires = ln->expires_at;
-    leal_err err = LEAL_OK;
-    int row;
+    int64_t left = ln->amount, days = 0, expires;
+    leal_err err;
 
-    if (e->reverses) {
-        /* Collect first: the updates below must not run under the open query. */
-        int64_t uses[LEDGER_MAX_LINES][3];
-        size_t n = 0;
-        if ((err = store_prep(l, ST_LOT_USED_BY, &st)) != LEAL_OK)
-            return err;
-        sqlite3_bind_int64(st, 1, e->reverses);
-        sqlite3_bind_int64(st, 2, ln->account_id);
-        sqlite3_bind_text(st, 3, ln->asset, -1, SQLITE_STATIC);
-        while (store_next_row(l, st, &err) && n < LEDGER_MAX_LINES) {
-            uses[n][0] = sqlite3_column_int64(st, 0);
-            uses[n][1] = sqlite3_column_int64(st, 1);
-            uses[n][2] = sqlite3_column_int64(st, 2);
-            n++;
-        }
-        sqlite3_reset(st);
-        for (size_t i = 0; err == LEAL_OK && i < n && left > 0; i++) {
-            int64_t give = uses[i][2] < left ? uses[i][2] : left;
-            if ((err = store_run_i64(l, ST_LOT_GIVE, I64S(uses[i][1], give))) != LEAL_OK ||
-                (err = store_run_i64(l, ST_LOT_USE_GIVE, I64S(uses[i][0], uses[i][1], give))) !=
-                    LEAL_OK)
-                break;
-            left -= give;
-        }
-        if (err != LEAL_OK || left == 0)
-            return err;
-    }
-    if (expires == 0) {
-        int64_t days = 0;
-        if ((err = store_prep(l, ST_PROGRAM_EXPIRY, &st)) != LEAL_OK)
-            return err;
-        sqlite3_bind_int64(st, 1, e->program_id);
-        err = store_step(l, st, &row);
-        if (err == LEAL_OK && row)
-            days = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        if (err != LEAL_OK)
-            return err;
-        if (days > 0)
-            expires = at + days * 86400;
-    }
-    if ((err = store_prep(l, ST_LOT_INSERT, &st)) != LEAL_OK)
+    if (e->reverses && ((err = lots_give_back(l, e, ln, &left)) != LEAL_OK || left == 0))
         return err;
-    sqlite3_bind_int64(st, 1, ln->account_id);
-    sqlite3_bind_text(st, 2, ln->asset, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, line_id);
-    store_bind_int_or_null(st, 4, expires);
-    sqlite3_bind_int64(st, 5, left);
-    return store_step(l, st, NULL);
+    if (ln->expires_at == 0 &&
+        (err = store_query_cached(l, ST_PROGRAM_EXPIRY, e->program_id, &days)) != LEAL_OK)
+        return err;
+    if ((err = lots_expiry(at, days, ln->expires_at, &expires)) != LEAL_OK)
+        return err;
+    return store_run_vals(l, ST_LOT_INSERT,
+                          SVALS(SV_I64(ln->account_id), SV_TEXT(ln->asset), SV_I64(line_id),
+                                SV_I64_OR_NULL(expires), SV_I64(left)),
+                          NULL);
 }
 
-/* Takes -ln->amount from the account's open lots, nearest expiry first. */
+/* Takes -ln->amount from the account's open lots in the order of
+ * lots_before (ST_LOT_OPEN): a reversed earn's own lots, then nearest expiry. */
 static leal_err lots_debit(struct ledger *l, const struct ledger_entry *e,
                            const struct ledger_line *ln, int64_t line_id)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     int64_t need = -ln->amount;
     leal_err err;
     int row;
@@ -286,13 +279,11 @@ static leal_err lots_debit(struct ledger *l, const struct ledger_entry *e,
         int64_t lot, rem, take;
         if ((err = store_prep(l, ST_LOT_OPEN, &st)) != LEAL_OK)
             return err;
-        sqlite3_bind_int64(st, 1, ln->account_id);
-        sqlite3_bind_text(st, 2, ln->asset, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, e->reverses);
+        store_bind(st, SVALS(SV_I64(ln->account_id), SV_TEXT(ln->asset), SV_I64(e->reverses)));
         err = store_step(l, st, &row);
-        lot = row ? sqlite3_column_int64(st, 0) : 0;
-        rem = row ? sqlite3_column_int64(st, 1) : 0;
-        sqlite3_reset(st);
+        lot = row ? store_col_i64(st, 0) : 0;
+        rem = row ? store_col_i64(st, 1) : 0;
+        store_reset(st);
         if (err != LEAL_OK)
             return err;
         if (!row) {
@@ -300,7 +291,7 @@ static leal_err lots_debit(struct ledger *l, const struct ledger_entry *e,
                           (long long)ln->account_id);
             return LEAL_E_LEDGER_MISMATCH;
         }
-        take = rem < need ? rem : need;
+        take = lots_take(rem, need);
         if ((err = store_run_i64(l, ST_LOT_TAKE, I64S(lot, take))) != LEAL_OK ||
             (err = store_run_i64(l, ST_LOT_USE_INSERT, I64S(line_id, lot, take))) != LEAL_OK)
             return err;
@@ -315,16 +306,16 @@ static leal_err lots_debit(struct ledger *l, const struct ledger_entry *e,
 static leal_err in_program(struct ledger *l, enum st id, int64_t key, int64_t program,
                            const char *what)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     int64_t prog;
     leal_err err;
     int row;
     if ((err = store_prep(l, id, &st)) != LEAL_OK)
         return err;
-    sqlite3_bind_int64(st, 1, key);
+    store_bind_i64(st, 1, key);
     err = store_step(l, st, &row);
-    prog = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    prog = store_col_i64(st, 0);
+    store_reset(st);
     if (err != LEAL_OK)
         return err;
     if (!row || prog != program) {
@@ -338,18 +329,18 @@ static leal_err in_program(struct ledger *l, enum st id, int64_t key, int64_t pr
  * an unknown entry or a void is refused. */
 static leal_err entry_to_reverse(struct ledger *l, int64_t id, struct ledger_entry *out)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     char kind[16];
     leal_err err;
     if ((err = store_prep(l, ST_ENTRY_GET, &st)) != LEAL_OK)
         return err;
-    sqlite3_bind_int64(st, 1, id);
+    store_bind_i64(st, 1, id);
     err = store_step_found(l, st, "entry", id);
     store_col_text(st, 0, kind, sizeof kind);
-    out->program_id = sqlite3_column_int64(st, 1);
-    out->store_id = sqlite3_column_int64(st, 2);
-    out->card_id = sqlite3_column_int64(st, 3);
-    sqlite3_reset(st);
+    out->program_id = store_col_i64(st, 1);
+    out->store_id = store_col_i64(st, 2);
+    out->card_id = store_col_i64(st, 3);
+    store_reset(st);
     if (err == LEAL_OK && strcmp(kind, "void") == 0) {
         store_set_msg(l, "entry %lld is a void", (long long)id);
         err = LEAL_E_VOID_OF_VOID;
@@ -374,7 +365,7 @@ static leal_err program_known(struct ledger *l, int64_t program_id)
 static leal_err account_of(struct ledger *l, int64_t account_id, int *found, int64_t *program,
                            enum ledger_account_kind *kind)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     struct txc_slot *s;
     int fresh;
     leal_err err = store_txc_get(l, TXC_ACCOUNT, account_id, "", &s, &fresh);
@@ -383,11 +374,11 @@ static leal_err account_of(struct ledger *l, int64_t account_id, int *found, int
     if (fresh) {
         if ((err = store_prep(l, ST_ACCOUNT_GET, &st)) != LEAL_OK)
             return err;
-        sqlite3_bind_int64(st, 1, account_id);
+        store_bind_i64(st, 1, account_id);
         err = store_step(l, st, found);
-        s->v = sqlite3_column_int64(st, 0);
-        s->kind = ledger_account_kind_of(sqlite3_column_text(st, 1));
-        sqlite3_reset(st);
+        s->v = store_col_i64(st, 0);
+        s->kind = ledger_account_kind_of(store_col_str(st, 1));
+        store_reset(st);
         if (err != LEAL_OK || !*found) {
             s->v = 0;
             s->kind = 0;
@@ -404,7 +395,7 @@ static leal_err account_of(struct ledger *l, int64_t account_id, int *found, int
 /* The references an entry makes, checked for existence and program. */
 static leal_err entry_refs(struct ledger *l, const struct ledger_entry *e, int64_t *store_id)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     int row;
 
@@ -415,12 +406,12 @@ static leal_err entry_refs(struct ledger *l, const struct ledger_entry *e, int64
         int64_t tstore, tprog, epoch;
         if ((err = store_prep(l, ST_TERMINAL_GET, &st)) != LEAL_OK)
             return err;
-        sqlite3_bind_int64(st, 1, e->terminal_id);
+        store_bind_i64(st, 1, e->terminal_id);
         err = store_step_found(l, st, "terminal", e->terminal_id);
-        tstore = sqlite3_column_int64(st, 0);
-        tprog = sqlite3_column_int64(st, 1);
-        epoch = sqlite3_column_int64(st, 2);
-        sqlite3_reset(st);
+        tstore = store_col_i64(st, 0);
+        tprog = store_col_i64(st, 1);
+        epoch = store_col_i64(st, 2);
+        store_reset(st);
         if (err != LEAL_OK)
             return err;
         if (tprog != e->program_id || (e->store_id && e->store_id != tstore)) {
@@ -452,10 +443,10 @@ static leal_err entry_refs(struct ledger *l, const struct ledger_entry *e, int64
         if (strcmp(e->kind, "void") == 0) {
             if ((err = store_prep(l, ST_VOID_OF, &st)) != LEAL_OK)
                 return err;
-            sqlite3_bind_int64(st, 1, e->reverses);
+            store_bind_i64(st, 1, e->reverses);
             err = store_step(l, st, &row);
-            int64_t by = row ? sqlite3_column_int64(st, 0) : 0;
-            sqlite3_reset(st);
+            int64_t by = row ? store_col_i64(st, 0) : 0;
+            store_reset(st);
             if (err != LEAL_OK)
                 return err;
             if (row) {
@@ -468,14 +459,74 @@ static leal_err entry_refs(struct ledger *l, const struct ledger_entry *e, int64
     return LEAL_OK;
 }
 
+/* The entry's row; *id is its id. */
+static leal_err entry_insert(struct ledger *l, const struct ledger_entry *e, const char *hash,
+                             int64_t at, int64_t *id)
+{
+    int64_t store_id;
+    leal_err err;
+    if ((err = entry_refs(l, e, &store_id)) != LEAL_OK)
+        return err;
+    /* A terminal's entries are keyed by (terminal, epoch, seq), the others by request id. */
+    return store_run_vals(
+        l, ST_ENTRY_INSERT,
+        SVALS(SV_I64(e->program_id), SV_TEXT(e->kind), SV_I64(at), SV_I64_OR_NULL(store_id),
+              SV_I64_OR_NULL(e->terminal_id), e->terminal_id ? SV_I64(e->terminal_epoch) : SV_NULL,
+              e->terminal_id ? SV_I64(e->terminal_seq) : SV_NULL,
+              SV_TEXT_OR_NULL(e->terminal_id ? NULL : e->request_id),
+              SV_TEXT(e->operator_name ? e->operator_name : ""), SV_TEXT(e->reason),
+              SV_TEXT(e->reference ? e->reference : ""), SV_I64(e->spend_cents),
+              SV_I64_OR_NULL(e->reverses), SV_I64_OR_NULL(e->card_id), SV_TEXT(hash)),
+        id);
+}
+
+/* One line of entry entry_id: its row, its balance moved, its point lots. */
+static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t i,
+                          int64_t entry_id, int64_t at)
+{
+    const struct ledger_line *ln = &e->lines[i];
+    int64_t prog, line_id;
+    enum ledger_account_kind kind;
+    struct txc_slot *bs;
+    leal_err err;
+    int row;
+
+    if ((err = account_of(l, ln->account_id, &row, &prog, &kind)) != LEAL_OK)
+        return err;
+    if (!row || prog != e->program_id) {
+        store_set_msg(l, "account %lld", (long long)ln->account_id);
+        return row ? LEAL_E_WRONG_PROGRAM : LEAL_E_UNKNOWN_ID;
+    }
+    if ((err = store_run_vals(l, ST_LINE_INSERT,
+                              SVALS(SV_I64(entry_id), SV_I64(ln->account_id), SV_TEXT(ln->asset),
+                                    SV_I64(ln->amount)),
+                              &line_id)) != LEAL_OK)
+        return err;
+    if ((err = store_bal_get(l, ln->account_id, ln->asset, &bs)) != LEAL_OK ||
+        (err = store_run_vals(l, ST_BALANCE_ADD,
+                              SVALS(SV_I64(ln->account_id), SV_TEXT(ln->asset), SV_I64(ln->amount)),
+                              NULL)) != LEAL_OK)
+        return err;
+    /* The row took the delta, so the sum fits: SQLite refuses an overflow. */
+    bs->v += ln->amount;
+    if (kind == LEDGER_ACCOUNT_PROGRAM)
+        return LEAL_OK;
+    if (bs->v < 0) {
+        store_set_msg(l, "account %lld would hold %lld %s", (long long)ln->account_id,
+                      (long long)bs->v, ln->asset);
+        return LEAL_E_INSUFFICIENT_FUNDS;
+    }
+    if (strcmp(ln->asset, "PTS") != 0)
+        return LEAL_OK;
+    return ln->amount > 0 ? lots_credit(l, e, ln, line_id, at) : lots_debit(l, e, ln, line_id);
+}
+
 leal_err ledger_post_locked(struct ledger *l, const struct ledger_entry *e, const char *hash,
                             int64_t *entry_id, bool *replayed)
 {
-    sqlite3_stmt *st;
     leal_err err;
     int64_t id, store_id, at = e->at ? e->at : ledger_now();
     char old[65];
-    int row;
 
     if ((err = key_lookup(l, e, &id, old)) != LEAL_OK)
         return err;
@@ -491,80 +542,11 @@ leal_err ledger_post_locked(struct ledger *l, const struct ledger_entry *e, cons
         store_set_msg(l, "the key is entry %lld's", (long long)id);
         return LEAL_E_IDEMPOTENCY_CONFLICT;
     }
-    if ((err = entry_refs(l, e, &store_id)) != LEAL_OK)
+    if ((err = entry_insert(l, e, hash, at, &id)) != LEAL_OK)
         return err;
-    if ((err = store_prep(l, ST_ENTRY_INSERT, &st)) != LEAL_OK)
-        return err;
-    sqlite3_bind_int64(st, 1, e->program_id);
-    sqlite3_bind_text(st, 2, e->kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, at);
-    store_bind_int_or_null(st, 4, store_id);
-    store_bind_int_or_null(st, 5, e->terminal_id);
-    if (e->terminal_id) {
-        sqlite3_bind_int64(st, 6, e->terminal_epoch);
-        sqlite3_bind_int64(st, 7, e->terminal_seq);
-    }
-    store_bind_text_or_null(st, 8, e->terminal_id ? NULL : e->request_id);
-    sqlite3_bind_text(st, 9, e->operator_name ? e->operator_name : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 10, e->reason, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 11, e->reference ? e->reference : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 12, e->spend_cents);
-    store_bind_int_or_null(st, 13, e->reverses);
-    store_bind_int_or_null(st, 14, e->card_id);
-    sqlite3_bind_text(st, 15, hash, 64, SQLITE_STATIC);
-    if ((err = store_step(l, st, NULL)) != LEAL_OK)
-        return err;
-    id = sqlite3_last_insert_rowid(l->db);
-
-    for (size_t i = 0; i < e->nlines; i++) {
-        const struct ledger_line *ln = &e->lines[i];
-        int64_t prog, line_id, bal;
-        enum ledger_account_kind kind;
-        struct txc_slot *bs;
-
-        if ((err = account_of(l, ln->account_id, &row, &prog, &kind)) != LEAL_OK)
+    for (size_t i = 0; i < e->nlines; i++)
+        if ((err = line_post(l, e, i, id, at)) != LEAL_OK)
             return err;
-        if (!row || prog != e->program_id) {
-            store_set_msg(l, "account %lld", (long long)ln->account_id);
-            return row ? LEAL_E_WRONG_PROGRAM : LEAL_E_UNKNOWN_ID;
-        }
-        if ((err = store_prep(l, ST_LINE_INSERT, &st)) != LEAL_OK)
-            return err;
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, ln->account_id);
-        sqlite3_bind_text(st, 3, ln->asset, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, ln->amount);
-        if ((err = store_step(l, st, NULL)) != LEAL_OK)
-            return err;
-        line_id = sqlite3_last_insert_rowid(l->db);
-
-        if ((err = store_bal_get(l, ln->account_id, ln->asset, &bs)) != LEAL_OK ||
-            (err = store_prep(l, ST_BALANCE_ADD, &st)) != LEAL_OK)
-            return err;
-        sqlite3_bind_int64(st, 1, ln->account_id);
-        sqlite3_bind_text(st, 2, ln->asset, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, ln->amount);
-        err = store_step(l, st, NULL);
-        sqlite3_reset(st);
-        if (err != LEAL_OK)
-            return err;
-        /* The row took the delta, so the sum fits: SQLite refuses an overflow. */
-        bs->v += ln->amount;
-        bal = bs->v;
-        if (kind == LEDGER_ACCOUNT_PROGRAM)
-            continue;
-        if (bal < 0) {
-            store_set_msg(l, "account %lld would hold %lld %s", (long long)ln->account_id,
-                          (long long)bal, ln->asset);
-            return LEAL_E_INSUFFICIENT_FUNDS;
-        }
-        if (strcmp(ln->asset, "PTS") == 0) {
-            err =
-                ln->amount > 0 ? lots_credit(l, e, ln, line_id, at) : lots_debit(l, e, ln, line_id);
-            if (err != LEAL_OK)
-                return err;
-        }
-    }
     *entry_id = id;
     return LEAL_OK;
 }
@@ -580,7 +562,7 @@ leal_err ledger_post(struct ledger *l, const struct ledger_entry *e, int64_t *en
     l->msg[0] = '\0';
     if ((err = ledger_entry_check(l, e)) != LEAL_OK)
         return err;
-    if ((err = ledger_entry_hash(e, hash)) != LEAL_OK)
+    if ((err = ledger_entry_hash(l->crypto, e, hash)) != LEAL_OK)
         return err;
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;
@@ -599,7 +581,7 @@ leal_err ledger_void(struct ledger *l, int64_t entry_id, const char *request_id,
 {
     struct ledger_line lines[LEDGER_MAX_LINES];
     struct ledger_entry e;
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     char key[64];
     size_t n = 0;
     leal_err err;
@@ -617,12 +599,12 @@ leal_err ledger_void(struct ledger *l, int64_t entry_id, const char *request_id,
              I64S(entry_id))) != LEAL_OK)
         return err;
     while (store_next_row(l, st, &err) && n < LEDGER_MAX_LINES) {
-        lines[n].account_id = sqlite3_column_int64(st, 0);
+        lines[n].account_id = store_col_i64(st, 0);
         store_col_text(st, 1, lines[n].asset, sizeof lines[n].asset);
-        lines[n].amount = -sqlite3_column_int64(st, 2);
+        lines[n].amount = -store_col_i64(st, 2);
         n++;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     if (err != LEAL_OK)
         return err;
     snprintf(key, sizeof key, "void:%lld", (long long)entry_id);
@@ -636,12 +618,74 @@ leal_err ledger_void(struct ledger *l, int64_t entry_id, const char *request_id,
     return ledger_post(l, &e, void_id, replayed);
 }
 
+/* Accounts of a program holding points expired at `at`, and how many: (*due)[i]
+ * is {account, points}; the caller frees *due. */
+static leal_err expired_due(struct ledger *l, int64_t program_id, int64_t at, int64_t (**due)[2],
+                            size_t *n)
+{
+    struct store_stmt *st;
+    size_t cap = 0;
+    leal_err err;
+    *due = NULL;
+    *n = 0;
+    err = store_prep_i64(l,
+                         "SELECT o.account_id, sum(o.remaining) FROM lot o JOIN account a ON a.id "
+                         "= o.account_id WHERE a.program_id = ?1 AND o.asset = 'PTS' AND "
+                         "o.remaining > 0 AND o.expires_at <= ?2 GROUP BY o.account_id ORDER BY "
+                         "o.account_id",
+                         &st, I64S(program_id, at));
+    if (err != LEAL_OK)
+        return err;
+    /* Read them all first: posting changes the lots (and their index) the
+     * query walks. */
+    while (store_next_row(l, st, &err)) {
+        if (*n == cap) {
+            size_t ncap = cap ? 2 * cap : 64;
+            void *p = realloc(*due, ncap * sizeof **due);
+            if (p == NULL) {
+                err = LEAL_E_NO_MEMORY;
+                break;
+            }
+            *due = p;
+            cap = ncap;
+        }
+        (*due)[*n][0] = store_col_i64(st, 0);
+        (*due)[*n][1] = store_col_i64(st, 1);
+        (*n)++;
+    }
+    store_finalize(st);
+    return err;
+}
+
+/* Moves `points` expired at `at` from account to the program's expired account. */
+static leal_err expire_one(struct ledger *l, const struct ledger_entry *tmpl, int64_t account,
+                           int64_t points, int64_t expired_acct)
+{
+    struct ledger_line lines[2];
+    struct ledger_entry e = *tmpl;
+    char req[64];
+    int64_t id;
+    bool rep;
+    memset(lines, 0, sizeof lines);
+    lines[0].account_id = account;
+    lines[0].amount = -points;
+    lines[1].account_id = expired_acct;
+    lines[1].amount = points;
+    snprintf(lines[0].asset, sizeof lines[0].asset, "PTS");
+    snprintf(lines[1].asset, sizeof lines[1].asset, "PTS");
+    snprintf(req, sizeof req, "expire:%lld:%lld", (long long)account, (long long)e.at);
+    e.request_id = req;
+    e.lines = lines;
+    e.nlines = 2;
+    return ledger_post(l, &e, &id, &rep);
+}
+
 leal_err ledger_expire_points(struct ledger *l, int64_t program_id, int64_t at,
                               const char *operator_name, int64_t *accounts, int64_t *points)
 {
-    sqlite3_stmt *st = NULL;
     int64_t expired_acct, total = 0, (*due)[2] = NULL;
-    size_t n = 0, cap = 0;
+    struct ledger_entry e;
+    size_t n = 0;
     leal_err err;
     int own_batch = l->in_batch == BATCH_NONE;
 
@@ -655,59 +699,17 @@ leal_err ledger_expire_points(struct ledger *l, int64_t program_id, int64_t at,
      * them and moving them. */
     if (own_batch && (err = ledger_batch_begin(l)) != LEAL_OK)
         return err;
-    err =
-        store_prep_i64(l,
-                       "SELECT o.account_id, sum(o.remaining) FROM lot o JOIN account a ON a.id = "
-                       "o.account_id WHERE a.program_id = ?1 AND o.asset = 'PTS' AND o.remaining > "
-                       "0 AND o.expires_at <= ?2 GROUP BY o.account_id ORDER BY o.account_id",
-                       &st, I64S(program_id, at));
-    if (err != LEAL_OK)
-        goto out;
-    /* Read them all first: posting changes the lots (and their index) the
-     * query walks. */
-    while (store_next_row(l, st, &err)) {
-        if (n == cap) {
-            size_t ncap = cap ? 2 * cap : 64;
-            void *p = realloc(due, ncap * sizeof *due);
-            if (p == NULL) {
-                err = LEAL_E_NO_MEMORY;
-                goto out;
-            }
-            due = p;
-            cap = ncap;
-        }
-        due[n][0] = sqlite3_column_int64(st, 0);
-        due[n][1] = sqlite3_column_int64(st, 1);
-        n++;
-    }
+    memset(&e, 0, sizeof e);
+    e.program_id = program_id;
+    e.kind = "expire";
+    e.at = at;
+    e.operator_name = operator_name;
+    e.reason = "points expired";
+    err = expired_due(l, program_id, at, &due, &n);
     for (size_t i = 0; err == LEAL_OK && i < n; i++) {
-        struct ledger_line lines[2];
-        struct ledger_entry e;
-        char req[64];
-        int64_t id;
-        bool rep;
-        memset(lines, 0, sizeof lines);
-        memset(&e, 0, sizeof e);
-        lines[0].account_id = due[i][0];
-        lines[0].amount = -due[i][1];
-        lines[1].account_id = expired_acct;
-        lines[1].amount = due[i][1];
-        snprintf(lines[0].asset, sizeof lines[0].asset, "PTS");
-        snprintf(lines[1].asset, sizeof lines[1].asset, "PTS");
-        snprintf(req, sizeof req, "expire:%lld:%lld", (long long)due[i][0], (long long)at);
-        e.program_id = program_id;
-        e.kind = "expire";
-        e.at = at;
-        e.request_id = req;
-        e.operator_name = operator_name;
-        e.reason = "points expired";
-        e.lines = lines;
-        e.nlines = 2;
-        err = ledger_post(l, &e, &id, &rep);
+        err = expire_one(l, &e, due[i][0], due[i][1], expired_acct);
         total += due[i][1];
     }
-out:
-    sqlite3_finalize(st);
     free(due);
     if (own_batch) {
         if (err == LEAL_OK)

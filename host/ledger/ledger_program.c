@@ -62,10 +62,8 @@ leal_err ledger_program_set_limits(struct ledger *l, int64_t id, int64_t max_cen
         "UPDATE program SET max_cents_per_operation = ?2, max_units_per_operation = ?3 "
         "WHERE id = ?1",
         I64S(id, max_cents_per_operation, max_units_per_operation));
-    if (err == LEAL_OK && sqlite3_changes(l->db) != 1) {
-        store_set_msg(l, "program %lld", (long long)id);
-        err = LEAL_E_UNKNOWN_ID;
-    }
+    if (err == LEAL_OK)
+        err = store_changed(l, "program", id);
     return store_tx_end(l, err);
 }
 
@@ -93,7 +91,6 @@ leal_err ledger_program_limit_check(struct ledger *l, int64_t program_id, const 
 
 leal_err ledger_program_create(struct ledger *l, const struct ledger_program *p, int64_t *id)
 {
-    sqlite3_stmt *st = NULL;
     leal_err err;
     int64_t pid, max_cents, max_units;
     const char *kind = program_kind_name(p->kind);
@@ -117,54 +114,33 @@ leal_err ledger_program_create(struct ledger *l, const struct ledger_program *p,
         return err;
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;
-    err =
-        store_prep_once(l,
-                        "INSERT INTO program(id, code, name, kind, points_per_euro_milli, "
-                        "points_expiry_days, created_at, purse_cap_cents, "
-                        "classic_stored_value_cap_cents, max_cents_per_operation, "
-                        "max_units_per_operation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                        "?11)",
-                        &st);
-    if (err != LEAL_OK)
-        goto out;
-    store_bind_int_or_null(st, 1, p->id);
-    sqlite3_bind_text(st, 2, p->code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, p->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, p->points_per_euro_milli);
-    sqlite3_bind_int64(st, 6, p->points_expiry_days);
-    sqlite3_bind_int64(st, 7, ledger_now());
-    sqlite3_bind_int64(st, 8, p->purse_cap_cents);
-    sqlite3_bind_int64(st, 9, p->classic_stored_value_cap_cents);
-    sqlite3_bind_int64(st, 10, max_cents);
-    sqlite3_bind_int64(st, 11, max_units);
-    if ((err = store_step(l, st, NULL)) != LEAL_OK)
-        goto out;
-    pid = sqlite3_last_insert_rowid(l->db);
-    sqlite3_finalize(st);
-    err = store_prep_once(l,
+    err = store_write(l,
+                      "INSERT INTO program(id, code, name, kind, points_per_euro_milli, "
+                      "points_expiry_days, created_at, purse_cap_cents, "
+                      "classic_stored_value_cap_cents, max_cents_per_operation, "
+                      "max_units_per_operation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                      "?11)",
+                      SVALS(SV_I64_OR_NULL(p->id), SV_TEXT(p->code), SV_TEXT(p->name),
+                            SV_TEXT(kind), SV_I64(p->points_per_euro_milli),
+                            SV_I64(p->points_expiry_days), SV_I64(ledger_now()),
+                            SV_I64(p->purse_cap_cents), SV_I64(p->classic_stored_value_cap_cents),
+                            SV_I64(max_cents), SV_I64(max_units)),
+                      &pid);
+    for (size_t i = 0; err == LEAL_OK && i < sizeof program_accounts / sizeof program_accounts[0];
+         i++)
+        err = store_write(l,
                           "INSERT INTO account(program_id, kind, name, created_at) "
                           "VALUES (?1, 'program', ?2, ?3)",
-                          &st);
-    if (err != LEAL_OK)
-        goto out;
-    for (size_t i = 0; i < sizeof program_accounts / sizeof program_accounts[0]; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, pid);
-        sqlite3_bind_text(st, 2, program_accounts[i], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, ledger_now());
-        if ((err = store_step(l, st, NULL)) != LEAL_OK)
-            goto out;
-    }
-    *id = pid;
-out:
-    sqlite3_finalize(st);
+                          SVALS(SV_I64(pid), SV_TEXT(program_accounts[i]), SV_I64(ledger_now())),
+                          NULL);
+    if (err == LEAL_OK)
+        *id = pid;
     return store_tx_end_id(l, err, id);
 }
 
 leal_err ledger_program_get(struct ledger *l, int64_t id, struct ledger_program *out)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     char kind[16];
     leal_err err;
     memset(out, 0, sizeof *out);
@@ -175,21 +151,21 @@ leal_err ledger_program_get(struct ledger *l, int64_t id, struct ledger_program 
                        "max_units_per_operation FROM program WHERE id = ?1",
                        id, "program", &st);
     if (err == LEAL_OK) {
-        out->id = sqlite3_column_int64(st, 0);
+        out->id = store_col_i64(st, 0);
         store_col_text(st, 1, out->code, sizeof out->code);
         store_col_text(st, 2, out->name, sizeof out->name);
         store_col_text(st, 3, kind, sizeof kind);
         out->kind = strcmp(kind, "single") == 0  ? LEDGER_PROGRAM_SINGLE
                     : strcmp(kind, "chain") == 0 ? LEDGER_PROGRAM_CHAIN
                                                  : LEDGER_PROGRAM_COLLECTIVE;
-        out->points_per_euro_milli = sqlite3_column_int64(st, 4);
-        out->points_expiry_days = sqlite3_column_int64(st, 5);
-        out->purse_cap_cents = sqlite3_column_int64(st, 6);
-        out->classic_stored_value_cap_cents = sqlite3_column_int64(st, 7);
-        out->max_cents_per_operation = sqlite3_column_int64(st, 8);
-        out->max_units_per_operation = sqlite3_column_int64(st, 9);
+        out->points_per_euro_milli = store_col_i64(st, 4);
+        out->points_expiry_days = store_col_i64(st, 5);
+        out->purse_cap_cents = store_col_i64(st, 6);
+        out->classic_stored_value_cap_cents = store_col_i64(st, 7);
+        out->max_cents_per_operation = store_col_i64(st, 8);
+        out->max_units_per_operation = store_col_i64(st, 9);
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 
@@ -245,15 +221,15 @@ out:
 leal_err ledger_program_account(struct ledger *l, int64_t program_id, const char *name,
                                 int64_t *account_id)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     int row;
     leal_err err;
     *account_id = 0;
     err = store_prep_once(l, "SELECT id FROM account WHERE program_id = ?1 AND name = ?2", &st);
     if (err != LEAL_OK)
         return err;
-    sqlite3_bind_int64(st, 1, program_id);
-    sqlite3_bind_text(st, 2, name ? name : "", -1, SQLITE_STATIC);
+    store_bind_i64(st, 1, program_id);
+    store_bind_text(st, 2, name ? name : "");
     err = store_step(l, st, &row);
     if (err == LEAL_OK && !row) {
         store_set_msg(l, "program %lld has no account '%s'", (long long)program_id,
@@ -261,15 +237,14 @@ leal_err ledger_program_account(struct ledger *l, int64_t program_id, const char
         err = LEAL_E_UNKNOWN_ID;
     }
     if (err == LEAL_OK)
-        *account_id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+        *account_id = store_col_i64(st, 0);
+    store_finalize(st);
     return err;
 }
 
 leal_err ledger_store_add(struct ledger *l, int64_t program_id, const char *code, const char *name,
                           const char *timezone, int64_t *id)
 {
-    sqlite3_stmt *st = NULL;
     leal_err err;
     *id = 0;
     if (ledger_empty(code) || ledger_empty(name) || ledger_empty(timezone))
@@ -286,27 +261,18 @@ leal_err ledger_store_add(struct ledger *l, int64_t program_id, const char *code
         return err;
     if ((err = store_exists(l, ST_PROGRAM_EXISTS, program_id, "program")) != LEAL_OK)
         goto out;
-    err = store_prep_once(l,
-                          "INSERT INTO store(program_id, code, name, timezone, created_at) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5)",
-                          &st);
-    if (err != LEAL_OK)
-        goto out;
-    sqlite3_bind_int64(st, 1, program_id);
-    sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, timezone, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, ledger_now());
-    if ((err = store_step(l, st, NULL)) == LEAL_OK)
-        *id = sqlite3_last_insert_rowid(l->db);
+    err = store_write(l,
+                      "INSERT INTO store(program_id, code, name, timezone, created_at) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5)",
+                      SVALS(SV_I64(program_id), SV_TEXT(code), SV_TEXT(name), SV_TEXT(timezone),
+                            SV_I64(ledger_now())),
+                      id);
 out:
-    sqlite3_finalize(st);
     return store_tx_end_id(l, err, id);
 }
 
 leal_err ledger_terminal_add(struct ledger *l, int64_t store_id, const char *name, int64_t *id)
 {
-    sqlite3_stmt *st = NULL;
     leal_err err;
     *id = 0;
     if (ledger_empty(name))
@@ -317,23 +283,15 @@ leal_err ledger_terminal_add(struct ledger *l, int64_t store_id, const char *nam
         return err;
     if ((err = store_exists(l, ST_STORE_GET, store_id, "store")) != LEAL_OK)
         goto out;
-    err = store_prep_once(l, "INSERT INTO terminal(store_id, name, created_at) VALUES (?1, ?2, ?3)",
-                          &st);
-    if (err != LEAL_OK)
-        goto out;
-    sqlite3_bind_int64(st, 1, store_id);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, ledger_now());
-    if ((err = store_step(l, st, NULL)) == LEAL_OK)
-        *id = sqlite3_last_insert_rowid(l->db);
+    err = store_write(l, "INSERT INTO terminal(store_id, name, created_at) VALUES (?1, ?2, ?3)",
+                      SVALS(SV_I64(store_id), SV_TEXT(name), SV_I64(ledger_now())), id);
 out:
-    sqlite3_finalize(st);
     return store_tx_end_id(l, err, id);
 }
 
 leal_err ledger_terminal_new_epoch(struct ledger *l, int64_t terminal_id, int64_t *epoch)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     *epoch = 0;
     if ((err = store_tx_begin(l)) != LEAL_OK)
@@ -341,10 +299,10 @@ leal_err ledger_terminal_new_epoch(struct ledger *l, int64_t terminal_id, int64_
     err = store_find_row(l, "UPDATE terminal SET epoch = epoch + 1 WHERE id = ?1 RETURNING epoch",
                          terminal_id, "terminal", &st);
     if (err == LEAL_OK)
-        *epoch = sqlite3_column_int64(st, 0);
+        *epoch = store_col_i64(st, 0);
     if (err == LEAL_OK)
         err = store_step(l, st, NULL);
-    sqlite3_finalize(st);
+    store_finalize(st);
     return store_tx_end_id(l, err, epoch);
 }
 
@@ -352,7 +310,7 @@ leal_err ledger_terminal_new_epoch(struct ledger *l, int64_t terminal_id, int64_
 
 leal_err ledger_terminal_next_package(struct ledger *l, int64_t terminal_id, int64_t *version)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     *version = 0;
     if ((err = store_tx_begin(l)) != LEAL_OK)
@@ -362,17 +320,17 @@ leal_err ledger_terminal_next_package(struct ledger *l, int64_t terminal_id, int
                          "RETURNING package_version",
                          terminal_id, "terminal", &st);
     if (err == LEAL_OK)
-        *version = sqlite3_column_int64(st, 0);
+        *version = store_col_i64(st, 0);
     if (err == LEAL_OK)
         err = store_step(l, st, NULL);
-    sqlite3_finalize(st);
+    store_finalize(st);
     return store_tx_end_id(l, err, version);
 }
 
 leal_err ledger_package_cards(struct ledger *l, int64_t program_id, ledger_package_card_cb cb,
                               void *ctx)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     if ((err = store_prep_i64(l,
                               "SELECT c.card_id, c.tech, c.status, c.last_counter, c.seen_seq, "
@@ -382,21 +340,20 @@ leal_err ledger_package_cards(struct ledger *l, int64_t program_id, ledger_packa
         return err;
     while (store_next_row(l, st, &err)) {
         struct ledger_package_card c = {0};
-        const char *tech = (const char *)sqlite3_column_text(st, 1);
-        const char *status = (const char *)sqlite3_column_text(st, 2);
-        c.card_id = sqlite3_column_int64(st, 0);
+        const char *tech = (const char *)store_col_str(st, 1);
+        const char *status = (const char *)store_col_str(st, 2);
+        c.card_id = store_col_i64(st, 0);
         if (ledger_card_tech_parse(tech ? tech : "", &c.tech) != LEAL_OK ||
             ledger_card_status_parse(status ? status : "", &c.status) != LEAL_OK) {
             store_set_msg(l, "card %lld has an unknown tech or status", (long long)c.card_id);
             err = LEAL_E_DB_CORRUPT;
             break;
         }
-        c.last_counter = sqlite3_column_int64(st, 3);
-        c.has_seen_seq = sqlite3_column_type(st, 4) != SQLITE_NULL;
-        c.seen_seq = sqlite3_column_int64(st, 4);
-        if (sqlite3_column_type(st, 5) == SQLITE_BLOB &&
-            sqlite3_column_bytes(st, 5) == LEDGER_CARD_MARK_LEN) {
-            memcpy(c.seen_mark, sqlite3_column_blob(st, 5), LEDGER_CARD_MARK_LEN);
+        c.last_counter = store_col_i64(st, 3);
+        c.has_seen_seq = store_col_type(st, 4) != STORE_NULL;
+        c.seen_seq = store_col_i64(st, 4);
+        if (store_col_type(st, 5) == STORE_BLOB && store_col_bytes(st, 5) == LEDGER_CARD_MARK_LEN) {
+            memcpy(c.seen_mark, store_col_blob(st, 5), LEDGER_CARD_MARK_LEN);
             c.has_seen_mark = true;
         }
         if (cb(ctx, &c) != 0) {
@@ -404,6 +361,6 @@ leal_err ledger_package_cards(struct ledger *l, int64_t program_id, ledger_packa
             break;
         }
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }

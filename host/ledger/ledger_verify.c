@@ -14,20 +14,19 @@
  * difference (columns: a text and three integers). */
 static leal_err expect_empty(struct ledger *l, const char *sql, const char *fmt)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     int row;
     if ((err = store_prep_once(l, sql, &st)) != LEAL_OK)
         return err;
     err = store_step(l, st, &row);
     if (err == LEAL_OK && row) {
-        const unsigned char *t = sqlite3_column_text(st, 0);
-        store_set_msg(l, fmt, t ? (const char *)t : "", (long long)sqlite3_column_int64(st, 1),
-                      (long long)sqlite3_column_int64(st, 2),
-                      (long long)sqlite3_column_int64(st, 3));
+        const unsigned char *t = store_col_str(st, 0);
+        store_set_msg(l, fmt, t ? (const char *)t : "", (long long)store_col_i64(st, 1),
+                      (long long)store_col_i64(st, 2), (long long)store_col_i64(st, 3));
         err = LEAL_E_LEDGER_MISMATCH;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 
@@ -85,23 +84,23 @@ static leal_err verify_books(struct ledger *l)
         [3] = "%s: account %lld is negative (%lld)%.0lld",
         [4] = "%s: account %lld balance is %lld but its lots hold %lld",
     };
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     int row;
     if ((err = store_prep_once(l, VERIFY_BOOKS_SQL, &st)) != LEAL_OK)
         return err;
     err = store_step(l, st, &row);
     if (err == LEAL_OK && row) {
-        int kind = sqlite3_column_int(st, 0);
-        const unsigned char *asset = sqlite3_column_text(st, 1);
+        int kind = (int)store_col_i64(st, 0);
+        const unsigned char *asset = store_col_str(st, 1);
         /* Columns: kind, asset, account, balance, lines, lots. */
-        long long b = kind == 2 ? 0 : sqlite3_column_int64(st, 3);
-        long long other = kind == 3 ? 0 : sqlite3_column_int64(st, kind == 4 ? 5 : 4);
+        long long b = kind == 2 ? 0 : store_col_i64(st, 3);
+        long long other = kind == 3 ? 0 : store_col_i64(st, kind == 4 ? 5 : 4);
         store_set_msg(l, fmt[kind >= 1 && kind <= 4 ? kind : 1], asset ? (const char *)asset : "",
-                      (long long)sqlite3_column_int64(st, 2), b, other);
+                      (long long)store_col_i64(st, 2), b, other);
         err = LEAL_E_LEDGER_MISMATCH;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 
@@ -135,7 +134,7 @@ leal_err ledger_verify(struct ledger *l, struct ledger_stats *stats)
         if (err == LEAL_OK)
             err = store_pragma_int(l, "SELECT count(*) FROM account", &stats->accounts);
     }
-    (void)sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+    store_end_read(l);
     return err;
 }
 
@@ -145,13 +144,13 @@ leal_err ledger_verify(struct ledger *l, struct ledger_stats *stats)
 static leal_err plan_ok(struct ledger *l, const char *sql)
 {
     char q[4096];
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
     if ((err = store_prep_once(l, q, &st)) != LEAL_OK)
         return err;
     while (store_next_row(l, st, &err)) {
-        const unsigned char *d = sqlite3_column_text(st, 3);
+        const unsigned char *d = store_col_str(st, 3);
         /* A scan of a table is refused; of a constant row or of a subquery's
          * rows (each bounded by LIMIT, as the name search's arms are), not. */
         if (d && strncmp((const char *)d, "SCAN ", 5) == 0 &&
@@ -163,7 +162,7 @@ static leal_err plan_ok(struct ledger *l, const char *sql)
             break;
         }
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 
@@ -177,22 +176,22 @@ static leal_err plan_one_pass(struct ledger *l, const char *sql)
     enum { MAX_ROWS = 96 };
     int id[MAX_ROWS], parent[MAX_ROWS], loop[MAX_ROWS], corr[MAX_ROWS];
     char q[2048];
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     int n = 0;
     snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
     if ((err = store_prep_once(l, q, &st)) != LEAL_OK)
         return err;
     while (store_next_row(l, st, &err)) {
-        const char *d = (const char *)sqlite3_column_text(st, 3);
+        const char *d = (const char *)store_col_str(st, 3);
         int scan, p = -1;
         if (d == NULL || n == MAX_ROWS) {
             store_set_msg(l, "query plan not understood: %.200s", sql);
             err = LEAL_E_INTERNAL;
             break;
         }
-        id[n] = sqlite3_column_int(st, 0);
-        parent[n] = sqlite3_column_int(st, 1);
+        id[n] = (int)store_col_i64(st, 0);
+        parent[n] = (int)store_col_i64(st, 1);
         scan = strncmp(d, "SCAN ", 5) == 0 && strcmp(d, "SCAN CONSTANT ROW") != 0;
         loop[n] = scan || strncmp(d, "SEARCH ", 7) == 0;
         for (int i = 0; i < n; i++)
@@ -218,7 +217,7 @@ static leal_err plan_one_pass(struct ledger *l, const char *sql)
             break;
         n++;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return err;
 }
 

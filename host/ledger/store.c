@@ -2,6 +2,7 @@
  * store.c - the SQLite store under the concerns: statements, errors, transactions, batches (see
  * ledger.h).
  */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,13 @@
 #include "store.h"
 
 /* ---- Statements ---- */
+
+/* This store's statements are SQLite's: struct store_stmt is never defined,
+ * a pointer to one is a sqlite3_stmt pointer. */
+static sqlite3_stmt *S(struct store_stmt *st)
+{
+    return (sqlite3_stmt *)(void *)st;
+}
 
 const char *const store_sql[ST_COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT leal_post",
@@ -123,28 +131,28 @@ leal_err store_db_err(struct ledger *l, int rc)
 /* A cached statement, reset and with its bindings cleared. store_step() resets a
  * statement that has run to its end or failed, so only one left on a row
  * needs a reset here. */
-leal_err store_prep(struct ledger *l, enum st id, sqlite3_stmt **out)
+leal_err store_prep(struct ledger *l, enum st id, struct store_stmt **out)
 {
     int rc;
     *out = NULL;
     if (l->st[id] == NULL) {
-        rc = sqlite3_prepare_v3(l->db, store_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &l->st[id],
-                                NULL);
+        rc = sqlite3_prepare_v3(l->db, store_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                (sqlite3_stmt **)(void *)&l->st[id], NULL);
         if (rc != SQLITE_OK)
             return store_db_err(l, rc);
     } else {
-        if (sqlite3_stmt_busy(l->st[id]))
-            sqlite3_reset(l->st[id]);
-        sqlite3_clear_bindings(l->st[id]);
+        if (sqlite3_stmt_busy(S(l->st[id])))
+            sqlite3_reset(S(l->st[id]));
+        sqlite3_clear_bindings(S(l->st[id]));
     }
     *out = l->st[id];
     return LEAL_OK;
 }
 
 /* A one-off statement (queries the CLI makes once per run). */
-leal_err store_prep_once(struct ledger *l, const char *sql, sqlite3_stmt **out)
+leal_err store_prep_once(struct ledger *l, const char *sql, struct store_stmt **out)
 {
-    int rc = sqlite3_prepare_v2(l->db, sql, -1, out, NULL);
+    int rc = sqlite3_prepare_v2(l->db, sql, -1, (sqlite3_stmt **)(void *)out, NULL);
     if (rc != SQLITE_OK) {
         *out = NULL;
         return store_db_err(l, rc);
@@ -154,9 +162,9 @@ leal_err store_prep_once(struct ledger *l, const char *sql, sqlite3_stmt **out)
 
 /* Steps st once: *row is 1 for a row, 0 when done. A statement that has
  * run to its end (or failed) is reset, ready for new bindings. */
-leal_err store_step(struct ledger *l, sqlite3_stmt *st, int *row)
+leal_err store_step(struct ledger *l, struct store_stmt *st, int *row)
 {
-    int rc = sqlite3_step(st);
+    int rc = sqlite3_step(S(st));
     if (row)
         *row = 0;
     if (rc == SQLITE_ROW) {
@@ -165,19 +173,19 @@ leal_err store_step(struct ledger *l, sqlite3_stmt *st, int *row)
         return LEAL_OK;
     }
     if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
+        sqlite3_reset(S(st));
         return LEAL_OK;
     }
     {
         leal_err err = store_db_err(l, rc);
-        sqlite3_reset(st);
+        sqlite3_reset(S(st));
         return err;
     }
 }
 
 /* 1 while st has a row; 0 at its end or on an error (then in *err). For
  * `while (store_next_row(l, st, &err))`. */
-int store_next_row(struct ledger *l, sqlite3_stmt *st, leal_err *err)
+int store_next_row(struct ledger *l, struct store_stmt *st, leal_err *err)
 {
     int row;
     *err = store_step(l, st, &row);
@@ -185,7 +193,7 @@ int store_next_row(struct ledger *l, sqlite3_stmt *st, leal_err *err)
 }
 
 /* Steps st once: LEAL_OK on a row; no row is LEAL_E_UNKNOWN_ID naming "what key". */
-leal_err store_step_found(struct ledger *l, sqlite3_stmt *st, const char *what, int64_t key)
+leal_err store_step_found(struct ledger *l, struct store_stmt *st, const char *what, int64_t key)
 {
     int row;
     leal_err err = store_step(l, st, &row);
@@ -201,32 +209,32 @@ leal_err store_step_found(struct ledger *l, sqlite3_stmt *st, const char *what, 
 #define I64S(...)                                                                                  \
     (const int64_t[]){__VA_ARGS__}, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
 
-void store_bind_i64s(sqlite3_stmt *st, const int64_t *v, int n)
+static void store_bind_i64s(struct store_stmt *st, const int64_t *v, int n)
 {
     for (int i = 0; i < n; i++)
-        sqlite3_bind_int64(st, i + 1, v[i]);
+        sqlite3_bind_int64(S(st), i + 1, v[i]);
 }
 
 /* Runs a cached statement whose parameters are all integers, once. */
 leal_err store_run_i64(struct ledger *l, enum st id, const int64_t *v, int n)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err = store_prep(l, id, &st);
     if (err == LEAL_OK) {
         store_bind_i64s(st, v, n);
         err = store_step(l, st, NULL);
-        sqlite3_reset(st);
+        sqlite3_reset(S(st));
     }
     return err;
 }
 
-leal_err store_run(struct ledger *l, enum st id)
+static leal_err store_run(struct ledger *l, enum st id)
 {
     return store_run_i64(l, id, NULL, 0);
 }
 
 /* A one-off statement with its integer parameters bound (*st NULL on failure). */
-leal_err store_prep_i64(struct ledger *l, const char *sql, sqlite3_stmt **st, const int64_t *v,
+leal_err store_prep_i64(struct ledger *l, const char *sql, struct store_stmt **st, const int64_t *v,
                         int n)
 {
     leal_err err = store_prep_once(l, sql, st);
@@ -238,18 +246,18 @@ leal_err store_prep_i64(struct ledger *l, const char *sql, sqlite3_stmt **st, co
 /* Runs a one-off statement whose parameters are all integers, once. */
 leal_err store_exec_i64(struct ledger *l, const char *sql, const int64_t *v, int n)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err = store_prep_i64(l, sql, &st, v, n);
     if (err == LEAL_OK)
         err = store_step(l, st, NULL);
-    sqlite3_finalize(st);
+    sqlite3_finalize(S(st));
     return err;
 }
 
 /* A one-off lookup of one row by ?1 = key: on LEAL_OK *st stands on the row;
  * no row is LEAL_E_UNKNOWN_ID naming "what key". The caller finalizes *st. */
 leal_err store_find_row(struct ledger *l, const char *sql, int64_t key, const char *what,
-                        sqlite3_stmt **st)
+                        struct store_stmt **st)
 {
     leal_err err = store_prep_i64(l, sql, st, I64S(key));
     return err == LEAL_OK ? store_step_found(l, *st, what, key) : err;
@@ -258,7 +266,7 @@ leal_err store_find_row(struct ledger *l, const char *sql, int64_t key, const ch
 /* The first column of the first row of a one-off query, or 0 without a row. */
 leal_err store_query_int(struct ledger *l, const char *sql, const int64_t *v, int n, int64_t *out)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     int row;
     leal_err err = store_prep_i64(l, sql, &st, v, n);
     *out = 0;
@@ -266,36 +274,20 @@ leal_err store_query_int(struct ledger *l, const char *sql, const int64_t *v, in
         return err;
     err = store_step(l, st, &row);
     if (err == LEAL_OK && row)
-        *out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+        *out = sqlite3_column_int64(S(st), 0);
+    sqlite3_finalize(S(st));
     return err;
 }
 
-void store_bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+void store_col_text(struct store_stmt *st, int i, char *out, size_t cap)
 {
-    if (s && s[0])
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-void store_bind_int_or_null(sqlite3_stmt *st, int i, int64_t v)
-{
-    if (v != 0)
-        sqlite3_bind_int64(st, i, v);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-void store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
+    const unsigned char *t = sqlite3_column_text(S(st), i);
     snprintf(out, cap, "%s", t ? (const char *)t : "");
 }
 
 /* ---- The transaction's cache ---- */
 
-void store_txc_clear(struct ledger *l)
+static void store_txc_clear(struct ledger *l)
 {
     if (l->cache.used)
         memset(l->cache.slot, 0, l->cache.cap * sizeof *l->cache.slot);
@@ -362,18 +354,18 @@ void store_txc_keep(struct ledger *l, struct txc_slot *s, enum txc_kind what, in
 leal_err store_bal_get(struct ledger *l, int64_t account_id, const char *asset,
                        struct txc_slot **out)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err;
     int row, fresh;
     if ((err = store_txc_get(l, TXC_BALANCE, account_id, asset, out, &fresh)) != LEAL_OK || !fresh)
         return err;
     if ((err = store_prep(l, ST_BALANCE_GET, &st)) != LEAL_OK)
         return err;
-    sqlite3_bind_int64(st, 1, account_id);
-    sqlite3_bind_text(st, 2, asset, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(S(st), 1, account_id);
+    sqlite3_bind_text(S(st), 2, asset, -1, SQLITE_STATIC);
     err = store_step(l, st, &row);
-    (*out)->v = row ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
+    (*out)->v = row ? sqlite3_column_int64(S(st), 0) : 0;
+    sqlite3_reset(S(st));
     if (err == LEAL_OK)
         store_txc_keep(l, *out, TXC_BALANCE, account_id, asset);
     return err;
@@ -383,7 +375,7 @@ leal_err store_bal_get(struct ledger *l, int64_t account_id, const char *asset,
 
 /* BEGIN IMMEDIATE: the write lock up front, so two writers never deadlock
  * upgrading a read. What the balance cache held belongs to an older snapshot. */
-leal_err store_begin_write(struct ledger *l)
+static leal_err store_begin_write(struct ledger *l)
 {
     store_txc_clear(l);
     return store_run(l, ST_BEGIN);
@@ -521,13 +513,13 @@ void ledger_batch_rollback(struct ledger *l)
 /* LEAL_OK if a cached single-key lookup finds a row, LEAL_E_UNKNOWN_ID naming what otherwise. */
 leal_err store_exists(struct ledger *l, enum st id, int64_t key, const char *what)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     leal_err err = store_prep(l, id, &st);
     if (err != LEAL_OK)
         return err;
-    sqlite3_bind_int64(st, 1, key);
+    sqlite3_bind_int64(S(st), 1, key);
     err = store_step_found(l, st, what, key);
-    sqlite3_reset(st);
+    sqlite3_reset(S(st));
     return err;
 }
 
@@ -538,7 +530,7 @@ leal_err store_pragma_int(struct ledger *l, const char *sql, int64_t *v)
 
 leal_err store_pragma_text(struct ledger *l, const char *sql, char *out, size_t cap)
 {
-    sqlite3_stmt *st;
+    struct store_stmt *st;
     int row;
     leal_err err = store_prep_once(l, sql, &st);
     out[0] = '\0';
@@ -547,6 +539,163 @@ leal_err store_pragma_text(struct ledger *l, const char *sql, char *out, size_t 
     err = store_step(l, st, &row);
     if (err == LEAL_OK && row)
         store_col_text(st, 0, out, cap);
-    sqlite3_finalize(st);
+    sqlite3_finalize(S(st));
     return err;
+}
+
+void store_bind(struct store_stmt *st, const struct store_val *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        switch (v[i].kind) {
+        case STORE_I64:
+            sqlite3_bind_int64(S(st), i + 1, v[i].i);
+            break;
+        case STORE_TEXT:
+            sqlite3_bind_text(S(st), i + 1, v[i].p, -1, SQLITE_STATIC);
+            break;
+        case STORE_BLOB:
+            sqlite3_bind_blob(S(st), i + 1, v[i].p, (int)v[i].n, SQLITE_STATIC);
+            break;
+        case STORE_NULL:
+            sqlite3_bind_null(S(st), i + 1);
+            break;
+        }
+    }
+}
+
+static leal_err write_step(struct ledger *l, struct store_stmt *st, int64_t *new_id)
+{
+    leal_err err = store_step(l, st, NULL);
+    if (new_id)
+        *new_id = err == LEAL_OK ? sqlite3_last_insert_rowid(l->db) : 0;
+    return err;
+}
+
+leal_err store_write(struct ledger *l, const char *sql, const struct store_val *v, int n,
+                     int64_t *new_id)
+{
+    struct store_stmt *st;
+    leal_err err = store_prep_once(l, sql, &st);
+    if (err == LEAL_OK) {
+        store_bind(st, v, n);
+        err = write_step(l, st, new_id);
+    } else if (new_id) {
+        *new_id = 0;
+    }
+    sqlite3_finalize(S(st));
+    return err;
+}
+
+leal_err store_run_vals(struct ledger *l, enum st id, const struct store_val *v, int n,
+                        int64_t *new_id)
+{
+    struct store_stmt *st;
+    leal_err err = store_prep(l, id, &st);
+    if (err == LEAL_OK) {
+        store_bind(st, v, n);
+        err = write_step(l, st, new_id);
+        sqlite3_reset(S(st));
+    } else if (new_id) {
+        *new_id = 0;
+    }
+    return err;
+}
+
+int64_t store_changes(struct ledger *l)
+{
+    return sqlite3_changes64(l->db);
+}
+
+leal_err store_changed(struct ledger *l, const char *what, int64_t key)
+{
+    if (store_changes(l) != 0)
+        return LEAL_OK;
+    store_set_msg(l, "%s %lld", what, (long long)key);
+    return LEAL_E_UNKNOWN_ID;
+}
+
+leal_err store_query_cached(struct ledger *l, enum st id, int64_t key, int64_t *out)
+{
+    struct store_stmt *st;
+    int row;
+    leal_err err = store_prep(l, id, &st);
+    *out = 0;
+    if (err != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(S(st), 1, key);
+    err = store_step(l, st, &row);
+    if (err == LEAL_OK && row)
+        *out = sqlite3_column_int64(S(st), 0);
+    sqlite3_reset(S(st));
+    return err;
+}
+
+void store_bind_i64(struct store_stmt *st, int i, int64_t v)
+{
+    sqlite3_bind_int64(S(st), i, v);
+}
+
+void store_bind_text(struct store_stmt *st, int i, const char *s)
+{
+    sqlite3_bind_text(S(st), i, s, -1, SQLITE_STATIC);
+}
+
+void store_bind_blob(struct store_stmt *st, int i, const void *p, size_t n)
+{
+    sqlite3_bind_blob(S(st), i, p, (int)n, SQLITE_STATIC);
+}
+
+int64_t store_col_i64(struct store_stmt *st, int i)
+{
+    return sqlite3_column_int64(S(st), i);
+}
+
+const unsigned char *store_col_str(struct store_stmt *st, int i)
+{
+    return sqlite3_column_text(S(st), i);
+}
+
+const void *store_col_blob(struct store_stmt *st, int i)
+{
+    return sqlite3_column_blob(S(st), i);
+}
+
+int store_col_bytes(struct store_stmt *st, int i)
+{
+    return sqlite3_column_bytes(S(st), i);
+}
+
+enum store_kind store_col_type(struct store_stmt *st, int i)
+{
+    switch (sqlite3_column_type(S(st), i)) {
+    case SQLITE_INTEGER:
+        return STORE_I64;
+    case SQLITE_TEXT:
+        return STORE_TEXT;
+    case SQLITE_BLOB:
+        return STORE_BLOB;
+    default:
+        return STORE_NULL;
+    }
+}
+
+void store_reset(struct store_stmt *st)
+{
+    sqlite3_reset(S(st));
+}
+
+void store_reset_clear(struct store_stmt *st)
+{
+    sqlite3_reset(S(st));
+    sqlite3_clear_bindings(S(st));
+}
+
+void store_finalize(struct store_stmt *st)
+{
+    sqlite3_finalize(S(st));
+}
+
+void store_end_read(struct ledger *l)
+{
+    (void)sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
 }

@@ -1,16 +1,21 @@
 /*
- * store.h - what the ledger's concerns (ledger_*.c) share: the open ledger
- * (struct ledger), its cached statements, SQLite errors mapped to leal_err
- * with the detail in l->msg, the write transaction and its cache, batches.
- * Private to host/ledger: callers use ledger.h. Hosted; one thread at a time.
+ * store.h - the seam between the ledger's concerns and its database. The
+ * concerns (ledger_card, _customer, _pending, _post, _program, _query,
+ * _verify) hold the book-keeping and reach the database only through these
+ * functions: statements by SQL text with ?N parameters (struct store_val),
+ * rows through store_col_*, one write transaction at a time (store_tx_*),
+ * errors as leal_err with the detail in l->msg. They include no SQLite
+ * header. store.c and ledger_open.c implement it on SQLite; ledger.h says
+ * where another backend plugs in. Private to host/ledger. Hosted; one
+ * thread at a time.
  */
 #ifndef LEAL_LEDGER_STORE_H
 #define LEAL_LEDGER_STORE_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "keys/crypto.h"
 #include "ledger.h"
 
 /* Writers wait this long for one another (a till and an import at once)
@@ -84,15 +89,21 @@ enum batch_mode {
     BATCH_WHOLE,     /* a failed post fails the batch: only a rollback follows */
 };
 
+/* A prepared statement of the store (opaque: SQLite's in store.c). */
+struct store_stmt;
+struct sqlite3;
+
 struct ledger {
-    sqlite3 *db;
-    sqlite3_stmt *st[ST_COUNT];
+    struct sqlite3 *db;
+    struct store_stmt *st[ST_COUNT];
     /* Customer search, prepared once per form (a desk searches again and again). */
-    sqlite3_stmt *search_st[LEDGER_SEARCH_ALL + 1];
+    struct store_stmt *search_st[LEDGER_SEARCH_ALL + 1];
     enum batch_mode in_batch;
     bool batch_failed;
     bool bulk; /* has run a whole batch: bulk settings, checkpoint at close */
     struct txc cache;
+    /* SHA-256 of an entry's content (ledger_open_with). */
+    const struct crypto_provider *crypto;
     int version;
     char msg[512];
 };
@@ -102,6 +113,27 @@ struct ledger {
 #define I64S(...)                                                                                  \
     (const int64_t[]){__VA_ARGS__}, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
 
+/* One parameter of a statement. SV_TEXT(NULL) and SV_BLOB(NULL, 0) bind SQL NULL. */
+enum store_kind { STORE_NULL, STORE_I64, STORE_TEXT, STORE_BLOB };
+struct store_val {
+    enum store_kind kind;
+    int64_t i;
+    const void *p;
+    size_t n;
+};
+#define SV_NULL ((struct store_val){.kind = STORE_NULL})
+#define SV_I64(v) ((struct store_val){.kind = STORE_I64, .i = (v)})
+#define SV_TEXT(s) ((struct store_val){.kind = STORE_TEXT, .p = (s)})
+#define SV_BLOB(b, len) ((struct store_val){.kind = STORE_BLOB, .p = (b), .n = (len)})
+/* NULL for "" and for 0: the optional columns. */
+#define SV_TEXT_OR_NULL(s)                                                                         \
+    ((struct store_val){.kind = (s) && (s)[0] ? STORE_TEXT : STORE_NULL, .p = (s)})
+#define SV_I64_OR_NULL(v) ((struct store_val){.kind = (v) ? STORE_I64 : STORE_NULL, .i = (v)})
+/* Parameters ?1, ?2, ...: SVALS(SV_I64(a), SV_TEXT(b)) is the array and its length. */
+#define SVALS(...)                                                                                 \
+    (const struct store_val[]){__VA_ARGS__},                                                       \
+        (int)(sizeof((struct store_val[]){__VA_ARGS__}) / sizeof(struct store_val))
+
 void store_set_msg(struct ledger *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Maps an SQLite result code to a leal_err and keeps SQLite's text. */
 leal_err store_db_err(struct ledger *l, int rc);
@@ -109,34 +141,62 @@ leal_err store_db_err(struct ledger *l, int rc);
 extern const char *const store_sql[ST_COUNT];
 
 /* A cached statement, reset and with its bindings cleared. */
-leal_err store_prep(struct ledger *l, enum st id, sqlite3_stmt **out);
+leal_err store_prep(struct ledger *l, enum st id, struct store_stmt **out);
 /* A one-off statement (queries the CLI makes once per run). */
-leal_err store_prep_once(struct ledger *l, const char *sql, sqlite3_stmt **out);
+leal_err store_prep_once(struct ledger *l, const char *sql, struct store_stmt **out);
 /* Steps st once: *row is 1 for a row, 0 when done. A statement that has
  * run to its end (or failed) is reset, ready for new bindings. */
-leal_err store_step(struct ledger *l, sqlite3_stmt *st, int *row);
+leal_err store_step(struct ledger *l, struct store_stmt *st, int *row);
 /* 1 while st has a row; 0 at its end or on an error (then in *err). */
-int store_next_row(struct ledger *l, sqlite3_stmt *st, leal_err *err);
+int store_next_row(struct ledger *l, struct store_stmt *st, leal_err *err);
 /* Steps st once: LEAL_OK on a row; no row is LEAL_E_UNKNOWN_ID naming "what key". */
-leal_err store_step_found(struct ledger *l, sqlite3_stmt *st, const char *what, int64_t key);
-void store_bind_i64s(sqlite3_stmt *st, const int64_t *v, int n);
+leal_err store_step_found(struct ledger *l, struct store_stmt *st, const char *what, int64_t key);
 /* Runs a cached statement whose parameters are all integers, once. */
 leal_err store_run_i64(struct ledger *l, enum st id, const int64_t *v, int n);
-leal_err store_run(struct ledger *l, enum st id);
 /* A one-off statement with its integer parameters bound (*st NULL on failure). */
-leal_err store_prep_i64(struct ledger *l, const char *sql, sqlite3_stmt **st, const int64_t *v,
+leal_err store_prep_i64(struct ledger *l, const char *sql, struct store_stmt **st, const int64_t *v,
                         int n);
 /* Runs a one-off statement whose parameters are all integers, once. */
 leal_err store_exec_i64(struct ledger *l, const char *sql, const int64_t *v, int n);
 /* A one-off lookup of one row by ?1 = key: on LEAL_OK *st stands on the row;
  * no row is LEAL_E_UNKNOWN_ID naming "what key". The caller finalizes *st. */
 leal_err store_find_row(struct ledger *l, const char *sql, int64_t key, const char *what,
-                        sqlite3_stmt **st);
+                        struct store_stmt **st);
+/* The first integer column of a cached statement's first row with ?1 = key,
+ * or 0 without a row. */
+leal_err store_query_cached(struct ledger *l, enum st id, int64_t key, int64_t *out);
 /* The first column of the first row of a one-off query, or 0 without a row. */
 leal_err store_query_int(struct ledger *l, const char *sql, const int64_t *v, int n, int64_t *out);
-void store_bind_text_or_null(sqlite3_stmt *st, int i, const char *s);
-void store_bind_int_or_null(sqlite3_stmt *st, int i, int64_t v);
-void store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap);
+void store_col_text(struct store_stmt *st, int i, char *out, size_t cap);
+/* One parameter ?i (from 1); text and blobs are not copied: they must live
+ * until the statement is stepped. */
+void store_bind_i64(struct store_stmt *st, int i, int64_t v);
+void store_bind_text(struct store_stmt *st, int i, const char *s);
+void store_bind_blob(struct store_stmt *st, int i, const void *p, size_t n);
+/* Column i (from 0) of the row st stands on. */
+int64_t store_col_i64(struct store_stmt *st, int i);
+const unsigned char *store_col_str(struct store_stmt *st, int i);
+const void *store_col_blob(struct store_stmt *st, int i);
+int store_col_bytes(struct store_stmt *st, int i);
+enum store_kind store_col_type(struct store_stmt *st, int i);
+/* Ready to run again (store_reset_clear also drops the bindings); a
+ * one-off statement is finalized (NULL is fine). */
+void store_reset(struct store_stmt *st);
+void store_reset_clear(struct store_stmt *st);
+void store_finalize(struct store_stmt *st);
+/* Binds v[0..n-1] to ?1..?n. */
+void store_bind(struct store_stmt *st, const struct store_val *v, int n);
+/* Runs a one-off statement that returns no rows (INSERT, UPDATE, DELETE)
+ * with its parameters; *new_id (if not NULL) is the row an INSERT made. */
+leal_err store_write(struct ledger *l, const char *sql, const struct store_val *v, int n,
+                     int64_t *new_id);
+/* Runs a cached statement that returns no rows with its parameters. */
+leal_err store_run_vals(struct ledger *l, enum st id, const struct store_val *v, int n,
+                        int64_t *new_id);
+/* How many rows the last write changed. */
+int64_t store_changes(struct ledger *l);
+/* LEAL_OK if the last write changed a row, else LEAL_E_UNKNOWN_ID naming "what key". */
+leal_err store_changed(struct ledger *l, const char *what, int64_t key);
 /* SQL without parameters or rows (pragmas, BEGIN, COMMIT). */
 leal_err store_exec(struct ledger *l, const char *sql);
 leal_err store_pragma_int(struct ledger *l, const char *sql, int64_t *v);
@@ -144,8 +204,6 @@ leal_err store_pragma_text(struct ledger *l, const char *sql, char *out, size_t 
 /* LEAL_OK if a cached single-key lookup finds a row, LEAL_E_UNKNOWN_ID naming what otherwise. */
 leal_err store_exists(struct ledger *l, enum st id, int64_t key, const char *what);
 
-/* The transaction's cache. */
-void store_txc_clear(struct ledger *l);
 leal_err store_txc_get(struct ledger *l, enum txc_kind what, int64_t id, const char *asset,
                        struct txc_slot **out, int *fresh);
 void store_txc_keep(struct ledger *l, struct txc_slot *s, enum txc_kind what, int64_t id,
@@ -155,8 +213,9 @@ void store_txc_keep(struct ledger *l, struct txc_slot *s, enum txc_kind what, in
 leal_err store_bal_get(struct ledger *l, int64_t account_id, const char *asset,
                        struct txc_slot **out);
 
-/* BEGIN IMMEDIATE, the cache emptied. */
-leal_err store_begin_write(struct ledger *l);
+/* Ends a read transaction begun with store_exec(l, "BEGIN"); a failure
+ * leaves l->msg alone (the reader's finding stays). */
+void store_end_read(struct ledger *l);
 /* Every write: its own transaction, a savepoint inside the caller's batch, or
  * nothing inside a batch that fails whole. */
 leal_err store_tx_begin(struct ledger *l);
@@ -177,7 +236,8 @@ int64_t ledger_now(void);
 /* ledger_post.c: an entry's checks, its content hash, and the post itself
  * inside a write transaction (ledger_pending.c settles a top-up with it). */
 leal_err ledger_entry_check(struct ledger *l, const struct ledger_entry *e);
-leal_err ledger_entry_hash(const struct ledger_entry *e, char hex[65]);
+leal_err ledger_entry_hash(const struct crypto_provider *cp, const struct ledger_entry *e,
+                           char hex[65]);
 leal_err ledger_post_locked(struct ledger *l, const struct ledger_entry *e, const char *hash,
                             int64_t *entry_id, bool *replayed);
 /* ledger_query.c: an account's kind column. */
