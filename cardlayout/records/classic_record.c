@@ -144,6 +144,12 @@ leal_err classic_record_state_seal(const struct crypto_provider *cp, const uint8
     return err;
 }
 
+/* Stored value is off unless the program enables it, and then capped (LAYOUT.md 3.2). */
+static bool breaks_purse_rule(const struct classic_record_purse *policy, uint32_t purse)
+{
+    return policy->enabled ? purse > policy->cap : purse != 0;
+}
+
 leal_err classic_record_state_open(const struct crypto_provider *cp, const uint8_t key[32],
                                    uint64_t card_id, unsigned slot,
                                    const uint8_t span[CLASSIC_RECORD_STATE_SPAN],
@@ -166,8 +172,7 @@ leal_err classic_record_state_open(const struct crypto_provider *cp, const uint8
     if ((err = state_body_get(&r, &s.body)) != LEAL_OK ||
         (err = buf_get_be32(&r, &s.purse)) != LEAL_OK || (err = buf_expect_end(&r)) != LEAL_OK)
         goto out;
-    /* Stored value is off unless the program enables it, and then capped (LAYOUT.md 3.2). */
-    if ((!policy->enabled && s.purse != 0) || (policy->enabled && s.purse > policy->cap)) {
+    if (breaks_purse_rule(policy, s.purse)) {
         err = LEAL_E_CARD_TAMPERED;
         goto out;
     }
@@ -227,8 +232,7 @@ leal_err classic_record_state_select(const struct crypto_provider *cp, const uin
         pick = same_state(&s[0], &s[1]) ? 0 : 2;
     else
         pick = state_seq_newer(s[1].body.seq, s[0].body.seq) ? 1 : 0;
-    if (pick > 1 || (!policy->enabled && s[pick].purse != 0) ||
-        (policy->enabled && s[pick].purse > policy->cap))
+    if (pick > 1 || breaks_purse_rule(policy, s[pick].purse))
         return LEAL_E_CARD_TAMPERED;
     *out = s[pick];
     *current = pick;

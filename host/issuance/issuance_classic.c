@@ -20,9 +20,6 @@ static const uint8_t mad_key_a[6] = {0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5};
 /* The state seq a new card starts at: taps are counted from it. */
 #define INITIAL_SEQ 1u
 
-/* What opens a sector: the transport key A (blank), leal's key B, or neither. */
-enum sector_state { SECTOR_TRANSPORT, SECTOR_LEAL, SECTOR_FOREIGN };
-
 /* One desk operation on one Classic card. */
 struct cdesk {
     struct issuance *is;
@@ -42,18 +39,19 @@ struct cdesk {
     uint8_t key_set_version; /* classic-a's: the key terminals use */
     /* Key rotation (keys/KEYS.md): the current version of each role; the
      * version of key A and key B (sector 0: mad-b) each sector is believed to
-     * have (k holds those keys), proven where an authentication opened it;
-     * the versions the identity and each state slot opened with (0: none). */
+     * have (k holds those keys), proven where an authentication opened it. */
     uint8_t cur_a, cur_b, cur_m, cur_s, cur_p;
     uint8_t va[SECTORS], vb[SECTORS];
     bool a_ok[SECTORS], b_ok[SECTORS];
-    uint8_t id_seal, id_pkg, slot_seal[2];
-    uint8_t raw_tag[2][LEDGER_CARD_MARK_LEN]; /* each slot's SIV tag as on the card */
-    struct identity id;                       /* as read */
-    uint8_t slot0[CLASSIC_RECORD_STATE_SPAN], slot1[CLASSIC_RECORD_STATE_SPAN];
-    unsigned current; /* the current state slot after a read */
-    /* Issuance and erase: which key opened each sector (probe). */
-    enum sector_state st[SECTORS];
+    /* Every seal and package version the keystore holds, as classic_card asks. */
+    struct classic_card_keyring ring;
+    struct classic_card_secrets secrets;
+    /* The card as read (classic_card.h): identity, both slots, the current
+     * one, and the versions each record opened with (0: none). */
+    struct classic_card_view v;
+    bool just_personalised; /* slot 1 holds nothing this issuance wrote */
+    /* Issuance and erase: which key opened each sector (classic_card_probe). */
+    enum classic_card_sector st[SECTORS];
     bool any_leal, any_foreign;
     /* A state a stage sealed into the other slot for its commit. */
     struct classic_record_state next;
@@ -185,6 +183,24 @@ static leal_err master(const struct cdesk *d, enum key_role role, const struct k
     return keyset_current(d->is->keys, d->is->program_id, role, v);
 }
 
+static leal_err ring_seal(void *ctx, unsigned nth, uint8_t key[32], uint8_t *version);
+static leal_err ring_package_public(void *ctx, unsigned nth, uint8_t pub[32], uint8_t *version);
+
+/* classic_card's view of this desk: the card's keys and the keystore's versions. */
+static void cdesk_secrets(struct cdesk *d)
+{
+    d->ring.cp = d->is->cp;
+    d->ring.ctx = d;
+    d->ring.seal = ring_seal;
+    d->ring.package_public = ring_package_public;
+    d->secrets.keys = &d->k;
+    d->secrets.ring = &d->ring;
+    d->secrets.uid = d->rc->uid;
+    d->secrets.uid_len = d->rc->uid_len;
+    d->secrets.issuer_id = d->is->keys->issuer_id;
+    d->secrets.program_id = d->is->program_id;
+}
+
 /* Every key of this card, from its UID (LAYOUT.md 3.1, 3.2). */
 static leal_err cdesk_open(struct cdesk *d, struct issuance *is, struct reader *r,
                            const struct reader_card *rc, enum ledger_card_tech tech)
@@ -235,6 +251,7 @@ static leal_err cdesk_open(struct cdesk *d, struct issuance *is, struct reader *
         LEAL_OK)
         return err;
     memcpy(d->package_seed, kp->key, 32);
+    cdesk_secrets(d);
     return crypto_openssl_ed25519_public(d->package_seed, d->package_pub);
 }
 
@@ -247,58 +264,12 @@ static void cdesk_close(struct cdesk *d, struct issuance_card *out)
     leal_wipe(&d->k, sizeof d->k);
     leal_wipe(d->seal, sizeof d->seal);
     leal_wipe(d->package_seed, sizeof d->package_seed);
+    leal_wipe(&d->v, sizeof d->v);
 }
 
 static leal_err auth(struct cdesk *d, unsigned sector, uint8_t type, const uint8_t key[6])
 {
-    d->cc.round_trips++;
-    return d->cc.reader->classic_auth(d->cc.reader->ctx,
-                                      (uint8_t)mfclassic_sector_first_block(sector), type, key);
-}
-
-static leal_err write_block(struct cdesk *d, unsigned block, const uint8_t data[16])
-{
-    d->cc.round_trips++;
-    return d->cc.reader->classic_write(d->cc.reader->ctx, (uint8_t)block, data);
-}
-
-/* Which key opens each of sectors 0..5: 1 round trip a sector on a blank card. */
-static leal_err probe(struct cdesk *d, enum sector_state st[CLASSIC_CARD_SECTORS])
-{
-    leal_err err;
-    for (unsigned s = 0; s < CLASSIC_CARD_SECTORS; s++) {
-        if ((err = auth(d, s, CLASSIC_KEY_A, transport_key)) == LEAL_OK) {
-            st[s] = SECTOR_TRANSPORT;
-            continue;
-        }
-        if (err != LEAL_E_CARD_AUTHENTICATION)
-            return err;
-        if ((err = auth(d, s, CLASSIC_KEY_B, d->k.b[s])) == LEAL_OK)
-            st[s] = SECTOR_LEAL;
-        else if (err == LEAL_E_CARD_AUTHENTICATION)
-            st[s] = SECTOR_FOREIGN;
-        else
-            return err;
-    }
-    return LEAL_OK;
-}
-
-/* A sector under leal's key B back to the transport state: data blocks zero,
- * then the factory trailer FFFFFFFFFFFF FF0780 69 FFFFFFFFFFFF. */
-static leal_err to_transport(struct cdesk *d, unsigned s)
-{
-    static const uint8_t zero[16] = {0};
-    static const uint8_t cond[4] = {0, 0, 0, 1};
-    uint8_t t[16];
-    leal_err err;
-    if ((err = auth(d, s, CLASSIC_KEY_B, d->k.b[s])) != LEAL_OK)
-        return err;
-    for (unsigned b = s == 0 ? 1 : 0; b < 3; b++)
-        if ((err = write_block(d, mfclassic_sector_first_block(s) + b, zero)) != LEAL_OK)
-            return err;
-    if ((err = mfclassic_trailer_build(transport_key, cond, 0x69, transport_key, t)) != LEAL_OK)
-        return err;
-    return write_block(d, mfclassic_trailer_block(s), t);
+    return classic_card_auth(&d->cc, sector, type, key);
 }
 
 /* The seal key of a classic-seal version for this card. */
@@ -308,86 +279,63 @@ static leal_err seal_at(const struct cdesk *d, const struct key_version *v, uint
                              d->is->program_id, out);
 }
 
-/* Opens the identity span under whichever classic-seal and package versions
- * it was written with (newest first; a wrong seal fails at the SIV tag, so
- * the package keys are tried only under the seal that opens). */
-static leal_err open_identity(struct cdesk *d, const uint8_t span[CLASSIC_RECORD_IDENTITY_SPAN],
-                              struct identity *id)
+/* The nth of the versions vs holds other than cur, newest first (nth from 1). */
+static const struct key_version *nth_other(const struct key_slot *vs, uint8_t cur, unsigned nth)
 {
-    const struct key_slot *ss = versions_of(d, KEY_ROLE_CLASSIC_SEAL);
-    const struct key_slot *ps = versions_of(d, KEY_ROLE_PACKAGE_SIGNING);
-    uint8_t seal[32], pub[32];
-    leal_err err = LEAL_E_CARD_TAMPERED;
-    for (int i = ss ? ss->nversions - 1 : -1; i >= 0; i--) {
-        if ((err = seal_at(d, &ss->v[i], seal)) != LEAL_OK)
-            break;
-        err = classic_record_identity_open(d->is->cp, seal, span, d->rc->uid, d->rc->uid_len,
-                                           d->package_pub, id);
-        for (int j = ps->nversions - 1; err == LEAL_E_SIGNATURE && j >= 0; j--) {
-            if (ps->v[j].version == d->cur_p)
-                continue;
-            if ((err = crypto_openssl_ed25519_public(ps->v[j].key, pub)) == LEAL_OK)
-                err = classic_record_identity_open(d->is->cp, seal, span, d->rc->uid,
-                                                   d->rc->uid_len, pub, id);
-            if (err == LEAL_OK)
-                d->id_pkg = ps->v[j].version;
-        }
-        if (err == LEAL_OK && d->id_pkg == 0)
-            d->id_pkg = d->cur_p;
-        if (err == LEAL_OK)
-            d->id_seal = ss->v[i].version;
-        if (err != LEAL_E_CARD_TAMPERED && err != LEAL_E_SIGNATURE)
-            break;
-    }
-    leal_wipe(seal, sizeof seal);
-    return err;
+    for (int i = vs ? vs->nversions - 1 : -1; i >= 0; i--)
+        if (vs->v[i].version != cur && --nth == 0)
+            return &vs->v[i];
+    return NULL;
 }
 
-/* The identity of the card, opened and verified (seal, signature, UID, kind). */
+/* classic_card's keyring: the current seal key and package public key first,
+ * then every other version the keystore holds, newest first. */
+static leal_err ring_seal(void *ctx, unsigned nth, uint8_t key[32], uint8_t *version)
+{
+    struct cdesk *d = ctx;
+    const struct key_version *v;
+    if (nth == 0) {
+        memcpy(key, d->seal, 32);
+        *version = d->cur_s;
+        return LEAL_OK;
+    }
+    if ((v = nth_other(versions_of(d, KEY_ROLE_CLASSIC_SEAL), d->cur_s, nth)) == NULL)
+        return LEAL_E_NOT_FOUND;
+    *version = v->version;
+    return seal_at(d, v, key);
+}
+
+static leal_err ring_package_public(void *ctx, unsigned nth, uint8_t pub[32], uint8_t *version)
+{
+    struct cdesk *d = ctx;
+    const struct key_version *v;
+    if (nth == 0) {
+        memcpy(pub, d->package_pub, 32);
+        *version = d->cur_p;
+        return LEAL_OK;
+    }
+    if ((v = nth_other(versions_of(d, KEY_ROLE_PACKAGE_SIGNING), d->cur_p, nth)) == NULL)
+        return LEAL_E_NOT_FOUND;
+    *version = v->version;
+    return crypto_openssl_ed25519_public(v->key, pub);
+}
+
+/* The identity of the card, opened and verified (seal, signature, UID,
+ * issuer, program: classic_card.h), and of the kind the ATR claims. */
 static leal_err read_identity(struct cdesk *d, struct identity *id)
 {
-    uint8_t span[CLASSIC_RECORD_IDENTITY_SPAN];
-    leal_err err = classic_card_read_identity(&d->cc, &d->k, span);
-    if (err != LEAL_OK)
-        return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_NOT_LEAL : err;
-    d->id_seal = d->id_pkg = 0;
-    err = open_identity(d, span, id);
-    if (err != LEAL_OK)
-        return err == LEAL_E_LAYOUT_VERSION || err == LEAL_E_NO_MEMORY ? err : LEAL_E_CARD_TAMPERED;
-    if (id->issuer_id != d->is->keys->issuer_id || id->program_id != d->is->program_id ||
-        id->card_kind != (uint8_t)d->tech)
-        return LEAL_E_CARD_TAMPERED; /* sealed and signed with our keys, yet not ours */
-    return LEAL_OK;
+    leal_err err = classic_card_read_view_identity(&d->cc, &d->secrets, &d->v);
+    if (err == LEAL_OK && d->v.id.card_kind != (uint8_t)d->tech)
+        err = LEAL_E_CARD_TAMPERED; /* sealed and signed with our keys, yet not ours */
+    if (err == LEAL_OK)
+        *id = d->v.id;
+    return err;
 }
 
-/* Both state slots opened under whichever classic-seal version each was
- * written with and put back, in memory, under the current one, so that the
- * selection rules (LAYOUT.md 3.2) judge them together. */
+/* Both state slots as read, for a card id: classic_card_normalise_slots. */
 static leal_err normalise_slots(struct cdesk *d, uint64_t card_id)
 {
-    static const struct classic_record_purse any = {true, UINT32_MAX};
-    const struct key_slot *ss = versions_of(d, KEY_ROLE_CLASSIC_SEAL);
-    struct classic_record_state st;
-    uint8_t seal[32];
-    leal_err err = LEAL_OK;
-    for (unsigned slot = 0; slot < 2 && err == LEAL_OK; slot++) {
-        uint8_t *span = slot ? d->slot1 : d->slot0;
-        d->slot_seal[slot] = 0;
-        memcpy(d->raw_tag[slot], span + 2, sizeof d->raw_tag[slot]);
-        for (int i = ss ? ss->nversions - 1 : -1; i >= 0 && err == LEAL_OK; i--) {
-            if ((err = seal_at(d, &ss->v[i], seal)) != LEAL_OK ||
-                classic_record_state_open(d->is->cp, seal, card_id, slot, span, &any, &st) !=
-                    LEAL_OK)
-                continue;
-            d->slot_seal[slot] = ss->v[i].version;
-            if (ss->v[i].version != d->cur_s)
-                err = classic_record_state_seal(d->is->cp, d->seal, card_id, slot, &st, span);
-            break;
-        }
-    }
-    leal_wipe(seal, sizeof seal);
-    leal_wipe(&st, sizeof st);
-    return err;
+    return classic_card_normalise_slots(&d->ring, card_id, &d->v);
 }
 
 /* Blocks of the identity span in sectors 1, 2, 3 (LAYOUT.md 3.2). */
@@ -401,7 +349,8 @@ static leal_err write_span(struct cdesk *d, unsigned s, const uint8_t *span)
     size_t off = s >= LAYOUT_CLASSIC_STATE_SECTOR0 ? 0 : 48 * (s - 1);
     leal_err err = LEAL_OK;
     for (unsigned b = 0; b < n && err == LEAL_OK; b++)
-        err = write_block(d, mfclassic_sector_first_block(s) + b, span + off + 16 * b);
+        err = classic_card_write_block(&d->cc, mfclassic_sector_first_block(s) + b,
+                                       span + off + 16 * b);
     return err;
 }
 
@@ -416,7 +365,7 @@ static leal_err finish_identity(struct cdesk *d, struct identity *id, leal_err v
     uint8_t span[CLASSIC_RECORD_IDENTITY_SPAN];
     int64_t card_id = 0;
     size_t len = 0;
-    leal_err err = classic_card_read_state(&d->cc, &d->k, d->slot0, d->slot1);
+    leal_err err = classic_card_read_state(&d->cc, &d->k, d->v.slot[0], d->v.slot[1]);
     for (int nth = 0; err == LEAL_OK; nth++) {
         if ((err = ledger_card_rewrite_find(d->is->ledger, d->rc->uid, d->rc->uid_len, nth,
                                             &card_id, span, sizeof span, &len)) != LEAL_OK ||
@@ -424,7 +373,7 @@ static leal_err finish_identity(struct cdesk *d, struct identity *id, leal_err v
             break;
         if (len != sizeof span || (err = normalise_slots(d, (uint64_t)card_id)) != LEAL_OK)
             continue;
-        if (d->slot_seal[0] != 0 || d->slot_seal[1] != 0)
+        if (d->v.slot_seal_version[0] != 0 || d->v.slot_seal_version[1] != 0)
             break;
     }
     if (err != LEAL_OK)
@@ -491,7 +440,7 @@ static leal_err reseal(struct cdesk *d, const struct issuance_card *out, struct 
     size_t ml;
     leal_err err;
     if (p->id_new &&
-        ((err = identity_encode(&d->id, irec)) != LEAL_OK ||
+        ((err = identity_encode(&d->v.id, irec)) != LEAL_OK ||
          (err = identity_signed_message(irec, d->rc->uid, d->rc->uid_len, msg, &ml)) != LEAL_OK ||
          (err = crypto_openssl_ed25519_sign(d->package_seed, msg, ml, sig)) != LEAL_OK ||
          (err = classic_record_identity_seal(d->is->cp, d->seal, irec, sig, p->ispan)) != LEAL_OK ||
@@ -545,21 +494,24 @@ static leal_err rekey_sectors(struct cdesk *d, struct rekey_plan *p)
 static leal_err rekey_done(struct cdesk *d, struct rekey_plan *p, struct issuance_card *out)
 {
     leal_err err;
-    p->changed[KEY_ROLE_CLASSIC_SEAL] = p->st_new || (p->id_new && d->id_seal != d->cur_s);
-    p->changed[KEY_ROLE_PACKAGE_SIGNING] = p->id_new && d->id_pkg != d->cur_p;
+    p->changed[KEY_ROLE_CLASSIC_SEAL] =
+        p->st_new || (p->id_new && d->v.id_seal_version != d->cur_s);
+    p->changed[KEY_ROLE_PACKAGE_SIGNING] = p->id_new && d->v.id_package_version != d->cur_p;
     for (int r = KEY_ROLE_FIRST; r <= KEY_ROLE_LAST; r++)
         out->rekeyed += p->changed[r];
     if (p->id_new) {
-        d->id_seal = d->cur_s;
-        d->id_pkg = d->cur_p;
+        d->v.id_seal_version = d->cur_s;
+        d->v.id_package_version = d->cur_p;
     }
     if (p->st_new) {
-        d->current = p->other;
-        d->slot_seal[p->other] = d->cur_s;
+        d->v.current = p->other;
+        d->v.state = p->st;
+        d->v.slot_seal_version[p->other] = d->cur_s;
         out->state.seq = p->st.body.seq;
         out->taps = p->st.body.seq - INITIAL_SEQ;
-        memcpy(p->other ? d->slot1 : d->slot0, p->sspan, sizeof p->sspan);
-        memcpy(d->raw_tag[p->other], p->sspan + 2, sizeof d->raw_tag[p->other]);
+        memcpy(d->v.slot[p->other], p->sspan, sizeof p->sspan);
+        memcpy(d->v.slot_tag[p->other], p->sspan + 2, sizeof d->v.slot_tag[p->other]);
+        memcpy(d->v.mark, p->sspan + 2, sizeof d->v.mark);
         memcpy(out->mark, p->sspan + 2, sizeof out->mark);
         if ((err = ledger_card_set_counter(d->is->ledger, out->card_id, out->taps)) != LEAL_OK ||
             (err = ledger_card_set_seen_mark(d->is->ledger, out->card_id, out->state.seq,
@@ -578,9 +530,9 @@ static leal_err rekey(struct cdesk *d, struct issuance_card *out)
     leal_err err;
 
     memset(&p, 0, sizeof p);
-    p.id_new = d->id_seal != d->cur_s || d->id_pkg != d->cur_p;
-    p.st_new = d->slot_seal[d->current] != d->cur_s;
-    p.other = d->current ^ 1u;
+    p.id_new = d->v.id_seal_version != d->cur_s || d->v.id_package_version != d->cur_p;
+    p.st_new = d->v.slot_seal_version[d->v.current] != d->cur_s;
+    p.other = d->v.current ^ 1u;
     work = p.id_new || p.st_new;
     if ((err = learn_versions(d, out->card_id, rec)) != LEAL_OK)
         return err;
@@ -601,11 +553,10 @@ static leal_err rekey(struct cdesk *d, struct issuance_card *out)
 }
 
 /* What a terminal reads (identity 11, both slots 8 = 19 RT), checked on its
- * own; out->classic_cap_cents is the program's cap (the purse rule). */
+ * own by classic_card; out->classic_cap_cents is the program's cap, which the
+ * codec applies to the current slot (the purse rule). */
 static leal_err read_card(struct cdesk *d, struct issuance_card *out)
 {
-    /* Every sealed slot is a candidate: the rule below judges the current one. */
-    static const struct classic_record_purse any = {true, UINT32_MAX};
     struct classic_record_state st;
     struct identity id;
     leal_err err;
@@ -614,7 +565,6 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
         err = finish_identity(d, &id, err);
     if (err != LEAL_OK)
         return err;
-    d->id = id;
     /* Stored value (LAYOUT.md 3.2): off unless the identity says the program
      * enabled it; then at most the program's Classic cap. */
     out->stored_value = has_stored_value(&id);
@@ -625,21 +575,22 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
     out->tech = d->tech;
     memcpy(out->uid, d->rc->uid, d->rc->uid_len);
     out->uid_len = d->rc->uid_len;
-    if ((err = classic_card_read_state(&d->cc, &d->k, d->slot0, d->slot1)) != LEAL_OK ||
-        (err = normalise_slots(d, id.card_id)) != LEAL_OK)
-        return err;
-    if ((err = classic_record_state_select(d->is->cp, d->seal, id.card_id, d->slot0, d->slot1, &any,
-                                           &st, &d->current)) != LEAL_OK)
-        return err == LEAL_E_LAYOUT_VERSION ? err : LEAL_E_CARD_TAMPERED;
-    /* A current state that breaks the rule is tampering, not a reason to fall
+    /* Both slots, the current one judged by the purse rule in the codec (right
+     * after personalisation slot 1 was never written: sector 5 only opened). A
+     * current state that breaks the rule is tampering, not a reason to fall
      * back to the older slot (which would hide it). */
-    if (out->stored_value ? (int64_t)st.purse > out->classic_cap_cents : st.purse != 0)
-        return LEAL_E_CARD_TAMPERED;
+    d->secrets.purse_cap = out->classic_cap_cents <= 0           ? 0
+                           : out->classic_cap_cents > UINT32_MAX ? UINT32_MAX
+                                                                 : (uint32_t)out->classic_cap_cents;
+    if ((err = classic_card_read_view_state(&d->cc, &d->secrets, d->just_personalised, &d->v)) !=
+        LEAL_OK)
+        return err;
+    st = d->v.state;
     out->state = st.body;
     out->purse_cents = (int32_t)st.purse;
     out->taps = st.body.seq - INITIAL_SEQ;
     /* The current slot's SIV tag marks this state (LAYOUT.md 3.2: V at 2). */
-    memcpy(out->mark, d->raw_tag[d->current], sizeof out->mark);
+    memcpy(out->mark, d->v.mark, sizeof out->mark);
     out->has_mark = true;
     return LEAL_OK;
 }
@@ -688,12 +639,12 @@ static leal_err build_records(struct cdesk *d, int64_t card_id, const struct iss
     return classic_record_state_seal(d->is->cp, d->seal, (uint64_t)card_id, 0, &st, sspan);
 }
 
-/* Verification as a terminal reads: the MAD (3 RT), then the read (19 RT);
- * slot 0 current at the initial seq, slot 1 still zero. */
+/* Verification of what was written, with the new keys A: the MAD (3 RT), the
+ * identity (11 RT), slot 0 (4 RT) and sector 5 opened (1 RT: slot 1 was not
+ * written); slot 0 current at the initial seq. */
 static leal_err classic_verify(void *s, int64_t card_id, const struct issuance_opening *o,
                                struct issuance_card *out)
 {
-    static const uint8_t zero[CLASSIC_RECORD_STATE_SPAN] = {0};
     struct cdesk *d = s;
     uint8_t mad[32], info;
     uint16_t aids[MFCLASSIC_MAD1_SECTORS];
@@ -706,11 +657,14 @@ static leal_err classic_verify(void *s, int64_t card_id, const struct issuance_o
     for (unsigned sec = 1; sec <= MFCLASSIC_MAD1_SECTORS; sec++)
         if (aids[sec - 1] != (sec < CLASSIC_CARD_SECTORS ? LAYOUT_MAD_AID : 0))
             return LEAL_E_CARD_TAMPERED;
-    if ((err = read_card(d, out)) != LEAL_OK)
+    d->just_personalised = true;
+    err = read_card(d, out);
+    d->just_personalised = false;
+    if (err != LEAL_OK)
         return err;
-    if (out->card_id != card_id || d->current != 0 || out->state.seq != INITIAL_SEQ ||
+    if (out->card_id != card_id || d->v.current != 0 || out->state.seq != INITIAL_SEQ ||
         out->state.points != o->points || out->purse_cents != o->purse ||
-        out->stored_value != o->stored_value || !leal_ct_equal(d->slot1, zero, sizeof zero))
+        out->stored_value != o->stored_value)
         return LEAL_E_CARD_TAMPERED;
     return LEAL_OK;
 }
@@ -767,11 +721,9 @@ static leal_err next_state(struct cdesk *d, const struct issuance_card *out, uin
 {
     memset(&d->next, 0, sizeof d->next);
     d->next.body = out->state;
-    d->next.body.seq = out->state.seq + 1u; /* serial arithmetic: wraps */
     d->next.body.points = points;
     d->next.purse = purse;
-    return classic_record_state_seal(d->is->cp, d->seal, (uint64_t)out->card_id, d->current ^ 1u,
-                                     &d->next, d->next_span);
+    return classic_card_seal_next(&d->secrets, &d->v, &d->next, d->next_span);
 }
 
 /* A host top-up: the other slot with seq + 1 and purse + cents. */
@@ -805,11 +757,9 @@ static leal_err classic_state_stage(void *s, const struct issuance_card *out, ui
 static leal_err classic_state_commit(void *s, struct issuance_card *out)
 {
     struct cdesk *d = s;
-    leal_err err = classic_card_write_state(&d->cc, &d->k, d->current ^ 1u, d->next_span);
+    leal_err err = classic_card_write_next(&d->cc, &d->secrets, &d->next, d->next_span, &d->v);
     if (err != LEAL_OK)
         return err;
-    d->current ^= 1u;
-    memcpy(d->current ? d->slot1 : d->slot0, d->next_span, CLASSIC_RECORD_STATE_SPAN);
     memcpy(out->mark, d->next_span + 2, sizeof out->mark);
     out->state = d->next.body;
     out->purse_cents = (int32_t)d->next.purse;
@@ -819,7 +769,8 @@ static leal_err classic_state_commit(void *s, struct issuance_card *out)
 
 static bool identity_sectors_leal(const struct cdesk *d)
 {
-    return d->st[1] == SECTOR_LEAL && d->st[2] == SECTOR_LEAL && d->st[3] == SECTOR_LEAL;
+    return d->st[1] == CLASSIC_CARD_SECTOR_LEAL && d->st[2] == CLASSIC_CARD_SECTOR_LEAL &&
+           d->st[3] == CLASSIC_CARD_SECTOR_LEAL;
 }
 
 /* Which key opens each sector, and whose identity the card carries if it
@@ -830,11 +781,11 @@ static leal_err classic_inspect(void *s, struct issuance_card *out)
     struct identity id;
     leal_err err;
     out->tech = d->tech;
-    if ((err = probe(d, d->st)) != LEAL_OK)
+    if ((err = classic_card_probe(&d->cc, transport_key, &d->k, d->st)) != LEAL_OK)
         return err;
     for (unsigned sec = 0; sec < CLASSIC_CARD_SECTORS; sec++) {
-        d->any_leal = d->any_leal || d->st[sec] == SECTOR_LEAL;
-        d->any_foreign = d->any_foreign || d->st[sec] == SECTOR_FOREIGN;
+        d->any_leal = d->any_leal || d->st[sec] == CLASSIC_CARD_SECTOR_LEAL;
+        d->any_foreign = d->any_foreign || d->st[sec] == CLASSIC_CARD_SECTOR_FOREIGN;
     }
     if (!identity_sectors_leal(d))
         return LEAL_OK;
@@ -884,8 +835,8 @@ static leal_err classic_personalise(void *s, int64_t card_id, const struct issua
     uint8_t ispan[CLASSIC_RECORD_IDENTITY_SPAN], sspan[CLASSIC_RECORD_STATE_SPAN];
     leal_err err = LEAL_OK;
     for (unsigned sec = 0; sec < CLASSIC_CARD_SECTORS && err == LEAL_OK; sec++)
-        if (d->st[sec] == SECTOR_LEAL)
-            err = to_transport(d, sec);
+        if (d->st[sec] == CLASSIC_CARD_SECTOR_LEAL)
+            err = classic_card_to_transport(&d->cc, &d->k, sec);
     out->resumed = d->any_leal;
     if (err == LEAL_OK && (err = build_records(d, card_id, o, ispan, sspan)) == LEAL_OK &&
         (err = classic_card_personalise(&d->cc, transport_key, &d->k, ispan, sspan)) == LEAL_OK)
@@ -902,12 +853,12 @@ static leal_err classic_erase_identify(void *s, struct issuance_card *out)
     struct cdesk *d = s;
     struct identity id;
     leal_err err;
-    if ((err = probe(d, d->st)) != LEAL_OK)
+    if ((err = classic_card_probe(&d->cc, transport_key, &d->k, d->st)) != LEAL_OK)
         return err;
     for (unsigned sec = 0; sec < CLASSIC_CARD_SECTORS; sec++) {
-        if (d->st[sec] == SECTOR_FOREIGN)
+        if (d->st[sec] == CLASSIC_CARD_SECTOR_FOREIGN)
             return LEAL_E_CARD_NOT_LEAL;
-        d->any_leal = d->any_leal || d->st[sec] == SECTOR_LEAL;
+        d->any_leal = d->any_leal || d->st[sec] == CLASSIC_CARD_SECTOR_LEAL;
     }
     if (!d->any_leal)
         return LEAL_E_CARD_NOT_LEAL;
@@ -930,7 +881,8 @@ static leal_err classic_erase(void *s, struct issuance_card *out)
     leal_err err;
     (void)out;
     for (unsigned i = CLASSIC_CARD_SECTORS; i-- > 0;)
-        if (d->st[i] == SECTOR_LEAL && (err = to_transport(d, i)) != LEAL_OK)
+        if (d->st[i] == CLASSIC_CARD_SECTOR_LEAL &&
+            (err = classic_card_to_transport(&d->cc, &d->k, i)) != LEAL_OK)
             return err;
     return LEAL_OK;
 }

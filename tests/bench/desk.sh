@@ -54,13 +54,13 @@ TOP=$("$LEAL" card top-up 5 --reader "sim:$T/a.json" --json)
 t1=$(now)
 report "top-up (desk read + credit)" "$TOP" 16 "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$REF"
 
-# MIFARE Classic 1K (LAYOUT.md 3.3): issuance = 6 transport-key probes + 28 to
-# personalise + 22 to verify; the read 19. Bytes as a PN53x passes the commands.
+# MIFARE Classic 1K (LAYOUT.md 3.3): issuance = 6 transport-key probes + 24 to
+# personalise + 19 to verify; the read 19. Bytes as a PN53x passes the commands.
 "$CARDSIM" new --type classic-1k --uid 04a2195c -o "$T/c.json" >/dev/null
 t0=$(now)
 CISSUE=$("$LEAL" card issue --customer 1 --reader "sim:$T/c.json" --welcome-points 10 --json)
 t1=$(now)
-report "Classic 1K issuance (verified)" "$CISSUE" 56 "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$REF"
+report "Classic 1K issuance (verified)" "$CISSUE" 49 "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$REF"
 t0=$(now)
 CREAD=$("$LEAL" card read --reader "sim:$T/c.json" --json)
 t1=$(now)

@@ -74,8 +74,8 @@ run_capture "$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --welcome
 check_eq "issue (Classic 1K) exits 0" 0 "$RC"
 ANA=$(field card_id <<<"$OUT")
 check_match "issued card id has 12 digits" "^[1-9][0-9]{11}$" "$ANA"
-check_eq "issued: technology, purse, points, seq, agreement, round trips (6 + 28 + 22)" \
-    "classic-1k 0 50 1 True 56" "$(fields technology purse_cents points state_seq agrees round_trips <<<"$OUT")"
+check_eq "issued: technology, purse, points, seq, agreement, round trips (6 + 24 + 19)" \
+    "classic-1k 0 50 1 True 49" "$(fields technology purse_cents points state_seq agrees round_trips <<<"$OUT")"
 run_capture "$LEAL" card read --reader "sim:$T/ana.json"
 check_eq "read exits 0" 0 "$RC"
 check_eq "read: the verified view" "$(view "$ANA" classic-1k 04a2195c 1 50)" "$(card_view "$OUT")"
@@ -139,7 +139,7 @@ check_eq "the ledger keeps it, lost" "lost" "$(status "$ANA")"
 "$CARDSIM" new --type classic-4k --uid 04112233445566 -o "$T/ana4k.json" >/dev/null
 run_capture "$LEAL" card replace --old "$ANA" --reader "sim:$T/ana4k.json" --json
 check_eq "replace Classic -> Classic 4K (7-byte UID): result, technology, UID, points, purse, round trips" \
-    "0 replaced classic-4k 04112233445566 50 0 56" \
+    "0 replaced classic-4k 04112233445566 50 0 49" \
     "$RC $(fields result technology uid points purse_cents round_trips <<<"$OUT")"
 ANA4K=$(field card_id <<<"$OUT")
 check_eq "the old card is replaced (hot list), the new one active" "replaced active" \
@@ -213,7 +213,7 @@ if pcscd_start "$T"; then
     SIM_PID=$!
     pcscd_wait present || fail "card present in pcscd" "$(pcscd_card_state)"
     run_capture "$LEAL" card issue --customer 2 "${PC[@]}" --welcome-points 5 --json
-    check_eq "issue (Classic) through pcscd" "0 classic-1k 5 56" "$RC $(fields technology points round_trips <<<"$OUT")"
+    check_eq "issue (Classic) through pcscd" "0 classic-1k 5 49" "$RC $(fields technology points round_trips <<<"$OUT")"
     LUIS=$(field card_id <<<"$OUT")
     run_capture "$LEAL" card read "${PC[@]}"
     check_eq "read through pcscd exits 0" 0 "$RC"
@@ -235,7 +235,7 @@ if pcscd_start "$T"; then
     echo "load $T/luis4k.json" >"$T/ctl"
     pcscd_wait present || fail "the 4K card present in pcscd" "$(pcscd_card_state)"
     run_capture "$LEAL" card replace --old "$LUIS" "${PC[@]}" --json
-    check_eq "replace Classic -> Classic 4K (7-byte UID) through pcscd" "0 classic-4k 04717273747576 5 56" \
+    check_eq "replace Classic -> Classic 4K (7-byte UID) through pcscd" "0 classic-4k 04717273747576 5 49" \
         "$RC $(fields technology uid points round_trips <<<"$OUT")"
     LUIS4K=$(field card_id <<<"$OUT")
     check_eq "the ledger: old replaced, new active, 5 points" "replaced active|0 5" \
@@ -268,7 +268,7 @@ serve_pn() {
 "$CARDSIM" new --type classic-1k --uid 04c0ffee -o "$T/pn.json" >/dev/null
 serve_pn "$T/pn.json"
 run_capture "$LEAL" card issue --customer 3 "${NFC[@]}" --welcome-points 7 --json
-check_eq "issue (Classic) through libnfc and the PN532" "0 classic-1k 7 56" \
+check_eq "issue (Classic) through libnfc and the PN532" "0 classic-1k 7 49" \
     "$RC $(fields technology points round_trips <<<"$OUT")"
 PN=$(field card_id <<<"$OUT")
 run_capture "$LEAL" card read "${NFC[@]}"
@@ -330,7 +330,7 @@ PN_DF=$(field card_id <<<"$OUT")
 "$CARDSIM" new --type classic-4k --uid 04919293949596 -o "$T/pn4k.json" >/dev/null
 serve_pn "$T/pn4k.json"
 run_capture "$LEAL" card replace --old "$PN_DF" "${NFC[@]}" --json
-check_eq "replace DESFire -> Classic 4K (7-byte UID) through libnfc" "0 classic-4k 04919293949596 7 56" \
+check_eq "replace DESFire -> Classic 4K (7-byte UID) through libnfc" "0 classic-4k 04919293949596 7 49" \
     "$RC $(fields technology uid points round_trips <<<"$OUT")"
 PN4K=$(field card_id <<<"$OUT")
 run_capture "$LEAL" card read "${NFC[@]}"

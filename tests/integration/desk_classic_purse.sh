@@ -131,7 +131,7 @@ pendings() { sqlite3 "$DB" "SELECT count(*) FROM card_pending_topup"; }
 # Issued while the program has Classic stored value off: the card carries none.
 "$CARDSIM" new --type classic-1k --uid 04a2195c -o "$T/ana.json" >/dev/null
 run_capture "$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --json
-check_eq "Classic issued with stored value off: no purse on it" "0 0 1 0 0 True False 56" "$RC $(view <<<"$OUT")"
+check_eq "Classic issued with stored value off: no purse on it" "0 0 1 0 0 True False 49" "$RC $(view <<<"$OUT")"
 run_capture "$LEAL" card issue --customer 2 --reader "sim:$T/ana.json" --topup 5
 check_eq "the existing card refuses a second issuance" 1 "$RC"
 "$CARDSIM" new --type classic-1k --uid 04a2195d -o "$T/luis.json" >/dev/null
@@ -152,8 +152,8 @@ check_eq "an opening top-up over the Classic cap: refused before anything is wri
     "1|leal: issuing the card refused: the new card's purse would hold more than the program's Classic stored-value cap of 50.00; nothing was written|2" \
     "$RC|$ERR|$(sqlite3 "$DB" 'SELECT count(*) FROM card')"
 run_capture "$LEAL" card issue --customer 2 --reader "sim:$T/luis.json" --topup 10 --welcome-points 5 --json
-check_eq "Classic issued with a 10.00 opening top-up: purse, seq, points, ledger, round trips (56 + 4)" \
-    "0 1000 2 5 1000 True True 60" "$RC $(view <<<"$OUT")"
+check_eq "Classic issued with a 10.00 opening top-up: purse, seq, points, ledger, round trips (49 + 4)" \
+    "0 1000 2 5 1000 True True 53" "$RC $(view <<<"$OUT")"
 LUIS=$($PY -c 'import json,sys; print(json.load(sys.stdin)["card_id"])' <<<"$OUT")
 run_capture "$LEAL" card top-up 12,50 --reader "sim:$T/luis.json" --json
 check_eq "card top-up 12,50 on Classic: 23 round trips (LAYOUT.md 3.3)" \
@@ -214,7 +214,7 @@ if pcscd_start "$T"; then
     SIM_PID=$!
     pcscd_wait present || fail "card present in pcscd" "$(pcscd_card_state)"
     run_capture "$LEAL" card issue --customer 3 --reader "pcsc:$PCSC_READER" --allow-virtual --topup 5 --json
-    check_eq "Classic issued with an opening top-up through pcscd" "0 500 2 0 500 True True 60" "$RC $(view <<<"$OUT")"
+    check_eq "Classic issued with an opening top-up through pcscd" "0 500 2 0 500 True True 53" "$RC $(view <<<"$OUT")"
     run_capture "$LEAL" card top-up 2,50 --reader "pcsc:$PCSC_READER" --allow-virtual --json
     check_eq "Classic top-up through pcscd" "0 750 3 0 750 True True 23" "$RC $(view <<<"$OUT")"
     run_capture "$LEAL" card read --reader "pcsc:$PCSC_READER" --allow-virtual
@@ -235,7 +235,7 @@ SIM_PID=$!
 for _ in $(seq 50); do [ -L "$T/pn532" ] && break; sleep 0.1; done
 export LIBNFC_DEVICE="pn532_uart:$(readlink "$T/pn532")"
 run_capture "$LEAL" card issue --customer 5 --reader "nfc:$LIBNFC_DEVICE" --topup 3 --json
-check_eq "Classic issued with an opening top-up through libnfc" "0 300 2 0 300 True True 60" "$RC $(view <<<"$OUT")"
+check_eq "Classic issued with an opening top-up through libnfc" "0 300 2 0 300 True True 53" "$RC $(view <<<"$OUT")"
 PN=$($PY -c 'import json,sys; print(json.load(sys.stdin)["card_id"])' <<<"$OUT")
 run_capture "$LEAL" card top-up 1,25 --reader "nfc:$LIBNFC_DEVICE" --json
 check_eq "Classic top-up through libnfc" "0 425 3 0 425 True True 23" "$RC $(view <<<"$OUT")"

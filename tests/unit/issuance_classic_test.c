@@ -103,11 +103,13 @@ static void test_classic_issue_and_read(void **state)
     assert_false(out.resumed);
     assert_int_equal(out.uid_len, 4);
     assert_memory_equal(out.uid, uid4, 4);
-    /* Probe 6 sectors with the transport key, personalise 28, verify 3 + 19. */
-    assert_int_equal(out.round_trips, 6 + 28 + 22);
-    /* Bytes as a PN53x passes MIFARE commands: 12 auths x 13, 22 writes x 19,
-     * then the MAD (13 + 2 x 18), identity (3 x 13 + 8 x 18), slots (2 x 13 + 6 x 18). */
-    assert_int_equal(out.bytes, 12 * 13 + 22 * 19 + 49 + 183 + 134);
+    /* Probe 6 sectors with the transport key (sector 0 last, left open),
+     * personalise 24 (slot 1 gets only its trailer), verify 3 + 11 + 4 + 1. */
+    assert_int_equal(out.round_trips, 6 + 24 + 19);
+    /* Bytes as a PN53x passes MIFARE commands: 11 auths x 13, 19 writes x 19,
+     * then the MAD (13 + 2 x 18), identity (3 x 13 + 8 x 18), slot 0 and sector 5
+     * (2 x 13 + 3 x 18). */
+    assert_int_equal(out.bytes, 11 * 13 + 19 * 19 + 49 + 183 + 80);
     assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc), LEAL_OK);
     assert_int_equal(lc.status, LEDGER_CARD_ACTIVE);
     assert_int_equal(lc.tech, LEDGER_TECH_CLASSIC_1K);
@@ -256,8 +258,8 @@ static void test_classic_issuance_torn_at_every_exchange(void **state)
             if (!fired) {
                 /* Past the last exchange: an untorn issuance. */
                 assert_int_equal(err, LEAL_OK);
-                assert_int_equal(out.round_trips, 56);
-                assert_true(n > 56);
+                assert_int_equal(out.round_trips, 49);
+                assert_true(n > 49);
                 reader_close(r);
                 break;
             }
@@ -297,8 +299,8 @@ static void test_classic_issuance_torn_at_every_exchange(void **state)
     }
     print_message("runs %u, torn %u, started over %u, sectors lost to garbage trailers %u\n", runs,
                   torn, resumed, lost_sectors);
-    /* 56 exchanges, each way (the untorn run ends each way). */
-    assert_int_equal(torn, 5 * 56);
+    /* 49 exchanges, each way (the untorn run ends each way). */
+    assert_int_equal(torn, 5 * 49);
     /* Six trailer writes: a garbage tear there loses the sector. */
     assert_int_equal(lost_sectors, 6);
     assert_true(resumed > 0);
@@ -447,7 +449,7 @@ static void test_classic_replace(void **state)
     assert_int_equal(out.state.seq, 1);
     assert_int_equal(out.purse_cents, 0);
     assert_true(out.agrees);
-    assert_int_equal(out.round_trips, 56);
+    assert_int_equal(out.round_trips, 49);
     status_is(f, a, LEDGER_CARD_REPLACED);
     status_is(f, b, LEDGER_CARD_ACTIVE);
     desk_fixture_balances(f, f->account, 0, 50); /* a replacement moves nothing */
@@ -577,8 +579,8 @@ static void test_classic_4k_7byte_uid(void **state)
     assert_int_equal(out.state.seq, 1);
     assert_int_equal(out.purse_cents, 0);
     assert_int_equal(out.taps, 0);
-    assert_int_equal(out.round_trips, 6 + 28 + 22);
-    assert_int_equal(out.bytes, 12 * 13 + 22 * 19 + 49 + 183 + 134);
+    assert_int_equal(out.round_trips, 6 + 24 + 19);
+    assert_int_equal(out.bytes, 11 * 13 + 19 * 19 + 49 + 183 + 80);
     assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc), LEAL_OK);
     assert_int_equal(lc.status, LEDGER_CARD_ACTIVE);
     assert_int_equal(lc.tech, LEDGER_TECH_CLASSIC_4K);
@@ -668,8 +670,8 @@ static void test_classic_replace_torn(void **state)
         err = issue_torn(f, r, tear, &req, &out, &fired);
         if (!fired) {
             assert_int_equal(err, LEAL_OK);
-            assert_int_equal(out.round_trips, 56);
-            assert_true(n > 56);
+            assert_int_equal(out.round_trips, 49);
+            assert_true(n > 49);
             status_is(f, old, LEDGER_CARD_REPLACED);
             reader_close(r);
             break;
@@ -690,7 +692,7 @@ static void test_classic_replace_torn(void **state)
         reader_close(r);
     }
     print_message("replacements torn %u, started over %u\n", torn, resumed);
-    assert_int_equal(torn, 56);
+    assert_int_equal(torn, 49);
     assert_true(resumed > 0);
 }
 
@@ -797,8 +799,8 @@ static void test_classic_stored_value_topup(void **state)
     assert_int_equal(out.state.points, 10);
     assert_int_equal(out.taps, 1);
     assert_true(out.agrees);
-    /* LAYOUT.md 3.3: issuance 56, its opening top-up 4 (the verification is its read). */
-    assert_int_equal(out.round_trips, 56 + 4);
+    /* LAYOUT.md 3.3: issuance 49, its opening top-up 4 (the verification is its read). */
+    assert_int_equal(out.round_trips, 49 + 4);
     assert_int_equal(identity_flags(f, r), IDENTITY_FLAG_STORED_VALUE);
     assert_false(pending(f, out.card_id));
     desk_fixture_balances(f, f->account, 1000, 10);
