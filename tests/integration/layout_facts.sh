@@ -15,7 +15,9 @@ pcscd_reexec "$@"
 
 T=$(mktemp -d /tmp/leal-layoutfacts-XXXXXX)
 SIM_PID=
+HOLD_PID=
 cleanup() {
+    [ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2>/dev/null && wait "$HOLD_PID" 2>/dev/null
     [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
     pcscd_stop
     rm -rf "$T"
@@ -93,6 +95,18 @@ if pcscd_start "$T"; then
     "$CARDSIM" serve --vpcd "$VPCD_PORT" "$T/b.json" >"$T/vpcd.log" 2>&1 &
     SIM_PID=$!
     pcscd_wait present
+    # pcscd powers a card down 0.4 s after its last handle goes (its power-off
+    # grace period), so a scriptor that starts later than that on a loaded
+    # machine would find a fresh card. Another client holding a shared handle
+    # (sending nothing) across leal's exit keeps the card powered: what is
+    # checked is leal's disconnect (SCARD_LEAVE_CARD), not how fast the next
+    # program starts. A reset by leal would still end the session for all.
+    mkfifo "$T/hold"
+    scriptor -r "$PCSC_READER" <"$T/hold" >"$T/hold.out" 2>"$T/hold.err" &
+    HOLD_PID=$!
+    exec 7>"$T/hold"
+    for _ in $(seq 100); do grep -q "Reading commands from STDIN" "$T/hold.err" && break; sleep 0.1; done
+    check_match "a second client holds the card (shared)" "Reading commands from STDIN" "$(cat "$T/hold.err")"
     R="pcsc:$PCSC_READER"
     run_capture "$LEAL" card read --reader "$R" --allow-virtual --json
     check_eq "card read through pcscd exits 0" 0 "$RC"
@@ -105,6 +119,11 @@ if pcscd_start "$T"; then
     run_capture scriptor -r "$PCSC_READER" "$T/select-getvalue"
     check_match "SelectApplication ends that session: the same GetValue is refused 91 AE" \
         "^< 91 AE" "$(grep -A1 '^> 90 6C' <<<"$OUT" | sed -n 2p)"
+    exec 7>&-
+    wait "$HOLD_PID"
+    rc=$?
+    check_eq "the holder sent nothing and left without an error" "0 Using T=1 protocol" "$rc $(cat "$T/hold.out")"
+    HOLD_PID=
 else
     fail "a pcscd with a vpcd reader" "no pcscd could be started"
 fi
