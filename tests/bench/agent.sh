@@ -1,0 +1,108 @@
+#!/bin/bash
+# agent.sh - a desk card read with the desk agent running (leal agent; no
+# keystore unlock) through the real pcscd + vpcd + leal-cardsim, against the
+# same number of bare APDUs sent to the same virtual card in the same run by a
+# process that does nothing else (tests/bench/pcsc_bare.c). The APDU count is
+# the read's own, counted at SCardTransmit (tests/bench/pcsc_count.c, an
+# LD_PRELOAD counter). Medians of RUNS runs each, alternated. Goal (issue 11):
+# ratio within 1.1. Also where the read's time goes: leal's process start,
+# the agent's answer, the pcscd connection and the APDUs, and the same read
+# unlocking the keystore itself. Needs root for pcscd's private namespace.
+# Reports only.
+cd "$(dirname "$0")/../.." || exit 1
+: "${LEAL_BUILD:=build/release}"
+: "${RUNS:=15}"
+LEAL=$PWD/$LEAL_BUILD/bin/leal
+CARDSIM=$PWD/$LEAL_BUILD/bin/leal-cardsim
+source tests/lib/pcscd.sh
+pcscd_reexec "$@"
+
+T=$(mktemp -d /tmp/leal-bench-agent-XXXXXX)
+SIM_PID=
+SHM=
+cleanup() {
+    XDG_RUNTIME_DIR=$T/run "$LEAL" agent stop >/dev/null 2>&1
+    [ -n "$SHM" ] && rm -rf "$SHM"
+    if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
+    pcscd_stop
+    [ -n "${LEAL_PCSCD_NS:-}" ] && umount /run/pcscd 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+export XDG_DATA_HOME=$T/data XDG_RUNTIME_DIR=$T/run
+unset LEAL_PASSPHRASE
+mkdir -m 700 "$T/run"
+printf 'bench agent passphrase\n' >"$T/pass"
+PF=(--passphrase-file "$T/pass")
+
+CFL=$(pkg-config --cflags libpcsclite) LIBS=$(pkg-config --libs libpcsclite)
+cc -std=c11 -O2 $CFL -o "$T/pcsc_bare" tests/bench/pcsc_bare.c $LIBS || exit 1
+cc -std=c11 -O2 -shared -fPIC $CFL -o "$T/pcsc_count.so" tests/bench/pcsc_count.c -ldl || exit 1
+
+if ! pcscd_start "$T"; then
+    echo "agent: no pcscd could be started (needs root): no figures"
+    exit 1
+fi
+"$LEAL" keys init --issuer Bench --program 1 "${PF[@]}" >/dev/null || exit 1
+"$LEAL" program create --code b --name Bench --id 1 >/dev/null || exit 1
+"$LEAL" customer add --program 1 --name A >/dev/null || exit 1
+"$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/card.json" >/dev/null || exit 1
+"$LEAL" card issue --customer 1 --reader "sim:$T/card.json" --topup 5 "${PF[@]}" >/dev/null || exit 1
+"$CARDSIM" serve --vpcd "$VPCD_PORT" "$T/card.json" 2>"$T/sim.log" &
+SIM_PID=$!
+pcscd_wait present || { echo "agent: the card never came up in pcscd"; exit 1; }
+R=(--reader "pcsc:$PCSC_READER" --allow-virtual)
+"$LEAL" agent start "${PF[@]}" >/dev/null || { echo "agent: the agent did not start"; exit 1; }
+
+# How many APDUs a desk read sends, counted where they leave the process.
+PCSC_COUNT_FILE=$T/count LD_PRELOAD=$T/pcsc_count.so "$LEAL" card read "${R[@]}" </dev/null \
+    >/dev/null || { echo "agent: the desk read failed"; exit 1; }
+N=$(cat "$T/count")
+"$T/pcsc_bare" "$PCSC_READER" "$N" || { echo "agent: the bare APDUs were not answered 91 00"; exit 1; }
+
+# median_ms CMD...: the median wall time of RUNS runs, in milliseconds.
+sample() { # FILE CMD...: appends one wall time in ms to FILE
+    local f=$1 t0 t1
+    shift
+    t0=$(date +%s%N)
+    "$@" </dev/null >/dev/null 2>&1 || echo "agent: '$*' failed" >&2
+    t1=$(date +%s%N)
+    echo $(((t1 - t0) / 1000)) >>"$f"
+}
+median() { sort -n "$1" | awk '{ a[NR] = $1 } END { printf "%.2f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) / 1000 }'; }
+for _ in $(seq 1 "$RUNS"); do
+    sample "$T/read" "$LEAL" card read "${R[@]}"
+    sample "$T/bare" "$T/pcsc_bare" "$PCSC_READER" "$N"
+    sample "$T/bare0" "$T/pcsc_bare" "$PCSC_READER" 0
+    sample "$T/version" "$LEAL" --version
+    sample "$T/status" "$LEAL" agent status
+done
+# The same read with the data folder (ledger) on tmpfs: what the ledger's
+# fsyncs cost on this disk (a read commits to the ledger).
+SHM=$(mktemp -d /dev/shm/leal-bench-agent-XXXXXX)
+"$LEAL" agent stop >/dev/null
+cp -a "$XDG_DATA_HOME" "$SHM/data"
+XDG_DATA_HOME=$SHM/data "$LEAL" agent start "${PF[@]}" >/dev/null || echo "agent: no agent on tmpfs" >&2
+for _ in $(seq 1 "$RUNS"); do
+    XDG_DATA_HOME=$SHM/data sample "$T/shm" "$LEAL" card read "${R[@]}"
+    sample "$T/bare2" "$T/pcsc_bare" "$PCSC_READER" "$N"
+done
+XDG_DATA_HOME=$SHM/data "$LEAL" agent stop >/dev/null
+rm -rf "$SHM"
+for _ in $(seq 1 3); do
+    sample "$T/unlock" "$LEAL" card read "${R[@]}" --program 1 --keystore "$XDG_DATA_HOME/leal/./keystore" "${PF[@]}"
+done
+READ=$(median "$T/read") BARE=$(median "$T/bare") BARE0=$(median "$T/bare0")
+SHMREAD=$(median "$T/shm") BARE2=$(median "$T/bare2")
+VERSION=$(median "$T/version") STATUS=$(median "$T/status") UNLOCK=$(median "$T/unlock")
+awk -v r="$READ" -v b="$BARE" -v n="$N" -v runs="$RUNS" 'BEGIN {
+    printf "desk read with the agent through pcscd   %7.2f ms (%d APDUs; median of %d)\n", r, n, runs
+    printf "the same %2d bare APDUs (pcsc_bare)        %7.2f ms\n", n, b
+    printf "ratio desk read / bare APDUs             %7.2f (goal 1.10)\n", r / b }'
+awk -v r="$SHMREAD" -v b="$BARE2" 'BEGIN {
+    printf "the read with its ledger on tmpfs        %7.2f ms: %.2fx the bare APDUs (%.2f ms) measured beside it\n", r, r / b, b }'
+awk -v r="$READ" -v b="$BARE" -v b0="$BARE0" -v v="$VERSION" -v s="$STATUS" -v u="$UNLOCK" -v n="$N" 'BEGIN {
+    printf "where the read goes: leal start + exit (leal --version) %.2f ms; the agent'"'"'s answer (agent status\n", v
+    printf "  less that) %.2f ms; pcscd connect (pcsc_bare 0) %.2f ms; %d APDUs %.2f ms (%.2f ms each); the rest\n", s - v, b0, n, b - b0, (b - b0) / n
+    printf "  (ledger, reader open, card checks, output) %.2f ms\n", r - v - (s - v) - b
+    printf "the same read unlocking the keystore     %7.2f ms (%.1fx the read with the agent)\n", u, u / r }'
