@@ -17,16 +17,18 @@ void derive_system_id(uint32_t issuer_id, uint32_t program_id, uint8_t out[12])
 }
 
 leal_err derive_card_key(const struct crypto_provider *cp, const uint8_t master[16],
-                         const uint8_t *id, size_t id_len, const uint8_t aid[3], uint32_t issuer_id,
-                         uint32_t program_id, uint8_t out[16])
+                         const struct derive_card_input *in, uint8_t out[16])
 {
     uint8_t m[LEAL_MAX_DIVERSIFY_INPUT];
+    size_t id_len;
     leal_err err;
-    if (id == NULL || id_len < 4 || id_len > LEAL_MAX_UID)
+    if (in == NULL || in->id == NULL || in->aid == NULL || in->id_len < 4 ||
+        in->id_len > LEAL_MAX_UID)
         return LEAL_E_ARG;
-    leal_memcpy(m, id, id_len);
-    leal_memcpy(m + id_len, aid, 3);
-    derive_system_id(issuer_id, program_id, m + id_len + 3);
+    id_len = in->id_len;
+    leal_memcpy(m, in->id, id_len);
+    leal_memcpy(m + id_len, in->aid, 3);
+    derive_system_id(in->issuer_id, in->program_id, m + id_len + 3);
     err = diversify_aes128(cp, master, m, id_len + 3 + DERIVE_SYSTEM_ID_LEN, out);
     leal_wipe(m, sizeof m);
     return err;

@@ -19,10 +19,18 @@
 
 void derive_system_id(uint32_t issuer_id, uint32_t program_id, uint8_t out[12]);
 
-/* A card key from a role master. id_len is 4..10 (UID) or 8 (card id). */
+/* What a card key is diversified from: M = id || aid || system id. */
+struct derive_card_input {
+    const uint8_t *id; /* the UID (4..10 bytes) or the card id (8 bytes) */
+    size_t id_len;
+    const uint8_t *aid; /* 3 bytes, as the card's application is selected */
+    uint32_t issuer_id;
+    uint32_t program_id;
+};
+
+/* A card key from a role master. LEAL_E_ARG if id_len is outside 4..10. */
 LEAL_MUST_CHECK leal_err derive_card_key(const struct crypto_provider *cp, const uint8_t master[16],
-                                         const uint8_t *id, size_t id_len, const uint8_t aid[3],
-                                         uint32_t issuer_id, uint32_t program_id, uint8_t out[16]);
+                                         const struct derive_card_input *in, uint8_t out[16]);
 
 /* A terminal's own journal MAC key: M = "J" || issuer || program || terminal (BE32 each). */
 LEAL_MUST_CHECK leal_err derive_journal_key(const struct crypto_provider *cp,

@@ -15,19 +15,24 @@ static void dbl(uint8_t d[16])
     d[15] ^= (uint8_t)(0x87 & (uint8_t)(0u - msb));
 }
 
-static int ad_ok(const struct siv_ad *ad, size_t n_ad)
+static int ad_ok(struct siv_ad_list ad)
 {
-    if (n_ad > SIV_MAX_AD || (n_ad > 0 && ad == NULL))
+    if (ad.n > SIV_MAX_AD || (ad.n > 0 && ad.items == NULL))
         return 0;
-    for (size_t i = 0; i < n_ad; i++)
-        if (ad[i].len > LEAL_MAX_RECORD || (ad[i].len > 0 && ad[i].p == NULL))
+    for (size_t i = 0; i < ad.n; i++)
+        if (ad.items[i].len > LEAL_MAX_RECORD || (ad.items[i].len > 0 && ad.items[i].p == NULL))
             return 0;
     return 1;
 }
 
+static int io_ok(struct siv_io io)
+{
+    return io.len == 0 || (io.in != NULL && io.out != NULL);
+}
+
 /* RFC 5297 §2.4 S2V with the plaintext (last) as the last component. */
-static leal_err s2v(const struct crypto_provider *cp, const uint8_t k1[16], const struct siv_ad *ad,
-                    size_t n_ad, struct siv_ad last, uint8_t v[16])
+static leal_err s2v(const struct crypto_provider *cp, const uint8_t k1[16], struct siv_ad_list ad,
+                    struct siv_ad last, uint8_t v[16])
 {
     static const uint8_t zero[16] = {0};
     uint8_t d[16], mac[16], t[LEAL_MAX_RECORD > 16 ? LEAL_MAX_RECORD : 16];
@@ -37,8 +42,8 @@ static leal_err s2v(const struct crypto_provider *cp, const uint8_t k1[16], cons
 
     if ((err = cp->aes128_cmac(k1, zero, 16, d)) != LEAL_OK)
         goto out;
-    for (size_t i = 0; i < n_ad; i++) {
-        if ((err = cp->aes128_cmac(k1, ad[i].p, ad[i].len, mac)) != LEAL_OK)
+    for (size_t i = 0; i < ad.n; i++) {
+        if ((err = cp->aes128_cmac(k1, ad.items[i].p, ad.items[i].len, mac)) != LEAL_OK)
             goto out;
         dbl(d);
         for (int j = 0; j < 16; j++)
@@ -70,9 +75,11 @@ out:
 
 /* CTR from Q = V with bits 63 and 31 (of the last 64) cleared; 128-bit big-endian counter. */
 static leal_err ctr(const struct crypto_provider *cp, const uint8_t k2[16], const uint8_t v[16],
-                    const uint8_t *in, uint8_t *out, size_t len)
+                    struct siv_io io)
 {
-    uint8_t q[16], ks[16];
+    const uint8_t *in = io.in;
+    uint8_t *out = io.out, q[16], ks[16];
+    size_t len = io.len;
     leal_err err = LEAL_OK;
 
     leal_memcpy(q, v, 16);
@@ -94,21 +101,19 @@ out:
     return err;
 }
 
-leal_err siv_encrypt(const struct crypto_provider *cp, const uint8_t key[32],
-                     const struct siv_ad *ad, size_t n_ad, const uint8_t *pt, size_t len,
-                     uint8_t v[16], uint8_t *ct)
+leal_err siv_encrypt(const struct crypto_provider *cp, const uint8_t key[32], struct siv_ad_list ad,
+                     struct siv_io pt_to_ct, uint8_t v[16])
 {
     uint8_t tag[16];
     leal_err err;
 
-    if (cp == NULL || key == NULL || v == NULL || !ad_ok(ad, n_ad) ||
-        (len > 0 && (pt == NULL || ct == NULL)))
+    if (cp == NULL || key == NULL || v == NULL || !ad_ok(ad) || !io_ok(pt_to_ct))
         return LEAL_E_ARG;
-    if (len > LEAL_MAX_RECORD)
+    if (pt_to_ct.len > LEAL_MAX_RECORD)
         return LEAL_E_TOO_LARGE;
-    if ((err = s2v(cp, key, ad, n_ad, (struct siv_ad){pt, len}, tag)) != LEAL_OK)
+    if ((err = s2v(cp, key, ad, (struct siv_ad){pt_to_ct.in, pt_to_ct.len}, tag)) != LEAL_OK)
         goto out;
-    if ((err = ctr(cp, key + 16, tag, pt, ct, len)) != LEAL_OK)
+    if ((err = ctr(cp, key + 16, tag, pt_to_ct)) != LEAL_OK)
         goto out;
     leal_memcpy(v, tag, 16);
 out:
@@ -116,27 +121,25 @@ out:
     return err;
 }
 
-leal_err siv_decrypt(const struct crypto_provider *cp, const uint8_t key[32],
-                     const struct siv_ad *ad, size_t n_ad, const uint8_t v[16], const uint8_t *ct,
-                     size_t len, uint8_t *pt)
+leal_err siv_decrypt(const struct crypto_provider *cp, const uint8_t key[32], struct siv_ad_list ad,
+                     const uint8_t v[16], struct siv_io ct_to_pt)
 {
     uint8_t tag[16];
     leal_err err;
 
-    if (cp == NULL || key == NULL || v == NULL || !ad_ok(ad, n_ad) ||
-        (len > 0 && (pt == NULL || ct == NULL)))
+    if (cp == NULL || key == NULL || v == NULL || !ad_ok(ad) || !io_ok(ct_to_pt))
         return LEAL_E_ARG;
-    if (len > LEAL_MAX_RECORD)
+    if (ct_to_pt.len > LEAL_MAX_RECORD)
         return LEAL_E_TOO_LARGE;
-    if ((err = ctr(cp, key + 16, v, ct, pt, len)) != LEAL_OK)
+    if ((err = ctr(cp, key + 16, v, ct_to_pt)) != LEAL_OK)
         goto out;
-    if ((err = s2v(cp, key, ad, n_ad, (struct siv_ad){pt, len}, tag)) != LEAL_OK)
+    if ((err = s2v(cp, key, ad, (struct siv_ad){ct_to_pt.out, ct_to_pt.len}, tag)) != LEAL_OK)
         goto out;
     if (!leal_ct_equal(tag, v, 16))
         err = LEAL_E_MAC;
 out:
-    if (err != LEAL_OK && len > 0 && pt != NULL)
-        leal_wipe(pt, len);
+    if (err != LEAL_OK && ct_to_pt.len > 0 && ct_to_pt.out != NULL)
+        leal_wipe(ct_to_pt.out, ct_to_pt.len);
     leal_wipe(tag, sizeof tag);
     return err;
 }

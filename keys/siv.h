@@ -25,14 +25,28 @@ struct siv_ad {
     size_t len;
 };
 
-/* V = S2V(K1, ad..., pt); ct = pt xor CTR(K2, V with bits 31 and 63 cleared). */
-LEAL_MUST_CHECK leal_err siv_encrypt(const struct crypto_provider *cp, const uint8_t key[32],
-                                     const struct siv_ad *ad, size_t n_ad, const uint8_t *pt,
-                                     size_t len, uint8_t v[16], uint8_t *ct);
+/* The associated data: n strings (at most SIV_MAX_AD), in S2V order. */
+struct siv_ad_list {
+    const struct siv_ad *items;
+    size_t n;
+};
 
-/* Decrypts ct into pt and checks V; LEAL_E_MAC (pt wiped) if it does not match. */
+/* The message: len bytes read from in and written to out (the same buffer
+ * allowed); in and out may be NULL when len is 0. */
+struct siv_io {
+    const uint8_t *in;
+    uint8_t *out;
+    size_t len;
+};
+
+/* pt.in to ct.out: V = S2V(K1, ad..., pt); ct = pt xor CTR(K2, V with bits
+ * 31 and 63 cleared). */
+LEAL_MUST_CHECK leal_err siv_encrypt(const struct crypto_provider *cp, const uint8_t key[32],
+                                     struct siv_ad_list ad, struct siv_io pt_to_ct, uint8_t v[16]);
+
+/* ct.in to pt.out, then checks V; LEAL_E_MAC (pt wiped) if it does not match. */
 LEAL_MUST_CHECK leal_err siv_decrypt(const struct crypto_provider *cp, const uint8_t key[32],
-                                     const struct siv_ad *ad, size_t n_ad, const uint8_t v[16],
-                                     const uint8_t *ct, size_t len, uint8_t *pt);
+                                     struct siv_ad_list ad, const uint8_t v[16],
+                                     struct siv_io ct_to_pt);
 
 #endif

@@ -407,19 +407,26 @@ leal_err package_load(struct package_terminal *t, const struct crypto_provider *
     return LEAL_OK;
 }
 
-/* Binary search over count fixed-width records at base whose first 8 bytes
- * are the big-endian card id: *index of the match, or *found false. */
-static leal_err search(const struct package_source *src, uint32_t base, uint32_t count,
-                       uint32_t width, uint64_t card_id, bool *found, uint32_t *index)
+/* A sorted table in the package: count records of width bytes at offset,
+ * each starting with the big-endian card id. */
+struct sorted_table {
+    uint32_t offset;
+    uint32_t count;
+    uint32_t width;
+};
+
+/* Binary search of a table for card_id: *index of the match, or *found false. */
+static leal_err search(const struct package_source *src, struct sorted_table t, uint64_t card_id,
+                       bool *found, uint32_t *index)
 {
-    uint32_t lo = 0, hi = count;
+    uint32_t lo = 0, hi = t.count;
     uint8_t r[8];
     leal_err err;
     *found = false;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         uint64_t id;
-        if ((err = src_read(src, base + mid * width, r, sizeof r)) != LEAL_OK)
+        if ((err = src_read(src, t.offset + mid * t.width, r, sizeof r)) != LEAL_OK)
             return err;
         id = get64(r);
         if (id == card_id) {
@@ -443,8 +450,9 @@ leal_err package_hot_find(const struct package_info *p, const struct package_sou
     leal_err err;
     if (p == NULL || src == NULL || found == NULL || reason == NULL)
         return LEAL_E_ARG;
-    if ((err = search(src, p->hot_offset, p->hot_count, PACKAGE_HOT_RECORD_LEN, card_id, found,
-                      &i)) != LEAL_OK ||
+    if ((err =
+             search(src, (struct sorted_table){p->hot_offset, p->hot_count, PACKAGE_HOT_RECORD_LEN},
+                    card_id, found, &i)) != LEAL_OK ||
         !*found)
         return err;
     if ((err = package_hot_at(p, src, i, &h)) != LEAL_OK) {
@@ -462,8 +470,9 @@ leal_err package_floor_find(const struct package_info *p, const struct package_s
     leal_err err;
     if (p == NULL || src == NULL || found == NULL || out == NULL)
         return LEAL_E_ARG;
-    if ((err = search(src, p->floor_offset, p->floor_count, PACKAGE_FLOOR_RECORD_LEN, card_id,
-                      found, &i)) != LEAL_OK ||
+    if ((err = search(
+             src, (struct sorted_table){p->floor_offset, p->floor_count, PACKAGE_FLOOR_RECORD_LEN},
+             card_id, found, &i)) != LEAL_OK ||
         !*found)
         return err;
     if ((err = package_floor_at(p, src, i, out)) != LEAL_OK)

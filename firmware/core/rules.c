@@ -357,15 +357,110 @@ static uint32_t stamps_for(const struct rules_stamp *s, const struct rules_sale 
     return q > 0 && q >= s->min_spend_cents ? 1u : 0u;
 }
 
+/* Base points, the tier's extra and the welcome, as lines of r. */
+static leal_err earn_base(const struct rules_program *p, const struct rules_card *card,
+                          const struct rules_sale *sale, uint8_t tier, struct rules_result *r)
+{
+    int64_t base, tier_extra;
+    leal_err e;
+
+    if ((e = rules_points_for_spend(sale->amount_cents, p->rate_milli, &base)) != LEAL_OK)
+        return e;
+    add_line(r, RULES_LINE_BASE, 0, 0, base);
+    if (tier > 0) {
+        e = extra_for(sale->amount_cents, p->rate_milli, p->tiers[tier - 1].multiplier_milli,
+                      &tier_extra);
+        if (e != LEAL_OK)
+            return e;
+        add_line(r, RULES_LINE_TIER, 0, tier, tier_extra);
+    }
+    if (card->state.period == 0 && sale->amount_cents > 0)
+        add_line(r, RULES_LINE_WELCOME, 0, 0, p->welcome_points);
+    return LEAL_OK;
+}
+
+/* Each rule alone, capped; then best-only rules compete, stacking rules add. */
+static leal_err earn_rules(const struct rules_program *p, const struct rules_card *card,
+                           const struct rules_sale *sale, uint32_t days, struct rules_result *r)
+{
+    int64_t pts[RULES_MAX_RULES];
+    int best = -1;
+    leal_err e;
+
+    for (unsigned i = 0; i < p->n_rules; i++) {
+        const struct rules_rule *rule = &p->rules[i];
+        e = rule_points(p, rule, sale, days, &pts[i], &r->status[i]);
+        if (e != LEAL_OK)
+            return e;
+        if (r->status[i] == RULES_APPLIED)
+            apply_caps(rule, card->rule_points_today[i], &pts[i], &r->status[i]);
+        if (rule->combine == RULES_BEST && pts[i] > 0 && (best < 0 || pts[i] > pts[best]))
+            best = (int)i;
+    }
+    for (unsigned i = 0; i < p->n_rules; i++) {
+        if (p->rules[i].combine == RULES_BEST && pts[i] > 0 && (int)i != best) {
+            r->status[i] = RULES_OUTRANKED;
+            continue;
+        }
+        add_line(r, RULES_LINE_RULE, (uint8_t)i, p->rules[i].id, pts[i]);
+    }
+    return LEAL_OK;
+}
+
+/* Stamps: given, rewards at the goal, the remainder stays on the card. */
+static leal_err earn_stamps(const struct rules_program *p, const struct rules_card *card,
+                            const struct rules_sale *sale, struct rules_result *r)
+{
+    for (unsigned i = 0; i < p->n_stamps; i++) {
+        const struct rules_stamp *s = &p->stamps[i];
+        uint32_t given = stamps_for(s, sale);
+        uint32_t total = card->state.stamps[i] + given;
+        if (given > 0xFFFFu)
+            return LEAL_E_RULES_CARD_FULL;
+        r->earned.stamps[i] = (uint16_t)given;
+        if (given == 0)
+            continue; /* untouched, even a count over a goal lowered since */
+        r->earned.rewards[i] = (uint16_t)(total / s->goal);
+        r->after.stamps[i] = (uint8_t)(total % s->goal);
+    }
+    return LEAL_OK;
+}
+
+/* Points onto the card; spend into the sale's bucket; the new tier. */
+static leal_err earn_onto_card(const struct rules_program *p, const struct rules_card *card,
+                               const struct rules_sale *sale, uint16_t period,
+                               struct rules_result *r)
+{
+    uint16_t units;
+
+    if (r->points > (int64_t)UINT32_MAX - card->state.points)
+        return LEAL_E_RULES_CARD_FULL;
+    r->after.points = card->state.points + (uint32_t)r->points;
+    units = (uint16_t)(sale->amount_cents / 100 > 0xFFFF ? 0xFFFF : sale->amount_cents / 100);
+    if (period != 0 && period <= r->after.period && r->after.period - period < STATE_BUCKETS) {
+        unsigned idx = (unsigned)(r->after.period - period);
+        uint32_t room = 0xFFFFu - r->after.buckets[idx];
+        if (units > room)
+            units = (uint16_t)room; /* a full bucket stays full; the refund takes back units */
+        r->after.buckets[idx] = (uint16_t)(r->after.buckets[idx] + units);
+    } else {
+        units = 0; /* dated before the card's window: no bucket holds it */
+    }
+    r->after.tier = rules_tier_for(p, window_units(&r->after));
+
+    r->earned.amount_cents = sale->amount_cents;
+    r->earned.points = r->points;
+    r->earned.period = period;
+    r->earned.units = units;
+    return LEAL_OK;
+}
+
 leal_err rules_earn(const struct rules_program *p, const struct rules_card *card,
                     const struct rules_sale *sale, struct rules_result *out)
 {
     struct rules_result r;
     uint32_t days;
-    int64_t base, tier_extra, pts[RULES_MAX_RULES];
-    int best = -1;
-    uint16_t period, units;
-    uint8_t tier;
+    uint16_t period;
     leal_err e;
 
     if (out == NULL)
@@ -382,75 +477,13 @@ leal_err rules_earn(const struct rules_program *p, const struct rules_card *card
     /* The tier this sale earns at: from the buckets rolled to the sale's period. */
     if (sale->amount_cents > 0 || r.after.period != 0)
         roll(&r.after, period); /* a 0.00 sale leaves a new card new (welcome still due) */
-    tier = rules_tier_for(p, window_units(&r.after));
-    r.tier_before = tier;
+    r.tier_before = rules_tier_for(p, window_units(&r.after));
 
-    if ((e = rules_points_for_spend(sale->amount_cents, p->rate_milli, &base)) != LEAL_OK)
+    if ((e = earn_base(p, card, sale, r.tier_before, &r)) != LEAL_OK ||
+        (e = earn_rules(p, card, sale, days, &r)) != LEAL_OK ||
+        (e = earn_stamps(p, card, sale, &r)) != LEAL_OK ||
+        (e = earn_onto_card(p, card, sale, period, &r)) != LEAL_OK)
         return e;
-    add_line(&r, RULES_LINE_BASE, 0, 0, base);
-    if (tier > 0) {
-        e = extra_for(sale->amount_cents, p->rate_milli, p->tiers[tier - 1].multiplier_milli,
-                      &tier_extra);
-        if (e != LEAL_OK)
-            return e;
-        add_line(&r, RULES_LINE_TIER, 0, tier, tier_extra);
-    }
-    if (card->state.period == 0 && sale->amount_cents > 0)
-        add_line(&r, RULES_LINE_WELCOME, 0, 0, p->welcome_points);
-
-    /* Each rule alone, capped; then best-only rules compete, stacking rules add. */
-    for (unsigned i = 0; i < p->n_rules; i++) {
-        const struct rules_rule *rule = &p->rules[i];
-        e = rule_points(p, rule, sale, days, &pts[i], &r.status[i]);
-        if (e != LEAL_OK)
-            return e;
-        if (r.status[i] == RULES_APPLIED)
-            apply_caps(rule, card->rule_points_today[i], &pts[i], &r.status[i]);
-        if (rule->combine == RULES_BEST && pts[i] > 0 && (best < 0 || pts[i] > pts[best]))
-            best = (int)i;
-    }
-    for (unsigned i = 0; i < p->n_rules; i++) {
-        if (p->rules[i].combine == RULES_BEST && pts[i] > 0 && (int)i != best) {
-            r.status[i] = RULES_OUTRANKED;
-            continue;
-        }
-        add_line(&r, RULES_LINE_RULE, (uint8_t)i, p->rules[i].id, pts[i]);
-    }
-
-    /* Stamps: given, rewards at the goal, the remainder stays on the card. */
-    for (unsigned i = 0; i < p->n_stamps; i++) {
-        const struct rules_stamp *s = &p->stamps[i];
-        uint32_t given = stamps_for(s, sale);
-        uint32_t total = card->state.stamps[i] + given;
-        if (given > 0xFFFFu)
-            return LEAL_E_RULES_CARD_FULL;
-        r.earned.stamps[i] = (uint16_t)given;
-        if (given == 0)
-            continue; /* untouched, even a count over a goal lowered since */
-        r.earned.rewards[i] = (uint16_t)(total / s->goal);
-        r.after.stamps[i] = (uint8_t)(total % s->goal);
-    }
-
-    /* Points onto the card; spend into the sale's bucket; the new tier. */
-    if (r.points > (int64_t)UINT32_MAX - card->state.points)
-        return LEAL_E_RULES_CARD_FULL;
-    r.after.points = card->state.points + (uint32_t)r.points;
-    units = (uint16_t)(sale->amount_cents / 100 > 0xFFFF ? 0xFFFF : sale->amount_cents / 100);
-    if (period != 0 && period <= r.after.period && r.after.period - period < STATE_BUCKETS) {
-        unsigned idx = (unsigned)(r.after.period - period);
-        uint32_t room = 0xFFFFu - r.after.buckets[idx];
-        if (units > room)
-            units = (uint16_t)room; /* a full bucket stays full; the refund takes back units */
-        r.after.buckets[idx] = (uint16_t)(r.after.buckets[idx] + units);
-    } else {
-        units = 0; /* dated before the card's window: no bucket holds it */
-    }
-    r.after.tier = rules_tier_for(p, window_units(&r.after));
-
-    r.earned.amount_cents = sale->amount_cents;
-    r.earned.points = r.points;
-    r.earned.period = period;
-    r.earned.units = units;
     *out = r;
     return LEAL_OK;
 }

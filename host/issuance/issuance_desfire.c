@@ -98,8 +98,10 @@ static leal_err card_key(struct desk *k, enum key_role role, const uint8_t aid[3
     if (err != LEAL_OK)
         return err;
     *version = v->version;
-    return derive_card_key(k->is->cp, v->key, k->div_id, k->div_id_len, aid, k->is->keys->issuer_id,
-                           k->is->program_id, out);
+    return derive_card_key(k->is->cp, v->key,
+                           &(struct derive_card_input){k->div_id, k->div_id_len, aid,
+                                                       k->is->keys->issuer_id, k->is->program_id},
+                           out);
 }
 
 /* The card key of a role at a given version; a version the keystore does not
@@ -116,8 +118,10 @@ static leal_err card_key_at(struct desk *k, enum key_role role, uint8_t version,
     }
     if (err != LEAL_OK)
         return err;
-    return derive_card_key(k->is->cp, v->key, k->div_id, k->div_id_len, aid, k->is->keys->issuer_id,
-                           k->is->program_id, out);
+    return derive_card_key(k->is->cp, v->key,
+                           &(struct derive_card_input){k->div_id, k->div_id_len, aid,
+                                                       k->is->keys->issuer_id, k->is->program_id},
+                           out);
 }
 
 static uint8_t current_version(const struct desk *k, enum key_role role)

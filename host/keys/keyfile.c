@@ -21,7 +21,8 @@ static leal_err open_file(const char *path, enum keystore_kind kind, const char 
     leal_err err;
     if ((err = file_read(path, cap, &data, &len)) != LEAL_OK)
         return err == LEAL_E_TOO_LARGE ? LEAL_E_KEYSTORE_CORRUPT : err;
-    err = keystore_open(kind, pass, pass_len, data, len, plain, plain_len);
+    err = keystore_open(kind, (struct keystore_pass){pass, pass_len},
+                        (struct keystore_bytes){data, len}, plain, plain_len);
     free(data);
     return err;
 }
@@ -55,7 +56,8 @@ static leal_err store(const char *path, enum keystore_kind kind, const char *pas
         return LEAL_E_EXISTS;
     /* No folder is created here: a backup aimed at an unmounted disk must
      * fail, not land on the local one (the CLI creates the keystore's own). */
-    if ((err = keystore_seal(kind, pass, pass_len, kdf, plain, plain_len, &sealed, &sealed_len)) !=
+    if ((err = keystore_seal(kind, (struct keystore_pass){pass, pass_len}, kdf,
+                             (struct keystore_bytes){plain, plain_len}, &sealed, &sealed_len)) !=
         LEAL_OK)
         return err;
     /* exclusive: refused atomically even if a file appeared meanwhile. */

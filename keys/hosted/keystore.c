@@ -41,7 +41,7 @@ static leal_err kdf_bounds(struct keystore_kdf k)
     return LEAL_OK;
 }
 
-static leal_err derive(const char *pass, size_t pass_len, struct keystore_kdf k,
+static leal_err derive(struct keystore_pass pass, struct keystore_kdf k,
                        const uint8_t salt[SALT_LEN], uint8_t key[32])
 {
     EVP_KDF *kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL);
@@ -50,7 +50,7 @@ static leal_err derive(const char *pass, size_t pass_len, struct keystore_kdf k,
     uint32_t r = k.r, p = k.p;
     uint64_t maxmem = 2 * 128 * (uint64_t)r * n + (1u << 20);
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, (void *)pass, pass_len),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, (void *)pass.text, pass.len),
         OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, SALT_LEN),
         OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
         OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r),
@@ -166,9 +166,8 @@ out:
     return err;
 }
 
-leal_err keystore_seal(enum keystore_kind kind, const char *pass, size_t pass_len,
-                       struct keystore_kdf kdf, const uint8_t *plain, size_t plain_len,
-                       uint8_t **out, size_t *out_len)
+leal_err keystore_seal(enum keystore_kind kind, struct keystore_pass pass, struct keystore_kdf kdf,
+                       struct keystore_bytes plain, uint8_t **out, size_t *out_len)
 {
     struct header h = {.kind = (uint8_t)kind, .version = FORMAT_VERSION, .kdf = kdf};
     uint8_t key[32];
@@ -180,20 +179,20 @@ leal_err keystore_seal(enum keystore_kind kind, const char *pass, size_t pass_le
     *out_len = 0;
     if ((err = kdf_bounds(kdf)) != LEAL_OK)
         return LEAL_E_ARG;
-    if (plain_len > LEAL_MAX_KEYSTORE_FILE)
+    if (plain.len > LEAL_MAX_KEYSTORE_FILE)
         return LEAL_E_TOO_LARGE;
-    h.length = (uint32_t)plain_len;
+    h.length = (uint32_t)plain.len;
     if (RAND_bytes(h.salt, SALT_LEN) != 1 || RAND_bytes(h.nonce, NONCE_LEN) != 1)
         return crypto_openssl_error(LEAL_E_RANDOM, "RAND_bytes");
-    total = KEYSTORE_HEADER_LEN + plain_len + KEYSTORE_TAG_LEN;
+    total = KEYSTORE_HEADER_LEN + plain.len + KEYSTORE_TAG_LEN;
     if ((buf = secmem_alloc(total)) == NULL)
         return LEAL_E_NO_MEMORY;
     if ((err = put_header(&h, buf)) != LEAL_OK ||
-        (err = derive(pass, pass_len, kdf, h.salt, key)) != LEAL_OK ||
+        (err = derive(pass, kdf, h.salt, key)) != LEAL_OK ||
         (err = gcm(1, key, h.nonce,
-                   &(struct gcm_io){buf, KEYSTORE_HEADER_LEN, plain, plain_len,
+                   &(struct gcm_io){buf, KEYSTORE_HEADER_LEN, plain.p, plain.len,
                                     buf + KEYSTORE_HEADER_LEN},
-                   buf + KEYSTORE_HEADER_LEN + plain_len)) != LEAL_OK)
+                   buf + KEYSTORE_HEADER_LEN + plain.len)) != LEAL_OK)
         goto out;
     *out = buf;
     *out_len = total;
@@ -210,9 +209,10 @@ leal_err keystore_peek(enum keystore_kind kind, const uint8_t *in, size_t len)
     return get_header(kind, in, len, &h);
 }
 
-leal_err keystore_open(enum keystore_kind kind, const char *pass, size_t pass_len,
-                       const uint8_t *in, size_t len, uint8_t **plain, size_t *plain_len)
+leal_err keystore_open(enum keystore_kind kind, struct keystore_pass pass,
+                       struct keystore_bytes sealed, uint8_t **plain, size_t *plain_len)
 {
+    const uint8_t *in = sealed.p;
     struct header h;
     uint8_t key[32], tag[KEYSTORE_TAG_LEN];
     uint8_t *buf = NULL;
@@ -220,12 +220,12 @@ leal_err keystore_open(enum keystore_kind kind, const char *pass, size_t pass_le
 
     *plain = NULL;
     *plain_len = 0;
-    if ((err = get_header(kind, in, len, &h)) != LEAL_OK)
+    if ((err = get_header(kind, in, sealed.len, &h)) != LEAL_OK)
         return err;
     if ((buf = secmem_alloc(h.length ? h.length : 1)) == NULL)
         return LEAL_E_NO_MEMORY;
     memcpy(tag, in + KEYSTORE_HEADER_LEN + h.length, KEYSTORE_TAG_LEN);
-    if ((err = derive(pass, pass_len, h.kdf, h.salt, key)) != LEAL_OK ||
+    if ((err = derive(pass, h.kdf, h.salt, key)) != LEAL_OK ||
         (err =
              gcm(0, key, h.nonce,
                  &(struct gcm_io){in, KEYSTORE_HEADER_LEN, in + KEYSTORE_HEADER_LEN, h.length, buf},

@@ -42,16 +42,28 @@ struct keystore_kdf {
 #define KEYSTORE_HEADER_LEN 44
 #define KEYSTORE_TAG_LEN 16
 
+/* A passphrase: len bytes at text (no terminator needed); never kept. */
+struct keystore_pass {
+    const char *text;
+    size_t len;
+};
+
+/* Bytes handed in to seal or open: len bytes at p. */
+struct keystore_bytes {
+    const uint8_t *p;
+    size_t len;
+};
+
 /* Encrypts plain under pass; *out is released with keystore_free. kdf must
  * be KEYSTORE_KDF_DEFAULT (LEAL_E_ARG otherwise). */
-LEAL_MUST_CHECK leal_err keystore_seal(enum keystore_kind kind, const char *pass, size_t pass_len,
-                                       struct keystore_kdf kdf, const uint8_t *plain,
-                                       size_t plain_len, uint8_t **out, size_t *out_len);
+LEAL_MUST_CHECK leal_err keystore_seal(enum keystore_kind kind, struct keystore_pass pass,
+                                       struct keystore_kdf kdf, struct keystore_bytes plain,
+                                       uint8_t **out, size_t *out_len);
 /* Checks the header (kind, version, parameters) without a passphrase. */
 LEAL_MUST_CHECK leal_err keystore_peek(enum keystore_kind kind, const uint8_t *in, size_t len);
-/* Decrypts; *plain (secmem.h memory) must be released with keystore_free. */
-LEAL_MUST_CHECK leal_err keystore_open(enum keystore_kind kind, const char *pass, size_t pass_len,
-                                       const uint8_t *in, size_t len, uint8_t **plain,
+/* Decrypts sealed; *plain (secmem.h memory) must be released with keystore_free. */
+LEAL_MUST_CHECK leal_err keystore_open(enum keystore_kind kind, struct keystore_pass pass,
+                                       struct keystore_bytes sealed, uint8_t **plain,
                                        size_t *plain_len);
 /* Wipes and frees a buffer from seal/open (or secmem_alloc); NULL allowed. */
 void keystore_free(uint8_t *p, size_t len);

@@ -85,9 +85,11 @@ static void test_stolen_bundle_drains_desfire_purse_and_counter(void **state)
     assert_int_equal(out.purse_cents, 2000);
 
     stolen_bundle(f, &b);
-    assert_int_equal(derive_card_key(crypto_openssl(), b.terminal.v[b.terminal.nversions - 1].key,
-                                     uid7, 7, leal_aid, b.issuer_id, b.program_id, key),
-                     LEAL_OK);
+    assert_int_equal(
+        derive_card_key(crypto_openssl(), b.terminal.v[b.terminal.nversions - 1].key,
+                        &(struct derive_card_input){uid7, 7, leal_aid, b.issuer_id, b.program_id},
+                        key),
+        LEAL_OK);
     desfire_init(&d, reader_card_reader(r), crypto_openssl());
     assert_int_equal(desfire_select_application(&d, leal_aid), LEAL_OK);
     assert_int_equal(desfire_authenticate_aes(&d, LAYOUT_KEY_TERMINAL, key), LEAL_OK);

@@ -51,9 +51,12 @@ static void test_vectors_with_leal_and_picc_aids(void **state)
             assert_memory_equal(aid, ((uint8_t[]){0x4C, 0x45, 0x41}), 3);
         else
             assert_memory_equal(aid, ((uint8_t[]){0, 0, 0}), 3);
-        assert_int_equal(derive_card_key(crypto_openssl(), master, id, id_len, aid,
-                                         load_be32(issuer), load_be32(program), out),
-                         LEAL_OK);
+        assert_int_equal(
+            derive_card_key(
+                crypto_openssl(), master,
+                &(struct derive_card_input){id, id_len, aid, load_be32(issuer), load_be32(program)},
+                out),
+            LEAL_OK);
         assert_memory_equal(out, key, 16);
         assert_memory_not_equal(out, wrong, 16);
     }

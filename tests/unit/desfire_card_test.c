@@ -50,8 +50,10 @@ static leal_err src_key(void *ctx, const struct desfire_card_div *card, enum key
     const struct key_version *v;
     leal_err err = keyset_version(s->keys, s->program_id, role, version, &v);
     if (err == LEAL_OK)
-        err = derive_card_key(crypto_openssl(), v->key, card->id, card->len, aid,
-                              s->keys->issuer_id, s->program_id, out);
+        err = derive_card_key(crypto_openssl(), v->key,
+                              &(struct derive_card_input){card->id, card->len, aid,
+                                                          s->keys->issuer_id, s->program_id},
+                              out);
     if (err == LEAL_OK && s->wrong)
         out[0] ^= 1;
     return err;

@@ -522,9 +522,11 @@ static void card_key_of(struct fixture *f, enum key_role role, uint8_t key[16])
     static const uint8_t aid[3] = {LAYOUT_DF_AID_0, LAYOUT_DF_AID_1, LAYOUT_DF_AID_2};
     const struct key_version *v;
     assert_int_equal(keyset_current(f->keys, 7, role, &v), LEAL_OK);
-    assert_int_equal(derive_card_key(crypto_openssl(), v->key, uid7, sizeof uid7, aid,
-                                     f->keys->issuer_id, 7, key),
-                     LEAL_OK);
+    assert_int_equal(
+        derive_card_key(crypto_openssl(), v->key,
+                        &(struct derive_card_input){uid7, sizeof uid7, aid, f->keys->issuer_id, 7},
+                        key),
+        LEAL_OK);
 }
 
 /* An application session under the card's purse-credit key (key 1). */
@@ -702,7 +704,8 @@ static void purse_file_settings(struct fixture *f, struct reader *r, uint8_t set
     assert_memory_equal(resp, ((uint8_t[]){0x91, 0xAE}), 2);
     assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_APP_MASTER, &v), LEAL_OK);
     assert_int_equal(
-        derive_card_key(crypto_openssl(), v->key, uid7, 7, aid, f->keys->issuer_id, 7, key),
+        derive_card_key(crypto_openssl(), v->key,
+                        &(struct derive_card_input){uid7, 7, aid, f->keys->issuer_id, 7}, key),
         LEAL_OK);
     desfire_init(&d, reader_card_reader(r), crypto_openssl());
     assert_int_equal(desfire_select_application(&d, aid), LEAL_OK);

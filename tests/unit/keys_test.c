@@ -227,13 +227,17 @@ static void test_derive_golden_inputs(void **state)
     derive_system_id(load_be32(issuer), load_be32(program), got_sysid);
     assert_memory_equal(got_sysid, sysid, 12);
     vectors_hex(&v[0], "KEY_UID", key, 16);
-    assert_int_equal(derive_card_key(crypto_openssl(), master, uid, 7, aid, load_be32(issuer),
-                                     load_be32(program), out),
+    assert_int_equal(derive_card_key(crypto_openssl(), master,
+                                     &(struct derive_card_input){uid, 7, aid, load_be32(issuer),
+                                                                 load_be32(program)},
+                                     out),
                      LEAL_OK);
     assert_memory_equal(out, key, 16);
     vectors_hex(&v[0], "KEY_CARD_ID", key, 16);
-    assert_int_equal(derive_card_key(crypto_openssl(), master, card_id, 8, aid, load_be32(issuer),
-                                     load_be32(program), out),
+    assert_int_equal(derive_card_key(crypto_openssl(), master,
+                                     &(struct derive_card_input){card_id, 8, aid, load_be32(issuer),
+                                                                 load_be32(program)},
+                                     out),
                      LEAL_OK);
     assert_memory_equal(out, key, 16);
     vectors_hex(&v[0], "JOURNAL_KEY", key, 16);
@@ -241,7 +245,9 @@ static void test_derive_golden_inputs(void **state)
                                         load_be32(program), load_be32(terminal), out),
                      LEAL_OK);
     assert_memory_equal(out, key, 16);
-    assert_int_equal(derive_card_key(crypto_openssl(), master, uid, 3, aid, 1, 1, out), LEAL_E_ARG);
+    assert_int_equal(derive_card_key(crypto_openssl(), master,
+                                     &(struct derive_card_input){uid, 3, aid, 1, 1}, out),
+                     LEAL_E_ARG);
     free(v);
 }
 
@@ -252,25 +258,30 @@ static void test_container_round_trip_and_tampering(void **state)
     uint8_t *sealed = NULL, *opened = NULL;
     size_t sealed_len, opened_len;
     const char *pass = "correct horse battery";
-    assert_int_equal(keystore_seal(KEYSTORE_KIND_KEYSTORE, pass, strlen(pass), KEYSTORE_KDF_DEFAULT,
-                                   plain, sizeof plain, &sealed, &sealed_len),
+    assert_int_equal(keystore_seal(KEYSTORE_KIND_KEYSTORE,
+                                   (struct keystore_pass){pass, strlen(pass)}, KEYSTORE_KDF_DEFAULT,
+                                   (struct keystore_bytes){plain, sizeof plain}, &sealed,
+                                   &sealed_len),
                      LEAL_OK);
     assert_int_equal(sealed_len, KEYSTORE_HEADER_LEN + sizeof plain + KEYSTORE_TAG_LEN);
     assert_memory_equal(sealed, "LEALK\x01\x00\x00\x01\x11\x08\x01", 12);
-    assert_int_equal(keystore_open(KEYSTORE_KIND_KEYSTORE, pass, strlen(pass), sealed, sealed_len,
-                                   &opened, &opened_len),
-                     LEAL_OK);
+    assert_int_equal(
+        keystore_open(KEYSTORE_KIND_KEYSTORE, (struct keystore_pass){pass, strlen(pass)},
+                      (struct keystore_bytes){sealed, sealed_len}, &opened, &opened_len),
+        LEAL_OK);
     assert_int_equal(opened_len, sizeof plain);
     assert_memory_equal(opened, plain, sizeof plain);
     keystore_free(opened, opened_len);
     /* A keystore is not a backup or a bundle. */
     assert_int_equal(keystore_peek(KEYSTORE_KIND_BUNDLE, sealed, sealed_len), LEAL_E_FORMAT);
-    assert_int_equal(keystore_open(KEYSTORE_KIND_BACKUP, pass, strlen(pass), sealed, sealed_len,
-                                   &opened, &opened_len),
+    assert_int_equal(keystore_open(KEYSTORE_KIND_BACKUP, (struct keystore_pass){pass, strlen(pass)},
+                                   (struct keystore_bytes){sealed, sealed_len}, &opened,
+                                   &opened_len),
                      LEAL_E_FORMAT);
-    assert_int_equal(
-        keystore_open(KEYSTORE_KIND_KEYSTORE, "wrong", 5, sealed, sealed_len, &opened, &opened_len),
-        LEAL_E_PASSPHRASE);
+    assert_int_equal(keystore_open(KEYSTORE_KIND_KEYSTORE, (struct keystore_pass){"wrong", 5},
+                                   (struct keystore_bytes){sealed, sealed_len}, &opened,
+                                   &opened_len),
+                     LEAL_E_PASSPHRASE);
     assert_null(opened);
     /* Every truncation is refused before any key derivation. */
     for (size_t n = 0; n < sealed_len; n++)
@@ -289,9 +300,10 @@ static void test_container_round_trip_and_tampering(void **state)
     for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
         sealed[flips[i]] ^= 0x01;
         assert_int_equal(keystore_peek(KEYSTORE_KIND_KEYSTORE, sealed, sealed_len), LEAL_OK);
-        assert_int_equal(keystore_open(KEYSTORE_KIND_KEYSTORE, pass, strlen(pass), sealed,
-                                       sealed_len, &opened, &opened_len),
-                         LEAL_E_PASSPHRASE);
+        assert_int_equal(
+            keystore_open(KEYSTORE_KIND_KEYSTORE, (struct keystore_pass){pass, strlen(pass)},
+                          (struct keystore_bytes){sealed, sealed_len}, &opened, &opened_len),
+            LEAL_E_PASSPHRASE);
         sealed[flips[i]] ^= 0x01;
     }
     keystore_free(sealed, sealed_len);
@@ -312,8 +324,10 @@ static void test_container_kdf_parameters_exact(void **state)
     size_t sealed_len, opened_len = 0;
     const char *pass = "bundle horse battery";
     memset(plain, 0x5a, sizeof plain);
-    assert_int_equal(keystore_seal(KEYSTORE_KIND_BUNDLE, pass, strlen(pass), KEYSTORE_KDF_DEFAULT,
-                                   plain, sizeof plain, &sealed, &sealed_len),
+    assert_int_equal(keystore_seal(KEYSTORE_KIND_BUNDLE, (struct keystore_pass){pass, strlen(pass)},
+                                   KEYSTORE_KDF_DEFAULT,
+                                   (struct keystore_bytes){plain, sizeof plain}, &sealed,
+                                   &sealed_len),
                      LEAL_OK);
     assert_int_equal(sealed_len, 277);
     for (size_t i = 0; i < sizeof crafted / sizeof crafted[0]; i++) {
@@ -322,23 +336,26 @@ static void test_container_kdf_parameters_exact(void **state)
         sealed[11] = crafted[i].p;
         assert_int_equal(keystore_peek(KEYSTORE_KIND_BUNDLE, sealed, sealed_len),
                          LEAL_E_KEYSTORE_CORRUPT);
-        assert_int_equal(keystore_open(KEYSTORE_KIND_BUNDLE, pass, strlen(pass), sealed, sealed_len,
-                                       &opened, &opened_len),
-                         LEAL_E_KEYSTORE_CORRUPT);
+        assert_int_equal(
+            keystore_open(KEYSTORE_KIND_BUNDLE, (struct keystore_pass){pass, strlen(pass)},
+                          (struct keystore_bytes){sealed, sealed_len}, &opened, &opened_len),
+            LEAL_E_KEYSTORE_CORRUPT);
         assert_null(opened);
         /* ... and leal never writes them. */
         uint8_t *out = NULL;
         size_t out_len = 0;
-        assert_int_equal(keystore_seal(KEYSTORE_KIND_BUNDLE, pass, strlen(pass), crafted[i], plain,
-                                       sizeof plain, &out, &out_len),
-                         LEAL_E_ARG);
+        assert_int_equal(
+            keystore_seal(KEYSTORE_KIND_BUNDLE, (struct keystore_pass){pass, strlen(pass)},
+                          crafted[i], (struct keystore_bytes){plain, sizeof plain}, &out, &out_len),
+            LEAL_E_ARG);
         assert_null(out);
     }
     sealed[9] = 17;
     sealed[10] = 8;
     sealed[11] = 1;
-    assert_int_equal(keystore_open(KEYSTORE_KIND_BUNDLE, pass, strlen(pass), sealed, sealed_len,
-                                   &opened, &opened_len),
+    assert_int_equal(keystore_open(KEYSTORE_KIND_BUNDLE, (struct keystore_pass){pass, strlen(pass)},
+                                   (struct keystore_bytes){sealed, sealed_len}, &opened,
+                                   &opened_len),
                      LEAL_OK);
     assert_int_equal(opened_len, sizeof plain);
     keystore_free(opened, opened_len);
@@ -410,12 +427,15 @@ static void test_keystore_plaintext_out_of_core_dumps(void **state)
     size_t sealed_len, opened_len;
     char flags[256];
     const char *pass = "correct horse battery";
-    assert_int_equal(keystore_seal(KEYSTORE_KIND_KEYSTORE, pass, strlen(pass), KEYSTORE_KDF_DEFAULT,
-                                   plain, sizeof plain, &sealed, &sealed_len),
+    assert_int_equal(keystore_seal(KEYSTORE_KIND_KEYSTORE,
+                                   (struct keystore_pass){pass, strlen(pass)}, KEYSTORE_KDF_DEFAULT,
+                                   (struct keystore_bytes){plain, sizeof plain}, &sealed,
+                                   &sealed_len),
                      LEAL_OK);
-    assert_int_equal(keystore_open(KEYSTORE_KIND_KEYSTORE, pass, strlen(pass), sealed, sealed_len,
-                                   &opened, &opened_len),
-                     LEAL_OK);
+    assert_int_equal(
+        keystore_open(KEYSTORE_KIND_KEYSTORE, (struct keystore_pass){pass, strlen(pass)},
+                      (struct keystore_bytes){sealed, sealed_len}, &opened, &opened_len),
+        LEAL_OK);
     vm_flags(opened, flags, sizeof flags);
     assert_true(has_flag(flags, "dd"));
     assert_int_equal(has_flag(flags, "lo"), secmem_locked(opened));

@@ -45,24 +45,31 @@ static void test_siv_rfc5297_appendix_a(void **state)
         size_t pl = vectors_hex(&v[i], "PT", pt, sizeof pt);
         size_t ol = vectors_hex(&v[i], "OUT", out, sizeof out);
         assert_int_equal(ol, pl + 16);
-        assert_int_equal(siv_encrypt(crypto_openssl(), key, ad, n_ad, pt, pl, tag, ct), LEAL_OK);
+        assert_int_equal(siv_encrypt(crypto_openssl(), key, (struct siv_ad_list){ad, n_ad},
+                                     (struct siv_io){pt, ct, pl}, tag),
+                         LEAL_OK);
         assert_memory_equal(tag, out, 16);
         assert_memory_equal(ct, out + 16, pl);
-        assert_int_equal(siv_decrypt(crypto_openssl(), key, ad, n_ad, tag, ct, pl, back), LEAL_OK);
+        assert_int_equal(siv_decrypt(crypto_openssl(), key, (struct siv_ad_list){ad, n_ad}, tag,
+                                     (struct siv_io){ct, back, pl}),
+                         LEAL_OK);
         assert_memory_equal(back, pt, pl);
         /* One flipped bit anywhere: refused, and the output wiped. */
         ct[pl - 1] ^= 0x01;
-        assert_int_equal(siv_decrypt(crypto_openssl(), key, ad, n_ad, tag, ct, pl, back),
+        assert_int_equal(siv_decrypt(crypto_openssl(), key, (struct siv_ad_list){ad, n_ad}, tag,
+                                     (struct siv_io){ct, back, pl}),
                          LEAL_E_MAC);
         for (size_t j = 0; j < pl; j++)
             assert_int_equal(back[j], 0);
         ct[pl - 1] ^= 0x01;
         adbuf[0][0] ^= 0x80;
-        assert_int_equal(siv_decrypt(crypto_openssl(), key, ad, n_ad, tag, ct, pl, back),
+        assert_int_equal(siv_decrypt(crypto_openssl(), key, (struct siv_ad_list){ad, n_ad}, tag,
+                                     (struct siv_io){ct, back, pl}),
                          LEAL_E_MAC);
         adbuf[0][0] ^= 0x80;
         tag[15] ^= 0x01;
-        assert_int_equal(siv_decrypt(crypto_openssl(), key, ad, n_ad, tag, ct, pl, back),
+        assert_int_equal(siv_decrypt(crypto_openssl(), key, (struct siv_ad_list){ad, n_ad}, tag,
+                                     (struct siv_io){ct, back, pl}),
                          LEAL_E_MAC);
     }
     free(v);
@@ -111,13 +118,17 @@ static void test_siv_matches_openssl_on_seeded_random_inputs(void **state)
         for (size_t i = 0; i < len; i++)
             pt[i] = NEXT();
         openssl_siv(key, ad, n_ad, pt, len, ref_tag, ref_ct);
-        assert_int_equal(siv_encrypt(crypto_openssl(), key, ad, n_ad, pt, len, tag, ct), LEAL_OK);
+        assert_int_equal(siv_encrypt(crypto_openssl(), key, (struct siv_ad_list){ad, n_ad},
+                                     (struct siv_io){pt, ct, len}, tag),
+                         LEAL_OK);
         if (memcmp(tag, ref_tag, 16) != 0 || memcmp(ct, ref_ct, len) != 0) {
             print_error("seed %u round %d len %zu n_ad %zu differs from OpenSSL\n", seed, round,
                         len, n_ad);
             fail();
         }
-        assert_int_equal(siv_decrypt(crypto_openssl(), key, ad, n_ad, tag, ct, len, back), LEAL_OK);
+        assert_int_equal(siv_decrypt(crypto_openssl(), key, (struct siv_ad_list){ad, n_ad}, tag,
+                                     (struct siv_io){ct, back, len}),
+                         LEAL_OK);
         assert_memory_equal(back, pt, len);
     }
 #undef NEXT
@@ -130,15 +141,25 @@ static void test_siv_empty_plaintext_and_in_place(void **state)
     struct siv_ad ad = {(const uint8_t *)"leal", 4};
     for (int i = 0; i < 32; i++)
         key[i] = (uint8_t)i;
-    assert_int_equal(siv_encrypt(crypto_openssl(), key, &ad, 1, NULL, 0, tag, NULL), LEAL_OK);
-    assert_int_equal(siv_decrypt(crypto_openssl(), key, &ad, 1, tag, NULL, 0, NULL), LEAL_OK);
+    assert_int_equal(siv_encrypt(crypto_openssl(), key, (struct siv_ad_list){&ad, 1},
+                                 (struct siv_io){NULL, NULL, 0}, tag),
+                     LEAL_OK);
+    assert_int_equal(siv_decrypt(crypto_openssl(), key, (struct siv_ad_list){&ad, 1}, tag,
+                                 (struct siv_io){NULL, NULL, 0}),
+                     LEAL_OK);
     tag[0] ^= 1;
-    assert_int_equal(siv_decrypt(crypto_openssl(), key, &ad, 1, tag, NULL, 0, NULL), LEAL_E_MAC);
+    assert_int_equal(siv_decrypt(crypto_openssl(), key, (struct siv_ad_list){&ad, 1}, tag,
+                                 (struct siv_io){NULL, NULL, 0}),
+                     LEAL_E_MAC);
     for (int i = 0; i < 33; i++)
         buf[i] = pt[i] = (uint8_t)(3 * i);
-    assert_int_equal(siv_encrypt(crypto_openssl(), key, &ad, 1, buf, 33, tag, buf), LEAL_OK);
+    assert_int_equal(siv_encrypt(crypto_openssl(), key, (struct siv_ad_list){&ad, 1},
+                                 (struct siv_io){buf, buf, 33}, tag),
+                     LEAL_OK);
     assert_memory_not_equal(buf, pt, 33);
-    assert_int_equal(siv_decrypt(crypto_openssl(), key, &ad, 1, tag, buf, 33, buf), LEAL_OK);
+    assert_int_equal(siv_decrypt(crypto_openssl(), key, (struct siv_ad_list){&ad, 1}, tag,
+                                 (struct siv_io){buf, buf, 33}),
+                     LEAL_OK);
     assert_memory_equal(buf, pt, 33);
 }
 
@@ -150,11 +171,18 @@ static void test_siv_refuses_oversize_and_bad_args(void **state)
     struct siv_ad ad[9];
     for (int i = 0; i < 9; i++)
         ad[i] = (struct siv_ad){big, 1};
-    assert_int_equal(siv_encrypt(crypto_openssl(), key, NULL, 0, big, 257, tag, big),
+    assert_int_equal(siv_encrypt(crypto_openssl(), key, (struct siv_ad_list){NULL, 0},
+                                 (struct siv_io){big, big, 257}, tag),
                      LEAL_E_TOO_LARGE);
-    assert_int_equal(siv_encrypt(crypto_openssl(), key, ad, 9, big, 1, tag, big), LEAL_E_ARG);
-    assert_int_equal(siv_encrypt(crypto_openssl(), key, NULL, 1, big, 1, tag, big), LEAL_E_ARG);
-    assert_int_equal(siv_encrypt(NULL, key, NULL, 0, big, 1, tag, big), LEAL_E_ARG);
+    assert_int_equal(siv_encrypt(crypto_openssl(), key, (struct siv_ad_list){ad, 9},
+                                 (struct siv_io){big, big, 1}, tag),
+                     LEAL_E_ARG);
+    assert_int_equal(siv_encrypt(crypto_openssl(), key, (struct siv_ad_list){NULL, 1},
+                                 (struct siv_io){big, big, 1}, tag),
+                     LEAL_E_ARG);
+    assert_int_equal(
+        siv_encrypt(NULL, key, (struct siv_ad_list){NULL, 0}, (struct siv_io){big, big, 1}, tag),
+        LEAL_E_ARG);
 }
 
 int main(void)
