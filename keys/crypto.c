@@ -14,8 +14,7 @@ leal_err crypto_provider_check(const struct crypto_provider *cp)
     return LEAL_OK;
 }
 
-/* Doubling in GF(2^128) with the polynomial x^128 + x^7 + x^2 + x + 1 (Rb = 0x87). */
-static void gf_double(const uint8_t in[16], uint8_t out[16])
+void crypto_gf_double(const uint8_t in[16], uint8_t out[16])
 {
     uint8_t msb = in[0] >> 7;
     for (int i = 0; i < 15; i++)
@@ -31,8 +30,8 @@ leal_err crypto_cmac_subkeys(const struct crypto_provider *cp, const uint8_t key
     uint8_t l[16] = {0};
     leal_err err = cp->aes128_ecb_encrypt(key, l, l);
     if (err == LEAL_OK) {
-        gf_double(l, k1);
-        gf_double(k1, k2);
+        crypto_gf_double(l, k1);
+        crypto_gf_double(k1, k2);
     }
     leal_wipe(l, sizeof l);
     return err;

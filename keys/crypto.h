@@ -46,6 +46,11 @@ struct crypto_provider {
 /* LEAL_OK if every member is set, LEAL_E_ARG otherwise. */
 LEAL_MUST_CHECK leal_err crypto_provider_check(const struct crypto_provider *cp);
 
+/* Doubling in GF(2^128) with the polynomial x^128 + x^7 + x^2 + x + 1 (Rb =
+ * 0x87), in constant time: CMAC's subkeys (RFC 4493 2.3) and AES-SIV's dbl()
+ * (RFC 5297 2.3). in and out may be the same buffer. */
+void crypto_gf_double(const uint8_t in[16], uint8_t out[16]);
+
 /* CMAC subkeys K1, K2 of key (RFC 4493 2.3). */
 LEAL_MUST_CHECK leal_err crypto_cmac_subkeys(const struct crypto_provider *cp,
                                              const uint8_t key[16], uint8_t k1[16], uint8_t k2[16]);

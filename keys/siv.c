@@ -5,16 +5,6 @@
 #include "base/ct.h"
 #include "base/limits.h"
 
-/* RFC 5297 §2.3 dbl(): doubling in GF(2^128), constant time. */
-static void dbl(uint8_t d[16])
-{
-    uint8_t msb = d[0] >> 7;
-    for (int i = 0; i < 15; i++)
-        d[i] = (uint8_t)(d[i] << 1 | d[i + 1] >> 7);
-    d[15] = (uint8_t)(d[15] << 1);
-    d[15] ^= (uint8_t)(0x87 & (uint8_t)(0u - msb));
-}
-
 static int ad_ok(struct siv_ad_list ad)
 {
     if (ad.n > SIV_MAX_AD || (ad.n > 0 && ad.items == NULL))
@@ -25,9 +15,14 @@ static int ad_ok(struct siv_ad_list ad)
     return 1;
 }
 
-static int io_ok(struct siv_io io)
+/* The arguments both directions check: LEAL_E_ARG, LEAL_E_TOO_LARGE or LEAL_OK. */
+static leal_err args_check(const struct crypto_provider *cp, const uint8_t *key, const uint8_t *v,
+                           struct siv_ad_list ad, struct siv_io io)
 {
-    return io.len == 0 || (io.in != NULL && io.out != NULL);
+    if (cp == NULL || key == NULL || v == NULL || !ad_ok(ad) ||
+        (io.len > 0 && (io.in == NULL || io.out == NULL)))
+        return LEAL_E_ARG;
+    return io.len > LEAL_MAX_RECORD ? LEAL_E_TOO_LARGE : LEAL_OK;
 }
 
 /* RFC 5297 §2.4 S2V with the plaintext (last) as the last component. */
@@ -45,7 +40,7 @@ static leal_err s2v(const struct crypto_provider *cp, const uint8_t k1[16], stru
     for (size_t i = 0; i < ad.n; i++) {
         if ((err = cp->aes128_cmac(k1, ad.items[i].p, ad.items[i].len, mac)) != LEAL_OK)
             goto out;
-        dbl(d);
+        crypto_gf_double(d, d); /* RFC 5297 §2.3 dbl() */
         for (int j = 0; j < 16; j++)
             d[j] ^= mac[j];
     }
@@ -57,7 +52,7 @@ static leal_err s2v(const struct crypto_provider *cp, const uint8_t k1[16], stru
         err = cp->aes128_cmac(k1, t, len, v);
     } else {
         /* T = dbl(D) xor pad(Sn) */
-        dbl(d);
+        crypto_gf_double(d, d);
         leal_memset(t, 0, 16);
         if (len > 0)
             leal_memcpy(t, pt, len);
@@ -107,10 +102,8 @@ leal_err siv_encrypt(const struct crypto_provider *cp, const uint8_t key[32], st
     uint8_t tag[16];
     leal_err err;
 
-    if (cp == NULL || key == NULL || v == NULL || !ad_ok(ad) || !io_ok(pt_to_ct))
-        return LEAL_E_ARG;
-    if (pt_to_ct.len > LEAL_MAX_RECORD)
-        return LEAL_E_TOO_LARGE;
+    if ((err = args_check(cp, key, v, ad, pt_to_ct)) != LEAL_OK)
+        return err;
     if ((err = s2v(cp, key, ad, (struct siv_ad){pt_to_ct.in, pt_to_ct.len}, tag)) != LEAL_OK)
         goto out;
     if ((err = ctr(cp, key + 16, tag, pt_to_ct)) != LEAL_OK)
@@ -127,10 +120,8 @@ leal_err siv_decrypt(const struct crypto_provider *cp, const uint8_t key[32], st
     uint8_t tag[16];
     leal_err err;
 
-    if (cp == NULL || key == NULL || v == NULL || !ad_ok(ad) || !io_ok(ct_to_pt))
-        return LEAL_E_ARG;
-    if (ct_to_pt.len > LEAL_MAX_RECORD)
-        return LEAL_E_TOO_LARGE;
+    if ((err = args_check(cp, key, v, ad, ct_to_pt)) != LEAL_OK)
+        return err;
     if ((err = ctr(cp, key + 16, v, ct_to_pt)) != LEAL_OK)
         goto out;
     if ((err = s2v(cp, key, ad, (struct siv_ad){ct_to_pt.out, ct_to_pt.len}, tag)) != LEAL_OK)

@@ -25,7 +25,6 @@ leal_err classic_record_seal(const struct crypto_provider *cp, const uint8_t key
 {
     uint8_t ad[AD_LEN];
     struct siv_ad a = {ad, AD_LEN};
-    struct siv_ad_list ads = {&a, 1};
     leal_err err;
 
     if (cp == NULL || key == NULL || pt == NULL || span == NULL ||
@@ -35,8 +34,8 @@ leal_err classic_record_seal(const struct crypto_provider *cp, const uint8_t key
     leal_memset(span, 0, span_len);
     span[0] = LAYOUT_VERSION;
     span[1] = type;
-    err = siv_encrypt(cp, key, ads, (struct siv_io){pt, span + CLASSIC_RECORD_HEADER, pt_len},
-                      span + 2);
+    err = siv_encrypt(cp, key, (struct siv_ad_list){&a, 1},
+                      (struct siv_io){pt, span + CLASSIC_RECORD_HEADER, pt_len}, span + 2);
     if (err != LEAL_OK)
         leal_wipe(span, span_len);
     return err;
@@ -48,7 +47,6 @@ leal_err classic_record_open(const struct crypto_provider *cp, const uint8_t key
 {
     uint8_t ad[AD_LEN];
     struct siv_ad a = {ad, AD_LEN};
-    struct siv_ad_list ads = {&a, 1};
     struct buf_reader r;
     const uint8_t *v, *c;
     uint8_t version, rtype, z;
@@ -70,7 +68,7 @@ leal_err classic_record_open(const struct crypto_provider *cp, const uint8_t key
             return LEAL_E_CARD_TAMPERED;
     }
     make_ad(ad, card_id, sector, slot, type);
-    err = siv_decrypt(cp, key, ads, v, (struct siv_io){c, pt, pt_len});
+    err = siv_decrypt(cp, key, (struct siv_ad_list){&a, 1}, v, (struct siv_io){c, pt, pt_len});
     return err == LEAL_E_MAC ? LEAL_E_CARD_TAMPERED : err;
 }
 

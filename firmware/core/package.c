@@ -260,6 +260,33 @@ static leal_err parse_header(const struct package_source *src, struct package_in
     return LEAL_OK;
 }
 
+/* A sorted table in the package: count records of width bytes at offset,
+ * each starting with the big-endian card id. */
+struct sorted_table {
+    uint32_t offset;
+    uint32_t count;
+    uint32_t width;
+};
+
+static struct sorted_table hot_table(const struct package_info *p)
+{
+    return (struct sorted_table){p->hot_offset, p->hot_count, PACKAGE_HOT_RECORD_LEN};
+}
+
+static struct sorted_table floor_table(const struct package_info *p)
+{
+    return (struct sorted_table){p->floor_offset, p->floor_count, PACKAGE_FLOOR_RECORD_LEN};
+}
+
+/* Record i of t into r (t.width bytes); LEAL_E_RANGE past the end. */
+static leal_err table_record(const struct package_source *src, struct sorted_table t, uint32_t i,
+                             uint8_t *r)
+{
+    if (i >= t.count)
+        return LEAL_E_RANGE;
+    return src_read(src, t.offset + i * t.width, r, t.width);
+}
+
 leal_err package_hot_at(const struct package_info *p, const struct package_source *src, uint32_t i,
                         struct package_hot *out)
 {
@@ -267,9 +294,7 @@ leal_err package_hot_at(const struct package_info *p, const struct package_sourc
     leal_err err;
     if (p == NULL || src == NULL || out == NULL)
         return LEAL_E_ARG;
-    if (i >= p->hot_count)
-        return LEAL_E_RANGE;
-    if ((err = src_read(src, p->hot_offset + i * PACKAGE_HOT_RECORD_LEN, r, sizeof r)) != LEAL_OK)
+    if ((err = table_record(src, hot_table(p), i, r)) != LEAL_OK)
         return err;
     return hot_get(r, out);
 }
@@ -281,54 +306,60 @@ leal_err package_floor_at(const struct package_info *p, const struct package_sou
     leal_err err;
     if (p == NULL || src == NULL || out == NULL)
         return LEAL_E_ARG;
-    if (i >= p->floor_count)
-        return LEAL_E_RANGE;
-    if ((err = src_read(src, p->floor_offset + i * PACKAGE_FLOOR_RECORD_LEN, r, sizeof r)) !=
-        LEAL_OK)
+    if ((err = table_record(src, floor_table(p), i, r)) != LEAL_OK)
         return err;
     return floor_get(r, out);
 }
 
-/* Every record valid and the lists strictly ascending; the caps. Records are
+/* The card id of a record that decodes whole (hot_get, floor_get). */
+static leal_err hot_card_id(const uint8_t *rec, uint64_t *id)
+{
+    struct package_hot h;
+    leal_err err = hot_get(rec, &h);
+    *id = h.card_id;
+    return err;
+}
+
+static leal_err floor_card_id(const uint8_t *rec, uint64_t *id)
+{
+    struct package_floor f;
+    leal_err err = floor_get(rec, &f);
+    *id = f.card_id;
+    return err;
+}
+
+/* Every record of t valid and the card ids strictly ascending. Records are
  * read PACKAGE_HASH_BLOCK bytes' worth at a time (whole records). */
+static leal_err check_table(const struct package_source *src, struct sorted_table t,
+                            leal_err (*card_id_of)(const uint8_t *rec, uint64_t *id))
+{
+    uint8_t chunk[PACKAGE_HASH_BLOCK];
+    uint32_t per = PACKAGE_HASH_BLOCK / t.width;
+    uint64_t prev = 0, id;
+    leal_err err;
+    for (uint32_t i = 0; i < t.count;) {
+        uint32_t n = t.count - i < per ? t.count - i : per;
+        if ((err = src_read(src, t.offset + i * t.width, chunk, (size_t)n * t.width)) != LEAL_OK)
+            return err;
+        for (uint32_t k = 0; k < n; k++, i++) {
+            if ((err = card_id_of(chunk + k * t.width, &id)) != LEAL_OK)
+                return err;
+            if (id <= prev)
+                return LEAL_E_PACKAGE_UNSORTED;
+            prev = id;
+        }
+    }
+    return LEAL_OK;
+}
+
+/* Every record valid and the lists strictly ascending; the caps. */
 static leal_err check_lists(const struct package_source *src, struct package_info *p)
 {
-    uint8_t chunk[PACKAGE_HASH_BLOCK], caps[PACKAGE_CAPS_LEN];
-    uint64_t prev = 0;
+    uint8_t caps[PACKAGE_CAPS_LEN];
     leal_err err;
-    for (uint32_t i = 0; i < p->hot_count;) {
-        uint32_t n = p->hot_count - i, per = PACKAGE_HASH_BLOCK / PACKAGE_HOT_RECORD_LEN;
-        if (n > per)
-            n = per;
-        if ((err = src_read(src, p->hot_offset + i * PACKAGE_HOT_RECORD_LEN, chunk,
-                            (size_t)n * PACKAGE_HOT_RECORD_LEN)) != LEAL_OK)
-            return err;
-        for (uint32_t k = 0; k < n; k++, i++) {
-            struct package_hot h;
-            if ((err = hot_get(chunk + k * PACKAGE_HOT_RECORD_LEN, &h)) != LEAL_OK)
-                return err;
-            if (h.card_id <= prev)
-                return LEAL_E_PACKAGE_UNSORTED;
-            prev = h.card_id;
-        }
-    }
-    prev = 0;
-    for (uint32_t i = 0; i < p->floor_count;) {
-        uint32_t n = p->floor_count - i, per = PACKAGE_HASH_BLOCK / PACKAGE_FLOOR_RECORD_LEN;
-        if (n > per)
-            n = per;
-        if ((err = src_read(src, p->floor_offset + i * PACKAGE_FLOOR_RECORD_LEN, chunk,
-                            (size_t)n * PACKAGE_FLOOR_RECORD_LEN)) != LEAL_OK)
-            return err;
-        for (uint32_t k = 0; k < n; k++, i++) {
-            struct package_floor f;
-            if ((err = floor_get(chunk + k * PACKAGE_FLOOR_RECORD_LEN, &f)) != LEAL_OK)
-                return err;
-            if (f.card_id <= prev)
-                return LEAL_E_PACKAGE_UNSORTED;
-            prev = f.card_id;
-        }
-    }
+    if ((err = check_table(src, hot_table(p), hot_card_id)) != LEAL_OK ||
+        (err = check_table(src, floor_table(p), floor_card_id)) != LEAL_OK)
+        return err;
     if ((err = src_read(src, p->size - PACKAGE_SIGNATURE_LEN - PACKAGE_CAPS_LEN, caps,
                         sizeof caps)) != LEAL_OK)
         return err;
@@ -407,14 +438,6 @@ leal_err package_load(struct package_terminal *t, const struct crypto_provider *
     return LEAL_OK;
 }
 
-/* A sorted table in the package: count records of width bytes at offset,
- * each starting with the big-endian card id. */
-struct sorted_table {
-    uint32_t offset;
-    uint32_t count;
-    uint32_t width;
-};
-
 /* Binary search of a table for card_id: *index of the match, or *found false. */
 static leal_err search(const struct package_source *src, struct sorted_table t, uint64_t card_id,
                        bool *found, uint32_t *index)
@@ -450,10 +473,7 @@ leal_err package_hot_find(const struct package_info *p, const struct package_sou
     leal_err err;
     if (p == NULL || src == NULL || found == NULL || reason == NULL)
         return LEAL_E_ARG;
-    if ((err =
-             search(src, (struct sorted_table){p->hot_offset, p->hot_count, PACKAGE_HOT_RECORD_LEN},
-                    card_id, found, &i)) != LEAL_OK ||
-        !*found)
+    if ((err = search(src, hot_table(p), card_id, found, &i)) != LEAL_OK || !*found)
         return err;
     if ((err = package_hot_at(p, src, i, &h)) != LEAL_OK) {
         *found = false;
@@ -470,10 +490,7 @@ leal_err package_floor_find(const struct package_info *p, const struct package_s
     leal_err err;
     if (p == NULL || src == NULL || found == NULL || out == NULL)
         return LEAL_E_ARG;
-    if ((err = search(
-             src, (struct sorted_table){p->floor_offset, p->floor_count, PACKAGE_FLOOR_RECORD_LEN},
-             card_id, found, &i)) != LEAL_OK ||
-        !*found)
+    if ((err = search(src, floor_table(p), card_id, found, &i)) != LEAL_OK || !*found)
         return err;
     if ((err = package_floor_at(p, src, i, out)) != LEAL_OK)
         *found = false;
