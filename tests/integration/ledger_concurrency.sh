@@ -1,7 +1,7 @@
 #!/bin/bash
 # ledger_concurrency.sh - several processes post to the same accounts at
 # once (each entry its own BEGIN IMMEDIATE transaction); afterwards every
-# balance is exactly the sum of what was posted: no lost update (DESIGN.md,
+# balance is exactly the sum of what was posted: no lost update (ARCHITECTURE.md,
 # the TiBillet post-mortem), no "database is locked" failure.
 set -u
 cd "$(dirname "$0")/../.."
