@@ -237,8 +237,13 @@ int cmd_customer(int argc, char **argv)
         if ((rc = lcli_open(o[O_DB].val, &l)) != 0)
             return rc;
         if (consent) {
-            err = ledger_consent_add(l, id, o[O_CHANNEL].val, strcmp(o[O_GRANTED].val, "yes") == 0,
-                                     o[O_METHOD].val, o[O_BY].val, 0);
+            const struct ledger_consent_change change = {
+                .channel = o[O_CHANNEL].val,
+                .granted = strcmp(o[O_GRANTED].val, "yes") == 0,
+                .method = o[O_METHOD].val,
+                .recorded_by = o[O_BY].val,
+            };
+            err = ledger_consent_add(l, id, &change);
             if (err == LEAL_OK && json) {
                 printf("{\"customer\":%lld,\"channel\":", (long long)id);
                 cli_json_string(stdout, o[O_CHANNEL].val);
@@ -312,7 +317,8 @@ int cmd_customer(int argc, char **argv)
             return cli_usage("leal customer list takes --program and --limit only");
         if ((rc = lcli_open(o[O_DB].val, &l)) != 0)
             return rc;
-        err = ledger_customer_search(l, prog, by, q, (size_t)limit, list_cb, &x);
+        const struct ledger_search search = {prog, by, q, (size_t)limit};
+        err = ledger_customer_search(l, &search, list_cb, &x);
         if (json && (err == LEAL_OK || x.n > 0))
             printf("%s]\n", x.n ? "" : "[");
         else if (err == LEAL_OK && x.n == 0)

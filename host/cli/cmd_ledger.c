@@ -406,7 +406,9 @@ int cmd_ledger(int argc, char **argv)
                 rc = print_post(json, id, rep, "posted");
         }
     } else if (strcmp(sub, "void") == 0) {
-        err = ledger_void(l, target, o[O_REQ].val, o[O_OPERATOR].val, o[O_REASON].val, &id, &rep);
+        const struct ledger_void_request rq = {target, o[O_REQ].val, o[O_OPERATOR].val,
+                                               o[O_REASON].val};
+        err = ledger_void(l, &rq, &id, &rep);
         if (err == LEAL_OK && json)
             printf("{\"entry\":%lld,\"voids\":%lld,\"replayed\":%s}\n", (long long)id,
                    (long long)target, rep ? "true" : "false");

@@ -363,15 +363,15 @@ static leal_err write_span(struct cdesk *d, unsigned s, const uint8_t *span)
 static leal_err finish_identity(struct cdesk *d, struct identity *id, leal_err verdict)
 {
     uint8_t span[CLASSIC_RECORD_IDENTITY_SPAN];
+    struct ledger_span kept = {span, sizeof span, 0};
     int64_t card_id = 0;
-    size_t len = 0;
     leal_err err = classic_card_read_state(&d->cc, &d->k, d->v.slot[0], d->v.slot[1]);
     for (int nth = 0; err == LEAL_OK; nth++) {
         if ((err = ledger_card_rewrite_find(d->is->ledger, d->rc->uid, d->rc->uid_len, nth,
-                                            &card_id, span, sizeof span, &len)) != LEAL_OK ||
+                                            &card_id, &kept)) != LEAL_OK ||
             card_id == 0)
             break;
-        if (len != sizeof span || (err = normalise_slots(d, (uint64_t)card_id)) != LEAL_OK)
+        if (kept.len != sizeof span || (err = normalise_slots(d, (uint64_t)card_id)) != LEAL_OK)
             continue;
         if (d->v.slot_seal_version[0] != 0 || d->v.slot_seal_version[1] != 0)
             break;

@@ -251,15 +251,26 @@ typedef int (*ledger_customer_cb)(void *ctx, const struct ledger_customer *c);
  * Order: by id, except LEDGER_SEARCH_NAME: alphabetically by the folded name
  * or surname that matched (text_fold: "jose" finds "José", "nunez" finds
  * "Núñez"), then by id. Every form is an index range (ledger_check_plans). */
-LEAL_MUST_CHECK leal_err ledger_customer_search(struct ledger *l, int64_t program_id,
-                                                enum ledger_search_by by, const char *q,
-                                                size_t limit, ledger_customer_cb cb, void *ctx);
+struct ledger_search {
+    int64_t program_id; /* 0: every program */
+    enum ledger_search_by by;
+    const char *q;
+    size_t limit; /* 0: no limit */
+};
+LEAL_MUST_CHECK leal_err ledger_customer_search(struct ledger *l, const struct ledger_search *s,
+                                                ledger_customer_cb cb, void *ctx);
 
 /* Consent per channel ("email", "sms", "phone", "post", "whatsapp"): an
  * append-only record of when, how and by whom. */
+struct ledger_consent_change {
+    const char *channel;
+    bool granted;
+    const char *method;      /* how it was given ("form", "phone"...), required */
+    const char *recorded_by; /* required */
+    int64_t at;              /* 0: now */
+};
 LEAL_MUST_CHECK leal_err ledger_consent_add(struct ledger *l, int64_t customer_id,
-                                            const char *channel, bool granted, const char *method,
-                                            const char *recorded_by, int64_t at);
+                                            const struct ledger_consent_change *c);
 struct ledger_consent {
     char channel[16];
     bool granted;
@@ -438,11 +449,18 @@ LEAL_MUST_CHECK leal_err ledger_card_keys_count(struct ledger *l, int64_t progra
  * the card's identity does not open, dropped once the card carries it. */
 LEAL_MUST_CHECK leal_err ledger_card_rewrite_put(struct ledger *l, int64_t card_id,
                                                  const uint8_t *span, size_t len);
+/* A caller's buffer for a kept span: len is what was copied into data. */
+struct ledger_span {
+    uint8_t *data;
+    size_t cap;
+    size_t len;
+};
 /* The nth (0: newest) of the live cards with this UID that have one (Classic
- * UIDs are not unique): *card_id 0 when there is no nth. */
+ * UIDs are not unique): *card_id 0 (and span->len 0) when there is no nth or
+ * it does not fit span->cap. */
 LEAL_MUST_CHECK leal_err ledger_card_rewrite_find(struct ledger *l, const uint8_t *uid,
                                                   size_t uid_len, int nth, int64_t *card_id,
-                                                  uint8_t *span, size_t cap, size_t *len);
+                                                  struct ledger_span *span);
 LEAL_MUST_CHECK leal_err ledger_card_rewrite_drop(struct ledger *l, int64_t card_id);
 typedef int (*ledger_card_cb)(void *ctx, const struct ledger_card *c);
 LEAL_MUST_CHECK leal_err ledger_card_each_of_account(struct ledger *l, int64_t account_id,
@@ -509,8 +527,13 @@ LEAL_MUST_CHECK leal_err ledger_post(struct ledger *l, const struct ledger_entry
 /* Voids entry_id with an entry of kind "void" whose lines are its lines
  * negated (reason and operator required). LEAL_E_VOID_OF_VOID,
  * LEAL_E_ALREADY_VOIDED, LEAL_E_UNKNOWN_ID; request_id NULL: "void:<id>". */
-LEAL_MUST_CHECK leal_err ledger_void(struct ledger *l, int64_t entry_id, const char *request_id,
-                                     const char *operator_name, const char *reason,
+struct ledger_void_request {
+    int64_t entry_id;
+    const char *request_id; /* NULL or "": "void:<entry_id>" */
+    const char *operator_name;
+    const char *reason;
+};
+LEAL_MUST_CHECK leal_err ledger_void(struct ledger *l, const struct ledger_void_request *rq,
                                      int64_t *void_id, bool *replayed);
 
 /* Points expiry: for every account of the program whose PTS lots expired at

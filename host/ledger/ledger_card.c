@@ -424,13 +424,13 @@ leal_err ledger_card_rewrite_put(struct ledger *l, int64_t card_id, const uint8_
 }
 
 leal_err ledger_card_rewrite_find(struct ledger *l, const uint8_t *uid, size_t uid_len, int nth,
-                                  int64_t *card_id, uint8_t *span, size_t cap, size_t *len)
+                                  int64_t *card_id, struct ledger_span *span)
 {
     struct store_stmt *st;
     int row = 0;
     leal_err err;
     *card_id = 0;
-    *len = 0;
+    span->len = 0;
     if (uid == NULL || uid_len == 0 || uid_len > LEAL_MAX_UID || nth < 0)
         return LEAL_E_ARG;
     if ((err = store_prep_once(l, CARD_REWRITE_SQL, &st)) != LEAL_OK)
@@ -439,10 +439,10 @@ leal_err ledger_card_rewrite_find(struct ledger *l, const uint8_t *uid, size_t u
     store_bind_i64(st, 2, nth);
     if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
         size_t n = (size_t)store_col_bytes(st, 1);
-        if (n <= cap) {
+        if (n <= span->cap) {
             *card_id = store_col_i64(st, 0);
-            memcpy(span, store_col_blob(st, 1), n);
-            *len = n;
+            memcpy(span->data, store_col_blob(st, 1), n);
+            span->len = n;
         }
     }
     store_finalize(st);

@@ -215,9 +215,11 @@ void ledger_search_sql(enum ledger_search_by by, char *sql, size_t cap)
              search_where[by]);
 }
 
-leal_err ledger_customer_search(struct ledger *l, int64_t program_id, enum ledger_search_by by,
-                                const char *q, size_t limit, ledger_customer_cb cb, void *ctx)
+leal_err ledger_customer_search(struct ledger *l, const struct ledger_search *s,
+                                ledger_customer_cb cb, void *ctx)
 {
+    enum ledger_search_by by = s->by;
+    const char *q = s->q;
     char sql[2048], key[4 * LEDGER_TEXT], end[4 * LEDGER_TEXT + 8];
     uint8_t uid[LEAL_MAX_UID];
     size_t uid_len = 0;
@@ -266,9 +268,9 @@ leal_err ledger_customer_search(struct ledger *l, int64_t program_id, enum ledge
                                                                   : SV_NULL,
             SV_I64(card_id),
             by == LEDGER_SEARCH_UID ? SV_BLOB(uid, uid_len) : SV_NULL,
-            SV_I64(program_id),
+            SV_I64(s->program_id),
             by == LEDGER_SEARCH_NAME ? SV_TEXT(end) : SV_NULL,
-            SV_I64(limit > 0 && limit < (size_t)INT64_MAX ? (int64_t)limit : -1)};
+            SV_I64(s->limit > 0 && s->limit < (size_t)INT64_MAX ? (int64_t)s->limit : -1)};
         store_bind(st, v, (int)(sizeof v / sizeof v[0]));
     }
     while (store_next_row(l, st, &err)) {
@@ -290,9 +292,10 @@ static int channel_ok(const char *c)
     return 0;
 }
 
-leal_err ledger_consent_add(struct ledger *l, int64_t customer_id, const char *channel,
-                            bool granted, const char *method, const char *recorded_by, int64_t at)
+leal_err ledger_consent_add(struct ledger *l, int64_t customer_id,
+                            const struct ledger_consent_change *c)
 {
+    const char *channel = c->channel, *method = c->method, *recorded_by = c->recorded_by;
     leal_err err;
     if (!channel_ok(channel))
         return LEAL_E_USAGE;
@@ -306,8 +309,9 @@ leal_err ledger_consent_add(struct ledger *l, int64_t customer_id, const char *c
     err = store_write(l,
                       "INSERT INTO consent(customer_id, channel, granted, at, method, recorded_by) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                      SVALS(SV_I64(customer_id), SV_TEXT(channel), SV_I64(granted ? 1 : 0),
-                            SV_I64(at ? at : ledger_now()), SV_TEXT(method), SV_TEXT(recorded_by)),
+                      SVALS(SV_I64(customer_id), SV_TEXT(channel), SV_I64(c->granted ? 1 : 0),
+                            SV_I64(c->at ? c->at : ledger_now()), SV_TEXT(method),
+                            SV_TEXT(recorded_by)),
                       NULL);
     if (err == LEAL_E_UNKNOWN_ID)
         store_set_msg(l, "customer %lld", (long long)customer_id);

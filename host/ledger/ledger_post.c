@@ -575,10 +575,10 @@ leal_err ledger_post(struct ledger *l, const struct ledger_entry *e, int64_t *en
     return err;
 }
 
-leal_err ledger_void(struct ledger *l, int64_t entry_id, const char *request_id,
-                     const char *operator_name, const char *reason, int64_t *void_id,
+leal_err ledger_void(struct ledger *l, const struct ledger_void_request *rq, int64_t *void_id,
                      bool *replayed)
 {
+    int64_t entry_id = rq->entry_id;
     struct ledger_line lines[LEDGER_MAX_LINES];
     struct ledger_entry e;
     struct store_stmt *st;
@@ -609,9 +609,9 @@ leal_err ledger_void(struct ledger *l, int64_t entry_id, const char *request_id,
         return err;
     snprintf(key, sizeof key, "void:%lld", (long long)entry_id);
     e.kind = "void";
-    e.request_id = ledger_empty(request_id) ? key : request_id;
-    e.operator_name = operator_name;
-    e.reason = reason;
+    e.request_id = ledger_empty(rq->request_id) ? key : rq->request_id;
+    e.operator_name = rq->operator_name;
+    e.reason = rq->reason;
     e.reverses = entry_id;
     e.nlines = n;
     e.lines = lines;

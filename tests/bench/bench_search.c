@@ -290,8 +290,8 @@ int main(void)
             sqlite3_stmt *st;
             double t0 = now_ms();
             found = 0;
-            if (ledger_customer_search(l, 0, LEDGER_SEARCH_NAME, qu->q, 20, count_cb, &found) !=
-                    LEAL_OK ||
+            if (ledger_customer_search(l, &(struct ledger_search){0, LEDGER_SEARCH_NAME, qu->q, 20},
+                                       count_cb, &found) != LEAL_OK ||
                 found != 20) {
                 fprintf(stderr, "bench_search: '%s' found %d, not 20\n", qu->q, found);
                 return 1;

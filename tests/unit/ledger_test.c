@@ -336,22 +336,37 @@ static void test_ledger_void_restores_and_refuses_twice(void **state)
     assert_int_equal(post2(f, "s", "spend", f->cash, f->alice_acct, "EUR", 1999, 0, &sale, &rep),
                      LEAL_OK);
     assert_int_equal(bal(f, f->alice_acct, "EUR"), 1001);
-    assert_int_equal(ledger_void(f->l, sale, NULL, "Marta", "wrong amount", &v1, &rep), LEAL_OK);
+    assert_int_equal(ledger_void(f->l,
+                                 &(struct ledger_void_request){sale, NULL, "Marta", "wrong amount"},
+                                 &v1, &rep),
+                     LEAL_OK);
     assert_false(rep);
     assert_int_equal(bal(f, f->alice_acct, "EUR"), 3000);
     assert_int_equal(bal(f, f->cash, "EUR"), 0);
     /* The same void again (a retry) answers with the same entry. */
-    assert_int_equal(ledger_void(f->l, sale, NULL, "Marta", "wrong amount", &v2, &rep), LEAL_OK);
+    assert_int_equal(ledger_void(f->l,
+                                 &(struct ledger_void_request){sale, NULL, "Marta", "wrong amount"},
+                                 &v2, &rep),
+                     LEAL_OK);
     assert_true(rep);
     assert_int_equal(v1, v2);
     /* A different void of the same entry, with or without a request id. */
-    assert_int_equal(ledger_void(f->l, sale, NULL, "Pepe", "again", &v2, &rep),
+    assert_int_equal(
+        ledger_void(f->l, &(struct ledger_void_request){sale, NULL, "Pepe", "again"}, &v2, &rep),
+        LEAL_E_ALREADY_VOIDED);
+    assert_int_equal(ledger_void(f->l,
+                                 &(struct ledger_void_request){sale, "other-req", "Pepe", "again"},
+                                 &v2, &rep),
                      LEAL_E_ALREADY_VOIDED);
-    assert_int_equal(ledger_void(f->l, sale, "other-req", "Pepe", "again", &v2, &rep),
-                     LEAL_E_ALREADY_VOIDED);
-    assert_int_equal(ledger_void(f->l, v1, NULL, "Marta", "undo", &vv, &rep), LEAL_E_VOID_OF_VOID);
-    assert_int_equal(ledger_void(f->l, 4242, NULL, "Marta", "undo", &vv, &rep), LEAL_E_UNKNOWN_ID);
-    assert_int_equal(ledger_void(f->l, sale, "r", "Marta", "", &vv, &rep), LEAL_E_REASON_REQUIRED);
+    assert_int_equal(
+        ledger_void(f->l, &(struct ledger_void_request){v1, NULL, "Marta", "undo"}, &vv, &rep),
+        LEAL_E_VOID_OF_VOID);
+    assert_int_equal(
+        ledger_void(f->l, &(struct ledger_void_request){4242, NULL, "Marta", "undo"}, &vv, &rep),
+        LEAL_E_UNKNOWN_ID);
+    assert_int_equal(
+        ledger_void(f->l, &(struct ledger_void_request){sale, "r", "Marta", ""}, &vv, &rep),
+        LEAL_E_REASON_REQUIRED);
     assert_int_equal(count(f, "SELECT count(*) FROM entry"), 3);
     assert_int_equal(count(f, "SELECT reverses FROM entry WHERE kind = 'void'"), sale);
     assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
@@ -390,8 +405,11 @@ static void test_ledger_points_lots_nearest_expiry_first(void **state)
     assert_int_equal(lot_remaining(f, 0), 30);
     assert_int_equal(bal(f, f->alice_acct, "PTS"), 120);
     /* Voiding the redemption gives back to the very lots it took from. */
-    assert_int_equal(ledger_void(f->l, redeem, NULL, "Marta", "customer changed mind", &id, &rep),
-                     LEAL_OK);
+    assert_int_equal(
+        ledger_void(f->l,
+                    &(struct ledger_void_request){redeem, NULL, "Marta", "customer changed mind"},
+                    &id, &rep),
+        LEAL_OK);
     assert_int_equal(lot_remaining(f, near), 50);
     assert_int_equal(lot_remaining(f, far), 100);
     assert_int_equal(lot_remaining(f, 0), 30);
@@ -414,7 +432,9 @@ static void test_ledger_void_of_earn_takes_its_own_lot_first(void **state)
     assert_int_equal(
         post2(f, "e2", "earn", f->alice_acct, f->points_issued, "PTS", 25, 1900000000, &earn, &rep),
         LEAL_OK);
-    assert_int_equal(ledger_void(f->l, earn, NULL, "Marta", "refund", &id, &rep), LEAL_OK);
+    assert_int_equal(
+        ledger_void(f->l, &(struct ledger_void_request){earn, NULL, "Marta", "refund"}, &id, &rep),
+        LEAL_OK);
     assert_int_equal(lot_remaining(f, 1800000000), 40);
     assert_int_equal(lot_remaining(f, 1900000000), 0);
     assert_int_equal(bal(f, f->alice_acct, "PTS"), 40);
@@ -563,7 +583,8 @@ static struct found search(struct fx *f, enum ledger_search_by by, const char *q
 {
     struct found fd;
     memset(&fd, 0, sizeof fd);
-    assert_int_equal(ledger_customer_search(f->l, 0, by, q, 0, collect, &fd), want);
+    assert_int_equal(
+        ledger_customer_search(f->l, &(struct ledger_search){0, by, q, 0}, collect, &fd), want);
     return fd;
 }
 
@@ -628,12 +649,18 @@ static void test_ledger_customers_edit_and_search(void **state)
     search(f, LEDGER_SEARCH_UID, "DEADBEE", LEAL_E_NUMBER);
     search(f, LEDGER_SEARCH_CARD_ID, "7x", LEAL_E_NUMBER);
 
-    assert_int_equal(ledger_consent_add(f->l, f->alice, "email", true, "form", "Marta", 0),
-                     LEAL_OK);
-    assert_int_equal(ledger_consent_add(f->l, f->alice, "pigeon", true, "form", "Marta", 0),
-                     LEAL_E_USAGE);
-    assert_int_equal(ledger_consent_add(f->l, 999, "sms", true, "form", "Marta", 0),
-                     LEAL_E_UNKNOWN_ID);
+    assert_int_equal(
+        ledger_consent_add(f->l, f->alice,
+                           &(struct ledger_consent_change){"email", true, "form", "Marta", 0}),
+        LEAL_OK);
+    assert_int_equal(
+        ledger_consent_add(f->l, f->alice,
+                           &(struct ledger_consent_change){"pigeon", true, "form", "Marta", 0}),
+        LEAL_E_USAGE);
+    assert_int_equal(
+        ledger_consent_add(f->l, 999,
+                           &(struct ledger_consent_change){"sms", true, "form", "Marta", 0}),
+        LEAL_E_UNKNOWN_ID);
     assert_int_equal(ledger_note_add(f->l, f->alice, "Marta", "prefers mornings", 0), LEAL_OK);
     assert_int_equal(count(f, "SELECT count(*) FROM consent"), 1);
     assert_int_equal(count(f, "SELECT count(*) FROM customer_note"), 1);
@@ -1356,36 +1383,36 @@ static void test_ledger_card_key_versions(void **state)
      * only, replaced by the next, dropped. */
     {
         uint8_t span[128], got[128];
+        struct ledger_span kept = {got, sizeof got, 0}, short_kept = {got, 64, 0};
         int64_t id;
-        size_t n;
         memset(span, 0xA5, sizeof span);
         assert_int_equal(ledger_card_rewrite_put(l, 6, span, sizeof span), LEAL_OK);
-        assert_int_equal(ledger_card_rewrite_find(l, (const uint8_t *)"\x04\xa2\x19\x5d", 4, 0, &id,
-                                                  got, sizeof got, &n),
-                         LEAL_OK);
+        assert_int_equal(
+            ledger_card_rewrite_find(l, (const uint8_t *)"\x04\xa2\x19\x5d", 4, 0, &id, &kept),
+            LEAL_OK);
         assert_int_equal(id, 0); /* card 6 is lost */
-        assert_int_equal(n, 0);
+        assert_int_equal(kept.len, 0);
         assert_int_equal(ledger_card_rewrite_put(l, 5, span, sizeof span), LEAL_OK);
         span[0] = 0x5A;
         assert_int_equal(ledger_card_rewrite_put(l, 5, span, sizeof span), LEAL_OK);
-        assert_int_equal(ledger_card_rewrite_find(l, (const uint8_t *)"\x04\xa2\x19\x5c", 4, 0, &id,
-                                                  got, sizeof got, &n),
-                         LEAL_OK);
+        assert_int_equal(
+            ledger_card_rewrite_find(l, (const uint8_t *)"\x04\xa2\x19\x5c", 4, 0, &id, &kept),
+            LEAL_OK);
         assert_int_equal(id, 5);
-        assert_int_equal(n, sizeof span);
+        assert_int_equal(kept.len, sizeof span);
         assert_memory_equal(got, span, sizeof span);
-        assert_int_equal(ledger_card_rewrite_find(l, (const uint8_t *)"\x04\xa2\x19\x5c", 4, 1, &id,
-                                                  got, sizeof got, &n),
-                         LEAL_OK);
+        assert_int_equal(
+            ledger_card_rewrite_find(l, (const uint8_t *)"\x04\xa2\x19\x5c", 4, 1, &id, &kept),
+            LEAL_OK);
         assert_int_equal(id, 0); /* one card with this UID has one */
         assert_int_equal(ledger_card_rewrite_find(l, (const uint8_t *)"\x04\xa2\x19\x5c", 4, 0, &id,
-                                                  got, 64, &n),
+                                                  &short_kept),
                          LEAL_OK);
         assert_int_equal(id, 0); /* too long for the caller's buffer: not handed out */
         assert_int_equal(ledger_card_rewrite_drop(l, 5), LEAL_OK);
-        assert_int_equal(ledger_card_rewrite_find(l, (const uint8_t *)"\x04\xa2\x19\x5c", 4, 0, &id,
-                                                  got, sizeof got, &n),
-                         LEAL_OK);
+        assert_int_equal(
+            ledger_card_rewrite_find(l, (const uint8_t *)"\x04\xa2\x19\x5c", 4, 0, &id, &kept),
+            LEAL_OK);
         assert_int_equal(id, 0);
     }
     ledger_close(l);
@@ -1797,7 +1824,9 @@ static struct found search_limit(struct fx *f, int64_t program, enum ledger_sear
 {
     struct found fd;
     memset(&fd, 0, sizeof fd);
-    assert_int_equal(ledger_customer_search(f->l, program, by, q, limit, collect, &fd), LEAL_OK);
+    assert_int_equal(
+        ledger_customer_search(f->l, &(struct ledger_search){program, by, q, limit}, collect, &fd),
+        LEAL_OK);
     return fd;
 }
 
@@ -1912,13 +1941,17 @@ static void test_ledger_upgrades_v4_search_keys(void **state)
     assert_int_equal(ledger_customer_get(l, 1, &c), LEAL_OK);
     assert_int_equal(c.account_id, 20);
     memset(&fd, 0, sizeof fd);
-    assert_int_equal(ledger_customer_search(l, 9, LEDGER_SEARCH_NAME, "nunez", 0, collect, &fd),
-                     LEAL_OK);
+    assert_int_equal(
+        ledger_customer_search(l, &(struct ledger_search){9, LEDGER_SEARCH_NAME, "nunez", 0},
+                               collect, &fd),
+        LEAL_OK);
     assert_int_equal(fd.n, 1);
     assert_int_equal(fd.ids[0], 1);
     memset(&fd, 0, sizeof fd);
     assert_int_equal(
-        ledger_customer_search(l, 9, LEDGER_SEARCH_PHONE, "612345679", 0, collect, &fd), LEAL_OK);
+        ledger_customer_search(l, &(struct ledger_search){9, LEDGER_SEARCH_PHONE, "612345679", 0},
+                               collect, &fd),
+        LEAL_OK);
     assert_int_equal(fd.n, 1);
     assert_int_equal(ledger_check_plans(l), LEAL_OK);
     ledger_close(l);
