@@ -17,7 +17,8 @@
  * LEAL_E_IDEMPOTENCY_CONFLICT, LEAL_E_ALREADY_VOIDED, LEAL_E_VOID_OF_VOID,
  * LEAL_E_INSUFFICIENT_FUNDS, LEAL_E_WRONG_PROGRAM, LEAL_E_ASSET, LEAL_E_TEXT,
  * LEAL_E_AMOUNT_RANGE, LEAL_E_LEDGER_MISMATCH, LEAL_E_PURSE_CAP_HELD; ledger_errmsg()
- * holds detail.
+ * holds detail. Where an SQLite error becomes a leal_err, SQLite's own text
+ * and extended result code also go to host/log (log_foreign, debug level).
  *
  * Inside (host/ledger/): one file per concern (ledger_program, _customer,
  * _query, _card, _pending, _post, _verify) over store.h, the only way they

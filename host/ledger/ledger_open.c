@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "host/file.h"
+#include "host/log/log.h"
 #include "host/text.h"
 #include "keys/crypto.h"
 #include "ledger.h"
@@ -285,13 +286,13 @@ static leal_err copy_db(struct ledger *l, const char *dest, bool replace)
     rc = sqlite3_open_v2(tmp, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
     if (rc != SQLITE_OK) {
         store_set_msg(l, "%s: %s", parent, to ? sqlite3_errmsg(to) : "out of memory");
-        err = LEAL_E_IO;
+        err = log_foreign(LEAL_E_IO, "sqlite", "sqlite3_open_v2", to ? sqlite3_errmsg(to) : NULL);
         goto out;
     }
     b = sqlite3_backup_init(to, "main", l->db, "main");
     if (b == NULL) {
         store_set_msg(l, "%s", sqlite3_errmsg(to));
-        err = LEAL_E_IO;
+        err = log_foreign(LEAL_E_IO, "sqlite", "sqlite3_backup_init", sqlite3_errmsg(to));
         goto out;
     }
     /* All pages in one step: a consistent snapshot of one read transaction. */
@@ -299,15 +300,16 @@ static leal_err copy_db(struct ledger *l, const char *dest, bool replace)
     sqlite3_backup_finish(b);
     if (rc != SQLITE_DONE) {
         store_set_msg(l, "backup: %s", sqlite3_errstr(rc));
-        err =
-            (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? LEAL_E_DB_BUSY : LEAL_E_IO;
+        err = log_foreign(
+            (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? LEAL_E_DB_BUSY : LEAL_E_IO,
+            "sqlite", "sqlite3_backup_step", sqlite3_errstr(rc));
         goto out;
     }
     /* The copy is a plain rollback-journal file: self-contained, no -wal beside it. */
     rc = sqlite3_exec(to, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         store_set_msg(l, "backup: %s", sqlite3_errmsg(to));
-        err = LEAL_E_IO;
+        err = log_foreign(LEAL_E_IO, "sqlite", "sqlite3_exec", sqlite3_errmsg(to));
         goto out;
     }
     sqlite3_close(to);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/log/log.h"
 #include "ledger.h"
 #include "store.h"
 
@@ -89,11 +90,9 @@ int ledger_schema_version(const struct ledger *l)
     return l ? l->version : 0;
 }
 
-/* Maps an SQLite result code to a leal_err and keeps SQLite's text. */
-leal_err store_db_err(struct ledger *l, int rc)
+/* The leal_err for an SQLite result code (ext: its extended code). */
+static leal_err db_code_err(int rc, int ext)
 {
-    int ext = sqlite3_extended_errcode(l->db);
-    store_set_msg(l, "%s", sqlite3_errmsg(l->db));
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -126,6 +125,19 @@ leal_err store_db_err(struct ledger *l, int rc)
     default:
         return LEAL_E_DB;
     }
+}
+
+/* Maps an SQLite result code to a leal_err, keeps SQLite's text for
+ * ledger_errmsg and records it in the log (with the extended code) where it
+ * became the leal_err. */
+leal_err store_db_err(struct ledger *l, int rc)
+{
+    int ext = sqlite3_extended_errcode(l->db);
+    const char *text = sqlite3_errmsg(l->db);
+    char what[32];
+    store_set_msg(l, "%s", text);
+    snprintf(what, sizeof what, "result code %d", ext);
+    return log_foreign(db_code_err(rc, ext), "sqlite", what, text);
 }
 
 /* A cached statement, reset and with its bindings cleared. store_step() resets a
