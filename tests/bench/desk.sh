@@ -40,11 +40,11 @@ REF=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 t0=$(now)
 ISSUE=$("$LEAL" card issue --customer 1 --reader "sim:$T/a.json" --json)
 t1=$(now)
-report "issuance (with verification)" "$ISSUE" 35 "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$REF"
+report "issuance (with verification)" "$ISSUE" 28 "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$REF"
 t0=$(now)
 ISSUE2=$("$LEAL" card issue --customer 2 --reader "sim:$T/b.json" --topup 20 --welcome-points 10 --json)
 t1=$(now)
-report "issuance with an opening top-up" "$ISSUE2" 43 "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$REF"
+report "issuance with an opening top-up" "$ISSUE2" 36 "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$REF"
 t0=$(now)
 READ=$("$LEAL" card read --reader "sim:$T/a.json" --json)
 t1=$(now)

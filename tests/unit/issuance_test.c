@@ -48,8 +48,8 @@ static void test_issue_read_topup_desfire_ev1(void **state)
     assert_int_equal(out.taps, 1); /* the opening top-up's commit */
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV1);
     assert_false(out.resumed);
-    /* LAYOUT.md 2.7: issuance with its verification 35, the opening top-up 8. */
-    assert_int_equal(out.round_trips, 35 + 8);
+    /* LAYOUT.md 2.7: issuance with its verification 28, the opening top-up 8. */
+    assert_int_equal(out.round_trips, 28 + 8);
     assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc), LEAL_OK);
     assert_int_equal(lc.status, LEDGER_CARD_ACTIVE);
     assert_int_equal(lc.last_counter, 1);
