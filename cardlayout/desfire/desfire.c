@@ -570,26 +570,24 @@ leal_err desfire_change_key(struct desfire *d, uint8_t key_no, const uint8_t new
     return err;
 }
 
-leal_err desfire_create_application(struct desfire *d, const uint8_t aid[3], uint8_t settings1,
-                                    uint8_t settings2, uint16_t iso_fid, const uint8_t *df_name,
-                                    size_t df_name_len)
+leal_err desfire_create_application(struct desfire *d, const struct desfire_app_spec *a)
 {
     uint8_t h[3 + 2 + 2 + 16];
     size_t n = 0;
 
-    if (df_name_len > 16 || (df_name_len > 0 && df_name == NULL))
+    if (a->aid == NULL || a->df_name_len > 16 || (a->df_name_len > 0 && a->df_name == NULL))
         return LEAL_E_ARG;
-    leal_memcpy(h, aid, 3);
+    leal_memcpy(h, a->aid, 3);
     n = 3;
-    h[n++] = settings1;
-    h[n++] = settings2;
-    if (iso_fid != 0) {
-        store_le16(h + n, iso_fid);
+    h[n++] = a->settings1;
+    h[n++] = a->settings2;
+    if (a->iso_fid != 0) {
+        store_le16(h + n, a->iso_fid);
         n += 2;
     }
-    if (df_name_len > 0) {
-        leal_memcpy(h + n, df_name, df_name_len);
-        n += df_name_len;
+    if (a->df_name_len > 0) {
+        leal_memcpy(h + n, a->df_name, a->df_name_len);
+        n += a->df_name_len;
     }
     return command(d, 0xCA, h, n, NULL, 0, TX_PLAIN, RX_MAC, NULL, 0, NULL);
 }
@@ -610,68 +608,63 @@ leal_err desfire_set_configuration(struct desfire *d, uint8_t option, const uint
     return command(d, 0x5C, &option, 1, data, len, TX_FULL, RX_MAC, NULL, 0, NULL);
 }
 
-leal_err desfire_create_data_file(struct desfire *d, bool backup, uint8_t file_no, uint16_t iso_fid,
-                                  enum desfire_comm comm, uint16_t access, uint32_t size)
+leal_err desfire_create_data_file(struct desfire *d, const struct desfire_data_file *f)
 {
     uint8_t h[1 + 2 + 1 + 2 + 3];
     size_t n = 0;
 
-    if (!comm_ok(comm) || size == 0 || size > 0xFFFFFF)
+    if (!comm_ok(f->comm) || f->size == 0 || f->size > 0xFFFFFF)
         return LEAL_E_ARG;
-    h[n++] = file_no;
-    if (iso_fid != 0) {
-        store_le16(h + n, iso_fid);
+    h[n++] = f->file_no;
+    if (f->iso_fid != 0) {
+        store_le16(h + n, f->iso_fid);
         n += 2;
     }
-    h[n++] = (uint8_t)comm;
-    store_le16(h + n, access);
+    h[n++] = (uint8_t)f->comm;
+    store_le16(h + n, f->access);
     n += 2;
-    store_le24(h + n, size);
+    store_le24(h + n, f->size);
     n += 3;
-    return command(d, backup ? 0xCB : 0xCD, h, n, NULL, 0, TX_PLAIN, RX_MAC, NULL, 0, NULL);
+    return command(d, f->backup ? 0xCB : 0xCD, h, n, NULL, 0, TX_PLAIN, RX_MAC, NULL, 0, NULL);
 }
 
-leal_err desfire_create_value_file(struct desfire *d, uint8_t file_no, enum desfire_comm comm,
-                                   uint16_t access, int32_t lower, int32_t upper, int32_t value,
-                                   uint8_t options)
+leal_err desfire_create_value_file(struct desfire *d, const struct desfire_value_file *f)
 {
     uint8_t h[17];
 
-    if (!comm_ok(comm))
+    if (!comm_ok(f->comm))
         return LEAL_E_ARG;
-    h[0] = file_no;
-    h[1] = (uint8_t)comm;
-    store_le16(h + 2, access);
-    store_le32(h + 4, (uint32_t)lower);
-    store_le32(h + 8, (uint32_t)upper);
-    store_le32(h + 12, (uint32_t)value);
-    h[16] = options;
+    h[0] = f->file_no;
+    h[1] = (uint8_t)f->comm;
+    store_le16(h + 2, f->access);
+    store_le32(h + 4, (uint32_t)f->lower);
+    store_le32(h + 8, (uint32_t)f->upper);
+    store_le32(h + 12, (uint32_t)f->value);
+    h[16] = f->options;
     return command(d, 0xCC, h, sizeof h, NULL, 0, TX_PLAIN, RX_MAC, NULL, 0, NULL);
 }
 
-leal_err desfire_create_record_file(struct desfire *d, bool cyclic, uint8_t file_no,
-                                    uint16_t iso_fid, enum desfire_comm comm, uint16_t access,
-                                    uint32_t record_size, uint32_t max_records)
+leal_err desfire_create_record_file(struct desfire *d, const struct desfire_record_file *f)
 {
     uint8_t h[1 + 2 + 1 + 2 + 3 + 3];
     size_t n = 0;
 
-    if (!comm_ok(comm) || record_size == 0 || record_size > 0xFFFFFF || max_records == 0 ||
-        max_records > 0xFFFFFF)
+    if (!comm_ok(f->comm) || f->record_size == 0 || f->record_size > 0xFFFFFF ||
+        f->max_records == 0 || f->max_records > 0xFFFFFF)
         return LEAL_E_ARG;
-    h[n++] = file_no;
-    if (iso_fid != 0) {
-        store_le16(h + n, iso_fid);
+    h[n++] = f->file_no;
+    if (f->iso_fid != 0) {
+        store_le16(h + n, f->iso_fid);
         n += 2;
     }
-    h[n++] = (uint8_t)comm;
-    store_le16(h + n, access);
+    h[n++] = (uint8_t)f->comm;
+    store_le16(h + n, f->access);
     n += 2;
-    store_le24(h + n, record_size);
+    store_le24(h + n, f->record_size);
     n += 3;
-    store_le24(h + n, max_records);
+    store_le24(h + n, f->max_records);
     n += 3;
-    return command(d, cyclic ? 0xC0 : 0xC1, h, n, NULL, 0, TX_PLAIN, RX_MAC, NULL, 0, NULL);
+    return command(d, f->cyclic ? 0xC0 : 0xC1, h, n, NULL, 0, TX_PLAIN, RX_MAC, NULL, 0, NULL);
 }
 
 static leal_err data_header(uint8_t h[7], uint8_t file_no, uint32_t offset, size_t len)
@@ -765,20 +758,20 @@ leal_err desfire_write_record(struct desfire *d, uint8_t file_no, enum desfire_c
     return command(d, 0x3B, h, 7, data, len, tx_of(comm), RX_MAC, NULL, 0, NULL);
 }
 
-leal_err desfire_read_records(struct desfire *d, uint8_t file_no, enum desfire_comm comm,
-                              uint32_t first, uint32_t count, size_t record_size, uint8_t *out)
+leal_err desfire_read_records(struct desfire *d, const struct desfire_records *q, uint8_t *out)
 {
     uint8_t h[7];
 
-    if (!comm_ok(comm) || out == NULL || count == 0 || record_size == 0 || first > 0xFFFFFF ||
-        count > 0xFFFFFF)
+    if (!comm_ok(q->comm) || out == NULL || q->count == 0 || q->record_size == 0 ||
+        q->first > 0xFFFFFF || q->count > 0xFFFFFF)
         return LEAL_E_ARG;
-    if (record_size > (DESFIRE_MAX_DATA - 8) / count)
+    if (q->record_size > (DESFIRE_MAX_DATA - 8) / q->count)
         return LEAL_E_TOO_LARGE;
-    h[0] = file_no;
-    store_le24(h + 1, first);
-    store_le24(h + 4, count);
-    return command(d, 0xBB, h, 7, NULL, 0, TX_PLAIN, rx_of(comm), out, count * record_size, NULL);
+    h[0] = q->file_no;
+    store_le24(h + 1, q->first);
+    store_le24(h + 4, q->count);
+    return command(d, 0xBB, h, 7, NULL, 0, TX_PLAIN, rx_of(q->comm), out, q->count * q->record_size,
+                   NULL);
 }
 
 leal_err desfire_commit(struct desfire *d)

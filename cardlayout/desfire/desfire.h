@@ -116,29 +116,53 @@ LEAL_MUST_CHECK leal_err desfire_read_sig(struct desfire *d, uint8_t sig[DESFIRE
 LEAL_MUST_CHECK leal_err desfire_change_key(struct desfire *d, uint8_t key_no,
                                             const uint8_t new_key[16], uint8_t version,
                                             const uint8_t *old_key);
-/* iso_fid 0: none. df_name may be NULL (len 0). */
-LEAL_MUST_CHECK leal_err desfire_create_application(struct desfire *d, const uint8_t aid[3],
-                                                    uint8_t settings1, uint8_t settings2,
-                                                    uint16_t iso_fid, const uint8_t *df_name,
-                                                    size_t df_name_len);
+/* CreateApplication (CA): one request, as the card takes it. */
+struct desfire_app_spec {
+    const uint8_t *aid; /* 3 bytes, as sent */
+    uint8_t settings1, settings2;
+    uint16_t iso_fid;       /* 0: none */
+    const uint8_t *df_name; /* NULL when df_name_len is 0 */
+    size_t df_name_len;     /* 0..16 */
+};
+LEAL_MUST_CHECK leal_err desfire_create_application(struct desfire *d,
+                                                    const struct desfire_app_spec *a);
 LEAL_MUST_CHECK leal_err desfire_delete_application(struct desfire *d, const uint8_t aid[3]);
 LEAL_MUST_CHECK leal_err desfire_format_picc(struct desfire *d);
 /* SetConfiguration: option byte, data enciphered. */
 LEAL_MUST_CHECK leal_err desfire_set_configuration(struct desfire *d, uint8_t option,
                                                    const uint8_t *data, size_t len);
 
-/* Files (access rights as R<<12 | W<<8 | RW<<4 | CAR; iso_fid 0: none) */
-LEAL_MUST_CHECK leal_err desfire_create_data_file(struct desfire *d, bool backup, uint8_t file_no,
-                                                  uint16_t iso_fid, enum desfire_comm comm,
-                                                  uint16_t access, uint32_t size);
-LEAL_MUST_CHECK leal_err desfire_create_value_file(struct desfire *d, uint8_t file_no,
-                                                   enum desfire_comm comm, uint16_t access,
-                                                   int32_t lower, int32_t upper, int32_t value,
-                                                   uint8_t options);
-LEAL_MUST_CHECK leal_err desfire_create_record_file(struct desfire *d, bool cyclic, uint8_t file_no,
-                                                    uint16_t iso_fid, enum desfire_comm comm,
-                                                    uint16_t access, uint32_t record_size,
-                                                    uint32_t max_records);
+/* Files: one request struct each (access rights as R<<12 | W<<8 | RW<<4 |
+ * CAR; iso_fid 0: none). */
+struct desfire_data_file {
+    uint8_t file_no;
+    bool backup; /* CreateBackupDataFile (CB), else CreateStdDataFile (CD) */
+    uint16_t iso_fid;
+    enum desfire_comm comm;
+    uint16_t access;
+    uint32_t size; /* 1..0xFFFFFF */
+};
+struct desfire_value_file {
+    uint8_t file_no;
+    enum desfire_comm comm;
+    uint16_t access;
+    int32_t lower, upper, value;
+    uint8_t options; /* bit 0: limited credit */
+};
+struct desfire_record_file {
+    uint8_t file_no;
+    bool cyclic; /* CreateCyclicRecordFile (C0), else CreateLinearRecordFile (C1) */
+    uint16_t iso_fid;
+    enum desfire_comm comm;
+    uint16_t access;
+    uint32_t record_size, max_records; /* each 1..0xFFFFFF */
+};
+LEAL_MUST_CHECK leal_err desfire_create_data_file(struct desfire *d,
+                                                  const struct desfire_data_file *f);
+LEAL_MUST_CHECK leal_err desfire_create_value_file(struct desfire *d,
+                                                   const struct desfire_value_file *f);
+LEAL_MUST_CHECK leal_err desfire_create_record_file(struct desfire *d,
+                                                    const struct desfire_record_file *f);
 LEAL_MUST_CHECK leal_err desfire_read_data(struct desfire *d, uint8_t file_no,
                                            enum desfire_comm comm, uint32_t offset, size_t len,
                                            uint8_t *out);
@@ -156,10 +180,16 @@ LEAL_MUST_CHECK leal_err desfire_limited_credit(struct desfire *d, uint8_t file_
 LEAL_MUST_CHECK leal_err desfire_write_record(struct desfire *d, uint8_t file_no,
                                               enum desfire_comm comm, uint32_t offset,
                                               const uint8_t *data, size_t len);
-/* count records of record_size bytes from the newest-first index first. */
-LEAL_MUST_CHECK leal_err desfire_read_records(struct desfire *d, uint8_t file_no,
-                                              enum desfire_comm comm, uint32_t first,
-                                              uint32_t count, size_t record_size, uint8_t *out);
+/* ReadRecords (BB): count records of record_size bytes from the newest-first
+ * index first, into out (count * record_size bytes). */
+struct desfire_records {
+    uint8_t file_no;
+    enum desfire_comm comm;
+    uint32_t first, count;
+    size_t record_size;
+};
+LEAL_MUST_CHECK leal_err desfire_read_records(struct desfire *d, const struct desfire_records *q,
+                                              uint8_t *out);
 LEAL_MUST_CHECK leal_err desfire_commit(struct desfire *d);
 LEAL_MUST_CHECK leal_err desfire_abort(struct desfire *d);
 

@@ -151,8 +151,10 @@ static leal_err read_files(struct desfire_card *c, uint8_t st[STATE_FILE_LEN], i
         (err = desfire_get_value(&c->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, counter)) !=
             LEAL_OK)
         return err;
-    return desfire_read_records(&c->d, LAYOUT_FILE_LOG, DESFIRE_COMM_FULL, 0, 1,
-                                LAYOUT_LOG_RECORD_LEN, log);
+    return desfire_read_records(
+        &c->d,
+        &(struct desfire_records){LAYOUT_FILE_LOG, DESFIRE_COMM_FULL, 0, 1, LAYOUT_LOG_RECORD_LEN},
+        log);
 }
 
 leal_err desfire_card_read(struct desfire_card *c, struct card_view *out)
@@ -350,28 +352,45 @@ leal_err desfire_card_credit_commit(struct desfire_card *c, int32_t cents,
 
 /* The files of the application (LAYOUT.md 2.3), empty, under key 0 at its
  * default (all zero) value; a random-UID card's real UID first. */
+/* LAYOUT.md 2.2 */
+static const struct desfire_app_spec leal_app = {desfire_card_leal_aid, LAYOUT_APP_KEY_SETTINGS,
+                                                 LAYOUT_APP_SETTINGS2,  LAYOUT_DF_ISO_FID,
+                                                 desfire_card_df_name,  LAYOUT_DF_NAME_LEN};
+
+/* LAYOUT.md 2.3; the purse's upper limit is the issuer's cap (create_files). */
+static const struct desfire_data_file identity_file = {LAYOUT_FILE_IDENTITY,    false,
+                                                       LAYOUT_ISO_FID_IDENTITY, DESFIRE_COMM_PLAIN,
+                                                       LAYOUT_AR_IDENTITY,      IDENTITY_LEN};
+static const struct desfire_data_file state_file = {LAYOUT_FILE_STATE,    true,
+                                                    LAYOUT_ISO_FID_STATE, DESFIRE_COMM_MACED,
+                                                    LAYOUT_AR_STATE,      STATE_FILE_LEN};
+static const struct desfire_value_file counter_file = {LAYOUT_FILE_COUNTER,
+                                                       DESFIRE_COMM_FULL,
+                                                       LAYOUT_AR_COUNTER,
+                                                       0,
+                                                       LAYOUT_COUNTER_START,
+                                                       LAYOUT_COUNTER_START,
+                                                       0x00};
+static const struct desfire_record_file log_file = {LAYOUT_FILE_LOG,    true,
+                                                    LAYOUT_ISO_FID_LOG, DESFIRE_COMM_FULL,
+                                                    LAYOUT_AR_LOG,      LAYOUT_LOG_RECORD_LEN,
+                                                    LAYOUT_LOG_RECORDS};
+
 static leal_err create_files(struct desfire_card *c, int32_t purse_cap, uint8_t *real_uid)
 {
     struct desfire *d = &c->d;
+    const struct desfire_value_file purse = {
+        LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, LAYOUT_AR_PURSE, 0, purse_cap, 0, 0x01};
     leal_err err;
     if ((err = desfire_select_application(d, desfire_card_leal_aid)) != LEAL_OK ||
         (err = desfire_authenticate_aes(d, LAYOUT_KEY_APP_MASTER, zero_key)) != LEAL_OK ||
         (real_uid && (err = desfire_get_card_uid(d, real_uid)) != LEAL_OK) ||
-        (err = desfire_create_data_file(d, false, LAYOUT_FILE_IDENTITY, LAYOUT_ISO_FID_IDENTITY,
-                                        DESFIRE_COMM_PLAIN, LAYOUT_AR_IDENTITY, IDENTITY_LEN)) !=
-            LEAL_OK ||
-        (err = desfire_create_data_file(d, true, LAYOUT_FILE_STATE, LAYOUT_ISO_FID_STATE,
-                                        DESFIRE_COMM_MACED, LAYOUT_AR_STATE, STATE_FILE_LEN)) !=
-            LEAL_OK ||
-        (err = desfire_create_value_file(d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, LAYOUT_AR_PURSE,
-                                         0, purse_cap, 0, 0x01)) != LEAL_OK ||
-        (err = desfire_create_value_file(d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL,
-                                         LAYOUT_AR_COUNTER, 0, LAYOUT_COUNTER_START,
-                                         LAYOUT_COUNTER_START, 0x00)) != LEAL_OK)
+        (err = desfire_create_data_file(d, &identity_file)) != LEAL_OK ||
+        (err = desfire_create_data_file(d, &state_file)) != LEAL_OK ||
+        (err = desfire_create_value_file(d, &purse)) != LEAL_OK ||
+        (err = desfire_create_value_file(d, &counter_file)) != LEAL_OK)
         return err;
-    return desfire_create_record_file(d, true, LAYOUT_FILE_LOG, LAYOUT_ISO_FID_LOG,
-                                      DESFIRE_COMM_FULL, LAYOUT_AR_LOG, LAYOUT_LOG_RECORD_LEN,
-                                      LAYOUT_LOG_RECORDS);
+    return desfire_create_record_file(d, &log_file);
 }
 
 /* Identity, state and the issuance's log record, in one commit. */
@@ -400,10 +419,7 @@ leal_err desfire_card_personalise(struct desfire_card *c, const struct desfire_c
     if (p->identity.issuer_id != c->issuer_id || p->identity.program_id != c->program_id)
         return LEAL_E_ARG;
     desfire_card_set_card_id(c, p->identity.card_id);
-    if ((!p->app_created &&
-         (err = desfire_create_application(&c->d, desfire_card_leal_aid, LAYOUT_APP_KEY_SETTINGS,
-                                           LAYOUT_APP_SETTINGS2, LAYOUT_DF_ISO_FID,
-                                           desfire_card_df_name, LAYOUT_DF_NAME_LEN)) != LEAL_OK) ||
+    if ((!p->app_created && (err = desfire_create_application(&c->d, &leal_app)) != LEAL_OK) ||
         (err = create_files(c, p->purse_cap, real_uid)) != LEAL_OK ||
         (err = write_records(c, p)) != LEAL_OK)
         return err;

@@ -87,7 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     desfire_resume_session(&d, 2, session, zero);
     ok += desfire_get_key_version(&d, 0, &kv) == LEAL_OK;
-    ok += desfire_read_records(&d, 5, DESFIRE_COMM_FULL, 0, 2, 16, buf) == LEAL_OK;
+    ok += desfire_read_records(&d, &(struct desfire_records){5, DESFIRE_COMM_FULL, 0, 2, 16},
+                               buf) == LEAL_OK;
     desfire_clear(&d);
     return ok > 100; /* always 0; keeps the results used */
 }

@@ -119,7 +119,8 @@ static void make_card_as(struct bench *b, bool app_left)
     assert_int_equal(desfire_select_application(&b->c.d, desfire_card_picc_aid), LEAL_OK);
     if (app_left) /* the factory settings let anybody create one */
         assert_int_equal(
-            desfire_create_application(&b->c.d, desfire_card_leal_aid, 0x0F, 0x83, 0, NULL, 0),
+            desfire_create_application(
+                &b->c.d, &(struct desfire_app_spec){desfire_card_leal_aid, 0x0F, 0x83, 0, NULL, 0}),
             LEAL_OK);
     b->c.d.round_trips = 0;
     assert_int_equal(

@@ -358,30 +358,39 @@ static void test_desfire_card_life_on_the_virtual_card(void **state)
     assert_int_equal(ver.hw[0], 0x04);
     assert_int_equal(ver.hw[3], 0x01); /* EV1 */
     assert_memory_equal(ver.uid, UID, 7);
-    assert_int_equal(desfire_create_application(&d, AID, LAYOUT_APP_KEY_SETTINGS,
-                                                LAYOUT_APP_SETTINGS2, LAYOUT_DF_ISO_FID, DF_NAME,
-                                                sizeof DF_NAME),
-                     LEAL_OK);
+    assert_int_equal(
+        desfire_create_application(
+            &d, &(struct desfire_app_spec){AID, LAYOUT_APP_KEY_SETTINGS, LAYOUT_APP_SETTINGS2,
+                                           LAYOUT_DF_ISO_FID, DF_NAME, sizeof DF_NAME}),
+        LEAL_OK);
     assert_int_equal(desfire_select_application(&d, AID), LEAL_OK);
     assert_int_equal(desfire_authenticate_aes(&d, LAYOUT_KEY_APP_MASTER, zero), LEAL_OK);
-    assert_int_equal(desfire_create_data_file(&d, false, LAYOUT_FILE_IDENTITY,
-                                              LAYOUT_ISO_FID_IDENTITY, DESFIRE_COMM_PLAIN,
-                                              LAYOUT_AR_IDENTITY, 32),
+    assert_int_equal(
+        desfire_create_data_file(
+            &d, &(struct desfire_data_file){LAYOUT_FILE_IDENTITY, false, LAYOUT_ISO_FID_IDENTITY,
+                                            DESFIRE_COMM_PLAIN, LAYOUT_AR_IDENTITY, 32}),
+        LEAL_OK);
+    assert_int_equal(
+        desfire_create_data_file(
+            &d, &(struct desfire_data_file){LAYOUT_FILE_STATE, true, LAYOUT_ISO_FID_STATE,
+                                            DESFIRE_COMM_MACED, LAYOUT_AR_STATE, 32}),
+        LEAL_OK);
+    assert_int_equal(desfire_create_value_file(
+                         &d, &(struct desfire_value_file){LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL,
+                                                          LAYOUT_AR_PURSE, 0, 50000, 0, 0x01}),
                      LEAL_OK);
-    assert_int_equal(desfire_create_data_file(&d, true, LAYOUT_FILE_STATE, LAYOUT_ISO_FID_STATE,
-                                              DESFIRE_COMM_MACED, LAYOUT_AR_STATE, 32),
-                     LEAL_OK);
-    assert_int_equal(desfire_create_value_file(&d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL,
-                                               LAYOUT_AR_PURSE, 0, 50000, 0, 0x01),
-                     LEAL_OK);
-    assert_int_equal(desfire_create_value_file(&d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL,
-                                               LAYOUT_AR_COUNTER, 0, LAYOUT_COUNTER_START,
-                                               LAYOUT_COUNTER_START, 0x00),
-                     LEAL_OK);
-    assert_int_equal(desfire_create_record_file(&d, true, LAYOUT_FILE_LOG, LAYOUT_ISO_FID_LOG,
-                                                DESFIRE_COMM_FULL, LAYOUT_AR_LOG,
-                                                LAYOUT_LOG_RECORD_LEN, LAYOUT_LOG_RECORDS),
-                     LEAL_OK);
+    assert_int_equal(
+        desfire_create_value_file(
+            &d,
+            &(struct desfire_value_file){LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, LAYOUT_AR_COUNTER,
+                                         0, LAYOUT_COUNTER_START, LAYOUT_COUNTER_START, 0x00}),
+        LEAL_OK);
+    assert_int_equal(
+        desfire_create_record_file(
+            &d, &(struct desfire_record_file){LAYOUT_FILE_LOG, true, LAYOUT_ISO_FID_LOG,
+                                              DESFIRE_COMM_FULL, LAYOUT_AR_LOG,
+                                              LAYOUT_LOG_RECORD_LEN, LAYOUT_LOG_RECORDS}),
+        LEAL_OK);
     assert_int_equal(identity_encode(&id, idrec), LEAL_OK);
     assert_int_equal(desfire_write_data(&d, LAYOUT_FILE_IDENTITY, DESFIRE_COMM_PLAIN, 0, idrec, 32),
                      LEAL_OK);
