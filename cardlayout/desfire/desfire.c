@@ -514,25 +514,32 @@ leal_err desfire_change_key_settings(struct desfire *d, uint8_t settings)
     return command(d, 0x54, NULL, 0, &settings, 1, TX_FULL, RX_MAC, NULL, 0, NULL);
 }
 
-leal_err desfire_change_key_cryptogram(const struct crypto_provider *cp, const uint8_t session[16],
-                                       uint8_t iv[16], uint8_t key_no, const uint8_t new_key[16],
-                                       uint8_t version, const uint8_t *old_key, uint8_t out[32])
+/* The ChangeKey plaintext (REFERENCE.md 2.4): the new key (xored with the old
+ * one for another key than the session's), its version, CRC32 over C4 || key
+ * no || that, and for another key the CRC32 of the new key alone (Elmue);
+ * zero-padded to 32 bytes. */
+static void key_change_plain(const struct desfire_key_change *k, uint8_t plain[32])
 {
-    uint8_t hdr[2] = {0xC4, key_no};
+    uint8_t hdr[2] = {0xC4, k->key_no};
     uint32_t crc;
-    leal_err err;
 
-    leal_memset(out, 0, 32);
+    leal_memset(plain, 0, 32);
     for (int i = 0; i < 16; i++)
-        out[i] = (uint8_t)(new_key[i] ^ (old_key ? old_key[i] : 0));
-    out[16] = version;
-    /* CRC32 over C4 || key no || key (xored with the old one for another key) || version;
-     * for another key also CRC32 of the new key alone (Elmue; REFERENCE.md 2.4). */
+        plain[i] = (uint8_t)(k->new_key[i] ^ (k->old_key ? k->old_key[i] : 0));
+    plain[16] = k->version;
     crc = crc32_update(0xFFFFFFFFu, hdr, 2);
-    crc = crc32_update(crc, out, 17);
-    store_le32(out + 17, crc);
-    if (old_key != NULL)
-        store_le32(out + 21, crc32_update(0xFFFFFFFFu, new_key, 16));
+    crc = crc32_update(crc, plain, 17);
+    store_le32(plain + 17, crc);
+    if (k->old_key != NULL)
+        store_le32(plain + 21, crc32_update(0xFFFFFFFFu, k->new_key, 16));
+}
+
+leal_err desfire_change_key_cryptogram(const struct crypto_provider *cp, const uint8_t session[16],
+                                       uint8_t iv[16], const struct desfire_key_change *k,
+                                       uint8_t out[32])
+{
+    leal_err err;
+    key_change_plain(k, out);
     err = cp->aes128_cbc_encrypt(session, iv, out, out, 32);
     if (err != LEAL_OK)
         leal_wipe(out, 32);
@@ -542,9 +549,8 @@ leal_err desfire_change_key_cryptogram(const struct crypto_provider *cp, const u
 leal_err desfire_change_key(struct desfire *d, uint8_t key_no, const uint8_t new_key[16],
                             uint8_t version, const uint8_t *old_key)
 {
+    const struct desfire_key_change k = {key_no, new_key, version, old_key};
     uint8_t plain[32];
-    uint32_t crc;
-    uint8_t hdr[2] = {0xC4, key_no};
     bool same = (key_no & 0x0F) == d->key_no;
     leal_err err;
 
@@ -552,17 +558,8 @@ leal_err desfire_change_key(struct desfire *d, uint8_t key_no, const uint8_t new
         return LEAL_E_STATE;
     if (same != (old_key == NULL))
         return LEAL_E_ARG;
-    /* The same plaintext as desfire_change_key_cryptogram; command() enciphers it
-     * with the running IV. */
-    leal_memset(plain, 0, sizeof plain);
-    for (int i = 0; i < 16; i++)
-        plain[i] = (uint8_t)(new_key[i] ^ (old_key ? old_key[i] : 0));
-    plain[16] = version;
-    crc = crc32_update(0xFFFFFFFFu, hdr, 2);
-    crc = crc32_update(crc, plain, 17);
-    store_le32(plain + 17, crc);
-    if (old_key != NULL)
-        store_le32(plain + 21, crc32_update(0xFFFFFFFFu, new_key, 16));
+    /* The cryptogram's plaintext; command() enciphers it with the running IV. */
+    key_change_plain(&k, plain);
     /* Changing the session's own key ends the session: the card answers without a MAC. */
     err = command(d, 0xC4, &key_no, 1, plain, sizeof plain, TX_RAW, same ? RX_NONE : RX_MAC, NULL,
                   0, NULL);

@@ -79,12 +79,18 @@ leal_err desfire_status_err(uint8_t status);
 void desfire_resume_session(struct desfire *d, uint8_t key_no, const uint8_t session[16],
                             const uint8_t iv[16]);
 
-/* The ChangeKey cryptogram (32 bytes) for key_no (with 0x80 at PICC level for an AES key),
- * under session/iv (iv is advanced). old_key NULL: the key of the session itself. */
+/* One ChangeKey request: key_no (with 0x80 at PICC level for an AES key),
+ * the new key and its version; old_key NULL: the key of the session itself. */
+struct desfire_key_change {
+    uint8_t key_no;
+    const uint8_t *new_key; /* 16 bytes */
+    uint8_t version;
+    const uint8_t *old_key; /* 16 bytes or NULL */
+};
+/* The ChangeKey cryptogram (32 bytes) of k under session/iv (iv is advanced). */
 LEAL_MUST_CHECK leal_err desfire_change_key_cryptogram(const struct crypto_provider *cp,
                                                        const uint8_t session[16], uint8_t iv[16],
-                                                       uint8_t key_no, const uint8_t new_key[16],
-                                                       uint8_t version, const uint8_t *old_key,
+                                                       const struct desfire_key_change *k,
                                                        uint8_t out[32]);
 
 /* PICC and application level */

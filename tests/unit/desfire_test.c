@@ -151,9 +151,11 @@ static void test_desfire_change_key_other_key_cryptogram(void **state)
         vectors_hex(&k[i], "CRYPTOGRAM", want, 32);
         if (i == 1)
             vectors_hex(&k[i], "OLDKEY", oldkey, 16);
-        assert_int_equal(desfire_change_key_cryptogram(crypto_openssl(), session, iv, keyno, newkey,
-                                                       ver, i == 1 ? oldkey : NULL, out),
-                         LEAL_OK);
+        assert_int_equal(
+            desfire_change_key_cryptogram(
+                crypto_openssl(), session, iv,
+                &(struct desfire_key_change){keyno, newkey, ver, i == 1 ? oldkey : NULL}, out),
+            LEAL_OK);
         assert_memory_equal(out, want, 32);
         assert_memory_equal(iv, want + 16, 16); /* the IV runs on */
     }
