@@ -313,13 +313,14 @@ static leal_err open_under_seal(const struct sealed_identity *si, const uint8_t 
                                 struct identity *id, uint8_t *package_version)
 {
     const struct classic_card_keyring *ring = si->ring;
+    const struct classic_record_key k = {ring->cp, seal};
     uint8_t pub[32];
     leal_err err = LEAL_E_SIGNATURE;
     for (unsigned nth = 0; err == LEAL_E_SIGNATURE; nth++) {
         leal_err got = ring->package_public(ring->ctx, nth, pub, package_version);
         if (got != LEAL_OK)
             return got == LEAL_E_NOT_FOUND ? LEAL_E_SIGNATURE : got;
-        err = classic_record_identity_open(ring->cp, seal, si->span, si->uid, si->uid_len, pub, id);
+        err = classic_record_identity_open(&k, si->span, si->uid, si->uid_len, pub, id);
     }
     return err;
 }
@@ -366,12 +367,13 @@ static leal_err normalise_slot(const struct classic_card_keyring *ring, const ui
             err = err == LEAL_E_NOT_FOUND ? LEAL_OK : err; /* opens under none: invalid */
             break;
         }
-        if (classic_record_state_open(ring->cp, seal, card_id, slot, v->slot[slot], &any, &st) !=
-            LEAL_OK)
+        if (classic_record_state_open(&(const struct classic_record_key){ring->cp, seal}, card_id,
+                                      slot, v->slot[slot], &any, &st) != LEAL_OK)
             continue;
         v->slot_seal_version[slot] = version;
         if (nth > 0)
-            err = classic_record_state_seal(ring->cp, cur, card_id, slot, &st, v->slot[slot]);
+            err = classic_record_state_seal(&(const struct classic_record_key){ring->cp, cur},
+                                            card_id, slot, &st, v->slot[slot]);
         break;
     }
     leal_wipe(seal, sizeof seal);
@@ -441,8 +443,9 @@ leal_err classic_card_read_view_state(struct classic_card *c, const struct class
      */
     policy.enabled = (v->id.flags & IDENTITY_FLAG_STORED_VALUE) != 0;
     policy.cap = s->purse_cap;
-    err = classic_record_state_select(s->ring->cp, cur, v->id.card_id, v->slot[0], v->slot[1],
-                                      &policy, &v->state, &v->current);
+    err = classic_record_state_select(
+        &(const struct classic_record_key){s->ring->cp, cur}, v->id.card_id,
+        (const uint8_t *const[]){v->slot[0], v->slot[1]}, &policy, &v->state, &v->current);
     leal_wipe(cur, sizeof cur);
     if (err != LEAL_OK)
         return err == LEAL_E_LAYOUT_VERSION ? err : LEAL_E_CARD_TAMPERED;
@@ -474,7 +477,8 @@ leal_err classic_card_seal_next(const struct classic_card_secrets *s,
     next->body.seq = v->state.body.seq + 1u; /* serial arithmetic: wraps */
     if ((err = s->ring->seal(s->ring->ctx, 0, cur, &version)) != LEAL_OK)
         return err;
-    err = classic_record_state_seal(s->ring->cp, cur, v->id.card_id, v->current ^ 1u, next, span);
+    err = classic_record_state_seal(&(const struct classic_record_key){s->ring->cp, cur},
+                                    v->id.card_id, v->current ^ 1u, next, span);
     leal_wipe(cur, sizeof cur);
     return err;
 }

@@ -8,17 +8,17 @@
 #include "keys/diversify.h"
 
 static leal_err derive(const struct crypto_provider *cp, const uint8_t master[16],
-                       const uint8_t *uid, size_t uid_len, uint32_t issuer_id, uint32_t program_id,
-                       uint8_t x, uint8_t out[16])
+                       const struct classic_keys_card *card, uint8_t x, uint8_t out[16])
 {
     uint8_t m[LEAL_MAX_UID + 3 + 12];
     size_t n = 0;
     leal_err err;
 
-    if (cp == NULL || master == NULL || uid == NULL || uid_len < 4 || uid_len > LEAL_MAX_UID)
+    if (cp == NULL || master == NULL || card == NULL || card->uid == NULL || card->uid_len < 4 ||
+        card->uid_len > LEAL_MAX_UID)
         return LEAL_E_ARG;
-    leal_memcpy(m, uid, uid_len);
-    n = uid_len;
+    leal_memcpy(m, card->uid, card->uid_len);
+    n = card->uid_len;
     m[n++] = (uint8_t)(LAYOUT_MAD_AID & 0xFF); /* the MAD AID, low byte first: 4C 01 */
     m[n++] = (uint8_t)(LAYOUT_MAD_AID >> 8);
     m[n++] = x;
@@ -26,8 +26,8 @@ static leal_err derive(const struct crypto_provider *cp, const uint8_t master[16
     m[n++] = 'E';
     m[n++] = 'A';
     m[n++] = 'L';
-    store_be32(m + n, issuer_id);
-    store_be32(m + n + 4, program_id);
+    store_be32(m + n, card->issuer_id);
+    store_be32(m + n + 4, card->program_id);
     n += 8;
     err = diversify_aes128(cp, master, m, n, out);
     leal_wipe(m, sizeof m);
@@ -35,15 +35,14 @@ static leal_err derive(const struct crypto_provider *cp, const uint8_t master[16
 }
 
 leal_err classic_keys_sector(const struct crypto_provider *cp, const uint8_t master[16],
-                             const uint8_t *uid, size_t uid_len, uint32_t issuer_id,
-                             uint32_t program_id, uint8_t sector, uint8_t key[6])
+                             const struct classic_keys_card *card, uint8_t sector, uint8_t key[6])
 {
     uint8_t full[16];
     leal_err err;
 
     if (key == NULL)
         return LEAL_E_ARG;
-    err = derive(cp, master, uid, uid_len, issuer_id, program_id, sector, full);
+    err = derive(cp, master, card, sector, full);
     if (err == LEAL_OK)
         leal_memcpy(key, full, 6); /* cut to 48 bits (KEYS.md) */
     leal_wipe(full, sizeof full);
@@ -51,17 +50,14 @@ leal_err classic_keys_sector(const struct crypto_provider *cp, const uint8_t mas
 }
 
 leal_err classic_keys_seal(const struct crypto_provider *cp, const uint8_t master[16],
-                           const uint8_t *uid, size_t uid_len, uint32_t issuer_id,
-                           uint32_t program_id, uint8_t key[32])
+                           const struct classic_keys_card *card, uint8_t key[32])
 {
     leal_err err;
 
     if (key == NULL)
         return LEAL_E_ARG;
-    if ((err = derive(cp, master, uid, uid_len, issuer_id, program_id, LAYOUT_CLASSIC_SEAL_K1,
-                      key)) != LEAL_OK ||
-        (err = derive(cp, master, uid, uid_len, issuer_id, program_id, LAYOUT_CLASSIC_SEAL_K2,
-                      key + 16)) != LEAL_OK)
+    if ((err = derive(cp, master, card, LAYOUT_CLASSIC_SEAL_K1, key)) != LEAL_OK ||
+        (err = derive(cp, master, card, LAYOUT_CLASSIC_SEAL_K2, key + 16)) != LEAL_OK)
         leal_wipe(key, 32);
     return err;
 }

@@ -15,14 +15,24 @@
 
 #include "keys/crypto.h"
 
-LEAL_MUST_CHECK leal_err classic_keys_sector(const struct crypto_provider *cp,
-                                             const uint8_t master[16], const uint8_t *uid,
-                                             size_t uid_len, uint32_t issuer_id,
-                                             uint32_t program_id, uint8_t sector, uint8_t key[6]);
+/* The card a key is for: its UID (4..10 bytes) and the program it belongs
+ * to, which together make KEYS.md's diversification input. */
+struct classic_keys_card {
+    const uint8_t *uid;
+    size_t uid_len;
+    uint32_t issuer_id;
+    uint32_t program_id;
+};
 
+/* Key A or B of one sector (x = sector), from a classic-a, classic-b or mad-b master. */
+LEAL_MUST_CHECK leal_err classic_keys_sector(const struct crypto_provider *cp,
+                                             const uint8_t master[16],
+                                             const struct classic_keys_card *card, uint8_t sector,
+                                             uint8_t key[6]);
+
+/* The AES-SIV seal key of the card's records, from a classic-seal master. */
 LEAL_MUST_CHECK leal_err classic_keys_seal(const struct crypto_provider *cp,
-                                           const uint8_t master[16], const uint8_t *uid,
-                                           size_t uid_len, uint32_t issuer_id, uint32_t program_id,
-                                           uint8_t key[32]);
+                                           const uint8_t master[16],
+                                           const struct classic_keys_card *card, uint8_t key[32]);
 
 #endif

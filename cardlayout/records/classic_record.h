@@ -37,53 +37,62 @@ struct classic_record_purse {
     uint32_t cap;
 };
 
-/* Seals pt_len bytes of type into span (span_len bytes, zero-padded). */
-LEAL_MUST_CHECK leal_err classic_record_seal(const struct crypto_provider *cp,
-                                             const uint8_t key[32], uint64_t card_id,
-                                             uint8_t sector, uint8_t slot, uint8_t type,
+/* The key a card's records are sealed under (classic_keys_seal: 32 bytes),
+ * with the provider that runs AES-SIV. */
+struct classic_record_key {
+    const struct crypto_provider *cp;
+    const uint8_t *key;
+};
+
+/* Where a record sits on the card: its associated data (LAYOUT.md 3.2). */
+struct classic_record_place {
+    uint64_t card_id;
+    uint8_t sector;
+    uint8_t slot;
+    uint8_t type;
+};
+
+/* Seals pt_len bytes into span (span_len bytes, zero-padded) for a place. */
+LEAL_MUST_CHECK leal_err classic_record_seal(const struct classic_record_key *k,
+                                             const struct classic_record_place *at,
                                              const uint8_t *pt, size_t pt_len, uint8_t *span,
                                              size_t span_len);
 
-/* Opens a record of type with exactly pt_len bytes of plaintext from span. */
-LEAL_MUST_CHECK leal_err classic_record_open(const struct crypto_provider *cp,
-                                             const uint8_t key[32], uint64_t card_id,
-                                             uint8_t sector, uint8_t slot, uint8_t type,
+/* Opens a record of the place's type with exactly pt_len bytes of plaintext from span. */
+LEAL_MUST_CHECK leal_err classic_record_open(const struct classic_record_key *k,
+                                             const struct classic_record_place *at,
                                              const uint8_t *span, size_t span_len, uint8_t *pt,
                                              size_t pt_len);
 
 /* Identity in sectors 1-3: rec is an encoded identity record, sig its signature. */
-LEAL_MUST_CHECK leal_err classic_record_identity_seal(const struct crypto_provider *cp,
-                                                      const uint8_t key[32],
+LEAL_MUST_CHECK leal_err classic_record_identity_seal(const struct classic_record_key *k,
                                                       const uint8_t rec[IDENTITY_LEN],
                                                       const uint8_t sig[64],
                                                       uint8_t span[CLASSIC_RECORD_IDENTITY_SPAN]);
 /* Opens, decodes and verifies (signature over rec || uid with the package public key,
  * Classic card kind). */
-LEAL_MUST_CHECK leal_err
-classic_record_identity_open(const struct crypto_provider *cp, const uint8_t key[32],
-                             const uint8_t span[CLASSIC_RECORD_IDENTITY_SPAN], const uint8_t *uid,
-                             size_t uid_len, const uint8_t public_key[32], struct identity *out);
+LEAL_MUST_CHECK leal_err classic_record_identity_open(
+    const struct classic_record_key *k, const uint8_t span[CLASSIC_RECORD_IDENTITY_SPAN],
+    const uint8_t *uid, size_t uid_len, const uint8_t public_key[32], struct identity *out);
 
 /* State in slot 0 (sector 4) or 1 (sector 5). */
-LEAL_MUST_CHECK leal_err classic_record_state_seal(const struct crypto_provider *cp,
-                                                   const uint8_t key[32], uint64_t card_id,
-                                                   unsigned slot,
+LEAL_MUST_CHECK leal_err classic_record_state_seal(const struct classic_record_key *k,
+                                                   uint64_t card_id, unsigned slot,
                                                    const struct classic_record_state *s,
                                                    uint8_t span[CLASSIC_RECORD_STATE_SPAN]);
-LEAL_MUST_CHECK leal_err classic_record_state_open(const struct crypto_provider *cp,
-                                                   const uint8_t key[32], uint64_t card_id,
-                                                   unsigned slot,
+LEAL_MUST_CHECK leal_err classic_record_state_open(const struct classic_record_key *k,
+                                                   uint64_t card_id, unsigned slot,
                                                    const uint8_t span[CLASSIC_RECORD_STATE_SPAN],
                                                    const struct classic_record_purse *policy,
                                                    struct classic_record_state *out);
 
-/* The current state of the two slots and its slot number (the next write goes to
- * the other one). LEAL_E_CARD_TAMPERED if neither slot is valid, if both are valid
- * with one seq and different contents, or if the current slot breaks the purse
- * policy (the older slot is not a fallback: that would hide the tampering). */
+/* The current state of the two slots (slots[0], slots[1]: CLASSIC_RECORD_STATE_SPAN
+ * bytes each) and its slot number (the next write goes to the other one).
+ * LEAL_E_CARD_TAMPERED if neither slot is valid, if both are valid with one seq
+ * and different contents, or if the current slot breaks the purse policy (the
+ * older slot is not a fallback: that would hide the tampering). */
 LEAL_MUST_CHECK leal_err classic_record_state_select(
-    const struct crypto_provider *cp, const uint8_t key[32], uint64_t card_id,
-    const uint8_t slot0[CLASSIC_RECORD_STATE_SPAN], const uint8_t slot1[CLASSIC_RECORD_STATE_SPAN],
+    const struct classic_record_key *k, uint64_t card_id, const uint8_t *const slots[2],
     const struct classic_record_purse *policy, struct classic_record_state *out, unsigned *current);
 
 #endif

@@ -24,6 +24,7 @@ static const uint8_t mad_key_a[6] = {0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5};
 struct cdesk {
     struct issuance *is;
     const struct reader_card *rc;
+    struct classic_keys_card card; /* what its keys are diversified from */
     enum ledger_card_tech tech;
     struct classic_card cc;
     /* The reader as classic_card sees it: the real one, with bytes counted as
@@ -45,6 +46,7 @@ struct cdesk {
     bool a_ok[SECTORS], b_ok[SECTORS];
     /* Every seal and package version the keystore holds, as classic_card asks. */
     struct classic_card_keyring ring;
+    struct classic_record_key seal_key; /* the current seal, for the records the desk writes */
     struct classic_card_secrets secrets;
     /* The card as read (classic_card.h): identity, both slots, the current
      * one, and the versions each record opened with (0: none). */
@@ -98,8 +100,7 @@ static leal_err set_sector_key(struct cdesk *d, uint8_t type, unsigned s, uint8_
     leal_err err =
         keyset_version(d->is->keys, d->is->program_id, sector_role(type, s), version, &v);
     if (err == LEAL_OK)
-        err = classic_keys_sector(d->is->cp, v->key, d->rc->uid, d->rc->uid_len,
-                                  d->is->keys->issuer_id, d->is->program_id, (uint8_t)s,
+        err = classic_keys_sector(d->is->cp, v->key, &d->card, (uint8_t)s,
                                   type == CLASSIC_KEY_A ? d->k.a[s] : d->k.b[s]);
     if (err == LEAL_OK)
         (type == CLASSIC_KEY_A ? d->va : d->vb)[s] = version;
@@ -189,6 +190,8 @@ static leal_err ring_package_public(void *ctx, unsigned nth, uint8_t pub[32], ui
 /* classic_card's view of this desk: the card's keys and the keystore's versions. */
 static void cdesk_secrets(struct cdesk *d)
 {
+    d->seal_key.cp = d->is->cp;
+    d->seal_key.key = d->seal;
     d->ring.cp = d->is->cp;
     d->ring.ctx = d;
     d->ring.seal = ring_seal;
@@ -207,12 +210,15 @@ static leal_err cdesk_open(struct cdesk *d, struct issuance *is, struct reader *
 {
     const struct crypto_provider *cp = is->cp;
     const struct key_version *ka, *kb, *km, *ks, *kp;
-    uint32_t issuer = is->keys->issuer_id, program = is->program_id;
     leal_err err;
 
     memset(d, 0, sizeof *d);
     d->is = is;
     d->rc = rc;
+    d->card.uid = rc->uid;
+    d->card.uid_len = rc->uid_len;
+    d->card.issuer_id = is->keys->issuer_id;
+    d->card.program_id = is->program_id;
     d->tech = tech;
     d->real = reader_card_reader(r);
     d->counting.ctx = d;
@@ -240,15 +246,13 @@ static leal_err cdesk_open(struct cdesk *d, struct issuance *is, struct reader *
     for (uint8_t s = 0; s < CLASSIC_CARD_SECTORS; s++) {
         if (s == 0)
             memcpy(d->k.a[0], mad_key_a, 6);
-        else if ((err = classic_keys_sector(cp, ka->key, rc->uid, rc->uid_len, issuer, program, s,
-                                            d->k.a[s])) != LEAL_OK)
+        else if ((err = classic_keys_sector(cp, ka->key, &d->card, s, d->k.a[s])) != LEAL_OK)
             return err;
-        if ((err = classic_keys_sector(cp, s == 0 ? km->key : kb->key, rc->uid, rc->uid_len, issuer,
-                                       program, s, d->k.b[s])) != LEAL_OK)
+        if ((err = classic_keys_sector(cp, s == 0 ? km->key : kb->key, &d->card, s, d->k.b[s])) !=
+            LEAL_OK)
             return err;
     }
-    if ((err = classic_keys_seal(cp, ks->key, rc->uid, rc->uid_len, issuer, program, d->seal)) !=
-        LEAL_OK)
+    if ((err = classic_keys_seal(cp, ks->key, &d->card, d->seal)) != LEAL_OK)
         return err;
     memcpy(d->package_seed, kp->key, 32);
     cdesk_secrets(d);
@@ -275,8 +279,7 @@ static leal_err auth(struct cdesk *d, unsigned sector, uint8_t type, const uint8
 /* The seal key of a classic-seal version for this card. */
 static leal_err seal_at(const struct cdesk *d, const struct key_version *v, uint8_t out[32])
 {
-    return classic_keys_seal(d->is->cp, v->key, d->rc->uid, d->rc->uid_len, d->is->keys->issuer_id,
-                             d->is->program_id, out);
+    return classic_keys_seal(d->is->cp, v->key, &d->card, out);
 }
 
 /* The nth of the versions vs holds other than cur, newest first (nth from 1). */
@@ -443,7 +446,7 @@ static leal_err reseal(struct cdesk *d, const struct issuance_card *out, struct 
         ((err = identity_encode(&d->v.id, irec)) != LEAL_OK ||
          (err = identity_signed_message(irec, d->rc->uid, d->rc->uid_len, msg, &ml)) != LEAL_OK ||
          (err = crypto_openssl_ed25519_sign(d->package_seed, msg, ml, sig)) != LEAL_OK ||
-         (err = classic_record_identity_seal(d->is->cp, d->seal, irec, sig, p->ispan)) != LEAL_OK ||
+         (err = classic_record_identity_seal(&d->seal_key, irec, sig, p->ispan)) != LEAL_OK ||
          (err = ledger_card_rewrite_put(d->is->ledger, out->card_id, p->ispan, sizeof p->ispan)) !=
              LEAL_OK))
         return err;
@@ -452,7 +455,7 @@ static leal_err reseal(struct cdesk *d, const struct issuance_card *out, struct 
     p->st.body = out->state;
     p->st.body.seq = out->state.seq + 1u;
     p->st.purse = (uint32_t)out->purse_cents;
-    return classic_record_state_seal(d->is->cp, d->seal, (uint64_t)out->card_id, p->other, &p->st,
+    return classic_record_state_seal(&d->seal_key, (uint64_t)out->card_id, p->other, &p->st,
                                      p->sspan);
 }
 
@@ -634,9 +637,9 @@ static leal_err build_records(struct cdesk *d, int64_t card_id, const struct iss
     if ((err = identity_encode(&id, rec)) != LEAL_OK ||
         (err = identity_signed_message(rec, d->rc->uid, d->rc->uid_len, msg, &ml)) != LEAL_OK ||
         (err = crypto_openssl_ed25519_sign(d->package_seed, msg, ml, sig)) != LEAL_OK ||
-        (err = classic_record_identity_seal(d->is->cp, d->seal, rec, sig, ispan)) != LEAL_OK)
+        (err = classic_record_identity_seal(&d->seal_key, rec, sig, ispan)) != LEAL_OK)
         return err;
-    return classic_record_state_seal(d->is->cp, d->seal, (uint64_t)card_id, 0, &st, sspan);
+    return classic_record_state_seal(&d->seal_key, (uint64_t)card_id, 0, &st, sspan);
 }
 
 /* Verification of what was written, with the new keys A: the MAD (3 RT), the

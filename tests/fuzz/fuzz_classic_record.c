@@ -28,17 +28,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     n = size < sizeof id_span ? size : sizeof id_span;
     memcpy(id_span, data, n);
-    if (classic_record_identity_open(cp, key, id_span, uid, sizeof uid, pub, &id) == LEAL_OK)
+    if (classic_record_identity_open(&(struct classic_record_key){cp, key}, id_span, uid,
+                                     sizeof uid, pub, &id) == LEAL_OK)
         __builtin_trap();
     memcpy(s0, data, size < sizeof s0 ? size : sizeof s0);
     if (size > sizeof s0)
         memcpy(s1, data + sizeof s0, size - sizeof s0 < sizeof s1 ? size - sizeof s0 : sizeof s1);
-    if (classic_record_state_select(cp, key, 7, s0, s1, &policy, &st, &cur) == LEAL_OK)
+    if (classic_record_state_select(&(struct classic_record_key){cp, key}, 7,
+                                    (const uint8_t *const[]){s0, s1}, &policy, &st,
+                                    &cur) == LEAL_OK)
         __builtin_trap();
     /* The generic opener on any span length the input gives, any plaintext length. */
     if (size >= 2) {
         size_t ptl = data[1] % sizeof pt;
-        if (classic_record_open(cp, key, 7, 4, 0, data[0], data, size, pt, ptl) == LEAL_OK)
+        if (classic_record_open(&(struct classic_record_key){cp, key},
+                                &(struct classic_record_place){7, 4, 0, data[0]}, data, size, pt,
+                                ptl) == LEAL_OK)
             __builtin_trap();
     }
     return 0;

@@ -142,14 +142,16 @@ static void classic_keys_of(const struct bundle *b, const uint8_t *uid, size_t u
 {
     memset(k, 0, sizeof *k);
     for (uint8_t s = 1; s < CLASSIC_CARD_SECTORS; s++)
-        assert_int_equal(classic_keys_sector(crypto_openssl(),
-                                             b->classic_a.v[b->classic_a.nversions - 1].key, uid,
-                                             uid_len, b->issuer_id, b->program_id, s, k->a[s]),
+        assert_int_equal(classic_keys_sector(
+                             crypto_openssl(), b->classic_a.v[b->classic_a.nversions - 1].key,
+                             &(struct classic_keys_card){uid, uid_len, b->issuer_id, b->program_id},
+                             s, k->a[s]),
                          LEAL_OK);
-    assert_int_equal(classic_keys_seal(crypto_openssl(),
-                                       b->classic_seal.v[b->classic_seal.nversions - 1].key, uid,
-                                       uid_len, b->issuer_id, b->program_id, seal),
-                     LEAL_OK);
+    assert_int_equal(
+        classic_keys_seal(crypto_openssl(), b->classic_seal.v[b->classic_seal.nversions - 1].key,
+                          &(struct classic_keys_card){uid, uid_len, b->issuer_id, b->program_id},
+                          seal),
+        LEAL_OK);
 }
 
 static void test_stolen_bundle_forges_classic_state_up_to_the_cap(void **state)
@@ -179,14 +181,16 @@ static void test_stolen_bundle_forges_classic_state_up_to_the_cap(void **state)
     classic_card_init(&c, reader_card_reader(r));
     /* The identity opens with classic-a and verifies with the public key: card id, flags. */
     assert_int_equal(classic_card_read_identity(&c, &k, span), LEAL_OK);
-    assert_int_equal(classic_record_identity_open(crypto_openssl(), seal, span, uid4, 4,
-                                                  b.package_public.v[0].key, &id),
-                     LEAL_OK);
+    assert_int_equal(
+        classic_record_identity_open(&(struct classic_record_key){crypto_openssl(), seal}, span,
+                                     uid4, 4, b.package_public.v[0].key, &id),
+        LEAL_OK);
     assert_int_equal(id.card_id, (uint64_t)out.card_id);
     assert_true((id.flags & IDENTITY_FLAG_STORED_VALUE) != 0);
     assert_int_equal(classic_card_read_state(&c, &k, slot0, slot1), LEAL_OK);
-    assert_int_equal(classic_record_state_select(crypto_openssl(), seal, id.card_id, slot0, slot1,
-                                                 &policy, &st, &current),
+    assert_int_equal(classic_record_state_select(
+                         &(struct classic_record_key){crypto_openssl(), seal}, id.card_id,
+                         (const uint8_t *const[]){slot0, slot1}, &policy, &st, &current),
                      LEAL_OK);
     assert_int_equal(st.body.points, 10);
     assert_int_equal(st.purse, 0);
@@ -196,13 +200,14 @@ static void test_stolen_bundle_forges_classic_state_up_to_the_cap(void **state)
     forged.body.seq = st.body.seq + 1;
     forged.body.points = 4000000000u;
     forged.purse = 2000;
-    assert_int_equal(classic_record_state_seal(crypto_openssl(), seal, id.card_id, 1 - current,
-                                               &forged, forged_span),
+    assert_int_equal(classic_record_state_seal(&(struct classic_record_key){crypto_openssl(), seal},
+                                               id.card_id, 1 - current, &forged, forged_span),
                      LEAL_OK);
     assert_int_equal(classic_card_write_state(&c, &k, 1 - current, forged_span), LEAL_OK);
     assert_int_equal(classic_card_read_state(&c, &k, slot0, slot1), LEAL_OK);
-    assert_int_equal(classic_record_state_select(crypto_openssl(), seal, id.card_id, slot0, slot1,
-                                                 &policy, &st, &current),
+    assert_int_equal(classic_record_state_select(
+                         &(struct classic_record_key){crypto_openssl(), seal}, id.card_id,
+                         (const uint8_t *const[]){slot0, slot1}, &policy, &st, &current),
                      LEAL_OK);
     assert_int_equal(st.body.points, 4000000000u);
     assert_int_equal(st.purse, 2000);
@@ -211,13 +216,14 @@ static void test_stolen_bundle_forges_classic_state_up_to_the_cap(void **state)
     forged = st;
     forged.body.seq = st.body.seq + 1;
     forged.purse = 2001;
-    assert_int_equal(classic_record_state_seal(crypto_openssl(), seal, id.card_id, 1 - current,
-                                               &forged, forged_span),
+    assert_int_equal(classic_record_state_seal(&(struct classic_record_key){crypto_openssl(), seal},
+                                               id.card_id, 1 - current, &forged, forged_span),
                      LEAL_OK);
     assert_int_equal(classic_card_write_state(&c, &k, 1 - current, forged_span), LEAL_OK);
     assert_int_equal(classic_card_read_state(&c, &k, slot0, slot1), LEAL_OK);
-    assert_int_equal(classic_record_state_select(crypto_openssl(), seal, id.card_id, slot0, slot1,
-                                                 &policy, &st, &current),
+    assert_int_equal(classic_record_state_select(
+                         &(struct classic_record_key){crypto_openssl(), seal}, id.card_id,
+                         (const uint8_t *const[]){slot0, slot1}, &policy, &st, &current),
                      LEAL_E_CARD_TAMPERED);
     bundle_clear(&b);
     reader_close(r);

@@ -72,14 +72,21 @@ static void setup_card(struct fixture *f)
     master(mm, 0x30);
     master(ms, 0x00);
     for (uint8_t s = 0; s < CLASSIC_CARD_SECTORS; s++) {
-        assert_int_equal(classic_keys_sector(cp, s == 0 ? mm : mb, f->info.uid, 4, ISSUER, PROGRAM,
-                                             s, f->keys.b[s]),
-                         LEAL_OK);
         assert_int_equal(
-            classic_keys_sector(cp, ma, f->info.uid, 4, ISSUER, PROGRAM, s, f->keys.a[s]), LEAL_OK);
+            classic_keys_sector(cp, s == 0 ? mm : mb,
+                                &(struct classic_keys_card){f->info.uid, 4, ISSUER, PROGRAM}, s,
+                                f->keys.b[s]),
+            LEAL_OK);
+        assert_int_equal(classic_keys_sector(
+                             cp, ma, &(struct classic_keys_card){f->info.uid, 4, ISSUER, PROGRAM},
+                             s, f->keys.a[s]),
+                         LEAL_OK);
     }
     memcpy(f->keys.a[0], (uint8_t[6]){0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5}, 6);
-    assert_int_equal(classic_keys_seal(cp, ms, f->info.uid, 4, ISSUER, PROGRAM, f->seal), LEAL_OK);
+    assert_int_equal(classic_keys_seal(cp, ms,
+                                       &(struct classic_keys_card){f->info.uid, 4, ISSUER, PROGRAM},
+                                       f->seal),
+                     LEAL_OK);
     assert_int_equal(crypto_openssl_ed25519_public(seed, f->pub), LEAL_OK);
     classic_card_init(&f->cc, reader_card_reader(f->r));
 }
@@ -101,8 +108,12 @@ static void personalise_with(struct fixture *f, uint8_t flags)
     assert_int_equal(identity_encode(&id, rec), LEAL_OK);
     assert_int_equal(identity_signed_message(rec, f->info.uid, 4, msg, &ml), LEAL_OK);
     assert_int_equal(crypto_openssl_ed25519_sign(seed, msg, ml, sig), LEAL_OK);
-    assert_int_equal(classic_record_identity_seal(cp, f->seal, rec, sig, ispan), LEAL_OK);
-    assert_int_equal(classic_record_state_seal(cp, f->seal, CARD_ID, 0, &st, sspan), LEAL_OK);
+    assert_int_equal(
+        classic_record_identity_seal(&(struct classic_record_key){cp, f->seal}, rec, sig, ispan),
+        LEAL_OK);
+    assert_int_equal(classic_record_state_seal(&(struct classic_record_key){cp, f->seal}, CARD_ID,
+                                               0, &st, sspan),
+                     LEAL_OK);
     f->cc.round_trips = 0;
     assert_int_equal(classic_card_personalise(&f->cc, transport, &f->keys, ispan, sspan), LEAL_OK);
     /* Sector 0: 1 + 2 + 1; sectors 1-3: 5 + 5 + 4; slot 0: 5; slot 1: auth +
@@ -154,10 +165,13 @@ static void test_classic_card_personalise_read_and_tap(void **state)
     assert_int_equal(classic_card_read_identity(&f.cc, &f.keys, ispan), LEAL_OK);
     assert_int_equal(classic_card_read_state(&f.cc, &f.keys, s0, s1), LEAL_OK);
     assert_int_equal(f.cc.round_trips, 19); /* the read of LAYOUT.md 3.3 */
-    assert_int_equal(classic_record_identity_open(cp, f.seal, ispan, f.info.uid, 4, f.pub, &id),
+    assert_int_equal(classic_record_identity_open(&(struct classic_record_key){cp, f.seal}, ispan,
+                                                  f.info.uid, 4, f.pub, &id),
                      LEAL_OK);
     assert_int_equal(id.card_id, CARD_ID);
-    assert_int_equal(classic_record_state_select(cp, f.seal, CARD_ID, s0, s1, &purse, &st, &cur),
+    assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, f.seal}, CARD_ID,
+                                                 (const uint8_t *const[]){s0, s1}, &purse, &st,
+                                                 &cur),
                      LEAL_OK);
     assert_int_equal(cur, 0);
     assert_int_equal(st.body.seq, 1);
@@ -166,15 +180,21 @@ static void test_classic_card_personalise_read_and_tap(void **state)
     f.cc.round_trips = 0;
     assert_int_equal(classic_card_read_identity(&f.cc, &f.keys, ispan), LEAL_OK);
     assert_int_equal(classic_card_read_state(&f.cc, &f.keys, s0, s1), LEAL_OK);
-    assert_int_equal(classic_record_state_select(cp, f.seal, CARD_ID, s0, s1, &purse, &st, &cur),
+    assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, f.seal}, CARD_ID,
+                                                 (const uint8_t *const[]){s0, s1}, &purse, &st,
+                                                 &cur),
                      LEAL_OK);
     st.body.seq++;
     st.body.points += 40;
-    assert_int_equal(classic_record_state_seal(cp, f.seal, CARD_ID, 1 - cur, &st, s1), LEAL_OK);
+    assert_int_equal(classic_record_state_seal(&(struct classic_record_key){cp, f.seal}, CARD_ID,
+                                               1 - cur, &st, s1),
+                     LEAL_OK);
     assert_int_equal(classic_card_write_state(&f.cc, &f.keys, 1 - cur, s1), LEAL_OK);
     assert_int_equal(f.cc.round_trips, 23);
     assert_int_equal(classic_card_read_state(&f.cc, &f.keys, s0, s1), LEAL_OK);
-    assert_int_equal(classic_record_state_select(cp, f.seal, CARD_ID, s0, s1, &purse, &st, &cur),
+    assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, f.seal}, CARD_ID,
+                                                 (const uint8_t *const[]){s0, s1}, &purse, &st,
+                                                 &cur),
                      LEAL_OK);
     assert_int_equal(cur, 1);
     assert_int_equal(st.body.seq, 2);
@@ -217,12 +237,14 @@ static void test_classic_card_torn_slot_write_keeps_previous_state(void **state)
         for (unsigned at = 1; at <= 8; at++) { /* every exchange of the slot write */
             assert_int_equal(reader_wait_card(f.r, 0), LEAL_OK);
             assert_int_equal(classic_card_read_state(&f.cc, &f.keys, s0, s1), LEAL_OK);
-            assert_int_equal(
-                classic_record_state_select(cp, f.seal, CARD_ID, s0, s1, &purse, &st, &cur),
-                LEAL_OK);
+            assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, f.seal},
+                                                         CARD_ID, (const uint8_t *const[]){s0, s1},
+                                                         &purse, &st, &cur),
+                             LEAL_OK);
             uint32_t before = st.body.seq;
             st.body.seq++;
-            assert_int_equal(classic_record_state_seal(cp, f.seal, CARD_ID, 1 - cur, &st, next),
+            assert_int_equal(classic_record_state_seal(&(struct classic_record_key){cp, f.seal},
+                                                       CARD_ID, 1 - cur, &st, next),
                              LEAL_OK);
             struct cardsim_tear tear = {CARDSIM_TEAR_INSIDE_COMMIT, at, kinds[k], 0};
             cardsim_set_tear(reader_sim_card(f.r), &tear);
@@ -232,9 +254,10 @@ static void test_classic_card_torn_slot_write_keeps_previous_state(void **state)
             reader_release(f.r);
             assert_int_equal(reader_wait_card(f.r, 0), LEAL_OK);
             assert_int_equal(classic_card_read_state(&f.cc, &f.keys, s0, s1), LEAL_OK);
-            assert_int_equal(
-                classic_record_state_select(cp, f.seal, CARD_ID, s0, s1, &purse, &st, &cur),
-                LEAL_OK);
+            assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, f.seal},
+                                                         CARD_ID, (const uint8_t *const[]){s0, s1},
+                                                         &purse, &st, &cur),
+                             LEAL_OK);
             /* Either the old state or, if the last block made it whole, the new one.
              */
             if (err == LEAL_OK) {
@@ -282,8 +305,12 @@ static void test_classic_card_probe_personalise_view(void **state)
     assert_int_equal(identity_encode(&id, rec), LEAL_OK);
     assert_int_equal(identity_signed_message(rec, f.info.uid, 4, msg, &ml), LEAL_OK);
     assert_int_equal(crypto_openssl_ed25519_sign(seed, msg, ml, sig), LEAL_OK);
-    assert_int_equal(classic_record_identity_seal(cp, f.seal, rec, sig, ispan), LEAL_OK);
-    assert_int_equal(classic_record_state_seal(cp, f.seal, CARD_ID, 0, &s, sspan), LEAL_OK);
+    assert_int_equal(
+        classic_record_identity_seal(&(struct classic_record_key){cp, f.seal}, rec, sig, ispan),
+        LEAL_OK);
+    assert_int_equal(
+        classic_record_state_seal(&(struct classic_record_key){cp, f.seal}, CARD_ID, 0, &s, sspan),
+        LEAL_OK);
     assert_int_equal(classic_card_personalise(&f.cc, transport, &f.keys, ispan, sspan), LEAL_OK);
     assert_int_equal(f.cc.round_trips, 6 + 24);
 
@@ -384,7 +411,9 @@ static void test_classic_card_view_purse_rule(void **state)
     for (int flagged = 1; flagged >= 0; flagged--) {
         setup_card(&f);
         personalise_with(&f, flagged ? IDENTITY_FLAG_STORED_VALUE : 0);
-        assert_int_equal(classic_record_state_seal(cp, f.seal, CARD_ID, 1, &s, span), LEAL_OK);
+        assert_int_equal(classic_record_state_seal(&(struct classic_record_key){cp, f.seal},
+                                                   CARD_ID, 1, &s, span),
+                         LEAL_OK);
         assert_int_equal(classic_card_write_state(&f.cc, &f.keys, 1, span), LEAL_OK);
         sec = secrets_of(&f, 5000);
         if (flagged) {
@@ -506,10 +535,12 @@ static void test_classic_card_view_after_rotation(void **state)
     assert_int_equal(v.slot_seal_version[1], 0);
     assert_int_equal(v.current, 0);
     assert_int_equal(v.state.body.seq, 1);
-    assert_int_equal(classic_record_state_open(cp, t.cur, CARD_ID, 0, v.slot[0], &purse, &st),
+    assert_int_equal(classic_record_state_open(&(struct classic_record_key){cp, t.cur}, CARD_ID, 0,
+                                               v.slot[0], &purse, &st),
                      LEAL_OK);
     assert_int_equal(st.body.seq, 1);
-    assert_int_equal(classic_record_state_open(cp, t.old, CARD_ID, 0, v.slot[0], &purse, &st),
+    assert_int_equal(classic_record_state_open(&(struct classic_record_key){cp, t.old}, CARD_ID, 0,
+                                               v.slot[0], &purse, &st),
                      LEAL_E_CARD_TAMPERED);
     /* The tag the card carries, not the re-sealed one, marks the state. */
     assert_memory_not_equal(v.mark, v.slot[0] + 2, 16);

@@ -45,9 +45,11 @@ static void sector_key_uid(struct fixture *f, enum key_role role, const uint8_t 
 {
     const struct key_version *v;
     assert_int_equal(keyset_current(f->keys, 7, role, &v), LEAL_OK);
-    assert_int_equal(classic_keys_sector(crypto_openssl(), v->key, uid, uid_len, f->keys->issuer_id,
-                                         7, sector, key),
-                     LEAL_OK);
+    assert_int_equal(
+        classic_keys_sector(crypto_openssl(), v->key,
+                            &(struct classic_keys_card){uid, uid_len, f->keys->issuer_id, 7},
+                            sector, key),
+        LEAL_OK);
 }
 
 static void sector_key(struct fixture *f, enum key_role role, uint8_t sector, uint8_t key[6])
@@ -713,12 +715,15 @@ static uint8_t identity_flags(struct fixture *f, struct reader *r)
     assert_int_equal(classic_card_read_identity(&cc, &k, span), LEAL_OK);
     assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_CLASSIC_SEAL, &ks), LEAL_OK);
     assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_PACKAGE_SIGNING, &kp), LEAL_OK);
-    assert_int_equal(
-        classic_keys_seal(crypto_openssl(), ks->key, uid4, 4, f->keys->issuer_id, 7, seal),
-        LEAL_OK);
-    assert_int_equal(crypto_openssl_ed25519_public(kp->key, pub), LEAL_OK);
-    assert_int_equal(classic_record_identity_open(crypto_openssl(), seal, span, uid4, 4, pub, &id),
+    assert_int_equal(classic_keys_seal(crypto_openssl(), ks->key,
+                                       &(struct classic_keys_card){uid4, 4, f->keys->issuer_id, 7},
+                                       seal),
                      LEAL_OK);
+    assert_int_equal(crypto_openssl_ed25519_public(kp->key, pub), LEAL_OK);
+    assert_int_equal(
+        classic_record_identity_open(&(struct classic_record_key){crypto_openssl(), seal}, span,
+                                     uid4, 4, pub, &id),
+        LEAL_OK);
     return id.flags;
 }
 
@@ -914,16 +919,17 @@ static void test_classic_purse_on_a_card_without_stored_value_is_tampered(void *
     assert_int_equal(ledger_program_set_purse(f->ledger, 7, 100000, 5000), LEAL_OK);
     /* Slot 1 (sector 5): seq 2, the same points, 1.00 in the purse. */
     assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_CLASSIC_SEAL, &ks), LEAL_OK);
-    assert_int_equal(
-        classic_keys_seal(crypto_openssl(), ks->key, uid4, 4, f->keys->issuer_id, 7, seal),
-        LEAL_OK);
+    assert_int_equal(classic_keys_seal(crypto_openssl(), ks->key,
+                                       &(struct classic_keys_card){uid4, 4, f->keys->issuer_id, 7},
+                                       seal),
+                     LEAL_OK);
     memset(&st, 0, sizeof st);
     st.body = out.state;
     st.body.seq = 2;
     st.purse = 100;
-    assert_int_equal(
-        classic_record_state_seal(crypto_openssl(), seal, (uint64_t)out.card_id, 1, &st, span),
-        LEAL_OK);
+    assert_int_equal(classic_record_state_seal(&(struct classic_record_key){crypto_openssl(), seal},
+                                               (uint64_t)out.card_id, 1, &st, span),
+                     LEAL_OK);
     cr = reader_card_reader(r);
     sector_key(f, KEY_ROLE_CLASSIC_A, 5, key);
     assert_int_equal(cr->classic_auth(cr->ctx, 20, CLASSIC_KEY_A, key), LEAL_OK);
@@ -933,9 +939,9 @@ static void test_classic_purse_on_a_card_without_stored_value_is_tampered(void *
     assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_E_CARD_TAMPERED);
     /* The same with 0.00 is an honest newer state. */
     st.purse = 0;
-    assert_int_equal(
-        classic_record_state_seal(crypto_openssl(), seal, (uint64_t)out.card_id, 1, &st, span),
-        LEAL_OK);
+    assert_int_equal(classic_record_state_seal(&(struct classic_record_key){crypto_openssl(), seal},
+                                               (uint64_t)out.card_id, 1, &st, span),
+                     LEAL_OK);
     assert_int_equal(cr->classic_auth(cr->ctx, 20, CLASSIC_KEY_A, key), LEAL_OK);
     for (uint8_t b = 0; b < 3; b++)
         assert_int_equal(cr->classic_write(cr->ctx, (uint8_t)(20 + b), span + 16 * b), LEAL_OK);
@@ -1081,12 +1087,14 @@ static void write_slot(struct fixture *f, struct reader *r, int64_t card_id, uns
     uint8_t seal[32], span[CLASSIC_RECORD_STATE_SPAN], key[6];
     uint8_t first = (uint8_t)(slot ? 20 : 16);
     assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_CLASSIC_SEAL, &ks), LEAL_OK);
-    assert_int_equal(
-        classic_keys_seal(crypto_openssl(), ks->key, uid4, 4, f->keys->issuer_id, 7, seal),
-        LEAL_OK);
+    assert_int_equal(classic_keys_seal(crypto_openssl(), ks->key,
+                                       &(struct classic_keys_card){uid4, 4, f->keys->issuer_id, 7},
+                                       seal),
+                     LEAL_OK);
     if (st)
         assert_int_equal(
-            classic_record_state_seal(crypto_openssl(), seal, (uint64_t)card_id, slot, st, span),
+            classic_record_state_seal(&(struct classic_record_key){crypto_openssl(), seal},
+                                      (uint64_t)card_id, slot, st, span),
             LEAL_OK);
     else
         memset(span, 0, sizeof span);

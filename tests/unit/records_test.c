@@ -168,24 +168,35 @@ static void test_classic_keys_golden(void **state)
     const struct crypto_provider *cp = crypto_openssl();
     vectors_hex(r, "SEAL_MASTER", m, 16);
     vectors_hex(r, "SEAL_KEY", want, 32);
-    assert_int_equal(classic_keys_seal(cp, m, uid, ul, iss, prog, key), LEAL_OK);
+    assert_int_equal(classic_keys_seal(cp, m, &(struct classic_keys_card){uid, ul, iss, prog}, key),
+                     LEAL_OK);
     assert_memory_equal(key, want, 32);
     vectors_hex(r, "A_MASTER", m, 16);
     vectors_hex(r, "KEY_A_1", want, 6);
-    assert_int_equal(classic_keys_sector(cp, m, uid, ul, iss, prog, 1, key), LEAL_OK);
+    assert_int_equal(
+        classic_keys_sector(cp, m, &(struct classic_keys_card){uid, ul, iss, prog}, 1, key),
+        LEAL_OK);
     assert_memory_equal(key, want, 6);
     vectors_hex(r, "KEY_A_4", want, 6);
-    assert_int_equal(classic_keys_sector(cp, m, uid, ul, iss, prog, 4, key), LEAL_OK);
+    assert_int_equal(
+        classic_keys_sector(cp, m, &(struct classic_keys_card){uid, ul, iss, prog}, 4, key),
+        LEAL_OK);
     assert_memory_equal(key, want, 6);
     vectors_hex(r, "B_MASTER", m, 16);
     vectors_hex(r, "KEY_B_4", want, 6);
-    assert_int_equal(classic_keys_sector(cp, m, uid, ul, iss, prog, 4, key), LEAL_OK);
+    assert_int_equal(
+        classic_keys_sector(cp, m, &(struct classic_keys_card){uid, ul, iss, prog}, 4, key),
+        LEAL_OK);
     assert_memory_equal(key, want, 6);
     vectors_hex(r, "MADB_MASTER", m, 16);
     vectors_hex(r, "MAD_KEY_B", want, 6);
-    assert_int_equal(classic_keys_sector(cp, m, uid, ul, iss, prog, 0, key), LEAL_OK);
+    assert_int_equal(
+        classic_keys_sector(cp, m, &(struct classic_keys_card){uid, ul, iss, prog}, 0, key),
+        LEAL_OK);
     assert_memory_equal(key, want, 6);
-    assert_int_equal(classic_keys_sector(cp, m, uid, 3, iss, prog, 0, key), LEAL_E_ARG);
+    assert_int_equal(
+        classic_keys_sector(cp, m, &(struct classic_keys_card){uid, 3, iss, prog}, 0, key),
+        LEAL_E_ARG);
 }
 
 static void test_classic_identity_seals_golden_and_verifies(void **state)
@@ -208,14 +219,19 @@ static void test_classic_identity_seals_golden_and_verifies(void **state)
     assert_int_equal(identity_signed_message(rec, uid, ul, msg, &ml), LEAL_OK);
     assert_int_equal(crypto_openssl_ed25519_sign(seed, msg, ml, mysig), LEAL_OK);
     assert_memory_equal(mysig, sig, 64);
-    assert_int_equal(classic_record_identity_seal(cp, key, rec, sig, span), LEAL_OK);
+    assert_int_equal(
+        classic_record_identity_seal(&(struct classic_record_key){cp, key}, rec, sig, span),
+        LEAL_OK);
     assert_memory_equal(span, want, 128);
-    assert_int_equal(classic_record_identity_open(cp, key, span, uid, ul, pub, &id), LEAL_OK);
+    assert_int_equal(classic_record_identity_open(&(struct classic_record_key){cp, key}, span, uid,
+                                                  ul, pub, &id),
+                     LEAL_OK);
     assert_int_equal(id.card_id, num(r, "CARD_ID"));
     assert_int_equal(id.card_kind, IDENTITY_CLASSIC_1K);
     /* Another card's UID: the signature no longer covers it. */
     uid[0] ^= 1;
-    assert_int_equal(classic_record_identity_open(cp, key, span, uid, ul, pub, &id),
+    assert_int_equal(classic_record_identity_open(&(struct classic_record_key){cp, key}, span, uid,
+                                                  ul, pub, &id),
                      LEAL_E_SIGNATURE);
     assert_int_equal(id.card_id, 0);
     uid[0] ^= 1;
@@ -223,18 +239,23 @@ static void test_classic_identity_seals_golden_and_verifies(void **state)
     uint8_t forged[32];
     memcpy(forged, rec, 32);
     forged[9] ^= 0x01; /* another card id */
-    assert_int_equal(classic_record_identity_seal(cp, key, forged, sig, span), LEAL_OK);
-    assert_int_equal(classic_record_identity_open(cp, key, span, uid, ul, pub, &id),
+    assert_int_equal(
+        classic_record_identity_seal(&(struct classic_record_key){cp, key}, forged, sig, span),
+        LEAL_OK);
+    assert_int_equal(classic_record_identity_open(&(struct classic_record_key){cp, key}, span, uid,
+                                                  ul, pub, &id),
                      LEAL_E_SIGNATURE);
     /* One flipped bit in the sealed bytes. */
     memcpy(span, want, 128);
     span[40] ^= 0x10;
-    assert_int_equal(classic_record_identity_open(cp, key, span, uid, ul, pub, &id),
+    assert_int_equal(classic_record_identity_open(&(struct classic_record_key){cp, key}, span, uid,
+                                                  ul, pub, &id),
                      LEAL_E_CARD_TAMPERED);
     /* Non-zero tail. */
     memcpy(span, want, 128);
     span[127] = 1;
-    assert_int_equal(classic_record_identity_open(cp, key, span, uid, ul, pub, &id),
+    assert_int_equal(classic_record_identity_open(&(struct classic_record_key){cp, key}, span, uid,
+                                                  ul, pub, &id),
                      LEAL_E_CARD_TAMPERED);
 }
 
@@ -258,71 +279,104 @@ static void test_classic_state_golden_slots_and_selection(void **state)
     vectors_hex(r, "STATE_SLOT0", s0, 48);
     vectors_hex(r, "STATE_SLOT1", s1, 48);
     golden_classic_state(&s);
-    assert_int_equal(classic_record_state_seal(cp, key, card_id, 0, &s, out), LEAL_OK);
+    assert_int_equal(
+        classic_record_state_seal(&(struct classic_record_key){cp, key}, card_id, 0, &s, out),
+        LEAL_OK);
     assert_memory_equal(out, s0, 48);
     s.body.seq = 6;
     s.body.points = 1300;
-    assert_int_equal(classic_record_state_seal(cp, key, card_id, 1, &s, out), LEAL_OK);
+    assert_int_equal(
+        classic_record_state_seal(&(struct classic_record_key){cp, key}, card_id, 1, &s, out),
+        LEAL_OK);
     assert_memory_equal(out, s1, 48);
 
-    assert_int_equal(classic_record_state_select(cp, key, card_id, s0, s1, &on, &got, &cur),
+    assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, key}, card_id,
+                                                 (const uint8_t *const[]){s0, s1}, &on, &got, &cur),
                      LEAL_OK);
     assert_int_equal(cur, 1);
     assert_int_equal(got.body.seq, 6);
     assert_int_equal(got.body.points, 1300);
     assert_int_equal(got.purse, 2500);
     /* Stored value off, or over the cap: tampered. */
-    assert_int_equal(classic_record_state_select(cp, key, card_id, s0, s1, &off, &got, &cur),
+    assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, key}, card_id,
+                                                 (const uint8_t *const[]){s0, s1}, &off, &got,
+                                                 &cur),
                      LEAL_E_CARD_TAMPERED);
-    assert_int_equal(classic_record_state_select(cp, key, card_id, s0, s1, &low, &got, &cur),
+    assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, key}, card_id,
+                                                 (const uint8_t *const[]){s0, s1}, &low, &got,
+                                                 &cur),
                      LEAL_E_CARD_TAMPERED);
     /* A newer slot over the cap is tampering, not a torn write: the older
      * slot (within the cap) is no fallback. */
     s.body.seq = 6;
     s.purse = 5001;
-    assert_int_equal(classic_record_state_seal(cp, key, card_id, 1, &s, out), LEAL_OK);
-    assert_int_equal(classic_record_state_select(cp, key, card_id, s0, out, &on, &got, &cur),
+    assert_int_equal(
+        classic_record_state_seal(&(struct classic_record_key){cp, key}, card_id, 1, &s, out),
+        LEAL_OK);
+    assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, key}, card_id,
+                                                 (const uint8_t *const[]){s0, out}, &on, &got,
+                                                 &cur),
                      LEAL_E_CARD_TAMPERED);
     s.purse = 2500;
     /* A torn write of slot 1 (garbage or zeros): slot 0 is current. */
     memcpy(out, s1, 48);
     out[20] ^= 0xFF;
-    assert_int_equal(classic_record_state_select(cp, key, card_id, s0, out, &on, &got, &cur),
+    assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, key}, card_id,
+                                                 (const uint8_t *const[]){s0, out}, &on, &got,
+                                                 &cur),
                      LEAL_OK);
     assert_int_equal(cur, 0);
     assert_int_equal(got.body.seq, 5);
     memset(out, 0, 48);
-    assert_int_equal(classic_record_state_select(cp, key, card_id, s0, out, &on, &got, &cur),
+    assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, key}, card_id,
+                                                 (const uint8_t *const[]){s0, out}, &on, &got,
+                                                 &cur),
                      LEAL_OK);
     assert_int_equal(cur, 0);
     /* Slots swapped (a record moved to the other sector): neither opens. */
-    assert_int_equal(classic_record_state_select(cp, key, card_id, s1, s0, &on, &got, &cur),
+    assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, key}, card_id,
+                                                 (const uint8_t *const[]){s1, s0}, &on, &got, &cur),
                      LEAL_E_CARD_TAMPERED);
     /* Another card id in the AD: nothing opens. */
-    assert_int_equal(classic_record_state_select(cp, key, card_id + 1, s0, s1, &on, &got, &cur),
+    assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, key}, card_id + 1,
+                                                 (const uint8_t *const[]){s0, s1}, &on, &got, &cur),
                      LEAL_E_CARD_TAMPERED);
     /* Same seq, different contents: tampered; same contents: slot 0. */
     s.body.seq = 5;
-    assert_int_equal(classic_record_state_seal(cp, key, card_id, 1, &s, out), LEAL_OK);
-    assert_int_equal(classic_record_state_select(cp, key, card_id, s0, out, &on, &got, &cur),
+    assert_int_equal(
+        classic_record_state_seal(&(struct classic_record_key){cp, key}, card_id, 1, &s, out),
+        LEAL_OK);
+    assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, key}, card_id,
+                                                 (const uint8_t *const[]){s0, out}, &on, &got,
+                                                 &cur),
                      LEAL_E_CARD_TAMPERED);
     golden_classic_state(&s);
-    assert_int_equal(classic_record_state_seal(cp, key, card_id, 1, &s, out), LEAL_OK);
-    assert_int_equal(classic_record_state_select(cp, key, card_id, s0, out, &on, &got, &cur),
+    assert_int_equal(
+        classic_record_state_seal(&(struct classic_record_key){cp, key}, card_id, 1, &s, out),
+        LEAL_OK);
+    assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, key}, card_id,
+                                                 (const uint8_t *const[]){s0, out}, &on, &got,
+                                                 &cur),
                      LEAL_OK);
     assert_int_equal(cur, 0);
     /* Wrap-around: seq 0 after 0xFFFFFFFF is newer. */
     s.body.seq = 0xFFFFFFFFu;
-    assert_int_equal(classic_record_state_seal(cp, key, card_id, 0, &s, s0), LEAL_OK);
+    assert_int_equal(
+        classic_record_state_seal(&(struct classic_record_key){cp, key}, card_id, 0, &s, s0),
+        LEAL_OK);
     s.body.seq = 0;
-    assert_int_equal(classic_record_state_seal(cp, key, card_id, 1, &s, s1), LEAL_OK);
-    assert_int_equal(classic_record_state_select(cp, key, card_id, s0, s1, &on, &got, &cur),
+    assert_int_equal(
+        classic_record_state_seal(&(struct classic_record_key){cp, key}, card_id, 1, &s, s1),
+        LEAL_OK);
+    assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, key}, card_id,
+                                                 (const uint8_t *const[]){s0, s1}, &on, &got, &cur),
                      LEAL_OK);
     assert_int_equal(cur, 1);
     /* A future layout version is reported as such, not as tampering. */
     s0[0] = 2;
     s1[0] = 2;
-    assert_int_equal(classic_record_state_select(cp, key, card_id, s0, s1, &on, &got, &cur),
+    assert_int_equal(classic_record_state_select(&(struct classic_record_key){cp, key}, card_id,
+                                                 (const uint8_t *const[]){s0, s1}, &on, &got, &cur),
                      LEAL_E_LAYOUT_VERSION);
 }
 
@@ -341,14 +395,20 @@ static void test_classic_mad_and_trailers_golden(void **state)
     assert_int_equal(mfclassic_mad1_encode(0, aids, out), LEAL_OK);
     assert_memory_equal(out, want, 32);
     vectors_hex(k, "MADB_MASTER", m, 16);
-    assert_int_equal(classic_keys_sector(cp, m, uid, ul, iss, prog, 0, kb), LEAL_OK);
+    assert_int_equal(
+        classic_keys_sector(cp, m, &(struct classic_keys_card){uid, ul, iss, prog}, 0, kb),
+        LEAL_OK);
     assert_int_equal(mfclassic_trailer_build(mad_key_a, mad_cond, 0xC1, kb, out), LEAL_OK);
     vectors_hex(r, "TRAILER_0", want, 16);
     assert_memory_equal(out, want, 16);
     vectors_hex(k, "A_MASTER", m, 16);
-    assert_int_equal(classic_keys_sector(cp, m, uid, ul, iss, prog, 4, ka), LEAL_OK);
+    assert_int_equal(
+        classic_keys_sector(cp, m, &(struct classic_keys_card){uid, ul, iss, prog}, 4, ka),
+        LEAL_OK);
     vectors_hex(k, "B_MASTER", m, 16);
-    assert_int_equal(classic_keys_sector(cp, m, uid, ul, iss, prog, 4, kb), LEAL_OK);
+    assert_int_equal(
+        classic_keys_sector(cp, m, &(struct classic_keys_card){uid, ul, iss, prog}, 4, kb),
+        LEAL_OK);
     assert_int_equal(mfclassic_trailer_build(ka, state_cond, 0x00, kb, out), LEAL_OK);
     vectors_hex(r, "TRAILER_4", want, 16);
     assert_memory_equal(out, want, 16);

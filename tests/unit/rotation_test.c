@@ -413,9 +413,11 @@ static bool classic_opens(struct fixture *f, struct reader *r, unsigned s, uint8
     uint8_t key[6];
     leal_err err;
     assert_int_equal(keyset_version(f->keys, 7, role, version, &v), LEAL_OK);
-    assert_int_equal(classic_keys_sector(crypto_openssl(), v->key, uid4, sizeof uid4,
-                                         f->keys->issuer_id, 7, (uint8_t)s, key),
-                     LEAL_OK);
+    assert_int_equal(
+        classic_keys_sector(crypto_openssl(), v->key,
+                            &(struct classic_keys_card){uid4, sizeof uid4, f->keys->issuer_id, 7},
+                            (uint8_t)s, key),
+        LEAL_OK);
     err = cr->classic_auth(cr->ctx, (uint8_t)(4 * s), type, key);
     if (err != LEAL_OK) /* a failed authentication leaves the card idle */
         assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
