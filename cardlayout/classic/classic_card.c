@@ -509,3 +509,20 @@ leal_err classic_card_write_next(struct classic_card *c, const struct classic_ca
     v->slot_seal_version[other] = version;
     return LEAL_OK;
 }
+
+void classic_card_fill_view(const struct classic_card_view *v, const struct classic_card_secrets *s,
+                            struct card_view *out)
+{
+    leal_memset(out, 0, sizeof *out);
+    card_view_set_identity(out, &v->id);
+    out->uid_len = s->uid_len < sizeof out->uid ? s->uid_len : sizeof out->uid;
+    leal_memcpy(out->uid, s->uid, out->uid_len);
+    out->state = v->state.body;
+    out->purse_cents = (int32_t)v->state.purse;
+    out->taps = v->state.body.seq - CLASSIC_CARD_INITIAL_SEQ;
+    out->slot = (uint8_t)v->current;
+    out->has_mark = true;
+    leal_memcpy(out->mark, v->mark, sizeof out->mark);
+    out->key_version[KEY_ROLE_CLASSIC_SEAL] = v->id_seal_version;
+    out->key_version[KEY_ROLE_PACKAGE_SIGNING] = v->id_package_version;
+}

@@ -22,9 +22,12 @@
 #include <stdint.h>
 
 #include "cardlayout/card_reader.h"
+#include "cardlayout/card_view.h"
 #include "cardlayout/records/classic_record.h"
 
 #define CLASSIC_CARD_SECTORS 6 /* leal uses sectors 0..5 */
+/* The state seq a new card starts at: taps are counted from it. */
+#define CLASSIC_CARD_INITIAL_SEQ 1u
 
 /* Keys A and B of sectors 0..5 (key A of sector 0 is the public MAD key). */
 struct classic_card_keys {
@@ -205,5 +208,15 @@ LEAL_MUST_CHECK leal_err classic_card_write_next(struct classic_card *c,
 LEAL_MUST_CHECK leal_err classic_card_read_view(struct classic_card *c,
                                                 const struct classic_card_secrets *s,
                                                 struct classic_card_view *out);
+
+/* A verified read (v, of the card whose UID s gives) as the view both card
+ * types share (card_view.h): identity, UID, state and purse, taps (the
+ * current slot's seq less CLASSIC_CARD_INITIAL_SEQ), that slot and its SIV
+ * tag as the mark, and the versions of the seal and package keys that opened
+ * the identity (key_version[KEY_ROLE_CLASSIC_SEAL], [KEY_ROLE_PACKAGE_SIGNING]).
+ * The sector keys' versions stay 0: classic_card_keys carries none, the
+ * caller knows them. */
+void classic_card_fill_view(const struct classic_card_view *v, const struct classic_card_secrets *s,
+                            struct card_view *out);
 
 #endif

@@ -17,8 +17,6 @@
 
 static const uint8_t transport_key[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 static const uint8_t mad_key_a[6] = {0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5};
-/* The state seq a new card starts at: taps are counted from it. */
-#define INITIAL_SEQ 1u
 
 /* One desk operation on one Classic card. */
 struct cdesk {
@@ -511,7 +509,7 @@ static leal_err rekey_done(struct cdesk *d, struct rekey_plan *p, struct issuanc
         d->v.state = p->st;
         d->v.slot_seal_version[p->other] = d->cur_s;
         out->state.seq = p->st.body.seq;
-        out->taps = p->st.body.seq - INITIAL_SEQ;
+        out->taps = p->st.body.seq - CLASSIC_CARD_INITIAL_SEQ;
         memcpy(d->v.slot[p->other], p->sspan, sizeof p->sspan);
         memcpy(d->v.slot_tag[p->other], p->sspan + 2, sizeof d->v.slot_tag[p->other]);
         memcpy(d->v.mark, p->sspan + 2, sizeof d->v.mark);
@@ -591,7 +589,7 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
     st = d->v.state;
     out->state = st.body;
     out->purse_cents = (int32_t)st.purse;
-    out->taps = st.body.seq - INITIAL_SEQ;
+    out->taps = st.body.seq - CLASSIC_CARD_INITIAL_SEQ;
     /* The current slot's SIV tag marks this state (LAYOUT.md 3.2: V at 2). */
     memcpy(out->mark, d->v.mark, sizeof out->mark);
     out->has_mark = true;
@@ -631,7 +629,7 @@ static leal_err build_records(struct cdesk *d, int64_t card_id, const struct iss
     /* Fixed UID; stored value as the program has it now (LAYOUT.md 1.1, 3.2). */
     id.flags = o->stored_value ? IDENTITY_FLAG_STORED_VALUE : 0;
     id.issued_day = (uint32_t)(time(NULL) / 86400);
-    st.body.seq = INITIAL_SEQ;
+    st.body.seq = CLASSIC_CARD_INITIAL_SEQ;
     st.body.points = o->points;
     st.purse = (uint32_t)o->purse;
     if ((err = identity_encode(&id, rec)) != LEAL_OK ||
@@ -665,9 +663,9 @@ static leal_err classic_verify(void *s, int64_t card_id, const struct issuance_o
     d->just_personalised = false;
     if (err != LEAL_OK)
         return err;
-    if (out->card_id != card_id || d->v.current != 0 || out->state.seq != INITIAL_SEQ ||
-        out->state.points != o->points || out->purse_cents != o->purse ||
-        out->stored_value != o->stored_value)
+    if (out->card_id != card_id || d->v.current != 0 ||
+        out->state.seq != CLASSIC_CARD_INITIAL_SEQ || out->state.points != o->points ||
+        out->purse_cents != o->purse || out->stored_value != o->stored_value)
         return LEAL_E_CARD_TAMPERED;
     return LEAL_OK;
 }
@@ -766,7 +764,7 @@ static leal_err classic_state_commit(void *s, struct issuance_card *out)
     memcpy(out->mark, d->next_span + 2, sizeof out->mark);
     out->state = d->next.body;
     out->purse_cents = (int32_t)d->next.purse;
-    out->taps = d->next.body.seq - INITIAL_SEQ;
+    out->taps = d->next.body.seq - CLASSIC_CARD_INITIAL_SEQ;
     return LEAL_OK;
 }
 

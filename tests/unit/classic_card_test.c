@@ -550,6 +550,75 @@ static void test_classic_card_view_after_rotation(void **state)
     teardown_card(&f);
 }
 
+/* The view both card types share, filled from a Classic verified read: a card
+ * issued with stored value, then credited 5.00 and 10 points into slot 1. */
+static void test_classic_card_fill_card_view(void **state)
+{
+    (void)state;
+    struct fixture f;
+    struct classic_card_secrets sec;
+    struct classic_card_view v;
+    struct classic_record_state next;
+    struct card_view cv;
+    uint8_t nspan[48];
+
+    setup_card(&f);
+    personalise(&f);
+    sec = secrets_of(&f, 5000);
+    assert_int_equal(classic_card_read_view(&f.cc, &sec, &v), LEAL_OK);
+    next = v.state;
+    next.purse += 500;
+    next.body.points += 10;
+    assert_int_equal(classic_card_seal_next(&sec, &v, &next, nspan), LEAL_OK);
+    assert_int_equal(classic_card_write_next(&f.cc, &sec, &next, nspan, &v), LEAL_OK);
+    assert_int_equal(classic_card_read_view(&f.cc, &sec, &v), LEAL_OK);
+    memset(&cv, 0xEE, sizeof cv);
+    classic_card_fill_view(&v, &sec, &cv);
+    assert_int_equal(cv.card_id, CARD_ID);
+    assert_int_equal(cv.issuer_id, ISSUER);
+    assert_int_equal(cv.program_id, PROGRAM);
+    assert_int_equal(cv.kind, IDENTITY_CLASSIC_1K);
+    assert_int_equal(cv.key_set_version, 1);
+    assert_int_equal(cv.identity_flags, IDENTITY_FLAG_STORED_VALUE);
+    assert_int_equal(cv.issued_day, 20415);
+    assert_false(cv.random_uid);
+    assert_true(cv.stored_value);
+    assert_false(card_view_is_desfire(&cv));
+    assert_int_equal(cv.uid_len, 4);
+    assert_memory_equal(cv.uid, ((uint8_t[]){0x04, 0xA2, 0x19, 0x5C}), 4);
+    assert_int_equal(cv.state.seq, 2);
+    assert_int_equal(cv.state.points, 10);
+    assert_int_equal(cv.state.tier, 0);
+    assert_int_equal(cv.purse_cents, 500);
+    assert_int_equal(cv.taps, 1);
+    assert_int_equal(cv.slot, 1);
+    assert_true(cv.has_mark);
+    assert_memory_equal(cv.mark, nspan + 2, CARD_VIEW_MARK_LEN);
+    assert_int_equal(cv.counter, 0);
+    assert_false(cv.has_log);
+    for (int r = 0; r <= KEY_ROLE_COUNT; r++)
+        assert_int_equal(cv.key_version[r],
+                         r == KEY_ROLE_CLASSIC_SEAL || r == KEY_ROLE_PACKAGE_SIGNING ? 1 : 0);
+    teardown_card(&f);
+
+    /* Without the stored-value flag: no purse, and the first state's view. */
+    setup_card(&f);
+    personalise_with(&f, 0);
+    sec = secrets_of(&f, 5000);
+    assert_int_equal(classic_card_read_view(&f.cc, &sec, &v), LEAL_OK);
+    classic_card_fill_view(&v, &sec, &cv);
+    assert_int_equal(cv.card_id, CARD_ID);
+    assert_int_equal(cv.identity_flags, 0);
+    assert_false(cv.stored_value);
+    assert_int_equal(cv.state.seq, 1);
+    assert_int_equal(cv.state.points, 0);
+    assert_int_equal(cv.purse_cents, 0);
+    assert_int_equal(cv.taps, 0);
+    assert_int_equal(cv.slot, 0);
+    assert_memory_equal(cv.mark, v.slot_tag[0], CARD_VIEW_MARK_LEN);
+    teardown_card(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -557,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_classic_card_view_purse_rule),
         cmocka_unit_test(test_classic_card_probe_and_to_transport),
         cmocka_unit_test(test_classic_card_view_after_rotation),
+        cmocka_unit_test(test_classic_card_fill_card_view),
         cmocka_unit_test(test_classic_card_issued_slot1_untouched),
         cmocka_unit_test(test_classic_card_personalise_read_and_tap),
         cmocka_unit_test(test_classic_card_torn_slot_write_keeps_previous_state),
