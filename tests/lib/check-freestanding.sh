@@ -2,8 +2,9 @@
 # check-freestanding.sh SRC... - compiles every freestanding source with
 # -ffreestanding against the compiler's own headers only (-nostdinc), so any
 # hosted header (stdio.h, stdlib.h, string.h, openssl/...) fails the build.
-# Then links the DESFire card operations (cardlayout/desfire/desfire_card.c)
-# from those objects alone into tests/lib/freestanding/link_desfire_card.c,
+# Then links the card operations of both card types (cardlayout/desfire/
+# desfire_card.c, cardlayout/classic/classic_card.c) from those objects alone
+# into tests/lib/freestanding/link_desfire_card.c + link_classic_card.c,
 # with -nostdlib: a call into the C library (stdio, malloc, ...) anywhere
 # they reach is an undefined symbol. The program is linked, never run.
 CC=${CC:-cc}
@@ -20,12 +21,18 @@ for f in "$@"; do
         status=1
     fi
 done
-link=tests/lib/freestanding/link_desfire_card.c
-# shellcheck disable=SC2086
-if [ $status -eq 0 ] && ! { ar rcs "$tmp/fs.a" "$tmp"/*.o &&
-    $CC $flags -fno-stack-protector -O1 -c $link -o "$tmp/link.o" &&
-    $CC -nostdlib -static -Wl,-e,link_start -o "$tmp/link" "$tmp/link.o" "$tmp/fs.a" -lgcc; }; then
-    echo "check-freestanding: the DESFire card operations do not link without the C library ($link)"
+# The card operations of both card types, linked into one program:
+# link_desfire_card.c gives the entry point, link_classic_card.c the Classic calls.
+links="tests/lib/freestanding/link_desfire_card.c tests/lib/freestanding/link_classic_card.c"
+[ $status -eq 0 ] && { ar rcs "$tmp/fs.a" "$tmp"/*.o || status=1; }
+for l in $links; do
+    # shellcheck disable=SC2086
+    [ $status -eq 0 ] && ! $CC $flags -fno-stack-protector -O1 -c "$l" -o "$tmp/link_$(basename "$l" .c).o" &&
+        { echo "check-freestanding: $l does not compile freestanding"; status=1; }
+done
+if [ $status -eq 0 ] &&
+    ! $CC -nostdlib -static -Wl,-e,link_start -o "$tmp/link" "$tmp"/link_*.o "$tmp/fs.a" -lgcc; then
+    echo "check-freestanding: the card operations do not link without the C library ($links)"
     status=1
 fi
 exit $status
