@@ -49,6 +49,12 @@ int cli_exit_code(leal_err err);
  * hides secured data). Returns -1, or the exit code for a bad LEAL_TRACE. */
 int cli_log_setup(int *argc, char ***argv, FILE *out);
 
+/* Prints the one-line error for a passphrase_get failure (host/keys/passphrase.h;
+ * option is the command-line option that names the file, e.g.
+ * "--bundle-passphrase-file"); returns the exit code. */
+int cli_passphrase_fail(leal_err err, const char *file, const char *option, const char *env,
+                        const char *what);
+
 /* Writes s as a JSON string literal (with quotes) to f; always valid JSON:
  * bytes that are not UTF-8 become U+FFFD, controls are escaped. */
 void cli_json_string(FILE *f, const char *s);

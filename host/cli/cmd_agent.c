@@ -17,7 +17,7 @@
 #include "host/agent/agent_sock.h"
 #include "host/file.h"
 #include "ledger_cli.h"
-#include "passphrase.h"
+#include "host/keys/passphrase.h"
 
 enum { A_KEYSTORE, A_PASSFILE, A_PROGRAM, A_IDLE, A_JSON, A_COUNT };
 
@@ -163,8 +163,8 @@ static int agent_start_cmd(const struct lcli_opt *o)
                          st.pid, st.program_id);
     if ((err = passphrase_get(o[A_PASSFILE].val, "LEAL_PASSPHRASE", "keystore", false, &pass)) !=
         LEAL_OK)
-        return passphrase_fail(err, o[A_PASSFILE].val, "--passphrase-file", "LEAL_PASSPHRASE",
-                               "keystore");
+        return cli_passphrase_fail(err, o[A_PASSFILE].val, "--passphrase-file", "LEAL_PASSPHRASE",
+                                   "keystore");
     fflush(NULL);
     if (pipe2(fds, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
         passphrase_clear(&pass);

@@ -1,6 +1,5 @@
 /* cmd_card_desk.c - the issuance desk: `leal card issue|read|top-up|replace|erase|
  * sync|block|unblock|history|hotlist` (host/issuance; cardlayout/LAYOUT.md, keys/KEYS.md). */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,15 +7,12 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "host/agent/agent_client.h"
-#include "host/file.h"
+#include "host/keys/passphrase.h"
+#include "host/desk/desk_keys.h"
 #include "host/issuance/issuance.h"
-#include "host/keys/keyfile.h"
 #include "keys/base/hex.h"
 #include "keys/hosted/provider_openssl.h"
-#include "keys/hosted/secmem.h"
 #include "ledger_cli.h"
-#include "passphrase.h"
 
 enum {
     O_READER,
@@ -44,7 +40,8 @@ struct desk_cli {
     const char *pos[2];
     size_t npos;
     struct ledger *ledger;
-    struct keyset *keys;
+    struct desk_keys dk;
+    const struct keyset *keys; /* dk.keys */
     struct reader *reader;
     struct issuance is;
 };
@@ -87,77 +84,52 @@ static void desk_close(struct desk_cli *c)
 {
     reader_close(c->reader);
     ledger_close(c->ledger);
-    if (c->keys) {
-        keyset_clear(c->keys);
-        secmem_free(c->keys);
-    }
+    desk_keys_release(&c->dk);
 }
 
-/* The program's card keys from a running desk agent (host/agent) of this
- * user: 0 when they came (and *program is theirs), -1 when the keystore is to
- * be unlocked here (no agent, or one holding another keystore or program), or
- * an exit code (an agent socket that is not safe to believe). */
-static int keys_from_agent(struct desk_cli *c, const char *ks_path, int64_t *program)
+/* The one-line error for keys that could not be had (desk_keys.h). */
+static int keys_fail(const struct desk_cli *c, leal_err err, int64_t program)
 {
-    char canon[PATH_MAX];
-    uint32_t got = 0;
-    leal_err err;
-    if (realpath(ks_path, canon) == NULL)
-        return -1;
-    err = agent_client_keys(canon, (uint32_t)*program, c->keys, &got);
-    if (err == LEAL_E_PERMISSION)
+    switch (c->dk.failed) {
+    case DESK_KEYS_NO_PATH:
+        return cli_usage("no --keystore given and neither XDG_DATA_HOME nor HOME is set");
+    case DESK_KEYS_PASSPHRASE:
+        return cli_passphrase_fail(err, opt(c, O_PASSFILE), "--passphrase-file", "LEAL_PASSPHRASE",
+                                   "keystore");
+    case DESK_KEYS_MEMORY:
+        return cli_fail(err, "keystore");
+    case DESK_KEYS_AGENT:
         return cli_error(err, CLI_EXIT_FAIL,
                          "the desk agent's socket is not private to you (another user's, or its "
                          "folder is not yours with mode 0700); run 'leal agent stop' or remove "
                          "the folder");
-    if (err != LEAL_OK)
-        return -1;
-    *program = got;
-    return 0;
+    case DESK_KEYS_LOAD:
+        return cli_fail(err, "keystore %s", c->dk.keystore_path);
+    case DESK_KEYS_PROGRAMS:
+        return cli_usage("the keystore has %d programs; name one with --program", c->dk.nprograms);
+    default:
+        return cli_fail(err, "program %lld", (long long)program);
+    }
 }
 
 /* Ledger, keystore and program: everything but the card. */
 static int open_books(struct desk_cli *c)
 {
-    char ks_path[4096];
-    struct passphrase pass;
+    struct desk_key_request req = {.keystore_path = opt(c, O_KEYSTORE),
+                                   .passphrase_file = opt(c, O_PASSFILE),
+                                   .roles = DESK_ROLES_CARD};
     int64_t program = 0;
     leal_err err;
     int rc;
 
     if (opt(c, O_PROGRAM) && lcli_id(opt(c, O_PROGRAM), &program) != LEAL_OK)
         return cli_usage("bad --program '%s'", opt(c, O_PROGRAM));
-    if (opt(c, O_KEYSTORE))
-        snprintf(ks_path, sizeof ks_path, "%s", opt(c, O_KEYSTORE));
-    else if (file_default_path("keystore", ks_path, sizeof ks_path) != LEAL_OK)
-        return cli_usage("no --keystore given and neither XDG_DATA_HOME nor HOME is set");
-    if ((c->keys = secmem_alloc(sizeof *c->keys)) == NULL)
-        return cli_fail(LEAL_E_NO_MEMORY, "keystore");
-    if ((rc = keys_from_agent(c, ks_path, &program)) < 0) {
-        if ((err = passphrase_get(opt(c, O_PASSFILE), "LEAL_PASSPHRASE", "keystore", false,
-                                  &pass)) != LEAL_OK)
-            return passphrase_fail(err, opt(c, O_PASSFILE), "--passphrase-file", "LEAL_PASSPHRASE",
-                                   "keystore");
-        err = keyfile_load(ks_path, KEYSTORE_KIND_KEYSTORE, pass.text, pass.len, c->keys);
-        passphrase_clear(&pass);
-        if (err != LEAL_OK)
-            return cli_fail(err, "keystore %s", ks_path);
-    } else if (rc > 0) {
-        return rc;
-    }
-    if (program == 0) {
-        if (c->keys->nprograms != 1)
-            return cli_usage("the keystore has %d programs; name one with --program",
-                             c->keys->nprograms);
-        program = c->keys->programs[0].id;
-    } else {
-        const struct key_program *kp;
-        if (keyset_program(c->keys, (uint32_t)program, &kp) != LEAL_OK)
-            return cli_fail(LEAL_E_UNKNOWN_PROGRAM, "program %lld", (long long)program);
-    }
-    /* Only this program's keys stay in memory. */
-    if ((err = keyset_keep_program(c->keys, (uint32_t)program)) != LEAL_OK)
-        return cli_fail(err, "program %lld", (long long)program);
+    if (program > UINT32_MAX)
+        return cli_fail(LEAL_E_UNKNOWN_PROGRAM, "program %lld", (long long)program);
+    req.program_id = (uint32_t)program;
+    if ((err = desk_keys_acquire(&req, &c->dk)) != LEAL_OK)
+        return keys_fail(c, err, program);
+    c->keys = c->dk.keys;
     /* The provider issuance will use, checked once where it is installed. */
     c->is.cp = crypto_openssl();
     if ((err = crypto_provider_check(c->is.cp)) != LEAL_OK)
@@ -166,7 +138,7 @@ static int open_books(struct desk_cli *c)
         return rc;
     c->is.ledger = c->ledger;
     c->is.keys = c->keys;
-    c->is.program_id = (uint32_t)program;
+    c->is.program_id = c->dk.program_id;
     c->is.operator_name = opt(c, O_OPERATOR) ? opt(c, O_OPERATOR) : getenv("USER");
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "host/keys/passphrase.h"
 #include "host/file.h"
 #include "host/keys/keyfile.h"
 #include "keys/base/hex.h"
@@ -17,7 +18,6 @@
 #include "keys/hosted/provider_openssl.h"
 #include "keys/hosted/secmem.h"
 #include "ledger_cli.h"
-#include "passphrase.h"
 
 struct keys_opts {
     char keystore[4096];
@@ -175,7 +175,7 @@ static int get_pass(const char *file, const char *env, const char *what, bool co
     leal_err err = passphrase_get(file, env, what, confirm, p);
     if (err == LEAL_OK)
         return CLI_EXIT_OK;
-    return passphrase_fail(err, file, pass_option(what), env, what);
+    return cli_passphrase_fail(err, file, pass_option(what), env, what);
 }
 
 /* The folder of an output file must already exist: a backup aimed at a disk

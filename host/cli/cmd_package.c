@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "host/keys/passphrase.h"
 #include "firmware/core/package.h"
 #include "host/file.h"
 #include "host/keys/keyfile.h"
@@ -14,7 +15,6 @@
 #include "keys/hosted/provider_openssl.h"
 #include "keys/hosted/secmem.h"
 #include "ledger_cli.h"
-#include "passphrase.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -40,7 +40,8 @@ static int load_keys(const char *path_opt, const char *passfile, struct keyset *
     else if (file_default_path("keystore", path, sizeof path) != LEAL_OK)
         return cli_usage("no --keystore given and neither XDG_DATA_HOME nor HOME is set");
     if ((err = passphrase_get(passfile, "LEAL_PASSPHRASE", "keystore", false, &pass)) != LEAL_OK)
-        return passphrase_fail(err, passfile, "--passphrase-file", "LEAL_PASSPHRASE", "keystore");
+        return cli_passphrase_fail(err, passfile, "--passphrase-file", "LEAL_PASSPHRASE",
+                                   "keystore");
     if ((ks = secmem_alloc(sizeof *ks)) == NULL) {
         passphrase_clear(&pass);
         return cli_fail(LEAL_E_NO_MEMORY, "keystore");

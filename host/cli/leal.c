@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "host/keys/passphrase.h"
 #include "keys/hosted/secmem.h"
-#include "passphrase.h"
 
 static const struct cli_command commands[] = {
     {"keys", "issuer keystore: init, list, rotate, backup, restore, export-terminal", cmd_keys},

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "host/file.h"
+#include "host/books/books.h"
 #include "host/ledger/amount.h"
 
 int lcli_parse(int argc, char **argv, struct lcli_opt *opts, size_t nopts, const char **pos,
@@ -59,30 +59,20 @@ int lcli_fail(const struct ledger *l, leal_err err, const char *what)
 
 static int open_ledger(const char *path, bool create, struct ledger **l)
 {
-    char def[4096], why[512];
-    leal_err err;
-    *l = NULL;
-    if (path == NULL) {
-        if ((err = file_default_path("ledger.db", def, sizeof def)) != LEAL_OK)
-            return cli_fail(err, "no default ledger path (set XDG_DATA_HOME or use --db)");
-        if (create && (err = file_mkdir_parents(def)) != LEAL_OK)
-            return cli_fail(err, "%s", def);
-        path = def;
-    }
-    if (create)
-        err = ledger_open_why(path, l, why, sizeof why);
-    else
-        err = ledger_open_existing_why(path, l, why, sizeof why);
+    struct books_where w;
+    leal_err err = books_open(path, create, l, &w);
+    if (err == LEAL_OK)
+        return 0;
+    if (w.path[0] == '\0')
+        return cli_fail(err, "no default ledger path (set XDG_DATA_HOME or use --db)");
     if (err == LEAL_E_NO_LEDGER)
         return cli_error(err, CLI_EXIT_USAGE,
                          "%s: no ledger there; create one with 'leal ledger init%s%s' (or "
                          "'leal program create'), or check --db",
-                         path, path == def ? "" : " --db ", path == def ? "" : path);
-    if (err != LEAL_OK && why[0])
-        return cli_fail(err, "%s: %s", path, why);
-    if (err != LEAL_OK)
-        return cli_fail(err, "%s", path);
-    return 0;
+                         w.path, w.default_path ? "" : " --db ", w.default_path ? "" : w.path);
+    if (w.why[0])
+        return cli_fail(err, "%s: %s", w.path, w.why);
+    return cli_fail(err, "%s", w.path);
 }
 
 int lcli_open(const char *path, struct ledger **l)

@@ -1,5 +1,5 @@
 /*
- * passphrase.h - where the CLI gets a passphrase: a file named by an option
+ * passphrase.h - where a command gets a passphrase: a file named by an option
  * (its first line only), an environment variable, or a no-echo prompt on
  * /dev/tty, in that order. Passphrases are never echoed, logged or put in
  * argv.
@@ -43,11 +43,5 @@ void passphrase_take_env(void);
 LEAL_MUST_CHECK leal_err passphrase_get(const char *file, const char *env, const char *what,
                                         bool confirm, struct passphrase *out);
 void passphrase_clear(struct passphrase *p);
-
-/* Prints the one-line error for a passphrase_get failure (option is the
- * command-line option that names the file, e.g. "--bundle-passphrase-file");
- * returns the exit code. */
-int passphrase_fail(leal_err err, const char *file, const char *option, const char *env,
-                    const char *what);
 
 #endif

@@ -10,7 +10,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "keys/base/ct.h"
 #include "keys/hosted/secmem.h"
 
@@ -198,43 +197,4 @@ leal_err passphrase_get(const char *file, const char *env, const char *what, boo
 void passphrase_clear(struct passphrase *p)
 {
     leal_wipe(p, sizeof *p);
-}
-
-int passphrase_fail(leal_err err, const char *file, const char *option, const char *env,
-                    const char *what)
-{
-    switch (err) {
-    case LEAL_E_ARG:
-        fprintf(stderr, "leal: the %s passphrase must have at least %d characters\n", what,
-                PASSPHRASE_MIN);
-        return CLI_EXIT_USAGE;
-    case LEAL_E_PASSPHRASE:
-        fprintf(stderr, "leal: the two %s passphrases differ; nothing was written\n", what);
-        return CLI_EXIT_USAGE;
-    case LEAL_E_NO_PASSPHRASE:
-        if (file)
-            fprintf(stderr,
-                    "leal: passphrase file %s is empty: its first line is the %s "
-                    "passphrase\n",
-                    file, what);
-        else
-            fprintf(stderr, "leal: no %s passphrase: give %s FILE, set %s, or run on a terminal\n",
-                    what, option, env);
-        return CLI_EXIT_USAGE;
-    case LEAL_E_FORMAT:
-        fprintf(stderr,
-                "leal: passphrase file %s has a NUL byte in its first line; write the %s "
-                "passphrase as text on the first line\n",
-                file ? file : "", what);
-        return CLI_EXIT_USAGE;
-    case LEAL_E_TOO_LARGE:
-        fprintf(stderr, "leal: the %s passphrase%s%s is longer than %d bytes\n", what,
-                file ? " in " : "", file ? file : "", LEAL_MAX_PASSPHRASE);
-        return CLI_EXIT_USAGE;
-    case LEAL_E_NOT_FOUND:
-        fprintf(stderr, "leal: passphrase file %s does not exist\n", file ? file : "");
-        return CLI_EXIT_USAGE;
-    default:
-        return cli_fail(err, "passphrase file %s", file ? file : "");
-    }
 }
