@@ -509,6 +509,55 @@ leal_err desfire_read_sig(struct desfire *d, uint8_t sig[DESFIRE_SIG_LEN])
     return err;
 }
 
+leal_err desfire_get_free_memory(struct desfire *d, uint32_t *bytes)
+{
+    uint8_t v[3];
+    leal_err err = command(d, 0x6E, NULL, 0, NULL, 0, TX_PLAIN, RX_MAC, v, sizeof v, NULL);
+    *bytes = err == LEAL_OK ? load_le24(v) : 0;
+    return err;
+}
+
+leal_err desfire_get_application_ids(struct desfire *d, uint8_t (*aids)[3], size_t cap, size_t *n)
+{
+    size_t len = 0;
+    leal_err err = command(d, 0x6A, NULL, 0, NULL, 0, TX_PLAIN, RX_MAC, NULL, SIZE_MAX, &len);
+    *n = 0;
+    if (err != LEAL_OK)
+        return err;
+    if (len % 3 != 0 || len / 3 > cap)
+        return LEAL_E_PROTOCOL;
+    for (size_t i = 0; i < len / 3; i++)
+        leal_memcpy(aids[i], d->ans + 3 * i, 3);
+    *n = len / 3;
+    return LEAL_OK;
+}
+
+bool desfire_card_refused(const struct desfire *d, leal_err err)
+{
+    return err == LEAL_E_PROTOCOL || (d->status != ST_OK && err == desfire_status_err(d->status));
+}
+
+leal_err desfire_send_frame(struct desfire *d, struct desfire_frame *f)
+{
+    uint8_t r[LEAL_MAX_RAPDU];
+    leal_err err;
+    f->ans_len = 0;
+    f->status = 0;
+    if (f->len > DESFIRE_FRAME_DATA)
+        return LEAL_E_ARG;
+    if ((err = frame(d, f->ins, f->data, f->len, &f->status, r, sizeof r, &f->ans_len)) ==
+        LEAL_OK) {
+        if (f->ans_len > f->ans_cap)
+            err = LEAL_E_PROTOCOL;
+        else
+            leal_memcpy(f->ans, r, f->ans_len);
+    }
+    if (err != LEAL_OK)
+        f->ans_len = 0;
+    leal_wipe(r, sizeof r);
+    return err;
+}
+
 leal_err desfire_change_key_settings(struct desfire *d, uint8_t settings)
 {
     return command(d, 0x54, NULL, 0, &settings, 1, TX_FULL, RX_MAC, NULL, 0, NULL);

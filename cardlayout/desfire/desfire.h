@@ -118,6 +118,37 @@ LEAL_MUST_CHECK leal_err desfire_get_file_settings(struct desfire *d, uint8_t fi
  * LEAL_E_CARD_ILLEGAL_COMMAND. LEAL_E_STATE under a session. */
 #define DESFIRE_SIG_LEN 56
 LEAL_MUST_CHECK leal_err desfire_read_sig(struct desfire *d, uint8_t sig[DESFIRE_SIG_LEN]);
+/* GetFreeMemory (6E): the bytes the card has left. */
+LEAL_MUST_CHECK leal_err desfire_get_free_memory(struct desfire *d, uint32_t *bytes);
+/* GetApplicationIDs (6A, answer chained with AF): up to cap AIDs into aids,
+ * their count in *n (LEAL_E_PROTOCOL for more, or a ragged answer). A card
+ * whose PICC key settings keep listing closed answers
+ * LEAL_E_CARD_PERMISSION_DENIED outside a PICC master session. */
+#define DESFIRE_MAX_APPS 28 /* applications an EV1 holds besides the PICC level */
+LEAL_MUST_CHECK leal_err desfire_get_application_ids(struct desfire *d, uint8_t (*aids)[3],
+                                                     size_t cap, size_t *n);
+/* A card status the last command ended with (the card refused it, or is no
+ * DESFire: LEAL_E_PROTOCOL), as opposed to a reader's failure: err as the
+ * driver returned it. */
+bool desfire_card_refused(const struct desfire *d, leal_err err);
+
+/* One wrapped frame outside secure messaging, for the protocols this driver
+ * leaves to its hosted callers (the factory DES key: host/issuance/factory.h):
+ * 90 ins 00 00 [Lc data] 00 -> data 91 status, no chaining (an AF status is
+ * the caller's). The frame buffers are wiped; counted in round_trips and
+ * bytes. LEAL_E_ARG over DESFIRE_FRAME_DATA, LEAL_E_PROTOCOL for an answer
+ * that is no DESFire status or does not fit ans_cap. */
+struct desfire_frame {
+    uint8_t ins;
+    const uint8_t *data;
+    size_t len;
+    uint8_t *ans; /* the answer's data, without the status word */
+    size_t ans_cap;
+    size_t ans_len; /* out */
+    uint8_t status; /* out: the native status byte */
+};
+LEAL_MUST_CHECK leal_err desfire_send_frame(struct desfire *d, struct desfire_frame *f);
+
 /* old_key NULL when key_no is the session's key (the session then ends). */
 LEAL_MUST_CHECK leal_err desfire_change_key(struct desfire *d, uint8_t key_no,
                                             const uint8_t new_key[16], uint8_t version,

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "host/reader/reader.h"
+#include "host/desk/card_info.h"
 #include "keys/base/bytes.h"
 
 /* Options every card subcommand shares. */
@@ -79,87 +79,6 @@ static void hex(FILE *f, const uint8_t *p, size_t n, const char *sep)
         fprintf(f, "%s%02x", i && sep ? sep : "", p[i]);
 }
 
-/* A wrapped DESFire command with its 91AF continuations; returns the final
- * SW2 (0x00 success) or -1 after printing the error. */
-static int desfire(struct reader *r, uint8_t ins, uint8_t *out, size_t cap, size_t *len,
-                   leal_err *err)
-{
-    uint8_t apdu[5] = {0x90, ins, 0x00, 0x00, 0x00}, resp[LEAL_MAX_RAPDU];
-    size_t rl;
-    *len = 0;
-    for (;;) {
-        if ((*err = reader_transceive(r, apdu, sizeof apdu, resp, sizeof resp, &rl)) != LEAL_OK)
-            return -1;
-        if (rl < 2 || resp[rl - 2] != 0x91 || *len + rl - 2 > cap) {
-            *err = LEAL_E_PROTOCOL;
-            return -1;
-        }
-        memcpy(out + *len, resp, rl - 2);
-        *len += rl - 2;
-        if (resp[rl - 1] != 0xAF)
-            return resp[rl - 1];
-        apdu[1] = 0xAF;
-    }
-}
-
-static const char *desfire_name(uint8_t major)
-{
-    switch (major) {
-    case 0x00:
-        return "MIFARE DESFire (MF3ICD40)";
-    case 0x01:
-        return "MIFARE DESFire EV1";
-    case 0x12:
-        return "MIFARE DESFire EV2";
-    case 0x22:
-        return "MIFARE DESFire EV2 XL";
-    case 0x33:
-        return "MIFARE DESFire EV3";
-    case 0x30:
-        return "MIFARE DESFire Light";
-    default:
-        return "MIFARE DESFire (unknown version)";
-    }
-}
-
-/* PC/SC part 3 storage-card ATR: 3B 8F 80 01 80 4F 0C A0 00 00 03 06 SS NN NN. */
-static const char *storage_name(const struct reader_card *c)
-{
-    static const uint8_t rid[] = {0x80, 0x4F, 0x0C, 0xA0, 0x00, 0x00, 0x03, 0x06};
-    const uint8_t *h = c->atr + 4;
-    if (c->atr_len < 4 + 11 || memcmp(h, rid, sizeof rid) != 0)
-        return NULL;
-    if (h[9] == 0x00 && h[10] == 0x01)
-        return "MIFARE Classic 1K";
-    if (h[9] == 0x00 && h[10] == 0x02)
-        return "MIFARE Classic 4K";
-    if (h[9] == 0x00 && h[10] == 0x03)
-        return "MIFARE Ultralight";
-    return "storage card (unknown)";
-}
-
-/* Sectors of a MIFARE Classic 1K (16) or 4K (40) whose key A / key B is still
- * the factory key FFFFFFFFFFFF: an authentication per sector and key. */
-static leal_err classic_factory_keys(struct reader *r, unsigned nsect, uint64_t *mask_a,
-                                     uint64_t *mask_b)
-{
-    static const uint8_t factory[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
-    const struct card_reader *cr = reader_card_reader(r);
-    *mask_a = *mask_b = 0;
-    for (unsigned s = 0; s < nsect; s++) {
-        uint8_t block = (uint8_t)(s < 32 ? s * 4 : 128 + (s - 32) * 16);
-        for (int k = 0; k < 2; k++) {
-            leal_err err =
-                cr->classic_auth(cr->ctx, block, k ? CLASSIC_KEY_B : CLASSIC_KEY_A, factory);
-            if (err == LEAL_OK)
-                *(k ? mask_b : mask_a) |= (uint64_t)1 << s;
-            else if (err != LEAL_E_CARD_AUTHENTICATION)
-                return err;
-        }
-    }
-    return LEAL_OK;
-}
-
 /* "0-15", "1 3-5", "none". */
 static void print_sectors(uint64_t mask, unsigned n)
 {
@@ -194,18 +113,97 @@ static void json_sectors(uint64_t mask, unsigned n)
     printf("]");
 }
 
+static void json_desfire(const struct desk_card_info *ci)
+{
+    const struct desfire_version *v = &ci->version;
+    printf(",\"desfire\":{\"hardware\":\"");
+    hex(stdout, v->hw, 7, NULL);
+    printf("\",\"software\":\"");
+    hex(stdout, v->sw, 7, NULL);
+    printf("\",\"batch\":\"");
+    hex(stdout, v->batch, 5, NULL);
+    printf("\",\"week\":\"%02x\",\"year\":\"%02x\",\"storage\":%u", v->week, v->year,
+           1u << (v->hw[5] >> 1));
+    if (ci->has_free_memory)
+        printf(",\"free_memory\":%u", (unsigned)ci->free_memory);
+    if (ci->apps_listed) {
+        printf(",\"applications\":[");
+        for (size_t i = 0; i < ci->naids; i++)
+            printf("%s\"%06x\"", i ? "," : "", (unsigned)load_le24(ci->aids[i]));
+        printf("]");
+    }
+    printf("}");
+}
+
+static void json_info(const struct desk_card_info *ci)
+{
+    printf("{\"type\":");
+    cli_json_string(stdout, ci->type);
+    printf(",\"uid\":\"");
+    hex(stdout, ci->card.uid, ci->card.uid_len, NULL);
+    printf("\",\"atr\":\"");
+    hex(stdout, ci->card.atr, ci->card.atr_len, NULL);
+    printf("\"");
+    if (ci->classic_sectors) {
+        printf(",\"classic\":{\"sectors\":%u,\"factory_key_a\":", ci->classic_sectors);
+        json_sectors(ci->factory_key_a, ci->classic_sectors);
+        printf(",\"factory_key_b\":");
+        json_sectors(ci->factory_key_b, ci->classic_sectors);
+        printf("}");
+    }
+    if (ci->desfire)
+        json_desfire(ci);
+    printf("}\n");
+}
+
+static void print_desfire(const struct desk_card_info *ci)
+{
+    const struct desfire_version *v = &ci->version;
+    printf("version: hardware ");
+    hex(stdout, v->hw, 7, " ");
+    printf(", software ");
+    hex(stdout, v->sw, 7, " ");
+    printf("\nproduction: batch ");
+    hex(stdout, v->batch, 5, NULL);
+    printf(", week %02x, year %02x\nstorage: %u bytes\n", v->week, v->year, 1u << (v->hw[5] >> 1));
+    if (ci->has_free_memory)
+        printf("free memory: %u bytes\n", (unsigned)ci->free_memory);
+    if (ci->apps_listed) {
+        printf("applications:");
+        for (size_t i = 0; i < ci->naids; i++)
+            printf(" %06x", (unsigned)load_le24(ci->aids[i]));
+        printf("%s\n", ci->naids ? "" : " none");
+    } else {
+        printf("applications: not listed (the card wants its PICC master key)\n");
+    }
+}
+
+static void print_info(const struct desk_card_info *ci)
+{
+    printf("type: %s\nuid: ", ci->type);
+    hex(stdout, ci->card.uid, ci->card.uid_len, NULL);
+    printf("\natr: ");
+    hex(stdout, ci->card.atr, ci->card.atr_len, " ");
+    printf("\n");
+    if (ci->classic_sectors) {
+        printf("sectors: %u\nfactory key A (FFFFFFFFFFFF): ", ci->classic_sectors);
+        print_sectors(ci->factory_key_a, ci->classic_sectors);
+        printf("\nfactory key B (FFFFFFFFFFFF): ");
+        print_sectors(ci->factory_key_b, ci->classic_sectors);
+        printf("\n");
+    }
+    if (ci->desfire)
+        print_desfire(ci);
+}
+
 static int card_info(const struct card_opts *o, int argc, char **argv)
 {
     struct reader_options ropt = {.allow_virtual = o->allow_virtual != 0};
     struct reader *r = NULL;
-    struct reader_card c;
-    uint8_t ver[64], mem[8], aids[3 * 32];
-    size_t vl = 0, ml = 0, al = 0;
-    int sw_ver, sw_mem = -1, sw_apps = -1, rc;
-    const char *type = NULL;
-    unsigned classic_sectors = 0;
-    uint64_t factory_a = 0, factory_b = 0;
+    struct desk_card_info ci;
+    const char *doing;
     leal_err err;
+    int rc;
 
     if (argc > 1)
         return cli_usage("card info: unexpected argument '%s'", argv[1]);
@@ -215,110 +213,16 @@ static int card_info(const struct card_opts *o, int argc, char **argv)
                              o->reader);
         return cli_fail(err, "opening the reader %s", o->reader ? o->reader : "");
     }
-    if ((err = reader_wait_card(r, o->timeout_ms)) != LEAL_OK ||
-        (err = reader_card_info(r, &c)) != LEAL_OK) {
-        rc = cli_fail(err, "reading the card on %s", reader_name(r));
+    if ((err = desk_card_info(r, o->timeout_ms, &ci, &doing)) != LEAL_OK) {
+        rc = doing ? cli_fail(err, "%s", doing)
+                   : cli_fail(err, "reading the card on %s", reader_name(r));
         reader_close(r);
         return rc;
     }
-    sw_ver = desfire(r, 0x60, ver, sizeof ver, &vl, &err);
-    if (sw_ver < 0 && err != LEAL_OK && err != LEAL_E_PROTOCOL) {
-        rc = cli_fail(err, "asking the card its version");
-        reader_close(r);
-        return rc;
-    }
-    if (sw_ver == 0x00 && vl == 28 && ver[0] == 0x04 && ver[1] == 0x01) {
-        type = desfire_name(ver[3]);
-        sw_mem = desfire(r, 0x6E, mem, sizeof mem, &ml, &err);
-        if (sw_mem >= 0)
-            sw_apps = desfire(r, 0x6A, aids, sizeof aids, &al, &err);
-        if (err != LEAL_OK) {
-            rc = cli_fail(err, "reading the card");
-            reader_close(r);
-            return rc;
-        }
-    } else {
-        type = storage_name(&c);
-        if (type == NULL)
-            type = "unknown ISO 14443-4 card";
-        else if (strncmp(type, "MIFARE Classic", 14) == 0)
-            classic_sectors = strcmp(type, "MIFARE Classic 4K") == 0 ? 40 : 16;
-    }
-    if (classic_sectors &&
-        (err = classic_factory_keys(r, classic_sectors, &factory_a, &factory_b)) != LEAL_OK) {
-        rc = cli_fail(err, "trying the factory keys on the card");
-        reader_close(r);
-        return rc;
-    }
-    if (o->json) {
-        printf("{\"type\":");
-        cli_json_string(stdout, type);
-        printf(",\"uid\":\"");
-        hex(stdout, c.uid, c.uid_len, NULL);
-        printf("\",\"atr\":\"");
-        hex(stdout, c.atr, c.atr_len, NULL);
-        printf("\"");
-        if (classic_sectors) {
-            printf(",\"classic\":{\"sectors\":%u,\"factory_key_a\":", classic_sectors);
-            json_sectors(factory_a, classic_sectors);
-            printf(",\"factory_key_b\":");
-            json_sectors(factory_b, classic_sectors);
-            printf("}");
-        }
-        if (sw_mem >= 0) {
-            printf(",\"desfire\":{\"hardware\":\"");
-            hex(stdout, ver, 7, NULL);
-            printf("\",\"software\":\"");
-            hex(stdout, ver + 7, 7, NULL);
-            printf("\",\"batch\":\"");
-            hex(stdout, ver + 21, 5, NULL);
-            printf("\",\"week\":\"%02x\",\"year\":\"%02x\",\"storage\":%u", ver[26], ver[27],
-                   1u << (ver[5] >> 1));
-            if (sw_mem == 0x00 && ml == 3)
-                printf(",\"free_memory\":%u", (unsigned)load_le24(mem));
-            if (sw_apps == 0x00) {
-                printf(",\"applications\":[");
-                for (size_t i = 0; i + 3 <= al; i += 3)
-                    printf("%s\"%06x\"", i ? "," : "", (unsigned)load_le24(aids + i));
-                printf("]");
-            }
-            printf("}");
-        }
-        printf("}\n");
-    } else {
-        printf("type: %s\nuid: ", type);
-        hex(stdout, c.uid, c.uid_len, NULL);
-        printf("\natr: ");
-        hex(stdout, c.atr, c.atr_len, " ");
-        printf("\n");
-        if (classic_sectors) {
-            printf("sectors: %u\nfactory key A (FFFFFFFFFFFF): ", classic_sectors);
-            print_sectors(factory_a, classic_sectors);
-            printf("\nfactory key B (FFFFFFFFFFFF): ");
-            print_sectors(factory_b, classic_sectors);
-            printf("\n");
-        }
-        if (sw_mem >= 0) {
-            printf("version: hardware ");
-            hex(stdout, ver, 7, " ");
-            printf(", software ");
-            hex(stdout, ver + 7, 7, " ");
-            printf("\nproduction: batch ");
-            hex(stdout, ver + 21, 5, NULL);
-            printf(", week %02x, year %02x\nstorage: %u bytes\n", ver[26], ver[27],
-                   1u << (ver[5] >> 1));
-            if (sw_mem == 0x00 && ml == 3)
-                printf("free memory: %u bytes\n", (unsigned)load_le24(mem));
-            if (sw_apps == 0x00) {
-                printf("applications:");
-                for (size_t i = 0; i + 3 <= al; i += 3)
-                    printf(" %06x", (unsigned)load_le24(aids + i));
-                printf("%s\n", al ? "" : " none");
-            } else {
-                printf("applications: not listed (the card wants its PICC master key)\n");
-            }
-        }
-    }
+    if (o->json)
+        json_info(&ci);
+    else
+        print_info(&ci);
     reader_close(r);
     return CLI_EXIT_OK;
 }
