@@ -5,10 +5,10 @@
 #include <time.h>
 
 #include "cli.h"
+#include "host/books/import.h"
 #include "keys/hosted/provider_openssl.h"
 #include "host/ledger/amount.h"
 #include "keys/base/hex.h"
-#include "keys/base/limits.h"
 #include "ledger_cli.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -82,178 +82,65 @@ static int print_post(int json, int64_t id, bool replayed, const char *what)
     return CLI_EXIT_OK;
 }
 
-/* Splits s at commas into at most n fields (no quoting: the fields are
- * ids, amounts and plain words). Returns the field count. */
-static size_t split(char *s, char **f, size_t n)
-{
-    size_t k = 0;
-    f[k++] = s;
-    for (; *s && k < n; s++)
-        if (*s == ',') {
-            *s = '\0';
-            f[k++] = s + 1;
-        }
-    return k;
-}
+struct import_out {
+    struct ledger *l;
+    const char *file;
+    int json;
+    int rc; /* the exit code of the first refused line */
+};
 
-/* Reads the rest of an over-long line; 1 if the line really was longer than
- * the buffer (0: it ended exactly there). */
-static int overlong(FILE *f, const char *line, size_t len)
+static void import_committed(void *ctx, int64_t n)
 {
-    int c;
-    if (len == 0 || line[len - 1] == '\n' || len < LEAL_MAX_IMPORT_LINE - 1)
-        return 0;
-    if ((c = getc(f)) == EOF || c == '\n')
-        return 0;
-    while ((c = getc(f)) != EOF && c != '\n')
-        ;
-    return 1;
+    const struct import_out *x = ctx;
+    printf(x->json ? "{\"committed\":%lld}\n" : "committed %lld\n", (long long)n);
+    fflush(stdout);
 }
 
 /* One refused line: its number and why, on its own line. */
-static int refuse(const struct ledger *l, leal_err err, const char *file, int64_t lineno,
-                  const char *why)
+static void import_refused(void *ctx, const struct books_import_refusal *r)
 {
+    struct import_out *x = ctx;
     char what[512];
-    snprintf(what, sizeof what, "%s line %lld%s%s", file, (long long)lineno, why[0] ? ": " : "",
-             why);
-    if (l)
-        return lcli_fail(l, err, what);
-    (void)cli_fail(err, "%s", what);
-    return CLI_EXIT_USAGE; /* the file's content is the user's input */
+    int rc;
+    snprintf(what, sizeof what, "%s line %lld%s%s", x->file, (long long)r->lineno,
+             r->why[0] ? ": " : "", r->why);
+    if (r->ledger_said) {
+        rc = lcli_fail(x->l, r->err, what);
+    } else {
+        (void)cli_fail(r->err, "%s", what);
+        rc = CLI_EXIT_USAGE; /* the file's content is the user's input */
+    }
+    if (x->rc == 0)
+        x->rc = rc;
 }
 
-/* Checks one CSV line without the database; LEAL_OK or the error, with why. */
-static leal_err import_fields(char *line, struct ledger_line ln[2], char **fld, char *why,
-                              size_t cap)
-{
-    why[0] = '\0';
-    if (split(line, fld, 8) != 7) {
-        snprintf(why, cap, "expected 7 comma-separated fields");
-        return LEAL_E_FORMAT;
-    }
-    if (lcli_id(fld[1], &ln[0].account_id) != LEAL_OK ||
-        lcli_id(fld[2], &ln[1].account_id) != LEAL_OK) {
-        snprintf(why, cap, "account ids are whole numbers");
-        return LEAL_E_NUMBER;
-    }
-    if (strlen(fld[3]) >= sizeof ln[0].asset || ledger_asset_check(fld[3]) != LEAL_OK)
-        return LEAL_E_ASSET;
-    if (amount_parse_units(fld[4], strlen(fld[4]), &ln[0].amount) != LEAL_OK)
-        return LEAL_E_AMOUNT;
-    if (ledger_request_id_reserved(fld[0])) {
-        snprintf(why, cap, "request id '%.64s'", fld[0]);
-        return LEAL_E_REQUEST_ID_RESERVED;
-    }
-    return LEAL_OK;
-}
-
-/* Posts every line; on the first refused line the batch in progress is
- * rolled back and nothing more is posted, but the rest of the file is still
- * read so that every refused line is reported with its number. */
+/* `leal ledger import FILE` (host/books/import.h). */
 static int import(struct ledger *l, const char *file, int64_t batch, int json)
 {
+    struct import_out x = {l, file, json, 0};
+    const struct books_import_events ev = {&x, import_committed, import_refused};
+    struct books_import_result res;
     FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-    char line[LEAL_MAX_IMPORT_LINE], why[128];
-    int64_t n = 0, lineno = 0, in_batch = 0, replays = 0, refused = 0, first = 0;
-    leal_err err = LEAL_OK;
-    int rc = 0, r;
+    leal_err err;
+    int rc = CLI_EXIT_OK;
     if (f == NULL)
         return cli_fail(LEAL_E_NOT_FOUND, "%s", file);
-    while (fgets(line, sizeof line, f)) {
-        struct ledger_line ln[2];
-        struct ledger_entry e;
-        struct ledger_account a;
-        char *fld[8];
-        int64_t id;
-        bool rep;
-        size_t len = strlen(line);
-        leal_err lerr;
-        lineno++;
-        if (overlong(f, line, len)) {
-            lerr = LEAL_E_LINE_TOO_LONG;
-            snprintf(why, sizeof why, "longer than %d bytes", LEAL_MAX_IMPORT_LINE - 2);
-            goto refused;
-        }
-        if (len && line[len - 1] == '\n')
-            line[--len] = '\0';
-        if (len == 0)
-            continue;
-        memset(ln, 0, sizeof ln);
-        memset(&e, 0, sizeof e);
-        if ((lerr = import_fields(line, ln, fld, why, sizeof why)) != LEAL_OK)
-            goto refused;
-        if (refused)
-            continue; /* nothing more is posted; later lines are only checked */
-        snprintf(ln[0].asset, sizeof ln[0].asset, "%s", fld[3]);
-        snprintf(ln[1].asset, sizeof ln[1].asset, "%s", fld[3]);
-        ln[1].amount = -ln[0].amount;
-        if ((err = ledger_account_get(l, ln[0].account_id, &a)) != LEAL_OK) {
-            rc = lcli_fail(l, err, "import");
-            break;
-        }
-        e.program_id = a.program_id;
-        e.kind = "adjust";
-        e.request_id = fld[0];
-        e.reason = fld[5];
-        e.operator_name = fld[6];
-        e.lines = ln;
-        e.nlines = 2;
-        if (in_batch == 0 && (err = ledger_batch_begin_whole(l)) != LEAL_OK) {
-            rc = lcli_fail(l, err, "import");
-            break;
-        }
-        if ((lerr = ledger_post(l, &e, &id, &rep)) != LEAL_OK) {
-            r = refuse(l, lerr, file, lineno, "");
-            goto refused_logged;
-        }
-        replays += rep;
-        n++;
-        if (++in_batch == batch) {
-            if ((err = ledger_batch_commit(l)) != LEAL_OK) {
-                rc = lcli_fail(l, err, "import commit");
-                in_batch = 0;
-                break;
-            }
-            in_batch = 0;
-            /* Acknowledged only now that the batch is on disk. */
-            printf(json ? "{\"committed\":%lld}\n" : "committed %lld\n", (long long)n);
-            fflush(stdout);
-        }
-        continue;
-    refused:
-        r = refuse(NULL, lerr, file, lineno, why);
-    refused_logged:
-        if (!refused) {
-            first = lineno;
-            rc = r;
-            if (in_batch > 0)
-                ledger_batch_rollback(l);
-            n -= in_batch;
-            in_batch = 0;
-        }
-        refused++;
-    }
-    if (err == LEAL_OK && in_batch > 0) {
-        if ((err = ledger_batch_commit(l)) != LEAL_OK)
-            rc = lcli_fail(l, err, "import commit");
-        else
-            printf(json ? "{\"committed\":%lld}\n" : "committed %lld\n", (long long)n);
-    } else if (err != LEAL_OK) {
-        ledger_batch_rollback(l);
-    }
-    if (err == LEAL_OK && refused)
-        rc = cli_error(LEAL_E_FORMAT, rc,
+    err = books_import(l, f, batch, &ev, &res);
+    if (f != stdin)
+        fclose(f);
+    if (err != LEAL_OK)
+        return lcli_fail(l, err, res.doing);
+    if (res.refused)
+        rc = cli_error(LEAL_E_FORMAT, x.rc,
                        "%s: %lld line(s) refused; %lld entries committed before line %lld, "
                        "nothing from it on: fix the lines named and import again (committed "
                        "lines are recognised by their request ids)",
-                       file, (long long)refused, (long long)n, (long long)first);
-    else if (err == LEAL_OK)
+                       file, (long long)res.refused, (long long)res.imported,
+                       (long long)res.first_refused);
+    else
         printf(json ? "{\"imported\":%lld,\"already_there\":%lld}\n"
                     : "imported %lld entries (%lld already there)\n",
-               (long long)n, (long long)replays);
-    if (f != stdin)
-        fclose(f);
+               (long long)res.imported, (long long)res.replays);
     return rc;
 }
 
