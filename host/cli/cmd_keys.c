@@ -10,6 +10,8 @@
 
 #include "cli.h"
 #include "host/keys/passphrase.h"
+#include "host/books/parse.h"
+#include "host/desk/terminal_bundle.h"
 #include "host/file.h"
 #include "host/keys/keyfile.h"
 #include "keys/base/hex.h"
@@ -87,33 +89,6 @@ static int parse_u32(const char *s, int base, uint32_t *out)
     if (errno != 0 || *end != '\0' || v == 0 || v > UINT32_MAX)
         return -1;
     *out = (uint32_t)v;
-    return 0;
-}
-
-/* YYYY-MM-DD as the unix time of its first second, UTC. */
-static int parse_date(const char *s, int64_t *out)
-{
-    struct tm tm = {0};
-    int y, m, d;
-    if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return -1;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return -1;
-    y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    m = (s[5] - '0') * 10 + (s[6] - '0');
-    d = (s[8] - '0') * 10 + (s[9] - '0');
-    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
-        return -1;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = m - 1;
-    tm.tm_mday = d;
-    time_t t = timegm(&tm);
-    struct tm back;
-    gmtime_r(&t, &back);
-    if (back.tm_mday != d || back.tm_mon != m - 1) /* 2026-02-30 */
-        return -1;
-    *out = (int64_t)t;
     return 0;
 }
 
@@ -646,20 +621,6 @@ out:
     return rc;
 }
 
-/* Public keys of a signing role, by version. */
-static leal_err public_slot(const struct key_slot *secret, struct key_slot *pub)
-{
-    leal_err err = LEAL_OK;
-    memset(pub, 0, sizeof *pub);
-    for (int i = 0; i < secret->nversions && err == LEAL_OK; i++) {
-        pub->v[i].version = secret->v[i].version;
-        pub->v[i].created = secret->v[i].created;
-        err = crypto_openssl_ed25519_public(secret->v[i].key, pub->v[i].key);
-    }
-    pub->nversions = secret->nversions;
-    return err;
-}
-
 /* A bundle is made only for a terminal the ledger knows, in the program the
  * bundle is for: a mistyped id would otherwise make a bundle whose journals
  * no ledger imports. The ledger must exist (it is not created here). */
@@ -705,90 +666,70 @@ static int terminal_in_ledger(const struct keys_opts *o, uint32_t terminal, uint
     return CLI_EXIT_OK;
 }
 
+/* export-terminal's arguments, checked before any passphrase is asked. */
+static int export_args(const struct keys_opts *o, uint32_t *terminal, int64_t *expires)
+{
+    leal_err err;
+    if (o->terminal == NULL || o->program == NULL || o->expires == NULL || o->output == NULL)
+        return cli_usage("keys export-terminal needs --terminal ID --program ID --expires "
+                         "YYYY-MM-DD -o FILE");
+    if (parse_u32(o->terminal, 10, terminal) != 0) {
+        fprintf(stderr, "leal: terminal id '%s' must be a whole number from 1 to 4294967295\n",
+                o->terminal);
+        return CLI_EXIT_USAGE;
+    }
+    err = desk_bundle_expiry(o->expires, (int64_t)time(NULL), expires);
+    if (err == LEAL_E_DATE)
+        fprintf(stderr, "leal: expiry date '%s' is not a date; write it as YYYY-MM-DD\n",
+                o->expires);
+    else if (err == LEAL_E_BUNDLE_EXPIRED)
+        fprintf(stderr, "leal: expiry date %s is in the past\n", o->expires);
+    else if (err != LEAL_OK)
+        fprintf(stderr,
+                "leal: expiry date %s is more than %d days away; a terminal bundle must be "
+                "renewed at least yearly\n",
+                o->expires, LEAL_MAX_BUNDLE_DAYS);
+    if (err != LEAL_OK)
+        return CLI_EXIT_USAGE;
+    int rc = refuse_existing(o->output, o->force);
+    return rc ? rc : check_out_dir("bundle", o->output);
+}
+
 static int keys_export_terminal(const struct keys_opts *o)
 {
     struct keyset *ks = NULL;
     struct passphrase pass, bpass;
     struct bundle *b = NULL;
-    const struct key_program *prog;
-    const struct key_version *journal;
-    uint32_t program, terminal;
-    int64_t expires;
+    struct desk_bundle_for f = {.now = (int64_t)time(NULL)};
     leal_err err;
     int rc;
     char when[32];
 
     memset(&pass, 0, sizeof pass);
     memset(&bpass, 0, sizeof bpass);
-    if (o->terminal == NULL || o->program == NULL || o->expires == NULL || o->output == NULL)
-        return cli_usage("keys export-terminal needs --terminal ID --program ID --expires "
-                         "YYYY-MM-DD -o FILE");
-    if (parse_u32(o->terminal, 10, &terminal) != 0) {
-        fprintf(stderr, "leal: terminal id '%s' must be a whole number from 1 to 4294967295\n",
-                o->terminal);
-        return CLI_EXIT_USAGE;
-    }
-    if (parse_date(o->expires, &expires) != 0) {
-        fprintf(stderr, "leal: expiry date '%s' is not a date; write it as YYYY-MM-DD\n",
-                o->expires);
-        return CLI_EXIT_USAGE;
-    }
-    expires += 86400; /* valid through the whole day named, UTC */
-    if (expires <= (int64_t)time(NULL)) {
-        fprintf(stderr, "leal: expiry date %s is in the past\n", o->expires);
-        return CLI_EXIT_USAGE;
-    }
-    if (expires > (int64_t)time(NULL) + (int64_t)LEAL_MAX_BUNDLE_DAYS * 86400) {
-        fprintf(stderr,
-                "leal: expiry date %s is more than %d days away; a terminal bundle must be "
-                "renewed at least yearly\n",
-                o->expires, LEAL_MAX_BUNDLE_DAYS);
-        return CLI_EXIT_USAGE;
-    }
-    if ((rc = refuse_existing(o->output, o->force)) != 0 ||
-        (rc = check_out_dir("bundle", o->output)) != 0)
+    if ((rc = export_args(o, &f.terminal_id, &f.expires)) != 0)
         return rc;
     /* Every passphrase before the keystore is decrypted; the keystore is
      * released as soon as the bundle's keys are copied out of it. */
-    if ((rc = ask_keystore_pass(o, &pass)) != 0)
-        goto out;
-    if ((rc = get_pass(o->bundle_pass_file, "LEAL_BUNDLE_PASSPHRASE", "bundle", true, &bpass)) != 0)
+    if ((rc = ask_keystore_pass(o, &pass)) != 0 ||
+        (rc = get_pass(o->bundle_pass_file, "LEAL_BUNDLE_PASSPHRASE", "bundle", true, &bpass)) != 0)
         goto out;
     if ((b = secmem_alloc(sizeof *b)) == NULL) {
         rc = cli_fail(LEAL_E_NO_MEMORY, "terminal bundle");
         goto out;
     }
-    if ((rc = decrypt(o, &pass, &ks)) != 0)
+    if ((rc = decrypt(o, &pass, &ks)) != 0 || (rc = pick_program(o, ks, &f.program_id)) != 0)
         goto out;
-    if ((rc = pick_program(o, ks, &program)) != 0)
-        goto out;
-    if ((err = keyset_keep_program(ks, program)) != LEAL_OK) {
-        rc = cli_fail(err, "program %u", program);
+    if ((err = keyset_keep_program(ks, f.program_id)) != LEAL_OK) {
+        rc = cli_fail(err, "program %u", f.program_id);
         goto out;
     }
-    if ((rc = terminal_in_ledger(o, terminal, program)) != 0)
+    if ((rc = terminal_in_ledger(o, f.terminal_id, f.program_id)) != 0)
         goto out;
-    if ((err = keyset_program(ks, program, &prog)) != LEAL_OK ||
-        (err = keyset_current(ks, program, KEY_ROLE_JOURNAL_MAC, &journal)) != LEAL_OK) {
-        rc = cli_fail(err, "program %u", program);
-        goto out;
-    }
-    b->issuer_id = ks->issuer_id;
-    memcpy(b->issuer_name, ks->issuer_name, sizeof b->issuer_name);
-    b->program_id = program;
-    b->terminal_id = terminal;
-    b->created = (uint64_t)time(NULL);
-    b->expires = (uint64_t)expires;
-    b->terminal = prog->roles[KEY_ROLE_TERMINAL - 1];
-    b->classic_a = prog->roles[KEY_ROLE_CLASSIC_A - 1];
-    b->classic_seal = prog->roles[KEY_ROLE_CLASSIC_SEAL - 1];
-    b->journal_version = journal->version;
-    if ((err = derive_journal_key(crypto_openssl(), journal->key, ks->issuer_id, program, terminal,
-                                  b->journal_key)) != LEAL_OK ||
-        (err = public_slot(&prog->roles[KEY_ROLE_PACKAGE_SIGNING - 1], &b->package_public)) !=
-            LEAL_OK ||
-        (err = public_slot(&prog->roles[KEY_ROLE_QR - 1], &b->qr_public)) != LEAL_OK) {
-        rc = cli_fail(err, "terminal bundle");
+    if ((err = desk_bundle_fill(ks, &f, b)) != LEAL_OK) {
+        rc = err == LEAL_E_UNKNOWN_PROGRAM || err == LEAL_E_KEY_VERSION
+                 ? cli_fail(err, "program %u", f.program_id)
+                 : cli_fail(err, "terminal bundle");
         goto out;
     }
     release(ks);
@@ -800,7 +741,7 @@ static int keys_export_terminal(const struct keys_opts *o)
     }
     format_time(b->expires - 1, when, sizeof when, "%Y-%m-%d");
     printf("wrote terminal bundle %s: terminal %u, program %u, valid through %s (UTC)\n", o->output,
-           terminal, program, when);
+           f.terminal_id, f.program_id, when);
     rc = CLI_EXIT_OK;
 out:
     if (b) {
@@ -855,7 +796,7 @@ static int keys_verify_bundle(const struct keys_opts *o, const char *file)
     }
     if (o->program && (rc = program_arg(o->program, &program)) != 0)
         return rc;
-    if (o->at && parse_date(o->at, &at) != 0) {
+    if (o->at && books_parse_date(o->at, &at) != LEAL_OK) {
         fprintf(stderr, "leal: date '%s' is not a date; write it as YYYY-MM-DD\n", o->at);
         return CLI_EXIT_USAGE;
     }
