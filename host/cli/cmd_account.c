@@ -115,7 +115,8 @@ int cmd_account(int argc, char **argv)
     leal_err err = LEAL_OK;
     struct ledger_card card;
 
-    if ((rc = lcli_parse(argc, argv, o, N(o), pos, LCLI_MAX_POS, &npos)) != 0)
+    npos = LCLI_MAX_POS;
+    if ((rc = lcli_parse(argc, argv, o, N(o), pos, &npos)) != 0)
         return rc;
     if (lcli_get(o, N(o), "help")) {
         fputs(help, stdout);

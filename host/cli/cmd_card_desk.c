@@ -775,7 +775,8 @@ int card_desk(const char *sub, int argc, char **argv)
             fputs(desk_usage, stdout);
             return CLI_EXIT_OK;
         }
-    if ((rc = lcli_parse(argc, argv, c.opts, O_COUNT, c.pos, 2, &c.npos)) != 0)
+    c.npos = 2;
+    if ((rc = lcli_parse(argc, argv, c.opts, O_COUNT, c.pos, &c.npos)) != 0)
         return rc;
     if (strcmp(sub, "issue") == 0)
         rc = c.npos ? cli_usage("card issue takes no operand") : desk_issue(&c, false);

@@ -162,6 +162,185 @@ static int consent_cb(void *ctx, const struct ledger_consent *c)
     return 0;
 }
 
+/* One `leal customer` command. */
+struct cust_cmd {
+    struct lcli_opt *o;
+    const char *pos[LCLI_MAX_POS];
+    size_t npos;
+    const char *sub;
+    int json;
+    int64_t prog, limit;
+    struct ledger *l;
+    leal_err err; /* a ledger error, printed by cmd_customer */
+};
+
+static int customer_add(struct cust_cmd *x)
+{
+    struct ledger_customer c;
+    int64_t id = 0, acct = 0;
+    leal_err err;
+    int rc;
+    memset(&c, 0, sizeof c);
+    if (x->npos != 1 || x->prog == 0)
+        return cli_usage("leal customer add needs --program");
+    if ((err = set_fields(x->o, &c)) != LEAL_OK)
+        return cli_fail(err, "customer add");
+    c.program_id = x->prog;
+    if ((rc = lcli_open(x->o[O_DB].val, &x->l)) != 0)
+        return rc;
+    x->err = ledger_customer_add(x->l, &c, &id, &acct);
+    if (x->err == LEAL_OK && x->json)
+        printf("{\"id\":%lld,\"account\":%lld}\n", (long long)id, (long long)acct);
+    else if (x->err == LEAL_OK)
+        printf("customer %lld added, account %lld\n", (long long)id, (long long)acct);
+    return 0;
+}
+
+static leal_err consent_add(const struct cust_cmd *x, int64_t id)
+{
+    const struct lcli_opt *o = x->o;
+    const struct ledger_consent_change change = {
+        .channel = o[O_CHANNEL].val,
+        .granted = strcmp(o[O_GRANTED].val, "yes") == 0,
+        .method = o[O_METHOD].val,
+        .recorded_by = o[O_BY].val,
+    };
+    leal_err err = ledger_consent_add(x->l, id, &change);
+    if (err == LEAL_OK && x->json) {
+        printf("{\"customer\":%lld,\"channel\":", (long long)id);
+        cli_json_string(stdout, o[O_CHANNEL].val);
+        printf(",\"granted\":%s}\n", strcmp(o[O_GRANTED].val, "yes") ? "false" : "true");
+    } else if (err == LEAL_OK) {
+        printf("consent recorded\n");
+    }
+    return err;
+}
+
+/* show (with consent and notes) or edit's result. */
+static leal_err print_customer(const struct cust_cmd *x, struct ledger_customer *c, bool edit)
+{
+    leal_err err = LEAL_OK;
+    if (x->json) {
+        int k = 0;
+        print_json_open(c);
+        if (!edit) {
+            printf(",\"notes\":[");
+            err = ledger_note_each(x->l, c->id, note_cb, &k);
+            printf("]");
+        }
+        printf("}\n");
+        return err;
+    }
+    printf("customer  %lld\nprogram   %lld\naccount   %lld\n", (long long)c->id,
+           (long long)c->program_id, (long long)c->account_id);
+    for (int k = O_NAME; k <= O_PREFS; k++) {
+        size_t cap;
+        printf("%-11s %s\n", labels[k], field(c, k, &cap));
+    }
+    if (!edit) {
+        printf("consent\n");
+        err = ledger_consent_each(x->l, c->id, consent_cb, NULL);
+    }
+    if (!edit && err == LEAL_OK) {
+        printf("notes\n");
+        err = ledger_note_each(x->l, c->id, note_cb, NULL);
+    }
+    return err;
+}
+
+/* show, edit, consent and note: one customer by id. */
+static int customer_one(struct cust_cmd *x)
+{
+    const struct lcli_opt *o = x->o;
+    const char *sub = x->sub;
+    bool edit = strcmp(sub, "edit") == 0, note = strcmp(sub, "note") == 0;
+    bool consent = strcmp(sub, "consent") == 0;
+    struct ledger_customer c;
+    int64_t id = 0;
+    int rc;
+    memset(&c, 0, sizeof c);
+    if (x->npos != (size_t)(note ? 3 : 2))
+        return cli_usage(
+            note ? "leal customer note CUSTOMER --by NAME TEXT" : "leal customer %s CUSTOMER", sub);
+    if (lcli_id(x->pos[1], &id) != LEAL_OK)
+        return cli_fail(LEAL_E_NUMBER, "customer '%s'", x->pos[1]);
+    if (consent && (!o[O_CHANNEL].val || !o[O_GRANTED].val ||
+                    (strcmp(o[O_GRANTED].val, "yes") && strcmp(o[O_GRANTED].val, "no"))))
+        return cli_usage("leal customer consent needs --channel and --granted yes|no");
+    if ((rc = lcli_open(o[O_DB].val, &x->l)) != 0)
+        return rc;
+    if (consent) {
+        x->err = consent_add(x, id);
+        return 0;
+    }
+    if (note) {
+        if ((x->err = ledger_note_add(x->l, id, o[O_BY].val, x->pos[2], 0)) == LEAL_OK)
+            printf(x->json ? "{\"customer\":%lld,\"note_added\":true}\n" : "note added\n",
+                   (long long)id);
+        return 0;
+    }
+    if ((x->err = ledger_customer_get(x->l, id, &c)) == LEAL_OK && edit &&
+        (x->err = set_fields(o, &c)) == LEAL_OK)
+        x->err = ledger_customer_update(x->l, &c);
+    if (x->err == LEAL_OK)
+        x->err = print_customer(x, &c, edit);
+    return 0;
+}
+
+/* list and search: the one search form given, if any. */
+static int customer_list(struct cust_cmd *x)
+{
+    static const struct {
+        int opt;
+        enum ledger_search_by by;
+    } forms[] = {{O_NAME, LEDGER_SEARCH_NAME},
+                 {O_EMAIL, LEDGER_SEARCH_EMAIL},
+                 {O_PHONE, LEDGER_SEARCH_PHONE},
+                 {O_CARD, LEDGER_SEARCH_CARD_ID},
+                 {O_UID, LEDGER_SEARCH_UID}};
+    enum ledger_search_by by = LEDGER_SEARCH_ALL;
+    const char *q = NULL;
+    struct list_ctx lc = {x->json, 0};
+    int given = 0, rc;
+    if (x->npos != 1)
+        return cli_usage("leal customer %s takes no positional argument", x->sub);
+    for (size_t i = 0; i < N(forms); i++)
+        if (x->o[forms[i].opt].val) {
+            by = forms[i].by;
+            q = x->o[forms[i].opt].val;
+            given++;
+        }
+    if (q && q[0] == '\0')
+        return cli_usage("leal customer search: the text to search for is empty");
+    if (strcmp(x->sub, "search") == 0 && given != 1)
+        return cli_usage("leal customer search needs exactly one of --name, --email, "
+                         "--phone, --card-id, --uid");
+    if (strcmp(x->sub, "list") == 0 && given != 0)
+        return cli_usage("leal customer list takes --program and --limit only");
+    if ((rc = lcli_open(x->o[O_DB].val, &x->l)) != 0)
+        return rc;
+    const struct ledger_search search = {x->prog, by, q, (size_t)x->limit};
+    x->err = ledger_customer_search(x->l, &search, list_cb, &lc);
+    if (x->json && (x->err == LEAL_OK || lc.n > 0))
+        printf("%s]\n", lc.n ? "" : "[");
+    else if (x->err == LEAL_OK && lc.n == 0)
+        printf("no customers\n");
+    return 0;
+}
+
+static int customer_run(struct cust_cmd *x)
+{
+    const char *sub = x->sub;
+    if (strcmp(sub, "add") == 0)
+        return customer_add(x);
+    if (strcmp(sub, "show") == 0 || strcmp(sub, "edit") == 0 || strcmp(sub, "consent") == 0 ||
+        strcmp(sub, "note") == 0)
+        return customer_one(x);
+    if (strcmp(sub, "list") == 0 || strcmp(sub, "search") == 0)
+        return customer_list(x);
+    return cli_usage("leal customer: unknown subcommand '%s'", sub);
+}
+
 int cmd_customer(int argc, char **argv)
 {
     struct lcli_opt o[] = {
@@ -185,152 +364,32 @@ int cmd_customer(int argc, char **argv)
         [O_JSON] = {"json", 1, 0},
         [O_HELP] = {"help", 1, 0},
     };
-    struct ledger_customer c;
-    struct ledger *l = NULL;
-    const char *pos[LCLI_MAX_POS], *sub;
-    size_t npos;
-    int64_t id = 0, prog = 0, limit = 0, acct = 0;
-    int json, rc;
-    leal_err err = LEAL_OK;
+    struct cust_cmd x;
+    int rc;
 
-    if ((rc = lcli_parse(argc, argv, o, N(o), pos, LCLI_MAX_POS, &npos)) != 0)
+    memset(&x, 0, sizeof x);
+    x.o = o;
+    x.npos = LCLI_MAX_POS;
+    if ((rc = lcli_parse(argc, argv, o, N(o), x.pos, &x.npos)) != 0)
         return rc;
     if (o[O_HELP].val) {
         fputs(help, stdout);
         return CLI_EXIT_OK;
     }
-    if (npos < 1)
+    if (x.npos < 1)
         return cli_usage("leal customer: expected add, show, edit, list, search, consent or note");
-    sub = pos[0];
-    json = o[O_JSON].val != NULL;
-    memset(&c, 0, sizeof c);
-    if (o[O_PROGRAM].val && lcli_id(o[O_PROGRAM].val, &prog) != LEAL_OK)
+    x.sub = x.pos[0];
+    x.json = o[O_JSON].val != NULL;
+    if (o[O_PROGRAM].val && lcli_id(o[O_PROGRAM].val, &x.prog) != LEAL_OK)
         return cli_fail(LEAL_E_NUMBER, "--program '%s'", o[O_PROGRAM].val);
-    if (o[O_LIMIT].val && lcli_id(o[O_LIMIT].val, &limit) != LEAL_OK)
+    if (o[O_LIMIT].val && lcli_id(o[O_LIMIT].val, &x.limit) != LEAL_OK)
         return cli_fail(LEAL_E_NUMBER, "--limit '%s'", o[O_LIMIT].val);
-    if (strcmp(sub, "add") == 0) {
-        if (npos != 1 || prog == 0)
-            return cli_usage("leal customer add needs --program");
-        if ((err = set_fields(o, &c)) != LEAL_OK)
-            return cli_fail(err, "customer add");
-        c.program_id = prog;
-        if ((rc = lcli_open(o[O_DB].val, &l)) != 0)
-            return rc;
-        err = ledger_customer_add(l, &c, &id, &acct);
-        if (err == LEAL_OK && json)
-            printf("{\"id\":%lld,\"account\":%lld}\n", (long long)id, (long long)acct);
-        else if (err == LEAL_OK)
-            printf("customer %lld added, account %lld\n", (long long)id, (long long)acct);
-    } else if (strcmp(sub, "show") == 0 || strcmp(sub, "edit") == 0 ||
-               strcmp(sub, "consent") == 0 || strcmp(sub, "note") == 0) {
-        int edit = strcmp(sub, "edit") == 0, note = strcmp(sub, "note") == 0;
-        int consent = strcmp(sub, "consent") == 0;
-        if (npos != (size_t)(note ? 3 : 2))
-            return cli_usage(note ? "leal customer note CUSTOMER --by NAME TEXT"
-                                  : "leal customer %s CUSTOMER",
-                             sub);
-        if (lcli_id(pos[1], &id) != LEAL_OK)
-            return cli_fail(LEAL_E_NUMBER, "customer '%s'", pos[1]);
-        if (consent && (!o[O_CHANNEL].val || !o[O_GRANTED].val ||
-                        (strcmp(o[O_GRANTED].val, "yes") && strcmp(o[O_GRANTED].val, "no"))))
-            return cli_usage("leal customer consent needs --channel and --granted yes|no");
-        if ((rc = lcli_open(o[O_DB].val, &l)) != 0)
-            return rc;
-        if (consent) {
-            const struct ledger_consent_change change = {
-                .channel = o[O_CHANNEL].val,
-                .granted = strcmp(o[O_GRANTED].val, "yes") == 0,
-                .method = o[O_METHOD].val,
-                .recorded_by = o[O_BY].val,
-            };
-            err = ledger_consent_add(l, id, &change);
-            if (err == LEAL_OK && json) {
-                printf("{\"customer\":%lld,\"channel\":", (long long)id);
-                cli_json_string(stdout, o[O_CHANNEL].val);
-                printf(",\"granted\":%s}\n", strcmp(o[O_GRANTED].val, "yes") ? "false" : "true");
-            } else if (err == LEAL_OK) {
-                printf("consent recorded\n");
-            }
-        } else if (note) {
-            err = ledger_note_add(l, id, o[O_BY].val, pos[2], 0);
-            if (err == LEAL_OK)
-                printf(json ? "{\"customer\":%lld,\"note_added\":true}\n" : "note added\n",
-                       (long long)id);
-        } else if ((err = ledger_customer_get(l, id, &c)) == LEAL_OK && edit) {
-            if ((err = set_fields(o, &c)) == LEAL_OK)
-                err = ledger_customer_update(l, &c);
-        }
-        if (err == LEAL_OK && !consent && !note) {
-            if (json) {
-                int k = 0;
-                print_json_open(&c);
-                if (!edit) {
-                    printf(",\"notes\":[");
-                    err = ledger_note_each(l, c.id, note_cb, &k);
-                    printf("]");
-                }
-                printf("}\n");
-            } else {
-                printf("customer  %lld\nprogram   %lld\naccount   %lld\n", (long long)c.id,
-                       (long long)c.program_id, (long long)c.account_id);
-                for (int k = O_NAME; k <= O_PREFS; k++) {
-                    size_t cap;
-                    printf("%-11s %s\n", labels[k], field(&c, k, &cap));
-                }
-                if (!edit) {
-                    printf("consent\n");
-                    err = ledger_consent_each(l, c.id, consent_cb, NULL);
-                }
-                if (!edit && err == LEAL_OK) {
-                    printf("notes\n");
-                    err = ledger_note_each(l, c.id, note_cb, NULL);
-                }
-            }
-        }
-    } else if (strcmp(sub, "list") == 0 || strcmp(sub, "search") == 0) {
-        enum ledger_search_by by = LEDGER_SEARCH_ALL;
-        const char *q = NULL;
-        struct list_ctx x = {json, 0};
-        int given = 0;
-        static const struct {
-            int opt;
-            enum ledger_search_by by;
-        } forms[] = {{O_NAME, LEDGER_SEARCH_NAME},
-                     {O_EMAIL, LEDGER_SEARCH_EMAIL},
-                     {O_PHONE, LEDGER_SEARCH_PHONE},
-                     {O_CARD, LEDGER_SEARCH_CARD_ID},
-                     {O_UID, LEDGER_SEARCH_UID}};
-        if (npos != 1)
-            return cli_usage("leal customer %s takes no positional argument", sub);
-        for (size_t i = 0; i < N(forms); i++)
-            if (o[forms[i].opt].val) {
-                by = forms[i].by;
-                q = o[forms[i].opt].val;
-                given++;
-            }
-        if (q && q[0] == '\0')
-            return cli_usage("leal customer search: the text to search for is empty");
-        if (strcmp(sub, "search") == 0 && given != 1)
-            return cli_usage("leal customer search needs exactly one of --name, --email, "
-                             "--phone, --card-id, --uid");
-        if (strcmp(sub, "list") == 0 && given != 0)
-            return cli_usage("leal customer list takes --program and --limit only");
-        if ((rc = lcli_open(o[O_DB].val, &l)) != 0)
-            return rc;
-        const struct ledger_search search = {prog, by, q, (size_t)limit};
-        err = ledger_customer_search(l, &search, list_cb, &x);
-        if (json && (err == LEAL_OK || x.n > 0))
-            printf("%s]\n", x.n ? "" : "[");
-        else if (err == LEAL_OK && x.n == 0)
-            printf("no customers\n");
-    } else {
-        return cli_usage("leal customer: unknown subcommand '%s'", sub);
-    }
-    if (err != LEAL_OK) {
+    rc = customer_run(&x);
+    if (x.err != LEAL_OK) {
         char what[64];
-        snprintf(what, sizeof what, "customer %s", sub);
-        rc = lcli_fail(l, err, what);
+        snprintf(what, sizeof what, "customer %s", x.sub);
+        rc = lcli_fail(x.l, x.err, what);
     }
-    ledger_close(l);
+    ledger_close(x.l);
     return rc;
 }

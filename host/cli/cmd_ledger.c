@@ -144,6 +144,218 @@ static int import(struct ledger *l, const char *file, int64_t batch, int json)
     return rc;
 }
 
+/* One `leal ledger` command: its options and what was read from them. */
+struct ledger_cmd {
+    struct lcli_opt *o;
+    const char *pos[LCLI_MAX_POS];
+    size_t npos;
+    const char *sub;
+    int json;
+    struct ledger_line ln[2];
+    struct ledger_entry e;
+    char req[40];
+    int64_t expires, store, batch, target;
+};
+
+static const char *val(const struct ledger_cmd *c, int i)
+{
+    return c->o[i].val;
+}
+
+/* post: the entry, every field checked before the database is opened. */
+static int check_post(struct ledger_cmd *c)
+{
+    const char *asset = val(c, O_ASSET);
+    leal_err err;
+    if (c->npos != 1)
+        return cli_usage("leal ledger post takes options only");
+    if (!val(c, O_ACCOUNT) || !asset || !val(c, O_AMOUNT))
+        return cli_usage("leal ledger post needs --account, --asset and --amount");
+    if (lcli_id(val(c, O_ACCOUNT), &c->ln[0].account_id) != LEAL_OK)
+        return cli_fail(LEAL_E_NUMBER, "--account '%s'", val(c, O_ACCOUNT));
+    if (strlen(asset) >= sizeof c->ln[0].asset || ledger_asset_check(asset) != LEAL_OK)
+        return cli_fail(LEAL_E_ASSET, "--asset '%s'", asset);
+    if ((err = lcli_amount(asset, val(c, O_AMOUNT), &c->ln[0].amount)) != LEAL_OK)
+        return cli_fail(err, "--amount '%s'", val(c, O_AMOUNT));
+    if (c->ln[0].amount == 0)
+        return cli_fail(LEAL_E_AMOUNT, "--amount '%s' is zero", val(c, O_AMOUNT));
+    if (!val(c, O_REASON) || !val(c, O_REASON)[0] || !val(c, O_OPERATOR) || !val(c, O_OPERATOR)[0])
+        return cli_fail(LEAL_E_REASON_REQUIRED, "ledger post");
+    if (val(c, O_EXPIRES)) {
+        if (lcli_date(val(c, O_EXPIRES), &c->expires) != LEAL_OK)
+            return cli_fail(LEAL_E_DATE, "--expires '%s'", val(c, O_EXPIRES));
+        c->expires += 86400; /* valid through that whole day (UTC) */
+    }
+    if (val(c, O_STORE) && lcli_id(val(c, O_STORE), &c->store) != LEAL_OK)
+        return cli_fail(LEAL_E_NUMBER, "--store '%s'", val(c, O_STORE));
+    snprintf(c->ln[0].asset, sizeof c->ln[0].asset, "%s", asset);
+    snprintf(c->ln[1].asset, sizeof c->ln[1].asset, "%s", asset);
+    c->ln[0].expires_at = c->ln[0].amount > 0 ? c->expires : 0;
+    c->ln[1].amount = -c->ln[0].amount;
+    if (val(c, O_KIND) && strcmp(val(c, O_KIND), "adjust") != 0 &&
+        strcmp(val(c, O_KIND), "gift_sale") != 0)
+        return cli_fail(LEAL_E_ENTRY_KIND, "--kind '%s'", val(c, O_KIND));
+    if (!val(c, O_REQ))
+        request_id(c->req);
+    c->e.kind = val(c, O_KIND) ? val(c, O_KIND) : "adjust";
+    c->e.request_id = val(c, O_REQ) ? val(c, O_REQ) : c->req;
+    c->e.operator_name = val(c, O_OPERATOR);
+    c->e.reason = val(c, O_REASON);
+    c->e.reference = val(c, O_REF);
+    c->e.store_id = c->store;
+    c->e.lines = c->ln;
+    c->e.nlines = 2;
+    return 0;
+}
+
+static int check_expire(struct ledger_cmd *c)
+{
+    if (c->npos != 1)
+        return cli_usage("leal ledger expire takes options only");
+    if (lcli_id(val(c, O_PROGRAM), &c->target) != LEAL_OK)
+        return cli_fail(LEAL_E_NUMBER, "--program '%s'",
+                        val(c, O_PROGRAM) ? val(c, O_PROGRAM) : "");
+    if (!val(c, O_OPERATOR) || !val(c, O_OPERATOR)[0])
+        return cli_fail(LEAL_E_REASON_REQUIRED, "ledger expire");
+    if (val(c, O_AT) && lcli_date(val(c, O_AT), &c->expires) != LEAL_OK)
+        return cli_fail(LEAL_E_DATE, "--at '%s'", val(c, O_AT));
+    if (!val(c, O_AT))
+        c->expires = (int64_t)time(NULL);
+    return 0;
+}
+
+/* Every argument is checked before the database is opened. */
+static int check_args(struct ledger_cmd *c)
+{
+    const char *sub = c->sub;
+    int rc = 0;
+    if (strcmp(sub, "post") == 0) {
+        rc = check_post(c);
+    } else if (strcmp(sub, "void") == 0) {
+        if (c->npos != 2)
+            return cli_usage("leal ledger void ENTRY --reason TEXT --operator NAME");
+        if (lcli_id(c->pos[1], &c->target) != LEAL_OK)
+            return cli_fail(LEAL_E_NUMBER, "entry '%s'", c->pos[1]);
+        if (!val(c, O_REASON) || !val(c, O_REASON)[0] || !val(c, O_OPERATOR) ||
+            !val(c, O_OPERATOR)[0])
+            return cli_fail(LEAL_E_REASON_REQUIRED, "ledger void");
+    } else if (strcmp(sub, "import") == 0) {
+        if (c->npos != 2)
+            return cli_usage("leal ledger import FILE");
+        if (val(c, O_BATCH) &&
+            (lcli_id(val(c, O_BATCH), &c->batch) != LEAL_OK || c->batch > LEDGER_MAX_BATCH))
+            return cli_fail(LEAL_E_NUMBER, "--batch '%s' (1..%d)", val(c, O_BATCH),
+                            LEDGER_MAX_BATCH);
+    } else if (strcmp(sub, "expire") == 0) {
+        rc = check_expire(c);
+    } else if (strcmp(sub, "verify") != 0 && strcmp(sub, "init") != 0) {
+        return cli_usage("leal ledger: unknown subcommand '%s'", sub);
+    }
+    if (rc != 0)
+        return rc;
+    if (strcmp(sub, "post") != 0 && strcmp(sub, "void") != 0 && strcmp(sub, "expire") != 0 &&
+        c->npos != 1 + !strcmp(sub, "import"))
+        return cli_usage("leal ledger %s: unexpected argument", sub);
+    if (val(c, O_REQ) && ledger_request_id_reserved(val(c, O_REQ)))
+        return cli_fail(LEAL_E_REQUEST_ID_RESERVED, "--request-id '%s'", val(c, O_REQ));
+    return 0;
+}
+
+/* A sanity limit per operation: far beyond it is a typo until confirmed
+ * (*rc set, LEAL_OK returned: the error is already printed). */
+static leal_err run_post(struct ledger_cmd *c, struct ledger *l, int *rc)
+{
+    struct ledger_account a;
+    const char *counter = val(c, O_COUNTER) ? val(c, O_COUNTER) : "adjustments";
+    int64_t id = 0;
+    bool rep = false;
+    leal_err err;
+    if ((err = ledger_account_get(l, c->ln[0].account_id, &a)) != LEAL_OK ||
+        (err = ledger_program_account(l, a.program_id, counter, &c->ln[1].account_id)) != LEAL_OK)
+        return err;
+    c->e.program_id = a.program_id;
+    if (!val(c, O_OVER_LIMIT) &&
+        (err = ledger_program_limit_check(l, a.program_id, c->ln[0].asset, c->ln[0].amount)) ==
+            LEAL_E_OVER_LIMIT) {
+        char what[128];
+        snprintf(what, sizeof what, "--amount '%s'", val(c, O_AMOUNT));
+        *rc = lcli_fail(l, err, what);
+        return LEAL_OK;
+    }
+    if (err == LEAL_OK && (err = ledger_post(l, &c->e, &id, &rep)) == LEAL_OK)
+        *rc = print_post(c->json, id, rep, "posted");
+    return err;
+}
+
+static leal_err run_void(const struct ledger_cmd *c, struct ledger *l)
+{
+    int64_t id = 0;
+    bool rep = false;
+    const struct ledger_void_request rq = {c->target, val(c, O_REQ), val(c, O_OPERATOR),
+                                           val(c, O_REASON)};
+    leal_err err = ledger_void(l, &rq, &id, &rep);
+    if (err == LEAL_OK && c->json)
+        printf("{\"entry\":%lld,\"voids\":%lld,\"replayed\":%s}\n", (long long)id,
+               (long long)c->target, rep ? "true" : "false");
+    else if (err == LEAL_OK)
+        printf("entry %lld %svoided by entry %lld\n", (long long)c->target,
+               rep ? "was already " : "", (long long)id);
+    return err;
+}
+
+static leal_err run_expire(const struct ledger_cmd *c, struct ledger *l)
+{
+    int64_t accts = 0, pts = 0;
+    leal_err err = ledger_expire_points(l, c->target, c->expires, val(c, O_OPERATOR), &accts, &pts);
+    if (err == LEAL_OK && c->json)
+        printf("{\"accounts\":%lld,\"points\":%lld}\n", (long long)accts, (long long)pts);
+    else if (err == LEAL_OK)
+        printf("expired %lld points in %lld accounts\n", (long long)pts, (long long)accts);
+    return err;
+}
+
+static leal_err run_verify(const struct ledger_cmd *c, struct ledger *l)
+{
+    struct ledger_stats s;
+    leal_err err = ledger_verify(l, &s);
+    if (err != LEAL_OK)
+        return err;
+    if (c->json)
+        printf("{\"ok\":true,\"entries\":%lld,\"lines\":%lld,\"accounts\":%lld}\n",
+               (long long)s.entries, (long long)s.lines, (long long)s.accounts);
+    else
+        printf("ledger ok: %lld entries, %lld lines, %lld accounts\n", (long long)s.entries,
+               (long long)s.lines, (long long)s.accounts);
+    return LEAL_OK;
+}
+
+/* The checked command against the open ledger; the exit code. */
+static int run(struct ledger_cmd *c, struct ledger *l)
+{
+    const char *sub = c->sub;
+    leal_err err = LEAL_OK;
+    int rc = 0;
+    if (strcmp(sub, "init") == 0)
+        printf(c->json ? "{\"schema_version\":%d}\n" : "ledger ready (schema version %d)\n",
+               ledger_schema_version(l));
+    else if (strcmp(sub, "post") == 0)
+        err = run_post(c, l, &rc);
+    else if (strcmp(sub, "void") == 0)
+        err = run_void(c, l);
+    else if (strcmp(sub, "expire") == 0)
+        err = run_expire(c, l);
+    else if (strcmp(sub, "verify") == 0)
+        err = run_verify(c, l);
+    else
+        rc = import(l, c->pos[1], c->batch, c->json);
+    if (err != LEAL_OK) {
+        char what[64];
+        snprintf(what, sizeof what, "ledger %s", sub);
+        rc = lcli_fail(l, err, what);
+    }
+    return rc;
+}
+
 int cmd_ledger(int argc, char **argv)
 {
     struct lcli_opt o[] = {
@@ -166,167 +378,30 @@ int cmd_ledger(int argc, char **argv)
         [O_OVER_LIMIT] = {"over-limit", 1, 0},
         [O_HELP] = {"help", 1, 0},
     };
+    struct ledger_cmd c;
     struct ledger *l = NULL;
-    struct ledger_line ln[2];
-    struct ledger_entry e;
-    const char *pos[LCLI_MAX_POS], *sub;
-    char req[40];
-    size_t npos;
-    int64_t id = 0, expires = 0, store = 0, batch = 1000, target = 0;
-    bool rep = false;
-    int json, rc;
-    leal_err err = LEAL_OK;
+    int rc;
 
-    if ((rc = lcli_parse(argc, argv, o, N(o), pos, LCLI_MAX_POS, &npos)) != 0)
+    memset(&c, 0, sizeof c);
+    c.o = o;
+    c.batch = 1000;
+    c.npos = LCLI_MAX_POS;
+    if ((rc = lcli_parse(argc, argv, o, N(o), c.pos, &c.npos)) != 0)
         return rc;
     if (o[O_HELP].val) {
         fputs(help, stdout);
         return CLI_EXIT_OK;
     }
-    if (npos < 1)
+    if (c.npos < 1)
         return cli_usage("leal ledger: expected init, post, void, verify or import");
-    sub = pos[0];
-    json = o[O_JSON].val != NULL;
-    memset(ln, 0, sizeof ln);
-    memset(&e, 0, sizeof e);
-
-    /* Every argument is checked before the database is opened. */
-    if (strcmp(sub, "post") == 0) {
-        const char *asset = o[O_ASSET].val;
-        if (npos != 1)
-            return cli_usage("leal ledger post takes options only");
-        if (!o[O_ACCOUNT].val || !asset || !o[O_AMOUNT].val)
-            return cli_usage("leal ledger post needs --account, --asset and --amount");
-        if (lcli_id(o[O_ACCOUNT].val, &ln[0].account_id) != LEAL_OK)
-            return cli_fail(LEAL_E_NUMBER, "--account '%s'", o[O_ACCOUNT].val);
-        if (strlen(asset) >= sizeof ln[0].asset || ledger_asset_check(asset) != LEAL_OK)
-            return cli_fail(LEAL_E_ASSET, "--asset '%s'", asset);
-        if ((err = lcli_amount(asset, o[O_AMOUNT].val, &ln[0].amount)) != LEAL_OK)
-            return cli_fail(err, "--amount '%s'", o[O_AMOUNT].val);
-        if (ln[0].amount == 0)
-            return cli_fail(LEAL_E_AMOUNT, "--amount '%s' is zero", o[O_AMOUNT].val);
-        if (!o[O_REASON].val || !o[O_REASON].val[0] || !o[O_OPERATOR].val || !o[O_OPERATOR].val[0])
-            return cli_fail(LEAL_E_REASON_REQUIRED, "ledger post");
-        if (o[O_EXPIRES].val) {
-            if (lcli_date(o[O_EXPIRES].val, &expires) != LEAL_OK)
-                return cli_fail(LEAL_E_DATE, "--expires '%s'", o[O_EXPIRES].val);
-            expires += 86400; /* valid through that whole day (UTC) */
-        }
-        if (o[O_STORE].val && lcli_id(o[O_STORE].val, &store) != LEAL_OK)
-            return cli_fail(LEAL_E_NUMBER, "--store '%s'", o[O_STORE].val);
-        snprintf(ln[0].asset, sizeof ln[0].asset, "%s", asset);
-        snprintf(ln[1].asset, sizeof ln[1].asset, "%s", asset);
-        ln[0].expires_at = ln[0].amount > 0 ? expires : 0;
-        ln[1].amount = -ln[0].amount;
-        if (o[O_KIND].val && strcmp(o[O_KIND].val, "adjust") != 0 &&
-            strcmp(o[O_KIND].val, "gift_sale") != 0)
-            return cli_fail(LEAL_E_ENTRY_KIND, "--kind '%s'", o[O_KIND].val);
-        if (!o[O_REQ].val)
-            request_id(req);
-        e.kind = o[O_KIND].val ? o[O_KIND].val : "adjust";
-        e.request_id = o[O_REQ].val ? o[O_REQ].val : req;
-        e.operator_name = o[O_OPERATOR].val;
-        e.reason = o[O_REASON].val;
-        e.reference = o[O_REF].val;
-        e.store_id = store;
-        e.lines = ln;
-        e.nlines = 2;
-    } else if (strcmp(sub, "void") == 0) {
-        if (npos != 2)
-            return cli_usage("leal ledger void ENTRY --reason TEXT --operator NAME");
-        if (lcli_id(pos[1], &target) != LEAL_OK)
-            return cli_fail(LEAL_E_NUMBER, "entry '%s'", pos[1]);
-        if (!o[O_REASON].val || !o[O_REASON].val[0] || !o[O_OPERATOR].val || !o[O_OPERATOR].val[0])
-            return cli_fail(LEAL_E_REASON_REQUIRED, "ledger void");
-    } else if (strcmp(sub, "import") == 0) {
-        if (npos != 2)
-            return cli_usage("leal ledger import FILE");
-        if (o[O_BATCH].val &&
-            (lcli_id(o[O_BATCH].val, &batch) != LEAL_OK || batch > LEDGER_MAX_BATCH))
-            return cli_fail(LEAL_E_NUMBER, "--batch '%s' (1..%d)", o[O_BATCH].val,
-                            LEDGER_MAX_BATCH);
-    } else if (strcmp(sub, "expire") == 0) {
-        if (npos != 1)
-            return cli_usage("leal ledger expire takes options only");
-        if (lcli_id(o[O_PROGRAM].val, &target) != LEAL_OK)
-            return cli_fail(LEAL_E_NUMBER, "--program '%s'",
-                            o[O_PROGRAM].val ? o[O_PROGRAM].val : "");
-        if (!o[O_OPERATOR].val || !o[O_OPERATOR].val[0])
-            return cli_fail(LEAL_E_REASON_REQUIRED, "ledger expire");
-        if (o[O_AT].val && lcli_date(o[O_AT].val, &expires) != LEAL_OK)
-            return cli_fail(LEAL_E_DATE, "--at '%s'", o[O_AT].val);
-        if (!o[O_AT].val)
-            expires = (int64_t)time(NULL);
-    } else if (strcmp(sub, "verify") != 0 && strcmp(sub, "init") != 0) {
-        return cli_usage("leal ledger: unknown subcommand '%s'", sub);
-    }
-    if (strcmp(sub, "post") != 0 && strcmp(sub, "void") != 0 && strcmp(sub, "expire") != 0 &&
-        npos != 1 + !strcmp(sub, "import"))
-        return cli_usage("leal ledger %s: unexpected argument", sub);
-    if (o[O_REQ].val && ledger_request_id_reserved(o[O_REQ].val))
-        return cli_fail(LEAL_E_REQUEST_ID_RESERVED, "--request-id '%s'", o[O_REQ].val);
-
-    rc = strcmp(sub, "init") == 0 ? lcli_create(o[O_DB].val, &l) : lcli_open(o[O_DB].val, &l);
+    c.sub = c.pos[0];
+    c.json = o[O_JSON].val != NULL;
+    if ((rc = check_args(&c)) != 0)
+        return rc;
+    rc = strcmp(c.sub, "init") == 0 ? lcli_create(o[O_DB].val, &l) : lcli_open(o[O_DB].val, &l);
     if (rc != 0)
         return rc;
-    if (strcmp(sub, "init") == 0) {
-        printf(json ? "{\"schema_version\":%d}\n" : "ledger ready (schema version %d)\n",
-               ledger_schema_version(l));
-    } else if (strcmp(sub, "post") == 0) {
-        struct ledger_account a;
-        const char *counter = o[O_COUNTER].val ? o[O_COUNTER].val : "adjustments";
-        if ((err = ledger_account_get(l, ln[0].account_id, &a)) == LEAL_OK &&
-            (err = ledger_program_account(l, a.program_id, counter, &ln[1].account_id)) ==
-                LEAL_OK) {
-            e.program_id = a.program_id;
-            /* A sanity limit per operation: far beyond it is a typo until confirmed. */
-            if (!o[O_OVER_LIMIT].val &&
-                (err = ledger_program_limit_check(l, a.program_id, ln[0].asset, ln[0].amount)) ==
-                    LEAL_E_OVER_LIMIT) {
-                char what[128];
-                snprintf(what, sizeof what, "--amount '%s'", o[O_AMOUNT].val);
-                rc = lcli_fail(l, err, what);
-                ledger_close(l);
-                return rc;
-            }
-            if (err == LEAL_OK && (err = ledger_post(l, &e, &id, &rep)) == LEAL_OK)
-                rc = print_post(json, id, rep, "posted");
-        }
-    } else if (strcmp(sub, "void") == 0) {
-        const struct ledger_void_request rq = {target, o[O_REQ].val, o[O_OPERATOR].val,
-                                               o[O_REASON].val};
-        err = ledger_void(l, &rq, &id, &rep);
-        if (err == LEAL_OK && json)
-            printf("{\"entry\":%lld,\"voids\":%lld,\"replayed\":%s}\n", (long long)id,
-                   (long long)target, rep ? "true" : "false");
-        else if (err == LEAL_OK)
-            printf("entry %lld %svoided by entry %lld\n", (long long)target,
-                   rep ? "was already " : "", (long long)id);
-    } else if (strcmp(sub, "expire") == 0) {
-        int64_t accts = 0, pts = 0;
-        err = ledger_expire_points(l, target, expires, o[O_OPERATOR].val, &accts, &pts);
-        if (err == LEAL_OK && json)
-            printf("{\"accounts\":%lld,\"points\":%lld}\n", (long long)accts, (long long)pts);
-        else if (err == LEAL_OK)
-            printf("expired %lld points in %lld accounts\n", (long long)pts, (long long)accts);
-    } else if (strcmp(sub, "verify") == 0) {
-        struct ledger_stats s;
-        if ((err = ledger_verify(l, &s)) == LEAL_OK) {
-            if (json)
-                printf("{\"ok\":true,\"entries\":%lld,\"lines\":%lld,\"accounts\":%lld}\n",
-                       (long long)s.entries, (long long)s.lines, (long long)s.accounts);
-            else
-                printf("ledger ok: %lld entries, %lld lines, %lld accounts\n", (long long)s.entries,
-                       (long long)s.lines, (long long)s.accounts);
-        }
-    } else {
-        rc = import(l, pos[1], batch, json);
-    }
-    if (err != LEAL_OK) {
-        char what[64];
-        snprintf(what, sizeof what, "ledger %s", sub);
-        rc = lcli_fail(l, err, what);
-    }
+    rc = run(&c, l);
     ledger_close(l);
     return rc;
 }
@@ -346,7 +421,8 @@ int cmd_backup(int argc, char **argv)
     struct stat st;
     leal_err err;
     int rc;
-    if ((rc = lcli_parse(argc, argv, o, N(o), pos, LCLI_MAX_POS, &npos)) != 0)
+    npos = LCLI_MAX_POS;
+    if ((rc = lcli_parse(argc, argv, o, N(o), pos, &npos)) != 0)
         return rc;
     if (lcli_get(o, N(o), "help")) {
         fputs(backup_help, stdout);

@@ -101,7 +101,8 @@ int terminal_package(int argc, char **argv)
     /* -o is --output. */
     for (int i = 0; i < argc; i++)
         args[i] = strcmp(argv[i], "-o") == 0 ? (char *)"--output" : argv[i];
-    if ((rc = lcli_parse(argc, args, o, N(o), pos, LCLI_MAX_POS, &npos)) != 0)
+    npos = LCLI_MAX_POS;
+    if ((rc = lcli_parse(argc, args, o, N(o), pos, &npos)) != 0)
         return rc;
     file = lcli_get(o, N(o), "output");
     v = lcli_get(o, N(o), "terminal");
@@ -282,7 +283,8 @@ int cmd_package(int argc, char **argv)
     const char *pos[LCLI_MAX_POS];
     size_t npos;
     int rc;
-    if ((rc = lcli_parse(argc, argv, o, N(o), pos, LCLI_MAX_POS, &npos)) != 0)
+    npos = LCLI_MAX_POS;
+    if ((rc = lcli_parse(argc, argv, o, N(o), pos, &npos)) != 0)
         return rc;
     if (lcli_get(o, N(o), "help")) {
         fputs(package_help, stdout);

@@ -208,7 +208,8 @@ int cmd_program(int argc, char **argv)
     leal_err err;
     int rc;
 
-    if ((rc = lcli_parse(argc, argv, o, N(o), pos, LCLI_MAX_POS, &npos)) != 0)
+    npos = LCLI_MAX_POS;
+    if ((rc = lcli_parse(argc, argv, o, N(o), pos, &npos)) != 0)
         return rc;
     if (lcli_get(o, N(o), "help")) {
         fputs(program_help, stdout);
@@ -289,7 +290,8 @@ int cmd_store(int argc, char **argv)
     leal_err err;
     int rc;
 
-    if ((rc = lcli_parse(argc, argv, o, N(o), pos, LCLI_MAX_POS, &npos)) != 0)
+    npos = LCLI_MAX_POS;
+    if ((rc = lcli_parse(argc, argv, o, N(o), pos, &npos)) != 0)
         return rc;
     if (lcli_get(o, N(o), "help")) {
         fputs(store_help, stdout);
@@ -347,7 +349,8 @@ int cmd_terminal(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "package") == 0 &&
         !(argc > 2 && strcmp(argv[2], "--help") == 0))
         return terminal_package(argc, argv);
-    if ((rc = lcli_parse(argc, argv, o, N(o), pos, LCLI_MAX_POS, &npos)) != 0)
+    npos = LCLI_MAX_POS;
+    if ((rc = lcli_parse(argc, argv, o, N(o), pos, &npos)) != 0)
         return rc;
     if (lcli_get(o, N(o), "help")) {
         fputs(terminal_help, stdout);

@@ -12,8 +12,9 @@
 #include "host/ledger/amount.h"
 
 int lcli_parse(int argc, char **argv, struct lcli_opt *opts, size_t nopts, const char **pos,
-               size_t maxpos, size_t *npos)
+               size_t *npos)
 {
+    size_t maxpos = *npos;
     *npos = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

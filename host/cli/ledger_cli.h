@@ -24,11 +24,12 @@ struct lcli_opt {
 
 #define LCLI_MAX_POS 4
 
-/* Parses argv[1..] into opts and up to maxpos positional arguments ("--db"
- * and "--json" are always accepted and read by the caller through opts if
- * listed). Returns 0, or an exit code after printing a usage error. */
+/* Parses argv[1..] into opts and positional arguments into pos: *npos is
+ * the room in pos on entry and their count on return ("--db" and "--json"
+ * are always accepted and read by the caller through opts if listed).
+ * Returns 0, or an exit code after printing a usage error. */
 int lcli_parse(int argc, char **argv, struct lcli_opt *opts, size_t nopts, const char **pos,
-               size_t maxpos, size_t *npos);
+               size_t *npos);
 const char *lcli_get(const struct lcli_opt *opts, size_t nopts, const char *name);
 
 /* Opens the existing ledger at path (NULL: the default). A missing file is
