@@ -101,128 +101,173 @@ static leal_err parse_uid(const char *s, uint8_t *uid, size_t *len)
     return LEAL_OK;
 }
 
+/* One `leal account` command. */
+struct acct_cmd {
+    struct lcli_opt *o;
+    size_t nopts;
+    const char *sub;
+    int json;
+    int64_t id, prog, cust, limit, before;
+    struct ledger_card card;
+};
+
+static const char *get(const struct acct_cmd *x, const char *name)
+{
+    return lcli_get(x->o, x->nopts, name);
+}
+
+/* add-card: the card's fields, checked before the ledger is opened. */
+static int check_card(struct acct_cmd *x)
+{
+    struct ledger_card *card = &x->card;
+    const char *v;
+    card->account_id = x->id;
+    card->status = LEDGER_CARD_ACTIVE;
+    v = get(x, "card-id");
+    if (lcli_id(v, &card->card_id) != LEAL_OK)
+        return cli_fail(LEAL_E_NUMBER, "--card-id '%s'", v ? v : "");
+    v = get(x, "uid");
+    if (parse_uid(v, card->uid, &card->uid_len) != LEAL_OK)
+        return cli_fail(LEAL_E_NUMBER, "--uid '%s' (hex, 1 to %d bytes)", v ? v : "", LEAL_MAX_UID);
+    v = get(x, "tech");
+    if (ledger_card_tech_parse(v, &card->tech) != LEAL_OK)
+        return cli_usage("--tech '%s' is not a card technology", v ? v : "");
+    v = get(x, "status");
+    if (v && (ledger_card_status_parse(v, &card->status) != LEAL_OK ||
+              card->status > LEDGER_CARD_ACTIVE))
+        return cli_usage("--status is pending or active");
+    if ((v = get(x, "keyset")) && lcli_id(v, &card->keyset_version) != LEAL_OK)
+        return cli_fail(LEAL_E_NUMBER, "--keyset '%s'", v);
+    if ((v = get(x, "layout")) && lcli_id(v, &card->layout_version) != LEAL_OK)
+        return cli_fail(LEAL_E_NUMBER, "--layout '%s'", v);
+    return 0;
+}
+
+static int check_args(struct acct_cmd *x, const char *const *pos, size_t npos)
+{
+    const char *v;
+    if (strcmp(x->sub, "add") == 0) {
+        v = get(x, "program");
+        if (npos != 1 || lcli_id(v, &x->prog) != LEAL_OK)
+            return cli_fail(LEAL_E_NUMBER, "--program '%s'", v ? v : "");
+        if ((v = get(x, "customer")) && lcli_id(v, &x->cust) != LEAL_OK)
+            return cli_fail(LEAL_E_NUMBER, "--customer '%s'", v);
+        return 0;
+    }
+    if (npos != 2)
+        return cli_usage("leal account %s ACCOUNT", x->sub);
+    if (lcli_id(pos[1], &x->id) != LEAL_OK)
+        return cli_fail(LEAL_E_NUMBER, "account '%s'", pos[1]);
+    if (strcmp(x->sub, "add-card") == 0)
+        return check_card(x);
+    if (strcmp(x->sub, "history") != 0 && strcmp(x->sub, "show") != 0)
+        return cli_usage("leal account: unknown subcommand '%s'", x->sub);
+    if ((v = get(x, "limit")) && lcli_id(v, &x->limit) != LEAL_OK)
+        return cli_fail(LEAL_E_NUMBER, "--limit '%s'", v);
+    if ((v = get(x, "before")) && lcli_id(v, &x->before) != LEAL_OK)
+        return cli_fail(LEAL_E_NUMBER, "--before '%s'", v);
+    return 0;
+}
+
+/* show's head: the account, its balances and its cards. */
+static leal_err show_head(const struct acct_cmd *x, struct ledger *l,
+                          const struct ledger_account *a)
+{
+    static const char *const kinds[] = {"", "customer", "gift", "program"};
+    struct show_ctx sx = {x->json, 0};
+    leal_err err;
+    if (x->json)
+        printf("{\"id\":%lld,\"program\":%lld,\"customer\":%lld,\"kind\":\"%s\","
+               "\"balances\":{",
+               (long long)a->id, (long long)a->program_id, (long long)a->customer_id,
+               kinds[a->kind]);
+    else
+        printf("account %lld (%s%s%s) program %lld customer %lld\nbalances\n", (long long)a->id,
+               kinds[a->kind], a->name[0] ? " " : "", a->name, (long long)a->program_id,
+               (long long)a->customer_id);
+    if ((err = ledger_balance_each(l, x->id, bal_cb, &sx)) != LEAL_OK)
+        return err;
+    if (!x->json && sx.n == 0)
+        printf("  (none)\n");
+    printf(x->json ? "},\"cards\":[" : "cards\n");
+    sx.n = 0;
+    if ((err = ledger_card_each_of_account(l, x->id, card_cb, &sx)) != LEAL_OK)
+        return err;
+    if (!x->json && sx.n == 0)
+        printf("  (none)\n");
+    printf(x->json ? "],\"movements\":[" : "last movements\n");
+    return LEAL_OK;
+}
+
+/* show and history: the movements, newest first, --limit at a time. */
+static leal_err show_account(const struct acct_cmd *x, struct ledger *l)
+{
+    struct ledger_account a;
+    struct hist_ctx hx = {x->json, 0, 0};
+    bool show = strcmp(x->sub, "show") == 0;
+    leal_err err;
+    if ((err = ledger_account_get(l, x->id, &a)) != LEAL_OK)
+        return err;
+    if (show && (err = show_head(x, l, &a)) != LEAL_OK)
+        return err;
+    if (!show && x->json)
+        printf("{\"account\":%lld,\"movements\":[", (long long)x->id);
+    if ((err = ledger_history(l, x->id, x->before, (size_t)x->limit, hist_cb, &hx)) != LEAL_OK)
+        return err;
+    if (x->json)
+        printf("]}\n");
+    else if (hx.n == 0)
+        printf("  (none)\n");
+    else if (!show && (size_t)hx.n >= (size_t)x->limit)
+        printf("more: --before %lld\n", (long long)hx.last);
+    return LEAL_OK;
+}
+
+static leal_err run(struct acct_cmd *x, struct ledger *l)
+{
+    leal_err err;
+    if (strcmp(x->sub, "add") == 0) {
+        if ((err = ledger_account_add(l, x->prog, x->cust, &x->id)) == LEAL_OK)
+            printf(x->json ? "{\"id\":%lld}\n" : "account %lld added\n", (long long)x->id);
+        return err;
+    }
+    if (strcmp(x->sub, "add-card") == 0) {
+        if ((err = ledger_card_add(l, &x->card)) == LEAL_OK)
+            printf(x->json ? "{\"card_id\":%lld}\n" : "card %lld added to account\n",
+                   (long long)x->card.card_id);
+        return err;
+    }
+    return show_account(x, l);
+}
+
 int cmd_account(int argc, char **argv)
 {
     struct lcli_opt o[] = {
         {"program", 0, 0}, {"customer", 0, 0}, {"card-id", 0, 0}, {"uid", 0, 0},   {"tech", 0, 0},
         {"status", 0, 0},  {"keyset", 0, 0},   {"layout", 0, 0},  {"limit", 0, 0}, {"before", 0, 0},
         {"db", 0, 0},      {"json", 1, 0},     {"help", 1, 0}};
+    struct acct_cmd x = {.o = o, .nopts = N(o), .limit = 10};
     struct ledger *l = NULL;
-    const char *pos[LCLI_MAX_POS], *sub, *v;
-    size_t npos;
-    int64_t id = 0, prog = 0, cust = 0, limit = 10, before = 0;
-    int json, rc;
-    leal_err err = LEAL_OK;
-    struct ledger_card card;
+    const char *pos[LCLI_MAX_POS];
+    size_t npos = LCLI_MAX_POS;
+    leal_err err;
+    int rc;
 
-    npos = LCLI_MAX_POS;
     if ((rc = lcli_parse(argc, argv, o, N(o), pos, &npos)) != 0)
         return rc;
-    if (lcli_get(o, N(o), "help")) {
+    if (get(&x, "help")) {
         fputs(help, stdout);
         return CLI_EXIT_OK;
     }
     if (npos < 1)
         return cli_usage("leal account: expected add, add-card, show or history");
-    sub = pos[0];
-    json = lcli_get(o, N(o), "json") != NULL;
-    memset(&card, 0, sizeof card);
-    if (strcmp(sub, "add") == 0) {
-        v = lcli_get(o, N(o), "program");
-        if (npos != 1 || lcli_id(v, &prog) != LEAL_OK)
-            return cli_fail(LEAL_E_NUMBER, "--program '%s'", v ? v : "");
-        if ((v = lcli_get(o, N(o), "customer")) && lcli_id(v, &cust) != LEAL_OK)
-            return cli_fail(LEAL_E_NUMBER, "--customer '%s'", v);
-    } else {
-        if (npos != 2)
-            return cli_usage("leal account %s ACCOUNT", sub);
-        if (lcli_id(pos[1], &id) != LEAL_OK)
-            return cli_fail(LEAL_E_NUMBER, "account '%s'", pos[1]);
-    }
-    if (strcmp(sub, "add-card") == 0) {
-        card.account_id = id;
-        card.status = LEDGER_CARD_ACTIVE;
-        v = lcli_get(o, N(o), "card-id");
-        if (lcli_id(v, &card.card_id) != LEAL_OK)
-            return cli_fail(LEAL_E_NUMBER, "--card-id '%s'", v ? v : "");
-        v = lcli_get(o, N(o), "uid");
-        if (parse_uid(v, card.uid, &card.uid_len) != LEAL_OK)
-            return cli_fail(LEAL_E_NUMBER, "--uid '%s' (hex, 1 to %d bytes)", v ? v : "",
-                            LEAL_MAX_UID);
-        v = lcli_get(o, N(o), "tech");
-        if (ledger_card_tech_parse(v, &card.tech) != LEAL_OK)
-            return cli_usage("--tech '%s' is not a card technology", v ? v : "");
-        v = lcli_get(o, N(o), "status");
-        if (v && (ledger_card_status_parse(v, &card.status) != LEAL_OK ||
-                  card.status > LEDGER_CARD_ACTIVE))
-            return cli_usage("--status is pending or active");
-        if ((v = lcli_get(o, N(o), "keyset")) && lcli_id(v, &card.keyset_version) != LEAL_OK)
-            return cli_fail(LEAL_E_NUMBER, "--keyset '%s'", v);
-        if ((v = lcli_get(o, N(o), "layout")) && lcli_id(v, &card.layout_version) != LEAL_OK)
-            return cli_fail(LEAL_E_NUMBER, "--layout '%s'", v);
-    } else if (strcmp(sub, "history") == 0 || strcmp(sub, "show") == 0) {
-        if ((v = lcli_get(o, N(o), "limit")) && lcli_id(v, &limit) != LEAL_OK)
-            return cli_fail(LEAL_E_NUMBER, "--limit '%s'", v);
-        if ((v = lcli_get(o, N(o), "before")) && lcli_id(v, &before) != LEAL_OK)
-            return cli_fail(LEAL_E_NUMBER, "--before '%s'", v);
-    } else if (strcmp(sub, "add") != 0) {
-        return cli_usage("leal account: unknown subcommand '%s'", sub);
-    }
-    if ((rc = lcli_open(lcli_get(o, N(o), "db"), &l)) != 0)
+    x.sub = pos[0];
+    x.json = get(&x, "json") != NULL;
+    if ((rc = check_args(&x, pos, npos)) != 0 || (rc = lcli_open(get(&x, "db"), &l)) != 0)
         return rc;
-    if (strcmp(sub, "add") == 0) {
-        if ((err = ledger_account_add(l, prog, cust, &id)) == LEAL_OK)
-            printf(json ? "{\"id\":%lld}\n" : "account %lld added\n", (long long)id);
-    } else if (strcmp(sub, "add-card") == 0) {
-        if ((err = ledger_card_add(l, &card)) == LEAL_OK)
-            printf(json ? "{\"card_id\":%lld}\n" : "card %lld added to account\n",
-                   (long long)card.card_id);
-    } else {
-        struct ledger_account a;
-        struct show_ctx sx = {json, 0};
-        struct hist_ctx hx = {json, 0, 0};
-        int show = strcmp(sub, "show") == 0;
-        if ((err = ledger_account_get(l, id, &a)) != LEAL_OK)
-            goto out;
-        if (show) {
-            static const char *const kinds[] = {"", "customer", "gift", "program"};
-            if (json)
-                printf("{\"id\":%lld,\"program\":%lld,\"customer\":%lld,\"kind\":\"%s\","
-                       "\"balances\":{",
-                       (long long)a.id, (long long)a.program_id, (long long)a.customer_id,
-                       kinds[a.kind]);
-            else
-                printf("account %lld (%s%s%s) program %lld customer %lld\nbalances\n",
-                       (long long)a.id, kinds[a.kind], a.name[0] ? " " : "", a.name,
-                       (long long)a.program_id, (long long)a.customer_id);
-            if ((err = ledger_balance_each(l, id, bal_cb, &sx)) != LEAL_OK)
-                goto out;
-            if (!json && sx.n == 0)
-                printf("  (none)\n");
-            printf(json ? "},\"cards\":[" : "cards\n");
-            sx.n = 0;
-            if ((err = ledger_card_each_of_account(l, id, card_cb, &sx)) != LEAL_OK)
-                goto out;
-            if (!json && sx.n == 0)
-                printf("  (none)\n");
-            printf(json ? "],\"movements\":[" : "last movements\n");
-        } else if (json) {
-            printf("{\"account\":%lld,\"movements\":[", (long long)id);
-        }
-        err = ledger_history(l, id, before, (size_t)limit, hist_cb, &hx);
-        if (err != LEAL_OK)
-            goto out;
-        if (json)
-            printf("]}\n");
-        else if (hx.n == 0)
-            printf("  (none)\n");
-        else if (!show && (size_t)hx.n >= (size_t)limit)
-            printf("more: --before %lld\n", (long long)hx.last);
-    }
-out:
-    if (err != LEAL_OK) {
+    if ((err = run(&x, l)) != LEAL_OK) {
         char what[64];
-        snprintf(what, sizeof what, "account %s", sub);
+        snprintf(what, sizeof what, "account %s", x.sub);
         rc = lcli_fail(l, err, what);
     }
     ledger_close(l);

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "host/keys/passphrase.h"
+#include "host/desk/desk_issue.h"
 #include "host/desk/desk_keys.h"
 #include "host/issuance/issuance.h"
 #include "keys/base/hex.h"
@@ -346,30 +347,40 @@ static int fail_over_cap(const struct issuance_card *v, int64_t cents)
                      (long long)v->card_id, purse, add, cap);
 }
 
-/* A card is made with the keys of the program the desk opened: the account
- * must belong to it (a customer of a program the keystore does not hold
- * must never get a card made with another program's keys). */
-static int account_in_keystore(const struct desk_cli *c, int64_t account_id)
+/* The one-line error for an issue or replacement the ledger refused
+ * before any card was touched (desk_issue.h). */
+static int prepare_fail(const struct desk_cli *c, leal_err err, const struct issuance_request *req,
+                        const struct desk_issue_check *why)
 {
-    struct ledger_account a;
-    const struct key_program *kp;
-    leal_err err;
-    if ((err = ledger_account_get(c->ledger, account_id, &a)) != LEAL_OK)
-        return lcli_fail(c->ledger, err, "account");
-    if (a.program_id == (int64_t)c->is.program_id)
-        return 0;
-    if (a.program_id > 0 && a.program_id <= 4294967295LL &&
-        keyset_program(c->keys, (uint32_t)a.program_id, &kp) == LEAL_OK)
-        return cli_error(LEAL_E_WRONG_PROGRAM, CLI_EXIT_USAGE,
+    char what[64];
+    switch (why->failed) {
+    case DESK_ISSUE_OLD_CARD:
+        if (err == LEAL_E_CARD_STATUS_CHANGE)
+            return cli_fail(err, "card %lld was already replaced",
+                            (long long)req->replaced_card_id);
+        return lcli_fail(c->ledger, err, "old card");
+    case DESK_ISSUE_CUSTOMER:
+        return lcli_fail(c->ledger, err, "customer");
+    case DESK_ISSUE_WELCOME:
+        snprintf(what, sizeof what, "--welcome-points %lld", (long long)req->welcome_points);
+        return lcli_fail(c->ledger, err, what);
+    default:
+        break;
+    }
+    if (err == LEAL_E_WRONG_PROGRAM)
+        return cli_error(err, CLI_EXIT_USAGE,
                          "account %lld belongs to program %lld, not %u: name it with --program "
                          "%lld; nothing was written",
-                         (long long)account_id, (long long)a.program_id, c->is.program_id,
-                         (long long)a.program_id);
-    return cli_error(LEAL_E_UNKNOWN_PROGRAM, CLI_EXIT_USAGE,
-                     "account %lld belongs to program %lld, which this keystore does not hold "
-                     "(it holds program %u): its cards need that program's keys; nothing was "
-                     "written",
-                     (long long)account_id, (long long)a.program_id, c->is.program_id);
+                         (long long)req->account_id, (long long)why->account_program,
+                         c->is.program_id, (long long)why->account_program);
+    if (err == LEAL_E_UNKNOWN_PROGRAM)
+        return cli_error(err, CLI_EXIT_USAGE,
+                         "account %lld belongs to program %lld, which this keystore does not "
+                         "hold (it holds program %u): its cards need that program's keys; "
+                         "nothing was written",
+                         (long long)req->account_id, (long long)why->account_program,
+                         c->is.program_id);
+    return lcli_fail(c->ledger, err, "account");
 }
 
 /* After the old card of a replacement was emptied: it must leave the reader,
@@ -431,7 +442,7 @@ static int desk_issue(struct desk_cli *c, bool replace)
 {
     struct issuance_request req = {0};
     struct issuance_card v;
-    struct ledger_card old;
+    struct desk_issue_check why;
     int64_t customer = 0;
     leal_err err;
     int rc;
@@ -453,29 +464,9 @@ static int desk_issue(struct desk_cli *c, bool replace)
         return cli_usage("bad --topup '%s': write euros like 20 or 12,50", opt(c, O_TOPUP));
     if ((rc = open_books(c)) != 0)
         return rc;
-    if (replace) {
-        if ((err = ledger_card_find_by_id(c->ledger, req.replaced_card_id, &old)) != LEAL_OK)
-            return lcli_fail(c->ledger, err, "old card");
-        if (old.status == LEDGER_CARD_REPLACED)
-            return cli_fail(LEAL_E_CARD_STATUS_CHANGE, "card %lld was already replaced",
-                            (long long)old.card_id);
-        req.account_id = old.account_id;
-    } else if (req.account_id == 0) {
-        struct ledger_customer cu;
-        if ((err = ledger_customer_get(c->ledger, customer, &cu)) != LEAL_OK)
-            return lcli_fail(c->ledger, err, "customer");
-        req.account_id = cu.account_id;
-    }
-    if ((rc = account_in_keystore(c, req.account_id)) != 0)
-        return rc;
-    /* Welcome points far beyond the program's limit are a typo until confirmed. */
-    if (req.welcome_points > 0 && !opt(c, O_OVER_LIMIT) &&
-        (err = ledger_program_limit_check(c->ledger, c->is.program_id, "PTS",
-                                          req.welcome_points)) != LEAL_OK) {
-        char what[64];
-        snprintf(what, sizeof what, "--welcome-points %lld", (long long)req.welcome_points);
-        return lcli_fail(c->ledger, err, what);
-    }
+    if ((err = desk_issue_prepare(&c->is, customer, opt(c, O_OVER_LIMIT) != NULL, &req, &why)) !=
+        LEAL_OK)
+        return prepare_fail(c, err, &req, &why);
     if ((rc = open_card(c)) != 0)
         return rc;
     if (replace && (rc = old_card_first(c, req.replaced_card_id)) != 0)

@@ -855,43 +855,120 @@ static int keys_verify_bundle(const struct keys_opts *o, const char *file)
     return CLI_EXIT_OK;
 }
 
+enum {
+    OPT_KEYSTORE = 256,
+    OPT_PASS,
+    OPT_BPASS,
+    OPT_TPASS,
+    OPT_ISSUER,
+    OPT_PROGRAM,
+    OPT_TERMINAL,
+    OPT_EXPIRES,
+    OPT_ISSUER_ID,
+    OPT_AT,
+    OPT_DB,
+    OPT_JSON,
+    OPT_FORCE,
+    OPT_REPLACE_OTHER,
+};
+static const struct option options[] = {
+    {"keystore", required_argument, NULL, OPT_KEYSTORE},
+    {"passphrase-file", required_argument, NULL, OPT_PASS},
+    {"backup-passphrase-file", required_argument, NULL, OPT_BPASS},
+    {"bundle-passphrase-file", required_argument, NULL, OPT_TPASS},
+    {"issuer", required_argument, NULL, OPT_ISSUER},
+    {"program", required_argument, NULL, OPT_PROGRAM},
+    {"terminal", required_argument, NULL, OPT_TERMINAL},
+    {"expires", required_argument, NULL, OPT_EXPIRES},
+    {"issuer-id", required_argument, NULL, OPT_ISSUER_ID},
+    {"at", required_argument, NULL, OPT_AT},
+    {"db", required_argument, NULL, OPT_DB},
+    {"output", required_argument, NULL, 'o'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"replace-other-issuer", no_argument, NULL, OPT_REPLACE_OTHER},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* One option getopt_long found; false if it is not one of keys'. */
+static bool keys_set(struct keys_opts *o, int c, char *arg)
+{
+    switch (c) {
+    case OPT_KEYSTORE:
+        snprintf(o->keystore, sizeof o->keystore, "%s", arg);
+        break;
+    case OPT_PASS:
+        o->pass_file = arg;
+        break;
+    case OPT_BPASS:
+        o->backup_pass_file = arg;
+        break;
+    case OPT_TPASS:
+        o->bundle_pass_file = arg;
+        break;
+    case OPT_ISSUER:
+        o->issuer = arg;
+        break;
+    case OPT_PROGRAM:
+        o->program = arg;
+        break;
+    case OPT_TERMINAL:
+        o->terminal = arg;
+        break;
+    case OPT_EXPIRES:
+        o->expires = arg;
+        break;
+    case OPT_ISSUER_ID:
+        o->issuer_id = arg;
+        break;
+    case OPT_AT:
+        o->at = arg;
+        break;
+    case OPT_DB:
+        o->db = arg;
+        break;
+    case 'o':
+        o->output = arg;
+        break;
+    case OPT_JSON:
+        o->json = 1;
+        break;
+    case OPT_FORCE:
+        o->force = 1;
+        break;
+    case OPT_REPLACE_OTHER:
+        o->replace_other_issuer = 1;
+        break;
+    default:
+        return false;
+    }
+    return true;
+}
+
+static int keys_dispatch(const struct keys_opts *o, const char *sub, const char *arg)
+{
+    if (strcmp(sub, "init") == 0 && !arg)
+        return keys_init(o);
+    if (strcmp(sub, "add-program") == 0 && arg)
+        return keys_add_program(o, arg);
+    if (strcmp(sub, "list") == 0 && !arg)
+        return keys_list(o);
+    if (strcmp(sub, "rotate") == 0 && arg)
+        return keys_rotate(o, arg);
+    if (strcmp(sub, "backup") == 0 && !arg)
+        return keys_backup(o);
+    if (strcmp(sub, "restore") == 0 && arg)
+        return keys_restore(o, arg);
+    if (strcmp(sub, "export-terminal") == 0 && !arg)
+        return keys_export_terminal(o);
+    if (strcmp(sub, "verify-bundle") == 0 && arg)
+        return keys_verify_bundle(o, arg);
+    return cli_usage("keys: unknown subcommand or missing argument: '%s'", sub);
+}
+
 int cmd_keys(int argc, char **argv)
 {
-    enum {
-        OPT_KEYSTORE = 256,
-        OPT_PASS,
-        OPT_BPASS,
-        OPT_TPASS,
-        OPT_ISSUER,
-        OPT_PROGRAM,
-        OPT_TERMINAL,
-        OPT_EXPIRES,
-        OPT_ISSUER_ID,
-        OPT_AT,
-        OPT_DB,
-        OPT_JSON,
-        OPT_FORCE,
-        OPT_REPLACE_OTHER,
-    };
-    static const struct option options[] = {
-        {"keystore", required_argument, NULL, OPT_KEYSTORE},
-        {"passphrase-file", required_argument, NULL, OPT_PASS},
-        {"backup-passphrase-file", required_argument, NULL, OPT_BPASS},
-        {"bundle-passphrase-file", required_argument, NULL, OPT_TPASS},
-        {"issuer", required_argument, NULL, OPT_ISSUER},
-        {"program", required_argument, NULL, OPT_PROGRAM},
-        {"terminal", required_argument, NULL, OPT_TERMINAL},
-        {"expires", required_argument, NULL, OPT_EXPIRES},
-        {"issuer-id", required_argument, NULL, OPT_ISSUER_ID},
-        {"at", required_argument, NULL, OPT_AT},
-        {"db", required_argument, NULL, OPT_DB},
-        {"output", required_argument, NULL, 'o'},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"replace-other-issuer", no_argument, NULL, OPT_REPLACE_OTHER},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct keys_opts o;
     const char *sub, *arg = NULL;
     int c;
@@ -905,59 +982,13 @@ int cmd_keys(int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc - 1, argv + 1, "o:h", options, NULL)) != -1) {
-        switch (c) {
-        case OPT_KEYSTORE:
-            snprintf(o.keystore, sizeof o.keystore, "%s", optarg);
-            break;
-        case OPT_PASS:
-            o.pass_file = optarg;
-            break;
-        case OPT_BPASS:
-            o.backup_pass_file = optarg;
-            break;
-        case OPT_TPASS:
-            o.bundle_pass_file = optarg;
-            break;
-        case OPT_ISSUER:
-            o.issuer = optarg;
-            break;
-        case OPT_PROGRAM:
-            o.program = optarg;
-            break;
-        case OPT_TERMINAL:
-            o.terminal = optarg;
-            break;
-        case OPT_EXPIRES:
-            o.expires = optarg;
-            break;
-        case OPT_ISSUER_ID:
-            o.issuer_id = optarg;
-            break;
-        case OPT_AT:
-            o.at = optarg;
-            break;
-        case OPT_DB:
-            o.db = optarg;
-            break;
-        case 'o':
-            o.output = optarg;
-            break;
-        case OPT_JSON:
-            o.json = 1;
-            break;
-        case OPT_FORCE:
-            o.force = 1;
-            break;
-        case OPT_REPLACE_OTHER:
-            o.replace_other_issuer = 1;
-            break;
-        case 'h':
+        if (c == 'h') {
             fputs(keys_usage, stdout);
             return CLI_EXIT_OK;
-        default:
+        }
+        if (!keys_set(&o, c, optarg))
             return cli_usage("keys %s: unknown or incomplete option '%s'", sub,
                              argv[optind] ? argv[optind] : "");
-        }
     }
     if (optind < argc - 1)
         arg = argv[1 + optind];
@@ -965,22 +996,5 @@ int cmd_keys(int argc, char **argv)
         return cli_usage("keys %s: unexpected argument '%s'", sub, argv[optind + 2]);
     if (o.keystore[0] == '\0' && file_default_path("keystore", o.keystore, sizeof o.keystore))
         return cli_usage("no --keystore given and neither XDG_DATA_HOME nor HOME is set");
-
-    if (strcmp(sub, "init") == 0 && !arg)
-        return keys_init(&o);
-    if (strcmp(sub, "add-program") == 0 && arg)
-        return keys_add_program(&o, arg);
-    if (strcmp(sub, "list") == 0 && !arg)
-        return keys_list(&o);
-    if (strcmp(sub, "rotate") == 0 && arg)
-        return keys_rotate(&o, arg);
-    if (strcmp(sub, "backup") == 0 && !arg)
-        return keys_backup(&o);
-    if (strcmp(sub, "restore") == 0 && arg)
-        return keys_restore(&o, arg);
-    if (strcmp(sub, "export-terminal") == 0 && !arg)
-        return keys_export_terminal(&o);
-    if (strcmp(sub, "verify-bundle") == 0 && arg)
-        return keys_verify_bundle(&o, arg);
-    return cli_usage("keys: unknown subcommand or missing argument: '%s'", sub);
+    return keys_dispatch(&o, sub, arg);
 }

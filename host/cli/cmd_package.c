@@ -77,6 +77,64 @@ static const char terminal_package_usage[] =
     "leal terminal package needs --terminal ID -o FILE [--valid-days N] [--day-cap EUR] "
     "[--sync-cap EUR] [--keystore PATH] [--passphrase-file FILE]";
 
+/* package's options, every value checked before the ledger is opened. */
+static int package_args(const struct lcli_opt *o, size_t n, struct package_build_opts *bo,
+                        const char **file)
+{
+    const char *v;
+    int64_t days;
+    char day[24], sync[24];
+    int rc;
+    *file = lcli_get(o, n, "output");
+    v = lcli_get(o, n, "terminal");
+    if (v == NULL || *file == NULL || !(*file)[0])
+        return cli_usage("%s", terminal_package_usage);
+    if (lcli_id(v, &bo->terminal_id) != LEAL_OK || bo->terminal_id > UINT32_MAX)
+        return cli_usage("--terminal '%s': a terminal id from 1 to 4294967295", v);
+    if ((v = lcli_get(o, n, "valid-days"))) {
+        if (lcli_id(v, &days) != LEAL_OK || days > LEAL_MAX_PACKAGE_DAYS)
+            return cli_usage("--valid-days '%s': a whole number of days from 1 to %d", v,
+                             LEAL_MAX_PACKAGE_DAYS);
+        bo->valid_days = (uint32_t)days;
+    }
+    if ((v = lcli_get(o, n, "day-cap")) && (rc = parse_eur("day-cap", v, &bo->cap_day_cents)))
+        return rc;
+    if ((v = lcli_get(o, n, "sync-cap")) && (rc = parse_eur("sync-cap", v, &bo->cap_sync_cents)))
+        return rc;
+    if (bo->cap_day_cents > bo->cap_sync_cents) {
+        amount_text(bo->cap_day_cents, day);
+        amount_text(bo->cap_sync_cents, sync);
+        return cli_usage("--day-cap %s is above --sync-cap %s: a day's offline spending is part "
+                         "of what a card may spend between syncs",
+                         day, sync);
+    }
+    return 0;
+}
+
+static void print_package(bool json, const char *file, const struct package_info *p, size_t len)
+{
+    char until[32], day[24], sync[24];
+    lcli_time_str((int64_t)p->valid_until, until, sizeof until);
+    amount_text(p->cap_day_cents, day);
+    amount_text(p->cap_sync_cents, sync);
+    if (json) {
+        printf("{\"file\":");
+        cli_json_string(stdout, file);
+        printf(",\"program\":%u,\"terminal\":%u,\"version\":%u,\"issued_at\":%llu,"
+               "\"valid_until_at\":%llu,\"hot_list\":%u,\"floors\":%u,\"key_version\":%u,"
+               "\"bytes\":%zu}\n",
+               p->program_id, p->terminal_id, p->version, (unsigned long long)p->issued,
+               (unsigned long long)p->valid_until, p->hot_count, p->floor_count, p->key_version,
+               len);
+    } else {
+        printf("wrote terminal package %s: terminal %u, program %u, version %u, %u cards "
+               "hot-listed, %u floors, caps %s a day and %s between syncs, valid until %s UTC, "
+               "signed with package key version %u (%zu bytes)\n",
+               file, p->terminal_id, p->program_id, p->version, p->hot_count, p->floor_count, day,
+               sync, until, p->key_version, len);
+    }
+}
+
 int terminal_package(int argc, char **argv)
 {
     struct lcli_opt o[] = {
@@ -84,14 +142,12 @@ int terminal_package(int argc, char **argv)
         {"sync-cap", 0, 0}, {"keystore", 0, 0}, {"passphrase-file", 0, 0}, {"db", 0, 0},
         {"json", 1, 0},     {"help", 1, 0}};
     struct package_build_opts bo = {0, 0, 7, 5000, 20000};
-    const char *pos[LCLI_MAX_POS], *v, *file;
+    const char *pos[LCLI_MAX_POS], *file = NULL;
     struct ledger *l = NULL;
     struct keyset *ks = NULL;
     struct package_info p;
     uint8_t *data = NULL;
     size_t npos, len = 0;
-    char until[32], day[24], sync[24];
-    int64_t n;
     leal_err err;
     int rc;
 
@@ -104,29 +160,10 @@ int terminal_package(int argc, char **argv)
     npos = LCLI_MAX_POS;
     if ((rc = lcli_parse(argc, args, o, N(o), pos, &npos)) != 0)
         return rc;
-    file = lcli_get(o, N(o), "output");
-    v = lcli_get(o, N(o), "terminal");
-    if (npos != 1 || v == NULL || file == NULL || !file[0])
+    if (npos != 1)
         return cli_usage("%s", terminal_package_usage);
-    if (lcli_id(v, &bo.terminal_id) != LEAL_OK || bo.terminal_id > UINT32_MAX)
-        return cli_usage("--terminal '%s': a terminal id from 1 to 4294967295", v);
-    if ((v = lcli_get(o, N(o), "valid-days"))) {
-        if (lcli_id(v, &n) != LEAL_OK || n > LEAL_MAX_PACKAGE_DAYS)
-            return cli_usage("--valid-days '%s': a whole number of days from 1 to %d", v,
-                             LEAL_MAX_PACKAGE_DAYS);
-        bo.valid_days = (uint32_t)n;
-    }
-    if ((v = lcli_get(o, N(o), "day-cap")) && (rc = parse_eur("day-cap", v, &bo.cap_day_cents)))
+    if ((rc = package_args(o, N(o), &bo, &file)) != 0)
         return rc;
-    if ((v = lcli_get(o, N(o), "sync-cap")) && (rc = parse_eur("sync-cap", v, &bo.cap_sync_cents)))
-        return rc;
-    if (bo.cap_day_cents > bo.cap_sync_cents) {
-        amount_text(bo.cap_day_cents, day);
-        amount_text(bo.cap_sync_cents, sync);
-        return cli_usage("--day-cap %s is above --sync-cap %s: a day's offline spending is part "
-                         "of what a card may spend between syncs",
-                         day, sync);
-    }
     if ((rc = lcli_open(lcli_get(o, N(o), "db"), &l)) != 0)
         return rc;
     if ((rc = load_keys(lcli_get(o, N(o), "keystore"), lcli_get(o, N(o), "passphrase-file"),
@@ -152,24 +189,7 @@ int terminal_package(int argc, char **argv)
         rc = cli_fail(err, "writing %s", file);
         goto out;
     }
-    lcli_time_str((int64_t)p.valid_until, until, sizeof until);
-    amount_text(p.cap_day_cents, day);
-    amount_text(p.cap_sync_cents, sync);
-    if (lcli_get(o, N(o), "json")) {
-        printf("{\"file\":");
-        cli_json_string(stdout, file);
-        printf(",\"program\":%u,\"terminal\":%u,\"version\":%u,\"issued_at\":%llu,"
-               "\"valid_until_at\":%llu,\"hot_list\":%u,\"floors\":%u,\"key_version\":%u,"
-               "\"bytes\":%zu}\n",
-               p.program_id, p.terminal_id, p.version, (unsigned long long)p.issued,
-               (unsigned long long)p.valid_until, p.hot_count, p.floor_count, p.key_version, len);
-    } else {
-        printf("wrote terminal package %s: terminal %u, program %u, version %u, %u cards "
-               "hot-listed, %u floors, caps %s a day and %s between syncs, valid until %s UTC, "
-               "signed with package key version %u (%zu bytes)\n",
-               file, p.terminal_id, p.program_id, p.version, p.hot_count, p.floor_count, day, sync,
-               until, p.key_version, len);
-    }
+    print_package(lcli_get(o, N(o), "json") != NULL, file, &p, len);
     rc = CLI_EXIT_OK;
 out:
     free(data);

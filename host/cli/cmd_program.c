@@ -185,6 +185,54 @@ out:
     return rc;
 }
 
+/* create's program from the options, every value checked. */
+static int program_from_opts(const struct lcli_opt *o, size_t n, struct ledger_program *p)
+{
+    const char *v;
+    int64_t rate = 0;
+    leal_err err;
+    int rc;
+
+    memset(p, 0, sizeof *p);
+    p->kind = LEDGER_PROGRAM_SINGLE;
+    v = lcli_get(o, n, "kind");
+    if (v && strcmp(v, "single") == 0)
+        p->kind = LEDGER_PROGRAM_SINGLE;
+    else if (v && strcmp(v, "chain") == 0)
+        p->kind = LEDGER_PROGRAM_CHAIN;
+    else if (v && strcmp(v, "collective") == 0)
+        p->kind = LEDGER_PROGRAM_COLLECTIVE;
+    else if (v)
+        return cli_usage("--kind is single, chain or collective, not '%s'", v);
+    if (!lcli_get(o, n, "code") || !lcli_get(o, n, "name") || !lcli_get(o, n, "code")[0] ||
+        !lcli_get(o, n, "name")[0])
+        return cli_usage("leal program create needs --code and --name (not empty)");
+    snprintf(p->code, sizeof p->code, "%s", lcli_get(o, n, "code"));
+    snprintf(p->name, sizeof p->name, "%s", lcli_get(o, n, "name"));
+    if ((v = lcli_get(o, n, "id")) &&
+        ((err = lcli_id(v, &p->id)) != LEAL_OK || p->id > 4294967295LL))
+        return cli_fail(LEAL_E_NUMBER, "--id '%s' (1..4294967295)", v);
+    /* "1,2" points per euro is 120 hundredths = 1200 thousandths. */
+    if ((v = lcli_get(o, n, "points-per-euro"))) {
+        if ((err = amount_parse(v, strlen(v), &rate)) != LEAL_OK || rate < 0 || rate > 100000)
+            return cli_fail(err ? err : LEAL_E_AMOUNT_RANGE, "--points-per-euro '%s'", v);
+        p->points_per_euro_milli = rate * 10;
+    } else {
+        p->points_per_euro_milli = 1000;
+    }
+    if ((v = lcli_get(o, n, "points-expiry-days"))) {
+        if (strcmp(v, "0") != 0 &&
+            (lcli_id(v, &p->points_expiry_days) != LEAL_OK || p->points_expiry_days > 36500))
+            return cli_fail(LEAL_E_NUMBER, "--points-expiry-days '%s' (0..36500)", v);
+    }
+    /* Stored value: 1000,00 a card, off on Classic unless asked for. */
+    p->purse_cap_cents = LEDGER_PURSE_CAP_DEFAULT;
+    p->classic_stored_value_cap_cents = 0;
+    if ((rc = caps_from_opts(o, n, p)) != 0 || (rc = limits_from_opts(o, n, p)) != 0)
+        return rc;
+    return 0;
+}
+
 int cmd_program(int argc, char **argv)
 {
     struct lcli_opt o[] = {{"code", 0, 0},
@@ -202,9 +250,9 @@ int cmd_program(int argc, char **argv)
                            {"help", 1, 0}};
     struct ledger_program p;
     struct ledger *l = NULL;
-    const char *pos[LCLI_MAX_POS], *v;
+    const char *pos[LCLI_MAX_POS];
     size_t npos;
-    int64_t id = 0, rate = 0;
+    int64_t id = 0;
     leal_err err;
     int rc;
 
@@ -219,42 +267,7 @@ int cmd_program(int argc, char **argv)
         return program_id_cmd(o, N(o), pos[0], pos[1]);
     if (npos != 1 || strcmp(pos[0], "create") != 0)
         return cli_usage("leal program: expected 'create', 'set ID' or 'show ID'");
-    memset(&p, 0, sizeof p);
-    p.kind = LEDGER_PROGRAM_SINGLE;
-    v = lcli_get(o, N(o), "kind");
-    if (v && strcmp(v, "single") == 0)
-        p.kind = LEDGER_PROGRAM_SINGLE;
-    else if (v && strcmp(v, "chain") == 0)
-        p.kind = LEDGER_PROGRAM_CHAIN;
-    else if (v && strcmp(v, "collective") == 0)
-        p.kind = LEDGER_PROGRAM_COLLECTIVE;
-    else if (v)
-        return cli_usage("--kind is single, chain or collective, not '%s'", v);
-    if (!lcli_get(o, N(o), "code") || !lcli_get(o, N(o), "name") || !lcli_get(o, N(o), "code")[0] ||
-        !lcli_get(o, N(o), "name")[0])
-        return cli_usage("leal program create needs --code and --name (not empty)");
-    snprintf(p.code, sizeof p.code, "%s", lcli_get(o, N(o), "code"));
-    snprintf(p.name, sizeof p.name, "%s", lcli_get(o, N(o), "name"));
-    if ((v = lcli_get(o, N(o), "id")) &&
-        ((err = lcli_id(v, &p.id)) != LEAL_OK || p.id > 4294967295LL))
-        return cli_fail(LEAL_E_NUMBER, "--id '%s' (1..4294967295)", v);
-    /* "1,2" points per euro is 120 hundredths = 1200 thousandths. */
-    if ((v = lcli_get(o, N(o), "points-per-euro"))) {
-        if ((err = amount_parse(v, strlen(v), &rate)) != LEAL_OK || rate < 0 || rate > 100000)
-            return cli_fail(err ? err : LEAL_E_AMOUNT_RANGE, "--points-per-euro '%s'", v);
-        p.points_per_euro_milli = rate * 10;
-    } else {
-        p.points_per_euro_milli = 1000;
-    }
-    if ((v = lcli_get(o, N(o), "points-expiry-days"))) {
-        if (strcmp(v, "0") != 0 &&
-            (lcli_id(v, &p.points_expiry_days) != LEAL_OK || p.points_expiry_days > 36500))
-            return cli_fail(LEAL_E_NUMBER, "--points-expiry-days '%s' (0..36500)", v);
-    }
-    /* Stored value: 1000,00 a card, off on Classic unless asked for. */
-    p.purse_cap_cents = LEDGER_PURSE_CAP_DEFAULT;
-    p.classic_stored_value_cap_cents = 0;
-    if ((rc = caps_from_opts(o, N(o), &p)) != 0 || (rc = limits_from_opts(o, N(o), &p)) != 0)
+    if ((rc = program_from_opts(o, N(o), &p)) != 0)
         return rc;
     if ((rc = lcli_create(lcli_get(o, N(o), "db"), &l)) != 0)
         return rc;

@@ -1,0 +1,41 @@
+/*
+ * desk_issue.h - the desk's checks before a card is issued or replaced, with
+ * the ledger only (no card touched): which account the card is for (the
+ * customer's, the one named, or the replaced card's), that the account
+ * belongs to the program whose keys make the card, and that welcome points
+ * within the program's limit for one operation unless confirmed. Hosted;
+ * nothing here prints.
+ * Errors (stage in struct desk_issue_check): the ledger's lookups
+ * (LEAL_E_UNKNOWN_ID ...), LEAL_E_CARD_STATUS_CHANGE (the old card was
+ * already replaced), LEAL_E_WRONG_PROGRAM (the account is another program's
+ * that the keys hold), LEAL_E_UNKNOWN_PROGRAM (a program the keys do not
+ * hold), LEAL_E_OVER_LIMIT.
+ */
+#ifndef LEAL_DESK_ISSUE_H
+#define LEAL_DESK_ISSUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "host/issuance/issuance.h"
+
+enum desk_issue_stage {
+    DESK_ISSUE_OLD_CARD, /* the replaced card */
+    DESK_ISSUE_CUSTOMER, /* the customer's account */
+    DESK_ISSUE_ACCOUNT,  /* the account and its program */
+    DESK_ISSUE_WELCOME,  /* the welcome points' limit */
+};
+
+struct desk_issue_check {
+    enum desk_issue_stage failed;
+    int64_t account_program; /* the account's program, when it is not the desk's */
+};
+
+/* Completes req->account_id (from the replaced card, or customer's account
+ * when req names none) and checks it; with over_limit the welcome points'
+ * limit is not checked. */
+LEAL_MUST_CHECK leal_err desk_issue_prepare(const struct issuance *is, int64_t customer,
+                                            bool over_limit, struct issuance_request *req,
+                                            struct desk_issue_check *why);
+
+#endif
