@@ -159,11 +159,12 @@ static leal_err line(struct run *r, char *text, int64_t lineno)
 leal_err books_import(struct ledger *l, FILE *f, int64_t batch,
                       const struct books_import_events *ev, struct books_import_result *res)
 {
-    struct run r = {l, f, batch, 0, ev, res};
+    struct run r;
     char text[LEAL_MAX_IMPORT_LINE];
     int64_t lineno = 0;
     leal_err err = LEAL_OK;
     memset(res, 0, sizeof *res);
+    r = (struct run){l, f, batch, 0, ev, res};
     while (err == LEAL_OK && fgets(text, sizeof text, f))
         err = line(&r, text, ++lineno);
     if (err == LEAL_OK && r.in_batch > 0)

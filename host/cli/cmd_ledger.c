@@ -119,7 +119,7 @@ static int import(struct ledger *l, const char *file, int64_t batch, int json)
 {
     struct import_out x = {l, file, json, 0};
     const struct books_import_events ev = {&x, import_committed, import_refused};
-    struct books_import_result res;
+    struct books_import_result res = {0};
     FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
     leal_err err;
     int rc = CLI_EXIT_OK;

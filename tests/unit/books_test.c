@@ -103,8 +103,8 @@ static void test_books_import(void **state)
                                .kind = LEDGER_PROGRAM_SINGLE,
                                .points_per_euro_milli = 1000};
     struct books_where w;
-    struct books_import_result res;
-    struct seen s;
+    struct books_import_result res = {0};
+    struct seen s = {{0}};
     struct ledger *l;
     int64_t prog, a1, a2;
     (void)state;
