@@ -245,7 +245,8 @@ int cmd_agent(int argc, char **argv)
             fputs(agent_usage, stdout);
             return CLI_EXIT_OK;
         }
-    if ((rc = lcli_parse(argc, argv, o, A_COUNT, pos, 1, &npos)) != 0)
+    npos = 1;
+    if ((rc = lcli_parse(argc, argv, o, A_COUNT, pos, &npos)) != 0)
         return rc;
     if (npos == 0)
         return cli_usage("agent needs start, status or stop");
