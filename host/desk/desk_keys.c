@@ -51,7 +51,24 @@ static leal_err choose_program(struct desk_keys *k, uint32_t wanted)
     return LEAL_OK;
 }
 
-/* The keystore file, unlocked with the user's passphrase. */
+/* The program's card keys from a running desk agent of this user (host/agent):
+ * LEAL_OK when they came (k->program_id is theirs), LEAL_E_NOT_FOUND when the
+ * keystore is to be unlocked here (no agent, or one holding another keystore
+ * or program), LEAL_E_PERMISSION for an agent socket not safe to believe. */
+static leal_err keys_from_agent(struct desk_keys *k, uint32_t program)
+{
+    char canon[PATH_MAX];
+    leal_err err;
+    if (realpath(k->keystore_path, canon) == NULL)
+        return LEAL_E_NOT_FOUND;
+    err = agent_client_keys(canon, program, k->keys, &k->program_id);
+    if (err == LEAL_E_PERMISSION)
+        return err;
+    return err == LEAL_OK ? LEAL_OK : LEAL_E_NOT_FOUND;
+}
+
+/* The keys: from the desk agent when it runs, else the keystore file unlocked
+ * with the user's passphrase. */
 static leal_err unlock_keystore(const struct desk_key_request *req, struct desk_keys *k)
 {
     struct passphrase pass;
@@ -64,13 +81,17 @@ static leal_err unlock_keystore(const struct desk_key_request *req, struct desk_
                LEAL_OK) {
         return fail(k, DESK_KEYS_NO_PATH, err);
     }
+    if ((k->keys = secmem_alloc(sizeof *k->keys)) == NULL)
+        return fail(k, DESK_KEYS_MEMORY, LEAL_E_NO_MEMORY);
+    if ((err = keys_from_agent(k, req->program_id)) == LEAL_OK) {
+        k->from_agent = true;
+        return LEAL_OK;
+    }
+    if (err == LEAL_E_PERMISSION)
+        return fail(k, DESK_KEYS_AGENT, err);
     if ((err = passphrase_get(req->passphrase_file, "LEAL_PASSPHRASE", "keystore", false, &pass)) !=
         LEAL_OK)
         return fail(k, DESK_KEYS_PASSPHRASE, err);
-    if ((k->keys = secmem_alloc(sizeof *k->keys)) == NULL) {
-        passphrase_clear(&pass);
-        return fail(k, DESK_KEYS_MEMORY, LEAL_E_NO_MEMORY);
-    }
     err = keyfile_load(k->keystore_path, KEYSTORE_KIND_KEYSTORE, pass.text, pass.len, k->keys);
     passphrase_clear(&pass);
     if (err != LEAL_OK)
