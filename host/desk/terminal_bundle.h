@@ -5,8 +5,8 @@
  * classic-seal secrets, the journal key derived for this terminal, only the
  * public halves of the package and QR keys). Hosted; nothing here prints.
  * Errors: LEAL_E_DATE, LEAL_E_BUNDLE_EXPIRED (a day already past),
- * LEAL_E_RANGE (beyond LEAL_MAX_BUNDLE_DAYS,
- * keys/base/limits.h), keyset lookups, crypto errors.
+ * LEAL_E_RANGE (beyond LEAL_MAX_BUNDLE_DAYS, keys/base/limits.h), keyset
+ * lookups, crypto errors.
  */
 #ifndef LEAL_TERMINAL_BUNDLE_H
 #define LEAL_TERMINAL_BUNDLE_H
