@@ -12,7 +12,6 @@
 #include "host/desk/desk_keys.h"
 #include "host/issuance/issuance.h"
 #include "keys/base/hex.h"
-#include "keys/hosted/provider_openssl.h"
 #include "ledger_cli.h"
 
 enum {
@@ -92,6 +91,8 @@ static void desk_close(struct desk_cli *c)
 static int keys_fail(const struct desk_cli *c, leal_err err, int64_t program)
 {
     switch (c->dk.failed) {
+    case DESK_KEYS_PROVIDER:
+        return cli_fail(err, "the crypto provider");
     case DESK_KEYS_NO_PATH:
         return cli_usage("no --keystore given and neither XDG_DATA_HOME nor HOME is set");
     case DESK_KEYS_PASSPHRASE:
@@ -131,14 +132,11 @@ static int open_books(struct desk_cli *c)
     if ((err = desk_keys_acquire(&req, &c->dk)) != LEAL_OK)
         return keys_fail(c, err, program);
     c->keys = c->dk.keys;
-    /* The provider issuance will use, checked once where it is installed. */
-    c->is.cp = crypto_openssl();
-    if ((err = crypto_provider_check(c->is.cp)) != LEAL_OK)
-        return cli_fail(err, "the crypto provider");
     if ((rc = lcli_open(opt(c, O_DB), &c->ledger)) != 0)
         return rc;
     c->is.ledger = c->ledger;
     c->is.keys = c->keys;
+    c->is.cp = c->dk.cp;
     c->is.program_id = c->dk.program_id;
     c->is.operator_name = opt(c, O_OPERATOR) ? opt(c, O_OPERATOR) : getenv("USER");
     return 0;

@@ -11,6 +11,7 @@
 #include "host/keys/keyfile.h"
 #include "host/keys/passphrase.h"
 #include "keys/base/ct.h"
+#include "keys/hosted/provider_openssl.h"
 #include "keys/hosted/secmem.h"
 
 static leal_err fail(struct desk_keys *k, enum desk_keys_stage stage, leal_err err)
@@ -103,6 +104,11 @@ leal_err desk_keys_acquire(const struct desk_key_request *req, struct desk_keys 
 {
     leal_err err;
     memset(k, 0, sizeof *k);
+    /* The provider the desk installs, checked once here, before a key is
+     * unlocked (crypto_provider_check refuses a table with a member missing). */
+    k->cp = crypto_openssl();
+    if ((err = crypto_provider_check(k->cp)) != LEAL_OK)
+        return fail(k, DESK_KEYS_PROVIDER, err);
     if ((err = unlock_keystore(req, k)) != LEAL_OK)
         return err;
     if ((err = choose_program(k, k->from_agent ? k->program_id : req->program_id)) != LEAL_OK)

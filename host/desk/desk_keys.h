@@ -5,10 +5,13 @@
  * --passphrase-file, the environment or a prompt: host/keys/passphrase.h).
  * What comes back is trimmed to one program and to the roles the command
  * needs, in memory kept out of swap and core dumps (keys/hosted/secmem.h),
- * and wiped by desk_keys_release(). Hosted; nothing here prints.
- * Errors: by stage (struct desk_keys.failed): file paths, passphrase_get,
- * keyfile_load, LEAL_E_NO_MEMORY, LEAL_E_UNKNOWN_PROGRAM, LEAL_E_USAGE (the
- * keystore holds several programs and none was named).
+ * and wiped by desk_keys_release(), with the crypto provider they are used
+ * with (OpenSSL's, crypto_provider_check()ed before any key is touched).
+ * Hosted; nothing here prints.
+ * Errors: by stage (struct desk_keys.failed): crypto_provider_check, file
+ * paths, passphrase_get, keyfile_load, LEAL_E_NO_MEMORY,
+ * LEAL_E_UNKNOWN_PROGRAM, LEAL_E_USAGE (the keystore holds several programs
+ * and none was named).
  */
 #ifndef LEAL_DESK_KEYS_H
 #define LEAL_DESK_KEYS_H
@@ -16,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "keys/crypto.h"
 #include "keys/keyset.h"
 
 /* Role masks: bit (1 << role). */
@@ -39,6 +43,7 @@ struct desk_key_request {
 /* Where acquisition stopped, for the front end's message. */
 enum desk_keys_stage {
     DESK_KEYS_OK,
+    DESK_KEYS_PROVIDER,   /* the crypto provider is incomplete (crypto_provider_check) */
     DESK_KEYS_NO_PATH,    /* no keystore path given and no default */
     DESK_KEYS_PASSPHRASE, /* passphrase_get failed */
     DESK_KEYS_MEMORY,     /* no locked memory */
@@ -49,9 +54,10 @@ enum desk_keys_stage {
 };
 
 struct desk_keys {
-    struct keyset *keys; /* secmem; NULL until acquired */
-    uint32_t program_id; /* the program kept */
-    bool from_agent;     /* the desk agent gave them (no passphrase was asked) */
+    struct keyset *keys;              /* secmem; NULL until acquired */
+    const struct crypto_provider *cp; /* the provider the keys are used with */
+    uint32_t program_id;              /* the program kept */
+    bool from_agent;                  /* the desk agent gave them (no passphrase was asked) */
     enum desk_keys_stage failed;
     int nprograms;
     char keystore_path[4096];
