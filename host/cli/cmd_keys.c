@@ -240,8 +240,9 @@ static void release(struct keyset *ks)
 
 static int save(const struct keys_opts *o, const struct keyset *ks, const struct passphrase *pass)
 {
-    leal_err err = keyfile_store(o->keystore, KEYSTORE_KIND_KEYSTORE, pass->text, pass->len,
-                                 KEYSTORE_KDF_DEFAULT, ks, false);
+    const struct keyfile_seal seal = {KEYSTORE_KIND_KEYSTORE, pass->text, pass->len,
+                                      KEYSTORE_KDF_DEFAULT};
+    leal_err err = keyfile_store(o->keystore, &seal, ks, false);
     return err == LEAL_OK ? CLI_EXIT_OK : fail_file(err, "keystore", o->keystore);
 }
 
@@ -305,8 +306,10 @@ static int keys_init(const struct keys_opts *o)
     }
     /* The keystore's own folder ($XDG_DATA_HOME/leal) is made if missing. */
     if ((err = file_mkdir_parents(o->keystore)) == LEAL_OK)
-        err = keyfile_store(o->keystore, KEYSTORE_KIND_KEYSTORE, pass.text, pass.len,
-                            KEYSTORE_KDF_DEFAULT, ks, true);
+        err = keyfile_store(o->keystore,
+                            &(struct keyfile_seal){KEYSTORE_KIND_KEYSTORE, pass.text, pass.len,
+                                                   KEYSTORE_KDF_DEFAULT},
+                            ks, true);
     if (err != LEAL_OK) {
         rc = fail_file(err, "keystore", o->keystore);
         goto out;
@@ -506,8 +509,10 @@ static int keys_backup(const struct keys_opts *o)
         goto out;
     if ((rc = decrypt(o, &pass, &ks)) != 0)
         goto out;
-    err = keyfile_store(o->output, KEYSTORE_KIND_BACKUP, bpass.text, bpass.len,
-                        KEYSTORE_KDF_DEFAULT, ks, !o->force);
+    err = keyfile_store(
+        o->output,
+        &(struct keyfile_seal){KEYSTORE_KIND_BACKUP, bpass.text, bpass.len, KEYSTORE_KDF_DEFAULT},
+        ks, !o->force);
     if (err != LEAL_OK) {
         rc = fail_write(err, "backup", o->output);
         goto out;

@@ -13,15 +13,17 @@
 #include "keys/hosted/provider_openssl.h"
 #include "keys/hosted/secmem.h"
 
-static leal_err open_file(const char *path, enum keystore_kind kind, const char *pass,
-                          size_t pass_len, size_t cap, uint8_t **plain, size_t *plain_len)
+/* Reads path (at most cap bytes) and opens it with the passphrase of seal
+ * (the stretching is the file's own). */
+static leal_err open_file(const char *path, size_t cap, const struct keyfile_seal *seal,
+                          uint8_t **plain, size_t *plain_len)
 {
     uint8_t *data = NULL;
     size_t len = 0;
     leal_err err;
     if ((err = file_read(path, cap, &data, &len)) != LEAL_OK)
         return err == LEAL_E_TOO_LARGE ? LEAL_E_KEYSTORE_CORRUPT : err;
-    err = keystore_open(kind, (struct keystore_pass){pass, pass_len},
+    err = keystore_open(seal->kind, (struct keystore_pass){seal->pass, seal->pass_len},
                         (struct keystore_bytes){data, len}, plain, plain_len);
     free(data);
     return err;
@@ -30,10 +32,10 @@ static leal_err open_file(const char *path, enum keystore_kind kind, const char 
 leal_err keyfile_load(const char *path, enum keystore_kind kind, const char *pass, size_t pass_len,
                       struct keyset *ks)
 {
+    const struct keyfile_seal seal = {.kind = kind, .pass = pass, .pass_len = pass_len};
     uint8_t *plain = NULL;
     size_t plain_len = 0;
-    leal_err err =
-        open_file(path, kind, pass, pass_len, LEAL_MAX_KEYSTORE_FILE, &plain, &plain_len);
+    leal_err err = open_file(path, LEAL_MAX_KEYSTORE_FILE, &seal, &plain, &plain_len);
     if (err != LEAL_OK)
         return err;
     err = keyset_decode(plain, plain_len, ks);
@@ -44,9 +46,8 @@ leal_err keyfile_load(const char *path, enum keystore_kind kind, const char *pas
     return err;
 }
 
-static leal_err store(const char *path, enum keystore_kind kind, const char *pass, size_t pass_len,
-                      struct keystore_kdf kdf, const uint8_t *plain, size_t plain_len,
-                      bool exclusive)
+static leal_err store(const char *path, const struct keyfile_seal *seal, const uint8_t *plain,
+                      size_t plain_len, bool exclusive)
 {
     struct stat st;
     uint8_t *sealed = NULL;
@@ -56,9 +57,9 @@ static leal_err store(const char *path, enum keystore_kind kind, const char *pas
         return LEAL_E_EXISTS;
     /* No folder is created here: a backup aimed at an unmounted disk must
      * fail, not land on the local one (the CLI creates the keystore's own). */
-    if ((err = keystore_seal(kind, (struct keystore_pass){pass, pass_len}, kdf,
-                             (struct keystore_bytes){plain, plain_len}, &sealed, &sealed_len)) !=
-        LEAL_OK)
+    if ((err = keystore_seal(seal->kind, (struct keystore_pass){seal->pass, seal->pass_len},
+                             seal->kdf, (struct keystore_bytes){plain, plain_len}, &sealed,
+                             &sealed_len)) != LEAL_OK)
         return err;
     /* exclusive: refused atomically even if a file appeared meanwhile. */
     err = exclusive ? file_write_new(path, sealed, sealed_len, 0600)
@@ -67,8 +68,8 @@ static leal_err store(const char *path, enum keystore_kind kind, const char *pas
     return err;
 }
 
-leal_err keyfile_store(const char *path, enum keystore_kind kind, const char *pass, size_t pass_len,
-                       struct keystore_kdf kdf, const struct keyset *ks, bool exclusive)
+leal_err keyfile_store(const char *path, const struct keyfile_seal *seal, const struct keyset *ks,
+                       bool exclusive)
 {
     uint8_t *plain = secmem_alloc(KEYSET_MAX_ENCODED);
     size_t plain_len = 0;
@@ -76,7 +77,7 @@ leal_err keyfile_store(const char *path, enum keystore_kind kind, const char *pa
     if (plain == NULL)
         return LEAL_E_NO_MEMORY;
     if ((err = keyset_encode(ks, plain, KEYSET_MAX_ENCODED, &plain_len)) == LEAL_OK)
-        err = store(path, kind, pass, pass_len, kdf, plain, plain_len, exclusive);
+        err = store(path, seal, plain, plain_len, exclusive);
     keystore_free(plain, KEYSET_MAX_ENCODED);
     return err;
 }
@@ -85,8 +86,9 @@ leal_err keyfile_load_bundle(const char *path, const char *pass, size_t pass_len
 {
     uint8_t *plain = NULL;
     size_t plain_len = 0;
-    leal_err err = open_file(path, KEYSTORE_KIND_BUNDLE, pass, pass_len, LEAL_MAX_BUNDLE_FILE,
-                             &plain, &plain_len);
+    const struct keyfile_seal seal = {
+        .kind = KEYSTORE_KIND_BUNDLE, .pass = pass, .pass_len = pass_len};
+    leal_err err = open_file(path, LEAL_MAX_BUNDLE_FILE, &seal, &plain, &plain_len);
     if (err != LEAL_OK)
         return err;
     err = bundle_decode(plain, plain_len, b);
@@ -99,6 +101,7 @@ leal_err keyfile_load_bundle(const char *path, const char *pass, size_t pass_len
 leal_err keyfile_store_bundle(const char *path, const char *pass, size_t pass_len,
                               struct keystore_kdf kdf, const struct bundle *b)
 {
+    const struct keyfile_seal seal = {KEYSTORE_KIND_BUNDLE, pass, pass_len, kdf};
     uint8_t *plain = secmem_alloc(BUNDLE_MAX_ENCODED);
     size_t plain_len = 0;
     leal_err err;
@@ -106,7 +109,7 @@ leal_err keyfile_store_bundle(const char *path, const char *pass, size_t pass_le
         return LEAL_E_NO_MEMORY;
     err = bundle_encode(b, plain, BUNDLE_MAX_ENCODED, &plain_len);
     if (err == LEAL_OK)
-        err = store(path, KEYSTORE_KIND_BUNDLE, pass, pass_len, kdf, plain, plain_len, false);
+        err = store(path, &seal, plain, plain_len, false);
     keystore_free(plain, BUNDLE_MAX_ENCODED);
     return err;
 }

@@ -20,9 +20,17 @@
 /* Decrypts the keystore (or a backup, by kind) at path into ks (caller-allocated). */
 LEAL_MUST_CHECK leal_err keyfile_load(const char *path, enum keystore_kind kind, const char *pass,
                                       size_t pass_len, struct keyset *ks);
-/* Encrypts ks and replaces path; with exclusive, refuses an existing file (LEAL_E_EXISTS). */
-LEAL_MUST_CHECK leal_err keyfile_store(const char *path, enum keystore_kind kind, const char *pass,
-                                       size_t pass_len, struct keystore_kdf kdf,
+/* How a keystore or backup file is sealed (keys/hosted/keystore.h): its
+ * kind, the passphrase, and the stretching of the passphrase into a key. */
+struct keyfile_seal {
+    enum keystore_kind kind;
+    const char *pass;
+    size_t pass_len;
+    struct keystore_kdf kdf;
+};
+/* Encrypts ks as seal says and replaces path; with exclusive, refuses an
+ * existing file (LEAL_E_EXISTS). */
+LEAL_MUST_CHECK leal_err keyfile_store(const char *path, const struct keyfile_seal *seal,
                                        const struct keyset *ks, bool exclusive);
 LEAL_MUST_CHECK leal_err keyfile_load_bundle(const char *path, const char *pass, size_t pass_len,
                                              struct bundle *b);
