@@ -9,6 +9,7 @@
 #define LEAL_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "keys/base/err.h"
@@ -54,6 +55,14 @@ int cli_log_setup(int *argc, char ***argv, FILE *out);
  * "--bundle-passphrase-file"); returns the exit code. */
 int cli_passphrase_fail(leal_err err, const char *file, const char *option, const char *env,
                         const char *what);
+
+/* The one-line error for desk keys that could not be had, by the stage
+ * desk_keys_acquire stopped at (host/desk/desk_keys.h); passphrase_file is
+ * --passphrase-file's value, program the one asked for (0: none named).
+ * Returns the exit code. */
+struct desk_keys;
+int cli_desk_keys_fail(const struct desk_keys *k, leal_err err, const char *passphrase_file,
+                       int64_t program);
 
 /* Writes s as a JSON string literal (with quotes) to f; always valid JSON:
  * bytes that are not UTF-8 become U+FFFD, controls are escaped. */

@@ -10,8 +10,8 @@
 #include "host/keys/passphrase.h"
 #include "host/desk/desk_issue.h"
 #include "host/desk/desk_keys.h"
+#include "host/desk/desk_view.h"
 #include "host/issuance/issuance.h"
-#include "keys/base/hex.h"
 #include "ledger_cli.h"
 
 enum {
@@ -87,33 +87,6 @@ static void desk_close(struct desk_cli *c)
     desk_keys_release(&c->dk);
 }
 
-/* The one-line error for keys that could not be had (desk_keys.h). */
-static int keys_fail(const struct desk_cli *c, leal_err err, int64_t program)
-{
-    switch (c->dk.failed) {
-    case DESK_KEYS_PROVIDER:
-        return cli_fail(err, "the crypto provider");
-    case DESK_KEYS_NO_PATH:
-        return cli_usage("no --keystore given and neither XDG_DATA_HOME nor HOME is set");
-    case DESK_KEYS_PASSPHRASE:
-        return cli_passphrase_fail(err, opt(c, O_PASSFILE), "--passphrase-file", "LEAL_PASSPHRASE",
-                                   "keystore");
-    case DESK_KEYS_MEMORY:
-        return cli_fail(err, "keystore");
-    case DESK_KEYS_AGENT:
-        return cli_error(err, CLI_EXIT_FAIL,
-                         "the desk agent's socket is not private to you (another user's, or its "
-                         "folder is not yours with mode 0700); run 'leal agent stop' or remove "
-                         "the folder");
-    case DESK_KEYS_LOAD:
-        return cli_fail(err, "keystore %s", c->dk.keystore_path);
-    case DESK_KEYS_PROGRAMS:
-        return cli_usage("the keystore has %d programs; name one with --program", c->dk.nprograms);
-    default:
-        return cli_fail(err, "program %lld", (long long)program);
-    }
-}
-
 /* Ledger, keystore and program: everything but the card. */
 static int open_books(struct desk_cli *c)
 {
@@ -130,7 +103,7 @@ static int open_books(struct desk_cli *c)
         return cli_fail(LEAL_E_UNKNOWN_PROGRAM, "program %lld", (long long)program);
     req.program_id = (uint32_t)program;
     if ((err = desk_keys_acquire(&req, &c->dk)) != LEAL_OK)
-        return keys_fail(c, err, program);
+        return cli_desk_keys_fail(&c->dk, err, opt(c, O_PASSFILE), program);
     c->keys = c->dk.keys;
     if ((rc = lcli_open(opt(c, O_DB), &c->ledger)) != 0)
         return rc;
@@ -171,112 +144,77 @@ static const char *tech_name(enum ledger_card_tech t)
     return ledger_card_tech_name(t);
 }
 
-/* The account's newest entries, as "last operations" in the read view. */
-#define LAST_OPERATIONS 3
-
-struct ops_out {
-    bool json;
-    int n;
-};
-
-static int print_operation(void *ctx, const struct ledger_movement *m)
-{
-    struct ops_out *x = ctx;
-    char amount[40], when[32];
-    lcli_amount_str(m->asset, m->amount, amount, sizeof amount);
-    lcli_time_str(m->at, when, sizeof when);
-    if (x->json) {
-        printf("%s{\"entry\":%lld,\"at\":%lld,\"kind\":\"%s\",\"asset\":", x->n ? "," : "",
-               (long long)m->entry_id, (long long)m->at, m->kind);
-        cli_json_string(stdout, m->asset);
-        printf(",\"amount\":%lld,\"reason\":", (long long)m->amount);
-        cli_json_string(stdout, m->reason);
-        putchar('}');
-    } else {
-        printf("%-12s %-16s  %-8s %s%s %s  %s\n", x->n ? "" : "last", when, m->kind,
-               m->amount > 0 ? "+" : "", amount, strcmp(m->asset, "PTS") == 0 ? "points" : m->asset,
-               m->reason);
-    }
-    x->n++;
-    return 0;
-}
-
-/* Best effort: the card's view stands even if the history cannot be read. */
-static void print_operations(const struct desk_cli *c, const struct issuance_card *v)
-{
-    struct ops_out x = {opt(c, O_JSON) != NULL, 0};
-    if (x.json)
-        fputs(",\"last_operations\":[", stdout);
-    leal_err err = LEAL_OK;
-    if (v->ledger.account_id > 0)
-        err = ledger_history(c->ledger, v->ledger.account_id, 0, LAST_OPERATIONS, print_operation,
-                             &x);
-    if (x.json)
-        putchar(']');
-    else if (err != LEAL_OK)
-        printf("%-12s (not shown: %s)\n", "last", leal_strerror(err));
-}
-
 static bool classic_tech(enum ledger_card_tech t)
 {
     return t == LEDGER_TECH_CLASSIC_1K || t == LEDGER_TECH_CLASSIC_4K;
 }
 
-static void print_card(const struct desk_cli *c, const struct issuance_card *v, const char *what)
+static void print_operations_json(const struct desk_card_view *w)
 {
-    char eur[32], ledger_eur[32], uid[2 * LEAL_MAX_UID + 1];
-    if (leal_hex_encode(v->uid, v->uid_len, false, uid, sizeof uid) != LEAL_OK)
-        uid[0] = '\0'; /* unreachable: a UID is at most LEAL_MAX_UID bytes */
-    lcli_amount_str("EUR", v->purse_cents, eur, sizeof eur);
-    lcli_amount_str("EUR", v->account_eur, ledger_eur, sizeof ledger_eur);
+    fputs(",\"last_operations\":[", stdout);
+    for (int i = 0; i < w->noperations; i++) {
+        const struct ledger_movement *m = &w->operations[i].movement;
+        printf("%s{\"entry\":%lld,\"at\":%lld,\"kind\":\"%s\",\"asset\":", i ? "," : "",
+               (long long)m->entry_id, (long long)m->at, m->kind);
+        cli_json_string(stdout, m->asset);
+        printf(",\"amount\":%lld,\"reason\":", (long long)m->amount);
+        cli_json_string(stdout, m->reason);
+        putchar('}');
+    }
+    putchar(']');
+}
+
+static void print_card_json(const struct desk_card_view *w)
+{
+    printf("{\"result\":\"%s\",\"card_id\":%lld,\"technology\":\"%s\",\"uid\":\"%s\","
+           "\"random_uid\":%s,\"account_id\":%lld,\"status\":\"%s\",\"purse_cents\":%d,"
+           "\"points\":%u,\"stamps\":[%u,%u,%u,%u],\"tier\":%u,\"state_seq\":%u,"
+           "\"taps\":%u,\"ledger_eur_cents\":%lld,\"ledger_points\":%lld,\"agrees\":%s,"
+           "\"difference\":",
+           w->result, (long long)w->card_id, w->technology, w->uid,
+           w->random_uid ? "true" : "false", (long long)w->account_id, w->status, w->purse_cents,
+           w->points, w->stamps[0], w->stamps[1], w->stamps[2], w->stamps[3], w->tier, w->state_seq,
+           w->taps, (long long)w->ledger_eur_cents, (long long)w->ledger_points,
+           w->agrees ? "true" : "false");
+    cli_json_string(stdout, w->difference);
+    printf(",\"stored_value\":%s,\"recovered_topups\":%d,\"dropped_topups\":%d,"
+           "\"keys_updated\":%d,\"synced_points\":%lld,\"round_trips\":%u,\"bytes\":%lu",
+           w->stored_value ? "true" : "false", w->recovered_topups, w->dropped_topups,
+           w->keys_updated, (long long)w->synced_points, w->round_trips, w->bytes);
+    if (w->has_operations)
+        print_operations_json(w);
+    puts("}");
+}
+
+/* The view host/desk made of the card (desk_view.h), as text or JSON. */
+static void print_card(const struct desk_cli *c, const struct issuance_card *v,
+                       enum desk_view_result result)
+{
+    struct desk_card_view w;
+    desk_card_view(c->ledger, v, result, &w);
     if (opt(c, O_JSON)) {
-        printf("{\"result\":\"%s\",\"card_id\":%lld,\"technology\":\"%s\",\"uid\":\"%s\","
-               "\"random_uid\":%s,\"account_id\":%lld,\"status\":\"%s\",\"purse_cents\":%d,"
-               "\"points\":%u,\"stamps\":[%u,%u,%u,%u],\"tier\":%u,\"state_seq\":%u,"
-               "\"taps\":%u,\"ledger_eur_cents\":%lld,\"ledger_points\":%lld,\"agrees\":%s,"
-               "\"difference\":",
-               what, (long long)v->card_id, tech_name(v->tech), uid,
-               v->random_uid ? "true" : "false", (long long)v->ledger.account_id,
-               ledger_card_status_name(v->ledger.status), v->purse_cents, v->state.points,
-               v->state.stamps[0], v->state.stamps[1], v->state.stamps[2], v->state.stamps[3],
-               v->state.tier, v->state.seq, v->taps, (long long)v->account_eur,
-               (long long)v->account_pts, v->agrees ? "true" : "false");
-        cli_json_string(stdout, v->agrees ? "" : v->why);
-        printf(",\"stored_value\":%s,\"recovered_topups\":%d,\"dropped_topups\":%d,"
-               "\"keys_updated\":%d,\"synced_points\":%lld,\"round_trips\":%u,\"bytes\":%lu",
-               v->stored_value ? "true" : "false", v->recovered, v->dropped, v->rekeyed,
-               (long long)v->sync_points, v->round_trips, v->bytes);
-        if (strcmp(what, "read") == 0)
-            print_operations(c, v);
-        puts("}");
+        print_card_json(&w);
         return;
     }
-    printf("%-12s %lld (%s, UID %s%s)\n", "card", (long long)v->card_id, tech_name(v->tech), uid,
-           v->random_uid ? ", random UID" : "");
-    printf("%-12s %lld, card %s\n", "account", (long long)v->ledger.account_id,
-           ledger_card_status_name(v->ledger.status));
-    printf("%-12s %s\n", "purse", eur);
-    printf("%-12s %u\n", "points", v->state.points);
-    printf("%-12s %u %u %u %u\n", "stamps", v->state.stamps[0], v->state.stamps[1],
-           v->state.stamps[2], v->state.stamps[3]);
-    printf("%-12s %u\n", "taps", v->taps);
-    if (v->recovered)
-        printf("%-12s %d interrupted top-up(s) the card shows were posted\n", "recovered",
-               v->recovered);
-    if (v->dropped)
-        printf("%-12s %d interrupted top-up(s) or sync(s) the card never took were dropped\n",
-               "dropped", v->dropped);
-    if (v->synced)
-        printf("%-12s %d interrupted sync(s) the card shows were settled\n", "synced", v->synced);
-    if (v->sync_points)
-        printf("%-12s %+lld points brought onto the card from the ledger\n", "synced",
-               (long long)v->sync_points);
-    if (v->rekeyed)
-        printf("%-12s %d card key(s) changed to the keystore's current versions\n", "keys",
-               v->rekeyed);
-    printf("%-12s %s%s\n", "ledger", v->agrees ? "agrees" : "DIFFERS: ", v->agrees ? "" : v->why);
-    if (strcmp(what, "read") == 0)
-        print_operations(c, v);
+    printf("%-12s %lld (%s, UID %s%s)\n", "card", (long long)w.card_id, w.technology, w.uid,
+           w.random_uid ? ", random UID" : "");
+    printf("%-12s %lld, card %s\n", "account", (long long)w.account_id, w.status);
+    printf("%-12s %s\n", "purse", w.purse);
+    printf("%-12s %u\n", "points", w.points);
+    printf("%-12s %u %u %u %u\n", "stamps", w.stamps[0], w.stamps[1], w.stamps[2], w.stamps[3]);
+    printf("%-12s %u\n", "taps", w.taps);
+    for (int i = 0; i < w.nnotes; i++)
+        printf("%-12s %s\n", w.notes[i].topic, w.notes[i].text);
+    printf("%-12s %s\n", "ledger", w.agreement);
+    for (int i = 0; i < w.noperations; i++) {
+        const struct desk_view_operation *op = &w.operations[i];
+        char when[32];
+        lcli_time_str(op->movement.at, when, sizeof when);
+        printf("%-12s %-16s  %-8s %s %s  %s\n", i ? "" : "last", when, op->movement.kind,
+               op->amount, op->unit, op->movement.reason);
+    }
+    if (w.operations_err != LEAL_OK)
+        printf("%-12s (not shown: %s)\n", "last", leal_strerror(w.operations_err));
 }
 
 /* The desk's verdict on a card that lies about money (issuance.h): blocked,
@@ -499,7 +437,7 @@ static int desk_issue(struct desk_cli *c, bool replace)
         }
         return fail_card(c, err, &v, replace ? "replacing the card" : "issuing the card");
     }
-    print_card(c, &v, replace ? "replaced" : "issued");
+    print_card(c, &v, replace ? DESK_VIEW_REPLACED : DESK_VIEW_ISSUED);
     /* One rule for issue, top-up and read: card and ledger differing is a failure. */
     return v.agrees ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
@@ -521,7 +459,7 @@ static int desk_read(struct desk_cli *c)
                          (long long)v.card_id);
     if (err != LEAL_OK)
         return fail_card(c, err, &v, "reading the card");
-    print_card(c, &v, "read");
+    print_card(c, &v, DESK_VIEW_READ);
     return v.agrees ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
@@ -540,7 +478,7 @@ static int desk_topup(struct desk_cli *c)
             return fail_over_cap(&v, cents);
         return fail_card(c, err, &v, "topping up the card");
     }
-    print_card(c, &v, "topped-up");
+    print_card(c, &v, DESK_VIEW_TOPPED_UP);
     return v.agrees ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
@@ -582,7 +520,7 @@ static int desk_sync(struct desk_cli *c)
     }
     if (err != LEAL_OK)
         return fail_card(c, err, &v, "syncing the card");
-    print_card(c, &v, "synced");
+    print_card(c, &v, DESK_VIEW_SYNCED);
     return v.agrees ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 

@@ -1,0 +1,108 @@
+/* desk_view.c - the view of a desk card operation (desk_view.h). */
+#include "desk_view.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "host/ledger/amount.h"
+#include "keys/base/hex.h"
+
+static const char *const result_names[] = {
+    [DESK_VIEW_ISSUED] = "issued", [DESK_VIEW_REPLACED] = "replaced",
+    [DESK_VIEW_READ] = "read",     [DESK_VIEW_TOPPED_UP] = "topped-up",
+    [DESK_VIEW_SYNCED] = "synced",
+};
+
+/* An asset's amount as people read it: euros with two decimals, other
+ * assets (points, stamps) as whole numbers. */
+static void asset_amount(const char *asset, int64_t v, char *out, size_t cap)
+{
+    if (strcmp(asset, "EUR") == 0 && amount_format(v, out, cap) == LEAL_OK)
+        return;
+    snprintf(out, cap, "%lld", (long long)v);
+}
+
+static void note(struct desk_card_view *o, const char *topic, const char *fmt, long long n)
+{
+    struct desk_view_note *w = &o->notes[o->nnotes++];
+    w->topic = topic;
+    snprintf(w->text, sizeof w->text, fmt, n);
+}
+
+/* What this contact settled or changed besides the operation itself. */
+static void notes(struct desk_card_view *o, const struct issuance_card *v)
+{
+    if (v->recovered)
+        note(o, "recovered", "%lld interrupted top-up(s) the card shows were posted", v->recovered);
+    if (v->dropped)
+        note(o, "dropped", "%lld interrupted top-up(s) or sync(s) the card never took were dropped",
+             v->dropped);
+    if (v->synced)
+        note(o, "synced", "%lld interrupted sync(s) the card shows were settled", v->synced);
+    if (v->sync_points)
+        note(o, "synced", "%+lld points brought onto the card from the ledger", v->sync_points);
+    if (v->rekeyed)
+        note(o, "keys", "%lld card key(s) changed to the keystore's current versions", v->rekeyed);
+}
+
+static int add_operation(void *ctx, const struct ledger_movement *m)
+{
+    struct desk_card_view *o = ctx;
+    struct desk_view_operation *op;
+    char amount[sizeof op->amount - 1];
+    if (o->noperations >= DESK_VIEW_OPERATIONS)
+        return 1;
+    op = &o->operations[o->noperations++];
+    op->movement = *m;
+    asset_amount(m->asset, m->amount, amount, sizeof amount);
+    snprintf(op->amount, sizeof op->amount, "%s%s", m->amount > 0 ? "+" : "", amount);
+    op->unit = strcmp(m->asset, "PTS") == 0 ? "points" : op->movement.asset;
+    return 0;
+}
+
+/* Best effort: the card's view stands even if the history cannot be read. */
+static void operations(struct ledger *l, struct desk_card_view *o)
+{
+    o->has_operations = true;
+    if (o->account_id > 0)
+        o->operations_err =
+            ledger_history(l, o->account_id, 0, DESK_VIEW_OPERATIONS, add_operation, o);
+}
+
+void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_view_result result,
+                    struct desk_card_view *out)
+{
+    memset(out, 0, sizeof *out);
+    out->result = result_names[result];
+    out->card_id = v->card_id;
+    out->technology = ledger_card_tech_name(v->tech);
+    if (leal_hex_encode(v->uid, v->uid_len, false, out->uid, sizeof out->uid) != LEAL_OK)
+        out->uid[0] = '\0'; /* unreachable: a UID is at most LEAL_MAX_UID bytes */
+    out->random_uid = v->random_uid;
+    out->account_id = v->ledger.account_id;
+    out->status = ledger_card_status_name(v->ledger.status);
+    out->purse_cents = v->purse_cents;
+    asset_amount("EUR", v->purse_cents, out->purse, sizeof out->purse);
+    out->points = v->state.points;
+    for (size_t i = 0; i < STATE_STAMPS; i++)
+        out->stamps[i] = v->state.stamps[i];
+    out->tier = v->state.tier;
+    out->state_seq = v->state.seq;
+    out->taps = v->taps;
+    out->ledger_eur_cents = v->account_eur;
+    out->ledger_points = v->account_pts;
+    out->agrees = v->agrees;
+    snprintf(out->difference, sizeof out->difference, "%s", v->agrees ? "" : v->why);
+    snprintf(out->agreement, sizeof out->agreement, "%s%s",
+             v->agrees ? "agrees" : "DIFFERS: ", out->difference);
+    out->stored_value = v->stored_value;
+    out->recovered_topups = v->recovered;
+    out->dropped_topups = v->dropped;
+    out->keys_updated = v->rekeyed;
+    out->synced_points = v->sync_points;
+    out->round_trips = v->round_trips;
+    out->bytes = v->bytes;
+    notes(out, v);
+    if (result == DESK_VIEW_READ)
+        operations(l, out);
+}

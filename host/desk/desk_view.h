@@ -1,0 +1,84 @@
+/*
+ * desk_view.h - what a desk card operation that succeeded shows (`leal card
+ * issue|replace|read|top-up|sync`): host/issuance's struct issuance_card and
+ * the ledger's word on it, made into one view in words and numbers that a
+ * front end only prints or serialises (the CLI's text and --json; a web back
+ * office later): names for the card's technology and status, the UID in
+ * hex, the purse in euros, whether card and ledger agree and if not the
+ * first difference, a note for each thing this contact settled or changed,
+ * and on a read the account's newest entries. Hosted; no keys; nothing here
+ * prints.
+ * Errors: none; a history that could not be read is operations_err, and
+ * the rest of the view stands.
+ */
+#ifndef LEAL_DESK_VIEW_H
+#define LEAL_DESK_VIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "host/issuance/issuance.h"
+#include "host/ledger/ledger.h"
+#include "keys/base/limits.h"
+
+/* The account's newest entries a read shows ("last operations"). */
+#define DESK_VIEW_OPERATIONS 3
+/* At most one note each: recovered, dropped, synced, synced points, keys. */
+#define DESK_VIEW_NOTES 5
+
+enum desk_view_result {
+    DESK_VIEW_ISSUED,
+    DESK_VIEW_REPLACED,
+    DESK_VIEW_READ,
+    DESK_VIEW_TOPPED_UP,
+    DESK_VIEW_SYNCED,
+};
+
+/* Something this contact did beyond the operation asked for, in a sentence. */
+struct desk_view_note {
+    const char *topic; /* "recovered", "dropped", "synced" or "keys" */
+    char text[96];
+};
+
+/* One of the account's newest entries, its amount in words. */
+struct desk_view_operation {
+    struct ledger_movement movement;
+    char amount[32];  /* "+12.50" for EUR, "-40" for points; a sign only when positive */
+    const char *unit; /* "points" for PTS, else the asset */
+};
+
+struct desk_card_view {
+    const char *result; /* "issued", "replaced", "read", "topped-up", "synced" */
+    int64_t card_id;
+    const char *technology;         /* ledger_card_tech_name */
+    char uid[2 * LEAL_MAX_UID + 1]; /* lowercase hex */
+    bool random_uid;
+    int64_t account_id;
+    const char *status; /* the ledger's card status */
+    int32_t purse_cents;
+    char purse[32]; /* euros, two decimals */
+    uint32_t points, stamps[STATE_STAMPS], tier, state_seq, taps;
+    int64_t ledger_eur_cents, ledger_points;
+    bool agrees;
+    char difference[320]; /* the first difference in words; "" when they agree */
+    char agreement[340];  /* "agrees", or "DIFFERS: " and the difference */
+    bool stored_value;
+    int recovered_topups, dropped_topups, keys_updated;
+    int64_t synced_points;
+    unsigned round_trips;
+    unsigned long bytes;
+    struct desk_view_note notes[DESK_VIEW_NOTES];
+    int nnotes;
+    /* A read: the account's newest entries, newest first. */
+    bool has_operations;
+    struct desk_view_operation operations[DESK_VIEW_OPERATIONS];
+    int noperations;
+    leal_err operations_err; /* LEAL_OK, or why they are not there */
+};
+
+/* Builds the view of v after result; l (the desk's ledger) is asked for the
+ * account's newest entries on a read. */
+void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_view_result result,
+                    struct desk_card_view *out);
+
+#endif
