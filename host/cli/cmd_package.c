@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "host/desk/desk_keys.h"
 #include "host/keys/passphrase.h"
 #include "firmware/core/package.h"
 #include "host/file.h"
@@ -135,6 +136,37 @@ static void print_package(bool json, const char *file, const struct package_info
     }
 }
 
+static int not_held(leal_err err, int64_t terminal, int64_t program)
+{
+    return cli_error(err, CLI_EXIT_USAGE,
+                     "leal: terminal %lld belongs to program %lld, which this keystore does "
+                     "not hold; use the keystore of that program",
+                     (long long)terminal, (long long)program);
+}
+
+/* Only the package key of the terminal's program (host/desk/desk_keys.h:
+ * the desk agent's when it runs, else the keystore's), and only once the
+ * terminal is known. */
+static int package_keys(struct ledger *l, const struct package_build_opts *bo,
+                        const struct lcli_opt *o, size_t n, struct desk_keys *dk)
+{
+    struct desk_key_request req = {.keystore_path = lcli_get(o, n, "keystore"),
+                                   .passphrase_file = lcli_get(o, n, "passphrase-file"),
+                                   .roles = DESK_ROLE(KEY_ROLE_PACKAGE_SIGNING)};
+    int64_t program = 0;
+    leal_err err = ledger_terminal_program(l, bo->terminal_id, &program);
+    if (err == LEAL_OK && (program <= 0 || program > UINT32_MAX))
+        err = LEAL_E_RANGE;
+    if (err != LEAL_OK)
+        return lcli_fail(l, err, "terminal package");
+    req.program_id = (uint32_t)program;
+    if ((err = desk_keys_acquire(&req, dk)) == LEAL_OK)
+        return 0;
+    if (dk->failed == DESK_KEYS_PROGRAM)
+        return not_held(err, bo->terminal_id, program);
+    return cli_desk_keys_fail(dk, err, req.passphrase_file, program);
+}
+
 int terminal_package(int argc, char **argv)
 {
     struct lcli_opt o[] = {
@@ -144,7 +176,7 @@ int terminal_package(int argc, char **argv)
     struct package_build_opts bo = {0, 0, 7, 5000, 20000};
     const char *pos[LCLI_MAX_POS], *file = NULL;
     struct ledger *l = NULL;
-    struct keyset *ks = NULL;
+    struct desk_keys dk = {0};
     struct package_info p;
     uint8_t *data = NULL;
     size_t npos, len = 0;
@@ -166,19 +198,12 @@ int terminal_package(int argc, char **argv)
         return rc;
     if ((rc = lcli_open(lcli_get(o, N(o), "db"), &l)) != 0)
         return rc;
-    if ((rc = load_keys(lcli_get(o, N(o), "keystore"), lcli_get(o, N(o), "passphrase-file"),
-                        &ks)) != 0)
+    if ((rc = package_keys(l, &bo, o, N(o), &dk)) != 0)
         goto out;
     bo.now = (uint64_t)time(NULL);
-    err = package_build(l, ks, &bo, &data, &len, &p);
+    err = package_build(l, dk.keys, &bo, &data, &len, &p);
     if (err == LEAL_E_UNKNOWN_PROGRAM || err == LEAL_E_KEY_VERSION) {
-        int64_t prog = 0;
-        if (ledger_terminal_program(l, bo.terminal_id, &prog) != LEAL_OK)
-            prog = 0;
-        rc = cli_error(err, CLI_EXIT_USAGE,
-                       "leal: terminal %lld belongs to program %lld, which this keystore does "
-                       "not hold; use the keystore of that program",
-                       (long long)bo.terminal_id, (long long)prog);
+        rc = not_held(err, bo.terminal_id, dk.program_id);
         goto out;
     }
     if (err != LEAL_OK) {
@@ -193,7 +218,7 @@ int terminal_package(int argc, char **argv)
     rc = CLI_EXIT_OK;
 out:
     free(data);
-    free_keys(ks);
+    desk_keys_release(&dk);
     ledger_close(l);
     return rc;
 }
