@@ -139,7 +139,7 @@ static void print_package(bool json, const char *file, const struct package_info
 static int not_held(leal_err err, int64_t terminal, int64_t program)
 {
     return cli_error(err, CLI_EXIT_USAGE,
-                     "leal: terminal %lld belongs to program %lld, which this keystore does "
+                     "terminal %lld belongs to program %lld, which this keystore does "
                      "not hold; use the keystore of that program",
                      (long long)terminal, (long long)program);
 }

@@ -120,6 +120,17 @@ check_eq "a truncated package: exit 1, one line" "1|leal: package $T/short.lpkg:
 run_capture "$LEAL" terminal package --terminal 9 -o "$T/p9.lpkg"
 check_eq "unknown terminal" "2|leal: terminal package: terminal 9: no such id" "$RC|$ERR"
 check_eq "unknown terminal: no file" "absent" "$([ -e "$T/p9.lpkg" ] && echo present || echo absent)"
+# The terminal is looked up before any key is asked for: no passphrase needed to refuse it.
+run_capture env -u LEAL_PASSPHRASE "$LEAL" terminal package --terminal 9 -o "$T/p9.lpkg" </dev/null
+check_eq "unknown terminal: refused before the passphrase" "2|leal: terminal package: terminal 9: no such id" "$RC|$ERR"
+# A terminal of a program this keystore does not hold: only that program's package key would do.
+"$LEAL" program create --code luna --name Luna --id 8 --points-per-euro 1 >/dev/null
+"$LEAL" store add --program 8 --code norte --name Norte --tz Europe/Madrid >/dev/null
+"$LEAL" terminal add --store 2 --name "caja 2" >/dev/null
+run_capture "$LEAL" terminal package --terminal 2 -o "$T/p8.lpkg"
+check_eq "another program's terminal" "2|leal: terminal 2 belongs to program 8, which this keystore does not hold; use the keystore of that program" "$RC|$ERR"
+check_eq "another program's terminal: no file, no version" "absent|0" \
+    "$([ -e "$T/p8.lpkg" ] && echo present || echo absent)|$(q 'select package_version from terminal where id = 2')"
 run_capture "$LEAL" terminal package --terminal 1 -o "$T/p3.lpkg" --valid-days 0
 check_eq "--valid-days 0" "2|leal: --valid-days '0': a whole number of days from 1 to 366 (see 'leal --help')" "$RC|$(head -1 <<<"$ERR")"
 run_capture "$LEAL" terminal package --terminal 1 -o "$T/p3.lpkg" --day-cap 100 --sync-cap 50
