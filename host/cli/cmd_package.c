@@ -6,7 +6,6 @@
 
 #include "cli.h"
 #include "host/desk/desk_keys.h"
-#include "host/keys/passphrase.h"
 #include "firmware/core/package.h"
 #include "host/file.h"
 #include "host/keys/keyfile.h"
@@ -14,7 +13,6 @@
 #include "host/package/package_build.h"
 #include "keys/base/limits.h"
 #include "keys/hosted/provider_openssl.h"
-#include "keys/hosted/secmem.h"
 #include "ledger_cli.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -27,43 +25,6 @@ static const char package_help[] =
     "against the keystore's public key (the keystore's passphrase is asked for as\n"
     "by the other commands). Exit 1 if the package is damaged or its signature does\n"
     "not verify.\n";
-
-/* Opens the keystore (--keystore or the default) into secure memory. */
-static int load_keys(const char *path_opt, const char *passfile, struct keyset **out)
-{
-    char path[4096];
-    struct passphrase pass;
-    struct keyset *ks;
-    leal_err err;
-    *out = NULL;
-    if (path_opt)
-        snprintf(path, sizeof path, "%s", path_opt);
-    else if (file_default_path("keystore", path, sizeof path) != LEAL_OK)
-        return cli_usage("no --keystore given and neither XDG_DATA_HOME nor HOME is set");
-    if ((err = passphrase_get(passfile, "LEAL_PASSPHRASE", "keystore", false, &pass)) != LEAL_OK)
-        return cli_passphrase_fail(err, passfile, "--passphrase-file", "LEAL_PASSPHRASE",
-                                   "keystore");
-    if ((ks = secmem_alloc(sizeof *ks)) == NULL) {
-        passphrase_clear(&pass);
-        return cli_fail(LEAL_E_NO_MEMORY, "keystore");
-    }
-    err = keyfile_load(path, KEYSTORE_KIND_KEYSTORE, pass.text, pass.len, ks);
-    passphrase_clear(&pass);
-    if (err != LEAL_OK) {
-        secmem_free(ks);
-        return cli_fail(err, "keystore %s", path);
-    }
-    *out = ks;
-    return 0;
-}
-
-static void free_keys(struct keyset *ks)
-{
-    if (ks) {
-        keyset_clear(ks);
-        secmem_free(ks);
-    }
-}
 
 static int parse_eur(const char *opt, const char *v, uint32_t *cents)
 {
@@ -144,27 +105,35 @@ static int not_held(leal_err err, int64_t terminal, int64_t program)
                      (long long)terminal, (long long)program);
 }
 
-/* Only the package key of the terminal's program (host/desk/desk_keys.h:
- * the desk agent's when it runs, else the keystore's), and only once the
+/* Only the package-signing key of program (host/desk/desk_keys.h: the desk
+ * agent's when it runs, else the keystore's, unlocked with --passphrase-file
+ * or LEAL_PASSPHRASE or a prompt). */
+static leal_err signing_key(const struct lcli_opt *o, size_t n, int64_t program,
+                            struct desk_keys *dk)
+{
+    const struct desk_key_request req = {.keystore_path = lcli_get(o, n, "keystore"),
+                                         .passphrase_file = lcli_get(o, n, "passphrase-file"),
+                                         .program_id = (uint32_t)program,
+                                         .roles = DESK_ROLE(KEY_ROLE_PACKAGE_SIGNING)};
+    return desk_keys_acquire(&req, dk);
+}
+
+/* The package key of the terminal's program, asked for only once the
  * terminal is known. */
-static int package_keys(struct ledger *l, const struct package_build_opts *bo,
+static int terminal_key(struct ledger *l, const struct package_build_opts *bo,
                         const struct lcli_opt *o, size_t n, struct desk_keys *dk)
 {
-    struct desk_key_request req = {.keystore_path = lcli_get(o, n, "keystore"),
-                                   .passphrase_file = lcli_get(o, n, "passphrase-file"),
-                                   .roles = DESK_ROLE(KEY_ROLE_PACKAGE_SIGNING)};
     int64_t program = 0;
     leal_err err = ledger_terminal_program(l, bo->terminal_id, &program);
     if (err == LEAL_OK && (program <= 0 || program > UINT32_MAX))
         err = LEAL_E_RANGE;
     if (err != LEAL_OK)
         return lcli_fail(l, err, "terminal package");
-    req.program_id = (uint32_t)program;
-    if ((err = desk_keys_acquire(&req, dk)) == LEAL_OK)
+    if ((err = signing_key(o, n, program, dk)) == LEAL_OK)
         return 0;
     if (dk->failed == DESK_KEYS_PROGRAM)
         return not_held(err, bo->terminal_id, program);
-    return cli_desk_keys_fail(dk, err, req.passphrase_file, program);
+    return cli_desk_keys_fail(dk, err, lcli_get(o, n, "passphrase-file"), program);
 }
 
 int terminal_package(int argc, char **argv)
@@ -198,7 +167,7 @@ int terminal_package(int argc, char **argv)
         return rc;
     if ((rc = lcli_open(lcli_get(o, N(o), "db"), &l)) != 0)
         return rc;
-    if ((rc = package_keys(l, &bo, o, N(o), &dk)) != 0)
+    if ((rc = terminal_key(l, &bo, o, N(o), &dk)) != 0)
         goto out;
     bo.now = (uint64_t)time(NULL);
     err = package_build(l, dk.keys, &bo, &data, &len, &p);
@@ -232,7 +201,8 @@ static const char *check_signature(const struct keyset *ks, const struct package
     struct package_expect e;
     struct package_info q;
     fp[0] = 0;
-    if (keyset_version(ks, p->program_id, KEY_ROLE_PACKAGE_SIGNING, p->key_version, &kv) != LEAL_OK)
+    if (ks == NULL ||
+        keyset_version(ks, p->program_id, KEY_ROLE_PACKAGE_SIGNING, p->key_version, &kv) != LEAL_OK)
         return "unknown-key";
     if (keyfile_fingerprint(KEY_ROLE_PACKAGE_SIGNING, kv, fp) != LEAL_OK ||
         crypto_openssl_ed25519_public(kv->key, key.public_key) != LEAL_OK)
@@ -244,9 +214,19 @@ static const char *check_signature(const struct keyset *ks, const struct package
     return *why == LEAL_OK ? "verified" : "bad";
 }
 
+/* The package key of the package's program, to check its signature with;
+ * a keystore without that program leaves dk->keys NULL (not checked). */
+static int show_key(const struct lcli_opt *o, size_t n, uint32_t program, struct desk_keys *dk)
+{
+    leal_err err = signing_key(o, n, program, dk);
+    if (err == LEAL_OK || dk->failed == DESK_KEYS_PROGRAM)
+        return 0;
+    return cli_desk_keys_fail(dk, err, lcli_get(o, n, "passphrase-file"), program);
+}
+
 static int package_show(const char *file, const struct lcli_opt *o, size_t no)
 {
-    struct keyset *ks = NULL;
+    struct desk_keys dk = {0};
     struct package_info p;
     struct package_hot h;
     uint32_t reasons[4] = {0};
@@ -272,9 +252,9 @@ static int package_show(const char *file, const struct lcli_opt *o, size_t no)
         }
         reasons[h.reason]++;
     }
-    if ((rc = load_keys(lcli_get(o, no, "keystore"), lcli_get(o, no, "passphrase-file"), &ks)) != 0)
+    if ((rc = show_key(o, no, p.program_id, &dk)) != 0)
         goto out;
-    sig = check_signature(ks, &p, &src, fp, &why);
+    sig = check_signature(dk.keys, &p, &src, fp, &why);
     expired = (uint64_t)time(NULL) >= p.valid_until;
     lcli_time_str((int64_t)p.issued, issued, sizeof issued);
     lcli_time_str((int64_t)p.valid_until, until, sizeof until);
@@ -317,7 +297,7 @@ static int package_show(const char *file, const struct lcli_opt *o, size_t no)
     rc = strcmp(sig, "bad") == 0 || strcmp(sig, "error") == 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
     free(data);
-    free_keys(ks);
+    desk_keys_release(&dk);
     return rc;
 }
 

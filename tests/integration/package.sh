@@ -63,6 +63,11 @@ check_eq "show --json, exactly" "{\"file\":\"$T/p1.lpkg\",\"format\":1,\"program
 run_capture "$LEAL" package show "$T/p1.lpkg"
 check_match "show for a person: the signature" "^signature +verifies against the keystore's public key$" "$OUT"
 check_match "show for a person: the hot list" "^hot list +2 cards \(1 blocked, 0 lost, 1 replaced\)$" "$OUT"
+# A keystore without the package's program: shown, the signature not checked.
+"$LEAL" keys init --issuer Luna --program 8 --keystore "$T/luna.ks" >/dev/null
+run_capture "$LEAL" package show "$T/p1.lpkg" --keystore "$T/luna.ks"
+check_eq "show with another program's keystore: exit 0" 0 "$RC"
+check_match "show with another program's keystore: not checked" "^signature +not checked: the keystore has no package key version 1 for program 7$" "$OUT"
 
 # An independent reading of PACKAGE.md: the lists and the signed message.
 decode() {
