@@ -58,6 +58,8 @@ alive() {
 "$LEAL" keys init --issuer Other --program 1 --keystore "$TMP/other.ks" "${PF[@]}" >/dev/null || exit 1
 "$LEAL" program create --code a --name Agent --id 1 >/dev/null || exit 1
 "$LEAL" customer add --program 1 --name A >/dev/null || exit 1
+"$LEAL" store add --program 1 --code s --name Shop --tz Europe/Madrid >/dev/null || exit 1
+"$LEAL" terminal add --store 1 --name till >/dev/null || exit 1
 KS=$(realpath "$XDG_DATA_HOME/leal/keystore")
 
 notty "$LEAL" agent status
@@ -105,6 +107,13 @@ check_eq "card top-up 5 with the agent: exit 0, 25.00 EUR" "0 2500" \
     "$RC $(json 'd["purse_cents"]' <<<"$OUT")"
 notty "$LEAL" card read "${R[@]}" --program 1
 check_eq "--program naming the agent's program: served" "0" "$RC"
+# The terminal package takes only the package key, from the agent too.
+notty "$LEAL" terminal package --terminal 1 -o "$TMP/t1.lpkg" --json
+check_eq "terminal package with the agent, no passphrase: exit 0, version 1" "0 1" \
+    "$RC $(json 'd["version"]' <<<"$OUT")"
+notty "$LEAL" package show "$TMP/t1.lpkg" --json
+check_eq "package show with the agent: the signature verifies" "0 verified" \
+    "$RC $(json 'd["signature"]' <<<"$OUT")"
 
 # What the agent does not serve: the command unlocks itself, and has no passphrase.
 notty "$LEAL" card read "${R[@]}" --program 2
@@ -183,6 +192,9 @@ check_eq "... the agent has ended and its socket is gone" "gone no-socket" \
     "$(alive "$AGENT_PID") $([ -e "$TMP/run/leal/agent.sock" ] && echo socket || echo no-socket)"
 notty "$LEAL" card read "${R[@]}"
 check_eq "after stop, card read has no keys without a passphrase (exit 2)" "2" "$RC"
+notty "$LEAL" terminal package --terminal 1 -o "$TMP/t2.lpkg"
+check_eq "after stop, terminal package has no key without a passphrase (exit 2, no file)" \
+    "2 absent" "$RC $([ -e "$TMP/t2.lpkg" ] && echo present || echo absent)"
 notty "$LEAL" agent stop
 check_eq "stop without an agent: exit 1" "1:no agent runs" "$RC:$OUT"
 
