@@ -6,7 +6,8 @@
 # output, exact balances) and carries no symbol of the keystore, the key
 # files, locked key memory, passphrases or the desk's key acquisition; the
 # same link of a program that calls desk_keys_acquire does (so the check can
-# fail).
+# fail). Likewise a program that builds a card's view for showing
+# (host/desk/desk_view.h) reads the ledger and carries no key symbol.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -50,6 +51,29 @@ int main(int argc, char **argv)
     return err != LEAL_OK;
 }
 EOF
+cat >"$T/view.c" <<'EOF'
+#include <stdio.h>
+#include "host/books/books.h"
+#include "host/desk/desk_view.h"
+int main(int argc, char **argv)
+{
+    struct books_where where;
+    struct issuance_card v = {.card_id = 5, .tech = LEDGER_TECH_DESFIRE_EV1, .agrees = true};
+    struct desk_card_view w;
+    struct ledger *l;
+    if (argc != 2 || books_open(argv[1], false, &l, &where) != LEAL_OK)
+        return 2;
+    v.ledger.account_id = 11;
+    v.ledger.status = LEDGER_CARD_ACTIVE;
+    desk_card_view(l, &v, DESK_VIEW_READ, &w);
+    printf("%s %s %s %s", w.result, w.technology, w.status, w.agreement);
+    for (int i = 0; i < w.noperations; i++)
+        printf(" %s %s", w.operations[i].amount, w.operations[i].unit);
+    printf("\n");
+    ledger_close(l);
+    return 0;
+}
+EOF
 cat >"$T/keys.c" <<'EOF'
 #include "host/desk/desk_keys.h"
 int main(void)
@@ -77,6 +101,14 @@ check_eq "the ledger holds exactly what was imported" "11:EUR:350 12:PTS:40" \
     "$(sqlite3 "$DB" "select group_concat(account_id || ':' || asset || ':' || amount, ' ') from (select * from balance where account_id in (11, 12) order by account_id)")"
 check_eq "no key symbol is linked into it" "" \
     "$(nm "$T/books" | grep -Eo "$KEY_SYMBOLS" | sort -u | tr '\n' ' ')"
+
+OUT=$(link "$T/view.c" "$T/view")
+check_eq "a program that shows a card's view (host/desk/desk_view.h) links too" "0|" "$?|$OUT"
+run_capture "$T/view" "$DB"
+check_eq "its read view: names, verdict, the account's newest entries" \
+    "0|read desfire-ev1 active agrees +1.00 EUR +2.50 EUR" "$RC|$OUT"
+check_eq "and no key symbol is linked into it" "" \
+    "$(nm "$T/view" | grep -Eo "$KEY_SYMBOLS" | sort -u | tr '\n' ' ')"
 
 OUT=$(link "$T/keys.c" "$T/keys")
 check_eq "a program that acquires desk keys links too" "0|" "$?|$OUT"
