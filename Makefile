@@ -46,7 +46,7 @@ LDFLAGS_ALL = $(OPT)
 LEAL_VERSION := 0.1.0
 
 # Sources are found, not listed: a new file joins the build where it is put.
-# Freestanding folders (DESIGN.md): keys/ (not keys/hosted), cardlayout/, firmware/core/.
+# Freestanding folders (ARCHITECTURE.md): keys/ (not keys/hosted), cardlayout/, firmware/core/.
 FS_SRC := $(sort $(wildcard keys/base/*.c keys/*.c) $(shell find cardlayout firmware/core -name '*.c' 2>/dev/null))
 HOSTED_LIB_SRC := $(sort $(shell find keys/hosted host -name '*.c' -not -path 'host/cli/*' \
 	-not -path 'host/cardsim/cli/*' 2>/dev/null))

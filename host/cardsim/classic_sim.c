@@ -1,8 +1,8 @@
 /*
  * classic_sim.c - MIFARE Classic memory and access conditions. The tables are
  * NXP MF1S50yyX (1K) / MF1S70yyX (4K) datasheet §8.7 "Access conditions",
- * written in the datasheet's C1 C2 C3 order (REFERENCE.md §3.6 warns that
- * some sources list them C3C2C1).
+ * written in the datasheet's C1 C2 C3 order (libfreefare's comments
+ * list them C3C2C1).
  */
 #include "classic_sim.h"
 

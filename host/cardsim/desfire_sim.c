@@ -4,7 +4,8 @@
  * 0xAF chaining both ways, 59 data bytes per frame), authentication (legacy
  * 0x0A, ISO 0x1A, AES 0xAA), secure messaging (D40: MAC4/CRC16; EV1:
  * CMAC/CRC32 with a running IV), applications, keys, files, values, records
- * and transactions. Facts: shared/REFERENCE.md §1.2-1.3, §2.3-2.4, §3.
+ * and transactions. Facts: ARCHITECTURE.md's Sources (libfreefare, the
+ * MF3ICDx21_41_81 short data sheet, the published EV1 traces).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -597,7 +598,7 @@ static uint8_t cmd_get_version(struct cmd *x)
 {
     struct df_state *st = x->st;
     uint8_t v[28];
-    /* Hardware major 01 EV1, 12 EV2, 33 EV3 (REFERENCE.md 3.2); software
+    /* Hardware major 01 EV1, 12 EV2, 33 EV3 (proxmark3's protocols.h); software
      * 1.4 (EV1), 2.1 (EV2), 3.0 (EV3). */
     uint8_t major = st->personality == DF_EV3 ? 0x33 : st->personality == DF_EV2 ? 0x12 : 0x01;
     uint8_t sw_major = st->personality == DF_EV3 ? 0x03 : st->personality == DF_EV2 ? 0x02 : 0x01;
@@ -1924,7 +1925,8 @@ static uint8_t frame(struct cardsim *card, struct df_state *st, struct frame_io 
  * end; 6700 wrong length; 6981 command incompatible with the file structure;
  * 6982 security status not satisfied; 6986 no current EF; 6A82 file not
  * found; 6A83 record not found; 6A86 wrong P1-P2; 6B00 offset outside the EF;
- * 6D00 other INS. Reads see committed contents (REFERENCE.md 3.4).
+ * 6D00 other INS. Reads see committed contents (MF3ICDx21_41_81 short data sheet
+ * section 8.4; libfreefare's EV1 transaction tests).
  */
 #define SW(a, b) ((uint16_t)((a) << 8 | (b)))
 #define SW_OK SW(0x90, 0x00)

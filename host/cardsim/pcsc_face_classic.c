@@ -1,6 +1,7 @@
 /*
  * pcsc_face_classic.c - MIFARE Classic behind a contactless PC/SC reader, in
- * the dialect real readers speak (REFERENCE.md §3.5):
+ * the dialect real readers speak (PC/SC Part 3 and the ACR122U and
+ * Identiv/SCM reader manuals):
  *   PC/SC part 3 storage-card commands (§3.2.2.1):
  *     FF 82 00 KeyNo 06 key6          LOAD KEYS (volatile; KeyNo 00/01, or 60/61)
  *     FF 86 00 00 05 01 00 blk 60|61 KeyNo   GENERAL AUTHENTICATE

@@ -1,6 +1,7 @@
 /*
  * pn532_emu.c - the PN532 command set as libnfc 1.8 uses it. Command codes
- * and answers: NXP PN532 User Manual (UM0701-02) §7, REFERENCE.md §4.2-4.4.
+ * and answers: NXP PN532 User Manual (UM0701-02) §7, and libnfc 1.8's
+ * chips/pn53x.c and drivers/pn532_uart.c.
  */
 #include "pn532_emu.h"
 

@@ -1,7 +1,7 @@
 /*
  * pn532_emu.h - an NXP PN532 in HSU (UART) mode with one virtual card in its
- * field, answering what libnfc 1.8's pn532_uart driver sends (REFERENCE.md
- * §4): frames, wake-up, Diagnose, GetFirmwareVersion, GetGeneralStatus,
+ * field, answering what libnfc 1.8's pn532_uart driver sends (its
+ * chips/pn53x.c): frames, wake-up, Diagnose, GetFirmwareVersion, GetGeneralStatus,
  * SAMConfiguration, Read/WriteRegister (a register map that keeps what is
  * written), RFConfiguration, SetParameters, PowerDown, InListPassiveTarget
  * (106 kbps type A; no target for the other baud rates/types), InPSL,

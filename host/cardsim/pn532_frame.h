@@ -1,6 +1,6 @@
 /*
  * pn532_frame.h - the PN532 host-link frame format (NXP PN532 User Manual
- * §6.2.1; REFERENCE.md §4.1), as a pure codec over caller memory:
+ * §6.2.1; libnfc's chips/pn53x.c), as a pure codec over caller memory:
  *   normal    00 00 FF LEN LCS TFI PD0..PDn DCS 00   (LEN = bytes TFI..PDn)
  *   extended  00 00 FF FF FF LENm LENl LCS TFI ... DCS 00
  *   ACK       00 00 FF 00 FF 00        NACK  00 00 FF FF 00 00

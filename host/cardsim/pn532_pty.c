@@ -1,7 +1,7 @@
 /*
  * pn532_pty.c - the emulated PN532 on a pseudo-terminal. libnfc's uart_open
  * refuses a port whose termios carry its CCLAIMED flag and restores the
- * termios it found on close (REFERENCE.md §4.4), so the slave is put in raw
+ * termios it found on close (libnfc 1.8's uart_open/uart_close), so the slave is put in raw
  * mode here and kept open: the master then never sees EIO between clients.
  */
 /* posix_openpt, grantpt, unlockpt, ptsname: X/Open. */

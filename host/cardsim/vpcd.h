@@ -1,6 +1,6 @@
 /*
  * vpcd.h - the virtual card behind vsmartcard's vpcd driver for pcscd
- * (shared/REFERENCE.md §5). TCP; every message both ways is a 2-byte
+ * (vsmartcard's src/vpcd/vpcd.c and ifd-vpcd.c). TCP; every message both ways is a 2-byte
  * big-endian length and a payload. One-byte payloads from vpcd are control:
  * 00 power off, 01 power on, 02 reset (no reply), 04 get ATR (reply: ATR).
  * Longer payloads are APDUs; the reply is the R-APDU. Removing the card is

@@ -321,7 +321,7 @@ static leal_err carried_identity(struct desk *k, struct issuance_card *out)
     return LEAL_OK;
 }
 
-/* A D40 (keys extractable, REFERENCE.md 6) or unknown card is refused; an
+/* A D40 (keys extractable: Oswald and Paar, CHES 2011) or unknown card is refused; an
  * EV2/EV3 must prove it is NXP's before anything is written. */
 static leal_err desfire_inspect(void *s, struct issuance_card *out)
 {

@@ -54,7 +54,7 @@ leal_err ledger_entry_check(struct ledger *l, const struct ledger_entry *e)
         (err = ledger_text_ok(l, "reason", e->reason)) != LEAL_OK ||
         (err = ledger_text_ok(l, "reference", e->reference)) != LEAL_OK)
         return err;
-    /* Every movement says why and who (DESIGN.md): a reason, and an operator
+    /* Every movement says why and who (ARCHITECTURE.md, security): a reason, and an operator
      * unless a terminal recorded it. */
     if (ledger_empty(e->reason) || (ledger_empty(e->operator_name) && e->terminal_id == 0)) {
         store_set_msg(l, "entry without %s", ledger_empty(e->reason) ? "reason" : "operator");

@@ -46,8 +46,8 @@ const char *const store_sql[ST_COUNT] = {
     [ST_ACCOUNT_GET] = "SELECT program_id, kind FROM account WHERE id = ?1",
     [ST_LINE_INSERT] =
         "INSERT INTO line(entry_id, account_id, asset, amount) VALUES (?1, ?2, ?3, ?4)",
-    /* The balance moves as a delta in the write transaction (DESIGN.md: the
-     * TiBillet lost update). The result is known from the transaction's
+    /* The balance moves as a delta in the write transaction (ARCHITECTURE.md: no lost
+     * update between concurrent writers). The result is known from the transaction's
      * balance cache (struct bal_cache), read once per transaction with
      * ST_BALANCE_GET, so a negative result is refused without a RETURNING. */
     [ST_BALANCE_ADD] = "INSERT INTO balance(account_id, asset, amount) VALUES (?1, ?2, ?3) "

@@ -1,7 +1,7 @@
 /*
  * reader_part3.h - MIFARE Classic through PC/SC part 3 storage-card
  * pseudo-APDUs (FF 82 load key, FF 86 authenticate, FF B0 read, FF D6 write;
- * REFERENCE.md section 3.5) over a backend's transceive. Shared by the pcsc:
+ * PC/SC Part 3, section 3.2.2.1) over a backend's transceive. Shared by the pcsc:
  * and sim: backends, which both speak PC/SC; its own file so that no backend
  * calls back into reader.c. Hosted.
  * Errors: the backend's transceive errors, LEAL_E_PROTOCOL (short or

@@ -54,7 +54,8 @@ check_eq "leal-cardsim new classic-1k" "0" "$RC"
 SIM_PID=$!
 if pcscd_wait present; then pass "Classic card present in pcscd"; else fail "Classic card present in pcscd" "$(pcscd_card_state)"; fi
 
-# The reader's storage-card dialect (REFERENCE.md §3.5, §3.6): load keys,
+# The reader's storage-card dialect (PC/SC Part 3; ACR122U and Identiv
+# manuals): load keys,
 # authenticate, read/update binary, ACR122U value block store/increment/
 # restore/read, a trailer with new keys and access bits 08778F, and the
 # refusals (old key, unauthenticated sector, a DESFire APDU to a Classic card).

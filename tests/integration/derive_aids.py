@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates tests/vectors/leal_derive_aids.txt: leal's card keys with its own
 application AID (4C 45 41) and the PICC AID (00 00 00), computed from NXP
-AN10922 section 2.2 as shared/REFERENCE.md section 2.2 states it and from
+AN10922 section 2.2 (AES-128 diversification) and from
 keys/KEYS.md "Diversification" alone; no leal code is used.
 
 AN10922 AES-128: D = 01 || M, padded with 80 00.. to 32 bytes; the last block
@@ -50,7 +50,7 @@ def an10922(master, m):
 
 
 def self_check():
-    # AN10922 section 2.2.1 and the short-M example of AN10957 (REFERENCE.md 2.2).
+    # AN10922 section 2.2.1 and the short-M example of AN10957 pp. 13-14.
     got = an10922(bytes.fromhex("00112233445566778899aabbccddeeff"),
                   bytes.fromhex("04782e21801d80" "3042f5" "4e585020416275"))
     assert got.hex() == "a8dd63a3b89d54b37ca802473fda9175", got.hex()
@@ -98,7 +98,7 @@ def main():
         "# leal's card keys with its own AID 4C 45 41 and the PICC AID 00 00 00",
         "# (keys/KEYS.md \"Diversification\"): AN10922 section 2.2 AES-128 computed by",
         "# tests/integration/derive_aids.py (Python, python3-cryptography AES; checked first",
-        "# against AN10922 2.2.1 and AN10957, shared/REFERENCE.md 2.2); regenerate with",
+        "# against AN10922 2.2.1 and AN10957 pp. 13-14); regenerate with",
         "# `python3 tests/integration/derive_aids.py > tests/vectors/leal_derive_aids.txt`.",
         "# Not an NXP vector. M = id || AID as sent on the wire || \"LEAL\" || issuer || program.",
         "# WRONG_VALUE_ORDER is the key for the AID written as its value (41 45 4C), WRONG_NO_AID",

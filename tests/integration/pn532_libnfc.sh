@@ -63,7 +63,7 @@ check_match "nfc-list finds one ISO14443A target" "^1 ISO14443A passive target\(
 check_match "Classic 1K ATQA 00 04" "ATQA \(SENS_RES\): 00  04  $" "$OUT"
 check_match "Classic 1K UID" "UID \(NFCID1\): de  ad  be  ef  $" "$OUT"
 check_match "Classic 1K SAK 08" "SAK \(SEL_RES\): 08  $" "$OUT"
-# REFERENCE.md §4.4: what libnfc sends to open the device, initialise and list.
+# What libnfc 1.8 sends (captured against the emulation) to open the device, initialise and list.
 check_eq "nfc-list: open, init and first ISO14443A list as captured in §4.4" \
     "1401 00006c69626e6663 02 1214 0663026303630d6338633d 08630280630380 320100 320101 3205ffffff 066302630363056338633c633d 08630540633c10 3205000102 4a0100 4400 4a0100" \
     "$(sent | head -15 | tr '\n' ' ' | sed 's/ $//')"

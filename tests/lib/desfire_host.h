@@ -3,7 +3,7 @@
  * authentication (0x0A, 0x1A, 0xAA), session keys, D40 and EV1 secure
  * messaging, 0xAF chaining. Written independently of the virtual card (it
  * uses OpenSSL's CBC directly) so that each side checks the other, and both
- * are checked against the published traces (shared/REFERENCE.md §2.3-2.4).
+ * are checked against the published traces (tests/vectors/desfire_*.txt).
  */
 #ifndef LEAL_TEST_DESFIRE_HOST_H
 #define LEAL_TEST_DESFIRE_HOST_H

@@ -108,7 +108,7 @@ static void set_sector1(struct classic_sim *c, uint8_t dcond, uint8_t tcond)
 static void test_classic_access_bits_known_encodings(void **state)
 {
     (void)state;
-    /* REFERENCE.md §3.6: transport, value sector, read/decrement-only sector. */
+    /* MF1S50 §8.7 access bits: transport, value sector, read/decrement-only sector. */
     static const struct {
         const char *hex;
         uint8_t cond[4];

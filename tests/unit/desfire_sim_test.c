@@ -1,6 +1,6 @@
 /* desfire_sim_test.c - the virtual DESFire: framing, GetVersion, the card
  * file, and the published authentication exchanges replayed on the card side
- * (REFERENCE.md §2.3-2.4) and through the independent host implementation. */
+ * (NXP community thread, Elmü's trace) and through the independent host implementation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* desfire_test.c - the DESFire EV1 driver: byte for byte against Elmue's published
- * AES trace (REFERENCE.md 2.4) through a trace-replaying reader, the libfreefare #90
+ * AES trace (Elmü, PN532) through a trace-replaying reader, the libfreefare #90
  * rule, framing and status mapping; then a whole card life on the in-process
  * virtual card (host/cardsim) with exact values and round trips (LAYOUT.md 2.7). */
 #include <setjmp.h>

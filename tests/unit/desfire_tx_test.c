@@ -1,4 +1,4 @@
-/* desfire_tx_test.c - the virtual DESFire's transactions (REFERENCE.md §3.4)
+/* desfire_tx_test.c - the virtual DESFire's transactions (MF3ICDx21_41_81 §8.4)
  * and value-file rules (§3.3), with exact bytes: what is committed, what
  * aborts, NO_CHANGES, LimitedCredit's limits, records; and every key of an
  * application against every value-file operation. */

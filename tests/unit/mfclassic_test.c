@@ -1,5 +1,5 @@
 /* mfclassic_test.c - MIFARE Classic arithmetic, access bits, trailers and MAD v1
- * against published bytes (NXP MF1S50 access table as quoted in REFERENCE.md 3.6,
+ * against published bytes (NXP MF1S50 access table section 8.7,
  * libfreefare's trailer test, the NFC Forum MAD of an NDEF-formatted 1K). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* pn532_test.c - PN532 frames and the emulated PN532 against the command
- * sequences libnfc 1.8 sends (REFERENCE.md §4.3-4.4), with Classic and
+ * sequences libnfc 1.8 sends (captured from libnfc 1.8), with Classic and
  * DESFire virtual cards in its field; the Classic card file. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -288,7 +288,7 @@ static void test_pn532_serial_line(void **state)
     uint8_t out[1200];
     size_t ol;
     assert_int_equal(pn532_emu_new(NULL, &e), LEAL_OK);
-    /* HSU wake-up then SAMConfiguration (REFERENCE.md §4.1): ACK, then D5 15. */
+    /* HSU wake-up then SAMConfiguration (UM0701-02 §6.2): ACK, then D5 15. */
     ol = feed(e,
               "55550000000000000000000000000000"
               "0000ff03fdd414011700",
