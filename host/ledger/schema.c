@@ -274,6 +274,37 @@ static const char *const migrations[] = {
     " points INTEGER NOT NULL CHECK (points <> 0),"
     " upto_entry INTEGER NOT NULL CHECK (upto_entry > 0),"
     " created_at INTEGER NOT NULL) STRICT;",
+
+    /* 10 -> 11: what the shop decides (host/ledger/ledger_rules.h): each
+     * version of a program's rule set, append-only, with who, when, why and
+     * what changed; the set in firmware/core/rules_codec's encoding (18 to
+     * 2026 bytes). Names for its tiers and stamp cards (by number), rules,
+     * rewards and bono kinds (by id), per version. Current = newest. */
+    "CREATE TABLE rule_set("
+    " program_id INTEGER NOT NULL REFERENCES program(id),"
+    " version INTEGER NOT NULL CHECK (version BETWEEN 1 AND 4294967295),"
+    " at INTEGER NOT NULL,"
+    " operator TEXT NOT NULL CHECK (operator <> ''),"
+    " reason TEXT NOT NULL CHECK (reason <> ''),"
+    " what TEXT NOT NULL CHECK (what <> ''),"
+    " encoded BLOB NOT NULL CHECK (length(encoded) BETWEEN 18 AND 2026),"
+    " PRIMARY KEY (program_id, version)) STRICT;"
+    "CREATE TABLE rule_set_name("
+    " program_id INTEGER NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " part INTEGER NOT NULL CHECK (part BETWEEN 2 AND 6),"
+    " item INTEGER NOT NULL CHECK (item BETWEEN 1 AND 4294967295),"
+    " name TEXT NOT NULL CHECK (name <> ''),"
+    " PRIMARY KEY (program_id, version, part, item),"
+    " FOREIGN KEY (program_id, version) REFERENCES rule_set(program_id, version)) STRICT;"
+    "CREATE TRIGGER rule_set_append_only_u BEFORE UPDATE ON rule_set"
+    " BEGIN SELECT RAISE(ABORT, 'rule_set is append-only'); END;"
+    "CREATE TRIGGER rule_set_append_only_d BEFORE DELETE ON rule_set"
+    " BEGIN SELECT RAISE(ABORT, 'rule_set is append-only'); END;"
+    "CREATE TRIGGER rule_set_name_append_only_u BEFORE UPDATE ON rule_set_name"
+    " BEGIN SELECT RAISE(ABORT, 'rule_set_name is append-only'); END;"
+    "CREATE TRIGGER rule_set_name_append_only_d BEFORE DELETE ON rule_set_name"
+    " BEGIN SELECT RAISE(ABORT, 'rule_set_name is append-only'); END;",
 };
 
 int schema_count(void)

@@ -173,6 +173,8 @@ static const struct err_entry err_table[] = {
       "the refund is more than what is left of the sale to refund; check the amount"),
     E(LEAL_E_RULES_CARD_FULL,
       "the card cannot hold that many points or stamps; redeem some at the till or the desk"),
+    E(LEAL_E_RULES_FORMAT_VERSION, "rule set written by a newer leal (unknown format version); "
+                                   "update this leal or terminal software"),
 
     E(LEAL_E_PACKAGE_FORMAT_VERSION, "terminal package written by a newer leal (unknown format "
                                      "version); update the terminal software"),

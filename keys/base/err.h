@@ -154,6 +154,7 @@ typedef enum leal_err {
     LEAL_E_RULES_BONO_EXPIRED = 356,
     LEAL_E_RULES_REFUND = 357,
     LEAL_E_RULES_CARD_FULL = 358,
+    LEAL_E_RULES_FORMAT_VERSION = 359,
 
     /* 400..429: the terminal package (firmware/core/package.h) */
     LEAL_E_PACKAGE_FORMAT_VERSION = 400,

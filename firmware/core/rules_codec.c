@@ -1,0 +1,344 @@
+/* rules_codec.c - see rules_codec.h; the format is RULES.md section 7. */
+#include "firmware/core/rules_codec.h"
+
+#include <stdbool.h>
+
+#include "keys/base/buf.h"
+#include "keys/base/bytes.h"
+
+static leal_err bono_fault(struct rules_problem *where, unsigned index)
+{
+    where->part = RULES_CODEC_PART_BONO;
+    where->index = (uint8_t)index;
+    return LEAL_E_RULES_PROGRAM;
+}
+
+leal_err rules_codec_problem(const struct rules_set *s, struct rules_problem *where)
+{
+    leal_err err;
+    if (s == NULL || where == NULL)
+        return LEAL_E_ARG;
+    if ((err = rules_program_problem(&s->program, where)) != LEAL_OK)
+        return err;
+    if (s->n_bonos > RULES_MAX_BONO_KINDS) {
+        where->part = RULES_PART_PROGRAM;
+        return LEAL_E_RULES_PROGRAM;
+    }
+    for (unsigned i = 0; i < s->n_bonos; i++) {
+        const struct rules_bono_kind *b = &s->bonos[i];
+        if (b->id == 0 || b->sessions == 0 || b->valid_days > RULES_MAX_BONO_VALID_DAYS ||
+            b->price_cents < 0 || b->price_cents > RULES_MAX_SALE_CENTS)
+            return bono_fault(where, i);
+        for (unsigned j = 0; j < i; j++)
+            if (s->bonos[j].id == b->id)
+                return bono_fault(where, i);
+    }
+    return LEAL_OK;
+}
+
+leal_err rules_codec_size(const struct rules_set *s, size_t *len)
+{
+    struct rules_problem where;
+    size_t n;
+    if (len == NULL)
+        return LEAL_E_ARG;
+    *len = 0;
+    if (rules_codec_problem(s, &where) != LEAL_OK)
+        return s == NULL ? LEAL_E_ARG : LEAL_E_RULES_PROGRAM;
+    n = RULES_CODEC_HEADER_LEN + (size_t)s->program.n_tiers * RULES_CODEC_TIER_LEN +
+        (size_t)s->program.n_stamps * RULES_CODEC_STAMP_LEN +
+        (size_t)s->program.n_rewards * RULES_CODEC_REWARD_LEN +
+        (size_t)s->n_bonos * RULES_CODEC_BONO_LEN;
+    for (unsigned i = 0; i < s->program.n_rules; i++) {
+        const struct rules_rule *r = &s->program.rules[i];
+        n += RULES_CODEC_RULE_LEN + 4u * r->n_stores + 2u * r->n_categories;
+    }
+    *len = n;
+    return LEAL_OK;
+}
+
+/* ---- writing (every field already checked: the casts below are exact) ---- */
+
+static leal_err put_rule(struct buf_writer *w, const struct rules_rule *r)
+{
+    leal_err err;
+    if ((err = buf_put_be32(w, r->id)) != LEAL_OK || (err = buf_put_u8(w, r->kind)) != LEAL_OK ||
+        (err = buf_put_u8(w, r->combine)) != LEAL_OK ||
+        (err = buf_put_be32(w, r->multiplier_milli)) != LEAL_OK ||
+        (err = buf_put_be32(w, r->bonus_points)) != LEAL_OK ||
+        (err = buf_put_be32(w, r->from_day)) != LEAL_OK ||
+        (err = buf_put_be32(w, r->to_day)) != LEAL_OK ||
+        (err = buf_put_u8(w, r->weekdays)) != LEAL_OK ||
+        (err = buf_put_be16(w, r->start_minute)) != LEAL_OK ||
+        (err = buf_put_be16(w, r->end_minute)) != LEAL_OK ||
+        (err = buf_put_be32(w, (uint32_t)r->min_spend_cents)) != LEAL_OK ||
+        (err = buf_put_be32(w, r->cap_per_sale)) != LEAL_OK ||
+        (err = buf_put_be32(w, r->cap_per_day)) != LEAL_OK ||
+        (err = buf_put_u8(w, r->n_stores)) != LEAL_OK ||
+        (err = buf_put_u8(w, r->n_categories)) != LEAL_OK)
+        return err;
+    for (unsigned i = 0; i < r->n_stores; i++)
+        if ((err = buf_put_be32(w, r->stores[i])) != LEAL_OK)
+            return err;
+    for (unsigned i = 0; i < r->n_categories; i++)
+        if ((err = buf_put_be16(w, r->categories[i])) != LEAL_OK)
+            return err;
+    return LEAL_OK;
+}
+
+static leal_err put_stamp(struct buf_writer *w, const struct rules_stamp *s)
+{
+    leal_err err;
+    if ((err = buf_put_u8(w, s->per)) != LEAL_OK ||
+        (err = buf_put_be16(w, s->category)) != LEAL_OK ||
+        (err = buf_put_u8(w, s->goal)) != LEAL_OK ||
+        (err = buf_put_be32(w, s->reward_id)) != LEAL_OK ||
+        (err = buf_put_be32(w, (uint32_t)s->min_spend_cents)) != LEAL_OK)
+        return err;
+    return LEAL_OK;
+}
+
+static leal_err put_reward(struct buf_writer *w, const struct rules_reward *r)
+{
+    leal_err err;
+    if ((err = buf_put_be32(w, r->id)) != LEAL_OK || (err = buf_put_u8(w, r->kind)) != LEAL_OK ||
+        (err = buf_put_be32(w, r->cost_points)) != LEAL_OK ||
+        (err = buf_put_be64(w, (uint64_t)r->value)) != LEAL_OK ||
+        (err = buf_put_u8(w, r->min_tier)) != LEAL_OK)
+        return err;
+    return LEAL_OK;
+}
+
+static leal_err put_bono(struct buf_writer *w, const struct rules_bono_kind *b)
+{
+    leal_err err;
+    if ((err = buf_put_be32(w, b->id)) != LEAL_OK ||
+        (err = buf_put_be16(w, b->sessions)) != LEAL_OK ||
+        (err = buf_put_be16(w, b->valid_days)) != LEAL_OK ||
+        (err = buf_put_be32(w, (uint32_t)b->price_cents)) != LEAL_OK)
+        return err;
+    return LEAL_OK;
+}
+
+static leal_err put_header(struct buf_writer *w, const struct rules_set *s)
+{
+    const struct rules_program *p = &s->program;
+    leal_err err;
+    if ((err = buf_put_u8(w, RULES_CODEC_FORMAT)) != LEAL_OK ||
+        (err = buf_put_be32(w, s->version)) != LEAL_OK ||
+        (err = buf_put_be32(w, (uint32_t)p->rate_milli)) != LEAL_OK ||
+        (err = buf_put_be32(w, p->welcome_points)) != LEAL_OK ||
+        (err = buf_put_u8(w, p->n_tiers)) != LEAL_OK ||
+        (err = buf_put_u8(w, p->n_rules)) != LEAL_OK ||
+        (err = buf_put_u8(w, p->n_stamps)) != LEAL_OK ||
+        (err = buf_put_u8(w, p->n_rewards)) != LEAL_OK ||
+        (err = buf_put_u8(w, s->n_bonos)) != LEAL_OK)
+        return err;
+    for (unsigned i = 0; i < p->n_tiers; i++)
+        if ((err = buf_put_be32(w, p->tiers[i].threshold_units)) != LEAL_OK ||
+            (err = buf_put_be32(w, p->tiers[i].multiplier_milli)) != LEAL_OK)
+            return err;
+    return LEAL_OK;
+}
+
+leal_err rules_codec_encode(const struct rules_set *s, uint8_t *out, size_t cap, size_t *len)
+{
+    struct buf_writer w;
+    size_t need;
+    leal_err err;
+    if (out == NULL || len == NULL)
+        return LEAL_E_ARG;
+    *len = 0;
+    if ((err = rules_codec_size(s, &need)) != LEAL_OK)
+        return err;
+    if (need > cap)
+        return LEAL_E_NO_SPACE;
+    buf_writer_init(&w, out, cap);
+    if ((err = put_header(&w, s)) != LEAL_OK)
+        return err;
+    for (unsigned i = 0; i < s->program.n_rules; i++)
+        if ((err = put_rule(&w, &s->program.rules[i])) != LEAL_OK)
+            return err;
+    for (unsigned i = 0; i < s->program.n_stamps; i++)
+        if ((err = put_stamp(&w, &s->program.stamps[i])) != LEAL_OK)
+            return err;
+    for (unsigned i = 0; i < s->program.n_rewards; i++)
+        if ((err = put_reward(&w, &s->program.rewards[i])) != LEAL_OK)
+            return err;
+    for (unsigned i = 0; i < s->n_bonos; i++)
+        if ((err = put_bono(&w, &s->bonos[i])) != LEAL_OK)
+            return err;
+    *len = buf_writer_len(&w);
+    return LEAL_OK;
+}
+
+/* ---- reading ---- */
+
+/* A count over its limit: refused before any of its entries is read. */
+static leal_err count_over(uint8_t n, unsigned max, struct rules_problem *where)
+{
+    if (n <= max)
+        return LEAL_OK;
+    where->part = RULES_PART_PROGRAM;
+    where->index = 0;
+    return LEAL_E_RULES_PROGRAM;
+}
+
+static leal_err get_header(struct buf_reader *r, struct rules_set *s, struct rules_problem *where)
+{
+    struct rules_program *p = &s->program;
+    uint8_t format;
+    uint32_t rate;
+    leal_err err;
+    if ((err = buf_get_u8(r, &format)) != LEAL_OK)
+        return err;
+    if (format != RULES_CODEC_FORMAT)
+        return LEAL_E_RULES_FORMAT_VERSION;
+    if ((err = buf_get_be32(r, &s->version)) != LEAL_OK ||
+        (err = buf_get_be32(r, &rate)) != LEAL_OK ||
+        (err = buf_get_be32(r, &p->welcome_points)) != LEAL_OK ||
+        (err = buf_get_u8(r, &p->n_tiers)) != LEAL_OK ||
+        (err = buf_get_u8(r, &p->n_rules)) != LEAL_OK ||
+        (err = buf_get_u8(r, &p->n_stamps)) != LEAL_OK ||
+        (err = buf_get_u8(r, &p->n_rewards)) != LEAL_OK ||
+        (err = buf_get_u8(r, &s->n_bonos)) != LEAL_OK)
+        return err;
+    p->rate_milli = rate;
+    if ((err = count_over(p->n_tiers, RULES_MAX_TIERS, where)) != LEAL_OK ||
+        (err = count_over(p->n_rules, RULES_MAX_RULES, where)) != LEAL_OK ||
+        (err = count_over(p->n_stamps, RULES_STAMP_CARDS, where)) != LEAL_OK ||
+        (err = count_over(p->n_rewards, RULES_MAX_REWARDS, where)) != LEAL_OK ||
+        (err = count_over(s->n_bonos, RULES_MAX_BONO_KINDS, where)) != LEAL_OK)
+        return err;
+    for (unsigned i = 0; i < p->n_tiers; i++)
+        if ((err = buf_get_be32(r, &p->tiers[i].threshold_units)) != LEAL_OK ||
+            (err = buf_get_be32(r, &p->tiers[i].multiplier_milli)) != LEAL_OK)
+            return err;
+    return LEAL_OK;
+}
+
+static leal_err get_rule_lists(struct buf_reader *r, struct rules_rule *x, unsigned index,
+                               struct rules_problem *where)
+{
+    leal_err err;
+    if (x->n_stores > RULES_MAX_RULE_STORES || x->n_categories > RULES_MAX_RULE_CATS) {
+        where->part = RULES_PART_RULE;
+        where->index = (uint8_t)index;
+        return LEAL_E_RULES_PROGRAM;
+    }
+    for (unsigned i = 0; i < x->n_stores; i++)
+        if ((err = buf_get_be32(r, &x->stores[i])) != LEAL_OK)
+            return err;
+    for (unsigned i = 0; i < x->n_categories; i++)
+        if ((err = buf_get_be16(r, &x->categories[i])) != LEAL_OK)
+            return err;
+    return LEAL_OK;
+}
+
+static leal_err get_rule(struct buf_reader *r, struct rules_rule *x, unsigned index,
+                         struct rules_problem *where)
+{
+    uint32_t min_spend;
+    leal_err err;
+    if ((err = buf_get_be32(r, &x->id)) != LEAL_OK || (err = buf_get_u8(r, &x->kind)) != LEAL_OK ||
+        (err = buf_get_u8(r, &x->combine)) != LEAL_OK ||
+        (err = buf_get_be32(r, &x->multiplier_milli)) != LEAL_OK ||
+        (err = buf_get_be32(r, &x->bonus_points)) != LEAL_OK ||
+        (err = buf_get_be32(r, &x->from_day)) != LEAL_OK ||
+        (err = buf_get_be32(r, &x->to_day)) != LEAL_OK ||
+        (err = buf_get_u8(r, &x->weekdays)) != LEAL_OK ||
+        (err = buf_get_be16(r, &x->start_minute)) != LEAL_OK ||
+        (err = buf_get_be16(r, &x->end_minute)) != LEAL_OK ||
+        (err = buf_get_be32(r, &min_spend)) != LEAL_OK ||
+        (err = buf_get_be32(r, &x->cap_per_sale)) != LEAL_OK ||
+        (err = buf_get_be32(r, &x->cap_per_day)) != LEAL_OK ||
+        (err = buf_get_u8(r, &x->n_stores)) != LEAL_OK ||
+        (err = buf_get_u8(r, &x->n_categories)) != LEAL_OK)
+        return err;
+    x->min_spend_cents = min_spend;
+    return get_rule_lists(r, x, index, where);
+}
+
+static leal_err get_stamp(struct buf_reader *r, struct rules_stamp *s)
+{
+    uint32_t min_spend;
+    leal_err err;
+    if ((err = buf_get_u8(r, &s->per)) != LEAL_OK ||
+        (err = buf_get_be16(r, &s->category)) != LEAL_OK ||
+        (err = buf_get_u8(r, &s->goal)) != LEAL_OK ||
+        (err = buf_get_be32(r, &s->reward_id)) != LEAL_OK ||
+        (err = buf_get_be32(r, &min_spend)) != LEAL_OK)
+        return err;
+    s->min_spend_cents = min_spend;
+    return LEAL_OK;
+}
+
+static leal_err get_reward(struct buf_reader *r, struct rules_reward *w)
+{
+    uint64_t value;
+    leal_err err;
+    if ((err = buf_get_be32(r, &w->id)) != LEAL_OK || (err = buf_get_u8(r, &w->kind)) != LEAL_OK ||
+        (err = buf_get_be32(r, &w->cost_points)) != LEAL_OK ||
+        (err = buf_get_be64(r, &value)) != LEAL_OK ||
+        (err = buf_get_u8(r, &w->min_tier)) != LEAL_OK)
+        return err;
+    /* Values from 2^63 up are refused: the check then sees a negative value. */
+    w->value = value > (uint64_t)INT64_MAX ? -1 : (int64_t)value;
+    return LEAL_OK;
+}
+
+static leal_err get_bono(struct buf_reader *r, struct rules_bono_kind *b)
+{
+    uint32_t price;
+    leal_err err;
+    if ((err = buf_get_be32(r, &b->id)) != LEAL_OK ||
+        (err = buf_get_be16(r, &b->sessions)) != LEAL_OK ||
+        (err = buf_get_be16(r, &b->valid_days)) != LEAL_OK ||
+        (err = buf_get_be32(r, &price)) != LEAL_OK)
+        return err;
+    b->price_cents = price;
+    return LEAL_OK;
+}
+
+static leal_err get_set(struct buf_reader *r, struct rules_set *s, struct rules_problem *where)
+{
+    struct rules_program *p = &s->program;
+    leal_err err;
+    if ((err = get_header(r, s, where)) != LEAL_OK)
+        return err;
+    for (unsigned i = 0; i < p->n_rules; i++)
+        if ((err = get_rule(r, &p->rules[i], i, where)) != LEAL_OK)
+            return err;
+    for (unsigned i = 0; i < p->n_stamps; i++)
+        if ((err = get_stamp(r, &p->stamps[i])) != LEAL_OK)
+            return err;
+    for (unsigned i = 0; i < p->n_rewards; i++)
+        if ((err = get_reward(r, &p->rewards[i])) != LEAL_OK)
+            return err;
+    for (unsigned i = 0; i < s->n_bonos; i++)
+        if ((err = get_bono(r, &s->bonos[i])) != LEAL_OK)
+            return err;
+    if ((err = buf_expect_end(r)) != LEAL_OK)
+        return err;
+    return rules_codec_problem(s, where);
+}
+
+leal_err rules_codec_decode(const uint8_t *in, size_t len, struct rules_set *out,
+                            struct rules_problem *where)
+{
+    struct rules_problem ignored;
+    struct buf_reader r;
+    leal_err err;
+    if (where == NULL)
+        where = &ignored;
+    where->part = RULES_PART_NONE;
+    where->index = 0;
+    if (out == NULL || (in == NULL && len > 0))
+        return LEAL_E_ARG;
+    leal_memset(out, 0, sizeof *out);
+    buf_reader_init(&r, in, len);
+    err = get_set(&r, out, where);
+    if (err != LEAL_OK)
+        leal_memset(out, 0, sizeof *out);
+    return err;
+}
