@@ -175,28 +175,40 @@ void reader_nfc_release(struct reader_nfc *r)
         r->selected = false;
 }
 
-static leal_err exchange(struct reader_nfc *r, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
-                         size_t cap, size_t *resp_len, bool classic)
+/* Where a card's answer goes: buf holds cap bytes, len is what came. */
+struct nfc_answer {
+    uint8_t *buf;
+    size_t cap;
+    size_t len;
+};
+
+static leal_err exchange(struct reader_nfc *r, const uint8_t *cmd, size_t cmd_len,
+                         struct nfc_answer *answer, bool classic)
 {
     int res;
-    *resp_len = 0;
+    answer->len = 0;
     if (!r->selected)
         return LEAL_E_NO_CARD;
-    res = nfc_initiator_transceive_bytes(r->dev, cmd, cmd_len, resp, cap, NFC_TIMEOUT_MS);
+    res = nfc_initiator_transceive_bytes(r->dev, cmd, cmd_len, answer->buf, answer->cap,
+                                         NFC_TIMEOUT_MS);
     if (res < 0)
         return report(r->dev, res, classic, "nfc_initiator_transceive_bytes");
-    *resp_len = (size_t)res;
+    answer->len = (size_t)res;
     return LEAL_OK;
 }
 
 static leal_err nfc_transceive(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
                                size_t resp_cap, size_t *resp_len)
 {
+    struct nfc_answer answer = {resp, resp_cap, 0};
+    leal_err err;
     if (resp_len)
         *resp_len = 0;
     if (ctx == NULL || cmd == NULL || resp == NULL || resp_len == NULL)
         return LEAL_E_ARG;
-    return exchange(ctx, cmd, cmd_len, resp, resp_cap, resp_len, false);
+    err = exchange(ctx, cmd, cmd_len, &answer, false);
+    *resp_len = answer.len;
+    return err;
 }
 
 /* Selects the same card again (after a failed authentication halted it). */
@@ -226,7 +238,7 @@ static leal_err nfc_classic_auth(void *ctx, uint8_t block, uint8_t key_type, con
 {
     struct reader_nfc *r = ctx;
     uint8_t cmd[12], resp[16];
-    size_t rl;
+    struct nfc_answer answer = {resp, sizeof resp, 0};
     leal_err err;
 
     if (r == NULL || key == NULL || (key_type != CLASSIC_KEY_A && key_type != CLASSIC_KEY_B))
@@ -238,7 +250,7 @@ static leal_err nfc_classic_auth(void *ctx, uint8_t block, uint8_t key_type, con
     cmd[1] = block;
     memcpy(cmd + 2, key, 6);
     memcpy(cmd + 8, r->target.nti.nai.abtUid + r->target.nti.nai.szUidLen - 4, 4);
-    err = exchange(r, cmd, sizeof cmd, resp, sizeof resp, &rl, true);
+    err = exchange(r, cmd, sizeof cmd, &answer, true);
     leal_wipe(cmd, sizeof cmd);
     if (err == LEAL_E_CARD_AUTHENTICATION || err == LEAL_E_CARD_PERMISSION_DENIED) {
         leal_err e2 = reselect(r);
@@ -251,13 +263,13 @@ static leal_err nfc_classic_read(void *ctx, uint8_t block, uint8_t out[16])
 {
     struct reader_nfc *r = ctx;
     uint8_t cmd[2] = {0x30, block}, resp[18];
-    size_t rl;
+    struct nfc_answer answer = {resp, sizeof resp, 0};
     leal_err err;
     if (r == NULL || out == NULL)
         return LEAL_E_ARG;
-    if ((err = exchange(r, cmd, 2, resp, sizeof resp, &rl, true)) != LEAL_OK)
+    if ((err = exchange(r, cmd, 2, &answer, true)) != LEAL_OK)
         return err;
-    if (rl != 16)
+    if (answer.len != 16)
         return LEAL_E_PROTOCOL;
     memcpy(out, resp, 16);
     return LEAL_OK;
@@ -267,13 +279,13 @@ static leal_err nfc_classic_write(void *ctx, uint8_t block, const uint8_t data[1
 {
     struct reader_nfc *r = ctx;
     uint8_t cmd[18], resp[16];
-    size_t rl;
+    struct nfc_answer answer = {resp, sizeof resp, 0};
     if (r == NULL || data == NULL)
         return LEAL_E_ARG;
     cmd[0] = 0xA0;
     cmd[1] = block;
     memcpy(cmd + 2, data, 16);
-    return exchange(r, cmd, sizeof cmd, resp, sizeof resp, &rl, true);
+    return exchange(r, cmd, sizeof cmd, &answer, true);
 }
 
 void reader_nfc_card_reader(struct reader_nfc *r, struct card_reader *out)
