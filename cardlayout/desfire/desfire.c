@@ -126,23 +126,25 @@ uint32_t desfire_crc32(const uint8_t *p, size_t n)
     return crc32_update(0xFFFFFFFFu, p, n);
 }
 
-/* One wrapped frame: 90 ins 00 00 [Lc data] 00 -> data 91 status. */
-static leal_err frame(struct desfire *d, uint8_t ins, const uint8_t *data, size_t len,
-                      uint8_t *status, uint8_t *resp, size_t cap, size_t *resp_len)
+/* One wrapped frame (ISO/IEC 7816-4 APDU around a native command, as the
+ * DESFire EV1 data sheet MF3ICDx21_41_81 and libfreefare send it):
+ * 90 ins 00 00 [Lc data] 00 -> data 91 status. The answer's data goes to
+ * f->ans (f->ans_cap bytes); both APDU buffers are wiped. */
+static leal_err frame(struct desfire *d, struct desfire_frame *f)
 {
     uint8_t apdu[6 + DESFIRE_FRAME_DATA], r[LEAL_MAX_RAPDU];
     size_t n = 0, rl = 0;
     leal_err err;
 
-    *resp_len = 0;
+    f->ans_len = 0;
     apdu[n++] = 0x90;
-    apdu[n++] = ins;
+    apdu[n++] = f->ins;
     apdu[n++] = 0x00;
     apdu[n++] = 0x00;
-    if (len > 0) {
-        apdu[n++] = (uint8_t)len;
-        leal_memcpy(apdu + n, data, len);
-        n += len;
+    if (f->len > 0) {
+        apdu[n++] = (uint8_t)f->len;
+        leal_memcpy(apdu + n, f->data, f->len);
+        n += f->len;
     }
     apdu[n++] = 0x00;
     d->round_trips++;
@@ -152,62 +154,57 @@ static leal_err frame(struct desfire *d, uint8_t ins, const uint8_t *data, size_
     if (err != LEAL_OK)
         goto out;
     d->bytes_in += rl;
-    /* Not a DESFire status word (an ISO error from another card type, or garbage). */
-    if (rl < 2 || rl > sizeof r || r[rl - 2] != 0x91) {
+    /* Not a DESFire status word (an ISO error from another card type, or
+     * garbage), or more than the caller has room for. */
+    if (rl < 2 || rl > sizeof r || r[rl - 2] != 0x91 || rl - 2 > f->ans_cap) {
         err = LEAL_E_PROTOCOL;
         goto out;
     }
-    if (rl - 2 > cap) {
-        err = LEAL_E_PROTOCOL;
-        goto out;
-    }
-    *status = r[rl - 1];
-    d->status = *status;
-    leal_memcpy(resp, r, rl - 2);
-    *resp_len = rl - 2;
+    f->status = r[rl - 1];
+    d->status = f->status;
+    leal_memcpy(f->ans, r, rl - 2);
+    f->ans_len = rl - 2;
 out:
     leal_wipe(r, sizeof r);
     return err;
 }
 
-/* Sends the logical command d->msg[0..len) (INS first) in frames and collects
- * the whole answer into d->ans. Returns the final status in *status. A status
- * other than 00 or AF ends the session and is returned as its error. */
-static leal_err exchange(struct desfire *d, size_t len, uint8_t *status, size_t *ans_len)
+/* Sends the logical command d->msg[0..len) (INS first) in frames of
+ * DESFIRE_FRAME_DATA, each after the first once the card asked for it with
+ * an empty AF, and collects the whole answer, AF frames included, into
+ * d->ans. Any final status but 00 ends the session and is the error. */
+static leal_err send_chained(struct desfire *d, size_t len, size_t *ans_len)
 {
-    size_t off = 1, chunk, got = 0, n;
-    uint8_t st = 0;
+    struct desfire_frame f = {d->msg[0], NULL, 0, d->ans, sizeof d->ans, 0, 0};
+    size_t off = 1, got;
     leal_err err;
 
     *ans_len = 0;
-    chunk = len - off > DESFIRE_FRAME_DATA ? DESFIRE_FRAME_DATA : len - off;
-    if ((err = frame(d, d->msg[0], d->msg + off, chunk, &st, d->ans, sizeof d->ans, &n)) != LEAL_OK)
-        goto fail;
-    off += chunk;
-    while (off < len) {
-        /* The card must ask for the rest with an empty AF. */
-        if (st != ST_MORE || n != 0) {
-            err = st != ST_MORE && st != ST_OK ? desfire_status_err(st) : LEAL_E_PROTOCOL;
+    for (;;) {
+        f.data = d->msg + off;
+        f.len = len - off > DESFIRE_FRAME_DATA ? DESFIRE_FRAME_DATA : len - off;
+        if ((err = frame(d, &f)) != LEAL_OK)
+            goto fail;
+        off += f.len;
+        if (off >= len)
+            break;
+        if (f.status != ST_MORE || f.ans_len != 0) {
+            err = f.status != ST_MORE && f.status != ST_OK ? desfire_status_err(f.status)
+                                                           : LEAL_E_PROTOCOL;
             goto fail;
         }
-        chunk = len - off > DESFIRE_FRAME_DATA ? DESFIRE_FRAME_DATA : len - off;
-        if ((err = frame(d, ST_MORE, d->msg + off, chunk, &st, d->ans, sizeof d->ans, &n)) !=
-            LEAL_OK)
-            goto fail;
-        off += chunk;
+        f.ins = ST_MORE;
     }
-    got = n;
-    while (st == ST_MORE) {
-        if ((err = frame(d, ST_MORE, NULL, 0, &st, d->ans + got, sizeof d->ans - got, &n)) !=
-            LEAL_OK)
+    for (got = f.ans_len; f.status == ST_MORE; got += f.ans_len) {
+        struct desfire_frame more = {ST_MORE, NULL, 0, d->ans + got, sizeof d->ans - got, 0, 0};
+        if ((err = frame(d, &more)) != LEAL_OK)
             goto fail;
-        got += n;
+        f = more;
     }
-    if (st != ST_OK) {
-        err = desfire_status_err(st);
+    if (f.status != ST_OK) {
+        err = desfire_status_err(f.status);
         goto fail;
     }
-    *status = st;
     *ans_len = got;
     return LEAL_OK;
 fail:
@@ -215,123 +212,200 @@ fail:
     return err;
 }
 
-/* The command INS || hdr || data in tx mode; the answer's data (without MAC,
- * CRC and padding) into out. want: exact answer length, or SIZE_MAX for any
- * (not with RX_FULL). */
-static leal_err command(struct desfire *d, uint8_t ins, const uint8_t *hdr, size_t hdr_len,
-                        const uint8_t *data, size_t data_len, enum tx_mode tx, enum rx_mode rx,
-                        uint8_t *out, size_t want, size_t *out_len)
+/* One logical command: INS || hdr (always plain) || data (secured as tx
+ * says), and what its answer must hold. */
+struct desfire_cmd {
+    uint8_t ins;
+    const uint8_t *hdr;
+    size_t hdr_len;
+    const uint8_t *data;
+    size_t data_len;
+    enum tx_mode tx;
+    enum rx_mode rx;
+    uint8_t *out; /* the answer's data; NULL: it stays in d->ans */
+    size_t want;  /* its exact length, or SIZE_MAX for any (not with RX_FULL) */
+    size_t got;   /* out: its length */
+};
+
+/* TX_PLAIN and TX_MAC: d->msg[*len..] gets the data; under a session the
+ * command's CMAC becomes the IV (EV1 chains it, sent or not) and TX_MAC
+ * appends its first 8 bytes. */
+static leal_err mac_request(struct desfire *d, const struct desfire_cmd *c, size_t *len)
 {
-    const struct crypto_provider *cp = d->cp;
-    uint8_t mac[16], status;
-    size_t len = 0, alen = 0, n;
+    uint8_t mac[16];
     leal_err err;
 
-    if (out_len != NULL)
-        *out_len = 0;
-    if (hdr_len + data_len > DESFIRE_MAX_DATA)
-        return LEAL_E_TOO_LARGE;
-    if (!d->authenticated && (tx != TX_PLAIN || rx == RX_FULL))
-        return LEAL_E_STATE;
-    d->msg[len++] = ins;
-    if (hdr_len > 0) {
-        leal_memcpy(d->msg + len, hdr, hdr_len);
-        len += hdr_len;
+    if (c->data_len > 0)
+        leal_memcpy(d->msg + *len, c->data, c->data_len);
+    *len += c->data_len;
+    if (!d->authenticated)
+        return LEAL_OK;
+    if ((err = crypto_cmac_iv(d->cp, d->session, d->iv, d->msg, *len, mac)) == LEAL_OK) {
+        leal_memcpy(d->iv, mac, 16);
+        if (c->tx == TX_MAC) {
+            leal_memcpy(d->msg + *len, mac, 8);
+            *len += 8;
+        }
     }
-    if (tx == TX_PLAIN || tx == TX_MAC) {
-        if (data_len > 0)
-            leal_memcpy(d->msg + len, data, data_len);
-        len += data_len;
-        if (d->authenticated) {
-            /* EV1: the CMAC of every command advances the IV, sent or not. */
-            if ((err = crypto_cmac_iv(cp, d->session, d->iv, d->msg, len, mac)) != LEAL_OK)
-                goto fail;
-            leal_memcpy(d->iv, mac, 16);
-            if (tx == TX_MAC) {
-                leal_memcpy(d->msg + len, mac, 8);
-                len += 8;
-            }
-        }
-    } else {
-        uint8_t *p = d->msg + len;
-        size_t pl;
-        if (tx == TX_FULL) {
-            uint32_t crc = crc32_update(0xFFFFFFFFu, d->msg, len);
-            crc = crc32_update(crc, data, data_len);
-            pl = (data_len + 4 + 15) / 16 * 16;
-            leal_memset(p, 0, pl);
-            if (data_len > 0)
-                leal_memcpy(p, data, data_len);
-            store_le32(p + data_len, crc);
-        } else {
-            if (data_len == 0 || data_len % 16 != 0)
-                return LEAL_E_ARG;
-            pl = data_len;
-            leal_memcpy(p, data, data_len);
-        }
-        if ((err = cp->aes128_cbc_encrypt(d->session, d->iv, p, p, pl)) != LEAL_OK)
-            goto fail;
-        len += pl;
-    }
-    if ((err = exchange(d, len, &status, &alen)) != LEAL_OK)
-        return err;
-    if (!d->authenticated) {
-        n = alen;
-    } else if (rx == RX_NONE) {
-        drop_session(d);
-        n = alen;
-    } else if (rx == RX_MAC) {
-        /* libfreefare #90: no answer under a session is believed without its CMAC. */
-        if (alen < 8) {
-            err = LEAL_E_CARD_RESPONSE_MAC;
-            goto fail;
-        }
-        n = alen - 8;
-        {
-            uint8_t got[8];
-            leal_memcpy(got, d->ans + n, 8);
-            d->ans[n] = status;
-            err = crypto_cmac_iv(cp, d->session, d->iv, d->ans, n + 1, mac);
-            if (err == LEAL_OK && !leal_ct_equal(mac, got, 8))
-                err = LEAL_E_CARD_RESPONSE_MAC;
-            if (err != LEAL_OK)
-                goto fail;
-            leal_memcpy(d->iv, mac, 16);
-        }
-    } else {
-        uint32_t crc;
-        uint8_t zero = 0, st0 = ST_OK;
-        if (alen == 0 || alen % 16 != 0 || want == SIZE_MAX || want + 4 > alen ||
-            (want + 4 + 15) / 16 * 16 != alen) {
-            err = LEAL_E_CARD_RESPONSE_MAC;
-            goto fail;
-        }
-        if ((err = cp->aes128_cbc_decrypt(d->session, d->iv, d->ans, d->ans, alen)) != LEAL_OK)
-            goto fail;
-        crc = crc32_update(0xFFFFFFFFu, d->ans, want);
-        crc = crc32_update(crc, &st0, 1);
-        for (size_t i = want + 4; i < alen; i++)
-            zero |= d->ans[i];
-        if (load_le32(d->ans + want) != crc || zero != 0) {
-            err = LEAL_E_CARD_RESPONSE_MAC;
-            goto fail;
-        }
-        n = want;
-    }
-    if (want != SIZE_MAX && n != want) {
-        err = LEAL_E_PROTOCOL;
-        goto fail;
-    }
-    if (n > 0 && out != NULL)
-        leal_memcpy(out, d->ans, n);
-    if (out_len != NULL)
-        *out_len = n;
     leal_wipe(mac, sizeof mac);
-    return LEAL_OK;
-fail:
-    leal_wipe(mac, sizeof mac);
-    drop_session(d);
     return err;
+}
+
+/* TX_FULL: d->msg[*len..] = E(data || CRC32(INS || hdr || data) || 00..);
+ * TX_RAW: E(data), data being a complete padded plaintext. AES-CBC with the
+ * running IV. */
+static leal_err encipher_request(struct desfire *d, const struct desfire_cmd *c, size_t *len)
+{
+    uint8_t *p = d->msg + *len;
+    size_t pl = c->data_len;
+    leal_err err;
+
+    if (c->tx == TX_FULL) {
+        uint32_t crc = crc32_update(crc32_update(0xFFFFFFFFu, d->msg, *len), c->data, c->data_len);
+        pl = (c->data_len + 4 + 15) / 16 * 16;
+        leal_memset(p, 0, pl);
+        if (c->data_len > 0)
+            leal_memcpy(p, c->data, c->data_len);
+        store_le32(p + c->data_len, crc);
+    } else {
+        leal_memcpy(p, c->data, c->data_len);
+    }
+    if ((err = d->cp->aes128_cbc_encrypt(d->session, d->iv, p, p, pl)) == LEAL_OK)
+        *len += pl;
+    return err;
+}
+
+/* The logical command into d->msg, secured as c->tx says; its length in *len. */
+static leal_err secure_request(struct desfire *d, const struct desfire_cmd *c, size_t *len)
+{
+    size_t n = 0;
+
+    d->msg[n++] = c->ins;
+    if (c->hdr_len > 0) {
+        leal_memcpy(d->msg + n, c->hdr, c->hdr_len);
+        n += c->hdr_len;
+    }
+    *len = n;
+    if (c->tx == TX_PLAIN || c->tx == TX_MAC)
+        return mac_request(d, c, len);
+    return encipher_request(d, c, len);
+}
+
+/* RX_MAC: the answer d->ans[0..*n) ends in the first 8 bytes of the CMAC
+ * over data || status 00 with the running IV, which then becomes the IV;
+ * *n loses them. No answer under a session is believed without it
+ * (libfreefare issue #90). */
+static leal_err check_answer_mac(struct desfire *d, size_t *n)
+{
+    uint8_t got[8], mac[16];
+    leal_err err;
+
+    if (*n < 8)
+        return LEAL_E_CARD_RESPONSE_MAC;
+    *n -= 8;
+    leal_memcpy(got, d->ans + *n, 8);
+    d->ans[*n] = ST_OK;
+    err = crypto_cmac_iv(d->cp, d->session, d->iv, d->ans, *n + 1, mac);
+    if (err == LEAL_OK && !leal_ct_equal(mac, got, 8))
+        err = LEAL_E_CARD_RESPONSE_MAC;
+    if (err == LEAL_OK)
+        leal_memcpy(d->iv, mac, 16);
+    leal_wipe(mac, sizeof mac);
+    return err;
+}
+
+/* RX_FULL: the answer d->ans[0..*n) is E(data || CRC32(data || 00) || 00..)
+ * with exactly want bytes of data; deciphered in place, *n becomes want. */
+static leal_err decipher_answer(struct desfire *d, size_t want, size_t *n)
+{
+    size_t alen = *n;
+    uint8_t zero = 0, st = ST_OK;
+    uint32_t crc;
+    leal_err err;
+
+    if (alen == 0 || alen % 16 != 0 || want == SIZE_MAX || want + 4 > alen ||
+        (want + 4 + 15) / 16 * 16 != alen)
+        return LEAL_E_CARD_RESPONSE_MAC;
+    if ((err = d->cp->aes128_cbc_decrypt(d->session, d->iv, d->ans, d->ans, alen)) != LEAL_OK)
+        return err;
+    crc = crc32_update(crc32_update(0xFFFFFFFFu, d->ans, want), &st, 1);
+    for (size_t i = want + 4; i < alen; i++)
+        zero |= d->ans[i];
+    if (load_le32(d->ans + want) != crc || zero != 0)
+        return LEAL_E_CARD_RESPONSE_MAC;
+    *n = want;
+    return LEAL_OK;
+}
+
+/* The answer's data, as c->rx says it travels under a session; outside one
+ * it is taken as it came. */
+static leal_err open_answer(struct desfire *d, const struct desfire_cmd *c, size_t *n)
+{
+    if (!d->authenticated)
+        return LEAL_OK;
+    if (c->rx == RX_NONE) {
+        drop_session(d);
+        return LEAL_OK;
+    }
+    if (c->rx == RX_MAC)
+        return check_answer_mac(d, n);
+    return decipher_answer(d, c->want, n);
+}
+
+/* Secures c's request, sends it with AF continuations, checks (or
+ * deciphers) the answer and hands over its data: into c->out, its length in
+ * c->got. Any failure after the checks of the request ends the session. */
+static leal_err command(struct desfire *d, struct desfire_cmd *c)
+{
+    size_t len = 0, n = 0;
+    leal_err err;
+
+    c->got = 0;
+    if (c->hdr_len + c->data_len > DESFIRE_MAX_DATA)
+        return LEAL_E_TOO_LARGE;
+    if (!d->authenticated && (c->tx != TX_PLAIN || c->rx == RX_FULL))
+        return LEAL_E_STATE;
+    if (c->tx == TX_RAW && (c->data_len == 0 || c->data_len % 16 != 0))
+        return LEAL_E_ARG;
+    if ((err = secure_request(d, c, &len)) == LEAL_OK &&
+        (err = send_chained(d, len, &n)) == LEAL_OK && (err = open_answer(d, c, &n)) == LEAL_OK &&
+        c->want != SIZE_MAX && n != c->want)
+        err = LEAL_E_PROTOCOL;
+    if (err != LEAL_OK) {
+        drop_session(d);
+        return err;
+    }
+    if (n > 0 && c->out != NULL)
+        leal_memcpy(c->out, d->ans, n);
+    c->got = n;
+    return LEAL_OK;
+}
+
+/* Bytes of a request: a pointer and its length. */
+struct span {
+    const uint8_t *p;
+    size_t len;
+};
+
+/* A plain request INS || hdr whose answer is want bytes, as rx says it
+ * travels under a session. */
+static leal_err query(struct desfire *d, uint8_t ins, struct span hdr, enum rx_mode rx,
+                      uint8_t *out, size_t want)
+{
+    struct desfire_cmd c = {.ins = ins,
+                            .hdr = hdr.p,
+                            .hdr_len = hdr.len,
+                            .tx = TX_PLAIN,
+                            .rx = rx,
+                            .out = out,
+                            .want = want};
+    return command(d, &c);
+}
+
+/* A plain request whose answer is its status alone (with its CMAC under a session). */
+static leal_err simple_command(struct desfire *d, uint8_t ins, const uint8_t *hdr, size_t hdr_len)
+{
+    return query(d, ins, (struct span){hdr, hdr_len}, RX_MAC, NULL, 0);
 }
 
 /* The comm mode of a file operation as tx/rx modes. */
@@ -350,11 +424,26 @@ static int comm_ok(enum desfire_comm c)
     return c == DESFIRE_COMM_PLAIN || c == DESFIRE_COMM_MACED || c == DESFIRE_COMM_FULL;
 }
 
+/* A file change (WriteData, WriteRecord, Credit, Debit, LimitedCredit):
+ * INS || hdr || data, the data secured as the file's comm mode says. */
+static leal_err update_file(struct desfire *d, uint8_t ins, struct span hdr, enum desfire_comm comm,
+                            struct span data)
+{
+    struct desfire_cmd c = {.ins = ins,
+                            .hdr = hdr.p,
+                            .hdr_len = hdr.len,
+                            .data = data.p,
+                            .data_len = data.len,
+                            .tx = tx_of(comm),
+                            .rx = RX_MAC};
+    return command(d, &c);
+}
+
 leal_err desfire_select_application(struct desfire *d, const uint8_t aid[3])
 {
     /* Selecting ends any session on the card, so it is sent outside one. */
     drop_session(d);
-    return command(d, 0x5A, aid, 3, NULL, 0, TX_PLAIN, RX_MAC, NULL, 0, NULL);
+    return simple_command(d, 0x5A, aid, 3);
 }
 
 leal_err desfire_get_version(struct desfire *d, struct desfire_version *out)
@@ -363,7 +452,7 @@ leal_err desfire_get_version(struct desfire *d, struct desfire_version *out)
     leal_err err;
 
     leal_memset(out, 0, sizeof *out);
-    if ((err = command(d, 0x60, NULL, 0, NULL, 0, TX_PLAIN, RX_MAC, v, sizeof v, NULL)) != LEAL_OK)
+    if ((err = query(d, 0x60, (struct span){NULL, 0}, RX_MAC, v, sizeof v)) != LEAL_OK)
         return err;
     leal_memcpy(out->hw, v, 7);
     leal_memcpy(out->sw, v + 7, 7);
@@ -384,18 +473,18 @@ static void rotl1(const uint8_t in[16], uint8_t out[16])
 leal_err desfire_authenticate_aes(struct desfire *d, uint8_t key_no, const uint8_t key[16])
 {
     const struct crypto_provider *cp = d->cp;
-    uint8_t r[32], rnd_a[16], rnd_b[16], tok[32], iv[16] = {0}, rot[16], status = 0;
-    size_t n = 0;
+    uint8_t r[32], rnd_a[16], rnd_b[16], tok[32], iv[16] = {0}, rot[16];
+    struct desfire_frame f = {0xAA, &key_no, 1, r, sizeof r, 0, 0};
     leal_err err;
 
     drop_session(d);
-    if ((err = frame(d, 0xAA, &key_no, 1, &status, r, sizeof r, &n)) != LEAL_OK)
+    if ((err = frame(d, &f)) != LEAL_OK)
         goto out;
-    if (status != ST_MORE) {
-        err = status == ST_OK ? LEAL_E_PROTOCOL : desfire_status_err(status);
+    if (f.status != ST_MORE) {
+        err = f.status == ST_OK ? LEAL_E_PROTOCOL : desfire_status_err(f.status);
         goto out;
     }
-    if (n != 16) {
+    if (f.ans_len != 16) {
         err = LEAL_E_PROTOCOL;
         goto out;
     }
@@ -407,13 +496,14 @@ leal_err desfire_authenticate_aes(struct desfire *d, uint8_t key_no, const uint8
     rotl1(rnd_b, tok + 16);
     if ((err = cp->aes128_cbc_encrypt(key, iv, tok, tok, 32)) != LEAL_OK)
         goto out;
-    if ((err = frame(d, ST_MORE, tok, 32, &status, r, sizeof r, &n)) != LEAL_OK)
+    f = (struct desfire_frame){ST_MORE, tok, 32, r, sizeof r, 0, 0};
+    if ((err = frame(d, &f)) != LEAL_OK)
         goto out;
-    if (status != ST_OK) {
-        err = desfire_status_err(status);
+    if (f.status != ST_OK) {
+        err = desfire_status_err(f.status);
         goto out;
     }
-    if (n != 16) {
+    if (f.ans_len != 16) {
         err = LEAL_E_PROTOCOL;
         goto out;
     }
@@ -444,7 +534,7 @@ out:
 
 leal_err desfire_get_card_uid(struct desfire *d, uint8_t uid[DESFIRE_UID_LEN])
 {
-    return command(d, 0x51, NULL, 0, NULL, 0, TX_PLAIN, RX_FULL, uid, DESFIRE_UID_LEN, NULL);
+    return query(d, 0x51, (struct span){NULL, 0}, RX_FULL, uid, DESFIRE_UID_LEN);
 }
 
 leal_err desfire_verify_card_uid(struct desfire *d, const uint8_t expected[DESFIRE_UID_LEN])
@@ -458,13 +548,13 @@ leal_err desfire_verify_card_uid(struct desfire *d, const uint8_t expected[DESFI
 
 leal_err desfire_get_key_version(struct desfire *d, uint8_t key_no, uint8_t *version)
 {
-    return command(d, 0x64, &key_no, 1, NULL, 0, TX_PLAIN, RX_MAC, version, 1, NULL);
+    return query(d, 0x64, (struct span){&key_no, 1}, RX_MAC, version, 1);
 }
 
 leal_err desfire_get_key_settings(struct desfire *d, uint8_t *settings, uint8_t *max_keys)
 {
     uint8_t v[2];
-    leal_err err = command(d, 0x45, NULL, 0, NULL, 0, TX_PLAIN, RX_MAC, v, 2, NULL);
+    leal_err err = query(d, 0x45, (struct span){NULL, 0}, RX_MAC, v, 2);
     if (err == LEAL_OK) {
         *settings = v[0];
         *max_keys = v[1];
@@ -475,9 +565,11 @@ leal_err desfire_get_key_settings(struct desfire *d, uint8_t *settings, uint8_t 
 leal_err desfire_get_file_settings(struct desfire *d, uint8_t file_no, uint8_t *out, size_t cap,
                                    size_t *len)
 {
-    size_t n = 0;
     /* Any length: the answer stays in d->ans and is copied once it fits. */
-    leal_err err = command(d, 0xF5, &file_no, 1, NULL, 0, TX_PLAIN, RX_MAC, NULL, SIZE_MAX, &n);
+    struct desfire_cmd c = {
+        .ins = 0xF5, .hdr = &file_no, .hdr_len = 1, .tx = TX_PLAIN, .rx = RX_MAC, .want = SIZE_MAX};
+    leal_err err = command(d, &c);
+    size_t n = c.got;
     *len = 0;
     if (err != LEAL_OK)
         return err;
@@ -490,18 +582,18 @@ leal_err desfire_get_file_settings(struct desfire *d, uint8_t file_no, uint8_t *
 
 leal_err desfire_read_sig(struct desfire *d, uint8_t sig[DESFIRE_SIG_LEN])
 {
-    uint8_t addr = 0x00, status = 0, r[LEAL_MAX_RAPDU];
-    size_t n = 0;
+    uint8_t addr = 0x00, r[LEAL_MAX_RAPDU];
+    struct desfire_frame f = {0x3C, &addr, 1, r, sizeof r, 0, 0};
     leal_err err;
     /* Outside a session the answer is plain; inside one an EV2 would answer
      * under EV2 secure messaging, which this driver does not speak. */
     if (d->authenticated)
         return LEAL_E_STATE;
-    if ((err = frame(d, 0x3C, &addr, 1, &status, r, sizeof r, &n)) != LEAL_OK)
+    if ((err = frame(d, &f)) != LEAL_OK)
         return err;
-    if (status != 0x90) /* EV2 commands answer success as 90 */
-        err = status == 0x00 ? LEAL_E_PROTOCOL : desfire_status_err(status);
-    else if (n != DESFIRE_SIG_LEN)
+    if (f.status != 0x90) /* EV2 commands answer success as 90 */
+        err = f.status == 0x00 ? LEAL_E_PROTOCOL : desfire_status_err(f.status);
+    else if (f.ans_len != DESFIRE_SIG_LEN)
         err = LEAL_E_PROTOCOL;
     else
         leal_memcpy(sig, r, DESFIRE_SIG_LEN);
@@ -512,15 +604,16 @@ leal_err desfire_read_sig(struct desfire *d, uint8_t sig[DESFIRE_SIG_LEN])
 leal_err desfire_get_free_memory(struct desfire *d, uint32_t *bytes)
 {
     uint8_t v[3];
-    leal_err err = command(d, 0x6E, NULL, 0, NULL, 0, TX_PLAIN, RX_MAC, v, sizeof v, NULL);
+    leal_err err = query(d, 0x6E, (struct span){NULL, 0}, RX_MAC, v, sizeof v);
     *bytes = err == LEAL_OK ? load_le24(v) : 0;
     return err;
 }
 
 leal_err desfire_get_application_ids(struct desfire *d, uint8_t (*aids)[3], size_t cap, size_t *n)
 {
-    size_t len = 0;
-    leal_err err = command(d, 0x6A, NULL, 0, NULL, 0, TX_PLAIN, RX_MAC, NULL, SIZE_MAX, &len);
+    struct desfire_cmd c = {.ins = 0x6A, .tx = TX_PLAIN, .rx = RX_MAC, .want = SIZE_MAX};
+    leal_err err = command(d, &c);
+    size_t len = c.got;
     *n = 0;
     if (err != LEAL_OK)
         return err;
@@ -539,28 +632,18 @@ bool desfire_card_refused(const struct desfire *d, leal_err err)
 
 leal_err desfire_send_frame(struct desfire *d, struct desfire_frame *f)
 {
-    uint8_t r[LEAL_MAX_RAPDU];
-    leal_err err;
     f->ans_len = 0;
     f->status = 0;
     if (f->len > DESFIRE_FRAME_DATA)
         return LEAL_E_ARG;
-    if ((err = frame(d, f->ins, f->data, f->len, &f->status, r, sizeof r, &f->ans_len)) ==
-        LEAL_OK) {
-        if (f->ans_len > f->ans_cap)
-            err = LEAL_E_PROTOCOL;
-        else
-            leal_memcpy(f->ans, r, f->ans_len);
-    }
-    if (err != LEAL_OK)
-        f->ans_len = 0;
-    leal_wipe(r, sizeof r);
-    return err;
+    return frame(d, f);
 }
 
 leal_err desfire_change_key_settings(struct desfire *d, uint8_t settings)
 {
-    return command(d, 0x54, NULL, 0, &settings, 1, TX_FULL, RX_MAC, NULL, 0, NULL);
+    struct desfire_cmd c = {
+        .ins = 0x54, .data = &settings, .data_len = 1, .tx = TX_FULL, .rx = RX_MAC};
+    return command(d, &c);
 }
 
 /* The ChangeKey plaintext (REFERENCE.md 2.4): the new key (xored with the old
@@ -601,6 +684,14 @@ leal_err desfire_change_key(struct desfire *d, uint8_t key_no, const uint8_t new
     const struct desfire_key_change k = {key_no, new_key, version, old_key};
     uint8_t plain[32];
     bool same = (key_no & 0x0F) == d->key_no;
+    /* Changing the session's own key ends the session: the card answers without a MAC. */
+    struct desfire_cmd c = {.ins = 0xC4,
+                            .hdr = &key_no,
+                            .hdr_len = 1,
+                            .data = plain,
+                            .data_len = sizeof plain,
+                            .tx = TX_RAW,
+                            .rx = same ? RX_NONE : RX_MAC};
     leal_err err;
 
     if (!d->authenticated)
@@ -609,9 +700,7 @@ leal_err desfire_change_key(struct desfire *d, uint8_t key_no, const uint8_t new
         return LEAL_E_ARG;
     /* The cryptogram's plaintext; command() enciphers it with the running IV. */
     key_change_plain(&k, plain);
-    /* Changing the session's own key ends the session: the card answers without a MAC. */
-    err = command(d, 0xC4, &key_no, 1, plain, sizeof plain, TX_RAW, same ? RX_NONE : RX_MAC, NULL,
-                  0, NULL);
+    err = command(d, &c);
     leal_wipe(plain, sizeof plain);
     return err;
 }
@@ -635,43 +724,59 @@ leal_err desfire_create_application(struct desfire *d, const struct desfire_app_
         leal_memcpy(h + n, a->df_name, a->df_name_len);
         n += a->df_name_len;
     }
-    return command(d, 0xCA, h, n, NULL, 0, TX_PLAIN, RX_MAC, NULL, 0, NULL);
+    return simple_command(d, 0xCA, h, n);
 }
 
 leal_err desfire_delete_application(struct desfire *d, const uint8_t aid[3])
 {
-    return command(d, 0xDA, aid, 3, NULL, 0, TX_PLAIN, RX_MAC, NULL, 0, NULL);
+    return simple_command(d, 0xDA, aid, 3);
 }
 
 leal_err desfire_format_picc(struct desfire *d)
 {
-    return command(d, 0xFC, NULL, 0, NULL, 0, TX_PLAIN, RX_MAC, NULL, 0, NULL);
+    return simple_command(d, 0xFC, NULL, 0);
 }
 
 leal_err desfire_set_configuration(struct desfire *d, uint8_t option, const uint8_t *data,
                                    size_t len)
 {
-    return command(d, 0x5C, &option, 1, data, len, TX_FULL, RX_MAC, NULL, 0, NULL);
+    struct desfire_cmd c = {.ins = 0x5C,
+                            .hdr = &option,
+                            .hdr_len = 1,
+                            .data = data,
+                            .data_len = len,
+                            .tx = TX_FULL,
+                            .rx = RX_MAC};
+    return command(d, &c);
+}
+
+/* The head every CreateXFile but the value file's shares: file no, [ISO
+ * FID], comm mode, access rights; returns its length (4 or 6). */
+static size_t file_head(uint8_t h[6], uint8_t file_no, uint16_t iso_fid, enum desfire_comm comm,
+                        uint16_t access)
+{
+    size_t n = 0;
+    h[n++] = file_no;
+    if (iso_fid != 0) {
+        store_le16(h + n, iso_fid);
+        n += 2;
+    }
+    h[n++] = (uint8_t)comm;
+    store_le16(h + n, access);
+    return n + 2;
 }
 
 leal_err desfire_create_data_file(struct desfire *d, const struct desfire_data_file *f)
 {
     uint8_t h[1 + 2 + 1 + 2 + 3];
-    size_t n = 0;
+    size_t n;
 
     if (!comm_ok(f->comm) || f->size == 0 || f->size > 0xFFFFFF)
         return LEAL_E_ARG;
-    h[n++] = f->file_no;
-    if (f->iso_fid != 0) {
-        store_le16(h + n, f->iso_fid);
-        n += 2;
-    }
-    h[n++] = (uint8_t)f->comm;
-    store_le16(h + n, f->access);
-    n += 2;
+    n = file_head(h, f->file_no, f->iso_fid, f->comm, f->access);
     store_le24(h + n, f->size);
     n += 3;
-    return command(d, f->backup ? 0xCB : 0xCD, h, n, NULL, 0, TX_PLAIN, RX_MAC, NULL, 0, NULL);
+    return simple_command(d, f->backup ? 0xCB : 0xCD, h, n);
 }
 
 leal_err desfire_create_value_file(struct desfire *d, const struct desfire_value_file *f)
@@ -687,30 +792,23 @@ leal_err desfire_create_value_file(struct desfire *d, const struct desfire_value
     store_le32(h + 8, (uint32_t)f->upper);
     store_le32(h + 12, (uint32_t)f->value);
     h[16] = f->options;
-    return command(d, 0xCC, h, sizeof h, NULL, 0, TX_PLAIN, RX_MAC, NULL, 0, NULL);
+    return simple_command(d, 0xCC, h, sizeof h);
 }
 
 leal_err desfire_create_record_file(struct desfire *d, const struct desfire_record_file *f)
 {
     uint8_t h[1 + 2 + 1 + 2 + 3 + 3];
-    size_t n = 0;
+    size_t n;
 
     if (!comm_ok(f->comm) || f->record_size == 0 || f->record_size > 0xFFFFFF ||
         f->max_records == 0 || f->max_records > 0xFFFFFF)
         return LEAL_E_ARG;
-    h[n++] = f->file_no;
-    if (f->iso_fid != 0) {
-        store_le16(h + n, f->iso_fid);
-        n += 2;
-    }
-    h[n++] = (uint8_t)f->comm;
-    store_le16(h + n, f->access);
-    n += 2;
+    n = file_head(h, f->file_no, f->iso_fid, f->comm, f->access);
     store_le24(h + n, f->record_size);
     n += 3;
     store_le24(h + n, f->max_records);
     n += 3;
-    return command(d, f->cyclic ? 0xC0 : 0xC1, h, n, NULL, 0, TX_PLAIN, RX_MAC, NULL, 0, NULL);
+    return simple_command(d, f->cyclic ? 0xC0 : 0xC1, h, n);
 }
 
 static leal_err data_header(uint8_t h[7], uint8_t file_no, uint32_t offset, size_t len)
@@ -733,20 +831,27 @@ leal_err desfire_read_data(struct desfire *d, uint8_t file_no, enum desfire_comm
         return LEAL_E_ARG;
     if ((err = data_header(h, file_no, offset, len)) != LEAL_OK)
         return err;
-    return command(d, 0xBD, h, 7, NULL, 0, TX_PLAIN, rx_of(comm), out, len, NULL);
+    return query(d, 0xBD, (struct span){h, 7}, rx_of(comm), out, len);
+}
+
+/* WriteData (3D) or WriteRecord (3B): file no, offset, length, then the data. */
+static leal_err write_at(struct desfire *d, uint8_t ins, uint8_t file_no, enum desfire_comm comm,
+                         uint32_t offset, struct span data)
+{
+    uint8_t h[7];
+    leal_err err;
+
+    if (!comm_ok(comm) || data.p == NULL)
+        return LEAL_E_ARG;
+    if ((err = data_header(h, file_no, offset, data.len)) != LEAL_OK)
+        return err;
+    return update_file(d, ins, (struct span){h, 7}, comm, data);
 }
 
 leal_err desfire_write_data(struct desfire *d, uint8_t file_no, enum desfire_comm comm,
                             uint32_t offset, const uint8_t *data, size_t len)
 {
-    uint8_t h[7];
-    leal_err err;
-
-    if (!comm_ok(comm) || data == NULL)
-        return LEAL_E_ARG;
-    if ((err = data_header(h, file_no, offset, len)) != LEAL_OK)
-        return err;
-    return command(d, 0x3D, h, 7, data, len, tx_of(comm), RX_MAC, NULL, 0, NULL);
+    return write_at(d, 0x3D, file_no, comm, offset, (struct span){data, len});
 }
 
 leal_err desfire_get_value(struct desfire *d, uint8_t file_no, enum desfire_comm comm,
@@ -758,7 +863,7 @@ leal_err desfire_get_value(struct desfire *d, uint8_t file_no, enum desfire_comm
     if (!comm_ok(comm) || value == NULL)
         return LEAL_E_ARG;
     *value = 0;
-    err = command(d, 0x6C, &file_no, 1, NULL, 0, TX_PLAIN, rx_of(comm), v, 4, NULL);
+    err = query(d, 0x6C, (struct span){&file_no, 1}, rx_of(comm), v, 4);
     if (err == LEAL_OK)
         *value = (int32_t)load_le32(v);
     return err;
@@ -772,7 +877,7 @@ static leal_err value_op(struct desfire *d, uint8_t ins, uint8_t file_no, enum d
     if (!comm_ok(comm) || amount < 0)
         return LEAL_E_ARG;
     store_le32(v, (uint32_t)amount);
-    return command(d, ins, &file_no, 1, v, 4, tx_of(comm), RX_MAC, NULL, 0, NULL);
+    return update_file(d, ins, (struct span){&file_no, 1}, comm, (struct span){v, 4});
 }
 
 leal_err desfire_credit(struct desfire *d, uint8_t file_no, enum desfire_comm comm, int32_t amount)
@@ -794,14 +899,7 @@ leal_err desfire_limited_credit(struct desfire *d, uint8_t file_no, enum desfire
 leal_err desfire_write_record(struct desfire *d, uint8_t file_no, enum desfire_comm comm,
                               uint32_t offset, const uint8_t *data, size_t len)
 {
-    uint8_t h[7];
-    leal_err err;
-
-    if (!comm_ok(comm) || data == NULL)
-        return LEAL_E_ARG;
-    if ((err = data_header(h, file_no, offset, len)) != LEAL_OK)
-        return err;
-    return command(d, 0x3B, h, 7, data, len, tx_of(comm), RX_MAC, NULL, 0, NULL);
+    return write_at(d, 0x3B, file_no, comm, offset, (struct span){data, len});
 }
 
 leal_err desfire_read_records(struct desfire *d, const struct desfire_records *q, uint8_t *out)
@@ -816,16 +914,15 @@ leal_err desfire_read_records(struct desfire *d, const struct desfire_records *q
     h[0] = q->file_no;
     store_le24(h + 1, q->first);
     store_le24(h + 4, q->count);
-    return command(d, 0xBB, h, 7, NULL, 0, TX_PLAIN, rx_of(q->comm), out, q->count * q->record_size,
-                   NULL);
+    return query(d, 0xBB, (struct span){h, 7}, rx_of(q->comm), out, q->count * q->record_size);
 }
 
 leal_err desfire_commit(struct desfire *d)
 {
-    return command(d, 0xC7, NULL, 0, NULL, 0, TX_PLAIN, RX_MAC, NULL, 0, NULL);
+    return simple_command(d, 0xC7, NULL, 0);
 }
 
 leal_err desfire_abort(struct desfire *d)
 {
-    return command(d, 0xA7, NULL, 0, NULL, 0, TX_PLAIN, RX_MAC, NULL, 0, NULL);
+    return simple_command(d, 0xA7, NULL, 0);
 }
