@@ -61,7 +61,7 @@ void desfire_resume_session(struct desfire *d, uint8_t key_no, const uint8_t ses
 
 leal_err desfire_status_err(uint8_t status)
 {
-    /* Native status codes: libfreefare freefare.h, REFERENCE.md 3.2. */
+    /* Native status codes, named as libfreefare's freefare.h names them. */
     switch (status) {
     case 0x00:
         return LEAL_OK;
@@ -646,10 +646,11 @@ leal_err desfire_change_key_settings(struct desfire *d, uint8_t settings)
     return command(d, &c);
 }
 
-/* The ChangeKey plaintext (REFERENCE.md 2.4): the new key (xored with the old
- * one for another key than the session's), its version, CRC32 over C4 || key
- * no || that, and for another key the CRC32 of the new key alone (Elmue);
- * zero-padded to 32 bytes. */
+/* The ChangeKey plaintext, as libfreefare's mifare_desfire.c builds it and
+ * Elmue's published PN532 trace shows it (tests/unit/desfire_test.c replays
+ * its cryptograms): the new key (xored with the old one for another key than
+ * the session's), its version, CRC32 over C4 || key no || that, and for
+ * another key the CRC32 of the new key alone; zero-padded to 32 bytes. */
 static void key_change_plain(const struct desfire_key_change *k, uint8_t plain[32])
 {
     uint8_t hdr[2] = {0xC4, k->key_no};

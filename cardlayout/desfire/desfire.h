@@ -3,7 +3,10 @@
  * ISO 7816-4 wrapped native commands (90 INS 00 00 Lc data 00 -> data 91 st),
  * 0xAF chaining both ways, AES authentication (0xAA) and EV1 secure
  * messaging: CMAC with the running IV on plain and MACed traffic, full
- * encryption with CRC32 and zero padding (REFERENCE.md 2.4, 3).
+ * encryption with CRC32 and zero padding. Sources: the MF3ICDx21_41_81 data
+ * sheet, libfreefare (freefare.h, mifare_desfire*.c) and Elmue's published
+ * PN532 trace of an EV1 AES session, whose bytes tests/unit/desfire_test.c
+ * replays (ARCHITECTURE.md, Sources).
  *
  * Rule (LAYOUT.md 2.6): under a session every success answer must carry its
  * CMAC, or its CRC32 inside the encryption, and it is checked before the

@@ -72,7 +72,7 @@ struct desfire_card {
     uint32_t issuer_id, program_id;
     uint8_t rf_uid[LEAL_MAX_UID];
     size_t rf_uid_len;
-    bool random_uid; /* 4-byte UID starting 08 (REFERENCE.md 6) */
+    bool random_uid; /* 4-byte UID starting 08 (libfreefare PR #42); the real one: GetCardUID */
     struct desfire_card_div div;
     /* The version of each role's key the card carries, as far as this contact
      * knows (0: not known), indexed by enum key_role. A caller that keeps
@@ -103,7 +103,8 @@ void desfire_card_clear(struct desfire_card *c);
  * keys are diversified with it). */
 void desfire_card_set_card_id(struct desfire_card *c, uint64_t card_id);
 /* IDENTITY_DESFIRE_EV1/EV2/EV3 from GetVersion's hardware major version, 0
- * for anything else (D40: keys extractable, REFERENCE.md 6). */
+ * for anything else (a D40's 3DES keys come out by power analysis: Oswald
+ * and Paar, CHES 2011). */
 uint8_t desfire_card_kind(const struct desfire_version *v);
 
 /* SelectApplication leal and the plain identity (2 RT): out's identity fields

@@ -1,6 +1,7 @@
 /*
  * reader_nfc.c - libnfc 1.8 as a leal reader. The only file that sees
- * libnfc's NFC_E* codes (STYLE.md convention 3); nfc_strerror's text for
+ * libnfc's NFC_E* codes (foreign errors become leal_err where they enter:
+ * ARCHITECTURE.md, Where to add); nfc_strerror's text for
  * them is recorded in the log where they become leal_err (report()).
  */
 #include "reader_nfc.h"
