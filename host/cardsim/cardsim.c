@@ -1,37 +1,22 @@
 /*
  * cardsim.c - the generic virtual card: the engine table, the card file, the
  * random source and tearing. Technologies live in their own files behind
- * struct cardsim_engine (cardsim_engine.h).
+ * struct cardsim_engine (cardsim_engine.h); what engines may ask of the card is
+ * cardsim_services.c, so that no engine calls back into this file.
  */
 #include "cardsim_engine.h"
+#include "cardsim_card.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "desfire_sim.h"
 #include "host/file.h"
-#include "keys/base/hex.h"
-#include "keys/hosted/provider_openssl.h"
 
 /* One entry per technology; MIFARE Classic adds its line here. */
 static const struct cardsim_engine *const engines[] = {
     &cardsim_desfire_engine,
     &cardsim_classic_engine,
-};
-
-struct cardsim {
-    const struct cardsim_engine *engine;
-    void *state;
-    char type[CARDSIM_MAX_TYPE];
-    cardsim_rng_fn rng;
-    void *rng_ctx;
-    struct cardsim_tear tear;
-    unsigned exchanges; /* since the tear was armed */
-    bool tearing;       /* inside the exchange being torn */
-    bool torn;
-    bool active;
-    bool powered; /* has had power since the last field-off */
-    char *synced; /* card file text as last loaded, saved or synced */
 };
 
 static const struct cardsim_engine *find_engine(const char *type)
@@ -268,11 +253,6 @@ void cardsim_halt(struct cardsim *card)
     card->active = false;
 }
 
-bool cardsim_powered_up(const struct cardsim *card)
-{
-    return !card->powered;
-}
-
 static void tear_fired(struct cardsim *card)
 {
     cardsim_deactivate(card);
@@ -318,13 +298,6 @@ void cardsim_set_rng(struct cardsim *card, cardsim_rng_fn fn, void *ctx)
     card->rng_ctx = ctx;
 }
 
-leal_err cardsim_random(struct cardsim *card, uint8_t *out, size_t n)
-{
-    if (card->rng)
-        return card->rng(card->rng_ctx, out, n);
-    return crypto_openssl()->random(out, n);
-}
-
 void cardsim_set_tear(struct cardsim *card, const struct cardsim_tear *tear)
 {
     memset(&card->tear, 0, sizeof card->tear);
@@ -337,75 +310,4 @@ void cardsim_set_tear(struct cardsim *card, const struct cardsim_tear *tear)
 bool cardsim_torn(const struct cardsim *card)
 {
     return card->torn;
-}
-
-void *cardsim_engine_state(const struct cardsim *card)
-{
-    return card->state;
-}
-
-const struct cardsim_tear *cardsim_tear_now(const struct cardsim *card)
-{
-    return card->tearing ? &card->tear : NULL;
-}
-
-json_t *cardsim_json_hex(const uint8_t *p, size_t n)
-{
-    char *s = malloc(2 * n + 1);
-    json_t *j = NULL;
-    if (s == NULL)
-        return NULL;
-    if (leal_hex_encode(p, n, false, s, 2 * n + 1) == LEAL_OK)
-        j = json_string(s);
-    free(s);
-    return j;
-}
-
-leal_err cardsim_json_get_hex(json_t *obj, const char *name, uint8_t *out, size_t cap, size_t *len)
-{
-    json_t *j = json_object_get(obj, name);
-    const char *s;
-    size_t sl, n;
-
-    if (!json_is_string(j))
-        return LEAL_E_FORMAT;
-    s = json_string_value(j);
-    sl = json_string_length(j);
-    if (sl % 2 != 0)
-        return LEAL_E_FORMAT;
-    n = sl / 2;
-    if (len == NULL ? n != cap : n > cap)
-        return LEAL_E_FORMAT;
-    if (leal_hex_decode(s, sl, out, cap, &n) != LEAL_OK)
-        return LEAL_E_FORMAT;
-    if (len)
-        *len = n;
-    return LEAL_OK;
-}
-
-leal_err cardsim_json_get_int(json_t *obj, const char *name, long long lo, long long hi,
-                              long long *v)
-{
-    json_t *j = json_object_get(obj, name);
-    long long x;
-    if (!json_is_integer(j))
-        return LEAL_E_FORMAT;
-    x = json_integer_value(j);
-    if (x < lo || x > hi)
-        return LEAL_E_FORMAT;
-    *v = x;
-    return LEAL_OK;
-}
-
-leal_err cardsim_json_get_bool(json_t *obj, const char *name, bool *v)
-{
-    json_t *j = json_object_get(obj, name);
-    if (j == NULL) {
-        *v = false;
-        return LEAL_OK;
-    }
-    if (!json_is_boolean(j))
-        return LEAL_E_FORMAT;
-    *v = json_is_true(j);
-    return LEAL_OK;
 }
