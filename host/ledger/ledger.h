@@ -360,7 +360,8 @@ struct ledger_card {
     int64_t layout_version;
     int64_t last_counter; /* last on-card transaction counter the host saw */
     int64_t issued_at;
-    /* What the desk last read from the card, verified (seen_at 0: never). */
+    /* What the desk last read from the card, verified (seen_at 0: never;
+     * else when the desk first read this state: ledger_card_set_seen). */
     int64_t seen_at;
     int64_t seen_seq;
     int64_t seen_purse_cents;
@@ -407,11 +408,13 @@ LEAL_MUST_CHECK leal_err ledger_card_history(struct ledger *l, int64_t card_id,
  * each with its newest event (since when and why). Terminals refuse them. */
 LEAL_MUST_CHECK leal_err ledger_card_hotlist(struct ledger *l, int64_t program_id,
                                              ledger_card_event_cb cb, void *ctx);
-/* Records what a verified desk read found on the card. */
+/* Records what a verified desk read found on the card. seen_at becomes now
+ * only when seq, purse or points differ from what was last seen (or nothing
+ * was): reading an unchanged card writes nothing. */
 LEAL_MUST_CHECK leal_err ledger_card_set_seen(struct ledger *l, int64_t card_id, int64_t seq,
                                               int64_t purse_cents, int64_t points);
 /* The same with the mark of that state (struct ledger_card's seen_mark), in
- * one statement. */
+ * one statement; a different mark also counts as a new state. */
 LEAL_MUST_CHECK leal_err ledger_card_set_seen_mark(struct ledger *l, int64_t card_id, int64_t seq,
                                                    int64_t purse_cents, int64_t points,
                                                    const uint8_t mark[LEDGER_CARD_MARK_LEN]);

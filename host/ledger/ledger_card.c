@@ -271,17 +271,26 @@ leal_err ledger_card_set_counter(struct ledger *l, int64_t card_id, int64_t coun
     return card_update(l, card_id, 0, counter, NULL, NULL);
 }
 
+/* seen_at moves only when the state seen does: a read of a card that has not
+ * changed since the desk last saw it rewrites the row with the same bytes,
+ * which SQLite leaves unwritten (no WAL frame, nothing to sync). A read that
+ * changes nothing writes nothing. */
+#define SEEN_SAME                                                                                  \
+    "seen_at IS NOT NULL AND seen_seq IS ?3 AND seen_purse IS ?4 AND seen_points IS ?5"
+static const char set_seen_sql[] =
+    "UPDATE card SET seen_at = CASE WHEN " SEEN_SAME " THEN seen_at ELSE ?2 END, seen_seq = ?3, "
+    "seen_purse = ?4, seen_points = ?5 WHERE card_id = ?1";
+static const char set_seen_mark_sql[] =
+    "UPDATE card SET seen_at = CASE WHEN " SEEN_SAME " AND seen_mark IS ?6 THEN seen_at ELSE ?2 "
+    "END, seen_seq = ?3, seen_purse = ?4, seen_points = ?5, seen_mark = ?6 WHERE card_id = ?1";
+
 leal_err ledger_card_set_seen(struct ledger *l, int64_t card_id, int64_t seq, int64_t purse_cents,
                               int64_t points)
 {
     leal_err err;
     if (seq < 0 || purse_cents < 0 || points < 0)
         return LEAL_E_ARG;
-    err = store_exec_i64(
-        l,
-        "UPDATE card SET seen_at = ?2, seen_seq = ?3, seen_purse = ?4, seen_points = "
-        "?5 WHERE card_id = ?1",
-        I64S(card_id, ledger_now(), seq, purse_cents, points));
+    err = store_exec_i64(l, set_seen_sql, I64S(card_id, ledger_now(), seq, purse_cents, points));
     return err == LEAL_OK ? store_changed(l, "card", card_id) : err;
 }
 
@@ -292,9 +301,7 @@ leal_err ledger_card_set_seen_mark(struct ledger *l, int64_t card_id, int64_t se
     leal_err err;
     if (mark == NULL || seq < 0 || purse_cents < 0 || points < 0)
         return LEAL_E_ARG;
-    err = store_write(l,
-                      "UPDATE card SET seen_at = ?2, seen_seq = ?3, seen_purse = ?4, "
-                      "seen_points = ?5, seen_mark = ?6 WHERE card_id = ?1",
+    err = store_write(l, set_seen_mark_sql,
                       SVALS(SV_I64(card_id), SV_I64(ledger_now()), SV_I64(seq), SV_I64(purse_cents),
                             SV_I64(points), SV_BLOB(mark, LEDGER_CARD_MARK_LEN)),
                       NULL);

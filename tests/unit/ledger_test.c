@@ -1173,6 +1173,50 @@ static void test_ledger_card_history_and_hotlist(void **state)
 
 /* The desk's verdict on a card that lies about money: an active card is
  * blocked with why; a card already off keeps its status and gets why once. */
+/* A desk read of a card that has not changed since it was last seen writes
+ * nothing: seen_at keeps the time that state was first seen and the WAL gets
+ * no frame (nothing to commit, nothing to sync). Any change of seq, purse,
+ * points or mark is a new state: seen_at becomes now. */
+static void test_ledger_card_seen_unchanged_writes_nothing(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_card got;
+    uint32_t frames, frames_after, copied;
+    const uint8_t *mark = (const uint8_t *)"0123456789abcdef";
+    add_card(f, 333, LEDGER_CARD_ACTIVE);
+    assert_int_equal(ledger_card_set_seen_mark(f->l, 333, 8, 1000, 41, mark), LEAL_OK);
+    sql_exec(f->path, "UPDATE card SET seen_at = 1 WHERE card_id = 333");
+    wal_frames(f, &frames, &copied);
+    assert_int_equal(ledger_card_set_seen_mark(f->l, 333, 8, 1000, 41, mark), LEAL_OK);
+    assert_int_equal(ledger_card_set_seen(f->l, 333, 8, 1000, 41), LEAL_OK);
+    wal_frames(f, &frames_after, &copied);
+    assert_int_equal(frames_after, frames);
+    assert_int_equal(ledger_card_find_by_id(f->l, 333, &got), LEAL_OK);
+    assert_int_equal(got.seen_at, 1);
+    assert_int_equal(got.seen_seq, 8);
+    assert_memory_equal(got.seen_mark, mark, 16);
+    /* Still an unknown card for both. */
+    assert_int_equal(ledger_card_set_seen(f->l, 444, 8, 1000, 41), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(ledger_card_set_seen_mark(f->l, 444, 8, 1000, 41, mark), LEAL_E_UNKNOWN_ID);
+    /* A new mark, seq, purse or points: a new state, seen now. */
+    assert_int_equal(
+        ledger_card_set_seen_mark(f->l, 333, 8, 1000, 41, (const uint8_t *)"fedcba9876543210"),
+        LEAL_OK);
+    assert_int_equal(ledger_card_find_by_id(f->l, 333, &got), LEAL_OK);
+    assert_true(got.seen_at > 1);
+    assert_memory_equal(got.seen_mark, "fedcba9876543210", 16);
+    for (int i = 0; i < 3; i++) {
+        sql_exec(f->path, "UPDATE card SET seen_at = 1 WHERE card_id = 333");
+        assert_int_equal(
+            ledger_card_set_seen(f->l, 333, 8 + (i == 0), 1000 - (i == 1), 41 + (i == 2)), LEAL_OK);
+        assert_int_equal(ledger_card_find_by_id(f->l, 333, &got), LEAL_OK);
+        assert_true(got.seen_at > 1);
+        assert_int_equal(got.seen_seq, 8 + (i == 0));
+        assert_int_equal(got.seen_purse_cents, 1000 - (i == 1));
+        assert_int_equal(got.seen_points, 41 + (i == 2));
+    }
+}
+
 static void test_ledger_card_verdict(void **state)
 {
     struct fx *f = *state;
@@ -2141,6 +2185,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger_migration_copy_private_no_follow, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ledger_schema_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_card_seen_unchanged_writes_nothing, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_ledger_card_verdict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_card_key_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_card_drift_and_sync, setup, teardown),
