@@ -7,7 +7,12 @@
 # LD_PRELOAD counter). Medians of RUNS runs each, alternated. Goal (issue 11):
 # ratio within 1.1. Also where the read's time goes: leal's process start,
 # the agent's answer, the pcscd connection and the APDUs, and the same read
-# unlocking the keystore itself. Needs root for pcscd's private namespace.
+# unlocking the keystore itself. The floor no leal process goes under, printed
+# beside the ratio: leal's libraries (leal --version less the bare client's
+# own start, pcsc_bare --start) and OpenSSL's first AES (tests/bench/
+# crypto_start.c), which the unauthenticated bare APDUs never pay. And a read
+# at a desk's pace (1.1 s apart, so the clock has moved) with its fsync and
+# fdatasync calls counted. Needs root for pcscd's private namespace.
 # Reports only.
 cd "$(dirname "$0")/../.." || exit 1
 : "${LEAL_BUILD:=build/release}"
@@ -38,6 +43,8 @@ PF=(--passphrase-file "$T/pass")
 CFL=$(pkg-config --cflags libpcsclite) LIBS=$(pkg-config --libs libpcsclite)
 cc -std=c11 -O2 $CFL -o "$T/pcsc_bare" tests/bench/pcsc_bare.c $LIBS || exit 1
 cc -std=c11 -O2 -shared -fPIC $CFL -o "$T/pcsc_count.so" tests/bench/pcsc_count.c -ldl || exit 1
+cc -std=c11 -O2 $(pkg-config --cflags libcrypto) -o "$T/crypto_start" tests/bench/crypto_start.c \
+    $(pkg-config --libs libcrypto) || exit 1
 
 if ! pcscd_start "$T"; then
     echo "agent: no pcscd could be started (needs root): no figures"
@@ -76,9 +83,29 @@ for _ in $(seq 1 "$RUNS"); do
     sample "$T/bare0" "$T/pcsc_bare" "$PCSC_READER" 0
     sample "$T/version" "$LEAL" --version
     sample "$T/status" "$LEAL" agent status
+    sample "$T/start" "$T/pcsc_bare" --start
+    sample "$T/crypto0" "$T/crypto_start" 0
+    sample "$T/crypto1" "$T/crypto_start" 1
 done
+# At a desk's pace: each read a second after the last, so that whatever the
+# read records with the time would change (back-to-back reads share a second).
+: "${SPACED_RUNS:=7}"
+for _ in $(seq 1 "$SPACED_RUNS"); do
+    sleep 1.1
+    sample "$T/spaced" "$LEAL" card read "${R[@]}"
+done
+SYNCS="not counted (no strace)"
+if command -v strace >/dev/null; then
+    sleep 1.1
+    if strace -f -c -o "$T/syncs" -e trace=fsync,fdatasync "$LEAL" card read "${R[@]}" \
+        </dev/null >/dev/null 2>&1; then
+        SYNCS=$(awk '$NF ~ /^f(data)?sync$/ { s += $4 } END { print s + 0 }' "$T/syncs")
+    else
+        SYNCS="not counted (the read failed)"
+    fi
+fi
 # The same read with the data folder (ledger) on tmpfs: what the ledger's
-# fsyncs cost on this disk (a read commits to the ledger).
+# disk costs the read (a read that changes nothing writes nothing).
 SHM=$(mktemp -d /dev/shm/leal-bench-agent-XXXXXX)
 "$LEAL" agent stop >/dev/null
 cp -a "$XDG_DATA_HOME" "$SHM/data"
@@ -95,10 +122,19 @@ done
 READ=$(median "$T/read") BARE=$(median "$T/bare") BARE0=$(median "$T/bare0")
 SHMREAD=$(median "$T/shm") BARE2=$(median "$T/bare2")
 VERSION=$(median "$T/version") STATUS=$(median "$T/status") UNLOCK=$(median "$T/unlock")
+START=$(median "$T/start") CRYPTO0=$(median "$T/crypto0") CRYPTO1=$(median "$T/crypto1")
+SPACED=$(median "$T/spaced")
 awk -v r="$READ" -v b="$BARE" -v n="$N" -v runs="$RUNS" 'BEGIN {
     printf "desk read with the agent through pcscd   %7.2f ms (%d APDUs; median of %d)\n", r, n, runs
     printf "the same %2d bare APDUs (pcsc_bare)        %7.2f ms\n", n, b
     printf "ratio desk read / bare APDUs             %7.2f (goal 1.10)\n", r / b }'
+awk -v r="$READ" -v b="$BARE" -v v="$VERSION" -v st="$START" -v c0="$CRYPTO0" -v c1="$CRYPTO1" 'BEGIN {
+    f = (v - st) + (c1 - c0)
+    printf "floor of a leal process beside the bare client: its libraries (leal --version %.2f ms less\n", v
+    printf "  pcsc_bare --start %.2f ms) %.2f ms + OpenSSL'"'"'s first AES (crypto_start 1 less 0) %.2f ms = %.2f ms\n", st, v - st, c1 - c0, f
+    printf "the read less that floor                 %7.2f ms: ratio %.2f to the bare APDUs\n", r - f, (r - f) / b }'
+awk -v s="$SPACED" -v n="$SPACED_RUNS" -v r="$READ" -v y="$SYNCS" 'BEGIN {
+    printf "a read 1.1 s after the last (desk pace)  %7.2f ms (median of %d; %.2fx the back-to-back read); fsync/fdatasync calls in one: %s\n", s, n, s / r, y }'
 awk -v r="$SHMREAD" -v b="$BARE2" 'BEGIN {
     printf "the read with its ledger on tmpfs        %7.2f ms: %.2fx the bare APDUs (%.2f ms) measured beside it\n", r, r / b, b }'
 awk -v r="$READ" -v b="$BARE" -v b0="$BARE0" -v v="$VERSION" -v s="$STATUS" -v u="$UNLOCK" -v n="$N" 'BEGIN {

@@ -3,9 +3,12 @@
  * answered 91 00 whatever was selected before) sent to
  * the card in READER through pcsclite, from a process that does nothing else:
  * what a desk read's card exchanges cost with no leal around them.
- * Usage: pcsc_bare READER N. Exit 0 when every answer was 91 00. */
+ * Usage: pcsc_bare READER N. Exit 0 when every answer was 91 00.
+ * pcsc_bare --start exits at once: the bare client's own process start and
+ * exit, the part of the reference that is not pcscd's or the card's. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <winscard.h>
 
 int main(int argc, char **argv)
@@ -16,6 +19,8 @@ int main(int argc, char **argv)
     DWORD proto;
     long n;
     int bad = 0;
+    if (argc == 2 && strcmp(argv[1], "--start") == 0)
+        return 0;
     if (argc != 3 || (n = strtol(argv[2], NULL, 10)) < 0) {
         fprintf(stderr, "usage: pcsc_bare READER N\n");
         return 2;
