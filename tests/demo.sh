@@ -27,6 +27,15 @@ step "The shop's loyalty programme in the ledger (1 point per euro)" \
 step "Its shop and the shop's kiosk" \
     "$LEAL" store add --program 1 --code centro --name "Sol Centro" --tz Europe/Madrid
 "$LEAL" terminal add --store 1 --name "kiosk 1" >/dev/null
+step "What the shop decides: double points on Tuesday afternoons (a new rule-set version)" \
+    "$LEAL" rule add --program 1 --name "Martes doble" --multiplier 2 --days tue \
+    --time 16:00-20:00 --reason "campaña de invierno" --operator Marta
+"$LEAL" reward add --program 1 --name "Café gratis" --kind product --value 1001 --cost 100 \
+    --reason "catálogo" --operator Marta >/dev/null
+step "and a coffee stamp card: the tenth coffee is on the house" \
+    "$LEAL" stamp add --program 1 --name "Café" --per item --category 3 --goal 10 --reward 1 \
+    --reason "tarjeta de café" --operator Marta
+step "Every change is kept: who, when, why, what" "$LEAL" rule history --program 1
 step "The kiosk's key bundle: terminal roles of program 1 only, for 90 days" \
     "$LEAL" keys export-terminal --terminal 1 --program 1 --expires "$(date -u -d '+90 days' +%F)" \
     -o "$D/kiosk1.bundle"

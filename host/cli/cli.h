@@ -78,6 +78,12 @@ void cmd_card_summary(char *out, size_t cap);
 /* `leal card issue|read|top-up|replace|erase|block|unblock` (cmd_card_desk.c). */
 int card_desk(const char *sub, int argc, char **argv);
 int cmd_program(int argc, char **argv);
+/* `leal rule|tier|reward|stamp|bono ...`: a program's rule set (cmd_rules.c). */
+int cmd_rule(int argc, char **argv);
+int cmd_tier(int argc, char **argv);
+int cmd_reward(int argc, char **argv);
+int cmd_stamp(int argc, char **argv);
+int cmd_bono(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_terminal(int argc, char **argv);
 /* `leal terminal package` and `leal package show` (cmd_package.c). */

@@ -13,5 +13,8 @@ check_match "the demo's read explains the difference in words" \
 check_match "the demo's sync brings the 25 points" "^synced       \+25 points brought onto the card from the ledger$" "$OUT"
 check_eq "after the sync, card and ledger agree" "ledger       agrees" \
     "$(printf '%s\n' "$OUT" | grep '^ledger  ' | tail -1)"
+check_match "the demo's rule" "^rule 1 added \(program 1, rule set version 1\)$" "$OUT"
+check_match "the demo's stamp card" "^stamp card 1 added \(program 1, rule set version 3\)$" "$OUT"
+check_match "the demo's rule history" "^version 3  [0-9-]{10} [0-9:]{5} UTC  Marta  stamp card 1 added: tarjeta de café$" "$OUT"
 check_match "the demo's books balance" "^ledger ok: 4 entries, 8 lines" "$OUT"
 finish
