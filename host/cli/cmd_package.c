@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "host/desk/desk_keys.h"
 #include "firmware/core/package.h"
+#include "firmware/core/rules_codec.h"
 #include "host/file.h"
 #include "host/keys/keyfile.h"
 #include "host/ledger/amount.h"
@@ -20,11 +21,13 @@
 static const char package_help[] =
     "usage: leal package show FILE [--keystore PATH] [--passphrase-file FILE] [--json]\n"
     "A terminal package (built by 'leal terminal package') for a person: program,\n"
-    "terminal, version, validity, how many cards it lists, the offline spend caps,\n"
+    "terminal, version, validity, its rules (rule-set version, base rate, how many\n"
+    "rules, tiers, rewards, stamp cards and bonos), how many cards it lists, the\n"
+    "offline spend caps,\n"
     "which package key version signed it and whether that signature verifies\n"
     "against the keystore's public key (the keystore's passphrase is asked for as\n"
     "by the other commands). Exit 1 if the package is damaged or its signature does\n"
-    "not verify.\n";
+    "not verify, or its rules section does not decode.\n";
 
 static int parse_eur(const char *opt, const char *v, uint32_t *cents)
 {
@@ -224,77 +227,168 @@ static int show_key(const struct lcli_opt *o, size_t n, uint32_t program, struct
     return cli_desk_keys_fail(dk, err, lcli_get(o, n, "passphrase-file"), program);
 }
 
+/* What show prints about a package. */
+struct shown {
+    const char *file;
+    size_t len;
+    struct package_info p;
+    uint32_t reasons[4]; /* hot-listed cards by enum package_hot_reason */
+    const char *sig;     /* check_signature's word */
+    char fp[17];
+    leal_err why;       /* why the signature does not verify */
+    leal_err rules_err; /* why the rules section does not decode (LEAL_OK: it does) */
+    struct rules_set rules;
+};
+
+/* The rules section: rules_codec's encoding (an empty section: none). */
+static void read_rules(const uint8_t *data, struct shown *v)
+{
+    v->rules_err = LEAL_OK;
+    if (v->p.rules_len > 0)
+        v->rules_err =
+            rules_codec_decode(data + v->p.rules_offset, v->p.rules_len, &v->rules, NULL);
+}
+
+static const char *plural(unsigned n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+static void print_rules_text(const struct shown *v)
+{
+    const struct rules_program *r = &v->rules.program;
+    char rate[AMOUNT_FORMAT_MAX];
+    if (v->p.rules_len == 0) {
+        printf("rules          none (0 bytes)\n");
+        return;
+    }
+    if (v->rules_err != LEAL_OK) {
+        printf("rules          %u bytes that do not decode: %s\n", v->p.rules_len,
+               leal_strerror(v->rules_err));
+        return;
+    }
+    amount_text(r->rate_milli / 10, rate);
+    printf("rules          rule set version %u, %s points per euro: %u %s, %u %s, %u %s, %u %s, "
+           "%u %s (%u bytes)\n",
+           v->rules.version, rate, r->n_rules, plural(r->n_rules, "rule", "rules"), r->n_tiers,
+           plural(r->n_tiers, "tier", "tiers"), r->n_rewards,
+           plural(r->n_rewards, "reward", "rewards"), r->n_stamps,
+           plural(r->n_stamps, "stamp card", "stamp cards"), v->rules.n_bonos,
+           plural(v->rules.n_bonos, "bono", "bonos"), v->p.rules_len);
+}
+
+static void print_rules_json(const struct shown *v)
+{
+    const struct rules_program *r = &v->rules.program;
+    printf("\"rules_bytes\":%u,\"rules\":", v->p.rules_len);
+    if (v->p.rules_len == 0 || v->rules_err != LEAL_OK) {
+        printf(v->p.rules_len == 0 ? "null," : "\"damaged\",");
+        return;
+    }
+    printf("{\"version\":%u,\"points_per_euro_milli\":%lld,\"rules\":%u,\"tiers\":%u,"
+           "\"rewards\":%u,\"stamp_cards\":%u,\"bonos\":%u},",
+           v->rules.version, (long long)r->rate_milli, r->n_rules, r->n_tiers, r->n_rewards,
+           r->n_stamps, v->rules.n_bonos);
+}
+
+/* The times and caps of a package in words. */
+struct shown_words {
+    char issued[32], until[32], day[AMOUNT_FORMAT_MAX], sync[AMOUNT_FORMAT_MAX];
+};
+
+static void shown_words(const struct package_info *p, struct shown_words *w)
+{
+    lcli_time_str((int64_t)p->issued, w->issued, sizeof w->issued);
+    lcli_time_str((int64_t)p->valid_until, w->until, sizeof w->until);
+    amount_text(p->cap_day_cents, w->day);
+    amount_text(p->cap_sync_cents, w->sync);
+}
+
+static void print_shown_json(const struct shown *v)
+{
+    const struct package_info *p = &v->p;
+    struct shown_words w;
+    shown_words(p, &w);
+    printf("{\"file\":");
+    cli_json_string(stdout, v->file);
+    printf(",\"format\":%u,\"program\":%u,\"terminal\":%u,\"version\":%u,\"issued\":\"%s\","
+           "\"issued_at\":%llu,\"valid_until\":\"%s\",\"valid_until_at\":%llu,\"expired\":%s,",
+           p->format_version, p->program_id, p->terminal_id, p->version, w.issued,
+           (unsigned long long)p->issued, w.until, (unsigned long long)p->valid_until,
+           (uint64_t)time(NULL) >= p->valid_until ? "true" : "false");
+    print_rules_json(v);
+    printf("\"hot_list\":{\"cards\":%u,\"blocked\":%u,"
+           "\"lost\":%u,\"replaced\":%u},\"floors\":%u,\"pending\":%u,\"cap_day\":\"%s\","
+           "\"cap_between_syncs\":\"%s\",\"key_version\":%u,\"fingerprint\":\"%s\","
+           "\"signature\":\"%s\",\"bytes\":%zu}\n",
+           p->hot_count, v->reasons[1], v->reasons[2], v->reasons[3], p->floor_count,
+           p->pending_count, w.day, w.sync, p->key_version, v->fp, v->sig, v->len);
+}
+
+static void print_shown_text(const struct shown *v)
+{
+    const struct package_info *p = &v->p;
+    struct shown_words w;
+    shown_words(p, &w);
+    printf("package        %s\nformat         %u\nprogram        %u\nterminal       %u\n"
+           "version        %u\nissued         %s UTC\nvalid until    %s UTC%s\n",
+           v->file, p->format_version, p->program_id, p->terminal_id, p->version, w.issued, w.until,
+           (uint64_t)time(NULL) >= p->valid_until ? " (expired)" : "");
+    print_rules_text(v);
+    printf("hot list       %u cards (%u blocked, %u lost, %u replaced)\n"
+           "floors         %u cards\npending        %u changes\n"
+           "offline caps   %s EUR a day, %s EUR between syncs per card\n"
+           "signed by      package key version %u%s%s%s\n",
+           p->hot_count, v->reasons[1], v->reasons[2], v->reasons[3], p->floor_count,
+           p->pending_count, w.day, w.sync, p->key_version, v->fp[0] ? " (" : "", v->fp,
+           v->fp[0] ? ")" : "");
+    if (strcmp(v->sig, "verified") == 0)
+        printf("signature      verifies against the keystore's public key\n");
+    else if (strcmp(v->sig, "unknown-key") == 0)
+        printf("signature      not checked: the keystore has no package key version %u for "
+               "program %u\n",
+               p->key_version, p->program_id);
+    else
+        printf("signature      DOES NOT VERIFY: %s\n", leal_strerror(v->why));
+}
+
 static int package_show(const char *file, const struct lcli_opt *o, size_t no)
 {
+    static struct shown v;
     struct desk_keys dk = {0};
-    struct package_info p;
     struct package_hot h;
-    uint32_t reasons[4] = {0};
     uint8_t *data = NULL;
-    size_t len = 0;
-    char issued[32], until[32], day[24], sync[24], fp[17] = "";
-    const char *sig;
-    leal_err err, why = LEAL_OK;
-    bool expired;
+    leal_err err;
     int rc;
 
-    if ((err = file_read(file, PACKAGE_MAX_SIZE, &data, &len)) != LEAL_OK)
+    memset(&v, 0, sizeof v);
+    v.file = file;
+    v.why = LEAL_OK;
+    if ((err = file_read(file, PACKAGE_MAX_SIZE, &data, &v.len)) != LEAL_OK)
         return cli_fail(err, "package %s", file);
-    struct package_source src = {package_memory_read, data, (uint32_t)len};
-    if ((err = package_parse(&src, &p)) != LEAL_OK) {
+    struct package_source src = {package_memory_read, data, (uint32_t)v.len};
+    if ((err = package_parse(&src, &v.p)) != LEAL_OK) {
         rc = cli_fail(err, "package %s", file);
         goto out;
     }
-    for (uint32_t i = 0; i < p.hot_count; i++) {
-        if ((err = package_hot_at(&p, &src, i, &h)) != LEAL_OK) {
+    for (uint32_t i = 0; i < v.p.hot_count; i++) {
+        if ((err = package_hot_at(&v.p, &src, i, &h)) != LEAL_OK) {
             rc = cli_fail(err, "package %s", file);
             goto out;
         }
-        reasons[h.reason]++;
+        v.reasons[h.reason]++;
     }
-    if ((rc = show_key(o, no, p.program_id, &dk)) != 0)
+    if ((rc = show_key(o, no, v.p.program_id, &dk)) != 0)
         goto out;
-    sig = check_signature(dk.keys, &p, &src, fp, &why);
-    expired = (uint64_t)time(NULL) >= p.valid_until;
-    lcli_time_str((int64_t)p.issued, issued, sizeof issued);
-    lcli_time_str((int64_t)p.valid_until, until, sizeof until);
-    amount_text(p.cap_day_cents, day);
-    amount_text(p.cap_sync_cents, sync);
-    if (lcli_get(o, no, "json")) {
-        printf("{\"file\":");
-        cli_json_string(stdout, file);
-        printf(",\"format\":%u,\"program\":%u,\"terminal\":%u,\"version\":%u,\"issued\":\"%s\","
-               "\"issued_at\":%llu,\"valid_until\":\"%s\",\"valid_until_at\":%llu,"
-               "\"expired\":%s,\"rules_bytes\":%u,\"hot_list\":{\"cards\":%u,\"blocked\":%u,"
-               "\"lost\":%u,\"replaced\":%u},\"floors\":%u,\"pending\":%u,\"cap_day\":\"%s\","
-               "\"cap_between_syncs\":\"%s\",\"key_version\":%u,\"fingerprint\":\"%s\","
-               "\"signature\":\"%s\",\"bytes\":%zu}\n",
-               p.format_version, p.program_id, p.terminal_id, p.version, issued,
-               (unsigned long long)p.issued, until, (unsigned long long)p.valid_until,
-               expired ? "true" : "false", p.rules_len, p.hot_count, reasons[1], reasons[2],
-               reasons[3], p.floor_count, p.pending_count, day, sync, p.key_version, fp, sig, len);
-    } else {
-        printf("package        %s\nformat         %u\nprogram        %u\nterminal       %u\n"
-               "version        %u\nissued         %s UTC\nvalid until    %s UTC%s\n"
-               "rules          %u bytes (carried and signed, not interpreted yet)\n"
-               "hot list       %u cards (%u blocked, %u lost, %u replaced)\n"
-               "floors         %u cards\npending        %u changes\n"
-               "offline caps   %s EUR a day, %s EUR between syncs per card\n"
-               "signed by      package key version %u%s%s%s\n",
-               file, p.format_version, p.program_id, p.terminal_id, p.version, issued, until,
-               expired ? " (expired)" : "", p.rules_len, p.hot_count, reasons[1], reasons[2],
-               reasons[3], p.floor_count, p.pending_count, day, sync, p.key_version,
-               fp[0] ? " (" : "", fp, fp[0] ? ")" : "");
-        if (strcmp(sig, "verified") == 0)
-            printf("signature      verifies against the keystore's public key\n");
-        else if (strcmp(sig, "unknown-key") == 0)
-            printf("signature      not checked: the keystore has no package key version %u for "
-                   "program %u\n",
-                   p.key_version, p.program_id);
-        else
-            printf("signature      DOES NOT VERIFY: %s\n", leal_strerror(why));
-    }
-    rc = strcmp(sig, "bad") == 0 || strcmp(sig, "error") == 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    v.sig = check_signature(dk.keys, &v.p, &src, v.fp, &v.why);
+    read_rules(data, &v);
+    if (lcli_get(o, no, "json"))
+        print_shown_json(&v);
+    else
+        print_shown_text(&v);
+    rc = strcmp(v.sig, "bad") == 0 || strcmp(v.sig, "error") == 0 || v.rules_err != LEAL_OK
+             ? CLI_EXIT_FAIL
+             : CLI_EXIT_OK;
 out:
     free(data);
     desk_keys_release(&dk);

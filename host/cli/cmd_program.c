@@ -344,7 +344,8 @@ static const char terminal_help[] =
     "its journal sequence starts again from 1 within it. 'package' writes the\n"
     "terminal's signed package (firmware/core/PACKAGE.md): the hot list (blocked,\n"
     "lost and replaced cards), what the ledger last saw of each active card, the\n"
-    "offline spend caps per card (default 50,00 a day and 200,00 between syncs),\n"
+    "offline spend caps per card (default 50,00 a day and 200,00 between syncs), the\n"
+    "program's current rule set (leal rule, tier, reward, stamp, bono) at its rate,\n"
     "valid --valid-days days (default 7), with a version above the last one built\n"
     "for that terminal; signed with the keystore's package key (mode 0600).\n";
 

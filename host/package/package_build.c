@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/ledger/ledger_rules.h"
 #include "keys/base/limits.h"
 #include "keys/hosted/provider_openssl.h"
 
@@ -95,6 +96,18 @@ static int add_card(void *ctx, const struct ledger_package_card *c)
     return 0;
 }
 
+/* The program's current rule set in rules_codec's encoding (version 0, the
+ * base rate alone, when none is defined). */
+static leal_err rules_section(struct ledger *l, int64_t program, uint8_t *buf, size_t cap,
+                              size_t *len)
+{
+    struct ledger_rules r;
+    leal_err err = ledger_rules_get(l, program, 0, &r);
+    if (err != LEAL_OK)
+        return err;
+    return rules_codec_encode(&r.set, buf, cap, len);
+}
+
 leal_err package_build(struct ledger *l, const struct keyset *ks,
                        const struct package_build_opts *o, uint8_t **data, size_t *len,
                        struct package_info *info)
@@ -102,7 +115,8 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
     struct lists s = {0};
     const struct key_version *kv;
     struct package_contents c = {0};
-    uint8_t msg[PACKAGE_SIGNED_MSG_LEN], *buf = NULL;
+    uint8_t msg[PACKAGE_SIGNED_MSG_LEN], *buf = NULL, rules[RULES_CODEC_MAX_LEN];
+    size_t rules_len = 0;
     int64_t program = 0, version = 0;
     uint32_t size = 0;
     size_t body = 0;
@@ -120,6 +134,8 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
         return LEAL_E_RANGE;
     if ((err = keyset_current(ks, (uint32_t)program, KEY_ROLE_PACKAGE_SIGNING, &kv)) != LEAL_OK)
         return err;
+    if ((err = rules_section(l, program, rules, sizeof rules, &rules_len)) != LEAL_OK)
+        return err;
     err = ledger_package_cards(l, program, add_card, &s);
     if (err == LEAL_E_INTERRUPTED)
         err = s.err;
@@ -130,6 +146,8 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
     c.terminal_id = (uint32_t)o->terminal_id;
     c.issued = o->now;
     c.valid_until = o->now + (uint64_t)o->valid_days * 86400u;
+    c.rules = rules;
+    c.rules_len = (uint32_t)rules_len;
     c.hot = s.hot;
     c.hot_count = s.nhot;
     c.floors = s.floors;

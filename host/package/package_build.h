@@ -4,12 +4,14 @@
  * the cards blocked, lost or replaced; a floor for every active DESFire or
  * Classic card from what the ledger last saw of it (taps from last_counter,
  * and for Classic the seq and first 8 bytes of the SIV tag the desk last
- * read); no rules yet (the section is empty until the rules engine's
- * encoding lands); the next package version of that terminal, recorded in
+ * read); the program's current rule set (host/ledger/ledger_rules.h) in
+ * firmware/core/rules_codec's encoding, at the program's base rate; the
+ * next package version of that terminal, recorded in
  * the ledger so it only goes up. The result is malloc'd. Hosted.
  * Errors: those of the ledger (LEAL_E_UNKNOWN_ID for an unknown terminal),
  * LEAL_E_UNKNOWN_PROGRAM (the keystore lacks the terminal's program),
- * LEAL_E_PACKAGE_MALFORMED (a list over the format's limits), LEAL_E_RANGE,
+ * LEAL_E_PACKAGE_MALFORMED (a list over the format's limits),
+ * LEAL_E_RULES_PROGRAM (a base rate over the rules engine's limit), LEAL_E_RANGE,
  * LEAL_E_NO_MEMORY, LEAL_E_CRYPTO.
  */
 #ifndef LEAL_PACKAGE_BUILD_H

@@ -44,7 +44,8 @@ run_capture "$LEAL" terminal package --terminal 1 -o "$T/p1.lpkg" --valid-days 3
 check_eq "terminal package exits 0" 0 "$RC"
 check_eq "package mode 0600" 600 "$(stat -c %a "$T/p1.lpkg")"
 SIZE=$(stat -c %s "$T/p1.lpkg")
-check_eq "size: header, 2 hot, 3 floors, caps, signature" $((60 + 2 * 9 + 3 * 28 + 8 + 64)) "$SIZE"
+check_eq "size: header, rules (none defined: 18 bytes), 2 hot, 3 floors, caps, signature" \
+    $((60 + 18 + 2 * 9 + 3 * 28 + 8 + 64)) "$SIZE"
 ISSUED=$(od -An -tu8 --endian=big -j20 -N8 "$T/p1.lpkg" | tr -d ' ')
 UNTIL=$(od -An -tu8 --endian=big -j28 -N8 "$T/p1.lpkg" | tr -d ' ')
 check_eq "valid for 3 days" $((3 * 86400)) $((UNTIL - ISSUED))
@@ -59,7 +60,7 @@ for p in d["programs"]:
 tstr() { date -u -d "@$1" '+%Y-%m-%d %H:%M'; }
 run_capture "$LEAL" package show "$T/p1.lpkg" --json
 check_eq "show exits 0" 0 "$RC"
-check_eq "show --json, exactly" "{\"file\":\"$T/p1.lpkg\",\"format\":1,\"program\":7,\"terminal\":1,\"version\":1,\"issued\":\"$(tstr "$ISSUED")\",\"issued_at\":$ISSUED,\"valid_until\":\"$(tstr "$UNTIL")\",\"valid_until_at\":$UNTIL,\"expired\":false,\"rules_bytes\":0,\"hot_list\":{\"cards\":2,\"blocked\":1,\"lost\":0,\"replaced\":1},\"floors\":3,\"pending\":0,\"cap_day\":\"50.00\",\"cap_between_syncs\":\"200.00\",\"key_version\":1,\"fingerprint\":\"$FP\",\"signature\":\"verified\",\"bytes\":$SIZE}" "$OUT"
+check_eq "show --json, exactly" "{\"file\":\"$T/p1.lpkg\",\"format\":1,\"program\":7,\"terminal\":1,\"version\":1,\"issued\":\"$(tstr "$ISSUED")\",\"issued_at\":$ISSUED,\"valid_until\":\"$(tstr "$UNTIL")\",\"valid_until_at\":$UNTIL,\"expired\":false,\"rules_bytes\":18,\"rules\":{\"version\":0,\"points_per_euro_milli\":1000,\"rules\":0,\"tiers\":0,\"rewards\":0,\"stamp_cards\":0,\"bonos\":0},\"hot_list\":{\"cards\":2,\"blocked\":1,\"lost\":0,\"replaced\":1},\"floors\":3,\"pending\":0,\"cap_day\":\"50.00\",\"cap_between_syncs\":\"200.00\",\"key_version\":1,\"fingerprint\":\"$FP\",\"signature\":\"verified\",\"bytes\":$SIZE}" "$OUT"
 run_capture "$LEAL" package show "$T/p1.lpkg"
 check_match "show for a person: the signature" "^signature +verifies against the keystore's public key$" "$OUT"
 check_match "show for a person: the hot list" "^hot list +2 cards \(1 blocked, 0 lost, 1 replaced\)$" "$OUT"
@@ -77,6 +78,10 @@ d = open(sys.argv[1], "rb").read()
 assert d[:4] == b"LPKG" and d[4] == 1
 R, H, F, P = struct.unpack(">IIII", d[36:52])
 assert P == 0 and len(d) == 60 + R + 9 * H + 28 * F + 8 + 64
+r = d[60:60 + R]
+print("rules", r.hex())
+if R:
+    print("rules-head", r[0], struct.unpack(">I", r[1:5])[0], struct.unpack(">I", r[5:9])[0], *r[13:18])
 o = 60 + R
 for i in range(H):
     cid, why = struct.unpack(">QB", d[o:o + 9]); o += 9
@@ -111,6 +116,39 @@ check_match "second build: version 2" "^wrote terminal package $T/p2.lpkg: termi
 check_eq "the ledger records version 2" 2 "$(q 'select package_version from terminal where id = 1')"
 check_eq "p2 caps" "caps 2000 8050" "$(decode "$T/p2.lpkg" | grep '^caps')"
 
+# The rules the shop defined travel in the package (RULES.md section 7).
+"$LEAL" rule add --program 7 --name "Martes doble" --multiplier 2 --best --days tue \
+    --time 16:00-20:00 --reason "campaña" >/dev/null
+"$LEAL" rule add --program 7 --bonus 10 --categories 3 --reason "café" >/dev/null
+"$LEAL" tier add --program 7 --name Oro --threshold 500 --multiplier 1,5 --reason oro >/dev/null
+"$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 --cost 100 \
+    --reason "catálogo" >/dev/null
+"$LEAL" stamp add --program 7 --name "Café" --per item --category 3 --goal 10 --reward 1 \
+    --reason "café" >/dev/null
+"$LEAL" bono add --program 7 --name "10 masajes" --sessions 10 --price 45 --reason bonos >/dev/null
+run_capture "$LEAL" terminal package --terminal 1 -o "$T/pr.lpkg"
+check_eq "with rules: exit 0" 0 "$RC"
+check_eq "size: the rule set's 152 bytes (18 + tier 8 + rules 41 and 43 + stamp card 12 + reward 18 + bono 12)" \
+    $((60 + 152 + 2 * 9 + 3 * 28 + 8 + 64)) "$(stat -c %s "$T/pr.lpkg")"
+run_capture "$LEAL" package show "$T/pr.lpkg"
+check_match "show: the rules for a person" \
+    "^rules +rule set version 6, 1.00 points per euro: 2 rules, 1 tier, 1 reward, 1 stamp card, 1 bono \(152 bytes\)$" "$OUT"
+run_capture "$LEAL" package show "$T/pr.lpkg" --json
+check_match "show --json: the rules" \
+    '"rules_bytes":152,"rules":\{"version":6,"points_per_euro_milli":1000,"rules":2,"tiers":1,"rewards":1,"stamp_cards":1,"bonos":1\},"hot_list"' "$OUT"
+DEC=$(decode "$T/pr.lpkg")
+check_eq "Python's reading of the rules section: format 1, version 6, rate 1000, 1 tier, 2 rules, 1 stamp card, 1 reward, 1 bono" \
+    "rules-head 1 6 1000 1 2 1 1 1" "$(grep '^rules-head' <<<"$DEC")"
+check_eq "the rules section is the ledger's version 6, byte for byte" \
+    "rules $(q 'select lower(hex(encoded)) from rule_set where program_id = 7 and version = 6')" \
+    "$(grep '^rules ' <<<"$DEC")"
+# The base rate is the program's at build time, not the one stored with the set.
+q "update program set points_per_euro_milli = 1500 where id = 7"
+"$LEAL" terminal package --terminal 1 -o "$T/pr2.lpkg" >/dev/null
+check_eq "a new rate travels with the same rule set" "rules-head 1 6 1500 1 2 1 1 1" \
+    "$(decode "$T/pr2.lpkg" | grep '^rules-head')"
+q "update program set points_per_euro_milli = 1000 where id = 7"
+
 # A changed byte: refused by show (exit 1), whichever byte.
 cp "$T/p1.lpkg" "$T/bad.lpkg"
 printf '\x08' | dd of="$T/bad.lpkg" bs=1 seek=19 conv=notrunc 2>/dev/null
@@ -142,5 +180,5 @@ run_capture "$LEAL" terminal package --terminal 1 -o "$T/p3.lpkg" --day-cap 100 
 check_eq "day cap above sync cap" 2 "$RC"
 run_capture "$LEAL" terminal package --terminal 1
 check_eq "no -o" 2 "$RC"
-check_eq "nothing taken by refusals" 2 "$(q 'select package_version from terminal where id = 1')"
+check_eq "nothing taken by refusals (p2 version 2, pr and pr2 3 and 4)" 4 "$(q 'select package_version from terminal where id = 1')"
 finish
