@@ -2,6 +2,7 @@
 #include "agent_client.h"
 
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent_sock.h"
@@ -71,8 +72,18 @@ leal_err agent_client_status(struct agent_status *st)
 leal_err agent_client_stop(void)
 {
     struct agent_request rq = {.op = AGENT_OP_STOP};
+    struct timespec step = {0, 5000000};
+    char path[AGENT_SOCK_PATH_MAX];
     uint8_t body[1];
     size_t len;
     leal_err err = ask(&rq, body, 0, &len);
-    return err;
+    if (err != LEAL_OK || agent_sock_path(false, path) != LEAL_OK)
+        return err;
+    /* The agent answers, closes the ledger it held (its checkpoint leaves the
+     * file whole) and removes its socket as it ends: a script that copies the
+     * ledger after `leal agent stop` copies a closed file. */
+    for (unsigned waited = 0; waited < AGENT_CLIENT_MESSAGE_MS && access(path, F_OK) == 0;
+         waited += 5)
+        (void)nanosleep(&step, NULL);
+    return LEAL_OK;
 }

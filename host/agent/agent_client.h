@@ -24,7 +24,8 @@
 LEAL_MUST_CHECK leal_err agent_client_keys(const char *keystore_path, uint32_t program_id,
                                            struct keyset *ks, uint32_t *program);
 LEAL_MUST_CHECK leal_err agent_client_status(struct agent_status *st);
-/* Returns once the agent has wiped its keys. */
+/* Returns once the agent has wiped its keys and ended (its socket gone, at
+ * most 5 s later). */
 LEAL_MUST_CHECK leal_err agent_client_stop(void);
 
 #endif

@@ -15,6 +15,7 @@
 #include "host/agent/agent_client.h"
 #include "host/agent/agent_server.h"
 #include "host/agent/agent_sock.h"
+#include "host/books/books.h"
 #include "host/file.h"
 #include "ledger_cli.h"
 #include "host/keys/passphrase.h"
@@ -82,6 +83,26 @@ static int start_options(const struct lcli_opt *o, struct agent_start *a)
     return 0;
 }
 
+/* The default ledger held open while the agent serves, or NULL (none yet, or
+ * one this leal cannot open: the agent's work is the keys, this is a saving).
+ * In WAL mode the last connection to close checkpoints the WAL into the file
+ * and deletes it and the -shm, and the next one makes them again; with every
+ * desk command a process of its own, each paid that: a new WAL, its header
+ * and folder synced, at its close two more syncs for the checkpoint (5 syncs
+ * for one small commit, 1 of them the commit's). While the agent's connection
+ * stays open a command's commit is its own one WAL sync (synchronous=FULL
+ * unchanged: committed means on disk), and SQLite checkpoints every 1000
+ * pages as usual. The agent closes last when it ends: the ledger file is
+ * whole again, no -wal beside it. */
+static struct ledger *hold_books(void)
+{
+    struct ledger *l = NULL;
+    struct books_where where;
+    if (books_open(NULL, false, &l, &where) != LEAL_OK)
+        return NULL;
+    return l;
+}
+
 /* The agent's process: unlocks, tells the parent through fd, serves. Never returns. */
 static void agent_child(const struct agent_start *a, struct passphrase *pass, int fd)
 {
@@ -90,6 +111,7 @@ static void agent_child(const struct agent_start *a, struct passphrase *pass, in
                                       .idle_seconds = a->idle,
                                       .socket_path = a->sock};
     struct agent_server *s = NULL;
+    struct ledger *books;
     enum agent_server_end end;
     uint32_t msg[2] = {0, 0};
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -112,7 +134,9 @@ static void agent_child(const struct agent_start *a, struct passphrase *pass, in
         _exit(CLI_EXIT_FAIL);
     }
     close(fd);
+    books = hold_books();
     msg[0] = (uint32_t)agent_server_run(s, &end);
+    ledger_close(books); /* before the socket goes: agent_client_stop waits for that */
     agent_server_close(s);
     _exit(msg[0] == LEAL_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL);
 }

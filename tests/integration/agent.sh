@@ -105,6 +105,8 @@ check_eq "card read with the agent: exit 0, 20.00 EUR, agrees" "0 2000 True" \
 notty "$LEAL" card top-up 5 "${R[@]}" --json
 check_eq "card top-up 5 with the agent: exit 0, 25.00 EUR" "0 2500" \
     "$RC $(json 'd["purse_cents"]' <<<"$OUT")"
+check_eq "the agent holds the ledger open: its WAL stays beside it between commands" "wal" \
+    "$([ -e "$XDG_DATA_HOME/leal/ledger.db-wal" ] && echo wal || echo no-wal)"
 notty "$LEAL" card read "${R[@]}" --program 1
 check_eq "--program naming the agent's program: served" "0" "$RC"
 # The terminal package takes only the package key, from the agent too.
@@ -190,6 +192,9 @@ check_eq "agent stop: exit 0, says the keys are wiped" "0:agent stopped; its key
     "$RC:$OUT"
 check_eq "... the agent has ended and its socket is gone" "gone no-socket" \
     "$(alive "$AGENT_PID") $([ -e "$TMP/run/leal/agent.sock" ] && echo socket || echo no-socket)"
+check_eq "... it closed the ledger last: no -wal or -shm beside it, the file whole" "0 ok" \
+    "$(find "$XDG_DATA_HOME/leal" -name 'ledger.db-*' | wc -l) $(sqlite3 \
+        "$XDG_DATA_HOME/leal/ledger.db" 'PRAGMA integrity_check')"
 notty "$LEAL" card read "${R[@]}"
 check_eq "after stop, card read has no keys without a passphrase (exit 2)" "2" "$RC"
 notty "$LEAL" terminal package --terminal 1 -o "$TMP/t2.lpkg"
