@@ -46,42 +46,65 @@ static void op_close(struct op *o, struct issuance_card *out)
         o->ops->close(o->s, out);
 }
 
+/* What the ledger started (a top-up, a sync) settled from what the card
+ * shows, the card's mark and purse judged, its counter recorded, card and
+ * ledger compared. */
+static leal_err settle_and_compare(struct op *o, const struct ledger_card *lc,
+                                   struct issuance_card *out)
+{
+    struct issuance *is = o->is;
+    char unsettled[256] = "", verdict[160];
+    bool intent_mark = false;
+    leal_err err;
+    if ((err = issuance_settle_topup(is, lc, out, &intent_mark, unsettled, sizeof unsettled)) !=
+            LEAL_OK ||
+        (!out->unsettled &&
+         (err = issuance_settle_sync(is, lc, out, unsettled, sizeof unsettled)) != LEAL_OK))
+        return err;
+    o->ops->judge_mark(o->s, lc, intent_mark, out, verdict, sizeof verdict);
+    if (verdict[0] != '\0')
+        return issuance_verdict(is, out, verdict);
+    if ((err = issuance_judge(is, lc, out->stored_value, out)) != LEAL_OK ||
+        ((int64_t)out->taps > lc->last_counter &&
+         (err = ledger_card_set_counter(is->ledger, out->card_id, out->taps)) != LEAL_OK) ||
+        (err = issuance_compare(is, lc, out->stored_value, out)) != LEAL_OK)
+        return err;
+    if (out->unsettled) {
+        out->agrees = false;
+        snprintf(out->why, sizeof out->why, "%s", unsettled);
+    }
+    return LEAL_OK;
+}
+
 /* The ledger's side of a card just read. A card being issued (PENDING) is
  * judged by its issuance; a card behind the ledger before anything is
- * settled from it; then what the ledger started (a top-up, a sync) settled
- * from what the card shows, the card's mark and purse judged, its counter
- * recorded, card and ledger compared, and a card still the account's brought
- * to the current keys. */
+ * settled from it; then settle_and_compare, in one write transaction: what
+ * the read records (a settlement, a verdict, the counter, what was seen) is
+ * one commit, one sync, and a read that changes nothing commits nothing.
+ * Each write keeps its own savepoint, so a failed one is undone alone and
+ * what went before it is committed, as when each was its own transaction; a
+ * verdict that ends the read with an error is committed too. A card still
+ * the account's is then brought to the current keys (a card write, outside
+ * the transaction). */
 static leal_err read_books(struct op *o, struct issuance_card *out)
 {
     struct issuance *is = o->is;
     struct ledger_card lc;
-    char unsettled[256] = "", verdict[160];
-    bool intent_mark = false;
-    leal_err err;
+    leal_err err, commit;
+    bool own;
     if ((err = issuance_ledger_card(is, out, &lc)) != LEAL_OK || lc.card_id == 0)
         return err;
     if (lc.status == LEDGER_CARD_PENDING)
         return issuance_compare(is, &lc, out->stored_value, out);
     if ((int64_t)out->taps < lc.last_counter)
         return issuance_judge(is, &lc, out->stored_value, out);
-    if ((err = issuance_settle_topup(is, &lc, out, &intent_mark, unsettled, sizeof unsettled)) !=
-            LEAL_OK ||
-        (!out->unsettled &&
-         (err = issuance_settle_sync(is, &lc, out, unsettled, sizeof unsettled)) != LEAL_OK))
+    /* Unable to begin (busy past the timeout): each write as its own, as before. */
+    own = ledger_batch_begin(is->ledger) == LEAL_OK;
+    err = settle_and_compare(o, &lc, out);
+    if (own && (commit = ledger_batch_commit(is->ledger)) != LEAL_OK && err == LEAL_OK)
+        err = commit;
+    if (err != LEAL_OK)
         return err;
-    o->ops->judge_mark(o->s, &lc, intent_mark, out, verdict, sizeof verdict);
-    if (verdict[0] != '\0')
-        return issuance_verdict(is, out, verdict);
-    if ((err = issuance_judge(is, &lc, out->stored_value, out)) != LEAL_OK ||
-        ((int64_t)out->taps > lc.last_counter &&
-         (err = ledger_card_set_counter(is->ledger, out->card_id, out->taps)) != LEAL_OK) ||
-        (err = issuance_compare(is, &lc, out->stored_value, out)) != LEAL_OK)
-        return err;
-    if (out->unsettled) {
-        out->agrees = false;
-        snprintf(out->why, sizeof out->why, "%s", unsettled);
-    }
     /* A card no longer the account's is left as it is. */
     if (lc.status == LEDGER_CARD_LOST || lc.status == LEDGER_CARD_REPLACED)
         return LEAL_OK;
