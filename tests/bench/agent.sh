@@ -137,8 +137,8 @@ awk -v s="$SPACED" -v n="$SPACED_RUNS" -v r="$READ" -v y="$SYNCS" 'BEGIN {
     printf "a read 1.1 s after the last (desk pace)  %7.2f ms (median of %d; %.2fx the back-to-back read); fsync/fdatasync calls in one: %s\n", s, n, s / r, y }'
 awk -v r="$SHMREAD" -v b="$BARE2" 'BEGIN {
     printf "the read with its ledger on tmpfs        %7.2f ms: %.2fx the bare APDUs (%.2f ms) measured beside it\n", r, r / b, b }'
-awk -v r="$READ" -v b="$BARE" -v b0="$BARE0" -v v="$VERSION" -v s="$STATUS" -v u="$UNLOCK" -v n="$N" 'BEGIN {
+awk -v r="$READ" -v b="$BARE" -v b0="$BARE0" -v v="$VERSION" -v s="$STATUS" -v u="$UNLOCK" -v n="$N" -v st="$START" 'BEGIN {
     printf "where the read goes: leal start + exit (leal --version) %.2f ms; the agent'"'"'s answer (agent status\n", v
-    printf "  less that) %.2f ms; pcscd connect (pcsc_bare 0) %.2f ms; %d APDUs %.2f ms (%.2f ms each); the rest\n", s - v, b0, n, b - b0, (b - b0) / n
-    printf "  (ledger, reader open, card checks, output) %.2f ms\n", r - v - (s - v) - b
+    printf "  less that) %.2f ms; pcscd connect (pcsc_bare 0 less --start) %.2f ms; %d APDUs %.2f ms (%.2f ms\n", s - v, b0 - st, n, b - b0, (b - b0) / n
+    printf "  each); the rest (ledger, reader open, card checks, crypto, output) %.2f ms\n", r - s - (b - st)
     printf "the same read unlocking the keystore     %7.2f ms (%.1fx the read with the agent)\n", u, u / r }'
