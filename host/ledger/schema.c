@@ -305,6 +305,88 @@ static const char *const migrations[] = {
     " BEGIN SELECT RAISE(ABORT, 'rule_set_name is append-only'); END;"
     "CREATE TRIGGER rule_set_name_append_only_d BEFORE DELETE ON rule_set_name"
     " BEGIN SELECT RAISE(ABORT, 'rule_set_name is append-only'); END;",
+
+    /* 11 -> 12: online sales through the rules engine (ledger_sale.c). A
+     * sale keeps what the engine was given (items by category, store, local
+     * civil time) and what it gave (points per line, stamps per stamp card,
+     * the spend bucket), so a refund takes back exactly that and `leal rules
+     * simulate` can replay it. The account's rules state is derived from
+     * these rows and the balances, never from a card. Categories are named
+     * per program (sale_category). Idempotency: request_id, with the hash of
+     * the request's content. */
+    "CREATE TABLE sale_category("
+    " program_id INTEGER NOT NULL REFERENCES program(id),"
+    " code INTEGER NOT NULL CHECK (code BETWEEN 1 AND 65535),"
+    " name TEXT NOT NULL,"
+    " PRIMARY KEY (program_id, code),"
+    " UNIQUE (program_id, name)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE sale("
+    " id INTEGER PRIMARY KEY,"
+    " program_id INTEGER NOT NULL REFERENCES program(id),"
+    " account_id INTEGER NOT NULL REFERENCES account(id),"
+    " card_id INTEGER REFERENCES card(card_id),"
+    " store_id INTEGER NOT NULL REFERENCES store(id),"
+    " at INTEGER NOT NULL,"
+    " local_date TEXT NOT NULL,"
+    " local_time TEXT NOT NULL,"
+    " amount_cents INTEGER NOT NULL CHECK (amount_cents BETWEEN 0 AND 100000000),"
+    " request_id TEXT NOT NULL UNIQUE,"
+    " content_hash TEXT NOT NULL,"
+    " entry_id INTEGER REFERENCES entry(id),"
+    " rules_version INTEGER NOT NULL CHECK (rules_version >= 0),"
+    " points INTEGER NOT NULL CHECK (points >= 0),"
+    " period INTEGER NOT NULL CHECK (period BETWEEN 0 AND 65535),"
+    " units INTEGER NOT NULL CHECK (units BETWEEN 0 AND 65535),"
+    " period_after INTEGER NOT NULL CHECK (period_after BETWEEN 0 AND 65535),"
+    " tier_before INTEGER NOT NULL,"
+    " tier_after INTEGER NOT NULL,"
+    " state_after BLOB NOT NULL CHECK (length(state_after) = 23)) STRICT;"
+    "CREATE INDEX sale_account_period ON sale(account_id, period);"
+    "CREATE INDEX sale_account_day ON sale(account_id, local_date);"
+    "CREATE INDEX sale_program_day ON sale(program_id, local_date);"
+    "CREATE TABLE sale_item("
+    " sale_id INTEGER NOT NULL REFERENCES sale(id),"
+    " n INTEGER NOT NULL,"
+    " category INTEGER NOT NULL CHECK (category BETWEEN 1 AND 65535),"
+    " quantity INTEGER NOT NULL CHECK (quantity BETWEEN 1 AND 65535),"
+    " amount_cents INTEGER NOT NULL CHECK (amount_cents >= 0),"
+    " PRIMARY KEY (sale_id, n)) STRICT, WITHOUT ROWID;"
+    /* A line per engine line: base, tier, welcome, each rule (source as in
+     * firmware/core/rules.h enum rules_source). */
+    "CREATE TABLE sale_line("
+    " sale_id INTEGER NOT NULL REFERENCES sale(id),"
+    " n INTEGER NOT NULL,"
+    " source INTEGER NOT NULL CHECK (source BETWEEN 1 AND 4),"
+    " rule_id INTEGER NOT NULL,"
+    " points INTEGER NOT NULL CHECK (points > 0),"
+    " PRIMARY KEY (sale_id, n)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE sale_refund("
+    " id INTEGER PRIMARY KEY,"
+    " sale_id INTEGER NOT NULL REFERENCES sale(id),"
+    " account_id INTEGER NOT NULL REFERENCES account(id),"
+    " at INTEGER NOT NULL,"
+    " local_date TEXT NOT NULL,"
+    " amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),"
+    " request_id TEXT NOT NULL UNIQUE,"
+    " content_hash TEXT NOT NULL,"
+    " entry_id INTEGER REFERENCES entry(id),"
+    " points_back INTEGER NOT NULL CHECK (points_back >= 0),"
+    " points_short INTEGER NOT NULL CHECK (points_short >= 0),"
+    " units_back INTEGER NOT NULL CHECK (units_back >= 0),"
+    " period_after INTEGER NOT NULL CHECK (period_after BETWEEN 0 AND 65535)) STRICT;"
+    "CREATE INDEX sale_refund_sale ON sale_refund(sale_id);"
+    "CREATE INDEX sale_refund_account ON sale_refund(account_id, local_date);"
+    /* Stamps per stamp card (1..4): what a sale gave and the rewards it
+     * granted (refund_id 0), or what a refund took back, the rewards it
+     * reversed and what it could not take (refund_id its id). */
+    "CREATE TABLE sale_stamp("
+    " sale_id INTEGER NOT NULL REFERENCES sale(id),"
+    " refund_id INTEGER NOT NULL,"
+    " card INTEGER NOT NULL CHECK (card BETWEEN 1 AND 4),"
+    " stamps INTEGER NOT NULL CHECK (stamps >= 0),"
+    " rewards INTEGER NOT NULL CHECK (rewards >= 0),"
+    " short INTEGER NOT NULL CHECK (short >= 0),"
+    " PRIMARY KEY (sale_id, refund_id, card)) STRICT, WITHOUT ROWID;",
 };
 
 int schema_count(void)
