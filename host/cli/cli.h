@@ -93,6 +93,8 @@ int cmd_customer(int argc, char **argv);
 int cmd_account(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+/* `leal sale`, `leal sale refund`, `leal sale category` (cmd_sale.c). */
+int cmd_sale(int argc, char **argv);
 /* `leal agent start|status|stop` (cmd_agent.c). */
 int cmd_agent(int argc, char **argv);
 

@@ -25,6 +25,7 @@ static const struct cli_command commands[] = {
     {"account", "accounts: add, add-card, show (balances, cards), history", cmd_account},
     {"ledger", "the journal: init, post (manual adjustment), void, verify, import, expire",
      cmd_ledger},
+    {"sale", "an online sale through the program's rules; refunds; product categories", cmd_sale},
     {"backup", "online consistent copy of the ledger database", cmd_backup},
     {"agent", "desk agent: unlock the keystore once for the card commands (start, status, stop)",
      cmd_agent},

@@ -141,10 +141,8 @@ leal_err ledger_category_add(struct ledger *l, int64_t program_id, const char *n
         err =
             store_write(l, "INSERT INTO sale_category(program_id, code, name) VALUES (?1, ?2, ?3)",
                         SVALS(SV_I64(program_id), SV_I64(*code), SV_TEXT(name)), NULL);
-    if (err == LEAL_E_DB && strstr(l->msg, "UNIQUE")) {
+    if (err == LEAL_E_DUPLICATE_ID && strstr(l->msg, "name")) /* UNIQUE (program, name) */
         store_set_msg(l, "program %lld already has a category '%s'", (long long)program_id, name);
-        err = LEAL_E_DUPLICATE_ID;
-    }
     return store_tx_end_id(l, err, code);
 }
 
@@ -482,7 +480,7 @@ static leal_err sale_card(struct ledger *l, struct sale_ctx *c)
     if (c->account_id != 0 && c->account_id != card.account_id) {
         store_set_msg(l, "card %lld belongs to account %lld, not %lld", (long long)card.card_id,
                       (long long)card.account_id, (long long)c->account_id);
-        return LEAL_E_ARG;
+        return LEAL_E_USAGE;
     }
     c->account_id = card.account_id;
     return LEAL_OK;
@@ -501,8 +499,8 @@ static leal_err sale_refs(struct ledger *l, struct sale_ctx *c)
     if ((err = ledger_account_get(l, c->account_id, &a)) != LEAL_OK)
         return err;
     if (a.kind == LEDGER_ACCOUNT_PROGRAM) {
-        store_set_msg(l, "account %lld is the program's own", (long long)a.id);
-        return LEAL_E_ARG;
+        store_set_msg(l, "account %lld is the program's own, not a customer's", (long long)a.id);
+        return LEAL_E_USAGE;
     }
     c->program_id = a.program_id;
     if ((err = store_find_row(l, "SELECT program_id, timezone FROM store WHERE id = ?1",
@@ -781,11 +779,22 @@ leal_err ledger_sale_post(struct ledger *l, const struct ledger_sale_request *rq
     return err;
 }
 
+leal_err ledger_sale_program(struct ledger *l, int64_t sale_id, int64_t *program_id)
+{
+    struct store_stmt *st;
+    leal_err err;
+    l->msg[0] = '\0';
+    err = store_find_row(l, "SELECT program_id FROM sale WHERE id = ?1", sale_id, "sale", &st);
+    *program_id = err == LEAL_OK ? store_col_i64(st, 0) : 0;
+    store_finalize(st);
+    return err;
+}
+
 /* ---- Refunds ---- */
 
 struct refund_ctx {
     const struct ledger_refund_request *rq;
-    int64_t at, program_id, sale_entry;
+    int64_t at, program_id, sale_entry, store_id;
     char tz[72];
     char hash[65];
     struct rules_earned earned;
@@ -801,11 +810,12 @@ static leal_err refund_sale(struct ledger *l, struct refund_ctx *c)
     struct store_stmt *st;
     leal_err err;
 
-    err = store_find_row(l,
-                         "SELECT s.program_id, s.account_id, coalesce(s.entry_id, 0), "
-                         "s.amount_cents, s.points, s.period, s.units, t.timezone FROM sale s "
-                         "JOIN store t ON t.id = s.store_id WHERE s.id = ?1",
-                         c->rq->sale_id, "sale", &st);
+    err = store_find_row(
+        l,
+        "SELECT s.program_id, s.account_id, coalesce(s.entry_id, 0), "
+        "s.amount_cents, s.points, s.period, s.units, t.timezone, s.store_id FROM sale s "
+        "JOIN store t ON t.id = s.store_id WHERE s.id = ?1",
+        c->rq->sale_id, "sale", &st);
     if (err == LEAL_OK) {
         c->program_id = store_col_i64(st, 0);
         out->account_id = store_col_i64(st, 1);
@@ -815,6 +825,7 @@ static leal_err refund_sale(struct ledger *l, struct refund_ctx *c)
         c->earned.period = (uint16_t)store_col_i64(st, 5);
         c->earned.units = (uint16_t)store_col_i64(st, 6);
         store_col_text(st, 7, c->tz, sizeof c->tz);
+        c->store_id = store_col_i64(st, 8);
     }
     store_finalize(st);
     if (err == LEAL_OK)
@@ -880,6 +891,7 @@ static leal_err refund_entry(struct ledger *l, struct refund_ctx *c, const struc
     e.program_id = c->program_id;
     e.kind = "refund";
     e.at = c->at;
+    e.store_id = c->store_id; /* a refund is taken at the sale's store, in its time */
     e.request_id = key;
     e.operator_name = c->rq->operator_name;
     e.reason = "sale refund";

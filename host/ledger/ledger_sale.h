@@ -117,6 +117,10 @@ LEAL_MUST_CHECK leal_err ledger_sale_refund(struct ledger *l,
                                             const struct ledger_refund_request *rq,
                                             struct ledger_refund_result *out);
 
+/* The program of a recorded sale (LEAL_E_UNKNOWN_ID naming it if none). */
+LEAL_MUST_CHECK leal_err ledger_sale_program(struct ledger *l, int64_t sale_id,
+                                             int64_t *program_id);
+
 /* The stamp asset of stamp card i (0..3): "STAMP:1".."STAMP:4". */
 void ledger_stamp_asset(unsigned i, char out[LEDGER_MAX_ASSET]);
 

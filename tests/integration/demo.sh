@@ -17,4 +17,6 @@ check_match "the demo's rule" "^rule 1 added \(program 1, rule set version 1\)$"
 check_match "the demo's stamp card" "^stamp card 1 added \(program 1, rule set version 3\)$" "$OUT"
 check_match "the demo's rule history" "^version 3  [0-9-]{10} [0-9:]{5} UTC  Marta  stamp card 1 added: tarjeta de café$" "$OUT"
 check_match "the demo's books balance" "^ledger ok: 4 entries, 8 lines" "$OUT"
+check_match "the demo's online sale earns 12 points on 12,40" "^points \+12, balance 87$" "$OUT"
+check_match "the demo's refund of 4,00 takes back 3" "^points -3 \(0 short\), tier spend -3 EUR$" "$OUT"
 finish

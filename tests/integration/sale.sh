@@ -1,0 +1,136 @@
+#!/bin/bash
+# sale.sh - `leal sale`, `leal sale refund` and `leal sale category` end to
+# end on a real SQLite ledger: exact output (text and --json), the store's
+# local time (Europe/Madrid's repeated hour), idempotent retries, refunds
+# whole and in part, and every bad input exiting 2 with one line and the
+# database exactly as it was.
+set -u
+cd "$(dirname "$0")/../.."
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-sale-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+DB=$T/ledger.db
+export XDG_DATA_HOME=$T/xdg
+
+l() { run_capture "$LEAL" "$@" --db "$DB"; }
+dump() { sqlite3 "$DB" .dump | sha256sum; }
+q() { sqlite3 "$DB" "$1"; }
+
+# bad NAME EXIT EXPECTED_ERR_REGEX ARGS...: that exit, the error in one line, nothing written.
+bad() {
+    local name=$1 code=$2 re=$3 before
+    shift 3
+    before=$(dump)
+    l "$@"
+    check_eq "$name: exit $code" "$code" "$RC"
+    check_match "$name: error" "$re" "$ERR"
+    check_eq "$name: one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    check_eq "$name: nothing written" "$before" "$(dump)"
+}
+
+l program create --code sol --name "Café Sol" --kind single --points-per-euro 1,2 \
+    --points-expiry-days 365
+check_eq "program" 0 "$RC"
+l program create --code otro --name "Otro" --kind single --points-per-euro 1
+l store add --program 1 --code centro --name Centro --tz Europe/Madrid
+l store add --program 2 --code lisboa --name Lisboa --tz Europe/Lisbon
+l customer add --program 1 --name Alicia
+check_eq "customer" "customer 1 added, account 21" "$OUT"
+l account add-card 21 --card-id 77 --uid 04A1B2C3D4E5F6 --tech desfire-ev2
+check_eq "card" 0 "$RC"
+
+# Categories, named per program.
+l sale category add cafe --program 1
+check_eq "category add" "category 1 is cafe" "$OUT"
+l sale category add libros --program 1 --code 40 --json
+check_eq "category add json" '{"code":40,"name":"libros"}' "$OUT"
+l sale category list --program 1
+check_eq "category list" "$(printf '      1 cafe\n     40 libros')" "$OUT"
+bad "category twice" 2 "^leal: sale category add: program 1 already has a category 'cafe'" \
+    sale category add cafe --program 1
+bad "category name" 2 "^leal: sale category add: a category name is 1 to 32 of a-z 0-9 _ -" \
+    sale category add Café --program 1
+
+# A sale on the account: 17:00 in Madrid; 1,2 points a euro on 23,50 is 28.
+l sale --account 21 --amount 23,50 --category cafe=3x3,20 --store 1 \
+    --at 2026-12-01T16:00:00Z --request-id t1 --operator Marta
+check_eq "sale exit" 0 "$RC"
+check_eq "sale" "$(printf '%s\n' \
+    'sale 1: account 21, 23.50 EUR at 2026-12-01 17:00:00 (store 1)' \
+    '  base                +28' \
+    'points +28, balance 28' \
+    'tier 0 -> 0 (23 EUR in the window)')" "$OUT"
+check_eq "sale entry" "earn|sale:t1|Marta|2350|1" \
+    "$(q "select kind, request_id, operator, spend_cents, store_id from entry where id = 1")"
+check_eq "sale items" "1|3|320" "$(q "select category, quantity, amount_cents from sale_item")"
+check_eq "points lot expires a year on" "28|1827676800" \
+    "$(q "select original, expires_at from lot")"
+
+# The same request again posts nothing; with other content it is refused.
+before=$(dump)
+l sale --account 21 --amount 23,50 --category cafe=3x3,20 --store 1 \
+    --at 2026-12-01T16:00:00Z --request-id t1 --operator Marta --json
+check_eq "replay json" '{"sale":1,"entry":1,"account":21,"card":0,"replayed":true,"local":"2026-12-01 17:00:00","amount_cents":2350,"points":28,"lines":[{"source":"base","id":0,"points":28}],"balance":28,"tier_before":0,"tier":0,"stamps":[]}' "$OUT"
+check_eq "replay wrote nothing" "$before" "$(dump)"
+bad "same request, other sale" 2 \
+    "^leal: sale: request id 't1' is sale 1's, with other content: " \
+    sale --account 21 --amount 23,60 --store 1 --at 2026-12-01T16:00:00Z --request-id t1
+
+# By card, in the repeated hour of 25 October: 00:30 and 01:30 UTC are both 02:30.
+l sale --card-id 77 --amount 10 --store 1 --at 2026-10-25T00:30:00Z --request-id t2
+check_eq "card sale, first 02:30" \
+    "sale 2: account 21, 10.00 EUR at 2026-10-25 02:30:00 (store 1)" "$(head -1 <<<"$OUT")"
+l sale --card-id 77 --amount 10 --store 1 --at 2026-10-25T01:30:00Z --request-id t3 --json
+check_match "card sale, second 02:30" '"local":"2026-10-25 02:30:00","amount_cents":1000,"points":12' "$OUT"
+check_eq "card on the entries" "2" "$(q "select count(*) from entry where card_id = 77")"
+
+# Refunds: 7,00 of sale 1 takes floor(28 x 700 / 2350) = 8 points and 6 euros of spend.
+l sale refund --sale 1 --amount 7,00 --at 2026-12-02T10:00:00Z --request-id r1 --operator Marta
+check_eq "partial refund" "$(printf '%s\n' \
+    'refund 1 of sale 1: 7.00 of 23.50 EUR (0.00 refunded before)' \
+    'points -8 (0 short), tier spend -6 EUR')" "$OUT"
+before=$(dump)
+l sale refund --sale 1 --amount 7,00 --at 2026-12-02T10:00:00Z --request-id r1 --operator Marta
+check_eq "refund replay" "refund 1 (already posted: same request id) of sale 1: 7.00 of 23.50 EUR (0.00 refunded before)" "$(head -1 <<<"$OUT")"
+check_eq "refund replay wrote nothing" "$before" "$(dump)"
+bad "refund more than left" 2 \
+    "^leal: sale refund: sale 1 has 16.50 left to refund, not 20.00: " \
+    sale refund --sale 1 --amount 20 --request-id r2
+l sale refund --sale 1 --at 2026-12-02T10:05:00Z --request-id r3 --json
+check_eq "the rest" '{"refund":2,"sale":1,"entry":5,"account":21,"replayed":false,"amount_cents":1650,"already_cents":700,"sale_cents":2350,"points_back":20,"points_short":0,"units_back":17,"stamps":[]}' "$OUT"
+bad "refunded in full" 2 "^leal: sale refund: sale 1 \(23.50\) is refunded in full: " \
+    sale refund --sale 1 --request-id r4
+check_eq "refund entries" "refund|1|-700|1
+refund|1|-1650|1" "$(q "select kind, reverses, spend_cents, store_id from entry where kind = 'refund' order by id")"
+l account show 21 --json
+check_match "balance: the card sales only" '"balances":\{"PTS":24\}' "$OUT"
+
+# Bad input: exit 2, one line, nothing written.
+bad "card and account" 2 "^leal: leal sale needs --card-id or --account \(one of them\)" \
+    sale --card-id 77 --account 21 --amount 1 --store 1
+bad "amount" 2 "^leal: --amount '12.345' \(euros, 0 to 1000000.00, like 23,50\): " \
+    sale --account 21 --amount 12.345 --store 1
+bad "category syntax" 2 "^leal: --category 'cafe' is NAME=EUR or NAME=NxEUR" \
+    sale --account 21 --amount 1 --store 1 --category cafe
+bad "unknown category" 2 \
+    "^leal: --category: program 1 has no category 'te'; add it with 'leal sale category add te --program 1'$" \
+    sale --account 21 --amount 5 --store 1 --category te=1
+bad "items above the sale" 2 "^leal: sale: the rules engine refused the sale: " \
+    sale --account 21 --amount 1 --store 1 --category cafe=2
+bad "time" 2 "^leal: --at '2026-12-01 16:00' \(2026-12-01T16:00:00Z or @UNIXSECONDS\): " \
+    sale --account 21 --amount 1 --store 1 --at "2026-12-01 16:00"
+bad "unknown store" 2 "^leal: sale: store 9: no such id" sale --account 21 --amount 1 --store 9
+bad "other program's store" 2 "^leal: sale: store 2 is not in account 21's program 1: " \
+    sale --account 21 --amount 1 --store 2
+bad "unknown card" 2 "^leal: sale: card 78: no such id" sale --card-id 78 --amount 1 --store 1
+bad "program's own account" 2 "^leal: sale: account 1 is the program's own, not a customer's: " \
+    sale --account 1 --amount 1 --store 1
+bad "unknown sale" 2 "^leal: sale refund: sale 9: no such id" sale refund --sale 9
+l sale --account 21 --amount 1 --store 1 --json --bogus
+check_eq "unknown option json" '{"error":{"code":303,"name":"LEAL_E_USAGE","message":"unknown option '"'"'--bogus'"'"'"}}' "$OUT"
+l ledger verify
+check_eq "verify" 0 "$RC"
+l sale --help
+check_match "help" "^usage: leal sale --card-id ID\|--account ID --amount EUR --store ID" "$OUT"
+finish
