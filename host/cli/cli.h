@@ -95,6 +95,8 @@ int cmd_ledger(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 /* `leal sale`, `leal sale refund`, `leal sale category` (cmd_sale.c). */
 int cmd_sale(int argc, char **argv);
+/* `leal rules simulate` (cmd_simulate.c). */
+int cmd_rules(int argc, char **argv);
 /* `leal agent start|status|stop` (cmd_agent.c). */
 int cmd_agent(int argc, char **argv);
 

@@ -26,6 +26,8 @@ static const struct cli_command commands[] = {
     {"ledger", "the journal: init, post (manual adjustment), void, verify, import, expire",
      cmd_ledger},
     {"sale", "an online sale through the program's rules; refunds; product categories", cmd_sale},
+    {"rules", "simulate: a period's sales replayed under today's rules or a proposed set",
+     cmd_rules},
     {"backup", "online consistent copy of the ledger database", cmd_backup},
     {"agent", "desk agent: unlock the keystore once for the card commands (start, status, stop)",
      cmd_agent},

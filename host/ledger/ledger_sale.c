@@ -214,36 +214,40 @@ static int64_t clamp(int64_t v, int64_t hi)
     return v < 0 ? 0 : v > hi ? hi : v;
 }
 
-/* The state's period: the newest a sale or refund of the account rolled to. */
-static leal_err state_period(struct ledger *l, int64_t account_id, uint16_t *period)
+/* The state's period: the newest a sale or refund of the account before
+ * instant `before` rolled to. */
+static leal_err state_period(struct ledger *l, int64_t account_id, int64_t before, uint16_t *period)
 {
     int64_t a = 0, b = 0;
-    leal_err err =
-        store_query_int(l, "SELECT coalesce(max(period_after), 0) FROM sale WHERE account_id = ?1",
-                        I64S(account_id), &a);
+    leal_err err = store_query_int(
+        l, "SELECT coalesce(max(period_after), 0) FROM sale WHERE account_id = ?1 AND at < ?2",
+        I64S(account_id, before), &a);
     if (err == LEAL_OK)
-        err = store_query_int(
-            l, "SELECT coalesce(max(period_after), 0) FROM sale_refund WHERE account_id = ?1",
-            I64S(account_id), &b);
+        err = store_query_int(l,
+                              "SELECT coalesce(max(period_after), 0) FROM sale_refund WHERE "
+                              "account_id = ?1 AND at < ?2",
+                              I64S(account_id, before), &b);
     *period = (uint16_t)clamp(a > b ? a : b, 65535);
     return err;
 }
 
 /* Each bucket: the units the account's sales of that period put there,
- * less what refunds took back (a full bucket stops at 65535, as on a card). */
-static leal_err state_buckets(struct ledger *l, int64_t account_id, struct state_body *s)
+ * less what refunds took back, all before instant `before` (a full bucket
+ * stops at 65535, as on a card). */
+static leal_err state_buckets(struct ledger *l, int64_t account_id, int64_t before,
+                              struct state_body *s)
 {
     int64_t sum[STATE_BUCKETS] = {0};
     struct store_stmt *st;
     leal_err err;
     if (s->period == 0)
         return LEAL_OK;
-    err =
-        store_prep_i64(l,
-                       "SELECT s.period, s.units - coalesce((SELECT sum(r.units_back) FROM "
-                       "sale_refund r WHERE r.sale_id = s.id), 0) FROM sale s WHERE "
-                       "s.account_id = ?1 AND s.period BETWEEN ?2 AND ?3",
-                       &st, I64S(account_id, (int64_t)s->period - (STATE_BUCKETS - 1), s->period));
+    err = store_prep_i64(
+        l,
+        "SELECT s.period, s.units - coalesce((SELECT sum(r.units_back) FROM "
+        "sale_refund r WHERE r.sale_id = s.id AND r.at < ?4), 0) FROM sale s "
+        "WHERE s.account_id = ?1 AND s.period BETWEEN ?2 AND ?3 AND s.at < ?4",
+        &st, I64S(account_id, (int64_t)s->period - (STATE_BUCKETS - 1), s->period, before));
     if (err != LEAL_OK)
         return err;
     while (store_next_row(l, st, &err)) {
@@ -320,13 +324,61 @@ leal_err ledger_sale_state(struct ledger *l, const struct rules_program *p, int6
             return err;
         out->state.stamps[i] = (uint8_t)clamp(v, 255);
     }
-    if ((err = state_period(l, account_id, &out->state.period)) != LEAL_OK ||
-        (err = state_buckets(l, account_id, &out->state)) != LEAL_OK ||
+    if ((err = state_period(l, account_id, INT64_MAX, &out->state.period)) != LEAL_OK ||
+        (err = state_buckets(l, account_id, INT64_MAX, &out->state)) != LEAL_OK ||
         (err = state_today(l, p, account_id, local, out)) != LEAL_OK)
         return err;
     for (unsigned k = 0; k < STATE_BUCKETS; k++)
         window += out->state.buckets[k];
     out->state.tier = rules_tier_for(p, window);
+    return LEAL_OK;
+}
+
+/* The sum of the account's lines of asset in entries before instant `before`. */
+static leal_err lines_before(struct ledger *l, int64_t account_id, const char *asset,
+                             int64_t before, int64_t *v)
+{
+    struct store_stmt *st;
+    leal_err err;
+    int row;
+    *v = 0;
+    if ((err = store_prep_once(l,
+                               "SELECT coalesce(sum(n.amount), 0) FROM line n JOIN entry e ON "
+                               "e.id = n.entry_id WHERE n.account_id = ?1 AND n.asset = ?2 AND "
+                               "e.at < ?3",
+                               &st)) != LEAL_OK)
+        return err;
+    store_bind(st, SVALS(SV_I64(account_id), SV_TEXT(asset), SV_I64(before)));
+    err = store_step(l, st, &row);
+    if (err == LEAL_OK && row)
+        *v = store_col_i64(st, 0);
+    store_finalize(st);
+    return err;
+}
+
+leal_err ledger_sale_state_before(struct ledger *l, const struct rules_program *p,
+                                  int64_t account_id, int64_t before, struct state_body *out)
+{
+    uint32_t window = 0;
+    int64_t v;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = lines_before(l, account_id, "PTS", before, &v)) != LEAL_OK)
+        return err;
+    out->points = (uint32_t)clamp(v, UINT32_MAX);
+    for (unsigned i = 0; i < RULES_STAMP_CARDS; i++) {
+        char asset[LEDGER_MAX_ASSET];
+        ledger_stamp_asset(i, asset);
+        if ((err = lines_before(l, account_id, asset, before, &v)) != LEAL_OK)
+            return err;
+        out->stamps[i] = (uint8_t)clamp(v, 255);
+    }
+    if ((err = state_period(l, account_id, before, &out->period)) != LEAL_OK ||
+        (err = state_buckets(l, account_id, before, out)) != LEAL_OK)
+        return err;
+    for (unsigned k = 0; k < STATE_BUCKETS; k++)
+        window += out->buckets[k];
+    out->tier = rules_tier_for(p, window);
     return LEAL_OK;
 }
 
@@ -787,6 +839,30 @@ leal_err ledger_sale_program(struct ledger *l, int64_t sale_id, int64_t *program
     err = store_find_row(l, "SELECT program_id FROM sale WHERE id = ?1", sale_id, "sale", &st);
     *program_id = err == LEAL_OK ? store_col_i64(st, 0) : 0;
     store_finalize(st);
+    return err;
+}
+
+leal_err ledger_sale_earned(struct ledger *l, int64_t sale_id, struct rules_earned *out)
+{
+    int64_t v[RULES_STAMP_CARDS][3] = {{0}};
+    struct store_stmt *st;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    err = store_find_row(l, "SELECT amount_cents, points, period, units FROM sale WHERE id = ?1",
+                         sale_id, "sale", &st);
+    if (err == LEAL_OK) {
+        out->amount_cents = store_col_i64(st, 0);
+        out->points = store_col_i64(st, 1);
+        out->period = (uint16_t)store_col_i64(st, 2);
+        out->units = (uint16_t)store_col_i64(st, 3);
+    }
+    store_finalize(st);
+    if (err == LEAL_OK)
+        err = stamps_load(l, sale_id, 0, v);
+    for (unsigned i = 0; i < RULES_STAMP_CARDS; i++) {
+        out->stamps[i] = (uint16_t)v[i][0];
+        out->rewards[i] = (uint16_t)v[i][1];
+    }
     return err;
 }
 

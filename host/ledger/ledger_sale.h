@@ -88,6 +88,14 @@ LEAL_MUST_CHECK leal_err ledger_sale_state(struct ledger *l, const struct rules_
                                            int64_t account_id, const struct rules_civil *local,
                                            struct rules_card *out);
 
+/* The account's state body as it was before instant `before`: points and
+ * stamps from the lines of entries dated before it, period and buckets from
+ * the sales and refunds dated before it, the tier from p. What `leal rules
+ * simulate` starts a period from. */
+LEAL_MUST_CHECK leal_err ledger_sale_state_before(struct ledger *l, const struct rules_program *p,
+                                                  int64_t account_id, int64_t before,
+                                                  struct state_body *out);
+
 /* ---- Refunds ---- */
 
 struct ledger_refund_request {
@@ -116,6 +124,11 @@ struct ledger_refund_result {
 LEAL_MUST_CHECK leal_err ledger_sale_refund(struct ledger *l,
                                             const struct ledger_refund_request *rq,
                                             struct ledger_refund_result *out);
+
+/* What a recorded sale gave (amount, points, bucket period and units,
+ * stamps and rewards per stamp card): what its refunds take back from. */
+LEAL_MUST_CHECK leal_err ledger_sale_earned(struct ledger *l, int64_t sale_id,
+                                            struct rules_earned *out);
 
 /* The program of a recorded sale (LEAL_E_UNKNOWN_ID naming it if none). */
 LEAL_MUST_CHECK leal_err ledger_sale_program(struct ledger *l, int64_t sale_id,

@@ -106,6 +106,23 @@ refund|1|-1650|1" "$(q "select kind, reverses, spend_cents, store_id from entry 
 l account show 21 --json
 check_match "balance: the card sales only" '"balances":\{"PTS":24\}' "$OUT"
 
+# The period replayed under the program's rules gives what the sales gave.
+l rules simulate --program 1 --from 2026-10-01 --to 2026-12-31
+check_eq "simulate" "$(printf '%s\n' \
+    "program 1, 2026-10-01 to 2026-12-31, replayed under the program's current rules (version 0)" \
+    '   account customer  sales refunds       real  simulated  difference' \
+    '        21        1      3       2         24         24          +0' \
+    'total points: real 24, simulated 24 (+0)' \
+    'liability at 0.01 EUR a point (the program has no voucher reward): real 0.24 EUR, simulated 0.24 EUR (0.00)')" "$OUT"
+l rules simulate --program 1 --from 2026-12-01 --to 2026-12-31 --point-value 0,05 --json
+check_eq "simulate json" '{"program":1,"from":"2026-12-01","to":"2026-12-31","rules_version":0,"with":null,"accounts":[{"account":21,"customer":1,"sales":1,"refunds":2,"real_points":0,"sim_points":0}],"totals":{"accounts":1,"sales":1,"refunds":2,"real_points":0,"sim_points":0,"real_liability_cents":0,"sim_liability_cents":0,"point_value":"0.05 EUR a point (--point-value)"}}' "$OUT"
+bad "simulate dates" 2 "^leal: --to 2026-11-30 is before --from 2026-12-01" \
+    rules simulate --program 1 --from 2026-12-01 --to 2026-11-30
+bad "simulate date" 2 "^leal: --from '2026-13-01' \(YYYY-MM-DD\): " \
+    rules simulate --program 1 --from 2026-13-01 --to 2026-12-31
+bad "simulate program" 2 "^leal: program: program 7: no such id" \
+    rules simulate --program 7 --from 2026-12-01 --to 2026-12-31
+
 # Bad input: exit 2, one line, nothing written.
 bad "card and account" 2 "^leal: leal sale needs --card-id or --account \(one of them\)" \
     sale --card-id 77 --account 21 --amount 1 --store 1

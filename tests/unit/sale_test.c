@@ -15,6 +15,7 @@
 
 #include "host/ledger/ledger.h"
 #include "host/ledger/ledger_sale.h"
+#include "host/ledger/ledger_simulate.h"
 #include "tests/lib/testutil.h"
 
 #define CAFE 1
@@ -524,6 +525,135 @@ static void test_sale_categories_by_name(void **state)
     assert_string_equal(all, "1=cafe;40=libros;41=prensa;");
 }
 
+/* ---- leal rules simulate ---- */
+
+static uint32_t lcg(uint32_t *x)
+{
+    *x = *x * 1103515245u + 12345u;
+    return (*x >> 8) & 0xFFFFu;
+}
+
+struct month {
+    int64_t acct[4];
+    int64_t sales, refunds, points; /* what posting one by one gave, net */
+    int64_t base;                   /* the base rate alone, by hand: floor shares */
+};
+
+/* December 2026 in Madrid: 4 customers, 1 to 4 sales a day each between
+ * 08:00 and 21:00 local (07:00..20:00 UTC), a coffee or two now and then,
+ * and a refund of every 7th sale 10 minutes later (whole or part), posted
+ * one by one in time order. */
+static void post_month(struct fx *f, struct month *m)
+{
+    uint32_t x = 20261201;
+    memset(m, 0, sizeof *m);
+    m->acct[0] = f->acct;
+    for (int i = 1; i < 4; i++) {
+        struct ledger_customer c;
+        int64_t id;
+        memset(&c, 0, sizeof c);
+        c.program_id = f->program;
+        snprintf(c.name, sizeof c.name, "Cliente %d", i);
+        assert_int_equal(ledger_customer_add(f->l, &c, &id, &m->acct[i]), LEAL_OK);
+    }
+    for (int day = 0; day < 31; day++) {
+        int64_t t = DEC1_1600 - 9 * 3600 + (int64_t)day * 86400; /* 07:00 UTC */
+        int n = 1 + (int)(lcg(&x) % 10);
+        for (int k = 0; k < n; k++) {
+            struct ledger_sale_request rq;
+            struct ledger_sale_result r;
+            char req[32];
+            int64_t cents = 100 + (int64_t)(lcg(&x) % 15000), base;
+            t += 600 + (int64_t)(lcg(&x) % 4000);
+            snprintf(req, sizeof req, "m%d-%d", day, k);
+            rq = sale_rq(f, req, t, cents);
+            rq.account_id = m->acct[lcg(&x) % 4];
+            if (lcg(&x) % 3 == 0)
+                item(&rq, CAFE, (uint16_t)(1 + lcg(&x) % 3), cents / 4);
+            assert_int_equal(ledger_sale_post(f->l, &rq, &r), LEAL_OK);
+            m->sales++;
+            m->points += r.r.points;
+            base = cents * 1200 / 100000;
+            m->base += base;
+            if (m->sales % 7 == 0) {
+                struct ledger_refund_request rf = {r.sale_id, 0, t + 600, req, "Marta", &f->rules};
+                struct ledger_refund_result out;
+                if (m->sales % 14 == 0)
+                    rf.amount_cents = 1 + (int64_t)lcg(&x) % cents;
+                assert_int_equal(ledger_sale_refund(f->l, &rf, &out), LEAL_OK);
+                m->refunds++;
+                m->points -= out.r.points_back;
+                m->base -= base * out.amount_cents / cents;
+            }
+        }
+    }
+}
+
+struct sim_seen {
+    int n;
+    struct ledger_sim_account a[8];
+};
+
+static int sim_cb(void *ctx, const struct ledger_sim_account *a)
+{
+    struct sim_seen *s = ctx;
+    if (s->n < 8)
+        s->a[s->n] = *a;
+    s->n++;
+    return 0;
+}
+
+static void test_sale_simulate_month_equals_posting(void **state)
+{
+    struct fx *f = *state;
+    struct month m;
+    struct sim_seen seen = {0};
+    struct ledger_sim_totals tot;
+    struct ledger_sim_request rq = {f->program, "2026-12-01", "2026-12-31", &f->rules};
+    struct rules_program base_only;
+    int64_t sum = 0;
+
+    post_month(f, &m);
+    assert_true(m.sales > 150);
+    assert_true(m.refunds > 20);
+    /* Under the rules the sales were posted with: exactly what they gave. */
+    assert_int_equal(ledger_simulate(f->l, &rq, sim_cb, &seen, &tot), LEAL_OK);
+    assert_int_equal(tot.accounts, 4);
+    assert_int_equal(seen.n, 4);
+    assert_int_equal(tot.sales, m.sales);
+    assert_int_equal(tot.refunds, m.refunds);
+    assert_int_equal(tot.real_points, m.points);
+    assert_int_equal(tot.sim_points, m.points);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(seen.a[i].account_id, m.acct[i]);
+        assert_int_equal(seen.a[i].sim_points, seen.a[i].real_points);
+        assert_int_equal(seen.a[i].real_points, bal(f, m.acct[i], "PTS"));
+        sum += seen.a[i].real_points;
+    }
+    assert_int_equal(sum, m.points);
+    /* Under the base rate alone: floor(cents x 1,2) a sale, less each
+     * refund's floor share, as counted by hand while posting. */
+    memset(&base_only, 0, sizeof base_only);
+    base_only.rate_milli = 1200;
+    rq.rules = &base_only;
+    seen.n = 0;
+    assert_int_equal(ledger_simulate(f->l, &rq, sim_cb, &seen, &tot), LEAL_OK);
+    assert_int_equal(tot.real_points, m.points);
+    assert_int_equal(tot.sim_points, m.base);
+    assert_true(tot.sim_points < tot.real_points);
+    /* The second half of the month starts from the state the first half left. */
+    rq.rules = &f->rules;
+    rq.from = "2026-12-16";
+    assert_int_equal(ledger_simulate(f->l, &rq, NULL, NULL, &tot), LEAL_OK);
+    assert_int_equal(tot.sim_points, tot.real_points);
+    assert_true(tot.sales < m.sales);
+    rq.from = "2026-12-32";
+    assert_int_equal(ledger_simulate(f->l, &rq, NULL, NULL, &tot), LEAL_E_DATE);
+    rq.from = "2026-12-31";
+    rq.to = "2026-12-30";
+    assert_int_equal(ledger_simulate(f->l, &rq, NULL, NULL, &tot), LEAL_E_DATE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -536,6 +666,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sale_refusals_write_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sale_categories_by_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sale_simulate_month_equals_posting, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
