@@ -17,8 +17,9 @@ static const char help[] =
     "                           [--point-value EUR] [--db PATH] [--json]\n"
     "Replays the sales and refunds recorded from DATE to DATE (YYYY-MM-DD, the stores'\n"
     "local dates) under the program's current rules, or under the rule set in FILE\n"
-    "(firmware/core/RULES.md section 7), and prints per customer what they would have\n"
-    "earned beside what they really got, the total points and their liability in euros.\n"
+    "(firmware/core/RULES.md section 7, with its own rate), and prints per customer\n"
+    "what they would have earned beside what they really got, the total points and\n"
+    "their liability in euros.\n"
     "Each customer starts the period as they really were. A point is worth\n"
     "--point-value euros, else what the program's first voucher reward pays per point,\n"
     "else 0.01 (the output says which).\n";
@@ -102,17 +103,6 @@ static void print_totals(int json, const struct ledger_sim_totals *t, const stru
            amount_text(sim, b), amount_text(sim - real, d));
 }
 
-/* The rule set in FILE (RULES.md section 7). */
-static int rules_from_file(const char *path, struct rules_program *p, int64_t *version)
-{
-    (void)p;
-    (void)version;
-    return cli_error(LEAL_E_UNSUPPORTED, CLI_EXIT_USAGE,
-                     "--with %s: proposed rule sets are not read yet; simulate under the "
-                     "program's current rules (without --with)",
-                     path);
-}
-
 static int check_args(struct lcli_opt *o, int64_t *program)
 {
     const char *v = lcli_get(o, O_COUNT, "program");
@@ -150,7 +140,7 @@ static int simulate(struct lcli_opt *o, struct ledger *l, int64_t program)
         return rc;
     p = now;
     version = now_version;
-    if (with && (rc = rules_from_file(with, &p, &version)) != 0)
+    if (with && (rc = sale_cli_rules_file(with, &p, &version)) != 0)
         return rc;
     rq.rules = &p;
     value_of(&now, lcli_get(o, O_COUNT, "point-value"), &v);

@@ -1,25 +1,57 @@
 /* sale_cli.c - what `leal sale` and `leal rules simulate` share (sale_cli.h). */
 #include "sale_cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "firmware/core/rules_codec.h"
 #include "host/books/parse.h"
+#include "host/ledger/ledger_rules.h"
 #include "ledger_cli.h"
 
 int sale_cli_rules(struct ledger *l, int64_t program_id, struct rules_program *p, int64_t *version)
 {
-    struct ledger_program prog;
+    uint32_t v = 0;
     leal_err err;
-    memset(p, 0, sizeof *p);
     *version = 0;
-    if ((err = ledger_program_get(l, program_id, &prog)) != LEAL_OK)
+    if ((err = ledger_rules_load(l, program_id, p, &v)) != LEAL_OK)
         return lcli_fail(l, err, "program");
-    /* Until the program's rules are stored in the ledger: its base rate. */
-    p->rate_milli = prog.points_per_euro_milli;
-    if ((err = rules_program_check(p)) != LEAL_OK)
-        return lcli_fail(l, err, "the program's rules");
+    *version = v;
+    return 0;
+}
+
+int sale_cli_rules_file(const char *path, struct rules_program *p, int64_t *version)
+{
+    uint8_t buf[RULES_CODEC_MAX_LEN + 1];
+    struct rules_problem where;
+    struct rules_set *set;
+    size_t n;
+    leal_err err;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return cli_fail(LEAL_E_NOT_FOUND, "--with %s", path);
+    n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    if (n > RULES_CODEC_MAX_LEN)
+        return cli_fail(LEAL_E_TOO_LARGE, "--with %s: a rule set is at most %d bytes", path,
+                        (int)RULES_CODEC_MAX_LEN);
+    if ((set = calloc(1, sizeof *set)) == NULL)
+        return cli_fail(LEAL_E_NO_MEMORY, "--with %s", path);
+    err = rules_codec_decode(buf, n, set, &where);
+    if (err == LEAL_OK) {
+        *p = set->program;
+        *version = set->version;
+    }
+    free(set);
+    if (err == LEAL_E_RULES_PROGRAM)
+        return cli_error(err, CLI_EXIT_USAGE,
+                         "--with %s: the rule set is refused at part %u, index %u (RULES.md 1)",
+                         path, (unsigned)where.part, (unsigned)where.index);
+    if (err != LEAL_OK)
+        return cli_error(err, CLI_EXIT_USAGE, "--with %s: not a rule set (RULES.md 7): %s", path,
+                         leal_strerror(err));
     return 0;
 }
 

@@ -11,10 +11,13 @@
 #include "firmware/core/rules.h"
 #include "host/ledger/ledger.h"
 
-/* The program's current rules and their version (0: the program defines
- * none yet; then its base rate alone). Prints the error; returns 0 or an
- * exit code. */
+/* The program's current rules and their version (ledger_rules_load: 0 when
+ * the program defines none yet, its base rate alone). Prints the error;
+ * returns 0 or an exit code. */
 int sale_cli_rules(struct ledger *l, int64_t program_id, struct rules_program *p, int64_t *version);
+/* A proposed rule set from FILE (firmware/core/RULES.md section 7, as the
+ * ledger stores each version; its own rate): 0 or an exit code (printed). */
+int sale_cli_rules_file(const char *path, struct rules_program *p, int64_t *version);
 
 /* "2026-12-01T16:00:00Z" (UTC) or "@1796140800" to unix seconds; LEAL_E_DATE. */
 leal_err sale_cli_time(const char *s, int64_t *t);

@@ -116,6 +116,18 @@ check_eq "simulate" "$(printf '%s\n' \
     'liability at 0.01 EUR a point (the program has no voucher reward): real 0.24 EUR, simulated 0.24 EUR (0.00)')" "$OUT"
 l rules simulate --program 1 --from 2026-12-01 --to 2026-12-31 --point-value 0,05 --json
 check_eq "simulate json" '{"program":1,"from":"2026-12-01","to":"2026-12-31","rules_version":0,"with":null,"accounts":[{"account":21,"customer":1,"sales":1,"refunds":2,"real_points":0,"sim_points":0}],"totals":{"accounts":1,"sales":1,"refunds":2,"real_points":0,"sim_points":0,"real_liability_cents":0,"sim_liability_cents":0,"point_value":"0.05 EUR a point (--point-value)"}}' "$OUT"
+# A proposed set (RULES.md 7: format 1, version 7, rate 2400, nothing else): 2,4 points a euro.
+printf '\001\000\000\000\007\000\000\011\140\000\000\000\000\000\000\000\000\000' >"$T/double.rules"
+l rules simulate --program 1 --from 2026-10-01 --to 2026-12-31 --with "$T/double.rules"
+check_eq "simulate with a proposed set" "$(printf '%s\n' \
+    "program 1, 2026-10-01 to 2026-12-31, replayed under the rules in $T/double.rules (version 7)" \
+    '   account customer  sales refunds       real  simulated  difference' \
+    '        21        1      3       2         24         48         +24' \
+    'total points: real 24, simulated 48 (+24)' \
+    'liability at 0.01 EUR a point (the program has no voucher reward): real 0.24 EUR, simulated 0.48 EUR (0.24)')" "$OUT"
+head -c 17 "$T/double.rules" >"$T/short.rules"
+bad "simulate with a short set" 2 "^leal: --with $T/short.rules: not a rule set \(RULES.md 7\): " \
+    rules simulate --program 1 --from 2026-10-01 --to 2026-12-31 --with "$T/short.rules"
 bad "simulate dates" 2 "^leal: --to 2026-11-30 is before --from 2026-12-01" \
     rules simulate --program 1 --from 2026-12-01 --to 2026-11-30
 bad "simulate date" 2 "^leal: --from '2026-13-01' \(YYYY-MM-DD\): " \
