@@ -27,8 +27,9 @@ static const char help[] =
     "category (3x3,20: three items for 3,20 euros; items add up to at most --amount).\n"
     "TIME is UTC, 2026-12-01T16:00:00Z or @UNIXSECONDS (default: now); rules read it\n"
     "in the store's time zone. Retrying with the same --request-id posts nothing new\n"
-    "(default: a new random id). A refund takes back what that sale gave: all of it,\n"
-    "or --amount's share (RULES.md 6), never more than is left.\n";
+    "(default: a new random id; a whole refund's is sale-ID-rest, so it posts once).\n"
+    "A refund takes back what that sale gave: all that is left of it, or --amount's\n"
+    "share (RULES.md 6), never more.\n";
 
 enum {
     O_CARD,
@@ -449,8 +450,14 @@ static int check_args(struct sale_cmd *c)
         return check_category(c);
     if ((rc = check_common(c)) != 0)
         return rc;
-    if (c->npos == 1 && strcmp(c->pos[0], "refund") == 0)
-        return check_refund(c);
+    if (c->npos == 1 && strcmp(c->pos[0], "refund") == 0) {
+        if ((rc = check_refund(c)) != 0)
+            return rc;
+        /* A whole refund has one key per sale unless told: run twice, it posts once. */
+        if (val(c, O_REQ) == NULL && c->amount == 0)
+            snprintf(c->req, sizeof c->req, "sale-%lld-rest", (long long)c->sale);
+        return 0;
+    }
     if (c->npos != 0)
         return cli_usage("leal sale: unexpected '%s' (refund or category?)", c->pos[0]);
     return check_sale(c);

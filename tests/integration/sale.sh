@@ -135,6 +135,17 @@ bad "simulate date" 2 "^leal: --from '2026-13-01' \(YYYY-MM-DD\): " \
 bad "simulate program" 2 "^leal: program: program 7: no such id" \
     rules simulate --program 7 --from 2026-12-01 --to 2026-12-31
 
+# A whole refund without a request id has one key per sale: run twice, it posts once.
+l sale refund --sale 2 --at 2026-12-03T10:00:00Z
+check_eq "whole refund" "$(printf '%s\n' \
+    'refund 3 of sale 2: 10.00 of 10.00 EUR (0.00 refunded before)' \
+    'points -12 (0 short), tier spend -10 EUR')" "$OUT"
+before=$(dump)
+l sale refund --sale 2 --at 2026-12-03T10:00:00Z
+check_eq "whole refund again" "refund 3 (already posted: same request id) of sale 2: 10.00 of 10.00 EUR (0.00 refunded before)" "$(head -1 <<<"$OUT")"
+check_eq "whole refund again wrote nothing" "$before" "$(dump)"
+check_eq "its key" "sale-2-rest" "$(q "select request_id from sale_refund where id = 3")"
+
 # Bad input: exit 2, one line, nothing written.
 bad "card and account" 2 "^leal: leal sale needs --card-id or --account \(one of them\)" \
     sale --card-id 77 --account 21 --amount 1 --store 1
