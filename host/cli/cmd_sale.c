@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "host/ledger/amount.h"
+#include "host/ledger/ledger_rules.h"
 #include "host/ledger/ledger_sale.h"
 #include "keys/base/hex.h"
 #include "keys/hosted/provider_openssl.h"
@@ -221,15 +222,31 @@ static int sale_items(struct ledger *l, const struct sale_cmd *c, int64_t progra
     return 0;
 }
 
-static void print_stamps_json(const struct rules_program *p, const struct rules_result *r)
+/* The name the program gives a line's tier or rule ("" if none). */
+static const char *line_name(const struct ledger_rules *n, const struct rules_line *ln)
 {
-    for (unsigned i = 0; i < p->n_stamps; i++)
-        printf("%s{\"card\":%u,\"given\":%u,\"now\":%u,\"rewards\":%u,\"reward_id\":%u}",
-               i ? "," : "", i + 1, (unsigned)r->earned.stamps[i], (unsigned)r->after.stamps[i],
-               (unsigned)r->earned.rewards[i], (unsigned)p->stamps[i].reward_id);
+    const struct rules_program *p = &n->set.program;
+    if (ln->source == RULES_LINE_TIER && ln->id >= 1 && ln->id <= RULES_MAX_TIERS)
+        return n->tier_name[ln->id - 1];
+    for (unsigned i = 0; ln->source == RULES_LINE_RULE && i < p->n_rules; i++)
+        if (p->rules[i].id == ln->id)
+            return n->rule_name[i];
+    return "";
 }
 
-static void print_sale_json(const struct rules_program *p, const struct ledger_sale_request *rq,
+static void print_stamps_json(const struct ledger_rules *n, const struct rules_result *r)
+{
+    const struct rules_program *p = &n->set.program;
+    for (unsigned i = 0; i < p->n_stamps; i++) {
+        printf("%s{\"card\":%u,\"name\":", i ? "," : "", i + 1);
+        cli_json_string(stdout, n->stamp_name[i]);
+        printf(",\"given\":%u,\"now\":%u,\"rewards\":%u,\"reward_id\":%u}",
+               (unsigned)r->earned.stamps[i], (unsigned)r->after.stamps[i],
+               (unsigned)r->earned.rewards[i], (unsigned)p->stamps[i].reward_id);
+    }
+}
+
+static void print_sale_json(const struct ledger_rules *n, const struct ledger_sale_request *rq,
                             const struct ledger_sale_result *s)
 {
     const struct rules_result *r = &s->r;
@@ -241,19 +258,22 @@ static void print_sale_json(const struct rules_program *p, const struct ledger_s
            (long long)rq->card_id, s->replayed ? "true" : "false", (unsigned)t->year,
            (unsigned)t->month, (unsigned)t->day, (unsigned)t->hour, (unsigned)t->minute,
            (unsigned)t->second, (long long)r->earned.amount_cents, (long long)r->points);
-    for (unsigned i = 0; i < r->n_lines; i++)
-        printf("%s{\"source\":\"%s\",\"id\":%u,\"points\":%lld}", i ? "," : "",
-               sale_cli_source(r->lines[i].source), (unsigned)r->lines[i].id,
-               (long long)r->lines[i].points);
+    for (unsigned i = 0; i < r->n_lines; i++) {
+        printf("%s{\"source\":\"%s\",\"id\":%u,\"name\":", i ? "," : "",
+               sale_cli_source(r->lines[i].source), (unsigned)r->lines[i].id);
+        cli_json_string(stdout, line_name(n, &r->lines[i]));
+        printf(",\"points\":%lld}", (long long)r->lines[i].points);
+    }
     printf("],\"balance\":%u,\"tier_before\":%u,\"tier\":%u,\"stamps\":[",
            (unsigned)r->after.points, (unsigned)r->tier_before, (unsigned)r->after.tier);
-    print_stamps_json(p, r);
+    print_stamps_json(n, r);
     printf("]}\n");
 }
 
-static void print_sale(const struct rules_program *p, const struct ledger_sale_request *rq,
+static void print_sale(const struct ledger_rules *n, const struct ledger_sale_request *rq,
                        const struct ledger_sale_result *s)
 {
+    const struct rules_program *p = &n->set.program;
     const struct rules_result *r = &s->r;
     const struct rules_civil *t = &s->local;
     char a[AMOUNT_FORMAT_MAX];
@@ -265,9 +285,10 @@ static void print_sale(const struct rules_program *p, const struct ledger_sale_r
            (unsigned)t->second, (long long)rq->store_id);
     for (unsigned i = 0; i < r->n_lines; i++) {
         const struct rules_line *ln = &r->lines[i];
+        const char *name = line_name(n, ln);
         if (ln->source == RULES_LINE_RULE || ln->source == RULES_LINE_TIER)
-            printf("  %-7s %-6u %+8lld\n", sale_cli_source(ln->source), (unsigned)ln->id,
-                   (long long)ln->points);
+            printf("  %-7s %-6u %+8lld%s%s\n", sale_cli_source(ln->source), (unsigned)ln->id,
+                   (long long)ln->points, name[0] ? "  " : "", name);
         else
             printf("  %-14s %+8lld\n", sale_cli_source(ln->source), (long long)ln->points);
     }
@@ -277,7 +298,8 @@ static void print_sale(const struct rules_program *p, const struct ledger_sale_r
     printf("tier %u -> %u (%u EUR in the window)\n", (unsigned)r->tier_before,
            (unsigned)r->after.tier, window);
     for (unsigned i = 0; i < p->n_stamps; i++) {
-        printf("stamp card %u: %+d, %u now", i + 1, (int)r->earned.stamps[i],
+        printf("stamp card %u%s%s%s: %+d, %u now", i + 1, n->stamp_name[i][0] ? " (" : "",
+               n->stamp_name[i], n->stamp_name[i][0] ? ")" : "", (int)r->earned.stamps[i],
                (unsigned)r->after.stamps[i]);
         if (r->earned.rewards[i])
             printf(", %u x reward %u granted", (unsigned)r->earned.rewards[i],
@@ -290,7 +312,7 @@ static int run_sale(struct sale_cmd *c, struct ledger *l)
 {
     struct ledger_sale_request rq;
     struct ledger_sale_result *s = calloc(1, sizeof *s);
-    struct rules_program p;
+    struct ledger_rules n;
     int64_t program = 0;
     leal_err err;
     int rc;
@@ -302,8 +324,7 @@ static int run_sale(struct sale_cmd *c, struct ledger *l)
         free(s);
         return sale_fail(l, err, "sale");
     }
-    if ((rc = sale_cli_rules(l, program, &p, &rq.rules_version)) != 0 ||
-        (rc = sale_items(l, c, program, &rq)) != 0) {
+    if ((rc = sale_cli_names(l, program, &n)) != 0 || (rc = sale_items(l, c, program, &rq)) != 0) {
         free(s);
         return rc;
     }
@@ -314,13 +335,14 @@ static int run_sale(struct sale_cmd *c, struct ledger *l)
     rq.amount_cents = c->amount;
     rq.request_id = request_id(c);
     rq.operator_name = c->operator_name;
-    rq.rules = &p;
+    rq.rules = &n.set.program;
+    rq.rules_version = n.set.version;
     if ((err = ledger_sale_post(l, &rq, s)) != LEAL_OK)
         rc = sale_fail(l, err, "sale");
     else if (c->json)
-        print_sale_json(&p, &rq, s);
+        print_sale_json(&n, &rq, s);
     else
-        print_sale(&p, &rq, s);
+        print_sale(&n, &rq, s);
     free(s);
     return rc;
 }

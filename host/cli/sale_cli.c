@@ -22,6 +22,14 @@ int sale_cli_rules(struct ledger *l, int64_t program_id, struct rules_program *p
     return 0;
 }
 
+int sale_cli_names(struct ledger *l, int64_t program_id, struct ledger_rules *out)
+{
+    leal_err err;
+    if ((err = ledger_rules_get(l, program_id, 0, out)) != LEAL_OK)
+        return lcli_fail(l, err, "program");
+    return 0;
+}
+
 int sale_cli_rules_file(const char *path, struct rules_program *p, int64_t *version)
 {
     uint8_t buf[RULES_CODEC_MAX_LEN + 1];

@@ -15,6 +15,9 @@
  * the program defines none yet, its base rate alone). Prints the error;
  * returns 0 or an exit code. */
 int sale_cli_rules(struct ledger *l, int64_t program_id, struct rules_program *p, int64_t *version);
+/* The same with the names of its tiers, rules and stamp cards (ledger_rules_get). */
+struct ledger_rules;
+int sale_cli_names(struct ledger *l, int64_t program_id, struct ledger_rules *out);
 /* A proposed rule set from FILE (firmware/core/RULES.md section 7, as the
  * ledger stores each version; its own rate): 0 or an exit code (printed). */
 int sale_cli_rules_file(const char *path, struct rules_program *p, int64_t *version);

@@ -71,7 +71,7 @@ check_eq "points lot expires a year on" "28|1827676800" \
 before=$(dump)
 l sale --account 21 --amount 23,50 --category cafe=3x3,20 --store 1 \
     --at 2026-12-01T16:00:00Z --request-id t1 --operator Marta --json
-check_eq "replay json" '{"sale":1,"entry":1,"account":21,"card":0,"replayed":true,"local":"2026-12-01 17:00:00","amount_cents":2350,"points":28,"lines":[{"source":"base","id":0,"points":28}],"balance":28,"tier_before":0,"tier":0,"stamps":[]}' "$OUT"
+check_eq "replay json" '{"sale":1,"entry":1,"account":21,"card":0,"replayed":true,"local":"2026-12-01 17:00:00","amount_cents":2350,"points":28,"lines":[{"source":"base","id":0,"name":"","points":28}],"balance":28,"tier_before":0,"tier":0,"stamps":[]}' "$OUT"
 check_eq "replay wrote nothing" "$before" "$(dump)"
 bad "same request, other sale" 2 \
     "^leal: sale: request id 't1' is sale 1's, with other content: " \
@@ -169,6 +169,39 @@ bad "program's own account" 2 "^leal: sale: account 1 is the program's own, not 
 bad "unknown sale" 2 "^leal: sale refund: sale 9: no such id" sale refund --sale 9
 l sale --account 21 --amount 1 --store 1 --json --bogus
 check_eq "unknown option json" '{"error":{"code":303,"name":"LEAL_E_USAGE","message":"unknown option '"'"'--bogus'"'"'"}}' "$OUT"
+# The program's stored rules, as the rules commands keep them (rule_set version 3: the golden
+# set of tests/vectors/leal_rules_set.txt, with names): a new customer's Tuesday-afternoon
+# sale of 20,00 with two teas (category 3) at store 1 earns 24 base, 50 welcome, 24 for
+# double points on Tuesdays 16:00-20:00, 10 for 5,00 of category 3; a stamp per tea.
+SET=$(sed -n 's/^SET = //p' tests/vectors/leal_rules_set.txt)
+sqlite3 "$DB" "insert into rule_set values (1, 3, 1796000000, 'Marta', 'test', 'golden set', x'$SET');
+insert into rule_set_name values (1, 3, 3, 1, 'Doble martes'), (1, 3, 3, 2, 'Diez por té'),
+(1, 3, 2, 1, 'Plata'), (1, 3, 4, 1, 'Cafés');"
+l customer add --program 1 --name Beatriz
+l sale category add te --program 1 --code 3
+l sale --account 22 --amount 20 --category te=2x6,00 --store 1 --at 2026-12-08T16:00:00Z \
+    --request-id t4
+check_eq "sale under stored rules" "$(printf '%s\n' \
+    'sale 4: account 22, 20.00 EUR at 2026-12-08 17:00:00 (store 1)' \
+    '  base                +24' \
+    '  welcome             +50' \
+    '  rule    1           +24  Doble martes' \
+    '  rule    2           +10  Diez por té' \
+    'points +108, balance 108' \
+    'tier 0 -> 0 (20 EUR in the window)' \
+    'stamp card 1 (Cafés): +2, 2 now')" "$OUT"
+check_eq "the sale's rules version" "3" "$(q "select rules_version from sale where id = 4")"
+check_eq "per-rule lines" "1|0|24 3|0|50 4|1|24 4|2|10" \
+    "$(q "select source, rule_id, points from sale_line where sale_id = 4 order by n" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "stamps as STAMP:1" "2" "$(q "select amount from balance where account_id = 22 and asset = 'STAMP:1'")"
+l rules simulate --program 1 --from 2026-12-01 --to 2026-12-31
+check_eq "simulate under stored rules" "$(printf '%s\n' \
+    "program 1, 2026-12-01 to 2026-12-31, replayed under the program's current rules (version 3)" \
+    '   account customer  sales refunds       real  simulated  difference' \
+    '        21        1      1       3        -12        -12          +0' \
+    '        22        2      1       0        108        108          +0' \
+    'total points: real 96, simulated 96 (+0)' \
+    "liability at reward 8's rate (5.00 EUR for 250 points): real 1.92 EUR, simulated 1.92 EUR (0.00)")" "$OUT"
 l ledger verify
 check_eq "verify" 0 "$RC"
 l sale --help
