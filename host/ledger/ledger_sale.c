@@ -14,6 +14,7 @@
 #include "cardlayout/records/state.h"
 #include "keys/base/buf.h"
 #include "keys/base/hex.h"
+#include "ledger_sale_sql.h"
 #include "store.h"
 
 /* ---- Local time ---- */
@@ -219,14 +220,9 @@ static int64_t clamp(int64_t v, int64_t hi)
 static leal_err state_period(struct ledger *l, int64_t account_id, int64_t before, uint16_t *period)
 {
     int64_t a = 0, b = 0;
-    leal_err err = store_query_int(
-        l, "SELECT coalesce(max(period_after), 0) FROM sale WHERE account_id = ?1 AND at < ?2",
-        I64S(account_id, before), &a);
+    leal_err err = store_query_int(l, SALE_PERIOD_SQL, I64S(account_id, before), &a);
     if (err == LEAL_OK)
-        err = store_query_int(l,
-                              "SELECT coalesce(max(period_after), 0) FROM sale_refund WHERE "
-                              "account_id = ?1 AND at < ?2",
-                              I64S(account_id, before), &b);
+        err = store_query_int(l, SALE_REFUND_PERIOD_SQL, I64S(account_id, before), &b);
     *period = (uint16_t)clamp(a > b ? a : b, 65535);
     return err;
 }
@@ -243,11 +239,8 @@ static leal_err state_buckets(struct ledger *l, int64_t account_id, int64_t befo
     if (s->period == 0)
         return LEAL_OK;
     err = store_prep_i64(
-        l,
-        "SELECT s.period, s.units - coalesce((SELECT sum(r.units_back) FROM "
-        "sale_refund r WHERE r.sale_id = s.id AND r.at < ?4), 0) FROM sale s "
-        "WHERE s.account_id = ?1 AND s.period BETWEEN ?2 AND ?3 AND s.at < ?4",
-        &st, I64S(account_id, (int64_t)s->period - (STATE_BUCKETS - 1), s->period, before));
+        l, SALE_BUCKETS_SQL, &st,
+        I64S(account_id, (int64_t)s->period - (STATE_BUCKETS - 1), s->period, before));
     if (err != LEAL_OK)
         return err;
     while (store_next_row(l, st, &err)) {
@@ -269,11 +262,7 @@ static leal_err state_today(struct ledger *l, const struct rules_program *p, int
     char date[16];
     leal_err err;
     civil_date(local, date);
-    if ((err = store_prep_once(l,
-                               "SELECT n.rule_id, sum(n.points) FROM sale s JOIN sale_line n ON "
-                               "n.sale_id = s.id WHERE s.account_id = ?1 AND s.local_date = ?2 "
-                               "AND n.source = 4 GROUP BY n.rule_id",
-                               &st)) != LEAL_OK)
+    if ((err = store_prep_once(l, SALE_TODAY_SQL, &st)) != LEAL_OK)
         return err;
     store_bind(st, SVALS(SV_I64(account_id), SV_TEXT(date)));
     while (store_next_row(l, st, &err)) {
@@ -342,11 +331,7 @@ static leal_err lines_before(struct ledger *l, int64_t account_id, const char *a
     leal_err err;
     int row;
     *v = 0;
-    if ((err = store_prep_once(l,
-                               "SELECT coalesce(sum(n.amount), 0) FROM line n JOIN entry e ON "
-                               "e.id = n.entry_id WHERE n.account_id = ?1 AND n.asset = ?2 AND "
-                               "e.at < ?3",
-                               &st)) != LEAL_OK)
+    if ((err = store_prep_once(l, SALE_LINES_BEFORE_SQL, &st)) != LEAL_OK)
         return err;
     store_bind(st, SVALS(SV_I64(account_id), SV_TEXT(asset), SV_I64(before)));
     err = store_step(l, st, &row);
@@ -1012,14 +997,7 @@ static leal_err refund_replay(struct ledger *l, struct refund_ctx *c, bool *foun
     leal_err err;
     int row;
     *found = false;
-    if ((err = store_prep_once(l,
-                               "SELECT id, sale_id, account_id, amount_cents, coalesce(entry_id, "
-                               "0), points_back, points_short, units_back, content_hash, "
-                               "(SELECT coalesce(sum(p.amount_cents), 0) FROM sale_refund p WHERE "
-                               "p.sale_id = r.sale_id AND p.id < r.id), (SELECT amount_cents "
-                               "FROM sale WHERE id = r.sale_id) FROM sale_refund r WHERE "
-                               "request_id = ?1",
-                               &st)) != LEAL_OK)
+    if ((err = store_prep_once(l, SALE_REFUND_BY_REQUEST_SQL, &st)) != LEAL_OK)
         return err;
     store_bind_text(st, 1, c->rq->request_id);
     if ((err = store_step(l, st, &row)) == LEAL_OK && row) {

@@ -5,15 +5,8 @@
 #include <string.h>
 
 #include "ledger_sale.h"
+#include "ledger_sale_sql.h"
 #include "store.h"
-
-/* The period's events, one account after the other, each in time order. */
-#define SIM_EVENTS_SQL                                                                             \
-    "SELECT account_id, at, 0, id, amount_cents, store_id, local_date, local_time, points FROM "   \
-    "sale WHERE program_id = ?1 AND local_date BETWEEN ?2 AND ?3 UNION ALL SELECT r.account_id, "  \
-    "r.at, 1, r.id, r.amount_cents, r.sale_id, r.local_date, '00:00:00', r.points_back FROM "      \
-    "sale_refund r JOIN sale s ON s.id = r.sale_id WHERE s.program_id = ?1 AND r.local_date "      \
-    "BETWEEN ?2 AND ?3 ORDER BY 1, 2, 3, 4"
 
 struct sim_event {
     int64_t account_id, at, kind, id, cents, ref, points;

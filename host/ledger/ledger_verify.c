@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ledger.h"
+#include "ledger_sale_sql.h"
 #include "ledger_sql.h"
 #include "store.h"
 
@@ -243,6 +244,7 @@ leal_err ledger_check_plans(struct ledger *l)
         "DELETE FROM card_pending_topup WHERE card_id = ?1 AND request_id = ?2",
         CARD_KEYS_SQL,
         CARD_REWRITE_SQL,
+        SALE_SQL_LOOKUPS,
     };
     char sql[2048];
     leal_err err = LEAL_OK;
