@@ -614,6 +614,8 @@ static void test_sale_simulate_month_equals_posting(void **state)
     int64_t sum = 0;
 
     post_month(f, &m);
+    print_message("a generated month: %lld sales, %lld refunds, %lld points net\n",
+                  (long long)m.sales, (long long)m.refunds, (long long)m.points);
     assert_true(m.sales > 150);
     assert_true(m.refunds > 20);
     /* Under the rules the sales were posted with: exactly what they gave. */
@@ -639,6 +641,8 @@ static void test_sale_simulate_month_equals_posting(void **state)
     seen.n = 0;
     assert_int_equal(ledger_simulate(f->l, &rq, sim_cb, &seen, &tot), LEAL_OK);
     assert_int_equal(tot.real_points, m.points);
+    print_message("the same month under the base rate alone: %lld points\n",
+                  (long long)tot.sim_points);
     assert_int_equal(tot.sim_points, m.base);
     assert_true(tot.sim_points < tot.real_points);
     /* The second half of the month starts from the state the first half left. */
