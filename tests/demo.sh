@@ -70,9 +70,10 @@ step "The desk read says why card and ledger differ, in words (exit 1: they diff
 step "leal card sync brings the card to the ledger: the 25 points, exactly once" \
     "$LEAL" card sync --reader "sim:$D/ana2.json"
 step "The books balance" "$LEAL" ledger verify
-"$LEAL" sale category add cafe --program 1 >/dev/null
-step "An online sale at the shop: 12,40 euros, two coffees; the program's rules earn it" \
-    "$LEAL" sale --account "$ACCOUNT" --amount 12,40 --category cafe=2x3,00 --store 1
+"$LEAL" sale category add cafe --program 1 --code 3 >/dev/null
+step "An online sale on Tuesday 1 December at 17:30 in Madrid: 12,40 euros, two coffees" \
+    "$LEAL" sale --account "$ACCOUNT" --amount 12,40 --category cafe=2x3,00 --store 1 \
+    --at 2026-12-01T16:30:00Z
 step "Part of it comes back: the refund takes back its share of the points, never more" \
     "$LEAL" sale refund --sale 1 --amount 4,00
 echo
