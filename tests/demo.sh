@@ -62,6 +62,9 @@ step "A new card (a random-UID EV3) takes over the lost card's purse and points"
 step "The hot list the kiosks will carry: cards they must refuse" \
     "$LEAL" card hotlist --program 1
 step "What happened to the lost card" "$LEAL" card history "$CARD"
+"$CARDSIM" new --type desfire-ev1 --uid 04998877665544 -o "$D/gift.json" >/dev/null
+step "A gift card of 25 euros sold at the desk: no customer, the gift on its purse (a gift sale)" \
+    "$LEAL" card issue --gift 25 --reader "sim:$D/gift.json"
 step "25 points given by hand at the counter (a campaign): not on the card yet" \
     "$LEAL" ledger post --account "$ACCOUNT" --asset PTS --amount 25 --reason "spring campaign" \
     --operator Marta

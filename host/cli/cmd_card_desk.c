@@ -32,6 +32,7 @@ enum {
     O_OPERATOR,
     O_YES,
     O_OVER_LIMIT,
+    O_GIFT,
     O_COUNT
 };
 
@@ -49,6 +50,7 @@ struct desk_cli {
 static const char desk_usage[] =
     "usage: leal card issue --customer ID [--account ID] [--topup EUR] [--welcome-points N]\n"
     "                       [--over-limit]\n"
+    "       leal card issue --gift EUR   (a gift card: no customer, the gift on its purse)\n"
     "       leal card read\n"
     "       leal card top-up AMOUNT\n"
     "       leal card replace --old CARD-ID   (the old card first if it is at the desk)\n"
@@ -67,7 +69,7 @@ static void desk_init(struct desk_cli *c)
         "reader",   "allow-virtual",   "timeout", "json",     "db",
         "keystore", "passphrase-file", "program", "customer", "account",
         "topup",    "welcome-points",  "old",     "reason",   "operator",
-        "yes",      "over-limit"};
+        "yes",      "over-limit",      "gift"};
     memset(c, 0, sizeof *c);
     for (int i = 0; i < O_COUNT; i++) {
         c->opts[i].name = names[i];
@@ -167,14 +169,16 @@ static void print_operations_json(const struct desk_card_view *w)
 static void print_card_json(const struct desk_card_view *w)
 {
     printf("{\"result\":\"%s\",\"card_id\":%lld,\"technology\":\"%s\",\"uid\":\"%s\","
-           "\"random_uid\":%s,\"account_id\":%lld,\"status\":\"%s\",\"purse_cents\":%d,"
+           "\"random_uid\":%s,\"account_id\":%lld,\"gift_card\":%s,\"status\":\"%s\","
+           "\"purse_cents\":%d,"
            "\"points\":%u,\"stamps\":[%u,%u,%u,%u],\"tier\":%u,\"state_seq\":%u,"
            "\"taps\":%u,\"ledger_eur_cents\":%lld,\"ledger_points\":%lld,\"agrees\":%s,"
            "\"difference\":",
            w->result, (long long)w->card_id, w->technology, w->uid,
-           w->random_uid ? "true" : "false", (long long)w->account_id, w->status, w->purse_cents,
-           w->points, w->stamps[0], w->stamps[1], w->stamps[2], w->stamps[3], w->tier, w->state_seq,
-           w->taps, (long long)w->ledger_eur_cents, (long long)w->ledger_points,
+           w->random_uid ? "true" : "false", (long long)w->account_id,
+           w->gift_card ? "true" : "false", w->status, w->purse_cents, w->points, w->stamps[0],
+           w->stamps[1], w->stamps[2], w->stamps[3], w->tier, w->state_seq, w->taps,
+           (long long)w->ledger_eur_cents, (long long)w->ledger_points,
            w->agrees ? "true" : "false");
     cli_json_string(stdout, w->difference);
     printf(",\"stored_value\":%s,\"recovered_topups\":%d,\"dropped_topups\":%d,"
@@ -198,7 +202,8 @@ static void print_card(const struct desk_cli *c, const struct issuance_card *v,
     }
     printf("%-12s %lld (%s, UID %s%s)\n", "card", (long long)w.card_id, w.technology, w.uid,
            w.random_uid ? ", random UID" : "");
-    printf("%-12s %lld, card %s\n", "account", (long long)w.account_id, w.status);
+    printf("%-12s %lld%s, card %s\n", "account", (long long)w.account_id,
+           w.gift_card ? " (gift card)" : "", w.status);
     printf("%-12s %s\n", "purse", w.purse);
     printf("%-12s %u\n", "points", w.points);
     printf("%-12s %u %u %u %u\n", "stamps", w.stamps[0], w.stamps[1], w.stamps[2], w.stamps[3]);
@@ -300,6 +305,15 @@ static int prepare_fail(const struct desk_cli *c, leal_err err, const struct iss
     case DESK_ISSUE_WELCOME:
         snprintf(what, sizeof what, "--welcome-points %lld", (long long)req->welcome_points);
         return lcli_fail(c->ledger, err, what);
+    case DESK_ISSUE_GIFT:
+        if (err == LEAL_E_CARD_BOUNDARY) {
+            lcli_amount_str("EUR", why->purse_cap_cents, what, sizeof what);
+            return cli_error(err, CLI_EXIT_FAIL,
+                             "issuing the card refused: the new card's purse would hold more "
+                             "than the program's purse cap of %s; nothing was written",
+                             what);
+        }
+        return lcli_fail(c->ledger, err, "program");
     default:
         break;
     }
@@ -374,6 +388,22 @@ static int old_card_first(struct desk_cli *c, int64_t old_id)
     return next_card(c);
 }
 
+/* --gift EUR: a gift card, whose only opening is the gift (no customer, no
+ * account named, no top-up, no welcome points). */
+static int gift_request(const struct desk_cli *c, bool replace, struct issuance_request *req)
+{
+    if (replace)
+        return cli_usage(
+            "card replace takes no --gift (the new card keeps the old card's account)");
+    if (opt(c, O_CUSTOMER) || opt(c, O_ACCOUNT) || opt(c, O_TOPUP) || opt(c, O_WELCOME))
+        return cli_usage("card issue --gift takes no --customer, --account, --topup or "
+                         "--welcome-points: a gift card has no customer and its purse is the gift");
+    if (lcli_amount("EUR", opt(c, O_GIFT), &req->topup_cents) != LEAL_OK || req->topup_cents <= 0)
+        return cli_usage("bad --gift '%s': write euros like 25 or 12,50", opt(c, O_GIFT));
+    req->gift = true;
+    return 0;
+}
+
 static int desk_issue(struct desk_cli *c, bool replace)
 {
     struct issuance_request req = {0};
@@ -383,7 +413,10 @@ static int desk_issue(struct desk_cli *c, bool replace)
     leal_err err;
     int rc;
 
-    if (replace) {
+    if (opt(c, O_GIFT)) {
+        if ((rc = gift_request(c, replace, &req)) != 0)
+            return rc;
+    } else if (replace) {
         if (opt(c, O_OLD) == NULL || lcli_id(opt(c, O_OLD), &req.replaced_card_id) != LEAL_OK)
             return cli_usage("card replace needs --old CARD-ID");
         req.replacing = true;
@@ -395,7 +428,7 @@ static int desk_issue(struct desk_cli *c, bool replace)
         if (opt(c, O_WELCOME) && lcli_id(opt(c, O_WELCOME), &req.welcome_points) != LEAL_OK)
             return cli_usage("bad --welcome-points '%s' (a whole number)", opt(c, O_WELCOME));
     }
-    if (opt(c, O_TOPUP) &&
+    if (!req.gift && opt(c, O_TOPUP) &&
         (lcli_amount("EUR", opt(c, O_TOPUP), &req.topup_cents) != LEAL_OK || req.topup_cents <= 0))
         return cli_usage("bad --topup '%s': write euros like 20 or 12,50", opt(c, O_TOPUP));
     if ((rc = open_books(c)) != 0)

@@ -29,11 +29,28 @@ static leal_err account_program(const struct issuance *is, int64_t account_id,
     return fail(why, DESK_ISSUE_ACCOUNT, LEAL_E_UNKNOWN_PROGRAM);
 }
 
+/* A gift the program's purse could never hold is refused before a card is
+ * asked for; a Classic card's lower cap is checked once it is in the field. */
+static leal_err gift_room(const struct issuance *is, const struct issuance_request *req,
+                          struct desk_issue_check *why)
+{
+    struct ledger_program p;
+    leal_err err = ledger_program_get(is->ledger, is->program_id, &p);
+    if (err != LEAL_OK)
+        return fail(why, DESK_ISSUE_GIFT, err);
+    why->purse_cap_cents = p.purse_cap_cents;
+    if (req->topup_cents <= 0 || req->topup_cents > p.purse_cap_cents)
+        return fail(why, DESK_ISSUE_GIFT, LEAL_E_CARD_BOUNDARY);
+    return LEAL_OK;
+}
+
 leal_err desk_issue_prepare(const struct issuance *is, int64_t customer, bool over_limit,
                             struct issuance_request *req, struct desk_issue_check *why)
 {
     leal_err err;
     memset(why, 0, sizeof *why);
+    if (req->gift)
+        return gift_room(is, req, why);
     if (req->replacing) {
         struct ledger_card old;
         if ((err = ledger_card_find_by_id(is->ledger, req->replaced_card_id, &old)) != LEAL_OK)

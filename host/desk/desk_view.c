@@ -72,6 +72,7 @@ static void operations(struct ledger *l, struct desk_card_view *o)
 void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_view_result result,
                     struct desk_card_view *out)
 {
+    struct ledger_account a;
     memset(out, 0, sizeof *out);
     out->result = result_names[result];
     out->card_id = v->card_id;
@@ -80,6 +81,9 @@ void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_v
         out->uid[0] = '\0'; /* unreachable: a UID is at most LEAL_MAX_UID bytes */
     out->random_uid = v->random_uid;
     out->account_id = v->ledger.account_id;
+    out->gift_card = l != NULL && out->account_id > 0 &&
+                     ledger_account_get(l, out->account_id, &a) == LEAL_OK &&
+                     a.kind == LEDGER_ACCOUNT_GIFT;
     out->status = ledger_card_status_name(v->ledger.status);
     out->purse_cents = v->purse_cents;
     asset_amount("EUR", v->purse_cents, out->purse, sizeof out->purse);

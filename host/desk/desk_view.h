@@ -54,6 +54,7 @@ struct desk_card_view {
     char uid[2 * LEAL_MAX_UID + 1]; /* lowercase hex */
     bool random_uid;
     int64_t account_id;
+    bool gift_card;     /* the account is a gift account (no customer) */
     const char *status; /* the ledger's card status */
     int32_t purse_cents;
     char purse[32]; /* euros, two decimals */
@@ -76,8 +77,9 @@ struct desk_card_view {
     leal_err operations_err; /* LEAL_OK, or why they are not there */
 };
 
-/* Builds the view of v after result; l (the desk's ledger) is asked for the
- * account's newest entries on a read. */
+/* Builds the view of v after result; l (the desk's ledger) is asked whether
+ * the account is a gift account (not when l is NULL) and for the account's
+ * newest entries on a read. */
 void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_view_result result,
                     struct desk_card_view *out);
 

@@ -368,18 +368,22 @@ static leal_err begin_card(struct op *o, const struct issuance_request *req, int
     return LEAL_OK;
 }
 
-/* Money the new card cannot hold is refused before anything is written;
+/* Money the new card cannot hold is refused before anything is written (a
+ * gift's account is made only once the card in the field can hold it);
  * the card is made, verified as a terminal will read it, then active in
  * the ledger (with a replaced card REPLACED), then topped up. */
-static leal_err issue_on(struct op *o, const struct issuance_request *req,
+static leal_err issue_on(struct op *o, const struct issuance_request *asked,
                          struct issuance_opening *opening, struct issuance_card *out)
 {
     struct issuance *is = o->is;
+    struct issuance_request gift = *asked;
+    const struct issuance_request *req = &gift;
     int64_t card_id = 0;
     leal_err err;
     out->tech = o->c.tech;
     if ((err = issuance_opening_room(is, req, opening, out)) != LEAL_OK ||
         (err = refuse_issued(o, out)) != LEAL_OK ||
+        (asked->gift && (err = issuance_gift_account(is, out, &gift)) != LEAL_OK) ||
         (err = begin_card(o, req, &card_id, out)) != LEAL_OK ||
         (err = issuance_opening_post(is, req, card_id, opening)) != LEAL_OK ||
         (err = o->ops->personalise(o->s, card_id, opening, out)) != LEAL_OK ||
@@ -404,7 +408,7 @@ leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issu
     memset(out, 0, sizeof *out);
     /* The card is made with is->program_id's keys: never for another program's
      * account; a replaced card's share is known before any card is touched. */
-    if ((err = issuance_account_program(is, req->account_id)) != LEAL_OK ||
+    if ((!req->gift && (err = issuance_account_program(is, req->account_id)) != LEAL_OK) ||
         (err = issuance_opening_plan(is, req, &opening)) != LEAL_OK)
         return err;
     if ((err = op_open(&o, is, r)) == LEAL_OK)

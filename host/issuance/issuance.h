@@ -102,7 +102,11 @@ struct issuance_card {
 
 struct issuance_request {
     int64_t account_id;  /* the customer's (or a family member's) account */
-    int64_t topup_cents; /* opening top-up, 0 for none */
+    int64_t topup_cents; /* opening top-up (with gift: the gift's value), 0 for none */
+    /* A gift card: account_id 0, a new gift account (no customer) made for
+     * it once the card in the field can hold topup_cents; the opening top-up
+     * is posted as the gift's sale (issuance_post_topup). */
+    bool gift;
     int64_t welcome_points;
     bool replacing; /* the card takes over replaced_card_id's balances */
     int64_t replaced_card_id;
@@ -112,7 +116,8 @@ struct issuance_request {
  * make the card); LEAL_E_WRONG_PROGRAM otherwise, LEAL_E_UNKNOWN_ID if there
  * is no such account. issuance_issue checks it before any card is touched. */
 LEAL_MUST_CHECK leal_err issuance_account_program(struct issuance *is, int64_t account_id);
-/* Waits for nothing: the card must be in the field (reader_wait_card). */
+/* Waits for nothing: the card must be in the field (reader_wait_card). On
+ * success out->ledger.account_id is the card's account (a gift's new one). */
 LEAL_MUST_CHECK leal_err issuance_issue(struct issuance *is, struct reader *r,
                                         const struct issuance_request *req,
                                         struct issuance_card *out);

@@ -59,6 +59,7 @@ leal_err issuance_post_topup(struct issuance *is, const struct ledger_card *lc,
                              const struct ledger_pending_topup *t, bool *replayed)
 {
     char reference[64];
+    struct ledger_account a;
     struct posting p = {.card_id = lc->card_id,
                         .account_id = lc->account_id,
                         .kind = "topup",
@@ -69,6 +70,16 @@ leal_err issuance_post_topup(struct issuance *is, const struct ledger_card *lc,
                         .reason = "purse top-up at the desk",
                         .reference = reference,
                         .settles_pending = true};
+    leal_err err = ledger_account_get(is->ledger, lc->account_id, &a);
+    if (err != LEAL_OK)
+        return err;
+    /* Decided by the account, not by the intent, so that a read settling a
+     * torn gift posts the same entry the desk would have. */
+    if (a.kind == LEDGER_ACCOUNT_GIFT) {
+        p.kind = "gift_sale";
+        p.program_account = "gift_sold";
+        p.reason = "gift card sold at the desk";
+    }
     if (issuance_is_classic(lc->tech))
         snprintf(reference, sizeof reference, "card %lld seq %u", (long long)lc->card_id,
                  (uint32_t)t->seq_after);
@@ -604,6 +615,22 @@ leal_err issuance_opening_post(struct issuance *is, const struct issuance_reques
         return LEAL_OK;
     snprintf(request, sizeof request, "card:%lld:welcome", (long long)card_id);
     return post(is, &p, &replayed);
+}
+
+leal_err issuance_gift_account(struct issuance *is, const struct issuance_card *out,
+                               struct issuance_request *req)
+{
+    struct ledger_account a;
+    leal_err err;
+    if (out->ledger.card_id != 0 && out->ledger.status == LEDGER_CARD_PENDING) {
+        if ((err = ledger_account_get(is->ledger, out->ledger.account_id, &a)) != LEAL_OK)
+            return err;
+        if (a.kind == LEDGER_ACCOUNT_GIFT && a.program_id == (int64_t)is->program_id) {
+            req->account_id = a.id;
+            return LEAL_OK;
+        }
+    }
+    return ledger_account_add(is->ledger, is->program_id, 0, &req->account_id);
 }
 
 leal_err issuance_add_pending(struct issuance *is, struct ledger_card *lc, int64_t *card_id)

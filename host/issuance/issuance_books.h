@@ -85,7 +85,11 @@ LEAL_MUST_CHECK leal_err issuance_topup_room(struct issuance *is, struct issuanc
 /* A top-up the ledger started (t: the intent, LAYOUT.md 2.7, 3.3) posted,
  * with the intent removed in one transaction; its request id is t's
  * (card:<id>:log:<counter after> on DESFire, card:<id>:seq:<seq after> on
- * Classic). *replayed: it was posted before. */
+ * Classic). Onto a customer's account it is a top-up paid in cash (kind
+ * topup from the program's cash); onto a gift account, a gift card sold
+ * (kind gift_sale from gift_sold, as `leal ledger post --kind gift_sale`),
+ * whether posted at once or settled by a later read. *replayed: it was
+ * posted before. */
 LEAL_MUST_CHECK leal_err issuance_post_topup(struct issuance *is, const struct ledger_card *lc,
                                              const struct ledger_pending_topup *t, bool *replayed);
 /* A top-up the ledger started, settled from the card just read: at the seq
@@ -122,6 +126,12 @@ LEAL_MUST_CHECK leal_err issuance_opening_room(struct issuance *is,
 LEAL_MUST_CHECK leal_err issuance_opening_post(struct issuance *is,
                                                const struct issuance_request *req, int64_t card_id,
                                                const struct issuance_opening *o);
+/* A gift's account (req->gift): the torn gift issuance's own when the card
+ * in the field is one (out->ledger PENDING on a gift account, from
+ * issuance's inspection), else a new gift account of is->program_id; into
+ * req->account_id. */
+LEAL_MUST_CHECK leal_err issuance_gift_account(struct issuance *is, const struct issuance_card *out,
+                                               struct issuance_request *req);
 /* lc recorded PENDING under a fresh card id (into *card_id and lc). */
 LEAL_MUST_CHECK leal_err issuance_add_pending(struct issuance *is, struct ledger_card *lc,
                                               int64_t *card_id);

@@ -20,5 +20,8 @@ check_eq "after the sync, card and ledger agree" "ledger       agrees" \
 check_match "the demo's rule" "^rule 1 added \(program 1, rule set version 1\)$" "$OUT"
 check_match "the demo's stamp card" "^stamp card 1 added \(program 1, rule set version 3\)$" "$OUT"
 check_match "the demo's rule history" "^version 3  [0-9-]{10} [0-9:]{5} UTC  Marta  stamp card 1 added: tarjeta de café$" "$OUT"
-check_match "the demo's books balance" "^ledger ok: 4 entries, 8 lines" "$OUT"
+check_eq "the demo's gift card: a gift account, the gift on its purse" \
+    "account      N (gift card), card active|purse        25.00" \
+    "$(printf '%s\n' "$OUT" | grep -A1 ' (gift card), ' | sed -E '1s/^account +[0-9]+/account      N/' | paste -sd'|')"
+check_match "the demo's books balance (the gift sale one entry of two lines)" "^ledger ok: 5 entries, 10 lines" "$OUT"
 finish

@@ -515,6 +515,144 @@ static void test_topup_torn_at_every_exchange(void **state)
     reader_close(r);
 }
 
+/* The newest entry of an account: its kind, reason and amount. */
+static int newest_movement(void *ctx, const struct ledger_movement *m)
+{
+    *(struct ledger_movement *)ctx = *m;
+    return 1;
+}
+
+/* A gift account's EUR, its newest entry, and what the program's gift_sold
+ * and cash accounts moved: a gift sale is gift_sale against gift_sold (as
+ * `leal ledger post --kind gift_sale --counter gift_sold`), never cash. */
+static void gift_books(struct fixture *f, int64_t account, int64_t eur, const char *kind,
+                       int64_t sold, int64_t cash)
+{
+    struct ledger_account a;
+    struct ledger_movement m;
+    int64_t id, balance;
+    assert_int_equal(ledger_account_get(f->ledger, account, &a), LEAL_OK);
+    assert_int_equal(a.kind, LEDGER_ACCOUNT_GIFT);
+    assert_int_equal(a.customer_id, 0);
+    assert_int_equal(a.program_id, 7);
+    desk_fixture_balances(f, account, eur, 0);
+    memset(&m, 0, sizeof m);
+    assert_int_equal(ledger_history(f->ledger, account, 0, 1, newest_movement, &m), LEAL_OK);
+    assert_string_equal(m.kind, kind);
+    if (strcmp(kind, "gift_sale") == 0) {
+        assert_string_equal(m.reason, "gift card sold at the desk");
+        assert_int_equal(m.amount, 2500);
+    }
+    assert_int_equal(ledger_program_account(f->ledger, 7, "gift_sold", &id), LEAL_OK);
+    assert_int_equal(ledger_balance(f->ledger, id, "EUR", &balance), LEAL_OK);
+    assert_int_equal(balance, -sold);
+    assert_int_equal(ledger_program_account(f->ledger, 7, "cash", &id), LEAL_OK);
+    assert_int_equal(ledger_balance(f->ledger, id, "EUR", &balance), LEAL_OK);
+    assert_int_equal(balance, -cash);
+}
+
+/* A gift card: a new gift account (no customer), the card issued to it and
+ * the gift on its purse as the opening top-up, posted as a gift sale. Torn
+ * at the opening top-up's commit, the next read settles the intent as for a
+ * top-up and posts the same gift sale (answer lost: the card has it) or
+ * drops it (command lost: it has not; a top-up of the gift card then is a
+ * gift sale too). */
+static void test_gift_card(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.gift = true, .topup_cents = 2500};
+    struct issuance_card out, view;
+    struct cardsim_tear tear = {.point = CARDSIM_TEAR_BEFORE_ANSWER, .after = 36};
+    struct reader *r;
+    int64_t first;
+
+    new_card(f, "desfire-ev1", false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(req.account_id, 0); /* the caller's request is left as it was */
+    first = out.ledger.account_id;
+    assert_true(first != f->account);
+    assert_int_equal(out.purse_cents, 2500);
+    assert_int_equal(out.state.points, 0);
+    assert_int_equal(out.taps, 1);
+    assert_int_equal(out.round_trips, 28 + 8); /* as a customer's card with a top-up */
+    assert_true(out.agrees);
+    assert_int_equal(out.ledger.status, LEDGER_CARD_ACTIVE);
+    gift_books(f, first, 2500, "gift_sale", 2500, 0);
+    reader_close(r);
+
+    /* The answer of the opening top-up's commit (exchange 36) lost: torn. */
+    new_card(f, "desfire-ev1", false);
+    r = desk_fixture_open_card(f);
+    cardsim_set_tear(reader_sim_card(r), &tear);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_CARD_REMOVED);
+    assert_true(cardsim_torn(reader_sim_card(r)));
+    tear.point = CARDSIM_TEAR_NONE;
+    cardsim_set_tear(reader_sim_card(r), &tear);
+    assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+    assert_true(pending(f, out.card_id));
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_int_equal(view.recovered, 1);
+    assert_int_equal(view.purse_cents, 2500);
+    assert_true(view.agrees);
+    assert_false(pending(f, view.card_id));
+    assert_true(view.ledger.account_id != first);
+    gift_books(f, view.ledger.account_id, 2500, "gift_sale", 5000, 0);
+    reader_close(r);
+
+    /* The commit itself lost: the read drops the intent; the card holds 0. */
+    tear.point = CARDSIM_TEAR_BEFORE_COMMAND;
+    new_card(f, "desfire-ev1", false);
+    r = desk_fixture_open_card(f);
+    cardsim_set_tear(reader_sim_card(r), &tear);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_CARD_REMOVED);
+    tear.point = CARDSIM_TEAR_NONE;
+    cardsim_set_tear(reader_sim_card(r), &tear);
+    assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    assert_int_equal(view.dropped, 1);
+    assert_int_equal(view.purse_cents, 0);
+    assert_true(view.agrees);
+    gift_books(f, view.ledger.account_id, 0, "", 5000, 0);
+    assert_int_equal(issuance_topup(&f->is, r, 2500, &view), LEAL_OK);
+    assert_int_equal(view.purse_cents, 2500);
+    gift_books(f, view.ledger.account_id, 2500, "gift_sale", 7500, 0);
+    reader_close(r);
+
+    /* Torn inside the card's personalisation (exchange 20, its identity
+     * written): the next issuance takes the card up again on the torn
+     * issuance's own gift account, not on a new one. */
+    tear.point = CARDSIM_TEAR_BEFORE_ANSWER;
+    tear.after = 20;
+    new_card(f, "desfire-ev1", false);
+    r = desk_fixture_open_card(f);
+    cardsim_set_tear(reader_sim_card(r), &tear);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_E_CARD_REMOVED);
+    tear.point = CARDSIM_TEAR_NONE;
+    cardsim_set_tear(reader_sim_card(r), &tear);
+    assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+    {
+        struct ledger_card torn;
+        assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &torn), LEAL_OK);
+        assert_int_equal(torn.status, LEDGER_CARD_PENDING);
+        assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+        assert_true(out.resumed);
+        assert_int_equal(out.card_id, torn.card_id);
+        assert_int_equal(out.ledger.account_id, torn.account_id);
+        assert_int_equal(out.purse_cents, 2500);
+        gift_books(f, torn.account_id, 2500, "gift_sale", 10000, 0);
+    }
+    reader_close(r);
+    /* A customer's top-up stays a top-up paid in cash. */
+    new_card(f, "desfire-ev1", false);
+    r = desk_fixture_open_card(f);
+    req = (struct issuance_request){.account_id = f->account, .topup_cents = 1000};
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    desk_fixture_balances(f, f->account, 1000, 0);
+    gift_books(f, view.ledger.account_id, 2500, "gift_sale", 10000, 1000);
+    reader_close(r);
+}
+
 /* The card's own key of ROLE, as someone who sniffed its issuance (or made
  * the card on an emulator) holds it: derived here from the test's masters. */
 static void card_key_of(struct fixture *f, enum key_role role, uint8_t key[16])
@@ -1229,6 +1367,7 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_issuance_torn_at_every_exchange, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_gift_card, desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_topup_torn_at_every_exchange, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_issue_refuses_another_programs_account,
