@@ -47,7 +47,7 @@ LEAL_VERSION := 0.1.0
 
 # Sources are found, not listed: a new file joins the build where it is put.
 # Freestanding folders (ARCHITECTURE.md): keys/ (not keys/hosted), cardlayout/, firmware/core/.
-FS_SRC := $(sort $(wildcard keys/base/*.c keys/*.c) $(shell find cardlayout firmware/core -name '*.c' 2>/dev/null))
+FS_SRC := $(sort $(wildcard keys/base/*.c keys/*.c keys/portable/*.c) $(shell find cardlayout firmware/core -name '*.c' 2>/dev/null))
 HOSTED_LIB_SRC := $(sort $(shell find keys/hosted host -name '*.c' -not -path 'host/cli/*' \
 	-not -path 'host/cardsim/cli/*' 2>/dev/null))
 LEAL_MAIN_SRC := $(sort $(wildcard host/cli/*.c))
@@ -179,6 +179,7 @@ checksrc:
 	@tests/lib/checksrc.sh
 check-freestanding:
 	@tests/lib/check-freestanding.sh $(FS_SRC)
+	@tests/lib/freestanding/link_portable.sh
 # Issue 11's size rule over product code (not tests): functions <= 80 lines,
 # <= 6 parameters, against a baseline of today's violators that only shrinks.
 check-size:

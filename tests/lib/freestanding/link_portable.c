@@ -1,0 +1,73 @@
+/*
+ * link_portable.c - linked, never run, by link_portable.sh: a program that
+ * calls every function of the portable crypto provider (keys/portable/) and
+ * is linked with -nostdlib against keys/, keys/base/ and keys/portable/
+ * objects built freestanding. Any use of the C library there (malloc, stdio,
+ * ...) is an undefined symbol here. The memory functions a C compiler may
+ * call by itself are given below, as a bare-metal port gives them.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys/portable/provider_portable.h"
+#include "keys/portable/sha512.h"
+
+void *memcpy(void *d, const void *s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+void *memset(void *d, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+void portable_link_start(void);
+
+void *memcpy(void *d, const void *s, size_t n)
+{
+    return memmove(d, s, n);
+}
+
+void *memmove(void *d, const void *s, size_t n)
+{
+    uint8_t *dp = d;
+    const uint8_t *sp = s;
+    if (dp < sp)
+        for (size_t i = 0; i < n; i++)
+            dp[i] = sp[i];
+    else
+        for (size_t i = n; i > 0; i--)
+            dp[i - 1] = sp[i - 1];
+    return d;
+}
+
+void *memset(void *d, int c, size_t n)
+{
+    uint8_t *dp = d;
+    for (size_t i = 0; i < n; i++)
+        dp[i] = (uint8_t)c;
+    return d;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+    const uint8_t *ap = a, *bp = b;
+    for (size_t i = 0; i < n; i++)
+        if (ap[i] != bp[i])
+            return ap[i] < bp[i] ? -1 : 1;
+    return 0;
+}
+
+volatile unsigned portable_link_result;
+
+void portable_link_start(void)
+{
+    static const uint8_t key[16] = {1, 2, 3};
+    uint8_t iv[16] = {0}, buf[32] = {0}, digest[64];
+    unsigned bad = 0;
+    bad |= crypto_portable_aes128_ecb_encrypt(key, buf, buf) != LEAL_OK;
+    bad |= crypto_portable_aes128_ecb_decrypt(key, buf, buf) != LEAL_OK;
+    bad |= crypto_portable_aes128_cbc_encrypt(key, iv, buf, buf, sizeof buf) != LEAL_OK;
+    bad |= crypto_portable_aes128_cbc_decrypt(key, iv, buf, buf, sizeof buf) != LEAL_OK;
+    bad |= crypto_portable_aes128_cmac(key, buf, sizeof buf, iv) != LEAL_OK;
+    bad |= crypto_portable_sha256(buf, sizeof buf, digest) != LEAL_OK;
+    portable_sha512(buf, sizeof buf, digest);
+    portable_link_result = bad | digest[0];
+    for (;;) {
+    }
+}

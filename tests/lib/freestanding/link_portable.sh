@@ -1,0 +1,31 @@
+#!/bin/sh
+# link_portable.sh - the portable crypto provider links without the C library:
+# keys/portable/, keys/ (not keys/hosted) and keys/base/ compiled with
+# -ffreestanding -nostdinc (the compiler's own headers only), then linked with
+# tests/lib/freestanding/link_portable.c by -nostdlib -static: a call to
+# malloc, printf or any other C library function is an undefined symbol and
+# fails the link. Also refuses an object that names one of them at all.
+CC=${CC:-cc}
+inc=$($CC -print-file-name=include)
+flags="-std=c11 -ffreestanding -nostdinc -isystem $inc -I. -Wall -Wextra -Werror -fno-stack-protector -O2"
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+status=0
+for f in keys/portable/*.c keys/*.c keys/base/*.c tests/lib/freestanding/link_portable.c; do
+    # shellcheck disable=SC2086
+    $CC $flags -c "$f" -o "$tmp/$(echo "$f" | tr / _).o" || { echo "link_portable: $f does not compile freestanding"; status=1; }
+done
+[ $status -eq 0 ] || exit 1
+ar rcs "$tmp/keys.a" "$tmp"/keys_*.o || exit 1
+if ! $CC -nostdlib -static -Wl,-e,portable_link_start -o "$tmp/link" \
+    "$tmp/tests_lib_freestanding_link_portable.c.o" "$tmp/keys.a" -lgcc; then
+    echo "link_portable: the portable provider does not link without the C library"
+    exit 1
+fi
+# What the program took from keys/: every object pulled in, none of them
+# naming an allocator or stdio function.
+if nm -u "$tmp"/keys_portable_*.o | grep -E '\b(malloc|calloc|realloc|free|printf|fprintf|puts|fopen|fwrite|abort|exit)\b'; then
+    echo "link_portable: keys/portable/ calls the C library"
+    exit 1
+fi
+exit 0
