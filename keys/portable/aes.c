@@ -9,42 +9,72 @@ struct planes {
     uint32_t p[8];
 };
 
+/* Transposes an 8x8 bit matrix held as 8 bytes (Hacker's Delight 7-3): bit
+ * j of byte i becomes bit i of byte j. Its own inverse. */
+static uint64_t transpose8(uint64_t x)
+{
+    uint64_t t;
+    t = (x ^ x >> 7) & 0x00aa00aa00aa00aaULL;
+    x ^= t ^ t << 7;
+    t = (x ^ x >> 14) & 0x0000cccc0000ccccULL;
+    x ^= t ^ t << 14;
+    t = (x ^ x >> 28) & 0x00000000f0f0f0f0ULL;
+    x ^= t ^ t << 28;
+    return x;
+}
+
+static uint64_t load_le64(const uint8_t *p)
+{
+    return (uint64_t)load_le32(p + 4) << 32 | load_le32(p);
+}
+
 static void to_planes(const uint8_t s[16], struct planes *out)
 {
-    for (int k = 0; k < 8; k++) {
-        uint32_t v = 0;
-        for (int i = 0; i < 16; i++)
-            v |= (uint32_t)((s[i] >> k) & 1u) << i;
-        out->p[k] = v;
-    }
+    uint64_t lo = transpose8(load_le64(s)), hi = transpose8(load_le64(s + 8));
+    for (int k = 0; k < 8; k++)
+        out->p[k] = (uint32_t)(lo >> 8 * k & 0xff) | (uint32_t)(hi >> 8 * k & 0xff) << 8;
 }
 
 static void from_planes(const struct planes *in, uint8_t s[16])
 {
-    for (int i = 0; i < 16; i++) {
-        uint32_t v = 0;
-        for (int k = 0; k < 8; k++)
-            v |= ((in->p[k] >> i) & 1u) << k;
-        s[i] = (uint8_t)v;
+    uint64_t lo = 0, hi = 0;
+    for (int k = 0; k < 8; k++) {
+        lo |= (uint64_t)(in->p[k] & 0xff) << 8 * k;
+        hi |= (uint64_t)(in->p[k] >> 8 & 0xff) << 8 * k;
     }
+    lo = transpose8(lo);
+    hi = transpose8(hi);
+    store_le32(s, (uint32_t)lo);
+    store_le32(s + 4, (uint32_t)(lo >> 32));
+    store_le32(s + 8, (uint32_t)hi);
+    store_le32(s + 12, (uint32_t)(hi >> 32));
 }
 
-/* Product in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1, sixteen lanes at once. */
+/* Product in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1, sixteen lanes at once,
+ * by Horner's rule from b's top bit: c = c x + a b_i, where c x moves each
+ * plane up one and feeds the plane of x^7 back into x^4, x^3, x and 1. */
 static void gf_mul(const struct planes *a, const struct planes *b, struct planes *out)
 {
-    uint32_t t[15] = {0};
-    for (int i = 0; i < 8; i++)
-        for (int j = 0; j < 8; j++)
-            t[i + j] ^= a->p[i] & b->p[j];
-    /* x^k = x^(k-8) * (x^4 + x^3 + x + 1), highest degree first. */
-    for (int k = 14; k >= 8; k--) {
-        t[k - 4] ^= t[k];
-        t[k - 5] ^= t[k];
-        t[k - 7] ^= t[k];
-        t[k - 8] ^= t[k];
+    uint32_t c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0;
+    for (int i = 7; i >= 0; i--) {
+        uint32_t top = c7, bi = b->p[i];
+        c7 = c6 ^ (a->p[7] & bi);
+        c6 = c5 ^ (a->p[6] & bi);
+        c5 = c4 ^ (a->p[5] & bi);
+        c4 = c3 ^ top ^ (a->p[4] & bi);
+        c3 = c2 ^ top ^ (a->p[3] & bi);
+        c2 = c1 ^ (a->p[2] & bi);
+        c1 = c0 ^ top ^ (a->p[1] & bi);
+        c0 = top ^ (a->p[0] & bi);
     }
-    for (int k = 0; k < 8; k++)
-        out->p[k] = t[k];
+    out->p[0] = c0;
+    out->p[1] = c1;
+    out->p[2] = c2;
+    out->p[3] = c3;
+    out->p[4] = c4;
+    out->p[5] = c5;
+    out->p[6] = c6;
+    out->p[7] = c7;
 }
 
 /* Squaring is linear in GF(2^8): a_i x^2i reduced, written out. */

@@ -4,8 +4,10 @@
  * schedule word) are transposed into 8 bit-planes and inverted in GF(2^8)
  * as x^254 with bitwise ANDs and XORs (4 multiplications, 7 squarings), then
  * the affine map; so no memory address and no branch depends on a key or
- * data byte. Cost: one S-box layer is about 1,000 word operations, 20 per
- * block with the key schedule's 10; see provider_portable.h for the speed.
+ * data byte. Cost: one S-box layer is about 800 word operations (two 8x8
+ * bit transposes each way, 4 multiplications of 8 Horner steps, 7 squarings,
+ * the affine map), 10 per block plus 10 in the key schedule: about 4 us per
+ * one-block ECB call on the test machine, 0.1x OpenSSL's AES-NI (make bench).
  * Freestanding, no allocation; the schedule is the caller's and holds the key.
  */
 #ifndef LEAL_PORTABLE_AES_H

@@ -4,6 +4,7 @@
 #include "../base/bytes.h"
 #include "../base/ct.h"
 #include "aes.h"
+#include "ed25519.h"
 #include "sha256.h"
 
 leal_err crypto_portable_aes128_ecb_encrypt(const uint8_t key[16], const uint8_t in[16],
@@ -105,4 +106,10 @@ leal_err crypto_portable_sha256(const uint8_t *msg, size_t len, uint8_t digest[3
     portable_sha256_update(&ctx, msg, len);
     portable_sha256_final(&ctx, digest);
     return LEAL_OK;
+}
+
+leal_err crypto_portable_ed25519_verify(const uint8_t public_key[32], const uint8_t *msg,
+                                        size_t len, const uint8_t sig[64])
+{
+    return portable_ed25519_verify(public_key, msg, len, sig);
 }

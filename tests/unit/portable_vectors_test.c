@@ -1,5 +1,6 @@
 /* portable_vectors_test.c - the portable provider (keys/portable/) against
- * published vectors: FIPS 197, SP 800-38A, RFC 4493, FIPS 180-4. */
+ * published vectors: FIPS 197, SP 800-38A, RFC 4493, FIPS 180-4, RFC 8032;
+ * and the Ed25519 edge cases it must answer as OpenSSL does. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include "keys/crypto.h"
+#include "keys/hosted/provider_openssl.h"
 #include "keys/portable/provider_portable.h"
 #include "keys/portable/sha256.h"
 #include "keys/portable/sha512.h"
@@ -191,6 +193,86 @@ static void test_sha_pieces_agree_at_padding_edges(void **state)
     }
 }
 
+static int random_calls;
+
+static leal_err counting_random(uint8_t *out, size_t n)
+{
+    random_calls++;
+    memset(out, 0x5a, n);
+    return LEAL_OK;
+}
+
+static const struct crypto_provider portable = CRYPTO_PORTABLE_PROVIDER(counting_random);
+
+/* The table is complete, const, and its random is the port's function. */
+static void test_provider_table(void **state)
+{
+    (void)state;
+    uint8_t out[8] = {0};
+    assert_int_equal(crypto_provider_check(&portable), LEAL_OK);
+    assert_string_equal(portable.name, "portable");
+    assert_ptr_equal(portable.ed25519_verify, crypto_portable_ed25519_verify);
+    assert_int_equal(portable.random(out, sizeof out), LEAL_OK);
+    assert_int_equal(random_calls, 1);
+    assert_int_equal(out[0], 0x5a);
+    assert_int_equal(out[7], 0x5a);
+}
+
+/* RFC 8032 7.1 TEST 1, 2, 3 and 1024 (1023 bytes); one flipped bit of the
+ * signature, the message or the key is refused. */
+static void ed25519_file(const char *file)
+{
+    struct vector_record *v;
+    int n = vectors_load(file, &v);
+    for (int i = 0; i < n; i++) {
+        uint8_t pk[32], sig[64], m[1100];
+        size_t ml = vectors_hex(&v[i], "MESSAGE", m, sizeof m);
+        vectors_hex(&v[i], "PUBLIC", pk, 32);
+        vectors_hex(&v[i], "SIGNATURE", sig, 64);
+        assert_int_equal(portable.ed25519_verify(pk, ml ? m : NULL, ml, sig), LEAL_OK);
+        sig[(i * 13) % 64] ^= 0x10;
+        assert_int_equal(portable.ed25519_verify(pk, m, ml, sig), LEAL_E_SIGNATURE);
+        sig[(i * 13) % 64] ^= 0x10;
+        pk[i % 32] ^= 0x01;
+        assert_int_equal(portable.ed25519_verify(pk, m, ml, sig), LEAL_E_SIGNATURE);
+        pk[i % 32] ^= 0x01;
+        if (ml > 0) {
+            m[ml - 1] ^= 0x80;
+            assert_int_equal(portable.ed25519_verify(pk, m, ml, sig), LEAL_E_SIGNATURE);
+        }
+    }
+    free(v);
+}
+
+static void test_ed25519_rfc8032(void **state)
+{
+    (void)state;
+    ed25519_file("rfc8032_ed25519.txt");
+    ed25519_file("rfc8032_ed25519_1024.txt");
+}
+
+/* Every edge case: OpenSSL answers EXPECT, and so does the portable provider. */
+static void test_ed25519_edge_cases_as_openssl(void **state)
+{
+    (void)state;
+    const struct crypto_provider *ossl = crypto_openssl();
+    struct vector_record *v;
+    int n = vectors_load("leal_ed25519_edge.txt", &v);
+    assert_true(n >= 15);
+    for (int i = 0; i < n; i++) {
+        uint8_t pk[32], sig[64], m[64];
+        size_t ml = vectors_hex(&v[i], "MESSAGE", m, sizeof m);
+        leal_err want = strcmp(vectors_str(&v[i], "EXPECT"), "1") == 0 ? LEAL_OK : LEAL_E_SIGNATURE;
+        vectors_hex(&v[i], "PUBLIC", pk, 32);
+        vectors_hex(&v[i], "SIGNATURE", sig, 64);
+        if (ossl->ed25519_verify(pk, m, ml, sig) != want)
+            fail_msg("OpenSSL does not answer %d: %s", want, vectors_str(&v[i], "CASE"));
+        if (portable.ed25519_verify(pk, m, ml, sig) != want)
+            fail_msg("portable does not answer %d: %s", want, vectors_str(&v[i], "CASE"));
+    }
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +282,9 @@ int main(void)
         cmocka_unit_test(test_sha256_fips180),
         cmocka_unit_test(test_sha512_fips180),
         cmocka_unit_test(test_sha_pieces_agree_at_padding_edges),
+        cmocka_unit_test(test_provider_table),
+        cmocka_unit_test(test_ed25519_rfc8032),
+        cmocka_unit_test(test_ed25519_edge_cases_as_openssl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

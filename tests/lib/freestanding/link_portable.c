@@ -55,6 +55,15 @@ int memcmp(const void *a, const void *b, size_t n)
 
 volatile unsigned portable_link_result;
 
+static leal_err no_random(uint8_t *out, size_t n)
+{
+    (void)out, (void)n;
+    return LEAL_E_RANDOM;
+}
+
+/* The table as a port declares it: const, in read-only memory. */
+static const struct crypto_provider portable = CRYPTO_PORTABLE_PROVIDER(no_random);
+
 void portable_link_start(void)
 {
     static const uint8_t key[16] = {1, 2, 3};
@@ -67,6 +76,9 @@ void portable_link_start(void)
     bad |= crypto_portable_aes128_cmac(key, buf, sizeof buf, iv) != LEAL_OK;
     bad |= crypto_portable_sha256(buf, sizeof buf, digest) != LEAL_OK;
     portable_sha512(buf, sizeof buf, digest);
+    bad |= portable.ed25519_verify(digest, buf, sizeof buf, digest) != LEAL_E_SIGNATURE;
+    bad |= crypto_provider_check(&portable) != LEAL_OK;
+    bad |= portable.random(buf, 1) != LEAL_E_RANDOM;
     portable_link_result = bad | digest[0];
     for (;;) {
     }

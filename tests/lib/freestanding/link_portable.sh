@@ -4,7 +4,9 @@
 # -ffreestanding -nostdinc (the compiler's own headers only), then linked with
 # tests/lib/freestanding/link_portable.c by -nostdlib -static: a call to
 # malloc, printf or any other C library function is an undefined symbol and
-# fails the link. Also refuses an object that names one of them at all.
+# fails the link. Also refuses an object that names one of them at all, and
+# compiles the same sources for a 32-bit Cortex-M3 (clang, thumbv7m-none-eabi,
+# -Wconversion -Werror): no 128-bit integer, no 64-bit-only assumption.
 CC=${CC:-cc}
 inc=$($CC -print-file-name=include)
 flags="-std=c11 -ffreestanding -nostdinc -isystem $inc -I. -Wall -Wextra -Werror -fno-stack-protector -O2"
@@ -28,4 +30,9 @@ if nm -u "$tmp"/keys_portable_*.o | grep -E '\b(malloc|calloc|realloc|free|print
     echo "link_portable: keys/portable/ calls the C library"
     exit 1
 fi
-exit 0
+m3="--target=thumbv7m-none-eabi -mcpu=cortex-m3 -std=c11 -ffreestanding -O2 -I. -Wall -Wextra -Wconversion -Werror"
+for f in keys/portable/*.c keys/*.c keys/base/*.c; do
+    # shellcheck disable=SC2086
+    clang $m3 -c "$f" -o "$tmp/m3.o" || { echo "link_portable: $f does not compile for a Cortex-M3"; status=1; }
+done
+exit $status
