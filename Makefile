@@ -50,6 +50,10 @@ LEAL_VERSION := 0.1.0
 FS_SRC := $(sort $(wildcard keys/base/*.c keys/*.c keys/portable/*.c) $(shell find cardlayout firmware/core -name '*.c' 2>/dev/null))
 HOSTED_LIB_SRC := $(sort $(shell find keys/hosted host -name '*.c' -not -path 'host/cli/*' \
 	-not -path 'host/cardsim/cli/*' 2>/dev/null))
+# The terminal ports (firmware/port/): the template (a board port's starting point) is
+# freestanding and compiled here so the contract cannot drift from it; the POSIX port is hosted.
+FS_SRC += $(sort $(wildcard firmware/port/template/*.c))
+HOSTED_LIB_SRC += $(sort $(wildcard firmware/port/posix/*.c))
 LEAL_MAIN_SRC := $(sort $(wildcard host/cli/*.c))
 CARDSIM_MAIN_SRC := $(sort $(wildcard host/cardsim/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*_test.c))

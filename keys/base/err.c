@@ -193,6 +193,25 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_PACKAGE_OLDER, "terminal package is older than the one loaded; the loaded one "
                             "stays; build a new one"),
     E(LEAL_E_PACKAGE_SAME, "terminal package has the version already loaded; nothing changed"),
+    E(LEAL_E_JOURNAL_FORMAT_VERSION, "terminal journal written by a newer leal (unknown format "
+                                     "version); update leal"),
+    E(LEAL_E_JOURNAL_MALFORMED, "terminal journal data is damaged or not a journal (truncated, "
+                                "oversized or a field out of range); export it again"),
+    E(LEAL_E_JOURNAL_MAC, "terminal journal data fails its MAC: altered, damaged or from another "
+                          "terminal; nothing of it was taken"),
+    E(LEAL_E_JOURNAL_CHAIN,
+      "terminal journal chain is broken: an entry is missing, repeated or out "
+      "of order"),
+    E(LEAL_E_JOURNAL_FULL, "terminal journal is full of entries the host has not acknowledged; "
+                           "export the journal, import it at the desk and load the ack"),
+    E(LEAL_E_JOURNAL_EMPTY, "nothing to export: the host has acknowledged every journal entry"),
+    E(LEAL_E_JOURNAL_TERMINAL, "journal data is for another terminal or program"),
+    E(LEAL_E_JOURNAL_ACK_STALE, "journal acknowledgment is not newer than the one already applied "
+                                "(replayed or old); nothing changed"),
+    E(LEAL_E_JOURNAL_ACK_UNKNOWN, "journal acknowledgment names an entry this terminal does not "
+                                  "hold; nothing changed"),
+    E(LEAL_E_JOURNAL_TORN, "the terminal journal's last entry was cut by a power loss and is lost; "
+                           "the card's next tap settles what happened"),
 };
 
 #undef E

@@ -168,6 +168,18 @@ typedef enum leal_err {
     LEAL_E_PACKAGE_OLDER = 408,
     LEAL_E_PACKAGE_SAME = 409,
 
+    /* 430..459: the terminal journal (firmware/core/journal.h) */
+    LEAL_E_JOURNAL_FORMAT_VERSION = 430,
+    LEAL_E_JOURNAL_MALFORMED = 431,
+    LEAL_E_JOURNAL_MAC = 432,
+    LEAL_E_JOURNAL_CHAIN = 433,
+    LEAL_E_JOURNAL_FULL = 434,
+    LEAL_E_JOURNAL_EMPTY = 435,
+    LEAL_E_JOURNAL_TERMINAL = 436,
+    LEAL_E_JOURNAL_ACK_STALE = 437,
+    LEAL_E_JOURNAL_ACK_UNKNOWN = 438,
+    LEAL_E_JOURNAL_TORN = 439,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

@@ -1,0 +1,296 @@
+/*
+ * journal.h - the terminal journal (firmware/core/JOURNAL.md): every
+ * operation and refusal of an offline terminal, each entry AES-CMACed with
+ * the terminal's journal key (KEYS.md) and chained to the one before, kept in
+ * erase units of a port_storage (port.h), exported for the host and erased
+ * only after the host's acknowledgment.
+ *
+ * Storage: fixed 512-byte slots, used in order round the units as a ring;
+ * one entry per slot. An append programs one slot and reads it back; when it
+ * enters a unit it first erases that unit, and only if nothing in it is
+ * unacknowledged (else LEAL_E_JOURNAL_FULL: never truncated before an ack).
+ * Power loss at any byte of an append loses at most that entry, and
+ * journal_open says so (JOURNAL_TORN, the lost sequence) and writes a
+ * RECOVERY entry in its place; earlier entries are never touched.
+ * RAM: struct journal (112 bytes); about 3 KiB of stack at the deepest
+ * (journal_open writing its EPOCH or RECOVERY entry); no allocation.
+ * Errors: LEAL_E_ARG, LEAL_E_STATE (not open, or failed: open again),
+ * LEAL_E_JOURNAL_* (err.h), the storage's and the provider's own.
+ * Freestanding.
+ */
+#ifndef LEAL_JOURNAL_H
+#define LEAL_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firmware/core/port.h"
+#include "firmware/core/rules.h"
+#include "keys/base/err.h"
+#include "keys/crypto.h"
+
+#define JOURNAL_FORMAT_VERSION 1
+#define JOURNAL_SLOT 512                  /* bytes per slot; a unit holds unit_size / 512 */
+#define JOURNAL_MAX_LINES RULES_MAX_LINES /* 19: every line an earn can have */
+#define JOURNAL_FIXED_LEN 112             /* entry bytes before the lines */
+#define JOURNAL_LINE_LEN 14
+#define JOURNAL_MAC_LEN 16
+#define JOURNAL_ENTRY_MIN (JOURNAL_FIXED_LEN + JOURNAL_MAC_LEN)
+#define JOURNAL_ENTRY_MAX                                                                          \
+    (JOURNAL_FIXED_LEN + JOURNAL_MAX_LINES * JOURNAL_LINE_LEN + JOURNAL_MAC_LEN)
+#define JOURNAL_EXPORT_HEADER_LEN 32
+#define JOURNAL_ACK_LEN 56
+#define JOURNAL_MAX_PROBLEMS 8 /* problems a report lists (it counts them all) */
+
+enum journal_op {
+    JOURNAL_OP_EARN = 0x01,
+    JOURNAL_OP_PAY = 0x02,
+    JOURNAL_OP_PAY_EARN = 0x03,
+    JOURNAL_OP_REDEEM = 0x04,
+    JOURNAL_OP_STAMP = 0x05,
+    JOURNAL_OP_BONO = 0x06,
+    JOURNAL_OP_VOID = 0x07,
+    JOURNAL_OP_BALANCE = 0x08,
+    JOURNAL_OP_REFUSAL = 0x09,
+    /* Written by the journal itself: */
+    JOURNAL_OP_EPOCH = 0x10,    /* first entry of an epoch */
+    JOURNAL_OP_RECOVERY = 0x11, /* stands in for an entry torn by power loss */
+    JOURNAL_OP_ACK = 0x12,      /* the host acknowledged up to (ref epoch, ref seq) */
+};
+
+enum journal_card_kind {
+    JOURNAL_CARD_NONE = 0,
+    JOURNAL_CARD_DESFIRE = 1,
+    JOURNAL_CARD_CLASSIC = 2
+};
+
+struct journal_line {
+    uint8_t source;     /* enum rules_source */
+    uint8_t rule_index; /* RULE: index in the program */
+    uint32_t id;        /* RULE: rule id; TIER: tier */
+    int64_t points;
+};
+
+/* One entry, decoded. JOURNAL.md "Entry" says what each field holds for
+ * each operation; a field an operation does not use is 0. */
+struct journal_entry {
+    uint8_t op;        /* enum journal_op */
+    uint8_t card_kind; /* enum journal_card_kind */
+    uint8_t n_lines;   /* 0 .. JOURNAL_MAX_LINES */
+    uint32_t terminal_id;
+    uint32_t epoch; /* >= 1 */
+    uint32_t seq;   /* >= 1, from 1 in each epoch */
+    uint64_t utc_seconds;
+    int16_t utc_offset_minutes;
+    uint16_t reason; /* a leal_err: why refused, why an epoch began; 0 otherwise */
+    uint64_t card_id;
+    uint32_t counter_before, counter_after; /* DESFire taps, Classic seq */
+    uint32_t package_version;
+    uint32_t ref_epoch, ref_seq; /* the entry this one is about (void, recovery, ack, epoch) */
+    uint32_t item;               /* reward id, stamp card, bono kind, refused operation */
+    uint32_t amount_cents;       /* the sale */
+    uint32_t purse_cents;        /* taken from the purse (void: given back) */
+    int64_t points;              /* change of the card's points */
+    int16_t quantity;            /* stamps given, bono sessions used (negative: undone) */
+    uint16_t bono_left;
+    uint32_t points_after, purse_after;
+    uint8_t tier_after;
+    uint8_t stamps_after[STATE_STAMPS];
+    uint8_t prev_mac[JOURNAL_MAC_LEN]; /* the previous entry's MAC; zeros at seq 1 */
+    struct journal_line lines[JOURNAL_MAX_LINES];
+    uint8_t mac[JOURNAL_MAC_LEN];
+};
+
+/* Bytes the encoding of an entry with n_lines lines takes. */
+size_t journal_entry_len(uint8_t n_lines);
+
+/* Encodes e and computes its MAC under key into e->mac and the last 16 bytes
+ * of out. LEAL_E_JOURNAL_MALFORMED if e breaks a field rule, LEAL_E_NO_SPACE
+ * if cap is short. */
+LEAL_MUST_CHECK leal_err journal_entry_seal(const struct crypto_provider *cp, const uint8_t key[16],
+                                            struct journal_entry *e, uint8_t *out, size_t cap,
+                                            size_t *len);
+
+/* The length of the entry at the start of p from its line count (the bytes
+ * need not all be there): LEAL_E_TRUNCATED if fewer than 4 bytes,
+ * LEAL_E_JOURNAL_FORMAT_VERSION, LEAL_E_JOURNAL_MALFORMED. */
+LEAL_MUST_CHECK leal_err journal_entry_peek_len(const uint8_t *p, size_t avail, size_t *len);
+
+/* Decodes exactly one entry of len bytes (structure only, no MAC check).
+ * LEAL_E_JOURNAL_FORMAT_VERSION, LEAL_E_JOURNAL_MALFORMED; *out zeroed on
+ * error. */
+LEAL_MUST_CHECK leal_err journal_entry_decode(const uint8_t *p, size_t len,
+                                              struct journal_entry *out);
+
+/* LEAL_OK if the entry's MAC (its last 16 bytes) is right under key,
+ * LEAL_E_JOURNAL_MAC if not (compared in constant time). */
+LEAL_MUST_CHECK leal_err journal_entry_check_mac(const struct crypto_provider *cp,
+                                                 const uint8_t key[16], const uint8_t *p,
+                                                 size_t len);
+
+/* Who the journal belongs to, from the terminal's bundle (KEYS.md). */
+struct journal_config {
+    uint32_t program_id;
+    uint32_t terminal_id; /* != 0 */
+    uint8_t key_version;  /* the journal master version the key came from */
+    uint8_t key[16];      /* the terminal's own journal key */
+};
+
+/* A position in the journal's storage: a slot index and what is there. */
+struct journal_key {
+    uint32_t epoch, seq; /* (0, 0): none */
+};
+
+/* An open journal. Fields are private. */
+struct journal {
+    const struct port_storage *st;
+    const struct crypto_provider *cp;
+    struct journal_config cfg;
+    uint32_t slots, slots_per_unit;
+    uint8_t state; /* 0 closed, 1 open, 2 failed (open again) */
+    bool has_head;
+    uint32_t head_slot; /* newest entry */
+    struct journal_key head;
+    uint8_t head_mac[JOURNAL_MAC_LEN];
+    uint32_t next_slot;       /* where the next append goes */
+    struct journal_key acked; /* the host acknowledged every entry up to it */
+    bool has_unacked;
+    uint32_t oldest_unacked_slot;
+    uint32_t unacked; /* entries after acked */
+};
+
+enum journal_status {
+    JOURNAL_CLEAN = 0,   /* every entry in order, nothing lost */
+    JOURNAL_FRESH = 1,   /* blank storage: a new epoch began */
+    JOURNAL_TORN = 2,    /* the last append was torn: lost_seq is gone, a RECOVERY stands in */
+    JOURNAL_DAMAGED = 3, /* problems below: a new epoch began */
+};
+
+struct journal_problem {
+    uint16_t code; /* LEAL_E_JOURNAL_MAC, LEAL_E_JOURNAL_CHAIN */
+    uint32_t slot;
+    uint32_t epoch, seq; /* the entry at fault (its own if readable, else the one expected) */
+};
+
+/* What journal_open found and did. */
+struct journal_report {
+    uint8_t status;          /* enum journal_status */
+    struct journal_key lost; /* TORN: the entry lost */
+    struct journal_key head; /* the newest entry after open (its EPOCH or RECOVERY included) */
+    struct journal_key acked;
+    uint32_t entries; /* valid entries in storage */
+    uint32_t unacked; /* of them, after the acknowledged one */
+    uint32_t n_problems;
+    struct journal_problem problems[JOURNAL_MAX_PROBLEMS];
+};
+
+/* Opens the journal in st: verifies every slot, finds the newest entry and
+ * the acknowledged point, checks sequence and chain of what is not
+ * acknowledged, and reports it. Blank storage begins an epoch; a torn last
+ * append gets its RECOVERY entry; any other damage begins a new epoch
+ * (JOURNAL.md "Opening"). The new epoch number is max(the newest epoch + 1,
+ * now's UTC seconds, 1), so an epoch never repeats while the clock is sane.
+ * cfg's key is copied (journal_close wipes it). LEAL_E_JOURNAL_MAC if nothing
+ * verifies, something is written and no unit is blank (nothing is erased);
+ * LEAL_E_JOURNAL_FULL if its own entry found no slot: open for reading and
+ * export only. Any other error leaves it closed. */
+LEAL_MUST_CHECK leal_err journal_open(struct journal *j, const struct port_storage *st,
+                                      const struct crypto_provider *cp,
+                                      const struct journal_config *cfg, const struct port_time *now,
+                                      struct journal_report *rep);
+
+/* Appends e: the journal fills terminal id, epoch, sequence, the previous
+ * MAC and the MAC (e is updated with them). Returns once the entry is
+ * durable. LEAL_E_JOURNAL_FULL if the unit it needs holds unacknowledged
+ * entries; on a storage error the journal is failed until journal_open. */
+LEAL_MUST_CHECK leal_err journal_append(struct journal *j, struct journal_entry *e);
+
+/* A bounded iterator over the entries in storage order, oldest first. */
+struct journal_iter {
+    uint32_t slot;
+    uint32_t left; /* slots still to look at */
+};
+
+/* From the oldest entry in storage (acknowledged ones included) or from the
+ * oldest unacknowledged one. */
+void journal_iter_begin(const struct journal *j, struct journal_iter *it, bool unacked_only);
+
+/* The next valid entry into *out (and its bytes into raw/raw_len when raw is
+ * not NULL, raw holding JOURNAL_ENTRY_MAX); *done when there is none left.
+ * Slots that do not verify are skipped. */
+LEAL_MUST_CHECK leal_err journal_iter_next(const struct journal *j, struct journal_iter *it,
+                                           struct journal_entry *out, uint8_t *raw, size_t *raw_len,
+                                           bool *done);
+
+/* What an export says (JOURNAL.md "Export"). */
+struct journal_export_info {
+    uint8_t key_version;
+    uint32_t program_id;
+    uint32_t terminal_id;
+    uint32_t epoch;
+    uint32_t first_seq, last_seq;
+    uint32_t count;
+    size_t len;                        /* bytes of the whole export */
+    uint8_t last_mac[JOURNAL_MAC_LEN]; /* the last entry's MAC: what an ack names */
+    uint8_t export_mac[JOURNAL_MAC_LEN];
+};
+
+/* Writes the unacknowledged entries of the oldest unacknowledged epoch, as
+ * many whole ones as fit in cap, as an export into out. Changes nothing in
+ * storage. LEAL_E_JOURNAL_EMPTY if every entry is acknowledged,
+ * LEAL_E_NO_SPACE if not even one entry fits. */
+LEAL_MUST_CHECK leal_err journal_export(const struct journal *j, uint8_t *out, size_t cap,
+                                        struct journal_export_info *info);
+
+/* Parses an export's structure (header, each entry, the end): no MACs.
+ * LEAL_E_JOURNAL_MALFORMED, LEAL_E_JOURNAL_FORMAT_VERSION. */
+LEAL_MUST_CHECK leal_err journal_export_parse(const uint8_t *p, size_t len,
+                                              struct journal_export_info *info);
+
+/* journal_export_parse, then what the host checks (JOURNAL.md "What the host
+ * checks"): the export MAC, each entry's MAC, terminal and epoch, sequences
+ * consecutive from first to last, each entry's previous MAC the MAC before
+ * it (and zero at sequence 1). On LEAL_E_JOURNAL_MAC or LEAL_E_JOURNAL_CHAIN
+ * *bad_seq names the entry at fault (0: the export as a whole). */
+LEAL_MUST_CHECK leal_err journal_export_verify(const struct crypto_provider *cp,
+                                               const uint8_t key[16], const uint8_t *p, size_t len,
+                                               struct journal_export_info *info, uint32_t *bad_seq);
+
+/* The i-th entry (0-based) of a parsed export. */
+LEAL_MUST_CHECK leal_err journal_export_entry(const uint8_t *p, size_t len, uint32_t i,
+                                              struct journal_entry *out);
+
+/* The host's acknowledgment (JOURNAL.md "Acknowledgment"). */
+struct journal_ack {
+    uint8_t key_version;
+    uint32_t program_id;
+    uint32_t terminal_id;
+    uint32_t epoch, seq;                /* the last entry the host took */
+    uint8_t entry_mac[JOURNAL_MAC_LEN]; /* that entry's MAC */
+};
+
+/* Encodes and MACs an ack under the terminal's journal key (the host derives
+ * it from the journal master). */
+LEAL_MUST_CHECK leal_err journal_ack_encode(const struct crypto_provider *cp, const uint8_t key[16],
+                                            const struct journal_ack *a,
+                                            uint8_t out[JOURNAL_ACK_LEN]);
+
+/* Parses and verifies an ack: LEAL_E_JOURNAL_MALFORMED,
+ * LEAL_E_JOURNAL_FORMAT_VERSION, LEAL_E_JOURNAL_MAC. */
+LEAL_MUST_CHECK leal_err journal_ack_decode(const struct crypto_provider *cp, const uint8_t key[16],
+                                            const uint8_t *p, size_t len, struct journal_ack *out);
+
+/* Applies an ack: verified, for this program and terminal
+ * (LEAL_E_JOURNAL_TERMINAL), newer than the acknowledged point
+ * (LEAL_E_JOURNAL_ACK_STALE: a replay or an old one), naming an entry this
+ * journal holds with that very MAC (LEAL_E_JOURNAL_ACK_UNKNOWN). Then appends
+ * an ACK entry; only after that may units of acknowledged entries be erased.
+ * On any refusal nothing changes. */
+LEAL_MUST_CHECK leal_err journal_ack(struct journal *j, const uint8_t *p, size_t len,
+                                     const struct port_time *now);
+
+/* Wipes the key; the journal must be opened again. */
+void journal_close(struct journal *j);
+
+#endif
