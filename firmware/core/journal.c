@@ -23,7 +23,7 @@ size_t journal_entry_len(uint8_t n_lines)
 
 static bool op_known(uint8_t op)
 {
-    return (op >= JOURNAL_OP_EARN && op <= JOURNAL_OP_REFUSAL) ||
+    return (op >= JOURNAL_OP_EARN && op <= JOURNAL_OP_SETTLE) ||
            (op >= JOURNAL_OP_EPOCH && op <= JOURNAL_OP_ACK);
 }
 
@@ -451,8 +451,10 @@ static leal_err scan_head(struct journal *j, struct open_scan *sc)
         }
         if (sc->e.op == JOURNAL_OP_ACK) {
             struct journal_key ref = {sc->e.ref_epoch, sc->e.ref_seq};
-            if (key_less(j->acked, ref))
+            if (key_less(j->acked, ref)) {
                 j->acked = ref;
+                j->last_ack_utc = sc->e.utc_seconds;
+            }
         }
     }
     return LEAL_OK;
@@ -1192,5 +1194,44 @@ leal_err journal_ack(struct journal *j, const uint8_t *p, size_t len, const stru
     if ((err = write_internal(j, JOURNAL_OP_ACK, k, LEAL_OK, now)) != LEAL_OK)
         return err;
     j->acked = k;
+    j->last_ack_utc = now->utc_seconds;
     return recount_unacked(j);
+}
+
+/* The caller's appends that room_for would take from here, one by one. */
+static uint32_t appends_left(const struct journal *j)
+{
+    uint32_t n = 0, s = j->next_slot, oldest = j->oldest_unacked_slot;
+    bool has = j->has_unacked;
+    if (j->state != STATE_OPEN)
+        return 0;
+    while (n < j->slots && slot_available(j, s, has, oldest)) {
+        if (!has) {
+            has = true;
+            oldest = s;
+        }
+        if (!slot_available(j, ring_next(j, s), has, oldest))
+            break;
+        n++;
+        s = ring_next(j, s);
+    }
+    return n;
+}
+
+leal_err journal_status(const struct journal *j, struct journal_status_info *out)
+{
+    if (j == NULL || out == NULL)
+        return LEAL_E_ARG;
+    leal_memset(out, 0, sizeof *out);
+    if (j->state == STATE_CLOSED)
+        return LEAL_E_STATE;
+    out->head = j->head;
+    out->acked = j->acked;
+    out->last_ack_utc = j->last_ack_utc;
+    out->unacked = j->unacked;
+    out->slots = j->slots;
+    out->slots_used =
+        j->has_unacked ? ring_distance(j, j->oldest_unacked_slot, j->head_slot) + 1 : 0;
+    out->appends_left = appends_left(j);
+    return LEAL_OK;
 }

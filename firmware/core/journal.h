@@ -12,7 +12,7 @@
  * Power loss at any byte of an append loses at most that entry, and
  * journal_open says so (JOURNAL_TORN, the lost sequence) and writes a
  * RECOVERY entry in its place; earlier entries are never touched.
- * RAM: struct journal (112 bytes); about 3 KiB of stack at the deepest
+ * RAM: struct journal (120 bytes); about 3 KiB of stack at the deepest
  * (journal_open writing its EPOCH or RECOVERY entry); no allocation.
  * Errors: LEAL_E_ARG, LEAL_E_STATE (not open, or failed: open again),
  * LEAL_E_JOURNAL_* (err.h), the storage's and the provider's own.
@@ -53,11 +53,15 @@ enum journal_op {
     JOURNAL_OP_VOID = 0x07,
     JOURNAL_OP_BALANCE = 0x08,
     JOURNAL_OP_REFUSAL = 0x09,
+    JOURNAL_OP_SETTLE = 0x0A, /* what a card shows of a commit that had no answer */
     /* Written by the journal itself: */
     JOURNAL_OP_EPOCH = 0x10,    /* first entry of an epoch */
     JOURNAL_OP_RECOVERY = 0x11, /* stands in for an entry torn by power loss */
     JOURNAL_OP_ACK = 0x12,      /* the host acknowledged up to (ref epoch, ref seq) */
 };
+
+/* SETTLE's item: what the card's own counter says of the commit. */
+enum journal_settled { JOURNAL_SETTLED_DONE = 1, JOURNAL_SETTLED_NOT_DONE = 2 };
 
 enum journal_card_kind {
     JOURNAL_CARD_NONE = 0,
@@ -158,6 +162,7 @@ struct journal {
     bool has_unacked;
     uint32_t oldest_unacked_slot;
     uint32_t unacked; /* entries after acked */
+    uint64_t last_ack_utc;
 };
 
 enum journal_status {
@@ -289,6 +294,20 @@ LEAL_MUST_CHECK leal_err journal_ack_decode(const struct crypto_provider *cp, co
  * On any refusal nothing changes. */
 LEAL_MUST_CHECK leal_err journal_ack(struct journal *j, const uint8_t *p, size_t len,
                                      const struct port_time *now);
+
+/* What `leal-terminal status` shows of the journal. */
+struct journal_status_info {
+    struct journal_key head;  /* the newest entry */
+    struct journal_key acked; /* (0, 0): never acknowledged */
+    uint64_t last_ack_utc;    /* when the newest ack was applied (0: never) */
+    uint32_t unacked;         /* entries the host has not acknowledged */
+    uint32_t slots;           /* the storage's slots */
+    uint32_t slots_used;      /* from the oldest unacknowledged entry to the head */
+    uint32_t appends_left;    /* caller's appends that fit before LEAL_E_JOURNAL_FULL */
+};
+
+/* The journal's figures; LEAL_E_STATE if it is not open. */
+LEAL_MUST_CHECK leal_err journal_status(const struct journal *j, struct journal_status_info *out);
 
 /* Wipes the key; the journal must be opened again. */
 void journal_close(struct journal *j);

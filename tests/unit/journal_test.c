@@ -525,10 +525,20 @@ static void test_full_never_truncated(void **state)
     struct journal_entry e = golden_pay();
     uint32_t n = 1, erases;
     (void)state;
+    struct journal_status_info st;
     fresh();
+    assert_int_equal(journal_status(&j, &st), LEAL_OK);
+    assert_int_equal(st.slots, 8);
+    assert_int_equal(st.slots_used, 1);
+    assert_int_equal(st.appends_left, 6);
+    assert_int_equal(st.last_ack_utc, 0);
     /* 8 slots: the EPOCH entry, 6 of the caller's, one kept for an ACK. */
     while (journal_append(&j, &e) == LEAL_OK)
         n++;
+    assert_int_equal(journal_status(&j, &st), LEAL_OK);
+    assert_int_equal(st.appends_left, 0);
+    assert_int_equal(st.slots_used, 7);
+    assert_int_equal(st.unacked, 7);
     assert_int_equal(n, 7);
     assert_int_equal(journal_append(&j, &e), LEAL_E_JOURNAL_FULL);
     assert_int_equal(entry_macs(macs, 64, false), 7);
@@ -539,8 +549,14 @@ static void test_full_never_truncated(void **state)
     erases = rs.erases;
     ack_all(90); /* the ACK entry takes the last slot */
     assert_int_equal(rs.erases, erases);
-    assert_int_equal(j.unacked, 1);
-    append_ok(golden_pay()); /* now unit 0 may go */
+    assert_int_equal(journal_status(&j, &st), LEAL_OK);
+    assert_int_equal(st.unacked, 1);
+    assert_int_equal(st.acked.seq, 7);
+    assert_int_equal(st.head.seq, 8);
+    assert_int_equal(st.last_ack_utc, T0 + 90);
+    assert_int_equal(st.slots_used, 1);
+    assert_int_equal(st.appends_left, 5); /* units 0..2 and slot 6; unit 3 holds the ACK */
+    append_ok(golden_pay());              /* now unit 0 may go */
     assert_int_equal(rs.erases, erases + 1);
     assert_int_equal(entry_macs(macs, 64, false), 7);
     assert_int_equal(entry_macs(macs, 64, true), 2);
@@ -548,7 +564,11 @@ static void test_full_never_truncated(void **state)
     assert_int_equal(rep.status, JOURNAL_CLEAN);
     assert_int_equal(rep.acked.seq, 7);
     assert_int_equal(rep.unacked, 2);
+    assert_int_equal(journal_status(&j, &st), LEAL_OK);
+    assert_int_equal(st.last_ack_utc, T0 + 90); /* from the ACK entry */
+    assert_int_equal(st.appends_left, 4);
     journal_close(&j);
+    assert_int_equal(journal_status(&j, &st), LEAL_E_STATE);
 }
 
 static void test_export_ack(void **state)
@@ -618,6 +638,23 @@ static void test_export_ack(void **state)
     assert_int_equal(journal_export(&j, exp, sizeof exp, &info), LEAL_OK);
     assert_int_equal(info.first_seq, 6);
     assert_int_equal(info.count, 1);
+    {
+        /* A commit that had no answer, settled from the card at its next tap. */
+        struct journal_entry settle = golden_pay();
+        settle.op = JOURNAL_OP_SETTLE;
+        settle.ref_epoch = T0;
+        settle.ref_seq = 3;
+        settle.item = JOURNAL_SETTLED_DONE;
+        append_ok(settle);
+        assert_int_equal(journal_export(&j, exp, sizeof exp, &info), LEAL_OK);
+        assert_int_equal(info.count, 2);
+        assert_int_equal(journal_export_entry(exp, info.len, 1, &settle), LEAL_OK);
+        assert_int_equal(settle.op, JOURNAL_OP_SETTLE);
+        assert_int_equal(settle.seq, 7);
+        assert_int_equal(settle.ref_seq, 3);
+        assert_int_equal(settle.item, JOURNAL_SETTLED_DONE);
+        assert_int_equal(settle.purse_cents, 300);
+    }
     journal_close(&j);
 }
 
@@ -736,6 +773,70 @@ static void test_chain_and_mac_named(void **state)
     journal_close(&j);
 }
 
+/* An export holds one epoch: after damage began a new one, the old epoch
+ * goes first (its break named by sequence), the new one after its ack. */
+static void test_export_by_epoch(void **state)
+{
+    static uint8_t exp[4096];
+    struct journal_export_info info;
+    struct journal_ack a;
+    uint8_t b[JOURNAL_ACK_LEN];
+    struct port_time t = at(700);
+    uint32_t bad;
+    (void)state;
+    fresh();
+    append_ok(golden_earn());
+    append_ok(golden_pay());
+    append_ok(golden_refusal());
+    mem[2 * 512 + 30] ^= 0x01; /* the pay (seq 3) */
+    assert_int_equal(reopen(600), LEAL_OK);
+    assert_int_equal(rep.status, JOURNAL_DAMAGED);
+    assert_int_equal(rep.head.epoch, T0 + 600);
+    assert_int_equal(journal_export(&j, exp, sizeof exp, &info), LEAL_OK);
+    assert_int_equal(info.epoch, T0);
+    assert_int_equal(info.count, 3); /* 1, 2 and 4: the damaged 3 is not an entry */
+    assert_int_equal(info.first_seq, 1);
+    assert_int_equal(info.last_seq, 4);
+    assert_int_equal(journal_export_verify(cp, cfg.key, exp, info.len, &info, &bad),
+                     LEAL_E_JOURNAL_CHAIN);
+    assert_int_equal(bad, 4);
+    /* The host takes what verifies alone and acknowledges up to 4. */
+    assert_int_equal(journal_export_parse(exp, sizeof exp, &info), LEAL_E_JOURNAL_MALFORMED);
+    assert_int_equal(journal_export(&j, exp, sizeof exp, &info), LEAL_OK);
+    memset(&a, 0, sizeof a);
+    a.key_version = 2;
+    a.program_id = PROGRAM;
+    a.terminal_id = TERMINAL;
+    a.epoch = T0;
+    a.seq = 4;
+    memcpy(a.entry_mac, info.last_mac, 16);
+    assert_int_equal(journal_ack_encode(cp, cfg.key, &a, b), LEAL_OK);
+    assert_int_equal(journal_ack(&j, b, sizeof b, &t), LEAL_OK);
+    assert_int_equal(journal_export(&j, exp, sizeof exp, &info), LEAL_OK);
+    assert_int_equal(info.epoch, T0 + 600);
+    assert_int_equal(info.first_seq, 1);
+    assert_int_equal(info.last_seq, 2); /* its EPOCH entry and the ACK entry */
+    assert_int_equal(journal_export_verify(cp, cfg.key, exp, info.len, &info, &bad), LEAL_OK);
+    {
+        struct journal_entry e = {0};
+        assert_int_equal(journal_export_entry(exp, info.len, 0, &e), LEAL_OK);
+        assert_int_equal(e.op, JOURNAL_OP_EPOCH);
+        assert_int_equal(e.reason, LEAL_E_JOURNAL_MAC);
+        assert_int_equal(e.ref_epoch, T0);
+        assert_int_equal(e.ref_seq, 4);
+        assert_int_equal(journal_export_entry(exp, info.len, 1, &e), LEAL_OK);
+        assert_int_equal(e.op, JOURNAL_OP_ACK);
+        assert_int_equal(e.ref_seq, 4);
+        assert_int_equal(journal_export_entry(exp, info.len, 2, &e), LEAL_E_NOT_FOUND);
+    }
+    /* Acknowledged damage is no longer reported. */
+    assert_int_equal(reopen(800), LEAL_OK);
+    assert_int_equal(rep.status, JOURNAL_CLEAN);
+    assert_int_equal(rep.n_problems, 0);
+    assert_int_equal(rep.unacked, 2);
+    journal_close(&j);
+}
+
 static void test_file_storage(void **state)
 {
     char *dir = test_tmpdir_fast(), path[512];
@@ -779,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_export_ack),
         cmocka_unit_test(test_export_bit_flips),
         cmocka_unit_test(test_chain_and_mac_named),
+        cmocka_unit_test(test_export_by_epoch),
         cmocka_unit_test(test_file_storage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
