@@ -6,8 +6,9 @@
  *         its entries is readable; a refusal leaves the info zeroed.
  *   odd:  a storage image (4 units of 1,024 bytes, the rest erased): opened
  *         with the golden journal's key; whatever it holds, the journal
- *         opens, appends, exports what verifies, takes the ack of it, and
- *         opens again with the head never going back.
+ *         opens (or, when nothing verifies and no unit is blank, refuses
+ *         without writing), appends, exports what verifies, takes the ack
+ *         of it, and opens again with the head never going back.
  * The key is the golden journal's (tests/vectors/leal_journal.txt), so seeds
  * made from real journals carry valid MACs for mutations to break. */
 #include <stdbool.h>
@@ -96,6 +97,12 @@ static void check_storage(const struct crypto_provider *cp, const uint8_t *p, si
         abort();
     memcpy(mem, p, len < sizeof mem ? len : sizeof mem);
     err = journal_open(&j, &rs.port, cp, &cfg, &t, &rep);
+    if (err == LEAL_E_JOURNAL_MAC) {
+        /* Nothing verifies and no unit is blank: refused, nothing erased. */
+        if (rs.erases != 0 || rs.programs != 0 || rep.status != JOURNAL_DAMAGED)
+            abort();
+        return;
+    }
     if (err != LEAL_OK && err != LEAL_E_JOURNAL_FULL)
         abort();
     memset(&e, 0, sizeof e);
