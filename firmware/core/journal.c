@@ -831,7 +831,9 @@ static leal_err export_entries(const struct journal *j, uint8_t *out, size_t cap
         leal_err err = journal_iter_next(j, &it, &e, raw, &len, &done);
         if (err != LEAL_OK)
             return err;
-        if (done || (info->count > 0 && e.epoch != info->epoch) ||
+        /* One epoch, sequences going up: entries damage left out of order
+         * wait for the ack of these (which then passes over them). */
+        if (done || (info->count > 0 && (e.epoch != info->epoch || e.seq <= info->last_seq)) ||
             *pos + len + JOURNAL_MAC_LEN > cap)
             break;
         if (info->count == 0) {
