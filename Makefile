@@ -184,6 +184,7 @@ checksrc:
 check-freestanding:
 	@tests/lib/check-freestanding.sh $(FS_SRC)
 	@tests/lib/freestanding/link_portable.sh
+	@tests/lib/freestanding/link_journal.sh
 # Issue 11's size rule over product code (not tests): functions <= 80 lines,
 # <= 6 parameters, against a baseline of today's violators that only shrinks.
 check-size:

@@ -1,0 +1,29 @@
+#!/bin/sh
+# link_journal.sh - the terminal journal links without the C library:
+# firmware/core/ (journal, port contract and what they reach: the rules
+# engine's headers, cardlayout's records), firmware/port/template/, keys/,
+# keys/portable/ and keys/base/ compiled with -ffreestanding -nostdinc (the
+# compiler's own headers only), then linked with
+# tests/lib/freestanding/link_journal.c by -nostdlib -static: a call to
+# malloc, printf or any other C library function is an undefined symbol and
+# fails the link. Linked, never run.
+CC=${CC:-cc}
+inc=$($CC -print-file-name=include)
+flags="-std=c11 -ffreestanding -nostdinc -isystem $inc -I. -Wall -Wextra -Werror -fno-stack-protector -O2"
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+status=0
+for f in firmware/core/journal.c firmware/core/port.c firmware/port/template/*.c keys/portable/*.c \
+    keys/*.c keys/base/*.c tests/lib/freestanding/link_journal.c; do
+    # shellcheck disable=SC2086
+    $CC $flags -c "$f" -o "$tmp/$(echo "$f" | tr / _).o" ||
+        { echo "link_journal: $f does not compile freestanding"; status=1; }
+done
+[ $status -eq 0 ] || exit 1
+ar rcs "$tmp/core.a" "$tmp"/firmware_*.o "$tmp"/keys_*.o || exit 1
+if ! $CC -nostdlib -static -Wl,-e,journal_link_start -o "$tmp/link" \
+    "$tmp/tests_lib_freestanding_link_journal.c.o" "$tmp/core.a" -lgcc; then
+    echo "link_journal: the journal does not link without the C library"
+    exit 1
+fi
+exit 0
