@@ -72,6 +72,24 @@ step "The desk read says why card and ledger differ, in words (exit 1: they diff
     "$LEAL" card read --reader "sim:$D/ana2.json" || true
 step "leal card sync brings the card to the ledger: the 25 points, exactly once" \
     "$LEAL" card sync --reader "sim:$D/ana2.json"
+# The desk's card loop: one process reads card after card (keys, ledger and
+# reader stay open); with sim: the card file is the card in the field.
+desk_loop() {
+    local pid i
+    cp "$D/gift.json" "$D/field.json"
+    "$LEAL" desk --reader "sim:$D/field.json" >"$D/desk.out" &
+    pid=$!
+    for i in $(seq 1 600); do [ "$(wc -l <"$D/desk.out")" -ge 2 ] && break; sleep 0.05; done
+    cp "$D/ana2.json" "$D/field.tmp" && mv "$D/field.tmp" "$D/field.json"
+    for i in $(seq 1 600); do [ "$(wc -l <"$D/desk.out")" -ge 3 ] && break; sleep 0.05; done
+    kill -INT "$pid"
+    wait "$pid"
+    cat "$D/desk.out"
+}
+printf '\n\033[1m== %s\033[0m\n$ %s\n' \
+    "The desk works all day: leal desk reads each card presented, one line each (two, then Ctrl-C)" \
+    "leal desk --reader sim:field.json"
+desk_loop
 step "The books balance" "$LEAL" ledger verify
 "$LEAL" sale category add cafe --program 1 --code 3 >/dev/null
 step "An online sale on Tuesday 1 December at 17:30 in Madrid: 12,40 euros, two coffees" \

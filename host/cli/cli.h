@@ -99,5 +99,7 @@ int cmd_sale(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 /* `leal agent start|status|stop` (cmd_agent.c). */
 int cmd_agent(int argc, char **argv);
+/* `leal desk`: the desk's long-running card loop (cmd_desk.c). */
+int cmd_desk(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@
 #define LEAL_DESK_VIEW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "host/issuance/issuance.h"
@@ -82,5 +83,11 @@ struct desk_card_view {
  * newest entries on a read. */
 void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_view_result result,
                     struct desk_card_view *out);
+
+/* The view in one line for a person (`leal desk`: a line per card), e.g.
+ *   read card 1 (desfire-ev1, UID 04112233445566): account 1, card active,
+ *   purse 5.00, points 0, stamps 0 0 0 0, taps 3; ledger agrees
+ * (one line), then "; TOPIC: NOTE" for each note. Cut short at cap. */
+void desk_card_view_line(const struct desk_card_view *w, char *out, size_t cap);
 
 #endif

@@ -234,6 +234,7 @@ void ledger_close(struct ledger *l)
         store_finalize(l->st[i]);
     for (int i = 0; i <= LEDGER_SEARCH_ALL; i++)
         store_finalize(l->search_st[i]);
+    store_forget(l);
     sqlite3_close(l->db);
     free(l->cache.slot);
     free(l);

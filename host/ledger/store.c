@@ -161,15 +161,85 @@ leal_err store_prep(struct ledger *l, enum st id, struct store_stmt **out)
     return LEAL_OK;
 }
 
-/* A one-off statement (queries the CLI makes once per run). */
+/* One-off statements stay prepared after store_finalize, by connection and
+ * SQL text, so a process that asks the same questions again (leal desk, a
+ * till's service) parses each once: preparing was most of a desk read's
+ * ledger time. store_finalize resets one that is here (nothing held, no
+ * bindings) and finalizes any other; store_forget finalizes a connection's
+ * before it closes. One thread at a time, as every struct ledger. */
+#define ONCE_SLOTS 48
+static struct once_slot {
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    unsigned long used; /* when last handed out, for eviction */
+    bool busy;          /* handed out and not yet finalized */
+} once_slots[ONCE_SLOTS];
+static unsigned long once_clock;
+
+static struct once_slot *once_find(sqlite3 *db, const char *sql)
+{
+    for (int i = 0; i < ONCE_SLOTS; i++) {
+        struct once_slot *o = &once_slots[i];
+        if (o->st && !o->busy && o->db == db && strcmp(sqlite3_sql(o->st), sql) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+/* A slot for a new statement: a free one, else the least recently used
+ * one not handed out (finalized), else none. */
+static struct once_slot *once_room(void)
+{
+    struct once_slot *old = NULL;
+    for (int i = 0; i < ONCE_SLOTS; i++) {
+        struct once_slot *o = &once_slots[i];
+        if (o->st == NULL)
+            return o;
+        if (!o->busy && (old == NULL || o->used < old->used))
+            old = o;
+    }
+    if (old) {
+        sqlite3_finalize(old->st);
+        memset(old, 0, sizeof *old);
+    }
+    return old;
+}
+
+/* A one-off statement (the caller store_finalize()s it). */
 leal_err store_prep_once(struct ledger *l, const char *sql, struct store_stmt **out)
 {
-    int rc = sqlite3_prepare_v2(l->db, sql, -1, (sqlite3_stmt **)(void *)out, NULL);
-    if (rc != SQLITE_OK) {
-        *out = NULL;
-        return store_db_err(l, rc);
+    struct once_slot *o = once_find(l->db, sql);
+    sqlite3_stmt *st;
+    int rc;
+    if (o == NULL) {
+        rc = sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+        if (rc != SQLITE_OK) {
+            *out = NULL;
+            return store_db_err(l, rc);
+        }
+        /* Only a whole single statement is kept (its text is the key). */
+        if (st && strcmp(sqlite3_sql(st), sql) == 0 && (o = once_room()) != NULL) {
+            o->db = l->db;
+            o->st = st;
+        }
+        if (o == NULL) {
+            *out = (struct store_stmt *)(void *)st;
+            return LEAL_OK;
+        }
     }
+    o->busy = true;
+    o->used = ++once_clock;
+    *out = (struct store_stmt *)(void *)o->st;
     return LEAL_OK;
+}
+
+void store_forget(struct ledger *l)
+{
+    for (int i = 0; i < ONCE_SLOTS; i++)
+        if (once_slots[i].st && once_slots[i].db == l->db) {
+            sqlite3_finalize(once_slots[i].st);
+            memset(&once_slots[i], 0, sizeof once_slots[i]);
+        }
 }
 
 /* Steps st once: *row is 1 for a row, 0 when done. A statement that has
@@ -262,7 +332,7 @@ leal_err store_exec_i64(struct ledger *l, const char *sql, const int64_t *v, int
     leal_err err = store_prep_i64(l, sql, &st, v, n);
     if (err == LEAL_OK)
         err = store_step(l, st, NULL);
-    sqlite3_finalize(S(st));
+    store_finalize(st);
     return err;
 }
 
@@ -287,7 +357,7 @@ leal_err store_query_int(struct ledger *l, const char *sql, const int64_t *v, in
     err = store_step(l, st, &row);
     if (err == LEAL_OK && row)
         *out = sqlite3_column_int64(S(st), 0);
-    sqlite3_finalize(S(st));
+    store_finalize(st);
     return err;
 }
 
@@ -551,7 +621,7 @@ leal_err store_pragma_text(struct ledger *l, const char *sql, char *out, size_t 
     err = store_step(l, st, &row);
     if (err == LEAL_OK && row)
         store_col_text(st, 0, out, cap);
-    sqlite3_finalize(S(st));
+    store_finalize(st);
     return err;
 }
 
@@ -594,7 +664,7 @@ leal_err store_write(struct ledger *l, const char *sql, const struct store_val *
     } else if (new_id) {
         *new_id = 0;
     }
-    sqlite3_finalize(S(st));
+    store_finalize(st);
     return err;
 }
 
@@ -704,6 +774,13 @@ void store_reset_clear(struct store_stmt *st)
 
 void store_finalize(struct store_stmt *st)
 {
+    for (int i = 0; st && i < ONCE_SLOTS; i++)
+        if (once_slots[i].st == S(st)) {
+            sqlite3_reset(S(st));
+            sqlite3_clear_bindings(S(st));
+            once_slots[i].busy = false;
+            return;
+        }
     sqlite3_finalize(S(st));
 }
 

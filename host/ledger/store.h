@@ -142,8 +142,11 @@ extern const char *const store_sql[ST_COUNT];
 
 /* A cached statement, reset and with its bindings cleared. */
 leal_err store_prep(struct ledger *l, enum st id, struct store_stmt **out);
-/* A one-off statement (queries the CLI makes once per run). */
+/* A statement by its SQL text, for the caller to store_finalize(); it stays
+ * prepared for the next call with the same text on this connection. */
 leal_err store_prep_once(struct ledger *l, const char *sql, struct store_stmt **out);
+/* Finalizes what store_prep_once kept for l: before its connection closes. */
+void store_forget(struct ledger *l);
 /* Steps st once: *row is 1 for a row, 0 when done. A statement that has
  * run to its end (or failed) is reset, ready for new bindings. */
 leal_err store_step(struct ledger *l, struct store_stmt *st, int *row);

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* One entry per backend; libnfc adds &reader_nfc_backend. */
 static const struct reader_backend *const backends[] = {
@@ -159,6 +160,33 @@ leal_err reader_transceive(struct reader *r, const uint8_t *cmd, size_t cmd_len,
 void reader_release(struct reader *r)
 {
     r->b->release(r->ctx);
+}
+
+/* For a backend that cannot wait on the reader's events: asks every 100 ms
+ * whether a card can be had, and lets it go again. */
+static leal_err wait_removed_by_asking(struct reader *r, unsigned timeout_ms)
+{
+    unsigned waited = 0;
+    for (;;) {
+        leal_err err = r->b->wait_card(r->ctx, 0);
+        r->b->release(r->ctx);
+        if (err == LEAL_E_NO_CARD || err == LEAL_E_CARD_REMOVED)
+            return LEAL_OK;
+        if (err != LEAL_OK)
+            return err;
+        if (waited >= timeout_ms)
+            return LEAL_E_TIMEOUT;
+        nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
+        waited += 100;
+    }
+}
+
+leal_err reader_wait_removed(struct reader *r, unsigned timeout_ms)
+{
+    r->b->release(r->ctx);
+    if (r->b->wait_removed == NULL)
+        return wait_removed_by_asking(r, timeout_ms);
+    return r->b->wait_removed(r->ctx, timeout_ms);
 }
 
 const struct card_reader *reader_card_reader(struct reader *r)

@@ -61,7 +61,10 @@ LEAL_MUST_CHECK leal_err reader_open(const char *spec, const struct reader_optio
                                      struct reader **out);
 void reader_close(struct reader *r);
 const char *reader_name(const struct reader *r);
-/* Waits until a card is present and connected (timeout_ms 0: check once). */
+/* Waits until a card is present and connected (timeout_ms 0: check once). A
+ * card still connected from before is kept if it is still there (pcsc:
+ * SCardStatus; leal desk --stdio between commands): its UID and ATR are not
+ * asked again. */
 LEAL_MUST_CHECK leal_err reader_wait_card(struct reader *r, unsigned timeout_ms);
 LEAL_MUST_CHECK leal_err reader_card_info(struct reader *r, struct reader_card *info);
 /* One APDU (or DESFire native frame on backends that pass them). */
@@ -69,6 +72,13 @@ LEAL_MUST_CHECK leal_err reader_transceive(struct reader *r, const uint8_t *cmd,
                                            uint8_t *resp, size_t resp_cap, size_t *resp_len);
 /* Lets the card go (it stays in the field; the next wait connects again). */
 void reader_release(struct reader *r);
+/* Releases the card and waits until it has left the field (timeout_ms 0:
+ * check once): LEAL_OK once it is gone (for sim:, once the card file is gone
+ * or is another file than the one this reader last loaded or saved: the
+ * next reader_wait_card loads it), LEAL_E_TIMEOUT while it is still there,
+ * LEAL_E_NO_READER if the reader went away. pcsc: waits on pcscd's events
+ * (SCardGetStatusChange), never asking the card. */
+LEAL_MUST_CHECK leal_err reader_wait_removed(struct reader *r, unsigned timeout_ms);
 /* For cardlayout drivers; valid until reader_close. */
 const struct card_reader *reader_card_reader(struct reader *r);
 

@@ -1,7 +1,8 @@
 /*
  * reader_backend.h - what a reader backend provides to host/reader/reader.c:
  * one const table per backend (reader_pcsc.c, reader_sim.c, reader_nfc.c),
- * listed in reader.c's `backends[]`. Every member is required. A backend
+ * listed in reader.c's `backends[]`. Every member is required but
+ * wait_removed (NULL: reader.c asks wait_card every 100 ms). A backend
  * translates its library's errors to leal_err where they enter (pcsc-lite
  * LONG codes only in reader_pcsc.c). Hosted.
  */
@@ -25,6 +26,8 @@ struct reader_backend {
     leal_err (*classic_read)(void *ctx, uint8_t block, uint8_t out[16]);
     leal_err (*classic_write)(void *ctx, uint8_t block, const uint8_t data[16]);
     void (*release)(void *ctx);
+    /* After release: LEAL_OK once no card is in the field (reader.h). */
+    leal_err (*wait_removed)(void *ctx, unsigned timeout_ms);
     void (*close)(void *ctx);
 };
 

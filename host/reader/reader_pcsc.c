@@ -18,6 +18,11 @@ struct pcsc {
     SCARDHANDLE card;
     DWORD proto;
     bool connected;
+    /* The connection outlived a command (leal desk --stdio): the card is the
+     * one connected before, so what it told about itself still holds. */
+    bool reused;
+    bool have_info;
+    struct reader_card info;
     char name[READER_MAX_NAME];
 };
 
@@ -164,14 +169,25 @@ fail:
     return err;
 }
 
+static void pcsc_release(void *vctx);
+
 static leal_err pcsc_wait_card(void *vctx, unsigned timeout_ms)
 {
     struct pcsc *p = vctx;
     SCARD_READERSTATE st;
     LONG rv;
 
-    if (p->connected)
-        return LEAL_OK;
+    if (p->connected) {
+        /* Still the card connected before? pcscd answers REMOVED once it left. */
+        BYTE atr[MAX_ATR_SIZE];
+        DWORD atr_len = sizeof atr, state, proto, nl = 0;
+        if (SCardStatus(p->card, NULL, &nl, &state, &proto, atr, &atr_len) == SCARD_S_SUCCESS &&
+            (state & SCARD_PRESENT)) {
+            p->reused = true;
+            return LEAL_OK;
+        }
+        pcsc_release(p);
+    }
     memset(&st, 0, sizeof st);
     st.szReader = p->name;
     st.dwCurrentState = SCARD_STATE_UNAWARE;
@@ -229,8 +245,7 @@ static leal_err transmit(struct pcsc *p, const uint8_t *cmd, size_t cmd_len, uin
     }
     if (rv != SCARD_S_SUCCESS) {
         if (rv == SCARD_W_REMOVED_CARD || rv == SCARD_W_RESET_CARD || rv == SCARD_E_NO_SMARTCARD) {
-            SCardDisconnect(p->card, SCARD_LEAVE_CARD);
-            p->connected = false;
+            pcsc_release(p);
         }
         return map(rv, LEAL_E_CARD_REMOVED, "SCardTransmit");
     }
@@ -249,6 +264,10 @@ static leal_err pcsc_card_info(void *vctx, struct reader_card *info)
 
     if (!p->connected)
         return LEAL_E_NO_CARD;
+    if (p->reused && p->have_info) {
+        *info = p->info;
+        return LEAL_OK;
+    }
     rv = SCardStatus(p->card, NULL, &nl, &state, &proto, info->atr, &atr_len);
     if (rv != SCARD_S_SUCCESS)
         return map(rv, LEAL_E_CARD_REMOVED, "SCardStatus");
@@ -269,6 +288,8 @@ static leal_err pcsc_card_info(void *vctx, struct reader_card *info)
         memcpy(info->historical, resp, rl - 2);
         info->historical_len = rl - 2;
     }
+    p->info = *info;
+    p->have_info = true;
     return LEAL_OK;
 }
 
@@ -299,6 +320,35 @@ static void pcsc_release(void *vctx)
     if (p->connected)
         SCardDisconnect(p->card, SCARD_LEAVE_CARD);
     p->connected = false;
+    p->reused = false;
+    p->have_info = false;
+}
+
+static leal_err pcsc_wait_removed(void *vctx, unsigned timeout_ms)
+{
+    struct pcsc *p = vctx;
+    SCARD_READERSTATE st;
+    LONG rv;
+
+    memset(&st, 0, sizeof st);
+    st.szReader = p->name;
+    st.dwCurrentState = SCARD_STATE_UNAWARE;
+    rv = SCardGetStatusChange(p->ctx, 0, &st, 1);
+    for (;;) {
+        if (rv == SCARD_E_TIMEOUT)
+            return LEAL_E_TIMEOUT;
+        if (rv != SCARD_S_SUCCESS)
+            return map(rv, LEAL_E_NO_CARD, "SCardGetStatusChange");
+        if (st.dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_UNAVAILABLE))
+            return LEAL_E_NO_READER;
+        if (!(st.dwEventState & SCARD_STATE_PRESENT))
+            return LEAL_OK;
+        if (timeout_ms == 0)
+            return LEAL_E_TIMEOUT;
+        /* pcscd tells when the reader's state changes: nothing asks the card. */
+        st.dwCurrentState = st.dwEventState;
+        rv = SCardGetStatusChange(p->ctx, timeout_ms, &st, 1);
+    }
 }
 
 static void pcsc_close(void *vctx)
@@ -322,6 +372,7 @@ const struct reader_backend reader_pcsc_backend = {
     .classic_read = pcsc_classic_read,
     .classic_write = pcsc_classic_write,
     .release = pcsc_release,
+    .wait_removed = pcsc_wait_removed,
     .close = pcsc_close,
 };
 

@@ -2,8 +2,13 @@
  * reader_sim.c - the sim: backend: the virtual card in-process, seen through
  * the same PC/SC face as behind vpcd (pcsc_face.h), so the host cannot tell
  * the difference. The card file is saved after every exchange that changed
- * the card, as its EEPROM would keep it.
+ * the card, as its EEPROM would keep it. The card file is the card in the
+ * field: once it is gone or replaced by another file (reader_wait_removed),
+ * the next wait loads whatever card file then lies at the path.
  */
+#include <sys/stat.h>
+#include <time.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +22,30 @@ struct sim {
     struct cardsim *card;
     struct pcsc_face face;
     char path[READER_MAX_SPEC];
+    struct stat seen; /* the card file as this reader last loaded or saved it */
+    bool gone;        /* reader_wait_removed saw it go: the next wait loads the path */
 };
+
+static void sleep_20ms(void)
+{
+    nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL);
+}
+
+/* Whether the file at the path is still the card this reader holds. */
+static bool same_file(const struct sim *s)
+{
+    struct stat now;
+    return stat(s->path, &now) == 0 && now.st_dev == s->seen.st_dev &&
+           now.st_ino == s->seen.st_ino && now.st_size == s->seen.st_size &&
+           now.st_mtim.tv_sec == s->seen.st_mtim.tv_sec &&
+           now.st_mtim.tv_nsec == s->seen.st_mtim.tv_nsec;
+}
+
+static void remember_file(struct sim *s)
+{
+    if (stat(s->path, &s->seen) != 0)
+        memset(&s->seen, 0, sizeof s->seen);
+}
 
 static leal_err sim_list(struct reader_entry *out, size_t cap, size_t *n)
 {
@@ -41,6 +69,7 @@ static leal_err sim_open(const char *arg, void **ctx, char *name, size_t name_ca
         return err == LEAL_E_NOT_FOUND ? LEAL_E_NO_READER : err;
     }
     memcpy(s->path, arg, strlen(arg) + 1);
+    remember_file(s);
     pcsc_face_init(&s->face, s->card);
     snprintf(name, name_cap, "sim:%s", arg);
     *is_virtual = false; /* in-process and named explicitly: nothing listens */
@@ -48,10 +77,32 @@ static leal_err sim_open(const char *arg, void **ctx, char *name, size_t name_ca
     return LEAL_OK;
 }
 
+/* After the card left: the card file now at the path, once there is one. */
+static leal_err load_next(struct sim *s, unsigned timeout_ms)
+{
+    struct cardsim *c = NULL;
+    unsigned waited = 0;
+    leal_err err;
+    while ((err = cardsim_load(s->path, &c)) != LEAL_OK) {
+        if (waited >= timeout_ms)
+            return err == LEAL_E_NOT_FOUND ? LEAL_E_NO_CARD : err;
+        sleep_20ms();
+        waited += 20;
+    }
+    cardsim_free(s->card);
+    s->card = c;
+    pcsc_face_init(&s->face, s->card);
+    remember_file(s);
+    s->gone = false;
+    return LEAL_OK;
+}
+
 static leal_err sim_wait_card(void *ctx, unsigned timeout_ms)
 {
     struct sim *s = ctx;
-    (void)timeout_ms;
+    leal_err err;
+    if (s->gone && (err = load_next(s, timeout_ms)) != LEAL_OK)
+        return err;
     if (cardsim_active(s->card))
         return LEAL_OK;
     return pcsc_face_power_on(&s->face);
@@ -84,6 +135,7 @@ static leal_err sim_transceive(void *ctx, const uint8_t *cmd, size_t cmd_len, ui
     struct sim *s = ctx;
     leal_err err = pcsc_face_apdu(&s->face, cmd, cmd_len, resp, resp_cap, resp_len);
     leal_err serr = cardsim_sync(s->card, s->path);
+    remember_file(s);
     return err != LEAL_OK ? err : serr;
 }
 
@@ -105,6 +157,21 @@ static leal_err sim_classic_write(void *ctx, uint8_t block, const uint8_t data[1
 static void sim_release(void *ctx)
 {
     (void)ctx; /* the card stays in the field */
+}
+
+static leal_err sim_wait_removed(void *ctx, unsigned timeout_ms)
+{
+    struct sim *s = ctx;
+    unsigned waited = 0;
+    while (same_file(s)) {
+        if (waited >= timeout_ms)
+            return LEAL_E_TIMEOUT;
+        sleep_20ms();
+        waited += 20;
+    }
+    pcsc_face_power_off(&s->face);
+    s->gone = true;
+    return LEAL_OK;
 }
 
 static void sim_close(void *ctx)
@@ -134,5 +201,6 @@ const struct reader_backend reader_sim_backend = {
     .classic_read = sim_classic_read,
     .classic_write = sim_classic_write,
     .release = sim_release,
+    .wait_removed = sim_wait_removed,
     .close = sim_close,
 };

@@ -1,11 +1,18 @@
 #!/bin/bash
-# agent.sh - a desk card read with the desk agent running (leal agent; no
+# agent.sh - a desk card read in the desk's loop (leal desk --stdio: keys from
+# the agent, ledger, OpenSSL and reader kept open) through the real pcscd +
+# vpcd + leal-cardsim, against the same number of bare APDUs sent warm (one
+# connection, tests/bench/pcsc_bare.c --warm) in the same run: the `read`
+# command written to the loop until its view line came back, against a line
+# to pcsc_bare until its "ok"; both processes long-running, timed alike (bash's
+# EPOCHREALTIME, no process started per sample), medians of LOOP_RUNS,
+# alternated. Goal (issue 11): ratio within 1.1. Then the one-shot figures:
+# a desk card read with the desk agent running (leal card read; no
 # keystore unlock) through the real pcscd + vpcd + leal-cardsim, against the
 # same number of bare APDUs sent to the same virtual card in the same run by a
 # process that does nothing else (tests/bench/pcsc_bare.c). The APDU count is
 # the read's own, counted at SCardTransmit (tests/bench/pcsc_count.c, an
-# LD_PRELOAD counter). Medians of RUNS runs each, alternated. Goal (issue 11):
-# ratio within 1.1. Also where the read's time goes: leal's process start,
+# LD_PRELOAD counter). Medians of RUNS runs each, alternated. Also where the read's time goes: leal's process start,
 # the agent's answer, the pcscd connection and the APDUs, and the same read
 # unlocking the keystore itself. The floor no leal process goes under, printed
 # beside the ratio: leal's libraries (leal --version less the bare client's
@@ -25,7 +32,10 @@ pcscd_reexec "$@"
 T=$(mktemp -d /tmp/leal-bench-agent-XXXXXX)
 SIM_PID=
 SHM=
+DESK_PID=
+WARM_PID=
 cleanup() {
+    for p in $DESK_PID $WARM_PID; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     XDG_RUNTIME_DIR=$T/run "$LEAL" agent stop >/dev/null 2>&1
     [ -n "$SHM" ] && rm -rf "$SHM"
     if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
@@ -66,6 +76,45 @@ PCSC_COUNT_FILE=$T/count LD_PRELOAD=$T/pcsc_count.so "$LEAL" card read "${R[@]}"
     >/dev/null || { echo "agent: the desk read failed"; exit 1; }
 N=$(cat "$T/count")
 "$T/pcsc_bare" "$PCSC_READER" "$N" || { echo "agent: the bare APDUs were not answered 91 00"; exit 1; }
+
+# The loop: one read's APDUs counted as above, then leal desk --stdio and
+# pcsc_bare --warm side by side, each fed through a FIFO.
+: "${LOOP_RUNS:=61}"
+# A read's APDUs in a running loop: two reads' count less one read's.
+for k in 1 2; do
+    PCSC_COUNT_FILE=$T/loopcount$k LD_PRELOAD=$T/pcsc_count.so "$LEAL" desk --stdio "${R[@]}" \
+        < <(for _ in $(seq 1 $k); do echo read; done) >"$T/loopcount.out" 2>&1 ||
+        { echo "agent: the loop's read failed"; exit 1; }
+done
+LN=$(($(cat "$T/loopcount2") - $(cat "$T/loopcount1")))
+mkfifo "$T/desk.in" "$T/desk.out" "$T/warm.in" "$T/warm.out"
+"$LEAL" desk --stdio "${R[@]}" <"$T/desk.in" >"$T/desk.out" 2>"$T/desk.err" &
+DESK_PID=$!
+exec 5>"$T/desk.in" 6<"$T/desk.out"
+"$T/pcsc_bare" --warm "$PCSC_READER" "$LN" <"$T/warm.in" >"$T/warm.out" &
+WARM_PID=$!
+exec 7>"$T/warm.in" 8<"$T/warm.out"
+ask() { # WFD RFD FILE WANT: one request; its wall time in microseconds appended to FILE
+    local t0 t1 reply
+    t0=${EPOCHREALTIME//[.,]/}
+    echo read >&"$1"
+    IFS= read -r -u "$2" reply
+    t1=${EPOCHREALTIME//[.,]/}
+    case $reply in
+    "$4"*) echo $((t1 - t0)) >>"$3" ;;
+    *) echo "agent: unexpected answer: $reply" >&2 ;;
+    esac
+}
+IFS= read -r -u 6 _ # the loop's ready line
+for _ in 1 2 3; do ask 5 6 /dev/null "read card"; ask 7 8 /dev/null ok; done
+for _ in $(seq 1 "$LOOP_RUNS"); do
+    ask 5 6 "$T/loop" "read card"
+    ask 7 8 "$T/warm" ok
+done
+exec 5>&- 7>&-
+wait "$DESK_PID" "$WARM_PID"
+DESK_PID= WARM_PID=
+exec 6<&- 8<&-
 
 # median_ms CMD...: the median wall time of RUNS runs, in milliseconds.
 sample() { # FILE CMD...: appends one wall time in ms to FILE
@@ -124,10 +173,16 @@ SHMREAD=$(median "$T/shm") BARE2=$(median "$T/bare2")
 VERSION=$(median "$T/version") STATUS=$(median "$T/status") UNLOCK=$(median "$T/unlock")
 START=$(median "$T/start") CRYPTO0=$(median "$T/crypto0") CRYPTO1=$(median "$T/crypto1")
 SPACED=$(median "$T/spaced")
+LOOP=$(median "$T/loop") WARM=$(median "$T/warm")
+awk -v r="$LOOP" -v b="$WARM" -v n="$LN" -v runs="$LOOP_RUNS" 'BEGIN {
+    printf "desk read in the loop (leal desk --stdio) %7.2f ms (%d APDUs; median of %d)\n", r, n, runs
+    printf "the same %2d APDUs sent warm (pcsc_bare)  %7.2f ms\n", n, b
+    printf "ratio loop read / warm bare APDUs        %7.2f (goal 1.10)\n", r / b }'
+echo "one-shot figures (leal card read, a process per read):"
 awk -v r="$READ" -v b="$BARE" -v n="$N" -v runs="$RUNS" 'BEGIN {
     printf "desk read with the agent through pcscd   %7.2f ms (%d APDUs; median of %d)\n", r, n, runs
     printf "the same %2d bare APDUs (pcsc_bare)        %7.2f ms\n", n, b
-    printf "ratio desk read / bare APDUs             %7.2f (goal 1.10)\n", r / b }'
+    printf "ratio desk read / bare APDUs             %7.2f\n", r / b }'
 awk -v r="$READ" -v b="$BARE" -v v="$VERSION" -v st="$START" -v c0="$CRYPTO0" -v c1="$CRYPTO1" 'BEGIN {
     f = (v - st) + (c1 - c0)
     printf "floor of a leal process beside the bare client: its libraries (leal --version %.2f ms less\n", v

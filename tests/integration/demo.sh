@@ -23,5 +23,9 @@ check_match "the demo's rule history" "^version 3  [0-9-]{10} [0-9:]{5} UTC  Mar
 check_eq "the demo's gift card: a gift account, the gift on its purse" \
     "account      N (gift card), card active|purse        25.00" \
     "$(printf '%s\n' "$OUT" | grep -A1 ' (gift card), ' | sed -E '1s/^account +[0-9]+/account      N/' | paste -sd'|')"
+check_match "the demo's desk loop reads the gift card in one line" \
+    "^read card [0-9]{12} \(desfire-ev1, UID 04998877665544\): account [0-9]+ \(gift card\), card active, purse 25.00, points 0, stamps 0 0 0 0, taps 1; ledger agrees$" "$OUT"
+check_match "... then Ana's new card, synced: 32.50 and 75 points" \
+    "^read card [0-9]{12} \(desfire-ev3, UID [0-9a-f]{14}, random UID\): account [0-9]+, card active, purse 32.50, points 75, stamps 0 0 0 0, taps 2; ledger agrees$" "$OUT"
 check_match "the demo's books balance (the gift sale one entry of two lines)" "^ledger ok: 5 entries, 10 lines" "$OUT"
 finish

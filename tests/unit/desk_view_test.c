@@ -131,6 +131,39 @@ static void test_view_agrees_without_notes(void **state)
     assert_string_equal(w.result, "synced");
 }
 
+/* leal desk's line: the view in one line, each note after it, and cut short
+ * (never overrun) in a small buffer. */
+static void test_view_line(void **state)
+{
+    struct issuance_card v;
+    struct desk_card_view w;
+    char line[1024], small[24];
+    (void)state;
+    card(&v);
+    v.agrees = true;
+    desk_card_view(NULL, &v, DESK_VIEW_ISSUED, &w);
+    desk_card_view_line(&w, line, sizeof line);
+    assert_string_equal(line,
+                        "issued card 9001 (desfire-ev1, UID 04a1b20cd35e80): account 11, card "
+                        "active, purse 12.50, points 40, stamps 1 0 0 9, taps 5; ledger "
+                        "agrees");
+    v.agrees = false;
+    snprintf(v.why, sizeof v.why, "purse 12.50 on the card, 10.00 in the ledger");
+    v.random_uid = true;
+    v.recovered = 1;
+    v.rekeyed = 2;
+    desk_card_view(NULL, &v, DESK_VIEW_TOPPED_UP, &w);
+    desk_card_view_line(&w, line, sizeof line);
+    assert_string_equal(line, "topped-up card 9001 (desfire-ev1, UID 04a1b20cd35e80, random UID): "
+                              "account 11, card active, purse 12.50, points 40, stamps 1 0 0 9, "
+                              "taps 5; ledger DIFFERS: purse 12.50 on the card, 10.00 in the "
+                              "ledger; recovered: 1 interrupted top-up(s) the card shows were "
+                              "posted; keys: 2 card key(s) changed to the keystore's current "
+                              "versions");
+    desk_card_view_line(&w, small, sizeof small);
+    assert_string_equal(small, "topped-up card 9001 (de");
+}
+
 static void committed(void *ctx, int64_t n)
 {
     (void)ctx;
@@ -217,6 +250,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_view_topped_up_differs),
         cmocka_unit_test(test_view_agrees_without_notes),
+        cmocka_unit_test(test_view_line),
         cmocka_unit_test(test_view_read_last_operations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
