@@ -178,6 +178,9 @@ awk -v r="$LOOP" -v b="$WARM" -v n="$LN" -v runs="$LOOP_RUNS" 'BEGIN {
     printf "desk read in the loop (leal desk --stdio) %7.2f ms (%d APDUs; median of %d)\n", r, n, runs
     printf "the same %2d APDUs sent warm (pcsc_bare)  %7.2f ms\n", n, b
     printf "ratio loop read / warm bare APDUs        %7.2f (goal 1.10)\n", r / b }'
+# Each read against the bare request right after it: steadier on a loaded machine.
+paste "$T/loop" "$T/warm" | awk '{ print $1 / $2 }' | sort -g |
+    awk '{ a[NR] = $1 } END { printf "median of the %d paired ratios           %7.2f\n", NR, (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'
 echo "one-shot figures (leal card read, a process per read):"
 awk -v r="$READ" -v b="$BARE" -v n="$N" -v runs="$RUNS" 'BEGIN {
     printf "desk read with the agent through pcscd   %7.2f ms (%d APDUs; median of %d)\n", r, n, runs
