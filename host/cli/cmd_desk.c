@@ -299,6 +299,24 @@ static bool command_card(struct desk_loop *d, int *rc)
     return true;
 }
 
+/* A read on the connection kept from the last command: a card that left
+ * since fails the first exchange (nothing read or written), and the card in
+ * the field then is read instead, once. */
+static void read_kept(struct desk_loop *d, int *rc)
+{
+    struct issuance_card v;
+    leal_err err = issuance_read(&d->is, d->reader, &v);
+    if (err == LEAL_E_CARD_REMOVED) {
+        if (!command_card(d, rc))
+            return; /* its line said why */
+        err = issuance_read(&d->is, d->reader, &v);
+    }
+    if (err == LEAL_OK)
+        say_card(d, &v, DESK_VIEW_READ);
+    else
+        say_card_error(d, err, &v, "reading the card");
+}
+
 static void topup_card(struct desk_loop *d, const char *amount)
 {
     struct issuance_card v;
@@ -328,15 +346,16 @@ static int run_command(struct desk_loop *d, char *line)
     }
     if (strcmp(cmd, "read") == 0 && arg == NULL) {
         if (command_card(d, &rc))
-            read_card(d);
+            read_kept(d, &rc);
     } else if (strcmp(cmd, "topup") == 0 && strtok_r(NULL, " \t\r\n", &save) == NULL) {
+        /* A top-up starts on a new connection: only the card in the field now. */
+        reader_release(d->reader);
         if (arg == NULL || command_card(d, &rc))
             topup_card(d, arg);
     } else {
         say_error(d, LEAL_E_USAGE, "unknown command '%.64s' (read, topup EUR, quit)", cmd);
     }
-    /* The card stays connected: the next command finds it still there (or
-     * connects to the one presented since) without asking the reader anew. */
+    /* The card stays connected for the next command (read_kept). */
     return rc ? rc + 2 : 0;
 }
 

@@ -62,9 +62,9 @@ LEAL_MUST_CHECK leal_err reader_open(const char *spec, const struct reader_optio
 void reader_close(struct reader *r);
 const char *reader_name(const struct reader *r);
 /* Waits until a card is present and connected (timeout_ms 0: check once). A
- * card still connected from before is kept if it is still there (pcsc:
- * SCardStatus; leal desk --stdio between commands): its UID and ATR are not
- * asked again. */
+ * card still connected from before (leal desk --stdio between commands) is
+ * kept unasked, with the UID and ATR it gave: if it left since, the first
+ * exchange fails with LEAL_E_CARD_REMOVED and drops the connection. */
 LEAL_MUST_CHECK leal_err reader_wait_card(struct reader *r, unsigned timeout_ms);
 LEAL_MUST_CHECK leal_err reader_card_info(struct reader *r, struct reader_card *info);
 /* One APDU (or DESFire native frame on backends that pass them). */

@@ -169,8 +169,6 @@ fail:
     return err;
 }
 
-static void pcsc_release(void *vctx);
-
 static leal_err pcsc_wait_card(void *vctx, unsigned timeout_ms)
 {
     struct pcsc *p = vctx;
@@ -178,15 +176,10 @@ static leal_err pcsc_wait_card(void *vctx, unsigned timeout_ms)
     LONG rv;
 
     if (p->connected) {
-        /* Still the card connected before? pcscd answers REMOVED once it left. */
-        BYTE atr[MAX_ATR_SIZE];
-        DWORD atr_len = sizeof atr, state, proto, nl = 0;
-        if (SCardStatus(p->card, NULL, &nl, &state, &proto, atr, &atr_len) == SCARD_S_SUCCESS &&
-            (state & SCARD_PRESENT)) {
-            p->reused = true;
-            return LEAL_OK;
-        }
-        pcsc_release(p);
+        /* Kept as it is, unasked: a card that left since makes the first
+         * exchange fail (pcscd refuses the old handle), which drops it. */
+        p->reused = true;
+        return LEAL_OK;
     }
     memset(&st, 0, sizeof st);
     st.szReader = p->name;
@@ -215,6 +208,8 @@ static leal_err pcsc_wait_card(void *vctx, unsigned timeout_ms)
     p->connected = true;
     return LEAL_OK;
 }
+
+static void pcsc_release(void *vctx);
 
 static leal_err transmit(struct pcsc *p, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
                          size_t resp_cap, size_t *resp_len)

@@ -174,6 +174,34 @@ exec 3<>"$T/ctl"
 pcscd_wait present || fail "pcscd: the card came up"
 "$LEAL" agent start >/dev/null || fail "the agent started"
 unset LEAL_PASSPHRASE
+# --stdio keeps the card connected between commands: a card swapped in
+# between is found at the first exchange and the card in the field is read.
+mkfifo "$T/cmd"
+"$LEAL" desk --stdio --reader "$R" --allow-virtual <"$T/cmd" >"$T/stdio.out" 2>&1 &
+LOOP_PID=$!
+exec 4>"$T/cmd"
+echo read >&4
+wait_lines "$T/stdio.out" 2
+echo remove >&3
+pcscd_wait absent
+echo "load $T/ana.json" >&3
+pcscd_wait present
+echo read >&4
+wait_lines "$T/stdio.out" 3
+echo quit >&4
+exec 4>&-
+wait "$LOOP_PID"
+LOOP_RC=$?
+LOOP_PID=
+check_eq "pcsc --stdio: a card swapped between two reads: the one in the field is read" \
+    "0|ready: reading commands (read, topup EUR, quit) for $PCSC_READER
+$(luis_line 9.50 2)
+$(ana_line 7.50 10 2)
+bye: the desk ends" "$LOOP_RC|$(cat "$T/stdio.out")"
+echo remove >&3
+pcscd_wait absent
+echo "load $T/luis.json" >&3
+pcscd_wait present
 start_loop "$T/pcsc.out" --json --reader "$R" --allow-virtual --timeout 5
 wait_lines "$T/pcsc.out" 2
 view() { # N: the Nth line's result, card, purse, taps, agreement and notes
