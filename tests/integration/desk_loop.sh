@@ -8,8 +8,9 @@
 # through its control FIFO), with the keys from the desk agent: the exact
 # views of several cards in a row, a card behind the ledger refused (blocked)
 # while the loop goes on, a top-up torn at its commit's answer and settled by
-# the loop's next read, a reader that goes away and comes back, and one that
-# does not (exit 1); SIGTERM, SIGINT, quit and the end of input end it with 0.
+# the loop's next read, a card taken away mid-read, a reader that goes away
+# and comes back, and one that does not (exit 1); SIGTERM, SIGINT, quit and
+# the end of input end it with 0.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 source tests/lib/pcscd.sh
@@ -229,19 +230,32 @@ wait_lines "$T/pcsc.out" 4
 check_eq "pcsc: the loop's read settles it: the card shows it, posted once" \
     "read $ANA 1050 3 True 1 0|1050" \
     "$(view 4)|$(q "SELECT sum(l.amount) FROM line l WHERE l.account_id = $ANA_ACC AND l.asset = 'EUR'")"
+# A card taken away mid-read (its third exchange torn): one line, then the next read.
+echo remove >&3
+pcscd_wait absent
+echo "tear before-answer 3" >&3
+echo insert >&3
+wait_lines "$T/pcsc.out" 5
+check_eq "pcsc: a card removed mid-read is one line" \
+    "error LEAL_E_CARD_REMOVED reading the card: the card left the reader before it was done; present it again" \
+    "$(view 5)"
+pcscd_wait absent
+echo insert >&3
+wait_lines "$T/pcsc.out" 6
+check_eq "pcsc: ... and the loop goes on with the card presented again" "read $ANA 1050 3 True 0 0" "$(view 6)"
 # The reader goes away (pcscd stopped) and comes back within --timeout.
 kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
 exec 3>&-
 pcscd_stop
 umount /run/pcscd 2>/dev/null
-wait_lines "$T/pcsc.out" 5
-check_eq "pcsc: a reader gone is one line" "reader-gone $PCSC_READER" "$(view 5)"
+wait_lines "$T/pcsc.out" 7
+check_eq "pcsc: a reader gone is one line" "reader-gone $PCSC_READER" "$(view 7)"
 pcscd_start "$T" || fail "pcscd again"
 "$CARDSIM" serve --vpcd "$VPCD_PORT" "$T/luis.json" 2>>"$T/serve.log" &
 SIM_PID=$!
-wait_lines "$T/pcsc.out" 7
+wait_lines "$T/pcsc.out" 9
 check_eq "pcsc: it is back, and the card on it is read" \
-    "reader-back $PCSC_READER|read $LUIS 950 2 True 0 0" "$(view 6)|$(view 7)"
+    "reader-back $PCSC_READER|read $LUIS 950 2 True 0 0" "$(view 8)|$(view 9)"
 # Gone for good: exit 1 after --timeout, the last line says so.
 kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
 pcscd_stop
@@ -251,6 +265,6 @@ LOOP_RC=$?
 LOOP_PID=
 check_eq "pcsc: a reader gone for good ends the loop with exit 1" \
     "1|reader-gone $PCSC_READER|error LEAL_E_NO_READER reader $R did not come back within 5 s: no card reader found" \
-    "$LOOP_RC|$(view 8)|$(view 9 | cut -d';' -f1)"
+    "$LOOP_RC|$(view 10)|$(view 11 | cut -d';' -f1)"
 check_eq "the ledger verifies" "ok" "$("$LEAL" ledger verify --json | $PY -c 'import json,sys; print("ok" if json.load(sys.stdin)["ok"] else "bad")')"
 finish
