@@ -84,8 +84,12 @@ static leal_err load_next(struct sim *s, unsigned timeout_ms)
     unsigned waited = 0;
     leal_err err;
     while ((err = cardsim_load(s->path, &c)) != LEAL_OK) {
-        if (waited >= timeout_ms)
-            return err == LEAL_E_NOT_FOUND ? LEAL_E_NO_CARD : err;
+        if (waited >= timeout_ms && err == LEAL_E_NOT_FOUND)
+            return LEAL_E_NO_CARD;
+        if (waited >= timeout_ms) {
+            remember_file(s); /* not a card: the next one is another file */
+            return err;
+        }
         sleep_20ms();
         waited += 20;
     }
