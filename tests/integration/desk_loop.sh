@@ -118,11 +118,16 @@ present "$T/blank.json"
 wait_lines "$T/sim.out" 5
 check_eq "sim: a blank card: one line, the loop goes on" \
     "error: reading the card: this card was not issued by leal" "$(line "$T/sim.out" 5)"
-present "$T/luis.json"
+echo "not a card" >"$T/junk"
+present "$T/junk"
 wait_lines "$T/sim.out" 6
-check_eq "sim: and reads the next card" "$(luis_line 7.00 1)" "$(line "$T/sim.out" 6)"
+present "$T/luis.json"
+wait_lines "$T/sim.out" 7
+check_eq "sim: a file that is no card file: one line, then the next card" \
+    "error: connecting to the card: data is malformed|$(luis_line 7.00 1)" \
+    "$(line "$T/sim.out" 6)|$(line "$T/sim.out" 7)"
 stop_loop TERM
-check_eq "sim: SIGTERM ends the loop with 0, nothing on stderr" "0|6|" \
+check_eq "sim: SIGTERM ends the loop with 0, nothing on stderr" "0|7|" \
     "$LOOP_RC|$(wc -l <"$T/sim.out")|$(cat "$T/sim.out.err")"
 "$LEAL" card unblock "$ANA" --reason "the copy is shredded; the card is hers" >/dev/null
 present "$T/luis.json"
