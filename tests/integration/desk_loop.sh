@@ -160,8 +160,8 @@ check_eq "--stdio: the top-up is in the ledger once" "950" \
 run_capture "$LEAL" desk --stdio --json --reader "sim:$T/field.json" <<<"read"
 check_eq "--stdio --json: the end of input ends it with 0; a JSON object per line" "0|2" \
     "$RC|$(printf '%s\n' "$OUT" | $PY -c 'import json,sys; print(sum(1 for l in sys.stdin if json.loads(l)))')"
-check_eq "--stdio --json: the read is card read's JSON" "read $LUIS 950 2 True 8" \
-    "$(printf '%s\n' "$OUT" | sed -n 2p | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["result"], d["card_id"], d["purse_cents"], d["taps"], d["agrees"], d["round_trips"])')"
+check_eq "--stdio --json: the read is card read's JSON" "read $LUIS 950 2 True" \
+    "$(printf '%s\n' "$OUT" | sed -n 2p | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["result"], d["card_id"], d["purse_cents"], d["taps"], d["agrees"])')"
 check_eq "--stdio --json: the read's line is exactly what 'leal card read --json' prints" \
     "$("$LEAL" card read --json --reader "sim:$T/field.json")" "$(printf '%s\n' "$OUT" | sed -n 2p)"
 cp "$T/field.json" "$T/luis.json"
@@ -225,8 +225,16 @@ echo "load $T/ana.json" >&3
 wait_lines "$T/pcsc.out" 3
 check_eq "pcsc: the next card" "read $ANA 750 2 True 0 0" "$(view 3)"
 # A top-up by `leal card top-up` while the loop waits for the card to go:
-# torn at its commit's answer (exchange 16), the card leaves the field.
-echo "tear before-answer 16" >&3
+# torn at its commit's answer, the card leaves the field. Which exchange the
+# commit (90 C7) is: counted in a trace of the same top-up of a copy of the
+# card on a copy of the books (card exchanges only; pcscd's GET DATA are
+# the reader's, not the card's).
+"$LEAL" backup "$T/books-copy.db" >/dev/null
+cp "$T/ana.json" "$T/ana-copy.json"
+COMMIT_AT=$(LEAL_TRACE=apdu "$LEAL" card top-up 3 --db "$T/books-copy.db" --reader "sim:$T/ana-copy.json" \
+    2>&1 >/dev/null | grep 'trace: > ' | grep -n 'trace: > 90 C7 ' | head -1 | cut -d: -f1)
+check_match "the top-up's commit is an exchange of its own" "^[0-9]+$" "$COMMIT_AT"
+echo "tear before-answer $COMMIT_AT" >&3
 run_capture "$LEAL" card top-up 3 --reader "$R" --allow-virtual
 check_eq "pcsc: the top-up torn at its commit's answer fails" 1 "$RC"
 pcscd_wait absent
