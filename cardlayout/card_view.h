@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cardlayout/records/bono.h"
 #include "cardlayout/records/identity.h"
 #include "cardlayout/records/log_record.h"
 #include "cardlayout/records/state.h"
@@ -45,6 +46,11 @@ struct card_view {
 
     /* State (LAYOUT.md 1.2) and purse (cents; 0 where stored value is off). */
     struct state_body state;
+    /* The card's layout version (DESFire: its state file's version byte;
+     * Classic: 1) and, at version 2, its bono file (LAYOUT.md 4); a version-1
+     * card has no bonos (all slots free). */
+    uint8_t layout_version;
+    struct bono_file bonos;
     int32_t purse_cents;
     /* Transactions the card committed: DESFire LAYOUT_COUNTER_START less the
      * counter file (card-enforced), Classic the current slot's seq less the

@@ -1,19 +1,24 @@
 /*
- * layout.h - the constants of cardlayout/LAYOUT.md (layout version 1), in one
+ * layout.h - the constants of cardlayout/LAYOUT.md (layout versions 1 and 2), in one
  * place for the desk, the terminal and the tests: record types, the DESFire
  * application (AID, DF name, keys, files, access rights, settings) and the
- * MIFARE Classic sector map. LAYOUT.md is normative; this header follows it.
+ * MIFARE Classic sector map; version 2's bono file. LAYOUT.md is normative;
+ * this header follows it.
  * Freestanding, constants only.
  */
 #ifndef LEAL_LAYOUT_H
 #define LEAL_LAYOUT_H
 
 #define LAYOUT_VERSION 1
+/* A card's layout version is its DESFire state file's version byte (LAYOUT.md
+ * 4): 2 says the bono file exists. Identity and log records stay version 1. */
+#define LAYOUT_VERSION_BONOS 2
 
 /* Record types (byte 1 of identity and log records, and of Classic sealed records). */
 #define LAYOUT_TYPE_IDENTITY 0x01
 #define LAYOUT_TYPE_STATE 0x02
 #define LAYOUT_TYPE_LOG 0x03
+#define LAYOUT_TYPE_BONOS 0x04
 
 /* DESFire application (LAYOUT.md 2.2): AID as sent on the wire. */
 #define LAYOUT_DF_AID_0 0x4C
@@ -38,11 +43,13 @@
 #define LAYOUT_FILE_PURSE 0x03
 #define LAYOUT_FILE_COUNTER 0x04
 #define LAYOUT_FILE_LOG 0x05
-#define LAYOUT_FILE_TMAC 0x0F /* reserved for EV2/EV3 */
+#define LAYOUT_FILE_BONOS 0x06 /* layout version 2 */
+#define LAYOUT_FILE_TMAC 0x0F  /* reserved for EV2/EV3 */
 
 #define LAYOUT_ISO_FID_IDENTITY 0x4C01
 #define LAYOUT_ISO_FID_STATE 0x4C02
 #define LAYOUT_ISO_FID_LOG 0x4C05
+#define LAYOUT_ISO_FID_BONOS 0x4C06
 
 /* Access rights as the LE16 value DESFire takes: R<<12 | W<<8 | RW<<4 | CAR. */
 #define LAYOUT_AR(r, w, rw, car)                                                                   \
@@ -52,6 +59,9 @@
 #define LAYOUT_AR_PURSE LAYOUT_AR(2, 2, 1, 0)
 #define LAYOUT_AR_COUNTER LAYOUT_AR(2, 1, 0xF, 0xF)
 #define LAYOUT_AR_LOG LAYOUT_AR(2, 1, 0, 0) /* written by host credits (key 1) and key 0 */
+/* Bonos (LAYOUT.md 4.2): as the state, used by terminals and sold by the desk (key 2),
+ * made by issuance and upgrades (key 0). */
+#define LAYOUT_AR_BONOS LAYOUT_AR(2, 2, 0, 0)
 
 #define LAYOUT_COUNTER_START 0x7FFFFFFF
 #define LAYOUT_LOG_RECORD_LEN 16

@@ -518,6 +518,7 @@ void classic_card_fill_view(const struct classic_card_view *v, const struct clas
     out->uid_len = s->uid_len < sizeof out->uid ? s->uid_len : sizeof out->uid;
     leal_memcpy(out->uid, s->uid, out->uid_len);
     out->state = v->state.body;
+    out->layout_version = LAYOUT_VERSION; /* Classic has no bono record yet (LAYOUT.md 4.5) */
     out->purse_cents = (int32_t)v->state.purse;
     out->taps = v->state.body.seq - CLASSIC_CARD_INITIAL_SEQ;
     out->slot = (uint8_t)v->current;

@@ -10,6 +10,10 @@ const uint8_t desfire_card_leal_aid[3] = {LAYOUT_DF_AID_0, LAYOUT_DF_AID_1, LAYO
 const uint8_t desfire_card_df_name[LAYOUT_DF_NAME_LEN] = {0xF0, 'L', 'E', 'A', 'L', '0', '1'};
 static const uint8_t zero_key[16];
 static const struct log_record issued_record = {LOG_RECORD_ISSUE, LAYOUT_COUNTER_START, 0, 0};
+/* LAYOUT.md 4.2: layout version 2's bono file, made at issuance or by an upgrade. */
+static const struct desfire_data_file bono_file = {LAYOUT_FILE_BONOS,    true,
+                                                   LAYOUT_ISO_FID_BONOS, DESFIRE_COMM_MACED,
+                                                   LAYOUT_AR_BONOS,      BONO_FILE_LEN};
 
 /* The DESFire roles: the PICC master key and the application's keys 0..2. */
 static const enum key_role app_roles[3] = {KEY_ROLE_APP_MASTER, KEY_ROLE_PURSE_CREDIT,
@@ -157,6 +161,20 @@ static leal_err read_files(struct desfire_card *c, uint8_t st[STATE_FILE_LEN], i
         log);
 }
 
+/* A version-2 card's bono file (MACed, 1 RT), under the read's session. */
+static leal_err read_bonos(struct desfire_card *c, struct card_view *out)
+{
+    uint8_t b[BONO_FILE_LEN];
+    leal_err err;
+    if (out->layout_version != LAYOUT_VERSION_BONOS)
+        return LEAL_OK; /* a version-1 card: no bono file, no bonos */
+    if ((err = desfire_read_data(&c->d, LAYOUT_FILE_BONOS, DESFIRE_COMM_MACED, 0, BONO_FILE_LEN,
+                                 b)) != LEAL_OK)
+        return err;
+    err = bono_file_decode(b, sizeof b, &out->bonos);
+    return err == LEAL_OK || err == LEAL_E_LAYOUT_VERSION ? err : LEAL_E_CARD_TAMPERED;
+}
+
 leal_err desfire_card_read(struct desfire_card *c, struct card_view *out)
 {
     uint8_t st[STATE_FILE_LEN], log[LAYOUT_LOG_RECORD_LEN];
@@ -172,9 +190,15 @@ leal_err desfire_card_read(struct desfire_card *c, struct card_view *out)
         return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_TAMPERED : err;
     if ((err = read_files(c, st, &out->purse_cents, &counter, log)) != LEAL_OK)
         return err;
-    if (state_file_decode(st, sizeof st, &state_card_id, &out->state) != LEAL_OK ||
-        state_card_id != out->card_id || counter < 0 || counter > LAYOUT_COUNTER_START)
+    /* A version this code does not know is refused as such, never guessed. */
+    err = state_file_decode(st, sizeof st, &out->layout_version, &state_card_id, &out->state);
+    if (err == LEAL_E_LAYOUT_VERSION)
+        return err;
+    if (err != LEAL_OK || state_card_id != out->card_id || counter < 0 ||
+        counter > LAYOUT_COUNTER_START)
         return LEAL_E_CARD_TAMPERED;
+    if ((err = read_bonos(c, out)) != LEAL_OK)
+        return err;
     out->counter = counter;
     out->taps = (uint32_t)(LAYOUT_COUNTER_START - counter);
     out->stored_value = true; /* a DESFire card always has its purse file */
@@ -288,7 +312,7 @@ leal_err desfire_card_write_state(struct desfire_card *c, const struct state_bod
     leal_err err;
     if (purse_debit < 0 || purse_debit > v->purse_cents)
         return LEAL_E_ARG;
-    if ((err = state_file_encode(v->card_id, next, st)) != LEAL_OK ||
+    if ((err = state_file_encode(v->layout_version, v->card_id, next, st)) != LEAL_OK ||
         (err = desfire_write_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st,
                                   sizeof st)) != LEAL_OK ||
         (purse_debit > 0 && (err = desfire_debit(&c->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL,
@@ -300,6 +324,39 @@ leal_err desfire_card_write_state(struct desfire_card *c, const struct state_bod
     v->purse_cents -= purse_debit;
     v->counter--;
     v->taps++;
+    return LEAL_OK;
+}
+
+leal_err desfire_card_upgrade(struct desfire_card *c, struct card_view *v)
+{
+    static const struct bono_file no_bonos;
+    uint8_t st[STATE_FILE_LEN], b[BONO_FILE_LEN];
+    struct state_body next = v->state;
+    leal_err err;
+    if (v->layout_version != LAYOUT_VERSION)
+        return LEAL_E_ARG;
+    next.seq = v->state.seq + 1u;
+    if ((err = state_file_encode(LAYOUT_VERSION_BONOS, v->card_id, &next, st)) != LEAL_OK ||
+        (err = bono_file_encode(&no_bonos, b)) != LEAL_OK ||
+        (err = desfire_card_auth(c, LAYOUT_KEY_APP_MASTER, KEY_ROLE_APP_MASTER,
+                                 desfire_card_leal_aid)) != LEAL_OK)
+        return err;
+    /* A torn upgrade left the file (creation is not transactional): the card
+     * answers DUPLICATE, which ends the session, so key 0 opens it again. */
+    err = desfire_create_data_file(&c->d, &bono_file);
+    if (err == LEAL_E_CARD_DUPLICATE)
+        err =
+            desfire_card_auth(c, LAYOUT_KEY_APP_MASTER, KEY_ROLE_APP_MASTER, desfire_card_leal_aid);
+    if (err != LEAL_OK ||
+        (err = desfire_write_data(&c->d, LAYOUT_FILE_BONOS, DESFIRE_COMM_MACED, 0, b, sizeof b)) !=
+            LEAL_OK ||
+        (err = desfire_write_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st,
+                                  sizeof st)) != LEAL_OK ||
+        (err = desfire_commit(&c->d)) != LEAL_OK)
+        return err;
+    v->layout_version = LAYOUT_VERSION_BONOS;
+    v->state = next;
+    leal_memset(&v->bonos, 0, sizeof v->bonos);
     return LEAL_OK;
 }
 
@@ -388,23 +445,30 @@ static leal_err create_files(struct desfire_card *c, int32_t purse_cap, uint8_t 
         (err = desfire_create_data_file(d, &identity_file)) != LEAL_OK ||
         (err = desfire_create_data_file(d, &state_file)) != LEAL_OK ||
         (err = desfire_create_value_file(d, &purse)) != LEAL_OK ||
-        (err = desfire_create_value_file(d, &counter_file)) != LEAL_OK)
+        (err = desfire_create_value_file(d, &counter_file)) != LEAL_OK ||
+        (err = desfire_create_record_file(d, &log_file)) != LEAL_OK)
         return err;
-    return desfire_create_record_file(d, &log_file);
+    return desfire_create_data_file(d, &bono_file);
 }
 
-/* Identity, state and the issuance's log record, in one commit. */
+/* Identity, state (layout version 2), the empty bono file and the
+ * issuance's log record, in one commit. */
 static leal_err write_records(struct desfire_card *c, const struct desfire_card_issue *p)
 {
-    uint8_t rec[IDENTITY_LEN], st[STATE_FILE_LEN], log[LAYOUT_LOG_RECORD_LEN];
+    static const struct bono_file no_bonos;
+    uint8_t rec[IDENTITY_LEN], st[STATE_FILE_LEN], log[LAYOUT_LOG_RECORD_LEN], b[BONO_FILE_LEN];
     leal_err err;
     if ((err = identity_encode(&p->identity, rec)) != LEAL_OK ||
-        (err = state_file_encode(p->identity.card_id, &p->state, st)) != LEAL_OK ||
+        (err = state_file_encode(LAYOUT_VERSION_BONOS, p->identity.card_id, &p->state, st)) !=
+            LEAL_OK ||
+        (err = bono_file_encode(&no_bonos, b)) != LEAL_OK ||
         (err = log_record_encode(&issued_record, log)) != LEAL_OK ||
         (err = desfire_write_data(&c->d, LAYOUT_FILE_IDENTITY, DESFIRE_COMM_PLAIN, 0, rec,
                                   sizeof rec)) != LEAL_OK ||
         (err = desfire_write_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st,
                                   sizeof st)) != LEAL_OK ||
+        (err = desfire_write_data(&c->d, LAYOUT_FILE_BONOS, DESFIRE_COMM_MACED, 0, b, sizeof b)) !=
+            LEAL_OK ||
         (err = desfire_write_record(&c->d, LAYOUT_FILE_LOG, DESFIRE_COMM_FULL, 0, log,
                                     sizeof log)) != LEAL_OK)
         return err;
@@ -450,6 +514,7 @@ void desfire_card_issued_view(const struct desfire_card *c, const struct desfire
     leal_memcpy(out->uid, uid, uid_len);
     out->uid_len = uid_len;
     out->state = p->state;
+    out->layout_version = LAYOUT_VERSION_BONOS;
     out->counter = LAYOUT_COUNTER_START;
     if (log_record_encode(&issued_record, log) == LEAL_OK)
         view_log(out, &issued_record, log);
@@ -460,7 +525,8 @@ leal_err desfire_card_verify(struct desfire_card *c, const struct card_view *exp
 {
     uint8_t want[STATE_FILE_LEN], st[STATE_FILE_LEN];
     leal_err err;
-    if ((err = state_file_encode(expect->card_id, &expect->state, want)) != LEAL_OK)
+    if ((err = state_file_encode(expect->layout_version, expect->card_id, &expect->state, want)) !=
+        LEAL_OK)
         return err;
     err = desfire_card_auth(c, LAYOUT_KEY_TERMINAL, KEY_ROLE_TERMINAL, desfire_card_leal_aid);
     if (err != LEAL_OK)

@@ -139,6 +139,13 @@ LEAL_MUST_CHECK leal_err desfire_card_rekey(struct desfire_card *c, bool *stale,
 LEAL_MUST_CHECK leal_err desfire_card_write_state(struct desfire_card *c,
                                                   const struct state_body *next,
                                                   int32_t purse_debit, struct card_view *v);
+/* Layout version 1 to 2 (LAYOUT.md 4.3), right after a read of a version-1
+ * card (v->layout_version 1; else LEAL_E_ARG): the application master key
+ * (key 0), CreateBackupDataFile 06, then the empty bono file and the state
+ * at seq + 1 with version 02 in one commit: 6 RT. A torn upgrade's file
+ * answers DUPLICATE and is kept (key 0 again: 8 RT). A tear before the
+ * commit leaves a version-1 card (its state still says 01); v follows. */
+LEAL_MUST_CHECK leal_err desfire_card_upgrade(struct desfire_card *c, struct card_view *v);
 /* A host purse credit, step 1: SelectApplication, the purse-credit key (key
  * 1), GetValue counter (4 RT); LEAL_E_CARD_WORN_OUT when it can move no more. */
 LEAL_MUST_CHECK leal_err desfire_card_credit_begin(struct desfire_card *c, int32_t *counter);
@@ -150,10 +157,11 @@ LEAL_MUST_CHECK leal_err desfire_card_credit_commit(struct desfire_card *c, int3
                                                     struct card_view *v);
 /* With a session under the PICC master key and no leal application (or,
  * with p->app_created, an empty one the PICC's setup just created): creates
- * the application (1 RT) and its files (LAYOUT.md 2.2-2.3), writes identity,
- * state and the log record {op 1}, commits, and changes keys 2, 1, then 0 to
- * their current versions (until key 0 changes, a torn card is redone from the
- * PICC key): 15 RT after the application. real_uid (NULL: not asked): a
+ * the application (1 RT) and its files (LAYOUT.md 2.2-2.3 and 4.2's bono
+ * file), writes identity, state (layout version 2), the empty bono file and
+ * the log record {op 1}, commits, and changes keys 2, 1, then 0 to their
+ * current versions (until key 0 changes, a torn card is redone from the PICC
+ * key): 17 RT after the application. real_uid (NULL: not asked): a
  * random-UID card's UID, read under key 0 before anything is created in the
  * application (GetCardUID, +1 RT). The session ends. */
 LEAL_MUST_CHECK leal_err desfire_card_personalise(struct desfire_card *c,

@@ -1,4 +1,4 @@
-/* state.c - LAYOUT.md 1.2 state body and the DESFire state file. */
+/* state.c - LAYOUT.md 1.2 state body and the DESFire state file (versions 1, 2). */
 #include "state.h"
 
 #include "cardlayout/layout.h"
@@ -42,22 +42,28 @@ leal_err state_body_get(struct buf_reader *r, struct state_body *out)
     return LEAL_OK;
 }
 
-leal_err state_file_encode(uint64_t card_id, const struct state_body *s,
+bool state_version_known(uint8_t version)
+{
+    return version == LAYOUT_VERSION || version == LAYOUT_VERSION_BONOS;
+}
+
+leal_err state_file_encode(uint8_t version, uint64_t card_id, const struct state_body *s,
                            uint8_t out[STATE_FILE_LEN])
 {
     struct buf_writer w;
     leal_err err;
 
-    if (s == NULL || out == NULL || card_id == 0)
+    if (s == NULL || out == NULL || card_id == 0 || !state_version_known(version))
         return LEAL_E_ARG;
     buf_writer_init(&w, out, STATE_FILE_LEN);
-    if ((err = buf_put_u8(&w, LAYOUT_VERSION)) != LEAL_OK ||
+    if ((err = buf_put_u8(&w, version)) != LEAL_OK ||
         (err = buf_put_be64(&w, card_id)) != LEAL_OK || (err = state_body_put(&w, s)) != LEAL_OK)
         return err;
     return buf_writer_len(&w) == STATE_FILE_LEN ? LEAL_OK : LEAL_E_INTERNAL;
 }
 
-leal_err state_file_decode(const uint8_t *p, size_t len, uint64_t *card_id, struct state_body *out)
+leal_err state_file_decode(const uint8_t *p, size_t len, uint8_t *layout_version, uint64_t *card_id,
+                           struct state_body *out)
 {
     struct buf_reader r;
     struct state_body s;
@@ -65,20 +71,22 @@ leal_err state_file_decode(const uint8_t *p, size_t len, uint64_t *card_id, stru
     uint8_t version;
     leal_err err;
 
-    if (card_id == NULL || out == NULL || (p == NULL && len > 0))
+    if (layout_version == NULL || card_id == NULL || out == NULL || (p == NULL && len > 0))
         return LEAL_E_ARG;
+    *layout_version = 0;
     *card_id = 0;
     leal_memset(out, 0, sizeof *out);
     buf_reader_init(&r, p, len);
     if ((err = buf_get_u8(&r, &version)) != LEAL_OK)
         return err;
-    if (version != LAYOUT_VERSION)
-        return LEAL_E_LAYOUT_VERSION;
+    if (!state_version_known(version))
+        return LEAL_E_LAYOUT_VERSION; /* never guessed: a future layout misread */
     if ((err = buf_get_be64(&r, &id)) != LEAL_OK || (err = state_body_get(&r, &s)) != LEAL_OK ||
         (err = buf_expect_end(&r)) != LEAL_OK)
         return err;
     if (id == 0)
         return LEAL_E_FORMAT;
+    *layout_version = version;
     *card_id = id;
     *out = s;
     return LEAL_OK;

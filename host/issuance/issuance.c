@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cardlayout/layout.h"
 #include "issuance_books.h"
 #include "issuance_ops.h"
 
@@ -109,7 +110,14 @@ static leal_err read_books(struct op *o, struct issuance_card *out)
     if (lc.status == LEDGER_CARD_LOST || lc.status == LEDGER_CARD_REPLACED)
         return LEAL_OK;
     err = o->ops->rekey(o->s, out);
-    return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_TAMPERED : err;
+    if (err == LEAL_E_CARD_AUTHENTICATION)
+        return LEAL_E_CARD_TAMPERED;
+    /* A version-1 card the ledger holds active, judged and settled, to
+     * version 2 at this tap (LAYOUT.md 4.3): terminals cannot make its file. */
+    if (err == LEAL_OK && lc.status == LEDGER_CARD_ACTIVE && !out->unsettled && o->ops->upgrade &&
+        out->layout_version == LAYOUT_VERSION)
+        err = o->ops->upgrade(o->s, out);
+    return err;
 }
 
 /* The program's caps first: the Classic purse rule reads them. */

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cardlayout/records/bono.h"
 #include "cardlayout/records/state.h"
 #include "host/ledger/ledger.h"
 #include "host/reader/reader.h"
@@ -57,6 +58,12 @@ struct issuance_card {
     struct state_body state;
     int32_t purse_cents;
     uint32_t taps; /* transactions the card committed (card-enforced counter) */
+    /* The card's layout version (LAYOUT.md 4.1) and its bonos (version 2;
+     * none on a version-1 card). upgraded: this read brought a version-1
+     * DESFire card to version 2 (LAYOUT.md 4.3). */
+    uint8_t layout_version;
+    struct bono_file bonos;
+    bool upgraded;
     /* The program's stored-value caps (cents) when a top-up or issuance needed
      * them: every card's purse cap (a DESFire card keeps the one it was issued
      * with), and the Classic cap (0: stored value off on Classic). */

@@ -588,6 +588,7 @@ static leal_err read_card(struct cdesk *d, struct issuance_card *out)
         return err;
     st = d->v.state;
     out->state = st.body;
+    out->layout_version = LAYOUT_VERSION; /* no bonos on Classic yet (LAYOUT.md 4.5) */
     out->purse_cents = (int32_t)st.purse;
     out->taps = st.body.seq - CLASSIC_CARD_INITIAL_SEQ;
     /* The current slot's SIV tag marks this state (LAYOUT.md 3.2: V at 2). */
@@ -902,6 +903,7 @@ const struct issuance_card_ops issuance_classic_ops = {
     .read = classic_read,
     .judge_mark = classic_judge_mark,
     .rekey = classic_rekey,
+    .upgrade = NULL,
     .credit_stage = classic_credit_stage,
     .credit_commit = classic_state_commit,
     .state_stage = classic_state_stage,

@@ -39,6 +39,7 @@ struct desk {
     struct log_record rec;
     struct state_body next;
     int32_t debit;
+    bool upgraded; /* the session is key 0's since the upgrade */
 };
 
 /* The card key source of desfire_card.h, from the keystore's program masters. */
@@ -99,6 +100,8 @@ static void view_out(const struct card_view *v, struct issuance_card *out)
     memcpy(out->uid, v->uid, v->uid_len);
     out->uid_len = v->uid_len;
     out->state = v->state;
+    out->layout_version = v->layout_version;
+    out->bonos = v->bonos;
     out->purse_cents = v->purse_cents;
     out->taps = v->taps;
     out->stored_value = v->stored_value;
@@ -207,9 +210,23 @@ static leal_err desfire_rekey(void *s, struct issuance_card *out)
     return err;
 }
 
-/* What a terminal reads (desfire_card_read: 8 RT, random-UID 9), with the key
- * versions the ledger recorded for the card; without a record, the
- * identity's key-set version (the terminal key's at issuance). */
+/* A version-1 card to version 2 (desfire_card_upgrade, 6 RT): the bono file
+ * made and the state rewritten with version 02, in one commit. */
+static leal_err desfire_upgrade(void *s, struct issuance_card *out)
+{
+    struct desk *k = s;
+    leal_err err = desfire_card_upgrade(&k->c, &k->view);
+    k->upgraded = true;
+    if (err != LEAL_OK)
+        return err;
+    view_out(&k->view, out);
+    out->upgraded = true;
+    return LEAL_OK;
+}
+
+/* What a terminal reads (desfire_card_read: 8 RT, random-UID 9; a version-2 card's bonos + 1), with
+ * the key versions the ledger recorded for the card; without a record, the identity's key-set
+ * version (the terminal key's at issuance). */
 static leal_err desfire_read(void *s, struct issuance_card *out)
 {
     struct desk *k = s;
@@ -279,7 +296,7 @@ static leal_err desfire_state_stage(void *s, const struct issuance_card *out, ui
     k->debit = out->purse_cents - (int32_t)purse;
     p->seq_before = out->taps;
     p->seq_after = (int64_t)out->taps + 1;
-    return out->rekeyed == 0 ? LEAL_OK : desfire_card_terminal_session(&k->c);
+    return out->rekeyed == 0 && !k->upgraded ? LEAL_OK : desfire_card_terminal_session(&k->c);
 }
 
 static leal_err desfire_state_commit(void *s, struct issuance_card *out)
@@ -566,6 +583,7 @@ const struct issuance_card_ops issuance_desfire_ops = {
     .read = desfire_read,
     .judge_mark = desfire_judge_mark,
     .rekey = desfire_rekey,
+    .upgrade = desfire_upgrade,
     .credit_stage = desfire_credit_stage,
     .credit_commit = desfire_credit_commit,
     .state_stage = desfire_state_stage,

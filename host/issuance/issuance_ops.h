@@ -43,6 +43,9 @@ struct issuance_card_ops {
                        const struct issuance_card *out, char *why, size_t why_len);
     /* Every card key and record to the keystore's current versions. */
     leal_err (*rekey)(void *s, struct issuance_card *out);
+    /* A card just read at an older layout version to the current one
+     * (LAYOUT.md 4.3); NULL where the card type has no newer layout. */
+    leal_err (*upgrade)(void *s, struct issuance_card *out);
 
     /* A host top-up of CENTS on the card just read: stage fills t (seq
      * before and after, purse after, request id, mark) without writing;

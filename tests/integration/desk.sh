@@ -36,7 +36,7 @@ run_capture "$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --welcome
 check_eq "issue exits 0" 0 "$RC"
 ANA=$(field card_id <<<"$OUT")
 check_match "issued card id has 12 digits" "^[1-9][0-9]{11}$" "$ANA"
-check_eq "issued: purse, points, taps, agreement, round trips" "2000 50 1 True 36" \
+check_eq "issued: purse, points, taps, agreement, round trips" "2000 50 1 True 38" \
     "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["purse_cents"], d["points"], d["taps"], d["agrees"], d["round_trips"])' <<<"$OUT")"
 run_capture "$LEAL" card read --reader "sim:$T/ana.json"
 check_eq "read exits 0" 0 "$RC"
@@ -171,9 +171,9 @@ check_eq "read explains the difference in words" \
     "$RC|$(grep '^ledger ' <<<"$OUT")"
 syncd() { $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["result"], d["synced_points"], d["points"], d["agrees"], d["round_trips"])'; }
 run_capture "$LEAL" card sync --reader "sim:$T/luis3.json" --json
-check_eq "sync brings the 40 points: 45 on the card, agreeing (8 + 3 RT)" "0|synced 40 45 True 11" "$RC|$(syncd <<<"$OUT")"
+check_eq "sync brings the 40 points: 45 on the card, agreeing (9 + 3 RT)" "0|synced 40 45 True 12" "$RC|$(syncd <<<"$OUT")"
 run_capture "$LEAL" card sync --reader "sim:$T/luis3.json" --json
-check_eq "sync again: nothing to bring" "0|synced 0 45 True 8" "$RC|$(syncd <<<"$OUT")"
+check_eq "sync again: nothing to bring" "0|synced 0 45 True 9" "$RC|$(syncd <<<"$OUT")"
 run_capture "$LEAL" card sync --reader "sim:$T/luis3.json"
 check_match "sync says it in words" "^ledger       agrees$" "$OUT"
 run_capture "$LEAL" card sync --reader "sim:$T/ana.json"
@@ -194,7 +194,7 @@ if pcscd_start "$T"; then
     check_match "issued through pcscd: purse" "^purse        7.50$" "$OUT"
     MARTA=$("$LEAL" card read --reader "pcsc:$PCSC_READER" --allow-virtual --json | field card_id)
     run_capture "$LEAL" card top-up 2,50 --reader "pcsc:$PCSC_READER" --allow-virtual --json
-    check_eq "top-up through pcscd: purse, taps, round trips (LAYOUT.md 2.7: 8 + 8)" "1000 2 16" \
+    check_eq "top-up through pcscd: purse, taps, round trips (LAYOUT.md 2.7, 4.4: 9 + 8)" "1000 2 17" \
         "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["purse_cents"], d["taps"], d["round_trips"])' <<<"$OUT")"
     run_capture "$LEAL" card erase --yes --reader "pcsc:$PCSC_READER" --allow-virtual
     check_eq "erase through pcscd refuses a card with money" \
@@ -325,13 +325,13 @@ KEY=$($PY -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "
 check_match "openssl mac derived a key" "^[0-9a-f]{32}$" "$KEY"
 run_capture "$LEAL_BUILD/tests/interop/freefare_identity" "$KEY" 1
 check_eq "libfreefare authenticates with the derived key and reads the card" 0 "$RC"
-check_eq "libfreefare reads leal's identity and state" "uid 04776655443322
+check_eq "libfreefare reads leal's identity and state (layout version 2: state 02, LAYOUT.md 4.1)" "uid 04776655443322
 identity version 1 type 1 card $PN issuer $ISSUER program 7 keyset 1 kind 1
-state version 1 card $PN seq 0 points 7" "$OUT"
+state version 2 card $PN seq 0 points 7" "$OUT"
 run_capture "$LEAL_BUILD/tests/interop/freefare_identity" 00112233445566778899aabbccddeeff 1
 check_eq "a wrong key is refused by the card" 1 "$RC"
 run_capture "$LEAL" card top-up 4 --reader "nfc:$LIBNFC_DEVICE" --json
-check_eq "top-up through libnfc: purse, taps, round trips" "400 1 16" \
+check_eq "top-up through libnfc: purse, taps, round trips" "400 1 17" \
     "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["purse_cents"], d["taps"], d["round_trips"])' <<<"$OUT")"
 run_capture "$LEAL" card erase --yes --reader "nfc:$LIBNFC_DEVICE"
 check_eq "erase through libnfc refuses a card with money" \

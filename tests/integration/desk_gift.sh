@@ -65,7 +65,7 @@ check_eq "a gift over the program's purse cap: refused before a card is asked fo
 "$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/cap.json" >/dev/null
 run_capture "$LEAL" card issue --gift 150 --reader "sim:$T/cap.json" --json
 check_eq "sim: a gift of the cap exactly: purse, gift card, taps, agrees, round trips" \
-    "0|15000 True 1 True 36" "$RC|$(json purse_cents gift_card taps agrees round_trips <<<"$OUT")"
+    "0|15000 True 1 True 38" "$RC|$(json purse_cents gift_card taps agrees round_trips <<<"$OUT")"
 CAP_ACCT=$(json account_id <<<"$OUT")
 check_eq "sim: the gift account is new, with no customer" "gift||7" \
     "$(q "SELECT kind || '|' || ifnull(customer_id, '') || '|' || program_id FROM account WHERE id = $CAP_ACCT")"

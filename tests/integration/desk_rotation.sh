@@ -81,12 +81,12 @@ if pcscd_start "$T"; then
     # ChangeKey (5), then the top-up (8).
     run_capture "$LEAL" card top-up 2,50 "${PCSC[@]}" --json
     check_eq "top-up through pcscd re-keys the card: purse, keys changed, round trips" \
-        "0 1250 4 28 True" "$RC $(json purse_cents keys_updated round_trips agrees <<<"$OUT")"
+        "0 1250 4 29 True" "$RC $(json purse_cents keys_updated round_trips agrees <<<"$OUT")"
     run_capture "$LEAL" card read "${PCSC[@]}"
     check_nomatch "the next read changes nothing" "^keys " "$OUT"
     check_match "the next read agrees" "^ledger       agrees$" "$OUT"
     run_capture "$LEAL" card read "${PCSC[@]}" --json
-    check_eq "the next read costs the usual 8 round trips" "0 8 1250" "$RC $(json round_trips purse_cents <<<"$OUT")"
+    check_eq "the next read costs the usual 9 round trips" "0 9 1250" "$RC $(json round_trips purse_cents <<<"$OUT")"
     stop_sim
 else
     fail "a pcscd with a vpcd reader" "no pcscd could be started"
@@ -112,7 +112,7 @@ run_capture "$LEAL" card read --reader "nfc:$LIBNFC_DEVICE" --json
 check_eq "a card two versions behind reads through libnfc and is re-keyed" "0 300 4 True" \
     "$RC $(json purse_cents keys_updated agrees <<<"$OUT")"
 run_capture "$LEAL" card top-up 1 --reader "nfc:$LIBNFC_DEVICE" --json
-check_eq "then a top-up as usual (8 + 8 round trips)" "0 400 0 16" \
+check_eq "then a top-up as usual (9 + 8 round trips)" "0 400 0 17" \
     "$RC $(json purse_cents keys_updated round_trips <<<"$OUT")"
 run_capture "$LEAL_BUILD/tests/interop/freefare_identity" "$(terminal_key 3 04665544332211)" 3
 check_eq "libfreefare opens Luis's card with terminal key version 3" 0 "$RC"

@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 LAYOUT_VERSION = 1
-T_IDENTITY, T_STATE = 1, 2
+LAYOUT_VERSION_BONOS = 2  # LAYOUT.md 4: the state file's version byte on a card with bonos
+T_IDENTITY, T_STATE, T_BONOS = 1, 2, 4
 
 
 def an10922(master, m):
@@ -108,7 +109,7 @@ def generate():
     i = INPUT
     out = []
     w = out.append
-    w("# leal card layout version 1: golden encodings of cardlayout/LAYOUT.md, made by")
+    w("# leal card layout versions 1 and 2: golden encodings of cardlayout/LAYOUT.md, made by")
     w("# tests/integration/layout_records.py (python3-cryptography, written from the spec")
     w("# alone) and checked byte for byte by tests/unit/records_test.c. Integers are")
     w("# decimal; everything else hex.")
@@ -136,6 +137,8 @@ def generate():
     w("CARD_ID = %d" % i["CARD_ID"])
     w("STATE_BODY = " + body.hex())
     w("DESFIRE_STATE = " + (bytes([LAYOUT_VERSION]) + struct.pack(">Q", i["CARD_ID"]) + body).hex())
+    w("DESFIRE_STATE_V2 = " +
+      (bytes([LAYOUT_VERSION_BONOS]) + struct.pack(">Q", i["CARD_ID"]) + body).hex())
     uid, iss, prog = i["UID"], i["ISSUER"], i["PROGRAM"]
     sk = seal_key(i["SEAL_MASTER"], uid, iss, prog)
     w("")
@@ -193,7 +196,20 @@ def generate():
     w("AMOUNT = -700")
     w("TERMINAL = 4660")
     w("LOG = " + (bytes([LAYOUT_VERSION, 3, 3, 0]) + struct.pack(">IiI", 0x7FFFFFF0, -700, 4660)).hex())
+    # LAYOUT.md 4.2: a bono file with two bonos (id, sessions left, last day) and two free slots.
+    slots = [(7, 10, 20800), (12, 3, 0)]
+    w("")
+    for n, (bid, sessions, last) in enumerate(slots, 1):
+        w("BONO_%d = %d %d %d" % (n, bid, sessions, last))
+    w("BONOS = " + bono_file(slots).hex())
     print("\n".join(out))
+
+
+def bono_file(slots):
+    """LAYOUT.md 4.2: 02 04, then four slots of id (BE32) sessions (BE16) last day (BE16)."""
+    slots = list(slots) + [(0, 0, 0)] * (4 - len(slots))
+    return bytes([LAYOUT_VERSION_BONOS, T_BONOS]) + b"".join(
+        struct.pack(">IHH", *sl) for sl in slots)
 
 
 def load(path):

@@ -44,7 +44,8 @@ exchanges() { grep -c '^leal: trace: > ' "$1"; }
 # has TRACE NAME LINE: the trace holds LINE (a whole line, fixed string).
 has() { if grep -qxF -- "leal: trace: $3" "$1"; then pass "$2"; else fail "$2" "no line: $3"; fi; }
 
-# check_desfire NAME TRACE CARD.json ISSUE-JSON SECRETS (how many trace_secrets.py finds to look for)
+# check_desfire NAME TRACE CARD.json ISSUE-JSON SECRETS (how many trace_secrets.py finds to look for;
+# a layout-version-2 card adds its bono file)
 check_desfire() {
     local rt
     rt=$(round_trips <<<"$4")
@@ -103,7 +104,7 @@ if pcscd_start "$T"; then
         >"$T/cl.out" 2>"$T/cl.trace"
     check_eq "Classic issued through pcscd with LEAL_TRACE=apdu" "0" "$?"
     stop_sim
-    check_desfire "pcscd DESFire" "$T/df.trace" "$T/df.json" "$(cat "$T/df.out")" 49
+    check_desfire "pcscd DESFire" "$T/df.trace" "$T/df.json" "$(cat "$T/df.out")" 50
     check_classic "pcscd Classic" "$T/cl.trace" "$T/cl.json" "$(cat "$T/cl.out")" 61
     pcscd_stop
     run_capture "$LEAL" --verbose card read "${PC[@]}"
@@ -134,7 +135,7 @@ LEAL_TRACE=apdu "$LEAL" card issue --customer 4 "${NFC[@]}" --welcome-points 5 -
     >"$T/pn-cl.out" 2>"$T/pn-cl.trace"
 check_eq "Classic issued through libnfc with LEAL_TRACE=apdu" "0" "$?"
 stop_sim
-check_desfire "libnfc DESFire" "$T/pn-df.trace" "$T/pn-df.json" "$(cat "$T/pn-df.out")" 49
+check_desfire "libnfc DESFire" "$T/pn-df.trace" "$T/pn-df.json" "$(cat "$T/pn-df.out")" 50
 check_classic "libnfc Classic" "$T/pn-cl.trace" "$T/pn-cl.json" "$(cat "$T/pn-cl.out")" 61
 
 run_capture env LEAL_TRACE=apdu,keys "$LEAL" readers

@@ -140,9 +140,9 @@ static void make_card_as(struct bench *b, bool app_left)
     p.app_created = true;
     b->c.d.round_trips = 0;
     assert_int_equal(desfire_card_personalise(&b->c, &p, NULL), LEAL_OK);
-    /* LAYOUT.md 2.7: select, authenticate (2), 5 files, 3 writes and the
-     * commit, 3 keys. */
-    assert_int_equal(b->c.d.round_trips, 15);
+    /* LAYOUT.md 2.7 and 4.4: select, authenticate (2), 6 files (the bono
+     * file the sixth), 4 writes and the commit, 3 keys. */
+    assert_int_equal(b->c.d.round_trips, 17);
     assert_int_equal(b->c.ver[KEY_ROLE_TERMINAL], 1);
     /* Verified as a terminal opens it: the new key 2 and the state (3 RT). */
     desfire_card_issued_view(&b->c, &p, uid7, 7, &b->view);
@@ -176,7 +176,7 @@ static void test_personalised_card_reads_as_written(void **state)
                                        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
     make_card(&b);
     read_view(&b, &v);
-    assert_int_equal(b.c.d.round_trips, 2 + 6); /* identify, then the terminal's read */
+    assert_int_equal(b.c.d.round_trips, 2 + 7); /* identify, then the terminal's read, bonos too */
     assert_int_equal(v.card_id, CARD_ID);
     assert_int_equal(v.issuer_id, b.f->keys->issuer_id);
     assert_int_equal(v.program_id, 7);
@@ -303,7 +303,7 @@ static void test_refusals(void **state)
     b.c.ver[KEY_ROLE_TERMINAL] = 9;
     assert_int_equal(desfire_card_read(&b.c, &v), LEAL_OK); /* the card names 1: opened */
     assert_int_equal(b.c.ver[KEY_ROLE_TERMINAL], 1);
-    assert_int_equal(b.c.d.round_trips, 2 + 1 + 2 + 4); /* + GetKeyVersion */
+    assert_int_equal(b.c.d.round_trips, 2 + 1 + 2 + 5); /* + GetKeyVersion */
     desfire_card_clear(&b.c);
     reader_close(b.r);
 }
@@ -341,19 +341,19 @@ static void test_rotation_brings_keys_current(void **state)
      * once. Nothing is stale then. */
     read_view(&b, &v);
     assert_int_equal(v.key_version[KEY_ROLE_TERMINAL], 2);
-    assert_int_equal(b.c.d.round_trips, 8 + 3);
+    assert_int_equal(b.c.d.round_trips, 9 + 3);
     desfire_card_clear(&b.c);
     open_card(&b, b.f->is.program_id);
     assert_int_equal(desfire_card_identify(&b.c, &v), LEAL_OK);
     b.c.ver[KEY_ROLE_TERMINAL] = 2;
     assert_int_equal(desfire_card_read(&b.c, &v), LEAL_OK);
-    assert_int_equal(b.c.d.round_trips, 8);
+    assert_int_equal(b.c.d.round_trips, 9);
     for (int i = KEY_ROLE_PICC_MASTER; i < KEY_ROLE_TERMINAL; i++)
         b.c.ver[i] = 1;
     assert_int_equal(desfire_card_rekey(&b.c, &stale, &rekeyed), LEAL_OK);
     assert_false(stale);
     assert_int_equal(rekeyed, 0);
-    assert_int_equal(b.c.d.round_trips, 8);
+    assert_int_equal(b.c.d.round_trips, 9);
     desfire_card_clear(&b.c);
     reader_close(b.r);
 }

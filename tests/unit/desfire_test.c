@@ -340,6 +340,7 @@ static void test_desfire_card_life_on_the_virtual_card(void **state)
                           .issued_day = 20415};
     struct state_body st = {0}, got;
     uint64_t card_id;
+    uint8_t layout;
     int32_t v;
     uint8_t kv;
 
@@ -397,7 +398,7 @@ static void test_desfire_card_life_on_the_virtual_card(void **state)
     assert_int_equal(desfire_write_data(&d, LAYOUT_FILE_IDENTITY, DESFIRE_COMM_PLAIN, 0, idrec, 32),
                      LEAL_OK);
     st.seq = 1;
-    assert_int_equal(state_file_encode(id.card_id, &st, strec), LEAL_OK);
+    assert_int_equal(state_file_encode(LAYOUT_VERSION, id.card_id, &st, strec), LEAL_OK);
     assert_int_equal(desfire_write_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, strec, 32),
                      LEAL_OK);
     assert_int_equal(desfire_commit(&d), LEAL_OK);
@@ -434,13 +435,13 @@ static void test_desfire_card_life_on_the_virtual_card(void **state)
     assert_int_equal(desfire_authenticate_aes(&d, LAYOUT_KEY_TERMINAL, k2), LEAL_OK);
     assert_int_equal(desfire_read_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, 32, buf),
                      LEAL_OK);
-    assert_int_equal(state_file_decode(buf, 32, &card_id, &got), LEAL_OK);
+    assert_int_equal(state_file_decode(buf, 32, &layout, &card_id, &got), LEAL_OK);
     assert_int_equal(card_id, id.card_id);
     assert_int_equal(got.seq, 1);
     got.seq++;
     got.points += 70;
     got.buckets[0] += 7;
-    assert_int_equal(state_file_encode(card_id, &got, strec), LEAL_OK);
+    assert_int_equal(state_file_encode(layout, card_id, &got, strec), LEAL_OK);
     assert_int_equal(desfire_write_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, strec, 32),
                      LEAL_OK);
     assert_int_equal(desfire_debit(&d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, 700), LEAL_OK);
@@ -454,12 +455,12 @@ static void test_desfire_card_life_on_the_virtual_card(void **state)
     assert_int_equal(desfire_authenticate_aes(&d, LAYOUT_KEY_TERMINAL, k2), LEAL_OK);
     assert_int_equal(desfire_read_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, 32, buf),
                      LEAL_OK);
-    assert_int_equal(state_file_decode(buf, 32, &card_id, &got), LEAL_OK);
+    assert_int_equal(state_file_decode(buf, 32, &layout, &card_id, &got), LEAL_OK);
     assert_int_equal(got.seq, 2);
     got.seq++;
     got.points -= 70;
     got.buckets[0] -= 7;
-    assert_int_equal(state_file_encode(card_id, &got, strec), LEAL_OK);
+    assert_int_equal(state_file_encode(layout, card_id, &got, strec), LEAL_OK);
     assert_int_equal(desfire_write_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, strec, 32),
                      LEAL_OK);
     assert_int_equal(desfire_limited_credit(&d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, 700),
@@ -474,11 +475,11 @@ static void test_desfire_card_life_on_the_virtual_card(void **state)
     assert_int_equal(desfire_authenticate_aes(&d, LAYOUT_KEY_TERMINAL, k2), LEAL_OK);
     assert_int_equal(desfire_read_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, 32, buf),
                      LEAL_OK);
-    assert_int_equal(state_file_decode(buf, 32, &card_id, &got), LEAL_OK);
+    assert_int_equal(state_file_decode(buf, 32, &layout, &card_id, &got), LEAL_OK);
     got.seq++;
     got.points += 15;
     got.stamps[0]++;
-    assert_int_equal(state_file_encode(card_id, &got, strec), LEAL_OK);
+    assert_int_equal(state_file_encode(layout, card_id, &got, strec), LEAL_OK);
     assert_int_equal(desfire_write_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, strec, 32),
                      LEAL_OK);
     assert_int_equal(desfire_debit(&d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, 1), LEAL_OK);
@@ -507,7 +508,7 @@ static void test_desfire_card_life_on_the_virtual_card(void **state)
     assert_int_equal(desfire_authenticate_aes(&d, LAYOUT_KEY_TERMINAL, k2), LEAL_OK);
     assert_int_equal(desfire_read_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, 32, buf),
                      LEAL_OK);
-    assert_int_equal(state_file_decode(buf, 32, &card_id, &got), LEAL_OK);
+    assert_int_equal(state_file_decode(buf, 32, &layout, &card_id, &got), LEAL_OK);
     assert_int_equal(got.seq, 4);
     assert_int_equal(got.points, 15);
     assert_int_equal(got.stamps[0], 1);

@@ -48,8 +48,8 @@ static void test_issue_read_topup_desfire_ev1(void **state)
     assert_int_equal(out.taps, 1); /* the opening top-up's commit */
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV1);
     assert_false(out.resumed);
-    /* LAYOUT.md 2.7: issuance with its verification 28, the opening top-up 8. */
-    assert_int_equal(out.round_trips, 28 + 8);
+    /* LAYOUT.md 2.7, 4.4: issuance with its verification 30, the opening top-up 8. */
+    assert_int_equal(out.round_trips, 30 + 8);
     assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc), LEAL_OK);
     assert_int_equal(lc.status, LEDGER_CARD_ACTIVE);
     assert_int_equal(lc.last_counter, 1);
@@ -61,7 +61,7 @@ static void test_issue_read_topup_desfire_ev1(void **state)
     assert_int_equal(view.card_id, out.card_id);
     assert_int_equal(view.purse_cents, 2000);
     assert_int_equal(view.state.points, 50);
-    assert_int_equal(view.round_trips, 8); /* LAYOUT.md 2.7: desk read view */
+    assert_int_equal(view.round_trips, 9); /* LAYOUT.md 2.7, 4.4: desk read view */
     assert_int_equal(view.recovered, 0);
 
     assert_int_equal(issuance_topup(&f->is, r, 1250, &view), LEAL_OK);
@@ -441,7 +441,7 @@ static void test_topup_torn_at_every_exchange(void **state)
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     card = out.card_id;
     assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_OK);
-    assert_int_equal(view.round_trips, 8 + 8); /* the desk read, then the top-up */
+    assert_int_equal(view.round_trips, 9 + 8); /* the desk read, then the top-up */
     expected = 100;
     taps = view.taps;
     assert_int_equal(taps, 1);
@@ -460,7 +460,7 @@ static void test_topup_torn_at_every_exchange(void **state)
             if (!fired) {
                 /* Past the last exchange: an untorn top-up. */
                 assert_int_equal(err, LEAL_OK);
-                assert_int_equal(n, 17);
+                assert_int_equal(n, 18);
                 expected += 100;
                 taps++;
                 assert_false(pending(f, card));
@@ -469,12 +469,12 @@ static void test_topup_torn_at_every_exchange(void **state)
             torn++;
             assert_int_equal(err, LEAL_E_CARD_REMOVED);
             /* The intent is in the ledger from the moment the card may be credited. */
-            assert_int_equal(pending(f, card), n >= 13);
+            assert_int_equal(pending(f, card), n >= 14);
             desk_fixture_balances(f, f->account, expected, 7); /* nothing posted yet */
             assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
             if (view.purse_cents == expected + 100) {
                 /* The card committed it: the read posted the ledger's own intent, once. */
-                assert_int_equal(n, 16);
+                assert_int_equal(n, 17);
                 assert_int_equal(view.recovered, 1);
                 assert_int_equal(view.dropped, 0);
                 expected += 100;
@@ -483,9 +483,9 @@ static void test_topup_torn_at_every_exchange(void **state)
             } else {
                 assert_int_equal(view.purse_cents, expected);
                 assert_int_equal(view.recovered, 0);
-                assert_int_equal(view.dropped, n >= 13 ? 1 : 0);
-                dropped += n >= 13;
-                untouched += n < 13;
+                assert_int_equal(view.dropped, n >= 14 ? 1 : 0);
+                dropped += n >= 14;
+                untouched += n < 14;
             }
             assert_false(pending(f, card));
             assert_true(view.agrees);
@@ -503,9 +503,9 @@ static void test_topup_torn_at_every_exchange(void **state)
     }
     print_message("torn %u: posted by the next read %u, dropped %u, before the intent %u\n", torn,
                   posted, dropped, untouched);
-    /* 16 exchanges, each of 7 ways. */
-    assert_int_equal(torn, 7 * 16);
-    assert_int_equal(untouched, 7 * 12);
+    /* 17 exchanges (the desk read 9, the top-up 8), each of 7 ways. */
+    assert_int_equal(torn, 7 * 17);
+    assert_int_equal(untouched, 7 * 13);
     /* The commit executed with its answer lost, or power lost once the commit
      * record was written (steps 1..4): the card has it. */
     assert_int_equal(posted, 5);
@@ -562,7 +562,7 @@ static void test_gift_card(void **state)
     struct fixture *f = *state;
     struct issuance_request req = {.gift = true, .topup_cents = 2500};
     struct issuance_card out, view;
-    struct cardsim_tear tear = {.point = CARDSIM_TEAR_BEFORE_ANSWER, .after = 36};
+    struct cardsim_tear tear = {.point = CARDSIM_TEAR_BEFORE_ANSWER, .after = 38};
     struct reader *r;
     int64_t first;
 
@@ -575,13 +575,13 @@ static void test_gift_card(void **state)
     assert_int_equal(out.purse_cents, 2500);
     assert_int_equal(out.state.points, 0);
     assert_int_equal(out.taps, 1);
-    assert_int_equal(out.round_trips, 28 + 8); /* as a customer's card with a top-up */
+    assert_int_equal(out.round_trips, 30 + 8); /* as a customer's card with a top-up */
     assert_true(out.agrees);
     assert_int_equal(out.ledger.status, LEDGER_CARD_ACTIVE);
     gift_books(f, first, 2500, "gift_sale", 2500, 0);
     reader_close(r);
 
-    /* The answer of the opening top-up's commit (exchange 36) lost: torn. */
+    /* The answer of the opening top-up's commit (exchange 38) lost: torn. */
     new_card(f, "desfire-ev1", false);
     r = desk_fixture_open_card(f);
     cardsim_set_tear(reader_sim_card(r), &tear);
@@ -890,7 +890,7 @@ static void test_program_purse_cap_is_the_card_limit(void **state)
     assert_int_equal(issuance_topup(&f->is, r, 5001, &view), LEAL_E_CARD_BOUNDARY);
     assert_int_equal(view.purse_cents, 15000);
     assert_int_equal(view.purse_cap_cents, 20000);
-    assert_int_equal(view.round_trips, 8); /* the desk read only */
+    assert_int_equal(view.round_trips, 9); /* the desk read only */
     desk_fixture_balances(f, f->account, 15000, 0);
     assert_int_equal(issuance_topup(&f->is, r, 5000, &view), LEAL_OK);
     assert_int_equal(view.purse_cents, 20000);
@@ -957,7 +957,7 @@ static void test_restored_copy_is_blocked(void **state)
     (void)desk_fixture_card_event(f, out.card_id, LEDGER_CARD_BLOCKED, why);
     assert_int_equal(issuance_topup(&f->is, r, 500, &view), LEAL_E_CARD_TAMPERED);
     assert_int_equal(issuance_erase(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
-    assert_int_equal(view.round_trips, 8); /* the read only: nothing written */
+    assert_int_equal(view.round_trips, 9); /* the read only: nothing written */
     desk_fixture_balances(f, f->account, 2500, 0);
     reader_close(r);
 }
@@ -967,7 +967,7 @@ static void test_restored_copy_is_blocked(void **state)
 static void terminal_tap(struct fixture *f, struct reader *r, int64_t card, int32_t delta)
 {
     static const uint8_t aid[3] = {LAYOUT_DF_AID_0, LAYOUT_DF_AID_1, LAYOUT_DF_AID_2};
-    uint8_t key[16], st[STATE_FILE_LEN];
+    uint8_t key[16], st[STATE_FILE_LEN], ver;
     struct state_body body;
     uint64_t id;
     struct desfire d;
@@ -978,11 +978,11 @@ static void terminal_tap(struct fixture *f, struct reader *r, int64_t card, int3
     assert_int_equal(
         desfire_read_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, STATE_FILE_LEN, st),
         LEAL_OK);
-    assert_int_equal(state_file_decode(st, sizeof st, &id, &body), LEAL_OK);
+    assert_int_equal(state_file_decode(st, sizeof st, &ver, &id, &body), LEAL_OK);
     assert_int_equal((int64_t)id, card);
     body.seq++;
     body.points = (uint32_t)((int64_t)body.points + delta);
-    assert_int_equal(state_file_encode(id, &body, st), LEAL_OK);
+    assert_int_equal(state_file_encode(ver, id, &body, st), LEAL_OK);
     assert_int_equal(
         desfire_write_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st, STATE_FILE_LEN),
         LEAL_OK);
@@ -1090,7 +1090,7 @@ static void test_replace_with_the_old_card_at_the_desk(void **state)
     assert_int_equal(issuance_empty_old(&f->is, r, out.card_id, &old), LEAL_OK);
     assert_int_equal(old.purse_cents, 1500); /* what was taken off */
     assert_int_equal(old.state.points, 20);
-    assert_int_equal(old.round_trips, 8 + 4); /* the read, then state, purse, counter, commit */
+    assert_int_equal(old.round_trips, 9 + 4); /* the read, then state, purse, counter, commit */
     assert_int_equal(desk_fixture_card_event(f, out.card_id, LEDGER_CARD_LOST,
                                              "emptied at the desk for its replacement"),
                      3);
@@ -1165,14 +1165,14 @@ static void test_sync_brings_the_ledgers_changes(void **state)
     assert_int_equal(view.sync_points, 50);
     assert_int_equal(view.state.points, 60);
     assert_int_equal(view.taps, 1);
-    assert_int_equal(view.round_trips, 8 + 3);
+    assert_int_equal(view.round_trips, 9 + 3);
     assert_true(view.agrees);
     desk_fixture_balances(f, f->account, 0, 60);
     /* Exactly once: nothing more to bring. */
     assert_int_equal(issuance_sync(&f->is, r, &view), LEAL_OK);
     assert_int_equal(view.sync_points, 0);
     assert_int_equal(view.state.points, 60);
-    assert_int_equal(view.round_trips, 8);
+    assert_int_equal(view.round_trips, 9);
 
     /* A tap the ledger has not seen (+5), then 20 points taken off by hand. */
     terminal_tap(f, r, out.card_id, 5);
@@ -1243,7 +1243,7 @@ static void test_sync_unknown_state_changes_nothing(void **state)
     assert_string_equal(view.why, "a sync of +50 points (taps 6 to 7, 99 points) is neither on the "
                                   "card nor undone: the card is at taps 0 with 10 points");
     assert_int_equal(view.state.points, 10);
-    assert_int_equal(view.round_trips, 8);
+    assert_int_equal(view.round_trips, 9);
     assert_int_equal(ledger_pending_sync_drop(f->ledger, out.card_id), LEAL_OK);
     assert_int_equal(issuance_sync(&f->is, r, &view), LEAL_OK);
     assert_int_equal(view.state.points, 60);
@@ -1305,7 +1305,7 @@ static void test_sync_torn_at_every_exchange(void **state)
             assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
             if (!fired) {
                 assert_int_equal(err, LEAL_OK);
-                assert_int_equal(n, 12);
+                assert_int_equal(n, 13);
                 assert_int_equal(view.sync_points, 10);
                 points += 10;
                 assert_int_equal(view.state.points, points);
@@ -1315,10 +1315,10 @@ static void test_sync_torn_at_every_exchange(void **state)
             torn++;
             assert_int_equal(err, LEAL_E_CARD_REMOVED);
             assert_int_equal(ledger_pending_sync_get(f->ledger, card, &p, &found), LEAL_OK);
-            assert_int_equal(found, n >= 9);
+            assert_int_equal(found, n >= 10);
             assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
             if (view.state.points == points + 10) {
-                assert_int_equal(n, 11);
+                assert_int_equal(n, 12);
                 assert_int_equal(view.synced, 1);
                 points += 10;
                 settled++;
@@ -1326,9 +1326,9 @@ static void test_sync_torn_at_every_exchange(void **state)
             } else {
                 assert_int_equal(view.state.points, points);
                 assert_int_equal(view.synced, 0);
-                assert_int_equal(view.dropped, n >= 9 ? 1 : 0);
-                dropped += n >= 9;
-                untouched += n < 9;
+                assert_int_equal(view.dropped, n >= 10 ? 1 : 0);
+                dropped += n >= 10;
+                untouched += n < 10;
                 assert_false(view.agrees);
                 /* Brought over by an untorn sync: once. */
                 assert_int_equal(issuance_sync(&f->is, r, &view), LEAL_OK);
@@ -1344,8 +1344,8 @@ static void test_sync_torn_at_every_exchange(void **state)
     }
     print_message("torn %u: settled by the next read %u, dropped %u, before the intent %u\n", torn,
                   settled, dropped, untouched);
-    assert_int_equal(torn, 7 * 11);
-    assert_int_equal(untouched, 7 * 8);
+    assert_int_equal(torn, 7 * 12);
+    assert_int_equal(untouched, 7 * 9);
     assert_int_equal(settled, 5);
     assert_int_equal(dropped, 7 * 3 - 5);
     assert_int_equal(points, 7 + 10 * (int64_t)k);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 
 #include "cardlayout/classic/mfclassic.h"
 #include "cardlayout/classic/classic_keys.h"
+#include "cardlayout/records/bono.h"
 #include "cardlayout/records/classic_record.h"
 #include "cardlayout/records/identity.h"
 #include "cardlayout/records/log_record.h"
@@ -27,7 +29,7 @@ static int setup(void **state)
 {
     (void)state;
     nv = vectors_load(VEC, &v);
-    return nv == 8 ? 0 : -1;
+    return nv == 9 ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -131,20 +133,117 @@ static void test_state_file_golden(void **state)
 {
     (void)state;
     struct state_body s, back;
-    uint8_t want[32], out[32];
+    uint8_t want[32], want2[32], out[32], version;
     uint64_t card_id;
     golden_state(&s);
     assert_int_equal(vectors_hex(&v[2], "DESFIRE_STATE", want, 32), 32);
-    assert_int_equal(state_file_encode(num(&v[2], "CARD_ID"), &s, out), LEAL_OK);
+    assert_int_equal(state_file_encode(1, num(&v[2], "CARD_ID"), &s, out), LEAL_OK);
     assert_memory_equal(out, want, 32);
-    assert_int_equal(state_file_decode(want, 32, &card_id, &back), LEAL_OK);
+    assert_int_equal(state_file_decode(want, 32, &version, &card_id, &back), LEAL_OK);
+    assert_int_equal(version, 1);
     assert_int_equal(card_id, num(&v[2], "CARD_ID"));
     assert_state_equal(&back, &s);
-    assert_int_equal(state_file_decode(want, 31, &card_id, &back), LEAL_E_TRUNCATED);
+    /* Layout version 2 (LAYOUT.md 4.1): the same file but its first byte. */
+    assert_int_equal(vectors_hex(&v[2], "DESFIRE_STATE_V2", want2, 32), 32);
+    assert_int_equal(state_file_encode(2, num(&v[2], "CARD_ID"), &s, out), LEAL_OK);
+    assert_memory_equal(out, want2, 32);
+    assert_memory_equal(out + 1, want + 1, 31);
+    assert_int_equal(state_file_decode(want2, 32, &version, &card_id, &back), LEAL_OK);
+    assert_int_equal(version, 2);
+    assert_state_equal(&back, &s);
+    assert_int_equal(state_file_decode(want, 31, &version, &card_id, &back), LEAL_E_TRUNCATED);
     assert_int_equal(card_id, 0);
-    want[0] = 0;
-    assert_int_equal(state_file_decode(want, 32, &card_id, &back), LEAL_E_LAYOUT_VERSION);
-    assert_int_equal(state_file_encode(0, &s, out), LEAL_E_ARG);
+    assert_int_equal(version, 0);
+    /* A version this code does not know is refused, never guessed: 0, 3, 0xFF. */
+    const uint8_t unknown[] = {0, 3, 0xFF};
+    for (size_t i = 0; i < sizeof unknown; i++) {
+        want[0] = unknown[i];
+        assert_int_equal(state_file_decode(want, 32, &version, &card_id, &back),
+                         LEAL_E_LAYOUT_VERSION);
+        assert_int_equal(card_id, 0);
+        assert_int_equal(state_file_encode(unknown[i], 1, &s, out), LEAL_E_ARG);
+    }
+    assert_int_equal(state_file_encode(1, 0, &s, out), LEAL_E_ARG);
+    assert_int_equal(state_file_encode(2, 0, &s, out), LEAL_E_ARG);
+}
+
+static void test_bono_file_golden(void **state)
+{
+    (void)state;
+    const struct vector_record *r = &v[8];
+    struct bono_file b, back;
+    uint8_t want[BONO_FILE_LEN + 1], out[BONO_FILE_LEN];
+    memset(&b, 0, sizeof b);
+    assert_int_equal(BONO_FILE_LEN, 34);
+    for (int i = 0; i < 2; i++) {
+        const char *name = i == 0 ? "BONO_1" : "BONO_2";
+        unsigned long id, sessions, last;
+        assert_int_equal(sscanf(vectors_str(r, name), "%lu %lu %lu", &id, &sessions, &last), 3);
+        b.slot[i] = (struct bono_slot){(uint32_t)id, (uint16_t)sessions, (uint16_t)last};
+    }
+    assert_int_equal(vectors_hex(r, "BONOS", want, BONO_FILE_LEN), BONO_FILE_LEN);
+    assert_int_equal(bono_file_encode(&b, out), LEAL_OK);
+    assert_memory_equal(out, want, BONO_FILE_LEN);
+    assert_int_equal(bono_file_decode(want, BONO_FILE_LEN, &back), LEAL_OK);
+    assert_int_equal(back.slot[0].id, 7);
+    assert_int_equal(back.slot[0].sessions, 10);
+    assert_int_equal(back.slot[0].last_day, 20800);
+    assert_int_equal(back.slot[1].id, 12);
+    assert_int_equal(back.slot[1].sessions, 3);
+    assert_int_equal(back.slot[1].last_day, 0);
+    assert_int_equal(back.slot[2].id, 0);
+    assert_int_equal(bono_file_find(&back, 12), 1);
+    assert_int_equal(bono_file_find(&back, 8), -1);
+    assert_int_equal(bono_file_find(&back, 0), -1);
+
+    /* Each broken rule refused, the output zeroed. */
+    assert_int_equal(bono_file_decode(want, BONO_FILE_LEN - 1, &back), LEAL_E_TRUNCATED);
+    assert_int_equal(back.slot[0].id, 0);
+    want[BONO_FILE_LEN] = 0;
+    assert_int_equal(bono_file_decode(want, BONO_FILE_LEN + 1, &back), LEAL_E_TRAILING);
+    want[0] = 1; /* a version-1 card has no bono file */
+    assert_int_equal(bono_file_decode(want, BONO_FILE_LEN, &back), LEAL_E_LAYOUT_VERSION);
+    want[0] = 3;
+    assert_int_equal(bono_file_decode(want, BONO_FILE_LEN, &back), LEAL_E_LAYOUT_VERSION);
+    want[0] = 2;
+    want[1] = 2; /* a state type byte */
+    assert_int_equal(bono_file_decode(want, BONO_FILE_LEN, &back), LEAL_E_FORMAT);
+    want[1] = 4;
+    want[2 + 2 * 8 + 5] = 1; /* a free slot with sessions */
+    assert_int_equal(bono_file_decode(want, BONO_FILE_LEN, &back), LEAL_E_FORMAT);
+    want[2 + 2 * 8 + 5] = 0;
+    memcpy(want + 2 + 2 * 8, want + 2, 8); /* bono 7 twice */
+    assert_int_equal(bono_file_decode(want, BONO_FILE_LEN, &back), LEAL_E_FORMAT);
+    assert_int_equal(back.slot[0].id, 0);
+    memset(want + 2 + 2 * 8, 0, 8);
+    assert_int_equal(bono_file_decode(want, BONO_FILE_LEN, &back), LEAL_OK);
+    b.slot[1].id = 0;
+    assert_int_equal(bono_file_encode(&b, out), LEAL_E_ARG);
+}
+
+static void test_bono_file_add(void **state)
+{
+    (void)state;
+    struct bono_file b;
+    memset(&b, 0, sizeof b);
+    assert_int_equal(bono_file_add(&b, 7, 10, 20800), LEAL_OK);
+    assert_int_equal(bono_file_add(&b, 7, 5, 20900), LEAL_OK); /* the same bono: added, later day */
+    assert_int_equal(b.slot[0].sessions, 15);
+    assert_int_equal(b.slot[0].last_day, 20900);
+    assert_int_equal(bono_file_add(&b, 7, 1, 20000), LEAL_OK); /* an earlier day never shortens */
+    assert_int_equal(b.slot[0].last_day, 20900);
+    assert_int_equal(bono_file_add(&b, 7, 1, 0), LEAL_OK); /* no last day: no end */
+    assert_int_equal(b.slot[0].sessions, 17);
+    assert_int_equal(b.slot[0].last_day, 0);
+    assert_int_equal(bono_file_add(&b, 7, 0xFFFF, 0), LEAL_E_RANGE);
+    assert_int_equal(b.slot[0].sessions, 17);
+    assert_int_equal(bono_file_add(&b, 8, 1, 1), LEAL_OK);
+    assert_int_equal(bono_file_add(&b, 9, 1, 1), LEAL_OK);
+    assert_int_equal(bono_file_add(&b, 10, 1, 1), LEAL_OK);
+    assert_int_equal(b.slot[3].id, 10);
+    assert_int_equal(bono_file_add(&b, 11, 1, 1), LEAL_E_NO_SPACE); /* four slots */
+    assert_int_equal(bono_file_add(&b, 0, 1, 1), LEAL_E_ARG);
+    assert_int_equal(bono_file_add(&b, 8, 0, 1), LEAL_E_ARG);
 }
 
 static void test_state_seq_serial_arithmetic(void **state)
@@ -455,6 +554,8 @@ int main(void)
         cmocka_unit_test(test_identity_encodes_and_decodes_golden),
         cmocka_unit_test(test_identity_decode_refuses_broken_rules),
         cmocka_unit_test(test_state_file_golden),
+        cmocka_unit_test(test_bono_file_golden),
+        cmocka_unit_test(test_bono_file_add),
         cmocka_unit_test(test_state_seq_serial_arithmetic),
         cmocka_unit_test(test_classic_keys_golden),
         cmocka_unit_test(test_classic_identity_seals_golden_and_verifies),

@@ -153,12 +153,12 @@ static void test_desfire_every_role_rotated(void **state)
         assert_true(v.agrees);
         assert_int_equal(v.purse_cents, 2000);
         assert_int_equal(v.rekeyed, 1);
-        assert_int_equal(v.round_trips, (random_uid ? 9u : 8u) + 3);
+        assert_int_equal(v.round_trips, (random_uid ? 10u : 9u) + 3);
         card_versions(r, 1, 1, 1, 2);
         ledger_versions(f, out.card_id, 1, 1, 1, 2);
         assert_int_equal(issuance_read(&f->is, r, &v), LEAL_OK);
         assert_int_equal(v.rekeyed, 0);
-        assert_int_equal(v.round_trips, random_uid ? 9u : 8u);
+        assert_int_equal(v.round_trips, random_uid ? 10u : 9u);
 
         /* The purse credit key, then a top-up with it. */
         rotate(f, KEY_ROLE_PURSE_CREDIT, 2);
@@ -166,7 +166,7 @@ static void test_desfire_every_role_rotated(void **state)
         assert_int_equal(v.purse_cents, 2550);
         assert_int_equal(v.rekeyed, 1);
         /* read, GetKeyVersion 1, authenticate 0, ChangeKey 1, top-up */
-        assert_int_equal(v.round_trips, (random_uid ? 9u : 8u) + 1 + 2 + 1 + 8);
+        assert_int_equal(v.round_trips, (random_uid ? 10u : 9u) + 1 + 2 + 1 + 8);
         card_versions(r, 1, 1, 2, 2);
         ledger_versions(f, out.card_id, 1, 1, 2, 2);
         desk_fixture_balances(f, account, 2550, 0);
@@ -175,7 +175,7 @@ static void test_desfire_every_role_rotated(void **state)
         rotate(f, KEY_ROLE_APP_MASTER, 2);
         assert_int_equal(issuance_read(&f->is, r, &v), LEAL_OK);
         assert_int_equal(v.rekeyed, 1);
-        assert_int_equal(v.round_trips, (random_uid ? 9u : 8u) + 1 + 2 + 1);
+        assert_int_equal(v.round_trips, (random_uid ? 10u : 9u) + 1 + 2 + 1);
         card_versions(r, 1, 2, 2, 2);
 
         /* The PICC master key, under itself at PICC level. */
@@ -183,7 +183,7 @@ static void test_desfire_every_role_rotated(void **state)
         assert_int_equal(issuance_read(&f->is, r, &v), LEAL_OK);
         assert_int_equal(v.rekeyed, 1);
         /* SelectApplication 000000, GetKeyVersion, authenticate, ChangeKey */
-        assert_int_equal(v.round_trips, (random_uid ? 9u : 8u) + 1 + 1 + 2 + 1);
+        assert_int_equal(v.round_trips, (random_uid ? 10u : 9u) + 1 + 1 + 2 + 1);
         card_versions(r, 2, 2, 2, 2);
         ledger_versions(f, out.card_id, 2, 2, 2, 2);
 
@@ -197,7 +197,7 @@ static void test_desfire_every_role_rotated(void **state)
         assert_int_equal(v.rekeyed, 4);
         /* read, GetKeyVersion 1 and 0, authenticate 0, ChangeKey 2, 1, 0,
          * PICC: select, GetKeyVersion, authenticate, ChangeKey; top-up */
-        assert_int_equal(v.round_trips, (random_uid ? 9u : 8u) + 2 + 2 + 3 + 5 + 8);
+        assert_int_equal(v.round_trips, (random_uid ? 10u : 9u) + 2 + 2 + 3 + 5 + 8);
         card_versions(r, 3, 3, 3, 3);
         ledger_versions(f, out.card_id, 3, 3, 3, 3);
         assert_int_equal(issuance_read(&f->is, r, &v), LEAL_OK);
@@ -271,10 +271,10 @@ static void test_desfire_versions_learned_from_the_card(void **state)
     assert_true(v.agrees);
     assert_int_equal(v.rekeyed, 0);
     /* GetKeyVersion 1 and 0; SelectApplication 000000 and GetKeyVersion */
-    assert_int_equal(v.round_trips, 8 + 2 + 2);
+    assert_int_equal(v.round_trips, 9 + 2 + 2);
     ledger_versions(f, out.card_id, 1, 1, 1, 1);
     assert_int_equal(issuance_read(&f->is, r, &v), LEAL_OK);
-    assert_int_equal(v.round_trips, 8);
+    assert_int_equal(v.round_trips, 9);
     desk_fixture_balances(f, f->account, 1500, 0);
     reader_close(r);
 }
@@ -339,7 +339,7 @@ static void test_desfire_rekey_torn_at_every_exchange(void **state)
     assert_int_equal(issuance_read(&f->is, r, &v), LEAL_OK);
     assert_int_equal(v.rekeyed, 4);
     total = v.round_trips;
-    assert_int_equal(total, 8 + 2 + 2 + 3 + 5);
+    assert_int_equal(total, 9 + 2 + 2 + 3 + 5);
     reader_close(r);
     for (int point = CARDSIM_TEAR_BEFORE_COMMAND; point <= CARDSIM_TEAR_BEFORE_ANSWER; point++) {
         for (unsigned n = 1; n <= total; n++) {
@@ -369,7 +369,7 @@ static void test_desfire_rekey_torn_at_every_exchange(void **state)
             ledger_versions(f, out.card_id, 2, 2, 2, 2);
             assert_int_equal(issuance_read(&f->is, r, &v), LEAL_OK);
             assert_true(v.agrees);
-            assert_int_equal(v.round_trips, 8);
+            assert_int_equal(v.round_trips, 9);
             desk_fixture_balances(f, account, 500, 0);
             reader_close(r);
         }
