@@ -360,6 +360,25 @@ leal_err desfire_card_upgrade(struct desfire_card *c, struct card_view *v)
     return LEAL_OK;
 }
 
+leal_err desfire_card_write_bonos(struct desfire_card *c, const struct bono_file *next,
+                                  struct card_view *v)
+{
+    uint8_t b[BONO_FILE_LEN];
+    leal_err err;
+    if (v->layout_version != LAYOUT_VERSION_BONOS)
+        return LEAL_E_ARG; /* a version-1 card has no bono file: the desk upgrades it first */
+    if ((err = bono_file_encode(next, b)) != LEAL_OK ||
+        (err = desfire_write_data(&c->d, LAYOUT_FILE_BONOS, DESFIRE_COMM_MACED, 0, b, sizeof b)) !=
+            LEAL_OK ||
+        (err = desfire_debit(&c->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, 1)) != LEAL_OK ||
+        (err = desfire_commit(&c->d)) != LEAL_OK)
+        return err;
+    v->bonos = *next;
+    v->counter--;
+    v->taps++;
+    return LEAL_OK;
+}
+
 leal_err desfire_card_credit_begin(struct desfire_card *c, int32_t *counter)
 {
     leal_err err;

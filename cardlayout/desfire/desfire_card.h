@@ -146,6 +146,13 @@ LEAL_MUST_CHECK leal_err desfire_card_write_state(struct desfire_card *c,
  * answers DUPLICATE and is kept (key 0 again: 8 RT). A tear before the
  * commit leaves a version-1 card (its state still says 01); v follows. */
 LEAL_MUST_CHECK leal_err desfire_card_upgrade(struct desfire_card *c, struct card_view *v);
+/* Under the terminal key (a read or terminal_session) of a version-2 card
+ * (else LEAL_E_ARG): the bono file with next, the counter debited by 1,
+ * committed (3 RT; LAYOUT.md 4.4): a session used, or a desk's sale. v is
+ * brought to what the card then holds. */
+LEAL_MUST_CHECK leal_err desfire_card_write_bonos(struct desfire_card *c,
+                                                  const struct bono_file *next,
+                                                  struct card_view *v);
 /* A host purse credit, step 1: SelectApplication, the purse-credit key (key
  * 1), GetValue counter (4 RT); LEAL_E_CARD_WORN_OUT when it can move no more. */
 LEAL_MUST_CHECK leal_err desfire_card_credit_begin(struct desfire_card *c, int32_t *counter);

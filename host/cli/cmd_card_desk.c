@@ -170,6 +170,16 @@ static void print_card(const struct desk_cli *c, const struct issuance_card *v,
     printf("%-12s %u\n", "points", w.points);
     printf("%-12s %u %u %u %u\n", "stamps", w.stamps[0], w.stamps[1], w.stamps[2], w.stamps[3]);
     printf("%-12s %u\n", "taps", w.taps);
+    for (int i = 0; i < w.nbonos; i++) {
+        const struct desk_view_bono *b = &w.bonos[i];
+        char name[80];
+        if (b->name[0])
+            snprintf(name, sizeof name, "%s", b->name);
+        else
+            snprintf(name, sizeof name, "bono %u", b->id);
+        printf("%-12s %s: %u session%s left%s%s\n", i ? "" : "bonos", name, b->sessions,
+               b->sessions == 1 ? "" : "s", b->last_day[0] ? ", until " : "", b->last_day);
+    }
     for (int i = 0; i < w.nnotes; i++)
         printf("%-12s %s\n", w.notes[i].topic, w.notes[i].text);
     printf("%-12s %s\n", "ledger", w.agreement);

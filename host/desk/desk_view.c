@@ -2,7 +2,9 @@
 #include "desk_view.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "host/ledger/amount.h"
 #include "keys/base/hex.h"
@@ -43,6 +45,37 @@ static void notes(struct desk_card_view *o, const struct issuance_card *v)
         note(o, "synced", "%+lld points brought onto the card from the ledger", v->sync_points);
     if (v->rekeyed)
         note(o, "keys", "%lld card key(s) changed to the keystore's current versions", v->rekeyed);
+    if (v->upgraded)
+        note(o, "layout", "card upgraded to layout version %lld (room for bonos)",
+             v->layout_version);
+}
+
+/* The card's bonos, named by the program's current rule set (best effort:
+ * without it, or a bono it no longer has, the id stands alone). */
+static void bonos(struct ledger *l, const struct issuance_card *v, struct desk_card_view *o)
+{
+    struct ledger_rules *r = l ? calloc(1, sizeof *r) : NULL;
+    bool named = r != NULL && ledger_rules_get(l, v->program_id, 0, r) == LEAL_OK;
+    for (int i = 0; i < BONO_SLOTS; i++) {
+        const struct bono_slot *s = &v->bonos.slot[i];
+        struct desk_view_bono *b;
+        if (s->id == 0)
+            continue;
+        b = &o->bonos[o->nbonos++];
+        b->id = s->id;
+        b->sessions = s->sessions;
+        for (unsigned k = 0; named && k < r->set.n_bonos; k++)
+            if (r->set.bonos[k].id == s->id)
+                snprintf(b->name, sizeof b->name, "%s", r->bono_name[k]);
+        if (s->last_day != 0) {
+            time_t t = (time_t)s->last_day * 86400;
+            struct tm tm;
+            if (gmtime_r(&t, &tm) == NULL ||
+                strftime(b->last_day, sizeof b->last_day, "%Y-%m-%d", &tm) == 0)
+                b->last_day[0] = '\0';
+        }
+    }
+    free(r);
 }
 
 static int add_operation(void *ctx, const struct ledger_movement *m)
@@ -93,6 +126,9 @@ void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_v
     out->tier = v->state.tier;
     out->state_seq = v->state.seq;
     out->taps = v->taps;
+    out->layout_version = v->layout_version;
+    out->upgraded = v->upgraded;
+    bonos(l, v, out);
     out->ledger_eur_cents = v->account_eur;
     out->ledger_points = v->account_pts;
     out->agrees = v->agrees;

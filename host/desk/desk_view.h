@@ -4,7 +4,8 @@
  * the ledger's word on it, made into one view in words and numbers that a
  * front end only prints or serialises (the CLI's text and --json; a web back
  * office later): names for the card's technology and status, the UID in
- * hex, the purse in euros, whether card and ledger agree and if not the
+ * hex, the purse in euros, the card's layout version and bonos (named by
+ * the program's rule set), whether card and ledger agree and if not the
  * first difference, a note for each thing this contact settled or changed,
  * and on a read the account's newest entries. Hosted; no keys; nothing here
  * prints.
@@ -20,12 +21,13 @@
 
 #include "host/issuance/issuance.h"
 #include "host/ledger/ledger.h"
+#include "host/ledger/ledger_rules.h"
 #include "keys/base/limits.h"
 
 /* The account's newest entries a read shows ("last operations"). */
 #define DESK_VIEW_OPERATIONS 3
-/* At most one note each: recovered, dropped, synced, synced points, keys. */
-#define DESK_VIEW_NOTES 5
+/* At most one note each: recovered, dropped, synced, synced points, keys, layout. */
+#define DESK_VIEW_NOTES 6
 
 enum desk_view_result {
     DESK_VIEW_ISSUED,
@@ -39,6 +41,15 @@ enum desk_view_result {
 struct desk_view_note {
     const char *topic; /* "recovered", "dropped", "synced" or "keys" */
     char text[96];
+};
+
+/* A bono the card carries (LAYOUT.md 4.2), named as the program's current
+ * rule set names it ("" when the rule set no longer has it). */
+struct desk_view_bono {
+    uint32_t id;
+    char name[LEDGER_RULES_NAME];
+    unsigned sessions;
+    char last_day[16]; /* YYYY-MM-DD, "" when it has none */
 };
 
 /* One of the account's newest entries, its amount in words. */
@@ -60,6 +71,10 @@ struct desk_card_view {
     int32_t purse_cents;
     char purse[32]; /* euros, two decimals */
     uint32_t points, stamps[STATE_STAMPS], tier, state_seq, taps;
+    unsigned layout_version; /* LAYOUT.md 4.1 */
+    bool upgraded;           /* this contact brought the card to version 2 */
+    struct desk_view_bono bonos[BONO_SLOTS];
+    int nbonos;
     int64_t ledger_eur_cents, ledger_points;
     bool agrees;
     char difference[320]; /* the first difference in words; "" when they agree */

@@ -117,6 +117,9 @@ static leal_err read_books(struct op *o, struct issuance_card *out)
     if (err == LEAL_OK && lc.status == LEDGER_CARD_ACTIVE && !out->unsettled && o->ops->upgrade &&
         out->layout_version == LAYOUT_VERSION)
         err = o->ops->upgrade(o->s, out);
+    /* What the card now is, recorded (also a tear's between card and ledger). */
+    if (err == LEAL_OK && out->layout_version > lc.layout_version)
+        err = ledger_card_set_layout(is->ledger, out->card_id, out->layout_version);
     return err;
 }
 

@@ -375,7 +375,7 @@ static leal_err desfire_pending_record(void *s, bool resuming, struct ledger_car
     if (err != LEAL_OK)
         return err;
     lc->tech = k->tech;
-    lc->layout_version = LAYOUT_VERSION;
+    lc->layout_version = LAYOUT_VERSION_BONOS; /* LAYOUT.md 4: made with the bono file */
     lc->keyset_version = k->issue.identity.key_set_version;
     if (!k->c.random_uid) {
         memcpy(lc->uid, k->rc.uid, k->rc.uid_len);

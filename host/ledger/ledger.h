@@ -430,6 +430,11 @@ LEAL_MUST_CHECK leal_err ledger_card_verdict(struct ledger *l, int64_t card_id, 
  * only; LEAL_E_CARD_STATUS_CHANGE otherwise). */
 LEAL_MUST_CHECK leal_err ledger_card_set_uid(struct ledger *l, int64_t card_id, const uint8_t *uid,
                                              size_t uid_len);
+/* Records the card's newer layout version (cardlayout/LAYOUT.md 4.1: a
+ * version-1 card upgraded at the desk); a lower one than recorded, or 0, is
+ * LEAL_E_ARG (the card's layout never goes back). */
+LEAL_MUST_CHECK leal_err ledger_card_set_layout(struct ledger *l, int64_t card_id,
+                                                int64_t layout_version);
 /* Records a newer on-card counter; a lower one than known is refused with
  * LEAL_E_CARD_TAMPERED (a restored dump or a clone). */
 LEAL_MUST_CHECK leal_err ledger_card_set_counter(struct ledger *l, int64_t card_id,

@@ -243,6 +243,30 @@ out:
     return store_tx_end(l, err);
 }
 
+leal_err ledger_card_set_layout(struct ledger *l, int64_t card_id, int64_t layout_version)
+{
+    struct ledger_card c;
+    leal_err err;
+    if (layout_version <= 0)
+        return LEAL_E_ARG;
+    if ((err = store_tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = ledger_card_find_by_id(l, card_id, &c)) != LEAL_OK)
+        goto out;
+    if (layout_version < c.layout_version) {
+        store_set_msg(l, "card %lld is at layout version %lld already", (long long)card_id,
+                      (long long)c.layout_version);
+        err = LEAL_E_ARG;
+        goto out;
+    }
+    if (layout_version > c.layout_version)
+        err = store_write(
+            l, "UPDATE card SET layout_version = ?2, updated_at = ?3 WHERE card_id = ?1",
+            SVALS(SV_I64(card_id), SV_I64(layout_version), SV_I64(ledger_now())), NULL);
+out:
+    return store_tx_end(l, err);
+}
+
 leal_err ledger_card_set_status(struct ledger *l, int64_t card_id, enum ledger_card_status status)
 {
     if (strcmp(ledger_card_status_name(status), "?") == 0)

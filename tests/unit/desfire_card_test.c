@@ -14,6 +14,7 @@
 
 #include "cardlayout/desfire/desfire_card.h"
 #include "cardlayout/layout.h"
+#include "host/cardsim/cardsim.h"
 #include "host/issuance/factory.h"
 #include "keys/base/ct.h"
 #include "keys/derive.h"
@@ -275,6 +276,67 @@ static void test_credit_then_terminal_write(void **state)
     reader_close(b.r);
 }
 
+/* Layout version 2's bono file (LAYOUT.md 4.2, 4.4): a sale, then a session
+ * used, each the bono file, the counter and one commit under the terminal
+ * key (3 RT), read back with exact bytes; a torn write leaves the card as
+ * it was; a version-1 view has no file to write. */
+static void test_bonos_written_and_read(void **state)
+{
+    struct bench b = {.f = *state};
+    struct card_view v, v1;
+    struct bono_file next;
+    uint8_t raw[BONO_FILE_LEN];
+    static const uint8_t want[BONO_FILE_LEN] = {
+        0x02, 0x04, 0x00, 0x00, 0x00, 0x07, 0x00, 0x09, 0x51, 0x40}; /* bono 7, 9 left, day 20800 */
+    make_card(&b);
+    read_view(&b, &v);
+    assert_int_equal(v.layout_version, LAYOUT_VERSION_BONOS);
+    for (int i = 0; i < BONO_SLOTS; i++)
+        assert_int_equal(v.bonos.slot[i].id, 0);
+    v1 = v;
+    v1.layout_version = LAYOUT_VERSION;
+    next = v.bonos;
+    assert_int_equal(bono_file_add(&next, 7, 10, 20800), LEAL_OK);
+    assert_int_equal(desfire_card_write_bonos(&b.c, &next, &v1), LEAL_E_ARG);
+    b.c.d.round_trips = 0;
+    assert_int_equal(desfire_card_write_bonos(&b.c, &next, &v), LEAL_OK); /* sold */
+    assert_int_equal(b.c.d.round_trips, 3);
+    assert_int_equal(v.taps, 1);
+    desfire_card_clear(&b.c);
+
+    read_view(&b, &v);
+    assert_int_equal(v.taps, 1);
+    assert_int_equal(v.counter, LAYOUT_COUNTER_START - 1);
+    assert_int_equal(v.bonos.slot[0].id, 7);
+    assert_int_equal(v.bonos.slot[0].sessions, 10);
+    assert_int_equal(v.bonos.slot[0].last_day, 20800);
+    assert_int_equal(v.state.seq, 1); /* the state is not written */
+    next = v.bonos;
+    next.slot[0].sessions = 9; /* one used */
+    assert_int_equal(desfire_card_write_bonos(&b.c, &next, &v), LEAL_OK);
+    assert_int_equal(
+        desfire_read_data(&b.c.d, LAYOUT_FILE_BONOS, DESFIRE_COMM_MACED, 0, sizeof raw, raw),
+        LEAL_OK);
+    assert_memory_equal(raw, want, sizeof want);
+    desfire_card_clear(&b.c);
+
+    /* Torn before the commit reaches the card: nothing of it took. */
+    read_view(&b, &v);
+    next = v.bonos;
+    next.slot[0].sessions = 8;
+    cardsim_set_tear(reader_sim_card(b.r),
+                     &(struct cardsim_tear){.point = CARDSIM_TEAR_BEFORE_COMMAND, .after = 3});
+    assert_int_equal(desfire_card_write_bonos(&b.c, &next, &v), LEAL_E_CARD_REMOVED);
+    cardsim_set_tear(reader_sim_card(b.r), &(struct cardsim_tear){.point = CARDSIM_TEAR_NONE});
+    assert_int_equal(reader_wait_card(b.r, 0), LEAL_OK);
+    desfire_card_clear(&b.c);
+    read_view(&b, &v);
+    assert_int_equal(v.bonos.slot[0].sessions, 9);
+    assert_int_equal(v.taps, 2);
+    desfire_card_clear(&b.c);
+    reader_close(b.r);
+}
+
 static void test_refusals(void **state)
 {
     struct bench b = {.f = *state};
@@ -366,6 +428,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_setup_after_a_torn_setup, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_credit_then_terminal_write, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_bonos_written_and_read, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_refusals, desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_rotation_brings_keys_current, desk_fixture_setup,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "cardlayout/desfire/desfire.h"
 #include "cardlayout/layout.h"
@@ -48,7 +49,8 @@ static void key0_session(struct fixture *f, struct reader *r, struct desfire *d)
 }
 
 /* The card's state file rewritten with version byte VERSION (any byte), the
- * body as it is, under key 0; with drop_bonos, file 06 deleted first
+ * body as it is but for its period (311: a card that has earned, so welcomed,
+ * RULES.md 3), under key 0; with drop_bonos, file 06 deleted first
  * (DeleteFile DF 06): the card as leal made it before layout version 2. */
 static void set_state_version(struct fixture *f, struct reader *r, uint8_t version, bool drop_bonos)
 {
@@ -69,6 +71,7 @@ static void set_state_version(struct fixture *f, struct reader *r, uint8_t versi
         LEAL_OK);
     st[0] = LAYOUT_VERSION; /* whatever it was: its body is rewritten as it is */
     assert_int_equal(state_file_decode(st, sizeof st, &layout, &id, &body), LEAL_OK);
+    body.period = 311;
     assert_int_equal(state_file_encode(LAYOUT_VERSION, id, &body, st), LEAL_OK);
     st[0] = version; /* any byte, the unknown ones too */
     assert_int_equal(
@@ -76,6 +79,19 @@ static void set_state_version(struct fixture *f, struct reader *r, uint8_t versi
         LEAL_OK);
     assert_int_equal(desfire_commit(&d), LEAL_OK);
     desfire_clear(&d);
+}
+
+/* The ledger's record of the card's layout version, as a card issued before
+ * version 2 has it. */
+static void ledger_layout(struct fixture *f, int64_t card, int version)
+{
+    sqlite3 *db;
+    char sql[128];
+    snprintf(sql, sizeof sql, "UPDATE card SET layout_version = %d WHERE card_id = %lld", version,
+             (long long)card);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
 }
 
 /* Whether the card holds file 06: ReadData under key 0 answers or says no such file. */
@@ -125,6 +141,7 @@ static void test_new_card_is_version_2(void **state)
     assert_int_equal(view.round_trips, 9);
     assert_int_equal(view.state.seq, 0);
     assert_no_bonos(&view);
+    assert_int_equal(view.ledger.layout_version, LAYOUT_VERSION_BONOS);
     desk_fixture_balances(f, f->account, 2000, 40);
     reader_close(r);
 }
@@ -133,8 +150,10 @@ static void test_version_1_card_upgraded_at_next_read(void **state)
 {
     struct fixture *f = *state;
     struct issuance_card out, view;
+    struct ledger_card lc;
     struct reader *r = issue(f, f->account, &out);
     set_state_version(f, r, LAYOUT_VERSION, true);
+    ledger_layout(f, out.card_id, LAYOUT_VERSION);
     assert_false(has_bono_file(f, r));
     /* The read (8), then key 0 (2), CreateBackupDataFile, two writes, commit. */
     assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
@@ -144,10 +163,14 @@ static void test_version_1_card_upgraded_at_next_read(void **state)
     assert_int_equal(view.round_trips, 8 + 6);
     assert_int_equal(view.state.seq, 1); /* issued at 0, the upgrade's write 1 */
     assert_int_equal(view.state.points, 40);
+    assert_int_equal(view.state.period, 311); /* the welcome mark kept as it was */
     assert_int_equal(view.purse_cents, 2000);
     assert_int_equal(view.taps, 1); /* no value moved: the counter is untouched */
     assert_no_bonos(&view);
     assert_true(has_bono_file(f, r));
+    assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc), LEAL_OK);
+    assert_int_equal(lc.layout_version, LAYOUT_VERSION_BONOS);
+    assert_int_equal(ledger_card_set_layout(f->ledger, out.card_id, LAYOUT_VERSION), LEAL_E_ARG);
     /* Then a version-2 card like any other: 9 RT, nothing more to do; a top-up as usual. */
     assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
     assert_false(view.upgraded);
@@ -246,6 +269,7 @@ static void test_upgrade_torn_at_every_exchange(void **state)
             }
             assert_int_equal(view.state.seq, 1);
             assert_int_equal(view.state.points, 40);
+            assert_int_equal(view.state.period, 311);
             assert_int_equal(view.purse_cents, 2000);
             assert_int_equal(view.taps, 1);
             assert_no_bonos(&view);
