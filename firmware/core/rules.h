@@ -100,7 +100,7 @@ struct rules_reward {
 
 struct rules_program {
     int64_t rate_milli;      /* thousandths of a point per euro (1200 = 1,2 points/euro) */
-    uint32_t welcome_points; /* on a card's first earn (state period 0) */
+    uint32_t welcome_points; /* on a card's first earn (state period 0: never welcomed) */
     uint8_t n_tiers;
     struct rules_tier tiers[RULES_MAX_TIERS]; /* tier i+1; thresholds strictly ascending */
     uint8_t n_rules;

@@ -13,6 +13,7 @@
 #include "host/desk/desk_keys.h"
 #include "host/desk/desk_view.h"
 #include "host/issuance/issuance.h"
+#include "host/ledger/ledger_rules.h"
 #include "ledger_cli.h"
 
 enum {
@@ -367,13 +368,35 @@ static int gift_request(const struct desk_cli *c, bool replace, struct issuance_
     if (replace)
         return cli_usage(
             "card replace takes no --gift (the new card keeps the old card's account)");
-    if (opt(c, O_CUSTOMER) || opt(c, O_ACCOUNT) || opt(c, O_TOPUP) || opt(c, O_WELCOME))
-        return cli_usage("card issue --gift takes no --customer, --account, --topup or "
-                         "--welcome-points: a gift card has no customer and its purse is the gift");
+    if (opt(c, O_CUSTOMER) || opt(c, O_ACCOUNT) || opt(c, O_TOPUP) || opt(c, O_WELCOME) ||
+        opt(c, O_OVER_LIMIT))
+        return cli_usage("card issue --gift takes no --customer, --account, --topup, "
+                         "--welcome-points or --over-limit: a gift card has no customer and its "
+                         "purse is the gift");
     if (lcli_amount("EUR", opt(c, O_GIFT), &req->topup_cents) != LEAL_OK || req->topup_cents <= 0)
         return cli_usage("bad --gift '%s': write euros like 25 or 12,50", opt(c, O_GIFT));
     req->gift = true;
     return 0;
+}
+
+/* One welcome per account (RULES.md 3): desk welcome points are refused when
+ * the program's rules give their own welcome at the card's first sale. */
+static int welcome_once(struct desk_cli *c, const struct issuance_request *req)
+{
+    struct rules_program p;
+    uint32_t version;
+    leal_err err;
+    if (req->welcome_points == 0)
+        return 0;
+    if ((err = ledger_rules_load(c->ledger, c->is.program_id, &p, &version)) != LEAL_OK)
+        return lcli_fail(c->ledger, err, "card issue");
+    if (p.welcome_points == 0)
+        return 0;
+    return cli_error(LEAL_E_USAGE, CLI_EXIT_USAGE,
+                     "--welcome-points: program %u's rules (version %u) give %u welcome points "
+                     "at the account's first sale; issue the card without --welcome-points "
+                     "(one welcome per account)",
+                     c->is.program_id, version, p.welcome_points);
 }
 
 static int desk_issue(struct desk_cli *c, bool replace)
@@ -403,7 +426,7 @@ static int desk_issue(struct desk_cli *c, bool replace)
     if (!req.gift && opt(c, O_TOPUP) &&
         (lcli_amount("EUR", opt(c, O_TOPUP), &req.topup_cents) != LEAL_OK || req.topup_cents <= 0))
         return cli_usage("bad --topup '%s': write euros like 20 or 12,50", opt(c, O_TOPUP));
-    if ((rc = open_books(c)) != 0)
+    if ((rc = open_books(c)) != 0 || (rc = welcome_once(c, &req)) != 0)
         return rc;
     if ((err = desk_issue_prepare(&c->is, customer, opt(c, O_OVER_LIMIT) != NULL, &req, &why)) !=
         LEAL_OK)

@@ -8,6 +8,7 @@
 
 #include "cardlayout/layout.h"
 #include "host/ledger/amount.h"
+#include "host/ledger/ledger_sale.h"
 #include "keys/base/bytes.h"
 #include "keys/base/ct.h"
 
@@ -573,6 +574,11 @@ leal_err issuance_opening_plan(struct issuance *is, const struct issuance_reques
     if (points < 0 || points > UINT32_MAX)
         return LEAL_E_RANGE;
     o->points = (uint32_t)points;
+    if (req->account_id != 0 &&
+        (err = ledger_sale_period(is->ledger, req->account_id, &o->period)) != LEAL_OK)
+        return err;
+    if (o->period == 0 && !req->replacing && points > 0)
+        o->period = ledger_sale_utc_period((int64_t)time(NULL));
     return LEAL_OK;
 }
 

@@ -106,10 +106,13 @@ struct issuance_opening {
     int64_t purse;     /* cents: a replaced card's share of the account's euros */
     uint32_t points;   /* a replaced card's share of the points, or the welcome points */
     bool stored_value; /* the card carries a purse (always on DESFire) */
+    uint16_t period;   /* the state's period: non-zero once the account was welcomed (RULES.md 3) */
 };
 /* The opening balances, each computed once before any card is touched: a
  * replaced card's share of euros and points (issuance_replaced_share), or
- * the welcome points (0..UINT32_MAX, LEAL_E_RANGE). */
+ * the welcome points (0..UINT32_MAX, LEAL_E_RANGE); and the state's period,
+ * the account's (ledger_sale_period), or this month's with welcome points,
+ * so that a terminal's engine never welcomes the account a second time. */
 LEAL_MUST_CHECK leal_err issuance_opening_plan(struct issuance *is,
                                                const struct issuance_request *req,
                                                struct issuance_opening *o);

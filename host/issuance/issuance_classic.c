@@ -632,6 +632,7 @@ static leal_err build_records(struct cdesk *d, int64_t card_id, const struct iss
     id.issued_day = (uint32_t)(time(NULL) / 86400);
     st.body.seq = CLASSIC_CARD_INITIAL_SEQ;
     st.body.points = o->points;
+    st.body.period = o->period; /* welcomed: RULES.md 3 */
     st.purse = (uint32_t)o->purse;
     if ((err = identity_encode(&id, rec)) != LEAL_OK ||
         (err = identity_signed_message(rec, d->rc->uid, d->rc->uid_len, msg, &ml)) != LEAL_OK ||

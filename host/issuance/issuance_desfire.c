@@ -462,6 +462,7 @@ static void issue_plan(struct desk *k, int64_t card_id, const struct issuance_op
     id->issued_day = (uint32_t)(time(NULL) / 86400);
     memset(&k->issue.state, 0, sizeof k->issue.state);
     k->issue.state.points = o->points;
+    k->issue.state.period = o->period; /* welcomed: RULES.md 3 */
     k->issue.purse_cap = (int32_t)out->purse_cap_cents;
 }
 

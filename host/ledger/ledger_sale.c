@@ -215,16 +215,38 @@ static int64_t clamp(int64_t v, int64_t hi)
     return v < 0 ? 0 : v > hi ? hi : v;
 }
 
+uint16_t ledger_sale_utc_period(int64_t at)
+{
+    time_t t = (time_t)at;
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL || tm.tm_year < 100)
+        return 1;
+    return (uint16_t)clamp((int64_t)(tm.tm_year - 100) * 12 + tm.tm_mon + 1, 65535);
+}
+
 /* The state's period: the newest a sale or refund of the account before
- * instant `before` rolled to. */
+ * instant `before` rolled to. An account welcomed at the desk (card issue
+ * --welcome-points) counts as having earned from that month on, with empty
+ * buckets: period 0 means "never welcomed", and the engine's welcome is
+ * given only then (one welcome per account, RULES.md 3). */
 static leal_err state_period(struct ledger *l, int64_t account_id, int64_t before, uint16_t *period)
 {
-    int64_t a = 0, b = 0;
+    int64_t a = 0, b = 0, w = 0;
     leal_err err = store_query_int(l, SALE_PERIOD_SQL, I64S(account_id, before), &a);
     if (err == LEAL_OK)
         err = store_query_int(l, SALE_REFUND_PERIOD_SQL, I64S(account_id, before), &b);
+    if (err == LEAL_OK && a == 0 && b == 0)
+        err = store_query_int(l, SALE_DESK_WELCOME_SQL, I64S(account_id, before), &w);
+    if (w > 0)
+        a = ledger_sale_utc_period(w);
     *period = (uint16_t)clamp(a > b ? a : b, 65535);
     return err;
+}
+
+leal_err ledger_sale_period(struct ledger *l, int64_t account_id, uint16_t *period)
+{
+    *period = 0;
+    return state_period(l, account_id, INT64_MAX, period);
 }
 
 /* Each bucket: the units the account's sales of that period put there,

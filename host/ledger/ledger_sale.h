@@ -88,6 +88,15 @@ LEAL_MUST_CHECK leal_err ledger_sale_state(struct ledger *l, const struct rules_
                                            int64_t account_id, const struct rules_civil *local,
                                            struct rules_card *out);
 
+/* The period a card of the account carries (RULES.md 3: the newest a sale
+ * or refund rolled to, or the month of a desk welcome): 0 when the account
+ * was never welcomed and never earned, so the engine's welcome is still due.
+ * What a new or replacement card is personalised with. */
+LEAL_MUST_CHECK leal_err ledger_sale_period(struct ledger *l, int64_t account_id, uint16_t *period);
+
+/* The period (months since 2000-01, plus 1) of UTC instant `at`; at least 1. */
+uint16_t ledger_sale_utc_period(int64_t at);
+
 /* The account's state body as it was before instant `before`: points and
  * stamps from the lines of entries dated before it, period and buckets from
  * the sales and refunds dated before it, the tier from p. What `leal rules

@@ -44,11 +44,12 @@ usage() { # NAME EXPECTED-ERR ARGS...
     run_capture "$LEAL" card "$@" --reader "sim:$T/none.json"
     check_eq "$name" "2|$want|$before" "$RC|$ERR|$(books)"
 }
-both="leal: card issue --gift takes no --customer, --account, --topup or --welcome-points: a gift card has no customer and its purse is the gift (see 'leal --help')"
+both="leal: card issue --gift takes no --customer, --account, --topup, --welcome-points or --over-limit: a gift card has no customer and its purse is the gift (see 'leal --help')"
 usage "--gift with --customer" "$both" issue --gift 25 --customer 1
 usage "--gift with --account" "$both" issue --gift 25 --account 11
 usage "--gift with --topup" "$both" issue --gift 25 --topup 5
 usage "--gift with --welcome-points" "$both" issue --gift 25 --welcome-points 10
+usage "--gift with --over-limit (it was taken and ignored)" "$both" issue --gift 25 --over-limit
 usage "a gift of 0" "leal: bad --gift '0': write euros like 25 or 12,50 (see 'leal --help')" issue --gift 0
 usage "a gift of 0,00" "leal: bad --gift '0,00': write euros like 25 or 12,50 (see 'leal --help')" issue --gift 0,00
 usage "a gift that is not euros" "leal: bad --gift '25e': write euros like 25 or 12,50 (see 'leal --help')" issue --gift 25e

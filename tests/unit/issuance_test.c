@@ -17,6 +17,7 @@
 #include "cardlayout/records/state.h"
 #include "host/cardsim/cardsim.h"
 #include "host/issuance/factory.h"
+#include "firmware/core/rules.h"
 #include "host/issuance/issuance.h"
 #include "keys/base/bytes.h"
 #include "keys/derive.h"
@@ -185,6 +186,28 @@ static void test_family_cards_agree_over_the_account(void **state)
     reader_close(r);
 }
 
+/* Months since 2000-01 plus 1 (RULES.md 3) of now, UTC. */
+static uint16_t this_period(void)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    assert_non_null(gmtime_r(&now, &tm));
+    return (uint16_t)((tm.tm_year - 100) * 12 + tm.tm_mon + 1);
+}
+
+/* What 10.00 earns on a card in state s under 1 point a euro and a welcome of
+ * 50 at the first earn: 60 on a card never welcomed, 10 on one welcomed. */
+static int64_t earn_10_eur(const struct state_body *s)
+{
+    struct rules_program p = {.rate_milli = 1000, .welcome_points = 50};
+    struct rules_card card = {.state = *s};
+    struct rules_sale sale = {
+        .amount_cents = 1000, .store_id = 1, .local = {2026, 12, 1, 17, 0, 0}};
+    struct rules_result r;
+    assert_int_equal(rules_earn(&p, &card, &sale, &r), LEAL_OK);
+    return r.points;
+}
+
 static void test_issue_random_uid_ev3_and_replace(void **state)
 {
     struct fixture *f = *state;
@@ -202,6 +225,10 @@ static void test_issue_random_uid_ev3_and_replace(void **state)
     assert_int_equal(out.uid_len, 7);
     assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc), LEAL_OK);
     assert_memory_equal(lc.uid, out.uid, 7);
+    /* Welcomed at the desk: the state's period is this month's, so a
+     * terminal's engine never adds the rules' welcome (RULES.md 3). */
+    assert_int_equal(out.state.period, this_period());
+    assert_int_equal(earn_10_eur(&out.state), 10);
     assert_int_equal(issuance_topup(&f->is, r, 990, &view), LEAL_OK);
     reader_close(r);
     first = out.card_id;
@@ -217,6 +244,8 @@ static void test_issue_random_uid_ev3_and_replace(void **state)
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     assert_int_equal(out.purse_cents, 990);
     assert_int_equal(out.state.points, 10);
+    assert_int_equal(out.state.period, this_period()); /* no second welcome */
+    assert_int_equal(earn_10_eur(&out.state), 10);
     assert_true(out.agrees);
     desk_fixture_balances(f, f->account, 990, 10); /* moving a card's balances moves no money */
     assert_int_equal(ledger_card_find_by_id(f->ledger, first, &lc), LEAL_OK);

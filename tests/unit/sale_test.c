@@ -658,6 +658,98 @@ static void test_sale_simulate_month_equals_posting(void **state)
     assert_int_equal(ledger_simulate(f->l, &rq, NULL, NULL, &tot), LEAL_E_DATE);
 }
 
+static void add_card(struct fx *f, int64_t card_id, enum ledger_card_status status)
+{
+    struct ledger_card card;
+    memset(&card, 0, sizeof card);
+    card.card_id = card_id;
+    card.account_id = f->acct;
+    card.uid_len = 7;
+    card.tech = LEDGER_TECH_DESFIRE_EV2;
+    card.status = status;
+    card.keyset_version = 1;
+    card.layout_version = 1;
+    assert_int_equal(ledger_card_add(f->l, &card), LEAL_OK);
+}
+
+/* One welcome per account (RULES.md 3): the desk's welcome points (the
+ * issuance's "card:ID:welcome" entry, 20 points on 1 November) make the
+ * account's period November's, so the rules' 50 are never given on top, not
+ * by the card it was given to, not by its replacement, not by the account,
+ * not in a simulation. Sale A alone is 28 + 3 + 10 after it (91 with the
+ * rules' welcome on an account never welcomed). */
+static void test_sale_desk_welcome_is_the_only_welcome(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_line lines[2];
+    struct ledger_entry e;
+    struct ledger_sale_result a, c;
+    struct ledger_sale_request rq;
+    struct ledger_customer cu;
+    struct ledger_sim_request sim = {.from = "2026-12-01", .to = "2026-12-31"};
+    struct ledger_sim_totals tot;
+    uint16_t period = 9;
+    int64_t id, bob, bob_acct;
+    bool rep;
+
+    add_card(f, 5151, LEDGER_CARD_ACTIVE);
+    assert_int_equal(ledger_sale_period(f->l, f->acct, &period), LEAL_OK);
+    assert_int_equal(period, 0); /* never welcomed, never earned */
+    memset(lines, 0, sizeof lines);
+    memset(&e, 0, sizeof e);
+    lines[0] = (struct ledger_line){f->acct, "PTS", 20, 0};
+    lines[1] = (struct ledger_line){f->issued, "PTS", -20, 0};
+    e.program_id = f->program;
+    e.kind = "earn";
+    e.at = 1793491200; /* 2026-11-01 00:00 UTC */
+    e.card_id = 5151;
+    e.request_id = "card:5151:welcome";
+    e.operator_name = "desk";
+    e.reason = "welcome points";
+    e.lines = lines;
+    e.nlines = 2;
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_OK);
+    assert_int_equal(ledger_sale_period(f->l, f->acct, &period), LEAL_OK);
+    assert_int_equal(period, (2026 - 2000) * 12 + 11);
+
+    /* The card is lost and replaced: the new card's account was welcomed. */
+    assert_int_equal(ledger_card_set_status(f->l, 5151, LEDGER_CARD_REPLACED), LEAL_OK);
+    add_card(f, 5152, LEDGER_CARD_ACTIVE);
+    assert_int_equal(ledger_sale_period(f->l, f->acct, &period), LEAL_OK);
+    assert_int_equal(period, 323);
+    rq = sale_rq(f, "a1", DEC1_1600, 2350);
+    item(&rq, CAFE, 3, 320);
+    rq.account_id = 0;
+    rq.card_id = 5152;
+    assert_int_equal(ledger_sale_post(f->l, &rq, &a), LEAL_OK);
+    assert_int_equal(a.r.points, 28 + 3 + 10);
+    assert_int_equal(a.r.n_lines, 3);
+    assert_line(&a.r, 0, RULES_LINE_BASE, 0, 28);
+    assert_line(&a.r, 1, RULES_LINE_RULE, 11, 3);
+    assert_line(&a.r, 2, RULES_LINE_RULE, 12, 10);
+    assert_int_equal(a.r.after.period, 324);
+    assert_int_equal(bal(f, f->acct, "PTS"), 20 + 41);
+    assert_int_equal(count(f, "SELECT count(*) FROM sale_line WHERE source = 3"), 0);
+    /* Replayed under the same rules, December gives what it gave: no welcome. */
+    sim.program_id = f->program;
+    sim.rules = &f->rules;
+    assert_int_equal(ledger_simulate(f->l, &sim, NULL, NULL, &tot), LEAL_OK);
+    assert_int_equal(tot.sim_points, 41);
+    assert_int_equal(tot.real_points, 41);
+
+    /* Another customer, never welcomed: the rules' welcome, once. */
+    memset(&cu, 0, sizeof cu);
+    cu.program_id = f->program;
+    snprintf(cu.name, sizeof cu.name, "Bruno");
+    assert_int_equal(ledger_customer_add(f->l, &cu, &bob, &bob_acct), LEAL_OK);
+    rq = sale_rq(f, "c1", DEC1_1600, 2350);
+    item(&rq, CAFE, 3, 320);
+    rq.account_id = bob_acct;
+    assert_int_equal(ledger_sale_post(f->l, &rq, &c), LEAL_OK);
+    assert_int_equal(c.r.points, 28 + 50 + 3 + 10);
+    assert_line(&c.r, 1, RULES_LINE_WELCOME, 0, 50);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -671,6 +763,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sale_refusals_write_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sale_categories_by_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sale_simulate_month_equals_posting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sale_desk_welcome_is_the_only_welcome, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
