@@ -100,6 +100,9 @@ $(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(call obj,$(TESTLIB_SRC)) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lutil
 
+# cli_test checks the CLI's exit-code map (host/cli/cli.c, outside the library).
+$(O)/tests/unit/cli_test: $(call obj,host/cli/cli.c)
+
 $(O)/tests/interop/%: tests/interop/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(OPT) -o $@ $< $(shell pkg-config --cflags --libs libfreefare libnfc)

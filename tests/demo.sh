@@ -32,8 +32,9 @@ step "What the shop decides: double points on Tuesday afternoons (a new rule-set
     --time 16:00-20:00 --reason "campaña de invierno" --operator Marta
 "$LEAL" reward add --program 1 --name "Café gratis" --kind product --value 1001 --cost 100 \
     --reason "catálogo" --operator Marta >/dev/null
+"$LEAL" sale category add cafe --program 1 --code 3 >/dev/null
 step "and a coffee stamp card: the tenth coffee is on the house" \
-    "$LEAL" stamp add --program 1 --name "Café" --per item --category 3 --goal 10 --reward 1 \
+    "$LEAL" stamp add --program 1 --name "Café" --per item --category cafe --goal 10 --reward 1 \
     --reason "tarjeta de café" --operator Marta
 step "Every change is kept: who, when, why, what" "$LEAL" rule history --program 1
 step "The kiosk's key bundle: terminal roles of program 1 only, for 90 days" \
@@ -91,7 +92,6 @@ printf '\n\033[1m== %s\033[0m\n$ %s\n' \
     "leal desk --reader sim:field.json"
 desk_loop
 step "The books balance" "$LEAL" ledger verify
-"$LEAL" sale category add cafe --program 1 --code 3 >/dev/null
 step "An online sale on Tuesday 1 December at 17:30 in Madrid: 12,40 euros, two coffees" \
     "$LEAL" sale --account "$ACCOUNT" --amount 12,40 --category cafe=2x3,00 --store 1 \
     --at 2026-12-01T16:30:00Z

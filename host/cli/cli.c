@@ -36,6 +36,15 @@ int cli_exit_code(leal_err err)
     if ((err >= 250 && err < 350) || err == LEAL_E_USAGE || err == LEAL_E_UNKNOWN_ROLE ||
         err == LEAL_E_UNKNOWN_PROGRAM || err == LEAL_E_PROGRAM_EXISTS)
         return CLI_EXIT_USAGE;
+    /* The rules engine refusing what was asked of it is bad input, as the
+     * ledger's refusals are (not enough points like LEAL_E_INSUFFICIENT_FUNDS,
+     * an unknown reward like LEAL_E_UNKNOWN_ID, a rule set or sale that does
+     * not hold, a refund beyond the sale, a bono used up or expired). A
+     * balance past what a card can hold (like LEAL_E_CARD_BOUNDARY) and a
+     * rule set in a format this leal cannot read (like LEAL_E_VERSION) are
+     * not the user's input. */
+    if (err >= LEAL_E_RULES_PROGRAM && err <= LEAL_E_RULES_REFUND)
+        return CLI_EXIT_USAGE;
     return CLI_EXIT_FAIL;
 }
 

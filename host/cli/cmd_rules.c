@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "host/ledger/amount.h"
 #include "host/ledger/ledger_rules.h"
+#include "host/ledger/ledger_sale.h"
 #include "ledger_cli.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -38,7 +39,52 @@ struct rc {
     uint32_t made;    /* add: the id or number given */
     char what[160];
     char why[256]; /* an edit's own refusal, in words */
+    /* add: the category names typed (--categories, --category), resolved to
+     * their codes in the program's sale_category once the ledger is open. */
+    const char *cat_option;
+    unsigned n_cats;
+    char cat_names[RULES_MAX_RULE_CATS][LEDGER_CATEGORY_NAME];
 };
+
+/* The program's category names, for showing the engine's numbers. */
+#define CATS_SHOWN 256
+static struct {
+    unsigned n;
+    uint16_t code[CATS_SHOWN];
+    char name[CATS_SHOWN][LEDGER_CATEGORY_NAME];
+} cats;
+
+static int cat_keep(void *ctx, uint16_t code, const char *name)
+{
+    (void)ctx;
+    if (cats.n >= CATS_SHOWN)
+        return 1;
+    cats.code[cats.n] = code;
+    snprintf(cats.name[cats.n], LEDGER_CATEGORY_NAME, "%s", name);
+    cats.n++;
+    return 0;
+}
+
+/* The name of category code (its number when the program has not named it). */
+static const char *cat_name(uint16_t code, char buf[8])
+{
+    for (unsigned i = 0; i < cats.n; i++)
+        if (cats.code[i] == code)
+            return cats.name[i];
+    snprintf(buf, 8, "%u", code);
+    return buf;
+}
+
+/* JSON: the name, or null when the program has not named the code. */
+static void cat_json(uint16_t code)
+{
+    char buf[8];
+    const char *n = cat_name(code, buf);
+    if (n == buf)
+        printf("null");
+    else
+        cli_json_string(stdout, n);
+}
 
 static const char *opt(const struct rc *c, const char *name)
 {
@@ -183,6 +229,30 @@ static int get_ids(const struct rc *c, const char *name, uint32_t limit, uint32_
     return 0;
 }
 
+/* "cafe,te": up to max category names (a-z 0-9 _ -), kept for run_change. */
+static int get_cats(struct rc *c, const char *name, unsigned max)
+{
+    const char *s = opt(c, name);
+    char buf[RULES_MAX_RULE_CATS * LEDGER_CATEGORY_NAME + 16], *save = NULL, want[96];
+    c->n_cats = 0;
+    c->cat_option = name;
+    if (s == NULL)
+        return 0;
+    snprintf(want, sizeof want, "up to %u category names, like cafe,te (leal sale category list)",
+             max);
+    if (strlen(s) >= sizeof buf)
+        return bad(name, s, want);
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        if (c->n_cats >= max || strlen(w) >= LEDGER_CATEGORY_NAME)
+            return bad(name, s, want);
+        snprintf(c->cat_names[c->n_cats++], LEDGER_CATEGORY_NAME, "%s", w);
+    }
+    if (c->n_cats == 0)
+        return bad(name, s, want);
+    return 0;
+}
+
 static int get_name(struct rc *c, bool required)
 {
     const char *s = opt(c, "name");
@@ -258,8 +328,10 @@ static void rule_text(const struct rules_rule *r, const char *name)
         printf(", until %s", b);
     for (unsigned i = 0; i < r->n_stores; i++)
         printf("%s%u", i ? "," : ", stores ", r->stores[i]);
-    for (unsigned i = 0; i < r->n_categories; i++)
-        printf("%s%u", i ? "," : ", categories ", r->categories[i]);
+    for (unsigned i = 0; i < r->n_categories; i++) {
+        char buf[8];
+        printf("%s%s", i ? "," : ", categories ", cat_name(r->categories[i], buf));
+    }
     euros_str(r->min_spend_cents, e);
     if (r->min_spend_cents)
         printf(", spend at least %s", e);
@@ -293,6 +365,11 @@ static void rule_json(const struct rules_rule *r, const char *name)
     printf("],\"categories\":[");
     for (unsigned i = 0; i < r->n_categories; i++)
         printf("%s%u", i ? "," : "", r->categories[i]);
+    printf("],\"category_names\":[");
+    for (unsigned i = 0; i < r->n_categories; i++) {
+        printf("%s", i ? "," : "");
+        cat_json(r->categories[i]);
+    }
     printf("],\"min_spend_cents\":%lld,\"cap_per_sale\":%u,\"cap_per_day\":%u}",
            (long long)r->min_spend_cents, r->cap_per_sale, r->cap_per_day);
 }
@@ -301,7 +378,6 @@ static void rule_json(const struct rules_rule *r, const char *name)
 static int rule_from_opts(struct rc *c)
 {
     struct rules_rule *r = &c->rule;
-    uint32_t cats[RULES_MAX_RULE_CATS];
     const char *mult = opt(c, "multiplier"), *bonus = opt(c, "bonus");
     int rc;
     if ((mult == NULL) == (bonus == NULL))
@@ -318,7 +394,7 @@ static int rule_from_opts(struct rc *c)
         (rc = get_window(c, &r->start_minute, &r->end_minute)) != 0 ||
         (rc = get_ids(c, "stores", UINT32_MAX, r->stores, RULES_MAX_RULE_STORES, &r->n_stores)) !=
             0 ||
-        (rc = get_ids(c, "categories", 65535, cats, RULES_MAX_RULE_CATS, &r->n_categories)) != 0 ||
+        (rc = get_cats(c, "categories", RULES_MAX_RULE_CATS)) != 0 ||
         (rc = get_euros(c, "min-spend", RULES_MAX_SALE_CENTS, &r->min_spend_cents)) != 0 ||
         (rc = get_uint(c, "cap-sale", RULES_MAX_BONUS, &r->cap_per_sale)) != 0 ||
         (rc = get_uint(c, "cap-day", RULES_MAX_BONUS, &r->cap_per_day)) != 0)
@@ -329,8 +405,6 @@ static int rule_from_opts(struct rc *c)
         return bad("bonus", bonus, "points from 1");
     if (r->from_day && r->to_day && r->from_day > r->to_day)
         return cli_usage("leal rule add: --from %s is after --to %s", opt(c, "from"), opt(c, "to"));
-    for (unsigned i = 0; i < r->n_categories; i++)
-        r->categories[i] = (uint16_t)cats[i];
     return get_name(c, false);
 }
 
@@ -389,6 +463,16 @@ static leal_err edit_rule_end(struct ledger_rules *r, void *ctx)
         day_str(x->from_day, a);
         snprintf(c->why, sizeof c->why, "rule %u starts on %s, after the end asked for", c->target,
                  a);
+        return LEAL_E_RULES_PROGRAM;
+    }
+    if (x->to_day != 0 && c->end_day > x->to_day) { /* end never extends a rule */
+        char b[16];
+        day_str(x->to_day, a);
+        day_str(c->end_day, b);
+        snprintf(c->why, sizeof c->why,
+                 "rule %u already ends on %s: 'rule end' only brings its end earlier, not to %s; "
+                 "add a new rule for the days after",
+                 c->target, a, b);
         return LEAL_E_RULES_PROGRAM;
     }
     x->to_day = c->end_day;
@@ -622,8 +706,10 @@ static void stamp_text(const struct rules_stamp *s, unsigned number, const char 
     if (name[0])
         printf(" \"%s\"", name);
     printf(": a stamp per %s", s->per == RULES_STAMP_PER_ITEM ? "item" : "sale");
-    if (s->category)
-        printf(" of category %u", s->category);
+    if (s->category) {
+        char buf[8];
+        printf(" of category %s", cat_name(s->category, buf));
+    }
     euros_str(s->min_spend_cents, e);
     if (s->min_spend_cents)
         printf(" of at least %s", e);
@@ -634,8 +720,13 @@ static void stamp_json(const struct rules_stamp *s, unsigned number, const char 
 {
     printf("{\"stamp_card\":%u,", number);
     json_name("name", name);
-    printf(",\"per\":\"%s\",\"category\":%u,\"goal\":%u,\"reward\":%u,\"min_spend_cents\":%lld}",
-           s->per == RULES_STAMP_PER_ITEM ? "item" : "sale", s->category, s->goal, s->reward_id,
+    printf(",\"per\":\"%s\",\"category\":%u,\"category_name\":",
+           s->per == RULES_STAMP_PER_ITEM ? "item" : "sale", s->category);
+    if (s->category)
+        cat_json(s->category);
+    else
+        printf("null");
+    printf(",\"goal\":%u,\"reward\":%u,\"min_spend_cents\":%lld}", s->goal, s->reward_id,
            (long long)s->min_spend_cents);
 }
 
@@ -643,7 +734,7 @@ static int stamp_from_opts(struct rc *c)
 {
     struct rules_stamp *s = &c->stamp;
     const char *per = opt(c, "per");
-    uint32_t goal = 0, cat = 0;
+    uint32_t goal = 0;
     int rc;
     if (per == NULL || (strcmp(per, "sale") != 0 && strcmp(per, "item") != 0))
         return cli_usage("leal stamp add needs --per sale or --per item");
@@ -652,13 +743,12 @@ static int stamp_from_opts(struct rc *c)
     s->per = strcmp(per, "item") == 0 ? RULES_STAMP_PER_ITEM : RULES_STAMP_PER_SALE;
     if ((rc = get_uint(c, "goal", 255, &goal)) != 0 ||
         (rc = get_uint(c, "reward", UINT32_MAX, &s->reward_id)) != 0 ||
-        (rc = get_uint(c, "category", 65535, &cat)) != 0 ||
+        (rc = get_cats(c, "category", 1)) != 0 ||
         (rc = get_euros(c, "min-spend", RULES_MAX_SALE_CENTS, &s->min_spend_cents)) != 0)
         return rc;
     if (goal < 2)
         return bad("goal", opt(c, "goal"), "stamps from 2 to 255");
     s->goal = (uint8_t)goal;
-    s->category = (uint16_t)cat;
     return get_name(c, true);
 }
 
@@ -918,13 +1008,35 @@ static int run_read(struct rc *c)
         err = ledger_rules_history(l, c->program, print_version, &json);
         if (json && err == LEAL_OK)
             printf("]}\n");
-    } else if ((err = ledger_rules_get(l, c->program, c->version, &r)) == LEAL_OK) {
+    } else if ((err = ledger_rules_get(l, c->program, c->version, &r)) == LEAL_OK &&
+               (err = ledger_category_each(l, c->program, cat_keep, NULL)) == LEAL_OK) {
         rc = print_items(c, &r, c->target);
     }
     if (err != LEAL_OK)
         rc = lcli_fail(l, err, c->cmd);
     ledger_close(l);
     return rc;
+}
+
+/* add's category names into the engine's codes (the program's sale_category). */
+static int resolve_cats(struct rc *c, struct ledger *l)
+{
+    uint16_t code[RULES_MAX_RULE_CATS];
+    for (unsigned i = 0; i < c->n_cats; i++)
+        if (ledger_category_code(l, c->program, c->cat_names[i], &code[i]) != LEAL_OK)
+            return cli_error(LEAL_E_UNKNOWN_ID, CLI_EXIT_USAGE,
+                             "--%s: program %lld has no category '%s'; add it with 'leal sale "
+                             "category add %s --program %lld'",
+                             c->cat_option, (long long)c->program, c->cat_names[i], c->cat_names[i],
+                             (long long)c->program);
+    if (kind_of(c) == K_STAMP && c->n_cats == 1)
+        c->stamp.category = code[0];
+    if (kind_of(c) == K_RULE) {
+        c->rule.n_categories = (uint8_t)c->n_cats;
+        for (unsigned i = 0; i < c->n_cats; i++)
+            c->rule.categories[i] = code[i];
+    }
+    return 0;
 }
 
 /* add, end, remove: one new version of the rule set. */
@@ -937,6 +1049,10 @@ static int run_change(struct rc *c, leal_err (*edit)(struct ledger_rules *, void
     int rc;
     if ((rc = lcli_open(opt(c, "db"), &l)) != 0)
         return rc;
+    if ((rc = resolve_cats(c, l)) != 0) {
+        ledger_close(l);
+        return rc;
+    }
     memset(&ch, 0, sizeof ch);
     ch.operator_name = who && who[0] ? who : "desk";
     ch.reason = opt(c, "reason");
@@ -978,7 +1094,7 @@ static const char rule_help[] =
     "usage: leal rule add --program ID (--multiplier X | --bonus POINTS) [--best|--stack]\n"
     "                     [--id N] [--name NAME] [--from DATE] [--to DATE]\n"
     "                     [--days mon,tue,...] [--time HH:MM-HH:MM] [--stores 1,2]\n"
-    "                     [--categories 3,4] [--min-spend EUR] [--cap-sale POINTS]\n"
+    "                     [--categories cafe,te] [--min-spend EUR] [--cap-sale POINTS]\n"
     "                     [--cap-day POINTS] --reason TEXT [--operator NAME]\n"
     "       leal rule list --program ID [--version N]\n"
     "       leal rule show RULE --program ID [--version N]\n"
@@ -988,9 +1104,11 @@ static const char rule_help[] =
     "An earning rule multiplies the base points (--multiplier 2: double points) or adds\n"
     "a fixed --bonus once a sale, when the sale is within its dates, weekdays, time\n"
     "window (the end not included; 22:00-02:00 runs past midnight), stores and product\n"
-    "categories, and reaches --min-spend; --cap-sale and --cap-day bound what it gives.\n"
+    "categories (named with 'leal sale category add'), and reaches --min-spend;\n"
+    "--cap-sale and --cap-day bound what it gives.\n"
     "--stack rules all add (the default); of the --best rules only the one giving most\n"
-    "applies. 'end' makes --on (default today, UTC) the rule's last day.\n";
+    "applies. 'end' makes --on (default today, UTC) the rule's last day; it never\n"
+    "extends a rule that already ends earlier.\n";
 
 static const char tier_help[] =
     "usage: leal tier add --program ID --name NAME --threshold EUROS [--multiplier X]\n"
@@ -1017,12 +1135,13 @@ static const char reward_help[] =
 
 static const char stamp_help[] =
     "usage: leal stamp add --program ID --name NAME --per sale|item --goal N --reward ID\n"
-    "                      [--category N] [--min-spend EUR] --reason TEXT [--operator NAME]\n"
+    "                      [--category NAME] [--min-spend EUR] --reason TEXT [--operator NAME]\n"
     "       leal stamp list --program ID [--version N]\n"
     "       leal stamp remove N --program ID --reason TEXT\n"
     "       (each also takes --db PATH and --json)\n"
     "Up to four stamp cards, numbered 1..4 (the card's stamp counters): a stamp per sale\n"
-    "or per item (of --category, or any), and at --goal stamps the catalogue's --reward.\n"
+    "or per item (of --category, a name from 'leal sale category add', or any), and at\n"
+    "--goal stamps the catalogue's --reward.\n"
     "Only the last stamp card can be removed.\n";
 
 static const char bono_help[] =

@@ -33,7 +33,21 @@ l rule add --program 1 --name "Martes doble" --multiplier 2 --best --days tue \
     --time 16:00-20:00 --from 2026-12-01 --to 2026-12-31 --stores 1,2 --cap-sale 500 \
     --reason "campaña de diciembre"
 check_eq "rule add" "0|rule 1 added (program 1, rule set version 1)" "$RC|$OUT"
-l rule add --program 1 --id 7 --name "Café +10" --bonus 10 --categories 3 --min-spend 5 \
+# Categories are the program's one table, named with leal sale category (the engine keeps 3).
+refused "a category no one defined" \
+    "leal: --categories: program 1 has no category 'cafe'; add it with 'leal sale category add cafe --program 1'" \
+    rule add --program 1 --id 7 --bonus 10 --categories cafe --reason "café"
+"$LEAL" sale category add cafe --program 1 --code 3 --db "$DB" >/dev/null
+refused "a category by its number is not its name" \
+    "leal: --categories: program 1 has no category '3'; add it with 'leal sale category add 3 --program 1'" \
+    rule add --program 1 --id 7 --bonus 10 --categories cafe,3 --reason "café"
+refused "a stamp card's category too" \
+    "leal: --category: program 1 has no category 'te'; add it with 'leal sale category add te --program 1'" \
+    stamp add --program 1 --name x --per item --category te --goal 5 --reward 1 --reason x
+refused "one category for a stamp card" \
+    "leal: --category 'cafe,te': up to 1 category names, like cafe,te (leal sale category list) (see 'leal --help')" \
+    stamp add --program 1 --name x --per item --category cafe,te --goal 5 --reward 1 --reason x
+l rule add --program 1 --id 7 --name "Café +10" --bonus 10 --categories cafe --min-spend 5 \
     --cap-day 30 --reason "café" --operator jon --json
 check_eq "rule add --json" '0|{"program":1,"version":2,"what":"rule 7 added","id":7}' "$RC|$OUT"
 l tier add --program 1 --name Oro --threshold 500 --multiplier 2 --reason "clientes oro"
@@ -46,7 +60,7 @@ check_eq "reward add" "0|reward 1 added (program 1, rule set version 5)" "$RC|$O
 l reward add --program 1 --name "10 % dto" --kind percent --value 12,5 --cost 400 \
     --min-tier 2 --reason "catálogo"
 check_eq "reward add percent" "0|reward 2 added (program 1, rule set version 6)" "$RC|$OUT"
-l stamp add --program 1 --name "Café" --per item --category 3 --goal 10 --reward 1 \
+l stamp add --program 1 --name "Café" --per item --category cafe --goal 10 --reward 1 \
     --reason "tarjeta café"
 check_eq "stamp add" "0|stamp card 1 added (program 1, rule set version 7)" "$RC|$OUT"
 l bono add --program 1 --name "10 masajes" --sessions 10 --price 45 --valid-days 365 \
@@ -56,7 +70,7 @@ check_eq "bono add" "0|bono 1 added (program 1, rule set version 8)" "$RC|$OUT"
 l rule list --program 1
 check_eq "rule list" "0|program 1, rule set version 8: 2 rules
 rule 1 \"Martes doble\": x2, best only, tue, 16:00-20:00, from 2026-12-01, until 2026-12-31, stores 1,2, at most 500 a sale
-rule 7 \"Café +10\": +10 points, stacks, categories 3, spend at least 5.00, at most 30 a card a day" "$RC|$OUT"
+rule 7 \"Café +10\": +10 points, stacks, categories cafe, spend at least 5.00, at most 30 a card a day" "$RC|$OUT"
 l tier list --program 1
 check_eq "tier list" "0|program 1, rule set version 8: 2 tiers
 tier 1 \"Plata\": from 200 euros spent in the window, points x1.5
@@ -67,11 +81,20 @@ reward 1 \"Café gratis\": product 1001 for 100 points
 reward 2 \"10 % dto\": 12.50 % off the sale for 400 points, tier 2 and up" "$RC|$OUT"
 l stamp list --program 1
 check_eq "stamp list" "0|program 1, rule set version 8: 1 stamp card
-stamp card 1 \"Café\": a stamp per item of category 3, 10 stamps give reward 1" "$RC|$OUT"
+stamp card 1 \"Café\": a stamp per item of category cafe, 10 stamps give reward 1" "$RC|$OUT"
+l stamp list --program 1 --json
+check_eq "stamp list --json: the code and its name" '0|{"program":1,"version":8,"stamp_cards":[{"stamp_card":1,"name":"Café","per":"item","category":3,"category_name":"cafe","goal":10,"reward":1,"min_spend_cents":0}]}' "$RC|$OUT"
+l rule show 7 --program 1 --json
+check_eq "rule show --json: codes and names" '0|{"program":1,"version":8,"rule":{"id":7,"name":"Café +10","kind":"bonus","combine":"stack","multiplier_milli":0,"bonus_points":10,"from":null,"to":null,"days":[],"start_minute":0,"end_minute":0,"stores":[],"categories":[3],"category_names":["cafe"],"min_spend_cents":500,"cap_per_sale":0,"cap_per_day":30}}' "$RC|$OUT"
+# Version 7's set (RULES.md 7): header 18, tiers 16, rule 1 49 bytes, rule 7 43 ending with
+# its category; then stamp card 1: per, category.
+check_eq "the engine keeps the number: rule 7's and stamp card 1's category in the stored set" \
+    "0003|0003" \
+    "$(q "select hex(substr(encoded, 18 + 16 + 49 + 42, 2)) || '|' || hex(substr(encoded, 18 + 16 + 49 + 43 + 2, 2)) from rule_set where version = 7")"
 l bono list --program 1 --json
 check_eq "bono list --json" '0|{"program":1,"version":8,"bonos":[{"id":1,"name":"10 masajes","sessions":10,"valid_days":365,"price_cents":4500}]}' "$RC|$OUT"
 l rule show 1 --program 1 --json
-check_eq "rule show --json" '0|{"program":1,"version":8,"rule":{"id":1,"name":"Martes doble","kind":"multiplier","combine":"best","multiplier_milli":2000,"bonus_points":0,"from":"2026-12-01","to":"2026-12-31","days":["tue"],"start_minute":960,"end_minute":1200,"stores":[1,2],"categories":[],"min_spend_cents":0,"cap_per_sale":500,"cap_per_day":0}}' "$RC|$OUT"
+check_eq "rule show --json" '0|{"program":1,"version":8,"rule":{"id":1,"name":"Martes doble","kind":"multiplier","combine":"best","multiplier_milli":2000,"bonus_points":0,"from":"2026-12-01","to":"2026-12-31","days":["tue"],"start_minute":960,"end_minute":1200,"stores":[1,2],"categories":[],"category_names":[],"min_spend_cents":0,"cap_per_sale":500,"cap_per_day":0}}' "$RC|$OUT"
 l reward show 2 --program 1 --json
 check_eq "reward show --json" '0|{"program":1,"version":8,"reward":{"id":2,"name":"10 % dto","kind":"percent","cost_points":400,"value":1250,"min_tier":2}}' "$RC|$OUT"
 l rule end 1 --on 2026-12-24 --program 1 --reason "acaba en Nochebuena"
@@ -125,6 +148,9 @@ refused "end of an unknown rule" "leal: program 1 has no rule 99" \
     rule end 99 --program 1 --reason x
 refused "end before the rule starts" "leal: rule 1 starts on 2026-12-01, after the end asked for" \
     rule end 1 --on 2026-11-30 --program 1 --reason x
+refused "end after the rule's end: never extends it" \
+    "leal: rule 1 already ends on 2026-12-24: 'rule end' only brings its end earlier, not to 2026-12-25; add a new rule for the days after" \
+    rule end 1 --on 2026-12-25 --program 1 --reason x
 refused "only the last stamp card" "leal: program 1 has no stamp card 2" \
     stamp remove 2 --program 1 --reason x
 refused "unknown program" "leal: rule add: program 5: no such id" \
