@@ -420,20 +420,41 @@ leal_err package_verify(const struct crypto_provider *cp, const struct package_s
     return LEAL_OK;
 }
 
+leal_err package_rules(const struct package_info *p, const struct package_source *src,
+                       struct rules_set *out)
+{
+    uint8_t buf[RULES_CODEC_MAX_LEN];
+    leal_err err;
+    if (p == NULL || src == NULL || out == NULL)
+        return LEAL_E_ARG;
+    if (p->rules_len > sizeof buf)
+        return LEAL_E_PACKAGE_RULES;
+    if ((err = src_read(src, p->rules_offset, buf, p->rules_len)) != LEAL_OK)
+        return err;
+    /* Any refusal of the codec (truncated, trailing, unknown format, a set the
+     * engine's check refuses) is the package's rule set not decoding. */
+    if (rules_codec_decode(buf, p->rules_len, out, NULL) != LEAL_OK)
+        return LEAL_E_PACKAGE_RULES;
+    return LEAL_OK;
+}
+
 leal_err package_load(struct package_terminal *t, const struct crypto_provider *cp,
                       const struct package_source *src, const struct package_expect *e)
 {
     struct package_expect ex;
     struct package_info p;
+    struct rules_set rules;
     leal_err err;
     if (t == NULL || e == NULL || src == NULL)
         return LEAL_E_ARG;
     ex = *e;
     ex.loaded_version = t->loaded ? t->info.version : 0;
-    if ((err = package_verify(cp, src, &ex, &p)) != LEAL_OK)
+    if ((err = package_verify(cp, src, &ex, &p)) != LEAL_OK ||
+        (err = package_rules(&p, src, &rules)) != LEAL_OK)
         return err;
     t->info = p;
     t->source = *src;
+    t->rules = rules;
     t->loaded = true;
     return LEAL_OK;
 }

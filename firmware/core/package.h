@@ -9,6 +9,9 @@
  *     one block), a 1,024-byte chunk of whole records while the lists are
  *     checked, a 64-byte signature and a 49-byte signed message on the
  *     stack, about 2.2 KiB at the deepest, plus struct package_info;
+ *     package_load then decodes the rules (package_rules: the section read
+ *     whole into a RULES_CODEC_MAX_LEN (2,026-byte) buffer and a struct
+ *     rules_set, about 4.8 KiB of stack, after the verify's has returned);
  *   package_hot_find / package_floor_find: one record (9 or 28 bytes) and a
  *     few integers: a binary search over the sorted fixed-width records,
  *     at most 21 (hot list) or 23 (floors) reads for the largest lists.
@@ -23,7 +26,8 @@
  * with a key version the terminal does not hold), LEAL_E_PACKAGE_SIGNATURE,
  * LEAL_E_PACKAGE_PROGRAM, LEAL_E_PACKAGE_TERMINAL, LEAL_E_PACKAGE_EXPIRED,
  * LEAL_E_PACKAGE_OLDER (version lower than
- * the loaded one), LEAL_E_PACKAGE_SAME (the loaded version again);
+ * the loaded one), LEAL_E_PACKAGE_SAME (the loaded version again),
+ * LEAL_E_PACKAGE_RULES (package_load: the rule set does not decode);
  * a read callback's own error is passed through.
  * Freestanding: no allocation, no stdio, no OS.
  */
@@ -34,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "firmware/core/rules_codec.h"
 #include "keys/base/err.h"
 #include "keys/crypto.h"
 
@@ -121,11 +126,13 @@ struct package_expect {
     size_t nkeys;
 };
 
-/* A terminal's loaded package: replaced only by package_load's success. */
+/* A terminal's loaded package and its decoded rule set: replaced only by
+ * package_load's success. */
 struct package_terminal {
     bool loaded;
     struct package_info info;
     struct package_source source;
+    struct rules_set rules; /* the Rules section, decoded: what the engine runs */
 };
 
 /* Everything a package carries, for the encoder (the host builds it). */
@@ -175,8 +182,15 @@ LEAL_MUST_CHECK leal_err package_verify(const struct crypto_provider *cp,
                                         const struct package_source *src,
                                         const struct package_expect *e, struct package_info *out);
 
-/* package_verify against t's loaded version, then t takes src; on any refusal
- * t is left exactly as it was (the loaded package stays in force). */
+/* The Rules section of a verified package, decoded (rules_codec_decode):
+ * LEAL_E_PACKAGE_RULES if it does not decode (longer than RULES_CODEC_MAX_LEN
+ * included); a read error passed through. */
+LEAL_MUST_CHECK leal_err package_rules(const struct package_info *p,
+                                       const struct package_source *src, struct rules_set *out);
+
+/* package_verify against t's loaded version, then its rule set decoded
+ * (package_rules), then t takes src and the rules; on any refusal t is left
+ * exactly as it was (the loaded package stays in force). */
 LEAL_MUST_CHECK leal_err package_load(struct package_terminal *t, const struct crypto_provider *cp,
                                       const struct package_source *src,
                                       const struct package_expect *e);

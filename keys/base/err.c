@@ -192,6 +192,8 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_PACKAGE_EXPIRED, "terminal package has expired; build a new one"),
     E(LEAL_E_PACKAGE_OLDER, "terminal package is older than the one loaded; the loaded one "
                             "stays; build a new one"),
+    E(LEAL_E_PACKAGE_RULES, "terminal package's rule set does not decode (RULES.md section 7); "
+                            "the loaded package stays in force: build the package again"),
     E(LEAL_E_PACKAGE_SAME, "terminal package has the version already loaded; nothing changed"),
     E(LEAL_E_JOURNAL_FORMAT_VERSION, "terminal journal written by a newer leal (unknown format "
                                      "version); update leal"),

@@ -167,6 +167,7 @@ typedef enum leal_err {
     LEAL_E_PACKAGE_EXPIRED = 407,
     LEAL_E_PACKAGE_OLDER = 408,
     LEAL_E_PACKAGE_SAME = 409,
+    LEAL_E_PACKAGE_RULES = 410,
 
     /* 430..459: the terminal journal (firmware/core/journal.h) */
     LEAL_E_JOURNAL_FORMAT_VERSION = 430,

@@ -1,6 +1,8 @@
-/* fuzz_package_parse.c - the terminal package verifier and its lookups
- * (firmware/core/package.h) on any bytes: never a crash, never a read outside
- * the source, and a package that parses answers lookups consistently. */
+/* fuzz_package_parse.c - the terminal package verifier, a terminal's load
+ * with its rules decode, and the lookups (firmware/core/package.h) on any
+ * bytes: never a crash, never a read outside the source, a refused load leaves
+ * the terminal as it was, and a package that parses answers lookups
+ * consistently. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,10 +45,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t reason;
     if (size > 1u << 20)
         return 0;
+    static struct package_terminal t;
+    static struct rules_set rules;
     if (package_verify(crypto_openssl(), &s, &e, &p) == LEAL_OK)
         consumed++;
+    t.loaded = false;
+    if (package_load(&t, crypto_openssl(), &s, &e) == LEAL_OK) {
+        if (!t.loaded || package_rules(&t.info, &s, &rules) != LEAL_OK)
+            abort(); /* what loaded decodes again */
+    } else if (t.loaded) {
+        abort(); /* a refusal changed the terminal */
+    }
     if (package_parse(&s, &p) != LEAL_OK)
         return 0;
+    /* The rules section of any parsed package: decoded or refused, never more. */
+    if (package_rules(&p, &s, &rules) == LEAL_OK)
+        consumed++;
     /* Every listed id is found where it is, with what it says. */
     for (uint32_t i = 0; i < p.hot_count; i++) {
         if (package_hot_at(&p, &s, i, &h) != LEAL_OK ||

@@ -1,6 +1,10 @@
 /* package_test.c - the terminal package (firmware/core/package.h, PACKAGE.md):
- * the golden package in tests/vectors/leal_package.txt byte for byte, every
- * single-bit flip refused, each refusal with its code while the loaded package
+ * the golden package in tests/vectors/leal_package.txt byte for byte (its
+ * rules 5 opaque bytes: verified, but refused by a terminal's load), the
+ * loadable one in tests/vectors/leal_package_rules.txt (the golden rule set of
+ * leal_rules_set.txt as its rules), every single-bit flip refused, every
+ * single-bit flip of the rules section re-signed loaded exactly when the rule
+ * set still decodes, each refusal with its code while the loaded package
  * stays, and lookups at both ends of the lists. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +31,9 @@ static struct package_key keys[2];
 #define DAY 86400u
 
 static const uint8_t rules_blob[5] = {0x52, 0x55, 0x4C, 0x45, 0x01};
+/* The golden rule set (tests/vectors/leal_rules_set.txt), read at setup. */
+static uint8_t golden_set[RULES_CODEC_MAX_LEN];
+static uint32_t golden_set_len;
 static const struct package_hot golden_hot[3] = {
     {5, PACKAGE_HOT_BLOCKED},
     {17, PACKAGE_HOT_LOST},
@@ -61,6 +68,15 @@ static struct package_contents golden_contents(void)
         .cap_day_cents = 5000,
         .cap_sync_cents = 20000,
     };
+    return c;
+}
+
+/* The golden package with the golden rule set as its rules: what a terminal loads. */
+static struct package_contents loadable_contents(void)
+{
+    struct package_contents c = golden_contents();
+    c.rules = golden_set;
+    c.rules_len = golden_set_len;
     return c;
 }
 
@@ -103,7 +119,14 @@ static leal_err verify_bytes(const uint8_t *buf, uint32_t len, const struct pack
 
 static int setup(void **state)
 {
+    struct vector_record *v;
     (void)state;
+    if (vectors_load("leal_rules_set.txt", &v) != 1)
+        return -1;
+    golden_set_len = (uint32_t)vectors_hex(&v[0], "SET", golden_set, sizeof golden_set);
+    free(v);
+    if (golden_set_len != 204)
+        return -1;
     if (hex_decode(seed_hex, seed, 32) != 32 || hex_decode(other_seed_hex, other_seed, 32) != 32)
         return -1;
     keys[0].version = 2;
@@ -166,18 +189,33 @@ static void test_golden(void **state)
     free(v);
 }
 
-/* Every single-bit flip of the golden package is refused, and the loaded
- * package stays in force. */
+/* Every single-bit flip of the golden package is refused by the verifier
+ * (1,984), and every one of the loadable package by a terminal's load (3,576)
+ * while the loaded package stays in force. */
 static void test_every_bit_flip(void **state)
 {
     struct package_contents c = golden_contents();
     struct package_expect e = expect_for(7, 3, T0);
-    struct package_terminal t = {0};
+    static struct package_terminal t;
+    struct package_info p;
     uint32_t len;
     uint8_t *buf = build(&c, seed, &len), *old;
     struct package_source s = {package_memory_read, buf, len};
     int refused = 0;
     (void)state;
+    for (uint32_t bit = 0; bit < len * 8; bit++) {
+        buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        refused += package_verify(crypto_openssl(), &s, &e, &p) != LEAL_OK;
+        buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    assert_int_equal(refused, 1984);
+    free(buf);
+    refused = 0;
+    c = loadable_contents();
+    buf = build(&c, seed, &len);
+    s.ctx = buf;
+    s.size = len;
+    memset(&t, 0, sizeof t);
     /* An older version is loaded first. */
     c.version = 4;
     old = build(&c, seed, &(uint32_t){0});
@@ -195,6 +233,7 @@ static void test_every_bit_flip(void **state)
         assert_ptr_equal(t.source.ctx, old);
     }
     assert_int_equal(refused, (int)len * 8);
+    assert_int_equal(refused, 3576);
     /* Unflipped, it loads. */
     assert_int_equal(package_load(&t, crypto_openssl(), &s, &e), LEAL_OK);
     assert_int_equal(t.info.version, 5);
@@ -205,21 +244,22 @@ static void test_every_bit_flip(void **state)
 static void expect_refused(const uint8_t *buf, uint32_t len, const struct package_expect *e,
                            leal_err want)
 {
-    struct package_terminal t = {0};
-    struct package_contents c = golden_contents();
+    static struct package_terminal t, before;
+    struct package_contents c = loadable_contents();
     struct package_expect e0 = expect_for(7, 3, T0);
     uint32_t olen;
     uint8_t *old;
-    struct package_info before;
     c.version = 1;
     old = build(&c, seed, &olen);
     struct package_source olds = {package_memory_read, old, olen};
     struct package_source s = {package_memory_read, (void *)(uintptr_t)buf, len};
+    memset(&t, 0, sizeof t);
     assert_int_equal(package_load(&t, crypto_openssl(), &olds, &e0), LEAL_OK);
-    before = t.info;
+    before = t;
     assert_int_equal(package_load(&t, crypto_openssl(), &s, e), want);
     assert_true(t.loaded);
-    assert_memory_equal(&t.info, &before, sizeof before);
+    assert_memory_equal(&t.info, &before.info, sizeof before.info);
+    assert_memory_equal(&t.rules, &before.rules, sizeof before.rules);
     assert_ptr_equal(t.source.ctx, old);
     assert_string_not_equal(leal_strerror(want), "unknown error");
     free(old);
@@ -307,9 +347,11 @@ static void test_refusals(void **state)
 
     /* Versions: lower and equal refused against what is loaded. */
     {
-        struct package_terminal t = {0};
-        struct package_source s5 = {package_memory_read, buf, len};
-        uint32_t l6, l4;
+        static struct package_terminal t;
+        uint32_t l5, l6, l4;
+        c = loadable_contents();
+        uint8_t *b5 = build(&c, seed, &l5);
+        struct package_source s5 = {package_memory_read, b5, l5};
         c.version = 6;
         uint8_t *b6 = build(&c, seed, &l6);
         c.version = 4;
@@ -325,6 +367,7 @@ static void test_refusals(void **state)
         assert_int_equal(t.info.version, 6);
         assert_ptr_equal(t.source.ctx, b6);
         free(b6);
+        free(b5);
         free(b4);
     }
     /* The encoder refuses what the verifier would. */
@@ -341,6 +384,131 @@ static void test_refusals(void **state)
     }
     free(big);
     free(buf);
+}
+
+/* The loadable golden package (tests/vectors/leal_package_rules.txt): the
+ * golden package with the golden rule set (204 bytes) as its rules, 447 bytes;
+ * a terminal loads it and runs the rule set it carries. */
+static void test_golden_loadable(void **state)
+{
+    struct vector_record *v;
+    struct package_contents c = loadable_contents();
+    struct package_expect e = expect_for(7, 3, T0);
+    static struct package_terminal t;
+    struct rules_set want_set;
+    static uint8_t want[2048];
+    uint32_t len;
+    uint8_t *buf;
+    size_t n;
+    (void)state;
+    assert_int_equal(vectors_load("leal_package_rules.txt", &v), 1);
+    buf = build(&c, seed, &len);
+    if (getenv("LEAL_PRINT_PACKAGE")) {
+        static char hex[4200];
+        hex_encode(buf, len, hex);
+        printf("PACKAGE = %s\n", hex);
+    }
+    n = vectors_hex(&v[0], "PACKAGE", want, sizeof want);
+    assert_int_equal(len, 60 + 204 + 3 * 9 + 3 * 28 + 8 + 64);
+    assert_int_equal(n, len);
+    assert_memory_equal(buf, want, len);
+    struct package_source s = {package_memory_read, buf, len};
+    {
+        uint8_t msg[PACKAGE_SIGNED_MSG_LEN];
+        n = vectors_hex(&v[0], "SIGNED_MESSAGE", want, sizeof want);
+        assert_int_equal(n, PACKAGE_SIGNED_MSG_LEN);
+        assert_int_equal(package_signed_message(crypto_openssl(), &s, len - 64, msg), LEAL_OK);
+        assert_memory_equal(msg, want, n);
+    }
+    memset(&t, 0, sizeof t);
+    assert_int_equal(package_load(&t, crypto_openssl(), &s, &e), LEAL_OK);
+    assert_int_equal(t.info.rules_len, 204);
+    assert_int_equal(rules_codec_decode(golden_set, golden_set_len, &want_set, NULL), LEAL_OK);
+    assert_memory_equal(&t.rules, &want_set, sizeof want_set);
+    assert_int_equal(t.rules.version, 3);
+    assert_int_equal(t.rules.program.welcome_points, 50);
+    assert_int_equal(t.rules.program.n_tiers, 2);
+    assert_int_equal(t.rules.program.n_rules, 2);
+    assert_int_equal(t.rules.program.rules[1].categories[0], 3);
+    assert_int_equal(t.rules.n_bonos, 1);
+    free(buf);
+    free(v);
+}
+
+/* A package signed over a rule set that does not decode is refused by a
+ * terminal's load (LEAL_E_PACKAGE_RULES) with the loaded package and rules
+ * kept: the golden package's 5 opaque bytes, no rules at all, a rule set of an
+ * unknown format version, one byte more than the largest encoding; and every
+ * single-bit flip of the rules section, re-signed, is loaded exactly when the
+ * flipped set still decodes (then the terminal runs that set), refused
+ * otherwise. */
+static void test_rules_refused(void **state)
+{
+    struct package_contents c = golden_contents();
+    struct package_expect e = expect_for(7, 3, T0);
+    static struct package_terminal t, before;
+    static uint8_t big[RULES_CODEC_MAX_LEN + 1];
+    struct package_info p;
+    struct rules_set flipped;
+    uint32_t len, l4;
+    uint8_t *buf = build(&c, seed, &len), *b4;
+    int loaded = 0, refused = 0;
+    (void)state;
+    assert_int_equal(verify_bytes(buf, len, &e, &p), LEAL_OK); /* the verifier: opaque */
+    expect_refused(buf, len, &e, LEAL_E_PACKAGE_RULES);
+    free(buf);
+    c.rules = NULL;
+    c.rules_len = 0;
+    buf = build(&c, seed, &len);
+    expect_refused(buf, len, &e, LEAL_E_PACKAGE_RULES);
+    free(buf);
+    memcpy(big, golden_set, golden_set_len);
+    big[0] = 2; /* rules format version 2 */
+    c.rules = big;
+    c.rules_len = golden_set_len;
+    buf = build(&c, seed, &len);
+    expect_refused(buf, len, &e, LEAL_E_PACKAGE_RULES);
+    free(buf);
+    c.rules_len = RULES_CODEC_MAX_LEN + 1;
+    buf = build(&c, seed, &len);
+    expect_refused(buf, len, &e, LEAL_E_PACKAGE_RULES);
+    free(buf);
+
+    c = loadable_contents();
+    c.version = 4;
+    b4 = build(&c, seed, &l4);
+    c.version = 5;
+    buf = build(&c, seed, &len);
+    struct package_source s4 = {package_memory_read, b4, l4};
+    struct package_source s = {package_memory_read, buf, len};
+    memset(&t, 0, sizeof t);
+    assert_int_equal(package_load(&t, crypto_openssl(), &s4, &e), LEAL_OK);
+    before = t;
+    for (uint32_t bit = 0; bit < golden_set_len * 8; bit++) {
+        uint8_t *at = buf + PACKAGE_HEADER_LEN + bit / 8;
+        bool decodes;
+        *at ^= (uint8_t)(1u << (bit % 8));
+        sign_into(seed, buf, len);
+        decodes = rules_codec_decode(at - bit / 8, golden_set_len, &flipped, NULL) == LEAL_OK;
+        t = before;
+        leal_err err = package_load(&t, crypto_openssl(), &s, &e);
+        if (decodes) {
+            assert_int_equal(err, LEAL_OK);
+            assert_memory_equal(&t.rules, &flipped, sizeof flipped);
+            loaded++;
+        } else {
+            assert_int_equal(err, LEAL_E_PACKAGE_RULES);
+            assert_memory_equal(&t, &before, sizeof before);
+            refused++;
+        }
+        *at ^= (uint8_t)(1u << (bit % 8));
+    }
+    print_message("rules section flips, re-signed: %d refused, %d loaded (another valid set)\n",
+                  refused, loaded);
+    assert_int_equal(refused, 555);
+    assert_int_equal(loaded, 1077); /* 1,632 flips of 204 bytes */
+    free(buf);
+    free(b4);
 }
 
 /* Lookups in the golden lists: both ends, the middle, misses around them. */
@@ -492,9 +660,10 @@ static void test_read_error(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden),      cmocka_unit_test(test_every_bit_flip),
-        cmocka_unit_test(test_refusals),    cmocka_unit_test(test_lookup_golden),
-        cmocka_unit_test(test_lookup_many), cmocka_unit_test(test_read_error),
+        cmocka_unit_test(test_golden),          cmocka_unit_test(test_every_bit_flip),
+        cmocka_unit_test(test_refusals),        cmocka_unit_test(test_lookup_golden),
+        cmocka_unit_test(test_lookup_many),     cmocka_unit_test(test_read_error),
+        cmocka_unit_test(test_golden_loadable), cmocka_unit_test(test_rules_refused),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
