@@ -119,11 +119,12 @@ check_eq "p2 caps" "caps 2000 8050" "$(decode "$T/p2.lpkg" | grep '^caps')"
 # The rules the shop defined travel in the package (RULES.md section 7).
 "$LEAL" rule add --program 7 --name "Martes doble" --multiplier 2 --best --days tue \
     --time 16:00-20:00 --reason "campaña" >/dev/null
-"$LEAL" rule add --program 7 --bonus 10 --categories 3 --reason "café" >/dev/null
+"$LEAL" sale category add cafe --program 7 --code 3 >/dev/null
+"$LEAL" rule add --program 7 --bonus 10 --categories cafe --reason "café" >/dev/null
 "$LEAL" tier add --program 7 --name Oro --threshold 500 --multiplier 1,5 --reason oro >/dev/null
 "$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 --cost 100 \
     --reason "catálogo" >/dev/null
-"$LEAL" stamp add --program 7 --name "Café" --per item --category 3 --goal 10 --reward 1 \
+"$LEAL" stamp add --program 7 --name "Café" --per item --category cafe --goal 10 --reward 1 \
     --reason "café" >/dev/null
 "$LEAL" bono add --program 7 --name "10 masajes" --sessions 10 --price 45 --reason bonos >/dev/null
 run_capture "$LEAL" terminal package --terminal 1 -o "$T/pr.lpkg"
