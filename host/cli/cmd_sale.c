@@ -253,11 +253,12 @@ static void print_sale_json(const struct ledger_rules *n, const struct ledger_sa
     const struct rules_civil *t = &s->local;
     printf("{\"sale\":%lld,\"entry\":%lld,\"account\":%lld,\"card\":%lld,\"replayed\":%s,"
            "\"local\":\"%04u-%02u-%02u %02u:%02u:%02u\",\"amount_cents\":%lld,\"points\":%lld,"
-           "\"lines\":[",
+           "\"points_settled\":%lld,\"lines\":[",
            (long long)s->sale_id, (long long)s->entry_id, (long long)s->account_id,
            (long long)rq->card_id, s->replayed ? "true" : "false", (unsigned)t->year,
            (unsigned)t->month, (unsigned)t->day, (unsigned)t->hour, (unsigned)t->minute,
-           (unsigned)t->second, (long long)r->earned.amount_cents, (long long)r->points);
+           (unsigned)t->second, (long long)r->earned.amount_cents, (long long)r->points,
+           (long long)s->points_settled);
     for (unsigned i = 0; i < r->n_lines; i++) {
         printf("%s{\"source\":\"%s\",\"id\":%u,\"name\":", i ? "," : "",
                sale_cli_source(r->lines[i].source), (unsigned)r->lines[i].id);
@@ -292,9 +293,13 @@ static void print_sale(const struct ledger_rules *n, const struct ledger_sale_re
         else
             printf("  %-14s %+8lld\n", sale_cli_source(ln->source), (long long)ln->points);
     }
+    if (s->points_settled > 0) /* RULES.md 6: owed by the account, settled first */
+        printf("  %-14s %+8lld  (owed: a refund could not take them back)\n", "owed settled",
+               (long long)-s->points_settled);
     for (unsigned k = 0; k < STATE_BUCKETS; k++)
         window += r->after.buckets[k];
-    printf("points %+lld, balance %u\n", (long long)r->points, (unsigned)r->after.points);
+    printf("points %+lld, balance %u\n", (long long)(r->points - s->points_settled),
+           (unsigned)r->after.points);
     printf("tier %u -> %u (%u EUR in the window)\n", (unsigned)r->tier_before,
            (unsigned)r->after.tier, window);
     for (unsigned i = 0; i < p->n_stamps; i++) {
@@ -355,11 +360,12 @@ static void print_refund(const struct sale_cmd *c, const struct rules_program *p
     if (c->json) {
         printf("{\"refund\":%lld,\"sale\":%lld,\"entry\":%lld,\"account\":%lld,\"replayed\":%s,"
                "\"amount_cents\":%lld,\"already_cents\":%lld,\"sale_cents\":%lld,"
-               "\"points_back\":%lld,\"points_short\":%lld,\"units_back\":%u,\"stamps\":[",
+               "\"points_back\":%lld,\"points_short\":%lld,\"points_owed\":%lld,"
+               "\"units_back\":%u,\"stamps\":[",
                (long long)f->refund_id, (long long)f->sale_id, (long long)f->entry_id,
                (long long)f->account_id, f->replayed ? "true" : "false", (long long)f->amount_cents,
                (long long)f->already_cents, (long long)f->sale_cents, (long long)r->points_back,
-               (long long)r->points_short, (unsigned)r->units_back);
+               (long long)r->points_short, (long long)f->points_owed, (unsigned)r->units_back);
         for (unsigned i = 0; i < p->n_stamps; i++)
             printf("%s{\"card\":%u,\"back\":%u,\"rewards_reversed\":%u,\"short\":%u}", i ? "," : "",
                    i + 1, (unsigned)r->stamps_back[i], (unsigned)r->rewards_reversed[i],
@@ -373,6 +379,10 @@ static void print_refund(const struct sale_cmd *c, const struct rules_program *p
            amount_text(f->already_cents, d));
     printf("points -%lld (%lld short), tier spend -%u EUR\n", (long long)r->points_back,
            (long long)r->points_short, (unsigned)r->units_back);
+    if (f->points_owed > 0)
+        printf("account %lld owes %lld points a refund could not take back: its next sales "
+               "settle them first\n",
+               (long long)f->account_id, (long long)f->points_owed);
     for (unsigned i = 0; i < p->n_stamps; i++)
         printf("stamp card %u: -%u (%u rewards reversed, %u short)\n", i + 1,
                (unsigned)r->stamps_back[i], (unsigned)r->rewards_reversed[i],

@@ -587,7 +587,7 @@ static leal_err sale_entry(struct ledger *l, struct sale_ctx *c, const struct ru
     struct lines ls;
     char key[8 + LEDGER_SALE_MAX_REQUEST];
     ls.n = 0;
-    line_pair(&ls, c->account_id, c->pa.points_issued, "PTS", r->points);
+    line_pair(&ls, c->account_id, c->pa.points_issued, "PTS", r->points - c->out->points_settled);
     for (unsigned i = 0; i < c->rq->rules->n_stamps && i < RULES_STAMP_CARDS; i++) {
         char asset[LEDGER_MAX_ASSET];
         ledger_stamp_asset(i, asset);
@@ -625,14 +625,15 @@ static leal_err sale_insert(struct ledger *l, struct sale_ctx *c, const struct r
         l,
         "INSERT INTO sale(program_id, account_id, card_id, store_id, at, local_date, local_time, "
         "amount_cents, request_id, content_hash, entry_id, rules_version, points, period, units, "
-        "period_after, tier_before, tier_after, state_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-        "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+        "period_after, tier_before, tier_after, state_after, owed_settled) VALUES (?1, ?2, ?3, ?4, "
+        "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
         SVALS(SV_I64(c->program_id), SV_I64(c->account_id), SV_I64_OR_NULL(c->rq->card_id),
               SV_I64(c->rq->store_id), SV_I64(c->at), SV_TEXT(date), SV_TEXT(time),
               SV_I64(c->rq->amount_cents), SV_TEXT(c->rq->request_id), SV_TEXT(c->hash),
               SV_I64_OR_NULL(entry_id), SV_I64(c->rq->rules_version), SV_I64(r->points),
               SV_I64(r->earned.period), SV_I64(r->earned.units), SV_I64(r->after.period),
-              SV_I64(r->tier_before), SV_I64(r->after.tier), SV_BLOB(body, sizeof body)),
+              SV_I64(r->tier_before), SV_I64(r->after.tier), SV_BLOB(body, sizeof body),
+              SV_I64(c->out->points_settled)),
         id);
 }
 
@@ -693,7 +694,7 @@ static leal_err stamps_load(struct ledger *l, int64_t sale_id, int64_t refund_id
 
 #define SALE_COLUMNS                                                                               \
     "id, coalesce(entry_id, 0), account_id, local_date, local_time, amount_cents, points, "        \
-    "period, units, tier_before, state_after, content_hash FROM sale"
+    "period, units, tier_before, state_after, content_hash, owed_settled FROM sale"
 
 /* A recorded sale into out (its lines, earned, tier and state after). */
 static leal_err sale_load(struct ledger *l, struct store_stmt *st, struct ledger_sale_result *out,
@@ -718,6 +719,7 @@ static leal_err sale_load(struct ledger *l, struct store_stmt *st, struct ledger
     if ((err = state_body_get(&rd, &r->after)) != LEAL_OK)
         return LEAL_E_DB_CORRUPT;
     store_col_text(st, 11, hash, 65);
+    out->points_settled = store_col_i64(st, 12);
     if ((err = stamps_load(l, out->sale_id, 0, v)) != LEAL_OK)
         return err;
     for (unsigned i = 0; i < RULES_STAMP_CARDS; i++) {
@@ -776,10 +778,21 @@ static leal_err sale_replay(struct ledger *l, const struct sale_ctx *c, bool *fo
     return sale_lines_load(l, c->out);
 }
 
+leal_err ledger_sale_points_owed(struct ledger *l, int64_t account_id, int64_t *owed)
+{
+    leal_err err;
+    *owed = 0;
+    err = store_query_int(l, SALE_OWED_SQL, I64S(account_id), owed);
+    if (*owed < 0)
+        *owed = 0;
+    return err;
+}
+
 static leal_err sale_locked(struct ledger *l, struct sale_ctx *c)
 {
     struct ledger_sale_result *out = c->out;
     struct rules_sale sale;
+    int64_t owed;
     bool found;
     leal_err err;
 
@@ -805,6 +818,11 @@ static leal_err sale_locked(struct ledger *l, struct sale_ctx *c)
         return err;
     }
     out->account_id = c->account_id;
+    /* Owed points are settled first (RULES.md 6): credited less, balance after less. */
+    if ((err = ledger_sale_points_owed(l, c->account_id, &owed)) != LEAL_OK)
+        return err;
+    out->points_settled = owed < out->r.points ? owed : out->r.points;
+    out->r.after.points -= (uint32_t)out->points_settled;
     if ((err = sale_entry(l, c, &out->r, &out->entry_id)) != LEAL_OK ||
         (err = sale_insert(l, c, &out->r, out->entry_id, &out->sale_id)) != LEAL_OK)
         return err;
@@ -1045,6 +1063,8 @@ static leal_err refund_replay(struct ledger *l, struct refund_ctx *c, bool *foun
         return LEAL_E_IDEMPOTENCY_CONFLICT;
     }
     out->replayed = true;
+    if ((err = ledger_sale_points_owed(l, out->account_id, &out->points_owed)) != LEAL_OK)
+        return err;
     err = stamps_load(l, out->sale_id, out->refund_id, v);
     for (unsigned i = 0; i < RULES_STAMP_CARDS; i++) {
         out->r.stamps_back[i] = (uint16_t)v[i][0];
@@ -1084,9 +1104,10 @@ static leal_err refund_locked(struct ledger *l, struct refund_ctx *c)
         return err;
     }
     civil_date(&rf.local, date);
-    if ((err = refund_entry(l, c, &pa, &out->entry_id)) != LEAL_OK)
+    if ((err = refund_entry(l, c, &pa, &out->entry_id)) != LEAL_OK ||
+        (err = refund_insert(l, c, date)) != LEAL_OK)
         return err;
-    return refund_insert(l, c, date);
+    return ledger_sale_points_owed(l, out->account_id, &out->points_owed);
 }
 
 static leal_err refund_hash(struct ledger *l, const struct ledger_refund_request *rq, char hex[65])

@@ -71,6 +71,9 @@ struct ledger_sale_result {
     struct rules_civil local; /* the sale's local time at its store */
     struct rules_card before; /* the account's state as derived for the sale */
     struct rules_result r;    /* lines, statuses, tier, stamps, rewards, state after */
+    /* Owed points (RULES.md 6) this sale settled first: the account was
+     * credited r.points less these, and r.after.points is its balance after. */
+    int64_t points_settled;
 };
 
 /* Posts a sale (see the top of this file). A replay fills sale_id,
@@ -125,7 +128,13 @@ struct ledger_refund_result {
     int64_t already_cents;        /* refunded before it */
     int64_t sale_cents;           /* the sale's amount */
     struct rules_refund_result r; /* points, stamps and spend taken back */
+    int64_t points_owed;          /* the account's owed points now (RULES.md 6) */
 };
+
+/* The points account_id owes (RULES.md 6): what its refunds could not take
+ * back (points_short), less what its later sales settled. */
+LEAL_MUST_CHECK leal_err ledger_sale_points_owed(struct ledger *l, int64_t account_id,
+                                                 int64_t *owed);
 
 /* Takes back what sale rq->sale_id gave, in proportion to the amount
  * (RULES.md section 6). LEAL_E_RULES_REFUND if nothing or less is left

@@ -18,6 +18,11 @@
     "SELECT coalesce(max(e.at), 0) FROM card c JOIN entry e ON e.request_id = 'card:' || "         \
     "c.card_id || ':welcome' WHERE c.account_id = ?1 AND e.at < ?2"
 
+/* The points the account owes: what refunds could not take back, less what sales settled. */
+#define SALE_OWED_SQL                                                                              \
+    "SELECT (SELECT coalesce(sum(points_short), 0) FROM sale_refund WHERE account_id = ?1) - "     \
+    "(SELECT coalesce(sum(owed_settled), 0) FROM sale WHERE account_id = ?1)"
+
 #define SALE_BUCKETS_SQL                                                                           \
     "SELECT s.period, s.units - coalesce((SELECT sum(r.units_back) FROM "                          \
     "sale_refund r WHERE r.sale_id = s.id AND r.at < ?4), 0) FROM sale s "                         \
@@ -50,7 +55,8 @@
     "BETWEEN ?2 AND ?3 ORDER BY 1, 2, 3, 4"
 
 #define SALE_SQL_LOOKUPS                                                                           \
-    SALE_PERIOD_SQL, SALE_REFUND_PERIOD_SQL, SALE_DESK_WELCOME_SQL, SALE_BUCKETS_SQL,              \
-        SALE_TODAY_SQL, SALE_LINES_BEFORE_SQL, SALE_REFUND_BY_REQUEST_SQL, SIM_EVENTS_SQL
+    SALE_PERIOD_SQL, SALE_REFUND_PERIOD_SQL, SALE_DESK_WELCOME_SQL, SALE_OWED_SQL,                 \
+        SALE_BUCKETS_SQL, SALE_TODAY_SQL, SALE_LINES_BEFORE_SQL, SALE_REFUND_BY_REQUEST_SQL,       \
+        SIM_EVENTS_SQL
 
 #endif

@@ -387,6 +387,14 @@ static const char *const migrations[] = {
     " rewards INTEGER NOT NULL CHECK (rewards >= 0),"
     " short INTEGER NOT NULL CHECK (short >= 0),"
     " PRIMARY KEY (sale_id, refund_id, card)) STRICT, WITHOUT ROWID;",
+
+    /* 12 -> 13: points a refund could not take back (spent since the sale:
+     * sale_refund.points_short) are owed by the account, and its next sales
+     * settle them before crediting anything (RULES.md 6): each sale records
+     * the owed points it settled. Owed = the refunds' points_short less the
+     * sales' owed_settled. */
+    "ALTER TABLE sale ADD COLUMN owed_settled INTEGER NOT NULL DEFAULT 0 CHECK (owed_settled >= "
+    "0);",
 };
 
 int schema_count(void)

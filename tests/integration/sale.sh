@@ -71,7 +71,7 @@ check_eq "points lot expires a year on" "28|1827676800" \
 before=$(dump)
 l sale --account 21 --amount 23,50 --category cafe=3x3,20 --store 1 \
     --at 2026-12-01T16:00:00Z --request-id t1 --operator Marta --json
-check_eq "replay json" '{"sale":1,"entry":1,"account":21,"card":0,"replayed":true,"local":"2026-12-01 17:00:00","amount_cents":2350,"points":28,"lines":[{"source":"base","id":0,"name":"","points":28}],"balance":28,"tier_before":0,"tier":0,"stamps":[]}' "$OUT"
+check_eq "replay json" '{"sale":1,"entry":1,"account":21,"card":0,"replayed":true,"local":"2026-12-01 17:00:00","amount_cents":2350,"points":28,"points_settled":0,"lines":[{"source":"base","id":0,"name":"","points":28}],"balance":28,"tier_before":0,"tier":0,"stamps":[]}' "$OUT"
 check_eq "replay wrote nothing" "$before" "$(dump)"
 bad "same request, other sale" 2 \
     "^leal: sale: request id 't1' is sale 1's, with other content: " \
@@ -98,7 +98,7 @@ bad "refund more than left" 2 \
     "^leal: sale refund: sale 1 has 16.50 left to refund, not 20.00: " \
     sale refund --sale 1 --amount 20 --request-id r2
 l sale refund --sale 1 --at 2026-12-02T10:05:00Z --request-id r3 --json
-check_eq "the rest" '{"refund":2,"sale":1,"entry":5,"account":21,"replayed":false,"amount_cents":1650,"already_cents":700,"sale_cents":2350,"points_back":20,"points_short":0,"units_back":17,"stamps":[]}' "$OUT"
+check_eq "the rest" '{"refund":2,"sale":1,"entry":5,"account":21,"replayed":false,"amount_cents":1650,"already_cents":700,"sale_cents":2350,"points_back":20,"points_short":0,"points_owed":0,"units_back":17,"stamps":[]}' "$OUT"
 bad "refunded in full" 2 "^leal: sale refund: sale 1 \(23.50\) is refunded in full: " \
     sale refund --sale 1 --request-id r4
 check_eq "refund entries" "refund|1|-700|1
@@ -202,6 +202,28 @@ check_eq "simulate under stored rules" "$(printf '%s\n' \
     '        22        2      1       0        108        108          +0' \
     'total points: real 96, simulated 96 (+0)' \
     "liability at reward 8's rate (5.00 EUR for 250 points): real 1.92 EUR, simulated 1.92 EUR (0.00)")" "$OUT"
+# RULES.md 6: points a refund cannot take back (spent since the sale) are owed by the account,
+# never a negative balance, and its next sales settle them first (Thursdays: base 1,2 a euro).
+l ledger post --account 22 --asset PTS --amount -100 --reason "canjeados en caja" --operator Marta
+l sale refund --sale 4 --at 2026-12-09T10:00:00Z --request-id r9
+check_eq "a refund of spent points: 8 back, 100 owed" "0|$(printf '%s\n' \
+    'refund 4 of sale 4: 20.00 of 20.00 EUR (0.00 refunded before)' \
+    'points -8 (100 short), tier spend -20 EUR' \
+    'account 22 owes 100 points a refund could not take back: its next sales settle them first' \
+    'stamp card 1: -2 (0 rewards reversed, 0 short)')|0" "$RC|$OUT|$(q "select amount from balance where account_id = 22 and asset = 'PTS'")"
+l sale --account 22 --amount 50 --store 1 --at 2026-12-10T10:00:00Z --request-id t9
+check_eq "the next sale settles 60 of them" "$(printf '%s\n' \
+    'sale 5: account 22, 50.00 EUR at 2026-12-10 11:00:00 (store 1)' \
+    '  base                +60' \
+    '  owed settled        -60  (owed: a refund could not take them back)' \
+    'points +0, balance 0' \
+    'tier 0 -> 0 (50 EUR in the window)' \
+    'stamp card 1 (Cafés): +0, 0 now')" "$OUT"
+l sale --account 22 --amount 50 --store 1 --at 2026-12-10T11:00:00Z --request-id t10 --json
+check_eq "the one after settles the last 40 and credits 20" \
+    '{"sale":6,"entry":10,"account":22,"card":0,"replayed":false,"local":"2026-12-10 12:00:00","amount_cents":5000,"points":60,"points_settled":40,"lines":[{"source":"base","id":0,"name":"","points":60}],"balance":20,"tier_before":0,"tier":0,"stamps":[{"card":1,"name":"Cafés","given":0,"now":0,"rewards":0,"reward_id":7}]}' "$OUT"
+check_eq "owed: 100 short, 100 settled; balance 20" "100|100|20" \
+    "$(q "select sum(points_short) from sale_refund where account_id = 22")|$(q "select sum(owed_settled) from sale where account_id = 22")|$(q "select amount from balance where account_id = 22 and asset = 'PTS'")"
 l ledger verify
 check_eq "verify" 0 "$RC"
 l sale --help

@@ -750,6 +750,77 @@ static void test_sale_desk_welcome_is_the_only_welcome(void **state)
     assert_line(&c.r, 1, RULES_LINE_WELCOME, 0, 50);
 }
 
+/* RULES.md 6: points a refund cannot take back (spent since the sale) are
+ * owed by the account, never a negative balance, and its next sales settle
+ * them before crediting anything. Sale A gives 91; 91 are spent; A refunded:
+ * 0 back, 91 short, owed 91. C (00:30 on 2 December: 12 + 10) settles 22 of
+ * them (nothing credited, no entry), owed 69; D (80.00 with 8 coffees later
+ * that day: 96 + 9 + 5, the bonus capped at 15 a day) settles the other 69
+ * and credits 41. */
+static void test_sale_refund_short_is_owed_and_settled(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_line lines[2];
+    struct ledger_entry e;
+    struct ledger_sale_result a, c, d, again;
+    struct ledger_refund_request rq = {0, 0, DEC1_2230, "ra", "Marta", &f->rules};
+    struct ledger_refund_result r;
+    struct ledger_sale_request dq = sale_rq(f, "d1", DEC2_0900, 8000);
+    int64_t id, owed = -1;
+    bool rep;
+
+    post_a(f, &a);
+    memset(lines, 0, sizeof lines);
+    memset(&e, 0, sizeof e);
+    lines[0] = (struct ledger_line){f->acct, "PTS", -91, 0};
+    lines[1] = (struct ledger_line){f->adjustments, "PTS", 91, 0};
+    e.program_id = f->program;
+    e.kind = "adjust";
+    e.request_id = "spent";
+    e.operator_name = "Marta";
+    e.reason = "spent at the till";
+    e.lines = lines;
+    e.nlines = 2;
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_OK);
+    rq.sale_id = a.sale_id;
+    assert_int_equal(ledger_sale_refund(f->l, &rq, &r), LEAL_OK);
+    assert_int_equal(r.r.points_back, 0);
+    assert_int_equal(r.r.points_short, 91);
+    assert_int_equal(r.points_owed, 91);
+    assert_int_equal(bal(f, f->acct, "PTS"), 0); /* never below 0 */
+    assert_int_equal(ledger_sale_points_owed(f->l, f->acct, &owed), LEAL_OK);
+    assert_int_equal(owed, 91);
+    assert_int_equal(ledger_sale_refund(f->l, &rq, &r), LEAL_OK); /* replayed: owed now */
+    assert_true(r.replayed);
+    assert_int_equal(r.points_owed, 91);
+
+    post_c(f, &c);
+    assert_int_equal(c.r.points, 12 + 10);
+    assert_int_equal(c.points_settled, 22);
+    assert_int_equal(c.entry_id, 0); /* nothing credited, no stamps */
+    assert_int_equal(c.r.after.points, 0);
+    assert_int_equal(bal(f, f->acct, "PTS"), 0);
+    assert_int_equal(ledger_sale_points_owed(f->l, f->acct, &owed), LEAL_OK);
+    assert_int_equal(owed, 69);
+
+    item(&dq, CAFE, 8, 800);
+    assert_int_equal(ledger_sale_post(f->l, &dq, &d), LEAL_OK);
+    assert_int_equal(d.r.points, 96 + 9 + 5);
+    assert_int_equal(d.points_settled, 69);
+    assert_int_equal(d.r.after.points, 41);
+    assert_int_equal(bal(f, f->acct, "PTS"), 41);
+    assert_int_equal(ledger_sale_points_owed(f->l, f->acct, &owed), LEAL_OK);
+    assert_int_equal(owed, 0);
+    assert_int_equal(count(f, "SELECT sum(owed_settled) FROM sale"), 91);
+    /* A replay answers what was settled then. */
+    assert_int_equal(ledger_sale_post(f->l, &dq, &again), LEAL_OK);
+    assert_true(again.replayed);
+    assert_int_equal(again.points_settled, 69);
+    assert_int_equal(again.r.after.points, 41);
+    assert_int_equal(bal(f, f->acct, "PTS"), 41);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -764,6 +835,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sale_categories_by_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sale_simulate_month_equals_posting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sale_desk_welcome_is_the_only_welcome, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_sale_refund_short_is_owed_and_settled, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
