@@ -4,8 +4,8 @@
 # vpcd + leal-cardsim, against the same number of bare APDUs sent warm (one
 # connection, tests/bench/pcsc_bare.c --warm) in the same run: the `read`
 # command written to the loop until its view line came back, against a line
-# to pcsc_bare until its "ok"; both processes long-running, timed alike (bash's
-# EPOCHREALTIME, no process started per sample), medians of LOOP_RUNS,
+# to pcsc_bare until its "ok"; both processes long-running, timed alike by one
+# Python driver (no process started per sample), medians of LOOP_RUNS,
 # alternated. Goal (issue 11): ratio within 1.1. Then the one-shot figures:
 # a desk card read with the desk agent running (leal card read; no
 # keystore unlock) through the real pcscd + vpcd + leal-cardsim, against the
@@ -32,10 +32,7 @@ pcscd_reexec "$@"
 T=$(mktemp -d /tmp/leal-bench-agent-XXXXXX)
 SIM_PID=
 SHM=
-DESK_PID=
-WARM_PID=
 cleanup() {
-    for p in $DESK_PID $WARM_PID; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     XDG_RUNTIME_DIR=$T/run "$LEAL" agent stop >/dev/null 2>&1
     [ -n "$SHM" ] && rm -rf "$SHM"
     if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
@@ -87,34 +84,36 @@ for k in 1 2; do
         { echo "agent: the loop's read failed"; exit 1; }
 done
 LN=$(($(cat "$T/loopcount2") - $(cat "$T/loopcount1")))
-mkfifo "$T/desk.in" "$T/desk.out" "$T/warm.in" "$T/warm.out"
-"$LEAL" desk --stdio "${R[@]}" <"$T/desk.in" >"$T/desk.out" 2>"$T/desk.err" &
-DESK_PID=$!
-exec 5>"$T/desk.in" 6<"$T/desk.out"
-"$T/pcsc_bare" --warm "$PCSC_READER" "$LN" <"$T/warm.in" >"$T/warm.out" &
-WARM_PID=$!
-exec 7>"$T/warm.in" 8<"$T/warm.out"
-ask() { # WFD RFD FILE WANT: one request; its wall time in microseconds appended to FILE
-    local t0 t1 reply
-    t0=${EPOCHREALTIME//[.,]/}
-    echo read >&"$1"
-    IFS= read -r -u "$2" reply
-    t1=${EPOCHREALTIME//[.,]/}
-    case $reply in
-    "$4"*) echo $((t1 - t0)) >>"$3" ;;
-    *) echo "agent: unexpected answer: $reply" >&2 ;;
-    esac
-}
-IFS= read -r -u 6 _ # the loop's ready line
-for _ in 1 2 3; do ask 5 6 /dev/null "read card"; ask 7 8 /dev/null ok; done
-for _ in $(seq 1 "$LOOP_RUNS"); do
-    ask 5 6 "$T/loop" "read card"
-    ask 7 8 "$T/warm" ok
-done
-exec 5>&- 7>&-
-wait "$DESK_PID" "$WARM_PID"
-DESK_PID= WARM_PID=
-exec 6<&- 8<&-
+# The driver is Python: its buffered readline takes each answer in one read
+# (bash's read takes a pipe's line a byte at a time: 150 reads for the view
+# line against 3 for "ok", a third of a millisecond that is the driver's).
+/usr/bin/python3 - "$T" "$LOOP_RUNS" "$PCSC_READER" "$LN" "$LEAL" "${R[@]}" <<'PY' || exit 1
+import subprocess, sys, time
+t, runs, reader, n, leal, args = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6:]
+desk = subprocess.Popen([leal, "desk", "--stdio", *args], stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+warm = subprocess.Popen([t + "/pcsc_bare", "--warm", reader, n], stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE, text=True, bufsize=1)
+desk.stdout.readline()  # the loop's ready line
+def ask(p, want):
+    t0 = time.perf_counter_ns()
+    p.stdin.write("read\n")
+    p.stdin.flush()
+    line = p.stdout.readline()
+    t1 = time.perf_counter_ns()
+    if not line.startswith(want):
+        sys.exit("agent: unexpected answer: " + line.strip())
+    return (t1 - t0) // 1000
+for _ in range(3):
+    ask(desk, "read card"), ask(warm, "ok")
+with open(t + "/loop", "w") as fl, open(t + "/warm", "w") as fw:
+    for _ in range(runs):
+        print(ask(desk, "read card"), file=fl)
+        print(ask(warm, "ok"), file=fw)
+for p in (desk, warm):
+    p.stdin.close()
+    p.wait()
+PY
 
 # median_ms CMD...: the median wall time of RUNS runs, in milliseconds.
 sample() { # FILE CMD...: appends one wall time in ms to FILE
