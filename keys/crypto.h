@@ -5,8 +5,8 @@
  * A provider is a const table of functions; every member is required
  * (crypto_provider_check() refuses a NULL one). Keys and buffers belong to
  * the caller; a provider keeps no pointer past return. The OpenSSL 3
- * provider is in keys/hosted/provider_openssl.h; a portable one comes with
- * the bare-metal terminal. Freestanding.
+ * provider is in keys/hosted/provider_openssl.h; the freestanding one for
+ * terminals in keys/portable/provider_portable.h. Freestanding.
  */
 #ifndef LEAL_CRYPTO_H
 #define LEAL_CRYPTO_H
