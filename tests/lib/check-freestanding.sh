@@ -22,8 +22,9 @@ for f in "$@"; do
     fi
 done
 # The card operations of both card types, linked into one program:
-# link_desfire_card.c gives the entry point, link_classic_card.c the Classic calls.
-links="tests/lib/freestanding/link_desfire_card.c tests/lib/freestanding/link_classic_card.c"
+# link_desfire_card.c gives the entry point, link_classic_card.c the Classic calls,
+# mem.c the memory functions a compiler may call.
+links="tests/lib/freestanding/link_desfire_card.c tests/lib/freestanding/link_classic_card.c tests/lib/freestanding/mem.c"
 [ $status -eq 0 ] && { ar rcs "$tmp/fs.a" "$tmp"/*.o || status=1; }
 for l in $links; do
     # shellcheck disable=SC2086

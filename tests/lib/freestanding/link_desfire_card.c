@@ -5,53 +5,14 @@
  * with -nostdlib against the freestanding objects only. Any use of the C
  * library (stdio, malloc, ...) in those operations is an undefined symbol
  * here. The few functions a C compiler may call by itself (memcpy, memset,
- * memmove, memcmp) are given below, as a terminal's port gives them.
+ * memmove, memcmp) come from mem.c, as a terminal's port gives them.
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "cardlayout/desfire/desfire_card.h"
 
-void *memcpy(void *d, const void *s, size_t n);
-void *memmove(void *d, const void *s, size_t n);
-void *memset(void *d, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
 void link_start(void);
-
-void *memcpy(void *d, const void *s, size_t n)
-{
-    return memmove(d, s, n);
-}
-
-void *memmove(void *d, const void *s, size_t n)
-{
-    uint8_t *dp = d;
-    const uint8_t *sp = s;
-    if (dp < sp)
-        for (size_t i = 0; i < n; i++)
-            dp[i] = sp[i];
-    else
-        for (size_t i = n; i > 0; i--)
-            dp[i - 1] = sp[i - 1];
-    return d;
-}
-
-void *memset(void *d, int c, size_t n)
-{
-    uint8_t *dp = d;
-    for (size_t i = 0; i < n; i++)
-        dp[i] = (uint8_t)c;
-    return d;
-}
-
-int memcmp(const void *a, const void *b, size_t n)
-{
-    const uint8_t *ap = a, *bp = b;
-    for (size_t i = 0; i < n; i++)
-        if (ap[i] != bp[i])
-            return ap[i] < bp[i] ? -1 : 1;
-    return 0;
-}
 
 static leal_err no_card(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
                         size_t resp_cap, size_t *resp_len)

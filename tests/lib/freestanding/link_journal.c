@@ -6,10 +6,9 @@
  * (keys/portable/), linked with -nostdlib against those objects built
  * freestanding. Any use of the C library in the journal, the port contract
  * or what they reach (malloc, stdio, ...) is an undefined symbol here. The
- * memory functions a C compiler may call by itself are given below, as a
- * bare-metal port gives them; so are the two provider members the portable
- * provider does not have yet (Ed25519 verification, randomness), which the
- * journal never calls.
+ * memory functions a C compiler may call by itself come from mem.c, as a
+ * bare-metal port gives them; the two provider members given below (Ed25519
+ * verification, randomness) are ones the journal never calls.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -18,46 +17,7 @@
 #include "firmware/port/template/port_template.h"
 #include "keys/portable/provider_portable.h"
 
-void *memcpy(void *d, const void *s, size_t n);
-void *memmove(void *d, const void *s, size_t n);
-void *memset(void *d, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
 void journal_link_start(void);
-
-void *memcpy(void *d, const void *s, size_t n)
-{
-    return memmove(d, s, n);
-}
-
-void *memmove(void *d, const void *s, size_t n)
-{
-    uint8_t *dp = d;
-    const uint8_t *sp = s;
-    if (dp < sp)
-        for (size_t i = 0; i < n; i++)
-            dp[i] = sp[i];
-    else
-        for (size_t i = n; i > 0; i--)
-            dp[i - 1] = sp[i - 1];
-    return d;
-}
-
-void *memset(void *d, int c, size_t n)
-{
-    uint8_t *dp = d;
-    for (size_t i = 0; i < n; i++)
-        dp[i] = (uint8_t)c;
-    return d;
-}
-
-int memcmp(const void *a, const void *b, size_t n)
-{
-    const uint8_t *ap = a, *bp = b;
-    for (size_t i = 0; i < n; i++)
-        if (ap[i] != bp[i])
-            return ap[i] < bp[i] ? -1 : 1;
-    return 0;
-}
 
 static leal_err no_ed25519(const uint8_t public_key[32], const uint8_t *msg, size_t len,
                            const uint8_t sig[64])

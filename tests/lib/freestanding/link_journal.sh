@@ -14,7 +14,7 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 status=0
 for f in firmware/core/journal.c firmware/core/port.c firmware/port/template/*.c keys/portable/*.c \
-    keys/*.c keys/base/*.c tests/lib/freestanding/link_journal.c; do
+    keys/*.c keys/base/*.c tests/lib/freestanding/link_journal.c tests/lib/freestanding/mem.c; do
     # shellcheck disable=SC2086
     $CC $flags -c "$f" -o "$tmp/$(echo "$f" | tr / _).o" ||
         { echo "link_journal: $f does not compile freestanding"; status=1; }
@@ -22,7 +22,7 @@ done
 [ $status -eq 0 ] || exit 1
 ar rcs "$tmp/core.a" "$tmp"/firmware_*.o "$tmp"/keys_*.o || exit 1
 if ! $CC -nostdlib -static -Wl,-e,journal_link_start -o "$tmp/link" \
-    "$tmp/tests_lib_freestanding_link_journal.c.o" "$tmp/core.a" -lgcc; then
+    "$tmp/tests_lib_freestanding_link_journal.c.o" "$tmp/tests_lib_freestanding_mem.c.o" "$tmp/core.a" -lgcc; then
     echo "link_journal: the journal does not link without the C library"
     exit 1
 fi

@@ -4,7 +4,7 @@
  * is linked with -nostdlib against keys/, keys/base/ and keys/portable/
  * objects built freestanding. Any use of the C library there (malloc, stdio,
  * ...) is an undefined symbol here. The memory functions a C compiler may
- * call by itself are given below, as a bare-metal port gives them.
+ * call by itself come from mem.c, as a bare-metal port gives them.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,46 +12,7 @@
 #include "keys/portable/provider_portable.h"
 #include "keys/portable/sha512.h"
 
-void *memcpy(void *d, const void *s, size_t n);
-void *memmove(void *d, const void *s, size_t n);
-void *memset(void *d, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
 void portable_link_start(void);
-
-void *memcpy(void *d, const void *s, size_t n)
-{
-    return memmove(d, s, n);
-}
-
-void *memmove(void *d, const void *s, size_t n)
-{
-    uint8_t *dp = d;
-    const uint8_t *sp = s;
-    if (dp < sp)
-        for (size_t i = 0; i < n; i++)
-            dp[i] = sp[i];
-    else
-        for (size_t i = n; i > 0; i--)
-            dp[i - 1] = sp[i - 1];
-    return d;
-}
-
-void *memset(void *d, int c, size_t n)
-{
-    uint8_t *dp = d;
-    for (size_t i = 0; i < n; i++)
-        dp[i] = (uint8_t)c;
-    return d;
-}
-
-int memcmp(const void *a, const void *b, size_t n)
-{
-    const uint8_t *ap = a, *bp = b;
-    for (size_t i = 0; i < n; i++)
-        if (ap[i] != bp[i])
-            return ap[i] < bp[i] ? -1 : 1;
-    return 0;
-}
 
 volatile unsigned portable_link_result;
 

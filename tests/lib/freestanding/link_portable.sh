@@ -13,14 +13,14 @@ flags="-std=c11 -ffreestanding -nostdinc -isystem $inc -I. -Wall -Wextra -Werror
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 status=0
-for f in keys/portable/*.c keys/*.c keys/base/*.c tests/lib/freestanding/link_portable.c; do
+for f in keys/portable/*.c keys/*.c keys/base/*.c tests/lib/freestanding/link_portable.c tests/lib/freestanding/mem.c; do
     # shellcheck disable=SC2086
     $CC $flags -c "$f" -o "$tmp/$(echo "$f" | tr / _).o" || { echo "link_portable: $f does not compile freestanding"; status=1; }
 done
 [ $status -eq 0 ] || exit 1
 ar rcs "$tmp/keys.a" "$tmp"/keys_*.o || exit 1
 if ! $CC -nostdlib -static -Wl,-e,portable_link_start -o "$tmp/link" \
-    "$tmp/tests_lib_freestanding_link_portable.c.o" "$tmp/keys.a" -lgcc; then
+    "$tmp/tests_lib_freestanding_link_portable.c.o" "$tmp/tests_lib_freestanding_mem.c.o" "$tmp/keys.a" -lgcc; then
     echo "link_portable: the portable provider does not link without the C library"
     exit 1
 fi
