@@ -11,8 +11,8 @@
 leal_err sam_check(const struct sam *s)
 {
     if (s == NULL || s->info == NULL || s->current_version == NULL || s->desfire_key == NULL ||
-        s->classic_sector_key == NULL || s->classic_seal_key == NULL ||
-        s->package_public == NULL || s->journal_key == NULL)
+        s->classic_sector_key == NULL || s->classic_seal_key == NULL || s->package_public == NULL ||
+        s->journal_key == NULL)
         return LEAL_E_ARG;
     return LEAL_OK;
 }
@@ -25,9 +25,8 @@ static leal_err desfire_current(void *ctx, enum key_role role, uint8_t *version)
     return s->current_version(s->ctx, role, version);
 }
 
-static leal_err desfire_card_key(void *ctx, const struct desfire_card_div *card,
-                                 enum key_role role, uint8_t version, const uint8_t aid[3],
-                                 uint8_t out[16])
+static leal_err desfire_card_key(void *ctx, const struct desfire_card_div *card, enum key_role role,
+                                 uint8_t version, const uint8_t aid[3], uint8_t out[16])
 {
     const struct sam *s = ctx;
     const struct sam_card c = {card->id, card->len};
@@ -41,8 +40,8 @@ void sam_desfire_keys(const struct sam *s, struct desfire_card_keys *out)
     out->card_key = desfire_card_key;
 }
 
-leal_err sam_classic_keys(const struct sam *s, const uint8_t *uid, size_t uid_len,
-                          uint8_t version, struct classic_card_keys *out)
+leal_err sam_classic_keys(const struct sam *s, const uint8_t *uid, size_t uid_len, uint8_t version,
+                          struct classic_card_keys *out)
 {
     const struct sam_card c = {uid, uid_len};
     struct classic_card_keys k;
@@ -217,8 +216,8 @@ static leal_err nth_version(const struct key_slot *slot, unsigned nth,
     return LEAL_OK;
 }
 
-static leal_err soft_seal_key(void *ctx, const struct sam_card *card, unsigned nth,
-                              uint8_t key[32], uint8_t *version)
+static leal_err soft_seal_key(void *ctx, const struct sam_card *card, unsigned nth, uint8_t key[32],
+                              uint8_t *version)
 {
     const struct sam_soft *soft = ctx;
     const struct key_version *v;

@@ -99,15 +99,15 @@ struct sam_classic_ring {
     uint8_t uid[LEAL_MAX_UID];
     size_t uid_len;
 };
-LEAL_MUST_CHECK leal_err sam_classic_keyring(const struct sam *s,
-                                             const struct crypto_provider *cp, const uint8_t *uid,
-                                             size_t uid_len, struct sam_classic_ring *ring_ctx,
+LEAL_MUST_CHECK leal_err sam_classic_keyring(const struct sam *s, const struct crypto_provider *cp,
+                                             const uint8_t *uid, size_t uid_len,
+                                             struct sam_classic_ring *ring_ctx,
                                              struct classic_card_keyring *out);
 
 /* Every package public key the SAM holds (newest first), as package_verify
  * takes them; *n how many. LEAL_E_NO_SPACE if more than cap. */
-LEAL_MUST_CHECK leal_err sam_package_keys(const struct sam *s, struct package_key *keys,
-                                          size_t cap, size_t *n);
+LEAL_MUST_CHECK leal_err sam_package_keys(const struct sam *s, struct package_key *keys, size_t cap,
+                                          size_t *n);
 
 /* The software SAM: a terminal bundle's keys in RAM, masters included (as a
  * hardware SAM holds them in its own memory). */
