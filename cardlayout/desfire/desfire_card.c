@@ -379,6 +379,107 @@ leal_err desfire_card_write_bonos(struct desfire_card *c, const struct bono_file
     return LEAL_OK;
 }
 
+/* Why the terminal key did not open a card: another program's identity, or
+ * a card that is not what its identity says (1 RT: the plain identity). */
+static leal_err tap_why_not(struct desfire_card *c, struct card_view *out)
+{
+    uint8_t rec[IDENTITY_LEN];
+    struct identity id;
+    leal_err err =
+        desfire_read_data(&c->d, LAYOUT_FILE_IDENTITY, DESFIRE_COMM_PLAIN, 0, IDENTITY_LEN, rec);
+    if (err != LEAL_OK)
+        return err == LEAL_E_CARD_FILE_NOT_FOUND ? LEAL_E_CARD_NOT_LEAL : err;
+    if (identity_decode(rec, sizeof rec, &id) != LEAL_OK)
+        return LEAL_E_CARD_TAMPERED;
+    card_view_set_identity(out, &id);
+    if (id.issuer_id != c->issuer_id || id.program_id != c->program_id)
+        return LEAL_E_CARD_NOT_LEAL;
+    return LEAL_E_CARD_TAMPERED;
+}
+
+leal_err desfire_card_tap_read(struct desfire_card *c, unsigned want, struct card_view *out)
+{
+    uint8_t st[STATE_FILE_LEN];
+    uint64_t state_card_id;
+    int32_t counter;
+    leal_err err;
+
+    leal_memset(out, 0, sizeof *out);
+    if (c->random_uid) { /* the card id diversifies its keys: the plain identity first */
+        if ((err = desfire_card_identify(c, out)) != LEAL_OK)
+            return err;
+        if (c->ver[KEY_ROLE_TERMINAL] == 0)
+            c->ver[KEY_ROLE_TERMINAL] = out->key_set_version;
+    } else if ((err = desfire_select_application(&c->d, desfire_card_leal_aid)) != LEAL_OK) {
+        return err == LEAL_E_CARD_APPLICATION_NOT_FOUND ? LEAL_E_CARD_NOT_LEAL : err;
+    }
+    err = desfire_card_auth(c, LAYOUT_KEY_TERMINAL, KEY_ROLE_TERMINAL, desfire_card_leal_aid);
+    if (err == LEAL_E_CARD_AUTHENTICATION)
+        return tap_why_not(c, out);
+    if (err != LEAL_OK)
+        return err;
+    if ((err = desfire_read_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, STATE_FILE_LEN,
+                                 st)) != LEAL_OK ||
+        (err = desfire_get_value(&c->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, &counter)) !=
+            LEAL_OK)
+        return err;
+    err = state_file_decode(st, sizeof st, &out->layout_version, &state_card_id, &out->state);
+    if (err == LEAL_E_LAYOUT_VERSION)
+        return err;
+    if (err != LEAL_OK || (out->card_id != 0 && state_card_id != out->card_id) ||
+        state_card_id == 0 || counter < 0 || counter > LAYOUT_COUNTER_START)
+        return LEAL_E_CARD_TAMPERED;
+    out->card_id = state_card_id;
+    out->issuer_id = c->issuer_id;
+    out->program_id = c->program_id;
+    out->counter = counter;
+    out->taps = (uint32_t)(LAYOUT_COUNTER_START - counter);
+    out->stored_value = true;
+    if ((want & DESFIRE_CARD_TAP_PURSE) != 0 &&
+        (err = desfire_get_value(&c->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, &out->purse_cents)) !=
+            LEAL_OK)
+        return err;
+    if ((want & DESFIRE_CARD_TAP_BONOS) != 0 && (err = read_bonos(c, out)) != LEAL_OK)
+        return err;
+    leal_memcpy(out->uid, c->rf_uid, c->rf_uid_len);
+    out->uid_len = c->rf_uid_len;
+    leal_memcpy(out->key_version, c->ver, sizeof out->key_version);
+    return LEAL_OK;
+}
+
+leal_err desfire_card_stage(struct desfire_card *c, const struct desfire_card_change *ch,
+                            const struct card_view *v)
+{
+    uint8_t st[STATE_FILE_LEN], b[BONO_FILE_LEN];
+    leal_err err;
+    if (ch->purse_debit < 0 || ch->purse_back < 0 || (ch->purse_debit > 0 && ch->purse_back > 0) ||
+        (ch->bonos != NULL && v->layout_version != LAYOUT_VERSION_BONOS))
+        return LEAL_E_ARG;
+    if (ch->state != NULL &&
+        ((err = state_file_encode(v->layout_version, v->card_id, ch->state, st)) != LEAL_OK ||
+         (err = desfire_write_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st,
+                                   sizeof st)) != LEAL_OK))
+        return err;
+    if (ch->bonos != NULL &&
+        ((err = bono_file_encode(ch->bonos, b)) != LEAL_OK ||
+         (err = desfire_write_data(&c->d, LAYOUT_FILE_BONOS, DESFIRE_COMM_MACED, 0, b, sizeof b)) !=
+             LEAL_OK))
+        return err;
+    if (ch->purse_debit > 0 && (err = desfire_debit(&c->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL,
+                                                    ch->purse_debit)) != LEAL_OK)
+        return err;
+    if (ch->purse_back > 0 &&
+        (err = desfire_limited_credit(&c->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL,
+                                      ch->purse_back)) != LEAL_OK)
+        return err;
+    return desfire_debit(&c->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, 1);
+}
+
+leal_err desfire_card_commit(struct desfire_card *c)
+{
+    return desfire_commit(&c->d);
+}
+
 leal_err desfire_card_credit_begin(struct desfire_card *c, int32_t *counter)
 {
     leal_err err;

@@ -153,6 +153,41 @@ LEAL_MUST_CHECK leal_err desfire_card_upgrade(struct desfire_card *c, struct car
 LEAL_MUST_CHECK leal_err desfire_card_write_bonos(struct desfire_card *c,
                                                   const struct bono_file *next,
                                                   struct card_view *v);
+/* What a terminal's tap reads besides the state and the counter. */
+#define DESFIRE_CARD_TAP_PURSE 0x01u /* GetValue purse (+1 RT) */
+#define DESFIRE_CARD_TAP_BONOS 0x02u /* ReadData bonos on a version-2 card (+1 RT) */
+/* A terminal's read at the start of a tap (LAYOUT.md 2.7, TERMINAL.md):
+ * SelectApplication, the terminal key (key 2, 2 RT; a random-UID card reads
+ * its plain identity first, +1, for the card id its keys are diversified
+ * with), ReadData state (MACed), GetValue counter, then what want asks: 5 RT
+ * at the least. out gets the card id (from the state file), the program's
+ * ids, layout version, state, counter and taps, purse and bonos as asked;
+ * its identity fields beyond the ids are not read. When the terminal key
+ * does not open the card, the plain identity is read to say why (+1 RT):
+ * LEAL_E_CARD_NOT_LEAL for another issuer's or program's card (out's ids
+ * then say whose), else LEAL_E_CARD_TAMPERED. The session stays open under
+ * key 2 for desfire_card_stage. */
+LEAL_MUST_CHECK leal_err desfire_card_tap_read(struct desfire_card *c, unsigned want,
+                                               struct card_view *out);
+/* The writes of one terminal transaction, staged under key 2 and taking
+ * effect only at desfire_card_commit: the state file (NULL: untouched), the
+ * bono file (NULL: untouched; a version-2 card only), the purse debited
+ * (purse_debit) or given back by LimitedCredit (purse_back: the card allows
+ * only its most recent debit's amount, once), and the counter debited by 1.
+ * Each is one RT. */
+struct desfire_card_change {
+    const struct state_body *state;
+    const struct bono_file *bonos;
+    int32_t purse_debit;
+    int32_t purse_back;
+};
+LEAL_MUST_CHECK leal_err desfire_card_stage(struct desfire_card *c,
+                                            const struct desfire_card_change *ch,
+                                            const struct card_view *v);
+/* CommitTransaction (1 RT): the staged writes take effect together. An
+ * error here leaves the caller not knowing whether they did ("commit sent,
+ * no answer"): the card's counter says so at its next read. */
+LEAL_MUST_CHECK leal_err desfire_card_commit(struct desfire_card *c);
 /* A host purse credit, step 1: SelectApplication, the purse-credit key (key
  * 1), GetValue counter (4 RT); LEAL_E_CARD_WORN_OUT when it can move no more. */
 LEAL_MUST_CHECK leal_err desfire_card_credit_begin(struct desfire_card *c, int32_t *counter);

@@ -214,6 +214,23 @@ static const struct err_entry err_table[] = {
                                   "hold; nothing changed"),
     E(LEAL_E_JOURNAL_TORN, "the terminal journal's last entry was cut by a power loss and is lost; "
                            "the card's next tap settles what happened"),
+    E(LEAL_E_TERMINAL_HOT_LISTED, "card refused: it is on the terminal package's hot list "
+                                  "(blocked, lost or replaced); send the customer to the desk"),
+    E(LEAL_E_TERMINAL_BEHIND_FLOOR, "card refused: it shows fewer transactions than the host last "
+                                    "saw (a restored copy or a clone); send it to the desk"),
+    E(LEAL_E_TERMINAL_CAP_DAY, "card refused: the payment would pass the offline spending cap "
+                               "per card per day; pay another way"),
+    E(LEAL_E_TERMINAL_CAP_SYNC, "card refused: the payment would pass the offline spending cap "
+                                "between two syncs; sync the terminal or pay another way"),
+    E(LEAL_E_TERMINAL_TOPUP_OFFLINE, "top-ups are made at the desk, never at an offline terminal"),
+    E(LEAL_E_TERMINAL_FUNDS, "the card's purse holds less than the payment; nothing was taken"),
+    E(LEAL_E_TERMINAL_NOTHING_TO_VOID,
+      "nothing to void: only this terminal's own last operation on this card, while the card "
+      "has done nothing since"),
+    E(LEAL_E_TERMINAL_NO_BONO, "the card holds no bono of that kind"),
+    E(LEAL_E_TERMINAL_STAMP_CARD, "the program has no such stamp card"),
+    E(LEAL_E_TERMINAL_PURSE_CAP,
+      "a void would take the Classic card's purse over the program's cap; nothing was written"),
 };
 
 #undef E

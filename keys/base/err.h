@@ -181,6 +181,18 @@ typedef enum leal_err {
     LEAL_E_JOURNAL_ACK_UNKNOWN = 438,
     LEAL_E_JOURNAL_TORN = 439,
 
+    /* 460..479: an offline terminal's transactions (firmware/core/terminal.h) */
+    LEAL_E_TERMINAL_HOT_LISTED = 460,
+    LEAL_E_TERMINAL_BEHIND_FLOOR = 461,
+    LEAL_E_TERMINAL_CAP_DAY = 462,
+    LEAL_E_TERMINAL_CAP_SYNC = 463,
+    LEAL_E_TERMINAL_TOPUP_OFFLINE = 464,
+    LEAL_E_TERMINAL_FUNDS = 465,
+    LEAL_E_TERMINAL_NOTHING_TO_VOID = 466,
+    LEAL_E_TERMINAL_NO_BONO = 467,
+    LEAL_E_TERMINAL_STAMP_CARD = 468,
+    LEAL_E_TERMINAL_PURSE_CAP = 469,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

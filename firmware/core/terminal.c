@@ -1,0 +1,781 @@
+/* terminal.c - an offline terminal's transactions (terminal.h; TERMINAL.md).
+ * One tap: read the card, settle an earlier commit of this terminal that had
+ * no answer, judge the card against the package, plan the change through
+ * the rules engine, journal it (before the card's commit: the journal never
+ * lacks what the card may hold), commit, and remember it for a void. */
+#include "terminal.h"
+
+#include "cardlayout/classic/classic_card.h"
+#include "cardlayout/layout.h"
+#include "keys/base/bytes.h"
+#include "keys/base/ct.h"
+
+#define DAY_SECONDS 86400
+static const uint8_t mad_key_a[6] = {0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5};
+
+/* What a tap will write, worked out before the card is touched. */
+struct plan {
+    bool write_state, write_bonos;
+    struct state_body next;
+    struct bono_file bonos;
+    int32_t purse_debit, purse_back;
+    struct journal_entry e; /* the operation's entry: the card after, lines, items */
+};
+
+struct tap {
+    struct terminal *t;
+    const struct terminal_card *card;
+    const struct terminal_request *req;
+    struct terminal_result *out;
+    struct port_time now;
+    struct rules_civil local;
+    uint32_t today; /* the local day, days since 1970 */
+    struct card_view v;
+    uint8_t card_kind; /* enum journal_card_kind */
+    uint32_t counter;  /* the journal's counter as read: DESFire taps, Classic seq */
+    struct plan p;
+};
+
+/* Local civil time from UTC and the zone offset (days to a date after
+ * H. Hinnant's civil_from_days; years outside the engine's range are a
+ * clock that is not set). */
+static leal_err civil_of(const struct port_time *now, struct rules_civil *c, uint32_t *day)
+{
+    int64_t local = (int64_t)now->utc_seconds + (int64_t)now->utc_offset_minutes * 60;
+    int64_t days, secs, z, era, doe, yoe, y, doy, mp, d, m;
+    if (now->utc_seconds > (uint64_t)INT64_MAX / 2 || local < 0)
+        return LEAL_E_STATE;
+    days = local / DAY_SECONDS;
+    secs = local % DAY_SECONDS;
+    z = days + 719468;
+    era = z / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    y = yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    d = doy - (153 * mp + 2) / 5 + 1;
+    m = mp < 10 ? mp + 3 : mp - 9;
+    if (m <= 2)
+        y++;
+    if (y < RULES_MIN_YEAR || y > RULES_MAX_YEAR)
+        return LEAL_E_STATE;
+    c->year = (uint16_t)y;
+    c->month = (uint8_t)m;
+    c->day = (uint8_t)d;
+    c->hour = (uint8_t)(secs / 3600);
+    c->minute = (uint8_t)(secs / 60 % 60);
+    c->second = (uint8_t)(secs % 60);
+    *day = (uint32_t)days;
+    return LEAL_OK;
+}
+
+leal_err terminal_open(struct terminal *t, const struct terminal_setup *s)
+{
+    struct journal_status_info js;
+    leal_err err;
+    struct sam_info who;
+    if (t == NULL || s == NULL || s->port == NULL || s->cp == NULL || s->sam == NULL ||
+        s->package == NULL || s->journal == NULL)
+        return LEAL_E_ARG;
+    if ((err = terminal_port_check(s->port)) != LEAL_OK || (err = sam_check(s->sam)) != LEAL_OK ||
+        (err = s->sam->info(s->sam->ctx, &who)) != LEAL_OK)
+        return err;
+    if (who.terminal_id == 0 || who.program_id == 0)
+        return LEAL_E_ARG;
+    if (!s->package->loaded || (err = journal_status(s->journal, &js)) != LEAL_OK)
+        return LEAL_E_STATE;
+    leal_memset(t, 0, sizeof *t);
+    t->s = *s;
+    t->who = who;
+    t->open = true;
+    return LEAL_OK;
+}
+
+void terminal_close(struct terminal *t)
+{
+    if (t != NULL)
+        leal_wipe(t, sizeof *t);
+}
+
+/* --- the journal ---------------------------------------------------------- */
+
+/* An entry about the card as read: who, when, the package, counters. */
+static void entry_base(const struct tap *tp, struct journal_entry *e, uint8_t op)
+{
+    leal_memset(e, 0, sizeof *e);
+    e->op = op;
+    e->card_kind = tp->card_kind;
+    e->utc_seconds = tp->now.utc_seconds;
+    e->utc_offset_minutes = tp->now.utc_offset_minutes;
+    e->card_id = tp->v.card_id;
+    e->counter_before = e->counter_after = tp->counter;
+    e->package_version = tp->t->s.package->info.version;
+    e->points_after = tp->v.state.points;
+    e->purse_after = tp->v.purse_cents > 0 ? (uint32_t)tp->v.purse_cents : 0;
+    e->tier_after = tp->v.state.tier;
+    leal_memcpy(e->stamps_after, tp->v.state.stamps, STATE_STAMPS);
+}
+
+static leal_err append(struct tap *tp, struct journal_entry *e)
+{
+    leal_err err = journal_append(tp->t->s.journal, e);
+    if (err == LEAL_OK) {
+        tp->out->entry.epoch = e->epoch;
+        tp->out->entry.seq = e->seq;
+    }
+    return err;
+}
+
+/* A refusal: journaled with its reason and the card as read (if it was). */
+static leal_err refuse(struct tap *tp, leal_err reason)
+{
+    struct journal_entry e;
+    entry_base(tp, &e, JOURNAL_OP_REFUSAL);
+    e.reason = (uint16_t)reason;
+    e.item = tp->req->op;
+    e.amount_cents = tp->req->amount_cents > 0 ? (uint32_t)tp->req->amount_cents : 0;
+    e.purse_cents = tp->req->pay_cents > 0 ? (uint32_t)tp->req->pay_cents : 0;
+    tp->out->outcome = TERMINAL_REFUSED;
+    tp->out->reason = (uint16_t)reason;
+    tp->out->after = tp->out->before;
+    tp->out->purse_after = tp->out->purse_before;
+    tp->out->taps_after = tp->out->taps_before;
+    return append(tp, &e);
+}
+
+/* Purse cents this terminal took from the card (less what it gave back)
+ * since the host's last acknowledgment and on the local day, and the points
+ * each rule gave it today (rules' cap_per_day), from the unacknowledged
+ * journal: the terminal's own record of what it did offline. */
+struct spent {
+    int64_t today, since_sync;
+    uint32_t rule_today[RULES_MAX_RULES];
+};
+
+static leal_err spent_offline(const struct tap *tp, struct spent *s)
+{
+    struct journal_iter it;
+    struct journal_entry e;
+    bool done = false;
+    leal_err err;
+    leal_memset(s, 0, sizeof *s);
+    journal_iter_begin(tp->t->s.journal, &it, true);
+    for (;;) {
+        if ((err = journal_iter_next(tp->t->s.journal, &it, &e, NULL, NULL, &done)) != LEAL_OK)
+            return err;
+        if (done)
+            return LEAL_OK;
+        if (e.card_id != tp->v.card_id || e.card_kind != tp->card_kind)
+            continue;
+        int64_t local = (int64_t)e.utc_seconds + (int64_t)e.utc_offset_minutes * 60;
+        bool today = local >= 0 && (uint64_t)(local / DAY_SECONDS) == tp->today;
+        int64_t purse = 0;
+        if (e.op == JOURNAL_OP_PAY || e.op == JOURNAL_OP_PAY_EARN)
+            purse = e.purse_cents;
+        else if (e.op == JOURNAL_OP_VOID)
+            purse = -(int64_t)e.purse_cents;
+        s->since_sync += purse;
+        if (!today)
+            continue;
+        s->today += purse;
+        for (uint8_t i = 0; i < e.n_lines; i++)
+            if (e.lines[i].source == RULES_LINE_RULE && e.lines[i].rule_index < RULES_MAX_RULES &&
+                e.lines[i].points > 0)
+                s->rule_today[e.lines[i].rule_index] += (uint32_t)e.lines[i].points;
+    }
+}
+
+/* --- judging and planning (both card types) ------------------------------- */
+
+/* An earlier commit of this terminal on this card that had no answer,
+ * settled from what the card shows now (JOURNAL_OP_SETTLE). A card that
+ * moved on elsewhere is left to the host (the other journal's counters). */
+static leal_err settle(struct tap *tp)
+{
+    struct terminal *t = tp->t;
+    struct journal_entry e;
+    uint8_t item;
+    if (!t->last.valid || !t->last.in_doubt || t->last.card_id != tp->v.card_id ||
+        t->last.card_kind != tp->card_kind)
+        return LEAL_OK;
+    if (tp->counter == t->last.taps_after && tp->v.state.seq == t->last.seq_after)
+        item = JOURNAL_SETTLED_DONE;
+    else if (tp->counter == t->last.taps_before && tp->v.state.seq == t->last.before.seq)
+        item = JOURNAL_SETTLED_NOT_DONE;
+    else {
+        t->last.valid = false;
+        return LEAL_OK;
+    }
+    entry_base(tp, &e, JOURNAL_OP_SETTLE);
+    e.ref_epoch = t->last.entry.epoch;
+    e.ref_seq = t->last.entry.seq;
+    e.item = item;
+    leal_err err = append(tp, &e);
+    if (err != LEAL_OK)
+        return err;
+    tp->out->settled = true;
+    tp->out->settled_item = item;
+    t->last.in_doubt = false;
+    t->last.valid = item == JOURNAL_SETTLED_DONE && t->last.op != TERMINAL_VOID;
+    return LEAL_OK;
+}
+
+/* The package's verdicts on the card: hot list, floor, expiry. */
+static leal_err judge(struct tap *tp, leal_err *reason)
+{
+    const struct package_terminal *pk = tp->t->s.package;
+    struct package_floor fl;
+    bool found;
+    uint8_t why;
+    leal_err err;
+    *reason = LEAL_OK;
+    if ((err = package_hot_find(&pk->info, &pk->source, tp->v.card_id, &found, &why)) != LEAL_OK)
+        return err;
+    if (found) {
+        *reason = LEAL_E_TERMINAL_HOT_LISTED;
+        return LEAL_OK;
+    }
+    if ((err = package_floor_find(&pk->info, &pk->source, tp->v.card_id, &found, &fl)) != LEAL_OK)
+        return err;
+    if (found) {
+        bool desfire = tp->card_kind == JOURNAL_CARD_DESFIRE;
+        bool kind_ok = fl.kind == (desfire ? PACKAGE_FLOOR_DESFIRE : PACKAGE_FLOOR_CLASSIC);
+        /* Classic: the same seq with another slot tag is a fork (LAYOUT.md 3.3). */
+        bool fork = !desfire && (fl.flags & PACKAGE_FLOOR_TAG_KNOWN) != 0 &&
+                    tp->v.state.seq == fl.seq &&
+                    !leal_ct_equal(tp->v.mark, fl.tag, PACKAGE_FLOOR_TAG_LEN);
+        if (!kind_ok || tp->v.taps < fl.taps || fork) {
+            *reason = LEAL_E_TERMINAL_BEHIND_FLOOR;
+            return LEAL_OK;
+        }
+    }
+    if (tp->now.utc_seconds >= pk->info.valid_until)
+        *reason = LEAL_E_PACKAGE_EXPIRED;
+    return LEAL_OK;
+}
+
+static void plan_after(struct plan *p, const struct card_view *v)
+{
+    p->e.points_after = p->next.points;
+    p->e.tier_after = p->next.tier;
+    leal_memcpy(p->e.stamps_after, p->next.stamps, STATE_STAMPS);
+    int64_t purse = (int64_t)v->purse_cents - p->purse_debit + p->purse_back;
+    p->e.purse_after = purse > 0 ? (uint32_t)purse : 0;
+    p->e.points = (int64_t)p->next.points - (int64_t)v->state.points;
+}
+
+static leal_err plan_earn(struct tap *tp, int64_t amount)
+{
+    const struct terminal_request *q = tp->req;
+    struct rules_card rc;
+    struct rules_sale sale;
+    struct rules_result res;
+    struct spent sp;
+    leal_err err;
+    if ((err = spent_offline(tp, &sp)) != LEAL_OK)
+        return err;
+    leal_memset(&rc, 0, sizeof rc);
+    rc.state = tp->v.state;
+    leal_memcpy(rc.rule_points_today, sp.rule_today, sizeof rc.rule_points_today);
+    leal_memset(&sale, 0, sizeof sale);
+    sale.amount_cents = amount;
+    sale.store_id = tp->t->s.cfg.store_id;
+    sale.local = tp->local;
+    sale.n_items = q->n_items;
+    leal_memcpy(sale.items, q->items, sizeof sale.items);
+    if ((err = rules_earn(&tp->t->s.package->rules.program, &rc, &sale, &res)) != LEAL_OK)
+        return err;
+    tp->p.next = res.after;
+    tp->p.e.n_lines = res.n_lines;
+    for (uint8_t i = 0; i < res.n_lines; i++) {
+        tp->p.e.lines[i].source = res.lines[i].source;
+        tp->p.e.lines[i].rule_index = res.lines[i].rule_index;
+        tp->p.e.lines[i].id = res.lines[i].id;
+        tp->p.e.lines[i].points = res.lines[i].points;
+        tp->out->lines[i] = res.lines[i];
+    }
+    tp->out->n_lines = res.n_lines;
+    /* JOURNAL.md: an earn's quantity is the stamps it gave, its item the
+     * stamp rewards it granted (every stamp card). */
+    for (unsigned i = 0; i < RULES_STAMP_CARDS; i++) {
+        tp->out->stamp_rewards[i] = res.earned.rewards[i];
+        tp->p.e.quantity = (int16_t)(tp->p.e.quantity + res.earned.stamps[i]);
+        tp->p.e.item += res.earned.rewards[i];
+    }
+    return LEAL_OK;
+}
+
+/* Pay's checks: stored value, funds, the offline caps. */
+static leal_err plan_pay(struct tap *tp, leal_err *reason)
+{
+    const struct package_info *pi = &tp->t->s.package->info;
+    int64_t pay = tp->req->pay_cents;
+    struct spent sp;
+    leal_err err;
+    if (!tp->v.stored_value) {
+        *reason = LEAL_E_CARD_STORED_VALUE_OFF;
+        return LEAL_OK;
+    }
+    if (pay > tp->v.purse_cents) {
+        *reason = LEAL_E_TERMINAL_FUNDS;
+        return LEAL_OK;
+    }
+    if ((err = spent_offline(tp, &sp)) != LEAL_OK)
+        return err;
+    if (sp.today + pay > (int64_t)pi->cap_day_cents)
+        *reason = LEAL_E_TERMINAL_CAP_DAY;
+    else if (sp.since_sync + pay > (int64_t)pi->cap_sync_cents)
+        *reason = LEAL_E_TERMINAL_CAP_SYNC;
+    else
+        tp->p.purse_debit = (int32_t)pay;
+    return LEAL_OK;
+}
+
+static leal_err plan_stamp(struct tap *tp, leal_err *reason)
+{
+    const struct rules_program *pr = &tp->t->s.package->rules.program;
+    uint32_t i = tp->req->item;
+    unsigned s;
+    if (i >= pr->n_stamps) {
+        *reason = LEAL_E_TERMINAL_STAMP_CARD;
+        return LEAL_OK;
+    }
+    /* One stamp; at the goal the reward is granted and the count goes on
+     * from the remainder (RULES.md 4). */
+    s = tp->v.state.stamps[i] + 1u;
+    if (s >= pr->stamps[i].goal) {
+        s -= pr->stamps[i].goal;
+        tp->out->stamp_rewards[i] = 1;
+    }
+    tp->p.next.stamps[i] = (uint8_t)s;
+    tp->p.e.item = i;
+    tp->p.e.quantity = 1;
+    return LEAL_OK;
+}
+
+static leal_err plan_bono(struct tap *tp, leal_err *reason)
+{
+    int slot = bono_file_find(&tp->v.bonos, tp->req->item);
+    uint16_t left;
+    leal_err err;
+    if (tp->v.layout_version != LAYOUT_VERSION_BONOS || slot < 0) {
+        /* A version-1 card has no bono file; only the desk can make it
+         * (key 0, LAYOUT.md 4.3): it has no bonos to use. */
+        *reason = LEAL_E_TERMINAL_NO_BONO;
+        return LEAL_OK;
+    }
+    const struct bono_slot *b = &tp->v.bonos.slot[slot];
+    err = rules_bono_use(b->sessions, b->last_day, &tp->local, &left);
+    if (err == LEAL_E_RULES_BONO_EMPTY || err == LEAL_E_RULES_BONO_EXPIRED) {
+        *reason = err;
+        return LEAL_OK;
+    }
+    if (err != LEAL_OK)
+        return err;
+    tp->p.bonos = tp->v.bonos;
+    tp->p.bonos.slot[slot].sessions = left;
+    tp->p.write_bonos = true;
+    tp->p.write_state = false;
+    tp->p.e.item = tp->req->item;
+    tp->p.e.quantity = 1;
+    tp->p.e.bono_left = left;
+    tp->out->bono_left = left;
+    return LEAL_OK;
+}
+
+/* A void: this terminal's last operation on this card, while the card is
+ * exactly as that operation left it. The card goes back to the state before
+ * it (seq onward), the purse gets back what was taken, bonos their session. */
+static leal_err plan_void(struct tap *tp, leal_err *reason)
+{
+    const struct terminal *t = tp->t;
+    if (!t->last.valid || t->last.in_doubt || t->last.card_id != tp->v.card_id ||
+        t->last.card_kind != tp->card_kind || t->last.taps_after != tp->counter ||
+        t->last.seq_after != tp->v.state.seq) {
+        *reason = LEAL_E_TERMINAL_NOTHING_TO_VOID;
+        return LEAL_OK;
+    }
+    if (t->last.write_state) {
+        tp->p.next = t->last.before;
+        tp->p.next.seq = tp->v.state.seq;
+    }
+    tp->p.write_state = t->last.write_state;
+    if (t->last.write_bonos) {
+        tp->p.bonos = t->last.before_bonos;
+        tp->p.write_bonos = true;
+    }
+    tp->p.purse_back = t->last.purse_debit;
+    if (tp->card_kind == JOURNAL_CARD_CLASSIC && tp->p.purse_back > 0 &&
+        (uint32_t)tp->v.purse_cents + (uint32_t)tp->p.purse_back > tp->t->s.cfg.classic_purse_cap)
+        *reason = LEAL_E_TERMINAL_PURSE_CAP;
+    tp->p.e.ref_epoch = t->last.entry.epoch;
+    tp->p.e.ref_seq = t->last.entry.seq;
+    tp->p.e.item = t->last.item;
+    tp->p.e.purse_cents = (uint32_t)t->last.purse_debit;
+    tp->p.e.quantity = (int16_t)-t->last.quantity;
+    if (t->last.write_bonos) {
+        int slot = bono_file_find(&t->last.before_bonos, t->last.item);
+        tp->p.e.bono_left = slot >= 0 ? t->last.before_bonos.slot[slot].sessions : 0;
+    }
+    return LEAL_OK;
+}
+
+static const uint8_t journal_op_of[] = {
+    0,
+    JOURNAL_OP_EARN,
+    JOURNAL_OP_PAY,
+    JOURNAL_OP_PAY_EARN,
+    JOURNAL_OP_REDEEM,
+    JOURNAL_OP_STAMP,
+    JOURNAL_OP_BONO,
+    JOURNAL_OP_VOID,
+    JOURNAL_OP_BALANCE,
+    JOURNAL_OP_REFUSAL,
+};
+
+/* What the request does to the card as read; *reason set for a refusal. */
+static leal_err plan(struct tap *tp, leal_err *reason)
+{
+    const struct terminal_request *q = tp->req;
+    struct plan *p = &tp->p;
+    struct rules_redeemed red;
+    leal_err err = LEAL_OK;
+
+    leal_memset(p, 0, sizeof *p);
+    entry_base(tp, &p->e, journal_op_of[q->op]);
+    p->next = tp->v.state;
+    p->write_state = true;
+    *reason = LEAL_OK;
+    switch (q->op) {
+    case TERMINAL_EARN:
+        err = plan_earn(tp, q->amount_cents);
+        p->e.amount_cents = (uint32_t)q->amount_cents;
+        break;
+    case TERMINAL_PAY:
+        err = plan_pay(tp, reason);
+        p->e.purse_cents = (uint32_t)q->pay_cents;
+        break;
+    case TERMINAL_PAY_EARN:
+        if ((err = plan_pay(tp, reason)) == LEAL_OK && *reason == LEAL_OK)
+            err = plan_earn(tp, q->amount_cents);
+        p->e.amount_cents = (uint32_t)q->amount_cents;
+        p->e.purse_cents = (uint32_t)q->pay_cents;
+        break;
+    case TERMINAL_REDEEM:
+        err = rules_redeem(&tp->t->s.package->rules.program, &tp->v.state, q->item, q->amount_cents,
+                           &red);
+        if (err == LEAL_OK) {
+            p->next = red.after;
+            tp->out->redeemed = red;
+            p->e.item = q->item;
+            p->e.amount_cents = (uint32_t)q->amount_cents;
+        }
+        break;
+    case TERMINAL_STAMP:
+        err = plan_stamp(tp, reason);
+        break;
+    case TERMINAL_BONO:
+        err = plan_bono(tp, reason);
+        break;
+    case TERMINAL_VOID:
+        err = plan_void(tp, reason);
+        break;
+    case TERMINAL_BALANCE:
+        p->write_state = false;
+        break;
+    default:
+        *reason = LEAL_E_TERMINAL_TOPUP_OFFLINE;
+        break;
+    }
+    /* The engine's refusals (unknown reward, too few points, a full card)
+     * are the customer's, journaled as such. */
+    if (err >= LEAL_E_RULES_PROGRAM && err <= LEAL_E_RULES_FORMAT_VERSION) {
+        *reason = err;
+        err = LEAL_OK;
+    }
+    if (err != LEAL_OK || *reason != LEAL_OK)
+        return err;
+    if (p->write_state)
+        p->next.seq = tp->v.state.seq + 1u;
+    plan_after(p, &tp->v);
+    if (q->op != TERMINAL_BALANCE)
+        p->e.counter_after = tp->counter + 1u;
+    return LEAL_OK;
+}
+
+/* The card after a done (or in-doubt) operation, into the result and the
+ * terminal's memory of its last operation. */
+static void remember(struct tap *tp, bool in_doubt)
+{
+    struct terminal *t = tp->t;
+    struct terminal_result *o = tp->out;
+    const struct plan *p = &tp->p;
+    o->outcome = in_doubt ? TERMINAL_IN_DOUBT : TERMINAL_DONE;
+    o->after = p->write_state ? p->next : tp->v.state;
+    o->purse_after = (int32_t)p->e.purse_after;
+    o->taps_after = p->e.counter_after;
+    o->points = p->e.points;
+    if (tp->req->op == TERMINAL_BALANCE)
+        return;
+    if (tp->req->op == TERMINAL_VOID) {
+        t->last.valid = in_doubt; /* a void is never voided; in doubt it is settled */
+        if (!in_doubt)
+            return;
+    } else {
+        t->last.valid = true;
+    }
+    t->last.in_doubt = in_doubt;
+    t->last.card_id = tp->v.card_id;
+    t->last.card_kind = tp->card_kind;
+    t->last.op = tp->req->op;
+    t->last.entry = o->entry;
+    t->last.taps_before = tp->counter;
+    t->last.taps_after = p->e.counter_after;
+    t->last.before = tp->v.state;
+    t->last.seq_after = o->after.seq;
+    t->last.write_state = p->write_state;
+    t->last.write_bonos = p->write_bonos;
+    t->last.before_bonos = tp->v.bonos;
+    t->last.purse_debit = p->purse_debit;
+    t->last.item = p->e.item;
+    t->last.quantity = p->e.quantity;
+}
+
+/* --- MIFARE DESFire --------------------------------------------------------- */
+
+static unsigned desfire_want(const struct tap *tp)
+{
+    switch (tp->req->op) {
+    case TERMINAL_PAY:
+    case TERMINAL_PAY_EARN:
+    case TERMINAL_BALANCE:
+        return DESFIRE_CARD_TAP_PURSE |
+               (tp->req->op == TERMINAL_BALANCE ? DESFIRE_CARD_TAP_BONOS : 0);
+    case TERMINAL_BONO:
+        return DESFIRE_CARD_TAP_BONOS;
+    case TERMINAL_VOID:
+        return (tp->t->last.purse_debit > 0 ? DESFIRE_CARD_TAP_PURSE : 0) |
+               (tp->t->last.write_bonos ? DESFIRE_CARD_TAP_BONOS : 0);
+    default:
+        return 0;
+    }
+}
+
+/* Errors of the read that are the card's answer, refused and journaled;
+ * anything else (the card left, the reader failed) ends the tap. */
+static bool card_refusal(leal_err err)
+{
+    return err == LEAL_E_CARD_NOT_LEAL || err == LEAL_E_CARD_TAMPERED ||
+           err == LEAL_E_LAYOUT_VERSION || err == LEAL_E_CARD_KEY_VERSION || err == LEAL_E_FORMAT ||
+           err == LEAL_E_CARD_AUTHENTICATION;
+}
+
+/* A status the card answered (LEAL_E_CARD_NO_CHANGES .. LEAL_E_CARD_DISABLED). */
+static bool card_status(leal_err err)
+{
+    return err >= LEAL_E_CARD_NO_CHANGES && err <= LEAL_E_CARD_DISABLED;
+}
+
+static leal_err finish(struct tap *tp, leal_err (*stage)(struct tap *, void *),
+                       leal_err (*commit)(struct tap *, void *), void *card);
+
+static leal_err desfire_stage(struct tap *tp, void *card)
+{
+    struct desfire_card_change ch = {tp->p.write_state ? &tp->p.next : NULL,
+                                     tp->p.write_bonos ? &tp->p.bonos : NULL, tp->p.purse_debit,
+                                     tp->p.purse_back};
+    return desfire_card_stage(card, &ch, &tp->v);
+}
+
+static leal_err desfire_commit_tx(struct tap *tp, void *card)
+{
+    (void)tp;
+    return desfire_card_commit(card);
+}
+
+static leal_err tap_desfire(struct tap *tp)
+{
+    struct terminal *t = tp->t;
+    struct desfire_card_keys dk;
+    struct desfire_card_setup ds = {t->s.port->reader, t->s.cp,           &dk,
+                                    t->who.issuer_id,  t->who.program_id, tp->card->uid,
+                                    tp->card->uid_len};
+    struct desfire_card c;
+    leal_err err;
+
+    tp->card_kind = JOURNAL_CARD_DESFIRE;
+    sam_desfire_keys(t->s.sam, &dk);
+    desfire_card_open(&c, &ds);
+    err = desfire_card_tap_read(&c, desfire_want(tp), &tp->v);
+    tp->out->round_trips = c.d.round_trips;
+    if (err != LEAL_OK) {
+        tp->out->card_id = tp->v.card_id;
+        desfire_card_clear(&c);
+        if (card_refusal(err))
+            return refuse(tp, err);
+        return err;
+    }
+    tp->counter = tp->v.taps;
+    err = finish(tp, desfire_stage, desfire_commit_tx, &c);
+    tp->out->round_trips = c.d.round_trips;
+    desfire_card_clear(&c);
+    return err;
+}
+
+/* --- MIFARE Classic --------------------------------------------------------- */
+
+struct classic_tap {
+    struct tap *tp;
+    struct classic_card cc;
+    struct classic_card_keys keys;
+    struct classic_card_keyring ring;
+    struct sam_classic_ring ring_ctx;
+    struct classic_card_secrets sec;
+    struct classic_card_view cv;
+    uint8_t span[CLASSIC_RECORD_STATE_SPAN];
+    struct classic_record_state next;
+};
+
+static leal_err classic_stage(struct tap *tp, void *card)
+{
+    struct classic_tap *ct = card;
+    leal_memset(&ct->next, 0, sizeof ct->next);
+    ct->next.body = tp->p.next;
+    ct->next.purse = tp->p.e.purse_after;
+    return classic_card_seal_next(&ct->sec, &ct->cv, &ct->next, ct->span);
+}
+
+static leal_err classic_commit(struct tap *tp, void *card)
+{
+    struct classic_tap *ct = card;
+    (void)tp;
+    return classic_card_write_next(&ct->cc, &ct->sec, &ct->next, ct->span, &ct->cv);
+}
+
+static leal_err tap_classic(struct tap *tp, struct classic_tap *ct)
+{
+    const struct terminal *t = tp->t;
+    uint8_t version;
+    leal_err err;
+
+    tp->card_kind = JOURNAL_CARD_CLASSIC;
+    leal_memset(ct, 0, sizeof *ct);
+    ct->tp = tp;
+    if ((err = t->s.sam->current_version(t->s.sam->ctx, KEY_ROLE_CLASSIC_A, &version)) != LEAL_OK ||
+        (err = sam_classic_keys(t->s.sam, tp->card->uid, tp->card->uid_len, version, &ct->keys)) !=
+            LEAL_OK ||
+        (err = sam_classic_keyring(t->s.sam, t->s.cp, tp->card->uid, tp->card->uid_len,
+                                   &ct->ring_ctx, &ct->ring)) != LEAL_OK)
+        return err;
+    leal_memcpy(ct->keys.a[0], mad_key_a, sizeof mad_key_a);
+    ct->sec = (struct classic_card_secrets){&ct->keys,
+                                            &ct->ring,
+                                            tp->card->uid,
+                                            tp->card->uid_len,
+                                            t->who.issuer_id,
+                                            t->who.program_id,
+                                            t->s.cfg.classic_purse_cap};
+    classic_card_init(&ct->cc, tp->t->s.port->reader);
+    err = classic_card_read_view(&ct->cc, &ct->sec, &ct->cv);
+    tp->out->round_trips = ct->cc.round_trips;
+    if (err != LEAL_OK) {
+        if (err == LEAL_E_CARD_TAMPERED || err == LEAL_E_CARD_NOT_LEAL) {
+            tp->v.card_id = ct->cv.id.card_id;
+            return refuse(tp, err);
+        }
+        return card_refusal(err) ? refuse(tp, err) : err;
+    }
+    classic_card_fill_view(&ct->cv, &ct->sec, &tp->v);
+    tp->counter = tp->v.state.seq;
+    err = finish(tp, classic_stage, classic_commit, ct);
+    tp->out->round_trips = ct->cc.round_trips;
+    leal_wipe(ct, sizeof *ct);
+    return err;
+}
+
+/* --- the tap ---------------------------------------------------------------- */
+
+/* After the read: settle, judge, plan, journal, write, remember. */
+static leal_err finish(struct tap *tp, leal_err (*stage)(struct tap *, void *),
+                       leal_err (*commit)(struct tap *, void *), void *card)
+{
+    struct terminal_result *o = tp->out;
+    leal_err err, reason;
+
+    o->card_kind = tp->card_kind;
+    o->card_id = tp->v.card_id;
+    o->before = tp->v.state;
+    o->purse_before = tp->v.purse_cents;
+    o->taps_before = tp->counter;
+    if ((err = settle(tp)) != LEAL_OK || (err = judge(tp, &reason)) != LEAL_OK)
+        return err;
+    if (reason == LEAL_OK && tp->req->op == TERMINAL_TOPUP)
+        reason = LEAL_E_TERMINAL_TOPUP_OFFLINE;
+    if (reason == LEAL_OK && tp->req->op == TERMINAL_BONO && tp->card_kind == JOURNAL_CARD_CLASSIC)
+        reason = LEAL_E_TERMINAL_NO_BONO;
+    if (reason == LEAL_OK && (err = plan(tp, &reason)) != LEAL_OK)
+        return err;
+    if (reason != LEAL_OK)
+        return refuse(tp, reason);
+    if (tp->req->op == TERMINAL_BALANCE) {
+        tp->p.e.counter_after = tp->counter;
+        if ((err = append(tp, &tp->p.e)) != LEAL_OK)
+            return err;
+        o->bono_left = 0;
+        remember(tp, false);
+        return LEAL_OK;
+    }
+    /* Staged writes take effect only at the commit: a failure before it
+     * leaves the card as it was (the tap is refused with the card's error). */
+    if ((err = stage(tp, card)) != LEAL_OK)
+        return card_refusal(err) || card_status(err) || err == LEAL_E_CARD_REMOVED ||
+                       err == LEAL_E_TIMEOUT || err == LEAL_E_READER
+                   ? refuse(tp, err)
+                   : err;
+    /* Journaled before the commit: the journal never lacks what the card
+     * may hold. A full journal stops the tap here, the card untouched (the
+     * staged writes die with the session). */
+    if ((err = append(tp, &tp->p.e)) != LEAL_OK)
+        return err;
+    err = commit(tp, card);
+    remember(tp, err != LEAL_OK);
+    return LEAL_OK;
+}
+
+leal_err terminal_tap(struct terminal *t, const struct terminal_card *card,
+                      const struct terminal_request *req, struct terminal_result *out)
+{
+    struct tap tp;
+    struct classic_tap ct;
+    leal_err err;
+
+    if (out != NULL)
+        leal_memset(out, 0, sizeof *out);
+    if (t == NULL || card == NULL || req == NULL || out == NULL || card->uid_len == 0 ||
+        card->uid_len > LEAL_MAX_UID || req->op < TERMINAL_EARN || req->op > TERMINAL_TOPUP ||
+        req->amount_cents < 0 || req->amount_cents > RULES_MAX_SALE_CENTS || req->pay_cents < 0 ||
+        req->pay_cents > INT32_MAX || req->n_items > RULES_MAX_ITEMS)
+        return LEAL_E_ARG;
+    if ((req->op == TERMINAL_PAY || req->op == TERMINAL_PAY_EARN) && req->pay_cents == 0)
+        return LEAL_E_ARG;
+    if (!t->open)
+        return LEAL_E_STATE;
+    leal_memset(&tp, 0, sizeof tp);
+    tp.t = t;
+    tp.card = card;
+    tp.req = req;
+    tp.out = out;
+    out->op = req->op;
+    if ((err = t->s.port->now(t->s.port->ctx, &tp.now)) != LEAL_OK ||
+        (err = civil_of(&tp.now, &tp.local, &tp.today)) != LEAL_OK)
+        return err;
+    if (card->type == TERMINAL_CARD_DESFIRE)
+        err = tap_desfire(&tp);
+    else if (card->type == TERMINAL_CARD_CLASSIC)
+        err = tap_classic(&tp, &ct);
+    else
+        err = LEAL_E_ARG;
+    leal_wipe(&tp.p, sizeof tp.p);
+    return err;
+}

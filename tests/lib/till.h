@@ -1,0 +1,94 @@
+/*
+ * till.h - an offline terminal in a unit test (firmware/core/terminal.h):
+ * the desk fixture's keystore (program 7) behind a SAM-shaped key source,
+ * a signed package built here (rules, hot list, floors, caps) and loaded as
+ * a terminal loads it, a journal in RAM storage, a settable clock, the
+ * portable crypto provider, and the desk fixture's virtual card through
+ * the sim: reader. Cards are made here the desk's way (OpenSSL, the
+ * keystore's masters): DESFire personalised with a purse credit and a bono,
+ * Classic personalised with stored value. Two tills can share one card (a
+ * re-tap at a second terminal).
+ */
+#ifndef LEAL_TEST_TILL_H
+#define LEAL_TEST_TILL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firmware/core/terminal.h"
+#include "firmware/port/posix/ram_storage.h"
+#include "tests/lib/desk_fixture.h"
+
+#define TILL_CARD_ID 100000000042ULL
+#define TILL_NOW 1780000000ULL /* 2026-05-28 20:26:40 UTC, a Thursday */
+#define TILL_JOURNAL_UNIT 4096u
+#define TILL_JOURNAL_UNITS 4u
+
+/* What the package carries besides the rules (till_rules). */
+struct till_package {
+    uint32_t program_id; /* 0: 7 */
+    const struct package_hot *hot;
+    uint32_t hot_count;
+    const struct package_floor *floors;
+    uint32_t floor_count;
+    uint32_t cap_day_cents, cap_sync_cents; /* 0, 0: 100.00 and 300.00 */
+    uint64_t valid_until;                   /* 0: a week from TILL_NOW */
+};
+
+struct till {
+    struct fixture *f;
+    uint32_t terminal_id, program_id;
+    struct crypto_provider cp; /* portable */
+    uint8_t jmem[TILL_JOURNAL_UNIT * TILL_JOURNAL_UNITS];
+    uint8_t pmem[2 * 4096];
+    struct ram_storage js, ps;
+    struct journal j;
+    uint8_t *package;
+    uint32_t package_len;
+    struct package_terminal pkg;
+    struct sam sam;
+    struct terminal_port port;
+    struct port_time now;
+    struct reader *r;
+    struct terminal t;
+    bool wrong_seal; /* the SAM gives a seal key that opens no record */
+};
+
+/* The rule set every till's package carries: 1 point a euro; rule 77
+ * doubles category 3 (cafe); stamp card 0: one stamp per sale, 3 give
+ * reward 9; rewards 5 (product 1234, 10 points) and 6 (voucher 2.00, 30
+ * points); bono kind 21 (5 sessions). */
+void till_rules(struct rules_set *s);
+
+/* Opens a till on f (its keystore and card file) with terminal id id; pp
+ * NULL: program 7, no hot list or floors, default caps and validity. */
+void till_open(struct till *t, struct fixture *f, uint32_t id, const struct till_package *pp);
+void till_close(struct till *t);
+/* The card file in the field of this till's reader (opened again: after a
+ * tear, a new reader session, as when the card comes back). */
+void till_present(struct till *t);
+/* A request: op with its sale amount, purse payment and item. */
+struct terminal_request till_request(uint8_t op, int64_t amount, int64_t pay, uint32_t item);
+/* One tap of the card in the field. */
+leal_err till_tap(struct till *t, const struct terminal_request *q, struct terminal_result *out);
+/* The journal's newest entry, and the entries after the EPOCH (n at most). */
+void till_last_entry(struct till *t, struct journal_entry *e);
+unsigned till_entries(struct till *t, struct journal_entry *out, unsigned n);
+
+/* A DESFire EV1 (UID 04 11 22 33 44 55 66), card TILL_CARD_ID of program 7
+ * with 25 points, a purse credited with purse_cents (0: none, no tap) and,
+ * when bono_sessions > 0, bono 21 with that many sessions (a desk's sale: 1
+ * tap more). */
+void till_make_desfire(struct fixture *f, int32_t purse_cents, uint16_t bono_sessions);
+/* The card in f->card read the desk's way (identify + read, keystore keys). */
+void till_read_desfire(struct fixture *f, struct card_view *v);
+/* The Classic card in f->card as a terminal's balance reads it (a till of
+ * its own, terminal 99). */
+struct classic_record_state;
+void till_read_classic(struct fixture *f, struct classic_record_state *st);
+/* A MIFARE Classic 1K (UID 0A 0B 0C 0D), card TILL_CARD_ID of program 7
+ * with 25 points and stored value (purse purse_cents, cap 100.00). */
+void till_make_classic(struct fixture *f, uint32_t purse_cents);
+
+#endif

@@ -1,0 +1,206 @@
+/* terminal_classic_test.c - an offline terminal's taps on MIFARE Classic 1K
+ * (firmware/core/terminal.h) through the virtual card, the core on the
+ * portable provider: earn, pay, pay + earn, redeem, stamp, void and balance
+ * with exact points, euros, seq, journal entries and round trips (the read
+ * of LAYOUT.md 3.3, 19, and the other slot's write, 4); bonos refused (none
+ * on Classic); the refusals a Classic card has of its own: records that do
+ * not open, another program's keys, a seq behind the floor and a fork. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cardlayout/records/classic_record.h"
+#include "keys/hosted/provider_openssl.h"
+#include "tests/lib/till.h"
+
+static leal_err openssl_random(uint8_t *out, size_t n)
+{
+    return crypto_openssl()->random(out, n);
+}
+
+static void expect_card(struct till *t, uint32_t seq, uint32_t points, uint32_t purse)
+{
+    struct classic_record_state st;
+    till_read_classic(t->f, &st);
+    assert_int_equal(st.body.seq, seq);
+    assert_int_equal(st.body.points, points);
+    assert_int_equal(st.purse, purse);
+    till_present(t);
+}
+
+static void test_classic_operations(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct terminal_request q;
+    struct terminal_result r;
+    struct journal_entry e;
+
+    till_make_classic(f, 2000);
+    till_open(&t, f, 3, NULL);
+
+    q = till_request(TERMINAL_EARN, 2350, 0, 0);
+    q.n_items = 1;
+    q.items[0] = (struct rules_item){3, 1, 320};
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.card_kind, JOURNAL_CARD_CLASSIC);
+    assert_int_equal(r.card_id, TILL_CARD_ID);
+    assert_int_equal(r.points, 26);
+    assert_int_equal(r.after.points, 51);
+    assert_int_equal(r.after.seq, 2);
+    assert_int_equal(r.taps_before, 1); /* Classic: the state seq */
+    assert_int_equal(r.taps_after, 2);
+    assert_int_equal(r.purse_after, 2000);
+    /* the read (identity 11, slots 8), then the other slot (auth + 3 writes) */
+    assert_int_equal(r.round_trips, 23);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_EARN);
+    assert_int_equal(e.card_kind, JOURNAL_CARD_CLASSIC);
+    assert_int_equal(e.counter_before, 1);
+    assert_int_equal(e.counter_after, 2);
+    assert_int_equal(e.points, 26);
+    assert_int_equal(e.n_lines, 2);
+    assert_int_equal(e.purse_after, 2000);
+    expect_card(&t, 2, 51, 2000);
+
+    q = till_request(TERMINAL_PAY, 0, 300, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.purse_after, 1700);
+    assert_int_equal(r.round_trips, 23);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_PAY);
+    assert_int_equal(e.purse_cents, 300);
+    assert_int_equal(e.purse_after, 1700);
+    expect_card(&t, 3, 51, 1700);
+
+    q = till_request(TERMINAL_VOID, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.purse_after, 2000);
+    assert_int_equal(r.after.seq, 4);
+    assert_int_equal(r.round_trips, 23);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_VOID);
+    assert_int_equal(e.purse_cents, 300);
+    assert_int_equal(e.ref_seq, 3);
+    expect_card(&t, 4, 51, 2000);
+
+    q = till_request(TERMINAL_PAY_EARN, 1000, 500, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.points, 10);
+    assert_int_equal(r.purse_after, 1500);
+    assert_int_equal(r.after.points, 61);
+
+    q = till_request(TERMINAL_REDEEM, 0, 0, 6); /* voucher 2.00 for 30 points */
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.redeemed.kind, RULES_REWARD_VOUCHER);
+    assert_int_equal(r.redeemed.discount_cents, 200);
+    assert_int_equal(r.after.points, 31);
+
+    q = till_request(TERMINAL_STAMP, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    /* earn and pay + earn each gave a stamp: this third one completes the card */
+    assert_int_equal(r.after.stamps[0], 0);
+    assert_int_equal(r.stamp_rewards[0], 1);
+
+    q = till_request(TERMINAL_BONO, 0, 0, 21);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_NO_BONO);
+
+    q = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.round_trips, 19);
+    assert_int_equal(r.purse_after, 1500);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_BALANCE);
+    assert_int_equal(e.counter_before, 7);
+    assert_int_equal(e.counter_after, 7);
+    assert_int_equal(till_entries(&t, NULL, 0), 8);
+    expect_card(&t, 7, 31, 1500);
+    till_close(&t);
+}
+
+static void expect_refused(struct till *t, leal_err reason)
+{
+    struct terminal_request q = till_request(TERMINAL_EARN, 100, 0, 0);
+    struct terminal_result r;
+    struct journal_entry e;
+    assert_int_equal(till_tap(t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, reason);
+    till_last_entry(t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_REFUSAL);
+    assert_int_equal(e.reason, reason);
+    assert_int_equal(e.card_kind, JOURNAL_CARD_CLASSIC);
+}
+
+static void test_classic_refusals(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct package_floor behind = {TILL_CARD_ID, PACKAGE_FLOOR_CLASSIC, 0, 1, 0, {0}};
+    struct package_floor fork = {TILL_CARD_ID,
+                                 PACKAGE_FLOOR_CLASSIC,
+                                 PACKAGE_FLOOR_TAG_KNOWN,
+                                 0,
+                                 1,
+                                 {1, 2, 3, 4, 5, 6, 7, 8}};
+    struct package_floor desfire = {TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, 0, 0, 0, {0}};
+    struct terminal_request q = till_request(TERMINAL_PAY, 0, 100, 0);
+    struct terminal_result r;
+
+    till_make_classic(f, 0);
+
+    /* Records that do not open under the terminal's seal key. */
+    till_open(&t, f, 3, NULL);
+    t.wrong_seal = true;
+    expect_refused(&t, LEAL_E_CARD_TAMPERED);
+    t.wrong_seal = false;
+    /* No stored value to pay from (purse 0 of a card with stored value: funds). */
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_FUNDS);
+    till_close(&t);
+
+    /* The host saw seq 2 (1 tap); the card shows seq 1: a restored dump. */
+    till_open(&t, f, 3, &(struct till_package){.floors = &behind, .floor_count = 1});
+    expect_refused(&t, LEAL_E_TERMINAL_BEHIND_FLOOR);
+    till_close(&t);
+    /* The host saw seq 1 with another slot tag: a fork. */
+    till_open(&t, f, 3, &(struct till_package){.floors = &fork, .floor_count = 1});
+    expect_refused(&t, LEAL_E_TERMINAL_BEHIND_FLOOR);
+    till_close(&t);
+    /* A floor of the other card type for this card id. */
+    till_open(&t, f, 3, &(struct till_package){.floors = &desfire, .floor_count = 1});
+    expect_refused(&t, LEAL_E_TERMINAL_BEHIND_FLOOR);
+    till_close(&t);
+
+    /* Another program's terminal: its keys A do not open the card. */
+    assert_int_equal(keyset_add_program(f->keys, 8, 1700000000, openssl_random), LEAL_OK);
+    till_open(&t, f, 3, &(struct till_package){.program_id = 8});
+    expect_refused(&t, LEAL_E_CARD_NOT_LEAL);
+    till_close(&t);
+    expect_card(&t, 1, 25, 0);
+    till_close(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_classic_operations, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_refusals, desk_fixture_setup,
+                                        desk_fixture_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

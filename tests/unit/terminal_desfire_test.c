@@ -1,0 +1,405 @@
+/* terminal_desfire_test.c - an offline terminal's taps on MIFARE DESFire
+ * (firmware/core/terminal.h) through the virtual card, the core on the
+ * portable provider: earn, pay, pay + earn, redeem, stamp, bono, void and
+ * balance with exact points, euros, sessions, journal entries and round
+ * trips; every refusal reason journaled with the card left as it was. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cardlayout/layout.h"
+#include "host/reader/reader.h"
+#include "keys/hosted/provider_openssl.h"
+#include "tests/lib/till.h"
+
+static leal_err openssl_random(uint8_t *out, size_t n)
+{
+    return crypto_openssl()->random(out, n);
+}
+
+static struct terminal_request earn_of(int64_t cents)
+{
+    struct terminal_request q;
+    memset(&q, 0, sizeof q);
+    q.op = TERMINAL_EARN;
+    q.amount_cents = cents;
+    return q;
+}
+
+/* The card as the desk reads it afterwards. */
+static void expect_card(struct till *t, uint32_t seq, uint32_t points, int32_t purse, uint32_t taps)
+{
+    struct card_view v;
+    till_read_desfire(t->f, &v);
+    assert_int_equal(v.state.seq, seq);
+    assert_int_equal(v.state.points, points);
+    assert_int_equal(v.purse_cents, purse);
+    assert_int_equal(v.taps, taps);
+    till_present(t);
+}
+
+static void test_earn_writes_points_stamps_and_journal(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct terminal_request q = earn_of(2350);
+    struct terminal_result r;
+    struct journal_entry e;
+    struct card_view v;
+
+    till_make_desfire(f, 5000, 0);
+    till_open(&t, f, 3, NULL);
+    q.n_items = 1;
+    q.items[0] = (struct rules_item){3, 1, 320};
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.card_id, TILL_CARD_ID);
+    assert_int_equal(r.card_kind, JOURNAL_CARD_DESFIRE);
+    /* 23 base points for 23.50, and rule 77 doubles the 3.20 of cafe: +3. */
+    assert_int_equal(r.points, 26);
+    assert_int_equal(r.n_lines, 2);
+    assert_int_equal(r.lines[0].source, RULES_LINE_BASE);
+    assert_int_equal(r.lines[0].points, 23);
+    assert_int_equal(r.lines[1].source, RULES_LINE_RULE);
+    assert_int_equal(r.lines[1].id, 77);
+    assert_int_equal(r.lines[1].points, 3);
+    assert_int_equal(r.before.points, 25);
+    assert_int_equal(r.after.points, 51);
+    assert_int_equal(r.after.seq, 2);
+    assert_int_equal(r.after.stamps[0], 1);
+    assert_int_equal(r.after.buckets[0], 23);
+    assert_int_equal(r.taps_before, 1);
+    assert_int_equal(r.taps_after, 2);
+    /* select, authenticate (2), state, counter; write, debit, commit */
+    assert_int_equal(r.round_trips, 8);
+
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_EARN);
+    assert_int_equal(e.card_kind, JOURNAL_CARD_DESFIRE);
+    assert_int_equal(e.terminal_id, 3);
+    assert_int_equal(e.seq, 2);
+    assert_int_equal(r.entry.seq, 2);
+    assert_int_equal(e.card_id, TILL_CARD_ID);
+    assert_int_equal(e.counter_before, 1);
+    assert_int_equal(e.counter_after, 2);
+    assert_int_equal(e.package_version, 4);
+    assert_int_equal(e.amount_cents, 2350);
+    assert_int_equal(e.purse_cents, 0);
+    assert_int_equal(e.points, 26);
+    assert_int_equal(e.points_after, 51);
+    assert_int_equal(e.stamps_after[0], 1);
+    assert_int_equal(e.quantity, 1); /* the stamp the sale gave */
+    assert_int_equal(e.item, 0);     /* no stamp reward */
+    assert_int_equal(e.n_lines, 2);
+    assert_int_equal(e.lines[1].source, RULES_LINE_RULE);
+    assert_int_equal(e.lines[1].id, 77);
+    assert_int_equal(e.lines[1].points, 3);
+    assert_int_equal(e.utc_seconds, TILL_NOW);
+    assert_int_equal(e.utc_offset_minutes, 120);
+
+    till_read_desfire(f, &v);
+    assert_int_equal(v.state.points, 51);
+    assert_int_equal(v.state.seq, 2);
+    assert_int_equal(v.state.stamps[0], 1);
+    assert_int_equal(v.purse_cents, 5000);
+    assert_int_equal(v.taps, 2);
+    till_close(&t);
+}
+
+static void test_pay_pay_earn_balance_and_void(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct terminal_request q;
+    struct terminal_result r;
+    struct journal_entry e;
+
+    till_make_desfire(f, 5000, 0);
+    till_open(&t, f, 3, NULL);
+
+    q = till_request(TERMINAL_PAY, 0, 300, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.purse_before, 5000);
+    assert_int_equal(r.purse_after, 4700);
+    assert_int_equal(r.points, 0);
+    assert_int_equal(r.after.seq, 2);
+    /* + GetValue purse and Debit purse */
+    assert_int_equal(r.round_trips, 10);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_PAY);
+    assert_int_equal(e.purse_cents, 300);
+    assert_int_equal(e.purse_after, 4700);
+    assert_int_equal(e.counter_before, 1);
+    assert_int_equal(e.counter_after, 2);
+    expect_card(&t, 2, 25, 4700, 2);
+
+    q = till_request(TERMINAL_PAY_EARN, 300, 300, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.purse_after, 4400);
+    assert_int_equal(r.points, 3);
+    assert_int_equal(r.after.points, 28);
+    assert_int_equal(r.round_trips, 10);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_PAY_EARN);
+    assert_int_equal(e.amount_cents, 300);
+    assert_int_equal(e.purse_cents, 300);
+    assert_int_equal(e.points, 3);
+    assert_int_equal(e.n_lines, 1);
+    assert_int_equal(e.purse_after, 4400);
+    assert_int_equal(e.points_after, 28);
+    assert_int_equal(e.counter_after, 3);
+    expect_card(&t, 3, 28, 4400, 3);
+
+    /* The void gives back the purse (LimitedCredit) and the points. */
+    q = till_request(TERMINAL_VOID, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.purse_after, 4700);
+    assert_int_equal(r.points, -3);
+    assert_int_equal(r.after.points, 25);
+    assert_int_equal(r.after.seq, 4);
+    /* select, auth (2), state, counter, purse; write, LimitedCredit, debit, commit */
+    assert_int_equal(r.round_trips, 10);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_VOID);
+    assert_int_equal(e.ref_seq, 3); /* the pay + earn */
+    assert_int_equal(e.purse_cents, 300);
+    assert_int_equal(e.points, -3);
+    assert_int_equal(e.purse_after, 4700);
+    assert_int_equal(e.counter_before, 3);
+    assert_int_equal(e.counter_after, 4);
+    expect_card(&t, 4, 25, 4700, 4);
+
+    /* Nothing left to void: the void is never voided. */
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_NOTHING_TO_VOID);
+
+    q = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.purse_after, 4700);
+    assert_int_equal(r.after.points, 25);
+    assert_int_equal(r.taps_after, 4);
+    /* select, auth (2), state, counter, purse, bonos */
+    assert_int_equal(r.round_trips, 7);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_BALANCE);
+    assert_int_equal(e.counter_before, 4);
+    assert_int_equal(e.counter_after, 4);
+    assert_int_equal(e.purse_after, 4700);
+    assert_int_equal(till_entries(&t, NULL, 0), 5);
+    expect_card(&t, 4, 25, 4700, 4);
+    till_close(&t);
+}
+
+static void test_redeem_stamp_and_bono(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct terminal_request q;
+    struct terminal_result r;
+    struct journal_entry e;
+    struct card_view v;
+
+    till_make_desfire(f, 0, 5); /* bono 21: 5 sessions (the sale is tap 1) */
+    till_open(&t, f, 3, NULL);
+
+    q = till_request(TERMINAL_REDEEM, 0, 0, 5);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.points, -10);
+    assert_int_equal(r.after.points, 15);
+    assert_int_equal(r.redeemed.kind, RULES_REWARD_PRODUCT);
+    assert_int_equal(r.redeemed.product_id, 1234);
+    assert_int_equal(r.round_trips, 8);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_REDEEM);
+    assert_int_equal(e.item, 5);
+    assert_int_equal(e.points, -10);
+    assert_int_equal(e.points_after, 15);
+
+    /* Too few points for reward 6 (30): refused by the engine, journaled. */
+    q = till_request(TERMINAL_REDEEM, 0, 0, 6);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_RULES_POINTS);
+
+    /* Three stamps on card 0: the third grants reward 9, the count starts over. */
+    q = till_request(TERMINAL_STAMP, 0, 0, 0);
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+        assert_int_equal(r.outcome, TERMINAL_DONE);
+        assert_int_equal(r.after.stamps[0], i % 3);
+        assert_int_equal(r.stamp_rewards[0], i == 3 ? 1 : 0);
+        assert_int_equal(r.round_trips, 8);
+    }
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_STAMP);
+    assert_int_equal(e.item, 0);
+    assert_int_equal(e.quantity, 1);
+    assert_int_equal(e.stamps_after[0], 0);
+    q = till_request(TERMINAL_STAMP, 0, 0, 1);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_STAMP_CARD);
+
+    q = till_request(TERMINAL_BONO, 0, 0, 21);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.bono_left, 4);
+    assert_int_equal(r.after.seq, r.before.seq); /* a bono use writes no state */
+    /* select, auth (2), state, counter, bonos; write bonos, debit, commit */
+    assert_int_equal(r.round_trips, 9);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_BONO);
+    assert_int_equal(e.item, 21);
+    assert_int_equal(e.quantity, 1);
+    assert_int_equal(e.bono_left, 4);
+    assert_int_equal(e.counter_after, e.counter_before + 1);
+
+    /* Its void gives the session back. */
+    q = till_request(TERMINAL_VOID, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_VOID);
+    assert_int_equal(e.quantity, -1);
+    assert_int_equal(e.bono_left, 5);
+    q = till_request(TERMINAL_BONO, 0, 0, 22);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_NO_BONO);
+
+    till_read_desfire(f, &v);
+    assert_int_equal(v.state.points, 15);
+    assert_int_equal(v.state.stamps[0], 0);
+    assert_int_equal(v.bonos.slot[0].id, 21);
+    assert_int_equal(v.bonos.slot[0].sessions, 5);
+    /* sale 1, redeem 1, stamps 3, bono 1, void 1 */
+    assert_int_equal(v.taps, 7);
+    till_close(&t);
+}
+
+/* A refusal: journaled with its reason and the operation asked, the card
+ * untouched. */
+static void expect_refused(struct till *t, const struct terminal_request *q, leal_err reason)
+{
+    struct terminal_result r;
+    struct journal_entry e;
+    unsigned before = till_entries(t, NULL, 0);
+    assert_int_equal(till_tap(t, q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, reason);
+    assert_int_equal(till_entries(t, NULL, 0), before + 1);
+    till_last_entry(t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_REFUSAL);
+    assert_int_equal(e.reason, reason);
+    assert_int_equal(e.item, q->op);
+    assert_int_equal(e.counter_after, e.counter_before);
+}
+
+static void test_refusals(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct terminal_request q;
+    struct package_hot hot = {TILL_CARD_ID, PACKAGE_HOT_LOST};
+    struct package_floor floor = {TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, 0, 2, 0, {0}};
+    struct terminal_result r;
+    struct journal_entry e;
+
+    till_make_desfire(f, 5000, 0);
+
+    /* Hot-listed. */
+    till_open(&t, f, 3, &(struct till_package){.hot = &hot, .hot_count = 1});
+    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_EARN, .amount_cents = 100},
+                   LEAL_E_TERMINAL_HOT_LISTED);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.card_id, TILL_CARD_ID);
+    assert_int_equal(e.amount_cents, 100);
+    assert_int_equal(e.points_after, 25);
+    till_close(&t);
+
+    /* Behind its floor: the host saw 2 taps, the card shows 1 (a restored copy). */
+    till_open(&t, f, 3, &(struct till_package){.floors = &floor, .floor_count = 1});
+    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_EARN, .amount_cents = 100},
+                   LEAL_E_TERMINAL_BEHIND_FLOOR);
+    till_close(&t);
+    floor.taps = 1; /* at the floor: taken */
+    till_open(&t, f, 3, &(struct till_package){.floors = &floor, .floor_count = 1});
+    q = earn_of(100);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    till_close(&t);
+
+    /* An expired package: valid until an hour from now, tapped two hours on. */
+    till_open(&t, f, 3, &(struct till_package){.valid_until = TILL_NOW + 3600});
+    t.now.utc_seconds = TILL_NOW + 7200;
+    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_EARN, .amount_cents = 100},
+                   LEAL_E_PACKAGE_EXPIRED);
+    till_close(&t);
+
+    /* Offline caps: 10.00 a day, 15.00 between syncs. */
+    till_open(&t, f, 3, &(struct till_package){.cap_day_cents = 1000, .cap_sync_cents = 1500});
+    q = till_request(TERMINAL_PAY, 0, 800, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_PAY, .pay_cents = 300},
+                   LEAL_E_TERMINAL_CAP_DAY);
+    t.now.utc_seconds += 86400; /* the next day: the day's cap again, not the sync's */
+    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_PAY, .pay_cents = 800},
+                   LEAL_E_TERMINAL_CAP_SYNC);
+    q = till_request(TERMINAL_PAY, 0, 700, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.purse_after, 3500);
+    /* More than the purse holds; a top-up. */
+    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_PAY, .pay_cents = 3501},
+                   LEAL_E_TERMINAL_FUNDS);
+    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_TOPUP, .amount_cents = 1000},
+                   LEAL_E_TERMINAL_TOPUP_OFFLINE);
+    till_close(&t);
+    /* earn 1.00 (taps 2), pay 8.00, pay 7.00 */
+    expect_card(&t, 4, 26, 3500, 4);
+    reader_close(t.r);
+}
+
+static void test_another_programs_card_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct journal_entry e;
+
+    till_make_desfire(f, 0, 0);
+    assert_int_equal(keyset_add_program(f->keys, 8, 1700000000, openssl_random), LEAL_OK);
+    /* A terminal of program 8: its keys do not open program 7's card, whose
+     * identity then says whose it is. */
+    till_open(&t, f, 3, &(struct till_package){.program_id = 8});
+    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_EARN, .amount_cents = 100},
+                   LEAL_E_CARD_NOT_LEAL);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.card_id, TILL_CARD_ID); /* as its identity names it */
+    assert_int_equal(e.counter_before, 0);     /* nothing of it was read */
+    till_close(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_earn_writes_points_stamps_and_journal,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_pay_pay_earn_balance_and_void, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_redeem_stamp_and_bono, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_refusals, desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_another_programs_card_is_refused, desk_fixture_setup,
+                                        desk_fixture_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
