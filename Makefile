@@ -1,7 +1,8 @@
 # leal - one Makefile for everything (GNU make). See README.md.
 #
 #   make deps     install the Debian 12 packages leal needs (root; a no-op when present)
-#   make          build bin/leal and bin/leal-cardsim (release flags) into build/release/
+#   make          build bin/leal, bin/leal-cardsim and bin/leal-terminal (release flags)
+#                 into build/release/
 #   make test     deps, lint, then every unit, fuzz-replay and integration test under
 #                 ASan+UBSan; ends with "N passed, N failed"
 #   make bench    build release and print each benchmark as a ratio to a same-run reference
@@ -53,7 +54,9 @@ HOSTED_LIB_SRC := $(sort $(shell find keys/hosted host -name '*.c' -not -path 'h
 # The terminal ports (firmware/port/): the template (a board port's starting point) is
 # freestanding and compiled here so the contract cannot drift from it; the POSIX port is hosted.
 FS_SRC += $(sort $(wildcard firmware/port/template/*.c))
-HOSTED_LIB_SRC += $(sort $(wildcard firmware/port/posix/*.c))
+# leal-terminal's main (firmware/port/posix/terminal_main.c) is a program, not library code.
+TERMINAL_MAIN_SRC := firmware/port/posix/terminal_main.c
+HOSTED_LIB_SRC += $(filter-out $(TERMINAL_MAIN_SRC),$(sort $(wildcard firmware/port/posix/*.c)))
 LEAL_MAIN_SRC := $(sort $(wildcard host/cli/*.c))
 CARDSIM_MAIN_SRC := $(sort $(wildcard host/cardsim/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*_test.c))
@@ -67,11 +70,12 @@ obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 LIB := $(O)/libleal.a
 BIN_LEAL := $(O)/bin/leal
 BIN_CARDSIM := $(O)/bin/leal-cardsim
+BIN_TERMINAL := $(O)/bin/leal-terminal
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRC))
 INTEROP_BINS := $(patsubst tests/interop/%.c,$(O)/tests/interop/%,$(INTEROP_SRC))
 REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(O)/tests/replay/%,$(FUZZ_SRC))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(O)/tests/bench/%,$(BENCH_SRC))
-PROGRAMS := $(BIN_LEAL) $(if $(CARDSIM_MAIN_SRC),$(BIN_CARDSIM))
+PROGRAMS := $(BIN_LEAL) $(if $(CARDSIM_MAIN_SRC),$(BIN_CARDSIM)) $(BIN_TERMINAL)
 
 .PHONY: all deps test test-build bench fuzz fuzz-build demo install uninstall clean lint format \
 	format-check cppcheck checksrc check-freestanding check-size
@@ -93,6 +97,10 @@ $(BIN_LEAL): $(call obj,$(LEAL_MAIN_SRC)) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lutil
 
 $(BIN_CARDSIM): $(call obj,$(CARDSIM_MAIN_SRC)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lutil
+
+$(BIN_TERMINAL): $(call obj,$(TERMINAL_MAIN_SRC)) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lutil
 
@@ -159,7 +167,7 @@ fuzz: deps
 demo: deps all
 	@tests/demo.sh build/release
 
-MAN_PAGES := host/man/leal.1 host/man/leal-cardsim.1
+MAN_PAGES := host/man/leal.1 host/man/leal-cardsim.1 host/man/leal-terminal.1
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1
@@ -168,6 +176,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/leal $(DESTDIR)$(PREFIX)/bin/leal-cardsim
+	rm -f $(DESTDIR)$(PREFIX)/bin/leal-terminal
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN_PAGES)))
 
 clean:
@@ -193,7 +202,7 @@ check-freestanding:
 check-size:
 	@CHECK_SIZE_CFLAGS='$(CSTD) -I. $(PKG_CFLAGS) -DLEAL_VERSION="$(LEAL_VERSION)"' \
 		tests/lib/check-size.sh tests/lib/size-baseline.txt \
-		$(FS_SRC) $(HOSTED_LIB_SRC) $(LEAL_MAIN_SRC) $(CARDSIM_MAIN_SRC)
+		$(FS_SRC) $(HOSTED_LIB_SRC) $(LEAL_MAIN_SRC) $(CARDSIM_MAIN_SRC) $(TERMINAL_MAIN_SRC)
 lint: format-check cppcheck checksrc check-freestanding check-size
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -4,6 +4,7 @@
 set -eu
 B=${1:-build/release}
 LEAL="$PWD/$B/bin/leal"
+TERMINAL="$PWD/$B/bin/leal-terminal"
 CARDSIM="$PWD/$B/bin/leal-cardsim"
 D=$(mktemp -d /tmp/leal-demo-XXXXXX)
 trap 'rm -rf "$D"' EXIT
@@ -97,5 +98,14 @@ step "An online sale on Tuesday 1 December at 17:30 in Madrid: 12,40 euros, two 
     --at 2026-12-01T16:30:00Z
 step "Part of it comes back: the refund takes back its share of the points, never more" \
     "$LEAL" sale refund --sale 1 --amount 4,00
+step "The kiosk is made from its bundle (the passphrase opens it once per command)" \
+    "$TERMINAL" init --bundle "$D/kiosk1.bundle" --data "$D/kiosk1"
+step "The host builds the kiosk's package: rules, hot list, floors and caps, signed" \
+    "$LEAL" terminal package --terminal 1 -o "$D/kiosk1.lpkg"
+step "The kiosk verifies it and keeps it in two copies" \
+    "$TERMINAL" load "$D/kiosk1.lpkg" --data "$D/kiosk1"
+step "What the kiosk holds" "$TERMINAL" status --data "$D/kiosk1"
+step "Its journal, exported for the host (nothing is erased before the host acknowledges it)" \
+    "$TERMINAL" journal export -o "$D/kiosk1.journal" --data "$D/kiosk1"
 echo
 echo "demo finished"

@@ -28,4 +28,10 @@ check_match "the demo's desk loop reads the gift card in one line" \
 check_match "... then Ana's new card, synced: 32.50 and 75 points" \
     "^read card [0-9]{12} \(desfire-ev3, UID [0-9a-f]{14}, random UID\): account [0-9]+, card active, purse 32.50, points 75, stamps 0 0 0 0, taps 2; ledger agrees$" "$OUT"
 check_match "the demo's books balance (the gift sale one entry of two lines)" "^ledger ok: 5 entries, 10 lines" "$OUT"
+check_match "the demo's kiosk is made from its bundle" \
+    "^terminal 1 of program 1 made in .*/kiosk1 \(bundle valid until [0-9-]{10} 00:00 UTC\); load a package next: leal-terminal load FILE$" "$OUT"
+check_match "the demo's kiosk loads its package: the replaced card hot-listed, two floors" \
+    "^package version 1 loaded: valid until [0-9-]{10} [0-9:]{5} UTC, 1 hot-listed cards, 2 floors$" "$OUT"
+check_match "the demo's kiosk status: its journal" "^journal +1 of 2048 slots used, 1 entries not synced, newest epoch [0-9]+ sequence 1$" "$OUT"
+check_match "the demo's kiosk exports its journal" "^exported 1 entries \(terminal 1, epoch [0-9]+, sequences 1 to 1\) to " "$OUT"
 finish

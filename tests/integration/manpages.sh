@@ -1,9 +1,9 @@
 #!/bin/bash
-# manpages.sh - the manual pages leal(1) and leal-cardsim(1) (host/man/): each
+# manpages.sh - the manual pages leal(1), leal-cardsim(1) and leal-terminal(1) (host/man/): each
 # renders with man -l and groff's warnings on, without a warning; every command
 # and subcommand the programs' own help lists (leal --help, leal COMMAND --help,
-# leal COMMAND SUBCOMMAND --help, leal-cardsim --help) appears in its page as
-# "leal COMMAND SUBCOMMAND"; make install puts both pages in man1 beside the
+# leal COMMAND SUBCOMMAND --help, leal-cardsim --help, leal-terminal --help) appears in its page as
+# "leal COMMAND SUBCOMMAND"; make install puts the pages in man1 beside the
 # programs, and make uninstall removes them.
 set -u
 cd "$(dirname "$0")/../.."
@@ -22,7 +22,7 @@ render() {
         sed 's/\xe2\x80\x90/-/g; s/\xe2\x88\x92/-/g'
 }
 
-for page in leal leal-cardsim; do
+for page in leal leal-cardsim leal-terminal; do
     TEXT=$(render "host/man/$page.1")
     RC=$?
     check_eq "man -l host/man/$page.1 exits 0" 0 "$RC"
@@ -63,6 +63,9 @@ done
 for w in $("$CARDSIM" --help | sed -nE 's/^(usage: +| +)leal-cardsim ([a-z][a-z-]*)( .*|$)/\2/p' | sort -u); do
     PAIRS+=("leal-cardsim $w")
 done
+for w in $("$LEAL_BUILD/bin/leal-terminal" --help | sed -nE 's/^  ([a-z][a-z-]*)( .*|$)/\1/p' | sort -u); do
+    PAIRS+=("leal-terminal $w")
+done
 check_eq "asking every --help created no file" "" "$(find "$XDG_DATA_HOME" -type f 2>/dev/null)"
 # Not vacuous: today's commands are all found (more may come, never fewer).
 check_eq "the help texts name at least 10 commands, 41 subcommands and 2 leal-cardsim subcommands" "yes" \
@@ -71,6 +74,7 @@ missing=()
 for p in "${PAIRS[@]}"; do
     page=leal
     [ "${p%% *}" = leal-cardsim ] && page=leal-cardsim
+    [ "${p%% *}" = leal-terminal ] && page=leal-terminal
     grep -Eq "(^| )$p( |$)" "$T/$page.txt" || missing+=("$p")
 done
 check_eq "every command and subcommand of the help texts is in its manual page" "" "${missing[*]}"
@@ -79,7 +83,7 @@ check_eq "every command and subcommand of the help texts is in its manual page" 
 D=$T/root
 run_capture env -u MAKEFLAGS -u MAKELEVEL make --no-print-directory -s install DESTDIR="$D" PREFIX=/usr
 check_eq "make install exits 0, silent" "0|" "$RC|$ERR"
-for page in leal leal-cardsim; do
+for page in leal leal-cardsim leal-terminal; do
     check_eq "make install: $page.1 in /usr/share/man/man1, mode 644, identical" "644 same" \
         "$(stat -c %a "$D/usr/share/man/man1/$page.1" 2>&1) $(cmp -s "host/man/$page.1" "$D/usr/share/man/man1/$page.1" && echo same)"
     check_eq "make install: bin/$page executable" "yes" "$([ -x "$D/usr/bin/$page" ] && echo yes)"

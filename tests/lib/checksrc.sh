@@ -13,7 +13,8 @@ if grep -nE 'memcmp[[:space:]]*\([^;]*(mac|MAC|key|Key|cmac|tag|sig|crypt)' $fil
     echo "checksrc: compare MACs, keys and cryptograms with leal_ct_equal()"
     status=1
 fi
-nocli=$(echo "$files" | tr ' ' '\n' | grep -v -e '^host/cli/' -e '^host/cardsim/cli/' -e '/main\.c$')
+nocli=$(echo "$files" | tr ' ' '\n' | grep -v -e '^host/cli/' -e '^host/cardsim/cli/' -e '/main\.c$' \
+    -e '^firmware/port/posix/terminal_main\.c$')
 if [ -n "$nocli" ] && grep -nE '\b(exit|abort|_exit)[[:space:]]*\(' $nocli; then
     echo "checksrc: no exit()/abort() below the CLI; return a leal_err"
     status=1

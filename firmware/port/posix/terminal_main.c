@@ -1,0 +1,599 @@
+/*
+ * terminal_main.c - leal-terminal, the offline terminal on a POSIX system
+ * (issue 13, firmware/port/posix): init, load, status, journal export and
+ * ack. Every command opens the terminal's data folder (posix_terminal.h:
+ * the bundle once, the journal, the package store), does one thing and
+ * closes it. Only this file prints or exits.
+ * Exit codes: 0 done, 1 failed (storage, bundle, passphrase, clock), 2 bad
+ * usage or refused input (a package or an acknowledgment this terminal does
+ * not take, a file that is not what it should be).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "firmware/port/posix/posix_terminal.h"
+#include "host/keys/passphrase.h"
+#include "keys/hosted/secmem.h"
+
+#ifndef LEAL_VERSION
+#define LEAL_VERSION "0.0.0"
+#endif
+
+#define EXIT_DONE 0
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+#define ACK_FILE_MAX 4096
+
+static const char usage_text[] =
+    "usage: leal-terminal COMMAND [options]\n"
+    "\n"
+    "The offline terminal of one leal program: keys from a terminal bundle, rules and hot list\n"
+    "from a signed package, every operation in a MACed journal for the host.\n"
+    "\n"
+    "Commands:\n"
+    "  init --bundle FILE     make the terminal in --data DIR from a bundle ('leal keys\n"
+    "                         export-terminal'); the bundle's passphrase is asked once\n"
+    "  load PACKAGE           verify a package ('leal terminal package') and keep it, in two\n"
+    "                         copies so that a cut load leaves the previous one in force\n"
+    "  status [--json]        package version and validity, journal size, entries not yet\n"
+    "                         synced, last acknowledgment\n"
+    "  journal export -o FILE the entries the host has not acknowledged, for 'leal sync\n"
+    "                         import'\n"
+    "  journal ack FILE       apply the host's acknowledgment ('leal sync ack'): the entries it\n"
+    "                         names may then be erased\n"
+    "\n"
+    "Options:\n"
+    "  --data DIR             the terminal's folder (default $XDG_DATA_HOME/leal-terminal)\n"
+    "  --passphrase-file FILE the bundle's passphrase (else LEAL_BUNDLE_PASSPHRASE, else a\n"
+    "                         prompt); the bundle is opened once per command\n"
+    "  --json                 machine-readable output (status, load, journal export)\n"
+    "  --help, --version\n"
+    "\n"
+    "Exit status: 0 done, 1 failed, 2 bad usage or refused input.\n";
+
+struct opts {
+    const char *data, *pass_file, *bundle, *out;
+    int json;
+    const char *pos[4];
+    int npos;
+    char data_default[PATH_MAX];
+};
+
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("leal-terminal: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+/* 2 for what the user handed in, 1 for what failed under us. */
+static int exit_code(leal_err err)
+{
+    if (err == LEAL_OK)
+        return EXIT_DONE;
+    if (err == LEAL_E_ARG || err == LEAL_E_USAGE || err == LEAL_E_EXISTS || err == LEAL_E_FORMAT ||
+        err == LEAL_E_TOO_LARGE ||
+        (err >= LEAL_E_PACKAGE_FORMAT_VERSION && err <= LEAL_E_PACKAGE_RULES) ||
+        err == LEAL_E_JOURNAL_FORMAT_VERSION || err == LEAL_E_JOURNAL_MALFORMED ||
+        err == LEAL_E_JOURNAL_MAC || err == LEAL_E_JOURNAL_TERMINAL ||
+        err == LEAL_E_JOURNAL_ACK_STALE || err == LEAL_E_JOURNAL_ACK_UNKNOWN)
+        return EXIT_USAGE;
+    return EXIT_FAILED;
+}
+
+static void fmt_utc(uint64_t t, char *out, size_t cap)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == NULL || strftime(out, cap, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+        snprintf(out, cap, "@%llu", (unsigned long long)t);
+}
+
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+static int usage(const char *fmt, const char *arg)
+{
+    fputs("leal-terminal: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs(" (see 'leal-terminal --help')\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* The option that takes a value at argv[*i], into *slot. */
+static int take_value(int argc, char **argv, int *i, const char **slot)
+{
+    if (*i + 1 >= argc || argv[*i + 1][0] == '\0')
+        return usage("%s needs a value", argv[*i]);
+    *slot = argv[++*i];
+    return EXIT_DONE;
+}
+
+/* Parses argv; -1 to go on, else an exit code (--help, --version, errors). */
+static int parse(int argc, char **argv, struct opts *o)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int rc = EXIT_DONE;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage_text, stdout);
+            return EXIT_DONE;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("leal-terminal %s\n", LEAL_VERSION);
+            return EXIT_DONE;
+        } else if (strcmp(a, "--json") == 0) {
+            o->json = 1;
+        } else if (strcmp(a, "--data") == 0) {
+            rc = take_value(argc, argv, &i, &o->data);
+        } else if (strcmp(a, "--passphrase-file") == 0) {
+            rc = take_value(argc, argv, &i, &o->pass_file);
+        } else if (strcmp(a, "--bundle") == 0) {
+            rc = take_value(argc, argv, &i, &o->bundle);
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            rc = take_value(argc, argv, &i, &o->out);
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage("unknown option %s", a);
+        } else if (o->npos == (int)(sizeof o->pos / sizeof o->pos[0])) {
+            return usage("unexpected argument '%s'", a);
+        } else {
+            o->pos[o->npos++] = a;
+        }
+        if (rc != EXIT_DONE)
+            return rc;
+    }
+    if (o->data == NULL) {
+        const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+        if (xdg && xdg[0])
+            snprintf(o->data_default, sizeof o->data_default, "%s/leal-terminal", xdg);
+        else if (home && home[0])
+            snprintf(o->data_default, sizeof o->data_default, "%s/.local/share/leal-terminal",
+                     home);
+        else
+            return usage("%s", "no --data DIR, and neither XDG_DATA_HOME nor HOME is set");
+        o->data = o->data_default;
+    }
+    return -1;
+}
+
+static int passphrase_fail(leal_err err, const char *file)
+{
+    switch (err) {
+    case LEAL_E_NO_PASSPHRASE:
+        if (file)
+            return fail(EXIT_USAGE,
+                        "passphrase file %s is empty: its first line is the bundle "
+                        "passphrase",
+                        file);
+        return fail(EXIT_USAGE, "no bundle passphrase: give --passphrase-file FILE, set "
+                                "LEAL_BUNDLE_PASSPHRASE, or run on a terminal");
+    case LEAL_E_NOT_FOUND:
+        return fail(EXIT_USAGE, "passphrase file %s does not exist", file ? file : "");
+    case LEAL_E_TOO_LARGE:
+        return fail(EXIT_USAGE, "the bundle passphrase is longer than %d bytes",
+                    LEAL_MAX_PASSPHRASE);
+    case LEAL_E_FORMAT:
+        return fail(EXIT_USAGE, "passphrase file %s has a NUL byte in its first line",
+                    file ? file : "");
+    default:
+        return fail(exit_code(err), "passphrase: %s", leal_strerror(err));
+    }
+}
+
+/* The one line for an open or init that stopped at t->stage. */
+static int open_fail(const struct posix_terminal *t, leal_err err, const struct opts *o,
+                     const char *bundle)
+{
+    if (t->stage == POSIX_STAGE_BUNDLE) {
+        switch (err) {
+        case LEAL_E_PASSPHRASE:
+            return fail(EXIT_FAILED,
+                        "bundle %s does not open: wrong passphrase, or the file was "
+                        "altered; give the passphrase 'leal keys export-terminal' "
+                        "was given",
+                        bundle);
+        case LEAL_E_NOT_FOUND:
+            return fail(EXIT_USAGE, "bundle %s does not exist", bundle);
+        case LEAL_E_FORMAT:
+            return fail(EXIT_USAGE, "%s is not a leal terminal bundle", bundle);
+        case LEAL_E_KEYSTORE_CORRUPT:
+            return fail(EXIT_FAILED,
+                        "bundle %s is damaged; export it again with 'leal keys "
+                        "export-terminal'",
+                        bundle);
+        default:
+            return fail(exit_code(err), "bundle %s: %s", bundle, leal_strerror(err));
+        }
+    }
+    if (err == LEAL_E_NOT_FOUND && t->stage == POSIX_STAGE_FOLDER)
+        return fail(EXIT_USAGE,
+                    "no terminal in %s: make one with 'leal-terminal init --bundle "
+                    "FILE --data %s'",
+                    o->data, o->data);
+    if (err == LEAL_E_EXISTS)
+        return fail(EXIT_USAGE,
+                    "%s already holds a terminal; a terminal is made once: use "
+                    "another folder",
+                    o->data);
+    if (err == LEAL_E_READER_BUSY)
+        return fail(EXIT_FAILED,
+                    "%s is in use by another leal-terminal command; try again when "
+                    "it ends",
+                    o->data);
+    if (t->stage == POSIX_STAGE_JOURNAL)
+        return fail(exit_code(err) == EXIT_USAGE ? EXIT_FAILED : exit_code(err),
+                    "journal in %s: %s", o->data, leal_strerror(err));
+    if (t->stage == POSIX_STAGE_PACKAGE)
+        return fail(EXIT_FAILED, "package store in %s: %s", o->data, leal_strerror(err));
+    return fail(exit_code(err), "%s: %s", o->data, leal_strerror(err));
+}
+
+/* What opening the journal found, when it is news: one line on stderr. */
+static void journal_notes(const struct posix_terminal *t)
+{
+    const struct journal_report *r = &t->journal_report;
+    if (r->status == JOURNAL_TORN)
+        fprintf(stderr,
+                "leal-terminal: note: the journal's last entry (epoch %u, sequence %u) was cut "
+                "by a power loss and is lost; a recovery entry stands in for it\n",
+                r->lost.epoch, r->lost.seq);
+    else if (r->status == JOURNAL_DAMAGED)
+        fprintf(stderr,
+                "leal-terminal: note: the journal has %u damaged or unchained entries; a new "
+                "epoch (%u) began, and the host's import will say which\n",
+                r->n_problems, r->head.epoch);
+    if (t->journal_read_only)
+        fprintf(stderr, "leal-terminal: note: %s\n", leal_strerror(LEAL_E_JOURNAL_FULL));
+}
+
+/* LEAL_TERMINAL_POWER_CUT's end (tests): the process stops as a pulled plug
+ * stops it, nothing flushed, nothing closed. */
+static void power_off(void)
+{
+    _exit(POSIX_POWER_CUT_EXIT);
+}
+
+/* Opens (or with bundle, makes) the terminal; *out is secmem memory. */
+static int open_terminal(const struct opts *o, const char *bundle, struct posix_terminal **out)
+{
+    struct passphrase pass;
+    struct posix_terminal *t;
+    struct posix_terminal_open po;
+    char bundle_path[PATH_MAX];
+    leal_err err;
+    int rc;
+    *out = NULL;
+    if ((err = passphrase_get(o->pass_file, "LEAL_BUNDLE_PASSPHRASE", "bundle", false, &pass)) !=
+        LEAL_OK)
+        return passphrase_fail(err, o->pass_file);
+    if ((t = secmem_alloc(sizeof *t)) == NULL) {
+        passphrase_clear(&pass);
+        return fail(EXIT_FAILED, "%s", leal_strerror(LEAL_E_NO_MEMORY));
+    }
+    po = (struct posix_terminal_open){o->data, pass.text, pass.len,
+                                      getenv("LEAL_TERMINAL_POWER_CUT"), power_off};
+    err = bundle ? posix_terminal_init(t, &po, bundle) : posix_terminal_open(t, &po);
+    passphrase_clear(&pass);
+    if (err != LEAL_OK) {
+        snprintf(bundle_path, sizeof bundle_path, "%s/%s", o->data, POSIX_BUNDLE_FILE);
+        rc = open_fail(t, err, o, bundle ? bundle : bundle_path);
+        secmem_free(t);
+        return rc;
+    }
+    journal_notes(t);
+    *out = t;
+    return EXIT_DONE;
+}
+
+static void close_terminal(struct posix_terminal *t)
+{
+    posix_terminal_close(t);
+    secmem_free(t);
+}
+
+static int cmd_init(const struct opts *o)
+{
+    struct posix_terminal *t;
+    char until[32];
+    int rc;
+    if (o->bundle == NULL || o->npos != 1)
+        return usage("%s", "init needs --bundle FILE (and --data DIR)");
+    if ((rc = open_terminal(o, o->bundle, &t)) != EXIT_DONE)
+        return rc;
+    fmt_utc(t->info.expires, until, sizeof until);
+    if (o->json) {
+        printf("{\"data\":");
+        json_str(o->data);
+        printf(",\"issuer_id\":\"%08x\",\"program\":%u,\"terminal\":%u,"
+               "\"bundle_valid_until_at\":%llu,\"journal_epoch\":%u}\n",
+               t->info.issuer_id, t->info.program_id, t->info.terminal_id,
+               (unsigned long long)t->info.expires, t->journal_report.head.epoch);
+    } else {
+        printf("terminal %u of program %u made in %s (bundle valid until %s); load a package "
+               "next: leal-terminal load FILE\n",
+               t->info.terminal_id, t->info.program_id, o->data, until);
+    }
+    close_terminal(t);
+    return EXIT_DONE;
+}
+
+/* The one line for a package load refused. */
+static int load_fail(leal_err err, const char *file, const uint8_t *p, size_t len,
+                     const struct posix_terminal *t)
+{
+    const struct package_source src = {package_memory_read, (void *)(uintptr_t)p, (uint32_t)len};
+    struct package_info info;
+    char when[32];
+    if (err == LEAL_E_PACKAGE_EXPIRED && package_parse(&src, &info) == LEAL_OK) {
+        fmt_utc(info.valid_until, when, sizeof when);
+        return fail(EXIT_USAGE,
+                    "package %s (version %u) expired on %s: build a new one with "
+                    "'leal terminal package'",
+                    file, info.version, when);
+    }
+    if ((err == LEAL_E_PACKAGE_SAME || err == LEAL_E_PACKAGE_OLDER) && t->package.loaded)
+        return fail(EXIT_USAGE, "package %s: %s (version %u is loaded)", file, leal_strerror(err),
+                    t->package.info.version);
+    if (err == LEAL_E_TOO_LARGE)
+        return fail(EXIT_USAGE,
+                    "package %s is larger than this terminal's package store (%u "
+                    "bytes)",
+                    file, t->store.capacity);
+    return fail(exit_code(err), "package %s: %s", file, leal_strerror(err));
+}
+
+static int cmd_load(const struct opts *o)
+{
+    struct package_key keys[PACKAGE_MAX_KEYS];
+    struct package_expect e;
+    struct posix_terminal *t;
+    struct port_time now;
+    uint8_t *p = NULL;
+    size_t len = 0;
+    char until[32];
+    leal_err err;
+    int rc;
+    if (o->npos != 2)
+        return usage("%s", "load needs one PACKAGE file");
+    if ((err = posix_file_read(o->pos[1], PACKAGE_MAX_SIZE, &p, &len)) != LEAL_OK)
+        return err == LEAL_E_NOT_FOUND
+                   ? fail(EXIT_USAGE, "package %s does not exist", o->pos[1])
+                   : fail(exit_code(err), "package %s: %s", o->pos[1], leal_strerror(err));
+    if ((rc = open_terminal(o, NULL, &t)) != EXIT_DONE) {
+        free(p);
+        return rc;
+    }
+    if ((err = posix_now(NULL, &now)) != LEAL_OK ||
+        (err = posix_terminal_expect(t, now.utc_seconds, keys, &e)) != LEAL_OK)
+        rc = fail(EXIT_FAILED, "clock or keys: %s", leal_strerror(err));
+    else if ((err = package_store_load(&t->store, t->cp, &e, &t->package, p, (uint32_t)len)) !=
+             LEAL_OK)
+        rc = load_fail(err, o->pos[1], p, len, t);
+    else {
+        const struct package_info *i = &t->package.info;
+        fmt_utc(i->valid_until, until, sizeof until);
+        if (o->json) {
+            printf("{\"file\":");
+            json_str(o->pos[1]);
+            printf(",\"version\":%u,\"valid_until_at\":%llu,\"hot_list\":%u,\"floors\":%u,"
+                   "\"bytes\":%u}\n",
+                   i->version, (unsigned long long)i->valid_until, i->hot_count, i->floor_count,
+                   i->size);
+        } else
+            printf("package version %u loaded: valid until %s, %u hot-listed cards, %u floors\n",
+                   i->version, until, i->hot_count, i->floor_count);
+    }
+    free(p);
+    close_terminal(t);
+    return rc;
+}
+
+static void status_text(const struct posix_terminal *t, const struct journal_status_info *js,
+                        uint64_t now)
+{
+    char when[32];
+    fmt_utc(t->info.expires, when, sizeof when);
+    printf("terminal     %u of program %u (issuer %08x)\n", t->info.terminal_id, t->info.program_id,
+           t->info.issuer_id);
+    printf("bundle       valid until %s\n", when);
+    if (t->package.loaded) {
+        const struct package_info *i = &t->package.info;
+        fmt_utc(i->valid_until, when, sizeof when);
+        printf("package      version %u, %s %s%s\n", i->version,
+               now >= i->valid_until ? "EXPIRED on" : "valid until", when,
+               now >= i->valid_until ? ": load a new one (taps are refused)" : "");
+    } else {
+        printf("package      none: load one with 'leal-terminal load FILE' (taps are refused)\n");
+    }
+    printf("journal      %u of %u slots used, %u entries not synced, newest epoch %u sequence "
+           "%u\n",
+           js->slots_used, js->slots, js->unacked, js->head.epoch, js->head.seq);
+    if (js->last_ack_utc == 0 && js->acked.epoch == 0) {
+        printf("last ack     never\n");
+    } else {
+        fmt_utc(js->last_ack_utc, when, sizeof when);
+        printf("last ack     %s, up to epoch %u sequence %u\n", when, js->acked.epoch,
+               js->acked.seq);
+    }
+}
+
+static void status_json(const struct posix_terminal *t, const struct journal_status_info *js,
+                        uint64_t now)
+{
+    printf("{\"issuer_id\":\"%08x\",\"program\":%u,\"terminal\":%u,\"bundle_valid_until_at\":%llu,",
+           t->info.issuer_id, t->info.program_id, t->info.terminal_id,
+           (unsigned long long)t->info.expires);
+    if (t->package.loaded) {
+        const struct package_info *i = &t->package.info;
+        printf("\"package\":{\"version\":%u,\"issued_at\":%llu,\"valid_until_at\":%llu,"
+               "\"expired\":%s,\"hot_list\":%u,\"floors\":%u,\"copies_valid\":%u},",
+               i->version, (unsigned long long)i->issued, (unsigned long long)i->valid_until,
+               now >= i->valid_until ? "true" : "false", i->hot_count, i->floor_count,
+               t->package_copies);
+    } else {
+        printf("\"package\":null,");
+    }
+    printf("\"journal\":{\"slots\":%u,\"slots_used\":%u,\"unsynced\":%u,\"appends_left\":%u,"
+           "\"epoch\":%u,\"seq\":%u},",
+           js->slots, js->slots_used, js->unacked, js->appends_left, js->head.epoch, js->head.seq);
+    if (js->last_ack_utc == 0 && js->acked.epoch == 0)
+        printf("\"last_ack\":null}\n");
+    else
+        printf("\"last_ack\":{\"at\":%llu,\"epoch\":%u,\"seq\":%u}}\n",
+               (unsigned long long)js->last_ack_utc, js->acked.epoch, js->acked.seq);
+}
+
+static int cmd_status(const struct opts *o)
+{
+    struct journal_status_info js;
+    struct posix_terminal *t;
+    struct port_time now;
+    leal_err err;
+    int rc;
+    if (o->npos != 1)
+        return usage("%s", "status takes no argument");
+    if ((rc = open_terminal(o, NULL, &t)) != EXIT_DONE)
+        return rc;
+    if ((err = journal_status(&t->journal, &js)) != LEAL_OK ||
+        (err = posix_now(NULL, &now)) != LEAL_OK) {
+        close_terminal(t);
+        return fail(EXIT_FAILED, "status: %s", leal_strerror(err));
+    }
+    if (o->json)
+        status_json(t, &js, now.utc_seconds);
+    else
+        status_text(t, &js, now.utc_seconds);
+    close_terminal(t);
+    return EXIT_DONE;
+}
+
+static int journal_export_cmd(const struct opts *o, struct posix_terminal *t)
+{
+    struct journal_export_info info;
+    struct journal_status_info js;
+    size_t cap;
+    uint8_t *buf;
+    leal_err err;
+    if ((err = journal_status(&t->journal, &js)) != LEAL_OK)
+        return fail(EXIT_FAILED, "journal: %s", leal_strerror(err));
+    cap = JOURNAL_EXPORT_HEADER_LEN + JOURNAL_MAC_LEN + (size_t)js.slots * JOURNAL_ENTRY_MAX;
+    if ((buf = malloc(cap)) == NULL)
+        return fail(EXIT_FAILED, "%s", leal_strerror(LEAL_E_NO_MEMORY));
+    err = journal_export(&t->journal, buf, cap, &info);
+    if (err == LEAL_E_JOURNAL_EMPTY) {
+        free(buf);
+        printf(o->json ? "{\"file\":null,\"count\":0}\n"
+                       : "nothing to export: the host has acknowledged every entry; no file "
+                         "written\n");
+        return EXIT_DONE;
+    }
+    if (err == LEAL_OK)
+        err = posix_file_replace(o->out, buf, info.len, 0644);
+    free(buf);
+    if (err != LEAL_OK)
+        return fail(EXIT_FAILED, "journal export to %s: %s", o->out, leal_strerror(err));
+    if (o->json) {
+        printf("{\"file\":");
+        json_str(o->out);
+        printf(",\"terminal\":%u,\"epoch\":%u,\"first_seq\":%u,\"last_seq\":%u,\"count\":%u,"
+               "\"bytes\":%zu,\"unsynced_after\":%u}\n",
+               info.terminal_id, info.epoch, info.first_seq, info.last_seq, info.count, info.len,
+               js.unacked - info.count);
+    } else {
+        printf("exported %u entries (terminal %u, epoch %u, sequences %u to %u) to %s; after "
+               "'leal sync import', apply the host's answer with 'leal-terminal journal ack'\n",
+               info.count, info.terminal_id, info.epoch, info.first_seq, info.last_seq, o->out);
+        if (js.unacked > info.count)
+            printf("%u more entries wait: export again once this export is acknowledged\n",
+                   js.unacked - info.count);
+    }
+    return EXIT_DONE;
+}
+
+static int journal_ack_cmd(const struct opts *o, struct posix_terminal *t)
+{
+    struct journal_status_info js;
+    struct port_time now;
+    uint8_t *p;
+    size_t len;
+    leal_err err;
+    if ((err = posix_file_read(o->pos[2], ACK_FILE_MAX, &p, &len)) != LEAL_OK)
+        return err == LEAL_E_NOT_FOUND
+                   ? fail(EXIT_USAGE, "acknowledgment %s does not exist", o->pos[2])
+                   : fail(exit_code(err), "acknowledgment %s: %s", o->pos[2], leal_strerror(err));
+    if ((err = posix_now(NULL, &now)) == LEAL_OK)
+        err = journal_ack(&t->journal, p, len, &now);
+    free(p);
+    if (err != LEAL_OK)
+        return fail(exit_code(err), "acknowledgment %s: %s", o->pos[2], leal_strerror(err));
+    if ((err = journal_status(&t->journal, &js)) != LEAL_OK)
+        return fail(EXIT_FAILED, "journal: %s", leal_strerror(err));
+    if (o->json)
+        printf("{\"epoch\":%u,\"seq\":%u,\"unsynced\":%u}\n", js.acked.epoch, js.acked.seq,
+               js.unacked);
+    else
+        printf("acknowledged up to epoch %u sequence %u; %u entries not synced\n", js.acked.epoch,
+               js.acked.seq, js.unacked);
+    return EXIT_DONE;
+}
+
+static int cmd_journal(const struct opts *o)
+{
+    struct posix_terminal *t;
+    int rc;
+    int export = o->npos == 2 && strcmp(o->pos[1], "export") == 0;
+    int ack = o->npos == 3 && strcmp(o->pos[1], "ack") == 0;
+    if (!export && !ack)
+        return usage("%s", "journal needs 'export -o FILE' or 'ack FILE'");
+    if (export && o->out == NULL)
+        return usage("%s", "journal export needs -o FILE");
+    if ((rc = open_terminal(o, NULL, &t)) != EXIT_DONE)
+        return rc;
+    rc = export ? journal_export_cmd(o, t) : journal_ack_cmd(o, t);
+    close_terminal(t);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    int rc;
+    passphrase_take_env();
+    if (secmem_process_harden() != LEAL_OK)
+        return fail(EXIT_FAILED, "%s", "cannot keep keys out of core dumps (prctl/setrlimit)");
+    if ((rc = parse(argc, argv, &o)) >= 0)
+        return rc;
+    if (o.npos == 0)
+        return usage("%s", "no command given");
+    if (strcmp(o.pos[0], "init") == 0)
+        return cmd_init(&o);
+    if (strcmp(o.pos[0], "load") == 0)
+        return cmd_load(&o);
+    if (strcmp(o.pos[0], "status") == 0)
+        return cmd_status(&o);
+    if (strcmp(o.pos[0], "journal") == 0)
+        return cmd_journal(&o);
+    return usage("unknown command '%s'", o.pos[0]);
+}
