@@ -51,11 +51,17 @@ static void notes(struct desk_card_view *o, const struct issuance_card *v)
 }
 
 /* The card's bonos, named by the program's current rule set (best effort:
- * without it, or a bono it no longer has, the id stands alone). */
+ * without it, or a bono it no longer has, the id stands alone). The rule
+ * set is read only for a card that carries one. */
 static void bonos(struct ledger *l, const struct issuance_card *v, struct desk_card_view *o)
 {
-    struct ledger_rules *r = l ? calloc(1, sizeof *r) : NULL;
-    bool named = r != NULL && ledger_rules_get(l, v->program_id, 0, r) == LEAL_OK;
+    struct ledger_rules *r = NULL;
+    bool named = false;
+    for (int i = 0; l && r == NULL && i < BONO_SLOTS; i++)
+        if (v->bonos.slot[i].id != 0) {
+            r = calloc(1, sizeof *r);
+            named = r != NULL && ledger_rules_get(l, v->program_id, 0, r) == LEAL_OK;
+        }
     for (int i = 0; i < BONO_SLOTS; i++) {
         const struct bono_slot *s = &v->bonos.slot[i];
         struct desk_view_bono *b;
@@ -106,6 +112,8 @@ void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_v
                     struct desk_card_view *out)
 {
     struct ledger_account a;
+    /* Its queries share one snapshot (else each is a transaction of its own). */
+    bool snapshot = l != NULL && ledger_read_begin(l) == LEAL_OK;
     memset(out, 0, sizeof *out);
     out->result = result_names[result];
     out->card_id = v->card_id;
@@ -145,6 +153,8 @@ void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_v
     notes(out, v);
     if (result == DESK_VIEW_READ)
         operations(l, out);
+    if (snapshot)
+        ledger_read_end(l);
 }
 
 void desk_card_view_line(const struct desk_card_view *w, char *out, size_t cap)

@@ -22,6 +22,7 @@ struct op {
     struct issuance_contact c;
     const struct issuance_card_ops *ops;
     void *s;
+    bool caps_in_books; /* the program's caps read with the books (read_books) */
 };
 
 static leal_err op_open(struct op *o, struct issuance *is, struct reader *r)
@@ -77,34 +78,48 @@ static leal_err settle_and_compare(struct op *o, const struct ledger_card *lc,
     return LEAL_OK;
 }
 
-/* The ledger's side of a card just read. A card being issued (PENDING) is
- * judged by its issuance; a card behind the ledger before anything is
- * settled from it; then settle_and_compare, in one write transaction: what
- * the read records (a settlement, a verdict, the counter, what was seen) is
- * one commit, one sync, and a read that changes nothing commits nothing.
- * Each write keeps its own savepoint, so a failed one is undone alone and
- * what went before it is committed, as when each was its own transaction; a
- * verdict that ends the read with an error is committed too. A card still
- * the account's is then brought to the current keys (a card write, outside
- * the transaction). */
+/* What the ledger has of the card just read, judged: a card being issued
+ * (PENDING) by its issuance, a card behind the ledger before anything is
+ * settled from it, any other by settle_and_compare. *judged: the card is
+ * the ledger's and was settled (the read goes on to its keys). */
+static leal_err judge_books(struct op *o, struct ledger_card *lc, struct issuance_card *out,
+                            bool *judged)
+{
+    struct issuance *is = o->is;
+    leal_err err;
+    *judged = false;
+    if ((o->caps_in_books && (err = issuance_purse_caps(is, out)) != LEAL_OK) ||
+        (err = issuance_ledger_card(is, out, lc)) != LEAL_OK || lc->card_id == 0)
+        return err;
+    if (lc->status == LEDGER_CARD_PENDING)
+        return issuance_compare(is, lc, out->stored_value, out);
+    if ((int64_t)out->taps < lc->last_counter)
+        return issuance_judge(is, lc, out->stored_value, out);
+    *judged = true;
+    return settle_and_compare(o, lc, out);
+}
+
+/* The ledger's side of a card just read (judge_books), in one write
+ * transaction from the card's lookup on: what the read records (a
+ * settlement, a verdict, the counter, what was seen) is one commit, one
+ * sync, and a read that changes nothing commits nothing. Each write keeps
+ * its own savepoint, so a failed one is undone alone and what went before
+ * it is committed, as when each was its own transaction; a verdict that
+ * ends the read with an error is committed too. A card still the
+ * account's is then brought to the current keys (a card write, outside the
+ * transaction). */
 static leal_err read_books(struct op *o, struct issuance_card *out)
 {
     struct issuance *is = o->is;
     struct ledger_card lc;
     leal_err err, commit;
-    bool own;
-    if ((err = issuance_ledger_card(is, out, &lc)) != LEAL_OK || lc.card_id == 0)
-        return err;
-    if (lc.status == LEDGER_CARD_PENDING)
-        return issuance_compare(is, &lc, out->stored_value, out);
-    if ((int64_t)out->taps < lc.last_counter)
-        return issuance_judge(is, &lc, out->stored_value, out);
+    bool own, judged;
     /* Unable to begin (busy past the timeout): each write as its own, as before. */
     own = ledger_batch_begin(is->ledger) == LEAL_OK;
-    err = settle_and_compare(o, &lc, out);
+    err = judge_books(o, &lc, out, &judged);
     if (own && (commit = ledger_batch_commit(is->ledger)) != LEAL_OK && err == LEAL_OK)
         err = commit;
-    if (err != LEAL_OK)
+    if (err != LEAL_OK || !judged)
         return err;
     /* A card no longer the account's is left as it is. */
     if (lc.status == LEDGER_CARD_LOST || lc.status == LEDGER_CARD_REPLACED)
@@ -123,14 +138,18 @@ static leal_err read_books(struct op *o, struct issuance_card *out)
     return err;
 }
 
-/* The program's caps first: the Classic purse rule reads them. */
+/* The program's caps before the card for Classic, whose purse rule reads
+ * them; with the books otherwise (one ledger transaction fewer). */
 static leal_err read_on(struct op *o, struct issuance_card *out)
 {
     leal_err err;
-    if ((err = issuance_purse_caps(o->is, out)) != LEAL_OK ||
+    o->caps_in_books = !issuance_is_classic(o->c.tech);
+    if ((!o->caps_in_books && (err = issuance_purse_caps(o->is, out)) != LEAL_OK) ||
         (err = o->ops->read(o->s, out)) != LEAL_OK)
         return err;
-    return read_books(o, out);
+    err = read_books(o, out);
+    o->caps_in_books = false;
+    return err;
 }
 
 /* What the card holds after a write, into the ledger: its counter, then

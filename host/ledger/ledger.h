@@ -105,6 +105,13 @@ LEAL_MUST_CHECK leal_err ledger_batch_begin(struct ledger *l);
 LEAL_MUST_CHECK leal_err ledger_batch_begin_whole(struct ledger *l);
 LEAL_MUST_CHECK leal_err ledger_batch_commit(struct ledger *l);
 void ledger_batch_rollback(struct ledger *l);
+/* A read snapshot: the queries until ledger_read_end see one state of the
+ * ledger and share one transaction's start (a view that asks several
+ * questions). Reads only: a write or batch in between is refused (LEAL_E_STATE). LEAL_E_STATE
+ * inside a batch or another snapshot (then read as usual: each query its own);
+ * ledger_read_end does nothing for a snapshot that did not begin. */
+LEAL_MUST_CHECK leal_err ledger_read_begin(struct ledger *l);
+void ledger_read_end(struct ledger *l);
 
 /* ---- Programs, stores, terminals -------------------------------------- */
 

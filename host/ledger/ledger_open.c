@@ -225,6 +225,7 @@ void ledger_close(struct ledger *l)
     if (l == NULL)
         return;
     ledger_batch_rollback(l);
+    ledger_read_end(l);
     /* What an import left in the WAL goes into the file now, not at the next
      * small write of another process (which would wait for all of it).
      * PASSIVE: never waits for readers; what they hold stays for later. */

@@ -27,6 +27,8 @@ const char *const store_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    /* A read snapshot (ledger_read_begin): the read lock is taken by its first query. */
+    [ST_BEGIN_READ] = "BEGIN DEFERRED",
     [ST_KEY_TERMINAL] = "SELECT id, content_hash FROM entry WHERE terminal_id = ?1 AND "
                         "terminal_epoch = ?2 AND terminal_seq = ?3 AND terminal_seq IS NOT NULL",
     [ST_KEY_REQUEST] = "SELECT id, content_hash FROM entry WHERE request_id = ?1 AND "
@@ -455,6 +457,13 @@ leal_err store_bal_get(struct ledger *l, int64_t account_id, const char *asset,
 
 /* ---- Transactions ---- */
 
+/* A write asked for inside a read snapshot (ledger_read_begin). */
+static leal_err read_only(struct ledger *l)
+{
+    store_set_msg(l, "a read snapshot is open: end it before writing");
+    return LEAL_E_STATE;
+}
+
 /* BEGIN IMMEDIATE: the write lock up front, so two writers never deadlock
  * upgrading a read. What the balance cache held belongs to an older snapshot. */
 static leal_err store_begin_write(struct ledger *l)
@@ -467,6 +476,8 @@ static leal_err store_begin_write(struct ledger *l)
  * nothing inside a batch that fails whole. */
 leal_err store_tx_begin(struct ledger *l)
 {
+    if (l->in_read)
+        return read_only(l);
     switch (l->in_batch) {
     case BATCH_WHOLE:
         if (l->batch_failed) {
@@ -542,6 +553,8 @@ static leal_err batch_begin(struct ledger *l, enum batch_mode mode)
     leal_err err;
     if (l->in_batch)
         return LEAL_E_STATE;
+    if (l->in_read)
+        return read_only(l);
     if (mode == BATCH_WHOLE && (err = bulk_settings(l)) != LEAL_OK)
         return err;
     err = store_begin_write(l);
@@ -590,6 +603,28 @@ void ledger_batch_rollback(struct ledger *l)
     store_txc_clear(l);
     l->in_batch = BATCH_NONE;
     l->batch_failed = false;
+}
+
+/* Each statement outside a transaction is a transaction of its own, whose
+ * start costs more than a lookup by key (WAL read lock, a check that the
+ * file is unchanged): several lookups in a row share one here. */
+leal_err ledger_read_begin(struct ledger *l)
+{
+    leal_err err;
+    if (l->in_batch || l->in_read || !sqlite3_get_autocommit(l->db))
+        return LEAL_E_STATE;
+    if ((err = store_run(l, ST_BEGIN_READ)) == LEAL_OK)
+        l->in_read = true;
+    return err;
+}
+
+void ledger_read_end(struct ledger *l)
+{
+    if (!l->in_read)
+        return;
+    l->in_read = false;
+    if (!sqlite3_get_autocommit(l->db))
+        (void)store_run(l, ST_COMMIT);
 }
 
 /* LEAL_OK if a cached single-key lookup finds a row, LEAL_E_UNKNOWN_ID naming what otherwise. */

@@ -30,6 +30,7 @@ enum st {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_BEGIN_READ,
     ST_KEY_TERMINAL,
     ST_KEY_REQUEST,
     ST_PROGRAM_EXISTS,
@@ -100,7 +101,8 @@ struct ledger {
     struct store_stmt *search_st[LEDGER_SEARCH_ALL + 1];
     enum batch_mode in_batch;
     bool batch_failed;
-    bool bulk; /* has run a whole batch: bulk settings, checkpoint at close */
+    bool bulk;    /* has run a whole batch: bulk settings, checkpoint at close */
+    bool in_read; /* between ledger_read_begin and ledger_read_end */
     struct txc cache;
     /* SHA-256 of an entry's content (ledger_open_with). */
     const struct crypto_provider *crypto;

@@ -41,6 +41,23 @@ leal_err crypto_openssl_error(leal_err err, const char *what)
     return reporter ? reporter(err, "openssl", what, text) : err;
 }
 
+/* AES-128 in ECB and CBC mode, fetched once when the provider is set up
+ * (crypto_openssl): the EVP_aes_128_*() objects make every EVP_CipherInit
+ * look the algorithm up again by name (about 1.4 us a call against 0.5 us
+ * fetched; a desk card read makes 26 calls). Never freed, as OpenSSL's own
+ * tables are not (crypto_openssl); they hold no key. */
+static EVP_CIPHER *aes_ecb, *aes_cbc;
+
+static const EVP_CIPHER *aes128_ecb(void)
+{
+    return aes_ecb ? aes_ecb : EVP_aes_128_ecb();
+}
+
+static const EVP_CIPHER *aes128_cbc(void)
+{
+    return aes_cbc ? aes_cbc : EVP_aes_128_cbc();
+}
+
 /* The bytes one call enciphers or deciphers: len bytes from in to out. */
 struct cipher_io {
     const uint8_t *in;
@@ -73,12 +90,12 @@ out:
 
 static leal_err ecb_encrypt(const uint8_t key[16], const uint8_t in[16], uint8_t out[16])
 {
-    return cipher(EVP_aes_128_ecb(), 1, key, NULL, &(struct cipher_io){in, out, 16});
+    return cipher(aes128_ecb(), 1, key, NULL, &(struct cipher_io){in, out, 16});
 }
 
 static leal_err ecb_decrypt(const uint8_t key[16], const uint8_t in[16], uint8_t out[16])
 {
-    return cipher(EVP_aes_128_ecb(), 0, key, NULL, &(struct cipher_io){in, out, 16});
+    return cipher(aes128_ecb(), 0, key, NULL, &(struct cipher_io){in, out, 16});
 }
 
 static leal_err cbc_encrypt(const uint8_t key[16], uint8_t iv[16], const uint8_t *in, uint8_t *out,
@@ -89,7 +106,7 @@ static leal_err cbc_encrypt(const uint8_t key[16], uint8_t iv[16], const uint8_t
         return LEAL_E_ARG;
     if (len == 0)
         return LEAL_OK;
-    err = cipher(EVP_aes_128_cbc(), 1, key, iv, &(struct cipher_io){in, out, len});
+    err = cipher(aes128_cbc(), 1, key, iv, &(struct cipher_io){in, out, len});
     if (err == LEAL_OK)
         memcpy(iv, out + len - 16, 16);
     return err;
@@ -105,7 +122,7 @@ static leal_err cbc_decrypt(const uint8_t key[16], uint8_t iv[16], const uint8_t
     if (len == 0)
         return LEAL_OK;
     memcpy(next_iv, in + len - 16, 16); /* before in-place decryption overwrites it */
-    err = cipher(EVP_aes_128_cbc(), 0, key, iv, &(struct cipher_io){in, out, len});
+    err = cipher(aes128_cbc(), 0, key, iv, &(struct cipher_io){in, out, len});
     if (err == LEAL_OK)
         memcpy(iv, next_iv, 16);
     return err;
@@ -197,6 +214,11 @@ const struct crypto_provider *crypto_openssl(void)
      * first initialisation decides, so this comes before any other use. */
     if (!initialised) {
         (void)OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+        /* Without them (no default provider), each call looks up as before. */
+        aes_ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+        aes_cbc = EVP_CIPHER_fetch(NULL, "AES-128-CBC", NULL);
+        if (aes_ecb == NULL || aes_cbc == NULL)
+            ERR_clear_error();
         initialised = true;
     }
     return &openssl_provider;

@@ -6,7 +6,10 @@
 # command written to the loop until its view line came back, against a line
 # to pcsc_bare until its "ok"; both processes long-running, timed alike by one
 # Python driver (no process started per sample), medians of LOOP_RUNS,
-# alternated. Goal (issue 11): ratio within 1.1. Then the one-shot figures:
+# alternated. Goal (issue 11): ratio within 1.1. A second, timed pass of the
+# same loop (tests/bench/pcsc_time.c preloaded in both processes) says where
+# each one's time goes: its own work outside SCardTransmit, and the
+# exchanges. Then the one-shot figures:
 # a desk card read with the desk agent running (leal card read; no
 # keystore unlock) through the real pcscd + vpcd + leal-cardsim, against the
 # same number of bare APDUs sent to the same virtual card in the same run by a
@@ -50,6 +53,7 @@ PF=(--passphrase-file "$T/pass")
 CFL=$(pkg-config --cflags libpcsclite) LIBS=$(pkg-config --libs libpcsclite)
 cc -std=c11 -O2 $CFL -o "$T/pcsc_bare" tests/bench/pcsc_bare.c $LIBS || exit 1
 cc -std=c11 -O2 -shared -fPIC $CFL -o "$T/pcsc_count.so" tests/bench/pcsc_count.c -ldl || exit 1
+cc -std=c11 -O2 -shared -fPIC $CFL -o "$T/pcsc_time.so" tests/bench/pcsc_time.c -ldl || exit 1
 cc -std=c11 -O2 $(pkg-config --cflags libcrypto) -o "$T/crypto_start" tests/bench/crypto_start.c \
     $(pkg-config --libs libcrypto) || exit 1
 
@@ -87,13 +91,21 @@ LN=$(($(cat "$T/loopcount2") - $(cat "$T/loopcount1")))
 # The driver is Python: its buffered readline takes each answer in one read
 # (bash's read takes a pipe's line a byte at a time: 150 reads for the view
 # line against 3 for "ok", a third of a millisecond that is the driver's).
-/usr/bin/python3 - "$T" "$LOOP_RUNS" "$PCSC_READER" "$LN" "$LEAL" "${R[@]}" <<'PY' || exit 1
-import subprocess, sys, time
-t, runs, reader, n, leal, args = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6:]
+# With a first argument "timed", a second pass under tests/bench/pcsc_time.c
+# (LD_PRELOAD in both processes) says where each one's time goes.
+loop_driver() {
+/usr/bin/python3 - "$1" "$T" "$LOOP_RUNS" "$PCSC_READER" "$LN" "$LEAL" "${R[@]}" <<'PY'
+import os, subprocess, sys, time
+timed, t, runs, reader, n, leal, args = sys.argv[1] == "timed", sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7:]
+def env(name):
+    if not timed:
+        return None
+    return dict(os.environ, LD_PRELOAD=t + "/pcsc_time.so", PCSC_TIME_FILE=t + "/time_" + name)
 desk = subprocess.Popen([leal, "desk", "--stdio", *args], stdin=subprocess.PIPE,
-                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
+                        env=env("loop"))
 warm = subprocess.Popen([t + "/pcsc_bare", "--warm", reader, n], stdin=subprocess.PIPE,
-                        stdout=subprocess.PIPE, text=True, bufsize=1)
+                        stdout=subprocess.PIPE, text=True, bufsize=1, env=env("warm"))
 desk.stdout.readline()  # the loop's ready line
 def ask(p, want):
     t0 = time.perf_counter_ns()
@@ -106,7 +118,7 @@ def ask(p, want):
     return (t1 - t0) // 1000
 for _ in range(3):
     ask(desk, "read card"), ask(warm, "ok")
-with open(t + "/loop", "w") as fl, open(t + "/warm", "w") as fw:
+with open(t + ("/tloop" if timed else "/loop"), "w") as fl, open(t + ("/twarm" if timed else "/warm"), "w") as fw:
     for _ in range(runs):
         print(ask(desk, "read card"), file=fl)
         print(ask(warm, "ok"), file=fw)
@@ -114,6 +126,9 @@ for p in (desk, warm):
     p.stdin.close()
     p.wait()
 PY
+}
+loop_driver plain || exit 1
+loop_driver timed || exit 1
 
 # median_ms CMD...: the median wall time of RUNS runs, in milliseconds.
 sample() { # FILE CMD...: appends one wall time in ms to FILE
@@ -180,6 +195,16 @@ awk -v r="$LOOP" -v b="$WARM" -v n="$LN" -v runs="$LOOP_RUNS" 'BEGIN {
 # Each read against the bare request right after it: steadier on a loaded machine.
 paste "$T/loop" "$T/warm" | awk '{ print $1 / $2 }' | sort -g |
     awk '{ a[NR] = $1 } END { printf "median of the %d paired ratios           %7.2f\n", NR, (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'
+# Where the loop read's time goes (the timed pass): the client's own work
+# between the command line and its answer, outside SCardTransmit, and the
+# exchanges themselves, for leal desk and for pcsc_bare --warm alike.
+tv() { awk -v k="$2" '$1 == k { print $2 }' "$T/time_$1"; }
+if [ -s "$T/time_loop" ] && [ -s "$T/time_warm" ]; then
+    printf 'where a loop read goes (timed pass, medians): leal own work %.1f us (before the first\n' "$(tv loop own)"
+    printf '  exchange %.1f, after the last %.1f), its %s exchanges %.1f us; pcsc_bare own work %.1f us,\n' \
+        "$(tv loop before)" "$(tv loop after)" "$(awk '{ print $4; exit }' "$T/time_loop")" "$(tv loop exchanges)" "$(tv warm own)"
+    printf '  its %s exchanges %.1f us\n' "$(awk '{ print $4; exit }' "$T/time_warm")" "$(tv warm exchanges)"
+fi
 echo "one-shot figures (leal card read, a process per read):"
 awk -v r="$READ" -v b="$BARE" -v n="$N" -v runs="$RUNS" 'BEGIN {
     printf "desk read with the agent through pcscd   %7.2f ms (%d APDUs; median of %d)\n", r, n, runs

@@ -902,6 +902,48 @@ static void test_ledger_negative_check_after_rollback_and_other_writer(void **st
     assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
 }
 
+/* A read snapshot (ledger_read_begin): its queries see one state of the
+ * ledger, another connection's post only after it ends; a write inside it,
+ * a snapshot inside a batch or inside another is refused; after it, batches
+ * and writes are as before. */
+static void test_ledger_read_snapshot_sees_one_state(void **state)
+{
+    struct fx *f = *state;
+    struct ledger *other = NULL;
+    int64_t id;
+    bool rep;
+    assert_int_equal(post2(f, "s1", "topup", f->alice_acct, f->topups, "EUR", 300, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(ledger_read_begin(f->l), LEAL_OK);
+    assert_int_equal(ledger_read_begin(f->l), LEAL_E_STATE);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 300);
+    assert_int_equal(ledger_open(f->path, &other), LEAL_OK);
+    {
+        struct ledger *mine = f->l;
+        f->l = other;
+        assert_int_equal(post2(f, "s2", "topup", f->alice_acct, f->topups, "EUR", 70, 0, &id, &rep),
+                         LEAL_OK);
+        f->l = mine;
+    }
+    ledger_close(other);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 300);
+    assert_int_equal(post2(f, "s3", "topup", f->alice_acct, f->topups, "EUR", 5, 0, &id, &rep),
+                     LEAL_E_STATE);
+    assert_string_equal(ledger_errmsg(f->l), "a read snapshot is open: end it before writing");
+    assert_int_equal(ledger_batch_begin(f->l), LEAL_E_STATE);
+    ledger_read_end(f->l);
+    ledger_read_end(f->l); /* a second end does nothing */
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 370);
+    assert_int_equal(ledger_batch_begin(f->l), LEAL_OK);
+    assert_int_equal(ledger_read_begin(f->l), LEAL_E_STATE);
+    assert_int_equal(post2(f, "s4", "topup", f->alice_acct, f->topups, "EUR", 5, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(ledger_batch_commit(f->l), LEAL_OK);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 375);
+    assert_int_equal(count(f, "SELECT count(*) FROM entry WHERE request_id = 's3'"), 0);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
 static void test_ledger_backup_is_a_consistent_copy(void **state)
 {
     struct fx *f = *state;
@@ -2173,6 +2215,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger_verify_names_first_difference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_batch_whole_is_refused_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_import_checkpoints_at_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_read_snapshot_sees_one_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_negative_check_after_rollback_and_other_writer,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_verify_books_lots_and_balances, setup,
