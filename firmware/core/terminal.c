@@ -33,6 +33,7 @@ struct tap {
     struct card_view v;
     uint8_t card_kind; /* enum journal_card_kind */
     uint32_t counter;  /* the journal's counter as read: DESFire taps, Classic seq */
+    bool staged;       /* writes staged on the card and neither committed nor dropped */
     struct plan p;
 };
 
@@ -618,6 +619,10 @@ static leal_err tap_desfire(struct tap *tp)
     }
     tp->counter = tp->v.taps;
     err = finish(tp, desfire_stage, desfire_commit_tx, &c);
+    /* Not journaled, so not committed: AbortTransaction drops the staged
+     * writes now rather than at the next SelectApplication. */
+    if (tp->staged && desfire_abort(&c.d) != LEAL_OK)
+        tp->staged = false; /* the card left: it dropped them itself */
     tp->out->round_trips = c.d.round_trips;
     desfire_card_clear(&c);
     return err;
@@ -736,8 +741,10 @@ static leal_err finish(struct tap *tp, leal_err (*stage)(struct tap *, void *),
     /* Journaled before the commit: the journal never lacks what the card
      * may hold. A full journal stops the tap here, the card untouched (the
      * staged writes die with the session). */
+    tp->staged = true;
     if ((err = append(tp, &tp->p.e)) != LEAL_OK)
         return err;
+    tp->staged = false;
     err = commit(tp, card);
     remember(tp, err != LEAL_OK);
     return LEAL_OK;

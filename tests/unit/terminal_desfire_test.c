@@ -388,6 +388,37 @@ static void test_another_programs_card_is_refused(void **state)
     till_close(&t);
 }
 
+/* A journal full of entries the host has not acknowledged: the earn stops
+ * before the commit, its staged writes die with the session, the card is as
+ * it was, and nothing is journaled. */
+static void test_full_journal_leaves_the_card_untouched(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct terminal_request bal = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    struct terminal_request q = till_request(TERMINAL_EARN, 500, 0, 0);
+    struct terminal_result r;
+    unsigned taps = 0;
+    leal_err err;
+
+    till_make_desfire(f, 0, 0);
+    till_open(&t, f, 3, NULL);
+    /* 4 units of 8 slots: the EPOCH, then balances until the last unit
+     * would have to be erased over unacknowledged entries (one slot is kept
+     * for the journal's own ACK or RECOVERY). */
+    while ((err = till_tap(&t, &bal, &r)) == LEAL_OK)
+        taps++;
+    assert_int_equal(err, LEAL_E_JOURNAL_FULL);
+    assert_int_equal(taps, TILL_JOURNAL_UNITS * (TILL_JOURNAL_UNIT / JOURNAL_SLOT) - 2);
+    till_present(&t);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_E_JOURNAL_FULL);
+    /* the read (5), the staged write and debit (2), AbortTransaction */
+    assert_int_equal(r.round_trips, 8);
+    assert_int_equal(till_entries(&t, NULL, 0), taps);
+    expect_card(&t, 1, 25, 0, 0);
+    till_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +431,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals, desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_another_programs_card_is_refused, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_full_journal_leaves_the_card_untouched,
+                                        desk_fixture_setup, desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

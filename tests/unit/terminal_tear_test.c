@@ -1,0 +1,307 @@
+/* terminal_tear_test.c - a tap torn at every card command (firmware/core/
+ * terminal.h): DESFire earn, pay and bono torn before each command reaches
+ * the card, after it ran with its answer lost, and inside the commit at each
+ * step; Classic earn and pay torn the same way at each of its 23 commands,
+ * a torn block left old, new or garbage. After each tear the card is
+ * tapped at a second terminal, then at the first again. Whatever the point:
+ * the card holds exactly the state before or exactly the one the operation
+ * makes; the second terminal reads it as it is; the first terminal's
+ * journal has the operation standing exactly when the card holds it (a
+ * commit with no answer is settled at the re-tap, done or not done from the
+ * card's own counter); no point, euro, session or tap is created or lost. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cardlayout/records/classic_record.h"
+#include "host/cardsim/cardsim.h"
+#include "host/reader/reader.h"
+#include "tests/lib/till.h"
+
+/* What a card shows of the transaction: the quantities it moves. */
+struct shown {
+    uint32_t seq, points, taps;
+    int64_t purse;
+    uint16_t bono;
+};
+
+static struct shown shown_now(struct till *t, bool desfire)
+{
+    struct shown s;
+    memset(&s, 0, sizeof s);
+    if (desfire) {
+        struct card_view v;
+        till_read_desfire(t->f, &v);
+        s = (struct shown){v.state.seq, v.state.points, v.taps, v.purse_cents,
+                           v.bonos.slot[0].sessions};
+    } else {
+        struct classic_record_state st;
+        till_read_classic(t->f, &st);
+        s = (struct shown){st.body.seq, st.body.points, st.body.seq, st.purse, 0};
+    }
+    return s;
+}
+
+static bool same(const struct shown *a, const struct shown *b)
+{
+    return a->seq == b->seq && a->points == b->points && a->taps == b->taps &&
+           a->purse == b->purse && a->bono == b->bono;
+}
+
+/* What a journal says moved on the card: operations standing (a settle
+ * "not done" takes its operation back). */
+static struct shown journal_moved(struct till *t)
+{
+    struct journal_entry e[64];
+    unsigned n = till_entries(t, e, 64);
+    struct shown m = {0, 0, 0, 0, 0};
+    assert_true(n <= 64);
+    for (unsigned i = 0; i < n; i++) {
+        bool undone = false;
+        if (e[i].op > JOURNAL_OP_VOID)
+            continue;
+        for (unsigned j = i + 1; j < n; j++)
+            if (e[j].op == JOURNAL_OP_SETTLE && e[j].ref_epoch == e[i].epoch &&
+                e[j].ref_seq == e[i].seq && e[j].item == JOURNAL_SETTLED_NOT_DONE)
+                undone = true;
+        if (undone)
+            continue;
+        m.points += (uint32_t)e[i].points;
+        m.purse -= e[i].purse_cents;
+        m.taps += e[i].counter_after - e[i].counter_before;
+        if (e[i].op == JOURNAL_OP_BONO) /* an earn's quantity is its stamps */
+            m.bono += (uint16_t)e[i].quantity;
+    }
+    return m;
+}
+
+/* How the tears of a sweep ended. */
+struct tally {
+    unsigned read_failed, refused, doubt_done, doubt_not_done;
+};
+
+struct tear_case {
+    struct tally expect;
+    bool desfire;
+    struct terminal_request q;
+    unsigned commands;  /* exchanges of the whole tap; the last one commits */
+    struct shown delta; /* what a done operation moves: seq, points, taps, purse, bono used */
+};
+
+static void run_tear(struct fixture *f, const struct tear_case *c, const struct cardsim_tear *tear,
+                     struct tally *n)
+{
+    struct till a, b;
+    struct terminal_result ra, rb, rr;
+    struct terminal_request bal = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    struct shown before, after, moved;
+    leal_err err;
+    bool done;
+
+    if (c->desfire)
+        till_make_desfire(f, 5000, 5);
+    else
+        till_make_classic(f, 5000);
+    till_open(&a, f, 3, NULL);
+    before = shown_now(&a, c->desfire);
+    till_present(&a);
+    cardsim_set_tear(reader_sim_card(a.r), tear);
+    err = till_tap(&a, &c->q, &ra);
+    assert_true(cardsim_torn(reader_sim_card(a.r)));
+    after = shown_now(&a, c->desfire);
+    till_present(&a);
+    done = !same(&before, &after);
+    if (done) { /* exactly what the operation makes */
+        assert_int_equal(after.seq, before.seq + c->delta.seq);
+        assert_int_equal(after.points, before.points + c->delta.points);
+        assert_int_equal(after.taps, before.taps + c->delta.taps);
+        assert_int_equal(after.purse, before.purse - c->delta.purse);
+        assert_int_equal(after.bono, before.bono - c->delta.bono);
+    }
+    /* What the first terminal said of its tap. */
+    if (err != LEAL_OK) {
+        assert_int_equal(err, LEAL_E_CARD_REMOVED);
+        assert_false(done);
+        assert_int_equal(till_entries(&a, NULL, 0), 0);
+        n->read_failed++;
+    } else if (ra.outcome == TERMINAL_REFUSED) {
+        assert_int_equal(ra.reason, LEAL_E_CARD_REMOVED);
+        assert_false(done);
+        n->refused++;
+    } else {
+        assert_int_equal(ra.outcome, TERMINAL_IN_DOUBT);
+        if (done)
+            n->doubt_done++;
+        else
+            n->doubt_not_done++;
+    }
+
+    /* A second terminal reads the card as it is. */
+    till_open(&b, f, 4, NULL);
+    assert_int_equal(till_tap(&b, &bal, &rb), LEAL_OK);
+    assert_int_equal(rb.outcome, TERMINAL_DONE);
+    assert_false(rb.settled);
+    assert_int_equal(rb.after.points, after.points);
+    assert_int_equal(rb.after.seq, after.seq);
+    assert_int_equal(rb.purse_after, after.purse);
+    assert_int_equal(rb.taps_after, c->desfire ? after.taps : after.seq);
+    till_close(&b);
+
+    /* The first again: a commit with no answer is settled from the card. */
+    till_present(&a);
+    assert_int_equal(till_tap(&a, &bal, &rr), LEAL_OK);
+    assert_int_equal(rr.outcome, TERMINAL_DONE);
+    if (err == LEAL_OK && ra.outcome == TERMINAL_IN_DOUBT) {
+        assert_true(rr.settled);
+        assert_int_equal(rr.settled_item, done ? JOURNAL_SETTLED_DONE : JOURNAL_SETTLED_NOT_DONE);
+    } else {
+        assert_false(rr.settled);
+    }
+    /* The journal and the card agree: nothing created, nothing lost. */
+    moved = journal_moved(&a);
+    assert_int_equal(before.points + moved.points, after.points);
+    assert_int_equal(before.purse + moved.purse, after.purse);
+    assert_int_equal(before.bono - moved.bono, after.bono);
+    assert_int_equal((c->desfire ? before.taps : before.seq) + moved.taps,
+                     c->desfire ? after.taps : after.seq);
+    till_close(&a);
+}
+
+static struct tally sweep(struct fixture *f, const struct tear_case *c)
+{
+    struct tally n = {0, 0, 0, 0};
+    static const enum cardsim_torn_block blocks[] = {CARDSIM_TORN_OLD, CARDSIM_TORN_NEW,
+                                                     CARDSIM_TORN_GARBAGE};
+    unsigned cases = 0;
+    for (unsigned k = 1; k <= c->commands; k++) {
+        for (int p = CARDSIM_TEAR_BEFORE_COMMAND; p <= CARDSIM_TEAR_BEFORE_ANSWER; p++) {
+            unsigned nb = c->desfire ? 1 : 3;
+            for (unsigned bl = 0; bl < nb; bl++) {
+                struct cardsim_tear t = {(enum cardsim_tear_point)p, k, blocks[bl], 0};
+                run_tear(f, c, &t, &n);
+                cases++;
+            }
+        }
+    }
+    /* Inside the commit: nothing written, the commit record, then each file. */
+    for (unsigned step = 0; c->desfire && step <= 4; step++) {
+        struct cardsim_tear t = {CARDSIM_TEAR_INSIDE_COMMIT, c->commands, CARDSIM_TORN_OLD, step};
+        run_tear(f, c, &t, &n);
+        cases++;
+    }
+    assert_int_equal(cases, n.read_failed + n.refused + n.doubt_done + n.doubt_not_done);
+    assert_int_equal(n.read_failed, c->expect.read_failed);
+    assert_int_equal(n.refused, c->expect.refused);
+    assert_int_equal(n.doubt_done, c->expect.doubt_done);
+    assert_int_equal(n.doubt_not_done, c->expect.doubt_not_done);
+    return n;
+}
+
+/* Expected, by where the tear falls: a read command (both points: the tap
+ * ends, no entry); a staged write (refused, journaled, nothing committed);
+ * the commit (in doubt: its answer lost, or power lost inside it once the
+ * commit record is written (steps 1..4), the card holds it; the command
+ * never reaching the card, or step 0, it does not). DESFire earn: 5 read
+ * commands, 2 staged, the commit. */
+static void test_desfire_earn_torn_everywhere(void **state)
+{
+    struct tear_case c = {
+        {10, 4, 5, 2}, true, till_request(TERMINAL_EARN, 1000, 0, 0), 8, {1, 10, 1, 0, 0}};
+    sweep(*state, &c);
+}
+
+/* 6 read commands (+ purse), 3 staged (+ Debit purse), the commit. */
+static void test_desfire_pay_torn_everywhere(void **state)
+{
+    struct tear_case c = {
+        {12, 6, 5, 2}, true, till_request(TERMINAL_PAY, 0, 300, 0), 10, {1, 0, 1, 300, 0}};
+    sweep(*state, &c);
+}
+
+/* 6 read commands (+ bonos), 2 staged (bonos, counter), the commit. */
+static void test_desfire_bono_torn_everywhere(void **state)
+{
+    struct tear_case c = {
+        {12, 4, 5, 2}, true, till_request(TERMINAL_BONO, 0, 0, 21), 9, {0, 0, 1, 0, 1}};
+    sweep(*state, &c);
+}
+
+/* Classic: 19 read commands, each torn 6 ways (2 points x 3 torn-block
+ * kinds); the slot write (auth + 3 blocks) is the commit: done only when
+ * the last block was written (its answer lost: 3), else the current slot
+ * still wins (21). */
+static void test_classic_earn_torn_everywhere(void **state)
+{
+    struct tear_case c = {
+        {114, 0, 3, 21}, false, till_request(TERMINAL_EARN, 1000, 0, 0), 23, {1, 10, 1, 0, 0}};
+    sweep(*state, &c);
+}
+
+static void test_classic_pay_torn_everywhere(void **state)
+{
+    struct tear_case c = {
+        {114, 0, 3, 21}, false, till_request(TERMINAL_PAY, 0, 300, 0), 23, {1, 0, 1, 300, 0}};
+    sweep(*state, &c);
+}
+
+/* A commit with no answer, and the card goes on at another terminal before
+ * it comes back: the first terminal settles nothing (the card moved on) and
+ * voids nothing; the host reads it from the counters: the second journal's
+ * entry starts where the first one's said it would end. */
+static void test_in_doubt_card_moves_on_elsewhere(void **state)
+{
+    struct fixture *f = *state;
+    struct till a, b;
+    struct terminal_request earn = till_request(TERMINAL_EARN, 1000, 0, 0);
+    struct terminal_request bal = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    struct terminal_request vd = till_request(TERMINAL_VOID, 0, 0, 0);
+    struct terminal_result r;
+    struct journal_entry ea, eb;
+
+    till_make_desfire(f, 0, 0);
+    till_open(&a, f, 3, NULL);
+    cardsim_set_tear(reader_sim_card(a.r),
+                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_ANSWER, 8, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&a, &earn, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    till_last_entry(&a, &ea);
+    assert_int_equal(ea.op, JOURNAL_OP_EARN);
+
+    till_open(&b, f, 4, NULL);
+    assert_int_equal(till_tap(&b, &earn, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.after.points, 45); /* 25 + 10 (a's, committed) + 10 */
+    till_last_entry(&b, &eb);
+    assert_int_equal(eb.counter_before, ea.counter_after);
+    till_close(&b);
+
+    till_present(&a);
+    assert_int_equal(till_tap(&a, &bal, &r), LEAL_OK);
+    assert_false(r.settled);
+    assert_int_equal(till_tap(&a, &vd, &r), LEAL_OK);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_NOTHING_TO_VOID);
+    till_close(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_desfire_earn_torn_everywhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_pay_torn_everywhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_bono_torn_everywhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_earn_torn_everywhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_pay_torn_everywhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_in_doubt_card_moves_on_elsewhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
