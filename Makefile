@@ -197,6 +197,7 @@ check-freestanding:
 	@tests/lib/check-freestanding.sh $(FS_SRC)
 	@tests/lib/freestanding/link_portable.sh
 	@tests/lib/freestanding/link_journal.sh
+	@tests/lib/freestanding/link_terminal.sh
 # Issue 11's size rule over product code (not tests): functions <= 80 lines,
 # <= 6 parameters, against a baseline of today's violators that only shrinks.
 check-size:
