@@ -163,7 +163,8 @@ void till_rules(struct rules_set *s)
                                               .combine = RULES_STACK,
                                               .multiplier_milli = 2000,
                                               .n_categories = 1,
-                                              .categories = {3}};
+                                              .categories = {3},
+                                              .cap_per_day = 5};
     s->program.n_stamps = 1;
     s->program.stamps[0] = (struct rules_stamp){RULES_STAMP_PER_SALE, 0, 3, 9, 0};
     s->program.n_rewards = 2;

@@ -56,9 +56,9 @@ struct till {
 };
 
 /* The rule set every till's package carries: 1 point a euro; rule 77
- * doubles category 3 (cafe); stamp card 0: one stamp per sale, 3 give
- * reward 9; rewards 5 (product 1234, 10 points) and 6 (voucher 2.00, 30
- * points); bono kind 21 (5 sessions). */
+ * doubles category 3 (cafe), 5 points a card a day at most; stamp card 0: one stamp per sale, 3
+ * give reward 9; rewards 5 (product 1234, 10 points) and 6 (voucher 2.00, 30 points); bono kind 21
+ * (5 sessions). */
 void till_rules(struct rules_set *s);
 
 /* Opens a till on f (its keystore and card file) with terminal id id; pp

@@ -101,12 +101,30 @@ static void test_earn_writes_points_stamps_and_journal(void **state)
     assert_int_equal(e.utc_seconds, TILL_NOW);
     assert_int_equal(e.utc_offset_minutes, 120);
 
+    /* The same day, 5.00 of cafe more: rule 77 would give 5, but this card
+     * had 3 of its 5 a day (from this terminal's journal): 2. */
+    till_present(&t);
+    q = earn_of(500);
+    q.n_items = 1;
+    q.items[0] = (struct rules_item){3, 1, 500};
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.n_lines, 2);
+    assert_int_equal(r.lines[1].id, 77);
+    assert_int_equal(r.lines[1].points, 2);
+    assert_int_equal(r.points, 7);
+    /* The next local day (02:30 there, UTC+2) the cap starts again. */
+    t.now.utc_seconds = TILL_NOW + 4 * 3600 + 4 * 60;
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.lines[1].points, 5);
+    assert_int_equal(r.points, 10);
+
     till_read_desfire(f, &v);
-    assert_int_equal(v.state.points, 51);
-    assert_int_equal(v.state.seq, 2);
-    assert_int_equal(v.state.stamps[0], 1);
+    assert_int_equal(v.state.points, 68);
+    assert_int_equal(v.state.seq, 4);
+    assert_int_equal(v.state.stamps[0], 0); /* three sales: the stamp card's reward */
     assert_int_equal(v.purse_cents, 5000);
-    assert_int_equal(v.taps, 2);
+    assert_int_equal(v.taps, 4);
     till_close(&t);
 }
 
