@@ -93,6 +93,14 @@ printf '\n\033[1m== %s\033[0m\n$ %s\n' \
     "leal desk --reader sim:field.json"
 desk_loop
 step "The books balance" "$LEAL" ledger verify
+step "A bono kind: 10 massages for 45 euros, valid a year (prepaid sessions)" \
+    "$LEAL" bono add --program 1 --name "10 masajes" --sessions 10 --price 45 --valid-days 365 \
+    --reason "bonos de masaje" --operator Marta
+step "Sold on Ana's card at the desk: 10 sessions on the card, the 45 euros owed until used" \
+    "$LEAL" bono sell --kind "10 masajes" --reader "sim:$D/ana2.json"
+step "A massage: one session off card and ledger, 4,50 euros of it earned" \
+    "$LEAL" bono use --kind "10 masajes" --reader "sim:$D/ana2.json"
+step "The card shows its layout version and its bono" "$LEAL" card read --reader "sim:$D/ana2.json"
 step "An online sale on Tuesday 1 December at 17:30 in Madrid: 12,40 euros, two coffees" \
     "$LEAL" sale --account "$ACCOUNT" --amount 12,40 --category cafe=2x3,00 --store 1 \
     --at 2026-12-01T16:30:00Z

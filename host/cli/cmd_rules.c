@@ -1153,7 +1153,8 @@ static const char bono_help[] =
     "       (each also takes --db PATH and --json)\n"
     "A bono is a prepaid bundle of --sessions sessions of a service (10 massages),\n"
     "sold at the desk for --price, one session used per tap, valid --valid-days days\n"
-    "from the sale (default: no end).\n";
+    "from the sale (default: no end).\n"
+    "       leal bono sell|use --kind NAME|ID ...   (at the desk: 'leal bono sell --help')\n";
 
 /* Options a subcommand other than add takes. */
 static int only_options(const struct rc *c, const char *const *allowed)
@@ -1312,5 +1313,8 @@ int cmd_bono(int argc, char **argv)
                                        bono_from_opts, edit_bono_add, edit_bono_remove};
     struct lcli_opt o[] = {COMMON_OPTS,        {"id", 0, 0},    {"name", 0, 0},
                            {"sessions", 0, 0}, {"price", 0, 0}, {"valid-days", 0, 0}};
+    /* Selling and using one is the desk's, on a card (cmd_bono.c). */
+    if (argc >= 2 && (strcmp(argv[1], "sell") == 0 || strcmp(argv[1], "use") == 0))
+        return bono_desk(argc - 1, argv + 1);
     return rules_command(&d, o, N(o), argc, argv);
 }

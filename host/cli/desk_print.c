@@ -20,6 +20,28 @@ static void print_operations_json(const struct desk_card_view *w)
     putchar(']');
 }
 
+/* The card's bonos (LAYOUT.md 4.2): kind id, its name (null when the rule
+ * set no longer has it), sessions left, last day (null: none). */
+static void print_bonos_json(const struct desk_card_view *w)
+{
+    fputs(",\"bonos\":[", stdout);
+    for (int i = 0; i < w->nbonos; i++) {
+        const struct desk_view_bono *b = &w->bonos[i];
+        printf("%s{\"id\":%u,\"name\":", i ? "," : "", b->id);
+        if (b->name[0])
+            cli_json_string(stdout, b->name);
+        else
+            fputs("null", stdout);
+        printf(",\"sessions\":%u,\"last_day\":", b->sessions);
+        if (b->last_day[0])
+            printf("\"%s\"", b->last_day);
+        else
+            fputs("null", stdout);
+        putchar('}');
+    }
+    putchar(']');
+}
+
 void desk_print_json(const struct desk_card_view *w)
 {
     printf("{\"result\":\"%s\",\"card_id\":%lld,\"technology\":\"%s\",\"uid\":\"%s\","
@@ -39,6 +61,11 @@ void desk_print_json(const struct desk_card_view *w)
            "\"keys_updated\":%d,\"synced_points\":%lld,\"round_trips\":%u,\"bytes\":%lu",
            w->stored_value ? "true" : "false", w->recovered_topups, w->dropped_topups,
            w->keys_updated, (long long)w->synced_points, w->round_trips, w->bytes);
+    printf(",\"layout_version\":%u,\"upgraded\":%s", w->layout_version,
+           w->upgraded ? "true" : "false");
+    print_bonos_json(w);
+    printf(",\"bonos_settled\":%d,\"bonos_dropped\":%d,\"offline_sessions\":%lld", w->bonos_settled,
+           w->bonos_dropped, (long long)w->offline_sessions);
     if (w->has_operations)
         print_operations_json(w);
     puts("}");

@@ -45,6 +45,15 @@ static void notes(struct desk_card_view *o, const struct issuance_card *v)
         note(o, "synced", "%+lld points brought onto the card from the ledger", v->sync_points);
     if (v->rekeyed)
         note(o, "keys", "%lld card key(s) changed to the keystore's current versions", v->rekeyed);
+    if (v->bonos_settled)
+        note(o, "bono", "%lld interrupted bono sale(s) or use(s) the card shows were posted",
+             v->bonos_settled);
+    if (v->bonos_dropped)
+        note(o, "bono", "%lld interrupted bono sale(s) or use(s) the card never took were dropped",
+             v->bonos_dropped);
+    if (v->offline_sessions)
+        note(o, "bono", "%lld session(s) used at a terminal, waiting for its journal",
+             v->offline_sessions);
     if (v->upgraded)
         note(o, "layout", "card upgraded to layout version %lld (room for bonos)",
              v->layout_version);
@@ -147,6 +156,9 @@ void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_v
     out->recovered_topups = v->recovered;
     out->dropped_topups = v->dropped;
     out->keys_updated = v->rekeyed;
+    out->bonos_settled = v->bonos_settled;
+    out->bonos_dropped = v->bonos_dropped;
+    out->offline_sessions = v->offline_sessions;
     out->synced_points = v->sync_points;
     out->round_trips = v->round_trips;
     out->bytes = v->bytes;

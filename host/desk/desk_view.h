@@ -26,8 +26,9 @@
 
 /* The account's newest entries a read shows ("last operations"). */
 #define DESK_VIEW_OPERATIONS 3
-/* At most one note each: recovered, dropped, synced, synced points, keys, layout. */
-#define DESK_VIEW_NOTES 6
+/* At most one note each: recovered, dropped, synced, synced points, keys,
+ * layout, bonos posted, bonos dropped, sessions used offline. */
+#define DESK_VIEW_NOTES 9
 
 enum desk_view_result {
     DESK_VIEW_ISSUED,
@@ -39,7 +40,7 @@ enum desk_view_result {
 
 /* Something this contact did beyond the operation asked for, in a sentence. */
 struct desk_view_note {
-    const char *topic; /* "recovered", "dropped", "synced" or "keys" */
+    const char *topic; /* "recovered", "dropped", "synced", "keys", "layout" or "bono" */
     char text[96];
 };
 
@@ -81,6 +82,10 @@ struct desk_card_view {
     char agreement[340];  /* "agrees", or "DIFFERS: " and the difference */
     bool stored_value;
     int recovered_topups, dropped_topups, keys_updated;
+    /* Bono sales or uses this contact posted or dropped (interrupted ones),
+     * and sessions the card shows fewer than the ledger (used offline). */
+    int bonos_settled, bonos_dropped;
+    int64_t offline_sessions;
     int64_t synced_points;
     unsigned round_trips;
     unsigned long bytes;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cardlayout/layout.h"
+#include "issuance_bono.h"
 #include "issuance_books.h"
 #include "issuance_ops.h"
 
@@ -61,17 +62,25 @@ static leal_err settle_and_compare(struct op *o, const struct ledger_card *lc,
     if ((err = issuance_settle_topup(is, lc, out, &intent_mark, unsettled, sizeof unsettled)) !=
             LEAL_OK ||
         (!out->unsettled &&
-         (err = issuance_settle_sync(is, lc, out, unsettled, sizeof unsettled)) != LEAL_OK))
+         (err = issuance_settle_sync(is, lc, out, unsettled, sizeof unsettled)) != LEAL_OK) ||
+        (!out->unsettled &&
+         (err = issuance_settle_bono(is, lc, out, unsettled, sizeof unsettled)) != LEAL_OK))
         return err;
     o->ops->judge_mark(o->s, lc, intent_mark, out, verdict, sizeof verdict);
     if (verdict[0] != '\0')
         return issuance_verdict(is, out, verdict);
-    if ((err = issuance_judge(is, lc, out->stored_value, out)) != LEAL_OK ||
-        ((int64_t)out->taps > lc->last_counter &&
+    if ((err = issuance_judge(is, lc, out->stored_value, out)) != LEAL_OK)
+        return err;
+    /* Sessions are card data too: more than the ledger holds is a verdict. */
+    if ((err = issuance_judge_bonos(is, lc, out, verdict, sizeof verdict)) != LEAL_OK)
+        return err;
+    if (verdict[0] != '\0')
+        return issuance_verdict(is, out, verdict);
+    if (((int64_t)out->taps > lc->last_counter &&
          (err = ledger_card_set_counter(is->ledger, out->card_id, out->taps)) != LEAL_OK) ||
         (err = issuance_compare(is, lc, out->stored_value, out)) != LEAL_OK)
         return err;
-    if (out->unsettled) {
+    if (out->unsettled || out->bono_unsettled) {
         out->agrees = false;
         snprintf(out->why, sizeof out->why, "%s", unsettled);
     }
@@ -129,8 +138,8 @@ static leal_err read_books(struct op *o, struct issuance_card *out)
         return LEAL_E_CARD_TAMPERED;
     /* A version-1 card the ledger holds active, judged and settled, to
      * version 2 at this tap (LAYOUT.md 4.3): terminals cannot make its file. */
-    if (err == LEAL_OK && lc.status == LEDGER_CARD_ACTIVE && !out->unsettled && o->ops->upgrade &&
-        out->layout_version == LAYOUT_VERSION)
+    if (err == LEAL_OK && lc.status == LEDGER_CARD_ACTIVE && !out->unsettled &&
+        !out->bono_unsettled && o->ops->upgrade && out->layout_version == LAYOUT_VERSION)
         err = o->ops->upgrade(o->s, out);
     /* What the card now is, recorded (also a tear's between card and ledger). */
     if (err == LEAL_OK && out->layout_version > lc.layout_version)
@@ -222,6 +231,83 @@ static leal_err empty_on(struct op *o, struct issuance_card *out)
     if ((err = ledger_card_set_counter(o->is->ledger, out->card_id, out->taps)) != LEAL_OK)
         return err;
     return ledger_card_set_seen_mark(o->is->ledger, out->card_id, now.state.seq, 0, 0, now.mark);
+}
+
+/* A bono sale or use on a card just read (LAYOUT.md 4.4): the intent in the
+ * ledger (taps before and after, the bono file the card will hold) before
+ * the card is written; once the card has it, the entry posted and the
+ * intent removed in one transaction. A tear anywhere leaves the intent for
+ * the next read to settle (issuance_settle_bono). */
+static leal_err bono_on(struct op *o, struct issuance_card *out, const struct bono_file *next,
+                        struct ledger_bono_intent *p)
+{
+    int64_t entry, sessions, deferred;
+    bool replayed = false;
+    leal_err err;
+    if ((err = o->ops->bono_stage(o->s, out, next, p)) != LEAL_OK)
+        return err;
+    snprintf(p->request_id, sizeof p->request_id, "card:%lld:bono:%lld", (long long)out->card_id,
+             (long long)p->seq_after);
+    if ((err = ledger_bono_intent_add(o->is->ledger, p)) != LEAL_OK ||
+        (err = o->ops->bono_commit(o->s, out)) != LEAL_OK ||
+        (err = ledger_bono_intent_settle(o->is->ledger, p, &entry, &replayed)) != LEAL_OK ||
+        (err = ledger_bono_held(o->is->ledger, out->ledger.account_id, p->bono_id, &sessions,
+                                &deferred)) != LEAL_OK)
+        return err;
+    out->bono_id = p->bono_id;
+    out->bono_cents = p->cents;
+    out->bono_held = sessions;
+    return took_effect(o, out);
+}
+
+/* The card in the field for a bono write: its type must carry bonos
+ * (Classic does not, LAYOUT.md 4.5: refused before it is touched), then it
+ * is read and settled like any desk read. */
+static leal_err bono_open(struct op *o, struct issuance *is, struct reader *r,
+                          struct issuance_card *out, int64_t expect_card_id)
+{
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = op_open(o, is, r)) != LEAL_OK)
+        return err;
+    if (o->ops->bono_stage == NULL) {
+        out->tech = o->c.tech;
+        return LEAL_E_CARD_NO_BONOS;
+    }
+    if ((err = read_on(o, out)) != LEAL_OK)
+        return err;
+    return issuance_bono_room(out, expect_card_id);
+}
+
+leal_err issuance_bono_sell(struct issuance *is, struct reader *r,
+                            const struct issuance_bono_sale *sale, struct issuance_card *out)
+{
+    struct ledger_bono_intent p;
+    struct bono_file next;
+    struct op o;
+    leal_err err;
+    memset(&p, 0, sizeof p);
+    if ((err = bono_open(&o, is, r, out, sale->expect_card_id)) == LEAL_OK &&
+        (err = issuance_bono_sale_plan(out, sale, &next, &p)) == LEAL_OK)
+        err = bono_on(&o, out, &next, &p);
+    op_close(&o, out);
+    return err;
+}
+
+leal_err issuance_bono_use(struct issuance *is, struct reader *r, uint32_t bono_id,
+                           const struct rules_civil *today, int64_t expect_card_id,
+                           struct issuance_card *out)
+{
+    struct ledger_bono_intent p;
+    struct bono_file next;
+    struct op o;
+    leal_err err;
+    memset(&p, 0, sizeof p);
+    if ((err = bono_open(&o, is, r, out, expect_card_id)) == LEAL_OK &&
+        (err = issuance_bono_use_plan(is, out, bono_id, today, &next, &p)) == LEAL_OK)
+        err = bono_on(&o, out, &next, &p);
+    op_close(&o, out);
+    return err;
 }
 
 leal_err issuance_read(struct issuance *is, struct reader *r, struct issuance_card *out)

@@ -32,6 +32,7 @@
 
 #include "cardlayout/records/bono.h"
 #include "cardlayout/records/state.h"
+#include "firmware/core/rules.h"
 #include "host/ledger/ledger.h"
 #include "host/reader/reader.h"
 #include "keys/crypto.h"
@@ -96,6 +97,18 @@ struct issuance_card {
     bool has_mark;
     uint8_t mark[LEDGER_CARD_MARK_LEN];
     bool resumed; /* issuance found this card half made and started it over */
+    /* Bonos (LAYOUT.md 4, host/ledger/ledger_bono.h): sales and uses the
+     * ledger started, posted or dropped by this read; bono_unsettled: one the
+     * card neither shows nor undid (why says so); offline_sessions: sessions
+     * the card shows fewer than the ledger holds (used at a terminal, waiting
+     * for its journal, issue 14: not an error). A sale or use: its bono kind,
+     * the euros it moved (the price, or the revenue recognised) and the
+     * sessions the ledger then holds of that kind. */
+    int bonos_settled, bonos_dropped;
+    bool bono_unsettled;
+    int64_t offline_sessions;
+    uint32_t bono_id;
+    int64_t bono_cents, bono_held;
     /* Key rotation (keys/KEYS.md): the card keys this contact changed to the
      * keystore's current versions, and, with LEAL_E_CARD_KEY_VERSION, the role
      * and version the card carries that the keystore does not hold. */
@@ -135,6 +148,34 @@ LEAL_MUST_CHECK leal_err issuance_read(struct issuance *is, struct reader *r,
  * issued under a lower cap refuses with LEAL_E_CARD_BOUNDARY itself). */
 LEAL_MUST_CHECK leal_err issuance_topup(struct issuance *is, struct reader *r, int64_t cents,
                                         struct issuance_card *out);
+/* A bono sold at the desk (LAYOUT.md 4.4, host/ledger/ledger_bono.h): the
+ * card read and settled, then, on an active DESFire card at layout version 2
+ * (a version-1 card is upgraded by that read), the intent recorded, the bono
+ * file written under the terminal key with the counter debited in one
+ * commit (3 RT), and the sale posted. Refusals, nothing written: a Classic
+ * card LEAL_E_CARD_NO_BONOS; not ACTIVE LEAL_E_CARD_BLOCKED; a top-up or
+ * bono in flight unsettled LEAL_E_CARD_TOPUP_UNSETTLED /
+ * LEAL_E_CARD_BONO_UNSETTLED; the card's four slots taken LEAL_E_NO_SPACE;
+ * sessions past 65535 on the card LEAL_E_RANGE; another card than
+ * expect_card_id LEAL_E_CARD_UNKNOWN. A verdict of the read:
+ * LEAL_E_CARD_TAMPERED. */
+struct issuance_bono_sale {
+    uint32_t bono_id;
+    uint16_t sessions;      /* 1.. */
+    int64_t price_cents;    /* 0..LEDGER_PURSE_CAP_MAX */
+    uint16_t last_day;      /* days since 1970, 0: none */
+    int64_t expect_card_id; /* 0: the card in the field, whichever it is */
+};
+LEAL_MUST_CHECK leal_err issuance_bono_sell(struct issuance *is, struct reader *r,
+                                            const struct issuance_bono_sale *sale,
+                                            struct issuance_card *out);
+/* One session of bono_id used at the desk on `today` (the desk's local
+ * date): as a sale, with the revenue of that session (ledger_bono.h's rule).
+ * Refused as a sale is, and LEAL_E_RULES_BONO_EMPTY (none left, or the card
+ * has no such bono), LEAL_E_RULES_BONO_EXPIRED (after its last day). */
+LEAL_MUST_CHECK leal_err issuance_bono_use(struct issuance *is, struct reader *r, uint32_t bono_id,
+                                           const struct rules_civil *today, int64_t expect_card_id,
+                                           struct issuance_card *out);
 /* leal card sync: brings the card's points to the ledger by applying, as a
  * delta, the changes of its account's points the card does not carry (posted
  * by hand, imported, voided, expired since its synced entry: ledger_card_drift),

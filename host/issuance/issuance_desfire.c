@@ -39,7 +39,8 @@ struct desk {
     struct log_record rec;
     struct state_body next;
     int32_t debit;
-    bool upgraded; /* the session is key 0's since the upgrade */
+    bool upgraded;               /* the session is key 0's since the upgrade */
+    struct bono_file bonos_next; /* a bono sale's or use's file */
 };
 
 /* The card key source of desfire_card.h, from the keystore's program masters. */
@@ -307,6 +308,30 @@ static leal_err desfire_state_commit(void *s, struct issuance_card *out)
         return err;
     out->state = k->view.state;
     out->purse_cents = k->view.purse_cents;
+    out->taps = k->view.taps;
+    return LEAL_OK;
+}
+
+/* A bono sale or use under the terminal key the read authenticated with
+ * (opened again after a re-key or an upgrade: 3 RT): nothing written here. */
+static leal_err desfire_bono_stage(void *s, const struct issuance_card *out,
+                                   const struct bono_file *next, struct ledger_bono_intent *p)
+{
+    struct desk *k = s;
+    k->bonos_next = *next;
+    p->seq_before = out->taps;
+    p->seq_after = (int64_t)out->taps + 1;
+    return out->rekeyed == 0 && !k->upgraded ? LEAL_OK : desfire_card_terminal_session(&k->c);
+}
+
+/* WriteData bonos, Debit counter, Commit (desfire_card_write_bonos, 3 RT). */
+static leal_err desfire_bono_commit(void *s, struct issuance_card *out)
+{
+    struct desk *k = s;
+    leal_err err = desfire_card_write_bonos(&k->c, &k->bonos_next, &k->view);
+    if (err != LEAL_OK)
+        return err;
+    out->bonos = k->view.bonos;
     out->taps = k->view.taps;
     return LEAL_OK;
 }
@@ -589,6 +614,8 @@ const struct issuance_card_ops issuance_desfire_ops = {
     .credit_commit = desfire_credit_commit,
     .state_stage = desfire_state_stage,
     .state_commit = desfire_state_commit,
+    .bono_stage = desfire_bono_stage,
+    .bono_commit = desfire_bono_commit,
     .inspect = desfire_inspect,
     .torn_here = desfire_torn_here,
     .pending_record = desfire_pending_record,

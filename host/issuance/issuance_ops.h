@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "issuance.h"
+#include "host/ledger/ledger_bono.h"
 #include "issuance_books.h"
 
 /* The card in the field, as a desk operation found it. */
@@ -59,6 +60,14 @@ struct issuance_card_ops {
     leal_err (*state_stage)(void *s, const struct issuance_card *out, uint32_t points,
                             uint32_t purse, struct ledger_pending_sync *p);
     leal_err (*state_commit)(void *s, struct issuance_card *out);
+    /* A bono sale or use on the card just read (LAYOUT.md 4.4): stage fills
+     * p's taps before and after without writing (NULL where the card type
+     * carries no bonos: Classic, 4.5); commit writes the bono file NEXT and
+     * debits the counter in one commit under the terminal key, and brings out
+     * to what the card then holds. */
+    leal_err (*bono_stage)(void *s, const struct issuance_card *out, const struct bono_file *next,
+                           struct ledger_bono_intent *p);
+    leal_err (*bono_commit)(void *s, struct issuance_card *out);
 
     /* Issuance. inspect: a card the desk must not write refused before
      * anything is written; out->card_id (and issuer) set when the card

@@ -42,7 +42,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 13
+#define LEDGER_SCHEMA_VERSION 14
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -333,7 +333,8 @@ LEAL_MUST_CHECK leal_err ledger_balance_each(struct ledger *l, int64_t account_i
                                              ledger_balance_cb cb, void *ctx);
 
 /* Assets: "EUR" (cents), "PTS" (points), "STAMP:name" (name: 1..32 of
- * a-z 0-9 _ -). LEAL_OK or LEAL_E_ASSET. */
+ * a-z 0-9 _ -), "BONO:id" (sessions of bono kind id, 1..4294967295 in
+ * decimal: ledger_bono.h). LEAL_OK or LEAL_E_ASSET. */
 LEAL_MUST_CHECK leal_err ledger_asset_check(const char *asset);
 
 /* ---- Cards -------------------------------------------------------------- */

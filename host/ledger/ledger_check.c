@@ -39,6 +39,22 @@ int ledger_empty(const char *s)
     return s == NULL || s[0] == '\0';
 }
 
+/* "BONO:" and a bono kind id, 1..4294967295 in decimal without leading zeros
+ * (sessions of that kind: host/ledger/ledger_bono.h). */
+static leal_err bono_asset_ok(const char *id)
+{
+    size_t n = 0;
+    uint64_t v = 0;
+    if (id[0] < '1' || id[0] > '9')
+        return LEAL_E_ASSET;
+    for (; id[n]; n++) {
+        if (id[n] < '0' || id[n] > '9' || n >= 10)
+            return LEAL_E_ASSET;
+        v = v * 10 + (uint64_t)(id[n] - '0');
+    }
+    return v <= UINT32_MAX ? LEAL_OK : LEAL_E_ASSET;
+}
+
 leal_err ledger_asset_check(const char *asset)
 {
     size_t n;
@@ -46,6 +62,8 @@ leal_err ledger_asset_check(const char *asset)
         return LEAL_E_ASSET;
     if (strcmp(asset, "EUR") == 0 || strcmp(asset, "PTS") == 0)
         return LEAL_OK;
+    if (strncmp(asset, "BONO:", 5) == 0)
+        return bono_asset_ok(asset + 5);
     if (strncmp(asset, "STAMP:", 6) != 0)
         return LEAL_E_ASSET;
     for (n = 6; asset[n]; n++) {

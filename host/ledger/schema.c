@@ -395,6 +395,30 @@ static const char *const migrations[] = {
      * sales' owed_settled. */
     "ALTER TABLE sale ADD COLUMN owed_settled INTEGER NOT NULL DEFAULT 0 CHECK (owed_settled >= "
     "0);",
+
+    /* 13 -> 14: bonos sold and used at the desk (cardlayout/LAYOUT.md 4,
+     * host/ledger/ledger_bono.h). A sale or use in flight, recorded before
+     * the card is written and settled from the card's taps and bono file
+     * (at most one per card, beside a top-up's); and per account and bono
+     * kind the euros still deferred (the sessions are the account's
+     * BONO:<id> balance) and the sessions the card last showed. */
+    "CREATE TABLE card_pending_bono("
+    " card_id INTEGER PRIMARY KEY REFERENCES card(card_id),"
+    " bono_id INTEGER NOT NULL CHECK (bono_id BETWEEN 1 AND 4294967295),"
+    " seq_before INTEGER NOT NULL CHECK (seq_before BETWEEN 0 AND 4294967295),"
+    " seq_after INTEGER NOT NULL CHECK (seq_after BETWEEN 0 AND 4294967295),"
+    " sessions INTEGER NOT NULL CHECK (sessions BETWEEN -65535 AND 65535 AND sessions <> 0),"
+    " cents INTEGER NOT NULL CHECK (cents >= 0),"
+    " file_after BLOB NOT NULL CHECK (length(file_after) = 34),"
+    " request_id TEXT NOT NULL UNIQUE,"
+    " created_at INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE bono_holding("
+    " account_id INTEGER NOT NULL REFERENCES account(id),"
+    " bono_id INTEGER NOT NULL CHECK (bono_id BETWEEN 1 AND 4294967295),"
+    " deferred_cents INTEGER NOT NULL CHECK (deferred_cents >= 0),"
+    " seen_sessions INTEGER CHECK (seen_sessions BETWEEN 0 AND 65535),"
+    " seen_at INTEGER,"
+    " PRIMARY KEY (account_id, bono_id)) STRICT, WITHOUT ROWID;",
 };
 
 int schema_count(void)

@@ -107,6 +107,12 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_CARD_TOPUP_UNSETTLED,
       "an earlier top-up of this card was interrupted and the card does not show it as written "
       "or as not written; keep the card and settle it with the ledger by hand"),
+    E(LEAL_E_CARD_NO_BONOS,
+      "bonos are not on MIFARE Classic cards yet (they stay at layout version 1, LAYOUT.md 4.5); "
+      "sell the bono on a DESFire card"),
+    E(LEAL_E_CARD_BONO_UNSETTLED,
+      "an earlier bono sale or use of this card was interrupted and the card does not show it as "
+      "written or as not written; keep the card and settle it with the ledger by hand"),
     E(LEAL_E_CARD_KEY_VERSION,
       "the card's keys are of a version this keystore does not hold (not tampered); use the "
       "keystore, or a backup of it, that holds that version"),

@@ -104,6 +104,8 @@ typedef enum leal_err {
     LEAL_E_CARD_SHARE_UNKNOWN = 208,
     LEAL_E_CARD_TOPUP_UNSETTLED = 209,
     LEAL_E_CARD_KEY_VERSION = 215,
+    LEAL_E_CARD_NO_BONOS = 216,
+    LEAL_E_CARD_BONO_UNSETTLED = 217,
     /* 230..: the card itself (worn out, not NXP's) */
     LEAL_E_CARD_WORN_OUT = 230,
     LEAL_E_CARD_NOT_GENUINE = 231,

@@ -34,4 +34,11 @@ check_match "the demo's kiosk loads its package: the replaced card hot-listed, t
     "^package version 1 loaded: valid until [0-9-]{10} [0-9:]{5} UTC, 1 hot-listed cards, 2 floors$" "$OUT"
 check_match "the demo's kiosk status: its journal" "^journal +1 of 2048 slots used, 1 entries not synced, newest epoch [0-9]+ sequence 1$" "$OUT"
 check_match "the demo's kiosk exports its journal" "^exported 1 entries \(terminal 1, epoch [0-9]+, sequences 1 to 1\) to " "$OUT"
+check_match "the demo's bono sale" \
+    "^bono sold: 10 masajes, 10 sessions for 45.00 EUR on card [0-9]{12} \(account [0-9]+\)$" "$OUT"
+check_match "the demo's bono use earns a tenth of the price" \
+    "^bono used: one session of 10 masajes on card [0-9]{12} \(account [0-9]+\), 4.50 EUR earned$" "$OUT"
+check_eq "the demo's card read shows the bono, 9 sessions left, a year from today" \
+    "bonos        10 masajes: 9 sessions left, until $(date -d '+365 days' +%F)" \
+    "$(printf '%s\n' "$OUT" | grep '^bonos  ' | tail -1)"
 finish

@@ -46,6 +46,7 @@ purse        20.00
 points       50
 stamps       0 0 0 0
 taps         1
+layout       version 2
 ledger       agrees
 last         DATE  topup    +20.00 EUR  purse top-up at the desk
              DATE  earn     +50 points  welcome points" \

@@ -1,11 +1,17 @@
 #!/bin/bash
-# desk_bono.sh - layout version 2 at the desk (cardlayout/LAYOUT.md 4) through
-# sim: and the real pcscd (vpcd) in front of the virtual card: a new card is
-# made at version 2 (state 02, file 06 with no bonos); `leal card read` shows
-# the bonos the card carries, named by the program's rule set; a version-1
-# card (as leal made them before: state 01, no file 06) is
-# upgraded at its next desk read with exact round trips and nothing of its
-# value moved; a state version nobody knows is refused in one line.
+# desk_bono.sh - bonos at the desk (cardlayout/LAYOUT.md 4) through sim: and
+# the real pcscd (vpcd) in front of the virtual card: a new card is made at
+# version 2 (state 02, file 06 with no bonos); `leal bono sell` writes the
+# bono file (exact bytes) and posts the euros against the bonos_sold
+# liability and the sessions onto the account (exact balances, ledger verify
+# clean); `leal bono use` takes one session off card and ledger and
+# recognises its revenue, refused in one line at zero; `leal card read`
+# shows the layout version and the bonos (text and --json); a card showing
+# more sessions than the ledger is blocked; a Classic card is refused
+# untouched; a version-1 card is upgraded at its next desk read with exact
+# round trips and nothing of its value moved; a state version nobody knows is
+# refused in one line; through pcscd a sale torn at its commit's answer is
+# posted by the next read, exactly once.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 source tests/lib/pcscd.sh
@@ -53,6 +59,7 @@ run_capture "$LEAL" program create --code sol --name "Café Sol" --id 7 --points
 check_eq "program 7" 0 "$RC"
 "$LEAL" customer add --program 7 --name Ana >/dev/null
 "$LEAL" customer add --program 7 --name Luis >/dev/null
+"$LEAL" customer add --program 7 --name Marta >/dev/null
 run_capture "$LEAL" bono add --program 7 --name "10 masajes" --sessions 10 --price 45 \
     --valid-days 365 --reason "bonos"
 check_eq "bono kind 1 defined" "0|bono 1 added (program 7, rule set version 1)" "$RC|$OUT"
@@ -66,16 +73,88 @@ check_eq "on the card: state 02, file 06 with no bonos (02 04, four free slots)"
     "02 0204$(printf '0%.0s' {1..64})" \
     "$(card_file "$T/ana.json" 2 | cut -c1-2) $(card_file "$T/ana.json" 6)"
 
-# --- the bonos a card carries, shown by the desk read ---------------------------
-# Bono 1 with 9 sessions to 2026-12-13 (day 20800), and bono 5 (not in the rule set), 1 left, no last day.
-set_card "$T/ana.json" 02 "020400000001000951400000000500010000$(printf "0%.0s" {1..32})"
+# --- a bono sold, shown, used ----------------------------------------------------
+DB=$XDG_DATA_HOME/leal/ledger.db
+q() { sqlite3 "$DB" "$1"; }
+# bal ACCOUNT-NAME|ID ASSET: a program account's (by name) or an account's balance.
+bal() {
+    case "$1" in
+    [0-9]*) q "SELECT coalesce((SELECT amount FROM balance WHERE account_id = $1 AND asset = '$2'), 0)" ;;
+    *) q "SELECT coalesce((SELECT b.amount FROM balance b JOIN account a ON a.id = b.account_id WHERE a.program_id = 7 AND a.name = '$1' AND b.asset = '$2'), 0)" ;;
+    esac
+}
+ANA_ACC=$(q "SELECT account_id FROM card WHERE card_id = $ANA")
+LAST=$(date -u -d '+10 days' +%F)
+LASTHEX=$(printf '%04x' $(( $(date -u -d "$LAST" +%s) / 86400 )))
+run_capture "$LEAL" bono sell --kind "10 masajes" --expires "$LAST" --reader "sim:$T/ana.json"
+check_eq "bono sold, in words" "0|bono sold: 10 masajes, 10 sessions for 45.00 EUR on card $ANA (account $ANA_ACC)
+card         10 sessions left, until $LAST; the ledger holds 10" "$RC|$OUT"
+check_eq "on the card: file 06 = 02 04, bono 1, 10 sessions (000a), last day, three free slots" \
+    "020400000001000a$LASTHEX$(printf '0%.0s' {1..48})" "$(card_file "$T/ana.json" 6)"
+check_eq "ledger: cash -20.00 -45.00, bonos_sold +45.00, Ana BONO:1 10, bonos_issued -10, Ana EUR 20.00" \
+    "-6500 4500 10 -10 2000" \
+    "$(bal cash EUR) $(bal bonos_sold EUR) $(bal "$ANA_ACC" BONO:1) $(bal bonos_issued BONO:1) $(bal "$ANA_ACC" EUR)"
+check_eq "the sale's entry: kind, request id (the card's taps after), lines" \
+    "transfer|card:$ANA:bono:2|4" \
+    "$(q "SELECT e.kind || '|' || e.request_id || '|' || (SELECT count(*) FROM line WHERE entry_id = e.id) FROM entry e WHERE e.card_id = $ANA AND e.reason = 'bono sold at the desk'")"
+check_eq "nothing left in flight" 0 "$(q 'SELECT count(*) FROM card_pending_bono')"
 run_capture "$LEAL" card read --reader "sim:$T/ana.json" --json
-check_eq "card read --json: agrees, round trips (9: the bono file read)" "0|True 9" \
-    "$RC|$(json agrees round_trips <<<"$OUT")"
+check_eq "card read --json: agrees, layout version, bonos, round trips (9: the bono file read)" \
+    "0|True 2 [{\"id\": 1, \"name\": \"10 masajes\", \"sessions\": 10, \"last_day\": \"$LAST\"}] 9" \
+    "$RC|$(json agrees layout_version bonos round_trips <<<"$OUT")"
 run_capture "$LEAL" card read --reader "sim:$T/ana.json"
-check_eq "card read in words: each bono, its sessions and last day" \
-    "bonos        10 masajes: 9 sessions left, until 2026-12-13
-             bono 5: 1 session left" "$(grep -A1 '^bonos' <<<"$OUT")"
+check_eq "card read in words: layout version, each bono, its sessions and last day" \
+    "layout       version 2
+bonos        10 masajes: 10 sessions left, until $LAST" "$(grep -A1 '^layout' <<<"$OUT")"
+run_capture "$LEAL" bono use --kind 1 --reader "sim:$T/ana.json" --json
+check_eq "bono use --json: revenue 4.50, 9 left on the card and in the ledger, 12 RT" \
+    "0|bono-used 450 9 9 True 12" \
+    "$RC|$(json result revenue_cents sessions_left ledger_sessions agrees round_trips <<<"$OUT")"
+check_eq "ledger: bonos_sold 40.50, bonos_revenue 4.50, Ana BONO:1 9, bonos_used 1" \
+    "4050 450 9 1 -6500" \
+    "$(bal bonos_sold EUR) $(bal bonos_revenue EUR) $(bal "$ANA_ACC" BONO:1) $(bal bonos_used BONO:1) $(bal cash EUR)"
+for i in 2 3 4 5 6 7 8 9 10; do "$LEAL" bono use --kind "10 masajes" --reader "sim:$T/ana.json" >/dev/null || fail "use $i"; done
+check_eq "ten uses: the liability all earned, no sessions left" "0 4500 0 10" \
+    "$(bal bonos_sold EUR) $(bal bonos_revenue EUR) $(bal "$ANA_ACC" BONO:1) $(bal bonos_used BONO:1)"
+BEFORE=$(card_file "$T/ana.json" 6)
+run_capture "$LEAL" bono use --kind "10 masajes" --reader "sim:$T/ana.json"
+check_eq "the eleventh use refused in one line, exit 2, nothing written" \
+    "2|leal: using the bono refused: card $ANA has no sessions of 10 masajes left; sell a new one ('leal bono sell --kind 10 masajes'); nothing was written|$BEFORE" \
+    "$RC|$ERR|$(card_file "$T/ana.json" 6)"
+run_capture "$LEAL" bono sell --kind masaje --reader "sim:$T/ana.json"
+check_eq "an unknown kind refused before the card is touched" \
+    "2|leal: --kind 'masaje': program 7 has no such bono kind; 'leal bono list --program 7' shows them, 'leal bono add' defines one; nothing was written" \
+    "$RC|$ERR"
+run_capture "$LEAL" ledger verify
+check_eq "ledger verify clean" 0 "$RC"
+# A kind the rule set no longer has: the card names it by its id.
+"$LEAL" bono add --program 7 --name "5 sesiones" --sessions 5 --price 20 --reason "otro" >/dev/null
+"$LEAL" bono sell --kind "5 sesiones" --reader "sim:$T/ana.json" >/dev/null || fail "bono 2 sold"
+"$LEAL" bono remove 2 --program 7 --reason "retirado" >/dev/null
+run_capture "$LEAL" card read --reader "sim:$T/ana.json"
+check_eq "card read: a used-up bono and one no longer in the rule set, in words" \
+    "bonos        10 masajes: 0 sessions left, until $LAST
+             bono 2: 5 sessions left" "$(grep -A1 '^bonos' <<<"$OUT")"
+
+# --- a card showing more sessions than the ledger: blocked, never believed -------
+set_card "$T/ana.json" 02 "0204000000010000${LASTHEX}0000000200060000$(printf '0%.0s' {1..32})"
+run_capture "$LEAL" card read --reader "sim:$T/ana.json"
+check_eq "6 sessions of bono 2 where the ledger sold 5: blocked in one line, exit 1" \
+    "1|leal: card $ANA is blocked: it shows 6 sessions of bono 2, more than the 5 the ledger holds for account $ANA_ACC (sold less used); nothing was posted; keep the card ('leal card history $ANA' shows why)" \
+    "$RC|$ERR"
+check_eq "the card blocked in the ledger, nothing posted" "blocked 5" \
+    "$(q "SELECT status FROM card WHERE card_id = $ANA") $(bal "$ANA_ACC" BONO:2)"
+
+# --- MIFARE Classic: no bonos (LAYOUT.md 4.5) ------------------------------------
+"$CARDSIM" new --type classic-1k --uid 04c0ffee -o "$T/classic.json" >/dev/null
+run_capture "$LEAL" card issue --customer 3 --reader "sim:$T/classic.json"
+check_eq "a Classic card issued" 0 "$RC"
+BEFORE=$(cat "$T/classic.json")
+run_capture "$LEAL" bono sell --kind "10 masajes" --reader "sim:$T/classic.json"
+check_eq "bono sell on Classic: refused in one line naming why and what to do, exit 1" \
+    "1|leal: selling the bono refused: the card in the reader is a MIFARE Classic card, and bonos are not on MIFARE Classic cards yet (they stay at layout version 1, LAYOUT.md 4.5); sell the bono on a DESFire card; nothing was written" \
+    "$RC|$ERR"
+check_eq "the Classic card is left as it was" "$BEFORE" "$(cat "$T/classic.json")"
 
 # --- a version-1 card upgraded at its next desk read ----------------------------
 "$CARDSIM" new --type desfire-ev1 --uid 04223344556677 -o "$T/luis.json" >/dev/null
@@ -91,11 +170,12 @@ check_eq "read upgrades it: purse, points, taps, state seq, agrees, round trips 
 check_eq "on the card: state 02, file 06 with no bonos" "02 0204$(printf '0%.0s' {1..64})" \
     "$(card_file "$T/luis.json" 2 | cut -c1-2) $(card_file "$T/luis.json" 6)"
 run_capture "$LEAL" card read --reader "sim:$T/luis.json"
-check_eq "the next read: nothing to upgrade, no note" "0|" "$RC|$(grep '^layout' <<<"$OUT")"
+check_eq "the next read: nothing to upgrade, no note" "0|layout       version 2" "$RC|$(grep '^layout' <<<"$OUT")"
 set_card "$T/luis.json" 01 drop
 run_capture "$LEAL" card read --reader "sim:$T/luis.json"
 check_eq "the upgrade said in words" \
-    "0|layout       card upgraded to layout version 2 (room for bonos)" "$RC|$(grep '^layout' <<<"$OUT")"
+    "0|layout       version 2
+layout       card upgraded to layout version 2 (room for bonos)" "$RC|$(grep '^layout' <<<"$OUT")"
 
 # --- a state version nobody knows: refused, the card left as it is --------------
 set_card "$T/luis.json" 03 "0204$(printf '0%.0s' {1..64})"
@@ -109,8 +189,10 @@ check_eq "the card is left as it was" "$BEFORE" "$(cat "$T/luis.json")"
 # --- through the real pcscd: the upgrade and the bonos shown ---------------------
 if pcscd_start "$T"; then
     set_card "$T/luis.json" 01 drop
-    "$CARDSIM" serve --vpcd "$VPCD_PORT" "$T/luis.json" 2>"$T/serve.log" &
+    mkfifo "$T/ctl"
+    "$CARDSIM" serve --vpcd "$VPCD_PORT" --control "$T/ctl" "$T/luis.json" 2>"$T/serve.log" &
     SIM_PID=$!
+    exec 3<>"$T/ctl"
     if pcscd_wait present; then
         PC=(--reader "pcsc:$PCSC_READER" --allow-virtual)
         run_capture "$LEAL" card read "${PC[@]}" --json
@@ -122,6 +204,32 @@ if pcscd_start "$T"; then
         run_capture "$LEAL" card read "${PC[@]}" --json
         check_eq "pcscd: then a version-2 read (9 RT)" "0|9 True" \
             "$RC|$(json round_trips agrees <<<"$OUT")"
+        LUIS=$(json card_id <<<"$OUT")
+        LUIS_ACC=$(json account_id <<<"$OUT")
+        run_capture "$LEAL" bono sell --kind "10 masajes" "${PC[@]}" --json
+        check_eq "pcscd: a bono sold (9 + 3 RT)" "0|bono-sold 10 10 12" \
+            "$RC|$(json result sessions_left ledger_sessions round_trips <<<"$OUT")"
+        # The next sale torn at its 12th exchange's answer (the commit): the
+        # card took it, the desk never heard; the card leaves the field.
+        echo "tear before-answer 12" >&3
+        run_capture "$LEAL" bono sell --kind "10 masajes" "${PC[@]}"
+        check_eq "pcscd: the sale torn at its commit's answer fails, the intent kept" "1|1" \
+            "$RC|$(q "SELECT count(*) FROM card_pending_bono WHERE card_id = $LUIS")"
+        pcscd_wait absent
+        echo insert >&3
+        pcscd_wait present
+        run_capture "$LEAL" card read "${PC[@]}" --json
+        check_eq "pcscd: the next read posts it: 20 sessions on card and ledger, agrees" \
+            "0|1 True [{\"id\": 1, \"name\": \"10 masajes\", \"sessions\": 20, \"last_day\": \"$(date -u -d '+365 days' +%F)\"}]|20 11000 0" \
+            "$RC|$(json bonos_settled agrees bonos <<<"$OUT")|$(bal "$LUIS_ACC" BONO:1) $(bal bonos_sold EUR) $(q 'SELECT count(*) FROM card_pending_bono')"
+        run_capture "$LEAL" card read "${PC[@]}" --json
+        check_eq "pcscd: read again: nothing settled twice" "0|0 20" \
+            "$RC|$(json bonos_settled <<<"$OUT") $(bal "$LUIS_ACC" BONO:1)"
+        run_capture "$LEAL" bono use --kind "10 masajes" "${PC[@]}" --json
+        check_eq "pcscd: a use (revenue 90.00 / 20)" "0|450 19 19" \
+            "$RC|$(json revenue_cents sessions_left ledger_sessions <<<"$OUT")"
+        run_capture "$LEAL" ledger verify
+        check_eq "pcscd: ledger verify clean" 0 "$RC"
     else
         fail "the virtual card present in pcscd" "$(pcscd_card_state)"
     fi

@@ -46,12 +46,12 @@ balances() {
 }
 # The verified view's second line: account and the card's status.
 status_line() { sed -n 2p <<<"$1"; }
-# The verified view of an active Classic card with no stamps or taps:
+# The verified view of an active Classic card (layout version 1) with no stamps or taps:
 # view CARD-ID TECHNOLOGY UID CUSTOMER POINTS
 view() {
     printf '%-12s %s (%s, UID %s)\n%-12s %s, card active\n%-12s 0.00\n%-12s %s\n' \
         card "$1" "$2" "$3" account "$(acct "$4")" purse points "$5"
-    printf '%-12s 0 0 0 0\n%-12s 0\n%-12s agrees' stamps taps ledger
+    printf '%-12s 0 0 0 0\n%-12s 0\n%-12s version 1\n%-12s agrees' stamps taps layout ledger
 }
 # The verified view without its last operations, and those with dates as DATE.
 card_view() { sed '/^last /,$d' <<<"$1"; }

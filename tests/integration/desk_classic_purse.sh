@@ -171,11 +171,12 @@ purse        22.50
 points       5
 stamps       0 0 0 0
 taps         2
-ledger       agrees" "$(head -7 <<<"$OUT")"
+layout       version 1
+ledger       agrees" "$(head -8 <<<"$OUT")"
 check_eq "... and its last operations: the two top-ups, the welcome points" "last         TIME  topup    +12.50 EUR  purse top-up at the desk
              TIME  topup    +10.00 EUR  purse top-up at the desk
              TIME  earn     +5 points  welcome points" \
-    "$(sed -n '8,$p' <<<"$OUT" | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}/TIME/')"
+    "$(sed -n '9,$p' <<<"$OUT" | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}/TIME/')"
 
 # A top-up torn between the ledger's intent and the card write: the card never
 # took it, so the next read drops it; one the card neither shows nor undid is

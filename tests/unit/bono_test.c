@@ -1,0 +1,418 @@
+/* bono_test.c - bonos sold and used at the desk (LAYOUT.md 4.4, host/ledger/ledger_bono.h)
+ * on the virtual DESFire card through the sim: reader: a sale's exact entries
+ * (euros against the bonos_sold liability, sessions onto the account) and the
+ * card's bono bytes; every use recognising its share of the price, the last
+ * one the rest, refused at zero and after the last day; a sale torn at every
+ * exchange each way the card tears, settled right at the next read; a card
+ * showing more sessions than the ledger blocked, fewer recorded as used
+ * offline; a MIFARE Classic card refused untouched. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "cardlayout/desfire/desfire.h"
+#include "cardlayout/layout.h"
+#include "cardlayout/records/bono.h"
+#include "host/cardsim/cardsim.h"
+#include "host/issuance/issuance.h"
+#include "host/ledger/ledger_bono.h"
+#include "keys/derive.h"
+#include "keys/hosted/provider_openssl.h"
+#include "tests/lib/desk_fixture.h"
+
+static const uint8_t uid7[7] = {0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
+static const uint8_t aid[3] = {LAYOUT_DF_AID_0, LAYOUT_DF_AID_1, LAYOUT_DF_AID_2};
+
+/* 2026-12-03 is day 20790; the bono lasts to 2026-12-13 (day 20800). */
+#define TODAY_DAY 20790
+#define LAST_DAY 20800
+static const struct rules_civil today = {2026, 12, 3, 10, 0, 0};
+static const struct rules_civil last_day = {2026, 12, 13, 23, 59, 59};
+static const struct rules_civil after_last = {2026, 12, 14, 0, 0, 0};
+
+static struct reader *issue(struct fixture *f, int64_t account, struct issuance_card *out)
+{
+    struct issuance_request req = {.account_id = account, .topup_cents = 2000};
+    struct reader *r;
+    desk_fixture_new_card(f, "desfire-ev1", uid7, 7, false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, out), LEAL_OK);
+    return r;
+}
+
+static int64_t prog_balance(struct fixture *f, const char *account, const char *asset)
+{
+    int64_t id, v;
+    if (ledger_program_account(f->ledger, 7, account, &id) != LEAL_OK)
+        return 0; /* made at the program's first bono entry */
+    assert_int_equal(ledger_balance(f->ledger, id, asset, &v), LEAL_OK);
+    return v;
+}
+
+/* What the ledger holds: the account's sessions of bono 1 and their deferred
+ * euros, and the program side: cash, bonos_sold, bonos_revenue, sessions
+ * issued and used. Each entry balances and ledger_verify is clean. */
+static void assert_books(struct fixture *f, int64_t account, int64_t sessions, int64_t deferred,
+                         int64_t cash, int64_t revenue, int64_t issued, int64_t used)
+{
+    int64_t s, d;
+    struct ledger_stats st;
+    assert_int_equal(ledger_bono_held(f->ledger, account, 1, &s, &d), LEAL_OK);
+    assert_int_equal(s, sessions);
+    assert_int_equal(d, deferred);
+    assert_int_equal(prog_balance(f, "cash", "EUR"), cash);
+    assert_int_equal(prog_balance(f, "bonos_sold", "EUR"), deferred);
+    assert_int_equal(prog_balance(f, "bonos_revenue", "EUR"), revenue);
+    assert_int_equal(prog_balance(f, "bonos_issued", "BONO:1"), -issued);
+    assert_int_equal(prog_balance(f, "bonos_used", "BONO:1"), used);
+    assert_int_equal(ledger_verify(f->ledger, &st), LEAL_OK);
+}
+
+static const struct issuance_bono_sale sale45 = {1, 10, 4500, LAST_DAY, 0};
+
+static void test_sale_and_every_use(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_card v, w;
+    uint8_t bytes[BONO_FILE_LEN];
+    static const uint8_t want[BONO_FILE_LEN] = {0x02, 0x04, 0x00, 0x00, 0x00,
+                                                0x01, 0x00, 0x0A, 0x51, 0x40};
+    struct reader *r = issue(f, f->account, &v);
+    assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &w), LEAL_OK);
+    /* Read (9) + WriteData bonos, Debit counter, Commit (3): LAYOUT.md 4.4. */
+    assert_int_equal(w.round_trips, 12);
+    assert_true(w.agrees);
+    assert_int_equal(w.taps, v.taps + 1);
+    assert_int_equal(w.bono_cents, 4500);
+    assert_int_equal(w.bono_held, 10);
+    assert_int_equal(bono_file_encode(&w.bonos, bytes), LEAL_OK);
+    assert_memory_equal(bytes, want, BONO_FILE_LEN); /* 02 04 | 1, 10, day 20800 | free x3 */
+    /* Cash took 45.00 (the top-up's 20.00 before), held as bonos_sold. */
+    assert_books(f, f->account, 10, 4500, -2000 - 4500, 0, 10, 0);
+    desk_fixture_balances(f, f->account, 2000, 0);
+    for (int i = 1; i <= 10; i++) {
+        assert_int_equal(issuance_bono_use(&f->is, r, 1, &today, 0, &w), LEAL_OK);
+        assert_int_equal(w.round_trips, 12);
+        assert_int_equal(w.bono_cents, 450);
+        assert_int_equal(w.bonos.slot[0].sessions, 10 - i);
+        assert_true(w.agrees);
+        assert_books(f, f->account, 10 - i, 4500 - 450 * i, -6500, 450 * i, 10, i);
+    }
+    assert_int_equal(issuance_bono_use(&f->is, r, 1, &today, 0, &w), LEAL_E_RULES_BONO_EMPTY);
+    assert_int_equal(w.taps, v.taps + 11); /* nothing written by the refusal */
+    assert_int_equal(issuance_read(&f->is, r, &w), LEAL_OK);
+    assert_int_equal(w.taps, v.taps + 11);
+    assert_true(w.agrees);
+    assert_books(f, f->account, 0, 0, -6500, 4500, 10, 10);
+    reader_close(r);
+}
+
+/* 50.00 for 3: 16.66, then what is deferred over what is left (3334 / 2),
+ * the last the rest: 16.66 + 16.67 + 16.67 = 50.00. */
+static void test_revenue_rounding_last_takes_rest(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_card v, w;
+    struct issuance_bono_sale s = {1, 3, 5000, 0, 0};
+    const int64_t each[3] = {1666, 1667, 1667};
+    int64_t revenue = 0;
+    struct reader *r = issue(f, f->account, &v);
+    assert_int_equal(ledger_bono_use_cents(3, 5000), 1666);
+    assert_int_equal(ledger_bono_use_cents(1, 7), 7);
+    assert_int_equal(ledger_bono_use_cents(0, 7), 0);
+    assert_int_equal(issuance_bono_sell(&f->is, r, &s, &w), LEAL_OK);
+    assert_int_equal(w.bonos.slot[0].last_day, 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(issuance_bono_use(&f->is, r, 1, &after_last, 0, &w), LEAL_OK);
+        assert_int_equal(w.bono_cents, each[i]);
+        revenue += each[i];
+        assert_books(f, f->account, 2 - i, 5000 - revenue, -7000, revenue, 3, i + 1);
+    }
+    reader_close(r);
+}
+
+static void test_use_refused_after_last_day(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_card v, w;
+    struct reader *r = issue(f, f->account, &v);
+    assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &w), LEAL_OK);
+    assert_int_equal(issuance_bono_use(&f->is, r, 1, &last_day, 0, &w), LEAL_OK);
+    assert_int_equal(issuance_bono_use(&f->is, r, 1, &after_last, 0, &w),
+                     LEAL_E_RULES_BONO_EXPIRED);
+    assert_int_equal(w.bonos.slot[0].sessions, 9);
+    assert_int_equal(issuance_bono_use(&f->is, r, 2, &today, 0, &w), LEAL_E_RULES_BONO_EMPTY);
+    assert_books(f, f->account, 9, 4050, -6500, 450, 10, 1);
+    assert_int_equal(issuance_read(&f->is, r, &w), LEAL_OK);
+    assert_int_equal(w.taps, v.taps + 2);
+    reader_close(r);
+}
+
+static const struct cardsim_tear tear_ways[] = {
+    {.point = CARDSIM_TEAR_BEFORE_COMMAND},
+    {.point = CARDSIM_TEAR_BEFORE_ANSWER},
+    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 0},
+    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 1},
+    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 2},
+    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 3},
+    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 4},
+};
+
+/* The sale torn at each of its 12 exchanges, each way: the next read finds
+ * the card with the bono (the intent posted by that read: exactly once) or
+ * without it (the intent dropped, or none was recorded yet), card and
+ * ledger agreeing either way, and the sale then made again goes through. */
+static void test_sale_torn_at_every_exchange(void **state)
+{
+    struct fixture *f = *state;
+    unsigned outcome[3] = {0, 0, 0}; /* before the intent, dropped, posted by the read */
+    for (size_t w = 0; w < sizeof tear_ways / sizeof tear_ways[0]; w++) {
+        for (unsigned n = 1;; n++) {
+            struct cardsim_tear tear = tear_ways[w];
+            struct issuance_card out, view;
+            char name[32];
+            int64_t account, sessions, deferred;
+            struct reader *r;
+            leal_err err;
+            bool fired;
+            snprintf(name, sizeof name, "torn %zu %u", w, n);
+            account = desk_fixture_customer(f, name);
+            r = issue(f, account, &out);
+            tear.after = n;
+            cardsim_set_tear(reader_sim_card(r), &tear);
+            err = issuance_bono_sell(&f->is, r, &sale45, &view);
+            fired = cardsim_torn(reader_sim_card(r));
+            tear.point = CARDSIM_TEAR_NONE;
+            cardsim_set_tear(reader_sim_card(r), &tear);
+            assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+            if (!fired) {
+                assert_int_equal(err, LEAL_OK);
+                assert_int_equal(n, 13);
+                reader_close(r);
+                break;
+            }
+            assert_int_equal(err, LEAL_E_CARD_REMOVED);
+            assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+            assert_true(view.agrees);
+            assert_false(view.bono_unsettled);
+            assert_int_equal(ledger_bono_held(f->ledger, account, 1, &sessions, &deferred),
+                             LEAL_OK);
+            if (view.bonos.slot[0].id == 1) {
+                assert_int_equal(view.bonos.slot[0].sessions, 10);
+                assert_int_equal(view.bonos_settled, 1);
+                assert_int_equal(view.taps, out.taps + 1);
+                assert_int_equal(sessions, 10);
+                assert_int_equal(deferred, 4500);
+                outcome[2]++;
+            } else {
+                assert_int_equal(view.bonos.slot[0].id, 0);
+                assert_int_equal(view.taps, out.taps);
+                assert_int_equal(sessions, 0);
+                assert_int_equal(deferred, 0);
+                outcome[view.bonos_dropped ? 1 : 0]++;
+                assert_true(view.bonos_dropped == 1 || n <= 9);
+                assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &view), LEAL_OK);
+                assert_int_equal(view.bono_held, 10);
+            }
+            /* Read again: nothing left to settle, nothing posted twice. */
+            assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+            assert_int_equal(view.bonos_settled + view.bonos_dropped, 0);
+            assert_int_equal(ledger_bono_held(f->ledger, account, 1, &sessions, &deferred),
+                             LEAL_OK);
+            assert_int_equal(sessions, 10);
+            assert_int_equal(deferred, 4500);
+            desk_fixture_balances(f, account, 2000, 0);
+            reader_close(r);
+        }
+    }
+    print_message("sale torn: before its intent %u, dropped %u, posted by the next read %u\n",
+                  outcome[0], outcome[1], outcome[2]);
+    /* 12 exchanges of 7 ways; the 9 of the read tear before any intent.
+     * Posted: the commit's answer lost, or power lost once the commit record
+     * was written (steps 1..4). */
+    assert_int_equal(outcome[0] + outcome[1] + outcome[2], 7 * 12);
+    assert_int_equal(outcome[2], 5);
+    /* Every account holds its one bono: the 84 torn (made again when not
+     * taken) and each way's last, untorn sale. */
+    assert_int_equal(prog_balance(f, "bonos_sold", "EUR"), (84 + 7) * 4500);
+}
+
+/* The bono file rewritten under key 0, as only someone holding the card's
+ * keys could: sessions of bono 1 set to SESSIONS. */
+static void set_sessions(struct fixture *f, struct reader *r, uint16_t sessions)
+{
+    const struct key_version *kv;
+    uint8_t key[16], b[BONO_FILE_LEN];
+    struct bono_file bf;
+    struct desfire d;
+    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_APP_MASTER, &kv), LEAL_OK);
+    assert_int_equal(
+        derive_card_key(crypto_openssl(), kv->key,
+                        &(struct derive_card_input){uid7, sizeof uid7, aid, f->keys->issuer_id, 7},
+                        key),
+        LEAL_OK);
+    desfire_init(&d, reader_card_reader(r), crypto_openssl());
+    assert_int_equal(desfire_select_application(&d, aid), LEAL_OK);
+    assert_int_equal(desfire_authenticate_aes(&d, LAYOUT_KEY_APP_MASTER, key), LEAL_OK);
+    assert_int_equal(
+        desfire_read_data(&d, LAYOUT_FILE_BONOS, DESFIRE_COMM_MACED, 0, BONO_FILE_LEN, b), LEAL_OK);
+    assert_int_equal(bono_file_decode(b, sizeof b, &bf), LEAL_OK);
+    bf.slot[0].sessions = sessions;
+    assert_int_equal(bono_file_encode(&bf, b), LEAL_OK);
+    assert_int_equal(
+        desfire_write_data(&d, LAYOUT_FILE_BONOS, DESFIRE_COMM_MACED, 0, b, BONO_FILE_LEN),
+        LEAL_OK);
+    assert_int_equal(desfire_commit(&d), LEAL_OK);
+    desfire_clear(&d);
+}
+
+static int64_t seen_sessions(struct fixture *f, int64_t account)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    char sql[128];
+    int64_t v = -1;
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(seen_sessions, -1) FROM bono_holding WHERE account_id = %lld",
+             (long long)account);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* Fewer sessions than the ledger: one used at a terminal, recorded for its
+ * journal; more: blocked, never believed, nothing posted. */
+static void test_card_fewer_recorded_more_blocked(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_card v, w;
+    char why[160];
+    struct reader *r = issue(f, f->account, &v);
+    assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &w), LEAL_OK);
+    assert_int_equal(issuance_read(&f->is, r, &w), LEAL_OK);
+    assert_int_equal(w.offline_sessions, 0);
+    assert_int_equal(seen_sessions(f, f->account), 10);
+    set_sessions(f, r, 9);
+    assert_int_equal(issuance_read(&f->is, r, &w), LEAL_OK);
+    assert_true(w.agrees);
+    assert_false(w.verdict);
+    assert_int_equal(w.offline_sessions, 1);
+    assert_int_equal(seen_sessions(f, f->account), 9);
+    {
+        struct ledger_card lc;
+        assert_int_equal(ledger_card_find_by_id(f->ledger, v.card_id, &lc), LEAL_OK);
+        assert_int_equal(lc.status, LEDGER_CARD_ACTIVE);
+    }
+    assert_books(f, f->account, 10, 4500, -6500, 0, 10, 0);
+    set_sessions(f, r, 11);
+    assert_int_equal(issuance_read(&f->is, r, &w), LEAL_E_CARD_TAMPERED);
+    assert_true(w.verdict);
+    snprintf(why, sizeof why,
+             "it shows 11 sessions of bono 1, more than the 10 the ledger holds for account %lld "
+             "(sold less used)",
+             (long long)f->account);
+    assert_string_equal(w.why, why);
+    desk_fixture_card_event(f, v.card_id, LEDGER_CARD_BLOCKED, w.why);
+    assert_int_equal(issuance_bono_use(&f->is, r, 1, &today, 0, &w), LEAL_E_CARD_TAMPERED);
+    assert_books(f, f->account, 10, 4500, -6500, 0, 10, 0);
+    reader_close(r);
+}
+
+/* Three sessions used at a terminal, booked from its journal (issue 14)
+ * with the lines ledger_bono_use_lines gives: 3 x 4.50 earned. No terminal
+ * wrote this card, so it still shows 10, more than the ledger's 7. */
+static void test_terminal_use_lines(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_card v, w;
+    struct ledger_bono_use u = {.program_id = 7, .account_id = f->account, .bono_id = 1};
+    struct ledger_entry e;
+    int64_t entry;
+    bool replayed;
+    struct reader *r = issue(f, f->account, &v);
+    assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &w), LEAL_OK);
+    assert_int_equal(ledger_bono_use_lines(f->ledger, &u), LEAL_E_ARG); /* 0 sessions */
+    u.sessions = 3;
+    assert_int_equal(ledger_bono_use_lines(f->ledger, &u), LEAL_OK);
+    assert_int_equal(u.nlines, 4);
+    assert_int_equal(u.revenue_cents, 1350);
+    memset(&e, 0, sizeof e);
+    e.program_id = 7;
+    e.kind = "redeem";
+    e.request_id = "test:terminal-use";
+    e.operator_name = "test";
+    e.reason = "bono used at a terminal";
+    e.card_id = v.card_id;
+    e.nlines = u.nlines;
+    e.lines = u.lines;
+    assert_int_equal(ledger_post(f->ledger, &e, &entry, &replayed), LEAL_OK);
+    assert_int_equal(ledger_bono_use_posted(f->ledger, f->account, 1, u.revenue_cents), LEAL_OK);
+    assert_books(f, f->account, 7, 3150, -6500, 1350, 10, 3);
+    assert_int_equal(issuance_read(&f->is, r, &w), LEAL_E_CARD_TAMPERED);
+    reader_close(r);
+}
+
+/* Another card than --card asks for, and a Classic card: refused, untouched. */
+static void test_refusals_write_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_card v, w;
+    struct issuance_bono_sale other = sale45;
+    struct reader *r = issue(f, f->account, &v);
+    FILE *fp;
+    char before[8192], after[8192];
+    size_t nb, na;
+    other.expect_card_id = v.card_id + 1;
+    assert_int_equal(issuance_bono_sell(&f->is, r, &other, &w), LEAL_E_CARD_UNKNOWN);
+    assert_int_equal(issuance_read(&f->is, r, &w), LEAL_OK);
+    assert_int_equal(w.taps, v.taps);
+    assert_int_equal(w.bonos.slot[0].id, 0);
+    reader_close(r);
+    desk_fixture_new_card(f, "classic-1k", NULL, 0, false);
+    fp = fopen(f->card, "rb");
+    assert_non_null(fp);
+    nb = fread(before, 1, sizeof before, fp);
+    fclose(fp);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &w), LEAL_E_CARD_NO_BONOS);
+    reader_close(r);
+    fp = fopen(f->card, "rb");
+    assert_non_null(fp);
+    na = fread(after, 1, sizeof after, fp);
+    fclose(fp);
+    assert_int_equal(na, nb);
+    assert_memory_equal(after, before, na);
+    assert_books(f, f->account, 0, 0, -2000, 0, 0, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_sale_and_every_use, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_revenue_rounding_last_takes_rest, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_use_refused_after_last_day, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_sale_torn_at_every_exchange, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_card_fewer_recorded_more_blocked, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_terminal_use_lines, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_write_nothing, desk_fixture_setup,
+                                        desk_fixture_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
