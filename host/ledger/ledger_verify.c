@@ -54,6 +54,14 @@ static const struct {
     {"SELECT '', reverses, count(*), 0 FROM entry WHERE kind = 'void' GROUP BY reverses "
      "HAVING count(*) > 1 LIMIT 1",
      "%sentry %lld is voided %lld times%.0lld"},
+    /* Bonos (ledger_bono.h): what each account's bono kinds still defer adds
+     * up, per program, to its bonos_sold liability. */
+    {"SELECT '', h.program_id, h.deferred, coalesce(b.amount, 0) FROM (SELECT a.program_id AS "
+     "program_id, sum(x.deferred_cents) AS deferred FROM bono_holding x JOIN account a ON a.id = "
+     "x.account_id GROUP BY a.program_id) h LEFT JOIN account s ON s.program_id = h.program_id "
+     "AND s.name = 'bonos_sold' LEFT JOIN balance b ON b.account_id = s.id AND b.asset = 'EUR' "
+     "WHERE h.deferred <> coalesce(b.amount, 0) LIMIT 1",
+     "%sprogram %lld: its accounts' bonos defer %lld cents but bonos_sold holds %lld"},
 };
 
 /* The stored balances against the lines (both ways), non-negative outside
@@ -240,6 +248,11 @@ leal_err ledger_check_plans(struct ledger *l)
         NOTES_SQL,
         PENDING_TOPUP_SQL,
         PENDING_SYNC_SQL,
+        "SELECT card_id, bono_id, seq_before, seq_after, sessions, cents, file_after, "
+        "request_id, created_at FROM card_pending_bono WHERE card_id = ?1",
+        "SELECT deferred_cents FROM bono_holding WHERE account_id = ?1 AND bono_id = ?2",
+        "UPDATE bono_holding SET seen_sessions = ?3, seen_at = ?4 WHERE account_id = ?1 AND "
+        "bono_id = ?2 AND seen_sessions IS NOT ?3",
         DRIFT_SQL,
         "DELETE FROM card_pending_topup WHERE card_id = ?1 AND request_id = ?2",
         CARD_KEYS_SQL,

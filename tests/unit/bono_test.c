@@ -3,7 +3,8 @@
  * (euros against the bonos_sold liability, sessions onto the account) and the
  * card's bono bytes; every use recognising its share of the price, the last
  * one the rest, refused at zero and after the last day; a sale torn at every
- * exchange each way the card tears, settled right at the next read; a card
+ * exchange each way the card tears, settled right at the next read, and a
+ * use too; the deferred euros checked by ledger_verify; a card
  * showing more sessions than the ledger blocked, fewer recorded as used
  * offline; a MIFARE Classic card refused untouched. */
 #include <setjmp.h>
@@ -244,6 +245,90 @@ static void test_sale_torn_at_every_exchange(void **state)
     assert_int_equal(prog_balance(f, "bonos_sold", "EUR"), (84 + 7) * 4500);
 }
 
+/* A use torn at each of its 12 exchanges, each way: the next read finds the
+ * session taken (posted by that read, 4.50 earned, exactly once) or not
+ * (dropped, or never recorded), card and ledger agreeing either way. */
+static void test_use_torn_at_every_exchange(void **state)
+{
+    struct fixture *f = *state;
+    unsigned outcome[3] = {0, 0, 0}; /* before the intent, dropped, posted by the read */
+    for (size_t w = 0; w < sizeof tear_ways / sizeof tear_ways[0]; w++) {
+        for (unsigned n = 1;; n++) {
+            struct cardsim_tear tear = tear_ways[w];
+            struct issuance_card out, view;
+            char name[32];
+            int64_t account, sessions, deferred;
+            struct reader *r;
+            leal_err err;
+            bool fired, taken;
+            snprintf(name, sizeof name, "use torn %zu %u", w, n);
+            account = desk_fixture_customer(f, name);
+            r = issue(f, account, &out);
+            assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &out), LEAL_OK);
+            tear.after = n;
+            cardsim_set_tear(reader_sim_card(r), &tear);
+            err = issuance_bono_use(&f->is, r, 1, &today, 0, &view);
+            fired = cardsim_torn(reader_sim_card(r));
+            tear.point = CARDSIM_TEAR_NONE;
+            cardsim_set_tear(reader_sim_card(r), &tear);
+            assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+            if (!fired) {
+                assert_int_equal(err, LEAL_OK);
+                assert_int_equal(n, 13);
+                reader_close(r);
+                break;
+            }
+            assert_int_equal(err, LEAL_E_CARD_REMOVED);
+            assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+            assert_true(view.agrees);
+            assert_int_equal(view.offline_sessions, 0);
+            assert_int_equal(ledger_bono_held(f->ledger, account, 1, &sessions, &deferred),
+                             LEAL_OK);
+            taken = view.bonos.slot[0].sessions == 9;
+            assert_int_equal(view.taps, out.taps + (taken ? 1 : 0));
+            assert_int_equal(sessions, taken ? 9 : 10);
+            assert_int_equal(deferred, taken ? 4050 : 4500);
+            assert_int_equal(view.bonos_settled, taken ? 1 : 0);
+            outcome[taken ? 2 : view.bonos_dropped ? 1 : 0]++;
+            assert_true(taken || view.bonos_dropped == 1 || n <= 9);
+            assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+            assert_int_equal(view.bonos_settled + view.bonos_dropped, 0);
+            reader_close(r);
+        }
+    }
+    print_message("use torn: before its intent %u, dropped %u, posted by the next read %u\n",
+                  outcome[0], outcome[1], outcome[2]);
+    assert_int_equal(outcome[0] + outcome[1] + outcome[2], 7 * 12);
+    assert_int_equal(outcome[0], 7 * 9);
+    assert_int_equal(outcome[2], 5);
+    assert_int_equal(prog_balance(f, "bonos_revenue", "EUR"), (5 + 7) * 450);
+}
+
+/* What the accounts' bonos defer must be the bonos_sold liability: a ledger
+ * whose holdings were changed behind its back does not verify. */
+static void test_verify_checks_deferred(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_card v, w;
+    struct reader *r = issue(f, f->account, &v);
+    char sql[160], want[160];
+    sqlite3 *db;
+    assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &w), LEAL_OK);
+    reader_close(r);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    assert_int_equal(ledger_check_plans(f->ledger), LEAL_OK);
+    snprintf(sql, sizeof sql,
+             "UPDATE bono_holding SET deferred_cents = 4400 WHERE account_id = %lld",
+             (long long)f->account);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_E_LEDGER_MISMATCH);
+    snprintf(want, sizeof want,
+             "program 7: its accounts' bonos defer 4400 cents but bonos_sold holds 4500");
+    assert_string_equal(ledger_errmsg(f->ledger), want);
+}
+
 /* The bono file rewritten under key 0, as only someone holding the card's
  * keys could: sessions of bono 1 set to SESSIONS. */
 static void set_sessions(struct fixture *f, struct reader *r, uint16_t sessions)
@@ -406,6 +491,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_use_refused_after_last_day, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_sale_torn_at_every_exchange, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_use_torn_at_every_exchange, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_verify_checks_deferred, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_card_fewer_recorded_more_blocked, desk_fixture_setup,
                                         desk_fixture_teardown),
