@@ -1,4 +1,4 @@
-/* cmd_rules.c - what a shop decides, per program: `leal rule add|list|show|end|history`,
+/* cmd_rules.c - what a shop decides, per program: `leal rule add|list|show|end|history|welcome`,
  * `leal tier add|list|remove`, `leal reward add|list|remove`, `leal stamp add|list|remove`,
  * `leal bono add|list|remove`. Every change is a new version of the program's rule set in
  * the ledger (host/ledger/ledger_rules.h) with --reason and the operator; every value is
@@ -992,7 +992,23 @@ static int print_version(const struct ledger_rules_version *v, void *ctx)
     return 0;
 }
 
-/* list, show, history: nothing changes. */
+/* rule welcome without --points: the set's welcome points. */
+static int print_welcome(const struct rc *c, const struct ledger_rules *r)
+{
+    uint32_t w = r->set.program.welcome_points;
+    if (opt(c, "json"))
+        printf("{\"program\":%lld,\"version\":%u,\"welcome_points\":%u}\n", (long long)c->program,
+               r->set.version, w);
+    else if (w)
+        printf("program %lld, rule set version %u: %u welcome points at an account's first earn\n",
+               (long long)c->program, r->set.version, w);
+    else
+        printf("program %lld, rule set version %u: no welcome points\n", (long long)c->program,
+               r->set.version);
+    return CLI_EXIT_OK;
+}
+
+/* list, show, history, welcome without --points: nothing changes. */
 static int run_read(struct rc *c)
 {
     static struct ledger_rules r;
@@ -1008,6 +1024,9 @@ static int run_read(struct rc *c)
         err = ledger_rules_history(l, c->program, print_version, &json);
         if (json && err == LEAL_OK)
             printf("]}\n");
+    } else if (strcmp(c->sub, "welcome") == 0) {
+        if ((err = ledger_rules_get(l, c->program, c->version, &r)) == LEAL_OK)
+            rc = print_welcome(c, &r);
     } else if ((err = ledger_rules_get(l, c->program, c->version, &r)) == LEAL_OK &&
                (err = ledger_category_each(l, c->program, cat_keep, NULL)) == LEAL_OK) {
         rc = print_items(c, &r, c->target);
@@ -1071,15 +1090,36 @@ static int run_change(struct rc *c, leal_err (*edit)(struct ledger_rules *, void
     else if (opt(c, "json"))
         printf("{\"program\":%lld,\"version\":%u,\"what\":\"%s\",\"%s\":%u}\n",
                (long long)c->program, ch.version, c->what,
-               kind_of(c) == K_TIER    ? "tier"
-               : kind_of(c) == K_STAMP ? "stamp_card"
-                                       : "id",
+               strcmp(c->sub, "welcome") == 0 ? "welcome_points"
+               : kind_of(c) == K_TIER         ? "tier"
+               : kind_of(c) == K_STAMP        ? "stamp_card"
+                                              : "id",
                c->made ? c->made : c->target);
     else
         printf("%s (program %lld, rule set version %u)\n", c->what, (long long)c->program,
                ch.version);
     ledger_close(l);
     return rc;
+}
+
+/* rule welcome --points N: the welcome points of the rule set (0: none), given
+ * once per account at its first earn (RULES.md 3). */
+static leal_err edit_welcome(struct ledger_rules *r, void *ctx)
+{
+    struct rc *c = ctx;
+    if (r->set.program.welcome_points == c->made) {
+        snprintf(c->why, sizeof c->why,
+                 "program %lld's rules (version %u) already give %u welcome points; nothing "
+                 "changed",
+                 (long long)c->program, r->set.version, c->made);
+        return LEAL_E_RULES_PROGRAM;
+    }
+    r->set.program.welcome_points = c->made;
+    if (c->made)
+        snprintf(c->what, sizeof c->what, "welcome set to %u points", c->made);
+    else
+        snprintf(c->what, sizeof c->what, "welcome removed");
+    return LEAL_OK;
 }
 
 /* ---- the commands ---- */
@@ -1100,6 +1140,8 @@ static const char rule_help[] =
     "       leal rule show RULE --program ID [--version N]\n"
     "       leal rule end RULE --program ID [--on DATE] --reason TEXT\n"
     "       leal rule history --program ID\n"
+    "       leal rule welcome --program ID [--version N]\n"
+    "       leal rule welcome --program ID --points N --reason TEXT [--operator NAME]\n"
     "       (each also takes --db PATH and --json)\n"
     "An earning rule multiplies the base points (--multiplier 2: double points) or adds\n"
     "a fixed --bonus once a sale, when the sale is within its dates, weekdays, time\n"
@@ -1108,7 +1150,10 @@ static const char rule_help[] =
     "--cap-sale and --cap-day bound what it gives.\n"
     "--stack rules all add (the default); of the --best rules only the one giving most\n"
     "applies. 'end' makes --on (default today, UTC) the rule's last day; it never\n"
-    "extends a rule that already ends earlier.\n";
+    "extends a rule that already ends earlier.\n"
+    "'welcome' shows the welcome points an account gets at its first earn, once ever;\n"
+    "with --points it sets them (0: none). While they are set, 'leal card issue'\n"
+    "gives no --welcome-points of its own.\n";
 
 static const char tier_help[] =
     "usage: leal tier add --program ID --name NAME --threshold EUROS [--multiplier X]\n"
@@ -1175,6 +1220,8 @@ static int common_args(struct rc *c, const char *subs)
     static const char *const reading[] = {"program", "version", "db", "json", NULL};
     static const char *const changing[] = {"program", "reason", "operator", "on",
                                            "db",      "json",   NULL};
+    static const char *const welcome[] = {"program", "points", "reason", "operator",
+                                          "db",      "json",   NULL};
     const char *p = opt(c, "program");
     char key[16];
     bool change, takes_arg;
@@ -1182,15 +1229,19 @@ static int common_args(struct rc *c, const char *subs)
     snprintf(key, sizeof key, " %s ", c->sub ? c->sub : "");
     if (c->sub == NULL || strstr(subs, key) == NULL)
         return cli_usage("leal %s: expected one of:%s", c->cmd, subs);
-    change =
-        strcmp(c->sub, "add") == 0 || strcmp(c->sub, "end") == 0 || strcmp(c->sub, "remove") == 0;
+    change = strcmp(c->sub, "add") == 0 || strcmp(c->sub, "end") == 0 ||
+             strcmp(c->sub, "remove") == 0 ||
+             (strcmp(c->sub, "welcome") == 0 && opt(c, "points") != NULL);
     takes_arg =
         strcmp(c->sub, "show") == 0 || strcmp(c->sub, "end") == 0 || strcmp(c->sub, "remove") == 0;
     if (takes_arg != (c->arg != NULL))
         return cli_usage(takes_arg ? "leal %s %s needs the %s's id or number"
                                    : "leal %s %s takes no argument%s",
                          c->cmd, c->sub, takes_arg ? c->cmd : "");
-    if (strcmp(c->sub, "add") != 0 && (rc = only_options(c, change ? changing : reading)) != 0)
+    if (strcmp(c->sub, "add") != 0 &&
+        (rc = only_options(c, change && strcmp(c->sub, "welcome") == 0 ? welcome
+                              : change                                 ? changing
+                                                                       : reading)) != 0)
         return rc;
     if (p == NULL || lcli_id(p, &c->program) != LEAL_OK || c->program > 4294967295LL)
         return cli_usage("leal %s %s needs --program ID", c->cmd, c->sub);
@@ -1257,6 +1308,10 @@ static int rules_command(const struct rules_cmd *d, struct lcli_opt *o, size_t n
         return run_change(&c, d->remove);
     if (strcmp(c.sub, "add") == 0)
         return (rc = d->from_opts(&c)) != 0 ? rc : run_change(&c, d->add);
+    if (strcmp(c.sub, "welcome") == 0 && opt(&c, "points"))
+        return (rc = get_uint(&c, "points", RULES_MAX_BONUS, &c.made)) != 0
+                   ? rc
+                   : run_change(&c, edit_welcome);
     return run_read(&c);
 }
 
@@ -1270,14 +1325,15 @@ static int rules_command(const struct rules_cmd *d, struct lcli_opt *o, size_t n
 
 int cmd_rule(int argc, char **argv)
 {
-    static const struct rules_cmd d = {"rule",         rule_help,     " add list show end history ",
-                                       rule_from_opts, edit_rule_add, edit_rule_end};
+    static const struct rules_cmd d = {
+        "rule",         rule_help,     " add list show end history welcome ",
+        rule_from_opts, edit_rule_add, edit_rule_end};
     struct lcli_opt o[] = {COMMON_OPTS,          {"id", 0, 0},        {"name", 0, 0},
                            {"multiplier", 0, 0}, {"bonus", 0, 0},     {"best", 1, 0},
                            {"stack", 1, 0},      {"from", 0, 0},      {"to", 0, 0},
                            {"days", 0, 0},       {"time", 0, 0},      {"stores", 0, 0},
                            {"categories", 0, 0}, {"min-spend", 0, 0}, {"cap-sale", 0, 0},
-                           {"cap-day", 0, 0},    {"on", 0, 0}};
+                           {"cap-day", 0, 0},    {"on", 0, 0},        {"points", 0, 0}};
     return rules_command(&d, o, N(o), argc, argv);
 }
 

@@ -191,6 +191,41 @@ l bono remove 1 --program 1 --reason "ya no"
 check_eq "bono remove" "0|bono 1 removed (program 1, rule set version 10)" "$RC|$OUT"
 l rule show 5 --program 1 --json
 check_eq "show an unknown rule --json" '2|{"error":{"code":256,"name":"LEAL_E_UNKNOWN_ID","message":"program 1 has no rule 5"}}' "$RC|$OUT"
+# The welcome points (leal rule welcome): shown, set as a version of their own with who
+# and why (the rest of the set kept), read back from an earlier version, refused unchanged.
+l rule welcome --program 1
+check_eq "welcome: none yet" "0|program 1, rule set version 10: no welcome points" "$RC|$OUT"
+set_json() { "$LEAL" rule list --program 1 --json --db "$DB" | sed -E 's/"version":[0-9]+/"version":V/'; }
+before_set=$(set_json)
+l rule welcome --program 1 --points 50 --reason "bienvenida" --json
+check_eq "welcome set --json" \
+    '0|{"program":1,"version":11,"what":"welcome set to 50 points","welcome_points":50}' "$RC|$OUT"
+check_eq "... the rest of the set as it was" "$before_set" "$(set_json)"
+l rule welcome --program 1
+check_eq "welcome shown" \
+    "0|program 1, rule set version 11: 50 welcome points at an account's first earn" "$RC|$OUT"
+l rule welcome --program 1 --version 10 --json
+check_eq "welcome of version 10 --json" '0|{"program":1,"version":10,"welcome_points":0}' "$RC|$OUT"
+l rule history --program 1
+check_eq "welcome in the history" "version 11  T UTC  marta  welcome set to 50 points: bienvenida" \
+    "$(printf '%s\n' "$OUT" | tail -1 | sed -E 's/  [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC  /  T UTC  /')"
+refused "the same welcome again" \
+    "leal: program 1's rules (version 11) already give 50 welcome points; nothing changed" \
+    rule welcome --program 1 --points 50 --reason x
+refused "welcome over the engine's bound" \
+    "leal: --points '1000001': a whole number from 0 to 1000000 (see 'leal --help')" \
+    rule welcome --program 1 --points 1000001 --reason x
+refused "welcome without a reason" \
+    "leal: leal rule welcome needs --reason TEXT: why the rules change (see 'leal --help')" \
+    rule welcome --program 1 --points 5
+refused "welcome with an option it does not take" \
+    "leal: --on is not an option of 'leal rule welcome' (see 'leal --help')" \
+    rule welcome --program 1 --points 5 --on 2026-12-01 --reason x
+l rule welcome --program 1 --points 0 --reason "sin bienvenida"
+check_eq "welcome removed" "0|welcome removed (program 1, rule set version 12)" "$RC|$OUT"
+check_eq "... and stored: version 12 gives none, 11 gave 50" "0|50" \
+    "$("$LEAL" rule welcome --program 1 --json --db "$DB" | sed -E 's/.*"welcome_points":([0-9]+).*/\1/')|$("$LEAL" rule welcome --program 1 --version 11 --json --db "$DB" | sed -E 's/.*"welcome_points":([0-9]+).*/\1/')"
+
 for c in rule tier reward stamp bono; do
     run_capture "$LEAL" $c --help
     check_match "$c --help" "^usage: leal $c add " "$OUT"

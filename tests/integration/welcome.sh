@@ -31,9 +31,10 @@ run_capture "$LEAL" card issue --customer 1 --welcome-points 20 --reader "sim:$T
 check_eq "desk welcome without a rules' welcome" "0|20" "$RC|$(field points <<<"$OUT")"
 ANA=$(field card_id <<<"$OUT")
 
-# The rules now give 50 at the first sale (the golden set, welcome 50, as version 1).
-SET=$(sed -n 's/^SET = //p' tests/vectors/leal_rules_set.txt)
-q "insert into rule_set values (7, 1, 1796000000, 'Marta', 'test', 'golden set', x'$SET')"
+# The rules now give 50 at the first sale (version 1, set with leal rule welcome).
+run_capture "$LEAL" rule welcome --program 7 --points 50 --reason "welcome campaign" --operator Marta --json
+check_eq "rules' welcome set: version 1" \
+    '0|{"program":7,"version":1,"what":"welcome set to 50 points","welcome_points":50}' "$RC|$OUT"
 "$CARDSIM" new --type desfire-ev1 --uid 04aa0000000002 -o "$T/luis.json" >/dev/null
 blank=$(sha256sum <"$T/luis.json")
 before=$(books)
