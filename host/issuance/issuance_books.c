@@ -8,6 +8,7 @@
 
 #include "cardlayout/layout.h"
 #include "host/ledger/amount.h"
+#include "host/ledger/ledger_rules.h"
 #include "host/ledger/ledger_sale.h"
 #include "keys/base/bytes.h"
 #include "keys/base/ct.h"
@@ -561,6 +562,25 @@ leal_err issuance_activate(struct issuance *is, const struct issuance_request *r
     return issuance_compare(is, &lc, verified->stored_value, verified);
 }
 
+/* A replacement's tier and buckets: the account's, from the ledger's sales
+ * and refunds, the tier under the program's current rules (as a sale's). */
+static leal_err replaced_window(struct issuance *is, int64_t account_id, struct issuance_opening *o)
+{
+    struct rules_program *p = calloc(1, sizeof *p);
+    struct state_body s;
+    uint32_t version;
+    leal_err err =
+        p ? ledger_rules_load(is->ledger, is->program_id, p, &version) : LEAL_E_NO_MEMORY;
+    if (err == LEAL_OK)
+        err = ledger_sale_state_before(is->ledger, p, account_id, INT64_MAX, &s);
+    free(p);
+    if (err != LEAL_OK)
+        return err;
+    o->tier = s.tier;
+    memcpy(o->buckets, s.buckets, sizeof o->buckets);
+    return LEAL_OK;
+}
+
 leal_err issuance_opening_plan(struct issuance *is, const struct issuance_request *req,
                                struct issuance_opening *o)
 {
@@ -576,6 +596,8 @@ leal_err issuance_opening_plan(struct issuance *is, const struct issuance_reques
     o->points = (uint32_t)points;
     if (req->account_id != 0 &&
         (err = ledger_sale_period(is->ledger, req->account_id, &o->period)) != LEAL_OK)
+        return err;
+    if (req->replacing && (err = replaced_window(is, req->account_id, o)) != LEAL_OK)
         return err;
     if (o->period == 0 && !req->replacing && points > 0)
         o->period = ledger_sale_utc_period((int64_t)time(NULL));

@@ -107,12 +107,19 @@ struct issuance_opening {
     uint32_t points;   /* a replaced card's share of the points, or the welcome points */
     bool stored_value; /* the card carries a purse (always on DESFire) */
     uint16_t period;   /* the state's period: non-zero once the account was welcomed (RULES.md 3) */
+    /* A replacement's tier and spend buckets (buckets[0]: period's), the account's from the
+     * ledger's sales and refunds, as a sale derives them (ledger_sale_state_before): the card
+     * keeps its customer's tier at a terminal. Zero on a first or family card. */
+    uint8_t tier;
+    uint16_t buckets[STATE_BUCKETS];
 };
 /* The opening balances, each computed once before any card is touched: a
  * replaced card's share of euros and points (issuance_replaced_share), or
  * the welcome points (0..UINT32_MAX, LEAL_E_RANGE); and the state's period,
  * the account's (ledger_sale_period), or this month's with welcome points,
- * so that a terminal's engine never welcomes the account a second time. */
+ * so that a terminal's engine never welcomes the account a second time; a
+ * replacement also the account's tier and spend buckets under the program's
+ * current rules, never the old card's. */
 LEAL_MUST_CHECK leal_err issuance_opening_plan(struct issuance *is,
                                                const struct issuance_request *req,
                                                struct issuance_opening *o);

@@ -633,6 +633,8 @@ static leal_err build_records(struct cdesk *d, int64_t card_id, const struct iss
     st.body.seq = CLASSIC_CARD_INITIAL_SEQ;
     st.body.points = o->points;
     st.body.period = o->period; /* welcomed: RULES.md 3 */
+    st.body.tier = o->tier;     /* a replacement's: the account's */
+    memcpy(st.body.buckets, o->buckets, sizeof o->buckets);
     st.purse = (uint32_t)o->purse;
     if ((err = identity_encode(&id, rec)) != LEAL_OK ||
         (err = identity_signed_message(rec, d->rc->uid, d->rc->uid_len, msg, &ml)) != LEAL_OK ||
@@ -667,7 +669,8 @@ static leal_err classic_verify(void *s, int64_t card_id, const struct issuance_o
         return err;
     if (out->card_id != card_id || d->v.current != 0 ||
         out->state.seq != CLASSIC_CARD_INITIAL_SEQ || out->state.points != o->points ||
-        out->purse_cents != o->purse || out->stored_value != o->stored_value)
+        out->purse_cents != o->purse || out->stored_value != o->stored_value ||
+        out->state.tier != o->tier || memcmp(out->state.buckets, o->buckets, sizeof o->buckets))
         return LEAL_E_CARD_TAMPERED;
     return LEAL_OK;
 }

@@ -488,6 +488,8 @@ static void issue_plan(struct desk *k, int64_t card_id, const struct issuance_op
     memset(&k->issue.state, 0, sizeof k->issue.state);
     k->issue.state.points = o->points;
     k->issue.state.period = o->period; /* welcomed: RULES.md 3 */
+    k->issue.state.tier = o->tier;     /* a replacement's: the account's */
+    memcpy(k->issue.state.buckets, o->buckets, sizeof o->buckets);
     k->issue.purse_cap = (int32_t)out->purse_cap_cents;
 }
 
@@ -547,7 +549,8 @@ static leal_err desfire_verify(void *s, int64_t card_id, const struct issuance_o
     if (err != LEAL_OK)
         return err;
     view_out(&k->view, out);
-    if (out->card_id != card_id || out->purse_cents != o->purse || out->state.points != o->points)
+    if (out->card_id != card_id || out->purse_cents != o->purse || out->state.points != o->points ||
+        out->state.tier != o->tier || memcmp(out->state.buckets, o->buckets, sizeof o->buckets))
         return LEAL_E_CARD_TAMPERED;
     return LEAL_OK;
 }

@@ -58,12 +58,24 @@ sale "$ANA" ana1
 check_eq "welcomed at the desk: no rules' welcome" "0|24|44" "$RC|$(field points <<<"$OUT")|$(pts "$ANA_ACCT")"
 check_eq "... no welcome line" "0" "$(q "select count(*) from sale_line where source = 3 and sale_id in (select id from sale where account_id = $ANA_ACCT)")"
 
-# Ana's card is lost; its replacement brings no second welcome.
+# Ana's card is lost; its replacement brings no second welcome, and keeps her
+# tier and spend: silver from 15 euros (x1: the points below stay as they were).
+run_capture "$LEAL" tier add --program 7 --name Plata --threshold 15 --reason "plata" --operator Marta
+check_eq "tier 1 from 15 euros (version 2)" "0|tier 1 added (program 7, rule set version 2)" "$RC|$OUT"
 "$LEAL" card block "$ANA" --reason "lost" >/dev/null
 "$CARDSIM" new --type desfire-ev1 --uid 04aa0000000003 -o "$T/ana2.json" >/dev/null
 run_capture "$LEAL" card replace --old "$ANA" --reader "sim:$T/ana2.json" --json
 check_eq "replacement: the account's 44 points" "0|44" "$RC|$(field points <<<"$OUT")"
 ANA2=$(field card_id <<<"$OUT")
+# The new card's state file, from the ledger: version 02, its id, seq 0, 44 points, tier 1,
+# no stamps, period 324 (December 2026) with 20 euros in its bucket (Ana's sale of 9 December).
+check_eq "replacement's state: tier 1 and the account's buckets" \
+    "02$(printf '%016x' "$ANA2")000000000000002c010000000001440014000000000000" \
+    "$($PY -c '
+import json, sys
+app = [a for a in json.load(open(sys.argv[1]))["apps"] if a["aid"] == "41454c"][0]
+print([f for f in app["files"] if f["no"] == 2][0]["data"].lower())' "$T/ana2.json")"
+check_eq "... and the view says tier 1" "1" "$(field tier <<<"$OUT")"
 sale "$ANA2" ana2
 check_eq "the replacement card's first sale: no welcome" "0|24|68" "$RC|$(field points <<<"$OUT")|$(pts "$ANA_ACCT")"
 check_eq "Luis: 50 welcome and 2 x 24" "98" "$(pts "$LUIS_ACCT")"
