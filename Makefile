@@ -123,6 +123,15 @@ $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(call obj,$(TESTLIB_SRC)) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lutil
 
+# Test tools the integration scripts and benches run (tests/tools/NAME.c, one program each).
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRC))
+$(O)/tests/tools/%: $(O)/obj/tests/tools/%.o $(call obj,$(TESTLIB_SRC)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lutil
+test-build: $(TOOL_BINS)
+bench: $(TOOL_BINS)
+
 # Keep the replay main out of the library and out of the fuzz_ pattern.
 $(O)/obj/tests/fuzz/replay.o: tests/fuzz/replay.c
 	@mkdir -p $(dir $@)

@@ -103,5 +103,7 @@ int cmd_rules(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 /* `leal desk`: the desk's long-running card loop (cmd_desk.c). */
 int cmd_desk(int argc, char **argv);
+/* `leal sync import|ack`: terminal journals into the ledger (cmd_sync.c). */
+int cmd_sync(int argc, char **argv);
 
 #endif

@@ -30,6 +30,7 @@ static const struct cli_command commands[] = {
     {"rules", "simulate: a period's sales replayed under today's rules or a proposed set",
      cmd_rules},
     {"backup", "online consistent copy of the ledger database", cmd_backup},
+    {"sync", "terminal journals: import (verified, posted exactly once), ack", cmd_sync},
     {"desk", "the desk's card loop: every card presented read, one line each (--stdio: commands)",
      cmd_desk},
     {"agent", "desk agent: unlock the keystore once for the card commands (start, status, stop)",

@@ -8,6 +8,46 @@
 
 #include <stddef.h>
 
+/* Terminal journals taken by the host (issue 14, host/ledger/ledger_terminal.h):
+ * every entry of every export, by (terminal, epoch, sequence), with its MAC
+ * (the next export chains to it, a repeat is recognised by it) and its bytes
+ * (evidence), what the import did with it, and the ledger entry it posted.
+ * Findings name what the import saw and could not explain (a broken MAC or
+ * chain, a gap, a key taken twice, an epoch restarted, an entry lost to
+ * power, a card showing more than the ledger holds, a post the ledger
+ * refused): a row per (terminal, epoch, sequence, kind); sequence 0 is the
+ * export as a whole. Kept in one macro so it moves to the next number by
+ * moving one line. */
+#define SYNC_MIGRATION                                                                             \
+    "CREATE TABLE terminal_entry("                                                                 \
+    " terminal_id INTEGER NOT NULL REFERENCES terminal(id),"                                       \
+    " epoch INTEGER NOT NULL CHECK (epoch BETWEEN 1 AND 4294967295),"                              \
+    " seq INTEGER NOT NULL CHECK (seq BETWEEN 1 AND 4294967295),"                                  \
+    " op INTEGER NOT NULL CHECK (op BETWEEN 1 AND 255),"                                           \
+    " card_id INTEGER,"                                                                            \
+    " at INTEGER NOT NULL,"                                                                        \
+    " key_version INTEGER NOT NULL CHECK (key_version BETWEEN 1 AND 255),"                         \
+    " mac BLOB NOT NULL CHECK (length(mac) = 16),"                                                 \
+    " outcome TEXT NOT NULL CHECK (outcome IN ('posted','recorded','held','doubt','undone')),"     \
+    " entry_id INTEGER REFERENCES entry(id),"                                                      \
+    " raw BLOB NOT NULL CHECK (length(raw) BETWEEN 128 AND 394),"                                  \
+    " taken_at INTEGER NOT NULL,"                                                                  \
+    " CHECK ((outcome = 'posted') = (entry_id IS NOT NULL)),"                                      \
+    " PRIMARY KEY (terminal_id, epoch, seq)) STRICT, WITHOUT ROWID;"                               \
+    "CREATE INDEX terminal_entry_card ON terminal_entry(card_id) WHERE card_id IS NOT NULL;"       \
+    "CREATE TABLE sync_finding("                                                                   \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " at INTEGER NOT NULL,"                                                                        \
+    " terminal_id INTEGER NOT NULL REFERENCES terminal(id),"                                       \
+    " epoch INTEGER NOT NULL CHECK (epoch BETWEEN 0 AND 4294967295),"                              \
+    " seq INTEGER NOT NULL CHECK (seq BETWEEN 0 AND 4294967295),"                                  \
+    " card_id INTEGER,"                                                                            \
+    " kind TEXT NOT NULL CHECK (kind IN ('mac','chain','gap','conflict','epoch','recovery',"       \
+    "  'card_excess','held')),"                                                                    \
+    " detail TEXT NOT NULL,"                                                                       \
+    " UNIQUE (terminal_id, epoch, seq, kind)) STRICT;"                                             \
+    "CREATE INDEX sync_finding_card ON sync_finding(card_id) WHERE card_id IS NOT NULL;"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -419,6 +459,7 @@ static const char *const migrations[] = {
     " seen_sessions INTEGER CHECK (seen_sessions BETWEEN 0 AND 65535),"
     " seen_at INTEGER,"
     " PRIMARY KEY (account_id, bono_id)) STRICT, WITHOUT ROWID;",
+    SYNC_MIGRATION, /* 14 -> 15 */
 };
 
 int schema_count(void)

@@ -237,6 +237,11 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_TERMINAL_STAMP_CARD, "the program has no such stamp card"),
     E(LEAL_E_TERMINAL_PURSE_CAP,
       "a void would take the Classic card's purse over the program's cap; nothing was written"),
+    E(LEAL_E_SYNC_GAP, "terminal journal skips entries the host never took; import the "
+                       "terminal's earlier exports first"),
+    E(LEAL_E_SYNC_CONFLICT, "terminal journal entry differs from the one the host took with the "
+                            "same terminal, epoch and sequence (a wiped storage or a forgery)"),
+    E(LEAL_E_SYNC_NOTHING, "nothing taken from this terminal yet: import its journal first"),
 };
 
 #undef E

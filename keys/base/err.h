@@ -195,6 +195,11 @@ typedef enum leal_err {
     LEAL_E_TERMINAL_STAMP_CARD = 468,
     LEAL_E_TERMINAL_PURSE_CAP = 469,
 
+    /* 480..489: journals taken by the host (host/sync) */
+    LEAL_E_SYNC_GAP = 480,
+    LEAL_E_SYNC_CONFLICT = 481,
+    LEAL_E_SYNC_NOTHING = 482,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

@@ -1,0 +1,511 @@
+/* ledger_terminal.c - terminal journal entries taken into the ledger (ledger_terminal.h). */
+#include "ledger_terminal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "keys/base/ct.h"
+#include "ledger_sale.h"
+#include "store.h"
+
+#define TE_GET_SQL                                                                                 \
+    "SELECT mac, outcome, coalesce(entry_id, 0), raw FROM terminal_entry WHERE terminal_id = ?1 "  \
+    "AND epoch = ?2 AND seq = ?3"
+#define TE_INSERT_SQL                                                                              \
+    "INSERT INTO terminal_entry(terminal_id, epoch, seq, op, card_id, at, key_version, mac, "      \
+    "outcome, entry_id, raw, taken_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+#define TE_OUTCOME_SQL                                                                             \
+    "UPDATE terminal_entry SET outcome = ?4, entry_id = ?5 WHERE terminal_id = ?1 AND epoch = ?2 " \
+    "AND seq = ?3"
+#define TE_ANY_SQL                                                                                 \
+    "SELECT count(*) FROM (SELECT 1 FROM terminal_entry WHERE terminal_id = ?1 LIMIT 1)"
+#define TE_LAST_SQL                                                                                \
+    "SELECT epoch, seq, key_version, mac FROM terminal_entry WHERE terminal_id = ?1 ORDER BY "     \
+    "epoch DESC, seq DESC LIMIT 1"
+#define FINDING_SQL                                                                                \
+    "INSERT OR IGNORE INTO sync_finding(at, terminal_id, epoch, seq, card_id, kind, detail) "      \
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+#define FINDINGS_SQL "SELECT count(*) FROM sync_finding WHERE terminal_id = ?1"
+#define CARD_ACCOUNT_SQL                                                                           \
+    "SELECT c.account_id, a.program_id FROM card c JOIN account a ON a.id = c.account_id WHERE "   \
+    "c.card_id = ?1"
+#define LINES_SQL "SELECT account_id, asset, amount FROM line WHERE entry_id = ?1 ORDER BY id"
+#define EPOCH_RAISE_SQL "UPDATE terminal SET epoch = ?2 WHERE id = ?1 AND epoch < ?2"
+
+static const char *const outcome_names[] = {"", "posted", "recorded", "held", "doubt"};
+
+leal_err ledger_terminal_accounts_get(struct ledger *l, int64_t program_id,
+                                      struct ledger_terminal_accounts *out)
+{
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    out->program_id = program_id;
+    if ((err = ledger_program_account(l, program_id, "cash", &out->cash)) != LEAL_OK ||
+        (err = ledger_program_account(l, program_id, "points_issued", &out->points_issued)) !=
+            LEAL_OK ||
+        (err = ledger_program_account(l, program_id, "points_redeemed", &out->points_redeemed)) !=
+            LEAL_OK)
+        return err;
+    return ledger_program_account(l, program_id, "stamps_issued", &out->stamps_issued);
+}
+
+/* A taken entry: *found 0 when (terminal, epoch, seq) was never taken. */
+struct te_row {
+    int found;
+    uint8_t mac[JOURNAL_MAC_LEN];
+    char outcome[12];
+    int64_t entry_id;
+    uint8_t raw[JOURNAL_ENTRY_MAX];
+    size_t raw_len;
+};
+
+static leal_err te_get(struct ledger *l, int64_t terminal, uint32_t epoch, uint32_t seq,
+                       struct te_row *r)
+{
+    struct store_stmt *st;
+    leal_err err = store_prep_i64(l, TE_GET_SQL, &st, I64S(terminal, epoch, seq));
+    memset(r, 0, sizeof *r);
+    if (err != LEAL_OK)
+        return err;
+    err = store_step(l, st, &r->found);
+    if (err == LEAL_OK && r->found) {
+        int n = store_col_bytes(st, 0), m = store_col_bytes(st, 3);
+        if (n == JOURNAL_MAC_LEN)
+            memcpy(r->mac, store_col_blob(st, 0), JOURNAL_MAC_LEN);
+        store_col_text(st, 1, r->outcome, sizeof r->outcome);
+        r->entry_id = store_col_i64(st, 2);
+        if (m > 0 && (size_t)m <= sizeof r->raw) {
+            memcpy(r->raw, store_col_blob(st, 3), (size_t)m);
+            r->raw_len = (size_t)m;
+        }
+    }
+    store_finalize(st);
+    return err;
+}
+
+leal_err ledger_terminal_finding(struct ledger *l, int64_t terminal_id, uint32_t epoch,
+                                 uint32_t seq, const char *kind, const char *detail)
+{
+    return store_write(l, FINDING_SQL,
+                       SVALS(SV_I64(ledger_now()), SV_I64(terminal_id), SV_I64(epoch), SV_I64(seq),
+                             SV_NULL, SV_TEXT(kind), SV_TEXT(detail)),
+                       NULL);
+}
+
+/* A finding about an entry, naming its card when it has one. */
+static leal_err entry_finding(struct ledger *l, const struct journal_entry *e, const char *kind,
+                              const char *detail)
+{
+    return store_write(l, FINDING_SQL,
+                       SVALS(SV_I64(ledger_now()), SV_I64(e->terminal_id), SV_I64(e->epoch),
+                             SV_I64(e->seq), SV_I64_OR_NULL((int64_t)e->card_id), SV_TEXT(kind),
+                             SV_TEXT(detail)),
+                       NULL);
+}
+
+/* A customer line and its program-side counterpart: the customer's account
+ * moves by amount (either sign), other by its opposite. */
+struct lines {
+    struct ledger_line v[8];
+    size_t n;
+};
+
+static void pair(struct lines *ls, int64_t account, int64_t other, const char *asset,
+                 int64_t amount)
+{
+    if (amount == 0 || ls->n + 2 > sizeof ls->v / sizeof ls->v[0])
+        return;
+    memset(&ls->v[ls->n], 0, 2 * sizeof ls->v[0]);
+    ls->v[ls->n].account_id = account;
+    ls->v[ls->n].amount = amount;
+    snprintf(ls->v[ls->n].asset, LEDGER_MAX_ASSET, "%s", asset);
+    ls->v[ls->n + 1].account_id = other;
+    ls->v[ls->n + 1].amount = -amount;
+    snprintf(ls->v[ls->n + 1].asset, LEDGER_MAX_ASSET, "%s", asset);
+    ls->n += 2;
+}
+
+/* The card's account in this program, or *account 0 and why. */
+static leal_err card_account(struct ledger *l, const struct journal_entry *e, int64_t program,
+                             int64_t *account, char *why, size_t cap)
+{
+    struct store_stmt *st;
+    int64_t prog = 0;
+    int row = 0;
+    leal_err err;
+    *account = 0;
+    if (e->card_id == 0 || e->card_id > INT64_MAX) {
+        snprintf(why, cap, "entry names no card the ledger can hold (%llu)",
+                 (unsigned long long)e->card_id);
+        return LEAL_OK;
+    }
+    if ((err = store_prep_i64(l, CARD_ACCOUNT_SQL, &st, I64S((int64_t)e->card_id))) != LEAL_OK)
+        return err;
+    err = store_step(l, st, &row);
+    if (err == LEAL_OK && row) {
+        *account = store_col_i64(st, 0);
+        prog = store_col_i64(st, 1);
+    }
+    store_finalize(st);
+    if (err == LEAL_OK && !row)
+        snprintf(why, cap, "card %llu is not in the ledger", (unsigned long long)e->card_id);
+    else if (err == LEAL_OK && prog != program) {
+        snprintf(why, cap, "card %llu is in program %lld, not %lld", (unsigned long long)e->card_id,
+                 (long long)prog, (long long)program);
+        *account = 0;
+    }
+    return err;
+}
+
+/* A void's lines: the negation of what the entry it names posted (nothing
+ * when that entry moved nothing). */
+static leal_err void_lines(struct ledger *l, const struct journal_entry *e, struct lines *ls,
+                           int64_t *reverses)
+{
+    struct te_row r;
+    struct store_stmt *st;
+    leal_err err;
+    *reverses = 0;
+    if ((err = te_get(l, e->terminal_id, e->ref_epoch, e->ref_seq, &r)) != LEAL_OK)
+        return err;
+    if (!r.found || r.entry_id == 0)
+        return LEAL_OK;
+    if ((err = store_prep_i64(l, LINES_SQL, &st, I64S(r.entry_id))) != LEAL_OK)
+        return err;
+    while (store_next_row(l, st, &err) && ls->n < sizeof ls->v / sizeof ls->v[0]) {
+        struct ledger_line *ln = &ls->v[ls->n++];
+        memset(ln, 0, sizeof *ln);
+        ln->account_id = store_col_i64(st, 0);
+        store_col_text(st, 1, ln->asset, sizeof ln->asset);
+        ln->amount = -store_col_i64(st, 2);
+    }
+    store_finalize(st);
+    *reverses = r.entry_id;
+    return err;
+}
+
+/* What an operation moves; ls->n 0 when nothing. */
+static leal_err op_lines(struct ledger *l, const struct ledger_terminal_accounts *a,
+                         const struct journal_entry *e, int64_t account, struct lines *ls,
+                         int64_t *reverses)
+{
+    char stamp[LEDGER_MAX_ASSET];
+    *reverses = 0;
+    switch (e->op) {
+    case JOURNAL_OP_EARN:
+        pair(ls, account, a->points_issued, "PTS", e->points);
+        break;
+    case JOURNAL_OP_PAY:
+        pair(ls, account, a->cash, "EUR", -(int64_t)e->purse_cents);
+        break;
+    case JOURNAL_OP_PAY_EARN:
+        pair(ls, account, a->cash, "EUR", -(int64_t)e->purse_cents);
+        pair(ls, account, a->points_issued, "PTS", e->points);
+        break;
+    case JOURNAL_OP_REDEEM:
+        pair(ls, account, a->points_redeemed, "PTS", e->points);
+        break;
+    case JOURNAL_OP_STAMP:
+        ledger_stamp_asset(e->item, stamp);
+        pair(ls, account, a->stamps_issued, stamp, e->quantity);
+        break;
+    case JOURNAL_OP_VOID:
+        return void_lines(l, e, ls, reverses);
+    default: /* a bono session: recorded until the ledger keeps bonos */
+        break;
+    }
+    return LEAL_OK;
+}
+
+static const char *op_kind(uint8_t op)
+{
+    switch (op) {
+    case JOURNAL_OP_PAY:
+    case JOURNAL_OP_PAY_EARN:
+        return "spend";
+    case JOURNAL_OP_REDEEM:
+        return "redeem";
+    case JOURNAL_OP_VOID:
+        return "void";
+    default:
+        return "earn";
+    }
+}
+
+static const char *op_reason(uint8_t op)
+{
+    static const char *const r[] = {"",
+                                    "terminal earn",
+                                    "terminal purse payment",
+                                    "terminal purse payment and earn",
+                                    "terminal reward redeemed",
+                                    "terminal stamp",
+                                    "terminal bono session",
+                                    "terminal void"};
+    return op < sizeof r / sizeof r[0] ? r[op] : "terminal";
+}
+
+/* The ledger's refusals of a post: the entry is held, the import goes on. */
+static bool refusal(leal_err err)
+{
+    return err == LEAL_E_INSUFFICIENT_FUNDS || err == LEAL_E_UNKNOWN_ID ||
+           err == LEAL_E_WRONG_PROGRAM || err == LEAL_E_ALREADY_VOIDED ||
+           err == LEAL_E_VOID_OF_VOID || err == LEAL_E_IDEMPOTENCY_CONFLICT ||
+           err == LEAL_E_UNBALANCED || err == LEAL_E_AMOUNT_RANGE || err == LEAL_E_AMOUNT ||
+           err == LEAL_E_ASSET;
+}
+
+/* Posts operation e (keyed by its own terminal, epoch and sequence):
+ * POSTED, RECORDED (nothing moves) or HELD (the ledger refused). */
+static leal_err post_op(struct ledger *l, const struct ledger_terminal_accounts *a,
+                        const struct journal_entry *e, struct ledger_terminal_out *out)
+{
+    struct ledger_entry le;
+    struct lines ls;
+    int64_t account, reverses;
+    bool replayed;
+    leal_err err;
+
+    ls.n = 0;
+    out->outcome = LEDGER_TERMINAL_HELD;
+    if ((err = card_account(l, e, a->program_id, &account, out->why, sizeof out->why)) != LEAL_OK ||
+        account == 0)
+        return err;
+    if ((err = op_lines(l, a, e, account, &ls, &reverses)) != LEAL_OK)
+        return err;
+    out->outcome = LEDGER_TERMINAL_RECORDED;
+    if (ls.n == 0)
+        return LEAL_OK;
+    memset(&le, 0, sizeof le);
+    le.program_id = a->program_id;
+    le.kind = op_kind(e->op);
+    le.at = (int64_t)e->utc_seconds;
+    le.terminal_id = e->terminal_id;
+    le.terminal_epoch = e->epoch;
+    le.terminal_seq = e->seq;
+    le.reason = op_reason(e->op);
+    le.spend_cents =
+        e->op == JOURNAL_OP_EARN || e->op == JOURNAL_OP_PAY_EARN ? (int64_t)e->amount_cents : 0;
+    le.reverses = reverses;
+    le.card_id = (int64_t)e->card_id;
+    le.nlines = ls.n;
+    le.lines = ls.v;
+    err = ledger_post(l, &le, &out->entry_id, &replayed);
+    if (err == LEAL_OK) {
+        out->outcome = LEDGER_TERMINAL_POSTED;
+    } else if (refusal(err)) {
+        out->outcome = LEDGER_TERMINAL_HELD;
+        snprintf(out->why, sizeof out->why, "%s: %s", leal_strerror(err), ledger_errmsg(l));
+        err = LEAL_OK;
+    }
+    return err;
+}
+
+/* A SETTLE: the operation it names, in doubt until now, is posted when it
+ * reached the card and marked undone when it did not. */
+static leal_err settle(struct ledger *l, const struct ledger_terminal_in *in,
+                       struct ledger_terminal_out *out)
+{
+    const struct journal_entry *e = in->e;
+    struct ledger_terminal_out done;
+    struct journal_entry op;
+    struct te_row r;
+    const char *outcome = "undone";
+    leal_err err;
+    if (e->ref_seq == 0)
+        return LEAL_OK;
+    if ((err = te_get(l, e->terminal_id, e->ref_epoch, e->ref_seq, &r)) != LEAL_OK)
+        return err;
+    if (!r.found || strcmp(r.outcome, "doubt") != 0)
+        return LEAL_OK;
+    memset(&done, 0, sizeof done);
+    if (e->item == JOURNAL_SETTLED_DONE) {
+        if ((err = journal_entry_decode(r.raw, r.raw_len, &op)) != LEAL_OK ||
+            (err = post_op(l, in->acc, &op, &done)) != LEAL_OK)
+            return err;
+        outcome = outcome_names[done.outcome];
+        if (done.outcome == LEDGER_TERMINAL_HELD &&
+            (err = entry_finding(l, &op, "held", done.why)) != LEAL_OK)
+            return err;
+        out->settled_entry = done.entry_id;
+    }
+    return store_write(l, TE_OUTCOME_SQL,
+                       SVALS(SV_I64(e->terminal_id), SV_I64(e->ref_epoch), SV_I64(e->ref_seq),
+                             SV_TEXT(outcome), SV_I64_OR_NULL(done.entry_id)),
+                       NULL);
+}
+
+/* Sequence 1: an epoch begins. The terminal's epoch in the ledger follows it
+ * (its entries are keyed by it); a terminal the host has taken entries from
+ * before, or whose journal says why it began again, is flagged. */
+static leal_err epoch_begins(struct ledger *l, const struct journal_entry *e,
+                             struct ledger_terminal_out *out)
+{
+    char detail[160];
+    int64_t before = 0;
+    leal_err err;
+    if ((err = store_query_int(l, TE_ANY_SQL, I64S(e->terminal_id), &before)) != LEAL_OK ||
+        (err = store_exec_i64(l, EPOCH_RAISE_SQL, I64S(e->terminal_id, e->epoch))) != LEAL_OK)
+        return err;
+    if (before == 0 && e->reason == 0)
+        return LEAL_OK;
+    snprintf(detail, sizeof detail,
+             "epoch %u began (after epoch %u sequence %u; reason %u: %s): the terminal's journal "
+             "restarted",
+             e->epoch, e->ref_epoch, e->ref_seq, e->reason,
+             e->reason ? leal_errname((leal_err)e->reason) : "blank storage");
+    out->terminal_flagged = true;
+    return entry_finding(l, e, "epoch", detail);
+}
+
+/* Where e stands against what was taken before it. */
+static leal_err chain_check(struct ledger *l, const struct journal_entry *e,
+                            struct ledger_terminal_out *out)
+{
+    struct te_row r;
+    leal_err err = te_get(l, e->terminal_id, e->epoch, e->seq, &r);
+    if (err != LEAL_OK)
+        return err;
+    if (r.found) {
+        if (leal_ct_equal(r.mac, e->mac, JOURNAL_MAC_LEN)) {
+            out->outcome = LEDGER_TERMINAL_DUPLICATE;
+            return LEAL_OK;
+        }
+        out->outcome = LEDGER_TERMINAL_CONFLICT;
+        snprintf(out->why, sizeof out->why,
+                 "an entry with this key but another MAC was taken before (a wiped storage, or a "
+                 "forgery)");
+        out->terminal_flagged = true;
+        return entry_finding(l, e, "conflict", out->why);
+    }
+    if (e->seq == 1)
+        return epoch_begins(l, e, out);
+    if ((err = te_get(l, e->terminal_id, e->epoch, e->seq - 1, &r)) != LEAL_OK)
+        return err;
+    if (!r.found) {
+        out->outcome = LEDGER_TERMINAL_GAP;
+        snprintf(out->why, sizeof out->why, "sequence %u was never taken: import it first",
+                 e->seq - 1);
+    } else if (!leal_ct_equal(r.mac, e->prev_mac, JOURNAL_MAC_LEN)) {
+        out->outcome = LEDGER_TERMINAL_CONFLICT;
+        snprintf(out->why, sizeof out->why,
+                 "its previous MAC is not the MAC of sequence %u the host took", e->seq - 1);
+    } else {
+        return LEAL_OK;
+    }
+    out->terminal_flagged = true;
+    return entry_finding(l, e, out->outcome == LEDGER_TERMINAL_GAP ? "gap" : "chain", out->why);
+}
+
+/* A card that shows more points or euros than its account holds. */
+static leal_err card_check(struct ledger *l, const struct ledger_terminal_in *in,
+                           struct ledger_terminal_out *out)
+{
+    const struct journal_entry *e = in->e;
+    struct txc_slot *pts, *eur;
+    char detail[200], why[8];
+    int64_t account, points, euros;
+    leal_err err;
+    if (e->card_kind == JOURNAL_CARD_NONE ||
+        (err = card_account(l, e, in->acc->program_id, &account, why, sizeof why)) != LEAL_OK ||
+        account == 0)
+        return LEAL_OK;
+    if ((err = store_bal_get(l, account, "PTS", &pts)) != LEAL_OK)
+        return err;
+    points = pts->v;
+    if ((err = store_bal_get(l, account, "EUR", &eur)) != LEAL_OK)
+        return err;
+    euros = eur->v;
+    if ((int64_t)e->points_after <= points && (int64_t)e->purse_after <= euros)
+        return LEAL_OK;
+    snprintf(detail, sizeof detail,
+             "card %llu shows %u points and %u cents; its account %lld holds %lld points and %lld "
+             "cents",
+             (unsigned long long)e->card_id, e->points_after, e->purse_after, (long long)account,
+             (long long)points, (long long)euros);
+    out->card_flagged = true;
+    return entry_finding(l, e, "card_excess", detail);
+}
+
+/* What the entry's own operation does. */
+static leal_err book(struct ledger *l, const struct ledger_terminal_in *in,
+                     struct ledger_terminal_out *out)
+{
+    const struct journal_entry *e = in->e;
+    leal_err err;
+    out->outcome = LEDGER_TERMINAL_RECORDED;
+    switch (e->op) {
+    case JOURNAL_OP_EARN:
+    case JOURNAL_OP_PAY:
+    case JOURNAL_OP_PAY_EARN:
+    case JOURNAL_OP_REDEEM:
+    case JOURNAL_OP_STAMP:
+    case JOURNAL_OP_BONO:
+    case JOURNAL_OP_VOID:
+        if (e->reason != 0) {
+            out->outcome = LEDGER_TERMINAL_DOUBT;
+            return LEAL_OK;
+        }
+        if ((err = post_op(l, in->acc, e, out)) != LEAL_OK)
+            return err;
+        return out->outcome == LEDGER_TERMINAL_HELD ? entry_finding(l, e, "held", out->why)
+                                                    : LEAL_OK;
+    case JOURNAL_OP_SETTLE:
+        return settle(l, in, out);
+    case JOURNAL_OP_RECOVERY:
+        out->terminal_flagged = true;
+        return entry_finding(l, e, "recovery",
+                             "an entry was lost to a power cut at the terminal; the card's own "
+                             "counter tells what happened");
+    default:
+        return LEAL_OK;
+    }
+}
+
+leal_err ledger_terminal_take(struct ledger *l, const struct ledger_terminal_in *in,
+                              struct ledger_terminal_out *out)
+{
+    const struct journal_entry *e = in->e;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = chain_check(l, e, out)) != LEAL_OK || out->outcome != 0)
+        return err;
+    if ((err = book(l, in, out)) != LEAL_OK)
+        return err;
+    err = store_write(l, TE_INSERT_SQL,
+                      SVALS(SV_I64(e->terminal_id), SV_I64(e->epoch), SV_I64(e->seq), SV_I64(e->op),
+                            SV_I64_OR_NULL((int64_t)e->card_id), SV_I64((int64_t)e->utc_seconds),
+                            SV_I64(in->key_version), SV_BLOB(e->mac, JOURNAL_MAC_LEN),
+                            SV_TEXT(outcome_names[out->outcome]), SV_I64_OR_NULL(out->entry_id),
+                            SV_BLOB(in->raw, in->raw_len), SV_I64(ledger_now())),
+                      NULL);
+    if (err != LEAL_OK)
+        return err;
+    return card_check(l, in, out);
+}
+
+leal_err ledger_terminal_last_taken(struct ledger *l, int64_t terminal_id,
+                                    struct ledger_terminal_last *out)
+{
+    struct store_stmt *st;
+    int row = 0;
+    leal_err err = store_prep_i64(l, TE_LAST_SQL, &st, I64S(terminal_id));
+    memset(out, 0, sizeof *out);
+    if (err != LEAL_OK)
+        return err;
+    err = store_step(l, st, &row);
+    if (err == LEAL_OK && row && store_col_bytes(st, 3) == JOURNAL_MAC_LEN) {
+        out->found = true;
+        out->epoch = (uint32_t)store_col_i64(st, 0);
+        out->seq = (uint32_t)store_col_i64(st, 1);
+        out->key_version = (uint8_t)store_col_i64(st, 2);
+        memcpy(out->mac, store_col_blob(st, 3), JOURNAL_MAC_LEN);
+    }
+    store_finalize(st);
+    return err;
+}
+
+leal_err ledger_terminal_findings(struct ledger *l, int64_t terminal_id, int64_t *count)
+{
+    return store_query_int(l, FINDINGS_SQL, I64S(terminal_id), count);
+}

@@ -1,0 +1,100 @@
+/*
+ * ledger_terminal.h - the ledger's side of a terminal journal import
+ * (issue 14; firmware/core/JOURNAL.md "What the host checks"): one verified
+ * journal entry at a time is taken exactly once by (terminal, epoch,
+ * sequence) into terminal_entry (its MAC, its bytes, what was done with it)
+ * and its operation posted as double-entry movements keyed by the same
+ * triple, in the caller's batch (ledger_batch_begin): an entry and its
+ * movements commit together or not at all.
+ *
+ * Booking, as the desk and ledger_sale book the same things: points earned
+ * from points_issued, redeemed to points_redeemed; stamps from
+ * stamps_issued; purse euros paid back to cash (a top-up's other side); a
+ * void posts the negation of the entry it names; refusals, balances, acks
+ * and the journal's own entries are recorded without movements. An
+ * operation in doubt (a commit without an answer: its reason is not 0) is
+ * recorded, and posted only when a SETTLE says it reached the card. A post
+ * the ledger refuses (points or euros the account does not hold, a card it
+ * does not know) is held with a finding; a card showing more points or euros
+ * than its account holds after the entry is a finding too (reconciliation
+ * acts on them). Hosted; nothing here prints.
+ * Errors: the ledger's own (LEAL_E_DB*, LEAL_E_UNKNOWN_ID for an unknown
+ * terminal, LEAL_E_WRONG_PROGRAM).
+ */
+#ifndef LEAL_LEDGER_TERMINAL_H
+#define LEAL_LEDGER_TERMINAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firmware/core/journal.h"
+#include "host/ledger/ledger.h"
+
+/* What became of one journal entry. */
+enum ledger_terminal_outcome {
+    LEDGER_TERMINAL_POSTED = 1,    /* taken, its movements posted */
+    LEDGER_TERMINAL_RECORDED = 2,  /* taken, nothing to move */
+    LEDGER_TERMINAL_HELD = 3,      /* taken, the ledger refused its movements: a finding */
+    LEDGER_TERMINAL_DOUBT = 4,     /* taken, in doubt until a SETTLE says */
+    LEDGER_TERMINAL_DUPLICATE = 5, /* already taken with this very MAC: nothing done */
+    LEDGER_TERMINAL_CONFLICT = 6,  /* the key taken with another MAC, or the chain broken: stop */
+    LEDGER_TERMINAL_GAP = 7,       /* the entry before it was never taken: stop */
+};
+
+/* The program's accounts a terminal entry books against. */
+struct ledger_terminal_accounts {
+    int64_t program_id;
+    int64_t cash, points_issued, points_redeemed, stamps_issued;
+};
+LEAL_MUST_CHECK leal_err ledger_terminal_accounts_get(struct ledger *l, int64_t program_id,
+                                                      struct ledger_terminal_accounts *out);
+
+/* One verified entry (its MAC and its chain inside the export checked by the
+ * caller) and its bytes as exported. */
+struct ledger_terminal_in {
+    const struct ledger_terminal_accounts *acc;
+    uint8_t key_version;
+    const struct journal_entry *e;
+    const uint8_t *raw;
+    size_t raw_len;
+};
+
+struct ledger_terminal_out {
+    enum ledger_terminal_outcome outcome;
+    int64_t entry_id;      /* POSTED: the ledger entry */
+    int64_t settled_entry; /* a SETTLE that posted the operation it names: that entry */
+    bool card_flagged;     /* the card shows more than its account holds */
+    bool terminal_flagged; /* a finding about the terminal (epoch restarted, power loss, stop) */
+    char why[200];         /* HELD, CONFLICT, GAP: what, for a person */
+};
+
+/* Takes e inside the caller's batch. CONFLICT and GAP record a finding and
+ * take nothing: the caller stops there (JOURNAL.md: never skipped). */
+LEAL_MUST_CHECK leal_err ledger_terminal_take(struct ledger *l, const struct ledger_terminal_in *in,
+                                              struct ledger_terminal_out *out);
+
+/* Records a finding about terminal_id (epoch, seq: the entry; seq 0 the
+ * export as a whole) once: the same (terminal, epoch, seq, kind) again
+ * changes nothing. kind: "mac", "chain", "gap", "conflict", "epoch",
+ * "recovery", "card_excess", "held". Its own transaction, or in the batch. */
+LEAL_MUST_CHECK leal_err ledger_terminal_finding(struct ledger *l, int64_t terminal_id,
+                                                 uint32_t epoch, uint32_t seq, const char *kind,
+                                                 const char *detail);
+
+/* The newest entry taken from terminal_id (by epoch, then sequence): what an
+ * ack names. *found false when none. */
+struct ledger_terminal_last {
+    bool found;
+    uint32_t epoch, seq;
+    uint8_t key_version;
+    uint8_t mac[JOURNAL_MAC_LEN];
+};
+LEAL_MUST_CHECK leal_err ledger_terminal_last_taken(struct ledger *l, int64_t terminal_id,
+                                                    struct ledger_terminal_last *out);
+
+/* How many findings name terminal_id (0: not flagged). */
+LEAL_MUST_CHECK leal_err ledger_terminal_findings(struct ledger *l, int64_t terminal_id,
+                                                  int64_t *count);
+
+#endif

@@ -1,0 +1,274 @@
+/* sync.c - terminal journals into the ledger, and their acks (sync.h). */
+#include "sync.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "host/ledger/ledger_terminal.h"
+#include "keys/base/ct.h"
+#include "keys/derive.h"
+
+/* The terminal's journal key for an export of program at key_version. */
+static leal_err journal_key(const struct sync_keys *k, uint32_t program, uint32_t terminal,
+                            uint8_t key_version, uint8_t key[16])
+{
+    const struct key_version *kv;
+    leal_err err = keyset_version(k->ks, program, KEY_ROLE_JOURNAL_MAC, key_version, &kv);
+    if (err != LEAL_OK)
+        return err;
+    return derive_journal_key(k->cp, kv->key, k->ks->issuer_id, program, terminal, key);
+}
+
+/* The export's terminal: registered in the ledger, in the export's program. */
+static leal_err terminal_known(struct ledger *l, struct sync_result *r)
+{
+    int64_t program = 0;
+    leal_err err = ledger_terminal_program(l, r->info.terminal_id, &program);
+    if (err == LEAL_E_UNKNOWN_ID) {
+        snprintf(r->why, sizeof r->why,
+                 "terminal %u is not registered in the ledger; add it with 'leal terminal add' "
+                 "(or import into the ledger it belongs to)",
+                 r->info.terminal_id);
+        return err;
+    }
+    if (err == LEAL_OK && program != (int64_t)r->info.program_id) {
+        snprintf(r->why, sizeof r->why,
+                 "the export says terminal %u of program %u; the ledger has it in program %lld",
+                 r->info.terminal_id, r->info.program_id, (long long)program);
+        return LEAL_E_JOURNAL_TERMINAL;
+    }
+    return err;
+}
+
+/* One entry of the export, walked. */
+struct walk {
+    const uint8_t *p;
+    size_t len, pos;
+    struct journal_entry e;
+    const uint8_t *raw;
+    size_t raw_len;
+};
+
+static leal_err walk_next(struct walk *w)
+{
+    size_t elen;
+    leal_err err = journal_entry_peek_len(w->p + w->pos, w->len - JOURNAL_MAC_LEN - w->pos, &elen);
+    if (err == LEAL_OK && elen > w->len - JOURNAL_MAC_LEN - w->pos)
+        err = LEAL_E_JOURNAL_MALFORMED;
+    if (err == LEAL_OK)
+        err = journal_entry_decode(w->p + w->pos, elen, &w->e);
+    if (err != LEAL_OK)
+        return err;
+    w->raw = w->p + w->pos;
+    w->raw_len = elen;
+    w->pos += elen;
+    return LEAL_OK;
+}
+
+/* How many entries from the first are authentic and in order (*good); the
+ * first that is not is the fault. Then the export's own MAC: if it fails
+ * with every entry good, nothing is good (the export as a whole is named). */
+static leal_err verify(const struct sync_keys *k, const uint8_t key[16], const uint8_t *p,
+                       size_t len, struct sync_result *r, uint32_t *good)
+{
+    struct walk w = {p, len, JOURNAL_EXPORT_HEADER_LEN, {0}, NULL, 0};
+    uint8_t prev_mac[JOURNAL_MAC_LEN], mac[JOURNAL_MAC_LEN];
+    const struct journal_export_info *h = &r->info;
+    leal_err err = LEAL_OK;
+    *good = 0;
+    for (uint32_t i = 0; i < h->count && err == LEAL_OK; i++) {
+        if ((err = walk_next(&w)) != LEAL_OK)
+            return err;
+        err = journal_entry_check_mac(k->cp, key, w.raw, w.raw_len);
+        if (err == LEAL_OK && (w.e.terminal_id != h->terminal_id || w.e.epoch != h->epoch))
+            err = LEAL_E_JOURNAL_TERMINAL;
+        if (err == LEAL_OK && (w.e.seq != h->first_seq + i ||
+                               (i > 0 && !leal_ct_equal(w.e.prev_mac, prev_mac, JOURNAL_MAC_LEN)) ||
+                               (i + 1 == h->count && w.e.seq != h->last_seq)))
+            err = LEAL_E_JOURNAL_CHAIN;
+        if (err != LEAL_OK) {
+            r->fault_seq = err == LEAL_E_JOURNAL_CHAIN ? h->first_seq + i : w.e.seq;
+            break;
+        }
+        memcpy(prev_mac, w.e.mac, JOURNAL_MAC_LEN);
+        *good = i + 1;
+    }
+    if (err == LEAL_OK &&
+        (err = k->cp->aes128_cmac(key, p, len - JOURNAL_MAC_LEN, mac)) == LEAL_OK &&
+        !leal_ct_equal(mac, p + len - JOURNAL_MAC_LEN, JOURNAL_MAC_LEN)) {
+        err = LEAL_E_JOURNAL_MAC;
+        *good = 0;
+        r->fault_seq = 0;
+    }
+    if (err == LEAL_E_JOURNAL_MAC || err == LEAL_E_JOURNAL_CHAIN ||
+        err == LEAL_E_JOURNAL_TERMINAL) {
+        r->fault = err;
+        r->fault_epoch = h->epoch;
+    }
+    return err == LEAL_E_JOURNAL_MAC || err == LEAL_E_JOURNAL_CHAIN ||
+                   err == LEAL_E_JOURNAL_TERMINAL
+               ? LEAL_OK
+               : err;
+}
+
+static void count(struct sync_result *r, const struct ledger_terminal_out *o)
+{
+    switch (o->outcome) {
+    case LEDGER_TERMINAL_POSTED:
+        r->posted++;
+        break;
+    case LEDGER_TERMINAL_RECORDED:
+        r->recorded++;
+        break;
+    case LEDGER_TERMINAL_HELD:
+        r->held++;
+        break;
+    case LEDGER_TERMINAL_DOUBT:
+        r->doubt++;
+        break;
+    default:
+        return;
+    }
+    r->taken++;
+    r->settled += o->settled_entry != 0;
+    r->cards_flagged += o->card_flagged;
+    r->terminal_flagged |= o->terminal_flagged;
+}
+
+/* One transaction: entries [*done, min(*done + SYNC_BATCH, good)). Stops
+ * (*stop) at a conflict or a gap, which ledger_terminal_take recorded. */
+static leal_err take_batch(struct ledger *l, const struct ledger_terminal_accounts *acc,
+                           struct walk *w, uint32_t good, uint32_t *done, struct sync_result *r)
+{
+    struct ledger_terminal_out o;
+    struct ledger_terminal_in in = {acc, r->info.key_version, &w->e, NULL, 0};
+    struct sync_result before = *r;
+    uint32_t end = good - *done > SYNC_BATCH ? *done + SYNC_BATCH : good;
+    leal_err err = ledger_batch_begin(l);
+    while (err == LEAL_OK && *done < end && (err = walk_next(w)) == LEAL_OK) {
+        in.raw = w->raw;
+        in.raw_len = w->raw_len;
+        if ((err = ledger_terminal_take(l, &in, &o)) != LEAL_OK)
+            break;
+        if (o.outcome == LEDGER_TERMINAL_DUPLICATE)
+            r->duplicates++;
+        count(r, &o);
+        if (o.outcome == LEDGER_TERMINAL_CONFLICT || o.outcome == LEDGER_TERMINAL_GAP) {
+            r->fault = o.outcome == LEDGER_TERMINAL_GAP ? LEAL_E_SYNC_GAP : LEAL_E_SYNC_CONFLICT;
+            r->fault_epoch = w->e.epoch;
+            r->fault_seq = w->e.seq;
+            r->terminal_flagged = true;
+            snprintf(r->why, sizeof r->why, "%s", o.why);
+            break;
+        }
+        (*done)++;
+    }
+    if (err == LEAL_OK)
+        err = ledger_batch_commit(l);
+    else
+        ledger_batch_rollback(l);
+    if (err != LEAL_OK) {
+        *r = before; /* nothing of the batch stands */
+        snprintf(r->why, sizeof r->why, "%s", ledger_errmsg(l));
+    }
+    return err;
+}
+
+/* The entries [0, good) into the ledger, up to a conflict or a gap. */
+static leal_err take(struct ledger *l, const uint8_t *p, size_t len, uint32_t good,
+                     struct sync_result *r)
+{
+    struct ledger_terminal_accounts acc;
+    struct walk w = {p, len, JOURNAL_EXPORT_HEADER_LEN, {0}, NULL, 0};
+    uint32_t done = 0;
+    leal_err err = ledger_terminal_accounts_get(l, r->info.program_id, &acc);
+    while (err == LEAL_OK && done < good && r->fault == LEAL_OK)
+        err = take_batch(l, &acc, &w, good, &done, r);
+    return err;
+}
+
+/* A finding for the fault verify found (the terminal is flagged). */
+static leal_err record_fault(struct ledger *l, struct sync_result *r, uint32_t good)
+{
+    const char *what =
+        r->fault == LEAL_E_JOURNAL_MAC
+            ? "its MAC does not verify (altered, damaged, or not this terminal's key)"
+        : r->fault == LEAL_E_JOURNAL_CHAIN
+            ? "the chain breaks here (an entry missing, repeated or out of order)"
+            : "it names another terminal or epoch than its export";
+    if (r->fault_seq == 0)
+        snprintf(r->why, sizeof r->why,
+                 "the export's own MAC does not verify (sequences %u to %u): nothing of it taken",
+                 r->info.first_seq, r->info.last_seq);
+    else
+        snprintf(r->why, sizeof r->why, "%s: nothing taken from it on (the %u before it verify)",
+                 what, good);
+    r->terminal_flagged = true;
+    return ledger_terminal_finding(l, r->info.terminal_id, r->fault_epoch, r->fault_seq,
+                                   r->fault == LEAL_E_JOURNAL_MAC ? "mac" : "chain", r->why);
+}
+
+leal_err sync_import(struct ledger *l, const struct sync_keys *k, const uint8_t *p, size_t len,
+                     struct sync_result *r)
+{
+    uint8_t key[16];
+    uint32_t good = 0;
+    leal_err err, fault;
+    memset(r, 0, sizeof *r);
+    if ((err = journal_export_parse(p, len, &r->info)) != LEAL_OK) {
+        snprintf(r->why, sizeof r->why, "%s", "not a terminal journal export, or damaged");
+        return err;
+    }
+    if ((err = terminal_known(l, r)) != LEAL_OK)
+        return err;
+    if ((err = journal_key(k, r->info.program_id, r->info.terminal_id, r->info.key_version, key)) !=
+        LEAL_OK) {
+        snprintf(r->why, sizeof r->why,
+                 "the keystore has no journal key version %u for program %u: use the keystore "
+                 "of the program the terminal belongs to",
+                 r->info.key_version, r->info.program_id);
+        return err;
+    }
+    err = verify(k, key, p, len, r, &good);
+    leal_wipe(key, sizeof key);
+    if (err != LEAL_OK)
+        return err;
+    fault = r->fault;
+    r->fault = LEAL_OK;
+    if ((err = take(l, p, len, good, r)) != LEAL_OK)
+        return err;
+    if (r->fault != LEAL_OK)
+        return r->fault;
+    if ((r->fault = fault) == LEAL_OK)
+        return LEAL_OK;
+    if ((err = record_fault(l, r, good)) != LEAL_OK)
+        return err;
+    return r->fault;
+}
+
+leal_err sync_ack(struct ledger *l, const struct sync_keys *k, int64_t terminal_id,
+                  struct journal_ack *a, uint8_t out[JOURNAL_ACK_LEN])
+{
+    struct ledger_terminal_last last;
+    uint8_t key[16];
+    int64_t program = 0;
+    leal_err err;
+    memset(a, 0, sizeof *a);
+    if ((err = ledger_terminal_program(l, terminal_id, &program)) != LEAL_OK ||
+        (err = ledger_terminal_last_taken(l, terminal_id, &last)) != LEAL_OK)
+        return err;
+    if (!last.found)
+        return LEAL_E_SYNC_NOTHING;
+    if ((err = journal_key(k, (uint32_t)program, (uint32_t)terminal_id, last.key_version, key)) !=
+        LEAL_OK)
+        return err;
+    a->key_version = last.key_version;
+    a->program_id = (uint32_t)program;
+    a->terminal_id = (uint32_t)terminal_id;
+    a->epoch = last.epoch;
+    a->seq = last.seq;
+    memcpy(a->entry_mac, last.mac, JOURNAL_MAC_LEN);
+    err = journal_ack_encode(k->cp, key, a, out);
+    leal_wipe(key, sizeof key);
+    return err;
+}
