@@ -131,6 +131,7 @@ $(O)/tests/tools/%: $(O)/obj/tests/tools/%.o $(call obj,$(TESTLIB_SRC)) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lutil
 test-build: $(TOOL_BINS)
 bench: $(TOOL_BINS)
+demo: $(TOOL_BINS)
 
 # Keep the replay main out of the library and out of the fuzz_ pattern.
 $(O)/obj/tests/fuzz/replay.o: tests/fuzz/replay.c

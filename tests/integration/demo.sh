@@ -27,6 +27,13 @@ check_match "the demo's desk loop reads the gift card in one line" \
     "^read card [0-9]{12} \(desfire-ev1, UID 04998877665544\): account [0-9]+ \(gift card\), card active, purse 25.00, points 0, stamps 0 0 0 0, taps 1; ledger agrees$" "$OUT"
 check_match "... then Ana's new card, synced: 32.50 and 75 points" \
     "^read card [0-9]{12} \(desfire-ev3, UID [0-9a-f]{14}, random UID\): account [0-9]+, card active, purse 32.50, points 75, stamps 0 0 0 0, taps 2; ledger agrees$" "$OUT"
+check_match "the demo's host takes the kiosk's real journal (its EPOCH entry)" \
+    "^/tmp/leal-demo-[A-Za-z0-9]+/kiosk1.journal: terminal 1, epoch [0-9]+, sequences 1 to 1: 1 taken \(0 posted, 1 recorded without movement, 0 held, 0 undone by a settle\), 0 already there$" "$OUT"
+check_match "the demo's same journal again: nothing twice" \
+    "^/tmp/leal-demo-[A-Za-z0-9]+/kiosk1.journal: terminal 1, epoch [0-9]+, sequences 1 to 1: 0 taken \(0 posted, 0 recorded without movement, 0 held, 0 undone by a settle\), 1 already there$" "$OUT"
+check_match "the demo's ack" "^wrote ack /tmp/leal-demo-[A-Za-z0-9]+/kiosk1.ack: terminal 1 took every entry up to epoch [0-9]+ sequence 1 \(56 bytes\)$" "$OUT"
+check_match "the demo's second kiosk: an earn and a payment posted once" \
+    "^/tmp/leal-demo-[A-Za-z0-9]+/kiosk2.ljx: terminal 2, epoch [0-9]+, sequences 1 to 3: 3 taken \(2 posted, 1 recorded without movement, 0 held, 0 undone by a settle\), 0 already there$" "$OUT"
 check_match "the demo's books balance (the gift sale one entry of two lines)" "^ledger ok: 5 entries, 10 lines" "$OUT"
 check_match "the demo's kiosk is made from its bundle" \
     "^terminal 1 of program 1 made in .*/kiosk1 \(bundle valid until [0-9-]{10} 00:00 UTC\); load a package next: leal-terminal load FILE$" "$OUT"
