@@ -271,6 +271,7 @@ static leal_err post_op(struct ledger *l, const struct ledger_terminal_accounts 
     if ((err = card_account(l, e, a->program_id, &account, out->why, sizeof out->why)) != LEAL_OK ||
         account == 0)
         return err;
+    out->account = account;
     if ((err = op_lines(l, a, e, account, &ls, &reverses)) != LEAL_OK)
         return err;
     out->outcome = LEDGER_TERMINAL_RECORDED;
@@ -359,9 +360,10 @@ static leal_err epoch_begins(struct ledger *l, const struct journal_entry *e,
 }
 
 /* Where e stands against what was taken before it. */
-static leal_err chain_check(struct ledger *l, const struct journal_entry *e,
+static leal_err chain_check(struct ledger *l, const struct ledger_terminal_in *in,
                             struct ledger_terminal_out *out)
 {
+    const struct journal_entry *e = in->e;
     struct te_row r;
     leal_err err = te_get(l, e->terminal_id, e->epoch, e->seq, &r);
     if (err != LEAL_OK)
@@ -380,6 +382,8 @@ static leal_err chain_check(struct ledger *l, const struct journal_entry *e,
     }
     if (e->seq == 1)
         return epoch_begins(l, e, out);
+    if (in->chained)
+        return LEAL_OK;
     if ((err = te_get(l, e->terminal_id, e->epoch, e->seq - 1, &r)) != LEAL_OK)
         return err;
     if (!r.found) {
@@ -406,10 +410,13 @@ static leal_err card_check(struct ledger *l, const struct ledger_terminal_in *in
     char detail[200], why[8];
     int64_t account, points, euros;
     leal_err err;
-    if (e->card_kind == JOURNAL_CARD_NONE ||
-        (err = card_account(l, e, in->acc->program_id, &account, why, sizeof why)) != LEAL_OK ||
-        account == 0)
+    if (e->card_kind == JOURNAL_CARD_NONE)
         return LEAL_OK;
+    account = out->account;
+    if (account == 0 &&
+        ((err = card_account(l, e, in->acc->program_id, &account, why, sizeof why)) != LEAL_OK ||
+         account == 0))
+        return err;
     if ((err = store_bal_get(l, account, "PTS", &pts)) != LEAL_OK)
         return err;
     points = pts->v;
@@ -468,7 +475,7 @@ leal_err ledger_terminal_take(struct ledger *l, const struct ledger_terminal_in 
     const struct journal_entry *e = in->e;
     leal_err err;
     memset(out, 0, sizeof *out);
-    if ((err = chain_check(l, e, out)) != LEAL_OK || out->outcome != 0)
+    if ((err = chain_check(l, in, out)) != LEAL_OK || out->outcome != 0)
         return err;
     if ((err = book(l, in, out)) != LEAL_OK)
         return err;

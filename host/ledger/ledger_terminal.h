@@ -58,12 +58,17 @@ struct ledger_terminal_in {
     const struct journal_entry *e;
     const uint8_t *raw;
     size_t raw_len;
+    /* The caller vouches that the entry before e (same epoch, sequence - 1)
+     * is taken with the MAC e chains to (e's predecessor in the same verified
+     * export, taken or found taken just before): no need to look. */
+    bool chained;
 };
 
 struct ledger_terminal_out {
     enum ledger_terminal_outcome outcome;
     int64_t entry_id;      /* POSTED: the ledger entry */
     int64_t settled_entry; /* a SETTLE that posted the operation it names: that entry */
+    int64_t account;       /* the card's account if the ledger knows it (0: not looked up) */
     bool card_flagged;     /* the card shows more than its account holds */
     bool terminal_flagged; /* a finding about the terminal (epoch restarted, power loss, stop) */
     char why[200];         /* HELD, CONFLICT, GAP: what, for a person */

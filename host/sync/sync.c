@@ -141,13 +141,16 @@ static leal_err take_batch(struct ledger *l, const struct ledger_terminal_accoun
                            struct walk *w, uint32_t good, uint32_t *done, struct sync_result *r)
 {
     struct ledger_terminal_out o;
-    struct ledger_terminal_in in = {acc, r->info.key_version, &w->e, NULL, 0};
+    struct ledger_terminal_in in = {acc, r->info.key_version, &w->e, NULL, 0, false};
     struct sync_result before = *r;
     uint32_t end = good - *done > SYNC_BATCH ? *done + SYNC_BATCH : good;
     leal_err err = ledger_batch_begin(l);
     while (err == LEAL_OK && *done < end && (err = walk_next(w)) == LEAL_OK) {
         in.raw = w->raw;
         in.raw_len = w->raw_len;
+        /* verify() checked that each entry after the export's first chains
+         * to the one before it, which this loop took (or found taken) last. */
+        in.chained = w->e.seq != r->info.first_seq;
         if ((err = ledger_terminal_take(l, &in, &o)) != LEAL_OK)
             break;
         if (o.outcome == LEDGER_TERMINAL_DUPLICATE)

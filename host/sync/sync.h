@@ -39,7 +39,7 @@
 #include "keys/keyset.h"
 
 /* Entries per transaction. */
-#define SYNC_BATCH 500
+#define SYNC_BATCH 2000
 
 /* The keys an import needs: the journal masters (other roles may be wiped). */
 struct sync_keys {

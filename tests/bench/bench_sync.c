@@ -1,0 +1,313 @@
+/*
+ * bench_sync.c - issue 14's import speed: a week of a 50-terminal chain
+ * (generated journals: tests/lib/journal_gen.h, the real journal code under
+ * each terminal's journal key; earns, purse payments, stamps, redeems and
+ * voids) taken by sync_import into a ledger of 1,000 carded customers, against the sqlite3 shell's
+ * `.import` of the same rows (one CSV row per journal entry: its key, operation, card, amounts, MAC
+ * and bytes) into a plain table, measured in the same run. Prints entries per second of each and
+ * the ratio (goal >= 0.8). Both sides write to files in the same folder with SQLite's defaults for
+ * durability (the ledger: WAL, synchronous=FULL; the shell: a new database, one transaction).
+ * Environment: LEAL_BENCH_SYNC_TERMINALS (50), LEAL_BENCH_SYNC_PER_DAY
+ * (operations per terminal per day, 200). Reports only.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host/ledger/ledger.h"
+#include "host/sync/sync.h"
+#include "keys/derive.h"
+#include "keys/hosted/provider_openssl.h"
+#include "tests/lib/journal_gen.h"
+
+#define PROGRAM 7
+#define CUSTOMERS 1000
+#define FIRST_CARD 100001
+/* Each terminal serves its own 20 customers (a card's state after each
+ * operation is then the terminal's own view, as on a real card). */
+#define CARDS_PER_TERMINAL 20
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static unsigned env_or(const char *name, unsigned dflt)
+{
+    const char *v = getenv(name);
+    return v && atoi(v) > 0 ? (unsigned)atoi(v) : dflt;
+}
+
+/* A bench that cannot run says why and stops (its temporary folder stays). */
+static _Noreturn void fail(const char *what, leal_err err)
+{
+    fprintf(stderr, "bench_sync: %s: %s\n", what, leal_strerror(err));
+    exit(1);
+}
+
+/* The chain: one program, 10 stores, the terminals, carded customers with
+ * euros on their accounts to pay from. */
+static leal_err ledger_setup(struct ledger *l, unsigned terminals)
+{
+    struct ledger_program p = {0};
+    int64_t id, store = 0, cash, adjust;
+    leal_err err;
+    p.id = PROGRAM;
+    snprintf(p.code, sizeof p.code, "chain");
+    snprintf(p.name, sizeof p.name, "Chain");
+    p.kind = LEDGER_PROGRAM_CHAIN;
+    p.points_per_euro_milli = 1000;
+    if ((err = ledger_program_create(l, &p, &id)) != LEAL_OK ||
+        (err = ledger_program_account(l, PROGRAM, "cash", &cash)) != LEAL_OK ||
+        (err = ledger_program_account(l, PROGRAM, "adjustments", &adjust)) != LEAL_OK ||
+        (err = ledger_batch_begin(l)) != LEAL_OK)
+        return err;
+    for (unsigned t = 0; err == LEAL_OK && t < terminals; t++) {
+        char code[16];
+        snprintf(code, sizeof code, "s%u", t / 5);
+        if (t % 5 == 0)
+            err = ledger_store_add(l, PROGRAM, code, code, "Europe/Madrid", &store);
+        if (err == LEAL_OK)
+            err = ledger_terminal_add(l, store, code, &id);
+    }
+    for (int c = 0; err == LEAL_OK && c < CUSTOMERS; c++) {
+        struct ledger_customer cu = {0};
+        struct ledger_card card = {0};
+        struct ledger_line lines[4] = {{0}};
+        struct ledger_entry e = {0};
+        char req[32];
+        int64_t cid, account, entry;
+        bool rep;
+        cu.program_id = PROGRAM;
+        snprintf(cu.name, sizeof cu.name, "c%d", c);
+        if ((err = ledger_customer_add(l, &cu, &cid, &account)) != LEAL_OK)
+            break;
+        card.card_id = FIRST_CARD + c;
+        card.account_id = account;
+        card.uid_len = 7;
+        memcpy(card.uid, "\x04\x11\x22\x33\x44\x55\x66", 7);
+        card.uid[6] = (uint8_t)c;
+        card.tech = LEDGER_TECH_DESFIRE_EV2;
+        card.status = LEDGER_CARD_ACTIVE;
+        card.keyset_version = 1;
+        card.layout_version = 1;
+        if ((err = ledger_card_add(l, &card)) != LEAL_OK)
+            break;
+        lines[0].account_id = account;
+        lines[0].amount = 50000;
+        lines[1].account_id = cash;
+        lines[1].amount = -50000;
+        lines[2].account_id = account;
+        lines[2].amount = 1000;
+        lines[3].account_id = adjust;
+        lines[3].amount = -1000;
+        snprintf(lines[0].asset, sizeof lines[0].asset, "EUR");
+        snprintf(lines[1].asset, sizeof lines[1].asset, "EUR");
+        snprintf(lines[2].asset, sizeof lines[2].asset, "PTS");
+        snprintf(lines[3].asset, sizeof lines[3].asset, "PTS");
+        snprintf(req, sizeof req, "seed-%d", c);
+        e.program_id = PROGRAM;
+        e.kind = "topup";
+        e.request_id = req;
+        e.operator_name = "bench";
+        e.reason = "seed";
+        e.nlines = 4;
+        e.lines = lines;
+        err = ledger_post(l, &e, &entry, &rep);
+    }
+    if (err != LEAL_OK) {
+        ledger_batch_rollback(l);
+        return err;
+    }
+    return ledger_batch_commit(l);
+}
+
+/* A terminal's week: earns, purse payments, stamps, redeems and voids on
+ * cards of the chain, as one export. */
+static int week(const uint8_t key[16], uint32_t terminal, unsigned per_day, uint8_t **out,
+                size_t *len)
+{
+    unsigned n = per_day * 7;
+    struct jgen g;
+    int err = jgen_open(&g, key, 1, PROGRAM, terminal, n / 8 + 8, 1796290000u + terminal);
+    uint64_t first = FIRST_CARD + (uint64_t)((terminal - 1) * CARDS_PER_TERMINAL % CUSTOMERS);
+    for (int c = 0; err == LEAL_OK && c < CARDS_PER_TERMINAL; c++)
+        err = jgen_card(&g, first + (uint64_t)c, JOURNAL_CARD_DESFIRE, 1000, 50000);
+    for (unsigned i = 0; err == LEAL_OK && i < n; i++) {
+        struct jgen_op op = {0};
+        unsigned k = i % 20;
+        op.card_id = first + (i * 7) % CARDS_PER_TERMINAL;
+        if (k < 12) {
+            op.op = JOURNAL_OP_EARN;
+            op.amount = 100 + i % 5000;
+            op.points = 1 + i % 50;
+        } else if (k < 15) {
+            op.op = JOURNAL_OP_PAY;
+            op.purse = 1 + i % 900;
+        } else if (k < 17) {
+            op.op = JOURNAL_OP_STAMP;
+            op.item = i % 4;
+            op.quantity = 1;
+        } else if (k < 19) {
+            op.op = JOURNAL_OP_REDEEM;
+            op.item = 1;
+            op.points = -1;
+        } else {
+            op.op = JOURNAL_OP_VOID;
+        }
+        err = jgen_do(&g, &op);
+    }
+    if (err == LEAL_OK)
+        err = jgen_export(&g, out, len);
+    jgen_close(&g);
+    return err;
+}
+
+static void hex(FILE *f, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%02x", p[i]);
+}
+
+/* One CSV row per journal entry of the export: the rows the import keeps. */
+static int csv_rows(FILE *f, const uint8_t *p, size_t len)
+{
+    struct journal_export_info info;
+    size_t pos = JOURNAL_EXPORT_HEADER_LEN;
+    if (journal_export_parse(p, len, &info) != LEAL_OK)
+        return -1;
+    for (uint32_t i = 0; i < info.count; i++) {
+        struct journal_entry e;
+        size_t elen;
+        if (journal_entry_peek_len(p + pos, len - pos, &elen) != LEAL_OK ||
+            journal_entry_decode(p + pos, elen, &e) != LEAL_OK)
+            return -1;
+        fprintf(f, "%u,%u,%u,%u,%llu,%llu,%u,%u,%lld,", e.terminal_id, e.epoch, e.seq, e.op,
+                (unsigned long long)e.card_id, (unsigned long long)e.utc_seconds, e.amount_cents,
+                e.purse_cents, (long long)e.points);
+        hex(f, e.mac, JOURNAL_MAC_LEN);
+        fputc(',', f);
+        hex(f, p + pos, elen);
+        fputc('\n', f);
+        pos += elen;
+    }
+    return (int)info.count;
+}
+
+int main(void)
+{
+    unsigned terminals = env_or("LEAL_BENCH_SYNC_TERMINALS", 50);
+    unsigned per_day = env_or("LEAL_BENCH_SYNC_PER_DAY", 200);
+    const struct crypto_provider *cp = crypto_openssl();
+    char dir[] = "/tmp/leal-bench-sync-XXXXXX", path[256], cmd[2048];
+    struct keyset *ks = calloc(1, sizeof *ks);
+    const struct key_version *kv;
+    uint8_t **exports = calloc(terminals, sizeof *exports);
+    size_t *lens = calloc(terminals, sizeof *lens);
+    struct ledger *l = NULL;
+    long entries = 0, taken = 0, rows = 0;
+    double t0, t_import, t_ref, t_all;
+    leal_err err;
+    FILE *f;
+
+    if (ks == NULL || exports == NULL || lens == NULL || mkdtemp(dir) == NULL)
+        fail("setup", LEAL_E_NO_MEMORY);
+    ks->issuer_id = 1;
+    if ((err = keyset_add_program(ks, PROGRAM, 1796290000u, cp->random)) != LEAL_OK ||
+        (err = keyset_current(ks, PROGRAM, KEY_ROLE_JOURNAL_MAC, &kv)) != LEAL_OK)
+        fail("keys", err);
+    snprintf(path, sizeof path, "%s/ledger.db", dir);
+    if ((err = ledger_open(path, &l)) != LEAL_OK || (err = ledger_setup(l, terminals)) != LEAL_OK)
+        fail("ledger", err);
+    snprintf(path, sizeof path, "%s/rows.csv", dir);
+    if ((f = fopen(path, "w")) == NULL)
+        fail("rows.csv", LEAL_E_IO);
+    for (unsigned t = 0; t < terminals; t++) {
+        uint8_t key[16];
+        int n;
+        if ((err = derive_journal_key(cp, kv->key, ks->issuer_id, PROGRAM, t + 1, key)) !=
+                LEAL_OK ||
+            (err = (leal_err)week(key, t + 1, per_day, &exports[t], &lens[t])) != LEAL_OK)
+            fail("journal", err);
+        if ((n = csv_rows(f, exports[t], lens[t])) < 0)
+            fail("csv", LEAL_E_FORMAT);
+        entries += n;
+    }
+    fclose(f);
+
+    t0 = now_s();
+    for (unsigned t = 0; t < terminals; t++) {
+        const struct sync_keys k = {cp, ks};
+        struct sync_result r;
+        if ((err = sync_import(l, &k, exports[t], lens[t], &r)) != LEAL_OK)
+            fail("sync_import", err);
+        taken += r.taken;
+    }
+    t_import = now_s() - t0;
+
+    snprintf(cmd, sizeof cmd,
+             "sqlite3 %s/ref.db 'CREATE TABLE t(terminal_id, epoch, seq, op, card_id, at, amount, "
+             "purse, points, mac, raw)' && sqlite3 %s/ref.db -cmd '.mode csv' '.import "
+             "%s/rows.csv t'",
+             dir, dir, dir);
+    t0 = now_s();
+    if (system(cmd) != 0)
+        fail("sqlite3 .import", LEAL_E_IO);
+    t_ref = now_s() - t0;
+
+    /* Context: every row the import wrote (the taken journal entries, the
+     * ledger entries, their lines, lots and lot uses), .import-ed the same
+     * way into plain tables of the same columns. */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && sqlite3 -csv ledger.db \"select terminal_id, epoch, seq, op, card_id, at, "
+             "key_version, hex(mac), outcome, entry_id, hex(raw), taken_at from terminal_entry\" "
+             ">te.csv && for t in entry line lot lot_use; do sqlite3 -csv ledger.db \"select * "
+             "from $t\" >$t.csv; done && sqlite3 all.db \"attach 'ledger.db' as l; create table "
+             "te as select * from l.terminal_entry where 0; create table e as select * from "
+             "l.entry where 0; create table n as select * from l.line where 0; create table o as "
+             "select * from l.lot where 0; create table u as select * from l.lot_use where 0\"",
+             dir);
+    if (system(cmd) != 0)
+        fail("every row", LEAL_E_IO);
+    snprintf(cmd, sizeof cmd,
+             "cd %s && sqlite3 all.db -cmd '.mode csv' '.import te.csv te' '.import entry.csv e' "
+             "'.import line.csv n' '.import lot.csv o' '.import lot_use.csv u' && sqlite3 all.db "
+             "'select (select count(*) from te) + (select count(*) from e) + (select count(*) from "
+             "n) + (select count(*) from o) + (select count(*) from u)' >all.count",
+             dir);
+    t0 = now_s();
+    if (system(cmd) != 0)
+        fail("sqlite3 .import of every row", LEAL_E_IO);
+    t_all = now_s() - t0;
+    snprintf(path, sizeof path, "%s/all.count", dir);
+    if ((f = fopen(path, "r")) == NULL || fscanf(f, "%ld", &rows) != 1)
+        rows = 0;
+    if (f)
+        fclose(f);
+
+    printf("sync import: %u terminals x 7 days x %u operations: %ld entries taken of %ld in %.2f s "
+           "= %.0f entries/s\n",
+           terminals, per_day, taken, entries, t_import, (double)entries / t_import);
+    printf("sqlite3 .import of the same %ld rows into a plain table: %.2f s = %.0f rows/s\n",
+           entries, t_ref, (double)entries / t_ref);
+    printf("ratio import / .import: %.3f (goal >= 0.8)\n", t_ref / t_import);
+    printf("context: .import of every row the import wrote (%ld rows in 5 tables, %.1f per "
+           "entry): %.2f s, ratio %.3f\n",
+           rows, (double)rows / (double)entries, t_all, t_all / t_import);
+    ledger_close(l);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_sync: could not remove %s\n", dir);
+    for (unsigned t = 0; t < terminals; t++)
+        free(exports[t]);
+    free(exports);
+    free(lens);
+    keyset_clear(ks);
+    free(ks);
+    return taken == entries ? 0 : 1;
+}
