@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "keys/base/ct.h"
+#include "ledger_rules.h"
 #include "ledger_sale.h"
 #include "store.h"
 
@@ -14,9 +15,10 @@
 #define TE_INSERT_SQL                                                                              \
     "INSERT INTO terminal_entry(terminal_id, epoch, seq, op, card_id, at, key_version, mac, "      \
     "outcome, entry_id, raw, taken_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-#define TE_OUTCOME_SQL                                                                             \
-    "UPDATE terminal_entry SET outcome = ?4, entry_id = ?5 WHERE terminal_id = ?1 AND epoch = ?2 " \
-    "AND seq = ?3"
+#define TE_UNDONE_SQL                                                                              \
+    "UPDATE terminal_entry SET outcome = 'undone' WHERE terminal_id = ?1 AND epoch = ?2 AND seq "  \
+    "= "                                                                                           \
+    "?3 AND outcome IN ('posted','held')"
 #define TE_ANY_SQL                                                                                 \
     "SELECT count(*) FROM (SELECT 1 FROM terminal_entry WHERE terminal_id = ?1 LIMIT 1)"
 #define TE_LAST_SQL                                                                                \
@@ -32,7 +34,7 @@
 #define LINES_SQL "SELECT account_id, asset, amount FROM line WHERE entry_id = ?1 ORDER BY id"
 #define EPOCH_RAISE_SQL "UPDATE terminal SET epoch = ?2 WHERE id = ?1 AND epoch < ?2"
 
-static const char *const outcome_names[] = {"", "posted", "recorded", "held", "doubt"};
+static const char *const outcome_names[] = {"", "posted", "recorded", "held"};
 
 leal_err ledger_terminal_accounts_get(struct ledger *l, int64_t program_id,
                                       struct ledger_terminal_accounts *out)
@@ -40,12 +42,20 @@ leal_err ledger_terminal_accounts_get(struct ledger *l, int64_t program_id,
     leal_err err;
     memset(out, 0, sizeof *out);
     out->program_id = program_id;
+    struct rules_program rp;
+    uint32_t version;
     if ((err = ledger_program_account(l, program_id, "cash", &out->cash)) != LEAL_OK ||
+        (err = ledger_program_account(l, program_id, "stamps_redeemed", &out->stamps_redeemed)) !=
+            LEAL_OK ||
+        (err = ledger_rules_load(l, program_id, &rp, &version)) != LEAL_OK ||
         (err = ledger_program_account(l, program_id, "points_issued", &out->points_issued)) !=
             LEAL_OK ||
         (err = ledger_program_account(l, program_id, "points_redeemed", &out->points_redeemed)) !=
             LEAL_OK)
         return err;
+    out->n_stamps = rp.n_stamps;
+    for (unsigned i = 0; i < rp.n_stamps && i < RULES_STAMP_CARDS; i++)
+        out->stamp_goal[i] = rp.stamps[i].goal;
     return ledger_program_account(l, program_id, "stamps_issued", &out->stamps_issued);
 }
 
@@ -157,8 +167,9 @@ static leal_err card_account(struct ledger *l, const struct journal_entry *e, in
     return err;
 }
 
-/* A void's lines: the negation of what the entry it names posted (nothing
- * when that entry moved nothing). */
+/* A void's lines, and a SETTLE's whose operation did not reach the card:
+ * the negation of what the entry it names posted (nothing when that entry
+ * moved nothing). */
 static leal_err void_lines(struct ledger *l, const struct journal_entry *e, struct lines *ls,
                            int64_t *reverses)
 {
@@ -184,16 +195,37 @@ static leal_err void_lines(struct ledger *l, const struct journal_entry *e, stru
     return err;
 }
 
+/* Stamps given on stamp card i (0-based) and the goal of each of rewards
+ * stamp rewards taken back for the reward. */
+static void stamps(struct lines *ls, const struct ledger_terminal_accounts *a, int64_t account,
+                   unsigned i, int64_t given, int64_t rewards)
+{
+    char asset[LEDGER_MAX_ASSET];
+    ledger_stamp_asset(i, asset);
+    pair(ls, account, a->stamps_issued, asset, given);
+    if (i < a->n_stamps)
+        pair(ls, account, a->stamps_redeemed, asset, -rewards * a->stamp_goal[i]);
+}
+
+/* An earn's stamps: the entry gives their sum over the stamp cards (and the
+ * rewards' sum in item), so they are booked only when there is one card. */
+static void earn_stamps(struct lines *ls, const struct ledger_terminal_accounts *a, int64_t account,
+                        const struct journal_entry *e)
+{
+    if (a->n_stamps == 1 && e->quantity > 0)
+        stamps(ls, a, account, 0, e->quantity, (int64_t)e->item);
+}
+
 /* What an operation moves; ls->n 0 when nothing. */
 static leal_err op_lines(struct ledger *l, const struct ledger_terminal_accounts *a,
                          const struct journal_entry *e, int64_t account, struct lines *ls,
                          int64_t *reverses)
 {
-    char stamp[LEDGER_MAX_ASSET];
     *reverses = 0;
     switch (e->op) {
     case JOURNAL_OP_EARN:
         pair(ls, account, a->points_issued, "PTS", e->points);
+        earn_stamps(ls, a, account, e);
         break;
     case JOURNAL_OP_PAY:
         pair(ls, account, a->cash, "EUR", -(int64_t)e->purse_cents);
@@ -201,16 +233,20 @@ static leal_err op_lines(struct ledger *l, const struct ledger_terminal_accounts
     case JOURNAL_OP_PAY_EARN:
         pair(ls, account, a->cash, "EUR", -(int64_t)e->purse_cents);
         pair(ls, account, a->points_issued, "PTS", e->points);
+        earn_stamps(ls, a, account, e);
         break;
     case JOURNAL_OP_REDEEM:
         pair(ls, account, a->points_redeemed, "PTS", e->points);
         break;
     case JOURNAL_OP_STAMP:
-        ledger_stamp_asset(e->item, stamp);
-        pair(ls, account, a->stamps_issued, stamp, e->quantity);
+        if (e->item < RULES_STAMP_CARDS)
+            stamps(ls, a, account, e->item, e->quantity,
+                   e->quantity > 0 && e->stamps_after[e->item] == 0);
         break;
     case JOURNAL_OP_VOID:
         return void_lines(l, e, ls, reverses);
+    case JOURNAL_OP_SETTLE:
+        return e->item == JOURNAL_SETTLED_NOT_DONE ? void_lines(l, e, ls, reverses) : LEAL_OK;
     default: /* a bono session: recorded until the ledger keeps bonos */
         break;
     }
@@ -226,6 +262,7 @@ static const char *op_kind(uint8_t op)
     case JOURNAL_OP_REDEEM:
         return "redeem";
     case JOURNAL_OP_VOID:
+    case JOURNAL_OP_SETTLE:
         return "void";
     default:
         return "earn";
@@ -242,6 +279,8 @@ static const char *op_reason(uint8_t op)
                                     "terminal stamp",
                                     "terminal bono session",
                                     "terminal void"};
+    if (op == JOURNAL_OP_SETTLE)
+        return "terminal operation that did not reach the card";
     return op < sizeof r / sizeof r[0] ? r[op] : "terminal";
 }
 
@@ -302,38 +341,22 @@ static leal_err post_op(struct ledger *l, const struct ledger_terminal_accounts 
     return err;
 }
 
-/* A SETTLE: the operation it names, in doubt until now, is posted when it
- * reached the card and marked undone when it did not. */
+/* A SETTLE that says its operation did not reach the card: that entry's
+ * movements reversed (keyed by the SETTLE), the entry marked undone. One
+ * that says it did changes nothing (the operation was posted when taken). */
 static leal_err settle(struct ledger *l, const struct ledger_terminal_in *in,
                        struct ledger_terminal_out *out)
 {
     const struct journal_entry *e = in->e;
-    struct ledger_terminal_out done;
-    struct journal_entry op;
-    struct te_row r;
-    const char *outcome = "undone";
     leal_err err;
-    if (e->ref_seq == 0)
+    if (e->item != JOURNAL_SETTLED_NOT_DONE || e->ref_seq == 0)
         return LEAL_OK;
-    if ((err = te_get(l, e->terminal_id, e->ref_epoch, e->ref_seq, &r)) != LEAL_OK)
+    if ((err = post_op(l, in->acc, e, out)) != LEAL_OK)
         return err;
-    if (!r.found || strcmp(r.outcome, "doubt") != 0)
-        return LEAL_OK;
-    memset(&done, 0, sizeof done);
-    if (e->item == JOURNAL_SETTLED_DONE) {
-        if ((err = journal_entry_decode(r.raw, r.raw_len, &op)) != LEAL_OK ||
-            (err = post_op(l, in->acc, &op, &done)) != LEAL_OK)
-            return err;
-        outcome = outcome_names[done.outcome];
-        if (done.outcome == LEDGER_TERMINAL_HELD &&
-            (err = entry_finding(l, &op, "held", done.why)) != LEAL_OK)
-            return err;
-        out->settled_entry = done.entry_id;
-    }
-    return store_write(l, TE_OUTCOME_SQL,
-                       SVALS(SV_I64(e->terminal_id), SV_I64(e->ref_epoch), SV_I64(e->ref_seq),
-                             SV_TEXT(outcome), SV_I64_OR_NULL(done.entry_id)),
-                       NULL);
+    if (out->outcome == LEDGER_TERMINAL_HELD)
+        return entry_finding(l, e, "held", out->why);
+    out->undone = true;
+    return store_exec_i64(l, TE_UNDONE_SQL, I64S(e->terminal_id, e->ref_epoch, e->ref_seq));
 }
 
 /* Sequence 1: an epoch begins. The terminal's epoch in the ledger follows it
@@ -449,10 +472,6 @@ static leal_err book(struct ledger *l, const struct ledger_terminal_in *in,
     case JOURNAL_OP_STAMP:
     case JOURNAL_OP_BONO:
     case JOURNAL_OP_VOID:
-        if (e->reason != 0) {
-            out->outcome = LEDGER_TERMINAL_DOUBT;
-            return LEAL_OK;
-        }
         if ((err = post_op(l, in->acc, e, out)) != LEAL_OK)
             return err;
         return out->outcome == LEDGER_TERMINAL_HELD ? entry_finding(l, e, "held", out->why)

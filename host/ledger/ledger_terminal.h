@@ -9,13 +9,16 @@
  *
  * Booking, as the desk and ledger_sale book the same things: points earned
  * from points_issued, redeemed to points_redeemed; stamps from
- * stamps_issued; purse euros paid back to cash (a top-up's other side); a
+ * stamps_issued and a completed stamp card's goal to stamps_redeemed (an
+ * earn's stamps only when the program has one stamp card: the entry gives
+ * their sum); purse euros paid back to cash (a top-up's other side); a
  * void posts the negation of the entry it names; refusals, balances, acks
  * and the journal's own entries are recorded without movements. An
- * operation in doubt (a commit without an answer: its reason is not 0) is
- * recorded, and posted only when a SETTLE says it reached the card. A post
- * the ledger refuses (points or euros the account does not hold, a card it
- * does not know) is held with a finding; a card showing more points or euros
+ * operation is posted when taken (the terminal journals it before the
+ * card's commit); a later SETTLE saying the commit did not reach the card
+ * reverses it. A post the ledger refuses (points or euros the account does
+ * not hold, a card it does not know) is held with a finding; a card showing
+ * more points or euros
  * than its account holds after the entry is a finding too (reconciliation
  * acts on them). Hosted; nothing here prints.
  * Errors: the ledger's own (LEAL_E_DB*, LEAL_E_UNKNOWN_ID for an unknown
@@ -36,16 +39,19 @@ enum ledger_terminal_outcome {
     LEDGER_TERMINAL_POSTED = 1,    /* taken, its movements posted */
     LEDGER_TERMINAL_RECORDED = 2,  /* taken, nothing to move */
     LEDGER_TERMINAL_HELD = 3,      /* taken, the ledger refused its movements: a finding */
-    LEDGER_TERMINAL_DOUBT = 4,     /* taken, in doubt until a SETTLE says */
-    LEDGER_TERMINAL_DUPLICATE = 5, /* already taken with this very MAC: nothing done */
-    LEDGER_TERMINAL_CONFLICT = 6,  /* the key taken with another MAC, or the chain broken: stop */
-    LEDGER_TERMINAL_GAP = 7,       /* the entry before it was never taken: stop */
+    LEDGER_TERMINAL_DUPLICATE = 4, /* already taken with this very MAC: nothing done */
+    LEDGER_TERMINAL_CONFLICT = 5,  /* the key taken with another MAC, or the chain broken: stop */
+    LEDGER_TERMINAL_GAP = 6,       /* the entry before it was never taken: stop */
 };
 
-/* The program's accounts a terminal entry books against. */
+/* The program's accounts a terminal entry books against, and its stamp
+ * cards' goals (the current rule set's): a stamp that completes a card
+ * (its count back to 0) used goal stamps for the reward. */
 struct ledger_terminal_accounts {
     int64_t program_id;
-    int64_t cash, points_issued, points_redeemed, stamps_issued;
+    int64_t cash, points_issued, points_redeemed, stamps_issued, stamps_redeemed;
+    uint8_t n_stamps;
+    uint8_t stamp_goal[RULES_STAMP_CARDS];
 };
 LEAL_MUST_CHECK leal_err ledger_terminal_accounts_get(struct ledger *l, int64_t program_id,
                                                       struct ledger_terminal_accounts *out);
@@ -67,7 +73,7 @@ struct ledger_terminal_in {
 struct ledger_terminal_out {
     enum ledger_terminal_outcome outcome;
     int64_t entry_id;      /* POSTED: the ledger entry */
-    int64_t settled_entry; /* a SETTLE that posted the operation it names: that entry */
+    bool undone;           /* a SETTLE: its operation did not reach the card, reversed */
     int64_t account;       /* the card's account if the ledger knows it (0: not looked up) */
     bool card_flagged;     /* the card shows more than its account holds */
     bool terminal_flagged; /* a finding about the terminal (epoch restarted, power loss, stop) */

@@ -123,14 +123,11 @@ static void count(struct sync_result *r, const struct ledger_terminal_out *o)
     case LEDGER_TERMINAL_HELD:
         r->held++;
         break;
-    case LEDGER_TERMINAL_DOUBT:
-        r->doubt++;
-        break;
     default:
         return;
     }
     r->taken++;
-    r->settled += o->settled_entry != 0;
+    r->undone += o->undone;
     r->cards_flagged += o->card_flagged;
     r->terminal_flagged |= o->terminal_flagged;
 }

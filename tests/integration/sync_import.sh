@@ -6,7 +6,7 @@
 # file twice and an overlapping file post nothing twice; a changed byte takes
 # nothing from the entry it breaks on and names it; a gap, a key taken with
 # another MAC, an unknown terminal, a restarted epoch, a torn append, an
-# operation in doubt and its settle, a card showing more than its account
+# operation whose commit had no answer and its settle, a card showing more than its account
 # holds and a post the ledger refuses each do what JOURNAL.md says; the ack
 # is the one the terminal's own journal accepts.
 cd "$(dirname "$0")/../.." || exit 1
@@ -29,14 +29,18 @@ gen() { "$GEN" --keystore "$KS" --program 7 "$@"; }
 for t in 1 2 3 4; do "$LEAL" terminal add --store 1 --name "caja $t" >/dev/null; done
 for n in Ana Luis Marta; do "$LEAL" customer add --program 7 --name "$n" >/dev/null; done
 # Accounts 11, 12, 13 (the program's own are 1..10: 1 cash, 3 points_issued,
-# 4 points_redeemed, 8 adjustments, 9 stamps_issued).
+# 4 points_redeemed, 8 adjustments, 9 stamps_issued, 10 stamps_redeemed).
 "$LEAL" account add-card 11 --card-id 1001 --uid 04112233445566 --tech desfire-ev2 --status active >/dev/null
 "$LEAL" account add-card 12 --card-id 1002 --uid 04a2195c --tech classic-1k --status active >/dev/null
 "$LEAL" account add-card 13 --card-id 1003 --uid 04112233445577 --tech desfire-ev2 --status active >/dev/null
 "$LEAL" ledger post --account 11 --asset EUR --amount 20,00 --counter cash --reason start --operator t >/dev/null
 "$LEAL" ledger post --account 11 --asset PTS --amount 100 --reason start --operator t >/dev/null
-check_eq "ids as the test assumes" "cash points_issued points_redeemed adjustments stamps_issued" \
-    "$(q "select group_concat(name, ' ') from (select name from account where id in (1, 3, 4, 8, 9) order by id)")"
+"$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 --cost 100 \
+    --reason catálogo --operator Marta >/dev/null
+"$LEAL" stamp add --program 7 --name Café --per item --goal 3 --reward 1 --reason café \
+    --operator Marta >/dev/null
+check_eq "ids as the test assumes" "cash points_issued points_redeemed adjustments stamps_issued stamps_redeemed" \
+    "$(q "select group_concat(name, ' ') from (select name from account where id in (1, 3, 4, 8, 9, 10) order by id)")"
 
 # Terminal 1: every operation that moves something, and some that do not.
 gen --terminal 1 --time 1796290000 --state "$T/t1.state" <<EOF
@@ -59,7 +63,7 @@ EOF
 check_eq "journal_gen made the exports" "0|1200|1584" "$?|$(stat -c %s "$T/e1")|$(stat -c %s "$T/e2")"
 
 run_capture "$LEAL" sync import "$T/e1"
-check_eq "import e1" "0|$T/e1: terminal 1, epoch 1796290000, sequences 1 to 9: 9 taken (6 posted, 3 recorded without movement, 0 held, 0 in doubt, 0 settled), 0 already there|" "$RC|$OUT|$ERR"
+check_eq "import e1" "0|$T/e1: terminal 1, epoch 1796290000, sequences 1 to 9: 9 taken (6 posted, 3 recorded without movement, 0 held, 0 undone by a settle), 0 already there|" "$RC|$OUT|$ERR"
 check_eq "e1: account 11 PTS 100+12+10-50, EUR 20.00-5.00-3.00; 12: 2 stamps" "72|1200|0|2" \
     "$(bal 11 PTS)|$(bal 11 EUR)|$(bal 12 PTS)|$(bal 12 STAMP:1)"
 check_eq "e1: the program's side" "-1200|-22|50|-100|-2" \
@@ -72,9 +76,9 @@ check_eq "e1: every entry taken with its outcome" \
     "$(q "select group_concat(seq || ':' || op || ':' || outcome, ' ') from (select * from terminal_entry order by seq)")"
 
 run_capture "$LEAL" sync import "$T/e2" "$T/e1" "$T/e2" --json
-check_eq "the overlapping e2, then e1 and e2 again: only e2's three new entries are taken" "0|{\"file\":\"$T/e2\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":12,\"taken\":3,\"posted\":2,\"recorded\":1,\"held\":0,\"in_doubt\":0,\"settled\":0,\"already_there\":9,\"cards_flagged\":0,\"terminal_flagged\":false}
-{\"file\":\"$T/e1\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":9,\"taken\":0,\"posted\":0,\"recorded\":0,\"held\":0,\"in_doubt\":0,\"settled\":0,\"already_there\":9,\"cards_flagged\":0,\"terminal_flagged\":false}
-{\"file\":\"$T/e2\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":12,\"taken\":0,\"posted\":0,\"recorded\":0,\"held\":0,\"in_doubt\":0,\"settled\":0,\"already_there\":12,\"cards_flagged\":0,\"terminal_flagged\":false}" "$RC|$OUT"
+check_eq "the overlapping e2, then e1 and e2 again: only e2's three new entries are taken" "0|{\"file\":\"$T/e2\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":12,\"taken\":3,\"posted\":2,\"recorded\":1,\"held\":0,\"undone\":0,\"already_there\":9,\"cards_flagged\":0,\"terminal_flagged\":false}
+{\"file\":\"$T/e1\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":9,\"taken\":0,\"posted\":0,\"recorded\":0,\"held\":0,\"undone\":0,\"already_there\":9,\"cards_flagged\":0,\"terminal_flagged\":false}
+{\"file\":\"$T/e2\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":12,\"taken\":0,\"posted\":0,\"recorded\":0,\"held\":0,\"undone\":0,\"already_there\":12,\"cards_flagged\":0,\"terminal_flagged\":false}" "$RC|$OUT"
 VOIDED=$(q "select id from entry where terminal_id = 1 and terminal_seq = 10")
 check_eq "e2: the earn of 20 and its void (reversing that entry); the bono recorded" \
     "0|2|void:$VOIDED|12|recorded" \
@@ -89,12 +93,12 @@ run_capture "$LEAL" sync ack --terminal 1 -o "$T/ack1" --json
 check_eq "sync ack --json" "0|{\"file\":\"$T/ack1\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"seq\":12,\"key_version\":1,\"bytes\":56}" "$RC|$OUT"
 check_eq "ack file: 56 bytes, 0600, LJAK" "56|600|4c4a414b" \
     "$(stat -c %s "$T/ack1")|$(stat -c %a "$T/ack1")|$(head -c4 "$T/ack1" | od -An -tx1 | tr -d ' ')"
-printf 'ack %s\ncard 1001 desfire 72 1200\nearn 1001 700 7\nexport %s\n' "$T/ack1" "$T/e3" |
+printf 'ack %s\ncard 1001 desfire 72 1200\nearn 1001 700 7\ncard 1002 classic 0 0\nfill 1002 0\nexport %s\n' "$T/ack1" "$T/e3" |
     gen --terminal 1 --state "$T/t1.state"
 check_eq "the terminal applied the ack and exports only what came after" 0 "$?"
 run_capture "$LEAL" sync import "$T/e3"
-check_eq "e3: the terminal's ACK entry (recorded) and a new earn" "0|$T/e3: terminal 1, epoch 1796290000, sequences 13 to 14: 2 taken (1 posted, 1 recorded without movement, 0 held, 0 in doubt, 0 settled), 0 already there|79" \
-    "$RC|$OUT|$(bal 11 PTS)"
+check_eq "e3: the terminal's ACK entry (recorded), a new earn, the third stamp (its reward: the goal, 3, used)" "0|$T/e3: terminal 1, epoch 1796290000, sequences 13 to 15: 3 taken (2 posted, 1 recorded without movement, 0 held, 0 undone by a settle), 0 already there|79|0|3|-3" \
+    "$RC|$OUT|$(bal 11 PTS)|$(bal 12 STAMP:1)|$(bal 10 STAMP:1)|$(bal 9 STAMP:1)"
 printf 'ack %s\n' "$T/ack1" | gen --terminal 1 --state "$T/t1.state" 2>/dev/null
 check_eq "the same ack again is refused by the terminal" 1 "$?"
 
@@ -175,8 +179,8 @@ run_capture "$LEAL" sync import "$T/t9"
 check_eq "unknown terminal" "2|leal: $T/t9: terminal 9 is not registered in the ledger; add it with 'leal terminal add' (or import into the ledger it belongs to)" \
     "$RC|$ERR"
 
-# Terminal 2 goes on: an operation in doubt settled done, one settled not
-# done, a torn append (RECOVERY), a card showing more points than its
+# Terminal 2 goes on: two commits without answer, one settled done (it stays
+# posted) and one not done (its settle reverses it), a torn append (RECOVERY), a card showing more points than its
 # account holds, a redeem the ledger refuses (held), then its storage wiped
 # (a new epoch).
 gen --terminal 2 --time 1796330000 <<EOF
@@ -191,10 +195,11 @@ redeem 1003 2 300
 export $T/t2b
 EOF
 run_capture "$LEAL" sync import "$T/t2b"
-check_eq "doubt, settle, tear, a card over its account, a refused redeem" "0|$T/t2b: terminal 2, epoch 1796330000, sequences 1 to 7: 7 taken (0 posted, 4 recorded without movement, 1 held, 2 in doubt, 1 settled), 0 already there; 1 card(s) flagged for reconciliation; terminal 2 flagged" "$RC|$OUT"
-check_eq "the settled earn posted under its own key; the other undone; 1003 untouched" \
-    "105|posted|undone|held|3" \
-    "$(bal 11 PTS)|$(q 'select outcome from terminal_entry where terminal_id = 2 and epoch = 1796330000 and seq = 2')|$(q 'select outcome from terminal_entry where terminal_id = 2 and epoch = 1796330000 and seq = 4')|$(q 'select outcome from terminal_entry where terminal_id = 2 and epoch = 1796330000 and seq = 7')|$(bal 13 PTS)"
+check_eq "two commits without answer settled, a tear, a card over its account, a refused redeem" "0|$T/t2b: terminal 2, epoch 1796330000, sequences 1 to 7: 7 taken (3 posted, 3 recorded without movement, 1 held, 1 undone by a settle), 0 already there; 1 card(s) flagged for reconciliation; terminal 2 flagged" "$RC|$OUT"
+E4=$(q 'select entry_id from terminal_entry where terminal_id = 2 and epoch = 1796330000 and seq = 4')
+check_eq "the earn settled done stays posted; the one not done is reversed by its settle; 1003 untouched" \
+    "105|posted|undone|void:$E4:-30|held|3" \
+    "$(bal 11 PTS)|$(q 'select outcome from terminal_entry where terminal_id = 2 and epoch = 1796330000 and seq = 2')|$(q 'select outcome from terminal_entry where terminal_id = 2 and epoch = 1796330000 and seq = 4')|$(q "select e.kind || ':' || e.reverses || ':' || n.amount from entry e join line n on n.entry_id = e.id where e.terminal_id = 2 and e.terminal_epoch = 1796330000 and e.terminal_seq = 5 and n.account_id = 11")|$(q 'select outcome from terminal_entry where terminal_id = 2 and epoch = 1796330000 and seq = 7')|$(bal 13 PTS)"
 check_eq "findings: the new epoch, the recovery, the held redeem, the card" \
     "epoch:1:|recovery:6:|held:7:1003|card_excess:7:1003" \
     "$(q "select group_concat(kind || ':' || seq || ':' || coalesce(card_id, ''), '|') from (select * from sync_finding where terminal_id = 2 and epoch = 1796330000 order by id)")"

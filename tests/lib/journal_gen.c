@@ -85,6 +85,8 @@ static void apply(struct jgen_card *c, const struct jgen_op *op)
     c->purse -= purse;
     if (q)
         c->stamps[op->item & 3] = (uint8_t)(c->stamps[op->item & 3] + q);
+    if (op->completes)
+        c->stamps[op->item & 3] = 0;
     c->last_points = op->points;
     c->last_purse = purse;
     c->last_quantity = q;
@@ -131,10 +133,8 @@ int jgen_do(struct jgen *g, const struct jgen_op *op)
     e.reason = op->reason;
     if (op->op == JOURNAL_OP_VOID)
         undo(c, &e);
-    else if (op->doubt)
-        e.reason = LEAL_E_IO; /* the commit had no answer */
-    else if (op->op != JOURNAL_OP_BALANCE && op->op != JOURNAL_OP_REFUSAL)
-        apply(c, op);
+    else if (!op->doubt && op->op != JOURNAL_OP_BALANCE && op->op != JOURNAL_OP_REFUSAL)
+        apply(c, op); /* in doubt: journaled before a commit without answer, the card as before */
     card_after(&e, c, before);
     if (c == &none)
         e.card_kind = JOURNAL_CARD_NONE;

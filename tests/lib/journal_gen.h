@@ -59,7 +59,8 @@ int jgen_card(struct jgen *g, uint64_t card_id, uint8_t kind, int64_t points, in
 
 /* One operation (JOURNAL.md "Operations") on a card; the generator fills the
  * card before and after. points: the change (negative for a redeem);
- * doubt: the commit had no answer (the entry's reason says so). */
+ * doubt: the commit had no answer (journaled as done, as a terminal does;
+ * the card takes it only if jgen_settle says done). */
 struct jgen_op {
     uint8_t op;
     uint64_t card_id;
@@ -68,6 +69,7 @@ struct jgen_op {
     int16_t quantity;
     uint16_t reason; /* a refusal's why */
     bool doubt;
+    bool completes; /* a stamp that reaches the card's goal: its count back to 0 */
 };
 int jgen_do(struct jgen *g, const struct jgen_op *op);
 /* A SETTLE of the card's operation in doubt: done or not. */

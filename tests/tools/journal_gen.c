@@ -15,6 +15,7 @@
  *   card ID desfire|classic POINTS PURSE_CENTS   the card as first read
  *   earn ID AMOUNT POINTS | pay ID CENTS | payearn ID CENTS AMOUNT POINTS
  *   redeem ID REWARD POINTS | stamp ID CARD QTY | bono ID KIND | void ID | balance ID
+ *   fill ID CARD                                  a stamp that completes the card (reward)
  *   refuse ID REASON OP | doubt ID AMOUNT POINTS (an earn in doubt) | settle ID done|notdone
  *   repeat N earn ID AMOUNT POINTS                the same earn N times
  *   export FILE | ack FILE | tear | wipe
@@ -127,6 +128,11 @@ static int op_line(struct jgen *g, const char *cmd, const unsigned long long *v,
         op.op = JOURNAL_OP_STAMP;
         op.item = (uint32_t)v[1];
         op.quantity = (int16_t)v[2];
+    } else if (strcmp(cmd, "fill") == 0 && n == 2) {
+        op.op = JOURNAL_OP_STAMP;
+        op.item = (uint32_t)v[1];
+        op.quantity = 1;
+        op.completes = true;
     } else if (strcmp(cmd, "bono") == 0 && n == 2) {
         op.op = JOURNAL_OP_BONO;
         op.item = (uint32_t)v[1];

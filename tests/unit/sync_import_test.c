@@ -201,7 +201,7 @@ static void test_exact_once(void **state)
     assert_int_equal(r.taken, 11);
     assert_int_equal(r.posted, 9);   /* 2 3 4 5 6 7 8 10 11 */
     assert_int_equal(r.recorded, 2); /* 1 (EPOCH), 9 (balance) */
-    assert_int_equal(r.held + r.doubt + r.duplicates + r.cards_flagged, 0);
+    assert_int_equal(r.held + r.undone + r.duplicates + r.cards_flagged, 0);
     assert_false(r.terminal_flagged);
     expect_all_in(f);
     /* Again: nothing. */
