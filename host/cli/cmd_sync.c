@@ -71,17 +71,20 @@ static void print_result(const char *file, const struct sync_result *r, bool jso
         cli_json_string(stdout, file);
         printf(",\"program\":%u,\"terminal\":%u,\"epoch\":%u,\"first_seq\":%u,\"last_seq\":%u,"
                "\"taken\":%u,\"posted\":%u,\"recorded\":%u,\"held\":%u,\"undone\":%u,"
-               "\"already_there\":%u,\"cards_flagged\":%u,"
+               "\"already_there\":%u,\"held_posted\":%u,\"cards_flagged\":%u,"
                "\"terminal_flagged\":%s}\n",
                h->program_id, h->terminal_id, h->epoch, h->first_seq, h->last_seq, r->taken,
-               r->posted, r->recorded, r->held, r->undone, r->duplicates, r->cards_flagged,
-               r->terminal_flagged ? "true" : "false");
+               r->posted, r->recorded, r->held, r->undone, r->duplicates, r->held_posted,
+               r->cards_flagged, r->terminal_flagged ? "true" : "false");
         return;
     }
     printf("%s: terminal %u, epoch %u, sequences %u to %u: %u taken (%u posted, %u recorded "
            "without movement, %u held, %u undone by a settle), %u already there",
            file, h->terminal_id, h->epoch, h->first_seq, h->last_seq, r->taken, r->posted,
            r->recorded, r->held, r->undone, r->duplicates);
+    if (r->held_posted)
+        printf("; %u entr%s held before now posted", r->held_posted,
+               r->held_posted == 1 ? "y" : "ies");
     if (r->cards_flagged)
         printf("; %u card(s) flagged for reconciliation", r->cards_flagged);
     if (r->terminal_flagged)

@@ -2,6 +2,7 @@
 #include "ledger_terminal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "keys/base/ct.h"
@@ -32,6 +33,13 @@
     "SELECT c.account_id, a.program_id FROM card c JOIN account a ON a.id = c.account_id WHERE "   \
     "c.card_id = ?1"
 #define LINES_SQL "SELECT account_id, asset, amount FROM line WHERE entry_id = ?1 ORDER BY id"
+#define HELD_SQL                                                                                   \
+    "SELECT x.raw FROM terminal_entry x JOIN terminal t ON t.id = x.terminal_id JOIN store s ON "  \
+    "s.id = t.store_id WHERE x.outcome = 'held' AND s.program_id = ?1 ORDER BY x.at, "             \
+    "x.terminal_id, x.epoch, x.seq LIMIT 256"
+#define TE_POSTED_SQL                                                                              \
+    "UPDATE terminal_entry SET outcome = 'posted', entry_id = ?4 WHERE terminal_id = ?1 AND "      \
+    "epoch = ?2 AND seq = ?3"
 #define EPOCH_RAISE_SQL "UPDATE terminal SET epoch = ?2 WHERE id = ?1 AND epoch < ?2"
 
 static const char *const outcome_names[] = {"", "posted", "recorded", "held"};
@@ -508,6 +516,56 @@ leal_err ledger_terminal_take(struct ledger *l, const struct ledger_terminal_in 
     if (err != LEAL_OK)
         return err;
     return card_check(l, in, out);
+}
+
+/* A held entry the ledger now takes: posted, marked, and a SETTLE's
+ * operation marked undone. */
+static leal_err retry_one(struct ledger *l, const struct ledger_terminal_accounts *a,
+                          const uint8_t *raw, size_t len, uint32_t *posted)
+{
+    struct ledger_terminal_out o;
+    struct journal_entry e;
+    leal_err err;
+    memset(&o, 0, sizeof o);
+    if ((err = journal_entry_decode(raw, len, &e)) != LEAL_OK ||
+        (err = post_op(l, a, &e, &o)) != LEAL_OK || o.outcome != LEDGER_TERMINAL_POSTED)
+        return err;
+    (*posted)++;
+    if ((err = store_exec_i64(l, TE_POSTED_SQL, I64S(e.terminal_id, e.epoch, e.seq, o.entry_id))) !=
+            LEAL_OK ||
+        e.op != JOURNAL_OP_SETTLE)
+        return err;
+    return store_exec_i64(l, TE_UNDONE_SQL, I64S(e.terminal_id, e.ref_epoch, e.ref_seq));
+}
+
+leal_err ledger_terminal_retry_held(struct ledger *l, const struct ledger_terminal_accounts *a,
+                                    uint32_t *posted)
+{
+    /* Read them all first: posting changes the rows the query walks. */
+    static const size_t cap = 256;
+    uint8_t(*raw)[JOURNAL_ENTRY_MAX] = malloc(cap * JOURNAL_ENTRY_MAX);
+    size_t len[256], n = 0;
+    struct store_stmt *st;
+    leal_err err;
+    *posted = 0;
+    if (raw == NULL)
+        return LEAL_E_NO_MEMORY;
+    if ((err = store_prep_i64(l, HELD_SQL, &st, I64S(a->program_id))) != LEAL_OK) {
+        free(raw);
+        return err;
+    }
+    while (store_next_row(l, st, &err) && n < cap) {
+        int b = store_col_bytes(st, 0);
+        if (b <= 0 || (size_t)b > JOURNAL_ENTRY_MAX)
+            continue;
+        memcpy(raw[n], store_col_blob(st, 0), (size_t)b);
+        len[n++] = (size_t)b;
+    }
+    store_finalize(st);
+    for (size_t i = 0; err == LEAL_OK && i < n; i++)
+        err = retry_one(l, a, raw[i], len[i], posted);
+    free(raw);
+    return err;
 }
 
 leal_err ledger_terminal_last_taken(struct ledger *l, int64_t terminal_id,

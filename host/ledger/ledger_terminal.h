@@ -85,6 +85,14 @@ struct ledger_terminal_out {
 LEAL_MUST_CHECK leal_err ledger_terminal_take(struct ledger *l, const struct ledger_terminal_in *in,
                                               struct ledger_terminal_out *out);
 
+/* Posts again, oldest first, up to 256 held entries of a->program_id's
+ * terminals (a redeem of points another terminal's journal brings, taken
+ * before it): each that the ledger now accepts is posted under its own key
+ * and marked posted (*posted counts them). In the caller's batch. */
+LEAL_MUST_CHECK leal_err ledger_terminal_retry_held(struct ledger *l,
+                                                    const struct ledger_terminal_accounts *a,
+                                                    uint32_t *posted);
+
 /* Records a finding about terminal_id (epoch, seq: the entry; seq 0 the
  * export as a whole) once: the same (terminal, epoch, seq, kind) again
  * changes nothing. kind: "mac", "chain", "gap", "conflict", "epoch",

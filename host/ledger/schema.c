@@ -28,13 +28,14 @@
     " at INTEGER NOT NULL,"                                                                        \
     " key_version INTEGER NOT NULL CHECK (key_version BETWEEN 1 AND 255),"                         \
     " mac BLOB NOT NULL CHECK (length(mac) = 16),"                                                 \
-    " outcome TEXT NOT NULL CHECK (outcome IN ('posted','recorded','held','undone')),"     \
+    " outcome TEXT NOT NULL CHECK (outcome IN ('posted','recorded','held','undone')),"             \
     " entry_id INTEGER REFERENCES entry(id),"                                                      \
     " raw BLOB NOT NULL CHECK (length(raw) BETWEEN 128 AND 394),"                                  \
     " taken_at INTEGER NOT NULL,"                                                                  \
-    " CHECK (outcome <> 'posted' OR entry_id IS NOT NULL),"                                      \
+    " CHECK (outcome <> 'posted' OR entry_id IS NOT NULL),"                                        \
     " PRIMARY KEY (terminal_id, epoch, seq)) STRICT, WITHOUT ROWID;"                               \
     "CREATE INDEX terminal_entry_card ON terminal_entry(card_id) WHERE card_id IS NOT NULL;"       \
+    "CREATE INDEX terminal_entry_held ON terminal_entry(at) WHERE outcome = 'held';"               \
     "CREATE TABLE sync_finding("                                                                   \
     " id INTEGER PRIMARY KEY,"                                                                     \
     " at INTEGER NOT NULL,"                                                                        \

@@ -184,7 +184,17 @@ static leal_err take(struct ledger *l, const uint8_t *p, size_t len, uint32_t go
     leal_err err = ledger_terminal_accounts_get(l, r->info.program_id, &acc);
     while (err == LEAL_OK && done < good && r->fault == LEAL_OK)
         err = take_batch(l, &acc, &w, good, &done, r);
-    return err;
+    if (err != LEAL_OK)
+        return err;
+    /* What this import brought may explain entries held before. */
+    if ((err = ledger_batch_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = ledger_terminal_retry_held(l, &acc, &r->held_posted)) != LEAL_OK) {
+        ledger_batch_rollback(l);
+        r->held_posted = 0;
+        return err;
+    }
+    return ledger_batch_commit(l);
 }
 
 /* A finding for the fault verify found (the terminal is flagged). */

@@ -51,8 +51,9 @@ struct sync_result {
     struct journal_export_info info; /* the export's header (zero if it did not parse) */
     uint32_t taken;                  /* new entries taken: the three below */
     uint32_t posted, recorded, held;
-    uint32_t undone;     /* operations a SETTLE said did not reach the card: reversed */
-    uint32_t duplicates; /* taken before with the same MAC: nothing done */
+    uint32_t undone;      /* operations a SETTLE said did not reach the card: reversed */
+    uint32_t duplicates;  /* taken before with the same MAC: nothing done */
+    uint32_t held_posted; /* entries held by earlier imports that the ledger now took */
     uint32_t cards_flagged;
     bool terminal_flagged;
     /* Where the import stopped, if it did: the entry at fault (its epoch and

@@ -76,9 +76,9 @@ check_eq "e1: every entry taken with its outcome" \
     "$(q "select group_concat(seq || ':' || op || ':' || outcome, ' ') from (select * from terminal_entry order by seq)")"
 
 run_capture "$LEAL" sync import "$T/e2" "$T/e1" "$T/e2" --json
-check_eq "the overlapping e2, then e1 and e2 again: only e2's three new entries are taken" "0|{\"file\":\"$T/e2\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":12,\"taken\":3,\"posted\":2,\"recorded\":1,\"held\":0,\"undone\":0,\"already_there\":9,\"cards_flagged\":0,\"terminal_flagged\":false}
-{\"file\":\"$T/e1\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":9,\"taken\":0,\"posted\":0,\"recorded\":0,\"held\":0,\"undone\":0,\"already_there\":9,\"cards_flagged\":0,\"terminal_flagged\":false}
-{\"file\":\"$T/e2\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":12,\"taken\":0,\"posted\":0,\"recorded\":0,\"held\":0,\"undone\":0,\"already_there\":12,\"cards_flagged\":0,\"terminal_flagged\":false}" "$RC|$OUT"
+check_eq "the overlapping e2, then e1 and e2 again: only e2's three new entries are taken" "0|{\"file\":\"$T/e2\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":12,\"taken\":3,\"posted\":2,\"recorded\":1,\"held\":0,\"undone\":0,\"already_there\":9,\"held_posted\":0,\"cards_flagged\":0,\"terminal_flagged\":false}
+{\"file\":\"$T/e1\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":9,\"taken\":0,\"posted\":0,\"recorded\":0,\"held\":0,\"undone\":0,\"already_there\":9,\"held_posted\":0,\"cards_flagged\":0,\"terminal_flagged\":false}
+{\"file\":\"$T/e2\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":12,\"taken\":0,\"posted\":0,\"recorded\":0,\"held\":0,\"undone\":0,\"already_there\":12,\"held_posted\":0,\"cards_flagged\":0,\"terminal_flagged\":false}" "$RC|$OUT"
 VOIDED=$(q "select id from entry where terminal_id = 1 and terminal_seq = 10")
 check_eq "e2: the earn of 20 and its void (reversing that entry); the bono recorded" \
     "0|2|void:$VOIDED|12|recorded" \
@@ -203,6 +203,13 @@ check_eq "the earn settled done stays posted; the one not done is reversed by it
 check_eq "findings: the new epoch, the recovery, the held redeem, the card" \
     "epoch:1:|recovery:6:|held:7:1003|card_excess:7:1003" \
     "$(q "select group_concat(kind || ':' || seq || ':' || coalesce(card_id, ''), '|') from (select * from sync_finding where terminal_id = 2 and epoch = 1796330000 order by id)")"
+# The held redeem: once account 13 holds the points (posted by hand here, a
+# terminal's journal in life), the next import posts it under its own key.
+"$LEAL" ledger post --account 13 --asset PTS --amount 400 --reason "points from elsewhere" \
+    --operator t >/dev/null
+run_capture "$LEAL" sync import "$T/t2b"
+check_eq "a later import posts what was held" "0|$T/t2b: terminal 2, epoch 1796330000, sequences 1 to 7: 0 taken (0 posted, 0 recorded without movement, 0 held, 0 undone by a settle), 7 already there; 1 entry held before now posted|103|posted|redeem" \
+    "$RC|$OUT|$(bal 13 PTS)|$(q 'select outcome from terminal_entry where terminal_id = 2 and epoch = 1796330000 and seq = 7')|$(q 'select kind from entry where terminal_id = 2 and terminal_epoch = 1796330000 and terminal_seq = 7')"
 run_capture "$LEAL" ledger verify
 check_match "ledger verify at the end" "^ledger ok" "$OUT"
 
