@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "keys/base/ct.h"
+#include "ledger_bono.h"
 #include "ledger_rules.h"
 #include "ledger_sale.h"
 #include "store.h"
@@ -126,6 +127,7 @@ static leal_err entry_finding(struct ledger *l, const struct journal_entry *e, c
 struct lines {
     struct ledger_line v[8];
     size_t n;
+    int64_t bono_revenue; /* a bono use: the revenue its lines recognise */
 };
 
 static void pair(struct lines *ls, int64_t account, int64_t other, const char *asset,
@@ -224,6 +226,29 @@ static void earn_stamps(struct lines *ls, const struct ledger_terminal_accounts 
         stamps(ls, a, account, 0, e->quantity, (int64_t)e->item);
 }
 
+/* A bono session used at the terminal, booked as the desk books one
+ * (host/ledger/ledger_bono.h): the session off the account and its revenue
+ * recognised. */
+static leal_err bono_lines(struct ledger *l, const struct ledger_terminal_accounts *a,
+                           int64_t account, const struct journal_entry *e, struct lines *ls)
+{
+    struct ledger_bono_use u;
+    leal_err err;
+    if (e->quantity <= 0 || e->item == 0)
+        return LEAL_OK;
+    memset(&u, 0, sizeof u);
+    u.program_id = a->program_id;
+    u.account_id = account;
+    u.bono_id = e->item;
+    u.sessions = e->quantity;
+    if ((err = ledger_bono_use_lines(l, &u)) != LEAL_OK)
+        return err;
+    for (size_t i = 0; i < u.nlines && ls->n < sizeof ls->v / sizeof ls->v[0]; i++)
+        ls->v[ls->n++] = u.lines[i];
+    ls->bono_revenue = u.revenue_cents;
+    return LEAL_OK;
+}
+
 /* What an operation moves; ls->n 0 when nothing. */
 static leal_err op_lines(struct ledger *l, const struct ledger_terminal_accounts *a,
                          const struct journal_entry *e, int64_t account, struct lines *ls,
@@ -255,7 +280,9 @@ static leal_err op_lines(struct ledger *l, const struct ledger_terminal_accounts
         return void_lines(l, e, ls, reverses);
     case JOURNAL_OP_SETTLE:
         return e->item == JOURNAL_SETTLED_NOT_DONE ? void_lines(l, e, ls, reverses) : LEAL_OK;
-    default: /* a bono session: recorded until the ledger keeps bonos */
+    case JOURNAL_OP_BONO:
+        return bono_lines(l, a, account, e, ls);
+    default:
         break;
     }
     return LEAL_OK;
@@ -313,13 +340,18 @@ static leal_err post_op(struct ledger *l, const struct ledger_terminal_accounts 
     bool replayed;
     leal_err err;
 
-    ls.n = 0;
+    memset(&ls, 0, sizeof ls);
     out->outcome = LEDGER_TERMINAL_HELD;
     if ((err = card_account(l, e, a->program_id, &account, out->why, sizeof out->why)) != LEAL_OK ||
         account == 0)
         return err;
     out->account = account;
-    if ((err = op_lines(l, a, e, account, &ls, &reverses)) != LEAL_OK)
+    err = op_lines(l, a, e, account, &ls, &reverses);
+    if (refusal(err)) {
+        snprintf(out->why, sizeof out->why, "%s: %s", leal_strerror(err), ledger_errmsg(l));
+        return LEAL_OK;
+    }
+    if (err != LEAL_OK)
         return err;
     out->outcome = LEDGER_TERMINAL_RECORDED;
     if (ls.n == 0)
@@ -339,6 +371,8 @@ static leal_err post_op(struct ledger *l, const struct ledger_terminal_accounts 
     le.nlines = ls.n;
     le.lines = ls.v;
     err = ledger_post(l, &le, &out->entry_id, &replayed);
+    if (err == LEAL_OK && e->op == JOURNAL_OP_BONO && ls.bono_revenue != 0 && !replayed)
+        err = ledger_bono_use_posted(l, account, e->item, ls.bono_revenue);
     if (err == LEAL_OK) {
         out->outcome = LEDGER_TERMINAL_POSTED;
     } else if (refusal(err)) {

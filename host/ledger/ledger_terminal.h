@@ -11,7 +11,9 @@
  * from points_issued, redeemed to points_redeemed; stamps from
  * stamps_issued and a completed stamp card's goal to stamps_redeemed (an
  * earn's stamps only when the program has one stamp card: the entry gives
- * their sum); purse euros paid back to cash (a top-up's other side); a
+ * their sum); purse euros paid back to cash (a top-up's other side); a bono
+ * session off the account to bonos_used with its revenue recognised, as the
+ * desk books one (ledger_bono.h); a
  * void posts the negation of the entry it names; refusals, balances, acks
  * and the journal's own entries are recorded without movements. An
  * operation is posted when taken (the terminal journals it before the

@@ -35,6 +35,7 @@ for n in Ana Luis Marta; do "$LEAL" customer add --program 7 --name "$n" >/dev/n
 "$LEAL" account add-card 13 --card-id 1003 --uid 04112233445577 --tech desfire-ev2 --status active >/dev/null
 "$LEAL" ledger post --account 11 --asset EUR --amount 20,00 --counter cash --reason start --operator t >/dev/null
 "$LEAL" ledger post --account 11 --asset PTS --amount 100 --reason start --operator t >/dev/null
+"$LEAL" ledger post --account 12 --asset BONO:3 --amount 5 --reason start --operator t >/dev/null
 "$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 --cost 100 \
     --reason catálogo --operator Marta >/dev/null
 "$LEAL" stamp add --program 7 --name Café --per item --goal 3 --reward 1 --reason café \
@@ -76,17 +77,17 @@ check_eq "e1: every entry taken with its outcome" \
     "$(q "select group_concat(seq || ':' || op || ':' || outcome, ' ') from (select * from terminal_entry order by seq)")"
 
 run_capture "$LEAL" sync import "$T/e2" "$T/e1" "$T/e2" --json
-check_eq "the overlapping e2, then e1 and e2 again: only e2's three new entries are taken" "0|{\"file\":\"$T/e2\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":12,\"taken\":3,\"posted\":2,\"recorded\":1,\"held\":0,\"undone\":0,\"already_there\":9,\"held_posted\":0,\"cards_flagged\":0,\"terminal_flagged\":false}
+check_eq "the overlapping e2, then e1 and e2 again: only e2's three new entries are taken" "0|{\"file\":\"$T/e2\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":12,\"taken\":3,\"posted\":3,\"recorded\":0,\"held\":0,\"undone\":0,\"already_there\":9,\"held_posted\":0,\"cards_flagged\":0,\"terminal_flagged\":false}
 {\"file\":\"$T/e1\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":9,\"taken\":0,\"posted\":0,\"recorded\":0,\"held\":0,\"undone\":0,\"already_there\":9,\"held_posted\":0,\"cards_flagged\":0,\"terminal_flagged\":false}
 {\"file\":\"$T/e2\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":12,\"taken\":0,\"posted\":0,\"recorded\":0,\"held\":0,\"undone\":0,\"already_there\":12,\"held_posted\":0,\"cards_flagged\":0,\"terminal_flagged\":false}" "$RC|$OUT"
 VOIDED=$(q "select id from entry where terminal_id = 1 and terminal_seq = 10")
-check_eq "e2: the earn of 20 and its void (reversing that entry); the bono recorded" \
-    "0|2|void:$VOIDED|12|recorded" \
-    "$(bal 12 PTS)|$(bal 12 STAMP:1)|$(q "select kind || ':' || reverses from entry where terminal_id = 1 and terminal_seq = 11")|$(q 'select count(*) from terminal_entry')|$(q 'select outcome from terminal_entry where seq = 12')"
-check_eq "8 terminal entries in the ledger, each key once; nothing flagged" "8|0" \
+check_eq "e2: the earn of 20 and its void (reversing that entry); a bono session used (5 - 1)" \
+    "0|2|void:$VOIDED|12|posted|4|1" \
+    "$(bal 12 PTS)|$(bal 12 STAMP:1)|$(q "select kind || ':' || reverses from entry where terminal_id = 1 and terminal_seq = 11")|$(q 'select count(*) from terminal_entry')|$(q 'select outcome from terminal_entry where seq = 12')|$(bal 12 BONO:3)|$(q "select amount from balance b join account a on a.id = b.account_id where a.name = 'bonos_used' and b.asset = 'BONO:3'")"
+check_eq "9 terminal entries in the ledger, each key once; nothing flagged" "9|0" \
     "$(q 'select count(*) from entry where terminal_id is not null')|$(q 'select count(*) from sync_finding')"
 run_capture "$LEAL" ledger verify
-check_match "ledger verify after the imports" "^ledger ok: 10 entries" "$OUT"
+check_match "ledger verify after the imports" "^ledger ok: 12 entries" "$OUT"
 
 # The ack: the terminal's own journal accepts it (and only once).
 run_capture "$LEAL" sync ack --terminal 1 -o "$T/ack1" --json
