@@ -242,6 +242,22 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_SYNC_CONFLICT, "terminal journal entry differs from the one the host took with the "
                             "same terminal, epoch and sequence (a wiped storage or a forgery)"),
     E(LEAL_E_SYNC_NOTHING, "nothing taken from this terminal yet: import its journal first"),
+    E(LEAL_E_QR_MALFORMED, "not a leal QR code (or a damaged one); scan it again or ask the "
+                           "customer for their card"),
+    E(LEAL_E_QR_TRUNCATED, "QR code is cut short; scan the whole code again"),
+    E(LEAL_E_QR_FORMAT_VERSION, "QR code made by a newer leal; update this terminal's software"),
+    E(LEAL_E_QR_KEY_VERSION, "QR code signed with a key this terminal does not hold; load a "
+                             "newer terminal bundle"),
+    E(LEAL_E_QR_SIGNATURE, "QR code refused: its signature does not verify (altered or "
+                           "forged)"),
+    E(LEAL_E_QR_PROGRAM, "QR code belongs to another loyalty program"),
+    E(LEAL_E_QR_FUTURE, "QR code is not valid yet (dated ahead of this terminal's clock); check "
+                        "the clock"),
+    E(LEAL_E_QR_EXPIRED, "QR code has expired; the customer gets a new one at the desk or in "
+                         "the app"),
+    E(LEAL_E_QR_REVOKED, "QR code revoked (a lost phone or a re-issued code); the customer "
+                         "gets a new one at the desk"),
+    E(LEAL_E_QR_REPLAYED, "QR code already used at this terminal; show a fresh code"),
 };
 
 #undef E

@@ -200,6 +200,18 @@ typedef enum leal_err {
     LEAL_E_SYNC_CONFLICT = 481,
     LEAL_E_SYNC_NOTHING = 482,
 
+    /* 540..549: QR tokens (cardlayout/qr/qr_token.h) */
+    LEAL_E_QR_MALFORMED = 540,
+    LEAL_E_QR_TRUNCATED = 541,
+    LEAL_E_QR_FORMAT_VERSION = 542,
+    LEAL_E_QR_KEY_VERSION = 543,
+    LEAL_E_QR_SIGNATURE = 544,
+    LEAL_E_QR_PROGRAM = 545,
+    LEAL_E_QR_FUTURE = 546,
+    LEAL_E_QR_EXPIRED = 547,
+    LEAL_E_QR_REVOKED = 548,
+    LEAL_E_QR_REPLAYED = 549,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

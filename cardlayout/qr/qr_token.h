@@ -1,0 +1,96 @@
+/*
+ * qr_token.h - leal's QR tokens (cardlayout/qr/QR.md): the binary token, its
+ * text form for a QR code's alphanumeric mode ("LQ:" and Base45), and its
+ * verification with the issuer's `qr` public keys (KEYS.md role 6), offline.
+ * Format 1 has the static code (kind 1): it names an account for earning
+ * points and stamps and can never spend. Signing is host code; this module
+ * only builds the signed bytes and checks them. Freestanding: caller memory,
+ * crypto through the provider.
+ * Errors (the first check that fails, in QR.md's order): LEAL_E_QR_MALFORMED,
+ * LEAL_E_QR_TRUNCATED, LEAL_E_QR_FORMAT_VERSION, LEAL_E_QR_KEY_VERSION,
+ * LEAL_E_QR_SIGNATURE, LEAL_E_QR_PROGRAM, LEAL_E_QR_FUTURE,
+ * LEAL_E_QR_EXPIRED, LEAL_E_QR_REVOKED; LEAL_E_NO_SPACE (caller's buffer).
+ */
+#ifndef LEAL_QR_TOKEN_H
+#define LEAL_QR_TOKEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys/base/err.h"
+#include "keys/crypto.h"
+
+#define QR_TEXT_PREFIX "LQ:"
+#define QR_TEXT_PREFIX_LEN 3
+#define QR_FORMAT_VERSION 1
+#define QR_SIGNED_DOMAIN "leal-qr" /* 7 bytes before the signed token bytes */
+#define QR_SIGNED_DOMAIN_LEN 7
+#define QR_STATIC_BODY_LEN 28
+#define QR_STATIC_LEN (QR_STATIC_BODY_LEN + CRYPTO_ED25519_SIGNATURE)
+#define QR_TOKEN_MAX 256
+/* Characters of the longest text, with its NUL. */
+#define QR_TEXT_MAX (QR_TEXT_PREFIX_LEN + QR_TOKEN_MAX / 2 * 3 + 1)
+#define QR_SIGNED_MAX (QR_SIGNED_DOMAIN_LEN + QR_TOKEN_MAX)
+#define QR_SECONDS_PER_DAY 86400u
+
+enum qr_kind {
+    QR_KIND_STATIC = 1,
+};
+
+/* A static code's fields (QR.md "Static code"). Days count from 1970-01-01 UTC. */
+struct qr_static {
+    uint8_t key_version;      /* of the `qr` role that signed it, 1..255 */
+    uint8_t flags;            /* 0 in format 1 */
+    uint32_t program_id;      /* != 0 */
+    uint64_t account_id;      /* the ledger's account, != 0 */
+    uint64_t virtual_card_id; /* this code's own id (hot list), != 0 */
+    uint16_t issued_day;
+    uint16_t expires_day; /* refused from 00:00 UTC of this day on; > issued_day */
+};
+
+struct qr_token {
+    enum qr_kind kind;
+    struct qr_static code;
+};
+
+/* One version of the `qr` role's public key, as a terminal bundle holds it. */
+struct qr_key {
+    uint8_t version;
+    uint8_t public_key[CRYPTO_ED25519_PUBLIC];
+};
+
+/* What the verifier checks a token against. revoked (may be NULL) answers
+ * whether a virtual card id is on the package's hot list. */
+struct qr_expect {
+    uint32_t program_id;
+    uint64_t now; /* the terminal's clock, seconds since 1970 UTC */
+    const struct qr_key *keys;
+    size_t key_count;
+    bool (*revoked)(void *ctx, uint64_t virtual_card_id);
+    void *revoked_ctx;
+};
+
+/* The 28 bytes a static code's signature covers; checks the fields. */
+LEAL_MUST_CHECK leal_err qr_static_encode_body(const struct qr_static *s, uint8_t *out, size_t cap,
+                                               size_t *len);
+/* The message signed: "leal-qr" || body. */
+LEAL_MUST_CHECK leal_err qr_signed_message(const uint8_t *body, size_t body_len, uint8_t *msg,
+                                           size_t cap, size_t *msg_len);
+/* The token's structure and fields, without its signature. */
+LEAL_MUST_CHECK leal_err qr_token_parse(const uint8_t *tok, size_t len, struct qr_token *t);
+
+/* "LQ:" and Base45 of tok, with a NUL. */
+LEAL_MUST_CHECK leal_err qr_text_encode(const uint8_t *tok, size_t len, char *out, size_t cap,
+                                        size_t *out_len);
+/* The token bytes of a text (len characters; no NUL needed). */
+LEAL_MUST_CHECK leal_err qr_text_decode(const char *text, size_t len, uint8_t *tok, size_t cap,
+                                        size_t *tok_len);
+
+/* Every check of QR.md "Verifying", on token bytes or on a code's text. */
+LEAL_MUST_CHECK leal_err qr_verify_bytes(const struct crypto_provider *cp, const uint8_t *tok,
+                                         size_t len, const struct qr_expect *e, struct qr_token *t);
+LEAL_MUST_CHECK leal_err qr_verify_text(const struct crypto_provider *cp, const char *text,
+                                        size_t len, const struct qr_expect *e, struct qr_token *t);
+
+#endif
