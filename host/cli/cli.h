@@ -105,5 +105,7 @@ int cmd_agent(int argc, char **argv);
 int cmd_desk(int argc, char **argv);
 /* `leal sync import|ack`: terminal journals into the ledger (cmd_sync.c). */
 int cmd_sync(int argc, char **argv);
+/* `leal reconcile [accept]`: findings across cards, terminals and the ledger (cmd_reconcile.c). */
+int cmd_reconcile(int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "host/file.h"
+#include "host/ledger/ledger_reconcile.h"
 #include "host/keys/keyfile.h"
 #include "host/keys/passphrase.h"
 #include "host/sync/sync.h"
@@ -17,7 +18,8 @@
 #define SYNC_MAX_EXPORT (64u << 20)
 
 static const char sync_help[] =
-    "usage: leal sync import FILE... [--json] [--db PATH] [--keystore PATH] [--passphrase-file F]\n"
+    "usage: leal sync import FILE... [--no-reconcile] [--json] [--db PATH] [--keystore PATH]\n"
+    "                        [--passphrase-file F]\n"
     "       leal sync ack --terminal ID -o FILE [--json] [--db PATH] [--keystore PATH]\n"
     "                     [--passphrase-file F]\n"
     "import takes terminal journal exports (leal-terminal journal export) into the ledger:\n"
@@ -26,7 +28,9 @@ static const char sync_help[] =
     "(terminal, epoch, sequence): importing a file again, or an overlapping one, posts\n"
     "nothing twice. A broken MAC or chain takes nothing from that entry on, names it and\n"
     "flags the terminal (exit 1). ack writes the acknowledgment the terminal loads to drop\n"
-    "what the host took (leal-terminal journal ack FILE).\n";
+    "what the host took (leal-terminal journal ack FILE). After the files, import\n"
+    "reconciles (leal reconcile) and says so when it found something new;\n"
+    "--no-reconcile leaves that to a later leal reconcile.\n";
 
 /* The keystore's journal masters only: every other role is wiped at once. */
 static int journal_keys(const struct lcli_opt *o, size_t n, struct keyset **ks)
@@ -118,13 +122,31 @@ static int import_one(struct ledger *l, const struct sync_keys *k, const char *f
     return cli_fail(err, "%s", file);
 }
 
+/* Reconciliation after the imports (ledger_reconcile.h): a line only when
+ * it found something new. */
+static int reconcile_after(struct ledger *l, bool json)
+{
+    struct ledger_reconcile_counts k;
+    leal_err err = ledger_reconcile(l, 0, 0, &k);
+    if (err != LEAL_OK)
+        return lcli_fail(l, err, "reconcile after the import");
+    if (k.found == 0)
+        return CLI_EXIT_OK;
+    if (json)
+        printf("{\"reconcile\":{\"cards\":%u,\"new\":%u,\"fraud\":%u,\"blocked\":%u,"
+               "\"open\":%u}}\n",
+               k.cards, k.found, k.fraud, k.blocked, k.open);
+    else
+        printf("reconcile: %u new finding(s) (%u fraud, %u card(s) blocked), %u open: leal "
+               "reconcile lists them\n",
+               k.found, k.fraud, k.blocked, k.open);
+    return CLI_EXIT_OK;
+}
+
 static int import(int argc, char **argv)
 {
-    struct lcli_opt o[] = {{"db", 0, 0},
-                           {"keystore", 0, 0},
-                           {"passphrase-file", 0, 0},
-                           {"json", 1, 0},
-                           {"help", 1, 0}};
+    struct lcli_opt o[] = {{"db", 0, 0},   {"keystore", 0, 0},     {"passphrase-file", 0, 0},
+                           {"json", 1, 0}, {"no-reconcile", 1, 0}, {"help", 1, 0}};
     const char *pos[SYNC_MAX_FILES + 1];
     size_t npos = N(pos);
     struct keyset *ks = NULL;
@@ -147,7 +169,10 @@ static int import(int argc, char **argv)
             if (rc > worst)
                 worst = rc;
         }
-        rc = worst;
+        rc = lcli_get(o, N(o), "no-reconcile")
+                 ? worst
+                 : reconcile_after(l, lcli_get(o, N(o), "json") != NULL);
+        rc = rc > worst ? rc : worst;
     }
     free_keys(ks);
     ledger_close(l);

@@ -31,6 +31,8 @@ static const struct cli_command commands[] = {
      cmd_rules},
     {"backup", "online consistent copy of the ledger database", cmd_backup},
     {"sync", "terminal journals: import (verified, posted exactly once), ack", cmd_sync},
+    {"reconcile", "cards' counters across terminals against the ledger: findings, fraud blocked",
+     cmd_reconcile},
     {"desk", "the desk's card loop: every card presented read, one line each (--stdio: commands)",
      cmd_desk},
     {"agent", "desk agent: unlock the keystore once for the card commands (start, status, stop)",

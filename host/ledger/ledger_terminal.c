@@ -102,12 +102,14 @@ static leal_err te_get(struct ledger *l, int64_t terminal, uint32_t epoch, uint3
     return err;
 }
 
-leal_err ledger_terminal_finding(struct ledger *l, int64_t terminal_id, uint32_t epoch,
-                                 uint32_t seq, const char *kind, const char *detail)
+leal_err ledger_terminal_finding(struct ledger *l, int64_t terminal_id,
+                                 const struct ledger_terminal_at *at, const char *kind,
+                                 const char *detail)
 {
     return store_write(l, FINDING_SQL,
-                       SVALS(SV_I64(ledger_now()), SV_I64(terminal_id), SV_I64(epoch), SV_I64(seq),
-                             SV_NULL, SV_TEXT(kind), SV_TEXT(detail)),
+                       SVALS(SV_I64(ledger_now()), SV_I64(terminal_id), SV_I64(at->epoch),
+                             SV_I64(at->seq), SV_I64_OR_NULL(at->card_id), SV_TEXT(kind),
+                             SV_TEXT(detail)),
                        NULL);
 }
 

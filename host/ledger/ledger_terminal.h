@@ -95,13 +95,19 @@ LEAL_MUST_CHECK leal_err ledger_terminal_retry_held(struct ledger *l,
                                                     const struct ledger_terminal_accounts *a,
                                                     uint32_t *posted);
 
-/* Records a finding about terminal_id (epoch, seq: the entry; seq 0 the
- * export as a whole) once: the same (terminal, epoch, seq, kind) again
- * changes nothing. kind: "mac", "chain", "gap", "conflict", "epoch",
- * "recovery", "card_excess", "held". Its own transaction, or in the batch. */
+/* Where a finding is: the entry (epoch, seq; seq 0 the export as a whole)
+ * and the card it names (0: none). */
+struct ledger_terminal_at {
+    uint32_t epoch, seq;
+    int64_t card_id;
+};
+/* Records a finding about terminal_id at *at once: the same (terminal,
+ * epoch, seq, kind) again changes nothing. kind: "mac", "chain", "gap",
+ * "conflict", "epoch", "recovery", "card_excess", "held". Its own
+ * transaction, or in the batch. */
 LEAL_MUST_CHECK leal_err ledger_terminal_finding(struct ledger *l, int64_t terminal_id,
-                                                 uint32_t epoch, uint32_t seq, const char *kind,
-                                                 const char *detail);
+                                                 const struct ledger_terminal_at *at,
+                                                 const char *kind, const char *detail);
 
 /* The newest entry taken from terminal_id (by epoch, then sequence): what an
  * ack names. *found false when none. */

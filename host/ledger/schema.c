@@ -49,6 +49,31 @@
     " UNIQUE (terminal_id, epoch, seq, kind)) STRICT;"                                             \
     "CREATE INDEX sync_finding_card ON sync_finding(card_id) WHERE card_id IS NOT NULL;"
 
+/* Reconciliation's findings (host/ledger/ledger_reconcile.h): one row per
+ * (kind, card, terminal, evidence), 0 for no card or no terminal; run is the
+ * reconciliation that last saw it (a gap it no longer sees is resolved).
+ * Kept in one macro so it moves to the next number by moving one line. */
+#define RECONCILE_MIGRATION                                                                        \
+    "CREATE TABLE reconcile_finding("                                                              \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
+    " card_id INTEGER NOT NULL CHECK (card_id >= 0),"                                              \
+    " terminal_id INTEGER NOT NULL CHECK (terminal_id >= 0),"                                      \
+    " kind TEXT NOT NULL CHECK (kind IN ('gap','doubt','clone','rollback','balance','tamper',"     \
+    "  'cap')),"                                                                                   \
+    " fraud INTEGER NOT NULL CHECK (fraud IN (0, 1)),"                                             \
+    " evidence TEXT NOT NULL,"                                                                     \
+    " detail TEXT NOT NULL,"                                                                       \
+    " found_at INTEGER NOT NULL,"                                                                  \
+    " state TEXT NOT NULL CHECK (state IN ('open','accepted','resolved')),"                        \
+    " reason TEXT,"                                                                                \
+    " operator TEXT,"                                                                              \
+    " closed_at INTEGER,"                                                                          \
+    " run INTEGER NOT NULL,"                                                                       \
+    " CHECK (state <> 'accepted' OR reason IS NOT NULL),"                                          \
+    " UNIQUE (kind, card_id, terminal_id, evidence)) STRICT;"                                      \
+    "CREATE INDEX reconcile_finding_card ON reconcile_finding(card_id, state);"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -460,7 +485,8 @@ static const char *const migrations[] = {
     " seen_sessions INTEGER CHECK (seen_sessions BETWEEN 0 AND 65535),"
     " seen_at INTEGER,"
     " PRIMARY KEY (account_id, bono_id)) STRICT, WITHOUT ROWID;",
-    SYNC_MIGRATION, /* 14 -> 15 */
+    SYNC_MIGRATION,      /* 14 -> 15 */
+    RECONCILE_MIGRATION, /* 15 -> 16 */
 };
 
 int schema_count(void)

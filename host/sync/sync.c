@@ -197,8 +197,49 @@ static leal_err take(struct ledger *l, const uint8_t *p, size_t len, uint32_t go
     return ledger_batch_commit(l);
 }
 
+/* The fault's finding, and one for each entry from it on (up to
+ * SYNC_FAULT_CARDS) that names a card: reconciliation blocks those cards
+ * (ledger_reconcile.h "tamper"). Their bytes are not authentic; they only
+ * say which cards the broken journal is about. */
+#define SYNC_FAULT_CARDS 16
+static leal_err cards_at_fault(struct ledger *l, const uint8_t *p, size_t len,
+                               const struct sync_result *r, uint32_t good)
+{
+    struct walk w = {p, len, JOURNAL_EXPORT_HEADER_LEN, {0}, NULL, 0};
+    const char *kind = r->fault == LEAL_E_JOURNAL_MAC ? "mac" : "chain";
+    uint32_t named = 0, i = 0;
+    int64_t card = 0;
+    leal_err err;
+    /* The entry at fault (none for the export as a whole). */
+    while (i <= good && i < r->info.count && walk_next(&w) == LEAL_OK)
+        i++;
+    if (i == good + 1 && r->fault_seq != 0 && w.e.card_id <= INT64_MAX)
+        card = (int64_t)w.e.card_id;
+    err = ledger_terminal_finding(l, r->info.terminal_id,
+                                  &(struct ledger_terminal_at){r->fault_epoch, r->fault_seq, card},
+                                  kind, r->why);
+    w = (struct walk){p, len, JOURNAL_EXPORT_HEADER_LEN, {0}, NULL, 0};
+    for (i = 0; err == LEAL_OK && i < r->info.count && named < SYNC_FAULT_CARDS; i++) {
+        char detail[160];
+        if (walk_next(&w) != LEAL_OK)
+            break;
+        if (i < good || (i == good && r->fault_seq != 0) || w.e.card_id == 0 ||
+            w.e.card_id > INT64_MAX)
+            continue;
+        snprintf(detail, sizeof detail,
+                 "not taken: in terminal %u's journal from its broken entry (sequence %u) on",
+                 r->info.terminal_id, r->fault_seq);
+        err = ledger_terminal_finding(
+            l, r->info.terminal_id,
+            &(struct ledger_terminal_at){w.e.epoch, w.e.seq, (int64_t)w.e.card_id}, kind, detail);
+        named++;
+    }
+    return err;
+}
+
 /* A finding for the fault verify found (the terminal is flagged). */
-static leal_err record_fault(struct ledger *l, struct sync_result *r, uint32_t good)
+static leal_err record_fault(struct ledger *l, const uint8_t *p, size_t len, struct sync_result *r,
+                             uint32_t good)
 {
     const char *what =
         r->fault == LEAL_E_JOURNAL_MAC
@@ -214,8 +255,7 @@ static leal_err record_fault(struct ledger *l, struct sync_result *r, uint32_t g
         snprintf(r->why, sizeof r->why, "%s: nothing taken from it on (the %u before it verify)",
                  what, good);
     r->terminal_flagged = true;
-    return ledger_terminal_finding(l, r->info.terminal_id, r->fault_epoch, r->fault_seq,
-                                   r->fault == LEAL_E_JOURNAL_MAC ? "mac" : "chain", r->why);
+    return cards_at_fault(l, p, len, r, good);
 }
 
 leal_err sync_import(struct ledger *l, const struct sync_keys *k, const uint8_t *p, size_t len,
@@ -251,7 +291,7 @@ leal_err sync_import(struct ledger *l, const struct sync_keys *k, const uint8_t 
         return r->fault;
     if ((r->fault = fault) == LEAL_OK)
         return LEAL_OK;
-    if ((err = record_fault(l, r, good)) != LEAL_OK)
+    if ((err = record_fault(l, p, len, r, good)) != LEAL_OK)
         return err;
     return r->fault;
 }

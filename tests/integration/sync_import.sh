@@ -63,7 +63,7 @@ export $T/e2
 EOF
 check_eq "journal_gen made the exports" "0|1200|1584" "$?|$(stat -c %s "$T/e1")|$(stat -c %s "$T/e2")"
 
-run_capture "$LEAL" sync import "$T/e1"
+run_capture "$LEAL" sync import --no-reconcile "$T/e1"
 check_eq "import e1" "0|$T/e1: terminal 1, epoch 1796290000, sequences 1 to 9: 9 taken (6 posted, 3 recorded without movement, 0 held, 0 undone by a settle), 0 already there|" "$RC|$OUT|$ERR"
 check_eq "e1: account 11 PTS 100+12+10-50, EUR 20.00-5.00-3.00; 12: 2 stamps" "72|1200|0|2" \
     "$(bal 11 PTS)|$(bal 11 EUR)|$(bal 12 PTS)|$(bal 12 STAMP:1)"
@@ -76,7 +76,7 @@ check_eq "e1: every entry taken with its outcome" \
     "1:16:recorded 2:1:posted 3:2:posted 4:3:posted 5:5:posted 6:5:posted 7:4:posted 8:8:recorded 9:9:recorded" \
     "$(q "select group_concat(seq || ':' || op || ':' || outcome, ' ') from (select * from terminal_entry order by seq)")"
 
-run_capture "$LEAL" sync import "$T/e2" "$T/e1" "$T/e2" --json
+run_capture "$LEAL" sync import --no-reconcile "$T/e2" "$T/e1" "$T/e2" --json
 check_eq "the overlapping e2, then e1 and e2 again: only e2's three new entries are taken" "0|{\"file\":\"$T/e2\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":12,\"taken\":3,\"posted\":3,\"recorded\":0,\"held\":0,\"undone\":0,\"already_there\":9,\"held_posted\":0,\"cards_flagged\":0,\"terminal_flagged\":false}
 {\"file\":\"$T/e1\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":9,\"taken\":0,\"posted\":0,\"recorded\":0,\"held\":0,\"undone\":0,\"already_there\":9,\"held_posted\":0,\"cards_flagged\":0,\"terminal_flagged\":false}
 {\"file\":\"$T/e2\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":12,\"taken\":0,\"posted\":0,\"recorded\":0,\"held\":0,\"undone\":0,\"already_there\":12,\"held_posted\":0,\"cards_flagged\":0,\"terminal_flagged\":false}" "$RC|$OUT"
@@ -97,7 +97,7 @@ check_eq "ack file: 56 bytes, 0600, LJAK" "56|600|4c4a414b" \
 printf 'ack %s\ncard 1001 desfire 72 1200\nearn 1001 700 7\ncard 1002 classic 0 0\nfill 1002 0\nexport %s\n' "$T/ack1" "$T/e3" |
     gen --terminal 1 --state "$T/t1.state"
 check_eq "the terminal applied the ack and exports only what came after" 0 "$?"
-run_capture "$LEAL" sync import "$T/e3"
+run_capture "$LEAL" sync import --no-reconcile "$T/e3"
 check_eq "e3: the terminal's ACK entry (recorded), a new earn, the third stamp (its reward: the goal, 3, used)" "0|$T/e3: terminal 1, epoch 1796290000, sequences 13 to 15: 3 taken (2 posted, 1 recorded without movement, 0 held, 0 undone by a settle), 0 already there|79|0|3|-3" \
     "$RC|$OUT|$(bal 11 PTS)|$(bal 12 STAMP:1)|$(bal 10 STAMP:1)|$(bal 9 STAMP:1)"
 printf 'ack %s\n' "$T/ack1" | gen --terminal 1 --state "$T/t1.state" 2>/dev/null
@@ -115,12 +115,13 @@ EOF
 OFF=$((32 + 3 * 128 + 70))
 cp "$T/t2" "$T/t2.bad"
 printf '\x01' | dd of="$T/t2.bad" bs=1 seek=$OFF conv=notrunc 2>/dev/null
-run_capture "$LEAL" sync import "$T/t2.bad"
+run_capture "$LEAL" sync import --no-reconcile "$T/t2.bad"
 check_eq "a changed byte in sequence 4: exit 1, one line naming it" "1||leal: $T/t2.bad: terminal 2, epoch 1796300000, sequence 4: its MAC does not verify (altered, damaged, or not this terminal's key): nothing taken from it on (the 3 before it verify); 3 new entries taken before it; terminal 2 flagged" \
     "$RC|$OUT|$ERR"
-check_eq "entries 1-3 taken (79+1+2), 4 and 5 not; the terminal flagged" "82|3|mac:4" \
-    "$(bal 11 PTS)|$(q 'select count(*) from terminal_entry where terminal_id = 2')|$(q "select kind || ':' || seq from sync_finding where terminal_id = 2")"
-run_capture "$LEAL" sync import "$T/t2"
+check_eq "entries 1-3 taken (79+1+2), 4 and 5 not; the terminal flagged, the card of 4 and 5 named" \
+    "82|3|mac:4:1001 mac:5:1001" \
+    "$(bal 11 PTS)|$(q 'select count(*) from terminal_entry where terminal_id = 2')|$(q "select group_concat(kind || ':' || seq || ':' || coalesce(card_id, '-'), ' ') from (select * from sync_finding where terminal_id = 2 order by seq)")"
+run_capture "$LEAL" sync import --no-reconcile "$T/t2"
 check_eq "the good export takes the rest" "0|2 taken|94" \
     "$RC|$(echo "$OUT" | grep -o '[0-9]* taken')|$(bal 11 PTS)"
 # The export's own MAC changed: nothing taken, the export named (sequence 0).
@@ -131,7 +132,7 @@ export $T/t3
 EOF
 cp "$T/t3" "$T/t3.bad"
 printf '\xff' | dd of="$T/t3.bad" bs=1 seek=$(($(stat -c %s "$T/t3") - 1)) conv=notrunc 2>/dev/null
-run_capture "$LEAL" sync import "$T/t3.bad"
+run_capture "$LEAL" sync import --no-reconcile "$T/t3.bad"
 check_eq "the export's MAC changed: nothing taken, sequence 0 named" "1|leal: $T/t3.bad: terminal 3, epoch 1796310000, sequence 0: the export's own MAC does not verify (sequences 1 to 2): nothing of it taken; 0 new entries taken before it; terminal 3 flagged|0|94" \
     "$RC|$ERR|$(q 'select count(*) from terminal_entry where terminal_id = 3')|$(bal 11 PTS)"
 
@@ -144,14 +145,14 @@ earn 1003 100 1
 earn 1003 100 1
 export $T/t4a
 EOF
-"$LEAL" sync import "$T/t4a" --db "$T/other.db" >/dev/null
+"$LEAL" sync import --no-reconcile "$T/t4a" --db "$T/other.db" >/dev/null
 "$LEAL" sync ack --terminal 4 -o "$T/ack4" --db "$T/other.db" >/dev/null
 printf 'ack %s\ncard 1003 desfire 2 0\nearn 1003 100 1\nexport %s\n' "$T/ack4" "$T/t4b" |
     gen --terminal 4 --state "$T/t4.state"
-run_capture "$LEAL" sync import "$T/t4b"
+run_capture "$LEAL" sync import --no-reconcile "$T/t4b"
 check_eq "a gap: exit 1, named, nothing taken" "1|leal: $T/t4b: terminal 4, epoch 1796320000, sequence 4: sequence 3 was never taken: import it first; 0 new entries taken before it; terminal 4 flagged|0|gap:4" \
     "$RC|$ERR|$(q 'select count(*) from terminal_entry where terminal_id = 4')|$(q "select kind || ':' || seq from sync_finding where terminal_id = 4")"
-run_capture "$LEAL" sync import "$T/t4a" "$T/t4b"
+run_capture "$LEAL" sync import --no-reconcile "$T/t4a" "$T/t4b"
 check_eq "with the first export before it, both are taken" "0|5|3" \
     "$RC|$(q 'select count(*) from terminal_entry where terminal_id = 4')|$(bal 13 PTS)"
 
@@ -162,13 +163,13 @@ card 1001 desfire 94 1200
 earn 1001 100 1
 export $T/t3
 EOF
-"$LEAL" sync import "$T/t3" >/dev/null
+"$LEAL" sync import --no-reconcile "$T/t3" >/dev/null
 gen --terminal 3 --time 1796310000 <<EOF
 card 1001 desfire 94 1200
 earn 1001 999 9
 export $T/t3other
 EOF
-run_capture "$LEAL" sync import "$T/t3other"
+run_capture "$LEAL" sync import --no-reconcile "$T/t3other"
 check_eq "the same key with another MAC: a conflict, named, nothing taken" "1|leal: $T/t3other: terminal 3, epoch 1796310000, sequence 2: an entry with this key but another MAC was taken before (a wiped storage, or a forgery); 0 new entries taken before it; terminal 3 flagged|conflict:2" \
     "$RC|$ERR|$(q "select group_concat(kind || ':' || seq) from sync_finding where terminal_id = 3 and kind = 'conflict'")"
 
@@ -176,7 +177,7 @@ check_eq "the same key with another MAC: a conflict, named, nothing taken" "1|le
 gen --terminal 9 <<EOF
 export $T/t9
 EOF
-run_capture "$LEAL" sync import "$T/t9"
+run_capture "$LEAL" sync import --no-reconcile "$T/t9"
 check_eq "unknown terminal" "2|leal: $T/t9: terminal 9 is not registered in the ledger; add it with 'leal terminal add' (or import into the ledger it belongs to)" \
     "$RC|$ERR"
 
@@ -195,7 +196,7 @@ tear
 redeem 1003 2 300
 export $T/t2b
 EOF
-run_capture "$LEAL" sync import "$T/t2b"
+run_capture "$LEAL" sync import --no-reconcile "$T/t2b"
 check_eq "two commits without answer settled, a tear, a card over its account, a refused redeem" "0|$T/t2b: terminal 2, epoch 1796330000, sequences 1 to 7: 7 taken (3 posted, 3 recorded without movement, 1 held, 1 undone by a settle), 0 already there; 1 card(s) flagged for reconciliation; terminal 2 flagged" "$RC|$OUT"
 E4=$(q 'select entry_id from terminal_entry where terminal_id = 2 and epoch = 1796330000 and seq = 4')
 check_eq "the earn settled done stays posted; the one not done is reversed by its settle; 1003 untouched" \
@@ -208,7 +209,7 @@ check_eq "findings: the new epoch, the recovery, the held redeem, the card" \
 # terminal's journal in life), the next import posts it under its own key.
 "$LEAL" ledger post --account 13 --asset PTS --amount 400 --reason "points from elsewhere" \
     --operator t >/dev/null
-run_capture "$LEAL" sync import "$T/t2b"
+run_capture "$LEAL" sync import --no-reconcile "$T/t2b"
 check_eq "a later import posts what was held" "0|$T/t2b: terminal 2, epoch 1796330000, sequences 1 to 7: 0 taken (0 posted, 0 recorded without movement, 0 held, 0 undone by a settle), 7 already there; 1 entry held before now posted|103|posted|redeem" \
     "$RC|$OUT|$(bal 13 PTS)|$(q 'select outcome from terminal_entry where terminal_id = 2 and epoch = 1796330000 and seq = 7')|$(q 'select kind from entry where terminal_id = 2 and terminal_epoch = 1796330000 and terminal_seq = 7')"
 run_capture "$LEAL" ledger verify

@@ -1,0 +1,464 @@
+/* ledger_reconcile.c - cards' counters across terminals against the ledger (ledger_reconcile.h). */
+#include "ledger_reconcile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "firmware/core/journal.h"
+#include "store.h"
+
+/* Every entry naming a card, card by card, in the terminals' time order. */
+#define ENTRIES_SQL                                                                                \
+    "SELECT x.card_id, s.program_id, x.terminal_id, x.epoch, x.seq, x.raw, x.outcome FROM "        \
+    "terminal_entry x JOIN terminal t ON t.id = x.terminal_id JOIN store s ON s.id = t.store_id "  \
+    "WHERE x.card_id IS NOT NULL AND (?1 = 0 OR s.program_id = ?1) AND (?2 = 0 OR x.card_id = "    \
+    "?2) "                                                                                         \
+    "ORDER BY x.card_id, x.at, x.terminal_id, x.epoch, x.seq"
+/* The import's findings of a broken journal that name a card. */
+#define TAMPER_SQL                                                                                 \
+    "SELECT f.card_id, s.program_id, f.terminal_id, f.epoch, f.seq, f.kind FROM sync_finding f "   \
+    "JOIN terminal t ON t.id = f.terminal_id JOIN store s ON s.id = t.store_id WHERE f.kind IN "   \
+    "('mac','chain','conflict') AND f.card_id IS NOT NULL AND (?1 = 0 OR s.program_id = ?1) AND "  \
+    "(?2 = 0 OR f.card_id = ?2) ORDER BY f.id"
+/* Terminals of the program (but the one that saw the jump) with nothing
+ * taken from after the card's last known state. */
+#define UNSYNCED_SQL                                                                               \
+    "SELECT t.id FROM terminal t JOIN store s ON s.id = t.store_id WHERE s.program_id = ?1 AND "   \
+    "t.id <> ?3 AND coalesce((SELECT max(x.at) FROM terminal_entry x WHERE x.terminal_id = "       \
+    "t.id), 0) < ?2 ORDER BY t.id LIMIT 5"
+#define FIND_SQL                                                                                   \
+    "SELECT id, state FROM reconcile_finding WHERE kind = ?1 AND card_id = ?2 AND terminal_id = "  \
+    "?3 AND evidence = ?4"
+#define INSERT_SQL                                                                                 \
+    "INSERT INTO reconcile_finding(program_id, card_id, terminal_id, kind, fraud, evidence, "      \
+    "detail, found_at, state, run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open', ?9)"
+#define SEEN_SQL                                                                                   \
+    "UPDATE reconcile_finding SET run = ?2, state = CASE state WHEN 'resolved' THEN 'open' ELSE "  \
+    "state END, closed_at = CASE state WHEN 'resolved' THEN NULL ELSE closed_at END WHERE id = ?1"
+#define RUN_SQL "SELECT coalesce(max(run), 0) + 1 FROM reconcile_finding"
+#define RESOLVE_SQL                                                                                \
+    "UPDATE reconcile_finding SET state = 'resolved', closed_at = ?3 WHERE card_id = ?1 AND "      \
+    "state = 'open' AND kind IN ('gap','doubt','balance') AND run < ?2"
+#define OPEN_SQL "SELECT count(*) FROM reconcile_finding WHERE card_id = ?1 AND state = 'open'"
+#define HELD_SQL "SELECT count(*) FROM terminal_entry WHERE card_id = ?1 AND outcome = 'held'"
+#define CARDS_OF_ACCOUNT_SQL                                                                       \
+    "SELECT count(*) FROM card WHERE account_id = ?1 AND status IN ('active','blocked')"
+#define LIST_SQL                                                                                   \
+    "SELECT id, program_id, card_id, terminal_id, kind, fraud, evidence, detail, found_at, "       \
+    "state, coalesce(reason, ''), coalesce(operator, ''), coalesce(closed_at, 0) FROM "            \
+    "reconcile_finding WHERE (?1 = 0 OR program_id = ?1) AND (?2 = 0 OR card_id = ?2) AND (?3 OR " \
+    "state = 'open') ORDER BY id"
+#define ACCEPT_SQL                                                                                 \
+    "UPDATE reconcile_finding SET state = 'accepted', reason = ?2, operator = ?3, closed_at = ?4 " \
+    "WHERE id = ?1 AND state = 'open'"
+
+/* One journal entry about a card, as reconciliation needs it. */
+struct obs {
+    uint32_t terminal, epoch, seq;
+    uint64_t at;
+    uint32_t before, after; /* the card's counter */
+    uint8_t op, kind;
+    uint32_t points, purse;
+    bool purse_read;
+};
+
+struct walk {
+    struct ledger *l;
+    struct ledger_reconcile_counts *c;
+    int64_t run;
+    int64_t card, program;
+    struct obs *v;
+    size_t n, cap;
+    bool trouble; /* a gap, doubt or fraud this run: the balances wait */
+};
+
+/* A finding, once: new ones counted, and fraud blocks the card. */
+static leal_err finding(struct walk *w, int64_t terminal, const char *kind, bool fraud,
+                        const char *evidence, const char *detail)
+{
+    int64_t card = w->card;
+    struct store_stmt *st;
+    char state[12] = "";
+    int64_t id = 0;
+    int row = 0;
+    struct ledger_card c;
+    char why[LEDGER_TEXT];
+    leal_err err;
+    if ((err = store_prep_once(w->l, FIND_SQL, &st)) != LEAL_OK)
+        return err;
+    store_bind(st, SVALS(SV_TEXT(kind), SV_I64(card), SV_I64(terminal), SV_TEXT(evidence)));
+    err = store_step(w->l, st, &row);
+    if (err == LEAL_OK && row) {
+        id = store_col_i64(st, 0);
+        store_col_text(st, 1, state, sizeof state);
+    }
+    store_finalize(st);
+    if (err != LEAL_OK)
+        return err;
+    if (strcmp(kind, "tamper") != 0)
+        w->trouble = true;
+    if (row)
+        return store_exec_i64(w->l, SEEN_SQL, I64S(id, w->run));
+    if ((err = store_write(w->l, INSERT_SQL,
+                           SVALS(SV_I64(w->program), SV_I64(card), SV_I64(terminal), SV_TEXT(kind),
+                                 SV_I64(fraud), SV_TEXT(evidence), SV_TEXT(detail),
+                                 SV_I64(ledger_now()), SV_I64(w->run)),
+                           NULL)) != LEAL_OK)
+        return err;
+    w->c->found++;
+    if (!fraud || card == 0)
+        return LEAL_OK;
+    w->c->fraud++;
+    if ((err = ledger_card_find_by_id(w->l, card, &c)) == LEAL_E_UNKNOWN_ID)
+        return LEAL_OK;
+    if (err != LEAL_OK || c.status != LEDGER_CARD_ACTIVE)
+        return err;
+    snprintf(why, sizeof why, "reconcile %s: %s", kind, evidence);
+    if ((err = ledger_card_change_status(w->l, card, LEDGER_CARD_BLOCKED, why, "reconcile")) ==
+        LEAL_OK)
+        w->c->blocked++;
+    return err;
+}
+
+static void name(const struct obs *o, char *out, size_t cap)
+{
+    snprintf(out, cap, "t%u/e%u/s%u", o->terminal, o->epoch, o->seq);
+}
+
+/* The terminals that may hold the taps between two counters. */
+static leal_err unsynced(struct walk *w, const struct obs *h, const struct obs *o, char *out,
+                         size_t cap)
+{
+    struct store_stmt *st;
+    leal_err err = store_prep_i64(w->l, UNSYNCED_SQL, &st,
+                                  I64S(w->program, (int64_t)h->at, (int64_t)o->terminal));
+    size_t used = 0;
+    out[0] = '\0';
+    if (err != LEAL_OK)
+        return err;
+    while (store_next_row(w->l, st, &err) && used + 24 < cap)
+        used += (size_t)snprintf(out + used, cap - used, "%s%lld", used ? ", " : "",
+                                 (long long)store_col_i64(st, 0));
+    store_finalize(st);
+    return err;
+}
+
+/* A write of the card (its counter moved) that began at counter c, before i. */
+static const struct obs *write_at(const struct walk *w, size_t i, uint32_t c)
+{
+    for (size_t k = 0; k < i; k++)
+        if (w->v[k].before == c && w->v[k].after > c)
+            return &w->v[k];
+    return NULL;
+}
+
+/* The card at h's terminal after entry i: that terminal knew whether h's
+ * commit was answered (a SETTLE 'not done' would have undone h). */
+static bool seen_again(const struct walk *w, size_t i, const struct obs *h)
+{
+    for (size_t k = i + 1; k < w->n; k++)
+        if (w->v[k].terminal == h->terminal)
+            return true;
+    return false;
+}
+
+/* The counter of one entry against everything before it. */
+static leal_err step(struct walk *w, size_t i, uint32_t *high, size_t *high_at, bool *confirmed)
+{
+    const struct obs *o = &w->v[i], *h = &w->v[*high_at], *same;
+    char ev[LEDGER_RECONCILE_EVIDENCE], detail[LEDGER_RECONCILE_DETAIL], a[32], b[32], who[64];
+    leal_err err;
+    name(o, b, sizeof b);
+    if (o->before == *high) {
+        *confirmed = true;
+    } else if (o->before > *high) {
+        if ((err = unsynced(w, h, o, who, sizeof who)) != LEAL_OK)
+            return err;
+        snprintf(ev, sizeof ev, "counter %u..%u before %s", *high, o->before, b);
+        snprintf(detail, sizeof detail,
+                 "card %lld: counter %u to %u not yet seen (taps at %s%s or the desk): sync "
+                 "them; this waits",
+                 (long long)w->card, *high, o->before, who[0] ? "terminal " : "",
+                 who[0] ? who : "another terminal");
+        if ((err = finding(w, 0, "gap", false, ev, detail)) != LEAL_OK)
+            return err;
+        *confirmed = true;
+    } else if ((same = write_at(w, i, o->before)) != NULL && same == h && !*confirmed &&
+               !seen_again(w, i, h)) {
+        name(h, a, sizeof a);
+        snprintf(ev, sizeof ev, "%s then %s at counter %u", a, b, o->before);
+        snprintf(detail, sizeof detail,
+                 "card %lld: counter %u again after %s began there and nothing confirmed it: that "
+                 "operation presumably did not reach the card (a torn commit; a restored dump "
+                 "looks the same): review, then accept or block",
+                 (long long)w->card, o->before, a);
+        if ((err = finding(w, h->terminal, "doubt", false, ev, detail)) != LEAL_OK)
+            return err;
+    } else if (same != NULL) {
+        name(same, a, sizeof a);
+        snprintf(ev, sizeof ev, "%s and %s at counter %u", a, b, o->before);
+        snprintf(detail, sizeof detail,
+                 "card %lld: counter %u seen twice with different contents (%s and %s, counter "
+                 "already at %u): a copy of the card or a restored dump; card blocked",
+                 (long long)w->card, o->before, a, b, *high);
+        if ((err = finding(w, o->terminal, "clone", true, ev, detail)) != LEAL_OK)
+            return err;
+    } else {
+        name(h, a, sizeof a);
+        snprintf(ev, sizeof ev, "%s to %u, %s back to %u", a, *high, b, o->before);
+        snprintf(detail, sizeof detail,
+                 "card %lld: counter back from %u (%s) to %u (%s): a restored dump; card blocked",
+                 (long long)w->card, *high, a, o->before, b);
+        if ((err = finding(w, o->terminal, "rollback", true, ev, detail)) != LEAL_OK)
+            return err;
+    }
+    if (o->after > *high) {
+        *high = o->after;
+        *high_at = i;
+        *confirmed = false;
+    }
+    return LEAL_OK;
+}
+
+/* The card's newest state against its account, when everything is in. */
+static leal_err balances(struct walk *w, const struct obs *o)
+{
+    struct ledger_card c;
+    char ev[LEDGER_RECONCILE_EVIDENCE], detail[LEDGER_RECONCILE_DETAIL], b[32];
+    int64_t held = 0, cards = 0, pts = 0, eur = 0;
+    leal_err err;
+    if ((err = ledger_card_find_by_id(w->l, w->card, &c)) == LEAL_E_UNKNOWN_ID)
+        return LEAL_OK;
+    if (err != LEAL_OK)
+        return err;
+    /* The desk wrote the card since, an entry the ledger could not take,
+     * or the account's other cards: the card alone cannot say. */
+    if (c.last_counter > (int64_t)o->after ||
+        (err = store_query_int(w->l, HELD_SQL, I64S(w->card), &held)) != LEAL_OK ||
+        (err = store_query_int(w->l, CARDS_OF_ACCOUNT_SQL, I64S(c.account_id), &cards)) !=
+            LEAL_OK ||
+        held > 0 || cards > 1)
+        return err;
+    if ((err = ledger_balance(w->l, c.account_id, "PTS", &pts)) != LEAL_OK ||
+        (err = ledger_balance(w->l, c.account_id, "EUR", &eur)) != LEAL_OK)
+        return err;
+    if (pts == (int64_t)o->points && (!o->purse_read || eur == (int64_t)o->purse))
+        return LEAL_OK;
+    name(o, b, sizeof b);
+    snprintf(ev, sizeof ev, "counter %u at %s: %u points %u cents", o->after, b, o->points,
+             o->purse_read ? o->purse : 0);
+    snprintf(detail, sizeof detail,
+             "card %lld shows %u points%s%u cents%s after %s; its account %lld holds %lld points "
+             "and %lld cents: find the operation missing on one side",
+             (long long)w->card, o->points, o->purse_read ? " and " : " (", o->purse,
+             o->purse_read ? "" : " not read)", b, (long long)c.account_id, (long long)pts,
+             (long long)eur);
+    return finding(w, o->terminal, "balance", false, ev, detail);
+}
+
+/* Every entry of one card, walked. */
+static leal_err card_walk(struct walk *w)
+{
+    uint32_t high;
+    size_t high_at = 0, newest = 0;
+    bool confirmed = false;
+    int64_t open = 0;
+    leal_err err = LEAL_OK;
+    if (w->n == 0)
+        return LEAL_OK;
+    w->c->cards++;
+    w->trouble = false;
+    high = w->v[0].after;
+    for (size_t i = 1; i < w->n && err == LEAL_OK; i++)
+        err = step(w, i, &high, &high_at, &confirmed);
+    for (size_t i = 1; i < w->n; i++)
+        if (w->v[i].after >= w->v[newest].after)
+            newest = i;
+    if (err == LEAL_OK && !w->trouble)
+        err = balances(w, &w->v[newest]);
+    if (err == LEAL_OK)
+        err = store_exec_i64(w->l, RESOLVE_SQL, I64S(w->card, w->run, ledger_now()));
+    if (err == LEAL_OK) {
+        w->c->resolved += (uint32_t)store_changes(w->l);
+        err = store_query_int(w->l, OPEN_SQL, I64S(w->card), &open);
+        w->c->open += (uint32_t)open;
+    }
+    w->n = 0;
+    return err;
+}
+
+/* One taken entry as an observation of its card (nothing when the tap read
+ * no counter, or its operation did not reach the card). */
+static leal_err observe(struct walk *w, struct store_stmt *st)
+{
+    struct journal_entry e;
+    char outcome[12];
+    int b = store_col_bytes(st, 5);
+    leal_err err;
+    store_col_text(st, 6, outcome, sizeof outcome);
+    if (b <= 0 || strcmp(outcome, "undone") == 0)
+        return LEAL_OK;
+    if ((err = journal_entry_decode(store_col_blob(st, 5), (size_t)b, &e)) != LEAL_OK)
+        return err;
+    if (e.card_kind == JOURNAL_CARD_NONE ||
+        (e.op == JOURNAL_OP_REFUSAL && e.counter_before == 0 && e.counter_after == 0))
+        return LEAL_OK;
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        struct obs *v = realloc(w->v, cap * sizeof *v);
+        if (v == NULL)
+            return LEAL_E_NO_MEMORY;
+        w->v = v;
+        w->cap = cap;
+    }
+    w->v[w->n++] = (struct obs){e.terminal_id,
+                                e.epoch,
+                                e.seq,
+                                e.utc_seconds,
+                                e.counter_before,
+                                e.counter_after,
+                                e.op,
+                                e.card_kind,
+                                e.points_after,
+                                e.purse_after,
+                                e.card_kind == JOURNAL_CARD_CLASSIC || e.op == JOURNAL_OP_PAY ||
+                                    e.op == JOURNAL_OP_PAY_EARN || e.op == JOURNAL_OP_BALANCE};
+    return LEAL_OK;
+}
+
+/* The import's tamper findings that name a card. */
+static leal_err tampered(struct walk *w, int64_t program_id, int64_t card_id)
+{
+    struct store_stmt *st;
+    char ev[LEDGER_RECONCILE_EVIDENCE], detail[LEDGER_RECONCILE_DETAIL], kind[12];
+    leal_err err = store_prep_i64(w->l, TAMPER_SQL, &st, I64S(program_id, card_id));
+    if (err != LEAL_OK)
+        return err;
+    while (err == LEAL_OK && store_next_row(w->l, st, &err)) {
+        int64_t card = store_col_i64(st, 0), terminal = store_col_i64(st, 2);
+        w->program = store_col_i64(st, 1);
+        store_col_text(st, 5, kind, sizeof kind);
+        snprintf(ev, sizeof ev, "t%lld/e%lld/s%lld %s", (long long)terminal,
+                 (long long)store_col_i64(st, 3), (long long)store_col_i64(st, 4), kind);
+        snprintf(detail, sizeof detail,
+                 "terminal %lld's journal is broken at epoch %lld sequence %lld (%s: altered, "
+                 "dropped, reordered or replayed entries, or another terminal's key) in an entry "
+                 "naming card %lld: terminal flagged, card blocked",
+                 (long long)terminal, (long long)store_col_i64(st, 3),
+                 (long long)store_col_i64(st, 4), kind, (long long)card);
+        w->card = card;
+        err = finding(w, terminal, "tamper", true, ev, detail);
+    }
+    store_finalize(st);
+    return err;
+}
+
+static leal_err reconcile(struct walk *w, int64_t program_id, int64_t card_id)
+{
+    struct store_stmt *st;
+    leal_err err;
+    if ((err = store_query_int(w->l, RUN_SQL, NULL, 0, &w->run)) != LEAL_OK ||
+        (err = tampered(w, program_id, card_id)) != LEAL_OK ||
+        (err = store_prep_i64(w->l, ENTRIES_SQL, &st, I64S(program_id, card_id))) != LEAL_OK)
+        return err;
+    w->card = 0;
+    while (err == LEAL_OK && store_next_row(w->l, st, &err)) {
+        int64_t card = store_col_i64(st, 0);
+        if (card != w->card && (err = card_walk(w)) != LEAL_OK)
+            break;
+        w->card = card;
+        w->program = store_col_i64(st, 1);
+        err = observe(w, st);
+    }
+    store_finalize(st);
+    if (err == LEAL_OK)
+        err = card_walk(w);
+    return err;
+}
+
+leal_err ledger_reconcile(struct ledger *l, int64_t program_id, int64_t card_id,
+                          struct ledger_reconcile_counts *out)
+{
+    struct walk w;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if (program_id < 0 || card_id < 0)
+        return LEAL_E_ARG;
+    memset(&w, 0, sizeof w);
+    w.l = l;
+    w.c = out;
+    /* A batch: the card events it writes are transactions of their own
+     * inside it (savepoints), and all of it commits together. */
+    if ((err = ledger_batch_begin(l)) != LEAL_OK)
+        return err;
+    err = reconcile(&w, program_id, card_id);
+    free(w.v);
+    if (err == LEAL_OK)
+        err = ledger_batch_commit(l);
+    else
+        ledger_batch_rollback(l);
+    if (err != LEAL_OK)
+        memset(out, 0, sizeof *out);
+    return err;
+}
+
+leal_err ledger_reconcile_list(struct ledger *l, int64_t program_id, int64_t card_id, bool all,
+                               ledger_reconcile_cb cb, void *ctx)
+{
+    struct ledger_reconcile_finding f;
+    struct store_stmt *st;
+    leal_err err = store_prep_i64(l, LIST_SQL, &st, I64S(program_id, card_id, all));
+    if (err != LEAL_OK)
+        return err;
+    while (store_next_row(l, st, &err)) {
+        memset(&f, 0, sizeof f);
+        f.id = store_col_i64(st, 0);
+        f.program_id = store_col_i64(st, 1);
+        f.card_id = store_col_i64(st, 2);
+        f.terminal_id = store_col_i64(st, 3);
+        store_col_text(st, 4, f.kind, sizeof f.kind);
+        f.fraud = store_col_i64(st, 5) != 0;
+        store_col_text(st, 6, f.evidence, sizeof f.evidence);
+        store_col_text(st, 7, f.detail, sizeof f.detail);
+        f.found_at = store_col_i64(st, 8);
+        store_col_text(st, 9, f.state, sizeof f.state);
+        store_col_text(st, 10, f.reason, sizeof f.reason);
+        store_col_text(st, 11, f.operator_name, sizeof f.operator_name);
+        f.closed_at = store_col_i64(st, 12);
+        if (cb(ctx, &f) != 0)
+            break;
+    }
+    store_finalize(st);
+    return err;
+}
+
+leal_err ledger_reconcile_accept(struct ledger *l, int64_t finding_id, const char *reason,
+                                 const char *operator_name)
+{
+    int64_t n = 0;
+    leal_err err;
+    if (reason == NULL || !reason[0] || operator_name == NULL)
+        return LEAL_E_ARG;
+    if ((err = ledger_text_ok(l, "reason", reason)) != LEAL_OK ||
+        (err = ledger_text_ok(l, "operator", operator_name)) != LEAL_OK)
+        return err;
+    if ((err = store_tx_begin(l)) != LEAL_OK)
+        return err;
+    err = store_query_int(l, "SELECT count(*) FROM reconcile_finding WHERE id = ?1",
+                          I64S(finding_id), &n);
+    if (err == LEAL_OK && n == 0) {
+        store_set_msg(l, "no finding %lld", (long long)finding_id);
+        err = LEAL_E_UNKNOWN_ID;
+    }
+    if (err == LEAL_OK)
+        err = store_write(l, ACCEPT_SQL,
+                          SVALS(SV_I64(finding_id), SV_TEXT(reason), SV_TEXT(operator_name),
+                                SV_I64(ledger_now())),
+                          NULL);
+    if (err == LEAL_OK && store_changes(l) == 0) {
+        store_set_msg(l, "finding %lld is not open", (long long)finding_id);
+        err = LEAL_E_STATE;
+    }
+    return store_tx_end(l, err);
+}

@@ -1,0 +1,78 @@
+/*
+ * ledger_reconcile.h - cards, terminals and the ledger brought together
+ * (issue 14, `leal reconcile`): per card, the card-enforced counter (DESFire
+ * taps, Classic seq) of every journal entry the host took, walked in the
+ * order the terminals' clocks give, against the ledger. Findings, each a
+ * row a person can act on, kept in reconcile_finding once by (kind, card,
+ * terminal, evidence):
+ *   gap      the counter jumped: a terminal not yet synced holds the taps
+ *            between (named); waits, resolved by itself once they are in;
+ *   doubt    the counter came back to where an unconfirmed operation began
+ *            (a commit torn at one terminal, the card next at another):
+ *            that operation presumably did not reach the card; a person
+ *            decides (a restored dump looks the same);
+ *   clone    the same counter seen twice with different contents after
+ *            the first was confirmed (a copy, or a restored dump): fraud;
+ *   rollback the counter below what was seen before (a restored dump): fraud;
+ *   balance  the card's newest state disagrees with its account once
+ *            everything is in;
+ *   tamper   a terminal's journal whose MAC or chain broke (the import's
+ *            finding), naming the cards of the entries at fault: fraud.
+ * Fraud blocks the card (an active one) with a card event naming the
+ * evidence (operator "reconcile"): the next package's hot list carries it.
+ * An accepted explanation is recorded with the finding, which then stays
+ * accepted. Hosted; nothing here prints.
+ * Errors: the ledger's own; LEAL_E_UNKNOWN_ID (accept: no such finding),
+ * LEAL_E_STATE (accept: not open).
+ */
+#ifndef LEAL_LEDGER_RECONCILE_H
+#define LEAL_LEDGER_RECONCILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "host/ledger/ledger.h"
+
+/* What one reconciliation did. */
+struct ledger_reconcile_counts {
+    uint32_t cards;    /* cards whose entries were walked */
+    uint32_t found;    /* new findings */
+    uint32_t fraud;    /* of them, fraud */
+    uint32_t blocked;  /* cards blocked for them */
+    uint32_t resolved; /* gaps, doubts and disagreements no longer there */
+    uint32_t open;     /* findings open after it (of the cards walked) */
+};
+
+/* Walks every card of program_id (0: every program) that terminal entries
+ * name, or only card_id (0: every card), in one transaction. */
+LEAL_MUST_CHECK leal_err ledger_reconcile(struct ledger *l, int64_t program_id, int64_t card_id,
+                                          struct ledger_reconcile_counts *out);
+
+#define LEDGER_RECONCILE_EVIDENCE 96
+#define LEDGER_RECONCILE_DETAIL 320
+struct ledger_reconcile_finding {
+    int64_t id;
+    int64_t program_id;
+    int64_t card_id;     /* 0: about a terminal only */
+    int64_t terminal_id; /* 0: about a card only */
+    char kind[12];
+    bool fraud;
+    char evidence[LEDGER_RECONCILE_EVIDENCE]; /* what identifies it: entries, counters */
+    char detail[LEDGER_RECONCILE_DETAIL];     /* what it is and what to do, for a person */
+    int64_t found_at;
+    char state[12]; /* open, accepted, resolved */
+    char reason[LEDGER_TEXT];
+    char operator_name[LEDGER_TEXT];
+    int64_t closed_at;
+};
+typedef int (*ledger_reconcile_cb)(void *ctx, const struct ledger_reconcile_finding *f);
+/* The findings of program_id (0: all), of card_id (0: all), oldest first;
+ * all false: the open ones only. */
+LEAL_MUST_CHECK leal_err ledger_reconcile_list(struct ledger *l, int64_t program_id,
+                                               int64_t card_id, bool all, ledger_reconcile_cb cb,
+                                               void *ctx);
+/* Records why an open finding is accepted ("merged after review"). */
+LEAL_MUST_CHECK leal_err ledger_reconcile_accept(struct ledger *l, int64_t finding_id,
+                                                 const char *reason, const char *operator_name);
+
+#endif

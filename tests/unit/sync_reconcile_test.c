@@ -1,0 +1,383 @@
+/*
+ * sync_reconcile_test.c - reconciliation (host/ledger/ledger_reconcile.h)
+ * of fraud made with the real terminal code (tests/lib/till.h, firmware/
+ * core/terminal.c) on virtual cards, journals taken by leal sync import's
+ * code (host/sync): a DESFire card's earlier dump restored and spent again
+ * at another terminal, a Classic card's copy used beside the card at two
+ * terminals; each found as a clone with the entries named, the card blocked
+ * with a card event naming them, on the hot list of the next package
+ * (package_build), and refused by a terminal loading that hot list; the
+ * finding accepted with its reason. A card tapped at a terminal not yet
+ * synced is a gap naming it, resolved once that terminal's journal is in.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "host/ledger/ledger_reconcile.h"
+#include "host/package/package_build.h"
+#include "host/sync/sync.h"
+#include "keys/derive.h"
+#include "host/reader/reader.h"
+#include "keys/hosted/provider_openssl.h"
+#include "tests/lib/till.h"
+
+#define EXPORT_CAP (TILL_JOURNAL_UNIT * TILL_JOURNAL_UNITS + 1024)
+
+/* The ledger's side: a store, terminals 1 to 3, the card in Ana's account
+ * with the 25 points and purse_cents the card was made with. */
+static void ledger_side(struct fixture *f, enum ledger_card_tech tech, const uint8_t *uid,
+                        size_t uid_len, int64_t purse_cents)
+{
+    struct ledger_card c;
+    struct ledger_line ln[2];
+    struct ledger_entry e;
+    int64_t store, id, cash;
+    bool rep;
+    assert_int_equal(ledger_store_add(f->ledger, 7, "s1", "S1", "Europe/Madrid", &store), LEAL_OK);
+    for (int64_t t = 1; t <= 3; t++) {
+        assert_int_equal(ledger_terminal_add(f->ledger, store, "till", &id), LEAL_OK);
+        assert_int_equal(id, t);
+    }
+    memset(&c, 0, sizeof c);
+    c.card_id = (int64_t)TILL_CARD_ID;
+    c.account_id = f->account;
+    memcpy(c.uid, uid, uid_len);
+    c.uid_len = uid_len;
+    c.tech = tech;
+    c.status = LEDGER_CARD_ACTIVE;
+    c.keyset_version = 1;
+    c.layout_version = 1;
+    assert_int_equal(ledger_card_add(f->ledger, &c), LEAL_OK);
+    desk_fixture_post_points(f, f->account, 25, "made-with-25");
+    assert_int_equal(ledger_program_account(f->ledger, 7, "cash", &cash), LEAL_OK);
+    memset(ln, 0, sizeof ln);
+    memset(&e, 0, sizeof e);
+    ln[0] = (struct ledger_line){.account_id = f->account, .amount = purse_cents};
+    ln[1] = (struct ledger_line){.account_id = cash, .amount = -purse_cents};
+    snprintf(ln[0].asset, sizeof ln[0].asset, "EUR");
+    snprintf(ln[1].asset, sizeof ln[1].asset, "EUR");
+    e.program_id = 7;
+    e.kind = "topup";
+    e.request_id = "made-with-purse";
+    e.operator_name = "test";
+    e.reason = "the purse the card was made with";
+    e.nlines = 2;
+    e.lines = ln;
+    assert_int_equal(ledger_post(f->ledger, &e, &id, &rep), LEAL_OK);
+}
+
+/* A till whose journal is MACed with the key the host derives for it (the
+ * keystore's journal master), as a terminal's bundle gives it. */
+static void till_synced(struct till *t, struct fixture *f, uint32_t id, uint64_t now)
+{
+    const struct key_version *kv;
+    struct journal_config jc;
+    struct journal_report rep;
+    till_open(t, f, id, NULL);
+    journal_close(&t->j);
+    memset(t->jmem, 0, sizeof t->jmem);
+    assert_int_equal(ram_storage_init(&t->js, t->jmem, TILL_JOURNAL_UNIT, TILL_JOURNAL_UNITS),
+                     LEAL_OK);
+    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_JOURNAL_MAC, &kv), LEAL_OK);
+    memset(&jc, 0, sizeof jc);
+    jc.program_id = 7;
+    jc.terminal_id = id;
+    jc.key_version = kv->version;
+    assert_int_equal(
+        derive_journal_key(crypto_openssl(), kv->key, f->keys->issuer_id, 7, id, jc.key), LEAL_OK);
+    t->now.utc_seconds = now;
+    assert_int_equal(journal_open(&t->j, &t->js.port, &t->cp, &jc, &t->now, &rep), LEAL_OK);
+    assert_int_equal(rep.status, JOURNAL_FRESH);
+}
+
+/* The card out of the till's field (its file then copied or restored). */
+static void away(struct till *t)
+{
+    reader_close(t->r);
+    t->r = NULL;
+}
+
+static void tap_done(struct till *t, uint8_t op, int64_t amount, int64_t pay)
+{
+    struct terminal_request q = till_request(op, amount, pay, 0);
+    struct terminal_result r;
+    assert_int_equal(till_tap(t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    t->now.utc_seconds += 60;
+}
+
+/* The till's journal into the ledger; its entries (after the EPOCH) in e. */
+static unsigned import(struct till *t, struct fixture *f, struct journal_entry *e, unsigned n)
+{
+    const struct sync_keys k = {crypto_openssl(), f->keys};
+    struct journal_export_info info;
+    struct sync_result r;
+    uint8_t *buf = malloc(EXPORT_CAP);
+    unsigned got = till_entries(t, e, n);
+    assert_non_null(buf);
+    assert_int_equal(journal_export(&t->j, buf, EXPORT_CAP, &info), LEAL_OK);
+    assert_int_equal(sync_import(f->ledger, &k, buf, info.len, &r), LEAL_OK);
+    assert_int_equal(r.taken, got + 1);
+    free(buf);
+    return got;
+}
+
+static void ev(const struct journal_entry *e, char *out, size_t cap)
+{
+    snprintf(out, cap, "t%u/e%u/s%u", e->terminal_id, e->epoch, e->seq);
+}
+
+struct found {
+    unsigned n;
+    struct ledger_reconcile_finding v[8];
+};
+
+static int keep(void *ctx, const struct ledger_reconcile_finding *x)
+{
+    struct found *fd = ctx;
+    if (fd->n < 8)
+        fd->v[fd->n] = *x;
+    fd->n++;
+    return 0;
+}
+
+struct last_event {
+    struct ledger_card_event e;
+    int n;
+};
+
+static int last_event(void *ctx, const struct ledger_card_event *e)
+{
+    struct last_event *le = ctx;
+    le->e = *e;
+    le->n++;
+    return 0;
+}
+
+/* One clone finding about the card naming entries a then b at counter c;
+ * the card blocked for it, on the next package's hot list, refused by a
+ * terminal loading that list; then the finding accepted. */
+static void expect_clone(struct fixture *f, const struct journal_entry *a,
+                         const struct journal_entry *b, uint32_t counter, int64_t terminal)
+{
+    struct ledger_reconcile_counts k;
+    struct found fd = {0};
+    struct last_event le = {0};
+    struct ledger_card c;
+    char ea[32], eb[32], want[LEDGER_RECONCILE_EVIDENCE], why[LEDGER_TEXT];
+    struct package_build_opts po = {1, TILL_NOW, 7, 10000, 30000};
+    struct package_info info;
+    uint8_t *pkg = NULL, reason = 0;
+    size_t len = 0;
+    bool hot = false;
+    struct package_hot h;
+    struct till t;
+    struct terminal_request q = till_request(TERMINAL_EARN, 100, 0, 0);
+    struct terminal_result r;
+
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.cards, 1);
+    assert_int_equal(k.found, 1);
+    assert_int_equal(k.fraud, 1);
+    assert_int_equal(k.blocked, 1);
+    assert_int_equal(k.open, 1);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, false, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    ev(a, ea, sizeof ea);
+    ev(b, eb, sizeof eb);
+    snprintf(want, sizeof want, "%s and %s at counter %u", ea, eb, counter);
+    assert_string_equal(fd.v[0].kind, "clone");
+    assert_true(fd.v[0].fraud);
+    assert_string_equal(fd.v[0].evidence, want);
+    assert_int_equal(fd.v[0].card_id, (int64_t)TILL_CARD_ID);
+    assert_int_equal(fd.v[0].terminal_id, terminal);
+    assert_string_equal(fd.v[0].state, "open");
+
+    /* Blocked, the event naming the evidence. */
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &c), LEAL_OK);
+    assert_int_equal(c.status, LEDGER_CARD_BLOCKED);
+    assert_int_equal(ledger_card_history(f->ledger, (int64_t)TILL_CARD_ID, last_event, &le),
+                     LEAL_OK);
+    snprintf(why, sizeof why, "reconcile clone: %s", want);
+    assert_int_equal(le.e.status, LEDGER_CARD_BLOCKED);
+    assert_string_equal(le.e.reason, why);
+    assert_string_equal(le.e.operator_name, "reconcile");
+
+    /* Again: nothing new, nothing blocked twice. */
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found + k.blocked, 0);
+    assert_int_equal(k.open, 1);
+
+    /* The next package carries it; a terminal with that hot list refuses it. */
+    assert_int_equal(package_build(f->ledger, f->keys, &po, &pkg, &len, &info), LEAL_OK);
+    assert_int_equal(
+        package_hot_find(&info, &(struct package_source){package_memory_read, pkg, (uint32_t)len},
+                         TILL_CARD_ID, &hot, &reason),
+        LEAL_OK);
+    free(pkg);
+    assert_true(hot);
+    assert_int_equal(reason, PACKAGE_HOT_BLOCKED);
+    h = (struct package_hot){TILL_CARD_ID, reason};
+    till_open(&t, f, 3, &(struct till_package){.hot = &h, .hot_count = 1});
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_HOT_LISTED);
+    till_close(&t);
+
+    /* Accepted with its reason: kept, no longer open. */
+    assert_int_equal(ledger_reconcile_accept(f->ledger, fd.v[0].id, "merged after review", "ana"),
+                     LEAL_OK);
+    assert_int_equal(ledger_reconcile_accept(f->ledger, fd.v[0].id, "twice", "ana"), LEAL_E_STATE);
+    assert_int_equal(ledger_reconcile_accept(f->ledger, fd.v[0].id + 100, "none", "ana"),
+                     LEAL_E_UNKNOWN_ID);
+    fd.n = 0;
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, false, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 0);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, (int64_t)TILL_CARD_ID, true, keep, &fd),
+                     LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.v[0].state, "accepted");
+    assert_string_equal(fd.v[0].reason, "merged after review");
+    assert_string_equal(fd.v[0].operator_name, "ana");
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found + k.open, 0);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+}
+
+/* A DESFire card dumped, paid with and earned on at terminal 1, its dump
+ * restored and paid with again at terminal 2. */
+static void test_desfire_restored_dump(void **state)
+{
+    struct fixture *f = *state;
+    struct till t1, t2;
+    struct journal_entry a[4], b[4];
+    char dump[600];
+
+    till_make_desfire(f, 5000, 0);
+    ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
+                5000);
+    snprintf(dump, sizeof dump, "%s.dump", f->card);
+    desk_fixture_copy(f->card, dump);
+    till_synced(&t1, f, 1, TILL_NOW);
+    tap_done(&t1, TERMINAL_PAY, 0, 500);
+    tap_done(&t1, TERMINAL_EARN, 1000, 0);
+    away(&t1);
+    desk_fixture_copy(dump, f->card);
+    till_synced(&t2, f, 2, TILL_NOW + 600);
+    tap_done(&t2, TERMINAL_PAY, 0, 700);
+    away(&t2);
+    assert_int_equal(import(&t1, f, a, 4), 2);
+    assert_int_equal(import(&t2, f, b, 4), 1);
+    till_close(&t1);
+    till_close(&t2);
+    /* Both payments began at the same counter; the earn after the first
+     * confirmed that one reached the card. */
+    assert_int_equal(b[0].counter_before, a[0].counter_before);
+    assert_int_equal(a[1].counter_before, a[0].counter_after);
+    desk_fixture_balances(f, f->account, 5000 - 500 - 700, 25 + 10);
+    expect_clone(f, &a[0], &b[0], a[0].counter_before, 2);
+}
+
+/* A Classic card copied: the card at terminal 1, its copy at terminal 2,
+ * the card at terminal 1 again. */
+static void test_classic_copy_at_two_terminals(void **state)
+{
+    struct fixture *f = *state;
+    struct till t1, t2;
+    struct journal_entry a[4], b[4];
+    char copy[600], card[600];
+
+    till_make_classic(f, 3000);
+    ledger_side(f, LEDGER_TECH_CLASSIC_1K, (const uint8_t *)"\x0a\x0b\x0c\x0d", 4, 3000);
+    snprintf(copy, sizeof copy, "%s.copy", f->card);
+    snprintf(card, sizeof card, "%s.card", f->card);
+    desk_fixture_copy(f->card, copy);
+    till_synced(&t1, f, 1, TILL_NOW);
+    tap_done(&t1, TERMINAL_PAY, 0, 300);
+    away(&t1);
+    desk_fixture_copy(f->card, card);
+    desk_fixture_copy(copy, f->card);
+    till_synced(&t2, f, 2, TILL_NOW + 30);
+    tap_done(&t2, TERMINAL_PAY, 0, 400);
+    away(&t2);
+    desk_fixture_copy(card, f->card);
+    till_present(&t1);
+    tap_done(&t1, TERMINAL_PAY, 0, 200);
+    assert_int_equal(import(&t2, f, b, 4), 1);
+    assert_int_equal(import(&t1, f, a, 4), 2);
+    till_close(&t1);
+    till_close(&t2);
+    assert_int_equal(b[0].counter_before, a[0].counter_before);
+    assert_int_equal(a[1].counter_before, a[0].counter_after);
+    desk_fixture_balances(f, f->account, 3000 - 300 - 400 - 200, 25);
+    expect_clone(f, &a[0], &b[0], a[0].counter_before, 2);
+}
+
+/* Terminal 2 tapped the card after terminal 1 and before terminal 3; only
+ * 1 and 3 synced: a gap naming terminal 2, resolved once its journal is in,
+ * and then the card agrees with its account. */
+static void test_gap_waits_for_the_terminal(void **state)
+{
+    struct fixture *f = *state;
+    struct till t1, t2, t3;
+    struct journal_entry a[4], b[4], c[4];
+    struct ledger_reconcile_counts k;
+    struct found fd = {0};
+    char want[LEDGER_RECONCILE_EVIDENCE], e3[32];
+
+    till_make_desfire(f, 5000, 0);
+    ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
+                5000);
+    till_synced(&t1, f, 1, TILL_NOW);
+    tap_done(&t1, TERMINAL_PAY, 0, 100);
+    till_synced(&t2, f, 2, TILL_NOW + 60);
+    tap_done(&t2, TERMINAL_PAY, 0, 200);
+    till_synced(&t3, f, 3, TILL_NOW + 120);
+    tap_done(&t3, TERMINAL_BALANCE, 0, 0);
+    assert_int_equal(import(&t1, f, a, 4), 1);
+    assert_int_equal(import(&t3, f, c, 4), 1);
+    assert_int_equal(ledger_reconcile(f->ledger, 0, (int64_t)TILL_CARD_ID, &k), LEAL_OK);
+    assert_int_equal(k.found, 1);
+    assert_int_equal(k.fraud + k.blocked, 0);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 0, 0, false, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    ev(&c[0], e3, sizeof e3);
+    snprintf(want, sizeof want, "counter %u..%u before %s", a[0].counter_after, c[0].counter_before,
+             e3);
+    assert_string_equal(fd.v[0].kind, "gap");
+    assert_string_equal(fd.v[0].evidence, want);
+    assert_non_null(strstr(fd.v[0].detail, "terminal 2 or the desk"));
+    assert_int_equal(import(&t2, f, b, 4), 1);
+    till_close(&t1);
+    till_close(&t2);
+    till_close(&t3);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found, 0);
+    assert_int_equal(k.resolved, 1);
+    assert_int_equal(k.open, 0);
+    fd.n = 0;
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, true, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.v[0].state, "resolved");
+    desk_fixture_balances(f, f->account, 5000 - 100 - 200, 25);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_desfire_restored_dump, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_copy_at_two_terminals, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_gap_waits_for_the_terminal, desk_fixture_setup,
+                                        desk_fixture_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
