@@ -197,18 +197,27 @@ static leal_err take(struct ledger *l, const uint8_t *p, size_t len, uint32_t go
     return ledger_batch_commit(l);
 }
 
-/* The fault's finding, and one for each entry from it on (up to
- * SYNC_FAULT_CARDS) that names a card: reconciliation blocks those cards
+/* The fault's finding (naming the card of the entry at fault), and one for
+ * each other card an entry after it names (the first entry naming it; up
+ * to SYNC_FAULT_CARDS cards): reconciliation blocks those cards
  * (ledger_reconcile.h "tamper"). Their bytes are not authentic; they only
  * say which cards the broken journal is about. */
 #define SYNC_FAULT_CARDS 16
+static bool already_named(const int64_t *cards, uint32_t n, int64_t first, int64_t card)
+{
+    for (uint32_t k = 0; k < n; k++)
+        if (cards[k] == card)
+            return true;
+    return card == first;
+}
+
 static leal_err cards_at_fault(struct ledger *l, const uint8_t *p, size_t len,
                                const struct sync_result *r, uint32_t good)
 {
     struct walk w = {p, len, JOURNAL_EXPORT_HEADER_LEN, {0}, NULL, 0};
     const char *kind = r->fault == LEAL_E_JOURNAL_MAC ? "mac" : "chain";
     uint32_t named = 0, i = 0;
-    int64_t card = 0;
+    int64_t card = 0, cards[SYNC_FAULT_CARDS];
     leal_err err;
     /* The entry at fault (none for the export as a whole). */
     while (i <= good && i < r->info.count && walk_next(&w) == LEAL_OK)
@@ -224,8 +233,9 @@ static leal_err cards_at_fault(struct ledger *l, const uint8_t *p, size_t len,
         if (walk_next(&w) != LEAL_OK)
             break;
         if (i < good || (i == good && r->fault_seq != 0) || w.e.card_id == 0 ||
-            w.e.card_id > INT64_MAX)
+            w.e.card_id > INT64_MAX || already_named(cards, named, card, (int64_t)w.e.card_id))
             continue;
+        cards[named] = (int64_t)w.e.card_id;
         snprintf(detail, sizeof detail,
                  "not taken: in terminal %u's journal from its broken entry (sequence %u) on",
                  r->info.terminal_id, r->fault_seq);

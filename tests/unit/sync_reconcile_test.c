@@ -75,7 +75,8 @@ static void ledger_side(struct fixture *f, enum ledger_card_tech tech, const uin
 
 /* A till whose journal is MACed with the key the host derives for it (the
  * keystore's journal master), as a terminal's bundle gives it. */
-static void till_synced(struct till *t, struct fixture *f, uint32_t id, uint64_t now)
+static void till_keyed(struct till *t, struct fixture *f, uint32_t id, uint32_t key_of,
+                       uint64_t now)
 {
     const struct key_version *kv;
     struct journal_config jc;
@@ -91,10 +92,16 @@ static void till_synced(struct till *t, struct fixture *f, uint32_t id, uint64_t
     jc.terminal_id = id;
     jc.key_version = kv->version;
     assert_int_equal(
-        derive_journal_key(crypto_openssl(), kv->key, f->keys->issuer_id, 7, id, jc.key), LEAL_OK);
+        derive_journal_key(crypto_openssl(), kv->key, f->keys->issuer_id, 7, key_of, jc.key),
+        LEAL_OK);
     t->now.utc_seconds = now;
     assert_int_equal(journal_open(&t->j, &t->js.port, &t->cp, &jc, &t->now, &rep), LEAL_OK);
     assert_int_equal(rep.status, JOURNAL_FRESH);
+}
+
+static void till_synced(struct till *t, struct fixture *f, uint32_t id, uint64_t now)
+{
+    till_keyed(t, f, id, id, now);
 }
 
 /* The card out of the till's field (its file then copied or restored). */
@@ -369,6 +376,175 @@ static void test_gap_waits_for_the_terminal(void **state)
     desk_fixture_balances(f, f->account, 5000 - 100 - 200, 25);
 }
 
+/* The card on the next package's hot list, and refused by a terminal loading it. */
+static void expect_hot_listed(struct fixture *f)
+{
+    struct package_build_opts po = {1, TILL_NOW, 7, 10000, 30000};
+    struct package_info info;
+    uint8_t *pkg = NULL, reason = 0;
+    size_t len = 0;
+    bool hot = false;
+    struct package_hot h;
+    struct till t;
+    struct terminal_request q = till_request(TERMINAL_PAY, 0, 100, 0);
+    struct terminal_result r;
+    assert_int_equal(package_build(f->ledger, f->keys, &po, &pkg, &len, &info), LEAL_OK);
+    assert_int_equal(
+        package_hot_find(&info, &(struct package_source){package_memory_read, pkg, (uint32_t)len},
+                         TILL_CARD_ID, &hot, &reason),
+        LEAL_OK);
+    free(pkg);
+    assert_true(hot);
+    assert_int_equal(reason, PACKAGE_HOT_BLOCKED);
+    h = (struct package_hot){TILL_CARD_ID, reason};
+    till_open(&t, f, 3, &(struct till_package){.hot = &h, .hot_count = 1});
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_HOT_LISTED);
+    till_close(&t);
+}
+
+/* p (len bytes) imported: refused with err at sequence seq, taken new
+ * entries taken; then reconciled: one tamper finding about the card naming
+ * (terminal, epoch, seq, kind), the card blocked and hot-listed; then the
+ * finding accepted and the card unblocked for the next case. */
+static void expect_tamper(struct fixture *f, const uint8_t *p, size_t len, leal_err err,
+                          uint32_t seq, uint32_t taken, const char *evidence)
+{
+    const struct sync_keys k = {crypto_openssl(), f->keys};
+    struct sync_result r;
+    struct ledger_reconcile_counts c;
+    struct ledger_card card;
+    struct found fd = {0};
+    assert_int_equal(sync_import(f->ledger, &k, p, len, &r), err);
+    assert_int_equal(r.fault_seq, seq);
+    assert_int_equal(r.taken, taken);
+    assert_true(r.terminal_flagged);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &c), LEAL_OK);
+    assert_int_equal(c.found, 1);
+    assert_int_equal(c.fraud, 1);
+    assert_int_equal(c.blocked, 1);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, false, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.v[0].kind, "tamper");
+    assert_string_equal(fd.v[0].evidence, evidence);
+    assert_int_equal(fd.v[0].card_id, (int64_t)TILL_CARD_ID);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &card), LEAL_OK);
+    assert_int_equal(card.status, LEDGER_CARD_BLOCKED);
+    expect_hot_listed(f);
+    assert_int_equal(ledger_reconcile_accept(f->ledger, fd.v[0].id, "terminal replaced", "ana"),
+                     LEAL_OK);
+    assert_int_equal(ledger_card_change_status(f->ledger, (int64_t)TILL_CARD_ID, LEDGER_CARD_ACTIVE,
+                                               "reviewed", "test"),
+                     LEAL_OK);
+}
+
+/* Byte offset of entry i (0-based) of an export of entries without lines. */
+static size_t at(uint32_t i)
+{
+    return JOURNAL_EXPORT_HEADER_LEN + (size_t)i * JOURNAL_ENTRY_MIN;
+}
+
+/* A copy of the export with entry a dropped (how 0), a and a + 1 swapped
+ * (1) or a repeated after itself (2), its count adjusted: what an editor
+ * without the key can do (the export's MAC is then wrong too). */
+static uint8_t *edited(const uint8_t *e, size_t n, int how, uint32_t a, size_t *len)
+{
+    uint8_t *p = malloc(n + JOURNAL_ENTRY_MIN);
+    uint32_t count = (uint32_t)((n - at(0) - JOURNAL_MAC_LEN) / JOURNAL_ENTRY_MIN);
+    assert_non_null(p);
+    memcpy(p, e, at(a));
+    if (how == 0) {
+        memcpy(p + at(a), e + at(a + 1), n - at(a + 1));
+        *len = n - JOURNAL_ENTRY_MIN;
+        count--;
+    } else if (how == 1) {
+        memcpy(p + at(a), e + at(a + 1), JOURNAL_ENTRY_MIN);
+        memcpy(p + at(a + 1), e + at(a), JOURNAL_ENTRY_MIN);
+        memcpy(p + at(a + 2), e + at(a + 2), n - at(a + 2));
+        *len = n;
+    } else {
+        memcpy(p + at(a), e + at(a), JOURNAL_ENTRY_MIN);
+        memcpy(p + at(a + 1), e + at(a), n - at(a));
+        *len = n + JOURNAL_ENTRY_MIN;
+        count++;
+    }
+    p[28] = (uint8_t)(count >> 24);
+    p[29] = (uint8_t)(count >> 16);
+    p[30] = (uint8_t)(count >> 8);
+    p[31] = (uint8_t)count;
+    return p;
+}
+
+/* Terminal 1's journal of payments (entries without lines) edited, an
+ * entry dropped, two reordered, one replayed, and terminal 2's journal made
+ * under terminal 1's key: each stops the import at the entry it breaks,
+ * and reconciliation blocks the card its entries name. */
+static void test_tampered_journals(void **state)
+{
+    struct fixture *f = *state;
+    const struct sync_keys k = {crypto_openssl(), f->keys};
+    struct journal_export_info info;
+    struct sync_result r;
+    struct till t1, t2;
+    uint8_t *e = malloc(EXPORT_CAP), *p;
+    char want[LEDGER_RECONCILE_EVIDENCE];
+    size_t len;
+    uint32_t epoch;
+
+    assert_non_null(e);
+    till_make_desfire(f, 5000, 0);
+    ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
+                5000);
+    till_synced(&t1, f, 1, TILL_NOW);
+    for (int i = 0; i < 10; i++) /* sequences 2 to 11 */
+        tap_done(&t1, TERMINAL_PAY, 0, 100 + i);
+    assert_int_equal(journal_export(&t1.j, e, EXPORT_CAP, &info), LEAL_OK);
+    assert_int_equal(info.count, 11);
+    assert_int_equal(info.len, at(11) + JOURNAL_MAC_LEN);
+    epoch = info.epoch;
+
+    /* Edited: a byte of sequence 3's payment. 1 and 2 taken. */
+    p = malloc(info.len);
+    assert_non_null(p);
+    memcpy(p, e, info.len);
+    p[at(2) + 60] ^= 0x01;
+    snprintf(want, sizeof want, "t1/e%u/s3 mac", epoch);
+    expect_tamper(f, p, info.len, LEAL_E_JOURNAL_MAC, 3, 2, want);
+    free(p);
+    /* Sequence 5 dropped: 3 and 4 taken, the break at 5. */
+    p = edited(e, info.len, 0, 4, &len);
+    snprintf(want, sizeof want, "t1/e%u/s5 chain", epoch);
+    expect_tamper(f, p, len, LEAL_E_JOURNAL_CHAIN, 5, 2, want);
+    free(p);
+    /* 7 and 8 reordered: 5 and 6 taken, the break at 7. */
+    p = edited(e, info.len, 1, 6, &len);
+    snprintf(want, sizeof want, "t1/e%u/s7 chain", epoch);
+    expect_tamper(f, p, len, LEAL_E_JOURNAL_CHAIN, 7, 2, want);
+    free(p);
+    /* 9 replayed after itself: 7, 8 and 9 taken, the break at 10. */
+    p = edited(e, info.len, 2, 8, &len);
+    snprintf(want, sizeof want, "t1/e%u/s10 chain", epoch);
+    expect_tamper(f, p, len, LEAL_E_JOURNAL_CHAIN, 10, 3, want);
+    free(p);
+    /* The journal as it is: the rest. */
+    assert_int_equal(sync_import(f->ledger, &k, e, info.len, &r), LEAL_OK);
+    assert_int_equal(r.taken, 2);
+    till_close(&t1);
+    desk_fixture_balances(f, f->account, 5000 - (10 * 100 + 45), 25);
+
+    /* Terminal 2's journal under terminal 1's key: its EPOCH breaks first;
+     * its payment names the card. Nothing taken. */
+    till_keyed(&t2, f, 2, 1, TILL_NOW + 3600);
+    tap_done(&t2, TERMINAL_PAY, 0, 50);
+    assert_int_equal(journal_export(&t2.j, e, EXPORT_CAP, &info), LEAL_OK);
+    snprintf(want, sizeof want, "t2/e%u/s2 mac", info.epoch);
+    expect_tamper(f, e, info.len, LEAL_E_JOURNAL_MAC, 1, 0, want);
+    till_close(&t2);
+    desk_fixture_balances(f, f->account, 5000 - (10 * 100 + 45), 25);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +553,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_classic_copy_at_two_terminals, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_gap_waits_for_the_terminal, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tampered_journals, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
