@@ -129,7 +129,10 @@ static leal_err entry_finding(struct ledger *l, const struct journal_entry *e, c
 struct lines {
     struct ledger_line v[8];
     size_t n;
-    int64_t bono_revenue; /* a bono use: the revenue its lines recognise */
+    /* A bono use: the revenue its lines recognise (a void of one: that
+     * revenue given back, negative), taken off what bono_id defers. */
+    int64_t bono_revenue;
+    uint32_t bono_id;
 };
 
 static void pair(struct lines *ls, int64_t account, int64_t other, const char *asset,
@@ -181,18 +184,22 @@ static leal_err card_account(struct ledger *l, const struct journal_entry *e, in
 
 /* A void's lines, and a SETTLE's whose operation did not reach the card:
  * the negation of what the entry it names posted (nothing when that entry
- * moved nothing). */
+ * moved nothing). A bono use undone gives its revenue back to what the
+ * holding defers (the euros line into bonos_revenue, negated). */
 static leal_err void_lines(struct ledger *l, const struct journal_entry *e, struct lines *ls,
                            int64_t *reverses)
 {
     struct te_row r;
+    struct journal_entry was;
     struct store_stmt *st;
+    bool bono;
     leal_err err;
     *reverses = 0;
     if ((err = te_get(l, e->terminal_id, e->ref_epoch, e->ref_seq, &r)) != LEAL_OK)
         return err;
     if (!r.found || r.entry_id == 0)
         return LEAL_OK;
+    bono = journal_entry_decode(r.raw, r.raw_len, &was) == LEAL_OK && was.op == JOURNAL_OP_BONO;
     if ((err = store_prep_i64(l, LINES_SQL, &st, I64S(r.entry_id))) != LEAL_OK)
         return err;
     while (store_next_row(l, st, &err) && ls->n < sizeof ls->v / sizeof ls->v[0]) {
@@ -201,6 +208,10 @@ static leal_err void_lines(struct ledger *l, const struct journal_entry *e, stru
         ln->account_id = store_col_i64(st, 0);
         store_col_text(st, 1, ln->asset, sizeof ln->asset);
         ln->amount = -store_col_i64(st, 2);
+        if (bono && strcmp(ln->asset, "EUR") == 0 && ln->amount < 0) {
+            ls->bono_revenue = ln->amount;
+            ls->bono_id = was.item;
+        }
     }
     store_finalize(st);
     *reverses = r.entry_id;
@@ -248,6 +259,7 @@ static leal_err bono_lines(struct ledger *l, const struct ledger_terminal_accoun
     for (size_t i = 0; i < u.nlines && ls->n < sizeof ls->v / sizeof ls->v[0]; i++)
         ls->v[ls->n++] = u.lines[i];
     ls->bono_revenue = u.revenue_cents;
+    ls->bono_id = e->item;
     return LEAL_OK;
 }
 
@@ -373,8 +385,8 @@ static leal_err post_op(struct ledger *l, const struct ledger_terminal_accounts 
     le.nlines = ls.n;
     le.lines = ls.v;
     err = ledger_post(l, &le, &out->entry_id, &replayed);
-    if (err == LEAL_OK && e->op == JOURNAL_OP_BONO && ls.bono_revenue != 0 && !replayed)
-        err = ledger_bono_use_posted(l, account, e->item, ls.bono_revenue);
+    if (err == LEAL_OK && ls.bono_revenue != 0 && !replayed)
+        err = ledger_bono_use_posted(l, account, ls.bono_id, ls.bono_revenue);
     if (err == LEAL_OK) {
         out->outcome = LEDGER_TERMINAL_POSTED;
     } else if (refusal(err)) {

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "host/ledger/ledger.h"
+#include "host/ledger/ledger_bono.h"
 #include "host/sync/sync.h"
 #include "keys/derive.h"
 #include "keys/hosted/provider_openssl.h"
@@ -341,12 +342,68 @@ static void test_other_terminals_key(void **state)
     assert_int_equal(bal(f, f->acct[0], "PTS"), 0);
 }
 
+/* Bono 3 (5 sessions, 45.00) sold at the desk on card 1001; one session
+ * used at terminal 1 and voided there: the session and its revenue back,
+ * the euros deferred again, ledger verify agreeing. */
+static void test_bono_use_voided(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_bono_intent sale;
+    struct sync_result r;
+    struct jgen g;
+    struct jgen_op o = {0};
+    uint8_t key[16];
+    int64_t id, sessions = 0, deferred = 0;
+    bool rep;
+    memset(&sale, 0, sizeof sale);
+    sale.card_id = 1001;
+    sale.bono_id = 3;
+    sale.seq_before = 4;
+    sale.seq_after = 5;
+    sale.sessions = 5;
+    sale.cents = 4500;
+    snprintf(sale.request_id, sizeof sale.request_id, "card:1001:bono:5");
+    assert_int_equal(ledger_bono_intent_add(f->l, &sale), LEAL_OK);
+    assert_int_equal(ledger_bono_intent_settle(f->l, &sale, &id, &rep), LEAL_OK);
+    terminal_key(f, 1, key);
+    assert_int_equal(jgen_open(&g, key, 1, PROGRAM, 1, 16, T0), LEAL_OK);
+    assert_int_equal(jgen_card(&g, 1001, JOURNAL_CARD_DESFIRE, 0, 2000), LEAL_OK);
+    o.op = JOURNAL_OP_BONO;
+    o.card_id = 1001;
+    o.item = 3;
+    o.quantity = 1;
+    assert_int_equal(jgen_do(&g, &o), LEAL_OK);
+    /* The use alone first: 9.00 of the 45.00 recognised. */
+    free(f->exp);
+    assert_int_equal(jgen_export(&g, &f->exp, &f->len), LEAL_OK);
+    assert_int_equal(sync_import(f->l, &f->k, f->exp, f->len, &r), LEAL_OK);
+    assert_int_equal(r.posted, 1);
+    assert_int_equal(ledger_bono_held(f->l, f->acct[0], 3, &sessions, &deferred), LEAL_OK);
+    assert_int_equal(sessions, 4);
+    assert_int_equal(deferred, 3600);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+    /* Its void: 5 sessions and 45.00 deferred again. */
+    op(&g, JOURNAL_OP_VOID, 1001, 0, 0);
+    free(f->exp);
+    assert_int_equal(jgen_export(&g, &f->exp, &f->len), LEAL_OK);
+    jgen_close(&g);
+    assert_int_equal(sync_import(f->l, &f->k, f->exp, f->len, &r), LEAL_OK);
+    assert_int_equal(r.posted, 1);
+    assert_int_equal(r.duplicates, 2);
+    assert_int_equal(ledger_bono_held(f->l, f->acct[0], 3, &sessions, &deferred), LEAL_OK);
+    assert_int_equal(sessions, 5);
+    assert_int_equal(deferred, 4500);
+    assert_int_equal(bal(f, f->acct[0], "BONO:3"), 5);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_exact_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_byte_changed_in_each_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_swap_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bono_use_voided, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_terminals_key, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
