@@ -448,7 +448,7 @@ leal_err ledger_reconcile_accept(struct ledger *l, int64_t finding_id, const cha
     err = store_query_int(l, "SELECT count(*) FROM reconcile_finding WHERE id = ?1",
                           I64S(finding_id), &n);
     if (err == LEAL_OK && n == 0) {
-        store_set_msg(l, "no finding %lld", (long long)finding_id);
+        store_set_msg(l, "no such finding (leal reconcile --all lists them)");
         err = LEAL_E_UNKNOWN_ID;
     }
     if (err == LEAL_OK)
@@ -457,7 +457,7 @@ leal_err ledger_reconcile_accept(struct ledger *l, int64_t finding_id, const cha
                                 SV_I64(ledger_now())),
                           NULL);
     if (err == LEAL_OK && store_changes(l) == 0) {
-        store_set_msg(l, "finding %lld is not open", (long long)finding_id);
+        store_set_msg(l, "not open: accepted or resolved already");
         err = LEAL_E_STATE;
     }
     return store_tx_end(l, err);

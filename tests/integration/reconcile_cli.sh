@@ -1,0 +1,93 @@
+#!/bin/bash
+# reconcile_cli.sh - `leal reconcile` end to end (issue 14): journals made by
+# the real journal code (build/*/tests/tools/journal_gen) in which card
+# 1001's counter is seen twice (terminal 1 takes it from 10 to 12, terminal
+# 2 later from 10 again): the import after the second says so, the finding
+# is one row naming both entries, the card is blocked with an event naming
+# them, --json gives the same, accept records why (once), --all keeps it;
+# bad arguments are usage errors.
+cd "$(dirname "$0")/../.." || exit 1
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-reconcile-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="reconcile test passphrase"
+DB=$XDG_DATA_HOME/leal/ledger.db
+KS=$XDG_DATA_HOME/leal/keystore
+GEN=$LEAL_BUILD/tests/tools/journal_gen
+q() { sqlite3 "$DB" "$1"; }
+gen() { "$GEN" --keystore "$KS" --program 7 "$@"; }
+
+"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
+"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
+"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
+for t in 1 2; do "$LEAL" terminal add --store 1 --name "caja $t" >/dev/null; done
+"$LEAL" customer add --program 7 --name Ana >/dev/null
+# Account 11 (the program's own are 1..10).
+"$LEAL" account add-card 11 --card-id 1001 --uid 04112233445566 --tech desfire-ev2 --status active >/dev/null
+"$LEAL" ledger post --account 11 --asset EUR --amount 20,00 --counter cash --reason start --operator t >/dev/null
+"$LEAL" ledger post --account 11 --asset PTS --amount 100 --reason start --operator t >/dev/null
+
+gen --terminal 1 --time 1796290000 <<EOF
+card 1001 desfire 100 2000
+earn 1001 500 5
+earn 1001 300 3
+export $T/t1
+EOF
+gen --terminal 2 --time 1796290100 <<EOF
+card 1001 desfire 100 2000
+earn 1001 700 7
+export $T/t2
+EOF
+check_eq "journal_gen made both exports" 0 "$?"
+
+run_capture "$LEAL" sync import "$T/t1"
+check_eq "terminal 1: the counter from 10 to 12, card and account agree: nothing to say" \
+    "0|$T/t1: terminal 1, epoch 1796290000, sequences 1 to 3: 3 taken (2 posted, 1 recorded without movement, 0 held, 0 undone by a settle), 0 already there|" \
+    "$RC|$OUT|$ERR"
+run_capture "$LEAL" sync import "$T/t2"
+check_eq "terminal 2: counter 10 again; the import says what reconciliation found" \
+    "0|$T/t2: terminal 2, epoch 1796290100, sequences 1 to 2: 2 taken (1 posted, 1 recorded without movement, 0 held, 0 undone by a settle), 0 already there
+reconcile: 1 new finding(s) (1 fraud, 1 card(s) blocked), 1 open: leal reconcile lists them|" \
+    "$RC|$OUT|$ERR"
+EV="t1/e1796290000/s2 and t2/e1796290100/s2 at counter 10"
+check_eq "card 1001 blocked, its event naming the entries" \
+    "blocked|reconcile clone: $EV|reconcile" \
+    "$(q "select c.status || '|' || e.reason || '|' || e.operator from card c join card_event e on e.card_id = c.card_id where c.card_id = 1001 order by e.id desc limit 1")"
+
+run_capture "$LEAL" reconcile
+check_eq "leal reconcile: nothing new, the open finding listed" "0|2|" "$RC|$(echo "$OUT" | wc -l)|$ERR"
+check_eq "its summary" "reconciled 1 card(s): 0 new finding(s) (0 fraud, 0 card(s) blocked), 0 resolved, 1 open" \
+    "$(echo "$OUT" | head -1)"
+check_match "its row: id, time, kind, fraud, state, what, evidence" \
+    "^finding 1  [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]+.*  clone    FRAUD open  card 1001: counter 10 seen twice with different contents \(t1/e1796290000/s2 and t2/e1796290100/s2, counter already at 12\): a copy of the card or a restored dump; card blocked  \(evidence: $EV\)$" \
+    "$(echo "$OUT" | tail -1)"
+run_capture "$LEAL" reconcile --card 1001 --json
+check_match "--json" "^\{\"cards\":1,\"new\":0,\"fraud\":0,\"blocked\":0,\"resolved\":0,\"open\":1,\"findings\":\[\{\"id\":1,\"program\":7,\"card\":1001,\"terminal\":2,\"kind\":\"clone\",\"fraud\":true,\"state\":\"open\",\"found_at\":[0-9]+,\"evidence\":\"$EV\",.*\"reason\":\"\",\"operator\":\"\"\}\]\}$" "$OUT"
+check_eq "--json: one line, exit 0" "0|1" "$RC|$(echo "$OUT" | wc -l)"
+
+run_capture "$LEAL" reconcile accept 1 --reason "merged after review" --operator Marta
+check_eq "accept" "0|finding 1 accepted: merged after review|" "$RC|$OUT|$ERR"
+run_capture "$LEAL" reconcile accept 1 --reason again
+check_eq "accept again: exit 1, one line" "1||leal: finding 1: not open: accepted or resolved already" "$RC|$OUT|$ERR"
+run_capture "$LEAL" reconcile accept 9 --reason none
+check_eq "no such finding: exit 1" "1||leal: finding 9: no such finding (leal reconcile --all lists them)" "$RC|$OUT|$ERR"
+run_capture "$LEAL" reconcile
+check_eq "nothing open once accepted" "0|reconciled 1 card(s): 0 new finding(s) (0 fraud, 0 card(s) blocked), 0 resolved, 0 open" "$RC|$OUT"
+run_capture "$LEAL" reconcile --all
+check_match "--all keeps it, with who and why" "  clone    FRAUD accepted  card 1001: .*  \[accepted by Marta: merged after review\]  \(evidence: $EV\)$" "$OUT"
+check_eq "the row in the ledger" "accepted|merged after review|Marta" \
+    "$(q "select state || '|' || reason || '|' || operator from reconcile_finding where id = 1")"
+
+run_capture "$LEAL" reconcile accept 1
+check_eq "accept without --reason: usage, exit 2" "2" "$RC"
+run_capture "$LEAL" reconcile --card abc
+check_eq "a bad --card: usage, exit 2" "2" "$RC"
+run_capture "$LEAL" reconcile extra
+check_eq "an unexpected word: usage, exit 2" "2" "$RC"
+run_capture "$LEAL" reconcile --help
+check_match "--help" "^usage: leal reconcile " "$OUT"
+run_capture "$LEAL" ledger verify
+check_match "ledger verify at the end" "^ledger ok" "$OUT"
+
+finish
