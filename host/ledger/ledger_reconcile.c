@@ -40,6 +40,7 @@
 #define RESOLVE_SQL                                                                                \
     "UPDATE reconcile_finding SET state = 'resolved', closed_at = ?3 WHERE card_id = ?1 AND "      \
     "state = 'open' AND kind IN ('gap','doubt','balance') AND run < ?2"
+#define DESK_SEEN_SQL "SELECT last_counter FROM card WHERE card_id = ?1"
 #define OPEN_SQL "SELECT count(*) FROM reconcile_finding WHERE card_id = ?1 AND state = 'open'"
 #define HELD_SQL "SELECT count(*) FROM terminal_entry WHERE card_id = ?1 AND outcome = 'held'"
 #define CARDS_OF_ACCOUNT_SQL                                                                       \
@@ -70,7 +71,8 @@ struct walk {
     int64_t card, program;
     struct obs *v;
     size_t n, cap;
-    bool trouble; /* a gap, doubt or fraud this run: the balances wait */
+    bool trouble;      /* a gap, doubt or fraud this run: the balances wait */
+    int64_t desk_seen; /* the newest counter the desk saw on the card (0: none) */
 };
 
 /* A finding, once: new ones counted, and fraud blocks the card. */
@@ -172,6 +174,9 @@ static leal_err step(struct walk *w, size_t i, uint32_t *high, size_t *high_at, 
     name(o, b, sizeof b);
     if (o->before == *high) {
         *confirmed = true;
+    } else if (o->before > *high && w->desk_seen > (int64_t)*high &&
+               w->desk_seen <= (int64_t)o->before) {
+        *confirmed = true; /* the desk wrote the card in between: it saw it there */
     } else if (o->before > *high) {
         if ((err = unsynced(w, h, o, who, sizeof who)) != LEAL_OK)
             return err;
@@ -269,6 +274,8 @@ static leal_err card_walk(struct walk *w)
         return LEAL_OK;
     w->c->cards++;
     w->trouble = false;
+    if ((err = store_query_int(w->l, DESK_SEEN_SQL, I64S(w->card), &w->desk_seen)) != LEAL_OK)
+        return err;
     high = w->v[0].after;
     for (size_t i = 1; i < w->n && err == LEAL_OK; i++)
         err = step(w, i, &high, &high_at, &confirmed);

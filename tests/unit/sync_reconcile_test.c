@@ -30,16 +30,37 @@
 
 #define EXPORT_CAP (TILL_JOURNAL_UNIT * TILL_JOURNAL_UNITS + 1024)
 
+/* Euros onto Ana's account from cash (cents < 0: paid back to cash). */
+static void post_eur(struct fixture *f, const char *kind, int64_t cents, const char *request)
+{
+    struct ledger_line ln[2];
+    struct ledger_entry e;
+    int64_t id, cash;
+    bool rep;
+    assert_int_equal(ledger_program_account(f->ledger, 7, "cash", &cash), LEAL_OK);
+    memset(ln, 0, sizeof ln);
+    memset(&e, 0, sizeof e);
+    ln[0] = (struct ledger_line){.account_id = f->account, .amount = cents};
+    ln[1] = (struct ledger_line){.account_id = cash, .amount = -cents};
+    snprintf(ln[0].asset, sizeof ln[0].asset, "EUR");
+    snprintf(ln[1].asset, sizeof ln[1].asset, "EUR");
+    e.program_id = 7;
+    e.kind = kind;
+    e.request_id = request;
+    e.operator_name = "test";
+    e.reason = request;
+    e.nlines = 2;
+    e.lines = ln;
+    assert_int_equal(ledger_post(f->ledger, &e, &id, &rep), LEAL_OK);
+}
+
 /* The ledger's side: a store, terminals 1 to 3, the card in Ana's account
  * with the 25 points and purse_cents the card was made with. */
 static void ledger_side(struct fixture *f, enum ledger_card_tech tech, const uint8_t *uid,
                         size_t uid_len, int64_t purse_cents)
 {
     struct ledger_card c;
-    struct ledger_line ln[2];
-    struct ledger_entry e;
-    int64_t store, id, cash;
-    bool rep;
+    int64_t store, id;
     assert_int_equal(ledger_store_add(f->ledger, 7, "s1", "S1", "Europe/Madrid", &store), LEAL_OK);
     for (int64_t t = 1; t <= 3; t++) {
         assert_int_equal(ledger_terminal_add(f->ledger, store, "till", &id), LEAL_OK);
@@ -56,21 +77,7 @@ static void ledger_side(struct fixture *f, enum ledger_card_tech tech, const uin
     c.layout_version = 1;
     assert_int_equal(ledger_card_add(f->ledger, &c), LEAL_OK);
     desk_fixture_post_points(f, f->account, 25, "made-with-25");
-    assert_int_equal(ledger_program_account(f->ledger, 7, "cash", &cash), LEAL_OK);
-    memset(ln, 0, sizeof ln);
-    memset(&e, 0, sizeof e);
-    ln[0] = (struct ledger_line){.account_id = f->account, .amount = purse_cents};
-    ln[1] = (struct ledger_line){.account_id = cash, .amount = -purse_cents};
-    snprintf(ln[0].asset, sizeof ln[0].asset, "EUR");
-    snprintf(ln[1].asset, sizeof ln[1].asset, "EUR");
-    e.program_id = 7;
-    e.kind = "topup";
-    e.request_id = "made-with-purse";
-    e.operator_name = "test";
-    e.reason = "the purse the card was made with";
-    e.nlines = 2;
-    e.lines = ln;
-    assert_int_equal(ledger_post(f->ledger, &e, &id, &rep), LEAL_OK);
+    post_eur(f, "topup", purse_cents, "made-with-purse");
 }
 
 /* A till whose journal is MACed with the key the host derives for it (the
@@ -376,6 +383,42 @@ static void test_gap_waits_for_the_terminal(void **state)
     desk_fixture_balances(f, f->account, 5000 - 100 - 200, 25);
 }
 
+/* Terminal 1, then the desk (a payment: terminal 2's tap stands in for the
+ * desk's write, the ledger gets the desk's entry and the counter the desk
+ * saw), then terminal 3: no gap, nothing open, card and account agree. */
+static void test_desk_write_between_is_no_gap(void **state)
+{
+    struct fixture *f = *state;
+    struct till t1, t2, t3;
+    struct journal_entry a[4], b[4], c[4];
+    struct ledger_reconcile_counts k;
+
+    till_make_desfire(f, 5000, 0);
+    ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
+                5000);
+    till_synced(&t1, f, 1, TILL_NOW);
+    tap_done(&t1, TERMINAL_PAY, 0, 100);
+    till_synced(&t2, f, 2, TILL_NOW + 60);
+    tap_done(&t2, TERMINAL_PAY, 0, 200);
+    assert_int_equal(till_entries(&t2, b, 4), 1);
+    post_eur(f, "spend", -200, "desk payment");
+    assert_int_equal(ledger_card_set_counter(f->ledger, (int64_t)TILL_CARD_ID, b[0].counter_after),
+                     LEAL_OK);
+    till_synced(&t3, f, 3, TILL_NOW + 120);
+    tap_done(&t3, TERMINAL_BALANCE, 0, 0);
+    assert_int_equal(import(&t1, f, a, 4), 1);
+    assert_int_equal(import(&t3, f, c, 4), 1);
+    assert_int_equal(c[0].counter_before, b[0].counter_after);
+    assert_true(c[0].counter_before > a[0].counter_after);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.cards, 1);
+    assert_int_equal(k.found + k.open, 0);
+    till_close(&t1);
+    till_close(&t2);
+    till_close(&t3);
+    desk_fixture_balances(f, f->account, 5000 - 100 - 200, 25);
+}
+
 /* The card on the next package's hot list, and refused by a terminal loading it. */
 static void expect_hot_listed(struct fixture *f)
 {
@@ -555,6 +598,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gap_waits_for_the_terminal, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tampered_journals, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desk_write_between_is_no_gap, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
