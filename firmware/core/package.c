@@ -51,11 +51,17 @@ static bool all_zero(const uint8_t *p, size_t n)
     return acc == 0;
 }
 
-/* Bytes of everything before the signature, from the header's counts. */
-static uint32_t body_len_of(uint32_t rules_len, uint32_t hot, uint32_t floors)
+/* Section sizes, from the header's counts. */
+struct sections {
+    uint32_t rules_len, hot, floors, pending, names_len;
+};
+
+/* Bytes of everything before the signature. */
+static uint32_t body_len_of(const struct sections *n)
 {
-    return (uint32_t)PACKAGE_HEADER_LEN + rules_len + hot * PACKAGE_HOT_RECORD_LEN +
-           floors * PACKAGE_FLOOR_RECORD_LEN + PACKAGE_CAPS_LEN;
+    return (uint32_t)PACKAGE_HEADER_LEN + n->rules_len + n->hot * PACKAGE_HOT_RECORD_LEN +
+           n->floors * PACKAGE_FLOOR_RECORD_LEN + n->pending * PACKAGE_PENDING_RECORD_LEN +
+           n->names_len + PACKAGE_SITE_LEN + PACKAGE_CAPS_LEN;
 }
 
 static leal_err src_read(const struct package_source *src, uint32_t off, uint8_t *out, size_t len)
@@ -119,16 +125,179 @@ static leal_err floor_get(const uint8_t r[PACKAGE_FLOOR_RECORD_LEN], struct pack
     return LEAL_OK;
 }
 
-leal_err package_encoded_size(const struct package_contents *c, uint32_t *size)
+/* Pending changes: one record per card (PACKAGE.md "Pending changes"). */
+static bool pending_ok(const struct package_pending *c)
 {
-    if (c == NULL || size == NULL)
-        return LEAL_E_ARG;
-    if (c->key_version == 0 || c->program_id == 0 || c->terminal_id == 0 || c->version == 0 ||
-        c->valid_until <= c->issued || c->rules_len > PACKAGE_MAX_RULES ||
-        c->hot_count > PACKAGE_MAX_HOT || c->floor_count > PACKAGE_MAX_FLOORS ||
-        c->cap_day_cents > c->cap_sync_cents || (c->rules_len && c->rules == NULL) ||
-        (c->hot_count && c->hot == NULL) || (c->floor_count && c->floors == NULL))
+    return c->card_id != 0 && c->upto_entry != 0 && c->points != INT32_MIN && c->kinds != 0 &&
+           (c->kinds & (uint8_t)~PACKAGE_CHANGE_KNOWN) == 0;
+}
+
+static void pending_put(uint8_t r[PACKAGE_PENDING_RECORD_LEN], const struct package_pending *c)
+{
+    put64(r, c->card_id);
+    put32(r + 8, c->taps);
+    put32(r + 12, c->upto_entry);
+    put32(r + 16, (uint32_t)c->points);
+    r[20] = c->kinds;
+    zero(r + 21, 3);
+}
+
+static leal_err pending_get(const uint8_t r[PACKAGE_PENDING_RECORD_LEN], struct package_pending *c)
+{
+    uint32_t points = get32(r + 16);
+    c->card_id = get64(r);
+    c->taps = get32(r + 8);
+    c->upto_entry = get32(r + 12);
+    /* Two's complement, without an implementation-defined conversion. */
+    c->points = points & 0x80000000u ? -(int32_t)(~points) - 1 : (int32_t)points;
+    c->kinds = r[20];
+    if (!all_zero(r + 21, 3) || !pending_ok(c))
         return LEAL_E_PACKAGE_MALFORMED;
+    return LEAL_OK;
+}
+
+/* UTF-8 as RFC 3629 has it, without C0 and C1 controls and DEL. */
+bool package_name_text_ok(const uint8_t *s, size_t n)
+{
+    if (s == NULL || n == 0 || n > PACKAGE_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n;) {
+        uint8_t c = s[i];
+        uint32_t cp;
+        size_t more;
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7F)
+                return false;
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            more = 1;
+            cp = c & 0x1Fu;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            more = 2;
+            cp = c & 0x0Fu;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            more = 3;
+            cp = c & 0x07u;
+        } else {
+            return false;
+        }
+        if (n - i <= more)
+            return false;
+        for (size_t k = 1; k <= more; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3Fu);
+        }
+        if ((more == 2 && cp < 0x800) || (more == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0x80 && cp < 0xA0))
+            return false;
+        i += more + 1;
+    }
+    return true;
+}
+
+static bool name_ok(const struct package_name *m)
+{
+    return m->kind >= PACKAGE_NAME_TIER && m->kind <= PACKAGE_NAME_STORE &&
+           package_name_text_ok((const uint8_t *)m->text, m->len);
+}
+
+/* (kind, item) of a strictly before b. */
+static bool name_before(uint8_t ka, uint32_t ia, uint8_t kb, uint32_t ib)
+{
+    return ka < kb || (ka == kb && ia < ib);
+}
+
+static bool rule_ok(const struct package_zone_rule *r)
+{
+    return r->month >= 1 && r->month <= 12 && r->week >= 1 && r->week <= 5 && r->weekday <= 6 &&
+           r->time_seconds >= -604800 && r->time_seconds <= 604800;
+}
+
+static bool rule_zero(const struct package_zone_rule *r)
+{
+    return r->month == 0 && r->week == 0 && r->weekday == 0 && r->time_seconds == 0;
+}
+
+bool package_zone_ok(const struct package_zone *z)
+{
+    if (z == NULL || z->std_minutes < -1080 || z->std_minutes > 1080 || z->dst_minutes < -1080 ||
+        z->dst_minutes > 1080)
+        return false;
+    if (!z->has_dst) /* one encoding per meaning */
+        return z->dst_minutes == z->std_minutes && rule_zero(&z->start) && rule_zero(&z->end);
+    return z->dst_minutes != z->std_minutes && rule_ok(&z->start) && rule_ok(&z->end);
+}
+
+static void put16s(uint8_t *p, int16_t v)
+{
+    uint16_t u = (uint16_t)v;
+    p[0] = (uint8_t)(u >> 8);
+    p[1] = (uint8_t)u;
+}
+
+static int16_t get16s(const uint8_t *p)
+{
+    uint16_t u = (uint16_t)(p[0] << 8 | p[1]);
+    return u & 0x8000u ? (int16_t)(-(int32_t)(uint16_t)~u - 1) : (int16_t)u;
+}
+
+static int32_t get32s(const uint8_t *p)
+{
+    uint32_t u = get32(p);
+    return u & 0x80000000u ? -(int32_t)(~u) - 1 : (int32_t)u;
+}
+
+static void rule_put(uint8_t r[8], const struct package_zone_rule *z)
+{
+    r[0] = z->month;
+    r[1] = z->week;
+    r[2] = z->weekday;
+    r[3] = 0;
+    put32(r + 4, (uint32_t)z->time_seconds);
+}
+
+static void rule_get(const uint8_t r[8], struct package_zone_rule *z)
+{
+    z->month = r[0];
+    z->week = r[1];
+    z->weekday = r[2];
+    z->time_seconds = get32s(r + 4);
+}
+
+static void site_put(uint8_t r[PACKAGE_SITE_LEN], const struct package_site *s)
+{
+    put32(r, s->store_id);
+    put32(r + 4, s->classic_purse_cap_cents);
+    put16s(r + 8, s->zone.std_minutes);
+    put16s(r + 10, s->zone.dst_minutes);
+    r[12] = s->zone.has_dst ? 1 : 0;
+    zero(r + 13, 3);
+    rule_put(r + 16, &s->zone.start);
+    rule_put(r + 24, &s->zone.end);
+}
+
+static leal_err site_get(const uint8_t r[PACKAGE_SITE_LEN], struct package_site *s)
+{
+    s->store_id = get32(r);
+    s->classic_purse_cap_cents = get32(r + 4);
+    s->zone.std_minutes = get16s(r + 8);
+    s->zone.dst_minutes = get16s(r + 10);
+    s->zone.has_dst = r[12] == 1;
+    rule_get(r + 16, &s->zone.start);
+    rule_get(r + 24, &s->zone.end);
+    if (r[12] > 1 || !all_zero(r + 13, 3) || r[19] != 0 || r[27] != 0 || !package_zone_ok(&s->zone))
+        return LEAL_E_PACKAGE_MALFORMED;
+    return LEAL_OK;
+}
+
+/* The contents' lists and names: each entry valid and strictly ordered;
+ * *names_len the names section's bytes. */
+static leal_err contents_check(const struct package_contents *c, uint32_t *names_len)
+{
+    uint32_t n = 0;
     for (uint32_t i = 0; i < c->hot_count; i++) {
         const struct package_hot *h = &c->hot[i];
         if (h->card_id == 0 || h->reason < PACKAGE_HOT_BLOCKED || h->reason > PACKAGE_HOT_REPLACED)
@@ -142,7 +311,44 @@ leal_err package_encoded_size(const struct package_contents *c, uint32_t *size)
         if (i && c->floors[i].card_id <= c->floors[i - 1].card_id)
             return LEAL_E_PACKAGE_UNSORTED;
     }
-    *size = body_len_of(c->rules_len, c->hot_count, c->floor_count) + PACKAGE_SIGNATURE_LEN;
+    for (uint32_t i = 0; i < c->pending_count; i++) {
+        if (!pending_ok(&c->pending[i]))
+            return LEAL_E_PACKAGE_MALFORMED;
+        if (i && c->pending[i].card_id <= c->pending[i - 1].card_id)
+            return LEAL_E_PACKAGE_UNSORTED;
+    }
+    for (uint32_t i = 0; i < c->name_count; i++) {
+        const struct package_name *m = &c->names[i];
+        if (!name_ok(m) || n > PACKAGE_MAX_NAMES_LEN - PACKAGE_NAME_HEAD - m->len)
+            return LEAL_E_PACKAGE_MALFORMED;
+        if (i && !name_before(c->names[i - 1].kind, c->names[i - 1].item, m->kind, m->item))
+            return LEAL_E_PACKAGE_UNSORTED;
+        n += PACKAGE_NAME_HEAD + m->len;
+    }
+    if (!package_zone_ok(&c->site.zone))
+        return LEAL_E_PACKAGE_MALFORMED;
+    *names_len = n;
+    return LEAL_OK;
+}
+
+leal_err package_encoded_size(const struct package_contents *c, uint32_t *size)
+{
+    struct sections n;
+    leal_err err;
+    if (c == NULL || size == NULL)
+        return LEAL_E_ARG;
+    if (c->key_version == 0 || c->program_id == 0 || c->terminal_id == 0 || c->version == 0 ||
+        c->valid_until <= c->issued || c->rules_len > PACKAGE_MAX_RULES ||
+        c->hot_count > PACKAGE_MAX_HOT || c->floor_count > PACKAGE_MAX_FLOORS ||
+        c->pending_count > PACKAGE_MAX_PENDING || c->cap_day_cents > c->cap_sync_cents ||
+        (c->rules_len && c->rules == NULL) || (c->hot_count && c->hot == NULL) ||
+        (c->floor_count && c->floors == NULL) || (c->pending_count && c->pending == NULL) ||
+        (c->name_count && c->names == NULL))
+        return LEAL_E_PACKAGE_MALFORMED;
+    n = (struct sections){c->rules_len, c->hot_count, c->floor_count, c->pending_count, 0};
+    if ((err = contents_check(c, &n.names_len)) != LEAL_OK)
+        return err;
+    *size = body_len_of(&n) + PACKAGE_SIGNATURE_LEN;
     return LEAL_OK;
 }
 
@@ -178,18 +384,23 @@ leal_err package_signed_message(const struct crypto_provider *cp, const struct p
     return LEAL_OK;
 }
 
-leal_err package_encode_body(const struct crypto_provider *cp, const struct package_contents *c,
-                             uint8_t *out, size_t cap, size_t *len,
-                             uint8_t msg[PACKAGE_SIGNED_MSG_LEN])
+/* The names section: kind, item, length, text per name. */
+static uint32_t names_put(uint8_t *out, const struct package_contents *c)
 {
-    uint32_t size, off;
-    leal_err err;
-    if (cp == NULL || out == NULL || len == NULL || msg == NULL)
-        return LEAL_E_ARG;
-    if ((err = package_encoded_size(c, &size)) != LEAL_OK)
-        return err;
-    if (cap < size - PACKAGE_SIGNATURE_LEN)
-        return LEAL_E_NO_SPACE;
+    uint32_t off = 0;
+    for (uint32_t i = 0; i < c->name_count; i++) {
+        const struct package_name *m = &c->names[i];
+        out[off] = m->kind;
+        put32(out + off + 1, m->item);
+        out[off + 5] = m->len;
+        copy(out + off + PACKAGE_NAME_HEAD, (const uint8_t *)m->text, m->len);
+        off += PACKAGE_NAME_HEAD + m->len;
+    }
+    return off;
+}
+
+static void header_put(uint8_t *out, const struct package_contents *c, uint32_t names_len)
+{
     copy(out, magic, 4);
     out[4] = PACKAGE_FORMAT_VERSION;
     out[5] = c->key_version;
@@ -203,8 +414,25 @@ leal_err package_encode_body(const struct crypto_provider *cp, const struct pack
     put32(out + 36, c->rules_len);
     put32(out + 40, c->hot_count);
     put32(out + 44, c->floor_count);
-    put32(out + 48, 0); /* pending changes: none in format 1 */
-    zero(out + 52, 8);
+    put32(out + 48, c->pending_count);
+    put32(out + 52, names_len);
+    zero(out + 56, 4);
+}
+
+leal_err package_encode_body(const struct crypto_provider *cp, const struct package_contents *c,
+                             uint8_t *out, size_t cap, size_t *len,
+                             uint8_t msg[PACKAGE_SIGNED_MSG_LEN])
+{
+    uint32_t size, off, names_len = 0;
+    leal_err err;
+    if (cp == NULL || out == NULL || len == NULL || msg == NULL)
+        return LEAL_E_ARG;
+    if ((err = package_encoded_size(c, &size)) != LEAL_OK ||
+        (err = contents_check(c, &names_len)) != LEAL_OK)
+        return err;
+    if (cap < size - PACKAGE_SIGNATURE_LEN)
+        return LEAL_E_NO_SPACE;
+    header_put(out, c, names_len);
     off = PACKAGE_HEADER_LEN;
     if (c->rules_len)
         copy(out + off, c->rules, c->rules_len);
@@ -213,6 +441,11 @@ leal_err package_encode_body(const struct crypto_provider *cp, const struct pack
         hot_put(out + off, &c->hot[i]);
     for (uint32_t i = 0; i < c->floor_count; i++, off += PACKAGE_FLOOR_RECORD_LEN)
         floor_put(out + off, &c->floors[i]);
+    for (uint32_t i = 0; i < c->pending_count; i++, off += PACKAGE_PENDING_RECORD_LEN)
+        pending_put(out + off, &c->pending[i]);
+    off += names_put(out + off, c);
+    site_put(out + off, &c->site);
+    off += PACKAGE_SITE_LEN;
     put32(out + off, c->cap_day_cents);
     put32(out + off + 4, c->cap_sync_cents);
     off += PACKAGE_CAPS_LEN;
@@ -225,6 +458,7 @@ leal_err package_encode_body(const struct crypto_provider *cp, const struct pack
 static leal_err parse_header(const struct package_source *src, struct package_info *p)
 {
     uint8_t h[PACKAGE_HEADER_LEN];
+    struct sections n;
     leal_err err;
     if (src->size < PACKAGE_HEADER_LEN)
         return LEAL_E_PACKAGE_MALFORMED;
@@ -232,6 +466,8 @@ static leal_err parse_header(const struct package_source *src, struct package_in
         return err;
     if (!leal_ct_equal(h, magic, sizeof magic))
         return LEAL_E_PACKAGE_MALFORMED;
+    if (h[4] >= PACKAGE_FORMAT_OLDEST && h[4] < PACKAGE_FORMAT_VERSION)
+        return LEAL_E_PACKAGE_FORMAT_OLD;
     if (h[4] != PACKAGE_FORMAT_VERSION)
         return LEAL_E_PACKAGE_FORMAT_VERSION;
     p->format_version = h[4];
@@ -245,15 +481,21 @@ static leal_err parse_header(const struct package_source *src, struct package_in
     p->hot_count = get32(h + 40);
     p->floor_count = get32(h + 44);
     p->pending_count = get32(h + 48);
+    p->names_len = get32(h + 52);
     if (p->key_version == 0 || h[6] || h[7] || p->program_id == 0 || p->terminal_id == 0 ||
         p->version == 0 || p->valid_until <= p->issued || p->rules_len > PACKAGE_MAX_RULES ||
         p->hot_count > PACKAGE_MAX_HOT || p->floor_count > PACKAGE_MAX_FLOORS ||
-        p->pending_count != 0 || !all_zero(h + 52, 8))
+        p->pending_count > PACKAGE_MAX_PENDING || p->names_len > PACKAGE_MAX_NAMES_LEN ||
+        !all_zero(h + 56, 4))
         return LEAL_E_PACKAGE_MALFORMED;
     p->rules_offset = PACKAGE_HEADER_LEN;
     p->hot_offset = p->rules_offset + p->rules_len;
     p->floor_offset = p->hot_offset + p->hot_count * PACKAGE_HOT_RECORD_LEN;
-    p->size = body_len_of(p->rules_len, p->hot_count, p->floor_count) + PACKAGE_SIGNATURE_LEN;
+    p->pending_offset = p->floor_offset + p->floor_count * PACKAGE_FLOOR_RECORD_LEN;
+    p->names_offset = p->pending_offset + p->pending_count * PACKAGE_PENDING_RECORD_LEN;
+    n = (struct sections){p->rules_len, p->hot_count, p->floor_count, p->pending_count,
+                          p->names_len};
+    p->size = body_len_of(&n) + PACKAGE_SIGNATURE_LEN;
     /* Truncated or with bytes after the signature: both refused. */
     if (src->size != p->size)
         return LEAL_E_PACKAGE_MALFORMED;
@@ -276,6 +518,11 @@ static struct sorted_table hot_table(const struct package_info *p)
 static struct sorted_table floor_table(const struct package_info *p)
 {
     return (struct sorted_table){p->floor_offset, p->floor_count, PACKAGE_FLOOR_RECORD_LEN};
+}
+
+static struct sorted_table pending_table(const struct package_info *p)
+{
+    return (struct sorted_table){p->pending_offset, p->pending_count, PACKAGE_PENDING_RECORD_LEN};
 }
 
 /* Record i of t into r (t.width bytes); LEAL_E_RANGE past the end. */
@@ -328,6 +575,14 @@ static leal_err floor_card_id(const uint8_t *rec, uint64_t *id)
     return err;
 }
 
+static leal_err pending_card_id(const uint8_t *rec, uint64_t *id)
+{
+    struct package_pending c;
+    leal_err err = pending_get(rec, &c);
+    *id = c.card_id;
+    return err;
+}
+
 /* Every record of t valid and the card ids strictly ascending. Records are
  * read PACKAGE_HASH_BLOCK bytes' worth at a time (whole records). */
 static leal_err check_table(const struct package_source *src, struct sorted_table t,
@@ -352,19 +607,70 @@ static leal_err check_table(const struct package_source *src, struct sorted_tabl
     return LEAL_OK;
 }
 
-/* Every record valid and the lists strictly ascending; the caps. */
+/* One name record at *off (its end no further than end): decoded into *m,
+ * *off moved past it. */
+static leal_err name_read(const struct package_source *src, uint32_t *off, uint32_t end,
+                          struct package_name *m)
+{
+    uint8_t h[PACKAGE_NAME_HEAD];
+    leal_err err;
+    if (end - *off < PACKAGE_NAME_HEAD)
+        return LEAL_E_PACKAGE_MALFORMED;
+    if ((err = src_read(src, *off, h, sizeof h)) != LEAL_OK)
+        return err;
+    m->kind = h[0];
+    m->item = get32(h + 1);
+    m->len = h[5];
+    if (m->len == 0 || m->len > PACKAGE_NAME_MAX || end - *off - PACKAGE_NAME_HEAD < m->len)
+        return LEAL_E_PACKAGE_MALFORMED;
+    if ((err = src_read(src, *off + PACKAGE_NAME_HEAD, (uint8_t *)m->text, m->len)) != LEAL_OK)
+        return err;
+    m->text[m->len] = 0;
+    if (!name_ok(m))
+        return LEAL_E_PACKAGE_MALFORMED;
+    *off += PACKAGE_NAME_HEAD + m->len;
+    return LEAL_OK;
+}
+
+/* Every name valid, the section exactly whole records, (kind, item) strictly
+ * ascending. */
+static leal_err check_names(const struct package_source *src, const struct package_info *p)
+{
+    uint32_t off = p->names_offset, end = p->names_offset + p->names_len;
+    struct package_name m;
+    uint8_t kind = 0;
+    uint32_t item = 0;
+    bool first = true;
+    leal_err err;
+    while (off < end) {
+        if ((err = name_read(src, &off, end, &m)) != LEAL_OK)
+            return err;
+        if (!first && !name_before(kind, item, m.kind, m.item))
+            return LEAL_E_PACKAGE_UNSORTED;
+        first = false;
+        kind = m.kind;
+        item = m.item;
+    }
+    return LEAL_OK;
+}
+
+/* Every record valid and the lists strictly ascending; the names, the site
+ * and the caps. */
 static leal_err check_lists(const struct package_source *src, struct package_info *p)
 {
-    uint8_t caps[PACKAGE_CAPS_LEN];
+    uint8_t tail[PACKAGE_SITE_LEN + PACKAGE_CAPS_LEN];
     leal_err err;
     if ((err = check_table(src, hot_table(p), hot_card_id)) != LEAL_OK ||
-        (err = check_table(src, floor_table(p), floor_card_id)) != LEAL_OK)
+        (err = check_table(src, floor_table(p), floor_card_id)) != LEAL_OK ||
+        (err = check_table(src, pending_table(p), pending_card_id)) != LEAL_OK ||
+        (err = check_names(src, p)) != LEAL_OK)
         return err;
-    if ((err = src_read(src, p->size - PACKAGE_SIGNATURE_LEN - PACKAGE_CAPS_LEN, caps,
-                        sizeof caps)) != LEAL_OK)
+    if ((err = src_read(src, p->size - PACKAGE_SIGNATURE_LEN - (uint32_t)sizeof tail, tail,
+                        sizeof tail)) != LEAL_OK ||
+        (err = site_get(tail, &p->site)) != LEAL_OK)
         return err;
-    p->cap_day_cents = get32(caps);
-    p->cap_sync_cents = get32(caps + 4);
+    p->cap_day_cents = get32(tail + PACKAGE_SITE_LEN);
+    p->cap_sync_cents = get32(tail + PACKAGE_SITE_LEN + 4);
     if (p->cap_day_cents > p->cap_sync_cents)
         return LEAL_E_PACKAGE_MALFORMED;
     return LEAL_OK;
@@ -516,4 +822,126 @@ leal_err package_floor_find(const struct package_info *p, const struct package_s
     if ((err = package_floor_at(p, src, i, out)) != LEAL_OK)
         *found = false;
     return err;
+}
+
+leal_err package_pending_at(const struct package_info *p, const struct package_source *src,
+                            uint32_t i, struct package_pending *out)
+{
+    uint8_t r[PACKAGE_PENDING_RECORD_LEN];
+    leal_err err;
+    if (p == NULL || src == NULL || out == NULL)
+        return LEAL_E_ARG;
+    if ((err = table_record(src, pending_table(p), i, r)) != LEAL_OK)
+        return err;
+    return pending_get(r, out);
+}
+
+leal_err package_pending_find(const struct package_info *p, const struct package_source *src,
+                              uint64_t card_id, bool *found, struct package_pending *out)
+{
+    uint32_t i = 0;
+    leal_err err;
+    if (p == NULL || src == NULL || found == NULL || out == NULL)
+        return LEAL_E_ARG;
+    if ((err = search(src, pending_table(p), card_id, found, &i)) != LEAL_OK || !*found)
+        return err;
+    if ((err = package_pending_at(p, src, i, out)) != LEAL_OK)
+        *found = false;
+    return err;
+}
+
+leal_err package_name_next(const struct package_info *p, const struct package_source *src,
+                           uint32_t *cursor, struct package_name *out)
+{
+    uint32_t off;
+    leal_err err;
+    if (p == NULL || src == NULL || cursor == NULL || out == NULL)
+        return LEAL_E_ARG;
+    if (*cursor >= p->names_len)
+        return LEAL_E_RANGE;
+    off = p->names_offset + *cursor;
+    if ((err = name_read(src, &off, p->names_offset + p->names_len, out)) != LEAL_OK)
+        return err;
+    *cursor = off - p->names_offset;
+    return LEAL_OK;
+}
+
+leal_err package_name_find(const struct package_info *p, const struct package_source *src,
+                           uint8_t kind, uint32_t item, bool *found, struct package_name *out)
+{
+    uint32_t cursor = 0;
+    leal_err err;
+    if (found == NULL)
+        return LEAL_E_ARG;
+    *found = false;
+    while ((err = package_name_next(p, src, &cursor, out)) == LEAL_OK) {
+        if (out->kind == kind && out->item == item) {
+            *found = true;
+            return LEAL_OK;
+        }
+        if (!name_before(out->kind, out->item, kind, item))
+            return LEAL_OK; /* sorted: passed where it would be */
+    }
+    return err == LEAL_E_RANGE ? LEAL_OK : err;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil), and the weekday of a day (0 Sunday). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int64_t year_of_days(int64_t z)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    return (int64_t)yoe + era * 400 + (mp >= 10);
+}
+
+static bool leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* The instant (UTC seconds) rule r takes effect in year y, while offset
+ * (minutes) is the one in force before it. */
+static int64_t rule_instant(const struct package_zone_rule *r, int64_t y, int16_t offset)
+{
+    static const uint8_t mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    unsigned last = mdays[r->month - 1] + (r->month == 2 && leap(y) ? 1u : 0u);
+    int64_t first = days_from_civil(y, r->month, 1);
+    unsigned wd_first = (unsigned)((first % 7 + 7 + 4) % 7); /* 1970-01-01 was a Thursday */
+    unsigned day = 1u + ((unsigned)r->weekday + 7u - wd_first) % 7u + 7u * ((unsigned)r->week - 1u);
+    while (day > last)
+        day -= 7;
+    return (days_from_civil(y, r->month, day)) * 86400 + r->time_seconds - (int64_t)offset * 60;
+}
+
+leal_err package_local_offset(const struct package_zone *z, uint64_t utc, int16_t *minutes)
+{
+    if (z == NULL || minutes == NULL || !package_zone_ok(z) || utc > (uint64_t)INT64_MAX / 2)
+        return LEAL_E_ARG;
+    if (!z->has_dst) {
+        *minutes = z->std_minutes;
+        return LEAL_OK;
+    }
+    int64_t t = (int64_t)utc;
+    int64_t local = t + (int64_t)z->std_minutes * 60;
+    int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+    int64_t y = year_of_days(days);
+    int64_t start = rule_instant(&z->start, y, z->std_minutes);
+    int64_t end = rule_instant(&z->end, y, z->dst_minutes);
+    bool dst = start < end ? (t >= start && t < end) : (t < end || t >= start);
+    *minutes = dst ? z->dst_minutes : z->std_minutes;
+    return LEAL_OK;
 }

@@ -20,7 +20,8 @@
  * one-shot SHA-256 and Ed25519 verify suffice.
  *
  * Refusals, each its own code: LEAL_E_PACKAGE_FORMAT_VERSION (unknown format
- * version), LEAL_E_PACKAGE_MALFORMED (wrong magic, truncated, oversized,
+ * version), LEAL_E_PACKAGE_FORMAT_OLD (format 1: no store, zone or Classic
+ * cap; the operator builds a new one), LEAL_E_PACKAGE_MALFORMED (wrong magic, truncated, oversized,
  * reserved bytes set, counts over the limits), LEAL_E_PACKAGE_UNSORTED (hot
  * list or floors not strictly ascending), LEAL_E_PACKAGE_KEY_VERSION (signed
  * with a key version the terminal does not hold), LEAL_E_PACKAGE_SIGNATURE,
@@ -42,22 +43,32 @@
 #include "keys/base/err.h"
 #include "keys/crypto.h"
 
-#define PACKAGE_FORMAT_VERSION 1
+#define PACKAGE_FORMAT_VERSION 2
+#define PACKAGE_FORMAT_OLDEST 1 /* format 1: refused with LEAL_E_PACKAGE_FORMAT_OLD */
 #define PACKAGE_HEADER_LEN 60
 #define PACKAGE_HOT_RECORD_LEN 9
 #define PACKAGE_FLOOR_RECORD_LEN 28
+#define PACKAGE_PENDING_RECORD_LEN 24
+#define PACKAGE_SITE_LEN 32
 #define PACKAGE_CAPS_LEN 8
 #define PACKAGE_SIGNATURE_LEN 64
-#define PACKAGE_MAX_RULES 65536u    /* bytes of the rules blob */
-#define PACKAGE_MAX_HOT 1000000u    /* hot-listed cards */
-#define PACKAGE_MAX_FLOORS 4000000u /* per-card floors */
-#define PACKAGE_HASH_BLOCK 1024u    /* bytes per link of the signed hash chain */
-#define PACKAGE_SIGNED_MSG_LEN 49   /* what Ed25519 signs (PACKAGE.md) */
-#define PACKAGE_MAX_KEYS 16         /* package public keys a terminal holds */
-/* The largest package: header, rules, lists, caps, signature (< 2^32). */
+#define PACKAGE_MAX_RULES 65536u     /* bytes of the rules blob */
+#define PACKAGE_MAX_HOT 1000000u     /* hot-listed cards */
+#define PACKAGE_MAX_FLOORS 4000000u  /* per-card floors */
+#define PACKAGE_MAX_PENDING 1000000u /* cards with host changes waiting */
+#define PACKAGE_MAX_NAMES_LEN 16384u /* bytes of the names section */
+#define PACKAGE_NAME_MAX 63          /* bytes of one name (UTF-8) */
+#define PACKAGE_NAME_HEAD 6          /* kind, item, length */
+#define PACKAGE_HASH_BLOCK 1024u     /* bytes per link of the signed hash chain */
+#define PACKAGE_SIGNED_MSG_LEN 49    /* what Ed25519 signs (PACKAGE.md) */
+#define PACKAGE_MAX_KEYS 16          /* package public keys a terminal holds */
+/* The largest package: header, rules, lists, names, site, caps, signature
+ * (< 2^32). */
 #define PACKAGE_MAX_SIZE                                                                           \
     ((uint32_t)PACKAGE_HEADER_LEN + PACKAGE_MAX_RULES + PACKAGE_MAX_HOT * PACKAGE_HOT_RECORD_LEN + \
-     PACKAGE_MAX_FLOORS * PACKAGE_FLOOR_RECORD_LEN + PACKAGE_CAPS_LEN + PACKAGE_SIGNATURE_LEN)
+     PACKAGE_MAX_FLOORS * PACKAGE_FLOOR_RECORD_LEN +                                               \
+     PACKAGE_MAX_PENDING * PACKAGE_PENDING_RECORD_LEN + PACKAGE_MAX_NAMES_LEN + PACKAGE_SITE_LEN + \
+     PACKAGE_CAPS_LEN + PACKAGE_SIGNATURE_LEN)
 
 /* Why a card is on the hot list (the ledger's card status). */
 enum package_hot_reason { PACKAGE_HOT_BLOCKED = 1, PACKAGE_HOT_LOST = 2, PACKAGE_HOT_REPLACED = 3 };
@@ -70,6 +81,66 @@ enum package_floor_kind { PACKAGE_FLOOR_DESFIRE = 1, PACKAGE_FLOOR_CLASSIC = 2 }
 struct package_hot {
     uint64_t card_id;
     uint8_t reason; /* enum package_hot_reason */
+};
+
+/* What a host-decided change was made of (bits of package_pending.kinds). */
+#define PACKAGE_CHANGE_ADJUST 0x01  /* points adjusted by hand, + or - */
+#define PACKAGE_CHANGE_BONUS 0x02   /* birthday or campaign bonus */
+#define PACKAGE_CHANGE_EXPIRED 0x04 /* points expired by the ledger's lots */
+#define PACKAGE_CHANGE_REWARD 0x08  /* a reward cancelled: its points given back */
+#define PACKAGE_CHANGE_KNOWN 0x0F
+
+/* Host-decided changes waiting for one card (PACKAGE.md "Pending changes"):
+ * applied only to a card that shows exactly taps (as a floor counts them:
+ * the card is as the host last saw it, so no terminal applied them yet);
+ * the ledger's entries up to upto_entry, net points. */
+struct package_pending {
+    uint64_t card_id;
+    uint32_t taps;       /* DESFire 0x7FFFFFFF - counter; Classic state seq - 1 */
+    uint32_t upto_entry; /* the newest ledger entry they include; not 0 */
+    int32_t points;      /* net change, + or -; never INT32_MIN */
+    uint8_t kinds;       /* PACKAGE_CHANGE_* (not 0) */
+};
+
+/* What a name names (PACKAGE.md "Names"), and the item it is keyed by. */
+enum package_name_kind {
+    PACKAGE_NAME_TIER = 1,   /* item: tier 1..7 */
+    PACKAGE_NAME_STAMP = 2,  /* item: stamp card 0..3 */
+    PACKAGE_NAME_REWARD = 3, /* item: reward id */
+    PACKAGE_NAME_BONO = 4,   /* item: bono kind id */
+    PACKAGE_NAME_STORE = 5,  /* item: store id */
+};
+
+struct package_name {
+    uint8_t kind; /* enum package_name_kind */
+    uint32_t item;
+    uint8_t len;                     /* 1..PACKAGE_NAME_MAX */
+    char text[PACKAGE_NAME_MAX + 1]; /* UTF-8, NUL-terminated on reading */
+};
+
+/* A daylight-saving transition rule: the week-th weekday of month (week 5:
+ * the last), at time_seconds of local time then in force (POSIX TZ "Mm.w.d/t"). */
+struct package_zone_rule {
+    uint8_t month;        /* 1..12 */
+    uint8_t week;         /* 1..5 */
+    uint8_t weekday;      /* 0 Sunday .. 6 */
+    int32_t time_seconds; /* -604800..604800 */
+};
+
+/* The store's time zone as rules (PACKAGE.md "Site"): a terminal computes
+ * its local time offline with package_local_offset. */
+struct package_zone {
+    int16_t std_minutes; /* offset from UTC outside daylight saving, -1080..1080 */
+    int16_t dst_minutes; /* during it (= std_minutes when has_dst is false) */
+    bool has_dst;
+    struct package_zone_rule start, end; /* zero when !has_dst */
+};
+
+/* Where the terminal stands: its store, its zone, the Classic purse cap. */
+struct package_site {
+    uint32_t store_id;                /* 0: none named */
+    uint32_t classic_purse_cap_cents; /* 0: Classic stored value off */
+    struct package_zone zone;
 };
 
 struct package_floor {
@@ -102,11 +173,15 @@ struct package_info {
     uint32_t hot_count;
     uint32_t floor_count;
     uint32_t pending_count;
+    uint32_t names_len;
     uint32_t cap_day_cents;
     uint32_t cap_sync_cents;
+    struct package_site site;
     uint32_t rules_offset;
     uint32_t hot_offset;
     uint32_t floor_offset;
+    uint32_t pending_offset;
+    uint32_t names_offset;
     uint32_t size;
 };
 
@@ -149,6 +224,11 @@ struct package_contents {
     uint32_t hot_count;
     const struct package_floor *floors; /* sorted by card id, strictly */
     uint32_t floor_count;
+    const struct package_pending *pending; /* sorted by card id, strictly */
+    uint32_t pending_count;
+    const struct package_name *names; /* sorted by (kind, item), strictly; text len bytes */
+    uint32_t name_count;
+    struct package_site site;
     uint32_t cap_day_cents;
     uint32_t cap_sync_cents;
 };
@@ -212,6 +292,39 @@ LEAL_MUST_CHECK leal_err package_hot_at(const struct package_info *p,
 LEAL_MUST_CHECK leal_err package_floor_at(const struct package_info *p,
                                           const struct package_source *src, uint32_t i,
                                           struct package_floor *out);
+
+/* Binary search of the pending changes: *found, and *out when found. */
+LEAL_MUST_CHECK leal_err package_pending_find(const struct package_info *p,
+                                              const struct package_source *src, uint64_t card_id,
+                                              bool *found, struct package_pending *out);
+LEAL_MUST_CHECK leal_err package_pending_at(const struct package_info *p,
+                                            const struct package_source *src, uint32_t i,
+                                            struct package_pending *out);
+
+/* The name of (kind, item): *found, and out->text NUL-terminated when found
+ * (a linear walk of the names section, one record in RAM). */
+LEAL_MUST_CHECK leal_err package_name_find(const struct package_info *p,
+                                           const struct package_source *src, uint8_t kind,
+                                           uint32_t item, bool *found, struct package_name *out);
+/* Names in order: *cursor starts at 0; LEAL_E_RANGE after the last. */
+LEAL_MUST_CHECK leal_err package_name_next(const struct package_info *p,
+                                           const struct package_source *src, uint32_t *cursor,
+                                           struct package_name *out);
+
+/* The zone's offset from UTC at utc (seconds since 1970), in minutes: the
+ * daylight-saving offset between the start and end transitions of that
+ * year (the year of utc in standard time; a start after the end, as south
+ * of the equator or Europe/Dublin's winter "saving", wraps the year). */
+LEAL_MUST_CHECK leal_err package_local_offset(const struct package_zone *z, uint64_t utc,
+                                              int16_t *minutes);
+
+/* Whether z is a zone a package may carry (PACKAGE.md "Site"). */
+bool package_zone_ok(const struct package_zone *z);
+
+/* Whether s (n bytes) is a name a package may carry: 1..63 bytes of
+ * well-formed UTF-8 (shortest forms, no surrogates, at most U+10FFFF) with
+ * no control characters. */
+bool package_name_text_ok(const uint8_t *s, size_t n);
 
 /* A source over bytes in memory (ctx = the bytes). */
 LEAL_MUST_CHECK leal_err package_memory_read(void *ctx, uint32_t offset, uint8_t *out, size_t len);

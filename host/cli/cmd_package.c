@@ -23,7 +23,8 @@ static const char package_help[] =
     "A terminal package (built by 'leal terminal package') for a person: program,\n"
     "terminal, version, validity, its rules (rule-set version, base rate, how many\n"
     "rules, tiers, rewards, stamp cards and bonos), how many cards it lists, the\n"
-    "offline spend caps,\n"
+    "offline spend caps, the store, its time zone's rules, the Classic purse cap,\n"
+    "how many names it carries and how many cards have host changes waiting,\n"
     "which package key version signed it and whether that signature verifies\n"
     "against the keystore's public key (the keystore's passphrase is asked for as\n"
     "by the other commands). Exit 1 if the package is damaged or its signature does\n"
@@ -78,25 +79,29 @@ static int package_args(const struct lcli_opt *o, size_t n, struct package_build
 
 static void print_package(bool json, const char *file, const struct package_info *p, size_t len)
 {
-    char until[32], day[24], sync[24];
+    char until[32], day[24], sync[24], classic[24];
     lcli_time_str((int64_t)p->valid_until, until, sizeof until);
     amount_text(p->cap_day_cents, day);
     amount_text(p->cap_sync_cents, sync);
+    amount_text(p->site.classic_purse_cap_cents, classic);
     if (json) {
         printf("{\"file\":");
         cli_json_string(stdout, file);
         printf(",\"program\":%u,\"terminal\":%u,\"version\":%u,\"issued_at\":%llu,"
-               "\"valid_until_at\":%llu,\"hot_list\":%u,\"floors\":%u,\"key_version\":%u,"
-               "\"bytes\":%zu}\n",
+               "\"valid_until_at\":%llu,\"hot_list\":%u,\"floors\":%u,\"pending\":%u,"
+               "\"store\":%u,\"classic_purse_cap\":\"%s\",\"key_version\":%u,\"bytes\":%zu}\n",
                p->program_id, p->terminal_id, p->version, (unsigned long long)p->issued,
-               (unsigned long long)p->valid_until, p->hot_count, p->floor_count, p->key_version,
-               len);
+               (unsigned long long)p->valid_until, p->hot_count, p->floor_count, p->pending_count,
+               p->site.store_id, classic, p->key_version, len);
     } else {
-        printf("wrote terminal package %s: terminal %u, program %u, version %u, %u cards "
-               "hot-listed, %u floors, caps %s a day and %s between syncs, valid until %s UTC, "
-               "signed with package key version %u (%zu bytes)\n",
-               file, p->terminal_id, p->program_id, p->version, p->hot_count, p->floor_count, day,
-               sync, until, p->key_version, len);
+        printf("wrote terminal package %s: terminal %u, program %u, store %u, version %u, %u "
+               "cards hot-listed, %u floors, %u cards with host changes, caps %s a day and %s "
+               "between syncs, Classic purse %s%s, valid until %s UTC, signed with package key "
+               "version %u (%zu bytes)\n",
+               file, p->terminal_id, p->program_id, p->site.store_id, p->version, p->hot_count,
+               p->floor_count, p->pending_count, day, sync,
+               p->site.classic_purse_cap_cents ? "cap " : "off",
+               p->site.classic_purse_cap_cents ? classic : "", until, p->key_version, len);
     }
 }
 
@@ -238,7 +243,54 @@ struct shown {
     leal_err why;       /* why the signature does not verify */
     leal_err rules_err; /* why the rules section does not decode (LEAL_OK: it does) */
     struct rules_set rules;
+    uint32_t names_of[6]; /* names by enum package_name_kind */
+    char store_name[PACKAGE_NAME_MAX + 1];
+    char zone[128]; /* the zone's rules in words */
 };
+
+/* Offsets as UTC+hh:mm. */
+static void offset_text(int16_t minutes, char *out, size_t cap)
+{
+    int m = minutes < 0 ? -minutes : minutes;
+    snprintf(out, cap, "UTC%c%02d:%02d", minutes < 0 ? '-' : '+', m / 60, m % 60);
+}
+
+static void rule_text(const struct package_zone_rule *r, char *out, size_t cap)
+{
+    long t = r->time_seconds;
+    snprintf(out, cap, "M%u.%u.%u/%s%ld:%02ld", r->month, r->week, r->weekday, t < 0 ? "-" : "",
+             (t < 0 ? -t : t) / 3600, (t < 0 ? -t : t) / 60 % 60);
+}
+
+/* "UTC+01:00, UTC+02:00 from M3.5.0/2:00 to M10.5.0/3:00" (POSIX TZ rule forms). */
+static void zone_text(const struct package_zone *z, char *out, size_t cap)
+{
+    char std[16], dst[16], a[32], b[32];
+    offset_text(z->std_minutes, std, sizeof std);
+    if (!z->has_dst) {
+        snprintf(out, cap, "%s", std);
+        return;
+    }
+    offset_text(z->dst_minutes, dst, sizeof dst);
+    rule_text(&z->start, a, sizeof a);
+    rule_text(&z->end, b, sizeof b);
+    snprintf(out, cap, "%s, %s from %s to %s", std, dst, a, b);
+}
+
+/* Counts the names by kind and finds the store's. */
+static leal_err read_names(const struct package_source *src, struct shown *v)
+{
+    struct package_name m;
+    uint32_t cursor = 0;
+    leal_err err;
+    while ((err = package_name_next(&v->p, src, &cursor, &m)) == LEAL_OK) {
+        v->names_of[m.kind]++;
+        if (m.kind == PACKAGE_NAME_STORE && m.item == v->p.site.store_id)
+            memcpy(v->store_name, m.text, (size_t)m.len + 1);
+    }
+    zone_text(&v->p.site.zone, v->zone, sizeof v->zone);
+    return err == LEAL_E_RANGE ? LEAL_OK : err;
+}
 
 /* The rules section: rules_codec's encoding (an empty section: none). */
 static void read_rules(const uint8_t *data, struct shown *v)
@@ -293,7 +345,8 @@ static void print_rules_json(const struct shown *v)
 
 /* The times and caps of a package in words. */
 struct shown_words {
-    char issued[32], until[32], day[AMOUNT_FORMAT_MAX], sync[AMOUNT_FORMAT_MAX];
+    char issued[32], until[32], day[AMOUNT_FORMAT_MAX], sync[AMOUNT_FORMAT_MAX],
+        classic[AMOUNT_FORMAT_MAX];
 };
 
 static void shown_words(const struct package_info *p, struct shown_words *w)
@@ -302,6 +355,7 @@ static void shown_words(const struct package_info *p, struct shown_words *w)
     lcli_time_str((int64_t)p->valid_until, w->until, sizeof w->until);
     amount_text(p->cap_day_cents, w->day);
     amount_text(p->cap_sync_cents, w->sync);
+    amount_text(p->site.classic_purse_cap_cents, w->classic);
 }
 
 static void print_shown_json(const struct shown *v)
@@ -319,10 +373,22 @@ static void print_shown_json(const struct shown *v)
     print_rules_json(v);
     printf("\"hot_list\":{\"cards\":%u,\"blocked\":%u,"
            "\"lost\":%u,\"replaced\":%u},\"floors\":%u,\"pending\":%u,\"cap_day\":\"%s\","
-           "\"cap_between_syncs\":\"%s\",\"key_version\":%u,\"fingerprint\":\"%s\","
-           "\"signature\":\"%s\",\"bytes\":%zu}\n",
+           "\"cap_between_syncs\":\"%s\",",
            p->hot_count, v->reasons[1], v->reasons[2], v->reasons[3], p->floor_count,
-           p->pending_count, w.day, w.sync, p->key_version, v->fp, v->sig, v->len);
+           p->pending_count, w.day, w.sync);
+    printf("\"store\":%u,\"store_name\":", p->site.store_id);
+    cli_json_string(stdout, v->store_name);
+    printf(",\"zone\":");
+    cli_json_string(stdout, v->zone);
+    if (p->site.classic_purse_cap_cents == 0)
+        printf(",\"classic_purse_cap\":null");
+    else
+        printf(",\"classic_purse_cap\":\"%s\"", w.classic);
+    printf(",\"names\":{\"tiers\":%u,\"stamp_cards\":%u,\"rewards\":%u,\"bonos\":%u,"
+           "\"stores\":%u},\"key_version\":%u,\"fingerprint\":\"%s\",\"signature\":\"%s\","
+           "\"bytes\":%zu}\n",
+           v->names_of[1], v->names_of[2], v->names_of[3], v->names_of[4], v->names_of[5],
+           p->key_version, v->fp, v->sig, v->len);
 }
 
 static void print_shown_text(const struct shown *v)
@@ -336,12 +402,24 @@ static void print_shown_text(const struct shown *v)
            (uint64_t)time(NULL) >= p->valid_until ? " (expired)" : "");
     print_rules_text(v);
     printf("hot list       %u cards (%u blocked, %u lost, %u replaced)\n"
-           "floors         %u cards\npending        %u changes\n"
-           "offline caps   %s EUR a day, %s EUR between syncs per card\n"
-           "signed by      package key version %u%s%s%s\n",
+           "floors         %u cards\npending        %u cards with host changes waiting\n"
+           "offline caps   %s EUR a day, %s EUR between syncs per card\n",
            p->hot_count, v->reasons[1], v->reasons[2], v->reasons[3], p->floor_count,
-           p->pending_count, w.day, w.sync, p->key_version, v->fp[0] ? " (" : "", v->fp,
-           v->fp[0] ? ")" : "");
+           p->pending_count, w.day, w.sync);
+    printf("store          %u%s%s%s\ntime zone      %s\n", p->site.store_id,
+           v->store_name[0] ? " (" : "", v->store_name, v->store_name[0] ? ")" : "", v->zone);
+    if (p->site.classic_purse_cap_cents == 0)
+        printf("classic purse  off: every Classic stored-value card is refused\n");
+    else
+        printf("classic purse  cap %s EUR\n", w.classic);
+    printf("names          %u %s, %u %s, %u %s, %u %s, %u %s\n", v->names_of[1],
+           plural(v->names_of[1], "tier", "tiers"), v->names_of[2],
+           plural(v->names_of[2], "stamp card", "stamp cards"), v->names_of[3],
+           plural(v->names_of[3], "reward", "rewards"), v->names_of[4],
+           plural(v->names_of[4], "bono", "bonos"), v->names_of[5],
+           plural(v->names_of[5], "store", "stores"));
+    printf("signed by      package key version %u%s%s%s\n", p->key_version, v->fp[0] ? " (" : "",
+           v->fp, v->fp[0] ? ")" : "");
     if (strcmp(v->sig, "verified") == 0)
         printf("signature      verifies against the keystore's public key\n");
     else if (strcmp(v->sig, "unknown-key") == 0)
@@ -377,6 +455,10 @@ static int package_show(const char *file, const struct lcli_opt *o, size_t no)
             goto out;
         }
         v.reasons[h.reason]++;
+    }
+    if ((err = read_names(&src, &v)) != LEAL_OK) {
+        rc = cli_fail(err, "package %s", file);
+        goto out;
     }
     if ((rc = show_key(o, no, v.p.program_id, &dk)) != 0)
         goto out;

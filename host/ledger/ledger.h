@@ -214,6 +214,14 @@ LEAL_MUST_CHECK leal_err ledger_terminal_add(struct ledger *l, int64_t store_id,
 /* A terminal's program (LEAL_E_UNKNOWN_ID if the ledger does not know it). */
 LEAL_MUST_CHECK leal_err ledger_terminal_program(struct ledger *l, int64_t terminal_id,
                                                  int64_t *program_id);
+/* Where a terminal stands: its store, the store's name and IANA zone. */
+struct ledger_terminal_site {
+    int64_t store_id;
+    char store_name[LEDGER_TEXT];
+    char timezone[72];
+};
+LEAL_MUST_CHECK leal_err ledger_terminal_site(struct ledger *l, int64_t terminal_id,
+                                              struct ledger_terminal_site *out);
 /* A reinstalled terminal starts a new epoch (its sequence restarts). */
 LEAL_MUST_CHECK leal_err ledger_terminal_new_epoch(struct ledger *l, int64_t terminal_id,
                                                    int64_t *epoch);

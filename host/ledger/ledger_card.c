@@ -497,6 +497,25 @@ leal_err ledger_terminal_program(struct ledger *l, int64_t terminal_id, int64_t 
     return err;
 }
 
+leal_err ledger_terminal_site(struct ledger *l, int64_t terminal_id,
+                              struct ledger_terminal_site *out)
+{
+    struct store_stmt *st;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    err = store_find_row(l,
+                         "SELECT s.id, s.name, s.timezone FROM terminal t JOIN store s ON s.id = "
+                         "t.store_id WHERE t.id = ?1",
+                         terminal_id, "terminal", &st);
+    if (err == LEAL_OK) {
+        out->store_id = store_col_i64(st, 0);
+        store_col_text(st, 1, out->store_name, sizeof out->store_name);
+        store_col_text(st, 2, out->timezone, sizeof out->timezone);
+    }
+    store_finalize(st);
+    return err;
+}
+
 static void card_event_row(struct store_stmt *st, struct ledger_card_event *e)
 {
     char t[32];

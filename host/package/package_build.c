@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "host/ledger/ledger_rules.h"
+#include "host/package/package_zone.h"
 #include "keys/base/limits.h"
 #include "keys/hosted/provider_openssl.h"
 
@@ -96,16 +97,94 @@ static int add_card(void *ctx, const struct ledger_package_card *c)
     return 0;
 }
 
+/* What a package takes from the program's rule set and the terminal's site. */
+struct from_ledger {
+    uint8_t rules[RULES_CODEC_MAX_LEN];
+    size_t rules_len;
+    struct package_name
+        names[RULES_MAX_TIERS + RULES_STAMP_CARDS + RULES_MAX_REWARDS + RULES_MAX_BONO_KINDS + 1];
+    uint32_t nnames;
+    struct package_site site;
+};
+
+/* A name for a till: text cut to PACKAGE_NAME_MAX bytes at a character
+ * boundary; an empty name is none. LEAL_E_TEXT if it is not what a package
+ * may carry (package_name_text_ok). */
+static leal_err add_name(struct from_ledger *f, uint8_t kind, uint32_t item, const char *text)
+{
+    struct package_name *m = &f->names[f->nnames];
+    size_t n = strlen(text);
+    if (n == 0)
+        return LEAL_OK;
+    if (n > PACKAGE_NAME_MAX) {
+        n = PACKAGE_NAME_MAX;
+        while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (!package_name_text_ok((const uint8_t *)text, n))
+        return LEAL_E_TEXT;
+    m->kind = kind;
+    m->item = item;
+    m->len = (uint8_t)n;
+    memcpy(m->text, text, n);
+    m->text[n] = 0;
+    f->nnames++;
+    return LEAL_OK;
+}
+
+static int name_order(const void *a, const void *b)
+{
+    const struct package_name *x = a, *y = b;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    return x->item < y->item ? -1 : x->item > y->item;
+}
+
+/* The names of the rule set's tiers, stamp cards, rewards and bono kinds,
+ * and the store's, in (kind, item) order. */
+static leal_err names_section(const struct ledger_rules *r, const struct ledger_terminal_site *ts,
+                              struct from_ledger *f)
+{
+    const struct rules_program *p = &r->set.program;
+    leal_err err = LEAL_OK;
+    for (uint8_t i = 0; i < p->n_tiers && err == LEAL_OK; i++)
+        err = add_name(f, PACKAGE_NAME_TIER, i + 1u, r->tier_name[i]);
+    for (uint8_t i = 0; i < p->n_stamps && err == LEAL_OK; i++)
+        err = add_name(f, PACKAGE_NAME_STAMP, i, r->stamp_name[i]);
+    for (uint8_t i = 0; i < p->n_rewards && err == LEAL_OK; i++)
+        err = add_name(f, PACKAGE_NAME_REWARD, p->rewards[i].id, r->reward_name[i]);
+    for (uint8_t i = 0; i < r->set.n_bonos && err == LEAL_OK; i++)
+        err = add_name(f, PACKAGE_NAME_BONO, r->set.bonos[i].id, r->bono_name[i]);
+    if (err == LEAL_OK)
+        err = add_name(f, PACKAGE_NAME_STORE, (uint32_t)ts->store_id, ts->store_name);
+    qsort(f->names, f->nnames, sizeof f->names[0], name_order);
+    return err;
+}
+
 /* The program's current rule set in rules_codec's encoding (version 0, the
- * base rate alone, when none is defined). */
-static leal_err rules_section(struct ledger *l, int64_t program, uint8_t *buf, size_t cap,
-                              size_t *len)
+ * base rate alone, when none is defined), the names, and the site: the
+ * terminal's store, its zone's rules from the tz database, the program's
+ * Classic stored-value cap (0: off). */
+static leal_err from_ledger(struct ledger *l, int64_t program, int64_t terminal,
+                            struct from_ledger *f)
 {
     struct ledger_rules r;
-    leal_err err = ledger_rules_get(l, program, 0, &r);
-    if (err != LEAL_OK)
+    struct ledger_terminal_site ts;
+    struct ledger_program prog;
+    leal_err err;
+    if ((err = ledger_rules_get(l, program, 0, &r)) != LEAL_OK ||
+        (err = rules_codec_encode(&r.set, f->rules, sizeof f->rules, &f->rules_len)) != LEAL_OK ||
+        (err = ledger_terminal_site(l, terminal, &ts)) != LEAL_OK ||
+        (err = ledger_program_get(l, program, &prog)) != LEAL_OK)
         return err;
-    return rules_codec_encode(&r.set, buf, cap, len);
+    if (ts.store_id <= 0 || ts.store_id > UINT32_MAX || prog.classic_stored_value_cap_cents < 0 ||
+        prog.classic_stored_value_cap_cents > UINT32_MAX)
+        return LEAL_E_RANGE;
+    f->site.store_id = (uint32_t)ts.store_id;
+    f->site.classic_purse_cap_cents = (uint32_t)prog.classic_stored_value_cap_cents;
+    if ((err = package_zone_lookup(ts.timezone, &f->site.zone)) != LEAL_OK)
+        return err;
+    return names_section(&r, &ts, f);
 }
 
 leal_err package_build(struct ledger *l, const struct keyset *ks,
@@ -115,8 +194,8 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
     struct lists s = {0};
     const struct key_version *kv;
     struct package_contents c = {0};
-    uint8_t msg[PACKAGE_SIGNED_MSG_LEN], *buf = NULL, rules[RULES_CODEC_MAX_LEN];
-    size_t rules_len = 0;
+    struct from_ledger f;
+    uint8_t msg[PACKAGE_SIGNED_MSG_LEN], *buf = NULL;
     int64_t program = 0, version = 0;
     uint32_t size = 0;
     size_t body = 0;
@@ -134,7 +213,8 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
         return LEAL_E_RANGE;
     if ((err = keyset_current(ks, (uint32_t)program, KEY_ROLE_PACKAGE_SIGNING, &kv)) != LEAL_OK)
         return err;
-    if ((err = rules_section(l, program, rules, sizeof rules, &rules_len)) != LEAL_OK)
+    memset(&f, 0, sizeof f);
+    if ((err = from_ledger(l, program, o->terminal_id, &f)) != LEAL_OK)
         return err;
     err = ledger_package_cards(l, program, add_card, &s);
     if (err == LEAL_E_INTERRUPTED)
@@ -146,8 +226,11 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
     c.terminal_id = (uint32_t)o->terminal_id;
     c.issued = o->now;
     c.valid_until = o->now + (uint64_t)o->valid_days * 86400u;
-    c.rules = rules;
-    c.rules_len = (uint32_t)rules_len;
+    c.rules = f.rules;
+    c.rules_len = (uint32_t)f.rules_len;
+    c.names = f.names;
+    c.name_count = f.nnames;
+    c.site = f.site;
     c.hot = s.hot;
     c.hot_count = s.nhot;
     c.floors = s.floors;

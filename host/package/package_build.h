@@ -6,12 +6,19 @@
  * and for Classic the seq and first 8 bytes of the SIV tag the desk last
  * read); the program's current rule set (host/ledger/ledger_rules.h) in
  * firmware/core/rules_codec's encoding, at the program's base rate; the
+ * names of its tiers, stamp cards, rewards and bono kinds and the store's
+ * (cut to 63 bytes at a character boundary); the site: the terminal's
+ * store, that store's time zone as rules from the tz database
+ * (package_zone.h) and the program's Classic stored-value cap (0: off); the
  * next package version of that terminal, recorded in
  * the ledger so it only goes up. The result is malloc'd. Hosted.
  * Errors: those of the ledger (LEAL_E_UNKNOWN_ID for an unknown terminal),
  * LEAL_E_UNKNOWN_PROGRAM (the keystore lacks the terminal's program),
  * LEAL_E_PACKAGE_MALFORMED (a list over the format's limits),
- * LEAL_E_RULES_PROGRAM (a base rate over the rules engine's limit), LEAL_E_RANGE,
+ * LEAL_E_RULES_PROGRAM (a base rate over the rules engine's limit),
+ * LEAL_E_TIMEZONE / LEAL_E_ZONE_RULES (the store's zone is not in the tz
+ * database, or has no rules a terminal can follow), LEAL_E_TEXT (a name
+ * a package cannot carry), LEAL_E_RANGE,
  * LEAL_E_NO_MEMORY, LEAL_E_CRYPTO.
  */
 #ifndef LEAL_PACKAGE_BUILD_H

@@ -201,6 +201,10 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_PACKAGE_RULES, "terminal package's rule set does not decode (RULES.md section 7); "
                             "the loaded package stays in force: build the package again"),
     E(LEAL_E_PACKAGE_SAME, "terminal package has the version already loaded; nothing changed"),
+    E(LEAL_E_PACKAGE_FORMAT_OLD, "terminal package is format 1 (no store, time zone or Classic "
+                                 "cap); build a new one with `leal terminal package` and load it"),
+    E(LEAL_E_ZONE_RULES, "the store's time zone has no rules a terminal can follow in the tz "
+                         "database (no POSIX TZ footer with Mm.w.d rules); choose another zone"),
     E(LEAL_E_JOURNAL_FORMAT_VERSION, "terminal journal written by a newer leal (unknown format "
                                      "version); update leal"),
     E(LEAL_E_JOURNAL_MALFORMED, "terminal journal data is damaged or not a journal (truncated, "

@@ -170,6 +170,9 @@ typedef enum leal_err {
     LEAL_E_PACKAGE_OLDER = 408,
     LEAL_E_PACKAGE_SAME = 409,
     LEAL_E_PACKAGE_RULES = 410,
+    /* 510..519: package format 2 and host changes reaching cards (pkg) */
+    LEAL_E_PACKAGE_FORMAT_OLD = 510,
+    LEAL_E_ZONE_RULES = 511,
 
     /* 430..459: the terminal journal (firmware/core/journal.h) */
     LEAL_E_JOURNAL_FORMAT_VERSION = 430,

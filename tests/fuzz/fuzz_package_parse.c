@@ -1,8 +1,10 @@
-/* fuzz_package_parse.c - the terminal package verifier, a terminal's load
- * with its rules decode, and the lookups (firmware/core/package.h) on any
- * bytes: never a crash, never a read outside the source, a refused load leaves
- * the terminal as it was, and a package that parses answers lookups
- * consistently. */
+/* fuzz_package_parse.c - the terminal package verifier (format 2), a
+ * terminal's load with its rules decode, and the lookups (firmware/core/
+ * package.h) on any bytes: never a crash, never a read outside the source, a
+ * refused load leaves the terminal as it was, and a package that parses
+ * answers lookups consistently: hot list, floors, pending changes, every
+ * name found by (kind, item) with its text, and the site's zone giving an
+ * offset that is its standard or its daylight-saving one. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,6 +77,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (package_floor_at(&p, &s, i, &f) != LEAL_OK ||
             package_floor_find(&p, &s, f.card_id, &found, &g) != LEAL_OK || !found ||
             g.taps != f.taps)
+            abort();
+    }
+    for (uint32_t i = 0; i < p.pending_count; i++) {
+        struct package_pending c, d;
+        if (package_pending_at(&p, &s, i, &c) != LEAL_OK ||
+            package_pending_find(&p, &s, c.card_id, &found, &d) != LEAL_OK || !found ||
+            d.points != c.points || d.upto_entry != c.upto_entry || c.kinds == 0)
+            abort();
+    }
+    {
+        struct package_name m, n;
+        uint32_t cursor = 0;
+        while (package_name_next(&p, &s, &cursor, &m) == LEAL_OK) {
+            if (package_name_find(&p, &s, m.kind, m.item, &found, &n) != LEAL_OK || !found ||
+                n.len != m.len || !package_name_text_ok((const uint8_t *)n.text, n.len))
+                abort();
+        }
+        if (cursor != p.names_len)
+            abort(); /* a parsed names section is whole records */
+    }
+    {
+        int16_t off;
+        if (package_local_offset(&p.site.zone, 1780000000u, &off) != LEAL_OK ||
+            (off != p.site.zone.std_minutes && off != p.site.zone.dst_minutes))
             abort();
     }
     return 0;

@@ -3,7 +3,8 @@
 # real ledger whose cards were issued, replaced, blocked and read on the sim:
 # reader; `leal terminal package` builds and signs it (0600, version going up
 # per terminal); `leal package show --json` checked exactly; a separate Python
-# reading of PACKAGE.md decodes the file (hot list, floors, signed message) and
+# reading of PACKAGE.md (format 2) decodes the file (hot list, floors, names,
+# site: store, Europe/Madrid's rules, Classic purse cap; signed message) and
 # its lists are compared with the ledger's own columns; a changed byte makes
 # show fail; bad input is refused with one line and exit 2.
 cd "$(dirname "$0")/../.." || exit 1
@@ -44,12 +45,12 @@ run_capture "$LEAL" terminal package --terminal 1 -o "$T/p1.lpkg" --valid-days 3
 check_eq "terminal package exits 0" 0 "$RC"
 check_eq "package mode 0600" 600 "$(stat -c %a "$T/p1.lpkg")"
 SIZE=$(stat -c %s "$T/p1.lpkg")
-check_eq "size: header, rules (none defined: 18 bytes), 2 hot, 3 floors, caps, signature" \
-    $((60 + 18 + 2 * 9 + 3 * 28 + 8 + 64)) "$SIZE"
+check_eq "size: header, rules (none defined: 18 bytes), 2 hot, 3 floors, the store's name, site, caps, signature" \
+    $((60 + 18 + 2 * 9 + 3 * 28 + 6 + 6 + 32 + 8 + 64)) "$SIZE"
 ISSUED=$(od -An -tu8 --endian=big -j20 -N8 "$T/p1.lpkg" | tr -d ' ')
 UNTIL=$(od -An -tu8 --endian=big -j28 -N8 "$T/p1.lpkg" | tr -d ' ')
 check_eq "valid for 3 days" $((3 * 86400)) $((UNTIL - ISSUED))
-check_eq "build --json" "{\"file\":\"$T/p1.lpkg\",\"program\":7,\"terminal\":1,\"version\":1,\"issued_at\":$ISSUED,\"valid_until_at\":$UNTIL,\"hot_list\":2,\"floors\":3,\"key_version\":1,\"bytes\":$SIZE}" "$OUT"
+check_eq "build --json" "{\"file\":\"$T/p1.lpkg\",\"program\":7,\"terminal\":1,\"version\":1,\"issued_at\":$ISSUED,\"valid_until_at\":$UNTIL,\"hot_list\":2,\"floors\":3,\"pending\":0,\"store\":1,\"classic_purse_cap\":\"0.00\",\"key_version\":1,\"bytes\":$SIZE}" "$OUT"
 check_eq "the ledger records version 1 for terminal 1" 1 "$(q 'select package_version from terminal where id = 1')"
 
 FP=$("$LEAL" keys list --json | $PY -c 'import json,sys
@@ -60,10 +61,13 @@ for p in d["programs"]:
 tstr() { date -u -d "@$1" '+%Y-%m-%d %H:%M'; }
 run_capture "$LEAL" package show "$T/p1.lpkg" --json
 check_eq "show exits 0" 0 "$RC"
-check_eq "show --json, exactly" "{\"file\":\"$T/p1.lpkg\",\"format\":1,\"program\":7,\"terminal\":1,\"version\":1,\"issued\":\"$(tstr "$ISSUED")\",\"issued_at\":$ISSUED,\"valid_until\":\"$(tstr "$UNTIL")\",\"valid_until_at\":$UNTIL,\"expired\":false,\"rules_bytes\":18,\"rules\":{\"version\":0,\"points_per_euro_milli\":1000,\"rules\":0,\"tiers\":0,\"rewards\":0,\"stamp_cards\":0,\"bonos\":0},\"hot_list\":{\"cards\":2,\"blocked\":1,\"lost\":0,\"replaced\":1},\"floors\":3,\"pending\":0,\"cap_day\":\"50.00\",\"cap_between_syncs\":\"200.00\",\"key_version\":1,\"fingerprint\":\"$FP\",\"signature\":\"verified\",\"bytes\":$SIZE}" "$OUT"
+check_eq "show --json, exactly" "{\"file\":\"$T/p1.lpkg\",\"format\":2,\"program\":7,\"terminal\":1,\"version\":1,\"issued\":\"$(tstr "$ISSUED")\",\"issued_at\":$ISSUED,\"valid_until\":\"$(tstr "$UNTIL")\",\"valid_until_at\":$UNTIL,\"expired\":false,\"rules_bytes\":18,\"rules\":{\"version\":0,\"points_per_euro_milli\":1000,\"rules\":0,\"tiers\":0,\"rewards\":0,\"stamp_cards\":0,\"bonos\":0},\"hot_list\":{\"cards\":2,\"blocked\":1,\"lost\":0,\"replaced\":1},\"floors\":3,\"pending\":0,\"cap_day\":\"50.00\",\"cap_between_syncs\":\"200.00\",\"store\":1,\"store_name\":\"Centro\",\"zone\":\"UTC+01:00, UTC+02:00 from M3.5.0/2:00 to M10.5.0/3:00\",\"classic_purse_cap\":null,\"names\":{\"tiers\":0,\"stamp_cards\":0,\"rewards\":0,\"bonos\":0,\"stores\":1},\"key_version\":1,\"fingerprint\":\"$FP\",\"signature\":\"verified\",\"bytes\":$SIZE}" "$OUT"
 run_capture "$LEAL" package show "$T/p1.lpkg"
 check_match "show for a person: the signature" "^signature +verifies against the keystore's public key$" "$OUT"
 check_match "show for a person: the hot list" "^hot list +2 cards \(1 blocked, 0 lost, 1 replaced\)$" "$OUT"
+check_match "show for a person: the store" "^store +1 \(Centro\)$" "$OUT"
+check_match "show for a person: Europe/Madrid's rules" "^time zone +UTC\+01:00, UTC\+02:00 from M3.5.0/2:00 to M10.5.0/3:00$" "$OUT"
+check_match "show for a person: Classic stored value off by default" "^classic purse +off: every Classic stored-value card is refused$" "$OUT"
 # A keystore without the package's program: shown, the signature not checked.
 "$LEAL" keys init --issuer Luna --program 8 --keystore "$T/luna.ks" >/dev/null
 run_capture "$LEAL" package show "$T/p1.lpkg" --keystore "$T/luna.ks"
@@ -75,9 +79,9 @@ decode() {
     $PY - "$1" <<'PY'
 import hashlib, struct, sys
 d = open(sys.argv[1], "rb").read()
-assert d[:4] == b"LPKG" and d[4] == 1
-R, H, F, P = struct.unpack(">IIII", d[36:52])
-assert P == 0 and len(d) == 60 + R + 9 * H + 28 * F + 8 + 64
+assert d[:4] == b"LPKG" and d[4] == 2
+R, H, F, P, N = struct.unpack(">IIIII", d[36:56])
+assert len(d) == 60 + R + 9 * H + 28 * F + 24 * P + N + 32 + 8 + 64
 r = d[60:60 + R]
 print("rules", r.hex())
 if R:
@@ -89,12 +93,20 @@ for i in range(H):
 for i in range(F):
     cid, kind, flags, res, taps, seq = struct.unpack(">QBBHII", d[o:o + 20])
     print("floor", cid, {1: "desfire", 2: "classic"}[kind], flags, taps, seq, d[o + 20:o + 28].hex()); o += 28
+for i in range(P):
+    print("pending", *struct.unpack(">QIIiB", d[o:o + 21])); o += 24
+end = o + N
+while o < end:
+    kind, item, n = struct.unpack(">BIB", d[o:o + 6])
+    print("name", {1: "tier", 2: "stamp", 3: "reward", 4: "bono", 5: "store"}[kind], item, d[o + 6:o + 6 + n].decode()); o += 6 + n
+store, cap, std, dst, has = struct.unpack(">IIhhB", d[o:o + 13])
+print("site", store, cap, std, dst, has, *struct.unpack(">BBBxi", d[o + 16:o + 24]), *struct.unpack(">BBBxi", d[o + 24:o + 32])); o += 32
 day, sync = struct.unpack(">II", d[o:o + 8])
 print("caps", day, sync)
 body = d[:-64]; h = bytes(32)
 for i in range(0, len(body), 1024):
     h = hashlib.sha256(h + body[i:i + 1024]).digest()
-print("msg", (b"leal-package" + bytes([1]) + struct.pack(">I", len(body)) + h).hex())
+print("msg", (b"leal-package" + bytes([2]) + struct.pack(">I", len(body)) + h).hex())
 PY
 }
 DEC=$(decode "$T/p1.lpkg")
@@ -109,10 +121,14 @@ check_match "Ana's new card's floor: 1 tap (the euros moved onto it)" "^floor $A
 check_match "Marta's Classic floor: seq 1 and a tag" "^floor $MARTA classic 1 0 1 [0-9a-f]{16}$" "$DEC"
 check_nomatch "no tag of zeros on Marta's floor" "^floor $MARTA classic 1 0 1 0{16}$" "$DEC"
 check_eq "caps" "caps 5000 20000" "$(grep '^caps' <<<"$DEC")"
+check_eq "site: store 1, Classic off, Europe/Madrid: +60, +120 from the last Sunday of March 02:00 to the last of October 03:00" \
+    "site 1 0 60 120 1 3 5 0 7200 10 5 0 10800" "$(grep '^site' <<<"$DEC")"
+check_eq "names: the store's" "name store 1 Centro" "$(grep '^name' <<<"$DEC")"
+check_eq "no host changes waiting" "" "$(grep '^pending' <<<"$DEC")"
 
 # The version only goes up; caps and validity as asked.
 run_capture "$LEAL" terminal package --terminal 1 -o "$T/p2.lpkg" --day-cap 20 --sync-cap 80,50
-check_match "second build: version 2" "^wrote terminal package $T/p2.lpkg: terminal 1, program 7, version 2, 2 cards hot-listed, 3 floors, caps 20.00 a day and 80.50 between syncs, valid until .* UTC, signed with package key version 1 \($SIZE bytes\)$" "$OUT"
+check_match "second build: version 2" "^wrote terminal package $T/p2.lpkg: terminal 1, program 7, store 1, version 2, 2 cards hot-listed, 3 floors, 0 cards with host changes, caps 20.00 a day and 80.50 between syncs, Classic purse off, valid until .* UTC, signed with package key version 1 \($SIZE bytes\)$" "$OUT"
 check_eq "the ledger records version 2" 2 "$(q 'select package_version from terminal where id = 1')"
 check_eq "p2 caps" "caps 2000 8050" "$(decode "$T/p2.lpkg" | grep '^caps')"
 
@@ -127,17 +143,27 @@ check_eq "p2 caps" "caps 2000 8050" "$(decode "$T/p2.lpkg" | grep '^caps')"
 "$LEAL" stamp add --program 7 --name "Café" --per item --category cafe --goal 10 --reward 1 \
     --reason "café" >/dev/null
 "$LEAL" bono add --program 7 --name "10 masajes" --sessions 10 --price 45 --reason bonos >/dev/null
+"$LEAL" program set 7 --classic-stored-value-cap 30 >/dev/null
 run_capture "$LEAL" terminal package --terminal 1 -o "$T/pr.lpkg"
 check_eq "with rules: exit 0" 0 "$RC"
-check_eq "size: the rule set's 152 bytes (18 + tier 8 + rules 41 and 43 + stamp card 12 + reward 18 + bono 12)" \
-    $((60 + 152 + 2 * 9 + 3 * 28 + 8 + 64)) "$(stat -c %s "$T/pr.lpkg")"
+check_eq "size: the rule set's 152 bytes (18 + tier 8 + rules 41 and 43 + stamp card 12 + reward 18 + bono 12), names (Oro 3, Café 5, Café gratis 12, 10 masajes 10, Centro 6)" \
+    $((60 + 152 + 2 * 9 + 3 * 28 + 5 * 6 + 3 + 5 + 12 + 10 + 6 + 32 + 8 + 64)) "$(stat -c %s "$T/pr.lpkg")"
+DEC=$(decode "$T/pr.lpkg")
+check_eq "names: tier, stamp card, reward, bono, store, in (kind, item) order, UTF-8 as typed" \
+    "name tier 1 Oro
+name stamp 0 Café
+name reward 1 Café gratis
+name bono $(q "select item from rule_set_name where program_id = 7 and part = 6 and version = 6") 10 masajes
+name store 1 Centro" "$(grep '^name' <<<"$DEC")"
+check_match "site: the program's Classic cap, 30.00" "^site 1 3000 60 120 1 " "$DEC"
 run_capture "$LEAL" package show "$T/pr.lpkg"
 check_match "show: the rules for a person" \
     "^rules +rule set version 6, 1.00 points per euro: 2 rules, 1 tier, 1 reward, 1 stamp card, 1 bono \(152 bytes\)$" "$OUT"
+check_match "show: the names" "^names +1 tier, 1 stamp card, 1 reward, 1 bono, 1 store$" "$OUT"
+check_match "show: the Classic cap" "^classic purse +cap 30.00 EUR$" "$OUT"
 run_capture "$LEAL" package show "$T/pr.lpkg" --json
 check_match "show --json: the rules" \
     '"rules_bytes":152,"rules":\{"version":6,"points_per_euro_milli":1000,"rules":2,"tiers":1,"rewards":1,"stamp_cards":1,"bonos":1\},"hot_list"' "$OUT"
-DEC=$(decode "$T/pr.lpkg")
 check_eq "Python's reading of the rules section: format 1, version 6, rate 1000, 1 tier, 2 rules, 1 stamp card, 1 reward, 1 bono" \
     "rules-head 1 6 1000 1 2 1 1 1" "$(grep '^rules-head' <<<"$DEC")"
 check_eq "the rules section is the ledger's version 6, byte for byte" \
@@ -156,6 +182,11 @@ printf '\x08' | dd of="$T/bad.lpkg" bs=1 seek=19 conv=notrunc 2>/dev/null
 run_capture "$LEAL" package show "$T/bad.lpkg"
 check_eq "a changed version byte: exit 1" 1 "$RC"
 check_match "a changed version byte: does not verify" "^signature +DOES NOT VERIFY: terminal package signature does not verify" "$OUT"
+# A format 1 package (an older leal's): refused with what to do.
+cp "$T/p1.lpkg" "$T/old.lpkg"
+printf '\x01' | dd of="$T/old.lpkg" bs=1 seek=4 conv=notrunc 2>/dev/null
+run_capture "$LEAL" package show "$T/old.lpkg"
+check_eq "a format 1 package: exit 1, one line" "1|leal: package $T/old.lpkg: terminal package is format 1 (no store, time zone or Classic cap); build a new one with \`leal terminal package\` and load it" "$RC|$ERR"
 head -c 100 "$T/p1.lpkg" >"$T/short.lpkg"
 run_capture "$LEAL" package show "$T/short.lpkg"
 check_eq "a truncated package: exit 1, one line" "1|leal: package $T/short.lpkg: terminal package damaged (truncated, oversized or malformed); copy it again or build a new one" "$RC|$ERR"

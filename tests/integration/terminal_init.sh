@@ -103,7 +103,7 @@ if len(sys.argv) > 4:
 body = bytes(d[:-64]); h = bytes(32)
 for i in range(0, len(body), 1024):
     h = hashlib.sha256(h + body[i:i + 1024]).digest()
-msg = b"leal-package" + bytes([1]) + struct.pack(">I", len(body)) + h
+msg = b"leal-package" + bytes([2]) + struct.pack(">I", len(body)) + h
 d[-64:] = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sys.argv[3])).sign(msg)
 open(sys.argv[2], "wb").write(d)
 PY

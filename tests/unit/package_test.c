@@ -49,6 +49,29 @@ static const struct package_floor golden_floors[3] = {
      {0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6, 0x07, 0x18}},
     {0x7FFFFFFFFFFFFFFFu, PACKAGE_FLOOR_DESFIRE, 0, 0x7FFFFFFE, 0, {0}},
 };
+static const struct package_pending golden_pending[3] = {
+    {5, 0, 1, -50, PACKAGE_CHANGE_ADJUST},
+    {9, 2, 4, 120, PACKAGE_CHANGE_ADJUST | PACKAGE_CHANGE_BONUS},
+    {0x7FFFFFFFFFFFFFFFu, 0, 1, -30, PACKAGE_CHANGE_EXPIRED},
+};
+#define NAME(k, i, t)                                                                              \
+    {                                                                                              \
+        k, i, (uint8_t)(sizeof t - 1), t                                                           \
+    }
+static const struct package_name golden_names[6] = {
+    NAME(PACKAGE_NAME_TIER, 1, "Plata"),
+    NAME(PACKAGE_NAME_TIER, 2, "Oro"),
+    NAME(PACKAGE_NAME_STAMP, 0, "Caf\xc3\xa9"),
+    NAME(PACKAGE_NAME_REWARD, 3, "Caf\xc3\xa9 gratis"),
+    NAME(PACKAGE_NAME_BONO, 11, "Masaje 5 sesiones"),
+    NAME(PACKAGE_NAME_STORE, 4,
+         "Cafeter\xc3\xad"
+         "a Sol"),
+};
+/* Europe/Madrid: CET-1CEST,M3.5.0,M10.5.0/3. */
+static const struct package_site golden_site = {
+    4, 3000, {60, 120, true, {3, 5, 0, 7200}, {10, 5, 0, 10800}}};
+#define GOLDEN_NAMES_LEN (6 * 6 + 5 + 3 + 5 + 12 + 17 + 14)
 
 static struct package_contents golden_contents(void)
 {
@@ -65,6 +88,11 @@ static struct package_contents golden_contents(void)
         .hot_count = 3,
         .floors = golden_floors,
         .floor_count = 3,
+        .pending = golden_pending,
+        .pending_count = 3,
+        .names = golden_names,
+        .name_count = 6,
+        .site = golden_site,
         .cap_day_cents = 5000,
         .cap_sync_cents = 20000,
     };
@@ -157,7 +185,7 @@ static void test_golden(void **state)
     }
     n = vectors_hex(&v[0], "PACKAGE", want, sizeof want);
     assert_int_equal(n, len);
-    assert_int_equal(len, 60 + 5 + 3 * 9 + 3 * 28 + 8 + 64);
+    assert_int_equal(len, 60 + 5 + 3 * 9 + 3 * 28 + 3 * 24 + GOLDEN_NAMES_LEN + 32 + 8 + 64);
     assert_memory_equal(buf, want, len);
     n = vectors_hex(&v[0], "SIGNED_MESSAGE", want, sizeof want);
     {
@@ -168,7 +196,7 @@ static void test_golden(void **state)
         assert_memory_equal(msg, want, n);
     }
     assert_int_equal(verify_bytes(buf, len, &e, &p), LEAL_OK);
-    assert_int_equal(p.format_version, 1);
+    assert_int_equal(p.format_version, 2);
     assert_int_equal(p.key_version, 2);
     assert_int_equal(p.program_id, 7);
     assert_int_equal(p.terminal_id, 3);
@@ -181,7 +209,13 @@ static void test_golden(void **state)
     assert_int_equal(p.hot_offset, 65);
     assert_int_equal(p.floor_count, 3);
     assert_int_equal(p.floor_offset, 92);
-    assert_int_equal(p.pending_count, 0);
+    assert_int_equal(p.pending_count, 3);
+    assert_int_equal(p.pending_offset, 176);
+    assert_int_equal(p.names_len, GOLDEN_NAMES_LEN);
+    assert_int_equal(p.names_offset, 248);
+    assert_int_equal(p.site.store_id, 4);
+    assert_int_equal(p.site.classic_purse_cap_cents, 3000);
+    assert_memory_equal(&p.site.zone, &golden_site.zone, sizeof golden_site.zone);
     assert_int_equal(p.cap_day_cents, 5000);
     assert_int_equal(p.cap_sync_cents, 20000);
     assert_int_equal(p.size, len);
@@ -208,7 +242,8 @@ static void test_every_bit_flip(void **state)
         refused += package_verify(crypto_openssl(), &s, &e, &p) != LEAL_OK;
         buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
     }
-    assert_int_equal(refused, 1984);
+    assert_int_equal(refused, (int)len * 8);
+    assert_int_equal(refused, 3552);
     free(buf);
     refused = 0;
     c = loadable_contents();
@@ -233,7 +268,7 @@ static void test_every_bit_flip(void **state)
         assert_ptr_equal(t.source.ctx, old);
     }
     assert_int_equal(refused, (int)len * 8);
-    assert_int_equal(refused, 3576);
+    assert_int_equal(refused, 5144);
     /* Unflipped, it loads. */
     assert_int_equal(package_load(&t, crypto_openssl(), &s, &e), LEAL_OK);
     assert_int_equal(t.info.version, 5);
@@ -274,11 +309,17 @@ static void test_refusals(void **state)
     uint8_t *buf = build(&c, seed, &len), *big;
     (void)state;
 
-    /* Unknown format version, even signed. */
-    buf[4] = 2;
+    /* Unknown format version, even signed; format 1 refused as too old. */
+    buf[4] = 3;
+    sign_into(seed, buf, len);
+    expect_refused(buf, len, &e, LEAL_E_PACKAGE_FORMAT_VERSION);
+    buf[4] = 0;
     sign_into(seed, buf, len);
     expect_refused(buf, len, &e, LEAL_E_PACKAGE_FORMAT_VERSION);
     buf[4] = 1;
+    sign_into(seed, buf, len);
+    expect_refused(buf, len, &e, LEAL_E_PACKAGE_FORMAT_OLD);
+    buf[4] = 2;
     sign_into(seed, buf, len);
     assert_int_equal(verify_bytes(buf, len, &e, &p), LEAL_OK);
 
@@ -294,11 +335,76 @@ static void test_refusals(void **state)
     big[40] = 0x7F;
     sign_into(seed, big, len);
     expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
-    /* Pending changes are empty in format 1. */
+    /* Reserved header bytes, a names length over the limit, signed. */
     memcpy(big, buf, len);
-    big[51] = 1;
+    big[59] = 1;
     sign_into(seed, big, len);
     expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    memcpy(big, buf, len);
+    big[53] = 0x40;
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    /* Pending: kinds 0, an unknown kind, upto entry 0, INT32_MIN points. */
+    memcpy(big, buf, len);
+    big[176 + 20] = 0;
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    memcpy(big, buf, len);
+    big[176 + 20] = 0x10;
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    memcpy(big, buf, len);
+    big[176 + 15] = 0; /* card 5: up to entry 0 */
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    memcpy(big, buf, len);
+    memcpy(big + 176 + 16, "\x80\0\0\0", 4);
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    /* Pending out of order (records 0 and 1 swapped). */
+    memcpy(big, buf, len);
+    memcpy(big + 176, buf + 176 + 24, 24);
+    memcpy(big + 176 + 24, buf + 176, 24);
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_UNSORTED);
+    /* Names: an overlong encoding of '/', a control character, a length of 0,
+     * a record running past the section, two swapped (out of order). */
+    memcpy(big, buf, len);
+    memcpy(big + 248 + 6 + 5 + 6 + 3 + 6 + 3, "\xc0\xaf", 2); /* "Caf\xc3\xa9" -> "Caf\xc0\xaf" */
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    memcpy(big, buf, len);
+    big[248 + 6] = '\n';
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    memcpy(big, buf, len);
+    big[248 + 5] = 0;
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    memcpy(big, buf, len);
+    big[248 + GOLDEN_NAMES_LEN - 14 - 1] = 15; /* the last name one byte longer */
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    memcpy(big, buf, len);
+    memcpy(big + 248, buf + 248 + 11, 9); /* "Oro" before "Plata" */
+    memcpy(big + 248 + 9, buf + 248, 11);
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_UNSORTED);
+    /* Site: has-DST not 0 or 1; DST rules with no DST; a month 13; an offset
+     * beyond 18 hours; a reserved byte. */
+    {
+        uint32_t site = 248 + GOLDEN_NAMES_LEN;
+        static const struct {
+            uint32_t at;
+            uint8_t v;
+        } bad_site[] = {{12, 2}, {12, 0}, {16, 13}, {8, 0x7F}, {13, 1}, {19, 1}, {27, 1}};
+        for (size_t i = 0; i < sizeof bad_site / sizeof bad_site[0]; i++) {
+            memcpy(big, buf, len);
+            big[site + bad_site[i].at] = bad_site[i].v;
+            sign_into(seed, big, len);
+            expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+        }
+    }
     /* A hot-list reason out of range, signed. */
     memcpy(big, buf, len);
     big[65 + 8] = 4;
@@ -381,6 +487,16 @@ static void test_refusals(void **state)
         bad = golden_contents();
         bad.valid_until = bad.issued;
         assert_int_equal(package_encoded_size(&bad, &sz), LEAL_E_PACKAGE_MALFORMED);
+        struct package_name nm[2] = {golden_names[1], golden_names[0]};
+        bad = golden_contents();
+        bad.names = nm;
+        bad.name_count = 2;
+        assert_int_equal(package_encoded_size(&bad, &sz), LEAL_E_PACKAGE_UNSORTED);
+        nm[0].len = 0;
+        assert_int_equal(package_encoded_size(&bad, &sz), LEAL_E_PACKAGE_MALFORMED);
+        bad = golden_contents();
+        bad.site.zone.has_dst = false;
+        assert_int_equal(package_encoded_size(&bad, &sz), LEAL_E_PACKAGE_MALFORMED);
     }
     free(big);
     free(buf);
@@ -409,7 +525,7 @@ static void test_golden_loadable(void **state)
         printf("PACKAGE = %s\n", hex);
     }
     n = vectors_hex(&v[0], "PACKAGE", want, sizeof want);
-    assert_int_equal(len, 60 + 204 + 3 * 9 + 3 * 28 + 8 + 64);
+    assert_int_equal(len, 60 + 204 + 3 * 9 + 3 * 28 + 3 * 24 + GOLDEN_NAMES_LEN + 32 + 8 + 64);
     assert_int_equal(n, len);
     assert_memory_equal(buf, want, len);
     struct package_source s = {package_memory_read, buf, len};
@@ -608,13 +724,15 @@ static void test_lookup_many(void **state)
             assert_int_equal(f.taps, id / 3);
     }
     free(buf);
-    /* Empty lists and no rules. */
+    /* Empty lists, no names and no rules. */
     c.hot_count = 0;
     c.floor_count = 0;
+    c.pending_count = 0;
+    c.name_count = 0;
     c.rules_len = 0;
     c.rules = NULL;
     buf = build(&c, seed, &len);
-    assert_int_equal(len, 60 + 8 + 64);
+    assert_int_equal(len, 60 + 32 + 8 + 64);
     struct package_source s0 = {package_memory_read, buf, len};
     assert_int_equal(package_verify(crypto_openssl(), &s0, &e, &p), LEAL_OK);
     assert_int_equal(package_hot_find(&p, &s0, 5, &found, &reason), LEAL_OK);
@@ -624,6 +742,137 @@ static void test_lookup_many(void **state)
     free(buf);
     free(hot);
     free(fl);
+}
+
+/* Pending changes and names of the golden package: found where listed, with
+ * what they say; misses around them. */
+static void test_pending_and_names(void **state)
+{
+    struct package_contents c = golden_contents();
+    struct package_expect e = expect_for(7, 3, T0);
+    struct package_info p;
+    struct package_pending pc;
+    struct package_name m;
+    uint32_t len, cursor = 0, n = 0;
+    uint8_t *buf = build(&c, seed, &len);
+    struct package_source s = {package_memory_read, buf, len};
+    bool found;
+    (void)state;
+    assert_int_equal(package_verify(crypto_openssl(), &s, &e, &p), LEAL_OK);
+    for (uint32_t i = 0; i < 3; i++) {
+        assert_int_equal(package_pending_find(&p, &s, golden_pending[i].card_id, &found, &pc),
+                         LEAL_OK);
+        assert_true(found);
+        assert_int_equal(pc.taps, golden_pending[i].taps);
+        assert_int_equal(pc.upto_entry, golden_pending[i].upto_entry);
+        assert_int_equal(pc.points, golden_pending[i].points);
+        assert_int_equal(pc.kinds, golden_pending[i].kinds);
+    }
+    assert_int_equal(pc.points, -30);
+    static const uint64_t miss[] = {0, 4, 6, 17, 0x7FFFFFFFFFFFFFFEu, UINT64_MAX};
+    for (size_t i = 0; i < sizeof miss / sizeof miss[0]; i++) {
+        assert_int_equal(package_pending_find(&p, &s, miss[i], &found, &pc), LEAL_OK);
+        assert_false(found);
+    }
+    while (package_name_next(&p, &s, &cursor, &m) == LEAL_OK) {
+        assert_true(n < 6);
+        assert_int_equal(m.kind, golden_names[n].kind);
+        assert_int_equal(m.item, golden_names[n].item);
+        assert_string_equal(m.text, golden_names[n].text);
+        n++;
+    }
+    assert_int_equal(n, 6);
+    assert_int_equal(cursor, GOLDEN_NAMES_LEN);
+    assert_int_equal(package_name_find(&p, &s, PACKAGE_NAME_REWARD, 3, &found, &m), LEAL_OK);
+    assert_true(found);
+    assert_string_equal(m.text, "Caf\xc3\xa9 gratis");
+    assert_int_equal(package_name_find(&p, &s, PACKAGE_NAME_STORE, 4, &found, &m), LEAL_OK);
+    assert_true(found);
+    assert_int_equal(m.len, 14);
+    assert_int_equal(package_name_find(&p, &s, PACKAGE_NAME_REWARD, 4, &found, &m), LEAL_OK);
+    assert_false(found);
+    assert_int_equal(package_name_find(&p, &s, PACKAGE_NAME_TIER, 3, &found, &m), LEAL_OK);
+    assert_false(found);
+    assert_int_equal(package_name_find(&p, &s, PACKAGE_NAME_STORE, 5, &found, &m), LEAL_OK);
+    assert_false(found);
+    free(buf);
+}
+
+/* UTF-8 names: what a till may show, at the edges of the encoding. */
+static void test_name_text(void **state)
+{
+    static const struct {
+        const char *s;
+        bool ok;
+    } cases[] = {
+        {"a", true},
+        {"\xc2\xa0", true},          /* U+00A0, the first after C1 */
+        {"\xc2\x9f", false},         /* U+009F: a C1 control */
+        {"\xdf\xbf", true},          /* U+07FF */
+        {"\xe0\xa0\x80", true},      /* U+0800 */
+        {"\xe0\x9f\xbf", false},     /* overlong U+07FF */
+        {"\xed\x9f\xbf", true},      /* U+D7FF */
+        {"\xed\xa0\x80", false},     /* U+D800, a surrogate */
+        {"\xf0\x90\x80\x80", true},  /* U+10000 */
+        {"\xf0\x8f\xbf\xbf", false}, /* overlong U+FFFF */
+        {"\xf4\x8f\xbf\xbf", true},  /* U+10FFFF */
+        {"\xf4\x90\x80\x80", false}, /* beyond U+10FFFF */
+        {"\xc3", false},             /* truncated */
+        {"a\x7f", false},            /* DEL */
+        {"\x1f", false},
+        {"\x80", false},
+        {"\xc1\xbf", false},
+        {"\xf5\x80\x80\x80", false},
+    };
+    char max[PACKAGE_NAME_MAX + 2];
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (package_name_text_ok((const uint8_t *)cases[i].s, strlen(cases[i].s)) != cases[i].ok)
+            fail_msg("case %zu", i);
+    memset(max, 'x', sizeof max);
+    assert_true(package_name_text_ok((const uint8_t *)max, PACKAGE_NAME_MAX));
+    assert_false(package_name_text_ok((const uint8_t *)max, PACKAGE_NAME_MAX + 1));
+    assert_false(package_name_text_ok((const uint8_t *)max, 0));
+}
+
+/* Europe/Madrid's offsets around the 2026 transitions (last Sunday of March
+ * at 01:00 UTC, of October at 01:00 UTC), a leap day, and a zone without
+ * daylight saving; the southern wrap (start after end in the year). */
+static void test_local_offset(void **state)
+{
+    static const struct {
+        uint64_t utc;
+        int16_t minutes;
+    } madrid[] = {
+        {1774745999u, 60}, {1774746000u, 120}, {1792889999u, 120},
+        {1792890000u, 60}, {1709208000u, 60},  {1780000000u, 120},
+        {0, 60},
+    };
+    struct package_zone z = golden_site.zone, flat = {-300, -300, false, {0}, {0}};
+    /* Australia/Sydney: AEST-10AEDT,M10.1.0,M4.1.0/3. */
+    struct package_zone syd = {600, 660, true, {10, 1, 0, 7200}, {4, 1, 0, 10800}};
+    int16_t m;
+    (void)state;
+    for (size_t i = 0; i < sizeof madrid / sizeof madrid[0]; i++) {
+        assert_int_equal(package_local_offset(&z, madrid[i].utc, &m), LEAL_OK);
+        if (m != madrid[i].minutes)
+            fail_msg("utc %llu: %d, want %d", (unsigned long long)madrid[i].utc, m,
+                     madrid[i].minutes);
+    }
+    assert_int_equal(package_local_offset(&flat, 1780000000u, &m), LEAL_OK);
+    assert_int_equal(m, -300);
+    /* 2026-04-04 15:59:59 UTC is 03:00 AEDT less a second, then AEST; 2026-10-03
+     * 16:00:00 UTC is 02:00 AEST: AEDT from then on. */
+    assert_int_equal(package_local_offset(&syd, 1775318399u, &m), LEAL_OK);
+    assert_int_equal(m, 660);
+    assert_int_equal(package_local_offset(&syd, 1775318400u, &m), LEAL_OK);
+    assert_int_equal(m, 600);
+    assert_int_equal(package_local_offset(&syd, 1791043199u, &m), LEAL_OK);
+    assert_int_equal(m, 600);
+    assert_int_equal(package_local_offset(&syd, 1791043200u, &m), LEAL_OK);
+    assert_int_equal(m, 660);
+    z.start.month = 13;
+    assert_int_equal(package_local_offset(&z, 0, &m), LEAL_E_ARG);
 }
 
 /* A read callback's failure is passed through, never taken as a miss. */
@@ -660,10 +909,17 @@ static void test_read_error(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden),          cmocka_unit_test(test_every_bit_flip),
-        cmocka_unit_test(test_refusals),        cmocka_unit_test(test_lookup_golden),
-        cmocka_unit_test(test_lookup_many),     cmocka_unit_test(test_read_error),
-        cmocka_unit_test(test_golden_loadable), cmocka_unit_test(test_rules_refused),
+        cmocka_unit_test(test_golden),
+        cmocka_unit_test(test_every_bit_flip),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_lookup_golden),
+        cmocka_unit_test(test_lookup_many),
+        cmocka_unit_test(test_read_error),
+        cmocka_unit_test(test_golden_loadable),
+        cmocka_unit_test(test_rules_refused),
+        cmocka_unit_test(test_pending_and_names),
+        cmocka_unit_test(test_name_text),
+        cmocka_unit_test(test_local_offset),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
