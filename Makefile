@@ -54,8 +54,8 @@ HOSTED_LIB_SRC := $(sort $(shell find keys/hosted host -name '*.c' -not -path 'h
 # The terminal ports (firmware/port/): the template (a board port's starting point) is
 # freestanding and compiled here so the contract cannot drift from it; the POSIX port is hosted.
 FS_SRC += $(sort $(wildcard firmware/port/template/*.c))
-# leal-terminal's main (firmware/port/posix/terminal_main.c) is a program, not library code.
-TERMINAL_MAIN_SRC := firmware/port/posix/terminal_main.c
+# leal-terminal (firmware/port/posix/terminal_*.c: its commands) is a program, not library code.
+TERMINAL_MAIN_SRC := $(wildcard firmware/port/posix/terminal_*.c)
 HOSTED_LIB_SRC += $(filter-out $(TERMINAL_MAIN_SRC),$(sort $(wildcard firmware/port/posix/*.c)))
 LEAL_MAIN_SRC := $(sort $(wildcard host/cli/*.c))
 CARDSIM_MAIN_SRC := $(sort $(wildcard host/cardsim/cli/*.c))

@@ -106,13 +106,20 @@ step "An online sale on Tuesday 1 December at 17:30 in Madrid: 12,40 euros, two 
     --at 2026-12-01T16:30:00Z
 step "Part of it comes back: the refund takes back its share of the points, never more" \
     "$LEAL" sale refund --sale 1 --amount 4,00
+step "The kiosk's bundle again: the terminal key was rotated since, cards carry version 2 now" \
+    "$LEAL" keys export-terminal --terminal 1 --program 1 --expires "$(date -u -d '+90 days' +%F)" \
+    -o "$D/kiosk1-2.bundle"
 step "The kiosk is made from its bundle (the passphrase opens it once per command)" \
-    "$TERMINAL" init --bundle "$D/kiosk1.bundle" --data "$D/kiosk1"
+    "$TERMINAL" init --bundle "$D/kiosk1-2.bundle" --data "$D/kiosk1"
 step "The host builds the kiosk's package: rules, hot list, floors and caps, signed" \
     "$LEAL" terminal package --terminal 1 -o "$D/kiosk1.lpkg"
 step "The kiosk verifies it and keeps it in two copies" \
     "$TERMINAL" load "$D/kiosk1.lpkg" --data "$D/kiosk1"
 step "What the kiosk holds" "$TERMINAL" status --data "$D/kiosk1"
+step "Ana taps her card at the kiosk: a sale of 23,50 earns points, offline" \
+    "$TERMINAL" tap --earn 23,50 --reader "sim:$D/ana2.json" --data "$D/kiosk1"
+step "and pays 3,00 from her purse" \
+    "$TERMINAL" tap --pay 3,00 --reader "sim:$D/ana2.json" --data "$D/kiosk1"
 step "Its journal, exported for the host (nothing is erased before the host acknowledges it)" \
     "$TERMINAL" journal export -o "$D/kiosk1.journal" --data "$D/kiosk1"
 step "The host takes the kiosk's journal: every MAC and the chain verified, each entry once" \

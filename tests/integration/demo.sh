@@ -40,7 +40,9 @@ check_match "the demo's kiosk is made from its bundle" \
 check_match "the demo's kiosk loads its package: the replaced card hot-listed, two floors" \
     "^package version 1 loaded: valid until [0-9-]{10} [0-9:]{5} UTC, 1 hot-listed cards, 2 floors$" "$OUT"
 check_match "the demo's kiosk status: its journal" "^journal +1 of 2048 slots used, 1 entries not synced, newest epoch [0-9]+ sequence 1$" "$OUT"
-check_match "the demo's kiosk exports its journal" "^exported 1 entries \(terminal 1, epoch [0-9]+, sequences 1 to 1\) to " "$OUT"
+check_match "the demo's kiosk: Ana's card earns 23 points offline" "^card [0-9]{12} earn: \+23 points, 75 -> 98$" "$OUT"
+check_match "the demo's kiosk: and pays 3,00 from her purse" "^card [0-9]{12} pay: paid 3.00, 29.50 euros left$" "$OUT"
+check_match "the demo's kiosk exports its journal: the epoch and the two taps" "^exported 3 entries \(terminal 1, epoch [0-9]+, sequences 1 to 3\) to " "$OUT"
 check_match "the demo's bono sale" \
     "^bono sold: 10 masajes, 10 sessions for 45.00 EUR on card [0-9]{12} \(account [0-9]+\)$" "$OUT"
 check_match "the demo's bono use earns a tenth of the price" \

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "firmware/port/posix/posix_terminal.h"
+#include "firmware/port/posix/terminal_cli.h"
 #include "host/keys/passphrase.h"
 #include "keys/hosted/secmem.h"
 
@@ -24,9 +25,6 @@
 #define LEAL_VERSION "0.0.0"
 #endif
 
-#define EXIT_DONE 0
-#define EXIT_FAILED 1
-#define EXIT_USAGE 2
 #define ACK_FILE_MAX 4096
 
 static const char usage_text[] =
@@ -46,6 +44,16 @@ static const char usage_text[] =
     "                         import'\n"
     "  journal ack FILE       apply the host's acknowledgment ('leal sync ack'): the entries it\n"
     "                         names may then be erased\n"
+    "  tap OPERATION --reader SPEC\n"
+    "                         one tap: waits for a card (--timeout SECONDS, default 10), does\n"
+    "                         the operation, journals it, prints one line (or --json)\n"
+    "  run OPERATION --reader SPEC\n"
+    "                         the same for every card presented, one line each, until Ctrl-C\n"
+    "\n"
+    "Operations: --earn EUR [--category CODE=EUR]... | --pay EUR [--earn EUR] | --redeem\n"
+    "REWARD-ID | --stamp CARD (1-4) | --bono BONO-ID | --void (this terminal's last operation\n"
+    "on the card, while run is running) | --balance. --store ID: the store the rules see.\n"
+    "Readers: pcsc:NAME, nfc:CONNSTRING, sim:CARD.json (--allow-virtual for vpcd's readers).\n"
     "\n"
     "Options:\n"
     "  --data DIR             the terminal's folder (default $XDG_DATA_HOME/leal-terminal)\n"
@@ -54,18 +62,11 @@ static const char usage_text[] =
     "  --json                 machine-readable output (status, load, journal export)\n"
     "  --help, --version\n"
     "\n"
-    "Exit status: 0 done, 1 failed, 2 bad usage or refused input.\n";
+    "Exit status: 0 done, 1 failed, 2 bad usage or refused input; tap: 3 card refused "
+    "(journaled),\n"
+    "4 no card, 5 no answer at the commit (tap the card here again to settle it).\n";
 
-struct opts {
-    const char *data, *pass_file, *bundle, *out;
-    int json;
-    const char *pos[4];
-    int npos;
-    char data_default[PATH_MAX];
-};
-
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int code, const char *fmt, ...)
+int term_fail(int code, const char *fmt, ...)
 {
     va_list ap;
     fputs("leal-terminal: ", stderr);
@@ -77,7 +78,7 @@ static int fail(int code, const char *fmt, ...)
 }
 
 /* 2 for what the user handed in, 1 for what failed under us. */
-static int exit_code(leal_err err)
+int term_exit_code(leal_err err)
 {
     if (err == LEAL_OK)
         return EXIT_DONE;
@@ -99,7 +100,7 @@ static void fmt_utc(uint64_t t, char *out, size_t cap)
         snprintf(out, cap, "@%llu", (unsigned long long)t);
 }
 
-static void json_str(const char *s)
+void term_json_str(const char *s)
 {
     putchar('"');
     for (; *s; s++) {
@@ -114,7 +115,7 @@ static void json_str(const char *s)
     putchar('"');
 }
 
-static int usage(const char *fmt, const char *arg)
+int term_usage(const char *fmt, const char *arg)
 {
     fputs("leal-terminal: ", stderr);
     fprintf(stderr, fmt, arg);
@@ -126,9 +127,47 @@ static int usage(const char *fmt, const char *arg)
 static int take_value(int argc, char **argv, int *i, const char **slot)
 {
     if (*i + 1 >= argc || argv[*i + 1][0] == '\0')
-        return usage("%s needs a value", argv[*i]);
+        return term_usage("%s needs a value", argv[*i]);
     *slot = argv[++*i];
     return EXIT_DONE;
+}
+
+/* tap's and run's options: 1 if argv[*i] was one (*rc its exit code). */
+static int parse_tap_option(int argc, char **argv, int *i, struct opts *o, int *rc)
+{
+    const struct {
+        const char *name;
+        const char **slot;
+    } valued[] = {
+        {"--reader", &o->reader},   {"--earn", &o->earn},   {"--pay", &o->pay},
+        {"--redeem", &o->redeem},   {"--stamp", &o->stamp}, {"--bono", &o->bono},
+        {"--timeout", &o->timeout}, {"--store", &o->store},
+    };
+    const char *a = argv[*i];
+    for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
+        if (strcmp(a, valued[k].name) == 0) {
+            *rc = take_value(argc, argv, i, valued[k].slot);
+            return 1;
+        }
+    if (strcmp(a, "--category") == 0) {
+        if (o->ncategories == RULES_MAX_ITEMS) {
+            *rc = term_usage("more than %s --category lines in one sale", "16");
+            return 1;
+        }
+        *rc = take_value(argc, argv, i, &o->categories[o->ncategories]);
+        o->ncategories++;
+        return 1;
+    }
+    if (strcmp(a, "--void") == 0)
+        o->void_last = true;
+    else if (strcmp(a, "--balance") == 0)
+        o->balance = true;
+    else if (strcmp(a, "--allow-virtual") == 0)
+        o->allow_virtual = true;
+    else
+        return 0;
+    *rc = EXIT_DONE;
+    return 1;
 }
 
 /* Parses argv; -1 to go on, else an exit code (--help, --version, errors). */
@@ -154,10 +193,12 @@ static int parse(int argc, char **argv, struct opts *o)
             rc = take_value(argc, argv, &i, &o->bundle);
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             rc = take_value(argc, argv, &i, &o->out);
+        } else if (parse_tap_option(argc, argv, &i, o, &rc)) {
+            /* taken */
         } else if (a[0] == '-' && a[1] != '\0') {
-            return usage("unknown option %s", a);
+            return term_usage("unknown option %s", a);
         } else if (o->npos == (int)(sizeof o->pos / sizeof o->pos[0])) {
-            return usage("unexpected argument '%s'", a);
+            return term_usage("unexpected argument '%s'", a);
         } else {
             o->pos[o->npos++] = a;
         }
@@ -172,7 +213,7 @@ static int parse(int argc, char **argv, struct opts *o)
             snprintf(o->data_default, sizeof o->data_default, "%s/.local/share/leal-terminal",
                      home);
         else
-            return usage("%s", "no --data DIR, and neither XDG_DATA_HOME nor HOME is set");
+            return term_usage("%s", "no --data DIR, and neither XDG_DATA_HOME nor HOME is set");
         o->data = o->data_default;
     }
     return -1;
@@ -183,22 +224,22 @@ static int passphrase_fail(leal_err err, const char *file)
     switch (err) {
     case LEAL_E_NO_PASSPHRASE:
         if (file)
-            return fail(EXIT_USAGE,
-                        "passphrase file %s is empty: its first line is the bundle "
-                        "passphrase",
-                        file);
-        return fail(EXIT_USAGE, "no bundle passphrase: give --passphrase-file FILE, set "
-                                "LEAL_BUNDLE_PASSPHRASE, or run on a terminal");
+            return term_fail(EXIT_USAGE,
+                             "passphrase file %s is empty: its first line is the bundle "
+                             "passphrase",
+                             file);
+        return term_fail(EXIT_USAGE, "no bundle passphrase: give --passphrase-file FILE, set "
+                                     "LEAL_BUNDLE_PASSPHRASE, or run on a terminal");
     case LEAL_E_NOT_FOUND:
-        return fail(EXIT_USAGE, "passphrase file %s does not exist", file ? file : "");
+        return term_fail(EXIT_USAGE, "passphrase file %s does not exist", file ? file : "");
     case LEAL_E_TOO_LARGE:
-        return fail(EXIT_USAGE, "the bundle passphrase is longer than %d bytes",
-                    LEAL_MAX_PASSPHRASE);
+        return term_fail(EXIT_USAGE, "the bundle passphrase is longer than %d bytes",
+                         LEAL_MAX_PASSPHRASE);
     case LEAL_E_FORMAT:
-        return fail(EXIT_USAGE, "passphrase file %s has a NUL byte in its first line",
-                    file ? file : "");
+        return term_fail(EXIT_USAGE, "passphrase file %s has a NUL byte in its first line",
+                         file ? file : "");
     default:
-        return fail(exit_code(err), "passphrase: %s", leal_strerror(err));
+        return term_fail(term_exit_code(err), "passphrase: %s", leal_strerror(err));
     }
 }
 
@@ -209,45 +250,45 @@ static int open_fail(const struct posix_terminal *t, leal_err err, const struct 
     if (t->stage == POSIX_STAGE_BUNDLE) {
         switch (err) {
         case LEAL_E_PASSPHRASE:
-            return fail(EXIT_FAILED,
-                        "bundle %s does not open: wrong passphrase, or the file was "
-                        "altered; give the passphrase 'leal keys export-terminal' "
-                        "was given",
-                        bundle);
+            return term_fail(EXIT_FAILED,
+                             "bundle %s does not open: wrong passphrase, or the file was "
+                             "altered; give the passphrase 'leal keys export-terminal' "
+                             "was given",
+                             bundle);
         case LEAL_E_NOT_FOUND:
-            return fail(EXIT_USAGE, "bundle %s does not exist", bundle);
+            return term_fail(EXIT_USAGE, "bundle %s does not exist", bundle);
         case LEAL_E_FORMAT:
-            return fail(EXIT_USAGE, "%s is not a leal terminal bundle", bundle);
+            return term_fail(EXIT_USAGE, "%s is not a leal terminal bundle", bundle);
         case LEAL_E_KEYSTORE_CORRUPT:
-            return fail(EXIT_FAILED,
-                        "bundle %s is damaged; export it again with 'leal keys "
-                        "export-terminal'",
-                        bundle);
+            return term_fail(EXIT_FAILED,
+                             "bundle %s is damaged; export it again with 'leal keys "
+                             "export-terminal'",
+                             bundle);
         default:
-            return fail(exit_code(err), "bundle %s: %s", bundle, leal_strerror(err));
+            return term_fail(term_exit_code(err), "bundle %s: %s", bundle, leal_strerror(err));
         }
     }
     if (err == LEAL_E_NOT_FOUND && t->stage == POSIX_STAGE_FOLDER)
-        return fail(EXIT_USAGE,
-                    "no terminal in %s: make one with 'leal-terminal init --bundle "
-                    "FILE --data %s'",
-                    o->data, o->data);
+        return term_fail(EXIT_USAGE,
+                         "no terminal in %s: make one with 'leal-terminal init --bundle "
+                         "FILE --data %s'",
+                         o->data, o->data);
     if (err == LEAL_E_EXISTS)
-        return fail(EXIT_USAGE,
-                    "%s already holds a terminal; a terminal is made once: use "
-                    "another folder",
-                    o->data);
+        return term_fail(EXIT_USAGE,
+                         "%s already holds a terminal; a terminal is made once: use "
+                         "another folder",
+                         o->data);
     if (err == LEAL_E_READER_BUSY)
-        return fail(EXIT_FAILED,
-                    "%s is in use by another leal-terminal command; try again when "
-                    "it ends",
-                    o->data);
+        return term_fail(EXIT_FAILED,
+                         "%s is in use by another leal-terminal command; try again when "
+                         "it ends",
+                         o->data);
     if (t->stage == POSIX_STAGE_JOURNAL)
-        return fail(exit_code(err) == EXIT_USAGE ? EXIT_FAILED : exit_code(err),
-                    "journal in %s: %s", o->data, leal_strerror(err));
+        return term_fail(term_exit_code(err) == EXIT_USAGE ? EXIT_FAILED : term_exit_code(err),
+                         "journal in %s: %s", o->data, leal_strerror(err));
     if (t->stage == POSIX_STAGE_PACKAGE)
-        return fail(EXIT_FAILED, "package store in %s: %s", o->data, leal_strerror(err));
-    return fail(exit_code(err), "%s: %s", o->data, leal_strerror(err));
+        return term_fail(EXIT_FAILED, "package store in %s: %s", o->data, leal_strerror(err));
+    return term_fail(term_exit_code(err), "%s: %s", o->data, leal_strerror(err));
 }
 
 /* What opening the journal found, when it is news: one line on stderr. */
@@ -276,7 +317,7 @@ static void power_off(void)
 }
 
 /* Opens (or with bundle, makes) the terminal; *out is secmem memory. */
-static int open_terminal(const struct opts *o, const char *bundle, struct posix_terminal **out)
+int term_open(const struct opts *o, const char *bundle, struct posix_terminal **out)
 {
     struct passphrase pass;
     struct posix_terminal *t;
@@ -290,7 +331,7 @@ static int open_terminal(const struct opts *o, const char *bundle, struct posix_
         return passphrase_fail(err, o->pass_file);
     if ((t = secmem_alloc(sizeof *t)) == NULL) {
         passphrase_clear(&pass);
-        return fail(EXIT_FAILED, "%s", leal_strerror(LEAL_E_NO_MEMORY));
+        return term_fail(EXIT_FAILED, "%s", leal_strerror(LEAL_E_NO_MEMORY));
     }
     po = (struct posix_terminal_open){o->data, pass.text, pass.len,
                                       getenv("LEAL_TERMINAL_POWER_CUT"), power_off};
@@ -307,7 +348,7 @@ static int open_terminal(const struct opts *o, const char *bundle, struct posix_
     return EXIT_DONE;
 }
 
-static void close_terminal(struct posix_terminal *t)
+void term_close(struct posix_terminal *t)
 {
     posix_terminal_close(t);
     secmem_free(t);
@@ -319,13 +360,13 @@ static int cmd_init(const struct opts *o)
     char until[32];
     int rc;
     if (o->bundle == NULL || o->npos != 1)
-        return usage("%s", "init needs --bundle FILE (and --data DIR)");
-    if ((rc = open_terminal(o, o->bundle, &t)) != EXIT_DONE)
+        return term_usage("%s", "init needs --bundle FILE (and --data DIR)");
+    if ((rc = term_open(o, o->bundle, &t)) != EXIT_DONE)
         return rc;
     fmt_utc(t->info.expires, until, sizeof until);
     if (o->json) {
         printf("{\"data\":");
-        json_str(o->data);
+        term_json_str(o->data);
         printf(",\"issuer_id\":\"%08x\",\"program\":%u,\"terminal\":%u,"
                "\"bundle_valid_until_at\":%llu,\"journal_epoch\":%u}\n",
                t->info.issuer_id, t->info.program_id, t->info.terminal_id,
@@ -335,7 +376,7 @@ static int cmd_init(const struct opts *o)
                "next: leal-terminal load FILE\n",
                t->info.terminal_id, t->info.program_id, o->data, until);
     }
-    close_terminal(t);
+    term_close(t);
     return EXIT_DONE;
 }
 
@@ -348,20 +389,20 @@ static int load_fail(leal_err err, const char *file, const uint8_t *p, size_t le
     char when[32];
     if (err == LEAL_E_PACKAGE_EXPIRED && package_parse(&src, &info) == LEAL_OK) {
         fmt_utc(info.valid_until, when, sizeof when);
-        return fail(EXIT_USAGE,
-                    "package %s (version %u) expired on %s: build a new one with "
-                    "'leal terminal package'",
-                    file, info.version, when);
+        return term_fail(EXIT_USAGE,
+                         "package %s (version %u) expired on %s: build a new one with "
+                         "'leal terminal package'",
+                         file, info.version, when);
     }
     if ((err == LEAL_E_PACKAGE_SAME || err == LEAL_E_PACKAGE_OLDER) && t->package.loaded)
-        return fail(EXIT_USAGE, "package %s: %s (version %u is loaded)", file, leal_strerror(err),
-                    t->package.info.version);
+        return term_fail(EXIT_USAGE, "package %s: %s (version %u is loaded)", file,
+                         leal_strerror(err), t->package.info.version);
     if (err == LEAL_E_TOO_LARGE)
-        return fail(EXIT_USAGE,
-                    "package %s is larger than this terminal's package store (%u "
-                    "bytes)",
-                    file, t->store.capacity);
-    return fail(exit_code(err), "package %s: %s", file, leal_strerror(err));
+        return term_fail(EXIT_USAGE,
+                         "package %s is larger than this terminal's package store (%u "
+                         "bytes)",
+                         file, t->store.capacity);
+    return term_fail(term_exit_code(err), "package %s: %s", file, leal_strerror(err));
 }
 
 static int cmd_load(const struct opts *o)
@@ -376,18 +417,19 @@ static int cmd_load(const struct opts *o)
     leal_err err;
     int rc;
     if (o->npos != 2)
-        return usage("%s", "load needs one PACKAGE file");
+        return term_usage("%s", "load needs one PACKAGE file");
     if ((err = posix_file_read(o->pos[1], PACKAGE_MAX_SIZE, &p, &len)) != LEAL_OK)
         return err == LEAL_E_NOT_FOUND
-                   ? fail(EXIT_USAGE, "package %s does not exist", o->pos[1])
-                   : fail(exit_code(err), "package %s: %s", o->pos[1], leal_strerror(err));
-    if ((rc = open_terminal(o, NULL, &t)) != EXIT_DONE) {
+                   ? term_fail(EXIT_USAGE, "package %s does not exist", o->pos[1])
+                   : term_fail(term_exit_code(err), "package %s: %s", o->pos[1],
+                               leal_strerror(err));
+    if ((rc = term_open(o, NULL, &t)) != EXIT_DONE) {
         free(p);
         return rc;
     }
     if ((err = posix_now(NULL, &now)) != LEAL_OK ||
         (err = posix_terminal_expect(t, now.utc_seconds, keys, &e)) != LEAL_OK)
-        rc = fail(EXIT_FAILED, "clock or keys: %s", leal_strerror(err));
+        rc = term_fail(EXIT_FAILED, "clock or keys: %s", leal_strerror(err));
     else if ((err = package_store_load(&t->store, t->cp, &e, &t->package, p, (uint32_t)len)) !=
              LEAL_OK)
         rc = load_fail(err, o->pos[1], p, len, t);
@@ -396,7 +438,7 @@ static int cmd_load(const struct opts *o)
         fmt_utc(i->valid_until, until, sizeof until);
         if (o->json) {
             printf("{\"file\":");
-            json_str(o->pos[1]);
+            term_json_str(o->pos[1]);
             printf(",\"version\":%u,\"valid_until_at\":%llu,\"hot_list\":%u,\"floors\":%u,"
                    "\"bytes\":%u}\n",
                    i->version, (unsigned long long)i->valid_until, i->hot_count, i->floor_count,
@@ -406,7 +448,7 @@ static int cmd_load(const struct opts *o)
                    i->version, until, i->hot_count, i->floor_count);
     }
     free(p);
-    close_terminal(t);
+    term_close(t);
     return rc;
 }
 
@@ -473,19 +515,19 @@ static int cmd_status(const struct opts *o)
     leal_err err;
     int rc;
     if (o->npos != 1)
-        return usage("%s", "status takes no argument");
-    if ((rc = open_terminal(o, NULL, &t)) != EXIT_DONE)
+        return term_usage("%s", "status takes no argument");
+    if ((rc = term_open(o, NULL, &t)) != EXIT_DONE)
         return rc;
     if ((err = journal_status(&t->journal, &js)) != LEAL_OK ||
         (err = posix_now(NULL, &now)) != LEAL_OK) {
-        close_terminal(t);
-        return fail(EXIT_FAILED, "status: %s", leal_strerror(err));
+        term_close(t);
+        return term_fail(EXIT_FAILED, "status: %s", leal_strerror(err));
     }
     if (o->json)
         status_json(t, &js, now.utc_seconds);
     else
         status_text(t, &js, now.utc_seconds);
-    close_terminal(t);
+    term_close(t);
     return EXIT_DONE;
 }
 
@@ -497,10 +539,10 @@ static int journal_export_cmd(const struct opts *o, struct posix_terminal *t)
     uint8_t *buf;
     leal_err err;
     if ((err = journal_status(&t->journal, &js)) != LEAL_OK)
-        return fail(EXIT_FAILED, "journal: %s", leal_strerror(err));
+        return term_fail(EXIT_FAILED, "journal: %s", leal_strerror(err));
     cap = JOURNAL_EXPORT_HEADER_LEN + JOURNAL_MAC_LEN + (size_t)js.slots * JOURNAL_ENTRY_MAX;
     if ((buf = malloc(cap)) == NULL)
-        return fail(EXIT_FAILED, "%s", leal_strerror(LEAL_E_NO_MEMORY));
+        return term_fail(EXIT_FAILED, "%s", leal_strerror(LEAL_E_NO_MEMORY));
     err = journal_export(&t->journal, buf, cap, &info);
     if (err == LEAL_E_JOURNAL_EMPTY) {
         free(buf);
@@ -513,10 +555,10 @@ static int journal_export_cmd(const struct opts *o, struct posix_terminal *t)
         err = posix_file_replace(o->out, buf, info.len, 0644);
     free(buf);
     if (err != LEAL_OK)
-        return fail(EXIT_FAILED, "journal export to %s: %s", o->out, leal_strerror(err));
+        return term_fail(EXIT_FAILED, "journal export to %s: %s", o->out, leal_strerror(err));
     if (o->json) {
         printf("{\"file\":");
-        json_str(o->out);
+        term_json_str(o->out);
         printf(",\"terminal\":%u,\"epoch\":%u,\"first_seq\":%u,\"last_seq\":%u,\"count\":%u,"
                "\"bytes\":%zu,\"unsynced_after\":%u}\n",
                info.terminal_id, info.epoch, info.first_seq, info.last_seq, info.count, info.len,
@@ -541,15 +583,17 @@ static int journal_ack_cmd(const struct opts *o, struct posix_terminal *t)
     leal_err err;
     if ((err = posix_file_read(o->pos[2], ACK_FILE_MAX, &p, &len)) != LEAL_OK)
         return err == LEAL_E_NOT_FOUND
-                   ? fail(EXIT_USAGE, "acknowledgment %s does not exist", o->pos[2])
-                   : fail(exit_code(err), "acknowledgment %s: %s", o->pos[2], leal_strerror(err));
+                   ? term_fail(EXIT_USAGE, "acknowledgment %s does not exist", o->pos[2])
+                   : term_fail(term_exit_code(err), "acknowledgment %s: %s", o->pos[2],
+                               leal_strerror(err));
     if ((err = posix_now(NULL, &now)) == LEAL_OK)
         err = journal_ack(&t->journal, p, len, &now);
     free(p);
     if (err != LEAL_OK)
-        return fail(exit_code(err), "acknowledgment %s: %s", o->pos[2], leal_strerror(err));
+        return term_fail(term_exit_code(err), "acknowledgment %s: %s", o->pos[2],
+                         leal_strerror(err));
     if ((err = journal_status(&t->journal, &js)) != LEAL_OK)
-        return fail(EXIT_FAILED, "journal: %s", leal_strerror(err));
+        return term_fail(EXIT_FAILED, "journal: %s", leal_strerror(err));
     if (o->json)
         printf("{\"epoch\":%u,\"seq\":%u,\"unsynced\":%u}\n", js.acked.epoch, js.acked.seq,
                js.unacked);
@@ -566,13 +610,13 @@ static int cmd_journal(const struct opts *o)
     int export = o->npos == 2 && strcmp(o->pos[1], "export") == 0;
     int ack = o->npos == 3 && strcmp(o->pos[1], "ack") == 0;
     if (!export && !ack)
-        return usage("%s", "journal needs 'export -o FILE' or 'ack FILE'");
+        return term_usage("%s", "journal needs 'export -o FILE' or 'ack FILE'");
     if (export && o->out == NULL)
-        return usage("%s", "journal export needs -o FILE");
-    if ((rc = open_terminal(o, NULL, &t)) != EXIT_DONE)
+        return term_usage("%s", "journal export needs -o FILE");
+    if ((rc = term_open(o, NULL, &t)) != EXIT_DONE)
         return rc;
     rc = export ? journal_export_cmd(o, t) : journal_ack_cmd(o, t);
-    close_terminal(t);
+    term_close(t);
     return rc;
 }
 
@@ -582,11 +626,11 @@ int main(int argc, char **argv)
     int rc;
     passphrase_take_env();
     if (secmem_process_harden() != LEAL_OK)
-        return fail(EXIT_FAILED, "%s", "cannot keep keys out of core dumps (prctl/setrlimit)");
+        return term_fail(EXIT_FAILED, "%s", "cannot keep keys out of core dumps (prctl/setrlimit)");
     if ((rc = parse(argc, argv, &o)) >= 0)
         return rc;
     if (o.npos == 0)
-        return usage("%s", "no command given");
+        return term_usage("%s", "no command given");
     if (strcmp(o.pos[0], "init") == 0)
         return cmd_init(&o);
     if (strcmp(o.pos[0], "load") == 0)
@@ -595,5 +639,9 @@ int main(int argc, char **argv)
         return cmd_status(&o);
     if (strcmp(o.pos[0], "journal") == 0)
         return cmd_journal(&o);
-    return usage("unknown command '%s'", o.pos[0]);
+    if (strcmp(o.pos[0], "tap") == 0)
+        return cmd_tap(&o);
+    if (strcmp(o.pos[0], "run") == 0)
+        return cmd_run(&o);
+    return term_usage("unknown command '%s'", o.pos[0]);
 }

@@ -1,0 +1,50 @@
+/*
+ * terminal_cli.h - what leal-terminal's command files share (terminal_main.c,
+ * terminal_tap.c): the parsed options, one-line errors, the exit codes and
+ * opening the terminal's folder. Program code: only these files print or
+ * exit.
+ */
+#ifndef LEAL_TERMINAL_CLI_H
+#define LEAL_TERMINAL_CLI_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firmware/core/rules.h"
+#include "firmware/port/posix/posix_terminal.h"
+
+#define EXIT_DONE 0
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+#define EXIT_REFUSED 3  /* tap: the card was refused, and the refusal journaled */
+#define EXIT_NO_CARD 4  /* tap: no card came into the field in time */
+#define EXIT_IN_DOUBT 5 /* tap: the commit had no answer; tap the card here again */
+
+struct opts {
+    const char *data, *pass_file, *bundle, *out;
+    int json;
+    const char *pos[4];
+    int npos;
+    char data_default[PATH_MAX];
+    /* tap and run */
+    const char *reader, *earn, *pay, *redeem, *stamp, *bono, *timeout, *store;
+    const char *categories[RULES_MAX_ITEMS];
+    int ncategories;
+    bool void_last, balance, allow_virtual;
+};
+
+int term_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int term_usage(const char *fmt, const char *arg);
+int term_exit_code(leal_err err);
+void term_json_str(const char *s);
+/* Opens the terminal in o->data (with bundle: makes it); *out is secmem. */
+int term_open(const struct opts *o, const char *bundle, struct posix_terminal **out);
+void term_close(struct posix_terminal *t);
+
+/* `leal-terminal tap` and `leal-terminal run` (terminal_tap.c). */
+int cmd_tap(const struct opts *o);
+int cmd_run(const struct opts *o);
+
+#endif
