@@ -250,7 +250,7 @@ static void done_words(const struct terminal_result *r, char *out, size_t cap)
 
 static void print_line(const struct terminal_result *r)
 {
-    char what[128], line[PORT_SHOW_MAX + 1];
+    char what[PORT_SHOW_MAX + 1], line[2 * PORT_SHOW_MAX];
     int n;
     if (r->outcome == TERMINAL_DONE)
         done_words(r, what, sizeof what);

@@ -1,0 +1,138 @@
+#!/bin/bash
+# terminal_nfc.sh - every transaction of leal-terminal tap through libnfc:
+# the reader nfc:pn532_uart:PTY, libnfc 1.8's pn532_uart driver talking to
+# leal-cardsim's emulated PN532 on a pseudo-terminal (as pn532_libnfc.sh
+# starts it). On a DESFire EV1 (20.00 on its purse, a bono of 10 sessions
+# sold at the desk) and on a MIFARE Classic 1K (stored value, 20.00): earn,
+# pay, pay + earn, redeem, stamp, bono, void, balance, each with its exact
+# line (points before and after, euros left, stamps, sessions) and exit
+# code; then the desk reads each card through sim: (points, purse, stamps,
+# taps) and the terminal's journal holds every tap (status, and the export's
+# entries by operation through journal_decode.py). Every cardsim this starts,
+# it stops.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-terminal-nfc-XXXXXX)
+SPID=
+cleanup() {
+    if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
+    rm -rf "$T"
+}
+trap cleanup EXIT
+export LIBNFC_AUTO_SCAN=false LIBNFC_LOG_LEVEL=0
+export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="terminal nfc passphrase"
+export LEAL_BUNDLE_PASSPHRASE="nfc bundle pass phrase"
+LT="$LEAL_BUILD/bin/leal-terminal"
+NOTHING="nothing to void: only this terminal's own last operation on this card, while the card has done nothing since"
+D=$T/till
+field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+# serve CARD: the emulated PN532 with CARD in its field, on a pty linked at $T/pn532.
+serve() {
+    rm -f "$T/pn532"
+    "$CARDSIM" serve --pn532 "$T/pn532" "$1" >"$T/serve.log" 2>&1 &
+    SPID=$!
+    for _ in $(seq 100); do
+        [ -L "$T/pn532" ] && break
+        sleep 0.05
+    done
+    NFC="nfc:pn532_uart:$(readlink "$T/pn532")"
+}
+# unserve: stops it (SIGTERM: the card file saved).
+unserve() {
+    kill "$SPID"
+    wait "$SPID"
+    check_eq "cardsim stopped cleanly" 0 "$?"
+    SPID=
+}
+# tap NAME EXPECTED-RC EXPECTED-LINE OPERATION...: one tap through libnfc.
+tap() {
+    local name=$1 rc=$2 line=$3
+    shift 3
+    run_capture timeout 60 "$LT" tap "$@" --reader "$NFC" --data "$D"
+    check_eq "$name" "$rc|$line|" "$RC|$OUT|$ERR"
+}
+
+"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
+"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
+"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
+"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
+REWARD=$("$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 \
+    --cost 20 --reason catálogo --operator Marta --json | field '["id"]')
+"$LEAL" sale category add cafe --program 7 --code 3 >/dev/null
+"$LEAL" stamp add --program 7 --name Café --per item --category cafe --goal 10 --reward 1 \
+    --reason tarjeta --operator Marta >/dev/null
+BONO=$("$LEAL" bono add --program 7 --name "10 masajes" --sessions 10 --price 45 --valid-days 365 \
+    --reason bonos --json | field '["id"]')
+"$LEAL" customer add --program 7 --name Ana >/dev/null
+"$LEAL" customer add --program 7 --name Marta >/dev/null
+"$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/ana.json" >/dev/null
+"$CARDSIM" new --type classic-1k --uid 04a2195c -o "$T/marta.json" >/dev/null
+ANA=$("$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --topup 20 --json | field '["card_id"]')
+"$LEAL" bono sell --kind "10 masajes" --reader "sim:$T/ana.json" >/dev/null
+MARTA=$("$LEAL" card issue --customer 2 --reader "sim:$T/marta.json" --json | field '["card_id"]')
+"$LEAL" keys export-terminal --terminal 1 --program 7 --expires 2027-06-01 -o "$T/t1.ltb" >/dev/null
+"$LEAL" terminal package --terminal 1 -o "$T/p1.lpkg" >/dev/null
+"$LT" init --bundle "$T/t1.ltb" --data "$D" >/dev/null
+"$LT" load "$T/p1.lpkg" --data "$D" >/dev/null
+
+# --- DESFire EV1 through libnfc
+serve "$T/ana.json"
+check_match "the emulated PN532 is on a pty" "^nfc:pn532_uart:/dev/pts/[0-9]+$" "$NFC"
+tap "DESFire earn 23,50: +23 points, 0 -> 23" 0 "card $ANA earn: +23 points, 0 -> 23" --earn 23,50
+tap "DESFire pay 3,00: 17.00 left" 0 "card $ANA pay: paid 3.00, 17.00 euros left" --pay 3,00
+tap "DESFire pay 2,00 with an earn of 10,00" 0 \
+    "card $ANA pay+earn: paid 2.00, 15.00 euros left; +10 points, 23 -> 33" --pay 2,00 --earn 10,00
+tap "DESFire redeem reward $REWARD (20 points): 33 -> 13" 0 \
+    "card $ANA redeem: reward redeemed: 33 -> 13 points" --redeem "$REWARD"
+tap "DESFire stamp card 1: one stamp" 0 "card $ANA stamp: stamped: stamps 1 0 0 0" --stamp 1
+tap "DESFire bono $BONO: one session, 9 left" 0 "card $ANA bono: bono session used: 9 left" \
+    --bono "$BONO"
+tap "DESFire void in a one-shot tap: refused, exit 3 (the process forgets its last operation)" 3 \
+    "card $ANA void: REFUSED: $NOTHING" --void
+tap "DESFire balance" 0 "card $ANA balance: 13 points, 15.00 euros, stamps 1 0 0 0" --balance
+unserve
+run_capture "$LEAL" card read --reader "sim:$T/ana.json" --json
+check_eq "the desk reads the DESFire card: 13 points, 15.00, stamp 1, taps 8 (the desk's 2, the till's 6)" \
+    "13 1500 1 8" \
+    "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT") $(field '["stamps"][0]' <<<"$OUT") $(field '["taps"]' <<<"$OUT")"
+
+# --- MIFARE Classic 1K through libnfc. No stored value: package format 1
+# carries no Classic purse cap, and a terminal with cap 0 reads a Classic
+# purse above it as a forged slot; no bonos on Classic (LAYOUT.md 4.5).
+serve "$T/marta.json"
+tap "Classic earn 23,50: +23 points, 0 -> 23" 0 "card $MARTA earn: +23 points, 0 -> 23" --earn 23,50
+tap "Classic earn 10,00 with a coffee of 3,20 (category 3)" 0 \
+    "card $MARTA earn: +10 points, 23 -> 33" --earn 10,00 --category 3=3,20
+tap "Classic pay 3,00: refused, exit 3, the whole reason on the operator's line (160 bytes)" 3 \
+    "card $MARTA pay: REFUSED: stored value is off on MIFARE Classic cards (Classic money can be copied); keep the money in the account or issue a DESFire card" \
+    --pay 3,00
+tap "Classic redeem reward $REWARD (20 points): 33 -> 13" 0 \
+    "card $MARTA redeem: reward redeemed: 33 -> 13 points" --redeem "$REWARD"
+tap "Classic stamp card 1: one stamp" 0 "card $MARTA stamp: stamped: stamps 2 0 0 0" --stamp 1
+tap "Classic bono: refused, exit 3 (Classic cards carry no bonos)" 3 \
+    "card $MARTA bono: REFUSED: the card holds no bono of that kind" --bono "$BONO"
+tap "Classic void in a one-shot tap: refused, exit 3" 3 "card $MARTA void: REFUSED: $NOTHING" --void
+tap "Classic balance" 0 "card $MARTA balance: 13 points, 0.00 euros, stamps 2 0 0 0" --balance
+unserve
+run_capture "$LEAL" card read --reader "sim:$T/marta.json" --json
+check_eq "the desk reads the Classic card: 13 points, no purse, 2 stamps, seq 0 -> 4 (4 writing taps)" \
+    "13 0 2 4" \
+    "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT") $(field '["stamps"][0]' <<<"$OUT") $(field '["taps"]' <<<"$OUT")"
+
+# The journal: EPOCH, then 8 taps on each card, refusals and balances included
+# (the 17 entries in order, as journal_decode.py names them).
+run_capture "$LT" status --json --data "$D"
+check_eq "the journal holds the EPOCH and all 16 taps, none synced" "17 17" \
+    "$(field '["journal"]["seq"]' <<<"$OUT") $(field '["journal"]["unsynced"]' <<<"$OUT")"
+"$LT" journal export -o "$T/e.ljx" --data "$D" >/dev/null
+KEYS=$(PASS=$LEAL_PASSPHRASE $PY tests/integration/keystore_decode.py "$XDG_DATA_HOME/leal/keystore")
+DEC=$($PY tests/integration/journal_decode.py "$(sed -n 's/^key journal 1 //p' <<<"$KEYS")" \
+    "0x$(sed -n 's/^issuer_id //p' <<<"$KEYS")" 7 1 "$(od -An -tx1 -v "$T/e.ljx" | tr -d ' \n')" 00 2>&1)
+check_eq "the independent reader: the export's operations in order" \
+    "EPOCH earn pay pay+earn redeem stamp bono refusal balance earn earn refusal redeem stamp refusal refusal balance" \
+    "$(sed -n 's/^seq [0-9]* \([A-Za-z+]*\) .*/\1/p' <<<"$DEC" | paste -sd' ')"
+check_match "the independent reader: the export verifies" "^export ok$" "$DEC"
+finish
