@@ -129,6 +129,11 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRC))
 $(O)/tests/tools/%: $(O)/obj/tests/tools/%.o $(call obj,$(TESTLIB_SRC)) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lutil
+# The test build of leal-terminal with a power cut (its commands without its main).
+$(O)/tests/tools/terminal_cut: $(O)/obj/tests/tools/terminal_cut.o \
+		$(call obj,$(filter-out %/terminal_entry.c,$(TERMINAL_MAIN_SRC)) $(TESTLIB_SRC)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lutil
 test-build: $(TOOL_BINS)
 bench: $(TOOL_BINS)
 demo: $(TOOL_BINS)

@@ -9,8 +9,7 @@
  * - Randomness: getrandom(2), blocking until the kernel's pool is seeded.
  * - Operator line: one line on stdout, flushed (a till's display reads it).
  * - Storage: DIR/journal.dat and DIR/package.dat (file_storage.h), made at
- *   init; tests may cut the power after N bytes programmed
- *   (posix_port_power_cut below).
+ *   init (a test build may wrap them: posix_terminal.h, tests/lib/cut_storage.h).
  * Errors: LEAL_E_IO, LEAL_E_RANDOM, LEAL_E_STATE (clock before 1970), the
  * storage's own. Hosted.
  */
@@ -36,21 +35,5 @@ leal_err posix_now(void *ctx, struct port_time *out);
 leal_err posix_random_bytes(uint8_t *out, size_t n);
 leal_err posix_random(void *ctx, uint8_t *out, size_t n);
 leal_err posix_show(void *ctx, const char *line, size_t len);
-
-/* A storage that passes every call to inner and, once armed, cuts the power
- * after cut_at bytes of work (each programmed byte; an erase counts one):
- * the call that reaches the cut programs the bytes before it, then calls
- * power_off, which must not return (the CLI ends the process there, exit
- * status POSIX_POWER_CUT_EXIT, as a pulled plug would end it). Only for
- * tests (leal-terminal reads LEAL_TERMINAL_POWER_CUT). */
-#define POSIX_POWER_CUT_EXIT 75
-struct posix_cut_storage {
-    struct port_storage port;
-    const struct port_storage *inner;
-    uint64_t cut_at, work;
-    void (*power_off)(void);
-};
-void posix_cut_storage_init(struct posix_cut_storage *cs, const struct port_storage *inner,
-                            uint64_t cut_at, void (*power_off)(void));
 
 #endif

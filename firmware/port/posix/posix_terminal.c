@@ -151,27 +151,6 @@ static leal_err open_bundle(struct posix_terminal *t, const struct posix_termina
     return err;
 }
 
-/* "package:N" or "journal:N": wraps that storage in a power cut. */
-static void arm_power_cut(struct posix_terminal *t, const char *spec, void (*power_off)(void))
-{
-    const char *colon = spec && power_off ? strchr(spec, ':') : NULL;
-    char *end;
-    unsigned long long n;
-    if (colon == NULL)
-        return;
-    errno = 0;
-    n = strtoull(colon + 1, &end, 10);
-    if (errno != 0 || *end != '\0')
-        return;
-    if (strncmp(spec, "package:", 8) == 0) {
-        posix_cut_storage_init(&t->cut, t->package_st, n, power_off);
-        t->package_st = &t->cut.port;
-    } else if (strncmp(spec, "journal:", 8) == 0) {
-        posix_cut_storage_init(&t->cut, t->journal_st, n, power_off);
-        t->journal_st = &t->cut.port;
-    }
-}
-
 static leal_err open_storage(struct posix_terminal *t, const struct posix_terminal_open *o)
 {
     char path[PATH_MAX];
@@ -186,7 +165,8 @@ static leal_err open_storage(struct posix_terminal *t, const struct posix_termin
         return err;
     t->journal_st = &t->journal_fs.port;
     t->package_st = &t->package_fs.port;
-    arm_power_cut(t, o->power_cut, o->power_off);
+    if (o->wrap_storage)
+        o->wrap_storage(o->wrap_ctx, &t->journal_st, &t->package_st);
     return package_store_init(&t->store, t->package_st);
 }
 

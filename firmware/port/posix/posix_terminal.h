@@ -49,7 +49,6 @@ struct posix_terminal {
     struct sam sam;
     struct sam_info info;
     struct file_storage journal_fs, package_fs;
-    struct posix_cut_storage cut; /* LEAL_TERMINAL_POWER_CUT, tests only */
     const struct port_storage *journal_st, *package_st;
     struct journal journal;
     struct journal_report journal_report;
@@ -60,14 +59,16 @@ struct posix_terminal {
 };
 
 /* What a command hands over: the folder, the passphrase (bytes), and for a
- * test the power cut ("package:N" or "journal:N", NULL: none) with what ends
- * the process there (posix_port.h). */
+ * test build only a hook that may wrap the storages once their files are
+ * open, before anything reads them (a power cut: tests/lib/cut_storage.h);
+ * NULL in leal-terminal. */
 struct posix_terminal_open {
     const char *dir;
     const char *pass;
     size_t pass_len;
-    const char *power_cut;
-    void (*power_off)(void);
+    void (*wrap_storage)(void *ctx, const struct port_storage **journal,
+                         const struct port_storage **package);
+    void *wrap_ctx;
 };
 
 /* Makes a terminal in o->dir (made 0700 if absent; its parent must exist)

@@ -1,6 +1,6 @@
 /*
  * terminal_cli.h - what leal-terminal's command files share (terminal_main.c,
- * terminal_tap.c): the parsed options, one-line errors, the exit codes and
+ * terminal_tap.c, terminal_entry.c): the parsed options, one-line errors, the exit codes and
  * opening the terminal's folder. Program code: only these files print or
  * exit.
  */
@@ -42,6 +42,16 @@ void term_json_str(const char *s);
 /* Opens the terminal in o->data (with bundle: makes it); *out is secmem. */
 int term_open(const struct opts *o, const char *bundle, struct posix_terminal **out);
 void term_close(struct posix_terminal *t);
+
+/* leal-terminal's commands (terminal_main.c); main (terminal_entry.c) calls it
+ * with hook NULL. A test build (tests/tools/terminal_cut.c) passes a hook that
+ * wraps the storages of the folder it opens (posix_terminal.h). */
+struct term_test_hook {
+    void (*wrap_storage)(void *ctx, const struct port_storage **journal,
+                         const struct port_storage **package);
+    void *ctx;
+};
+int term_main(int argc, char **argv, const struct term_test_hook *hook);
 
 /* `leal-terminal tap` and `leal-terminal run` (terminal_tap.c). */
 int cmd_tap(const struct opts *o);

@@ -309,12 +309,8 @@ static void journal_notes(const struct posix_terminal *t)
         fprintf(stderr, "leal-terminal: note: %s\n", leal_strerror(LEAL_E_JOURNAL_FULL));
 }
 
-/* LEAL_TERMINAL_POWER_CUT's end (tests): the process stops as a pulled plug
- * stops it, nothing flushed, nothing closed. */
-static void power_off(void)
-{
-    _exit(POSIX_POWER_CUT_EXIT);
-}
+/* The storage hook of a test build (term_main's caller), NULL in leal-terminal. */
+static const struct term_test_hook *test_hook;
 
 /* Opens (or with bundle, makes) the terminal; *out is secmem memory. */
 int term_open(const struct opts *o, const char *bundle, struct posix_terminal **out)
@@ -334,7 +330,8 @@ int term_open(const struct opts *o, const char *bundle, struct posix_terminal **
         return term_fail(EXIT_FAILED, "%s", leal_strerror(LEAL_E_NO_MEMORY));
     }
     po = (struct posix_terminal_open){o->data, pass.text, pass.len,
-                                      getenv("LEAL_TERMINAL_POWER_CUT"), power_off};
+                                      test_hook ? test_hook->wrap_storage : NULL,
+                                      test_hook ? test_hook->ctx : NULL};
     err = bundle ? posix_terminal_init(t, &po, bundle) : posix_terminal_open(t, &po);
     passphrase_clear(&pass);
     if (err != LEAL_OK) {
@@ -620,10 +617,11 @@ static int cmd_journal(const struct opts *o)
     return rc;
 }
 
-int main(int argc, char **argv)
+int term_main(int argc, char **argv, const struct term_test_hook *hook)
 {
     struct opts o;
     int rc;
+    test_hook = hook;
     passphrase_take_env();
     if (secmem_process_harden() != LEAL_OK)
         return term_fail(EXIT_FAILED, "%s", "cannot keep keys out of core dumps (prctl/setrlimit)");
