@@ -1,8 +1,7 @@
 /*
  * terminal_cli.h - what leal-terminal's command files share (terminal_main.c,
- * terminal_tap.c, terminal_entry.c): the parsed options, one-line errors, the exit codes and
- * opening the terminal's folder. Program code: only these files print or
- * exit.
+ * terminal_tap.c, terminal_commands.c, terminal_entry.c): the parsed options, one-line errors, the
+ * exit codes and opening the terminal's folder. Program code: only these files print or exit.
  */
 #ifndef LEAL_TERMINAL_CLI_H
 #define LEAL_TERMINAL_CLI_H
@@ -43,15 +42,26 @@ void term_json_str(const char *s);
 int term_open(const struct opts *o, const char *bundle, struct posix_terminal **out);
 void term_close(struct posix_terminal *t);
 
-/* leal-terminal's commands (terminal_main.c); main (terminal_entry.c) calls it
- * with hook NULL. A test build (tests/tools/terminal_cut.c) passes a hook that
- * wraps the storages of the folder it opens (posix_terminal.h). */
+/* leal-terminal's commands (terminal_commands.c); main (terminal_entry.c)
+ * calls it with hook NULL. A test build (tests/tools/terminal_cut.c) passes a
+ * hook that wraps the storages of the folder term_open opens
+ * (posix_terminal.h). */
 struct term_test_hook {
     void (*wrap_storage)(void *ctx, const struct port_storage **journal,
                          const struct port_storage **package);
     void *ctx;
 };
 int term_main(int argc, char **argv, const struct term_test_hook *hook);
+void term_set_test_hook(const struct term_test_hook *hook);
+/* The command line into o: -1 when a command is to run, else the exit code
+ * (--help, --version, a usage error). */
+int term_parse(int argc, char **argv, struct opts *o);
+
+/* init, load, status, journal (terminal_main.c). */
+int cmd_init(const struct opts *o);
+int cmd_load(const struct opts *o);
+int cmd_status(const struct opts *o);
+int cmd_journal(const struct opts *o);
 
 /* `leal-terminal tap` and `leal-terminal run` (terminal_tap.c). */
 int cmd_tap(const struct opts *o);

@@ -1,9 +1,11 @@
 /*
  * terminal_main.c - leal-terminal, the offline terminal on a POSIX system
  * (issue 13, firmware/port/posix): init, load, status, journal export and
- * ack. Every command opens the terminal's data folder (posix_terminal.h:
- * the bundle once, the journal, the package store), does one thing and
- * closes it. Only this file prints or exits.
+ * ack, and what every command shares (options, errors, opening the folder).
+ * Every command opens the terminal's data folder (posix_terminal.h: the
+ * bundle once, the journal, the package store), does one thing and closes
+ * it. Only the terminal_*.c files print or exit; terminal_commands.c picks
+ * the command.
  * Exit codes: 0 done, 1 failed (storage, bundle, passphrase, clock), 2 bad
  * usage or refused input (a package or an acknowledgment this terminal does
  * not take, a file that is not what it should be).
@@ -170,8 +172,8 @@ static int parse_tap_option(int argc, char **argv, int *i, struct opts *o, int *
     return 1;
 }
 
-/* Parses argv; -1 to go on, else an exit code (--help, --version, errors). */
-static int parse(int argc, char **argv, struct opts *o)
+/* term_parse (terminal_cli.h). */
+int term_parse(int argc, char **argv, struct opts *o)
 {
     memset(o, 0, sizeof *o);
     for (int i = 1; i < argc; i++) {
@@ -312,6 +314,11 @@ static void journal_notes(const struct posix_terminal *t)
 /* The storage hook of a test build (term_main's caller), NULL in leal-terminal. */
 static const struct term_test_hook *test_hook;
 
+void term_set_test_hook(const struct term_test_hook *hook)
+{
+    test_hook = hook;
+}
+
 /* Opens (or with bundle, makes) the terminal; *out is secmem memory. */
 int term_open(const struct opts *o, const char *bundle, struct posix_terminal **out)
 {
@@ -351,7 +358,7 @@ void term_close(struct posix_terminal *t)
     secmem_free(t);
 }
 
-static int cmd_init(const struct opts *o)
+int cmd_init(const struct opts *o)
 {
     struct posix_terminal *t;
     char until[32];
@@ -402,7 +409,7 @@ static int load_fail(leal_err err, const char *file, const uint8_t *p, size_t le
     return term_fail(term_exit_code(err), "package %s: %s", file, leal_strerror(err));
 }
 
-static int cmd_load(const struct opts *o)
+int cmd_load(const struct opts *o)
 {
     struct package_key keys[PACKAGE_MAX_KEYS];
     struct package_expect e;
@@ -504,7 +511,7 @@ static void status_json(const struct posix_terminal *t, const struct journal_sta
                (unsigned long long)js->last_ack_utc, js->acked.epoch, js->acked.seq);
 }
 
-static int cmd_status(const struct opts *o)
+int cmd_status(const struct opts *o)
 {
     struct journal_status_info js;
     struct posix_terminal *t;
@@ -600,7 +607,7 @@ static int journal_ack_cmd(const struct opts *o, struct posix_terminal *t)
     return EXIT_DONE;
 }
 
-static int cmd_journal(const struct opts *o)
+int cmd_journal(const struct opts *o)
 {
     struct posix_terminal *t;
     int rc;
@@ -615,31 +622,4 @@ static int cmd_journal(const struct opts *o)
     rc = export ? journal_export_cmd(o, t) : journal_ack_cmd(o, t);
     term_close(t);
     return rc;
-}
-
-int term_main(int argc, char **argv, const struct term_test_hook *hook)
-{
-    struct opts o;
-    int rc;
-    test_hook = hook;
-    passphrase_take_env();
-    if (secmem_process_harden() != LEAL_OK)
-        return term_fail(EXIT_FAILED, "%s", "cannot keep keys out of core dumps (prctl/setrlimit)");
-    if ((rc = parse(argc, argv, &o)) >= 0)
-        return rc;
-    if (o.npos == 0)
-        return term_usage("%s", "no command given");
-    if (strcmp(o.pos[0], "init") == 0)
-        return cmd_init(&o);
-    if (strcmp(o.pos[0], "load") == 0)
-        return cmd_load(&o);
-    if (strcmp(o.pos[0], "status") == 0)
-        return cmd_status(&o);
-    if (strcmp(o.pos[0], "journal") == 0)
-        return cmd_journal(&o);
-    if (strcmp(o.pos[0], "tap") == 0)
-        return cmd_tap(&o);
-    if (strcmp(o.pos[0], "run") == 0)
-        return cmd_run(&o);
-    return term_usage("unknown command '%s'", o.pos[0]);
 }
