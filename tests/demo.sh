@@ -101,6 +101,19 @@ step "Sold on Ana's card at the desk: 10 sessions on the card, the 45 euros owed
 step "A massage: one session off card and ledger, 4,50 euros of it earned" \
     "$LEAL" bono use --kind "10 masajes" --reader "sim:$D/ana2.json"
 step "The card shows its layout version and its bono" "$LEAL" card read --reader "sim:$D/ana2.json"
+# Luis never wanted a card (his own account, so Ana's cards stay as they are).
+LUIS=$("$LEAL" customer add --program 1 --name Luis --json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["account"])')
+step "Luis has no card: a QR code that earns points and stamps, never spends" \
+    "$LEAL" qr issue --account "$LUIS" -o "$D/luis-qr.png"
+step "Any QR reader reads it back to the same text (here libzbar)" "$LEAL" qr decode "$D/luis-qr.png"
+step "His phone makes its own key; the host certifies it for spending codes" \
+    "$LEAL" qr device keygen -o "$D/luis-phone.key"
+"$LEAL" qr enrol --account "$LUIS" --pubkey "$D/luis-phone.key.pub" -o "$D/luis-phone.cert" \
+    --cap-tx 20 --cap-day 50 --refresh-days 7
+PHONE_CODE=$("$LEAL" qr device code --key "$D/luis-phone.key" --cert "$D/luis-phone.cert")
+step "The phone's code of this 30-second step, checked as a terminal would, offline" \
+    "$LEAL" qr verify "$PHONE_CODE"
 step "An online sale on Tuesday 1 December at 17:30 in Madrid: 12,40 euros, two coffees" \
     "$LEAL" sale --account "$ACCOUNT" --amount 12,40 --category cafe=2x3,00 --store 1 \
     --at 2026-12-01T16:30:00Z

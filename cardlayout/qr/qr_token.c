@@ -63,11 +63,29 @@ static leal_err parse_static(struct buf_reader *r, struct qr_static *s)
     return static_fields_valid(s);
 }
 
+static leal_err caps_valid(uint32_t cap_tx, uint32_t cap_day)
+{
+    return cap_tx == 0 || cap_day < cap_tx ? LEAL_E_QR_MALFORMED : LEAL_OK;
+}
+
+/* The spending code's fields after the shared ones (sizes checked). */
+static leal_err parse_spend(struct buf_reader *r, struct qr_token *t)
+{
+    if (buf_get_be32(r, &t->cap_tx_cents) != LEAL_OK ||
+        buf_get_be32(r, &t->cap_day_cents) != LEAL_OK ||
+        buf_get_bytes(r, t->device_public, sizeof t->device_public) != LEAL_OK ||
+        buf_skip(r, CRYPTO_ED25519_SIGNATURE) != LEAL_OK ||
+        buf_get_be32(r, &t->time_step) != LEAL_OK || buf_get_be32(r, &t->counter) != LEAL_OK)
+        return LEAL_E_QR_TRUNCATED;
+    return caps_valid(t->cap_tx_cents, t->cap_day_cents);
+}
+
 leal_err qr_token_parse(const uint8_t *tok, size_t len, struct qr_token *t)
 {
     struct buf_reader r;
     uint8_t version, kind;
     struct qr_token out = {0};
+    size_t want;
     leal_err err;
     if (tok == NULL || t == NULL)
         return LEAL_E_ARG;
@@ -77,16 +95,60 @@ leal_err qr_token_parse(const uint8_t *tok, size_t len, struct qr_token *t)
         return LEAL_E_QR_TRUNCATED;
     if (version != QR_FORMAT_VERSION)
         return LEAL_E_QR_FORMAT_VERSION;
-    if (kind != QR_KIND_STATIC)
+    if (kind != QR_KIND_STATIC && kind != QR_KIND_SPEND)
         return LEAL_E_QR_MALFORMED;
-    if (len < QR_STATIC_LEN)
+    want = kind == QR_KIND_STATIC ? QR_STATIC_LEN : QR_SPEND_LEN;
+    if (len < want)
         return LEAL_E_QR_TRUNCATED;
-    if (len > QR_STATIC_LEN)
+    if (len > want)
         return LEAL_E_QR_MALFORMED;
-    out.kind = QR_KIND_STATIC;
+    out.kind = (enum qr_kind)kind;
     if ((err = parse_static(&r, &out.code)) != LEAL_OK)
         return err;
+    if (kind == QR_KIND_SPEND && (err = parse_spend(&r, &out)) != LEAL_OK)
+        return err;
     *t = out;
+    return LEAL_OK;
+}
+
+leal_err qr_cert_encode_body(const struct qr_cert *c, uint8_t *out, size_t cap, size_t *len)
+{
+    struct buf_writer w;
+    size_t n;
+    leal_err err;
+    if (c == NULL || out == NULL || len == NULL)
+        return LEAL_E_ARG;
+    if ((err = caps_valid(c->cap_tx_cents, c->cap_day_cents)) != LEAL_OK)
+        return err;
+    if (cap < QR_CERT_BODY_LEN)
+        return LEAL_E_NO_SPACE;
+    if ((err = qr_static_encode_body(&c->code, out, cap, &n)) != LEAL_OK)
+        return err;
+    out[1] = QR_KIND_SPEND;
+    buf_writer_init(&w, out + n, cap - n);
+    if ((err = buf_put_be32(&w, c->cap_tx_cents)) != LEAL_OK ||
+        (err = buf_put_be32(&w, c->cap_day_cents)) != LEAL_OK ||
+        (err = buf_put_bytes(&w, c->device_public, sizeof c->device_public)) != LEAL_OK)
+        return err;
+    *len = n + buf_writer_len(&w);
+    return LEAL_OK;
+}
+
+leal_err qr_device_message(const uint8_t cert[QR_CERT_LEN], uint32_t time_step, uint32_t counter,
+                           uint8_t *msg, size_t cap, size_t *msg_len)
+{
+    struct buf_writer w;
+    leal_err err;
+    if (cert == NULL || msg == NULL || msg_len == NULL)
+        return LEAL_E_ARG;
+    buf_writer_init(&w, msg, cap);
+    if ((err = buf_put_bytes(&w, (const uint8_t *)QR_DEVICE_DOMAIN, QR_DEVICE_DOMAIN_LEN)) !=
+            LEAL_OK ||
+        (err = buf_put_bytes(&w, cert, QR_CERT_LEN)) != LEAL_OK ||
+        (err = buf_put_be32(&w, time_step)) != LEAL_OK ||
+        (err = buf_put_be32(&w, counter)) != LEAL_OK)
+        return err;
+    *msg_len = buf_writer_len(&w);
     return LEAL_OK;
 }
 
@@ -150,31 +212,81 @@ static leal_err check_days(uint64_t now, uint16_t issued_day, uint16_t expires_d
     return LEAL_OK;
 }
 
+/* One Ed25519 signature through the provider: a bad one is err_bad. */
+static leal_err check_signature(const struct crypto_provider *cp, const uint8_t *key,
+                                const uint8_t *msg, size_t len, const uint8_t *sig,
+                                leal_err err_bad)
+{
+    leal_err err = cp->ed25519_verify(key, msg, len, sig);
+    return err == LEAL_E_SIGNATURE ? err_bad : err;
+}
+
+/* Both signatures of a token: the issuer's over the static code or the
+ * certificate, the phone's over the spending code. */
+static leal_err check_signatures(const struct crypto_provider *cp, const uint8_t *tok,
+                                 const struct qr_token *t, const struct qr_key *key)
+{
+    uint8_t msg[QR_SIGNED_MAX];
+    size_t body = t->kind == QR_KIND_STATIC ? QR_STATIC_BODY_LEN : QR_CERT_BODY_LEN, msg_len;
+    leal_err err;
+    if ((err = qr_signed_message(tok, body, msg, sizeof msg, &msg_len)) != LEAL_OK ||
+        (err = check_signature(cp, key->public_key, msg, msg_len, tok + body,
+                               LEAL_E_QR_SIGNATURE)) != LEAL_OK ||
+        t->kind == QR_KIND_STATIC)
+        return err;
+    if ((err = qr_device_message(tok, t->time_step, t->counter, msg, sizeof msg, &msg_len)) !=
+        LEAL_OK)
+        return err;
+    return check_signature(cp, t->device_public, msg, msg_len, tok + QR_SPEND_BODY_LEN,
+                           LEAL_E_QR_SIGNATURE);
+}
+
+/* A spending code's time step against the terminal's (QR.md "Clock skew"). */
+static leal_err check_step(uint64_t now, uint32_t step)
+{
+    uint64_t here = now / QR_TIME_STEP_SECONDS;
+    if ((uint64_t)step > here + QR_SKEW_STEPS)
+        return LEAL_E_QR_FUTURE;
+    if ((uint64_t)step + QR_SKEW_STEPS < here)
+        return LEAL_E_QR_EXPIRED;
+    return LEAL_OK;
+}
+
+static const struct qr_seen *seen_of(const struct qr_replay *r, uint64_t id)
+{
+    for (size_t i = 0; i < r->count; i++)
+        if (r->slots[i].virtual_card_id == id)
+            return &r->slots[i];
+    return NULL;
+}
+
+static leal_err check_replay(const struct qr_replay *r, const struct qr_token *t)
+{
+    const struct qr_seen *s = r ? seen_of(r, t->code.virtual_card_id) : NULL;
+    return s != NULL && t->counter <= s->counter ? LEAL_E_QR_REPLAYED : LEAL_OK;
+}
+
 leal_err qr_verify_bytes(const struct crypto_provider *cp, const uint8_t *tok, size_t len,
                          const struct qr_expect *e, struct qr_token *t)
 {
     struct qr_token parsed;
     const struct qr_key *key = NULL;
-    uint8_t msg[QR_SIGNED_MAX];
-    size_t msg_len;
     leal_err err;
     if (cp == NULL || tok == NULL || e == NULL || t == NULL || (e->keys == NULL && e->key_count))
         return LEAL_E_ARG;
     if ((err = qr_token_parse(tok, len, &parsed)) != LEAL_OK ||
         (err = find_key(e, parsed.code.key_version, &key)) != LEAL_OK ||
-        (err = qr_signed_message(tok, QR_STATIC_BODY_LEN, msg, sizeof msg, &msg_len)) != LEAL_OK)
-        return err;
-    err = cp->ed25519_verify(key->public_key, msg, msg_len, tok + QR_STATIC_BODY_LEN);
-    if (err == LEAL_E_SIGNATURE)
-        return LEAL_E_QR_SIGNATURE;
-    if (err != LEAL_OK)
+        (err = check_signatures(cp, tok, &parsed, key)) != LEAL_OK)
         return err;
     if (parsed.code.program_id != e->program_id)
         return LEAL_E_QR_PROGRAM;
-    if ((err = check_days(e->now, parsed.code.issued_day, parsed.code.expires_day)) != LEAL_OK)
+    if ((err = check_days(e->now, parsed.code.issued_day, parsed.code.expires_day)) != LEAL_OK ||
+        (parsed.kind == QR_KIND_SPEND && (err = check_step(e->now, parsed.time_step)) != LEAL_OK))
         return err;
     if (e->revoked != NULL && e->revoked(e->revoked_ctx, parsed.code.virtual_card_id))
         return LEAL_E_QR_REVOKED;
+    if (parsed.kind == QR_KIND_SPEND && (err = check_replay(e->replay, &parsed)) != LEAL_OK)
+        return err;
     *t = parsed;
     return LEAL_OK;
 }
@@ -190,4 +302,47 @@ leal_err qr_verify_text(const struct crypto_provider *cp, const char *text, size
     if ((err = qr_text_decode(text, len, tok, sizeof tok, &tok_len)) != LEAL_OK)
         return err;
     return qr_verify_bytes(cp, tok, tok_len, e, t);
+}
+
+leal_err qr_spend_allowed(const struct qr_token *t, uint32_t amount_cents,
+                          uint32_t spent_today_cents)
+{
+    if (t == NULL)
+        return LEAL_E_ARG;
+    if (t->kind != QR_KIND_SPEND)
+        return LEAL_E_QR_STATIC_SPEND;
+    if (amount_cents > t->cap_tx_cents)
+        return LEAL_E_QR_CAP_TX;
+    if (spent_today_cents > t->cap_day_cents || amount_cents > t->cap_day_cents - spent_today_cents)
+        return LEAL_E_QR_CAP_DAY;
+    return LEAL_OK;
+}
+
+leal_err qr_replay_record(struct qr_replay *r, const struct qr_token *t, uint64_t now)
+{
+    struct qr_seen *slot = NULL, *oldest = NULL;
+    uint64_t here = now / QR_TIME_STEP_SECONDS;
+    if (r == NULL || t == NULL || (r->slots == NULL && r->count) || t->kind != QR_KIND_SPEND)
+        return LEAL_E_ARG;
+    for (size_t i = 0; i < r->count && slot == NULL; i++)
+        if (r->slots[i].virtual_card_id == t->code.virtual_card_id)
+            slot = &r->slots[i];
+    /* A free slot, else the oldest entry whose codes can no longer be accepted. */
+    for (size_t i = 0; i < r->count && slot == NULL; i++)
+        if (r->slots[i].virtual_card_id == 0)
+            slot = &r->slots[i];
+    for (size_t i = 0; i < r->count && slot == NULL; i++) {
+        struct qr_seen *s = &r->slots[i];
+        if ((uint64_t)s->time_step + 2u * QR_SKEW_STEPS < here &&
+            (oldest == NULL || s->time_step < oldest->time_step))
+            oldest = s;
+    }
+    if (slot == NULL)
+        slot = oldest;
+    if (slot == NULL)
+        return LEAL_E_QR_REPLAY_FULL;
+    slot->virtual_card_id = t->code.virtual_card_id;
+    slot->time_step = t->time_step;
+    slot->counter = t->counter;
+    return LEAL_OK;
 }

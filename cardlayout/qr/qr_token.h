@@ -3,13 +3,18 @@
  * text form for a QR code's alphanumeric mode ("LQ:" and Base45), and its
  * verification with the issuer's `qr` public keys (KEYS.md role 6), offline.
  * Format 1 has the static code (kind 1): it names an account for earning
- * points and stamps and can never spend. Signing is host code; this module
- * only builds the signed bytes and checks them. Freestanding: caller memory,
- * crypto through the provider.
+ * points and stamps and can never spend; and the spending code (kind 2): a
+ * device certificate the host signed (account, caps, the phone's Ed25519
+ * public key) and the phone's signature over a 30-second time step and a
+ * counter. Signing is host and phone code; this module only builds the
+ * signed bytes and checks them, with a terminal's replay memory and the
+ * spending caps. Freestanding: caller memory, crypto through the provider.
  * Errors (the first check that fails, in QR.md's order): LEAL_E_QR_MALFORMED,
  * LEAL_E_QR_TRUNCATED, LEAL_E_QR_FORMAT_VERSION, LEAL_E_QR_KEY_VERSION,
  * LEAL_E_QR_SIGNATURE, LEAL_E_QR_PROGRAM, LEAL_E_QR_FUTURE,
- * LEAL_E_QR_EXPIRED, LEAL_E_QR_REVOKED; LEAL_E_NO_SPACE (caller's buffer).
+ * LEAL_E_QR_EXPIRED, LEAL_E_QR_REVOKED, LEAL_E_QR_REPLAYED; spending:
+ * LEAL_E_QR_STATIC_SPEND, LEAL_E_QR_CAP_TX, LEAL_E_QR_CAP_DAY,
+ * LEAL_E_QR_REPLAY_FULL; LEAL_E_NO_SPACE (caller's buffer).
  */
 #ifndef LEAL_QR_TOKEN_H
 #define LEAL_QR_TOKEN_H
@@ -28,6 +33,16 @@
 #define QR_SIGNED_DOMAIN_LEN 7
 #define QR_STATIC_BODY_LEN 28
 #define QR_STATIC_LEN (QR_STATIC_BODY_LEN + CRYPTO_ED25519_SIGNATURE)
+#define QR_CERT_BODY_LEN 68
+#define QR_CERT_LEN (QR_CERT_BODY_LEN + CRYPTO_ED25519_SIGNATURE)
+#define QR_SPEND_BODY_LEN (QR_CERT_LEN + 8)
+#define QR_SPEND_LEN (QR_SPEND_BODY_LEN + CRYPTO_ED25519_SIGNATURE)
+#define QR_DEVICE_DOMAIN "leal-qr-device" /* 14 bytes before the device's signed bytes */
+#define QR_DEVICE_DOMAIN_LEN 14
+#define QR_TIME_STEP_SECONDS 30u
+/* A spending code is accepted while its time step is within this many steps
+ * of the terminal's, either way (QR.md "Clock skew"). */
+#define QR_SKEW_STEPS 3u
 #define QR_TOKEN_MAX 256
 /* Characters of the longest text, with its NUL. */
 #define QR_TEXT_MAX (QR_TEXT_PREFIX_LEN + QR_TOKEN_MAX / 2 * 3 + 1)
@@ -36,6 +51,7 @@
 
 enum qr_kind {
     QR_KIND_STATIC = 1,
+    QR_KIND_SPEND = 2,
 };
 
 /* A static code's fields (QR.md "Static code"). Days count from 1970-01-01 UTC. */
@@ -49,9 +65,38 @@ struct qr_static {
     uint16_t expires_day; /* refused from 00:00 UTC of this day on; > issued_day */
 };
 
+/* A device certificate's own fields (kind 2; code.flags 0, code.expires_day
+ * the day the phone must have refreshed by). */
+struct qr_cert {
+    struct qr_static code;
+    uint32_t cap_tx_cents;  /* at most this per payment, >= 1 */
+    uint32_t cap_day_cents; /* at most this a day at one terminal, >= cap_tx_cents */
+    uint8_t device_public[CRYPTO_ED25519_PUBLIC];
+};
+
 struct qr_token {
     enum qr_kind kind;
-    struct qr_static code;
+    struct qr_static code; /* both kinds */
+    /* spending codes only */
+    uint32_t cap_tx_cents;
+    uint32_t cap_day_cents;
+    uint8_t device_public[CRYPTO_ED25519_PUBLIC];
+    uint32_t time_step; /* unix time / 30 on the phone's clock */
+    uint32_t counter;   /* the phone's, one up for every code it shows */
+};
+
+/* What a terminal remembers of the spending codes it accepted: per device
+ * the newest (time step, counter), so a code is taken once. Caller memory;
+ * zero it to start. An entry whose step is out of the skew window is free
+ * again (its codes are refused by their time step anyway). */
+struct qr_seen {
+    uint64_t virtual_card_id; /* 0: free */
+    uint32_t time_step;
+    uint32_t counter;
+};
+struct qr_replay {
+    struct qr_seen *slots;
+    size_t count;
 };
 
 /* One version of the `qr` role's public key, as a terminal bundle holds it. */
@@ -69,6 +114,7 @@ struct qr_expect {
     size_t key_count;
     bool (*revoked)(void *ctx, uint64_t virtual_card_id);
     void *revoked_ctx;
+    const struct qr_replay *replay; /* NULL: no replay check (host tools) */
 };
 
 /* The 28 bytes a static code's signature covers; checks the fields. */
@@ -77,7 +123,14 @@ LEAL_MUST_CHECK leal_err qr_static_encode_body(const struct qr_static *s, uint8_
 /* The message signed: "leal-qr" || body. */
 LEAL_MUST_CHECK leal_err qr_signed_message(const uint8_t *body, size_t body_len, uint8_t *msg,
                                            size_t cap, size_t *msg_len);
-/* The token's structure and fields, without its signature. */
+/* The 68 bytes a device certificate's issuer signature covers. */
+LEAL_MUST_CHECK leal_err qr_cert_encode_body(const struct qr_cert *c, uint8_t *out, size_t cap,
+                                             size_t *len);
+/* The message a phone signs: "leal-qr-device" || cert (132) || step || counter. */
+LEAL_MUST_CHECK leal_err qr_device_message(const uint8_t cert[QR_CERT_LEN], uint32_t time_step,
+                                           uint32_t counter, uint8_t *msg, size_t cap,
+                                           size_t *msg_len);
+/* The token's structure and fields, without its signatures. */
 LEAL_MUST_CHECK leal_err qr_token_parse(const uint8_t *tok, size_t len, struct qr_token *t);
 
 /* "LQ:" and Base45 of tok, with a NUL. */
@@ -92,5 +145,15 @@ LEAL_MUST_CHECK leal_err qr_verify_bytes(const struct crypto_provider *cp, const
                                          size_t len, const struct qr_expect *e, struct qr_token *t);
 LEAL_MUST_CHECK leal_err qr_verify_text(const struct crypto_provider *cp, const char *text,
                                         size_t len, const struct qr_expect *e, struct qr_token *t);
+
+/* Whether the terminal may take amount_cents with t, having taken
+ * spent_today_cents with this device today: a static code never
+ * (LEAL_E_QR_STATIC_SPEND), then the caps (LEAL_E_QR_CAP_TX, _DAY). */
+LEAL_MUST_CHECK leal_err qr_spend_allowed(const struct qr_token *t, uint32_t amount_cents,
+                                          uint32_t spent_today_cents);
+/* Remembers an accepted spending code; LEAL_E_QR_REPLAY_FULL if every slot
+ * holds a device seen within the window (refuse the code, nothing changed). */
+LEAL_MUST_CHECK leal_err qr_replay_record(struct qr_replay *r, const struct qr_token *t,
+                                          uint64_t now);
 
 #endif

@@ -35,6 +35,7 @@ static const struct cli_command commands[] = {
      cmd_reconcile},
     {"desk", "the desk's card loop: every card presented read, one line each (--stdio: commands)",
      cmd_desk},
+    {"qr", "customers' QR codes: issue (PNG, SVG, terminal), decode a picture, verify", cmd_qr},
     {"agent", "desk agent: unlock the keystore once for the card commands (start, status, stop)",
      cmd_agent},
 };

@@ -262,6 +262,14 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_QR_REVOKED, "QR code revoked (a lost phone or a re-issued code); the customer "
                          "gets a new one at the desk"),
     E(LEAL_E_QR_REPLAYED, "QR code already used at this terminal; show a fresh code"),
+    E(LEAL_E_QR_STATIC_SPEND, "a static QR code only earns points and stamps; to pay, the "
+                              "customer shows the spending code of their phone or a card"),
+    E(LEAL_E_QR_CAP_TX, "the payment is above what this phone may pay at once offline; pay "
+                        "less or another way"),
+    E(LEAL_E_QR_CAP_DAY, "the payment would pass what this phone may pay a day offline; pay "
+                         "another way"),
+    E(LEAL_E_QR_REPLAY_FULL, "this terminal's memory of recent phone codes is full; wait a "
+                             "minute and scan a fresh code"),
 };
 
 #undef E

@@ -214,6 +214,11 @@ typedef enum leal_err {
     LEAL_E_QR_EXPIRED = 547,
     LEAL_E_QR_REVOKED = 548,
     LEAL_E_QR_REPLAYED = 549,
+    /* 550..553: QR spending (qr took them beyond its block; notes-lead.txt) */
+    LEAL_E_QR_STATIC_SPEND = 550,
+    LEAL_E_QR_CAP_TX = 551,
+    LEAL_E_QR_CAP_DAY = 552,
+    LEAL_E_QR_REPLAY_FULL = 553,
 
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;

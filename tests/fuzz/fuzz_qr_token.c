@@ -1,7 +1,8 @@
 /* fuzz_qr_token.c - leal's QR tokens (cardlayout/qr/qr_token.h) and Base45 on
  * any bytes, read as a code's text and as token bytes: never a crash, never a
  * read outside the input, a verdict only on LEAL_OK, a token that verifies
- * parses to the same fields, and Base45 canonical (a text that decodes encodes
+ * parses to the same fields, a spending code is taken once, a static code
+ * never spends, and Base45 canonical (a text that decodes encodes
  * back to itself). */
 #include <stddef.h>
 #include <stdint.h>
@@ -36,11 +37,15 @@ static void check_base45(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct qr_expect e = {7, 20601u * 86400u, &key, 1, NULL, NULL};
+    /* The golden codes' day and time step; a replay memory of two phones. */
+    static struct qr_seen slots[2];
+    struct qr_replay replay = {slots, 2};
+    struct qr_expect e = {7, 1780000000u, &key, 1, NULL, NULL, &replay};
     struct qr_token t, parsed;
     char *text;
     if (size > 1024)
         return 0;
+    memset(slots, 0, sizeof slots);
     check_base45(data, size);
     /* a copy of exactly size bytes, so ASan sees any read past the text */
     text = malloc(size ? size : 1);
@@ -54,6 +59,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (qr_text_decode(text, size, tok, sizeof tok, &len) != LEAL_OK ||
             qr_token_parse(tok, len, &parsed) != LEAL_OK || memcmp(&parsed, &t, sizeof t) != 0)
             abort();
+        /* taken once: recorded, the same code is a replay */
+        if (t.kind == QR_KIND_SPEND && qr_replay_record(&replay, &t, e.now) == LEAL_OK &&
+            qr_verify_text(crypto_openssl(), text, size, &e, &parsed) != LEAL_E_QR_REPLAYED)
+            abort();
+        if (t.kind == QR_KIND_STATIC && qr_spend_allowed(&t, 1, 0) != LEAL_E_QR_STATIC_SPEND)
+            abort();
     } else if (((const uint8_t *)&t)[0] != 0x5A) {
         abort(); /* a refusal handed out a verdict */
     }
@@ -62,7 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (qr_verify_bytes(crypto_openssl(), data, size, &e, &t) != LEAL_OK &&
         ((const uint8_t *)&t)[0] != 0x5A)
         abort();
-    if (qr_token_parse(data, size, &parsed) == LEAL_OK && parsed.kind != QR_KIND_STATIC)
+    if (qr_token_parse(data, size, &parsed) == LEAL_OK && parsed.kind != QR_KIND_STATIC &&
+        parsed.kind != QR_KIND_SPEND)
         abort();
     return 0;
 }

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 run_capture bash tests/demo.sh "$LEAL_BUILD"
 check_eq "the demo exits 0" 0 "$RC"
+check_match "the demo's phone code verifies as a spending code with its caps" \
+    "^verified: spending code, program 1, account [0-9]+, virtual card [0-9]{12}, qr key version 1, caps 20.00 a payment and 50.00 a day, time step [0-9]+, counter 1$" "$OUT"
 check_eq "the demo reaches its end" "demo finished" "$(printf '%s\n' "$OUT" | tail -1)"
 check_match "the demo's card and ledger agree" "ledger       agrees" "$OUT"
 check_match "the demo's Tuesday sale: the rule doubles the base 12" "^  rule    1 +\+12  Martes doble$" "$OUT"

@@ -1,0 +1,319 @@
+/* qr_image.c - QR symbols drawn with libqrencode, read with libzbar. */
+#include "qr_image.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <png.h>
+#include <qrencode.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zbar.h>
+
+#include "host/file.h"
+
+enum qr_image_kind qr_image_kind_of(const char *path)
+{
+    size_t n = path ? strlen(path) : 0;
+    if (n > 4 && strcasecmp(path + n - 4, ".png") == 0)
+        return QR_IMAGE_PNG;
+    if (n > 4 && strcasecmp(path + n - 4, ".svg") == 0)
+        return QR_IMAGE_SVG;
+    if (n > 4 && strcasecmp(path + n - 4, ".pdf") == 0)
+        return QR_IMAGE_PDF;
+    return 0;
+}
+
+static leal_err encode(const char *text, QRcode **q, struct qr_image_size *size)
+{
+    /* The 8-bit hint with case kept: libqrencode still takes alphanumeric mode
+     * for the runs that fit it (all of a token's text) and never folds case. */
+    errno = 0;
+    *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    if (*q == NULL)
+        return errno == ERANGE ? LEAL_E_TOO_LARGE : LEAL_E_NO_MEMORY;
+    size->version = (*q)->version;
+    size->modules = (*q)->width;
+    return LEAL_OK;
+}
+
+/* Whether module (x, y) of the symbol with its quiet zone is dark. */
+static int dark(const QRcode *q, int x, int y)
+{
+    x -= QR_IMAGE_QUIET;
+    y -= QR_IMAGE_QUIET;
+    if (x < 0 || y < 0 || x >= q->width || y >= q->width)
+        return 0;
+    return q->data[(size_t)y * (size_t)q->width + (size_t)x] & 1;
+}
+
+/* A growing memory buffer. */
+struct mem {
+    uint8_t *p;
+    size_t len, cap;
+    int failed;
+};
+
+static void mem_put(struct mem *m, const void *p, size_t n)
+{
+    if (m->failed)
+        return;
+    if (m->len + n > m->cap) {
+        size_t cap = m->cap ? m->cap : 4096;
+        while (cap < m->len + n)
+            cap *= 2;
+        uint8_t *grown = realloc(m->p, cap);
+        if (grown == NULL) {
+            m->failed = 1;
+            return;
+        }
+        m->p = grown;
+        m->cap = cap;
+    }
+    memcpy(m->p + m->len, p, n);
+    m->len += n;
+}
+
+static void mem_printf(struct mem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void mem_printf(struct mem *m, const char *fmt, ...)
+{
+    char s[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(s, sizeof s, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof s)
+        m->failed = 1;
+    else
+        mem_put(m, s, (size_t)n);
+}
+
+static void png_to_mem(png_structp png, png_bytep data, png_size_t n)
+{
+    mem_put(png_get_io_ptr(png), data, n);
+}
+
+static void png_flush_none(png_structp png)
+{
+    (void)png;
+}
+
+static leal_err png_bytes(const QRcode *q, struct mem *m)
+{
+    int side = (q->width + 2 * QR_IMAGE_QUIET) * QR_IMAGE_PNG_SCALE;
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    png_bytep row = malloc((size_t)side);
+    leal_err err = LEAL_E_NO_MEMORY;
+    if (png == NULL || info == NULL || row == NULL)
+        goto out;
+    if (setjmp(png_jmpbuf(png))) {
+        err = LEAL_E_NO_MEMORY;
+        goto out;
+    }
+    png_set_write_fn(png, m, png_to_mem, png_flush_none);
+    png_set_IHDR(png, info, (png_uint_32)side, (png_uint_32)side, 8, PNG_COLOR_TYPE_GRAY,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int y = 0; y < side; y++) {
+        for (int x = 0; x < side; x++)
+            row[x] = dark(q, x / QR_IMAGE_PNG_SCALE, y / QR_IMAGE_PNG_SCALE) ? 0 : 255;
+        png_write_row(png, row);
+    }
+    png_write_end(png, info);
+    err = m->failed ? LEAL_E_NO_MEMORY : LEAL_OK;
+out:
+    png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
+    free(row);
+    return err;
+}
+
+static leal_err svg_bytes(const QRcode *q, struct mem *m)
+{
+    int side = q->width + 2 * QR_IMAGE_QUIET;
+    mem_printf(m, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/"
+                  "svg\" ");
+    mem_printf(m, "width=\"%dmm\" height=\"%dmm\" viewBox=\"0 0 %d %d\" ", side, side, side, side);
+    mem_printf(m, "shape-rendering=\"crispEdges\">\n");
+    mem_printf(m, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n<path fill=\"#000\" d=\"",
+               side, side);
+    for (int y = 0; y < side; y++)
+        for (int x = 0; x < side;) {
+            int run = 0;
+            while (x + run < side && dark(q, x + run, y))
+                run++;
+            if (run > 0)
+                mem_printf(m, "M%d %dh%dv1h-%dz", x, y, run, run);
+            x += run > 0 ? run : 1;
+        }
+    mem_printf(m, "\"/>\n</svg>\n");
+    return m->failed ? LEAL_E_NO_MEMORY : LEAL_OK;
+}
+
+/* One page, the symbol as filled rectangles (a run of dark modules each),
+ * QR_IMAGE_PDF_POINTS a module, y upwards as PDF has it. */
+static leal_err pdf_bytes(const QRcode *q, struct mem *m)
+{
+    int side = q->width + 2 * QR_IMAGE_QUIET, page = side * QR_IMAGE_PDF_POINTS;
+    struct mem content = {0};
+    size_t off[5];
+    mem_printf(&content, "%d 0 0 %d 0 0 cm 0 g\n", QR_IMAGE_PDF_POINTS, QR_IMAGE_PDF_POINTS);
+    for (int y = 0; y < side; y++)
+        for (int x = 0; x < side;) {
+            int run = 0;
+            while (x + run < side && dark(q, x + run, y))
+                run++;
+            if (run > 0)
+                mem_printf(&content, "%d %d %d 1 re\n", x, side - 1 - y, run);
+            x += run > 0 ? run : 1;
+        }
+    mem_printf(&content, "f\n");
+    mem_printf(m, "%%PDF-1.4\n");
+    off[1] = m->len;
+    mem_printf(m, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+    off[2] = m->len;
+    mem_printf(m, "2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n");
+    off[3] = m->len;
+    mem_printf(m, "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] ", page, page);
+    mem_printf(m, "/Contents 4 0 R /Resources << >> >>\nendobj\n");
+    off[4] = m->len;
+    mem_printf(m, "4 0 obj\n<< /Length %zu >>\nstream\n", content.len);
+    mem_put(m, content.p, content.len);
+    mem_printf(m, "endstream\nendobj\n");
+    size_t xref = m->len;
+    mem_printf(m, "xref\n0 5\n0000000000 65535 f \n");
+    for (int i = 1; i < 5; i++)
+        mem_printf(m, "%010zu 00000 n \n", off[i]);
+    mem_printf(m, "trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n", xref);
+    if (content.failed)
+        m->failed = 1;
+    free(content.p);
+    return m->failed ? LEAL_E_NO_MEMORY : LEAL_OK;
+}
+
+leal_err qr_image_write(const char *text, enum qr_image_kind kind, const char *path,
+                        struct qr_image_size *size)
+{
+    QRcode *q = NULL;
+    struct mem m = {0};
+    leal_err err;
+    if (text == NULL || path == NULL || size == NULL)
+        return LEAL_E_ARG;
+    if (kind != QR_IMAGE_PNG && kind != QR_IMAGE_SVG && kind != QR_IMAGE_PDF)
+        return LEAL_E_ARG;
+    if ((err = encode(text, &q, size)) != LEAL_OK)
+        return err;
+    err = kind == QR_IMAGE_PNG   ? png_bytes(q, &m)
+          : kind == QR_IMAGE_SVG ? svg_bytes(q, &m)
+                                 : pdf_bytes(q, &m);
+    if (err == LEAL_OK)
+        err = file_write_atomic(path, m.p, m.len, 0644);
+    QRcode_free(q);
+    free(m.p);
+    return err;
+}
+
+leal_err qr_image_terminal(const char *text, FILE *f, struct qr_image_size *size)
+{
+    /* Light modules are drawn (white foreground) on a black background:
+     * upper half, lower half, full block or a space for each pair of rows. */
+    static const char *const cell[4] = {" ", "\xE2\x96\x80", "\xE2\x96\x84", "\xE2\x96\x88"};
+    QRcode *q = NULL;
+    leal_err err;
+    if (text == NULL || f == NULL || size == NULL)
+        return LEAL_E_ARG;
+    if ((err = encode(text, &q, size)) != LEAL_OK)
+        return err;
+    int side = q->width + 2 * QR_IMAGE_QUIET;
+    for (int y = 0; y < side; y += 2) {
+        fputs("\x1b[40;97m", f);
+        for (int x = 0; x < side; x++) {
+            int top = !dark(q, x, y), bottom = y + 1 < side && !dark(q, x, y + 1);
+            fputs(cell[top | bottom << 1], f);
+        }
+        fputs("\x1b[0m\n", f);
+    }
+    QRcode_free(q);
+    return ferror(f) ? LEAL_E_IO : LEAL_OK;
+}
+
+static leal_err read_gray(const char *path, uint8_t **pixels, unsigned *w, unsigned *h)
+{
+    png_image img;
+    uint8_t *data = NULL;
+    size_t len;
+    leal_err err;
+    /* A picture of a code is never this large; the cap keeps a hostile file small. */
+    if ((err = file_read(path, 64u << 20, &data, &len)) != LEAL_OK)
+        return err;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(&img, data, len)) {
+        free(data);
+        return LEAL_E_FORMAT;
+    }
+    img.format = PNG_FORMAT_GRAY;
+    if (img.width == 0 || img.height == 0 || img.width > 16384 || img.height > 16384) {
+        png_image_free(&img);
+        free(data);
+        return LEAL_E_FORMAT;
+    }
+    *pixels = malloc(PNG_IMAGE_SIZE(img));
+    if (*pixels == NULL) {
+        png_image_free(&img);
+        free(data);
+        return LEAL_E_NO_MEMORY;
+    }
+    /* Transparent pixels over white, as a viewer shows them. */
+    png_color white = {255, 255, 255};
+    int ok = png_image_finish_read(&img, &white, *pixels, 0, NULL);
+    free(data);
+    if (!ok) {
+        free(*pixels);
+        *pixels = NULL;
+        return LEAL_E_FORMAT;
+    }
+    *w = img.width;
+    *h = img.height;
+    return LEAL_OK;
+}
+
+leal_err qr_image_decode_png(const char *path, char *text, size_t cap, size_t *len)
+{
+    uint8_t *pixels = NULL;
+    unsigned w, h;
+    leal_err err;
+    if (path == NULL || text == NULL || len == NULL || cap == 0)
+        return LEAL_E_ARG;
+    if ((err = read_gray(path, &pixels, &w, &h)) != LEAL_OK)
+        return err;
+    zbar_image_scanner_t *s = zbar_image_scanner_create();
+    zbar_image_t *img = zbar_image_create();
+    err = LEAL_E_NO_MEMORY;
+    if (s != NULL && img != NULL) {
+        zbar_image_scanner_set_config(s, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
+        zbar_image_scanner_set_config(s, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
+        zbar_image_set_format(img, zbar_fourcc('Y', '8', '0', '0'));
+        zbar_image_set_size(img, w, h);
+        zbar_image_set_data(img, pixels, (unsigned long)w * h, NULL);
+        err = LEAL_E_NOT_FOUND;
+        if (zbar_scan_image(s, img) > 0) {
+            const zbar_symbol_t *sym = zbar_image_first_symbol(img);
+            unsigned n = zbar_symbol_get_data_length(sym);
+            err = LEAL_E_NO_SPACE;
+            if (n < cap) {
+                memcpy(text, zbar_symbol_get_data(sym), n);
+                text[n] = '\0';
+                *len = n;
+                err = LEAL_OK;
+            }
+        }
+    }
+    if (img != NULL)
+        zbar_image_destroy(img);
+    if (s != NULL)
+        zbar_image_scanner_destroy(s);
+    free(pixels);
+    return err;
+}

@@ -1,0 +1,51 @@
+/*
+ * qr_image.h - a QR token's text drawn as a QR symbol and read back from a
+ * picture. Drawing: libqrencode at error-correction level M (QR.md states
+ * the version per token kind), a 4-module quiet zone, as PNG (libpng, 8
+ * pixels a module, 8-bit grey), SVG (one path, a unit a module), PDF (one
+ * page of filled rectangles, written here: PDF 1.4, no library) or text
+ * for a terminal (Unicode half blocks, two module rows a line, white on
+ * black set explicitly so the terminal's colours do not invert it). Files
+ * are written atomically (host/file.h). Reading: a PNG (any colour type
+ * libpng reads) through libzbar, QR symbols only. Hosted.
+ * Errors: LEAL_E_TOO_LARGE (text over a QR symbol's room), LEAL_E_NO_MEMORY,
+ * LEAL_E_FORMAT (not a PNG leal can read), LEAL_E_NOT_FOUND (no QR symbol
+ * in the picture), LEAL_E_NO_SPACE (the caller's text buffer), the file's.
+ */
+#ifndef LEAL_QR_IMAGE_H
+#define LEAL_QR_IMAGE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "keys/base/err.h"
+
+enum qr_image_kind {
+    QR_IMAGE_PNG = 1,
+    QR_IMAGE_SVG = 2,
+    QR_IMAGE_PDF = 3,
+};
+
+struct qr_image_size {
+    int version; /* QR version 1..40 */
+    int modules; /* modules a side, without the quiet zone */
+};
+
+#define QR_IMAGE_QUIET 4 /* modules of light margin on each side */
+#define QR_IMAGE_PNG_SCALE 8
+#define QR_IMAGE_PDF_POINTS 4 /* 1.41 mm a module: 69 mm for a static code */
+
+/* The kind a file name asks for (".png", ".svg", ".pdf", any case); 0 if none. */
+enum qr_image_kind qr_image_kind_of(const char *path);
+
+/* Draws text into path as kind; *size says how large the symbol came out. */
+LEAL_MUST_CHECK leal_err qr_image_write(const char *text, enum qr_image_kind kind, const char *path,
+                                        struct qr_image_size *size);
+
+/* Draws text on f with half blocks (ANSI colours, one line per two rows). */
+LEAL_MUST_CHECK leal_err qr_image_terminal(const char *text, FILE *f, struct qr_image_size *size);
+
+/* The first QR symbol's text in the PNG at path, with a NUL; *len bytes. */
+LEAL_MUST_CHECK leal_err qr_image_decode_png(const char *path, char *text, size_t cap, size_t *len);
+
+#endif
