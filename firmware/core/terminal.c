@@ -71,6 +71,52 @@ static leal_err civil_of(const struct port_time *now, struct rules_civil *c, uin
     return LEAL_OK;
 }
 
+/* The terminal's last operation as its journal tells it: the newest
+ * operation entry (earn .. void), unless it is a void, or a settle said it
+ * did not happen. Whether its commit was answered is not in the journal: the
+ * void checks that the card shows exactly what it left. */
+static leal_err last_from_journal(struct terminal *t)
+{
+    struct journal_iter it;
+    struct journal_entry e;
+    bool done = false;
+    leal_err err;
+    journal_iter_begin(t->s.journal, &it, false);
+    for (;;) {
+        if ((err = journal_iter_next(t->s.journal, &it, &e, NULL, NULL, &done)) != LEAL_OK)
+            return err;
+        if (done)
+            break;
+        if (e.op >= JOURNAL_OP_EARN && e.op <= JOURNAL_OP_VOID) {
+            t->last.valid = e.op != JOURNAL_OP_VOID;
+            t->last.e = e;
+        } else if (e.op == JOURNAL_OP_SETTLE && t->last.valid && e.ref_epoch == t->last.e.epoch &&
+                   e.ref_seq == t->last.e.seq && e.item == JOURNAL_SETTLED_NOT_DONE) {
+            t->last.valid = false;
+        }
+    }
+    if (!t->last.valid) {
+        leal_memset(&t->last, 0, sizeof t->last);
+        return LEAL_OK;
+    }
+    e = t->last.e;
+    t->last.from_journal = true;
+    t->last.card_id = e.card_id;
+    t->last.card_kind = e.card_kind;
+    t->last.op = e.op; /* journal operations 1..7 are enum terminal_op's */
+    t->last.entry.epoch = e.epoch;
+    t->last.entry.seq = e.seq;
+    t->last.taps_before = e.counter_before;
+    t->last.taps_after = e.counter_after;
+    t->last.write_state = e.op != JOURNAL_OP_BONO;
+    t->last.write_bonos = e.op == JOURNAL_OP_BONO;
+    t->last.purse_debit =
+        e.op == JOURNAL_OP_PAY || e.op == JOURNAL_OP_PAY_EARN ? (int32_t)e.purse_cents : 0;
+    t->last.item = e.item;
+    t->last.quantity = e.quantity;
+    return LEAL_OK;
+}
+
 leal_err terminal_open(struct terminal *t, const struct terminal_setup *s)
 {
     struct journal_status_info js;
@@ -89,6 +135,8 @@ leal_err terminal_open(struct terminal *t, const struct terminal_setup *s)
     leal_memset(t, 0, sizeof *t);
     t->s = *s;
     t->who = who;
+    if ((err = last_from_journal(t)) != LEAL_OK)
+        return err;
     t->open = true;
     return LEAL_OK;
 }
@@ -385,14 +433,121 @@ static leal_err plan_bono(struct tap *tp, leal_err *reason)
     return LEAL_OK;
 }
 
+/* The stamps an earn gave, taken back from the card's count on a program
+ * of one stamp card (the entry keeps only their sum): the count before,
+ * or -1 when it cannot be told. */
+static int stamps_before(const struct rules_program *pr, const struct journal_entry *e, unsigned i,
+                         uint8_t now)
+{
+    int64_t c;
+    if (e->quantity == 0 && e->item == 0)
+        return now;
+    if (pr->n_stamps != 1 || i != 0 || e->quantity < 0)
+        return -1;
+    c = (int64_t)now - e->quantity + (int64_t)e->item * pr->stamps[0].goal;
+    return c >= 0 && c < pr->stamps[0].goal ? (int)c : -1;
+}
+
+/* After a restart, the state before the terminal's last operation, from its
+ * entry and the card as read, while the card shows exactly what the entry
+ * says it left (points, tier, stamps, the purse a payment read, the bono's
+ * sessions) under the rules it ran with (the same package version). Fills
+ * last's before, before_bonos and seq_after; false when it cannot be told
+ * (then nothing is voided). The period and buckets of an earn come back as
+ * the earn rolled them, less the sale's units (the rules see the same window
+ * from then on); a first earn's welcome takes the card back to never
+ * welcomed (period 0). */
+static bool before_from_journal(struct tap *tp)
+{
+    struct terminal *t = tp->t;
+    const struct journal_entry *e = &t->last.e;
+    const struct rules_program *pr = &t->s.package->rules.program;
+    const struct state_body *now = &tp->v.state;
+    struct state_body b = *now;
+    bool purse = e->op == JOURNAL_OP_PAY || e->op == JOURNAL_OP_PAY_EARN;
+
+    if (e->package_version != t->s.package->info.version || now->points != e->points_after ||
+        now->tier != e->tier_after || !leal_ct_equal(now->stamps, e->stamps_after, STATE_STAMPS) ||
+        (purse && (uint32_t)tp->v.purse_cents != e->purse_after))
+        return false;
+    if ((int64_t)now->points - e->points < 0 || (int64_t)now->points - e->points > UINT32_MAX)
+        return false;
+    b.points = (uint32_t)((int64_t)now->points - e->points);
+    switch (e->op) {
+    case JOURNAL_OP_EARN:
+    case JOURNAL_OP_PAY_EARN: {
+        struct rules_civil sale;
+        uint32_t day;
+        bool welcomed = false;
+        int st = stamps_before(pr, e, 0, now->stamps[0]);
+        if (st < 0)
+            return false;
+        b.stamps[0] = (uint8_t)st;
+        for (unsigned i = 1; i < STATE_STAMPS; i++)
+            b.stamps[i] = now->stamps[i];
+        for (uint8_t i = 0; i < e->n_lines; i++)
+            welcomed |= e->lines[i].source == RULES_LINE_WELCOME;
+        if (welcomed) { /* the card's first earn: it had never earned */
+            b.period = 0;
+            leal_memset(b.buckets, 0, sizeof b.buckets);
+        } else {
+            struct port_time at = {e->utc_seconds, e->utc_offset_minutes};
+            uint16_t period,
+                units = (uint16_t)(e->amount_cents / 100 > 0xFFFF ? 0xFFFF : e->amount_cents / 100);
+            if (civil_of(&at, &sale, &day) != LEAL_OK)
+                return false;
+            period = rules_period(&sale);
+            if (period <= now->period && now->period - period < STATE_BUCKETS) {
+                unsigned idx = (unsigned)(now->period - period);
+                if (b.buckets[idx] < units || b.buckets[idx] == 0xFFFF)
+                    return false; /* a full bucket: what the sale added is not known */
+                b.buckets[idx] = (uint16_t)(b.buckets[idx] - units);
+            }
+        }
+        {
+            uint32_t w = 0;
+            for (unsigned i = 0; i < STATE_BUCKETS; i++)
+                w += b.buckets[i];
+            b.tier = rules_tier_for(pr, w);
+        }
+        break;
+    }
+    case JOURNAL_OP_PAY:
+    case JOURNAL_OP_REDEEM:
+        break;
+    case JOURNAL_OP_STAMP:
+        if (e->item >= pr->n_stamps || e->item >= STATE_STAMPS)
+            return false;
+        b.stamps[e->item] = now->stamps[e->item] == 0 ? (uint8_t)(pr->stamps[e->item].goal - 1)
+                                                      : (uint8_t)(now->stamps[e->item] - 1);
+        break;
+    case JOURNAL_OP_BONO: {
+        int slot = bono_file_find(&tp->v.bonos, e->item);
+        if (tp->v.layout_version != LAYOUT_VERSION_BONOS || slot < 0 ||
+            tp->v.bonos.slot[slot].sessions != e->bono_left || e->bono_left == 0xFFFF)
+            return false;
+        t->last.before_bonos = tp->v.bonos;
+        t->last.before_bonos.slot[slot].sessions = (uint16_t)(e->bono_left + 1u);
+        break;
+    }
+    default:
+        return false;
+    }
+    t->last.before = b;
+    t->last.before.seq = now->seq - (t->last.write_state ? 1u : 0u);
+    t->last.seq_after = now->seq;
+    return true;
+}
+
 /* A void: this terminal's last operation on this card, while the card is
  * exactly as that operation left it. The card goes back to the state before
  * it (seq onward), the purse gets back what was taken, bonos their session. */
 static leal_err plan_void(struct tap *tp, leal_err *reason)
 {
-    const struct terminal *t = tp->t;
+    struct terminal *t = tp->t;
     if (!t->last.valid || t->last.in_doubt || t->last.card_id != tp->v.card_id ||
         t->last.card_kind != tp->card_kind || t->last.taps_after != tp->counter ||
+        (t->last.from_journal && !before_from_journal(tp)) ||
         t->last.seq_after != tp->v.state.seq) {
         *reason = LEAL_E_TERMINAL_NOTHING_TO_VOID;
         return LEAL_OK;
@@ -527,6 +682,7 @@ static void remember(struct tap *tp, bool in_doubt)
         t->last.valid = true;
     }
     t->last.in_doubt = in_doubt;
+    t->last.from_journal = false;
     t->last.card_id = tp->v.card_id;
     t->last.card_kind = tp->card_kind;
     t->last.op = tp->req->op;

@@ -105,9 +105,12 @@ struct terminal {
     struct sam_info who; /* the SAM's issuer, program and terminal */
     bool open;
     /* This terminal's last operation (void and the settling of a commit that
-     * had no answer need it). Lost with power: then the host settles. */
+     * had no answer need it). terminal_open rebuilds it from the journal
+     * (from_journal: the state before is worked out at the void from the card
+     * as read and the entry); whether a commit had no answer is lost with
+     * power: then the host settles. */
     struct {
-        bool valid, in_doubt;
+        bool valid, in_doubt, from_journal;
         uint8_t op, card_kind;
         uint64_t card_id;
         struct journal_key entry;
@@ -119,10 +122,13 @@ struct terminal {
         int32_t purse_debit;
         uint32_t item;
         int16_t quantity;
+        struct journal_entry e; /* from_journal: the operation's entry */
     } last;
 };
 
-/* Checks the setup (port, journal open, package loaded) and keeps it. */
+/* Checks the setup (port, journal open, package loaded) and keeps it; the
+ * terminal's last operation is taken from the journal (a void after a
+ * restart). */
 LEAL_MUST_CHECK leal_err terminal_open(struct terminal *t, const struct terminal_setup *s);
 
 /* The card in the field as the reader saw it at anticollision. */

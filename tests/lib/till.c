@@ -261,6 +261,25 @@ void till_open(struct till *t, struct fixture *f, uint32_t id, const struct till
     assert_int_equal(terminal_open(&t->t, &s), LEAL_OK);
 }
 
+void till_restart(struct till *t)
+{
+    struct journal_config jc;
+    struct journal_report rep;
+    struct terminal_setup s = t->t.s;
+    terminal_close(&t->t);
+    journal_close(&t->j);
+    memset(&jc, 0, sizeof jc);
+    jc.program_id = t->program_id;
+    jc.terminal_id = t->terminal_id;
+    jc.key_version = 1;
+    memset(jc.key, 0x40 + (int)t->terminal_id, sizeof jc.key);
+    assert_int_equal(journal_open(&t->j, &t->js.port, &t->cp, &jc, &t->now, &rep), LEAL_OK);
+    assert_int_equal(rep.status, JOURNAL_CLEAN);
+    till_present(t);
+    s.journal = &t->j;
+    assert_int_equal(terminal_open(&t->t, &s), LEAL_OK);
+}
+
 void till_close(struct till *t)
 {
     terminal_close(&t->t);
@@ -329,6 +348,53 @@ void till_last_entry(struct till *t, struct journal_entry *e)
     unsigned n = till_entries(t, all, 64);
     assert_true(n > 0 && n <= 64);
     *e = all[n - 1];
+}
+
+leal_err till_openssl_random(uint8_t *out, size_t n)
+{
+    return crypto_openssl()->random(out, n);
+}
+
+unsigned till_expect_refused(struct till *t, const struct terminal_request *q, leal_err reason)
+{
+    struct terminal_result r;
+    struct journal_entry e;
+    unsigned before = till_entries(t, NULL, 0);
+    const char *type = cardsim_type(reader_sim_card(t->r));
+    uint8_t kind = strncmp(type, "desfire", 7) == 0 ? JOURNAL_CARD_DESFIRE : JOURNAL_CARD_CLASSIC;
+    assert_int_equal(till_tap(t, q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, reason);
+    assert_int_equal(till_entries(t, NULL, 0), before + 1);
+    till_last_entry(t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_REFUSAL);
+    assert_int_equal(e.reason, reason);
+    assert_int_equal(e.card_kind, kind);
+    assert_int_equal(e.item, q->op);
+    assert_int_equal(e.counter_after, e.counter_before);
+    return r.round_trips;
+}
+
+void till_expect_desfire(struct till *t, uint32_t seq, uint32_t points, int32_t purse,
+                         uint32_t taps)
+{
+    struct card_view v;
+    till_read_desfire(t->f, &v);
+    assert_int_equal(v.state.seq, seq);
+    assert_int_equal(v.state.points, points);
+    assert_int_equal(v.purse_cents, purse);
+    assert_int_equal(v.taps, taps);
+    till_present(t);
+}
+
+void till_expect_classic(struct till *t, uint32_t seq, uint32_t points, uint32_t purse)
+{
+    struct classic_record_state st;
+    till_read_classic(t->f, &st);
+    assert_int_equal(st.body.seq, seq);
+    assert_int_equal(st.body.points, points);
+    assert_int_equal(st.purse, purse);
+    till_present(t);
 }
 
 /* --- cards made the desk's way ---------------------------------------------- */

@@ -65,6 +65,9 @@ void till_rules(struct rules_set *s);
  * NULL: program 7, no hot list or floors, default caps and validity. */
 void till_open(struct till *t, struct fixture *f, uint32_t id, const struct till_package *pp);
 void till_close(struct till *t);
+/* The terminal restarted: closed, its journal opened again from the same
+ * storage (clean), the terminal opened on it, the card presented again. */
+void till_restart(struct till *t);
 /* The card file in the field of this till's reader (opened again: after a
  * tear, a new reader session, as when the card comes back). */
 void till_present(struct till *t);
@@ -75,6 +78,17 @@ leal_err till_tap(struct till *t, const struct terminal_request *q, struct termi
 /* The journal's newest entry, and the entries after the EPOCH (n at most). */
 void till_last_entry(struct till *t, struct journal_entry *e);
 unsigned till_entries(struct till *t, struct journal_entry *out, unsigned n);
+/* A tap of q refused for reason: one more entry, a refusal of the card in the
+ * field (its kind) naming q's operation, the card's counter unmoved. Returns
+ * the tap's round trips. */
+unsigned till_expect_refused(struct till *t, const struct terminal_request *q, leal_err reason);
+/* The card in the field as the desk reads it (DESFire) or a terminal's
+ * balance reads it (Classic), then presented again to this till. */
+void till_expect_desfire(struct till *t, uint32_t seq, uint32_t points, int32_t purse,
+                         uint32_t taps);
+void till_expect_classic(struct till *t, uint32_t seq, uint32_t points, uint32_t purse);
+/* Randomness for keystores made in a test (OpenSSL's). */
+leal_err till_openssl_random(uint8_t *out, size_t n);
 
 /* A DESFire EV1 (UID 04 11 22 33 44 55 66), card TILL_CARD_ID of program 7
  * with 25 points, a purse credited with purse_cents (0: none, no tap) and,

@@ -13,24 +13,7 @@
 
 #include <cmocka.h>
 
-#include "cardlayout/records/classic_record.h"
-#include "keys/hosted/provider_openssl.h"
 #include "tests/lib/till.h"
-
-static leal_err openssl_random(uint8_t *out, size_t n)
-{
-    return crypto_openssl()->random(out, n);
-}
-
-static void expect_card(struct till *t, uint32_t seq, uint32_t points, uint32_t purse)
-{
-    struct classic_record_state st;
-    till_read_classic(t->f, &st);
-    assert_int_equal(st.body.seq, seq);
-    assert_int_equal(st.body.points, points);
-    assert_int_equal(st.purse, purse);
-    till_present(t);
-}
 
 static void test_classic_operations(void **state)
 {
@@ -66,7 +49,7 @@ static void test_classic_operations(void **state)
     assert_int_equal(e.points, 26);
     assert_int_equal(e.n_lines, 2);
     assert_int_equal(e.purse_after, 2000);
-    expect_card(&t, 2, 51, 2000);
+    till_expect_classic(&t, 2, 51, 2000);
 
     q = till_request(TERMINAL_PAY, 0, 300, 0);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
@@ -77,7 +60,7 @@ static void test_classic_operations(void **state)
     assert_int_equal(e.op, JOURNAL_OP_PAY);
     assert_int_equal(e.purse_cents, 300);
     assert_int_equal(e.purse_after, 1700);
-    expect_card(&t, 3, 51, 1700);
+    till_expect_classic(&t, 3, 51, 1700);
 
     q = till_request(TERMINAL_VOID, 0, 0, 0);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
@@ -89,7 +72,7 @@ static void test_classic_operations(void **state)
     assert_int_equal(e.op, JOURNAL_OP_VOID);
     assert_int_equal(e.purse_cents, 300);
     assert_int_equal(e.ref_seq, 3);
-    expect_card(&t, 4, 51, 2000);
+    till_expect_classic(&t, 4, 51, 2000);
 
     q = till_request(TERMINAL_PAY_EARN, 1000, 500, 0);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
@@ -97,6 +80,7 @@ static void test_classic_operations(void **state)
     assert_int_equal(r.points, 10);
     assert_int_equal(r.purse_after, 1500);
     assert_int_equal(r.after.points, 61);
+    assert_int_equal(r.round_trips, 23);
 
     q = till_request(TERMINAL_REDEEM, 0, 0, 6); /* voucher 2.00 for 30 points */
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
@@ -104,6 +88,7 @@ static void test_classic_operations(void **state)
     assert_int_equal(r.redeemed.kind, RULES_REWARD_VOUCHER);
     assert_int_equal(r.redeemed.discount_cents, 200);
     assert_int_equal(r.after.points, 31);
+    assert_int_equal(r.round_trips, 23);
 
     q = till_request(TERMINAL_STAMP, 0, 0, 0);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
@@ -111,11 +96,13 @@ static void test_classic_operations(void **state)
     /* earn and pay + earn each gave a stamp: this third one completes the card */
     assert_int_equal(r.after.stamps[0], 0);
     assert_int_equal(r.stamp_rewards[0], 1);
+    assert_int_equal(r.round_trips, 23);
 
     q = till_request(TERMINAL_BONO, 0, 0, 21);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
     assert_int_equal(r.outcome, TERMINAL_REFUSED);
     assert_int_equal(r.reason, LEAL_E_TERMINAL_NO_BONO);
+    assert_int_equal(r.round_trips, 19); /* the read: nothing written */
 
     q = till_request(TERMINAL_BALANCE, 0, 0, 0);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
@@ -127,22 +114,8 @@ static void test_classic_operations(void **state)
     assert_int_equal(e.counter_before, 7);
     assert_int_equal(e.counter_after, 7);
     assert_int_equal(till_entries(&t, NULL, 0), 8);
-    expect_card(&t, 7, 31, 1500);
+    till_expect_classic(&t, 7, 31, 1500);
     till_close(&t);
-}
-
-static void expect_refused(struct till *t, leal_err reason)
-{
-    struct terminal_request q = till_request(TERMINAL_EARN, 100, 0, 0);
-    struct terminal_result r;
-    struct journal_entry e;
-    assert_int_equal(till_tap(t, &q, &r), LEAL_OK);
-    assert_int_equal(r.outcome, TERMINAL_REFUSED);
-    assert_int_equal(r.reason, reason);
-    till_last_entry(t, &e);
-    assert_int_equal(e.op, JOURNAL_OP_REFUSAL);
-    assert_int_equal(e.reason, reason);
-    assert_int_equal(e.card_kind, JOURNAL_CARD_CLASSIC);
 }
 
 static void test_classic_refusals(void **state)
@@ -158,6 +131,7 @@ static void test_classic_refusals(void **state)
                                  {1, 2, 3, 4, 5, 6, 7, 8}};
     struct package_floor desfire = {TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, 0, 0, 0, {0}};
     struct terminal_request q = till_request(TERMINAL_PAY, 0, 100, 0);
+    struct terminal_request earn = till_request(TERMINAL_EARN, 100, 0, 0);
     struct terminal_result r;
 
     till_make_classic(f, 0);
@@ -165,7 +139,7 @@ static void test_classic_refusals(void **state)
     /* Records that do not open under the terminal's seal key. */
     till_open(&t, f, 3, NULL);
     t.wrong_seal = true;
-    expect_refused(&t, LEAL_E_CARD_TAMPERED);
+    assert_int_equal(till_expect_refused(&t, &earn, LEAL_E_CARD_TAMPERED), 11);
     t.wrong_seal = false;
     /* No stored value to pay from (purse 0 of a card with stored value: funds). */
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
@@ -174,23 +148,67 @@ static void test_classic_refusals(void **state)
 
     /* The host saw seq 2 (1 tap); the card shows seq 1: a restored dump. */
     till_open(&t, f, 3, &(struct till_package){.floors = &behind, .floor_count = 1});
-    expect_refused(&t, LEAL_E_TERMINAL_BEHIND_FLOOR);
+    assert_int_equal(till_expect_refused(&t, &earn, LEAL_E_TERMINAL_BEHIND_FLOOR), 19);
     till_close(&t);
     /* The host saw seq 1 with another slot tag: a fork. */
     till_open(&t, f, 3, &(struct till_package){.floors = &fork, .floor_count = 1});
-    expect_refused(&t, LEAL_E_TERMINAL_BEHIND_FLOOR);
+    assert_int_equal(till_expect_refused(&t, &earn, LEAL_E_TERMINAL_BEHIND_FLOOR), 19);
     till_close(&t);
     /* A floor of the other card type for this card id. */
     till_open(&t, f, 3, &(struct till_package){.floors = &desfire, .floor_count = 1});
-    expect_refused(&t, LEAL_E_TERMINAL_BEHIND_FLOOR);
+    assert_int_equal(till_expect_refused(&t, &earn, LEAL_E_TERMINAL_BEHIND_FLOOR), 19);
     till_close(&t);
 
     /* Another program's terminal: its keys A do not open the card. */
-    assert_int_equal(keyset_add_program(f->keys, 8, 1700000000, openssl_random), LEAL_OK);
+    assert_int_equal(keyset_add_program(f->keys, 8, 1700000000, till_openssl_random), LEAL_OK);
     till_open(&t, f, 3, &(struct till_package){.program_id = 8});
-    expect_refused(&t, LEAL_E_CARD_NOT_LEAL);
+    assert_int_equal(till_expect_refused(&t, &earn, LEAL_E_CARD_NOT_LEAL), 1);
     till_close(&t);
-    expect_card(&t, 1, 25, 0);
+    till_expect_classic(&t, 1, 25, 0);
+    till_close(&t);
+}
+
+/* A void after the terminal restarted (its last operation from its
+ * journal): a payment's euros back into the other slot, exactly the card the
+ * payment found, seq onward. */
+static void test_classic_void_after_a_restart(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct terminal_request q = till_request(TERMINAL_EARN, 2350, 0, 0);
+    struct terminal_request vd = till_request(TERMINAL_VOID, 0, 0, 0);
+    struct terminal_result r;
+    struct journal_entry pay, e;
+
+    till_make_classic(f, 2000);
+    till_open(&t, f, 3, NULL);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK); /* 48 points, seq 2 */
+    q = till_request(TERMINAL_PAY_EARN, 1000, 500, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.after.points, 58);
+    assert_int_equal(r.purse_after, 1500);
+    till_last_entry(&t, &pay);
+    till_restart(&t);
+    assert_int_equal(till_tap(&t, &vd, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.round_trips, 23);
+    assert_int_equal(r.after.seq, 4);
+    assert_int_equal(r.after.points, 48);
+    assert_int_equal(r.after.stamps[0], 1);
+    assert_int_equal(r.after.buckets[0], 23);
+    assert_int_equal(r.purse_after, 2000);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_VOID);
+    assert_int_equal(e.ref_epoch, pay.epoch);
+    assert_int_equal(e.ref_seq, pay.seq);
+    assert_int_equal(e.purse_cents, 500);
+    assert_int_equal(e.points, -10);
+    assert_int_equal(e.quantity, -1);
+    assert_int_equal(e.counter_before, 3);
+    assert_int_equal(e.counter_after, 4);
+    till_expect_classic(&t, 4, 48, 2000);
+    till_restart(&t);
+    assert_int_equal(till_expect_refused(&t, &vd, LEAL_E_TERMINAL_NOTHING_TO_VOID), 19);
     till_close(&t);
 }
 
@@ -200,6 +218,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_classic_operations, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_refusals, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_void_after_a_restart, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

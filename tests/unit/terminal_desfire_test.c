@@ -13,13 +13,7 @@
 
 #include "cardlayout/layout.h"
 #include "host/reader/reader.h"
-#include "keys/hosted/provider_openssl.h"
 #include "tests/lib/till.h"
-
-static leal_err openssl_random(uint8_t *out, size_t n)
-{
-    return crypto_openssl()->random(out, n);
-}
 
 static struct terminal_request earn_of(int64_t cents)
 {
@@ -28,18 +22,6 @@ static struct terminal_request earn_of(int64_t cents)
     q.op = TERMINAL_EARN;
     q.amount_cents = cents;
     return q;
-}
-
-/* The card as the desk reads it afterwards. */
-static void expect_card(struct till *t, uint32_t seq, uint32_t points, int32_t purse, uint32_t taps)
-{
-    struct card_view v;
-    till_read_desfire(t->f, &v);
-    assert_int_equal(v.state.seq, seq);
-    assert_int_equal(v.state.points, points);
-    assert_int_equal(v.purse_cents, purse);
-    assert_int_equal(v.taps, taps);
-    till_present(t);
 }
 
 static void test_earn_writes_points_stamps_and_journal(void **state)
@@ -154,7 +136,7 @@ static void test_pay_pay_earn_balance_and_void(void **state)
     assert_int_equal(e.purse_after, 4700);
     assert_int_equal(e.counter_before, 1);
     assert_int_equal(e.counter_after, 2);
-    expect_card(&t, 2, 25, 4700, 2);
+    till_expect_desfire(&t, 2, 25, 4700, 2);
 
     q = till_request(TERMINAL_PAY_EARN, 300, 300, 0);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
@@ -172,7 +154,7 @@ static void test_pay_pay_earn_balance_and_void(void **state)
     assert_int_equal(e.purse_after, 4400);
     assert_int_equal(e.points_after, 28);
     assert_int_equal(e.counter_after, 3);
-    expect_card(&t, 3, 28, 4400, 3);
+    till_expect_desfire(&t, 3, 28, 4400, 3);
 
     /* The void gives back the purse (LimitedCredit) and the points. */
     q = till_request(TERMINAL_VOID, 0, 0, 0);
@@ -192,7 +174,7 @@ static void test_pay_pay_earn_balance_and_void(void **state)
     assert_int_equal(e.purse_after, 4700);
     assert_int_equal(e.counter_before, 3);
     assert_int_equal(e.counter_after, 4);
-    expect_card(&t, 4, 25, 4700, 4);
+    till_expect_desfire(&t, 4, 25, 4700, 4);
 
     /* Nothing left to void: the void is never voided. */
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
@@ -213,7 +195,7 @@ static void test_pay_pay_earn_balance_and_void(void **state)
     assert_int_equal(e.counter_after, 4);
     assert_int_equal(e.purse_after, 4700);
     assert_int_equal(till_entries(&t, NULL, 0), 5);
-    expect_card(&t, 4, 25, 4700, 4);
+    till_expect_desfire(&t, 4, 25, 4700, 4);
     till_close(&t);
 }
 
@@ -289,9 +271,12 @@ static void test_redeem_stamp_and_bono(void **state)
     assert_int_equal(e.op, JOURNAL_OP_VOID);
     assert_int_equal(e.quantity, -1);
     assert_int_equal(e.bono_left, 5);
+    /* select, auth (2), state, counter, bonos; write bonos, debit, commit */
+    assert_int_equal(r.round_trips, 9);
     q = till_request(TERMINAL_BONO, 0, 0, 22);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
     assert_int_equal(r.reason, LEAL_E_TERMINAL_NO_BONO);
+    assert_int_equal(r.round_trips, 6); /* the read with the bonos: nothing written */
 
     till_read_desfire(f, &v);
     assert_int_equal(v.state.points, 15);
@@ -301,24 +286,6 @@ static void test_redeem_stamp_and_bono(void **state)
     /* sale 1, redeem 1, stamps 3, bono 1, void 1 */
     assert_int_equal(v.taps, 7);
     till_close(&t);
-}
-
-/* A refusal: journaled with its reason and the operation asked, the card
- * untouched. */
-static void expect_refused(struct till *t, const struct terminal_request *q, leal_err reason)
-{
-    struct terminal_result r;
-    struct journal_entry e;
-    unsigned before = till_entries(t, NULL, 0);
-    assert_int_equal(till_tap(t, q, &r), LEAL_OK);
-    assert_int_equal(r.outcome, TERMINAL_REFUSED);
-    assert_int_equal(r.reason, reason);
-    assert_int_equal(till_entries(t, NULL, 0), before + 1);
-    till_last_entry(t, &e);
-    assert_int_equal(e.op, JOURNAL_OP_REFUSAL);
-    assert_int_equal(e.reason, reason);
-    assert_int_equal(e.item, q->op);
-    assert_int_equal(e.counter_after, e.counter_before);
 }
 
 static void test_refusals(void **state)
@@ -335,8 +302,10 @@ static void test_refusals(void **state)
 
     /* Hot-listed. */
     till_open(&t, f, 3, &(struct till_package){.hot = &hot, .hot_count = 1});
-    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_EARN, .amount_cents = 100},
-                   LEAL_E_TERMINAL_HOT_LISTED);
+    assert_int_equal(till_expect_refused(
+                         &t, &(struct terminal_request){.op = TERMINAL_EARN, .amount_cents = 100},
+                         LEAL_E_TERMINAL_HOT_LISTED),
+                     5);
     till_last_entry(&t, &e);
     assert_int_equal(e.card_id, TILL_CARD_ID);
     assert_int_equal(e.amount_cents, 100);
@@ -345,8 +314,10 @@ static void test_refusals(void **state)
 
     /* Behind its floor: the host saw 2 taps, the card shows 1 (a restored copy). */
     till_open(&t, f, 3, &(struct till_package){.floors = &floor, .floor_count = 1});
-    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_EARN, .amount_cents = 100},
-                   LEAL_E_TERMINAL_BEHIND_FLOOR);
+    assert_int_equal(till_expect_refused(
+                         &t, &(struct terminal_request){.op = TERMINAL_EARN, .amount_cents = 100},
+                         LEAL_E_TERMINAL_BEHIND_FLOOR),
+                     5);
     till_close(&t);
     floor.taps = 1; /* at the floor: taken */
     till_open(&t, f, 3, &(struct till_package){.floors = &floor, .floor_count = 1});
@@ -358,8 +329,10 @@ static void test_refusals(void **state)
     /* An expired package: valid until an hour from now, tapped two hours on. */
     till_open(&t, f, 3, &(struct till_package){.valid_until = TILL_NOW + 3600});
     t.now.utc_seconds = TILL_NOW + 7200;
-    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_EARN, .amount_cents = 100},
-                   LEAL_E_PACKAGE_EXPIRED);
+    assert_int_equal(till_expect_refused(
+                         &t, &(struct terminal_request){.op = TERMINAL_EARN, .amount_cents = 100},
+                         LEAL_E_PACKAGE_EXPIRED),
+                     5);
     till_close(&t);
 
     /* Offline caps: 10.00 a day, 15.00 between syncs. */
@@ -367,23 +340,31 @@ static void test_refusals(void **state)
     q = till_request(TERMINAL_PAY, 0, 800, 0);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
     assert_int_equal(r.outcome, TERMINAL_DONE);
-    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_PAY, .pay_cents = 300},
-                   LEAL_E_TERMINAL_CAP_DAY);
+    assert_int_equal(
+        till_expect_refused(&t, &(struct terminal_request){.op = TERMINAL_PAY, .pay_cents = 300},
+                            LEAL_E_TERMINAL_CAP_DAY),
+        6);
     t.now.utc_seconds += 86400; /* the next day: the day's cap again, not the sync's */
-    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_PAY, .pay_cents = 800},
-                   LEAL_E_TERMINAL_CAP_SYNC);
+    assert_int_equal(
+        till_expect_refused(&t, &(struct terminal_request){.op = TERMINAL_PAY, .pay_cents = 800},
+                            LEAL_E_TERMINAL_CAP_SYNC),
+        6);
     q = till_request(TERMINAL_PAY, 0, 700, 0);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
     assert_int_equal(r.outcome, TERMINAL_DONE);
     assert_int_equal(r.purse_after, 3500);
     /* More than the purse holds; a top-up. */
-    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_PAY, .pay_cents = 3501},
-                   LEAL_E_TERMINAL_FUNDS);
-    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_TOPUP, .amount_cents = 1000},
-                   LEAL_E_TERMINAL_TOPUP_OFFLINE);
+    assert_int_equal(
+        till_expect_refused(&t, &(struct terminal_request){.op = TERMINAL_PAY, .pay_cents = 3501},
+                            LEAL_E_TERMINAL_FUNDS),
+        6);
+    assert_int_equal(till_expect_refused(
+                         &t, &(struct terminal_request){.op = TERMINAL_TOPUP, .amount_cents = 1000},
+                         LEAL_E_TERMINAL_TOPUP_OFFLINE),
+                     5);
     till_close(&t);
     /* earn 1.00 (taps 2), pay 8.00, pay 7.00 */
-    expect_card(&t, 4, 26, 3500, 4);
+    till_expect_desfire(&t, 4, 26, 3500, 4);
     reader_close(t.r);
 }
 
@@ -394,15 +375,133 @@ static void test_another_programs_card_is_refused(void **state)
     struct journal_entry e;
 
     till_make_desfire(f, 0, 0);
-    assert_int_equal(keyset_add_program(f->keys, 8, 1700000000, openssl_random), LEAL_OK);
+    assert_int_equal(keyset_add_program(f->keys, 8, 1700000000, till_openssl_random), LEAL_OK);
     /* A terminal of program 8: its keys do not open program 7's card, whose
      * identity then says whose it is. */
     till_open(&t, f, 3, &(struct till_package){.program_id = 8});
-    expect_refused(&t, &(struct terminal_request){.op = TERMINAL_EARN, .amount_cents = 100},
-                   LEAL_E_CARD_NOT_LEAL);
+    assert_int_equal(till_expect_refused(
+                         &t, &(struct terminal_request){.op = TERMINAL_EARN, .amount_cents = 100},
+                         LEAL_E_CARD_NOT_LEAL),
+                     5);
     till_last_entry(&t, &e);
     assert_int_equal(e.card_id, TILL_CARD_ID); /* as its identity names it */
     assert_int_equal(e.counter_before, 0);     /* nothing of it was read */
+    till_close(&t);
+}
+
+/* The card's state body as the desk reads it, seq aside. */
+static void expect_state(struct till *t, const struct state_body *want, uint32_t seq)
+{
+    struct card_view v;
+    till_read_desfire(t->f, &v);
+    assert_int_equal(v.state.seq, seq);
+    assert_int_equal(v.state.points, want->points);
+    assert_int_equal(v.state.tier, want->tier);
+    assert_memory_equal(v.state.stamps, want->stamps, sizeof want->stamps);
+    assert_int_equal(v.state.period, want->period);
+    assert_memory_equal(v.state.buckets, want->buckets, sizeof want->buckets);
+    till_present(t);
+}
+
+/* One void after the terminal restarted: the last operation is taken from
+ * its journal and undone exactly as the terminal's memory undoes it. */
+static void void_after_restart(struct till *t, const struct terminal_request *q,
+                               const struct state_body *before, int32_t purse, uint16_t bono,
+                               unsigned round_trips)
+{
+    struct terminal_request vd = till_request(TERMINAL_VOID, 0, 0, 0);
+    struct terminal_result r;
+    struct journal_entry op, e;
+    assert_int_equal(till_tap(t, q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    till_last_entry(t, &op);
+    till_restart(t);
+    assert_int_equal(till_tap(t, &vd, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.round_trips, round_trips);
+    assert_int_equal(r.purse_after, purse);
+    assert_int_equal(r.after.points, before->points);
+    till_last_entry(t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_VOID);
+    assert_int_equal(e.ref_epoch, op.epoch);
+    assert_int_equal(e.ref_seq, op.seq);
+    assert_int_equal(e.item, op.item);
+    assert_int_equal(e.purse_cents, op.purse_cents);
+    assert_int_equal(e.points, -op.points);
+    assert_int_equal(e.quantity, -op.quantity);
+    assert_int_equal(e.points_after, before->points);
+    assert_int_equal(e.counter_before, op.counter_after);
+    assert_int_equal(e.counter_after, op.counter_after + 1);
+    if (op.op == JOURNAL_OP_BONO)
+        assert_int_equal(e.bono_left, bono);
+    /* Once voided, nothing more: not after another restart either. */
+    assert_int_equal(till_tap(t, &vd, &r), LEAL_OK);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_NOTHING_TO_VOID);
+    till_restart(t);
+    assert_int_equal(till_expect_refused(t, &vd, LEAL_E_TERMINAL_NOTHING_TO_VOID), 5);
+}
+
+static void test_void_after_a_restart(void **state)
+{
+    struct fixture *f = *state;
+    struct till t, b;
+    struct terminal_request q;
+    struct terminal_result r;
+    struct card_view v;
+
+    till_make_desfire(f, 5000, 5); /* taps 2: the credit and the bono's sale */
+    till_open(&t, f, 3, NULL);
+    q = earn_of(2350);
+    q.n_items = 1;
+    q.items[0] = (struct rules_item){3, 1, 320};
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK); /* 51 points, stamp 1, 23 in bucket 0 */
+    till_read_desfire(f, &v);
+    till_present(&t);
+    assert_int_equal(v.state.buckets[0], 23);
+    assert_int_equal(v.state.stamps[0], 1);
+
+    /* pay + earn: purse, points, the sale's stamp and units back */
+    q = till_request(TERMINAL_PAY_EARN, 300, 300, 0);
+    void_after_restart(&t, &q, &v.state, 5000, 0, 10);
+    expect_state(&t, &v.state, 4);
+    till_expect_desfire(&t, 4, 51, 5000, 5);
+
+    /* redeem: the points back */
+    q = till_request(TERMINAL_REDEEM, 0, 0, 6); /* voucher, 30 points */
+    void_after_restart(&t, &q, &v.state, 0, 0, 8);
+    expect_state(&t, &v.state, 6);
+
+    /* a stamp that completed the card (2 + 1 = 3: reward 9): back to 2 */
+    q = till_request(TERMINAL_STAMP, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.after.stamps[0], 2);
+    till_read_desfire(f, &v);
+    till_present(&t);
+    void_after_restart(&t, &q, &v.state, 0, 0, 8);
+    expect_state(&t, &v.state, 9);
+
+    /* a bono session: back to 5 (bonos read and written, no state: 9 RT) */
+    q = till_request(TERMINAL_BONO, 0, 0, 21);
+    void_after_restart(&t, &q, &v.state, 0, 5, 9);
+    expect_state(&t, &v.state, 9);
+    till_read_desfire(f, &v);
+    till_present(&t);
+    assert_int_equal(v.bonos.slot[0].sessions, 5);
+    assert_int_equal(v.taps, 12);
+
+    /* an earn, then the card taps at another terminal: its counter moved on,
+     * so the restarted terminal voids nothing. */
+    q = earn_of(500);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    till_open(&b, f, 4, NULL);
+    assert_int_equal(till_tap(&b, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    till_close(&b);
+    till_restart(&t);
+    assert_int_equal(till_expect_refused(&t, &(struct terminal_request){.op = TERMINAL_VOID},
+                                         LEAL_E_TERMINAL_NOTHING_TO_VOID),
+                     5);
+    till_expect_desfire(&t, 11, 61, 5000, 14);
     till_close(&t);
 }
 
@@ -433,7 +532,7 @@ static void test_full_journal_leaves_the_card_untouched(void **state)
     /* the read (5), the staged write and debit (2), AbortTransaction */
     assert_int_equal(r.round_trips, 8);
     assert_int_equal(till_entries(&t, NULL, 0), taps);
-    expect_card(&t, 1, 25, 0, 0);
+    till_expect_desfire(&t, 1, 25, 0, 0);
     till_close(&t);
 }
 
@@ -451,6 +550,8 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_full_journal_leaves_the_card_untouched,
                                         desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_void_after_a_restart, desk_fixture_setup,
+                                        desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
