@@ -422,7 +422,23 @@ static leal_err desk_key(void *ctx, const struct desfire_card_div *card, enum ke
     return err;
 }
 
-void till_make_desfire(struct fixture *f, int32_t purse_cents, uint16_t bono_sessions)
+/* A desk's session with the card in the field of r: its UID as the reader
+ * saw it (a random-UID card's changes at each activation), diversified with
+ * the card id when the UID is random. */
+static void desk_open(struct fixture *f, struct reader *r, struct desfire_card_keys *keys,
+                      struct desfire_card *c)
+{
+    struct reader_card rc;
+    struct desfire_card_setup ds;
+    assert_int_equal(reader_card_info(r, &rc), LEAL_OK);
+    ds = (struct desfire_card_setup){
+        reader_card_reader(r), crypto_openssl(), keys, f->keys->issuer_id, 7, rc.uid, rc.uid_len};
+    desfire_card_open(c, &ds);
+    desfire_card_set_card_id(c, TILL_CARD_ID);
+}
+
+void till_make_desfire_uid(struct fixture *f, int32_t purse_cents, uint16_t bono_sessions,
+                           bool random_uid)
 {
     struct desfire_card_keys keys = {f, desk_current, desk_key};
     struct desfire_card c;
@@ -430,7 +446,6 @@ void till_make_desfire(struct fixture *f, int32_t purse_cents, uint16_t bono_ses
     struct card_view v;
     const struct key_version *kv;
     uint8_t picc[16];
-    struct desfire_card_div div = {{0}, 7};
     struct factory_setup s = {picc,
                               0,
                               LAYOUT_PICC_KEY_SETTINGS,
@@ -442,50 +457,62 @@ void till_make_desfire(struct fixture *f, int32_t purse_cents, uint16_t bono_ses
                               desfire_card_df_name,
                               LAYOUT_DF_NAME_LEN};
     struct reader *r;
-    struct desfire_card_setup ds;
 
-    desk_fixture_new_card(f, "desfire-ev1", desfire_uid, 7, false);
+    desk_fixture_new_card(f, "desfire-ev1", random_uid ? NULL : desfire_uid, 7, random_uid);
     r = desk_fixture_open_card(f);
-    ds = (struct desfire_card_setup){
-        reader_card_reader(r), crypto_openssl(), &keys, f->keys->issuer_id, 7, desfire_uid, 7};
-    desfire_card_open(&c, &ds);
-    memcpy(div.id, desfire_uid, 7);
+    desk_open(f, r, &keys, &c);
+    assert_int_equal(c.random_uid, random_uid);
     assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_PICC_MASTER, &kv), LEAL_OK);
     s.version = kv->version;
     assert_int_equal(
-        desk_key(f, &div, KEY_ROLE_PICC_MASTER, kv->version, desfire_card_picc_aid, picc), LEAL_OK);
+        desk_key(f, &c.div, KEY_ROLE_PICC_MASTER, kv->version, desfire_card_picc_aid, picc),
+        LEAL_OK);
     assert_int_equal(desfire_select_application(&c.d, desfire_card_picc_aid), LEAL_OK);
     assert_int_equal(
         factory_picc_setup(reader_card_reader(r), crypto_openssl(), &s, &c.d.round_trips), LEAL_OK);
     memset(&p, 0, sizeof p);
-    p.identity =
-        (struct identity){TILL_CARD_ID, f->keys->issuer_id, 7, 1, IDENTITY_DESFIRE_EV1, 0, 20424};
+    p.identity = (struct identity){TILL_CARD_ID,
+                                   f->keys->issuer_id,
+                                   7,
+                                   1,
+                                   IDENTITY_DESFIRE_EV1,
+                                   random_uid ? IDENTITY_FLAG_RANDOM_UID : 0,
+                                   20424};
     p.state.seq = 1;
     p.state.points = 25;
     p.purse_cap = 100000;
     p.app_created = true;
     assert_int_equal(desfire_card_personalise(&c, &p, NULL), LEAL_OK);
     desfire_card_clear(&c);
+    reader_close(r);
     if (purse_cents > 0) {
         int32_t counter;
         struct log_record rec;
-        desfire_card_open(&c, &ds);
+        r = desk_fixture_open_card(f);
+        desk_open(f, r, &keys, &c);
         assert_int_equal(desfire_card_credit_begin(&c, &counter), LEAL_OK);
         rec = (struct log_record){LOG_RECORD_TOPUP, (uint32_t)counter - 1, purse_cents, 0};
         assert_int_equal(desfire_card_credit_commit(&c, purse_cents, &rec, NULL), LEAL_OK);
         desfire_card_clear(&c);
+        reader_close(r);
     }
     if (bono_sessions > 0) {
         struct bono_file b;
-        desfire_card_open(&c, &ds);
+        r = desk_fixture_open_card(f);
+        desk_open(f, r, &keys, &c);
         assert_int_equal(desfire_card_identify(&c, &v), LEAL_OK);
         assert_int_equal(desfire_card_read(&c, &v), LEAL_OK);
         b = v.bonos;
         assert_int_equal(bono_file_add(&b, 21, bono_sessions, 0), LEAL_OK);
         assert_int_equal(desfire_card_write_bonos(&c, &b, &v), LEAL_OK);
         desfire_card_clear(&c);
+        reader_close(r);
     }
-    reader_close(r);
+}
+
+void till_make_desfire(struct fixture *f, int32_t purse_cents, uint16_t bono_sessions)
+{
+    till_make_desfire_uid(f, purse_cents, bono_sessions, false);
 }
 
 void till_read_desfire(struct fixture *f, struct card_view *v)
@@ -493,9 +520,7 @@ void till_read_desfire(struct fixture *f, struct card_view *v)
     struct desfire_card_keys keys = {f, desk_current, desk_key};
     struct desfire_card c;
     struct reader *r = desk_fixture_open_card(f);
-    struct desfire_card_setup ds = {
-        reader_card_reader(r), crypto_openssl(), &keys, f->keys->issuer_id, 7, desfire_uid, 7};
-    desfire_card_open(&c, &ds);
+    desk_open(f, r, &keys, &c);
     assert_int_equal(desfire_card_identify(&c, v), LEAL_OK);
     assert_int_equal(desfire_card_read(&c, v), LEAL_OK);
     desfire_card_clear(&c);

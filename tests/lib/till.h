@@ -95,6 +95,11 @@ leal_err till_openssl_random(uint8_t *out, size_t n);
  * when bono_sessions > 0, bono 21 with that many sessions (a desk's sale: 1
  * tap more). */
 void till_make_desfire(struct fixture *f, int32_t purse_cents, uint16_t bono_sessions);
+/* The same, random_uid: a random-UID card (its anticollision UID 08 and 3
+ * random bytes, new at each activation; keys diversified with the card id,
+ * LAYOUT.md 2.4). */
+void till_make_desfire_uid(struct fixture *f, int32_t purse_cents, uint16_t bono_sessions,
+                           bool random_uid);
 /* The card in f->card read the desk's way (identify + read, keystore keys). */
 void till_read_desfire(struct fixture *f, struct card_view *v);
 /* The Classic card in f->card as a terminal's balance reads it (a till of

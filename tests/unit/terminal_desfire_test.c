@@ -505,6 +505,106 @@ static void test_void_after_a_restart(void **state)
     till_close(&t);
 }
 
+/* A random-UID card (LAYOUT.md 2.4): its anticollision UID changes at every
+ * activation, so the terminal reads its plain identity first for the card id
+ * its keys are diversified with (+1 RT on every tap), then everything as on
+ * a fixed-UID card, with exact points, euros, sessions, journal entries. */
+static void test_random_uid_card(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct terminal_request q;
+    struct terminal_result r;
+    struct journal_entry e;
+    struct reader_card rc;
+    struct package_hot hot = {TILL_CARD_ID, PACKAGE_HOT_LOST};
+
+    till_make_desfire_uid(f, 5000, 5, true); /* taps 2: the credit, the bono's sale */
+    till_open(&t, f, 3, NULL);
+    assert_int_equal(reader_card_info(t.r, &rc), LEAL_OK);
+    assert_int_equal(rc.uid_len, 4);
+    assert_int_equal(rc.uid[0], 0x08);
+
+    q = earn_of(2350);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.card_id, TILL_CARD_ID);
+    assert_int_equal(r.points, 23);
+    assert_int_equal(r.after.points, 48);
+    assert_int_equal(r.taps_before, 2);
+    assert_int_equal(r.taps_after, 3);
+    /* select, identity, authenticate (2), state, counter; write, debit, commit */
+    assert_int_equal(r.round_trips, 9);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_EARN);
+    assert_int_equal(e.card_id, TILL_CARD_ID);
+    assert_int_equal(e.counter_before, 2);
+    assert_int_equal(e.counter_after, 3);
+    assert_int_equal(e.points_after, 48);
+
+    till_present(&t); /* out of the field and back: another UID, the same card */
+    q = till_request(TERMINAL_PAY_EARN, 1000, 700, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.purse_after, 4300);
+    assert_int_equal(r.after.points, 58);
+    assert_int_equal(r.round_trips, 11);
+
+    q = till_request(TERMINAL_REDEEM, 0, 0, 5);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.after.points, 48);
+    assert_int_equal(r.round_trips, 9);
+    q = till_request(TERMINAL_STAMP, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.after.stamps[0], 0); /* the earn's, the pay + earn's, this: reward */
+    assert_int_equal(r.stamp_rewards[0], 1);
+    assert_int_equal(r.round_trips, 9);
+    q = till_request(TERMINAL_BONO, 0, 0, 21);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.bono_left, 4);
+    assert_int_equal(r.round_trips, 10);
+    q = till_request(TERMINAL_VOID, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.round_trips, 10);
+    q = till_request(TERMINAL_PAY, 0, 300, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.purse_after, 4000);
+    assert_int_equal(r.round_trips, 11);
+    /* and its void after a restart */
+    till_restart(&t);
+    q = till_request(TERMINAL_VOID, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.purse_after, 4300);
+    assert_int_equal(r.round_trips, 11);
+    q = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.round_trips, 8);
+    assert_int_equal(r.purse_after, 4300);
+    assert_int_equal(r.after.points, 48);
+    assert_int_equal(r.taps_after, 10);
+    till_expect_desfire(&t, 7, 48, 4300, 10);
+    till_close(&t);
+
+    /* Refused after the read (hot-listed): the read's 6. */
+    till_open(&t, f, 3, &(struct till_package){.hot = &hot, .hot_count = 1});
+    assert_int_equal(till_expect_refused(&t, &(struct terminal_request){.op = TERMINAL_EARN},
+                                         LEAL_E_TERMINAL_HOT_LISTED),
+                     6);
+    till_close(&t);
+    /* Another program's terminal: the plain identity names program 7, so the
+     * card is refused before any key is tried (select, identity: 2 RT). */
+    assert_int_equal(keyset_add_program(f->keys, 8, 1700000000, till_openssl_random), LEAL_OK);
+    till_open(&t, f, 3, &(struct till_package){.program_id = 8});
+    assert_int_equal(till_expect_refused(&t, &(struct terminal_request){.op = TERMINAL_EARN},
+                                         LEAL_E_CARD_NOT_LEAL),
+                     2);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.card_id, TILL_CARD_ID);
+    till_close(&t);
+}
+
 /* A journal full of entries the host has not acknowledged: the earn stops
  * before the commit, its staged writes die with the session, the card is as
  * it was, and nothing is journaled. */
@@ -551,6 +651,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full_journal_leaves_the_card_untouched,
                                         desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_void_after_a_restart, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_random_uid_card, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,14 +1,17 @@
 /* terminal_tear_test.c - a tap torn at every card command (firmware/core/
- * terminal.h): DESFire earn, pay and bono torn before each command reaches
- * the card, after it ran with its answer lost, and inside the commit at each
- * step; Classic earn and pay torn the same way at each of its 23 commands,
- * a torn block left old, new or garbage. After each tear the card is
- * tapped at a second terminal, then at the first again. Whatever the point:
- * the card holds exactly the state before or exactly the one the operation
- * makes; the second terminal reads it as it is; the first terminal's
- * journal has the operation standing exactly when the card holds it (a
- * commit with no answer is settled at the re-tap, done or not done from the
- * card's own counter); no point, euro, session or tap is created or lost. */
+ * terminal.h): DESFire earn, pay, bono, redeem, stamp and the void of a
+ * payment torn before each command reaches the card, after it ran with its
+ * answer lost, and inside the commit at each step; Classic earn, pay, redeem,
+ * stamp and void torn the same way at each of its 23 commands, a torn block
+ * left old, new or garbage. After each tear the card is read at a second
+ * terminal, tapped at the first again, then tapped at the second for the
+ * same operation. Whatever the point: the card holds exactly the state
+ * before or exactly the one the operation makes; the second terminal reads
+ * it as it is and moves it by exactly one operation more; the first
+ * terminal's journal has the operation standing exactly when the card holds
+ * it (a commit with no answer is settled at the re-tap, done or not done
+ * from the card's own counter); the two journals account for every point,
+ * euro, stamp, session and tap: none created or lost. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +30,7 @@ struct shown {
     uint32_t seq, points, taps;
     int64_t purse;
     uint16_t bono;
+    uint8_t stamps; /* stamp card 0's count */
 };
 
 static struct shown shown_now(struct till *t, bool desfire)
@@ -36,12 +40,13 @@ static struct shown shown_now(struct till *t, bool desfire)
     if (desfire) {
         struct card_view v;
         till_read_desfire(t->f, &v);
-        s = (struct shown){v.state.seq, v.state.points, v.taps, v.purse_cents,
-                           v.bonos.slot[0].sessions};
+        s = (struct shown){v.state.seq,   v.state.points,           v.taps,
+                           v.purse_cents, v.bonos.slot[0].sessions, v.state.stamps[0]};
     } else {
         struct classic_record_state st;
         till_read_classic(t->f, &st);
-        s = (struct shown){st.body.seq, st.body.points, st.body.seq, st.purse, 0};
+        s = (struct shown){st.body.seq, st.body.points,   st.body.seq, st.purse,
+                           0,           st.body.stamps[0]};
     }
     return s;
 }
@@ -49,16 +54,17 @@ static struct shown shown_now(struct till *t, bool desfire)
 static bool same(const struct shown *a, const struct shown *b)
 {
     return a->seq == b->seq && a->points == b->points && a->taps == b->taps &&
-           a->purse == b->purse && a->bono == b->bono;
+           a->purse == b->purse && a->bono == b->bono && a->stamps == b->stamps;
 }
 
 /* What a journal says moved on the card: operations standing (a settle
- * "not done" takes its operation back). */
+ * "not done" takes its operation back). Stamps: the quantity of earns and
+ * stamps and of their voids (negative); a bono's is sessions. */
 static struct shown journal_moved(struct till *t)
 {
     struct journal_entry e[64];
     unsigned n = till_entries(t, e, 64);
-    struct shown m = {0, 0, 0, 0, 0};
+    struct shown m = {0, 0, 0, 0, 0, 0};
     assert_true(n <= 64);
     for (unsigned i = 0; i < n; i++) {
         bool undone = false;
@@ -71,10 +77,15 @@ static struct shown journal_moved(struct till *t)
         if (undone)
             continue;
         m.points += (uint32_t)e[i].points;
-        m.purse -= e[i].purse_cents;
+        if (e[i].op == JOURNAL_OP_VOID) /* a void's purse is given back */
+            m.purse += e[i].purse_cents;
+        else
+            m.purse -= e[i].purse_cents;
         m.taps += e[i].counter_after - e[i].counter_before;
-        if (e[i].op == JOURNAL_OP_BONO) /* an earn's quantity is its stamps */
-            m.bono += (uint16_t)e[i].quantity;
+        if (e[i].op == JOURNAL_OP_BONO || (e[i].op == JOURNAL_OP_VOID && e[i].bono_left != 0))
+            m.bono = (uint16_t)(m.bono + e[i].quantity); /* a bono's void: its session back */
+        else
+            m.stamps = (uint8_t)(m.stamps + e[i].quantity); /* an earn's quantity: its stamps */
     }
     return m;
 }
@@ -89,7 +100,11 @@ struct tear_case {
     bool desfire;
     struct terminal_request q;
     unsigned commands;  /* exchanges of the whole tap; the last one commits */
-    struct shown delta; /* what a done operation moves: seq, points, taps, purse, bono used */
+    struct shown delta; /* what a done operation moves: seq, points, taps, purse, bono used,
+                           stamps */
+    uint8_t first;      /* an operation the first terminal does untorn before (0: none) */
+    bool writes_only;   /* Classic: the torn-block kinds only at the 3 block writes (a torn
+                           read or authentication leaves no block: one kind is the same tear) */
 };
 
 static void run_tear(struct fixture *f, const struct tear_case *c, const struct cardsim_tear *tear,
@@ -98,7 +113,8 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
     struct till a, b;
     struct terminal_result ra, rb, rr;
     struct terminal_request bal = till_request(TERMINAL_BALANCE, 0, 0, 0);
-    struct shown before, after, moved;
+    struct shown start, before, after, moved, again, final;
+    unsigned entries;
     leal_err err;
     bool done;
 
@@ -107,8 +123,16 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
     else
         till_make_classic(f, 5000);
     till_open(&a, f, 3, NULL);
+    start = shown_now(&a, c->desfire);
+    till_present(&a);
+    if (c->first) { /* what the torn void is to undo */
+        struct terminal_request q1 = till_request(c->first, 1000, 300, 0);
+        assert_int_equal(till_tap(&a, &q1, &ra), LEAL_OK);
+        assert_int_equal(ra.outcome, TERMINAL_DONE);
+    }
     before = shown_now(&a, c->desfire);
     till_present(&a);
+    entries = till_entries(&a, NULL, 0);
     cardsim_set_tear(reader_sim_card(a.r), tear);
     err = till_tap(&a, &c->q, &ra);
     assert_true(cardsim_torn(reader_sim_card(a.r)));
@@ -121,12 +145,13 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
         assert_int_equal(after.taps, before.taps + c->delta.taps);
         assert_int_equal(after.purse, before.purse - c->delta.purse);
         assert_int_equal(after.bono, before.bono - c->delta.bono);
+        assert_int_equal(after.stamps, (uint8_t)(before.stamps + c->delta.stamps));
     }
     /* What the first terminal said of its tap. */
     if (err != LEAL_OK) {
         assert_int_equal(err, LEAL_E_CARD_REMOVED);
         assert_false(done);
-        assert_int_equal(till_entries(&a, NULL, 0), 0);
+        assert_int_equal(till_entries(&a, NULL, 0), entries);
         n->read_failed++;
     } else if (ra.outcome == TERMINAL_REFUSED) {
         assert_int_equal(ra.reason, LEAL_E_CARD_REMOVED);
@@ -149,7 +174,6 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
     assert_int_equal(rb.after.seq, after.seq);
     assert_int_equal(rb.purse_after, after.purse);
     assert_int_equal(rb.taps_after, c->desfire ? after.taps : after.seq);
-    till_close(&b);
 
     /* The first again: a commit with no answer is settled from the card. */
     till_present(&a);
@@ -161,13 +185,38 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
     } else {
         assert_false(rr.settled);
     }
-    /* The journal and the card agree: nothing created, nothing lost. */
+    /* The customer taps again at the second terminal for the same thing: it
+     * starts from the card as it is (a void there has nothing of its own to
+     * undo: refused, journaled). */
+    till_present(&b);
+    assert_int_equal(till_tap(&b, &c->q, &rb), LEAL_OK);
+    assert_int_equal(rb.before.points, after.points);
+    assert_int_equal(rb.taps_before, c->desfire ? after.taps : after.seq);
+    if (c->q.op == TERMINAL_VOID) {
+        assert_int_equal(rb.outcome, TERMINAL_REFUSED);
+        assert_int_equal(rb.reason, LEAL_E_TERMINAL_NOTHING_TO_VOID);
+    } else {
+        assert_int_equal(rb.outcome, TERMINAL_DONE);
+    }
+    final = shown_now(&b, c->desfire);
+    if (rb.outcome == TERMINAL_DONE) { /* exactly one operation more */
+        assert_int_equal(final.seq, after.seq + c->delta.seq);
+        assert_int_equal(final.points, after.points + c->delta.points);
+        assert_int_equal(final.purse, after.purse - c->delta.purse);
+        assert_int_equal(final.bono, after.bono - c->delta.bono);
+    } else {
+        assert_true(same(&final, &after));
+    }
+    /* The journals and the card agree: nothing created, nothing lost. */
     moved = journal_moved(&a);
-    assert_int_equal(before.points + moved.points, after.points);
-    assert_int_equal(before.purse + moved.purse, after.purse);
-    assert_int_equal(before.bono - moved.bono, after.bono);
-    assert_int_equal((c->desfire ? before.taps : before.seq) + moved.taps,
-                     c->desfire ? after.taps : after.seq);
+    again = journal_moved(&b);
+    assert_int_equal(start.points + moved.points + again.points, final.points);
+    assert_int_equal(start.purse + moved.purse + again.purse, final.purse);
+    assert_int_equal(start.bono - moved.bono - again.bono, final.bono);
+    assert_int_equal((uint8_t)(start.stamps + moved.stamps + again.stamps), final.stamps);
+    assert_int_equal((c->desfire ? start.taps : start.seq) + moved.taps + again.taps,
+                     c->desfire ? final.taps : final.seq);
+    till_close(&b);
     till_close(&a);
 }
 
@@ -179,7 +228,7 @@ static struct tally sweep(struct fixture *f, const struct tear_case *c)
     unsigned cases = 0;
     for (unsigned k = 1; k <= c->commands; k++) {
         for (int p = CARDSIM_TEAR_BEFORE_COMMAND; p <= CARDSIM_TEAR_BEFORE_ANSWER; p++) {
-            unsigned nb = c->desfire ? 1 : 3;
+            unsigned nb = c->desfire || (c->writes_only && k + 3 <= c->commands) ? 1 : 3;
             for (unsigned bl = 0; bl < nb; bl++) {
                 struct cardsim_tear t = {(enum cardsim_tear_point)p, k, blocks[bl], 0};
                 run_tear(f, c, &t, &n);
@@ -210,7 +259,8 @@ static struct tally sweep(struct fixture *f, const struct tear_case *c)
 static void test_desfire_earn_torn_everywhere(void **state)
 {
     struct tear_case c = {
-        {10, 4, 5, 2}, true, till_request(TERMINAL_EARN, 1000, 0, 0), 8, {1, 10, 1, 0, 0}};
+        {10, 4, 5, 2}, true, till_request(TERMINAL_EARN, 1000, 0, 0), 8, {1, 10, 1, 0, 0, 1}, 0,
+        false};
     sweep(*state, &c);
 }
 
@@ -218,7 +268,8 @@ static void test_desfire_earn_torn_everywhere(void **state)
 static void test_desfire_pay_torn_everywhere(void **state)
 {
     struct tear_case c = {
-        {12, 6, 5, 2}, true, till_request(TERMINAL_PAY, 0, 300, 0), 10, {1, 0, 1, 300, 0}};
+        {12, 6, 5, 2}, true, till_request(TERMINAL_PAY, 0, 300, 0), 10, {1, 0, 1, 300, 0, 0}, 0,
+        false};
     sweep(*state, &c);
 }
 
@@ -226,7 +277,41 @@ static void test_desfire_pay_torn_everywhere(void **state)
 static void test_desfire_bono_torn_everywhere(void **state)
 {
     struct tear_case c = {
-        {12, 4, 5, 2}, true, till_request(TERMINAL_BONO, 0, 0, 21), 9, {0, 0, 1, 0, 1}};
+        {12, 4, 5, 2}, true, till_request(TERMINAL_BONO, 0, 0, 21), 9, {0, 0, 1, 0, 1, 0}, 0,
+        false};
+    sweep(*state, &c);
+}
+
+/* A redeem (reward 5, 10 points) and a stamp: as the earn, 5 read commands,
+ * 2 staged, the commit. */
+static void test_desfire_redeem_torn_everywhere(void **state)
+{
+    struct tear_case c = {{10, 4, 5, 2},
+                          true,
+                          till_request(TERMINAL_REDEEM, 0, 0, 5),
+                          8,
+                          {1, (uint32_t)-10, 1, 0, 0, 0},
+                          0,
+                          false};
+    sweep(*state, &c);
+}
+
+static void test_desfire_stamp_torn_everywhere(void **state)
+{
+    struct tear_case c = {
+        {10, 4, 5, 2}, true, till_request(TERMINAL_STAMP, 0, 0, 0), 8, {1, 0, 1, 0, 0, 1}, 0,
+        false};
+    sweep(*state, &c);
+}
+
+/* The void of a 3.00 payment the first terminal made untorn: 6 read
+ * commands (+ purse), 3 staged (state, LimitedCredit, counter), the commit;
+ * done, the purse gets its 3.00 back. */
+static void test_desfire_void_torn_everywhere(void **state)
+{
+    struct tear_case c = {
+        {12, 6, 5, 2}, true, till_request(TERMINAL_VOID, 0, 0, 0), 10, {1, 0, 1, -300, 0, 0},
+        TERMINAL_PAY,  false};
     sweep(*state, &c);
 }
 
@@ -236,15 +321,61 @@ static void test_desfire_bono_torn_everywhere(void **state)
  * still wins (21). */
 static void test_classic_earn_torn_everywhere(void **state)
 {
-    struct tear_case c = {
-        {114, 0, 3, 21}, false, till_request(TERMINAL_EARN, 1000, 0, 0), 23, {1, 10, 1, 0, 0}};
+    struct tear_case c = {{114, 0, 3, 21},
+                          false,
+                          till_request(TERMINAL_EARN, 1000, 0, 0),
+                          23,
+                          {1, 10, 1, 0, 0, 1},
+                          0,
+                          false};
     sweep(*state, &c);
 }
 
 static void test_classic_pay_torn_everywhere(void **state)
 {
+    struct tear_case c = {{114, 0, 3, 21},
+                          false,
+                          till_request(TERMINAL_PAY, 0, 300, 0),
+                          23,
+                          {1, 0, 1, 300, 0, 0},
+                          0,
+                          false};
+    sweep(*state, &c);
+}
+
+/* Classic redeem, stamp and the void of a 3.00 payment: the 19 read
+ * commands and the slot's authentication torn both ways, each block write
+ * both ways with the block left old, new or garbage (58 tears each): done
+ * only when the last block was written (its answer lost: 3). */
+static void test_classic_redeem_torn_everywhere(void **state)
+{
+    struct tear_case c = {{38, 0, 3, 17},
+                          false,
+                          till_request(TERMINAL_REDEEM, 0, 0, 5),
+                          23,
+                          {1, (uint32_t)-10, 1, 0, 0, 0},
+                          0,
+                          true};
+    sweep(*state, &c);
+}
+
+static void test_classic_stamp_torn_everywhere(void **state)
+{
+    struct tear_case c = {{38, 0, 3, 17},
+                          false,
+                          till_request(TERMINAL_STAMP, 0, 0, 0),
+                          23,
+                          {1, 0, 1, 0, 0, 1},
+                          0,
+                          true};
+    sweep(*state, &c);
+}
+
+static void test_classic_void_torn_everywhere(void **state)
+{
     struct tear_case c = {
-        {114, 0, 3, 21}, false, till_request(TERMINAL_PAY, 0, 300, 0), 23, {1, 0, 1, 300, 0}};
+        {38, 0, 3, 17}, false, till_request(TERMINAL_VOID, 0, 0, 0), 23, {1, 0, 1, -300, 0, 0},
+        TERMINAL_PAY,   true};
     sweep(*state, &c);
 }
 
@@ -301,6 +432,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_classic_pay_torn_everywhere, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_in_doubt_card_moves_on_elsewhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_redeem_torn_everywhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_stamp_torn_everywhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_void_torn_everywhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_redeem_torn_everywhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_stamp_torn_everywhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_void_torn_everywhere, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
