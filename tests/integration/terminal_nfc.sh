@@ -90,13 +90,14 @@ tap "DESFire redeem reward $REWARD (20 points): 33 -> 13" 0 \
 tap "DESFire stamp card 1: one stamp" 0 "card $ANA stamp: stamped: stamps 1 0 0 0" --stamp 1
 tap "DESFire bono $BONO: one session, 9 left" 0 "card $ANA bono: bono session used: 9 left" \
     --bono "$BONO"
-tap "DESFire void in a one-shot tap: refused, exit 3 (the process forgets its last operation)" 3 \
-    "card $ANA void: REFUSED: $NOTHING" --void
+tap "DESFire void in a one-shot tap: the bono session (the last operation, from the journal) back" 0 \
+    "card $ANA void: last operation voided: 13 points, 0.00 euros" --void
+tap "DESFire void again: refused, exit 3 (a void is never voided)" 3 "card $ANA void: REFUSED: $NOTHING" --void
 tap "DESFire balance" 0 "card $ANA balance: 13 points, 15.00 euros, stamps 1 0 0 0" --balance
 unserve
 run_capture "$LEAL" card read --reader "sim:$T/ana.json" --json
-check_eq "the desk reads the DESFire card: 13 points, 15.00, stamp 1, taps 8 (the desk's 2, the till's 6)" \
-    "13 1500 1 8" \
+check_eq "the desk reads the DESFire card: 13 points, 15.00, stamp 1, taps 9 (the desk's 2, the till's 7)" \
+    "13 1500 1 9" \
     "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT") $(field '["stamps"][0]' <<<"$OUT") $(field '["taps"]' <<<"$OUT")"
 
 # --- MIFARE Classic 1K through libnfc. No stored value: package format 1
@@ -114,25 +115,27 @@ tap "Classic redeem reward $REWARD (20 points): 33 -> 13" 0 \
 tap "Classic stamp card 1: one stamp" 0 "card $MARTA stamp: stamped: stamps 2 0 0 0" --stamp 1
 tap "Classic bono: refused, exit 3 (Classic cards carry no bonos)" 3 \
     "card $MARTA bono: REFUSED: the card holds no bono of that kind" --bono "$BONO"
-tap "Classic void in a one-shot tap: refused, exit 3" 3 "card $MARTA void: REFUSED: $NOTHING" --void
-tap "Classic balance" 0 "card $MARTA balance: 13 points, 0.00 euros, stamps 2 0 0 0" --balance
+tap "Classic void in a one-shot tap: the stamp (the last operation, from the journal) back" 0 \
+    "card $MARTA void: last operation voided: 13 points, 0.00 euros" --void
+tap "Classic balance" 0 "card $MARTA balance: 13 points, 0.00 euros, stamps 1 0 0 0" --balance
 unserve
 run_capture "$LEAL" card read --reader "sim:$T/marta.json" --json
-check_eq "the desk reads the Classic card: 13 points, no purse, 2 stamps, seq 0 -> 4 (4 writing taps)" \
-    "13 0 2 4" \
+check_eq "the desk reads the Classic card: 13 points, no purse, 1 stamp, seq 0 -> 5 (5 writing taps)" \
+    "13 0 1 5" \
     "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT") $(field '["stamps"][0]' <<<"$OUT") $(field '["taps"]' <<<"$OUT")"
 
-# The journal: EPOCH, then 8 taps on each card, refusals and balances included
-# (the 17 entries in order, as journal_decode.py names them).
+# The journal: EPOCH, then 9 taps on the DESFire card and 8 on the Classic,
+# refusals and balances included (the 18 entries in order, as
+# journal_decode.py names them).
 run_capture "$LT" status --json --data "$D"
-check_eq "the journal holds the EPOCH and all 16 taps, none synced" "17 17" \
+check_eq "the journal holds the EPOCH and all 17 taps, none synced" "18 18" \
     "$(field '["journal"]["seq"]' <<<"$OUT") $(field '["journal"]["unsynced"]' <<<"$OUT")"
 "$LT" journal export -o "$T/e.ljx" --data "$D" >/dev/null
 KEYS=$(PASS=$LEAL_PASSPHRASE $PY tests/integration/keystore_decode.py "$XDG_DATA_HOME/leal/keystore")
 DEC=$($PY tests/integration/journal_decode.py "$(sed -n 's/^key journal 1 //p' <<<"$KEYS")" \
     "0x$(sed -n 's/^issuer_id //p' <<<"$KEYS")" 7 1 "$(od -An -tx1 -v "$T/e.ljx" | tr -d ' \n')" 00 2>&1)
 check_eq "the independent reader: the export's operations in order" \
-    "EPOCH earn pay pay+earn redeem stamp bono refusal balance earn earn refusal redeem stamp refusal refusal balance" \
+    "EPOCH earn pay pay+earn redeem stamp bono void refusal balance earn earn refusal redeem stamp refusal void balance" \
     "$(sed -n 's/^seq [0-9]* \([A-Za-z+]*\) .*/\1/p' <<<"$DEC" | paste -sd' ')"
 check_match "the independent reader: the export verifies" "^export ok$" "$DEC"
 finish

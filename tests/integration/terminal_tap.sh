@@ -3,9 +3,9 @@
 # virtual card (sim:): a DESFire EV1 issued at the desk with 20.00 on its
 # purse is tapped at the till: earn 23,50 (+23), pay 3,00 --json exactly,
 # a balance, a payment beyond the purse refused (exit 3, journaled), a
-# one-shot void refused (a one-shot tap does not remember the last
-# operation), no card (exit 4), usage errors (exit 2); then the desk reads
-# the card (23 points, 17.00, the counter) and the journal holds every tap
+# one-shot void of the payment (the terminal takes its last operation from
+# its journal: 3.00 back), no card (exit 4), usage errors (exit 2); then the
+# desk reads the card (23 points, 20.00, the counter) and the journal holds every tap
 # (status and the independent reader of JOURNAL.md); `run --balance` shows
 # two cards presented one after the other, one line each, and ends on SIGINT
 # with exit 0; a Classic 1K earns; a card blocked at the desk is refused once
@@ -63,8 +63,9 @@ run_capture "$LT" tap --pay 300 --reader "sim:$T/ana.json" --data "$D"
 check_eq "pay 300,00: refused, exit 3, in words" \
     "3|card $ANA pay: REFUSED: the card's purse holds less than the payment; nothing was taken" "$RC|$OUT"
 run_capture "$LT" tap --void --reader "sim:$T/ana.json" --data "$D" --json
-check_eq "a one-shot void: refused (exit 3), nothing to void" "3 LEAL_E_TERMINAL_NOTHING_TO_VOID" \
-    "$RC $(field '["reason"]["name"]' <<<"$OUT")"
+check_eq "a one-shot void of the payment (from the journal): done, 17.00 -> 20.00, taps 3 -> 4" \
+    "0 done void 17.00 20.00 3 4" \
+    "$RC $(field '["outcome"]' <<<"$OUT") $(field '["op"]' <<<"$OUT") $(field '["purse_before"]' <<<"$OUT") $(field '["purse_after"]' <<<"$OUT") $(field '["taps_before"]' <<<"$OUT") $(field '["taps_after"]' <<<"$OUT")"
 run_capture "$LT" tap --balance --reader "sim:$T/none.json" --data "$D" --timeout 0
 check_eq "a reader that is not there: exit 1, one line" \
     "1|leal-terminal: reader sim:$T/none.json: no card reader found; plug one in or name it with --reader" "$RC|$ERR"
@@ -78,11 +79,11 @@ check_eq "stamp card 5: exit 2" "2|leal-terminal: --stamp '5': a whole number fr
 
 # The desk reads what the till wrote; the ledger does not know it yet (offline).
 run_capture "$LEAL" card read --reader "sim:$T/ana.json" --json
-check_eq "the desk reads the card: 23 points, 1700 cents, 3 taps; the ledger still 2000 cents, 0 points" \
-    "23 1700 3 2000 0" \
+check_eq "the desk reads the card: 23 points, 2000 cents, 4 taps; the ledger still 2000 cents, 0 points" \
+    "23 2000 4 2000 0" \
     "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT") $(field '["taps"]' <<<"$OUT") $(field '["ledger_eur_cents"]' <<<"$OUT") $(field '["ledger_points"]' <<<"$OUT")"
 run_capture "$LT" status --json --data "$D"
-check_eq "the journal: EPOCH, earn, pay, balance, refusal, refusal (void)" "6 6" \
+check_eq "the journal: EPOCH, earn, pay, balance, refusal, void" "6 6" \
     "$(field '["journal"]["seq"]' <<<"$OUT") $(field '["journal"]["unsynced"]' <<<"$OUT")"
 "$LT" journal export -o "$T/e.ljx" --data "$D" >/dev/null
 KEYS=$(PASS=$LEAL_PASSPHRASE $PY tests/integration/keystore_decode.py "$XDG_DATA_HOME/leal/keystore")
@@ -93,6 +94,8 @@ check_match "the independent reader: the earn, 23 points, counter 1 -> 2" \
 check_match "the independent reader: the pay, 300 cents, counter 2 -> 3" \
     "^seq 3 pay kind 1 .* counter 2->3 .* purse 300 points 0 " "$DEC"
 check_match "the independent reader: the refused payment, journaled" "^seq 5 refusal kind 1 " "$DEC"
+check_match "the independent reader: the void, 300 cents back, counter 3 -> 4" \
+    "^seq 6 void kind 1 .* counter 3->4 .* purse 300 points 0 " "$DEC"
 check_match "the independent reader: the export verifies" "^export ok$" "$DEC"
 
 # run: every card presented, one line each, until SIGINT.
@@ -108,7 +111,7 @@ RC=$?
 RUN_PID=
 check_eq "run: exit 0 on SIGINT" 0 "$RC"
 check_eq "run: one line per card" \
-    "card $ANA balance: 23 points, 17.00 euros, stamps 0 0 0 0|card $LUIS balance: 0 points, 0.00 euros, stamps 0 0 0 0" \
+    "card $ANA balance: 23 points, 20.00 euros, stamps 0 0 0 0|card $LUIS balance: 0 points, 0.00 euros, stamps 0 0 0 0" \
     "$(paste -sd'|' "$T/run.out")"
 check_eq "run: says where it waits" "leal-terminal: waiting for cards on sim:$T/field.json (Ctrl-C ends)" "$(cat "$T/run.err")"
 
@@ -133,7 +136,7 @@ if pcscd_start "$T"; then
         run_capture "$LT" tap --earn 1,00 --reader "pcsc:$PCSC_READER" --data "$D" --json
         check_eq "pcscd: the virtual reader refused without --allow-virtual (exit 1)" 1 "$RC"
         run_capture "$LT" tap --earn 1,00 --reader "pcsc:$PCSC_READER" --allow-virtual --data "$D" --json
-        check_eq "pcscd: earn 1,00 on Ana's card: +1, 23 -> 24, taps 3 -> 4" "0 done 1 23 24 3 4" \
+        check_eq "pcscd: earn 1,00 on Ana's card: +1, 23 -> 24, taps 4 -> 5" "0 done 1 23 24 4 5" \
             "$RC $(field '["outcome"]' <<<"$OUT") $(field '["points"]' <<<"$OUT") $(field '["points_before"]' <<<"$OUT") $(field '["points_after"]' <<<"$OUT") $(field '["taps_before"]' <<<"$OUT") $(field '["taps_after"]' <<<"$OUT")"
     else
         fail "the virtual card present in pcscd" "$(pcscd_card_state)"
