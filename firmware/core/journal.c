@@ -32,6 +32,21 @@ static bool op_internal(uint8_t op)
     return op >= JOURNAL_OP_EPOCH;
 }
 
+/* An engine line only in an earn; a host line (JOURNAL_LINE_HOST) the last
+ * one, in an operation that writes a card's state, naming a ledger entry. */
+static bool line_ok(const struct journal_entry *e, uint8_t i)
+{
+    const struct journal_line *l = &e->lines[i];
+    bool writes = e->op == JOURNAL_OP_EARN || e->op == JOURNAL_OP_PAY ||
+                  e->op == JOURNAL_OP_PAY_EARN || e->op == JOURNAL_OP_REDEEM ||
+                  e->op == JOURNAL_OP_STAMP;
+    if (l->source == JOURNAL_LINE_HOST)
+        return writes && i + 1 == e->n_lines && l->id != 0 && l->rule_index == 0 &&
+               e->card_kind != JOURNAL_CARD_NONE;
+    return (e->op == JOURNAL_OP_EARN || e->op == JOURNAL_OP_PAY_EARN) &&
+           l->source >= RULES_LINE_BASE && l->source <= RULES_LINE_RULE;
+}
+
 /* The field rules of JOURNAL.md "Entry", checked on both ways. */
 static bool entry_fields_ok(const struct journal_entry *e)
 {
@@ -47,10 +62,8 @@ static bool entry_fields_ok(const struct journal_entry *e)
         return false;
     if (op_internal(e->op) && (e->card_kind != JOURNAL_CARD_NONE || e->card_id != 0))
         return false;
-    if (e->n_lines > 0 && e->op != JOURNAL_OP_EARN && e->op != JOURNAL_OP_PAY_EARN)
-        return false;
     for (uint8_t i = 0; i < e->n_lines; i++)
-        if (e->lines[i].source < RULES_LINE_BASE || e->lines[i].source > RULES_LINE_RULE)
+        if (!line_ok(e, i))
             return false;
     return true;
 }

@@ -31,9 +31,13 @@
 #include "keys/crypto.h"
 
 #define JOURNAL_FORMAT_VERSION 1
-#define JOURNAL_SLOT 512                  /* bytes per slot; a unit holds unit_size / 512 */
-#define JOURNAL_MAX_LINES RULES_MAX_LINES /* 19: every line an earn can have */
-#define JOURNAL_FIXED_LEN 112             /* entry bytes before the lines */
+#define JOURNAL_SLOT 512 /* bytes per slot; a unit holds unit_size / 512 */
+#define JOURNAL_MAX_LINES                                                                          \
+    (RULES_MAX_LINES + 1) /* 20: every line an earn can have, and a host line */
+/* A line's source beyond the engine's (enum rules_source): host-decided changes
+ * applied to the card at this tap (firmware/core/terminal_pending.h). */
+#define JOURNAL_LINE_HOST 0x10
+#define JOURNAL_FIXED_LEN 112 /* entry bytes before the lines */
 #define JOURNAL_LINE_LEN 14
 #define JOURNAL_MAC_LEN 16
 #define JOURNAL_ENTRY_MIN (JOURNAL_FIXED_LEN + JOURNAL_MAC_LEN)

@@ -7,6 +7,7 @@
 
 #include "cardlayout/classic/classic_card.h"
 #include "cardlayout/layout.h"
+#include "firmware/core/terminal_pending.h"
 #include "keys/base/bytes.h"
 #include "keys/base/ct.h"
 
@@ -858,6 +859,14 @@ static leal_err tap_classic(struct tap *tp, struct classic_tap *ct)
 /* --- the tap ---------------------------------------------------------------- */
 
 /* After the read: settle, judge, plan, journal, write, remember. */
+/* The operations whose write carries the card's state (a bono session
+ * writes only the bono file). */
+static bool writes_state(uint8_t op)
+{
+    return op == TERMINAL_EARN || op == TERMINAL_PAY || op == TERMINAL_PAY_EARN ||
+           op == TERMINAL_REDEEM || op == TERMINAL_STAMP;
+}
+
 static leal_err finish(struct tap *tp, leal_err (*stage)(struct tap *, void *),
                        leal_err (*commit)(struct tap *, void *), void *card)
 {
@@ -875,10 +884,22 @@ static leal_err finish(struct tap *tp, leal_err (*stage)(struct tap *, void *),
         reason = LEAL_E_TERMINAL_TOPUP_OFFLINE;
     if (reason == LEAL_OK && tp->req->op == TERMINAL_BONO && tp->card_kind == JOURNAL_CARD_CLASSIC)
         reason = LEAL_E_TERMINAL_NO_BONO;
+    /* Host changes waiting for this card ride on this write (terminal_pending.h). */
+    struct state_body as_read = tp->v.state;
+    struct journal_line host;
+    bool host_applied = false;
+    if (reason == LEAL_OK && writes_state(tp->req->op) &&
+        (err = terminal_pending_apply(tp->t->s.package, tp->v.card_id, tp->v.taps, &tp->v.state,
+                                      &host, &host_applied)) != LEAL_OK)
+        return err;
     if (reason == LEAL_OK && (err = plan(tp, &reason)) != LEAL_OK)
         return err;
+    if (host_applied && reason != LEAL_OK)
+        tp->v.state = as_read; /* refused: the card as read, no host change */
     if (reason != LEAL_OK)
         return refuse(tp, reason);
+    if (host_applied)
+        tp->p.e.lines[tp->p.e.n_lines++] = host;
     if (tp->req->op == TERMINAL_BALANCE) {
         tp->p.e.counter_after = tp->counter;
         if ((err = append(tp, &tp->p.e)) != LEAL_OK)

@@ -48,8 +48,8 @@
 #define DRIFT_SQL                                                                                  \
     "SELECT coalesce(sum(n.amount), 0), count(DISTINCT e.id), coalesce(max(e.id), 0) FROM card c " \
     "JOIN line n ON n.account_id = c.account_id AND n.entry_id > c.synced_entry JOIN entry e ON "  \
-    "e.id = n.entry_id WHERE c.card_id = ?1 AND n.asset = 'PTS' AND (e.request_id IS NULL OR "     \
-    "substr(e.request_id, 1, 5) <> 'card:')"
+    "e.id = n.entry_id WHERE c.card_id = ?1 AND n.asset = 'PTS' AND e.terminal_id IS NULL AND "    \
+    "(e.request_id IS NULL OR substr(e.request_id, 1, 5) <> 'card:')"
 
 #define PENDING_SYNC_SQL                                                                           \
     "SELECT card_id, seq_before, seq_after, points_after, points, upto_entry, created_at FROM "    \

@@ -1,6 +1,8 @@
 /* ledger_terminal.c - terminal journal entries taken into the ledger (ledger_terminal.h). */
 #include "ledger_terminal.h"
 
+#include "ledger_host_change.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -544,6 +546,18 @@ static leal_err book(struct ledger *l, const struct ledger_terminal_in *in,
     }
 }
 
+/* Host-decided changes the terminal applied at this tap (a JOURNAL_LINE_HOST
+ * line, JOURNAL.md): the card's changes up to that entry no longer wait
+ * (ledger_host_change.h). Nothing is posted: the ledger has them. */
+static leal_err host_line(struct ledger *l, const struct journal_entry *e,
+                          const struct ledger_terminal_out *out)
+{
+    const struct journal_line *h = e->n_lines ? &e->lines[e->n_lines - 1] : NULL;
+    if (h == NULL || h->source != JOURNAL_LINE_HOST || out->account == 0)
+        return LEAL_OK;
+    return ledger_host_change_applied(l, (int64_t)e->card_id, h->id);
+}
+
 leal_err ledger_terminal_take(struct ledger *l, const struct ledger_terminal_in *in,
                               struct ledger_terminal_out *out)
 {
@@ -561,7 +575,7 @@ leal_err ledger_terminal_take(struct ledger *l, const struct ledger_terminal_in 
                             SV_TEXT(outcome_names[out->outcome]), SV_I64_OR_NULL(out->entry_id),
                             SV_BLOB(in->raw, in->raw_len), SV_I64(ledger_now())),
                       NULL);
-    if (err != LEAL_OK)
+    if (err != LEAL_OK || (err = host_line(l, e, out)) != LEAL_OK)
         return err;
     return card_check(l, in, out);
 }

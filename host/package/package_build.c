@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/ledger/ledger_host_change.h"
 #include "host/ledger/ledger_rules.h"
 #include "host/package/package_zone.h"
 #include "keys/base/limits.h"
@@ -14,6 +15,8 @@ struct lists {
     uint32_t nhot, hot_cap;
     struct package_floor *floors;
     uint32_t nfloors, floors_cap;
+    struct package_pending *pending;
+    uint32_t npending, pending_cap;
     leal_err err;
 };
 
@@ -94,6 +97,36 @@ static int add_card(void *ctx, const struct ledger_package_card *c)
         f->seq = (uint32_t)c->seen_seq;
         memcpy(f->tag, c->seen_mark, PACKAGE_FLOOR_TAG_LEN);
     }
+    return 0;
+}
+
+/* A card's host changes as a pending record, when a terminal can apply
+ * them: the card has a floor (active DESFire or Classic, in the walk before)
+ * and the figures fit the record. Others wait for the desk. */
+static int add_pending(void *ctx, const struct ledger_host_change *c)
+{
+    struct lists *s = ctx;
+    bool floor = false;
+    for (uint32_t lo = 0, hi = s->nfloors; lo < hi && !floor;) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->floors[mid].card_id == (uint64_t)c->card_id)
+            floor = true;
+        else if (s->floors[mid].card_id < (uint64_t)c->card_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!floor || c->taps < 0 || c->taps > UINT32_MAX || c->upto_entry <= 0 ||
+        c->upto_entry > UINT32_MAX || c->points <= INT32_MIN || c->points > INT32_MAX)
+        return 0;
+    if (grow((void **)&s->pending, s->npending, &s->pending_cap, sizeof *s->pending,
+             PACKAGE_MAX_PENDING) != 0) {
+        s->err = s->npending >= PACKAGE_MAX_PENDING ? LEAL_E_PACKAGE_MALFORMED : LEAL_E_NO_MEMORY;
+        return 1;
+    }
+    s->pending[s->npending++] =
+        (struct package_pending){(uint64_t)c->card_id, (uint32_t)c->taps, (uint32_t)c->upto_entry,
+                                 (int32_t)c->points, c->kinds};
     return 0;
 }
 
@@ -217,6 +250,8 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
     if ((err = from_ledger(l, program, o->terminal_id, &f)) != LEAL_OK)
         return err;
     err = ledger_package_cards(l, program, add_card, &s);
+    if (err == LEAL_OK)
+        err = ledger_host_change_each(l, program, add_pending, &s);
     if (err == LEAL_E_INTERRUPTED)
         err = s.err;
     if (err != LEAL_OK)
@@ -235,6 +270,8 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
     c.hot_count = s.nhot;
     c.floors = s.floors;
     c.floor_count = s.nfloors;
+    c.pending = s.pending;
+    c.pending_count = s.npending;
     c.cap_day_cents = o->cap_day_cents;
     c.cap_sync_cents = o->cap_sync_cents;
     c.version = 1; /* for the size check before a version is taken */
@@ -264,5 +301,6 @@ out:
     free(buf);
     free(s.hot);
     free(s.floors);
+    free(s.pending);
     return err;
 }

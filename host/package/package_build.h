@@ -4,7 +4,9 @@
  * the cards blocked, lost or replaced; a floor for every active DESFire or
  * Classic card from what the ledger last saw of it (taps from last_counter,
  * and for Classic the seq and first 8 bytes of the SIV tag the desk last
- * read); the program's current rule set (host/ledger/ledger_rules.h) in
+ * read); the host changes waiting for each such card (ledger_host_change.h:
+ * net points, the taps the ledger last saw, the entry they run up to); the
+ * program's current rule set (host/ledger/ledger_rules.h) in
  * firmware/core/rules_codec's encoding, at the program's base rate; the
  * names of its tiers, stamp cards, rewards and bono kinds and the store's
  * (cut to 63 bytes at a character boundary); the site: the terminal's

@@ -213,4 +213,22 @@ check_eq "day cap above sync cap" 2 "$RC"
 run_capture "$LEAL" terminal package --terminal 1
 check_eq "no -o" 2 "$RC"
 check_eq "nothing taken by refusals (p2 version 2, pr and pr2 3 and 4)" 4 "$(q 'select package_version from terminal where id = 1')"
+
+# Host-decided points for a card travel as a pending change (PACKAGE.md "Pending changes"):
+# Pilar's birthday bonus of 40 and a correction of -5 net to +35 at her 2 taps, up to the
+# newest of them; a euro correction never travels.
+PACC=$(q "select account_id from card where card_id = $PILAR")
+"$LEAL" ledger post --account "$PACC" --asset PTS --amount 40 --reason "cumpleaños" \
+    --operator Marta --reference "bonus:cumpleaños" >/dev/null
+"$LEAL" ledger post --account "$PACC" --asset PTS --amount -5 --reason "corrección" \
+    --operator Marta >/dev/null
+"$LEAL" ledger post --account "$PACC" --asset EUR --amount 5 --reason "corrección" \
+    --operator Marta >/dev/null
+UPTO=$(q "select max(e.id) from entry e join line n on n.entry_id = e.id where n.account_id = $PACC and n.asset = 'PTS'")
+run_capture "$LEAL" terminal package --terminal 1 -o "$T/pp.lpkg" --json
+check_match "build --json: one card with host changes" '"pending":1,' "$OUT"
+check_eq "pending: Pilar +35 at taps 2, up to the -5 entry, kinds adjustment and bonus" \
+    "pending $PILAR 2 $UPTO 35 3" "$(decode "$T/pp.lpkg" | grep '^pending')"
+run_capture "$LEAL" package show "$T/pp.lpkg"
+check_match "show: the pending count" "^pending +1 cards with host changes waiting$" "$OUT"
 finish

@@ -196,6 +196,8 @@ static void build_package(struct till *t, const struct till_package *pp)
         c.hot_count = pp->hot_count;
         c.floors = pp->floors;
         c.floor_count = pp->floor_count;
+        c.pending = pp->pending;
+        c.pending_count = pp->pending_count;
     }
     c.cap_day_cents = pp && pp->cap_day_cents ? pp->cap_day_cents : 10000;
     c.cap_sync_cents = pp && pp->cap_sync_cents ? pp->cap_sync_cents : 30000;

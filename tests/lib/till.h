@@ -32,6 +32,8 @@ struct till_package {
     uint32_t hot_count;
     const struct package_floor *floors;
     uint32_t floor_count;
+    const struct package_pending *pending; /* host changes waiting (PACKAGE.md) */
+    uint32_t pending_count;
     uint32_t cap_day_cents, cap_sync_cents; /* 0, 0: 100.00 and 300.00 */
     uint64_t valid_until;                   /* 0: a week from TILL_NOW */
 };

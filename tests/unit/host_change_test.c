@@ -1,0 +1,270 @@
+/* host_change_test.c - a points adjustment made at the host reaches the card
+ * exactly once (issue 14; PACKAGE.md "Pending changes", JOURNAL.md host
+ * line, host/ledger/ledger_host_change.h): the ledger holds the card (25
+ * points, as on it) and an adjustment of +40 points and a euro correction
+ * of 5.00; the package the host builds for a terminal carries +40 for the
+ * card at the taps the ledger last saw, never the euros; the card is tapped
+ * at terminal 1 (an earn of 10.00: the +40 rides on that write, journaled as
+ * a host line) and then at terminal 2 holding the same package (an earn of
+ * 5.00: the card's counter moved, so nothing is applied again), neither
+ * synced; both journals are imported; the card and the ledger then agree
+ * exactly (80 points), nothing waits, the next package carries nothing, the
+ * desk sees no drift, and ledger verify passes. A refused tap keeps nothing
+ * of the host change. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "host/ledger/ledger_host_change.h"
+#include "host/package/package_build.h"
+#include "host/sync/sync.h"
+#include "keys/derive.h"
+#include "keys/hosted/provider_openssl.h"
+#include "tests/lib/desk_fixture.h"
+#include "tests/lib/journal_gen.h"
+#include "tests/lib/till.h"
+
+#define PROGRAM 7
+
+static int64_t bal(struct fixture *f, int64_t account, const char *asset)
+{
+    int64_t v = -1;
+    assert_int_equal(ledger_balance(f->ledger, account, asset, &v), LEAL_OK);
+    return v;
+}
+
+/* Moves amount of asset between the account and a program account, by hand
+ * (kind adjust) under request id req. */
+static int64_t post(struct fixture *f, const char *asset, int64_t amount, const char *other,
+                    const char *req)
+{
+    struct ledger_line ln[2] = {{0}};
+    struct ledger_entry e = {0};
+    int64_t id = 0, prog = 0;
+    bool rep;
+    assert_int_equal(ledger_program_account(f->ledger, PROGRAM, other, &prog), LEAL_OK);
+    ln[0].account_id = f->account;
+    ln[0].amount = amount;
+    ln[1].account_id = prog;
+    ln[1].amount = -amount;
+    snprintf(ln[0].asset, sizeof ln[0].asset, "%s", asset);
+    snprintf(ln[1].asset, sizeof ln[1].asset, "%s", asset);
+    e.program_id = PROGRAM;
+    e.kind = "adjust";
+    e.request_id = req;
+    e.operator_name = "test";
+    e.reason = "host change test";
+    e.nlines = 2;
+    e.lines = ln;
+    assert_int_equal(ledger_post(f->ledger, &e, &id, &rep), LEAL_OK);
+    return id;
+}
+
+/* The till's journal entries after its EPOCH, journaled again by the real
+ * journal under terminal's key derived from the keystore (the till's own
+ * journal key is a test constant), exported and imported. */
+static void import_till(struct fixture *f, struct till *t, uint32_t terminal)
+{
+    static struct journal_entry es[16];
+    const struct key_version *kv;
+    struct sync_keys k = {crypto_openssl(), f->keys};
+    struct sync_result r;
+    struct jgen g;
+    uint8_t key[16], *exp = NULL;
+    size_t len = 0;
+    unsigned n = till_entries(t, es, 16);
+    assert_int_equal(keyset_current(f->keys, PROGRAM, KEY_ROLE_JOURNAL_MAC, &kv), LEAL_OK);
+    assert_int_equal(
+        derive_journal_key(crypto_openssl(), kv->key, f->keys->issuer_id, PROGRAM, terminal, key),
+        LEAL_OK);
+    assert_int_equal(jgen_open(&g, key, kv->version, PROGRAM, terminal, 4, TILL_NOW - 60), LEAL_OK);
+    for (unsigned i = 0; i < n; i++)
+        assert_int_equal(journal_append(&g.j, &es[i]), LEAL_OK);
+    assert_int_equal(jgen_export(&g, &exp, &len), LEAL_OK);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sync_import(f->ledger, &k, exp, len, &r), LEAL_OK);
+    free(exp);
+    jgen_close(&g);
+}
+
+/* The ledger's store and terminals 1 and 2, the card with its 25 points as
+ * the desk left it, then the host's +40 points and 5.00 euros; *adj the
+ * points entry. */
+static void ledger_card(struct fixture *f, struct ledger_card *card, int64_t *adj)
+{
+    struct ledger_host_change hc;
+    struct card_view v;
+    int64_t store, term;
+    bool waiting;
+    assert_int_equal(ledger_store_add(f->ledger, PROGRAM, "sol", "Sol", "Europe/Madrid", &store),
+                     LEAL_OK);
+    assert_int_equal(ledger_terminal_add(f->ledger, store, "caja 1", &term), LEAL_OK);
+    assert_int_equal(term, 1);
+    assert_int_equal(ledger_terminal_add(f->ledger, store, "caja 2", &term), LEAL_OK);
+    assert_int_equal(term, 2);
+    /* The card, with its 25 points, as the desk left it in the ledger. */
+    till_make_desfire(f, 0, 0);
+    till_read_desfire(f, &v);
+    card->card_id = (int64_t)TILL_CARD_ID;
+    card->account_id = f->account;
+    card->uid_len = 7;
+    memcpy(card->uid, "\x04\x11\x22\x33\x44\x55\x66", 7);
+    card->tech = LEDGER_TECH_DESFIRE_EV1;
+    card->status = LEDGER_CARD_ACTIVE;
+    card->keyset_version = 1;
+    card->layout_version = 1;
+    card->last_counter = v.taps;
+    assert_int_equal(ledger_card_add(f->ledger, card), LEAL_OK);
+    post(f, "PTS", 25, "points_issued", "card:seed");
+    assert_int_equal(ledger_host_change_get(f->ledger, card->card_id, &hc, &waiting), LEAL_OK);
+    assert_false(waiting);
+
+    /* The host decides: +40 points, and a euro correction (never a terminal's). */
+    *adj = post(f, "PTS", 40, "adjustments", "adj-40");
+    post(f, "EUR", 500, "adjustments", "eur-5");
+    assert_int_equal(ledger_host_change_get(f->ledger, card->card_id, &hc, &waiting), LEAL_OK);
+    assert_true(waiting);
+    assert_int_equal(hc.points, 40);
+    assert_int_equal(hc.entries, 1);
+    assert_int_equal(hc.upto_entry, *adj);
+    assert_int_equal(hc.taps, v.taps);
+    assert_int_equal(hc.kinds, PACKAGE_CHANGE_ADJUST);
+}
+
+static void test_once_at_two_terminals(void **state)
+{
+    struct fixture *f = *state;
+    static struct till t1, t2;
+    struct ledger_host_change hc;
+    struct ledger_card card = {0};
+    struct package_build_opts bo = {1, TILL_NOW - 60, 7, 5000, 20000};
+    struct package_info pi;
+    struct package_pending pend;
+    struct terminal_result out;
+    struct journal_entry e;
+    struct ledger_drift d;
+    struct card_view v;
+    uint8_t *pkg = NULL;
+    size_t pkg_len = 0;
+    int64_t adj;
+    bool waiting;
+
+    ledger_card(f, &card, &adj);
+    till_read_desfire(f, &v);
+    /* Terminal 1's package carries it, at the card's taps. */
+    assert_int_equal(package_build(f->ledger, f->keys, &bo, &pkg, &pkg_len, &pi), LEAL_OK);
+    assert_int_equal(pi.pending_count, 1);
+    struct package_source src = {package_memory_read, pkg, (uint32_t)pkg_len};
+    assert_int_equal(package_pending_at(&pi, &src, 0, &pend), LEAL_OK);
+    assert_int_equal(pend.card_id, TILL_CARD_ID);
+    assert_int_equal(pend.taps, v.taps);
+    assert_int_equal(pend.upto_entry, adj);
+    assert_int_equal(pend.points, 40);
+    assert_int_equal(pend.kinds, PACKAGE_CHANGE_ADJUST);
+    free(pkg);
+    /* Terminal 2's, built while the card is still at those taps, too. */
+    bo.terminal_id = 2;
+    assert_int_equal(package_build(f->ledger, f->keys, &bo, &pkg, &pkg_len, &pi), LEAL_OK);
+    assert_int_equal(pi.pending_count, 1);
+    free(pkg);
+
+    /* Both terminals hold that record; neither syncs in between. */
+    struct till_package pp = {0};
+    pp.pending = &pend;
+    pp.pending_count = 1;
+    till_open(&t1, f, 1, &pp);
+    till_open(&t2, f, 2, &pp);
+    struct terminal_request q = till_request(TERMINAL_EARN, 1000, 0, 0);
+    assert_int_equal(till_tap(&t1, &q, &out), LEAL_OK);
+    assert_int_equal(out.outcome, TERMINAL_DONE);
+    assert_int_equal(out.before.points, 25);
+    assert_int_equal(out.after.points, 25 + 40 + 10);
+    till_last_entry(&t1, &e);
+    assert_int_equal(e.points, 10);
+    assert_int_equal(e.points_after, 75);
+    assert_int_equal(e.n_lines, 2);
+    assert_int_equal(e.lines[1].source, JOURNAL_LINE_HOST);
+    assert_int_equal(e.lines[1].id, adj);
+    assert_int_equal(e.lines[1].points, 40);
+
+    till_present(&t2);
+    q = till_request(TERMINAL_EARN, 500, 0, 0);
+    assert_int_equal(till_tap(&t2, &q, &out), LEAL_OK);
+    assert_int_equal(out.outcome, TERMINAL_DONE);
+    assert_int_equal(out.before.points, 75);
+    assert_int_equal(out.after.points, 80); /* +5, and not +40 again */
+    till_last_entry(&t2, &e);
+    assert_int_equal(e.points, 5);
+    assert_int_equal(e.n_lines, 1);
+    assert_int_not_equal(e.lines[0].source, JOURNAL_LINE_HOST);
+    till_read_desfire(f, &v);
+    assert_int_equal(v.state.points, 80);
+    /* Both journals in, in either order's worst: terminal 2 first. */
+    import_till(f, &t2, 2);
+    import_till(f, &t1, 1);
+    assert_int_equal(bal(f, f->account, "PTS"), 80);
+    assert_int_equal(bal(f, f->account, "EUR"), 500); /* waits for the desk, never a terminal */
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_false(waiting);
+    assert_int_equal(ledger_card_drift(f->ledger, card.card_id, &d), LEAL_OK);
+    assert_int_equal(d.points, 0);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    /* Importing terminal 1 again changes nothing. */
+    import_till(f, &t1, 1);
+    assert_int_equal(bal(f, f->account, "PTS"), 80);
+    /* The next package carries nothing for the card. */
+    assert_int_equal(package_build(f->ledger, f->keys, &bo, &pkg, &pkg_len, &pi), LEAL_OK);
+    assert_int_equal(pi.pending_count, 0);
+    free(pkg);
+    till_close(&t1);
+    till_close(&t2);
+}
+
+/* A tap the terminal refuses (a redeem the points do not cover even with
+ * the host's change) writes nothing and journals the card as read. */
+static void test_refused_keeps_nothing(void **state)
+{
+    struct fixture *f = *state;
+    static struct till t;
+    struct terminal_result out;
+    struct journal_entry e;
+    struct card_view v;
+    till_make_desfire(f, 0, 0);
+    till_read_desfire(f, &v);
+    struct package_pending pend = {TILL_CARD_ID, v.taps, 9, 2, PACKAGE_CHANGE_BONUS};
+    struct till_package pp = {0};
+    pp.pending = &pend;
+    pp.pending_count = 1;
+    till_open(&t, f, 1, &pp);
+    struct terminal_request q = till_request(TERMINAL_REDEEM, 0, 0, 6); /* 30 points */
+    assert_int_equal(till_tap(&t, &q, &out), LEAL_OK);
+    assert_int_equal(out.outcome, TERMINAL_REFUSED);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_REFUSAL);
+    assert_int_equal(e.points_after, 25);
+    assert_int_equal(e.n_lines, 0);
+    till_read_desfire(f, &v);
+    assert_int_equal(v.state.points, 25);
+    /* The same card then earns: the +2 rides on it. */
+    q = till_request(TERMINAL_EARN, 300, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &out), LEAL_OK);
+    assert_int_equal(out.after.points, 25 + 2 + 3);
+    till_close(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_once_at_two_terminals, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_refused_keeps_nothing, desk_fixture_setup,
+                                        desk_fixture_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
