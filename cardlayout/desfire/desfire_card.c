@@ -571,17 +571,16 @@ static leal_err create_files(struct desfire_card *c, int32_t purse_cap, uint8_t 
     return desfire_create_data_file(d, &bono_file);
 }
 
-/* Identity, state (layout version 2), the empty bono file and the
- * issuance's log record, in one commit. */
+/* Identity, state (layout version 2), the bono file (empty, or a
+ * replacement's) and the issuance's log record, in one commit. */
 static leal_err write_records(struct desfire_card *c, const struct desfire_card_issue *p)
 {
-    static const struct bono_file no_bonos;
     uint8_t rec[IDENTITY_LEN], st[STATE_FILE_LEN], log[LAYOUT_LOG_RECORD_LEN], b[BONO_FILE_LEN];
     leal_err err;
     if ((err = identity_encode(&p->identity, rec)) != LEAL_OK ||
         (err = state_file_encode(LAYOUT_VERSION_BONOS, p->identity.card_id, &p->state, st)) !=
             LEAL_OK ||
-        (err = bono_file_encode(&no_bonos, b)) != LEAL_OK ||
+        (err = bono_file_encode(&p->bonos, b)) != LEAL_OK ||
         (err = log_record_encode(&issued_record, log)) != LEAL_OK ||
         (err = desfire_write_data(&c->d, LAYOUT_FILE_IDENTITY, DESFIRE_COMM_PLAIN, 0, rec,
                                   sizeof rec)) != LEAL_OK ||
@@ -634,6 +633,7 @@ void desfire_card_issued_view(const struct desfire_card *c, const struct desfire
     leal_memcpy(out->uid, uid, uid_len);
     out->uid_len = uid_len;
     out->state = p->state;
+    out->bonos = p->bonos;
     out->layout_version = LAYOUT_VERSION_BONOS;
     out->counter = LAYOUT_COUNTER_START;
     if (log_record_encode(&issued_record, log) == LEAL_OK)

@@ -82,11 +82,12 @@ struct desfire_card {
 };
 
 /* What personalisation writes: the identity (issued_day from the caller's
- * clock), the opening state, and the purse's upper limit (the program's cap,
- * which stays with the card). */
+ * clock), the opening state and bonos (a replacement's: the account's), and
+ * the purse's upper limit (the program's cap, which stays with the card). */
 struct desfire_card_issue {
     struct identity identity;
     struct state_body state;
+    struct bono_file bonos;
     int32_t purse_cap;
     bool app_created; /* the PICC's setup created the (empty) application */
 };

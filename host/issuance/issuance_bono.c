@@ -65,8 +65,8 @@ leal_err issuance_judge_bonos(struct issuance *is, const struct ledger_card *lc,
         }
         if ((int64_t)b->sessions < held)
             out->offline_sessions += held - b->sessions;
-        if (held > 0 &&
-            (err = ledger_bono_seen(is->ledger, lc->account_id, b->id, b->sessions)) != LEAL_OK)
+        if (held > 0 && (err = ledger_bono_seen(is->ledger, lc->account_id, b->id, b->sessions,
+                                                b->last_day)) != LEAL_OK)
             return err;
     }
     return LEAL_OK;

@@ -8,6 +8,7 @@
 
 #include "cardlayout/layout.h"
 #include "host/ledger/amount.h"
+#include "host/ledger/ledger_bono.h"
 #include "host/ledger/ledger_rules.h"
 #include "host/ledger/ledger_sale.h"
 #include "keys/base/bytes.h"
@@ -597,7 +598,9 @@ leal_err issuance_opening_plan(struct issuance *is, const struct issuance_reques
     if (req->account_id != 0 &&
         (err = ledger_sale_period(is->ledger, req->account_id, &o->period)) != LEAL_OK)
         return err;
-    if (req->replacing && (err = replaced_window(is, req->account_id, o)) != LEAL_OK)
+    if (req->replacing &&
+        ((err = replaced_window(is, req->account_id, o)) != LEAL_OK ||
+         (err = ledger_bono_holdings(is->ledger, req->account_id, &o->bonos)) != LEAL_OK))
         return err;
     if (o->period == 0 && !req->replacing && points > 0)
         o->period = ledger_sale_utc_period((int64_t)time(NULL));
@@ -617,6 +620,8 @@ leal_err issuance_opening_room(struct issuance *is, const struct issuance_reques
     cap = classic ? out->classic_cap_cents : out->purse_cap_cents;
     if (classic && (req->topup_cents < 0 || o->purse < 0))
         return LEAL_E_RANGE;
+    if (classic && o->bonos.slot[0].id != 0)
+        return LEAL_E_CARD_NO_BONOS; /* slots fill from the first: the bonos would be lost */
     if (!o->stored_value && (req->topup_cents > 0 || o->purse != 0))
         return LEAL_E_CARD_STORED_VALUE_OFF;
     if (o->purse < 0 || req->topup_cents < 0 || o->purse + req->topup_cents > cap)

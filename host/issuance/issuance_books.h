@@ -112,6 +112,9 @@ struct issuance_opening {
      * keeps its customer's tier at a terminal. Zero on a first or family card. */
     uint8_t tier;
     uint16_t buckets[STATE_BUCKETS];
+    /* A replacement's bonos: every kind the account holds sessions of, with the last day the
+     * ledger keeps (ledger_bono_holdings), never the old card's. None on a first or family card. */
+    struct bono_file bonos;
 };
 /* The opening balances, each computed once before any card is touched: a
  * replaced card's share of euros and points (issuance_replaced_share), or
@@ -119,15 +122,16 @@ struct issuance_opening {
  * the account's (ledger_sale_period), or this month's with welcome points,
  * so that a terminal's engine never welcomes the account a second time; a
  * replacement also the account's tier and spend buckets under the program's
- * current rules, never the old card's. */
+ * current rules and its bonos, never the old card's. */
 LEAL_MUST_CHECK leal_err issuance_opening_plan(struct issuance *is,
                                                const struct issuance_request *req,
                                                struct issuance_opening *o);
 /* Whether the card in the field (out->tech) can hold o's purse and the
  * opening top-up: the program's caps into out, out->account_eur the share;
  * LEAL_E_CARD_BOUNDARY over the cap; on Classic, LEAL_E_RANGE for a negative
- * amount and LEAL_E_CARD_STORED_VALUE_OFF for money where the program has
- * stored value off (o->stored_value set). */
+ * amount, LEAL_E_CARD_STORED_VALUE_OFF for money where the program has
+ * stored value off (o->stored_value set) and LEAL_E_CARD_NO_BONOS for a
+ * replacement whose account holds bonos (Classic carries none, LAYOUT.md 4.5). */
 LEAL_MUST_CHECK leal_err issuance_opening_room(struct issuance *is,
                                                const struct issuance_request *req,
                                                struct issuance_opening *o,

@@ -490,6 +490,7 @@ static void issue_plan(struct desk *k, int64_t card_id, const struct issuance_op
     k->issue.state.period = o->period; /* welcomed: RULES.md 3 */
     k->issue.state.tier = o->tier;     /* a replacement's: the account's */
     memcpy(k->issue.state.buckets, o->buckets, sizeof o->buckets);
+    k->issue.bonos = o->bonos; /* a replacement's: the account's (LAYOUT.md 4.2) */
     k->issue.purse_cap = (int32_t)out->purse_cap_cents;
 }
 
@@ -550,7 +551,8 @@ static leal_err desfire_verify(void *s, int64_t card_id, const struct issuance_o
         return err;
     view_out(&k->view, out);
     if (out->card_id != card_id || out->purse_cents != o->purse || out->state.points != o->points ||
-        out->state.tier != o->tier || memcmp(out->state.buckets, o->buckets, sizeof o->buckets))
+        out->state.tier != o->tier || memcmp(out->state.buckets, o->buckets, sizeof o->buckets) ||
+        memcmp(&out->bonos, &o->bonos, sizeof o->bonos))
         return LEAL_E_CARD_TAMPERED;
     return LEAL_OK;
 }

@@ -125,6 +125,29 @@ static void line(struct ledger_line *ln, int64_t account, const char *asset, int
     ln->amount = amount;
 }
 
+/* A sale's euros deferred on the account's holding of the kind, and its
+ * last day as the file the card took says (the later one, or none, when the
+ * card already held that kind: bono_file_add). */
+static leal_err holding_sold(struct ledger *l, int64_t account, const struct ledger_bono_intent *p)
+{
+    struct bono_file f;
+    int slot;
+    leal_err err = bono_file_decode(p->file_after, BONO_FILE_LEN, &f);
+    if (err != LEAL_OK || (slot = bono_file_find(&f, p->bono_id)) < 0) {
+        store_set_msg(l, "the bono file of card %lld's sale does not hold bono %u",
+                      (long long)p->card_id, p->bono_id);
+        return LEAL_E_ARG;
+    }
+    return store_write(
+        l,
+        "INSERT INTO bono_holding(account_id, bono_id, deferred_cents, last_day) "
+        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, bono_id) DO UPDATE SET "
+        "deferred_cents = deferred_cents + excluded.deferred_cents, last_day = "
+        "excluded.last_day",
+        SVALS(SV_I64(account), SV_I64(p->bono_id), SV_I64(p->cents), SV_I64(f.slot[slot].last_day)),
+        NULL);
+}
+
 /* The entry of a settled intent (ledger_bono.h) and the deferred euros it moves. */
 static leal_err settle_locked(struct ledger *l, const struct ledger_bono_intent *p,
                               int64_t *entry_id, bool *replayed)
@@ -172,11 +195,7 @@ static leal_err settle_locked(struct ledger *l, const struct ledger_bono_intent 
         (err = ledger_post_locked(l, &e, hash, entry_id, replayed)) != LEAL_OK || *replayed)
         return err;
     if (sale)
-        return store_write(l,
-                           "INSERT INTO bono_holding(account_id, bono_id, deferred_cents) VALUES "
-                           "(?1, ?2, ?3) ON CONFLICT (account_id, bono_id) DO UPDATE SET "
-                           "deferred_cents = deferred_cents + excluded.deferred_cents",
-                           SVALS(SV_I64(account), SV_I64(p->bono_id), SV_I64(p->cents)), NULL);
+        return holding_sold(l, account, p);
     return ledger_bono_use_posted(l, account, p->bono_id, p->cents);
 }
 
@@ -256,7 +275,8 @@ int64_t ledger_bono_use_cents(int64_t sessions, int64_t deferred_cents)
     return sessions == 1 ? deferred_cents : deferred_cents / sessions;
 }
 
-leal_err ledger_bono_seen(struct ledger *l, int64_t account_id, uint32_t bono_id, int64_t sessions)
+leal_err ledger_bono_seen(struct ledger *l, int64_t account_id, uint32_t bono_id, int64_t sessions,
+                          uint16_t last_day)
 {
     leal_err err;
     l->msg[0] = '\0';
@@ -264,9 +284,39 @@ leal_err ledger_bono_seen(struct ledger *l, int64_t account_id, uint32_t bono_id
         return LEAL_E_ARG;
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;
-    return store_tx_end(l, store_exec_i64(l,
-                                          "UPDATE bono_holding SET seen_sessions = ?3, seen_at "
-                                          "= ?4 WHERE account_id = ?1 AND bono_id = ?2 AND "
-                                          "seen_sessions IS NOT ?3",
-                                          I64S(account_id, bono_id, sessions, ledger_now())));
+    return store_tx_end(
+        l, store_exec_i64(l, BONO_SEEN_SQL,
+                          I64S(account_id, bono_id, sessions, ledger_now(), last_day)));
+}
+
+leal_err ledger_bono_holdings(struct ledger *l, int64_t account_id, struct bono_file *out)
+{
+    struct store_stmt *st;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = store_prep_i64(l, BONO_HOLDINGS_SQL, &st, I64S(account_id))) != LEAL_OK)
+        return err;
+    while (store_next_row(l, st, &err)) {
+        int64_t sessions = store_col_i64(st, 1);
+        if (sessions > 65535) {
+            store_set_msg(l,
+                          "account %lld holds %lld sessions of bono %lld, more than a card "
+                          "carries (65535)",
+                          (long long)account_id, (long long)sessions,
+                          (long long)store_col_i64(st, 0));
+            err = LEAL_E_RANGE;
+            break;
+        }
+        if ((err = bono_file_add(out, (uint32_t)store_col_i64(st, 0), (uint16_t)sessions,
+                                 (uint16_t)store_col_i64(st, 2))) != LEAL_OK) {
+            if (err == LEAL_E_NO_SPACE)
+                store_set_msg(l,
+                              "account %lld holds more than four bonos, the most a card "
+                              "carries",
+                              (long long)account_id);
+            break;
+        }
+    }
+    store_finalize(st);
+    return err;
 }

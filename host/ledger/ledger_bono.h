@@ -66,9 +66,23 @@ LEAL_MUST_CHECK leal_err ledger_bono_held(struct ledger *l, int64_t account_id, 
 int64_t ledger_bono_use_cents(int64_t sessions, int64_t deferred_cents);
 /* Records the sessions of bono_id the account's card last showed at the
  * desk (fewer than the ledger's: used at a terminal, waiting for its
- * journal, issue 14). Changes nothing when they are already recorded. */
+ * journal, issue 14), and its last day where the ledger has none (a sale
+ * from before it kept them). Changes nothing when already recorded. */
 LEAL_MUST_CHECK leal_err ledger_bono_seen(struct ledger *l, int64_t account_id, uint32_t bono_id,
-                                          int64_t sessions);
+                                          int64_t sessions, uint16_t last_day);
+#define BONO_SEEN_SQL                                                                              \
+    "UPDATE bono_holding SET seen_sessions = ?3, seen_at = ?4, last_day = coalesce(last_day, ?5) " \
+    "WHERE account_id = ?1 AND bono_id = ?2 AND (seen_sessions IS NOT ?3 OR last_day IS NULL)"
+/* What a card of the account must carry (a replacement): every bono kind
+ * it holds sessions of (its BONO:<id> balance, over 0) with the last day
+ * the ledger keeps (0 where it keeps none), by kind id into out's slots.
+ * LEAL_E_NO_SPACE past four kinds, LEAL_E_RANGE past 65535 sessions. */
+LEAL_MUST_CHECK leal_err ledger_bono_holdings(struct ledger *l, int64_t account_id,
+                                              struct bono_file *out);
+#define BONO_HOLDINGS_SQL                                                                          \
+    "SELECT h.bono_id, b.amount, coalesce(h.last_day, 0) FROM bono_holding h JOIN balance b ON "   \
+    "b.account_id = h.account_id AND b.asset = 'BONO:' || h.bono_id WHERE h.account_id = ?1 AND "  \
+    "b.amount > 0 ORDER BY h.bono_id"
 
 /* A use of `sessions` sessions of bono_id by account_id that the desk did
  * not make (a terminal's, imported from its journal: issue 14), inside the

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ledger.h"
+#include "ledger_bono.h"
 #include "ledger_sale_sql.h"
 #include "ledger_sql.h"
 #include "store.h"
@@ -62,6 +63,30 @@ static const struct {
      "AND s.name = 'bonos_sold' LEFT JOIN balance b ON b.account_id = s.id AND b.asset = 'EUR' "
      "WHERE h.deferred <> coalesce(b.amount, 0) LIMIT 1",
      "%sprogram %lld: its accounts' bonos defer %lld cents but bonos_sold holds %lld"},
+    /* And per account and kind, both ways: every holding is explained by the
+     * entries that sold and used that kind on that account (its deferred
+     * euros are what they put into bonos_sold and took out; a holding with no
+     * such entry, or deferring euros with no session left, is unexplained),
+     * and every account's sessions or deferred euros of a kind have their
+     * holding. */
+    {"SELECT CASE WHEN h = 0 THEN printf('account %d holds %d sessions and %d deferred cents of "
+     "bono %d but has no bono holding', acc, sess, e, bono) WHEN n = 0 THEN printf('account %d "
+     "has a holding of bono %d (%d deferred cents) but no entry ever sold it', acc, bono, d) "
+     "WHEN d <> e THEN printf('account %d, bono %d: its holding defers %d cents but the entries "
+     "that sold and used it leave %d in bonos_sold', acc, bono, d, e) ELSE printf('account %d, "
+     "bono %d: its holding defers %d cents with %d sessions left', acc, bono, d, sess) END, 0, "
+     "0, 0 FROM (SELECT acc, bono, sum(d) AS d, sum(e) AS e, max(h) AS h, sum(n) AS n, "
+     "sum(sess) AS sess FROM (SELECT account_id AS acc, bono_id AS bono, deferred_cents AS d, 0 "
+     "AS e, 1 AS h, 0 AS n, 0 AS sess FROM bono_holding UNION ALL SELECT x.account_id, "
+     "CAST(substr(x.asset, 6) AS INTEGER), 0, 0, 0, 1, x.amount FROM line x JOIN account a ON "
+     "a.id = x.account_id WHERE substr(x.asset, 1, 5) = 'BONO:' AND a.kind <> 'program' UNION "
+     "ALL SELECT x.account_id, CAST(substr(x.asset, 6) AS INTEGER), 0, y.amount, 0, 0, 0 FROM "
+     "account s JOIN line y ON y.account_id = s.id JOIN line x ON x.entry_id = y.entry_id JOIN "
+     "account a ON a.id = x.account_id WHERE s.name = 'bonos_sold' AND y.asset = 'EUR' AND "
+     "substr(x.asset, 1, 5) = 'BONO:' AND a.kind <> 'program') GROUP BY acc, bono) WHERE (h = 0 "
+     "AND (sess <> 0 OR e <> 0)) OR (h = 1 AND (n = 0 OR d <> e OR (d > 0 AND sess <= 0))) "
+     "ORDER BY acc, bono LIMIT 1",
+     "%s%.0lld%.0lld%.0lld"},
 };
 
 /* The stored balances against the lines (both ways), non-negative outside
@@ -251,8 +276,8 @@ leal_err ledger_check_plans(struct ledger *l)
         "SELECT card_id, bono_id, seq_before, seq_after, sessions, cents, file_after, "
         "request_id, created_at FROM card_pending_bono WHERE card_id = ?1",
         "SELECT deferred_cents FROM bono_holding WHERE account_id = ?1 AND bono_id = ?2",
-        "UPDATE bono_holding SET seen_sessions = ?3, seen_at = ?4 WHERE account_id = ?1 AND "
-        "bono_id = ?2 AND seen_sessions IS NOT ?3",
+        BONO_SEEN_SQL,
+        BONO_HOLDINGS_SQL,
         DRIFT_SQL,
         "DELETE FROM card_pending_topup WHERE card_id = ?1 AND request_id = ?2",
         CARD_KEYS_SQL,

@@ -74,6 +74,16 @@
     " UNIQUE (kind, card_id, terminal_id, evidence)) STRICT;"                                      \
     "CREATE INDEX reconcile_finding_card ON reconcile_finding(card_id, state);"
 
+/* A bono's last day in the ledger (house, issue 12): the day the card's bono
+ * file says (LAYOUT.md 4.2, days since 1970-01-01, 0: none), set when a sale
+ * is posted from the file it wrote, so a replacement card carries the bono
+ * with the same last day. NULL: sold before the ledger kept it; the next
+ * desk read of the card records the card's. One macro, so it moves to the
+ * next number by moving one line. */
+#define BONO_LAST_DAY_MIGRATION                                                                    \
+    "ALTER TABLE bono_holding ADD COLUMN last_day INTEGER"                                         \
+    " CHECK (last_day IS NULL OR last_day BETWEEN 0 AND 65535);"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -485,8 +495,9 @@ static const char *const migrations[] = {
     " seen_sessions INTEGER CHECK (seen_sessions BETWEEN 0 AND 65535),"
     " seen_at INTEGER,"
     " PRIMARY KEY (account_id, bono_id)) STRICT, WITHOUT ROWID;",
-    SYNC_MIGRATION,      /* 14 -> 15 */
-    RECONCILE_MIGRATION, /* 15 -> 16 */
+    SYNC_MIGRATION,          /* 14 -> 15 */
+    RECONCILE_MIGRATION,     /* 15 -> 16 */
+    BONO_LAST_DAY_MIGRATION, /* 16 -> 17 */
 };
 
 int schema_count(void)

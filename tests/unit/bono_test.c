@@ -329,6 +329,88 @@ static void test_verify_checks_deferred(void **state)
     assert_string_equal(ledger_errmsg(f->ledger), want);
 }
 
+static void sql_exec(struct fixture *f, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* ledger_verify both ways per account and kind (issue 12): a holding
+ * changed behind the ledger's back where the program's total still adds up
+ * (4.50 moved from one account's bono to another's), a holding no entry ever
+ * sold, and sessions an account holds with its holding gone: each found and
+ * named; put back, the ledger verifies. */
+static void test_verify_both_ways(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_bono_sale free5 = {2, 5, 0, 0, 0};
+    struct issuance_card v, w;
+    int64_t a = f->account, b = desk_fixture_customer(f, "Bea"),
+            c = desk_fixture_customer(f, "Cai");
+    char sql[256], want[256];
+    struct reader *r = issue(f, a, &v);
+    assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &w), LEAL_OK);
+    assert_int_equal(issuance_bono_sell(&f->is, r, &free5, &w), LEAL_OK);
+    assert_int_equal(issuance_bono_use(&f->is, r, 1, &today, 0, &w), LEAL_OK);
+    reader_close(r);
+    r = issue(f, b, &v);
+    assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &w), LEAL_OK);
+    reader_close(r);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    assert_int_equal(ledger_check_plans(f->ledger), LEAL_OK);
+
+    /* The holding side: 4.50 of a's deferred euros moved onto b's. */
+    snprintf(sql, sizeof sql,
+             "UPDATE bono_holding SET deferred_cents = deferred_cents + CASE account_id WHEN "
+             "%lld THEN -450 ELSE 450 END WHERE bono_id = 1",
+             (long long)a);
+    sql_exec(f, sql);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_E_LEDGER_MISMATCH);
+    snprintf(want, sizeof want,
+             "account %lld, bono 1: its holding defers 3600 cents but the entries that sold and "
+             "used it leave 4050 in bonos_sold",
+             (long long)a);
+    assert_string_equal(ledger_errmsg(f->ledger), want);
+    snprintf(sql, sizeof sql,
+             "UPDATE bono_holding SET deferred_cents = deferred_cents + CASE account_id WHEN "
+             "%lld THEN 450 ELSE -450 END WHERE bono_id = 1",
+             (long long)a);
+    sql_exec(f, sql);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+
+    /* A holding that no entry explains. */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO bono_holding(account_id, bono_id, deferred_cents) VALUES (%lld, 3, 0)",
+             (long long)c);
+    sql_exec(f, sql);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_E_LEDGER_MISMATCH);
+    snprintf(want, sizeof want,
+             "account %lld has a holding of bono 3 (0 deferred cents) but no entry ever sold it",
+             (long long)c);
+    assert_string_equal(ledger_errmsg(f->ledger), want);
+    sql_exec(f, "DELETE FROM bono_holding WHERE bono_id = 3");
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+
+    /* The account side: a's 5 sessions of bono 2 with their holding gone. */
+    snprintf(sql, sizeof sql, "DELETE FROM bono_holding WHERE account_id = %lld AND bono_id = 2",
+             (long long)a);
+    sql_exec(f, sql);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_E_LEDGER_MISMATCH);
+    snprintf(want, sizeof want,
+             "account %lld holds 5 sessions and 0 deferred cents of bono 2 but has no bono "
+             "holding",
+             (long long)a);
+    assert_string_equal(ledger_errmsg(f->ledger), want);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO bono_holding(account_id, bono_id, deferred_cents, last_day) VALUES "
+             "(%lld, 2, 0, 0)",
+             (long long)a);
+    sql_exec(f, sql);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+}
+
 /* The bono file rewritten under key 0, as only someone holding the card's
  * keys could: sessions of bono 1 set to SESSIONS. */
 static void set_sessions(struct fixture *f, struct reader *r, uint16_t sessions)
@@ -448,6 +530,103 @@ static void test_terminal_use_lines(void **state)
     reader_close(r);
 }
 
+static int64_t ledger_last_day(struct fixture *f, int64_t account, uint32_t bono)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    char sql[160];
+    int64_t v = -2;
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(last_day, -1) FROM bono_holding WHERE account_id = %lld AND "
+             "bono_id = %u",
+             (long long)account, bono);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* Issue 12: a replacement card carries the account's bonos, from the ledger
+ * (sessions sold less used, the last day its sale recorded), never from the
+ * old card: bono 1 at 7 of 10 until 2026-12-13 and bono 2 at 5 with no last
+ * day, byte for byte on the new card as a read gives it back; a session then
+ * used there earns what the first card's would have. A Classic card cannot
+ * replace it (the bonos would be lost): refused, nothing written. */
+static void test_replacement_carries_bonos(void **state)
+{
+    struct fixture *f = *state;
+    static const uint8_t uid7b[7] = {0x04, 0x77, 0x22, 0x33, 0x44, 0x55, 0x67};
+    static const uint8_t want[BONO_FILE_LEN] = {
+        0x02, 0x04, 0x00, 0x00, 0x00, 0x01, 0x00, 0x07, 0x51, 0x40, /* 1: 7, day 20800 */
+        0x00, 0x00, 0x00, 0x02, 0x00, 0x05, 0x00, 0x00 /* 2: 5, no last day */};
+    struct issuance_bono_sale free5 = {2, 5, 0, 0, 0};
+    struct issuance_request req = {.account_id = f->account, .replacing = true};
+    struct issuance_card v, w;
+    uint8_t bytes[BONO_FILE_LEN];
+    FILE *fp;
+    char before[8192], after[8192];
+    size_t nb, na;
+    struct reader *r = issue(f, f->account, &v);
+    assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &w), LEAL_OK);
+    assert_int_equal(issuance_bono_sell(&f->is, r, &free5, &w), LEAL_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(issuance_bono_use(&f->is, r, 1, &today, 0, &w), LEAL_OK);
+    reader_close(r);
+    assert_int_equal(ledger_last_day(f, f->account, 1), LAST_DAY);
+    assert_int_equal(ledger_last_day(f, f->account, 2), 0);
+    assert_books(f, f->account, 7, 3150, -6500, 1350, 10, 3);
+
+    assert_int_equal(ledger_card_set_status(f->ledger, v.card_id, LEDGER_CARD_LOST), LEAL_OK);
+    req.replaced_card_id = v.card_id;
+    desk_fixture_new_card(f, "desfire-ev1", uid7b, sizeof uid7b, false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &w), LEAL_OK);
+    assert_true(w.agrees);
+    assert_int_equal(w.purse_cents, 2000);
+    assert_int_equal(bono_file_encode(&w.bonos, bytes), LEAL_OK);
+    assert_memory_equal(bytes, want, BONO_FILE_LEN);
+    /* What the card itself holds, read back under the terminal key. */
+    assert_int_equal(issuance_read(&f->is, r, &w), LEAL_OK);
+    assert_true(w.agrees);
+    assert_int_equal(w.layout_version, 2);
+    assert_int_equal(w.offline_sessions, 0);
+    assert_int_equal(bono_file_encode(&w.bonos, bytes), LEAL_OK);
+    assert_memory_equal(bytes, want, BONO_FILE_LEN);
+    /* The ledger's sessions did not move: the same bonos, on another card. */
+    assert_books(f, f->account, 7, 3150, -6500, 1350, 10, 3);
+    assert_int_equal(issuance_bono_use(&f->is, r, 1, &last_day, 0, &w), LEAL_OK);
+    assert_int_equal(w.bono_cents, 450);
+    assert_int_equal(w.bonos.slot[0].sessions, 6);
+    assert_int_equal(issuance_bono_use(&f->is, r, 1, &after_last, 0, &w),
+                     LEAL_E_RULES_BONO_EXPIRED);
+    assert_int_equal(issuance_bono_use(&f->is, r, 2, &after_last, 0, &w), LEAL_OK);
+    assert_int_equal(w.bonos.slot[1].sessions, 4);
+    assert_books(f, f->account, 6, 2700, -6500, 1800, 10, 4);
+    reader_close(r);
+
+    /* A Classic card for it: refused before the card is written. */
+    assert_int_equal(ledger_card_set_status(f->ledger, w.card_id, LEDGER_CARD_LOST), LEAL_OK);
+    req.replaced_card_id = w.card_id;
+    desk_fixture_new_card(f, "classic-1k", NULL, 0, false);
+    fp = fopen(f->card, "rb");
+    assert_non_null(fp);
+    nb = fread(before, 1, sizeof before, fp);
+    fclose(fp);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &w), LEAL_E_CARD_NO_BONOS);
+    reader_close(r);
+    fp = fopen(f->card, "rb");
+    assert_non_null(fp);
+    na = fread(after, 1, sizeof after, fp);
+    fclose(fp);
+    assert_int_equal(na, nb);
+    assert_memory_equal(after, before, na);
+    assert_books(f, f->account, 6, 2700, -6500, 1800, 10, 4);
+}
+
 /* Another card than --card asks for, and a Classic card: refused, untouched. */
 static void test_refusals_write_nothing(void **state)
 {
@@ -501,6 +680,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_terminal_use_lines, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_refusals_write_nothing, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_replacement_carries_bonos, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_verify_both_ways, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
