@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "desk_cli.h"
 #include "host/desk/desk_keys.h"
 #include "host/issuance/issuance.h"
 #include "host/ledger/ledger_rules.h"
@@ -84,87 +85,25 @@ static void bono_close(struct bono_cli *c)
     desk_keys_release(&c->dk);
 }
 
-/* Today at the desk (its local time), as the rules engine reads dates. */
-static int desk_today(struct rules_civil *today, uint32_t *day)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    if (localtime_r(&now, &tm) == NULL)
-        return cli_fail(LEAL_E_DATE, "today's date");
-    *today = (struct rules_civil){
-        (uint16_t)(tm.tm_year + 1900), (uint8_t)(tm.tm_mon + 1), (uint8_t)tm.tm_mday,
-        (uint8_t)tm.tm_hour,           (uint8_t)tm.tm_min,       (uint8_t)tm.tm_sec};
-    if (rules_civil_days(today, day) != LEAL_OK)
-        return cli_fail(LEAL_E_DATE, "today's date");
-    return 0;
-}
-
 /* Ledger, keystore and program: everything but the card. */
 static int bono_books(struct bono_cli *c)
 {
-    struct desk_key_request req = {.keystore_path = bopt(c, B_KEYSTORE),
-                                   .passphrase_file = bopt(c, B_PASSFILE),
-                                   .roles = DESK_ROLES_CARD};
-    int64_t program = 0;
-    leal_err err;
-    int rc;
-    if (bopt(c, B_PROGRAM) && lcli_id(bopt(c, B_PROGRAM), &program) != LEAL_OK)
-        return cli_usage("bad --program '%s'", bopt(c, B_PROGRAM));
-    if (program > UINT32_MAX)
-        return cli_fail(LEAL_E_UNKNOWN_PROGRAM, "program %lld", (long long)program);
-    req.program_id = (uint32_t)program;
-    if ((err = desk_keys_acquire(&req, &c->dk)) != LEAL_OK)
-        return cli_desk_keys_fail(&c->dk, err, bopt(c, B_PASSFILE), program);
-    if ((rc = lcli_open(bopt(c, B_DB), &c->ledger)) != 0)
-        return rc;
-    c->is.ledger = c->ledger;
-    c->is.keys = c->dk.keys;
-    c->is.cp = c->dk.cp;
-    c->is.program_id = c->dk.program_id;
-    c->is.operator_name = bopt(c, B_OPERATOR) ? bopt(c, B_OPERATOR) : getenv("USER");
-    return 0;
+    const struct desk_cli_books o = {bopt(c, B_KEYSTORE), bopt(c, B_PASSFILE), bopt(c, B_PROGRAM),
+                                     bopt(c, B_DB), bopt(c, B_OPERATOR)};
+    return desk_cli_open_books(&o, &c->dk, &c->ledger, &c->is);
 }
 
 /* --kind: a name of the program's current rule set, or its id. */
 static int bono_kind(struct bono_cli *c)
 {
-    static struct ledger_rules r;
-    const char *want = bopt(c, B_KIND);
-    int64_t id = 0;
-    leal_err err = ledger_rules_get(c->ledger, c->is.program_id, 0, &r);
-    if (err != LEAL_OK && err != LEAL_E_UNKNOWN_ID)
-        return lcli_fail(c->ledger, err, "the program's bono kinds");
-    if (lcli_id(want, &id) != LEAL_OK)
-        id = 0;
-    for (unsigned i = 0; err == LEAL_OK && i < r.set.n_bonos; i++)
-        if (strcmp(r.bono_name[i], want) == 0 || (id != 0 && r.set.bonos[i].id == id)) {
-            c->kind = r.set.bonos[i];
-            snprintf(c->kind_name, sizeof c->kind_name, "%s",
-                     r.bono_name[i][0] ? r.bono_name[i] : want);
-            return 0;
-        }
-    return cli_error(LEAL_E_UNKNOWN_ID, CLI_EXIT_USAGE,
-                     "--kind '%s': program %u has no such bono kind; 'leal bono list --program "
-                     "%u' shows them, 'leal bono add' defines one; nothing was written",
-                     want, c->is.program_id, c->is.program_id);
+    return desk_cli_bono_kind(c->ledger, c->is.program_id, bopt(c, B_KIND), &c->kind, c->kind_name,
+                              sizeof c->kind_name);
 }
 
 static int bono_card(struct bono_cli *c)
 {
-    struct reader_options ro = {.allow_virtual = bopt(c, B_VIRTUAL) != NULL};
-    unsigned timeout = 10;
-    int64_t t;
-    leal_err err;
-    if (bopt(c, B_TIMEOUT)) {
-        if (lcli_id(bopt(c, B_TIMEOUT), &t) != LEAL_OK || t > 3600)
-            return cli_usage("bad --timeout '%s' (seconds, 1..3600)", bopt(c, B_TIMEOUT));
-        timeout = (unsigned)t;
-    }
-    if ((err = reader_open(bopt(c, B_READER), &ro, &c->reader)) != LEAL_OK)
-        return cli_fail(err, "opening the reader %s", bopt(c, B_READER) ? bopt(c, B_READER) : "");
-    if ((err = reader_wait_card(c->reader, timeout * 1000u)) != LEAL_OK)
-        return cli_fail(err, "waiting for a card on %s", reader_name(c->reader));
-    return 0;
+    return desk_cli_open_card(bopt(c, B_READER), bopt(c, B_VIRTUAL) != NULL, bopt(c, B_TIMEOUT),
+                              &c->reader);
 }
 
 static void day_text(uint32_t day, char out[16])
@@ -319,7 +258,7 @@ static int bono_sell(struct bono_cli *c)
     uint32_t day, last_day;
     leal_err err;
     int rc;
-    if ((rc = desk_today(&today, &day)) != 0 ||
+    if ((rc = desk_cli_today(&today, &day)) != 0 ||
         (rc = sale_options(c, &sessions, &price, &last_day, day)) != 0 ||
         (rc = bono_books(c)) != 0 || (rc = bono_kind(c)) != 0)
         return rc;
@@ -350,7 +289,7 @@ static int bono_use(struct bono_cli *c)
     int rc;
     if (bopt(c, B_SESSIONS) || bopt(c, B_PRICE) || bopt(c, B_EXPIRES))
         return cli_usage("leal bono use takes one session: no --sessions, --price or --expires");
-    if ((rc = desk_today(&today, &day)) != 0 || (rc = bono_books(c)) != 0 ||
+    if ((rc = desk_cli_today(&today, &day)) != 0 || (rc = bono_books(c)) != 0 ||
         (rc = bono_kind(c)) != 0 || (rc = bono_card(c)) != 0)
         return rc;
     if ((err = issuance_bono_use(&c->is, c->reader, c->kind.id, &today, c->card_id, &v)) != LEAL_OK)

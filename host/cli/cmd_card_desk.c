@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "desk_cli.h"
 #include "desk_print.h"
 #include "host/keys/passphrase.h"
 #include "host/desk/desk_issue.h"
@@ -94,53 +95,17 @@ static void desk_close(struct desk_cli *c)
 /* Ledger, keystore and program: everything but the card. */
 static int open_books(struct desk_cli *c)
 {
-    struct desk_key_request req = {.keystore_path = opt(c, O_KEYSTORE),
-                                   .passphrase_file = opt(c, O_PASSFILE),
-                                   .roles = DESK_ROLES_CARD};
-    int64_t program = 0;
-    leal_err err;
-    int rc;
-
-    if (opt(c, O_PROGRAM) && lcli_id(opt(c, O_PROGRAM), &program) != LEAL_OK)
-        return cli_usage("bad --program '%s'", opt(c, O_PROGRAM));
-    if (program > UINT32_MAX)
-        return cli_fail(LEAL_E_UNKNOWN_PROGRAM, "program %lld", (long long)program);
-    req.program_id = (uint32_t)program;
-    if ((err = desk_keys_acquire(&req, &c->dk)) != LEAL_OK)
-        return cli_desk_keys_fail(&c->dk, err, opt(c, O_PASSFILE), program);
+    const struct desk_cli_books o = {opt(c, O_KEYSTORE), opt(c, O_PASSFILE), opt(c, O_PROGRAM),
+                                     opt(c, O_DB), opt(c, O_OPERATOR)};
+    int rc = desk_cli_open_books(&o, &c->dk, &c->ledger, &c->is);
     c->keys = c->dk.keys;
-    if ((rc = lcli_open(opt(c, O_DB), &c->ledger)) != 0)
-        return rc;
-    c->is.ledger = c->ledger;
-    c->is.keys = c->keys;
-    c->is.cp = c->dk.cp;
-    c->is.program_id = c->dk.program_id;
-    c->is.operator_name = opt(c, O_OPERATOR) ? opt(c, O_OPERATOR) : getenv("USER");
-    return 0;
+    return rc;
 }
 
 static int open_card(struct desk_cli *c)
 {
-    struct reader_options ro = {.allow_virtual = opt(c, O_VIRTUAL) != NULL};
-    unsigned timeout = 10;
-    leal_err err;
-    if (opt(c, O_TIMEOUT)) {
-        int64_t t;
-        if (lcli_id(opt(c, O_TIMEOUT), &t) != LEAL_OK || t > 3600)
-            return cli_usage("bad --timeout '%s' (seconds, 1..3600)", opt(c, O_TIMEOUT));
-        timeout = (unsigned)t;
-    }
-    if ((err = reader_open(opt(c, O_READER), &ro, &c->reader)) != LEAL_OK) {
-        if (err == LEAL_E_VIRTUAL_READER)
-            return cli_fail(err,
-                            "reader %s is vsmartcard's test reader (it listens on the "
-                            "network)",
-                            opt(c, O_READER) ? opt(c, O_READER) : "");
-        return cli_fail(err, "opening the reader %s", opt(c, O_READER) ? opt(c, O_READER) : "");
-    }
-    if ((err = reader_wait_card(c->reader, timeout * 1000u)) != LEAL_OK)
-        return cli_fail(err, "waiting for a card on %s", reader_name(c->reader));
-    return 0;
+    return desk_cli_open_card(opt(c, O_READER), opt(c, O_VIRTUAL) != NULL, opt(c, O_TIMEOUT),
+                              &c->reader);
 }
 
 static const char *tech_name(enum ledger_card_tech t)

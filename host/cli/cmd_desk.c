@@ -5,7 +5,7 @@
  * reads it (host/issuance: the same verification, settlement and verdicts)
  * and shown in one line (one JSON object per line with --json); then the card
  * must leave before the next one is read. With --stdio it reads commands
- * instead (one a line: read, topup EUR, quit) and answers each in one line,
+ * instead (one a line: read, topup EUR, bono sell|use KIND, quit) and answers each in one line,
  * for a desk UI or a till. Ends on SIGINT/SIGTERM, EOF or quit (exit 0), or
  * when the reader is gone for good (exit 1). Everything goes to stdout, a
  * line at a time, flushed: a card that fails is a line and the loop goes on.
@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "desk_cli.h"
 #include "desk_print.h"
 #include "host/desk/desk_keys.h"
 #include "host/desk/desk_view.h"
@@ -69,6 +70,8 @@ static const char desk_usage[] =
     "--stdio: reads commands from standard input instead, one answer line for each:\n"
     "    read          the card in the field (waits --timeout seconds for one, default 10)\n"
     "    topup EUR     credit its purse, recorded exactly once (as 'leal card top-up')\n"
+    "    bono sell KIND  sell it a bono of that kind (name or id), as 'leal bono sell'\n"
+    "    bono use KIND   use one session of it, as 'leal bono use'\n"
     "    quit          end (so does the end of input)\n"
     "A lost reader is waited for --timeout seconds; then the desk ends with exit 1.\n";
 
@@ -332,6 +335,70 @@ static void topup_card(struct desk_loop *d, const char *amount)
         say_card_error(d, err, &v, "topping up the card");
 }
 
+/* bono sell KIND, bono use KIND: as `leal bono sell|use --kind KIND` (a sale
+ * of the kind's sessions and price, lasting its valid days), on the card in
+ * the field now, exactly once as there. */
+static void bono_card(struct desk_loop *d, const char *what, const char *kind, int *rc)
+{
+    struct rules_bono_kind k;
+    struct issuance_bono_sale sale;
+    struct issuance_card v;
+    struct rules_civil today;
+    char name[LEDGER_RULES_NAME];
+    uint32_t day;
+    bool sell = what && strcmp(what, "sell") == 0;
+    leal_err err;
+    if (kind == NULL || (!sell && (what == NULL || strcmp(what, "use") != 0))) {
+        say_error(d, LEAL_E_USAGE,
+                  "bono needs sell or use and a bono kind (its name or id): bono use 10 masajes");
+        return;
+    }
+    if ((err = desk_bono_kind_find(d->ledger, d->is.program_id, kind, &k, name, sizeof name)) ==
+        LEAL_E_UNKNOWN_ID) {
+        say_error(d, err,
+                  "program %u has no bono kind '%.64s' ('leal bono list --program %u' shows "
+                  "them); nothing was written",
+                  d->is.program_id, kind, d->is.program_id);
+        return;
+    }
+    if (err == LEAL_OK && (err = desk_today(&today, &day)) == LEAL_OK && sell &&
+        (err = desk_bono_default_sale(&k, day, &sale)) == LEAL_E_RANGE) {
+        say_error(d, err,
+                  "bono %s would last past 2149-06-06; sell it with 'leal bono sell "
+                  "--expires'",
+                  name);
+        return;
+    }
+    if (err != LEAL_OK) {
+        say_card_error(d, err, &(struct issuance_card){0}, "the bono kind");
+        return;
+    }
+    /* A bono write starts on a new connection, as a top-up: the card in the field now. */
+    reader_release(d->reader);
+    if (!command_card(d, rc))
+        return;
+    err = sell ? issuance_bono_sell(&d->is, d->reader, &sale, &v)
+               : issuance_bono_use(&d->is, d->reader, k.id, &today, 0, &v);
+    if (err == LEAL_OK)
+        say_card(d, &v, sell ? DESK_VIEW_BONO_SOLD : DESK_VIEW_BONO_USED);
+    else
+        say_card_error(d, err, &v, sell ? "selling the bono" : "using the bono");
+}
+
+/* What is left of a command line after strtok_r, without the blanks around
+ * it (a bono kind's name may hold spaces); NULL when nothing is. */
+static const char *rest_of_line(char *rest)
+{
+    size_t n;
+    if (rest == NULL)
+        return NULL;
+    rest += strspn(rest, " \t");
+    n = strlen(rest);
+    while (n > 0 && strchr(" \t\r\n", rest[n - 1]) != NULL)
+        rest[--n] = '\0';
+    return n > 0 ? rest : NULL;
+}
+
 /* One --stdio command line: 1 for quit, 0 to go on, or the exit code + 2. */
 static int run_command(struct desk_loop *d, char *line)
 {
@@ -352,8 +419,11 @@ static int run_command(struct desk_loop *d, char *line)
         reader_release(d->reader);
         if (arg == NULL || command_card(d, &rc))
             topup_card(d, arg);
+    } else if (strcmp(cmd, "bono") == 0) {
+        bono_card(d, arg, rest_of_line(save), &rc);
     } else {
-        say_error(d, LEAL_E_USAGE, "unknown command '%.64s' (read, topup EUR, quit)", cmd);
+        say_error(d, LEAL_E_USAGE,
+                  "unknown command '%.64s' (read, topup EUR, bono sell|use KIND, quit)", cmd);
     }
     /* The card stays connected for the next command (read_kept). */
     return rc ? rc + 2 : 0;
@@ -362,7 +432,7 @@ static int run_command(struct desk_loop *d, char *line)
 static int run_stdio(struct desk_loop *d)
 {
     char line[256];
-    say_event(d, "ready", "reading commands (read, topup EUR, quit) for %s",
+    say_event(d, "ready", "reading commands (read, topup EUR, bono sell|use KIND, quit) for %s",
               reader_name(d->reader));
     while (!desk_stop && fgets(line, sizeof line, stdin) != NULL) {
         int rc;
@@ -370,7 +440,8 @@ static int run_stdio(struct desk_loop *d)
             int ch;
             while ((ch = getchar()) != EOF && ch != '\n')
                 ;
-            say_error(d, LEAL_E_USAGE, "command line too long (read, topup EUR, quit)");
+            say_error(d, LEAL_E_USAGE,
+                      "command line too long (read, topup EUR, bono sell|use KIND, quit)");
             continue;
         }
         if ((rc = run_command(d, line)) == 1)

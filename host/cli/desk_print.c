@@ -66,6 +66,9 @@ void desk_print_json(const struct desk_card_view *w)
     print_bonos_json(w);
     printf(",\"bonos_settled\":%d,\"bonos_dropped\":%d,\"offline_sessions\":%lld", w->bonos_settled,
            w->bonos_dropped, (long long)w->offline_sessions);
+    if (w->bono_op)
+        printf(",\"bono\":{\"id\":%u,\"cents\":%lld,\"ledger_sessions\":%lld}", w->bono_id,
+               (long long)w->bono_cents, (long long)w->bono_held);
     if (w->has_operations)
         print_operations_json(w);
     puts("}");

@@ -10,9 +10,10 @@
 #include "keys/base/hex.h"
 
 static const char *const result_names[] = {
-    [DESK_VIEW_ISSUED] = "issued", [DESK_VIEW_REPLACED] = "replaced",
-    [DESK_VIEW_READ] = "read",     [DESK_VIEW_TOPPED_UP] = "topped-up",
-    [DESK_VIEW_SYNCED] = "synced",
+    [DESK_VIEW_ISSUED] = "issued",       [DESK_VIEW_REPLACED] = "replaced",
+    [DESK_VIEW_READ] = "read",           [DESK_VIEW_TOPPED_UP] = "topped-up",
+    [DESK_VIEW_SYNCED] = "synced",       [DESK_VIEW_BONO_SOLD] = "bono-sold",
+    [DESK_VIEW_BONO_USED] = "bono-used",
 };
 
 /* An asset's amount as people read it: euros with two decimals, other
@@ -93,6 +94,22 @@ static void bonos(struct ledger *l, const struct issuance_card *v, struct desk_c
     free(r);
 }
 
+/* The bono this contact sold or used, and its note. */
+static void bono_op(struct desk_card_view *o, const struct issuance_card *v, bool sale)
+{
+    struct desk_view_note *w = &o->notes[o->nnotes++];
+    char eur[32];
+    o->bono_op = true;
+    o->bono_id = v->bono_id;
+    o->bono_cents = v->bono_cents;
+    o->bono_held = v->bono_held;
+    asset_amount("EUR", v->bono_cents, eur, sizeof eur);
+    w->topic = "bono";
+    snprintf(w->text, sizeof w->text, "bono %u %s, %s EUR %s; the ledger holds %lld session(s)",
+             v->bono_id, sale ? "sold" : "used", eur, sale ? "paid" : "earned",
+             (long long)v->bono_held);
+}
+
 static int add_operation(void *ctx, const struct ledger_movement *m)
 {
     struct desk_card_view *o = ctx;
@@ -163,6 +180,8 @@ void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_v
     out->round_trips = v->round_trips;
     out->bytes = v->bytes;
     notes(out, v);
+    if (result == DESK_VIEW_BONO_SOLD || result == DESK_VIEW_BONO_USED)
+        bono_op(out, v, result == DESK_VIEW_BONO_SOLD);
     if (result == DESK_VIEW_READ)
         operations(l, out);
     if (snapshot)

@@ -27,8 +27,9 @@
 /* The account's newest entries a read shows ("last operations"). */
 #define DESK_VIEW_OPERATIONS 3
 /* At most one note each: recovered, dropped, synced, synced points, keys,
- * layout, bonos posted, bonos dropped, sessions used offline. */
-#define DESK_VIEW_NOTES 9
+ * layout, bonos posted, bonos dropped, sessions used offline, the bono sold
+ * or used. */
+#define DESK_VIEW_NOTES 10
 
 enum desk_view_result {
     DESK_VIEW_ISSUED,
@@ -36,6 +37,8 @@ enum desk_view_result {
     DESK_VIEW_READ,
     DESK_VIEW_TOPPED_UP,
     DESK_VIEW_SYNCED,
+    DESK_VIEW_BONO_SOLD, /* `leal desk --stdio`'s bono sell */
+    DESK_VIEW_BONO_USED, /* and bono use */
 };
 
 /* Something this contact did beyond the operation asked for, in a sentence. */
@@ -61,7 +64,8 @@ struct desk_view_operation {
 };
 
 struct desk_card_view {
-    const char *result; /* "issued", "replaced", "read", "topped-up", "synced" */
+    const char *result; /* "issued", "replaced", "read", "topped-up", "synced", "bono-sold",
+                           "bono-used" */
     int64_t card_id;
     const char *technology;         /* ledger_card_tech_name */
     char uid[2 * LEAL_MAX_UID + 1]; /* lowercase hex */
@@ -87,6 +91,11 @@ struct desk_card_view {
     int bonos_settled, bonos_dropped;
     int64_t offline_sessions;
     int64_t synced_points;
+    /* A bono sold or used: its kind, the euros (price deferred, or the
+     * revenue the session recognised) and the sessions the ledger holds after. */
+    bool bono_op;
+    uint32_t bono_id;
+    int64_t bono_cents, bono_held;
     unsigned round_trips;
     unsigned long bytes;
     struct desk_view_note notes[DESK_VIEW_NOTES];

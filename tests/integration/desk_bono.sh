@@ -145,6 +145,40 @@ check_eq "6 sessions of bono 2 where the ledger sold 5: blocked in one line, exi
 check_eq "the card blocked in the ledger, nothing posted" "blocked 5" \
     "$(q "SELECT status FROM card WHERE card_id = $ANA") $(bal "$ANA_ACC" BONO:2)"
 
+# --- leal desk --stdio: bono sell and bono use, as leal bono sell|use ------------
+"$LEAL" customer add --program 7 --name Eva >/dev/null
+"$CARDSIM" new --type desfire-ev1 --uid 04334455667788 -o "$T/eva.json" >/dev/null
+EVA=$("$LEAL" card issue --customer 4 --reader "sim:$T/eva.json" --json | json card_id)
+EVA_ACC=$(q "SELECT account_id FROM card WHERE card_id = $EVA")
+YEAR=$(date -d '+365 days' +%F)
+YEARHEX=$(printf '%04x' $(( $(date -u -d "$YEAR" +%s) / 86400 )))
+run_capture "$LEAL" desk --stdio --reader "sim:$T/eva.json" <<<"bono sell 10 masajes
+bono use 1
+bono use
+bono use nada
+bono lend 1
+quit"
+EVA_LINE="card $EVA (desfire-ev1, UID 04334455667788): account $EVA_ACC, card active, purse 0.00, points 0, stamps 0 0 0 0"
+check_eq "desk --stdio: bono sell and bono use, one answer line each" \
+    "0|ready: reading commands (read, topup EUR, bono sell|use KIND, quit) for sim:$T/eva.json
+bono-sold $EVA_LINE, taps 1; ledger agrees; bono: bono 1 sold, 45.00 EUR paid; the ledger holds 10 session(s)
+bono-used $EVA_LINE, taps 2; ledger agrees; bono: bono 1 used, 4.50 EUR earned; the ledger holds 9 session(s)
+error: bono needs sell or use and a bono kind (its name or id): bono use 10 masajes
+error: program 7 has no bono kind 'nada' ('leal bono list --program 7' shows them); nothing was written
+error: bono needs sell or use and a bono kind (its name or id): bono use 10 masajes
+bye: the desk ends" "$RC|$OUT"
+check_eq "desk --stdio: on the card: bono 1, 9 sessions, its last day a year on" \
+    "0204000000010009$YEARHEX$(printf '0%.0s' {1..48})" "$(card_file "$T/eva.json" 6)"
+check_eq "desk --stdio: Eva BONO:1 9, bonos_used 11 (Ana's 10 and this one), 40.50 deferred" \
+    "9 11 4050" \
+    "$(bal "$EVA_ACC" BONO:1) $(bal bonos_used BONO:1) $(q "SELECT deferred_cents FROM bono_holding WHERE account_id = $EVA_ACC")"
+run_capture "$LEAL" desk --stdio --json --reader "sim:$T/eva.json" <<<"bono use 10 masajes"
+check_eq "desk --stdio --json: the use's card view with its bono" \
+    "0|bono-used 3 True {\"id\": 1, \"cents\": 450, \"ledger_sessions\": 8} [{\"id\": 1, \"name\": \"10 masajes\", \"sessions\": 8, \"last_day\": \"$YEAR\"}]" \
+    "$RC|$(sed -n 2p <<<"$OUT" | json result taps agrees bono bonos)"
+run_capture "$LEAL" ledger verify
+check_eq "desk --stdio: ledger verify clean" 0 "$RC"
+
 # --- MIFARE Classic: no bonos (LAYOUT.md 4.5) ------------------------------------
 "$CARDSIM" new --type classic-1k --uid 04c0ffee -o "$T/classic.json" >/dev/null
 run_capture "$LEAL" card issue --customer 3 --reader "sim:$T/classic.json"
@@ -219,8 +253,9 @@ if pcscd_start "$T"; then
         echo insert >&3
         pcscd_wait present
         run_capture "$LEAL" card read "${PC[@]}" --json
+        # bonos_sold: Luis's 90.00 + 20.00 of bono 2 + Eva's 36.00 (desk --stdio above).
         check_eq "pcscd: the next read posts it: 20 sessions on card and ledger, agrees" \
-            "0|1 True [{\"id\": 1, \"name\": \"10 masajes\", \"sessions\": 20, \"last_day\": \"$(date -u -d '+365 days' +%F)\"}]|20 11000 0" \
+            "0|1 True [{\"id\": 1, \"name\": \"10 masajes\", \"sessions\": 20, \"last_day\": \"$(date -u -d '+365 days' +%F)\"}]|20 14600 0" \
             "$RC|$(json bonos_settled agrees bonos <<<"$OUT")|$(bal "$LUIS_ACC" BONO:1) $(bal bonos_sold EUR) $(q 'SELECT count(*) FROM card_pending_bono')"
         run_capture "$LEAL" card read "${PC[@]}" --json
         check_eq "pcscd: read again: nothing settled twice" "0|0 20" \
