@@ -109,5 +109,7 @@ int cmd_desk(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 /* `leal reconcile [accept]`: findings across cards, terminals and the ledger (cmd_reconcile.c). */
 int cmd_reconcile(int argc, char **argv);
+/* `leal settle`: settlement between the shops of a collective (cmd_settle.c). */
+int cmd_settle(int argc, char **argv);
 
 #endif

@@ -33,6 +33,7 @@ static const struct cli_command commands[] = {
     {"sync", "terminal journals: import (verified, posted exactly once), ack", cmd_sync},
     {"reconcile", "cards' counters across terminals against the ledger: findings, fraud blocked",
      cmd_reconcile},
+    {"settle", "settlement between the shops of a collective, per month", cmd_settle},
     {"desk", "the desk's card loop: every card presented read, one line each (--stdio: commands)",
      cmd_desk},
     {"qr", "customers' QR codes: issue (PNG, SVG, terminal), decode a picture, verify", cmd_qr},

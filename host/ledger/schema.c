@@ -84,6 +84,35 @@
     "ALTER TABLE bono_holding ADD COLUMN last_day INTEGER"                                         \
     " CHECK (last_day IS NULL OR last_day BETWEEN 0 AND 65535);"
 
+/* Settlement between the shops of a collective (house, issue 14,
+ * host/ledger/ledger_settle.h): the value of a point the program settles
+ * at (history kept: the newest row is the value), and each settled period:
+ * the entries it took are those with id <= upto_entry and at < end_at not
+ * taken by the period before, so an entry posted after a period closed goes
+ * to the next one. One macro, so it moves to the next number by moving one
+ * line. */
+#define SETTLE_MIGRATION                                                                           \
+    "CREATE TABLE settle_value("                                                                   \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
+    " point_value_cents INTEGER NOT NULL CHECK (point_value_cents BETWEEN 1 AND 100000),"          \
+    " at INTEGER NOT NULL,"                                                                        \
+    " operator TEXT NOT NULL CHECK (operator <> '')) STRICT;"                                      \
+    "CREATE INDEX settle_value_program ON settle_value(program_id, id);"                           \
+    "CREATE TABLE settlement("                                                                     \
+    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
+    " period TEXT NOT NULL CHECK (length(period) = 7),"                                            \
+    " end_at INTEGER NOT NULL,"                                                                    \
+    " upto_entry INTEGER NOT NULL CHECK (upto_entry >= 0),"                                        \
+    " point_value_cents INTEGER NOT NULL CHECK (point_value_cents >= 1),"                          \
+    " at INTEGER NOT NULL,"                                                                        \
+    " operator TEXT NOT NULL CHECK (operator <> ''),"                                              \
+    " PRIMARY KEY (program_id, period)) STRICT, WITHOUT ROWID;"                                    \
+    "CREATE TRIGGER settlement_closed_u BEFORE UPDATE ON settlement"                               \
+    " BEGIN SELECT RAISE(ABORT, 'a settled period is closed'); END;"                               \
+    "CREATE TRIGGER settlement_closed_d BEFORE DELETE ON settlement"                               \
+    " BEGIN SELECT RAISE(ABORT, 'a settled period is closed'); END;"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -498,6 +527,7 @@ static const char *const migrations[] = {
     SYNC_MIGRATION,          /* 14 -> 15 */
     RECONCILE_MIGRATION,     /* 15 -> 16 */
     BONO_LAST_DAY_MIGRATION, /* 16 -> 17 */
+    SETTLE_MIGRATION,        /* 17 -> 18 */
 };
 
 int schema_count(void)

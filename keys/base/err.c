@@ -246,6 +246,13 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_SYNC_CONFLICT, "terminal journal entry differs from the one the host took with the "
                             "same terminal, epoch and sequence (a wiped storage or a forgery)"),
     E(LEAL_E_SYNC_NOTHING, "nothing taken from this terminal yet: import its journal first"),
+    E(LEAL_E_SETTLE_NOT_COLLECTIVE,
+      "settlement is between the shops of a collective program; this program is not one"),
+    E(LEAL_E_SETTLE_NO_VALUE, "the program has no point value for settlement; set it first "
+                              "('leal settle value --program ID --point-value EUR')"),
+    E(LEAL_E_SETTLE_OPEN, "the period has not ended yet; settle it once it has (--preview "
+                          "shows it so far)"),
+    E(LEAL_E_SETTLE_ORDER, "a later period is already settled; periods are settled in order"),
     E(LEAL_E_QR_MALFORMED, "not a leal QR code (or a damaged one); scan it again or ask the "
                            "customer for their card"),
     E(LEAL_E_QR_TRUNCATED, "QR code is cut short; scan the whole code again"),

@@ -203,6 +203,12 @@ typedef enum leal_err {
     LEAL_E_SYNC_CONFLICT = 481,
     LEAL_E_SYNC_NOTHING = 482,
 
+    /* 530..539: settlement between the shops of a collective (host/ledger/ledger_settle.h) */
+    LEAL_E_SETTLE_NOT_COLLECTIVE = 530,
+    LEAL_E_SETTLE_NO_VALUE = 531,
+    LEAL_E_SETTLE_OPEN = 532,
+    LEAL_E_SETTLE_ORDER = 533,
+
     /* 540..549: QR tokens (cardlayout/qr/qr_token.h) */
     LEAL_E_QR_MALFORMED = 540,
     LEAL_E_QR_TRUNCATED = 541,
