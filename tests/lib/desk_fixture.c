@@ -177,3 +177,29 @@ void desk_fixture_post_points(struct fixture *f, int64_t account, int64_t points
     e.lines = lines;
     assert_int_equal(ledger_post(f->ledger, &e, &id, &replayed), LEAL_OK);
 }
+
+const struct cardsim_tear desk_fixture_tear_ways[DESK_FIXTURE_TEAR_WAYS] = {
+    {.point = CARDSIM_TEAR_BEFORE_COMMAND},
+    {.point = CARDSIM_TEAR_BEFORE_ANSWER},
+    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 0},
+    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 1},
+    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 2},
+    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 3},
+    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 4},
+};
+
+void desk_fixture_tear_arm(struct reader *r, size_t way, unsigned n)
+{
+    struct cardsim_tear tear = desk_fixture_tear_ways[way];
+    tear.after = n;
+    cardsim_set_tear(reader_sim_card(r), &tear);
+}
+
+bool desk_fixture_tear_fired(struct reader *r)
+{
+    struct cardsim_tear none = {.point = CARDSIM_TEAR_NONE};
+    bool fired = cardsim_torn(reader_sim_card(r));
+    cardsim_set_tear(reader_sim_card(r), &none);
+    assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+    return fired;
+}

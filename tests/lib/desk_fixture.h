@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host/cardsim/cardsim.h"
 #include "host/issuance/issuance.h"
 
 struct fixture {
@@ -57,5 +58,17 @@ void desk_fixture_copy(const char *from, const char *to);
  * operator "test"); returns how many events its history has. */
 int desk_fixture_card_event(struct fixture *f, int64_t card, enum ledger_card_status status,
                             const char *why);
+
+/* The ways a DESFire exchange tears in the sweeps over every exchange: power
+ * lost before the card's command, its answer lost, or power lost inside a
+ * commit after 0..4 of its steps (0: nothing written; 1: the commit record;
+ * 1 + k: k files applied). */
+#define DESK_FIXTURE_TEAR_WAYS 7
+extern const struct cardsim_tear desk_fixture_tear_ways[DESK_FIXTURE_TEAR_WAYS];
+/* r's card set to tear the way `way` at its exchange n. */
+void desk_fixture_tear_arm(struct reader *r, size_t way, unsigned n);
+/* After the operation: whether the tear fired; the tear is disarmed and the
+ * card is back in the field (asserted). */
+bool desk_fixture_tear_fired(struct reader *r);
 
 #endif

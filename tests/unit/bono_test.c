@@ -156,16 +156,6 @@ static void test_use_refused_after_last_day(void **state)
     reader_close(r);
 }
 
-static const struct cardsim_tear tear_ways[] = {
-    {.point = CARDSIM_TEAR_BEFORE_COMMAND},
-    {.point = CARDSIM_TEAR_BEFORE_ANSWER},
-    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 0},
-    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 1},
-    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 2},
-    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 3},
-    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 4},
-};
-
 /* The sale torn at each of its 12 exchanges, each way: the next read finds
  * the card with the bono (the intent posted by that read: exactly once) or
  * without it (the intent dropped, or none was recorded yet), card and
@@ -174,9 +164,8 @@ static void test_sale_torn_at_every_exchange(void **state)
 {
     struct fixture *f = *state;
     unsigned outcome[3] = {0, 0, 0}; /* before the intent, dropped, posted by the read */
-    for (size_t w = 0; w < sizeof tear_ways / sizeof tear_ways[0]; w++) {
+    for (size_t w = 0; w < DESK_FIXTURE_TEAR_WAYS; w++) {
         for (unsigned n = 1;; n++) {
-            struct cardsim_tear tear = tear_ways[w];
             struct issuance_card out, view;
             char name[32];
             int64_t account, sessions, deferred;
@@ -186,13 +175,9 @@ static void test_sale_torn_at_every_exchange(void **state)
             snprintf(name, sizeof name, "torn %zu %u", w, n);
             account = desk_fixture_customer(f, name);
             r = issue(f, account, &out);
-            tear.after = n;
-            cardsim_set_tear(reader_sim_card(r), &tear);
+            desk_fixture_tear_arm(r, w, n);
             err = issuance_bono_sell(&f->is, r, &sale45, &view);
-            fired = cardsim_torn(reader_sim_card(r));
-            tear.point = CARDSIM_TEAR_NONE;
-            cardsim_set_tear(reader_sim_card(r), &tear);
-            assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+            fired = desk_fixture_tear_fired(r);
             if (!fired) {
                 assert_int_equal(err, LEAL_OK);
                 assert_int_equal(n, 13);
@@ -252,9 +237,8 @@ static void test_use_torn_at_every_exchange(void **state)
 {
     struct fixture *f = *state;
     unsigned outcome[3] = {0, 0, 0}; /* before the intent, dropped, posted by the read */
-    for (size_t w = 0; w < sizeof tear_ways / sizeof tear_ways[0]; w++) {
+    for (size_t w = 0; w < DESK_FIXTURE_TEAR_WAYS; w++) {
         for (unsigned n = 1;; n++) {
-            struct cardsim_tear tear = tear_ways[w];
             struct issuance_card out, view;
             char name[32];
             int64_t account, sessions, deferred;
@@ -265,13 +249,9 @@ static void test_use_torn_at_every_exchange(void **state)
             account = desk_fixture_customer(f, name);
             r = issue(f, account, &out);
             assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &out), LEAL_OK);
-            tear.after = n;
-            cardsim_set_tear(reader_sim_card(r), &tear);
+            desk_fixture_tear_arm(r, w, n);
             err = issuance_bono_use(&f->is, r, 1, &today, 0, &view);
-            fired = cardsim_torn(reader_sim_card(r));
-            tear.point = CARDSIM_TEAR_NONE;
-            cardsim_set_tear(reader_sim_card(r), &tear);
-            assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+            fired = desk_fixture_tear_fired(r);
             if (!fired) {
                 assert_int_equal(err, LEAL_OK);
                 assert_int_equal(n, 13);

@@ -436,19 +436,6 @@ static bool pending(struct fixture *f, int64_t card)
     return found;
 }
 
-/* Every way the virtual card tears a DESFire exchange: the command lost, its
- * answer lost, or power lost inside a commit after 0..4 of its steps (0:
- * nothing written; 1: the commit record; 1 + k: k files applied). */
-static const struct cardsim_tear tear_ways[] = {
-    {.point = CARDSIM_TEAR_BEFORE_COMMAND},
-    {.point = CARDSIM_TEAR_BEFORE_ANSWER},
-    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 0},
-    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 1},
-    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 2},
-    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 3},
-    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 4},
-};
-
 /* A top-up torn at every exchange, each way the card tears, then the card is
  * tapped again: the ledger holds the top-up's intent from the moment the card
  * may be credited (after the read's 8 exchanges and the top-up's select,
@@ -474,18 +461,13 @@ static void test_topup_torn_at_every_exchange(void **state)
     expected = 100;
     taps = view.taps;
     assert_int_equal(taps, 1);
-    for (size_t w = 0; w < sizeof tear_ways / sizeof tear_ways[0]; w++) {
+    for (size_t w = 0; w < DESK_FIXTURE_TEAR_WAYS; w++) {
         for (unsigned n = 1;; n++) {
-            struct cardsim_tear tear = tear_ways[w];
             leal_err err;
             bool fired;
-            tear.after = n;
-            cardsim_set_tear(reader_sim_card(r), &tear);
+            desk_fixture_tear_arm(r, w, n);
             err = issuance_topup(&f->is, r, 100, &view);
-            fired = cardsim_torn(reader_sim_card(r));
-            tear.point = CARDSIM_TEAR_NONE;
-            cardsim_set_tear(reader_sim_card(r), &tear);
-            assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+            fired = desk_fixture_tear_fired(r);
             if (!fired) {
                 /* Past the last exchange: an untorn top-up. */
                 assert_int_equal(err, LEAL_OK);
@@ -1318,20 +1300,15 @@ static void test_sync_torn_at_every_exchange(void **state)
     r = desk_fixture_open_card(f);
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     card = out.card_id;
-    for (size_t w = 0; w < sizeof tear_ways / sizeof tear_ways[0]; w++) {
+    for (size_t w = 0; w < DESK_FIXTURE_TEAR_WAYS; w++) {
         for (unsigned n = 1;; n++) {
-            struct cardsim_tear tear = tear_ways[w];
             leal_err err;
             bool fired;
             snprintf(request, sizeof request, "hand:%u", ++k);
             desk_fixture_post_points(f, f->account, 10, request);
-            tear.after = n;
-            cardsim_set_tear(reader_sim_card(r), &tear);
+            desk_fixture_tear_arm(r, w, n);
             err = issuance_sync(&f->is, r, &view);
-            fired = cardsim_torn(reader_sim_card(r));
-            tear.point = CARDSIM_TEAR_NONE;
-            cardsim_set_tear(reader_sim_card(r), &tear);
-            assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+            fired = desk_fixture_tear_fired(r);
             if (!fired) {
                 assert_int_equal(err, LEAL_OK);
                 assert_int_equal(n, 13);

@@ -208,16 +208,6 @@ static void test_unknown_version_refused(void **state)
     reader_close(r);
 }
 
-static const struct cardsim_tear tear_ways[] = {
-    {.point = CARDSIM_TEAR_BEFORE_COMMAND},
-    {.point = CARDSIM_TEAR_BEFORE_ANSWER},
-    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 0},
-    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 1},
-    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 2},
-    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 3},
-    {.point = CARDSIM_TEAR_INSIDE_COMMIT, .commit_step = 4},
-};
-
 /* The upgrade torn at each of the read's 14 exchanges, each way: the next
  * read finds a version-1 card (upgraded then: 14 RT, or 16 when the torn one
  * left its file), or the version-2 card the commit made (9 RT); never
@@ -226,9 +216,8 @@ static void test_upgrade_torn_at_every_exchange(void **state)
 {
     struct fixture *f = *state;
     unsigned outcome[3] = {0, 0, 0}; /* redone, redone over a left file, committed */
-    for (size_t w = 0; w < sizeof tear_ways / sizeof tear_ways[0]; w++) {
+    for (size_t w = 0; w < DESK_FIXTURE_TEAR_WAYS; w++) {
         for (unsigned n = 1;; n++) {
-            struct cardsim_tear tear = tear_ways[w];
             struct issuance_card out, view;
             char name[32];
             int64_t account;
@@ -239,13 +228,9 @@ static void test_upgrade_torn_at_every_exchange(void **state)
             account = desk_fixture_customer(f, name);
             r = issue(f, account, &out);
             set_state_version(f, r, LAYOUT_VERSION, true);
-            tear.after = n;
-            cardsim_set_tear(reader_sim_card(r), &tear);
+            desk_fixture_tear_arm(r, w, n);
             err = issuance_read(&f->is, r, &view);
-            fired = cardsim_torn(reader_sim_card(r));
-            tear.point = CARDSIM_TEAR_NONE;
-            cardsim_set_tear(reader_sim_card(r), &tear);
-            assert_int_equal(reader_wait_card(r, 0), LEAL_OK);
+            fired = desk_fixture_tear_fired(r);
             if (!fired) {
                 assert_int_equal(err, LEAL_OK);
                 assert_int_equal(n, 15);
