@@ -480,6 +480,18 @@ static leal_err entry_insert(struct ledger *l, const struct ledger_entry *e, con
         id);
 }
 
+/* Sessions of a bono kind on a customer's account always have its holding
+ * (host/ledger/ledger_bono.h; ledger verify checks both ways), also when
+ * they come from a manual post: made with nothing deferred if missing. */
+static leal_err bono_holding_of(struct ledger *l, const struct ledger_line *ln)
+{
+    return store_write(l,
+                       "INSERT INTO bono_holding(account_id, bono_id, deferred_cents) VALUES (?1, "
+                       "CAST(substr(?2, 6) AS INTEGER), 0) ON CONFLICT (account_id, bono_id) DO "
+                       "NOTHING",
+                       SVALS(SV_I64(ln->account_id), SV_TEXT(ln->asset)), NULL);
+}
+
 /* One line of entry entry_id: its row, its balance moved, its point lots. */
 static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t i,
                           int64_t entry_id, int64_t at)
@@ -516,6 +528,8 @@ static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t
                       (long long)bs->v, ln->asset);
         return LEAL_E_INSUFFICIENT_FUNDS;
     }
+    if (strncmp(ln->asset, "BONO:", 5) == 0)
+        return bono_holding_of(l, ln);
     if (strcmp(ln->asset, "PTS") != 0)
         return LEAL_OK;
     return ln->amount > 0 ? lots_credit(l, e, ln, line_id, at) : lots_debit(l, e, ln, line_id);
