@@ -127,25 +127,23 @@ static void line(struct ledger_line *ln, int64_t account, const char *asset, int
 
 /* A sale's euros deferred on the account's holding of the kind, and its
  * last day as the file the card took says (the later one, or none, when the
- * card already held that kind: bono_file_add). */
+ * card already held that kind: bono_file_add). An intent whose file does not
+ * hold the kind (made by hand, not by the desk) leaves the last day unknown
+ * (NULL), for the card's next desk read to record. */
 static leal_err holding_sold(struct ledger *l, int64_t account, const struct ledger_bono_intent *p)
 {
     struct bono_file f;
-    int slot;
-    leal_err err = bono_file_decode(p->file_after, BONO_FILE_LEN, &f);
-    if (err != LEAL_OK || (slot = bono_file_find(&f, p->bono_id)) < 0) {
-        store_set_msg(l, "the bono file of card %lld's sale does not hold bono %u",
-                      (long long)p->card_id, p->bono_id);
-        return LEAL_E_ARG;
-    }
-    return store_write(
-        l,
-        "INSERT INTO bono_holding(account_id, bono_id, deferred_cents, last_day) "
-        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, bono_id) DO UPDATE SET "
-        "deferred_cents = deferred_cents + excluded.deferred_cents, last_day = "
-        "excluded.last_day",
-        SVALS(SV_I64(account), SV_I64(p->bono_id), SV_I64(p->cents), SV_I64(f.slot[slot].last_day)),
-        NULL);
+    int slot = -1;
+    if (bono_file_decode(p->file_after, BONO_FILE_LEN, &f) == LEAL_OK)
+        slot = bono_file_find(&f, p->bono_id);
+    return store_write(l,
+                       "INSERT INTO bono_holding(account_id, bono_id, deferred_cents, last_day) "
+                       "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, bono_id) DO UPDATE SET "
+                       "deferred_cents = deferred_cents + excluded.deferred_cents, last_day = "
+                       "excluded.last_day",
+                       SVALS(SV_I64(account), SV_I64(p->bono_id), SV_I64(p->cents),
+                             slot < 0 ? SV_NULL : SV_I64(f.slot[slot].last_day)),
+                       NULL);
 }
 
 /* The entry of a settled intent (ledger_bono.h) and the deferred euros it moves. */
