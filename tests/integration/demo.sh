@@ -39,8 +39,10 @@ check_match "the demo's kiosk status: its journal" "^journal +1 of 2048 slots us
 EARN=23
 if [ "$(TZ=Europe/Madrid date +%u)" = 2 ] && [ "$(TZ=Europe/Madrid date +%-H)" -ge 16 ] &&
     [ "$(TZ=Europe/Madrid date +%-H)" -lt 20 ]; then EARN=46; fi
-check_match "the demo's kiosk: Ana's card earns $EARN points offline (75 on the card)" \
-    "^card [0-9]{12} earn: \+$EARN points, 75 -> $((75 + EARN))$" "$OUT"
+check_match "the demo's package carries one card's host changes (Ana's online sale and refund)" \
+    "^wrote terminal package .*, 1 cards with host changes, " "$OUT"
+check_match "the demo's kiosk: Ana's card earns $EARN points offline and takes the host's 24-7 (75 on the card)" \
+    "^card [0-9]{12} earn: \+$EARN points, 75 -> $((75 + EARN + 24 - 7))$" "$OUT"
 check_match "the demo's kiosk: and pays 3,00 from her purse" "^card [0-9]{12} pay: paid 3.00, 29.50 euros left$" "$OUT"
 check_match "the demo's kiosk exports its journal: the epoch and the two taps" "^exported 3 entries \(terminal 1, epoch [0-9]+, sequences 1 to 3\) to " "$OUT"
 check_match "the demo's host takes the kiosk's journal: the earn and the payment posted" \
