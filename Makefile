@@ -119,6 +119,12 @@ $(O)/tests/replay/%: $(O)/obj/tests/fuzz/%.o $(O)/obj/tests/fuzz/replay.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lutil
 
+# fuzz_sync_import's ledger is bench_sync's (tests/lib/sync_ledger.c), linked before the library.
+$(O)/tests/replay/fuzz_sync_import: $(O)/obj/tests/fuzz/fuzz_sync_import.o \
+		$(O)/obj/tests/fuzz/replay.o $(call obj,tests/lib/sync_ledger.c) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lutil
+
 $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(call obj,$(TESTLIB_SRC)) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lutil
@@ -172,6 +178,10 @@ $(FUZZ_O)/obj/%.o: %.c
 $(FUZZ_LIB): $(patsubst %.c,$(FUZZ_O)/obj/%.o,$(FS_SRC) $(HOSTED_LIB_SRC))
 	rm -f $@ && ar rcs $@ $^
 $(FUZZ_O)/bin/%: $(FUZZ_O)/obj/tests/fuzz/%.o $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS) -lutil
+$(FUZZ_O)/bin/fuzz_sync_import: $(FUZZ_O)/obj/tests/fuzz/fuzz_sync_import.o \
+		$(FUZZ_O)/obj/tests/lib/sync_ledger.o $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS) -lutil
 fuzz-build: $(FUZZ_BINS)

@@ -22,6 +22,7 @@
 #include "keys/derive.h"
 #include "keys/hosted/provider_openssl.h"
 #include "tests/lib/journal_gen.h"
+#include "tests/lib/sync_ledger.h"
 
 #define PROGRAM 7
 #define CUSTOMERS 1000
@@ -48,83 +49,6 @@ static _Noreturn void fail(const char *what, leal_err err)
 {
     fprintf(stderr, "bench_sync: %s: %s\n", what, leal_strerror(err));
     exit(1);
-}
-
-/* The chain: one program, 10 stores, the terminals, carded customers with
- * euros on their accounts to pay from. */
-static leal_err ledger_setup(struct ledger *l, unsigned terminals)
-{
-    struct ledger_program p = {0};
-    int64_t id, store = 0, cash, adjust;
-    leal_err err;
-    p.id = PROGRAM;
-    snprintf(p.code, sizeof p.code, "chain");
-    snprintf(p.name, sizeof p.name, "Chain");
-    p.kind = LEDGER_PROGRAM_CHAIN;
-    p.points_per_euro_milli = 1000;
-    if ((err = ledger_program_create(l, &p, &id)) != LEAL_OK ||
-        (err = ledger_program_account(l, PROGRAM, "cash", &cash)) != LEAL_OK ||
-        (err = ledger_program_account(l, PROGRAM, "adjustments", &adjust)) != LEAL_OK ||
-        (err = ledger_batch_begin(l)) != LEAL_OK)
-        return err;
-    for (unsigned t = 0; err == LEAL_OK && t < terminals; t++) {
-        char code[16];
-        snprintf(code, sizeof code, "s%u", t / 5);
-        if (t % 5 == 0)
-            err = ledger_store_add(l, PROGRAM, code, code, "Europe/Madrid", &store);
-        if (err == LEAL_OK)
-            err = ledger_terminal_add(l, store, code, &id);
-    }
-    for (int c = 0; err == LEAL_OK && c < CUSTOMERS; c++) {
-        struct ledger_customer cu = {0};
-        struct ledger_card card = {0};
-        struct ledger_line lines[4] = {{0}};
-        struct ledger_entry e = {0};
-        char req[32];
-        int64_t cid, account, entry;
-        bool rep;
-        cu.program_id = PROGRAM;
-        snprintf(cu.name, sizeof cu.name, "c%d", c);
-        if ((err = ledger_customer_add(l, &cu, &cid, &account)) != LEAL_OK)
-            break;
-        card.card_id = FIRST_CARD + c;
-        card.account_id = account;
-        card.uid_len = 7;
-        memcpy(card.uid, "\x04\x11\x22\x33\x44\x55\x66", 7);
-        card.uid[6] = (uint8_t)c;
-        card.tech = LEDGER_TECH_DESFIRE_EV2;
-        card.status = LEDGER_CARD_ACTIVE;
-        card.keyset_version = 1;
-        card.layout_version = 1;
-        if ((err = ledger_card_add(l, &card)) != LEAL_OK)
-            break;
-        lines[0].account_id = account;
-        lines[0].amount = 50000;
-        lines[1].account_id = cash;
-        lines[1].amount = -50000;
-        lines[2].account_id = account;
-        lines[2].amount = 1000;
-        lines[3].account_id = adjust;
-        lines[3].amount = -1000;
-        snprintf(lines[0].asset, sizeof lines[0].asset, "EUR");
-        snprintf(lines[1].asset, sizeof lines[1].asset, "EUR");
-        snprintf(lines[2].asset, sizeof lines[2].asset, "PTS");
-        snprintf(lines[3].asset, sizeof lines[3].asset, "PTS");
-        snprintf(req, sizeof req, "seed-%d", c);
-        e.program_id = PROGRAM;
-        e.kind = "topup";
-        e.request_id = req;
-        e.operator_name = "bench";
-        e.reason = "seed";
-        e.nlines = 4;
-        e.lines = lines;
-        err = ledger_post(l, &e, &entry, &rep);
-    }
-    if (err != LEAL_OK) {
-        ledger_batch_rollback(l);
-        return err;
-    }
-    return ledger_batch_commit(l);
 }
 
 /* A terminal's week: earns, purse payments, stamps, redeems and voids on
@@ -222,7 +146,12 @@ int main(void)
         (err = keyset_current(ks, PROGRAM, KEY_ROLE_JOURNAL_MAC, &kv)) != LEAL_OK)
         fail("keys", err);
     snprintf(path, sizeof path, "%s/ledger.db", dir);
-    if ((err = ledger_open(path, &l)) != LEAL_OK || (err = ledger_setup(l, terminals)) != LEAL_OK)
+    /* The chain: 10 stores, the terminals, 1,000 carded customers with
+     * euros and points on their accounts to pay and redeem from. */
+    if ((err = sync_ledger_make(path,
+                                &(struct sync_ledger_spec){"chain", LEDGER_PROGRAM_CHAIN, terminals,
+                                                           CUSTOMERS, FIRST_CARD, 50000, 1000},
+                                &l)) != LEAL_OK)
         fail("ledger", err);
     snprintf(path, sizeof path, "%s/rows.csv", dir);
     if ((f = fopen(path, "w")) == NULL)

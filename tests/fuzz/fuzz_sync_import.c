@@ -19,6 +19,7 @@
 #include "host/ledger/ledger.h"
 #include "host/sync/sync.h"
 #include "keys/hosted/provider_openssl.h"
+#include "tests/lib/sync_ledger.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,40 +51,13 @@ static void must(leal_err err)
 
 static void setup(void)
 {
-    struct ledger_program p = {0};
     char path[64];
-    int64_t id, store;
     if (mkdtemp(dir) == NULL)
         abort();
     atexit(cleanup);
     snprintf(path, sizeof path, "%s/ledger.db", dir);
-    must(ledger_open(path, &ledger));
-    p.id = PROGRAM;
-    snprintf(p.code, sizeof p.code, "f");
-    snprintf(p.name, sizeof p.name, "F");
-    p.kind = LEDGER_PROGRAM_SINGLE;
-    p.points_per_euro_milli = 1000;
-    must(ledger_program_create(ledger, &p, &id));
-    must(ledger_store_add(ledger, PROGRAM, "s", "S", "Europe/Madrid", &store));
-    must(ledger_terminal_add(ledger, store, "t", &id));
-    for (int i = 0; i < 2; i++) {
-        struct ledger_customer c = {0};
-        struct ledger_card card = {0};
-        int64_t cid, account;
-        c.program_id = PROGRAM;
-        snprintf(c.name, sizeof c.name, "c%d", i);
-        must(ledger_customer_add(ledger, &c, &cid, &account));
-        card.card_id = 1001 + i;
-        card.account_id = account;
-        card.uid_len = 4;
-        memcpy(card.uid, "\x04\xa2\x19\x5c", 4);
-        card.uid[3] = (uint8_t)i;
-        card.tech = LEDGER_TECH_DESFIRE_EV2;
-        card.status = LEDGER_CARD_ACTIVE;
-        card.keyset_version = 1;
-        card.layout_version = 1;
-        must(ledger_card_add(ledger, &card));
-    }
+    must(sync_ledger_make(
+        path, &(struct sync_ledger_spec){"f", LEDGER_PROGRAM_SINGLE, 1, 2, 1001, 0, 0}, &ledger));
     /* The fixed journal master, version 1, issuer 1. */
     keys.issuer_id = 1;
     keys.nprograms = 1;
