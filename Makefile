@@ -119,9 +119,10 @@ $(O)/tests/replay/%: $(O)/obj/tests/fuzz/%.o $(O)/obj/tests/fuzz/replay.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lutil
 
-# fuzz_sync_import's ledger is bench_sync's (tests/lib/sync_ledger.c), linked before the library.
+# fuzz_sync_import's ledger is bench_sync's (tests/lib/sync_ledger.c, ledger_cards.c), linked before
+# the library.
 $(O)/tests/replay/fuzz_sync_import: $(O)/obj/tests/fuzz/fuzz_sync_import.o \
-		$(O)/obj/tests/fuzz/replay.o $(call obj,tests/lib/sync_ledger.c) $(LIB)
+		$(O)/obj/tests/fuzz/replay.o $(call obj,tests/lib/sync_ledger.c tests/lib/ledger_cards.c) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lutil
 
@@ -181,7 +182,7 @@ $(FUZZ_O)/bin/%: $(FUZZ_O)/obj/tests/fuzz/%.o $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS) -lutil
 $(FUZZ_O)/bin/fuzz_sync_import: $(FUZZ_O)/obj/tests/fuzz/fuzz_sync_import.o \
-		$(FUZZ_O)/obj/tests/lib/sync_ledger.o $(FUZZ_LIB)
+		$(FUZZ_O)/obj/tests/lib/sync_ledger.o $(FUZZ_O)/obj/tests/lib/ledger_cards.o $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS) -lutil
 fuzz-build: $(FUZZ_BINS)

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tests/lib/ledger_cards.h"
+
 /* The account's seed: euros from cash, points from adjustments. */
 static leal_err seed(struct ledger *l, const struct sync_ledger_spec *s, int64_t account, int c)
 {
@@ -45,30 +47,12 @@ static leal_err seed(struct ledger *l, const struct sync_ledger_spec *s, int64_t
     return ledger_post(l, &e, &entry, &rep);
 }
 
+/* Customer c with card first_card + c, seeded. */
 static leal_err customer(struct ledger *l, const struct sync_ledger_spec *s, int c)
 {
-    struct ledger_customer cu;
-    struct ledger_card card;
-    int64_t cid, account;
-    leal_err err;
-    memset(&cu, 0, sizeof cu);
-    cu.program_id = SYNC_LEDGER_PROGRAM;
-    snprintf(cu.name, sizeof cu.name, "c%d", c);
-    if ((err = ledger_customer_add(l, &cu, &cid, &account)) != LEAL_OK)
-        return err;
-    memset(&card, 0, sizeof card);
-    card.card_id = s->first_card + c;
-    card.account_id = account;
-    card.uid_len = 7;
-    memcpy(card.uid, "\x04\x11\x22\x33\x44\x55\x66", 7);
-    card.uid[6] = (uint8_t)c;
-    card.tech = LEDGER_TECH_DESFIRE_EV2;
-    card.status = LEDGER_CARD_ACTIVE;
-    card.keyset_version = 1;
-    card.layout_version = 1;
-    if ((err = ledger_card_add(l, &card)) != LEAL_OK)
-        return err;
-    return seed(l, s, account, c);
+    int64_t account;
+    leal_err err = ledger_fixture_customer(l, SYNC_LEDGER_PROGRAM, s->first_card + c, c, &account);
+    return err == LEAL_OK ? seed(l, s, account, c) : err;
 }
 
 static leal_err fill(struct ledger *l, const struct sync_ledger_spec *s)

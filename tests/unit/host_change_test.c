@@ -28,6 +28,7 @@
 #include "keys/hosted/provider_openssl.h"
 #include "tests/lib/desk_fixture.h"
 #include "tests/lib/journal_gen.h"
+#include "tests/lib/ledger_cards.h"
 #include "tests/lib/till.h"
 
 #define PROGRAM 7
@@ -111,14 +112,7 @@ static void ledger_card(struct fixture *f, struct ledger_card *card, int64_t *ad
     /* The card, with its 25 points, as the desk left it in the ledger. */
     till_make_desfire(f, 0, 0);
     till_read_desfire(f, &v);
-    card->card_id = (int64_t)TILL_CARD_ID;
-    card->account_id = f->account;
-    card->uid_len = 7;
-    memcpy(card->uid, "\x04\x11\x22\x33\x44\x55\x66", 7);
-    card->tech = LEDGER_TECH_DESFIRE_EV1;
-    card->status = LEDGER_CARD_ACTIVE;
-    card->keyset_version = 1;
-    card->layout_version = 1;
+    ledger_fixture_card_init(card, (int64_t)TILL_CARD_ID, f->account, LEDGER_TECH_DESFIRE_EV1);
     card->last_counter = v.taps;
     assert_int_equal(ledger_card_add(f->ledger, card), LEAL_OK);
     post(f, "PTS", 25, "points_issued", "card:seed");

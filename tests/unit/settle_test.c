@@ -31,6 +31,7 @@
 #include "keys/derive.h"
 #include "keys/hosted/provider_openssl.h"
 #include "tests/lib/journal_gen.h"
+#include "tests/lib/ledger_cards.h"
 #include "tests/lib/testutil.h"
 
 #define PROGRAM 9
@@ -91,24 +92,7 @@ static int setup(void **state)
         assert_int_equal(ledger_terminal_add(f->l, f->store[s], code, &id), LEAL_OK);
         assert_int_equal(id, s + 1);
     }
-    for (int i = 0; i < NCUST; i++) {
-        struct ledger_customer c = {0};
-        struct ledger_card card = {0};
-        int64_t cid;
-        c.program_id = PROGRAM;
-        snprintf(c.name, sizeof c.name, "c%d", i);
-        assert_int_equal(ledger_customer_add(f->l, &c, &cid, &f->acct[i]), LEAL_OK);
-        card.card_id = 3000 + i;
-        card.account_id = f->acct[i];
-        card.uid_len = 7;
-        memcpy(card.uid, "\x04\x11\x22\x33\x44\x55\x00", 7);
-        card.uid[6] = (uint8_t)i;
-        card.tech = LEDGER_TECH_DESFIRE_EV2;
-        card.status = LEDGER_CARD_ACTIVE;
-        card.keyset_version = 1;
-        card.layout_version = 1;
-        assert_int_equal(ledger_card_add(f->l, &card), LEAL_OK);
-    }
+    assert_int_equal(ledger_fixture_cards(f->l, PROGRAM, 3000, NCUST, f->acct), LEAL_OK);
     assert_int_equal(ledger_program_account(f->l, PROGRAM, "cash", &f->cash), LEAL_OK);
     f->rules = calloc(1, sizeof *f->rules);
     assert_int_equal(ledger_rules_load(f->l, PROGRAM, f->rules, &version), LEAL_OK);

@@ -22,6 +22,7 @@
 #include "keys/derive.h"
 #include "keys/hosted/provider_openssl.h"
 #include "tests/lib/journal_gen.h"
+#include "tests/lib/ledger_cards.h"
 #include "tests/lib/testutil.h"
 
 #define PROGRAM 7
@@ -78,24 +79,7 @@ static int setup(void **state)
     assert_int_equal(ledger_store_add(f->l, PROGRAM, "c", "C", "Europe/Madrid", &store), LEAL_OK);
     assert_int_equal(ledger_terminal_add(f->l, store, "t1", &id), LEAL_OK);
     assert_int_equal(ledger_terminal_add(f->l, store, "t2", &id), LEAL_OK);
-    for (int i = 0; i < 2; i++) {
-        struct ledger_customer c = {0};
-        struct ledger_card card = {0};
-        int64_t cid;
-        c.program_id = PROGRAM;
-        snprintf(c.name, sizeof c.name, "c%d", i);
-        assert_int_equal(ledger_customer_add(f->l, &c, &cid, &f->acct[i]), LEAL_OK);
-        card.card_id = 1001 + i;
-        card.account_id = f->acct[i];
-        card.uid_len = 7;
-        memcpy(card.uid, "\x04\x11\x22\x33\x44\x55\x66", 7);
-        card.uid[6] = (uint8_t)i;
-        card.tech = LEDGER_TECH_DESFIRE_EV2;
-        card.status = LEDGER_CARD_ACTIVE;
-        card.keyset_version = 1;
-        card.layout_version = 1;
-        assert_int_equal(ledger_card_add(f->l, &card), LEAL_OK);
-    }
+    assert_int_equal(ledger_fixture_cards(f->l, PROGRAM, 1001, 2, f->acct), LEAL_OK);
     assert_int_equal(ledger_program_account(f->l, PROGRAM, "cash", &f->cash), LEAL_OK);
     assert_int_equal(ledger_program_account(f->l, PROGRAM, "points_issued", &f->issued), LEAL_OK);
     assert_int_equal(ledger_program_account(f->l, PROGRAM, "points_redeemed", &f->redeemed),

@@ -26,6 +26,7 @@
 #include "keys/derive.h"
 #include "host/reader/reader.h"
 #include "keys/hosted/provider_openssl.h"
+#include "tests/lib/ledger_cards.h"
 #include "tests/lib/till.h"
 
 #define EXPORT_CAP (TILL_JOURNAL_UNIT * TILL_JOURNAL_UNITS + 1024)
@@ -66,15 +67,9 @@ static void ledger_side(struct fixture *f, enum ledger_card_tech tech, const uin
         assert_int_equal(ledger_terminal_add(f->ledger, store, "till", &id), LEAL_OK);
         assert_int_equal(id, t);
     }
-    memset(&c, 0, sizeof c);
-    c.card_id = (int64_t)TILL_CARD_ID;
-    c.account_id = f->account;
+    ledger_fixture_card_init(&c, (int64_t)TILL_CARD_ID, f->account, tech);
     memcpy(c.uid, uid, uid_len);
     c.uid_len = uid_len;
-    c.tech = tech;
-    c.status = LEDGER_CARD_ACTIVE;
-    c.keyset_version = 1;
-    c.layout_version = 1;
     assert_int_equal(ledger_card_add(f->ledger, &c), LEAL_OK);
     desk_fixture_post_points(f, f->account, 25, "made-with-25");
     post_eur(f, "topup", purse_cents, "made-with-purse");
@@ -489,8 +484,9 @@ static size_t at(uint32_t i)
 }
 
 /* A copy of the export with entry a dropped (how 0), a and a + 1 swapped
- * (1) or a repeated after itself (2), its count adjusted: what an editor
- * without the key can do (the export's MAC is then wrong too). */
+ * (1), a repeated after itself (2) or a byte of a's operation flipped (3),
+ * its count adjusted: what an editor without the key can do (the export's
+ * MAC is then wrong too). */
 static uint8_t *edited(const uint8_t *e, size_t n, int how, uint32_t a, size_t *len)
 {
     uint8_t *p = malloc(n + JOURNAL_ENTRY_MIN);
@@ -506,6 +502,10 @@ static uint8_t *edited(const uint8_t *e, size_t n, int how, uint32_t a, size_t *
         memcpy(p + at(a + 1), e + at(a), JOURNAL_ENTRY_MIN);
         memcpy(p + at(a + 2), e + at(a + 2), n - at(a + 2));
         *len = n;
+    } else if (how == 3) {
+        memcpy(p + at(a), e + at(a), n - at(a));
+        p[at(a) + 60] ^= 0x01;
+        *len = n;
     } else {
         memcpy(p + at(a), e + at(a), JOURNAL_ENTRY_MIN);
         memcpy(p + at(a + 1), e + at(a), n - at(a));
@@ -518,6 +518,21 @@ static uint8_t *edited(const uint8_t *e, size_t n, int how, uint32_t a, size_t *
     p[31] = (uint8_t)count;
     return p;
 }
+
+/* The edits of terminal 1's journal, in turn: each stops the import at the
+ * entry it breaks, taking those before it the edit before did not take. */
+static const struct tamper {
+    int how;             /* edited()'s */
+    uint32_t a;          /* the entry it edits (0-based) */
+    leal_err err;        /* the import's */
+    uint32_t seq, taken; /* where the import stops; how many entries it takes */
+    const char *kind;    /* the finding's evidence */
+} tampers[] = {
+    {3, 2, LEAL_E_JOURNAL_MAC, 3, 2, "mac"},      /* sequence 3's payment: 1 and 2 taken */
+    {0, 4, LEAL_E_JOURNAL_CHAIN, 5, 2, "chain"},  /* 5 dropped: 3 and 4 taken */
+    {1, 6, LEAL_E_JOURNAL_CHAIN, 7, 2, "chain"},  /* 7 and 8 reordered: 5 and 6 taken */
+    {2, 8, LEAL_E_JOURNAL_CHAIN, 10, 3, "chain"}, /* 9 replayed after itself: 7, 8, 9 */
+};
 
 /* Terminal 1's journal of payments (entries without lines) edited, an
  * entry dropped, two reordered, one replayed, and terminal 2's journal made
@@ -547,29 +562,13 @@ static void test_tampered_journals(void **state)
     assert_int_equal(info.len, at(11) + JOURNAL_MAC_LEN);
     epoch = info.epoch;
 
-    /* Edited: a byte of sequence 3's payment. 1 and 2 taken. */
-    p = malloc(info.len);
-    assert_non_null(p);
-    memcpy(p, e, info.len);
-    p[at(2) + 60] ^= 0x01;
-    snprintf(want, sizeof want, "t1/e%u/s3 mac", epoch);
-    expect_tamper(f, p, info.len, LEAL_E_JOURNAL_MAC, 3, 2, want);
-    free(p);
-    /* Sequence 5 dropped: 3 and 4 taken, the break at 5. */
-    p = edited(e, info.len, 0, 4, &len);
-    snprintf(want, sizeof want, "t1/e%u/s5 chain", epoch);
-    expect_tamper(f, p, len, LEAL_E_JOURNAL_CHAIN, 5, 2, want);
-    free(p);
-    /* 7 and 8 reordered: 5 and 6 taken, the break at 7. */
-    p = edited(e, info.len, 1, 6, &len);
-    snprintf(want, sizeof want, "t1/e%u/s7 chain", epoch);
-    expect_tamper(f, p, len, LEAL_E_JOURNAL_CHAIN, 7, 2, want);
-    free(p);
-    /* 9 replayed after itself: 7, 8 and 9 taken, the break at 10. */
-    p = edited(e, info.len, 2, 8, &len);
-    snprintf(want, sizeof want, "t1/e%u/s10 chain", epoch);
-    expect_tamper(f, p, len, LEAL_E_JOURNAL_CHAIN, 10, 3, want);
-    free(p);
+    for (size_t i = 0; i < sizeof tampers / sizeof tampers[0]; i++) {
+        const struct tamper *x = &tampers[i];
+        p = edited(e, info.len, x->how, x->a, &len);
+        snprintf(want, sizeof want, "t1/e%u/s%u %s", epoch, x->seq, x->kind);
+        expect_tamper(f, p, len, x->err, x->seq, x->taken, want);
+        free(p);
+    }
     /* The journal as it is: the rest. */
     assert_int_equal(sync_import(f->ledger, &k, e, info.len, &r), LEAL_OK);
     assert_int_equal(r.taken, 2);
