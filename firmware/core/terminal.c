@@ -574,7 +574,10 @@ static leal_err plan_void(struct tap *tp, leal_err *reason)
     if (t->last.write_bonos) {
         int slot = bono_file_find(&t->last.before_bonos, t->last.item);
         tp->p.e.bono_left = slot >= 0 ? t->last.before_bonos.slot[slot].sessions : 0;
+        tp->out->bono_left = tp->p.e.bono_left;
     }
+    tp->out->voided_op = t->last.op;
+    tp->out->voided_item = t->last.item;
     return LEAL_OK;
 }
 

@@ -93,7 +93,9 @@ struct terminal_result {
     struct rules_line lines[RULES_MAX_LINES];
     uint16_t stamp_rewards[RULES_STAMP_CARDS]; /* stamp rewards granted at this tap */
     struct rules_redeemed redeemed;            /* REDEEM */
-    uint16_t bono_left;                        /* BONO */
+    uint16_t bono_left;                        /* BONO; VOID of a bono: the sessions back on it */
+    uint8_t voided_op;                         /* VOID: the enum terminal_op it undid */
+    uint32_t voided_item;                      /* VOID: that operation's reward, stamp card, bono */
     bool settled;             /* a torn commit of an earlier tap was settled first */
     uint8_t settled_item;     /* enum journal_settled */
     struct journal_key entry; /* the entry this tap journaled */

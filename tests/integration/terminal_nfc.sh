@@ -91,7 +91,7 @@ tap "DESFire stamp card 1: one stamp" 0 "card $ANA stamp: stamped: stamps 1 0 0 
 tap "DESFire bono $BONO: one session, 9 left" 0 "card $ANA bono: bono session used: 9 left" \
     --bono "$BONO"
 tap "DESFire void in a one-shot tap: the bono session (the last operation, from the journal) back" 0 \
-    "card $ANA void: last operation voided: 13 points, 0.00 euros" --void
+    "card $ANA void: voided the session of bono $BONO (10 masajes): 10 left" --void
 tap "DESFire void again: refused, exit 3 (a void is never voided)" 3 "card $ANA void: REFUSED: $NOTHING" --void
 tap "DESFire balance" 0 "card $ANA balance: 13 points, 15.00 euros, stamps 1 0 0 0" --balance
 unserve
@@ -100,9 +100,9 @@ check_eq "the desk reads the DESFire card: 13 points, 15.00, stamp 1, taps 9 (th
     "13 1500 1 9" \
     "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT") $(field '["stamps"][0]' <<<"$OUT") $(field '["taps"]' <<<"$OUT")"
 
-# --- MIFARE Classic 1K through libnfc. No stored value: package format 1
-# carries no Classic purse cap, and a terminal with cap 0 reads a Classic
-# purse above it as a forged slot; no bonos on Classic (LAYOUT.md 4.5).
+# --- MIFARE Classic 1K through libnfc. No stored value: the program keeps
+# Classic stored value off, so the package's site carries a Classic cap of 0;
+# no bonos on Classic (LAYOUT.md 4.5).
 serve "$T/marta.json"
 tap "Classic earn 23,50: +23 points, 0 -> 23" 0 "card $MARTA earn: +23 points, 0 -> 23" --earn 23,50
 tap "Classic earn 10,00 with a coffee of 3,20 (category 3)" 0 \
@@ -116,7 +116,7 @@ tap "Classic stamp card 1: one stamp" 0 "card $MARTA stamp: stamped: stamps 2 0 
 tap "Classic bono: refused, exit 3 (Classic cards carry no bonos)" 3 \
     "card $MARTA bono: REFUSED: the card holds no bono of that kind" --bono "$BONO"
 tap "Classic void in a one-shot tap: the stamp (the last operation, from the journal) back" 0 \
-    "card $MARTA void: last operation voided: 13 points, 0.00 euros" --void
+    "card $MARTA void: voided the stamp on card 1: stamps 1 0 0 0" --void
 tap "Classic balance" 0 "card $MARTA balance: 13 points, 0.00 euros, stamps 1 0 0 0" --balance
 unserve
 run_capture "$LEAL" card read --reader "sim:$T/marta.json" --json

@@ -27,6 +27,25 @@ leal_err posix_now(void *ctx, struct port_time *out)
     return LEAL_OK;
 }
 
+leal_err posix_site_now(void *ctx, struct port_time *out)
+{
+    const struct package_terminal *pk = ctx;
+    struct timespec ts;
+    int16_t minutes;
+    leal_err err;
+    if (pk == NULL || !pk->loaded)
+        return LEAL_E_STATE;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return LEAL_E_IO;
+    if (ts.tv_sec < 0)
+        return LEAL_E_STATE;
+    if ((err = package_local_offset(&pk->info.site.zone, (uint64_t)ts.tv_sec, &minutes)) != LEAL_OK)
+        return err;
+    out->utc_seconds = (uint64_t)ts.tv_sec;
+    out->utc_offset_minutes = minutes;
+    return LEAL_OK;
+}
+
 leal_err posix_random_bytes(uint8_t *out, size_t n)
 {
     size_t done = 0;

@@ -2,10 +2,10 @@
  * posix_port.h - the terminal port's clock, randomness and operator line on
  * a POSIX system (firmware/core/port.h), and the terminal's data folder:
  * its storage files and what each holds.
- * - Clock: UTC from clock_gettime(CLOCK_REALTIME); the civil offset from the
- *   system's zone (TZ, else /etc/localtime) at that instant. The terminal
- *   package carries no zone yet, so the store's zone is the host's: set TZ
- *   (e.g. TZ=Europe/Madrid) where the till's system zone is another.
+ * - Clock: UTC from clock_gettime(CLOCK_REALTIME). A tap's civil offset is
+ *   the loaded package's store zone at that instant (posix_site_now,
+ *   package_local_offset: the till's own TZ plays no part); before any
+ *   package (init, load, status) the system's zone (TZ, else /etc/localtime).
  * - Randomness: getrandom(2), blocking until the kernel's pool is seeded.
  * - Operator line: one line on stdout, flushed (a till's display reads it).
  * - Storage: DIR/journal.dat and DIR/package.dat (file_storage.h), made at
@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "firmware/core/package.h"
 #include "firmware/core/port.h"
 #include "firmware/port/posix/file_storage.h"
 
@@ -31,6 +32,9 @@
 #define POSIX_PACKAGE_UNITS 64u /* two copies of 2 MiB: about 200,000 hot-listed cards */
 
 leal_err posix_now(void *ctx, struct port_time *out);
+/* UTC as posix_now, the offset from the site zone of ctx, a loaded
+ * const struct package_terminal * (LEAL_E_STATE when none is loaded). */
+leal_err posix_site_now(void *ctx, struct port_time *out);
 /* As the provider's random (keys/crypto.h) and the port's. */
 leal_err posix_random_bytes(uint8_t *out, size_t n);
 leal_err posix_random(void *ctx, uint8_t *out, size_t n);

@@ -161,6 +161,7 @@ static void tapper_close(struct tapper *tp)
 static int tapper_open(const struct opts *o, struct tapper *tp)
 {
     const struct reader_options ro = {o->allow_virtual};
+    const struct package_site *site;
     struct terminal_setup s;
     uint32_t store = 0;
     leal_err err;
@@ -177,20 +178,32 @@ static int tapper_open(const struct opts *o, struct tapper *tp)
         return term_fail(EXIT_FAILED, "no package loaded: load one with 'leal-terminal load FILE' "
                                       "(the terminal takes no tap without one)");
     }
+    /* The package says where the terminal stands (PACKAGE.md "Site"): its
+     * store wins; --store only names one for a package that names none, and
+     * a --store that contradicts the package is refused, never silently
+     * dropped (the rules' store lines would then differ from what the till
+     * was told). */
+    site = &tp->t->package.info.site;
+    if (o->store && site->store_id != 0 && store != site->store_id) {
+        uint32_t named = site->store_id;
+        tapper_close(tp);
+        return term_fail(EXIT_USAGE,
+                         "--store %u: the loaded package is for store %u; drop --store (the "
+                         "package names the store) or load the package of store %u",
+                         store, named, store);
+    }
     if ((err = reader_open(o->reader, &ro, &tp->r)) != LEAL_OK) {
         tapper_close(tp);
         return term_fail(term_exit_code(err), "reader %s: %s", o->reader, leal_strerror(err));
     }
-    tp->port = (struct terminal_port){"posix",
-                                      NULL,
-                                      reader_card_reader(tp->r),
-                                      tp->t->journal_st,
-                                      tp->t->package_st,
-                                      posix_now,
-                                      posix_random,
-                                      posix_show};
-    s = (struct terminal_setup){&tp->port,  tp->t->cp,       &tp->t->sam,
-                                {store, 0}, &tp->t->package, &tp->t->journal};
+    tp->port =
+        (struct terminal_port){"posix",           &tp->t->package,   reader_card_reader(tp->r),
+                               tp->t->journal_st, tp->t->package_st, posix_site_now,
+                               posix_random,      posix_show};
+    s = (struct terminal_setup){
+        &tp->port,       tp->t->cp,
+        &tp->t->sam,     {site->store_id ? site->store_id : store, site->classic_purse_cap_cents},
+        &tp->t->package, &tp->t->journal};
     if ((err = terminal_open(&tp->term, &s)) != LEAL_OK) {
         tapper_close(tp);
         return term_fail(EXIT_FAILED, "terminal: %s", leal_strerror(err));
@@ -211,8 +224,45 @@ static void euros(int64_t cents, char *out, size_t cap)
              (long long)(llabs(cents) % 100));
 }
 
+/* What a void undid, in the till's words: the bono by the name the package
+ * gives it (its id where it names none). */
+static void void_words(const struct package_terminal *pk, const struct terminal_result *r,
+                       const char *left, char *out, size_t cap)
+{
+    struct package_name name;
+    char back[24];
+    bool found = false;
+    switch (r->voided_op) {
+    case TERMINAL_BONO:
+        if (package_name_find(&pk->info, &pk->source, PACKAGE_NAME_BONO, r->voided_item, &found,
+                              &name) != LEAL_OK)
+            found = false;
+        if (found)
+            snprintf(out, cap, "voided the session of bono %u (%s): %u left", r->voided_item,
+                     name.text, r->bono_left);
+        else
+            snprintf(out, cap, "voided the session of bono %u: %u left", r->voided_item,
+                     r->bono_left);
+        break;
+    case TERMINAL_STAMP:
+        snprintf(out, cap, "voided the stamp on card %u: stamps %u %u %u %u", r->voided_item + 1,
+                 r->after.stamps[0], r->after.stamps[1], r->after.stamps[2], r->after.stamps[3]);
+        break;
+    case TERMINAL_PAY:
+    case TERMINAL_PAY_EARN:
+        euros((int64_t)r->purse_after - r->purse_before, back, sizeof back);
+        snprintf(out, cap, "voided the %s: %s euros back, %s left; %u -> %u points",
+                 op_name(r->voided_op), back, left, r->before.points, r->after.points);
+        break;
+    default:
+        snprintf(out, cap, "voided the %s: %u -> %u points", op_name(r->voided_op),
+                 r->before.points, r->after.points);
+    }
+}
+
 /* What a DONE tap did, for the shop assistant. */
-static void done_words(const struct terminal_result *r, char *out, size_t cap)
+static void done_words(const struct package_terminal *pk, const struct terminal_result *r,
+                       char *out, size_t cap)
 {
     char left[24], paid[24];
     euros(r->purse_after, left, sizeof left);
@@ -240,7 +290,7 @@ static void done_words(const struct terminal_result *r, char *out, size_t cap)
         snprintf(out, cap, "bono session used: %u left", r->bono_left);
         break;
     case TERMINAL_VOID:
-        snprintf(out, cap, "last operation voided: %u points, %s euros", r->after.points, left);
+        void_words(pk, r, left, out, cap);
         break;
     default:
         snprintf(out, cap, "%u points, %s euros, stamps %u %u %u %u", r->after.points, left,
@@ -248,12 +298,12 @@ static void done_words(const struct terminal_result *r, char *out, size_t cap)
     }
 }
 
-static void print_line(const struct terminal_result *r)
+static void print_line(const struct package_terminal *pk, const struct terminal_result *r)
 {
     char what[PORT_SHOW_MAX + 1], line[2 * PORT_SHOW_MAX];
     int n;
     if (r->outcome == TERMINAL_DONE)
-        done_words(r, what, sizeof what);
+        done_words(pk, r, what, sizeof what);
     else if (r->outcome == TERMINAL_REFUSED)
         snprintf(what, sizeof what, "REFUSED: %s", leal_strerror((leal_err)r->reason));
     else
@@ -325,7 +375,7 @@ static int one_tap(const struct opts *o, struct tapper *tp, const struct termina
     if (o->json)
         print_json(&res);
     else
-        print_line(&res);
+        print_line(&tp->t->package, &res);
     return res.outcome == TERMINAL_DONE      ? EXIT_DONE
            : res.outcome == TERMINAL_REFUSED ? EXIT_REFUSED
                                              : EXIT_IN_DOUBT;
