@@ -4,20 +4,22 @@
  * calls (every APDU sent through pcscd) and the time spent inside them.
  * Preloaded alike into leal-terminal tap and the bare client
  * (tests/bench/pcsc_bare.c), so both are timed over the same window. On exit
- * it writes "EXCHANGES WINDOW_US TRANSMIT_US AFTER_US" to TERMINAL_TIME_FILE
- * (AFTER: from the last answer to the exit). */
+ * it writes "EXCHANGES WINDOW_US TRANSMIT_US AFTER_US SYNC_US" to
+ * TERMINAL_TIME_FILE (AFTER: from the last answer to the exit; SYNC: inside
+ * fsync and fdatasync within the window, the journal's durable appends). */
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 #include <winscard.h>
 
 typedef LONG (*connect_fn)(SCARDCONTEXT, LPCSTR, DWORD, DWORD, LPSCARDHANDLE, LPDWORD);
 typedef LONG (*transmit_fn)(SCARDHANDLE, const SCARD_IO_REQUEST *, LPCBYTE, DWORD,
                             SCARD_IO_REQUEST *, LPBYTE, LPDWORD);
 
-static long long first_connect, in_transmit, last_answer;
+static long long first_connect, in_transmit, last_answer, in_sync;
 static unsigned long transmits;
 
 static long long now_us(void)
@@ -58,6 +60,35 @@ LONG SCardTransmit(SCARDHANDLE card, const SCARD_IO_REQUEST *send_pci, LPCBYTE s
     return rv;
 }
 
+typedef int (*sync_fn)(int);
+
+static int timed_sync(const char *name, sync_fn *real, int fd)
+{
+    long long t0;
+    int rc;
+    if (*real == NULL)
+        *(void **)real = dlsym(RTLD_NEXT, name);
+    if (*real == NULL)
+        return -1;
+    t0 = now_us();
+    rc = (*real)(fd);
+    if (first_connect != 0)
+        in_sync += now_us() - t0;
+    return rc;
+}
+
+int fsync(int fd)
+{
+    static sync_fn real;
+    return timed_sync("fsync", &real, fd);
+}
+
+int fdatasync(int fd)
+{
+    static sync_fn real;
+    return timed_sync("fdatasync", &real, fd);
+}
+
 __attribute__((destructor)) static void report(void)
 {
     const char *path = getenv("TERMINAL_TIME_FILE");
@@ -65,7 +96,7 @@ __attribute__((destructor)) static void report(void)
     if (path == NULL || first_connect == 0 || (f = fopen(path, "w")) == NULL)
         return;
     long long end = now_us();
-    fprintf(f, "%lu %lld %lld %lld\n", transmits, end - first_connect, in_transmit,
-            last_answer ? end - last_answer : 0);
+    fprintf(f, "%lu %lld %lld %lld %lld\n", transmits, end - first_connect, in_transmit,
+            last_answer ? end - last_answer : 0, in_sync);
     fclose(f);
 }
