@@ -246,10 +246,20 @@ static leal_err settle(struct tap *tp)
     struct terminal *t = tp->t;
     struct journal_entry e;
     uint8_t item;
-    if (!t->last.valid || !t->last.in_doubt || t->last.card_id != tp->v.card_id ||
-        t->last.card_kind != tp->card_kind)
+    if (!t->last.valid || !(t->last.in_doubt || t->last.from_journal) ||
+        t->last.card_id != tp->v.card_id || t->last.card_kind != tp->card_kind)
         return LEAL_OK;
-    if (tp->counter == t->last.taps_after && tp->v.state.seq == t->last.seq_after)
+    /* After a restart whether the commit was answered is lost with memory:
+     * a card still at the entry's counter before never took it (the
+     * counter's Debit, or the Classic seq, is in the same commit, and a
+     * counter never goes back), so that is settled not done here; a card at
+     * the counter after may hold it (the void checks), anything else is the
+     * host's. */
+    if (t->last.from_journal) {
+        if (tp->counter != t->last.taps_before)
+            return LEAL_OK;
+        item = JOURNAL_SETTLED_NOT_DONE;
+    } else if (tp->counter == t->last.taps_after && tp->v.state.seq == t->last.seq_after)
         item = JOURNAL_SETTLED_DONE;
     else if (tp->counter == t->last.taps_before && tp->v.state.seq == t->last.before.seq)
         item = JOURNAL_SETTLED_NOT_DONE;

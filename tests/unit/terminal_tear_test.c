@@ -418,6 +418,76 @@ static void test_in_doubt_card_moves_on_elsewhere(void **state)
     till_close(&a);
 }
 
+/* A commit that never reached the card, then the terminal restarts (its
+ * memory of the doubt lost): at the card's next tap there the card still
+ * at the entry's counter before is settled not done (JOURNAL_OP_SETTLE,
+ * item 02, naming the entry), the balance shows nothing moved, and a void
+ * has nothing to undo. commit: the commit's command (DESFire's
+ * CommitTransaction; Classic's last block of the slot); counter: the
+ * card's journal counter before the earn (DESFire taps, Classic seq). */
+static void restart_settles(struct fixture *f, bool desfire, unsigned commit, uint32_t points,
+                            uint32_t counter)
+{
+    struct till a;
+    struct terminal_request earn = till_request(TERMINAL_EARN, 1000, 0, 0);
+    struct terminal_request bal = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    struct terminal_request vd = till_request(TERMINAL_VOID, 0, 0, 0);
+    struct terminal_result r;
+    struct journal_entry e[8];
+    unsigned n;
+
+    if (desfire)
+        till_make_desfire(f, 0, 0);
+    else
+        till_make_classic(f, 0);
+    till_open(&a, f, 3, NULL);
+    cardsim_set_tear(reader_sim_card(a.r), &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND,
+                                                                  commit, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&a, &earn, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    till_restart(&a);
+    assert_int_equal(till_tap(&a, &bal, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.settled);
+    assert_int_equal(r.settled_item, JOURNAL_SETTLED_NOT_DONE);
+    assert_int_equal(r.after.points, points);
+    assert_int_equal(r.taps_after, counter);
+    n = till_entries(&a, e, 8);
+    assert_int_equal(n, 3); /* the earn, its settle, the balance */
+    assert_int_equal(e[0].op, JOURNAL_OP_EARN);
+    assert_int_equal(e[0].counter_before, counter);
+    assert_int_equal(e[0].counter_after, counter + 1);
+    assert_int_equal(e[0].points_after, points + 10);
+    assert_int_equal(e[1].op, JOURNAL_OP_SETTLE);
+    assert_int_equal(e[1].ref_epoch, e[0].epoch);
+    assert_int_equal(e[1].ref_seq, e[0].seq);
+    assert_int_equal(e[1].item, JOURNAL_SETTLED_NOT_DONE);
+    assert_int_equal(e[1].counter_before, counter);
+    assert_int_equal(e[2].op, JOURNAL_OP_BALANCE);
+    /* Settled once: the next tap settles nothing, and there is nothing to void. */
+    assert_int_equal(till_tap(&a, &bal, &r), LEAL_OK);
+    assert_false(r.settled);
+    assert_int_equal(till_tap(&a, &vd, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_NOTHING_TO_VOID);
+    /* A second restart reads the settle: still nothing to settle or void. */
+    till_restart(&a);
+    assert_int_equal(till_tap(&a, &bal, &r), LEAL_OK);
+    assert_false(r.settled);
+    assert_int_equal(r.after.points, points);
+    till_close(&a);
+}
+
+static void test_desfire_restart_settles_unanswered_commit(void **state)
+{
+    restart_settles(*state, true, 8, 25, 0); /* a fresh card: 0 taps */
+}
+
+static void test_classic_restart_settles_unanswered_commit(void **state)
+{
+    restart_settles(*state, false, 23, 25, 1); /* seq 1 after the issue */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +503,10 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_in_doubt_card_moves_on_elsewhere, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_restart_settles_unanswered_commit,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_restart_settles_unanswered_commit,
+                                        desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_redeem_torn_everywhere, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_stamp_torn_everywhere, desk_fixture_setup,
