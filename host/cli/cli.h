@@ -86,6 +86,8 @@ int cmd_stamp(int argc, char **argv);
 int cmd_bono(int argc, char **argv);
 /* `leal bono sell|use` at the desk (cmd_bono.c); argv[0] is "sell" or "use". */
 int bono_desk(int argc, char **argv);
+/* `leal bono expire`: the ledger's sweep of bonos past their last day. */
+int bono_expire(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_terminal(int argc, char **argv);
 /* `leal terminal package` and `leal package show` (cmd_package.c). */

@@ -13,6 +13,7 @@
 #include "desk_cli.h"
 #include "host/desk/desk_keys.h"
 #include "host/issuance/issuance.h"
+#include "host/ledger/ledger_bono.h"
 #include "host/ledger/ledger_rules.h"
 #include "ledger_cli.h"
 
@@ -270,8 +271,8 @@ static int bono_sell(struct bono_cli *c)
         last_day = c->kind.valid_days ? day + c->kind.valid_days : 0;
     if (last_day > 65535)
         return cli_usage("the bono would last past 2149-06-06; give --expires");
-    sale = (struct issuance_bono_sale){c->kind.id, (uint16_t)sessions, price, (uint16_t)last_day,
-                                       c->card_id};
+    sale = (struct issuance_bono_sale){c->kind.id,         (uint16_t)sessions, price,
+                                       (uint16_t)last_day, c->card_id,         (uint16_t)day};
     if ((rc = bono_card(c)) != 0)
         return rc;
     if ((err = issuance_bono_sell(&c->is, c->reader, &sale, &v)) != LEAL_OK)
@@ -295,6 +296,73 @@ static int bono_use(struct bono_cli *c)
     if ((err = issuance_bono_use(&c->is, c->reader, c->kind.id, &today, c->card_id, &v)) != LEAL_OK)
         return bono_fail(c, err, &v, "using the bono");
     print_done(c, &v, false, 1);
+    return CLI_EXIT_OK;
+}
+
+static const char bono_expire_usage[] =
+    "usage: leal bono expire --program ID --operator NAME [--today YYYY-MM-DD] [--db PATH]\n"
+    "                        [--json]\n"
+    "Every bono of the program whose last day is before --today (default: today, the desk's\n"
+    "local date) loses its sessions left, and the euros still deferred for them move from\n"
+    "bonos_sold to breakage (revenue of sessions never used). The card keeps showing them\n"
+    "and no terminal or desk uses them. Twice changes nothing. Run it after the terminals\n"
+    "have synced: a session used before the last day and imported later is held.\n";
+
+/* leal bono expire: the ledger's sweep (ledger_bono_expire); no card. */
+int bono_expire(int argc, char **argv)
+{
+    enum { E_PROGRAM, E_OPERATOR, E_TODAY, E_DB, E_JSON, E_HELP, E_COUNT };
+    struct lcli_opt o[E_COUNT] = {{"program", false, NULL}, {"operator", false, NULL},
+                                  {"today", false, NULL},   {"db", false, NULL},
+                                  {"json", true, NULL},     {"help", true, NULL}};
+    const char *pos[LCLI_MAX_POS];
+    size_t npos = LCLI_MAX_POS;
+    struct ledger_bono_expired out;
+    struct rules_civil now;
+    struct ledger *l = NULL;
+    char euros[32];
+    int64_t program, t;
+    uint32_t day;
+    leal_err err;
+    int rc;
+    if ((rc = lcli_parse(argc, argv, o, E_COUNT, pos, &npos)) != 0)
+        return rc;
+    if (o[E_HELP].val) {
+        fputs(bono_expire_usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (npos > 0)
+        return cli_usage("leal bono expire: unexpected argument '%s'", pos[0]);
+    if (o[E_PROGRAM].val == NULL || lcli_id(o[E_PROGRAM].val, &program) != LEAL_OK)
+        return cli_usage("leal bono expire needs --program ID");
+    if (o[E_OPERATOR].val == NULL || o[E_OPERATOR].val[0] == '\0')
+        return cli_usage("leal bono expire needs --operator NAME (who swept)");
+    if (o[E_TODAY].val) {
+        if (lcli_date(o[E_TODAY].val, &t) != LEAL_OK || t / DAY_SECONDS > 65535)
+            return cli_usage("--today '%s': a date YYYY-MM-DD up to 2149-06-06", o[E_TODAY].val);
+        day = (uint32_t)(t / DAY_SECONDS);
+    } else if ((rc = desk_cli_today(&now, &day)) != 0) {
+        return rc;
+    }
+    if ((rc = lcli_open(o[E_DB].val, &l)) != 0)
+        return rc;
+    err = ledger_bono_expire(l, program, day, o[E_OPERATOR].val, &out);
+    if (err != LEAL_OK) {
+        rc = lcli_fail(l, err, "sweeping expired bonos");
+        ledger_close(l);
+        return rc;
+    }
+    ledger_close(l);
+    lcli_amount_str("EUR", out.cents, euros, sizeof euros);
+    if (o[E_JSON].val)
+        printf("{\"program_id\":%lld,\"bonos_expired\":%lld,\"sessions\":%lld,"
+               "\"breakage_cents\":%lld}\n",
+               (long long)program, (long long)out.holdings, (long long)out.sessions,
+               (long long)out.cents);
+    else
+        printf("bonos expired: %lld (%lld session%s unused), %s EUR to breakage\n",
+               (long long)out.holdings, (long long)out.sessions, out.sessions == 1 ? "" : "s",
+               euros);
     return CLI_EXIT_OK;
 }
 

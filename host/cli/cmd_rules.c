@@ -1199,7 +1199,9 @@ static const char bono_help[] =
     "A bono is a prepaid bundle of --sessions sessions of a service (10 massages),\n"
     "sold at the desk for --price, one session used per tap, valid --valid-days days\n"
     "from the sale (default: no end).\n"
-    "       leal bono sell|use --kind NAME|ID ...   (at the desk: 'leal bono sell --help')\n";
+    "       leal bono sell|use --kind NAME|ID ...   (at the desk: 'leal bono sell --help')\n"
+    "       leal bono expire --program ID --operator NAME [--today YYYY-MM-DD]\n"
+    "                        (bonos past their last day: deferred euros to breakage)\n";
 
 /* Options a subcommand other than add takes. */
 static int only_options(const struct rc *c, const char *const *allowed)
@@ -1372,5 +1374,7 @@ int cmd_bono(int argc, char **argv)
     /* Selling and using one is the desk's, on a card (cmd_bono.c). */
     if (argc >= 2 && (strcmp(argv[1], "sell") == 0 || strcmp(argv[1], "use") == 0))
         return bono_desk(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "expire") == 0)
+        return bono_expire(argc - 1, argv + 1);
     return rules_command(&d, o, N(o), argc, argv);
 }

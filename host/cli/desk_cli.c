@@ -102,8 +102,8 @@ leal_err desk_bono_default_sale(const struct rules_bono_kind *kind, uint32_t day
     memset(sale, 0, sizeof *sale);
     if (last > 65535)
         return LEAL_E_RANGE;
-    *sale =
-        (struct issuance_bono_sale){kind->id, kind->sessions, kind->price_cents, (uint16_t)last, 0};
+    *sale = (struct issuance_bono_sale){kind->id, kind->sessions, kind->price_cents, (uint16_t)last,
+                                        0,        (uint16_t)day};
     return LEAL_OK;
 }
 

@@ -279,6 +279,21 @@ static leal_err bono_open(struct op *o, struct issuance *is, struct reader *r,
     return issuance_bono_room(out, expect_card_id);
 }
 
+/* A sale onto a slot past its last day: the program's expired bonos swept
+ * first, so the ledger holds no expired session the new sale would merge
+ * with (issuance_bono_sale_plan starts the slot again). */
+static leal_err sweep_expired(struct issuance *is, const struct issuance_card *out,
+                              const struct issuance_bono_sale *sale)
+{
+    struct ledger_bono_expired swept;
+    int slot = bono_file_find(&out->bonos, sale->bono_id);
+    if (sale->today == 0 || slot < 0 || out->bonos.slot[slot].last_day == 0 ||
+        out->bonos.slot[slot].last_day >= sale->today)
+        return LEAL_OK;
+    return ledger_bono_expire(is->ledger, is->program_id, sale->today, issuance_operator(is),
+                              &swept);
+}
+
 leal_err issuance_bono_sell(struct issuance *is, struct reader *r,
                             const struct issuance_bono_sale *sale, struct issuance_card *out)
 {
@@ -288,6 +303,7 @@ leal_err issuance_bono_sell(struct issuance *is, struct reader *r,
     leal_err err;
     memset(&p, 0, sizeof p);
     if ((err = bono_open(&o, is, r, out, sale->expect_card_id)) == LEAL_OK &&
+        (err = sweep_expired(is, out, sale)) == LEAL_OK &&
         (err = issuance_bono_sale_plan(out, sale, &next, &p)) == LEAL_OK)
         err = bono_on(&o, out, &next, &p);
     op_close(&o, out);

@@ -165,6 +165,11 @@ struct issuance_bono_sale {
     int64_t price_cents;    /* 0..LEDGER_PURSE_CAP_MAX */
     uint16_t last_day;      /* days since 1970, 0: none */
     int64_t expect_card_id; /* 0: the card in the field, whichever it is */
+    /* The desk's local date, days since 1970 (0: not checked). A slot of
+     * the same kind past its last day then starts again from the sale's
+     * sessions, the program's expired bonos swept first (ledger_bono_expire):
+     * expired sessions never come back with a new sale. */
+    uint16_t today;
 };
 LEAL_MUST_CHECK leal_err issuance_bono_sell(struct issuance *is, struct reader *r,
                                             const struct issuance_bono_sale *sale,

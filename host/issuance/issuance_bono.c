@@ -49,21 +49,27 @@ leal_err issuance_judge_bonos(struct issuance *is, const struct ledger_card *lc,
         return LEAL_OK;
     for (int i = 0; i < BONO_SLOTS; i++) {
         const struct bono_slot *b = &out->bonos.slot[i];
-        int64_t held, deferred;
+        int64_t held, deferred, expired = 0;
         leal_err err;
         if (b->id == 0)
             continue;
         if ((err = ledger_bono_held(is->ledger, lc->account_id, b->id, &held, &deferred)) !=
             LEAL_OK)
             return err;
-        if ((int64_t)b->sessions > held) {
+        /* An expired slot keeps on the card the sessions the sweep took off
+         * the ledger (ledger_bono_expire): no terminal uses them. */
+        if ((int64_t)b->sessions > held && b->last_day != 0 &&
+            (err = ledger_bono_expired_sessions(is->ledger, lc->account_id, b->id, b->last_day,
+                                                &expired)) != LEAL_OK)
+            return err;
+        if ((int64_t)b->sessions > held + expired) {
             snprintf(verdict, verdict_len,
                      "it shows %u sessions of bono %u, more than the %lld the ledger holds for "
                      "account %lld (sold less used)",
                      b->sessions, b->id, (long long)held, (long long)lc->account_id);
             return LEAL_OK;
         }
-        if ((int64_t)b->sessions < held)
+        if (expired == 0 && (int64_t)b->sessions < held)
             out->offline_sessions += held - b->sessions;
         if (held > 0 && (err = ledger_bono_seen(is->ledger, lc->account_id, b->id, b->sessions,
                                                 b->last_day)) != LEAL_OK)
@@ -94,10 +100,14 @@ leal_err issuance_bono_sale_plan(const struct issuance_card *out,
                                  struct ledger_bono_intent *p)
 {
     leal_err err;
+    int slot;
     if (sale->bono_id == 0 || sale->sessions == 0 || sale->price_cents < 0 ||
         sale->price_cents > LEDGER_PURSE_CAP_MAX)
         return LEAL_E_ARG;
     *next = out->bonos;
+    if ((slot = bono_file_find(next, sale->bono_id)) >= 0 && sale->today != 0 &&
+        next->slot[slot].last_day != 0 && next->slot[slot].last_day < sale->today)
+        next->slot[slot] = (struct bono_slot){0, 0, 0}; /* expired: the sale starts it again */
     if ((err = bono_file_add(next, sale->bono_id, sale->sessions, sale->last_day)) != LEAL_OK ||
         (err = bono_file_encode(next, p->file_after)) != LEAL_OK)
         return err;

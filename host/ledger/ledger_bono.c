@@ -318,3 +318,132 @@ leal_err ledger_bono_holdings(struct ledger *l, int64_t account_id, struct bono_
     store_finalize(st);
     return err;
 }
+
+/* The next holding of the program past its last day with something left
+ * (account, kind, last day, deferred cents, sessions); *found false when none. */
+#define EXPIRED_HOLDING_SQL                                                                        \
+    "SELECT h.account_id, h.bono_id, h.last_day, h.deferred_cents, coalesce(b.amount, 0) FROM "    \
+    "bono_holding h JOIN account a ON a.id = h.account_id LEFT JOIN balance b ON b.account_id = "  \
+    "h.account_id AND b.asset = 'BONO:' || h.bono_id WHERE a.program_id = ?1 AND a.kind <> "       \
+    "'program' AND h.last_day > 0 AND h.last_day < ?2 AND (h.deferred_cents > 0 OR "               \
+    "coalesce(b.amount, 0) > 0) ORDER BY h.account_id, h.bono_id LIMIT 1"
+
+struct expired_holding {
+    int64_t account, bono, last_day, cents, sessions;
+};
+
+static leal_err next_expired(struct ledger *l, int64_t program_id, uint32_t today,
+                             struct expired_holding *h, bool *found)
+{
+    struct store_stmt *st;
+    leal_err err;
+    *found = false;
+    if ((err = store_prep_i64(l, EXPIRED_HOLDING_SQL, &st, I64S(program_id, today))) != LEAL_OK)
+        return err;
+    if (store_next_row(l, st, &err)) {
+        *h = (struct expired_holding){store_col_i64(st, 0), store_col_i64(st, 1),
+                                      store_col_i64(st, 2), store_col_i64(st, 3),
+                                      store_col_i64(st, 4)};
+        *found = true;
+    }
+    store_finalize(st);
+    return err;
+}
+
+/* One holding's expiry entry and its deferred euros to 0 (ledger_bono_expire). */
+static leal_err expire_one(struct ledger *l, int64_t program_id, int64_t expired,
+                           const char *operator_name, const struct expired_holding *h)
+{
+    struct ledger_line lines[4];
+    struct ledger_entry e;
+    char asset[LEDGER_MAX_ASSET], request[64], reference[64], hash[65];
+    int64_t sold, breakage, entry;
+    bool replayed = false;
+    size_t n = 0;
+    leal_err err;
+    if ((err = ledger_program_account(l, program_id, "bonos_sold", &sold)) != LEAL_OK ||
+        (err = ledger_program_account(l, program_id, "breakage", &breakage)) != LEAL_OK)
+        return err;
+    snprintf(asset, sizeof asset, "BONO:%lld", (long long)h->bono);
+    snprintf(request, sizeof request, "bono-expire:%lld:%lld:%lld", (long long)h->account,
+             (long long)h->bono, (long long)h->last_day);
+    snprintf(reference, sizeof reference, "bono %lld, account %lld, last day %lld",
+             (long long)h->bono, (long long)h->account, (long long)h->last_day);
+    if (h->sessions > 0) {
+        line(&lines[n++], h->account, asset, -h->sessions);
+        line(&lines[n++], expired, asset, h->sessions);
+    }
+    if (h->cents > 0) {
+        line(&lines[n++], sold, "EUR", -h->cents);
+        line(&lines[n++], breakage, "EUR", h->cents);
+    }
+    memset(&e, 0, sizeof e);
+    e.program_id = program_id;
+    e.kind = "expire";
+    e.request_id = request;
+    e.operator_name = operator_name;
+    e.reason = "bono past its last day: its unused sessions' euros to breakage";
+    e.reference = reference;
+    e.nlines = n;
+    e.lines = lines;
+    if ((err = ledger_entry_check(l, &e)) != LEAL_OK ||
+        (err = ledger_entry_hash(l->crypto, &e, hash)) != LEAL_OK ||
+        (err = ledger_post_locked(l, &e, hash, &entry, &replayed)) != LEAL_OK)
+        return err;
+    return store_exec_i64(l,
+                          "UPDATE bono_holding SET deferred_cents = 0 WHERE account_id = ?1 AND "
+                          "bono_id = ?2",
+                          I64S(h->account, h->bono));
+}
+
+static leal_err expire_locked(struct ledger *l, int64_t program_id, uint32_t today,
+                              const char *operator_name, struct ledger_bono_expired *out)
+{
+    struct expired_holding h;
+    int64_t expired = 0;
+    bool found = true;
+    leal_err err = store_write(
+        l,
+        "INSERT INTO account(program_id, kind, name, created_at) SELECT ?1, 'program', "
+        "'bonos_expired', ?2 WHERE EXISTS (SELECT 1 FROM program WHERE id = ?1) AND NOT EXISTS "
+        "(SELECT 1 FROM account WHERE program_id = ?1 AND name = 'bonos_expired')",
+        SVALS(SV_I64(program_id), SV_I64(ledger_now())), NULL);
+    if (err == LEAL_OK)
+        err = ledger_program_account(l, program_id, "bonos_expired", &expired);
+    while (err == LEAL_OK && (err = next_expired(l, program_id, today, &h, &found)) == LEAL_OK &&
+           found) {
+        if ((err = expire_one(l, program_id, expired, operator_name, &h)) != LEAL_OK)
+            break;
+        out->holdings++;
+        out->sessions += h.sessions;
+        out->cents += h.cents;
+    }
+    return err;
+}
+
+leal_err ledger_bono_expire(struct ledger *l, int64_t program_id, uint32_t today,
+                            const char *operator_name, struct ledger_bono_expired *out)
+{
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    l->msg[0] = '\0';
+    if (ledger_empty(operator_name) || today == 0)
+        return LEAL_E_ARG;
+    if ((err = store_tx_begin(l)) != LEAL_OK)
+        return err;
+    err = store_tx_end(l, expire_locked(l, program_id, today, operator_name, out));
+    if (err != LEAL_OK)
+        memset(out, 0, sizeof *out);
+    return err;
+}
+
+leal_err ledger_bono_expired_sessions(struct ledger *l, int64_t account_id, uint32_t bono_id,
+                                      uint16_t last_day, int64_t *sessions)
+{
+    *sessions = 0;
+    return store_query_int(l,
+                           "SELECT coalesce(-sum(x.amount), 0) FROM entry e JOIN line x ON "
+                           "x.entry_id = e.id AND x.account_id = ?1 WHERE e.request_id = "
+                           "'bono-expire:' || ?1 || ':' || ?2 || ':' || ?3",
+                           I64S(account_id, bono_id, last_day), sessions);
+}

@@ -105,4 +105,30 @@ LEAL_MUST_CHECK leal_err ledger_bono_use_lines(struct ledger *l, struct ledger_b
 LEAL_MUST_CHECK leal_err ledger_bono_use_posted(struct ledger *l, int64_t account_id,
                                                 uint32_t bono_id, int64_t revenue_cents);
 
+/* Bonos past their last day (RULES.md 5, issue 12): every holding of
+ * program_id's accounts whose last day has passed (0 < last_day < today,
+ * days since 1970-01-01: the day the card's bono file says) with sessions
+ * or deferred euros left gets one entry of kind "expire" (operator_name,
+ * request id "bono-expire:ACCOUNT:BONO:LAST-DAY", so sweeping again changes
+ * nothing): its sessions off the account to the program's bonos_expired
+ * (made when missing) and its deferred euros from bonos_sold to breakage
+ * (revenue of sessions never used), the holding's deferred euros to 0. One
+ * transaction. A session a terminal used on or before the last day and
+ * imported after the sweep finds nothing held: the import holds it as a
+ * finding (sweep after the terminals have synced). Holdings with no last
+ * day (0) or an unknown one (NULL, sold before the ledger kept it) never
+ * expire here. out: holdings swept, sessions and cents moved. */
+struct ledger_bono_expired {
+    int64_t holdings, sessions, cents;
+};
+LEAL_MUST_CHECK leal_err ledger_bono_expire(struct ledger *l, int64_t program_id, uint32_t today,
+                                            const char *operator_name,
+                                            struct ledger_bono_expired *out);
+/* The sessions of bono_id with last day last_day that the expiry sweep
+ * took off account_id (0: none): what a card of the account still shows
+ * beyond what the ledger holds on that expired slot (issuance_judge_bonos). */
+LEAL_MUST_CHECK leal_err ledger_bono_expired_sessions(struct ledger *l, int64_t account_id,
+                                                      uint32_t bono_id, uint16_t last_day,
+                                                      int64_t *sessions);
+
 #endif

@@ -9,7 +9,8 @@
 # shows the layout version and the bonos (text and --json); a card showing
 # more sessions than the ledger is blocked; a Classic card is refused
 # untouched; a version-1 card is upgraded at its next desk read with exact
-# round trips and nothing of its value moved; a state version nobody knows is
+# round trips and nothing of its value moved; `leal bono expire` takes a bono
+# past its last day to breakage, once; a state version nobody knows is
 # refused in one line; through pcscd a sale torn at its commit's answer is
 # posted by the next read, exactly once.
 cd "$(dirname "$0")/../.." || exit 1
@@ -179,6 +180,28 @@ check_eq "desk --stdio --json: the use's card view with its bono" \
 run_capture "$LEAL" ledger verify
 check_eq "desk --stdio: ledger verify clean" 0 "$RC"
 
+# --- bonos past their last day: deferred euros to breakage (RULES.md 5) ---------
+AFTER=$(date -u -d "$YEAR +1 day" +%F)
+run_capture "$LEAL" bono expire --program 7 --operator test --today "$YEAR"
+check_eq "bono expire on the last day: nothing expires" \
+    "0|bonos expired: 0 (0 sessions unused), 0.00 EUR to breakage" "$RC|$OUT"
+run_capture "$LEAL" bono expire --program 7 --operator test --today "$AFTER" --json
+check_eq "bono expire the day after: Eva's 8 sessions, 36.00 to breakage" \
+    '0|{"program_id":7,"bonos_expired":1,"sessions":8,"breakage_cents":3600}' "$RC|$OUT"
+check_eq "ledger: Eva BONO:1 0, bonos_expired 8, breakage 36.00, bonos_sold 20.00 (Ana's bono 2, no last day)" \
+    "0 8 3600 2000 0" \
+    "$(bal "$EVA_ACC" BONO:1) $(bal bonos_expired BONO:1) $(bal breakage EUR) $(bal bonos_sold EUR) $(q "SELECT deferred_cents FROM bono_holding WHERE account_id = $EVA_ACC")"
+run_capture "$LEAL" bono expire --program 7 --operator test --today "$AFTER"
+check_eq "bono expire again: nothing moves" \
+    "0|bonos expired: 0 (0 sessions unused), 0.00 EUR to breakage 3600" "$RC|$OUT $(bal breakage EUR)"
+run_capture "$LEAL" bono expire --program 7 --today "$AFTER"
+check_eq "bono expire without --operator: usage, exit 2" \
+    "2|leal: leal bono expire needs --operator NAME (who swept) (see 'leal --help')" "$RC|$ERR"
+run_capture "$LEAL" card read --reader "sim:$T/eva.json"
+check_eq "Eva's card still shows its 8 expired sessions and agrees" "0" "$RC"
+run_capture "$LEAL" ledger verify
+check_eq "after the sweep: ledger verify clean" 0 "$RC"
+
 # --- MIFARE Classic: no bonos (LAYOUT.md 4.5) ------------------------------------
 "$CARDSIM" new --type classic-1k --uid 04c0ffee -o "$T/classic.json" >/dev/null
 run_capture "$LEAL" card issue --customer 3 --reader "sim:$T/classic.json"
@@ -253,9 +276,9 @@ if pcscd_start "$T"; then
         echo insert >&3
         pcscd_wait present
         run_capture "$LEAL" card read "${PC[@]}" --json
-        # bonos_sold: Luis's 90.00 + 20.00 of bono 2 + Eva's 36.00 (desk --stdio above).
+        # bonos_sold: Luis's 90.00 + 20.00 of bono 2 (Eva's 36.00 went to breakage above).
         check_eq "pcscd: the next read posts it: 20 sessions on card and ledger, agrees" \
-            "0|1 True [{\"id\": 1, \"name\": \"10 masajes\", \"sessions\": 20, \"last_day\": \"$(date -u -d '+365 days' +%F)\"}]|20 14600 0" \
+            "0|1 True [{\"id\": 1, \"name\": \"10 masajes\", \"sessions\": 20, \"last_day\": \"$(date -u -d '+365 days' +%F)\"}]|20 11000 0" \
             "$RC|$(json bonos_settled agrees bonos <<<"$OUT")|$(bal "$LUIS_ACC" BONO:1) $(bal bonos_sold EUR) $(q 'SELECT count(*) FROM card_pending_bono')"
         run_capture "$LEAL" card read "${PC[@]}" --json
         check_eq "pcscd: read again: nothing settled twice" "0|0 20" \

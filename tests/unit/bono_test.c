@@ -6,7 +6,8 @@
  * exchange each way the card tears, settled right at the next read, and a
  * use too; the deferred euros checked by ledger_verify; a card
  * showing more sessions than the ledger blocked, fewer recorded as used
- * offline; a MIFARE Classic card refused untouched. */
+ * offline; a MIFARE Classic card refused untouched; a bono past its last
+ * day swept to breakage (ledger_bono_expire). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,7 +77,7 @@ static void assert_books(struct fixture *f, int64_t account, int64_t sessions, i
     assert_int_equal(ledger_verify(f->ledger, &st), LEAL_OK);
 }
 
-static const struct issuance_bono_sale sale45 = {1, 10, 4500, LAST_DAY, 0};
+static const struct issuance_bono_sale sale45 = {1, 10, 4500, LAST_DAY, 0, 0};
 
 static void test_sale_and_every_use(void **state)
 {
@@ -121,7 +122,7 @@ static void test_revenue_rounding_last_takes_rest(void **state)
 {
     struct fixture *f = *state;
     struct issuance_card v, w;
-    struct issuance_bono_sale s = {1, 3, 5000, 0, 0};
+    struct issuance_bono_sale s = {1, 3, 5000, 0, 0, 0};
     const int64_t each[3] = {1666, 1667, 1667};
     int64_t revenue = 0;
     struct reader *r = issue(f, f->account, &v);
@@ -156,6 +157,42 @@ static void test_use_refused_after_last_day(void **state)
     reader_close(r);
 }
 
+/* One run of the tear sweeps below, through desk_fixture_tear_*: a new
+ * customer's card issued (the bono sold on it first for a use), then the
+ * sale (use: false) or the use torn the way `w` at exchange n. Returns
+ * whether the tear fired: then the operation failed as the card left, and
+ * t->view is the next read, agreeing with the ledger; when it did not, the
+ * operation went through whole at exchange 13 and the card is closed. */
+struct torn {
+    int64_t account;
+    struct issuance_card out, view;
+    struct reader *r;
+};
+
+static bool torn_op(struct fixture *f, bool use, size_t w, unsigned n, struct torn *t)
+{
+    char name[32];
+    leal_err err;
+    snprintf(name, sizeof name, "%s torn %zu %u", use ? "use" : "sale", w, n);
+    t->account = desk_fixture_customer(f, name);
+    t->r = issue(f, t->account, &t->out);
+    if (use)
+        assert_int_equal(issuance_bono_sell(&f->is, t->r, &sale45, &t->out), LEAL_OK);
+    desk_fixture_tear_arm(t->r, w, n);
+    err = use ? issuance_bono_use(&f->is, t->r, 1, &today, 0, &t->view)
+              : issuance_bono_sell(&f->is, t->r, &sale45, &t->view);
+    if (!desk_fixture_tear_fired(t->r)) {
+        assert_int_equal(err, LEAL_OK);
+        assert_int_equal(n, 13);
+        reader_close(t->r);
+        return false;
+    }
+    assert_int_equal(err, LEAL_E_CARD_REMOVED);
+    assert_int_equal(issuance_read(&f->is, t->r, &t->view), LEAL_OK);
+    assert_true(t->view.agrees);
+    return true;
+}
+
 /* The sale torn at each of its 12 exchanges, each way: the next read finds
  * the card with the bono (the intent posted by that read: exactly once) or
  * without it (the intent dropped, or none was recorded yet), card and
@@ -164,58 +201,39 @@ static void test_sale_torn_at_every_exchange(void **state)
 {
     struct fixture *f = *state;
     unsigned outcome[3] = {0, 0, 0}; /* before the intent, dropped, posted by the read */
+    struct torn t;
     for (size_t w = 0; w < DESK_FIXTURE_TEAR_WAYS; w++) {
-        for (unsigned n = 1;; n++) {
-            struct issuance_card out, view;
-            char name[32];
-            int64_t account, sessions, deferred;
-            struct reader *r;
-            leal_err err;
-            bool fired;
-            snprintf(name, sizeof name, "torn %zu %u", w, n);
-            account = desk_fixture_customer(f, name);
-            r = issue(f, account, &out);
-            desk_fixture_tear_arm(r, w, n);
-            err = issuance_bono_sell(&f->is, r, &sale45, &view);
-            fired = desk_fixture_tear_fired(r);
-            if (!fired) {
-                assert_int_equal(err, LEAL_OK);
-                assert_int_equal(n, 13);
-                reader_close(r);
-                break;
-            }
-            assert_int_equal(err, LEAL_E_CARD_REMOVED);
-            assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
-            assert_true(view.agrees);
-            assert_false(view.bono_unsettled);
-            assert_int_equal(ledger_bono_held(f->ledger, account, 1, &sessions, &deferred),
+        for (unsigned n = 1; torn_op(f, false, w, n, &t); n++) {
+            int64_t sessions, deferred;
+            assert_false(t.view.bono_unsettled);
+            assert_int_equal(ledger_bono_held(f->ledger, t.account, 1, &sessions, &deferred),
                              LEAL_OK);
-            if (view.bonos.slot[0].id == 1) {
-                assert_int_equal(view.bonos.slot[0].sessions, 10);
-                assert_int_equal(view.bonos_settled, 1);
-                assert_int_equal(view.taps, out.taps + 1);
+            if (t.view.bonos.slot[0].id == 1) {
+                assert_int_equal(t.view.bonos.slot[0].sessions, 10);
+                assert_int_equal(t.view.bonos_settled, 1);
+                assert_int_equal(t.view.taps, t.out.taps + 1);
                 assert_int_equal(sessions, 10);
                 assert_int_equal(deferred, 4500);
                 outcome[2]++;
             } else {
-                assert_int_equal(view.bonos.slot[0].id, 0);
-                assert_int_equal(view.taps, out.taps);
+                assert_int_equal(t.view.bonos.slot[0].id, 0);
+                assert_int_equal(t.view.taps, t.out.taps);
                 assert_int_equal(sessions, 0);
                 assert_int_equal(deferred, 0);
-                outcome[view.bonos_dropped ? 1 : 0]++;
-                assert_true(view.bonos_dropped == 1 || n <= 9);
-                assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &view), LEAL_OK);
-                assert_int_equal(view.bono_held, 10);
+                outcome[t.view.bonos_dropped ? 1 : 0]++;
+                assert_true(t.view.bonos_dropped == 1 || n <= 9);
+                assert_int_equal(issuance_bono_sell(&f->is, t.r, &sale45, &t.view), LEAL_OK);
+                assert_int_equal(t.view.bono_held, 10);
             }
             /* Read again: nothing left to settle, nothing posted twice. */
-            assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
-            assert_int_equal(view.bonos_settled + view.bonos_dropped, 0);
-            assert_int_equal(ledger_bono_held(f->ledger, account, 1, &sessions, &deferred),
+            assert_int_equal(issuance_read(&f->is, t.r, &t.view), LEAL_OK);
+            assert_int_equal(t.view.bonos_settled + t.view.bonos_dropped, 0);
+            assert_int_equal(ledger_bono_held(f->ledger, t.account, 1, &sessions, &deferred),
                              LEAL_OK);
             assert_int_equal(sessions, 10);
             assert_int_equal(deferred, 4500);
-            desk_fixture_balances(f, account, 2000, 0);
-            reader_close(r);
+            desk_fixture_balances(f, t.account, 2000, 0);
+            reader_close(t.r);
         }
     }
     print_message("sale torn: before its intent %u, dropped %u, posted by the next read %u\n",
@@ -237,43 +255,23 @@ static void test_use_torn_at_every_exchange(void **state)
 {
     struct fixture *f = *state;
     unsigned outcome[3] = {0, 0, 0}; /* before the intent, dropped, posted by the read */
+    struct torn t;
     for (size_t w = 0; w < DESK_FIXTURE_TEAR_WAYS; w++) {
-        for (unsigned n = 1;; n++) {
-            struct issuance_card out, view;
-            char name[32];
-            int64_t account, sessions, deferred;
-            struct reader *r;
-            leal_err err;
-            bool fired, taken;
-            snprintf(name, sizeof name, "use torn %zu %u", w, n);
-            account = desk_fixture_customer(f, name);
-            r = issue(f, account, &out);
-            assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &out), LEAL_OK);
-            desk_fixture_tear_arm(r, w, n);
-            err = issuance_bono_use(&f->is, r, 1, &today, 0, &view);
-            fired = desk_fixture_tear_fired(r);
-            if (!fired) {
-                assert_int_equal(err, LEAL_OK);
-                assert_int_equal(n, 13);
-                reader_close(r);
-                break;
-            }
-            assert_int_equal(err, LEAL_E_CARD_REMOVED);
-            assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
-            assert_true(view.agrees);
-            assert_int_equal(view.offline_sessions, 0);
-            assert_int_equal(ledger_bono_held(f->ledger, account, 1, &sessions, &deferred),
+        for (unsigned n = 1; torn_op(f, true, w, n, &t); n++) {
+            int64_t sessions, deferred;
+            bool taken = t.view.bonos.slot[0].sessions == 9;
+            assert_int_equal(t.view.offline_sessions, 0);
+            assert_int_equal(ledger_bono_held(f->ledger, t.account, 1, &sessions, &deferred),
                              LEAL_OK);
-            taken = view.bonos.slot[0].sessions == 9;
-            assert_int_equal(view.taps, out.taps + (taken ? 1 : 0));
+            assert_int_equal(t.view.taps, t.out.taps + (taken ? 1 : 0));
             assert_int_equal(sessions, taken ? 9 : 10);
             assert_int_equal(deferred, taken ? 4050 : 4500);
-            assert_int_equal(view.bonos_settled, taken ? 1 : 0);
-            outcome[taken ? 2 : view.bonos_dropped ? 1 : 0]++;
-            assert_true(taken || view.bonos_dropped == 1 || n <= 9);
-            assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
-            assert_int_equal(view.bonos_settled + view.bonos_dropped, 0);
-            reader_close(r);
+            assert_int_equal(t.view.bonos_settled, taken ? 1 : 0);
+            outcome[taken ? 2 : t.view.bonos_dropped ? 1 : 0]++;
+            assert_true(taken || t.view.bonos_dropped == 1 || n <= 9);
+            assert_int_equal(issuance_read(&f->is, t.r, &t.view), LEAL_OK);
+            assert_int_equal(t.view.bonos_settled + t.view.bonos_dropped, 0);
+            reader_close(t.r);
         }
     }
     print_message("use torn: before its intent %u, dropped %u, posted by the next read %u\n",
@@ -325,7 +323,7 @@ static void sql_exec(struct fixture *f, const char *sql)
 static void test_verify_both_ways(void **state)
 {
     struct fixture *f = *state;
-    struct issuance_bono_sale free5 = {2, 5, 0, 0, 0};
+    struct issuance_bono_sale free5 = {2, 5, 0, 0, 0, 0};
     struct issuance_card v, w;
     int64_t a = f->account, b = desk_fixture_customer(f, "Bea"),
             c = desk_fixture_customer(f, "Cai");
@@ -542,7 +540,7 @@ static void test_replacement_carries_bonos(void **state)
     static const uint8_t want[BONO_FILE_LEN] = {
         0x02, 0x04, 0x00, 0x00, 0x00, 0x01, 0x00, 0x07, 0x51, 0x40, /* 1: 7, day 20800 */
         0x00, 0x00, 0x00, 0x02, 0x00, 0x05, 0x00, 0x00 /* 2: 5, no last day */};
-    struct issuance_bono_sale free5 = {2, 5, 0, 0, 0};
+    struct issuance_bono_sale free5 = {2, 5, 0, 0, 0, 0};
     struct issuance_request req = {.account_id = f->account, .replacing = true};
     struct issuance_card v, w;
     uint8_t bytes[BONO_FILE_LEN];
@@ -640,6 +638,88 @@ static void test_refusals_write_nothing(void **state)
     assert_books(f, f->account, 0, 0, -2000, 0, 0, 0);
 }
 
+/* Issue 12: a bono past its last day. 10 sessions for 45.00 until
+ * 2026-12-13, 3 used (13.50 earned): the sweep on the last day moves
+ * nothing; the day after it takes the 7 sessions left to bonos_expired and
+ * the 31.50 still deferred from bonos_sold to breakage, once (a second
+ * sweep moves nothing). The card keeps showing 7 on its expired slot: a
+ * read agrees (no verdict, nothing waiting), a use is refused as expired.
+ * Sold again the day after, the slot starts again at 10 (never 17). */
+static void test_expired_bono_to_breakage(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_card v, w;
+    struct ledger_bono_expired x;
+    struct issuance_bono_sale again = {1, 10, 4500, LAST_DAY + 30, 0, LAST_DAY + 1};
+    int64_t held, deferred;
+    struct reader *r = issue(f, f->account, &v);
+    assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &w), LEAL_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(issuance_bono_use(&f->is, r, 1, &today, 0, &w), LEAL_OK);
+    assert_books(f, f->account, 7, 3150, -6500, 1350, 10, 3);
+    assert_int_equal(ledger_bono_expire(f->ledger, 7, LAST_DAY, "test", &x), LEAL_OK);
+    assert_int_equal(x.holdings, 0);
+    assert_int_equal(prog_balance(f, "breakage", "EUR"), 0);
+    assert_int_equal(ledger_bono_expire(f->ledger, 7, LAST_DAY + 1, "test", &x), LEAL_OK);
+    assert_int_equal(x.holdings, 1);
+    assert_int_equal(x.sessions, 7);
+    assert_int_equal(x.cents, 3150);
+    /* 0 sessions, 0 deferred; revenue 13.50, issued 10, used 3; expired 7. */
+    assert_books(f, f->account, 0, 0, -6500, 1350, 10, 3);
+    assert_int_equal(prog_balance(f, "breakage", "EUR"), 3150);
+    assert_int_equal(prog_balance(f, "bonos_expired", "BONO:1"), 7);
+    assert_int_equal(ledger_bono_expired_sessions(f->ledger, f->account, 1, LAST_DAY, &held),
+                     LEAL_OK);
+    assert_int_equal(held, 7);
+    assert_int_equal(ledger_bono_expire(f->ledger, 7, LAST_DAY + 1, "test", &x), LEAL_OK);
+    assert_int_equal(x.holdings + x.sessions + x.cents, 0);
+    assert_int_equal(prog_balance(f, "breakage", "EUR"), 3150);
+    assert_int_equal(issuance_read(&f->is, r, &w), LEAL_OK);
+    assert_true(w.agrees);
+    assert_false(w.verdict);
+    assert_int_equal(w.bonos.slot[0].sessions, 7);
+    assert_int_equal(w.offline_sessions, 0);
+    assert_int_equal(issuance_bono_use(&f->is, r, 1, &after_last, 0, &w),
+                     LEAL_E_RULES_BONO_EXPIRED);
+    assert_int_equal(issuance_bono_sell(&f->is, r, &again, &w), LEAL_OK);
+    assert_int_equal(w.bonos.slot[0].sessions, 10);
+    assert_int_equal(w.bonos.slot[0].last_day, LAST_DAY + 30);
+    assert_true(w.agrees);
+    assert_int_equal(ledger_bono_held(f->ledger, f->account, 1, &held, &deferred), LEAL_OK);
+    assert_int_equal(held, 10);
+    assert_int_equal(deferred, 4500);
+    assert_int_equal(prog_balance(f, "bonos_sold", "EUR"), 4500);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    reader_close(r);
+}
+
+/* A sale onto a slot past its last day that no sweep has reached yet: the
+ * sale sweeps the program first, so the 9 sessions left (40.50 deferred)
+ * go to breakage and the card and ledger both hold the new 10. */
+static void test_sale_onto_expired_sweeps_first(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_card v, w;
+    struct issuance_bono_sale again = {1, 10, 4500, LAST_DAY + 30, 0, LAST_DAY + 1};
+    int64_t held, deferred;
+    struct reader *r = issue(f, f->account, &v);
+    assert_int_equal(issuance_bono_sell(&f->is, r, &sale45, &w), LEAL_OK);
+    assert_int_equal(issuance_bono_use(&f->is, r, 1, &today, 0, &w), LEAL_OK);
+    assert_int_equal(issuance_bono_sell(&f->is, r, &again, &w), LEAL_OK);
+    assert_true(w.agrees);
+    assert_int_equal(w.bonos.slot[0].sessions, 10);
+    assert_int_equal(w.bono_held, 10);
+    assert_int_equal(ledger_bono_held(f->ledger, f->account, 1, &held, &deferred), LEAL_OK);
+    assert_int_equal(held, 10);
+    assert_int_equal(deferred, 4500);
+    assert_int_equal(prog_balance(f, "breakage", "EUR"), 4050);
+    assert_int_equal(prog_balance(f, "bonos_expired", "BONO:1"), 9);
+    assert_int_equal(prog_balance(f, "bonos_revenue", "EUR"), 450);
+    assert_int_equal(prog_balance(f, "cash", "EUR"), -2000 - 4500 - 4500);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    reader_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -664,6 +744,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replacement_carries_bonos, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_verify_both_ways, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_expired_bono_to_breakage, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_sale_onto_expired_sweeps_first, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
