@@ -88,6 +88,8 @@ int cmd_bono(int argc, char **argv);
 int bono_desk(int argc, char **argv);
 /* `leal bono expire`: the ledger's sweep of bonos past their last day. */
 int bono_expire(int argc, char **argv);
+/* `leal reward redeem` at the host (cmd_reward.c). */
+int reward_redeem(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_terminal(int argc, char **argv);
 /* `leal terminal package` and `leal package show` (cmd_package.c). */

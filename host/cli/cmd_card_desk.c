@@ -36,6 +36,7 @@ enum {
     O_YES,
     O_OVER_LIMIT,
     O_GIFT,
+    O_CASHBACK,
     O_COUNT
 };
 
@@ -56,6 +57,7 @@ static const char desk_usage[] =
     "       leal card issue --gift EUR   (a gift card: no customer, the gift on its purse)\n"
     "       leal card read\n"
     "       leal card top-up AMOUNT\n"
+    "       leal card top-up --cashback   (the cashback the account is owed: leal reward redeem)\n"
     "       leal card replace --old CARD-ID   (the old card first if it is at the desk)\n"
     "       leal card sync\n"
     "       leal card erase [--yes]\n"
@@ -72,11 +74,12 @@ static void desk_init(struct desk_cli *c)
         "reader",   "allow-virtual",   "timeout", "json",     "db",
         "keystore", "passphrase-file", "program", "customer", "account",
         "topup",    "welcome-points",  "old",     "reason",   "operator",
-        "yes",      "over-limit",      "gift"};
+        "yes",      "over-limit",      "gift",    "cashback"};
     memset(c, 0, sizeof *c);
     for (int i = 0; i < O_COUNT; i++) {
         c->opts[i].name = names[i];
-        c->opts[i].is_flag = i == O_VIRTUAL || i == O_JSON || i == O_YES || i == O_OVER_LIMIT;
+        c->opts[i].is_flag =
+            i == O_VIRTUAL || i == O_JSON || i == O_YES || i == O_OVER_LIMIT || i == O_CASHBACK;
     }
 }
 
@@ -457,12 +460,41 @@ static int desk_read(struct desk_cli *c)
     return v.agrees ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
+/* leal card top-up --cashback: what the account is owed, onto the purse. */
+static int desk_cashback(struct desk_cli *c)
+{
+    struct issuance_card v;
+    char euros[32];
+    leal_err err;
+    int rc;
+    if ((rc = open_books(c)) != 0 || (rc = open_card(c)) != 0)
+        return rc;
+    if ((err = issuance_load_cashback(&c->is, c->reader, &v)) != LEAL_OK) {
+        if (err == LEAL_E_CARD_BOUNDARY)
+            return fail_over_cap(&v, v.cashback_cents);
+        return fail_card(c, err, &v, "loading the cashback");
+    }
+    if (v.cashback_cents == 0)
+        return cli_error(LEAL_E_STATE, CLI_EXIT_FAIL,
+                         "account %lld is owed no cashback; nothing was written",
+                         (long long)v.ledger.account_id);
+    print_card(c, &v, DESK_VIEW_TOPPED_UP);
+    lcli_amount_str("EUR", v.cashback_cents, euros, sizeof euros);
+    if (!opt(c, O_JSON))
+        printf("%-12s %s EUR loaded onto the purse\n", "cashback", euros);
+    return v.agrees ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
 static int desk_topup(struct desk_cli *c)
 {
     struct issuance_card v;
     int64_t cents;
     leal_err err;
     int rc;
+    if (opt(c, O_CASHBACK))
+        return c->npos ? cli_usage("card top-up --cashback takes no AMOUNT: it loads what the "
+                                   "account is owed")
+                       : desk_cashback(c);
     if (c->npos != 1 || lcli_amount("EUR", c->pos[0], &cents) != LEAL_OK || cents <= 0)
         return cli_usage("card top-up needs an AMOUNT in euros, like 20 or 12,50");
     if ((rc = open_books(c)) != 0 || (rc = open_card(c)) != 0)

@@ -1176,7 +1176,9 @@ static const char reward_help[] =
     "       (each also takes --db PATH and --json)\n"
     "The catalogue: --value is the product id the till hands over (product), euros off\n"
     "(voucher), a percentage off the sale like 10 or 12,5 (percent), or euros the ledger\n"
-    "holds until the desk loads them on the card (cashback).\n";
+    "holds until the desk loads them on the card (cashback).\n"
+    "       leal reward redeem --program ID --reward NAME|ID (--card ID | --account ID)\n"
+    "                          --request KEY   (at the host: 'leal reward redeem --help')\n";
 
 static const char stamp_help[] =
     "usage: leal stamp add --program ID --name NAME --per sale|item --goal N --reward ID\n"
@@ -1353,6 +1355,9 @@ int cmd_reward(int argc, char **argv)
                                        reward_from_opts, edit_reward_add, edit_reward_remove};
     struct lcli_opt o[] = {COMMON_OPTS,    {"id", 0, 0},    {"name", 0, 0},    {"kind", 0, 0},
                            {"cost", 0, 0}, {"value", 0, 0}, {"min-tier", 0, 0}};
+    /* Redeeming one is the host's, against the ledger (cmd_reward.c). */
+    if (argc >= 2 && strcmp(argv[1], "redeem") == 0)
+        return reward_redeem(argc - 1, argv + 1);
     return rules_command(&d, o, N(o), argc, argv);
 }
 

@@ -12,6 +12,7 @@
 #include "issuance_bono.h"
 #include "issuance_books.h"
 #include "issuance_ops.h"
+#include "host/ledger/ledger_reward.h"
 
 /* First claim wins: DESFire claims whatever is left. */
 static const struct issuance_card_ops *const card_types[] = {&issuance_classic_ops,
@@ -177,7 +178,7 @@ static leal_err took_effect(struct op *o, struct issuance_card *out)
  * the card will show) before the card is written; once the card has it, the
  * entry posted and the intent removed in one transaction. A tear anywhere
  * leaves the intent for the next read to settle. */
-static leal_err topup_on(struct op *o, struct issuance_card *out, int64_t cents)
+static leal_err topup_on(struct op *o, struct issuance_card *out, int64_t cents, bool cashback)
 {
     struct ledger_pending_topup t;
     bool replayed = false;
@@ -187,8 +188,12 @@ static leal_err topup_on(struct op *o, struct issuance_card *out, int64_t cents)
     memset(&t, 0, sizeof t);
     t.card_id = out->card_id;
     t.cents = cents;
-    if ((err = o->ops->credit_stage(o->s, out, cents, &t)) != LEAL_OK ||
-        (err = ledger_pending_topup_add(o->is->ledger, &t)) != LEAL_OK ||
+    if ((err = o->ops->credit_stage(o->s, out, cents, &t)) != LEAL_OK)
+        return err;
+    if (cashback) /* what the entry is, for whichever read settles it */
+        strncat(t.request_id, ISSUANCE_CASHBACK_SUFFIX,
+                sizeof t.request_id - strlen(t.request_id) - 1);
+    if ((err = ledger_pending_topup_add(o->is->ledger, &t)) != LEAL_OK ||
         (err = o->ops->credit_commit(o->s, out)) != LEAL_OK ||
         (err = issuance_post_topup(o->is, &out->ledger, &t, &replayed)) != LEAL_OK)
         return err;
@@ -345,7 +350,27 @@ leal_err issuance_topup(struct issuance *is, struct reader *r, int64_t cents,
     memset(out, 0, sizeof *out);
     if ((err = op_open(&o, is, r)) == LEAL_OK && (err = read_on(&o, out)) == LEAL_OK)
         err = !out->agrees && out->ledger.card_id == 0 ? LEAL_E_CARD_NOT_LEAL
-                                                       : topup_on(&o, out, cents);
+                                                       : topup_on(&o, out, cents, false);
+    op_close(&o, out);
+    return err;
+}
+
+leal_err issuance_load_cashback(struct issuance *is, struct reader *r, struct issuance_card *out)
+{
+    struct op o;
+    int64_t owed = 0;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if ((err = op_open(&o, is, r)) == LEAL_OK && (err = read_on(&o, out)) == LEAL_OK) {
+        if (!out->agrees && out->ledger.card_id == 0)
+            err = LEAL_E_CARD_NOT_LEAL;
+        else if ((err = ledger_reward_cashback_owed(is->ledger, out->ledger.account_id, &owed)) ==
+                     LEAL_OK &&
+                 owed > 0) {
+            out->cashback_cents = owed;
+            err = topup_on(&o, out, owed, true);
+        }
+    }
     op_close(&o, out);
     return err;
 }
@@ -527,7 +552,7 @@ static leal_err issue_on(struct op *o, const struct issuance_request *asked,
         (err = ledger_card_find_by_id(is->ledger, card_id, &out->ledger)) != LEAL_OK)
         return err;
     /* The opening top-up on the card just verified: its read was the verification. */
-    return req->topup_cents > 0 ? topup_on(o, out, req->topup_cents) : LEAL_OK;
+    return req->topup_cents > 0 ? topup_on(o, out, req->topup_cents, false) : LEAL_OK;
 }
 
 leal_err issuance_issue(struct issuance *is, struct reader *r, const struct issuance_request *req,

@@ -85,6 +85,7 @@ struct issuance_card {
     int dropped;             /* pending top-ups (and syncs) the card never took, dropped */
     int synced;              /* syncs the ledger started and the card shows, settled by this read */
     int64_t sync_points;     /* leal card sync: the points it brought onto the card */
+    int64_t cashback_cents;  /* issuance_load_cashback: the cashback it put on the purse */
     bool unsettled;          /* a pending top-up the card neither shows nor undid */
     int64_t unsettled_cents; /* its amount */
     /* This read found the card lying about money (a log record or purse the
@@ -195,6 +196,16 @@ LEAL_MUST_CHECK leal_err issuance_bono_use(struct issuance *is, struct reader *r
  * LEAL_E_RANGE) is left as it is, with why. out->sync_points 0: nothing to do. */
 LEAL_MUST_CHECK leal_err issuance_sync(struct issuance *is, struct reader *r,
                                        struct issuance_card *out);
+/* The cashback the card's account is owed (rewards redeemed at the host or
+ * a terminal: ledger_reward.h) loaded onto its purse as a top-up, exactly
+ * once through a tear as any top-up (issuance_topup; the intent's request id
+ * ends ":cashback", so whichever read settles it posts the same entry:
+ * kind "topup", the account's EUR from the program's cashback account and
+ * its CASHBACK back to cashback_owed). Refused as a top-up is (the purse
+ * cap: LEAL_E_CARD_BOUNDARY). out->cashback_cents: the cashback loaded (on an
+ * error, tried); 0: nothing owed, nothing written. */
+LEAL_MUST_CHECK leal_err issuance_load_cashback(struct issuance *is, struct reader *r,
+                                                struct issuance_card *out);
 /* The program's caps into out->purse_cap_cents and out->classic_cap_cents. */
 LEAL_MUST_CHECK leal_err issuance_purse_caps(struct issuance *is, struct issuance_card *out);
 /* The old card of a replacement, at the desk (leal card replace reads it

@@ -22,6 +22,7 @@ struct posting {
     int64_t amount;                             /* onto the customer's account */
     const char *request, *reason, *reference;
     bool settles_pending; /* removes the card's pending top-up with this request id */
+    bool cashback;        /* also the account's CASHBACK back to cashback_owed */
 };
 
 /* The operator is fixed ("desk"), not the person's name: the same entry may
@@ -30,10 +31,12 @@ struct posting {
  * same entry. */
 static leal_err post(struct issuance *is, const struct posting *p, bool *replayed)
 {
-    int64_t other, entry;
-    struct ledger_line lines[2];
+    int64_t other, entry, owed = 0;
+    struct ledger_line lines[4];
     struct ledger_entry e;
     leal_err err = ledger_program_account(is->ledger, is->program_id, p->program_account, &other);
+    if (err == LEAL_OK && p->cashback)
+        err = ledger_program_account(is->ledger, is->program_id, "cashback_owed", &owed);
     if (err != LEAL_OK)
         return err;
     memset(lines, 0, sizeof lines);
@@ -53,9 +56,24 @@ static leal_err post(struct issuance *is, const struct posting *p, bool *replaye
     e.card_id = p->card_id;
     e.nlines = 2;
     e.lines = lines;
+    if (p->cashback) {
+        lines[2].account_id = p->account_id;
+        lines[3].account_id = owed;
+        snprintf(lines[2].asset, sizeof lines[2].asset, "CASHBACK");
+        snprintf(lines[3].asset, sizeof lines[3].asset, "CASHBACK");
+        lines[2].amount = -p->amount;
+        lines[3].amount = p->amount;
+        e.nlines = 4;
+    }
     if (p->settles_pending)
         return ledger_pending_topup_settle(is->ledger, &e, &entry, replayed);
     return ledger_post(is->ledger, &e, &entry, replayed);
+}
+
+static bool cashback_load(const char *request_id)
+{
+    size_t n = strlen(request_id), k = strlen(ISSUANCE_CASHBACK_SUFFIX);
+    return n > k && strcmp(request_id + n - k, ISSUANCE_CASHBACK_SUFFIX) == 0;
 }
 
 leal_err issuance_post_topup(struct issuance *is, const struct ledger_card *lc,
@@ -78,7 +96,11 @@ leal_err issuance_post_topup(struct issuance *is, const struct ledger_card *lc,
         return err;
     /* Decided by the account, not by the intent, so that a read settling a
      * torn gift posts the same entry the desk would have. */
-    if (a.kind == LEDGER_ACCOUNT_GIFT) {
+    if (cashback_load(t->request_id)) {
+        p.program_account = "cashback";
+        p.reason = "cashback loaded at the desk";
+        p.cashback = true;
+    } else if (a.kind == LEDGER_ACCOUNT_GIFT) {
         p.kind = "gift_sale";
         p.program_account = "gift_sold";
         p.reason = "gift card sold at the desk";

@@ -18,6 +18,10 @@
 
 #include "issuance.h"
 
+/* The end of a top-up intent's request id that loads cashback owed
+ * (issuance_load_cashback): its entry moves the cashback, not cash. */
+#define ISSUANCE_CASHBACK_SUFFIX ":cashback"
+
 /* Who the ledger records as doing it: the operator, or "desk". */
 const char *issuance_operator(const struct issuance *is);
 bool issuance_is_classic(enum ledger_card_tech t);

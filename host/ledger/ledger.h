@@ -342,7 +342,8 @@ LEAL_MUST_CHECK leal_err ledger_balance_each(struct ledger *l, int64_t account_i
 
 /* Assets: "EUR" (cents), "PTS" (points), "STAMP:name" (name: 1..32 of
  * a-z 0-9 _ -), "BONO:id" (sessions of bono kind id, 1..4294967295 in
- * decimal: ledger_bono.h). LEAL_OK or LEAL_E_ASSET. */
+ * decimal: ledger_bono.h), "CASHBACK" (cents of cashback owed to the
+ * account until the desk loads them: ledger_reward.h). LEAL_OK or LEAL_E_ASSET. */
 LEAL_MUST_CHECK leal_err ledger_asset_check(const char *asset);
 
 /* ---- Cards -------------------------------------------------------------- */

@@ -60,7 +60,7 @@ leal_err ledger_asset_check(const char *asset)
     size_t n;
     if (asset == NULL)
         return LEAL_E_ASSET;
-    if (strcmp(asset, "EUR") == 0 || strcmp(asset, "PTS") == 0)
+    if (strcmp(asset, "EUR") == 0 || strcmp(asset, "PTS") == 0 || strcmp(asset, "CASHBACK") == 0)
         return LEAL_OK;
     if (strncmp(asset, "BONO:", 5) == 0)
         return bono_asset_ok(asset + 5);

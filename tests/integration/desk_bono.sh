@@ -10,7 +10,8 @@
 # more sessions than the ledger is blocked; a Classic card is refused
 # untouched; a version-1 card is upgraded at its next desk read with exact
 # round trips and nothing of its value moved; `leal bono expire` takes a bono
-# past its last day to breakage, once; a state version nobody knows is
+# past its last day to breakage, once; `leal reward redeem` owes a cashback
+# that `leal card top-up --cashback` loads; a state version nobody knows is
 # refused in one line; through pcscd a sale torn at its commit's answer is
 # posted by the next read, exactly once.
 cd "$(dirname "$0")/../.." || exit 1
@@ -201,6 +202,37 @@ run_capture "$LEAL" card read --reader "sim:$T/eva.json"
 check_eq "Eva's card still shows its 8 expired sessions and agrees" "0" "$RC"
 run_capture "$LEAL" ledger verify
 check_eq "after the sweep: ledger verify clean" 0 "$RC"
+
+# --- a cashback reward redeemed at the host, loaded at the desk (issue 12) -------
+"$LEAL" reward add --program 7 --name vuelta --kind cashback --cost 100 --value 5 \
+    --reason "cashback" >/dev/null || fail "cashback reward added"
+"$LEAL" ledger post --account "$EVA_ACC" --asset PTS --amount 250 --reason "regalo" \
+    --operator test >/dev/null || fail "points for Eva"
+run_capture "$LEAL" reward redeem --program 7 --reward vuelta --card "$EVA" --request eva-1 --json
+check_eq "reward redeem: 100 points for 5.00 owed, 150 left" "0|False cashback 100 500 150 500" \
+    "$RC|$(json replayed kind points cashback_cents points_after cashback_owed_cents <<<"$OUT")"
+run_capture "$LEAL" reward redeem --program 7 --reward vuelta --card "$EVA" --request eva-1 --json
+check_eq "the same --request again: replayed, nothing moves" "0|True 150 500" \
+    "$RC|$(json replayed points_after cashback_owed_cents <<<"$OUT")"
+run_capture "$LEAL" reward redeem --program 7 --reward vuelta --account "$EVA_ACC" --request eva-2
+run_capture "$LEAL" reward redeem --program 7 --reward vuelta --account "$EVA_ACC" --request eva-3
+check_eq "below its cost: refused in one line, exit 1" \
+    "1|leal: the account has too few points for this reward; nothing was posted" "$RC|$ERR"
+check_eq "ledger: Eva PTS 50, CASHBACK 10.00, purse 0.00" "50 1000 0" \
+    "$(bal "$EVA_ACC" PTS) $(bal "$EVA_ACC" CASHBACK) $(bal "$EVA_ACC" EUR)"
+run_capture "$LEAL" card sync --reader "sim:$T/eva.json" --json
+check_eq "card sync: the redeems' points reach the card (250 - 200)" "0|50 True" \
+    "$RC|$(json points agrees <<<"$OUT")"
+run_capture "$LEAL" card top-up --cashback --reader "sim:$T/eva.json"
+check_eq "card top-up --cashback: 10.00 onto the purse" "0|cashback     10.00 EUR loaded onto the purse" \
+    "$RC|$(grep '^cashback' <<<"$OUT")"
+check_eq "ledger: Eva EUR 10.00, CASHBACK 0, program cashback -10.00" "1000 0 -1000" \
+    "$(bal "$EVA_ACC" EUR) $(bal "$EVA_ACC" CASHBACK) $(bal cashback EUR)"
+run_capture "$LEAL" card top-up --cashback --reader "sim:$T/eva.json"
+check_eq "nothing owed: refused in one line, nothing written" \
+    "1|leal: account $EVA_ACC is owed no cashback; nothing was written 1000" "$RC|$ERR $(bal "$EVA_ACC" EUR)"
+run_capture "$LEAL" ledger verify
+check_eq "after the cashback: ledger verify clean" 0 "$RC"
 
 # --- MIFARE Classic: no bonos (LAYOUT.md 4.5) ------------------------------------
 "$CARDSIM" new --type classic-1k --uid 04c0ffee -o "$T/classic.json" >/dev/null
