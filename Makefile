@@ -23,9 +23,10 @@ FUZZ_SECONDS ?= 60
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev clang-format clang-tidy cppcheck \
 	libssl-dev openssl libsqlite3-dev sqlite3 libpcsclite-dev pcscd pcsc-tools vsmartcard-vpcd \
 	libnfc-dev libnfc-bin libnfc-examples libfreefare-dev libfreefare-bin libqrencode-dev \
-	libpng-dev libjansson-dev zbar-tools libzbar-dev librsvg2-bin poppler-utils libcmocka-dev python3 python3-cryptography util-linux procps man-db groff-base
+	libpng-dev libjansson-dev zbar-tools libzbar-dev librsvg2-bin poppler-utils libcmocka-dev python3 python3-cryptography util-linux procps man-db groff-base \
+	libmicrohttpd-dev libargon2-dev curl
 
-PKGS := libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar
+PKGS := libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libmicrohttpd libargon2
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
@@ -231,5 +232,9 @@ check-size:
 		tests/lib/check-size.sh tests/lib/size-baseline.txt \
 		$(FS_SRC) $(HOSTED_LIB_SRC) $(LEAL_MAIN_SRC) $(CARDSIM_MAIN_SRC) $(TERMINAL_MAIN_SRC)
 lint: format-check cppcheck checksrc check-freestanding check-size
+
+# The back office's pages are embedded by .incbin (host/web/web_static.c).
+WEB_STATIC := $(wildcard host/web/static/*)
+$(O)/obj/host/web/web_static.o $(FUZZ_O)/obj/host/web/web_static.o: $(WEB_STATIC)
 
 -include $(shell find build -name '*.d' 2>/dev/null)

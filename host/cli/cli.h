@@ -115,5 +115,15 @@ int cmd_sync(int argc, char **argv);
 int cmd_reconcile(int argc, char **argv);
 /* `leal settle`: settlement between the shops of a collective (cmd_settle.c). */
 int cmd_settle(int argc, char **argv);
+/* `leal serve`: the back office over HTTP (cmd_serve.c). */
+int cmd_serve(int argc, char **argv);
+/* `leal user`: the back office's users (cmd_user.c). */
+int cmd_user(int argc, char **argv);
+struct ledger;
+struct ledger_user;
+/* Adds u (name, role, stores) with a password from password_file, the
+ * environment or the terminal, and its audit line; 0 or an exit code after
+ * printing the error (cmd_user.c; `leal serve --init-admin` uses it too). */
+int user_create(struct ledger *l, struct ledger_user *u, const char *password_file);
 
 #endif

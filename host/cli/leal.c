@@ -39,6 +39,8 @@ static const struct cli_command commands[] = {
     {"qr", "customers' QR codes: issue (PNG, SVG, terminal), decode a picture, verify", cmd_qr},
     {"agent", "desk agent: unlock the keystore once for the card commands (start, status, stop)",
      cmd_agent},
+    {"serve", "the back office in a browser: pages and a JSON API (users, customers)", cmd_serve},
+    {"user", "back-office users: add, passwd, disable, enable, list", cmd_user},
 };
 
 static void usage(FILE *f)

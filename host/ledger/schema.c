@@ -113,6 +113,44 @@
     "CREATE TRIGGER settlement_closed_d BEFORE DELETE ON settlement"                               \
     " BEGIN SELECT RAISE(ABORT, 'a settled period is closed'); END;"
 
+/* The back office's users (issue 16, host/ledger/ledger_user.h): a user has
+ * one role (admin: everything; manager and staff: the stores listed in
+ * web_user_store), an Argon2id hash in PHC string form, and may be disabled
+ * (never deleted: the audit names them). A session is the SHA-256 of its
+ * cookie's token (a copy of the database lets no one in) with its CSRF token
+ * and end. The audit log: who, when, what, the object's before and after
+ * (JSON text, NULL when it did not exist). One macro, so it moves to the
+ * next number by moving one line. */
+#define WEB_USER_MIGRATION                                                                         \
+    "CREATE TABLE web_user("                                                                       \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 63),"                            \
+    " role TEXT NOT NULL CHECK (role IN ('admin','manager','staff')),"                             \
+    " pass_hash TEXT NOT NULL,"                                                                    \
+    " disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"                             \
+    " created_at INTEGER NOT NULL,"                                                                \
+    " updated_at INTEGER NOT NULL) STRICT;"                                                        \
+    "CREATE TABLE web_user_store("                                                                 \
+    " user_id INTEGER NOT NULL REFERENCES web_user(id),"                                           \
+    " store_id INTEGER NOT NULL REFERENCES store(id),"                                             \
+    " PRIMARY KEY (user_id, store_id)) STRICT, WITHOUT ROWID;"                                     \
+    "CREATE TABLE web_session("                                                                    \
+    " token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),"                                \
+    " user_id INTEGER NOT NULL REFERENCES web_user(id),"                                           \
+    " csrf TEXT NOT NULL,"                                                                         \
+    " created_at INTEGER NOT NULL,"                                                                \
+    " expires_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;"                                         \
+    "CREATE INDEX web_session_user ON web_session(user_id);"                                       \
+    "CREATE TABLE audit("                                                                          \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " at INTEGER NOT NULL,"                                                                        \
+    " user_id INTEGER REFERENCES web_user(id),"                                                    \
+    " actor TEXT NOT NULL,"                                                                        \
+    " action TEXT NOT NULL,"                                                                       \
+    " object TEXT NOT NULL,"                                                                       \
+    " before TEXT,"                                                                                \
+    " after TEXT) STRICT;"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -528,6 +566,7 @@ static const char *const migrations[] = {
     RECONCILE_MIGRATION,     /* 15 -> 16 */
     BONO_LAST_DAY_MIGRATION, /* 16 -> 17 */
     SETTLE_MIGRATION,        /* 17 -> 18 */
+    WEB_USER_MIGRATION,      /* 18 -> 19 */
 };
 
 int schema_count(void)

@@ -277,6 +277,19 @@ static const struct err_entry err_table[] = {
                          "another way"),
     E(LEAL_E_QR_REPLAY_FULL, "this terminal's memory of recent phone codes is full; wait a "
                              "minute and scan a fresh code"),
+    E(LEAL_E_WEB_SIGN_IN, "wrong user name or password (or the user is disabled)"),
+    E(LEAL_E_WEB_RATE_LIMIT, "too many failed sign-ins for this user or address; wait a minute "
+                             "and try again"),
+    E(LEAL_E_WEB_SESSION, "not signed in, or the session has ended; sign in again"),
+    E(LEAL_E_WEB_CSRF, "the request lacks this session's CSRF token; reload the page and try "
+                       "again"),
+    E(LEAL_E_WEB_FORBIDDEN, "this user's role or stores do not allow that"),
+    E(LEAL_E_WEB_ROLE, "unknown role; the roles are admin, manager and staff (manager and staff "
+                       "need --store ID)"),
+    E(LEAL_E_WEB_PASSWORD, "password refused: it needs 10 to 128 characters"),
+    E(LEAL_E_WEB_USER_EXISTS, "a user of that name exists already; pick another name"),
+    E(LEAL_E_WEB_LISTEN, "cannot listen there: give --listen ADDRESS:PORT on a free port"),
+    E(LEAL_E_WEB_NO_USER, "no such user; 'leal user list' shows them"),
 };
 
 #undef E

@@ -226,6 +226,18 @@ typedef enum leal_err {
     LEAL_E_QR_CAP_DAY = 552,
     LEAL_E_QR_REPLAY_FULL = 553,
 
+    /* 610..639: the back office in a browser (host/web, host/ledger/ledger_user.h) */
+    LEAL_E_WEB_SIGN_IN = 610,
+    LEAL_E_WEB_RATE_LIMIT = 611,
+    LEAL_E_WEB_SESSION = 612,
+    LEAL_E_WEB_CSRF = 613,
+    LEAL_E_WEB_FORBIDDEN = 614,
+    LEAL_E_WEB_ROLE = 615,
+    LEAL_E_WEB_PASSWORD = 616,
+    LEAL_E_WEB_USER_EXISTS = 617,
+    LEAL_E_WEB_LISTEN = 618,
+    LEAL_E_WEB_NO_USER = 619,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

@@ -1,0 +1,207 @@
+// leal back office: plain JavaScript, no framework, no build step. Every
+// text from the server goes into the page through textContent, never as
+// HTML, so a customer named "<script>" is shown as those characters.
+'use strict';
+
+const state = { user: null, csrf: '' };
+const $ = (id) => document.getElementById(id);
+
+function show(page) {
+  for (const s of document.querySelectorAll('main > section')) s.hidden = s.id !== 'page-' + page;
+}
+
+function say(text, ok) {
+  const m = $('message');
+  m.textContent = text || '';
+  m.className = ok ? 'ok' : '';
+  m.hidden = !text;
+}
+
+async function api(method, path, body) {
+  const opts = { method, headers: {}, credentials: 'same-origin' };
+  if (method !== 'GET') opts.headers['X-CSRF-Token'] = state.csrf;
+  if (body !== undefined) {
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, opts);
+  const data = await res.json().catch(() => ({}));
+  if (res.status === 401 && path !== '/api/session') {
+    state.user = null;
+    route();
+  }
+  if (!res.ok) throw new Error((data.error && data.error.message) || res.statusText);
+  return data;
+}
+
+function cell(tr, text, cls) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (cls) td.className = cls;
+  tr.appendChild(td);
+  return td;
+}
+
+function signedIn(data) {
+  state.user = data.user;
+  state.csrf = data.csrf;
+  $('nav').hidden = false;
+  $('who').textContent = data.user.name + ' (' + data.user.role + ')';
+  $('nav-audit').hidden = data.user.role !== 'admin';
+}
+
+async function listCustomers(q) {
+  const data = await api('GET', '/api/customers' + (q ? '?q=' + encodeURIComponent(q) : ''));
+  const body = $('customer-list').tBodies[0];
+  body.replaceChildren();
+  for (const c of data.customers) {
+    const tr = document.createElement('tr');
+    const a = document.createElement('a');
+    a.href = '#/customers/' + c.id;
+    a.textContent = c.id;
+    cell(tr, '').appendChild(a);
+    cell(tr, c.name);
+    cell(tr, c.surname);
+    cell(tr, c.email);
+    cell(tr, c.phone);
+    body.appendChild(tr);
+  }
+}
+
+const FIELDS = ['name', 'surname', 'email', 'phone', 'birth_date', 'address'];
+
+function fillForm(c) {
+  const f = $('customer-form');
+  f.elements.program.value = c ? c.program : '';
+  f.elements.program.disabled = !!c;
+  for (const k of FIELDS) f.elements[k].value = c ? c[k] : '';
+  f.dataset.id = c ? c.id : '';
+}
+
+async function viewCustomer(id) {
+  const data = await api('GET', '/api/customers/' + id);
+  const c = data.customer;
+  $('customer-title').textContent = (c.name + ' ' + c.surname).trim() || 'Customer ' + c.id;
+  const dl = $('customer-facts');
+  dl.replaceChildren();
+  for (const [k, v] of [['Customer', c.id], ['Program', c.program], ['Account', c.account],
+    ['E-mail', c.email], ['Phone', c.phone], ['Birth date', c.birth_date], ['Address', c.address]]) {
+    const dt = document.createElement('dt');
+    const dd = document.createElement('dd');
+    dt.textContent = k;
+    dd.textContent = v;
+    dl.append(dt, dd);
+  }
+  const body = $('balances').tBodies[0];
+  body.replaceChildren();
+  for (const b of data.balances) {
+    const tr = document.createElement('tr');
+    cell(tr, b.asset);
+    cell(tr, b.asset === 'EUR' ? b.shown + ' €' : b.shown, 'num');
+    body.appendChild(tr);
+  }
+  $('balances').hidden = data.balances.length === 0;
+  $('edit-title').textContent = 'Edit';
+  fillForm(c);
+}
+
+function newCustomer() {
+  $('customer-title').textContent = 'New customer';
+  $('customer-facts').replaceChildren();
+  $('balances').hidden = true;
+  $('edit-title').textContent = '';
+  fillForm(null);
+  if (state.user.role !== 'admin') $('customer-form').elements.program.disabled = true;
+}
+
+async function listAudit() {
+  const data = await api('GET', '/api/audit');
+  const body = $('audit-list').tBodies[0];
+  body.replaceChildren();
+  for (const a of data.audit) {
+    const tr = document.createElement('tr');
+    cell(tr, new Date(a.at * 1000).toISOString().slice(0, 16).replace('T', ' '));
+    cell(tr, a.actor);
+    cell(tr, a.action);
+    cell(tr, a.object);
+    body.appendChild(tr);
+  }
+}
+
+async function route() {
+  const h = location.hash || '#/customers';
+  say('');
+  if (!state.user) {
+    try {
+      signedIn(await api('GET', '/api/me'));
+    } catch (e) {
+      $('nav').hidden = true;
+      show('sign-in');
+      return;
+    }
+  }
+  try {
+    let m;
+    if (h === '#/customers/new') {
+      newCustomer();
+      show('customer');
+    } else if ((m = h.match(/^#\/customers\/(\d+)$/))) {
+      await viewCustomer(m[1]);
+      show('customer');
+    } else if (h === '#/audit') {
+      await listAudit();
+      show('audit');
+    } else {
+      await listCustomers($('search-form').elements.q.value);
+      show('customers');
+    }
+  } catch (e) {
+    say(e.message);
+  }
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  $('sign-in-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    try {
+      signedIn(await api('POST', '/api/session', { name: f.elements.name.value, password: f.elements.password.value }));
+      f.reset();
+      route();
+    } catch (e) {
+      say(e.message);
+    }
+  });
+  $('sign-out').addEventListener('click', async () => {
+    try { await api('DELETE', '/api/session'); } catch (e) { /* signed out either way */ }
+    state.user = null;
+    location.hash = '#/customers';
+    route();
+  });
+  $('search-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    listCustomers(ev.target.elements.q.value).catch((e) => say(e.message));
+  });
+  $('customer-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    const body = {};
+    for (const k of FIELDS) body[k] = f.elements[k].value;
+    try {
+      let data;
+      if (f.dataset.id) {
+        data = await api('PUT', '/api/customers/' + f.dataset.id, body);
+      } else {
+        if (f.elements.program.value) body.program = Number(f.elements.program.value);
+        data = await api('POST', '/api/customers', body);
+      }
+      location.hash = '#/customers/' + data.customer.id;
+      await viewCustomer(data.customer.id);
+      say('Saved.', true);
+    } catch (e) {
+      say(e.message);
+    }
+  });
+  window.addEventListener('hashchange', route);
+  route();
+});

@@ -1,0 +1,524 @@
+/*
+ * web_api.c - the API's handlers and its role table (see web_api.h).
+ */
+#include "web_api.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "host/ledger/amount.h"
+#include "host/web/web_auth.h"
+
+#define SEARCH_LIMIT 50
+#define MAX_PROGRAMS 16
+
+void web_api_error(struct web_req *r, unsigned status, leal_err err, const char *detail)
+{
+    char msg[768];
+    if (detail && detail[0])
+        snprintf(msg, sizeof msg, "%s: %s", detail, leal_strerror(err));
+    else
+        snprintf(msg, sizeof msg, "%s", leal_strerror(err));
+    json_decref(r->out);
+    r->status = status;
+    r->out = json_pack("{s:{s:i,s:s,s:s}}", "error", "code", (int)err, "name", leal_errname(err),
+                       "message", msg);
+}
+
+/* A ledger error as an answer: the ledger's detail, a status by kind. */
+static void ledger_error(struct web_req *r, leal_err err, const char *what)
+{
+    char detail[640];
+    unsigned status = 500;
+    if (err == LEAL_E_UNKNOWN_ID || err == LEAL_E_WEB_NO_USER)
+        status = 404;
+    else if (err == LEAL_E_TEXT || err == LEAL_E_DATE || err == LEAL_E_ARG ||
+             err == LEAL_E_UNKNOWN_PROGRAM || err == LEAL_E_WEB_ROLE)
+        status = 400;
+    else if (err == LEAL_E_DB_BUSY)
+        status = 503;
+    snprintf(detail, sizeof detail, "%s%s%s", what, ledger_errmsg(r->l)[0] ? ": " : "",
+             ledger_errmsg(r->l));
+    web_api_error(r, status, err, detail);
+}
+
+static json_t *user_json(const struct ledger_user *u)
+{
+    json_t *stores = json_array();
+    for (int i = 0; i < u->nstores; i++)
+        json_array_append_new(stores, json_integer(u->stores[i]));
+    return json_pack("{s:I,s:s,s:s,s:b,s:o}", "id", (json_int_t)u->id, "name", u->name, "role",
+                     ledger_role_name(u->role), "disabled", u->disabled, "stores", stores);
+}
+
+/* ---- Sessions ---- */
+
+static void limit_keys(const struct web_req *r, const char *name, char *user, char *addr)
+{
+    snprintf(user, WEB_LIMIT_KEY, "user:%s", name);
+    snprintf(addr, WEB_LIMIT_KEY, "addr:%s", r->addr);
+}
+
+/* The session of a user who proved their password: cookie and CSRF token. */
+static void session_open(struct web_req *r, const struct ledger_user *u)
+{
+    char token[WEB_AUTH_TOKEN_HEX], csrf[WEB_AUTH_TOKEN_HEX];
+    uint8_t hash[32];
+    struct ledger_audit_line a = {u->id, u->name, "session.sign-in", "", NULL, NULL};
+    char object[96];
+    leal_err err;
+    snprintf(object, sizeof object, "user %lld", (long long)u->id);
+    a.object = object;
+    if ((err = web_auth_token(token)) != LEAL_OK || (err = web_auth_token(csrf)) != LEAL_OK ||
+        (err = web_auth_token_hash(token, hash)) != LEAL_OK) {
+        web_api_error(r, 500, err, "a session token");
+        return;
+    }
+    if ((err = ledger_session_add(r->l, hash, u->id, csrf,
+                                  (int64_t)time(NULL) + WEB_SESSION_SECONDS)) != LEAL_OK ||
+        (err = ledger_audit_add(r->l, &a)) != LEAL_OK) {
+        ledger_error(r, err, "the session");
+        return;
+    }
+    snprintf(r->cookie, sizeof r->cookie,
+             "leal_session=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s", token,
+             WEB_SESSION_SECONDS, r->tls ? "; Secure" : "");
+    r->status = 200;
+    r->out = json_pack("{s:o,s:s}", "user", user_json(u), "csrf", csrf);
+}
+
+static void sign_in(struct web_req *r)
+{
+    const char *name = json_string_value(json_object_get(r->body, "name"));
+    const char *password = json_string_value(json_object_get(r->body, "password"));
+    char user_key[WEB_LIMIT_KEY], addr_key[WEB_LIMIT_KEY];
+    struct ledger_user u;
+    int64_t now = (int64_t)time(NULL);
+    leal_err err;
+    bool ok;
+    if (name == NULL || password == NULL) {
+        web_api_error(r, 400, LEAL_E_ARG, "sign-in needs \"name\" and \"password\"");
+        return;
+    }
+    limit_keys(r, name, user_key, addr_key);
+    if (!web_limit_allowed(r->limit, user_key, now) ||
+        !web_limit_allowed(r->limit, addr_key, now)) {
+        web_api_error(r, 429, LEAL_E_WEB_RATE_LIMIT, NULL);
+        return;
+    }
+    err = ledger_user_by_name(r->l, name, &u);
+    if (err != LEAL_OK && err != LEAL_E_WEB_NO_USER) {
+        ledger_error(r, err, "the user");
+        return;
+    }
+    if (err == LEAL_OK) {
+        ok = web_auth_verify(password, u.pass_hash) && !u.disabled;
+    } else {
+        web_auth_waste(password);
+        ok = false;
+    }
+    if (!ok) {
+        web_limit_fail(r->limit, user_key, now);
+        web_limit_fail(r->limit, addr_key, now);
+        web_api_error(r, 401, LEAL_E_WEB_SIGN_IN, NULL);
+        return;
+    }
+    web_limit_clear(r->limit, user_key);
+    session_open(r, &u);
+}
+
+static void sign_out(struct web_req *r)
+{
+    leal_err err = ledger_session_end(r->l, r->session, (int64_t)time(NULL));
+    if (err != LEAL_OK) {
+        ledger_error(r, err, "the session");
+        return;
+    }
+    snprintf(r->cookie, sizeof r->cookie,
+             "leal_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
+             r->tls ? "; Secure" : "");
+    r->status = 200;
+    r->out = json_pack("{s:b}", "signed_out", 1);
+}
+
+static void me(struct web_req *r)
+{
+    r->status = 200;
+    r->out = json_pack("{s:o,s:s}", "user", user_json(r->user), "csrf", r->csrf);
+}
+
+/* ---- Customers ---- */
+
+static json_t *customer_json(const struct ledger_customer *c)
+{
+    return json_pack("{s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)c->id,
+                     "program", (json_int_t)c->program_id, "account", (json_int_t)c->account_id,
+                     "created_at", (json_int_t)c->created_at, "name", c->name, "surname",
+                     c->surname, "email", c->email, "phone", c->phone, "birth_date", c->birth_date,
+                     "gender", c->gender, "address", c->address, "preferences", c->preferences);
+}
+
+/* The programs r's user sees (all: an admin). */
+struct scope {
+    int64_t programs[MAX_PROGRAMS];
+    int n;
+    bool all;
+};
+
+static bool scope_has(const struct scope *s, int64_t program)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->programs[i] == program)
+            return true;
+    return s->all;
+}
+
+static bool scope_of(struct web_req *r, struct scope *s)
+{
+    leal_err err = ledger_user_programs(r->l, r->user, s->programs, MAX_PROGRAMS, &s->n, &s->all);
+    if (err != LEAL_OK)
+        ledger_error(r, err, "the user's stores");
+    return err == LEAL_OK;
+}
+
+struct found {
+    const struct scope *scope;
+    json_t *list;
+};
+
+static int found_one(void *ctx, const struct ledger_customer *c)
+{
+    struct found *f = ctx;
+    if (scope_has(f->scope, c->program_id))
+        json_array_append_new(f->list, customer_json(c));
+    return json_array_size(f->list) >= SEARCH_LIMIT;
+}
+
+static void customers_search(struct web_req *r)
+{
+    const char *q = r->query(r->conn, "q");
+    struct scope s;
+    struct found f = {&s, NULL};
+    struct ledger_search by = {0, LEDGER_SEARCH_ALL, "", 0};
+    leal_err err;
+    if (!scope_of(r, &s))
+        return;
+    if (q && q[0]) {
+        by.by = LEDGER_SEARCH_NAME;
+        by.q = q;
+    }
+    /* One program: the search's own filter; several: filtered here, the SQL
+     * limit then left to the walk. */
+    if (!s.all && s.n == 1)
+        by.program_id = s.programs[0];
+    by.limit = s.all || s.n == 1 ? SEARCH_LIMIT : 0;
+    f.list = json_array();
+    if (!s.all && s.n == 0)
+        err = LEAL_OK;
+    else
+        err = ledger_customer_search(r->l, &by, found_one, &f);
+    if (err != LEAL_OK) {
+        json_decref(f.list);
+        ledger_error(r, err, "the search");
+        return;
+    }
+    r->status = 200;
+    r->out = json_pack("{s:o}", "customers", f.list);
+}
+
+/* The customer of r->id if r's user sees their program: 404 for no such
+ * customer, 403 for another store's. */
+static bool customer_of(struct web_req *r, struct ledger_customer *c)
+{
+    struct scope s;
+    leal_err err = ledger_customer_get(r->l, r->id, c);
+    if (err != LEAL_OK) {
+        ledger_error(r, err, "the customer");
+        return false;
+    }
+    if (!scope_of(r, &s))
+        return false;
+    if (!scope_has(&s, c->program_id)) {
+        web_api_error(r, 403, LEAL_E_WEB_FORBIDDEN, "this customer belongs to another store");
+        return false;
+    }
+    return true;
+}
+
+static int balance_one(void *ctx, const char *asset, int64_t amount)
+{
+    char shown[AMOUNT_FORMAT_MAX];
+    if (strcmp(asset, "EUR") != 0 || amount_format(amount, shown, sizeof shown) != LEAL_OK)
+        snprintf(shown, sizeof shown, "%lld", (long long)amount);
+    json_array_append_new(ctx, json_pack("{s:s,s:I,s:s}", "asset", asset, "amount",
+                                         (json_int_t)amount, "shown", shown));
+    return 0;
+}
+
+static void customer_view(struct web_req *r)
+{
+    struct ledger_customer c;
+    json_t *balances;
+    leal_err err;
+    if (!customer_of(r, &c))
+        return;
+    balances = json_array();
+    if ((err = ledger_balance_each(r->l, c.account_id, balance_one, balances)) != LEAL_OK) {
+        json_decref(balances);
+        ledger_error(r, err, "the balances");
+        return;
+    }
+    r->status = 200;
+    r->out = json_pack("{s:o,s:o}", "customer", customer_json(&c), "balances", balances);
+}
+
+/* The personal fields a body may set: absent keeps, a string replaces. */
+static bool customer_fields(struct web_req *r, struct ledger_customer *c)
+{
+    static const struct {
+        const char *key;
+        size_t off, cap;
+    } f[] = {
+#define F(n) {#n, offsetof(struct ledger_customer, n), sizeof((struct ledger_customer *)0)->n}
+        F(name),       F(surname), F(email),   F(phone),
+        F(birth_date), F(gender),  F(address), F(preferences),
+#undef F
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        json_t *v = json_object_get(r->body, f[i].key);
+        char *dst = (char *)c + f[i].off;
+        if (v == NULL)
+            continue;
+        if (!json_is_string(v) || json_string_length(v) >= f[i].cap) {
+            char why[96];
+            snprintf(why, sizeof why, "\"%s\" must be text of at most %zu bytes", f[i].key,
+                     f[i].cap - 1);
+            web_api_error(r, 400, LEAL_E_TEXT, why);
+            return false;
+        }
+        snprintf(dst, f[i].cap, "%s", json_string_value(v));
+    }
+    return true;
+}
+
+/* A change and its audit line in one transaction. */
+static leal_err audited(struct web_req *r, leal_err (*change)(struct web_req *, void *), void *ctx,
+                        struct ledger_audit_line *a)
+{
+    leal_err err;
+    if ((err = ledger_batch_begin_whole(r->l)) != LEAL_OK)
+        return err;
+    if ((err = change(r, ctx)) == LEAL_OK && (err = ledger_audit_add(r->l, a)) == LEAL_OK)
+        return ledger_batch_commit(r->l);
+    ledger_batch_rollback(r->l);
+    return err;
+}
+
+static char *dump(const struct ledger_customer *c)
+{
+    json_t *j = customer_json(c);
+    char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    return s;
+}
+
+static leal_err do_update(struct web_req *r, void *ctx)
+{
+    return ledger_customer_update(r->l, ctx);
+}
+
+static void customer_edit(struct web_req *r)
+{
+    struct ledger_customer before, after;
+    struct ledger_audit_line a = {r->user->id, r->user->name, "customer.edit", "", NULL, NULL};
+    char object[64];
+    leal_err err;
+    if (!customer_of(r, &before))
+        return;
+    after = before;
+    if (!customer_fields(r, &after))
+        return;
+    snprintf(object, sizeof object, "customer %lld", (long long)before.id);
+    a.object = object;
+    a.before = dump(&before);
+    a.after = dump(&after);
+    err = audited(r, do_update, &after, &a);
+    free((void *)a.before);
+    free((void *)a.after);
+    if (err != LEAL_OK) {
+        ledger_error(r, err, "the customer");
+        return;
+    }
+    customer_view(r);
+}
+
+struct created {
+    struct ledger_customer *c;
+    struct ledger_audit_line *a;
+    char object[64];
+};
+
+static leal_err do_add(struct web_req *r, void *ctx)
+{
+    struct created *k = ctx;
+    leal_err err = ledger_customer_add(r->l, k->c, &k->c->id, &k->c->account_id);
+    if (err == LEAL_OK)
+        err = ledger_customer_get(r->l, k->c->id, k->c);
+    if (err == LEAL_OK) {
+        snprintf(k->object, sizeof k->object, "customer %lld", (long long)k->c->id);
+        k->a->object = k->object;
+        k->a->after = dump(k->c);
+    }
+    return err;
+}
+
+/* The program a new customer joins: the body's, or the user's only one. */
+static bool program_for_new(struct web_req *r, int64_t *program)
+{
+    json_t *p = json_object_get(r->body, "program");
+    struct scope s;
+    if (!scope_of(r, &s))
+        return false;
+    if (p && json_is_integer(p))
+        *program = (int64_t)json_integer_value(p);
+    else if (!s.all && s.n == 1)
+        *program = s.programs[0];
+    else {
+        web_api_error(r, 400, LEAL_E_ARG, "name the customer's \"program\"");
+        return false;
+    }
+    if (!scope_has(&s, *program)) {
+        web_api_error(r, 403, LEAL_E_WEB_FORBIDDEN, "that program is another store's");
+        return false;
+    }
+    return true;
+}
+
+static void customer_create(struct web_req *r)
+{
+    struct ledger_customer c;
+    struct ledger_audit_line a = {r->user->id, r->user->name, "customer.create", "", NULL, NULL};
+    struct created k = {&c, &a, ""};
+    leal_err err;
+    memset(&c, 0, sizeof c);
+    if (!program_for_new(r, &c.program_id) || !customer_fields(r, &c))
+        return;
+    err = audited(r, do_add, &k, &a);
+    free((void *)a.after);
+    if (err != LEAL_OK) {
+        ledger_error(r, err, "the customer");
+        return;
+    }
+    r->id = c.id;
+    customer_view(r);
+    if (r->status == 200)
+        r->status = 201;
+}
+
+/* ---- Users and the audit log (admins) ---- */
+
+static int user_one(void *ctx, const struct ledger_user *u)
+{
+    json_array_append_new(ctx, user_json(u));
+    return 0;
+}
+
+static void users_list(struct web_req *r)
+{
+    json_t *list = json_array();
+    leal_err err = ledger_user_each(r->l, user_one, list);
+    if (err != LEAL_OK) {
+        json_decref(list);
+        ledger_error(r, err, "the users");
+        return;
+    }
+    r->status = 200;
+    r->out = json_pack("{s:o}", "users", list);
+}
+
+/* A JSON text of the audit log as a value (a text that is not JSON as a string). */
+static json_t *audit_value(const char *text)
+{
+    json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : json_null();
+    return v ? v : json_string(text);
+}
+
+static int audit_one(void *ctx, int64_t id, int64_t at, const struct ledger_audit_line *a)
+{
+    json_array_append_new(ctx,
+                          json_pack("{s:I,s:I,s:I,s:s,s:s,s:s,s:o,s:o}", "id", (json_int_t)id, "at",
+                                    (json_int_t)at, "user", (json_int_t)a->user_id, "actor",
+                                    a->actor, "action", a->action, "object", a->object, "before",
+                                    audit_value(a->before), "after", audit_value(a->after)));
+    return 0;
+}
+
+static void audit_list(struct web_req *r)
+{
+    json_t *list = json_array();
+    leal_err err = ledger_audit_each(r->l, 200, audit_one, list);
+    if (err != LEAL_OK) {
+        json_decref(list);
+        ledger_error(r, err, "the audit log");
+        return;
+    }
+    r->status = 200;
+    r->out = json_pack("{s:o}", "audit", list);
+}
+
+/* ---- The role table ---- */
+
+#define ADMIN WEB_ROLE_BIT(LEDGER_ROLE_ADMIN)
+
+const struct web_route web_routes[] = {
+    {"POST", "/api/session", 0, false, sign_in},
+    {"DELETE", "/api/session", WEB_ANY_ROLE, true, sign_out},
+    {"GET", "/api/me", WEB_ANY_ROLE, false, me},
+    {"GET", "/api/customers", WEB_ANY_ROLE, false, customers_search},
+    {"POST", "/api/customers", WEB_ANY_ROLE, true, customer_create},
+    {"GET", "/api/customers/:id", WEB_ANY_ROLE, false, customer_view},
+    {"PUT", "/api/customers/:id", WEB_ANY_ROLE, true, customer_edit},
+    {"GET", "/api/users", ADMIN, false, users_list},
+    {"GET", "/api/audit", ADMIN, false, audit_list},
+};
+const int web_nroutes = (int)(sizeof web_routes / sizeof web_routes[0]);
+
+/* Whether path matches pattern, a trailing ":id" taking a decimal id. */
+static bool path_match(const char *pattern, const char *path, int64_t *id)
+{
+    const char *colon = strstr(pattern, ":id");
+    size_t head = colon ? (size_t)(colon - pattern) : strlen(pattern);
+    int64_t v = 0;
+    if (strncmp(pattern, path, head) != 0)
+        return false;
+    if (colon == NULL)
+        return path[head] == '\0';
+    path += head;
+    if (*path < '1' || *path > '9')
+        return false;
+    for (; *path >= '0' && *path <= '9'; path++) {
+        if (v > (INT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (*path - '0');
+    }
+    *id = v;
+    return *path == '\0';
+}
+
+const struct web_route *web_route_find(const char *method, const char *path, int64_t *id,
+                                       bool *path_known)
+{
+    *path_known = false;
+    *id = 0;
+    for (int i = 0; i < web_nroutes; i++) {
+        if (!path_match(web_routes[i].path, path, id))
+            continue;
+        *path_known = true;
+        if (strcmp(web_routes[i].method, method) == 0)
+            return &web_routes[i];
+    }
+    return NULL;
+}

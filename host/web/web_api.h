@@ -1,0 +1,68 @@
+/*
+ * web_api.h - the JSON API under /api/ and the one role table every route is
+ * checked against before its handler runs. A route names its method, its
+ * path ("/api/customers/:id" takes a decimal id), the roles that may call it
+ * (none: no session needed) and whether it changes state (then the request
+ * must carry the session's CSRF token in X-CSRF-Token and a JSON body).
+ * Handlers read a request already authenticated and authorised by the
+ * server (host/web/web_server.c) and answer a status and a JSON value; every
+ * change they make is written to the audit log in the same transaction.
+ * Hosted; uses jansson; one request at a time per struct ledger.
+ */
+#ifndef LEAL_WEB_API_H
+#define LEAL_WEB_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "host/ledger/ledger_user.h"
+#include "host/web/web_limit.h"
+
+#define WEB_ROLE_BIT(r) (1u << (unsigned)(r))
+#define WEB_ANY_ROLE                                                                               \
+    (WEB_ROLE_BIT(LEDGER_ROLE_ADMIN) | WEB_ROLE_BIT(LEDGER_ROLE_MANAGER) |                         \
+     WEB_ROLE_BIT(LEDGER_ROLE_STAFF))
+#define WEB_SESSION_SECONDS (12 * 3600)
+
+/* One request as a handler sees it, and its answer. */
+struct web_req {
+    struct ledger *l;
+    struct web_limit *limit;
+    const struct ledger_user *user; /* NULL on a route without roles */
+    const char *csrf;               /* the session's CSRF token, "" without one */
+    const char *addr;               /* the client's address, for the rate limit */
+    const uint8_t *session;         /* the session token's SHA-256, or NULL */
+    int64_t id;                     /* the path's :id */
+    json_t *body;                   /* the parsed JSON body, or NULL */
+    const char *(*query)(void *conn, const char *name); /* a query-string value or NULL */
+    void *conn;
+    bool tls;
+    /* The answer. */
+    unsigned status;
+    json_t *out;
+    char cookie[256]; /* a Set-Cookie value, or "" */
+};
+
+typedef void (*web_handler)(struct web_req *r);
+
+struct web_route {
+    const char *method;
+    const char *path;
+    unsigned roles; /* WEB_ROLE_BIT()s; 0: no session needed */
+    bool changes;   /* needs the CSRF token */
+    web_handler handle;
+};
+
+extern const struct web_route web_routes[];
+extern const int web_nroutes;
+
+/* The route of method and path (*id its :id); NULL when none. *path_known
+ * tells a wrong method (405) from an unknown path (404). */
+const struct web_route *web_route_find(const char *method, const char *path, int64_t *id,
+                                       bool *path_known);
+
+/* Sets r's answer to an error: status and {"error":{"code","name","message"}}. */
+void web_api_error(struct web_req *r, unsigned status, leal_err err, const char *detail);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * web_limit.c - sign-in attempts limited per key (see web_limit.h).
+ */
+#include "web_limit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void web_limit_init(struct web_limit *w)
+{
+    memset(w, 0, sizeof *w);
+}
+
+static const struct web_limit_slot *find(const struct web_limit *w, const char *key)
+{
+    for (int i = 0; i < WEB_LIMIT_SLOTS; i++)
+        if (w->slot[i].key[0] && strncmp(w->slot[i].key, key, WEB_LIMIT_KEY - 1) == 0)
+            return &w->slot[i];
+    return NULL;
+}
+
+static int recent(const struct web_limit_slot *s, int64_t now)
+{
+    int n = 0;
+    for (int i = 0; i < s->n; i++)
+        if (s->at[i] > now - WEB_LIMIT_WINDOW)
+            n++;
+    return n;
+}
+
+static int64_t newest(const struct web_limit_slot *s)
+{
+    int64_t t = 0;
+    for (int i = 0; i < s->n; i++)
+        if (s->at[i] > t)
+            t = s->at[i];
+    return t;
+}
+
+bool web_limit_allowed(const struct web_limit *w, const char *key, int64_t now)
+{
+    const struct web_limit_slot *s = find(w, key);
+    return s == NULL || recent(s, now) < WEB_LIMIT_FAILS;
+}
+
+/* A free slot, one whose failures have all left the window, or the stalest. */
+static struct web_limit_slot *take(struct web_limit *w, int64_t now)
+{
+    struct web_limit_slot *stalest = &w->slot[0];
+    for (int i = 0; i < WEB_LIMIT_SLOTS; i++) {
+        struct web_limit_slot *s = &w->slot[i];
+        if (s->key[0] == '\0' || recent(s, now) == 0)
+            return s;
+        if (newest(s) < newest(stalest))
+            stalest = s;
+    }
+    return stalest;
+}
+
+void web_limit_fail(struct web_limit *w, const char *key, int64_t now)
+{
+    struct web_limit_slot *s = (struct web_limit_slot *)find(w, key);
+    if (s == NULL) {
+        s = take(w, now);
+        memset(s, 0, sizeof *s);
+        snprintf(s->key, sizeof s->key, "%s", key);
+    }
+    s->at[s->next] = now;
+    s->next = (s->next + 1) % WEB_LIMIT_FAILS;
+    if (s->n < WEB_LIMIT_FAILS)
+        s->n++;
+}
+
+void web_limit_clear(struct web_limit *w, const char *key)
+{
+    struct web_limit_slot *s = (struct web_limit_slot *)find(w, key);
+    if (s)
+        memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,339 @@
+/*
+ * web_server.c - HTTP over libmicrohttpd: pages, and the API behind the role
+ * table (see web_server.h).
+ */
+#include "web_server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "host/web/web_api.h"
+#include "keys/base/ct.h"
+#include "host/web/web_auth.h"
+#include "host/web/web_static.h"
+
+#define BODY_MAX (64 * 1024)
+#define PEM_MAX (64 * 1024)
+
+struct web_server {
+    struct MHD_Daemon *d;
+    struct ledger *l;
+    bool tls;
+    char *cert, *key;
+    struct web_limit limit;
+};
+
+/* What a connection's request has sent so far. */
+struct upload {
+    char *body;
+    size_t len;
+    bool too_big;
+};
+
+static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
+                          "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; "
+                          "base-uri 'none'";
+
+static enum MHD_Result send_bytes(struct MHD_Connection *c, unsigned status, const char *type,
+                                  const void *p, size_t n, const char *cookie)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(n, (void *)(uintptr_t)p, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result rc;
+    if (resp == NULL)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Content-Security-Policy", csp);
+    if (cookie && cookie[0])
+        MHD_add_response_header(resp, "Set-Cookie", cookie);
+    rc = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, struct web_req *r)
+{
+    char *text = r->out ? json_dumps(r->out, JSON_COMPACT) : NULL;
+    enum MHD_Result rc;
+    if (text == NULL)
+        return send_bytes(c, 500, "application/json", "{}", 2, NULL);
+    rc = send_bytes(c, r->status, "application/json", text, strlen(text), r->cookie);
+    free(text);
+    return rc;
+}
+
+static const char *query_value(void *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void client_addr(struct MHD_Connection *c, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    snprintf(out, cap, "?");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)cap);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)cap);
+}
+
+/* The session of the request's cookie: its user and CSRF token. */
+static bool authenticate(struct web_server *s, struct MHD_Connection *c, struct web_req *r,
+                         uint8_t hash[32], struct ledger_user *u, char *csrf)
+{
+    const char *token = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "leal_session");
+    leal_err err;
+    if (web_auth_token_hash(token, hash) != LEAL_OK) {
+        web_api_error(r, 401, LEAL_E_WEB_SESSION, NULL);
+        return false;
+    }
+    err = ledger_session_find(s->l, hash, (int64_t)time(NULL), u, csrf);
+    if (err != LEAL_OK) {
+        web_api_error(r, err == LEAL_E_WEB_SESSION || err == LEAL_E_WEB_NO_USER ? 401 : 500,
+                      err == LEAL_E_WEB_NO_USER ? LEAL_E_WEB_SESSION : err, NULL);
+        return false;
+    }
+    r->user = u;
+    r->csrf = csrf;
+    r->session = hash;
+    return true;
+}
+
+/* A change needs the CSRF token and a JSON body; a sign-in the JSON body. */
+static bool change_allowed(struct MHD_Connection *c, const struct web_route *rt, struct web_req *r,
+                           const struct upload *up)
+{
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    bool has_body = strcmp(rt->method, "POST") == 0 || strcmp(rt->method, "PUT") == 0;
+    json_error_t jerr;
+    if (rt->changes &&
+        !web_auth_csrf_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token"),
+                          r->csrf)) {
+        web_api_error(r, 403, LEAL_E_WEB_CSRF, NULL);
+        return false;
+    }
+    if (!has_body)
+        return true;
+    if (type == NULL || strncmp(type, "application/json", 16) != 0) {
+        web_api_error(r, 415, LEAL_E_ARG, "send the body as application/json");
+        return false;
+    }
+    r->body = json_loadb(up->body ? up->body : "", up->len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(r->body)) {
+        web_api_error(r, 400, LEAL_E_ARG, "the body is not a JSON object");
+        return false;
+    }
+    return true;
+}
+
+static enum MHD_Result api(struct web_server *s, struct MHD_Connection *c, const char *url,
+                           const char *method, const struct upload *up)
+{
+    struct web_req r = {.l = s->l,
+                        .limit = &s->limit,
+                        .csrf = "",
+                        .query = query_value,
+                        .conn = c,
+                        .tls = s->tls,
+                        .status = 500};
+    uint8_t hash[32];
+    struct ledger_user u;
+    char csrf[LEDGER_SESSION_CSRF], addr[64];
+    bool known;
+    const struct web_route *rt = web_route_find(method, url, &r.id, &known);
+    enum MHD_Result rc;
+    client_addr(c, addr, sizeof addr);
+    r.addr = addr;
+    if (rt == NULL)
+        web_api_error(&r, known ? 405 : 404, LEAL_E_ARG, known ? "method" : "no such API route");
+    else if (up->too_big)
+        web_api_error(&r, 413, LEAL_E_ARG, "the body is over 64 KiB");
+    else if (rt->roles == 0 || authenticate(s, c, &r, hash, &u, csrf)) {
+        if (rt->roles && (rt->roles & WEB_ROLE_BIT(u.role)) == 0)
+            web_api_error(&r, 403, LEAL_E_WEB_FORBIDDEN, "this user's role");
+        else if (change_allowed(c, rt, &r, up))
+            rt->handle(&r);
+    }
+    rc = send_json(c, &r);
+    json_decref(r.out);
+    json_decref(r.body);
+    return rc;
+}
+
+static enum MHD_Result page(struct MHD_Connection *c, const char *url, const char *method)
+{
+    const struct web_static_file *f;
+    static const char missing[] = "not found\n";
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return send_bytes(c, 405, "text/plain", "method not allowed\n", 19, NULL);
+    f = web_static_find(url);
+    if (f == NULL)
+        return send_bytes(c, 404, "text/plain; charset=utf-8", missing, sizeof missing - 1, NULL);
+    return send_bytes(c, 200, f->type, f->data, f->len, NULL);
+}
+
+/* libmicrohttpd's MHD_AccessHandlerCallback: its 8 parameters are the library's. */
+// NOLINTNEXTLINE(readability-function-size)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *size, void **con_cls)
+{
+    struct web_server *s = cls;
+    struct upload *up = *con_cls;
+    (void)version;
+    if (up == NULL) {
+        if ((up = calloc(1, sizeof *up)) == NULL)
+            return MHD_NO;
+        *con_cls = up;
+        return MHD_YES;
+    }
+    if (*size > 0) {
+        if (up->len + *size > BODY_MAX) {
+            up->too_big = true;
+        } else {
+            char *grown = realloc(up->body, up->len + *size + 1);
+            if (grown == NULL)
+                return MHD_NO;
+            up->body = grown;
+            memcpy(up->body + up->len, data, *size);
+            up->len += *size;
+            up->body[up->len] = '\0';
+        }
+        *size = 0;
+        return MHD_YES;
+    }
+    if (strncmp(url, "/api/", 5) == 0)
+        return api(s, c, url, method, up);
+    return page(c, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode why)
+{
+    struct upload *up = *con_cls;
+    (void)cls, (void)c, (void)why;
+    if (up) {
+        free(up->body);
+        free(up);
+        *con_cls = NULL;
+    }
+}
+
+/* The whole of a PEM file, NUL-terminated, or NULL. */
+static char *read_pem(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *p = f ? calloc(1, PEM_MAX + 1) : NULL;
+    size_t n = p ? fread(p, 1, PEM_MAX + 1, f) : 0;
+    if (f)
+        fclose(f);
+    if (p && (n == 0 || n > PEM_MAX)) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* "ADDRESS:PORT" or "[ADDRESS]:PORT" into an IPv4 or IPv6 socket address. */
+static bool parse_listen(const char *spec, struct sockaddr_storage *ss)
+{
+    char host[64];
+    const char *colon = strrchr(spec, ':');
+    char *end;
+    long port;
+    size_t n;
+    if (colon == NULL || (n = (size_t)(colon - spec)) == 0 || n >= sizeof host)
+        return false;
+    port = strtol(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || port < 0 || port > 65535)
+        return false;
+    memcpy(host, spec, n);
+    host[n] = '\0';
+    memset(ss, 0, sizeof *ss);
+    if (host[0] == '[' && host[n - 1] == ']') {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)ss;
+        host[n - 1] = '\0';
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        return inet_pton(AF_INET6, host + 1, &a6->sin6_addr) == 1;
+    }
+    {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)(void *)ss;
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        return inet_pton(AF_INET, host, &a4->sin_addr) == 1;
+    }
+}
+
+static struct MHD_Daemon *daemon_start(struct web_server *s, const struct sockaddr_storage *ss)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+    if (ss->ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (s->tls)
+        return MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, s,
+                                MHD_OPTION_SOCK_ADDR, ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+                                s, MHD_OPTION_HTTPS_MEM_KEY, s->key, MHD_OPTION_HTTPS_MEM_CERT,
+                                s->cert, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ss,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+}
+
+leal_err web_server_start(struct ledger *l, const struct web_server_options *o,
+                          struct web_server **out, unsigned *port)
+{
+    struct sockaddr_storage ss;
+    const union MHD_DaemonInfo *info;
+    struct web_server *s;
+    *out = NULL;
+    *port = 0;
+    if (!parse_listen(o->listen ? o->listen : "127.0.0.1:8080", &ss))
+        return LEAL_E_WEB_LISTEN;
+    if ((o->tls_cert == NULL) != (o->tls_key == NULL))
+        return LEAL_E_ARG;
+    if ((s = calloc(1, sizeof *s)) == NULL)
+        return LEAL_E_NO_MEMORY;
+    s->l = l;
+    web_limit_init(&s->limit);
+    s->tls = o->tls_cert != NULL;
+    if (s->tls &&
+        ((s->cert = read_pem(o->tls_cert)) == NULL || (s->key = read_pem(o->tls_key)) == NULL)) {
+        web_server_stop(s);
+        return LEAL_E_IO;
+    }
+    if ((s->d = daemon_start(s, &ss)) == NULL) {
+        web_server_stop(s);
+        return LEAL_E_WEB_LISTEN;
+    }
+    info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    *port = info ? info->port : 0;
+    *out = s;
+    return LEAL_OK;
+}
+
+void web_server_stop(struct web_server *s)
+{
+    if (s == NULL)
+        return;
+    if (s->d)
+        MHD_stop_daemon(s->d);
+    if (s->key)
+        leal_wipe(s->key, strlen(s->key));
+    free(s->cert);
+    free(s->key);
+    free(s);
+}

@@ -1,0 +1,37 @@
+/*
+ * web_server.h - `leal serve`: the back office over HTTP (libmicrohttpd, one
+ * internal thread, so one ledger connection serves every request in turn).
+ * Routes: the JSON API under /api/ (host/web/web_api.h: each checked against
+ * the role table before its handler), the pages embedded in the program
+ * (host/web/web_static.h). A request to /api/ is authenticated by the
+ * leal_session cookie; a state change also needs the session's CSRF token
+ * in X-CSRF-Token and a JSON body (Content-Type: application/json). Every
+ * answer carries Cache-Control: no-store and a Content-Security-Policy that
+ * allows the page's own scripts only. TLS when a certificate and key are
+ * given (then the session cookie is Secure). This file and host/web link the
+ * ledger and never the keystore (tests/integration/web_serve.sh proves it).
+ * Hosted. Errors: LEAL_E_WEB_LISTEN, those of books_open and host/file.h.
+ */
+#ifndef LEAL_WEB_SERVER_H
+#define LEAL_WEB_SERVER_H
+
+#include <stdint.h>
+
+#include "host/ledger/ledger.h"
+
+struct web_server;
+
+struct web_server_options {
+    const char *listen;   /* "ADDRESS:PORT" (IPv4 or [IPv6]); port 0: any free one */
+    const char *tls_cert; /* PEM files, both or neither */
+    const char *tls_key;
+};
+
+/* Starts serving l (the server uses it from its thread until stopped);
+ * *port is the port it listens on. */
+LEAL_MUST_CHECK leal_err web_server_start(struct ledger *l, const struct web_server_options *o,
+                                          struct web_server **out, unsigned *port);
+/* Stops serving; l is the caller's again. NULL is fine. */
+void web_server_stop(struct web_server *s);
+
+#endif

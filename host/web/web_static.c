@@ -1,0 +1,38 @@
+/*
+ * web_static.c - the pages embedded (see web_static.h). The Makefile makes
+ * this object depend on host/web/static/, so an edited page rebuilds it.
+ */
+#include "web_static.h"
+
+#include <string.h>
+
+#define EMBED(sym, file)                                                                           \
+    __asm__(".pushsection .rodata\n.balign 16\n.globl " #sym "\n" #sym ":\n.incbin \"" file        \
+            "\"\n.globl " #sym "_end\n" #sym "_end:\n.byte 0\n.popsection\n")
+
+EMBED(web_static_index_html, "host/web/static/index.html");
+EMBED(web_static_app_js, "host/web/static/app.js");
+EMBED(web_static_app_css, "host/web/static/app.css");
+
+extern const unsigned char web_static_index_html[], web_static_index_html_end[];
+extern const unsigned char web_static_app_js[], web_static_app_js_end[];
+extern const unsigned char web_static_app_css[], web_static_app_css_end[];
+
+const struct web_static_file *web_static_find(const char *path)
+{
+    static struct web_static_file files[3];
+    static const char *const paths[3] = {"/", "/app.js", "/app.css"};
+    static const char *const types[3] = {
+        "text/html; charset=utf-8", "text/javascript; charset=utf-8", "text/css; charset=utf-8"};
+    const unsigned char *const start[3] = {web_static_index_html, web_static_app_js,
+                                           web_static_app_css};
+    const unsigned char *const end[3] = {web_static_index_html_end, web_static_app_js_end,
+                                         web_static_app_css_end};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(path, paths[i]) == 0) {
+            files[i] =
+                (struct web_static_file){paths[i], types[i], start[i], (size_t)(end[i] - start[i])};
+            return &files[i];
+        }
+    return NULL;
+}

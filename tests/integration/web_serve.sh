@@ -1,0 +1,245 @@
+#!/bin/bash
+# web_serve.sh - `leal serve` (issue 16) against curl on loopback: the pages,
+# sign-in and its cookie's flags, a state change refused without the CSRF
+# token (and nothing written), customers created, searched accent- and
+# case-blind, edited with the audit log's before and after, staff refused
+# another store's customer, every route of the role table (`leal serve
+# --routes`) called with no session and as each role, the sixth wrong
+# password in a minute refused (per account and per address), a disabled
+# user's session ended, the cookie Secure under TLS, and a program that
+# serves the books linked without any key code.
+set -u
+cd "$(dirname "$0")/../.."
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-web-XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"; }
+trap cleanup EXIT
+DB=$T/ledger.db
+q() { sqlite3 "$DB" "$1"; }
+
+"$LEAL" ledger init --db "$DB" >/dev/null
+"$LEAL" program create --db "$DB" --code a --name "Shop A" --kind chain >/dev/null
+"$LEAL" program create --db "$DB" --code b --name "Shop B" >/dev/null
+"$LEAL" store add --db "$DB" --program 1 --code a1 --name "A one" --tz Europe/Madrid >/dev/null
+"$LEAL" store add --db "$DB" --program 2 --code b1 --name "B one" --tz Europe/Madrid >/dev/null
+"$LEAL" customer add --db "$DB" --program 2 --name Berta --surname Other >/dev/null
+BERTA=$(q "select customer_id from customer_pii where name = 'Berta'")
+printf 'admin password 1\n' >"$T/pw-admin"
+printf 'staff password 1\n' >"$T/pw-staff"
+printf 'manager password\n' >"$T/pw-manager"
+printf 'robs password 1\n' >"$T/pw-rob"
+run_capture "$LEAL" user add sam --role staff --store 1 --password-file "$T/pw-staff" --db "$DB"
+check_eq "leal user add: a staff member of store 1" "0|user 1 'sam' added (staff)" "$RC|$OUT"
+"$LEAL" user add mia --role manager --store 1 --password-file "$T/pw-manager" --db "$DB" >/dev/null
+"$LEAL" user add rob --role staff --store 1 --password-file "$T/pw-rob" --db "$DB" >/dev/null
+run_capture "$LEAL" user add x --role staff --password-file "$T/pw-rob" --db "$DB"
+check_match "staff without --store is refused (exit 2)" "^2\|leal: user 'x': .*unknown role" "$RC|$ERR"
+printf 'short\n' >"$T/pw-short"
+run_capture "$LEAL" user add y --role admin --password-file "$T/pw-short" --db "$DB"
+check_eq "a short password is refused and no user is added" "2|3" "$RC|$(q "select count(*) from web_user")"
+check_eq "the password is kept as an Argon2id hash of the stated parameters" \
+    '$argon2id$v=19$m=19456,t=2,p=1$' "$(q "select substr(pass_hash, 1, 31) from web_user where name = 'sam'")"
+
+"$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw-admin" \
+    >"$T/serve.out" 2>"$T/serve.err" &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+URL=$(sed -n 's/^listening on //p' "$T/serve.out")
+check_match "leal serve --init-admin adds the admin and names where it listens" \
+    "^admin 4 'ana' added listening on http://127\.0\.0\.1:[0-9]+$" "$(tr '\n' ' ' <"$T/serve.out" | sed 's/ $//')"
+
+# req JAR METHOD PATH [JSON [CSRF]] -> "STATUS BODY"
+req() {
+    local jar=$1 method=$2 path=$3 data=${4:-} csrf=${5:-}
+    local args=(-s -o "$T/body" -w '%{http_code}' -X "$method" -b "$jar" -c "$jar")
+    [ -n "$data" ] && args+=(-H 'Content-Type: application/json' --data-binary "$data")
+    [ -n "$csrf" ] && args+=(-H "X-CSRF-Token: $csrf")
+    local code
+    code=$(curl "${args[@]}" "$URL$path")
+    echo "$code $(cat "$T/body")"
+}
+jget() { $PY -c 'import json,sys; d=json.loads(sys.stdin.read().split(" ",1)[1]); print(eval(sys.argv[1]))' "$1"; }
+sign_in() { req "$T/jar-$1" POST /api/session "{\"name\":\"$1\",\"password\":\"$(cat "$T/pw-$2")\"}"; }
+
+OUT=$(curl -s -D "$T/h" "$URL/")
+check_match "GET / serves the back office page" "<title>leal back office</title>" "$OUT"
+check_match "with a Content-Security-Policy allowing only its own scripts" \
+    "^Content-Security-Policy: default-src 'self'; script-src 'self';" "$(tr -d '\r' <"$T/h")"
+check_eq "GET /app.js is JavaScript" "200 text/javascript; charset=utf-8" \
+    "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "$URL/app.js")"
+check_eq "the page puts server text in with textContent only (no innerHTML, no eval)" "" \
+    "$(grep -nE 'innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(' host/web/static/app.js)"
+check_eq "GET /nothing is 404" "404" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/nothing")"
+check_eq "the API without a session is 401" \
+    '401 {"error":{"code":612,"name":"LEAL_E_WEB_SESSION","message":"not signed in, or the session has ended; sign in again"}}' \
+    "$(req "$T/none" GET /api/customers)"
+
+curl -s -D "$T/h" -o "$T/body" -H 'Content-Type: application/json' \
+    --data-binary "{\"name\":\"ana\",\"password\":\"$(cat "$T/pw-admin")\"}" "$URL/api/session" >/dev/null
+check_match "sign-in sets the session cookie: HttpOnly, SameSite=Strict, not Secure without TLS" \
+    "^Set-Cookie: leal_session=[0-9a-f]{64}; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict$" \
+    "$(tr -d '\r' <"$T/h" | grep '^Set-Cookie')"
+TOKEN=$(tr -d '\r' <"$T/h" | sed -n 's/^Set-Cookie: leal_session=\([0-9a-f]*\);.*/\1/p')
+check_eq "only the token's SHA-256 is kept" "1|0" \
+    "$(q "select count(*) from web_session where hex(token_hash) = upper('$(printf %s "$TOKEN" | sha256sum | cut -c1-64)')")|$(q "select count(*) from web_session where hex(token_hash) = upper('$TOKEN')")"
+OUT=$(sign_in ana admin)
+CSRF_A=$(echo "$OUT" | jget 'd["csrf"]')
+check_eq "ana signs in as admin" "200 ana admin" "$(echo "$OUT" | cut -c1-3) $(echo "$OUT" | jget 'd["user"]["name"] + " " + d["user"]["role"]')"
+
+NEW='{"program":1,"name":"José","surname":"Núñez","email":"jose@example.com"}'
+check_eq "a state change without the CSRF token is refused" \
+    '403 {"error":{"code":613,"name":"LEAL_E_WEB_CSRF","message":"the request lacks this session'"'"'s CSRF token; reload the page and try again"}}' \
+    "$(req "$T/jar-ana" POST /api/customers "$NEW")"
+check_eq "and with another session's token" "403" \
+    "$(req "$T/jar-ana" POST /api/customers "$NEW" "$(printf %064d 7)" | cut -d' ' -f1)"
+check_eq "nothing was written" "1" "$(q "select count(*) from customer")"
+check_eq "a form post (not JSON) is refused even with the token" "415" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar-ana" -H "X-CSRF-Token: $CSRF_A" -d 'name=x' "$URL/api/customers")"
+OUT=$(req "$T/jar-ana" POST /api/customers "$NEW" "$CSRF_A")
+JOSE=$(echo "$OUT" | jget 'd["customer"]["id"]')
+check_eq "with the token the customer is created (201)" "201 José Núñez 1 []" \
+    "$(echo "$OUT" | cut -c1-3) $(echo "$OUT" | jget 'd["customer"]["name"] + " " + d["customer"]["surname"] + " " + str(d["customer"]["program"]) + " " + str(d["balances"])')"
+OUT=$(req "$T/jar-ana" GET "/api/customers?q=NUNEZ")
+check_eq "search ignores accents and case: NUNEZ finds Núñez" "200 [$JOSE]" \
+    "$(echo "$OUT" | cut -c1-3) $(echo "$OUT" | jget '[c["id"] for c in d["customers"]]')"
+check_eq "and jose finds José" "[$JOSE]" "$(req "$T/jar-ana" GET "/api/customers?q=jose" | jget '[c["id"] for c in d["customers"]]')"
+ACCT=$(q "select account_id from customer where id = $JOSE")
+"$LEAL" ledger post --db "$DB" --account "$ACCT" --asset EUR --amount 12,50 --reason opening \
+    --operator test >/dev/null
+"$LEAL" ledger post --db "$DB" --account "$ACCT" --asset PTS --amount 40 --reason welcome \
+    --operator test >/dev/null
+check_eq "the customer's view shows their balances" "EUR 1250 12.50 PTS 40 40" \
+    "$(req "$T/jar-ana" GET "/api/customers/$JOSE" | jget '" ".join("%s %d %s" % (b["asset"], b["amount"], b["shown"]) for b in d["balances"])')"
+OUT=$(req "$T/jar-ana" PUT "/api/customers/$JOSE" '{"name":"<script>alert(1)</script>"}' "$CSRF_A")
+check_eq "an edit keeps the name as given, as JSON text" '200 <script>alert(1)</script>' \
+    "$(echo "$OUT" | cut -c1-3) $(echo "$OUT" | jget 'd["customer"]["name"]')"
+check_eq "the audit log has who, what, before and after" \
+    "ana|customer.edit|customer $JOSE|José|<script>alert(1)</script>" \
+    "$(q "select actor, action, object, json_extract(before, '\$.name'), json_extract(after, '\$.name') from audit where action = 'customer.edit'")"
+check_eq "and every change so far, in order" \
+    "cli:${USER:-leal}|user.add cli:${USER:-leal}|user.add cli:${USER:-leal}|user.add cli:${USER:-leal}|user.add ana|session.sign-in ana|session.sign-in ana|customer.create ana|customer.edit" \
+    "$(q "select group_concat(actor || '|' || action, ' ') from (select * from audit order by id)")"
+
+OUT=$(sign_in sam staff)
+CSRF_S=$(echo "$OUT" | jget 'd["csrf"]')
+check_eq "staff see their store's customer" "200" "$(req "$T/jar-sam" GET "/api/customers/$JOSE" | cut -d' ' -f1)"
+check_eq "staff are refused another store's customer" \
+    '403 {"error":{"code":614,"name":"LEAL_E_WEB_FORBIDDEN","message":"this customer belongs to another store: this user'"'"'s role or stores do not allow that"}}' \
+    "$(req "$T/jar-sam" GET "/api/customers/$BERTA")"
+check_eq "and cannot edit them" "403" \
+    "$(req "$T/jar-sam" PUT "/api/customers/$BERTA" '{"name":"x"}' "$CSRF_S" | cut -d' ' -f1)"
+check_eq "nor create one in the other store's program" "403" \
+    "$(req "$T/jar-sam" POST /api/customers '{"program":2,"name":"x"}' "$CSRF_S" | cut -d' ' -f1)"
+check_eq "their search lists only their program's customers" "[$JOSE]" \
+    "$(req "$T/jar-sam" GET /api/customers | jget '[c["id"] for c in d["customers"]]')"
+check_eq "the admin's lists both" "[$BERTA, $JOSE]" \
+    "$(req "$T/jar-ana" GET /api/customers | jget '[c["id"] for c in d["customers"]]')"
+check_eq "Berta unchanged" "Berta" "$(q "select name from customer_pii where customer_id = $BERTA")"
+
+# Every route of the role table, with no session and as each role.
+sign_in mia manager >/dev/null
+CSRF_M=$(req "$T/jar-mia" GET /api/me | jget 'd["csrf"]')
+declare -A CSRF=([admin]=$CSRF_A [manager]=$CSRF_M [staff]=$CSRF_S)
+declare -A JAR=([admin]=$T/jar-ana [manager]=$T/jar-mia [staff]=$T/jar-sam)
+ROUTES=$("$LEAL" serve --routes | sort -k1,1 | grep -v '^DELETE /api/session'; "$LEAL" serve --routes | grep '^DELETE /api/session')
+check_eq "the role table lists 9 routes" "9" "$(echo "$ROUTES" | wc -l)"
+WRONG=""
+while read -r method path roles kind; do
+    p=${path//:id/$JOSE}
+    body=""
+    case $method in POST | PUT) body='{}' ;; esac
+    [ "$path" = /api/session ] && [ "$method" = POST ] && body='{"name":"walker","password":"x"}'
+    [ "$path" = /api/customers ] && [ "$method" = POST ] && body='{"program":1,"name":"Walk"}'
+    code=$(req "$T/none" "$method" "$p" "$body" | cut -d' ' -f1)
+    if [ "$roles" = public ]; then [ "$code" = 401 ] && [ "$method" != POST ] && WRONG+=" none:$method:$path:$code"
+    else [ "$code" = 401 ] || WRONG+=" none:$method:$path:$code"; fi
+    for role in admin manager staff; do
+        code=$(req "${JAR[$role]}" "$method" "$p" "$body" "${CSRF[$role]}" | cut -d' ' -f1)
+        if [[ ",$roles," == *",$role,"* ]]; then
+            case $code in 2??) ;; *) WRONG+=" $role:$method:$path:$code" ;; esac
+        elif [ "$roles" != public ]; then
+            [ "$code" = 403 ] || WRONG+=" $role:$method:$path:$code"
+        fi
+    done
+done <<<"$ROUTES"
+check_eq "every route: 401 without a session; 2xx for the roles it lists, 403 for the others" "" "$WRONG"
+check_eq "signed out (the walk's last route), the admin's session is gone" "401" \
+    "$(req "$T/jar-ana" GET /api/me | cut -d' ' -f1)"
+
+sign_in sam staff >/dev/null
+check_eq "staff signed in again" "200" "$(req "$T/jar-sam" GET /api/me | cut -d' ' -f1)"
+run_capture "$LEAL" user disable sam --db "$DB"
+check_eq "leal user disable ends the user's sessions" "0|user 'sam' disabled; their sessions ended|401" \
+    "$RC|$OUT|$(req "$T/jar-sam" GET /api/me | cut -d' ' -f1)"
+check_eq "and they cannot sign in" "401" "$(sign_in sam staff | cut -d' ' -f1)"
+check_match "leal user list shows it" "^1 +sam +staff +stores 1 \(disabled\)$" "$("$LEAL" user list --db "$DB" | head -1)"
+
+# The sixth wrong password in a minute: per account (from three addresses) and per address.
+from() { curl -s -o /dev/null -w '%{http_code}' --interface "$1" -H 'Content-Type: application/json' \
+    --data-binary "{\"name\":\"$2\",\"password\":\"$3\"}" "$URL/api/session"; }
+CODES=""
+for a in 2 3 2 3 2; do CODES+="$(from 127.0.0.$a rob 'wrong password') "; done
+check_eq "five wrong passwords for rob: 401 each" "401 401 401 401 401 " "$CODES"
+check_eq "the sixth attempt in the minute is refused, even with the right password, from a new address" \
+    "429" "$(from 127.0.0.4 rob "$(cat "$T/pw-rob")")"
+check_eq "another user from an address with three failures still signs in" "200" \
+    "$(from 127.0.0.2 mia "$(cat "$T/pw-manager")")"
+CODES=""
+for _ in 1 2; do CODES+="$(from 127.0.0.2 nobody 'wrong password') "; done
+check_eq "two more failures from 127.0.0.2 (five there): then any user from it is refused" "401 401 429" \
+    "$CODES$(from 127.0.0.2 mia "$(cat "$T/pw-manager")")"
+
+kill "${PIDS[0]}"
+wait "${PIDS[0]}"
+check_eq "SIGTERM stops the server cleanly" "0|stopped (signal 15)" "$?|$(tail -1 "$T/serve.out")"
+check_eq "nothing on its stderr" "" "$(cat "$T/serve.err")"
+
+# Under TLS the cookie is Secure.
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout "$T/key.pem" \
+    -out "$T/cert.pem" >/dev/null 2>&1
+"$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" \
+    >"$T/tls.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q '^listening on' "$T/tls.out" 2>/dev/null && break; sleep 0.1; done
+TURL=$(sed -n 's/^listening on //p' "$T/tls.out")
+check_match "with --tls-cert it listens on https" "^https://127\.0\.0\.1:[0-9]+$" "$TURL"
+curl -s -k -D "$T/h" -o /dev/null -H 'Content-Type: application/json' \
+    --data-binary "{\"name\":\"mia\",\"password\":\"$(cat "$T/pw-manager")\"}" "$TURL/api/session"
+check_match "and the session cookie is Secure" \
+    "^Set-Cookie: leal_session=[0-9a-f]{64}; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict; Secure$" \
+    "$(tr -d '\r' <"$T/h" | grep '^Set-Cookie')"
+
+# A program that serves the books links no key code.
+case "$LEAL_BUILD" in *asan*) SAN="-fsanitize=address,undefined" ;; *) SAN= ;; esac
+PKGS="libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libmicrohttpd libargon2"
+cat >"$T/web.c" <<'EOC'
+#include <stdio.h>
+#include "host/books/books.h"
+#include "host/web/web_server.h"
+int main(int argc, char **argv)
+{
+    struct books_where where;
+    struct web_server_options o = {"127.0.0.1:0", NULL, NULL};
+    struct web_server *s;
+    struct ledger *l;
+    unsigned port;
+    if (argc != 2 || books_open(argv[1], false, &l, &where) != LEAL_OK)
+        return 2;
+    if (web_server_start(l, &o, &s, &port) != LEAL_OK)
+        return 1;
+    printf("%s\n", port > 0 ? "serving" : "no port");
+    web_server_stop(s);
+    ledger_close(l);
+    return 0;
+}
+EOC
+OUT=$(cc -std=c11 -D_POSIX_C_SOURCE=200809L -I. $(pkg-config --cflags $PKGS) $SAN -o "$T/web" "$T/web.c" \
+    "$LEAL_BUILD/libleal.a" $(pkg-config --libs $PKGS) -lutil 2>&1)
+check_eq "a program that serves the books (host/web) links against libleal.a" "0|" "$?|$OUT"
+run_capture "$T/web" "$DB"
+check_eq "and serves" "0|serving" "$RC|$OUT"
+check_eq "with no symbol of the keystore, key files, locked key memory or the desk's keys" "" \
+    "$(nm "$T/web" | grep -Eo '\b(keystore_[a-z_]+|keyfile_[a-z_]+|secmem_[a-z_]+|passphrase_[a-z_]+|desk_keys_[a-z_]+)\b' | sort -u | tr '\n' ' ')"
+finish

@@ -1,0 +1,364 @@
+/*
+ * web_auth_test.c - the back office's security pieces (issue 16): Argon2id
+ * password hashes with the stated parameters (host/web/web_auth.h), session
+ * and CSRF tokens, the sign-in rate limit (host/web/web_limit.h), the role
+ * table every API route is checked against (host/web/web_api.h), and the
+ * users, sessions and audit log in a real ledger (host/ledger/ledger_user.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "host/ledger/ledger.h"
+#include "host/ledger/ledger_user.h"
+#include "host/web/web_api.h"
+#include "host/web/web_auth.h"
+#include "host/web/web_limit.h"
+#include "tests/lib/testutil.h"
+
+static void hash_verifies_with_stated_parameters(void **state)
+{
+    char h1[WEB_AUTH_HASH_MAX], h2[WEB_AUTH_HASH_MAX];
+    (void)state;
+    assert_int_equal(web_auth_hash("correct horse battery", h1, sizeof h1), LEAL_OK);
+    assert_int_equal(web_auth_hash("correct horse battery", h2, sizeof h2), LEAL_OK);
+    assert_memory_equal(h1, "$argon2id$v=19$m=19456,t=2,p=1$", 31);
+    /* 16-byte salt (22 base64 digits), 32-byte tag (43): a fresh salt each time. */
+    assert_int_equal(strlen(h1), 31 + 22 + 1 + 43);
+    assert_string_not_equal(h1, h2);
+    assert_true(web_auth_verify("correct horse battery", h1));
+    assert_true(web_auth_verify("correct horse battery", h2));
+    assert_false(web_auth_verify("correct horse batterz", h1));
+    assert_false(web_auth_verify("", h1));
+    assert_false(web_auth_verify("correct horse battery", "$argon2i$v=19$m=19456,t=2,p=1$x$y"));
+    assert_false(web_auth_verify("correct horse battery", "plain"));
+}
+
+static void hash_refuses_bad_passwords(void **state)
+{
+    char h[WEB_AUTH_HASH_MAX], big[WEB_AUTH_PASSWORD_MAX + 2];
+    (void)state;
+    assert_int_equal(web_auth_hash("123456789", h, sizeof h), LEAL_E_WEB_PASSWORD);
+    assert_string_equal(h, "");
+    assert_int_equal(web_auth_hash(NULL, h, sizeof h), LEAL_E_WEB_PASSWORD);
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(web_auth_hash(big, h, sizeof h), LEAL_E_WEB_PASSWORD);
+    big[WEB_AUTH_PASSWORD_MAX] = '\0';
+    assert_int_equal(web_auth_hash(big, h, sizeof h), LEAL_OK);
+    assert_int_equal(web_auth_hash("0123456789", h, 40), LEAL_E_NO_SPACE);
+}
+
+static void tokens_are_random_hex_kept_by_hash(void **state)
+{
+    char a[WEB_AUTH_TOKEN_HEX], b[WEB_AUTH_TOKEN_HEX], hex[65];
+    uint8_t h[32];
+    (void)state;
+    assert_int_equal(web_auth_token(a), LEAL_OK);
+    assert_int_equal(web_auth_token(b), LEAL_OK);
+    assert_int_equal(strlen(a), 64);
+    assert_int_equal(strspn(a, "0123456789abcdef"), 64);
+    assert_string_not_equal(a, b);
+    /* SHA-256 of 64 '0' digits (python3 -c "import hashlib;
+     * print(hashlib.sha256(b'0'*64).hexdigest())"). */
+    assert_int_equal(
+        web_auth_token_hash("0000000000000000000000000000000000000000000000000000000000000000", h),
+        LEAL_OK);
+    hex_encode(h, 32, hex);
+    assert_string_equal(hex, "60e05bd1b195af2f94112fa7197a5c88289058840ce7c6df9693756bc6250f55");
+    assert_int_equal(
+        web_auth_token_hash("0000000000000000000000000000000000000000000000000000000000000000"
+                            "0",
+                            h),
+        LEAL_E_WEB_SESSION);
+    assert_int_equal(
+        web_auth_token_hash("000000000000000000000000000000000000000000000000000000000000000G", h),
+        LEAL_E_WEB_SESSION);
+    assert_int_equal(
+        web_auth_token_hash("00000000000000000000000000000000000000000000000000000000000000A0", h),
+        LEAL_E_WEB_SESSION);
+    assert_int_equal(web_auth_token_hash(NULL, h), LEAL_E_WEB_SESSION);
+}
+
+static void csrf_compares_whole_tokens(void **state)
+{
+    char t[WEB_AUTH_TOKEN_HEX], u[WEB_AUTH_TOKEN_HEX];
+    (void)state;
+    assert_int_equal(web_auth_token(t), LEAL_OK);
+    memcpy(u, t, sizeof u);
+    assert_true(web_auth_csrf_ok(u, t));
+    u[63] = u[63] == 'a' ? 'b' : 'a';
+    assert_false(web_auth_csrf_ok(u, t));
+    assert_false(web_auth_csrf_ok(NULL, t));
+    assert_false(web_auth_csrf_ok("", t));
+    u[10] = '\0';
+    assert_false(web_auth_csrf_ok(u, t));
+    assert_false(web_auth_csrf_ok(t, ""));
+}
+
+static void limit_refuses_the_sixth_in_a_minute(void **state)
+{
+    static struct web_limit w;
+    (void)state;
+    web_limit_init(&w);
+    for (int i = 0; i < WEB_LIMIT_FAILS; i++) {
+        assert_true(web_limit_allowed(&w, "user:ana", 1000 + i));
+        web_limit_fail(&w, "user:ana", 1000 + i);
+    }
+    assert_int_equal(WEB_LIMIT_FAILS, 5);
+    assert_false(web_limit_allowed(&w, "user:ana", 1005));
+    assert_true(web_limit_allowed(&w, "user:bea", 1005));
+    /* The oldest failure (at 1000) leaves the window at 1060. */
+    assert_false(web_limit_allowed(&w, "user:ana", 1059));
+    assert_true(web_limit_allowed(&w, "user:ana", 1060));
+    web_limit_fail(&w, "user:ana", 1060);
+    assert_false(web_limit_allowed(&w, "user:ana", 1060));
+    web_limit_clear(&w, "user:ana");
+    assert_true(web_limit_allowed(&w, "user:ana", 1060));
+}
+
+static void limit_table_full_reuses_the_stalest(void **state)
+{
+    static struct web_limit w;
+    char key[32];
+    (void)state;
+    web_limit_init(&w);
+    for (int i = 0; i < WEB_LIMIT_FAILS; i++)
+        web_limit_fail(&w, "addr:10.0.0.1", 2000);
+    for (int i = 0; i < WEB_LIMIT_SLOTS - 1; i++) {
+        snprintf(key, sizeof key, "addr:10.1.%d.%d", i / 256, i % 256);
+        web_limit_fail(&w, key, 2001);
+    }
+    assert_false(web_limit_allowed(&w, "addr:10.0.0.1", 2001));
+    /* One more key: every slot is recent, 10.0.0.1's newest failure is the oldest. */
+    web_limit_fail(&w, "addr:10.9.9.9", 2002);
+    assert_true(web_limit_allowed(&w, "addr:10.0.0.1", 2002));
+    assert_true(web_limit_allowed(&w, "addr:10.9.9.9", 2002));
+    snprintf(key, sizeof key, "addr:10.1.%d.%d", 0, 7);
+    assert_true(web_limit_allowed(&w, key, 2002));
+}
+
+/* The role table, route by route: what each role may call and what needs
+ * the CSRF token. A new route fails this test until it is listed here. */
+static void role_table_lists_every_route(void **state)
+{
+    const unsigned A = WEB_ROLE_BIT(LEDGER_ROLE_ADMIN), M = WEB_ROLE_BIT(LEDGER_ROLE_MANAGER),
+                   S = WEB_ROLE_BIT(LEDGER_ROLE_STAFF);
+    static const struct {
+        const char *method, *path;
+        unsigned roles;
+        bool changes;
+    } want[] = {
+        {"POST", "/api/session", 0, false},     {"DELETE", "/api/session", 0, true},
+        {"GET", "/api/me", 0, false},           {"GET", "/api/customers", 0, false},
+        {"POST", "/api/customers", 0, true},    {"GET", "/api/customers/:id", 0, false},
+        {"PUT", "/api/customers/:id", 0, true}, {"GET", "/api/users", 0, false},
+        {"GET", "/api/audit", 0, false},
+    };
+    const unsigned roles[] = {0,         A | M | S, A | M | S, A | M | S, A | M | S,
+                              A | M | S, A | M | S, A,         A};
+    (void)state;
+    assert_int_equal(web_nroutes, (int)(sizeof want / sizeof want[0]));
+    for (int i = 0; i < web_nroutes; i++) {
+        assert_string_equal(web_routes[i].method, want[i].method);
+        assert_string_equal(web_routes[i].path, want[i].path);
+        assert_int_equal(web_routes[i].roles, roles[i]);
+        assert_int_equal(web_routes[i].changes, want[i].changes);
+        assert_non_null(web_routes[i].handle);
+        /* Every state change needs a session: the CSRF token is the session's. */
+        if (web_routes[i].changes)
+            assert_int_not_equal(web_routes[i].roles, 0);
+    }
+}
+
+static void routes_found_by_method_and_path(void **state)
+{
+    int64_t id;
+    bool known;
+    const struct web_route *r;
+    (void)state;
+    r = web_route_find("GET", "/api/customers/42", &id, &known);
+    assert_non_null(r);
+    assert_string_equal(r->path, "/api/customers/:id");
+    assert_int_equal(id, 42);
+    r = web_route_find("PUT", "/api/customers/7", &id, &known);
+    assert_non_null(r);
+    assert_true(r->changes);
+    assert_null(web_route_find("DELETE", "/api/customers/7", &id, &known));
+    assert_true(known); /* 405, not 404 */
+    assert_null(web_route_find("GET", "/api/customers/07", &id, &known));
+    assert_false(known);
+    assert_null(web_route_find("GET", "/api/customers/7x", &id, &known));
+    assert_null(web_route_find("GET", "/api/customers/", &id, &known));
+    assert_null(web_route_find("GET", "/api/customers/99999999999999999999", &id, &known));
+    assert_false(known);
+    assert_null(web_route_find("GET", "/api/customersx", &id, &known));
+    assert_non_null(web_route_find("GET", "/api/customers", &id, &known));
+    assert_null(web_route_find("GET", "/api/nothing", &id, &known));
+    assert_false(known);
+}
+
+struct fx {
+    char *dir;
+    struct ledger *l;
+    int64_t program, program2, store, store2;
+};
+
+static int fx_setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    char db[512];
+    struct ledger_program p = {
+        .code = "a", .name = "A", .kind = LEDGER_PROGRAM_CHAIN, .points_per_euro_milli = 1000};
+    f->dir = test_tmpdir_fast();
+    snprintf(db, sizeof db, "%s/l.db", f->dir);
+    assert_int_equal(ledger_open(db, &f->l), LEAL_OK);
+    assert_int_equal(ledger_program_create(f->l, &p, &f->program), LEAL_OK);
+    snprintf(p.code, sizeof p.code, "b");
+    assert_int_equal(ledger_program_create(f->l, &p, &f->program2), LEAL_OK);
+    assert_int_equal(ledger_store_add(f->l, f->program, "s1", "S1", "Europe/Madrid", &f->store),
+                     LEAL_OK);
+    assert_int_equal(ledger_store_add(f->l, f->program2, "s2", "S2", "Europe/Madrid", &f->store2),
+                     LEAL_OK);
+    *state = f;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    struct fx *f = *state;
+    ledger_close(f->l);
+    test_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static void users_roles_and_scope(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_user u = {.name = "bea", .role = LEDGER_ROLE_STAFF, .pass_hash = "h1"}, got;
+    int64_t id, admin, programs[4];
+    int n;
+    bool yes, all;
+    assert_int_equal(ledger_user_add(f->l, &u, &id), LEAL_E_WEB_ROLE); /* staff without a store */
+    u.nstores = 1;
+    u.stores[0] = f->store;
+    assert_int_equal(ledger_user_add(f->l, &u, &id), LEAL_OK);
+    assert_int_equal(ledger_user_add(f->l, &u, &admin), LEAL_E_WEB_USER_EXISTS);
+    u.stores[0] = 999;
+    snprintf(u.name, sizeof u.name, "cai");
+    assert_int_equal(ledger_user_add(f->l, &u, &admin), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(ledger_user_by_name(f->l, "cai", &got), LEAL_E_WEB_NO_USER);
+    u.role = LEDGER_ROLE_ADMIN;
+    u.nstores = 1;
+    assert_int_equal(ledger_user_add(f->l, &u, &admin), LEAL_E_WEB_ROLE); /* admin with a store */
+    u.nstores = 0;
+    assert_int_equal(ledger_user_add(f->l, &u, &admin), LEAL_OK);
+    assert_int_equal(ledger_user_by_name(f->l, "bea", &got), LEAL_OK);
+    assert_int_equal(got.id, id);
+    assert_int_equal(got.role, LEDGER_ROLE_STAFF);
+    assert_string_equal(got.pass_hash, "h1");
+    assert_int_equal(got.nstores, 1);
+    assert_int_equal(got.stores[0], f->store);
+    assert_int_equal(ledger_user_sees_program(f->l, &got, f->program, &yes), LEAL_OK);
+    assert_true(yes);
+    assert_int_equal(ledger_user_sees_program(f->l, &got, f->program2, &yes), LEAL_OK);
+    assert_false(yes);
+    assert_int_equal(ledger_user_programs(f->l, &got, programs, 4, &n, &all), LEAL_OK);
+    assert_int_equal(n, 1);
+    assert_false(all);
+    assert_int_equal(programs[0], f->program);
+    assert_int_equal(ledger_user_get(f->l, admin, &got), LEAL_OK);
+    assert_int_equal(ledger_user_sees_program(f->l, &got, f->program2, &yes), LEAL_OK);
+    assert_true(yes);
+    assert_int_equal(ledger_user_programs(f->l, &got, programs, 4, &n, &all), LEAL_OK);
+    assert_true(all);
+}
+
+static void sessions_end_with_password_and_disable(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_user u = {.name = "dan", .role = LEDGER_ROLE_ADMIN, .pass_hash = "h"}, got;
+    uint8_t t1[32] = {1}, t2[32] = {2};
+    char csrf[LEDGER_SESSION_CSRF];
+    int64_t id;
+    assert_int_equal(ledger_user_add(f->l, &u, &id), LEAL_OK);
+    assert_int_equal(ledger_session_add(f->l, t1, id, "c1", 5000), LEAL_OK);
+    assert_int_equal(ledger_session_find(f->l, t1, 4999, &got, csrf), LEAL_OK);
+    assert_int_equal(got.id, id);
+    assert_string_equal(csrf, "c1");
+    assert_int_equal(ledger_session_find(f->l, t1, 5000, &got, csrf), LEAL_E_WEB_SESSION);
+    assert_int_equal(ledger_session_find(f->l, t2, 10, &got, csrf), LEAL_E_WEB_SESSION);
+    assert_int_equal(ledger_user_set_password(f->l, id, "h2"), LEAL_OK);
+    assert_int_equal(ledger_session_find(f->l, t1, 10, &got, csrf), LEAL_E_WEB_SESSION);
+    assert_int_equal(ledger_session_add(f->l, t2, id, "c2", 5000), LEAL_OK);
+    assert_int_equal(ledger_user_set_disabled(f->l, id, true), LEAL_OK);
+    assert_int_equal(ledger_session_find(f->l, t2, 10, &got, csrf), LEAL_E_WEB_SESSION);
+    assert_int_equal(ledger_user_get(f->l, id, &got), LEAL_OK);
+    assert_true(got.disabled);
+    assert_string_equal(got.pass_hash, "h2");
+    assert_int_equal(ledger_user_set_disabled(f->l, 99, true), LEAL_E_WEB_NO_USER);
+    assert_int_equal(ledger_session_add(f->l, t1, id, "c3", 5000), LEAL_OK);
+    assert_int_equal(ledger_session_end(f->l, t1, 10), LEAL_OK);
+    assert_int_equal(ledger_user_set_disabled(f->l, id, false), LEAL_OK);
+    assert_int_equal(ledger_session_find(f->l, t1, 10, &got, csrf), LEAL_E_WEB_SESSION);
+}
+
+struct seen {
+    int n;
+    char text[4][160];
+};
+
+static int audit_seen(void *ctx, int64_t id, int64_t at, const struct ledger_audit_line *a)
+{
+    struct seen *s = ctx;
+    (void)at;
+    snprintf(s->text[s->n++], sizeof s->text[0], "%lld %lld %s %s %s %s|%s", (long long)id,
+             (long long)a->user_id, a->actor, a->action, a->object, a->before ? a->before : "-",
+             a->after ? a->after : "-");
+    return s->n == 4;
+}
+
+static void audit_is_newest_first(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_audit_line a = {0, "cli:root", "user.add", "user 1", NULL, "{\"name\":\"x\"}"};
+    struct ledger_audit_line b = {0,           "ana",      "customer.edit", "customer 3",
+                                  "{\"n\":1}", "{\"n\":2}"};
+    struct seen s = {0};
+    assert_int_equal(ledger_audit_add(f->l, &a), LEAL_OK);
+    assert_int_equal(ledger_audit_add(f->l, &b), LEAL_OK);
+    assert_int_equal(ledger_audit_each(f->l, 0, audit_seen, &s), LEAL_OK);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.text[0], "2 0 ana customer.edit customer 3 {\"n\":1}|{\"n\":2}");
+    assert_string_equal(s.text[1], "1 0 cli:root user.add user 1 -|{\"name\":\"x\"}");
+    s.n = 0;
+    assert_int_equal(ledger_audit_each(f->l, 1, audit_seen, &s), LEAL_OK);
+    assert_int_equal(s.n, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hash_verifies_with_stated_parameters),
+        cmocka_unit_test(hash_refuses_bad_passwords),
+        cmocka_unit_test(tokens_are_random_hex_kept_by_hash),
+        cmocka_unit_test(csrf_compares_whole_tokens),
+        cmocka_unit_test(limit_refuses_the_sixth_in_a_minute),
+        cmocka_unit_test(limit_table_full_reuses_the_stalest),
+        cmocka_unit_test(role_table_lists_every_route),
+        cmocka_unit_test(routes_found_by_method_and_path),
+        cmocka_unit_test_setup_teardown(users_roles_and_scope, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(sessions_end_with_password_and_disable, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(audit_is_newest_first, fx_setup, fx_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
