@@ -125,5 +125,7 @@ struct ledger_user;
  * environment or the terminal, and its audit line; 0 or an exit code after
  * printing the error (cmd_user.c; `leal serve --init-admin` uses it too). */
 int user_create(struct ledger *l, struct ledger_user *u, const char *password_file);
+/* `leal report NAME`: activity, liabilities, redemptions, ... (cmd_report.c). */
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -290,6 +290,15 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_WEB_USER_EXISTS, "a user of that name exists already; pick another name"),
     E(LEAL_E_WEB_LISTEN, "cannot listen there: give --listen ADDRESS:PORT on a free port"),
     E(LEAL_E_WEB_NO_USER, "no such user; 'leal user list' shows them"),
+    E(LEAL_E_REPORT_UNKNOWN, "no such report; 'leal report --help' lists them"),
+    E(LEAL_E_REPORT_RANGE, "the report's --to is before its --from; give the first day, then "
+                           "the last"),
+    E(LEAL_E_REPORT_STORE, "the program has no store with that code, or the report covers the "
+                           "whole program; check --store"),
+    E(LEAL_E_REPORT_SCHEMA, "the ledger is at another schema version than this leal's; open it "
+                            "once with 'leal ledger verify' to migrate it, then report"),
+    E(LEAL_E_REPORT_EMPTY, "the report has no rows in that window, so there is no chart to "
+                           "draw; widen --from/--to"),
 };
 
 #undef E

@@ -237,6 +237,12 @@ typedef enum leal_err {
     LEAL_E_WEB_USER_EXISTS = 617,
     LEAL_E_WEB_LISTEN = 618,
     LEAL_E_WEB_NO_USER = 619,
+    /* 640..659: reports (host/report) */
+    LEAL_E_REPORT_UNKNOWN = 640,
+    LEAL_E_REPORT_RANGE = 641,
+    LEAL_E_REPORT_STORE = 642,
+    LEAL_E_REPORT_SCHEMA = 643,
+    LEAL_E_REPORT_EMPTY = 644,
 
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;

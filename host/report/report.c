@@ -1,0 +1,596 @@
+/*
+ * report.c - the reports (report.h): a read-only connection to the ledger,
+ * one SQL per part, rows into typed cells. The queries read the book as it
+ * is kept (host/ledger/schema.c): an entry's kind says what it was, a void
+ * counts against the kind of the entry it reverses, the program's own
+ * accounts (points_issued, points_redeemed, points_expired, adjustments,
+ * stamps_redeemed) carry each movement's other side, customers' and gift
+ * cards' lines carry what they hold.
+ */
+#include "report.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/ledger/ledger.h"
+
+#define DAY_SECONDS 86400
+
+struct report_db {
+    sqlite3 *db;
+    char msg[512];
+};
+
+/* ---- Days ---------------------------------------------------------------- */
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    int64_t era, yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void report_civil(int64_t day, int *y, int *m, int *d)
+{
+    int64_t z = day + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    int64_t mm = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)(yoe + era * 400 + (mm <= 2));
+    *m = (int)mm;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+}
+
+void report_day_str(int64_t day, char *out, size_t cap)
+{
+    int y, m, d;
+    report_civil(day, &y, &m, &d);
+    snprintf(out, cap, "%04d-%02d-%02d", y, m, d);
+}
+
+void report_month_str(int64_t day, char *out, size_t cap)
+{
+    int y, m, d;
+    report_civil(day, &y, &m, &d);
+    snprintf(out, cap, "%04d-%02d", y, m);
+}
+
+leal_err report_day_parse(const char *s, int64_t *day)
+{
+    int v[3] = {0, 0, 0}, y, m, d;
+    static const int width[3] = {4, 2, 2};
+    const char *p = s;
+    for (int f = 0; f < 3; f++) {
+        for (int k = 0; k < width[f]; k++, p++) {
+            if (*p < '0' || *p > '9')
+                return LEAL_E_DATE;
+            v[f] = v[f] * 10 + (*p - '0');
+        }
+        if (*p != (f < 2 ? '-' : '\0'))
+            return LEAL_E_DATE;
+        p++;
+    }
+    if (v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1)
+        return LEAL_E_DATE;
+    *day = days_from_civil(v[0], v[1], v[2]);
+    report_civil(*day, &y, &m, &d);
+    return y == v[0] && m == v[1] && d == v[2] ? LEAL_OK : LEAL_E_DATE;
+}
+
+/* ---- The connection ------------------------------------------------------ */
+
+static leal_err db_err(struct report_db *db, int rc)
+{
+    snprintf(db->msg, sizeof db->msg, "%s", sqlite3_errmsg(db->db));
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return LEAL_E_DB_BUSY;
+    if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+        return LEAL_E_DB_CORRUPT;
+    return rc == SQLITE_NOMEM ? LEAL_E_NO_MEMORY : LEAL_E_DB;
+}
+
+static leal_err query_int(struct report_db *db, const char *sql, const int64_t *v, int n,
+                          int64_t *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db->db, sql, -1, &st, NULL);
+    *out = 0;
+    if (rc != SQLITE_OK)
+        return db_err(db, rc);
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_int64(st, i + 1, v[i]);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? LEAL_OK : db_err(db, rc);
+}
+
+leal_err report_db_open(const char *path, struct report_db **out)
+{
+    struct report_db *db = calloc(1, sizeof *db);
+    int64_t version = 0;
+    leal_err err;
+    *out = NULL;
+    if (db == NULL)
+        return LEAL_E_NO_MEMORY;
+    int rc = sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        err = rc == SQLITE_CANTOPEN ? LEAL_E_NO_LEDGER : db_err(db, rc);
+        report_db_close(db);
+        return err;
+    }
+    sqlite3_busy_timeout(db->db, 30000);
+    if ((err = query_int(db, "PRAGMA user_version", NULL, 0, &version)) == LEAL_OK &&
+        version != LEDGER_SCHEMA_VERSION) {
+        snprintf(db->msg, sizeof db->msg, "ledger schema %lld, this leal's %d", (long long)version,
+                 LEDGER_SCHEMA_VERSION);
+        err = LEAL_E_REPORT_SCHEMA;
+    }
+    if (err != LEAL_OK) {
+        report_db_close(db);
+        return err;
+    }
+    *out = db;
+    return LEAL_OK;
+}
+
+void report_db_close(struct report_db *db)
+{
+    if (db == NULL)
+        return;
+    sqlite3_close(db->db);
+    free(db);
+}
+
+const char *report_db_errmsg(const struct report_db *db)
+{
+    return db ? db->msg : "";
+}
+
+/* ---- Parts ----------------------------------------------------------------- */
+
+const struct report_cell *report_cell_at(const struct report_part *p, size_t r, size_t c)
+{
+    return &p->cell[r * p->ncols + c];
+}
+
+size_t report_col_index(const struct report_part *p, const char *name)
+{
+    size_t c = 0;
+    while (c < p->ncols && strcmp(p->col[c].name, name) != 0)
+        c++;
+    return c;
+}
+
+void report_free(struct report *r)
+{
+    for (size_t i = 0; i < REPORT_MAX_PARTS; i++) {
+        struct report_part *p = &r->part[i];
+        for (size_t k = 0; p->cell && k < p->nrows * p->ncols; k++)
+            free(p->cell[k].s);
+        free(p->cell);
+        p->cell = NULL;
+        p->nrows = p->cap = 0;
+    }
+}
+
+/* The parameters every query may use: ?1 program, ?2 first second, ?3 the
+ * second after the last day, ?4 store (0: all), ?5 point value (cents). */
+struct params {
+    int64_t v[5];
+};
+
+static leal_err add_row(struct report_part *p)
+{
+    if (p->nrows == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 64;
+        struct report_cell *c = realloc(p->cell, cap * p->ncols * sizeof *c);
+        if (c == NULL)
+            return LEAL_E_NO_MEMORY;
+        p->cell = c;
+        p->cap = cap;
+    }
+    memset(&p->cell[p->nrows * p->ncols], 0, p->ncols * sizeof *p->cell);
+    p->nrows++;
+    return LEAL_OK;
+}
+
+static leal_err take_row(struct report_part *p, sqlite3_stmt *st)
+{
+    leal_err err = add_row(p);
+    struct report_cell *c = &p->cell[(p->nrows - 1) * p->ncols];
+    for (size_t i = 0; err == LEAL_OK && i < p->ncols; i++) {
+        int k = (int)i;
+        c[i].null = sqlite3_column_type(st, k) == SQLITE_NULL;
+        if (p->col[i].type != REPORT_TEXT) {
+            c[i].i = sqlite3_column_int64(st, k);
+            continue;
+        }
+        const unsigned char *t = sqlite3_column_text(st, k);
+        c[i].s = strdup(t ? (const char *)t : "");
+        if (c[i].s == NULL)
+            err = LEAL_E_NO_MEMORY;
+    }
+    return err;
+}
+
+/* A part: its name, its columns (as many as its SQL's) and its SQL. */
+struct part_def {
+    const char *name;
+    const struct report_col *cols;
+    size_t ncols;
+    const char *sql;
+};
+
+/* The next part of r, from def. */
+static leal_err run_part(struct report_db *db, struct report *r, const struct part_def *def,
+                         const struct params *pa)
+{
+    struct report_part *p = &r->part[r->nparts++];
+    sqlite3_stmt *st;
+    int rc;
+    leal_err err = LEAL_OK;
+    snprintf(p->name, sizeof p->name, "%s", def->name);
+    p->ncols = def->ncols;
+    memcpy(p->col, def->cols, def->ncols * sizeof *def->cols);
+    if ((rc = sqlite3_prepare_v2(db->db, def->sql, -1, &st, NULL)) != SQLITE_OK)
+        return db_err(db, rc);
+    for (int i = 0, n = sqlite3_bind_parameter_count(st); i < n && i < 5; i++)
+        sqlite3_bind_int64(st, i + 1, pa->v[i]);
+    while (err == LEAL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        err = take_row(p, st);
+    if (err == LEAL_OK && rc != SQLITE_DONE)
+        err = db_err(db, rc);
+    sqlite3_finalize(st);
+    return err;
+}
+
+#define COLS(a) a, sizeof(a) / sizeof((a)[0])
+
+/* ---- The reports ------------------------------------------------------------ */
+
+/* The day an entry's second falls on, and the first day of its month. */
+#define DAY_OF(at) "((" at ") / 86400)"
+#define MONTH_OF(at)                                                                               \
+    "CAST(julianday(strftime('%Y-%m-01', " at ", 'unixepoch')) - 2440587.5 AS INTEGER)"
+
+/* The program's entries in the window (at the store), each with the kind it
+ * counts as (a void: the kind it reverses, counted negatively by sign). */
+#define ENTRIES_CTE                                                                                \
+    "ent AS (SELECT e.id, " DAY_OF("e.at") " AS day, coalesce(e.store_id, 0) AS store_id, "        \
+                                           "coalesce(r.kind, e.kind) AS kind, CASE WHEN e.kind = " \
+                                           "'void' THEN -1 ELSE 1 END AS sgn, "                    \
+                                           "coalesce(e.card_id, r.card_id) AS card_id FROM entry " \
+                                           "e LEFT JOIN entry r ON r.id = "                        \
+                                           "e.reverses AND e.kind = 'void' WHERE e.program_id = "  \
+                                           "?1 AND e.at >= ?2 AND e.at < ?3 AND "                  \
+                                           "(?4 = 0 OR e.store_id = ?4))"
+
+/* activity: per day and store (no store: ''), sales (entries that earn or
+ * pay, voided ones taken off) by what identified the customer (a card, a
+ * QR code, neither), points issued (earned: the points_issued account's
+ * other side, refunds taking theirs back), redeemed, expired and adjusted by
+ * hand, purse euros loaded (top-ups, gift card sales) and spent (purse
+ * payments less refunds to the purse). */
+static const char activity_sql[] =
+    "WITH " ENTRIES_CTE ", sales AS (SELECT x.day, x.store_id, "
+    "sum(CASE WHEN c.tech IS NOT NULL AND c.tech <> 'virtual-qr' THEN x.sgn ELSE 0 END) AS card, "
+    "sum(CASE WHEN c.tech = 'virtual-qr' THEN x.sgn ELSE 0 END) AS qr, "
+    "sum(CASE WHEN c.tech IS NULL THEN x.sgn ELSE 0 END) AS nocard "
+    "FROM ent x LEFT JOIN card c ON c.card_id = x.card_id WHERE x.kind IN ('earn', 'spend') "
+    "GROUP BY 1, 2), "
+    "moves AS (SELECT x.day, x.store_id, "
+    "sum(CASE WHEN a.name = 'points_issued' AND l.asset = 'PTS' THEN -l.amount ELSE 0 END) AS pi, "
+    "sum(CASE WHEN a.name = 'points_redeemed' AND l.asset = 'PTS' THEN l.amount ELSE 0 END) AS pr, "
+    "sum(CASE WHEN a.name = 'points_expired' AND l.asset = 'PTS' THEN l.amount ELSE 0 END) AS pe, "
+    "sum(CASE WHEN a.name = 'adjustments' AND l.asset = 'PTS' THEN -l.amount ELSE 0 END) AS pa, "
+    "sum(CASE WHEN a.kind <> 'program' AND l.asset = 'EUR' AND x.kind IN ('topup', 'gift_sale') "
+    "THEN l.amount ELSE 0 END) AS el, "
+    "sum(CASE WHEN a.kind <> 'program' AND l.asset = 'EUR' AND x.kind IN ('spend', 'refund') "
+    "THEN -l.amount ELSE 0 END) AS es "
+    "FROM ent x JOIN line l ON l.entry_id = x.id JOIN account a ON a.id = l.account_id "
+    "GROUP BY 1, 2), "
+    "keys AS (SELECT day, store_id FROM sales UNION SELECT day, store_id FROM moves) "
+    "SELECT k.day, coalesce(s.code, ''), coalesce(sa.card, 0), coalesce(sa.qr, 0), "
+    "coalesce(sa.nocard, 0), coalesce(m.pi, 0), coalesce(m.pr, 0), coalesce(m.pe, 0), "
+    "coalesce(m.pa, 0), coalesce(m.el, 0), coalesce(m.es, 0) FROM keys k "
+    "LEFT JOIN store s ON s.id = k.store_id LEFT JOIN sales sa ON sa.day = k.day AND "
+    "sa.store_id = k.store_id LEFT JOIN moves m ON m.day = k.day AND m.store_id = k.store_id "
+    "ORDER BY k.day, coalesce(s.code, '')";
+
+static const struct report_col activity_cols[] = {
+    {"day", REPORT_DATE},
+    {"store", REPORT_TEXT},
+    {"sales_card", REPORT_INT},
+    {"sales_qr", REPORT_INT},
+    {"sales_no_card", REPORT_INT},
+    {"points_issued", REPORT_INT},
+    {"points_redeemed", REPORT_INT},
+    {"points_expired", REPORT_INT},
+    {"points_adjusted", REPORT_INT},
+    {"purse_loaded", REPORT_EUR},
+    {"purse_spent", REPORT_EUR},
+};
+
+/* refused: what the terminals' journals told the import and it could not
+ * post or explain (host/ledger/ledger_terminal.h's findings: a broken MAC
+ * or chain, a gap, a post the ledger refused ('held'), ...), per day the
+ * import saw it, the terminal's store and the finding's kind. */
+static const char refused_sql[] = "SELECT " DAY_OF(
+    "f.at") ", s.code, f.kind, count(*) FROM sync_finding f "
+            "JOIN terminal t ON t.id = f.terminal_id JOIN store s ON s.id = t.store_id "
+            "WHERE s.program_id = ?1 AND f.at >= ?2 AND f.at < ?3 AND (?4 = 0 OR s.id = ?4) "
+            "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+
+static const struct report_col refused_cols[] = {
+    {"day", REPORT_DATE}, {"store", REPORT_TEXT}, {"reason", REPORT_TEXT}, {"taps", REPORT_INT}};
+
+static leal_err report_activity(struct report_db *db, struct report *r, const struct params *pa)
+{
+    leal_err err = run_part(
+        db, r, &(const struct part_def){"activity", COLS(activity_cols), activity_sql}, pa);
+    r->chart = (struct report_chart_spec){.part = 0, .x = 0, .ny = 3, .y = {5, 6, 7}};
+    return err == LEAL_OK
+               ? run_part(db, r,
+                          &(const struct part_def){"refused", COLS(refused_cols), refused_sql}, pa)
+               : err;
+}
+
+/* liabilities: at the end of --to, what customers' accounts and gift cards
+ * hold per asset (the sum of their lines up to then), how many accounts hold
+ * some, and what it is worth: points at the point value, euros as they are
+ * (stamps and bono sessions: no value here). */
+static const char liabilities_sql[] =
+    "SELECT asset, sum(b <> 0), sum(b), CASE WHEN asset = 'EUR' THEN sum(b) WHEN asset = 'PTS' "
+    "AND ?5 > 0 THEN sum(b) * ?5 END FROM (SELECT l.account_id, l.asset, sum(l.amount) AS b "
+    "FROM line l JOIN entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id "
+    "WHERE e.program_id = ?1 AND a.kind <> 'program' AND e.at < ?3 AND ?4 = 0 GROUP BY 1, 2) "
+    "GROUP BY asset ORDER BY asset";
+
+static const struct report_col liabilities_cols[] = {
+    {"asset", REPORT_TEXT}, {"holders", REPORT_INT}, {"units", REPORT_INT}, {"value", REPORT_EUR}};
+
+static leal_err report_liabilities(struct report_db *db, struct report *r, const struct params *pa)
+{
+    r->chart = (struct report_chart_spec){.part = 0, .x = 0, .ny = 1, .y = {3}, .bars = true};
+    return run_part(
+        db, r, &(const struct part_def){"liabilities", COLS(liabilities_cols), liabilities_sql},
+        pa);
+}
+
+/* redemptions: per reward (the redeeming entry's reference, or its reason
+ * when it has none; a void counts against the one it reverses) and asset
+ * (points, or a stamp card's stamps), how many and how much. */
+static const char redemptions_sql[] =
+    "SELECT CASE WHEN coalesce(r.reference, e.reference) <> '' THEN coalesce(r.reference, "
+    "e.reference) ELSE coalesce(r.reason, e.reason) END, l.asset, "
+    "sum(CASE WHEN e.kind = 'void' THEN -1 ELSE 1 END), sum(l.amount) "
+    "FROM entry e LEFT JOIN entry r ON r.id = e.reverses AND e.kind = 'void' JOIN line l ON "
+    "l.entry_id = e.id JOIN account a ON a.id = l.account_id WHERE e.program_id = ?1 AND e.at >= "
+    "?2 AND e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) AND a.kind = 'program' "
+    "AND a.name IN ('points_redeemed', 'stamps_redeemed') GROUP BY 1, 2 ORDER BY 1, 2";
+
+static const struct report_col redemptions_cols[] = {{"reward", REPORT_TEXT},
+                                                     {"asset", REPORT_TEXT},
+                                                     {"redemptions", REPORT_INT},
+                                                     {"units", REPORT_INT}};
+
+static leal_err report_redemptions(struct report_db *db, struct report *r, const struct params *pa)
+{
+    r->chart = (struct report_chart_spec){.part = 0, .x = 0, .ny = 1, .y = {2}, .bars = true};
+    return run_part(
+        db, r, &(const struct part_def){"redemptions", COLS(redemptions_cols), redemptions_sql},
+        pa);
+}
+
+/* breakage: per month, points issued, redeemed and expired (the program
+ * accounts' other side) and what the expired were worth at the point
+ * value: the points customers let lapse. */
+static const char breakage_sql[] = "SELECT " MONTH_OF(
+    "e.at") ", "
+            "sum(CASE WHEN a.name = 'points_issued' THEN -l.amount ELSE 0 END), "
+            "sum(CASE WHEN a.name = 'points_redeemed' THEN l.amount ELSE 0 END), "
+            "sum(CASE WHEN a.name = 'points_expired' THEN l.amount ELSE 0 END), "
+            "CASE WHEN ?5 > 0 THEN ?5 * sum(CASE WHEN a.name = 'points_expired' THEN l.amount ELSE "
+            "0 END) "
+            "END FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = "
+            "l.account_id "
+            "WHERE e.program_id = ?1 AND e.at >= ?2 AND e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) "
+            "AND a.kind = 'program' AND l.asset = 'PTS' "
+            "AND a.name IN ('points_issued', 'points_redeemed', 'points_expired') GROUP BY 1 ORDER "
+            "BY 1";
+
+static const struct report_col breakage_cols[] = {
+    {"month", REPORT_MONTH},        {"points_issued", REPORT_INT}, {"points_redeemed", REPORT_INT},
+    {"points_expired", REPORT_INT}, {"expired_value", REPORT_EUR},
+};
+
+static leal_err report_breakage(struct report_db *db, struct report *r, const struct params *pa)
+{
+    r->chart = (struct report_chart_spec){.part = 0, .x = 0, .ny = 3, .y = {1, 2, 3}, .bars = true};
+    return run_part(db, r, &(const struct part_def){"breakage", COLS(breakage_cols), breakage_sql},
+                    pa);
+}
+
+/* The customers (by customer account) with a line in the program's entries
+ * of [from, to) at the store, expiries aside (not something they did). */
+#define ACTIVE_CTE(name, from, to)                                                                 \
+    name " AS (SELECT DISTINCT a.customer_id AS id FROM entry e JOIN line l ON l.entry_id = "      \
+         "e.id JOIN account a ON a.id = l.account_id WHERE e.program_id = ?1 AND e.at >= " from    \
+         " AND e.at < " to " AND (?4 = 0 OR e.store_id = ?4) AND a.kind = 'customer' AND "         \
+         "e.kind <> 'expire')"
+
+/* customers: at the end of --to, how many customers the program has; how
+ * many joined in the window; how many were active in it (a movement of
+ * theirs); how many had been active before it and were not in it (lapsed). */
+static const char customers_sql[] = "WITH " ACTIVE_CTE("act", "?2", "?3") ", " ACTIVE_CTE(
+    "bef", "0",
+    "?2") " SELECT (SELECT count(*) FROM customer WHERE program_id = ?1 AND created_at < ?3), "
+          "(SELECT count(*) FROM customer WHERE program_id = ?1 AND created_at >= ?2 AND "
+          "created_at < "
+          "?3), (SELECT count(*) FROM act), "
+          "(SELECT count(*) FROM bef WHERE id NOT IN (SELECT id FROM act))";
+
+static const struct report_col customers_cols[] = {
+    {"customers", REPORT_INT}, {"new", REPORT_INT}, {"active", REPORT_INT}, {"lapsed", REPORT_INT}};
+
+/* tiers: the customers active in the window by the tier their newest sale
+ * up to --to left them in (tier 0: none or no sale through the rules). */
+static const char tiers_sql[] = "WITH " ACTIVE_CTE(
+    "act", "?2",
+    "?3") " SELECT coalesce((SELECT s.tier_after FROM sale s JOIN account a ON a.id = s.account_id "
+          "WHERE a.customer_id = act.id AND s.at < ?3 ORDER BY s.at DESC, s.id DESC LIMIT 1), 0) "
+          "AS "
+          "tier, count(*) FROM act GROUP BY 1 ORDER BY 1";
+
+static const struct report_col tiers_cols[] = {{"tier", REPORT_INT}, {"customers", REPORT_INT}};
+
+static leal_err report_customers(struct report_db *db, struct report *r, const struct params *pa)
+{
+    leal_err err = run_part(
+        db, r, &(const struct part_def){"customers", COLS(customers_cols), customers_sql}, pa);
+    r->chart = (struct report_chart_spec){.part = 1, .x = 0, .ny = 1, .y = {1}, .bars = true};
+    return err == LEAL_OK
+               ? run_part(db, r, &(const struct part_def){"tiers", COLS(tiers_cols), tiers_sql}, pa)
+               : err;
+}
+
+/* retention: customers who joined in the window by the month they joined
+ * (cohort), and for each later month of the window how many of them were
+ * active (a movement of theirs at the store) in it. */
+static const char retention_sql[] = "WITH coh AS (SELECT c.id, " MONTH_OF(
+    "c.created_at") " AS cohort FROM customer c "
+                    "WHERE c.program_id = ?1 AND c.created_at >= ?2 AND c.created_at < ?3), "
+                    "size AS (SELECT cohort, count(*) AS n FROM coh GROUP BY 1), "
+                    "act AS (SELECT DISTINCT a.customer_id AS id, " MONTH_OF(
+                        "e.at") " AS month FROM entry e "
+                                "JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = "
+                                "l.account_id "
+                                "WHERE e.program_id = ?1 AND e.at >= ?2 AND e.at < ?3 AND (?4 = 0 "
+                                "OR e.store_id = ?4) "
+                                "AND a.kind = 'customer' AND e.kind <> 'expire') "
+                                "SELECT coh.cohort, size.n, act.month, count(*) FROM coh JOIN size "
+                                "ON size.cohort = "
+                                "coh.cohort JOIN act ON act.id = coh.id GROUP BY 1, 3 ORDER BY 1, "
+                                "3";
+
+static const struct report_col retention_cols[] = {{"cohort", REPORT_MONTH},
+                                                   {"joined", REPORT_INT},
+                                                   {"month", REPORT_MONTH},
+                                                   {"active", REPORT_INT}};
+
+static leal_err report_retention(struct report_db *db, struct report *r, const struct params *pa)
+{
+    r->chart = (struct report_chart_spec){.part = 0, .x = 2, .ny = 1, .y = {3}, .bars = true};
+    return run_part(db, r,
+                    &(const struct part_def){"retention", COLS(retention_cols), retention_sql}, pa);
+}
+
+struct report_def {
+    const char *name, *summary;
+    bool whole_program; /* refuses --store */
+    leal_err (*run)(struct report_db *db, struct report *r, const struct params *pa);
+};
+
+static const struct report_def defs[] = {
+    {"activity",
+     "per day and store: sales by card/QR, points issued/redeemed/expired, purse "
+     "loaded/spent; taps refused and why",
+     false, report_activity},
+    {"liabilities",
+     "at the end of --to: points, euros, stamps and bono sessions customers hold, "
+     "valued",
+     true, report_liabilities},
+    {"redemptions", "per reward: redemptions and points or stamps", false, report_redemptions},
+    {"breakage", "per month: points issued, redeemed and expired (with their value)", false,
+     report_breakage},
+    {"customers", "customers, new, active and lapsed; active ones by tier", false,
+     report_customers},
+    {"retention", "customers who joined per month and how many were active each month after", false,
+     report_retention},
+};
+
+const char *report_name(size_t i)
+{
+    return i < sizeof defs / sizeof defs[0] ? defs[i].name : NULL;
+}
+
+const char *report_summary(size_t i)
+{
+    return i < sizeof defs / sizeof defs[0] ? defs[i].summary : NULL;
+}
+
+/* ?4 and ?5 of q, and the program's existence. */
+static leal_err resolve(struct report_db *db, const struct report_query *q, bool whole,
+                        struct report *r)
+{
+    sqlite3_stmt *st;
+    int64_t n;
+    leal_err err = query_int(db, "SELECT count(*) FROM program WHERE id = ?1",
+                             (const int64_t[]){q->program_id}, 1, &n);
+    if (err != LEAL_OK)
+        return err;
+    if (n == 0)
+        return LEAL_E_UNKNOWN_PROGRAM;
+    r->point_value_cents = q->point_value_cents;
+    if (r->point_value_cents == 0 &&
+        (err = query_int(db,
+                         "SELECT point_value_cents FROM settle_value WHERE program_id = ?1 "
+                         "ORDER BY id DESC LIMIT 1",
+                         (const int64_t[]){q->program_id}, 1, &r->point_value_cents)) != LEAL_OK)
+        return err;
+    if (q->store == NULL)
+        return LEAL_OK;
+    if (whole)
+        return LEAL_E_REPORT_STORE;
+    int rc = sqlite3_prepare_v2(db->db, "SELECT id FROM store WHERE program_id = ?1 AND code = ?2",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_err(db, rc);
+    sqlite3_bind_int64(st, 1, q->program_id);
+    sqlite3_bind_text(st, 2, q->store, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    r->store_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_err(db, rc);
+    return r->store_id ? LEAL_OK : LEAL_E_REPORT_STORE;
+}
+
+leal_err report_run(struct report_db *db, const struct report_query *q, struct report *out)
+{
+    const struct report_def *d = NULL;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    db->msg[0] = '\0';
+    for (size_t i = 0; i < sizeof defs / sizeof defs[0] && q->name; i++)
+        if (strcmp(defs[i].name, q->name) == 0)
+            d = &defs[i];
+    if (d == NULL)
+        return LEAL_E_REPORT_UNKNOWN;
+    if (q->to_day < q->from_day)
+        return LEAL_E_REPORT_RANGE;
+    snprintf(out->name, sizeof out->name, "%s", d->name);
+    out->program_id = q->program_id;
+    out->from_day = q->from_day;
+    out->to_day = q->to_day;
+    int rc = sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return db_err(db, rc);
+    if ((err = resolve(db, q, d->whole_program, out)) == LEAL_OK) {
+        struct params pa = {{q->program_id, q->from_day * DAY_SECONDS,
+                             (q->to_day + 1) * DAY_SECONDS, out->store_id, out->point_value_cents}};
+        err = d->run(db, out, &pa);
+    }
+    sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+    return err;
+}

@@ -1,0 +1,122 @@
+/*
+ * report.h - the figures a shop reads (issue 17): each report is one or more
+ * parts (tables with typed columns: text, integers, euros in cents, dates,
+ * months), computed by SQL over the ledger file through a read-only SQLite
+ * connection of its own, all parts in one read transaction (one state of the
+ * ledger). The writers (report_out.h: CSV, JSON, XLSX; report_chart.h: SVG)
+ * work on any report. Days are UTC; --from/--to are whole days, inclusive.
+ * What each report counts is stated in report.c beside its SQL and in
+ * `leal report --help`. Memory: a struct report owns its rows (report_free).
+ * Hosted. Errors: LEAL_E_NO_LEDGER, LEAL_E_DB*, LEAL_E_REPORT_*,
+ * LEAL_E_UNKNOWN_PROGRAM, LEAL_E_NO_MEMORY; report_db_errmsg() holds detail.
+ */
+#ifndef LEAL_REPORT_H
+#define LEAL_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys/base/err.h"
+
+#define REPORT_MAX_COLS 12
+#define REPORT_MAX_PARTS 4
+#define REPORT_NAME 32
+
+enum report_type {
+    REPORT_TEXT = 1,
+    REPORT_INT,   /* a count or units (points, stamps, sessions) */
+    REPORT_EUR,   /* cents, shown as euros with two decimals */
+    REPORT_DATE,  /* days since 1970-01-01 (UTC), shown YYYY-MM-DD */
+    REPORT_MONTH, /* the day a month starts, shown YYYY-MM */
+};
+
+struct report_col {
+    char name[REPORT_NAME];
+    enum report_type type;
+};
+
+/* One cell: null (no figure: a value with no point value known), else i
+ * for every type but text, s (malloc'd) for text. */
+struct report_cell {
+    bool null;
+    int64_t i;
+    char *s;
+};
+
+struct report_part {
+    char name[REPORT_NAME];
+    size_t ncols;
+    struct report_col col[REPORT_MAX_COLS];
+    size_t nrows, cap;
+    struct report_cell *cell; /* row r, column c: cell[r * ncols + c] */
+};
+
+/* What a report's chart draws (report_chart.h): the rows of part, summed by
+ * column x, one series per column in y; a line over time or bars. */
+struct report_chart_spec {
+    size_t part;
+    size_t x;
+    size_t ny;
+    size_t y[4];
+    bool bars;
+};
+
+struct report_query {
+    const char *name; /* one of report_names() */
+    int64_t program_id;
+    const char *store;        /* a store's code, or NULL: every store */
+    int64_t from_day, to_day; /* days since 1970-01-01, inclusive */
+    /* The value of a point in cents for liabilities and breakage; 0: the
+     * program's settlement value (leal settle value) or, without one, no
+     * value (null cells). */
+    int64_t point_value_cents;
+};
+
+struct report {
+    char name[REPORT_NAME];
+    int64_t program_id;
+    int64_t store_id; /* 0: every store */
+    int64_t from_day, to_day;
+    int64_t point_value_cents; /* 0: none known */
+    size_t nparts;
+    struct report_part part[REPORT_MAX_PARTS];
+    struct report_chart_spec chart;
+};
+
+struct report_db;
+
+/* Opens the ledger at path read-only (it must exist and be at this leal's
+ * schema version: open it once with any ledger command to migrate it). */
+LEAL_MUST_CHECK leal_err report_db_open(const char *path, struct report_db **out);
+void report_db_close(struct report_db *db);
+const char *report_db_errmsg(const struct report_db *db);
+
+/* The reports, in the order --help lists them, each with a line saying what
+ * it holds; NULL past the last. */
+const char *report_name(size_t i);
+const char *report_summary(size_t i);
+
+/* Runs q into *out (zeroed first; report_free it even on failure).
+ * LEAL_E_REPORT_UNKNOWN for a name not listed, LEAL_E_REPORT_RANGE when
+ * to_day < from_day, LEAL_E_UNKNOWN_PROGRAM, LEAL_E_REPORT_STORE for a store
+ * code the program lacks (or a store given to a report of the whole
+ * program). */
+LEAL_MUST_CHECK leal_err report_run(struct report_db *db, const struct report_query *q,
+                                    struct report *out);
+void report_free(struct report *r);
+
+/* Cell r, c of a part. */
+const struct report_cell *report_cell_at(const struct report_part *p, size_t r, size_t c);
+/* The index of column name in p, or p->ncols if none. */
+size_t report_col_index(const struct report_part *p, const char *name);
+
+/* Day/month text: "2026-11-03", "2026-11". */
+void report_day_str(int64_t day, char *out, size_t cap);
+void report_month_str(int64_t day, char *out, size_t cap);
+/* "YYYY-MM-DD" to days since 1970-01-01; LEAL_E_DATE if not a real date. */
+LEAL_MUST_CHECK leal_err report_day_parse(const char *s, int64_t *day);
+/* Days since 1970-01-01 to civil year, month (1..12), day (1..31). */
+void report_civil(int64_t day, int *y, int *m, int *d);
+
+#endif

@@ -1,0 +1,86 @@
+#!/bin/bash
+# report_formats.sh - `leal report` end to end (issue 17): a ledger of
+# generated activity (tests/tools/report_gen: 3 shops, 30 customers, 60 days
+# of earns, redemptions, top-ups, payments, adjustments, voids, expiries, all
+# through the ledger API; report_test.c checks the figures against the
+# ledger) plus a sale at a store whose code needs quoting; each report's
+# --csv (RFC 4180; --locale es), --xlsx and --svg read back by independent
+# readers (Python's csv, openpyxl, xml.etree: tests/integration/report_check.py)
+# and compared figure by figure with the same report's --json; files 0600,
+# written whole; refusals in one line with exit 2.
+set -u
+cd "$(dirname "$0")/../.."
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-report-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+DB=$T/ledger.db
+export XDG_DATA_HOME=$T/xdg USER=tester
+CHECK="$PY tests/integration/report_check.py"
+W=(--program 7 --from 2026-01-01 --to 2026-03-01 --db "$DB")
+
+run_capture "$LEAL_BUILD/tests/tools/report_gen" "$DB"
+check_match "generated: over 900 entries" "^posted (9[0-9][0-9]|[1-9][0-9]{3})$" "$OUT"
+run_capture "$LEAL" store add --program 7 --code 'pan,"centro"' --name Pan --tz Europe/Madrid --db "$DB"
+ACC=$(sqlite3 "$DB" "SELECT min(id) FROM account WHERE program_id = 7 AND kind = 'customer'")
+run_capture "$LEAL" sale --account "$ACC" --amount 20 --store 4 --at 2026-02-10T10:00:00Z --db "$DB"
+check_eq "a sale at the store whose code has a comma and quotes" 0 "$RC"
+
+# activity: JSON, then CSV (both locales), XLSX and SVG against it.
+"$LEAL" report activity "${W[@]}" --json >"$T/activity.json"
+check_eq "activity --json: exit 0" 0 "$?"
+check_eq "activity --json: the quoted store's day: 20 points issued, one sale without card" \
+    "1 20" "$($PY -c 'import json,sys; r=[x for x in json.load(open(sys.argv[1]))["parts"]["activity"] if x["store"] == "pan,\"centro\""]; print(len(r), r[0]["points_issued"] if r else -1)' "$T/activity.json")"
+"$LEAL" report activity "${W[@]}" --csv >"$T/activity.csv"
+check_eq "activity --csv: RFC 4180, every figure as in --json" ok "$($CHECK csv "$T/activity.json" "$T/activity.csv" activity)"
+check_eq "activity --csv: the store code quoted, its quotes doubled" 1 \
+    "$(grep -c '^2026-02-10,"pan,""centro""",0,0,1,20,' "$T/activity.csv")"
+"$LEAL" report activity "${W[@]}" --csv --locale es >"$T/activity-es.csv"
+check_eq "activity --csv --locale es: ';' and decimal comma" ok "$($CHECK csv "$T/activity.json" "$T/activity-es.csv" activity es)"
+check_match "activity --csv --locale es: euros with a comma" "^20[0-9-]+;s[0-9];([0-9-]+;){7}[0-9]+,[0-9]{2};[0-9-]+,[0-9]{2}"$'\r'"$" "$(cat "$T/activity-es.csv")"
+"$LEAL" report activity "${W[@]}" --csv --part refused >"$T/refused.csv"
+check_eq "activity --csv --part refused" ok "$($CHECK csv "$T/activity.json" "$T/refused.csv" refused)"
+"$LEAL" report activity "${W[@]}" --xlsx "$T/activity.xlsx"
+check_eq "activity --xlsx: exit 0, nothing on stdout" 0 "$?"
+check_eq "activity --xlsx: two sheets, typed cells, header frozen, every figure as in --json" ok \
+    "$($CHECK xlsx "$T/activity.json" "$T/activity.xlsx")"
+check_eq "activity --xlsx: mode 0600" 600 "$(stat -c %a "$T/activity.xlsx")"
+"$LEAL" report activity "${W[@]}" --svg "$T/activity.svg"
+check_eq "activity --svg: well-formed, points issued/redeemed/expired per day summed over stores" ok \
+    "$($CHECK svg "$T/activity.json" "$T/activity.svg" activity day points_issued points_redeemed points_expired)"
+check_eq "activity --svg: mode 0600" 600 "$(stat -c %a "$T/activity.svg")"
+
+# The other reports: XLSX and SVG against their JSON.
+for r in liabilities redemptions breakage customers retention; do
+    "$LEAL" report $r "${W[@]}" --json >"$T/$r.json"
+    "$LEAL" report $r "${W[@]}" --xlsx "$T/$r.xlsx"
+    check_eq "$r --xlsx against --json" ok "$($CHECK xlsx "$T/$r.json" "$T/$r.xlsx")"
+done
+check_eq "liabilities --json: EUR and PTS, points valued at 2 cents" "EUR PTS True" \
+    "$($PY -c 'import json,sys; p=json.load(open(sys.argv[1]))["parts"]["liabilities"]; print(p[0]["asset"], p[1]["asset"], abs(p[1]["value"] - p[1]["units"] * 0.02) < 1e-9)' "$T/liabilities.json")"
+"$LEAL" report liabilities "${W[@]}" --svg "$T/liabilities.svg"
+check_eq "liabilities --svg: bars of value per asset" ok "$($CHECK svg "$T/liabilities.json" "$T/liabilities.svg" liabilities asset value)"
+"$LEAL" report breakage "${W[@]}" --svg "$T/breakage.svg"
+check_eq "breakage --svg: bars per month" ok "$($CHECK svg "$T/breakage.json" "$T/breakage.svg" breakage month points_issued points_redeemed points_expired)"
+"$LEAL" report retention "${W[@]}" --csv >"$T/retention.csv"
+check_eq "retention --csv" ok "$($CHECK csv "$T/retention.json" "$T/retention.csv" retention)"
+
+# Refusals: one line, exit 2, no file written.
+run_capture "$LEAL" report nonsense "${W[@]}"
+check_eq "unknown report: exit 2, one line" "2|leal: report nonsense: no such report; 'leal report --help' lists them" "$RC|$ERR"
+run_capture "$LEAL" report activity --program 7 --from 2026-03-01 --to 2026-01-01 --db "$DB"
+check_eq "--to before --from: exit 2" 2 "$RC"
+run_capture "$LEAL" report activity --program 7 --from 2026-02-30 --to 2026-03-01 --db "$DB"
+check_eq "not a real date: exit 2" "2|leal: leal report needs --from and --to as YYYY-MM-DD, real dates (see 'leal --help')" "$RC|$ERR"
+run_capture "$LEAL" report liabilities "${W[@]}" --store s1
+check_match "liabilities with --store: exit 2, says why" "^2\|leal: report liabilities: .*covers the whole program" "$RC|$ERR"
+run_capture "$LEAL" report activity "${W[@]}" --xlsx "$T/no/such/dir/a.xlsx"
+check_eq "--xlsx into a missing folder: exit 1, nothing written" "1 no" "$RC $([ -e "$T/no" ] && echo yes || echo no)"
+run_capture "$LEAL" report activity "${W[@]}" --json --csv
+check_eq "--json and --csv: exit 2" 2 "$RC"
+run_capture "$LEAL" report activity --program 7 --from 2026-01-01 --to 2026-01-02 --db "$T/none.db"
+check_eq "no ledger: exit 2, nothing created" "2 no" "$RC $([ -e "$T/none.db" ] && echo yes || echo no)"
+run_capture "$LEAL" report --help
+check_match "--help lists every report" "activity.*liabilities.*redemptions.*breakage.*customers.*retention" "$(tr '\n' ' ' <<<"$OUT")"
+
+finish

@@ -1,0 +1,462 @@
+/*
+ * report_test.c - every report (host/report/report.h, issue 17) on a real
+ * ledger of generated activity (tests/lib/report_gen: 3 stores, 30
+ * customers with a DESFire card, a QR card or none, 60 days from
+ * 2026-10-01 of earns, redemptions, top-ups, purse payments, adjustments,
+ * voids and expiries, all through ledger_post). Each report is checked two
+ * ways: row by row against the generator's own tally of what it posted, and
+ * in total against an independent SQL of the test's own over the customers'
+ * side of the books (the reports read the program's side, or differently
+ * joined). Refusals: unknown report, program and store, a store given to a
+ * report of the whole program, --to before --from, an old schema.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "host/ledger/ledger.h"
+#include "host/report/report.h"
+#include "tests/lib/report_gen.h"
+#include "tests/lib/testutil.h"
+
+#define PROGRAM 7
+#define OCT1 INT64_C(1790812800) /* 2026-10-01 00:00 UTC */
+#define DAY0 (OCT1 / 86400)
+#define DAYS 60
+#define SHOPS 3
+#define NCUST 30
+#define VALUE 2      /* cents a point */
+#define NOV_FIRST 31 /* day index of 2026-11-01 */
+
+struct fx {
+    char *dir, db[512];
+    struct ledger *l;
+    struct report_db *rdb;
+    struct report_gen g;
+};
+
+static struct fx F;
+
+static int setup(void **state)
+{
+    struct report_gen_opts o = {.program_id = PROGRAM,
+                                .shops = SHOPS,
+                                .customers = NCUST,
+                                .days = DAYS,
+                                .entries = 1500,
+                                .start = OCT1,
+                                .seed = 17,
+                                .snap_day = 29,
+                                .point_value_cents = VALUE};
+    F.dir = test_tmpdir_fast();
+    snprintf(F.db, sizeof F.db, "%s/ledger.db", F.dir);
+    assert_int_equal(ledger_open(F.db, &F.l), LEAL_OK);
+    assert_int_equal(report_gen_run(F.l, F.db, &o, &F.g), LEAL_OK);
+    assert_true(F.g.posted > 900);
+    assert_int_equal(report_db_open(F.db, &F.rdb), LEAL_OK);
+    *state = &F;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    report_db_close(F.rdb);
+    ledger_close(F.l);
+    report_gen_free(&F.g);
+    test_rmtree(F.dir);
+    free(F.dir);
+    return 0;
+}
+
+/* Runs report name over days [from, to] (indexes from OCT1) at store (NULL: all). */
+static void run(const char *name, int from, int to, const char *store, struct report *r)
+{
+    struct report_query q = {name, PROGRAM, store, DAY0 + from, DAY0 + to, 0};
+    leal_err err = report_run(F.rdb, &q, r);
+    if (err != LEAL_OK)
+        fail_msg("report %s: %s: %s", name, leal_errname(err), report_db_errmsg(F.rdb));
+}
+
+static int64_t sql_int(const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    assert_int_equal(sqlite3_open_v2(F.db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static int64_t cell(const struct report_part *p, size_t r, const char *col)
+{
+    size_t c = report_col_index(p, col);
+    assert_true(c < p->ncols);
+    assert_false(report_cell_at(p, r, c)->null);
+    return report_cell_at(p, r, c)->i;
+}
+
+static const char *text(const struct report_part *p, size_t r, const char *col)
+{
+    size_t c = report_col_index(p, col);
+    assert_true(c < p->ncols);
+    return report_cell_at(p, r, c)->s;
+}
+
+static int64_t col_sum(const struct report_part *p, const char *col)
+{
+    int64_t s = 0;
+    for (size_t r = 0; r < p->nrows; r++)
+        s += cell(p, r, col);
+    return s;
+}
+
+/* The shop index of a store code ("" : no store). */
+static int shop_of(const char *code)
+{
+    return code[0] ? atoi(code + 1) - 1 : SHOPS;
+}
+
+/* Every row against the tally; the touched cells all appear. */
+static void activity_rows(const struct report_part *p, int only_shop)
+{
+    size_t touched = 0;
+    for (int d = 0; d < DAYS; d++)
+        for (int s = 0; s <= SHOPS; s++)
+            touched += report_gen_cell(&F.g, d, s)->touched && (only_shop < 0 || s == only_shop);
+    assert_int_equal(p->nrows, touched);
+    for (size_t r = 0; r < p->nrows; r++) {
+        int d = (int)(cell(p, r, "day") - DAY0), s = shop_of(text(p, r, "store"));
+        const struct report_gen_cell *t = report_gen_cell(&F.g, d, s);
+        assert_true(d >= 0 && d < DAYS && t->touched);
+        assert_int_equal(cell(p, r, "sales_card"), t->card);
+        assert_int_equal(cell(p, r, "sales_qr"), t->qr);
+        assert_int_equal(cell(p, r, "sales_no_card"), t->nocard);
+        assert_int_equal(cell(p, r, "points_issued"), t->issued);
+        assert_int_equal(cell(p, r, "points_redeemed"), t->redeemed);
+        assert_int_equal(cell(p, r, "points_expired"), t->expired);
+        assert_int_equal(cell(p, r, "points_adjusted"), t->adjusted);
+        assert_int_equal(cell(p, r, "purse_loaded"), t->loaded);
+        assert_int_equal(cell(p, r, "purse_spent"), t->spent);
+    }
+}
+
+/* The customers' side: PTS or EUR of customer accounts in entries of kind
+ * (a void: of the kind it reverses), signed as the customer sees it. */
+static int64_t customer_side(const char *asset, const char *kinds)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(sum(l.amount), 0) FROM line l JOIN account a ON a.id = l.account_id "
+             "JOIN entry e ON e.id = l.entry_id WHERE a.kind = 'customer' AND a.program_id = %d "
+             "AND l.asset = '%s' AND CASE WHEN e.kind = 'void' THEN (SELECT kind FROM entry WHERE "
+             "id = e.reverses) ELSE e.kind END IN (%s)",
+             PROGRAM, asset, kinds);
+    return sql_int(sql);
+}
+
+static void test_activity(void **state)
+{
+    struct report r;
+    (void)state;
+    run("activity", 0, DAYS - 1, NULL, &r);
+    assert_int_equal(r.nparts, 2);
+    activity_rows(&r.part[0], -1);
+    const struct report_part *p = &r.part[0];
+    assert_int_equal(col_sum(p, "points_issued"), customer_side("PTS", "'earn'"));
+    assert_int_equal(col_sum(p, "points_redeemed"), -customer_side("PTS", "'redeem'"));
+    assert_int_equal(col_sum(p, "points_expired"), -customer_side("PTS", "'expire'"));
+    assert_int_equal(col_sum(p, "points_adjusted"), customer_side("PTS", "'adjust'"));
+    assert_int_equal(col_sum(p, "purse_loaded"), customer_side("EUR", "'topup'"));
+    assert_int_equal(col_sum(p, "purse_spent"), -customer_side("EUR", "'spend'"));
+    assert_true(col_sum(p, "points_expired") > 0);
+    /* Sales: entries that earn or pay less their voids, by the card's technology. */
+    int64_t sales = sql_int(
+        "SELECT sum(CASE WHEN kind = 'void' THEN -1 ELSE 1 END) FROM entry e WHERE program_id = 7 "
+        "AND (kind IN ('earn', 'spend') OR (kind = 'void' AND (SELECT kind FROM entry WHERE id = "
+        "e.reverses) IN ('earn', 'spend')))");
+    int64_t qr = sql_int("SELECT sum(CASE WHEN e.kind = 'void' THEN -1 ELSE 1 END) FROM entry e "
+                         "JOIN card c ON c.card_id = e.card_id WHERE e.program_id = 7 AND c.tech "
+                         "= 'virtual-qr' AND (e.kind IN ('earn', 'spend') OR (e.kind = 'void' AND "
+                         "(SELECT kind FROM entry WHERE id = e.reverses) IN ('earn', 'spend')))");
+    assert_int_equal(
+        col_sum(p, "sales_card") + col_sum(p, "sales_qr") + col_sum(p, "sales_no_card"), sales);
+    assert_int_equal(col_sum(p, "sales_qr"), qr);
+    assert_true(qr > 0 && col_sum(p, "sales_card") > 0 && col_sum(p, "sales_no_card") > 0);
+    report_free(&r);
+}
+
+static void test_activity_store(void **state)
+{
+    struct report r;
+    (void)state;
+    run("activity", 0, DAYS - 1, "s2", &r);
+    activity_rows(&r.part[0], 1);
+    for (size_t i = 0; i < r.part[0].nrows; i++)
+        assert_string_equal(text(&r.part[0], i, "store"), "s2");
+    report_free(&r);
+    /* A window: November only. */
+    run("activity", NOV_FIRST, DAYS - 1, NULL, &r);
+    for (size_t i = 0; i < r.part[0].nrows; i++)
+        assert_true(cell(&r.part[0], i, "day") >= DAY0 + NOV_FIRST);
+    int64_t issued = 0;
+    for (int d = NOV_FIRST; d < DAYS; d++)
+        for (int s = 0; s <= SHOPS; s++)
+            issued += report_gen_cell(&F.g, d, s)->issued;
+    assert_int_equal(col_sum(&r.part[0], "points_issued"), issued);
+    report_free(&r);
+}
+
+static void test_refused(void **state)
+{
+    struct report r;
+    (void)state;
+    run("activity", 0, DAYS - 1, NULL, &r);
+    const struct report_part *p = &r.part[1];
+    int64_t taps = 0;
+    for (size_t i = 0; i < p->nrows; i++) {
+        int64_t want = 0;
+        for (int k = 0; k < REPORT_GEN_FINDINGS; k++)
+            want += DAY0 + F.g.finding_day[k] == cell(p, i, "day") &&
+                    F.g.finding_shop[k] == shop_of(text(p, i, "store")) &&
+                    strcmp(F.g.finding_kind[k], text(p, i, "reason")) == 0;
+        assert_int_equal(cell(p, i, "taps"), want);
+        taps += want;
+    }
+    assert_int_equal(taps, REPORT_GEN_FINDINGS);
+    report_free(&r);
+}
+
+static void liabilities_check(const struct report_part *p, int64_t pts, int64_t pts_holders,
+                              int64_t eur, int64_t eur_holders)
+{
+    assert_int_equal(p->nrows, 2); /* EUR, PTS: the generator moves nothing else */
+    assert_string_equal(text(p, 0, "asset"), "EUR");
+    assert_int_equal(cell(p, 0, "units"), eur);
+    assert_int_equal(cell(p, 0, "holders"), eur_holders);
+    assert_int_equal(cell(p, 0, "value"), eur);
+    assert_string_equal(text(p, 1, "asset"), "PTS");
+    assert_int_equal(cell(p, 1, "units"), pts);
+    assert_int_equal(cell(p, 1, "holders"), pts_holders);
+    assert_int_equal(cell(p, 1, "value"), pts * VALUE);
+}
+
+static void test_liabilities(void **state)
+{
+    struct report r;
+    (void)state;
+    run("liabilities", 0, 29, NULL, &r);
+    assert_int_equal(r.point_value_cents, VALUE);
+    liabilities_check(&r.part[0], F.g.snap_pts, F.g.snap_pts_holders, F.g.snap_eur,
+                      F.g.snap_eur_holders);
+    report_free(&r);
+    /* At the end: the ledger's own balances (the balance table) agree. */
+    run("liabilities", 0, DAYS - 1, NULL, &r);
+    liabilities_check(
+        &r.part[0],
+        sql_int("SELECT sum(b.amount) FROM balance b JOIN account a ON a.id = b.account_id WHERE "
+                "a.program_id = 7 AND a.kind <> 'program' AND b.asset = 'PTS'"),
+        sql_int("SELECT count(*) FROM balance b JOIN account a ON a.id = b.account_id WHERE "
+                "a.program_id = 7 AND a.kind <> 'program' AND b.asset = 'PTS' AND b.amount <> 0"),
+        sql_int("SELECT sum(b.amount) FROM balance b JOIN account a ON a.id = b.account_id WHERE "
+                "a.program_id = 7 AND a.kind <> 'program' AND b.asset = 'EUR'"),
+        sql_int("SELECT count(*) FROM balance b JOIN account a ON a.id = b.account_id WHERE "
+                "a.program_id = 7 AND a.kind <> 'program' AND b.asset = 'EUR' AND b.amount <> 0"));
+    int64_t pts = 0;
+    for (int c = 0; c < NCUST; c++)
+        pts += F.g.pts[c];
+    assert_int_equal(cell(&r.part[0], 1, "units"), pts);
+    report_free(&r);
+}
+
+static void test_redemptions(void **state)
+{
+    struct report r;
+    (void)state;
+    run("redemptions", 0, DAYS - 1, NULL, &r);
+    const struct report_part *p = &r.part[0];
+    assert_int_equal(p->nrows, REPORT_GEN_REWARDS);
+    for (size_t i = 0; i < p->nrows; i++) {
+        int k = 0;
+        while (k < REPORT_GEN_REWARDS - 1 &&
+               strcmp(report_gen_rewards[k], text(p, i, "reward")) != 0)
+            k++;
+        assert_string_equal(report_gen_rewards[k], text(p, i, "reward"));
+        assert_string_equal(text(p, i, "asset"), "PTS");
+        assert_int_equal(cell(p, i, "redemptions"), F.g.reward_count[k]);
+        assert_int_equal(cell(p, i, "units"), F.g.reward_pts[k]);
+    }
+    assert_int_equal(col_sum(p, "units"), -customer_side("PTS", "'redeem'"));
+    assert_int_equal(
+        col_sum(p, "redemptions"),
+        sql_int("SELECT count(*) FROM entry WHERE program_id = 7 AND kind = 'redeem'") -
+            sql_int("SELECT count(*) FROM entry v JOIN entry e ON e.id = v.reverses "
+                    "WHERE v.kind = 'void' AND e.kind = 'redeem'"));
+    report_free(&r);
+}
+
+static void test_breakage(void **state)
+{
+    struct report r;
+    (void)state;
+    run("breakage", 0, DAYS - 1, NULL, &r);
+    const struct report_part *p = &r.part[0];
+    assert_int_equal(p->nrows, 2); /* October, November */
+    for (size_t i = 0; i < 2; i++) {
+        int first = i ? NOV_FIRST : 0, last = i ? DAYS : NOV_FIRST;
+        int64_t issued = 0, redeemed = 0, expired = 0;
+        for (int d = first; d < last; d++)
+            for (int s = 0; s <= SHOPS; s++) {
+                issued += report_gen_cell(&F.g, d, s)->issued;
+                redeemed += report_gen_cell(&F.g, d, s)->redeemed;
+                expired += report_gen_cell(&F.g, d, s)->expired;
+            }
+        assert_int_equal(cell(p, i, "month"), DAY0 + first);
+        assert_int_equal(cell(p, i, "points_issued"), issued);
+        assert_int_equal(cell(p, i, "points_redeemed"), redeemed);
+        assert_int_equal(cell(p, i, "points_expired"), expired);
+        assert_int_equal(cell(p, i, "expired_value"), expired * VALUE);
+    }
+    assert_int_equal(col_sum(p, "points_expired"), -customer_side("PTS", "'expire'"));
+    report_free(&r);
+}
+
+static bool active_in(int c, int from, int to)
+{
+    for (int d = from; d <= to; d++)
+        if (F.g.active[(size_t)c * DAYS + (size_t)d])
+            return true;
+    return false;
+}
+
+static void test_customers(void **state)
+{
+    struct report r;
+    int64_t total = 0, fresh = 0, active = 0, lapsed = 0;
+    (void)state;
+    for (int c = 0; c < NCUST; c++) {
+        total += F.g.join_day[c] <= DAYS - 1;
+        fresh += F.g.join_day[c] >= NOV_FIRST;
+        active += active_in(c, NOV_FIRST, DAYS - 1);
+        lapsed += !active_in(c, NOV_FIRST, DAYS - 1) && active_in(c, 0, NOV_FIRST - 1);
+    }
+    run("customers", NOV_FIRST, DAYS - 1, NULL, &r);
+    const struct report_part *p = &r.part[0];
+    assert_int_equal(p->nrows, 1);
+    assert_int_equal(cell(p, 0, "customers"), total);
+    assert_int_equal(cell(p, 0, "new"), fresh);
+    assert_int_equal(cell(p, 0, "active"), active);
+    assert_int_equal(cell(p, 0, "lapsed"), lapsed);
+    assert_true(fresh > 0 && active > 0 && lapsed > 0);
+    /* No sale went through the rules: every active customer is in tier 0. */
+    assert_int_equal(r.part[1].nrows, 1);
+    assert_int_equal(cell(&r.part[1], 0, "tier"), 0);
+    assert_int_equal(cell(&r.part[1], 0, "customers"), active);
+    report_free(&r);
+}
+
+static void test_retention(void **state)
+{
+    struct report r;
+    size_t rows = 0;
+    (void)state;
+    run("retention", 0, DAYS - 1, NULL, &r);
+    const struct report_part *p = &r.part[0];
+    for (int cm = 0; cm < 2; cm++)
+        for (int m = 0; m < 2; m++) {
+            int64_t joined = 0, active = 0, cfirst = cm ? NOV_FIRST : 0,
+                    clast = cm ? DAYS : NOV_FIRST;
+            for (int c = 0; c < NCUST; c++) {
+                bool in = F.g.join_day[c] >= cfirst && F.g.join_day[c] < clast;
+                joined += in;
+                active += in && active_in(c, m ? NOV_FIRST : 0, m ? DAYS - 1 : NOV_FIRST - 1);
+            }
+            if (active == 0)
+                continue;
+            assert_true(rows < p->nrows);
+            assert_int_equal(cell(p, rows, "cohort"), DAY0 + cfirst);
+            assert_int_equal(cell(p, rows, "joined"), joined);
+            assert_int_equal(cell(p, rows, "month"), DAY0 + (m ? NOV_FIRST : 0));
+            assert_int_equal(cell(p, rows, "active"), active);
+            rows++;
+        }
+    assert_int_equal(p->nrows, rows);
+    assert_true(rows >= 3);
+    report_free(&r);
+}
+
+static void test_refusals(void **state)
+{
+    struct report r;
+    struct report_query q = {"activity", PROGRAM, NULL, DAY0, DAY0 + 1, 0};
+    (void)state;
+    q.name = "nonsense";
+    assert_int_equal(report_run(F.rdb, &q, &r), LEAL_E_REPORT_UNKNOWN);
+    report_free(&r);
+    q.name = "activity";
+    q.program_id = 99;
+    assert_int_equal(report_run(F.rdb, &q, &r), LEAL_E_UNKNOWN_PROGRAM);
+    report_free(&r);
+    q.program_id = PROGRAM;
+    q.store = "s9";
+    assert_int_equal(report_run(F.rdb, &q, &r), LEAL_E_REPORT_STORE);
+    report_free(&r);
+    q.name = "liabilities";
+    q.store = "s1";
+    assert_int_equal(report_run(F.rdb, &q, &r), LEAL_E_REPORT_STORE);
+    report_free(&r);
+    q.store = NULL;
+    q.to_day = DAY0 - 1;
+    assert_int_equal(report_run(F.rdb, &q, &r), LEAL_E_REPORT_RANGE);
+    report_free(&r);
+    /* --point-value given: it wins over the program's settlement value. */
+    q.to_day = DAY0 + DAYS - 1;
+    q.point_value_cents = 5;
+    assert_int_equal(report_run(F.rdb, &q, &r), LEAL_OK);
+    assert_int_equal(cell(&r.part[0], 1, "value"), cell(&r.part[0], 1, "units") * 5);
+    report_free(&r);
+}
+
+static void test_old_schema_and_days(void **state)
+{
+    struct report_db *db = NULL;
+    char path[600];
+    int64_t day;
+    (void)state;
+    snprintf(path, sizeof path, "%s/old.db", F.dir);
+    assert_int_equal(ledger_create_at_version(path, LEDGER_SCHEMA_VERSION - 1), LEAL_OK);
+    assert_int_equal(report_db_open(path, &db), LEAL_E_REPORT_SCHEMA);
+    assert_null(db);
+    snprintf(path, sizeof path, "%s/missing.db", F.dir);
+    assert_int_equal(report_db_open(path, &db), LEAL_E_NO_LEDGER);
+    assert_int_equal(report_day_parse("2026-10-01", &day), LEAL_OK);
+    assert_int_equal(day, DAY0);
+    assert_int_equal(report_day_parse("2024-02-29", &day), LEAL_OK);
+    assert_int_equal(report_day_parse("2026-02-29", &day), LEAL_E_DATE);
+    assert_int_equal(report_day_parse("2026-1-01", &day), LEAL_E_DATE);
+    assert_int_equal(report_day_parse("2026-10-01x", &day), LEAL_E_DATE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_activity),    cmocka_unit_test(test_activity_store),
+        cmocka_unit_test(test_refused),     cmocka_unit_test(test_liabilities),
+        cmocka_unit_test(test_redemptions), cmocka_unit_test(test_breakage),
+        cmocka_unit_test(test_customers),   cmocka_unit_test(test_retention),
+        cmocka_unit_test(test_refusals),    cmocka_unit_test(test_old_schema_and_days),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
