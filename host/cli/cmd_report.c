@@ -74,14 +74,13 @@ static int parse(int argc, char **argv, struct report_args *a)
     return 0;
 }
 
-/* The file the ledger is (checked and migrated by a normal open first). */
-static int ledger_path(const char *db, char *out, size_t cap)
+/* The ledger opened as every command does (checked, migrated: settlement
+ * reads through it), and the file it is (the reports' own connection). */
+static int ledger_path(const char *db, char *out, size_t cap, struct ledger **l)
 {
-    struct ledger *l = NULL;
-    int rc = lcli_open(db, &l);
+    int rc = lcli_open(db, l);
     if (rc != 0)
         return rc;
-    ledger_close(l);
     if (db) {
         snprintf(out, cap, "%s", db);
         return 0;
@@ -161,7 +160,8 @@ static int run_fail(const struct report_db *db, leal_err err, const char *name)
 {
     const char *d = report_db_errmsg(db);
     bool input = err == LEAL_E_REPORT_UNKNOWN || err == LEAL_E_REPORT_RANGE ||
-                 err == LEAL_E_REPORT_STORE || err == LEAL_E_UNKNOWN_PROGRAM;
+                 err == LEAL_E_REPORT_STORE || err == LEAL_E_UNKNOWN_PROGRAM ||
+                 err == LEAL_E_SETTLE_NOT_COLLECTIVE || err == LEAL_E_SETTLE_NO_VALUE;
     return cli_error(err, input ? CLI_EXIT_USAGE : cli_exit_code(err), "report %s: %s%s%s", name,
                      d[0] ? d : "", d[0] ? ": " : "", leal_strerror(err));
 }
@@ -171,6 +171,7 @@ int cmd_report(int argc, char **argv)
     struct report_args a = {0};
     struct report r;
     struct report_db *db = NULL;
+    struct ledger *l = NULL;
     char path[4096];
     leal_err err;
     int rc;
@@ -180,10 +181,17 @@ int cmd_report(int argc, char **argv)
             printf("  %-12s %s\n", report_name(i), report_summary(i));
         return CLI_EXIT_OK;
     }
-    if ((rc = parse(argc, argv, &a)) != 0 || (rc = ledger_path(a.db, path, sizeof path)) != 0)
+    if ((rc = parse(argc, argv, &a)) != 0)
         return rc;
-    if ((err = report_db_open(path, &db)) != LEAL_OK)
+    if ((rc = ledger_path(a.db, path, sizeof path, &l)) != 0) {
+        ledger_close(l);
+        return rc;
+    }
+    if ((err = report_db_open(path, &db)) != LEAL_OK) {
+        ledger_close(l);
         return cli_fail(err, "%s", path);
+    }
+    a.q.ledger = l;
     err = report_run(db, &a.q, &r);
     if (err == LEAL_OK)
         rc = output(&r, &a);
@@ -191,5 +199,6 @@ int cmd_report(int argc, char **argv)
         rc = run_fail(db, err, a.q.name);
     report_free(&r);
     report_db_close(db);
+    ledger_close(l);
     return rc;
 }

@@ -34,7 +34,9 @@ static const struct cli_command commands[] = {
     {"reconcile", "cards' counters across terminals against the ledger: findings, fraud blocked",
      cmd_reconcile},
     {"settle", "settlement between the shops of a collective, per month", cmd_settle},
-    {"report", "figures: activity, liabilities, redemptions, breakage, customers, retention",
+    {"report",
+     "figures: activity, liabilities, redemptions, breakage, customers, retention, "
+     "campaigns, settlement (CSV, Excel, SVG)",
      cmd_report},
     {"desk", "the desk's card loop: every card presented read, one line each (--stdio: commands)",
      cmd_desk},

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "host/ledger/ledger.h"
+#include "host/ledger/ledger_settle.h"
 
 #define DAY_SECONDS 86400
 
@@ -187,6 +188,7 @@ void report_free(struct report *r)
  * second after the last day, ?4 store (0: all), ?5 point value (cents). */
 struct params {
     int64_t v[5];
+    struct ledger *ledger; /* settlement only */
 };
 
 static leal_err add_row(struct report_part *p)
@@ -266,14 +268,15 @@ static leal_err run_part(struct report_db *db, struct report *r, const struct pa
 /* The program's entries in the window (at the store), each with the kind it
  * counts as (a void: the kind it reverses, counted negatively by sign). */
 #define ENTRIES_CTE                                                                                \
-    "ent AS (SELECT e.id, " DAY_OF("e.at") " AS day, coalesce(e.store_id, 0) AS store_id, "        \
-                                           "coalesce(r.kind, e.kind) AS kind, CASE WHEN e.kind = " \
-                                           "'void' THEN -1 ELSE 1 END AS sgn, "                    \
-                                           "coalesce(e.card_id, r.card_id) AS card_id FROM entry " \
-                                           "e LEFT JOIN entry r ON r.id = "                        \
-                                           "e.reverses AND e.kind = 'void' WHERE e.program_id = "  \
-                                           "?1 AND e.at >= ?2 AND e.at < ?3 AND "                  \
-                                           "(?4 = 0 OR e.store_id = ?4))"
+    "ent AS MATERIALIZED (SELECT e.id, " DAY_OF(                                                   \
+        "e.at") " AS day, coalesce(e.store_id, 0) AS store_id, "                                   \
+                "coalesce(r.kind, e.kind) AS kind, CASE WHEN e.kind = "                            \
+                "'void' THEN -1 ELSE 1 END AS sgn, "                                               \
+                "coalesce(e.card_id, r.card_id) AS card_id FROM entry "                            \
+                "e LEFT JOIN entry r ON r.id = "                                                   \
+                "e.reverses AND e.kind = 'void' WHERE e.program_id = "                             \
+                "?1 AND e.at >= ?2 AND e.at < ?3 AND "                                             \
+                "(?4 = 0 OR e.store_id = ?4))"
 
 /* activity: per day and store (no store: ''), sales (entries that earn or
  * pay, voided ones taken off) by what identified the customer (a card, a
@@ -282,30 +285,25 @@ static leal_err run_part(struct report_db *db, struct report *r, const struct pa
  * hand, purse euros loaded (top-ups, gift card sales) and spent (purse
  * payments less refunds to the purse). */
 static const char activity_sql[] =
-    "WITH " ENTRIES_CTE ", sales AS (SELECT x.day, x.store_id, "
-    "sum(CASE WHEN c.tech IS NOT NULL AND c.tech <> 'virtual-qr' THEN x.sgn ELSE 0 END) AS card, "
-    "sum(CASE WHEN c.tech = 'virtual-qr' THEN x.sgn ELSE 0 END) AS qr, "
-    "sum(CASE WHEN c.tech IS NULL THEN x.sgn ELSE 0 END) AS nocard "
-    "FROM ent x LEFT JOIN card c ON c.card_id = x.card_id WHERE x.kind IN ('earn', 'spend') "
-    "GROUP BY 1, 2), "
-    "moves AS (SELECT x.day, x.store_id, "
-    "sum(CASE WHEN a.name = 'points_issued' AND l.asset = 'PTS' THEN -l.amount ELSE 0 END) AS pi, "
-    "sum(CASE WHEN a.name = 'points_redeemed' AND l.asset = 'PTS' THEN l.amount ELSE 0 END) AS pr, "
-    "sum(CASE WHEN a.name = 'points_expired' AND l.asset = 'PTS' THEN l.amount ELSE 0 END) AS pe, "
-    "sum(CASE WHEN a.name = 'adjustments' AND l.asset = 'PTS' THEN -l.amount ELSE 0 END) AS pa, "
-    "sum(CASE WHEN a.kind <> 'program' AND l.asset = 'EUR' AND x.kind IN ('topup', 'gift_sale') "
-    "THEN l.amount ELSE 0 END) AS el, "
-    "sum(CASE WHEN a.kind <> 'program' AND l.asset = 'EUR' AND x.kind IN ('spend', 'refund') "
-    "THEN -l.amount ELSE 0 END) AS es "
-    "FROM ent x JOIN line l ON l.entry_id = x.id JOIN account a ON a.id = l.account_id "
-    "GROUP BY 1, 2), "
-    "keys AS (SELECT day, store_id FROM sales UNION SELECT day, store_id FROM moves) "
-    "SELECT k.day, coalesce(s.code, ''), coalesce(sa.card, 0), coalesce(sa.qr, 0), "
-    "coalesce(sa.nocard, 0), coalesce(m.pi, 0), coalesce(m.pr, 0), coalesce(m.pe, 0), "
-    "coalesce(m.pa, 0), coalesce(m.el, 0), coalesce(m.es, 0) FROM keys k "
-    "LEFT JOIN store s ON s.id = k.store_id LEFT JOIN sales sa ON sa.day = k.day AND "
-    "sa.store_id = k.store_id LEFT JOIN moves m ON m.day = k.day AND m.store_id = k.store_id "
-    "ORDER BY k.day, coalesce(s.code, '')";
+    "WITH " ENTRIES_CTE ", x AS (SELECT e.day, e.store_id, "
+    "CASE WHEN c.tech IS NOT NULL AND c.tech <> 'virtual-qr' THEN e.sgn ELSE 0 END AS card, "
+    "CASE WHEN c.tech = 'virtual-qr' THEN e.sgn ELSE 0 END AS qr, "
+    "CASE WHEN c.tech IS NULL THEN e.sgn ELSE 0 END AS nocard, "
+    "0 AS pi, 0 AS pr, 0 AS pe, 0 AS pa, 0 AS el, 0 AS es "
+    "FROM ent e LEFT JOIN card c ON c.card_id = e.card_id WHERE e.kind IN ('earn', 'spend') "
+    "UNION ALL SELECT e.day, e.store_id, 0, 0, 0, "
+    "CASE WHEN a.name = 'points_issued' AND l.asset = 'PTS' THEN -l.amount ELSE 0 END, "
+    "CASE WHEN a.name = 'points_redeemed' AND l.asset = 'PTS' THEN l.amount ELSE 0 END, "
+    "CASE WHEN a.name = 'points_expired' AND l.asset = 'PTS' THEN l.amount ELSE 0 END, "
+    "CASE WHEN a.name = 'adjustments' AND l.asset = 'PTS' THEN -l.amount ELSE 0 END, "
+    "CASE WHEN a.kind <> 'program' AND l.asset = 'EUR' AND e.kind IN ('topup', 'gift_sale') "
+    "THEN l.amount ELSE 0 END, "
+    "CASE WHEN a.kind <> 'program' AND l.asset = 'EUR' AND e.kind IN ('spend', 'refund') "
+    "THEN -l.amount ELSE 0 END "
+    "FROM ent e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = l.account_id) "
+    "SELECT x.day, coalesce(s.code, ''), sum(x.card), sum(x.qr), sum(x.nocard), sum(x.pi), "
+    "sum(x.pr), sum(x.pe), sum(x.pa), sum(x.el), sum(x.es) FROM x LEFT JOIN store s ON s.id = "
+    "x.store_id GROUP BY x.day, x.store_id ORDER BY x.day, coalesce(s.code, '')";
 
 static const struct report_col activity_cols[] = {
     {"day", REPORT_DATE},
@@ -346,15 +344,20 @@ static leal_err report_activity(struct report_db *db, struct report *r, const st
 }
 
 /* liabilities: at the end of --to, what customers' accounts and gift cards
- * hold per asset (the sum of their lines up to then), how many accounts hold
- * some, and what it is worth: points at the point value, euros as they are
- * (stamps and bono sessions: no value here). */
+ * hold per asset (their balance less the lines of entries dated after it:
+ * few for a recent date, instead of every line before it), how many
+ * accounts hold some, and what it is worth: points at the point value,
+ * euros as they are (stamps and bono sessions: no value here). */
 static const char liabilities_sql[] =
+    "WITH after AS MATERIALIZED (SELECT l.account_id, l.asset, sum(l.amount) AS a FROM entry e "
+    "JOIN line l ON l.entry_id = e.id WHERE e.program_id = ?1 AND e.at >= ?3 AND ?4 = 0 "
+    "GROUP BY 1, 2), "
+    "held AS (SELECT b.asset, b.amount - coalesce((SELECT f.a FROM after f WHERE f.account_id = "
+    "b.account_id AND f.asset = b.asset), 0) AS b FROM balance b JOIN account a ON a.id = "
+    "b.account_id WHERE a.program_id = ?1 AND a.kind <> 'program') "
     "SELECT asset, sum(b <> 0), sum(b), CASE WHEN asset = 'EUR' THEN sum(b) WHEN asset = 'PTS' "
-    "AND ?5 > 0 THEN sum(b) * ?5 END FROM (SELECT l.account_id, l.asset, sum(l.amount) AS b "
-    "FROM line l JOIN entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id "
-    "WHERE e.program_id = ?1 AND a.kind <> 'program' AND e.at < ?3 AND ?4 = 0 GROUP BY 1, 2) "
-    "GROUP BY asset ORDER BY asset";
+    "AND ?5 > 0 THEN sum(b) * ?5 END FROM held GROUP BY asset HAVING sum(b <> 0) > 0 OR "
+    "sum(b) <> 0 ORDER BY asset";
 
 static const struct report_col liabilities_cols[] = {
     {"asset", REPORT_TEXT}, {"holders", REPORT_INT}, {"units", REPORT_INT}, {"value", REPORT_EUR}};
@@ -424,7 +427,8 @@ static leal_err report_breakage(struct report_db *db, struct report *r, const st
 /* The customers (by customer account) with a line in the program's entries
  * of [from, to) at the store, expiries aside (not something they did). */
 #define ACTIVE_CTE(name, from, to)                                                                 \
-    name " AS (SELECT DISTINCT a.customer_id AS id FROM entry e JOIN line l ON l.entry_id = "      \
+    name " AS MATERIALIZED (SELECT DISTINCT a.customer_id AS id FROM entry e JOIN line l ON "      \
+         "l.entry_id = "                                                                           \
          "e.id JOIN account a ON a.id = l.account_id WHERE e.program_id = ?1 AND e.at >= " from    \
          " AND e.at < " to " AND (?4 = 0 OR e.store_id = ?4) AND a.kind = 'customer' AND "         \
          "e.kind <> 'expire')"
@@ -432,13 +436,15 @@ static leal_err report_breakage(struct report_db *db, struct report *r, const st
 /* customers: at the end of --to, how many customers the program has; how
  * many joined in the window; how many were active in it (a movement of
  * theirs); how many had been active before it and were not in it (lapsed). */
-static const char customers_sql[] = "WITH " ACTIVE_CTE("act", "?2", "?3") ", " ACTIVE_CTE(
-    "bef", "0",
-    "?2") " SELECT (SELECT count(*) FROM customer WHERE program_id = ?1 AND created_at < ?3), "
-          "(SELECT count(*) FROM customer WHERE program_id = ?1 AND created_at >= ?2 AND "
-          "created_at < "
-          "?3), (SELECT count(*) FROM act), "
-          "(SELECT count(*) FROM bef WHERE id NOT IN (SELECT id FROM act))";
+static const char customers_sql[] =
+    "WITH per AS MATERIALIZED (SELECT a.customer_id AS id, max(e.at >= ?2) AS now, "
+    "max(e.at < ?2) AS before FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON "
+    "a.id = l.account_id WHERE e.program_id = ?1 AND e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) "
+    "AND a.kind = 'customer' AND e.kind <> 'expire' GROUP BY 1) "
+    "SELECT (SELECT count(*) FROM customer WHERE program_id = ?1 AND created_at < ?3), "
+    "(SELECT count(*) FROM customer WHERE program_id = ?1 AND created_at >= ?2 AND created_at < "
+    "?3), (SELECT count(*) FROM per WHERE now), (SELECT count(*) FROM per WHERE before AND NOT "
+    "now)";
 
 static const struct report_col customers_cols[] = {
     {"customers", REPORT_INT}, {"new", REPORT_INT}, {"active", REPORT_INT}, {"lapsed", REPORT_INT}};
@@ -495,6 +501,109 @@ static leal_err report_retention(struct report_db *db, struct report *r, const s
                     &(const struct part_def){"retention", COLS(retention_cols), retention_sql}, pa);
 }
 
+/* campaigns: per earning rule (its newest name), the points it gave in
+ * the window's sales through the rules engine (as given at the sale) and
+ * those sales' count and euros; beside them all the program's sales in
+ * the window and in as many days just before it. */
+static const char campaigns_sql[] =
+    "WITH win AS (SELECT count(*) AS n, coalesce(sum(amount_cents), 0) AS amt FROM sale WHERE "
+    "program_id = ?1 AND at >= ?2 AND at < ?3 AND (?4 = 0 OR store_id = ?4)), "
+    "bef AS (SELECT count(*) AS n, coalesce(sum(amount_cents), 0) AS amt FROM sale WHERE "
+    "program_id = ?1 AND at >= 2 * ?2 - ?3 AND at < ?2 AND (?4 = 0 OR store_id = ?4)), "
+    "r AS (SELECT sl.rule_id AS id, sum(sl.points) AS pts, count(DISTINCT s.id) AS n, "
+    "sum(s.amount_cents) AS amt FROM sale_line sl JOIN sale s ON s.id = sl.sale_id WHERE "
+    "sl.source = 4 AND s.program_id = ?1 AND s.at >= ?2 AND s.at < ?3 AND (?4 = 0 OR "
+    "s.store_id = ?4) GROUP BY 1) "
+    "SELECT r.id, coalesce((SELECT name FROM rule_set_name WHERE program_id = ?1 AND part = 3 AND "
+    "item = r.id ORDER BY version DESC LIMIT 1), ''), r.pts, r.n, r.amt, win.n, win.amt, bef.n, "
+    "bef.amt FROM r, win, bef ORDER BY r.id";
+
+static const struct report_col campaigns_cols[] = {
+    {"rule", REPORT_INT},
+    {"name", REPORT_TEXT},
+    {"points", REPORT_INT},
+    {"sales_with_rule", REPORT_INT},
+    {"amount_with_rule", REPORT_EUR},
+    {"sales", REPORT_INT},
+    {"amount", REPORT_EUR},
+    {"sales_before", REPORT_INT},
+    {"amount_before", REPORT_EUR},
+};
+
+static leal_err report_campaigns(struct report_db *db, struct report *r, const struct params *pa)
+{
+    r->chart = (struct report_chart_spec){.part = 0, .x = 1, .ny = 1, .y = {2}, .bars = true};
+    return run_part(db, r,
+                    &(const struct part_def){"campaigns", COLS(campaigns_cols), campaigns_sql}, pa);
+}
+
+/* settlement: each month of the window as `leal settle` shows it (host/
+ * ledger/ledger_settle.h; a settled month as settled, else a preview, which
+ * takes every entry no settled month took: after an unsettled month the next
+ * includes it), a row per shop, then no shop and the collective's pool. */
+static const struct report_col settlement_cols[] = {
+    {"month", REPORT_MONTH},         {"row", REPORT_TEXT},
+    {"store", REPORT_TEXT},          {"points_collected", REPORT_INT},
+    {"points_paid_out", REPORT_INT}, {"purse_loaded", REPORT_EUR},
+    {"purse_spent", REPORT_EUR},     {"balance", REPORT_EUR},
+};
+
+static leal_err settle_rows(struct report_part *p, const struct ledger_settlement *s, int64_t day)
+{
+    leal_err err = LEAL_OK;
+    for (size_t i = 0; err == LEAL_OK && i < s->nrows; i++) {
+        const struct ledger_settle_row *w = &s->rows[i];
+        if ((err = add_row(p)) != LEAL_OK)
+            break;
+        struct report_cell *c = &p->cell[(p->nrows - 1) * p->ncols];
+        int64_t v[8] = {day,
+                        0,
+                        0,
+                        w->points_collected,
+                        w->points_paid_out,
+                        w->purse_loaded_cents,
+                        w->purse_spent_cents,
+                        w->balance_cents};
+        for (size_t k = 0; k < 8; k++)
+            c[k].i = v[k];
+        c[1].s = strdup(w->store_id == LEDGER_SETTLE_POOL      ? "pool"
+                        : w->store_id == LEDGER_SETTLE_NO_SHOP ? "no-shop"
+                                                               : "shop");
+        c[2].s = strdup(w->code);
+        if (c[1].s == NULL || c[2].s == NULL)
+            err = LEAL_E_NO_MEMORY;
+    }
+    return err;
+}
+
+static leal_err report_settlement(struct report_db *db, struct report *r, const struct params *pa)
+{
+    struct report_part *p = &r->part[r->nparts++];
+    struct ledger_settlement *s = malloc(sizeof *s);
+    int y, m, d, ty, tm;
+    leal_err err = s ? LEAL_OK : LEAL_E_NO_MEMORY;
+    snprintf(p->name, sizeof p->name, "settlement");
+    p->ncols = sizeof settlement_cols / sizeof settlement_cols[0];
+    memcpy(p->col, settlement_cols, sizeof settlement_cols);
+    r->chart = (struct report_chart_spec){.part = 0, .x = 2, .ny = 1, .y = {7}, .bars = true};
+    if (pa->ledger == NULL)
+        err = LEAL_E_ARG;
+    report_civil(r->from_day, &y, &m, &d);
+    report_civil(r->to_day, &ty, &tm, &d);
+    while (err == LEAL_OK && (y < ty || (y == ty && m <= tm))) {
+        struct ledger_settle_request rq = {r->program_id, y, m, false, NULL};
+        if ((err = ledger_settle(pa->ledger, &rq, s)) != LEAL_OK)
+            snprintf(db->msg, sizeof db->msg, "%04d-%02d%s%s", y, m,
+                     ledger_errmsg(pa->ledger)[0] ? ": " : "", ledger_errmsg(pa->ledger));
+        else
+            err = settle_rows(p, s, days_from_civil(y, m, 1));
+        y += m == 12;
+        m = m == 12 ? 1 : m + 1;
+    }
+    free(s);
+    return err;
+}
+
 struct report_def {
     const char *name, *summary;
     bool whole_program; /* refuses --store */
@@ -517,6 +626,12 @@ static const struct report_def defs[] = {
      report_customers},
     {"retention", "customers who joined per month and how many were active each month after", false,
      report_retention},
+    {"campaigns",
+     "per earning rule: points given and its sales, against all sales in the window "
+     "and just before",
+     false, report_campaigns},
+    {"settlement", "per month, a collective's settlement between its shops (as leal settle)", true,
+     report_settlement},
 };
 
 const char *report_name(size_t i)
@@ -588,7 +703,8 @@ leal_err report_run(struct report_db *db, const struct report_query *q, struct r
         return db_err(db, rc);
     if ((err = resolve(db, q, d->whole_program, out)) == LEAL_OK) {
         struct params pa = {{q->program_id, q->from_day * DAY_SECONDS,
-                             (q->to_day + 1) * DAY_SECONDS, out->store_id, out->point_value_cents}};
+                             (q->to_day + 1) * DAY_SECONDS, out->store_id, out->point_value_cents},
+                            q->ledger};
         err = d->run(db, out, &pa);
     }
     sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);

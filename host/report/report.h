@@ -8,7 +8,8 @@
  * What each report counts is stated in report.c beside its SQL and in
  * `leal report --help`. Memory: a struct report owns its rows (report_free).
  * Hosted. Errors: LEAL_E_NO_LEDGER, LEAL_E_DB*, LEAL_E_REPORT_*,
- * LEAL_E_UNKNOWN_PROGRAM, LEAL_E_NO_MEMORY; report_db_errmsg() holds detail.
+ * LEAL_E_UNKNOWN_PROGRAM, LEAL_E_NO_MEMORY, settlement's LEAL_E_SETTLE_*;
+ * report_db_errmsg() holds detail.
  */
 #ifndef LEAL_REPORT_H
 #define LEAL_REPORT_H
@@ -71,6 +72,9 @@ struct report_query {
      * program's settlement value (leal settle value) or, without one, no
      * value (null cells). */
     int64_t point_value_cents;
+    /* The open ledger, for settlement (ledger_settle's previews; a settled
+     * month as settled). NULL: settlement is LEAL_E_ARG. */
+    struct ledger *ledger;
 };
 
 struct report {
@@ -85,6 +89,7 @@ struct report {
 };
 
 struct report_db;
+struct ledger;
 
 /* Opens the ledger at path read-only (it must exist and be at this leal's
  * schema version: open it once with any ledger command to migrate it). */

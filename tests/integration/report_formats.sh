@@ -65,6 +65,23 @@ check_eq "breakage --svg: bars per month" ok "$($CHECK svg "$T/breakage.json" "$
 "$LEAL" report retention "${W[@]}" --csv >"$T/retention.csv"
 check_eq "retention --csv" ok "$($CHECK csv "$T/retention.json" "$T/retention.csv" retention)"
 
+# campaigns: a rule for February, sales before it, during it and one made
+# before the rule existed (the quoted store's, on 10 February: no rule line).
+run_capture "$LEAL" rule add --program 7 --bonus 5 --id 1 --name Doble --from 2026-02-01 --to 2026-02-28 --reason test --db "$DB"
+check_eq "rule 1 added" 0 "$RC"
+for s in "10 1 2026-01-20" "30 1 2026-02-05" "12,50 2 2026-02-06"; do
+    set -- $s
+    "$LEAL" sale --account "$ACC" --amount "$1" --store "$2" --at "$3T10:00:00Z" --db "$DB" >/dev/null
+done
+run_capture "$LEAL" report campaigns --program 7 --from 2026-02-01 --to 2026-02-28 --db "$DB" --json
+check_eq "campaigns --json: 10 points on 2 sales of 42.50; 3 sales of 62.50 in February, 1 of 10.00 in the 28 days before" \
+    '0|{"report":"campaigns","program":7,"store":null,"from":"2026-02-01","to":"2026-02-28","point_value":0.02,"parts":{"campaigns":[{"rule":1,"name":"Doble","points":10,"sales_with_rule":2,"amount_with_rule":42.50,"sales":3,"amount":62.50,"sales_before":1,"amount_before":10.00}]}}' \
+    "$RC|$OUT"
+run_capture "$LEAL" report settlement --program 7 --from 2026-02-01 --to 2026-02-28 --db "$DB"
+check_eq "settlement of a chain: exit 2, one line" \
+    "2|leal: report settlement: 2026-02: settlement is between the shops of a collective program; this program is not one" \
+    "$RC|$ERR"
+
 # Refusals: one line, exit 2, no file written.
 run_capture "$LEAL" report nonsense "${W[@]}"
 check_eq "unknown report: exit 2, one line" "2|leal: report nonsense: no such report; 'leal report --help' lists them" "$RC|$ERR"

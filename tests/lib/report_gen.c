@@ -34,6 +34,7 @@ struct ctx {
     struct logged ring[RING];
     size_t nring;
     int batched;
+    int joined; /* customers 0..joined-1 have joined (join days only grow) */
 };
 
 static uint32_t rnd(struct ctx *x, uint32_t n)
@@ -145,10 +146,9 @@ static leal_err void_one(struct ctx *x, int day)
 static leal_err one(struct ctx *x, int day)
 {
     struct report_gen *g = x->g;
-    int joined = 0;
-    while (joined < g->o.customers && g->join_day[joined] <= day)
-        joined++;
-    struct logged e = {.c = (int)rnd(x, (uint32_t)joined),
+    while (x->joined < g->o.customers && g->join_day[x->joined] <= day)
+        x->joined++;
+    struct logged e = {.c = (int)rnd(x, (uint32_t)x->joined),
                        .shop = (int)rnd(x, (uint32_t)g->o.shops)};
     uint32_t op = rnd(x, 100);
     if (e.c % 5 == 4 && day >= g->o.days / 2)
@@ -214,7 +214,8 @@ static leal_err setup(struct ctx *x)
 {
     struct report_gen *g = x->g;
     struct ledger_program p = {.id = g->o.program_id,
-                               .kind = LEDGER_PROGRAM_CHAIN,
+                               .kind = g->o.collective ? LEDGER_PROGRAM_COLLECTIVE
+                                                       : LEDGER_PROGRAM_CHAIN,
                                .points_per_euro_milli = 1000,
                                .purse_cap_cents = LEDGER_PURSE_CAP_DEFAULT};
     int64_t id;

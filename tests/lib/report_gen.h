@@ -26,7 +26,7 @@
 #define REPORT_GEN_FINDINGS 6
 
 struct report_gen_opts {
-    int64_t program_id; /* created as a chain program */
+    int64_t program_id;
     int shops, customers, days;
     int64_t entries;
     int64_t start; /* the first day's 00:00 UTC */
@@ -34,6 +34,7 @@ struct report_gen_opts {
     int snap_day;              /* the liabilities tally is taken at this day's end */
     int batch;                 /* posts per transaction (0: one each) */
     int64_t point_value_cents; /* set with ledger_settle_value_set */
+    bool collective;           /* a collective program (else a chain) */
 };
 
 struct report_gen_cell {

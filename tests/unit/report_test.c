@@ -54,7 +54,8 @@ static int setup(void **state)
                                 .start = OCT1,
                                 .seed = 17,
                                 .snap_day = 29,
-                                .point_value_cents = VALUE};
+                                .point_value_cents = VALUE,
+                                .collective = true};
     F.dir = test_tmpdir_fast();
     snprintf(F.db, sizeof F.db, "%s/ledger.db", F.dir);
     assert_int_equal(ledger_open(F.db, &F.l), LEAL_OK);
@@ -79,7 +80,7 @@ static int teardown(void **state)
 /* Runs report name over days [from, to] (indexes from OCT1) at store (NULL: all). */
 static void run(const char *name, int from, int to, const char *store, struct report *r)
 {
-    struct report_query q = {name, PROGRAM, store, DAY0 + from, DAY0 + to, 0};
+    struct report_query q = {name, PROGRAM, store, DAY0 + from, DAY0 + to, 0, NULL};
     leal_err err = report_run(F.rdb, &q, r);
     if (err != LEAL_OK)
         fail_msg("report %s: %s: %s", name, leal_errname(err), report_db_errmsg(F.rdb));
@@ -397,10 +398,60 @@ static void test_retention(void **state)
     report_free(&r);
 }
 
+/* settlement: each shop's month from the tally (collected: earned there;
+ * paid out: redeemed there; purse loaded and spent there), the desk's
+ * top-ups on the no-shop row, the pool minus the rest, the rows summing to
+ * zero. A month not settled takes every entry not settled before it (as
+ * `leal settle --preview`): November's figures include October's. */
+static void test_settlement(void **state)
+{
+    struct report r;
+    struct report_query q = {"settlement", PROGRAM, NULL, DAY0, DAY0 + DAYS - 1, 0, F.l};
+    (void)state;
+    assert_int_equal(report_run(F.rdb, &q, &r), LEAL_OK);
+    const struct report_part *p = &r.part[0];
+    assert_int_equal(p->nrows, 2 * (SHOPS + 2));
+    for (size_t i = 0; i < p->nrows; i++) {
+        int month = (int)(i / (SHOPS + 2)), row = (int)(i % (SHOPS + 2));
+        /* October is not settled: November's preview takes October's entries too. */
+        int first = 0, last = month ? DAYS : NOV_FIRST;
+        int64_t want[4] = {0, 0, 0, 0}, balance = 0;
+        assert_int_equal(cell(p, i, "month"), DAY0 + (month ? NOV_FIRST : 0));
+        assert_string_equal(text(p, i, "row"), row < SHOPS    ? "shop"
+                                               : row == SHOPS ? "no-shop"
+                                                              : "pool");
+        for (int s = 0; s <= SHOPS; s++) {
+            if (row <= SHOPS && s != row)
+                continue;
+            for (int d = first; d < last; d++) {
+                const struct report_gen_cell *t = report_gen_cell(&F.g, d, s);
+                want[0] += t->issued;
+                want[1] += t->redeemed;
+                want[2] += t->loaded;
+                want[3] += t->spent;
+            }
+        }
+        balance = VALUE * (want[1] - want[0]) + want[3] - want[2];
+        if (row > SHOPS) /* the pool: minus every other row */
+            for (int k = 0; k < 4; k++)
+                want[k] = -want[k];
+        assert_int_equal(cell(p, i, "points_collected"), want[0]);
+        assert_int_equal(cell(p, i, "points_paid_out"), want[1]);
+        assert_int_equal(cell(p, i, "purse_loaded"), want[2]);
+        assert_int_equal(cell(p, i, "purse_spent"), want[3]);
+        assert_int_equal(cell(p, i, "balance"), row > SHOPS ? -balance : balance);
+    }
+    assert_int_equal(col_sum(p, "balance"), 0);
+    report_free(&r);
+    q.ledger = NULL;
+    assert_int_equal(report_run(F.rdb, &q, &r), LEAL_E_ARG);
+    report_free(&r);
+}
+
 static void test_refusals(void **state)
 {
     struct report r;
-    struct report_query q = {"activity", PROGRAM, NULL, DAY0, DAY0 + 1, 0};
+    struct report_query q = {"activity", PROGRAM, NULL, DAY0, DAY0 + 1, 0, NULL};
     (void)state;
     q.name = "nonsense";
     assert_int_equal(report_run(F.rdb, &q, &r), LEAL_E_REPORT_UNKNOWN);
@@ -452,11 +503,17 @@ static void test_old_schema_and_days(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_activity),    cmocka_unit_test(test_activity_store),
-        cmocka_unit_test(test_refused),     cmocka_unit_test(test_liabilities),
-        cmocka_unit_test(test_redemptions), cmocka_unit_test(test_breakage),
-        cmocka_unit_test(test_customers),   cmocka_unit_test(test_retention),
-        cmocka_unit_test(test_refusals),    cmocka_unit_test(test_old_schema_and_days),
+        cmocka_unit_test(test_activity),
+        cmocka_unit_test(test_activity_store),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_liabilities),
+        cmocka_unit_test(test_redemptions),
+        cmocka_unit_test(test_breakage),
+        cmocka_unit_test(test_customers),
+        cmocka_unit_test(test_retention),
+        cmocka_unit_test(test_settlement),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_old_schema_and_days),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
