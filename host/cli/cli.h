@@ -127,5 +127,7 @@ struct ledger_user;
 int user_create(struct ledger *l, struct ledger_user *u, const char *password_file);
 /* `leal report NAME`: activity, liabilities, redemptions, ... (cmd_report.c). */
 int cmd_report(int argc, char **argv);
+/* `leal customer export|erase` (cmd_privacy.c); argv[0] is "export" or "erase". */
+int customer_privacy(int argc, char **argv);
 
 #endif

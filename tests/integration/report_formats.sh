@@ -82,6 +82,23 @@ check_eq "settlement of a chain: exit 2, one line" \
     "2|leal: report settlement: 2026-02: settlement is between the shops of a collective program; this program is not one" \
     "$RC|$ERR"
 
+# A person's export and erasure (report_privacy_test.c checks them in depth).
+CUST=$(sqlite3 "$DB" "SELECT customer_id FROM account WHERE id = $ACC")
+"$LEAL" customer edit "$CUST" --email ana.secret@example.org --db "$DB" >/dev/null
+run_capture "$LEAL" customer export "$CUST" --db "$DB"
+check_eq "customer export: JSON with their e-mail and their entries" "ana.secret@example.org yes" \
+    "$($PY -c 'import json,sys; t=json.load(sys.stdin)["tables"]; print(t["customer_pii"][0]["email"], "yes" if len(t["entry"]) > 3 else "no")' <<<"$OUT")"
+run_capture "$LEAL" customer erase "$CUST" --db "$DB"
+check_eq "customer erase without --confirm: exit 2, nothing erased" "2 1" \
+    "$RC $(grep -c ana.secret "$DB" "$DB-wal" 2>/dev/null | awk -F: '{s += $2} END {print (s > 0)}')"
+run_capture "$LEAL" customer erase "$CUST" --confirm --operator dpo --db "$DB"
+check_eq "customer erase --confirm: exit 0" "0|customer $CUST: personal data erased; the ledger keeps their entries" "$RC|$OUT"
+check_eq "the e-mail is gone from the file" 0 "$(cat "$DB" "$DB-wal" 2>/dev/null | grep -c ana.secret)"
+run_capture "$LEAL" ledger verify --db "$DB"
+check_eq "ledger verify after erasure" 0 "$RC"
+run_capture "$LEAL" customer erase "$CUST" --confirm --db "$DB"
+check_eq "erased twice: exit 2" 2 "$RC"
+
 # Refusals: one line, exit 2, no file written.
 run_capture "$LEAL" report nonsense "${W[@]}"
 check_eq "unknown report: exit 2, one line" "2|leal: report nonsense: no such report; 'leal report --help' lists them" "$RC|$ERR"

@@ -1,0 +1,86 @@
+/* cmd_privacy.c - `leal customer export|erase` (host/privacy): what leal
+ * holds about a person, as JSON; their personal data erased for good. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "host/file.h"
+#include "host/privacy/privacy.h"
+#include "ledger_cli.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char privacy_help[] =
+    "usage: leal customer export CUSTOMER [--db PATH]\n"
+    "       leal customer erase CUSTOMER --confirm [--operator NAME] [--db PATH] [--json]\n"
+    "export prints, as one JSON object, every row of every table that names the customer\n"
+    "(personal data, consents, notes, accounts, balances, cards and their history, entries\n"
+    "and lines, lots, sales, refunds, bonos, terminal entries and findings of their cards).\n"
+    "erase pseudonymises the customer: name, surname, e-mail, phone, birth date, gender,\n"
+    "address and preferences emptied, their notes removed, the customer marked erased with a\n"
+    "note saying when and by whom; the ledger's entries, balances and cards stay, so 'leal\n"
+    "ledger verify' holds (block their cards with 'leal card block' if so decided). The\n"
+    "database is then vacuumed so the old bytes leave the file. It cannot be undone.\n";
+
+/* The ledger file at --db or the default, checked by a normal open. */
+static int ledger_file(const char *db, char *out, size_t cap)
+{
+    struct ledger *l = NULL;
+    int rc = lcli_open(db, &l);
+    ledger_close(l);
+    if (rc != 0)
+        return rc;
+    if (db) {
+        snprintf(out, cap, "%s", db);
+        return 0;
+    }
+    if (file_default_path("ledger.db", out, cap) != LEAL_OK)
+        return cli_fail(LEAL_E_NOT_FOUND, "no default ledger path (set XDG_DATA_HOME or use --db)");
+    return 0;
+}
+
+int customer_privacy(int argc, char **argv)
+{
+    struct lcli_opt o[] = {{"confirm", true, NULL},
+                           {"operator", false, NULL},
+                           {"db", false, NULL},
+                           {"json", true, NULL},
+                           {"help", true, NULL}};
+    const char *pos[1];
+    size_t npos = 1;
+    char path[4096];
+    int64_t id;
+    bool erase = strcmp(argv[0], "erase") == 0;
+    int rc = lcli_parse(argc, argv, o, N(o), pos, &npos);
+    if (rc != 0)
+        return rc;
+    if (o[4].val) {
+        fputs(privacy_help, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (npos != 1 || lcli_id(pos[0], &id) != LEAL_OK)
+        return cli_usage("leal customer %s needs a customer id", argv[0]);
+    if (erase && o[0].val == NULL)
+        return cli_usage("leal customer erase cannot be undone: add --confirm");
+    if ((rc = ledger_file(o[2].val, path, sizeof path)) != 0)
+        return rc;
+    if (!erase) {
+        leal_err err = privacy_export(path, id, stdout);
+        return err == LEAL_OK ? CLI_EXIT_OK : cli_fail(err, "customer %lld", (long long)id);
+    }
+    const char *u = getenv("USER");
+    const char *op = o[1].val ? o[1].val : u && u[0] ? u : "leal";
+    leal_err err = privacy_erase(path, id, op);
+    if (err == LEAL_E_STATE)
+        return cli_error(err, CLI_EXIT_USAGE, "customer %lld was erased before; nothing to do",
+                         (long long)id);
+    if (err != LEAL_OK)
+        return cli_fail(err, "customer %lld", (long long)id);
+    if (o[3].val)
+        printf("{\"customer\":%lld,\"erased\":true}\n", (long long)id);
+    else
+        printf("customer %lld: personal data erased; the ledger keeps their entries\n",
+               (long long)id);
+    return CLI_EXIT_OK;
+}

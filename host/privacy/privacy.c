@@ -1,0 +1,247 @@
+/*
+ * privacy.c - a customer's export and erasure (privacy.h).
+ */
+#include "privacy.h"
+
+#include <sqlite3.h>
+#include <string.h>
+#include <time.h>
+
+/* What names the customer ?1: the temporary tables of their accounts,
+ * cards, lines and sales, made first. */
+static const char *const scope_sql[] = {
+    "CREATE TEMP TABLE p_acct AS SELECT id FROM account WHERE customer_id = ?1",
+    "CREATE TEMP TABLE p_card AS SELECT card_id FROM card WHERE account_id IN "
+    "(SELECT id FROM p_acct)",
+    "CREATE TEMP TABLE p_line AS SELECT id, entry_id FROM line WHERE account_id IN "
+    "(SELECT id FROM p_acct)",
+    "CREATE TEMP TABLE p_sale AS SELECT id FROM sale WHERE account_id IN (SELECT id FROM p_acct)",
+};
+
+/* Every table with a row that can name a customer, and which rows do. */
+static const struct {
+    const char *table, *where;
+} named[] = {
+    {"customer", "id = ?1"},
+    {"customer_pii", "customer_id = ?1"},
+    {"consent", "customer_id = ?1"},
+    {"customer_note", "customer_id = ?1"},
+    {"account", "id IN (SELECT id FROM p_acct)"},
+    {"balance", "account_id IN (SELECT id FROM p_acct)"},
+    {"card", "card_id IN (SELECT card_id FROM p_card)"},
+    {"card_event", "card_id IN (SELECT card_id FROM p_card)"},
+    {"card_key", "card_id IN (SELECT card_id FROM p_card)"},
+    {"card_identity_rewrite", "card_id IN (SELECT card_id FROM p_card)"},
+    {"card_pending_topup", "card_id IN (SELECT card_id FROM p_card)"},
+    {"card_pending_sync", "card_id IN (SELECT card_id FROM p_card)"},
+    {"card_pending_bono", "card_id IN (SELECT card_id FROM p_card)"},
+    {"entry", "id IN (SELECT entry_id FROM p_line) OR card_id IN (SELECT card_id FROM p_card)"},
+    {"line", "entry_id IN (SELECT entry_id FROM p_line)"},
+    {"lot", "account_id IN (SELECT id FROM p_acct)"},
+    {"lot_use", "line_id IN (SELECT id FROM p_line)"},
+    {"sale", "id IN (SELECT id FROM p_sale)"},
+    {"sale_item", "sale_id IN (SELECT id FROM p_sale)"},
+    {"sale_line", "sale_id IN (SELECT id FROM p_sale)"},
+    {"sale_stamp", "sale_id IN (SELECT id FROM p_sale)"},
+    {"sale_refund", "account_id IN (SELECT id FROM p_acct)"},
+    {"bono_holding", "account_id IN (SELECT id FROM p_acct)"},
+    {"terminal_entry", "card_id IN (SELECT card_id FROM p_card)"},
+    {"sync_finding", "card_id IN (SELECT card_id FROM p_card)"},
+    {"reconcile_finding", "card_id IN (SELECT card_id FROM p_card)"},
+};
+
+static leal_err db_err(int rc)
+{
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return LEAL_E_DB_BUSY;
+    if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+        return LEAL_E_DB_CORRUPT;
+    return rc == SQLITE_CANTOPEN ? LEAL_E_NO_LEDGER : LEAL_E_DB;
+}
+
+static leal_err open_db(const char *path, int flags, sqlite3 **db)
+{
+    int rc = sqlite3_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(*db, 30000);
+        return LEAL_OK;
+    }
+    sqlite3_close(*db);
+    *db = NULL;
+    return db_err(rc);
+}
+
+/* A one-statement run with ?1 = id; rows ignored. */
+static int exec_id(sqlite3 *db, const char *sql, int64_t id)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (sqlite3_bind_parameter_count(st) >= 1)
+        sqlite3_bind_int64(st, 1, id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void json_text(FILE *f, const unsigned char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if (*s < 0x20 || *s == 0x7f)
+            fprintf(f, "\\u%04x", *s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void json_value(FILE *f, sqlite3_stmt *st, int i)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER:
+        fprintf(f, "%lld", (long long)sqlite3_column_int64(st, i));
+        break;
+    case SQLITE_FLOAT:
+        fprintf(f, "%.17g", sqlite3_column_double(st, i));
+        break;
+    case SQLITE_TEXT:
+        json_text(f, sqlite3_column_text(st, i));
+        break;
+    case SQLITE_BLOB: {
+        const unsigned char *b = sqlite3_column_blob(st, i);
+        fputc('"', f);
+        for (int k = 0, n = sqlite3_column_bytes(st, i); k < n; k++)
+            fprintf(f, "%02x", b[k]);
+        fputc('"', f);
+        break;
+    }
+    default:
+        fputs("null", f);
+    }
+}
+
+static int export_table(sqlite3 *db, int64_t id, size_t t, FILE *out)
+{
+    char sql[512];
+    sqlite3_stmt *st;
+    int rc, n = 0;
+    snprintf(sql, sizeof sql, "SELECT * FROM %s WHERE %s", named[t].table, named[t].where);
+    if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK)
+        return rc;
+    if (sqlite3_bind_parameter_count(st) >= 1)
+        sqlite3_bind_int64(st, 1, id);
+    fprintf(out, "%s\"%s\":[", t ? "," : "", named[t].table);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fputs(n++ ? ",{" : "{", out);
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            if (i)
+                fputc(',', out);
+            json_text(out, (const unsigned char *)sqlite3_column_name(st, i));
+            fputc(':', out);
+            json_value(out, st, i);
+        }
+        fputc('}', out);
+    }
+    fputc(']', out);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static leal_err customer_state(sqlite3 *db, int64_t id, int64_t *erased_at)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "SELECT coalesce(erased_at, 0) FROM customer WHERE id = ?1", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_err(rc);
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    *erased_at = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_err(rc);
+    return rc == SQLITE_ROW ? LEAL_OK : LEAL_E_UNKNOWN_ID;
+}
+
+leal_err privacy_export(const char *path, int64_t customer_id, FILE *out)
+{
+    sqlite3 *db;
+    int64_t erased;
+    leal_err err = open_db(path, SQLITE_OPEN_READONLY, &db);
+    if (err != LEAL_OK)
+        return err;
+    int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    if (rc == SQLITE_OK && (err = customer_state(db, customer_id, &erased)) == LEAL_OK) {
+        for (size_t i = 0; rc == SQLITE_OK && i < sizeof scope_sql / sizeof scope_sql[0]; i++)
+            rc = exec_id(db, scope_sql[i], customer_id);
+        if (rc == SQLITE_OK)
+            fprintf(out, "{\"customer\":%lld,\"tables\":{", (long long)customer_id);
+        for (size_t t = 0; rc == SQLITE_OK && t < sizeof named / sizeof named[0]; t++)
+            rc = export_table(db, customer_id, t, out);
+        if (rc == SQLITE_OK)
+            fputs("}}\n", out);
+    }
+    if (err == LEAL_OK && rc != SQLITE_OK)
+        err = db_err(rc);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(db);
+    return err == LEAL_OK && ferror(out) ? LEAL_E_IO : err;
+}
+
+static const char erase_pii_sql[] =
+    "UPDATE customer_pii SET name = '', surname = '', email = '', phone = '', birth_date = '', "
+    "gender = '', address = '', preferences = '', name_key = '', surname_key = '', "
+    "phone_key = '', updated_at = ?2 WHERE customer_id = ?1";
+
+static int erase_rows(sqlite3 *db, int64_t id, const char *operator_name, int64_t now)
+{
+    sqlite3_stmt *st;
+    int rc = exec_id(db, "DELETE FROM customer_note WHERE customer_id = ?1", id);
+    for (int k = 0; rc == SQLITE_OK && k < 3; k++) {
+        static const char *const sql[] = {
+            erase_pii_sql, "UPDATE customer SET erased_at = ?2 WHERE id = ?1",
+            "INSERT INTO customer_note(customer_id, at, author, text) VALUES (?1, ?2, ?3, "
+            "'personal data erased at the customer''s request (leal customer erase)')"};
+        if ((rc = sqlite3_prepare_v2(db, sql[k], -1, &st, NULL)) != SQLITE_OK)
+            break;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, now);
+        if (k == 2)
+            sqlite3_bind_text(st, 3, operator_name, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
+leal_err privacy_erase(const char *path, int64_t customer_id, const char *operator_name)
+{
+    sqlite3 *db;
+    int64_t erased;
+    leal_err err = open_db(path, SQLITE_OPEN_READWRITE, &db);
+    if (err != LEAL_OK)
+        return err;
+    /* Freed content overwritten with zeros, in the file and the log. */
+    int rc = sqlite3_exec(db, "PRAGMA secure_delete = ON; BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK && (err = customer_state(db, customer_id, &erased)) == LEAL_OK) {
+        if (erased > 0)
+            err = LEAL_E_STATE;
+        else
+            rc = erase_rows(db, customer_id, operator_name, (int64_t)time(NULL));
+    }
+    if (err == LEAL_OK && rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    else
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (err == LEAL_OK && rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "VACUUM; PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    if (err == LEAL_OK && rc != SQLITE_OK)
+        err = db_err(rc);
+    sqlite3_close(db);
+    return err;
+}

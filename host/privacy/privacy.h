@@ -1,0 +1,32 @@
+/*
+ * privacy.h - a person's rights over what leal holds (issue 17, RGPD/LOPDGDD):
+ * export (access and portability: every row of every table that names the
+ * customer, through their id, their accounts, their cards and sales, as one
+ * JSON object, from a read-only connection in one read transaction) and
+ * erasure (pseudonymisation: the personal fields emptied, their notes
+ * removed, the customer marked erased with a note saying when and by whom,
+ * in one transaction with SQLite's secure_delete on; then VACUUM and a WAL
+ * checkpoint that truncates the log, so the old bytes leave the file). The
+ * ledger (entries, lines, balances, lots, cards) is untouched, so `ledger
+ * verify` holds. Hosted. Errors: LEAL_E_UNKNOWN_ID (no such customer),
+ * LEAL_E_STATE (already erased), LEAL_E_NO_LEDGER, LEAL_E_DB*, LEAL_E_IO.
+ */
+#ifndef LEAL_PRIVACY_H
+#define LEAL_PRIVACY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "keys/base/err.h"
+
+/* Customer customer_id of the ledger at path, as JSON (one line) to out:
+ * {"customer":ID,"tables":{"TABLE":[{"COLUMN":value,...},...],...}} (blobs
+ * as hex strings). Every table is listed, empty or not. */
+LEAL_MUST_CHECK leal_err privacy_export(const char *path, int64_t customer_id, FILE *out);
+
+/* Erases customer customer_id's personal data in the ledger at path;
+ * operator_name goes in the note that records it. */
+LEAL_MUST_CHECK leal_err privacy_erase(const char *path, int64_t customer_id,
+                                       const char *operator_name);
+
+#endif
