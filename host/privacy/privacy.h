@@ -21,7 +21,7 @@
 
 /* Customer customer_id of the ledger at path, as JSON (one line) to out:
  * {"customer":ID,"tables":{"TABLE":[{"COLUMN":value,...},...],...}} (blobs
- * as hex strings). Every table is listed, empty or not. */
+ * as hex strings). Every such table the ledger has is listed, empty or not. */
 LEAL_MUST_CHECK leal_err privacy_export(const char *path, int64_t customer_id, FILE *out);
 
 /* Erases customer customer_id's personal data in the ledger at path;
