@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cardlayout/layout.h"
+#include "host/ledger/ledger_host_change.h"
 #include "issuance_bono.h"
 #include "issuance_books.h"
 #include "issuance_ops.h"
@@ -168,6 +169,7 @@ static leal_err took_effect(struct op *o, struct issuance_card *out)
 {
     leal_err err;
     if ((err = ledger_card_set_counter(o->is->ledger, out->card_id, out->taps)) != LEAL_OK ||
+        (err = ledger_host_change_desk_wrote(o->is->ledger, out->card_id, out->taps)) != LEAL_OK ||
         (err = ledger_card_find_by_id(o->is->ledger, out->card_id, &out->ledger)) != LEAL_OK)
         return err;
     return issuance_compare(o->is, &out->ledger, out->stored_value, out);

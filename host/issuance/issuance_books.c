@@ -9,6 +9,7 @@
 #include "cardlayout/layout.h"
 #include "host/ledger/amount.h"
 #include "host/ledger/ledger_bono.h"
+#include "host/ledger/ledger_host_change.h"
 #include "host/ledger/ledger_rules.h"
 #include "host/ledger/ledger_sale.h"
 #include "keys/base/bytes.h"
@@ -380,7 +381,8 @@ leal_err issuance_sync_plan(struct issuance *is, struct issuance_card *out,
         return LEAL_E_CARD_BLOCKED;
     if (out->unsettled)
         return LEAL_E_CARD_TOPUP_UNSETTLED;
-    if ((err = ledger_card_drift(is->ledger, out->card_id, &d)) != LEAL_OK || d.points == 0)
+    if ((err = ledger_card_drift(is->ledger, out->card_id, &d)) != LEAL_OK || d.points == 0 ||
+        (err = ledger_host_change_desk_ok(is->ledger, out->card_id)) != LEAL_OK)
         return err;
     after = (int64_t)out->state.points + d.points;
     if (after < 0 || after > UINT32_MAX)

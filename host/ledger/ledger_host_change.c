@@ -1,8 +1,11 @@
 /* ledger_host_change.c - host changes waiting for cards (ledger_host_change.h). */
 #include "ledger_host_change.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "cardlayout/classic/classic_card.h"
+#include "firmware/core/journal.h"
 #include "firmware/core/package.h"
 #include "store.h"
 
@@ -12,7 +15,9 @@
     "SELECT c.card_id, c.last_counter, sum(n.amount), count(DISTINCT e.id), max(e.id), "           \
     "max(e.kind = 'adjust' AND coalesce(e.reference, '') NOT LIKE 'bonus%'), "                     \
     "max(e.kind IN ('earn', 'transfer') OR coalesce(e.reference, '') LIKE 'bonus%'), "             \
-    "max(e.kind = 'expire'), max(e.kind IN ('void', 'refund', 'redeem')) "                         \
+    "max(e.kind = 'expire'), max(e.kind IN ('void', 'refund', 'redeem')), "                        \
+    "coalesce((SELECT s.taps FROM card_host_change_sent s WHERE s.card_id = c.card_id AND "        \
+    "s.upto_entry > c.synced_entry), -1) "                                                         \
     "FROM card c JOIN account a ON a.id = c.account_id "                                           \
     "JOIN line n ON n.account_id = c.account_id AND n.entry_id > c.synced_entry "                  \
     "AND n.asset = 'PTS' JOIN entry e ON e.id = n.entry_id "                                       \
@@ -23,7 +28,7 @@ static void row(struct store_stmt *st, struct ledger_host_change *c)
 {
     memset(c, 0, sizeof *c);
     c->card_id = store_col_i64(st, 0);
-    c->taps = store_col_i64(st, 1);
+    c->seen_taps = c->taps = store_col_i64(st, 1);
     c->points = store_col_i64(st, 2);
     c->entries = store_col_i64(st, 3);
     c->upto_entry = store_col_i64(st, 4);
@@ -33,6 +38,80 @@ static void row(struct store_stmt *st, struct ledger_host_change *c)
                          (store_col_i64(st, 8) ? PACKAGE_CHANGE_REWARD : 0));
     if (c->kinds == 0)
         c->kinds = PACKAGE_CHANGE_ADJUST; /* anything else posted at the host */
+    c->sent_taps = store_col_i64(st, 9);
+}
+
+/* The card's writes that imported journals show, as taps before and after
+ * (counted as a floor counts them: a Classic seq less its first); not an
+ * operation a settle said did not happen (undone). */
+struct writes {
+    int64_t (*w)[2];
+    size_t n, cap;
+};
+
+static leal_err card_writes(struct ledger *l, int64_t card_id, struct writes *ws)
+{
+    struct journal_entry e;
+    struct store_stmt *st;
+    leal_err err;
+    if ((err = store_prep_i64(
+             l, "SELECT raw FROM terminal_entry WHERE card_id = ?1 AND outcome <> 'undone'", &st,
+             I64S(card_id))) != LEAL_OK)
+        return err;
+    while (store_next_row(l, st, &err)) {
+        const void *raw = store_col_blob(st, 0);
+        int n = store_col_bytes(st, 0);
+        int64_t first;
+        if (raw == NULL || n <= 0 || journal_entry_decode(raw, (size_t)n, &e) != LEAL_OK ||
+            e.card_kind == JOURNAL_CARD_NONE || e.counter_after <= e.counter_before)
+            continue;
+        first = e.card_kind == JOURNAL_CARD_CLASSIC ? CLASSIC_CARD_INITIAL_SEQ : 0;
+        if (e.counter_before < first)
+            continue;
+        if (ws->n == ws->cap) {
+            size_t cap = ws->cap ? ws->cap * 2 : 16;
+            void *p = realloc(ws->w, cap * sizeof *ws->w);
+            if (p == NULL) {
+                err = LEAL_E_NO_MEMORY;
+                break;
+            }
+            ws->w = p;
+            ws->cap = cap;
+        }
+        ws->w[ws->n][0] = (int64_t)e.counter_before - first;
+        ws->w[ws->n++][1] = (int64_t)e.counter_after - first;
+    }
+    store_finalize(st);
+    return err;
+}
+
+/* The count to carry c at (ledger_host_change.h): never carried, the newest
+ * the host knows; carried at T, T followed along the card's known writes,
+ * in doubt when the desk saw the card past where they end. */
+static leal_err resolve(struct ledger *l, struct ledger_host_change *c)
+{
+    struct writes ws = {NULL, 0, 0};
+    leal_err err = card_writes(l, c->card_id, &ws);
+    if (err == LEAL_OK && c->sent_taps < 0) {
+        for (size_t i = 0; i < ws.n; i++)
+            if (ws.w[i][1] > c->taps)
+                c->taps = ws.w[i][1];
+    } else if (err == LEAL_OK) {
+        /* Each step goes up (after > before), so this ends. */
+        int64_t at = c->sent_taps;
+        for (size_t i = 0; i < ws.n;) {
+            if (ws.w[i][0] == at) {
+                at = ws.w[i][1];
+                i = 0;
+            } else {
+                i++;
+            }
+        }
+        c->taps = at;
+        c->doubt = c->seen_taps > at;
+    }
+    free(ws.w);
+    return err;
 }
 
 leal_err ledger_host_change_get(struct ledger *l, int64_t card_id, struct ledger_host_change *out,
@@ -57,6 +136,8 @@ leal_err ledger_host_change_get(struct ledger *l, int64_t card_id, struct ledger
         *waiting = true;
     }
     store_finalize(st);
+    if (err == LEAL_OK && *waiting)
+        err = resolve(l, out);
     return err;
 }
 
@@ -73,6 +154,8 @@ leal_err ledger_host_change_each(struct ledger *l, int64_t program_id, ledger_ho
         return err;
     while (store_next_row(l, st, &err)) {
         row(st, &c);
+        if ((err = resolve(l, &c)) != LEAL_OK)
+            break;
         if (cb(ctx, &c) != 0) {
             err = LEAL_E_INTERRUPTED;
             break;
@@ -84,9 +167,55 @@ leal_err ledger_host_change_each(struct ledger *l, int64_t program_id, ledger_ho
 
 leal_err ledger_host_change_applied(struct ledger *l, int64_t card_id, int64_t upto_entry)
 {
+    leal_err err;
     if (l == NULL || card_id <= 0 || upto_entry <= 0)
         return LEAL_E_ARG;
+    if ((err = store_exec_i64(l,
+                              "UPDATE card SET synced_entry = max(synced_entry, ?2) WHERE "
+                              "card_id = ?1",
+                              I64S(card_id, upto_entry))) != LEAL_OK)
+        return err;
+    /* Everything packages carried is in: nothing to remember. */
     return store_exec_i64(l,
-                          "UPDATE card SET synced_entry = max(synced_entry, ?2) WHERE card_id = ?1",
+                          "DELETE FROM card_host_change_sent WHERE card_id = ?1 AND upto_entry "
+                          "<= ?2",
                           I64S(card_id, upto_entry));
+}
+
+leal_err ledger_host_change_sent(struct ledger *l, const struct ledger_host_change *c)
+{
+    if (l == NULL || c == NULL || c->doubt || c->card_id <= 0 || c->taps < 0 ||
+        c->taps > UINT32_MAX || c->upto_entry <= 0)
+        return LEAL_E_ARG;
+    return store_exec_i64(l,
+                          "INSERT INTO card_host_change_sent(card_id, taps, upto_entry, at) VALUES "
+                          "(?1, ?2, ?3, ?4) ON CONFLICT(card_id) DO UPDATE SET taps = ?2, "
+                          "upto_entry = max(upto_entry, ?3), at = ?4",
+                          I64S(c->card_id, c->taps, c->upto_entry, ledger_now()));
+}
+
+leal_err ledger_host_change_desk_wrote(struct ledger *l, int64_t card_id, int64_t taps_after)
+{
+    if (l == NULL || card_id <= 0 || taps_after <= 0)
+        return LEAL_E_ARG;
+    return store_exec_i64(l,
+                          "UPDATE card_host_change_sent SET taps = ?2 WHERE card_id = ?1 AND "
+                          "taps = ?2 - 1",
+                          I64S(card_id, taps_after));
+}
+
+leal_err ledger_host_change_desk_ok(struct ledger *l, int64_t card_id)
+{
+    struct ledger_host_change c;
+    bool waiting;
+    leal_err err = ledger_host_change_get(l, card_id, &c, &waiting);
+    if (err != LEAL_OK || !waiting || !c.doubt)
+        return err;
+    store_set_msg(l,
+                  "card %lld: a package carried its host changes (%+lld points) at %lld taps and "
+                  "the card shows %lld; the journal of the tap that wrote it at %lld is not "
+                  "imported yet",
+                  (long long)card_id, (long long)c.points, (long long)c.taps,
+                  (long long)c.seen_taps, (long long)c.taps);
+    return LEAL_E_HOST_CHANGE_DOUBT;
 }

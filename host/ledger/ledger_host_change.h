@@ -6,13 +6,22 @@
  * id "card:...") nor taken from a terminal's journal (terminal_id set): by
  * hand (leal ledger post, adjust; a bonus with --reference "bonus..."),
  * expiry, a void, an online sale. Euros never wait for a terminal. The
- * package carries them per card with the taps the ledger last saw (a
- * terminal applies them only to a card that shows exactly those); the desk's
- * `leal card sync` applies the same set. When a terminal's journal says it
- * applied them, the import records it (ledger_host_change_applied): the
- * card's synced entry moves up to the entry they ran to (the journal entry
- * itself, kept by the import, says where and when). Hosted. Errors:
- * LEAL_E_ARG, LEAL_E_UNKNOWN_ID, LEAL_E_DB*.
+ * package carries them per card at one count of taps (a terminal applies
+ * them only to a card that shows exactly those); the desk's `leal card sync`
+ * applies the same set. When a terminal's journal says it applied them, the
+ * import records it (ledger_host_change_applied): the card's synced entry
+ * moves up to the entry they ran to (the journal entry itself, kept by the
+ * import, says where and when).
+ * The count they are carried at: never carried yet, the newest the host
+ * knows (the desk's last read, or an imported journal entry's counter
+ * after). Once a package carried them at T (table card_host_change_sent),
+ * only at T, or past T along the card's writes the host knows from T on
+ * (imported journal entries, each either without them or with the ones it
+ * applied; the desk's own writes): so a desk read of the card past T before
+ * the journal of the tap that wrote it from T is in leaves them in doubt (a
+ * terminal may have applied them): no package carries them and the desk
+ * does not sync them until that journal is in. Hosted. Errors: LEAL_E_ARG,
+ * LEAL_E_UNKNOWN_ID, LEAL_E_DB*, LEAL_E_HOST_CHANGE_DOUBT.
  */
 #ifndef LEAL_LEDGER_HOST_CHANGE_H
 #define LEAL_LEDGER_HOST_CHANGE_H
@@ -25,7 +34,10 @@
 /* What waits for one card. */
 struct ledger_host_change {
     int64_t card_id;
-    int64_t taps;       /* the card's transactions the ledger last saw (card.last_counter) */
+    int64_t taps;       /* the count to carry them at (above); in doubt: the count in doubt */
+    int64_t sent_taps;  /* -1: no package carried them yet; else the count they were */
+    int64_t seen_taps;  /* the desk's last read (card.last_counter) */
+    bool doubt;         /* the desk saw the card past taps, whose write the host does not know */
     int64_t points;     /* net */
     int64_t entries;    /* how many ledger entries */
     int64_t upto_entry; /* the newest of them */
@@ -41,6 +53,22 @@ typedef int (*ledger_host_change_cb)(void *ctx, const struct ledger_host_change 
  * id; a non-zero return from cb stops with LEAL_E_INTERRUPTED. */
 LEAL_MUST_CHECK leal_err ledger_host_change_each(struct ledger *l, int64_t program_id,
                                                  ledger_host_change_cb cb, void *ctx);
+
+/* A package carries c (not in doubt): recorded, so that packages carry the
+ * card's changes at that count only until the card is known past it. */
+LEAL_MUST_CHECK leal_err ledger_host_change_sent(struct ledger *l,
+                                                 const struct ledger_host_change *c);
+
+/* The desk wrote the card (a top-up, a sync, a bono) from taps_after - 1,
+ * the count it read it at just before, without the card's changes (a sync
+ * carries them all, and then none wait): packages carrying them at taps_after
+ * - 1 carry them at taps_after from now on. */
+LEAL_MUST_CHECK leal_err ledger_host_change_desk_wrote(struct ledger *l, int64_t card_id,
+                                                       int64_t taps_after);
+
+/* LEAL_E_HOST_CHANGE_DOUBT (with the ledger's message naming the taps) when
+ * the card's waiting changes are in doubt: the desk must not add them. */
+LEAL_MUST_CHECK leal_err ledger_host_change_desk_ok(struct ledger *l, int64_t card_id);
 
 /* A terminal applied a card's changes up to upto_entry (its journal entry
  * said so): they no longer wait. Inside the caller's transaction when there

@@ -150,6 +150,17 @@
     " object TEXT NOT NULL,"                                                                       \
     " before TEXT,"                                                                                \
     " after TEXT) STRICT;"
+/* Host changes carried by packages (pkg, issue 14, host/ledger/ledger_host_change.h):
+ * per card, the taps at which packages carry its waiting changes (up to
+ * upto_entry), so that changes a terminal may have applied are never sent at
+ * other taps (a desk read past them before that terminal's journal is in).
+ * One macro, so it moves to the next number by moving one line. */
+#define HOST_CHANGE_MIGRATION                                                                      \
+    "CREATE TABLE card_host_change_sent("                                                          \
+    " card_id INTEGER PRIMARY KEY REFERENCES card(card_id),"                                       \
+    " taps INTEGER NOT NULL CHECK (taps BETWEEN 0 AND 4294967295),"                                \
+    " upto_entry INTEGER NOT NULL CHECK (upto_entry > 0),"                                         \
+    " at INTEGER NOT NULL) STRICT;"
 
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
@@ -567,6 +578,7 @@ static const char *const migrations[] = {
     BONO_LAST_DAY_MIGRATION, /* 16 -> 17 */
     SETTLE_MIGRATION,        /* 17 -> 18 */
     WEB_USER_MIGRATION,      /* 18 -> 19 */
+    HOST_CHANGE_MIGRATION,   /* 19 -> 20 */
 };
 
 int schema_count(void)

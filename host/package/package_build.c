@@ -116,7 +116,7 @@ static int add_pending(void *ctx, const struct ledger_host_change *c)
         else
             hi = mid;
     }
-    if (!floor || c->taps < 0 || c->taps > UINT32_MAX || c->upto_entry <= 0 ||
+    if (!floor || c->doubt || c->taps < 0 || c->taps > UINT32_MAX || c->upto_entry <= 0 ||
         c->upto_entry > UINT32_MAX || c->points <= INT32_MIN || c->points > INT32_MAX)
         return 0;
     if (grow((void **)&s->pending, s->npending, &s->pending_cap, sizeof *s->pending,
@@ -128,6 +128,20 @@ static int add_pending(void *ctx, const struct ledger_host_change *c)
         (struct package_pending){(uint64_t)c->card_id, (uint32_t)c->taps, (uint32_t)c->upto_entry,
                                  (int32_t)c->points, c->kinds};
     return 0;
+}
+
+/* What the package carries for cards, at which taps, remembered
+ * (ledger_host_change_sent): later packages carry them there only. */
+static leal_err record_sent(struct ledger *l, const struct lists *s)
+{
+    leal_err err = LEAL_OK;
+    for (uint32_t i = 0; i < s->npending && err == LEAL_OK; i++) {
+        const struct package_pending *p = &s->pending[i];
+        struct ledger_host_change hc = {
+            .card_id = (int64_t)p->card_id, .taps = p->taps, .upto_entry = p->upto_entry};
+        err = ledger_host_change_sent(l, &hc);
+    }
+    return err;
 }
 
 /* What a package takes from the program's rule set and the terminal's site. */
@@ -220,6 +234,33 @@ static leal_err from_ledger(struct ledger *l, int64_t program, int64_t terminal,
     return names_section(&r, &ts, f);
 }
 
+/* The package's contents from what was gathered (version 1 for the size
+ * check before a version is taken). */
+static void contents(struct package_contents *c, const struct package_build_opts *o,
+                     uint32_t program, uint8_t key_version, const struct from_ledger *f,
+                     const struct lists *s)
+{
+    c->key_version = key_version;
+    c->program_id = program;
+    c->terminal_id = (uint32_t)o->terminal_id;
+    c->issued = o->now;
+    c->valid_until = o->now + (uint64_t)o->valid_days * 86400u;
+    c->rules = f->rules;
+    c->rules_len = (uint32_t)f->rules_len;
+    c->names = f->names;
+    c->name_count = f->nnames;
+    c->site = f->site;
+    c->hot = s->hot;
+    c->hot_count = s->nhot;
+    c->floors = s->floors;
+    c->floor_count = s->nfloors;
+    c->pending = s->pending;
+    c->pending_count = s->npending;
+    c->cap_day_cents = o->cap_day_cents;
+    c->cap_sync_cents = o->cap_sync_cents;
+    c->version = 1;
+}
+
 leal_err package_build(struct ledger *l, const struct keyset *ks,
                        const struct package_build_opts *o, uint8_t **data, size_t *len,
                        struct package_info *info)
@@ -256,25 +297,7 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
         err = s.err;
     if (err != LEAL_OK)
         goto out;
-    c.key_version = kv->version;
-    c.program_id = (uint32_t)program;
-    c.terminal_id = (uint32_t)o->terminal_id;
-    c.issued = o->now;
-    c.valid_until = o->now + (uint64_t)o->valid_days * 86400u;
-    c.rules = f.rules;
-    c.rules_len = (uint32_t)f.rules_len;
-    c.names = f.names;
-    c.name_count = f.nnames;
-    c.site = f.site;
-    c.hot = s.hot;
-    c.hot_count = s.nhot;
-    c.floors = s.floors;
-    c.floor_count = s.nfloors;
-    c.pending = s.pending;
-    c.pending_count = s.npending;
-    c.cap_day_cents = o->cap_day_cents;
-    c.cap_sync_cents = o->cap_sync_cents;
-    c.version = 1; /* for the size check before a version is taken */
+    contents(&c, o, (uint32_t)program, kv->version, &f, &s);
     if ((err = package_encoded_size(&c, &size)) != LEAL_OK)
         goto out;
     if ((buf = malloc(size)) == NULL) {
@@ -288,6 +311,8 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
         goto out;
     }
     c.version = (uint32_t)version;
+    if ((err = record_sent(l, &s)) != LEAL_OK)
+        goto out;
     if ((err = package_encode_body(crypto_openssl(), &c, buf, size, &body, msg)) != LEAL_OK ||
         (err = crypto_openssl_ed25519_sign(kv->key, msg, sizeof msg, buf + body)) != LEAL_OK)
         goto out;

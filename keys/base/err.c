@@ -299,6 +299,10 @@ static const struct err_entry err_table[] = {
                             "once with 'leal ledger verify' to migrate it, then report"),
     E(LEAL_E_REPORT_EMPTY, "the report has no rows in that window, so there is no chart to "
                            "draw; widen --from/--to"),
+    E(LEAL_E_HOST_CHANGE_DOUBT,
+      "a terminal may already have put the host's point changes on this card (a package carried "
+      "them and the card has been written since); import the terminals' journals, then sync "
+      "the card again"),
 };
 
 #undef E

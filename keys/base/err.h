@@ -225,6 +225,8 @@ typedef enum leal_err {
     LEAL_E_QR_CAP_TX = 551,
     LEAL_E_QR_CAP_DAY = 552,
     LEAL_E_QR_REPLAY_FULL = 553,
+    /* 590..599: host changes reaching cards (pkg) */
+    LEAL_E_HOST_CHANGE_DOUBT = 590,
 
     /* 610..639: the back office in a browser (host/web, host/ledger/ledger_user.h) */
     LEAL_E_WEB_SIGN_IN = 610,

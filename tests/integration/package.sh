@@ -231,4 +231,6 @@ check_eq "pending: Pilar +35 at taps 2, up to the -5 entry, kinds adjustment and
     "pending $PILAR 2 $UPTO 35 3" "$(decode "$T/pp.lpkg" | grep '^pending')"
 run_capture "$LEAL" package show "$T/pp.lpkg"
 check_match "show: the pending count" "^pending +1 cards with host changes waiting$" "$OUT"
+check_eq "the ledger remembers at which taps a package carried them, and up to which entry" \
+    "2|$UPTO" "$(q "select taps || '|' || upto_entry from card_host_change_sent where card_id = $PILAR")"
 finish

@@ -10,7 +10,15 @@
  * synced; both journals are imported; the card and the ledger then agree
  * exactly (80 points), nothing waits, the next package carries nothing, the
  * desk sees no drift, and ledger verify passes. A refused tap keeps nothing
- * of the host change. */
+ * of the host change.
+ * The desk's window: a desk read of the card after terminal 1 applied the
+ * change and before its journal is in sees the card past the taps the
+ * package carried it at; then no package carries it again (terminal 2 would
+ * credit it a second time) and the desk's card sync refuses to add it, until
+ * the journal is in. Never stuck: a card written first where the change was
+ * not (a package built before it, carried or not) gets it at its next tap at
+ * any terminal once that journal is in, and a desk top-up at the carried
+ * taps moves them on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,8 +29,10 @@
 
 #include <cmocka.h>
 
+#include "host/issuance/issuance.h"
 #include "host/ledger/ledger_host_change.h"
 #include "host/package/package_build.h"
+#include "host/reader/reader.h"
 #include "host/sync/sync.h"
 #include "keys/derive.h"
 #include "keys/hosted/provider_openssl.h"
@@ -220,6 +230,252 @@ static void test_once_at_two_terminals(void **state)
     till_close(&t2);
 }
 
+/* A built package's only pending record (asserts there is one). */
+static void build_one(struct fixture *f, uint32_t terminal, struct package_pending *pend)
+{
+    struct package_build_opts bo = {terminal, TILL_NOW - 60, 7, 5000, 20000};
+    struct package_info pi;
+    uint8_t *pkg = NULL;
+    size_t pkg_len = 0;
+    assert_int_equal(package_build(f->ledger, f->keys, &bo, &pkg, &pkg_len, &pi), LEAL_OK);
+    assert_int_equal(pi.pending_count, 1);
+    struct package_source src = {package_memory_read, pkg, (uint32_t)pkg_len};
+    assert_int_equal(package_pending_at(&pi, &src, 0, pend), LEAL_OK);
+    free(pkg);
+}
+
+/* How many pending records a package built now for terminal carries; the
+ * first into *pend. */
+static uint32_t build_count(struct fixture *f, uint32_t terminal, struct package_pending *pend)
+{
+    struct package_build_opts bo = {terminal, TILL_NOW - 60, 7, 5000, 20000};
+    struct package_info pi;
+    uint8_t *pkg = NULL;
+    size_t pkg_len = 0;
+    memset(pend, 0, sizeof *pend);
+    assert_int_equal(package_build(f->ledger, f->keys, &bo, &pkg, &pkg_len, &pi), LEAL_OK);
+    struct package_source src = {package_memory_read, pkg, (uint32_t)pkg_len};
+    if (pi.pending_count > 0)
+        assert_int_equal(package_pending_at(&pi, &src, 0, pend), LEAL_OK);
+    free(pkg);
+    return pi.pending_count;
+}
+
+/* Terminal 1 applies the +40 at the taps its package carried it at; the desk
+ * reads the card before terminal 1's journal is in. The change may be on the
+ * card, so no package carries it at the new taps and the desk's card sync
+ * refuses it (before: terminal 2's package carried +40 at the card's new
+ * taps and its earn credited them again, 120 on the card for 80 in the
+ * ledger). */
+static void test_desk_read_before_import(void **state)
+{
+    struct fixture *f = *state;
+    static struct till t1, t2;
+    struct ledger_host_change hc;
+    struct ledger_card card = {0};
+    struct package_pending pend, pend2;
+    struct terminal_result out;
+    struct issuance_card view;
+    struct journal_entry e;
+    struct ledger_drift d;
+    struct card_view v;
+    struct reader *r;
+    int64_t adj;
+    bool waiting;
+
+    ledger_card(f, &card, &adj);
+    till_read_desfire(f, &v);
+    const uint32_t taps0 = v.taps;
+    build_one(f, 1, &pend);
+    assert_int_equal(pend.taps, taps0);
+    assert_int_equal(pend.points, 40);
+    struct till_package pp = {0};
+    pp.pending = &pend;
+    pp.pending_count = 1;
+    till_open(&t1, f, 1, &pp);
+    struct terminal_request q = till_request(TERMINAL_EARN, 1000, 0, 0);
+    assert_int_equal(till_tap(&t1, &q, &out), LEAL_OK);
+    assert_int_equal(out.after.points, 25 + 40 + 10);
+    till_last_entry(&t1, &e);
+    assert_int_equal(e.lines[e.n_lines - 1].source, JOURNAL_LINE_HOST);
+
+    /* The desk reads the card: the ledger now knows it at taps0 + 1. */
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
+    reader_close(r);
+    assert_int_equal(view.taps, taps0 + 1);
+    assert_int_equal(view.state.points, 75);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_true(waiting);
+    assert_true(hc.doubt);
+    assert_int_equal(hc.sent_taps, taps0);
+    assert_int_equal(hc.taps, taps0);
+    assert_int_equal(hc.seen_taps, taps0 + 1);
+
+    /* Terminal 2's package, built now, carries nothing for the card. */
+    pp.pending = &pend2;
+    pp.pending_count = build_count(f, 2, &pend2);
+    assert_int_equal(pp.pending_count, 0);
+    till_open(&t2, f, 2, &pp);
+    q = till_request(TERMINAL_EARN, 500, 0, 0);
+    assert_int_equal(till_tap(&t2, &q, &out), LEAL_OK);
+    assert_int_equal(out.before.points, 75);
+    assert_int_equal(out.after.points, 80); /* +5, and not +40 again */
+    till_last_entry(&t2, &e);
+    assert_int_equal(e.n_lines, 1);
+    assert_int_not_equal(e.lines[0].source, JOURNAL_LINE_HOST);
+
+    /* Nor does the desk's card sync add it. */
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_sync(&f->is, r, &view), LEAL_E_HOST_CHANGE_DOUBT);
+    reader_close(r);
+    till_read_desfire(f, &v);
+    assert_int_equal(v.state.points, 80);
+    assert_int_equal(v.taps, taps0 + 2);
+
+    /* Terminal 2's journal alone settles nothing: the write from taps0 is
+     * terminal 1's. */
+    import_till(f, &t2, 2);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_true(waiting);
+    assert_true(hc.doubt);
+    assert_int_equal(build_count(f, 2, &pend2), 0);
+    /* Terminal 1's journal in: it applied them; card and ledger agree. */
+    import_till(f, &t1, 1);
+    assert_int_equal(bal(f, f->account, "PTS"), 80);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_false(waiting);
+    assert_int_equal(ledger_card_drift(f->ledger, card.card_id, &d), LEAL_OK);
+    assert_int_equal(d.points, 0);
+    assert_int_equal(build_count(f, 2, &pend2), 0);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    till_close(&t1);
+    till_close(&t2);
+}
+
+/* The card is written first where the change was not: terminal 2's package
+ * was built before the host's +40 (sent: 0) or after a package carried it
+ * (sent: 1). Once terminal 2's journal is in, the next package carries the
+ * change at the card's new taps (before: at the taps the desk last saw,
+ * which the card never shows again: stuck until the desk read it), and
+ * terminal 1 applies it at the next tap. */
+static void tapped_elsewhere_first(struct fixture *f, bool sent)
+{
+    static struct till t1, t2;
+    struct ledger_host_change hc;
+    struct ledger_card card = {0};
+    struct package_pending pend;
+    struct terminal_result out;
+    struct journal_entry e;
+    struct card_view v;
+    int64_t adj;
+    bool waiting;
+
+    ledger_card(f, &card, &adj);
+    till_read_desfire(f, &v);
+    const uint32_t taps0 = v.taps;
+    if (sent) {
+        build_one(f, 1, &pend);
+        assert_int_equal(pend.taps, taps0);
+    }
+    till_open(&t2, f, 2, NULL); /* a package from before the change */
+    struct terminal_request q = till_request(TERMINAL_EARN, 700, 0, 0);
+    assert_int_equal(till_tap(&t2, &q, &out), LEAL_OK);
+    assert_int_equal(out.after.points, 25 + 7);
+    import_till(f, &t2, 2);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_true(waiting);
+    assert_false(hc.doubt);
+    assert_int_equal(hc.taps, taps0 + 1);
+    assert_int_equal(hc.seen_taps, taps0); /* the desk has not seen it since */
+    build_one(f, 1, &pend);
+    assert_int_equal(pend.taps, taps0 + 1);
+    assert_int_equal(pend.points, 40);
+    assert_int_equal(pend.upto_entry, adj);
+    struct till_package pp = {0};
+    pp.pending = &pend;
+    pp.pending_count = 1;
+    till_open(&t1, f, 1, &pp);
+    q = till_request(TERMINAL_EARN, 100, 0, 0);
+    assert_int_equal(till_tap(&t1, &q, &out), LEAL_OK);
+    assert_int_equal(out.after.points, 25 + 7 + 40 + 1);
+    till_last_entry(&t1, &e);
+    assert_int_equal(e.lines[e.n_lines - 1].source, JOURNAL_LINE_HOST);
+    assert_int_equal(e.lines[e.n_lines - 1].points, 40);
+    import_till(f, &t1, 1);
+    till_read_desfire(f, &v);
+    assert_int_equal(v.state.points, 73);
+    assert_int_equal(bal(f, f->account, "PTS"), 73);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_false(waiting);
+    assert_int_equal(build_count(f, 1, &pend), 0);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    till_close(&t1);
+    till_close(&t2);
+}
+
+static void test_tapped_elsewhere_never_sent(void **state)
+{
+    tapped_elsewhere_first(*state, false);
+}
+
+static void test_tapped_elsewhere_after_sent(void **state)
+{
+    tapped_elsewhere_first(*state, true);
+}
+
+/* The desk tops the card up at the taps a package carried the change at
+ * (it read the card there: the change is not on it): the next package
+ * carries it at the card's new taps, and a terminal applies it. Without the
+ * desk's write known the card would read as in doubt for good. */
+static void test_desk_topup_moves_on(void **state)
+{
+    struct fixture *f = *state;
+    static struct till t1;
+    struct ledger_host_change hc;
+    struct ledger_card card = {0};
+    struct package_pending pend;
+    struct terminal_result out;
+    struct issuance_card view;
+    struct card_view v;
+    struct reader *r;
+    int64_t adj;
+    bool waiting;
+
+    ledger_card(f, &card, &adj);
+    till_read_desfire(f, &v);
+    const uint32_t taps0 = v.taps;
+    build_one(f, 1, &pend);
+    assert_int_equal(pend.taps, taps0);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_topup(&f->is, r, 300, &view), LEAL_OK);
+    reader_close(r);
+    assert_int_equal(view.taps, taps0 + 1);
+    assert_int_equal(view.purse_cents, 300);
+    assert_int_equal(view.state.points, 25);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_true(waiting);
+    assert_false(hc.doubt);
+    assert_int_equal(hc.taps, taps0 + 1);
+    build_one(f, 1, &pend);
+    assert_int_equal(pend.taps, taps0 + 1);
+    assert_int_equal(pend.points, 40);
+    struct till_package pp = {0};
+    pp.pending = &pend;
+    pp.pending_count = 1;
+    till_open(&t1, f, 1, &pp);
+    struct terminal_request q = till_request(TERMINAL_EARN, 200, 0, 0);
+    assert_int_equal(till_tap(&t1, &q, &out), LEAL_OK);
+    assert_int_equal(out.after.points, 25 + 40 + 2);
+    import_till(f, &t1, 1);
+    assert_int_equal(bal(f, f->account, "PTS"), 67);
+    assert_int_equal(bal(f, f->account, "EUR"), 500 + 300);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_false(waiting);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    till_close(&t1);
+}
+
 /* A tap the terminal refuses (a redeem the points do not cover even with
  * the host's change) writes nothing and journals the card as read. */
 static void test_refused_keeps_nothing(void **state)
@@ -256,6 +512,14 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_once_at_two_terminals, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desk_read_before_import, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tapped_elsewhere_never_sent, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tapped_elsewhere_after_sent, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desk_topup_moves_on, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_refused_keeps_nothing, desk_fixture_setup,
                                         desk_fixture_teardown),
