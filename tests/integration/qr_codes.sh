@@ -12,17 +12,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 
-T=$(mktemp -d /tmp/leal-qr-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="qr test passphrase"
-DB=$XDG_DATA_HOME/leal/ledger.db
-q() { sqlite3 "$DB" "$1"; }
-field() { $PY -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
-
-"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
-"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
-"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
+program_fixture qr "qr test passphrase"
 ACCT=$("$LEAL" customer add --program 7 --name Ana --json | field account)
 
 run_capture "$LEAL" qr issue --account "$ACCT" -o "$T/code.png" --valid-days 30 --json

@@ -45,3 +45,25 @@ finish() {
     echo "$T_PASS passed, $T_FAIL failed"
     [ "$T_FAIL" -eq 0 ]
 }
+
+# program_fixture NAME PASSPHRASE [TERMINALS]: a fresh leal world for one
+# script: T (a temporary directory /tmp/leal-NAME-*, removed at exit),
+# XDG_DATA_HOME under it, LEAL_PASSPHRASE, DB (the ledger file); q SQL (the
+# ledger, sqlite3) and field KEY (a key of the JSON object on stdin); the
+# keystore of issuer "Café Sol" with program 7, the program (code sol, 1
+# point per euro), store 1 (centro, Europe/Madrid) and its terminals 1..N
+# ("caja 1", ...; 1 by default).
+program_fixture() {
+    T=$(mktemp -d "/tmp/leal-$1-XXXXXX")
+    trap "rm -rf '$T'" EXIT
+    export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="$2"
+    DB=$XDG_DATA_HOME/leal/ledger.db
+    q() { sqlite3 "$DB" "$1"; }
+    field() { $PY -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+    "$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
+    "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
+    "$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
+    for ((n = 1; n <= ${3:-1}; n++)); do
+        "$LEAL" terminal add --store 1 --name "caja $n" >/dev/null
+    done
+}
