@@ -476,6 +476,99 @@ static void test_desk_topup_moves_on(void **state)
     till_close(&t1);
 }
 
+/* A birthday bonus (a host entry with reference "bonus:...") and points
+ * expired by the ledger's lots travel as one record (+40 - 25 = +15, kinds
+ * bonus and expiry) and reach the card at its next tap through the real
+ * terminal code: card and ledger 50 after the import, ledger verify ok. */
+static void test_bonus_and_expiry(void **state)
+{
+    struct fixture *f = *state;
+    static struct till t1;
+    struct ledger_host_change hc;
+    struct ledger_card card = {0};
+    struct package_pending pend;
+    struct terminal_result out;
+    struct journal_entry e;
+    struct card_view v;
+    int64_t store, term, prog = 0, id = 0, accounts = 0, expired = 0;
+    bool rep, waiting;
+
+    assert_int_equal(ledger_store_add(f->ledger, PROGRAM, "sol", "Sol", "Europe/Madrid", &store),
+                     LEAL_OK);
+    assert_int_equal(ledger_terminal_add(f->ledger, store, "caja 1", &term), LEAL_OK);
+    till_make_desfire(f, 0, 0);
+    till_read_desfire(f, &v);
+    card.card_id = (int64_t)TILL_CARD_ID;
+    card.account_id = f->account;
+    card.uid_len = 7;
+    memcpy(card.uid, "\x04\x11\x22\x33\x44\x55\x66", 7);
+    card.tech = LEDGER_TECH_DESFIRE_EV1;
+    card.status = LEDGER_CARD_ACTIVE;
+    card.keyset_version = 1;
+    card.layout_version = 1;
+    card.last_counter = v.taps;
+    assert_int_equal(ledger_card_add(f->ledger, &card), LEAL_OK);
+    /* The card's 25 points, as the desk left them, in a lot ending a day ago. */
+    assert_int_equal(ledger_program_account(f->ledger, PROGRAM, "points_issued", &prog), LEAL_OK);
+    struct ledger_line seed[2] = {{f->account, "PTS", 25, (int64_t)TILL_NOW - 86400},
+                                  {prog, "PTS", -25, 0}};
+    struct ledger_entry se = {.program_id = PROGRAM,
+                              .kind = "adjust",
+                              .request_id = "card:seed",
+                              .operator_name = "test",
+                              .reason = "seed",
+                              .nlines = 2,
+                              .lines = seed};
+    assert_int_equal(ledger_post(f->ledger, &se, &id, &rep), LEAL_OK);
+    /* The host: a birthday bonus of 40, then the expiry of the old lot. */
+    assert_int_equal(ledger_program_account(f->ledger, PROGRAM, "adjustments", &prog), LEAL_OK);
+    struct ledger_line bonus[2] = {{f->account, "PTS", 40, 0}, {prog, "PTS", -40, 0}};
+    struct ledger_entry be = {.program_id = PROGRAM,
+                              .kind = "adjust",
+                              .request_id = "bday-1",
+                              .operator_name = "test",
+                              .reason = "cumpleaños",
+                              .reference = "bonus:cumpleaños",
+                              .nlines = 2,
+                              .lines = bonus};
+    assert_int_equal(ledger_post(f->ledger, &be, &id, &rep), LEAL_OK);
+    assert_int_equal(
+        ledger_expire_points(f->ledger, PROGRAM, (int64_t)TILL_NOW, "test", &accounts, &expired),
+        LEAL_OK);
+    assert_int_equal(accounts, 1);
+    assert_int_equal(expired, 25);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_true(waiting);
+    assert_int_equal(hc.points, 15);
+    assert_int_equal(hc.entries, 2);
+    assert_int_equal(hc.kinds, PACKAGE_CHANGE_BONUS | PACKAGE_CHANGE_EXPIRED);
+
+    build_one(f, 1, &pend);
+    assert_int_equal(pend.taps, v.taps);
+    assert_int_equal(pend.points, 15);
+    assert_int_equal(pend.upto_entry, hc.upto_entry);
+    assert_int_equal(pend.kinds, PACKAGE_CHANGE_BONUS | PACKAGE_CHANGE_EXPIRED);
+    struct till_package pp = {0};
+    pp.pending = &pend;
+    pp.pending_count = 1;
+    till_open(&t1, f, 1, &pp);
+    struct terminal_request q = till_request(TERMINAL_EARN, 1000, 0, 0);
+    assert_int_equal(till_tap(&t1, &q, &out), LEAL_OK);
+    assert_int_equal(out.before.points, 25);
+    assert_int_equal(out.after.points, 25 + 15 + 10);
+    till_last_entry(&t1, &e);
+    assert_int_equal(e.lines[e.n_lines - 1].source, JOURNAL_LINE_HOST);
+    assert_int_equal(e.lines[e.n_lines - 1].points, 15);
+    import_till(f, &t1, 1);
+    till_read_desfire(f, &v);
+    assert_int_equal(v.state.points, 50);
+    assert_int_equal(bal(f, f->account, "PTS"), 50);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_false(waiting);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    till_close(&t1);
+}
+
 /* A tap the terminal refuses (a redeem the points do not cover even with
  * the host's change) writes nothing and journals the card as read. */
 static void test_refused_keeps_nothing(void **state)
@@ -520,6 +613,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tapped_elsewhere_after_sent, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desk_topup_moves_on, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_bonus_and_expiry, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_refused_keeps_nothing, desk_fixture_setup,
                                         desk_fixture_teardown),
