@@ -205,6 +205,10 @@ static const struct err_entry err_table[] = {
                                  "cap); build a new one with `leal terminal package` and load it"),
     E(LEAL_E_ZONE_RULES, "the store's time zone has no rules a terminal can follow in the tz "
                          "database (no POSIX TZ footer with Mm.w.d rules); choose another zone"),
+    E(LEAL_E_HOST_CHANGE_DOUBT,
+      "a terminal may already have put the host's point changes on this card (a package carried "
+      "them and the card has been written since); import the terminals' journals, then sync "
+      "the card again"),
     E(LEAL_E_JOURNAL_FORMAT_VERSION, "terminal journal written by a newer leal (unknown format "
                                      "version); update leal"),
     E(LEAL_E_JOURNAL_MALFORMED, "terminal journal data is damaged or not a journal (truncated, "

@@ -173,6 +173,7 @@ typedef enum leal_err {
     /* 510..519: package format 2 and host changes reaching cards (pkg) */
     LEAL_E_PACKAGE_FORMAT_OLD = 510,
     LEAL_E_ZONE_RULES = 511,
+    LEAL_E_HOST_CHANGE_DOUBT = 512,
 
     /* 430..459: the terminal journal (firmware/core/journal.h) */
     LEAL_E_JOURNAL_FORMAT_VERSION = 430,
@@ -225,8 +226,6 @@ typedef enum leal_err {
     LEAL_E_QR_CAP_TX = 551,
     LEAL_E_QR_CAP_DAY = 552,
     LEAL_E_QR_REPLAY_FULL = 553,
-    /* 590..599: host changes reaching cards (pkg) */
-    LEAL_E_HOST_CHANGE_DOUBT = 590,
 
     /* 610..639: the back office in a browser (host/web, host/ledger/ledger_user.h) */
     LEAL_E_WEB_SIGN_IN = 610,
