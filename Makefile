@@ -23,10 +23,10 @@ FUZZ_SECONDS ?= 60
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev clang-format clang-tidy cppcheck \
 	libssl-dev openssl libsqlite3-dev sqlite3 libpcsclite-dev pcscd pcsc-tools vsmartcard-vpcd \
 	libnfc-dev libnfc-bin libnfc-examples libfreefare-dev libfreefare-bin libqrencode-dev \
-	libpng-dev libjansson-dev zbar-tools libzbar-dev librsvg2-bin poppler-utils libcmocka-dev python3 python3-cryptography util-linux procps man-db groff-base \
+	libpng-dev libjpeg62-turbo-dev libjansson-dev zbar-tools libzbar-dev librsvg2-bin poppler-utils libcmocka-dev python3 python3-cryptography python3-pil util-linux procps man-db groff-base \
 	libmicrohttpd-dev libargon2-dev curl libxlsxwriter-dev python3-openpyxl
 
-PKGS := libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libmicrohttpd libargon2 xlsxwriter
+PKGS := libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libjpeg libmicrohttpd libargon2 xlsxwriter
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)

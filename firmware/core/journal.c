@@ -32,6 +32,17 @@ static bool op_internal(uint8_t op)
     return op >= JOURNAL_OP_EPOCH;
 }
 
+/* A QR entry's own line: the last, in card kind QR only, a code kind, and
+ * a counter and time step only for a spending code. */
+static bool qr_line_ok(const struct journal_entry *e, const struct journal_line *l, uint8_t i)
+{
+    if (e->card_kind != JOURNAL_CARD_QR || i + 1 != e->n_lines)
+        return false;
+    if (l->rule_index == JOURNAL_QR_STATIC)
+        return l->id == 0 && l->points == 0;
+    return l->rule_index == JOURNAL_QR_SPEND && l->points >= 0 && l->points <= (int64_t)UINT32_MAX;
+}
+
 /* An engine line only in an earn; a host line (JOURNAL_LINE_HOST) the last
  * one, in an operation that writes a card's state, naming a ledger entry. */
 static bool line_ok(const struct journal_entry *e, uint8_t i)
@@ -42,15 +53,33 @@ static bool line_ok(const struct journal_entry *e, uint8_t i)
                   e->op == JOURNAL_OP_STAMP;
     if (l->source == JOURNAL_LINE_HOST)
         return writes && i + 1 == e->n_lines && l->id != 0 && l->rule_index == 0 &&
-               e->card_kind != JOURNAL_CARD_NONE;
+               e->card_kind != JOURNAL_CARD_NONE && e->card_kind != JOURNAL_CARD_QR;
+    if (l->source == JOURNAL_LINE_QR)
+        return qr_line_ok(e, l, i);
     return (e->op == JOURNAL_OP_EARN || e->op == JOURNAL_OP_PAY_EARN) &&
            l->source >= RULES_LINE_BASE && l->source <= RULES_LINE_RULE;
+}
+
+/* A QR entry (JOURNAL.md "QR entries"): an operation a code may do, or a
+ * refusal; no card counters; a taken operation names its code and ends
+ * with its QR line. */
+static bool qr_entry_ok(const struct journal_entry *e)
+{
+    bool taken = e->op == JOURNAL_OP_EARN || e->op == JOURNAL_OP_PAY ||
+                 e->op == JOURNAL_OP_PAY_EARN || e->op == JOURNAL_OP_STAMP ||
+                 e->op == JOURNAL_OP_BONO;
+    if (!taken && e->op != JOURNAL_OP_REFUSAL)
+        return false;
+    if (e->counter_before != 0 || e->counter_after != 0)
+        return false;
+    return !taken || (e->card_id != 0 && e->n_lines > 0 &&
+                      e->lines[e->n_lines - 1].source == JOURNAL_LINE_QR);
 }
 
 /* The field rules of JOURNAL.md "Entry", checked on both ways. */
 static bool entry_fields_ok(const struct journal_entry *e)
 {
-    if (!op_known(e->op) || e->card_kind > JOURNAL_CARD_CLASSIC || e->n_lines > JOURNAL_MAX_LINES ||
+    if (!op_known(e->op) || e->card_kind > JOURNAL_CARD_QR || e->n_lines > JOURNAL_MAX_LINES ||
         e->terminal_id == 0 || e->epoch == 0 || e->seq == 0)
         return false;
     if (e->utc_offset_minutes < -UTC_OFFSET_LIMIT || e->utc_offset_minutes > UTC_OFFSET_LIMIT)
@@ -61,6 +90,8 @@ static bool entry_fields_ok(const struct journal_entry *e)
     if (e->seq == 1 && !leal_ct_equal(e->prev_mac, zero_mac, JOURNAL_MAC_LEN))
         return false;
     if (op_internal(e->op) && (e->card_kind != JOURNAL_CARD_NONE || e->card_id != 0))
+        return false;
+    if (e->card_kind == JOURNAL_CARD_QR && !qr_entry_ok(e))
         return false;
     for (uint8_t i = 0; i < e->n_lines; i++)
         if (!line_ok(e, i))

@@ -37,6 +37,13 @@
 /* A line's source beyond the engine's (enum rules_source): host-decided changes
  * applied to the card at this tap (firmware/core/terminal_pending.h). */
 #define JOURNAL_LINE_HOST 0x10
+/* The QR line (JOURNAL.md "QR entries"): the last line of every entry of card
+ * kind JOURNAL_CARD_QR whose token parsed: rule index = the code's kind
+ * (1 static, 2 spending), id = the phone's counter, points = its time step
+ * (both 0 for a static code). */
+#define JOURNAL_LINE_QR 0x11
+#define JOURNAL_QR_STATIC 1 /* the QR line's code kinds (QR_KIND_STATIC, QR_KIND_SPEND) */
+#define JOURNAL_QR_SPEND 2
 #define JOURNAL_FIXED_LEN 112 /* entry bytes before the lines */
 #define JOURNAL_LINE_LEN 14
 #define JOURNAL_MAC_LEN 16
@@ -70,7 +77,8 @@ enum journal_settled { JOURNAL_SETTLED_DONE = 1, JOURNAL_SETTLED_NOT_DONE = 2 };
 enum journal_card_kind {
     JOURNAL_CARD_NONE = 0,
     JOURNAL_CARD_DESFIRE = 1,
-    JOURNAL_CARD_CLASSIC = 2
+    JOURNAL_CARD_CLASSIC = 2,
+    JOURNAL_CARD_QR = 3 /* a QR code (cardlayout/qr/QR.md): card id = its virtual card id */
 };
 
 struct journal_line {

@@ -976,3 +976,10 @@ leal_err terminal_tap(struct terminal *t, const struct terminal_card *card,
     leal_wipe(&tp.p, sizeof tp.p);
     return err;
 }
+
+leal_err terminal_local_time(const struct port_time *now, struct rules_civil *local, uint32_t *day)
+{
+    if (now == NULL || local == NULL || day == NULL)
+        return LEAL_E_ARG;
+    return civil_of(now, local, day);
+}

@@ -146,6 +146,11 @@ LEAL_MUST_CHECK leal_err terminal_tap(struct terminal *t, const struct terminal_
                                       const struct terminal_request *req,
                                       struct terminal_result *out);
 
+/* The store's civil time and local day (days since 1970) at now, as a tap
+ * gives them to the rules engine (LEAL_E_STATE: a clock that is not set). */
+LEAL_MUST_CHECK leal_err terminal_local_time(const struct port_time *now, struct rules_civil *local,
+                                             uint32_t *day);
+
 void terminal_close(struct terminal *t);
 
 #endif

@@ -23,7 +23,7 @@
 static const char qr_help[] =
     "usage: leal qr issue --account ID (-o FILE.png|.svg|.pdf | --terminal) [--valid-days N]\n"
     "                     [--keystore PATH] [--passphrase-file FILE] [--db PATH] [--json]\n"
-    "       leal qr decode IMAGE.png [--json]\n"
+    "       leal qr decode IMAGE [--json]\n"
     "       leal qr verify TEXT [--at UNIX-TIME] [--keystore PATH] [--passphrase-file FILE]\n"
     "                      [--json]\n"
     "       leal qr enrol --account ID --pubkey FILE -o CERT [--cap-tx EUR] [--cap-day EUR]\n"
@@ -40,7 +40,7 @@ static const char qr_help[] =
     "key; valid from today for\n"
     "--valid-days days (default 730, at most 3660). It prints the code's text, which a\n"
     "USB scanner types as it reads the code. decode reads the code in a picture (a\n"
-    "PNG: a screenshot, or a photo converted to PNG) and prints its text. verify checks\n"
+    "PNG or JPEG: a screenshot or a photo) and prints its text. verify checks\n"
     "a code's text as a terminal would today (or at --at), with the keystore's `qr`\n"
     "public keys; exit 1 with the reason if it is refused.\n"
     "Spending codes (QR.md): a phone makes a key pair ('device keygen' writes KEY, its\n"
@@ -186,7 +186,7 @@ static int qr_decode(const char *image, bool json)
 {
     char text[4096];
     size_t len;
-    leal_err err = qr_image_decode_png(image, text, sizeof text, &len);
+    leal_err err = qr_image_decode(image, text, sizeof text, &len);
     if (err == LEAL_E_NOT_FOUND)
         return cli_error(err, CLI_EXIT_FAIL,
                          "%s: no QR code found in the picture; take it "

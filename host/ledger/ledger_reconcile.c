@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "firmware/core/journal.h"
+#include "ledger_qr.h"
 #include "store.h"
 
 /* Every entry naming a card, card by card, in the terminals' time order. */
@@ -36,6 +37,9 @@
 #define SEEN_SQL                                                                                   \
     "UPDATE reconcile_finding SET run = ?2, state = CASE state WHEN 'resolved' THEN 'open' ELSE "  \
     "state END, closed_at = CASE state WHEN 'resolved' THEN NULL ELSE closed_at END WHERE id = ?1"
+#define QR_OPEN_SQL                                                                                \
+    "SELECT count(*) FROM reconcile_finding WHERE kind = ?1 AND card_id = ?2 AND terminal_id = "   \
+    "?3 AND evidence = ?4 AND state = 'open'"
 #define RUN_SQL "SELECT coalesce(max(run), 0) + 1 FROM reconcile_finding"
 #define RESOLVE_SQL                                                                                \
     "UPDATE reconcile_finding SET state = 'resolved', closed_at = ?3 WHERE card_id = ?1 AND "      \
@@ -295,6 +299,30 @@ static leal_err card_walk(struct walk *w)
     return err;
 }
 
+/* A QR entry has no card counters: its one check is a spending code used at
+ * two terminals (ledger_qr.h), a clone of the code that blocks the phone. */
+static leal_err qr_observe(struct walk *w, const struct journal_entry *e)
+{
+    struct ledger_qr_twice q;
+    struct store_stmt *st;
+    int row = 0;
+    leal_err err = ledger_qr_twice(w->l, e, &q);
+    if (err != LEAL_OK || !q.twice ||
+        (err = finding(w, e->terminal_id, "clone", true, q.evidence, q.detail)) != LEAL_OK)
+        return err;
+    /* No counters to walk: card_walk, which counts the open findings of the
+     * others, never sees this card. */
+    if ((err = store_prep_once(w->l, QR_OPEN_SQL, &st)) != LEAL_OK)
+        return err;
+    store_bind(
+        st, SVALS(SV_TEXT("clone"), SV_I64(w->card), SV_I64(e->terminal_id), SV_TEXT(q.evidence)));
+    err = store_step(w->l, st, &row);
+    if (err == LEAL_OK && row)
+        w->c->open += (uint32_t)store_col_i64(st, 0);
+    store_finalize(st);
+    return err;
+}
+
 /* One taken entry as an observation of its card (nothing when the tap read
  * no counter, or its operation did not reach the card). */
 static leal_err observe(struct walk *w, struct store_stmt *st)
@@ -308,6 +336,8 @@ static leal_err observe(struct walk *w, struct store_stmt *st)
         return LEAL_OK;
     if ((err = journal_entry_decode(store_col_blob(st, 5), (size_t)b, &e)) != LEAL_OK)
         return err;
+    if (e.card_kind == JOURNAL_CARD_QR)
+        return qr_observe(w, &e);
     if (e.card_kind == JOURNAL_CARD_NONE ||
         (e.op == JOURNAL_OP_REFUSAL && e.counter_before == 0 && e.counter_after == 0))
         return LEAL_OK;

@@ -290,7 +290,8 @@ static leal_err op_lines(struct ledger *l, const struct ledger_terminal_accounts
     case JOURNAL_OP_STAMP:
         if (e->item < RULES_STAMP_CARDS)
             stamps(ls, a, account, e->item, e->quantity,
-                   e->quantity > 0 && e->stamps_after[e->item] == 0);
+                   e->quantity > 0 && e->card_kind != JOURNAL_CARD_QR &&
+                       e->stamps_after[e->item] == 0);
         break;
     case JOURNAL_OP_VOID:
         return void_lines(l, e, ls, reverses);

@@ -2,6 +2,9 @@
 #include "qr_image.h"
 
 #include <errno.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <png.h>
 #include <qrencode.h>
@@ -10,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 #include <zbar.h>
+
+#include <jpeglib.h>
 
 #include "host/file.h"
 
@@ -238,38 +243,38 @@ leal_err qr_image_terminal(const char *text, FILE *f, struct qr_image_size *size
     return ferror(f) ? LEAL_E_IO : LEAL_OK;
 }
 
-static leal_err read_gray(const char *path, uint8_t **pixels, unsigned *w, unsigned *h)
+/* A picture of a code is never this large; the caps keep a hostile file small. */
+#define IMAGE_FILE_MAX (64u << 20)
+#define IMAGE_SIDE_MAX 16384u
+#define IMAGE_PIXELS_MAX (40u << 20) /* a 40-megapixel photo */
+
+static bool size_ok(unsigned long w, unsigned long h)
+{
+    return w > 0 && h > 0 && w <= IMAGE_SIDE_MAX && h <= IMAGE_SIDE_MAX &&
+           w * h <= IMAGE_PIXELS_MAX;
+}
+
+static leal_err gray_png(const uint8_t *data, size_t len, uint8_t **pixels, unsigned *w,
+                         unsigned *h)
 {
     png_image img;
-    uint8_t *data = NULL;
-    size_t len;
-    leal_err err;
-    /* A picture of a code is never this large; the cap keeps a hostile file small. */
-    if ((err = file_read(path, 64u << 20, &data, &len)) != LEAL_OK)
-        return err;
     memset(&img, 0, sizeof img);
     img.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_memory(&img, data, len)) {
-        free(data);
+    if (!png_image_begin_read_from_memory(&img, data, len))
         return LEAL_E_FORMAT;
-    }
     img.format = PNG_FORMAT_GRAY;
-    if (img.width == 0 || img.height == 0 || img.width > 16384 || img.height > 16384) {
+    if (!size_ok(img.width, img.height)) {
         png_image_free(&img);
-        free(data);
         return LEAL_E_FORMAT;
     }
     *pixels = malloc(PNG_IMAGE_SIZE(img));
     if (*pixels == NULL) {
         png_image_free(&img);
-        free(data);
         return LEAL_E_NO_MEMORY;
     }
     /* Transparent pixels over white, as a viewer shows them. */
     png_color white = {255, 255, 255};
-    int ok = png_image_finish_read(&img, &white, *pixels, 0, NULL);
-    free(data);
-    if (!ok) {
+    if (!png_image_finish_read(&img, &white, *pixels, 0, NULL)) {
         free(*pixels);
         *pixels = NULL;
         return LEAL_E_FORMAT;
@@ -279,18 +284,71 @@ static leal_err read_gray(const char *path, uint8_t **pixels, unsigned *w, unsig
     return LEAL_OK;
 }
 
-leal_err qr_image_decode_png(const char *path, char *text, size_t cap, size_t *len)
+/* libjpeg reports a fatal error by calling error_exit, which must not return. */
+struct jpeg_fail {
+    struct jpeg_error_mgr mgr;
+    jmp_buf back;
+};
+
+static void jpeg_fail_exit(j_common_ptr c)
 {
-    uint8_t *pixels = NULL;
-    unsigned w, h;
-    leal_err err;
-    if (path == NULL || text == NULL || len == NULL || cap == 0)
-        return LEAL_E_ARG;
-    if ((err = read_gray(path, &pixels, &w, &h)) != LEAL_OK)
+    longjmp(((struct jpeg_fail *)(void *)c->err)->back, 1);
+}
+
+static void jpeg_quiet(j_common_ptr c)
+{
+    (void)c; /* a damaged photo's warnings are not the caller's output */
+}
+
+/* The JPEG's pixels in grey (libjpeg converts colour to luminance). */
+static leal_err gray_jpeg(const uint8_t *data, size_t len, uint8_t **pixels, unsigned *w,
+                          unsigned *h)
+{
+    struct jpeg_decompress_struct ci;
+    struct jpeg_fail fail;
+    uint8_t *volatile out = NULL;
+    volatile leal_err err = LEAL_E_FORMAT;
+    ci.err = jpeg_std_error(&fail.mgr);
+    fail.mgr.error_exit = jpeg_fail_exit;
+    fail.mgr.output_message = jpeg_quiet;
+    if (setjmp(fail.back) == 0) {
+        jpeg_create_decompress(&ci);
+        jpeg_mem_src(&ci, data, (unsigned long)len);
+        if (jpeg_read_header(&ci, TRUE) == JPEG_HEADER_OK &&
+            size_ok(ci.image_width, ci.image_height)) {
+            ci.out_color_space = JCS_GRAYSCALE;
+            jpeg_start_decompress(&ci);
+            out = ci.output_components == 1 ? malloc((size_t)ci.output_width * ci.output_height)
+                                            : NULL;
+            err = out == NULL && ci.output_components == 1 ? LEAL_E_NO_MEMORY : err;
+            while (out != NULL && ci.output_scanline < ci.output_height) {
+                JSAMPROW row = out + (size_t)ci.output_scanline * ci.output_width;
+                if (jpeg_read_scanlines(&ci, &row, 1) != 1)
+                    break;
+            }
+            if (out != NULL && ci.output_scanline == ci.output_height) {
+                *w = ci.output_width;
+                *h = ci.output_height;
+                jpeg_finish_decompress(&ci);
+                err = LEAL_OK;
+            }
+        }
+    }
+    jpeg_destroy_decompress(&ci);
+    if (err != LEAL_OK) {
+        free(out);
         return err;
+    }
+    *pixels = out;
+    return LEAL_OK;
+}
+
+static leal_err scan(const uint8_t *pixels, unsigned w, unsigned h, char *text, size_t cap,
+                     size_t *len)
+{
     zbar_image_scanner_t *s = zbar_image_scanner_create();
     zbar_image_t *img = zbar_image_create();
-    err = LEAL_E_NO_MEMORY;
+    leal_err err = LEAL_E_NO_MEMORY;
     if (s != NULL && img != NULL) {
         zbar_image_scanner_set_config(s, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
         zbar_image_scanner_set_config(s, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
@@ -314,6 +372,40 @@ leal_err qr_image_decode_png(const char *path, char *text, size_t cap, size_t *l
         zbar_image_destroy(img);
     if (s != NULL)
         zbar_image_scanner_destroy(s);
+    return err;
+}
+
+leal_err qr_image_decode_bytes(const uint8_t *data, size_t n, char *text, size_t cap, size_t *len)
+{
+    static const uint8_t png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    static const uint8_t jpeg_magic[3] = {0xFF, 0xD8, 0xFF};
+    uint8_t *pixels = NULL;
+    unsigned w = 0, h = 0;
+    leal_err err;
+    if (data == NULL || text == NULL || len == NULL || cap == 0)
+        return LEAL_E_ARG;
+    if (n >= sizeof png_magic && memcmp(data, png_magic, sizeof png_magic) == 0)
+        err = gray_png(data, n, &pixels, &w, &h);
+    else if (n >= sizeof jpeg_magic && memcmp(data, jpeg_magic, sizeof jpeg_magic) == 0)
+        err = gray_jpeg(data, n, &pixels, &w, &h);
+    else
+        err = LEAL_E_FORMAT;
+    if (err == LEAL_OK)
+        err = scan(pixels, w, h, text, cap, len);
     free(pixels);
+    return err;
+}
+
+leal_err qr_image_decode(const char *path, char *text, size_t cap, size_t *len)
+{
+    uint8_t *data = NULL;
+    size_t n;
+    leal_err err;
+    if (path == NULL || text == NULL || len == NULL || cap == 0)
+        return LEAL_E_ARG;
+    if ((err = file_read(path, IMAGE_FILE_MAX, &data, &n)) != LEAL_OK)
+        return err;
+    err = qr_image_decode_bytes(data, n, text, cap, len);
+    free(data);
     return err;
 }

@@ -7,15 +7,18 @@
  * for a terminal (Unicode half blocks, two module rows a line, white on
  * black set explicitly so the terminal's colours do not invert it). Files
  * are written atomically (host/file.h). Reading: a PNG (any colour type
- * libpng reads) through libzbar, QR symbols only. Hosted.
+ * libpng reads) or a JPEG (libjpeg, baseline or progressive, in grey)
+ * through libzbar, QR symbols only; at most 16384 pixels a side and 40
+ * megapixels. Hosted.
  * Errors: LEAL_E_TOO_LARGE (text over a QR symbol's room), LEAL_E_NO_MEMORY,
- * LEAL_E_FORMAT (not a PNG leal can read), LEAL_E_NOT_FOUND (no QR symbol
+ * LEAL_E_FORMAT (not a PNG or JPEG leal can read), LEAL_E_NOT_FOUND (no QR symbol
  * in the picture), LEAL_E_NO_SPACE (the caller's text buffer), the file's.
  */
 #ifndef LEAL_QR_IMAGE_H
 #define LEAL_QR_IMAGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "keys/base/err.h"
@@ -45,7 +48,11 @@ LEAL_MUST_CHECK leal_err qr_image_write(const char *text, enum qr_image_kind kin
 /* Draws text on f with half blocks (ANSI colours, one line per two rows). */
 LEAL_MUST_CHECK leal_err qr_image_terminal(const char *text, FILE *f, struct qr_image_size *size);
 
-/* The first QR symbol's text in the PNG at path, with a NUL; *len bytes. */
-LEAL_MUST_CHECK leal_err qr_image_decode_png(const char *path, char *text, size_t cap, size_t *len);
+/* The first QR symbol's text in the picture at path (a PNG or a JPEG, told
+ * apart by their first bytes), with a NUL; *len bytes. */
+LEAL_MUST_CHECK leal_err qr_image_decode(const char *path, char *text, size_t cap, size_t *len);
+/* The same from n bytes of a picture in memory (what the fuzz target feeds). */
+LEAL_MUST_CHECK leal_err qr_image_decode_bytes(const uint8_t *data, size_t n, char *text,
+                                               size_t cap, size_t *len);
 
 #endif

@@ -32,6 +32,7 @@ struct opts {
     const char *categories[RULES_MAX_ITEMS];
     int ncategories;
     bool void_last, balance, allow_virtual;
+    const char *qr, *qr_image; /* tap: a QR code instead of a card (terminal_qr_tap.c) */
 };
 
 int term_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -66,5 +67,9 @@ int cmd_journal(const struct opts *o);
 /* `leal-terminal tap` and `leal-terminal run` (terminal_tap.c). */
 int cmd_tap(const struct opts *o);
 int cmd_run(const struct opts *o);
+
+struct terminal_request;
+/* `leal-terminal tap --qr TEXT|- | --qr-image FILE` (terminal_qr_tap.c). */
+int cmd_tap_qr(const struct opts *o, const struct terminal_request *req);
 
 #endif

@@ -57,6 +57,8 @@ static const char usage_text[] =
     "on the card, while run is running) | --balance. The store, its zone and the Classic\n"
     "purse cap are the package's (--store ID only where the package names no store).\n"
     "Readers: pcsc:NAME, nfc:CONNSTRING, sim:CARD.json (--allow-virtual for vpcd's readers).\n"
+    "A QR code instead of a card: tap --qr TEXT (- reads a scanner's line from standard\n"
+    "input) or --qr-image FILE (PNG or JPEG), with --earn, --pay, --stamp or --bono; no reader.\n"
     "\n"
     "Options:\n"
     "  --data DIR             the terminal's folder (default $XDG_DATA_HOME/leal-terminal)\n"
@@ -142,9 +144,10 @@ static int parse_tap_option(int argc, char **argv, int *i, struct opts *o, int *
         const char *name;
         const char **slot;
     } valued[] = {
-        {"--reader", &o->reader},   {"--earn", &o->earn},   {"--pay", &o->pay},
-        {"--redeem", &o->redeem},   {"--stamp", &o->stamp}, {"--bono", &o->bono},
-        {"--timeout", &o->timeout}, {"--store", &o->store},
+        {"--reader", &o->reader},     {"--earn", &o->earn},   {"--pay", &o->pay},
+        {"--redeem", &o->redeem},     {"--stamp", &o->stamp}, {"--bono", &o->bono},
+        {"--timeout", &o->timeout},   {"--store", &o->store}, {"--qr", &o->qr},
+        {"--qr-image", &o->qr_image},
     };
     const char *a = argv[*i];
     for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)

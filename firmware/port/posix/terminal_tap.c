@@ -392,6 +392,8 @@ int cmd_tap(const struct opts *o)
     if ((rc = build_request(o, &req)) != EXIT_DONE ||
         (o->timeout && (rc = parse_u32("--timeout", o->timeout, 0, 3600, &seconds)) != EXIT_DONE))
         return rc;
+    if (o->qr || o->qr_image)
+        return cmd_tap_qr(o, &req);
     if ((rc = tapper_open(o, &tp)) != EXIT_DONE)
         return rc;
     rc = one_tap(o, &tp, &req, seconds * 1000u);

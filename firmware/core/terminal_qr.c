@@ -1,0 +1,290 @@
+/* terminal_qr.c - a QR code taken at an offline terminal (terminal_qr.h). */
+#include "firmware/core/terminal_qr.h"
+
+#include "keys/base/bytes.h"
+#include "keys/base/ct.h"
+
+/* One code's taking. */
+struct qr_tap {
+    struct terminal *t;
+    const struct terminal_request *req;
+    struct terminal_qr_result *out;
+    struct port_time now;
+    struct rules_civil local;
+    uint32_t today; /* the local day */
+    bool parsed;    /* tok holds the code's fields (not yet verified) */
+    struct qr_token tok;
+    struct journal_entry e;
+};
+
+static bool hot_listed(void *ctx, uint64_t virtual_card_id)
+{
+    const struct package_terminal *pk = ctx;
+    bool found = true;
+    uint8_t why;
+    /* A hot list that cannot be read refuses the code rather than take it. */
+    if (package_hot_find(&pk->info, &pk->source, virtual_card_id, &found, &why) != LEAL_OK)
+        return true;
+    return found;
+}
+
+/* The entry's fields every QR entry has; the QR line when the code parsed. */
+static void entry_base(struct qr_tap *q, uint8_t op)
+{
+    struct journal_entry *e = &q->e;
+    leal_memset(e, 0, sizeof *e);
+    e->op = op;
+    e->card_kind = JOURNAL_CARD_QR;
+    e->utc_seconds = q->now.utc_seconds;
+    e->utc_offset_minutes = q->now.utc_offset_minutes;
+    e->package_version = q->t->s.package->info.version;
+    if (!q->parsed)
+        return;
+    e->card_id = q->tok.code.virtual_card_id;
+}
+
+static void qr_line(struct qr_tap *q)
+{
+    struct journal_line *l;
+    if (!q->parsed || q->e.n_lines >= JOURNAL_MAX_LINES)
+        return;
+    l = &q->e.lines[q->e.n_lines++];
+    leal_memset(l, 0, sizeof *l);
+    l->source = JOURNAL_LINE_QR;
+    if (q->tok.kind == QR_KIND_SPEND) {
+        l->rule_index = JOURNAL_QR_SPEND;
+        l->id = q->tok.counter;
+        l->points = (int64_t)q->tok.time_step;
+    } else {
+        l->rule_index = JOURNAL_QR_STATIC;
+    }
+}
+
+static leal_err append(struct qr_tap *q)
+{
+    leal_err err;
+    qr_line(q);
+    if ((err = journal_append(q->t->s.journal, &q->e)) != LEAL_OK)
+        return err;
+    q->out->entry.epoch = q->e.epoch;
+    q->out->entry.seq = q->e.seq;
+    return LEAL_OK;
+}
+
+static leal_err refuse(struct qr_tap *q, leal_err reason)
+{
+    entry_base(q, JOURNAL_OP_REFUSAL);
+    q->e.reason = (uint16_t)reason;
+    q->e.item = q->req->op;
+    q->e.amount_cents = (uint32_t)q->req->amount_cents;
+    q->e.purse_cents = (uint32_t)q->req->pay_cents;
+    q->out->outcome = TERMINAL_REFUSED;
+    q->out->reason = (uint16_t)reason;
+    q->out->points = 0;
+    q->out->n_lines = 0;
+    q->out->quantity = 0;
+    return append(q);
+}
+
+/* What this terminal's journal holds of the phone: the newest counter it
+ * took from it and what it paid with it on the local day today. */
+static leal_err journal_memory(struct qr_tap *q, bool *seen, uint32_t *newest,
+                               uint32_t *spent_today)
+{
+    const struct journal *j = q->t->s.journal;
+    struct journal_iter it;
+    struct journal_entry e;
+    bool done = false;
+    leal_err err;
+    *seen = false;
+    *newest = 0;
+    *spent_today = 0;
+    journal_iter_begin(j, &it, false);
+    for (;;) {
+        if ((err = journal_iter_next(j, &it, &e, NULL, NULL, &done)) != LEAL_OK)
+            return err;
+        if (done)
+            return LEAL_OK;
+        if (e.card_kind != JOURNAL_CARD_QR || e.op == JOURNAL_OP_REFUSAL || e.n_lines == 0 ||
+            e.card_id != q->tok.code.virtual_card_id ||
+            e.lines[e.n_lines - 1].rule_index != JOURNAL_QR_SPEND)
+            continue;
+        if (!*seen || e.lines[e.n_lines - 1].id > *newest)
+            *newest = e.lines[e.n_lines - 1].id;
+        *seen = true;
+        int64_t local = (int64_t)e.utc_seconds + (int64_t)e.utc_offset_minutes * 60;
+        if (local >= 0 && (uint64_t)local / QR_SECONDS_PER_DAY == q->today)
+            *spent_today += e.purse_cents;
+    }
+}
+
+/* The engine's earn on a sale, from an account the terminal cannot see: a
+ * state of this period (no welcome: the account had its first sale where
+ * it was made), tier 0, no points of any rule today. */
+static leal_err plan_earn(struct qr_tap *q)
+{
+    const struct rules_program *pr = &q->t->s.package->rules.program;
+    struct rules_card rc;
+    struct rules_sale sale;
+    struct rules_result res;
+    leal_err err;
+    leal_memset(&rc, 0, sizeof rc);
+    rc.state.period = rules_period(&q->local);
+    leal_memset(&sale, 0, sizeof sale);
+    sale.amount_cents = q->req->amount_cents;
+    sale.store_id = q->t->s.cfg.store_id;
+    sale.local = q->local;
+    sale.n_items = q->req->n_items;
+    leal_memcpy(sale.items, q->req->items, sizeof sale.items);
+    if ((err = rules_earn(pr, &rc, &sale, &res)) != LEAL_OK)
+        return err;
+    q->e.amount_cents = (uint32_t)q->req->amount_cents;
+    q->e.points = res.points;
+    q->e.n_lines = res.n_lines;
+    for (uint8_t i = 0; i < res.n_lines; i++) {
+        q->e.lines[i].source = res.lines[i].source;
+        q->e.lines[i].rule_index = res.lines[i].rule_index;
+        q->e.lines[i].id = res.lines[i].id;
+        q->e.lines[i].points = res.lines[i].points;
+        q->out->lines[i] = res.lines[i];
+    }
+    q->out->n_lines = res.n_lines;
+    q->out->points = res.points;
+    /* The stamps the sale gives; any reward for them is the host's to grant
+     * from the account's count (JOURNAL.md "QR entries"). */
+    for (unsigned i = 0; i < RULES_STAMP_CARDS; i++)
+        q->e.quantity = (int16_t)(q->e.quantity + res.earned.stamps[i]);
+    q->out->quantity = q->e.quantity;
+    return LEAL_OK;
+}
+
+static bool spends(uint8_t op)
+{
+    return op == TERMINAL_PAY || op == TERMINAL_PAY_EARN || op == TERMINAL_BONO;
+}
+
+/* After the code verified: the operation's own checks, then its entry. */
+static leal_err take(struct qr_tap *q)
+{
+    const struct package_terminal *pk = q->t->s.package;
+    const struct terminal_request *req = q->req;
+    struct terminal_qr_result *out = q->out;
+    uint32_t newest = 0, spent = 0;
+    bool seen = false;
+    leal_err err;
+    static const uint8_t ops[] = {0, JOURNAL_OP_EARN,  JOURNAL_OP_PAY, JOURNAL_OP_PAY_EARN,
+                                  0, JOURNAL_OP_STAMP, JOURNAL_OP_BONO};
+
+    if (q->now.utc_seconds >= pk->info.valid_until)
+        return refuse(q, LEAL_E_PACKAGE_EXPIRED);
+    if (q->tok.kind == QR_KIND_STATIC && spends(req->op))
+        return refuse(q, LEAL_E_QR_STATIC_SPEND);
+    if (q->tok.kind == QR_KIND_SPEND) {
+        if ((err = journal_memory(q, &seen, &newest, &spent)) != LEAL_OK)
+            return err;
+        if (seen && q->tok.counter <= newest)
+            return refuse(q, LEAL_E_QR_REPLAYED);
+    }
+    if (req->op == TERMINAL_PAY || req->op == TERMINAL_PAY_EARN) {
+        if ((err = qr_spend_allowed(&q->tok, (uint32_t)req->pay_cents, spent)) != LEAL_OK)
+            return refuse(q, err);
+        out->pay_cents = req->pay_cents;
+        out->spent_today_cents = spent + (uint32_t)req->pay_cents;
+    }
+    if (req->op == TERMINAL_STAMP && req->item >= pk->rules.program.n_stamps)
+        return refuse(q, LEAL_E_TERMINAL_STAMP_CARD);
+    if (req->op == TERMINAL_BONO && req->item == 0)
+        return refuse(q, LEAL_E_TERMINAL_NO_BONO);
+
+    entry_base(q, ops[req->op]);
+    q->e.purse_cents = (uint32_t)out->pay_cents;
+    if ((req->op == TERMINAL_EARN || req->op == TERMINAL_PAY_EARN) &&
+        (err = plan_earn(q)) != LEAL_OK)
+        return err;
+    if (req->op == TERMINAL_STAMP || req->op == TERMINAL_BONO) {
+        q->e.item = req->item;
+        q->e.quantity = 1;
+        out->item = req->item;
+        out->quantity = 1;
+    }
+    if ((err = append(q)) != LEAL_OK)
+        return err;
+    out->outcome = TERMINAL_DONE;
+    out->amount_cents = q->e.amount_cents;
+    return LEAL_OK;
+}
+
+static bool op_taken(const struct terminal_request *req)
+{
+    switch (req->op) {
+    case TERMINAL_EARN:
+    case TERMINAL_STAMP:
+    case TERMINAL_BONO:
+        return true;
+    case TERMINAL_PAY:
+    case TERMINAL_PAY_EARN:
+        return req->pay_cents > 0 && req->pay_cents <= INT32_MAX;
+    default:
+        return false;
+    }
+}
+
+leal_err terminal_qr_tap(struct terminal *t, const struct terminal_qr_keys *keys, const char *text,
+                         size_t len, const struct terminal_request *req,
+                         struct terminal_qr_result *out)
+{
+    uint8_t tok[QR_TOKEN_MAX];
+    size_t tok_len = 0;
+    struct qr_expect ex;
+    struct qr_token verified;
+    struct qr_tap q;
+    leal_err err, verdict;
+    if (t == NULL || keys == NULL || text == NULL || req == NULL || out == NULL || !op_taken(req) ||
+        req->amount_cents < 0 || req->amount_cents > RULES_MAX_SALE_CENTS ||
+        req->n_items > RULES_MAX_ITEMS)
+        return LEAL_E_ARG;
+    if (!t->open)
+        return LEAL_E_STATE;
+    leal_memset(out, 0, sizeof *out);
+    leal_memset(&q, 0, sizeof q);
+    q.t = t;
+    q.req = req;
+    q.out = out;
+    out->op = req->op;
+    if ((err = t->s.port->now(t->s.port->ctx, &q.now)) != LEAL_OK ||
+        (err = terminal_local_time(&q.now, &q.local, &q.today)) != LEAL_OK)
+        return err;
+    /* The fields as written, before any check: a refusal names the code it
+     * was shown (evidence; nothing of it is trusted). */
+    q.parsed = qr_text_decode(text, len, tok, sizeof tok, &tok_len) == LEAL_OK &&
+               qr_token_parse(tok, tok_len, &q.tok) == LEAL_OK;
+    leal_memset(&ex, 0, sizeof ex);
+    ex.program_id = t->who.program_id;
+    ex.now = q.now.utc_seconds;
+    ex.keys = keys->keys;
+    ex.key_count = keys->count;
+    ex.revoked = hot_listed;
+    ex.revoked_ctx = (void *)(uintptr_t)t->s.package;
+    verdict = qr_verify_text(t->s.cp, text, len, &ex, &verified);
+    if (verdict == LEAL_OK) {
+        q.tok = verified;
+        q.parsed = true;
+        out->kind = (uint8_t)q.tok.kind;
+        out->account_id = q.tok.code.account_id;
+        out->virtual_card_id = q.tok.code.virtual_card_id;
+        out->time_step = q.tok.time_step;
+        out->counter = q.tok.counter;
+        err = take(&q);
+    } else if (verdict >= LEAL_E_QR_MALFORMED && verdict <= LEAL_E_QR_REPLAY_FULL) {
+        if (q.parsed) {
+            out->kind = (uint8_t)q.tok.kind;
+            out->account_id = q.tok.code.account_id;
+            out->virtual_card_id = q.tok.code.virtual_card_id;
+        }
+        err = refuse(&q, verdict);
+    } else {
+        err = verdict;
+    }
+    leal_wipe(&q, sizeof q);
+    return err;
+}
