@@ -148,5 +148,19 @@ step "Ana's account now holds the kiosk's points and payment too" \
 step "The acknowledgment of what the host took" "$LEAL" sync ack --terminal 1 -o "$D/kiosk1.ack"
 step "The kiosk applies it: those entries may go (the ack is journaled, for the next export)" \
     "$TERMINAL" journal ack "$D/kiosk1.ack" --data "$D/kiosk1"
+# Luis has no card: his printed code earns at the kiosk, his phone's code pays (the host
+# posts both to his account at the next sync; a phone's code is good once per terminal).
+"$LEAL" ledger post --account "$LUIS" --asset EUR --amount 10,00 --counter cash \
+    --reason "Luis pays 10,00 into his account at the desk" --operator Marta >/dev/null
+step "Luis shows a photo of his printed QR code at the kiosk: the sale's points go to his account" \
+    env TZ=Europe/Madrid "$TERMINAL" tap --qr-image "$D/luis-qr.png" --earn 8,00 --data "$D/kiosk1"
+PHONE_CODE=$("$LEAL" qr device code --key "$D/luis-phone.key" --cert "$D/luis-phone.cert")
+step "His phone's code of this step pays 4,50, within its caps, offline" \
+    env TZ=Europe/Madrid "$TERMINAL" tap --qr "$PHONE_CODE" --pay 4,50 --data "$D/kiosk1"
+"$TERMINAL" journal export -o "$D/kiosk1-qr.journal" --data "$D/kiosk1" >/dev/null
+step "The host takes them, each once, onto Luis's account" \
+    "$LEAL" sync import "$D/kiosk1-qr.journal"
+step "Luis's account: the kiosk's points and payment, by his codes' virtual cards" \
+    "$LEAL" account show "$LUIS"
 echo
 echo "demo finished"

@@ -194,8 +194,8 @@ static int qr_decode(const char *image, bool json)
                          image);
     if (err == LEAL_E_FORMAT)
         return cli_error(err, CLI_EXIT_USAGE,
-                         "%s: not a PNG picture leal can read; save "
-                         "the screenshot or photo as PNG",
+                         "%s: not a PNG or JPEG picture leal can read; save "
+                         "the screenshot or photo as PNG or JPEG",
                          image);
     if (err != LEAL_OK)
         return cli_fail(err, "reading %s", image);

@@ -246,16 +246,14 @@ leal_err qr_image_terminal(const char *text, FILE *f, struct qr_image_size *size
 /* A picture of a code is never this large; the caps keep a hostile file small. */
 #define IMAGE_FILE_MAX (64u << 20)
 #define IMAGE_SIDE_MAX 16384u
-#define IMAGE_PIXELS_MAX (40u << 20) /* a 40-megapixel photo */
 
-static bool size_ok(unsigned long w, unsigned long h)
+static bool size_ok(unsigned long w, unsigned long h, unsigned long max_pixels)
 {
-    return w > 0 && h > 0 && w <= IMAGE_SIDE_MAX && h <= IMAGE_SIDE_MAX &&
-           w * h <= IMAGE_PIXELS_MAX;
+    return w > 0 && h > 0 && w <= IMAGE_SIDE_MAX && h <= IMAGE_SIDE_MAX && w * h <= max_pixels;
 }
 
-static leal_err gray_png(const uint8_t *data, size_t len, uint8_t **pixels, unsigned *w,
-                         unsigned *h)
+static leal_err gray_png(const uint8_t *data, size_t len, unsigned long max_pixels,
+                         uint8_t **pixels, unsigned *w, unsigned *h)
 {
     png_image img;
     memset(&img, 0, sizeof img);
@@ -263,7 +261,7 @@ static leal_err gray_png(const uint8_t *data, size_t len, uint8_t **pixels, unsi
     if (!png_image_begin_read_from_memory(&img, data, len))
         return LEAL_E_FORMAT;
     img.format = PNG_FORMAT_GRAY;
-    if (!size_ok(img.width, img.height)) {
+    if (!size_ok(img.width, img.height, max_pixels)) {
         png_image_free(&img);
         return LEAL_E_FORMAT;
     }
@@ -301,8 +299,8 @@ static void jpeg_quiet(j_common_ptr c)
 }
 
 /* The JPEG's pixels in grey (libjpeg converts colour to luminance). */
-static leal_err gray_jpeg(const uint8_t *data, size_t len, uint8_t **pixels, unsigned *w,
-                          unsigned *h)
+static leal_err gray_jpeg(const uint8_t *data, size_t len, unsigned long max_pixels,
+                          uint8_t **pixels, unsigned *w, unsigned *h)
 {
     struct jpeg_decompress_struct ci;
     struct jpeg_fail fail;
@@ -315,7 +313,7 @@ static leal_err gray_jpeg(const uint8_t *data, size_t len, uint8_t **pixels, uns
         jpeg_create_decompress(&ci);
         jpeg_mem_src(&ci, data, (unsigned long)len);
         if (jpeg_read_header(&ci, TRUE) == JPEG_HEADER_OK &&
-            size_ok(ci.image_width, ci.image_height)) {
+            size_ok(ci.image_width, ci.image_height, max_pixels)) {
             ci.out_color_space = JCS_GRAYSCALE;
             jpeg_start_decompress(&ci);
             out = ci.output_components == 1 ? malloc((size_t)ci.output_width * ci.output_height)
@@ -375,7 +373,8 @@ static leal_err scan(const uint8_t *pixels, unsigned w, unsigned h, char *text, 
     return err;
 }
 
-leal_err qr_image_decode_bytes(const uint8_t *data, size_t n, char *text, size_t cap, size_t *len)
+leal_err qr_image_decode_bytes(const uint8_t *data, size_t n, unsigned long max_pixels, char *text,
+                               size_t cap, size_t *len)
 {
     static const uint8_t png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     static const uint8_t jpeg_magic[3] = {0xFF, 0xD8, 0xFF};
@@ -385,9 +384,9 @@ leal_err qr_image_decode_bytes(const uint8_t *data, size_t n, char *text, size_t
     if (data == NULL || text == NULL || len == NULL || cap == 0)
         return LEAL_E_ARG;
     if (n >= sizeof png_magic && memcmp(data, png_magic, sizeof png_magic) == 0)
-        err = gray_png(data, n, &pixels, &w, &h);
+        err = gray_png(data, n, max_pixels, &pixels, &w, &h);
     else if (n >= sizeof jpeg_magic && memcmp(data, jpeg_magic, sizeof jpeg_magic) == 0)
-        err = gray_jpeg(data, n, &pixels, &w, &h);
+        err = gray_jpeg(data, n, max_pixels, &pixels, &w, &h);
     else
         err = LEAL_E_FORMAT;
     if (err == LEAL_OK)
@@ -405,7 +404,7 @@ leal_err qr_image_decode(const char *path, char *text, size_t cap, size_t *len)
         return LEAL_E_ARG;
     if ((err = file_read(path, IMAGE_FILE_MAX, &data, &n)) != LEAL_OK)
         return err;
-    err = qr_image_decode_bytes(data, n, text, cap, len);
+    err = qr_image_decode_bytes(data, n, QR_IMAGE_PIXELS_MAX, text, cap, len);
     free(data);
     return err;
 }

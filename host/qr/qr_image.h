@@ -36,7 +36,8 @@ struct qr_image_size {
 
 #define QR_IMAGE_QUIET 4 /* modules of light margin on each side */
 #define QR_IMAGE_PNG_SCALE 8
-#define QR_IMAGE_PDF_POINTS 4 /* 1.41 mm a module: 69 mm for a static code */
+#define QR_IMAGE_PIXELS_MAX (40ul << 20) /* a picture read: a 40-megapixel photo at most */
+#define QR_IMAGE_PDF_POINTS 4            /* 1.41 mm a module: 69 mm for a static code */
 
 /* The kind a file name asks for (".png", ".svg", ".pdf", any case); 0 if none. */
 enum qr_image_kind qr_image_kind_of(const char *path);
@@ -51,8 +52,11 @@ LEAL_MUST_CHECK leal_err qr_image_terminal(const char *text, FILE *f, struct qr_
 /* The first QR symbol's text in the picture at path (a PNG or a JPEG, told
  * apart by their first bytes), with a NUL; *len bytes. */
 LEAL_MUST_CHECK leal_err qr_image_decode(const char *path, char *text, size_t cap, size_t *len);
-/* The same from n bytes of a picture in memory (what the fuzz target feeds). */
-LEAL_MUST_CHECK leal_err qr_image_decode_bytes(const uint8_t *data, size_t n, char *text,
-                                               size_t cap, size_t *len);
+/* The same from n bytes of a picture in memory, of at most max_pixels
+ * (qr_image_decode: QR_IMAGE_PIXELS_MAX; the fuzz target asks less, so that
+ * a made-up header costs it no 40 MB scan). */
+LEAL_MUST_CHECK leal_err qr_image_decode_bytes(const uint8_t *data, size_t n,
+                                               unsigned long max_pixels, char *text, size_t cap,
+                                               size_t *len);
 
 #endif

@@ -58,7 +58,7 @@ def entry(key, x, pos, term, epoch, seq, prev):
     need(len(x) - 16 - pos >= 4, "truncated entry")
     ver, op, kind, n = x[pos:pos + 4]
     need(ver == 1, "entry format version %d" % ver)
-    need(op in OPS and kind <= 2 and n <= 19, "entry fields out of range")
+    need(op in OPS and kind <= 3 and n <= 20, "entry fields out of range")
     size = 112 + 14 * n + 16
     need(pos + size <= len(x) - 16, "truncated entry")
     e = x[pos:pos + size]
@@ -72,9 +72,24 @@ def entry(key, x, pos, term, epoch, seq, prev):
     need(prev is None or e[96:112] == prev, "chain broken at seq %d" % sq)
     need((op == 0x10) == (sq == 1), "EPOCH entry not at sequence 1")
     lines = [struct.unpack(">BBIq", e[112 + 14 * i:126 + 14 * i]) for i in range(n)]
-    need(all(1 <= l[0] <= 4 for l in lines), "line source out of range")
-    if n:
-        need(op in (1, 3), "lines on a %s" % OPS[op])
+    engine = [l for l in lines if 1 <= l[0] <= 4]
+    last = lines[-1] if lines else None
+    # After the engine's lines: at most one host line (0x10) or QR line (0x11), the last.
+    need(len(engine) >= n - 1 and all(1 <= l[0] <= 4 for l in lines[:-1]),
+         "line source out of range")
+    need(not engine or op in (1, 3), "engine lines on a %s" % OPS[op])
+    if last is not None and last[0] == 0x10:
+        need(kind in (1, 2) and op in (1, 2, 3, 4, 5) and last[1] == 0 and last[2] != 0,
+             "host line out of place")
+    elif last is not None and last[0] == 0x11:
+        need(kind == 3 and (last[1] == 2 or last[2:] == (0, 0)) and last[1] in (1, 2)
+             and 0 <= last[3] < 1 << 32, "QR line out of place")
+    else:
+        need(last is None or 1 <= last[0] <= 4, "line source out of range")
+    if kind == 3:  # a QR code (JOURNAL.md "QR entries")
+        need(op in (1, 2, 3, 5, 6, 9) and cb == 0 and ca == 0, "QR entry fields out of range")
+        need(op == 9 or (card != 0 and last is not None and last[0] == 0x11),
+             "QR operation without its code")
     desc = ("seq %d %s kind %d time %d%+d card %x counter %d->%d package %d ref %d/%d item %d "
             "amount %d purse %d points %d qty %d bono %d after %d/%d/%d stamps %s reason %d lines %s"
             % (sq, OPS[op], kind, utc, off, card, cb, ca, pkg, rep, rsq, item, amount, purse, points,

@@ -34,6 +34,20 @@ run_capture zbarimg --raw -q "$T/code.png"
 check_eq "zbarimg reads leal's PNG to the exact text" "$TEXT" "$OUT"
 run_capture "$LEAL" qr decode "$T/code.png"
 check_eq "leal qr decode reads the PNG to the exact text" "0 $TEXT" "$RC $OUT"
+# A JPEG, as a phone's camera saves it (python3-pil, quality 70, in colour), and a cut one.
+$PY -c 'import sys
+from PIL import Image
+Image.open(sys.argv[1]).convert("RGB").save(sys.argv[2], format="JPEG", quality=70)' \
+    "$T/code.png" "$T/code.jpg"
+run_capture "$LEAL" qr decode "$T/code.jpg"
+check_eq "leal qr decode reads a JPEG of it (libjpeg) to the exact text" "0 $TEXT" "$RC $OUT"
+head -c 300 "$T/code.jpg" >"$T/cut.jpg"
+run_capture "$LEAL" qr decode "$T/cut.jpg"
+check_eq "a JPEG cut inside its header: exit 2, one line" "2 1" "$RC $(printf '%s\n' "$ERR" | wc -l)"
+head -c $(($(stat -c %s "$T/code.jpg") / 2)) "$T/code.jpg" >"$T/half.jpg"
+run_capture "$LEAL" qr decode "$T/half.jpg"
+check_eq "a JPEG cut in half (the rest grey): exit 1, no code found" "1 1" \
+    "$RC $(printf '%s\n' "$ERR" | grep -c 'no QR code found')"
 
 run_capture "$LEAL" qr issue --account "$ACCT" -o "$T/code.svg" --json
 check_eq "qr issue -o code.svg exits 0" 0 "$RC"
@@ -136,7 +150,9 @@ check_eq "the refused issues recorded no card: 4 virtual cards" 4 \
     "$(q "select count(*) from card where tech = 'virtual-qr'")"
 printf 'not a picture' >"$T/bad.png"
 run_capture "$LEAL" qr decode "$T/bad.png"
-check_eq "decode of a file that is no PNG: exit 2" 2 "$RC"
+check_eq "decode of a file that is no PNG or JPEG: exit 2, saying so" \
+    "2 leal: $T/bad.png: not a PNG or JPEG picture leal can read; save the screenshot or photo as PNG or JPEG" \
+    "$RC $ERR"
 rsvg-convert --width 100 --height 100 --background-color white -o "$T/blank.png" \
     <(printf '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
 run_capture "$LEAL" qr decode "$T/blank.png"

@@ -161,6 +161,14 @@ check_eq "ledger verify: exit 0" 0 "$RC"
 
 # The next package hot-lists the phone: terminal 1 refuses its fresh codes.
 "$LEAL" sync ack --terminal 1 -o "$T/a1" >/dev/null
+KEYS=$(PASS=$LEAL_PASSPHRASE $PY tests/integration/keystore_decode.py "$XDG_DATA_HOME/leal/keystore")
+hexof() { od -An -tx1 -v "$1" | tr -d ' \n'; }
+run_capture $PY tests/integration/journal_decode.py "$(sed -n 's/^key journal 1 //p' <<<"$KEYS")" \
+    "$(sed -n 's/^issuer_id //p' <<<"$KEYS")" 7 1 "$(hexof "$T/e1")" "$(hexof "$T/a1")"
+check_eq "the independent reader of JOURNAL.md verifies terminal 1's export and the ack" \
+    "0|export ok|ack ok" "$RC|$(grep -x 'export ok' <<<"$OUT")|$(tail -1 <<<"$OUT")"
+check_match "... and reads the pay + earn as a QR entry: card kind 3, the phone's card, counters 0, the QR line last" \
+    "seq 9 pay\+earn kind 3 time [0-9+-]+ card $(printf %x "$PHONE") counter 0->0 .* purse 1200 points 12 .*lines 1:0:0:12,17:2:1:[0-9]+$" "$OUT"
 "$LT" journal ack "$T/a1" --data "$T/d1" >/dev/null
 "$LEAL" terminal package --terminal 1 -o "$T/p1b.lpkg" >/dev/null
 "$LT" load "$T/p1b.lpkg" --data "$T/d1" >/dev/null
