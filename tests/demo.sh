@@ -160,7 +160,6 @@ step "His phone's code of this step pays 4,50, within its caps, offline" \
 "$TERMINAL" journal export -o "$D/kiosk1-qr.journal" --data "$D/kiosk1" >/dev/null
 step "The host takes them, each once, onto Luis's account" \
     "$LEAL" sync import "$D/kiosk1-qr.journal"
-step "Luis's account: the kiosk's points and payment, by his codes' virtual cards" \
-    "$LEAL" account show "$LUIS"
+step "Luis's account: the kiosk's points and payment" "$LEAL" account history "$LUIS"
 echo
 echo "demo finished"

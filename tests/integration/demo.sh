@@ -9,11 +9,13 @@ check_match "the demo's phone code verifies as a spending code with its caps" \
     "^verified: spending code, program 1, account [0-9]+, virtual card [0-9]{12}, qr key version 1, caps 20.00 a payment and 50.00 a day, time step [0-9]+, counter 1$" "$OUT"
 check_eq "the demo reaches its end" "demo finished" "$(printf '%s\n' "$OUT" | tail -1)"
 check_match "the demo's kiosk takes Luis's printed code from a photo: +8 to his account" \
-    "^QR static [0-9]{12} earn: \+8 points to the account$" "$OUT"
+    "^QR static [0-9]{12} earn: \+(8|16) points to the account$" "$OUT"
 check_match "the demo's kiosk takes his phone's code for 4,50" \
     "^QR spending [0-9]{12} pay: paid 4.50 \(4.50 today with this phone here\)$" "$OUT"
 check_match "the demo's host posts both (the ack's entry recorded)" \
     "^/tmp/leal-demo-[A-Za-z0-9]+/kiosk1-qr.journal: terminal 1, epoch [0-9]+, sequences 4 to 6: 3 taken \(2 posted, 1 recorded without movement, 0 held, 0 undone by a settle\), 0 already there$" "$OUT"
+check_match "the demo's Luis: +8 points from the kiosk (16 on a Tuesday afternoon)" "  earn +PTS +(8|16) +terminal earn$" "$OUT"
+check_match "the demo's Luis: 4.50 paid at the kiosk" "  spend +EUR +-4.50 +terminal purse payment$" "$OUT"
 check_match "the demo's card and ledger agree" "ledger       agrees" "$OUT"
 check_match "the demo's Tuesday sale: the rule doubles the base 12" "^  rule    1 +\+12  Martes doble$" "$OUT"
 check_match "the demo's sale earns 24 points on 12,40" "^points \+24, balance 99$" "$OUT"

@@ -164,7 +164,7 @@ check_eq "ledger verify: exit 0" 0 "$RC"
 KEYS=$(PASS=$LEAL_PASSPHRASE $PY tests/integration/keystore_decode.py "$XDG_DATA_HOME/leal/keystore")
 hexof() { od -An -tx1 -v "$1" | tr -d ' \n'; }
 run_capture $PY tests/integration/journal_decode.py "$(sed -n 's/^key journal 1 //p' <<<"$KEYS")" \
-    "$(sed -n 's/^issuer_id //p' <<<"$KEYS")" 7 1 "$(hexof "$T/e1")" "$(hexof "$T/a1")"
+    "0x$(sed -n 's/^issuer_id //p' <<<"$KEYS")" 7 1 "$(hexof "$T/e1")" "$(hexof "$T/a1")"
 check_eq "the independent reader of JOURNAL.md verifies terminal 1's export and the ack" \
     "0|export ok|ack ok" "$RC|$(grep -x 'export ok' <<<"$OUT")|$(tail -1 <<<"$OUT")"
 check_match "... and reads the pay + earn as a QR entry: card kind 3, the phone's card, counters 0, the QR line last" \
