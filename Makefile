@@ -1,6 +1,7 @@
 # leal - one Makefile for everything (GNU make). See README.md.
 #
-#   make deps     install the Debian 12 packages leal needs (root; a no-op when present)
+#   make deps     install the Debian 12 packages leal needs (root; a no-op when present) and
+#                 tests/web's pinned playwright-core (npm ci; no browser download)
 #   make          build bin/leal, bin/leal-cardsim and bin/leal-terminal (release flags)
 #                 into build/release/
 #   make test     deps, lint, then every unit, fuzz-replay and integration test under
@@ -24,7 +25,7 @@ DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev clang-format
 	libssl-dev openssl libsqlite3-dev sqlite3 libpcsclite-dev pcscd pcsc-tools vsmartcard-vpcd \
 	libnfc-dev libnfc-bin libnfc-examples libfreefare-dev libfreefare-bin libqrencode-dev \
 	libpng-dev libjpeg62-turbo-dev libjansson-dev zbar-tools libzbar-dev librsvg2-bin poppler-utils libcmocka-dev python3 python3-cryptography python3-pil util-linux procps man-db groff-base \
-	libmicrohttpd-dev libargon2-dev curl libxlsxwriter-dev python3-openpyxl
+	libmicrohttpd-dev libargon2-dev curl libxlsxwriter-dev python3-openpyxl chromium nodejs
 
 PKGS := libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libjpeg libmicrohttpd libargon2 xlsxwriter
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -153,6 +154,7 @@ $(O)/obj/tests/fuzz/replay.o: tests/fuzz/replay.c
 
 deps:
 	@tests/lib/deps.sh $(DEB_PACKAGES)
+	@tests/web/install.sh
 
 test-build: $(PROGRAMS) $(UNIT_BINS) $(REPLAY_BINS) $(INTEROP_BINS)
 

@@ -26,9 +26,10 @@ async function api(method, path, body) {
   }
   const res = await fetch(path, opts);
   const data = await res.json().catch(() => ({}));
-  if (res.status === 401 && path !== '/api/session') {
+  if (res.status === 401 && state.user && path !== '/api/session') {
+    // The session ended under us (signed out elsewhere, disabled): back to sign-in.
     state.user = null;
-    route();
+    setTimeout(route, 0);
   }
   if (!res.ok) throw new Error((data.error && data.error.message) || res.statusText);
   return data;

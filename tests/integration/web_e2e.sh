@@ -1,0 +1,50 @@
+#!/bin/bash
+# web_e2e.sh - the back office end to end in Debian's headless chromium
+# (tests/web/e2e.js, playwright-core from tests/web/package.json, installed
+# by make deps with npm ci; no browser download) against a real `leal serve`:
+# sign-in, a customer with markup in the name shown as text, accent-blind
+# search, an edit in the audit log, staff refused another store's customer
+# and the audit log. Screenshots of each page go to build/screenshots/.
+set -u
+cd "$(dirname "$0")/../.."
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-e2e-XXXXXX)
+PID=
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+DB=$T/ledger.db
+SHOTS=build/screenshots
+mkdir -p "$SHOTS"
+rm -f "$SHOTS"/*.png
+
+check_eq "playwright-core is installed as pinned (make deps: npm ci in tests/web)" \
+    "$(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' tests/web/package.json)" \
+    "$(node -p 'require("./tests/web/node_modules/playwright-core/package.json").version' 2>&1)"
+
+"$LEAL" ledger init --db "$DB" >/dev/null
+"$LEAL" program create --db "$DB" --code a --name "Shop A" >/dev/null
+"$LEAL" program create --db "$DB" --code b --name "Shop B" >/dev/null
+"$LEAL" store add --db "$DB" --program 1 --code a1 --name "A one" --tz Europe/Madrid >/dev/null
+"$LEAL" customer add --db "$DB" --program 2 --name Berta --surname Other >/dev/null
+BERTA=$(sqlite3 "$DB" "select customer_id from customer_pii where name = 'Berta'")
+printf 'staff password 1\n' >"$T/pw-staff"
+printf 'admin password 1\n' >"$T/pw-admin"
+"$LEAL" user add sam --role staff --store 1 --password-file "$T/pw-staff" --db "$DB" >/dev/null
+"$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw-admin" \
+    >"$T/serve.out" 2>"$T/serve.err" &
+PID=$!
+for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+URL=$(sed -n 's/^listening on //p' "$T/serve.out")
+
+timeout 120 node tests/web/e2e.js "$URL" "$SHOTS" "$BERTA" >"$T/e2e.out" 2>"$T/e2e.err"
+RC=$?
+while IFS=$'\t' read -r name expected actual; do
+    check_eq "${name#CHECK }" "$expected" "$actual"
+done < <(grep '^CHECK ' "$T/e2e.out")
+check_eq "the browser run exits 0 with 17 checks and nothing on stderr" "0 17 " \
+    "$RC $(grep -c '^CHECK ' "$T/e2e.out") $(cat "$T/e2e.err")"
+check_eq "a screenshot of each page" "audit.png customer.png customers.png sign-in.png staff-refused.png" \
+    "$(cd "$SHOTS" && ls *.png | tr '\n' ' ' | sed 's/ $//')"
+check_match "each a PNG of the page" "PNG image data, 1280 x [0-9]+" "$(file "$SHOTS/customers.png")"
+finish

@@ -1,0 +1,122 @@
+// e2e.js URL SHOTS - the back office in Debian's headless chromium, driven by
+// playwright-core (pinned in tests/web/package.json; no browser is
+// downloaded: executablePath /usr/bin/chromium). Run by
+// tests/integration/web_e2e.sh, which starts `leal serve` on a ledger it made
+// (users ana/admin and sam/staff of program 1; Berta, a customer of program
+// 2) and reads this script's lines: "CHECK name<TAB>expected<TAB>actual".
+// Screenshots of each page go to SHOTS.
+'use strict';
+const { chromium } = require('playwright-core');
+
+const [url, shots, berta] = process.argv.slice(2);
+const check = (name, expected, actual) =>
+  console.log(['CHECK ' + name, String(expected), String(actual)].join('\t'));
+
+async function signIn(page, name, password) {
+  await page.goto(url + '/');
+  await page.fill('#sign-in-form input[name=name]', name);
+  await page.fill('#sign-in-form input[name=password]', password);
+  await page.click('#sign-in-form button[type=submit]');
+  await page.waitForSelector('#page-customers:not([hidden])');
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  try {
+    const admin = await (await browser.newContext()).newPage();
+    await admin.goto(url + '/');
+    await admin.waitForSelector('#page-sign-in:not([hidden])');
+    await admin.screenshot({ path: shots + '/sign-in.png', fullPage: true });
+
+    await admin.fill('#sign-in-form input[name=name]', 'ana');
+    await admin.fill('#sign-in-form input[name=password]', 'wrong password');
+    await admin.click('#sign-in-form button[type=submit]');
+    await admin.waitForSelector('#message:not([hidden])');
+    check('a wrong password is said so on the page', 'wrong user name or password (or the user is disabled)',
+      await admin.textContent('#message'));
+
+    await signIn(admin, 'ana', 'admin password 1');
+    check('the admin is signed in', 'ana (admin)', await admin.textContent('#who'));
+    const cookies = await admin.context().cookies();
+    const c = cookies.find((k) => k.name === 'leal_session');
+    check('the session cookie as the browser keeps it', 'true Strict false',
+      c && [c.httpOnly, c.sameSite, c.secure].join(' '));
+    check('the page script cannot read it', '', await admin.evaluate(() => document.cookie));
+
+    // A customer whose name is markup: shown as text, never run.
+    const evil = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>';
+    await admin.click('#new-customer');
+    await admin.waitForSelector('#page-customer:not([hidden])');
+    await admin.fill('#customer-form input[name=program]', '1');
+    await admin.fill('#customer-form input[name=name]', evil);
+    await admin.fill('#customer-form input[name=surname]', 'Núñez');
+    await admin.fill('#customer-form input[name=email]', 'evil@example.com');
+    await admin.click('#customer-form button[type=submit]');
+    await admin.waitForSelector('#message.ok:not([hidden])');
+    check('the new customer is saved', 'Saved.', await admin.textContent('#message'));
+    check('the name with markup is shown as text', evil + ' Núñez', await admin.textContent('#customer-title'));
+    check('no element was made from it', '0 0',
+      await admin.evaluate(() => document.querySelectorAll('main img, main script').length + ' ' +
+        document.querySelectorAll('#customer-title *').length));
+    check('and nothing in it ran', 'undefined', await admin.evaluate(() => String(window.pwned)));
+    await admin.screenshot({ path: shots + '/customer.png', fullPage: true });
+
+    await admin.goto(url + '/#/customers');
+    await admin.fill('#search-form input[name=q]', 'NUNEZ');
+    await admin.click('#search-form button[type=submit]');
+    await admin.waitForFunction(() => document.querySelectorAll('#customer-list tbody tr').length === 1);
+    check('the search ignores accents and case: NUNEZ finds Núñez', 'Núñez',
+      await admin.textContent('#customer-list tbody tr td:nth-child(3)'));
+    await admin.screenshot({ path: shots + '/customers.png', fullPage: true });
+
+    await admin.click('#customer-list tbody tr a');
+    await admin.waitForSelector('#page-customer:not([hidden])');
+    await admin.fill('#customer-form input[name=name]', 'José');
+    await admin.click('#customer-form button[type=submit]');
+    await admin.waitForFunction(() => document.querySelector('#customer-title').textContent === 'José Núñez');
+    check('an edit is saved and shown', 'José Núñez', await admin.textContent('#customer-title'));
+
+    await admin.click('#nav-audit');
+    await admin.waitForSelector('#page-audit:not([hidden])');
+    check('the audit log shows the edit, newest first', 'ana customer.edit',
+      await admin.evaluate(() => {
+        const tds = document.querySelectorAll('#audit-list tbody tr:first-child td');
+        return tds[1].textContent + ' ' + tds[2].textContent;
+      }));
+    await admin.screenshot({ path: shots + '/audit.png', fullPage: true });
+
+    // A staff member: no audit link, another store's customer refused.
+    const staff = await (await browser.newContext()).newPage();
+    await signIn(staff, 'sam', 'staff password 1');
+    check('staff see no audit log link', 'true', await staff.evaluate(() => document.querySelector('#nav-audit').hidden));
+    check('staff list only their program\'s customers', '1',
+      await staff.evaluate(() => document.querySelectorAll('#customer-list tbody tr').length));
+    await staff.goto(url + '/#/customers/' + berta);
+    await staff.waitForSelector('#message:not([hidden])');
+    check('staff opening another store\'s customer are refused',
+      'this customer belongs to another store: this user\'s role or stores do not allow that',
+      await staff.textContent('#message'));
+    check('and see none of their data', 'false',
+      await staff.evaluate(() => document.body.textContent.includes('Berta')));
+    await staff.goto(url + '/#/audit');
+    await staff.waitForSelector('#message:not([hidden])');
+    check('the audit log is refused to staff too', 'this user\'s role: this user\'s role or stores do not allow that',
+      await staff.textContent('#message'));
+    await staff.screenshot({ path: shots + '/staff-refused.png', fullPage: true });
+
+    await admin.click('#sign-out');
+    await admin.waitForSelector('#page-sign-in:not([hidden])');
+    check('signing out shows the sign-in page', 'true', await admin.evaluate(() => document.querySelector('#nav').hidden));
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((e) => {
+  check('the browser run finished', 'no error', e && e.message ? e.message.split('\n')[0] : e);
+  process.exitCode = 1;
+});
