@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "amount.h"
 #include "firmware/core/journal.h"
 #include "ledger_qr.h"
 #include "store.h"
@@ -28,6 +30,17 @@
     "SELECT t.id FROM terminal t JOIN store s ON s.id = t.store_id WHERE s.program_id = ?1 AND "   \
     "t.id <> ?3 AND coalesce((SELECT max(x.at) FROM terminal_entry x WHERE x.terminal_id = "       \
     "t.id), 0) < ?2 ORDER BY t.id LIMIT 5"
+/* The entries a terminal's offline caps count (purse payments, voids giving
+ * back) and those that reset what it counts (an ACK, a new epoch),
+ * terminal by terminal in journal order; ?2 a card: its entries only. */
+#define SPENT_SQL                                                                                  \
+    "SELECT x.terminal_id, s.program_id, x.raw FROM terminal_entry x JOIN terminal t ON t.id = "   \
+    "x.terminal_id JOIN store s ON s.id = t.store_id WHERE x.op IN (2, 3, 7, 16, 18) AND (?1 = 0 " \
+    "OR s.program_id = ?1) AND (?2 = 0 OR x.card_id = ?2 OR x.op IN (16, 18)) ORDER BY "           \
+    "x.terminal_id, x.epoch, x.seq"
+#define CAPS_SQL                                                                                   \
+    "SELECT cap_day_cents, cap_sync_cents FROM package_caps WHERE terminal_id = ?1 AND version = " \
+    "?2"
 #define FIND_SQL                                                                                   \
     "SELECT id, state FROM reconcile_finding WHERE kind = ?1 AND card_id = ?2 AND terminal_id = "  \
     "?3 AND evidence = ?4"
@@ -391,12 +404,161 @@ static leal_err tampered(struct walk *w, int64_t program_id, int64_t card_id)
     return err;
 }
 
+/* What one terminal took from cards and had not had acknowledged, as its
+ * own cap check counts it (firmware/core/terminal.c spent_offline): the
+ * purse of every payment less what voids gave back, per card, on the local
+ * day of each entry. */
+struct spend {
+    uint64_t card;
+    uint32_t epoch, seq;
+    int64_t day, cents;
+};
+struct spent {
+    int64_t terminal;
+    struct spend *v;
+    size_t n, cap;
+    /* The caps of the package version last looked up (found false: the
+     * host has no record of it, built before it kept caps: not judged). */
+    uint32_t version;
+    bool looked, found;
+    int64_t day_cap, sync_cap;
+};
+
+static int64_t local_day(const struct journal_entry *e)
+{
+    int64_t local = (int64_t)e->utc_seconds + (int64_t)e->utc_offset_minutes * 60;
+    return local >= 0 ? local / 86400 : -1;
+}
+
+/* The caps of e's package at its terminal, through a one-entry cache. */
+static leal_err caps_of(struct walk *w, struct spent *sp, const struct journal_entry *e)
+{
+    struct store_stmt *st;
+    int row = 0;
+    leal_err err;
+    if (sp->looked && sp->version == e->package_version)
+        return LEAL_OK;
+    if ((err = store_prep_i64(w->l, CAPS_SQL, &st, I64S(sp->terminal, e->package_version))) !=
+        LEAL_OK)
+        return err;
+    err = store_step(w->l, st, &row);
+    sp->found = err == LEAL_OK && row;
+    sp->day_cap = sp->found ? store_col_i64(st, 0) : 0;
+    sp->sync_cap = sp->found ? store_col_i64(st, 1) : 0;
+    store_finalize(st);
+    sp->looked = err == LEAL_OK;
+    sp->version = e->package_version;
+    return err;
+}
+
+/* One payment against the caps: a finding where the card's total (the day's,
+ * or since the last acknowledgment) crosses a cap with it. */
+static leal_err over_caps(struct walk *w, struct spent *sp, const struct journal_entry *e,
+                          int64_t day, int64_t pay)
+{
+    char ev[LEDGER_RECONCILE_EVIDENCE], detail[LEDGER_RECONCILE_DETAIL], a[32];
+    char took[AMOUNT_FORMAT_MAX], total[AMOUNT_FORMAT_MAX], cap[AMOUNT_FORMAT_MAX];
+    int64_t today = 0, since = 0;
+    bool by_day;
+    time_t t = (time_t)(day * 86400);
+    struct tm tm;
+    for (size_t i = 0; i < sp->n; i++)
+        if (sp->v[i].card == e->card_id) {
+            since += sp->v[i].cents;
+            today += sp->v[i].day == day ? sp->v[i].cents : 0;
+        }
+    by_day = today + pay > sp->day_cap && today <= sp->day_cap;
+    if (!by_day && !(since + pay > sp->sync_cap && since <= sp->sync_cap))
+        return LEAL_OK;
+    snprintf(a, sizeof a, "t%u/e%u/s%u", e->terminal_id, e->epoch, e->seq);
+    snprintf(ev, sizeof ev, "%s cap %s", a, by_day ? "day" : "sync");
+    amount_text(pay, took);
+    amount_text(by_day ? today + pay : since + pay, total);
+    amount_text(by_day ? sp->day_cap : sp->sync_cap, cap);
+    if (gmtime_r(&t, &tm) == NULL)
+        memset(&tm, 0, sizeof tm);
+    snprintf(detail, sizeof detail,
+             "terminal %u took %s from card %llu at %s (local day %04d-%02d-%02d): %s %s, over "
+             "the %s its package version %u allows a card %s: it did not enforce its caps; check "
+             "its software and package",
+             e->terminal_id, took, (unsigned long long)e->card_id, a, tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, total, by_day ? "that day" : "since its last sync", cap,
+             e->package_version, by_day ? "a day" : "between syncs");
+    w->card = (int64_t)e->card_id;
+    return finding(w, e->terminal_id, "cap", false, ev, detail);
+}
+
+/* One entry of a terminal's journal into what it counts. */
+static leal_err spend_step(struct walk *w, struct spent *sp, const struct journal_entry *e)
+{
+    int64_t day = local_day(e), cents;
+    leal_err err;
+    size_t k = 0;
+    if (e->op == JOURNAL_OP_EPOCH || e->op == JOURNAL_OP_ACK) {
+        /* A new epoch: the terminal's journal began again, counting nothing. */
+        for (size_t i = 0; i < sp->n; i++)
+            if (e->op == JOURNAL_OP_ACK &&
+                (sp->v[i].epoch > e->ref_epoch ||
+                 (sp->v[i].epoch == e->ref_epoch && sp->v[i].seq > e->ref_seq)))
+                sp->v[k++] = sp->v[i];
+        sp->n = k;
+        return LEAL_OK;
+    }
+    if (e->card_kind == JOURNAL_CARD_NONE)
+        return LEAL_OK;
+    cents = e->op == JOURNAL_OP_VOID ? -(int64_t)e->purse_cents : (int64_t)e->purse_cents;
+    if (e->op != JOURNAL_OP_VOID && cents > 0 && day >= 0 && (err = caps_of(w, sp, e)) != LEAL_OK)
+        return err;
+    if (e->op != JOURNAL_OP_VOID && cents > 0 && day >= 0 && sp->found &&
+        (err = over_caps(w, sp, e, day, cents)) != LEAL_OK)
+        return err;
+    if (cents == 0)
+        return LEAL_OK;
+    if (sp->n == sp->cap) {
+        size_t cap = sp->cap ? sp->cap * 2 : 64;
+        struct spend *v = realloc(sp->v, cap * sizeof *v);
+        if (v == NULL)
+            return LEAL_E_NO_MEMORY;
+        sp->v = v;
+        sp->cap = cap;
+    }
+    sp->v[sp->n++] = (struct spend){e->card_id, e->epoch, e->seq, day, cents};
+    return LEAL_OK;
+}
+
+/* Each terminal's payments against the caps of the packages it ran. */
+static leal_err capped(struct walk *w, int64_t program_id, int64_t card_id)
+{
+    struct spent sp;
+    struct journal_entry e;
+    struct store_stmt *st;
+    leal_err err = store_prep_i64(w->l, SPENT_SQL, &st, I64S(program_id, card_id));
+    if (err != LEAL_OK)
+        return err;
+    memset(&sp, 0, sizeof sp);
+    while (err == LEAL_OK && store_next_row(w->l, st, &err)) {
+        int b = store_col_bytes(st, 2);
+        if (store_col_i64(st, 0) != sp.terminal) {
+            sp.terminal = store_col_i64(st, 0);
+            sp.n = 0;
+            sp.looked = false;
+        }
+        w->program = store_col_i64(st, 1);
+        if (b > 0 && journal_entry_decode(store_col_blob(st, 2), (size_t)b, &e) == LEAL_OK)
+            err = spend_step(w, &sp, &e);
+    }
+    store_finalize(st);
+    free(sp.v);
+    return err;
+}
+
 static leal_err reconcile(struct walk *w, int64_t program_id, int64_t card_id)
 {
     struct store_stmt *st;
     leal_err err;
     if ((err = store_query_int(w->l, RUN_SQL, NULL, 0, &w->run)) != LEAL_OK ||
         (err = tampered(w, program_id, card_id)) != LEAL_OK ||
+        (err = capped(w, program_id, card_id)) != LEAL_OK ||
         (err = store_prep_i64(w->l, ENTRIES_SQL, &st, I64S(program_id, card_id))) != LEAL_OK)
         return err;
     w->card = 0;

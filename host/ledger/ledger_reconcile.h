@@ -17,7 +17,12 @@
  *   balance  the card's newest state disagrees with its account once
  *            everything is in;
  *   tamper   a terminal's journal whose MAC or chain broke (the import's
- *            finding), naming the cards of the entries at fault: fraud.
+ *            finding), naming the cards of the entries at fault: fraud;
+ *   cap      a terminal took more from a card's purse than the package the
+ *            entry names allowed it offline (per day, or since its last
+ *            acknowledgment, counted as the terminal counts them; caps the
+ *            host recorded when it built the package, ledger_terminal.h):
+ *            the terminal did not enforce them; not the card's fraud.
  * Fraud blocks the card (an active one) with a card event naming the
  * evidence (operator "reconcile"): the next package's hot list carries it.
  * An accepted explanation is recorded with the finding, which then stays

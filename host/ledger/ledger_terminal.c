@@ -652,6 +652,17 @@ leal_err ledger_terminal_last_taken(struct ledger *l, int64_t terminal_id,
     return err;
 }
 
+leal_err ledger_terminal_caps_record(struct ledger *l, int64_t terminal_id, uint32_t version,
+                                     uint32_t cap_day_cents, uint32_t cap_sync_cents)
+{
+    return store_write(l,
+                       "INSERT OR REPLACE INTO package_caps(terminal_id, version, cap_day_cents, "
+                       "cap_sync_cents, built_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                       SVALS(SV_I64(terminal_id), SV_I64(version), SV_I64(cap_day_cents),
+                             SV_I64(cap_sync_cents), SV_I64(ledger_now())),
+                       NULL);
+}
+
 leal_err ledger_terminal_findings(struct ledger *l, int64_t terminal_id, int64_t *count)
 {
     return store_query_int(l, FINDINGS_SQL, I64S(terminal_id), count);

@@ -120,6 +120,16 @@ struct ledger_terminal_last {
 LEAL_MUST_CHECK leal_err ledger_terminal_last_taken(struct ledger *l, int64_t terminal_id,
                                                     struct ledger_terminal_last *out);
 
+/* The offline spend caps of package version of terminal_id, as the host
+ * built it (PACKAGE.md "Caps"; the package builder records them):
+ * reconciliation compares each journal entry's spending with the caps of
+ * the package it names (ledger_reconcile.h "cap"). The same (terminal,
+ * version) again replaces them (a build that failed after taking the
+ * version never reached a terminal). Its own transaction, or in a batch. */
+LEAL_MUST_CHECK leal_err ledger_terminal_caps_record(struct ledger *l, int64_t terminal_id,
+                                                     uint32_t version, uint32_t cap_day_cents,
+                                                     uint32_t cap_sync_cents);
+
 /* How many findings name terminal_id (0: not flagged). */
 LEAL_MUST_CHECK leal_err ledger_terminal_findings(struct ledger *l, int64_t terminal_id,
                                                   int64_t *count);

@@ -161,6 +161,20 @@
     " taps INTEGER NOT NULL CHECK (taps BETWEEN 0 AND 4294967295),"                                \
     " upto_entry INTEGER NOT NULL CHECK (upto_entry > 0),"                                         \
     " at INTEGER NOT NULL) STRICT;"
+/* The offline spend caps of every terminal package the host builds (sync,
+ * issue 14; PACKAGE.md "Caps"), by (terminal, package version): each
+ * journal entry names the version it ran under, so reconciliation compares
+ * what a terminal took from a card with the caps it was given. One macro, so
+ * it moves to the next number by moving one line. */
+#define PACKAGE_CAPS_MIGRATION                                                                     \
+    "CREATE TABLE package_caps("                                                                   \
+    " terminal_id INTEGER NOT NULL REFERENCES terminal(id),"                                       \
+    " version INTEGER NOT NULL CHECK (version BETWEEN 1 AND 4294967295),"                          \
+    " cap_day_cents INTEGER NOT NULL CHECK (cap_day_cents BETWEEN 0 AND 4294967295),"              \
+    " cap_sync_cents INTEGER NOT NULL CHECK (cap_sync_cents BETWEEN cap_day_cents AND "            \
+    "  4294967295),"                                                                               \
+    " built_at INTEGER NOT NULL,"                                                                  \
+    " PRIMARY KEY (terminal_id, version)) STRICT, WITHOUT ROWID;"
 
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
@@ -579,6 +593,7 @@ static const char *const migrations[] = {
     SETTLE_MIGRATION,        /* 17 -> 18 */
     WEB_USER_MIGRATION,      /* 18 -> 19 */
     HOST_CHANGE_MIGRATION,   /* 19 -> 20 */
+    PACKAGE_CAPS_MIGRATION,  /* 20 -> 21 */
 };
 
 int schema_count(void)

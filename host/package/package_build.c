@@ -6,6 +6,7 @@
 
 #include "host/ledger/ledger_host_change.h"
 #include "host/ledger/ledger_rules.h"
+#include "host/ledger/ledger_terminal.h"
 #include "host/package/package_zone.h"
 #include "keys/base/limits.h"
 #include "keys/hosted/provider_openssl.h"
@@ -312,6 +313,10 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
     }
     c.version = (uint32_t)version;
     if ((err = record_sent(l, &s)) != LEAL_OK)
+        goto out;
+    /* Reconciliation judges the terminal's spending by the caps it was given. */
+    if ((err = ledger_terminal_caps_record(l, o->terminal_id, c.version, c.cap_day_cents,
+                                           c.cap_sync_cents)) != LEAL_OK)
         goto out;
     if ((err = package_encode_body(crypto_openssl(), &c, buf, size, &body, msg)) != LEAL_OK ||
         (err = crypto_openssl_ed25519_sign(kv->key, msg, sizeof msg, buf + body)) != LEAL_OK)

@@ -19,6 +19,7 @@ int jgen_open(struct jgen *g, const uint8_t key[16], uint8_t key_version, uint32
     memset(g, 0, sizeof *g);
     g->units = units;
     g->now = now;
+    g->package_version = 1;
     g->mem = malloc((size_t)units * JGEN_UNIT);
     g->cards = calloc(JGEN_MAX_CARDS, sizeof *g->cards);
     if (g->mem == NULL || g->cards == NULL)
@@ -124,7 +125,7 @@ int jgen_do(struct jgen *g, const struct jgen_op *op)
     e.op = op->op;
     e.utc_seconds = g->now++;
     e.utc_offset_minutes = 60;
-    e.package_version = 1;
+    e.package_version = g->package_version;
     e.amount_cents = op->amount;
     e.purse_cents = op->purse;
     e.points = op->points;
@@ -171,7 +172,7 @@ int jgen_settle(struct jgen *g, uint64_t card_id, bool done)
     e.op = JOURNAL_OP_SETTLE;
     e.utc_seconds = g->now++;
     e.utc_offset_minutes = 60;
-    e.package_version = 1;
+    e.package_version = g->package_version;
     e.ref_epoch = c->doubt.epoch;
     e.ref_seq = c->doubt.seq;
     e.item = done ? JOURNAL_SETTLED_DONE : JOURNAL_SETTLED_NOT_DONE;

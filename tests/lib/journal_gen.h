@@ -40,8 +40,9 @@ struct jgen {
     struct journal j;
     struct journal_config cfg;
     struct journal_report rep;
-    uint64_t now;
-    struct jgen_card *cards; /* JGEN_MAX_CARDS */
+    uint64_t now;             /* the next entry's time (each entry: a second on) */
+    uint32_t package_version; /* the package the entries say they ran under (1) */
+    struct jgen_card *cards;  /* JGEN_MAX_CARDS */
     size_t ncards;
 };
 

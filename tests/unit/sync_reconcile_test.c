@@ -21,11 +21,13 @@
 #include <cmocka.h>
 
 #include "host/ledger/ledger_reconcile.h"
+#include "host/ledger/ledger_terminal.h"
 #include "host/package/package_build.h"
 #include "host/sync/sync.h"
 #include "keys/derive.h"
 #include "host/reader/reader.h"
 #include "keys/hosted/provider_openssl.h"
+#include "tests/lib/journal_gen.h"
 #include "tests/lib/ledger_cards.h"
 #include "tests/lib/till.h"
 
@@ -587,6 +589,141 @@ static void test_tampered_journals(void **state)
     free(e);
 }
 
+/* One payment (or, op VOID, the card's last payment undone) in a generated
+ * journal of terminal 1. */
+static void gen_pay(struct jgen *g, uint8_t op, uint32_t cents)
+{
+    struct jgen_op o = {.op = op, .card_id = TILL_CARD_ID, .purse = cents};
+    assert_int_equal(jgen_do(g, &o), LEAL_OK);
+}
+
+/* g's export into the ledger, taken whole. */
+static void gen_import(struct fixture *f, struct jgen *g, uint32_t taken)
+{
+    const struct sync_keys k = {crypto_openssl(), f->keys};
+    struct sync_result r;
+    uint8_t *p = NULL;
+    size_t len = 0;
+    assert_int_equal(jgen_export(g, &p, &len), LEAL_OK);
+    assert_int_equal(sync_import(f->ledger, &k, p, len, &r), LEAL_OK);
+    assert_int_equal(r.taken, taken);
+    free(p);
+}
+
+/* A terminal that does not enforce its package's caps (a generated journal
+ * under terminal 1's real key, its entries naming the package the host
+ * built with 50.00 a card a day and 100.00 between syncs): a payment that
+ * takes the card's day over 50.00, and one that takes it over 100.00 since
+ * the last ack, are each a cap finding about terminal 1 and the card (not
+ * fraud: the card stays active); what the terminal no longer counts after
+ * the host's ack (the same day's payments before it) is not held against
+ * it, and a day exactly at its cap is allowed. */
+static void test_terminal_over_caps(void **state)
+{
+    struct fixture *f = *state;
+    const struct sync_keys k = {crypto_openssl(), f->keys};
+    struct package_build_opts po = {1, TILL_NOW, 7, 5000, 10000};
+    const struct key_version *kv;
+    struct ledger_reconcile_counts c;
+    struct package_info info;
+    struct journal_ack a;
+    struct found fd = {0};
+    struct ledger_card card;
+    struct jgen g;
+    uint8_t key[16], ack[JOURNAL_ACK_LEN], *pkg = NULL;
+    char want[LEDGER_RECONCILE_DETAIL];
+    uint32_t epoch = (uint32_t)TILL_NOW; /* the journal's first epoch: when it began */
+    size_t len = 0;
+
+    ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
+                30000);
+    assert_int_equal(package_build(f->ledger, f->keys, &po, &pkg, &len, &info), LEAL_OK);
+    free(pkg);
+    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_JOURNAL_MAC, &kv), LEAL_OK);
+    assert_int_equal(derive_journal_key(crypto_openssl(), kv->key, f->keys->issuer_id, 7, 1, key),
+                     LEAL_OK);
+    assert_int_equal(jgen_open(&g, key, kv->version, 7, 1, 8, TILL_NOW), LEAL_OK);
+    g.package_version = info.version;
+    assert_int_equal(jgen_card(&g, TILL_CARD_ID, JOURNAL_CARD_DESFIRE, 25, 30000), LEAL_OK);
+    gen_pay(&g, JOURNAL_OP_PAY, 2000); /* s2: the day at 20.00 */
+    gen_pay(&g, JOURNAL_OP_PAY, 2500); /* s3: 45.00 */
+    gen_pay(&g, JOURNAL_OP_PAY, 1000); /* s4: 55.00, over 50.00 */
+    gen_pay(&g, JOURNAL_OP_VOID, 0);   /* s5: s4 given back, 45.00 */
+    gen_pay(&g, JOURNAL_OP_PAY, 500);  /* s6: 50.00, at the cap */
+    g.now += 86400;                    /* the next day */
+    gen_pay(&g, JOURNAL_OP_PAY, 4500); /* s7: 45.00, since the sync 95.00 */
+    g.now += 86400;                    /* the day after */
+    gen_pay(&g, JOURNAL_OP_PAY, 1000); /* s8: 10.00, since the sync 105.00 */
+    gen_import(f, &g, 8);
+    assert_int_equal(sync_ack(f->ledger, &k, 1, &a, ack), LEAL_OK);
+    assert_int_equal(jgen_ack(&g, ack, sizeof ack), LEAL_OK); /* s9 */
+    gen_pay(&g, JOURNAL_OP_PAY, 4500); /* s10: 55.00 that day, 45.00 since the ack */
+    gen_import(f, &g, 2);
+    jgen_close(&g);
+
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &c), LEAL_OK);
+    assert_int_equal(c.found, 2);
+    assert_int_equal(c.fraud + c.blocked, 0);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, false, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 2);
+    assert_string_equal(fd.v[0].kind, "cap");
+    snprintf(want, sizeof want, "t1/e%u/s4 cap day", epoch);
+    assert_string_equal(fd.v[0].evidence, want);
+    snprintf(want, sizeof want,
+             "terminal 1 took 10.00 from card 100000000042 at t1/e%u/s4 (local day 2026-05-28): "
+             "55.00 that day, over the 50.00 its package version 1 allows a card a day: it did "
+             "not enforce its caps; check its software and package",
+             epoch);
+    assert_string_equal(fd.v[0].detail, want);
+    assert_false(fd.v[0].fraud);
+    assert_int_equal(fd.v[0].terminal_id, 1);
+    assert_int_equal(fd.v[0].card_id, (int64_t)TILL_CARD_ID);
+    assert_string_equal(fd.v[1].kind, "cap");
+    snprintf(want, sizeof want, "t1/e%u/s8 cap sync", epoch);
+    assert_string_equal(fd.v[1].evidence, want);
+    assert_non_null(strstr(fd.v[1].detail, "105.00 since its last sync, over the 100.00 its "
+                                           "package version 1 allows a card between syncs"));
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &card), LEAL_OK);
+    assert_int_equal(card.status, LEDGER_CARD_ACTIVE);
+    /* Seen again, not found again; the card alone sees its own. */
+    assert_int_equal(ledger_reconcile(f->ledger, 0, (int64_t)TILL_CARD_ID, &c), LEAL_OK);
+    assert_int_equal(c.found, 0);
+    assert_int_equal(c.open, 2);
+    desk_fixture_balances(f, f->account, 30000 - (2000 + 2500 + 500 + 4500 + 1000 + 4500), 25);
+}
+
+/* The real terminal under recorded caps of 100.00 a day (its package's):
+ * 60.00 and 40.00 taken, the day exactly at the cap, 0.01 more refused by
+ * the terminal itself: reconciliation finds nothing to hold against it. */
+static void test_terminal_within_caps(void **state)
+{
+    struct fixture *f = *state;
+    struct ledger_reconcile_counts c;
+    struct terminal_request q = till_request(TERMINAL_PAY, 0, 1, 0);
+    struct terminal_result r;
+    struct journal_entry e[4];
+    struct till t;
+
+    till_make_desfire(f, 20000, 0);
+    ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
+                20000);
+    till_synced(&t, f, 2, TILL_NOW);
+    assert_int_equal(ledger_terminal_caps_record(f->ledger, 2, t.pkg.info.version, 10000, 30000),
+                     LEAL_OK);
+    tap_done(&t, TERMINAL_PAY, 0, 6000);
+    tap_done(&t, TERMINAL_PAY, 0, 4000);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_CAP_DAY);
+    assert_int_equal(import(&t, f, e, 4), 3);
+    assert_int_equal(e[1].package_version, t.pkg.info.version);
+    till_close(&t);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &c), LEAL_OK);
+    assert_int_equal(c.found, 0);
+    assert_int_equal(c.open, 0);
+    desk_fixture_balances(f, f->account, 20000 - 10000, 25);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -599,6 +736,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tampered_journals, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desk_write_between_is_no_gap, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_terminal_over_caps, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_terminal_within_caps, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
