@@ -16,6 +16,43 @@ static const uint8_t zero_mac[JOURNAL_MAC_LEN];
 
 enum { STATE_CLOSED = 0, STATE_OPEN = 1, STATE_FAILED = 2 };
 
+void journal_state_lines(const struct state_body *b, struct journal_line out[2])
+{
+    uint64_t v = (uint64_t)b->tier << 56;
+    for (unsigned i = 0; i < STATE_STAMPS; i++)
+        v |= (uint64_t)b->stamps[i] << (48 - 8 * i);
+    v |= (uint64_t)b->period << 8;
+    out[0] = (struct journal_line){JOURNAL_LINE_STATE, 1, b->points, (int64_t)v};
+    v = 0;
+    for (unsigned i = 0; i < STATE_BUCKETS; i++)
+        v |= (uint64_t)b->buckets[i] << (48 - 16 * i);
+    out[1] = (struct journal_line){JOURNAL_LINE_STATE, 2, b->seq, (int64_t)v};
+}
+
+void journal_state_of(const struct journal_entry *e, struct state_body *out, bool *found)
+{
+    leal_memset(out, 0, sizeof *out);
+    *found = false;
+    for (uint8_t i = 0; i + 1 < e->n_lines; i++) {
+        const struct journal_line *a = &e->lines[i], *b = &e->lines[i + 1];
+        if (a->source != JOURNAL_LINE_STATE || a->rule_index != 1 ||
+            b->source != JOURNAL_LINE_STATE || b->rule_index != 2)
+            continue;
+        uint64_t v = (uint64_t)a->points;
+        out->points = a->id;
+        out->tier = (uint8_t)(v >> 56);
+        for (unsigned k = 0; k < STATE_STAMPS; k++)
+            out->stamps[k] = (uint8_t)(v >> (48 - 8 * k));
+        out->period = (uint16_t)(v >> 8);
+        v = (uint64_t)b->points;
+        out->seq = b->id;
+        for (unsigned k = 0; k < STATE_BUCKETS; k++)
+            out->buckets[k] = (uint16_t)(v >> (48 - 16 * k));
+        *found = true;
+        return;
+    }
+}
+
 size_t journal_entry_len(uint8_t n_lines)
 {
     return JOURNAL_FIXED_LEN + (size_t)n_lines * JOURNAL_LINE_LEN + JOURNAL_MAC_LEN;
@@ -43,8 +80,25 @@ static bool qr_line_ok(const struct journal_entry *e, const struct journal_line 
     return l->rule_index == JOURNAL_QR_SPEND && l->points >= 0 && l->points <= (int64_t)UINT32_MAX;
 }
 
-/* An engine line only in an earn; a host line (JOURNAL_LINE_HOST) the last
- * one, in an operation that writes a card's state, naming a ledger entry. */
+/* A state line: in a card's earn or pay + earn, index 1 followed by index 2,
+ * nothing after the pair but a host line; index 1's last byte reserved. */
+static bool state_line_ok(const struct journal_entry *e, const struct journal_line *l, uint8_t i)
+{
+    if ((e->op != JOURNAL_OP_EARN && e->op != JOURNAL_OP_PAY_EARN) ||
+        (e->card_kind != JOURNAL_CARD_DESFIRE && e->card_kind != JOURNAL_CARD_CLASSIC))
+        return false;
+    if (l->rule_index == 1)
+        return i + 1 < e->n_lines && e->lines[i + 1].source == JOURNAL_LINE_STATE &&
+               e->lines[i + 1].rule_index == 2 && ((uint64_t)l->points & 0xFFu) == 0;
+    return l->rule_index == 2 && i >= 1 && e->lines[i - 1].source == JOURNAL_LINE_STATE &&
+           e->lines[i - 1].rule_index == 1 &&
+           (i + 1 == e->n_lines ||
+            (i + 2 == e->n_lines && e->lines[i + 1].source == JOURNAL_LINE_HOST));
+}
+
+/* An engine line only in an earn, before any state line; a host line
+ * (JOURNAL_LINE_HOST) the last one, in an operation that writes a card's
+ * state, naming a ledger entry. */
 static bool line_ok(const struct journal_entry *e, uint8_t i)
 {
     const struct journal_line *l = &e->lines[i];
@@ -56,6 +110,8 @@ static bool line_ok(const struct journal_entry *e, uint8_t i)
                e->card_kind != JOURNAL_CARD_NONE && e->card_kind != JOURNAL_CARD_QR;
     if (l->source == JOURNAL_LINE_QR)
         return qr_line_ok(e, l, i);
+    if (l->source == JOURNAL_LINE_STATE)
+        return state_line_ok(e, l, i);
     return (e->op == JOURNAL_OP_EARN || e->op == JOURNAL_OP_PAY_EARN) &&
            l->source >= RULES_LINE_BASE && l->source <= RULES_LINE_RULE;
 }

@@ -33,7 +33,7 @@
 #define JOURNAL_FORMAT_VERSION 1
 #define JOURNAL_SLOT 512 /* bytes per slot; a unit holds unit_size / 512 */
 #define JOURNAL_MAX_LINES                                                                          \
-    (RULES_MAX_LINES + 1) /* 20: every line an earn can have, and a host line */
+    (RULES_MAX_LINES + 3) /* 22: every line an earn can have, its two state lines, a host line */
 /* A line's source beyond the engine's (enum rules_source): host-decided changes
  * applied to the card at this tap (firmware/core/terminal_pending.h). */
 #define JOURNAL_LINE_HOST 0x10
@@ -42,6 +42,14 @@
  * (1 static, 2 spending), id = the phone's counter, points = its time step
  * (both 0 for a static code). */
 #define JOURNAL_LINE_QR 0x11
+/* The state lines (JOURNAL.md "State lines"): two, rule index 1 then 2, after
+ * an earn's or a pay + earn's engine lines and before its host line: the
+ * card's state before the operation (what a void restores), so a void after a
+ * restart undoes a period roll and the stamps of every stamp card. Index 1:
+ * id = points, points = tier, stamps[0..3], period (BE16), 00; index 2:
+ * id = seq, points = buckets[0..3] (BE16 each). */
+#define JOURNAL_LINE_STATE 0x12
+#define JOURNAL_STATE_LINES 2
 #define JOURNAL_QR_STATIC 1 /* the QR line's code kinds (QR_KIND_STATIC, QR_KIND_SPEND) */
 #define JOURNAL_QR_SPEND 2
 #define JOURNAL_FIXED_LEN 112 /* entry bytes before the lines */
@@ -117,6 +125,13 @@ struct journal_entry {
     struct journal_line lines[JOURNAL_MAX_LINES];
     uint8_t mac[JOURNAL_MAC_LEN];
 };
+
+/* The two state lines of before (JOURNAL_LINE_STATE) into out[0..1]. */
+void journal_state_lines(const struct state_body *before, struct journal_line out[2]);
+
+/* The state before the operation from e's state lines: *found false (and
+ * *out zeroed) when e has none (an entry written before they existed). */
+void journal_state_of(const struct journal_entry *e, struct state_body *out, bool *found);
 
 /* Bytes the encoding of an entry with n_lines lines takes. */
 size_t journal_entry_len(uint8_t n_lines);

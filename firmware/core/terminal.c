@@ -459,15 +459,58 @@ static int stamps_before(const struct rules_program *pr, const struct journal_en
     return c >= 0 && c < pr->stamps[0].goal ? (int)c : -1;
 }
 
+/* An earn's state before it, reckoned from an entry without state lines
+ * (one written before they existed) and the card now, into *b (points
+ * already set): false when it cannot be told. The period and buckets come
+ * back as the earn rolled them, less the sale's units (the rules see the same
+ * window from then on); a first earn's welcome takes the card back to never
+ * welcomed (period 0); the stamps only on a program of one stamp card. */
+static bool earn_reckoned(const struct rules_program *pr, const struct journal_entry *e,
+                          const struct state_body *now, struct state_body *b)
+{
+    struct rules_civil sale;
+    uint32_t day;
+    bool welcomed = false;
+    int st = stamps_before(pr, e, 0, now->stamps[0]);
+    if (st < 0)
+        return false;
+    b->stamps[0] = (uint8_t)st;
+    for (unsigned i = 1; i < STATE_STAMPS; i++)
+        b->stamps[i] = now->stamps[i];
+    for (uint8_t i = 0; i < e->n_lines; i++)
+        welcomed |= e->lines[i].source == RULES_LINE_WELCOME;
+    if (welcomed) { /* the card's first earn: it had never earned */
+        b->period = 0;
+        leal_memset(b->buckets, 0, sizeof b->buckets);
+    } else {
+        struct port_time at = {e->utc_seconds, e->utc_offset_minutes};
+        uint16_t period,
+            units = (uint16_t)(e->amount_cents / 100 > 0xFFFF ? 0xFFFF : e->amount_cents / 100);
+        if (civil_of(&at, &sale, &day) != LEAL_OK)
+            return false;
+        period = rules_period(&sale);
+        if (period <= now->period && now->period - period < STATE_BUCKETS) {
+            unsigned idx = (unsigned)(now->period - period);
+            if (b->buckets[idx] < units || b->buckets[idx] == 0xFFFF)
+                return false; /* a full bucket: what the sale added is not known */
+            b->buckets[idx] = (uint16_t)(b->buckets[idx] - units);
+        }
+    }
+    uint32_t w = 0;
+    for (unsigned i = 0; i < STATE_BUCKETS; i++)
+        w += b->buckets[i];
+    b->tier = rules_tier_for(pr, w);
+    return true;
+}
+
 /* After a restart, the state before the terminal's last operation, from its
- * entry and the card as read, while the card shows exactly what the entry
- * says it left (points, tier, stamps, the purse a payment read, the bono's
- * sessions) under the rules it ran with (the same package version). Fills
- * last's before, before_bonos and seq_after; false when it cannot be told
- * (then nothing is voided). The period and buckets of an earn come back as
- * the earn rolled them, less the sale's units (the rules see the same window
- * from then on); a first earn's welcome takes the card back to never
- * welcomed (period 0). */
+ * entry (an earn's state lines say it exactly) and the card as read, while the card shows exactly
+ * what the entry says it left (points, tier, stamps, the purse a payment read, the bono's sessions)
+ * under the rules it ran with (the same package version). Fills last's before, before_bonos and
+ * seq_after; false when it cannot be told (then nothing is voided). The period and buckets of an
+ * earn come back as the earn rolled them, less the sale's units (the rules see the same window from
+ * then on); a first earn's welcome takes the card back to never welcomed (period 0). That reckoning
+ * is only for an earn journaled before state lines existed. */
 static bool before_from_journal(struct tap *tp)
 {
     struct terminal *t = tp->t;
@@ -487,40 +530,18 @@ static bool before_from_journal(struct tap *tp)
     switch (e->op) {
     case JOURNAL_OP_EARN:
     case JOURNAL_OP_PAY_EARN: {
-        struct rules_civil sale;
-        uint32_t day;
-        bool welcomed = false;
-        int st = stamps_before(pr, e, 0, now->stamps[0]);
-        if (st < 0)
-            return false;
-        b.stamps[0] = (uint8_t)st;
-        for (unsigned i = 1; i < STATE_STAMPS; i++)
-            b.stamps[i] = now->stamps[i];
-        for (uint8_t i = 0; i < e->n_lines; i++)
-            welcomed |= e->lines[i].source == RULES_LINE_WELCOME;
-        if (welcomed) { /* the card's first earn: it had never earned */
-            b.period = 0;
-            leal_memset(b.buckets, 0, sizeof b.buckets);
-        } else {
-            struct port_time at = {e->utc_seconds, e->utc_offset_minutes};
-            uint16_t period,
-                units = (uint16_t)(e->amount_cents / 100 > 0xFFFF ? 0xFFFF : e->amount_cents / 100);
-            if (civil_of(&at, &sale, &day) != LEAL_OK)
+        bool told;
+        struct state_body was;
+        journal_state_of(e, &was, &told);
+        if (!told) { /* an entry from before state lines: reckoned */
+            if (!earn_reckoned(pr, e, now, &b))
                 return false;
-            period = rules_period(&sale);
-            if (period <= now->period && now->period - period < STATE_BUCKETS) {
-                unsigned idx = (unsigned)(now->period - period);
-                if (b.buckets[idx] < units || b.buckets[idx] == 0xFFFF)
-                    return false; /* a full bucket: what the sale added is not known */
-                b.buckets[idx] = (uint16_t)(b.buckets[idx] - units);
-            }
+            break;
         }
-        {
-            uint32_t w = 0;
-            for (unsigned i = 0; i < STATE_BUCKETS; i++)
-                w += b.buckets[i];
-            b.tier = rules_tier_for(pr, w);
-        }
+        /* its state lines: the card exactly as the earn found it */
+        if (was.points != b.points || was.seq + 1u != now->seq)
+            return false;
+        b = was;
         break;
     }
     case JOURNAL_OP_PAY:
@@ -669,6 +690,13 @@ static leal_err plan(struct tap *tp, leal_err *reason)
     if (p->write_state)
         p->next.seq = tp->v.state.seq + 1u;
     plan_after(p, &tp->v);
+    /* An earn's entry carries the card's state before it (its state lines):
+     * the period it rolled and the stamps of each card are not told by the
+     * entry's sums, and a void after a restart restores exactly this. */
+    if (q->op == TERMINAL_EARN || q->op == TERMINAL_PAY_EARN) {
+        journal_state_lines(&tp->v.state, &p->e.lines[p->e.n_lines]);
+        p->e.n_lines = (uint8_t)(p->e.n_lines + JOURNAL_STATE_LINES);
+    }
     if (q->op != TERMINAL_BALANCE)
         p->e.counter_after = tp->counter + 1u;
     return LEAL_OK;

@@ -180,7 +180,10 @@ static void build_package(struct till *t, const struct till_package *pp)
     uint8_t rules[RULES_CODEC_MAX_LEN], msg[PACKAGE_SIGNED_MSG_LEN];
     size_t rules_len, body;
     struct package_contents c;
-    till_rules(&rs);
+    if (pp && pp->rules)
+        pp->rules(&rs);
+    else
+        till_rules(&rs);
     assert_int_equal(rules_codec_encode(&rs, rules, sizeof rules, &rules_len), LEAL_OK);
     memset(&c, 0, sizeof c);
     c.key_version = 1;
@@ -350,6 +353,28 @@ void till_last_entry(struct till *t, struct journal_entry *e)
     unsigned n = till_entries(t, all, 64);
     assert_true(n > 0 && n <= 64);
     *e = all[n - 1];
+}
+
+void till_expect_state_lines(const struct journal_entry *e, const struct state_body *before)
+{
+    struct state_body was;
+    bool told;
+    uint8_t at;
+    assert_true(e->n_lines >= JOURNAL_STATE_LINES);
+    at = (uint8_t)(e->n_lines - JOURNAL_STATE_LINES -
+                   (e->lines[e->n_lines - 1].source == JOURNAL_LINE_HOST ? 1 : 0));
+    assert_int_equal(e->lines[at].source, JOURNAL_LINE_STATE);
+    assert_int_equal(e->lines[at].rule_index, 1);
+    assert_int_equal(e->lines[at + 1].source, JOURNAL_LINE_STATE);
+    assert_int_equal(e->lines[at + 1].rule_index, 2);
+    journal_state_of(e, &was, &told);
+    assert_true(told);
+    assert_int_equal(was.seq, before->seq);
+    assert_int_equal(was.points, before->points);
+    assert_int_equal(was.tier, before->tier);
+    assert_memory_equal(was.stamps, before->stamps, sizeof was.stamps);
+    assert_int_equal(was.period, before->period);
+    assert_memory_equal(was.buckets, before->buckets, sizeof was.buckets);
 }
 
 leal_err till_openssl_random(uint8_t *out, size_t n)

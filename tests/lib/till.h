@@ -36,6 +36,7 @@ struct till_package {
     uint32_t pending_count;
     uint32_t cap_day_cents, cap_sync_cents; /* 0, 0: 100.00 and 300.00 */
     uint64_t valid_until;                   /* 0: a week from TILL_NOW */
+    void (*rules)(struct rules_set *s);     /* NULL: till_rules */
 };
 
 struct till {
@@ -79,6 +80,9 @@ struct terminal_request till_request(uint8_t op, int64_t amount, int64_t pay, ui
 leal_err till_tap(struct till *t, const struct terminal_request *q, struct terminal_result *out);
 /* The journal's newest entry, and the entries after the EPOCH (n at most). */
 void till_last_entry(struct till *t, struct journal_entry *e);
+/* e's state lines (JOURNAL_LINE_STATE) are there, the pair before its host
+ * line (if any), and say exactly before. */
+void till_expect_state_lines(const struct journal_entry *e, const struct state_body *before);
 unsigned till_entries(struct till *t, struct journal_entry *out, unsigned n);
 /* A tap of q refused for reason: one more entry, a refusal of the card in the
  * field (its kind) naming q's operation, the card's counter unmoved. Returns

@@ -192,10 +192,15 @@ static void test_once_at_two_terminals(void **state)
     till_last_entry(&t1, &e);
     assert_int_equal(e.points, 10);
     assert_int_equal(e.points_after, 75);
-    assert_int_equal(e.n_lines, 2);
-    assert_int_equal(e.lines[1].source, JOURNAL_LINE_HOST);
-    assert_int_equal(e.lines[1].id, adj);
-    assert_int_equal(e.lines[1].points, 40);
+    assert_int_equal(e.n_lines, 4); /* base, the two state lines, the host line */
+    assert_int_equal(e.lines[3].source, JOURNAL_LINE_HOST);
+    assert_int_equal(e.lines[3].id, adj);
+    assert_int_equal(e.lines[3].points, 40);
+    /* The state before the earn is the card with the host's +40 on it: what a
+     * void gives back (the change stays, as the ledger booked it). */
+    struct state_body with_host = out.before;
+    with_host.points += 40;
+    till_expect_state_lines(&e, &with_host);
 
     till_present(&t2);
     q = till_request(TERMINAL_EARN, 500, 0, 0);
@@ -205,8 +210,8 @@ static void test_once_at_two_terminals(void **state)
     assert_int_equal(out.after.points, 80); /* +5, and not +40 again */
     till_last_entry(&t2, &e);
     assert_int_equal(e.points, 5);
-    assert_int_equal(e.n_lines, 1);
-    assert_int_not_equal(e.lines[0].source, JOURNAL_LINE_HOST);
+    assert_int_equal(e.n_lines, 3); /* base, the two state lines */
+    assert_int_not_equal(e.lines[2].source, JOURNAL_LINE_HOST);
     till_read_desfire(f, &v);
     assert_int_equal(v.state.points, 80);
     /* Both journals in, in either order's worst: terminal 2 first. */
@@ -322,8 +327,8 @@ static void test_desk_read_before_import(void **state)
     assert_int_equal(out.before.points, 75);
     assert_int_equal(out.after.points, 80); /* +5, and not +40 again */
     till_last_entry(&t2, &e);
-    assert_int_equal(e.n_lines, 1);
-    assert_int_not_equal(e.lines[0].source, JOURNAL_LINE_HOST);
+    assert_int_equal(e.n_lines, 3); /* base, the two state lines */
+    assert_int_not_equal(e.lines[2].source, JOURNAL_LINE_HOST);
 
     /* Nor does the desk's card sync add it. */
     r = desk_fixture_open_card(f);

@@ -47,7 +47,8 @@ static void test_classic_operations(void **state)
     assert_int_equal(e.counter_before, 1);
     assert_int_equal(e.counter_after, 2);
     assert_int_equal(e.points, 26);
-    assert_int_equal(e.n_lines, 2);
+    assert_int_equal(e.n_lines, 4); /* base, rule 77, the two state lines */
+    till_expect_state_lines(&e, &r.before);
     assert_int_equal(e.purse_after, 2000);
     till_expect_classic(&t, 2, 51, 2000);
 

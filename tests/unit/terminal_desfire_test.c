@@ -76,7 +76,8 @@ static void test_earn_writes_points_stamps_and_journal(void **state)
     assert_int_equal(e.stamps_after[0], 1);
     assert_int_equal(e.quantity, 1); /* the stamp the sale gave */
     assert_int_equal(e.item, 0);     /* no stamp reward */
-    assert_int_equal(e.n_lines, 2);
+    assert_int_equal(e.n_lines, 4);  /* base, rule 77, the two state lines */
+    till_expect_state_lines(&e, &r.before);
     assert_int_equal(e.lines[1].source, RULES_LINE_RULE);
     assert_int_equal(e.lines[1].id, 77);
     assert_int_equal(e.lines[1].points, 3);
@@ -150,7 +151,8 @@ static void test_pay_pay_earn_balance_and_void(void **state)
     assert_int_equal(e.amount_cents, 300);
     assert_int_equal(e.purse_cents, 300);
     assert_int_equal(e.points, 3);
-    assert_int_equal(e.n_lines, 1);
+    assert_int_equal(e.n_lines, 3); /* base, the two state lines */
+    till_expect_state_lines(&e, &r.before);
     assert_int_equal(e.purse_after, 4400);
     assert_int_equal(e.points_after, 28);
     assert_int_equal(e.counter_after, 3);
@@ -505,6 +507,88 @@ static void test_void_after_a_restart(void **state)
     till_close(&t);
 }
 
+/* An earn in a new month rolls the card's period (its buckets move on one);
+ * voided after a restart, the card goes back to the period and buckets it
+ * had, from the earn's state lines (JOURNAL.md "State lines"), exactly as the
+ * terminal's memory would undo it. */
+static void test_void_after_a_restart_undoes_a_period_roll(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct terminal_request q = earn_of(1000);
+    struct terminal_result r;
+    struct journal_entry e;
+    struct card_view v;
+
+    till_make_desfire(f, 0, 0);
+    till_open(&t, f, 3, NULL);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK); /* 28 May: 35 points, 10 in May */
+    till_read_desfire(f, &v);
+    till_present(&t);
+    assert_int_equal(v.state.points, 35);
+    assert_int_equal(v.state.period, (2026 - 2000) * 12 + 5);
+    assert_int_equal(v.state.buckets[0], 10);
+    assert_int_equal(v.state.buckets[1], 0);
+    assert_int_equal(v.state.stamps[0], 1);
+
+    /* 2 June: 20.00 rolls the card into June (buckets 20, 10), then the void. */
+    t.now.utc_seconds = TILL_NOW + 5 * 86400;
+    q = earn_of(2000);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.after.period, (2026 - 2000) * 12 + 6);
+    assert_int_equal(r.after.buckets[0], 20);
+    assert_int_equal(r.after.buckets[1], 10);
+    assert_int_equal(r.after.points, 55);
+    till_last_entry(&t, &e);
+    till_expect_state_lines(&e, &v.state); /* May's period and buckets */
+    till_restart(&t);
+    struct terminal_request vd = till_request(TERMINAL_VOID, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &vd, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.after.points, 35);
+    expect_state(&t, &v.state, v.state.seq + 2);
+    till_close(&t);
+}
+
+/* The till's rules with a second stamp card: one stamp per cafe item, 4 give
+ * reward 5. */
+static void two_stamp_cards(struct rules_set *s)
+{
+    till_rules(s);
+    s->program.n_stamps = 2;
+    s->program.stamps[1] = (struct rules_stamp){RULES_STAMP_PER_ITEM, 3, 4, 5, 0};
+}
+
+/* On a program of two stamp cards an earn that stamped both is voided after
+ * a restart: each card's count back, from the earn's state lines (the entry's
+ * quantity is only their sum). */
+static void test_void_after_a_restart_with_two_stamp_cards(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct till_package pp = {0};
+    struct terminal_request q = earn_of(500);
+    struct terminal_result r;
+    struct card_view v;
+
+    pp.rules = two_stamp_cards;
+    till_make_desfire(f, 0, 0);
+    till_open(&t, f, 3, &pp);
+    q.n_items = 1;
+    q.items[0] = (struct rules_item){3, 1, 500};
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    till_read_desfire(f, &v);
+    till_present(&t);
+    assert_int_equal(v.state.stamps[0], 1);
+    assert_int_equal(v.state.stamps[1], 1);
+
+    q.items[0] = (struct rules_item){3, 2, 800}; /* two cafe items: 1 + 2 stamps */
+    q.amount_cents = 800;
+    void_after_restart(&t, &q, &v.state, 0, 0, 8);
+    expect_state(&t, &v.state, v.state.seq + 2);
+    till_close(&t);
+}
+
 /* A random-UID card (LAYOUT.md 2.4): its anticollision UID changes at every
  * activation, so the terminal reads its plain identity first for the card id
  * its keys are diversified with (+1 RT on every tap), then everything as on
@@ -654,6 +738,10 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_random_uid_card, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_void_after_a_restart_undoes_a_period_roll,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_void_after_a_restart_with_two_stamp_cards,
+                                        desk_fixture_setup, desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
