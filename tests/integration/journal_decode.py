@@ -58,7 +58,7 @@ def entry(key, x, pos, term, epoch, seq, prev):
     need(len(x) - 16 - pos >= 4, "truncated entry")
     ver, op, kind, n = x[pos:pos + 4]
     need(ver == 1, "entry format version %d" % ver)
-    need(op in OPS and kind <= 3 and n <= 20, "entry fields out of range")
+    need(op in OPS and kind <= 3 and n <= 22, "entry fields out of range")
     size = 112 + 14 * n + 16
     need(pos + size <= len(x) - 16, "truncated entry")
     e = x[pos:pos + size]
@@ -72,6 +72,24 @@ def entry(key, x, pos, term, epoch, seq, prev):
     need(prev is None or e[96:112] == prev, "chain broken at seq %d" % sq)
     need((op == 0x10) == (sq == 1), "EPOCH entry not at sequence 1")
     lines = [struct.unpack(">BBIq", e[112 + 14 * i:126 + 14 * i]) for i in range(n)]
+    # The state lines (0x12, indexes 1 then 2): the card before an earn, after
+    # the engine's lines and before a host line; taken out here and printed as
+    # "before" (the lines printed are the others).
+    before = ""
+    at = [i for i, l in enumerate(lines) if l[0] == 0x12]
+    if at:
+        i = at[0]
+        need(len(at) == 2 and at[1] == i + 1 and lines[i][1] == 1 and lines[i + 1][1] == 2
+             and op in (1, 3) and kind in (1, 2) and (i + 2 == n or (i + 3 == n and lines[-1][0] == 0x10)),
+             "state lines out of place")
+        a = struct.pack(">q", lines[i][3])
+        b = struct.pack(">q", lines[i + 1][3])
+        need(a[7] == 0, "state line reserved byte set")
+        before = " before %d/%d/%s period %d buckets %s seq %d" % (
+            lines[i][2], a[0], ".".join(str(x) for x in a[1:5]), struct.unpack(">H", a[5:7])[0],
+            ".".join(str(x) for x in struct.unpack(">4H", b)), lines[i + 1][2])
+        lines = lines[:i] + lines[i + 2:]
+        n -= 2
     engine = [l for l in lines if 1 <= l[0] <= 4]
     last = lines[-1] if lines else None
     # After the engine's lines: at most one host line (0x10) or QR line (0x11), the last.
@@ -91,10 +109,10 @@ def entry(key, x, pos, term, epoch, seq, prev):
         need(op == 9 or (card != 0 and last is not None and last[0] == 0x11),
              "QR operation without its code")
     desc = ("seq %d %s kind %d time %d%+d card %x counter %d->%d package %d ref %d/%d item %d "
-            "amount %d purse %d points %d qty %d bono %d after %d/%d/%d stamps %s reason %d lines %s"
+            "amount %d purse %d points %d qty %d bono %d after %d/%d/%d stamps %s reason %d%s lines %s"
             % (sq, OPS[op], kind, utc, off, card, cb, ca, pkg, rep, rsq, item, amount, purse, points,
                qty, bono, p_after, purse_after, tier, ".".join(str(b) for b in e[89:93]), reason,
-               ",".join("%d:%d:%d:%d" % l for l in lines)))
+               before, ",".join("%d:%d:%d:%d" % l for l in lines)))
     return size, e[-16:], desc
 
 

@@ -59,4 +59,25 @@ run_capture $DEC 0f0102030405060708090a0b0c0d0e0f 0x11223344 7 3 "$EXPORT" "$ACK
 check_eq "another master (another terminal's key): refused" "1 refused: export MAC fails" "$RC $ERR"
 run_capture $DEC $MASTER 0x11223344 7 4 "$EXPORT" "$ACK"
 check_eq "terminal 4's key: refused" "1 refused: export MAC fails" "$RC $ERR"
+
+# The state lines (JOURNAL.md "State lines"): the golden of leal_journal_state.txt, whose
+# bytes journal_test rebuilds with leal's journal, read by the same reader.
+SV=tests/vectors/leal_journal_state.txt
+run_capture $DEC --vectors "$SV"
+check_eq "the state-lines golden reads and verifies" "0 export ok|ack ok" \
+    "$RC $(echo "$OUT" | tail -2 | paste -sd'|')"
+check_match "a pay + earn: the card before it from its state lines, then the host line" \
+    "seq 2 pay\+earn kind 1 .* after 89/700/1 stamps 0.2.0.0 reason 0 before 65/1/2.1.0.0 period 317 buckets 40.12.0.3 seq 12 lines 1:0:0:23,4:0:77:1,16:0:1234:40$" "$OUT"
+check_match "a Classic earn: a new card before it" \
+    "seq 3 earn kind 2 .* before 25/0/0.0.0.0 period 0 buckets 0.0.0.0 seq 4 lines 1:0:0:10$" "$OUT"
+SEXP=$(sed -n 's/^EXPORT = //p' "$SV")
+SACK=$(sed -n 's/^ACK = //p' "$SV")
+# The two state lines of seq 2 swapped (bytes 32+112+28 .. +56), re-MACed: refused.
+swapped=$($PY -c 'import sys; sys.path.insert(0, "tests/integration"); import journal_decode as d
+k = d.journal_key(bytes(range(16)), 0x11223344, 7, 3); x = bytearray.fromhex(sys.argv[1])
+a = 32 + 112 + 28; x[a:a + 28] = x[a + 14:a + 28] + x[a:a + 14]
+e = bytes(x[32:32 + 198 - 16]); x[32 + 198 - 16:32 + 198] = d.cmac(k, e)
+x[-16:] = d.cmac(k, bytes(x[:-16])); print(x.hex())' "$SEXP")
+run_capture $DEC $MASTER 0x11223344 7 3 "$swapped" "$SACK"
+check_eq "state lines swapped (MACs made right): refused" "1 refused: state lines out of place" "$RC $ERR"
 finish

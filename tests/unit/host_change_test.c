@@ -95,8 +95,13 @@ static void import_till(struct fixture *f, struct till *t, uint32_t terminal)
         derive_journal_key(crypto_openssl(), kv->key, f->keys->issuer_id, PROGRAM, terminal, key),
         LEAL_OK);
     assert_int_equal(jgen_open(&g, key, kv->version, PROGRAM, terminal, 4, TILL_NOW - 60), LEAL_OK);
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
+        /* A void's ref names the till's epoch: the same entry in this one
+         * (sequences are the same, both after their EPOCH entry). */
+        if (es[i].ref_epoch != 0 && es[i].ref_epoch == es[i].epoch)
+            es[i].ref_epoch = g.j.head.epoch;
         assert_int_equal(journal_append(&g.j, &es[i]), LEAL_OK);
+    }
     assert_int_equal(jgen_export(&g, &exp, &len), LEAL_OK);
     memset(&r, 0, sizeof r);
     assert_int_equal(sync_import(f->ledger, &k, exp, len, &r), LEAL_OK);
@@ -105,14 +110,11 @@ static void import_till(struct fixture *f, struct till *t, uint32_t terminal)
 }
 
 /* The ledger's store and terminals 1 and 2, the card with its 25 points as
- * the desk left it, then the host's +40 points and 5.00 euros; *adj the
- * points entry. */
-static void ledger_card(struct fixture *f, struct ledger_card *card, int64_t *adj)
+ * the desk left it. */
+static void ledger_card_seed(struct fixture *f, struct ledger_card *card)
 {
-    struct ledger_host_change hc;
     struct card_view v;
     int64_t store, term;
-    bool waiting;
     assert_int_equal(ledger_store_add(f->ledger, PROGRAM, "sol", "Sol", "Europe/Madrid", &store),
                      LEAL_OK);
     assert_int_equal(ledger_terminal_add(f->ledger, store, "caja 1", &term), LEAL_OK);
@@ -126,6 +128,17 @@ static void ledger_card(struct fixture *f, struct ledger_card *card, int64_t *ad
     card->last_counter = v.taps;
     assert_int_equal(ledger_card_add(f->ledger, card), LEAL_OK);
     post(f, "PTS", 25, "points_issued", "card:seed");
+}
+
+/* ledger_card_seed, then the host's +40 points and 5.00 euros; *adj the
+ * points entry. */
+static void ledger_card(struct fixture *f, struct ledger_card *card, int64_t *adj)
+{
+    struct ledger_host_change hc;
+    struct card_view v;
+    bool waiting;
+    ledger_card_seed(f, card);
+    till_read_desfire(f, &v);
     assert_int_equal(ledger_host_change_get(f->ledger, card->card_id, &hc, &waiting), LEAL_OK);
     assert_false(waiting);
 
@@ -606,6 +619,55 @@ static void test_refused_keeps_nothing(void **state)
     till_close(&t);
 }
 
+/* An earn voided after the terminal restarted (JOURNAL.md "State lines"):
+ * 10.00 on 28 May, then 20.00 on 2 June rolls the card into June, the
+ * terminal restarts and voids it; the card is back at May's period and
+ * buckets and 35 points, and the journal imported books exactly that: 25 +
+ * 10, the June earn and its void each posted once. */
+static void test_void_after_restart_in_ledger(void **state)
+{
+    struct fixture *f = *state;
+    static struct till t;
+    struct ledger_card card = {0};
+    struct terminal_result out;
+    struct journal_entry es[8];
+    struct card_view v;
+
+    ledger_card_seed(f, &card);
+    till_open(&t, f, 1, NULL);
+    struct terminal_request q = till_request(TERMINAL_EARN, 1000, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &out), LEAL_OK);
+    till_read_desfire(f, &v);
+    till_present(&t);
+    t.now.utc_seconds = TILL_NOW + 5 * 86400;
+    q = till_request(TERMINAL_EARN, 2000, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &out), LEAL_OK);
+    assert_int_equal(out.after.points, 55);
+    assert_int_equal(out.after.period, v.state.period + 1);
+    till_restart(&t);
+    q = till_request(TERMINAL_VOID, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &out), LEAL_OK);
+    assert_int_equal(out.outcome, TERMINAL_DONE);
+    struct card_view w;
+    till_read_desfire(f, &w);
+    assert_int_equal(w.state.points, 35);
+    assert_int_equal(w.state.period, v.state.period);
+    assert_memory_equal(w.state.buckets, v.state.buckets, sizeof w.state.buckets);
+    assert_memory_equal(w.state.stamps, v.state.stamps, sizeof w.state.stamps);
+    assert_int_equal(w.state.seq, v.state.seq + 2);
+    /* earn, earn, void (the restart's journal adds no operation) */
+    assert_int_equal(till_entries(&t, es, 8), 3);
+    assert_int_equal(es[2].op, JOURNAL_OP_VOID);
+    assert_int_equal(es[2].ref_seq, es[1].seq);
+
+    import_till(f, &t, 1);
+    assert_int_equal(bal(f, f->account, "PTS"), 35);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    import_till(f, &t, 1); /* again: nothing more */
+    assert_int_equal(bal(f, f->account, "PTS"), 35);
+    till_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -622,6 +684,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bonus_and_expiry, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_refused_keeps_nothing, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_void_after_restart_in_ledger, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -877,6 +877,166 @@ static void test_file_storage(void **state)
     free(dir);
 }
 
+/* An entry of the state-lines golden (tests/vectors/leal_journal_state.txt):
+ * the fields both entries share, at sequence seq. */
+static struct journal_entry state_base(uint8_t op, uint8_t kind, uint32_t seq)
+{
+    struct journal_entry e;
+    memset(&e, 0, sizeof e);
+    e.op = op;
+    e.card_kind = kind;
+    e.terminal_id = TERMINAL;
+    e.epoch = T0;
+    e.seq = seq;
+    e.utc_seconds = T0 + 60u * (seq - 1u);
+    e.utc_offset_minutes = 60;
+    e.package_version = 5;
+    e.quantity = 1;
+    return e;
+}
+
+/* Seals e and compares it with the vector's name; the bytes decode back to e
+ * and its state lines to before. */
+static void state_golden_entry(const struct vector_record *v, const char *name,
+                               struct journal_entry *e, const struct state_body *before)
+{
+    uint8_t got[JOURNAL_ENTRY_MAX], want[JOURNAL_ENTRY_MAX];
+    struct journal_entry back;
+    struct state_body was;
+    size_t len;
+    bool told;
+    assert_int_equal(journal_entry_seal(cp, cfg.key, e, got, sizeof got, &len), LEAL_OK);
+    if (getenv("LEAL_PRINT_JOURNAL"))
+        print_hex(name, got, len);
+    assert_int_equal(vectors_hex(v, name, want, sizeof want), len);
+    assert_memory_equal(got, want, len);
+    assert_int_equal(journal_entry_decode(got, len, &back), LEAL_OK);
+    assert_memory_equal(&back, e, sizeof *e);
+    journal_state_of(&back, &was, &told);
+    assert_true(told);
+    assert_memory_equal(&was, before, sizeof was);
+}
+
+/* The state lines (JOURNAL.md "State lines"), golden: a DESFire pay + earn
+ * with engine, state and host lines, a Classic earn, their export and its
+ * ack, all written by a Python reading of JOURNAL.md and rebuilt here byte for
+ * byte; then every misplaced state line refused by the seal and the decoder. */
+static void test_state_lines_golden(void **state)
+{
+    struct vector_record *v;
+    static uint8_t exp[2048];
+    struct journal_export_info info;
+    struct journal_ack ack;
+    uint8_t ackb[JOURNAL_ACK_LEN], want[JOURNAL_ACK_LEN], out[JOURNAL_ENTRY_MAX];
+    static const struct state_body b1 = {12, 65, 1, {2, 1, 0, 0}, 317, {40, 12, 0, 3}};
+    static const struct state_body b2 = {4, 25, 0, {0, 0, 0, 0}, 0, {0, 0, 0, 0}};
+    struct journal_entry e1 = state_base(JOURNAL_OP_PAY_EARN, JOURNAL_CARD_DESFIRE, 2), e2, bad;
+    uint32_t bad_seq = 0;
+    size_t len;
+    (void)state;
+    setup_config();
+    assert_int_equal(vectors_load("leal_journal_state.txt", &v), 1);
+    e1.card_id = 0x0102030405060708ull;
+    e1.counter_before = 12;
+    e1.counter_after = 13;
+    e1.amount_cents = 2350;
+    e1.purse_cents = 300;
+    e1.points = 24;
+    e1.points_after = 89;
+    e1.purse_after = 700;
+    e1.tier_after = 1;
+    e1.stamps_after[1] = 2;
+    memset(e1.prev_mac, 0xA5, sizeof e1.prev_mac);
+    e1.n_lines = 5;
+    e1.lines[0] = (struct journal_line){RULES_LINE_BASE, 0, 0, 23};
+    e1.lines[1] = (struct journal_line){RULES_LINE_RULE, 0, 77, 1};
+    journal_state_lines(&b1, &e1.lines[2]);
+    e1.lines[4] = (struct journal_line){JOURNAL_LINE_HOST, 0, 1234, 40};
+    state_golden_entry(&v[0], "ENTRY1", &e1, &b1);
+    assert_int_equal(journal_entry_len(e1.n_lines), 198);
+
+    e2 = state_base(JOURNAL_OP_EARN, JOURNAL_CARD_CLASSIC, 3);
+    e2.card_id = 17;
+    e2.counter_before = 4;
+    e2.counter_after = 5;
+    e2.amount_cents = 1000;
+    e2.points = 10;
+    e2.points_after = 35;
+    e2.purse_after = 2000;
+    e2.stamps_after[0] = 1;
+    memcpy(e2.prev_mac, e1.mac, sizeof e2.prev_mac);
+    e2.n_lines = 3;
+    e2.lines[0] = (struct journal_line){RULES_LINE_BASE, 0, 0, 10};
+    journal_state_lines(&b2, &e2.lines[1]);
+    state_golden_entry(&v[0], "ENTRY2", &e2, &b2);
+
+    len = vectors_hex(&v[0], "EXPORT", exp, sizeof exp);
+    assert_int_equal(len, 32 + 198 + 170 + 16);
+    assert_int_equal(journal_export_verify(cp, cfg.key, exp, len, &info, &bad_seq), LEAL_OK);
+    assert_int_equal(info.count, 2);
+    assert_int_equal(info.first_seq, 2);
+    assert_int_equal(info.last_seq, 3);
+    assert_memory_equal(info.last_mac, e2.mac, 16);
+    memset(&ack, 0, sizeof ack);
+    ack.key_version = 2;
+    ack.program_id = PROGRAM;
+    ack.terminal_id = TERMINAL;
+    ack.epoch = T0;
+    ack.seq = 3;
+    memcpy(ack.entry_mac, e2.mac, 16);
+    assert_int_equal(journal_ack_encode(cp, cfg.key, &ack, ackb), LEAL_OK);
+    assert_int_equal(vectors_hex(&v[0], "ACK", want, sizeof want), JOURNAL_ACK_LEN);
+    assert_memory_equal(ackb, want, JOURNAL_ACK_LEN);
+    free(v);
+
+    /* Misplaced: in a pay, after the host line, one of the two, the two
+     * swapped, the reserved byte set, a QR entry's. */
+    bad = e1;
+    bad.op = JOURNAL_OP_PAY;
+    bad.n_lines = 3;
+    journal_state_lines(&b1, &bad.lines[0]);
+    bad.lines[2] = e1.lines[4];
+    assert_int_equal(journal_entry_seal(cp, cfg.key, &bad, out, sizeof out, &len),
+                     LEAL_E_JOURNAL_MALFORMED);
+    bad = e1;
+    bad.lines[2] = e1.lines[4];
+    bad.lines[3] = e1.lines[2];
+    bad.lines[4] = e1.lines[3];
+    assert_int_equal(journal_entry_seal(cp, cfg.key, &bad, out, sizeof out, &len),
+                     LEAL_E_JOURNAL_MALFORMED);
+    bad = e2;
+    bad.n_lines = 2;
+    assert_int_equal(journal_entry_seal(cp, cfg.key, &bad, out, sizeof out, &len),
+                     LEAL_E_JOURNAL_MALFORMED);
+    bad = e2;
+    bad.lines[1] = e2.lines[2];
+    bad.lines[2] = e2.lines[1];
+    assert_int_equal(journal_entry_seal(cp, cfg.key, &bad, out, sizeof out, &len),
+                     LEAL_E_JOURNAL_MALFORMED);
+    bad = e2;
+    bad.lines[1].points |= 1;
+    assert_int_equal(journal_entry_seal(cp, cfg.key, &bad, out, sizeof out, &len),
+                     LEAL_E_JOURNAL_MALFORMED);
+    bad = e2;
+    bad.card_kind = JOURNAL_CARD_QR;
+    bad.counter_before = bad.counter_after = 0;
+    bad.lines[3] = (struct journal_line){JOURNAL_LINE_QR, JOURNAL_QR_STATIC, 0, 0};
+    bad.n_lines = 4;
+    assert_int_equal(journal_entry_seal(cp, cfg.key, &bad, out, sizeof out, &len),
+                     LEAL_E_JOURNAL_MALFORMED);
+    /* The decoder refuses the same bytes: e2 with its lines swapped, re-MACed. */
+    assert_int_equal(journal_entry_seal(cp, cfg.key, &e2, out, sizeof out, &len), LEAL_OK);
+    {
+        uint8_t tmp[JOURNAL_LINE_LEN];
+        struct journal_entry back;
+        memcpy(tmp, out + 112 + 14, JOURNAL_LINE_LEN);
+        memcpy(out + 112 + 14, out + 112 + 28, JOURNAL_LINE_LEN);
+        memcpy(out + 112 + 28, tmp, JOURNAL_LINE_LEN);
+        assert_int_equal(cp->aes128_cmac(cfg.key, out, len - 16, out + len - 16), LEAL_OK);
+        assert_int_equal(journal_entry_decode(out, len, &back), LEAL_E_JOURNAL_MALFORMED);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -891,6 +1051,7 @@ int main(void)
         cmocka_unit_test(test_chain_and_mac_named),
         cmocka_unit_test(test_export_by_epoch),
         cmocka_unit_test(test_file_storage),
+        cmocka_unit_test(test_state_lines_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
