@@ -80,6 +80,8 @@ check_match "the void: refers to the pay, 300 cents back, seq 2 -> 3, 20.00 afte
     "^seq 3 void kind 2 time [0-9]+\\+$OFFSET card $CARD counter 3->4 package 1 ref [0-9]+/2 .* purse 300 points 0 .* after 0/2000/" "$DEC"
 check_match "the earn: 15 points, seq 4 -> 5, the base line's 10 and rule 1's 5" \
     "^seq 4 earn kind 2 time [0-9]+\\+$OFFSET card $CARD counter 4->5 .* amount 1000 purse 0 points 15 .* after 15/2000/0 .* lines 1:0:0:10,4:0:1:5 *$" "$DEC"
+check_match "the earn's state lines: the card before it (0 points, never earned: period 0, seq 4)" \
+    "^seq 4 earn .* before 0/0/0.0.0.0 period 0 buckets 0.0.0.0 seq 4 lines 1:0:0:10,4:0:1:5 *$" "$DEC"
 check_match "the export verifies" "^export ok$" "$DEC"
 
 run_capture "$LEAL" card read --reader "sim:$T/marta.json" --json
