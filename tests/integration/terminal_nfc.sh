@@ -29,31 +29,7 @@ NOTHING="nothing to void: only this terminal's own last operation on this card, 
 D=$T/till
 field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
-# serve CARD: the emulated PN532 with CARD in its field, on a pty linked at $T/pn532.
-serve() {
-    rm -f "$T/pn532"
-    "$CARDSIM" serve --pn532 "$T/pn532" "$1" >"$T/serve.log" 2>&1 &
-    SPID=$!
-    for _ in $(seq 100); do
-        [ -L "$T/pn532" ] && break
-        sleep 0.05
-    done
-    NFC="nfc:pn532_uart:$(readlink "$T/pn532")"
-}
-# unserve: stops it (SIGTERM: the card file saved).
-unserve() {
-    kill "$SPID"
-    wait "$SPID"
-    check_eq "cardsim stopped cleanly" 0 "$?"
-    SPID=
-}
-# tap NAME EXPECTED-RC EXPECTED-LINE OPERATION...: one tap through libnfc.
-tap() {
-    local name=$1 rc=$2 line=$3
-    shift 3
-    run_capture timeout 60 "$LT" tap "$@" --reader "$NFC" --data "$D"
-    check_eq "$name" "$rc|$line|" "$RC|$OUT|$ERR"
-}
+source tests/lib/pn532.sh
 
 "$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
 "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null

@@ -43,22 +43,9 @@ MARTA=$(field '["card_id"]' <<<"$OUT")
 "$LT" init --bundle "$T/t1.ltb" --data "$D" >/dev/null
 "$LT" load "$T/p1.lpkg" --data "$D" >/dev/null
 
-rm -f "$T/pn532"
-"$CARDSIM" serve --pn532 "$T/pn532" "$T/marta.json" >"$T/serve.log" 2>&1 &
-SPID=$!
-for _ in $(seq 100); do
-    [ -L "$T/pn532" ] && break
-    sleep 0.05
-done
-NFC="nfc:pn532_uart:$(readlink "$T/pn532")"
+source tests/lib/pn532.sh
+serve "$T/marta.json"
 check_match "the emulated PN532 is on a pty" "^nfc:pn532_uart:/dev/pts/[0-9]+$" "$NFC"
-# tap NAME EXPECTED-RC EXPECTED-LINE OPERATION...: one tap through libnfc.
-tap() {
-    local name=$1 rc=$2 line=$3
-    shift 3
-    run_capture timeout 60 "$LT" tap "$@" --reader "$NFC" --data "$D"
-    check_eq "$name" "$rc|$line|" "$RC|$OUT|$ERR"
-}
 tap "Classic pay 3,00 through libnfc: 17.00 left" 0 "card $MARTA pay: paid 3.00, 17.00 euros left" \
     --pay 3,00
 tap "Classic pay 2,00 with an earn of 10,00: 15.00 left, +10 points" 0 \
@@ -67,10 +54,7 @@ tap "a one-shot void of it: 2.00 and the 10 points back" 0 \
     "card $MARTA void: voided the pay+earn: 2.00 euros back, 17.00 left; 10 -> 0 points" --void
 tap "the balance: 0 points, 17.00" 0 "card $MARTA balance: 0 points, 17.00 euros, stamps 0 0 0 0" \
     --balance
-kill "$SPID"
-wait "$SPID"
-check_eq "cardsim stopped cleanly" 0 "$?"
-SPID=
+unserve
 
 run_capture "$LEAL" card read --reader "sim:$T/marta.json" --json
 check_eq "the desk reads the card: 0 points, 17.00 on the purse, state seq 5 (issue, top-up, 3 writes)" \
