@@ -610,6 +610,28 @@ static void gen_import(struct fixture *f, struct jgen *g, uint32_t taken)
     free(p);
 }
 
+/* The card with 300.00 in the ledger, a package built for terminal 1 with
+ * caps of 50.00 a card a day and 100.00 between syncs, and terminal 1's
+ * generated journal under its real key naming that package, the card in it. */
+static void caps_journal(struct fixture *f, struct jgen *g)
+{
+    struct package_build_opts po = {1, TILL_NOW, 7, 5000, 10000};
+    const struct key_version *kv;
+    struct package_info info;
+    uint8_t key[16], *pkg = NULL;
+    size_t len = 0;
+    ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
+                30000);
+    assert_int_equal(package_build(f->ledger, f->keys, &po, &pkg, &len, &info), LEAL_OK);
+    free(pkg);
+    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_JOURNAL_MAC, &kv), LEAL_OK);
+    assert_int_equal(derive_journal_key(crypto_openssl(), kv->key, f->keys->issuer_id, 7, 1, key),
+                     LEAL_OK);
+    assert_int_equal(jgen_open(g, key, kv->version, 7, 1, 8, TILL_NOW), LEAL_OK);
+    g->package_version = info.version;
+    assert_int_equal(jgen_card(g, TILL_CARD_ID, JOURNAL_CARD_DESFIRE, 25, 30000), LEAL_OK);
+}
+
 /* A terminal that does not enforce its package's caps (a generated journal
  * under terminal 1's real key, its entries naming the package the host
  * built with 50.00 a card a day and 100.00 between syncs): a payment that
@@ -622,29 +644,16 @@ static void test_terminal_over_caps(void **state)
 {
     struct fixture *f = *state;
     const struct sync_keys k = {crypto_openssl(), f->keys};
-    struct package_build_opts po = {1, TILL_NOW, 7, 5000, 10000};
-    const struct key_version *kv;
     struct ledger_reconcile_counts c;
-    struct package_info info;
     struct journal_ack a;
     struct found fd = {0};
     struct ledger_card card;
     struct jgen g;
-    uint8_t key[16], ack[JOURNAL_ACK_LEN], *pkg = NULL;
+    uint8_t ack[JOURNAL_ACK_LEN];
     char want[LEDGER_RECONCILE_DETAIL];
     uint32_t epoch = (uint32_t)TILL_NOW; /* the journal's first epoch: when it began */
-    size_t len = 0;
 
-    ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
-                30000);
-    assert_int_equal(package_build(f->ledger, f->keys, &po, &pkg, &len, &info), LEAL_OK);
-    free(pkg);
-    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_JOURNAL_MAC, &kv), LEAL_OK);
-    assert_int_equal(derive_journal_key(crypto_openssl(), kv->key, f->keys->issuer_id, 7, 1, key),
-                     LEAL_OK);
-    assert_int_equal(jgen_open(&g, key, kv->version, 7, 1, 8, TILL_NOW), LEAL_OK);
-    g.package_version = info.version;
-    assert_int_equal(jgen_card(&g, TILL_CARD_ID, JOURNAL_CARD_DESFIRE, 25, 30000), LEAL_OK);
+    caps_journal(f, &g);
     gen_pay(&g, JOURNAL_OP_PAY, 2000); /* s2: the day at 20.00 */
     gen_pay(&g, JOURNAL_OP_PAY, 2500); /* s3: 45.00 */
     gen_pay(&g, JOURNAL_OP_PAY, 1000); /* s4: 55.00, over 50.00 */
@@ -723,27 +732,13 @@ static void gen_qr_pay(struct jgen *g, uint64_t id, uint32_t cents, uint32_t cou
 static void test_qr_apart_from_card_caps(void **state)
 {
     struct fixture *f = *state;
-    struct package_build_opts po = {1, TILL_NOW, 7, 5000, 10000};
-    const struct key_version *kv;
     struct ledger_reconcile_counts c;
-    struct package_info info;
     struct found fd = {0};
     struct jgen g;
-    uint8_t key[16], *pkg = NULL;
     char want[LEDGER_RECONCILE_DETAIL];
     uint32_t epoch = (uint32_t)TILL_NOW;
-    size_t len = 0;
 
-    ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
-                30000);
-    assert_int_equal(package_build(f->ledger, f->keys, &po, &pkg, &len, &info), LEAL_OK);
-    free(pkg);
-    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_JOURNAL_MAC, &kv), LEAL_OK);
-    assert_int_equal(derive_journal_key(crypto_openssl(), kv->key, f->keys->issuer_id, 7, 1, key),
-                     LEAL_OK);
-    assert_int_equal(jgen_open(&g, key, kv->version, 7, 1, 8, TILL_NOW), LEAL_OK);
-    g.package_version = info.version;
-    assert_int_equal(jgen_card(&g, TILL_CARD_ID, JOURNAL_CARD_DESFIRE, 25, 30000), LEAL_OK);
+    caps_journal(f, &g);
     gen_pay(&g, JOURNAL_OP_PAY, 4000);     /* s2: the card's day at 40.00 */
     gen_qr_pay(&g, TILL_CARD_ID, 4000, 1); /* s3: the code's, apart */
     gen_qr_pay(&g, TILL_CARD_ID, 4000, 2); /* s4 */
