@@ -90,7 +90,7 @@ static void bono_close(struct bono_cli *c)
 static int bono_books(struct bono_cli *c)
 {
     const struct desk_cli_books o = {bopt(c, B_KEYSTORE), bopt(c, B_PASSFILE), bopt(c, B_PROGRAM),
-                                     bopt(c, B_DB), bopt(c, B_OPERATOR)};
+                                     bopt(c, B_DB),       bopt(c, B_OPERATOR), NULL};
     return desk_cli_open_books(&o, &c->dk, &c->ledger, &c->is);
 }
 

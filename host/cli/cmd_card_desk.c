@@ -37,6 +37,7 @@ enum {
     O_OVER_LIMIT,
     O_GIFT,
     O_CASHBACK,
+    O_STORE,
     O_COUNT
 };
 
@@ -66,7 +67,8 @@ static const char desk_usage[] =
     "       leal card history CARD-ID\n"
     "       leal card hotlist --program ID\n"
     "Common options: --reader SPEC --allow-virtual --timeout SECONDS --json --db PATH\n"
-    "  --keystore PATH --passphrase-file FILE --program ID --operator NAME\n";
+    "  --keystore PATH --passphrase-file FILE --program ID --operator NAME\n"
+    "  --store ID   (the shop the desk stands in; default: the program's only store)\n";
 
 static void desk_init(struct desk_cli *c)
 {
@@ -74,7 +76,7 @@ static void desk_init(struct desk_cli *c)
         "reader",   "allow-virtual",   "timeout", "json",     "db",
         "keystore", "passphrase-file", "program", "customer", "account",
         "topup",    "welcome-points",  "old",     "reason",   "operator",
-        "yes",      "over-limit",      "gift",    "cashback"};
+        "yes",      "over-limit",      "gift",    "cashback", "store"};
     memset(c, 0, sizeof *c);
     for (int i = 0; i < O_COUNT; i++) {
         c->opts[i].name = names[i];
@@ -99,7 +101,7 @@ static void desk_close(struct desk_cli *c)
 static int open_books(struct desk_cli *c)
 {
     const struct desk_cli_books o = {opt(c, O_KEYSTORE), opt(c, O_PASSFILE), opt(c, O_PROGRAM),
-                                     opt(c, O_DB), opt(c, O_OPERATOR)};
+                                     opt(c, O_DB),       opt(c, O_OPERATOR), opt(c, O_STORE)};
     int rc = desk_cli_open_books(&o, &c->dk, &c->ledger, &c->is);
     c->keys = c->dk.keys;
     return rc;

@@ -36,6 +36,7 @@ enum {
     O_PROGRAM,
     O_OPERATOR,
     O_STDIO,
+    O_STORE,
     O_COUNT
 };
 
@@ -63,7 +64,7 @@ static void on_stop(int sig)
 static const char desk_usage[] =
     "usage: leal desk [--reader SPEC] [--allow-virtual] [--json] [--stdio] [--timeout SECONDS]\n"
     "                 [--program ID] [--operator NAME] [--db PATH] [--keystore PATH]\n"
-    "                 [--passphrase-file FILE]\n"
+    "                 [--passphrase-file FILE] [--store ID]\n"
     "Reads every card presented on the reader, as 'leal card read' does, one line per card\n"
     "(--json: one JSON object per line), until SIGINT or SIGTERM. The keys (from 'leal agent',\n"
     "else the keystore unlocked once), the ledger and the reader stay open meanwhile.\n"
@@ -73,7 +74,9 @@ static const char desk_usage[] =
     "    bono sell KIND  sell it a bono of that kind (name or id), as 'leal bono sell'\n"
     "    bono use KIND   use one session of it, as 'leal bono use'\n"
     "    quit          end (so does the end of input)\n"
-    "A lost reader is waited for --timeout seconds; then the desk ends with exit 1.\n";
+    "A lost reader is waited for --timeout seconds; then the desk ends with exit 1.\n"
+    "--store: the shop the desk stands in, whose top-ups they are in settlement (default: the\n"
+    "program's only store; none when it has several).\n";
 
 static const char *opt(const struct desk_loop *d, int i)
 {
@@ -458,9 +461,11 @@ static int open_desk(struct desk_loop *d)
     struct desk_key_request req = {.keystore_path = opt(d, O_KEYSTORE),
                                    .passphrase_file = opt(d, O_PASSFILE),
                                    .roles = DESK_ROLES_CARD};
-    int64_t program = 0, t = 10;
+    int64_t program = 0, t = 10, store = 0;
     leal_err err;
     int rc;
+    if (opt(d, O_STORE) && lcli_id(opt(d, O_STORE), &store) != LEAL_OK)
+        return cli_usage("bad --store '%s' (the id leal store add printed)", opt(d, O_STORE));
     if (opt(d, O_PROGRAM) &&
         (lcli_id(opt(d, O_PROGRAM), &program) != LEAL_OK || program > UINT32_MAX))
         return cli_usage("bad --program '%s'", opt(d, O_PROGRAM));
@@ -478,6 +483,8 @@ static int open_desk(struct desk_loop *d)
                               .program_id = d->dk.program_id,
                               .operator_name =
                                   opt(d, O_OPERATOR) ? opt(d, O_OPERATOR) : getenv("USER")};
+    if ((err = ledger_desk_store(d->ledger, d->dk.program_id, store, &d->is.store_id)) != LEAL_OK)
+        return lcli_fail(d->ledger, err, "--store: the desk's store must be one of its program's");
     d->ro.allow_virtual = opt(d, O_VIRTUAL) != NULL;
     if ((err = reader_open(opt(d, O_READER), &d->ro, &d->reader)) != LEAL_OK) {
         if (err == LEAL_E_VIRTUAL_READER)
@@ -493,8 +500,8 @@ static int open_desk(struct desk_loop *d)
 int cmd_desk(int argc, char **argv)
 {
     static const char *const names[O_COUNT] = {
-        "reader",   "allow-virtual",   "timeout", "json",     "db",
-        "keystore", "passphrase-file", "program", "operator", "stdio"};
+        "reader",          "allow-virtual", "timeout",  "json",  "db",   "keystore",
+        "passphrase-file", "program",       "operator", "stdio", "store"};
     struct desk_loop d;
     struct sigaction sa;
     size_t npos = 0;

@@ -23,7 +23,10 @@ static const char settle_help[] =
     "spent there, and its balance with the collective at the program's point value:\n"
     "value x (paid out - collected) + (spent - loaded); 'is owed' when positive, 'owes'\n"
     "when negative. The collective pool holds what shops collected and no shop paid out\n"
-    "yet; the rows sum to zero. Entries without a store (the desk) are the 'no shop' row.\n"
+    "yet; the rows sum to zero. The desk's entries are its store's (leal card --store, or\n"
+    "the program's only store); entries without a store are the 'no shop' row. Who owes\n"
+    "whom: the balances paid pairwise in the fewest transfers, debtors paying creditors in\n"
+    "row order (text: a matrix, the row pays the column; --json: \"owes\"; --csv: pays_*).\n"
     "A settled period is closed: showing it again gives the same figures, and an entry\n"
     "posted later goes to the next period. Periods are settled in order, once ended;\n"
     "--preview shows a period so far without closing it. --program defaults to the\n"
@@ -116,13 +119,34 @@ static const char *row_kind(const struct ledger_settle_row *r)
                                                   : "shop";
 }
 
+/* A row's name in the who-owes-whom matrix: the shop's code, "no-shop", "pool". */
+static const char *party(const struct ledger_settle_row *r)
+{
+    return r->store_id > 0 ? r->code : row_kind(r);
+}
+
+/* What rows[from] pays rows[to] (0: nothing). */
+static int64_t owes(const struct ledger_settlement *s, size_t from, size_t to)
+{
+    for (size_t k = 0; k < s->ntransfers; k++)
+        if (s->transfers[k].from == from && s->transfers[k].to == to)
+            return s->transfers[k].cents;
+    return 0;
+}
+
 static void print_csv(const struct ledger_settlement *s)
 {
     static const char *const head[] = {
         "period",          "row",          "store",       "code",   "name", "points_collected",
         "points_paid_out", "purse_loaded", "purse_spent", "balance"};
     for (size_t i = 0; i < N(head); i++)
-        csv_field(head[i], i + 1 == N(head));
+        csv_field(head[i], false);
+    /* The matrix: one column per row, what this row pays it. */
+    for (size_t j = 0; j < s->nrows; j++) {
+        char h[80];
+        snprintf(h, sizeof h, "pays_%s", party(&s->rows[j]));
+        csv_field(h, j + 1 == s->nrows);
+    }
     for (size_t i = 0; i < s->nrows; i++) {
         const struct ledger_settle_row *r = &s->rows[i];
         char f[6][40];
@@ -142,7 +166,11 @@ static void print_csv(const struct ledger_settlement *s)
         csv_field(f[4], false);
         csv_field(f[5], false);
         eur_of(r->balance_cents, f[0], sizeof f[0]);
-        csv_field(f[0], true);
+        csv_field(f[0], false);
+        for (size_t j = 0; j < s->nrows; j++) {
+            eur_of(owes(s, i, j), f[0], sizeof f[0]);
+            csv_field(f[0], j + 1 == s->nrows);
+        }
     }
 }
 
@@ -172,6 +200,15 @@ static void print_json(const struct ledger_settlement *s)
                (long long)r->purse_loaded_cents, (long long)r->purse_spent_cents,
                (long long)r->balance_cents);
     }
+    fputs("],\"owes\":[", stdout);
+    for (size_t k = 0; k < s->ntransfers; k++) {
+        const struct ledger_settle_transfer *t = &s->transfers[k];
+        fputs(k ? ",{\"from\":" : "{\"from\":", stdout);
+        cli_json_string(stdout, party(&s->rows[t->from]));
+        fputs(",\"to\":", stdout);
+        cli_json_string(stdout, party(&s->rows[t->to]));
+        printf(",\"cents\":%lld}", (long long)t->cents);
+    }
     printf("],\"total_cents\":%lld}\n", (long long)total);
 }
 
@@ -199,6 +236,21 @@ static void print_text(const struct ledger_settlement *s)
         printf("%-24s %10lld %10lld %12s %12s  %s %s EUR\n", name, (long long)r->points_collected,
                (long long)r->points_paid_out, loaded, spent,
                r->balance_cents < 0 ? "owes" : "is owed", bal);
+    }
+    /* The matrix: a row pays each column what its cell says. */
+    printf("who owes whom (EUR; the row pays the column):\n%-12s", "");
+    for (size_t j = 0; j < s->nrows; j++)
+        printf(" %12.12s", party(&s->rows[j]));
+    putchar('\n');
+    for (size_t i = 0; i < s->nrows; i++) {
+        printf("%-12.12s", party(&s->rows[i]));
+        for (size_t j = 0; j < s->nrows; j++) {
+            char cell[32];
+            int64_t c = owes(s, i, j);
+            eur_of(c, cell, sizeof cell);
+            printf(" %12s", c ? cell : "-");
+        }
+        putchar('\n');
     }
 }
 

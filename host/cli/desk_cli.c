@@ -16,11 +16,13 @@ int desk_cli_open_books(const struct desk_cli_books *o, struct desk_keys *dk,
     struct desk_key_request req = {.keystore_path = o->keystore,
                                    .passphrase_file = o->passphrase_file,
                                    .roles = DESK_ROLES_CARD};
-    int64_t program = 0;
+    int64_t program = 0, store = 0;
     leal_err err;
     int rc;
     if (o->program && lcli_id(o->program, &program) != LEAL_OK)
         return cli_usage("bad --program '%s'", o->program);
+    if (o->store && lcli_id(o->store, &store) != LEAL_OK)
+        return cli_usage("bad --store '%s' (the id leal store add printed)", o->store);
     if (program > UINT32_MAX)
         return cli_fail(LEAL_E_UNKNOWN_PROGRAM, "program %lld", (long long)program);
     req.program_id = (uint32_t)program;
@@ -33,6 +35,8 @@ int desk_cli_open_books(const struct desk_cli_books *o, struct desk_keys *dk,
     is->cp = dk->cp;
     is->program_id = dk->program_id;
     is->operator_name = o->operator_name ? o->operator_name : getenv("USER");
+    if ((err = ledger_desk_store(*ledger, dk->program_id, store, &is->store_id)) != LEAL_OK)
+        return lcli_fail(*ledger, err, "--store: the desk's store must be one of its program's");
     return 0;
 }
 

@@ -22,10 +22,12 @@
 /* The options naming them (NULL: not given). */
 struct desk_cli_books {
     const char *keystore, *passphrase_file, *program, *db, *operator_name;
+    const char *store; /* --store ID: the shop the desk stands in */
 };
 
 /* Keys, ledger and program: everything but the card, into *dk, *ledger and
- * is (operator: --operator, else $USER). */
+ * is (operator: --operator, else $USER; store: --store, else the program's
+ * only store, else none: ledger_desk_store). */
 int desk_cli_open_books(const struct desk_cli_books *o, struct desk_keys *dk,
                         struct ledger **ledger, struct issuance *is);
 /* The reader (SPEC NULL: the first), and a card in it within --timeout

@@ -190,6 +190,7 @@ static leal_err topup_on(struct op *o, struct issuance_card *out, int64_t cents,
     memset(&t, 0, sizeof t);
     t.card_id = out->card_id;
     t.cents = cents;
+    t.store_id = o->is->store_id;
     if ((err = o->ops->credit_stage(o->s, out, cents, &t)) != LEAL_OK)
         return err;
     if (cashback) /* what the entry is, for whichever read settles it */

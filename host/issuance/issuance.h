@@ -44,6 +44,9 @@ struct issuance {
     const struct crypto_provider *cp;
     uint32_t program_id;
     const char *operator_name;
+    /* The store the desk stands in (0: none): its top-ups, welcome points
+     * and cashback loads are that shop's in settlement (ledger_settle.h). */
+    int64_t store_id;
 };
 
 /* The verified view of a card ("leal card read"), and what an operation left. */

@@ -21,6 +21,7 @@ struct posting {
     int64_t card_id, account_id;
     const char *kind, *asset, *program_account; /* "topup", "EUR", "cash" */
     int64_t amount;                             /* onto the customer's account */
+    int64_t store_id;                           /* the shop it is (0: none) */
     const char *request, *reason, *reference;
     bool settles_pending; /* removes the card's pending top-up with this request id */
     bool cashback;        /* also the account's CASHBACK back to cashback_owed */
@@ -55,6 +56,7 @@ static leal_err post(struct issuance *is, const struct posting *p, bool *replaye
     e.reason = p->reason;
     e.reference = p->reference;
     e.card_id = p->card_id;
+    e.store_id = p->store_id;
     e.nlines = 2;
     e.lines = lines;
     if (p->cashback) {
@@ -91,6 +93,7 @@ leal_err issuance_post_topup(struct issuance *is, const struct ledger_card *lc,
                         .request = t->request_id,
                         .reason = "purse top-up at the desk",
                         .reference = reference,
+                        .store_id = t->store_id, /* where it was loaded, whoever settles it */
                         .settles_pending = true};
     leal_err err = ledger_account_get(is->ledger, lc->account_id, &a);
     if (err != LEAL_OK)
@@ -667,7 +670,8 @@ leal_err issuance_opening_post(struct issuance *is, const struct issuance_reques
                         .program_account = "points_issued",
                         .amount = o->points,
                         .request = request,
-                        .reason = "welcome points"};
+                        .reason = "welcome points",
+                        .store_id = is->store_id};
     if (req->replacing || o->points == 0)
         return LEAL_OK;
     snprintf(request, sizeof request, "card:%lld:welcome", (long long)card_id);

@@ -42,7 +42,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 21
+#define LEDGER_SCHEMA_VERSION 22
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -208,6 +208,12 @@ LEAL_MUST_CHECK leal_err ledger_timezone_check(const char *tz);
  * checked with ledger_timezone_check: LEAL_E_TIMEZONE). */
 LEAL_MUST_CHECK leal_err ledger_store_add(struct ledger *l, int64_t program_id, const char *code,
                                           const char *name, const char *timezone, int64_t *id);
+/* The store a desk of program_id posts at: want when it is one of the
+ * program's stores (LEAL_E_UNKNOWN_ID none; LEAL_E_WRONG_PROGRAM another
+ * program's); want 0: the program's only store, 0 when it has none or
+ * several (the desk's entries are then "no shop" in settlement). */
+LEAL_MUST_CHECK leal_err ledger_desk_store(struct ledger *l, int64_t program_id, int64_t want,
+                                           int64_t *store_id);
 /* A terminal belongs to a store; it starts at epoch 1. */
 LEAL_MUST_CHECK leal_err ledger_terminal_add(struct ledger *l, int64_t store_id, const char *name,
                                              int64_t *id);
@@ -584,6 +590,7 @@ struct ledger_pending_topup {
     int64_t purse_after; /* cents on the card once written */
     int64_t cents;       /* the top-up, 1..purse_after */
     char request_id[64]; /* the entry's idempotency key */
+    int64_t store_id;    /* the store the desk loaded it at (0: none) */
     int64_t created_at;
     /* What marks the card's state once written (the DESFire log record, the
      * Classic slot's SIV tag): the card's seen_mark when settled. */

@@ -165,11 +165,17 @@ leal_err ledger_host_change_each(struct ledger *l, int64_t program_id, ledger_ho
     return err;
 }
 
-leal_err ledger_host_change_applied(struct ledger *l, int64_t card_id, int64_t upto_entry)
+leal_err ledger_host_change_applied(struct ledger *l, int64_t card_id, int64_t upto_entry,
+                                    int64_t *before)
 {
     leal_err err;
     if (l == NULL || card_id <= 0 || upto_entry <= 0)
         return LEAL_E_ARG;
+    if (before != NULL &&
+        (err = store_query_int(l,
+                               "SELECT coalesce(max(synced_entry), 0) FROM card WHERE card_id = ?1",
+                               I64S(card_id), before)) != LEAL_OK)
+        return err;
     if ((err = store_exec_i64(l,
                               "UPDATE card SET synced_entry = max(synced_entry, ?2) WHERE "
                               "card_id = ?1",
@@ -180,6 +186,27 @@ leal_err ledger_host_change_applied(struct ledger *l, int64_t card_id, int64_t u
                           "DELETE FROM card_host_change_sent WHERE card_id = ?1 AND upto_entry "
                           "<= ?2",
                           I64S(card_id, upto_entry));
+}
+
+leal_err ledger_host_change_undone(struct ledger *l, int64_t card_id, int64_t upto_entry,
+                                   int64_t before, bool *restored)
+{
+    int64_t now = 0;
+    leal_err err;
+    if (l == NULL || card_id <= 0 || upto_entry <= 0 || before < 0 || restored == NULL)
+        return LEAL_E_ARG;
+    *restored = false;
+    if ((err = store_query_int(l,
+                               "SELECT coalesce(max(synced_entry), 0) FROM card WHERE card_id = ?1",
+                               I64S(card_id), &now)) != LEAL_OK)
+        return err;
+    if (now > upto_entry)
+        return LEAL_OK;
+    *restored = true;
+    if (now <= before)
+        return LEAL_OK; /* undone already */
+    return store_exec_i64(l, "UPDATE card SET synced_entry = ?2 WHERE card_id = ?1",
+                          I64S(card_id, before));
 }
 
 leal_err ledger_host_change_sent(struct ledger *l, const struct ledger_host_change *c)

@@ -71,9 +71,20 @@ LEAL_MUST_CHECK leal_err ledger_host_change_desk_wrote(struct ledger *l, int64_t
 LEAL_MUST_CHECK leal_err ledger_host_change_desk_ok(struct ledger *l, int64_t card_id);
 
 /* A terminal applied a card's changes up to upto_entry (its journal entry
- * said so): they no longer wait. Inside the caller's transaction when there
- * is one; idempotent. */
+ * said so): they no longer wait. *before (may be NULL): the card's synced
+ * entry before, for ledger_host_change_undone. Inside the caller's
+ * transaction when there is one; idempotent. */
 LEAL_MUST_CHECK leal_err ledger_host_change_applied(struct ledger *l, int64_t card_id,
-                                                    int64_t upto_entry);
+                                                    int64_t upto_entry, int64_t *before);
+
+/* The write that applied them up to upto_entry never reached the card (a
+ * later settle said so): they wait again from before, unless the card's
+ * synced entry moved past upto_entry since (a later write at the desk or at
+ * a terminal, built on the host's belief that they were on the card: they
+ * cannot wait again without sending those later ones twice; *restored false,
+ * and the desk's drift shows the difference). Idempotent. */
+LEAL_MUST_CHECK leal_err ledger_host_change_undone(struct ledger *l, int64_t card_id,
+                                                   int64_t upto_entry, int64_t before,
+                                                   bool *restored);
 
 #endif

@@ -155,12 +155,13 @@ leal_err ledger_pending_topup_add(struct ledger *l, const struct ledger_pending_
         goto out;
     err = store_write(l,
                       "INSERT INTO card_pending_topup(card_id, seq_before, seq_after, "
-                      "purse_after, cents, request_id, created_at, mark) VALUES (?1, ?2, ?3, "
-                      "?4, ?5, ?6, ?7, ?8)",
+                      "purse_after, cents, request_id, created_at, mark, store_id) VALUES (?1, "
+                      "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                       SVALS(SV_I64(p->card_id), SV_I64(p->seq_before), SV_I64(p->seq_after),
                             SV_I64(p->purse_after), SV_I64(p->cents), SV_TEXT(p->request_id),
                             SV_I64(ledger_now()),
-                            SV_BLOB(p->has_mark ? p->mark : NULL, LEDGER_CARD_MARK_LEN)),
+                            SV_BLOB(p->has_mark ? p->mark : NULL, LEDGER_CARD_MARK_LEN),
+                            SV_I64_OR_NULL(p->store_id)),
                       NULL);
     if (err == LEAL_E_DUPLICATE_ID)
         store_set_msg(l, "card %lld already has a top-up in flight", (long long)p->card_id);
@@ -192,6 +193,7 @@ leal_err ledger_pending_topup_get(struct ledger *l, int64_t card_id,
             memcpy(out->mark, store_col_blob(st, 7), LEDGER_CARD_MARK_LEN);
             out->has_mark = true;
         }
+        out->store_id = store_col_i64(st, 8);
         *found = true;
     }
     store_finalize(st);

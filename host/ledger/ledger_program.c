@@ -271,6 +271,33 @@ out:
     return store_tx_end_id(l, err, id);
 }
 
+leal_err ledger_desk_store(struct ledger *l, int64_t program_id, int64_t want, int64_t *store_id)
+{
+    int64_t prog = 0, n = 0;
+    leal_err err;
+    *store_id = 0;
+    l->msg[0] = '\0';
+    if (want == 0) {
+        if ((err = store_query_int(l, "SELECT count(*) FROM store WHERE program_id = ?1",
+                                   I64S(program_id), &n)) != LEAL_OK ||
+            n != 1)
+            return err;
+        return store_query_int(l, "SELECT id FROM store WHERE program_id = ?1", I64S(program_id),
+                               store_id);
+    }
+    if ((err =
+             store_query_int(l, "SELECT coalesce((SELECT program_id FROM store WHERE id = ?1), 0)",
+                             I64S(want), &prog)) != LEAL_OK)
+        return err;
+    if (prog != program_id) {
+        store_set_msg(l, "store %lld is %s", (long long)want,
+                      prog ? "another program's" : "not in the ledger");
+        return prog ? LEAL_E_WRONG_PROGRAM : LEAL_E_UNKNOWN_ID;
+    }
+    *store_id = want;
+    return LEAL_OK;
+}
+
 leal_err ledger_terminal_add(struct ledger *l, int64_t store_id, const char *name, int64_t *id)
 {
     leal_err err;

@@ -406,10 +406,14 @@ static leal_err tampered(struct walk *w, int64_t program_id, int64_t card_id)
 
 /* What one terminal took from cards and had not had acknowledged, as its
  * own cap check counts it (firmware/core/terminal.c spent_offline): the
- * purse of every payment less what voids gave back, per card, on the local
- * day of each entry. */
+ * purse of every payment less what voids gave back, per card id and card
+ * kind (a QR code's id may be a card's), on the local day of each entry.
+ * The package's caps are a card's: QR payments are held to their
+ * certificate's caps (terminal_qr.c), so they are counted apart and not
+ * judged here. */
 struct spend {
     uint64_t card;
+    uint8_t kind;
     uint32_t epoch, seq;
     int64_t day, cents;
 };
@@ -463,7 +467,7 @@ static leal_err over_caps(struct walk *w, struct spent *sp, const struct journal
     time_t t = (time_t)(day * 86400);
     struct tm tm;
     for (size_t i = 0; i < sp->n; i++)
-        if (sp->v[i].card == e->card_id) {
+        if (sp->v[i].card == e->card_id && sp->v[i].kind == e->card_kind) {
             since += sp->v[i].cents;
             today += sp->v[i].day == day ? sp->v[i].cents : 0;
         }
@@ -492,6 +496,7 @@ static leal_err over_caps(struct walk *w, struct spent *sp, const struct journal
 static leal_err spend_step(struct walk *w, struct spent *sp, const struct journal_entry *e)
 {
     int64_t day = local_day(e), cents;
+    bool judged;
     leal_err err;
     size_t k = 0;
     if (e->op == JOURNAL_OP_EPOCH || e->op == JOURNAL_OP_ACK) {
@@ -507,10 +512,10 @@ static leal_err spend_step(struct walk *w, struct spent *sp, const struct journa
     if (e->card_kind == JOURNAL_CARD_NONE)
         return LEAL_OK;
     cents = e->op == JOURNAL_OP_VOID ? -(int64_t)e->purse_cents : (int64_t)e->purse_cents;
-    if (e->op != JOURNAL_OP_VOID && cents > 0 && day >= 0 && (err = caps_of(w, sp, e)) != LEAL_OK)
+    judged = e->op != JOURNAL_OP_VOID && cents > 0 && day >= 0 && e->card_kind != JOURNAL_CARD_QR;
+    if (judged && (err = caps_of(w, sp, e)) != LEAL_OK)
         return err;
-    if (e->op != JOURNAL_OP_VOID && cents > 0 && day >= 0 && sp->found &&
-        (err = over_caps(w, sp, e, day, cents)) != LEAL_OK)
+    if (judged && sp->found && (err = over_caps(w, sp, e, day, cents)) != LEAL_OK)
         return err;
     if (cents == 0)
         return LEAL_OK;
@@ -522,7 +527,7 @@ static leal_err spend_step(struct walk *w, struct spent *sp, const struct journa
         sp->v = v;
         sp->cap = cap;
     }
-    sp->v[sp->n++] = (struct spend){e->card_id, e->epoch, e->seq, day, cents};
+    sp->v[sp->n++] = (struct spend){e->card_id, e->card_kind, e->epoch, e->seq, day, cents};
     return LEAL_OK;
 }
 

@@ -185,6 +185,32 @@ static leal_err figures(struct ledger *l, struct ledger_settlement *o, const str
     return LEAL_OK;
 }
 
+/* Who owes whom (ledger_settle.h): debtors and creditors met in row order,
+ * each transfer the smaller of what the one still owes and the other is
+ * still owed; the rows sum to zero, so both lists end together. */
+static void transfers(struct ledger_settlement *o)
+{
+    int64_t owe = 0, owed = 0;
+    size_t d = 0, c = 0;
+    o->ntransfers = 0;
+    for (;;) {
+        while (owe == 0 && d < o->nrows)
+            if ((owe = -o->rows[d++].balance_cents) < 0)
+                owe = 0;
+        while (owed == 0 && c < o->nrows)
+            if ((owed = o->rows[c++].balance_cents) < 0)
+                owed = 0;
+        if (owe == 0 || owed == 0 || o->ntransfers == sizeof o->transfers / sizeof o->transfers[0])
+            return;
+        struct ledger_settle_transfer *t = &o->transfers[o->ntransfers++];
+        t->from = d - 1;
+        t->to = c - 1;
+        t->cents = owe < owed ? owe : owed;
+        owe -= t->cents;
+        owed -= t->cents;
+    }
+}
+
 /* Inside the caller's transaction. */
 static leal_err settle_locked(struct ledger *l, struct ledger_settlement *o, bool close,
                               const char *operator_name)
@@ -228,9 +254,10 @@ static leal_err settle_locked(struct ledger *l, struct ledger_settlement *o, boo
                 return err;
         }
     }
-    if ((err = shop_rows(l, o)) != LEAL_OK)
+    if ((err = shop_rows(l, o)) != LEAL_OK || (err = figures(l, o, &before)) != LEAL_OK)
         return err;
-    return figures(l, o, &before);
+    transfers(o);
+    return LEAL_OK;
 }
 
 leal_err ledger_settle(struct ledger *l, const struct ledger_settle_request *rq,
@@ -259,7 +286,7 @@ leal_err ledger_settle(struct ledger *l, const struct ledger_settle_request *rq,
     err = store_tx_end(l, settle_locked(l, out, rq->close, rq->operator_name));
     if (err != LEAL_OK) {
         out->closed = out->closed_now = false;
-        out->nrows = 0;
+        out->nrows = out->ntransfers = 0;
     }
     return err;
 }

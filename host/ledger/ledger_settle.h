@@ -15,6 +15,12 @@
  * loaded), > 0 the collective owes the shop, < 0 the shop owes it. The pool's
  * row is minus the shops' sum (what it holds for points not yet redeemed and
  * purse money not yet spent), so the rows sum to zero.
+ * Who owes whom (the per-pair matrix): the balances settled pairwise in the
+ * fewest transfers, each debtor (balance < 0: a shop, no shop or the pool)
+ * paying the creditors (balance > 0) in row order until its debt is paid
+ * (the first debtor pays the first creditor what the smaller of the two
+ * holds, and so on). Each row's transfers out less its transfers in equal
+ * minus its balance, to the cent; nothing is rounded.
  * A period once settled is closed (ledger table settlement, no update or
  * delete): it took every entry with id <= its upto_entry and at before its
  * end not taken by the period settled before it, so an entry posted later,
@@ -44,6 +50,12 @@ struct ledger_settle_row {
     int64_t balance_cents;
 };
 
+/* rows[from] pays rows[to] cents (> 0). */
+struct ledger_settle_transfer {
+    size_t from, to;
+    int64_t cents;
+};
+
 struct ledger_settlement {
     int64_t program_id;
     int year, month;
@@ -57,6 +69,9 @@ struct ledger_settlement {
     /* Every store of the program (by id), then no shop, then the pool. */
     size_t nrows;
     struct ledger_settle_row rows[LEDGER_SETTLE_MAX_SHOPS + 2];
+    /* Who owes whom (above): at most nrows - 1 transfers. */
+    size_t ntransfers;
+    struct ledger_settle_transfer transfers[LEDGER_SETTLE_MAX_SHOPS + 2];
 };
 
 /* The program's point value for settlement from now on: 1..100000 cents. */

@@ -57,8 +57,8 @@
 
 /* Every desk read of a Classic card asks this. */
 #define PENDING_TOPUP_SQL                                                                          \
-    "SELECT card_id, seq_before, seq_after, purse_after, cents, request_id, created_at, mark "     \
-    "FROM card_pending_topup WHERE card_id = ?1"
+    "SELECT card_id, seq_before, seq_after, purse_after, cents, request_id, created_at, mark, "    \
+    "coalesce(store_id, 0) FROM card_pending_topup WHERE card_id = ?1"
 
 #define MOVEMENT_COLUMNS                                                                           \
     "e.id, e.at, e.kind, e.reason, e.operator, e.reference, e.reverses, n.account_id, n.asset, "   \

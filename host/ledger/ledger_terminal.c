@@ -23,6 +23,12 @@
     "UPDATE terminal_entry SET outcome = 'undone' WHERE terminal_id = ?1 AND epoch = ?2 AND seq "  \
     "= "                                                                                           \
     "?3 AND outcome IN ('posted','held')"
+#define TE_HOST_BEFORE_SQL                                                                         \
+    "UPDATE terminal_entry SET host_before = ?4 WHERE terminal_id = ?1 AND epoch = ?2 AND seq = "  \
+    "?3"
+#define TE_HOST_GET_SQL                                                                            \
+    "SELECT host_before, raw FROM terminal_entry WHERE terminal_id = ?1 AND epoch = ?2 AND seq = " \
+    "?3 AND host_before IS NOT NULL"
 #define TE_ANY_SQL                                                                                 \
     "SELECT count(*) FROM (SELECT 1 FROM terminal_entry WHERE terminal_id = ?1 LIMIT 1)"
 #define TE_LAST_SQL                                                                                \
@@ -400,8 +406,11 @@ static leal_err post_op(struct ledger *l, const struct ledger_terminal_accounts 
     return err;
 }
 
+static leal_err host_undo(struct ledger *l, const struct journal_entry *settle_e);
+
 /* A SETTLE that says its operation did not reach the card: that entry's
- * movements reversed (keyed by the SETTLE), the entry marked undone. One
+ * movements reversed (keyed by the SETTLE), the entry marked undone, and
+ * the host changes it carried waiting again (host_undo). One
  * that says it did changes nothing (the operation was posted when taken). */
 static leal_err settle(struct ledger *l, const struct ledger_terminal_in *in,
                        struct ledger_terminal_out *out)
@@ -415,6 +424,8 @@ static leal_err settle(struct ledger *l, const struct ledger_terminal_in *in,
     if (out->outcome == LEDGER_TERMINAL_HELD)
         return entry_finding(l, e, "held", out->why);
     out->undone = true;
+    if ((err = host_undo(l, e)) != LEAL_OK)
+        return err;
     return store_exec_i64(l, TE_UNDONE_SQL, I64S(e->terminal_id, e->ref_epoch, e->ref_seq));
 }
 
@@ -550,13 +561,63 @@ static leal_err book(struct ledger *l, const struct ledger_terminal_in *in,
 /* Host-decided changes the terminal applied at this tap (a JOURNAL_LINE_HOST
  * line, JOURNAL.md): the card's changes up to that entry no longer wait
  * (ledger_host_change.h). Nothing is posted: the ledger has them. */
+static const struct journal_line *host_of(const struct journal_entry *e)
+{
+    const struct journal_line *h = e->n_lines ? &e->lines[e->n_lines - 1] : NULL;
+    return h != NULL && h->source == JOURNAL_LINE_HOST ? h : NULL;
+}
+
+/* The card's synced entry from before is kept with the entry, for a settle
+ * that later says the write never reached the card (host_undo). */
 static leal_err host_line(struct ledger *l, const struct journal_entry *e,
                           const struct ledger_terminal_out *out)
 {
-    const struct journal_line *h = e->n_lines ? &e->lines[e->n_lines - 1] : NULL;
-    if (h == NULL || h->source != JOURNAL_LINE_HOST || out->account == 0)
+    const struct journal_line *h = host_of(e);
+    int64_t before = 0;
+    leal_err err;
+    if (h == NULL || out->account == 0)
         return LEAL_OK;
-    return ledger_host_change_applied(l, (int64_t)e->card_id, h->id);
+    if ((err = ledger_host_change_applied(l, (int64_t)e->card_id, h->id, &before)) != LEAL_OK)
+        return err;
+    return store_exec_i64(l, TE_HOST_BEFORE_SQL, I64S(e->terminal_id, e->epoch, e->seq, before));
+}
+
+/* The entry settle_e names carried host changes (a host line) that its
+ * write never put on the card: they wait again (ledger_host_change_undone),
+ * and the next package carries them at the card's unchanged taps. When a
+ * later write moved the card's synced entry past them they cannot, and a
+ * finding says so. */
+static leal_err host_undo(struct ledger *l, const struct journal_entry *settle_e)
+{
+    const struct journal_line *h;
+    struct journal_entry was;
+    struct store_stmt *st;
+    int64_t before = -1;
+    bool restored = true;
+    char detail[200];
+    int row = 0;
+    leal_err err =
+        store_prep_i64(l, TE_HOST_GET_SQL, &st,
+                       I64S(settle_e->terminal_id, settle_e->ref_epoch, settle_e->ref_seq));
+    if (err != LEAL_OK)
+        return err;
+    err = store_step(l, st, &row);
+    if (err == LEAL_OK && row && store_col_bytes(st, 1) > 0 &&
+        journal_entry_decode(store_col_blob(st, 1), (size_t)store_col_bytes(st, 1), &was) ==
+            LEAL_OK)
+        before = store_col_i64(st, 0);
+    store_finalize(st);
+    if (err != LEAL_OK || before < 0 || (h = host_of(&was)) == NULL || was.card_id == 0)
+        return err;
+    if ((err = ledger_host_change_undone(l, (int64_t)was.card_id, h->id, before, &restored)) !=
+            LEAL_OK ||
+        restored)
+        return err;
+    snprintf(detail, sizeof detail,
+             "card %llu: host changes up to entry %lld (%+lld points) did not reach the card and a "
+             "later write moved past them: check the card at the desk (leal card read)",
+             (unsigned long long)was.card_id, (long long)h->id, (long long)h->points);
+    return entry_finding(l, settle_e, "held", detail);
 }
 
 leal_err ledger_terminal_take(struct ledger *l, const struct ledger_terminal_in *in,
@@ -596,7 +657,7 @@ static leal_err retry_one(struct ledger *l, const struct ledger_terminal_account
     (*posted)++;
     if ((err = store_exec_i64(l, TE_POSTED_SQL, I64S(e.terminal_id, e.epoch, e.seq, o.entry_id))) !=
             LEAL_OK ||
-        e.op != JOURNAL_OP_SETTLE)
+        e.op != JOURNAL_OP_SETTLE || (err = host_undo(l, &e)) != LEAL_OK)
         return err;
     return store_exec_i64(l, TE_UNDONE_SQL, I64S(e.terminal_id, e.ref_epoch, e.ref_seq));
 }

@@ -176,6 +176,17 @@
     " built_at INTEGER NOT NULL,"                                                                  \
     " PRIMARY KEY (terminal_id, version)) STRICT, WITHOUT ROWID;"
 
+/* Sync, issue 14. A host line a terminal journaled can be undone by a later
+ * settle (the write never reached the card): host_before keeps the card's
+ * synced entry from before that line was taken, so the undone changes wait
+ * again (ledger_host_change_undone). A desk top-up in flight keeps the store
+ * the desk loaded it at, so whichever read settles it posts it there (and
+ * settlement counts it for that shop). One macro, so it moves to the next
+ * number by moving one line. */
+#define SYNC_DESK_MIGRATION                                                                        \
+    "ALTER TABLE terminal_entry ADD COLUMN host_before INTEGER CHECK (host_before >= 0);"          \
+    "ALTER TABLE card_pending_topup ADD COLUMN store_id INTEGER REFERENCES store(id);"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -594,6 +605,7 @@ static const char *const migrations[] = {
     WEB_USER_MIGRATION,      /* 18 -> 19 */
     HOST_CHANGE_MIGRATION,   /* 19 -> 20 */
     PACKAGE_CAPS_MIGRATION,  /* 20 -> 21 */
+    SYNC_DESK_MIGRATION,     /* 21 -> 22 */
 };
 
 int schema_count(void)

@@ -194,7 +194,8 @@ int main(void)
      * way into plain tables of the same columns. */
     snprintf(cmd, sizeof cmd,
              "cd %s && sqlite3 -csv ledger.db \"select terminal_id, epoch, seq, op, card_id, at, "
-             "key_version, hex(mac), outcome, entry_id, hex(raw), taken_at from terminal_entry\" "
+             "key_version, hex(mac), outcome, entry_id, hex(raw), taken_at, host_before from "
+             "terminal_entry\" "
              ">te.csv && for t in entry line lot lot_use; do sqlite3 -csv ledger.db \"select * "
              "from $t\" >$t.csv; done && sqlite3 all.db \"attach 'ledger.db' as l; create table "
              "te as select * from l.terminal_entry where 0; create table e as select * from "

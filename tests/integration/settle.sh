@@ -4,8 +4,9 @@
 # sales and a refund (leal sale, --at) settle at the program's point value
 # (leal settle value) to exact figures in words, --json and --csv (RFC 4180,
 # byte for byte: CRLF, a name with a comma and quotes quoted, quotes
-# doubled); the rows sum to zero; the settled month is closed (a sale posted
-# later with a November time goes to December); refusals in one line.
+# doubled); the rows sum to zero; who owes whom (the matrix: the two shops
+# that owe pay the pool); the settled month is closed (a sale posted later
+# with a November time goes to December); refusals in one line.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -44,10 +45,17 @@ Panadería \"La Espiga\", centro / pan         20          0         0.00       
 Frutas / fru                     12          0         0.00         0.00  owes 0.24 EUR
 Pescados / pes                    0          0         0.00         0.00  is owed 0.00 EUR
 no shop                           0          0         0.00         0.00  is owed 0.00 EUR
-collective pool                 -32          0         0.00         0.00  is owed 0.64 EUR" \
+collective pool                 -32          0         0.00         0.00  is owed 0.64 EUR
+who owes whom (EUR; the row pays the column):
+                      pan          fru          pes      no-shop         pool
+pan                     -            -            -            -         0.40
+fru                     -            -            -            -         0.24
+pes                     -            -            -            -            -
+no-shop                 -            -            -            -            -
+pool                    -            -            -            -            -" \
     "$RC|$OUT"
 l settle --period 2026-11 --preview --json
-NOV_JSON='"point_value_cents":2,"upto_entry":3,"rows":[{"row":"shop","store":1,"code":"pan","name":"Panadería \"La Espiga\", centro","points_collected":20,"points_paid_out":0,"purse_loaded_cents":0,"purse_spent_cents":0,"balance_cents":-40},{"row":"shop","store":2,"code":"fru","name":"Frutas","points_collected":12,"points_paid_out":0,"purse_loaded_cents":0,"purse_spent_cents":0,"balance_cents":-24},{"row":"shop","store":3,"code":"pes","name":"Pescados","points_collected":0,"points_paid_out":0,"purse_loaded_cents":0,"purse_spent_cents":0,"balance_cents":0},{"row":"no-shop","store":null,"code":"","name":"no shop","points_collected":0,"points_paid_out":0,"purse_loaded_cents":0,"purse_spent_cents":0,"balance_cents":0},{"row":"pool","store":null,"code":"","name":"collective pool","points_collected":-32,"points_paid_out":0,"purse_loaded_cents":0,"purse_spent_cents":0,"balance_cents":64}],"total_cents":0}'
+NOV_JSON='"point_value_cents":2,"upto_entry":3,"rows":[{"row":"shop","store":1,"code":"pan","name":"Panadería \"La Espiga\", centro","points_collected":20,"points_paid_out":0,"purse_loaded_cents":0,"purse_spent_cents":0,"balance_cents":-40},{"row":"shop","store":2,"code":"fru","name":"Frutas","points_collected":12,"points_paid_out":0,"purse_loaded_cents":0,"purse_spent_cents":0,"balance_cents":-24},{"row":"shop","store":3,"code":"pes","name":"Pescados","points_collected":0,"points_paid_out":0,"purse_loaded_cents":0,"purse_spent_cents":0,"balance_cents":0},{"row":"no-shop","store":null,"code":"","name":"no shop","points_collected":0,"points_paid_out":0,"purse_loaded_cents":0,"purse_spent_cents":0,"balance_cents":0},{"row":"pool","store":null,"code":"","name":"collective pool","points_collected":-32,"points_paid_out":0,"purse_loaded_cents":0,"purse_spent_cents":0,"balance_cents":64}],"owes":[{"from":"pan","to":"pool","cents":40},{"from":"fru","to":"pool","cents":24}],"total_cents":0}'
 check_eq "preview --json, exact" \
     "0|{\"program\":1,\"period\":\"2026-11\",\"closed\":false,\"closed_now\":false,$NOV_JSON" "$RC|$OUT"
 check_eq "--json: the balances sum to zero" 0 \
@@ -56,15 +64,15 @@ check_eq "--json: the balances sum to zero" 0 \
 # Settled with --csv: RFC 4180, compared byte for byte.
 "$LEAL" settle --period 2026-11 --csv --db "$DB" >"$T/nov.csv"
 check_eq "settled: exit 0" 0 "$?"
-printf '%s\r\n' 'period,row,store,code,name,points_collected,points_paid_out,purse_loaded,purse_spent,balance' \
-    '2026-11,shop,1,pan,"Panadería ""La Espiga"", centro",20,0,0.00,0.00,-0.40' \
-    '2026-11,shop,2,fru,Frutas,12,0,0.00,0.00,-0.24' \
-    '2026-11,shop,3,pes,Pescados,0,0,0.00,0.00,0.00' \
-    '2026-11,no-shop,,,no shop,0,0,0.00,0.00,0.00' \
-    '2026-11,pool,,,collective pool,-32,0,0.00,0.00,0.64' >"$T/want.csv"
+printf '%s\r\n' 'period,row,store,code,name,points_collected,points_paid_out,purse_loaded,purse_spent,balance,pays_pan,pays_fru,pays_pes,pays_no-shop,pays_pool' \
+    '2026-11,shop,1,pan,"Panadería ""La Espiga"", centro",20,0,0.00,0.00,-0.40,0.00,0.00,0.00,0.00,0.40' \
+    '2026-11,shop,2,fru,Frutas,12,0,0.00,0.00,-0.24,0.00,0.00,0.00,0.00,0.24' \
+    '2026-11,shop,3,pes,Pescados,0,0,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00' \
+    '2026-11,no-shop,,,no shop,0,0,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00' \
+    '2026-11,pool,,,collective pool,-32,0,0.00,0.00,0.64,0.00,0.00,0.00,0.00,0.00' >"$T/want.csv"
 check_eq "--csv: RFC 4180, byte for byte" "" "$(cmp "$T/want.csv" "$T/nov.csv" 2>&1)"
-check_eq "--csv: python's csv module reads it back: the bakery's name, 6 rows of 10 fields" \
-    'Panadería "La Espiga", centro 6 10' \
+check_eq "--csv: python's csv module reads it back: the bakery's name, 6 rows of 15 fields (10 and the 5 of the matrix)" \
+    'Panadería "La Espiga", centro 6 15' \
     "$($PY -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1], newline=""), strict=True)); print(r[1][4], len(r), len({len(x) for x in r}) * len(r[0]))' "$T/nov.csv")"
 check_eq "the settlement recorded: period, entries up to 3, value, who" "2026-11|3|2|tester" \
     "$(sqlite3 "$DB" 'SELECT period, upto_entry, point_value_cents, operator FROM settlement')"

@@ -29,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include "host/cardsim/cardsim.h"
 #include "host/issuance/issuance.h"
 #include "host/ledger/ledger_host_change.h"
 #include "host/package/package_build.h"
@@ -83,6 +84,7 @@ static int64_t post(struct fixture *f, const char *asset, int64_t amount, const 
 static void import_till(struct fixture *f, struct till *t, uint32_t terminal)
 {
     static struct journal_entry es[16];
+    uint32_t was[16][2];
     const struct key_version *kv;
     struct sync_keys k = {crypto_openssl(), f->keys};
     struct sync_result r;
@@ -96,6 +98,15 @@ static void import_till(struct fixture *f, struct till *t, uint32_t terminal)
         LEAL_OK);
     assert_int_equal(jgen_open(&g, key, kv->version, PROGRAM, terminal, 4, TILL_NOW - 60), LEAL_OK);
     for (unsigned i = 0; i < n; i++) {
+        /* An entry naming an earlier one (a settle) names it as journaled again. */
+        for (unsigned j = 0; j < i && es[i].ref_seq != 0; j++)
+            if (was[j][0] == es[i].ref_epoch && was[j][1] == es[i].ref_seq) {
+                es[i].ref_epoch = es[j].epoch;
+                es[i].ref_seq = es[j].seq;
+                break;
+            }
+        was[i][0] = es[i].epoch;
+        was[i][1] = es[i].seq;
         /* A void's ref names the till's epoch: the same entry in this one
          * (sequences are the same, both after their EPOCH entry). */
         if (es[i].ref_epoch != 0 && es[i].ref_epoch == es[i].epoch)
@@ -668,6 +679,87 @@ static void test_void_after_restart_in_ledger(void **state)
     till_close(&t);
 }
 
+/* The earn that carried the +40 never reached the card (the commit torn),
+ * and after a restart terminal 1 settles it not done (JOURNAL_OP_SETTLE,
+ * item 02): once the journal is in, the earn is reversed and the +40 waits
+ * again at the card's unchanged taps (before: the host line marked it
+ * applied, nothing waited, and the card never got it: 25 on the card for 65
+ * in the ledger). The next package carries it and terminal 2's earn puts it
+ * on the card: 70 on card and ledger. */
+static void test_settled_not_done_waits_again(void **state)
+{
+    struct fixture *f = *state;
+    static struct till t1, t2;
+    struct ledger_host_change hc;
+    struct ledger_card card = {0};
+    struct package_pending pend;
+    struct terminal_result out;
+    struct journal_entry e[4];
+    struct ledger_drift d;
+    struct card_view v;
+    int64_t adj;
+    bool waiting;
+
+    ledger_card(f, &card, &adj);
+    till_read_desfire(f, &v);
+    build_one(f, 1, &pend);
+    assert_int_equal(pend.points, 40);
+    struct till_package pp = {0};
+    pp.pending = &pend;
+    pp.pending_count = 1;
+    till_open(&t1, f, 1, &pp);
+    cardsim_set_tear(reader_sim_card(t1.r),
+                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND, 8, CARDSIM_TORN_OLD, 0});
+    struct terminal_request q = till_request(TERMINAL_EARN, 1000, 0, 0);
+    assert_int_equal(till_tap(&t1, &q, &out), LEAL_OK);
+    assert_int_equal(out.outcome, TERMINAL_IN_DOUBT);
+    till_restart(&t1);
+    struct terminal_request b = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    assert_int_equal(till_tap(&t1, &b, &out), LEAL_OK);
+    assert_true(out.settled);
+    assert_int_equal(out.settled_item, JOURNAL_SETTLED_NOT_DONE);
+    assert_int_equal(out.after.points, 25);
+    assert_int_equal(till_entries(&t1, e, 4), 3);
+    assert_int_equal(e[0].n_lines, 2);
+    assert_int_equal(e[0].lines[1].source, JOURNAL_LINE_HOST);
+    assert_int_equal(e[0].lines[1].id, adj);
+    assert_int_equal(e[1].op, JOURNAL_OP_SETTLE);
+    till_read_desfire(f, &v);
+    assert_int_equal(v.state.points, 25);
+
+    import_till(f, &t1, 1);
+    assert_int_equal(bal(f, f->account, "PTS"), 65);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_true(waiting);
+    assert_int_equal(hc.points, 40);
+    assert_int_equal(hc.upto_entry, adj);
+    assert_int_equal(hc.taps, v.taps);
+    assert_false(hc.doubt);
+    /* Importing it again changes nothing. */
+    import_till(f, &t1, 1);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_true(waiting);
+    assert_int_equal(hc.points, 40);
+
+    build_one(f, 2, &pend);
+    assert_int_equal(pend.taps, v.taps);
+    assert_int_equal(pend.points, 40);
+    till_open(&t2, f, 2, &pp);
+    q = till_request(TERMINAL_EARN, 500, 0, 0);
+    assert_int_equal(till_tap(&t2, &q, &out), LEAL_OK);
+    assert_int_equal(out.outcome, TERMINAL_DONE);
+    assert_int_equal(out.after.points, 25 + 40 + 5);
+    import_till(f, &t2, 2);
+    assert_int_equal(bal(f, f->account, "PTS"), 70);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_false(waiting);
+    assert_int_equal(ledger_card_drift(f->ledger, card.card_id, &d), LEAL_OK);
+    assert_int_equal(d.points, 0);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    till_close(&t1);
+    till_close(&t2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -686,6 +778,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_keeps_nothing, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_void_after_restart_in_ledger, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_settled_not_done_waits_again, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

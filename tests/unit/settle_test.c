@@ -19,11 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "host/issuance/issuance_books.h"
 #include "host/ledger/ledger.h"
+#include "host/ledger/ledger_reward.h"
 #include "host/ledger/ledger_rules.h"
 #include "host/ledger/ledger_sale.h"
 #include "host/ledger/ledger_settle.h"
@@ -301,7 +304,17 @@ static leal_err settle(struct ledger *l, int64_t program, int year, int month, b
 
 /* The independent SQL: per store, from the program's side of each entry
  * (points_issued, points_redeemed, cash), an entry's store its own. */
+static void program_side_in(struct fx *f, int64_t after, int64_t end, int64_t upto,
+                            struct tally out[SHOPS + 1]);
+
 static void program_side(struct fx *f, int64_t upto, struct tally out[SHOPS + 1])
+{
+    program_side_in(f, 0, DEC1, upto, out);
+}
+
+/* The same for the entries after entry `after` with times before end. */
+static void program_side_in(struct fx *f, int64_t after, int64_t end, int64_t upto,
+                            struct tally out[SHOPS + 1])
 {
     static const char sql[] =
         "SELECT coalesce(e.store_id, 0), "
@@ -311,15 +324,16 @@ static void program_side(struct fx *f, int64_t upto, struct tally out[SHOPS + 1]
         "total(CASE WHEN a.name = 'cash' AND e.kind IN ('spend', 'void') THEN l.amount END) "
         "FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = l.account_id "
         "WHERE a.kind = 'program' AND e.program_id = ?1 AND e.at < ?2 AND e.id <= ?3 "
-        "GROUP BY 1";
+        "AND e.id > ?4 GROUP BY 1";
     sqlite3 *db;
     sqlite3_stmt *st;
     memset(out, 0, sizeof(struct tally) * (SHOPS + 1));
     assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
     sqlite3_bind_int64(st, 1, PROGRAM);
-    sqlite3_bind_int64(st, 2, DEC1);
+    sqlite3_bind_int64(st, 2, end);
     sqlite3_bind_int64(st, 3, upto);
+    sqlite3_bind_int64(st, 4, after);
     while (sqlite3_step(st) == SQLITE_ROW) {
         int64_t store = sqlite3_column_int64(st, 0);
         int s = NO_SHOP;
@@ -369,6 +383,8 @@ static void assert_rows(const struct ledger_settlement *s, const struct fx *f,
     assert_int_equal(total, 0);
 }
 
+static void assert_matrix(const struct ledger_settlement *s);
+
 static void test_month_of_three_shops(void **state)
 {
     struct fx *f = *state;
@@ -386,6 +402,7 @@ static void test_month_of_three_shops(void **state)
     assert_int_equal(settle(f->l, PROGRAM, 2026, 11, false, NULL, &s), LEAL_OK);
     assert_false(s.closed);
     assert_rows(&s, f, f->want);
+    assert_matrix(&s);
     upto = s.upto_entry;
     program_side(f, upto, sql);
     assert_memory_equal(sql, f->want, sizeof sql);
@@ -423,6 +440,135 @@ static void test_month_of_three_shops(void **state)
     assert_int_equal(settle(f->l, PROGRAM, 2026, 10, true, "test", &dec), LEAL_E_SETTLE_ORDER);
     assert_string_equal(ledger_errmsg(f->l), "period 2026-11 is settled already, after 2026-10");
     assert_int_equal(settle(f->l, PROGRAM, 2099, 1, true, "test", &dec), LEAL_E_SETTLE_OPEN);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
+/* The catalogue: reward 1, a product for 50 points. */
+static leal_err add_reward(struct ledger_rules *r, void *ctx)
+{
+    (void)ctx;
+    r->set.program.rewards[0] = (struct rules_reward){1, RULES_REWARD_PRODUCT, 50, 7, 0};
+    r->set.program.n_rewards = 1;
+    snprintf(r->reward_name[0], sizeof r->reward_name[0], "coffee");
+    return LEAL_OK;
+}
+
+/* A desk top-up of cents onto card 3000 + i by the desk's own posting: the
+ * intent recorded at shop s (NO_SHOP: a desk without a store), then settled
+ * by a read at the desk of the next shop, which posts it where it was
+ * loaded. */
+static void desk_topup(struct fx *f, struct issuance *is, int i, int s, int64_t cents)
+{
+    struct ledger_pending_topup t = {0}, in;
+    struct ledger_card lc;
+    bool found, rep;
+    assert_int_equal(ledger_card_find_by_id(f->l, 3000 + i, &lc), LEAL_OK);
+    is->store_id = s == NO_SHOP ? 0 : f->store[s];
+    t.card_id = lc.card_id;
+    t.seq_before = f->nreq;
+    t.seq_after = t.seq_before + 1;
+    t.cents = cents;
+    t.purse_after = f->eur[i] + cents;
+    t.store_id = is->store_id; /* as issuance's top-up records it */
+    snprintf(t.request_id, sizeof t.request_id, "card:%lld:log:%d", (long long)lc.card_id,
+             f->nreq++);
+    assert_int_equal(ledger_pending_topup_add(f->l, &t), LEAL_OK);
+    assert_int_equal(ledger_pending_topup_get(f->l, lc.card_id, &in, &found), LEAL_OK);
+    assert_true(found);
+    assert_int_equal(in.store_id, t.store_id);
+    is->store_id = f->store[(s + 1) % SHOPS];
+    assert_int_equal(issuance_post_topup(is, &lc, &in, &rep), LEAL_OK);
+    assert_false(rep);
+    f->eur[i] += cents;
+    f->want[s].loaded += cents;
+}
+
+/* Reward 1 (50 points) redeemed for account i at the desk of shop s. */
+static void desk_redeem(struct fx *f, int i, int s)
+{
+    struct ledger_reward_result out;
+    char req[32];
+    snprintf(req, sizeof req, "redeem:%d", f->nreq++);
+    struct ledger_reward_request rq = {.program_id = PROGRAM,
+                                       .account_id = f->acct[i],
+                                       .card_id = 3000 + i,
+                                       .reward_id = 1,
+                                       .store_id = f->store[s],
+                                       .operator_name = "desk",
+                                       .request_id = req};
+    assert_int_equal(ledger_reward_redeem(f->l, &rq, &out), LEAL_OK);
+    assert_int_equal(out.points, 50);
+    f->pts[i] -= 50;
+    f->want[s].paid += 50;
+}
+
+/* Who owes whom against the balances: each transfer from a row that owes to
+ * one that is owed, at most one fewer than the rows, and every row's
+ * transfers out less in exactly minus its balance. */
+static void assert_matrix(const struct ledger_settlement *s)
+{
+    int64_t net[LEDGER_SETTLE_MAX_SHOPS + 2] = {0};
+    assert_true(s->ntransfers > 0 && s->ntransfers < s->nrows);
+    for (size_t k = 0; k < s->ntransfers; k++) {
+        const struct ledger_settle_transfer *t = &s->transfers[k];
+        assert_true(t->cents > 0);
+        assert_true(s->rows[t->from].balance_cents < 0);
+        assert_true(s->rows[t->to].balance_cents > 0);
+        net[t->from] += t->cents;
+        net[t->to] -= t->cents;
+    }
+    for (size_t i = 0; i < s->nrows; i++)
+        assert_int_equal(net[i], -s->rows[i].balance_cents);
+}
+
+/* This month at the desks of the three shops and one without a store: top-ups
+ * by the desk's posting (settled by a read at another shop, counted where
+ * loaded) and rewards redeemed there, with sales and each shop's terminal;
+ * the preview's rows against the tally and the program's side of the books,
+ * summing to zero, and who owes whom. */
+static void test_desk_at_shops(void **state)
+{
+    struct fx *f = *state;
+    static struct ledger_settlement s;
+    struct ledger_rules_change c = {"test", "catalogue", "reward added", add_reward, NULL, {0, 0},
+                                    0};
+    struct issuance is = {0};
+    struct tally sql[SHOPS + 1];
+    int64_t now = (int64_t)time(NULL), start;
+    uint32_t version;
+    time_t tt = (time_t)now;
+    struct tm tm;
+    assert_non_null(gmtime_r(&tt, &tm));
+    start = now - (int64_t)(tm.tm_mday - 1) * DAY - tm.tm_hour * 3600 - tm.tm_min * 60 - tm.tm_sec;
+    assert_int_equal(ledger_rules_change(f->l, PROGRAM, &c), LEAL_OK);
+    assert_int_equal(ledger_rules_load(f->l, PROGRAM, f->rules, &version), LEAL_OK);
+    is.ledger = f->l;
+    is.cp = crypto_openssl();
+    is.program_id = PROGRAM;
+    is.operator_name = "desk";
+
+    for (int i = 0; i < NCUST; i++)
+        desk_topup(f, &is, i, i % 5 == 4 ? NO_SHOP : i % SHOPS, 1000 + 100 * (int64_t)rnd(f, 30));
+    for (int k = 0; k < 30; k++)
+        sale(f, (int)rnd(f, NCUST), k % SHOPS, 2000 + 10 * (int64_t)rnd(f, 600), now);
+    for (int i = 0; i < NCUST; i++)
+        if (f->pts[i] >= 50)
+            desk_redeem(f, i, (i + 1) % SHOPS);
+    /* The terminals, ten seconds apart from the month's first hour. */
+    for (int sh = 0; sh < SHOPS; sh++)
+        terminal_month(f, sh, 40, start + 3600 + sh * 600);
+    assert_int_equal(ledger_settle_value_set(f->l, PROGRAM, VALUE, "test"), LEAL_OK);
+    assert_int_equal(settle(f->l, PROGRAM, tm.tm_year + 1900, tm.tm_mon + 1, false, NULL, &s),
+                     LEAL_OK);
+    assert_int_equal(s.start_at, start);
+    assert_rows(&s, f, f->want);
+    program_side_in(f, 0, s.end_at, s.upto_entry, sql);
+    assert_memory_equal(sql, f->want, sizeof sql);
+    for (int k = 0; k < SHOPS; k++) /* every shop's desk loaded and paid out */
+        assert_true(f->want[k].loaded > 0 && f->want[k].paid >= 50 && f->want[k].collected > 0);
+    assert_true(f->want[NO_SHOP].loaded > 0);
+    assert_int_equal(f->want[NO_SHOP].paid + f->want[NO_SHOP].collected, 0);
+    assert_matrix(&s);
     assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
 }
 
@@ -468,6 +614,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_month_of_three_shops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_desk_at_shops, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

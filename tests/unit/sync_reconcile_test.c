@@ -610,6 +610,28 @@ static void gen_import(struct fixture *f, struct jgen *g, uint32_t taken)
     free(p);
 }
 
+/* The card with 300.00 in the ledger, a package built for terminal 1 with
+ * caps of 50.00 a card a day and 100.00 between syncs, and terminal 1's
+ * generated journal under its real key naming that package, the card in it. */
+static void caps_journal(struct fixture *f, struct jgen *g)
+{
+    struct package_build_opts po = {1, TILL_NOW, 7, 5000, 10000};
+    const struct key_version *kv;
+    struct package_info info;
+    uint8_t key[16], *pkg = NULL;
+    size_t len = 0;
+    ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
+                30000);
+    assert_int_equal(package_build(f->ledger, f->keys, &po, &pkg, &len, &info), LEAL_OK);
+    free(pkg);
+    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_JOURNAL_MAC, &kv), LEAL_OK);
+    assert_int_equal(derive_journal_key(crypto_openssl(), kv->key, f->keys->issuer_id, 7, 1, key),
+                     LEAL_OK);
+    assert_int_equal(jgen_open(g, key, kv->version, 7, 1, 8, TILL_NOW), LEAL_OK);
+    g->package_version = info.version;
+    assert_int_equal(jgen_card(g, TILL_CARD_ID, JOURNAL_CARD_DESFIRE, 25, 30000), LEAL_OK);
+}
+
 /* A terminal that does not enforce its package's caps (a generated journal
  * under terminal 1's real key, its entries naming the package the host
  * built with 50.00 a card a day and 100.00 between syncs): a payment that
@@ -622,29 +644,16 @@ static void test_terminal_over_caps(void **state)
 {
     struct fixture *f = *state;
     const struct sync_keys k = {crypto_openssl(), f->keys};
-    struct package_build_opts po = {1, TILL_NOW, 7, 5000, 10000};
-    const struct key_version *kv;
     struct ledger_reconcile_counts c;
-    struct package_info info;
     struct journal_ack a;
     struct found fd = {0};
     struct ledger_card card;
     struct jgen g;
-    uint8_t key[16], ack[JOURNAL_ACK_LEN], *pkg = NULL;
+    uint8_t ack[JOURNAL_ACK_LEN];
     char want[LEDGER_RECONCILE_DETAIL];
     uint32_t epoch = (uint32_t)TILL_NOW; /* the journal's first epoch: when it began */
-    size_t len = 0;
 
-    ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
-                30000);
-    assert_int_equal(package_build(f->ledger, f->keys, &po, &pkg, &len, &info), LEAL_OK);
-    free(pkg);
-    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_JOURNAL_MAC, &kv), LEAL_OK);
-    assert_int_equal(derive_journal_key(crypto_openssl(), kv->key, f->keys->issuer_id, 7, 1, key),
-                     LEAL_OK);
-    assert_int_equal(jgen_open(&g, key, kv->version, 7, 1, 8, TILL_NOW), LEAL_OK);
-    g.package_version = info.version;
-    assert_int_equal(jgen_card(&g, TILL_CARD_ID, JOURNAL_CARD_DESFIRE, 25, 30000), LEAL_OK);
+    caps_journal(f, &g);
     gen_pay(&g, JOURNAL_OP_PAY, 2000); /* s2: the day at 20.00 */
     gen_pay(&g, JOURNAL_OP_PAY, 2500); /* s3: 45.00 */
     gen_pay(&g, JOURNAL_OP_PAY, 1000); /* s4: 55.00, over 50.00 */
@@ -690,6 +699,72 @@ static void test_terminal_over_caps(void **state)
     assert_int_equal(c.found, 0);
     assert_int_equal(c.open, 2);
     desk_fixture_balances(f, f->account, 30000 - (2000 + 2500 + 500 + 4500 + 1000 + 4500), 25);
+}
+
+/* A QR spending code's payment in a generated journal (JOURNAL.md: card
+ * kind 03, counters 0, the code's QR line last), code id `id`. */
+static void gen_qr_pay(struct jgen *g, uint64_t id, uint32_t cents, uint32_t counter)
+{
+    struct journal_entry e;
+    memset(&e, 0, sizeof e);
+    e.op = JOURNAL_OP_PAY;
+    e.utc_seconds = g->now++;
+    e.utc_offset_minutes = 60;
+    e.package_version = g->package_version;
+    e.card_kind = JOURNAL_CARD_QR;
+    e.card_id = id;
+    e.amount_cents = cents;
+    e.purse_cents = cents;
+    e.n_lines = 1;
+    e.lines[0].source = JOURNAL_LINE_QR;
+    e.lines[0].rule_index = JOURNAL_QR_SPEND;
+    e.lines[0].id = counter;
+    e.lines[0].points = (int64_t)(e.utc_seconds / 30);
+    assert_int_equal(journal_append(&g->j, &e), LEAL_OK);
+}
+
+/* QR payments apart from card payments (the package's caps are a card's;
+ * a code is held to its certificate's): under caps of 50.00 a day, the
+ * card pays 40.00 and a QR code whose id is the card's pays 40.00 twice;
+ * no finding (before: 80.00 and 120.00 "that day" on one card id, two
+ * findings). Then the card pays 20.00 more: 60.00, one cap finding, its
+ * total the card's alone. */
+static void test_qr_apart_from_card_caps(void **state)
+{
+    struct fixture *f = *state;
+    struct ledger_reconcile_counts c;
+    struct found fd = {0};
+    struct jgen g;
+    char want[LEDGER_RECONCILE_DETAIL];
+    uint32_t epoch = (uint32_t)TILL_NOW;
+
+    caps_journal(f, &g);
+    gen_pay(&g, JOURNAL_OP_PAY, 4000);     /* s2: the card's day at 40.00 */
+    gen_qr_pay(&g, TILL_CARD_ID, 4000, 1); /* s3: the code's, apart */
+    gen_qr_pay(&g, TILL_CARD_ID, 4000, 2); /* s4 */
+    gen_import(f, &g, 4);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &c), LEAL_OK);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, false, keep, &fd), LEAL_OK);
+    for (size_t i = 0; i < fd.n && i < 8; i++)
+        assert_string_not_equal(fd.v[i].kind, "cap");
+
+    gen_pay(&g, JOURNAL_OP_PAY, 2000); /* s5: the card's day at 60.00 */
+    gen_import(f, &g, 1);
+    jgen_close(&g);
+    fd.n = 0;
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &c), LEAL_OK);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, false, keep, &fd), LEAL_OK);
+    size_t caps = 0;
+    for (size_t i = 0; i < fd.n && i < 8; i++) {
+        if (strcmp(fd.v[i].kind, "cap") != 0)
+            continue;
+        caps++;
+        snprintf(want, sizeof want, "t1/e%u/s5 cap day", epoch);
+        assert_string_equal(fd.v[i].evidence, want);
+        assert_non_null(strstr(fd.v[i].detail, "took 20.00 from card 100000000042 at"));
+        assert_non_null(strstr(fd.v[i].detail, "60.00 that day, over the 50.00"));
+    }
+    assert_int_equal(caps, 1);
 }
 
 /* The real terminal under recorded caps of 100.00 a day (its package's):
@@ -738,6 +813,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_desk_write_between_is_no_gap, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_terminal_over_caps, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_qr_apart_from_card_caps, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_terminal_within_caps, desk_fixture_setup,
                                         desk_fixture_teardown),
