@@ -6,7 +6,8 @@
 # too). Phone A's certificate (15.00 / 25.00) is below the package's 30.00 a
 # day: the certificate's refusals. Phone B's (50.00 / 100.00) is above it:
 # the package's refusal, for one payment of 30.01 and for a day's total. The
-# import books exactly what was taken.
+# import books exactly what was taken. And two QR stamps complete a stamp
+# card of goal 2: the import grants its reward as a card tap's is booked.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 
@@ -24,6 +25,10 @@ code() { "$LEAL" qr device code --key "$T/$1.key" --cert "$T/$1.cert"; }
 "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
 "$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
 "$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
+"$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 --cost 100 \
+    --reason catálogo --operator Marta >/dev/null
+"$LEAL" stamp add --program 7 --name Café --per sale --goal 2 --reward 1 --reason café \
+    --operator Marta >/dev/null
 ACCT=$("$LEAL" customer add --program 7 --name Ana --json | field account)
 "$LEAL" ledger post --account "$ACCT" --asset EUR --amount 100,00 --counter cash --reason start \
     --operator t >/dev/null
@@ -72,9 +77,23 @@ run_capture "$LT" tap --qr "$(code b)" --pay 10,00 --data "$T/d1"
 check_eq "B: 10,00 paid, 30.00 today" \
     "0|QR spending $B pay: paid 10.00 (30.00 today with this phone here)" "$RC|$OUT"
 
+# Two stamps by QR: the second completes the card.
+run_capture "$LT" tap --qr "$(code a)" --stamp 1 --data "$T/d1"
+check_eq "A: a stamp" "0|QR spending $A stamp: stamped card 1" "$RC|$OUT"
+run_capture "$LT" tap --qr "$(code a)" --stamp 1 --data "$T/d1"
+check_eq "A: a second stamp (the terminal cannot see the account's count)" \
+    "0|QR spending $A stamp: stamped card 1" "$RC|$OUT"
+
 "$LT" journal export -o "$T/e1" --data "$T/d1" >/dev/null
 run_capture "$LEAL" sync import "$T/e1"
 check_match "the import: 4 payments posted, the EPOCH and 4 refusals recorded" \
-    "9 taken \\(4 posted, 5 recorded without movement, 0 held" "$OUT"
+    "11 taken \\(6 posted, 5 recorded without movement, 0 held" "$OUT"
 check_eq "the account: 100.00 - 15.00 - 10.00 - 20.00 - 10.00" 4500 "$(bal "$ACCT" EUR)"
+check_eq "the stamps: 2 given, the reward took both back (STAMP:1 0, stamps_redeemed 2)" "0|2" \
+    "$(bal "$ACCT" STAMP:1)|$(sqlite3 "$DB" "select amount from balance b join account a on a.id = b.account_id where a.name = 'stamps_redeemed' and b.asset = 'STAMP:1'")"
+check_eq "the reward is in the second stamp's entry (seq 11), said in its reason" \
+    "11|-2|terminal stamp by QR code: stamp card reward granted" \
+    "$(sqlite3 "$DB" "select e.terminal_seq, l.amount, e.reason from entry e join line l on l.entry_id = e.id where l.account_id = $ACCT and l.asset = 'STAMP:1' and l.amount < 0")"
+run_capture "$LEAL" ledger verify
+check_eq "ledger verify: exit 0" 0 "$RC"
 finish
