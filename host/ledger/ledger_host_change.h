@@ -3,8 +3,8 @@
  * the card exactly once (issue 14, PACKAGE.md "Pending changes"). What waits
  * for a card is the account's points lines the card does not carry: entries
  * after the card's synced entry that were neither made for a card (request
- * id "card:...") nor taken from a terminal's journal (terminal_id set): by
- * hand (leal ledger post, adjust; a bonus with --reference "bonus..."),
+ * id "card:...") nor taken from a terminal's journal for a card (a QR code's
+ * entry, which no card carries, waits like a host post): by hand (leal ledger post, adjust; a bonus with --reference "bonus..."),
  * expiry, a void, an online sale. Euros never wait for a terminal. The
  * package carries them per card at one count of taps (a terminal applies
  * them only to a card that shows exactly those); the desk's `leal card sync`

@@ -11,6 +11,8 @@
 # of the same customer stands at the same site (terminal_site.c): its earn in
 # the window gets +15 too, journaled with Madrid's offset, and its --store 2
 # is refused alike. Then the desk reads the card (15 points, 20.00, seq).
+# The QR code's 15 points reach the card through the waiting changes: sync
+# import, the next package, the card's next tap; card and ledger hold 30.
 # sim: only: seconds.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
@@ -103,4 +105,28 @@ check_match "the QR earn: kind 3, the code's virtual card, Madrid's offset, the 
 run_capture "$LEAL" card read --reader "sim:$T/marta.json" --json
 check_eq "the desk reads the card: 15 points, 20.00 on the purse, state seq 5" "15 2000 5" \
     "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT") $(field '["state_seq"]' <<<"$OUT")"
+
+# The QR code's 15 points live on the account; the waiting changes
+# (ledger_host_change.h) bring them to Marta's card: sync import, the next
+# package carries them, the card's next tap that writes it applies them.
+run_capture "$LEAL" sync import "$T/e.ljx"
+check_match "the import posts the card's three operations and the QR earn" "6 taken \\(4 posted" "$OUT"
+check_eq "the ledger: 30 points on the account (15 on the card, 15 by the QR code)" 30 \
+    "$(sqlite3 "$XDG_DATA_HOME/leal/ledger.db" "select amount from balance where account_id = $ACCT and asset = 'PTS'")"
+"$LEAL" sync ack --terminal 1 -o "$T/a1" >/dev/null
+"$LT" journal ack "$T/a1" --data "$D" >/dev/null
+run_capture "$LEAL" terminal package --terminal 1 -o "$T/p2.lpkg" --json
+check_eq "the next package carries one card's waiting changes" "0 1" "$RC $(field '["pending"]' <<<"$OUT")"
+"$LT" load "$T/p2.lpkg" --data "$D" >/dev/null
+run_capture "$LT" tap --pay 1 --reader "sim:$T/marta.json" --data "$D" --json
+check_eq "the card's next tap (pay 1,00) applies them: 15 -> 30 points, 19.00 left" \
+    "0 15 30 19.00" \
+    "$RC $(field '["points_before"]' <<<"$OUT") $(field '["points_after"]' <<<"$OUT") $(field '["purse_after"]' <<<"$OUT")"
+run_capture "$LEAL" card read --reader "sim:$T/marta.json" --json
+check_eq "the desk reads the card: 30 points, as the ledger" "30" "$(field '["points"]' <<<"$OUT")"
+"$LT" journal export -o "$T/e2.ljx" --data "$D" >/dev/null
+"$LEAL" sync import "$T/e2.ljx" >/dev/null
+check_eq "after the import of that tap: the ledger's 30 points, nothing waits for the card" \
+    "30 0" \
+    "$(sqlite3 "$XDG_DATA_HOME/leal/ledger.db" "select amount from balance where account_id = $ACCT and asset = 'PTS'") $("$LEAL" terminal package --terminal 1 -o "$T/p3.lpkg" --json | field '["pending"]')"
 finish
