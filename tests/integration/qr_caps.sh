@@ -20,6 +20,8 @@ LT="$LEAL_BUILD/bin/leal-terminal"
 field() { $PY -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
 bal() { sqlite3 "$DB" "select coalesce((select amount from balance where account_id = $1 and asset = '$2'), 0)"; }
 code() { "$LEAL" qr device code --key "$T/$1.key" --cert "$T/$1.cert"; }
+# pay PHONE EUR [OPTION]: a fresh code of the phone pays EUR at terminal 1.
+pay() { run_capture "$LT" tap --qr "$(code "$1")" --pay "$2" --data "$T/d1" "${@:3}"; }
 
 "$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
 "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
@@ -49,31 +51,31 @@ CERT_DAY="the payment would pass what this phone may pay a day offline; pay anot
 PKG_DAY="card refused: the payment would pass the offline spending cap per card per day; pay another way"
 
 # Phone A: its certificate is the lower.
-run_capture "$LT" tap --qr "$(code a)" --pay 15,01 --data "$T/d1"
+pay a 15,01
 check_eq "A: 15,01 over the certificate's 15.00 a payment" \
     "3|QR spending $A pay: REFUSED: $CERT_TX|" "$RC|$OUT|$ERR"
-run_capture "$LT" tap --qr "$(code a)" --pay 15,00 --data "$T/d1"
+pay a 15,00
 check_eq "A: 15,00 paid" "0|QR spending $A pay: paid 15.00 (15.00 today with this phone here)" \
     "$RC|$OUT"
-run_capture "$LT" tap --qr "$(code a)" --pay 10,01 --data "$T/d1"
+pay a 10,01
 check_eq "A: 10,01 more passes the certificate's 25.00 a day (the package allows 30.00)" \
     "3|QR spending $A pay: REFUSED: $CERT_DAY" "$RC|$OUT"
-run_capture "$LT" tap --qr "$(code a)" --pay 10,00 --data "$T/d1"
+pay a 10,00
 check_eq "A: 10,00 paid, 25.00 today" \
     "0|QR spending $A pay: paid 10.00 (25.00 today with this phone here)" "$RC|$OUT"
 
 # Phone B: the package is the lower.
-run_capture "$LT" tap --qr "$(code b)" --pay 30,01 --data "$T/d1" --json
+pay b 30,01 --json
 check_eq "B: one payment of 30,01 (the certificate allows 50.00) passes the package's 30.00 a day" \
     "3|LEAL_E_TERMINAL_CAP_DAY|$PKG_DAY" \
     "$RC|$($PY -c 'import json,sys; r=json.load(sys.stdin)["reason"]; print(r["name"] + "|" + r["message"])' <<<"$OUT")"
-run_capture "$LT" tap --qr "$(code b)" --pay 20,00 --data "$T/d1"
+pay b 20,00
 check_eq "B: 20,00 paid" "0|QR spending $B pay: paid 20.00 (20.00 today with this phone here)" \
     "$RC|$OUT"
-run_capture "$LT" tap --qr "$(code b)" --pay 10,01 --data "$T/d1"
+pay b 10,01
 check_eq "B: 10,01 more passes the package's 30.00 a day (the certificate allows 100.00)" \
     "3|QR spending $B pay: REFUSED: $PKG_DAY" "$RC|$OUT"
-run_capture "$LT" tap --qr "$(code b)" --pay 10,00 --data "$T/d1"
+pay b 10,00
 check_eq "B: 10,00 paid, 30.00 today" \
     "0|QR spending $B pay: paid 10.00 (30.00 today with this phone here)" "$RC|$OUT"
 
