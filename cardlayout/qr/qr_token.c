@@ -3,6 +3,8 @@
 
 #include "cardlayout/qr/base45.h"
 #include "keys/base/buf.h"
+#include "keys/base/bytes.h"
+#include "keys/base/ct.h"
 
 static leal_err static_fields_valid(const struct qr_static *s)
 {
@@ -221,19 +223,49 @@ static leal_err check_signature(const struct crypto_provider *cp, const uint8_t 
     return err == LEAL_E_SIGNATURE ? err_bad : err;
 }
 
+/* A certificate this cache saw verify under this very key: the same 132
+ * bytes (its key version and the issuer's signature among them) and the
+ * same public key, so the signature check would give the same answer. */
+static bool cert_cached(const struct qr_cert_cache *c, const uint8_t *key, const uint8_t *tok)
+{
+    for (size_t i = 0; c != NULL && i < c->count; i++)
+        if (c->slots[i].used && leal_ct_equal(c->slots[i].cert, tok, QR_CERT_LEN) &&
+            leal_ct_equal(c->slots[i].public_key, key, CRYPTO_ED25519_PUBLIC))
+            return true;
+    return false;
+}
+
+static void cert_remember(struct qr_cert_cache *c, const uint8_t *key, const uint8_t *tok)
+{
+    struct qr_cert_seen *s;
+    if (c == NULL || c->slots == NULL || c->count == 0)
+        return;
+    s = &c->slots[c->next % c->count];
+    c->next = (c->next + 1) % c->count;
+    s->used = true;
+    leal_memcpy(s->public_key, key, CRYPTO_ED25519_PUBLIC);
+    leal_memcpy(s->cert, tok, QR_CERT_LEN);
+}
+
 /* Both signatures of a token: the issuer's over the static code or the
- * certificate, the phone's over the spending code. */
+ * certificate (not again for a certificate in certs), the phone's over the
+ * spending code (always: it covers this code's step and counter). */
 static leal_err check_signatures(const struct crypto_provider *cp, const uint8_t *tok,
-                                 const struct qr_token *t, const struct qr_key *key)
+                                 const struct qr_token *t, const struct qr_key *key,
+                                 struct qr_cert_cache *certs)
 {
     uint8_t msg[QR_SIGNED_MAX];
     size_t body = t->kind == QR_KIND_STATIC ? QR_STATIC_BODY_LEN : QR_CERT_BODY_LEN, msg_len;
-    leal_err err;
-    if ((err = qr_signed_message(tok, body, msg, sizeof msg, &msg_len)) != LEAL_OK ||
-        (err = check_signature(cp, key->public_key, msg, msg_len, tok + body,
-                               LEAL_E_QR_SIGNATURE)) != LEAL_OK ||
-        t->kind == QR_KIND_STATIC)
+    bool cached = t->kind == QR_KIND_SPEND && cert_cached(certs, key->public_key, tok);
+    leal_err err = LEAL_OK;
+    if (!cached && ((err = qr_signed_message(tok, body, msg, sizeof msg, &msg_len)) != LEAL_OK ||
+                    (err = check_signature(cp, key->public_key, msg, msg_len, tok + body,
+                                           LEAL_E_QR_SIGNATURE)) != LEAL_OK))
         return err;
+    if (t->kind == QR_KIND_STATIC)
+        return err;
+    if (!cached)
+        cert_remember(certs, key->public_key, tok);
     if ((err = qr_device_message(tok, t->time_step, t->counter, msg, sizeof msg, &msg_len)) !=
         LEAL_OK)
         return err;
@@ -276,7 +308,7 @@ leal_err qr_verify_bytes(const struct crypto_provider *cp, const uint8_t *tok, s
         return LEAL_E_ARG;
     if ((err = qr_token_parse(tok, len, &parsed)) != LEAL_OK ||
         (err = find_key(e, parsed.code.key_version, &key)) != LEAL_OK ||
-        (err = check_signatures(cp, tok, &parsed, key)) != LEAL_OK)
+        (err = check_signatures(cp, tok, &parsed, key, e->certs)) != LEAL_OK)
         return err;
     if (parsed.code.program_id != e->program_id)
         return LEAL_E_QR_PROGRAM;

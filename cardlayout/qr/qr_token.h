@@ -107,6 +107,20 @@ struct qr_key {
 
 /* What the verifier checks a token against. revoked (may be NULL) answers
  * whether a virtual card id is on the package's hot list. */
+/* Certificates whose issuer signature a terminal verified (QR.md
+ * "Certificate cache"): caller memory, zeroed before first use; a slot
+ * holds the issuer key it verified under and the certificate's 132 bytes. */
+struct qr_cert_seen {
+    bool used;
+    uint8_t public_key[CRYPTO_ED25519_PUBLIC];
+    uint8_t cert[QR_CERT_LEN];
+};
+struct qr_cert_cache {
+    struct qr_cert_seen *slots;
+    size_t count;
+    size_t next; /* the slot the next new certificate takes (round robin) */
+};
+
 struct qr_expect {
     uint32_t program_id;
     uint64_t now; /* the terminal's clock, seconds since 1970 UTC */
@@ -115,6 +129,7 @@ struct qr_expect {
     bool (*revoked)(void *ctx, uint64_t virtual_card_id);
     void *revoked_ctx;
     const struct qr_replay *replay; /* NULL: no replay check (host tools) */
+    struct qr_cert_cache *certs;    /* NULL: every certificate's signature is verified */
 };
 
 /* The 28 bytes a static code's signature covers; checks the fields. */

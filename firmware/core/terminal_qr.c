@@ -86,20 +86,26 @@ static leal_err refuse(struct qr_tap *q, leal_err reason)
     return append(q);
 }
 
-/* What this terminal's journal holds of the phone: the newest counter it
- * took from it and what it paid with it on the local day today. */
-static leal_err journal_memory(struct qr_tap *q, bool *seen, uint32_t *newest,
-                               uint32_t *spent_today)
+/* What this terminal's journal holds of a phone. */
+struct qr_memory {
+    bool seen;         /* a taken entry of the phone */
+    uint32_t newest;   /* the newest counter taken from it */
+    uint32_t today;    /* the euros it paid on the local day today */
+    uint32_t in_range; /* the euros it paid in all the entries looked at */
+};
+
+/* The phone's memory from every entry in storage, or (unacked_only) from
+ * the entries the host has not acknowledged: what it paid since the last
+ * sync. */
+static leal_err journal_memory(struct qr_tap *q, bool unacked_only, struct qr_memory *m)
 {
     const struct journal *j = q->t->s.journal;
     struct journal_iter it;
     struct journal_entry e;
     bool done = false;
     leal_err err;
-    *seen = false;
-    *newest = 0;
-    *spent_today = 0;
-    journal_iter_begin(j, &it, false);
+    leal_memset(m, 0, sizeof *m);
+    journal_iter_begin(j, &it, unacked_only);
     for (;;) {
         if ((err = journal_iter_next(j, &it, &e, NULL, NULL, &done)) != LEAL_OK)
             return err;
@@ -109,13 +115,36 @@ static leal_err journal_memory(struct qr_tap *q, bool *seen, uint32_t *newest,
             e.card_id != q->tok.code.virtual_card_id ||
             e.lines[e.n_lines - 1].rule_index != JOURNAL_QR_SPEND)
             continue;
-        if (!*seen || e.lines[e.n_lines - 1].id > *newest)
-            *newest = e.lines[e.n_lines - 1].id;
-        *seen = true;
+        if (!m->seen || e.lines[e.n_lines - 1].id > m->newest)
+            m->newest = e.lines[e.n_lines - 1].id;
+        m->seen = true;
+        m->in_range += e.purse_cents;
         int64_t local = (int64_t)e.utc_seconds + (int64_t)e.utc_offset_minutes * 60;
         if (local >= 0 && (uint64_t)local / QR_SECONDS_PER_DAY == q->today)
-            *spent_today += e.purse_cents;
+            m->today += e.purse_cents;
     }
+}
+
+/* A payment within the lower of each pair of caps (QR.md "Caps"): the
+ * phone's certificate (per payment, per day) first, then the package's
+ * offline caps per card (per day, between two syncs), which bind a phone as
+ * they bind a card, so a certificate enrolled with higher caps never lets a
+ * terminal take more than the shop set for any card. */
+static leal_err pay_allowed(struct qr_tap *q, const struct qr_memory *all, leal_err *reason)
+{
+    const struct package_info *pi = &q->t->s.package->info;
+    uint32_t pay = (uint32_t)q->req->pay_cents;
+    struct qr_memory unsynced;
+    leal_err err;
+    if ((*reason = qr_spend_allowed(&q->tok, pay, all->today)) != LEAL_OK)
+        return LEAL_OK;
+    if ((err = journal_memory(q, true, &unsynced)) != LEAL_OK)
+        return err;
+    if ((uint64_t)all->today + pay > pi->cap_day_cents)
+        *reason = LEAL_E_TERMINAL_CAP_DAY;
+    else if ((uint64_t)unsynced.in_range + pay > pi->cap_sync_cents)
+        *reason = LEAL_E_TERMINAL_CAP_SYNC;
+    return LEAL_OK;
 }
 
 /* The engine's earn on a sale, from an account the terminal cannot see: a
@@ -169,9 +198,8 @@ static leal_err take(struct qr_tap *q)
     const struct package_terminal *pk = q->t->s.package;
     const struct terminal_request *req = q->req;
     struct terminal_qr_result *out = q->out;
-    uint32_t newest = 0, spent = 0;
-    bool seen = false;
-    leal_err err;
+    struct qr_memory mem;
+    leal_err err, reason;
     static const uint8_t ops[] = {0, JOURNAL_OP_EARN,  JOURNAL_OP_PAY, JOURNAL_OP_PAY_EARN,
                                   0, JOURNAL_OP_STAMP, JOURNAL_OP_BONO};
 
@@ -179,17 +207,20 @@ static leal_err take(struct qr_tap *q)
         return refuse(q, LEAL_E_PACKAGE_EXPIRED);
     if (q->tok.kind == QR_KIND_STATIC && spends(req->op))
         return refuse(q, LEAL_E_QR_STATIC_SPEND);
+    leal_memset(&mem, 0, sizeof mem);
     if (q->tok.kind == QR_KIND_SPEND) {
-        if ((err = journal_memory(q, &seen, &newest, &spent)) != LEAL_OK)
+        if ((err = journal_memory(q, false, &mem)) != LEAL_OK)
             return err;
-        if (seen && q->tok.counter <= newest)
+        if (mem.seen && q->tok.counter <= mem.newest)
             return refuse(q, LEAL_E_QR_REPLAYED);
     }
     if (req->op == TERMINAL_PAY || req->op == TERMINAL_PAY_EARN) {
-        if ((err = qr_spend_allowed(&q->tok, (uint32_t)req->pay_cents, spent)) != LEAL_OK)
-            return refuse(q, err);
+        if ((err = pay_allowed(q, &mem, &reason)) != LEAL_OK)
+            return err;
+        if (reason != LEAL_OK)
+            return refuse(q, reason);
         out->pay_cents = req->pay_cents;
-        out->spent_today_cents = spent + (uint32_t)req->pay_cents;
+        out->spent_today_cents = mem.today + (uint32_t)req->pay_cents;
     }
     if (req->op == TERMINAL_STAMP && req->item >= pk->rules.program.n_stamps)
         return refuse(q, LEAL_E_TERMINAL_STAMP_CARD);

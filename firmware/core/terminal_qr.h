@@ -4,7 +4,8 @@
  * (cardlayout/qr/qr_token.h: signature, program, dates, the skew window,
  * the package's hot list), the operation judged (a static code earns and
  * stamps only; a spending code also pays, within its certificate's caps per
- * payment and per day at this terminal, and uses a bono), the shop's rules
+ * payment and per day and the package's caps per card per day and between
+ * syncs at this terminal, the lower of each, and uses a bono), the shop's rules
  * run by the same engine as a card's, and the operation or the refusal
  * journaled as a QR entry (JOURNAL.md "QR entries"). Nothing is written to
  * a card: the account holds what a code earns, and the host posts it at

@@ -289,7 +289,7 @@ static int qr_verify(const char *text, const struct lcli_opt *o, size_t n)
         return cli_error(err, CLI_EXIT_FAIL, "QR code refused: %s", leal_strerror(err));
     if ((rc = public_keys(o, n, claimed.code.program_id, keys, &nkeys)) != 0)
         return rc;
-    struct qr_expect e = {claimed.code.program_id, now, keys, nkeys, NULL, NULL, NULL};
+    struct qr_expect e = {claimed.code.program_id, now, keys, nkeys, NULL, NULL, NULL, NULL};
     if ((err = qr_verify_text(crypto_openssl(), text, strlen(text), &e, &t)) != LEAL_OK)
         return cli_error(err, CLI_EXIT_FAIL, "QR code refused: %s", leal_strerror(err));
     print_verified(lcli_get(o, n, "json") != NULL, &t);

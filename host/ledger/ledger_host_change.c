@@ -10,7 +10,11 @@
 #include "store.h"
 
 /* The account's points lines after the card's synced entry, of entries not
- * made for a card and not taken from a terminal: net, count, newest, kinds. */
+ * made for a card and not taken from a terminal for a card: net, count,
+ * newest, kinds. A QR code's entry is taken from a terminal but written on
+ * no card (the code is a virtual card of the account, JOURNAL.md "QR
+ * entries"), so it waits for the account's cards like a host post; a
+ * virtual card itself has nothing to write to, and never waits. */
 #define WAITING_SQL(where)                                                                         \
     "SELECT c.card_id, c.last_counter, sum(n.amount), count(DISTINCT e.id), max(e.id), "           \
     "max(e.kind = 'adjust' AND coalesce(e.reference, '') NOT LIKE 'bonus%'), "                     \
@@ -21,7 +25,8 @@
     "FROM card c JOIN account a ON a.id = c.account_id "                                           \
     "JOIN line n ON n.account_id = c.account_id AND n.entry_id > c.synced_entry "                  \
     "AND n.asset = 'PTS' JOIN entry e ON e.id = n.entry_id "                                       \
-    "WHERE " where " AND e.terminal_id IS NULL AND (e.request_id IS NULL OR "                      \
+    "WHERE " where " AND c.tech <> 'virtual-qr' AND (e.terminal_id IS NULL OR e.card_id IN "       \
+    "(SELECT q.card_id FROM card q WHERE q.tech = 'virtual-qr')) AND (e.request_id IS NULL OR "    \
     "substr(e.request_id, 1, 5) <> 'card:') GROUP BY c.card_id ORDER BY c.card_id"
 
 static void row(struct store_stmt *st, struct ledger_host_change *c)

@@ -3,24 +3,20 @@
  * the card exactly once (issue 14, PACKAGE.md "Pending changes"). What waits
  * for a card is the account's points lines the card does not carry: entries
  * after the card's synced entry that were neither made for a card (request
- * id "card:...") nor taken from a terminal's journal (terminal_id set): by
- * hand (leal ledger post, adjust; a bonus with --reference "bonus..."),
- * expiry, a void, an online sale. Euros never wait for a terminal. The
- * package carries them per card at one count of taps (a terminal applies
- * them only to a card that shows exactly those); the desk's `leal card sync`
- * applies the same set. When a terminal's journal says it applied them, the
- * import records it (ledger_host_change_applied): the card's synced entry
- * moves up to the entry they ran to (the journal entry itself, kept by the
- * import, says where and when).
- * The count they are carried at: never carried yet, the newest the host
- * knows (the desk's last read, or an imported journal entry's counter
- * after). Once a package carried them at T (table card_host_change_sent),
- * only at T, or past T along the card's writes the host knows from T on
- * (imported journal entries, each either without them or with the ones it
- * applied; the desk's own writes): so a desk read of the card past T before
- * the journal of the tap that wrote it from T is in leaves them in doubt (a
- * terminal may have applied them): no package carries them and the desk
- * does not sync them until that journal is in. Hosted. Errors: LEAL_E_ARG,
+ * id "card:...") nor taken from a terminal's journal for a card (a QR code's
+ * entry, which no card carries, waits like a host post): by hand (leal ledger post, adjust; a bonus
+ * with --reference "bonus..."), expiry, a void, an online sale. Euros never wait for a terminal.
+ * The package carries them per card at one count of taps (a terminal applies them only to a card
+ * that shows exactly those); the desk's `leal card sync` applies the same set. When a terminal's
+ * journal says it applied them, the import records it (ledger_host_change_applied): the card's
+ * synced entry moves up to the entry they ran to (the journal entry itself, kept by the import,
+ * says where and when). The count they are carried at: never carried yet, the newest the host knows
+ * (the desk's last read, or an imported journal entry's counter after). Once a package carried them
+ * at T (table card_host_change_sent), only at T, or past T along the card's writes the host knows
+ * from T on (imported journal entries, each either without them or with the ones it applied; the
+ * desk's own writes): so a desk read of the card past T before the journal of the tap that wrote it
+ * from T is in leaves them in doubt (a terminal may have applied them): no package carries them and
+ * the desk does not sync them until that journal is in. Hosted. Errors: LEAL_E_ARG,
  * LEAL_E_UNKNOWN_ID, LEAL_E_DB*, LEAL_E_HOST_CHANGE_DOUBT.
  */
 #ifndef LEAL_LEDGER_HOST_CHANGE_H

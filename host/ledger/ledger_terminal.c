@@ -141,6 +141,7 @@ struct lines {
      * revenue given back, negative), taken off what bono_id defers. */
     int64_t bono_revenue;
     uint32_t bono_id;
+    int64_t stamp_rewards; /* stamp rewards granted (the entry's reason says so) */
 };
 
 static void pair(struct lines *ls, int64_t account, int64_t other, const char *asset,
@@ -238,13 +239,65 @@ static void stamps(struct lines *ls, const struct ledger_terminal_accounts *a, i
         pair(ls, account, a->stamps_redeemed, asset, -rewards * a->stamp_goal[i]);
 }
 
-/* An earn's stamps: the entry gives their sum over the stamp cards (and the
- * rewards' sum in item), so they are booked only when there is one card. */
-static void earn_stamps(struct lines *ls, const struct ledger_terminal_accounts *a, int64_t account,
-                        const struct journal_entry *e)
+/* The stamp rewards a QR entry's stamps complete on stamp card i. The
+ * terminal cannot see the account (JOURNAL.md "QR entries"), so the host
+ * grants them here, from the account's count before the entry plus the
+ * stamps it gave, by the engine's arithmetic (rules.c earn_stamps,
+ * terminal.c plan_stamp: one reward per goal reached, the remainder stays):
+ * the goal's stamps go to stamps_redeemed in the entry that books the
+ * stamp, as a card tap's reward does. Entries are posted in their
+ * terminal's order, each once, so a reward is granted once. */
+static leal_err qr_stamp_rewards(struct ledger *l, const struct ledger_terminal_accounts *a,
+                                 int64_t account, unsigned i, int64_t given, int64_t *rewards)
 {
-    if (a->n_stamps == 1 && e->quantity > 0)
-        stamps(ls, a, account, 0, e->quantity, (int64_t)e->item);
+    char asset[LEDGER_MAX_ASSET];
+    int64_t before = 0;
+    leal_err err;
+    *rewards = 0;
+    if (i >= a->n_stamps || a->stamp_goal[i] == 0 || given <= 0)
+        return LEAL_OK;
+    ledger_stamp_asset(i, asset);
+    if ((err = ledger_balance(l, account, asset, &before)) != LEAL_OK)
+        return err;
+    *rewards = ((before > 0 ? before : 0) + given) / a->stamp_goal[i];
+    return LEAL_OK;
+}
+
+/* An earn's stamps: the entry gives their sum over the stamp cards (and the
+ * rewards' sum in item; a QR entry's the host grants), so they are booked
+ * only when there is one card. */
+static leal_err earn_stamps(struct ledger *l, struct lines *ls,
+                            const struct ledger_terminal_accounts *a, int64_t account,
+                            const struct journal_entry *e)
+{
+    int64_t rewards = (int64_t)e->item;
+    leal_err err;
+    if (a->n_stamps != 1 || e->quantity <= 0)
+        return LEAL_OK;
+    if (e->card_kind == JOURNAL_CARD_QR &&
+        (err = qr_stamp_rewards(l, a, account, 0, e->quantity, &rewards)) != LEAL_OK)
+        return err;
+    stamps(ls, a, account, 0, e->quantity, rewards);
+    ls->stamp_rewards = rewards;
+    return LEAL_OK;
+}
+
+/* A stamp: a card's reward was granted exactly when its stamps after are 0
+ * (JOURNAL.md); a QR stamp's the host grants. */
+static leal_err stamp_lines(struct ledger *l, struct lines *ls,
+                            const struct ledger_terminal_accounts *a, int64_t account,
+                            const struct journal_entry *e)
+{
+    int64_t rewards = e->quantity > 0 && e->stamps_after[e->item] == 0;
+    leal_err err;
+    if (e->item >= RULES_STAMP_CARDS)
+        return LEAL_OK;
+    if (e->card_kind == JOURNAL_CARD_QR &&
+        (err = qr_stamp_rewards(l, a, account, e->item, e->quantity, &rewards)) != LEAL_OK)
+        return err;
+    stamps(ls, a, account, e->item, e->quantity, rewards);
+    ls->stamp_rewards = rewards;
+    return LEAL_OK;
 }
 
 /* A bono session used at the terminal, booked as the desk books one
@@ -280,25 +333,19 @@ static leal_err op_lines(struct ledger *l, const struct ledger_terminal_accounts
     switch (e->op) {
     case JOURNAL_OP_EARN:
         pair(ls, account, a->points_issued, "PTS", e->points);
-        earn_stamps(ls, a, account, e);
-        break;
+        return earn_stamps(l, ls, a, account, e);
     case JOURNAL_OP_PAY:
         pair(ls, account, a->cash, "EUR", -(int64_t)e->purse_cents);
         break;
     case JOURNAL_OP_PAY_EARN:
         pair(ls, account, a->cash, "EUR", -(int64_t)e->purse_cents);
         pair(ls, account, a->points_issued, "PTS", e->points);
-        earn_stamps(ls, a, account, e);
-        break;
+        return earn_stamps(l, ls, a, account, e);
     case JOURNAL_OP_REDEEM:
         pair(ls, account, a->points_redeemed, "PTS", e->points);
         break;
     case JOURNAL_OP_STAMP:
-        if (e->item < RULES_STAMP_CARDS)
-            stamps(ls, a, account, e->item, e->quantity,
-                   e->quantity > 0 && e->card_kind != JOURNAL_CARD_QR &&
-                       e->stamps_after[e->item] == 0);
-        break;
+        return stamp_lines(l, ls, a, account, e);
     case JOURNAL_OP_VOID:
         return void_lines(l, e, ls, reverses);
     case JOURNAL_OP_SETTLE:
@@ -359,6 +406,7 @@ static leal_err post_op(struct ledger *l, const struct ledger_terminal_accounts 
 {
     struct ledger_entry le;
     struct lines ls;
+    char reason[96];
     int64_t account, reverses;
     bool replayed;
     leal_err err;
@@ -387,6 +435,10 @@ static leal_err post_op(struct ledger *l, const struct ledger_terminal_accounts 
     le.terminal_epoch = e->epoch;
     le.terminal_seq = e->seq;
     le.reason = op_reason(e->op);
+    if (ls.stamp_rewards > 0 && e->card_kind == JOURNAL_CARD_QR) {
+        snprintf(reason, sizeof reason, "%s by QR code: stamp card reward granted", le.reason);
+        le.reason = reason;
+    }
     le.spend_cents =
         e->op == JOURNAL_OP_EARN || e->op == JOURNAL_OP_PAY_EARN ? (int64_t)e->amount_cents : 0;
     le.reverses = reverses;

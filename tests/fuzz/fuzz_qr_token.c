@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The golden codes' day and time step; a replay memory of two phones. */
     static struct qr_seen slots[2];
     struct qr_replay replay = {slots, 2};
-    struct qr_expect e = {7, 1780000000u, &key, 1, NULL, NULL, &replay};
+    struct qr_expect e = {7, 1780000000u, &key, 1, NULL, NULL, &replay, NULL};
     struct qr_token t, parsed;
     char *text;
     if (size > 1024)

@@ -136,9 +136,16 @@ run_capture "$LEAL" sync import "$T/e1"
 check_eq "terminal 1: 8 posted (5 earns, a stamp, a pay + earn, a pay), its EPOCH and 7 refusals recorded" \
     "0|$T/e1: terminal 1, epoch $(q "select epoch from terminal where id = 1"), sequences 1 to 16: 16 taken (8 posted, 8 recorded without movement, 0 held, 0 undone by a settle), 0 already there|" \
     "$RC|$OUT|$ERR"
-check_eq "account: 23+4+10+1+12+2 points, 50.00-12.00-15.00 euros, 6 sales' stamps and 1" \
-    "52|2300|7" \
+check_eq "account: 23+4+10+1+12+2 points, 50.00-12.00-15.00 euros, 6 sales' stamps and 1 less 2 rewards of 3" \
+    "52|2300|1" \
     "$(bal "$ACCT" PTS)|$(bal "$ACCT" EUR)|$(bal "$ACCT" STAMP:1)"
+# The stamp card (goal 3) completes at the third earn (seq 4) and at the
+# pay + earn (seq 9, the sixth stamp; the QR stamp at seq 6 was the fifth):
+# the host grants each reward as a card tap's is booked, the goal's 3 stamps
+# to stamps_redeemed, in the entry that gives the completing stamp.
+check_eq "the stamp rewards: 3 stamps to stamps_redeemed at seq 4 (earn) and seq 9 (pay + earn)" \
+    "4:-3:terminal earn by QR code: stamp card reward granted 9:-3:terminal purse payment and earn by QR code: stamp card reward granted" \
+    "$(q "select group_concat(x.terminal_seq || ':' || l.amount || ':' || x.reason, ' ') from (select e.* from entry e join line l on l.entry_id = e.id where e.terminal_id = 1 and l.account_id = $ACCT and l.asset = 'STAMP:1' and l.amount < 0 order by e.terminal_seq) x join line l on l.entry_id = x.id and l.account_id = $ACCT and l.asset = 'STAMP:1' and l.amount < 0")"
 check_eq "each posted with its code's virtual card, keyed by the terminal's sequence" \
     "earn:2:$VC earn:3:$VC earn:4:$VC earn:5:$VC earn:6:$VC spend:9:$PHONE spend:12:$PHONE earn:16:$PHONE" \
     "$(q "select group_concat(kind || ':' || terminal_seq || ':' || card_id, ' ') from (select * from entry where terminal_id = 1 order by terminal_seq)")"

@@ -7,8 +7,13 @@
 # of 10,00 gets rule 1's +5 of a time window set around the present minute of
 # Europe/Madrid (the store's zone; in UTC the window is an hour or two away):
 # +15, the journal's local time carries Madrid's offset; a --store that
-# contradicts the package is refused in one line (exit 2). Then the desk reads
-# the card (15 points, 20.00, seq). sim: only: seconds.
+# contradicts the package is refused in one line (exit 2). A static QR code
+# of the same customer stands at the same site (terminal_site.c): its earn in
+# the window gets +15 too, journaled with Madrid's offset, and its --store 2
+# is refused alike. Then the desk reads the card (15 points, 20.00, seq).
+# The QR code's 15 points reach the card through the waiting changes: sync
+# import, the next package, the card's next tap; card and ledger hold 30.
+# sim: only: seconds.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 
@@ -39,7 +44,7 @@ WINDOW=${MADRID#* }
 run_capture "$LEAL" rule add --program 7 --name "Hora del café" --bonus 5 --time "$WINDOW" \
     --reason "la hora de Madrid"
 check_eq "rule 1: +5 in the hour around Madrid's present minute ($WINDOW)" 0 "$RC"
-"$LEAL" customer add --program 7 --name Marta >/dev/null
+ACCT=$("$LEAL" customer add --program 7 --name Marta --json | field '["account"]')
 "$CARDSIM" new --type classic-1k --uid 04a2195c -o "$T/marta.json" >/dev/null
 run_capture "$LEAL" card issue --customer 1 --reader "sim:$T/marta.json" --topup 20 --json
 check_eq "a Classic 1K issued with 20.00 topped up at the desk" "0 2000" \
@@ -68,6 +73,19 @@ run_capture "$LT" tap --balance --store 1 --reader "sim:$T/marta.json" --data "$
 check_eq "--store 1, the package's own: the balance" \
     "0|card $MARTA balance: 15 points, 20.00 euros, stamps 0 0 0 0" "$RC|$OUT"
 
+# A QR code stands where a card's tap stands (terminal_site.c): the same
+# store, the same Madrid clock, whatever TZ says.
+QR=$("$LEAL" qr issue --account "$ACCT" -o "$T/code.png" --json)
+TEXT=$(field '["text"]' <<<"$QR")
+VC=$(field '["virtual_card"]' <<<"$QR")
+run_capture "$LT" tap --qr "$TEXT" --earn 10 --data "$D"
+check_eq "a static QR code, earn 10,00 in Madrid's window while TZ=UTC: +10 and rule 1's +5" \
+    "0|QR static $VC earn: +15 points to the account|" "$RC|$OUT|$ERR"
+run_capture "$LT" tap --qr "$TEXT" --earn 1 --store 2 --data "$D"
+check_eq "a QR tap with --store 2 against the package's store 1: exit 2, the card's line" \
+    "2||leal-terminal: --store 2: the loaded package is for store 1; drop --store (the package names the store) or load the package of store 2" \
+    "$RC|$OUT|$ERR"
+
 # The journal, read by the independent reader of JOURNAL.md.
 "$LT" journal export -o "$T/e.ljx" --data "$D" >/dev/null
 KEYS=$(PASS=$LEAL_PASSPHRASE $PY tests/integration/keystore_decode.py "$XDG_DATA_HOME/leal/keystore")
@@ -83,8 +101,34 @@ check_match "the earn: 15 points, seq 4 -> 5, the base line's 10 and rule 1's 5"
 check_match "the earn's state lines: the card before it (0 points, never earned: period 0, seq 4)" \
     "^seq 4 earn .* before 0/0/0.0.0.0 period 0 buckets 0.0.0.0 seq 4 lines 1:0:0:10,4:0:1:5 *$" "$DEC"
 check_match "the export verifies" "^export ok$" "$DEC"
+check_match "the QR earn: kind 3, the code's virtual card, Madrid's offset, the same lines and the QR line" \
+    "^seq 6 earn kind 3 time [0-9]+\\+$OFFSET card $(printf %x "$VC") counter 0->0 .* amount 1000 purse 0 points 15 .* lines 1:0:0:10,4:0:1:5,17:1:0:0 *$" "$DEC"
 
 run_capture "$LEAL" card read --reader "sim:$T/marta.json" --json
 check_eq "the desk reads the card: 15 points, 20.00 on the purse, state seq 5" "15 2000 5" \
     "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT") $(field '["state_seq"]' <<<"$OUT")"
+
+# The QR code's 15 points live on the account; the waiting changes
+# (ledger_host_change.h) bring them to Marta's card: sync import, the next
+# package carries them, the card's next tap that writes it applies them.
+run_capture "$LEAL" sync import "$T/e.ljx"
+check_match "the import posts the card's three operations and the QR earn" "6 taken \\(4 posted" "$OUT"
+check_eq "the ledger: 30 points on the account (15 on the card, 15 by the QR code)" 30 \
+    "$(sqlite3 "$XDG_DATA_HOME/leal/ledger.db" "select amount from balance where account_id = $ACCT and asset = 'PTS'")"
+"$LEAL" sync ack --terminal 1 -o "$T/a1" >/dev/null
+"$LT" journal ack "$T/a1" --data "$D" >/dev/null
+run_capture "$LEAL" terminal package --terminal 1 -o "$T/p2.lpkg" --json
+check_eq "the next package carries one card's waiting changes" "0 1" "$RC $(field '["pending"]' <<<"$OUT")"
+"$LT" load "$T/p2.lpkg" --data "$D" >/dev/null
+run_capture "$LT" tap --pay 1 --reader "sim:$T/marta.json" --data "$D" --json
+check_eq "the card's next tap (pay 1,00) applies them: 15 -> 30 points, 19.00 left" \
+    "0 15 30 19.00" \
+    "$RC $(field '["points_before"]' <<<"$OUT") $(field '["points_after"]' <<<"$OUT") $(field '["purse_after"]' <<<"$OUT")"
+run_capture "$LEAL" card read --reader "sim:$T/marta.json" --json
+check_eq "the desk reads the card: 30 points, as the ledger" "30" "$(field '["points"]' <<<"$OUT")"
+"$LT" journal export -o "$T/e2.ljx" --data "$D" >/dev/null
+"$LEAL" sync import "$T/e2.ljx" >/dev/null
+check_eq "after the import of that tap: the ledger's 30 points, nothing waits for the card" \
+    "30 0" \
+    "$(sqlite3 "$XDG_DATA_HOME/leal/ledger.db" "select amount from balance where account_id = $ACCT and asset = 'PTS'") $("$LEAL" terminal package --terminal 1 -o "$T/p3.lpkg" --json | field '["pending"]')"
 finish

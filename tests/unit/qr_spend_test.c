@@ -72,7 +72,7 @@ static int setup(void **state)
 
 static struct qr_expect expect_at(uint64_t now, const struct qr_replay *r)
 {
-    struct qr_expect e = {7, now, &key, 1, NULL, NULL, r};
+    struct qr_expect e = {7, now, &key, 1, NULL, NULL, r, NULL};
     return e;
 }
 
@@ -286,12 +286,74 @@ static void test_each_refusal_its_reason(void **state)
     assert_int_equal(device_code(issuer, cert, NOW, 9, forged, text, &tlen), LEAL_E_KEY_VERSION);
 }
 
+/* The OpenSSL provider, counting its Ed25519 verifications. */
+static int verifies;
+static leal_err counting_verify(const uint8_t pub[CRYPTO_ED25519_PUBLIC], const uint8_t *msg,
+                                size_t len, const uint8_t sig[CRYPTO_ED25519_SIGNATURE])
+{
+    verifies++;
+    return crypto_openssl()->ed25519_verify(pub, msg, len, sig);
+}
+
+/* The certificate cache (QR.md "Certificate cache"): the second code of a
+ * phone costs one signature, the phone's; a code whose phone signature is
+ * bad is refused all the same; a certificate whose bytes differ in one bit,
+ * or the same bytes under another key of that version, is verified again
+ * and refused. */
+static void test_cert_cache(void **state)
+{
+    struct crypto_provider counting = *crypto_openssl();
+    struct qr_cert_seen slots[2];
+    struct qr_cert_cache cache = {slots, 2, 0};
+    struct qr_expect e = expect_at(NOW, NULL);
+    struct qr_key other = key;
+    uint8_t tok[QR_SPEND_LEN];
+    char text[QR_TEXT_MAX];
+    size_t tlen;
+    struct qr_token t;
+    (void)state;
+    memset(slots, 0, sizeof slots);
+    counting.ed25519_verify = counting_verify;
+    e.certs = &cache;
+    code_at(NOW, 1, tok, text, &tlen);
+    verifies = 0;
+    assert_int_equal(qr_verify_bytes(&counting, tok, sizeof tok, &e, &t), LEAL_OK);
+    assert_int_equal(verifies, 2);
+    assert_true(slots[0].used);
+    assert_memory_equal(slots[0].cert, cert, QR_CERT_LEN);
+    code_at(NOW, 2, tok, text, &tlen);
+    verifies = 0;
+    assert_int_equal(qr_verify_bytes(&counting, tok, sizeof tok, &e, &t), LEAL_OK);
+    assert_int_equal(verifies, 1);
+    assert_int_equal(t.counter, 2);
+    /* the phone's signature is checked every time */
+    tok[QR_SPEND_LEN - 1] ^= 1;
+    assert_int_equal(qr_verify_bytes(&counting, tok, sizeof tok, &e, &t), LEAL_E_QR_SIGNATURE);
+    tok[QR_SPEND_LEN - 1] ^= 1;
+    /* one bit of the issuer's signature: not the cached bytes, verified, refused */
+    tok[QR_CERT_LEN - 1] ^= 1;
+    verifies = 0;
+    assert_int_equal(qr_verify_bytes(&counting, tok, sizeof tok, &e, &t), LEAL_E_QR_SIGNATURE);
+    assert_int_equal(verifies, 1);
+    tok[QR_CERT_LEN - 1] ^= 1;
+    /* the same bytes under another key of version 1: no hit, refused */
+    other.public_key[0] ^= 1;
+    e.keys = &other;
+    assert_int_not_equal(qr_verify_bytes(&counting, tok, sizeof tok, &e, &t), LEAL_OK);
+    /* dates, hot list and replay are not cached: a code past the refresh day is refused */
+    e.keys = &key;
+    assert_int_equal(qr_verify_bytes(&counting, tok, sizeof tok, &e, &t), LEAL_OK);
+    e.now = 20630u * 86400u;
+    assert_int_equal(qr_verify_bytes(&counting, tok, sizeof tok, &e, &t), LEAL_E_QR_EXPIRED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_spend),      cmocka_unit_test(test_every_bit_flip_refused),
         cmocka_unit_test(test_clock_skew_window), cmocka_unit_test(test_replay_once_per_terminal),
         cmocka_unit_test(test_caps_and_static),   cmocka_unit_test(test_each_refusal_its_reason),
+        cmocka_unit_test(test_cert_cache),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

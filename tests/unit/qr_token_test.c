@@ -57,7 +57,7 @@ static int setup(void **state)
 
 static struct qr_expect expect_at(uint64_t now)
 {
-    struct qr_expect e = {7, now, keys, 2, NULL, NULL, NULL};
+    struct qr_expect e = {7, now, keys, 2, NULL, NULL, NULL, NULL};
     return e;
 }
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "firmware/core/rules.h"
+#include "firmware/core/terminal.h"
 #include "firmware/port/posix/posix_terminal.h"
 
 #define EXIT_DONE 0
@@ -67,6 +68,20 @@ int cmd_journal(const struct opts *o);
 /* `leal-terminal tap` and `leal-terminal run` (terminal_tap.c). */
 int cmd_tap(const struct opts *o);
 int cmd_run(const struct opts *o);
+
+/* Where a tap stands (terminal_site.c): parses --store, opens the terminal
+ * in o->data (*out, term_close it), refuses without a package ("the terminal
+ * takes no TAKES without one") or with a --store that contradicts the
+ * package's, and fills cfg from the package's site (PACKAGE.md "Site"). */
+int term_stand(const struct opts *o, const char *takes, struct posix_terminal **out,
+               struct terminal_config *cfg);
+/* The port of a tap at t (its clock in the package site's zone,
+ * posix_site_now, never the till's TZ; reader may answer "no card") and the
+ * rest of s but s->cfg (term_stand's), for terminal_open. */
+void term_stand_setup(struct posix_terminal *t, const struct card_reader *reader,
+                      struct terminal_port *port, struct terminal_setup *s);
+/* A tap's --json "reason" member: null, or the refusal's code, name, message. */
+void term_json_reason(bool refused, uint16_t reason);
 
 struct terminal_request;
 /* `leal-terminal tap --qr TEXT|- | --qr-image FILE` (terminal_qr_tap.c). */

@@ -5,7 +5,8 @@
  * bundle. TEXT "-" reads one line from standard input, as a USB scanner in
  * keyboard mode types it; FILE is a photo or screenshot (PNG or JPEG, read
  * by libzbar through host/qr/qr_image.h). No card reader is opened: the
- * terminal's port gets one that answers "no card".
+ * terminal's port gets one that answers "no card". The code stands where a
+ * card's tap does (terminal_site.c: the package's store and zone).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,15 +125,8 @@ static void print_json(const struct terminal_qr_result *r)
     euros(r->amount_cents, amount, sizeof amount);
     euros(r->pay_cents, paid, sizeof paid);
     euros(r->spent_today_cents, today, sizeof today);
-    printf("{\"outcome\":\"%s\",\"reason\":", r->outcome == TERMINAL_DONE ? "done" : "refused");
-    if (r->outcome == TERMINAL_REFUSED) {
-        printf("{\"code\":%u,\"name\":\"%s\",\"message\":", r->reason,
-               leal_errname((leal_err)r->reason));
-        term_json_str(leal_strerror((leal_err)r->reason));
-        printf("}");
-    } else {
-        printf("null");
-    }
+    printf("{\"outcome\":\"%s\",", r->outcome == TERMINAL_DONE ? "done" : "refused");
+    term_json_reason(r->outcome == TERMINAL_REFUSED, r->reason);
     printf(",\"op\":\"%s\",\"code\":\"%s\",\"virtual_card\":%llu,\"account\":%llu,"
            "\"time_step\":%u,\"counter\":%u,\"amount\":\"%s\",\"paid\":\"%s\","
            "\"spent_today\":\"%s\",\"points\":%lld,\"quantity\":%d,\"item\":%u,"
@@ -165,7 +159,6 @@ int cmd_tap_qr(const struct opts *o, const struct terminal_request *req)
     struct terminal_port port;
     struct terminal_setup s;
     struct terminal term;
-    uint32_t store = 0;
     size_t len = 0;
     leal_err err;
     int rc;
@@ -174,25 +167,12 @@ int cmd_tap_qr(const struct opts *o, const struct terminal_request *req)
                                 "--stamp CARD or --bono ID");
     if (o->reader)
         return term_usage("%s", "a QR tap reads no card: leave out --reader");
-    if (o->store) {
-        char *end;
-        unsigned long v = strtoul(o->store, &end, 10);
-        if (o->store[0] < '1' || o->store[0] > '9' || *end != '\0' || v > UINT32_MAX)
-            return term_usage("--store '%s': a whole number from 1", o->store);
-        store = (uint32_t)v;
-    }
     if ((rc = code_text(o, text, sizeof text, &len)) != EXIT_DONE)
         return rc;
-    if ((rc = term_open(o, NULL, &t)) != EXIT_DONE)
+    memset(&s, 0, sizeof s);
+    if ((rc = term_stand(o, "code", &t, &s.cfg)) != EXIT_DONE)
         return rc;
-    if (!t->package.loaded) {
-        term_close(t);
-        return term_fail(EXIT_FAILED, "no package loaded: load one with 'leal-terminal load FILE' "
-                                      "(the terminal takes no code without one)");
-    }
-    port = (struct terminal_port){"posix",       NULL,      &no_card,     t->journal_st,
-                                  t->package_st, posix_now, posix_random, posix_show};
-    s = (struct terminal_setup){&port, t->cp, &t->sam, {store, 0}, &t->package, &t->journal};
+    term_stand_setup(t, &no_card, &port, &s);
     memset(&term, 0, sizeof term);
     if ((err = terminal_open(&term, &s)) != LEAL_OK) {
         term_close(t);

@@ -161,49 +161,20 @@ static void tapper_close(struct tapper *tp)
 static int tapper_open(const struct opts *o, struct tapper *tp)
 {
     const struct reader_options ro = {o->allow_virtual};
-    const struct package_site *site;
     struct terminal_setup s;
-    uint32_t store = 0;
     leal_err err;
     int rc;
     memset(tp, 0, sizeof *tp);
     if (o->reader == NULL)
         return term_usage("%s", "--reader SPEC is needed (pcsc:NAME, nfc:CONNSTRING, sim:FILE)");
-    if (o->store && (rc = parse_u32("--store", o->store, 1, UINT32_MAX, &store)) != EXIT_DONE)
+    memset(&s, 0, sizeof s);
+    if ((rc = term_stand(o, "tap", &tp->t, &s.cfg)) != EXIT_DONE)
         return rc;
-    if ((rc = term_open(o, NULL, &tp->t)) != EXIT_DONE)
-        return rc;
-    if (!tp->t->package.loaded) {
-        tapper_close(tp);
-        return term_fail(EXIT_FAILED, "no package loaded: load one with 'leal-terminal load FILE' "
-                                      "(the terminal takes no tap without one)");
-    }
-    /* The package says where the terminal stands (PACKAGE.md "Site"): its
-     * store wins; --store only names one for a package that names none, and
-     * a --store that contradicts the package is refused, never silently
-     * dropped (the rules' store lines would then differ from what the till
-     * was told). */
-    site = &tp->t->package.info.site;
-    if (o->store && site->store_id != 0 && store != site->store_id) {
-        uint32_t named = site->store_id;
-        tapper_close(tp);
-        return term_fail(EXIT_USAGE,
-                         "--store %u: the loaded package is for store %u; drop --store (the "
-                         "package names the store) or load the package of store %u",
-                         store, named, store);
-    }
     if ((err = reader_open(o->reader, &ro, &tp->r)) != LEAL_OK) {
         tapper_close(tp);
         return term_fail(term_exit_code(err), "reader %s: %s", o->reader, leal_strerror(err));
     }
-    tp->port =
-        (struct terminal_port){"posix",           &tp->t->package,   reader_card_reader(tp->r),
-                               tp->t->journal_st, tp->t->package_st, posix_site_now,
-                               posix_random,      posix_show};
-    s = (struct terminal_setup){
-        &tp->port,       tp->t->cp,
-        &tp->t->sam,     {site->store_id ? site->store_id : store, site->classic_purse_cap_cents},
-        &tp->t->package, &tp->t->journal};
+    term_stand_setup(tp->t, reader_card_reader(tp->r), &tp->port, &s);
     if ((err = terminal_open(&tp->term, &s)) != LEAL_OK) {
         tapper_close(tp);
         return term_fail(EXIT_FAILED, "terminal: %s", leal_strerror(err));
@@ -323,15 +294,8 @@ static void print_json(const struct terminal_result *r)
     char before[24], after[24];
     euros(r->purse_before, before, sizeof before);
     euros(r->purse_after, after, sizeof after);
-    printf("{\"outcome\":\"%s\",\"reason\":", outcomes[r->outcome <= 3 ? r->outcome : 0]);
-    if (r->outcome == TERMINAL_REFUSED) {
-        printf("{\"code\":%u,\"name\":\"%s\",\"message\":", r->reason,
-               leal_errname((leal_err)r->reason));
-        term_json_str(leal_strerror((leal_err)r->reason));
-        printf("}");
-    } else {
-        printf("null");
-    }
+    printf("{\"outcome\":\"%s\",", outcomes[r->outcome <= 3 ? r->outcome : 0]);
+    term_json_reason(r->outcome == TERMINAL_REFUSED, r->reason);
     printf(",\"op\":\"%s\",\"card_id\":%llu,\"card\":\"%s\",\"points\":%lld,\"points_before\":%u,"
            "\"points_after\":%u,\"purse_before\":\"%s\",\"purse_after\":\"%s\","
            "\"stamps_after\":[%u,%u,%u,%u],\"tier_after\":%u,\"bono_left\":%u,\"taps_before\":%u,"
