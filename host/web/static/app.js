@@ -49,6 +49,99 @@ function signedIn(data) {
   $('nav').hidden = false;
   $('who').textContent = data.user.name + ' (' + data.user.role + ')';
   $('nav-audit').hidden = data.user.role !== 'admin';
+  $('nav-users').hidden = data.user.role !== 'admin';
+  $('nav-dashboard').hidden = data.user.role === 'staff';
+}
+
+const utc = (t) => new Date(t * 1000).toISOString().slice(0, 16).replace('T', ' ');
+const euros = (cents) => (cents / 100).toFixed(2) + ' €';
+
+function row(body, values, numFrom) {
+  const tr = document.createElement('tr');
+  values.forEach((v, i) => cell(tr, v === undefined || v === null ? '' : String(v), i >= numFrom ? 'num' : ''));
+  body.appendChild(tr);
+  return tr;
+}
+
+async function dashboard() {
+  const d = await api('GET', '/api/dashboard');
+  $('dash-range').textContent = 'Program ' + d.program + '. Today ' + d.today.from + '; this month ' +
+    d.month.from + ' to ' + d.month.to + ' (UTC days).';
+  const body = $('dash-table').tBodies[0];
+  body.replaceChildren();
+  for (const [name, p] of [['Today', d.today], ['This month', d.month]]) {
+    const line = (store, t) => row(body, [name, store, t.sales_card, t.sales_qr, t.sales_no_card,
+      t.points_issued, t.points_redeemed, euros(t.purse_loaded), euros(t.purse_spent), t.active,
+      t.new], 2);
+    for (const s of p.stores) line(s.store || '(no store)', s);
+    line('Total', p.total).className = 'total';
+  }
+  const dl = $('dash-liability');
+  dl.replaceChildren();
+  const pts = d.liability.PTS || { units: 0, value_cents: null };
+  const eur = d.liability.EUR || { units: 0 };
+  for (const [k, v] of [['Points', pts.units + (pts.value_cents === null ? ' (no point value set)' : ' = ' + euros(pts.value_cents))],
+    ['Purse', euros(eur.units)], ['Customers', d.month.total.customers]]) {
+    const dt = document.createElement('dt');
+    const dd = document.createElement('dd');
+    dt.textContent = k;
+    dd.textContent = v;
+    dl.append(dt, dd);
+  }
+  // The server's SVG (host/svg: no script in it) as an image, so it cannot run anything.
+  $('dash-chart').hidden = !d.chart_svg;
+  $('dash-no-chart').hidden = !!d.chart_svg;
+  if (d.chart_svg) $('dash-chart').src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(d.chart_svg);
+}
+
+async function cards() {
+  const d = await api('GET', '/api/hotlist');
+  const body = $('hotlist').tBodies[0];
+  body.replaceChildren();
+  for (const e of d.hotlist) {
+    const tr = row(body, ['', e.status, utc(e.at), e.reason, e.operator], 99);
+    const a = document.createElement('a');
+    a.href = '#/cards/' + e.card;
+    a.textContent = e.card;
+    tr.cells[0].appendChild(a);
+  }
+}
+
+async function viewCard(id, data) {
+  const d = data || await api('GET', '/api/cards/' + id);
+  const c = d.card;
+  $('card-title').textContent = 'Card ' + c.id;
+  const dl = $('card-facts');
+  dl.replaceChildren();
+  for (const [k, v] of [['Status', c.status], ['Kind', c.tech], ['Account', c.account],
+    ['Program', c.program], ['Issued (UTC)', c.issued_at ? utc(c.issued_at) : ''],
+    ['Last read at the desk (UTC)', c.seen_at ? utc(c.seen_at) : 'never']]) {
+    const dt = document.createElement('dt');
+    const dd = document.createElement('dd');
+    dt.textContent = k;
+    dd.textContent = v;
+    dl.append(dt, dd);
+  }
+  const f = $('card-status-form');
+  f.dataset.id = c.id;
+  f.dataset.block = c.status === 'active' ? '1' : '';
+  f.hidden = c.status !== 'active' && c.status !== 'blocked';
+  $('card-status-button').textContent = c.status === 'active' ? 'Block' : 'Unblock';
+  const h = $('card-history').tBodies[0];
+  h.replaceChildren();
+  for (const e of d.history) row(h, [utc(e.at), e.status, e.reason, e.operator], 99);
+  const m = $('card-moves').tBodies[0];
+  m.replaceChildren();
+  for (const x of d.movements) {
+    row(m, [utc(x.at), x.entry, x.kind, x.asset, x.asset === 'EUR' ? euros(x.amount) : x.amount, x.reason], 4);
+  }
+}
+
+async function listUsers() {
+  const d = await api('GET', '/api/users');
+  const body = $('user-list').tBodies[0];
+  body.replaceChildren();
+  for (const u of d.users) row(body, [u.id, u.name, u.role, u.stores.join(', '), u.disabled ? 'disabled' : 'active'], 99);
 }
 
 async function listCustomers(q) {
@@ -102,6 +195,15 @@ async function viewCustomer(id) {
     body.appendChild(tr);
   }
   $('balances').hidden = data.balances.length === 0;
+  const cb = $('customer-cards').tBodies[0];
+  cb.replaceChildren();
+  for (const k of data.cards) {
+    const tr = row(cb, ['', k.tech, k.status], 99);
+    const a = document.createElement('a');
+    a.href = '#/cards/' + k.id;
+    a.textContent = k.id;
+    tr.cells[0].appendChild(a);
+  }
   $('edit-title').textContent = 'Edit';
   fillForm(c);
 }
@@ -121,7 +223,7 @@ async function listAudit() {
   body.replaceChildren();
   for (const a of data.audit) {
     const tr = document.createElement('tr');
-    cell(tr, new Date(a.at * 1000).toISOString().slice(0, 16).replace('T', ' '));
+    cell(tr, utc(a.at));
     cell(tr, a.actor);
     cell(tr, a.action);
     cell(tr, a.object);
@@ -149,6 +251,18 @@ async function route() {
     } else if ((m = h.match(/^#\/customers\/(\d+)$/))) {
       await viewCustomer(m[1]);
       show('customer');
+    } else if (h === '#/dashboard') {
+      await dashboard();
+      show('dashboard');
+    } else if (h === '#/cards') {
+      await cards();
+      show('cards');
+    } else if ((m = h.match(/^#\/cards\/(\d+)$/))) {
+      await viewCard(m[1]);
+      show('card');
+    } else if (h === '#/users') {
+      await listUsers();
+      show('users');
     } else if (h === '#/audit') {
       await listAudit();
       show('audit');
@@ -199,6 +313,22 @@ document.addEventListener('DOMContentLoaded', () => {
       location.hash = '#/customers/' + data.customer.id;
       await viewCustomer(data.customer.id);
       say('Saved.', true);
+    } catch (e) {
+      say(e.message);
+    }
+  });
+  $('card-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    location.hash = '#/cards/' + ev.target.elements.id.value;
+  });
+  $('card-status-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    try {
+      const d = await api('POST', '/api/cards/' + f.dataset.id, { block: !!f.dataset.block, reason: f.elements.reason.value });
+      f.reset();
+      await viewCard(f.dataset.id, d);
+      say(d.card.status === 'blocked' ? 'Blocked.' : 'Unblocked.', true);
     } catch (e) {
       say(e.message);
     }
