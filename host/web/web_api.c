@@ -494,6 +494,8 @@ const struct web_route web_routes[] = {
     {"GET", "/api/cards/:id", WEB_ANY_ROLE, false, web_card_view},
     {"POST", "/api/cards/:id", WEB_ANY_ROLE, true, web_card_status},
     {"GET", "/api/hotlist", WEB_ANY_ROLE, false, web_hotlist},
+    {"GET", "/api/terminals", ADMIN | MANAGER, false, web_terminals},
+    {"GET", "/api/settlement", ADMIN | MANAGER, false, web_settlement},
 };
 const int web_nroutes = (int)(sizeof web_routes / sizeof web_routes[0]);
 

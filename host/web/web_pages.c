@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "host/ledger/amount.h"
+#include "host/ledger/ledger_reconcile.h"
+#include "host/ledger/ledger_terminals.h"
 #include "host/report/report.h"
 #include "host/report/report_chart.h"
 
@@ -425,4 +427,139 @@ void web_hotlist(struct web_req *r)
     }
     r->status = 200;
     r->out = json_pack("{s:I,s:o}", "program", (json_int_t)program, "hotlist", list);
+}
+
+/* ---- Terminals and settlement ---- */
+
+static int terminal_one(void *ctx, const struct ledger_terminal_view *t)
+{
+    json_array_append_new(
+        ctx,
+        json_pack("{s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "id", (json_int_t)t->id, "store_id",
+                  (json_int_t)t->store_id, "store", t->store_code, "name", t->name, "epoch",
+                  (json_int_t)t->epoch, "package_version", (json_int_t)t->package_version,
+                  "package_built_at", (json_int_t)t->package_built_at, "last_entry_at",
+                  (json_int_t)t->last_entry_at, "entries", (json_int_t)t->entries,
+                  "import_findings", (json_int_t)t->findings));
+    return 0;
+}
+
+static int finding_one(void *ctx, const struct ledger_reconcile_finding *f)
+{
+    json_array_append_new(
+        ctx, json_pack("{s:I,s:I,s:I,s:s,s:b,s:s,s:s,s:I,s:s}", "id", (json_int_t)f->id, "card",
+                       (json_int_t)f->card_id, "terminal", (json_int_t)f->terminal_id, "kind",
+                       f->kind, "fraud", f->fraud, "evidence", f->evidence, "detail", f->detail,
+                       "found_at", (json_int_t)f->found_at, "state", f->state));
+    return 0;
+}
+
+void web_terminals(struct web_req *r)
+{
+    int64_t program;
+    json_t *terms, *findings;
+    leal_err err;
+    if (!web_program_of(r, &program))
+        return;
+    terms = json_array();
+    findings = json_array();
+    if ((err = ledger_terminal_each(r->l, program, terminal_one, terms)) != LEAL_OK ||
+        (err = ledger_reconcile_list(r->l, program, 0, false, finding_one, findings)) != LEAL_OK) {
+        json_decref(terms);
+        json_decref(findings);
+        web_ledger_error(r, err, "the terminals");
+        return;
+    }
+    r->status = 200;
+    r->out = json_pack("{s:I,s:o,s:o}", "program", (json_int_t)program, "terminals", terms,
+                       "findings", findings);
+}
+
+/* A report part as a list of objects: euros in cents, days and months as text. */
+static json_t *part_json(const struct report_part *p)
+{
+    json_t *rows = json_array();
+    char day[16];
+    for (size_t i = 0; i < p->nrows; i++) {
+        json_t *o = json_object();
+        for (size_t c = 0; c < p->ncols; c++) {
+            const struct report_cell *v = report_cell_at(p, i, c);
+            json_t *j;
+            if (v->null)
+                j = json_null();
+            else if (p->col[c].type == REPORT_TEXT)
+                j = json_string(v->s ? v->s : "");
+            else if (p->col[c].type == REPORT_DATE || p->col[c].type == REPORT_MONTH) {
+                (p->col[c].type == REPORT_DATE ? report_day_str : report_month_str)(v->i, day,
+                                                                                    sizeof day);
+                j = json_string(day);
+            } else
+                j = json_integer(v->i);
+            json_object_set_new(o, p->col[c].name, j);
+        }
+        json_array_append_new(rows, o);
+    }
+    return rows;
+}
+
+/* ?name=YYYY-MM-DD into *day, or dflt without one. */
+static bool day_param(struct web_req *r, const char *name, int64_t dflt, int64_t *day)
+{
+    const char *v = r->query(r->conn, name);
+    *day = dflt;
+    if (v == NULL || v[0] == '\0')
+        return true;
+    if (report_day_parse(v, day) != LEAL_OK) {
+        char why[64];
+        snprintf(why, sizeof why, "?%s= takes a date, YYYY-MM-DD", name);
+        web_api_error(r, 400, LEAL_E_DATE, why);
+        return false;
+    }
+    return true;
+}
+
+void web_settlement(struct web_req *r)
+{
+    int64_t program, today = (int64_t)time(NULL) / DAY, from, to;
+    int y, m, d;
+    struct report rep;
+    leal_err err;
+    if (!web_program_of(r, &program))
+        return;
+    if (r->reports == NULL) {
+        web_api_error(r, 503, LEAL_E_NO_LEDGER, "the server runs without the ledger's file");
+        return;
+    }
+    report_civil(today, &y, &m, &d);
+    if (!day_param(r, "from", today - (d - 1), &from) || !day_param(r, "to", today, &to))
+        return;
+    struct report_query q = {"settlement", program, NULL, from, to, 0, r->l};
+    err = report_run(r->reports, &q, &rep);
+    if (err == LEAL_E_SETTLE_NOT_COLLECTIVE) {
+        /* Not an error of the request: the page says settlement is a collective's. */
+        report_free(&rep);
+        r->status = 200;
+        r->out = json_pack("{s:I,s:b,s:o}", "program", (json_int_t)program, "collective", 0, "rows",
+                           json_array());
+        return;
+    }
+    if (err != LEAL_OK) {
+        const char *why = report_db_errmsg(r->reports);
+        report_free(&rep);
+        /* A program that is not a collective, a bad range: the user's to fix. */
+        web_api_error(r,
+                      err == LEAL_E_REPORT_RANGE || err == LEAL_E_UNKNOWN_PROGRAM ||
+                              (err >= LEAL_E_SETTLE_NOT_COLLECTIVE && err <= LEAL_E_SETTLE_ORDER)
+                          ? 400
+                          : 500,
+                      err, why[0] ? why : "the settlement");
+        return;
+    }
+    char f[16], t[16];
+    report_day_str(from, f, sizeof f);
+    report_day_str(to, t, sizeof t);
+    r->status = 200;
+    r->out = json_pack("{s:I,s:b,s:s,s:s,s:o}", "program", (json_int_t)program, "collective", 1,
+                       "from", f, "to", t, "rows", part_json(&rep.part[0]));
+    report_free(&rep);
 }

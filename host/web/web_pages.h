@@ -23,6 +23,13 @@ void web_card_view(struct web_req *r);
 void web_card_status(struct web_req *r);
 void web_hotlist(struct web_req *r);
 
+/* GET /api/terminals[?program=N]: each terminal (ledger_terminals.h) and
+ * the program's open reconciliation findings; GET /api/settlement
+ * [?program=N&from=YYYY-MM-DD&to=YYYY-MM-DD] (default: this month): the
+ * settlement report's rows per month and shop (a collective only). */
+void web_terminals(struct web_req *r);
+void web_settlement(struct web_req *r);
+
 /* The program a request is about: ?program=N if r's user sees it, else the
  * user's first (an admin: the lowest id). false after setting the answer
  * (403 for another store's, 404 when there is none). */

@@ -201,13 +201,45 @@ check_eq "staff are refused another store's card, its block and its program's ho
 check_eq "the customer's view lists their cards" "[($JOSE, 'active')]" \
     "$(req "$T/jar-ana" GET "/api/customers/$JOSE" | jget '[(c["id"], c["status"]) for c in d["cards"]]')"
 
+# Terminals: each one's store, package and last journal entry, the open
+# reconciliation findings; settlement per shop of a collective for a period.
+"$LEAL" terminal add --store 1 --name "till 1" --db "$DB" >/dev/null
+check_eq "the terminals of program 1: till 1 at a1, no package built, no journal taken, no findings" \
+    "200 [(1, 'a1', 'till 1', 0, 0, 0)] []" \
+    "$(req "$T/jar-ana" GET "/api/terminals?program=1" | { read -r c b; echo "$c $(echo "0 $b" | jget '[(t["id"], t["store"], t["name"], t["package_version"], t["last_entry_at"], t["entries"]) for t in d["terminals"]]') $(echo "0 $b" | jget 'd["findings"]')"; })"
+"$LEAL" program create --db "$DB" --code m --name Mercado --kind collective --points-per-euro 1 >/dev/null
+"$LEAL" store add --db "$DB" --program 3 --code pan --name Pan --tz Europe/Madrid >/dev/null
+"$LEAL" store add --db "$DB" --program 3 --code fru --name Frutas --tz Europe/Madrid >/dev/null
+"$LEAL" customer add --db "$DB" --program 3 --name Mar >/dev/null
+MACC=$(q "select account_id from customer where program_id = 3")
+"$LEAL" sale --account "$MACC" --amount 30 --store 4 --at 2026-11-05T10:00:00Z --db "$DB" >/dev/null
+"$LEAL" sale --account "$MACC" --amount 12,50 --store 5 --at 2026-11-06T10:00:00Z --db "$DB" >/dev/null
+"$LEAL" settle value --program 3 --point-value 0,02 --db "$DB" >/dev/null
+"$LEAL" report settlement --program 3 --from 2026-11-01 --to 2026-11-30 --db "$DB" --json >"$T/settle.json"
+req "$T/jar-ana" GET "/api/settlement?program=3&from=2026-11-01&to=2026-11-30" | cut -d' ' -f2- >"$T/settle-web.json"
+check_eq "settlement for November per shop: every row the settlement report's (euros in cents)" "ok" \
+    "$($PY -c 'import json,sys
+w = json.load(open(sys.argv[2])); r = json.load(open(sys.argv[1]))["parts"]["settlement"]
+for x in r:
+    for k in ("purse_loaded", "purse_spent", "balance"): x[k] = round(x[k] * 100)
+print("ok" if w["rows"] == r and w["collective"] else "%s != %s" % (w["rows"], r))' "$T/settle.json" "$T/settle-web.json" 2>&1)"
+check_eq "the bakery collected 30 points and owes 0.60 (balance -60), the fruit shop 12 and owes 0.24" "pan 30 -60 fru 12 -24" \
+    "$($PY -c 'import json,sys; print(" ".join("%s %d %d" % (x["store"], x["points_collected"], x["balance"]) for x in json.load(open(sys.argv[1]))["rows"] if x["row"] == "shop"))' "$T/settle-web.json")"
+check_eq "a chain is not settled: the answer says it is no collective" "200 False []" \
+    "$(req "$T/jar-ana" GET "/api/settlement?program=1" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["collective"]') $(echo "0 $b" | jget 'd["rows"]')"; })"
+check_eq "a date that is not one is refused" "400 LEAL_E_DATE" \
+    "$(req "$T/jar-ana" GET "/api/settlement?program=3&from=2026-13-01" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["error"]["name"]')"; })"
+sign_in mia manager >/dev/null
+check_eq "a manager is refused another program's terminals" "403" \
+    "$(req "$T/jar-mia" GET "/api/terminals?program=3" | cut -d' ' -f1)"
+
 # Every route of the role table, with no session and as each role.
 sign_in mia manager >/dev/null
 CSRF_M=$(req "$T/jar-mia" GET /api/me | jget 'd["csrf"]')
 declare -A CSRF=([admin]=$CSRF_A [manager]=$CSRF_M [staff]=$CSRF_S)
 declare -A JAR=([admin]=$T/jar-ana [manager]=$T/jar-mia [staff]=$T/jar-sam)
 ROUTES=$("$LEAL" serve --routes | sort -k1,1 | grep -v '^DELETE /api/session'; "$LEAL" serve --routes | grep '^DELETE /api/session')
-check_eq "the role table lists 13 routes" "13" "$(echo "$ROUTES" | wc -l)"
+check_eq "the role table lists 15 routes" "15" "$(echo "$ROUTES" | wc -l)"
 WRONG=""
 while read -r method path roles kind; do
     p=${path//:id/$JOSE}
