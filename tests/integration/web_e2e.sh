@@ -24,7 +24,7 @@ check_eq "playwright-core is installed as pinned (make deps: npm ci in tests/web
     "$(node -p 'require("./tests/web/node_modules/playwright-core/package.json").version' 2>&1)"
 
 "$LEAL" ledger init --db "$DB" >/dev/null
-"$LEAL" program create --db "$DB" --code a --name "Shop A" >/dev/null
+"$LEAL" program create --db "$DB" --code a --name "Shop A" --kind chain >/dev/null
 "$LEAL" program create --db "$DB" --code b --name "Shop B" >/dev/null
 "$LEAL" store add --db "$DB" --program 1 --code a1 --name "A one" --tz Europe/Madrid >/dev/null
 "$LEAL" customer add --db "$DB" --program 2 --name Berta --surname Other >/dev/null
@@ -33,6 +33,7 @@ BERTA=$(sqlite3 "$DB" "select customer_id from customer_pii where name = 'Berta'
 CARLA_ACCT=$(sqlite3 "$DB" "select c.account_id from customer c join customer_pii p on p.customer_id = c.id where p.name = 'Carla'")
 "$LEAL" account add-card "$CARLA_ACCT" --card-id 501 --uid 04a1b2c3d4e5f6 --tech desfire-ev2 \
     --status active --db "$DB" >/dev/null
+"$LEAL" terminal add --store 1 --name "till 1" --db "$DB" >/dev/null
 "$LEAL" sale --card-id 501 --amount 25 --store 1 --db "$DB" >/dev/null
 "$LEAL" sale --card-id 501 --amount 40 --store 1 --at "@$(($(date +%s) - 86400 * 40))" --db "$DB" >/dev/null
 printf 'staff password 1\n' >"$T/pw-staff"
@@ -49,9 +50,9 @@ RC=$?
 while IFS=$'\t' read -r name expected actual; do
     check_eq "${name#CHECK }" "$expected" "$actual"
 done < <(grep '^CHECK ' "$T/e2e.out")
-check_eq "the browser run exits 0 with 25 checks and nothing on stderr" "0 25 " \
+check_eq "the browser run exits 0 with 26 checks and nothing on stderr" "0 26 " \
     "$RC $(grep -c '^CHECK ' "$T/e2e.out") $(cat "$T/e2e.err")"
-check_eq "a screenshot of each page" "audit.png card.png cards.png customer.png customers.png dashboard.png sign-in.png staff-refused.png users.png" \
+check_eq "a screenshot of each page" "audit.png card.png cards.png customer.png customers.png dashboard.png sign-in.png staff-refused.png terminals.png users.png" \
     "$(cd "$SHOTS" && ls *.png | tr '\n' ' ' | sed 's/ $//')"
 check_match "each a PNG of the page" "PNG image data, 1280 x [0-9]+" "$(file "$SHOTS/customers.png")"
 finish

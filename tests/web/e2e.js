@@ -134,6 +134,14 @@ async function main() {
     await admin.waitForFunction(() => document.querySelector('#message').textContent === 'Unblocked.');
     check('and unblocked', 'active', await admin.textContent('#card-facts dd'));
 
+    await admin.click('#nav-terminals');
+    await admin.waitForSelector('#page-terminals:not([hidden])');
+    await admin.waitForFunction(() => document.querySelector('#settle-note').textContent !== '');
+    check('the terminals page lists the till and says a chain does not settle', 'till 1 never|is not a collective',
+      await admin.evaluate(() => { const t = document.querySelectorAll('#terminal-list tbody tr td');
+        return t[2].textContent + ' ' + t[5].textContent + '|' + (document.querySelector('#settle-note').textContent.match(/is not a collective/) || [''])[0]; }));
+    await admin.screenshot({ path: shots + '/terminals.png', fullPage: true });
+
     await admin.click('#nav-users');
     await admin.waitForSelector('#page-users:not([hidden])');
     check('the users page lists the users and their roles', 'sam staff 1,ana admin ',

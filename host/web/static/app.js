@@ -51,6 +51,7 @@ function signedIn(data) {
   $('nav-audit').hidden = data.user.role !== 'admin';
   $('nav-users').hidden = data.user.role !== 'admin';
   $('nav-dashboard').hidden = data.user.role === 'staff';
+  $('nav-terminals').hidden = data.user.role === 'staff';
 }
 
 const utc = (t) => new Date(t * 1000).toISOString().slice(0, 16).replace('T', ' ');
@@ -134,6 +135,39 @@ async function viewCard(id, data) {
   m.replaceChildren();
   for (const x of d.movements) {
     row(m, [utc(x.at), x.entry, x.kind, x.asset, x.asset === 'EUR' ? euros(x.amount) : x.amount, x.reason], 4);
+  }
+}
+
+async function terminals() {
+  const d = await api('GET', '/api/terminals');
+  const body = $('terminal-list').tBodies[0];
+  body.replaceChildren();
+  for (const t of d.terminals) {
+    row(body, [t.id, t.store, t.name, t.package_version || 'none', t.package_built_at ? utc(t.package_built_at) : '',
+      t.last_entry_at ? utc(t.last_entry_at) : 'never', t.entries, t.import_findings], 6);
+  }
+  const fb = $('finding-list').tBodies[0];
+  fb.replaceChildren();
+  for (const f of d.findings) row(fb, [f.id, f.kind + (f.fraud ? ' (fraud)' : ''), f.card || '', f.terminal || '', utc(f.found_at), f.detail], 99);
+  const form = $('settle-form');
+  if (!form.elements.program.value) form.elements.program.value = d.program;
+  await settlement();
+}
+
+async function settlement() {
+  const f = $('settle-form').elements;
+  const q = new URLSearchParams({ program: f.program.value });
+  if (f.from.value) q.set('from', f.from.value);
+  if (f.to.value) q.set('to', f.to.value);
+  const d = await api('GET', '/api/settlement?' + q.toString());
+  $('settle-note').textContent = d.collective
+    ? 'Program ' + d.program + ', ' + d.from + ' to ' + d.to + ' (UTC): a negative balance is what the shop owes.'
+    : 'Program ' + d.program + ' is not a collective: its shops do not settle between themselves.';
+  const body = $('settle-list').tBodies[0];
+  body.replaceChildren();
+  for (const x of d.rows) {
+    row(body, [x.month, x.row, x.store, x.points_collected, x.points_paid_out, euros(x.purse_loaded),
+      euros(x.purse_spent), euros(x.balance)], 3);
   }
 }
 
@@ -260,6 +294,9 @@ async function route() {
     } else if ((m = h.match(/^#\/cards\/(\d+)$/))) {
       await viewCard(m[1]);
       show('card');
+    } else if (h === '#/terminals') {
+      await terminals();
+      show('terminals');
     } else if (h === '#/users') {
       await listUsers();
       show('users');
@@ -332,6 +369,10 @@ document.addEventListener('DOMContentLoaded', () => {
     } catch (e) {
       say(e.message);
     }
+  });
+  $('settle-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    settlement().catch((e) => say(e.message));
   });
   window.addEventListener('hashchange', route);
   route();
