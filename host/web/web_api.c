@@ -496,6 +496,9 @@ const struct web_route web_routes[] = {
     {"GET", "/api/hotlist", WEB_ANY_ROLE, false, web_hotlist},
     {"GET", "/api/terminals", ADMIN | MANAGER, false, web_terminals},
     {"GET", "/api/settlement", ADMIN | MANAGER, false, web_settlement},
+    {"GET", "/api/rules", ADMIN | MANAGER, false, web_rules},
+    {"POST", "/api/rules/simulate", ADMIN | MANAGER, true, web_rules_simulate},
+    {"PUT", "/api/rules/:id", ADMIN | MANAGER, true, web_rule_edit},
 };
 const int web_nroutes = (int)(sizeof web_routes / sizeof web_routes[0]);
 

@@ -30,6 +30,15 @@ void web_hotlist(struct web_req *r);
 void web_terminals(struct web_req *r);
 void web_settlement(struct web_req *r);
 
+/* GET /api/rules[?program=N]: the current rule set (tiers, earning rules,
+ * stamp cards, rewards, bonos, with their names); POST /api/rules/simulate
+ * ({"rule", "multiplier_milli"/"bonus_points", "from", "to"}): the past
+ * sales replayed under the set with that change; PUT /api/rules/:id
+ * (the same and "reason"): saves it as the next version (web_rules.c). */
+void web_rules(struct web_req *r);
+void web_rules_simulate(struct web_req *r);
+void web_rule_edit(struct web_req *r);
+
 /* The program a request is about: ?program=N if r's user sees it, else the
  * user's first (an admin: the lowest id). false after setting the answer
  * (403 for another store's, 404 when there is none). */

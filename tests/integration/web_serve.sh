@@ -230,8 +230,35 @@ check_eq "a chain is not settled: the answer says it is no collective" "200 Fals
 check_eq "a date that is not one is refused" "400 LEAL_E_DATE" \
     "$(req "$T/jar-ana" GET "/api/settlement?program=3&from=2026-13-01" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["error"]["name"]')"; })"
 sign_in mia manager >/dev/null
+CSRF_M=$(req "$T/jar-mia" GET /api/me | jget 'd["csrf"]')
 check_eq "a manager is refused another program's terminals" "403" \
     "$(req "$T/jar-mia" GET "/api/terminals?program=3" | cut -d' ' -f1)"
+
+# Promotions: the rule set as the ledger keeps it; a change simulated on past
+# sales (the numbers `leal rules simulate` gives) before it is saved.
+"$LEAL" rule add --program 1 --id "$JOSE" --bonus 5 --name "Bonus 5" --reason "test" --db "$DB" >/dev/null
+"$LEAL" tier add --program 1 --name Gold --threshold 100 --multiplier 1,5 --reason test --db "$DB" >/dev/null
+"$LEAL" reward add --program 1 --name Coffee --kind product --cost 50 --value 7 --reason test --db "$DB" >/dev/null
+check_eq "the rules page: version, the rule, the tier, the reward" "200 3 [($JOSE, 'Bonus 5', 'bonus', 5)] [('Gold', 100, 1500)] [('Coffee', 50)]" \
+    "$(req "$T/jar-mia" GET /api/rules | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["rules"]["version"]') $(echo "0 $b" | jget '[(x["id"], x["name"], x["kind"], x["bonus_points"]) for x in d["rules"]["rules"]]') $(echo "0 $b" | jget '[(x["name"], x["threshold_euros"], x["multiplier_milli"]) for x in d["rules"]["tiers"]]') $(echo "0 $b" | jget '[(x["name"], x["cost_points"]) for x in d["rules"]["rewards"]]')"; })"
+"$LEAL" rules simulate --program 1 --from "$MON0" --to "$DAY0" --db "$DB" --json >"$T/sim-now.json"
+SIM=$(req "$T/jar-mia" POST /api/rules/simulate "{\"rule\":$JOSE,\"bonus_points\":50,\"from\":\"$MON0\",\"to\":\"$DAY0\"}" "$CSRF_M")
+check_eq "the simulation writes nothing and gives the CLI's real and current-rules points" \
+    "200 3 $($PY -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]; print(t["real_points"], t["sim_points"])' "$T/sim-now.json")" \
+    "$(echo "$SIM" | cut -d' ' -f1) $(req "$T/jar-mia" GET /api/rules | jget 'd["rules"]["version"]') $(echo "$SIM" | jget '"%d %d" % (d["real_points"], d["current_rules_points"])')"
+check_eq "a rule that is not there cannot be simulated" "404" \
+    "$(req "$T/jar-mia" POST /api/rules/simulate "{\"rule\":999,\"bonus_points\":50,\"from\":\"$MON0\",\"to\":\"$DAY0\"}" "$CSRF_M" | cut -d' ' -f1)"
+check_eq "saving needs a reason" "400" "$(req "$T/jar-mia" PUT "/api/rules/$JOSE" '{"bonus_points":50}' "$CSRF_M" | cut -d' ' -f1)"
+check_eq "saved: version 4 with the rule at +50" "200 4 50" \
+    "$(req "$T/jar-mia" PUT "/api/rules/$JOSE" '{"bonus_points":50,"reason":"christmas"}' "$CSRF_M" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["rules"]["version"]') $(echo "0 $b" | jget 'd["rules"]["rules"][0]["bonus_points"]')"; })"
+"$LEAL" rules simulate --program 1 --from "$MON0" --to "$DAY0" --db "$DB" --json >"$T/sim-after.json"
+check_eq "what the page showed before saving is what the saved rules give" \
+    "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["sim_points"])' "$T/sim-after.json")" \
+    "$(echo "$SIM" | jget 'd["with_change_points"]')"
+check_eq "the rule history and the audit log name who and why" "mia|christmas|rules.edit|5|50" \
+    "$(q "select operator || '|' || reason from rule_set where program_id = 1 and version = 4")|$(q "select action, json_extract(before, '\$.bonus_points'), json_extract(after, '\$.bonus_points') from audit where action = 'rules.edit'")"
+check_eq "staff cannot open the rules nor simulate nor save (the API refuses)" "403 403 403" \
+    "$(req "$T/jar-sam" GET /api/rules | cut -d' ' -f1) $(req "$T/jar-sam" POST /api/rules/simulate "{\"rule\":$JOSE,\"bonus_points\":1,\"from\":\"$MON0\",\"to\":\"$DAY0\"}" "$CSRF_S" | cut -d' ' -f1) $(req "$T/jar-sam" PUT "/api/rules/$JOSE" '{"bonus_points":1,"reason":"x"}' "$CSRF_S" | cut -d' ' -f1)"
 
 # Every route of the role table, with no session and as each role.
 sign_in mia manager >/dev/null
@@ -239,7 +266,7 @@ CSRF_M=$(req "$T/jar-mia" GET /api/me | jget 'd["csrf"]')
 declare -A CSRF=([admin]=$CSRF_A [manager]=$CSRF_M [staff]=$CSRF_S)
 declare -A JAR=([admin]=$T/jar-ana [manager]=$T/jar-mia [staff]=$T/jar-sam)
 ROUTES=$("$LEAL" serve --routes | sort -k1,1 | grep -v '^DELETE /api/session'; "$LEAL" serve --routes | grep '^DELETE /api/session')
-check_eq "the role table lists 15 routes" "15" "$(echo "$ROUTES" | wc -l)"
+check_eq "the role table lists 18 routes" "18" "$(echo "$ROUTES" | wc -l)"
 WRONG=""
 while read -r method path roles kind; do
     p=${path//:id/$JOSE}
@@ -248,6 +275,8 @@ while read -r method path roles kind; do
     [ "$path" = /api/session ] && [ "$method" = POST ] && body='{"name":"walker","password":"x"}'
     [ "$path" = /api/customers ] && [ "$method" = POST ] && body='{"program":1,"name":"Walk"}'
     [ "$path" = /api/cards/:id ] && [ "$method" = POST ] && body='{"block":true,"reason":"walk"}'
+    [ "$path" = /api/rules/simulate ] && body="{\"rule\":$JOSE,\"bonus_points\":5,\"from\":\"$MON0\",\"to\":\"$DAY0\"}"
+    [ "$path" = /api/rules/:id ] && body='{"bonus_points":5,"reason":"walk"}'
     code=$(req "$T/none" "$method" "$p" "$body" | cut -d' ' -f1)
     if [ "$roles" = public ]; then [ "$code" = 401 ] && [ "$method" != POST ] && WRONG+=" none:$method:$path:$code"
     else [ "$code" = 401 ] || WRONG+=" none:$method:$path:$code"; fi
