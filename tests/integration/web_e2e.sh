@@ -34,6 +34,8 @@ CARLA_ACCT=$(sqlite3 "$DB" "select c.account_id from customer c join customer_pi
 "$LEAL" account add-card "$CARLA_ACCT" --card-id 501 --uid 04a1b2c3d4e5f6 --tech desfire-ev2 \
     --status active --db "$DB" >/dev/null
 "$LEAL" terminal add --store 1 --name "till 1" --db "$DB" >/dev/null
+"$LEAL" rule add --program 1 --bonus 5 --name "Bonus 5" --reason test --db "$DB" >/dev/null
+"$LEAL" tier add --program 1 --name Gold --threshold 100 --multiplier 1,5 --reason test --db "$DB" >/dev/null
 "$LEAL" sale --card-id 501 --amount 25 --store 1 --db "$DB" >/dev/null
 "$LEAL" sale --card-id 501 --amount 40 --store 1 --at "@$(($(date +%s) - 86400 * 40))" --db "$DB" >/dev/null
 printf 'staff password 1\n' >"$T/pw-staff"
@@ -50,9 +52,9 @@ RC=$?
 while IFS=$'\t' read -r name expected actual; do
     check_eq "${name#CHECK }" "$expected" "$actual"
 done < <(grep '^CHECK ' "$T/e2e.out")
-check_eq "the browser run exits 0 with 26 checks and nothing on stderr" "0 26 " \
+check_eq "the browser run exits 0 with 30 checks and nothing on stderr" "0 30 " \
     "$RC $(grep -c '^CHECK ' "$T/e2e.out") $(cat "$T/e2e.err")"
-check_eq "a screenshot of each page" "audit.png card.png cards.png customer.png customers.png dashboard.png sign-in.png staff-refused.png terminals.png users.png" \
+check_eq "a screenshot of each page" "audit.png card.png cards.png customer.png customers.png dashboard.png rules.png sign-in.png staff-refused.png terminals.png users.png" \
     "$(cd "$SHOTS" && ls *.png | tr '\n' ' ' | sed 's/ $//')"
 check_match "each a PNG of the page" "PNG image data, 1280 x [0-9]+" "$(file "$SHOTS/customers.png")"
 finish

@@ -105,9 +105,9 @@ async function main() {
     await admin.click('#nav-dashboard');
     await admin.waitForFunction((b) => {
       const row = document.querySelector('#dash-table tbody tr.total');
-      return row && Number(row.cells[5].textContent) === b + 10;
+      return row && Number(row.cells[5].textContent) === b + 15;
     }, before);
-    check('after a 10-euro sale today\'s points issued go up by 10', before + 10, await todayIssued());
+    check('after a 10-euro sale today\'s points issued go up by 15 (10 and the bonus rule\'s 5)', before + 15, await todayIssued());
     await admin.waitForFunction(() => document.querySelector('#dash-chart').complete);
     await admin.screenshot({ path: shots + '/dashboard.png', fullPage: true });
 
@@ -133,6 +133,24 @@ async function main() {
     await admin.click('#card-status-button');
     await admin.waitForFunction(() => document.querySelector('#message').textContent === 'Unblocked.');
     check('and unblocked', 'active', await admin.textContent('#card-facts dd'));
+
+    // Promotions: a rule changed after its simulation on past sales.
+    await admin.click('#nav-rules');
+    await admin.waitForSelector('#page-rules:not([hidden])');
+    check('Save waits for a simulation', 'true', await admin.evaluate(() => document.querySelector('#rule-save').disabled));
+    await admin.fill('#rule-form input[name=bonus_points]', '50');
+    await admin.click('#rule-simulate');
+    await admin.waitForFunction(() => document.querySelector('#rule-simulation').textContent !== '');
+    check('the simulation on past sales is shown before saving',
+      '2 sales of 1 accounts gave 45 points; the current rules give 45; with this change 135 (+90).',
+      await admin.evaluate(() => document.querySelector('#rule-simulation').textContent.replace(/^.*?: /, '')));
+    await admin.screenshot({ path: shots + '/rules.png', fullPage: true });
+    await admin.fill('#rule-form input[name=reason]', 'christmas');
+    await admin.click('#rule-save');
+    await admin.waitForSelector('#message.ok:not([hidden])');
+    check('the rule is saved as the next version', 'rule set version 3 50',
+      await admin.evaluate(() => document.querySelector('#rules-version').textContent.match(/rule set version \d+/)[0] + ' ' +
+        document.querySelector('#rule-list tbody tr td:nth-child(5)').textContent));
 
     await admin.click('#nav-terminals');
     await admin.waitForSelector('#page-terminals:not([hidden])');
@@ -169,6 +187,12 @@ async function main() {
     await staff.screenshot({ path: shots + '/staff-refused.png', fullPage: true });
     check('staff see no dashboard or users link', 'true true',
       await staff.evaluate(() => document.querySelector('#nav-dashboard').hidden + ' ' + document.querySelector('#nav-users').hidden));
+    await staff.goto(url + '/#/rules');
+    await staff.waitForFunction(() => document.querySelector('#message').textContent.startsWith('this user'));
+    check('staff cannot open the rules page', 'true true',
+      await staff.evaluate(() => document.querySelector('#nav-rules').hidden + ' ' + document.querySelector('#page-rules').hidden));
+    await staff.goto(url + '/#/customers');
+    await staff.waitForSelector('#page-customers:not([hidden])');
     await staff.goto(url + '/#/dashboard');
     await staff.waitForFunction(() => document.querySelector('#message').textContent.startsWith('this user'));
     check('the dashboard is refused to staff', 'this user\'s role: this user\'s role or stores do not allow that',

@@ -52,6 +52,7 @@ function signedIn(data) {
   $('nav-users').hidden = data.user.role !== 'admin';
   $('nav-dashboard').hidden = data.user.role === 'staff';
   $('nav-terminals').hidden = data.user.role === 'staff';
+  $('nav-rules').hidden = data.user.role === 'staff';
 }
 
 const utc = (t) => new Date(t * 1000).toISOString().slice(0, 16).replace('T', ' ');
@@ -136,6 +137,77 @@ async function viewCard(id, data) {
   for (const x of d.movements) {
     row(m, [utc(x.at), x.entry, x.kind, x.asset, x.asset === 'EUR' ? euros(x.amount) : x.amount, x.reason], 4);
   }
+}
+
+async function rulesPage(data) {
+  const d = data || await api('GET', '/api/rules');
+  const r = d.rules;
+  $('rules-version').textContent = 'Program ' + d.program + ', rule set version ' + r.version + '; base rate ' +
+    (r.rate_milli / 1000) + ' points a euro, welcome ' + r.welcome_points + ' points.';
+  const fill = (id, rows) => {
+    const body = $(id).tBodies[0];
+    body.replaceChildren();
+    for (const v of rows) row(body, v, 99);
+  };
+  fill('rule-list', r.rules.map((x) => [x.id, x.name, x.kind, x.kind === 'multiplier' ? x.multiplier_milli / 1000 : '',
+    x.kind === 'bonus' ? x.bonus_points : '', x.from || '', x.to || '', x.combine]));
+  fill('tier-list', r.tiers.map((x) => [x.tier, x.name, x.threshold_euros, x.multiplier_milli / 1000]));
+  fill('reward-list', r.rewards.map((x) => [x.id, x.name, x.cost_points, x.min_tier]));
+  fill('stamp-list', r.stamps.map((x) => [x.card, x.name, x.goal, x.reward]));
+  fill('bono-list', r.bonos.map((x) => [x.id, x.name, x.sessions, x.valid_days, euros(x.price_cents)]));
+  const f = $('rule-form');
+  const sel = f.elements.rule;
+  sel.replaceChildren();
+  for (const x of r.rules) {
+    const o = document.createElement('option');
+    o.value = x.id;
+    o.textContent = x.id + ' ' + x.name;
+    sel.appendChild(o);
+  }
+  state.rules = r.rules;
+  ruleChosen();
+}
+
+// The form shows the chosen rule's values; Save waits for a simulation of exactly these values.
+function ruleChosen() {
+  const f = $('rule-form');
+  const x = (state.rules || []).find((k) => String(k.id) === f.elements.rule.value);
+  f.elements.bonus_points.value = x ? x.bonus_points : '';
+  f.elements.multiplier_milli.value = x ? x.multiplier_milli : '';
+  if (!f.elements.from.value) {
+    const now = new Date();
+    f.elements.from.value = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString().slice(0, 10);
+    // Sales are dated in their store's zone: tomorrow (UTC) covers every store east of UTC.
+    f.elements.to.value = new Date(now.getTime() + 86400000).toISOString().slice(0, 10);
+  }
+  ruleDirty();
+}
+
+function ruleChange() {
+  const f = $('rule-form').elements;
+  const x = (state.rules || []).find((k) => String(k.id) === f.rule.value) || {};
+  const c = { rule: Number(f.rule.value) };
+  if (x.kind === 'bonus') c.bonus_points = Number(f.bonus_points.value);
+  else c.multiplier_milli = Number(f.multiplier_milli.value);
+  return c;
+}
+
+function ruleDirty() {
+  $('rule-save').disabled = true;
+  $('rule-simulation').textContent = '';
+  state.simulated = '';
+}
+
+async function ruleSimulate() {
+  const f = $('rule-form').elements;
+  const c = ruleChange();
+  const d = await api('POST', '/api/rules/simulate', Object.assign({ from: f.from.value, to: f.to.value }, c));
+  $('rule-simulation').textContent = 'Sales ' + d.from + ' to ' + d.to + ': ' + d.sales + ' sales of ' + d.accounts +
+    ' accounts gave ' + d.real_points + ' points; the current rules give ' + d.current_rules_points +
+    '; with this change ' + d.with_change_points + ' (' + (d.with_change_points - d.current_rules_points >= 0 ? '+' : '') +
+    (d.with_change_points - d.current_rules_points) + ').';
+  state.simulated = JSON.stringify(c);
+  $('rule-save').disabled = false;
 }
 
 async function terminals() {
@@ -294,6 +366,9 @@ async function route() {
     } else if ((m = h.match(/^#\/cards\/(\d+)$/))) {
       await viewCard(m[1]);
       show('card');
+    } else if (h === '#/rules') {
+      await rulesPage();
+      show('rules');
     } else if (h === '#/terminals') {
       await terminals();
       show('terminals');
@@ -366,6 +441,23 @@ document.addEventListener('DOMContentLoaded', () => {
       f.reset();
       await viewCard(f.dataset.id, d);
       say(d.card.status === 'blocked' ? 'Blocked.' : 'Unblocked.', true);
+    } catch (e) {
+      say(e.message);
+    }
+  });
+  $('rule-form').elements.rule.addEventListener('change', ruleChosen);
+  for (const k of ['bonus_points', 'multiplier_milli', 'from', 'to']) $('rule-form').elements[k].addEventListener('input', ruleDirty);
+  $('rule-simulate').addEventListener('click', () => ruleSimulate().catch((e) => say(e.message)));
+  $('rule-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const c = ruleChange();
+    if (JSON.stringify(c) !== state.simulated) return say('Simulate the change before saving it.');
+    try {
+      const body = Object.assign({ reason: ev.target.elements.reason.value }, c);
+      delete body.rule;
+      await rulesPage(await api('PUT', '/api/rules/' + c.rule, body));
+      ev.target.elements.reason.value = '';
+      say('Saved.', true);
     } catch (e) {
       say(e.message);
     }
