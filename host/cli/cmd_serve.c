@@ -24,7 +24,9 @@ static const char serve_help[] =
     "session cookie is Secure; behind a reverse proxy, keep it on loopback.\n"
     "--init-admin NAME adds the first admin (password as for 'leal user add') before\n"
     "serving. --routes prints the API's role table: method, path, roles, and\n"
-    "whether a call changes state (needs the CSRF token). Stops on SIGINT or SIGTERM.\n";
+    "whether a call changes state (needs the CSRF token). Stops on SIGINT or SIGTERM.\n"
+    "Pages: dashboard, customers, cards, promotions (with the simulation), terminals\n"
+    "and settlement, users and the audit log.\n";
 
 static void print_routes(void)
 {
