@@ -228,7 +228,7 @@ static json_t *chart(struct web_req *r, int64_t program, int64_t today)
         m += 12;
         y--;
     }
-    char first[16];
+    char first[32];
     int64_t from;
     snprintf(first, sizeof first, "%04d-%02d-01", y, m);
     if (report_day_parse(first, &from) != LEAL_OK)
