@@ -252,18 +252,26 @@ static json_t *chart(struct web_req *r, int64_t program, int64_t today)
     return s;
 }
 
+/* The request's program, for a route that runs reports (503 without the file). */
+static bool report_program(struct web_req *r, int64_t *program)
+{
+    if (!web_program_of(r, program))
+        return false;
+    if (r->reports == NULL) {
+        web_api_error(r, 503, LEAL_E_NO_LEDGER, "the server runs without the ledger's file");
+        return false;
+    }
+    return true;
+}
+
 void web_dashboard(struct web_req *r)
 {
     int64_t program, today = (int64_t)time(NULL) / DAY;
     int y, m, d;
     struct period per[2];
     json_t *today_j = NULL, *month_j = NULL, *liab = NULL, *svg = NULL;
-    if (!web_program_of(r, &program))
+    if (!report_program(r, &program))
         return;
-    if (r->reports == NULL) {
-        web_api_error(r, 503, LEAL_E_NO_LEDGER, "the server runs without the ledger's file");
-        return;
-    }
     report_civil(today, &y, &m, &d);
     memset(per, 0, sizeof per);
     per[0].from = per[0].to = per[1].to = today;
@@ -524,12 +532,8 @@ void web_settlement(struct web_req *r)
     int y, m, d;
     struct report rep;
     leal_err err;
-    if (!web_program_of(r, &program))
+    if (!report_program(r, &program))
         return;
-    if (r->reports == NULL) {
-        web_api_error(r, 503, LEAL_E_NO_LEDGER, "the server runs without the ledger's file");
-        return;
-    }
     report_civil(today, &y, &m, &d);
     if (!day_param(r, "from", today - (d - 1), &from) || !day_param(r, "to", today, &to))
         return;
