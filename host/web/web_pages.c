@@ -121,7 +121,8 @@ static leal_err activity(struct web_req *r, int64_t program, struct period *p)
     for (size_t k = 0; k < NKEYS; k++)
         col[k] = report_col_index(a, activity_keys[k]);
     for (size_t i = 0; i < a->nrows; i++) {
-        struct tally *t = tally_of(p, report_cell_at(a, i, store)->s);
+        const char *code = report_cell_at(a, i, store)->s;
+        struct tally *t = tally_of(p, code ? code : "");
         for (size_t k = 0; k < NKEYS; k++) {
             int64_t v = report_cell_at(a, i, col[k])->i;
             p->total.v[k] += v;
