@@ -333,10 +333,10 @@ static json_t *card_json(const struct ledger_card *c)
 
 static int movement_one(void *ctx, const struct ledger_movement *m)
 {
-    json_array_append_new(ctx,
-                          json_pack("{s:I,s:I,s:s,s:s,s:s,s:I}", "entry", (json_int_t)m->entry_id,
-                                    "at", (json_int_t)m->at, "kind", m->kind, "reason", m->reason,
-                                    "asset", m->asset, "amount", (json_int_t)m->amount));
+    json_array_append_new(ctx, json_pack("{s:I,s:I,s:s,s:s,s:s,s:I,s:s}", "entry",
+                                         (json_int_t)m->entry_id, "at", (json_int_t)m->at, "kind",
+                                         m->kind, "reason", m->reason, "asset", m->asset, "amount",
+                                         (json_int_t)m->amount, "timezone", m->timezone));
     return 0;
 }
 

@@ -183,6 +183,8 @@ BCARD=$((JOSE + 100))
     --uid 04a1b2c3d4e5f7 --tech desfire-ev2 --status active --db "$DB" >/dev/null
 check_eq "a card's page: status, kind, its first history line" "200 active desfire-ev2 active/issued" \
     "$(req "$T/jar-sam" GET "/api/cards/$JOSE" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["card"]["status"] + " " + d["card"]["tech"] + " " + d["history"][0]["status"] + "/" + d["history"][0]["reason"]')"; })"
+check_eq "the card's account movements name their store's time zone (the desk's posts have none)" "['', 'Europe/Madrid']" \
+    "$(req "$T/jar-sam" GET "/api/cards/$JOSE" | jget 'sorted(set(m["timezone"] for m in d["movements"]))')"
 check_eq "block without the CSRF token is refused and nothing changes" "403 active" \
     "$(req "$T/jar-sam" POST "/api/cards/$JOSE" '{"block":true,"reason":"lost"}' | cut -d' ' -f1) $(q "select status from card where card_id = $JOSE")"
 check_eq "block without a reason is refused" "400" \

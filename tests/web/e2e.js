@@ -115,6 +115,9 @@ async function main() {
     await admin.goto(url + '/#/cards/' + card);
     await admin.waitForSelector('#page-card:not([hidden])');
     await admin.screenshot({ path: shots + '/card.png', fullPage: true });
+    check('the card page shows a sale at the time of its store (Europe/Madrid)', 'true',
+      await admin.evaluate(() => /^\d{4}-\d\d-\d\d \d\d:\d\d (CET|CEST|GMT\+[12])$/.test(
+        document.querySelector('#card-moves tbody tr td').textContent)));
     await admin.fill('#card-status-form input[name=reason]', 'lost at the bar');
     await admin.click('#card-status-button');
     await admin.waitForSelector('#message.ok:not([hidden])');

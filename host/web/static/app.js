@@ -57,6 +57,16 @@ function signedIn(data) {
 
 const utc = (t) => new Date(t * 1000).toISOString().slice(0, 16).replace('T', ' ');
 const euros = (cents) => (cents / 100).toFixed(2) + ' €';
+// A time in the zone of the store it happened at ("" or unknown: UTC), named.
+function local(t, tz) {
+  try {
+    if (tz) {
+      return new Intl.DateTimeFormat('sv-SE', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit',
+        hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }).format(new Date(t * 1000));
+    }
+  } catch (e) { /* an unknown zone: UTC below */ }
+  return utc(t) + ' UTC';
+}
 
 function row(body, values, numFrom) {
   const tr = document.createElement('tr');
@@ -135,7 +145,7 @@ async function viewCard(id, data) {
   const m = $('card-moves').tBodies[0];
   m.replaceChildren();
   for (const x of d.movements) {
-    row(m, [utc(x.at), x.entry, x.kind, x.asset, x.asset === 'EUR' ? euros(x.amount) : x.amount, x.reason], 4);
+    row(m, [local(x.at, x.timezone), x.entry, x.kind, x.asset, x.asset === 'EUR' ? euros(x.amount) : x.amount, x.reason], 4);
   }
 }
 
