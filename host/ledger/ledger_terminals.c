@@ -12,7 +12,7 @@ static const char list_sql[] =
     "t.package_version), 0), "
     "coalesce((SELECT max(e.taken_at) FROM terminal_entry e WHERE e.terminal_id = t.id), 0), "
     "(SELECT count(*) FROM terminal_entry e WHERE e.terminal_id = t.id), "
-    "(SELECT count(*) FROM sync_finding f WHERE f.terminal_id = t.id) "
+    "(SELECT count(*) FROM sync_finding f WHERE f.terminal_id = t.id), s.timezone "
     "FROM terminal t JOIN store s ON s.id = t.store_id WHERE s.program_id = ?1 ORDER BY t.id";
 
 leal_err ledger_terminal_each(struct ledger *l, int64_t program_id, ledger_terminal_view_cb cb,
@@ -34,6 +34,7 @@ leal_err ledger_terminal_each(struct ledger *l, int64_t program_id, ledger_termi
         t.last_entry_at = store_col_i64(st, 7);
         t.entries = store_col_i64(st, 8);
         t.findings = store_col_i64(st, 9);
+        store_col_text(st, 10, t.timezone, sizeof t.timezone);
         if (cb(ctx, &t) != 0)
             break;
     }

@@ -18,6 +18,7 @@ struct ledger_terminal_view {
     int64_t id;
     int64_t store_id;
     char store_code[LEDGER_TEXT];
+    char timezone[72]; /* the store's (IANA) */
     char name[LEDGER_TEXT];
     int64_t epoch;
     int64_t package_version;  /* 0: none built yet */

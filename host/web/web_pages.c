@@ -444,12 +444,12 @@ static int terminal_one(void *ctx, const struct ledger_terminal_view *t)
 {
     json_array_append_new(
         ctx,
-        json_pack("{s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "id", (json_int_t)t->id, "store_id",
-                  (json_int_t)t->store_id, "store", t->store_code, "name", t->name, "epoch",
-                  (json_int_t)t->epoch, "package_version", (json_int_t)t->package_version,
+        json_pack("{s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "id", (json_int_t)t->id,
+                  "store_id", (json_int_t)t->store_id, "store", t->store_code, "name", t->name,
+                  "epoch", (json_int_t)t->epoch, "package_version", (json_int_t)t->package_version,
                   "package_built_at", (json_int_t)t->package_built_at, "last_entry_at",
                   (json_int_t)t->last_entry_at, "entries", (json_int_t)t->entries,
-                  "import_findings", (json_int_t)t->findings));
+                  "import_findings", (json_int_t)t->findings, "timezone", t->timezone));
     return 0;
 }
 

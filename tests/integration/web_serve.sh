@@ -206,9 +206,9 @@ check_eq "the customer's view lists their cards" "[($JOSE, 'active')]" \
 # Terminals: each one's store, package and last journal entry, the open
 # reconciliation findings; settlement per shop of a collective for a period.
 "$LEAL" terminal add --store 1 --name "till 1" --db "$DB" >/dev/null
-check_eq "the terminals of program 1: till 1 at a1, no package built, no journal taken, no findings" \
-    "200 [(1, 'a1', 'till 1', 0, 0, 0)] []" \
-    "$(req "$T/jar-ana" GET "/api/terminals?program=1" | { read -r c b; echo "$c $(echo "0 $b" | jget '[(t["id"], t["store"], t["name"], t["package_version"], t["last_entry_at"], t["entries"]) for t in d["terminals"]]') $(echo "0 $b" | jget 'd["findings"]')"; })"
+check_eq "the terminals of program 1: till 1 at a1 (Madrid time), no package built, no journal taken, no findings" \
+    "200 [(1, 'a1', 'Europe/Madrid', 'till 1', 0, 0, 0)] []" \
+    "$(req "$T/jar-ana" GET "/api/terminals?program=1" | { read -r c b; echo "$c $(echo "0 $b" | jget '[(t["id"], t["store"], t["timezone"], t["name"], t["package_version"], t["last_entry_at"], t["entries"]) for t in d["terminals"]]') $(echo "0 $b" | jget 'd["findings"]')"; })"
 "$LEAL" program create --db "$DB" --code m --name Mercado --kind collective --points-per-euro 1 >/dev/null
 "$LEAL" store add --db "$DB" --program 3 --code pan --name Pan --tz Europe/Madrid >/dev/null
 "$LEAL" store add --db "$DB" --program 3 --code fru --name Frutas --tz Europe/Madrid >/dev/null

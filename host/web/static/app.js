@@ -225,8 +225,8 @@ async function terminals() {
   const body = $('terminal-list').tBodies[0];
   body.replaceChildren();
   for (const t of d.terminals) {
-    row(body, [t.id, t.store, t.name, t.package_version || 'none', t.package_built_at ? utc(t.package_built_at) : '',
-      t.last_entry_at ? utc(t.last_entry_at) : 'never', t.entries, t.import_findings], 6);
+    row(body, [t.id, t.store, t.name, t.package_version || 'none', t.package_built_at ? local(t.package_built_at, t.timezone) : '',
+      t.last_entry_at ? local(t.last_entry_at, t.timezone) : 'never', t.entries, t.import_findings], 6);
   }
   const fb = $('finding-list').tBodies[0];
   fb.replaceChildren();
