@@ -8,6 +8,7 @@
 #include "host/ledger/ledger_user.h"
 #include "host/web/web_api.h"
 #include "host/web/web_server.h"
+#include "host/file.h"
 #include "ledger_cli.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -23,7 +24,9 @@ static const char serve_help[] =
     "session cookie is Secure; behind a reverse proxy, keep it on loopback.\n"
     "--init-admin NAME adds the first admin (password as for 'leal user add') before\n"
     "serving. --routes prints the API's role table: method, path, roles, and\n"
-    "whether a call changes state (needs the CSRF token). Stops on SIGINT or SIGTERM.\n";
+    "whether a call changes state (needs the CSRF token). Stops on SIGINT or SIGTERM.\n"
+    "Pages: dashboard, customers, cards, promotions (with the simulation), terminals\n"
+    "and settlement, users and the audit log.\n";
 
 static void print_routes(void)
 {
@@ -88,8 +91,9 @@ int cmd_serve(int argc, char **argv)
                            {"tls-cert", false, NULL},   {"tls-key", false, NULL},
                            {"init-admin", false, NULL}, {"password-file", false, NULL},
                            {"routes", true, NULL}};
-    struct web_server_options wo = {"127.0.0.1:8080", NULL, NULL};
+    struct web_server_options wo = {"127.0.0.1:8080", NULL, NULL, NULL};
     struct ledger *l = NULL;
+    char db_path[4096];
     size_t npos = 0;
     int rc;
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -112,6 +116,11 @@ int cmd_serve(int argc, char **argv)
     wo.tls_key = o[3].val;
     if ((rc = lcli_open(o[1].val, &l)) != 0)
         return rc;
+    /* The dashboard's reports read the same file through their own connection. */
+    if (o[1].val)
+        wo.db_path = o[1].val;
+    else if (file_default_path("ledger.db", db_path, sizeof db_path) == LEAL_OK)
+        wo.db_path = db_path;
     if (o[4].val == NULL || (rc = init_admin(l, o[4].val, o[5].val)) == 0)
         rc = serve(l, &wo);
     ledger_close(l);

@@ -11,9 +11,9 @@
 
 #include "host/ledger/amount.h"
 #include "host/web/web_auth.h"
+#include "host/web/web_pages.h"
 
 #define SEARCH_LIMIT 50
-#define MAX_PROGRAMS 16
 
 void web_api_error(struct web_req *r, unsigned status, leal_err err, const char *detail)
 {
@@ -29,7 +29,7 @@ void web_api_error(struct web_req *r, unsigned status, leal_err err, const char 
 }
 
 /* A ledger error as an answer: the ledger's detail, a status by kind. */
-static void ledger_error(struct web_req *r, leal_err err, const char *what)
+void web_ledger_error(struct web_req *r, leal_err err, const char *what)
 {
     char detail[640];
     unsigned status = 500;
@@ -80,7 +80,7 @@ static void session_open(struct web_req *r, const struct ledger_user *u)
     if ((err = ledger_session_add(r->l, hash, u->id, csrf,
                                   (int64_t)time(NULL) + WEB_SESSION_SECONDS)) != LEAL_OK ||
         (err = ledger_audit_add(r->l, &a)) != LEAL_OK) {
-        ledger_error(r, err, "the session");
+        web_ledger_error(r, err, "the session");
         return;
     }
     snprintf(r->cookie, sizeof r->cookie,
@@ -111,7 +111,7 @@ static void sign_in(struct web_req *r)
     }
     err = ledger_user_by_name(r->l, name, &u);
     if (err != LEAL_OK && err != LEAL_E_WEB_NO_USER) {
-        ledger_error(r, err, "the user");
+        web_ledger_error(r, err, "the user");
         return;
     }
     if (err == LEAL_OK) {
@@ -134,7 +134,7 @@ static void sign_out(struct web_req *r)
 {
     leal_err err = ledger_session_end(r->l, r->session, (int64_t)time(NULL));
     if (err != LEAL_OK) {
-        ledger_error(r, err, "the session");
+        web_ledger_error(r, err, "the session");
         return;
     }
     snprintf(r->cookie, sizeof r->cookie,
@@ -161,14 +161,7 @@ static json_t *customer_json(const struct ledger_customer *c)
                      "gender", c->gender, "address", c->address, "preferences", c->preferences);
 }
 
-/* The programs r's user sees (all: an admin). */
-struct scope {
-    int64_t programs[MAX_PROGRAMS];
-    int n;
-    bool all;
-};
-
-static bool scope_has(const struct scope *s, int64_t program)
+bool web_scope_has(const struct web_scope *s, int64_t program)
 {
     for (int i = 0; i < s->n; i++)
         if (s->programs[i] == program)
@@ -176,23 +169,24 @@ static bool scope_has(const struct scope *s, int64_t program)
     return s->all;
 }
 
-static bool scope_of(struct web_req *r, struct scope *s)
+bool web_scope_of(struct web_req *r, struct web_scope *s)
 {
-    leal_err err = ledger_user_programs(r->l, r->user, s->programs, MAX_PROGRAMS, &s->n, &s->all);
+    leal_err err =
+        ledger_user_programs(r->l, r->user, s->programs, WEB_MAX_PROGRAMS, &s->n, &s->all);
     if (err != LEAL_OK)
-        ledger_error(r, err, "the user's stores");
+        web_ledger_error(r, err, "the user's stores");
     return err == LEAL_OK;
 }
 
 struct found {
-    const struct scope *scope;
+    const struct web_scope *scope;
     json_t *list;
 };
 
 static int found_one(void *ctx, const struct ledger_customer *c)
 {
     struct found *f = ctx;
-    if (scope_has(f->scope, c->program_id))
+    if (web_scope_has(f->scope, c->program_id))
         json_array_append_new(f->list, customer_json(c));
     return json_array_size(f->list) >= SEARCH_LIMIT;
 }
@@ -200,11 +194,11 @@ static int found_one(void *ctx, const struct ledger_customer *c)
 static void customers_search(struct web_req *r)
 {
     const char *q = r->query(r->conn, "q");
-    struct scope s;
+    struct web_scope s;
     struct found f = {&s, NULL};
     struct ledger_search by = {0, LEDGER_SEARCH_ALL, "", 0};
     leal_err err;
-    if (!scope_of(r, &s))
+    if (!web_scope_of(r, &s))
         return;
     if (q && q[0]) {
         by.by = LEDGER_SEARCH_NAME;
@@ -222,7 +216,7 @@ static void customers_search(struct web_req *r)
         err = ledger_customer_search(r->l, &by, found_one, &f);
     if (err != LEAL_OK) {
         json_decref(f.list);
-        ledger_error(r, err, "the search");
+        web_ledger_error(r, err, "the search");
         return;
     }
     r->status = 200;
@@ -233,15 +227,15 @@ static void customers_search(struct web_req *r)
  * customer, 403 for another store's. */
 static bool customer_of(struct web_req *r, struct ledger_customer *c)
 {
-    struct scope s;
+    struct web_scope s;
     leal_err err = ledger_customer_get(r->l, r->id, c);
     if (err != LEAL_OK) {
-        ledger_error(r, err, "the customer");
+        web_ledger_error(r, err, "the customer");
         return false;
     }
-    if (!scope_of(r, &s))
+    if (!web_scope_of(r, &s))
         return false;
-    if (!scope_has(&s, c->program_id)) {
+    if (!web_scope_has(&s, c->program_id)) {
         web_api_error(r, 403, LEAL_E_WEB_FORBIDDEN, "this customer belongs to another store");
         return false;
     }
@@ -258,21 +252,33 @@ static int balance_one(void *ctx, const char *asset, int64_t amount)
     return 0;
 }
 
+static int card_one(void *ctx, const struct ledger_card *c)
+{
+    json_array_append_new(ctx, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)c->card_id, "tech",
+                                         ledger_card_tech_name(c->tech), "status",
+                                         ledger_card_status_name(c->status)));
+    return 0;
+}
+
 static void customer_view(struct web_req *r)
 {
     struct ledger_customer c;
-    json_t *balances;
+    json_t *balances, *cards;
     leal_err err;
     if (!customer_of(r, &c))
         return;
     balances = json_array();
-    if ((err = ledger_balance_each(r->l, c.account_id, balance_one, balances)) != LEAL_OK) {
+    cards = json_array();
+    if ((err = ledger_balance_each(r->l, c.account_id, balance_one, balances)) != LEAL_OK ||
+        (err = ledger_card_each_of_account(r->l, c.account_id, card_one, cards)) != LEAL_OK) {
         json_decref(balances);
-        ledger_error(r, err, "the balances");
+        json_decref(cards);
+        web_ledger_error(r, err, "the balances and cards");
         return;
     }
     r->status = 200;
-    r->out = json_pack("{s:o,s:o}", "customer", customer_json(&c), "balances", balances);
+    r->out = json_pack("{s:o,s:o,s:o}", "customer", customer_json(&c), "balances", balances,
+                       "cards", cards);
 }
 
 /* The personal fields a body may set: absent keeps, a string replaces. */
@@ -305,8 +311,8 @@ static bool customer_fields(struct web_req *r, struct ledger_customer *c)
 }
 
 /* A change and its audit line in one transaction. */
-static leal_err audited(struct web_req *r, leal_err (*change)(struct web_req *, void *), void *ctx,
-                        struct ledger_audit_line *a)
+leal_err web_audited(struct web_req *r, leal_err (*change)(struct web_req *, void *), void *ctx,
+                     struct ledger_audit_line *a)
 {
     leal_err err;
     if ((err = ledger_batch_begin_whole(r->l)) != LEAL_OK)
@@ -345,11 +351,11 @@ static void customer_edit(struct web_req *r)
     a.object = object;
     a.before = dump(&before);
     a.after = dump(&after);
-    err = audited(r, do_update, &after, &a);
+    err = web_audited(r, do_update, &after, &a);
     free((void *)a.before);
     free((void *)a.after);
     if (err != LEAL_OK) {
-        ledger_error(r, err, "the customer");
+        web_ledger_error(r, err, "the customer");
         return;
     }
     customer_view(r);
@@ -379,8 +385,8 @@ static leal_err do_add(struct web_req *r, void *ctx)
 static bool program_for_new(struct web_req *r, int64_t *program)
 {
     json_t *p = json_object_get(r->body, "program");
-    struct scope s;
-    if (!scope_of(r, &s))
+    struct web_scope s;
+    if (!web_scope_of(r, &s))
         return false;
     if (p && json_is_integer(p))
         *program = (int64_t)json_integer_value(p);
@@ -390,7 +396,7 @@ static bool program_for_new(struct web_req *r, int64_t *program)
         web_api_error(r, 400, LEAL_E_ARG, "name the customer's \"program\"");
         return false;
     }
-    if (!scope_has(&s, *program)) {
+    if (!web_scope_has(&s, *program)) {
         web_api_error(r, 403, LEAL_E_WEB_FORBIDDEN, "that program is another store's");
         return false;
     }
@@ -406,10 +412,10 @@ static void customer_create(struct web_req *r)
     memset(&c, 0, sizeof c);
     if (!program_for_new(r, &c.program_id) || !customer_fields(r, &c))
         return;
-    err = audited(r, do_add, &k, &a);
+    err = web_audited(r, do_add, &k, &a);
     free((void *)a.after);
     if (err != LEAL_OK) {
-        ledger_error(r, err, "the customer");
+        web_ledger_error(r, err, "the customer");
         return;
     }
     r->id = c.id;
@@ -432,7 +438,7 @@ static void users_list(struct web_req *r)
     leal_err err = ledger_user_each(r->l, user_one, list);
     if (err != LEAL_OK) {
         json_decref(list);
-        ledger_error(r, err, "the users");
+        web_ledger_error(r, err, "the users");
         return;
     }
     r->status = 200;
@@ -462,7 +468,7 @@ static void audit_list(struct web_req *r)
     leal_err err = ledger_audit_each(r->l, 200, audit_one, list);
     if (err != LEAL_OK) {
         json_decref(list);
-        ledger_error(r, err, "the audit log");
+        web_ledger_error(r, err, "the audit log");
         return;
     }
     r->status = 200;
@@ -472,6 +478,7 @@ static void audit_list(struct web_req *r)
 /* ---- The role table ---- */
 
 #define ADMIN WEB_ROLE_BIT(LEDGER_ROLE_ADMIN)
+#define MANAGER WEB_ROLE_BIT(LEDGER_ROLE_MANAGER)
 
 const struct web_route web_routes[] = {
     {"POST", "/api/session", 0, false, sign_in},
@@ -483,6 +490,15 @@ const struct web_route web_routes[] = {
     {"PUT", "/api/customers/:id", WEB_ANY_ROLE, true, customer_edit},
     {"GET", "/api/users", ADMIN, false, users_list},
     {"GET", "/api/audit", ADMIN, false, audit_list},
+    {"GET", "/api/dashboard", ADMIN | MANAGER, false, web_dashboard},
+    {"GET", "/api/cards/:id", WEB_ANY_ROLE, false, web_card_view},
+    {"POST", "/api/cards/:id", WEB_ANY_ROLE, true, web_card_status},
+    {"GET", "/api/hotlist", WEB_ANY_ROLE, false, web_hotlist},
+    {"GET", "/api/terminals", ADMIN | MANAGER, false, web_terminals},
+    {"GET", "/api/settlement", ADMIN | MANAGER, false, web_settlement},
+    {"GET", "/api/rules", ADMIN | MANAGER, false, web_rules},
+    {"POST", "/api/rules/simulate", ADMIN | MANAGER, true, web_rules_simulate},
+    {"PUT", "/api/rules/:id", ADMIN | MANAGER, true, web_rule_edit},
 };
 const int web_nroutes = (int)(sizeof web_routes / sizeof web_routes[0]);
 

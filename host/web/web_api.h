@@ -19,6 +19,8 @@
 #include "host/ledger/ledger_user.h"
 #include "host/web/web_limit.h"
 
+struct report_db;
+
 #define WEB_ROLE_BIT(r) (1u << (unsigned)(r))
 #define WEB_ANY_ROLE                                                                               \
     (WEB_ROLE_BIT(LEDGER_ROLE_ADMIN) | WEB_ROLE_BIT(LEDGER_ROLE_MANAGER) |                         \
@@ -35,6 +37,7 @@ struct web_req {
     const uint8_t *session;         /* the session token's SHA-256, or NULL */
     int64_t id;                     /* the path's :id */
     json_t *body;                   /* the parsed JSON body, or NULL */
+    struct report_db *reports;      /* the ledger read-only for host/report, or NULL */
     const char *(*query)(void *conn, const char *name); /* a query-string value or NULL */
     void *conn;
     bool tls;
@@ -64,5 +67,25 @@ const struct web_route *web_route_find(const char *method, const char *path, int
 
 /* Sets r's answer to an error: status and {"error":{"code","name","message"}}. */
 void web_api_error(struct web_req *r, unsigned status, leal_err err, const char *detail);
+
+/* The programs r's user sees (all: an admin). */
+#define WEB_MAX_PROGRAMS 16
+struct web_scope {
+    int64_t programs[WEB_MAX_PROGRAMS];
+    int n;
+    bool all;
+};
+/* Fills s; false after setting the answer to the ledger's error. */
+bool web_scope_of(struct web_req *r, struct web_scope *s);
+bool web_scope_has(const struct web_scope *s, int64_t program);
+
+/* Sets r's answer to a ledger error: the ledger's detail, a status by kind
+ * (404 an unknown id, 400 bad input, 503 busy, else 500). */
+void web_ledger_error(struct web_req *r, leal_err err, const char *what);
+
+/* change(r, ctx) and the audit line a in one transaction. */
+LEAL_MUST_CHECK leal_err web_audited(struct web_req *r,
+                                     leal_err (*change)(struct web_req *, void *), void *ctx,
+                                     struct ledger_audit_line *a);
 
 #endif

@@ -16,6 +16,7 @@
 #include "keys/base/ct.h"
 #include "host/web/web_auth.h"
 #include "host/web/web_static.h"
+#include "host/report/report.h"
 
 #define BODY_MAX (64 * 1024)
 #define PEM_MAX (64 * 1024)
@@ -26,6 +27,7 @@ struct web_server {
     bool tls;
     char *cert, *key;
     struct web_limit limit;
+    struct report_db *reports;
 };
 
 /* What a connection's request has sent so far. */
@@ -148,6 +150,7 @@ static enum MHD_Result api(struct web_server *s, struct MHD_Connection *c, const
                         .query = query_value,
                         .conn = c,
                         .tls = s->tls,
+                        .reports = s->reports,
                         .status = 500};
     uint8_t hash[32];
     struct ledger_user u;
@@ -315,6 +318,10 @@ leal_err web_server_start(struct ledger *l, const struct web_server_options *o,
         web_server_stop(s);
         return LEAL_E_IO;
     }
+    if (o->db_path && report_db_open(o->db_path, &s->reports) != LEAL_OK) {
+        web_server_stop(s);
+        return LEAL_E_NO_LEDGER;
+    }
     if ((s->d = daemon_start(s, &ss)) == NULL) {
         web_server_stop(s);
         return LEAL_E_WEB_LISTEN;
@@ -333,6 +340,7 @@ void web_server_stop(struct web_server *s)
         MHD_stop_daemon(s->d);
     if (s->key)
         leal_wipe(s->key, strlen(s->key));
+    report_db_close(s->reports);
     free(s->cert);
     free(s->key);
     free(s);

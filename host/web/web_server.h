@@ -25,6 +25,9 @@ struct web_server_options {
     const char *listen;   /* "ADDRESS:PORT" (IPv4 or [IPv6]); port 0: any free one */
     const char *tls_cert; /* PEM files, both or neither */
     const char *tls_key;
+    /* The ledger's file, opened read-only for host/report (the dashboard);
+     * NULL: those routes answer 503. */
+    const char *db_path;
 };
 
 /* Starts serving l (the server uses it from its thread until stopped);

@@ -3,8 +3,9 @@
 # (tests/web/e2e.js, playwright-core from tests/web/package.json, installed
 # by make deps with npm ci; no browser download) against a real `leal serve`:
 # sign-in, a customer with markup in the name shown as text, accent-blind
-# search, an edit in the audit log, staff refused another store's customer
-# and the audit log. Screenshots of each page go to build/screenshots/.
+# search, an edit in the audit log, the dashboard changing after a sale, a
+# card blocked and unblocked through the hot list, the users page, staff
+# refused another store's customer, the audit log and the dashboard. Screenshots of each page go to build/screenshots/.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -23,11 +24,20 @@ check_eq "playwright-core is installed as pinned (make deps: npm ci in tests/web
     "$(node -p 'require("./tests/web/node_modules/playwright-core/package.json").version' 2>&1)"
 
 "$LEAL" ledger init --db "$DB" >/dev/null
-"$LEAL" program create --db "$DB" --code a --name "Shop A" >/dev/null
+"$LEAL" program create --db "$DB" --code a --name "Shop A" --kind chain >/dev/null
 "$LEAL" program create --db "$DB" --code b --name "Shop B" >/dev/null
 "$LEAL" store add --db "$DB" --program 1 --code a1 --name "A one" --tz Europe/Madrid >/dev/null
 "$LEAL" customer add --db "$DB" --program 2 --name Berta --surname Other >/dev/null
 BERTA=$(sqlite3 "$DB" "select customer_id from customer_pii where name = 'Berta'")
+"$LEAL" customer add --db "$DB" --program 1 --name Carla --surname Card >/dev/null
+CARLA_ACCT=$(sqlite3 "$DB" "select c.account_id from customer c join customer_pii p on p.customer_id = c.id where p.name = 'Carla'")
+"$LEAL" account add-card "$CARLA_ACCT" --card-id 501 --uid 04a1b2c3d4e5f6 --tech desfire-ev2 \
+    --status active --db "$DB" >/dev/null
+"$LEAL" terminal add --store 1 --name "till 1" --db "$DB" >/dev/null
+"$LEAL" rule add --program 1 --bonus 5 --name "Bonus 5" --reason test --db "$DB" >/dev/null
+"$LEAL" tier add --program 1 --name Gold --threshold 100 --multiplier 1,5 --reason test --db "$DB" >/dev/null
+"$LEAL" sale --card-id 501 --amount 25 --store 1 --db "$DB" >/dev/null
+"$LEAL" sale --card-id 501 --amount 40 --store 1 --at "@$(($(date +%s) - 86400 * 40))" --db "$DB" >/dev/null
 printf 'staff password 1\n' >"$T/pw-staff"
 printf 'admin password 1\n' >"$T/pw-admin"
 "$LEAL" user add sam --role staff --store 1 --password-file "$T/pw-staff" --db "$DB" >/dev/null
@@ -37,14 +47,14 @@ PID=$!
 for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$T/serve.out")
 
-timeout 120 node tests/web/e2e.js "$URL" "$SHOTS" "$BERTA" >"$T/e2e.out" 2>"$T/e2e.err"
+timeout 120 node tests/web/e2e.js "$URL" "$SHOTS" "$BERTA" "$LEAL" "$DB" 501 >"$T/e2e.out" 2>"$T/e2e.err"
 RC=$?
 while IFS=$'\t' read -r name expected actual; do
     check_eq "${name#CHECK }" "$expected" "$actual"
 done < <(grep '^CHECK ' "$T/e2e.out")
-check_eq "the browser run exits 0 with 17 checks and nothing on stderr" "0 17 " \
+check_eq "the browser run exits 0 with 31 checks and nothing on stderr" "0 31 " \
     "$RC $(grep -c '^CHECK ' "$T/e2e.out") $(cat "$T/e2e.err")"
-check_eq "a screenshot of each page" "audit.png customer.png customers.png sign-in.png staff-refused.png" \
+check_eq "a screenshot of each page" "audit.png card.png cards.png customer.png customers.png dashboard.png rules.png sign-in.png staff-refused.png terminals.png users.png" \
     "$(cd "$SHOTS" && ls *.png | tr '\n' ' ' | sed 's/ $//')"
 check_match "each a PNG of the page" "PNG image data, 1280 x [0-9]+" "$(file "$SHOTS/customers.png")"
 finish

@@ -138,13 +138,137 @@ check_eq "the admin's lists both" "[$BERTA, $JOSE]" \
     "$(req "$T/jar-ana" GET /api/customers | jget '[c["id"] for c in d["customers"]]')"
 check_eq "Berta unchanged" "Berta" "$(q "select name from customer_pii where customer_id = $BERTA")"
 
+# The dashboard: today and this month per store and in total, each figure the
+# report code's (leal report activity/customers/liabilities --json, added up
+# by store), and the chart the breakage report's own SVG, byte for byte.
+"$LEAL" store add --db "$DB" --program 1 --code a2 --name "A two" --tz Europe/Madrid >/dev/null
+"$LEAL" account add-card "$ACCT" --card-id "$JOSE" --uid 04a1b2c3d4e5f6 --tech desfire-ev2 \
+    --status active --db "$DB" >/dev/null
+"$LEAL" sale --card-id "$JOSE" --amount 20 --store 1 --db "$DB" >/dev/null
+"$LEAL" sale --account "$ACCT" --amount 7,50 --store 3 --db "$DB" >/dev/null
+"$LEAL" sale --account "$ACCT" --amount 30 --store 1 --at "@$(($(date +%s) - 86400 * 45))" --db "$DB" >/dev/null
+OUT=$(req "$T/jar-ana" GET /api/dashboard)
+echo "$OUT" | cut -d' ' -f2- >"$T/dash.json"
+check_eq "the dashboard answers 200 for the admin" "200" "$(echo "$OUT" | cut -d' ' -f1)"
+DAY0=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["today"]["from"])' "$T/dash.json")
+MON0=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["month"]["from"])' "$T/dash.json")
+check_eq "today is today (UTC) and the month starts on its first day" "$(date -u +%F) $(date -u +%Y-%m-01)" "$DAY0 $MON0"
+for w in "today $DAY0" "month $MON0"; do
+    set -- $w
+    "$LEAL" report activity --program 1 --from "$2" --to "$DAY0" --db "$DB" --json >"$T/act-$1.json"
+    "$LEAL" report customers --program 1 --from "$2" --to "$DAY0" --db "$DB" --json >"$T/cust-$1.json"
+    for s in a1 a2; do
+        "$LEAL" report customers --program 1 --store $s --from "$2" --to "$DAY0" --db "$DB" --json >"$T/cust-$1-$s.json"
+    done
+done
+"$LEAL" report liabilities --program 1 --from "$DAY0" --to "$DAY0" --db "$DB" --json >"$T/liab.json"
+check_eq "every dashboard figure is the report code's, per store and in total, today and this month" "ok" \
+    "$($PY tests/integration/web_dash_check.py "$T" 2>&1)"
+check_eq "today's exact figures: the desk's posts (no store), a1 1 card sale +20 points, a2 1 sale without card +7; 1 active, 1 new" \
+    ":0:0:0:0 a1:1:0:0:20 a2:0:0:1:7 total:1:0:1:27:1:1" \
+    "$($PY -c 'import json,sys; d=json.load(open(sys.argv[1]))["today"]; f=lambda s: "%d:%d:%d:%d" % (s["sales_card"], s["sales_qr"], s["sales_no_card"], s["points_issued"]); t=d["total"]; print(" ".join("%s:%s" % (s["store"], f(s)) for s in d["stores"]), "total:%s:%d:%d" % (f(t), t["active"], t["new"]))' "$T/dash.json")"
+check_eq "outstanding: 27 + 30 + 40 points and 12.50 euros in the purse" "97 1250" \
+    "$($PY -c 'import json,sys; d=json.load(open(sys.argv[1]))["liability"]; print(d["PTS"]["units"], d["EUR"]["units"])' "$T/dash.json")"
+FROM12=$($PY -c 'import sys; y, m = map(int, sys.argv[1].split("-")[:2]); m -= 11
+if m < 1: m += 12; y -= 1
+print("%04d-%02d-01" % (y, m))' "$DAY0")
+"$LEAL" report breakage --program 1 --from "$FROM12" --to "$DAY0" --svg "$T/breakage.svg" --db "$DB"
+$PY -c 'import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))["chart_svg"])' "$T/dash.json" >"$T/dash.svg"
+check_eq "the 12-month chart is the breakage report's SVG (host/svg), byte for byte: points issued 30 then 27" "same [30.0, 27.0]" \
+    "$(cmp -s "$T/breakage.svg" "$T/dash.svg" && echo same) $($PY -c 'import sys, xml.etree.ElementTree as E; g=[g for g in E.parse(sys.argv[1]).iter("{http://www.w3.org/2000/svg}g") if g.get("data-series") == "points_issued"][0]; print([float(e.get("data-value")) for e in g if e.get("data-value")])' "$T/dash.svg")"
+
+# Cards: status and history, block and unblock with a reason (CSRF, audit), the hot list.
+BCARD=$((JOSE + 100))
+"$LEAL" account add-card "$(q "select account_id from customer where id = $BERTA")" --card-id "$BCARD" \
+    --uid 04a1b2c3d4e5f7 --tech desfire-ev2 --status active --db "$DB" >/dev/null
+check_eq "a card's page: status, kind, its first history line" "200 active desfire-ev2 active/issued" \
+    "$(req "$T/jar-sam" GET "/api/cards/$JOSE" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["card"]["status"] + " " + d["card"]["tech"] + " " + d["history"][0]["status"] + "/" + d["history"][0]["reason"]')"; })"
+check_eq "the card's account movements name their store's time zone (the desk's posts have none)" "['', 'Europe/Madrid']" \
+    "$(req "$T/jar-sam" GET "/api/cards/$JOSE" | jget 'sorted(set(m["timezone"] for m in d["movements"]))')"
+check_eq "block without the CSRF token is refused and nothing changes" "403 active" \
+    "$(req "$T/jar-sam" POST "/api/cards/$JOSE" '{"block":true,"reason":"lost"}' | cut -d' ' -f1) $(q "select status from card where card_id = $JOSE")"
+check_eq "block without a reason is refused" "400" \
+    "$(req "$T/jar-sam" POST "/api/cards/$JOSE" '{"block":true}' "$CSRF_S" | cut -d' ' -f1)"
+check_eq "staff block their store's card with a reason" "200 blocked blocked/lost at the bar/sam" \
+    "$(req "$T/jar-sam" POST "/api/cards/$JOSE" '{"block":true,"reason":"lost at the bar"}' "$CSRF_S" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["card"]["status"] + " " + d["history"][-1]["status"] + "/" + d["history"][-1]["reason"] + "/" + d["history"][-1]["operator"]')"; })"
+check_eq "the hot list shows it, with why" "[($JOSE, 'blocked', 'lost at the bar')]" \
+    "$(req "$T/jar-sam" GET /api/hotlist | jget '[(e["card"], e["status"], e["reason"]) for e in d["hotlist"]]')"
+check_eq "the audit log has the block: who, before, after with the reason" \
+    "sam|card.block|card $JOSE|active|blocked|lost at the bar" \
+    "$(q "select actor, action, object, json_extract(before, '\$.status'), json_extract(after, '\$.status'), json_extract(after, '\$.reason') from audit where action = 'card.block'")"
+check_eq "unblock: active again, off the hot list, audited" "200 active [] 1" \
+    "$(req "$T/jar-ana" POST "/api/cards/$JOSE" '{"block":false,"reason":"found"}' "$CSRF_A" | cut -d' ' -f1) $(q "select status from card where card_id = $JOSE") $(req "$T/jar-sam" GET /api/hotlist | jget '[e["card"] for e in d["hotlist"]]') $(q "select count(*) from audit where action = 'card.unblock' and actor = 'ana'")"
+check_eq "staff are refused another store's card, its block and its program's hot list" "403 403 active 403" \
+    "$(req "$T/jar-sam" GET "/api/cards/$BCARD" | cut -d' ' -f1) $(req "$T/jar-sam" POST "/api/cards/$BCARD" '{"block":true,"reason":"x"}' "$CSRF_S" | cut -d' ' -f1) $(q "select status from card where card_id = $BCARD") $(req "$T/jar-sam" GET "/api/hotlist?program=2" | cut -d' ' -f1)"
+check_eq "the customer's view lists their cards" "[($JOSE, 'active')]" \
+    "$(req "$T/jar-ana" GET "/api/customers/$JOSE" | jget '[(c["id"], c["status"]) for c in d["cards"]]')"
+
+# Terminals: each one's store, package and last journal entry, the open
+# reconciliation findings; settlement per shop of a collective for a period.
+"$LEAL" terminal add --store 1 --name "till 1" --db "$DB" >/dev/null
+check_eq "the terminals of program 1: till 1 at a1 (Madrid time), no package built, no journal taken, no findings" \
+    "200 [(1, 'a1', 'Europe/Madrid', 'till 1', 0, 0, 0)] []" \
+    "$(req "$T/jar-ana" GET "/api/terminals?program=1" | { read -r c b; echo "$c $(echo "0 $b" | jget '[(t["id"], t["store"], t["timezone"], t["name"], t["package_version"], t["last_entry_at"], t["entries"]) for t in d["terminals"]]') $(echo "0 $b" | jget 'd["findings"]')"; })"
+"$LEAL" program create --db "$DB" --code m --name Mercado --kind collective --points-per-euro 1 >/dev/null
+"$LEAL" store add --db "$DB" --program 3 --code pan --name Pan --tz Europe/Madrid >/dev/null
+"$LEAL" store add --db "$DB" --program 3 --code fru --name Frutas --tz Europe/Madrid >/dev/null
+"$LEAL" customer add --db "$DB" --program 3 --name Mar >/dev/null
+MACC=$(q "select account_id from customer where program_id = 3")
+"$LEAL" sale --account "$MACC" --amount 30 --store 4 --at 2026-11-05T10:00:00Z --db "$DB" >/dev/null
+"$LEAL" sale --account "$MACC" --amount 12,50 --store 5 --at 2026-11-06T10:00:00Z --db "$DB" >/dev/null
+"$LEAL" settle value --program 3 --point-value 0,02 --db "$DB" >/dev/null
+"$LEAL" report settlement --program 3 --from 2026-11-01 --to 2026-11-30 --db "$DB" --json >"$T/settle.json"
+req "$T/jar-ana" GET "/api/settlement?program=3&from=2026-11-01&to=2026-11-30" | cut -d' ' -f2- >"$T/settle-web.json"
+check_eq "settlement for November per shop: every row the settlement report's (euros in cents)" "ok" \
+    "$($PY -c 'import json,sys
+w = json.load(open(sys.argv[2])); r = json.load(open(sys.argv[1]))["parts"]["settlement"]
+for x in r:
+    for k in ("purse_loaded", "purse_spent", "balance"): x[k] = round(x[k] * 100)
+print("ok" if w["rows"] == r and w["collective"] else "%s != %s" % (w["rows"], r))' "$T/settle.json" "$T/settle-web.json" 2>&1)"
+check_eq "the bakery collected 30 points and owes 0.60 (balance -60), the fruit shop 12 and owes 0.24" "pan 30 -60 fru 12 -24" \
+    "$($PY -c 'import json,sys; print(" ".join("%s %d %d" % (x["store"], x["points_collected"], x["balance"]) for x in json.load(open(sys.argv[1]))["rows"] if x["row"] == "shop"))' "$T/settle-web.json")"
+check_eq "a chain is not settled: the answer says it is no collective" "200 False []" \
+    "$(req "$T/jar-ana" GET "/api/settlement?program=1" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["collective"]') $(echo "0 $b" | jget 'd["rows"]')"; })"
+check_eq "a date that is not one is refused" "400 LEAL_E_DATE" \
+    "$(req "$T/jar-ana" GET "/api/settlement?program=3&from=2026-13-01" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["error"]["name"]')"; })"
+sign_in mia manager >/dev/null
+CSRF_M=$(req "$T/jar-mia" GET /api/me | jget 'd["csrf"]')
+check_eq "a manager is refused another program's terminals" "403" \
+    "$(req "$T/jar-mia" GET "/api/terminals?program=3" | cut -d' ' -f1)"
+
+# Promotions: the rule set as the ledger keeps it; a change simulated on past
+# sales (the numbers `leal rules simulate` gives) before it is saved.
+"$LEAL" rule add --program 1 --id "$JOSE" --bonus 5 --name "Bonus 5" --reason "test" --db "$DB" >/dev/null
+"$LEAL" tier add --program 1 --name Gold --threshold 100 --multiplier 1,5 --reason test --db "$DB" >/dev/null
+"$LEAL" reward add --program 1 --name Coffee --kind product --cost 50 --value 7 --reason test --db "$DB" >/dev/null
+check_eq "the rules page: version, the rule, the tier, the reward" "200 3 [($JOSE, 'Bonus 5', 'bonus', 5)] [('Gold', 100, 1500)] [('Coffee', 50)]" \
+    "$(req "$T/jar-mia" GET /api/rules | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["rules"]["version"]') $(echo "0 $b" | jget '[(x["id"], x["name"], x["kind"], x["bonus_points"]) for x in d["rules"]["rules"]]') $(echo "0 $b" | jget '[(x["name"], x["threshold_euros"], x["multiplier_milli"]) for x in d["rules"]["tiers"]]') $(echo "0 $b" | jget '[(x["name"], x["cost_points"]) for x in d["rules"]["rewards"]]')"; })"
+"$LEAL" rules simulate --program 1 --from "$MON0" --to "$DAY0" --db "$DB" --json >"$T/sim-now.json"
+SIM=$(req "$T/jar-mia" POST /api/rules/simulate "{\"rule\":$JOSE,\"bonus_points\":50,\"from\":\"$MON0\",\"to\":\"$DAY0\"}" "$CSRF_M")
+check_eq "the simulation writes nothing and gives the CLI's real and current-rules points" \
+    "200 3 $($PY -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]; print(t["real_points"], t["sim_points"])' "$T/sim-now.json")" \
+    "$(echo "$SIM" | cut -d' ' -f1) $(req "$T/jar-mia" GET /api/rules | jget 'd["rules"]["version"]') $(echo "$SIM" | jget '"%d %d" % (d["real_points"], d["current_rules_points"])')"
+check_eq "a rule that is not there cannot be simulated" "404" \
+    "$(req "$T/jar-mia" POST /api/rules/simulate "{\"rule\":999,\"bonus_points\":50,\"from\":\"$MON0\",\"to\":\"$DAY0\"}" "$CSRF_M" | cut -d' ' -f1)"
+check_eq "saving needs a reason" "400" "$(req "$T/jar-mia" PUT "/api/rules/$JOSE" '{"bonus_points":50}' "$CSRF_M" | cut -d' ' -f1)"
+check_eq "saved: version 4 with the rule at +50" "200 4 50" \
+    "$(req "$T/jar-mia" PUT "/api/rules/$JOSE" '{"bonus_points":50,"reason":"christmas"}' "$CSRF_M" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["rules"]["version"]') $(echo "0 $b" | jget 'd["rules"]["rules"][0]["bonus_points"]')"; })"
+"$LEAL" rules simulate --program 1 --from "$MON0" --to "$DAY0" --db "$DB" --json >"$T/sim-after.json"
+check_eq "what the page showed before saving is what the saved rules give" \
+    "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["sim_points"])' "$T/sim-after.json")" \
+    "$(echo "$SIM" | jget 'd["with_change_points"]')"
+check_eq "the rule history and the audit log name who and why" "mia|christmas|rules.edit|5|50" \
+    "$(q "select operator || '|' || reason from rule_set where program_id = 1 and version = 4")|$(q "select action, json_extract(before, '\$.bonus_points'), json_extract(after, '\$.bonus_points') from audit where action = 'rules.edit'")"
+check_eq "staff cannot open the rules nor simulate nor save (the API refuses)" "403 403 403" \
+    "$(req "$T/jar-sam" GET /api/rules | cut -d' ' -f1) $(req "$T/jar-sam" POST /api/rules/simulate "{\"rule\":$JOSE,\"bonus_points\":1,\"from\":\"$MON0\",\"to\":\"$DAY0\"}" "$CSRF_S" | cut -d' ' -f1) $(req "$T/jar-sam" PUT "/api/rules/$JOSE" '{"bonus_points":1,"reason":"x"}' "$CSRF_S" | cut -d' ' -f1)"
+
 # Every route of the role table, with no session and as each role.
 sign_in mia manager >/dev/null
 CSRF_M=$(req "$T/jar-mia" GET /api/me | jget 'd["csrf"]')
 declare -A CSRF=([admin]=$CSRF_A [manager]=$CSRF_M [staff]=$CSRF_S)
 declare -A JAR=([admin]=$T/jar-ana [manager]=$T/jar-mia [staff]=$T/jar-sam)
 ROUTES=$("$LEAL" serve --routes | sort -k1,1 | grep -v '^DELETE /api/session'; "$LEAL" serve --routes | grep '^DELETE /api/session')
-check_eq "the role table lists 9 routes" "9" "$(echo "$ROUTES" | wc -l)"
+check_eq "the role table lists 18 routes" "18" "$(echo "$ROUTES" | wc -l)"
 WRONG=""
 while read -r method path roles kind; do
     p=${path//:id/$JOSE}
@@ -152,6 +276,9 @@ while read -r method path roles kind; do
     case $method in POST | PUT) body='{}' ;; esac
     [ "$path" = /api/session ] && [ "$method" = POST ] && body='{"name":"walker","password":"x"}'
     [ "$path" = /api/customers ] && [ "$method" = POST ] && body='{"program":1,"name":"Walk"}'
+    [ "$path" = /api/cards/:id ] && [ "$method" = POST ] && body='{"block":true,"reason":"walk"}'
+    [ "$path" = /api/rules/simulate ] && body="{\"rule\":$JOSE,\"bonus_points\":5,\"from\":\"$MON0\",\"to\":\"$DAY0\"}"
+    [ "$path" = /api/rules/:id ] && body='{"bonus_points":5,"reason":"walk"}'
     code=$(req "$T/none" "$method" "$p" "$body" | cut -d' ' -f1)
     if [ "$roles" = public ]; then [ "$code" = 401 ] && [ "$method" != POST ] && WRONG+=" none:$method:$path:$code"
     else [ "$code" = 401 ] || WRONG+=" none:$method:$path:$code"; fi
@@ -213,7 +340,7 @@ check_match "and the session cookie is Secure" \
 
 # A program that serves the books links no key code.
 case "$LEAL_BUILD" in *asan*) SAN="-fsanitize=address,undefined" ;; *) SAN= ;; esac
-PKGS="libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libmicrohttpd libargon2"
+PKGS="libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libmicrohttpd libargon2 xlsxwriter"
 cat >"$T/web.c" <<'EOC'
 #include <stdio.h>
 #include "host/books/books.h"
@@ -221,7 +348,7 @@ cat >"$T/web.c" <<'EOC'
 int main(int argc, char **argv)
 {
     struct books_where where;
-    struct web_server_options o = {"127.0.0.1:0", NULL, NULL};
+    struct web_server_options o = {"127.0.0.1:0", NULL, NULL, argv[1]};
     struct web_server *s;
     struct ledger *l;
     unsigned port;

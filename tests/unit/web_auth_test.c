@@ -155,14 +155,30 @@ static void role_table_lists_every_route(void **state)
         unsigned roles;
         bool changes;
     } want[] = {
-        {"POST", "/api/session", 0, false},     {"DELETE", "/api/session", 0, true},
-        {"GET", "/api/me", 0, false},           {"GET", "/api/customers", 0, false},
-        {"POST", "/api/customers", 0, true},    {"GET", "/api/customers/:id", 0, false},
-        {"PUT", "/api/customers/:id", 0, true}, {"GET", "/api/users", 0, false},
+        {"POST", "/api/session", 0, false},
+        {"DELETE", "/api/session", 0, true},
+        {"GET", "/api/me", 0, false},
+        {"GET", "/api/customers", 0, false},
+        {"POST", "/api/customers", 0, true},
+        {"GET", "/api/customers/:id", 0, false},
+        {"PUT", "/api/customers/:id", 0, true},
+        {"GET", "/api/users", 0, false},
         {"GET", "/api/audit", 0, false},
+        {"GET", "/api/dashboard", 0, false},
+        {"GET", "/api/cards/:id", 0, false},
+        {"POST", "/api/cards/:id", 0, true},
+        {"GET", "/api/hotlist", 0, false},
+        {"GET", "/api/terminals", 0, false},
+        {"GET", "/api/settlement", 0, false},
+        {"GET", "/api/rules", 0, false},
+        {"POST", "/api/rules/simulate", 0, true},
+        {"PUT", "/api/rules/:id", 0, true},
     };
-    const unsigned roles[] = {0,         A | M | S, A | M | S, A | M | S, A | M | S,
-                              A | M | S, A | M | S, A,         A};
+    /* Staff: customers and cards; managers also the figures, terminals and
+     * rules; users and the audit log are admins' only. */
+    const unsigned roles[] = {0,         A | M | S, A | M | S, A | M | S, A | M | S, A | M | S,
+                              A | M | S, A,         A,         A | M,     A | M | S, A | M | S,
+                              A | M | S, A | M,     A | M,     A | M,     A | M,     A | M};
     (void)state;
     assert_int_equal(web_nroutes, (int)(sizeof want / sizeof want[0]));
     for (int i = 0; i < web_nroutes; i++) {
@@ -183,6 +199,12 @@ static void routes_found_by_method_and_path(void **state)
     bool known;
     const struct web_route *r;
     (void)state;
+    r = web_route_find("POST", "/api/rules/simulate", &id, &known);
+    assert_non_null(r);
+    assert_string_equal(r->path, "/api/rules/simulate");
+    r = web_route_find("POST", "/api/rules/7", &id, &known);
+    assert_null(r);
+    assert_true(known); /* PUT /api/rules/:id: a wrong method, 405 */
     r = web_route_find("GET", "/api/customers/42", &id, &known);
     assert_non_null(r);
     assert_string_equal(r->path, "/api/customers/:id");

@@ -7,8 +7,9 @@
 // Screenshots of each page go to SHOTS.
 'use strict';
 const { chromium } = require('playwright-core');
+const { execFileSync } = require('child_process');
 
-const [url, shots, berta] = process.argv.slice(2);
+const [url, shots, berta, leal, db, card] = process.argv.slice(2);
 const check = (name, expected, actual) =>
   console.log(['CHECK ' + name, String(expected), String(actual)].join('\t'));
 
@@ -60,7 +61,7 @@ async function main() {
     check('the new customer is saved', 'Saved.', await admin.textContent('#message'));
     check('the name with markup is shown as text', evil + ' Núñez', await admin.textContent('#customer-title'));
     check('no element was made from it', '0 0',
-      await admin.evaluate(() => document.querySelectorAll('main img, main script').length + ' ' +
+      await admin.evaluate(() => document.querySelectorAll('#page-customer img, main script').length + ' ' +
         document.querySelectorAll('#customer-title *').length));
     check('and nothing in it ran', 'undefined', await admin.evaluate(() => String(window.pwned)));
     await admin.screenshot({ path: shots + '/customer.png', fullPage: true });
@@ -89,11 +90,91 @@ async function main() {
       }));
     await admin.screenshot({ path: shots + '/audit.png', fullPage: true });
 
+    // The dashboard: today's figures change after a sale; the chart is drawn.
+    const todayIssued = () => admin.evaluate(() => {
+      const row = [...document.querySelectorAll('#dash-table tbody tr.total')][0];
+      return Number(row.cells[5].textContent);
+    });
+    await admin.click('#nav-dashboard');
+    await admin.waitForSelector('#page-dashboard:not([hidden])');
+    const before = await todayIssued();
+    check('the 12-month chart is drawn as an image of the server\'s SVG', 'true',
+      await admin.evaluate(() => { const i = document.querySelector('#dash-chart'); return !i.hidden && i.src.startsWith('data:image/svg+xml'); }));
+    execFileSync(leal, ['sale', '--card-id', card, '--amount', '10', '--store', '1', '--db', db]);
+    await admin.goto(url + '/#/customers');
+    await admin.click('#nav-dashboard');
+    await admin.waitForFunction((b) => {
+      const row = document.querySelector('#dash-table tbody tr.total');
+      return row && Number(row.cells[5].textContent) === b + 15;
+    }, before);
+    check('after a 10-euro sale today\'s points issued go up by 15 (10 and the bonus rule\'s 5)', before + 15, await todayIssued());
+    await admin.waitForFunction(() => document.querySelector('#dash-chart').complete);
+    await admin.screenshot({ path: shots + '/dashboard.png', fullPage: true });
+
+    // Cards: block with a reason, the hot list, unblock.
+    await admin.goto(url + '/#/cards/' + card);
+    await admin.waitForSelector('#page-card:not([hidden])');
+    await admin.screenshot({ path: shots + '/card.png', fullPage: true });
+    check('the card page shows a sale at the time of its store (Europe/Madrid)', 'true',
+      await admin.evaluate(() => /^\d{4}-\d\d-\d\d \d\d:\d\d (CET|CEST|GMT\+[12])$/.test(
+        document.querySelector('#card-moves tbody tr td').textContent)));
+    await admin.fill('#card-status-form input[name=reason]', 'lost at the bar');
+    await admin.click('#card-status-button');
+    await admin.waitForSelector('#message.ok:not([hidden])');
+    check('a card is blocked with a reason', 'Blocked. blocked lost at the bar',
+      await admin.evaluate(() => document.querySelector('#message').textContent + ' ' +
+        document.querySelector('#card-facts dd').textContent + ' ' +
+        document.querySelector('#card-history tbody tr:last-child td:nth-child(3)').textContent));
+    await admin.click('#nav-cards');
+    await admin.waitForSelector('#page-cards:not([hidden])');
+    check('the hot list shows it', card + ' blocked',
+      await admin.evaluate(() => { const t = document.querySelectorAll('#hotlist tbody tr td'); return t[0].textContent + ' ' + t[1].textContent; }));
+    await admin.screenshot({ path: shots + '/cards.png', fullPage: true });
+    await admin.click('#hotlist tbody tr a');
+    await admin.waitForSelector('#page-card:not([hidden])');
+    await admin.fill('#card-status-form input[name=reason]', 'found');
+    await admin.click('#card-status-button');
+    await admin.waitForFunction(() => document.querySelector('#message').textContent === 'Unblocked.');
+    check('and unblocked', 'active', await admin.textContent('#card-facts dd'));
+
+    // Promotions: a rule changed after its simulation on past sales.
+    await admin.click('#nav-rules');
+    await admin.waitForSelector('#page-rules:not([hidden])');
+    check('Save waits for a simulation', 'true', await admin.evaluate(() => document.querySelector('#rule-save').disabled));
+    await admin.fill('#rule-form input[name=bonus_points]', '50');
+    await admin.click('#rule-simulate');
+    await admin.waitForFunction(() => document.querySelector('#rule-simulation').textContent !== '');
+    check('the simulation on past sales is shown before saving',
+      '2 sales of 1 accounts gave 45 points; the current rules give 45; with this change 135 (+90).',
+      await admin.evaluate(() => document.querySelector('#rule-simulation').textContent.replace(/^.*?: /, '')));
+    await admin.screenshot({ path: shots + '/rules.png', fullPage: true });
+    await admin.fill('#rule-form input[name=reason]', 'christmas');
+    await admin.click('#rule-save');
+    await admin.waitForSelector('#message.ok:not([hidden])');
+    check('the rule is saved as the next version', 'rule set version 3 50',
+      await admin.evaluate(() => document.querySelector('#rules-version').textContent.match(/rule set version \d+/)[0] + ' ' +
+        document.querySelector('#rule-list tbody tr td:nth-child(5)').textContent));
+
+    await admin.click('#nav-terminals');
+    await admin.waitForSelector('#page-terminals:not([hidden])');
+    await admin.waitForFunction(() => document.querySelector('#settle-note').textContent !== '');
+    check('the terminals page lists the till and says a chain does not settle', 'till 1 never|is not a collective',
+      await admin.evaluate(() => { const t = document.querySelectorAll('#terminal-list tbody tr td');
+        return t[2].textContent + ' ' + t[5].textContent + '|' + (document.querySelector('#settle-note').textContent.match(/is not a collective/) || [''])[0]; }));
+    await admin.screenshot({ path: shots + '/terminals.png', fullPage: true });
+
+    await admin.click('#nav-users');
+    await admin.waitForSelector('#page-users:not([hidden])');
+    check('the users page lists the users and their roles', 'sam staff 1,ana admin ',
+      await admin.evaluate(() => [...document.querySelectorAll('#user-list tbody tr')].map((r) =>
+        r.cells[1].textContent + ' ' + r.cells[2].textContent + ' ' + r.cells[3].textContent).join(',')));
+    await admin.screenshot({ path: shots + '/users.png', fullPage: true });
+
     // A staff member: no audit link, another store's customer refused.
     const staff = await (await browser.newContext()).newPage();
     await signIn(staff, 'sam', 'staff password 1');
     check('staff see no audit log link', 'true', await staff.evaluate(() => document.querySelector('#nav-audit').hidden));
-    check('staff list only their program\'s customers', '1',
+    check('staff list only their program\'s customers', '2',
       await staff.evaluate(() => document.querySelectorAll('#customer-list tbody tr').length));
     await staff.goto(url + '/#/customers/' + berta);
     await staff.waitForSelector('#message:not([hidden])');
@@ -107,6 +188,18 @@ async function main() {
     check('the audit log is refused to staff too', 'this user\'s role: this user\'s role or stores do not allow that',
       await staff.textContent('#message'));
     await staff.screenshot({ path: shots + '/staff-refused.png', fullPage: true });
+    check('staff see no dashboard or users link', 'true true',
+      await staff.evaluate(() => document.querySelector('#nav-dashboard').hidden + ' ' + document.querySelector('#nav-users').hidden));
+    await staff.goto(url + '/#/rules');
+    await staff.waitForFunction(() => document.querySelector('#message').textContent.startsWith('this user'));
+    check('staff cannot open the rules page', 'true true',
+      await staff.evaluate(() => document.querySelector('#nav-rules').hidden + ' ' + document.querySelector('#page-rules').hidden));
+    await staff.goto(url + '/#/customers');
+    await staff.waitForSelector('#page-customers:not([hidden])');
+    await staff.goto(url + '/#/dashboard');
+    await staff.waitForFunction(() => document.querySelector('#message').textContent.startsWith('this user'));
+    check('the dashboard is refused to staff', 'this user\'s role: this user\'s role or stores do not allow that',
+      await staff.textContent('#message'));
 
     await admin.click('#sign-out');
     await admin.waitForSelector('#page-sign-in:not([hidden])');

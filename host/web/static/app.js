@@ -49,6 +49,215 @@ function signedIn(data) {
   $('nav').hidden = false;
   $('who').textContent = data.user.name + ' (' + data.user.role + ')';
   $('nav-audit').hidden = data.user.role !== 'admin';
+  $('nav-users').hidden = data.user.role !== 'admin';
+  $('nav-dashboard').hidden = data.user.role === 'staff';
+  $('nav-terminals').hidden = data.user.role === 'staff';
+  $('nav-rules').hidden = data.user.role === 'staff';
+}
+
+const utc = (t) => new Date(t * 1000).toISOString().slice(0, 16).replace('T', ' ');
+const euros = (cents) => (cents / 100).toFixed(2) + ' €';
+// A time in the zone of the store it happened at ("" or unknown: UTC), named.
+function local(t, tz) {
+  try {
+    if (tz) {
+      return new Intl.DateTimeFormat('sv-SE', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit',
+        hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }).format(new Date(t * 1000));
+    }
+  } catch (e) { /* an unknown zone: UTC below */ }
+  return utc(t) + ' UTC';
+}
+
+function row(body, values, numFrom) {
+  const tr = document.createElement('tr');
+  values.forEach((v, i) => cell(tr, v === undefined || v === null ? '' : String(v), i >= numFrom ? 'num' : ''));
+  body.appendChild(tr);
+  return tr;
+}
+
+async function dashboard() {
+  const d = await api('GET', '/api/dashboard');
+  $('dash-range').textContent = 'Program ' + d.program + '. Today ' + d.today.from + '; this month ' +
+    d.month.from + ' to ' + d.month.to + ' (UTC days).';
+  const body = $('dash-table').tBodies[0];
+  body.replaceChildren();
+  for (const [name, p] of [['Today', d.today], ['This month', d.month]]) {
+    const line = (store, t) => row(body, [name, store, t.sales_card, t.sales_qr, t.sales_no_card,
+      t.points_issued, t.points_redeemed, euros(t.purse_loaded), euros(t.purse_spent), t.active,
+      t.new], 2);
+    for (const s of p.stores) line(s.store || '(no store)', s);
+    line('Total', p.total).className = 'total';
+  }
+  const dl = $('dash-liability');
+  dl.replaceChildren();
+  const pts = d.liability.PTS || { units: 0, value_cents: null };
+  const eur = d.liability.EUR || { units: 0 };
+  for (const [k, v] of [['Points', pts.units + (pts.value_cents === null ? ' (no point value set)' : ' = ' + euros(pts.value_cents))],
+    ['Purse', euros(eur.units)], ['Customers', d.month.total.customers]]) {
+    const dt = document.createElement('dt');
+    const dd = document.createElement('dd');
+    dt.textContent = k;
+    dd.textContent = v;
+    dl.append(dt, dd);
+  }
+  // The server's SVG (host/svg: no script in it) as an image, so it cannot run anything.
+  $('dash-chart').hidden = !d.chart_svg;
+  $('dash-no-chart').hidden = !!d.chart_svg;
+  if (d.chart_svg) $('dash-chart').src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(d.chart_svg);
+}
+
+async function cards() {
+  const d = await api('GET', '/api/hotlist');
+  const body = $('hotlist').tBodies[0];
+  body.replaceChildren();
+  for (const e of d.hotlist) {
+    const tr = row(body, ['', e.status, utc(e.at), e.reason, e.operator], 99);
+    const a = document.createElement('a');
+    a.href = '#/cards/' + e.card;
+    a.textContent = e.card;
+    tr.cells[0].appendChild(a);
+  }
+}
+
+async function viewCard(id, data) {
+  const d = data || await api('GET', '/api/cards/' + id);
+  const c = d.card;
+  $('card-title').textContent = 'Card ' + c.id;
+  const dl = $('card-facts');
+  dl.replaceChildren();
+  for (const [k, v] of [['Status', c.status], ['Kind', c.tech], ['Account', c.account],
+    ['Program', c.program], ['Issued (UTC)', c.issued_at ? utc(c.issued_at) : ''],
+    ['Last read at the desk (UTC)', c.seen_at ? utc(c.seen_at) : 'never']]) {
+    const dt = document.createElement('dt');
+    const dd = document.createElement('dd');
+    dt.textContent = k;
+    dd.textContent = v;
+    dl.append(dt, dd);
+  }
+  const f = $('card-status-form');
+  f.dataset.id = c.id;
+  f.dataset.block = c.status === 'active' ? '1' : '';
+  f.hidden = c.status !== 'active' && c.status !== 'blocked';
+  $('card-status-button').textContent = c.status === 'active' ? 'Block' : 'Unblock';
+  const h = $('card-history').tBodies[0];
+  h.replaceChildren();
+  for (const e of d.history) row(h, [utc(e.at), e.status, e.reason, e.operator], 99);
+  const m = $('card-moves').tBodies[0];
+  m.replaceChildren();
+  for (const x of d.movements) {
+    row(m, [local(x.at, x.timezone), x.entry, x.kind, x.asset, x.asset === 'EUR' ? euros(x.amount) : x.amount, x.reason], 4);
+  }
+}
+
+async function rulesPage(data) {
+  const d = data || await api('GET', '/api/rules');
+  const r = d.rules;
+  $('rules-version').textContent = 'Program ' + d.program + ', rule set version ' + r.version + '; base rate ' +
+    (r.rate_milli / 1000) + ' points a euro, welcome ' + r.welcome_points + ' points.';
+  const fill = (id, rows) => {
+    const body = $(id).tBodies[0];
+    body.replaceChildren();
+    for (const v of rows) row(body, v, 99);
+  };
+  fill('rule-list', r.rules.map((x) => [x.id, x.name, x.kind, x.kind === 'multiplier' ? x.multiplier_milli / 1000 : '',
+    x.kind === 'bonus' ? x.bonus_points : '', x.from || '', x.to || '', x.combine]));
+  fill('tier-list', r.tiers.map((x) => [x.tier, x.name, x.threshold_euros, x.multiplier_milli / 1000]));
+  fill('reward-list', r.rewards.map((x) => [x.id, x.name, x.cost_points, x.min_tier]));
+  fill('stamp-list', r.stamps.map((x) => [x.card, x.name, x.goal, x.reward]));
+  fill('bono-list', r.bonos.map((x) => [x.id, x.name, x.sessions, x.valid_days, euros(x.price_cents)]));
+  const f = $('rule-form');
+  const sel = f.elements.rule;
+  sel.replaceChildren();
+  for (const x of r.rules) {
+    const o = document.createElement('option');
+    o.value = x.id;
+    o.textContent = x.id + ' ' + x.name;
+    sel.appendChild(o);
+  }
+  state.rules = r.rules;
+  ruleChosen();
+}
+
+// The form shows the chosen rule's values; Save waits for a simulation of exactly these values.
+function ruleChosen() {
+  const f = $('rule-form');
+  const x = (state.rules || []).find((k) => String(k.id) === f.elements.rule.value);
+  f.elements.bonus_points.value = x ? x.bonus_points : '';
+  f.elements.multiplier_milli.value = x ? x.multiplier_milli : '';
+  if (!f.elements.from.value) {
+    const now = new Date();
+    f.elements.from.value = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString().slice(0, 10);
+    // Sales are dated in their store's zone: tomorrow (UTC) covers every store east of UTC.
+    f.elements.to.value = new Date(now.getTime() + 86400000).toISOString().slice(0, 10);
+  }
+  ruleDirty();
+}
+
+function ruleChange() {
+  const f = $('rule-form').elements;
+  const x = (state.rules || []).find((k) => String(k.id) === f.rule.value) || {};
+  const c = { rule: Number(f.rule.value) };
+  if (x.kind === 'bonus') c.bonus_points = Number(f.bonus_points.value);
+  else c.multiplier_milli = Number(f.multiplier_milli.value);
+  return c;
+}
+
+function ruleDirty() {
+  $('rule-save').disabled = true;
+  $('rule-simulation').textContent = '';
+  state.simulated = '';
+}
+
+async function ruleSimulate() {
+  const f = $('rule-form').elements;
+  const c = ruleChange();
+  const d = await api('POST', '/api/rules/simulate', Object.assign({ from: f.from.value, to: f.to.value }, c));
+  $('rule-simulation').textContent = 'Sales ' + d.from + ' to ' + d.to + ': ' + d.sales + ' sales of ' + d.accounts +
+    ' accounts gave ' + d.real_points + ' points; the current rules give ' + d.current_rules_points +
+    '; with this change ' + d.with_change_points + ' (' + (d.with_change_points - d.current_rules_points >= 0 ? '+' : '') +
+    (d.with_change_points - d.current_rules_points) + ').';
+  state.simulated = JSON.stringify(c);
+  $('rule-save').disabled = false;
+}
+
+async function terminals() {
+  const d = await api('GET', '/api/terminals');
+  const body = $('terminal-list').tBodies[0];
+  body.replaceChildren();
+  for (const t of d.terminals) {
+    row(body, [t.id, t.store, t.name, t.package_version || 'none', t.package_built_at ? local(t.package_built_at, t.timezone) : '',
+      t.last_entry_at ? local(t.last_entry_at, t.timezone) : 'never', t.entries, t.import_findings], 6);
+  }
+  const fb = $('finding-list').tBodies[0];
+  fb.replaceChildren();
+  for (const f of d.findings) row(fb, [f.id, f.kind + (f.fraud ? ' (fraud)' : ''), f.card || '', f.terminal || '', utc(f.found_at), f.detail], 99);
+  const form = $('settle-form');
+  if (!form.elements.program.value) form.elements.program.value = d.program;
+  await settlement();
+}
+
+async function settlement() {
+  const f = $('settle-form').elements;
+  const q = new URLSearchParams({ program: f.program.value });
+  if (f.from.value) q.set('from', f.from.value);
+  if (f.to.value) q.set('to', f.to.value);
+  const d = await api('GET', '/api/settlement?' + q.toString());
+  $('settle-note').textContent = d.collective
+    ? 'Program ' + d.program + ', ' + d.from + ' to ' + d.to + ' (UTC): a negative balance is what the shop owes.'
+    : 'Program ' + d.program + ' is not a collective: its shops do not settle between themselves.';
+  const body = $('settle-list').tBodies[0];
+  body.replaceChildren();
+  for (const x of d.rows) {
+    row(body, [x.month, x.row, x.store, x.points_collected, x.points_paid_out, euros(x.purse_loaded),
+      euros(x.purse_spent), euros(x.balance)], 3);
+  }
+}
+
+async function listUsers() {
+  const d = await api('GET', '/api/users');
+  const body = $('user-list').tBodies[0];
+  body.replaceChildren();
+  for (const u of d.users) row(body, [u.id, u.name, u.role, u.stores.join(', '), u.disabled ? 'disabled' : 'active'], 99);
 }
 
 async function listCustomers(q) {
@@ -102,6 +311,15 @@ async function viewCustomer(id) {
     body.appendChild(tr);
   }
   $('balances').hidden = data.balances.length === 0;
+  const cb = $('customer-cards').tBodies[0];
+  cb.replaceChildren();
+  for (const k of data.cards) {
+    const tr = row(cb, ['', k.tech, k.status], 99);
+    const a = document.createElement('a');
+    a.href = '#/cards/' + k.id;
+    a.textContent = k.id;
+    tr.cells[0].appendChild(a);
+  }
   $('edit-title').textContent = 'Edit';
   fillForm(c);
 }
@@ -121,7 +339,7 @@ async function listAudit() {
   body.replaceChildren();
   for (const a of data.audit) {
     const tr = document.createElement('tr');
-    cell(tr, new Date(a.at * 1000).toISOString().slice(0, 16).replace('T', ' '));
+    cell(tr, utc(a.at));
     cell(tr, a.actor);
     cell(tr, a.action);
     cell(tr, a.object);
@@ -149,6 +367,24 @@ async function route() {
     } else if ((m = h.match(/^#\/customers\/(\d+)$/))) {
       await viewCustomer(m[1]);
       show('customer');
+    } else if (h === '#/dashboard') {
+      await dashboard();
+      show('dashboard');
+    } else if (h === '#/cards') {
+      await cards();
+      show('cards');
+    } else if ((m = h.match(/^#\/cards\/(\d+)$/))) {
+      await viewCard(m[1]);
+      show('card');
+    } else if (h === '#/rules') {
+      await rulesPage();
+      show('rules');
+    } else if (h === '#/terminals') {
+      await terminals();
+      show('terminals');
+    } else if (h === '#/users') {
+      await listUsers();
+      show('users');
     } else if (h === '#/audit') {
       await listAudit();
       show('audit');
@@ -202,6 +438,43 @@ document.addEventListener('DOMContentLoaded', () => {
     } catch (e) {
       say(e.message);
     }
+  });
+  $('card-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    location.hash = '#/cards/' + ev.target.elements.id.value;
+  });
+  $('card-status-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    try {
+      const d = await api('POST', '/api/cards/' + f.dataset.id, { block: !!f.dataset.block, reason: f.elements.reason.value });
+      f.reset();
+      await viewCard(f.dataset.id, d);
+      say(d.card.status === 'blocked' ? 'Blocked.' : 'Unblocked.', true);
+    } catch (e) {
+      say(e.message);
+    }
+  });
+  $('rule-form').elements.rule.addEventListener('change', ruleChosen);
+  for (const k of ['bonus_points', 'multiplier_milli', 'from', 'to']) $('rule-form').elements[k].addEventListener('input', ruleDirty);
+  $('rule-simulate').addEventListener('click', () => ruleSimulate().catch((e) => say(e.message)));
+  $('rule-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const c = ruleChange();
+    if (JSON.stringify(c) !== state.simulated) return say('Simulate the change before saving it.');
+    try {
+      const body = Object.assign({ reason: ev.target.elements.reason.value }, c);
+      delete body.rule;
+      await rulesPage(await api('PUT', '/api/rules/' + c.rule, body));
+      ev.target.elements.reason.value = '';
+      say('Saved.', true);
+    } catch (e) {
+      say(e.message);
+    }
+  });
+  $('settle-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    settlement().catch((e) => say(e.message));
   });
   window.addEventListener('hashchange', route);
   route();

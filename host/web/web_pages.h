@@ -1,0 +1,47 @@
+/*
+ * web_pages.h - the back office's handlers beyond customers (issue 16): the
+ * dashboard (host/report's activity, customers, liabilities and breakage
+ * reports, the chart through report_chart/host/svg) and the cards (the
+ * ledger's card status, history and hot list; block and unblock audited).
+ * They sit in web_api.c's role table like every other route and get a
+ * request already authenticated and authorised. Hosted; uses jansson.
+ */
+#ifndef LEAL_WEB_PAGES_H
+#define LEAL_WEB_PAGES_H
+
+#include "host/web/web_api.h"
+
+/* GET /api/dashboard[?program=N]: today and this month (UTC days, as the
+ * reports count them), per store and in total, the outstanding liability
+ * and the last 12 months as an SVG chart. */
+void web_dashboard(struct web_req *r);
+
+/* GET /api/cards/:id: status, history; POST /api/cards/:id with
+ * {"block": true|false, "reason": TEXT}: blocks or unblocks it, the reason
+ * in the card's history and the audit log; GET /api/hotlist[?program=N]. */
+void web_card_view(struct web_req *r);
+void web_card_status(struct web_req *r);
+void web_hotlist(struct web_req *r);
+
+/* GET /api/terminals[?program=N]: each terminal (ledger_terminals.h) and
+ * the program's open reconciliation findings; GET /api/settlement
+ * [?program=N&from=YYYY-MM-DD&to=YYYY-MM-DD] (default: this month): the
+ * settlement report's rows per month and shop (a collective only). */
+void web_terminals(struct web_req *r);
+void web_settlement(struct web_req *r);
+
+/* GET /api/rules[?program=N]: the current rule set (tiers, earning rules,
+ * stamp cards, rewards, bonos, with their names); POST /api/rules/simulate
+ * ({"rule", "multiplier_milli"/"bonus_points", "from", "to"}): the past
+ * sales replayed under the set with that change; PUT /api/rules/:id
+ * (the same and "reason"): saves it as the next version (web_rules.c). */
+void web_rules(struct web_req *r);
+void web_rules_simulate(struct web_req *r);
+void web_rule_edit(struct web_req *r);
+
+/* The program a request is about: ?program=N if r's user sees it, else the
+ * user's first (an admin: the lowest id). false after setting the answer
+ * (403 for another store's, 404 when there is none). */
+bool web_program_of(struct web_req *r, int64_t *program);
+
+#endif
