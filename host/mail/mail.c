@@ -18,7 +18,10 @@
 #include "host/text.h"
 
 #define MAIL_CRED_FILE_MAX 1024
-#define MAIL_HEADER_MAX 998 /* RFC 5322 line limit, for one unfolded header value */
+#define MAIL_HEADER_MAX 900 /* a header value, so its line stays under RFC 5322's 998 */
+/* Longer plain-ASCII values go as folded encoded words, so that with the
+ * header's name and the sender's address no line passes 998 bytes. */
+#define MAIL_PLAIN_MAX 600
 
 /* A growing text buffer; a failed append sets oom and later appends do nothing,
  * so a composer checks once at the end. */
@@ -54,11 +57,36 @@ static void mb_str(struct mbuf *b, const char *s)
     mb_add(b, s, strlen(s));
 }
 
+leal_err mail_credentials_parse(const char *data, size_t n, char *user, char *pass)
+{
+    char buf[MAIL_CRED_FILE_MAX + 1];
+    leal_err err = LEAL_E_MAIL_CREDENTIALS;
+    user[0] = pass[0] = '\0';
+    if (n > MAIL_CRED_FILE_MAX || memchr(data, '\0', n))
+        return LEAL_E_MAIL_CREDENTIALS;
+    memcpy(buf, data, n);
+    buf[n] = '\0';
+    char *nl = strchr(buf, '\n');
+    char *pw = nl ? nl + 1 : NULL;
+    if (nl) {
+        *nl = '\0';
+        pw[strcspn(pw, "\r\n")] = '\0';
+    }
+    buf[strcspn(buf, "\r")] = '\0';
+    size_t ul = strlen(buf), pl = pw ? strlen(pw) : 0;
+    if (ul > 0 && pl > 0 && ul <= MAIL_CREDENTIAL_MAX && pl <= MAIL_CREDENTIAL_MAX) {
+        memcpy(user, buf, ul + 1);
+        memcpy(pass, pw, pl + 1);
+        err = LEAL_OK;
+    }
+    explicit_bzero(buf, sizeof buf);
+    return err;
+}
+
 leal_err mail_credentials_read(const char *path, char *user, char *pass)
 {
     char buf[MAIL_CRED_FILE_MAX + 1];
     struct stat st;
-    leal_err err = LEAL_E_MAIL_CREDENTIALS;
     user[0] = pass[0] = '\0';
     if (!path)
         return LEAL_E_ARG;
@@ -71,24 +99,10 @@ leal_err mail_credentials_read(const char *path, char *user, char *pass)
         close(fd);
         return LEAL_E_MAIL_CREDENTIALS;
     }
-    ssize_t n = read(fd, buf, MAIL_CRED_FILE_MAX);
+    ssize_t n = read(fd, buf, sizeof buf);
     close(fd);
-    if (n > 0) {
-        buf[n] = '\0';
-        char *nl = strchr(buf, '\n');
-        char *pw = nl ? nl + 1 : NULL;
-        if (nl) {
-            *nl = '\0';
-            pw[strcspn(pw, "\r\n")] = '\0';
-        }
-        buf[strcspn(buf, "\r")] = '\0';
-        size_t ul = strlen(buf), pl = pw ? strlen(pw) : 0;
-        if (ul > 0 && pl > 0 && ul <= MAIL_CREDENTIAL_MAX && pl <= MAIL_CREDENTIAL_MAX) {
-            memcpy(user, buf, ul + 1);
-            memcpy(pass, pw, pl + 1);
-            err = LEAL_OK;
-        }
-    }
+    leal_err err =
+        n > 0 ? mail_credentials_parse(buf, (size_t)n, user, pass) : LEAL_E_MAIL_CREDENTIALS;
     explicit_bzero(buf, sizeof buf);
     return err;
 }
@@ -121,6 +135,8 @@ static leal_err header_check(const char *s)
 
 static bool is_plain_ascii(const char *s)
 {
+    if (strlen(s) > MAIL_PLAIN_MAX)
+        return false;
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
             return false;

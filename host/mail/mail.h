@@ -62,6 +62,11 @@ struct mail_message {
  * MAIL_CREDENTIAL_MAX + 1 bytes; the caller wipes them (explicit_bzero). */
 LEAL_MUST_CHECK leal_err mail_credentials_read(const char *path, char *user, char *pass);
 
+/* The credentials file's n bytes (no NUL, at most 1024) parsed as above:
+ * line endings LF or CRLF, both lines non-empty and at most
+ * MAIL_CREDENTIAL_MAX bytes; else LEAL_E_MAIL_CREDENTIALS. */
+LEAL_MUST_CHECK leal_err mail_credentials_parse(const char *data, size_t n, char *user, char *pass);
+
 /* 0 if addr is a plausible single address (LOCAL@DOMAIN, printable ASCII or
  * UTF-8, no spaces, quotes, angle brackets or controls, at most 254 bytes);
  * LEAL_E_MAIL_ADDRESS otherwise. */

@@ -285,6 +285,32 @@ static void compose_text_only_is_one_part(void **state)
     free(out);
 }
 
+/* Found by fuzz_mail: a long ASCII subject went out on one line past RFC
+ * 5322's 998 bytes. Now it is folded into encoded words of 42 bytes each. */
+static void compose_folds_long_headers(void **state)
+{
+    char subject[701], *out = NULL;
+    size_t len = 0;
+    struct mail_message m = golden_msg;
+    (void)state;
+    memset(subject, 'x', 700);
+    subject[700] = '\0';
+    m.subject = subject;
+    assert_int_equal(mail_compose(&golden_srv, &m, &out, &len), LEAL_OK);
+    const char *line = strstr(out, "Subject: "), *end = strstr(out, "Message-ID: ");
+    int longest = 0, words = 0;
+    for (const char *p = line; p < end; p++)
+        if (*p == '\n') {
+            longest = p - line > longest ? (int)(p - line) : longest;
+            line = p + 1;
+        }
+    for (const char *p = out; (p = strstr(p, "=?UTF-8?B?eHh4")) != NULL; p++)
+        words++;
+    assert_int_equal(longest, 78); /* "Subject: " and a word of 42 bytes, with CR */
+    assert_int_equal(words, 17);   /* 16 words of 42 bytes and one of 28 */
+    free(out);
+}
+
 static void compose_refuses_injection_and_bad_text(void **state)
 {
     char *out = (char *)1;
@@ -431,6 +457,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(compose_matches_independent_golden),
         cmocka_unit_test(compose_text_only_is_one_part),
+        cmocka_unit_test(compose_folds_long_headers),
         cmocka_unit_test(compose_refuses_injection_and_bad_text),
         cmocka_unit_test(send_plain_delivers_exact_bytes),
         cmocka_unit_test(send_starttls_with_credentials),
