@@ -12,11 +12,12 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char privacy_help[] =
-    "usage: leal customer export CUSTOMER [--db PATH]\n"
+    "usage: leal customer export CUSTOMER [--text] [--db PATH]\n"
     "       leal customer erase CUSTOMER --confirm [--operator NAME] [--db PATH] [--json]\n"
     "export prints, as one JSON object, every row of every table that names the customer\n"
     "(personal data, consents, notes, accounts, balances, cards and their history, entries\n"
-    "and lines, lots, sales, refunds, bonos, terminal entries and findings of their cards).\n"
+    "and lines, lots, sales, refunds, bonos, terminal entries and findings of their cards);\n"
+    "with --text the same rows for a person to read, table by table, a line per field.\n"
     "erase pseudonymises the customer: name, surname, e-mail, phone, birth date, gender,\n"
     "address and preferences emptied, their notes removed, the customer marked erased with a\n"
     "note saying when and by whom; the ledger's entries, balances and cards stay, so 'leal\n"
@@ -42,11 +43,9 @@ static int ledger_file(const char *db, char *out, size_t cap)
 
 int customer_privacy(int argc, char **argv)
 {
-    struct lcli_opt o[] = {{"confirm", true, NULL},
-                           {"operator", false, NULL},
-                           {"db", false, NULL},
-                           {"json", true, NULL},
-                           {"help", true, NULL}};
+    struct lcli_opt o[] = {{"confirm", true, NULL}, {"operator", false, NULL},
+                           {"db", false, NULL},     {"json", true, NULL},
+                           {"help", true, NULL},    {"text", true, NULL}};
     const char *pos[1];
     size_t npos = 1;
     char path[4096];
@@ -61,12 +60,14 @@ int customer_privacy(int argc, char **argv)
     }
     if (npos != 1 || lcli_id(pos[0], &id) != LEAL_OK)
         return cli_usage("leal customer %s needs a customer id", argv[0]);
+    if (erase && o[5].val)
+        return cli_usage("--text goes with leal customer export");
     if (erase && o[0].val == NULL)
         return cli_usage("leal customer erase cannot be undone: add --confirm");
     if ((rc = ledger_file(o[2].val, path, sizeof path)) != 0)
         return rc;
     if (!erase) {
-        leal_err err = privacy_export(path, id, stdout);
+        leal_err err = privacy_export_as(path, id, o[5].val != NULL, stdout);
         return err == LEAL_OK ? CLI_EXIT_OK : cli_fail(err, "customer %lld", (long long)id);
     }
     const char *u = getenv("USER");

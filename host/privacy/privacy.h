@@ -14,6 +14,7 @@
 #ifndef LEAL_PRIVACY_H
 #define LEAL_PRIVACY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -23,6 +24,14 @@
  * {"customer":ID,"tables":{"TABLE":[{"COLUMN":value,...},...],...}} (blobs
  * as hex strings). Every such table the ledger has is listed, empty or not. */
 LEAL_MUST_CHECK leal_err privacy_export(const char *path, int64_t customer_id, FILE *out);
+
+/* privacy_export, or with text the same rows for a person to read: a first
+ * line naming the customer, then per table "TABLE: N rows" and each row as
+ * "  row K" and "    COLUMN: value" lines (text as it is, control
+ * characters as \uXXXX, blobs as quoted hex, NULL as "-", times (columns *_at) followed by their
+ * UTC date in parentheses). */
+LEAL_MUST_CHECK leal_err privacy_export_as(const char *path, int64_t customer_id, bool text,
+                                           FILE *out);
 
 /* Erases customer customer_id's personal data in the ledger at path;
  * operator_name goes in the note that records it. */

@@ -88,6 +88,10 @@ CUST=$(sqlite3 "$DB" "SELECT customer_id FROM account WHERE id = $ACC")
 run_capture "$LEAL" customer export "$CUST" --db "$DB"
 check_eq "customer export: JSON with their e-mail and their entries" "ana.secret@example.org yes" \
     "$($PY -c 'import json,sys; t=json.load(sys.stdin)["tables"]; print(t["customer_pii"][0]["email"], "yes" if len(t["entry"]) > 3 else "no")' <<<"$OUT")"
+JSON_ENTRIES=$($PY -c 'import json,sys; print(len(json.load(sys.stdin)["tables"]["entry"]))' <<<"$OUT")
+run_capture "$LEAL" customer export "$CUST" --text --db "$DB"
+check_eq "customer export --text: exit 0, their e-mail on its line, as many entries as the JSON" \
+    "0 1 entry: $JSON_ENTRIES rows" "$RC $(grep -c '^    email: ana.secret@example.org$' <<<"$OUT") $(grep '^entry: ' <<<"$OUT")"
 run_capture "$LEAL" customer erase "$CUST" --db "$DB"
 check_eq "customer erase without --confirm: exit 2, nothing erased" "2 1" \
     "$RC $(grep -c ana.secret "$DB" "$DB-wal" 2>/dev/null | awk -F: '{s += $2} END {print (s > 0)}')"

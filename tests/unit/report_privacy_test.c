@@ -149,6 +149,46 @@ static const struct {
             "a.customer_id = %lld"},
 };
 
+/* The text export holds the same rows as the JSON one (checked above
+ * against the test's own joins): the same count for every table, and the
+ * person's e-mail on its own line. */
+static void test_export_text(void **state)
+{
+    struct fx *f = *state;
+    json_t *j = export_of(f, f->id);
+    char *buf = NULL, line[256];
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    assert_non_null(m);
+    assert_int_equal(privacy_export_as(f->db, f->id, true, m), LEAL_OK);
+    fclose(m);
+    snprintf(line, sizeof line,
+             "Customer %lld: everything leal holds that names them, table by "
+             "table.\n",
+             (long long)f->id);
+    assert_memory_equal(buf, line, strlen(line));
+    const char *table;
+    json_t *rows_of;
+    size_t tables = 0;
+    json_object_foreach(json_object_get(j, "tables"), table, rows_of)
+    {
+        size_t n = json_array_size(rows_of);
+        snprintf(line, sizeof line, "\n%s: %zu row%s\n", table, n, n == 1 ? "" : "s");
+        if (!strstr(buf, line))
+            fail_msg("text export lacks '%s'", line + 1);
+        tables++;
+    }
+    /* One count line per table and nothing else at the margin. */
+    size_t margin = 0;
+    for (const char *p = strchr(buf, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+        margin += p[1] != ' ';
+    assert_int_equal(margin, tables);
+    snprintf(line, sizeof line, "\n    email: %s\n", secrets[2]);
+    assert_non_null(strstr(buf, line));
+    free(buf);
+    json_decref(j);
+}
+
 static void test_export(void **state)
 {
     struct fx *f = *state;
@@ -255,6 +295,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_export),
+        cmocka_unit_test(test_export_text),
         cmocka_unit_test(test_erase),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
