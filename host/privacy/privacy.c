@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -328,5 +329,69 @@ leal_err privacy_erase(const char *path, int64_t customer_id, const char *operat
     if (err == LEAL_OK && rc != SQLITE_OK)
         err = db_err(rc);
     sqlite3_close(db);
+    return err;
+}
+
+/* The customers of program ?1, not erased, whose latest entry (or, without
+ * one, their sign-up) is before ?2. */
+static const char retain_sql[] =
+    "SELECT c.id FROM customer c WHERE c.program_id = ?1 AND c.erased_at IS NULL AND "
+    "coalesce((SELECT max(e.at) FROM account a JOIN line l ON l.account_id = a.id "
+    "JOIN entry e ON e.id = l.entry_id WHERE a.customer_id = c.id), c.created_at) < ?2 "
+    "ORDER BY c.id";
+
+static leal_err retain_list(const char *path, int64_t program_id, int64_t before, int64_t **ids,
+                            size_t *n)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    leal_err err = open_db(path, SQLITE_OPEN_READONLY, &db);
+    *ids = NULL;
+    *n = 0;
+    if (err != LEAL_OK)
+        return err;
+    int rc = sqlite3_prepare_v2(db, retain_sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, program_id);
+        sqlite3_bind_int64(st, 2, before);
+        while (err == LEAL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*n == cap) {
+                int64_t *p = realloc(*ids, (cap = cap ? 2 * cap : 64) * sizeof **ids);
+                if (!p) {
+                    err = LEAL_E_NO_MEMORY;
+                    break;
+                }
+                *ids = p;
+            }
+            (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+        }
+        sqlite3_finalize(st);
+    }
+    if (err == LEAL_OK && rc != SQLITE_DONE)
+        err = db_err(rc);
+    sqlite3_close(db);
+    return err;
+}
+
+leal_err privacy_retain(const char *path, const struct privacy_retention *r, int64_t *erased)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    *erased = 0;
+    if (!r || r->years < 1 || r->years > 100 || !r->operator_name)
+        return LEAL_E_ARG;
+    int64_t before = r->now - (int64_t)r->years * 365 * 86400;
+    leal_err err = retain_list(path, r->program_id, before, &ids, &n);
+    for (size_t i = 0; err == LEAL_OK && i < n; i++) {
+        if (!r->dry_run)
+            err = privacy_erase(path, ids[i], r->operator_name);
+        /* Erased meanwhile by another run: nothing left to do for them. */
+        if (err == LEAL_E_STATE)
+            err = LEAL_OK;
+        else if (err == LEAL_OK)
+            (*erased)++;
+    }
+    free(ids);
     return err;
 }

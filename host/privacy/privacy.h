@@ -38,4 +38,20 @@ LEAL_MUST_CHECK leal_err privacy_export_as(const char *path, int64_t customer_id
 LEAL_MUST_CHECK leal_err privacy_erase(const char *path, int64_t customer_id,
                                        const char *operator_name);
 
+/* Retention: the personal data of a program's customers inactive for
+ * `years` (no entry on their accounts, or without any since sign-up, for
+ * years * 365 days before now) is erased as privacy_erase does, one
+ * customer per transaction, so a run cut short leaves each customer erased
+ * or untouched and the next run goes on. With dry_run nothing changes and
+ * *erased counts who would be. Customers erased before are skipped. */
+struct privacy_retention {
+    int64_t program_id;
+    int years;                 /* 1..100 */
+    int64_t now;               /* Unix seconds */
+    const char *operator_name; /* in each erased customer's note */
+    bool dry_run;
+};
+LEAL_MUST_CHECK leal_err privacy_retain(const char *path, const struct privacy_retention *r,
+                                        int64_t *erased);
+
 #endif

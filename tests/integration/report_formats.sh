@@ -121,4 +121,12 @@ check_eq "no ledger: exit 2, nothing created" "2 no" "$RC $([ -e "$T/none.db" ] 
 run_capture "$LEAL" report --help
 check_match "--help lists every report" "activity.*liabilities.*redemptions.*breakage.*customers.*retention" "$(tr '\n' ' ' <<<"$OUT")"
 
+
+# Retention from the command line (report_privacy_test checks who it erases).
+WANT=$(sqlite3 "$DB" "SELECT count(*) FROM customer c WHERE c.program_id = 7 AND c.erased_at IS NULL AND coalesce((SELECT max(e.at) FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = l.account_id WHERE a.customer_id = c.id), c.created_at) < strftime('%s', 'now') - 365 * 86400")
+run_capture "$LEAL" customer retention --program 7 --years 1 --dry-run --db "$DB"
+check_eq "customer retention --dry-run: the count the test's query gives, exit 0" \
+    "0 program 7: $WANT customers inactive for 1 year would be erased" "$RC $OUT"
+run_capture "$LEAL" customer retention --program 7 --years 1 --db "$DB"
+check_eq "customer retention without --confirm or --dry-run: exit 2" 2 "$RC"
 finish
