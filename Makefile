@@ -25,9 +25,9 @@ DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev clang-format
 	libssl-dev openssl libsqlite3-dev sqlite3 libpcsclite-dev pcscd pcsc-tools vsmartcard-vpcd \
 	libnfc-dev libnfc-bin libnfc-examples libfreefare-dev libfreefare-bin libqrencode-dev \
 	libpng-dev libjpeg62-turbo-dev libjansson-dev zbar-tools libzbar-dev librsvg2-bin poppler-utils libcmocka-dev python3 python3-cryptography python3-pil util-linux procps man-db groff-base \
-	libmicrohttpd-dev libargon2-dev curl libxlsxwriter-dev python3-openpyxl chromium nodejs file
+	libmicrohttpd-dev libargon2-dev curl libxlsxwriter-dev python3-openpyxl chromium nodejs file libcurl4-openssl-dev python3-aiosmtpd
 
-PKGS := libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libjpeg libmicrohttpd libargon2 xlsxwriter
+PKGS := libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libjpeg libmicrohttpd libargon2 xlsxwriter libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)

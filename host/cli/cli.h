@@ -129,5 +129,9 @@ int user_create(struct ledger *l, struct ledger_user *u, const char *password_fi
 int cmd_report(int argc, char **argv);
 /* `leal customer export|erase` (cmd_privacy.c); argv[0] is "export" or "erase". */
 int customer_privacy(int argc, char **argv);
+/* `leal customer retention`: inactive customers' personal data erased (cmd_privacy.c). */
+int customer_retention(int argc, char **argv);
+/* `leal mail set|show|test`: a program's SMTP settings (cmd_mail.c). */
+int cmd_mail(int argc, char **argv);
 
 #endif

@@ -16,8 +16,9 @@ static const char help[] =
     "       leal customer consent CUSTOMER --channel email|sms|phone|post|whatsapp\n"
     "                            --granted yes|no --method HOW --by NAME [--db PATH]\n"
     "       leal customer note CUSTOMER --by NAME TEXT [--db PATH]\n"
-    "       leal customer export CUSTOMER [--db PATH]\n"
+    "       leal customer export CUSTOMER [--text] [--db PATH]\n"
     "       leal customer erase CUSTOMER --confirm [--operator NAME] [--db PATH] [--json]\n"
+    "       leal customer retention --program ID --years N [--dry-run | --confirm] [--db PATH]\n"
     "FIELDS: --name --surname --email --phone --birth-date YYYY-MM-DD --gender\n"
     "        --address --preferences (each text, 255 bytes at most).\n"
     "Search by name matches the start of the name or surname, ignoring case and\n"
@@ -371,6 +372,8 @@ int cmd_customer(int argc, char **argv)
 
     if (argc > 1 && (strcmp(argv[1], "export") == 0 || strcmp(argv[1], "erase") == 0))
         return customer_privacy(argc - 1, argv + 1); /* cmd_privacy.c */
+    if (argc > 1 && strcmp(argv[1], "retention") == 0)
+        return customer_retention(argc - 1, argv + 1); /* cmd_privacy.c */
     memset(&x, 0, sizeof x);
     x.o = o;
     x.npos = LCLI_MAX_POS;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "host/file.h"
@@ -12,11 +13,12 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char privacy_help[] =
-    "usage: leal customer export CUSTOMER [--db PATH]\n"
+    "usage: leal customer export CUSTOMER [--text] [--db PATH]\n"
     "       leal customer erase CUSTOMER --confirm [--operator NAME] [--db PATH] [--json]\n"
     "export prints, as one JSON object, every row of every table that names the customer\n"
     "(personal data, consents, notes, accounts, balances, cards and their history, entries\n"
-    "and lines, lots, sales, refunds, bonos, terminal entries and findings of their cards).\n"
+    "and lines, lots, sales, refunds, bonos, terminal entries and findings of their cards);\n"
+    "with --text the same rows for a person to read, table by table, a line per field.\n"
     "erase pseudonymises the customer: name, surname, e-mail, phone, birth date, gender,\n"
     "address and preferences emptied, their notes removed, the customer marked erased with a\n"
     "note saying when and by whom; the ledger's entries, balances and cards stay, so 'leal\n"
@@ -42,11 +44,9 @@ static int ledger_file(const char *db, char *out, size_t cap)
 
 int customer_privacy(int argc, char **argv)
 {
-    struct lcli_opt o[] = {{"confirm", true, NULL},
-                           {"operator", false, NULL},
-                           {"db", false, NULL},
-                           {"json", true, NULL},
-                           {"help", true, NULL}};
+    struct lcli_opt o[] = {{"confirm", true, NULL}, {"operator", false, NULL},
+                           {"db", false, NULL},     {"json", true, NULL},
+                           {"help", true, NULL},    {"text", true, NULL}};
     const char *pos[1];
     size_t npos = 1;
     char path[4096];
@@ -61,12 +61,14 @@ int customer_privacy(int argc, char **argv)
     }
     if (npos != 1 || lcli_id(pos[0], &id) != LEAL_OK)
         return cli_usage("leal customer %s needs a customer id", argv[0]);
+    if (erase && o[5].val)
+        return cli_usage("--text goes with leal customer export");
     if (erase && o[0].val == NULL)
         return cli_usage("leal customer erase cannot be undone: add --confirm");
     if ((rc = ledger_file(o[2].val, path, sizeof path)) != 0)
         return rc;
     if (!erase) {
-        leal_err err = privacy_export(path, id, stdout);
+        leal_err err = privacy_export_as(path, id, o[5].val != NULL, stdout);
         return err == LEAL_OK ? CLI_EXIT_OK : cli_fail(err, "customer %lld", (long long)id);
     }
     const char *u = getenv("USER");
@@ -82,5 +84,53 @@ int customer_privacy(int argc, char **argv)
     else
         printf("customer %lld: personal data erased; the ledger keeps their entries\n",
                (long long)id);
+    return CLI_EXIT_OK;
+}
+
+static const char retention_help[] =
+    "usage: leal customer retention --program ID --years N [--dry-run | --confirm]\n"
+    "                               [--operator NAME] [--db PATH]\n"
+    "Erases, as 'leal customer erase' does, the personal data of the program's customers with\n"
+    "no entry on their accounts (or, without any, no sign-up) in the last N years (N * 365\n"
+    "days), one customer at a time; run it from cron. --dry-run counts them and changes\n"
+    "nothing; without it --confirm is needed. Customers erased before are skipped.\n";
+
+int customer_retention(int argc, char **argv)
+{
+    struct lcli_opt o[] = {{"program", false, NULL},  {"years", false, NULL},
+                           {"dry-run", true, NULL},   {"confirm", true, NULL},
+                           {"operator", false, NULL}, {"db", false, NULL},
+                           {"help", true, NULL}};
+    const char *pos[1];
+    size_t npos = 0;
+    char path[4096], *end = NULL;
+    struct privacy_retention r = {.now = (int64_t)time(NULL)};
+    int64_t n = 0;
+    int rc = lcli_parse(argc, argv, o, N(o), pos, &npos);
+    if (rc != 0)
+        return rc;
+    if (o[6].val) {
+        fputs(retention_help, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (npos != 0 || !o[0].val || lcli_id(o[0].val, &r.program_id) != LEAL_OK)
+        return cli_usage("leal customer retention needs --program ID");
+    long years = o[1].val ? strtol(o[1].val, &end, 10) : 0;
+    if (!o[1].val || *end != '\0' || years < 1 || years > 100)
+        return cli_usage("leal customer retention needs --years N (1..100)");
+    r.years = (int)years;
+    r.dry_run = o[2].val != NULL;
+    if (!r.dry_run && !o[3].val)
+        return cli_usage("retention erases for good: add --confirm (or --dry-run to count)");
+    const char *u = getenv("USER");
+    r.operator_name = o[4].val ? o[4].val : u && u[0] ? u : "leal";
+    if ((rc = ledger_file(o[5].val, path, sizeof path)) != 0)
+        return rc;
+    leal_err err = privacy_retain(path, &r, &n);
+    if (err != LEAL_OK)
+        return cli_fail(err, "retention of program %lld", (long long)r.program_id);
+    printf("program %lld: %lld customer%s inactive for %d year%s %s\n", (long long)r.program_id,
+           (long long)n, n == 1 ? "" : "s", r.years, r.years == 1 ? "" : "s",
+           r.dry_run ? "would be erased" : "erased");
     return CLI_EXIT_OK;
 }

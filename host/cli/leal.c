@@ -45,6 +45,7 @@ static const struct cli_command commands[] = {
      cmd_agent},
     {"serve", "the back office in a browser: pages and a JSON API (users, customers)", cmd_serve},
     {"user", "back-office users: add, passwd, disable, enable, list", cmd_user},
+    {"mail", "a program's e-mail (SMTP) settings: set, show, test", cmd_mail},
 };
 
 static void usage(FILE *f)

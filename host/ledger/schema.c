@@ -187,6 +187,22 @@
     "ALTER TABLE terminal_entry ADD COLUMN host_before INTEGER CHECK (host_before >= 0);"          \
     "ALTER TABLE card_pending_topup ADD COLUMN store_id INTEGER REFERENCES store(id);"
 
+/* Each program's e-mail settings (msg, issue 17, host/ledger/ledger_mail.h):
+ * the SMTP server and the paths of the credentials and CA files; the password
+ * stays in its 0600 file, never in the ledger. One macro, so it moves to the
+ * next number by moving one line. */
+#define MAIL_SETTINGS_MIGRATION                                                                    \
+    "CREATE TABLE program_mail("                                                                   \
+    " program_id INTEGER PRIMARY KEY REFERENCES program(id),"                                      \
+    " host TEXT NOT NULL CHECK (length(host) BETWEEN 1 AND 253),"                                  \
+    " port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),"                                     \
+    " tls TEXT NOT NULL CHECK (tls IN ('starttls','tls','none')),"                                 \
+    " sender TEXT NOT NULL CHECK (length(sender) BETWEEN 3 AND 254),"                              \
+    " sender_name TEXT NOT NULL,"                                                                  \
+    " credentials TEXT NOT NULL,"                                                                  \
+    " ca_file TEXT NOT NULL,"                                                                      \
+    " updated_at INTEGER NOT NULL) STRICT;"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -606,6 +622,7 @@ static const char *const migrations[] = {
     HOST_CHANGE_MIGRATION,   /* 19 -> 20 */
     PACKAGE_CAPS_MIGRATION,  /* 20 -> 21 */
     SYNC_DESK_MIGRATION,     /* 21 -> 22 */
+    MAIL_SETTINGS_MIGRATION, /* 22 -> 23 */
 };
 
 int schema_count(void)

@@ -4,6 +4,8 @@
 #include "privacy.h"
 
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -145,7 +147,60 @@ static void json_value(FILE *f, sqlite3_stmt *st, int i)
     }
 }
 
-static int export_table(sqlite3 *db, int64_t id, size_t t, FILE *out)
+/* A value for a person to read: text as it is (control characters as
+ * \uXXXX, so a value stays on its line), blobs in hex, NULL as "-", and
+ * times (*_at) with their UTC date. */
+static void text_value(FILE *f, sqlite3_stmt *st, int i)
+{
+    if (sqlite3_column_type(st, i) != SQLITE_TEXT) {
+        if (sqlite3_column_type(st, i) == SQLITE_NULL)
+            fputc('-', f);
+        else
+            json_value(f, st, i); /* numbers as in JSON, blobs as quoted hex */
+        const char *name = sqlite3_column_name(st, i);
+        size_t nl = strlen(name);
+        time_t t = (time_t)sqlite3_column_int64(st, i);
+        struct tm tm;
+        char when[32];
+        /* The ledger's times (columns *_at) are Unix seconds: shown as a date too. */
+        if (sqlite3_column_type(st, i) == SQLITE_INTEGER && nl > 3 &&
+            strcmp(name + nl - 3, "_at") == 0 && gmtime_r(&t, &tm) &&
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm) > 0)
+            fprintf(f, " (%s)", when);
+        return;
+    }
+    for (const unsigned char *s = sqlite3_column_text(st, i); s && *s; s++)
+        if (*s < 0x20 || *s == 0x7f)
+            fprintf(f, "\\u%04x", *s);
+        else
+            fputc(*s, f);
+}
+
+/* Row n of a table in text: "  row n", then a line per column. */
+static void text_row(FILE *out, sqlite3_stmt *st, int n)
+{
+    fprintf(out, "  row %d\n", n);
+    for (int i = 0; i < sqlite3_column_count(st); i++) {
+        fprintf(out, "    %s: ", sqlite3_column_name(st, i));
+        text_value(out, st, i);
+        fputc('\n', out);
+    }
+}
+
+static void json_row(FILE *out, sqlite3_stmt *st, int n)
+{
+    fputs(n > 1 ? ",{" : "{", out);
+    for (int i = 0; i < sqlite3_column_count(st); i++) {
+        if (i)
+            fputc(',', out);
+        json_text(out, (const unsigned char *)sqlite3_column_name(st, i));
+        fputc(':', out);
+        json_value(out, st, i);
+    }
+    fputc('}', out);
+}
+
+static int export_table(sqlite3 *db, int64_t id, size_t t, bool text, FILE *out)
 {
     char sql[512];
     sqlite3_stmt *st;
@@ -157,19 +212,20 @@ static int export_table(sqlite3 *db, int64_t id, size_t t, FILE *out)
         return rc;
     if (sqlite3_bind_parameter_count(st) >= 1)
         sqlite3_bind_int64(st, 1, id);
-    fprintf(out, "%s\"%s\":[", t ? "," : "", named[t].table); /* table 0 always exists */
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fputs(n++ ? ",{" : "{", out);
-        for (int i = 0; i < sqlite3_column_count(st); i++) {
-            if (i)
-                fputc(',', out);
-            json_text(out, (const unsigned char *)sqlite3_column_name(st, i));
-            fputc(':', out);
-            json_value(out, st, i);
-        }
-        fputc('}', out);
+    /* Text needs the count first: one read of it, inside the same read transaction. */
+    int64_t count = 0;
+    if (text) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            count++;
+        sqlite3_reset(st);
+        fprintf(out, "%s: %lld row%s\n", named[t].table, (long long)count, count == 1 ? "" : "s");
+    } else {
+        fprintf(out, "%s\"%s\":[", t ? "," : "", named[t].table); /* table 0 always exists */
     }
-    fputc(']', out);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        (text ? text_row : json_row)(out, st, ++n);
+    if (!text)
+        fputc(']', out);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
@@ -190,7 +246,7 @@ static leal_err customer_state(sqlite3 *db, int64_t id, int64_t *erased_at)
     return rc == SQLITE_ROW ? LEAL_OK : LEAL_E_UNKNOWN_ID;
 }
 
-leal_err privacy_export(const char *path, int64_t customer_id, FILE *out)
+leal_err privacy_export_as(const char *path, int64_t customer_id, bool text, FILE *out)
 {
     sqlite3 *db;
     int64_t erased;
@@ -201,11 +257,14 @@ leal_err privacy_export(const char *path, int64_t customer_id, FILE *out)
     if (rc == SQLITE_OK && (err = customer_state(db, customer_id, &erased)) == LEAL_OK) {
         for (size_t i = 0; rc == SQLITE_OK && i < sizeof scope_sql / sizeof scope_sql[0]; i++)
             rc = exec_id(db, scope_sql[i], customer_id);
-        if (rc == SQLITE_OK)
+        if (rc == SQLITE_OK && text)
+            fprintf(out, "Customer %lld: everything leal holds that names them, table by table.\n",
+                    (long long)customer_id);
+        else if (rc == SQLITE_OK)
             fprintf(out, "{\"customer\":%lld,\"tables\":{", (long long)customer_id);
         for (size_t t = 0; rc == SQLITE_OK && t < sizeof named / sizeof named[0]; t++)
-            rc = export_table(db, customer_id, t, out);
-        if (rc == SQLITE_OK)
+            rc = export_table(db, customer_id, t, text, out);
+        if (rc == SQLITE_OK && !text)
             fputs("}}\n", out);
     }
     if (err == LEAL_OK && rc != SQLITE_OK)
@@ -213,6 +272,11 @@ leal_err privacy_export(const char *path, int64_t customer_id, FILE *out)
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     sqlite3_close(db);
     return err == LEAL_OK && ferror(out) ? LEAL_E_IO : err;
+}
+
+leal_err privacy_export(const char *path, int64_t customer_id, FILE *out)
+{
+    return privacy_export_as(path, customer_id, false, out);
 }
 
 static const char erase_pii_sql[] =
@@ -265,5 +329,69 @@ leal_err privacy_erase(const char *path, int64_t customer_id, const char *operat
     if (err == LEAL_OK && rc != SQLITE_OK)
         err = db_err(rc);
     sqlite3_close(db);
+    return err;
+}
+
+/* The customers of program ?1, not erased, whose latest entry (or, without
+ * one, their sign-up) is before ?2. */
+static const char retain_sql[] =
+    "SELECT c.id FROM customer c WHERE c.program_id = ?1 AND c.erased_at IS NULL AND "
+    "coalesce((SELECT max(e.at) FROM account a JOIN line l ON l.account_id = a.id "
+    "JOIN entry e ON e.id = l.entry_id WHERE a.customer_id = c.id), c.created_at) < ?2 "
+    "ORDER BY c.id";
+
+static leal_err retain_list(const char *path, int64_t program_id, int64_t before, int64_t **ids,
+                            size_t *n)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    leal_err err = open_db(path, SQLITE_OPEN_READONLY, &db);
+    *ids = NULL;
+    *n = 0;
+    if (err != LEAL_OK)
+        return err;
+    int rc = sqlite3_prepare_v2(db, retain_sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, program_id);
+        sqlite3_bind_int64(st, 2, before);
+        while (err == LEAL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*n == cap) {
+                int64_t *p = realloc(*ids, (cap = cap ? 2 * cap : 64) * sizeof **ids);
+                if (!p) {
+                    err = LEAL_E_NO_MEMORY;
+                    break;
+                }
+                *ids = p;
+            }
+            (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+        }
+        sqlite3_finalize(st);
+    }
+    if (err == LEAL_OK && rc != SQLITE_DONE)
+        err = db_err(rc);
+    sqlite3_close(db);
+    return err;
+}
+
+leal_err privacy_retain(const char *path, const struct privacy_retention *r, int64_t *erased)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    *erased = 0;
+    if (!r || r->years < 1 || r->years > 100 || !r->operator_name)
+        return LEAL_E_ARG;
+    int64_t before = r->now - (int64_t)r->years * 365 * 86400;
+    leal_err err = retain_list(path, r->program_id, before, &ids, &n);
+    for (size_t i = 0; err == LEAL_OK && i < n; i++) {
+        if (!r->dry_run)
+            err = privacy_erase(path, ids[i], r->operator_name);
+        /* Erased meanwhile by another run: nothing left to do for them. */
+        if (err == LEAL_E_STATE)
+            err = LEAL_OK;
+        else if (err == LEAL_OK)
+            (*erased)++;
+    }
+    free(ids);
     return err;
 }

@@ -14,6 +14,7 @@
 #ifndef LEAL_PRIVACY_H
 #define LEAL_PRIVACY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -24,9 +25,33 @@
  * as hex strings). Every such table the ledger has is listed, empty or not. */
 LEAL_MUST_CHECK leal_err privacy_export(const char *path, int64_t customer_id, FILE *out);
 
+/* privacy_export, or with text the same rows for a person to read: a first
+ * line naming the customer, then per table "TABLE: N rows" and each row as
+ * "  row K" and "    COLUMN: value" lines (text as it is, control
+ * characters as \uXXXX, blobs as quoted hex, NULL as "-", times (columns *_at) followed by their
+ * UTC date in parentheses). */
+LEAL_MUST_CHECK leal_err privacy_export_as(const char *path, int64_t customer_id, bool text,
+                                           FILE *out);
+
 /* Erases customer customer_id's personal data in the ledger at path;
  * operator_name goes in the note that records it. */
 LEAL_MUST_CHECK leal_err privacy_erase(const char *path, int64_t customer_id,
                                        const char *operator_name);
+
+/* Retention: the personal data of a program's customers inactive for
+ * `years` (no entry on their accounts, or without any since sign-up, for
+ * years * 365 days before now) is erased as privacy_erase does, one
+ * customer per transaction, so a run cut short leaves each customer erased
+ * or untouched and the next run goes on. With dry_run nothing changes and
+ * *erased counts who would be. Customers erased before are skipped. */
+struct privacy_retention {
+    int64_t program_id;
+    int years;                 /* 1..100 */
+    int64_t now;               /* Unix seconds */
+    const char *operator_name; /* in each erased customer's note */
+    bool dry_run;
+};
+LEAL_MUST_CHECK leal_err privacy_retain(const char *path, const struct privacy_retention *r,
+                                        int64_t *erased);
 
 #endif

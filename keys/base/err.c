@@ -307,6 +307,21 @@ static const struct err_entry err_table[] = {
       "a terminal may already have put the host's point changes on this card (a package carried "
       "them and the card has been written since); import the terminals' journals, then sync "
       "the card again"),
+    E(LEAL_E_MAIL_CONFIG, "the mail settings are incomplete or invalid (server, port 1..65535, "
+                          "a sender address); fix them and try again"),
+    E(LEAL_E_MAIL_CREDENTIALS, "the mail credentials file cannot be used: it must be a regular "
+                               "file of yours with mode 0600 holding the user on its first line "
+                               "and the password on its second (chmod 600 FILE)"),
+    E(LEAL_E_MAIL_ADDRESS, "an e-mail address or header is not valid (one '@', no spaces, no "
+                           "line breaks or control characters); correct it"),
+    E(LEAL_E_MAIL_UNREACHABLE, "the mail server could not be reached or did not answer in time; "
+                               "the message was not sent and can be retried later"),
+    E(LEAL_E_MAIL_AUTH, "the mail server refused the user name or password in the credentials "
+                        "file; correct them"),
+    E(LEAL_E_MAIL_REFUSED, "the mail server refused the message for good (a 5xx answer, e.g. "
+                           "no such recipient); do not retry it unchanged"),
+    E(LEAL_E_MAIL_TLS, "the mail server's TLS failed (no STARTTLS offered, or a certificate "
+                       "not trusted for that name); check the server name and CA file"),
 };
 
 #undef E

@@ -245,6 +245,15 @@ typedef enum leal_err {
     LEAL_E_REPORT_SCHEMA = 643,
     LEAL_E_REPORT_EMPTY = 644,
 
+    /* 680..699: e-mail and messages to customers (host/mail) */
+    LEAL_E_MAIL_CONFIG = 680,
+    LEAL_E_MAIL_CREDENTIALS = 681,
+    LEAL_E_MAIL_ADDRESS = 682,
+    LEAL_E_MAIL_UNREACHABLE = 683,
+    LEAL_E_MAIL_AUTH = 684,
+    LEAL_E_MAIL_REFUSED = 685,
+    LEAL_E_MAIL_TLS = 686,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

@@ -88,6 +88,10 @@ CUST=$(sqlite3 "$DB" "SELECT customer_id FROM account WHERE id = $ACC")
 run_capture "$LEAL" customer export "$CUST" --db "$DB"
 check_eq "customer export: JSON with their e-mail and their entries" "ana.secret@example.org yes" \
     "$($PY -c 'import json,sys; t=json.load(sys.stdin)["tables"]; print(t["customer_pii"][0]["email"], "yes" if len(t["entry"]) > 3 else "no")' <<<"$OUT")"
+JSON_ENTRIES=$($PY -c 'import json,sys; print(len(json.load(sys.stdin)["tables"]["entry"]))' <<<"$OUT")
+run_capture "$LEAL" customer export "$CUST" --text --db "$DB"
+check_eq "customer export --text: exit 0, their e-mail on its line, as many entries as the JSON" \
+    "0 1 entry: $JSON_ENTRIES rows" "$RC $(grep -c '^    email: ana.secret@example.org$' <<<"$OUT") $(grep '^entry: ' <<<"$OUT")"
 run_capture "$LEAL" customer erase "$CUST" --db "$DB"
 check_eq "customer erase without --confirm: exit 2, nothing erased" "2 1" \
     "$RC $(grep -c ana.secret "$DB" "$DB-wal" 2>/dev/null | awk -F: '{s += $2} END {print (s > 0)}')"
@@ -117,4 +121,12 @@ check_eq "no ledger: exit 2, nothing created" "2 no" "$RC $([ -e "$T/none.db" ] 
 run_capture "$LEAL" report --help
 check_match "--help lists every report" "activity.*liabilities.*redemptions.*breakage.*customers.*retention" "$(tr '\n' ' ' <<<"$OUT")"
 
+
+# Retention from the command line (report_privacy_test checks who it erases).
+WANT=$(sqlite3 "$DB" "SELECT count(*) FROM customer c WHERE c.program_id = 7 AND c.erased_at IS NULL AND coalesce((SELECT max(e.at) FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = l.account_id WHERE a.customer_id = c.id), c.created_at) < strftime('%s', 'now') - 365 * 86400")
+run_capture "$LEAL" customer retention --program 7 --years 1 --dry-run --db "$DB"
+check_eq "customer retention --dry-run: the count the test's query gives, exit 0" \
+    "0 program 7: $WANT customers inactive for 1 year would be erased" "$RC $OUT"
+run_capture "$LEAL" customer retention --program 7 --years 1 --db "$DB"
+check_eq "customer retention without --confirm or --dry-run: exit 2" 2 "$RC"
 finish

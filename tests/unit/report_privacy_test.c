@@ -149,6 +149,46 @@ static const struct {
             "a.customer_id = %lld"},
 };
 
+/* The text export holds the same rows as the JSON one (checked above
+ * against the test's own joins): the same count for every table, and the
+ * person's e-mail on its own line. */
+static void test_export_text(void **state)
+{
+    struct fx *f = *state;
+    json_t *j = export_of(f, f->id);
+    char *buf = NULL, line[256];
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    assert_non_null(m);
+    assert_int_equal(privacy_export_as(f->db, f->id, true, m), LEAL_OK);
+    fclose(m);
+    snprintf(line, sizeof line,
+             "Customer %lld: everything leal holds that names them, table by "
+             "table.\n",
+             (long long)f->id);
+    assert_memory_equal(buf, line, strlen(line));
+    const char *table;
+    json_t *rows_of;
+    size_t tables = 0;
+    json_object_foreach(json_object_get(j, "tables"), table, rows_of)
+    {
+        size_t n = json_array_size(rows_of);
+        snprintf(line, sizeof line, "\n%s: %zu row%s\n", table, n, n == 1 ? "" : "s");
+        if (!strstr(buf, line))
+            fail_msg("text export lacks '%s'", line + 1);
+        tables++;
+    }
+    /* One count line per table and nothing else at the margin. */
+    size_t margin = 0;
+    for (const char *p = strchr(buf, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+        margin += p[1] != ' ';
+    assert_int_equal(margin, tables);
+    snprintf(line, sizeof line, "\n    email: %s\n", secrets[2]);
+    assert_non_null(strstr(buf, line));
+    free(buf);
+    json_decref(j);
+}
+
 static void test_export(void **state)
 {
     struct fx *f = *state;
@@ -251,11 +291,87 @@ static void test_erase(void **state)
     fclose(m);
 }
 
+/* sql's one text value (group_concat of ids, say); "" for NULL. */
+static char *sql_text(const struct fx *f, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    char *v = NULL;
+    assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = strdup(sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_non_null(v);
+    return v;
+}
+
+/* Each customer's last activity by the test's own query (grouped joins,
+ * sign-up for those without entries); the retention cut-off set at their
+ * median, so some are erased and some are not. */
+#define LAST_ACTIVITY                                                                              \
+    "WITH last AS (SELECT c.id, c.erased_at, CASE WHEN max(e.at) IS NULL THEN c.created_at "       \
+    "ELSE max(e.at) END AS t FROM customer c LEFT JOIN account a ON a.customer_id = c.id "         \
+    "LEFT JOIN line l ON l.account_id = a.id LEFT JOIN entry e ON e.id = l.entry_id "              \
+    "WHERE c.program_id = 7 GROUP BY c.id) "
+
+static void test_retention(void **state)
+{
+    struct fx *f = *state;
+    char *cut = sql_text(f, LAST_ACTIVITY
+                         "SELECT t FROM last WHERE erased_at IS NULL ORDER BY t "
+                         "LIMIT 1 OFFSET (SELECT count(*) / 2 FROM last WHERE erased_at IS NULL)");
+    int64_t cutoff = strtoll(cut, NULL, 10), n = -1;
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             LAST_ACTIVITY "SELECT group_concat(id) FROM (SELECT id FROM last WHERE erased_at IS "
+                           "NULL AND t < %lld ORDER BY id)",
+             (long long)cutoff);
+    char *want = sql_text(f, sql);
+    char *kept = sql_text(f, "SELECT group_concat(id) FROM (SELECT id FROM customer WHERE "
+                             "erased_at IS NULL ORDER BY id)");
+    int64_t want_n = want[0] ? 1 : 0;
+    for (const char *p = want; *p; p++)
+        want_n += *p == ',';
+    assert_true(want_n >= 1);
+    struct privacy_retention r = {PROGRAM, 2, cutoff + 2 * 365 * 86400, "retention", true};
+    /* A dry run counts them and changes nothing. */
+    assert_int_equal(privacy_retain(f->db, &r, &n), LEAL_OK);
+    assert_int_equal(n, want_n);
+    char *still = sql_text(f, "SELECT group_concat(id) FROM (SELECT id FROM customer WHERE "
+                              "erased_at IS NULL ORDER BY id)");
+    assert_string_equal(still, kept);
+    r.dry_run = false;
+    assert_int_equal(privacy_retain(f->db, &r, &n), LEAL_OK);
+    assert_int_equal(n, want_n);
+    /* Exactly the expected customers are erased now, beside the one test_erase erased. */
+    snprintf(sql, sizeof sql,
+             "SELECT group_concat(id) FROM (SELECT id FROM customer WHERE erased_at IS NOT NULL "
+             "AND id != %lld ORDER BY id)",
+             (long long)f->id);
+    char *erased = sql_text(f, sql);
+    assert_string_equal(erased, want);
+    /* Their names are gone; a second run finds nobody. */
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM customer_pii WHERE customer_id IN (%s) AND name != ''", want);
+    char *named = sql_text(f, sql);
+    assert_string_equal(named, "0");
+    assert_int_equal(privacy_retain(f->db, &r, &n), LEAL_OK);
+    assert_int_equal(n, 0);
+    r.years = 0;
+    assert_int_equal(privacy_retain(f->db, &r, &n), LEAL_E_ARG);
+    free(cut), free(want), free(kept), free(still), free(erased), free(named);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_export),
+        cmocka_unit_test(test_export_text),
         cmocka_unit_test(test_erase),
+        cmocka_unit_test(test_retention),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
