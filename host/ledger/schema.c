@@ -176,6 +176,17 @@
     " built_at INTEGER NOT NULL,"                                                                  \
     " PRIMARY KEY (terminal_id, version)) STRICT, WITHOUT ROWID;"
 
+/* The rule-set version each package carried (house, issue 12): a terminal's
+ * journal entry names its package version, and a reward redeemed under it
+ * (a cashback's euros) is valued by that rule set, not today's. One macro,
+ * so it moves to the next number by moving one line. */
+#define PACKAGE_RULES_MIGRATION                                                                    \
+    "CREATE TABLE package_rules("                                                                  \
+    " terminal_id INTEGER NOT NULL REFERENCES terminal(id),"                                       \
+    " version INTEGER NOT NULL CHECK (version BETWEEN 1 AND 4294967295),"                          \
+    " rules_version INTEGER NOT NULL CHECK (rules_version BETWEEN 0 AND 4294967295),"              \
+    " PRIMARY KEY (terminal_id, version)) STRICT, WITHOUT ROWID;"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -594,6 +605,7 @@ static const char *const migrations[] = {
     WEB_USER_MIGRATION,      /* 18 -> 19 */
     HOST_CHANGE_MIGRATION,   /* 19 -> 20 */
     PACKAGE_CAPS_MIGRATION,  /* 20 -> 21 */
+    PACKAGE_RULES_MIGRATION, /* 21 -> 22 (house) */
 };
 
 int schema_count(void)
