@@ -57,4 +57,13 @@ void lcli_time_str(int64_t t, char *out, size_t cap);
  * database), or as lcli_time_str if tz is empty or unknown. */
 void lcli_time_str_tz(int64_t t, const char *tz, char *out, size_t cap);
 
+/* Host changes waiting for a card (host/ledger/ledger_host_change.h) and
+ * why, as `leal reconcile`, `leal card read` and `leal account show` print
+ * them: after sep (JSON: "," between objects; text: the line's label) one
+ * object {"card_id","points","entries","upto_entry","taps","sent_taps"
+ * (null: never carried),"seen_taps","state","error","why"}, or one line
+ * "card N: +P points (E entries, to entry U), STATE: why". */
+struct ledger_host_change;
+void lcli_host_change_print(const struct ledger_host_change *c, bool json, const char *sep);
+
 #endif
