@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "host/books/books.h"
+#include "host/file.h"
 #include "host/books/parse.h"
 #include "host/ledger/amount.h"
 #include "host/ledger/ledger_host_change.h"
@@ -176,4 +177,18 @@ void lcli_host_change_print(const struct ledger_host_change *c, bool json, const
     fputs(",\"why\":", stdout);
     cli_json_string(stdout, why);
     putchar('}');
+}
+
+int lcli_open_path(const char *path, struct ledger **l, char *out, size_t cap)
+{
+    int rc = lcli_open(path, l);
+    if (rc != 0)
+        return rc;
+    if (path) {
+        snprintf(out, cap, "%s", path);
+        return 0;
+    }
+    if (file_default_path("ledger.db", out, cap) != LEAL_OK)
+        return cli_fail(LEAL_E_NOT_FOUND, "no default ledger path (set XDG_DATA_HOME or use --db)");
+    return 0;
 }

@@ -37,6 +37,9 @@ const char *lcli_get(const struct lcli_opt *opts, size_t nopts, const char *name
  * never makes an empty ledger. Returns 0 or an exit code after printing the
  * error. */
 int lcli_open(const char *path, struct ledger **l);
+/* lcli_open, and the file it is (--db or the default) into out, for
+ * commands that also open it their own way (reports, privacy). */
+int lcli_open_path(const char *path, struct ledger **l, char *out, size_t cap);
 /* lcli_open that creates the ledger (and the default's folder) if missing:
  * `leal ledger init` and `leal program create` only. */
 int lcli_create(const char *path, struct ledger **l);
