@@ -10,23 +10,14 @@
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 
-T=$(mktemp -d /tmp/leal-waiting-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="waiting test passphrase"
+program_fixture waiting "waiting test passphrase"
 export LEAL_BUNDLE_PASSPHRASE="bundle pass phrase"
 LT="$LEAL_BUILD/bin/leal-terminal"
-field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 # The key "waiting" of a JSON document, as compact JSON.
 waiting() { $PY -c "import json,sys; print(json.dumps(json.load(sys.stdin)['waiting'], ensure_ascii=False, separators=(',', ':')))"; }
-q() { sqlite3 "$XDG_DATA_HOME/leal/ledger.db" "$1"; }
-
-"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
-"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
-"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
 "$LEAL" customer add --program 7 --name Ana >/dev/null
 "$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/ana.json" >/dev/null
-ANA=$("$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --json | field '["card_id"]')
+ANA=$("$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --json | field card_id)
 ACC=$(q "SELECT account_id FROM card WHERE card_id = $ANA")
 "$LEAL" ledger post --account "$ACC" --asset PTS --amount 40 --reason "cumpleaños" \
     --operator test >/dev/null || fail "the birthday bonus posted"
@@ -108,7 +99,7 @@ check_eq "account show: (none)" "waiting for a card
 last movements" "$(sed -n '/^waiting/,/^last movements/p' <<<"$OUT")"
 run_capture "$LEAL" card read --reader "sim:$T/ana.json" --json
 check_eq "card read --json: waiting null, card and ledger agree at 50" "null True 50" \
-    "$(waiting <<<"$OUT") $(field '["agrees"]' <<<"$OUT") $(field '["ledger_points"]' <<<"$OUT")"
+    "$(waiting <<<"$OUT") $(field agrees <<<"$OUT") $(field ledger_points <<<"$OUT")"
 run_capture "$LEAL" card read --reader "sim:$T/ana.json"
 check_eq "card read: no waiting line" "" "$(grep '^waiting' <<<"$OUT")"
 finish

@@ -12,28 +12,19 @@
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 
-T=$(mktemp -d /tmp/leal-terminal-cashback-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="terminal cashback passphrase"
+program_fixture terminal-cashback "terminal cashback passphrase"
 export LEAL_BUNDLE_PASSPHRASE="bundle pass phrase"
 LT="$LEAL_BUILD/bin/leal-terminal"
 D=$T/till
-field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-q() { sqlite3 "$XDG_DATA_HOME/leal/ledger.db" "$1"; }
 bal() {
     case "$1" in
     [0-9]*) q "SELECT coalesce((SELECT amount FROM balance WHERE account_id = $1 AND asset = '$2'), 0)" ;;
     *) q "SELECT coalesce((SELECT b.amount FROM balance b JOIN account a ON a.id = b.account_id WHERE a.program_id = 7 AND a.name = '$1' AND b.asset = '$2'), 0)" ;;
     esac
 }
-
-"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
-"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
-"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
 "$LEAL" customer add --program 7 --name Ana >/dev/null
 "$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/ana.json" >/dev/null
-ANA=$("$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --json | field '["card_id"]')
+ANA=$("$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --json | field card_id)
 ANA_ACC=$(q "SELECT account_id FROM card WHERE card_id = $ANA")
 run_capture "$LEAL" reward add --program 7 --name vuelta --kind cashback --cost 100 --value 5 \
     --reason "cashback en caja"
@@ -48,19 +39,19 @@ check_eq "reward 1: cashback, 100 points for 5.00" 0 "$RC"
 "$LEAL" reward add --program 7 --name "vuelta grande" --kind cashback --cost 100 --value 9 \
     --reason "otra vuelta" >/dev/null || fail "a 9.00 reward added"
 check_eq "today's rule set: version 3, reward 1 now 9.00" "3|[(1, 900)]" \
-    "$(q "SELECT max(version) FROM rule_set WHERE program_id = 7")|$("$LEAL" reward list --program 7 --json | field '["rewards"]' | $PY -c 'import ast,sys; print([(r["id"], r["value"]) for r in ast.literal_eval(sys.stdin.read())])')"
+    "$(q "SELECT max(version) FROM rule_set WHERE program_id = 7")|$("$LEAL" reward list --program 7 --json | field rewards | $PY -c 'import ast,sys; print([(r["id"], r["value"]) for r in ast.literal_eval(sys.stdin.read())])')"
 
 run_capture "$LT" tap --earn 250 --reader "sim:$T/ana.json" --data "$D"
 check_eq "earn 250,00 at the till" "0|card $ANA earn: +250 points, 0 -> 250|" "$RC|$OUT|$ERR"
 run_capture "$LT" tap --redeem 1 --reader "sim:$T/ana.json" --data "$D" --json
 check_eq "redeem reward 1 at the till (the package's rules): 100 points, 5.00 cashback" \
     "0 done redeem -100 150" \
-    "$RC $(field '["outcome"]' <<<"$OUT") $(field '["op"]' <<<"$OUT") $(field '["points"]' <<<"$OUT") $(field '["points_after"]' <<<"$OUT")"
+    "$RC $(field outcome <<<"$OUT") $(field op <<<"$OUT") $(field points <<<"$OUT") $(field points_after <<<"$OUT")"
 run_capture "$LT" tap --redeem 1 --reader "sim:$T/ana.json" --data "$D"
 check_eq "redeem it again" 0 "$RC"
 run_capture "$LT" tap --void --reader "sim:$T/ana.json" --data "$D" --json
 check_eq "a void of the second redeem: 50 -> 150 points" "0 done void 50 150" \
-    "$RC $(field '["outcome"]' <<<"$OUT") $(field '["op"]' <<<"$OUT") $(field '["points_before"]' <<<"$OUT") $(field '["points_after"]' <<<"$OUT")"
+    "$RC $(field outcome <<<"$OUT") $(field op <<<"$OUT") $(field points_before <<<"$OUT") $(field points_after <<<"$OUT")"
 
 "$LT" journal export -o "$T/e.ljx" --data "$D" >/dev/null
 run_capture "$LEAL" sync import "$T/e.ljx"
@@ -89,7 +80,7 @@ check_eq "ledger: Ana EUR 5.00, CASHBACK 0; the program's cashback -5.00, cashba
     "$(bal "$ANA_ACC" EUR) $(bal "$ANA_ACC" CASHBACK) $(bal cashback EUR) $(bal cashback_owed CASHBACK)"
 run_capture "$LEAL" card read --reader "sim:$T/ana.json" --json
 check_eq "the card: 150 points, 5.00 on the purse" "150 500" \
-    "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT")"
+    "$(field points <<<"$OUT") $(field purse_cents <<<"$OUT")"
 run_capture "$LEAL" ledger verify
 check_eq "ledger verify: exit 0" 0 "$RC"
 
