@@ -28,6 +28,7 @@
 #include "keys/derive.h"
 #include "keys/hosted/provider_openssl.h"
 #include "tests/lib/desk_fixture.h"
+#include "tests/lib/testutil.h"
 
 static const uint8_t uid7[7] = {0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
 static const uint8_t aid[3] = {LAYOUT_DF_AID_0, LAYOUT_DF_AID_1, LAYOUT_DF_AID_2};
@@ -413,36 +414,13 @@ static void set_sessions(struct fixture *f, struct reader *r, uint16_t sessions)
     desfire_clear(&d);
 }
 
-/* One value from the ledger file: the first column of the first row of the
- * query fmt makes, or none when there is no row. */
-static int64_t query_i64(struct fixture *f, int64_t none, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int64_t query_i64(struct fixture *f, int64_t none, const char *fmt, ...)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    char sql[256];
-    int64_t v = none;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
 /* The sessions the ledger last saw on the account's card (-1: none). */
 static int64_t seen_sessions(struct fixture *f, int64_t account)
 {
-    return query_i64(f, -1,
-                     "SELECT coalesce(seen_sessions, -1) FROM bono_holding WHERE account_id = "
-                     "%lld",
-                     (long long)account);
+    return test_sql_i64(f->db, -1,
+                        "SELECT coalesce(seen_sessions, -1) FROM bono_holding WHERE account_id = "
+                        "%lld",
+                        (long long)account);
 }
 
 /* Fewer sessions than the ledger: one used at a terminal, recorded for its
@@ -519,10 +497,10 @@ static void test_terminal_use_lines(void **state)
 
 static int64_t ledger_last_day(struct fixture *f, int64_t account, uint32_t bono)
 {
-    return query_i64(f, -2,
-                     "SELECT coalesce(last_day, -1) FROM bono_holding WHERE account_id = %lld "
-                     "AND bono_id = %u",
-                     (long long)account, bono);
+    return test_sql_i64(f->db, -2,
+                        "SELECT coalesce(last_day, -1) FROM bono_holding WHERE account_id = %lld "
+                        "AND bono_id = %u",
+                        (long long)account, bono);
 }
 
 /* Issue 12: a replacement card carries the account's bonos, from the ledger
