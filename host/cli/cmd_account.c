@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "host/ledger/ledger_host_change.h"
 #include "keys/base/hex.h"
 #include "ledger_cli.h"
 
@@ -21,6 +22,8 @@ static const char help[] =
 struct show_ctx {
     int json;
     int n;
+    int64_t active[16]; /* the account's active cards: what host changes wait for */
+    int nactive;
 };
 
 static int bal_cb(void *ctx, const char *asset, int64_t amount)
@@ -54,6 +57,8 @@ static int card_cb(void *ctx, const struct ledger_card *c)
         printf("  %-20lld %-20s %-12s %-9s %lld\n", (long long)c->card_id, uid,
                ledger_card_tech_name(c->tech), ledger_card_status_name(c->status),
                (long long)c->last_counter);
+    if (c->status == LEDGER_CARD_ACTIVE && x->nactive < (int)N(x->active))
+        x->active[x->nactive++] = c->card_id;
     x->n++;
     return 0;
 }
@@ -169,12 +174,31 @@ static int check_args(struct acct_cmd *x, const char *const *pos, size_t npos)
     return 0;
 }
 
-/* show's head: the account, its balances and its cards. */
+/* The host changes waiting for the account's active cards, and why. */
+static leal_err show_waiting(struct ledger *l, const struct show_ctx *sx)
+{
+    struct ledger_host_change c;
+    bool waiting;
+    int n = 0;
+    leal_err err = LEAL_OK;
+    printf(sx->json ? "],\"waiting\":[" : "waiting for a card\n");
+    for (int i = 0; err == LEAL_OK && i < sx->nactive; i++) {
+        if ((err = ledger_host_change_get(l, sx->active[i], &c, &waiting)) != LEAL_OK || !waiting)
+            continue;
+        lcli_host_change_print(&c, sx->json, sx->json ? (n ? "," : "") : " ");
+        n++;
+    }
+    if (err == LEAL_OK && !sx->json && n == 0)
+        printf("  (none)\n");
+    return err;
+}
+
+/* show's head: the account, its balances, its cards and what waits for them. */
 static leal_err show_head(const struct acct_cmd *x, struct ledger *l,
                           const struct ledger_account *a)
 {
     static const char *const kinds[] = {"", "customer", "gift", "program"};
-    struct show_ctx sx = {x->json, 0};
+    struct show_ctx sx = {.json = x->json};
     leal_err err;
     if (x->json)
         printf("{\"id\":%lld,\"program\":%lld,\"customer\":%lld,\"kind\":\"%s\","
@@ -195,6 +219,8 @@ static leal_err show_head(const struct acct_cmd *x, struct ledger *l,
         return err;
     if (!x->json && sx.n == 0)
         printf("  (none)\n");
+    if ((err = show_waiting(l, &sx)) != LEAL_OK)
+        return err;
     printf(x->json ? "],\"movements\":[" : "last movements\n");
     return LEAL_OK;
 }

@@ -164,6 +164,10 @@ static void print_card(const struct desk_cli *c, const struct issuance_card *v,
     }
     if (w.operations_err != LEAL_OK)
         printf("%-12s (not shown: %s)\n", "last", leal_strerror(w.operations_err));
+    if (w.has_waiting && w.waiting_err == LEAL_OK && w.waiting)
+        lcli_host_change_print(&w.change, false, "waiting     ");
+    else if (w.has_waiting && w.waiting_err != LEAL_OK)
+        printf("%-12s (not known: %s)\n", "waiting", leal_strerror(w.waiting_err));
 }
 
 /* The desk's verdict on a card that lies about money (issuance.h): blocked,

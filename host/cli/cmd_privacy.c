@@ -6,7 +6,6 @@
 #include <time.h>
 
 #include "cli.h"
-#include "host/file.h"
 #include "host/privacy/privacy.h"
 #include "ledger_cli.h"
 
@@ -29,17 +28,9 @@ static const char privacy_help[] =
 static int ledger_file(const char *db, char *out, size_t cap)
 {
     struct ledger *l = NULL;
-    int rc = lcli_open(db, &l);
+    int rc = lcli_open_path(db, &l, out, cap);
     ledger_close(l);
-    if (rc != 0)
-        return rc;
-    if (db) {
-        snprintf(out, cap, "%s", db);
-        return 0;
-    }
-    if (file_default_path("ledger.db", out, cap) != LEAL_OK)
-        return cli_fail(LEAL_E_NOT_FOUND, "no default ledger path (set XDG_DATA_HOME or use --db)");
-    return 0;
+    return rc;
 }
 
 int customer_privacy(int argc, char **argv)

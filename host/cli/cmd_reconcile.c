@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "host/ledger/ledger_host_change.h"
 #include "host/ledger/ledger_reconcile.h"
 #include "ledger_cli.h"
 
@@ -21,7 +22,9 @@ static const char reconcile_help[] =
     "(clone, rollback, tamper) blocks the card: the next package's hot list carries it.\n"
     "It then lists the open findings (--all: accepted and resolved too), one a line.\n"
     "accept records why a finding is explained (\"merged after review\"). leal sync import\n"
-    "reconciles after every import.\n";
+    "reconciles after every import. Then the host changes still waiting for a card (points\n"
+    "decided at the host: a bonus, an expiry, a void) and why, a line each (\"waiting\"):\n"
+    "no package carried them yet, a package did, or in doubt until a journal is in.\n";
 
 struct print_ctx {
     bool json;
@@ -56,6 +59,40 @@ static int print_one(void *ctx, const struct ledger_reconcile_finding *f)
         printf("  [accepted by %s: %s]", f->operator_name[0] ? f->operator_name : "?", f->reason);
     printf("  (evidence: %s)\n", f->evidence);
     return 0;
+}
+
+static int print_waiting(void *ctx, const struct ledger_host_change *c)
+{
+    struct print_ctx *p = ctx;
+    lcli_host_change_print(c, p->json, p->json ? (p->n++ ? "," : "") : "waiting ");
+    return 0;
+}
+
+/* The host changes still waiting for the card (--card), the program's cards
+ * or every card, and why. */
+static leal_err list_waiting(struct ledger *l, int64_t program, int64_t card, bool json)
+{
+    struct print_ctx p = {json, 0};
+    struct ledger_host_change c;
+    bool waiting = false;
+    leal_err err;
+    if (json)
+        printf(",\"waiting\":[");
+    if (card != 0) {
+        /* As packages do: changes wait for an active card only. */
+        struct ledger_card lc;
+        err = ledger_card_find_by_id(l, card, &lc);
+        if (err == LEAL_OK && lc.status == LEDGER_CARD_ACTIVE &&
+            (err = ledger_host_change_get(l, card, &c, &waiting)) == LEAL_OK && waiting)
+            print_waiting(&p, &c);
+        if (err == LEAL_E_UNKNOWN_ID) /* a card the ledger never had: nothing waits */
+            err = LEAL_OK;
+    } else {
+        err = ledger_host_change_each(l, program, print_waiting, &p);
+    }
+    if (json)
+        printf("]");
+    return err;
 }
 
 static int run(int argc, char **argv)
@@ -100,7 +137,11 @@ static int run(int argc, char **argv)
                k.cards, k.found, k.fraud, k.blocked, k.resolved, k.open);
     err = ledger_reconcile_list(l, program, card, lcli_get(o, N(o), "all") != NULL, print_one, &p);
     if (p.json)
-        printf("]}\n");
+        printf("]");
+    if (err == LEAL_OK)
+        err = list_waiting(l, program, card, p.json);
+    if (p.json)
+        printf("}\n");
     rc = err == LEAL_OK ? CLI_EXIT_OK : lcli_fail(l, err, "reconcile");
     ledger_close(l);
     return rc;

@@ -74,22 +74,6 @@ static int parse(int argc, char **argv, struct report_args *a)
     return 0;
 }
 
-/* The ledger opened as every command does (checked, migrated: settlement
- * reads through it), and the file it is (the reports' own connection). */
-static int ledger_path(const char *db, char *out, size_t cap, struct ledger **l)
-{
-    int rc = lcli_open(db, l);
-    if (rc != 0)
-        return rc;
-    if (db) {
-        snprintf(out, cap, "%s", db);
-        return 0;
-    }
-    if (file_default_path("ledger.db", out, cap) != LEAL_OK)
-        return cli_fail(LEAL_E_NOT_FOUND, "no default ledger path (set XDG_DATA_HOME or use --db)");
-    return 0;
-}
-
 static void print_text(const struct report *r, bool es)
 {
     char from[16], to[16], cell[256];
@@ -183,7 +167,7 @@ int cmd_report(int argc, char **argv)
     }
     if ((rc = parse(argc, argv, &a)) != 0)
         return rc;
-    if ((rc = ledger_path(a.db, path, sizeof path, &l)) != 0) {
+    if ((rc = lcli_open_path(a.db, &l, path, sizeof path)) != 0) {
         ledger_close(l);
         return rc;
     }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "ledger_cli.h"
 
 static void print_operations_json(const struct desk_card_view *w)
 {
@@ -71,5 +72,9 @@ void desk_print_json(const struct desk_card_view *w)
                (long long)w->bono_cents, (long long)w->bono_held);
     if (w->has_operations)
         print_operations_json(w);
+    if (w->has_waiting && w->waiting_err == LEAL_OK && w->waiting)
+        lcli_host_change_print(&w->change, true, ",\"waiting\":");
+    else if (w->has_waiting)
+        fputs(",\"waiting\":null", stdout);
     puts("}");
 }

@@ -8,8 +8,10 @@
 
 #include "cli.h"
 #include "host/books/books.h"
+#include "host/file.h"
 #include "host/books/parse.h"
 #include "host/ledger/amount.h"
+#include "host/ledger/ledger_host_change.h"
 
 int lcli_parse(int argc, char **argv, struct lcli_opt *opts, size_t nopts, const char **pos,
                size_t *npos)
@@ -147,4 +149,46 @@ void lcli_time_str_tz(int64_t t, const char *tz, char *out, size_t cap)
     tzset();
     if (!ok)
         lcli_time_str(t, out, cap);
+}
+
+void lcli_host_change_print(const struct ledger_host_change *c, bool json, const char *sep)
+{
+    char why[320];
+    const char *state = ledger_host_change_why(c, why, sizeof why);
+    if (!json) {
+        printf("%s card %lld: %+lld points (%lld entr%s, to entry %lld), %s: %s\n", sep,
+               (long long)c->card_id, (long long)c->points, (long long)c->entries,
+               c->entries == 1 ? "y" : "ies", (long long)c->upto_entry, state, why);
+        return;
+    }
+    printf("%s{\"card_id\":%lld,\"points\":%lld,\"entries\":%lld,\"upto_entry\":%lld,"
+           "\"taps\":%lld,\"sent_taps\":",
+           sep, (long long)c->card_id, (long long)c->points, (long long)c->entries,
+           (long long)c->upto_entry, (long long)c->taps);
+    if (c->sent_taps >= 0)
+        printf("%lld", (long long)c->sent_taps);
+    else
+        fputs("null", stdout);
+    printf(",\"seen_taps\":%lld,\"state\":\"%s\",\"error\":", (long long)c->seen_taps, state);
+    if (c->doubt)
+        cli_json_string(stdout, leal_errname(LEAL_E_HOST_CHANGE_DOUBT));
+    else
+        fputs("null", stdout);
+    fputs(",\"why\":", stdout);
+    cli_json_string(stdout, why);
+    putchar('}');
+}
+
+int lcli_open_path(const char *path, struct ledger **l, char *out, size_t cap)
+{
+    int rc = lcli_open(path, l);
+    if (rc != 0)
+        return rc;
+    if (path) {
+        snprintf(out, cap, "%s", path);
+        return 0;
+    }
+    if (file_default_path("ledger.db", out, cap) != LEAL_OK)
+        return cli_fail(LEAL_E_NOT_FOUND, "no default ledger path (set XDG_DATA_HOME or use --db)");
+    return 0;
 }

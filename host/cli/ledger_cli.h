@@ -37,6 +37,9 @@ const char *lcli_get(const struct lcli_opt *opts, size_t nopts, const char *name
  * never makes an empty ledger. Returns 0 or an exit code after printing the
  * error. */
 int lcli_open(const char *path, struct ledger **l);
+/* lcli_open, and the file it is (--db or the default) into out, for
+ * commands that also open it their own way (reports, privacy). */
+int lcli_open_path(const char *path, struct ledger **l, char *out, size_t cap);
 /* lcli_open that creates the ledger (and the default's folder) if missing:
  * `leal ledger init` and `leal program create` only. */
 int lcli_create(const char *path, struct ledger **l);
@@ -56,5 +59,14 @@ void lcli_time_str(int64_t t, char *out, size_t cap);
 /* "2026-11-23 11:05 CET": in time zone tz (a store's; checked against the tz
  * database), or as lcli_time_str if tz is empty or unknown. */
 void lcli_time_str_tz(int64_t t, const char *tz, char *out, size_t cap);
+
+/* Host changes waiting for a card (host/ledger/ledger_host_change.h) and
+ * why, as `leal reconcile`, `leal card read` and `leal account show` print
+ * them: after sep (JSON: "," between objects; text: the line's label) one
+ * object {"card_id","points","entries","upto_entry","taps","sent_taps"
+ * (null: never carried),"seen_taps","state","error","why"}, or one line
+ * "card N: +P points (E entries, to entry U), STATE: why". */
+struct ledger_host_change;
+void lcli_host_change_print(const struct ledger_host_change *c, bool json, const char *sep);
 
 #endif

@@ -184,6 +184,11 @@ void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_v
         bono_op(out, v, result == DESK_VIEW_BONO_SOLD);
     if (result == DESK_VIEW_READ)
         operations(l, out);
+    if (result == DESK_VIEW_READ && l != NULL && v->card_id > 0 &&
+        v->ledger.status == LEDGER_CARD_ACTIVE) { /* as packages: an active card's only */
+        out->has_waiting = true;
+        out->waiting_err = ledger_host_change_get(l, v->card_id, &out->change, &out->waiting);
+    }
     if (snapshot)
         ledger_read_end(l);
 }

@@ -21,6 +21,7 @@
 
 #include "host/issuance/issuance.h"
 #include "host/ledger/ledger.h"
+#include "host/ledger/ledger_host_change.h"
 #include "host/ledger/ledger_rules.h"
 #include "keys/base/limits.h"
 
@@ -105,6 +106,11 @@ struct desk_card_view {
     struct desk_view_operation operations[DESK_VIEW_OPERATIONS];
     int noperations;
     leal_err operations_err; /* LEAL_OK, or why they are not there */
+    /* A read of an active card: the host changes still waiting for it after
+     * the read (ledger_host_change.h; why: ledger_host_change_why). */
+    bool has_waiting, waiting;
+    struct ledger_host_change change;
+    leal_err waiting_err; /* LEAL_OK, or why it is not known */
 };
 
 /* Builds the view of v after result; l (the desk's ledger) is asked whether

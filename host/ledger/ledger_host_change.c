@@ -1,6 +1,7 @@
 /* ledger_host_change.c - host changes waiting for cards (ledger_host_change.h). */
 #include "ledger_host_change.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,8 +155,9 @@ leal_err ledger_host_change_each(struct ledger *l, int64_t program_id, ledger_ho
     leal_err err;
     if (l == NULL || cb == NULL)
         return LEAL_E_ARG;
-    if ((err = store_prep_i64(l, WAITING_SQL("a.program_id = ?1 AND c.status = 'active'"), &st,
-                              I64S(program_id))) != LEAL_OK)
+    if ((err =
+             store_prep_i64(l, WAITING_SQL("(?1 = 0 OR a.program_id = ?1) AND c.status = 'active'"),
+                            &st, I64S(program_id))) != LEAL_OK)
         return err;
     while (store_next_row(l, st, &err)) {
         row(st, &c);
@@ -168,6 +170,30 @@ leal_err ledger_host_change_each(struct ledger *l, int64_t program_id, ledger_ho
     }
     store_finalize(st);
     return err;
+}
+
+const char *ledger_host_change_why(const struct ledger_host_change *c, char *why, size_t cap)
+{
+    if (c->doubt) {
+        snprintf(why, cap,
+                 "a package carried them at %lld taps and the desk has seen the card at %lld "
+                 "taps, so a terminal may have applied them; neither packages nor leal card "
+                 "sync carry them until the terminals' journals are in (leal sync import)",
+                 (long long)c->taps, (long long)c->seen_taps);
+        return "doubt";
+    }
+    if (c->sent_taps >= 0) {
+        snprintf(why, cap,
+                 "a package carried them at %lld taps: the card's next tap at a terminal "
+                 "that loaded it applies them, or leal card sync at the desk",
+                 (long long)c->taps);
+        return "sent";
+    }
+    snprintf(why, cap,
+             "no package carried them yet: the next package carries them to the card (at "
+             "%lld taps), or leal card sync at the desk",
+             (long long)c->taps);
+    return "unsent";
 }
 
 leal_err ledger_host_change_applied(struct ledger *l, int64_t card_id, int64_t upto_entry,

@@ -45,10 +45,19 @@ LEAL_MUST_CHECK leal_err ledger_host_change_get(struct ledger *l, int64_t card_i
                                                 struct ledger_host_change *out, bool *waiting);
 
 typedef int (*ledger_host_change_cb)(void *ctx, const struct ledger_host_change *c);
-/* Every active card of the program with changes waiting, ascending by card
- * id; a non-zero return from cb stops with LEAL_E_INTERRUPTED. */
+/* Every active card of the program (0: of every program) with changes
+ * waiting, ascending by card id; a non-zero return from cb stops with
+ * LEAL_E_INTERRUPTED. */
 LEAL_MUST_CHECK leal_err ledger_host_change_each(struct ledger *l, int64_t program_id,
                                                  ledger_host_change_cb cb, void *ctx);
+
+/* Why c still waits, for `leal reconcile`, `leal card read` and `leal
+ * account show`: its state, "unsent" (no package carried them yet), "sent"
+ * (a package carried them at c->taps: the card's next tap there applies
+ * them) or "doubt" (LEAL_E_HOST_CHANGE_DOUBT: the desk saw the card past the
+ * count a package carried them at; a terminal's journal is not in), and in
+ * why a line saying what happens next (cut at cap). */
+const char *ledger_host_change_why(const struct ledger_host_change *c, char *why, size_t cap);
 
 /* A package carries c (not in doubt): recorded, so that packages carry the
  * card's changes at that count only until the card is known past it. */

@@ -83,7 +83,7 @@ static leal_err posted_before(struct ledger *l, const char *key, int64_t *entry_
 /* The program's cashback_owed (what it owes accounts until the desk loads
  * it) and cashback (the euros the loads cost it), made at the first
  * cashback reward. */
-static leal_err cashback_account(struct ledger *l, int64_t program_id, int64_t *id)
+leal_err ledger_reward_cashback_account(struct ledger *l, int64_t program_id, int64_t *id)
 {
     static const char *const names[] = {"cashback", "cashback_owed"};
     leal_err err = LEAL_OK;
@@ -106,7 +106,7 @@ static leal_err post(struct ledger *l, const struct ledger_reward_request *rq, c
     size_t n = 0;
     leal_err err = ledger_program_account(l, rq->program_id, "points_redeemed", &redeemed);
     if (err == LEAL_OK && r->cashback_cents > 0)
-        err = cashback_account(l, rq->program_id, &owed);
+        err = ledger_reward_cashback_account(l, rq->program_id, &owed);
     if (err != LEAL_OK)
         return err;
     if (cost > 0) {

@@ -51,6 +51,12 @@ LEAL_MUST_CHECK leal_err ledger_reward_redeem(struct ledger *l,
                                               const struct ledger_reward_request *rq,
                                               struct ledger_reward_result *out);
 
+/* The program's cashback_owed account (*id), made with its cashback account
+ * when missing: the other side of a cashback reward's CASHBACK line, at the
+ * host and in a terminal's import (ledger_terminal.c). */
+LEAL_MUST_CHECK leal_err ledger_reward_cashback_account(struct ledger *l, int64_t program_id,
+                                                        int64_t *id);
+
 /* The cashback account_id is owed (its CASHBACK balance, cents). */
 LEAL_MUST_CHECK leal_err ledger_reward_cashback_owed(struct ledger *l, int64_t account_id,
                                                      int64_t *cents);

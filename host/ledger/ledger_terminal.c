@@ -9,6 +9,7 @@
 
 #include "keys/base/ct.h"
 #include "ledger_bono.h"
+#include "ledger_reward.h"
 #include "ledger_rules.h"
 #include "ledger_sale.h"
 #include "store.h"
@@ -49,6 +50,9 @@
 #define TE_POSTED_SQL                                                                              \
     "UPDATE terminal_entry SET outcome = 'posted', entry_id = ?4 WHERE terminal_id = ?1 AND "      \
     "epoch = ?2 AND seq = ?3"
+#define PACKAGE_RULES_SQL                                                                          \
+    "SELECT rules_version FROM package_rules WHERE terminal_id = ?1 AND version = ?2"
+#define RULES_NEWEST_SQL "SELECT coalesce(max(version), 0) FROM rule_set WHERE program_id = ?1"
 #define EPOCH_RAISE_SQL "UPDATE terminal SET epoch = ?2 WHERE id = ?1 AND epoch < ?2"
 
 static const char *const outcome_names[] = {"", "posted", "recorded", "held"};
@@ -324,6 +328,74 @@ static leal_err bono_lines(struct ledger *l, const struct ledger_terminal_accoun
     return LEAL_OK;
 }
 
+/* Reward id's cashback (cents) in version v of the program's rules: 0 when
+ * that set has no such cashback reward. */
+static leal_err cashback_in(struct ledger *l, int64_t program, uint32_t v, uint32_t id,
+                            int64_t *cents)
+{
+    struct ledger_rules r;
+    leal_err err;
+    *cents = 0;
+    if (v == 0) /* no rule set: no rewards (ledger_rules_get's 0 is today's) */
+        return LEAL_OK;
+    if ((err = ledger_rules_get(l, program, v, &r)) != LEAL_OK)
+        return err;
+    for (unsigned i = 0; i < r.set.program.n_rewards && i < RULES_MAX_REWARDS; i++)
+        if (r.set.program.rewards[i].id == id &&
+            r.set.program.rewards[i].kind == RULES_REWARD_CASHBACK)
+            *cents = r.set.program.rewards[i].value;
+    return LEAL_OK;
+}
+
+/* A reward redeemed at the terminal, booked as the desk's `leal reward
+ * redeem` books it (ledger_reward.h): its cost to points_redeemed, and for a
+ * cashback reward its euros owed to the account (CASHBACK, from the
+ * program's cashback_owed). The value is the reward's in the rule set of
+ * the package the entry names (package_rules), never the card's word nor
+ * today's rules. A package the ledger has no record of, when some version
+ * of the program's rules made that reward a cashback, is refused (held):
+ * its value is not known, and guessing it would make or lose euros. */
+static leal_err redeem_lines(struct ledger *l, const struct ledger_terminal_accounts *a,
+                             int64_t account, const struct journal_entry *e, struct lines *ls)
+{
+    struct store_stmt *st;
+    int64_t cents = 0, owed, newest = 0;
+    uint32_t v = 0;
+    int row = 0;
+    leal_err err;
+    pair(ls, account, a->points_redeemed, "PTS", e->points);
+    if ((err = store_prep_i64(l, PACKAGE_RULES_SQL, &st,
+                              I64S(e->terminal_id, e->package_version))) != LEAL_OK)
+        return err;
+    err = store_step(l, st, &row);
+    if (err == LEAL_OK && row)
+        v = (uint32_t)store_col_i64(st, 0);
+    store_finalize(st);
+    if (err != LEAL_OK)
+        return err;
+    if (row) {
+        err = cashback_in(l, a->program_id, v, e->item, &cents);
+    } else {
+        err = store_query_int(l, RULES_NEWEST_SQL, I64S(a->program_id), &newest);
+        for (int64_t i = newest; err == LEAL_OK && i > 0 && cents == 0; i--)
+            err = cashback_in(l, a->program_id, (uint32_t)i, e->item, &cents);
+        if (err == LEAL_OK && cents > 0) {
+            store_set_msg(l,
+                          "package %u of terminal %u is not in the ledger, so the cashback of "
+                          "reward %u redeemed under it is not known: held until that package's "
+                          "rule set is recorded (package_rules)",
+                          e->package_version, e->terminal_id, e->item);
+            return LEAL_E_UNKNOWN_ID;
+        }
+    }
+    if (err != LEAL_OK || cents <= 0)
+        return err;
+    if ((err = ledger_reward_cashback_account(l, a->program_id, &owed)) != LEAL_OK)
+        return err;
+    pair(ls, account, owed, "CASHBACK", cents);
+    return LEAL_OK;
+}
+
 /* What an operation moves; ls->n 0 when nothing. */
 static leal_err op_lines(struct ledger *l, const struct ledger_terminal_accounts *a,
                          const struct journal_entry *e, int64_t account, struct lines *ls,
@@ -342,8 +414,7 @@ static leal_err op_lines(struct ledger *l, const struct ledger_terminal_accounts
         pair(ls, account, a->points_issued, "PTS", e->points);
         return earn_stamps(l, ls, a, account, e);
     case JOURNAL_OP_REDEEM:
-        pair(ls, account, a->points_redeemed, "PTS", e->points);
-        break;
+        return redeem_lines(l, a, account, e, ls);
     case JOURNAL_OP_STAMP:
         return stamp_lines(l, ls, a, account, e);
     case JOURNAL_OP_VOID:
@@ -779,4 +850,13 @@ leal_err ledger_terminal_caps_record(struct ledger *l, int64_t terminal_id, uint
 leal_err ledger_terminal_findings(struct ledger *l, int64_t terminal_id, int64_t *count)
 {
     return store_query_int(l, FINDINGS_SQL, I64S(terminal_id), count);
+}
+
+leal_err ledger_terminal_rules_record(struct ledger *l, int64_t terminal_id, uint32_t version,
+                                      uint32_t rules_version)
+{
+    return store_write(l,
+                       "INSERT OR REPLACE INTO package_rules(terminal_id, version, rules_version) "
+                       "VALUES (?1, ?2, ?3)",
+                       SVALS(SV_I64(terminal_id), SV_I64(version), SV_I64(rules_version)), NULL);
 }

@@ -130,6 +130,13 @@ LEAL_MUST_CHECK leal_err ledger_terminal_caps_record(struct ledger *l, int64_t t
                                                      uint32_t version, uint32_t cap_day_cents,
                                                      uint32_t cap_sync_cents);
 
+/* The rule-set version (host/ledger/ledger_rules.h; 0: none defined) that
+ * package version of terminal_id carried (the package builder records it):
+ * the import values a reward redeemed under that package by it (a cashback
+ * reward's euros). The same (terminal, version) again replaces it. */
+LEAL_MUST_CHECK leal_err ledger_terminal_rules_record(struct ledger *l, int64_t terminal_id,
+                                                      uint32_t version, uint32_t rules_version);
+
 /* How many findings name terminal_id (0: not flagged). */
 LEAL_MUST_CHECK leal_err ledger_terminal_findings(struct ledger *l, int64_t terminal_id,
                                                   int64_t *count);

@@ -203,6 +203,17 @@
     " ca_file TEXT NOT NULL,"                                                                      \
     " updated_at INTEGER NOT NULL) STRICT;"
 
+/* The rule-set version each package carried (house, issue 12): a terminal's
+ * journal entry names its package version, and a reward redeemed under it
+ * (a cashback's euros) is valued by that rule set, not today's. One macro,
+ * so it moves to the next number by moving one line. */
+#define PACKAGE_RULES_MIGRATION                                                                    \
+    "CREATE TABLE package_rules("                                                                  \
+    " terminal_id INTEGER NOT NULL REFERENCES terminal(id),"                                       \
+    " version INTEGER NOT NULL CHECK (version BETWEEN 1 AND 4294967295),"                          \
+    " rules_version INTEGER NOT NULL CHECK (rules_version BETWEEN 0 AND 4294967295),"              \
+    " PRIMARY KEY (terminal_id, version)) STRICT, WITHOUT ROWID;"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -623,6 +634,7 @@ static const char *const migrations[] = {
     PACKAGE_CAPS_MIGRATION,  /* 20 -> 21 */
     SYNC_DESK_MIGRATION,     /* 21 -> 22 */
     MAIL_SETTINGS_MIGRATION, /* 22 -> 23 */
+    PACKAGE_RULES_MIGRATION, /* 23 -> 24 */
 };
 
 int schema_count(void)

@@ -153,6 +153,7 @@ struct from_ledger {
         names[RULES_MAX_TIERS + RULES_STAMP_CARDS + RULES_MAX_REWARDS + RULES_MAX_BONO_KINDS + 1];
     uint32_t nnames;
     struct package_site site;
+    uint32_t rules_version; /* the rule set's version (0: none defined) */
 };
 
 /* A name for a till: text cut to PACKAGE_NAME_MAX bytes at a character
@@ -228,6 +229,7 @@ static leal_err from_ledger(struct ledger *l, int64_t program, int64_t terminal,
     if (ts.store_id <= 0 || ts.store_id > UINT32_MAX || prog.classic_stored_value_cap_cents < 0 ||
         prog.classic_stored_value_cap_cents > UINT32_MAX)
         return LEAL_E_RANGE;
+    f->rules_version = r.set.version;
     f->site.store_id = (uint32_t)ts.store_id;
     f->site.classic_purse_cap_cents = (uint32_t)prog.classic_stored_value_cap_cents;
     if ((err = package_zone_lookup(ts.timezone, &f->site.zone)) != LEAL_OK)
@@ -317,6 +319,10 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
     /* Reconciliation judges the terminal's spending by the caps it was given. */
     if ((err = ledger_terminal_caps_record(l, o->terminal_id, c.version, c.cap_day_cents,
                                            c.cap_sync_cents)) != LEAL_OK)
+        goto out;
+    /* The import values the rewards redeemed under it by its own rule set. */
+    if ((err = ledger_terminal_rules_record(l, o->terminal_id, c.version, f.rules_version)) !=
+        LEAL_OK)
         goto out;
     if ((err = package_encode_body(crypto_openssl(), &c, buf, size, &body, msg)) != LEAL_OK ||
         (err = crypto_openssl_ed25519_sign(kv->key, msg, sizeof msg, buf + body)) != LEAL_OK)

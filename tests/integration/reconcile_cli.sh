@@ -63,7 +63,7 @@ check_match "its row: id, time, kind, fraud, state, what, evidence" \
     "^finding 1  [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]+.*  clone    FRAUD open  card 1001: counter 10 seen twice with different contents \(t1/e1796290000/s2 and t2/e1796290100/s2, counter already at 12\): a copy of the card or a restored dump; card blocked  \(evidence: $EV\)$" \
     "$(echo "$OUT" | tail -1)"
 run_capture "$LEAL" reconcile --card 1001 --json
-check_match "--json" "^\{\"cards\":1,\"new\":0,\"fraud\":0,\"blocked\":0,\"resolved\":0,\"open\":1,\"findings\":\[\{\"id\":1,\"program\":7,\"card\":1001,\"terminal\":2,\"kind\":\"clone\",\"fraud\":true,\"state\":\"open\",\"found_at\":[0-9]+,\"evidence\":\"$EV\",.*\"reason\":\"\",\"operator\":\"\"\}\]\}$" "$OUT"
+check_match "--json" "^\{\"cards\":1,\"new\":0,\"fraud\":0,\"blocked\":0,\"resolved\":0,\"open\":1,\"findings\":\[\{\"id\":1,\"program\":7,\"card\":1001,\"terminal\":2,\"kind\":\"clone\",\"fraud\":true,\"state\":\"open\",\"found_at\":[0-9]+,\"evidence\":\"$EV\",.*\"reason\":\"\",\"operator\":\"\"\}\],\"waiting\":\[\]\}$" "$OUT"
 check_eq "--json: one line, exit 0" "0|1" "$RC|$(echo "$OUT" | wc -l)"
 
 run_capture "$LEAL" reconcile accept 1 --reason "merged after review" --operator Marta

@@ -90,6 +90,17 @@ struct reader *desk_fixture_open_card(struct fixture *f)
     return r;
 }
 
+struct reader *desk_fixture_issue(struct fixture *f, const uint8_t uid[7], int64_t account,
+                                  int64_t topup_cents, struct issuance_card *out)
+{
+    struct issuance_request req = {.account_id = account, .topup_cents = topup_cents};
+    struct reader *r;
+    desk_fixture_new_card(f, "desfire-ev1", uid, 7, false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, out), LEAL_OK);
+    return r;
+}
+
 void desk_fixture_balances(struct fixture *f, int64_t account, int64_t eur, int64_t pts)
 {
     int64_t v;

@@ -44,6 +44,11 @@ void desk_fixture_new_card(struct fixture *f, const char *type, const uint8_t *u
                            bool random_uid);
 /* f->card through the sim: reader, the card in the field. */
 struct reader *desk_fixture_open_card(struct fixture *f);
+/* A new DESFire EV1 card of UID uid (7 bytes) issued at the desk to
+ * account with topup_cents on its purse: *out the issue's view; the reader,
+ * the card still in the field, to close. */
+struct reader *desk_fixture_issue(struct fixture *f, const uint8_t uid[7], int64_t account,
+                                  int64_t topup_cents, struct issuance_card *out);
 /* Asserts an account's EUR cents and points, and that the ledger verifies. */
 void desk_fixture_balances(struct fixture *f, int64_t account, int64_t eur, int64_t pts);
 /* A new customer of program 7; returns the account. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 static int hexval(char c)
 {
@@ -166,4 +167,24 @@ long test_read_file(const char *path, uint8_t **out)
     }
     fclose(f);
     return n;
+}
+
+int64_t test_sql_i64(const char *db, int64_t none, const char *fmt, ...)
+{
+    char sql[1024];
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    int64_t v = none;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
 }

@@ -33,6 +33,12 @@ const char *vectors_str(const struct vector_record *r, const char *name);
 /* Field NAME decoded from hex into out; returns the length; fails the test if missing. */
 size_t vectors_hex(const struct vector_record *r, const char *name, uint8_t *out, size_t cap);
 
+/* One value from the SQLite file db (opened read-only): the first column of
+ * the first row of the query fmt makes, or none when there is no row; fails
+ * the test if the query does not prepare. */
+int64_t test_sql_i64(const char *db, int64_t none, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Creates a fresh temporary directory and returns its path (static storage per call site ok). */
 char *test_tmpdir(void);
 /* The same on tmpfs (/dev/shm) where there is one: for tests that fsync often. */

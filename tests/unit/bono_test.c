@@ -28,6 +28,7 @@
 #include "keys/derive.h"
 #include "keys/hosted/provider_openssl.h"
 #include "tests/lib/desk_fixture.h"
+#include "tests/lib/testutil.h"
 
 static const uint8_t uid7[7] = {0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
 static const uint8_t aid[3] = {LAYOUT_DF_AID_0, LAYOUT_DF_AID_1, LAYOUT_DF_AID_2};
@@ -41,12 +42,7 @@ static const struct rules_civil after_last = {2026, 12, 14, 0, 0, 0};
 
 static struct reader *issue(struct fixture *f, int64_t account, struct issuance_card *out)
 {
-    struct issuance_request req = {.account_id = account, .topup_cents = 2000};
-    struct reader *r;
-    desk_fixture_new_card(f, "desfire-ev1", uid7, 7, false);
-    r = desk_fixture_open_card(f);
-    assert_int_equal(issuance_issue(&f->is, r, &req, out), LEAL_OK);
-    return r;
+    return desk_fixture_issue(f, uid7, account, 2000, out);
 }
 
 static int64_t prog_balance(struct fixture *f, const char *account, const char *asset)
@@ -418,22 +414,13 @@ static void set_sessions(struct fixture *f, struct reader *r, uint16_t sessions)
     desfire_clear(&d);
 }
 
+/* The sessions the ledger last saw on the account's card (-1: none). */
 static int64_t seen_sessions(struct fixture *f, int64_t account)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    char sql[128];
-    int64_t v = -1;
-    snprintf(sql, sizeof sql,
-             "SELECT coalesce(seen_sessions, -1) FROM bono_holding WHERE account_id = %lld",
-             (long long)account);
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return test_sql_i64(f->db, -1,
+                        "SELECT coalesce(seen_sessions, -1) FROM bono_holding WHERE account_id = "
+                        "%lld",
+                        (long long)account);
 }
 
 /* Fewer sessions than the ledger: one used at a terminal, recorded for its
@@ -510,21 +497,10 @@ static void test_terminal_use_lines(void **state)
 
 static int64_t ledger_last_day(struct fixture *f, int64_t account, uint32_t bono)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    char sql[160];
-    int64_t v = -2;
-    snprintf(sql, sizeof sql,
-             "SELECT coalesce(last_day, -1) FROM bono_holding WHERE account_id = %lld AND "
-             "bono_id = %u",
-             (long long)account, bono);
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return test_sql_i64(f->db, -2,
+                        "SELECT coalesce(last_day, -1) FROM bono_holding WHERE account_id = %lld "
+                        "AND bono_id = %u",
+                        (long long)account, bono);
 }
 
 /* Issue 12: a replacement card carries the account's bonos, from the ledger

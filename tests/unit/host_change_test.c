@@ -120,11 +120,20 @@ static void import_till(struct fixture *f, struct till *t, uint32_t terminal)
     jgen_close(&g);
 }
 
-/* The ledger's store and terminals 1 and 2, the card with its 25 points as
- * the desk left it. */
-static void ledger_card_seed(struct fixture *f, struct ledger_card *card)
+/* Opens till t (terminal) on a package carrying the one record pend. */
+static void till_open_pending(struct till *t, struct fixture *f, uint32_t terminal,
+                              struct package_pending *pend)
 {
-    struct card_view v;
+    struct till_package pp = {0};
+    pp.pending = pend;
+    pp.pending_count = 1;
+    till_open(t, f, terminal, &pp);
+}
+
+/* The ledger's store and terminals 1 and 2, and the till's DESFire card
+ * (25 points on it) registered as the desk left it: *v as read. */
+static void ledger_store_and_card(struct fixture *f, struct ledger_card *card, struct card_view *v)
+{
     int64_t store, term;
     assert_int_equal(ledger_store_add(f->ledger, PROGRAM, "sol", "Sol", "Europe/Madrid", &store),
                      LEAL_OK);
@@ -132,12 +141,20 @@ static void ledger_card_seed(struct fixture *f, struct ledger_card *card)
     assert_int_equal(term, 1);
     assert_int_equal(ledger_terminal_add(f->ledger, store, "caja 2", &term), LEAL_OK);
     assert_int_equal(term, 2);
-    /* The card, with its 25 points, as the desk left it in the ledger. */
     till_make_desfire(f, 0, 0);
-    till_read_desfire(f, &v);
+    till_read_desfire(f, v);
     ledger_fixture_card_init(card, (int64_t)TILL_CARD_ID, f->account, LEDGER_TECH_DESFIRE_EV1);
-    card->last_counter = v.taps;
+    card->last_counter = v->taps;
     assert_int_equal(ledger_card_add(f->ledger, card), LEAL_OK);
+}
+
+/* The ledger's store and terminals 1 and 2, the card with its 25 points as
+ * the desk left it. */
+static void ledger_card_seed(struct fixture *f, struct ledger_card *card)
+{
+    struct card_view v;
+    /* The card, with its 25 points, as the desk left it in the ledger. */
+    ledger_store_and_card(f, card, &v);
     post(f, "PTS", 25, "points_issued", "card:seed");
 }
 
@@ -203,11 +220,8 @@ static void test_once_at_two_terminals(void **state)
     free(pkg);
 
     /* Both terminals hold that record; neither syncs in between. */
-    struct till_package pp = {0};
-    pp.pending = &pend;
-    pp.pending_count = 1;
-    till_open(&t1, f, 1, &pp);
-    till_open(&t2, f, 2, &pp);
+    till_open_pending(&t1, f, 1, &pend);
+    till_open_pending(&t2, f, 2, &pend);
     struct terminal_request q = till_request(TERMINAL_EARN, 1000, 0, 0);
     assert_int_equal(till_tap(&t1, &q, &out), LEAL_OK);
     assert_int_equal(out.outcome, TERMINAL_DONE);
@@ -318,10 +332,7 @@ static void test_desk_read_before_import(void **state)
     build_one(f, 1, &pend);
     assert_int_equal(pend.taps, taps0);
     assert_int_equal(pend.points, 40);
-    struct till_package pp = {0};
-    pp.pending = &pend;
-    pp.pending_count = 1;
-    till_open(&t1, f, 1, &pp);
+    till_open_pending(&t1, f, 1, &pend);
     struct terminal_request q = till_request(TERMINAL_EARN, 1000, 0, 0);
     assert_int_equal(till_tap(&t1, &q, &out), LEAL_OK);
     assert_int_equal(out.after.points, 25 + 40 + 10);
@@ -342,6 +353,7 @@ static void test_desk_read_before_import(void **state)
     assert_int_equal(hc.seen_taps, taps0 + 1);
 
     /* Terminal 2's package, built now, carries nothing for the card. */
+    struct till_package pp = {0};
     pp.pending = &pend2;
     pp.pending_count = build_count(f, 2, &pend2);
     assert_int_equal(pp.pending_count, 0);
@@ -421,10 +433,7 @@ static void tapped_elsewhere_first(struct fixture *f, bool sent)
     assert_int_equal(pend.taps, taps0 + 1);
     assert_int_equal(pend.points, 40);
     assert_int_equal(pend.upto_entry, adj);
-    struct till_package pp = {0};
-    pp.pending = &pend;
-    pp.pending_count = 1;
-    till_open(&t1, f, 1, &pp);
+    till_open_pending(&t1, f, 1, &pend);
     q = till_request(TERMINAL_EARN, 100, 0, 0);
     assert_int_equal(till_tap(&t1, &q, &out), LEAL_OK);
     assert_int_equal(out.after.points, 25 + 7 + 40 + 1);
@@ -489,10 +498,7 @@ static void test_desk_topup_moves_on(void **state)
     build_one(f, 1, &pend);
     assert_int_equal(pend.taps, taps0 + 1);
     assert_int_equal(pend.points, 40);
-    struct till_package pp = {0};
-    pp.pending = &pend;
-    pp.pending_count = 1;
-    till_open(&t1, f, 1, &pp);
+    till_open_pending(&t1, f, 1, &pend);
     struct terminal_request q = till_request(TERMINAL_EARN, 200, 0, 0);
     assert_int_equal(till_tap(&t1, &q, &out), LEAL_OK);
     assert_int_equal(out.after.points, 25 + 40 + 2);
@@ -519,24 +525,10 @@ static void test_bonus_and_expiry(void **state)
     struct terminal_result out;
     struct journal_entry e;
     struct card_view v;
-    int64_t store, term, prog = 0, id = 0, accounts = 0, expired = 0;
+    int64_t prog = 0, id = 0, accounts = 0, expired = 0;
     bool rep, waiting;
 
-    assert_int_equal(ledger_store_add(f->ledger, PROGRAM, "sol", "Sol", "Europe/Madrid", &store),
-                     LEAL_OK);
-    assert_int_equal(ledger_terminal_add(f->ledger, store, "caja 1", &term), LEAL_OK);
-    till_make_desfire(f, 0, 0);
-    till_read_desfire(f, &v);
-    card.card_id = (int64_t)TILL_CARD_ID;
-    card.account_id = f->account;
-    card.uid_len = 7;
-    memcpy(card.uid, "\x04\x11\x22\x33\x44\x55\x66", 7);
-    card.tech = LEDGER_TECH_DESFIRE_EV1;
-    card.status = LEDGER_CARD_ACTIVE;
-    card.keyset_version = 1;
-    card.layout_version = 1;
-    card.last_counter = v.taps;
-    assert_int_equal(ledger_card_add(f->ledger, &card), LEAL_OK);
+    ledger_store_and_card(f, &card, &v);
     /* The card's 25 points, as the desk left them, in a lot ending a day ago. */
     assert_int_equal(ledger_program_account(f->ledger, PROGRAM, "points_issued", &prog), LEAL_OK);
     struct ledger_line seed[2] = {{f->account, "PTS", 25, (int64_t)TILL_NOW - 86400},
@@ -577,10 +569,7 @@ static void test_bonus_and_expiry(void **state)
     assert_int_equal(pend.points, 15);
     assert_int_equal(pend.upto_entry, hc.upto_entry);
     assert_int_equal(pend.kinds, PACKAGE_CHANGE_BONUS | PACKAGE_CHANGE_EXPIRED);
-    struct till_package pp = {0};
-    pp.pending = &pend;
-    pp.pending_count = 1;
-    till_open(&t1, f, 1, &pp);
+    till_open_pending(&t1, f, 1, &pend);
     struct terminal_request q = till_request(TERMINAL_EARN, 1000, 0, 0);
     assert_int_equal(till_tap(&t1, &q, &out), LEAL_OK);
     assert_int_equal(out.before.points, 25);
@@ -610,10 +599,7 @@ static void test_refused_keeps_nothing(void **state)
     till_make_desfire(f, 0, 0);
     till_read_desfire(f, &v);
     struct package_pending pend = {TILL_CARD_ID, v.taps, 9, 2, PACKAGE_CHANGE_BONUS};
-    struct till_package pp = {0};
-    pp.pending = &pend;
-    pp.pending_count = 1;
-    till_open(&t, f, 1, &pp);
+    till_open_pending(&t, f, 1, &pend);
     struct terminal_request q = till_request(TERMINAL_REDEEM, 0, 0, 6); /* 30 points */
     assert_int_equal(till_tap(&t, &q, &out), LEAL_OK);
     assert_int_equal(out.outcome, TERMINAL_REFUSED);

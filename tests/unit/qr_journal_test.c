@@ -53,34 +53,47 @@ static struct journal_entry qr_base(uint8_t op, uint32_t seq)
     return e;
 }
 
-/* The golden spending code (QR.md: virtual card 0x1000000000000002, time
- * step 59333333, counter 1) pays 12.00 and earns on the sale: base 12. */
-static struct journal_entry golden_spend(void)
+/* The two golden QR entries (QR.md): the spending code (virtual card
+ * 0x1000000000000002, time step 59333333, counter 1) pays 12.00 and earns on
+ * the sale: base 12; the static code (virtual card 0x1000000000000001) earns
+ * on 23.50: base 23, and one stamp. */
+static const struct golden_qr {
+    uint8_t op;
+    uint32_t seq;
+    uint64_t card_id;
+    uint32_t amount_cents, purse_cents;
+    int64_t points;
+    int16_t quantity;
+    uint8_t qr_kind;
+    uint32_t counter, step;
+} golden_qr[] = {
+    {JOURNAL_OP_PAY_EARN, 5, 0x1000000000000002ull, 1200, 1200, 12, 0, JOURNAL_QR_SPEND, 1,
+     59333333},
+    {JOURNAL_OP_EARN, 6, 0x1000000000000001ull, 2350, 0, 23, 1, JOURNAL_QR_STATIC, 0, 0},
+};
+
+static struct journal_entry golden_entry(const struct golden_qr *g)
 {
-    struct journal_entry e = qr_base(JOURNAL_OP_PAY_EARN, 5);
-    e.card_id = 0x1000000000000002ull;
-    e.amount_cents = 1200;
-    e.purse_cents = 1200;
-    e.points = 12;
+    struct journal_entry e = qr_base(g->op, g->seq);
+    e.card_id = g->card_id;
+    e.amount_cents = g->amount_cents;
+    e.purse_cents = g->purse_cents;
+    e.points = g->points;
+    e.quantity = g->quantity;
     e.n_lines = 2;
-    e.lines[0] = (struct journal_line){RULES_LINE_BASE, 0, 0, 12};
-    e.lines[1] = (struct journal_line){JOURNAL_LINE_QR, JOURNAL_QR_SPEND, 1, 59333333};
+    e.lines[0] = (struct journal_line){RULES_LINE_BASE, 0, 0, (int64_t)g->points};
+    e.lines[1] = (struct journal_line){JOURNAL_LINE_QR, g->qr_kind, g->counter, g->step};
     return e;
 }
 
-/* The golden static code (virtual card 0x1000000000000001) earns on 23.50:
- * base 23, and one stamp. */
+static struct journal_entry golden_spend(void)
+{
+    return golden_entry(&golden_qr[0]);
+}
+
 static struct journal_entry golden_static(void)
 {
-    struct journal_entry e = qr_base(JOURNAL_OP_EARN, 6);
-    e.card_id = 0x1000000000000001ull;
-    e.amount_cents = 2350;
-    e.points = 23;
-    e.quantity = 1;
-    e.n_lines = 2;
-    e.lines[0] = (struct journal_line){RULES_LINE_BASE, 0, 0, 23};
-    e.lines[1] = (struct journal_line){JOURNAL_LINE_QR, JOURNAL_QR_STATIC, 0, 0};
-    return e;
+    return golden_entry(&golden_qr[1]);
 }
 
 static void print_hex(const char *name, const uint8_t *p, size_t n)

@@ -87,19 +87,7 @@ static int teardown(void **state)
 
 static int64_t sql_int(const struct fx *f, const char *fmt, int64_t id)
 {
-    char sql[1024];
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    int64_t v = -1;
-    snprintf(sql, sizeof sql, fmt, (long long)id);
-    assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return test_sql_i64(f->db, -1, fmt, (long long)id);
 }
 
 static json_t *export_of(const struct fx *f, int64_t id)

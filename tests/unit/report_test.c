@@ -88,17 +88,7 @@ static void run(const char *name, int from, int to, const char *store, struct re
 
 static int64_t sql_int(const char *sql)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    int64_t v = -1;
-    assert_int_equal(sqlite3_open_v2(F.db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return test_sql_i64(F.db, -1, "%s", sql);
 }
 
 static int64_t cell(const struct report_part *p, size_t r, const char *col)

@@ -51,12 +51,7 @@ static int setup(void **state)
 
 static struct reader *issue(struct fixture *f, int64_t account, struct issuance_card *out)
 {
-    struct issuance_request req = {.account_id = account, .topup_cents = 2000};
-    struct reader *r;
-    desk_fixture_new_card(f, "desfire-ev1", uid7, 7, false);
-    r = desk_fixture_open_card(f);
-    assert_int_equal(issuance_issue(&f->is, r, &req, out), LEAL_OK);
-    return r;
+    return desk_fixture_issue(f, uid7, account, 2000, out);
 }
 
 static int64_t balance(struct fixture *f, int64_t account, const char *program_account,
