@@ -706,9 +706,12 @@ static void test_settled_not_done_waits_again(void **state)
     assert_int_equal(out.settled_item, JOURNAL_SETTLED_NOT_DONE);
     assert_int_equal(out.after.points, 25);
     assert_int_equal(till_entries(&t1, e, 4), 3);
-    assert_int_equal(e[0].n_lines, 2);
-    assert_int_equal(e[0].lines[1].source, JOURNAL_LINE_HOST);
-    assert_int_equal(e[0].lines[1].id, adj);
+    assert_int_equal(e[0].n_lines, 4); /* base, the two state lines, the host line */
+    assert_int_equal(e[0].lines[3].source, JOURNAL_LINE_HOST);
+    assert_int_equal(e[0].lines[3].id, adj);
+    struct state_body with_host = v.state; /* as read, the host's +40 on it */
+    with_host.points += 40;
+    till_expect_state_lines(&e[0], &with_host);
     assert_int_equal(e[1].op, JOURNAL_OP_SETTLE);
     till_read_desfire(f, &v);
     assert_int_equal(v.state.points, 25);
