@@ -15,36 +15,6 @@
 
 #define SEARCH_LIMIT 50
 
-void web_api_error(struct web_req *r, unsigned status, leal_err err, const char *detail)
-{
-    char msg[768];
-    if (detail && detail[0])
-        snprintf(msg, sizeof msg, "%s: %s", detail, leal_strerror(err));
-    else
-        snprintf(msg, sizeof msg, "%s", leal_strerror(err));
-    json_decref(r->out);
-    r->status = status;
-    r->out = json_pack("{s:{s:i,s:s,s:s}}", "error", "code", (int)err, "name", leal_errname(err),
-                       "message", msg);
-}
-
-/* A ledger error as an answer: the ledger's detail, a status by kind. */
-void web_ledger_error(struct web_req *r, leal_err err, const char *what)
-{
-    char detail[640];
-    unsigned status = 500;
-    if (err == LEAL_E_UNKNOWN_ID || err == LEAL_E_WEB_NO_USER)
-        status = 404;
-    else if (err == LEAL_E_TEXT || err == LEAL_E_DATE || err == LEAL_E_ARG ||
-             err == LEAL_E_UNKNOWN_PROGRAM || err == LEAL_E_WEB_ROLE)
-        status = 400;
-    else if (err == LEAL_E_DB_BUSY)
-        status = 503;
-    snprintf(detail, sizeof detail, "%s%s%s", what, ledger_errmsg(r->l)[0] ? ": " : "",
-             ledger_errmsg(r->l));
-    web_api_error(r, status, err, detail);
-}
-
 static json_t *user_json(const struct ledger_user *u)
 {
     json_t *stores = json_array();
@@ -159,23 +129,6 @@ static json_t *customer_json(const struct ledger_customer *c)
                      "created_at", (json_int_t)c->created_at, "name", c->name, "surname",
                      c->surname, "email", c->email, "phone", c->phone, "birth_date", c->birth_date,
                      "gender", c->gender, "address", c->address, "preferences", c->preferences);
-}
-
-bool web_scope_has(const struct web_scope *s, int64_t program)
-{
-    for (int i = 0; i < s->n; i++)
-        if (s->programs[i] == program)
-            return true;
-    return s->all;
-}
-
-bool web_scope_of(struct web_req *r, struct web_scope *s)
-{
-    leal_err err =
-        ledger_user_programs(r->l, r->user, s->programs, WEB_MAX_PROGRAMS, &s->n, &s->all);
-    if (err != LEAL_OK)
-        web_ledger_error(r, err, "the user's stores");
-    return err == LEAL_OK;
 }
 
 struct found {
@@ -308,19 +261,6 @@ static bool customer_fields(struct web_req *r, struct ledger_customer *c)
         snprintf(dst, f[i].cap, "%s", json_string_value(v));
     }
     return true;
-}
-
-/* A change and its audit line in one transaction. */
-leal_err web_audited(struct web_req *r, leal_err (*change)(struct web_req *, void *), void *ctx,
-                     struct ledger_audit_line *a)
-{
-    leal_err err;
-    if ((err = ledger_batch_begin_whole(r->l)) != LEAL_OK)
-        return err;
-    if ((err = change(r, ctx)) == LEAL_OK && (err = ledger_audit_add(r->l, a)) == LEAL_OK)
-        return ledger_batch_commit(r->l);
-    ledger_batch_rollback(r->l);
-    return err;
 }
 
 static char *dump(const struct ledger_customer *c)
