@@ -232,6 +232,7 @@ static leal_err plan_redeem(struct qr_tap *q, leal_err *reason)
     int64_t used;
     leal_err err;
     *reason = LEAL_OK;
+    leal_memset(&pc, 0, sizeof pc);
     if (pk->info.pending_count > 0 &&
         (err = package_pending_find(&pk->info, &pk->source, q->tok.code.virtual_card_id, &found,
                                     &pc)) != LEAL_OK)
