@@ -123,7 +123,7 @@ static bool qr_entry_ok(const struct journal_entry *e)
 {
     bool taken = e->op == JOURNAL_OP_EARN || e->op == JOURNAL_OP_PAY ||
                  e->op == JOURNAL_OP_PAY_EARN || e->op == JOURNAL_OP_STAMP ||
-                 e->op == JOURNAL_OP_BONO;
+                 e->op == JOURNAL_OP_BONO || e->op == JOURNAL_OP_REDEEM;
     if (!taken && e->op != JOURNAL_OP_REFUSAL)
         return false;
     if (e->counter_before != 0 || e->counter_after != 0)

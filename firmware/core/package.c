@@ -128,6 +128,9 @@ static leal_err floor_get(const uint8_t r[PACKAGE_FLOOR_RECORD_LEN], struct pack
 /* Pending changes: one record per card (PACKAGE.md "Pending changes"). */
 static bool pending_ok(const struct package_pending *c)
 {
+    if ((c->kinds & PACKAGE_CHANGE_QR_ALLOWANCE) != 0 &&
+        (c->kinds != PACKAGE_CHANGE_QR_ALLOWANCE || c->points <= 0 || c->taps != 0))
+        return false;
     return c->card_id != 0 && c->upto_entry != 0 && c->points != INT32_MIN && c->kinds != 0 &&
            (c->kinds & (uint8_t)~PACKAGE_CHANGE_KNOWN) == 0;
 }

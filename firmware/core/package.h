@@ -88,7 +88,12 @@ struct package_hot {
 #define PACKAGE_CHANGE_BONUS 0x02   /* birthday or campaign bonus */
 #define PACKAGE_CHANGE_EXPIRED 0x04 /* points expired by the ledger's lots */
 #define PACKAGE_CHANGE_REWARD 0x08  /* a reward cancelled: its points given back */
-#define PACKAGE_CHANGE_KNOWN 0x0F
+/* Not a change: a phone's points the ledger holds for it to redeem offline
+ * (cardlayout/qr/QR.md "Redeeming with a spending code"); the record's card
+ * is the phone's virtual card, points the allowance (> 0), up to entry the
+ * newest ledger entry of the hold; alone, never with another bit. */
+#define PACKAGE_CHANGE_QR_ALLOWANCE 0x10
+#define PACKAGE_CHANGE_KNOWN 0x1F
 
 /* Host-decided changes waiting for one card (PACKAGE.md "Pending changes"):
  * applied only to a card that shows exactly taps (as a floor counts them:

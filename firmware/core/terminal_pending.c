@@ -14,7 +14,7 @@ leal_err terminal_pending_apply(const struct package_terminal *pk, uint64_t card
     if (!pk->loaded || pk->info.pending_count == 0)
         return LEAL_OK;
     if ((err = package_pending_find(&pk->info, &pk->source, card_id, &found, &pc)) != LEAL_OK ||
-        !found || pc.taps != taps)
+        !found || pc.taps != taps || pc.kinds == PACKAGE_CHANGE_QR_ALLOWANCE)
         return err;
     points = (int64_t)state->points + pc.points;
     if (points < 0 || points > (int64_t)UINT32_MAX)

@@ -189,7 +189,83 @@ static leal_err plan_earn(struct qr_tap *q)
 
 static bool spends(uint8_t op)
 {
-    return op == TERMINAL_PAY || op == TERMINAL_PAY_EARN || op == TERMINAL_BONO;
+    return op == TERMINAL_PAY || op == TERMINAL_PAY_EARN || op == TERMINAL_BONO ||
+           op == TERMINAL_REDEEM;
+}
+
+/* The points this terminal's journal shows redeemed with the phone under
+ * the hold the package names (its up-to entry): every terminal counts its
+ * own, as it counts a day's payments; what two terminals together pass is
+ * the host's to find at sync (QR.md "Redeeming with a spending code"). */
+static leal_err redeemed_here(struct qr_tap *q, uint32_t hold, int64_t *used)
+{
+    const struct journal *j = q->t->s.journal;
+    struct journal_iter it;
+    struct journal_entry e;
+    bool done = false;
+    leal_err err;
+    *used = 0;
+    journal_iter_begin(j, &it, false);
+    for (;;) {
+        if ((err = journal_iter_next(j, &it, &e, NULL, NULL, &done)) != LEAL_OK)
+            return err;
+        if (done)
+            return LEAL_OK;
+        if (e.card_kind == JOURNAL_CARD_QR && e.op == JOURNAL_OP_REDEEM &&
+            e.card_id == q->tok.code.virtual_card_id && e.ref_seq == hold && e.points < 0)
+            *used -= e.points;
+    }
+}
+
+/* A reward paid from the points the host holds for this phone (the
+ * package's QR allowance record, signed with the package): the engine's
+ * rules_redeem on a state that holds exactly what is left of it here, tier
+ * 0 (the terminal cannot see the account's tier). The entry names the hold
+ * (ref_seq) and what is left of it after (points_after). */
+static leal_err plan_redeem(struct qr_tap *q, leal_err *reason)
+{
+    const struct package_terminal *pk = q->t->s.package;
+    struct package_pending pc;
+    struct state_body st;
+    struct rules_redeemed red;
+    bool found = false;
+    int64_t used;
+    leal_err err;
+    *reason = LEAL_OK;
+    leal_memset(&pc, 0, sizeof pc);
+    if (pk->info.pending_count > 0 &&
+        (err = package_pending_find(&pk->info, &pk->source, q->tok.code.virtual_card_id, &found,
+                                    &pc)) != LEAL_OK)
+        return err;
+    if (!found || pc.kinds != PACKAGE_CHANGE_QR_ALLOWANCE) {
+        *reason = LEAL_E_QR_NO_ALLOWANCE;
+        return LEAL_OK;
+    }
+    if ((err = redeemed_here(q, pc.upto_entry, &used)) != LEAL_OK)
+        return err;
+    leal_memset(&st, 0, sizeof st);
+    st.points = used >= pc.points ? 0u : (uint32_t)(pc.points - used);
+    err = rules_redeem(&pk->rules.program, &st, q->req->item, q->req->amount_cents, &red);
+    if (err == LEAL_E_RULES_POINTS)
+        err = LEAL_E_QR_REDEEM_ALLOWANCE;
+    if (err == LEAL_E_QR_REDEEM_ALLOWANCE ||
+        (err >= LEAL_E_RULES_PROGRAM && err <= LEAL_E_RULES_FORMAT_VERSION)) {
+        *reason = err;
+        return LEAL_OK;
+    }
+    if (err != LEAL_OK)
+        return err;
+    entry_base(q, JOURNAL_OP_REDEEM);
+    q->e.item = q->req->item;
+    q->e.amount_cents = (uint32_t)q->req->amount_cents;
+    q->e.points = (int64_t)red.after.points - (int64_t)st.points;
+    q->e.ref_seq = pc.upto_entry;
+    q->e.points_after = red.after.points;
+    q->out->points = q->e.points;
+    q->out->item = q->req->item;
+    q->out->allowance_left = red.after.points;
+    q->out->redeemed = red;
+    return LEAL_OK;
 }
 
 /* After the code verified: the operation's own checks, then its entry. */
@@ -205,6 +281,8 @@ static leal_err take(struct qr_tap *q)
 
     if (q->now.utc_seconds >= pk->info.valid_until)
         return refuse(q, LEAL_E_PACKAGE_EXPIRED);
+    if (q->tok.kind == QR_KIND_STATIC && req->op == TERMINAL_REDEEM)
+        return refuse(q, LEAL_E_QR_STATIC_REDEEM);
     if (q->tok.kind == QR_KIND_STATIC && spends(req->op))
         return refuse(q, LEAL_E_QR_STATIC_SPEND);
     leal_memset(&mem, 0, sizeof mem);
@@ -226,6 +304,17 @@ static leal_err take(struct qr_tap *q)
         return refuse(q, LEAL_E_TERMINAL_STAMP_CARD);
     if (req->op == TERMINAL_BONO && req->item == 0)
         return refuse(q, LEAL_E_TERMINAL_NO_BONO);
+    if (req->op == TERMINAL_REDEEM) {
+        if ((err = plan_redeem(q, &reason)) != LEAL_OK)
+            return err;
+        if (reason != LEAL_OK)
+            return refuse(q, reason);
+        if ((err = append(q)) != LEAL_OK)
+            return err;
+        out->outcome = TERMINAL_DONE;
+        out->amount_cents = q->e.amount_cents;
+        return LEAL_OK;
+    }
 
     entry_base(q, ops[req->op]);
     q->e.purse_cents = (uint32_t)out->pay_cents;
@@ -251,6 +340,7 @@ static bool op_taken(const struct terminal_request *req)
     case TERMINAL_EARN:
     case TERMINAL_STAMP:
     case TERMINAL_BONO:
+    case TERMINAL_REDEEM:
         return true;
     case TERMINAL_PAY:
     case TERMINAL_PAY_EARN:

@@ -5,7 +5,9 @@
  * the package's hot list), the operation judged (a static code earns and
  * stamps only; a spending code also pays, within its certificate's caps per
  * payment and per day and the package's caps per card per day and between
- * syncs at this terminal, the lower of each, and uses a bono), the shop's rules
+ * syncs at this terminal, the lower of each, uses a bono, and redeems a
+ * reward within the points the package says the ledger holds for the phone,
+ * less what this terminal's journal shows redeemed under that hold), the shop's rules
  * run by the same engine as a card's, and the operation or the refusal
  * journaled as a QR entry (JOURNAL.md "QR entries"). Nothing is written to
  * a card: the account holds what a code earns, and the host posts it at
@@ -48,13 +50,15 @@ struct terminal_qr_result {
     int64_t points;              /* earned on the sale */
     uint8_t n_lines;
     struct rules_line lines[RULES_MAX_LINES];
-    int16_t quantity;         /* stamps given, bono sessions used */
-    uint32_t item;            /* stamp card, bono kind */
-    struct journal_key entry; /* the entry journaled */
+    int16_t quantity;               /* stamps given, bono sessions used */
+    uint32_t item;                  /* stamp card, bono kind, reward id */
+    uint32_t allowance_left;        /* REDEEM: the phone's points held for it, left here after */
+    struct rules_redeemed redeemed; /* REDEEM: what the till hands over */
+    struct journal_key entry;       /* the entry journaled */
 };
 
 /* Takes the code in text (len characters, no NUL needed) for req (EARN,
- * PAY, PAY_EARN, STAMP, BONO; anything else is LEAL_E_ARG) at terminal t
+ * PAY, PAY_EARN, STAMP, BONO, REDEEM; anything else is LEAL_E_ARG) at terminal t
  * (terminal_open), and journals what it decided. */
 LEAL_MUST_CHECK leal_err terminal_qr_tap(struct terminal *t, const struct terminal_qr_keys *keys,
                                          const char *text, size_t len,

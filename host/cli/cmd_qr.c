@@ -27,7 +27,8 @@ static const char qr_help[] =
     "       leal qr verify TEXT [--at UNIX-TIME] [--keystore PATH] [--passphrase-file FILE]\n"
     "                      [--json]\n"
     "       leal qr enrol --account ID --pubkey FILE -o CERT [--cap-tx EUR] [--cap-day EUR]\n"
-    "                     [--refresh-days N] [--keystore PATH] [--passphrase-file FILE]\n"
+    "                     [--refresh-days N] [--redeem-allowance POINTS] [--keystore PATH]\n"
+    "                     [--passphrase-file FILE]\n"
     "       leal qr revoke VIRTUAL-CARD --reason TEXT [--db PATH]\n"
     "       leal qr device keygen -o KEY\n"
     "       leal qr device code --key KEY --cert CERT [--at UNIX-TIME]\n"
@@ -52,7 +53,12 @@ static const char qr_help[] =
     "code' is a reference phone in C: the code of the current 30-second step with the\n"
     "next counter (kept in KEY.counter). 'revoke' ends a code or a phone for good (a\n"
     "lost phone, a re-issued code): its virtual card goes on the hot list of every\n"
-    "terminal package built after.\n";
+    "terminal package built after.\n"
+    "--redeem-allowance POINTS holds that many of the account's points for the phone\n"
+    "(asset PTS-HOLD:<virtual card>, in the same transaction; refused if the account\n"
+    "holds fewer): terminals let its spending code redeem rewards offline ('leal-terminal\n"
+    "tap --qr CODE --redeem ID') within what the hold has left, and 'leal sync import'\n"
+    "books those redeems from the hold.\n";
 
 static int days_arg(const struct lcli_opt *o, size_t n, uint32_t *days)
 {
@@ -330,6 +336,12 @@ static int enrol_args(const struct lcli_opt *o, size_t n, struct qr_enrol_reques
         return cli_usage("--refresh-days '%s': a whole number of days from 1 to 31", days);
     if (days != NULL)
         rq->refresh_days = (uint32_t)d;
+    const char *hold = lcli_get(o, n, "redeem-allowance");
+    if (hold != NULL && (lcli_id(hold, &d) != LEAL_OK || d > INT32_MAX))
+        return cli_usage("--redeem-allowance '%s': a whole number of points from 1 to 2147483647",
+                         hold);
+    if (hold != NULL)
+        rq->redeem_points = (uint32_t)d;
     leal_err err = file_read(pub, 4096, &data, &len);
     if (err != LEAL_OK)
         return cli_error(err, CLI_EXIT_USAGE, "--pubkey %s: %s", pub, leal_strerror(err));
@@ -368,7 +380,17 @@ static int qr_enrol(const struct lcli_opt *o, size_t n)
         goto out;
     }
     rq.now = (uint64_t)time(NULL);
-    if ((err = qr_issue_enrol(l, dk.keys, &rq, cert, &c)) != LEAL_OK) {
+    if ((err = qr_issue_enrol(l, dk.keys, &rq, cert, &c)) == LEAL_E_INSUFFICIENT_FUNDS) {
+        int64_t pts = 0;
+        if (ledger_balance(l, rq.account_id, "PTS", &pts) != LEAL_OK)
+            pts = 0;
+        rc = cli_error(err, CLI_EXIT_USAGE,
+                       "qr enrol: --redeem-allowance %u is more than the %lld points account "
+                       "%lld holds; nothing enrolled: hold fewer points",
+                       rq.redeem_points, (long long)pts, (long long)rq.account_id);
+        goto out;
+    }
+    if (err != LEAL_OK) {
         rc = lcli_fail(l, err, "qr enrol");
         goto out;
     }
@@ -380,10 +402,10 @@ static int qr_enrol(const struct lcli_opt *o, size_t n)
     if (lcli_get(o, n, "json"))
         printf("{\"account\":%lld,\"program\":%u,\"virtual_card\":%llu,\"key_version\":%u,"
                "\"issued_day\":%u,\"expires_day\":%u,\"cap_tx_cents\":%u,\"cap_day_cents\":%u,"
-               "\"file\":",
+               "\"redeem_allowance\":%u,\"file\":",
                (long long)rq.account_id, program, (unsigned long long)c.code.virtual_card_id,
                c.code.key_version, c.code.issued_day, c.code.expires_day, c.cap_tx_cents,
-               c.cap_day_cents);
+               c.cap_day_cents, rq.redeem_points);
     else
         printf("enrolled a phone for account %lld: virtual card %llu, refresh within %u days; "
                "wrote its certificate ",
@@ -565,8 +587,8 @@ int cmd_qr(int argc, char **argv)
                            {"valid-days", 0, 0}, {"keystore", 0, 0},     {"passphrase-file", 0, 0},
                            {"db", 0, 0},         {"json", 1, 0},         {"help", 1, 0},
                            {"at", 0, 0},         {"pubkey", 0, 0},       {"cap-tx", 0, 0},
-                           {"cap-day", 0, 0},    {"refresh-days", 0, 0}, {"reason", 0, 0},
-                           {"key", 0, 0},        {"cert", 0, 0}};
+                           {"cap-day", 0, 0},    {"refresh-days", 0, 0}, {"redeem-allowance", 0, 0},
+                           {"reason", 0, 0},     {"key", 0, 0},          {"cert", 0, 0}};
     const char *pos[LCLI_MAX_POS];
     char *args[64];
     size_t npos = LCLI_MAX_POS;

@@ -509,7 +509,8 @@ LEAL_MUST_CHECK leal_err ledger_card_status_parse(const char *s, enum ledger_car
  * voids, expiry, card sync, the desk): a request id a person or a file gives
  * (ledger post, void, import) must not start with one of them, or it could
  * take a key the desk will need (ledger_request_id_reserved). */
-#define LEDGER_SYSTEM_NAMESPACES "card:", "void:", "expire:", "sync:", "desk:", "sale:", "refund:"
+#define LEDGER_SYSTEM_NAMESPACES                                                                   \
+    "card:", "void:", "expire:", "sync:", "desk:", "sale:", "refund:", "qrhold:"
 bool ledger_request_id_reserved(const char *request_id);
 
 struct ledger_line {

@@ -64,6 +64,14 @@ leal_err ledger_asset_check(const char *asset)
         return LEAL_OK;
     if (strncmp(asset, "BONO:", 5) == 0)
         return bono_asset_ok(asset + 5);
+    /* Points held for a phone's offline redeems (ledger_qr.h): PTS-HOLD:<its
+     * virtual card id>, 1..19 decimal digits, no leading zero. */
+    if (strncmp(asset, "PTS-HOLD:", 9) == 0) {
+        for (n = 9; asset[n]; n++)
+            if (asset[n] < '0' || asset[n] > '9')
+                return LEAL_E_ASSET;
+        return n > 9 && n <= 9 + 19 && asset[9] != '0' ? LEAL_OK : LEAL_E_ASSET;
+    }
     if (strncmp(asset, "STAMP:", 6) != 0)
         return LEAL_E_ASSET;
     for (n = 6; asset[n]; n++) {

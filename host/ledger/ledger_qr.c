@@ -36,6 +36,75 @@ static bool before(const struct journal_entry *a, const struct journal_entry *b)
     return a->seq < b->seq;
 }
 
+void ledger_qr_hold_asset(uint64_t virtual_card_id, char out[LEDGER_MAX_ASSET])
+{
+    snprintf(out, LEDGER_MAX_ASSET, LEDGER_QR_HOLD_PREFIX "%llu",
+             (unsigned long long)virtual_card_id);
+}
+
+leal_err ledger_qr_hold(struct ledger *l, int64_t program_id, int64_t account_id,
+                        uint64_t virtual_card_id, int64_t points, int64_t at)
+{
+    struct ledger_line ln[4];
+    struct ledger_entry e;
+    char request[48];
+    int64_t issued, entry_id;
+    bool replayed;
+    leal_err err;
+    if (l == NULL || points <= 0)
+        return LEAL_E_ARG;
+    if ((err = ledger_program_account(l, program_id, "points_issued", &issued)) != LEAL_OK)
+        return err;
+    memset(ln, 0, sizeof ln);
+    ln[0] = (struct ledger_line){.account_id = account_id, .asset = "PTS", .amount = -points};
+    ln[1] = (struct ledger_line){.account_id = issued, .asset = "PTS", .amount = points};
+    ln[2] = (struct ledger_line){.account_id = account_id, .amount = points};
+    ln[3] = (struct ledger_line){.account_id = issued, .amount = -points};
+    ledger_qr_hold_asset(virtual_card_id, ln[2].asset);
+    ledger_qr_hold_asset(virtual_card_id, ln[3].asset);
+    snprintf(request, sizeof request, "qrhold:%llu", (unsigned long long)virtual_card_id);
+    memset(&e, 0, sizeof e);
+    e.program_id = program_id;
+    e.kind = "transfer";
+    e.at = at;
+    e.request_id = request;
+    e.reason = "points held for the phone's offline redeems";
+    e.operator_name = "qr enrol";
+    e.card_id = (int64_t)virtual_card_id;
+    e.nlines = 4;
+    e.lines = ln;
+    return ledger_post(l, &e, &entry_id, &replayed);
+}
+
+#define HOLDS_SQL                                                                                  \
+    "SELECT c.card_id, b.amount, (SELECT max(n.entry_id) FROM line n WHERE n.account_id = "        \
+    "b.account_id AND n.asset = b.asset) FROM card c JOIN account a ON a.id = c.account_id JOIN "  \
+    "balance b ON b.account_id = c.account_id AND b.asset = '" LEDGER_QR_HOLD_PREFIX "' || "       \
+    "c.card_id WHERE a.program_id = ?1 AND c.tech = 'virtual-qr' AND c.status = 'active' AND "     \
+    "b.amount > 0 ORDER BY c.card_id"
+
+leal_err ledger_qr_holds_each(struct ledger *l, int64_t program_id, ledger_qr_hold_cb cb, void *ctx)
+{
+    struct ledger_qr_holding h;
+    struct store_stmt *st;
+    leal_err err;
+    if (l == NULL || cb == NULL)
+        return LEAL_E_ARG;
+    if ((err = store_prep_i64(l, HOLDS_SQL, &st, I64S(program_id))) != LEAL_OK)
+        return err;
+    while (store_next_row(l, st, &err)) {
+        h.virtual_card_id = store_col_i64(st, 0);
+        h.points = store_col_i64(st, 1);
+        h.newest_entry = store_col_i64(st, 2);
+        if (cb(ctx, &h) != 0) {
+            err = LEAL_E_INTERRUPTED;
+            break;
+        }
+    }
+    store_finalize(st);
+    return err;
+}
+
 leal_err ledger_qr_twice(struct ledger *l, const struct journal_entry *e,
                          struct ledger_qr_twice *out)
 {

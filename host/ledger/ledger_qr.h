@@ -32,4 +32,33 @@ struct ledger_qr_twice {
 LEAL_MUST_CHECK leal_err ledger_qr_twice(struct ledger *l, const struct journal_entry *e,
                                          struct ledger_qr_twice *out);
 
+/* Points held for a phone's offline redeems (cardlayout/qr/QR.md
+ * "Redeeming with a spending code"): asset PTS-HOLD:<virtual card id> in the
+ * phone's account. Held from the account's PTS through points_issued, so
+ * the points held are spent by nothing else (a card, the desk, another
+ * phone); a redeem the phone's journal entry proves is booked from the hold
+ * (ledger_terminal.c), and the package tells terminals the hold
+ * (package_build.c: a QR allowance record). */
+#define LEDGER_QR_HOLD_PREFIX "PTS-HOLD:"
+void ledger_qr_hold_asset(uint64_t virtual_card_id, char out[LEDGER_MAX_ASSET]);
+
+/* Moves points (> 0) of the account's PTS to the phone's hold, keyed by
+ * request id "qrhold:<virtual card id>" (once per phone).
+ * LEAL_E_INSUFFICIENT_FUNDS when the account holds fewer points. */
+LEAL_MUST_CHECK leal_err ledger_qr_hold(struct ledger *l, int64_t program_id, int64_t account_id,
+                                        uint64_t virtual_card_id, int64_t points, int64_t at);
+
+/* Every active phone of the program with points held (> 0): its virtual
+ * card, the hold, and the newest ledger entry that moved it (which names
+ * the hold: a terminal counts its redeems under it), in card id order.
+ * cb returning non-zero stops the walk (LEAL_E_INTERRUPTED). */
+struct ledger_qr_holding {
+    int64_t virtual_card_id;
+    int64_t points;
+    int64_t newest_entry;
+};
+typedef int (*ledger_qr_hold_cb)(void *ctx, const struct ledger_qr_holding *h);
+LEAL_MUST_CHECK leal_err ledger_qr_holds_each(struct ledger *l, int64_t program_id,
+                                              ledger_qr_hold_cb cb, void *ctx);
+
 #endif

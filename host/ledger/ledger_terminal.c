@@ -9,6 +9,7 @@
 
 #include "keys/base/ct.h"
 #include "ledger_bono.h"
+#include "ledger_qr.h"
 #include "ledger_reward.h"
 #include "ledger_rules.h"
 #include "ledger_sale.h"
@@ -362,8 +363,19 @@ static leal_err redeem_lines(struct ledger *l, const struct ledger_terminal_acco
     int64_t cents = 0, owed, newest = 0;
     uint32_t v = 0;
     int row = 0;
+    char hold[LEDGER_MAX_ASSET];
     leal_err err;
-    pair(ls, account, a->points_redeemed, "PTS", e->points);
+    if (e->card_kind == JOURNAL_CARD_QR) {
+        /* A phone's redeem is paid from its hold, never from PTS (the
+         * terminal could not see PTS): out of the hold through
+         * points_issued, where the hold came from, into points_redeemed.
+         * A hold that does not cover it refuses the post (held). */
+        ledger_qr_hold_asset(e->card_id, hold);
+        pair(ls, account, a->points_issued, hold, e->points);
+        pair(ls, a->points_issued, a->points_redeemed, "PTS", e->points);
+    } else {
+        pair(ls, account, a->points_redeemed, "PTS", e->points);
+    }
     if ((err = store_prep_i64(l, PACKAGE_RULES_SQL, &st,
                               I64S(e->terminal_id, e->package_version))) != LEAL_OK)
         return err;
@@ -650,6 +662,35 @@ static leal_err card_check(struct ledger *l, const struct ledger_terminal_in *in
     return entry_finding(l, e, "card_excess", detail);
 }
 
+/* A phone's redeem its hold does not cover (QR.md "Redeeming with a
+ * spending code"): each terminal counted only its own journal, so two of
+ * them together passed the points held. The entry stays held (never from
+ * PTS), and the finding blocks the phone, which puts it on the hot list of
+ * every package built after. */
+static leal_err qr_over_redeem(struct ledger *l, const struct journal_entry *e,
+                               struct ledger_terminal_out *out)
+{
+    struct ledger_card c;
+    char detail[240];
+    leal_err err;
+    snprintf(detail, sizeof detail,
+             "qr_over_redeem: QR redeem of reward %u (%lld points) by virtual card %llu passes "
+             "the points held for it (terminals together redeemed more than its allowance); "
+             "entry held, phone blocked",
+             e->item, (long long)-e->points, (unsigned long long)e->card_id);
+    /* A held finding (sync_finding's kinds are fixed by its CHECK), named
+     * qr_over_redeem in its detail and in the card's history. */
+    if ((err = entry_finding(l, e, "held", detail)) != LEAL_OK)
+        return err;
+    out->card_flagged = true;
+    if ((err = ledger_card_find_by_id(l, (int64_t)e->card_id, &c)) != LEAL_OK ||
+        c.status != LEDGER_CARD_ACTIVE)
+        return err == LEAL_E_UNKNOWN_ID ? LEAL_OK : err;
+    return ledger_card_change_status(l, (int64_t)e->card_id, LEDGER_CARD_BLOCKED,
+                                     "qr_over_redeem: redeems passed the points held",
+                                     "sync import");
+}
+
 /* What the entry's own operation does. */
 static leal_err book(struct ledger *l, const struct ledger_terminal_in *in,
                      struct ledger_terminal_out *out)
@@ -667,6 +708,9 @@ static leal_err book(struct ledger *l, const struct ledger_terminal_in *in,
     case JOURNAL_OP_VOID:
         if ((err = post_op(l, in->acc, e, out)) != LEAL_OK)
             return err;
+        if (out->outcome == LEDGER_TERMINAL_HELD && e->card_kind == JOURNAL_CARD_QR &&
+            e->op == JOURNAL_OP_REDEEM)
+            return qr_over_redeem(l, e, out);
         return out->outcome == LEDGER_TERMINAL_HELD ? entry_finding(l, e, "held", out->why)
                                                     : LEAL_OK;
     case JOURNAL_OP_SETTLE:

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "host/ledger/ledger_host_change.h"
+#include "host/ledger/ledger_qr.h"
 #include "host/ledger/ledger_rules.h"
 #include "host/ledger/ledger_terminal.h"
 #include "host/package/package_zone.h"
@@ -131,6 +132,31 @@ static int add_pending(void *ctx, const struct ledger_host_change *c)
     return 0;
 }
 
+/* A phone's points held for its offline redeems, as a QR allowance record
+ * (PACKAGE.md "Pending changes"): the terminal redeems within it. A hold
+ * past the record's 31 bits carries what fits (never more than is held). */
+static int add_allowance(void *ctx, const struct ledger_qr_holding *h)
+{
+    struct lists *s = ctx;
+    if (h->newest_entry <= 0 || h->newest_entry > UINT32_MAX || h->points <= 0)
+        return 0;
+    if (grow((void **)&s->pending, s->npending, &s->pending_cap, sizeof *s->pending,
+             PACKAGE_MAX_PENDING) != 0) {
+        s->err = s->npending >= PACKAGE_MAX_PENDING ? LEAL_E_PACKAGE_MALFORMED : LEAL_E_NO_MEMORY;
+        return 1;
+    }
+    s->pending[s->npending++] = (struct package_pending){
+        (uint64_t)h->virtual_card_id, 0, (uint32_t)h->newest_entry,
+        (int32_t)(h->points > INT32_MAX ? INT32_MAX : h->points), PACKAGE_CHANGE_QR_ALLOWANCE};
+    return 0;
+}
+
+static int pending_cmp(const void *a, const void *b)
+{
+    const struct package_pending *x = a, *y = b;
+    return x->card_id < y->card_id ? -1 : x->card_id > y->card_id;
+}
+
 /* What the package carries for cards, at which taps, remembered
  * (ledger_host_change_sent): later packages carry them there only. */
 static leal_err record_sent(struct ledger *l, const struct lists *s)
@@ -138,6 +164,8 @@ static leal_err record_sent(struct ledger *l, const struct lists *s)
     leal_err err = LEAL_OK;
     for (uint32_t i = 0; i < s->npending && err == LEAL_OK; i++) {
         const struct package_pending *p = &s->pending[i];
+        if (p->kinds == PACKAGE_CHANGE_QR_ALLOWANCE) /* a hold, not a change */
+            continue;
         struct ledger_host_change hc = {
             .card_id = (int64_t)p->card_id, .taps = p->taps, .upto_entry = p->upto_entry};
         err = ledger_host_change_sent(l, &hc);
@@ -296,8 +324,13 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
     err = ledger_package_cards(l, program, add_card, &s);
     if (err == LEAL_OK)
         err = ledger_host_change_each(l, program, add_pending, &s);
+    if (err == LEAL_OK)
+        err = ledger_qr_holds_each(l, program, add_allowance, &s);
     if (err == LEAL_E_INTERRUPTED)
         err = s.err;
+    /* Cards' changes and phones' holds, one list in card id order. */
+    if (err == LEAL_OK && s.npending > 1)
+        qsort(s.pending, s.npending, sizeof *s.pending, pending_cmp);
     if (err != LEAL_OK)
         goto out;
     contents(&c, o, (uint32_t)program, kv->version, &f, &s);

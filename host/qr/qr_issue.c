@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "host/ledger/ledger_qr.h"
 #include "keys/base/bytes.h"
 #include "keys/hosted/provider_openssl.h"
 
@@ -120,15 +121,24 @@ leal_err qr_issue_enrol(struct ledger *l, const struct keyset *ks,
     c.cap_tx_cents = rq->cap_tx_cents;
     c.cap_day_cents = rq->cap_day_cents;
     memcpy(c.device_public, rq->device_public, sizeof c.device_public);
+    if ((err = ledger_batch_begin(l)) != LEAL_OK)
+        return err;
     do {
         if ((err = new_card_id(&c.code.virtual_card_id)) != LEAL_OK ||
             (err = qr_cert_encode_body(&c, cert, QR_CERT_LEN, &body)) != LEAL_OK ||
             (err = qr_signed_message(cert, body, msg, sizeof msg, &msg_len)) != LEAL_OK ||
             (err = crypto_openssl_ed25519_sign(kv->key, msg, msg_len, cert + body)) != LEAL_OK)
-            return err;
+            break;
         err = record(l, &c.code, QR_KIND_SPEND, rq->now);
     } while (err == LEAL_E_DUPLICATE_ID);
-    if (err == LEAL_OK)
+    if (err == LEAL_OK && rq->redeem_points > 0)
+        err = ledger_qr_hold(l, (int64_t)c.code.program_id, rq->account_id, c.code.virtual_card_id,
+                             rq->redeem_points, (int64_t)rq->now);
+    if (err != LEAL_OK) {
+        ledger_batch_rollback(l);
+        return err;
+    }
+    if ((err = ledger_batch_commit(l)) == LEAL_OK)
         *out = c;
     return err;
 }

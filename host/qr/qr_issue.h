@@ -41,12 +41,15 @@ struct qr_enrol_request {
     uint32_t cap_tx_cents;  /* per payment, >= 1 */
     uint32_t cap_day_cents; /* per day at one terminal, >= cap_tx_cents */
     uint32_t refresh_days;  /* the phone shows codes for this many days, then refreshes */
+    uint32_t redeem_points; /* held for its offline redeems (ledger_qr_hold); 0: none */
 };
 
 /* Certifies a phone's public key for rq->account_id (QR.md "Spending code"):
  * records a virtual card for the phone and writes the signed certificate
- * (QR_CERT_LEN bytes) the phone keeps. LEAL_E_QR_MALFORMED for caps that do
- * not hold. */
+ * (QR_CERT_LEN bytes) the phone keeps; with rq->redeem_points, holds that
+ * many of the account's points for the phone in the same transaction
+ * (LEAL_E_INSUFFICIENT_FUNDS, nothing recorded, when it holds fewer).
+ * LEAL_E_QR_MALFORMED for caps that do not hold. */
 LEAL_MUST_CHECK leal_err qr_issue_enrol(struct ledger *l, const struct keyset *ks,
                                         const struct qr_enrol_request *rq,
                                         uint8_t cert[QR_CERT_LEN], struct qr_cert *out);

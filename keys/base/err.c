@@ -322,6 +322,12 @@ static const struct err_entry err_table[] = {
                            "no such recipient); do not retry it unchanged"),
     E(LEAL_E_MAIL_TLS, "the mail server's TLS failed (no STARTTLS offered, or a certificate "
                        "not trusted for that name); check the server name and CA file"),
+    E(LEAL_E_QR_REDEEM_ALLOWANCE, "the reward costs more than this phone may still redeem "
+                                  "offline here; redeem it at the desk or with the card"),
+    E(LEAL_E_QR_NO_ALLOWANCE, "this phone has no points set aside to redeem offline; enrol it "
+                              "with --redeem-allowance or redeem at the desk"),
+    E(LEAL_E_QR_STATIC_REDEEM, "a static QR code never redeems a reward; the customer shows "
+                               "their phone's spending code, or redeems at the desk"),
 };
 
 #undef E

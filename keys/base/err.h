@@ -254,6 +254,11 @@ typedef enum leal_err {
     LEAL_E_MAIL_REFUSED = 685,
     LEAL_E_MAIL_TLS = 686,
 
+    /* 660..669: redeeming with a QR spending code (cardlayout/qr/QR.md) */
+    LEAL_E_QR_REDEEM_ALLOWANCE = 660,
+    LEAL_E_QR_NO_ALLOWANCE = 661,
+    LEAL_E_QR_STATIC_REDEEM = 662,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

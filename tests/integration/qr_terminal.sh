@@ -61,7 +61,7 @@ check_eq "static code, earn 23,50: exit 0, the operator's line" \
     "0|QR static $VC earn: +23 points to the account|" "$RC|$OUT|$ERR"
 run_capture "$LT" tap --qr - --earn 4,00 --data "$T/d1" --json <<<"$TEXT"
 check_eq "the code typed on standard input by a scanner, --json" \
-    "0|{\"outcome\":\"done\",\"reason\":null,\"op\":\"earn\",\"code\":\"static\",\"virtual_card\":$VC,\"account\":$ACCT,\"time_step\":0,\"counter\":0,\"amount\":\"4.00\",\"paid\":\"0.00\",\"spent_today\":\"0.00\",\"points\":4,\"quantity\":1,\"item\":0,\"entry\":{\"epoch\":$(jget '["entry"]["epoch"]' <<<"$OUT"),\"seq\":3}}" \
+    "0|{\"outcome\":\"done\",\"reason\":null,\"op\":\"earn\",\"code\":\"static\",\"virtual_card\":$VC,\"account\":$ACCT,\"time_step\":0,\"counter\":0,\"amount\":\"4.00\",\"paid\":\"0.00\",\"spent_today\":\"0.00\",\"points\":4,\"quantity\":1,\"item\":0,\"allowance_left\":0,\"entry\":{\"epoch\":$(jget '["entry"]["epoch"]' <<<"$OUT"),\"seq\":3}}" \
     "$RC|$OUT"
 run_capture "$LT" tap --qr-image "$T/code.png" --earn 10 --data "$T/d1"
 check_eq "leal's PNG of the code, read by libzbar: +10" \
@@ -122,8 +122,8 @@ check_eq "a phone clock 210 s ahead: refused, not valid yet" "3 LEAL_E_QR_FUTURE
 run_capture "$LT" tap --qr "$(code_at -30)" --earn 2 --data "$T/d1"
 check_eq "a phone clock 30 s behind, within the window (and a newer counter): +2" \
     "0|QR spending $PHONE earn: +2 points to the account" "$RC|$OUT"
-run_capture "$LT" tap --qr "$C1" --redeem 1 --data "$T/d1"
-check_eq "usage: a QR code does not redeem at the terminal: exit 2" 2 "$RC"
+run_capture "$LT" tap --qr "$C1" --balance --data "$T/d1"
+check_eq "usage: a QR code shows no balance at the terminal (the account holds it): exit 2" 2 "$RC"
 run_capture "$LT" tap --qr "$TEXT" --earn 1 --reader sim:x --data "$T/d1"
 check_eq "usage: --qr with --reader: exit 2, one line" "2|1" "$RC|$(wc -l <<<"$ERR")"
 run_capture "$LT" tap --qr-image "$T/phone.cert" --earn 1 --data "$T/d1"

@@ -350,7 +350,22 @@ static void test_refusals(void **state)
     sign_into(seed, big, len);
     expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
     memcpy(big, buf, len);
-    big[176 + 20] = 0x10;
+    big[176 + 20] = 0x20;
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    /* A QR allowance (kind 10) only alone, points > 0, taps 0: card 5's
+     * -50 points, card 5 with another bit, card 9 at taps 2. */
+    memcpy(big, buf, len);
+    big[176 + 20] = PACKAGE_CHANGE_QR_ALLOWANCE;
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    memcpy(big, buf, len);
+    memcpy(big + 176 + 16, "\0\0\0\x32", 4);
+    big[176 + 20] = PACKAGE_CHANGE_QR_ALLOWANCE | PACKAGE_CHANGE_ADJUST;
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    memcpy(big, buf, len);
+    big[176 + 24 + 20] = PACKAGE_CHANGE_QR_ALLOWANCE;
     sign_into(seed, big, len);
     expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
     memcpy(big, buf, len);

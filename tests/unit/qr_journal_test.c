@@ -167,11 +167,25 @@ static void test_rules(void **state)
     e.n_lines = 1;
     e.lines[0] = golden_spend().lines[1];
     refused(e, "a QR code voids nothing at a terminal");
+    /* A spending code's redeem (QR.md "Redeeming with a spending code"):
+     * the reward, its cost, the hold it counts under (ref_seq) and what is
+     * left of it (points_after) travel as they were sealed. */
     e = golden_spend();
     e.op = JOURNAL_OP_REDEEM;
     e.n_lines = 1;
     e.lines[0] = golden_spend().lines[1];
-    refused(e, "no redeem with a QR code at a terminal");
+    e.amount_cents = 0;
+    e.item = 1;
+    e.points = -100;
+    e.ref_seq = 7;
+    e.points_after = 50;
+    memset(&e.lines[1], 0, sizeof e.lines[1]);
+    assert_int_equal(journal_entry_seal(cp, key, &e, out, sizeof out, &len), LEAL_OK);
+    assert_int_equal(len, 112 + 14 + 16);
+    assert_int_equal(journal_entry_decode(out, len, &back), LEAL_OK);
+    assert_memory_equal(&back, &e, sizeof e);
+    e.counter_after = 1;
+    refused(e, "a QR redeem has card counters");
     e = golden_spend();
     e.lines[1].rule_index = 3;
     refused(e, "the QR line's code kind is 1 or 2");

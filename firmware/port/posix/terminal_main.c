@@ -59,6 +59,8 @@ static const char usage_text[] =
     "Readers: pcsc:NAME, nfc:CONNSTRING, sim:CARD.json (--allow-virtual for vpcd's readers).\n"
     "A QR code instead of a card: tap --qr TEXT (- reads a scanner's line from standard\n"
     "input) or --qr-image FILE (PNG or JPEG), with --earn, --pay, --stamp or --bono; no reader.\n"
+    "A phone's spending code also takes --redeem REWARD-ID, within the points the package\n"
+    "says the ledger holds for that phone (leal qr enrol --redeem-allowance).\n"
     "\n"
     "Options:\n"
     "  --data DIR             the terminal's folder (default $XDG_DATA_HOME/leal-terminal)\n"

@@ -107,6 +107,9 @@ static void print_line(const struct terminal_qr_result *r)
         snprintf(what, sizeof what, "%+lld points to the account", (long long)r->points);
     else if (r->op == TERMINAL_STAMP)
         snprintf(what, sizeof what, "stamped card %u", r->item + 1);
+    else if (r->op == TERMINAL_REDEEM)
+        snprintf(what, sizeof what, "reward %u redeemed, %lld points (%u left to redeem here)",
+                 r->item, (long long)r->points, r->allowance_left);
     else
         snprintf(what, sizeof what, "bono %u: one session", r->item);
     /* The account is in --json; the line keeps to the port's 160 bytes. */
@@ -130,10 +133,11 @@ static void print_json(const struct terminal_qr_result *r)
     printf(",\"op\":\"%s\",\"code\":\"%s\",\"virtual_card\":%llu,\"account\":%llu,"
            "\"time_step\":%u,\"counter\":%u,\"amount\":\"%s\",\"paid\":\"%s\","
            "\"spent_today\":\"%s\",\"points\":%lld,\"quantity\":%d,\"item\":%u,"
-           "\"entry\":{\"epoch\":%u,\"seq\":%u}}\n",
+           "\"allowance_left\":%u,\"entry\":{\"epoch\":%u,\"seq\":%u}}\n",
            op_name(r->op), kind_name(r->kind), (unsigned long long)r->virtual_card_id,
            (unsigned long long)r->account_id, r->time_step, r->counter, amount, paid, today,
-           (long long)r->points, r->quantity, r->item, r->entry.epoch, r->entry.seq);
+           (long long)r->points, r->quantity, r->item, r->allowance_left, r->entry.epoch,
+           r->entry.seq);
     fflush(stdout);
 }
 
@@ -162,9 +166,9 @@ int cmd_tap_qr(const struct opts *o, const struct terminal_request *req)
     size_t len = 0;
     leal_err err;
     int rc;
-    if (req->op == TERMINAL_REDEEM || req->op == TERMINAL_VOID || req->op == TERMINAL_BALANCE)
+    if (req->op == TERMINAL_VOID || req->op == TERMINAL_BALANCE)
         return term_usage("%s", "a QR code takes --earn EUR, --pay EUR (with --earn EUR), "
-                                "--stamp CARD or --bono ID");
+                                "--stamp CARD, --bono ID or --redeem REWARD-ID");
     if (o->reader)
         return term_usage("%s", "a QR tap reads no card: leave out --reader");
     if ((rc = code_text(o, text, sizeof text, &len)) != EXIT_DONE)

@@ -1,0 +1,108 @@
+#!/bin/bash
+# qr_redeem.sh - a phone's spending code redeems rewards offline
+# (cardlayout/qr/QR.md "Redeeming with a spending code"). `leal qr enrol
+# --redeem-allowance 150` holds 150 of the account's 200 points for the phone
+# (PTS-HOLD:<virtual card>); the package carries the hold as a QR allowance
+# record; each terminal redeems within it, counted from its own journal;
+# `leal sync import` books the redeems from the hold, exactly once; two
+# terminals that together pass the hold give a qr_over_redeem finding: the
+# excess entry held, the phone blocked and hot-listed in the next package.
+cd "$(dirname "$0")/../.." || exit 1
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-qrredeem-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="qr redeem test passphrase"
+export LEAL_BUNDLE_PASSPHRASE="bundle pass phrase"
+DB=$XDG_DATA_HOME/leal/ledger.db
+LT="$LEAL_BUILD/bin/leal-terminal"
+field() { $PY -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+q() { sqlite3 "$DB" "$1"; }
+bal() { q "select coalesce((select amount from balance where account_id = $1 and asset = '$2'), 0)"; }
+prog() { q "select coalesce((select b.amount from balance b join account a on a.id = b.account_id where a.name = '$1' and a.program_id = 7 and b.asset = '$2'), 0)"; }
+code() { "$LEAL" qr device code --key "$T/$1.key" --cert "$T/$1.cert"; }
+# redeem TERMINAL REWARD [OPTION]: a fresh code of the phone redeems at TERMINAL.
+redeem() { run_capture "$LT" tap --qr "$(code phone)" --redeem "$2" --data "$T/d$1" "${@:3}"; }
+
+"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
+"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
+"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
+"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
+"$LEAL" terminal add --store 1 --name "caja 2" >/dev/null
+"$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 --cost 100 \
+    --reason catálogo --operator Marta >/dev/null
+"$LEAL" reward add --program 7 --name "Galleta" --kind product --value 1002 --cost 30 \
+    --reason catálogo --operator Marta >/dev/null
+ACCT=$("$LEAL" customer add --program 7 --name Ana --json | field account)
+"$LEAL" ledger post --account "$ACCT" --asset PTS --amount 200 --reason regalo --operator t >/dev/null
+STATIC=$("$LEAL" qr issue --account "$ACCT" -o "$T/code.png" --json | field text)
+"$LEAL" qr device keygen -o "$T/phone.key" >/dev/null
+"$LEAL" qr device keygen -o "$T/greedy.key" >/dev/null
+
+run_capture "$LEAL" qr enrol --account "$ACCT" --pubkey "$T/greedy.key.pub" -o "$T/greedy.cert" \
+    --redeem-allowance 201
+check_eq "an allowance above the account's 200 points: refused, nothing written" \
+    "2|0|0|200" "$RC|$([ -e "$T/greedy.cert" ] && echo 1 || echo 0)|$(q "select count(*) from card where tech = 'virtual-qr' and layout_version = 2")|$(bal "$ACCT" PTS)"
+check_eq "its one-line reason names the shortfall and what to do" \
+    "leal: qr enrol: --redeem-allowance 201 is more than the 200 points account $ACCT holds; nothing enrolled: hold fewer points" "$ERR"
+PHONE=$("$LEAL" qr enrol --account "$ACCT" --pubkey "$T/phone.key.pub" -o "$T/phone.cert" \
+    --redeem-allowance 150 --json | field virtual_card)
+check_eq "enrol --redeem-allowance 150: 50 points left, 150 held for the phone, in one entry" \
+    "50|150|1" "$(bal "$ACCT" PTS)|$(bal "$ACCT" "PTS-HOLD:$PHONE")|$(q "select count(*) from entry where request_id = 'qrhold:$PHONE'")"
+for t in 1 2; do
+    "$LEAL" keys export-terminal --terminal $t --program 7 --expires 2027-06-01 -o "$T/t$t.ltb" >/dev/null
+    "$LEAL" terminal package --terminal $t -o "$T/p$t.lpkg" >/dev/null
+    "$LT" init --bundle "$T/t$t.ltb" --data "$T/d$t" >/dev/null
+    "$LT" load "$T/p$t.lpkg" --data "$T/d$t" >/dev/null
+done
+
+OVER="the reward costs more than this phone may still redeem offline here; redeem it at the desk or with the card"
+redeem 1 1
+check_eq "terminal 1: reward 1 (100 points) within the 150 held" \
+    "0|QR spending $PHONE redeem: reward 1 redeemed, -100 points (50 left to redeem here)|" "$RC|$OUT|$ERR"
+redeem 1 1 --json
+check_eq "terminal 1: reward 1 again passes what is left here (50): refused, its own reason" \
+    "3|LEAL_E_QR_REDEEM_ALLOWANCE|$OVER" \
+    "$RC|$($PY -c 'import json,sys; r=json.load(sys.stdin)["reason"]; print(r["name"] + "|" + r["message"])' <<<"$OUT")"
+run_capture "$LT" tap --qr "$STATIC" --redeem 2 --data "$T/d1"
+check_eq "a static code never redeems: refused, its own reason" \
+    "3|QR static $(q "select card_id from card where layout_version = 1") redeem: REFUSED: a static QR code never redeems a reward; the customer shows their phone's spending code, or redeems at the desk" \
+    "$RC|$OUT"
+redeem 1 2
+check_eq "terminal 1: reward 2 (30 points) fits: 20 left here" \
+    "0|QR spending $PHONE redeem: reward 2 redeemed, -30 points (20 left to redeem here)" "$RC|$OUT"
+redeem 2 1
+check_eq "terminal 2 counts its own journal only: reward 1 (100) within its 150" \
+    "0|QR spending $PHONE redeem: reward 1 redeemed, -100 points (50 left to redeem here)" "$RC|$OUT"
+
+"$LT" journal export -o "$T/e1" --data "$T/d1" >/dev/null
+"$LT" journal export -o "$T/e2" --data "$T/d2" >/dev/null
+run_capture "$LEAL" sync import "$T/e1"
+check_match "terminal 1's import: its 2 redeems posted" "2 posted, .* 0 held" "$OUT"
+check_eq "booked from the hold: PTS 50 untouched, hold 150-130 = 20, points_redeemed 130" \
+    "50|20|130" "$(bal "$ACCT" PTS)|$(bal "$ACCT" "PTS-HOLD:$PHONE")|$(prog points_redeemed PTS)"
+check_eq "each redeem an entry of kind redeem keyed by terminal 1's sequence" \
+    "redeem:2:-100 redeem:5:-30" \
+    "$(q "select group_concat(x, ' ') from (select e.kind || ':' || e.terminal_seq || ':' || l.amount as x from entry e join line l on l.entry_id = e.id where e.terminal_id = 1 and l.account_id = $ACCT and l.asset = 'PTS-HOLD:$PHONE' order by e.terminal_seq)")"
+run_capture "$LEAL" sync import "$T/e1"
+check_match "the same export again books nothing" "0 taken .* already there" "$OUT"
+check_eq "balances unchanged" "50|20|130" \
+    "$(bal "$ACCT" PTS)|$(bal "$ACCT" "PTS-HOLD:$PHONE")|$(prog points_redeemed PTS)"
+run_capture "$LEAL" sync import "$T/e2"
+check_match "terminal 2's redeem passes the 20 left: held" "0 posted, .* 1 held" "$OUT"
+check_eq "the finding: qr_over_redeem on the phone at terminal 2, seq 2 (a held finding)" \
+    "held|$PHONE|2|2|qr_over_redeem: QR redeem of reward 1 (100 points) by virtual card $PHONE passes the points held for it (terminals together redeemed more than its allowance); entry held, phone blocked" \
+    "$(q "select kind, card_id, terminal_id, seq, detail from sync_finding")"
+check_eq "the card's history says why it was blocked" "blocked|qr_over_redeem: redeems passed the points held|sync import" \
+    "$(q "select status, reason, operator from card_event where card_id = $PHONE order by id desc limit 1")"
+check_eq "the phone is blocked; nothing came from PTS; the hold keeps its 20" "blocked|50|20|130" \
+    "$(q "select status from card where card_id = $PHONE")|$(bal "$ACCT" PTS)|$(bal "$ACCT" "PTS-HOLD:$PHONE")|$(prog points_redeemed PTS)"
+"$LEAL" terminal package --terminal 1 -o "$T/p1b.lpkg" >/dev/null
+"$LT" load "$T/p1b.lpkg" --data "$T/d1" >/dev/null
+redeem 1 2
+check_eq "the next package hot-lists the phone: terminal 1 refuses its fresh code" \
+    "3|QR spending $PHONE redeem: REFUSED: QR code revoked (a lost phone or a re-issued code); the customer gets a new one at the desk" \
+    "$RC|$OUT"
+run_capture "$LEAL" ledger verify
+check_eq "ledger verify: exit 0" 0 "$RC"
+finish
