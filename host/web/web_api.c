@@ -50,8 +50,9 @@ static json_t *user_json(const struct ledger_user *u)
     json_t *stores = json_array();
     for (int i = 0; i < u->nstores; i++)
         json_array_append_new(stores, json_integer(u->stores[i]));
-    return json_pack("{s:I,s:s,s:s,s:b,s:o}", "id", (json_int_t)u->id, "name", u->name, "role",
-                     ledger_role_name(u->role), "disabled", u->disabled, "stores", stores);
+    return json_pack("{s:I,s:s,s:s,s:s,s:b,s:o}", "id", (json_int_t)u->id, "name", u->name, "role",
+                     ledger_role_name(u->role), "lang", u->lang[0] ? u->lang : "en", "disabled",
+                     u->disabled, "stores", stores);
 }
 
 /* ---- Sessions ---- */

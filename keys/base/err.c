@@ -322,6 +322,7 @@ static const struct err_entry err_table[] = {
                            "no such recipient); do not retry it unchanged"),
     E(LEAL_E_MAIL_TLS, "the mail server's TLS failed (no STARTTLS offered, or a certificate "
                        "not trusted for that name); check the server name and CA file"),
+    E(LEAL_E_WEB_LANG, "unknown language; the back office speaks en (English) and es (Spanish)"),
 };
 
 #undef E

@@ -254,6 +254,9 @@ typedef enum leal_err {
     LEAL_E_MAIL_REFUSED = 685,
     LEAL_E_MAIL_TLS = 686,
 
+    /* 620..639: back-office languages (web2) */
+    LEAL_E_WEB_LANG = 620,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

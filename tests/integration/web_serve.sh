@@ -31,7 +31,7 @@ printf 'staff password 1\n' >"$T/pw-staff"
 printf 'manager password\n' >"$T/pw-manager"
 printf 'robs password 1\n' >"$T/pw-rob"
 run_capture "$LEAL" user add sam --role staff --store 1 --password-file "$T/pw-staff" --db "$DB"
-check_eq "leal user add: a staff member of store 1" "0|user 1 'sam' added (staff)" "$RC|$OUT"
+check_eq "leal user add: a staff member of store 1" "0|user 1 'sam' added (staff, en)" "$RC|$OUT"
 "$LEAL" user add mia --role manager --store 1 --password-file "$T/pw-manager" --db "$DB" >/dev/null
 "$LEAL" user add rob --role staff --store 1 --password-file "$T/pw-rob" --db "$DB" >/dev/null
 run_capture "$LEAL" user add x --role staff --password-file "$T/pw-rob" --db "$DB"
@@ -301,7 +301,7 @@ run_capture "$LEAL" user disable sam --db "$DB"
 check_eq "leal user disable ends the user's sessions" "0|user 'sam' disabled; their sessions ended|401" \
     "$RC|$OUT|$(req "$T/jar-sam" GET /api/me | cut -d' ' -f1)"
 check_eq "and they cannot sign in" "401" "$(sign_in sam staff | cut -d' ' -f1)"
-check_match "leal user list shows it" "^1 +sam +staff +stores 1 \(disabled\)$" "$("$LEAL" user list --db "$DB" | head -1)"
+check_match "leal user list shows it" "^1 +sam +staff +en +stores 1 \(disabled\)$" "$("$LEAL" user list --db "$DB" | head -1)"
 
 # The sixth wrong password in a minute: per account (from three addresses) and per address.
 from() { curl -s -o /dev/null -w '%{http_code}' --interface "$1" -H 'Content-Type: application/json' \

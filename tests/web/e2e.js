@@ -165,9 +165,9 @@ async function main() {
 
     await admin.click('#nav-users');
     await admin.waitForSelector('#page-users:not([hidden])');
-    check('the users page lists the users and their roles', 'sam staff 1,ana admin ',
+    check('the users page lists the users, their roles and languages', 'sam staff en 1,pepe manager es 2,ed manager en 2,ana admin en ',
       await admin.evaluate(() => [...document.querySelectorAll('#user-list tbody tr')].map((r) =>
-        r.cells[1].textContent + ' ' + r.cells[2].textContent + ' ' + r.cells[3].textContent).join(',')));
+        r.cells[1].textContent + ' ' + r.cells[2].textContent + ' ' + r.cells[3].textContent + ' ' + r.cells[4].textContent).join(',')));
     await admin.screenshot({ path: shots + '/users.png', fullPage: true });
 
     // A staff member: no audit link, another store's customer refused.
@@ -200,6 +200,41 @@ async function main() {
     await staff.waitForFunction(() => document.querySelector('#message').textContent.startsWith('this user'));
     check('the dashboard is refused to staff', 'this user\'s role: this user\'s role or stores do not allow that',
       await staff.textContent('#message'));
+
+    // Languages: pepe (a Spanish program's manager, Spanish by default) and ed
+    // (the same program, --lang en) see the same dashboard and card 503.
+    for (const [who, lang] of [['pepe', 'es'], ['ed', 'en']]) {
+      const p = await (await browser.newContext()).newPage();
+      await signIn(p, who, 'staff password 1');
+      await p.click('#nav-dashboard');
+      await p.waitForSelector('#dash-liability dd');
+      const words = lang === 'es'
+        ? 'pepe (gerente)|Panel|Clientes|Tarjetas|Cerrar sesión|Puntos emitidos|Pendiente|Monedero|12,50 €|Hoy|Este mes|Programa 3. Hoy D; este mes del D al D (días UTC).'
+        : 'ed (manager)|Dashboard|Customers|Cards|Sign out|Points issued|Outstanding|Purse|€12.50|Today|This month|Program 3. Today D; this month D to D (UTC days).';
+      check(who + ' (' + lang + ') sees the dashboard in ' + lang, words, await p.evaluate(() => [
+        document.querySelector('#who').textContent, document.querySelector('#nav-dashboard').textContent, document.querySelector('#nav-customers').textContent,
+        document.querySelector('#nav-cards').textContent, document.querySelector('#sign-out').textContent,
+        document.querySelector('#dash-table thead th:nth-child(6)').textContent,
+        document.querySelector('#page-dashboard h3').textContent,
+        document.querySelectorAll('#dash-liability dt')[1].textContent,
+        document.querySelectorAll('#dash-liability dd')[1].textContent,
+        document.querySelector('#dash-table tbody tr td').textContent,
+        [...document.querySelectorAll('#dash-table tbody tr')].pop().cells[0].textContent,
+        document.querySelector('#dash-range').textContent.replace(/\d{4}-\d\d-\d\d/g, 'D')].join('|')));
+      if (lang === 'es') await p.screenshot({ path: shots + '/dashboard-es.png', fullPage: true });
+      await p.goto(url + '/#/cards/503');
+      await p.waitForSelector('#card-moves tbody tr');
+      check(who + ' (' + lang + ') sees card 503 in ' + lang, lang === 'es'
+        ? 'Tarjeta 503|Estado|activa|Bloquear|Historial de estados|Importe|12,50 €'
+        : 'Card 503|Status|active|Block|Status history|Amount|€12.50', await p.evaluate(() => [
+        document.querySelector('#card-title').textContent, document.querySelector('#card-facts dt').textContent,
+        document.querySelector('#card-facts dd').textContent, document.querySelector('#card-status-button').textContent,
+        document.querySelectorAll('#page-card h3')[0].textContent,
+        document.querySelector('#card-moves thead th:nth-child(5)').textContent,
+        document.querySelector('#card-moves tbody tr td:nth-child(5)').textContent].join('|')));
+      check(who + '\'s page says its language', lang, await p.evaluate(() => document.documentElement.lang));
+      if (lang === 'es') await p.screenshot({ path: shots + '/card-es.png', fullPage: true });
+    }
 
     await admin.click('#sign-out');
     await admin.waitForSelector('#page-sign-in:not([hidden])');
