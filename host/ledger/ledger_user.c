@@ -204,6 +204,22 @@ leal_err ledger_user_set_disabled(struct ledger *l, int64_t id, bool disabled)
                        SVALS(SV_I64(id), SV_I64(disabled ? 1 : 0), SV_I64(ledger_now())));
 }
 
+leal_err ledger_program_zone(struct ledger *l, int64_t program_id, char tz[LEDGER_ZONE])
+{
+    struct store_stmt *st;
+    leal_err err;
+    tz[0] = '\0';
+    if ((err = store_prep_i64(l,
+                              "SELECT min(timezone), count(DISTINCT timezone) FROM store "
+                              "WHERE ?1 = 0 OR program_id = ?1",
+                              &st, I64S(program_id))) != LEAL_OK)
+        return err;
+    if (store_next_row(l, st, &err) && store_col_i64(st, 1) == 1)
+        store_col_text(st, 0, tz, LEDGER_ZONE);
+    store_finalize(st);
+    return err;
+}
+
 leal_err ledger_lang_ok(struct ledger *l, const char *lang)
 {
     if (lang && (strcmp(lang, "en") == 0 || strcmp(lang, "es") == 0))

@@ -83,6 +83,13 @@ LEAL_MUST_CHECK leal_err ledger_user_sees_program(struct ledger *l, const struct
 LEAL_MUST_CHECK leal_err ledger_user_programs(struct ledger *l, const struct ledger_user *u,
                                               int64_t *programs, int cap, int *n, bool *all);
 
+/* The one time zone of program_id's stores (program 0: of every store), for
+ * times kept without a store (card status changes, the audit log); "" when
+ * the stores have none or several zones (the page then shows UTC). */
+#define LEDGER_ZONE 72
+LEAL_MUST_CHECK leal_err ledger_program_zone(struct ledger *l, int64_t program_id,
+                                             char tz[LEDGER_ZONE]);
+
 /* A session of user_id until expires_at, kept by the token's SHA-256. */
 LEAL_MUST_CHECK leal_err ledger_session_add(struct ledger *l,
                                             const uint8_t token_hash[LEDGER_SESSION_HASH],

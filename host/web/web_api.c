@@ -466,14 +466,18 @@ static int audit_one(void *ctx, int64_t id, int64_t at, const struct ledger_audi
 static void audit_list(struct web_req *r)
 {
     json_t *list = json_array();
+    char tz[LEDGER_ZONE];
+    /* Audit lines carry no store: shown in the stores' zone when they share one. */
     leal_err err = ledger_audit_each(r->l, 200, audit_one, list);
+    if (err == LEAL_OK)
+        err = ledger_program_zone(r->l, 0, tz);
     if (err != LEAL_OK) {
         json_decref(list);
         web_ledger_error(r, err, "the audit log");
         return;
     }
     r->status = 200;
-    r->out = json_pack("{s:o}", "audit", list);
+    r->out = json_pack("{s:s,s:o}", "timezone", tz, "audit", list);
 }
 
 /* ---- The role table ---- */

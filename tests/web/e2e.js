@@ -33,6 +33,17 @@ async function main() {
     await admin.waitForSelector('#page-sign-in:not([hidden])');
     await admin.screenshot({ path: shots + '/sign-in.png', fullPage: true });
 
+    // The dictionary covers every fixed text of the page (index.html's text,
+    // placeholders, labels and alt texts), "leal" and "#" aside.
+    check('every fixed text of the page has its Spanish', '', await admin.evaluate(() => {
+      const missing = [];
+      const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) missing.push(n.nodeValue.trim());
+      for (const e of document.querySelectorAll('[placeholder], [aria-label], img[alt]')) {
+        for (const a of ['placeholder', 'aria-label', 'alt']) if (e.hasAttribute(a)) missing.push(e.getAttribute(a));
+      }
+      return missing.filter((x) => x && x !== 'leal' && x !== '#' && !Object.prototype.hasOwnProperty.call(ES, x)).join('|');
+    }));
     await admin.fill('#sign-in-form input[name=name]', 'ana');
     await admin.fill('#sign-in-form input[name=password]', 'wrong password');
     await admin.click('#sign-in-form button[type=submit]');
@@ -88,6 +99,9 @@ async function main() {
         const tds = document.querySelectorAll('#audit-list tbody tr:first-child td');
         return tds[1].textContent + ' ' + tds[2].textContent;
       }));
+    check('the audit log\'s times are in the stores\' zone (all Europe/Madrid)', 'true',
+      await admin.evaluate(() => /^\d{4}-\d\d-\d\d \d\d:\d\d (CET|CEST|GMT\+[12])$/.test(
+        document.querySelector('#audit-list tbody tr td').textContent)));
     await admin.screenshot({ path: shots + '/audit.png', fullPage: true });
 
     // The dashboard: today's figures change after a sale; the chart is drawn.
@@ -125,6 +139,9 @@ async function main() {
       await admin.evaluate(() => document.querySelector('#message').textContent + ' ' +
         document.querySelector('#card-facts dd').textContent + ' ' +
         document.querySelector('#card-history tbody tr:last-child td:nth-child(3)').textContent));
+    check('the status change is shown in the zone of the card\'s program (Europe/Madrid)', 'true',
+      await admin.evaluate(() => /^\d{4}-\d\d-\d\d \d\d:\d\d (CET|CEST|GMT\+[12])$/.test(
+        document.querySelector('#card-history tbody tr:last-child td').textContent)));
     await admin.click('#nav-cards');
     await admin.waitForSelector('#page-cards:not([hidden])');
     check('the hot list shows it', card + ' blocked',
