@@ -250,6 +250,12 @@ async function main() {
         document.querySelector('#card-moves thead th:nth-child(5)').textContent,
         document.querySelector('#card-moves tbody tr td:nth-child(5)').textContent].join('|')));
       check(who + '\'s page says its language', lang, await p.evaluate(() => document.documentElement.lang));
+      await p.goto(url + '/#/rules');
+      await p.waitForFunction(() => document.querySelector('#rules-version').textContent !== '');
+      check(who + ' (' + lang + ') sees the rule set line in ' + lang, lang === 'es'
+        ? 'Programa 3, versión de las reglas 0; base 1 puntos por euro, bienvenida 0 puntos.'
+        : 'Program 3, rule set version 0; base rate 1 points a euro, welcome 0 points.',
+      await p.textContent('#rules-version'));
       if (lang === 'es') await p.screenshot({ path: shots + '/card-es.png', fullPage: true });
     }
 

@@ -194,8 +194,11 @@ async function viewCard(id, data) {
 async function rulesPage(data) {
   const d = data || await api('GET', '/api/rules');
   const r = d.rules;
-  $('rules-version').textContent = 'Program ' + d.program + ', rule set version ' + r.version + '; base rate ' +
-    (r.rate_milli / 1000) + ' points a euro, welcome ' + r.welcome_points + ' points.';
+  $('rules-version').textContent = state.lang === 'es'
+    ? 'Programa ' + d.program + ', versión de las reglas ' + r.version + '; base ' +
+      String(r.rate_milli / 1000).replace('.', ',') + ' puntos por euro, bienvenida ' + r.welcome_points + ' puntos.'
+    : 'Program ' + d.program + ', rule set version ' + r.version + '; base rate ' +
+      (r.rate_milli / 1000) + ' points a euro, welcome ' + r.welcome_points + ' points.';
   const fill = (id, rows) => {
     const body = $(id).tBodies[0];
     body.replaceChildren();
@@ -254,10 +257,15 @@ async function ruleSimulate() {
   const f = $('rule-form').elements;
   const c = ruleChange();
   const d = await api('POST', '/api/rules/simulate', Object.assign({ from: f.from.value, to: f.to.value }, c));
-  $('rule-simulation').textContent = 'Sales ' + d.from + ' to ' + d.to + ': ' + d.sales + ' sales of ' + d.accounts +
-    ' accounts gave ' + d.real_points + ' points; the current rules give ' + d.current_rules_points +
-    '; with this change ' + d.with_change_points + ' (' + (d.with_change_points - d.current_rules_points >= 0 ? '+' : '') +
+  const diff = ' (' + (d.with_change_points - d.current_rules_points >= 0 ? '+' : '') +
     (d.with_change_points - d.current_rules_points) + ').';
+  $('rule-simulation').textContent = state.lang === 'es'
+    ? 'Ventas del ' + d.from + ' al ' + d.to + ': ' + d.sales + ' ventas de ' + d.accounts + ' cuentas dieron ' +
+      d.real_points + ' puntos; las reglas actuales dan ' + d.current_rules_points + '; con este cambio ' +
+      d.with_change_points + diff
+    : 'Sales ' + d.from + ' to ' + d.to + ': ' + d.sales + ' sales of ' + d.accounts + ' accounts gave ' +
+      d.real_points + ' points; the current rules give ' + d.current_rules_points + '; with this change ' +
+      d.with_change_points + diff;
   state.simulated = JSON.stringify(c);
   $('rule-save').disabled = false;
 }
@@ -268,11 +276,11 @@ async function terminals() {
   body.replaceChildren();
   for (const t of d.terminals) {
     row(body, [t.id, t.store, t.name, t.package_version || 'none', t.package_built_at ? local(t.package_built_at, t.timezone) : '',
-      t.last_entry_at ? local(t.last_entry_at, t.timezone) : 'never', t.entries, t.import_findings], 6);
+      t.last_entry_at ? local(t.last_entry_at, t.timezone) : (state.lang === 'es' ? 'nunca' : 'never'), t.entries, t.import_findings], 6);
   }
   const fb = $('finding-list').tBodies[0];
   fb.replaceChildren();
-  for (const f of d.findings) row(fb, [f.id, f.kind + (f.fraud ? ' (fraud)' : ''), f.card || '', f.terminal || '', utc(f.found_at), f.detail], 99);
+  for (const f of d.findings) row(fb, [f.id, f.kind + (f.fraud ? (state.lang === 'es' ? ' (fraude)' : ' (fraud)') : ''), f.card || '', f.terminal || '', utc(f.found_at), f.detail], 99);
   const form = $('settle-form');
   if (!form.elements.program.value) form.elements.program.value = d.program;
   await settlement();
@@ -284,9 +292,15 @@ async function settlement() {
   if (f.from.value) q.set('from', f.from.value);
   if (f.to.value) q.set('to', f.to.value);
   const d = await api('GET', '/api/settlement?' + q.toString());
-  $('settle-note').textContent = d.collective
-    ? 'Program ' + d.program + ', ' + d.from + ' to ' + d.to + ' (UTC): a negative balance is what the shop owes.'
-    : 'Program ' + d.program + ' is not a collective: its shops do not settle between themselves.';
+  if (state.lang === 'es') {
+    $('settle-note').textContent = d.collective
+      ? 'Programa ' + d.program + ', del ' + d.from + ' al ' + d.to + ' (UTC): un saldo negativo es lo que debe la tienda.'
+      : 'El programa ' + d.program + ' no es un colectivo: sus tiendas no liquidan entre sí.';
+  } else {
+    $('settle-note').textContent = d.collective
+      ? 'Program ' + d.program + ', ' + d.from + ' to ' + d.to + ' (UTC): a negative balance is what the shop owes.'
+      : 'Program ' + d.program + ' is not a collective: its shops do not settle between themselves.';
+  }
   const body = $('settle-list').tBodies[0];
   body.replaceChildren();
   for (const x of d.rows) {
@@ -299,7 +313,7 @@ async function listUsers() {
   const d = await api('GET', '/api/users');
   const body = $('user-list').tBodies[0];
   body.replaceChildren();
-  for (const u of d.users) row(body, [u.id, u.name, u.role, u.lang, u.stores.join(', '), u.disabled ? 'disabled' : 'active'], 99);
+  for (const u of d.users) row(body, [u.id, u.name, u.role, u.lang, u.stores.join(', '), state.lang === 'es' ? (u.disabled ? 'desactivado' : 'activo') : (u.disabled ? 'disabled' : 'active')], 99);
 }
 
 async function listCustomers(q) {
