@@ -13,7 +13,8 @@ static const char program_help[] =
     "                           [--id N] [--points-per-euro 1,2] [--points-expiry-days N]\n"
     "                           [--purse-cap EUR] [--classic-stored-value-cap EUR|off]\n"
     "                           [--max-euros-per-operation EUR]\n"
-    "                           [--max-points-per-operation N] [--db PATH] [--json]\n"
+    "                           [--max-points-per-operation N] [--locale en|es]\n"
+    "                           [--db PATH] [--json]\n"
     "       leal program set ID [--purse-cap EUR] [--classic-stored-value-cap EUR|off]\n"
     "                           [--max-euros-per-operation EUR]\n"
     "                           [--max-points-per-operation N] [--db PATH] [--json]\n"
@@ -29,7 +30,9 @@ static const char program_help[] =
     "card issued with it (keys/KEYS.md).\n"
     "Sanity limits: one manual post or welcome bonus above --max-euros-per-operation\n"
     "(default 1000,00) or --max-points-per-operation (points or stamps, default\n"
-    "100000) is refused unless confirmed with --over-limit.\n";
+    "100000) is refused unless confirmed with --over-limit.\n"
+    "--locale es makes Spanish the back office's language for the program's users\n"
+    "(default en; each user can change it with 'leal user set NAME --lang').\n";
 
 /* Euros for a cap: 0..LEDGER_PURSE_CAP_MAX cents, or "off" (0) where allowed. */
 static int parse_cap(const char *opt, const char *v, bool off_ok, int64_t *cents)
@@ -102,11 +105,12 @@ static void print_program(const struct ledger_program *p, bool json)
         cli_json_string(stdout, p->name);
         printf(",\"kind\":\"%s\",\"points_per_euro_milli\":%lld,\"points_expiry_days\":%lld,"
                "\"purse_cap_cents\":%lld,\"classic_stored_value_cap_cents\":%lld,"
-               "\"max_cents_per_operation\":%lld,\"max_units_per_operation\":%lld}\n",
+               "\"max_cents_per_operation\":%lld,\"max_units_per_operation\":%lld,\"locale\":\"%"
+               "s\"}\n",
                kind_name(p->kind), (long long)p->points_per_euro_milli,
                (long long)p->points_expiry_days, (long long)p->purse_cap_cents,
                (long long)p->classic_stored_value_cap_cents, (long long)p->max_cents_per_operation,
-               (long long)p->max_units_per_operation);
+               (long long)p->max_units_per_operation, p->locale);
         return;
     }
     lcli_amount_str("EUR", p->points_per_euro_milli / 10, rate, sizeof rate);
@@ -115,6 +119,7 @@ static void print_program(const struct ledger_program *p, bool json)
     printf("%-16s %lld (%s)\n", "program", (long long)p->id, p->code);
     printf("%-16s %s\n", "name", p->name);
     printf("%-16s %s\n", "kind", kind_name(p->kind));
+    printf("%-16s %s\n", "locale", p->locale);
     printf("%-16s %s per euro\n", "points", rate);
     if (p->points_expiry_days)
         printf("%-16s after %lld days\n", "points expire", (long long)p->points_expiry_days);
@@ -209,6 +214,9 @@ static int program_from_opts(const struct lcli_opt *o, size_t n, struct ledger_p
         return cli_usage("leal program create needs --code and --name (not empty)");
     snprintf(p->code, sizeof p->code, "%s", lcli_get(o, n, "code"));
     snprintf(p->name, sizeof p->name, "%s", lcli_get(o, n, "name"));
+    if ((v = lcli_get(o, n, "locale")) && strcmp(v, "en") != 0 && strcmp(v, "es") != 0)
+        return cli_usage("--locale is en or es, not '%s'", v);
+    snprintf(p->locale, sizeof p->locale, "%s", v ? v : "en");
     if ((v = lcli_get(o, n, "id")) &&
         ((err = lcli_id(v, &p->id)) != LEAL_OK || p->id > 4294967295LL))
         return cli_fail(LEAL_E_NUMBER, "--id '%s' (1..4294967295)", v);
@@ -247,7 +255,8 @@ int cmd_program(int argc, char **argv)
                            {"max-points-per-operation", 0, 0},
                            {"db", 0, 0},
                            {"json", 1, 0},
-                           {"help", 1, 0}};
+                           {"help", 1, 0},
+                           {"locale", 0, 0}};
     struct ledger_program p;
     struct ledger *l = NULL;
     const char *pos[LCLI_MAX_POS];

@@ -18,7 +18,8 @@
 
 static const char user_help[] =
     "usage: leal user add NAME --role admin|manager|staff [--store ID[,ID...]]\n"
-    "                 [--password-file F] [--db PATH] [--json]\n"
+    "                 [--password-file F] [--lang en|es] [--db PATH] [--json]\n"
+    "       leal user set NAME --lang en|es [--db PATH]\n"
     "       leal user passwd NAME [--password-file F] [--db PATH]\n"
     "       leal user disable NAME [--db PATH]\n"
     "       leal user enable NAME [--db PATH]\n"
@@ -28,7 +29,10 @@ static const char user_help[] =
     "The password (10 to 128 characters) is read from --password-file (its first\n"
     "line), else LEAL_USER_PASSPHRASE, else asked twice on the terminal; it is kept\n"
     "as an Argon2id hash (t=2, m=19 MiB, p=1). passwd and disable end the user's\n"
-    "sessions. Every change goes to the audit log.\n";
+    "sessions. Every change goes to the audit log.\n"
+    "--lang is the back office's language: en (English) or es (Spanish). Without it\n"
+    "a user of a program created with --locale es gets Spanish (an admin: when every\n"
+    "program is Spanish), else English. 'set --lang' ends the user's sessions.\n";
 
 static const char *actor(void)
 {
@@ -107,11 +111,9 @@ int user_create(struct ledger *l, struct ledger_user *u, const char *password_fi
 
 static int user_add(int argc, char **argv, const char *name)
 {
-    struct lcli_opt o[] = {{"role", false, NULL},
-                           {"store", false, NULL},
-                           {"password-file", false, NULL},
-                           {"db", false, NULL},
-                           {"json", true, NULL}};
+    struct lcli_opt o[] = {{"role", false, NULL},          {"store", false, NULL},
+                           {"password-file", false, NULL}, {"db", false, NULL},
+                           {"json", true, NULL},           {"lang", false, NULL}};
     struct ledger_user u;
     struct ledger *l = NULL;
     size_t npos = 0;
@@ -126,16 +128,22 @@ static int user_add(int argc, char **argv, const char *name)
         return cli_usage("leal user add needs --role admin, manager or staff");
     if ((rc = parse_stores(o[1].val, &u)) != 0)
         return rc;
+    if (o[5].val && strcmp(o[5].val, "en") != 0 && strcmp(o[5].val, "es") != 0)
+        return cli_usage("--lang is en or es, not '%s'", o[5].val);
+    snprintf(u.lang, sizeof u.lang, "%s", o[5].val ? o[5].val : "");
     if ((rc = lcli_open(o[3].val, &l)) != 0)
         return rc;
     if ((rc = user_create(l, &u, o[2].val)) == 0) {
-        if (o[4].val) {
+        leal_err err = ledger_user_get(l, u.id, &u); /* the language it was given */
+        if (err != LEAL_OK) {
+            rc = lcli_fail(l, err, "the user");
+        } else if (o[4].val) {
             printf("{\"id\":%lld,\"name\":", (long long)u.id);
             cli_json_string(stdout, u.name);
-            printf(",\"role\":\"%s\"}\n", ledger_role_name(u.role));
+            printf(",\"role\":\"%s\",\"lang\":\"%s\"}\n", ledger_role_name(u.role), u.lang);
         } else {
-            printf("user %lld '%s' added (%s)\n", (long long)u.id, u.name,
-                   ledger_role_name(u.role));
+            printf("user %lld '%s' added (%s, %s)\n", (long long)u.id, u.name,
+                   ledger_role_name(u.role), u.lang);
         }
     }
     ledger_close(l);
@@ -145,7 +153,8 @@ static int user_add(int argc, char **argv, const char *name)
 /* passwd, disable, enable: one user by name. */
 static int user_change(int argc, char **argv, const char *sub, const char *name)
 {
-    struct lcli_opt o[] = {{"password-file", false, NULL}, {"db", false, NULL}};
+    struct lcli_opt o[] = {
+        {"password-file", false, NULL}, {"db", false, NULL}, {"lang", false, NULL}};
     struct ledger_user u;
     struct ledger *l = NULL;
     size_t npos = 0;
@@ -153,6 +162,9 @@ static int user_change(int argc, char **argv, const char *sub, const char *name)
     int rc = lcli_parse(argc, argv, o, N(o), NULL, &npos);
     if (rc != 0)
         return rc;
+    if (strcmp(sub, "set") == 0 &&
+        (o[2].val == NULL || (strcmp(o[2].val, "en") != 0 && strcmp(o[2].val, "es") != 0)))
+        return cli_usage("leal user set NAME needs --lang en or es");
     if ((rc = lcli_open(o[1].val, &l)) != 0)
         return rc;
     if ((err = ledger_user_by_name(l, name, &u)) != LEAL_OK) {
@@ -166,6 +178,13 @@ static int user_change(int argc, char **argv, const char *sub, const char *name)
             else if ((rc = audit(l, "user.passwd", u.id, NULL)) == 0)
                 printf("user '%s': new password set; their sessions ended\n", u.name);
         }
+    } else if (strcmp(sub, "set") == 0) {
+        char after[32];
+        snprintf(after, sizeof after, "{\"lang\":\"%s\"}", o[2].val);
+        if ((err = ledger_user_set_lang(l, u.id, o[2].val)) != LEAL_OK)
+            rc = lcli_fail(l, err, "the user");
+        else if ((rc = audit(l, "user.lang", u.id, after)) == 0)
+            printf("user '%s': language %s; their sessions ended\n", u.name, o[2].val);
     } else {
         bool off = strcmp(sub, "disable") == 0;
         if ((err = ledger_user_set_disabled(l, u.id, off)) != LEAL_OK)
@@ -189,14 +208,14 @@ static int list_one(void *ctx, const struct ledger_user *u)
     if (li->json) {
         printf("%s{\"id\":%lld,\"name\":", li->n ? "," : "", (long long)u->id);
         cli_json_string(stdout, u->name);
-        printf(",\"role\":\"%s\",\"disabled\":%s,\"stores\":[", ledger_role_name(u->role),
-               u->disabled ? "true" : "false");
+        printf(",\"role\":\"%s\",\"lang\":\"%s\",\"disabled\":%s,\"stores\":[",
+               ledger_role_name(u->role), u->lang, u->disabled ? "true" : "false");
         for (int i = 0; i < u->nstores; i++)
             printf("%s%lld", i ? "," : "", (long long)u->stores[i]);
         printf("]}");
     } else {
-        printf("%-4lld %-24s %-8s%s", (long long)u->id, u->name, ledger_role_name(u->role),
-               u->nstores ? " stores" : "");
+        printf("%-4lld %-24s %-8s %s%s", (long long)u->id, u->name, ledger_role_name(u->role),
+               u->lang, u->nstores ? " stores" : "");
         for (int i = 0; i < u->nstores; i++)
             printf("%s%lld", i ? "," : " ", (long long)u->stores[i]);
         printf("%s\n", u->disabled ? " (disabled)" : "");
@@ -246,7 +265,8 @@ int cmd_user(int argc, char **argv)
         return cli_usage("leal user %s needs a user NAME (see 'leal user --help')", sub);
     if (strcmp(sub, "add") == 0)
         return user_add(argc - 2, argv + 2, argv[2]);
-    if (strcmp(sub, "passwd") == 0 || strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0)
+    if (strcmp(sub, "passwd") == 0 || strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0 ||
+        strcmp(sub, "set") == 0)
         return user_change(argc - 2, argv + 2, sub, argv[2]);
-    return cli_usage("unknown 'leal user %s' (add, passwd, disable, enable, list)", sub);
+    return cli_usage("unknown 'leal user %s' (add, passwd, disable, enable, set, list)", sub);
 }

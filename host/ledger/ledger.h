@@ -42,7 +42,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 24
+#define LEDGER_SCHEMA_VERSION 25
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -141,6 +141,9 @@ struct ledger_program {
      * points or stamps. 0 at creation: the defaults below. */
     int64_t max_cents_per_operation;
     int64_t max_units_per_operation;
+    /* The program's locale, "en" or "es" ("" at creation: "en"); the back
+     * office's users of a Spanish program see Spanish unless told. */
+    char locale[3];
 };
 
 /* A program's per-operation limits unless told otherwise: 1000.00 euros and

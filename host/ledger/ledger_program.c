@@ -109,23 +109,27 @@ leal_err ledger_program_create(struct ledger *l, const struct ledger_program *p,
                                            : LEDGER_MAX_UNITS_PER_OPERATION_DEFAULT;
     if ((err = limits_ok(l, max_cents, max_units)) != LEAL_OK)
         return err;
+    if (p->locale[0] && strcmp(p->locale, "en") != 0 && strcmp(p->locale, "es") != 0) {
+        store_set_msg(l, "locale '%s'", p->locale);
+        return LEAL_E_WEB_LANG;
+    }
     if ((err = ledger_text_ok(l, "program code", p->code)) != LEAL_OK ||
         (err = ledger_text_ok(l, "program name", p->name)) != LEAL_OK)
         return err;
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;
-    err = store_write(l,
-                      "INSERT INTO program(id, code, name, kind, points_per_euro_milli, "
-                      "points_expiry_days, created_at, purse_cap_cents, "
-                      "classic_stored_value_cap_cents, max_cents_per_operation, "
-                      "max_units_per_operation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                      "?11)",
-                      SVALS(SV_I64_OR_NULL(p->id), SV_TEXT(p->code), SV_TEXT(p->name),
-                            SV_TEXT(kind), SV_I64(p->points_per_euro_milli),
-                            SV_I64(p->points_expiry_days), SV_I64(ledger_now()),
-                            SV_I64(p->purse_cap_cents), SV_I64(p->classic_stored_value_cap_cents),
-                            SV_I64(max_cents), SV_I64(max_units)),
-                      &pid);
+    err = store_write(
+        l,
+        "INSERT INTO program(id, code, name, kind, points_per_euro_milli, "
+        "points_expiry_days, created_at, purse_cap_cents, "
+        "classic_stored_value_cap_cents, max_cents_per_operation, "
+        "max_units_per_operation, locale) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+        "?9, ?10, ?11, ?12)",
+        SVALS(SV_I64_OR_NULL(p->id), SV_TEXT(p->code), SV_TEXT(p->name), SV_TEXT(kind),
+              SV_I64(p->points_per_euro_milli), SV_I64(p->points_expiry_days), SV_I64(ledger_now()),
+              SV_I64(p->purse_cap_cents), SV_I64(p->classic_stored_value_cap_cents),
+              SV_I64(max_cents), SV_I64(max_units), SV_TEXT(p->locale[0] ? p->locale : "en")),
+        &pid);
     for (size_t i = 0; err == LEAL_OK && i < sizeof program_accounts / sizeof program_accounts[0];
          i++)
         err = store_write(l,
@@ -148,7 +152,7 @@ leal_err ledger_program_get(struct ledger *l, int64_t id, struct ledger_program 
         store_find_row(l,
                        "SELECT id, code, name, kind, points_per_euro_milli, points_expiry_days, "
                        "purse_cap_cents, classic_stored_value_cap_cents, max_cents_per_operation, "
-                       "max_units_per_operation FROM program WHERE id = ?1",
+                       "max_units_per_operation, locale FROM program WHERE id = ?1",
                        id, "program", &st);
     if (err == LEAL_OK) {
         out->id = store_col_i64(st, 0);
@@ -164,6 +168,7 @@ leal_err ledger_program_get(struct ledger *l, int64_t id, struct ledger_program 
         out->classic_stored_value_cap_cents = store_col_i64(st, 7);
         out->max_cents_per_operation = store_col_i64(st, 8);
         out->max_units_per_operation = store_col_i64(st, 9);
+        store_col_text(st, 10, out->locale, sizeof out->locale);
     }
     store_finalize(st);
     return err;

@@ -33,6 +33,8 @@ static leal_err user_check(struct ledger *l, const struct ledger_user *u)
     }
     if ((err = ledger_text_ok(l, "user name", u->name)) != LEAL_OK)
         return err;
+    if (u->lang[0] && ledger_lang_ok(l, u->lang) != LEAL_OK)
+        return LEAL_E_WEB_LANG;
     if (ledger_role_name(u->role) == NULL || u->nstores < 0 || u->nstores > LEDGER_USER_STORES ||
         (u->role == LEDGER_ROLE_ADMIN) != (u->nstores == 0)) {
         store_set_msg(l, "an admin has no stores; a manager or staff member has 1 to %d",
@@ -87,7 +89,22 @@ leal_err ledger_user_add(struct ledger *l, const struct ledger_user *u, int64_t 
                                  SV_TEXT(u->pass_hash), SV_I64(ledger_now())),
                            id)) != LEAL_OK)
         goto out;
-    err = user_stores_add(l, u, *id);
+    if ((err = user_stores_add(l, u, *id)) != LEAL_OK)
+        goto out;
+    if (u->lang[0])
+        err = store_exec_i64(l,
+                             u->lang[1] == 's' ? "UPDATE web_user SET lang = 'es' WHERE id = ?1"
+                                               : "UPDATE web_user SET lang = 'en' WHERE id = ?1",
+                             I64S(*id));
+    else /* Spanish for a user of a Spanish program; for an admin, when every program is. */
+        err = store_exec_i64(l,
+                             "UPDATE web_user SET lang = 'es' WHERE id = ?1 AND ("
+                             "EXISTS (SELECT 1 FROM web_user_store w JOIN store s ON s.id = "
+                             "w.store_id JOIN program p ON p.id = s.program_id WHERE w.user_id = "
+                             "?1 AND p.locale = 'es') OR (role = 'admin' AND EXISTS (SELECT 1 "
+                             "FROM program WHERE locale = 'es') AND NOT EXISTS (SELECT 1 FROM "
+                             "program WHERE locale <> 'es')))",
+                             I64S(*id));
 out:
     return store_tx_end_id(l, err, id);
 }
@@ -109,7 +126,7 @@ static leal_err user_stores(struct ledger *l, struct ledger_user *u)
     return err;
 }
 
-#define USER_COLS "SELECT id, name, role, pass_hash, disabled, created_at FROM web_user "
+#define USER_COLS "SELECT id, name, role, pass_hash, disabled, created_at, lang FROM web_user "
 
 static leal_err user_row(struct store_stmt *st, struct ledger_user *u)
 {
@@ -121,6 +138,7 @@ static leal_err user_row(struct store_stmt *st, struct ledger_user *u)
     store_col_text(st, 3, u->pass_hash, sizeof u->pass_hash);
     u->disabled = store_col_i64(st, 4) != 0;
     u->created_at = store_col_i64(st, 5);
+    store_col_text(st, 6, u->lang, sizeof u->lang);
     return ledger_role_parse(role, &u->role) == LEAL_OK ? LEAL_OK : LEAL_E_DB_CORRUPT;
 }
 
@@ -184,6 +202,39 @@ leal_err ledger_user_set_disabled(struct ledger *l, int64_t id, bool disabled)
 {
     return user_change(l, id, "UPDATE web_user SET disabled = ?2, updated_at = ?3 WHERE id = ?1",
                        SVALS(SV_I64(id), SV_I64(disabled ? 1 : 0), SV_I64(ledger_now())));
+}
+
+leal_err ledger_program_zone(struct ledger *l, int64_t program_id, char tz[LEDGER_ZONE])
+{
+    struct store_stmt *st;
+    leal_err err;
+    tz[0] = '\0';
+    if ((err = store_prep_i64(l,
+                              "SELECT min(timezone), count(DISTINCT timezone) FROM store "
+                              "WHERE ?1 = 0 OR program_id = ?1",
+                              &st, I64S(program_id))) != LEAL_OK)
+        return err;
+    if (store_next_row(l, st, &err) && store_col_i64(st, 1) == 1)
+        store_col_text(st, 0, tz, LEDGER_ZONE);
+    store_finalize(st);
+    return err;
+}
+
+leal_err ledger_lang_ok(struct ledger *l, const char *lang)
+{
+    if (lang && (strcmp(lang, "en") == 0 || strcmp(lang, "es") == 0))
+        return LEAL_OK;
+    store_set_msg(l, "language '%s'", lang ? lang : "");
+    return LEAL_E_WEB_LANG;
+}
+
+leal_err ledger_user_set_lang(struct ledger *l, int64_t id, const char *lang)
+{
+    leal_err err;
+    if ((err = ledger_lang_ok(l, lang)) != LEAL_OK)
+        return err;
+    return user_change(l, id, "UPDATE web_user SET lang = ?2, updated_at = ?3 WHERE id = ?1",
+                       SVALS(SV_I64(id), SV_TEXT(lang), SV_I64(ledger_now())));
 }
 
 leal_err ledger_user_each(struct ledger *l, ledger_user_cb cb, void *ctx)

@@ -41,6 +41,10 @@ struct ledger_user {
     char pass_hash[LEDGER_USER_HASH];
     int nstores;
     int64_t stores[LEDGER_USER_STORES]; /* manager and staff: at least one */
+    /* The back office's language, "en" or "es". "" at ledger_user_add: "es"
+     * when one of the user's stores is in a Spanish program (an admin: when
+     * every program is), else "en". */
+    char lang[3];
 };
 
 /* "admin", "manager", "staff"; NULL for another value. */
@@ -62,6 +66,10 @@ LEAL_MUST_CHECK leal_err ledger_user_set_password(struct ledger *l, int64_t id,
                                                   const char *pass_hash);
 /* Disables (or enables again) a user; disabling ends their sessions. */
 LEAL_MUST_CHECK leal_err ledger_user_set_disabled(struct ledger *l, int64_t id, bool disabled);
+/* LEAL_OK for "en" and "es", LEAL_E_WEB_LANG otherwise. */
+LEAL_MUST_CHECK leal_err ledger_lang_ok(struct ledger *l, const char *lang);
+/* The user's language ("en" or "es"; LEAL_E_WEB_LANG otherwise). */
+LEAL_MUST_CHECK leal_err ledger_user_set_lang(struct ledger *l, int64_t id, const char *lang);
 typedef int (*ledger_user_cb)(void *ctx, const struct ledger_user *u);
 /* Every user by id (pass_hash left empty). */
 LEAL_MUST_CHECK leal_err ledger_user_each(struct ledger *l, ledger_user_cb cb, void *ctx);
@@ -74,6 +82,13 @@ LEAL_MUST_CHECK leal_err ledger_user_sees_program(struct ledger *l, const struct
  * *all set: every program). */
 LEAL_MUST_CHECK leal_err ledger_user_programs(struct ledger *l, const struct ledger_user *u,
                                               int64_t *programs, int cap, int *n, bool *all);
+
+/* The one time zone of program_id's stores (program 0: of every store), for
+ * times kept without a store (card status changes, the audit log); "" when
+ * the stores have none or several zones (the page then shows UTC). */
+#define LEDGER_ZONE 72
+LEAL_MUST_CHECK leal_err ledger_program_zone(struct ledger *l, int64_t program_id,
+                                             char tz[LEDGER_ZONE]);
 
 /* A session of user_id until expires_at, kept by the token's SHA-256. */
 LEAL_MUST_CHECK leal_err ledger_session_add(struct ledger *l,

@@ -214,6 +214,15 @@
     " rules_version INTEGER NOT NULL CHECK (rules_version BETWEEN 0 AND 4294967295),"              \
     " PRIMARY KEY (terminal_id, version)) STRICT, WITHOUT ROWID;"
 
+/* Back-office language (web2, issue 16): each program's locale, given at
+ * creation ('en' unless told), and each user's page language, Spanish by
+ * default for users of Spanish programs (ledger_user_add). One macro, so it
+ * moves to the next number by moving one line. */
+#define WEB_LANG_MIGRATION                                                                         \
+    "ALTER TABLE program ADD COLUMN locale TEXT NOT NULL DEFAULT 'en' CHECK (locale IN "           \
+    "('en','es'));"                                                                                \
+    "ALTER TABLE web_user ADD COLUMN lang TEXT NOT NULL DEFAULT 'en' CHECK (lang IN ('en','es'));"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -635,6 +644,7 @@ static const char *const migrations[] = {
     SYNC_DESK_MIGRATION,     /* 21 -> 22 */
     MAIL_SETTINGS_MIGRATION, /* 22 -> 23 */
     PACKAGE_RULES_MIGRATION, /* 23 -> 24 */
+    WEB_LANG_MIGRATION,      /* 24 -> 25 */
 };
 
 int schema_count(void)

@@ -20,8 +20,9 @@ static json_t *user_json(const struct ledger_user *u)
     json_t *stores = json_array();
     for (int i = 0; i < u->nstores; i++)
         json_array_append_new(stores, json_integer(u->stores[i]));
-    return json_pack("{s:I,s:s,s:s,s:b,s:o}", "id", (json_int_t)u->id, "name", u->name, "role",
-                     ledger_role_name(u->role), "disabled", u->disabled, "stores", stores);
+    return json_pack("{s:I,s:s,s:s,s:s,s:b,s:o}", "id", (json_int_t)u->id, "name", u->name, "role",
+                     ledger_role_name(u->role), "lang", u->lang[0] ? u->lang : "en", "disabled",
+                     u->disabled, "stores", stores);
 }
 
 /* ---- Sessions ---- */
@@ -405,14 +406,18 @@ static int audit_one(void *ctx, int64_t id, int64_t at, const struct ledger_audi
 static void audit_list(struct web_req *r)
 {
     json_t *list = json_array();
+    char tz[LEDGER_ZONE];
+    /* Audit lines carry no store: shown in the stores' zone when they share one. */
     leal_err err = ledger_audit_each(r->l, 200, audit_one, list);
+    if (err == LEAL_OK)
+        err = ledger_program_zone(r->l, 0, tz);
     if (err != LEAL_OK) {
         json_decref(list);
         web_ledger_error(r, err, "the audit log");
         return;
     }
     r->status = 200;
-    r->out = json_pack("{s:o}", "audit", list);
+    r->out = json_pack("{s:s,s:o}", "timezone", tz, "audit", list);
 }
 
 /* ---- The role table ---- */

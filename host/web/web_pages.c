@@ -344,12 +344,14 @@ void web_card_view(struct web_req *r)
 {
     struct ledger_card c;
     json_t *events, *moves;
+    char tz[LEDGER_ZONE];
     leal_err err;
     if (!card_of(r, &c))
         return;
     events = json_array();
     moves = json_array();
-    if ((err = ledger_card_history(r->l, c.card_id, event_one, events)) != LEAL_OK ||
+    if ((err = ledger_program_zone(r->l, c.program_id, tz)) != LEAL_OK ||
+        (err = ledger_card_history(r->l, c.card_id, event_one, events)) != LEAL_OK ||
         (err = ledger_history(r->l, c.account_id, 0, 20, movement_one, moves)) != LEAL_OK) {
         json_decref(events);
         json_decref(moves);
@@ -357,8 +359,10 @@ void web_card_view(struct web_req *r)
         return;
     }
     r->status = 200;
-    r->out =
-        json_pack("{s:o,s:o,s:o}", "card", card_json(&c), "history", events, "movements", moves);
+    /* Status changes carry no store: shown in the program's zone when its
+     * stores share one. */
+    r->out = json_pack("{s:o,s:s,s:o,s:o}", "card", card_json(&c), "timezone", tz, "history",
+                       events, "movements", moves);
 }
 
 struct status_change {
@@ -425,17 +429,20 @@ void web_hotlist(struct web_req *r)
 {
     int64_t program;
     json_t *list;
+    char tz[LEDGER_ZONE];
     leal_err err;
     if (!web_program_of(r, &program))
         return;
     list = json_array();
-    if ((err = ledger_card_hotlist(r->l, program, event_one, list)) != LEAL_OK) {
+    if ((err = ledger_card_hotlist(r->l, program, event_one, list)) != LEAL_OK ||
+        (err = ledger_program_zone(r->l, program, tz)) != LEAL_OK) {
         json_decref(list);
         web_ledger_error(r, err, "the hot list");
         return;
     }
     r->status = 200;
-    r->out = json_pack("{s:I,s:o}", "program", (json_int_t)program, "hotlist", list);
+    r->out =
+        json_pack("{s:I,s:s,s:o}", "program", (json_int_t)program, "timezone", tz, "hotlist", list);
 }
 
 /* ---- Terminals and settlement ---- */

@@ -328,6 +328,7 @@ static const struct err_entry err_table[] = {
                               "with --redeem-allowance or redeem at the desk"),
     E(LEAL_E_QR_STATIC_REDEEM, "a static QR code never redeems a reward; the customer shows "
                                "their phone's spending code, or redeems at the desk"),
+    E(LEAL_E_WEB_LANG, "unknown language; the back office speaks en (English) and es (Spanish)"),
 };
 
 #undef E

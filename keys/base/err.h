@@ -259,6 +259,9 @@ typedef enum leal_err {
     LEAL_E_QR_NO_ALLOWANCE = 661,
     LEAL_E_QR_STATIC_REDEEM = 662,
 
+    /* 620..639: back-office languages */
+    LEAL_E_WEB_LANG = 620,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

@@ -30,7 +30,7 @@ caps() { sqlite3 "$DB" "SELECT purse_cap_cents || ' ' || classic_stored_value_ca
 # --- program settings ---------------------------------------------------------
 run_capture "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 --json
 check_eq "program create: purse cap 1000.00 and Classic stored value off by default" \
-    '0|{"id":7,"code":"sol","name":"Café Sol","kind":"single","points_per_euro_milli":1000,"points_expiry_days":0,"purse_cap_cents":100000,"classic_stored_value_cap_cents":0,"max_cents_per_operation":100000,"max_units_per_operation":100000}' \
+    '0|{"id":7,"code":"sol","name":"Café Sol","kind":"single","points_per_euro_milli":1000,"points_expiry_days":0,"purse_cap_cents":100000,"classic_stored_value_cap_cents":0,"max_cents_per_operation":100000,"max_units_per_operation":100000,"locale":"en"}' \
     "$RC|$OUT"
 run_capture "$LEAL" program create --code luna --name Luna --id 8 --purse-cap 200 --classic-stored-value-cap 12,50
 check_eq "program create with both caps (12,50 accepted)" "0|program 8 created (luna)|20000 1250" "$RC|$OUT|$(caps 8)"
@@ -38,6 +38,7 @@ run_capture "$LEAL" program show 8
 check_eq "program show" "program          8 (luna)
 name             Luna
 kind             single
+locale           en
 points           1.00 per euro
 points expire    never
 purse cap        200.00

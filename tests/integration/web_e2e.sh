@@ -41,6 +41,22 @@ CARLA_ACCT=$(sqlite3 "$DB" "select c.account_id from customer c join customer_pi
 printf 'staff password 1\n' >"$T/pw-staff"
 printf 'admin password 1\n' >"$T/pw-admin"
 "$LEAL" user add sam --role staff --store 1 --password-file "$T/pw-staff" --db "$DB" >/dev/null
+# A program created with a Spanish locale: its manager pepe gets Spanish by
+# default, ed asks for English; Dora's account holds 12,50 euros.
+"$LEAL" program create --db "$DB" --code c --name "Tienda C" --locale es >/dev/null
+"$LEAL" store add --db "$DB" --program 3 --code c1 --name "C uno" --tz Europe/Madrid >/dev/null
+"$LEAL" customer add --db "$DB" --program 3 --name Dora --surname Sol >/dev/null
+DORA_ACCT=$(sqlite3 "$DB" "select c.account_id from customer c join customer_pii p on p.customer_id = c.id where p.name = 'Dora'")
+"$LEAL" account add-card "$DORA_ACCT" --card-id 503 --uid 04a1b2c3d4e5f7 --tech desfire-ev2 \
+    --status active --db "$DB" >/dev/null
+"$LEAL" ledger post --db "$DB" --account "$DORA_ACCT" --asset EUR --amount 12,50 --reason opening \
+    --operator test >/dev/null
+run_capture "$LEAL" user add pepe --role manager --store 2 --password-file "$T/pw-staff" --db "$DB"
+check_eq "a manager of a Spanish program gets Spanish by default" "0|user 2 'pepe' added (manager, es)" "$RC|$OUT"
+run_capture "$LEAL" user add ed --role manager --store 2 --lang en --password-file "$T/pw-staff" --db "$DB"
+check_eq "--lang en overrides it" "0|user 3 'ed' added (manager, en)" "$RC|$OUT"
+run_capture "$LEAL" user add x --role staff --store 2 --lang fr --password-file "$T/pw-staff" --db "$DB"
+check_eq "another language is refused before anything is written" "2|0" "$RC|$(sqlite3 "$DB" "select count(*) from web_user where name = 'x'")"
 "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw-admin" \
     >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
@@ -52,9 +68,9 @@ RC=$?
 while IFS=$'\t' read -r name expected actual; do
     check_eq "${name#CHECK }" "$expected" "$actual"
 done < <(grep '^CHECK ' "$T/e2e.out")
-check_eq "the browser run exits 0 with 31 checks and nothing on stderr" "0 31 " \
+check_eq "the browser run exits 0 with 42 checks and nothing on stderr" "0 42 " \
     "$RC $(grep -c '^CHECK ' "$T/e2e.out") $(cat "$T/e2e.err")"
-check_eq "a screenshot of each page" "audit.png card.png cards.png customer.png customers.png dashboard.png rules.png sign-in.png staff-refused.png terminals.png users.png" \
+check_eq "a screenshot of each page" "audit.png card-es.png card.png cards.png customer.png customers.png dashboard-es.png dashboard.png rules.png sign-in.png staff-refused.png terminals.png users.png" \
     "$(cd "$SHOTS" && ls *.png | tr '\n' ' ' | sed 's/ $//')"
 check_match "each a PNG of the page" "PNG image data, 1280 x [0-9]+" "$(file "$SHOTS/customers.png")"
 finish

@@ -31,7 +31,7 @@ printf 'staff password 1\n' >"$T/pw-staff"
 printf 'manager password\n' >"$T/pw-manager"
 printf 'robs password 1\n' >"$T/pw-rob"
 run_capture "$LEAL" user add sam --role staff --store 1 --password-file "$T/pw-staff" --db "$DB"
-check_eq "leal user add: a staff member of store 1" "0|user 1 'sam' added (staff)" "$RC|$OUT"
+check_eq "leal user add: a staff member of store 1" "0|user 1 'sam' added (staff, en)" "$RC|$OUT"
 "$LEAL" user add mia --role manager --store 1 --password-file "$T/pw-manager" --db "$DB" >/dev/null
 "$LEAL" user add rob --role staff --store 1 --password-file "$T/pw-rob" --db "$DB" >/dev/null
 run_capture "$LEAL" user add x --role staff --password-file "$T/pw-rob" --db "$DB"
@@ -301,7 +301,7 @@ run_capture "$LEAL" user disable sam --db "$DB"
 check_eq "leal user disable ends the user's sessions" "0|user 'sam' disabled; their sessions ended|401" \
     "$RC|$OUT|$(req "$T/jar-sam" GET /api/me | cut -d' ' -f1)"
 check_eq "and they cannot sign in" "401" "$(sign_in sam staff | cut -d' ' -f1)"
-check_match "leal user list shows it" "^1 +sam +staff +stores 1 \(disabled\)$" "$("$LEAL" user list --db "$DB" | head -1)"
+check_match "leal user list shows it" "^1 +sam +staff +en +stores 1 \(disabled\)$" "$("$LEAL" user list --db "$DB" | head -1)"
 
 # The sixth wrong password in a minute: per account (from three addresses) and per address.
 from() { curl -s -o /dev/null -w '%{http_code}' --interface "$1" -H 'Content-Type: application/json' \
@@ -317,6 +317,31 @@ CODES=""
 for _ in 1 2; do CODES+="$(from 127.0.0.2 nobody 'wrong password') "; done
 check_eq "two more failures from 127.0.0.2 (five there): then any user from it is refused" "401 401 429" \
     "$CODES$(from 127.0.0.2 mia "$(cat "$T/pw-manager")")"
+
+# Times kept without a store (card status changes, the hot list, the audit
+# log) come with the zone of the program's stores when they share one.
+# (Sign-ins from addresses the rate-limit checks above did not use.)
+sign_in_at() { curl -s -w ' %{http_code}' --interface "$3" -c "$T/jar-$1" -b "$T/jar-$1" \
+    -H 'Content-Type: application/json' --data-binary "{\"name\":\"$1\",\"password\":\"$(cat "$T/pw-$2")\"}" \
+    "$URL/api/session" | $PY -c 'import json,sys; b, c = sys.stdin.read().rsplit(" ", 1); print(c, b)'; }
+sign_in_at ana admin 127.0.0.6 >/dev/null
+check_eq "card view, hot list and audit log name the stores' one zone" "Europe/Madrid Europe/Madrid Europe/Madrid" \
+    "$(req "$T/jar-ana" GET "/api/cards/$JOSE" | jget 'd["timezone"]') $(req "$T/jar-ana" GET /api/hotlist | jget 'd["timezone"]') $(req "$T/jar-ana" GET /api/audit | jget 'd["timezone"]')"
+"$LEAL" store add --db "$DB" --program 2 --code b2 --name "B two" --tz Atlantic/Canary >/dev/null
+check_eq "with two zones among the stores: none for the audit log and program 2; program 1 keeps its own" \
+    "Europe/Madrid||" \
+    "$(req "$T/jar-ana" GET "/api/cards/$JOSE" | jget 'd["timezone"]')|$(req "$T/jar-ana" GET /api/audit | jget 'd["timezone"]')|$(req "$T/jar-ana" GET /api/hotlist?program=2 | jget 'd["timezone"]')"
+# Languages: English unless told (program 1 was created without --locale).
+check_eq "a user's language comes with the session: en" "en" "$(sign_in_at mia manager 127.0.0.7 | jget 'd["user"]["lang"]')"
+run_capture "$LEAL" user set mia --lang es --db "$DB"
+check_eq "leal user set --lang es ends mia's sessions" "0|user 'mia': language es; their sessions ended|401" \
+    "$RC|$OUT|$(req "$T/jar-mia" GET /api/me | cut -d' ' -f1)"
+check_eq "her next session is in Spanish, and the audit log says who changed it" "es|user.lang|{\"lang\":\"es\"}" \
+    "$(sign_in_at mia manager 127.0.0.7 | jget 'd["user"]["lang"]')|$(q "select action || '|' || after from audit where action = 'user.lang'")"
+run_capture "$LEAL" user set mia --lang fr --db "$DB"
+check_eq "another language is refused" "2|leal: leal user set NAME needs --lang en or es (see 'leal --help')" "$RC|$ERR"
+run_capture "$LEAL" program create --db "$DB" --code zz --name Z --locale fr
+check_eq "so is a program locale other than en or es, and nothing is written" "2|0" "$RC|$(q "select count(*) from program where code = 'zz'")"
 
 kill "${PIDS[0]}"
 wait "${PIDS[0]}"

@@ -366,6 +366,72 @@ static void audit_is_newest_first(void **state)
     assert_int_equal(s.n, 1);
 }
 
+/* Languages: Spanish by default for users of a Spanish program (an admin:
+ * when every program is), --lang over it; and the stores' one zone. */
+static void languages_and_zones(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_program p = {.code = "c",
+                               .name = "C",
+                               .kind = LEDGER_PROGRAM_SINGLE,
+                               .points_per_euro_milli = 1000,
+                               .locale = "es"},
+                          got_p;
+    struct ledger_user u = {.name = "eva", .role = LEDGER_ROLE_STAFF, .pass_hash = "h"}, got;
+    int64_t es_program, es_store, id;
+    char tz[LEDGER_ZONE];
+    assert_int_equal(ledger_program_create(f->l, &p, &es_program), LEAL_OK);
+    assert_int_equal(ledger_program_get(f->l, es_program, &got_p), LEAL_OK);
+    assert_string_equal(got_p.locale, "es");
+    assert_int_equal(ledger_program_get(f->l, f->program, &got_p), LEAL_OK);
+    assert_string_equal(got_p.locale, "en"); /* "" at creation */
+    snprintf(p.code, sizeof p.code, "d");
+    snprintf(p.locale, sizeof p.locale, "fr");
+    assert_int_equal(ledger_program_create(f->l, &p, &id), LEAL_E_WEB_LANG);
+    assert_int_equal(ledger_store_add(f->l, es_program, "s3", "S3", "Atlantic/Canary", &es_store),
+                     LEAL_OK);
+    u.nstores = 1;
+    u.stores[0] = es_store;
+    assert_int_equal(ledger_user_add(f->l, &u, &id), LEAL_OK);
+    assert_int_equal(ledger_user_get(f->l, id, &got), LEAL_OK);
+    assert_string_equal(got.lang, "es");
+    snprintf(u.name, sizeof u.name, "fer");
+    snprintf(u.lang, sizeof u.lang, "en");
+    assert_int_equal(ledger_user_add(f->l, &u, &id), LEAL_OK);
+    assert_int_equal(ledger_user_get(f->l, id, &got), LEAL_OK);
+    assert_string_equal(got.lang, "en");
+    assert_int_equal(ledger_user_set_lang(f->l, id, "es"), LEAL_OK);
+    assert_int_equal(ledger_user_get(f->l, id, &got), LEAL_OK);
+    assert_string_equal(got.lang, "es");
+    assert_int_equal(ledger_user_set_lang(f->l, id, "de"), LEAL_E_WEB_LANG);
+    snprintf(u.name, sizeof u.name, "gil");
+    snprintf(u.lang, sizeof u.lang, "xx");
+    assert_int_equal(ledger_user_add(f->l, &u, &id), LEAL_E_WEB_LANG);
+    assert_int_equal(ledger_user_by_name(f->l, "gil", &got), LEAL_E_WEB_NO_USER);
+    /* A staff member of an English program, and an admin while two programs
+     * are English: English. */
+    u.lang[0] = '\0';
+    u.stores[0] = f->store;
+    assert_int_equal(ledger_user_add(f->l, &u, &id), LEAL_OK);
+    assert_int_equal(ledger_user_get(f->l, id, &got), LEAL_OK);
+    assert_string_equal(got.lang, "en");
+    u.role = LEDGER_ROLE_ADMIN;
+    u.nstores = 0;
+    snprintf(u.name, sizeof u.name, "hal");
+    assert_int_equal(ledger_user_add(f->l, &u, &id), LEAL_OK);
+    assert_int_equal(ledger_user_get(f->l, id, &got), LEAL_OK);
+    assert_string_equal(got.lang, "en");
+    /* Zones: program 1's stores share Europe/Madrid; all stores do not. */
+    assert_int_equal(ledger_program_zone(f->l, f->program, tz), LEAL_OK);
+    assert_string_equal(tz, "Europe/Madrid");
+    assert_int_equal(ledger_program_zone(f->l, es_program, tz), LEAL_OK);
+    assert_string_equal(tz, "Atlantic/Canary");
+    assert_int_equal(ledger_program_zone(f->l, 0, tz), LEAL_OK);
+    assert_string_equal(tz, "");
+    assert_int_equal(ledger_program_zone(f->l, 77, tz), LEAL_OK); /* no stores */
+    assert_string_equal(tz, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +447,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(sessions_end_with_password_and_disable, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(audit_is_newest_first, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(languages_and_zones, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,6 +33,17 @@ async function main() {
     await admin.waitForSelector('#page-sign-in:not([hidden])');
     await admin.screenshot({ path: shots + '/sign-in.png', fullPage: true });
 
+    // The dictionary covers every fixed text of the page (index.html's text,
+    // placeholders, labels and alt texts), "leal" and "#" aside.
+    check('every fixed text of the page has its Spanish', '', await admin.evaluate(() => {
+      const missing = [];
+      const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) missing.push(n.nodeValue.trim());
+      for (const e of document.querySelectorAll('[placeholder], [aria-label], img[alt]')) {
+        for (const a of ['placeholder', 'aria-label', 'alt']) if (e.hasAttribute(a)) missing.push(e.getAttribute(a));
+      }
+      return missing.filter((x) => x && x !== 'leal' && x !== '#' && !Object.prototype.hasOwnProperty.call(ES, x)).join('|');
+    }));
     await admin.fill('#sign-in-form input[name=name]', 'ana');
     await admin.fill('#sign-in-form input[name=password]', 'wrong password');
     await admin.click('#sign-in-form button[type=submit]');
@@ -88,6 +99,9 @@ async function main() {
         const tds = document.querySelectorAll('#audit-list tbody tr:first-child td');
         return tds[1].textContent + ' ' + tds[2].textContent;
       }));
+    check('the audit log\'s times are in the stores\' zone (all Europe/Madrid)', 'true',
+      await admin.evaluate(() => /^\d{4}-\d\d-\d\d \d\d:\d\d (CET|CEST|GMT\+[12])$/.test(
+        document.querySelector('#audit-list tbody tr td').textContent)));
     await admin.screenshot({ path: shots + '/audit.png', fullPage: true });
 
     // The dashboard: today's figures change after a sale; the chart is drawn.
@@ -125,6 +139,9 @@ async function main() {
       await admin.evaluate(() => document.querySelector('#message').textContent + ' ' +
         document.querySelector('#card-facts dd').textContent + ' ' +
         document.querySelector('#card-history tbody tr:last-child td:nth-child(3)').textContent));
+    check('the status change is shown in the zone of the card\'s program (Europe/Madrid)', 'true',
+      await admin.evaluate(() => /^\d{4}-\d\d-\d\d \d\d:\d\d (CET|CEST|GMT\+[12])$/.test(
+        document.querySelector('#card-history tbody tr:last-child td').textContent)));
     await admin.click('#nav-cards');
     await admin.waitForSelector('#page-cards:not([hidden])');
     check('the hot list shows it', card + ' blocked',
@@ -165,9 +182,9 @@ async function main() {
 
     await admin.click('#nav-users');
     await admin.waitForSelector('#page-users:not([hidden])');
-    check('the users page lists the users and their roles', 'sam staff 1,ana admin ',
+    check('the users page lists the users, their roles and languages', 'sam staff en 1,pepe manager es 2,ed manager en 2,ana admin en ',
       await admin.evaluate(() => [...document.querySelectorAll('#user-list tbody tr')].map((r) =>
-        r.cells[1].textContent + ' ' + r.cells[2].textContent + ' ' + r.cells[3].textContent).join(',')));
+        r.cells[1].textContent + ' ' + r.cells[2].textContent + ' ' + r.cells[3].textContent + ' ' + r.cells[4].textContent).join(',')));
     await admin.screenshot({ path: shots + '/users.png', fullPage: true });
 
     // A staff member: no audit link, another store's customer refused.
@@ -200,6 +217,47 @@ async function main() {
     await staff.waitForFunction(() => document.querySelector('#message').textContent.startsWith('this user'));
     check('the dashboard is refused to staff', 'this user\'s role: this user\'s role or stores do not allow that',
       await staff.textContent('#message'));
+
+    // Languages: pepe (a Spanish program's manager, Spanish by default) and ed
+    // (the same program, --lang en) see the same dashboard and card 503.
+    for (const [who, lang] of [['pepe', 'es'], ['ed', 'en']]) {
+      const p = await (await browser.newContext()).newPage();
+      await signIn(p, who, 'staff password 1');
+      await p.click('#nav-dashboard');
+      await p.waitForSelector('#dash-liability dd');
+      const words = lang === 'es'
+        ? 'pepe (gerente)|Panel|Clientes|Tarjetas|Cerrar sesión|Puntos emitidos|Pendiente|Monedero|12,50 €|Hoy|Este mes|Programa 3. Hoy D; este mes del D al D (días UTC).'
+        : 'ed (manager)|Dashboard|Customers|Cards|Sign out|Points issued|Outstanding|Purse|€12.50|Today|This month|Program 3. Today D; this month D to D (UTC days).';
+      check(who + ' (' + lang + ') sees the dashboard in ' + lang, words, await p.evaluate(() => [
+        document.querySelector('#who').textContent, document.querySelector('#nav-dashboard').textContent, document.querySelector('#nav-customers').textContent,
+        document.querySelector('#nav-cards').textContent, document.querySelector('#sign-out').textContent,
+        document.querySelector('#dash-table thead th:nth-child(6)').textContent,
+        document.querySelector('#page-dashboard h3').textContent,
+        document.querySelectorAll('#dash-liability dt')[1].textContent,
+        document.querySelectorAll('#dash-liability dd')[1].textContent,
+        document.querySelector('#dash-table tbody tr td').textContent,
+        [...document.querySelectorAll('#dash-table tbody tr')].pop().cells[0].textContent,
+        document.querySelector('#dash-range').textContent.replace(/\d{4}-\d\d-\d\d/g, 'D')].join('|')));
+      if (lang === 'es') await p.screenshot({ path: shots + '/dashboard-es.png', fullPage: true });
+      await p.goto(url + '/#/cards/503');
+      await p.waitForSelector('#card-moves tbody tr');
+      check(who + ' (' + lang + ') sees card 503 in ' + lang, lang === 'es'
+        ? 'Tarjeta 503|Estado|activa|Bloquear|Historial de estados|Importe|12,50 €'
+        : 'Card 503|Status|active|Block|Status history|Amount|€12.50', await p.evaluate(() => [
+        document.querySelector('#card-title').textContent, document.querySelector('#card-facts dt').textContent,
+        document.querySelector('#card-facts dd').textContent, document.querySelector('#card-status-button').textContent,
+        document.querySelectorAll('#page-card h3')[0].textContent,
+        document.querySelector('#card-moves thead th:nth-child(5)').textContent,
+        document.querySelector('#card-moves tbody tr td:nth-child(5)').textContent].join('|')));
+      check(who + '\'s page says its language', lang, await p.evaluate(() => document.documentElement.lang));
+      await p.goto(url + '/#/rules');
+      await p.waitForFunction(() => document.querySelector('#rules-version').textContent !== '');
+      check(who + ' (' + lang + ') sees the rule set line in ' + lang, lang === 'es'
+        ? 'Programa 3, versión de las reglas 0; base 1 puntos por euro, bienvenida 0 puntos.'
+        : 'Program 3, rule set version 0; base rate 1 points a euro, welcome 0 points.',
+      await p.textContent('#rules-version'));
+      if (lang === 'es') await p.screenshot({ path: shots + '/card-es.png', fullPage: true });
+    }
 
     await admin.click('#sign-out');
     await admin.waitForSelector('#page-sign-in:not([hidden])');

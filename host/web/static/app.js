@@ -3,8 +3,40 @@
 // HTML, so a customer named "<script>" is shown as those characters.
 'use strict';
 
-const state = { user: null, csrf: '' };
+const state = { user: null, csrf: '', lang: 'en' };
 const $ = (id) => document.getElementById(id);
+
+// The page's languages (issue 16): English is the text written in the page;
+// ES maps each fixed English text to its Spanish. The user's language comes
+// with the session (leal user add|set --lang). Server data (names, reasons)
+// is never translated, only the page's own words and card states.
+const ES = { "leal back office": "leal, oficina", "Dashboard": "Panel", "Customers": "Clientes", "Cards": "Tarjetas", "Promotions": "Promociones", "Terminals": "Terminales", "Users": "Usuarios", "Audit log": "Registro de auditoría", "Sign out": "Cerrar sesión", "Sign in": "Entrar", "User": "Usuario", "Password": "Contraseña", "Name or surname (accents and case ignored)": "Nombre o apellidos (sin distinguir acentos ni mayúsculas)", "Search": "Buscar", "New customer": "Nuevo cliente", "Name": "Nombre", "Surname": "Apellidos", "E-mail": "Correo", "Phone": "Teléfono", "Customer": "Cliente", "Balances": "Saldos", "Asset": "Activo", "Balance": "Saldo", "Card": "Tarjeta", "Kind": "Tipo", "Status": "Estado", "Edit": "Editar", "Program": "Programa", "Birth date": "Fecha de nacimiento", "YYYY-MM-DD": "AAAA-MM-DD", "Address": "Dirección", "Save": "Guardar", "Period": "Periodo", "Store": "Tienda", "Sales, card": "Ventas, tarjeta", "Sales, QR": "Ventas, QR", "Sales, no card": "Ventas, sin tarjeta", "Points issued": "Puntos emitidos", "Points redeemed": "Puntos canjeados", "Purse loaded": "Monedero cargado", "Purse spent": "Monedero gastado", "Active customers": "Clientes activos", "New customers": "Clientes nuevos", "Outstanding": "Pendiente", "The last 12 months": "Los últimos 12 meses", "points issued, redeemed and expired per month": "puntos emitidos, canjeados y caducados por mes", "Nothing to draw yet.": "Aún no hay nada que dibujar.", "Card id": "Número de tarjeta", "Open": "Abrir", "Hot list": "Lista negra", "Since (UTC)": "Desde (UTC)", "Why": "Motivo", "Who": "Quién", "Reason": "Motivo", "Block": "Bloquear", "Unblock": "Desbloquear", "Status history": "Historial de estados", "When (UTC)": "Cuándo (UTC)", "When": "Cuándo", "The account's last movements": "Últimos movimientos de la cuenta", "When (the store's time)": "Cuándo (hora de la tienda)", "Entry": "Asiento", "Amount": "Importe", "Earning rules": "Reglas de acumulación", "Multiplier": "Multiplicador", "Bonus points": "Puntos extra", "From": "Desde", "To": "Hasta", "Combines": "Se combina", "Tiers": "Niveles", "Tier": "Nivel", "From (euros spent)": "Desde (euros gastados)", "Rewards": "Premios", "Points": "Puntos", "Lowest tier": "Nivel mínimo", "Stamp cards": "Tarjetas de sellos", "Stamps for a reward": "Sellos por premio", "Reward": "Premio", "Bonos": "Bonos", "Sessions": "Sesiones", "Valid days": "Días de validez", "Price": "Precio", "Change a rule": "Cambiar una regla", "Rule": "Regla", "Multiplier (thousandths)": "Multiplicador (milésimas)", "Replay sales from": "Repetir las ventas desde", "to": "hasta", "Simulate on past sales": "Simular con ventas pasadas", "Package": "Paquete", "Package built": "Paquete creado", "Last journal entry taken": "Último asiento del diario recibido", "Entries": "Asientos", "Import findings": "Hallazgos de la importación", "Open reconciliation findings": "Hallazgos de conciliación abiertos", "Terminal": "Terminal", "Found (UTC)": "Encontrado (UTC)", "What to do": "Qué hacer", "Settlement between shops": "Liquidación entre tiendas", "Show": "Mostrar", "Month": "Mes", "Row": "Fila", "Shop": "Tienda", "Points collected": "Puntos recogidos", "Points paid out": "Puntos pagados", "Role": "Rol", "Language": "Idioma", "Stores": "Tiendas", "State": "Estado", "What": "Qué", "Object": "Objeto", "Today": "Hoy", "This month": "Este mes", "Total": "Total", "(no store)": "(sin tienda)", "Purse": "Monedero", "(no point value set)": "(sin valor del punto)", "Issued": "Emitida", "Last read at the desk": "Última lectura en el mostrador", "Since": "Desde", "never": "nunca", "Account": "Cuenta", "active": "activa", "blocked": "bloqueada", "lost": "perdida", "stolen": "robada", "replaced": "sustituida", "admin": "administrador", "manager": "gerente", "staff": "personal", "Saved.": "Guardado.", "Blocked.": "Bloqueada.", "Unblocked.": "Desbloqueada.", "Simulate the change before saving it.": "Simule el cambio antes de guardarlo." };
+const t = (text) => (state.lang === 'es' && Object.prototype.hasOwnProperty.call(ES, text) ? ES[text] : text);
+const original = new Map();
+// Puts every fixed text of index.html (text nodes, placeholders, labels, alt
+// texts) in the user's language, from the English kept the first time.
+function translatePage() {
+  document.documentElement.lang = state.lang;
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    if (!original.has(n)) {
+      const k = n.nodeValue.trim();
+      if (!Object.prototype.hasOwnProperty.call(ES, k)) continue;
+      original.set(n, n.nodeValue);
+    }
+    const en = original.get(n);
+    n.nodeValue = en.replace(en.trim(), t(en.trim()));
+  }
+  for (const e of document.querySelectorAll('[placeholder], [aria-label], img[alt]')) {
+    for (const a of ['placeholder', 'aria-label', 'alt']) {
+      if (!e.hasAttribute(a)) continue;
+      const key = 'i18n' + a.replace('-', '');
+      if (!(key in e.dataset)) e.dataset[key] = e.getAttribute(a);
+      e.setAttribute(a, t(e.dataset[key]));
+    }
+  }
+  document.title = t('leal back office');
+}
 
 function show(page) {
   for (const s of document.querySelectorAll('main > section')) s.hidden = s.id !== 'page-' + page;
@@ -46,8 +78,10 @@ function cell(tr, text, cls) {
 function signedIn(data) {
   state.user = data.user;
   state.csrf = data.csrf;
+  state.lang = data.user.lang === 'es' ? 'es' : 'en';
+  translatePage();
   $('nav').hidden = false;
-  $('who').textContent = data.user.name + ' (' + data.user.role + ')';
+  $('who').textContent = data.user.name + ' (' + t(data.user.role) + ')';
   $('nav-audit').hidden = data.user.role !== 'admin';
   $('nav-users').hidden = data.user.role !== 'admin';
   $('nav-dashboard').hidden = data.user.role === 'staff';
@@ -56,7 +90,12 @@ function signedIn(data) {
 }
 
 const utc = (t) => new Date(t * 1000).toISOString().slice(0, 16).replace('T', ' ');
-const euros = (cents) => (cents / 100).toFixed(2) + ' €';
+// Euros as people write them: "12,50 €" in Spanish, "€12.50" in English.
+function euros(cents) {
+  const a = (Math.abs(cents) / 100).toFixed(2);
+  const sign = cents < 0 ? '-' : '';
+  return state.lang === 'es' ? sign + a.replace('.', ',') + ' €' : sign + '€' + a;
+}
 // A time in the zone of the store it happened at ("" or unknown: UTC), named.
 function local(t, tz) {
   try {
@@ -77,23 +116,26 @@ function row(body, values, numFrom) {
 
 async function dashboard() {
   const d = await api('GET', '/api/dashboard');
-  $('dash-range').textContent = 'Program ' + d.program + '. Today ' + d.today.from + '; this month ' +
-    d.month.from + ' to ' + d.month.to + ' (UTC days).';
+  $('dash-range').textContent = state.lang === 'es'
+    ? 'Programa ' + d.program + '. Hoy ' + d.today.from + '; este mes del ' + d.month.from + ' al ' +
+      d.month.to + ' (días UTC).'
+    : 'Program ' + d.program + '. Today ' + d.today.from + '; this month ' + d.month.from + ' to ' +
+      d.month.to + ' (UTC days).';
   const body = $('dash-table').tBodies[0];
   body.replaceChildren();
-  for (const [name, p] of [['Today', d.today], ['This month', d.month]]) {
+  for (const [name, p] of [[t('Today'), d.today], [t('This month'), d.month]]) {
     const line = (store, t) => row(body, [name, store, t.sales_card, t.sales_qr, t.sales_no_card,
       t.points_issued, t.points_redeemed, euros(t.purse_loaded), euros(t.purse_spent), t.active,
       t.new], 2);
-    for (const s of p.stores) line(s.store || '(no store)', s);
-    line('Total', p.total).className = 'total';
+    for (const s of p.stores) line(s.store || t('(no store)'), s);
+    line(t('Total'), p.total).className = 'total';
   }
   const dl = $('dash-liability');
   dl.replaceChildren();
   const pts = d.liability.PTS || { units: 0, value_cents: null };
   const eur = d.liability.EUR || { units: 0 };
-  for (const [k, v] of [['Points', pts.units + (pts.value_cents === null ? ' (no point value set)' : ' = ' + euros(pts.value_cents))],
-    ['Purse', euros(eur.units)], ['Customers', d.month.total.customers]]) {
+  for (const [k, v] of [[t('Points'), pts.units + (pts.value_cents === null ? ' ' + t('(no point value set)') : ' = ' + euros(pts.value_cents))],
+    [t('Purse'), euros(eur.units)], [t('Customers'), d.month.total.customers]]) {
     const dt = document.createElement('dt');
     const dd = document.createElement('dd');
     dt.textContent = k;
@@ -111,7 +153,7 @@ async function cards() {
   const body = $('hotlist').tBodies[0];
   body.replaceChildren();
   for (const e of d.hotlist) {
-    const tr = row(body, ['', e.status, utc(e.at), e.reason, e.operator], 99);
+    const tr = row(body, ['', t(e.status), local(e.at, d.timezone), e.reason, e.operator], 99);
     const a = document.createElement('a');
     a.href = '#/cards/' + e.card;
     a.textContent = e.card;
@@ -122,12 +164,12 @@ async function cards() {
 async function viewCard(id, data) {
   const d = data || await api('GET', '/api/cards/' + id);
   const c = d.card;
-  $('card-title').textContent = 'Card ' + c.id;
+  $('card-title').textContent = t('Card') + ' ' + c.id;
   const dl = $('card-facts');
   dl.replaceChildren();
-  for (const [k, v] of [['Status', c.status], ['Kind', c.tech], ['Account', c.account],
-    ['Program', c.program], ['Issued (UTC)', c.issued_at ? utc(c.issued_at) : ''],
-    ['Last read at the desk (UTC)', c.seen_at ? utc(c.seen_at) : 'never']]) {
+  for (const [k, v] of [[t('Status'), t(c.status)], [t('Kind'), c.tech], [t('Account'), c.account],
+    [t('Program'), c.program], [t('Issued'), c.issued_at ? local(c.issued_at, d.timezone) : ''],
+    [t('Last read at the desk'), c.seen_at ? local(c.seen_at, d.timezone) : t('never')]]) {
     const dt = document.createElement('dt');
     const dd = document.createElement('dd');
     dt.textContent = k;
@@ -138,10 +180,10 @@ async function viewCard(id, data) {
   f.dataset.id = c.id;
   f.dataset.block = c.status === 'active' ? '1' : '';
   f.hidden = c.status !== 'active' && c.status !== 'blocked';
-  $('card-status-button').textContent = c.status === 'active' ? 'Block' : 'Unblock';
+  $('card-status-button').textContent = t(c.status === 'active' ? 'Block' : 'Unblock');
   const h = $('card-history').tBodies[0];
   h.replaceChildren();
-  for (const e of d.history) row(h, [utc(e.at), e.status, e.reason, e.operator], 99);
+  for (const e of d.history) row(h, [local(e.at, d.timezone), t(e.status), e.reason, e.operator], 99);
   const m = $('card-moves').tBodies[0];
   m.replaceChildren();
   for (const x of d.movements) {
@@ -152,8 +194,11 @@ async function viewCard(id, data) {
 async function rulesPage(data) {
   const d = data || await api('GET', '/api/rules');
   const r = d.rules;
-  $('rules-version').textContent = 'Program ' + d.program + ', rule set version ' + r.version + '; base rate ' +
-    (r.rate_milli / 1000) + ' points a euro, welcome ' + r.welcome_points + ' points.';
+  $('rules-version').textContent = state.lang === 'es'
+    ? 'Programa ' + d.program + ', versión de las reglas ' + r.version + '; base ' +
+      String(r.rate_milli / 1000).replace('.', ',') + ' puntos por euro, bienvenida ' + r.welcome_points + ' puntos.'
+    : 'Program ' + d.program + ', rule set version ' + r.version + '; base rate ' +
+      (r.rate_milli / 1000) + ' points a euro, welcome ' + r.welcome_points + ' points.';
   const fill = (id, rows) => {
     const body = $(id).tBodies[0];
     body.replaceChildren();
@@ -212,10 +257,15 @@ async function ruleSimulate() {
   const f = $('rule-form').elements;
   const c = ruleChange();
   const d = await api('POST', '/api/rules/simulate', Object.assign({ from: f.from.value, to: f.to.value }, c));
-  $('rule-simulation').textContent = 'Sales ' + d.from + ' to ' + d.to + ': ' + d.sales + ' sales of ' + d.accounts +
-    ' accounts gave ' + d.real_points + ' points; the current rules give ' + d.current_rules_points +
-    '; with this change ' + d.with_change_points + ' (' + (d.with_change_points - d.current_rules_points >= 0 ? '+' : '') +
+  const diff = ' (' + (d.with_change_points - d.current_rules_points >= 0 ? '+' : '') +
     (d.with_change_points - d.current_rules_points) + ').';
+  $('rule-simulation').textContent = state.lang === 'es'
+    ? 'Ventas del ' + d.from + ' al ' + d.to + ': ' + d.sales + ' ventas de ' + d.accounts + ' cuentas dieron ' +
+      d.real_points + ' puntos; las reglas actuales dan ' + d.current_rules_points + '; con este cambio ' +
+      d.with_change_points + diff
+    : 'Sales ' + d.from + ' to ' + d.to + ': ' + d.sales + ' sales of ' + d.accounts + ' accounts gave ' +
+      d.real_points + ' points; the current rules give ' + d.current_rules_points + '; with this change ' +
+      d.with_change_points + diff;
   state.simulated = JSON.stringify(c);
   $('rule-save').disabled = false;
 }
@@ -226,11 +276,11 @@ async function terminals() {
   body.replaceChildren();
   for (const t of d.terminals) {
     row(body, [t.id, t.store, t.name, t.package_version || 'none', t.package_built_at ? local(t.package_built_at, t.timezone) : '',
-      t.last_entry_at ? local(t.last_entry_at, t.timezone) : 'never', t.entries, t.import_findings], 6);
+      t.last_entry_at ? local(t.last_entry_at, t.timezone) : (state.lang === 'es' ? 'nunca' : 'never'), t.entries, t.import_findings], 6);
   }
   const fb = $('finding-list').tBodies[0];
   fb.replaceChildren();
-  for (const f of d.findings) row(fb, [f.id, f.kind + (f.fraud ? ' (fraud)' : ''), f.card || '', f.terminal || '', utc(f.found_at), f.detail], 99);
+  for (const f of d.findings) row(fb, [f.id, f.kind + (f.fraud ? (state.lang === 'es' ? ' (fraude)' : ' (fraud)') : ''), f.card || '', f.terminal || '', utc(f.found_at), f.detail], 99);
   const form = $('settle-form');
   if (!form.elements.program.value) form.elements.program.value = d.program;
   await settlement();
@@ -242,9 +292,15 @@ async function settlement() {
   if (f.from.value) q.set('from', f.from.value);
   if (f.to.value) q.set('to', f.to.value);
   const d = await api('GET', '/api/settlement?' + q.toString());
-  $('settle-note').textContent = d.collective
-    ? 'Program ' + d.program + ', ' + d.from + ' to ' + d.to + ' (UTC): a negative balance is what the shop owes.'
-    : 'Program ' + d.program + ' is not a collective: its shops do not settle between themselves.';
+  if (state.lang === 'es') {
+    $('settle-note').textContent = d.collective
+      ? 'Programa ' + d.program + ', del ' + d.from + ' al ' + d.to + ' (UTC): un saldo negativo es lo que debe la tienda.'
+      : 'El programa ' + d.program + ' no es un colectivo: sus tiendas no liquidan entre sí.';
+  } else {
+    $('settle-note').textContent = d.collective
+      ? 'Program ' + d.program + ', ' + d.from + ' to ' + d.to + ' (UTC): a negative balance is what the shop owes.'
+      : 'Program ' + d.program + ' is not a collective: its shops do not settle between themselves.';
+  }
   const body = $('settle-list').tBodies[0];
   body.replaceChildren();
   for (const x of d.rows) {
@@ -257,7 +313,7 @@ async function listUsers() {
   const d = await api('GET', '/api/users');
   const body = $('user-list').tBodies[0];
   body.replaceChildren();
-  for (const u of d.users) row(body, [u.id, u.name, u.role, u.stores.join(', '), u.disabled ? 'disabled' : 'active'], 99);
+  for (const u of d.users) row(body, [u.id, u.name, u.role, u.lang, u.stores.join(', '), state.lang === 'es' ? (u.disabled ? 'desactivado' : 'activo') : (u.disabled ? 'disabled' : 'active')], 99);
 }
 
 async function listCustomers(q) {
@@ -291,11 +347,11 @@ function fillForm(c) {
 async function viewCustomer(id) {
   const data = await api('GET', '/api/customers/' + id);
   const c = data.customer;
-  $('customer-title').textContent = (c.name + ' ' + c.surname).trim() || 'Customer ' + c.id;
+  $('customer-title').textContent = (c.name + ' ' + c.surname).trim() || t('Customer') + ' ' + c.id;
   const dl = $('customer-facts');
   dl.replaceChildren();
-  for (const [k, v] of [['Customer', c.id], ['Program', c.program], ['Account', c.account],
-    ['E-mail', c.email], ['Phone', c.phone], ['Birth date', c.birth_date], ['Address', c.address]]) {
+  for (const [k, v] of [[t('Customer'), c.id], [t('Program'), c.program], [t('Account'), c.account],
+    [t('E-mail'), c.email], [t('Phone'), c.phone], [t('Birth date'), c.birth_date], [t('Address'), c.address]]) {
     const dt = document.createElement('dt');
     const dd = document.createElement('dd');
     dt.textContent = k;
@@ -320,12 +376,12 @@ async function viewCustomer(id) {
     a.textContent = k.id;
     tr.cells[0].appendChild(a);
   }
-  $('edit-title').textContent = 'Edit';
+  $('edit-title').textContent = t('Edit');
   fillForm(c);
 }
 
 function newCustomer() {
-  $('customer-title').textContent = 'New customer';
+  $('customer-title').textContent = t('New customer');
   $('customer-facts').replaceChildren();
   $('balances').hidden = true;
   $('edit-title').textContent = '';
@@ -339,7 +395,7 @@ async function listAudit() {
   body.replaceChildren();
   for (const a of data.audit) {
     const tr = document.createElement('tr');
-    cell(tr, utc(a.at));
+    cell(tr, local(a.at, data.timezone));
     cell(tr, a.actor);
     cell(tr, a.action);
     cell(tr, a.object);
@@ -434,7 +490,7 @@ document.addEventListener('DOMContentLoaded', () => {
       }
       location.hash = '#/customers/' + data.customer.id;
       await viewCustomer(data.customer.id);
-      say('Saved.', true);
+      say(t('Saved.'), true);
     } catch (e) {
       say(e.message);
     }
@@ -450,7 +506,7 @@ document.addEventListener('DOMContentLoaded', () => {
       const d = await api('POST', '/api/cards/' + f.dataset.id, { block: !!f.dataset.block, reason: f.elements.reason.value });
       f.reset();
       await viewCard(f.dataset.id, d);
-      say(d.card.status === 'blocked' ? 'Blocked.' : 'Unblocked.', true);
+      say(t(d.card.status === 'blocked' ? 'Blocked.' : 'Unblocked.'), true);
     } catch (e) {
       say(e.message);
     }
@@ -461,13 +517,13 @@ document.addEventListener('DOMContentLoaded', () => {
   $('rule-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const c = ruleChange();
-    if (JSON.stringify(c) !== state.simulated) return say('Simulate the change before saving it.');
+    if (JSON.stringify(c) !== state.simulated) return say(t('Simulate the change before saving it.'));
     try {
       const body = Object.assign({ reason: ev.target.elements.reason.value }, c);
       delete body.rule;
       await rulesPage(await api('PUT', '/api/rules/' + c.rule, body));
       ev.target.elements.reason.value = '';
-      say('Saved.', true);
+      say(t('Saved.'), true);
     } catch (e) {
       say(e.message);
     }
