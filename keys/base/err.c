@@ -322,6 +322,10 @@ static const struct err_entry err_table[] = {
                            "no such recipient); do not retry it unchanged"),
     E(LEAL_E_MAIL_TLS, "the mail server's TLS failed (no STARTTLS offered, or a certificate "
                        "not trusted for that name); check the server name and CA file"),
+    E(LEAL_E_MESSAGE_TEMPLATE, "a message template names an unknown variable or has an unclosed "
+                               "{{; use {{name}}, {{points}}, {{tier}}, {{store}}, {{program}}"),
+    E(LEAL_E_MESSAGE_TOKEN, "no message carries that unsubscribe token; copy it whole from the "
+                            "message's link"),
 };
 
 #undef E

@@ -253,6 +253,8 @@ typedef enum leal_err {
     LEAL_E_MAIL_AUTH = 684,
     LEAL_E_MAIL_REFUSED = 685,
     LEAL_E_MAIL_TLS = 686,
+    LEAL_E_MESSAGE_TEMPLATE = 687,
+    LEAL_E_MESSAGE_TOKEN = 688,
 
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
