@@ -6,34 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct rbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-};
+#include "host/mail/mail_buf.h"
 
-static void rb_put(struct rbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (b->len + n + 1 > cap)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void rb_value(struct rbuf *b, const char *v, bool html)
+static void rb_value(struct mail_buf *b, const char *v, bool html)
 {
     for (; v && *v; v++) {
         const char *e = NULL;
@@ -45,26 +20,26 @@ static void rb_value(struct rbuf *b, const char *v, bool html)
                 : *v == '\'' ? "&#39;"
                              : NULL;
         if (e)
-            rb_put(b, e, strlen(e));
+            mail_buf_add(b, e, strlen(e));
         else
-            rb_put(b, v, 1);
+            mail_buf_add(b, v, 1);
     }
 }
 
 leal_err mail_render(const char *tmpl, const struct mail_var *vars, size_t n, bool html, char **out,
                      size_t *where)
 {
-    struct rbuf b = {0};
+    struct mail_buf b = {0};
     const char *p = tmpl;
     *out = NULL;
-    rb_put(&b, "", 0);
+    mail_buf_add(&b, "", 0);
     while (*p) {
         const char *open = strstr(p, "{{");
         if (!open) {
-            rb_put(&b, p, strlen(p));
+            mail_buf_add(&b, p, strlen(p));
             break;
         }
-        rb_put(&b, p, (size_t)(open - p));
+        mail_buf_add(&b, p, (size_t)(open - p));
         const char *name = open + 2, *close = strstr(name, "}}");
         size_t i = n;
         if (close)

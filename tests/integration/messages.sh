@@ -53,6 +53,16 @@ eml_count() { ls "$T/inbox" | grep -c '\.eml$'; }
 # The recipients of every message received, sorted, one a line.
 rcpts() { tail -q -n +2 "$T"/inbox/*.env 2>/dev/null | sort; }
 
+# killed_run: a run paused by the test hook after recording, killed there with SIGKILL.
+killed_run() {
+    LEAL_MESSAGES_PAUSE_AFTER_RECORD=60 "$LEAL" messages run --db "$DB" --program 7 >"$T/run.out" 2>&1 &
+    RUN_PID=$!
+    for _ in $(seq 400); do grep -q pausing "$T/run.out" && break; sleep 0.05; done
+    kill -9 "$RUN_PID"
+    wait "$RUN_PID" 2>/dev/null
+    RUN_PID=
+}
+
 printf 'Hola {{nombre}}\n' >"$T/bad.txt"
 run_capture "$LEAL" messages template --db "$DB" --program 7 --occasion birthday --subject x --text "$T/bad.txt"
 check_eq "template: an unknown variable is refused, exit 2" 2 "$RC"
@@ -106,10 +116,7 @@ check_eq "run 2: the server still has 2 messages" 2 "$(eml_count)"
 
 # A run killed with SIGKILL after recording, before sending: the restart sends it once.
 GIL=$(add Gil gil@example.org "$MD" yes)
-LEAL_MESSAGES_PAUSE_AFTER_RECORD=60 "$LEAL" messages run --db "$DB" --program 7 >"$T/run.out" 2>&1 &
-RUN_PID=$!
-for _ in $(seq 400); do grep -q pausing "$T/run.out" && break; sleep 0.05; done
-kill -9 "$RUN_PID"; wait "$RUN_PID" 2>/dev/null; RUN_PID=
+killed_run
 check_eq "kill: the run had recorded Gil's message" "recorded 1; pausing" "$(cat "$T/run.out")"
 check_eq "kill: Gil's row is pending, nothing sent" "pending|2" \
     "$(sqlite3 "$DB" "SELECT state FROM message_send WHERE customer_id = $GIL")|$(eml_count)"
@@ -121,10 +128,7 @@ check_eq "kill: and the next run sends nothing" "0 sent|3" "$(grep -o '[0-9]* se
 
 # A run that died DURING a send (row left in "sending" 1000 s ago): never sent again.
 HUGO=$(add Hugo hugo@example.org "$MD" yes)
-LEAL_MESSAGES_PAUSE_AFTER_RECORD=60 "$LEAL" messages run --db "$DB" --program 7 >"$T/run.out" 2>&1 &
-RUN_PID=$!
-for _ in $(seq 400); do grep -q pausing "$T/run.out" && break; sleep 0.05; done
-kill -9 "$RUN_PID"; wait "$RUN_PID" 2>/dev/null; RUN_PID=
+killed_run
 sqlite3 "$DB" "UPDATE message_send SET state = 'sending', attempts = 1, updated_at = strftime('%s') - 1000 WHERE customer_id = $HUGO"
 run_capture "$LEAL" messages run --db "$DB" --program 7
 check_eq "died mid-send: marked unknown, not sent" \
@@ -166,10 +170,7 @@ run_capture "$LEAL" messages unsubscribe 'x;DROP' --db "$DB"
 check_eq "unsubscribe: a malformed token, exit 1" 1 "$RC"
 # Consent withdrawn between recording and sending: the message is skipped.
 JON=$(add Jon jon@example.org "$MD" yes)
-LEAL_MESSAGES_PAUSE_AFTER_RECORD=60 "$LEAL" messages run --db "$DB" --program 7 >"$T/run.out" 2>&1 &
-RUN_PID=$!
-for _ in $(seq 400); do grep -q pausing "$T/run.out" && break; sleep 0.05; done
-kill -9 "$RUN_PID"; wait "$RUN_PID" 2>/dev/null; RUN_PID=
+killed_run
 "$LEAL" messages unsubscribe "$(sqlite3 "$DB" "SELECT token FROM message_send WHERE customer_id = $JON")" --db "$DB" >/dev/null
 run_capture "$LEAL" messages run --db "$DB" --program 7
 check_eq "withdrawn before the send: skipped, nothing sent" \
