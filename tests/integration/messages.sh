@@ -33,11 +33,11 @@ PORT=$(cat "$T/port")
 "$LEAL" mail set --db "$DB" --program 7 --server 127.0.0.1 --port "$PORT" --tls none \
     --from club@sol.example --from-name "Café Sol" >/dev/null || exit 1
 
-# add NAME EMAIL MM-DD CONSENT(yes|no|none): prints the new customer's id.
+# add NAME EMAIL MM-DD CONSENT(yes|no|none): prints the new customer's id. Born in 1992, a leap year, so the test runs on 29 February too.
 add() {
     local id
     id=$("$LEAL" customer add --db "$DB" --program 7 --name "$1" --email "$2" \
-        --birth-date "1990-$3" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])') || exit 1
+        --birth-date "1992-$3" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])') || exit 1
     [ "$4" = none ] || "$LEAL" customer consent "$id" --db "$DB" --channel email --granted "$4" \
         --method form --by staff >/dev/null || exit 1
     echo "$id"
