@@ -133,5 +133,11 @@ int customer_privacy(int argc, char **argv);
 int customer_retention(int argc, char **argv);
 /* `leal mail set|show|test`: a program's SMTP settings (cmd_mail.c). */
 int cmd_mail(int argc, char **argv);
+/* `leal messages template|run|log|unsubscribe`: messages to customers (cmd_messages.c). */
+int cmd_messages(int argc, char **argv);
+struct ledger_mail;
+struct mail_server;
+/* A program's stored mail settings as host/mail's server, pointing into m (cmd_mail.c). */
+void mail_server_of(const struct ledger_mail *m, struct mail_server *srv);
 
 #endif

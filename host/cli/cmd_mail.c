@@ -73,7 +73,7 @@ static int mail_settings(struct ledger *l, const struct lcli_opt *o, int64_t pro
 }
 
 /* The stored settings as host/mail's server (pointers into m). */
-static void mail_server_of(const struct ledger_mail *m, struct mail_server *srv)
+void mail_server_of(const struct ledger_mail *m, struct mail_server *srv)
 {
     memset(srv, 0, sizeof *srv);
     srv->host = m->host;

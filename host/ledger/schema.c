@@ -223,6 +223,38 @@
     "('en','es'));"                                                                                \
     "ALTER TABLE web_user ADD COLUMN lang TEXT NOT NULL DEFAULT 'en' CHECK (lang IN ('en','es'));"
 
+/* Messages to customers (msg2, issue 17, host/ledger/ledger_messages.h): a
+ * template per program and occasion, and one row per customer, occasion and
+ * day, recorded before the message is sent (pending), claimed just before
+ * the send (sending) and marked after it (sent, failed with its next try, or
+ * refused); a row left in sending by a crash is never sent again. Each row
+ * carries the message's unsubscribe token. One macro, so it moves to the
+ * next number by moving one line. */
+#define MESSAGES_MIGRATION                                                                         \
+    "CREATE TABLE message_template("                                                               \
+    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
+    " occasion TEXT NOT NULL CHECK (occasion IN ('birthday')),"                                    \
+    " subject TEXT NOT NULL CHECK (length(subject) >= 1),"                                         \
+    " body_text TEXT NOT NULL CHECK (length(body_text) >= 1),"                                     \
+    " body_html TEXT NOT NULL,"                                                                    \
+    " updated_at INTEGER NOT NULL,"                                                                \
+    " PRIMARY KEY (program_id, occasion)) STRICT, WITHOUT ROWID;"                                  \
+    "CREATE TABLE message_send("                                                                   \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " customer_id INTEGER NOT NULL REFERENCES customer(id),"                                       \
+    " occasion TEXT NOT NULL,"                                                                     \
+    " day TEXT NOT NULL CHECK (length(day) = 10),"                                                 \
+    " token TEXT NOT NULL UNIQUE CHECK (length(token) = 32),"                                      \
+    " state TEXT NOT NULL CHECK (state IN ('pending','sending','sent','failed','refused',"         \
+    "'unknown','skipped')),"                                                                       \
+    " attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"                                  \
+    " next_at INTEGER NOT NULL,"                                                                   \
+    " error TEXT NOT NULL DEFAULT '',"                                                             \
+    " created_at INTEGER NOT NULL,"                                                                \
+    " updated_at INTEGER NOT NULL,"                                                                \
+    " UNIQUE (customer_id, occasion, day)) STRICT;"                                                \
+    "CREATE INDEX message_send_state ON message_send(state, next_at);"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -645,6 +677,7 @@ static const char *const migrations[] = {
     MAIL_SETTINGS_MIGRATION, /* 22 -> 23 */
     PACKAGE_RULES_MIGRATION, /* 23 -> 24 */
     WEB_LANG_MIGRATION,      /* 24 -> 25 */
+    MESSAGES_MIGRATION,      /* 25 -> 26 */
 };
 
 int schema_count(void)

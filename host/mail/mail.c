@@ -1,5 +1,6 @@
 /* mail.c - SMTP through libcurl; see mail.h. */
 #include "host/mail/mail.h"
+#include "host/mail/mail_buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,15 +24,7 @@
  * header's name and the sender's address no line passes 998 bytes. */
 #define MAIL_PLAIN_MAX 600
 
-/* A growing text buffer; a failed append sets oom and later appends do nothing,
- * so a composer checks once at the end. */
-struct mbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
-
-static void mb_add(struct mbuf *b, const char *s, size_t n)
+void mail_buf_add(struct mail_buf *b, const char *s, size_t n)
 {
     if (b->oom)
         return;
@@ -52,9 +45,9 @@ static void mb_add(struct mbuf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-static void mb_str(struct mbuf *b, const char *s)
+static void mb_str(struct mail_buf *b, const char *s)
 {
-    mb_add(b, s, strlen(s));
+    mail_buf_add(b, s, strlen(s));
 }
 
 leal_err mail_credentials_parse(const char *data, size_t n, char *user, char *pass)
@@ -144,13 +137,13 @@ static bool is_plain_ascii(const char *s)
 }
 
 /* Base64 of n bytes, appended. */
-static void mb_base64(struct mbuf *b, const uint8_t *p, size_t n)
+static void mb_base64(struct mail_buf *b, const uint8_t *p, size_t n)
 {
     unsigned char out[4 * 48 / 3 + 1];
     for (size_t off = 0; off < n; off += 48) {
         size_t k = n - off < 48 ? n - off : 48;
         int w = EVP_EncodeBlock(out, p + off, (int)k);
-        mb_add(b, (const char *)out, (size_t)w);
+        mail_buf_add(b, (const char *)out, (size_t)w);
         if (off + k < n)
             mb_str(b, "\r\n");
     }
@@ -158,7 +151,7 @@ static void mb_base64(struct mbuf *b, const uint8_t *p, size_t n)
 
 /* RFC 2047 encoded words for a non-ASCII header value, folded so each line
  * stays short; chunks end on a UTF-8 character boundary. */
-static void mb_encoded_words(struct mbuf *b, const char *s)
+static void mb_encoded_words(struct mail_buf *b, const char *s)
 {
     size_t n = strlen(s), off = 0;
     while (off < n) {
@@ -179,7 +172,7 @@ static void mb_encoded_words(struct mbuf *b, const char *s)
     }
 }
 
-static void mb_header_text(struct mbuf *b, const char *s)
+static void mb_header_text(struct mail_buf *b, const char *s)
 {
     if (is_plain_ascii(s))
         mb_str(b, s);
@@ -187,7 +180,7 @@ static void mb_header_text(struct mbuf *b, const char *s)
         mb_encoded_words(b, s);
 }
 
-static void mb_date(struct mbuf *b, int64_t when)
+static void mb_date(struct mail_buf *b, int64_t when)
 {
     static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -206,13 +199,13 @@ static void mb_date(struct mbuf *b, int64_t when)
 }
 
 /* The body in canonical form (bare LF becomes CRLF), base64 encoded. */
-static void mb_body(struct mbuf *b, const char *text)
+static void mb_body(struct mail_buf *b, const char *text)
 {
-    struct mbuf c = {0};
+    struct mail_buf c = {0};
     for (const char *p = text; *p; p++) {
         if (*p == '\n' && (p == text || p[-1] != '\r'))
-            mb_add(&c, "\r", 1);
-        mb_add(&c, p, 1);
+            mail_buf_add(&c, "\r", 1);
+        mail_buf_add(&c, p, 1);
     }
     if (c.oom)
         b->oom = true;
@@ -222,7 +215,7 @@ static void mb_body(struct mbuf *b, const char *text)
     free(c.p);
 }
 
-static void mb_part(struct mbuf *b, const char *boundary, const char *type, const char *text)
+static void mb_part(struct mail_buf *b, const char *boundary, const char *type, const char *text)
 {
     if (boundary) {
         mb_str(b, "--");
@@ -295,8 +288,8 @@ static leal_err random_message_id(const char *from, char *out, size_t cap)
     return LEAL_OK;
 }
 
-static void mb_headers(struct mbuf *b, const struct mail_server *srv, const struct mail_message *m,
-                       const char *msgid)
+static void mb_headers(struct mail_buf *b, const struct mail_server *srv,
+                       const struct mail_message *m, const char *msgid)
 {
     mb_date(b, m->date ? m->date : (int64_t)time(NULL));
     mb_str(b, "From: ");
@@ -330,7 +323,7 @@ leal_err mail_compose(const struct mail_server *srv, const struct mail_message *
                       size_t *len)
 {
     char boundary[40], msgid[320];
-    struct mbuf b = {0};
+    struct mail_buf b = {0};
     *out = NULL;
     *len = 0;
     leal_err err = message_check(srv, m);

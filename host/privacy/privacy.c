@@ -52,6 +52,8 @@ static const struct {
     {"reconcile_finding", "card_id IN (SELECT card_id FROM p_card)"},
     /* Host changes sent to a card (pkg's migration; skipped where absent). */
     {"card_host_change_sent", "card_id IN (SELECT card_id FROM p_card)"},
+    /* Messages sent to the customer (msg2's migration; skipped where absent). */
+    {"message_send", "customer_id = ?1"},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still

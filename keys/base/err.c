@@ -329,6 +329,10 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_QR_STATIC_REDEEM, "a static QR code never redeems a reward; the customer shows "
                                "their phone's spending code, or redeems at the desk"),
     E(LEAL_E_WEB_LANG, "unknown language; the back office speaks en (English) and es (Spanish)"),
+    E(LEAL_E_MESSAGE_TEMPLATE, "a message template names an unknown variable or has an unclosed "
+                               "{{; use {{name}}, {{points}}, {{tier}}, {{store}}, {{program}}"),
+    E(LEAL_E_MESSAGE_TOKEN, "no message carries that unsubscribe token; copy it whole from the "
+                            "message's link"),
 };
 
 #undef E

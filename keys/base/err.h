@@ -253,6 +253,8 @@ typedef enum leal_err {
     LEAL_E_MAIL_AUTH = 684,
     LEAL_E_MAIL_REFUSED = 685,
     LEAL_E_MAIL_TLS = 686,
+    LEAL_E_MESSAGE_TEMPLATE = 687,
+    LEAL_E_MESSAGE_TOKEN = 688,
 
     /* 660..669: redeeming with a QR spending code (cardlayout/qr/QR.md) */
     LEAL_E_QR_REDEEM_ALLOWANCE = 660,

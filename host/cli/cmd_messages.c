@@ -1,0 +1,363 @@
+/* cmd_messages.c - `leal messages template|run|log|unsubscribe`: messages to
+ * customers (issue 17) through the program's mail settings (cmd_mail.c).
+ * The idempotence lives in the ledger (host/ledger/ledger_messages.h): a
+ * run records every message first, then claims each one just before its
+ * SMTP exchange, so a run killed at any point and run again never sends a
+ * message twice. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "host/file.h"
+#include "host/ledger/ledger_mail.h"
+#include "host/ledger/ledger_messages.h"
+#include "host/mail/mail.h"
+#include "host/mail/mail_render.h"
+#include "ledger_cli.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Retries of a message the server could not take now: 5 minutes, doubled
+ * each time up to a day; after MSG_MAX_ATTEMPTS the row is refused. */
+#define MSG_RETRY_FIRST_S 300
+#define MSG_RETRY_MAX_S 86400
+#define MSG_MAX_ATTEMPTS 6
+
+static const char messages_help[] =
+    "usage: leal messages template --program ID --occasion birthday --subject TEXT\n"
+    "                              --text FILE [--html FILE] [--db PATH]\n"
+    "       leal messages run --program ID [--db PATH]\n"
+    "       leal messages log --customer ID [--db PATH]\n"
+    "       leal messages unsubscribe TOKEN [--db PATH]\n"
+    "template stores the program's message for an occasion: a subject and a plain-text body\n"
+    "with an optional HTML one, with the variables {{name}}, {{points}}, {{tier}}, {{store}},\n"
+    "{{program}} and {{unsubscribe}} (the message's unsubscribe token). run sends today's\n"
+    "birthday messages (today in the zone of the program's first store) to the customers\n"
+    "with an e-mail address and e-mail consent, once per customer and day even if runs\n"
+    "overlap or are killed; a message the server could not take is retried by later runs.\n"
+    "log prints a customer's messages; unsubscribe withdraws the e-mail consent of the\n"
+    "customer whose message carried TOKEN.\n";
+
+static int read_body(const char *path, char *out, size_t cap)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    leal_err err = file_read(path, cap - 1, &data, &len);
+    if (err != LEAL_OK)
+        return cli_fail(err, "%s", path);
+    memcpy(out, data, len);
+    out[len] = '\0';
+    free(data);
+    if (strlen(out) != len)
+        return cli_fail(LEAL_E_TEXT, "%s holds a NUL byte", path);
+    return CLI_EXIT_OK;
+}
+
+/* Every variable a template may use, with empty values: a template is
+ * checked at `template` time against this list. */
+static const char *const msg_var_names[] = {"name",  "points",  "tier",
+                                            "store", "program", "unsubscribe"};
+#define MSG_NVARS 6
+
+static int template_check(const char *what, const char *tmpl)
+{
+    struct mail_var v[MSG_NVARS];
+    char *out = NULL;
+    size_t where = 0;
+    for (size_t i = 0; i < MSG_NVARS; i++)
+        v[i] = (struct mail_var){msg_var_names[i], ""};
+    leal_err err = mail_render(tmpl, v, MSG_NVARS, false, &out, &where);
+    free(out);
+    if (err != LEAL_OK)
+        return cli_error(err, CLI_EXIT_USAGE, "the %s at byte %zu: %s", what, where,
+                         leal_strerror(err));
+    return CLI_EXIT_OK;
+}
+
+static int messages_template(struct ledger *l, const struct lcli_opt *o, int64_t program)
+{
+    struct ledger_message_template *t = calloc(1, sizeof *t);
+    int rc;
+    if (!t)
+        return cli_fail(LEAL_E_NO_MEMORY, "template");
+    t->program_id = program;
+    if (!o[1].val || !o[2].val || !o[3].val) {
+        free(t);
+        return cli_usage("leal messages template needs --occasion, --subject and --text");
+    }
+    if (strcmp(o[1].val, "birthday") != 0) {
+        free(t);
+        return cli_usage("the occasion is birthday, not '%s'", o[1].val);
+    }
+    snprintf(t->occasion, sizeof t->occasion, "%s", o[1].val);
+    if (snprintf(t->subject, sizeof t->subject, "%s", o[2].val) >= (int)sizeof t->subject)
+        rc = cli_usage("--subject is longer than %zu bytes", sizeof t->subject - 1);
+    else if ((rc = read_body(o[3].val, t->text, sizeof t->text)) == 0 &&
+             (!o[4].val || (rc = read_body(o[4].val, t->html, sizeof t->html)) == 0) &&
+             (rc = template_check("subject", t->subject)) == 0 &&
+             (rc = template_check("text", t->text)) == 0 &&
+             (rc = template_check("HTML", t->html)) == 0) {
+        leal_err err = ledger_message_template_set(l, t);
+        if (err != LEAL_OK)
+            rc = lcli_fail(l, err, "message template");
+        else
+            printf("program %lld: %s template stored\n", (long long)program, t->occasion);
+    }
+    free(t);
+    return rc;
+}
+
+struct msg_run {
+    struct ledger *l;
+    const struct ledger_message_template *t;
+    const struct mail_server *srv;
+    const char *program_name, *store_name;
+    int64_t sent, failed, refused, skipped;
+};
+
+static int consent_cb(void *ctx, const struct ledger_consent *c)
+{
+    if (strcmp(c->channel, "email") == 0)
+        *(int *)ctx = c->granted ? 1 : 0;
+    return 0;
+}
+
+/* The message for row m, rendered; its consent checked again (it may have
+ * been withdrawn since the row was recorded). *state "skipped" without. */
+static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m,
+                          struct ledger_customer *c, char *rendered[3], const char **state)
+{
+    int consent = 0;
+    int64_t points = 0;
+    char pts[32];
+    leal_err err = ledger_customer_get(r->l, m->customer_id, c);
+    if (err == LEAL_OK)
+        err = ledger_consent_each(r->l, m->customer_id, consent_cb, &consent);
+    if (err == LEAL_OK)
+        err = ledger_balance(r->l, c->account_id, "PTS", &points);
+    if (err != LEAL_OK)
+        return err;
+    if (!consent || c->email[0] == '\0') {
+        *state = "skipped";
+        return LEAL_OK;
+    }
+    snprintf(pts, sizeof pts, "%lld", (long long)points);
+    /* No tier per customer is kept yet (rules.h computes it per sale). */
+    struct mail_var v[MSG_NVARS] = {{"name", c->name},
+                                    {"points", pts},
+                                    {"tier", ""},
+                                    {"store", r->store_name},
+                                    {"program", r->program_name},
+                                    {"unsubscribe", m->token}};
+    const char *src[3] = {r->t->subject, r->t->text, r->t->html};
+    for (int i = 0; i < 3 && err == LEAL_OK; i++)
+        err = mail_render(src[i], v, MSG_NVARS, i == 2, &rendered[i], NULL);
+    return err;
+}
+
+static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send *m, int64_t now)
+{
+    struct ledger_customer c;
+    char *rendered[3] = {NULL, NULL, NULL};
+    const char *state = "sent";
+    char why[512] = "", msgid[320], unsub[400], *text = NULL;
+    int won = 0;
+    int64_t next_at = now;
+    leal_err err = ledger_message_claim(r->l, m->id, now, &won);
+    if (err != LEAL_OK || !won)
+        return err;
+    if ((err = msg_build(r, m, &c, rendered, &state)) == LEAL_OK && strcmp(state, "sent") == 0) {
+        const char *domain = strchr(r->srv->from, '@');
+        /* Every message carries its token: in the text's last line and in
+         * List-Unsubscribe (a mail to the sender with the token). */
+        size_t tl = strlen(rendered[1]) + 200;
+        if ((text = malloc(tl)) == NULL)
+            err = LEAL_E_NO_MEMORY;
+        else {
+            size_t rl = strlen(rendered[1]);
+            snprintf(text, tl,
+                     "%s%s-- \nTo receive no more of these e-mails, reply with the "
+                     "subject: unsubscribe %s\n",
+                     rendered[1], rl && rendered[1][rl - 1] == '\n' ? "" : "\n", m->token);
+            snprintf(msgid, sizeof msgid, "%s%s", m->token, domain ? domain : "@leal.invalid");
+            snprintf(unsub, sizeof unsub, "mailto:%s?subject=unsubscribe%%20%s", r->srv->from,
+                     m->token);
+            struct mail_message msg = {.to = c.email,
+                                       .subject = rendered[0],
+                                       .text = text,
+                                       .html = rendered[2][0] ? rendered[2] : NULL,
+                                       .message_id = msgid,
+                                       .unsubscribe = unsub};
+            leal_err sent = mail_send(r->srv, &msg, why, sizeof why);
+            if (sent == LEAL_E_MAIL_REFUSED || sent == LEAL_E_MAIL_ADDRESS ||
+                (sent != LEAL_OK && m->attempts + 1 >= MSG_MAX_ATTEMPTS))
+                state = "refused";
+            else if (sent != LEAL_OK) {
+                int64_t wait = MSG_RETRY_FIRST_S;
+                for (int64_t i = 0; i < m->attempts && wait < MSG_RETRY_MAX_S; i++)
+                    wait *= 2;
+                next_at = now + (wait < MSG_RETRY_MAX_S ? wait : MSG_RETRY_MAX_S);
+                state = "failed";
+            }
+            if (sent != LEAL_OK && why[0] == '\0')
+                snprintf(why, sizeof why, "%s", leal_strerror(sent));
+        }
+    }
+    if (err != LEAL_OK) { /* ours, not the server's: the row is retried */
+        state = "failed";
+        next_at = now + MSG_RETRY_FIRST_S;
+        snprintf(why, sizeof why, "%s", leal_strerror(err));
+    }
+    for (int i = 0; i < 3; i++)
+        free(rendered[i]);
+    free(text);
+    leal_err fin = ledger_message_finish(r->l, m->id, state, why, next_at);
+    int64_t *count = strcmp(state, "sent") == 0      ? &r->sent
+                     : strcmp(state, "failed") == 0  ? &r->failed
+                     : strcmp(state, "refused") == 0 ? &r->refused
+                                                     : &r->skipped;
+    (*count)++;
+    if (err == LEAL_OK && strcmp(state, "sent") != 0 && strcmp(state, "skipped") != 0)
+        fprintf(stderr, "leal: message %lld to customer %lld %s: %s\n", (long long)m->id,
+                (long long)m->customer_id, state, why);
+    return fin;
+}
+
+static int messages_run(struct ledger *l, int64_t program)
+{
+    struct ledger_mail lm;
+    struct mail_server srv;
+    struct ledger_program p;
+    struct ledger_message_template *t = calloc(1, sizeof *t);
+    struct ledger_message_send *due = NULL;
+    char tz[72], store[LEDGER_TEXT], local[64], day[11];
+    int64_t added = 0, unknown = 0, now = (int64_t)time(NULL);
+    size_t n = 0;
+    int rc = CLI_EXIT_OK;
+    leal_err err;
+    if (!t)
+        return cli_fail(LEAL_E_NO_MEMORY, "template");
+    if ((err = ledger_program_get(l, program, &p)) != LEAL_OK ||
+        (err = ledger_mail_get(l, program, &lm)) != LEAL_OK ||
+        (err = ledger_message_template_get(l, program, "birthday", t)) != LEAL_OK) {
+        free(t);
+        if (err == LEAL_E_NOT_FOUND)
+            return cli_fail(err,
+                            "program %lld needs mail settings ('leal mail set') and a "
+                            "birthday template ('leal messages template')",
+                            (long long)program);
+        return lcli_fail(l, err, "program");
+    }
+    mail_server_of(&lm, &srv);
+    if ((err = ledger_message_zone(l, program, tz, sizeof tz, store, sizeof store)) != LEAL_OK) {
+        free(t);
+        return lcli_fail(l, err, "program's zone");
+    }
+    lcli_time_str_tz(now, tz, local, sizeof local);
+    snprintf(day, sizeof day, "%.10s", local);
+    if ((err = ledger_message_record_birthdays(l, program, day, &added)) != LEAL_OK ||
+        (err = ledger_message_expire_sending(l, program, now, &unknown)) != LEAL_OK) {
+        free(t);
+        return lcli_fail(l, err, "messages");
+    }
+    /* Test hook: a pause between recording and sending, so a test can kill
+     * the run there with SIGKILL (tests/integration/messages.sh). */
+    const char *pause = getenv("LEAL_MESSAGES_PAUSE_AFTER_RECORD");
+    long secs = pause ? strtol(pause, NULL, 10) : 0;
+    if (secs > 0 && secs <= 3600) {
+        printf("recorded %lld; pausing\n", (long long)added);
+        fflush(stdout);
+        sleep((unsigned)secs);
+    }
+    struct msg_run r = {.l = l, .t = t, .srv = &srv, .program_name = p.name, .store_name = store};
+    if ((err = ledger_message_due(l, program, now, &due, &n)) != LEAL_OK) {
+        free(t);
+        return lcli_fail(l, err, "messages due");
+    }
+    for (size_t i = 0; i < n && err == LEAL_OK; i++)
+        err = msg_send_one(&r, &due[i], now);
+    free(due);
+    free(t);
+    if (err != LEAL_OK)
+        return lcli_fail(l, err, "messages");
+    printf("program %lld, %s (%s): %lld recorded, %lld sent, %lld failed (retried later), "
+           "%lld refused, %lld skipped, %lld unknown\n",
+           (long long)program, day, tz, (long long)added, (long long)r.sent, (long long)r.failed,
+           (long long)r.refused, (long long)r.skipped, (long long)unknown);
+    if (r.failed || r.refused)
+        rc = CLI_EXIT_FAIL;
+    return rc;
+}
+
+static int log_cb(void *ctx, const struct ledger_message_send *m)
+{
+    char at[32];
+    (void)ctx;
+    lcli_time_str(m->updated_at, at, sizeof at);
+    printf("%lld %s %s %s attempts %lld at %s token %s%s%s\n", (long long)m->id, m->occasion,
+           m->day, m->state, (long long)m->attempts, at, m->token, m->error[0] ? ": " : "",
+           m->error);
+    return 0;
+}
+
+int cmd_messages(int argc, char **argv)
+{
+    struct lcli_opt o[] = {{"program", false, NULL}, {"occasion", false, NULL},
+                           {"subject", false, NULL}, {"text", false, NULL},
+                           {"html", false, NULL},    {"customer", false, NULL},
+                           {"db", false, NULL},      {"help", true, NULL}};
+    const char *pos[1];
+    size_t npos = 1;
+    int64_t id = 0;
+    struct ledger *l = NULL;
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(messages_help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    const char *cmd = argv[1];
+    const char *const cmds[] = {"template", "run", "log", "unsubscribe"};
+    size_t c = 0;
+    while (c < N(cmds) && strcmp(cmd, cmds[c]) != 0)
+        c++;
+    if (c == N(cmds))
+        return cli_usage("leal messages has template, run, log and unsubscribe, not '%s'", cmd);
+    int rc = lcli_parse(argc - 1, argv + 1, o, N(o), pos, &npos);
+    if (rc != 0)
+        return rc;
+    if (o[7].val) {
+        fputs(messages_help, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (c == 3 && npos != 1)
+        return cli_usage("leal messages unsubscribe needs the TOKEN");
+    if (c != 3 && npos != 0)
+        return cli_usage("leal messages %s takes no argument '%s'", cmd, pos[0]);
+    const char *idopt = c == 2 ? o[5].val : o[0].val;
+    if (c != 3 && (!idopt || lcli_id(idopt, &id) != LEAL_OK))
+        return cli_usage("leal messages %s needs %s ID", cmd, c == 2 ? "--customer" : "--program");
+    if ((rc = lcli_open(o[6].val, &l)) != 0)
+        return rc;
+    if (c == 0)
+        rc = messages_template(l, o, id);
+    else if (c == 1)
+        rc = messages_run(l, id);
+    else if (c == 2) {
+        leal_err err = ledger_message_each(l, id, log_cb, NULL);
+        if (err != LEAL_OK)
+            rc = lcli_fail(l, err, "message log");
+    } else {
+        int64_t who = 0;
+        leal_err err = ledger_message_unsubscribe(l, pos[0], &who);
+        if (err == LEAL_E_MESSAGE_TOKEN)
+            rc = cli_fail(err, "'%.40s'", pos[0]);
+        else if (err != LEAL_OK)
+            rc = lcli_fail(l, err, "unsubscribe");
+        else
+            printf("customer %lld: e-mail consent withdrawn (unsubscribe link)\n", (long long)who);
+    }
+    ledger_close(l);
+    return rc;
+}
