@@ -3,6 +3,8 @@
 
 #include <stdint.h>
 
+#include "desfire_ev2.h"
+
 #include "keys/base/bytes.h"
 #include "keys/base/ct.h"
 #include "keys/base/limits.h"
@@ -20,17 +22,22 @@ enum tx_mode {
 
 /* What a success answer carries under a session. */
 enum rx_mode {
-    RX_MAC,  /* data || CMAC(8) over data || 00 */
-    RX_FULL, /* E(data || CRC32(data || 00) || 00..) */
-    RX_NONE, /* nothing: the command ends the session (ChangeKey of the session's key) */
+    RX_MAC,   /* data || CMAC(8) over data || 00 */
+    RX_PLAIN, /* a plain-mode file's answer: EV1 MACs it as RX_MAC, EV2 sends it bare */
+    RX_FULL,  /* E(data || CRC32(data || 00) || 00..) */
+    RX_NONE,  /* nothing: the command ends the session (ChangeKey of the session's key) */
 };
 
 static void drop_session(struct desfire *d)
 {
     d->authenticated = false;
     d->key_no = 0;
+    d->ev2 = false;
+    d->cmd_ctr = 0;
     leal_wipe(d->session, sizeof d->session);
     leal_wipe(d->iv, sizeof d->iv);
+    leal_wipe(d->ti, sizeof d->ti);
+    leal_wipe(d->ses_mac, sizeof d->ses_mac);
 }
 
 void desfire_init(struct desfire *d, const struct card_reader *reader,
@@ -57,6 +64,20 @@ void desfire_resume_session(struct desfire *d, uint8_t key_no, const uint8_t ses
     leal_memcpy(d->iv, iv, 16);
     d->key_no = key_no;
     d->authenticated = true;
+    d->ev2 = false;
+}
+
+void desfire_resume_ev2_session(struct desfire *d, uint8_t key_no, const uint8_t enc[16],
+                                const uint8_t mac[16], const uint8_t ti[4], uint16_t ctr)
+{
+    drop_session(d);
+    leal_memcpy(d->session, enc, 16);
+    leal_memcpy(d->ses_mac, mac, 16);
+    leal_memcpy(d->ti, ti, 4);
+    d->cmd_ctr = ctr;
+    d->key_no = key_no;
+    d->authenticated = true;
+    d->ev2 = true;
 }
 
 leal_err desfire_status_err(uint8_t status)
@@ -275,6 +296,39 @@ static leal_err encipher_request(struct desfire *d, const struct desfire_cmd *c,
     return err;
 }
 
+/* EV2 (desfire_ev2.h): d->msg[0..*len) holds INS || hdr; the data follows
+ * as is (TX_PLAIN, TX_MAC) or enciphered with IVc and M2 padding (TX_FULL),
+ * then MACt over all of it, except for a plain-mode file (TX_PLAIN with
+ * RX_PLAIN), which travels bare. */
+static leal_err ev2_request(struct desfire *d, const struct desfire_cmd *c, size_t *len)
+{
+    uint8_t iv[16];
+    leal_err err = LEAL_OK;
+    if (c->tx == TX_RAW)
+        return LEAL_E_UNSUPPORTED;
+    if (d->cmd_ctr == 0xFFFF)
+        return LEAL_E_STATE; /* the counter would wrap: a new session is needed */
+    if (c->data_len > 0)
+        leal_memcpy(d->msg + *len, c->data, c->data_len);
+    if (c->tx == TX_FULL) {
+        size_t pl = desfire_ev2_pad(d->msg + *len, c->data_len);
+        if ((err = desfire_ev2_iv(d->cp, d->session, false, d->ti, d->cmd_ctr, iv)) == LEAL_OK)
+            err = d->cp->aes128_cbc_encrypt(d->session, iv, d->msg + *len, d->msg + *len, pl);
+        *len += pl;
+    } else {
+        *len += c->data_len;
+    }
+    if (err == LEAL_OK && !(c->tx == TX_PLAIN && c->rx == RX_PLAIN)) {
+        err = desfire_ev2_mac(
+            d->cp, d->ses_mac,
+            &(struct desfire_ev2_msg){d->msg[0], d->cmd_ctr, d->ti, d->msg + 1, *len - 1},
+            d->msg + *len);
+        *len += DESFIRE_EV2_MACT_LEN;
+    }
+    leal_wipe(iv, sizeof iv);
+    return err;
+}
+
 /* The logical command into d->msg, secured as c->tx says; its length in *len. */
 static leal_err secure_request(struct desfire *d, const struct desfire_cmd *c, size_t *len)
 {
@@ -286,6 +340,8 @@ static leal_err secure_request(struct desfire *d, const struct desfire_cmd *c, s
         n += c->hdr_len;
     }
     *len = n;
+    if (d->authenticated && d->ev2)
+        return ev2_request(d, c, len);
     if (c->tx == TX_PLAIN || c->tx == TX_MAC)
         return mac_request(d, c, len);
     return encipher_request(d, c, len);
@@ -337,6 +393,45 @@ static leal_err decipher_answer(struct desfire *d, size_t want, size_t *n)
     return LEAL_OK;
 }
 
+/* EV2: the answer d->ans[0..*n) is data || MACt (RX_MAC), E(IVr, data ||
+ * 80 00..) || MACt (RX_FULL, exactly c->want bytes of data) or bare data
+ * (RX_PLAIN); MACt over 00 || CmdCtr + 1 || TI || what precedes it is checked
+ * before anything is deciphered or believed. The command counter then
+ * advances. */
+static leal_err ev2_answer(struct desfire *d, const struct desfire_cmd *c, size_t *n)
+{
+    uint16_t next = (uint16_t)(d->cmd_ctr + 1u);
+    uint8_t mact[DESFIRE_EV2_MACT_LEN], iv[16];
+    size_t dl;
+    leal_err err = LEAL_OK;
+
+    if (c->rx != RX_PLAIN) {
+        if (*n < DESFIRE_EV2_MACT_LEN)
+            return LEAL_E_CARD_RESPONSE_MAC;
+        *n -= DESFIRE_EV2_MACT_LEN;
+        if ((err = desfire_ev2_mac(d->cp, d->ses_mac,
+                                   &(struct desfire_ev2_msg){ST_OK, next, d->ti, d->ans, *n},
+                                   mact)) != LEAL_OK)
+            return err;
+        if (!leal_ct_equal(mact, d->ans + *n, DESFIRE_EV2_MACT_LEN))
+            return LEAL_E_CARD_RESPONSE_MAC;
+    }
+    if (c->rx == RX_FULL) {
+        if (*n == 0 || *n % 16 != 0 || c->want == SIZE_MAX)
+            return LEAL_E_CARD_RESPONSE_MAC;
+        if ((err = desfire_ev2_iv(d->cp, d->session, true, d->ti, next, iv)) == LEAL_OK)
+            err = d->cp->aes128_cbc_decrypt(d->session, iv, d->ans, d->ans, *n);
+        leal_wipe(iv, sizeof iv);
+        if (err != LEAL_OK)
+            return err;
+        if (!desfire_ev2_unpad(d->ans, *n, &dl) || dl != c->want)
+            return LEAL_E_CARD_RESPONSE_MAC;
+        *n = dl;
+    }
+    d->cmd_ctr = next;
+    return LEAL_OK;
+}
+
 /* The answer's data, as c->rx says it travels under a session; outside one
  * it is taken as it came. */
 static leal_err open_answer(struct desfire *d, const struct desfire_cmd *c, size_t *n)
@@ -347,7 +442,9 @@ static leal_err open_answer(struct desfire *d, const struct desfire_cmd *c, size
         drop_session(d);
         return LEAL_OK;
     }
-    if (c->rx == RX_MAC)
+    if (d->ev2)
+        return ev2_answer(d, c, n);
+    if (c->rx == RX_MAC || c->rx == RX_PLAIN)
         return check_answer_mac(d, n);
     return decipher_answer(d, c->want, n);
 }
@@ -416,7 +513,7 @@ static enum tx_mode tx_of(enum desfire_comm c)
 
 static enum rx_mode rx_of(enum desfire_comm c)
 {
-    return c == DESFIRE_COMM_FULL ? RX_FULL : RX_MAC;
+    return c == DESFIRE_COMM_FULL ? RX_FULL : c == DESFIRE_COMM_MACED ? RX_MAC : RX_PLAIN;
 }
 
 static int comm_ok(enum desfire_comm c)
@@ -435,7 +532,7 @@ static leal_err update_file(struct desfire *d, uint8_t ins, struct span hdr, enu
                             .data = data.p,
                             .data_len = data.len,
                             .tx = tx_of(comm),
-                            .rx = RX_MAC};
+                            .rx = comm == DESFIRE_COMM_PLAIN ? RX_PLAIN : RX_MAC};
     return command(d, &c);
 }
 
@@ -530,6 +627,72 @@ out:
     leal_wipe(iv, sizeof iv);
     leal_wipe(rot, sizeof rot);
     return err;
+}
+
+/* The two frames of AuthenticateEV2First (first: cmd 71 KeyNo 00) or
+ * NonFirst (77 KeyNo): E(K, RndB) answered with the token, then the card's
+ * proof; on success the session keys are set, TI taken (First) and the
+ * counter zeroed (First) or kept (NonFirst). */
+static leal_err ev2_auth(struct desfire *d, bool first, uint8_t key_no, const uint8_t key[16])
+{
+    const struct crypto_provider *cp = d->cp;
+    uint8_t hdr[2] = {key_no, 0x00}, r[48], rnd_a[16], rnd_b[16], tok[32], ti[4], enc[16], mac[16];
+    struct desfire_frame f = {first ? 0x71 : 0x77, hdr, first ? 2u : 1u, r, sizeof r, 0, 0};
+    uint16_t ctr = d->cmd_ctr;
+    leal_err err;
+
+    leal_memcpy(ti, d->ti, 4);
+    drop_session(d);
+    if ((err = frame(d, &f)) != LEAL_OK)
+        goto out;
+    if (f.status != ST_MORE) {
+        err = f.status == ST_OK ? LEAL_E_PROTOCOL : desfire_status_err(f.status);
+        goto out;
+    }
+    if (f.ans_len != 16) {
+        err = LEAL_E_PROTOCOL;
+        goto out;
+    }
+    if ((err = cp->random(rnd_a, 16)) != LEAL_OK ||
+        (err = desfire_ev2_auth_token(cp, key, r, rnd_a, rnd_b, tok)) != LEAL_OK)
+        goto out;
+    f = (struct desfire_frame){ST_MORE, tok, 32, r, sizeof r, 0, 0};
+    if ((err = frame(d, &f)) != LEAL_OK)
+        goto out;
+    if (f.status != ST_OK) {
+        err = desfire_status_err(f.status);
+        goto out;
+    }
+    if (f.ans_len != (first ? 32u : 16u)) {
+        err = LEAL_E_PROTOCOL;
+        goto out;
+    }
+    if ((err = desfire_ev2_auth_answer(cp, key, r, f.ans_len, rnd_a, first ? ti : NULL)) !=
+            LEAL_OK ||
+        (err = desfire_ev2_session_keys(cp, key, rnd_a, rnd_b, enc, mac)) != LEAL_OK)
+        goto out;
+    desfire_resume_ev2_session(d, key_no, enc, mac, ti, first ? 0 : ctr);
+out:
+    leal_wipe(r, sizeof r);
+    leal_wipe(rnd_a, sizeof rnd_a);
+    leal_wipe(rnd_b, sizeof rnd_b);
+    leal_wipe(tok, sizeof tok);
+    leal_wipe(enc, sizeof enc);
+    leal_wipe(mac, sizeof mac);
+    leal_wipe(ti, sizeof ti);
+    return err;
+}
+
+leal_err desfire_authenticate_ev2_first(struct desfire *d, uint8_t key_no, const uint8_t key[16])
+{
+    return ev2_auth(d, true, key_no, key);
+}
+
+leal_err desfire_authenticate_ev2_nonfirst(struct desfire *d, uint8_t key_no, const uint8_t key[16])
+{
+    if (!d->authenticated || !d->ev2)
+        return LEAL_E_STATE;
+    return ev2_auth(d, false, key_no, key);
 }
 
 leal_err desfire_get_card_uid(struct desfire *d, uint8_t uid[DESFIRE_UID_LEN])
@@ -697,6 +860,8 @@ leal_err desfire_change_key(struct desfire *d, uint8_t key_no, const uint8_t new
 
     if (!d->authenticated)
         return LEAL_E_STATE;
+    if (d->ev2)
+        return LEAL_E_UNSUPPORTED;
     if (same != (old_key == NULL))
         return LEAL_E_ARG;
     /* The cryptogram's plaintext; command() enciphers it with the running IV. */

@@ -8,6 +8,11 @@
  * PN532 trace of an EV1 AES session, whose bytes tests/unit/desfire_test.c
  * replays (ARCHITECTURE.md, Sources).
  *
+ * EV2 secure messaging (desfire_authenticate_ev2_first): the same commands
+ * with MACt, the EV2 IVs and M2 padding instead of the chained CMAC and
+ * CRC32; a file in plain mode travels without a MAC both ways, other
+ * commands of the session carry MACt both ways.
+ *
  * Rule (LAYOUT.md 2.6): under a session every success answer must carry its
  * CMAC, or its CRC32 inside the encryption, and it is checked before the
  * answer is believed; a bare status byte is LEAL_E_CARD_RESPONSE_MAC
@@ -50,6 +55,10 @@ struct desfire {
     uint8_t key_no;       /* the key of the session */
     uint8_t session[16];  /* AES session key */
     uint8_t iv[16];       /* running IV */
+    bool ev2;             /* the session speaks EV2 secure messaging (desfire_ev2.h) */
+    uint8_t ti[4];        /* EV2: transaction identifier from AuthenticateEV2First */
+    uint16_t cmd_ctr;     /* EV2: command counter */
+    uint8_t ses_mac[16];  /* EV2: SesAuthMACKey (session holds SesAuthENCKey) */
     uint8_t status;       /* last native status byte the card sent */
     unsigned round_trips; /* exchanges with the card, 0xAF frames counted */
     unsigned long bytes_out, bytes_in;
@@ -96,11 +105,26 @@ LEAL_MUST_CHECK leal_err desfire_change_key_cryptogram(const struct crypto_provi
                                                        const struct desfire_key_change *k,
                                                        uint8_t out[32]);
 
+/* Takes over an EV2 session (tests that replay published exchanges): key
+ * number, SesAuthENCKey, SesAuthMACKey, TI and the command counter. */
+void desfire_resume_ev2_session(struct desfire *d, uint8_t key_no, const uint8_t enc[16],
+                                const uint8_t mac[16], const uint8_t ti[4], uint16_t ctr);
+
 /* PICC and application level */
 LEAL_MUST_CHECK leal_err desfire_select_application(struct desfire *d, const uint8_t aid[3]);
 LEAL_MUST_CHECK leal_err desfire_get_version(struct desfire *d, struct desfire_version *out);
 LEAL_MUST_CHECK leal_err desfire_authenticate_aes(struct desfire *d, uint8_t key_no,
                                                   const uint8_t key[16]);
+/* AuthenticateEV2First (71, LenCap 0; 2 RT): a new EV2 session with TI from
+ * the card and CmdCtr 0; what follows speaks EV2 secure messaging (MACt,
+ * ISO 9797-1 M2 padding, the EV2 IVs: desfire_ev2.h). An EV1 answers
+ * LEAL_E_CARD_ILLEGAL_COMMAND. */
+LEAL_MUST_CHECK leal_err desfire_authenticate_ev2_first(struct desfire *d, uint8_t key_no,
+                                                        const uint8_t key[16]);
+/* AuthenticateEV2NonFirst (77; 2 RT): another key inside an EV2 session; new
+ * session keys, TI and CmdCtr kept. LEAL_E_STATE outside an EV2 session. */
+LEAL_MUST_CHECK leal_err desfire_authenticate_ev2_nonfirst(struct desfire *d, uint8_t key_no,
+                                                           const uint8_t key[16]);
 LEAL_MUST_CHECK leal_err desfire_get_card_uid(struct desfire *d, uint8_t uid[DESFIRE_UID_LEN]);
 /* GetCardUID and compare with expected: LEAL_E_CARD_UID_MISMATCH if different. */
 LEAL_MUST_CHECK leal_err desfire_verify_card_uid(struct desfire *d,
@@ -152,7 +176,9 @@ struct desfire_frame {
 };
 LEAL_MUST_CHECK leal_err desfire_send_frame(struct desfire *d, struct desfire_frame *f);
 
-/* old_key NULL when key_no is the session's key (the session then ends). */
+/* old_key NULL when key_no is the session's key (the session then ends).
+ * Under an EV2 session: LEAL_E_UNSUPPORTED (ChangeKey's EV2 cryptogram is not
+ * built). */
 LEAL_MUST_CHECK leal_err desfire_change_key(struct desfire *d, uint8_t key_no,
                                             const uint8_t new_key[16], uint8_t version,
                                             const uint8_t *old_key);
