@@ -39,6 +39,7 @@ struct cmd {
     bool responded; /* tx() ran */
     bool torn;      /* tear inside the commit */
     bool no_mac;    /* answer with the status alone (authentication dropped) */
+    bool ev2_mac;   /* EV2: the command carried MACt (checked), so its answer does */
 };
 
 /* ---------------------------------------------------------------- state */
@@ -53,11 +54,19 @@ static bool ev1_session(const struct df_state *st)
     return st->auth_mode == DF_AUTH_ISO || st->auth_mode == DF_AUTH_AES;
 }
 
+static bool ev2_session(const struct df_state *st)
+{
+    return st->auth_key >= 0 && st->auth_mode == DF_AUTH_EV2;
+}
+
 static void drop_auth(struct df_state *st)
 {
     st->auth_key = -1;
     st->auth_mode = DF_AUTH_NONE;
     st->auth_step = 0;
+    st->cmd_ctr = 0;
+    leal_wipe(st->ti, sizeof st->ti);
+    leal_wipe(&st->sess_mac, sizeof st->sess_mac);
     leal_wipe(&st->sess, sizeof st->sess);
     leal_wipe(st->iv, sizeof st->iv);
     leal_wipe(st->rndb, sizeof st->rndb);
@@ -253,6 +262,8 @@ static size_t wire_len(const struct df_state *st, int mode, size_t n)
 {
     if (!authenticated(st) || mode == COMM_PLAIN)
         return n;
+    if (st->auth_mode == DF_AUTH_EV2) /* MACt apart (ev2_unwrap, tx); M2 padding */
+        return mode == COMM_ENC ? (n / 16 + 1) * 16 : n;
     if (mode == COMM_MAC)
         return n + (ev1_session(st) ? 8 : 4);
     if (ev1_session(st))
@@ -275,6 +286,71 @@ static leal_err legacy_mac(const struct df_cipher *c, const uint8_t *p, size_t n
     return err;
 }
 
+/* EV2 MACt: bytes 1, 3, .., 15 of CMAC(SesAuthMACKey, code || ctr (LE16) ||
+ * TI || data) (NXP AN12343 p.54, AN12196; REFERENCE.md 2.5). */
+static leal_err ev2_mact(const struct df_state *st, uint8_t code, uint16_t ctr, const uint8_t *data,
+                         size_t n, uint8_t mact[8])
+{
+    uint8_t in[7 + MSG_MAX + 64], iv[16] = {0}, full[16];
+    leal_err err;
+    if (n > MSG_MAX + 64)
+        return LEAL_E_ARG;
+    in[0] = code;
+    store_le16(in + 1, ctr);
+    memcpy(in + 3, st->ti, 4);
+    if (n)
+        memcpy(in + 7, data, n);
+    err = df_cmac(&st->sess_mac, iv, in, 7 + n, full);
+    for (int i = 0; i < 8; i++)
+        mact[i] = full[2 * i + 1];
+    leal_wipe(full, sizeof full);
+    return err;
+}
+
+/* EV2 IV: E(SesAuthENCKey, A5 5A || TI || ctr || 00*8) for a command, 5A A5
+ * for an answer. */
+static leal_err ev2_iv(const struct df_state *st, bool answer, uint16_t ctr, uint8_t iv[16])
+{
+    uint8_t in[16] = {0};
+    in[0] = answer ? 0x5A : 0xA5;
+    in[1] = answer ? 0xA5 : 0x5A;
+    memcpy(in + 2, st->ti, 4);
+    store_le16(in + 6, ctr);
+    return df_ecb(&st->sess, true, in, iv);
+}
+
+/* Where a command's data goes, and how much of it there is. */
+struct ev2_data {
+    uint8_t *p;
+    size_t len;
+};
+
+/* EV2 data of a command: MACt was checked and cut off before the command
+ * ran (ev2_unwrap); enciphered data is E(IVc, data || 80 00..). */
+static uint8_t ev2_rx(struct cmd *x, int mode, const uint8_t *body, size_t blen,
+                      struct ev2_data out)
+{
+    const struct df_state *st = x->st;
+    uint8_t iv[16], zero = 0, status = DF_OK, plain[MSG_MAX + 16];
+    if (mode == COMM_MAC) {
+        memcpy(out.p, body, out.len);
+        return DF_OK;
+    }
+    if (blen > sizeof plain || ev2_iv(st, false, st->cmd_ctr, iv) != LEAL_OK ||
+        df_cbc_decrypt(&st->sess, iv, body, plain, blen) != LEAL_OK)
+        return DF_INTEGRITY_ERROR;
+    if (plain[out.len] != 0x80)
+        status = DF_INTEGRITY_ERROR;
+    for (size_t i = out.len + 1; i < blen; i++)
+        zero |= plain[i];
+    if (zero)
+        status = DF_INTEGRITY_ERROR;
+    if (status == DF_OK)
+        memcpy(out.p, plain, out.len);
+    leal_wipe(plain, blen);
+    return status;
+}
+
 /* Data of a command sent in mode; hdr bytes after INS are plain. For COMM_ENC
  * the plaintext is checked against its CRC (data_len bytes of data). */
 static uint8_t rx_data(struct cmd *x, int mode, size_t hdr, size_t data_len, uint8_t *data)
@@ -294,6 +370,8 @@ static uint8_t rx_data(struct cmd *x, int mode, size_t hdr, size_t data_len, uin
             memcpy(data, body, data_len);
         return status;
     }
+    if (st->auth_mode == DF_AUTH_EV2)
+        return ev2_rx(x, mode, body, blen, (struct ev2_data){data, data_len});
     if (mode == COMM_MAC) {
         if (ev1_session(st)) {
             if (df_cmac(&st->sess, st->iv, x->msg, x->len - 8, mac) != LEAL_OK ||
@@ -345,6 +423,36 @@ static uint8_t rx_data(struct cmd *x, int mode, size_t hdr, size_t data_len, uin
     return status;
 }
 
+/* EV2 answer (status 00): bare for a plain-mode file (the command had no
+ * MACt), else data or E(IVr, data || 80 00..) followed by MACt over 00 ||
+ * CmdCtr + 1 || TI || what precedes it. */
+static uint8_t ev2_tx(struct cmd *x, const uint8_t *data, size_t n, int mode)
+{
+    struct df_state *st = x->st;
+    uint16_t next = (uint16_t)(st->cmd_ctr + 1u);
+    size_t wl = mode == COMM_ENC ? (n / 16 + 1) * 16 : n;
+    uint8_t iv[16];
+
+    if (wl + 8 > x->out_cap)
+        return DF_BOUNDARY_ERROR;
+    if (n)
+        memcpy(x->out, data, n);
+    x->out_len = n;
+    if (!x->ev2_mac)
+        return DF_OK;
+    if (mode == COMM_ENC) {
+        x->out[n] = 0x80;
+        memset(x->out + n + 1, 0, wl - n - 1);
+        if (ev2_iv(st, true, next, iv) != LEAL_OK ||
+            df_cbc_encrypt(&st->sess, iv, x->out, x->out, wl) != LEAL_OK)
+            return DF_INTEGRITY_ERROR;
+    }
+    if (ev2_mact(st, DF_OK, next, x->out, wl, x->out + wl) != LEAL_OK)
+        return DF_INTEGRITY_ERROR;
+    x->out_len = wl + 8;
+    return DF_OK;
+}
+
 /* Answer data in mode (status 00). */
 static uint8_t tx(struct cmd *x, const uint8_t *data, size_t n, int mode)
 {
@@ -353,6 +461,8 @@ static uint8_t tx(struct cmd *x, const uint8_t *data, size_t n, int mode)
     uint8_t mac[16];
 
     x->responded = true;
+    if (ev2_session(st))
+        return ev2_tx(x, data, n, mode);
     if (!authenticated(st))
         wl = n;
     else if (ev1_session(st) && mode == COMM_PLAIN)
@@ -475,6 +585,46 @@ static leal_err key_cipher(struct df_cipher *c, int keytype, const struct df_key
     return df_cipher_set(c, keytype, k->k, df_key_len(keytype));
 }
 
+/* AuthenticateEV2First (71 KeyNo LenCap PCDcap2[LenCap]) or NonFirst (77
+ * KeyNo, inside an EV2 session): E(K, RndB) with IV zero, as NXP AN12196 6.6
+ * shows it. An EV1 does not know either command. */
+static uint8_t ev2_authenticate(struct cmd *x)
+{
+    struct df_state *st = x->st;
+    struct df_app *app = st->sel;
+    bool first = x->msg[0] == 0x71;
+    bool in_ev2 = ev2_session(st);
+    uint8_t ti[4], iv[16] = {0};
+    uint16_t ctr = st->cmd_ctr;
+
+    if (st->personality == DF_EV1)
+        return DF_ILLEGAL_COMMAND;
+    memcpy(ti, st->ti, 4);
+    drop_auth(st);
+    abort_tx(st);
+    if (first ? (x->len < 3 || x->len != 3u + x->msg[2]) : x->len != 2)
+        return DF_LENGTH_ERROR;
+    if (!first && !in_ev2)
+        return DF_PERMISSION_DENIED; /* NonFirst continues an EV2 session */
+    if (x->msg[1] >= app->nkeys)
+        return DF_NO_SUCH_KEY;
+    if (app->keytype != DF_KEY_AES)
+        return DF_AUTHENTICATION_ERROR;
+    st->rnd_len = 16;
+    if (key_cipher(&st->auth_cipher, DF_KEY_AES, &app->keys[x->msg[1]]) != LEAL_OK ||
+        cardsim_random(x->card, st->rndb, 16) != LEAL_OK ||
+        df_cbc_encrypt(&st->auth_cipher, iv, st->rndb, x->out, 16) != LEAL_OK)
+        return DF_AUTHENTICATION_ERROR;
+    memset(st->auth_iv, 0, sizeof st->auth_iv); /* EV2: the token's IV is zero too */
+    memcpy(st->auth_ti, ti, 4);
+    st->auth_ctr = ctr;
+    st->auth_ins = x->msg[0];
+    st->auth_keyno = x->msg[1];
+    x->out_len = 16;
+    x->responded = true;
+    return DF_ADDITIONAL_FRAME;
+}
+
 static uint8_t cmd_authenticate(struct cmd *x)
 {
     struct df_state *st = x->st;
@@ -483,6 +633,8 @@ static uint8_t cmd_authenticate(struct cmd *x)
     uint8_t keyno, iv[16] = {0};
     int kt = app->keytype;
 
+    if (x->msg[0] == 0x71 || x->msg[0] == 0x77)
+        return ev2_authenticate(x);
     drop_auth(st);
     abort_tx(st);
     if (x->len != 2)
@@ -533,6 +685,84 @@ static void session_key(int kt, const uint8_t *a, const uint8_t *b, const struct
     }
 }
 
+/* SV1 (A5 5A) or SV2 (5A A5) of EV2: 00 01 00 80 || RndA[0..1] || RndA[2..7]
+ * ^ RndB[0..5] || RndB[6..15] || RndA[8..15] (REFERENCE.md 2.5). */
+static void ev2_sv(uint8_t l0, uint8_t l1, const uint8_t *a, const uint8_t *b, uint8_t sv[32])
+{
+    static const uint8_t head[4] = {0x00, 0x01, 0x00, 0x80};
+    sv[0] = l0;
+    sv[1] = l1;
+    memcpy(sv + 2, head, 4);
+    memcpy(sv + 6, a, 2);
+    for (int i = 0; i < 6; i++)
+        sv[8 + i] = a[2 + i] ^ b[i];
+    memcpy(sv + 14, b + 6, 10);
+    memcpy(sv + 24, a + 8, 8);
+}
+
+/* The EV2 token E(K, RndA || rot(RndB)), IV zero: answers E(K, TI ||
+ * rot(RndA) || PDcap2 || PCDcap2) (First, new TI, counter 0) or E(K,
+ * rot(RndA)) (NonFirst, TI and counter kept); the session keys are
+ * CMAC(K, SV1) and CMAC(K, SV2). */
+static uint8_t ev2_auth_second(struct cmd *x, const uint8_t *token, size_t len)
+{
+    struct df_state *st = x->st;
+    bool first = st->auth_ins == 0x71;
+    uint8_t plain[32], rotb[16], ans[32] = {0}, sv[32], enc[16], mac[16], iv[16] = {0};
+    uint8_t status = DF_AUTHENTICATION_ERROR;
+
+    if (len != 32) {
+        status = DF_LENGTH_ERROR;
+        goto out;
+    }
+    if (df_cbc_decrypt(&st->auth_cipher, iv, token, plain, 32) != LEAL_OK)
+        goto out;
+    rotl(st->rndb, rotb, 16);
+    if (!leal_ct_equal(plain + 16, rotb, 16))
+        goto out;
+    if (first) {
+        if (cardsim_random(x->card, st->ti, 4) != LEAL_OK)
+            goto out;
+        st->cmd_ctr = 0;
+    } else {
+        memcpy(st->ti, st->auth_ti, 4);
+        st->cmd_ctr = st->auth_ctr;
+    }
+    memcpy(ans, st->ti, 4);
+    rotl(plain, first ? ans + 4 : ans, 16);
+    memset(iv, 0, sizeof iv);
+    if (df_cbc_encrypt(&st->auth_cipher, iv, first ? ans : ans, x->out, first ? 32 : 16) != LEAL_OK)
+        goto out;
+    ev2_sv(0xA5, 0x5A, plain, st->rndb, sv);
+    memset(iv, 0, sizeof iv);
+    if (df_cmac(&st->auth_cipher, iv, sv, 32, enc) != LEAL_OK)
+        goto out;
+    ev2_sv(0x5A, 0xA5, plain, st->rndb, sv);
+    memset(iv, 0, sizeof iv);
+    if (df_cmac(&st->auth_cipher, iv, sv, 32, mac) != LEAL_OK ||
+        df_cipher_set(&st->sess, DF_KEY_AES, enc, 16) != LEAL_OK ||
+        df_cipher_set(&st->sess_mac, DF_KEY_AES, mac, 16) != LEAL_OK)
+        goto out;
+    x->out_len = first ? 32 : 16;
+    x->responded = true;
+    st->auth_key = st->auth_keyno;
+    st->auth_mode = DF_AUTH_EV2;
+    status = DF_OK;
+out:
+    leal_wipe(plain, sizeof plain);
+    leal_wipe(ans, sizeof ans);
+    leal_wipe(sv, sizeof sv);
+    leal_wipe(enc, sizeof enc);
+    leal_wipe(mac, sizeof mac);
+    leal_wipe(&st->auth_cipher, sizeof st->auth_cipher);
+    if (status != DF_OK) {
+        x->out_len = 0;
+        x->responded = false;
+        leal_wipe(st->ti, sizeof st->ti);
+    }
+    return status;
+}
+
 static uint8_t auth_second(struct cmd *x, const uint8_t *token, size_t len)
 {
     struct df_state *st = x->st;
@@ -544,6 +774,8 @@ static uint8_t auth_second(struct cmd *x, const uint8_t *token, size_t len)
     int kt = app->keytype;
 
     st->auth_step = 0;
+    if (st->auth_ins == 0x71 || st->auth_ins == 0x77)
+        return ev2_auth_second(x, token, len);
     if (len != 2 * n) {
         status = DF_LENGTH_ERROR;
         goto out;
@@ -1368,7 +1600,8 @@ static size_t expected_len(struct df_state *st, const uint8_t *msg, size_t len)
         return len;
     if ((f = get_file(st, msg[1], &status)) == NULL || op_mode(st, f, msg[0], &mode) != DF_OK)
         return len;
-    return 8 + wire_len(st, mode, load_le24(msg + 5));
+    return 8 + wire_len(st, mode, load_le24(msg + 5)) +
+           (ev2_session(st) && mode != COMM_PLAIN ? 8 : 0);
 }
 
 static uint8_t cmd_read_data(struct cmd *x)
@@ -1656,6 +1889,8 @@ static const struct handler handlers[] = {
     {0x0A, cmd_authenticate, true},
     {0x1A, cmd_authenticate, true},
     {0xAA, cmd_authenticate, true},
+    {0x71, cmd_authenticate, true},
+    {0x77, cmd_authenticate, true},
     {0x60, cmd_get_version, false},
     {0x51, cmd_get_card_uid, false},
     {0x6E, cmd_get_free_memory, false},
@@ -1700,6 +1935,53 @@ static bool is_error(uint8_t status)
            status != DF_OK_EV2;
 }
 
+static bool is_auth(uint8_t ins)
+{
+    return ins == 0x0A || ins == 0x1A || ins == 0xAA || ins == 0x71 || ins == 0x77;
+}
+
+/* Whether a command of an EV2 session carries MACt: all do but
+ * SelectApplication (it ends the session), Read_Sig (refused inside one) and
+ * a file operation in plain mode. ChangeKey's EV2 cryptogram is not built:
+ * refused. */
+static uint8_t ev2_needs_mac(struct cmd *x, bool *mac)
+{
+    static const uint8_t file_ops[] = {0xBD, 0x3D, 0x6C, 0x0C, 0xDC, 0x1C, 0x3B, 0xBB, 0xEB};
+    uint8_t ins = x->msg[0], status;
+    struct df_file *f;
+    int mode;
+    *mac = ins != 0x5A && ins != 0x3C;
+    if (ins == 0xC4)
+        return DF_ILLEGAL_COMMAND;
+    if (memchr(file_ops, ins, sizeof file_ops) == NULL)
+        return DF_OK;
+    if (x->len < 2)
+        return DF_LENGTH_ERROR;
+    if ((f = get_file(x->st, x->msg[1], &status)) == NULL)
+        return status;
+    if ((status = op_mode(x->st, f, ins, &mode)) != DF_OK)
+        return status;
+    *mac = mode != COMM_PLAIN;
+    return DF_OK;
+}
+
+/* EV2: checks a command's MACt (over INS || CmdCtr || TI || the rest) and
+ * cuts it off, so the handler sees the command as EV1 framing would give it. */
+static uint8_t ev2_unwrap(struct cmd *x)
+{
+    uint8_t mact[8], status;
+    bool mac;
+    if ((status = ev2_needs_mac(x, &mac)) != DF_OK || !mac)
+        return status;
+    if (x->len < 9 ||
+        ev2_mact(x->st, x->msg[0], x->st->cmd_ctr, x->msg + 1, x->len - 9, mact) != LEAL_OK ||
+        !leal_ct_equal(mact, x->msg + x->len - 8, 8))
+        return DF_INTEGRITY_ERROR;
+    x->len -= 8;
+    x->ev2_mac = true;
+    return DF_OK;
+}
+
 /* Runs a whole message; leaves the answer body in st->out (chunked by the caller). */
 static uint8_t execute(struct cardsim *card, struct df_state *st, const uint8_t *msg, size_t len,
                        bool *torn)
@@ -1720,15 +2002,18 @@ static uint8_t execute(struct cardsim *card, struct df_state *st, const uint8_t 
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
         if (handlers[i].ins == msg[0])
             h = &handlers[i];
+    bool ev2 = h != NULL && ev2_session(st) && !is_auth(msg[0]);
     if (h) {
-        status = DF_OK;
-        if (!h->rx_self)
+        status = ev2 ? ev2_unwrap(&x) : DF_OK;
+        if (status == DF_OK && !h->rx_self)
             status = rx_plain(&x);
         if (status == DF_OK)
             status = h->run(&x);
     }
     if (status == DF_OK && !x.responded && !x.no_mac && !x.torn)
         status = tx(&x, NULL, 0, COMM_PLAIN);
+    if (ev2 && status == DF_OK && ev2_session(st))
+        st->cmd_ctr++; /* after the answer's MACt, which covers CmdCtr + 1 */
     *torn = x.torn;
     if (is_error(status)) {
         /* Any error ends the authentication and the transaction (REFERENCE §3.4). */

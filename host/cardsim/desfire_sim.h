@@ -127,6 +127,7 @@ enum df_auth {
     DF_AUTH_LEGACY, /* 0x0A: D40 secure messaging (MAC4, CRC16) */
     DF_AUTH_ISO,    /* 0x1A: EV1 secure messaging with (3)DES (CMAC, CRC32) */
     DF_AUTH_AES,    /* 0xAA: EV1 secure messaging with AES */
+    DF_AUTH_EV2,    /* 0x71/0x77: EV2 secure messaging (MACt, TI, CmdCtr; EV2/EV3 only) */
 };
 
 /* A block cipher for secure messaging: AES-128 or (3)DES. */
@@ -156,13 +157,18 @@ struct df_state {
     uint8_t sig[DF_SIG_LEN];
 
     /* RAM (lost when the card leaves the field) */
-    uint8_t rid[4];     /* random UID of this power-up */
-    struct df_app *sel; /* &picc at PICC level */
-    int ef;             /* ISO: file number of the current EF in sel, -1 none */
-    int auth_key;       /* -1: not authenticated */
-    int auth_mode;      /* enum df_auth */
-    struct df_cipher sess;
+    uint8_t rid[4];        /* random UID of this power-up */
+    struct df_app *sel;    /* &picc at PICC level */
+    int ef;                /* ISO: file number of the current EF in sel, -1 none */
+    int auth_key;          /* -1: not authenticated */
+    int auth_mode;         /* enum df_auth */
+    struct df_cipher sess; /* EV2: SesAuthENCKey */
     uint8_t iv[16];
+    struct df_cipher sess_mac; /* EV2: SesAuthMACKey */
+    uint8_t ti[4];             /* EV2: transaction identifier */
+    uint16_t cmd_ctr;          /* EV2: command counter */
+    uint8_t auth_ti[4];        /* EV2 NonFirst in progress: the session's TI and counter */
+    uint16_t auth_ctr;
     /* authentication in progress */
     int auth_step; /* 0 none, 1 waiting for the token */
     uint8_t auth_ins, auth_keyno;
