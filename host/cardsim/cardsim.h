@@ -1,5 +1,5 @@
 /*
- * cardsim.h - the virtual card: one MIFARE DESFire (EV1, EV3 personality) or
+ * cardsim.h - the virtual card: one MIFARE DESFire (EV1; EV2, EV3 personalities) or
  * MIFARE Classic (1K, 4K) card whose whole EEPROM state is a JSON file, so a
  * card survives between processes as it does in a wallet. The RF layer is
  * modelled as a reader sees it: activation (anticollision, RATS) gives the

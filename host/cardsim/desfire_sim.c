@@ -1,10 +1,11 @@
 /*
- * desfire_sim.c - the virtual MIFARE DESFire EV1 (and an EV3 personality with
- * the EV1-compatible command set): framing (native and ISO 7816-4 wrapped,
+ * desfire_sim.c - the virtual MIFARE DESFire EV1 (and EV2/EV3 personalities
+ * with the EV1-compatible command set): framing (native and ISO 7816-4 wrapped,
  * 0xAF chaining both ways, 59 data bytes per frame), authentication (legacy
- * 0x0A, ISO 0x1A, AES 0xAA), secure messaging (D40: MAC4/CRC16; EV1:
- * CMAC/CRC32 with a running IV), applications, keys, files, values, records
- * and transactions. Facts: ARCHITECTURE.md's Sources (libfreefare, the
+ * 0x0A, ISO 0x1A, AES 0xAA; EV2/EV3 also 0x71/0x77), secure messaging (D40:
+ * MAC4/CRC16; EV1: CMAC/CRC32 with a running IV; EV2: MACt, TI and CmdCtr,
+ * NXP AN12343/AN12196, REFERENCE.md 2.5), applications, keys, files, values,
+ * records and transactions. Facts: ARCHITECTURE.md's Sources (libfreefare, the
  * MF3ICDx21_41_81 short data sheet, the published EV1 traces).
  */
 #include <stdlib.h>
@@ -1860,7 +1861,7 @@ static uint8_t cmd_abort(struct cmd *x)
  * production, ECDSA on secp224r1 over the 7-byte UID, 56 bytes r || s, status
  * 90. Address 00 only. Asked outside a session (as leal's issuance does);
  * inside one an EV2 enciphers the answer with EV2 secure messaging, which this
- * card does not implement: it refuses instead. EV1 has no such command. */
+ * card does not build for Read_Sig: it refuses instead. EV1 has no such command. */
 static uint8_t cmd_read_sig(struct cmd *x)
 {
     struct df_state *st = x->st;
