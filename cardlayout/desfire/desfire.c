@@ -567,6 +567,18 @@ static void rotl1(const uint8_t in[16], uint8_t out[16])
     out[15] = in[0];
 }
 
+/* One frame of an authentication: its answer must end in status want (AF,
+ * or 00 for the last) and hold exactly len bytes. */
+static leal_err auth_frame(struct desfire *d, struct desfire_frame *f, uint8_t want, size_t len)
+{
+    leal_err err = frame(d, f);
+    if (err != LEAL_OK)
+        return err;
+    if (f->status != want)
+        return f->status == ST_OK ? LEAL_E_PROTOCOL : desfire_status_err(f->status);
+    return f->ans_len == len ? LEAL_OK : LEAL_E_PROTOCOL;
+}
+
 leal_err desfire_authenticate_aes(struct desfire *d, uint8_t key_no, const uint8_t key[16])
 {
     const struct crypto_provider *cp = d->cp;
@@ -575,16 +587,8 @@ leal_err desfire_authenticate_aes(struct desfire *d, uint8_t key_no, const uint8
     leal_err err;
 
     drop_session(d);
-    if ((err = frame(d, &f)) != LEAL_OK)
+    if ((err = auth_frame(d, &f, ST_MORE, 16)) != LEAL_OK)
         goto out;
-    if (f.status != ST_MORE) {
-        err = f.status == ST_OK ? LEAL_E_PROTOCOL : desfire_status_err(f.status);
-        goto out;
-    }
-    if (f.ans_len != 16) {
-        err = LEAL_E_PROTOCOL;
-        goto out;
-    }
     /* RndB = D_K(ekRndB), IV 0; the IV then chains through the token and the answer. */
     if ((err = cp->aes128_cbc_decrypt(key, iv, r, rnd_b, 16)) != LEAL_OK ||
         (err = cp->random(rnd_a, 16)) != LEAL_OK)
@@ -594,16 +598,8 @@ leal_err desfire_authenticate_aes(struct desfire *d, uint8_t key_no, const uint8
     if ((err = cp->aes128_cbc_encrypt(key, iv, tok, tok, 32)) != LEAL_OK)
         goto out;
     f = (struct desfire_frame){ST_MORE, tok, 32, r, sizeof r, 0, 0};
-    if ((err = frame(d, &f)) != LEAL_OK)
+    if ((err = auth_frame(d, &f, ST_OK, 16)) != LEAL_OK)
         goto out;
-    if (f.status != ST_OK) {
-        err = desfire_status_err(f.status);
-        goto out;
-    }
-    if (f.ans_len != 16) {
-        err = LEAL_E_PROTOCOL;
-        goto out;
-    }
     if ((err = cp->aes128_cbc_decrypt(key, iv, r, r, 16)) != LEAL_OK)
         goto out;
     rotl1(rnd_a, rot);
@@ -643,30 +639,14 @@ static leal_err ev2_auth(struct desfire *d, bool first, uint8_t key_no, const ui
 
     leal_memcpy(ti, d->ti, 4);
     drop_session(d);
-    if ((err = frame(d, &f)) != LEAL_OK)
+    if ((err = auth_frame(d, &f, ST_MORE, 16)) != LEAL_OK)
         goto out;
-    if (f.status != ST_MORE) {
-        err = f.status == ST_OK ? LEAL_E_PROTOCOL : desfire_status_err(f.status);
-        goto out;
-    }
-    if (f.ans_len != 16) {
-        err = LEAL_E_PROTOCOL;
-        goto out;
-    }
     if ((err = cp->random(rnd_a, 16)) != LEAL_OK ||
         (err = desfire_ev2_auth_token(cp, key, r, rnd_a, rnd_b, tok)) != LEAL_OK)
         goto out;
     f = (struct desfire_frame){ST_MORE, tok, 32, r, sizeof r, 0, 0};
-    if ((err = frame(d, &f)) != LEAL_OK)
+    if ((err = auth_frame(d, &f, ST_OK, first ? 32u : 16u)) != LEAL_OK)
         goto out;
-    if (f.status != ST_OK) {
-        err = desfire_status_err(f.status);
-        goto out;
-    }
-    if (f.ans_len != (first ? 32u : 16u)) {
-        err = LEAL_E_PROTOCOL;
-        goto out;
-    }
     if ((err = desfire_ev2_auth_answer(cp, key, r, f.ans_len, rnd_a, first ? ti : NULL)) !=
             LEAL_OK ||
         (err = desfire_ev2_session_keys(cp, key, rnd_a, rnd_b, enc, mac)) != LEAL_OK)
