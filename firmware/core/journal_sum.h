@@ -16,7 +16,7 @@
  * totals. A card the table has no room for, a rule beyond a card's room, or
  * a day before the card's newest is answered "unknown": the caller walks the
  * journal as before (exact in every case).
- * RAM: struct journal_sum, about 8 KiB; no allocation. Freestanding.
+ * RAM: struct journal_sum, 7,232 bytes on x86-64; no allocation. Freestanding.
  */
 #ifndef LEAL_JOURNAL_SUM_H
 #define LEAL_JOURNAL_SUM_H
