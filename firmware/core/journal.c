@@ -901,6 +901,27 @@ leal_err journal_iter_next(const struct journal *j, struct journal_iter *it,
     return LEAL_OK;
 }
 
+leal_err journal_entry_at(const struct journal *j, uint32_t slot, struct journal_key key,
+                          struct journal_entry *out)
+{
+    uint8_t buf[JOURNAL_SLOT];
+    uint8_t kind;
+    leal_err err;
+    if (j == NULL || out == NULL)
+        return LEAL_E_ARG;
+    if (j->state == STATE_CLOSED)
+        return LEAL_E_STATE;
+    if (slot >= j->slots)
+        return LEAL_E_NOT_FOUND;
+    if ((err = slot_examine(j, slot, buf, &kind, out, NULL)) != LEAL_OK)
+        return err;
+    if (kind != SLOT_VALID || !key_equal(entry_key(out), key)) {
+        leal_memset(out, 0, sizeof *out);
+        return LEAL_E_NOT_FOUND;
+    }
+    return LEAL_OK;
+}
+
 /* ---- export ---- */
 
 static void export_put_header(uint8_t *out, const struct journal_export_info *info)

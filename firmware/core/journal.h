@@ -255,6 +255,12 @@ LEAL_MUST_CHECK leal_err journal_iter_next(const struct journal *j, struct journ
                                            struct journal_entry *out, uint8_t *raw, size_t *raw_len,
                                            bool *done);
 
+/* The valid entry in slot whose key is key (LEAL_E_NOT_FOUND if the slot
+ * holds anything else): one read, the MAC checked. For journal_sum.h, which
+ * remembers where the terminal's last operation is. */
+LEAL_MUST_CHECK leal_err journal_entry_at(const struct journal *j, uint32_t slot,
+                                          struct journal_key key, struct journal_entry *out);
+
 /* What an export says (JOURNAL.md "Export"). */
 struct journal_export_info {
     uint8_t key_version;

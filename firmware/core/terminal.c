@@ -76,7 +76,7 @@ static leal_err civil_of(const struct port_time *now, struct rules_civil *c, uin
  * operation entry (earn .. void), unless it is a void, or a settle said it
  * did not happen. Whether its commit was answered is not in the journal: the
  * void checks that the card shows exactly what it left. */
-static leal_err last_from_journal(struct terminal *t)
+static leal_err last_walk(struct terminal *t)
 {
     struct journal_iter it;
     struct journal_entry e;
@@ -96,10 +96,36 @@ static leal_err last_from_journal(struct terminal *t)
             t->last.valid = false;
         }
     }
-    if (!t->last.valid) {
+    if (!t->last.valid)
         leal_memset(&t->last, 0, sizeof t->last);
-        return LEAL_OK;
+    return LEAL_OK;
+}
+
+/* The summary, current (rebuilt by one walk if it is not). */
+static leal_err sum_ready(struct journal_sum *sum, const struct journal *j)
+{
+    return journal_sum_current(sum, j) ? LEAL_OK : journal_sum_rebuild(sum, j);
+}
+
+static leal_err last_from_journal(struct terminal *t)
+{
+    struct journal_entry e;
+    bool found = false;
+    leal_err err;
+    leal_memset(&t->last, 0, sizeof t->last);
+    if (t->s.sum != NULL && (err = sum_ready(t->s.sum, t->s.journal)) != LEAL_OK)
+        return err;
+    if (journal_sum_current(t->s.sum, t->s.journal)) {
+        /* One slot read instead of the whole journal. */
+        if ((err = journal_sum_last(t->s.sum, t->s.journal, &e, &found)) != LEAL_OK)
+            return err;
+        t->last.valid = found;
+        t->last.e = e;
+    } else if ((err = last_walk(t)) != LEAL_OK) {
+        return err;
     }
+    if (!t->last.valid)
+        return LEAL_OK;
     e = t->last.e;
     t->last.from_journal = true;
     t->last.card_id = e.card_id;
@@ -170,6 +196,8 @@ static void entry_base(const struct tap *tp, struct journal_entry *e, uint8_t op
 static leal_err append(struct tap *tp, struct journal_entry *e)
 {
     leal_err err = journal_append(tp->t->s.journal, e);
+    if (err == LEAL_OK && tp->t->s.sum != NULL)
+        journal_sum_add(tp->t->s.sum, tp->t->s.journal, e);
     if (err == LEAL_OK) {
         tp->out->entry.epoch = e->epoch;
         tp->out->entry.seq = e->seq;
@@ -210,6 +238,18 @@ static leal_err spent_offline(const struct tap *tp, struct spent *s)
     bool done = false;
     leal_err err;
     leal_memset(s, 0, sizeof *s);
+    if (tp->t->s.sum != NULL) {
+        struct journal_sum_totals tot;
+        if ((err = sum_ready(tp->t->s.sum, tp->t->s.journal)) != LEAL_OK)
+            return err;
+        journal_sum_totals_of(tp->t->s.sum, tp->card_kind, tp->v.card_id, tp->today, &tot);
+        if (tot.known) { /* O(1): no entry read */
+            s->today = tot.today;
+            s->since_sync = tot.since_sync;
+            leal_memcpy(s->rule_today, tot.rule_today, sizeof s->rule_today);
+            return LEAL_OK;
+        }
+    }
     journal_iter_begin(tp->t->s.journal, &it, true);
     for (;;) {
         if ((err = journal_iter_next(tp->t->s.journal, &it, &e, NULL, NULL, &done)) != LEAL_OK)

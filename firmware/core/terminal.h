@@ -29,6 +29,7 @@
 
 #include "cardlayout/desfire/desfire_card.h"
 #include "firmware/core/journal.h"
+#include "firmware/core/journal_sum.h"
 #include "firmware/core/package.h"
 #include "firmware/core/port.h"
 #include "firmware/core/rules.h"
@@ -49,6 +50,11 @@ struct terminal_setup {
     struct terminal_config cfg;
     const struct package_terminal *package; /* loaded (package_load); may be reloaded in place */
     struct journal *journal;                /* open (journal_open) */
+    /* Optional (NULL: every tap walks the journal's unacknowledged entries
+     * for the caps, and terminal_open walks it all for the last operation):
+     * the journal's running summary (journal_sum.h), rebuilt when it is not
+     * current and kept by every append of the terminal. */
+    struct journal_sum *sum;
 };
 
 enum terminal_op {

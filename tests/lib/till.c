@@ -263,6 +263,8 @@ void till_open(struct till *t, struct fixture *f, uint32_t id, const struct till
     s.cfg = (struct terminal_config){0, 10000};
     s.package = &t->pkg;
     s.journal = &t->j;
+    memset(&t->sum, 0, sizeof t->sum);
+    s.sum = &t->sum;
     assert_int_equal(terminal_open(&t->t, &s), LEAL_OK);
 }
 
@@ -282,6 +284,8 @@ void till_restart(struct till *t)
     assert_int_equal(rep.status, JOURNAL_CLEAN);
     till_present(t);
     s.journal = &t->j;
+    memset(&t->sum, 0, sizeof t->sum); /* RAM is lost: rebuilt from the journal */
+    s.sum = &t->sum;
     assert_int_equal(terminal_open(&t->t, &s), LEAL_OK);
 }
 

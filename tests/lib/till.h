@@ -55,7 +55,8 @@ struct till {
     struct port_time now;
     struct reader *r;
     struct terminal t;
-    bool wrong_seal; /* the SAM gives a seal key that opens no record */
+    struct journal_sum sum; /* the terminal's summary (journal_sum.h); a restart loses it */
+    bool wrong_seal;        /* the SAM gives a seal key that opens no record */
 };
 
 /* The rule set every till's package carries: 1 point a euro; rule 77

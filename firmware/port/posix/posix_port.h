@@ -27,6 +27,9 @@
 #define POSIX_PACKAGE_FILE "package.dat"
 #define POSIX_BUNDLE_FILE "bundle.ltb"
 #define POSIX_LOCK_FILE "lock"
+/* The journal's running summary (firmware/core/journal_sum.h): a cache, saved
+ * without fsync; missing, torn or stale it is rebuilt from journal.dat. */
+#define POSIX_SUM_FILE "journal.sum"
 #define POSIX_STORAGE_UNIT (64u * 1024u)
 #define POSIX_JOURNAL_UNITS 16u /* 1 MiB: 2,048 entries */
 #define POSIX_PACKAGE_UNITS 64u /* two copies of 2 MiB: about 200,000 hot-listed cards */

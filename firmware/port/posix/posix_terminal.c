@@ -170,6 +170,8 @@ static leal_err open_storage(struct posix_terminal *t, const struct posix_termin
     return package_store_init(&t->store, t->package_st);
 }
 
+static void load_sum(struct posix_terminal *t);
+
 static leal_err open_journal(struct posix_terminal *t)
 {
     struct journal_config cfg;
@@ -186,9 +188,51 @@ static leal_err open_journal(struct posix_terminal *t)
     leal_wipe(&cfg, sizeof cfg);
     if (err == LEAL_E_JOURNAL_FULL) {
         t->journal_read_only = true;
-        return LEAL_OK;
+        err = LEAL_OK;
     }
+    if (err == LEAL_OK)
+        load_sum(t);
     return err;
+}
+
+/* The saved summary, if it verifies; whether it is current the terminal
+ * asks at each use (a stale or refused one is rebuilt from the journal). */
+static void load_sum(struct posix_terminal *t)
+{
+    char path[PATH_MAX];
+    uint8_t *p = NULL;
+    size_t len = 0;
+    if (path_in(t->dir, POSIX_SUM_FILE, path, sizeof path) == LEAL_OK &&
+        posix_file_read(path, JOURNAL_SUM_MAX_LEN, &p, &len) == LEAL_OK &&
+        journal_sum_decode(&t->sum, &t->journal, p, len) == LEAL_OK &&
+        journal_sum_current(&t->sum, &t->journal)) {
+        t->sum_loaded = true;
+        t->sum_loaded_head = t->sum.head;
+    }
+    free(p);
+}
+
+/* Writes the summary over POSIX_SUM_FILE, with no fsync: it is a cache
+ * bound to the journal's head, so a write a power cut loses or tears costs
+ * one walk of the journal at the next start, never a wrong total. */
+static void save_sum(struct posix_terminal *t)
+{
+    static uint8_t buf[JOURNAL_SUM_MAX_LEN];
+    char path[PATH_MAX];
+    size_t len = 0;
+    int fd;
+    if (!journal_sum_current(&t->sum, &t->journal) ||
+        (t->sum_loaded && t->sum_loaded_head.epoch == t->sum.head.epoch &&
+         t->sum_loaded_head.seq == t->sum.head.seq) ||
+        journal_sum_encode(&t->sum, &t->journal, buf, sizeof buf, &len) != LEAL_OK ||
+        path_in(t->dir, POSIX_SUM_FILE, path, sizeof path) != LEAL_OK)
+        return;
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+        return;
+    bool whole = write(fd, buf, len) == (ssize_t)len;
+    close(fd);
+    if (!whole)
+        unlink(path); /* a short write: no summary rather than a torn one */
 }
 
 leal_err posix_terminal_expect(struct posix_terminal *t, uint64_t now,
@@ -270,6 +314,8 @@ static void remove_leftovers(const char *dir)
         unlink(path);
     if (path_in(dir, POSIX_PACKAGE_FILE, path, sizeof path) == LEAL_OK)
         unlink(path);
+    if (path_in(dir, POSIX_SUM_FILE, path, sizeof path) == LEAL_OK)
+        unlink(path);
 }
 
 leal_err posix_terminal_init(struct posix_terminal *t, const struct posix_terminal_open *o,
@@ -316,6 +362,7 @@ void posix_terminal_close(struct posix_terminal *t)
 {
     if (t == NULL)
         return;
+    save_sum(t);
     journal_close(&t->journal);
     sam_soft_close(&t->soft);
     if (t->journal_fs.fd >= 0)

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "firmware/core/journal.h"
+#include "firmware/core/journal_sum.h"
 #include "firmware/core/package.h"
 #include "firmware/core/sam.h"
 #include "firmware/port/posix/file_storage.h"
@@ -53,6 +54,9 @@ struct posix_terminal {
     struct journal journal;
     struct journal_report journal_report;
     bool journal_read_only; /* journal_open answered LEAL_E_JOURNAL_FULL */
+    struct journal_sum sum; /* from POSIX_SUM_FILE; saved at close when it moved on */
+    bool sum_loaded;        /* the file's summary was current at open */
+    struct journal_key sum_loaded_head;
     struct package_store store;
     struct package_terminal package;
     unsigned package_copies; /* copies that verified at open */
@@ -89,7 +93,8 @@ LEAL_MUST_CHECK leal_err posix_terminal_expect(struct posix_terminal *t, uint64_
                                                struct package_key keys[PACKAGE_MAX_KEYS],
                                                struct package_expect *e);
 
-/* Wipes the keys, closes the files, unlocks the folder. */
+/* Saves the journal's summary (POSIX_SUM_FILE) if it is current and moved on
+ * since open, wipes the keys, closes the files, unlocks the folder. */
 void posix_terminal_close(struct posix_terminal *t);
 
 /* Replaces path with len bytes (a temporary file beside it, fsync, rename,

@@ -67,6 +67,7 @@ void term_stand_setup(struct posix_terminal *t, const struct card_reader *reader
     s->sam = &t->sam;
     s->package = &t->package;
     s->journal = &t->journal;
+    s->sum = &t->sum;
 }
 
 void term_json_reason(bool refused, uint16_t reason)

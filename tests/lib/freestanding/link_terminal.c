@@ -38,6 +38,7 @@ void terminal_link_start(void)
     static struct sam_soft soft;
     static struct sam sam;
     static struct terminal t;
+    static struct journal_sum sum; /* the running summary links freestanding too */
     static struct terminal_result r;
     static const struct journal_config cfg = {7, 3, 2, {1, 2, 3}};
     const struct terminal_port *port = port_template();
@@ -46,8 +47,8 @@ void terminal_link_start(void)
     struct terminal_card card = {TERMINAL_CARD_DESFIRE, {4, 1, 2, 3, 4, 5, 6}, 7};
     unsigned bad = journal_open(&j, port->journal, &provider, &cfg, &now, &rep) != LEAL_OK;
     bad |= sam_soft_open(&soft, &provider, &b, &sam) != LEAL_OK;
-    bad |= terminal_open(&t, &(struct terminal_setup){port, &provider, &sam, {0, 0}, &pkg, &j}) !=
-           LEAL_OK;
+    bad |= terminal_open(&t, &(struct terminal_setup){
+                                 port, &provider, &sam, {0, 0}, &pkg, &j, &sum}) != LEAL_OK;
     bad |= terminal_tap(&t, &card, &q, &r) != LEAL_OK;
     card.type = TERMINAL_CARD_CLASSIC;
     bad |= terminal_tap(&t, &card, &q, &r) != LEAL_OK;
