@@ -261,6 +261,7 @@ $(FW_ELF): $(patsubst %.c,$(FW_O)/obj/%.o,$(FW_SRC)) firmware/port/cortex-m/mps2
 .PHONY: firmware firmware-run
 firmware: $(FW_ELF)
 firmware-run: $(FW_ELF)
-	qemu-system-arm -M mps2-an385 -nographic -semihosting-config enable=on,target=native \
+	@qemu-system-arm -M mps2-an385 -nographic -semihosting-config enable=on,target=native \
 		-kernel $(FW_ELF)
 test: firmware
+bench: firmware
