@@ -240,3 +240,28 @@ WEB_STATIC := $(wildcard host/web/static/*)
 $(O)/obj/host/web/web_static.o $(FUZZ_O)/obj/host/web/web_static.o: $(WEB_STATIC)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# Issue 18: the terminal on a bare-metal Cortex-M3 (firmware/port/cortex-m/, QEMU mps2-an385),
+# built with Debian's arm-none-eabi-gcc and picolibc (for memcpy/memset only). Not in `all`
+# (it needs the cross compiler); `make test` builds it. `make firmware-run` boots it in QEMU.
+DEB_PACKAGES += gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
+FW_O := build/firmware
+FW_ELF := $(FW_O)/leal-cm3.elf
+FW_SRC := $(sort $(wildcard firmware/port/cortex-m/*.c keys/portable/*.c keys/*.c keys/base/*.c))
+FW_CC := arm-none-eabi-gcc
+FW_CFLAGS := -std=c11 -mcpu=cortex-m3 -mthumb -Os -g -ffreestanding -ffunction-sections \
+	-fdata-sections -fstack-usage -Wall -Wextra -Werror -Wshadow -Wconversion -I. \
+	--specs=picolibc.specs
+$(FW_O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FW_CC) $(FW_CFLAGS) -MMD -MP -c $< -o $@
+$(FW_ELF): $(patsubst %.c,$(FW_O)/obj/%.o,$(FW_SRC)) firmware/port/cortex-m/mps2_an385.ld
+	$(FW_CC) $(FW_CFLAGS) -nostartfiles -T firmware/port/cortex-m/mps2_an385.ld \
+		-Wl,--gc-sections -Wl,-Map=$(FW_O)/leal-cm3.map -o $@ $(filter %.o,$^) -lc -lgcc
+.PHONY: firmware firmware-run
+firmware: $(FW_ELF)
+firmware-run: $(FW_ELF)
+	@qemu-system-arm -M mps2-an385 -nographic -semihosting-config enable=on,target=native \
+		-kernel $(FW_ELF)
+test: firmware
+bench: firmware

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/cardsim/pn532_frame.h"
+#include "firmware/core/pn532_frame.h"
 #include "keys/base/buf.h"
 
 enum {

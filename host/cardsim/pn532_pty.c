@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "host/cardsim/cardsim.h"
-#include "host/cardsim/pn532_frame.h"
+#include "firmware/core/pn532_frame.h"
 
 struct pn532_pty {
     int master;

@@ -5,7 +5,10 @@
  * (cardlayout/card_reader.h). Specs name a backend and its reader:
  *   pcsc:NAME       a PC/SC reader (libpcsclite; the name as pcscd lists it)
  *   sim:CARD-FILE   the virtual card in-process, saved after each change
- *   nfc:CONNSTRING  a libnfc device (issue 4)
+  *   nfc:CONNSTRING  a libnfc device (issue 4)
+ *   pn532:DEVICE    a PN532 on a serial line, through leal's own driver
+ *                   (firmware/core/pn532.h; issue 18)
+
  * vsmartcard's vpcd readers ("Virtual PCD") are test devices listening on the
  * network: opening one fails with LEAL_E_VIRTUAL_READER unless
  * allow_virtual. Hosted; objects from reader_open, freed by reader_close.

@@ -37,6 +37,12 @@ struct cardsim *reader_sim_cardsim(void *ctx);
 
 extern const struct reader_backend reader_pcsc_backend;
 extern const struct reader_backend reader_sim_backend;
-extern const struct reader_backend reader_nfc_backend; /* reader_nfc.c */
+extern const struct reader_backend reader_nfc_backend;   /* reader_nfc.c */
+extern const struct reader_backend reader_pn532_backend; /* reader_pn532.c */
+
+/* The ATR a PC/SC contactless reader builds for an ISO 14443-A card from its
+ * SAK and ATS (ats: from T0, TL stripped), so that every backend reports the
+ * same card the same way (reader.c). */
+void reader_build_atr(uint8_t sak, const uint8_t *ats, size_t ats_len, struct reader_card *info);
 
 #endif

@@ -300,50 +300,6 @@ void reader_nfc_card_reader(struct reader_nfc *r, struct card_reader *out)
 
 /* ------------------------------------------------ the reader-layer backend */
 
-/* The ATR a PC/SC contactless reader would build for this card (PC/SC part 3
- * §3.1.3.2.3), so `leal card info` says the same through nfc: and pcsc:.
- * ISO 14443-4: 3B 8n 80 01 <ATS historical bytes> TCK. Storage cards:
- * 3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 NN NN 00 00 00 00 TCK. */
-static void build_atr(const nfc_iso14443a_info *a, struct reader_card *info)
-{
-    uint8_t *atr = info->atr, tck = 0;
-    size_t n = 0;
-    atr[n++] = 0x3B;
-    if (a->btSak & 0x20) {
-        size_t off = 1, hl;
-        /* libnfc's ATS starts at T0 (TL stripped); TA, TB, TC as T0 says. */
-        for (int bit = 0x10; bit <= 0x40; bit <<= 1)
-            if (a->szAtsLen > 0 && (a->abtAts[0] & bit))
-                off++;
-        hl = a->szAtsLen > off ? a->szAtsLen - off : 0;
-        if (hl > 15)
-            hl = 15;
-        if (hl > sizeof info->historical)
-            hl = sizeof info->historical;
-        memcpy(info->historical, a->abtAts + off, hl);
-        info->historical_len = hl;
-        atr[n++] = (uint8_t)(0x80 | hl);
-        atr[n++] = 0x80;
-        atr[n++] = 0x01;
-        memcpy(atr + n, a->abtAts + off, hl);
-        n += hl;
-    } else {
-        static const uint8_t storage[] = {0x8F, 0x80, 0x01, 0x80, 0x4F, 0x0C, 0xA0,
-                                          0x00, 0x00, 0x03, 0x06, 0x03, 0x00};
-        /* Card name (PC/SC part 3 supplement): 0001 Classic 1K, 0002 4K, 0003 Ultralight. */
-        uint8_t name = (a->btSak & 0x18) == 0x18 ? 0x02 : (a->btSak & 0x08) ? 0x01 : 0x03;
-        memcpy(atr + n, storage, sizeof storage);
-        n += sizeof storage;
-        atr[n++] = name;
-        memset(atr + n, 0, 4);
-        n += 4;
-    }
-    for (size_t i = 1; i < n; i++)
-        tck ^= atr[i];
-    atr[n++] = tck;
-    info->atr_len = n;
-}
-
 struct nfc_backend {
     struct reader_nfc *r;
     struct reader_nfc_card card;
@@ -418,7 +374,8 @@ static leal_err b_card_info(void *ctx, struct reader_card *info)
     memset(info, 0, sizeof *info);
     memcpy(info->uid, b->card.uid, b->card.uid_len);
     info->uid_len = b->card.uid_len;
-    build_atr(&b->r->target.nti.nai, info);
+    reader_build_atr(b->r->target.nti.nai.btSak, b->r->target.nti.nai.abtAts,
+                     b->r->target.nti.nai.szAtsLen, info);
     return LEAL_OK;
 }
 

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "host/cardsim/pn532_frame.h"
+#include "firmware/core/pn532_frame.h"
 #include "keys/base/limits.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

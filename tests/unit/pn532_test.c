@@ -14,7 +14,7 @@
 #include "host/cardsim/cardsim.h"
 #include "host/cardsim/classic_sim.h"
 #include "host/cardsim/pn532_emu.h"
-#include "host/cardsim/pn532_frame.h"
+#include "firmware/core/pn532_frame.h"
 #include "tests/lib/testutil.h"
 
 static size_t unhex(const char *hex, uint8_t *out, size_t cap)

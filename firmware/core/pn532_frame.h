@@ -9,6 +9,8 @@
  * preambles and postambles) and says how many bytes it consumed.
  * Errors: LEAL_E_TRUNCATED (need more bytes), LEAL_E_FORMAT (a bad
  * checksum or length: drop *consumed bytes and scan on), LEAL_E_NO_SPACE.
+ * Freestanding: shared by the emulated PN532 (host/cardsim/pn532_emu.c) and
+ * the PN532 driver (pn532.h) a terminal port uses.
  */
 #ifndef LEAL_PN532_FRAME_H
 #define LEAL_PN532_FRAME_H

@@ -1,9 +1,8 @@
 /* pn532_frame.c - PN532 host-link frames (NXP PN532 User Manual §6.2.1). */
 #include "pn532_frame.h"
 
-#include <string.h>
-
 #include "keys/base/buf.h"
+#include "keys/base/bytes.h"
 
 const uint8_t pn532_frame_ack[6] = {0x00, 0x00, 0xFF, 0x00, 0xFF, 0x00};
 const uint8_t pn532_frame_nack[6] = {0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00};
@@ -79,7 +78,7 @@ leal_err pn532_frame_parse(const uint8_t *buf, size_t len, struct pn532_frame *f
         return LEAL_E_FORMAT;
     }
     f->kind = PN532_FRAME_INFO;
-    memcpy(f->body, body, body_len);
+    leal_memcpy(f->body, body, body_len);
     f->len = body_len;
 done:
     /* The postamble is optional on the wire as far as we are concerned. */
