@@ -666,6 +666,25 @@ static void test_void_after_restart_in_ledger(void **state)
     till_close(&t);
 }
 
+/* Terminal 1 opens on a package carrying pend; its earn of 10.00 is torn
+ * before the commit (the card keeps its old state), and after a restart a
+ * balance tap settles it not done (JOURNAL_OP_SETTLE). */
+static void earn_torn_settled_not_done(struct fixture *f, struct till *t1,
+                                       struct package_pending *pend, struct terminal_result *out)
+{
+    till_open_pending(t1, f, 1, pend);
+    cardsim_set_tear(reader_sim_card(t1->r),
+                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND, 8, CARDSIM_TORN_OLD, 0});
+    struct terminal_request q = till_request(TERMINAL_EARN, 1000, 0, 0);
+    assert_int_equal(till_tap(t1, &q, out), LEAL_OK);
+    assert_int_equal(out->outcome, TERMINAL_IN_DOUBT);
+    till_restart(t1);
+    struct terminal_request b = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    assert_int_equal(till_tap(t1, &b, out), LEAL_OK);
+    assert_true(out->settled);
+    assert_int_equal(out->settled_item, JOURNAL_SETTLED_NOT_DONE);
+}
+
 /* The earn that carried the +40 never reached the card (the commit torn),
  * and after a restart terminal 1 settles it not done (JOURNAL_OP_SETTLE,
  * item 02): once the journal is in, the earn is reversed and the +40 waits
@@ -694,17 +713,7 @@ static void test_settled_not_done_waits_again(void **state)
     struct till_package pp = {0};
     pp.pending = &pend;
     pp.pending_count = 1;
-    till_open(&t1, f, 1, &pp);
-    cardsim_set_tear(reader_sim_card(t1.r),
-                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND, 8, CARDSIM_TORN_OLD, 0});
-    struct terminal_request q = till_request(TERMINAL_EARN, 1000, 0, 0);
-    assert_int_equal(till_tap(&t1, &q, &out), LEAL_OK);
-    assert_int_equal(out.outcome, TERMINAL_IN_DOUBT);
-    till_restart(&t1);
-    struct terminal_request b = till_request(TERMINAL_BALANCE, 0, 0, 0);
-    assert_int_equal(till_tap(&t1, &b, &out), LEAL_OK);
-    assert_true(out.settled);
-    assert_int_equal(out.settled_item, JOURNAL_SETTLED_NOT_DONE);
+    earn_torn_settled_not_done(f, &t1, &pend, &out);
     assert_int_equal(out.after.points, 25);
     assert_int_equal(till_entries(&t1, e, 4), 3);
     assert_int_equal(e[0].n_lines, 4); /* base, the two state lines, the host line */
@@ -735,7 +744,7 @@ static void test_settled_not_done_waits_again(void **state)
     assert_int_equal(pend.taps, v.taps);
     assert_int_equal(pend.points, 40);
     till_open(&t2, f, 2, &pp);
-    q = till_request(TERMINAL_EARN, 500, 0, 0);
+    struct terminal_request q = till_request(TERMINAL_EARN, 500, 0, 0);
     assert_int_equal(till_tap(&t2, &q, &out), LEAL_OK);
     assert_int_equal(out.outcome, TERMINAL_DONE);
     assert_int_equal(out.after.points, 25 + 40 + 5);
@@ -805,17 +814,7 @@ static void test_settled_not_done_after_later_write(void **state)
     build_one(f, 1, &pend);
     assert_int_equal(pend.points, 40);
     assert_int_equal(pend.upto_entry, adj);
-    till_open_pending(&t1, f, 1, &pend);
-    cardsim_set_tear(reader_sim_card(t1.r),
-                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND, 8, CARDSIM_TORN_OLD, 0});
-    struct terminal_request q = till_request(TERMINAL_EARN, 1000, 0, 0);
-    assert_int_equal(till_tap(&t1, &q, &out), LEAL_OK);
-    assert_int_equal(out.outcome, TERMINAL_IN_DOUBT);
-    till_restart(&t1);
-    struct terminal_request b = till_request(TERMINAL_BALANCE, 0, 0, 0);
-    assert_int_equal(till_tap(&t1, &b, &out), LEAL_OK);
-    assert_true(out.settled);
-    assert_int_equal(out.settled_item, JOURNAL_SETTLED_NOT_DONE);
+    earn_torn_settled_not_done(f, &t1, &pend, &out);
     assert_int_equal(till_entries(&t1, e, 4), 3);
     assert_int_equal(e[0].lines[3].source, JOURNAL_LINE_HOST);
     assert_int_equal(e[0].lines[3].id, adj);
@@ -832,7 +831,7 @@ static void test_settled_not_done_after_later_write(void **state)
     assert_int_equal(pend2.points, 47);
     assert_int_equal(pend2.upto_entry, adj2);
     till_open_pending(&t2, f, 2, &pend2);
-    q = till_request(TERMINAL_EARN, 500, 0, 0);
+    struct terminal_request q = till_request(TERMINAL_EARN, 500, 0, 0);
     assert_int_equal(till_tap(&t2, &q, &out), LEAL_OK);
     assert_int_equal(out.outcome, TERMINAL_DONE);
     assert_int_equal(out.after.points, 25 + 47 + 5);
