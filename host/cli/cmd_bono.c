@@ -34,6 +34,7 @@ enum {
     B_SESSIONS,
     B_PRICE,
     B_EXPIRES,
+    B_STORE,
     B_HELP,
     B_COUNT
 };
@@ -47,7 +48,9 @@ static const char bono_desk_usage[] =
     "takes one session off the card and recognises its revenue (what is still deferred over\n"
     "the sessions left, rounded down; the last session takes the rest).\n"
     "Options: --card ID --reader SPEC --allow-virtual --timeout SECONDS --json --db PATH\n"
-    "  --keystore PATH --passphrase-file FILE --program ID --operator NAME\n";
+    "  --keystore PATH --passphrase-file FILE --program ID --operator NAME\n"
+    "  --store ID (the shop the desk stands in, as leal card's; without it the program's only\n"
+    "  store, none when it has several)\n";
 
 struct bono_cli {
     struct lcli_opt opts[B_COUNT];
@@ -69,9 +72,9 @@ static const char *bopt(const struct bono_cli *c, int i)
 static void bono_init(struct bono_cli *c)
 {
     static const char *const names[B_COUNT] = {
-        "card", "reader",   "allow-virtual",   "timeout", "json",
-        "db",   "keystore", "passphrase-file", "program", "operator",
-        "kind", "sessions", "price",           "expires", "help"};
+        "card",     "reader",          "allow-virtual", "timeout",  "json", "db",
+        "keystore", "passphrase-file", "program",       "operator", "kind", "sessions",
+        "price",    "expires",         "store",         "help"};
     memset(c, 0, sizeof *c);
     for (int i = 0; i < B_COUNT; i++) {
         c->opts[i].name = names[i];
@@ -90,7 +93,7 @@ static void bono_close(struct bono_cli *c)
 static int bono_books(struct bono_cli *c)
 {
     const struct desk_cli_books o = {bopt(c, B_KEYSTORE), bopt(c, B_PASSFILE), bopt(c, B_PROGRAM),
-                                     bopt(c, B_DB),       bopt(c, B_OPERATOR), NULL};
+                                     bopt(c, B_DB),       bopt(c, B_OPERATOR), bopt(c, B_STORE)};
     return desk_cli_open_books(&o, &c->dk, &c->ledger, &c->is);
 }
 

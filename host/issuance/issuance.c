@@ -256,6 +256,7 @@ static leal_err bono_on(struct op *o, struct issuance_card *out, const struct bo
         return err;
     snprintf(p->request_id, sizeof p->request_id, "card:%lld:bono:%lld", (long long)out->card_id,
              (long long)p->seq_after);
+    p->store_id = o->is->store_id;
     if ((err = ledger_bono_intent_add(o->is->ledger, p)) != LEAL_OK ||
         (err = o->ops->bono_commit(o->s, out)) != LEAL_OK ||
         (err = ledger_bono_intent_settle(o->is->ledger, p, &entry, &replayed)) != LEAL_OK ||

@@ -15,7 +15,8 @@ enum { ACC_SOLD, ACC_REVENUE, ACC_ISSUED, ACC_USED, ACC_CASH, ACC_COUNT };
 
 static bool intent_ok(const struct ledger_bono_intent *p)
 {
-    return p->card_id > 0 && p->bono_id != 0 && p->seq_before >= 0 && p->seq_before <= UINT32_MAX &&
+    return p->card_id > 0 && p->bono_id != 0 && p->store_id >= 0 && p->seq_before >= 0 &&
+           p->seq_before <= UINT32_MAX &&
            p->seq_after == (p->seq_before + 1) % (INT64_C(1) << 32) && p->sessions != 0 &&
            p->sessions >= -65535 && p->sessions <= 65535 && p->cents >= 0 &&
            p->cents <= LEDGER_PURSE_CAP_MAX && !ledger_empty(p->request_id) &&
@@ -33,12 +34,12 @@ leal_err ledger_bono_intent_add(struct ledger *l, const struct ledger_bono_inten
     if ((err = store_exists(l, ST_CARD_PROGRAM, p->card_id, "card")) == LEAL_OK &&
         (err = store_write(l,
                            "INSERT INTO card_pending_bono(card_id, bono_id, seq_before, "
-                           "seq_after, sessions, cents, file_after, request_id, created_at) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           "seq_after, sessions, cents, file_after, request_id, created_at, "
+                           "store_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                            SVALS(SV_I64(p->card_id), SV_I64(p->bono_id), SV_I64(p->seq_before),
                                  SV_I64(p->seq_after), SV_I64(p->sessions), SV_I64(p->cents),
                                  SV_BLOB(p->file_after, BONO_FILE_LEN), SV_TEXT(p->request_id),
-                                 SV_I64(ledger_now())),
+                                 SV_I64(ledger_now()), SV_I64_OR_NULL(p->store_id)),
                            NULL)) == LEAL_E_DUPLICATE_ID)
         store_set_msg(l, "card %lld already has a bono sale or use in flight",
                       (long long)p->card_id);
@@ -55,8 +56,8 @@ leal_err ledger_bono_intent_get(struct ledger *l, int64_t card_id, struct ledger
     *found = false;
     if ((err = store_prep_i64(l,
                               "SELECT card_id, bono_id, seq_before, seq_after, sessions, cents, "
-                              "file_after, request_id, created_at FROM card_pending_bono WHERE "
-                              "card_id = ?1",
+                              "file_after, request_id, created_at, coalesce(store_id, 0) FROM "
+                              "card_pending_bono WHERE card_id = ?1",
                               &st, I64S(card_id))) != LEAL_OK)
         return err;
     if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
@@ -70,6 +71,7 @@ leal_err ledger_bono_intent_get(struct ledger *l, int64_t card_id, struct ledger
             memcpy(out->file_after, store_col_blob(st, 6), BONO_FILE_LEN);
         store_col_text(st, 7, out->request_id, sizeof out->request_id);
         out->created_at = store_col_i64(st, 8);
+        out->store_id = store_col_i64(st, 9);
         *found = true;
     }
     store_finalize(st);
@@ -185,6 +187,7 @@ static leal_err settle_locked(struct ledger *l, const struct ledger_bono_intent 
     e.reason = sale ? "bono sold at the desk" : "bono session used at the desk";
     e.reference = reference;
     e.card_id = p->card_id;
+    e.store_id = p->store_id; /* where it was made, whichever read settles it */
     e.nlines = n;
     e.lines = lines;
     if ((err = ledger_entry_check(l, &e)) != LEAL_OK ||

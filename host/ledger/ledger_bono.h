@@ -39,6 +39,7 @@ struct ledger_bono_intent {
     uint8_t file_after[BONO_FILE_LEN]; /* the bono file once written */
     char request_id[64];               /* "card:ID:bono:TAPS-AFTER" */
     int64_t created_at;
+    int64_t store_id; /* the store it was made at (0: none), its entry's */
 };
 
 /* Records p (created_at set). */

@@ -429,8 +429,13 @@ static leal_err entry_refs(struct ledger *l, const struct ledger_entry *e, int64
             return err;
     }
     if (e->card_id) {
-        if ((err = in_program(l, ST_CARD_PROGRAM, e->card_id, e->program_id, "card")) != LEAL_OK)
+        struct txc_slot *c;
+        if ((err = store_card_get(l, e->card_id, &c, &row)) != LEAL_OK)
             return err;
+        if (!row || c->v2 != e->program_id) {
+            store_set_msg(l, "card %lld", (long long)e->card_id);
+            return row ? LEAL_E_WRONG_PROGRAM : LEAL_E_UNKNOWN_ID;
+        }
     }
     if (e->reverses) {
         struct ledger_entry orig;

@@ -3,9 +3,9 @@
  * (issue 14): per period (a calendar month, UTC), what each shop collected
  * and paid out, and what it owes the collective or is owed. An entry is a
  * shop's by its store (entry.store_id: a sale's store, a terminal's store for
- * an imported journal entry, --store on a manual post); entries without one
- * (the desk's top-ups, bono sales and welcome points, expiries) are "no
- * shop". Counted on the customers' and gift cards' lines, by what the entry
+ * an imported journal entry, --store on a manual post or at the desk);
+ * entries without one (a desk without a store, expiries) are "no shop".
+ * Counted on the customers' and gift cards' lines, by what the entry
  * (or the entry a void reverses) is: points collected = earned there (kinds
  * earn, spend, refund), points paid out = redeemed there (redeem), purse
  * loaded = euros put on purses there (topup, gift_sale), purse spent = paid

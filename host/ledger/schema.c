@@ -255,6 +255,13 @@
     " UNIQUE (customer_id, occasion, day)) STRICT;"                                                \
     "CREATE INDEX message_send_state ON message_send(state, next_at);"
 
+/* The store a desk bono sale or use was made at (sync2, issue 14: `leal bono
+ * sell|use --store`), kept with the intent so whichever read settles it posts
+ * the entry at that store, as a top-up's (SYNC_DESK_MIGRATION). One macro, so
+ * it moves to the next number by moving one line. */
+#define BONO_STORE_MIGRATION                                                                       \
+    "ALTER TABLE card_pending_bono ADD COLUMN store_id INTEGER REFERENCES store(id);"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -678,6 +685,7 @@ static const char *const migrations[] = {
     PACKAGE_RULES_MIGRATION, /* 23 -> 24 */
     WEB_LANG_MIGRATION,      /* 24 -> 25 */
     MESSAGES_MIGRATION,      /* 25 -> 26 */
+    BONO_STORE_MIGRATION,    /* 26 -> 27 */
 };
 
 int schema_count(void)

@@ -72,6 +72,8 @@ const char *const store_sql[ST_COUNT] = {
                         "lot_id = ?2",
     [ST_PROGRAM_EXPIRY] = "SELECT points_expiry_days FROM program WHERE id = ?1",
     [ST_ACCOUNT_FULL] = "SELECT id, program_id, customer_id, kind, name FROM account WHERE id = ?1",
+    [ST_CARD_ACCOUNT] = "SELECT c.account_id, a.program_id FROM card c JOIN account a ON a.id = "
+                        "c.account_id WHERE c.card_id = ?1",
 };
 
 void store_set_msg(struct ledger *l, const char *fmt, ...)
@@ -452,6 +454,27 @@ leal_err store_bal_get(struct ledger *l, int64_t account_id, const char *asset,
     sqlite3_reset(S(st));
     if (err == LEAL_OK)
         store_txc_keep(l, *out, TXC_BALANCE, account_id, asset);
+    return err;
+}
+
+leal_err store_card_get(struct ledger *l, int64_t card_id, struct txc_slot **out, int *found)
+{
+    struct store_stmt *st;
+    leal_err err;
+    int fresh;
+    *found = 1;
+    if ((err = store_txc_get(l, TXC_CARD, card_id, "", out, &fresh)) != LEAL_OK || !fresh)
+        return err;
+    if ((err = store_prep(l, ST_CARD_ACCOUNT, &st)) != LEAL_OK)
+        return err;
+    sqlite3_bind_int64(S(st), 1, card_id);
+    err = store_step(l, st, found);
+    if (err == LEAL_OK && *found) {
+        (*out)->v = sqlite3_column_int64(S(st), 0);
+        (*out)->v2 = sqlite3_column_int64(S(st), 1);
+        store_txc_keep(l, *out, TXC_CARD, card_id, "");
+    }
+    sqlite3_reset(S(st));
     return err;
 }
 

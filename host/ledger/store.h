@@ -53,6 +53,7 @@ enum st {
     ST_LOT_USE_GIVE,
     ST_PROGRAM_EXPIRY,
     ST_ACCOUNT_FULL,
+    ST_CARD_ACCOUNT,
     ST_COUNT
 };
 
@@ -69,11 +70,12 @@ enum txc_kind {
     TXC_BALANCE, /* (account, asset): v = amount */
     TXC_ACCOUNT, /* (account, ""): v = program, kind */
     TXC_PROGRAM, /* (program, ""): it exists */
+    TXC_CARD,    /* (card, ""): v = account, v2 = its program (cards never change account) */
 };
 
 struct txc_slot {
     int64_t id;
-    int64_t v;
+    int64_t v, v2;
     enum txc_kind what;
     enum ledger_account_kind kind;
     char asset[LEDGER_MAX_ASSET];
@@ -217,6 +219,10 @@ void store_txc_keep(struct ledger *l, struct txc_slot *s, enum txc_kind what, in
  * time this transaction asks. */
 leal_err store_bal_get(struct ledger *l, int64_t account_id, const char *asset,
                        struct txc_slot **out);
+/* The card's cache slot (v: its account, v2: the account's program), read
+ * from the ledger the first time this transaction asks: *found 0 (nothing
+ * kept) for a card the ledger does not hold. An import asks twice per entry. */
+leal_err store_card_get(struct ledger *l, int64_t card_id, struct txc_slot **out, int *found);
 
 /* Ends a read transaction begun with store_exec(l, "BEGIN"); a failure
  * leaves l->msg alone (the reader's finding stays). */

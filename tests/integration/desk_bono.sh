@@ -324,4 +324,33 @@ if pcscd_start "$T"; then
         fail "the virtual card present in pcscd" "$(pcscd_card_state)"
     fi
 fi
+
+# --- the desk's store (--store): the sale's and the use's entries are its ------
+"$LEAL" store add --program 7 --code sol --name Sol --tz Europe/Madrid >/dev/null
+"$LEAL" store add --program 7 --code mar --name Mar --tz Europe/Madrid >/dev/null
+SOL=$(q "SELECT id FROM store WHERE code = 'sol'")
+MAR=$(q "SELECT id FROM store WHERE code = 'mar'")
+"$LEAL" customer add --program 7 --name Sara >/dev/null
+"$CARDSIM" new --type desfire-ev1 --uid 04556677889900 -o "$T/sara.json" >/dev/null
+SARA=$("$LEAL" card issue --customer 5 --store "$SOL" --reader "sim:$T/sara.json" --json | json card_id)
+# store_of REASON: the store of the card's last entry with that reason ("none" without one).
+store_of() { q "SELECT coalesce(store_id, 'none') FROM entry WHERE card_id = $SARA AND reason = '$1' ORDER BY id DESC LIMIT 1"; }
+run_capture "$LEAL" bono sell --kind "10 masajes" --store "$MAR" --reader "sim:$T/sara.json"
+check_eq "bono sell --store: sold, its entry at that store" "0|$MAR" "$RC|$(store_of 'bono sold at the desk')"
+run_capture "$LEAL" bono use --kind "10 masajes" --store "$SOL" --reader "sim:$T/sara.json"
+check_eq "bono use --store: used, its entry at that store" "0|$SOL" "$RC|$(store_of 'bono session used at the desk')"
+run_capture "$LEAL" bono use --kind "10 masajes" --reader "sim:$T/sara.json"
+check_eq "without --store, two stores: no store" "0|none" "$RC|$(store_of 'bono session used at the desk')"
+BEFORE=$(cat "$T/sara.json")
+N=$(q "SELECT count(*) FROM entry")
+run_capture "$LEAL" bono use --kind "10 masajes" --store 99 --reader "sim:$T/sara.json"
+check_eq "bono use --store 99 (no such store) refused, nothing written" \
+    "2|1|$N|0" "$RC|$(wc -l <<<"$ERR")|$(q "SELECT count(*) FROM entry")|$([ "$BEFORE" = "$(cat "$T/sara.json")" ]; echo $?)"
+check_match "the refusal names --store" "--store" "$ERR"
+run_capture "$LEAL" bono sell --kind "10 masajes" --store abc --reader "sim:$T/sara.json"
+check_eq "bono sell --store abc refused as usage, nothing written" "2|$N" "$RC|$(q "SELECT count(*) FROM entry")"
+check_match "the refusal names --store" "--store 'abc'" "$ERR"
+check_eq "Sara: 10 - 2 sessions" 8 "$(bal "$(q "SELECT account_id FROM card WHERE card_id = $SARA")" BONO:1)"
+run_capture "$LEAL" ledger verify
+check_eq "ledger verify clean after the stores' bonos" 0 "$RC"
 finish

@@ -696,6 +696,70 @@ static void test_sale_onto_expired_sweeps_first(void **state)
     reader_close(r);
 }
 
+/* The store of the card's newest entry with that reason (0: none). */
+static int64_t entry_store(struct fixture *f, int64_t card_id, const char *reason)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT coalesce(store_id, 0) FROM entry WHERE card_id = "
+                                        "?1 AND reason = ?2 ORDER BY id DESC LIMIT 1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, card_id);
+    sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* The desk's store (issue 14, `leal bono sell|use --store`): a sale made at
+ * store A and torn at its commit's exchange, the card having taken it, is
+ * posted by the next read at store B's desk at A, where it was made (the
+ * intent keeps it); a use at B is B's; a desk without a store posts none. */
+static void test_desk_store_kept(void **state)
+{
+    struct fixture *f = *state;
+    int64_t a, b;
+    unsigned posted = 0;
+    struct torn t;
+    assert_int_equal(ledger_store_add(f->ledger, 7, "a", "A", "Europe/Madrid", &a), LEAL_OK);
+    assert_int_equal(ledger_store_add(f->ledger, 7, "b", "B", "Europe/Madrid", &b), LEAL_OK);
+    for (size_t w = 0; w < DESK_FIXTURE_TEAR_WAYS; w++) {
+        char name[32];
+        snprintf(name, sizeof name, "store %zu", w);
+        f->is.store_id = a;
+        t.account = desk_fixture_customer(f, name);
+        t.r = issue(f, t.account, &t.out);
+        desk_fixture_tear_arm(t.r, w, 12);
+        assert_int_equal(issuance_bono_sell(&f->is, t.r, &sale45, &t.view), LEAL_E_CARD_REMOVED);
+        assert_true(desk_fixture_tear_fired(t.r));
+        f->is.store_id = b;
+        assert_int_equal(issuance_read(&f->is, t.r, &t.view), LEAL_OK);
+        if (t.view.bonos_settled == 1) {
+            posted++;
+            assert_int_equal(entry_store(f, t.out.card_id, "bono sold at the desk"), a);
+            assert_int_equal(issuance_bono_use(&f->is, t.r, 1, &today, 0, &t.view), LEAL_OK);
+            assert_int_equal(entry_store(f, t.out.card_id, "bono session used at the desk"), b);
+            f->is.store_id = 0;
+            assert_int_equal(issuance_bono_use(&f->is, t.r, 1, &today, 0, &t.view), LEAL_OK);
+            assert_int_equal(entry_store(f, t.out.card_id, "bono session used at the desk"), 0);
+            assert_int_equal(t.view.bono_held, 8);
+        } else {
+            assert_int_equal(entry_store(f, t.out.card_id, "bono sold at the desk"), -1);
+        }
+        reader_close(t.r);
+    }
+    print_message("torn at the commit, posted by the next read: %u of %d ways\n", posted,
+                  (int)DESK_FIXTURE_TEAR_WAYS);
+    assert_int_equal(posted, 5); /* as test_sale_torn_at_every_exchange finds at exchange 12 */
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -724,6 +788,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expired_bono_to_breakage, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_sale_onto_expired_sweeps_first, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desk_store_kept, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

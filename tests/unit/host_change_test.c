@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "host/cardsim/cardsim.h"
 #include "host/issuance/issuance.h"
@@ -665,6 +666,25 @@ static void test_void_after_restart_in_ledger(void **state)
     till_close(&t);
 }
 
+/* Terminal 1 opens on a package carrying pend; its earn of 10.00 is torn
+ * before the commit (the card keeps its old state), and after a restart a
+ * balance tap settles it not done (JOURNAL_OP_SETTLE). */
+static void earn_torn_settled_not_done(struct fixture *f, struct till *t1,
+                                       struct package_pending *pend, struct terminal_result *out)
+{
+    till_open_pending(t1, f, 1, pend);
+    cardsim_set_tear(reader_sim_card(t1->r),
+                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND, 8, CARDSIM_TORN_OLD, 0});
+    struct terminal_request q = till_request(TERMINAL_EARN, 1000, 0, 0);
+    assert_int_equal(till_tap(t1, &q, out), LEAL_OK);
+    assert_int_equal(out->outcome, TERMINAL_IN_DOUBT);
+    till_restart(t1);
+    struct terminal_request b = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    assert_int_equal(till_tap(t1, &b, out), LEAL_OK);
+    assert_true(out->settled);
+    assert_int_equal(out->settled_item, JOURNAL_SETTLED_NOT_DONE);
+}
+
 /* The earn that carried the +40 never reached the card (the commit torn),
  * and after a restart terminal 1 settles it not done (JOURNAL_OP_SETTLE,
  * item 02): once the journal is in, the earn is reversed and the +40 waits
@@ -693,17 +713,7 @@ static void test_settled_not_done_waits_again(void **state)
     struct till_package pp = {0};
     pp.pending = &pend;
     pp.pending_count = 1;
-    till_open(&t1, f, 1, &pp);
-    cardsim_set_tear(reader_sim_card(t1.r),
-                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND, 8, CARDSIM_TORN_OLD, 0});
-    struct terminal_request q = till_request(TERMINAL_EARN, 1000, 0, 0);
-    assert_int_equal(till_tap(&t1, &q, &out), LEAL_OK);
-    assert_int_equal(out.outcome, TERMINAL_IN_DOUBT);
-    till_restart(&t1);
-    struct terminal_request b = till_request(TERMINAL_BALANCE, 0, 0, 0);
-    assert_int_equal(till_tap(&t1, &b, &out), LEAL_OK);
-    assert_true(out.settled);
-    assert_int_equal(out.settled_item, JOURNAL_SETTLED_NOT_DONE);
+    earn_torn_settled_not_done(f, &t1, &pend, &out);
     assert_int_equal(out.after.points, 25);
     assert_int_equal(till_entries(&t1, e, 4), 3);
     assert_int_equal(e[0].n_lines, 4); /* base, the two state lines, the host line */
@@ -734,7 +744,7 @@ static void test_settled_not_done_waits_again(void **state)
     assert_int_equal(pend.taps, v.taps);
     assert_int_equal(pend.points, 40);
     till_open(&t2, f, 2, &pp);
-    q = till_request(TERMINAL_EARN, 500, 0, 0);
+    struct terminal_request q = till_request(TERMINAL_EARN, 500, 0, 0);
     assert_int_equal(till_tap(&t2, &q, &out), LEAL_OK);
     assert_int_equal(out.outcome, TERMINAL_DONE);
     assert_int_equal(out.after.points, 25 + 40 + 5);
@@ -745,6 +755,118 @@ static void test_settled_not_done_waits_again(void **state)
     assert_int_equal(ledger_card_drift(f->ledger, card.card_id, &d), LEAL_OK);
     assert_int_equal(d.points, 0);
     assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    till_close(&t1);
+    till_close(&t2);
+}
+
+/* The sync findings of the card, "kind|terminal|epoch|seq|detail" one a
+ * line (read from the ledger file, as `leal reconcile` would). */
+static void card_findings(struct fixture *f, int64_t card_id, char *out, size_t cap)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    size_t n = 0;
+    out[0] = '\0';
+    assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT kind, terminal_id, epoch, seq, detail FROM "
+                                        "sync_finding WHERE card_id = ?1 ORDER BY id",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, card_id);
+    while (sqlite3_step(st) == SQLITE_ROW && n < cap)
+        n += (size_t)snprintf(
+            out + n, cap - n, "%s|%lld|%lld|%lld|%s\n", (const char *)sqlite3_column_text(st, 0),
+            (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2),
+            (long long)sqlite3_column_int64(st, 3), (const char *)sqlite3_column_text(st, 4));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* As test_settled_not_done_waits_again, but before terminal 1's journal is
+ * in the host adds +7 and terminal 2, on a package carrying +47 up to that
+ * later entry at the card's unchanged taps, writes them with an earn of
+ * 5.00 (25 + 47 + 5 = 77 on the card). Terminal 2's journal in first moves
+ * the card's synced entry past the +40's; then terminal 1's SETTLE "not
+ * done" reverses its earn but cannot put the +40 back to wait (the later
+ * write carried it, and waiting again would send the +7 twice): it records
+ * only a finding, kind held, naming the card and the +40. Card and ledger
+ * agree at 77, nothing waits, no drift, ledger verify passes; a re-import
+ * records nothing more. */
+static void test_settled_not_done_after_later_write(void **state)
+{
+    struct fixture *f = *state;
+    static struct till t1, t2;
+    struct ledger_host_change hc;
+    struct ledger_card card = {0};
+    struct package_pending pend, pend2;
+    struct terminal_result out;
+    struct journal_entry e[4];
+    struct ledger_drift d;
+    struct card_view v;
+    char got[1024], want[1024];
+    int64_t adj, adj2;
+    bool waiting;
+
+    ledger_card(f, &card, &adj);
+    till_read_desfire(f, &v);
+    const uint32_t taps0 = v.taps;
+    build_one(f, 1, &pend);
+    assert_int_equal(pend.points, 40);
+    assert_int_equal(pend.upto_entry, adj);
+    earn_torn_settled_not_done(f, &t1, &pend, &out);
+    assert_int_equal(till_entries(&t1, e, 4), 3);
+    assert_int_equal(e[0].lines[3].source, JOURNAL_LINE_HOST);
+    assert_int_equal(e[0].lines[3].id, adj);
+    assert_int_equal(e[1].op, JOURNAL_OP_SETTLE);
+    const uint32_t settle_seq = e[1].seq;
+    till_read_desfire(f, &v);
+    assert_int_equal(v.state.points, 25);
+    assert_int_equal(v.taps, taps0);
+
+    /* A later host change; terminal 2's package carries both, up to it. */
+    adj2 = post(f, "PTS", 7, "adjustments", "adj-7");
+    build_one(f, 2, &pend2);
+    assert_int_equal(pend2.taps, taps0);
+    assert_int_equal(pend2.points, 47);
+    assert_int_equal(pend2.upto_entry, adj2);
+    till_open_pending(&t2, f, 2, &pend2);
+    struct terminal_request q = till_request(TERMINAL_EARN, 500, 0, 0);
+    assert_int_equal(till_tap(&t2, &q, &out), LEAL_OK);
+    assert_int_equal(out.outcome, TERMINAL_DONE);
+    assert_int_equal(out.after.points, 25 + 47 + 5);
+    till_read_desfire(f, &v);
+    assert_int_equal(v.state.points, 77);
+
+    import_till(f, &t2, 2);
+    assert_int_equal(bal(f, f->account, "PTS"), 25 + 40 + 7 + 5);
+    import_till(f, &t1, 1);
+    /* Terminal 1's earn (+10) posted and reversed; nothing else moved. */
+    assert_int_equal(bal(f, f->account, "PTS"), 77);
+    assert_int_equal(bal(f, f->account, "EUR"), 500);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_false(waiting);
+    assert_int_equal(ledger_card_drift(f->ledger, card.card_id, &d), LEAL_OK);
+    assert_int_equal(d.points, 0);
+    card_findings(f, card.card_id, got, sizeof got);
+    /* import_till journals the till's entries again at their sequences, in
+     * the epoch jgen_open began (TILL_NOW - 60). */
+    snprintf(want, sizeof want,
+             "held|1|%lld|%u|card %llu: host changes up to entry %lld (+40 points) did not reach "
+             "the card and a later write moved past them: check the card at the desk (leal card "
+             "read)\n",
+             (long long)(TILL_NOW - 60), settle_seq, (unsigned long long)card.card_id,
+             (long long)adj);
+    assert_string_equal(got, want);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+
+    /* Again: nothing moves, no second finding. */
+    import_till(f, &t1, 1);
+    import_till(f, &t2, 2);
+    assert_int_equal(bal(f, f->account, "PTS"), 77);
+    card_findings(f, card.card_id, got, sizeof got);
+    assert_string_equal(got, want);
+    assert_int_equal(build_count(f, 1, &pend), 0);
     till_close(&t1);
     till_close(&t2);
 }
@@ -769,6 +891,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_void_after_restart_in_ledger, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_settled_not_done_waits_again, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_settled_not_done_after_later_write, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
