@@ -94,7 +94,8 @@ static const char base_sql[] =
     "(SELECT coalesce(sum(b.amount), 0) FROM account a JOIN balance b ON b.account_id = a.id "
     "WHERE a.customer_id = cu.id AND b.asset = 'PTS') AS points, "
     "coalesce((SELECT s.tier_after FROM sale s JOIN account a ON a.id = s.account_id WHERE "
-    "a.customer_id = cu.id ORDER BY s.at DESC, s.id DESC LIMIT 1), 0) AS tier, "
+    "a.customer_id = cu.id AND NOT EXISTS (SELECT 1 FROM entry v WHERE v.reverses = s.entry_id "
+    "AND v.kind = 'void') ORDER BY s.at DESC, s.id DESC LIMIT 1), 0) AS tier, "
     "(SELECT e.at FROM account a JOIN line l ON l.account_id = a.id JOIN entry e ON e.id = "
     "l.entry_id WHERE a.customer_id = cu.id AND e.kind IN " VISIT_KINDS
     " ORDER BY e.at DESC, e.id DESC LIMIT 1) AS last_visit, "

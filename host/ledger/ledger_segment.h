@@ -4,7 +4,8 @@
  * (one per filter, NULL when not used; nothing is parsed back from text) and
  * compiled to ONE parameterised SQL query (ledger_segment_sql): every value
  * is a bound parameter, never pasted into the SQL. The filters, all ANDed:
- *   tier          the tier the customer's newest sale left them in (0: none)
+ *   tier          the tier the customer's newest sale not voided left them in
+ *                 (0: none)
  *   store         a visit at that store (ever)
  *   visit before  the last visit earlier than that day (00:00 UTC)
  *   visit after   the last visit later than that day (from 00:00 UTC of the next)
