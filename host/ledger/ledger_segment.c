@@ -154,11 +154,13 @@ static void add_text(struct sql_buf *b, const char *text, const char *v)
 leal_err ledger_segment_sql(const struct ledger_segment *s, int64_t now,
                             struct ledger_segment_sql *out)
 {
-    struct sql_buf b = {out, false};
+    struct sql_buf b;
     char why[160];
-    leal_err err = ledger_segment_check(s, why, sizeof why);
+    leal_err err;
     memset(out, 0, sizeof *out);
-    if (err != LEAL_OK)
+    b.out = out;
+    b.over = false;
+    if ((err = ledger_segment_check(s, why, sizeof why)) != LEAL_OK)
         return err;
     add_i64(&b, base_sql, s->program_id);
     if (s->has & LEDGER_SEG_TIER)
