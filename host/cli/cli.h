@@ -135,6 +135,10 @@ int customer_retention(int argc, char **argv);
 int cmd_mail(int argc, char **argv);
 /* `leal messages template|run|log|unsubscribe`: messages to customers (cmd_messages.c). */
 int cmd_messages(int argc, char **argv);
+/* `leal segment add|list|show|count|export`: saved filters over customers (cmd_segment.c). */
+int cmd_segment(int argc, char **argv);
+/* `leal customer tag|untag CUSTOMER TAG` (cmd_segment.c); argv[0] is "tag" or "untag". */
+int customer_tag(int argc, char **argv);
 struct ledger_mail;
 struct mail_server;
 /* A program's stored mail settings as host/mail's server, pointing into m (cmd_mail.c). */

@@ -19,6 +19,7 @@ static const char help[] =
     "       leal customer export CUSTOMER [--text] [--db PATH]\n"
     "       leal customer erase CUSTOMER --confirm [--operator NAME] [--db PATH] [--json]\n"
     "       leal customer retention --program ID --years N [--dry-run | --confirm] [--db PATH]\n"
+    "       leal customer tag|untag CUSTOMER TAG [--db PATH] [--json]\n"
     "FIELDS: --name --surname --email --phone --birth-date YYYY-MM-DD --gender\n"
     "        --address --preferences (each text, 255 bytes at most).\n"
     "Search by name matches the start of the name or surname, ignoring case and\n"
@@ -374,6 +375,8 @@ int cmd_customer(int argc, char **argv)
         return customer_privacy(argc - 1, argv + 1); /* cmd_privacy.c */
     if (argc > 1 && strcmp(argv[1], "retention") == 0)
         return customer_retention(argc - 1, argv + 1); /* cmd_privacy.c */
+    if (argc > 1 && (strcmp(argv[1], "tag") == 0 || strcmp(argv[1], "untag") == 0))
+        return customer_tag(argc - 1, argv + 1); /* cmd_segment.c */
     memset(&x, 0, sizeof x);
     x.o = o;
     x.npos = LCLI_MAX_POS;

@@ -48,6 +48,8 @@ static const struct cli_command commands[] = {
     {"mail", "a program's e-mail (SMTP) settings: set, show, test", cmd_mail},
     {"messages", "messages to customers: template, run (birthdays), log, unsubscribe",
      cmd_messages},
+    {"segment", "saved filters over customers: add, list, show, count, export (consent-aware)",
+     cmd_segment},
 };
 
 static void usage(FILE *f)

@@ -261,6 +261,34 @@
  * it moves to the next number by moving one line. */
 #define BONO_STORE_MIGRATION                                                                       \
     "ALTER TABLE card_pending_bono ADD COLUMN store_id INTEGER REFERENCES store(id);"
+/* Segments (seg, issue 17): customers' tags, and saved filters over a
+ * program's customers, one validated column per filter (NULL: not used), so
+ * nothing is parsed back from text (host/ledger/ledger_segment.h). */
+#define SEGMENT_MIGRATION                                                                          \
+    "CREATE TABLE customer_tag("                                                                   \
+    " customer_id INTEGER NOT NULL REFERENCES customer(id),"                                       \
+    " tag TEXT NOT NULL CHECK (length(tag) BETWEEN 1 AND 32),"                                     \
+    " at INTEGER NOT NULL,"                                                                        \
+    " PRIMARY KEY (customer_id, tag)) STRICT, WITHOUT ROWID;"                                      \
+    "CREATE INDEX customer_tag_tag ON customer_tag(tag, customer_id);"                             \
+    "CREATE TABLE segment("                                                                        \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
+    " name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 63),"                                   \
+    " tier INTEGER CHECK (tier BETWEEN 0 AND 255),"                                                \
+    " store_id INTEGER REFERENCES store(id),"                                                      \
+    " visit_before INTEGER,"                                                                       \
+    " visit_after INTEGER,"                                                                        \
+    " spend_min_cents INTEGER CHECK (spend_min_cents >= 0),"                                       \
+    " spend_window_days INTEGER CHECK (spend_window_days BETWEEN 1 AND 3660),"                     \
+    " points_above INTEGER,"                                                                       \
+    " points_below INTEGER,"                                                                       \
+    " birthday_month INTEGER CHECK (birthday_month BETWEEN 1 AND 12),"                             \
+    " consent TEXT CHECK (consent IN ('email','sms','phone','post','whatsapp')),"                  \
+    " tag TEXT CHECK (length(tag) BETWEEN 1 AND 32),"                                              \
+    " created_at INTEGER NOT NULL,"                                                                \
+    " CHECK ((spend_min_cents IS NULL) = (spend_window_days IS NULL)),"                            \
+    " UNIQUE (program_id, name)) STRICT;"
 
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
@@ -686,6 +714,7 @@ static const char *const migrations[] = {
     WEB_LANG_MIGRATION,      /* 24 -> 25 */
     MESSAGES_MIGRATION,      /* 25 -> 26 */
     BONO_STORE_MIGRATION,    /* 26 -> 27 */
+    SEGMENT_MIGRATION,       /* 26 -> 27 */
 };
 
 int schema_count(void)

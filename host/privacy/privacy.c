@@ -54,6 +54,8 @@ static const struct {
     {"card_host_change_sent", "card_id IN (SELECT card_id FROM p_card)"},
     /* Messages sent to the customer (msg2's migration; skipped where absent). */
     {"message_send", "customer_id = ?1"},
+    /* The customer's tags (seg's migration; skipped where absent). */
+    {"customer_tag", "customer_id = ?1"},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still
@@ -289,7 +291,10 @@ static const char erase_pii_sql[] =
 static int erase_rows(sqlite3 *db, int64_t id, const char *operator_name, int64_t now)
 {
     sqlite3_stmt *st;
-    int rc = exec_id(db, "DELETE FROM customer_note WHERE customer_id = ?1", id);
+    int yes = 0, rc = exec_id(db, "DELETE FROM customer_note WHERE customer_id = ?1", id);
+    /* Tags go too: a shop's tag can say something personal ("celiac"). */
+    if (rc == SQLITE_OK && (rc = has_table(db, "customer_tag", &yes)) == SQLITE_OK && yes)
+        rc = exec_id(db, "DELETE FROM customer_tag WHERE customer_id = ?1", id);
     for (int k = 0; rc == SQLITE_OK && k < 3; k++) {
         static const char *const sql[] = {
             erase_pii_sql, "UPDATE customer SET erased_at = ?2 WHERE id = ?1",

@@ -333,6 +333,15 @@ static const struct err_entry err_table[] = {
                                "{{; use {{name}}, {{points}}, {{tier}}, {{store}}, {{program}}"),
     E(LEAL_E_MESSAGE_TOKEN, "no message carries that unsubscribe token; copy it whole from the "
                             "message's link"),
+    E(LEAL_E_SEGMENT_FILTER, "a segment's filter does not hold (a value out of range or two "
+                             "that contradict each other); see 'leal segment --help'"),
+    E(LEAL_E_SEGMENT_UNKNOWN, "no segment has that name; 'leal segment list --program ID' lists "
+                              "them"),
+    E(LEAL_E_SEGMENT_EXISTS, "the program already has a segment with that name; choose another"),
+    E(LEAL_E_SEGMENT_AMBIGUOUS, "segments of several programs have that name; name the program "
+                                "with --program"),
+    E(LEAL_E_SEGMENT_FIELD, "an export names an unknown field or one its purpose may not carry; "
+                            "fields: name,email,phone,points,tier,store,last_visit"),
 };
 
 #undef E

@@ -264,6 +264,13 @@ typedef enum leal_err {
     /* 620..639: back-office languages */
     LEAL_E_WEB_LANG = 620,
 
+    /* 650..659: segments, saved filters over customers (host/ledger/ledger_segment.h) */
+    LEAL_E_SEGMENT_FILTER = 650,
+    LEAL_E_SEGMENT_UNKNOWN = 651,
+    LEAL_E_SEGMENT_EXISTS = 652,
+    LEAL_E_SEGMENT_AMBIGUOUS = 653,
+    LEAL_E_SEGMENT_FIELD = 654,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 
