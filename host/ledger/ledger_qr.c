@@ -42,38 +42,115 @@ void ledger_qr_hold_asset(uint64_t virtual_card_id, char out[LEDGER_MAX_ASSET])
              (unsigned long long)virtual_card_id);
 }
 
-leal_err ledger_qr_hold(struct ledger *l, int64_t program_id, int64_t account_id,
-                        uint64_t virtual_card_id, int64_t points, int64_t at)
+/* What a hold moves: points (> 0) from the account's PTS into the hold, or
+ * (< 0) back, through points_issued; request id "qrhold:<card>" + suffix,
+ * once per phone and direction. */
+struct hold_move {
+    int64_t program_id, account_id;
+    uint64_t virtual_card_id;
+    int64_t points, at;
+    const char *suffix, *reason, *operator_name;
+};
+
+static leal_err hold_move(struct ledger *l, const struct hold_move *m)
 {
     struct ledger_line ln[4];
     struct ledger_entry e;
-    char request[48];
+    char request[64];
     int64_t issued, entry_id;
     bool replayed;
     leal_err err;
-    if (l == NULL || points <= 0)
-        return LEAL_E_ARG;
-    if ((err = ledger_program_account(l, program_id, "points_issued", &issued)) != LEAL_OK)
+    if ((err = ledger_program_account(l, m->program_id, "points_issued", &issued)) != LEAL_OK)
         return err;
     memset(ln, 0, sizeof ln);
-    ln[0] = (struct ledger_line){.account_id = account_id, .asset = "PTS", .amount = -points};
-    ln[1] = (struct ledger_line){.account_id = issued, .asset = "PTS", .amount = points};
-    ln[2] = (struct ledger_line){.account_id = account_id, .amount = points};
-    ln[3] = (struct ledger_line){.account_id = issued, .amount = -points};
-    ledger_qr_hold_asset(virtual_card_id, ln[2].asset);
-    ledger_qr_hold_asset(virtual_card_id, ln[3].asset);
-    snprintf(request, sizeof request, "qrhold:%llu", (unsigned long long)virtual_card_id);
+    ln[0] = (struct ledger_line){.account_id = m->account_id, .asset = "PTS", .amount = -m->points};
+    ln[1] = (struct ledger_line){.account_id = issued, .asset = "PTS", .amount = m->points};
+    ln[2] = (struct ledger_line){.account_id = m->account_id, .amount = m->points};
+    ln[3] = (struct ledger_line){.account_id = issued, .amount = -m->points};
+    ledger_qr_hold_asset(m->virtual_card_id, ln[2].asset);
+    ledger_qr_hold_asset(m->virtual_card_id, ln[3].asset);
+    snprintf(request, sizeof request, "qrhold:%llu%s", (unsigned long long)m->virtual_card_id,
+             m->suffix);
     memset(&e, 0, sizeof e);
-    e.program_id = program_id;
+    e.program_id = m->program_id;
     e.kind = "transfer";
-    e.at = at;
+    e.at = m->at;
     e.request_id = request;
-    e.reason = "points held for the phone's offline redeems";
-    e.operator_name = "qr enrol";
-    e.card_id = (int64_t)virtual_card_id;
+    e.reason = m->reason;
+    e.operator_name = m->operator_name;
+    e.card_id = (int64_t)m->virtual_card_id;
     e.nlines = 4;
     e.lines = ln;
     return ledger_post(l, &e, &entry_id, &replayed);
+}
+
+leal_err ledger_qr_hold(struct ledger *l, int64_t program_id, int64_t account_id,
+                        uint64_t virtual_card_id, int64_t points, int64_t at)
+{
+    if (l == NULL || points <= 0)
+        return LEAL_E_ARG;
+    const struct hold_move m = {program_id,
+                                account_id,
+                                virtual_card_id,
+                                points,
+                                at,
+                                "",
+                                "points held for the phone's offline redeems",
+                                "qr enrol"};
+    return hold_move(l, &m);
+}
+
+leal_err ledger_qr_release(struct ledger *l, int64_t card_id, int64_t *released)
+{
+    struct ledger_card c;
+    char hold[LEDGER_MAX_ASSET];
+    int64_t left = 0;
+    leal_err err;
+    if (l == NULL || released == NULL)
+        return LEAL_E_ARG;
+    *released = 0;
+    if ((err = ledger_card_find_by_id(l, card_id, &c)) != LEAL_OK)
+        return err;
+    if (c.tech != LEDGER_TECH_VIRTUAL_QR || c.status == LEDGER_CARD_ACTIVE)
+        return LEAL_OK;
+    ledger_qr_hold_asset((uint64_t)card_id, hold);
+    if ((err = ledger_balance(l, c.account_id, hold, &left)) != LEAL_OK || left <= 0)
+        return err;
+    const struct hold_move m = {c.program_id,
+                                c.account_id,
+                                (uint64_t)card_id,
+                                -left,
+                                ledger_now(),
+                                ":release",
+                                "points held for the phone given back: the phone is no longer "
+                                "active (revoked, blocked or replaced)",
+                                "qr release"};
+    if ((err = hold_move(l, &m)) == LEAL_OK)
+        *released = left;
+    return err;
+}
+
+leal_err ledger_qr_card_status(struct ledger *l, int64_t card_id, enum ledger_card_status status,
+                               const char *reason, const char *operator_name)
+{
+    bool own;
+    int64_t released = 0;
+    leal_err err;
+    if (l == NULL)
+        return LEAL_E_ARG;
+    own = l->in_batch == BATCH_NONE;
+    if (own && (err = ledger_batch_begin(l)) != LEAL_OK)
+        return err;
+    err = ledger_card_change_status(l, card_id, status, reason, operator_name);
+    if (err == LEAL_OK)
+        err = ledger_qr_release(l, card_id, &released);
+    if (!own)
+        return err;
+    if (err != LEAL_OK) {
+        ledger_batch_rollback(l);
+        return err;
+    }
+    return ledger_batch_commit(l);
 }
 
 #define HOLDS_SQL                                                                                  \

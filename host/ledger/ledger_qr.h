@@ -48,6 +48,24 @@ void ledger_qr_hold_asset(uint64_t virtual_card_id, char out[LEDGER_MAX_ASSET]);
 LEAL_MUST_CHECK leal_err ledger_qr_hold(struct ledger *l, int64_t program_id, int64_t account_id,
                                         uint64_t virtual_card_id, int64_t points, int64_t at);
 
+/* Gives back what is left of a phone's hold (QR.md "Releasing a hold") once
+ * its virtual card is no longer active (revoked, blocked, replaced): the
+ * hold's balance moves back to the account's PTS through points_issued,
+ * request id "qrhold:<card>:release" (once per phone), in the caller's
+ * transaction. *released = the points moved (0: nothing held, not a QR
+ * card, or the card is active). A redeem a terminal took before and
+ * imports after finds the hold empty: held, a qr_over_redeem finding
+ * (ledger_terminal.c), never booked from PTS. */
+LEAL_MUST_CHECK leal_err ledger_qr_release(struct ledger *l, int64_t card_id, int64_t *released);
+
+/* ledger_card_change_status, and for a phone that stops being active the
+ * release of its hold (ledger_qr_release) in the same transaction: a batch
+ * of its own unless the caller's is open. What every status change that may
+ * name a phone calls (revoke, block, reconcile, import, the back office). */
+LEAL_MUST_CHECK leal_err ledger_qr_card_status(struct ledger *l, int64_t card_id,
+                                               enum ledger_card_status status, const char *reason,
+                                               const char *operator_name);
+
 /* Every active phone of the program with points held (> 0): its virtual
  * card, the hold, and the newest ledger entry that moved it (which names
  * the hold: a terminal counts its redeems under it), in card id order.

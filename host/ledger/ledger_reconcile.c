@@ -134,8 +134,7 @@ static leal_err finding(struct walk *w, int64_t terminal, const char *kind, bool
     if (err != LEAL_OK || c.status != LEDGER_CARD_ACTIVE)
         return err;
     snprintf(why, sizeof why, "reconcile %s: %s", kind, evidence);
-    if ((err = ledger_card_change_status(w->l, card, LEDGER_CARD_BLOCKED, why, "reconcile")) ==
-        LEAL_OK)
+    if ((err = ledger_qr_card_status(w->l, card, LEDGER_CARD_BLOCKED, why, "reconcile")) == LEAL_OK)
         w->c->blocked++;
     return err;
 }
