@@ -3,6 +3,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include "amount.h"
 
 #include "store.h"
 
@@ -180,6 +183,106 @@ leal_err ledger_qr_holds_each(struct ledger *l, int64_t program_id, ledger_qr_ho
     }
     store_finalize(st);
     return err;
+}
+
+leal_err ledger_qr_caps_set(struct ledger *l, int64_t card_id, int64_t cap_tx_cents,
+                            int64_t cap_day_cents)
+{
+    if (l == NULL || cap_tx_cents < 1 || cap_day_cents < cap_tx_cents)
+        return LEAL_E_ARG;
+    return store_exec_i64(l,
+                          "INSERT INTO qr_phone_caps(card_id, cap_tx_cents, cap_day_cents) "
+                          "VALUES (?1, ?2, ?3)",
+                          I64S(card_id, cap_tx_cents, cap_day_cents));
+}
+
+#define PHONE_CAPS_SQL "SELECT cap_tx_cents, cap_day_cents FROM qr_phone_caps WHERE card_id = ?1"
+#define PAYS_SQL                                                                                   \
+    "SELECT raw FROM terminal_entry WHERE card_id = ?1 AND op IN (?2, ?3) AND outcome <> "         \
+    "'undone'"
+
+static bool is_pay(const struct journal_entry *e)
+{
+    return e->card_kind == JOURNAL_CARD_QR && e->purse_cents > 0 &&
+           (e->op == JOURNAL_OP_PAY || e->op == JOURNAL_OP_PAY_EARN);
+}
+
+static int64_t local_day(const struct journal_entry *e)
+{
+    return ((int64_t)e->utc_seconds + (int64_t)e->utc_offset_minutes * 60) / 86400;
+}
+
+/* The phone's taken payments before e on e's local day, at every terminal. */
+static leal_err paid_before(struct ledger *l, const struct journal_entry *e, int64_t *cents)
+{
+    struct journal_entry o;
+    struct store_stmt *st;
+    leal_err err = store_prep_i64(l, PAYS_SQL, &st,
+                                  I64S((int64_t)e->card_id, JOURNAL_OP_PAY, JOURNAL_OP_PAY_EARN));
+    *cents = 0;
+    if (err != LEAL_OK)
+        return err;
+    while (store_next_row(l, st, &err)) {
+        int n = store_col_bytes(st, 0);
+        if (n > 0 && journal_entry_decode(store_col_blob(st, 0), (size_t)n, &o) == LEAL_OK &&
+            is_pay(&o) && before(&o, e) && local_day(&o) == local_day(e))
+            *cents += o.purse_cents;
+    }
+    store_finalize(st);
+    return err;
+}
+
+leal_err ledger_qr_over_caps(struct ledger *l, const struct journal_entry *e,
+                             struct ledger_qr_over *out)
+{
+    char pay[AMOUNT_FORMAT_MAX], total[AMOUNT_FORMAT_MAX], cap[AMOUNT_FORMAT_MAX];
+    struct store_stmt *st;
+    int64_t tx = 0, day = 0, before_cents = 0;
+    int row = 0;
+    leal_err err;
+    if (l == NULL || e == NULL || out == NULL)
+        return LEAL_E_ARG;
+    memset(out, 0, sizeof *out);
+    if (!is_pay(e) || e->card_id > INT64_MAX)
+        return LEAL_OK;
+    if ((err = store_prep_i64(l, PHONE_CAPS_SQL, &st, I64S((int64_t)e->card_id))) != LEAL_OK)
+        return err;
+    if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
+        tx = store_col_i64(st, 0);
+        day = store_col_i64(st, 1);
+    }
+    store_finalize(st);
+    if (err != LEAL_OK || !row)
+        return err;
+    bool by_tx = (int64_t)e->purse_cents > tx;
+    if (!by_tx && (err = paid_before(l, e, &before_cents)) != LEAL_OK)
+        return err;
+    if (!by_tx && !(before_cents <= day && before_cents + (int64_t)e->purse_cents > day))
+        return LEAL_OK;
+    time_t t = (time_t)(local_day(e) * 86400);
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL)
+        memset(&tm, 0, sizeof tm);
+    amount_text((int64_t)e->purse_cents, pay);
+    amount_text(before_cents + (int64_t)e->purse_cents, total);
+    amount_text(by_tx ? tx : day, cap);
+    out->over = true;
+    snprintf(out->evidence, sizeof out->evidence, "qr t%u/e%u/s%u cap %s", e->terminal_id, e->epoch,
+             e->seq, by_tx ? "payment" : "day");
+    if (by_tx)
+        snprintf(out->detail, sizeof out->detail,
+                 "QR spending code of virtual card %llu paid %s at terminal %u (t%u/e%u/s%u), "
+                 "over its certificate's %s a payment: phone blocked",
+                 (unsigned long long)e->card_id, pay, e->terminal_id, e->terminal_id, e->epoch,
+                 e->seq, cap);
+    else
+        snprintf(out->detail, sizeof out->detail,
+                 "QR spending code of virtual card %llu paid %s at terminal %u (t%u/e%u/s%u): "
+                 "%s on local day %04d-%02d-%02d at all terminals, over its certificate's %s a "
+                 "day: phone blocked",
+                 (unsigned long long)e->card_id, pay, e->terminal_id, e->terminal_id, e->epoch,
+                 e->seq, total, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, cap);
+    return LEAL_OK;
 }
 
 leal_err ledger_qr_twice(struct ledger *l, const struct journal_entry *e,

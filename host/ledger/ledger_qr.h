@@ -32,6 +32,29 @@ struct ledger_qr_twice {
 LEAL_MUST_CHECK leal_err ledger_qr_twice(struct ledger *l, const struct journal_entry *e,
                                          struct ledger_qr_twice *out);
 
+/* Records the caps a phone's certificate carries (per payment, per day, in
+ * cents; 1 <= cap_tx <= cap_day), at enrolment: the host holds the phone's
+ * QR payments from every terminal to them (ledger_qr_over_caps). */
+LEAL_MUST_CHECK leal_err ledger_qr_caps_set(struct ledger *l, int64_t card_id, int64_t cap_tx_cents,
+                                            int64_t cap_day_cents);
+
+/* What ledger_qr_over_caps found. */
+struct ledger_qr_over {
+    bool over;
+    char evidence[96];
+    char detail[300];
+};
+
+/* Whether e, a taken QR payment, passes its phone's certificate caps with
+ * every terminal's taken payments of that phone counted: one payment above
+ * the cap per payment, or the one whose day total (the local day of each
+ * entry; entries in the terminals' time order, e among them) crosses the cap
+ * per day. A phone whose caps the ledger does not hold (enrolled before it
+ * kept them) is not judged. Each terminal holds a phone to its caps alone,
+ * so only a copied code, or a terminal that did not enforce them, gets here. */
+LEAL_MUST_CHECK leal_err ledger_qr_over_caps(struct ledger *l, const struct journal_entry *e,
+                                             struct ledger_qr_over *out);
+
 /* Points held for a phone's offline redeems (cardlayout/qr/QR.md
  * "Redeeming with a spending code"): asset PTS-HOLD:<virtual card id> in the
  * phone's account. Held from the account's PTS through points_issued, so

@@ -132,6 +132,9 @@ leal_err qr_issue_enrol(struct ledger *l, const struct keyset *ks,
             break;
         err = record(l, &c.code, QR_KIND_SPEND, rq->now);
     } while (err == LEAL_E_DUPLICATE_ID);
+    if (err == LEAL_OK)
+        err =
+            ledger_qr_caps_set(l, (int64_t)c.code.virtual_card_id, c.cap_tx_cents, c.cap_day_cents);
     if (err == LEAL_OK && rq->replaces != 0) {
         /* The old phone first, so the new hold can take what it gives back. */
         char why[80];
