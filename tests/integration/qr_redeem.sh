@@ -151,6 +151,22 @@ run_capture "$LEAL" qr enrol --account "$ACCT" --pubkey "$T/third.key.pub" -o "$
 check_eq "replacing it again: refused, nothing enrolled, balances unchanged" "2|leal: qr enrol: card $THIRD is replaced: a card cannot change to that status from its current one|no|0|70" \
     "$RC|$ERR|$([ -e "$T/x.cert" ] && echo yes || echo no)|$(bal "$ACCT" PTS)|$(bal "$ACCT" "PTS-HOLD:$NEW")"
 
+# A cashback reward by QR: 50 points from the new phone's hold, 5.00 owed to
+# the account (CASHBACK), valued by the rule set of the package it ran.
+"$LEAL" reward add --program 7 --name vuelta --kind cashback --cost 50 --value 5 \
+    --reason "cashback en caja" >/dev/null
+"$LEAL" terminal package --terminal 2 -o "$T/p2b.lpkg" >/dev/null
+"$LT" load "$T/p2b.lpkg" --data "$T/d2" >/dev/null
+run_capture "$LT" tap --qr "$("$LEAL" qr device code --key "$T/third.key" --cert "$T/third2.cert")" \
+    --redeem 3 --data "$T/d2"
+check_eq "the new phone redeems cashback reward 3 (50 of its 70) at terminal 2" \
+    "0|QR spending $NEW redeem: reward 3 redeemed, -50 points (20 left to redeem here)" "$RC|$OUT"
+"$LT" journal export -o "$T/e2b" --data "$T/d2" >/dev/null
+run_capture "$LEAL" sync import "$T/e2b"
+check_eq "booked: hold 70-50 = 20, PTS 0, points_redeemed 130+50, 5.00 CASHBACK owed" \
+    "20|0|180|500|-500" \
+    "$(bal "$ACCT" "PTS-HOLD:$NEW")|$(bal "$ACCT" PTS)|$(prog points_redeemed PTS)|$(bal "$ACCT" CASHBACK)|$(prog cashback_owed CASHBACK)"
+
 run_capture "$LEAL" ledger verify
 check_eq "ledger verify: exit 0" 0 "$RC"
 finish
