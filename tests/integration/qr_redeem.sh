@@ -23,6 +23,14 @@ prog() { q "select coalesce((select b.amount from balance b join account a on a.
 code() { "$LEAL" qr device code --key "$T/$1.key" --cert "$T/$1.cert"; }
 # redeem TERMINAL REWARD [OPTION]: a fresh code of the phone redeems at TERMINAL.
 redeem() { run_capture "$LT" tap --qr "$(code phone)" --redeem "$2" --data "$T/d$1" "${@:3}"; }
+# fresh_redeem TERMINAL KEY CERT REWARD: TERMINAL loads a package built now,
+# then the phone with KEY and CERT redeems REWARD there.
+fresh_redeem() {
+    "$LEAL" terminal package --terminal "$1" -o "$T/fresh.lpkg" >/dev/null
+    "$LT" load "$T/fresh.lpkg" --data "$T/d$1" >/dev/null
+    run_capture "$LT" tap --qr "$("$LEAL" qr device code --key "$T/$2.key" --cert "$T/$3")" \
+        --redeem "$4" --data "$T/d$1"
+}
 
 "$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
 "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
@@ -110,10 +118,7 @@ check_eq "the next package hot-lists the phone: terminal 1 refuses its fresh cod
 "$LEAL" qr device keygen -o "$T/second.key" >/dev/null
 SECOND=$("$LEAL" qr enrol --account "$ACCT" --pubkey "$T/second.key.pub" -o "$T/second.cert" \
     --redeem-allowance 60 --json | field virtual_card)
-"$LEAL" terminal package --terminal 1 -o "$T/p1c.lpkg" >/dev/null
-"$LT" load "$T/p1c.lpkg" --data "$T/d1" >/dev/null
-run_capture "$LT" tap --qr "$("$LEAL" qr device code --key "$T/second.key" --cert "$T/second.cert")" \
-    --redeem 2 --data "$T/d1"
+fresh_redeem 1 second second.cert 2
 check_eq "a second phone with 60 held redeems reward 2 (30) at terminal 1, not yet synced" \
     "0|QR spending $SECOND redeem: reward 2 redeemed, -30 points (30 left to redeem here)" "$RC|$OUT"
 run_capture "$LEAL" qr revoke "$SECOND" --reason "phone lost"
@@ -155,10 +160,7 @@ check_eq "replacing it again: refused, nothing enrolled, balances unchanged" "2|
 # the account (CASHBACK), valued by the rule set of the package it ran.
 "$LEAL" reward add --program 7 --name vuelta --kind cashback --cost 50 --value 5 \
     --reason "cashback en caja" >/dev/null
-"$LEAL" terminal package --terminal 2 -o "$T/p2b.lpkg" >/dev/null
-"$LT" load "$T/p2b.lpkg" --data "$T/d2" >/dev/null
-run_capture "$LT" tap --qr "$("$LEAL" qr device code --key "$T/third.key" --cert "$T/third2.cert")" \
-    --redeem 3 --data "$T/d2"
+fresh_redeem 2 third third2.cert 3
 check_eq "the new phone redeems cashback reward 3 (50 of its 70) at terminal 2" \
     "0|QR spending $NEW redeem: reward 3 redeemed, -50 points (20 left to redeem here)" "$RC|$OUT"
 "$LT" journal export -o "$T/e2b" --data "$T/d2" >/dev/null
