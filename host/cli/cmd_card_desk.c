@@ -14,6 +14,7 @@
 #include "host/desk/desk_keys.h"
 #include "host/desk/desk_view.h"
 #include "host/issuance/issuance.h"
+#include "host/ledger/ledger_qr.h"
 #include "host/ledger/ledger_rules.h"
 #include "ledger_cli.h"
 
@@ -611,9 +612,9 @@ static int desk_block(struct desk_cli *c, bool block)
      * customer's record: one transaction. */
     if ((err = ledger_batch_begin(c->ledger)) != LEAL_OK)
         return lcli_fail(c->ledger, err, "opening the ledger");
-    err = ledger_card_change_status(c->ledger, card_id,
-                                    block ? LEDGER_CARD_BLOCKED : LEDGER_CARD_ACTIVE,
-                                    opt(c, O_REASON), operator_name);
+    err =
+        ledger_qr_card_status(c->ledger, card_id, block ? LEDGER_CARD_BLOCKED : LEDGER_CARD_ACTIVE,
+                              opt(c, O_REASON), operator_name);
     if (err == LEAL_OK && (err = ledger_card_find_by_id(c->ledger, card_id, &lc)) == LEAL_OK &&
         (err = ledger_account_get(c->ledger, lc.account_id, &a)) == LEAL_OK && a.customer_id) {
         snprintf(note, sizeof note, "card %lld %s: %.180s", (long long)card_id,

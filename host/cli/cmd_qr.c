@@ -8,6 +8,7 @@
 #include "host/desk/desk_keys.h"
 #include "host/file.h"
 #include "host/ledger/amount.h"
+#include "host/ledger/ledger_qr.h"
 #include "host/qr/qr_device.h"
 #include "host/qr/qr_image.h"
 #include "host/qr/qr_issue.h"
@@ -27,8 +28,9 @@ static const char qr_help[] =
     "       leal qr verify TEXT [--at UNIX-TIME] [--keystore PATH] [--passphrase-file FILE]\n"
     "                      [--json]\n"
     "       leal qr enrol --account ID --pubkey FILE -o CERT [--cap-tx EUR] [--cap-day EUR]\n"
-    "                     [--refresh-days N] [--redeem-allowance POINTS] [--keystore PATH]\n"
-    "                     [--passphrase-file FILE]\n"
+    "                     [--refresh-days N] [--redeem-allowance POINTS] [--replaces "
+    "VIRTUAL-CARD]\n"
+    "                     [--keystore PATH] [--passphrase-file FILE]\n"
     "       leal qr revoke VIRTUAL-CARD --reason TEXT [--db PATH]\n"
     "       leal qr device keygen -o KEY\n"
     "       leal qr device code --key KEY --cert CERT [--at UNIX-TIME]\n"
@@ -58,7 +60,12 @@ static const char qr_help[] =
     "(asset PTS-HOLD:<virtual card>, in the same transaction; refused if the account\n"
     "holds fewer): terminals let its spending code redeem rewards offline ('leal-terminal\n"
     "tap --qr CODE --redeem ID') within what the hold has left, and 'leal sync import'\n"
-    "books those redeems from the hold.\n";
+    "books those redeems from the hold.\n"
+    "--replaces VIRTUAL-CARD re-enrols: that phone of the same account is marked\n"
+    "replaced (hot-listed) and what its hold has left goes back to the account's\n"
+    "points first, in the same transaction. A revoke, a 'leal card block' or any\n"
+    "other end of a phone gives its hold back too; a redeem a terminal took before\n"
+    "and imports after is held as a qr_over_redeem finding, never taken from points.\n";
 
 static int days_arg(const struct lcli_opt *o, size_t n, uint32_t *days)
 {
@@ -342,6 +349,10 @@ static int enrol_args(const struct lcli_opt *o, size_t n, struct qr_enrol_reques
                          hold);
     if (hold != NULL)
         rq->redeem_points = (uint32_t)d;
+    const char *old = lcli_get(o, n, "replaces");
+    if (old != NULL && lcli_id(old, &rq->replaces) != LEAL_OK)
+        return cli_usage("--replaces '%s': the virtual card id of the phone this one replaces",
+                         old);
     leal_err err = file_read(pub, 4096, &data, &len);
     if (err != LEAL_OK)
         return cli_error(err, CLI_EXIT_USAGE, "--pubkey %s: %s", pub, leal_strerror(err));
@@ -356,6 +367,24 @@ static int enrol_args(const struct lcli_opt *o, size_t n, struct qr_enrol_reques
                          "device keygen' writes in KEY.pub)",
                          pub);
     return 0;
+}
+
+/* --replaces names a phone (a spending code's virtual card) of the same
+ * account; anything else is refused before a key is asked for. */
+static int replaced_phone(struct ledger *l, const struct qr_enrol_request *rq)
+{
+    struct ledger_card c;
+    leal_err err;
+    if (rq->replaces == 0)
+        return 0;
+    if ((err = ledger_card_find_by_id(l, rq->replaces, &c)) == LEAL_E_UNKNOWN_ID ||
+        (err == LEAL_OK && (c.tech != LEDGER_TECH_VIRTUAL_QR || c.layout_version != QR_KIND_SPEND ||
+                            c.account_id != rq->account_id)))
+        return cli_error(LEAL_E_ARG, CLI_EXIT_USAGE,
+                         "--replaces %lld: not a phone of account %lld (the virtual card 'leal "
+                         "qr enrol' printed for it); nothing enrolled",
+                         (long long)rq->replaces, (long long)rq->account_id);
+    return err == LEAL_OK ? 0 : lcli_fail(l, err, "qr enrol");
 }
 
 static int qr_enrol(const struct lcli_opt *o, size_t n)
@@ -373,7 +402,8 @@ static int qr_enrol(const struct lcli_opt *o, size_t n)
         return rc;
     if ((rc = lcli_open(lcli_get(o, n, "db"), &l)) != 0)
         return rc;
-    if ((rc = account_program(l, rq.account_id, &program)) != 0)
+    if ((rc = account_program(l, rq.account_id, &program)) != 0 ||
+        (rc = replaced_phone(l, &rq)) != 0)
         goto out;
     if ((err = qr_keys(o, n, program, &dk)) != LEAL_OK) {
         rc = cli_desk_keys_fail(&dk, err, lcli_get(o, n, "passphrase-file"), program);
@@ -445,16 +475,23 @@ static int qr_revoke(const char *id, const struct lcli_opt *o, size_t n)
                        (long long)card);
         goto out;
     }
-    if (err == LEAL_OK)
-        err = ledger_card_change_status(l, card, LEDGER_CARD_LOST, reason, "");
+    /* What its hold has left goes back with the status (ledger_qr_release). */
+    char hold[LEDGER_MAX_ASSET];
+    int64_t held = 0;
+    ledger_qr_hold_asset((uint64_t)card, hold);
+    if (err == LEAL_OK && (err = ledger_balance(l, c.account_id, hold, &held)) == LEAL_OK)
+        err = ledger_qr_card_status(l, card, LEDGER_CARD_LOST, reason, "");
     if (err != LEAL_OK) {
         rc = lcli_fail(l, err, "qr revoke");
         goto out;
     }
-    printf(lcli_get(o, n, "json") ? "{\"virtual_card\":%lld,\"status\":\"lost\"}\n"
-                                  : "virtual card %lld revoked; it goes on the hot list of the "
-                                    "next terminal package\n",
-           (long long)card);
+    if (lcli_get(o, n, "json"))
+        printf("{\"virtual_card\":%lld,\"status\":\"lost\",\"released_points\":%lld}\n",
+               (long long)card, (long long)held);
+    else
+        printf("virtual card %lld revoked; it goes on the hot list of the next terminal "
+               "package; %lld points held for it went back to account %lld\n",
+               (long long)card, (long long)held, (long long)c.account_id);
     rc = CLI_EXIT_OK;
 out:
     ledger_close(l);
@@ -588,7 +625,8 @@ int cmd_qr(int argc, char **argv)
                            {"db", 0, 0},         {"json", 1, 0},         {"help", 1, 0},
                            {"at", 0, 0},         {"pubkey", 0, 0},       {"cap-tx", 0, 0},
                            {"cap-day", 0, 0},    {"refresh-days", 0, 0}, {"redeem-allowance", 0, 0},
-                           {"reason", 0, 0},     {"key", 0, 0},          {"cert", 0, 0}};
+                           {"reason", 0, 0},     {"key", 0, 0},          {"cert", 0, 0},
+                           {"replaces", 0, 0}};
     const char *pos[LCLI_MAX_POS];
     char *args[64];
     size_t npos = LCLI_MAX_POS;

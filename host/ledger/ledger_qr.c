@@ -3,6 +3,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include "amount.h"
 
 #include "store.h"
 
@@ -42,38 +45,115 @@ void ledger_qr_hold_asset(uint64_t virtual_card_id, char out[LEDGER_MAX_ASSET])
              (unsigned long long)virtual_card_id);
 }
 
-leal_err ledger_qr_hold(struct ledger *l, int64_t program_id, int64_t account_id,
-                        uint64_t virtual_card_id, int64_t points, int64_t at)
+/* What a hold moves: points (> 0) from the account's PTS into the hold, or
+ * (< 0) back, through points_issued; request id "qrhold:<card>" + suffix,
+ * once per phone and direction. */
+struct hold_move {
+    int64_t program_id, account_id;
+    uint64_t virtual_card_id;
+    int64_t points, at;
+    const char *suffix, *reason, *operator_name;
+};
+
+static leal_err hold_move(struct ledger *l, const struct hold_move *m)
 {
     struct ledger_line ln[4];
     struct ledger_entry e;
-    char request[48];
+    char request[64];
     int64_t issued, entry_id;
     bool replayed;
     leal_err err;
-    if (l == NULL || points <= 0)
-        return LEAL_E_ARG;
-    if ((err = ledger_program_account(l, program_id, "points_issued", &issued)) != LEAL_OK)
+    if ((err = ledger_program_account(l, m->program_id, "points_issued", &issued)) != LEAL_OK)
         return err;
     memset(ln, 0, sizeof ln);
-    ln[0] = (struct ledger_line){.account_id = account_id, .asset = "PTS", .amount = -points};
-    ln[1] = (struct ledger_line){.account_id = issued, .asset = "PTS", .amount = points};
-    ln[2] = (struct ledger_line){.account_id = account_id, .amount = points};
-    ln[3] = (struct ledger_line){.account_id = issued, .amount = -points};
-    ledger_qr_hold_asset(virtual_card_id, ln[2].asset);
-    ledger_qr_hold_asset(virtual_card_id, ln[3].asset);
-    snprintf(request, sizeof request, "qrhold:%llu", (unsigned long long)virtual_card_id);
+    ln[0] = (struct ledger_line){.account_id = m->account_id, .asset = "PTS", .amount = -m->points};
+    ln[1] = (struct ledger_line){.account_id = issued, .asset = "PTS", .amount = m->points};
+    ln[2] = (struct ledger_line){.account_id = m->account_id, .amount = m->points};
+    ln[3] = (struct ledger_line){.account_id = issued, .amount = -m->points};
+    ledger_qr_hold_asset(m->virtual_card_id, ln[2].asset);
+    ledger_qr_hold_asset(m->virtual_card_id, ln[3].asset);
+    snprintf(request, sizeof request, "qrhold:%llu%s", (unsigned long long)m->virtual_card_id,
+             m->suffix);
     memset(&e, 0, sizeof e);
-    e.program_id = program_id;
+    e.program_id = m->program_id;
     e.kind = "transfer";
-    e.at = at;
+    e.at = m->at;
     e.request_id = request;
-    e.reason = "points held for the phone's offline redeems";
-    e.operator_name = "qr enrol";
-    e.card_id = (int64_t)virtual_card_id;
+    e.reason = m->reason;
+    e.operator_name = m->operator_name;
+    e.card_id = (int64_t)m->virtual_card_id;
     e.nlines = 4;
     e.lines = ln;
     return ledger_post(l, &e, &entry_id, &replayed);
+}
+
+leal_err ledger_qr_hold(struct ledger *l, int64_t program_id, int64_t account_id,
+                        uint64_t virtual_card_id, int64_t points, int64_t at)
+{
+    if (l == NULL || points <= 0)
+        return LEAL_E_ARG;
+    const struct hold_move m = {program_id,
+                                account_id,
+                                virtual_card_id,
+                                points,
+                                at,
+                                "",
+                                "points held for the phone's offline redeems",
+                                "qr enrol"};
+    return hold_move(l, &m);
+}
+
+leal_err ledger_qr_release(struct ledger *l, int64_t card_id, int64_t *released)
+{
+    struct ledger_card c;
+    char hold[LEDGER_MAX_ASSET];
+    int64_t left = 0;
+    leal_err err;
+    if (l == NULL || released == NULL)
+        return LEAL_E_ARG;
+    *released = 0;
+    if ((err = ledger_card_find_by_id(l, card_id, &c)) != LEAL_OK)
+        return err;
+    if (c.tech != LEDGER_TECH_VIRTUAL_QR || c.status == LEDGER_CARD_ACTIVE)
+        return LEAL_OK;
+    ledger_qr_hold_asset((uint64_t)card_id, hold);
+    if ((err = ledger_balance(l, c.account_id, hold, &left)) != LEAL_OK || left <= 0)
+        return err;
+    const struct hold_move m = {c.program_id,
+                                c.account_id,
+                                (uint64_t)card_id,
+                                -left,
+                                ledger_now(),
+                                ":release",
+                                "points held for the phone given back: the phone is no longer "
+                                "active (revoked, blocked or replaced)",
+                                "qr release"};
+    if ((err = hold_move(l, &m)) == LEAL_OK)
+        *released = left;
+    return err;
+}
+
+leal_err ledger_qr_card_status(struct ledger *l, int64_t card_id, enum ledger_card_status status,
+                               const char *reason, const char *operator_name)
+{
+    bool own;
+    int64_t released = 0;
+    leal_err err;
+    if (l == NULL)
+        return LEAL_E_ARG;
+    own = l->in_batch == BATCH_NONE;
+    if (own && (err = ledger_batch_begin(l)) != LEAL_OK)
+        return err;
+    err = ledger_card_change_status(l, card_id, status, reason, operator_name);
+    if (err == LEAL_OK)
+        err = ledger_qr_release(l, card_id, &released);
+    if (!own)
+        return err;
+    if (err != LEAL_OK) {
+        ledger_batch_rollback(l);
+        return err;
+    }
+    return ledger_batch_commit(l);
 }
 
 #define HOLDS_SQL                                                                                  \
@@ -103,6 +183,106 @@ leal_err ledger_qr_holds_each(struct ledger *l, int64_t program_id, ledger_qr_ho
     }
     store_finalize(st);
     return err;
+}
+
+leal_err ledger_qr_caps_set(struct ledger *l, int64_t card_id, int64_t cap_tx_cents,
+                            int64_t cap_day_cents)
+{
+    if (l == NULL || cap_tx_cents < 1 || cap_day_cents < cap_tx_cents)
+        return LEAL_E_ARG;
+    return store_exec_i64(l,
+                          "INSERT INTO qr_phone_caps(card_id, cap_tx_cents, cap_day_cents) "
+                          "VALUES (?1, ?2, ?3)",
+                          I64S(card_id, cap_tx_cents, cap_day_cents));
+}
+
+#define PHONE_CAPS_SQL "SELECT cap_tx_cents, cap_day_cents FROM qr_phone_caps WHERE card_id = ?1"
+#define PAYS_SQL                                                                                   \
+    "SELECT raw FROM terminal_entry WHERE card_id = ?1 AND op IN (?2, ?3) AND outcome <> "         \
+    "'undone'"
+
+static bool is_pay(const struct journal_entry *e)
+{
+    return e->card_kind == JOURNAL_CARD_QR && e->purse_cents > 0 &&
+           (e->op == JOURNAL_OP_PAY || e->op == JOURNAL_OP_PAY_EARN);
+}
+
+static int64_t local_day(const struct journal_entry *e)
+{
+    return ((int64_t)e->utc_seconds + (int64_t)e->utc_offset_minutes * 60) / 86400;
+}
+
+/* The phone's taken payments before e on e's local day, at every terminal. */
+static leal_err paid_before(struct ledger *l, const struct journal_entry *e, int64_t *cents)
+{
+    struct journal_entry o;
+    struct store_stmt *st;
+    leal_err err = store_prep_i64(l, PAYS_SQL, &st,
+                                  I64S((int64_t)e->card_id, JOURNAL_OP_PAY, JOURNAL_OP_PAY_EARN));
+    *cents = 0;
+    if (err != LEAL_OK)
+        return err;
+    while (store_next_row(l, st, &err)) {
+        int n = store_col_bytes(st, 0);
+        if (n > 0 && journal_entry_decode(store_col_blob(st, 0), (size_t)n, &o) == LEAL_OK &&
+            is_pay(&o) && before(&o, e) && local_day(&o) == local_day(e))
+            *cents += o.purse_cents;
+    }
+    store_finalize(st);
+    return err;
+}
+
+leal_err ledger_qr_over_caps(struct ledger *l, const struct journal_entry *e,
+                             struct ledger_qr_over *out)
+{
+    char pay[AMOUNT_FORMAT_MAX], total[AMOUNT_FORMAT_MAX], cap[AMOUNT_FORMAT_MAX];
+    struct store_stmt *st;
+    int64_t tx = 0, day = 0, before_cents = 0;
+    int row = 0;
+    leal_err err;
+    if (l == NULL || e == NULL || out == NULL)
+        return LEAL_E_ARG;
+    memset(out, 0, sizeof *out);
+    if (!is_pay(e) || e->card_id > INT64_MAX)
+        return LEAL_OK;
+    if ((err = store_prep_i64(l, PHONE_CAPS_SQL, &st, I64S((int64_t)e->card_id))) != LEAL_OK)
+        return err;
+    if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
+        tx = store_col_i64(st, 0);
+        day = store_col_i64(st, 1);
+    }
+    store_finalize(st);
+    if (err != LEAL_OK || !row)
+        return err;
+    bool by_tx = (int64_t)e->purse_cents > tx;
+    if (!by_tx && (err = paid_before(l, e, &before_cents)) != LEAL_OK)
+        return err;
+    if (!by_tx && !(before_cents <= day && before_cents + (int64_t)e->purse_cents > day))
+        return LEAL_OK;
+    time_t t = (time_t)(local_day(e) * 86400);
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL)
+        memset(&tm, 0, sizeof tm);
+    amount_text((int64_t)e->purse_cents, pay);
+    amount_text(before_cents + (int64_t)e->purse_cents, total);
+    amount_text(by_tx ? tx : day, cap);
+    out->over = true;
+    snprintf(out->evidence, sizeof out->evidence, "qr t%u/e%u/s%u cap %s", e->terminal_id, e->epoch,
+             e->seq, by_tx ? "payment" : "day");
+    if (by_tx)
+        snprintf(out->detail, sizeof out->detail,
+                 "QR spending code of virtual card %llu paid %s at terminal %u (t%u/e%u/s%u), "
+                 "over its certificate's %s a payment: phone blocked",
+                 (unsigned long long)e->card_id, pay, e->terminal_id, e->terminal_id, e->epoch,
+                 e->seq, cap);
+    else
+        snprintf(out->detail, sizeof out->detail,
+                 "QR spending code of virtual card %llu paid %s at terminal %u (t%u/e%u/s%u): "
+                 "%s on local day %04d-%02d-%02d at all terminals, over its certificate's %s a "
+                 "day: phone blocked",
+                 (unsigned long long)e->card_id, pay, e->terminal_id, e->terminal_id, e->epoch,
+                 e->seq, total, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, cap);
+    return LEAL_OK;
 }
 
 leal_err ledger_qr_twice(struct ledger *l, const struct journal_entry *e,

@@ -32,6 +32,29 @@ struct ledger_qr_twice {
 LEAL_MUST_CHECK leal_err ledger_qr_twice(struct ledger *l, const struct journal_entry *e,
                                          struct ledger_qr_twice *out);
 
+/* Records the caps a phone's certificate carries (per payment, per day, in
+ * cents; 1 <= cap_tx <= cap_day), at enrolment: the host holds the phone's
+ * QR payments from every terminal to them (ledger_qr_over_caps). */
+LEAL_MUST_CHECK leal_err ledger_qr_caps_set(struct ledger *l, int64_t card_id, int64_t cap_tx_cents,
+                                            int64_t cap_day_cents);
+
+/* What ledger_qr_over_caps found. */
+struct ledger_qr_over {
+    bool over;
+    char evidence[96];
+    char detail[300];
+};
+
+/* Whether e, a taken QR payment, passes its phone's certificate caps with
+ * every terminal's taken payments of that phone counted: one payment above
+ * the cap per payment, or the one whose day total (the local day of each
+ * entry; entries in the terminals' time order, e among them) crosses the cap
+ * per day. A phone whose caps the ledger does not hold (enrolled before it
+ * kept them) is not judged. Each terminal holds a phone to its caps alone,
+ * so only a copied code, or a terminal that did not enforce them, gets here. */
+LEAL_MUST_CHECK leal_err ledger_qr_over_caps(struct ledger *l, const struct journal_entry *e,
+                                             struct ledger_qr_over *out);
+
 /* Points held for a phone's offline redeems (cardlayout/qr/QR.md
  * "Redeeming with a spending code"): asset PTS-HOLD:<virtual card id> in the
  * phone's account. Held from the account's PTS through points_issued, so
@@ -47,6 +70,24 @@ void ledger_qr_hold_asset(uint64_t virtual_card_id, char out[LEDGER_MAX_ASSET]);
  * LEAL_E_INSUFFICIENT_FUNDS when the account holds fewer points. */
 LEAL_MUST_CHECK leal_err ledger_qr_hold(struct ledger *l, int64_t program_id, int64_t account_id,
                                         uint64_t virtual_card_id, int64_t points, int64_t at);
+
+/* Gives back what is left of a phone's hold (QR.md "Releasing a hold") once
+ * its virtual card is no longer active (revoked, blocked, replaced): the
+ * hold's balance moves back to the account's PTS through points_issued,
+ * request id "qrhold:<card>:release" (once per phone), in the caller's
+ * transaction. *released = the points moved (0: nothing held, not a QR
+ * card, or the card is active). A redeem a terminal took before and
+ * imports after finds the hold empty: held, a qr_over_redeem finding
+ * (ledger_terminal.c), never booked from PTS. */
+LEAL_MUST_CHECK leal_err ledger_qr_release(struct ledger *l, int64_t card_id, int64_t *released);
+
+/* ledger_card_change_status, and for a phone that stops being active the
+ * release of its hold (ledger_qr_release) in the same transaction: a batch
+ * of its own unless the caller's is open. What every status change that may
+ * name a phone calls (revoke, block, reconcile, import, the back office). */
+LEAL_MUST_CHECK leal_err ledger_qr_card_status(struct ledger *l, int64_t card_id,
+                                               enum ledger_card_status status, const char *reason,
+                                               const char *operator_name);
 
 /* Every active phone of the program with points held (> 0): its virtual
  * card, the hold, and the newest ledger entry that moved it (which names

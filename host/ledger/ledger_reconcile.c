@@ -134,8 +134,7 @@ static leal_err finding(struct walk *w, int64_t terminal, const char *kind, bool
     if (err != LEAL_OK || c.status != LEDGER_CARD_ACTIVE)
         return err;
     snprintf(why, sizeof why, "reconcile %s: %s", kind, evidence);
-    if ((err = ledger_card_change_status(w->l, card, LEDGER_CARD_BLOCKED, why, "reconcile")) ==
-        LEAL_OK)
+    if ((err = ledger_qr_card_status(w->l, card, LEDGER_CARD_BLOCKED, why, "reconcile")) == LEAL_OK)
         w->c->blocked++;
     return err;
 }
@@ -312,27 +311,41 @@ static leal_err card_walk(struct walk *w)
     return err;
 }
 
-/* A QR entry has no card counters: its one check is a spending code used at
- * two terminals (ledger_qr.h), a clone of the code that blocks the phone. */
-static leal_err qr_observe(struct walk *w, const struct journal_entry *e)
+/* A QR finding, counted as open when it is: card_walk, which counts the
+ * open findings of the others, never sees a phone (no counters to walk). */
+static leal_err qr_finding(struct walk *w, const struct journal_entry *e, const char *kind,
+                           const char *evidence, const char *detail)
 {
-    struct ledger_qr_twice q;
     struct store_stmt *st;
     int row = 0;
-    leal_err err = ledger_qr_twice(w->l, e, &q);
-    if (err != LEAL_OK || !q.twice ||
-        (err = finding(w, e->terminal_id, "clone", true, q.evidence, q.detail)) != LEAL_OK)
+    leal_err err = finding(w, e->terminal_id, kind, true, evidence, detail);
+    if (err != LEAL_OK || (err = store_prep_once(w->l, QR_OPEN_SQL, &st)) != LEAL_OK)
         return err;
-    /* No counters to walk: card_walk, which counts the open findings of the
-     * others, never sees this card. */
-    if ((err = store_prep_once(w->l, QR_OPEN_SQL, &st)) != LEAL_OK)
-        return err;
-    store_bind(
-        st, SVALS(SV_TEXT("clone"), SV_I64(w->card), SV_I64(e->terminal_id), SV_TEXT(q.evidence)));
+    store_bind(st,
+               SVALS(SV_TEXT(kind), SV_I64(w->card), SV_I64(e->terminal_id), SV_TEXT(evidence)));
     err = store_step(w->l, st, &row);
     if (err == LEAL_OK && row)
         w->c->open += (uint32_t)store_col_i64(st, 0);
     store_finalize(st);
+    return err;
+}
+
+/* A QR entry has no card counters: its checks are a payment past its
+ * certificate's caps and a spending code used at two terminals (ledger_qr.h),
+ * each a fraud finding that blocks the phone. */
+static leal_err qr_observe(struct walk *w, const struct journal_entry *e)
+{
+    struct ledger_qr_twice q;
+    struct ledger_qr_over over;
+    /* A payment past its certificate's caps, all terminals counted: a cap
+     * finding of its own (evidence "qr ..."), fraud, so the phone is blocked. */
+    leal_err err = ledger_qr_over_caps(w->l, e, &over);
+    if (err == LEAL_OK && over.over)
+        err = qr_finding(w, e, "cap", over.evidence, over.detail);
+    if (err == LEAL_OK)
+        err = ledger_qr_twice(w->l, e, &q);
+    if (err == LEAL_OK && q.twice)
+        err = qr_finding(w, e, "clone", q.evidence, q.detail);
     return err;
 }
 

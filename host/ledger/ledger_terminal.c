@@ -670,12 +670,23 @@ static leal_err qr_over_redeem(struct ledger *l, const struct journal_entry *e,
 {
     struct ledger_card c;
     char detail[240];
-    leal_err err;
-    snprintf(detail, sizeof detail,
-             "qr_over_redeem: QR redeem of reward %u (%lld points) by virtual card %llu passes "
-             "the points held for it (terminals together redeemed more than its allowance); "
-             "entry held, phone blocked",
-             e->item, (long long)-e->points, (unsigned long long)e->card_id);
+    leal_err err = ledger_card_find_by_id(l, (int64_t)e->card_id, &c);
+    if (err != LEAL_OK && err != LEAL_E_UNKNOWN_ID)
+        return err;
+    if (err == LEAL_OK && c.status != LEDGER_CARD_ACTIVE)
+        /* Its hold was given back when the phone stopped (ledger_qr_release):
+         * a redeem taken before that and imported after. */
+        snprintf(detail, sizeof detail,
+                 "qr_over_redeem: QR redeem of reward %u (%lld points) by virtual card %llu "
+                 "imported after the phone was %s and its hold given back; entry held",
+                 e->item, (long long)-e->points, (unsigned long long)e->card_id,
+                 ledger_card_status_name(c.status));
+    else
+        snprintf(detail, sizeof detail,
+                 "qr_over_redeem: QR redeem of reward %u (%lld points) by virtual card %llu "
+                 "passes the points held for it (terminals together redeemed more than its "
+                 "allowance); entry held, phone blocked",
+                 e->item, (long long)-e->points, (unsigned long long)e->card_id);
     /* A held finding (sync_finding's kinds are fixed by its CHECK), named
      * qr_over_redeem in its detail and in the card's history. */
     if ((err = entry_finding(l, e, "held", detail)) != LEAL_OK)
@@ -684,9 +695,8 @@ static leal_err qr_over_redeem(struct ledger *l, const struct journal_entry *e,
     if ((err = ledger_card_find_by_id(l, (int64_t)e->card_id, &c)) != LEAL_OK ||
         c.status != LEDGER_CARD_ACTIVE)
         return err == LEAL_E_UNKNOWN_ID ? LEAL_OK : err;
-    return ledger_card_change_status(l, (int64_t)e->card_id, LEDGER_CARD_BLOCKED,
-                                     "qr_over_redeem: redeems passed the points held",
-                                     "sync import");
+    return ledger_qr_card_status(l, (int64_t)e->card_id, LEDGER_CARD_BLOCKED,
+                                 "qr_over_redeem: redeems passed the points held", "sync import");
 }
 
 /* What the entry's own operation does. */

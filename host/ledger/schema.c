@@ -223,6 +223,17 @@
     "('en','es'));"                                                                                \
     "ALTER TABLE web_user ADD COLUMN lang TEXT NOT NULL DEFAULT 'en' CHECK (lang IN ('en','es'));"
 
+/* A phone's certificate caps (qr3, issue 15, host/ledger/ledger_qr.h): what
+ * `leal qr enrol` certified per payment and per day, so the host can hold a
+ * phone's QR payments imported from every terminal to them. One macro, so
+ * it moves to the next number by moving one line. */
+#define QR_CAPS_MIGRATION                                                                          \
+    "CREATE TABLE qr_phone_caps("                                                                  \
+    " card_id INTEGER PRIMARY KEY REFERENCES card(card_id),"                                       \
+    " cap_tx_cents INTEGER NOT NULL CHECK (cap_tx_cents BETWEEN 1 AND 4294967295),"                \
+    " cap_day_cents INTEGER NOT NULL CHECK (cap_day_cents BETWEEN cap_tx_cents AND 4294967295)"    \
+    ") STRICT;"
+
 /* Messages to customers (msg2, issue 17, host/ledger/ledger_messages.h): a
  * template per program and occasion, and one row per customer, occasion and
  * day, recorded before the message is sent (pending), claimed just before
@@ -715,6 +726,7 @@ static const char *const migrations[] = {
     MESSAGES_MIGRATION,      /* 25 -> 26 */
     BONO_STORE_MIGRATION,    /* 26 -> 27 */
     SEGMENT_MIGRATION,       /* 26 -> 27 */
+    QR_CAPS_MIGRATION,       /* 26 -> 27 (qr3) */
 };
 
 int schema_count(void)

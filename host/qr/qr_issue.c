@@ -1,6 +1,7 @@
 /* qr_issue.c - static QR codes made and recorded by the host (QR.md). */
 #include "qr_issue.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "host/ledger/ledger_qr.h"
@@ -131,6 +132,16 @@ leal_err qr_issue_enrol(struct ledger *l, const struct keyset *ks,
             break;
         err = record(l, &c.code, QR_KIND_SPEND, rq->now);
     } while (err == LEAL_E_DUPLICATE_ID);
+    if (err == LEAL_OK)
+        err =
+            ledger_qr_caps_set(l, (int64_t)c.code.virtual_card_id, c.cap_tx_cents, c.cap_day_cents);
+    if (err == LEAL_OK && rq->replaces != 0) {
+        /* The old phone first, so the new hold can take what it gives back. */
+        char why[80];
+        snprintf(why, sizeof why, "re-enrolled: replaced by virtual card %llu",
+                 (unsigned long long)c.code.virtual_card_id);
+        err = ledger_qr_card_status(l, rq->replaces, LEDGER_CARD_REPLACED, why, "qr enrol");
+    }
     if (err == LEAL_OK && rq->redeem_points > 0)
         err = ledger_qr_hold(l, (int64_t)c.code.program_id, rq->account_id, c.code.virtual_card_id,
                              rq->redeem_points, (int64_t)rq->now);

@@ -42,6 +42,8 @@ struct qr_enrol_request {
     uint32_t cap_day_cents; /* per day at one terminal, >= cap_tx_cents */
     uint32_t refresh_days;  /* the phone shows codes for this many days, then refreshes */
     uint32_t redeem_points; /* held for its offline redeems (ledger_qr_hold); 0: none */
+    int64_t replaces;       /* a phone of the account this one replaces (0: none): its virtual
+                               card is marked replaced and its hold given back first */
 };
 
 /* Certifies a phone's public key for rq->account_id (QR.md "Spending code"):

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "host/ledger/amount.h"
+#include "host/ledger/ledger_qr.h"
 #include "host/ledger/ledger_reconcile.h"
 #include "host/ledger/ledger_terminals.h"
 #include "host/report/report.h"
@@ -374,7 +375,7 @@ struct status_change {
 static leal_err do_status(struct web_req *r, void *ctx)
 {
     const struct status_change *s = ctx;
-    return ledger_card_change_status(r->l, s->card, s->to, s->reason, s->actor);
+    return ledger_qr_card_status(r->l, s->card, s->to, s->reason, s->actor);
 }
 
 void web_card_status(struct web_req *r)

@@ -96,6 +96,44 @@ check_eq "the stamps: 2 given, the reward took both back (STAMP:1 0, stamps_rede
 check_eq "the reward is in the second stamp's entry (seq 11), said in its reason" \
     "11|-2|terminal stamp by QR code: stamp card reward granted" \
     "$(sqlite3 "$DB" "select e.terminal_seq, l.amount, e.reason from entry e join line l on l.entry_id = e.id where l.account_id = $ACCT and l.asset = 'STAMP:1' and l.amount < 0")"
+
+# The host holds a phone to its certificate's caps over every terminal: A
+# paid 25.00 at terminal 1 today; terminal 2 counts its own journal only and
+# takes 10.00 more. Its import shows 35.00 today: a cap finding of its own,
+# and the phone blocked.
+"$LEAL" terminal add --store 1 --name "caja 2" >/dev/null
+"$LEAL" keys export-terminal --terminal 2 --program 7 --expires 2027-06-01 -o "$T/t2.ltb" >/dev/null
+"$LEAL" terminal package --terminal 2 --day-cap 30 --sync-cap 100 -o "$T/p2.lpkg" >/dev/null
+"$LT" init --bundle "$T/t2.ltb" --data "$T/d2" >/dev/null
+"$LT" load "$T/p2.lpkg" --data "$T/d2" >/dev/null
+run_capture "$LT" tap --qr "$(code a)" --pay 10,00 --data "$T/d2"
+check_eq "A at terminal 2: 10,00 paid (it sees nothing of terminal 1)" \
+    "0|QR spending $A pay: paid 10.00 (10.00 today with this phone here)" "$RC|$OUT"
+"$LT" journal export -o "$T/e2" --data "$T/d2" >/dev/null
+run_capture "$LEAL" sync import "$T/e2"
+check_eq "the import books it (45.00 - 10.00) and its reconciliation finds one fraud" \
+    "0|3500|1" "$RC|$(bal "$ACCT" EUR)|$(grep -c "fraud" <<<"$OUT")"
+# The terminal's local day (the store is in Madrid) and each terminal's epoch.
+DAY=$(TZ=Europe/Madrid date -d "@$(sqlite3 "$DB" "select at from terminal_entry where terminal_id = 2 and op = 2")" +%F)
+E1=$(sqlite3 "$DB" "select epoch from terminal_entry where terminal_id = 1 limit 1")
+E2=$(sqlite3 "$DB" "select epoch from terminal_entry where terminal_id = 2 limit 1")
+check_eq "the finding: cap, fraud, on A at terminal 2, the day's total over the certificate's 25.00" \
+    "cap|1|$A|2|qr t2/e$E2/s2 cap day|QR spending code of virtual card $A paid 10.00 at terminal 2 (t2/e$E2/s2): 35.00 on local day $DAY at all terminals, over its certificate's 25.00 a day: phone blocked" \
+    "$(sqlite3 "$DB" "select kind, fraud, card_id, terminal_id, evidence, detail from reconcile_finding where card_id = $A")"
+check_eq "the phone is blocked by it, and B is not" "blocked|reconcile cap: qr t2/e$E2/s2 cap day|active" \
+    "$(sqlite3 "$DB" "select c.status || '|' || (select reason from card_event where card_id = c.card_id order by id desc limit 1) from card c where card_id = $A")|$(sqlite3 "$DB" "select status from card where card_id = $B")"
+run_capture "$LEAL" sync import "$T/e2"
+check_eq "the same import again: no second finding" 1 \
+    "$(sqlite3 "$DB" "select count(*) from reconcile_finding where card_id = $A")"
+# One payment above the cap per payment: the host's record of B's
+# certificate said 20.00 a payment when its 30.00 were paid in two payments
+# of 20.00 and 10.00, so no finding; the record read as 19.99 makes the
+# 20.00 payment one.
+sqlite3 "$DB" "update qr_phone_caps set cap_tx_cents = 1999 where card_id = $B"
+run_capture "$LEAL" reconcile
+check_eq "a payment above the cap per payment: its own evidence and text" \
+    "cap|1|qr t1/e$E1/s7 cap payment|QR spending code of virtual card $B paid 20.00 at terminal 1 (t1/e$E1/s7), over its certificate's 19.99 a payment: phone blocked|blocked" \
+    "$(sqlite3 "$DB" "select kind, fraud, evidence, detail from reconcile_finding where card_id = $B")|$(sqlite3 "$DB" "select status from card where card_id = $B")"
 run_capture "$LEAL" ledger verify
 check_eq "ledger verify: exit 0" 0 "$RC"
 finish

@@ -23,6 +23,14 @@ prog() { q "select coalesce((select b.amount from balance b join account a on a.
 code() { "$LEAL" qr device code --key "$T/$1.key" --cert "$T/$1.cert"; }
 # redeem TERMINAL REWARD [OPTION]: a fresh code of the phone redeems at TERMINAL.
 redeem() { run_capture "$LT" tap --qr "$(code phone)" --redeem "$2" --data "$T/d$1" "${@:3}"; }
+# fresh_redeem TERMINAL KEY CERT REWARD: TERMINAL loads a package built now,
+# then the phone with KEY and CERT redeems REWARD there.
+fresh_redeem() {
+    "$LEAL" terminal package --terminal "$1" -o "$T/fresh.lpkg" >/dev/null
+    "$LT" load "$T/fresh.lpkg" --data "$T/d$1" >/dev/null
+    run_capture "$LT" tap --qr "$("$LEAL" qr device code --key "$T/$2.key" --cert "$T/$3")" \
+        --redeem "$4" --data "$T/d$1"
+}
 
 "$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
 "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
@@ -95,14 +103,72 @@ check_eq "the finding: qr_over_redeem on the phone at terminal 2, seq 2 (a held 
     "$(q "select kind, card_id, terminal_id, seq, detail from sync_finding")"
 check_eq "the card's history says why it was blocked" "blocked|qr_over_redeem: redeems passed the points held|sync import" \
     "$(q "select status, reason, operator from card_event where card_id = $PHONE order by id desc limit 1")"
-check_eq "the phone is blocked; nothing came from PTS; the hold keeps its 20" "blocked|50|20|130" \
-    "$(q "select status from card where card_id = $PHONE")|$(bal "$ACCT" PTS)|$(bal "$ACCT" "PTS-HOLD:$PHONE")|$(prog points_redeemed PTS)"
+check_eq "the phone is blocked; nothing came from PTS; the 20 left in its hold go back to PTS" \
+    "blocked|70|0|130|1" \
+    "$(q "select status from card where card_id = $PHONE")|$(bal "$ACCT" PTS)|$(bal "$ACCT" "PTS-HOLD:$PHONE")|$(prog points_redeemed PTS)|$(q "select count(*) from entry where request_id = 'qrhold:$PHONE:release'")"
 "$LEAL" terminal package --terminal 1 -o "$T/p1b.lpkg" >/dev/null
 "$LT" load "$T/p1b.lpkg" --data "$T/d1" >/dev/null
 redeem 1 2
 check_eq "the next package hot-lists the phone: terminal 1 refuses its fresh code" \
     "3|QR spending $PHONE redeem: REFUSED: QR code revoked (a lost phone or a re-issued code); the customer gets a new one at the desk" \
     "$RC|$OUT"
+
+# A revoke gives back what the hold has left at once; a redeem a terminal
+# took before it and imports after finds the hold empty: held, never from PTS.
+"$LEAL" qr device keygen -o "$T/second.key" >/dev/null
+SECOND=$("$LEAL" qr enrol --account "$ACCT" --pubkey "$T/second.key.pub" -o "$T/second.cert" \
+    --redeem-allowance 60 --json | field virtual_card)
+fresh_redeem 1 second second.cert 2
+check_eq "a second phone with 60 held redeems reward 2 (30) at terminal 1, not yet synced" \
+    "0|QR spending $SECOND redeem: reward 2 redeemed, -30 points (30 left to redeem here)" "$RC|$OUT"
+run_capture "$LEAL" qr revoke "$SECOND" --reason "phone lost"
+check_eq "revoke: the 60 held go back to the account at once" \
+    "0|virtual card $SECOND revoked; it goes on the hot list of the next terminal package; 60 points held for it went back to account $ACCT" \
+    "$RC|$OUT"
+check_eq "after the revoke: PTS 70 + 60 - 60 = 70, hold 0, one release entry" "70|0|1" \
+    "$(bal "$ACCT" PTS)|$(bal "$ACCT" "PTS-HOLD:$SECOND")|$(q "select count(*) from entry where request_id = 'qrhold:$SECOND:release'")"
+"$LT" journal export -o "$T/e1b" --data "$T/d1" >/dev/null
+run_capture "$LEAL" sync import "$T/e1b"
+check_match "terminal 1's redeem from before the revoke: held" "0 posted, .* 1 held" "$OUT"
+check_eq "its finding says the hold was given back" \
+    "held|$SECOND|1|qr_over_redeem: QR redeem of reward 2 (30 points) by virtual card $SECOND imported after the phone was lost and its hold given back; entry held" \
+    "$(q "select kind, card_id, terminal_id, detail from sync_finding where card_id = $SECOND")"
+check_eq "nothing booked from PTS or the hold: 70|0|130, the phone stays lost" "70|0|130|lost" \
+    "$(bal "$ACCT" PTS)|$(bal "$ACCT" "PTS-HOLD:$SECOND")|$(prog points_redeemed PTS)|$(q "select status from card where card_id = $SECOND")"
+
+# A re-enrol with --replaces: the old phone replaced, its hold given back
+# before the new one is held, in one transaction.
+"$LEAL" qr device keygen -o "$T/third.key" >/dev/null
+THIRD=$("$LEAL" qr enrol --account "$ACCT" --pubkey "$T/third.key.pub" -o "$T/third.cert" \
+    --redeem-allowance 40 --json | field virtual_card)
+run_capture "$LEAL" qr enrol --account "$ACCT" --pubkey "$T/third.key.pub" -o "$T/x.cert" \
+    --replaces "$(q "select card_id from card where layout_version = 1")"
+check_eq "--replaces a static code: exit 2, one line, nothing enrolled" \
+    "2|leal: --replaces $(q "select card_id from card where layout_version = 1"): not a phone of account $ACCT (the virtual card 'leal qr enrol' printed for it); nothing enrolled|no|3" \
+    "$RC|$ERR|$([ -e "$T/x.cert" ] && echo yes || echo no)|$(q "select count(*) from card where layout_version = 2")"
+NEW=$("$LEAL" qr enrol --account "$ACCT" --pubkey "$T/third.key.pub" -o "$T/third2.cert" \
+    --replaces "$THIRD" --redeem-allowance 70 --json | field virtual_card)
+check_eq "re-enrol: old phone replaced, its 40 back (PTS 30+40), then 70 held for the new one" \
+    "replaced|0|0|70|re-enrolled: replaced by virtual card $NEW|qr enrol" \
+    "$(q "select status from card where card_id = $THIRD")|$(bal "$ACCT" "PTS-HOLD:$THIRD")|$(bal "$ACCT" PTS)|$(bal "$ACCT" "PTS-HOLD:$NEW")|$(q "select reason || '|' || operator from card_event where card_id = $THIRD order by id desc limit 1")"
+run_capture "$LEAL" qr enrol --account "$ACCT" --pubkey "$T/third.key.pub" -o "$T/x.cert" \
+    --replaces "$THIRD" --redeem-allowance 1
+check_eq "replacing it again: refused, nothing enrolled, balances unchanged" "2|leal: qr enrol: card $THIRD is replaced: a card cannot change to that status from its current one|no|0|70" \
+    "$RC|$ERR|$([ -e "$T/x.cert" ] && echo yes || echo no)|$(bal "$ACCT" PTS)|$(bal "$ACCT" "PTS-HOLD:$NEW")"
+
+# A cashback reward by QR: 50 points from the new phone's hold, 5.00 owed to
+# the account (CASHBACK), valued by the rule set of the package it ran.
+"$LEAL" reward add --program 7 --name vuelta --kind cashback --cost 50 --value 5 \
+    --reason "cashback en caja" >/dev/null
+fresh_redeem 2 third third2.cert 3
+check_eq "the new phone redeems cashback reward 3 (50 of its 70) at terminal 2" \
+    "0|QR spending $NEW redeem: reward 3 redeemed, -50 points (20 left to redeem here)" "$RC|$OUT"
+"$LT" journal export -o "$T/e2b" --data "$T/d2" >/dev/null
+run_capture "$LEAL" sync import "$T/e2b"
+check_eq "booked: hold 70-50 = 20, PTS 0, points_redeemed 130+50, 5.00 CASHBACK owed" \
+    "20|0|180|500|-500" \
+    "$(bal "$ACCT" "PTS-HOLD:$NEW")|$(bal "$ACCT" PTS)|$(prog points_redeemed PTS)|$(bal "$ACCT" CASHBACK)|$(prog cashback_owed CASHBACK)"
+
 run_capture "$LEAL" ledger verify
 check_eq "ledger verify: exit 0" 0 "$RC"
 finish
