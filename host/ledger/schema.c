@@ -255,6 +255,23 @@
     " UNIQUE (customer_id, occasion, day)) STRICT;"                                                \
     "CREATE INDEX message_send_state ON message_send(state, next_at);"
 
+/* The customer portal's sign-in links and sessions (web3, issue 16,
+ * host/ledger/ledger_portal.h): only the SHA-256 of each token is kept. One
+ * macro, so it moves to the next number by moving one line. */
+#define PORTAL_MIGRATION                                                                           \
+    "CREATE TABLE portal_link("                                                                    \
+    " token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),"                                \
+    " customer_id INTEGER NOT NULL REFERENCES customer(id),"                                       \
+    " created_at INTEGER NOT NULL,"                                                                \
+    " expires_at INTEGER NOT NULL,"                                                                \
+    " used_at INTEGER) STRICT, WITHOUT ROWID;"                                                     \
+    "CREATE TABLE portal_session("                                                                 \
+    " token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),"                                \
+    " customer_id INTEGER NOT NULL REFERENCES customer(id),"                                       \
+    " csrf TEXT NOT NULL,"                                                                         \
+    " created_at INTEGER NOT NULL,"                                                                \
+    " expires_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -678,6 +695,7 @@ static const char *const migrations[] = {
     PACKAGE_RULES_MIGRATION, /* 23 -> 24 */
     WEB_LANG_MIGRATION,      /* 24 -> 25 */
     MESSAGES_MIGRATION,      /* 25 -> 26 */
+    PORTAL_MIGRATION,        /* 26 -> 27 */
 };
 
 int schema_count(void)

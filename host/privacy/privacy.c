@@ -54,6 +54,9 @@ static const struct {
     {"card_host_change_sent", "card_id IN (SELECT card_id FROM p_card)"},
     /* Messages sent to the customer (msg2's migration; skipped where absent). */
     {"message_send", "customer_id = ?1"},
+    /* The portal's sign-in links and sessions (web3's migration; skipped where absent). */
+    {"portal_link", "customer_id = ?1"},
+    {"portal_session", "customer_id = ?1"},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still
