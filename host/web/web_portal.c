@@ -11,6 +11,7 @@
 #include "host/ledger/ledger_mail.h"
 #include "host/ledger/ledger_portal.h"
 #include "host/mail/mail.h"
+#include "host/mail/mail_ledger.h"
 #include "host/web/web_auth.h"
 #include "keys/base/ct.h"
 
@@ -26,22 +27,6 @@ static int match_one(void *ctx, const struct ledger_customer *c)
     struct matches *m = ctx;
     m->c[m->n++] = *c;
     return m->n >= WEB_PORTAL_MATCHES;
-}
-
-/* The program's stored settings as host/mail's server (pointers into m). */
-static void server_of(const struct ledger_mail *m, struct mail_server *srv)
-{
-    memset(srv, 0, sizeof *srv);
-    srv->host = m->host;
-    srv->port = (uint16_t)m->port;
-    srv->tls = strcmp(m->tls, "tls") == 0    ? MAIL_TLS_IMPLICIT
-               : strcmp(m->tls, "none") == 0 ? MAIL_TLS_NONE
-                                             : MAIL_TLS_STARTTLS;
-    srv->from = m->from;
-    srv->from_name = m->from_name[0] ? m->from_name : NULL;
-    srv->credentials = m->credentials[0] ? m->credentials : NULL;
-    srv->ca_file = m->ca_file[0] ? m->ca_file : NULL;
-    srv->timeout_s = WEB_PORTAL_MAIL_TIMEOUT;
 }
 
 /* A fresh link for c, kept hashed, mailed through c's program's settings.
@@ -76,7 +61,8 @@ static leal_err link_send(struct web_req *r, const struct ledger_customer *c, in
                   "\r\n\r\n%s\r\n\r\nIt works once. If you did not ask for it, ignore this "
                   "message.\r\n",
              c->name, p.name, url);
-    server_of(&lm, &srv);
+    mail_server_from(&lm, &srv);
+    srv.timeout_s = WEB_PORTAL_MAIL_TIMEOUT;
     {
         struct mail_message m = {
             c->email, es ? "Tu enlace para entrar" : "Your sign-in link", text, NULL, NULL, NULL,
