@@ -1,6 +1,7 @@
 #!/bin/bash
 # web_load.sh - `leal serve` under load on loopback (issue 16): a ledger of
-# 100,000 customers and a year of sales (30,000 entries) in 10 shops (tests/tools/report_gen,
+# 100,000 customers and a year of sales (report_gen asked for 30,000 entries
+# posts about 20,000) in 10 shops (tests/tools/report_gen,
 # generated once and kept under build/bench/), 100 concurrent clients
 # (tests/bench/web_load.py, threads of /usr/bin/python3, one keep-alive
 # connection each) for a bounded time on each of:
