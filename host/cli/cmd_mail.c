@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "host/ledger/ledger_mail.h"
 #include "host/mail/mail.h"
+#include "host/mail/mail_ledger.h"
 #include "ledger_cli.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -75,16 +76,7 @@ static int mail_settings(struct ledger *l, const struct lcli_opt *o, int64_t pro
 /* The stored settings as host/mail's server (pointers into m). */
 void mail_server_of(const struct ledger_mail *m, struct mail_server *srv)
 {
-    memset(srv, 0, sizeof *srv);
-    srv->host = m->host;
-    srv->port = (uint16_t)m->port;
-    srv->tls = strcmp(m->tls, "tls") == 0    ? MAIL_TLS_IMPLICIT
-               : strcmp(m->tls, "none") == 0 ? MAIL_TLS_NONE
-                                             : MAIL_TLS_STARTTLS;
-    srv->from = m->from;
-    srv->from_name = m->from_name[0] ? m->from_name : NULL;
-    srv->credentials = m->credentials[0] ? m->credentials : NULL;
-    srv->ca_file = m->ca_file[0] ? m->ca_file : NULL;
+    mail_server_from(m, srv);
 }
 
 static int mail_show_or_test(struct ledger *l, const char *cmd, const char *to, int64_t program)

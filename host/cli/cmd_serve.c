@@ -15,7 +15,7 @@
 
 static const char serve_help[] =
     "usage: leal serve [--listen ADDRESS:PORT] [--db PATH] [--tls-cert F --tls-key F]\n"
-    "                  [--init-admin NAME [--password-file F]]\n"
+    "                  [--init-admin NAME [--password-file F]] [--public-url URL]\n"
     "       leal serve --routes\n"
     "Serves the back office: pages at / and a JSON API under /api/, on\n"
     "127.0.0.1:8080 unless --listen says otherwise (port 0: any free port; the\n"
@@ -26,7 +26,12 @@ static const char serve_help[] =
     "serving. --routes prints the API's role table: method, path, roles, and\n"
     "whether a call changes state (needs the CSRF token). Stops on SIGINT or SIGTERM.\n"
     "Pages: dashboard, customers, cards, promotions (with the simulation), terminals\n"
-    "and settlement, users and the audit log.\n";
+    "and settlement, users and the audit log.\n"
+    "The customer portal is at /portal/: a customer asks for a sign-in link by\n"
+    "e-mail (sent with the program's 'leal mail' settings; it works once, within 15\n"
+    "minutes) and sees their balances and cards. --public-url URL is the address\n"
+    "customers reach the server at (https://club.example.com), put in the links;\n"
+    "without it, the listening address.\n";
 
 static void print_routes(void)
 {
@@ -90,8 +95,8 @@ int cmd_serve(int argc, char **argv)
     struct lcli_opt o[] = {{"listen", false, NULL},     {"db", false, NULL},
                            {"tls-cert", false, NULL},   {"tls-key", false, NULL},
                            {"init-admin", false, NULL}, {"password-file", false, NULL},
-                           {"routes", true, NULL}};
-    struct web_server_options wo = {"127.0.0.1:8080", NULL, NULL, NULL};
+                           {"routes", true, NULL},      {"public-url", false, NULL}};
+    struct web_server_options wo = {"127.0.0.1:8080", NULL, NULL, NULL, NULL};
     struct ledger *l = NULL;
     char db_path[4096];
     size_t npos = 0;
@@ -112,6 +117,11 @@ int cmd_serve(int argc, char **argv)
         return cli_usage("--listen takes ADDRESS:PORT, like 127.0.0.1:8080");
     if ((o[2].val == NULL) != (o[3].val == NULL))
         return cli_usage("--tls-cert and --tls-key go together");
+    if (o[7].val && strncmp(o[7].val, "http://", 7) != 0 && strncmp(o[7].val, "https://", 8) != 0)
+        return cli_usage("--public-url takes http://HOST[:PORT] or https://HOST[:PORT]");
+    if (o[7].val && o[7].val[strlen(o[7].val) - 1] == '/')
+        return cli_usage("--public-url takes the address without a trailing /");
+    wo.public_url = o[7].val;
     wo.tls_cert = o[2].val;
     wo.tls_key = o[3].val;
     if ((rc = lcli_open(o[1].val, &l)) != 0)

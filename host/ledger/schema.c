@@ -300,6 +300,22 @@
     " created_at INTEGER NOT NULL,"                                                                \
     " CHECK ((spend_min_cents IS NULL) = (spend_window_days IS NULL)),"                            \
     " UNIQUE (program_id, name)) STRICT;"
+/* The customer portal's sign-in links and sessions (web3, issue 16,
+ * host/ledger/ledger_portal.h): only the SHA-256 of each token is kept. One
+ * macro, so it moves to the next number by moving one line. */
+#define PORTAL_MIGRATION                                                                           \
+    "CREATE TABLE portal_link("                                                                    \
+    " token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),"                                \
+    " customer_id INTEGER NOT NULL REFERENCES customer(id),"                                       \
+    " created_at INTEGER NOT NULL,"                                                                \
+    " expires_at INTEGER NOT NULL,"                                                                \
+    " used_at INTEGER) STRICT, WITHOUT ROWID;"                                                     \
+    "CREATE TABLE portal_session("                                                                 \
+    " token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),"                                \
+    " customer_id INTEGER NOT NULL REFERENCES customer(id),"                                       \
+    " csrf TEXT NOT NULL,"                                                                         \
+    " created_at INTEGER NOT NULL,"                                                                \
+    " expires_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
 
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
@@ -727,6 +743,7 @@ static const char *const migrations[] = {
     BONO_STORE_MIGRATION,    /* 26 -> 27 */
     SEGMENT_MIGRATION,       /* 26 -> 27 */
     QR_CAPS_MIGRATION,       /* 26 -> 27 (qr3) */
+    PORTAL_MIGRATION,        /* 26 -> 27 */
 };
 
 int schema_count(void)

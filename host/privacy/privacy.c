@@ -56,6 +56,9 @@ static const struct {
     {"message_send", "customer_id = ?1"},
     /* The customer's tags (seg's migration; skipped where absent). */
     {"customer_tag", "customer_id = ?1"},
+    /* The portal's sign-in links and sessions (web3's migration; skipped where absent). */
+    {"portal_link", "customer_id = ?1"},
+    {"portal_session", "customer_id = ?1"},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still

@@ -683,6 +683,12 @@ static leal_err resolve(struct report_db *db, const struct report_query *q, bool
 
 leal_err report_run(struct report_db *db, const struct report_query *q, struct report *out)
 {
+    return report_run_at(db, q, q->from_day * DAY_SECONDS, (q->to_day + 1) * DAY_SECONDS, out);
+}
+
+leal_err report_run_at(struct report_db *db, const struct report_query *q, int64_t from_at,
+                       int64_t to_at, struct report *out)
+{
     const struct report_def *d = NULL;
     leal_err err;
     memset(out, 0, sizeof *out);
@@ -702,8 +708,7 @@ leal_err report_run(struct report_db *db, const struct report_query *q, struct r
     if (rc != SQLITE_OK)
         return db_err(db, rc);
     if ((err = resolve(db, q, d->whole_program, out)) == LEAL_OK) {
-        struct params pa = {{q->program_id, q->from_day * DAY_SECONDS,
-                             (q->to_day + 1) * DAY_SECONDS, out->store_id, out->point_value_cents},
+        struct params pa = {{q->program_id, from_at, to_at, out->store_id, out->point_value_cents},
                             q->ledger};
         err = d->run(db, out, &pa);
     }

@@ -109,6 +109,11 @@ const char *report_summary(size_t i);
  * program). */
 LEAL_MUST_CHECK leal_err report_run(struct report_db *db, const struct report_query *q,
                                     struct report *out);
+/* report_run over the seconds [from_at, to_at) instead of q's UTC days (a
+ * store's local day, for the back office's dashboard); q->from_day and
+ * to_day still name the period in *out. Rows that are per day stay UTC days. */
+LEAL_MUST_CHECK leal_err report_run_at(struct report_db *db, const struct report_query *q,
+                                       int64_t from_at, int64_t to_at, struct report *out);
 void report_free(struct report *r);
 
 /* Cell r, c of a part. */

@@ -196,24 +196,6 @@ static bool customer_of(struct web_req *r, struct ledger_customer *c)
     return true;
 }
 
-static int balance_one(void *ctx, const char *asset, int64_t amount)
-{
-    char shown[AMOUNT_FORMAT_MAX];
-    if (strcmp(asset, "EUR") != 0 || amount_format(amount, shown, sizeof shown) != LEAL_OK)
-        snprintf(shown, sizeof shown, "%lld", (long long)amount);
-    json_array_append_new(ctx, json_pack("{s:s,s:I,s:s}", "asset", asset, "amount",
-                                         (json_int_t)amount, "shown", shown));
-    return 0;
-}
-
-static int card_one(void *ctx, const struct ledger_card *c)
-{
-    json_array_append_new(ctx, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)c->card_id, "tech",
-                                         ledger_card_tech_name(c->tech), "status",
-                                         ledger_card_status_name(c->status)));
-    return 0;
-}
-
 static void customer_view(struct web_req *r)
 {
     struct ledger_customer c;
@@ -223,8 +205,8 @@ static void customer_view(struct web_req *r)
         return;
     balances = json_array();
     cards = json_array();
-    if ((err = ledger_balance_each(r->l, c.account_id, balance_one, balances)) != LEAL_OK ||
-        (err = ledger_card_each_of_account(r->l, c.account_id, card_one, cards)) != LEAL_OK) {
+    if ((err = ledger_balance_each(r->l, c.account_id, web_balance_one, balances)) != LEAL_OK ||
+        (err = ledger_card_each_of_account(r->l, c.account_id, web_card_one, cards)) != LEAL_OK) {
         json_decref(balances);
         json_decref(cards);
         web_ledger_error(r, err, "the balances and cards");

@@ -45,6 +45,9 @@ struct web_req {
     unsigned status;
     json_t *out;
     char cookie[256]; /* a Set-Cookie value, or "" */
+    /* The portal (host/web/web_portal.h). */
+    int64_t customer;     /* the signed-in customer, 0 without one */
+    const char *base_url; /* the server's address as customers reach it, for links */
 };
 
 typedef void (*web_handler)(struct web_req *r);
@@ -87,5 +90,11 @@ void web_ledger_error(struct web_req *r, leal_err err, const char *what);
 LEAL_MUST_CHECK leal_err web_audited(struct web_req *r,
                                      leal_err (*change)(struct web_req *, void *), void *ctx,
                                      struct ledger_audit_line *a);
+
+/* ledger_balance_each's and ledger_card_each_of_account's callbacks: each
+ * balance ({"asset","amount","shown"}, EUR as "12,50") or card ({"id",
+ * "tech","status"}) appended to the JSON array ctx. */
+int web_balance_one(void *ctx, const char *asset, int64_t amount);
+int web_card_one(void *ctx, const struct ledger_card *c);
 
 #endif

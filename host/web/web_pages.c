@@ -14,6 +14,7 @@
 #include "host/ledger/amount.h"
 #include "host/ledger/ledger_qr.h"
 #include "host/ledger/ledger_reconcile.h"
+#include "host/ledger/ledger_sale.h"
 #include "host/ledger/ledger_terminals.h"
 #include "host/report/report.h"
 #include "host/report/report_chart.h"
@@ -72,7 +73,8 @@ struct tally {
 };
 
 struct period {
-    int64_t from, to; /* days */
+    int64_t from, to;       /* local days (as days since 1970-01-01) */
+    int64_t from_at, to_at; /* the seconds they span: [from_at, to_at) */
     struct tally total;
     struct tally store[DASH_STORES];
     size_t nstores;
@@ -97,6 +99,18 @@ static leal_err run(struct web_req *r, struct report_query *q, struct report *ou
     return err;
 }
 
+/* run() over p's seconds: the days of the stores' zone. */
+static leal_err run_period(struct web_req *r, struct report_query *q, const struct period *p,
+                           struct report *out)
+{
+    leal_err err = report_run_at(r->reports, q, p->from_at, p->to_at, out);
+    if (err != LEAL_OK) {
+        report_free(out);
+        report_err(r, err, q->name);
+    }
+    return err;
+}
+
 /* The tally of store in p, added if new (NULL when full). */
 static struct tally *tally_of(struct period *p, const char *store)
 {
@@ -114,7 +128,7 @@ static leal_err activity(struct web_req *r, int64_t program, struct period *p)
     struct report_query q = {"activity", program, NULL, p->from, p->to, 0, r->l};
     struct report rep;
     size_t col[NKEYS], store;
-    leal_err err = run(r, &q, &rep);
+    leal_err err = run_period(r, &q, p, &rep);
     if (err != LEAL_OK)
         return err;
     const struct report_part *a = &rep.part[0];
@@ -141,7 +155,7 @@ static leal_err customers(struct web_req *r, int64_t program, const struct perio
 {
     struct report_query q = {"customers", program, store, p->from, p->to, 0, r->l};
     struct report rep;
-    leal_err err = run(r, &q, &rep);
+    leal_err err = run_period(r, &q, p, &rep);
     if (err != LEAL_OK)
         return err;
     const struct report_part *c = &rep.part[0];
@@ -266,18 +280,72 @@ static bool report_program(struct web_req *r, int64_t *program)
     return true;
 }
 
+/* The UTC second of the local midnight that begins the day `at` falls on in
+ * zone tz. A DST change between that midnight and `at` leaves the first
+ * guess an hour off; the second look corrects it. */
+static leal_err local_midnight(const char *tz, int64_t at, int64_t *out)
+{
+    struct rules_civil c;
+    int64_t t;
+    leal_err err = ledger_local_civil(tz, at, &c);
+    if (err != LEAL_OK)
+        return err;
+    t = at - (c.hour * 3600 + c.minute * 60 + c.second);
+    if ((err = ledger_local_civil(tz, t, &c)) != LEAL_OK)
+        return err;
+    if (c.hour >= 12) /* the evening before: midnight is later */
+        t += (24 - c.hour) * 3600 - c.minute * 60;
+    else
+        t -= c.hour * 3600 + c.minute * 60;
+    *out = t;
+    return LEAL_OK;
+}
+
+/* Today and this month in zone tz: their local days and the seconds they span. */
+static leal_err local_periods(const char *tz, int64_t now, struct period per[2])
+{
+    struct rules_civil c;
+    char day[16];
+    int64_t today;
+    leal_err err = ledger_local_civil(tz, now, &c);
+    if (err != LEAL_OK)
+        return err;
+    snprintf(day, sizeof day, "%04u-%02u-%02u", (unsigned)c.year % 10000u, (unsigned)c.month % 100u,
+             (unsigned)c.day % 100u);
+    if ((err = report_day_parse(day, &today)) != LEAL_OK)
+        return err;
+    memset(per, 0, 2 * sizeof per[0]);
+    per[0].from = per[0].to = per[1].to = today;
+    per[1].from = today - (c.day - 1);
+    /* Local days last 23 to 25 hours: 30 hours on is within tomorrow, and
+     * noon of the month's first day is within that day. */
+    if ((err = local_midnight(tz, now, &per[0].from_at)) != LEAL_OK ||
+        (err = local_midnight(tz, per[0].from_at + 30 * 3600, &per[0].to_at)) != LEAL_OK ||
+        (err = local_midnight(tz, per[0].from_at - (c.day - 1) * DAY + 12 * 3600,
+                              &per[1].from_at)) != LEAL_OK)
+        return err;
+    per[1].to_at = per[0].to_at;
+    return LEAL_OK;
+}
+
 void web_dashboard(struct web_req *r)
 {
     int64_t program, today = (int64_t)time(NULL) / DAY;
-    int y, m, d;
     struct period per[2];
+    char tz[LEDGER_ZONE];
+    leal_err err;
     json_t *today_j = NULL, *month_j = NULL, *liab = NULL, *svg = NULL;
     if (!report_program(r, &program))
         return;
-    report_civil(today, &y, &m, &d);
-    memset(per, 0, sizeof per);
-    per[0].from = per[0].to = per[1].to = today;
-    per[1].from = today - (d - 1);
+    /* The days of the program's stores' zone when they share one, else UTC's. */
+    if ((err = ledger_program_zone(r->l, program, tz)) != LEAL_OK) {
+        web_ledger_error(r, err, "the stores' time zone");
+        return;
+    }
+    if ((err = local_periods(tz[0] ? tz : "UTC", (int64_t)time(NULL), per)) != LEAL_OK) {
+        web_api_error(r, 500, err, tz);
+        return;
+    }
     if (activity(r, program, &per[0]) != LEAL_OK || activity(r, program, &per[1]) != LEAL_OK)
         return;
     if ((today_j = period_json(r, program, &per[0])) == NULL ||
@@ -289,8 +357,8 @@ void web_dashboard(struct web_req *r)
         return;
     }
     r->status = 200;
-    r->out = json_pack("{s:I,s:o,s:o,s:o,s:o}", "program", (json_int_t)program, "today", today_j,
-                       "month", month_j, "liability", liab, "chart_svg", svg);
+    r->out = json_pack("{s:I,s:s,s:o,s:o,s:o,s:o}", "program", (json_int_t)program, "timezone", tz,
+                       "today", today_j, "month", month_j, "liability", liab, "chart_svg", svg);
 }
 
 /* ---- Cards ---- */

@@ -8,6 +8,9 @@
 #include "web_api.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#include "host/ledger/amount.h"
 
 void web_api_error(struct web_req *r, unsigned status, leal_err err, const char *detail)
 {
@@ -67,4 +70,24 @@ leal_err web_audited(struct web_req *r, leal_err (*change)(struct web_req *, voi
         return ledger_batch_commit(r->l);
     ledger_batch_rollback(r->l);
     return err;
+}
+
+/* ---- Rows the customer views share (the back office's and the portal's) ---- */
+
+int web_balance_one(void *ctx, const char *asset, int64_t amount)
+{
+    char shown[AMOUNT_FORMAT_MAX];
+    if (strcmp(asset, "EUR") != 0 || amount_format(amount, shown, sizeof shown) != LEAL_OK)
+        snprintf(shown, sizeof shown, "%lld", (long long)amount);
+    json_array_append_new(ctx, json_pack("{s:s,s:I,s:s}", "asset", asset, "amount",
+                                         (json_int_t)amount, "shown", shown));
+    return 0;
+}
+
+int web_card_one(void *ctx, const struct ledger_card *c)
+{
+    json_array_append_new(ctx, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)c->card_id, "tech",
+                                         ledger_card_tech_name(c->tech), "status",
+                                         ledger_card_status_name(c->status)));
+    return 0;
 }

@@ -15,6 +15,8 @@
 #include "host/web/web_api.h"
 #include "keys/base/ct.h"
 #include "host/web/web_auth.h"
+#include "host/web/web_portal.h"
+#include "host/ledger/ledger_portal.h"
 #include "host/web/web_static.h"
 #include "host/report/report.h"
 
@@ -28,6 +30,7 @@ struct web_server {
     char *cert, *key;
     struct web_limit limit;
     struct report_db *reports;
+    char base_url[256]; /* for the portal's sign-in links */
 };
 
 /* What a connection's request has sent so far. */
@@ -141,25 +144,44 @@ static bool change_allowed(struct MHD_Connection *c, const struct web_route *rt,
     return true;
 }
 
+/* A request as the handlers see it, before authentication. */
+static void req_init(struct web_server *s, struct MHD_Connection *c, struct web_req *r,
+                     char addr[64])
+{
+    memset(r, 0, sizeof *r);
+    r->l = s->l;
+    r->limit = &s->limit;
+    r->csrf = "";
+    r->query = query_value;
+    r->conn = c;
+    r->tls = s->tls;
+    r->reports = s->reports;
+    r->base_url = s->base_url;
+    r->status = 500;
+    client_addr(c, addr, 64);
+    r->addr = addr;
+}
+
+/* Sends r's answer and frees it. */
+static enum MHD_Result req_finish(struct MHD_Connection *c, struct web_req *r)
+{
+    enum MHD_Result rc = send_json(c, r);
+    json_decref(r->out);
+    json_decref(r->body);
+    return rc;
+}
+
 static enum MHD_Result api(struct web_server *s, struct MHD_Connection *c, const char *url,
                            const char *method, const struct upload *up)
 {
-    struct web_req r = {.l = s->l,
-                        .limit = &s->limit,
-                        .csrf = "",
-                        .query = query_value,
-                        .conn = c,
-                        .tls = s->tls,
-                        .reports = s->reports,
-                        .status = 500};
+    struct web_req r;
     uint8_t hash[32];
     struct ledger_user u;
     char csrf[LEDGER_SESSION_CSRF], addr[64];
     bool known;
-    const struct web_route *rt = web_route_find(method, url, &r.id, &known);
-    enum MHD_Result rc;
-    client_addr(c, addr, sizeof addr);
-    r.addr = addr;
+    const struct web_route *rt;
+    req_init(s, c, &r, addr);
+    rt = web_route_find(method, url, &r.id, &known);
     if (rt == NULL)
         web_api_error(&r, known ? 405 : 404, LEAL_E_ARG, known ? "method" : "no such API route");
     else if (up->too_big)
@@ -170,10 +192,47 @@ static enum MHD_Result api(struct web_server *s, struct MHD_Connection *c, const
         else if (change_allowed(c, rt, &r, up))
             rt->handle(&r);
     }
-    rc = send_json(c, &r);
-    json_decref(r.out);
-    json_decref(r.body);
-    return rc;
+    return req_finish(c, &r);
+}
+
+/* The portal session of the request's leal_portal cookie. */
+static bool portal_authenticate(struct web_server *s, struct MHD_Connection *c, struct web_req *r,
+                                uint8_t hash[32], char csrf[LEDGER_PORTAL_CSRF])
+{
+    const char *token = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "leal_portal");
+    leal_err err = web_auth_token_hash(token, hash);
+    if (err == LEAL_OK)
+        err = ledger_portal_session_find(s->l, hash, (int64_t)time(NULL), &r->customer, csrf);
+    else
+        err = LEAL_E_PORTAL_SESSION;
+    if (err != LEAL_OK) {
+        web_api_error(r, err == LEAL_E_PORTAL_SESSION ? 401 : 500, err, NULL);
+        return false;
+    }
+    r->csrf = csrf;
+    r->session = hash;
+    return true;
+}
+
+static enum MHD_Result portal_api(struct web_server *s, struct MHD_Connection *c, const char *url,
+                                  const char *method, const struct upload *up)
+{
+    struct web_req r;
+    uint8_t hash[32];
+    char csrf[LEDGER_PORTAL_CSRF], addr[64];
+    bool known;
+    const struct web_portal_route *rt = web_portal_route_find(method, url, &known);
+    req_init(s, c, &r, addr);
+    if (rt == NULL)
+        web_api_error(&r, known ? 405 : 404, LEAL_E_ARG, known ? "method" : "no such portal route");
+    else if (up->too_big)
+        web_api_error(&r, 413, LEAL_E_ARG, "the body is over 64 KiB");
+    else if (!rt->session || portal_authenticate(s, c, &r, hash, csrf)) {
+        const struct web_route as = {rt->method, rt->path, 0, rt->changes, rt->handle};
+        if (change_allowed(c, &as, &r, up))
+            rt->handle(&r);
+    }
+    return req_finish(c, &r);
 }
 
 static enum MHD_Result page(struct MHD_Connection *c, const char *url, const char *method)
@@ -220,6 +279,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (strncmp(url, "/api/", 5) == 0)
         return api(s, c, url, method, up);
+    if (strncmp(url, "/portal/api/", 12) == 0)
+        return portal_api(s, c, url, method, up);
     return page(c, url, method);
 }
 
@@ -328,6 +389,13 @@ leal_err web_server_start(struct ledger *l, const struct web_server_options *o,
     }
     info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     *port = info ? info->port : 0;
+    if (o->public_url)
+        snprintf(s->base_url, sizeof s->base_url, "%s", o->public_url);
+    else {
+        const char *listen = o->listen ? o->listen : "127.0.0.1:8080";
+        snprintf(s->base_url, sizeof s->base_url, "%s://%.*s:%u", s->tls ? "https" : "http",
+                 (int)(strrchr(listen, ':') - listen), listen, *port);
+    }
     *out = s;
     return LEAL_OK;
 }

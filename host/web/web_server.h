@@ -28,6 +28,10 @@ struct web_server_options {
     /* The ledger's file, opened read-only for host/report (the dashboard);
      * NULL: those routes answer 503. */
     const char *db_path;
+    /* The address customers reach the server at ("https://club.example.com",
+     * no trailing slash), put in the portal's sign-in links; NULL: the
+     * listening address. */
+    const char *public_url;
 };
 
 /* Starts serving l (the server uses it from its thread until stopped);

@@ -13,22 +13,31 @@
 EMBED(web_static_index_html, "host/web/static/index.html");
 EMBED(web_static_app_js, "host/web/static/app.js");
 EMBED(web_static_app_css, "host/web/static/app.css");
+EMBED(web_static_portal_html, "host/web/static/portal.html");
+EMBED(web_static_portal_js, "host/web/static/portal.js");
 
 extern const unsigned char web_static_index_html[], web_static_index_html_end[];
 extern const unsigned char web_static_app_js[], web_static_app_js_end[];
 extern const unsigned char web_static_app_css[], web_static_app_css_end[];
+extern const unsigned char web_static_portal_html[], web_static_portal_html_end[];
+extern const unsigned char web_static_portal_js[], web_static_portal_js_end[];
 
 const struct web_static_file *web_static_find(const char *path)
 {
-    static struct web_static_file files[3];
-    static const char *const paths[3] = {"/", "/app.js", "/app.css"};
-    static const char *const types[3] = {
-        "text/html; charset=utf-8", "text/javascript; charset=utf-8", "text/css; charset=utf-8"};
-    const unsigned char *const start[3] = {web_static_index_html, web_static_app_js,
-                                           web_static_app_css};
-    const unsigned char *const end[3] = {web_static_index_html_end, web_static_app_js_end,
-                                         web_static_app_css_end};
-    for (int i = 0; i < 3; i++)
+#define NFILES 5
+    static struct web_static_file files[NFILES];
+    static const char *const paths[NFILES] = {"/", "/app.js", "/app.css", "/portal/",
+                                              "/portal/portal.js"};
+    static const char *const types[NFILES] = {
+        "text/html; charset=utf-8", "text/javascript; charset=utf-8", "text/css; charset=utf-8",
+        "text/html; charset=utf-8", "text/javascript; charset=utf-8"};
+    const unsigned char *const start[NFILES] = {web_static_index_html, web_static_app_js,
+                                                web_static_app_css, web_static_portal_html,
+                                                web_static_portal_js};
+    const unsigned char *const end[NFILES] = {web_static_index_html_end, web_static_app_js_end,
+                                              web_static_app_css_end, web_static_portal_html_end,
+                                              web_static_portal_js_end};
+    for (int i = 0; i < NFILES; i++)
         if (strcmp(path, paths[i]) == 0) {
             files[i] =
                 (struct web_static_file){paths[i], types[i], start[i], (size_t)(end[i] - start[i])};

@@ -329,6 +329,12 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_QR_STATIC_REDEEM, "a static QR code never redeems a reward; the customer shows "
                                "their phone's spending code, or redeems at the desk"),
     E(LEAL_E_WEB_LANG, "unknown language; the back office speaks en (English) and es (Spanish)"),
+    E(LEAL_E_PORTAL_LINK_UNKNOWN, "this sign-in link is not known here; ask for a new one"),
+    E(LEAL_E_PORTAL_LINK_USED, "this sign-in link has already been used; ask for a new one"),
+    E(LEAL_E_PORTAL_LINK_EXPIRED,
+      "this sign-in link has expired (links last 15 minutes); ask for a new one"),
+    E(LEAL_E_PORTAL_SESSION,
+      "not signed in to the portal, or the session has ended; ask for a sign-in link"),
     E(LEAL_E_MESSAGE_TEMPLATE, "a message template names an unknown variable or has an unclosed "
                                "{{; use {{name}}, {{points}}, {{tier}}, {{store}}, {{program}}"),
     E(LEAL_E_MESSAGE_TOKEN, "no message carries that unsubscribe token; copy it whole from the "

@@ -263,6 +263,11 @@ typedef enum leal_err {
 
     /* 620..639: back-office languages */
     LEAL_E_WEB_LANG = 620,
+    /* 621..: the customer portal's sign-in links */
+    LEAL_E_PORTAL_LINK_UNKNOWN = 621,
+    LEAL_E_PORTAL_LINK_USED = 622,
+    LEAL_E_PORTAL_LINK_EXPIRED = 623,
+    LEAL_E_PORTAL_SESSION = 624,
 
     /* 650..659: segments, saved filters over customers (host/ledger/ledger_segment.h) */
     LEAL_E_SEGMENT_FILTER = 650,

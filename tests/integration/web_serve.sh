@@ -365,7 +365,7 @@ check_match "and the session cookie is Secure" \
 
 # A program that serves the books links no key code.
 case "$LEAL_BUILD" in *asan*) SAN="-fsanitize=address,undefined" ;; *) SAN= ;; esac
-PKGS="libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libmicrohttpd libargon2 xlsxwriter"
+PKGS="libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libmicrohttpd libargon2 xlsxwriter libcurl"
 cat >"$T/web.c" <<'EOC'
 #include <stdio.h>
 #include "host/books/books.h"
@@ -373,7 +373,7 @@ cat >"$T/web.c" <<'EOC'
 int main(int argc, char **argv)
 {
     struct books_where where;
-    struct web_server_options o = {"127.0.0.1:0", NULL, NULL, argv[1]};
+    struct web_server_options o = {"127.0.0.1:0", NULL, NULL, argv[1], NULL};
     struct web_server *s;
     struct ledger *l;
     unsigned port;

@@ -226,8 +226,8 @@ async function main() {
       await p.click('#nav-dashboard');
       await p.waitForSelector('#dash-liability dd');
       const words = lang === 'es'
-        ? 'pepe (gerente)|Panel|Clientes|Tarjetas|Cerrar sesión|Puntos emitidos|Pendiente|Monedero|12,50 €|Hoy|Este mes|Programa 3. Hoy D; este mes del D al D (días UTC).'
-        : 'ed (manager)|Dashboard|Customers|Cards|Sign out|Points issued|Outstanding|Purse|€12.50|Today|This month|Program 3. Today D; this month D to D (UTC days).';
+        ? 'pepe (gerente)|Panel|Clientes|Tarjetas|Cerrar sesión|Puntos emitidos|Pendiente|Monedero|12,50 €|Hoy|Este mes|Programa 3. Hoy D; este mes del D al D (días de Europe/Madrid).'
+        : 'ed (manager)|Dashboard|Customers|Cards|Sign out|Points issued|Outstanding|Purse|€12.50|Today|This month|Program 3. Today D; this month D to D (days in Europe/Madrid).';
       check(who + ' (' + lang + ') sees the dashboard in ' + lang, words, await p.evaluate(() => [
         document.querySelector('#who').textContent, document.querySelector('#nav-dashboard').textContent, document.querySelector('#nav-customers').textContent,
         document.querySelector('#nav-cards').textContent, document.querySelector('#sign-out').textContent,

@@ -118,9 +118,9 @@ async function dashboard() {
   const d = await api('GET', '/api/dashboard');
   $('dash-range').textContent = state.lang === 'es'
     ? 'Programa ' + d.program + '. Hoy ' + d.today.from + '; este mes del ' + d.month.from + ' al ' +
-      d.month.to + ' (días UTC).'
+      d.month.to + (d.timezone ? ' (días de ' + d.timezone + ').' : ' (días UTC).')
     : 'Program ' + d.program + '. Today ' + d.today.from + '; this month ' + d.month.from + ' to ' +
-      d.month.to + ' (UTC days).';
+      d.month.to + (d.timezone ? ' (days in ' + d.timezone + ').' : ' (UTC days).');
   const body = $('dash-table').tBodies[0];
   body.replaceChildren();
   for (const [name, p] of [[t('Today'), d.today], [t('This month'), d.month]]) {

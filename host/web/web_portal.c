@@ -1,0 +1,210 @@
+/*
+ * web_portal.c - the customer portal's API (see web_portal.h).
+ */
+#include "web_portal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "host/ledger/ledger_mail.h"
+#include "host/ledger/ledger_portal.h"
+#include "host/mail/mail.h"
+#include "host/mail/mail_ledger.h"
+#include "host/web/web_auth.h"
+#include "keys/base/ct.h"
+
+#define ADDRESS_MAX 256
+
+struct matches {
+    struct ledger_customer c[WEB_PORTAL_MATCHES];
+    int n;
+};
+
+static int match_one(void *ctx, const struct ledger_customer *c)
+{
+    struct matches *m = ctx;
+    m->c[m->n++] = *c;
+    return m->n >= WEB_PORTAL_MATCHES;
+}
+
+/* A fresh link for c, kept hashed, mailed through c's program's settings.
+ * A program without mail settings sends nothing (the link is not kept). */
+static leal_err link_send(struct web_req *r, const struct ledger_customer *c, int64_t now)
+{
+    struct ledger_mail lm;
+    struct ledger_program p;
+    struct mail_server srv;
+    char token[WEB_AUTH_TOKEN_HEX], url[512], text[1024], why[256];
+    uint8_t hash[32];
+    bool es;
+    leal_err err = ledger_mail_get(r->l, c->program_id, &lm);
+    if (err == LEAL_E_NOT_FOUND)
+        return LEAL_OK;
+    if (err != LEAL_OK || (err = ledger_program_get(r->l, c->program_id, &p)) != LEAL_OK ||
+        (err = web_auth_token(token)) != LEAL_OK ||
+        (err = web_auth_token_hash(token, hash)) != LEAL_OK ||
+        (err = ledger_portal_link_add(r->l, hash, c->id, now, now + WEB_PORTAL_LINK_SECONDS)) !=
+            LEAL_OK)
+        return err;
+    es = strcmp(p.locale, "es") == 0;
+    /* The token rides in the fragment: browsers never send it to a server,
+     * so it is in no access log and no Referer, and a mail scanner that
+     * fetches the page does not spend it (the page's script does). */
+    snprintf(url, sizeof url, "%s/portal/#t=%s", r->base_url, token);
+    snprintf(text, sizeof text,
+             es ? "Hola %s:\r\n\r\nPara ver tu tarjeta de %s, abre este enlace en los próximos "
+                  "15 minutos:\r\n\r\n%s\r\n\r\nSirve una sola vez. Si no lo has pedido, ignora "
+                  "este mensaje.\r\n"
+                : "Hello %s,\r\n\r\nTo see your %s card, open this link within 15 minutes:"
+                  "\r\n\r\n%s\r\n\r\nIt works once. If you did not ask for it, ignore this "
+                  "message.\r\n",
+             c->name, p.name, url);
+    mail_server_from(&lm, &srv);
+    srv.timeout_s = WEB_PORTAL_MAIL_TIMEOUT;
+    {
+        struct mail_message m = {
+            c->email, es ? "Tu enlace para entrar" : "Your sign-in link", text, NULL, NULL, NULL,
+            now};
+        err = mail_send(&srv, &m, why, sizeof why);
+    }
+    leal_wipe(token, sizeof token);
+    leal_wipe(url, sizeof url);
+    leal_wipe(text, sizeof text);
+    return err;
+}
+
+static void link_request(struct web_req *r)
+{
+    const char *email = json_string_value(json_object_get(r->body, "email"));
+    char mail_key[WEB_LIMIT_KEY], addr_key[WEB_LIMIT_KEY], folded[ADDRESS_MAX];
+    struct matches m = {.n = 0};
+    struct ledger_search by = {0, LEDGER_SEARCH_EMAIL, "", WEB_PORTAL_MATCHES};
+    int64_t now = (int64_t)time(NULL);
+    size_t i;
+    leal_err err;
+    if (email == NULL || mail_address_check(email) != LEAL_OK || strlen(email) >= ADDRESS_MAX) {
+        web_api_error(r, 400, LEAL_E_MAIL_ADDRESS, "\"email\"");
+        return;
+    }
+    for (i = 0; email[i]; i++)
+        folded[i] = (char)tolower((unsigned char)email[i]);
+    folded[i] = '\0';
+    /* A longer address shares its limit with those of the same first 90 bytes. */
+    snprintf(mail_key, sizeof mail_key, "link:%.90s", folded);
+    snprintf(addr_key, sizeof addr_key, "link-from:%.64s", r->addr);
+    if (!web_limit_allowed(r->limit, mail_key, now) ||
+        !web_limit_allowed(r->limit, addr_key, now)) {
+        web_api_error(r, 429, LEAL_E_WEB_RATE_LIMIT, NULL);
+        return;
+    }
+    /* Every request counts: a link is as good as a password. */
+    web_limit_fail(r->limit, mail_key, now);
+    web_limit_fail(r->limit, addr_key, now);
+    by.q = email;
+    if ((err = ledger_customer_search(r->l, &by, match_one, &m)) != LEAL_OK) {
+        web_ledger_error(r, err, "the customer");
+        return;
+    }
+    /* A failed send is not told either: the answer is the same for every
+     * address, so it does not reveal who is a customer. */
+    for (int k = 0; k < m.n; k++)
+        (void)link_send(r, &m.c[k], now);
+    r->status = 202;
+    r->out = json_pack("{s:i}", "minutes", WEB_PORTAL_LINK_SECONDS / 60);
+}
+
+static void me_answer(struct web_req *r)
+{
+    struct ledger_customer c;
+    struct ledger_program p;
+    json_t *balances = json_array(), *cards = json_array();
+    leal_err err;
+    if ((err = ledger_customer_get(r->l, r->customer, &c)) != LEAL_OK ||
+        (err = ledger_program_get(r->l, c.program_id, &p)) != LEAL_OK ||
+        (err = ledger_balance_each(r->l, c.account_id, web_balance_one, balances)) != LEAL_OK ||
+        (err = ledger_card_each_of_account(r->l, c.account_id, web_card_one, cards)) != LEAL_OK) {
+        json_decref(balances);
+        json_decref(cards);
+        web_ledger_error(r, err, "the customer");
+        return;
+    }
+    r->status = 200;
+    r->out = json_pack("{s:{s:s,s:s,s:s,s:s},s:o,s:o,s:s}", "customer", "name", c.name, "surname",
+                       c.surname, "program", p.name, "lang", p.locale[0] ? p.locale : "en",
+                       "balances", balances, "cards", cards, "csrf", r->csrf);
+}
+
+static void session_open(struct web_req *r)
+{
+    const char *token = json_string_value(json_object_get(r->body, "token"));
+    char session[WEB_AUTH_TOKEN_HEX], csrf[WEB_AUTH_TOKEN_HEX];
+    uint8_t hash[32];
+    int64_t now = (int64_t)time(NULL), customer;
+    leal_err err;
+    if (token == NULL || web_auth_token_hash(token, hash) != LEAL_OK) {
+        web_api_error(r, 404, LEAL_E_PORTAL_LINK_UNKNOWN, NULL);
+        return;
+    }
+    err = ledger_portal_link_take(r->l, hash, now, &customer);
+    if (err == LEAL_E_PORTAL_LINK_UNKNOWN || err == LEAL_E_PORTAL_LINK_USED ||
+        err == LEAL_E_PORTAL_LINK_EXPIRED) {
+        web_api_error(r, err == LEAL_E_PORTAL_LINK_UNKNOWN ? 404 : 410, err, NULL);
+        return;
+    }
+    if (err == LEAL_OK &&
+        ((err = web_auth_token(session)) != LEAL_OK || (err = web_auth_token(csrf)) != LEAL_OK ||
+         (err = web_auth_token_hash(session, hash)) != LEAL_OK))
+        web_api_error(r, 500, err, "a session token");
+    else if (err == LEAL_OK &&
+             (err = ledger_portal_session_add(r->l, hash, customer, csrf,
+                                              now + WEB_PORTAL_SESSION_SECONDS)) != LEAL_OK)
+        web_ledger_error(r, err, "the session");
+    else if (err != LEAL_OK)
+        web_ledger_error(r, err, "the link");
+    if (err != LEAL_OK)
+        return;
+    snprintf(r->cookie, sizeof r->cookie,
+             "leal_portal=%s; Path=/portal/; Max-Age=%d; HttpOnly; SameSite=Strict%s", session,
+             WEB_PORTAL_SESSION_SECONDS, r->tls ? "; Secure" : "");
+    r->customer = customer;
+    r->csrf = csrf;
+    me_answer(r);
+    r->csrf = "";
+}
+
+static void session_close(struct web_req *r)
+{
+    leal_err err = ledger_portal_session_end(r->l, r->session, (int64_t)time(NULL));
+    if (err != LEAL_OK) {
+        web_ledger_error(r, err, "the session");
+        return;
+    }
+    snprintf(r->cookie, sizeof r->cookie,
+             "leal_portal=; Path=/portal/; Max-Age=0; HttpOnly; SameSite=Strict%s",
+             r->tls ? "; Secure" : "");
+    r->status = 200;
+    r->out = json_pack("{s:b}", "signed_out", 1);
+}
+
+static const struct web_portal_route routes[] = {
+    {"POST", "/portal/api/link", false, false, link_request},
+    {"POST", "/portal/api/session", false, false, session_open},
+    {"GET", "/portal/api/me", true, false, me_answer},
+    {"DELETE", "/portal/api/session", true, true, session_close},
+};
+
+const struct web_portal_route *web_portal_route_find(const char *method, const char *path,
+                                                     bool *path_known)
+{
+    *path_known = false;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (strcmp(routes[i].path, path) != 0)
+            continue;
+        *path_known = true;
+        if (strcmp(routes[i].method, method) == 0)
+            return &routes[i];
+    }
+    return NULL;
+}

@@ -1,0 +1,47 @@
+/*
+ * web_portal.h - the customer portal's API under /portal/api/ (issue 16):
+ * a customer asks for a sign-in link by e-mail, follows it, and sees only
+ * their own balances and cards. No route takes an id: the customer is the
+ * session's, whatever a URL or body says.
+ *
+ *   POST   /portal/api/link    {"email"}  202 always (whether the address is a
+ *                              customer's is not told); a link for each
+ *                              customer with that address (at most
+ *                              WEB_PORTAL_MATCHES), mailed through the
+ *                              customer's program's mail settings (host/mail)
+ *   POST   /portal/api/session {"token"}  the link's token: 200 and the cookie
+ *                              leal_portal; a used, expired or unknown link
+ *                              each its own error (410, 410, 404)
+ *   GET    /portal/api/me      the customer, balances and cards
+ *   DELETE /portal/api/session (CSRF) signs out
+ *
+ * A link's token is 32 random bytes (hex); the ledger keeps its SHA-256
+ * (host/ledger/ledger_portal.h). It works once, within WEB_PORTAL_LINK_SECONDS.
+ * Link requests are limited like the staff sign-in (host/web/web_limit.h):
+ * every request counts, per e-mail address and per client address, so the
+ * sixth within a minute is refused (429). The mail goes out from the
+ * serving thread (timeout WEB_PORTAL_MAIL_TIMEOUT). Hosted.
+ */
+#ifndef LEAL_WEB_PORTAL_H
+#define LEAL_WEB_PORTAL_H
+
+#include "host/web/web_api.h"
+
+#define WEB_PORTAL_LINK_SECONDS (15 * 60)
+#define WEB_PORTAL_SESSION_SECONDS (4 * 3600)
+#define WEB_PORTAL_MATCHES 8
+#define WEB_PORTAL_MAIL_TIMEOUT 20
+
+struct web_portal_route {
+    const char *method;
+    const char *path;
+    bool session; /* needs the leal_portal cookie */
+    bool changes; /* needs the session's CSRF token */
+    web_handler handle;
+};
+
+/* The route of method and path; NULL when none (*path_known: 405 vs 404). */
+const struct web_portal_route *web_portal_route_find(const char *method, const char *path,
+                                                     bool *path_known);
+
+#endif

@@ -1,0 +1,145 @@
+#!/bin/bash
+# portal_e2e.sh - the customer portal's sign-in by e-mail link (issue 16)
+# against a real `leal serve` and a real SMTP server on 127.0.0.1
+# (tests/lib/smtp_sink.py): the link is read out of the received message with
+# Python's e-mail parser, Debian's headless chromium (tests/web/portal.js,
+# playwright-core) follows it and sees the customer's exact balances; the
+# link works once; used, expired and unknown links are refused each with its
+# own message; link requests are limited per e-mail address and per client
+# address; the customer sees only their own data; sign-out needs the CSRF
+# token. Screenshots go to build/screenshots/portal/.
+set -u
+cd "$(dirname "$0")/../.."
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-portal-XXXXXX)
+PID=
+SINK_PID=
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+DB=$T/ledger.db
+SHOTS=build/screenshots/portal
+mkdir -p "$SHOTS"
+rm -f "$SHOTS"/*.png
+export XDG_DATA_HOME=$T/xdg USER=tester
+
+"$LEAL" program create --db "$DB" --code sol --name "Café Sol" >/dev/null || exit 1
+"$LEAL" store add --db "$DB" --program 1 --code c1 --name "Sol Centro" --tz Europe/Madrid >/dev/null || exit 1
+mkdir "$T/inbox"
+$PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 180 &
+SINK_PID=$!
+for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+"$LEAL" mail set --db "$DB" --program 1 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
+    --from club@sol.example --from-name "Café Sol" >/dev/null || exit 1
+customer() { # NAME SURNAME EMAIL: the new customer's id and account
+    "$LEAL" customer add --db "$DB" --program 1 --name "$1" --surname "$2" --email "$3" --json |
+        $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["id"], d["account"])'
+}
+read -r ANA ANA_ACCT < <(customer Ana Sol ana@example.org)
+read -r BEA BEA_ACCT < <(customer Bea Other bea@example.org)
+"$LEAL" account add-card "$ANA_ACCT" --card-id 601 --uid 04a1b2c3d4e601 --tech desfire-ev2 \
+    --status active --db "$DB" >/dev/null || exit 1
+post() { "$LEAL" ledger post --db "$DB" --account "$1" --asset "$2" --amount "$3" --reason opening --operator test >/dev/null || exit 1; }
+post "$ANA_ACCT" PTS 120
+post "$ANA_ACCT" EUR 12,50
+post "$BEA_ACCT" PTS 999
+
+"$LEAL" serve --listen 127.0.0.1:0 --db "$DB" >"$T/serve.out" 2>"$T/serve.err" &
+PID=$!
+for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+URL=$(sed -n 's/^listening on //p' "$T/serve.out")
+
+# ask FROM EMAIL: asks for a link from client address FROM; prints the HTTP status.
+ask() { curl -s -o /dev/null -w '%{http_code}' --interface "$1" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$2\"}" "$URL/portal/api/link"; }
+eml_count() { ls "$T/inbox" | grep -c '\.eml$'; }
+wait_mail() { for _ in $(seq 200); do [ "$(eml_count)" -ge "$1" ] && return; sleep 0.05; done; }
+# link N: the sign-in link in message N (its plain text, decoded), and its recipients.
+link() { $PY - "$T/inbox/$(printf %04d "$1").eml" <<'PY'
+import email, email.policy, re, sys
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
+found = re.findall(r"https?://\S+", m.get_body(("plain",)).get_content())
+print(m["To"], m["Subject"], *found)
+PY
+}
+token_of() { sed 's/.*#t=//' <<<"$1"; }
+session() { curl -s -w ' %{http_code}' -c "$T/jar" -b "$T/jar" -H 'Content-Type: application/json' \
+    -d "{\"token\":\"$1\"}" "$URL/portal/api/session"; }
+errname() { $PY -c 'import json,sys; t=sys.stdin.read(); j,c=t.rsplit(" ",1); e=json.loads(j)["error"]; print(c, e["name"], e["message"])'; }
+
+check_eq "a link is asked for with the address in other case: 202" 202 "$(ask 127.0.0.1 Ana@Example.org)"
+wait_mail 1
+read -r TO SUBJECT1 SUBJECT2 SUBJECT3 LINK1 < <(link 1)
+check_eq "one message, to the customer, with the sign-in link" \
+    "1|ana@example.org|Your sign-in link|$URL/portal/#t=" "$(eml_count)|$TO|$SUBJECT1 $SUBJECT2 $SUBJECT3|${LINK1%#t=*}#t="
+TOKEN1=$(token_of "$LINK1")
+check_match "its token: 256 random bits as hex" '^[0-9a-f]{64}$' "$TOKEN1"
+check_eq "the ledger keeps its SHA-256, not the token, for 15 minutes, unused" \
+    "$(printf %s "$TOKEN1" | sha256sum | cut -c1-64)|$ANA|900|" \
+    "$(sqlite3 "$DB" "select lower(hex(token_hash)), customer_id, expires_at - created_at, used_at from portal_link")"
+check_eq "the token is in no table as text" 0 \
+    "$(sqlite3 "$DB" .dump | grep -c "$TOKEN1")"
+
+timeout 120 node tests/web/portal.js "$LINK1" "$SHOTS" >"$T/e2e.out" 2>"$T/e2e.err"
+RC=$?
+while IFS=$'\t' read -r name expected actual; do
+    check_eq "${name#CHECK }" "$expected" "$actual"
+done < <(grep '^CHECK ' "$T/e2e.out")
+check_eq "the browser run exits 0 with 9 checks and nothing on stderr" "0 9 " \
+    "$RC $(grep -c '^CHECK ' "$T/e2e.out") $(cat "$T/e2e.err")"
+check_eq "screenshots of the portal" "link-used.png me.png sign-in.png" \
+    "$(cd "$SHOTS" && ls *.png | tr '\n' ' ' | sed 's/ $//')"
+check_eq "the link is marked used" 1 "$(sqlite3 "$DB" "select count(*) from portal_link where used_at is not null")"
+
+# The browser's form asked for a second link (message 2): signed in by curl here.
+wait_mail 2
+read -r _ _ _ _ LINK2 < <(link 2)
+check_eq "used again through the API: 410 and its own message" \
+    "410 LEAL_E_PORTAL_LINK_USED this sign-in link has already been used; ask for a new one" \
+    "$(session "$TOKEN1" | errname)"
+OUT=$(session "$(token_of "$LINK2")")
+check_eq "the second link signs Ana in: her exact balances and card" \
+    '200 Ana Sol Café Sol EUR=1250 PTS=120 601:active' \
+    "$(echo "${OUT##* }" "$(printf %s "${OUT% *}" | $PY -c 'import json,sys; d=json.load(sys.stdin); c=d["customer"]; print(c["name"], c["surname"], c["program"], *sorted(b["asset"]+"="+str(b["amount"]) for b in d["balances"]), *[str(k["id"])+":"+k["status"] for k in d["cards"]])')")"
+CSRF=$(printf %s "${OUT% *}" | $PY -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
+check_match "the cookie: HttpOnly, the portal's path only" \
+    "^#HttpOnly_127\.0\.0\.1	FALSE	/portal/	FALSE	[0-9]+	leal_portal	[0-9a-f]{64}$" "$(grep leal_portal "$T/jar")"
+me() { curl -s -w ' %{http_code}' -b "$T/jar" "$URL/portal/api/me$1" | $PY -c 'import sys; t=sys.stdin.read(); j,c=t.rsplit(" ",1); import json; d=json.loads(j); print(c, d["customer"]["name"] if c=="200" else d["error"]["name"])'; }
+check_eq "me: Ana" "200 Ana" "$(me "")"
+check_eq "another customer's id in the URL changes nothing: still Ana" "200 Ana" "$(me "?id=$BEA&customer=$BEA")"
+check_eq "a route with an id does not exist: 404" 404 \
+    "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" "$URL/portal/api/me/$BEA")"
+check_eq "without the cookie: 401" "401 LEAL_E_PORTAL_SESSION" \
+    "$(curl -s -w ' %{http_code}' "$URL/portal/api/me" | errname | cut -d' ' -f1,2)"
+check_eq "a back-office route refuses the portal's cookie: 401" 401 \
+    "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" "$URL/api/customers/$ANA")"
+check_eq "sign-out without the CSRF token: 403" 403 \
+    "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" -X DELETE "$URL/portal/api/session")"
+check_eq "sign-out with it: 200, then me is 401" "200 401" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" -c "$T/jar" -H "X-CSRF-Token: $CSRF" -X DELETE "$URL/portal/api/session") $(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" "$URL/portal/api/me")"
+
+# An expired link, an unknown one, a malformed one.
+check_eq "a third link" 202 "$(ask 127.0.0.1 ana@example.org)"
+wait_mail 3
+read -r _ _ _ _ LINK3 < <(link 3)
+sqlite3 "$DB" "update portal_link set expires_at = strftime('%s') - 1 where token_hash = x'$(printf %s "$(token_of "$LINK3")" | sha256sum | cut -c1-64)'"
+check_eq "an expired link: 410 and its own message" \
+    "410 LEAL_E_PORTAL_LINK_EXPIRED this sign-in link has expired (links last 15 minutes); ask for a new one" \
+    "$(session "$(token_of "$LINK3")" | errname)"
+check_eq "an unknown link: 404 and its own message" \
+    "404 LEAL_E_PORTAL_LINK_UNKNOWN this sign-in link is not known here; ask for a new one" \
+    "$(session "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" | errname)"
+check_eq "a malformed token: the same" "404 LEAL_E_PORTAL_LINK_UNKNOWN" \
+    "$(session "../../etc" | errname | cut -d' ' -f1,2)"
+check_eq "and the expired link was not used by the try" 1 \
+    "$(sqlite3 "$DB" "select count(*) from portal_link where used_at is null")"
+
+# Rate limits: every request counts, per e-mail address and per client address.
+CODES=""
+for _ in 1 2 3 4 5 6; do CODES="$CODES $(ask 127.0.0.5 nobody@example.org)"; done
+check_eq "the sixth request for one address within a minute is refused" " 202 202 202 202 202 429" "$CODES"
+check_eq "from another client address too (the address's limit)" 429 "$(ask 127.0.0.6 NOBODY@example.org)"
+check_eq "another address from that client is still served" 202 "$(ask 127.0.0.6 other@example.org)"
+check_eq "the first client's own limit: another address from it is refused" 429 "$(ask 127.0.0.5 bea@example.org)"
+check_eq "no message for an address that is no customer's, none when refused" 3 "$(eml_count)"
+check_eq "a bad address: 400" 400 "$(ask 127.0.0.7 'no address')"
+finish

@@ -1,0 +1,56 @@
+// portal.js LINK SHOTS - the customer portal in Debian's headless chromium
+// (playwright-core, executablePath /usr/bin/chromium, no browser download).
+// Run by tests/integration/portal_e2e.sh with the sign-in link Ana received
+// by e-mail; prints "CHECK name<TAB>expected<TAB>actual" lines.
+'use strict';
+const { chromium } = require('playwright-core');
+
+const [link, shots] = process.argv.slice(2);
+const check = (name, expected, actual) =>
+  console.log(['CHECK ' + name, String(expected), String(actual)].join('\t'));
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  try {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(link);
+    await page.waitForSelector('#page-me:not([hidden])');
+    check('the link signs Ana in', 'Ana Sol|Café Sol', (await page.textContent('#me-name')) + '|' + (await page.textContent('#me-program')));
+    check('her exact balances', 'Purse=€12.50|Points=120', await page.evaluate(() =>
+      [...document.querySelectorAll('#balances tbody tr')].map((tr) => tr.cells[0].textContent + '=' + tr.cells[1].textContent).join('|')));
+    check('her card', 'Card 601 (active)', await page.textContent('#cards'));
+    check('the token is gone from the address bar', link.replace(/#.*/, ''), page.url());
+    const cookies = await page.context().cookies();
+    const c = cookies.find((k) => k.name === 'leal_portal');
+    check('the session cookie as the browser keeps it', 'true Strict /portal/', c && [c.httpOnly, c.sameSite, c.path].join(' '));
+    await page.screenshot({ path: shots + '/me.png', fullPage: true });
+    await page.reload();
+    await page.waitForSelector('#page-me:not([hidden])');
+    check('a reload keeps her signed in (the cookie)', 'Ana Sol', await page.textContent('#me-name'));
+
+    const other = await (await browser.newContext()).newPage();
+    await other.goto(link);
+    await other.waitForSelector('#message:not([hidden])');
+    check('the same link again is refused with its own message',
+      'this sign-in link has already been used; ask for a new one|false', (await other.textContent('#message')) + '|' + (await other.isHidden('#page-ask')));
+    await other.screenshot({ path: shots + '/link-used.png', fullPage: true });
+    await other.fill('#link-form input[name=email]', 'ana@example.org');
+    await other.click('#link-form button[type=submit]');
+    await other.waitForSelector('#message.ok');
+    check('a new link is asked for from the page',
+      'If this address is on a card, a link is on its way. It works once, within 15 minutes.', await other.textContent('#message'));
+    await other.screenshot({ path: shots + '/sign-in.png', fullPage: true });
+    check('nothing of Ana shows on that page', '', await other.textContent('#me-name'));
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e.stack || String(e));
+  process.exit(1);
+});
