@@ -54,6 +54,8 @@ static const struct {
     {"card_host_change_sent", "card_id IN (SELECT card_id FROM p_card)"},
     /* Messages sent to the customer (msg2's migration; skipped where absent). */
     {"message_send", "customer_id = ?1"},
+    /* The language of the customer's messages (msg3's migration). */
+    {"customer_lang", "customer_id = ?1"},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still
