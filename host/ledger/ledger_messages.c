@@ -103,40 +103,38 @@ leal_err ledger_message_template_for(struct ledger *l, int64_t program_id, const
     return err;
 }
 
-leal_err ledger_message_template_count(struct ledger *l, int64_t program_id, const char *occasion,
-                                       int64_t *n)
+/* The first column of sql's first row (0 without one), ?1 the program and
+ * ?2 the occasion. */
+static leal_err occasion_int(struct ledger *l, const char *sql, int64_t program_id,
+                             const char *occasion, int64_t *out)
 {
     struct store_stmt *st = NULL;
     int row = 0;
-    *n = 0;
-    leal_err err = store_prep_once(
-        l, "SELECT count(*) FROM message_template WHERE program_id = ?1 AND occasion = ?2", &st);
+    *out = 0;
+    leal_err err = store_prep_once(l, sql, &st);
     if (err != LEAL_OK)
         return err;
     store_bind(st, SVALS(SV_I64(program_id), SV_TEXT(occasion)));
-    if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
-        *n = store_col_i64(st, 0);
-    }
+    if ((err = store_step(l, st, &row)) == LEAL_OK && row)
+        *out = store_col_i64(st, 0);
     store_finalize(st);
     return err;
+}
+
+leal_err ledger_message_template_count(struct ledger *l, int64_t program_id, const char *occasion,
+                                       int64_t *n)
+{
+    return occasion_int(
+        l, "SELECT count(*) FROM message_template WHERE program_id = ?1 AND occasion = ?2",
+        program_id, occasion, n);
 }
 
 leal_err ledger_message_days_get(struct ledger *l, int64_t program_id, const char *occasion,
                                  int64_t *days)
 {
-    struct store_stmt *st = NULL;
-    int row = 0;
-    *days = 0;
-    leal_err err = store_prep_once(
-        l, "SELECT days FROM message_occasion WHERE program_id = ?1 AND occasion = ?2", &st);
-    if (err != LEAL_OK)
-        return err;
-    store_bind(st, SVALS(SV_I64(program_id), SV_TEXT(occasion)));
-    if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
-        *days = store_col_i64(st, 0);
-    }
-    store_finalize(st);
-    return err;
+    return occasion_int(l,
+                        "SELECT days FROM message_occasion WHERE program_id = ?1 AND occasion = ?2",
+                        program_id, occasion, days);
 }
 
 leal_err ledger_message_lang_set(struct ledger *l, int64_t customer_id, const char *lang)
