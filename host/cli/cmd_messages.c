@@ -1,4 +1,4 @@
-/* cmd_messages.c - `leal messages template|run|log|unsubscribe`: messages to
+/* cmd_messages.c - `leal messages template|run|log|unsubscribe|lang`: messages to
  * customers (issue 17) through the program's mail settings (cmd_mail.c).
  * The idempotence lives in the ledger (host/ledger/ledger_messages.h): a
  * run records every message first, then claims each one just before its
@@ -27,19 +27,26 @@
 #define MSG_MAX_ATTEMPTS 6
 
 static const char messages_help[] =
-    "usage: leal messages template --program ID --occasion birthday --subject TEXT\n"
-    "                              --text FILE [--html FILE] [--db PATH]\n"
+    "usage: leal messages template --program ID --occasion OCCASION [--days N] [--lang en|es]\n"
+    "                              --subject TEXT --text FILE [--html FILE] [--db PATH]\n"
     "       leal messages run --program ID [--db PATH]\n"
     "       leal messages log --customer ID [--db PATH]\n"
     "       leal messages unsubscribe TOKEN [--db PATH]\n"
-    "template stores the program's message for an occasion: a subject and a plain-text body\n"
-    "with an optional HTML one, with the variables {{name}}, {{points}}, {{tier}}, {{store}},\n"
-    "{{program}} and {{unsubscribe}} (the message's unsubscribe token). run sends today's\n"
-    "birthday messages (today in the zone of the program's first store) to the customers\n"
-    "with an e-mail address and e-mail consent, once per customer and day even if runs\n"
+    "       leal messages lang --customer ID --lang en|es [--db PATH]\n"
+    "template stores the program's message for an occasion in a language (default: the\n"
+    "program's locale): a subject and a plain-text body with an optional HTML one, with the\n"
+    "variables {{name}}, {{points}}, {{tier}}, {{store}}, {{program}}, {{expiring_points}},\n"
+    "{{expiry_date}} and {{unsubscribe}} (the message's unsubscribe token). OCCASION is\n"
+    "birthday (birthday today), inactive (no visit for --days N days), expiring (points\n"
+    "expiring within --days N days) or welcome (enrolled within the last --days N days);\n"
+    "--days is the program's, for every language, and is needed the first time.\n"
+    "run sends the messages due today (in the zone of the program's first store) for every\n"
+    "occasion with a template, to the customers with an e-mail address and e-mail consent,\n"
+    "in the customer's language (else the program's locale), once per customer and period\n"
+    "(birthday; inactivity spell, re-armed by a visit; expiry day; enrolment) even if runs\n"
     "overlap or are killed; a message the server could not take is retried by later runs.\n"
     "log prints a customer's messages; unsubscribe withdraws the e-mail consent of the\n"
-    "customer whose message carried TOKEN.\n";
+    "customer whose message carried TOKEN; lang sets the language of a customer's messages.\n";
 
 static int read_body(const char *path, char *out, size_t cap)
 {
@@ -58,9 +65,12 @@ static int read_body(const char *path, char *out, size_t cap)
 
 /* Every variable a template may use, with empty values: a template is
  * checked at `template` time against this list. */
-static const char *const msg_var_names[] = {"name",  "points",  "tier",
-                                            "store", "program", "unsubscribe"};
-#define MSG_NVARS 6
+static const char *const msg_var_names[] = {
+    "name", "points", "tier", "store", "program", "unsubscribe", "expiring_points", "expiry_date"};
+#define MSG_NVARS 8
+
+/* The occasions `run` goes through, in this order. */
+static const char *const msg_occasions[] = {"birthday", "inactive", "expiring", "welcome"};
 
 static int template_check(const char *what, const char *tmpl)
 {
@@ -88,11 +98,22 @@ static int messages_template(struct ledger *l, const struct lcli_opt *o, int64_t
         free(t);
         return cli_usage("leal messages template needs --occasion, --subject and --text");
     }
-    if (strcmp(o[1].val, "birthday") != 0) {
+    if (!ledger_message_occasion_ok(o[1].val)) {
         free(t);
-        return cli_usage("the occasion is birthday, not '%s'", o[1].val);
+        return cli_usage("the occasion is birthday, inactive, expiring or welcome, not '%s'",
+                         o[1].val);
+    }
+    if (o[9].val && (!ledger_message_occasion_days(o[1].val) ||
+                     lcli_id(o[9].val, &t->days) != LEAL_OK || t->days > 3650)) {
+        free(t);
+        return cli_usage("--days is 1 to 3650, for inactive, expiring and welcome");
+    }
+    if (o[8].val && strcmp(o[8].val, "en") != 0 && strcmp(o[8].val, "es") != 0) {
+        free(t);
+        return cli_usage("--lang is en or es, not '%s'", o[8].val);
     }
     snprintf(t->occasion, sizeof t->occasion, "%s", o[1].val);
+    snprintf(t->lang, sizeof t->lang, "%s", o[8].val ? o[8].val : "");
     if (snprintf(t->subject, sizeof t->subject, "%s", o[2].val) >= (int)sizeof t->subject)
         rc = cli_usage("--subject is longer than %zu bytes", sizeof t->subject - 1);
     else if ((rc = read_body(o[3].val, t->text, sizeof t->text)) == 0 &&
@@ -103,6 +124,9 @@ static int messages_template(struct ledger *l, const struct lcli_opt *o, int64_t
         leal_err err = ledger_message_template_set(l, t);
         if (err != LEAL_OK)
             rc = lcli_fail(l, err, "message template");
+        else if (t->lang[0])
+            printf("program %lld: %s template (%s) stored\n", (long long)program, t->occasion,
+                   t->lang);
         else
             printf("program %lld: %s template stored\n", (long long)program, t->occasion);
     }
@@ -112,9 +136,10 @@ static int messages_template(struct ledger *l, const struct lcli_opt *o, int64_t
 
 struct msg_run {
     struct ledger *l;
-    const struct ledger_message_template *t;
+    struct ledger_message_template *t; /* the row's, read per message */
     const struct mail_server *srv;
-    const char *program_name, *store_name;
+    const char *program_name, *store_name, *tz;
+    int64_t program_id, now;
     int64_t sent, failed, refused, skipped;
 };
 
@@ -131,27 +156,44 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
                           struct ledger_customer *c, char *rendered[3], const char **state)
 {
     int consent = 0;
-    int64_t points = 0;
-    char pts[32];
+    int64_t points = 0, expiring = 0;
+    char pts[32], exp_pts[32] = "", exp_day[11] = "";
+    bool expiry = strcmp(m->occasion, "expiring") == 0;
     leal_err err = ledger_customer_get(r->l, m->customer_id, c);
     if (err == LEAL_OK)
         err = ledger_consent_each(r->l, m->customer_id, consent_cb, &consent);
     if (err == LEAL_OK)
         err = ledger_balance(r->l, c->account_id, "PTS", &points);
+    if (err == LEAL_OK)
+        err = ledger_message_template_for(r->l, r->program_id, m->occasion, m->customer_id, r->t);
+    if (err == LEAL_OK && expiry)
+        err = ledger_message_expiring(r->l, m->customer_id, r->tz, m->day, r->now, &expiring);
     if (err != LEAL_OK)
         return err;
-    if (!consent || c->email[0] == '\0') {
+    /* Points spent or expired since the row was recorded leave nothing to
+     * announce. */
+    if (!consent || c->email[0] == '\0' || (expiry && expiring == 0)) {
         *state = "skipped";
         return LEAL_OK;
     }
     snprintf(pts, sizeof pts, "%lld", (long long)points);
+    if (expiry) {
+        snprintf(exp_pts, sizeof exp_pts, "%lld", (long long)expiring);
+        /* The date as the message's language writes it. */
+        if (strcmp(r->t->lang, "es") == 0)
+            snprintf(exp_day, sizeof exp_day, "%.2s/%.2s/%.4s", m->day + 8, m->day + 5, m->day);
+        else
+            snprintf(exp_day, sizeof exp_day, "%s", m->day);
+    }
     /* No tier per customer is kept yet (rules.h computes it per sale). */
     struct mail_var v[MSG_NVARS] = {{"name", c->name},
                                     {"points", pts},
                                     {"tier", ""},
                                     {"store", r->store_name},
                                     {"program", r->program_name},
-                                    {"unsubscribe", m->token}};
+                                    {"unsubscribe", m->token},
+                                    {"expiring_points", exp_pts},
+                                    {"expiry_date", exp_day}};
     const char *src[3] = {r->t->subject, r->t->text, r->t->html};
     for (int i = 0; i < 3 && err == LEAL_OK; i++)
         err = mail_render(src[i], v, MSG_NVARS, i == 2, &rendered[i], NULL);
@@ -178,10 +220,12 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
             err = LEAL_E_NO_MEMORY;
         else {
             size_t rl = strlen(rendered[1]);
-            snprintf(text, tl,
-                     "%s%s-- \nTo receive no more of these e-mails, reply with the "
-                     "subject: unsubscribe %s\n",
-                     rendered[1], rl && rendered[1][rl - 1] == '\n' ? "" : "\n", m->token);
+            snprintf(text, tl, "%s%s-- \n%s: unsubscribe %s\n", rendered[1],
+                     rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
+                     strcmp(r->t->lang, "es") == 0
+                         ? "Para no recibir más estos correos, responda con el asunto"
+                         : "To receive no more of these e-mails, reply with the subject",
+                     m->token);
             snprintf(msgid, sizeof msgid, "%s%s", m->token, domain ? domain : "@leal.invalid");
             snprintf(unsub, sizeof unsub, "mailto:%s?subject=unsubscribe%%20%s", r->srv->from,
                      m->token);
@@ -226,43 +270,66 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
     return fin;
 }
 
+/* Records the rows of every occasion with a template: today's birthdays,
+ * and the periods of the occasions that count days. *templates: how many
+ * occasions have one. */
+static leal_err messages_record(struct ledger *l, int64_t program, const char *tz, int64_t now,
+                                int64_t *added, int *templates)
+{
+    char local[64], day[11];
+    leal_err err = LEAL_OK;
+    lcli_time_str_tz(now, tz, local, sizeof local);
+    snprintf(day, sizeof day, "%.10s", local);
+    *added = 0;
+    *templates = 0;
+    for (size_t i = 0; i < N(msg_occasions) && err == LEAL_OK; i++) {
+        int64_t n = 0, k = 0;
+        const char *occ = msg_occasions[i];
+        if ((err = ledger_message_template_count(l, program, occ, &n)) != LEAL_OK || n == 0)
+            continue;
+        (*templates)++;
+        if (strcmp(occ, "birthday") == 0)
+            err = ledger_message_record_birthdays(l, program, day, &k);
+        else
+            err = ledger_message_record(l, program, occ, tz, now, &k);
+        *added += k;
+    }
+    return err;
+}
+
 static int messages_run(struct ledger *l, int64_t program)
 {
     struct ledger_mail lm;
     struct mail_server srv;
     struct ledger_program p;
-    struct ledger_message_template *t = calloc(1, sizeof *t);
     struct ledger_message_send *due = NULL;
     char tz[72], store[LEDGER_TEXT], local[64], day[11];
     int64_t added = 0, unknown = 0, now = (int64_t)time(NULL);
+    int templates = 0;
     size_t n = 0;
     int rc = CLI_EXIT_OK;
     leal_err err;
-    if (!t)
-        return cli_fail(LEAL_E_NO_MEMORY, "template");
     if ((err = ledger_program_get(l, program, &p)) != LEAL_OK ||
-        (err = ledger_mail_get(l, program, &lm)) != LEAL_OK ||
-        (err = ledger_message_template_get(l, program, "birthday", t)) != LEAL_OK) {
-        free(t);
+        (err = ledger_mail_get(l, program, &lm)) != LEAL_OK) {
         if (err == LEAL_E_NOT_FOUND)
             return cli_fail(err,
                             "program %lld needs mail settings ('leal mail set') and a "
-                            "birthday template ('leal messages template')",
+                            "message template ('leal messages template')",
                             (long long)program);
         return lcli_fail(l, err, "program");
     }
     mail_server_of(&lm, &srv);
-    if ((err = ledger_message_zone(l, program, tz, sizeof tz, store, sizeof store)) != LEAL_OK) {
-        free(t);
+    if ((err = ledger_message_zone(l, program, tz, sizeof tz, store, sizeof store)) != LEAL_OK)
         return lcli_fail(l, err, "program's zone");
-    }
     lcli_time_str_tz(now, tz, local, sizeof local);
     snprintf(day, sizeof day, "%.10s", local);
-    if ((err = ledger_message_record_birthdays(l, program, day, &added)) != LEAL_OK ||
-        (err = ledger_message_expire_sending(l, program, now, &unknown)) != LEAL_OK) {
-        free(t);
+    if ((err = messages_record(l, program, tz, now, &added, &templates)) != LEAL_OK ||
+        (err = ledger_message_expire_sending(l, program, now, &unknown)) != LEAL_OK)
         return lcli_fail(l, err, "messages");
-    }
+    if (templates == 0)
+        return cli_fail(LEAL_E_NOT_FOUND,
+                        "program %lld has no message template ('leal messages template')",
+                        (long long)program);
     /* Test hook: a pause between recording and sending, so a test can kill
      * the run there with SIGKILL (tests/integration/messages.sh). */
     const char *pause = getenv("LEAL_MESSAGES_PAUSE_AFTER_RECORD");
@@ -272,15 +339,24 @@ static int messages_run(struct ledger *l, int64_t program)
         fflush(stdout);
         sleep((unsigned)secs);
     }
-    struct msg_run r = {.l = l, .t = t, .srv = &srv, .program_name = p.name, .store_name = store};
+    struct msg_run r = {.l = l,
+                        .t = calloc(1, sizeof *r.t),
+                        .srv = &srv,
+                        .program_name = p.name,
+                        .store_name = store,
+                        .tz = tz,
+                        .program_id = program,
+                        .now = now};
+    if (!r.t)
+        return cli_fail(LEAL_E_NO_MEMORY, "template");
     if ((err = ledger_message_due(l, program, now, &due, &n)) != LEAL_OK) {
-        free(t);
+        free(r.t);
         return lcli_fail(l, err, "messages due");
     }
     for (size_t i = 0; i < n && err == LEAL_OK; i++)
         err = msg_send_one(&r, &due[i], now);
     free(due);
-    free(t);
+    free(r.t);
     if (err != LEAL_OK)
         return lcli_fail(l, err, "messages");
     printf("program %lld, %s (%s): %lld recorded, %lld sent, %lld failed (retried later), "
@@ -308,7 +384,8 @@ int cmd_messages(int argc, char **argv)
     struct lcli_opt o[] = {{"program", false, NULL}, {"occasion", false, NULL},
                            {"subject", false, NULL}, {"text", false, NULL},
                            {"html", false, NULL},    {"customer", false, NULL},
-                           {"db", false, NULL},      {"help", true, NULL}};
+                           {"db", false, NULL},      {"help", true, NULL},
+                           {"lang", false, NULL},    {"days", false, NULL}};
     const char *pos[1];
     size_t npos = 1;
     int64_t id = 0;
@@ -318,12 +395,13 @@ int cmd_messages(int argc, char **argv)
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     const char *cmd = argv[1];
-    const char *const cmds[] = {"template", "run", "log", "unsubscribe"};
+    const char *const cmds[] = {"template", "run", "log", "unsubscribe", "lang"};
     size_t c = 0;
     while (c < N(cmds) && strcmp(cmd, cmds[c]) != 0)
         c++;
     if (c == N(cmds))
-        return cli_usage("leal messages has template, run, log and unsubscribe, not '%s'", cmd);
+        return cli_usage("leal messages has template, run, log, unsubscribe and lang, not '%s'",
+                         cmd);
     int rc = lcli_parse(argc - 1, argv + 1, o, N(o), pos, &npos);
     if (rc != 0)
         return rc;
@@ -335,16 +413,24 @@ int cmd_messages(int argc, char **argv)
         return cli_usage("leal messages unsubscribe needs the TOKEN");
     if (c != 3 && npos != 0)
         return cli_usage("leal messages %s takes no argument '%s'", cmd, pos[0]);
-    const char *idopt = c == 2 ? o[5].val : o[0].val;
+    const char *idopt = c >= 2 ? o[5].val : o[0].val;
     if (c != 3 && (!idopt || lcli_id(idopt, &id) != LEAL_OK))
-        return cli_usage("leal messages %s needs %s ID", cmd, c == 2 ? "--customer" : "--program");
+        return cli_usage("leal messages %s needs %s ID", cmd, c >= 2 ? "--customer" : "--program");
+    if (c == 4 && (!o[8].val || (strcmp(o[8].val, "en") != 0 && strcmp(o[8].val, "es") != 0)))
+        return cli_usage("leal messages lang needs --lang en or --lang es");
     if ((rc = lcli_open(o[6].val, &l)) != 0)
         return rc;
     if (c == 0)
         rc = messages_template(l, o, id);
     else if (c == 1)
         rc = messages_run(l, id);
-    else if (c == 2) {
+    else if (c == 4) {
+        leal_err err = ledger_message_lang_set(l, id, o[8].val);
+        if (err != LEAL_OK)
+            rc = lcli_fail(l, err, "customer");
+        else
+            printf("customer %lld: messages in %s\n", (long long)id, o[8].val);
+    } else if (c == 2) {
         leal_err err = ledger_message_each(l, id, log_cb, NULL);
         if (err != LEAL_OK)
             rc = lcli_fail(l, err, "message log");

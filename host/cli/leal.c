@@ -46,7 +46,9 @@ static const struct cli_command commands[] = {
     {"serve", "the back office in a browser: pages and a JSON API (users, customers)", cmd_serve},
     {"user", "back-office users: add, passwd, disable, enable, list", cmd_user},
     {"mail", "a program's e-mail (SMTP) settings: set, show, test", cmd_mail},
-    {"messages", "messages to customers: template, run (birthdays), log, unsubscribe",
+    {"messages",
+     "messages to customers: template, run (birthday, inactive, expiring, welcome), log, "
+     "unsubscribe, lang",
      cmd_messages},
     {"segment", "saved filters over customers: add, list, show, count, export (consent-aware)",
      cmd_segment},

@@ -8,18 +8,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger_sale.h"
+#include "ledger_user.h"
 #include "store.h"
 
-static int occasion_ok(const char *o)
+int ledger_message_occasion_ok(const char *o)
 {
-    return o && strcmp(o, "birthday") == 0;
+    return o && (strcmp(o, "birthday") == 0 || ledger_message_occasion_days(o));
+}
+
+int ledger_message_occasion_days(const char *o)
+{
+    return o &&
+           (strcmp(o, "inactive") == 0 || strcmp(o, "expiring") == 0 || strcmp(o, "welcome") == 0);
 }
 
 leal_err ledger_message_template_set(struct ledger *l, const struct ledger_message_template *t)
 {
     leal_err err;
-    if (!occasion_ok(t->occasion)) {
-        store_set_msg(l, "the occasion is birthday");
+    if (!ledger_message_occasion_ok(t->occasion)) {
+        store_set_msg(l, "the occasion is birthday, inactive, expiring or welcome");
+        return LEAL_E_ARG;
+    }
+    if (t->lang[0] && (err = ledger_lang_ok(l, t->lang)) != LEAL_OK)
+        return err;
+    if (ledger_message_occasion_days(t->occasion) ? t->days < 0 || t->days > 3650 : t->days != 0) {
+        store_set_msg(l, "days count for inactive, expiring and welcome, from 1 to 3650");
         return LEAL_E_ARG;
     }
     if (ledger_empty(t->subject) || ledger_empty(t->text)) {
@@ -29,29 +43,51 @@ leal_err ledger_message_template_set(struct ledger *l, const struct ledger_messa
     if ((err = ledger_text_ok(l, "message subject", t->subject)) != LEAL_OK ||
         (err = store_tx_begin(l)) != LEAL_OK)
         return err;
-    if ((err = store_exists(l, ST_PROGRAM_EXISTS, t->program_id, "program")) == LEAL_OK)
+    err = store_exists(l, ST_PROGRAM_EXISTS, t->program_id, "program");
+    if (err == LEAL_OK && t->days > 0)
         err = store_write(l,
-                          "INSERT OR REPLACE INTO message_template(program_id, occasion, subject, "
-                          "body_text, body_html, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                          SVALS(SV_I64(t->program_id), SV_TEXT(t->occasion), SV_TEXT(t->subject),
-                                SV_TEXT(t->text), SV_TEXT(t->html), SV_I64(ledger_now())),
+                          "INSERT OR REPLACE INTO message_occasion(program_id, occasion, days, "
+                          "updated_at) VALUES (?1, ?2, ?3, ?4)",
+                          SVALS(SV_I64(t->program_id), SV_TEXT(t->occasion), SV_I64(t->days),
+                                SV_I64(ledger_now())),
                           NULL);
+    else if (err == LEAL_OK && ledger_message_occasion_days(t->occasion)) {
+        int64_t days = 0;
+        if ((err = ledger_message_days_get(l, t->program_id, t->occasion, &days)) == LEAL_OK &&
+            days == 0) {
+            store_set_msg(l, "the %s occasion needs its days the first time", t->occasion);
+            err = LEAL_E_ARG;
+        }
+    }
+    if (err == LEAL_OK)
+        err = store_write(
+            l,
+            "INSERT OR REPLACE INTO message_template(program_id, occasion, lang, subject, "
+            "body_text, body_html, updated_at) SELECT ?1, ?2, coalesce(nullif(?7, ''), locale), "
+            "?3, ?4, ?5, ?6 FROM program WHERE id = ?1",
+            SVALS(SV_I64(t->program_id), SV_TEXT(t->occasion), SV_TEXT(t->subject),
+                  SV_TEXT(t->text), SV_TEXT(t->html), SV_I64(ledger_now()), SV_TEXT(t->lang)),
+            NULL);
     return store_tx_end(l, err);
 }
 
-leal_err ledger_message_template_get(struct ledger *l, int64_t program_id, const char *occasion,
-                                     struct ledger_message_template *out)
+leal_err ledger_message_template_for(struct ledger *l, int64_t program_id, const char *occasion,
+                                     int64_t customer_id, struct ledger_message_template *out)
 {
     struct store_stmt *st = NULL;
     int row = 0;
     memset(out, 0, sizeof *out);
-    leal_err err = store_prep_once(l,
-                                   "SELECT subject, body_text, body_html, updated_at FROM "
-                                   "message_template WHERE program_id = ?1 AND occasion = ?2",
-                                   &st);
+    /* The customer's language first, then the program's locale, then any. */
+    leal_err err = store_prep_once(
+        l,
+        "SELECT subject, body_text, body_html, updated_at, lang FROM message_template t "
+        "WHERE program_id = ?1 AND occasion = ?2 ORDER BY "
+        "coalesce(t.lang = (SELECT lang FROM customer_lang WHERE customer_id = ?3), 0) DESC, "
+        "t.lang = (SELECT locale FROM program WHERE id = ?1) DESC, t.lang LIMIT 1",
+        &st);
     if (err != LEAL_OK)
         return err;
-    store_bind(st, SVALS(SV_I64(program_id), SV_TEXT(occasion)));
+    store_bind(st, SVALS(SV_I64(program_id), SV_TEXT(occasion), SV_I64(customer_id)));
     if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
         out->program_id = program_id;
         snprintf(out->occasion, sizeof out->occasion, "%s", occasion);
@@ -59,11 +95,60 @@ leal_err ledger_message_template_get(struct ledger *l, int64_t program_id, const
         store_col_text(st, 1, out->text, sizeof out->text);
         store_col_text(st, 2, out->html, sizeof out->html);
         out->updated_at = store_col_i64(st, 3);
+        store_col_text(st, 4, out->lang, sizeof out->lang);
     }
     store_finalize(st);
     if (err == LEAL_OK && !row)
         err = LEAL_E_NOT_FOUND;
     return err;
+}
+
+/* The first column of sql's first row (0 without one), ?1 the program and
+ * ?2 the occasion. */
+static leal_err occasion_int(struct ledger *l, const char *sql, int64_t program_id,
+                             const char *occasion, int64_t *out)
+{
+    struct store_stmt *st = NULL;
+    int row = 0;
+    *out = 0;
+    leal_err err = store_prep_once(l, sql, &st);
+    if (err != LEAL_OK)
+        return err;
+    store_bind(st, SVALS(SV_I64(program_id), SV_TEXT(occasion)));
+    if ((err = store_step(l, st, &row)) == LEAL_OK && row)
+        *out = store_col_i64(st, 0);
+    store_finalize(st);
+    return err;
+}
+
+leal_err ledger_message_template_count(struct ledger *l, int64_t program_id, const char *occasion,
+                                       int64_t *n)
+{
+    return occasion_int(
+        l, "SELECT count(*) FROM message_template WHERE program_id = ?1 AND occasion = ?2",
+        program_id, occasion, n);
+}
+
+leal_err ledger_message_days_get(struct ledger *l, int64_t program_id, const char *occasion,
+                                 int64_t *days)
+{
+    return occasion_int(l,
+                        "SELECT days FROM message_occasion WHERE program_id = ?1 AND occasion = ?2",
+                        program_id, occasion, days);
+}
+
+leal_err ledger_message_lang_set(struct ledger *l, int64_t customer_id, const char *lang)
+{
+    leal_err err;
+    if ((err = ledger_lang_ok(l, lang)) != LEAL_OK || (err = store_tx_begin(l)) != LEAL_OK)
+        return err;
+    err = store_write(l,
+                      "INSERT OR REPLACE INTO customer_lang(customer_id, lang, updated_at) "
+                      "SELECT id, ?2, ?3 FROM customer WHERE id = ?1",
+                      SVALS(SV_I64(customer_id), SV_TEXT(lang), SV_I64(ledger_now())), NULL);
+    if (err == LEAL_OK)
+        err = store_changed(l, "customer", customer_id);
+    return store_tx_end(l, err);
 }
 
 leal_err ledger_message_zone(struct ledger *l, int64_t program_id, char *tz, size_t cap,
@@ -88,6 +173,11 @@ leal_err ledger_message_zone(struct ledger *l, int64_t program_id, char *tz, siz
 #define MSG_EMAIL_CONSENT                                                                          \
     "(SELECT k.granted FROM consent k WHERE k.customer_id = c.id AND k.channel = 'email' "         \
     "ORDER BY k.id DESC LIMIT 1) = 1"
+/* The customers c of program ?1 a message can reach: not erased, with an
+ * e-mail address (p) and e-mail consent. */
+#define MSG_REACHABLE                                                                              \
+    "customer c JOIN customer_pii p ON p.customer_id = c.id WHERE c.program_id = ?1 AND "          \
+    "c.erased_at IS NULL AND p.email <> '' AND " MSG_EMAIL_CONSENT
 
 leal_err ledger_message_record_birthdays(struct ledger *l, int64_t program_id, const char *day,
                                          int64_t *added)
@@ -108,18 +198,151 @@ leal_err ledger_message_record_birthdays(struct ledger *l, int64_t program_id, c
         "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, token, state, next_at, "
         "created_at, updated_at) "
         "SELECT c.id, 'birthday', ?2, lower(hex(randomblob(16))), 'pending', ?3, ?3, ?3 "
-        "FROM customer c JOIN customer_pii p ON p.customer_id = c.id "
-        "WHERE c.program_id = ?1 AND c.erased_at IS NULL AND p.email <> '' "
+        "FROM " MSG_REACHABLE " "
         "AND (substr(p.birth_date, 6, 5) = substr(?2, 6, 5) OR "
         "(substr(p.birth_date, 6, 5) = '02-29' AND substr(?2, 6, 5) = '02-28' AND "
         "date(substr(?2, 1, 4) || '-02-29') <> substr(?2, 1, 4) || '-02-29')) "
-        "AND " MSG_EMAIL_CONSENT " ORDER BY c.id",
+        "ORDER BY c.id",
         SVALS(SV_I64(program_id), SV_TEXT(day), SV_I64(ledger_now())), NULL);
     if (err == LEAL_OK)
         *added = store_changes(l);
     err = store_tx_end(l, err);
     if (err != LEAL_OK)
         *added = 0;
+    return err;
+}
+
+/* What a visit is: an entry the customer made at a till or terminal. */
+#define MSG_VISIT_KINDS "('earn','redeem','topup','spend')"
+
+/* Per occasion that counts days: (customer, moment) pairs with ?1 the
+ * program, ?2 now and ?3 the days; the moment's local day is the period.
+ * A lot's moment is the second before it expires: its last day of use. */
+static const char *occasion_sql(const char *occasion)
+{
+    if (strcmp(occasion, "inactive") == 0)
+        return "SELECT id, last FROM (SELECT c.id, coalesce((SELECT max(e.at) FROM account a "
+               "JOIN line ln ON ln.account_id = a.id JOIN entry e ON e.id = ln.entry_id "
+               "WHERE a.customer_id = c.id AND e.kind IN " MSG_VISIT_KINDS
+               "), c.created_at) AS last FROM " MSG_REACHABLE
+               ") WHERE last <= ?2 - ?3 * 86400 ORDER BY id";
+    if (strcmp(occasion, "expiring") == 0)
+        return "SELECT c.id, o.expires_at - 1 FROM lot o JOIN account a ON a.id = o.account_id "
+               "JOIN " MSG_REACHABLE " AND a.customer_id = c.id AND o.asset = 'PTS' AND "
+               "o.remaining > 0 AND o.expires_at > ?2 AND o.expires_at <= ?2 + ?3 * 86400 "
+               "ORDER BY c.id, o.expires_at";
+    return "SELECT c.id, c.created_at FROM " MSG_REACHABLE
+           " AND c.created_at >= ?2 - ?3 * 86400 ORDER BY c.id";
+}
+
+struct msg_moment {
+    int64_t customer_id, at;
+};
+
+static leal_err local_day(struct ledger *l, const char *tz, int64_t at, char day[11])
+{
+    struct rules_civil c;
+    leal_err err = ledger_local_civil(tz, at, &c);
+    if (err != LEAL_OK) {
+        store_set_msg(l, "a date in zone %s", tz);
+        return err;
+    }
+    snprintf(day, 11, "%04u-%02u-%02u", (unsigned)c.year % 10000u, (unsigned)c.month % 100u,
+             (unsigned)c.day % 100u);
+    return LEAL_OK;
+}
+
+static leal_err moments(struct ledger *l, const char *sql, const struct store_val *v, int nv,
+                        struct msg_moment **out, size_t *n)
+{
+    struct store_stmt *st = NULL;
+    struct msg_moment *m = NULL;
+    size_t cap = 0;
+    leal_err err = store_prep_once(l, sql, &st);
+    *out = NULL;
+    *n = 0;
+    if (err != LEAL_OK)
+        return err;
+    store_bind(st, v, nv);
+    while (store_next_row(l, st, &err)) {
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            struct msg_moment *nm = realloc(m, ncap * sizeof *m);
+            if (!nm) {
+                err = LEAL_E_NO_MEMORY;
+                break;
+            }
+            m = nm;
+            cap = ncap;
+        }
+        m[*n].customer_id = store_col_i64(st, 0);
+        m[(*n)++].at = store_col_i64(st, 1);
+    }
+    store_finalize(st);
+    if (err != LEAL_OK) {
+        free(m);
+        *n = 0;
+        return err;
+    }
+    *out = m;
+    return LEAL_OK;
+}
+
+leal_err ledger_message_record(struct ledger *l, int64_t program_id, const char *occasion,
+                               const char *tz, int64_t now, int64_t *added)
+{
+    struct msg_moment *m = NULL;
+    size_t n = 0;
+    char day[11];
+    int64_t days = 0;
+    leal_err err;
+    *added = 0;
+    if (!ledger_message_occasion_days(occasion)) {
+        store_set_msg(l, "days count for inactive, expiring and welcome");
+        return LEAL_E_ARG;
+    }
+    if ((err = store_tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = ledger_message_days_get(l, program_id, occasion, &days)) == LEAL_OK && days > 0)
+        err = moments(l, occasion_sql(occasion),
+                      SVALS(SV_I64(program_id), SV_I64(now), SV_I64(days)), &m, &n);
+    /* The day is worked out here, in the program's zone, which SQLite
+     * cannot do; the row's UNIQUE key makes a period's message once. */
+    for (size_t i = 0; i < n && err == LEAL_OK; i++)
+        if ((err = local_day(l, tz, m[i].at, day)) == LEAL_OK &&
+            (err = store_write(l,
+                               "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, "
+                               "token, state, next_at, created_at, updated_at) VALUES (?1, ?2, "
+                               "?3, lower(hex(randomblob(16))), 'pending', ?4, ?4, ?4)",
+                               SVALS(SV_I64(m[i].customer_id), SV_TEXT(occasion), SV_TEXT(day),
+                                     SV_I64(ledger_now())),
+                               NULL)) == LEAL_OK)
+            *added += store_changes(l);
+    free(m);
+    err = store_tx_end(l, err);
+    if (err != LEAL_OK)
+        *added = 0;
+    return err;
+}
+
+leal_err ledger_message_expiring(struct ledger *l, int64_t customer_id, const char *tz,
+                                 const char *day, int64_t now, int64_t *points)
+{
+    struct store_stmt *st = NULL;
+    char d[11];
+    const int64_t key[2] = {customer_id, now};
+    leal_err err = store_prep_i64(l,
+                                  "SELECT o.expires_at, o.remaining FROM lot o JOIN account a ON "
+                                  "a.id = o.account_id WHERE a.customer_id = ?1 AND o.asset = "
+                                  "'PTS' AND o.remaining > 0 AND o.expires_at > ?2",
+                                  &st, key, 2);
+    *points = 0;
+    while (err == LEAL_OK && store_next_row(l, st, &err)) {
+        int64_t at = store_col_i64(st, 0), left = store_col_i64(st, 1);
+        if ((err = local_day(l, tz, at - 1, d)) == LEAL_OK && strcmp(d, day) == 0)
+            *points += left;
+    }
+    store_finalize(st);
     return err;
 }
 

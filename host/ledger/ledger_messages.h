@@ -1,8 +1,12 @@
 /*
  * ledger_messages.h - messages to customers (issue 17): a template per
- * program and occasion, and the send log that makes `leal messages run`
- * idempotent. Each message is one message_send row, unique per (customer,
- * occasion, day), recorded in a transaction BEFORE anything is sent:
+ * program, occasion and language, and the send log that makes `leal
+ * messages run` idempotent. Each message is one message_send row, unique per
+ * (customer, occasion, day), recorded in a transaction BEFORE anything is
+ * sent. The day is the occasion's period, so each is sent once: birthday,
+ * the birthday; inactive, the day of the last visit (a new visit starts a
+ * new spell); expiring, the day the points expire; welcome, the day of
+ * enrolment. Days are local to the program's zone (ledger_message_zone).
  *
  *   pending  -> sending (claimed by one run, just before the SMTP exchange)
  *   sending  -> sent | failed (retried from next_at) | refused (for good)
@@ -31,10 +35,12 @@
 
 struct ledger_message_template {
     int64_t program_id;
-    char occasion[16]; /* "birthday" */
+    char occasion[16]; /* "birthday", "inactive", "expiring" or "welcome" */
+    char lang[3];      /* "en" or "es" */
     char subject[LEDGER_MSG_SUBJECT];
     char text[LEDGER_MSG_BODY];
     char html[LEDGER_MSG_BODY]; /* "": text only */
+    int64_t days;               /* set: the occasion's days (1..3650), 0 keeps them */
     int64_t updated_at;
 };
 
@@ -52,13 +58,35 @@ struct ledger_message_send {
     int64_t updated_at;
 };
 
-/* Stores t as the template of (t->program_id, t->occasion), replacing any. */
+/* 1 if o names an occasion: birthday, inactive, expiring or welcome. */
+int ledger_message_occasion_ok(const char *o);
+/* 1 if occasion o counts days (inactive, expiring, welcome). */
+int ledger_message_occasion_days(const char *o);
+
+/* Stores t as the template of (t->program_id, t->occasion, t->lang),
+ * replacing any, and t->days as the occasion's days, in one transaction;
+ * t->lang "" is the program's locale. An occasion that counts days needs
+ * them the first time (LEAL_E_ARG); birthday takes none. */
 LEAL_MUST_CHECK leal_err ledger_message_template_set(struct ledger *l,
                                                      const struct ledger_message_template *t);
-/* The template into *out; LEAL_E_NOT_FOUND without one. */
-LEAL_MUST_CHECK leal_err ledger_message_template_get(struct ledger *l, int64_t program_id,
-                                                     const char *occasion,
+/* The template of customer_id for the occasion into *out: in the customer's
+ * language (ledger_message_lang_set), else the program's locale, else the
+ * first by language; LEAL_E_NOT_FOUND without any. */
+LEAL_MUST_CHECK leal_err ledger_message_template_for(struct ledger *l, int64_t program_id,
+                                                     const char *occasion, int64_t customer_id,
                                                      struct ledger_message_template *out);
+/* How many templates the program has for the occasion (any language). */
+LEAL_MUST_CHECK leal_err ledger_message_template_count(struct ledger *l, int64_t program_id,
+                                                       const char *occasion, int64_t *n);
+
+/* The program's days for an occasion that counts them (1..3650; set with
+ * its template); 0 if none are set. */
+LEAL_MUST_CHECK leal_err ledger_message_days_get(struct ledger *l, int64_t program_id,
+                                                 const char *occasion, int64_t *days);
+
+/* The language customer_id's messages are written in ("en" or "es"). */
+LEAL_MUST_CHECK leal_err ledger_message_lang_set(struct ledger *l, int64_t customer_id,
+                                                 const char *lang);
 
 /* The zone the program's days are counted in: its first store's, or "UTC"
  * for a program without stores. */
@@ -72,6 +100,29 @@ LEAL_MUST_CHECK leal_err ledger_message_zone(struct ledger *l, int64_t program_i
  * *added: how many rows this call added. */
 LEAL_MUST_CHECK leal_err ledger_message_record_birthdays(struct ledger *l, int64_t program_id,
                                                          const char *day, int64_t *added);
+
+/* Records, in one transaction, a pending row of occasion (inactive,
+ * expiring or welcome) for every customer of the program, not erased, with
+ * an e-mail address and e-mail consent granted, who has none for that
+ * period yet, its day counted in zone tz, with the program's days for the
+ * occasion (none set: nothing is recorded):
+ *   inactive: last visit (the latest earn, redeem, top-up or spend entry on
+ *             any of the customer's accounts; enrolment if none) at least
+ *             days before now; the day is the last visit's;
+ *   expiring: points (PTS lots with some left) expiring after now and at
+ *             most days after it; a row per expiry day (the lot's last
+ *             day of use: the day of the second before it expires);
+ *   welcome:  enrolled at most days before now; the day is the enrolment's.
+ * *added: how many rows this call added. */
+LEAL_MUST_CHECK leal_err ledger_message_record(struct ledger *l, int64_t program_id,
+                                               const char *occasion, const char *tz, int64_t now,
+                                               int64_t *added);
+
+/* The points of customer_id's open PTS lots that expire after now whose
+ * last day of use is day (YYYY-MM-DD in zone tz) into *points. */
+LEAL_MUST_CHECK leal_err ledger_message_expiring(struct ledger *l, int64_t customer_id,
+                                                 const char *tz, const char *day, int64_t now,
+                                                 int64_t *points);
 
 /* Rows of the program left in "sending" for LEDGER_MSG_SENDING_STALE_S
  * seconds before now become "unknown"; *n: how many. */

@@ -316,6 +316,38 @@
     " csrf TEXT NOT NULL,"                                                                         \
     " created_at INTEGER NOT NULL,"                                                                \
     " expires_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+/* Messages for more occasions, in more languages (msg3, issue 17): the
+ * template table is rebuilt (SQLite cannot widen a CHECK) with a language
+ * in its key, each old template taking its program's locale; the days of
+ * the occasions that count them (inactive: since the last visit, expiring:
+ * ahead of the expiry, welcome: since enrolment), per program; and the
+ * language a customer's messages are written in. One macro, so it moves to
+ * the next number by moving one line. */
+#define MSG_OCCASIONS_MIGRATION                                                                    \
+    "CREATE TABLE message_template_v2("                                                            \
+    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
+    " occasion TEXT NOT NULL CHECK (occasion IN ('birthday','inactive','expiring','welcome')),"    \
+    " lang TEXT NOT NULL CHECK (lang IN ('en','es')),"                                             \
+    " subject TEXT NOT NULL CHECK (length(subject) >= 1),"                                         \
+    " body_text TEXT NOT NULL CHECK (length(body_text) >= 1),"                                     \
+    " body_html TEXT NOT NULL,"                                                                    \
+    " updated_at INTEGER NOT NULL,"                                                                \
+    " PRIMARY KEY (program_id, occasion, lang)) STRICT, WITHOUT ROWID;"                            \
+    "INSERT INTO message_template_v2 SELECT t.program_id, t.occasion, p.locale, t.subject,"        \
+    " t.body_text, t.body_html, t.updated_at FROM message_template t"                              \
+    " JOIN program p ON p.id = t.program_id;"                                                      \
+    "DROP TABLE message_template;"                                                                 \
+    "ALTER TABLE message_template_v2 RENAME TO message_template;"                                  \
+    "CREATE TABLE message_occasion("                                                               \
+    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
+    " occasion TEXT NOT NULL CHECK (occasion IN ('inactive','expiring','welcome')),"               \
+    " days INTEGER NOT NULL CHECK (days BETWEEN 1 AND 3650),"                                      \
+    " updated_at INTEGER NOT NULL,"                                                                \
+    " PRIMARY KEY (program_id, occasion)) STRICT, WITHOUT ROWID;"                                  \
+    "CREATE TABLE customer_lang("                                                                  \
+    " customer_id INTEGER PRIMARY KEY REFERENCES customer(id),"                                    \
+    " lang TEXT NOT NULL CHECK (lang IN ('en','es')),"                                             \
+    " updated_at INTEGER NOT NULL) STRICT;"
 
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
@@ -741,9 +773,10 @@ static const char *const migrations[] = {
     WEB_LANG_MIGRATION,      /* 24 -> 25 */
     MESSAGES_MIGRATION,      /* 25 -> 26 */
     BONO_STORE_MIGRATION,    /* 26 -> 27 */
-    SEGMENT_MIGRATION,       /* 26 -> 27 */
-    QR_CAPS_MIGRATION,       /* 26 -> 27 (qr3) */
-    PORTAL_MIGRATION,        /* 26 -> 27 */
+    SEGMENT_MIGRATION,       /* 27 -> 28 */
+    QR_CAPS_MIGRATION,       /* 28 -> 29 */
+    PORTAL_MIGRATION,        /* 29 -> 30 */
+    MSG_OCCASIONS_MIGRATION, /* 30 -> 31 */
 };
 
 int schema_count(void)

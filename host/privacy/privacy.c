@@ -59,6 +59,8 @@ static const struct {
     /* The portal's sign-in links and sessions (web3's migration; skipped where absent). */
     {"portal_link", "customer_id = ?1"},
     {"portal_session", "customer_id = ?1"},
+    /* The language of the customer's messages (msg3's migration). */
+    {"customer_lang", "customer_id = ?1"},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still
