@@ -61,6 +61,8 @@ static const struct {
     {"portal_session", "customer_id = ?1"},
     /* The language of the customer's messages (msg3's migration). */
     {"customer_lang", "customer_id = ?1"},
+    /* The per-phone QR spending caps (qr3's migration). */
+    {"qr_phone_caps", "card_id IN (SELECT card_id FROM p_card)"},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still
