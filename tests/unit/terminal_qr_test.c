@@ -7,7 +7,7 @@
  *   whose allowance record carries tier 2 for the tap's period earns at it,
  *   to the point, and redeems a reward that asks for tier 2; the same record
  *   of last month's period, a static code, a phone with nothing held earn at
- *   tier 0 and are refused that reward;
+ *   tier 0 and are refused that reward; a static code never uses a bono;
  * - the journal's running summary (journal_sum.h) follows QR taps: after
  *   each it is current and encodes byte for byte as a rebuild, the phone's
  *   day totals are exact, and the next card pay reads one journal slot (no
@@ -119,6 +119,12 @@ static void test_tier_from_the_allowance_record(void **state)
     assert_int_equal(r.outcome, TERMINAL_DONE);
     assert_int_equal(r.points, 10);
     assert_int_equal(r.n_lines, 1);
+    /* ... and never uses a bono (a photo of it would spend the owner's sessions). */
+    q = till_request(TERMINAL_BONO, 0, 0, 21);
+    assert_int_equal(terminal_qr_tap(&t.t, &keys, static_text, strlen(static_text), &q, &r),
+                     LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_QR_STATIC_SPEND);
     till_close(&t);
 }
 
