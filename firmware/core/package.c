@@ -131,6 +131,10 @@ static bool pending_ok(const struct package_pending *c)
     if ((c->kinds & PACKAGE_CHANGE_QR_ALLOWANCE) != 0 &&
         (c->kinds != PACKAGE_CHANGE_QR_ALLOWANCE || c->points <= 0 || c->taps != 0))
         return false;
+    /* A tier only in an allowance, with its period: one encoding per meaning. */
+    if (c->tier > RULES_MAX_TIERS || (c->tier == 0) != (c->tier_period == 0) ||
+        (c->tier != 0 && c->kinds != PACKAGE_CHANGE_QR_ALLOWANCE))
+        return false;
     return c->card_id != 0 && c->upto_entry != 0 && c->points != INT32_MIN && c->kinds != 0 &&
            (c->kinds & (uint8_t)~PACKAGE_CHANGE_KNOWN) == 0;
 }
@@ -142,7 +146,9 @@ static void pending_put(uint8_t r[PACKAGE_PENDING_RECORD_LEN], const struct pack
     put32(r + 12, c->upto_entry);
     put32(r + 16, (uint32_t)c->points);
     r[20] = c->kinds;
-    zero(r + 21, 3);
+    r[21] = c->tier;
+    r[22] = (uint8_t)(c->tier_period >> 8);
+    r[23] = (uint8_t)c->tier_period;
 }
 
 static leal_err pending_get(const uint8_t r[PACKAGE_PENDING_RECORD_LEN], struct package_pending *c)
@@ -154,7 +160,9 @@ static leal_err pending_get(const uint8_t r[PACKAGE_PENDING_RECORD_LEN], struct 
     /* Two's complement, without an implementation-defined conversion. */
     c->points = points & 0x80000000u ? -(int32_t)(~points) - 1 : (int32_t)points;
     c->kinds = r[20];
-    if (!all_zero(r + 21, 3) || !pending_ok(c))
+    c->tier = r[21];
+    c->tier_period = (uint16_t)(r[22] << 8 | r[23]);
+    if (!pending_ok(c))
         return LEAL_E_PACKAGE_MALFORMED;
     return LEAL_OK;
 }

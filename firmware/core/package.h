@@ -105,6 +105,12 @@ struct package_pending {
     uint32_t upto_entry; /* the newest ledger entry they include; not 0 */
     int32_t points;      /* net change, + or -; never INT32_MIN */
     uint8_t kinds;       /* PACKAGE_CHANGE_* (not 0) */
+    /* QR allowance only (0 in any other record): the account's tier as the
+     * host reckoned it for local period tier_period (RULES.md 3; months
+     * since 2000-01, plus 1), so the phone's taps in that period earn and
+     * redeem at it as a card's would; 0 and 0 when the account has none. */
+    uint8_t tier;         /* 0..RULES_MAX_TIERS */
+    uint16_t tier_period; /* not 0 exactly when tier is not 0 */
 };
 
 /* What a name names (PACKAGE.md "Names"), and the item it is keyed by. */

@@ -66,6 +66,9 @@ static leal_err append(struct qr_tap *q)
     qr_line(q);
     if ((err = journal_append(q->t->s.journal, &q->e)) != LEAL_OK)
         return err;
+    /* The running summary follows the journal, so the next tap's caps read
+     * it instead of a walk (journal_sum.h; a NULL summary is none). */
+    journal_sum_add(q->t->s.sum, q->t->s.journal, &q->e);
     q->out->entry.epoch = q->e.epoch;
     q->out->entry.seq = q->e.seq;
     return LEAL_OK;
@@ -147,18 +150,72 @@ static leal_err pay_allowed(struct qr_tap *q, const struct qr_memory *all, leal_
     return LEAL_OK;
 }
 
+/* The phone's QR allowance record in the package (PACKAGE.md "Pending
+ * changes"): *found false when there is none. */
+static leal_err allowance_of(const struct qr_tap *q, struct package_pending *pc, bool *found)
+{
+    const struct package_terminal *pk = q->t->s.package;
+    leal_err err;
+    *found = false;
+    leal_memset(pc, 0, sizeof *pc);
+    if (pk->info.pending_count > 0 &&
+        (err = package_pending_find(&pk->info, &pk->source, q->tok.code.virtual_card_id, found,
+                                    pc)) != LEAL_OK)
+        return err;
+    if (*found && pc->kinds != PACKAGE_CHANGE_QR_ALLOWANCE)
+        *found = false;
+    return LEAL_OK;
+}
+
+/* The account's tier for this tap (QR.md "The account's tier"): the one the
+ * host signed in the phone's allowance record, while the tap's local period
+ * is the one the host reckoned it for; else 0 (a static code, a phone with
+ * nothing held, a package from an earlier month: a month's turn can lower a
+ * tier, and the terminal cannot see the account's sales to tell). */
+static leal_err account_tier(const struct qr_tap *q, uint8_t *tier)
+{
+    const struct rules_program *pr = &q->t->s.package->rules.program;
+    struct package_pending pc;
+    bool found;
+    leal_err err;
+    *tier = 0;
+    if ((err = allowance_of(q, &pc, &found)) != LEAL_OK)
+        return err;
+    if (found && pc.tier != 0 && pc.tier <= pr->n_tiers &&
+        pc.tier_period == rules_period(&q->local))
+        *tier = pc.tier;
+    return LEAL_OK;
+}
+
+/* A spend window that gives exactly tier t (its threshold, whole euros, in
+ * the buckets of the tap's period): the engine's own tier input, so the
+ * tier's line is computed as a card tap's. */
+static void window_for(const struct rules_program *pr, uint8_t t, struct state_body *st)
+{
+    uint32_t left = t == 0 ? 0 : pr->tiers[t - 1].threshold_units;
+    for (unsigned i = 0; i < STATE_BUCKETS && left > 0; i++) {
+        st->buckets[i] = (uint16_t)(left > 0xFFFFu ? 0xFFFFu : left);
+        left -= st->buckets[i];
+    }
+}
+
 /* The engine's earn on a sale, from an account the terminal cannot see: a
  * state of this period (no welcome: the account had its first sale where
- * it was made), tier 0, no points of any rule today. */
+ * it was made), the account's tier as the package tells it (account_tier),
+ * no points of any rule today. */
 static leal_err plan_earn(struct qr_tap *q)
 {
     const struct rules_program *pr = &q->t->s.package->rules.program;
     struct rules_card rc;
     struct rules_sale sale;
     struct rules_result res;
+    uint8_t tier;
     leal_err err;
     leal_memset(&rc, 0, sizeof rc);
     rc.state.period = rules_period(&q->local);
+    if ((err = account_tier(q, &tier)) != LEAL_OK)
+        return err;
+    window_for(pr, tier, &rc.state);
     leal_memset(&sale, 0, sizeof sale);
     sale.amount_cents = q->req->amount_cents;
     sale.store_id = q->t->s.cfg.store_id;
@@ -219,9 +276,9 @@ static leal_err redeemed_here(struct qr_tap *q, uint32_t hold, int64_t *used)
 
 /* A reward paid from the points the host holds for this phone (the
  * package's QR allowance record, signed with the package): the engine's
- * rules_redeem on a state that holds exactly what is left of it here, tier
- * 0 (the terminal cannot see the account's tier). The entry names the hold
- * (ref_seq) and what is left of it after (points_after). */
+ * rules_redeem on a state that holds exactly what is left of it here, at
+ * the account's tier the record carries (account_tier). The entry names the
+ * hold (ref_seq) and what is left of it after (points_after). */
 static leal_err plan_redeem(struct qr_tap *q, leal_err *reason)
 {
     const struct package_terminal *pk = q->t->s.package;
@@ -232,12 +289,9 @@ static leal_err plan_redeem(struct qr_tap *q, leal_err *reason)
     int64_t used;
     leal_err err;
     *reason = LEAL_OK;
-    leal_memset(&pc, 0, sizeof pc);
-    if (pk->info.pending_count > 0 &&
-        (err = package_pending_find(&pk->info, &pk->source, q->tok.code.virtual_card_id, &found,
-                                    &pc)) != LEAL_OK)
+    if ((err = allowance_of(q, &pc, &found)) != LEAL_OK)
         return err;
-    if (!found || pc.kinds != PACKAGE_CHANGE_QR_ALLOWANCE) {
+    if (!found) {
         *reason = LEAL_E_QR_NO_ALLOWANCE;
         return LEAL_OK;
     }
@@ -245,6 +299,8 @@ static leal_err plan_redeem(struct qr_tap *q, leal_err *reason)
         return err;
     leal_memset(&st, 0, sizeof st);
     st.points = used >= pc.points ? 0u : (uint32_t)(pc.points - used);
+    if ((err = account_tier(q, &st.tier)) != LEAL_OK)
+        return err;
     err = rules_redeem(&pk->rules.program, &st, q->req->item, q->req->amount_cents, &red);
     if (err == LEAL_E_RULES_POINTS)
         err = LEAL_E_QR_REDEEM_ALLOWANCE;

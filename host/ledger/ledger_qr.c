@@ -158,7 +158,8 @@ leal_err ledger_qr_card_status(struct ledger *l, int64_t card_id, enum ledger_ca
 
 #define HOLDS_SQL                                                                                  \
     "SELECT c.card_id, b.amount, (SELECT max(n.entry_id) FROM line n WHERE n.account_id = "        \
-    "b.account_id AND n.asset = b.asset) FROM card c JOIN account a ON a.id = c.account_id JOIN "  \
+    "b.account_id AND n.asset = b.asset), c.account_id FROM card c JOIN account a ON a.id = "      \
+    "c.account_id JOIN "                                                                           \
     "balance b ON b.account_id = c.account_id AND b.asset = '" LEDGER_QR_HOLD_PREFIX "' || "       \
     "c.card_id WHERE a.program_id = ?1 AND c.tech = 'virtual-qr' AND c.status = 'active' AND "     \
     "b.amount > 0 ORDER BY c.card_id"
@@ -176,6 +177,7 @@ leal_err ledger_qr_holds_each(struct ledger *l, int64_t program_id, ledger_qr_ho
         h.virtual_card_id = store_col_i64(st, 0);
         h.points = store_col_i64(st, 1);
         h.newest_entry = store_col_i64(st, 2);
+        h.account_id = store_col_i64(st, 3);
         if (cb(ctx, &h) != 0) {
             err = LEAL_E_INTERRUPTED;
             break;

@@ -90,11 +90,12 @@ LEAL_MUST_CHECK leal_err ledger_qr_card_status(struct ledger *l, int64_t card_id
                                                const char *operator_name);
 
 /* Every active phone of the program with points held (> 0): its virtual
- * card, the hold, and the newest ledger entry that moved it (which names
- * the hold: a terminal counts its redeems under it), in card id order.
- * cb returning non-zero stops the walk (LEAL_E_INTERRUPTED). */
+ * card and account, the hold, and the newest ledger entry that moved it
+ * (which names the hold: a terminal counts its redeems under it), in card
+ * id order. cb returning non-zero stops the walk (LEAL_E_INTERRUPTED). */
 struct ledger_qr_holding {
     int64_t virtual_card_id;
+    int64_t account_id;
     int64_t points;
     int64_t newest_entry;
 };

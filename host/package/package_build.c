@@ -1,12 +1,14 @@
 /* package_build.c - a terminal package from the ledger (package_build.h). */
 #include "package_build.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "host/ledger/ledger_host_change.h"
 #include "host/ledger/ledger_qr.h"
 #include "host/ledger/ledger_rules.h"
+#include "host/ledger/ledger_sale.h"
 #include "host/ledger/ledger_terminal.h"
 #include "host/package/package_zone.h"
 #include "keys/base/limits.h"
@@ -20,6 +22,12 @@ struct lists {
     struct package_pending *pending;
     uint32_t npending, pending_cap;
     leal_err err;
+    /* What a phone's tier is reckoned with (phone_tier). */
+    struct ledger *l;
+    const struct rules_program *rules;
+    const char *timezone; /* the terminal's store's */
+    int64_t now;          /* the package's build time */
+    uint32_t store_id;
 };
 
 /* Grows *p (n used of *cap) to hold one more of size each. */
@@ -126,28 +134,63 @@ static int add_pending(void *ctx, const struct ledger_host_change *c)
         s->err = s->npending >= PACKAGE_MAX_PENDING ? LEAL_E_PACKAGE_MALFORMED : LEAL_E_NO_MEMORY;
         return 1;
     }
-    s->pending[s->npending++] =
-        (struct package_pending){(uint64_t)c->card_id, (uint32_t)c->taps, (uint32_t)c->upto_entry,
-                                 (int32_t)c->points, c->kinds};
+    s->pending[s->npending++] = (struct package_pending){(uint64_t)c->card_id,
+                                                         (uint32_t)c->taps,
+                                                         (uint32_t)c->upto_entry,
+                                                         (int32_t)c->points,
+                                                         c->kinds,
+                                                         0,
+                                                         0};
     return 0;
 }
 
+/* The account's tier in the package's local period (cardlayout/qr/QR.md
+ * "The account's tier"): the tier a sale of 0.00 at the terminal's store at
+ * build time would earn at, from the spend window the ledger derives for a
+ * sale (ledger_sale_state), as a card tap's is computed from its buckets
+ * rolled to the sale's period. */
+static leal_err phone_tier(struct lists *s, int64_t account, struct package_pending *p)
+{
+    struct rules_card rc;
+    struct rules_sale sale;
+    struct rules_result r;
+    leal_err err;
+    if (s->rules->n_tiers == 0)
+        return LEAL_OK;
+    memset(&sale, 0, sizeof sale);
+    sale.store_id = s->store_id;
+    if ((err = ledger_local_civil(s->timezone, s->now, &sale.local)) != LEAL_OK ||
+        (err = ledger_sale_state(s->l, s->rules, account, &sale.local, &rc)) != LEAL_OK ||
+        (err = rules_earn(s->rules, &rc, &sale, &r)) != LEAL_OK)
+        return err;
+    p->tier = r.tier_before;
+    p->tier_period = r.tier_before != 0 ? rules_period(&sale.local) : 0;
+    return LEAL_OK;
+}
+
 /* A phone's points held for its offline redeems, as a QR allowance record
- * (PACKAGE.md "Pending changes"): the terminal redeems within it. A hold
- * past the record's 31 bits carries what fits (never more than is held). */
+ * (PACKAGE.md "Pending changes"), with its account's tier: the terminal
+ * redeems within it. A hold past the record's 31 bits carries what fits
+ * (never more than is held). */
 static int add_allowance(void *ctx, const struct ledger_qr_holding *h)
 {
     struct lists *s = ctx;
+    struct package_pending p;
     if (h->newest_entry <= 0 || h->newest_entry > UINT32_MAX || h->points <= 0)
         return 0;
+    memset(&p, 0, sizeof p);
+    p.card_id = (uint64_t)h->virtual_card_id;
+    p.upto_entry = (uint32_t)h->newest_entry;
+    p.points = (int32_t)(h->points > INT32_MAX ? INT32_MAX : h->points);
+    p.kinds = PACKAGE_CHANGE_QR_ALLOWANCE;
+    if ((s->err = phone_tier(s, h->account_id, &p)) != LEAL_OK)
+        return 1;
     if (grow((void **)&s->pending, s->npending, &s->pending_cap, sizeof *s->pending,
              PACKAGE_MAX_PENDING) != 0) {
         s->err = s->npending >= PACKAGE_MAX_PENDING ? LEAL_E_PACKAGE_MALFORMED : LEAL_E_NO_MEMORY;
         return 1;
     }
-    s->pending[s->npending++] = (struct package_pending){
-        (uint64_t)h->virtual_card_id, 0, (uint32_t)h->newest_entry,
-        (int32_t)(h->points > INT32_MAX ? INT32_MAX : h->points), PACKAGE_CHANGE_QR_ALLOWANCE};
+    s->pending[s->npending++] = p;
     return 0;
 }
 
@@ -182,6 +225,8 @@ struct from_ledger {
     uint32_t nnames;
     struct package_site site;
     uint32_t rules_version; /* the rule set's version (0: none defined) */
+    struct rules_program program;
+    char timezone[72]; /* the terminal's store's */
 };
 
 /* A name for a till: text cut to PACKAGE_NAME_MAX bytes at a character
@@ -258,11 +303,24 @@ static leal_err from_ledger(struct ledger *l, int64_t program, int64_t terminal,
         prog.classic_stored_value_cap_cents > UINT32_MAX)
         return LEAL_E_RANGE;
     f->rules_version = r.set.version;
+    f->program = r.set.program;
+    snprintf(f->timezone, sizeof f->timezone, "%s", ts.timezone);
     f->site.store_id = (uint32_t)ts.store_id;
     f->site.classic_purse_cap_cents = (uint32_t)prog.classic_stored_value_cap_cents;
     if ((err = package_zone_lookup(ts.timezone, &f->site.zone)) != LEAL_OK)
         return err;
     return names_section(&r, &ts, f);
+}
+
+/* What phone_tier reckons a phone's tier with. */
+static void tier_context(struct lists *s, struct ledger *l, const struct from_ledger *f,
+                         uint64_t now)
+{
+    s->l = l;
+    s->rules = &f->program;
+    s->store_id = f->site.store_id;
+    s->timezone = f->timezone;
+    s->now = (int64_t)now;
 }
 
 /* The package's contents from what was gathered (version 1 for the size
@@ -321,6 +379,7 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
     memset(&f, 0, sizeof f);
     if ((err = from_ledger(l, program, o->terminal_id, &f)) != LEAL_OK)
         return err;
+    tier_context(&s, l, &f, o->now);
     err = ledger_package_cards(l, program, add_card, &s);
     if (err == LEAL_OK)
         err = ledger_host_change_each(l, program, add_pending, &s);

@@ -50,9 +50,9 @@ static const struct package_floor golden_floors[3] = {
     {0x7FFFFFFFFFFFFFFFu, PACKAGE_FLOOR_DESFIRE, 0, 0x7FFFFFFE, 0, {0}},
 };
 static const struct package_pending golden_pending[3] = {
-    {5, 0, 1, -50, PACKAGE_CHANGE_ADJUST},
-    {9, 2, 4, 120, PACKAGE_CHANGE_ADJUST | PACKAGE_CHANGE_BONUS},
-    {0x7FFFFFFFFFFFFFFFu, 0, 1, -30, PACKAGE_CHANGE_EXPIRED},
+    {5, 0, 1, -50, PACKAGE_CHANGE_ADJUST, 0, 0},
+    {9, 2, 4, 120, PACKAGE_CHANGE_ADJUST | PACKAGE_CHANGE_BONUS, 0, 0},
+    {0x7FFFFFFFFFFFFFFFu, 0, 1, -30, PACKAGE_CHANGE_EXPIRED, 0, 0},
 };
 #define NAME(k, i, t)                                                                              \
     {                                                                                              \
@@ -368,6 +368,21 @@ static void test_refusals(void **state)
     big[176 + 24 + 20] = PACKAGE_CHANGE_QR_ALLOWANCE;
     sign_into(seed, big, len);
     expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    /* The tier bytes (21: tier, 22..23: its period): card 5 as an allowance
+     * of 50 points with tier 8 (over 7), tier 2 without a period, a period
+     * without a tier; card 9's adjustment with a tier (an allowance's only). */
+    static const uint8_t bad_tier[4][3] = {{8, 1, 0x3D}, {2, 0, 0}, {0, 1, 0x3D}, {1, 1, 0x3D}};
+    for (unsigned i = 0; i < 4; i++) {
+        unsigned at = i < 3 ? 176 : 176 + 24;
+        memcpy(big, buf, len);
+        if (i < 3) {
+            memcpy(big + 176 + 16, "\0\0\0\x32", 4);
+            big[176 + 20] = PACKAGE_CHANGE_QR_ALLOWANCE;
+        }
+        memcpy(big + at + 21, bad_tier[i], 3);
+        sign_into(seed, big, len);
+        expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    }
     memcpy(big, buf, len);
     big[176 + 15] = 0; /* card 5: up to entry 0 */
     sign_into(seed, big, len);
@@ -759,6 +774,33 @@ static void test_lookup_many(void **state)
     free(fl);
 }
 
+/* A QR allowance record with the account's tier: bytes 21..23 are the
+ * tier and its period, read back as written. */
+static void test_allowance_tier(void **state)
+{
+    struct package_contents c = golden_contents();
+    struct package_expect e = expect_for(7, 3, T0);
+    static const struct package_pending rec = {5, 0, 1, 50, PACKAGE_CHANGE_QR_ALLOWANCE, 2, 317};
+    struct package_info p;
+    struct package_pending pc;
+    uint32_t len;
+    bool found;
+    (void)state;
+    c.pending = &rec;
+    c.pending_count = 1;
+    uint8_t *buf = build(&c, seed, &len);
+    struct package_source s = {package_memory_read, buf, len};
+    assert_int_equal(package_verify(crypto_openssl(), &s, &e, &p), LEAL_OK);
+    assert_memory_equal(buf + p.pending_offset + 20, "\x10\x02\x01\x3D", 4);
+    assert_int_equal(package_pending_find(&p, &s, 5, &found, &pc), LEAL_OK);
+    assert_true(found);
+    assert_int_equal(pc.points, 50);
+    assert_int_equal(pc.kinds, PACKAGE_CHANGE_QR_ALLOWANCE);
+    assert_int_equal(pc.tier, 2);
+    assert_int_equal(pc.tier_period, 317);
+    free(buf);
+}
+
 /* Pending changes and names of the golden package: found where listed, with
  * what they say; misses around them. */
 static void test_pending_and_names(void **state)
@@ -784,6 +826,8 @@ static void test_pending_and_names(void **state)
         assert_int_equal(pc.kinds, golden_pending[i].kinds);
     }
     assert_int_equal(pc.points, -30);
+    assert_int_equal(pc.tier, 0);
+    assert_int_equal(pc.tier_period, 0);
     static const uint64_t miss[] = {0, 4, 6, 17, 0x7FFFFFFFFFFFFFFEu, UINT64_MAX};
     for (size_t i = 0; i < sizeof miss / sizeof miss[0]; i++) {
         assert_int_equal(package_pending_find(&p, &s, miss[i], &found, &pc), LEAL_OK);
@@ -933,6 +977,7 @@ int main(void)
         cmocka_unit_test(test_golden_loadable),
         cmocka_unit_test(test_rules_refused),
         cmocka_unit_test(test_pending_and_names),
+        cmocka_unit_test(test_allowance_tier),
         cmocka_unit_test(test_name_text),
         cmocka_unit_test(test_local_offset),
     };
