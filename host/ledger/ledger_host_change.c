@@ -91,6 +91,32 @@ static leal_err card_writes(struct ledger *l, int64_t card_id, struct writes *ws
     return err;
 }
 
+leal_err ledger_card_read_taps(struct ledger *l, int64_t card_id, int64_t *taps)
+{
+    struct journal_entry e;
+    struct store_stmt *st;
+    leal_err err;
+    if (l == NULL || taps == NULL)
+        return LEAL_E_ARG;
+    *taps = 0;
+    if ((err = store_prep_i64(l, "SELECT raw FROM terminal_entry WHERE card_id = ?1", &st,
+                              I64S(card_id))) != LEAL_OK)
+        return err;
+    while (store_next_row(l, st, &err)) {
+        const void *raw = store_col_blob(st, 0);
+        int n = store_col_bytes(st, 0);
+        int64_t first;
+        if (raw == NULL || n <= 0 || journal_entry_decode(raw, (size_t)n, &e) != LEAL_OK ||
+            (e.card_kind != JOURNAL_CARD_DESFIRE && e.card_kind != JOURNAL_CARD_CLASSIC))
+            continue;
+        first = e.card_kind == JOURNAL_CARD_CLASSIC ? CLASSIC_CARD_INITIAL_SEQ : 0;
+        if ((int64_t)e.counter_before - first > *taps)
+            *taps = (int64_t)e.counter_before - first;
+    }
+    store_finalize(st);
+    return err;
+}
+
 /* The count to carry c at (ledger_host_change.h): never carried, the newest
  * the host knows; carried at T, T followed along the card's known writes,
  * in doubt when the desk saw the card past where they end. */

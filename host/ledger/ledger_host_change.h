@@ -44,6 +44,14 @@ struct ledger_host_change {
 LEAL_MUST_CHECK leal_err ledger_host_change_get(struct ledger *l, int64_t card_id,
                                                 struct ledger_host_change *out, bool *waiting);
 
+/* The highest count of taps (as a floor counts them: a Classic seq less its
+ * first) a terminal read on card_id in an imported journal entry: each
+ * entry's counter before, read from the card itself (0: none). An entry's
+ * counter after is not taken: its commit may have had no answer; the card's
+ * next read confirms it. A package's floor (package_build) is the higher of
+ * this and the desk's last read. */
+LEAL_MUST_CHECK leal_err ledger_card_read_taps(struct ledger *l, int64_t card_id, int64_t *taps);
+
 typedef int (*ledger_host_change_cb)(void *ctx, const struct ledger_host_change *c);
 /* Every active card of the program (0: of every program) with changes
  * waiting, ascending by card id; a non-zero return from cb stops with

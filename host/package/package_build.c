@@ -15,6 +15,7 @@
 #include "keys/hosted/provider_openssl.h"
 
 struct lists {
+    struct ledger *l;
     struct package_hot *hot;
     uint32_t nhot, hot_cap;
     struct package_floor *floors;
@@ -95,11 +96,21 @@ static int add_card(void *ctx, const struct ledger_package_card *c)
         s->err = s->nfloors >= PACKAGE_MAX_FLOORS ? LEAL_E_PACKAGE_MALFORMED : LEAL_E_NO_MEMORY;
         return 1;
     }
+    /* What the host last saw: the desk's read, or a terminal's read in an
+     * imported journal, whichever is further on (a restored dump of the card
+     * as it was before either is behind it). */
+    int64_t seen = 0;
+    if ((s->err = ledger_card_read_taps(s->l, c->card_id, &seen)) != LEAL_OK)
+        return 1;
+    if (seen > UINT32_MAX) {
+        s->err = LEAL_E_RANGE;
+        return 1;
+    }
     struct package_floor *f = &s->floors[s->nfloors++];
     memset(f, 0, sizeof *f);
     f->card_id = (uint64_t)c->card_id;
     f->kind = is_desfire(c->tech) ? PACKAGE_FLOOR_DESFIRE : PACKAGE_FLOOR_CLASSIC;
-    f->taps = (uint32_t)c->last_counter;
+    f->taps = (uint32_t)(seen > c->last_counter ? seen : c->last_counter);
     /* The SIV tag of the Classic state the desk last saw (a DESFire card's
      * mark is a log record, which an earn tap does not read: no tag). */
     if (is_classic(c->tech) && c->has_seen_seq && c->has_seen_mark) {
@@ -354,7 +365,7 @@ leal_err package_build(struct ledger *l, const struct keyset *ks,
                        const struct package_build_opts *o, uint8_t **data, size_t *len,
                        struct package_info *info)
 {
-    struct lists s = {0};
+    struct lists s = {.l = l};
     const struct key_version *kv;
     struct package_contents c = {0};
     struct from_ledger f;

@@ -3,8 +3,9 @@
  * of fraud made with the real terminal code (tests/lib/till.h, firmware/
  * core/terminal.c) on virtual cards, journals taken by leal sync import's
  * code (host/sync): a DESFire card's earlier dump restored and spent again
- * at another terminal, a Classic card's copy used beside the card at two
- * terminals; each found as a clone with the entries named, the card blocked
+ * at another terminal, a Classic card's too (a clone; and a rollback when
+ * the desk wrote the card after the dump), a Classic card's copy used beside
+ * the card at two terminals; each found with the entries named, the card blocked
  * with a card event naming them, on the hot list of the next package
  * (package_build), and refused by a terminal loading that hot list; the
  * finding accepted with its reason. A card tapped at a terminal not yet
@@ -172,17 +173,16 @@ static int last_event(void *ctx, const struct ledger_card_event *e)
     return 0;
 }
 
-/* One clone finding about the card naming entries a then b at counter c;
- * the card blocked for it, on the next package's hot list, refused by a
- * terminal loading that list; then the finding accepted. */
-static void expect_clone(struct fixture *f, const struct journal_entry *a,
-                         const struct journal_entry *b, uint32_t counter, int64_t terminal)
+/* One fraud finding of kind about the card with evidence want, against
+ * terminal; the card blocked for it, on the next package's hot list,
+ * refused by a terminal loading that list; then the finding accepted. */
+static void expect_fraud(struct fixture *f, const char *kind, const char *want, int64_t terminal)
 {
     struct ledger_reconcile_counts k;
     struct found fd = {0};
     struct last_event le = {0};
     struct ledger_card c;
-    char ea[32], eb[32], want[LEDGER_RECONCILE_EVIDENCE], why[LEDGER_TEXT];
+    char why[LEDGER_TEXT];
     struct package_build_opts po = {1, TILL_NOW, 7, 10000, 30000};
     struct package_info info;
     uint8_t *pkg = NULL, reason = 0;
@@ -201,10 +201,7 @@ static void expect_clone(struct fixture *f, const struct journal_entry *a,
     assert_int_equal(k.open, 1);
     assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, false, keep, &fd), LEAL_OK);
     assert_int_equal(fd.n, 1);
-    ev(a, ea, sizeof ea);
-    ev(b, eb, sizeof eb);
-    snprintf(want, sizeof want, "%s and %s at counter %u", ea, eb, counter);
-    assert_string_equal(fd.v[0].kind, "clone");
+    assert_string_equal(fd.v[0].kind, kind);
     assert_true(fd.v[0].fraud);
     assert_string_equal(fd.v[0].evidence, want);
     assert_int_equal(fd.v[0].card_id, (int64_t)TILL_CARD_ID);
@@ -216,7 +213,7 @@ static void expect_clone(struct fixture *f, const struct journal_entry *a,
     assert_int_equal(c.status, LEDGER_CARD_BLOCKED);
     assert_int_equal(ledger_card_history(f->ledger, (int64_t)TILL_CARD_ID, last_event, &le),
                      LEAL_OK);
-    snprintf(why, sizeof why, "reconcile clone: %s", want);
+    snprintf(why, sizeof why, "reconcile %s: %s", kind, want);
     assert_int_equal(le.e.status, LEDGER_CARD_BLOCKED);
     assert_string_equal(le.e.reason, why);
     assert_string_equal(le.e.operator_name, "reconcile");
@@ -260,6 +257,17 @@ static void expect_clone(struct fixture *f, const struct journal_entry *a,
     assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
     assert_int_equal(k.found + k.open, 0);
     assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+}
+
+/* One clone finding naming entries a then b at counter c (expect_fraud). */
+static void expect_clone(struct fixture *f, const struct journal_entry *a,
+                         const struct journal_entry *b, uint32_t counter, int64_t terminal)
+{
+    char ea[32], eb[32], want[LEDGER_RECONCILE_EVIDENCE];
+    ev(a, ea, sizeof ea);
+    ev(b, eb, sizeof eb);
+    snprintf(want, sizeof want, "%s and %s at counter %u", ea, eb, counter);
+    expect_fraud(f, "clone", want, terminal);
 }
 
 /* A DESFire card dumped, paid with and earned on at terminal 1, its dump
@@ -329,6 +337,94 @@ static void test_classic_copy_at_two_terminals(void **state)
     assert_int_equal(a[1].counter_before, a[0].counter_after);
     desk_fixture_balances(f, f->account, 3000 - 300 - 400 - 200, 25);
     expect_clone(f, &a[0], &b[0], a[0].counter_before, 2);
+}
+
+/* A Classic card dumped, paid with twice and earned on at terminal 1, its
+ * dump restored and paid with again at terminal 2 (issue 14: "restore an
+ * earlier dump ... of a Classic card and spend again at another terminal"):
+ * the seq the first payment began at seen twice, a clone naming both. */
+static void test_classic_restored_dump(void **state)
+{
+    struct fixture *f = *state;
+    struct till t1, t2;
+    struct journal_entry a[4], b[4];
+    char dump[600];
+
+    till_make_classic(f, 3000);
+    ledger_side(f, LEDGER_TECH_CLASSIC_1K, (const uint8_t *)"\x0a\x0b\x0c\x0d", 4, 3000);
+    snprintf(dump, sizeof dump, "%s.dump", f->card);
+    desk_fixture_copy(f->card, dump);
+    till_synced(&t1, f, 1, TILL_NOW);
+    tap_done(&t1, TERMINAL_PAY, 0, 500);
+    tap_done(&t1, TERMINAL_PAY, 0, 600);
+    tap_done(&t1, TERMINAL_EARN, 1000, 0);
+    away(&t1);
+    desk_fixture_copy(dump, f->card);
+    till_synced(&t2, f, 2, TILL_NOW + 600);
+    tap_done(&t2, TERMINAL_PAY, 0, 700);
+    away(&t2);
+    assert_int_equal(import(&t1, f, a, 4), 3);
+    assert_int_equal(import(&t2, f, b, 4), 1);
+    till_close(&t1);
+    till_close(&t2);
+    /* Seq 1 (the issue) on the dump: both payments began there. */
+    assert_int_equal(a[0].counter_before, 1);
+    assert_int_equal(b[0].counter_before, 1);
+    assert_int_equal(a[2].counter_after, 4);
+    assert_int_equal(b[0].purse_after, 2300);
+    desk_fixture_balances(f, f->account, 3000 - 500 - 600 - 700, 25 + 10);
+    expect_clone(f, &a[0], &b[0], 1, 2);
+}
+
+/* A Classic card dumped, then written at the desk (terminal 3's tap stands
+ * in for the desk: its journal is never imported; the ledger gets the desk's
+ * entry and the seq the desk saw), then paid with at terminal 1; the dump
+ * restored and paid with at terminal 2. No write the host knows of began at
+ * the dump's seq: the counter went back, a rollback naming terminal 1's
+ * newest entry and terminal 2's; the card blocked, hot-listed, refused. */
+static void test_classic_restored_dump_rollback(void **state)
+{
+    struct fixture *f = *state;
+    struct till t1, t2, desk;
+    struct journal_entry a[4], b[4], d[4];
+    char dump[600], ea[32], eb[32], want[LEDGER_RECONCILE_EVIDENCE];
+
+    till_make_classic(f, 3000);
+    ledger_side(f, LEDGER_TECH_CLASSIC_1K, (const uint8_t *)"\x0a\x0b\x0c\x0d", 4, 3000);
+    snprintf(dump, sizeof dump, "%s.dump", f->card);
+    desk_fixture_copy(f->card, dump);
+    till_synced(&desk, f, 3, TILL_NOW);
+    tap_done(&desk, TERMINAL_PAY, 0, 200);
+    assert_int_equal(till_entries(&desk, d, 4), 1);
+    away(&desk);
+    post_eur(f, "spend", -200, "desk payment");
+    assert_int_equal(ledger_card_set_counter(f->ledger, (int64_t)TILL_CARD_ID, d[0].counter_after),
+                     LEAL_OK);
+    till_close(&desk);
+    till_synced(&t1, f, 1, TILL_NOW + 60);
+    tap_done(&t1, TERMINAL_PAY, 0, 500);
+    tap_done(&t1, TERMINAL_PAY, 0, 100);
+    away(&t1);
+    desk_fixture_copy(dump, f->card);
+    till_synced(&t2, f, 2, TILL_NOW + 600);
+    tap_done(&t2, TERMINAL_PAY, 0, 700);
+    away(&t2);
+    assert_int_equal(import(&t1, f, a, 4), 2);
+    assert_int_equal(import(&t2, f, b, 4), 1);
+    till_close(&t1);
+    till_close(&t2);
+    /* The dump at seq 1, the desk took it to 2, terminal 1 to 4; terminal 2
+     * found the dump's 1 again (and 30.00 on it). */
+    assert_int_equal(d[0].counter_before, 1);
+    assert_int_equal(a[0].counter_before, 2);
+    assert_int_equal(a[1].counter_after, 4);
+    assert_int_equal(b[0].counter_before, 1);
+    assert_int_equal(b[0].purse_after, 2300);
+    desk_fixture_balances(f, f->account, 3000 - 200 - 500 - 100 - 700, 25);
+    ev(&a[1], ea, sizeof ea);
+    ev(&b[0], eb, sizeof eb);
+    snprintf(want, sizeof want, "%s to 4, %s back to 1", ea, eb);
+    expect_fraud(f, "rollback", want, 2);
 }
 
 /* Terminal 2 tapped the card after terminal 1 and before terminal 3; only
@@ -807,6 +903,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_classic_copy_at_two_terminals, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_gap_waits_for_the_terminal, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_restored_dump, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_restored_dump_rollback, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tampered_journals, desk_fixture_setup,
                                         desk_fixture_teardown),

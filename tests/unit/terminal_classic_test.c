@@ -169,6 +169,61 @@ static void test_classic_refusals(void **state)
     till_close(&t);
 }
 
+/* The package's refusals on a Classic card, each journaled with the card
+ * left as it was (after the read: 19 round trips): hot-listed, an expired
+ * package, and the offline caps (10.00 a day, 15.00 between syncs) on its
+ * stored value. */
+static void test_classic_package_refusals(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct package_hot hot = {TILL_CARD_ID, PACKAGE_HOT_BLOCKED};
+    struct terminal_request earn = till_request(TERMINAL_EARN, 100, 0, 0);
+    struct terminal_request q;
+    struct terminal_result r;
+    struct journal_entry e;
+
+    till_make_classic(f, 5000);
+    till_open(&t, f, 3, &(struct till_package){.hot = &hot, .hot_count = 1});
+    assert_int_equal(till_expect_refused(&t, &earn, LEAL_E_TERMINAL_HOT_LISTED), 19);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.card_kind, JOURNAL_CARD_CLASSIC);
+    assert_int_equal(e.card_id, TILL_CARD_ID);
+    assert_int_equal(e.points_after, 25);
+    assert_int_equal(e.purse_after, 5000);
+    till_close(&t);
+
+    till_open(&t, f, 3, &(struct till_package){.valid_until = TILL_NOW + 3600});
+    t.now.utc_seconds = TILL_NOW + 7200;
+    assert_int_equal(till_expect_refused(&t, &earn, LEAL_E_PACKAGE_EXPIRED), 19);
+    till_close(&t);
+
+    till_open(&t, f, 3, &(struct till_package){.cap_day_cents = 1000, .cap_sync_cents = 1500});
+    q = till_request(TERMINAL_PAY, 0, 800, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.purse_after, 4200);
+    assert_int_equal(
+        till_expect_refused(&t, &(struct terminal_request){.op = TERMINAL_PAY, .pay_cents = 300},
+                            LEAL_E_TERMINAL_CAP_DAY),
+        19);
+    t.now.utc_seconds += 86400; /* the next day: the day's cap again, not the sync's */
+    assert_int_equal(
+        till_expect_refused(&t, &(struct terminal_request){.op = TERMINAL_PAY, .pay_cents = 800},
+                            LEAL_E_TERMINAL_CAP_SYNC),
+        19);
+    q = till_request(TERMINAL_PAY_EARN, 700, 700, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.purse_after, 3500);
+    assert_int_equal(r.after.points, 32);
+    /* after the EPOCH: the pay, the two refusals, the pay + earn */
+    assert_int_equal(till_entries(&t, NULL, 0), 4);
+    till_close(&t);
+    till_expect_classic(&t, 3, 32, 3500);
+    till_close(&t);
+}
+
 /* A void after the terminal restarted (its last operation from its
  * journal): a payment's euros back into the other slot, exactly the card the
  * payment found, seq onward. */
@@ -221,6 +276,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_classic_refusals, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_void_after_a_restart, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_package_refusals, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,6 +105,7 @@ struct tear_case {
     uint8_t first;      /* an operation the first terminal does untorn before (0: none) */
     bool writes_only;   /* Classic: the torn-block kinds only at the 3 block writes (a torn
                            read or authentication leaves no block: one kind is the same tear) */
+    bool reads_only;    /* a balance: no write, no commit (one tear kind per command) */
 };
 
 static void run_tear(struct fixture *f, const struct tear_case *c, const struct cardsim_tear *tear,
@@ -228,7 +229,8 @@ static struct tally sweep(struct fixture *f, const struct tear_case *c)
     unsigned cases = 0;
     for (unsigned k = 1; k <= c->commands; k++) {
         for (int p = CARDSIM_TEAR_BEFORE_COMMAND; p <= CARDSIM_TEAR_BEFORE_ANSWER; p++) {
-            unsigned nb = c->desfire || (c->writes_only && k + 3 <= c->commands) ? 1 : 3;
+            unsigned nb =
+                c->desfire || c->reads_only || (c->writes_only && k + 3 <= c->commands) ? 1 : 3;
             for (unsigned bl = 0; bl < nb; bl++) {
                 struct cardsim_tear t = {(enum cardsim_tear_point)p, k, blocks[bl], 0};
                 run_tear(f, c, &t, &n);
@@ -237,7 +239,7 @@ static struct tally sweep(struct fixture *f, const struct tear_case *c)
         }
     }
     /* Inside the commit: nothing written, the commit record, then each file. */
-    for (unsigned step = 0; c->desfire && step <= 4; step++) {
+    for (unsigned step = 0; c->desfire && !c->reads_only && step <= 4; step++) {
         struct cardsim_tear t = {CARDSIM_TEAR_INSIDE_COMMIT, c->commands, CARDSIM_TORN_OLD, step};
         run_tear(f, c, &t, &n);
         cases++;
@@ -260,7 +262,7 @@ static void test_desfire_earn_torn_everywhere(void **state)
 {
     struct tear_case c = {
         {10, 4, 5, 2}, true, till_request(TERMINAL_EARN, 1000, 0, 0), 8, {1, 10, 1, 0, 0, 1}, 0,
-        false};
+        false,         false};
     sweep(*state, &c);
 }
 
@@ -269,7 +271,7 @@ static void test_desfire_pay_torn_everywhere(void **state)
 {
     struct tear_case c = {
         {12, 6, 5, 2}, true, till_request(TERMINAL_PAY, 0, 300, 0), 10, {1, 0, 1, 300, 0, 0}, 0,
-        false};
+        false,         false};
     sweep(*state, &c);
 }
 
@@ -278,7 +280,7 @@ static void test_desfire_bono_torn_everywhere(void **state)
 {
     struct tear_case c = {
         {12, 4, 5, 2}, true, till_request(TERMINAL_BONO, 0, 0, 21), 9, {0, 0, 1, 0, 1, 0}, 0,
-        false};
+        false,         false};
     sweep(*state, &c);
 }
 
@@ -292,6 +294,7 @@ static void test_desfire_redeem_torn_everywhere(void **state)
                           8,
                           {1, (uint32_t)-10, 1, 0, 0, 0},
                           0,
+                          false,
                           false};
     sweep(*state, &c);
 }
@@ -300,7 +303,7 @@ static void test_desfire_stamp_torn_everywhere(void **state)
 {
     struct tear_case c = {
         {10, 4, 5, 2}, true, till_request(TERMINAL_STAMP, 0, 0, 0), 8, {1, 0, 1, 0, 0, 1}, 0,
-        false};
+        false,         false};
     sweep(*state, &c);
 }
 
@@ -309,9 +312,14 @@ static void test_desfire_stamp_torn_everywhere(void **state)
  * done, the purse gets its 3.00 back. */
 static void test_desfire_void_torn_everywhere(void **state)
 {
-    struct tear_case c = {
-        {12, 6, 5, 2}, true, till_request(TERMINAL_VOID, 0, 0, 0), 10, {1, 0, 1, -300, 0, 0},
-        TERMINAL_PAY,  false};
+    struct tear_case c = {{12, 6, 5, 2},
+                          true,
+                          till_request(TERMINAL_VOID, 0, 0, 0),
+                          10,
+                          {1, 0, 1, -300, 0, 0},
+                          TERMINAL_PAY,
+                          false,
+                          false};
     sweep(*state, &c);
 }
 
@@ -321,25 +329,17 @@ static void test_desfire_void_torn_everywhere(void **state)
  * still wins (21). */
 static void test_classic_earn_torn_everywhere(void **state)
 {
-    struct tear_case c = {{114, 0, 3, 21},
-                          false,
-                          till_request(TERMINAL_EARN, 1000, 0, 0),
-                          23,
-                          {1, 10, 1, 0, 0, 1},
-                          0,
-                          false};
+    struct tear_case c = {
+        {114, 0, 3, 21}, false, till_request(TERMINAL_EARN, 1000, 0, 0), 23, {1, 10, 1, 0, 0, 1}, 0,
+        false,           false};
     sweep(*state, &c);
 }
 
 static void test_classic_pay_torn_everywhere(void **state)
 {
-    struct tear_case c = {{114, 0, 3, 21},
-                          false,
-                          till_request(TERMINAL_PAY, 0, 300, 0),
-                          23,
-                          {1, 0, 1, 300, 0, 0},
-                          0,
-                          false};
+    struct tear_case c = {
+        {114, 0, 3, 21}, false, till_request(TERMINAL_PAY, 0, 300, 0), 23, {1, 0, 1, 300, 0, 0}, 0,
+        false,           false};
     sweep(*state, &c);
 }
 
@@ -355,27 +355,78 @@ static void test_classic_redeem_torn_everywhere(void **state)
                           23,
                           {1, (uint32_t)-10, 1, 0, 0, 0},
                           0,
-                          true};
+                          true,
+                          false};
     sweep(*state, &c);
 }
 
 static void test_classic_stamp_torn_everywhere(void **state)
 {
-    struct tear_case c = {{38, 0, 3, 17},
-                          false,
-                          till_request(TERMINAL_STAMP, 0, 0, 0),
-                          23,
-                          {1, 0, 1, 0, 0, 1},
-                          0,
-                          true};
+    struct tear_case c = {
+        {38, 0, 3, 17}, false, till_request(TERMINAL_STAMP, 0, 0, 0), 23, {1, 0, 1, 0, 0, 1}, 0,
+        true,           false};
     sweep(*state, &c);
 }
 
 static void test_classic_void_torn_everywhere(void **state)
 {
+    struct tear_case c = {{38, 0, 3, 17},
+                          false,
+                          till_request(TERMINAL_VOID, 0, 0, 0),
+                          23,
+                          {1, 0, 1, -300, 0, 0},
+                          TERMINAL_PAY,
+                          true,
+                          false};
+    sweep(*state, &c);
+}
+
+/* A payment of 3.00 with an earn of 10.00: as the payment, 6 read commands,
+ * 3 staged (state, Debit purse, counter), the commit; done, +10 points, one
+ * stamp and 3.00 less. */
+static void test_desfire_pay_earn_torn_everywhere(void **state)
+{
+    struct tear_case c = {{12, 6, 5, 2},
+                          true,
+                          till_request(TERMINAL_PAY_EARN, 1000, 300, 0),
+                          10,
+                          {1, 10, 1, 300, 0, 1},
+                          0,
+                          false,
+                          false};
+    sweep(*state, &c);
+}
+
+/* Classic pay + earn: as the payment, each of the 23 commands torn 6 ways. */
+static void test_classic_pay_earn_torn_everywhere(void **state)
+{
+    struct tear_case c = {{114, 0, 3, 21},
+                          false,
+                          till_request(TERMINAL_PAY_EARN, 1000, 300, 0),
+                          23,
+                          {1, 10, 1, 300, 0, 1},
+                          0,
+                          false,
+                          false};
+    sweep(*state, &c);
+}
+
+/* A balance reads and writes nothing: torn at any of its commands (DESFire
+ * 7, Classic 19) the tap ends with no entry and the card as it was; the
+ * second terminal and the re-tap read it unchanged. */
+static void test_desfire_balance_torn_everywhere(void **state)
+{
     struct tear_case c = {
-        {38, 0, 3, 17}, false, till_request(TERMINAL_VOID, 0, 0, 0), 23, {1, 0, 1, -300, 0, 0},
-        TERMINAL_PAY,   true};
+        {14, 0, 0, 0}, true, till_request(TERMINAL_BALANCE, 0, 0, 0), 7, {0, 0, 0, 0, 0, 0}, 0,
+        false,         true};
+    sweep(*state, &c);
+}
+
+static void test_classic_balance_torn_everywhere(void **state)
+{
+    struct tear_case c = {
+        {38, 0, 0, 0}, false, till_request(TERMINAL_BALANCE, 0, 0, 0), 19, {0, 0, 0, 0, 0, 0}, 0,
+        false,         true};
     sweep(*state, &c);
 }
 
@@ -518,6 +569,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_classic_stamp_torn_everywhere, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_void_torn_everywhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_pay_earn_torn_everywhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_pay_earn_torn_everywhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_balance_torn_everywhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_balance_torn_everywhere, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
