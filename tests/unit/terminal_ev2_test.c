@@ -5,7 +5,7 @@
  * read back at the desk; the AuthenticateEV2First the card sees; an EV1
  * beside them; and a card the package knows as EV2 whose 71 is answered as
  * an EV1 would (a downgrade in the field) refused before anything is
- * written. */
+ * written; a random-UID EV3. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -225,6 +225,33 @@ static void test_ev1_keeps_aa(void **state)
     till_close(&t);
 }
 
+/* A random-UID EV3 (LAYOUT.md 2.4): its plain identity first (the card id
+ * diversifies its keys), then AuthenticateEV2First as on a fixed-UID card. */
+static void test_random_uid_ev3(void **state)
+{
+    struct till t;
+    struct field w;
+    struct terminal_request q = till_request(TERMINAL_PAY_EARN, 2350, 300, 0);
+    struct terminal_result r;
+
+    till_make_desfire_type(*state, "desfire-ev3", 5000, 0, true);
+    till_open(&t, *state, 3, NULL);
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.ev2);
+    assert_int_equal(w.sent[0x71], 1);
+    assert_int_equal(w.sent[0xAA], 0);
+    assert_int_equal(r.card_id, TILL_CARD_ID);
+    assert_int_equal(r.points, 23);
+    assert_int_equal(r.after.points, 48);
+    assert_int_equal(r.purse_after, 4700);
+    /* select, identity, 71 (2), state, counter, purse; write, debit purse, debit counter, commit */
+    assert_int_equal(r.round_trips, 11);
+    till_expect_desfire(&t, 2, 48, 4700, 2);
+    till_close(&t);
+}
+
 /* The package's floor names the card as an EV2 (its issuance): a field that
  * answers 71 as an EV1 gets an AA session, which the terminal refuses
  * (journaled, nothing written). Without the floor's EV2 flag the same tap
@@ -286,6 +313,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ev1_keeps_aa, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_downgrade_refused, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_random_uid_ev3, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
