@@ -97,8 +97,16 @@ static leal_err auth_at(struct desfire_card *c, uint8_t key_no, enum key_role ro
 {
     uint8_t key[16];
     leal_err err = key_at(c, role, version, aid, key);
-    if (err == LEAL_OK)
+    if (err == LEAL_OK && c->sm != DESFIRE_CARD_SM_AA) {
+        err = desfire_authenticate_ev2_first(&c->d, key_no, key);
+        /* An EV1 does not know 71; the application stays selected. */
+        if (err == LEAL_E_CARD_ILLEGAL_COMMAND && c->sm == DESFIRE_CARD_SM_EV2_FIRST) {
+            c->sm = DESFIRE_CARD_SM_AA;
+            err = desfire_authenticate_aes(&c->d, key_no, key);
+        }
+    } else if (err == LEAL_OK) {
         err = desfire_authenticate_aes(&c->d, key_no, key);
+    }
     leal_wipe(key, sizeof key);
     return err;
 }

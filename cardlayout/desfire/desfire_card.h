@@ -66,8 +66,24 @@ struct desfire_card_setup {
     size_t uid_len;
 };
 
+/* How desfire_card_auth authenticates (the session's kind is then d.ev2). */
+enum desfire_card_sm {
+    /* EV1's AES authentication (AA): an EV1, and the desk's operations on
+     * every card (ChangeKey's EV2 cryptogram is not built). */
+    DESFIRE_CARD_SM_AA = 0,
+    /* AuthenticateEV2First and EV2 secure messaging; a card that answers 71
+     * with ILLEGAL_COMMAND is taken as an EV1 and opened with AA (sm turns
+     * DESFIRE_CARD_SM_AA). The terminal's taps: the card's kind is not known
+     * before the read, and the package's floor says afterwards whether an
+     * AA session on that card is a downgrade (terminal.c judge). */
+    DESFIRE_CARD_SM_EV2_FIRST,
+    /* AuthenticateEV2First only: a card known as EV2/EV3. */
+    DESFIRE_CARD_SM_EV2,
+};
+
 struct desfire_card {
     struct desfire d; /* the driver: round trips and bytes counted there */
+    uint8_t sm;       /* enum desfire_card_sm; desfire_card_open sets AA */
     const struct desfire_card_keys *keys;
     uint32_t issuer_id, program_id;
     uint8_t rf_uid[LEAL_MAX_UID];
@@ -158,10 +174,11 @@ LEAL_MUST_CHECK leal_err desfire_card_write_bonos(struct desfire_card *c,
 #define DESFIRE_CARD_TAP_PURSE 0x01u /* GetValue purse (+1 RT) */
 #define DESFIRE_CARD_TAP_BONOS 0x02u /* ReadData bonos on a version-2 card (+1 RT) */
 /* A terminal's read at the start of a tap (LAYOUT.md 2.7, TERMINAL.md):
- * SelectApplication, the terminal key (key 2, 2 RT; a random-UID card reads
- * its plain identity first, +1, for the card id its keys are diversified
- * with), ReadData state (MACed), GetValue counter, then what want asks: 5 RT
- * at the least. out gets the card id (from the state file), the program's
+ * SelectApplication, the terminal key (key 2, 2 RT, as c->sm says: under
+ * DESFIRE_CARD_SM_EV2_FIRST an EV1 answers 71 first, +1; a random-UID card
+ * reads its plain identity first, +1, for the card id its keys are
+ * diversified with), ReadData state (MACed), GetValue counter, then what
+ * want asks: 5 RT at the least. out gets the card id (from the state file), the program's
  * ids, layout version, state, counter and taps, purse and bonos as asked;
  * its identity fields beyond the ids are not read. When the terminal key
  * does not open the card, the plain identity is read to say why (+1 RT):

@@ -76,6 +76,9 @@ enum package_hot_reason { PACKAGE_HOT_BLOCKED = 1, PACKAGE_HOT_LOST = 2, PACKAGE
 /* Which counter a floor is about. */
 enum package_floor_kind { PACKAGE_FLOOR_DESFIRE = 1, PACKAGE_FLOOR_CLASSIC = 2 };
 #define PACKAGE_FLOOR_TAG_KNOWN 0x01 /* flags bit 0: tag holds the state's mark */
+/* flags bit 1 (DESFire): issued as an EV2/EV3, so a tap authenticates it with
+ * EV2 secure messaging and refuses an AA session (LEAL_E_CARD_EV2_DOWNGRADE). */
+#define PACKAGE_FLOOR_EV2 0x02
 #define PACKAGE_FLOOR_TAG_LEN 8
 
 struct package_hot {
@@ -157,7 +160,7 @@ struct package_site {
 struct package_floor {
     uint64_t card_id;
     uint8_t kind;  /* enum package_floor_kind */
-    uint8_t flags; /* PACKAGE_FLOOR_TAG_KNOWN */
+    uint8_t flags; /* PACKAGE_FLOOR_TAG_KNOWN, PACKAGE_FLOOR_EV2 */
     uint32_t taps; /* committed transactions the host last saw (0 = none known) */
     uint32_t seq;  /* the state seq the tag belongs to */
     uint8_t tag[PACKAGE_FLOOR_TAG_LEN];

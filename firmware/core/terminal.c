@@ -34,6 +34,7 @@ struct tap {
     struct card_view v;
     uint8_t card_kind; /* enum journal_card_kind */
     uint32_t counter;  /* the journal's counter as read: DESFire taps, Classic seq */
+    bool ev2;          /* DESFire: the read's session speaks EV2 secure messaging */
     bool staged;       /* writes staged on the card and neither committed nor dropped */
     struct plan p;
 };
@@ -347,6 +348,13 @@ static leal_err judge(struct tap *tp, leal_err *reason)
                     !leal_ct_equal(tp->v.mark, fl.tag, PACKAGE_FLOOR_TAG_LEN);
         if (!kind_ok || tp->v.taps < fl.taps || fork) {
             *reason = LEAL_E_TERMINAL_BEHIND_FLOOR;
+            return LEAL_OK;
+        }
+        /* The host knows an EV2/EV3 (from its issuance): an AA session means
+         * something answered 71 as an EV1 would, so its secure messaging was
+         * taken away; nothing is written under it. */
+        if (desfire && (fl.flags & PACKAGE_FLOOR_EV2) != 0 && !tp->ev2) {
+            *reason = LEAL_E_CARD_EV2_DOWNGRADE;
             return LEAL_OK;
         }
     }
@@ -846,7 +854,13 @@ static leal_err tap_desfire(struct tap *tp)
     tp->card_kind = JOURNAL_CARD_DESFIRE;
     sam_desfire_keys(t->s.sam, &dk);
     desfire_card_open(&c, &ds);
+    /* EV2 secure messaging on an EV2/EV3: the card's kind is not known
+     * before the read, so 71 goes first and an EV1 costs one exchange more
+     * (judge refuses an AA session on a card the package knows as EV2). */
+    c.sm = DESFIRE_CARD_SM_EV2_FIRST;
     err = desfire_card_tap_read(&c, desfire_want(tp), &tp->v);
+    tp->ev2 = c.d.ev2;
+    tp->out->ev2 = c.d.ev2;
     tp->out->round_trips = c.d.round_trips;
     if (err != LEAL_OK) {
         tp->out->card_id = tp->v.card_id;

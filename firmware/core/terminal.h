@@ -106,6 +106,7 @@ struct terminal_result {
     uint8_t settled_item;     /* enum journal_settled */
     struct journal_key entry; /* the entry this tap journaled */
     unsigned round_trips;     /* card commands, every frame counted */
+    bool ev2;                 /* DESFire: the tap ran under EV2 secure messaging */
 };
 
 struct terminal {

@@ -111,6 +111,9 @@ static int add_card(void *ctx, const struct ledger_package_card *c)
     f->card_id = (uint64_t)c->card_id;
     f->kind = is_desfire(c->tech) ? PACKAGE_FLOOR_DESFIRE : PACKAGE_FLOOR_CLASSIC;
     f->taps = (uint32_t)(seen > c->last_counter ? seen : c->last_counter);
+    /* Issuance recorded the chip from GetVersion under an originality check. */
+    if (c->tech == LEDGER_TECH_DESFIRE_EV2 || c->tech == LEDGER_TECH_DESFIRE_EV3)
+        f->flags = PACKAGE_FLOOR_EV2;
     /* The SIV tag of the Classic state the desk last saw (a DESFire card's
      * mark is a log record, which an earn tap does not read: no tag). */
     if (is_classic(c->tech) && c->has_seen_seq && c->has_seen_mark) {

@@ -276,6 +276,9 @@ typedef enum leal_err {
     LEAL_E_SEGMENT_AMBIGUOUS = 653,
     LEAL_E_SEGMENT_FIELD = 654,
 
+    /* 710..719: DESFire EV2 secure messaging in leal's card operations */
+    LEAL_E_CARD_EV2_DOWNGRADE = 710,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

@@ -275,9 +275,10 @@ int main(void)
     printf(
         "RT: round trips at the reader, every 0xAF frame counted (Classic: each authentication,\n"
         "  block read, block write); goals: LAYOUT.md 2.7 (DESFire earn 7, pay + earn 8) and\n"
-        "  issue 13 (Classic earn 23). DESFire earn 8 and pay + earn 10 are over LAYOUT.md's 7\n"
-        "  and 8 on purpose: firmware/core/TERMINAL.md 'Round trips' (the counter read for the\n"
-        "  floor and the journal, the purse read before a payment).\n"
+        "  issue 13 (Classic earn 23). DESFire earn 8 and pay + earn 10 (an EV2/EV3's; this\n"
+        "  EV1 adds its ILLEGAL_COMMAND answer to AuthenticateEV2First: 9 and 11, bench_ev2)\n"
+        "  are over LAYOUT.md's 7 and 8 on purpose: firmware/core/TERMINAL.md 'Round trips'\n"
+        "  (the counter read for the floor and the journal, the purse read before a payment).\n"
         "out B / in B: bytes on air each way, ISO/IEC 14443-4 I-blocks (PCB + the APDU as sent +\n"
         "  CRC_A; DESFire commands ISO-wrapped, 90 INS 00 00 Lc data 00) and, for Classic, the\n"
         "  MIFARE frames (auth 4+8 out 4+4 in, read 4 out 18 in, write 4+18 out, two 4-bit ACKs).\n"

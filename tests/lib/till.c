@@ -471,6 +471,15 @@ static void desk_open(struct fixture *f, struct reader *r, struct desfire_card_k
 void till_make_desfire_uid(struct fixture *f, int32_t purse_cents, uint16_t bono_sessions,
                            bool random_uid)
 {
+    till_make_desfire_type(f, "desfire-ev1", purse_cents, bono_sessions, random_uid);
+}
+
+void till_make_desfire_type(struct fixture *f, const char *type, int32_t purse_cents,
+                            uint16_t bono_sessions, bool random_uid)
+{
+    uint8_t chip = strcmp(type, "desfire-ev3") == 0   ? IDENTITY_DESFIRE_EV3
+                   : strcmp(type, "desfire-ev2") == 0 ? IDENTITY_DESFIRE_EV2
+                                                      : IDENTITY_DESFIRE_EV1;
     struct desfire_card_keys keys = {f, desk_current, desk_key};
     struct desfire_card c;
     struct desfire_card_issue p;
@@ -489,7 +498,7 @@ void till_make_desfire_uid(struct fixture *f, int32_t purse_cents, uint16_t bono
                               LAYOUT_DF_NAME_LEN};
     struct reader *r;
 
-    desk_fixture_new_card(f, "desfire-ev1", random_uid ? NULL : desfire_uid, 7, random_uid);
+    desk_fixture_new_card(f, type, random_uid ? NULL : desfire_uid, 7, random_uid);
     r = desk_fixture_open_card(f);
     desk_open(f, r, &keys, &c);
     assert_int_equal(c.random_uid, random_uid);
@@ -502,13 +511,9 @@ void till_make_desfire_uid(struct fixture *f, int32_t purse_cents, uint16_t bono
     assert_int_equal(
         factory_picc_setup(reader_card_reader(r), crypto_openssl(), &s, &c.d.round_trips), LEAL_OK);
     memset(&p, 0, sizeof p);
-    p.identity = (struct identity){TILL_CARD_ID,
-                                   f->keys->issuer_id,
-                                   7,
-                                   1,
-                                   IDENTITY_DESFIRE_EV1,
-                                   random_uid ? IDENTITY_FLAG_RANDOM_UID : 0,
-                                   20424};
+    p.identity = (struct identity){
+        TILL_CARD_ID, f->keys->issuer_id, 7, 1, chip, random_uid ? IDENTITY_FLAG_RANDOM_UID : 0,
+        20424};
     p.state.seq = 1;
     p.state.points = 25;
     p.purse_cap = 100000;

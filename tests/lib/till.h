@@ -107,6 +107,10 @@ void till_make_desfire(struct fixture *f, int32_t purse_cents, uint16_t bono_ses
  * LAYOUT.md 2.4). */
 void till_make_desfire_uid(struct fixture *f, int32_t purse_cents, uint16_t bono_sessions,
                            bool random_uid);
+/* The same on a virtual card of type ("desfire-ev1", "desfire-ev2" or
+ * "desfire-ev3"; the identity names that chip). */
+void till_make_desfire_type(struct fixture *f, const char *type, int32_t purse_cents,
+                            uint16_t bono_sessions, bool random_uid);
 /* The card in f->card read the desk's way (identify + read, keystore keys). */
 void till_read_desfire(struct fixture *f, struct card_view *v);
 /* The Classic card in f->card as a terminal's balance reads it (a till of

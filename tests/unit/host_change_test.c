@@ -673,8 +673,9 @@ static void earn_torn_settled_not_done(struct fixture *f, struct till *t1,
                                        struct package_pending *pend, struct terminal_result *out)
 {
     till_open_pending(t1, f, 1, pend);
+    /* 9: an EV1's commit (its ILLEGAL_COMMAND to AuthenticateEV2First first) */
     cardsim_set_tear(reader_sim_card(t1->r),
-                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND, 8, CARDSIM_TORN_OLD, 0});
+                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND, 9, CARDSIM_TORN_OLD, 0});
     struct terminal_request q = till_request(TERMINAL_EARN, 1000, 0, 0);
     assert_int_equal(till_tap(t1, &q, out), LEAL_OK);
     assert_int_equal(out->outcome, TERMINAL_IN_DOUBT);

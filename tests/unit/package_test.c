@@ -446,6 +446,18 @@ static void test_refusals(void **state)
     sign_into(seed, big, len);
     expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
 
+    /* Floor flags: the EV2 flag (bit 1) on a Classic floor (card 9, tag
+     * known: 03), and an unknown bit on a DESFire floor (card 5: 04). */
+    memcpy(big, buf, len);
+    big[92 + 28 + 9] = PACKAGE_FLOOR_TAG_KNOWN | PACKAGE_FLOOR_EV2;
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    memcpy(big, buf, len);
+    big[92 + 9] = 0x04;
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    /* (The EV2 flag alone on a DESFire floor loads: terminal_ev2_test's package.) */
+
     /* Unsorted hot list (records 1 and 2 swapped), and a duplicate floor, signed. */
     memcpy(big, buf, len);
     memcpy(big + 65 + 9, buf + 65 + 18, 9);

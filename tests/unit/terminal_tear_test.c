@@ -25,6 +25,10 @@
 #include "host/reader/reader.h"
 #include "tests/lib/till.h"
 
+/* The terminal sends AuthenticateEV2First first (terminal.c): an EV1 answers
+ * it ILLEGAL_COMMAND, one read command more before its AA. */
+#define EV1_PROBE 1
+
 /* What a card shows of the transaction: the quantities it moves. */
 struct shown {
     uint32_t seq, points, taps;
@@ -108,6 +112,9 @@ struct tear_case {
     bool reads_only;    /* a balance: no write, no commit (one tear kind per command) */
 };
 
+/* The DESFire card a sweep makes (the EV2/EV3 sweep sets it). */
+static const char *desfire_type = "desfire-ev1";
+
 static void run_tear(struct fixture *f, const struct tear_case *c, const struct cardsim_tear *tear,
                      struct tally *n)
 {
@@ -120,7 +127,7 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
     bool done;
 
     if (c->desfire)
-        till_make_desfire(f, 5000, 5);
+        till_make_desfire_type(f, desfire_type, 5000, 5, false);
     else
         till_make_classic(f, 5000);
     till_open(&a, f, 3, NULL);
@@ -260,27 +267,56 @@ static struct tally sweep(struct fixture *f, const struct tear_case *c)
  * commands, 2 staged, the commit. */
 static void test_desfire_earn_torn_everywhere(void **state)
 {
+    struct tear_case c = {{10 + 2 * EV1_PROBE, 4, 5, 2},
+                          true,
+                          till_request(TERMINAL_EARN, 1000, 0, 0),
+                          8 + EV1_PROBE,
+                          {1, 10, 1, 0, 0, 1},
+                          0,
+                          false};
+    sweep(*state, &c);
+}
+
+/* The same earn on an EV2 and an EV3 under EV2 secure messaging (the 71
+ * answered, no probe): 5 read commands (select, AuthenticateEV2First's two
+ * frames, state, counter), 2 staged, the commit, each MACt-checked. */
+static void test_desfire_ev2_earn_torn_everywhere(void **state)
+{
     struct tear_case c = {
         {10, 4, 5, 2}, true, till_request(TERMINAL_EARN, 1000, 0, 0), 8, {1, 10, 1, 0, 0, 1}, 0,
         false,         false};
+    desfire_type = "desfire-ev2";
     sweep(*state, &c);
+    desfire_type = "desfire-ev3";
+    sweep(*state, &c);
+    desfire_type = "desfire-ev1";
 }
 
 /* 6 read commands (+ purse), 3 staged (+ Debit purse), the commit. */
 static void test_desfire_pay_torn_everywhere(void **state)
 {
-    struct tear_case c = {
-        {12, 6, 5, 2}, true, till_request(TERMINAL_PAY, 0, 300, 0), 10, {1, 0, 1, 300, 0, 0}, 0,
-        false,         false};
+    struct tear_case c = {{12 + 2 * EV1_PROBE, 6, 5, 2},
+                          true,
+                          till_request(TERMINAL_PAY, 0, 300, 0),
+                          10 + EV1_PROBE,
+                          {1, 0, 1, 300, 0, 0},
+                          0,
+                          false,
+                          false};
     sweep(*state, &c);
 }
 
 /* 6 read commands (+ bonos), 2 staged (bonos, counter), the commit. */
 static void test_desfire_bono_torn_everywhere(void **state)
 {
-    struct tear_case c = {
-        {12, 4, 5, 2}, true, till_request(TERMINAL_BONO, 0, 0, 21), 9, {0, 0, 1, 0, 1, 0}, 0,
-        false,         false};
+    struct tear_case c = {{12 + 2 * EV1_PROBE, 4, 5, 2},
+                          true,
+                          till_request(TERMINAL_BONO, 0, 0, 21),
+                          9 + EV1_PROBE,
+                          {0, 0, 1, 0, 1, 0},
+                          0,
+                          false,
+                          false};
     sweep(*state, &c);
 }
 
@@ -288,10 +324,10 @@ static void test_desfire_bono_torn_everywhere(void **state)
  * 2 staged, the commit. */
 static void test_desfire_redeem_torn_everywhere(void **state)
 {
-    struct tear_case c = {{10, 4, 5, 2},
+    struct tear_case c = {{10 + 2 * EV1_PROBE, 4, 5, 2},
                           true,
                           till_request(TERMINAL_REDEEM, 0, 0, 5),
-                          8,
+                          8 + EV1_PROBE,
                           {1, (uint32_t)-10, 1, 0, 0, 0},
                           0,
                           false,
@@ -301,9 +337,14 @@ static void test_desfire_redeem_torn_everywhere(void **state)
 
 static void test_desfire_stamp_torn_everywhere(void **state)
 {
-    struct tear_case c = {
-        {10, 4, 5, 2}, true, till_request(TERMINAL_STAMP, 0, 0, 0), 8, {1, 0, 1, 0, 0, 1}, 0,
-        false,         false};
+    struct tear_case c = {{10 + 2 * EV1_PROBE, 4, 5, 2},
+                          true,
+                          till_request(TERMINAL_STAMP, 0, 0, 0),
+                          8 + EV1_PROBE,
+                          {1, 0, 1, 0, 0, 1},
+                          0,
+                          false,
+                          false};
     sweep(*state, &c);
 }
 
@@ -312,10 +353,10 @@ static void test_desfire_stamp_torn_everywhere(void **state)
  * done, the purse gets its 3.00 back. */
 static void test_desfire_void_torn_everywhere(void **state)
 {
-    struct tear_case c = {{12, 6, 5, 2},
+    struct tear_case c = {{12 + 2 * EV1_PROBE, 6, 5, 2},
                           true,
                           till_request(TERMINAL_VOID, 0, 0, 0),
-                          10,
+                          10 + EV1_PROBE,
                           {1, 0, 1, -300, 0, 0},
                           TERMINAL_PAY,
                           false,
@@ -416,9 +457,14 @@ static void test_classic_pay_earn_torn_everywhere(void **state)
  * second terminal and the re-tap read it unchanged. */
 static void test_desfire_balance_torn_everywhere(void **state)
 {
-    struct tear_case c = {
-        {14, 0, 0, 0}, true, till_request(TERMINAL_BALANCE, 0, 0, 0), 7, {0, 0, 0, 0, 0, 0}, 0,
-        false,         true};
+    struct tear_case c = {{14 + 2 * EV1_PROBE, 0, 0, 0},
+                          true,
+                          till_request(TERMINAL_BALANCE, 0, 0, 0),
+                          7 + EV1_PROBE,
+                          {0, 0, 0, 0, 0, 0},
+                          0,
+                          false,
+                          true};
     sweep(*state, &c);
 }
 
@@ -446,8 +492,9 @@ static void test_in_doubt_card_moves_on_elsewhere(void **state)
 
     till_make_desfire(f, 0, 0);
     till_open(&a, f, 3, NULL);
-    cardsim_set_tear(reader_sim_card(a.r),
-                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_ANSWER, 8, CARDSIM_TORN_OLD, 0});
+    cardsim_set_tear(
+        reader_sim_card(a.r),
+        &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_ANSWER, 8 + EV1_PROBE, CARDSIM_TORN_OLD, 0});
     assert_int_equal(till_tap(&a, &earn, &r), LEAL_OK);
     assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
     till_last_entry(&a, &ea);
@@ -531,7 +578,7 @@ static void restart_settles(struct fixture *f, bool desfire, unsigned commit, ui
 
 static void test_desfire_restart_settles_unanswered_commit(void **state)
 {
-    restart_settles(*state, true, 8, 25, 0); /* a fresh card: 0 taps */
+    restart_settles(*state, true, 8 + EV1_PROBE, 25, 0); /* a fresh card: 0 taps */
 }
 
 static void test_classic_restart_settles_unanswered_commit(void **state)
@@ -542,6 +589,8 @@ static void test_classic_restart_settles_unanswered_commit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_desfire_ev2_earn_torn_everywhere, desk_fixture_setup,
+                                        desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_earn_torn_everywhere, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_pay_torn_everywhere, desk_fixture_setup,

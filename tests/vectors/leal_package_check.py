@@ -69,7 +69,7 @@ def main():
     prev = 0
     for i in range(F):
         cid, kind, flags, r, taps, seq, tag = struct.unpack(">QBBHII8s", pkg[off:off + 28])
-        if cid <= prev or kind not in (1, 2) or flags & ~1 or r:
+        if cid <= prev or kind not in (1, 2) or flags & ~3 or (flags & 2 and kind != 1) or r:
             fail("floor record %d" % i)
         print("floor %#x kind %d flags %d taps %d seq %d tag %s" % (cid, kind, flags, taps, seq,
                                                                     tag.hex()))

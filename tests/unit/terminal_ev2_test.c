@@ -1,0 +1,321 @@
+/* terminal_ev2_test.c - an offline terminal's taps on DESFire EV2 and EV3
+ * cards under EV2 secure messaging (firmware/core/terminal.c, issue 19):
+ * earn, pay, pay + earn, void, redeem and balance through the virtual card
+ * with exact points, euros, journal entries and round trips, each card then
+ * read back at the desk; the AuthenticateEV2First the card sees; an EV1
+ * beside them; and a card the package knows as EV2 whose 71 is answered as
+ * an EV1 would (a downgrade in the field) refused before anything is
+ * written; a random-UID EV3. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cardlayout/layout.h"
+#include "host/reader/reader.h"
+#include "tests/lib/till.h"
+
+/* A reader between the terminal and the card: counts the DESFire commands
+ * the card is sent by code, and (downgrade) answers AuthenticateEV2First
+ * itself with ILLEGAL_COMMAND, as an EV1 does, without the card seeing it. */
+struct field {
+    const struct card_reader *inner;
+    struct card_reader self;
+    bool downgrade;
+    unsigned sent[256];
+};
+
+static leal_err field_transceive(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
+                                 size_t resp_cap, size_t *resp_len)
+{
+    struct field *w = ctx;
+    uint8_t ins = cmd_len > 1 && cmd[0] == 0x90 ? cmd[1] : 0;
+    if (w->downgrade && ins == 0x71 && resp_cap >= 2) {
+        resp[0] = 0x91;
+        resp[1] = 0x1C;
+        *resp_len = 2;
+        return LEAL_OK;
+    }
+    w->sent[ins]++;
+    return w->inner->transceive(w->inner->ctx, cmd, cmd_len, resp, resp_cap, resp_len);
+}
+
+/* Wraps the till's reader (again after each till_present). */
+static void field_on(struct till *t, struct field *w, bool downgrade)
+{
+    memset(w, 0, sizeof *w);
+    w->inner = t->port.reader;
+    w->self = *w->inner;
+    w->self.ctx = w;
+    w->self.transceive = field_transceive;
+    w->downgrade = downgrade;
+    t->port.reader = &w->self;
+}
+
+/* Earn, pay, pay + earn, void, redeem and balance on one card of type:
+ * every tap under EV2 secure messaging (71 answered, never AA). */
+static void transactions_on(struct fixture *f, const char *type)
+{
+    struct till t;
+    struct field w;
+    struct terminal_request q;
+    struct terminal_result r;
+    struct journal_entry e;
+
+    till_make_desfire_type(f, type, 5000, 0, false);
+    till_open(&t, f, 3, NULL);
+
+    /* earn 23.50: 23 points; select, AuthenticateEV2First (2), state,
+     * counter; write, debit, commit */
+    field_on(&t, &w, false);
+    q = till_request(TERMINAL_EARN, 2350, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.ev2);
+    assert_int_equal(w.sent[0x71], 1);
+    assert_int_equal(w.sent[0xAA], 0);
+    assert_int_equal(r.card_id, TILL_CARD_ID);
+    assert_int_equal(r.points, 23);
+    assert_int_equal(r.before.points, 25);
+    assert_int_equal(r.after.points, 48);
+    assert_int_equal(r.after.seq, 2);
+    assert_int_equal(r.taps_before, 1);
+    assert_int_equal(r.taps_after, 2);
+    assert_int_equal(r.round_trips, 8);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_EARN);
+    assert_int_equal(e.card_kind, JOURNAL_CARD_DESFIRE);
+    assert_int_equal(e.card_id, TILL_CARD_ID);
+    assert_int_equal(e.amount_cents, 2350);
+    assert_int_equal(e.points, 23);
+    assert_int_equal(e.points_after, 48);
+    assert_int_equal(e.counter_before, 1);
+    assert_int_equal(e.counter_after, 2);
+    assert_int_equal(e.n_lines, 3); /* base, the two state lines */
+    till_expect_state_lines(&e, &r.before);
+    till_expect_desfire(&t, 2, 48, 5000, 2);
+
+    /* pay 3.00: + GetValue purse, Debit purse (FULL, enciphered with IVc) */
+    field_on(&t, &w, false);
+    q = till_request(TERMINAL_PAY, 0, 300, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.ev2);
+    assert_int_equal(w.sent[0xDC], 2); /* purse and counter */
+    assert_int_equal(r.purse_before, 5000);
+    assert_int_equal(r.purse_after, 4700);
+    assert_int_equal(r.points, 0);
+    assert_int_equal(r.round_trips, 10);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_PAY);
+    assert_int_equal(e.purse_cents, 300);
+    assert_int_equal(e.purse_after, 4700);
+    assert_int_equal(e.counter_before, 2);
+    assert_int_equal(e.counter_after, 3);
+    till_expect_desfire(&t, 3, 48, 4700, 3);
+
+    /* pay 3.00 + earn 3.00 */
+    field_on(&t, &w, false);
+    q = till_request(TERMINAL_PAY_EARN, 300, 300, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.ev2);
+    assert_int_equal(r.purse_after, 4400);
+    assert_int_equal(r.points, 3);
+    assert_int_equal(r.after.points, 51);
+    assert_int_equal(r.round_trips, 10);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_PAY_EARN);
+    assert_int_equal(e.amount_cents, 300);
+    assert_int_equal(e.purse_cents, 300);
+    assert_int_equal(e.points, 3);
+    assert_int_equal(e.purse_after, 4400);
+    assert_int_equal(e.points_after, 51);
+    assert_int_equal(e.counter_after, 4);
+    till_expect_desfire(&t, 4, 51, 4400, 4);
+
+    /* void: LimitedCredit gives the 3.00 back (FULL), the points go */
+    field_on(&t, &w, false);
+    q = till_request(TERMINAL_VOID, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.ev2);
+    assert_int_equal(w.sent[0x1C], 1);
+    assert_int_equal(r.purse_after, 4700);
+    assert_int_equal(r.points, -3);
+    assert_int_equal(r.after.points, 48);
+    assert_int_equal(r.after.seq, 5);
+    assert_int_equal(r.round_trips, 10);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_VOID);
+    assert_int_equal(e.ref_seq, 4); /* the pay + earn */
+    assert_int_equal(e.purse_cents, 300);
+    assert_int_equal(e.points, -3);
+    assert_int_equal(e.purse_after, 4700);
+    assert_int_equal(e.counter_before, 4);
+    assert_int_equal(e.counter_after, 5);
+    till_expect_desfire(&t, 5, 48, 4700, 5);
+
+    /* redeem reward 5 (product 1234, 10 points) */
+    field_on(&t, &w, false);
+    q = till_request(TERMINAL_REDEEM, 0, 0, 5);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.ev2);
+    assert_int_equal(r.points, -10);
+    assert_int_equal(r.after.points, 38);
+    assert_int_equal(r.redeemed.kind, RULES_REWARD_PRODUCT);
+    assert_int_equal(r.redeemed.product_id, 1234);
+    assert_int_equal(r.round_trips, 8);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_REDEEM);
+    assert_int_equal(e.item, 5);
+    assert_int_equal(e.points, -10);
+    assert_int_equal(e.points_after, 38);
+    assert_int_equal(e.counter_after, 6);
+    till_expect_desfire(&t, 6, 38, 4700, 6);
+
+    /* balance: select, auth (2), state, counter, purse, bonos */
+    field_on(&t, &w, false);
+    q = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.ev2);
+    assert_int_equal(r.purse_after, 4700);
+    assert_int_equal(r.after.points, 38);
+    assert_int_equal(r.taps_after, 6);
+    assert_int_equal(r.round_trips, 7);
+    assert_int_equal(w.sent[0xAA], 0);
+    till_close(&t);
+}
+
+static void test_ev2_transactions(void **state)
+{
+    transactions_on(*state, "desfire-ev2");
+}
+
+static void test_ev3_transactions(void **state)
+{
+    transactions_on(*state, "desfire-ev3");
+}
+
+/* An EV1 answers 71 ILLEGAL_COMMAND and is opened with AA: one exchange
+ * more, everything else as before. */
+static void test_ev1_keeps_aa(void **state)
+{
+    struct till t;
+    struct field w;
+    struct terminal_request q = till_request(TERMINAL_EARN, 2350, 0, 0);
+    struct terminal_result r;
+
+    till_make_desfire(*state, 5000, 0);
+    till_open(&t, *state, 3, NULL);
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_false(r.ev2);
+    assert_int_equal(w.sent[0x71], 1);
+    assert_int_equal(w.sent[0xAA], 1);
+    assert_int_equal(r.after.points, 48);
+    assert_int_equal(r.round_trips, 9);
+    till_expect_desfire(&t, 2, 48, 5000, 2);
+    till_close(&t);
+}
+
+/* A random-UID EV3 (LAYOUT.md 2.4): its plain identity first (the card id
+ * diversifies its keys), then AuthenticateEV2First as on a fixed-UID card. */
+static void test_random_uid_ev3(void **state)
+{
+    struct till t;
+    struct field w;
+    struct terminal_request q = till_request(TERMINAL_PAY_EARN, 2350, 300, 0);
+    struct terminal_result r;
+
+    till_make_desfire_type(*state, "desfire-ev3", 5000, 0, true);
+    till_open(&t, *state, 3, NULL);
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.ev2);
+    assert_int_equal(w.sent[0x71], 1);
+    assert_int_equal(w.sent[0xAA], 0);
+    assert_int_equal(r.card_id, TILL_CARD_ID);
+    assert_int_equal(r.points, 23);
+    assert_int_equal(r.after.points, 48);
+    assert_int_equal(r.purse_after, 4700);
+    /* select, identity, 71 (2), state, counter, purse; write, debit purse, debit counter, commit */
+    assert_int_equal(r.round_trips, 11);
+    till_expect_desfire(&t, 2, 48, 4700, 2);
+    till_close(&t);
+}
+
+/* The package's floor names the card as an EV2 (its issuance): a field that
+ * answers 71 as an EV1 gets an AA session, which the terminal refuses
+ * (journaled, nothing written). Without the floor's EV2 flag the same tap
+ * goes through under AA: the flag is what stops the downgrade. */
+static void test_downgrade_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct field w;
+    struct terminal_request q = till_request(TERMINAL_PAY, 0, 300, 0);
+    struct terminal_result r;
+    struct journal_entry e;
+    struct package_floor fl = {TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2, 1, 0, {0}};
+
+    till_make_desfire_type(f, "desfire-ev3", 5000, 0, false);
+    till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
+    field_on(&t, &w, true);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_CARD_EV2_DOWNGRADE);
+    assert_false(r.ev2);
+    assert_int_equal(w.sent[0x71], 0); /* the card never saw it */
+    assert_int_equal(w.sent[0xAA], 1);
+    assert_int_equal(w.sent[0x3D] + w.sent[0xDC] + w.sent[0xC7], 0); /* nothing written */
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_REFUSAL);
+    assert_int_equal(e.reason, LEAL_E_CARD_EV2_DOWNGRADE);
+    assert_int_equal(e.card_id, TILL_CARD_ID);
+    assert_int_equal(e.counter_after, e.counter_before);
+    till_expect_desfire(&t, 1, 25, 5000, 1);
+    /* The same card, the field honest: EV2, done. */
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.ev2);
+    assert_int_equal(r.purse_after, 4700);
+    till_expect_desfire(&t, 2, 25, 4700, 2);
+    till_close(&t);
+
+    /* No EV2 flag (an EV1 floor): the downgraded tap is taken as an EV1's. */
+    fl.flags = 0;
+    fl.taps = 2;
+    till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
+    field_on(&t, &w, true);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_false(r.ev2);
+    assert_int_equal(r.purse_after, 4400);
+    till_close(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ev2_transactions, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ev3_transactions, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ev1_keeps_aa, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_downgrade_refused, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_random_uid_ev3, desk_fixture_setup,
+                                        desk_fixture_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
