@@ -247,7 +247,8 @@ $(O)/obj/host/web/web_static.o $(FUZZ_O)/obj/host/web/web_static.o: $(WEB_STATIC
 DEB_PACKAGES += gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
 FW_O := build/firmware
 FW_ELF := $(FW_O)/leal-cm3.elf
-FW_SRC := $(sort $(wildcard firmware/port/cortex-m/*.c keys/portable/*.c keys/*.c keys/base/*.c))
+FW_SRC := $(sort $(wildcard firmware/port/cortex-m/*.c keys/portable/*.c keys/*.c keys/base/*.c \
+	firmware/core/*.c) $(shell find cardlayout -name '*.c') firmware/port/posix/package_store.c)
 FW_CC := arm-none-eabi-gcc
 FW_CFLAGS := -std=c11 -mcpu=cortex-m3 -mthumb -Os -g -ffreestanding -ffunction-sections \
 	-fdata-sections -fstack-usage -Wall -Wextra -Werror -Wshadow -Wconversion -I. \
