@@ -251,7 +251,7 @@ FW_SRC := $(sort $(wildcard firmware/port/cortex-m/*.c keys/portable/*.c keys/*.
 	firmware/core/*.c) $(shell find cardlayout -name '*.c') firmware/port/posix/package_store.c)
 FW_CC := arm-none-eabi-gcc
 FW_CFLAGS := -std=c11 -mcpu=cortex-m3 -mthumb -Os -g -ffreestanding -ffunction-sections \
-	-fdata-sections -fstack-usage -Wall -Wextra -Werror -Wshadow -Wconversion -I. \
+	-fdata-sections -fstack-usage -fcallgraph-info=su -Wall -Wextra -Werror -Wshadow -Wconversion -I. \
 	--specs=picolibc.specs
 $(FW_O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

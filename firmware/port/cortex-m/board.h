@@ -36,6 +36,12 @@ void cm_uart_puts(const char *s);
 void cm_uart_hex(const uint8_t *p, size_t n);
 void cm_uart_dec(uint64_t v);
 uint32_t cm_millis(void);
+/* Core clock cycles since SysTick started (CM_CORE_HZ), and how many of
+ * them cm_uart_read spent waiting for a first byte: what a tap costs the
+ * CPU is the difference (under QEMU's -icount shift=0 a cycle at 25 MHz is
+ * 40 guest instructions). */
+uint64_t cm_cycles(void);
+extern uint64_t cm_wait_cycles;
 void cm_systick_start(void);
 /* Ends the run: status 0 is success (semihosting SYS_EXIT_EXTENDED). */
 __attribute__((noreturn)) void cm_exit(int status);
@@ -43,10 +49,11 @@ int cm_main(void);
 /* Serves the till's lines on UART0 until END (till.c); the run's exit status. */
 int cm_till(void);
 
-/* The main stack's bounds (the linker script) and how much of it a run has
- * touched: reset fills it with CM_STACK_FILL, cm_stack_used finds the
- * deepest byte that changed. */
+/* How deep the main stack went: cm_stack_paint fills it with CM_STACK_FILL
+ * below the caller's frame (reset does, and each tap), cm_stack_used finds
+ * the deepest byte that changed since and counts from the stack's top. */
 #define CM_STACK_FILL 0xA5u
+void cm_stack_paint(void);
 uint32_t cm_stack_used(void);
 
 /*

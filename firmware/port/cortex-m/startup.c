@@ -15,7 +15,6 @@ extern uint32_t _data_load[], _data_start[], _data_end[], _bss_start[], _bss_end
 static volatile uint32_t cm_ticks;
 
 void cm_reset(void);
-static void cm_stack_paint(void);
 void cm_fault(void);
 void cm_systick(void);
 
@@ -35,7 +34,7 @@ void cm_reset(void)
 
 /* Paints the stack below this frame (64 bytes of room) for cm_stack_used.
  * Addresses as integers: the linker's symbols bound one region. */
-static void cm_stack_paint(void)
+void cm_stack_paint(void)
 {
     uintptr_t sp;
     __asm__ volatile("mov %0, sp" : "=r"(sp));

@@ -13,7 +13,9 @@
  *                        two copies (firmware/port/posix/package_store.h)
  *   EARN <cents>, PAY <cents>, BALANCE, VOID   one tap of the card in the field
  *   EXPORT               the journal's export (JOURNAL.md), in hex
- *   STACK                the deepest main-stack use so far, in bytes
+ *   STACK                the main stack's deepest use since the last tap began
+ *                        (or since reset), in bytes
+ *   COST                 the last tap's CPU cycles, waits for the PN532 aside
  *   WIPE                 forgets the keys (what a tamper switch would call)
  *   END                  ends the run (exit 0)
  * Why the bundle comes in plaintext over the line: a sealed bundle needs
@@ -45,6 +47,7 @@ static struct package_store store;
 static struct package_terminal package;
 static struct terminal term;
 static uint8_t buf[TILL_BUF_LEN];
+static uint64_t last_cost; /* cycles of the last tap (cm_cycles), waits aside */
 static bool have_keys, journal_is_open, store_is_open, term_is_open, reader_up;
 
 static void answer_err(leal_err err)
@@ -343,6 +346,8 @@ static leal_err do_tap(uint8_t op, int64_t cents)
     struct terminal_card card;
     leal_err err;
     uint32_t start;
+    uint64_t c0, w0;
+    cm_stack_paint();
     if ((err = open_storage()) != LEAL_OK)
         return err;
     if (!package.loaded)
@@ -382,7 +387,10 @@ static leal_err do_tap(uint8_t op, int64_t cents)
     else if (op == TERMINAL_PAY)
         req.pay_cents = cents;
     leal_memset(&res, 0, sizeof res);
+    c0 = cm_cycles();
+    w0 = cm_wait_cycles;
     err = terminal_tap(&term, &card, &req, &res);
+    last_cost = cm_cycles() - c0 - (cm_wait_cycles - w0);
     pn532_release(&board.pn532);
     if (err != LEAL_OK)
         return err;
@@ -460,6 +468,10 @@ int cm_till(void)
             cm_uart_puts("ok stack ");
             cm_uart_dec(cm_stack_used());
             cm_uart_putc('\n');
+        } else if (word_is(w, "COST") && end == '\n') {
+            cm_uart_puts("ok cost ");
+            cm_uart_dec(last_cost);
+            cm_uart_puts(" cycles\n");
         } else if (word_is(w, "WIPE") && end == '\n') {
             wipe_keys();
             answer_ok("wiped");

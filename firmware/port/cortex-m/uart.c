@@ -36,17 +36,32 @@ void cm_uart_write(uint32_t base, const uint8_t *p, size_t n)
     }
 }
 
+uint64_t cm_wait_cycles;
+
+uint64_t cm_cycles(void)
+{
+    uint32_t ms, cvr;
+    do {
+        ms = cm_millis();
+        cvr = SYST_CVR;
+    } while (ms != cm_millis()); /* a tick between the two reads: again */
+    return (uint64_t)ms * (CM_CORE_HZ / 1000u) + (CM_CORE_HZ / 1000u - 1u - cvr);
+}
+
 bool cm_uart_read(uint32_t base, uint8_t *p, size_t cap, size_t *n, uint32_t timeout_ms)
 {
     uint32_t start = cm_millis();
+    uint64_t wait_from = cm_cycles();
     size_t got = 0;
     /* Wait for the first byte, then take what is there without waiting:
      * the caller (the PN532 driver) reads again for the rest of a frame. */
     while (got == 0 && !(REG(base, UART_STATE) & STATE_RX_FULL))
         if (cm_millis() - start > timeout_ms) {
+            cm_wait_cycles += cm_cycles() - wait_from;
             *n = 0;
             return false;
         }
+    cm_wait_cycles += cm_cycles() - wait_from;
     while (got < cap && (REG(base, UART_STATE) & STATE_RX_FULL))
         p[got++] = (uint8_t)REG(base, UART_DATA);
     *n = got;
