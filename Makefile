@@ -261,8 +261,10 @@ $(FW_ELF): $(patsubst %.c,$(FW_O)/obj/%.o,$(FW_SRC)) firmware/port/cortex-m/mps2
 		-Wl,--gc-sections -Wl,-Map=$(FW_O)/leal-cm3.map -o $@ $(filter %.o,$^) -lc -lgcc
 .PHONY: firmware firmware-run
 firmware: $(FW_ELF)
+# UART0 is the console and the till's lines; FW_PN532=PTY wires UART1 to a PN532 (the
+# pseudo-terminal of `leal-cardsim serve --pn532 LINK`: FW_PN532=$$(readlink LINK)).
 firmware-run: $(FW_ELF)
 	@qemu-system-arm -M mps2-an385 -nographic -semihosting-config enable=on,target=native \
-		-kernel $(FW_ELF)
+		-kernel $(FW_ELF) $(if $(FW_PN532),-serial mon:stdio -serial $(FW_PN532))
 test: firmware
 bench: firmware

@@ -7,7 +7,8 @@
 # till's lines (firmware/port/cortex-m/till.c): the clock, a seed, the
 # terminal's bundle (opened on the PC by tests/tools/fw_provision and sent in
 # plaintext, as a provisioning jig would), a blank flash, the package from
-# `leal terminal package`, one earn, the journal export. Checked: every answer
+# `leal terminal package`, one earn (on the DESFire card then a pay of 3,00
+# and a balance), the journal export. Checked: every answer
 # line exact, the card's points read by the desk through sim: afterwards, the
 # board's export imported by `leal sync import`, after which card and ledger
 # agree. QEMU missing is a failure (make deps installs qemu-system-arm),
@@ -53,13 +54,13 @@ for t in 1 2; do
     "$LEAL" terminal package --terminal $t -o "$T/p$t.lpkg" >/dev/null
 done
 
-# board NAME TERMINAL CARD CENTS: one run of the board as that terminal (its
+# board NAME TERMINAL CARD CENTS [LINES]: one run of the board as that terminal (its
 # bundle, its package, a blank flash) with CARD in the emulated PN532's field
-# and an earn of CENTS; BOARD holds UART0 (the export, STACK and COST lines
+# and an earn of CENTS (then LINES); BOARD holds UART0 (the export, STACK and COST lines
 # aside), $T/board.ljx the export. The flash lives in QEMU's memory, so each
 # run is a new terminal: one terminal per run keeps each journal whole.
 board() {
-    local name=$1 term=$2 card=$3 cents=$4
+    local name=$1 term=$2 card=$3 cents=$4 more=${5:-}
     NOW=$(date +%s)
     {
         echo "TIME $NOW"
@@ -69,6 +70,7 @@ board() {
         echo "EARN $cents"
         echo "STACK"
         echo "COST"
+        [ -z "$more" ] || printf '%s\n' "$more"
         echo "EXPORT"
         echo "END"
     } >"$T/lines"
@@ -103,25 +105,30 @@ ok package"
 epoch_of() { sed -nE 's#^ok done .* entry ([0-9]+)/2$#\1#p' <<<"$BOARD"; }
 
 # --- DESFire EV1: earn 23,50 ---------------------------------------------------------
-board "DESFire" 1 "$T/ana.json" 2350
+board "DESFire" 1 "$T/ana.json" 2350 "PAY 300
+BALANCE"
 E1=$(epoch_of)
 check_eq "DESFire: UART0 answers, exact (export, stack and cost aside)" "$HEAD
 show card $ANA earn: +23 points, 0 -> 23
 ok done card $ANA points 23 entry $E1/2
+show card $ANA pay: paid 3.00, 17.00 euros left
+ok done card $ANA points 23 entry $E1/3
+show card $ANA balance: 23 points, 17.00 euros
+ok done card $ANA points 23 entry $E1/4
 ok end" "$BOARD"
 check_eq "DESFire: the journal's epoch is the board's clock at its first open (TIME + at most 60 s)" \
     yes "$([ -n "$E1" ] && [ "$E1" -ge "$NOW" ] && [ "$E1" -le $((NOW + 60)) ] && echo yes)"
 run_capture "$LEAL" card read --reader "sim:$T/ana.json" --json
-check_eq "DESFire: the desk reads the card through sim: 23 points, 20.00 on the purse" "23 2000" \
+check_eq "DESFire: the desk reads the card through sim: 23 points, 17.00 on the purse" "23 1700" \
     "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT")"
 run_capture "$LEAL" sync import "$T/board.ljx"
-check_eq "DESFire: leal sync import takes the board's export: its EPOCH entry and the earn" \
-    "0|$T/board.ljx: terminal 1, epoch $E1, sequences 1 to 2: 2 taken (1 posted, 1 recorded without movement, 0 held, 0 undone by a settle), 0 already there|" \
+check_eq "DESFire: leal sync import takes the board's export: EPOCH, the earn, the pay, the balance" \
+    "0|$T/board.ljx: terminal 1, epoch $E1, sequences 1 to 4: 4 taken (2 posted, 2 recorded without movement, 0 held, 0 undone by a settle), 0 already there|" \
     "$RC|$OUT|$ERR"
 run_capture "$LEAL" card read --reader "sim:$T/ana.json" --json
-check_eq "DESFire: after the import card and ledger agree, the earn booked from the board's entry" \
-    "23 True 2 earn 23 terminal earn" \
-    "$(field '["ledger_points"]' <<<"$OUT") $(field '["agrees"]' <<<"$OUT") $(field '["last_operations"][0]["entry"]' <<<"$OUT") $(field '["last_operations"][0]["kind"]' <<<"$OUT") $(field '["last_operations"][0]["amount"]' <<<"$OUT") $(field '["last_operations"][0]["reason"]' <<<"$OUT")"
+check_eq "DESFire: after the import card and ledger agree (23 points, 17.00), the pay and the earn booked from the board's entries" \
+    "23 1700 True spend -300 terminal purse payment|earn 23 terminal earn" \
+    "$(field '["ledger_points"]' <<<"$OUT") $(field '["ledger_eur_cents"]' <<<"$OUT") $(field '["agrees"]' <<<"$OUT") $(field '["last_operations"][0]["kind"]' <<<"$OUT") $(field '["last_operations"][0]["amount"]' <<<"$OUT") $(field '["last_operations"][0]["reason"]' <<<"$OUT")|$(field '["last_operations"][1]["kind"]' <<<"$OUT") $(field '["last_operations"][1]["amount"]' <<<"$OUT") $(field '["last_operations"][1]["reason"]' <<<"$OUT")"
 
 # --- MIFARE Classic 1K: earn 10,00 on terminal 2 ---------------------------------------
 board "Classic" 2 "$T/marta.json" 1000
