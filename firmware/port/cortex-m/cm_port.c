@@ -29,23 +29,30 @@
 extern uint8_t _storage_start[];
 
 #define JOURNAL_BASE 0u
+#define CM_PN532_SLACK 5u
 #define PACKAGE_BASE (CM_JOURNAL_UNITS * CM_FLASH_UNIT)
 
-/* ---- storage: ctx is the area's first byte ---- */
+/* ---- storage: ctx is the area ---- */
 
-static leal_err fl_read(void *ctx, uint32_t offset, uint8_t *out, size_t len, uint32_t units)
+struct cm_area {
+    uint8_t *base;
+    uint32_t units;
+};
+
+static leal_err fl_read(void *ctx, uint32_t offset, uint8_t *out, size_t len)
 {
-    if (offset > units * CM_FLASH_UNIT || len > units * CM_FLASH_UNIT - offset)
+    const struct cm_area *a = ctx;
+    if (offset > a->units * CM_FLASH_UNIT || len > a->units * CM_FLASH_UNIT - offset)
         return LEAL_E_ARG;
-    leal_memcpy(out, (const uint8_t *)ctx + offset, len);
+    leal_memcpy(out, a->base + offset, len);
     return LEAL_OK;
 }
 
-static leal_err fl_program(void *ctx, uint32_t offset, const uint8_t *data, size_t len,
-                           uint32_t units)
+static leal_err fl_program(void *ctx, uint32_t offset, const uint8_t *data, size_t len)
 {
-    volatile uint8_t *p = (volatile uint8_t *)ctx + offset;
-    if (offset > units * CM_FLASH_UNIT || len > units * CM_FLASH_UNIT - offset ||
+    const struct cm_area *a = ctx;
+    volatile uint8_t *p = a->base + offset;
+    if (offset > a->units * CM_FLASH_UNIT || len > a->units * CM_FLASH_UNIT - offset ||
         (len > 0 && offset / CM_FLASH_UNIT != (offset + (uint32_t)len - 1u) / CM_FLASH_UNIT))
         return LEAL_E_ARG;
     for (size_t i = 0; i < len; i++)
@@ -56,40 +63,18 @@ static leal_err fl_program(void *ctx, uint32_t offset, const uint8_t *data, size
     return LEAL_OK;
 }
 
-static leal_err fl_erase(void *ctx, uint32_t unit, uint32_t units)
+static leal_err fl_erase(void *ctx, uint32_t unit)
 {
-    volatile uint8_t *p = (volatile uint8_t *)ctx + unit * CM_FLASH_UNIT;
-    if (unit >= units)
+    const struct cm_area *a = ctx;
+    volatile uint8_t *p = a->base + unit * CM_FLASH_UNIT;
+    if (unit >= a->units)
         return LEAL_E_ARG;
     for (uint32_t i = 0; i < CM_FLASH_UNIT; i++)
         p[i] = 0xFFu;
     return LEAL_OK;
 }
 
-static leal_err journal_read(void *ctx, uint32_t offset, uint8_t *out, size_t len)
-{
-    return fl_read(ctx, offset, out, len, CM_JOURNAL_UNITS);
-}
-static leal_err journal_program(void *ctx, uint32_t offset, const uint8_t *data, size_t len)
-{
-    return fl_program(ctx, offset, data, len, CM_JOURNAL_UNITS);
-}
-static leal_err journal_erase(void *ctx, uint32_t unit)
-{
-    return fl_erase(ctx, unit, CM_JOURNAL_UNITS);
-}
-static leal_err package_read(void *ctx, uint32_t offset, uint8_t *out, size_t len)
-{
-    return fl_read(ctx, offset, out, len, CM_PACKAGE_UNITS);
-}
-static leal_err package_program(void *ctx, uint32_t offset, const uint8_t *data, size_t len)
-{
-    return fl_program(ctx, offset, data, len, CM_PACKAGE_UNITS);
-}
-static leal_err package_erase(void *ctx, uint32_t unit)
-{
-    return fl_erase(ctx, unit, CM_PACKAGE_UNITS);
-}
+static struct cm_area journal_area, package_area;
 
 leal_err cm_board_format(struct cm_board *b)
 {
@@ -215,21 +200,20 @@ static leal_err pn_read(void *ctx, uint8_t *p, size_t cap, size_t *n, unsigned t
 
 void cm_board_init(struct cm_board *b, struct package_terminal *package)
 {
-    b->journal = (struct port_storage){_storage_start + JOURNAL_BASE,
-                                       CM_FLASH_UNIT,
-                                       CM_JOURNAL_UNITS,
-                                       journal_read,
-                                       journal_program,
-                                       journal_erase};
-    b->package = (struct port_storage){_storage_start + PACKAGE_BASE,
-                                       CM_FLASH_UNIT,
-                                       CM_PACKAGE_UNITS,
-                                       package_read,
-                                       package_program,
-                                       package_erase};
+    journal_area = (struct cm_area){_storage_start + JOURNAL_BASE, CM_JOURNAL_UNITS};
+    package_area = (struct cm_area){_storage_start + PACKAGE_BASE, CM_PACKAGE_UNITS};
+    b->journal = (struct port_storage){&journal_area, CM_FLASH_UNIT, CM_JOURNAL_UNITS,
+                                       fl_read,       fl_program,    fl_erase};
+    b->package = (struct port_storage){&package_area, CM_FLASH_UNIT, CM_PACKAGE_UNITS,
+                                       fl_read,       fl_program,    fl_erase};
     b->pn532_port = (struct pn532_port){NULL, pn_write, pn_read};
     cm_uart_init(CM_UART1);
     pn532_init(&b->pn532, &b->pn532_port);
+    /* QEMU's SysTick follows the host's clock, and the emulated PN532 is a
+     * process on a shared host: give its answers CM_PN532_SLACK times the
+     * driver's defaults (a real PN532 answers well within those). */
+    b->pn532.ack_timeout_ms *= CM_PN532_SLACK;
+    b->pn532.answer_timeout_ms *= CM_PN532_SLACK;
     pn532_card_reader(&b->pn532, &b->reader);
     b->port = (struct terminal_port){"cortex-m3", package, &b->reader, &b->journal,
                                      &b->package, cm_now,  cm_random,  cm_show};

@@ -27,6 +27,7 @@
 #include "firmware/port/posix/package_store.h"
 #include "keys/base/bytes.h"
 #include "keys/base/ct.h"
+#include "keys/base/hex.h"
 #include "keys/bundle.h"
 #include "keys/portable/provider_portable.h"
 
@@ -89,37 +90,25 @@ static void read_word(char *w, size_t cap, uint8_t *end)
     *end = c == '\r' ? (uint8_t)'\n' : c;
 }
 
-static int hex_digit(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The hex argument into buf (to the end of the line). */
 static leal_err read_hex(size_t *len)
 {
-    size_t n = 0, digits = 0;
+    size_t n = 0, digits = 0, one;
     leal_err err = LEAL_OK;
-    int hi = 0;
+    char pair[2];
     uint8_t c;
     while ((c = cm_uart_getc()) != '\n') {
-        int d = hex_digit(c);
         if (c == '\r')
             continue;
-        if (d < 0)
-            err = LEAL_E_FORMAT;
-        else if (digits % 2 == 0)
-            hi = d;
-        else if (n < sizeof buf)
-            buf[n++] = (uint8_t)(hi << 4 | d);
-        else
+        pair[digits++ % 2] = (char)c;
+        if (digits % 2 != 0 || err != LEAL_OK)
+            continue;
+        if (n == sizeof buf)
             err = LEAL_E_TOO_LARGE;
-        digits++;
+        else if (leal_hex_decode(pair, 2, buf + n, 1, &one) != LEAL_OK)
+            err = LEAL_E_FORMAT;
+        else
+            n++;
     }
     if (err == LEAL_OK && (digits == 0 || digits % 2 != 0))
         err = LEAL_E_FORMAT;
