@@ -253,7 +253,8 @@ FW_CC := arm-none-eabi-gcc
 FW_CFLAGS := -std=c11 -mcpu=cortex-m3 -mthumb -Os -g -ffreestanding -ffunction-sections \
 	-fdata-sections -fstack-usage -fcallgraph-info=su -Wall -Wextra -Werror -Wshadow -Wconversion -I. \
 	--specs=picolibc.specs
-$(FW_O)/obj/%.o: %.c
+# Makefile too: a change of FW_CFLAGS (-fcallgraph-info's .ci files) rebuilds every object.
+$(FW_O)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(FW_CC) $(FW_CFLAGS) -MMD -MP -c $< -o $@
 $(FW_ELF): $(patsubst %.c,$(FW_O)/obj/%.o,$(FW_SRC)) firmware/port/cortex-m/mps2_an385.ld

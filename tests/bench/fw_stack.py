@@ -37,8 +37,13 @@ for ci in glob.glob(os.path.join(OBJ, "**", "*.ci"), recursive=True):
             if m:
                 edges.setdefault(m.group(1), set()).add(m.group(2))
 
+objs = glob.glob(os.path.join(OBJ, "**", "*.o"), recursive=True)
+missing = [o for o in objs if not os.path.exists(o[:-2] + ".ci")]
+if missing:
+    sys.exit(f"fw_stack: {len(missing)} objects have no .ci (built without -fcallgraph-info): "
+             "run make firmware again")
 taken = set()
-for o in glob.glob(os.path.join(OBJ, "**", "*.o"), recursive=True):
+for o in objs:
     src = os.path.relpath(o, OBJ)[:-2] + ".c"
     out = subprocess.run(["arm-none-eabi-readelf", "-rW", o], capture_output=True, text=True).stdout
     code_or_data = False
@@ -66,7 +71,7 @@ def worst(f, path):
     if "__indirect_call" in callees:
         callees.discard("__indirect_call")
         callees |= taken
-    for c in callees:
+    for c in sorted(callees):  # a fixed order: the memo depends on the path
         if c in path or c not in frames:
             continue
         b, p = worst(c, path | {c})
