@@ -247,12 +247,14 @@ $(O)/obj/host/web/web_static.o $(FUZZ_O)/obj/host/web/web_static.o: $(WEB_STATIC
 DEB_PACKAGES += gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
 FW_O := build/firmware
 FW_ELF := $(FW_O)/leal-cm3.elf
-FW_SRC := $(sort $(wildcard firmware/port/cortex-m/*.c keys/portable/*.c keys/*.c keys/base/*.c))
+FW_SRC := $(sort $(wildcard firmware/port/cortex-m/*.c keys/portable/*.c keys/*.c keys/base/*.c \
+	firmware/core/*.c) $(shell find cardlayout -name '*.c') firmware/port/posix/package_store.c)
 FW_CC := arm-none-eabi-gcc
 FW_CFLAGS := -std=c11 -mcpu=cortex-m3 -mthumb -Os -g -ffreestanding -ffunction-sections \
-	-fdata-sections -fstack-usage -Wall -Wextra -Werror -Wshadow -Wconversion -I. \
+	-fdata-sections -fstack-usage -fcallgraph-info=su -Wall -Wextra -Werror -Wshadow -Wconversion -I. \
 	--specs=picolibc.specs
-$(FW_O)/obj/%.o: %.c
+# Makefile too: a change of FW_CFLAGS (-fcallgraph-info's .ci files) rebuilds every object.
+$(FW_O)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(FW_CC) $(FW_CFLAGS) -MMD -MP -c $< -o $@
 $(FW_ELF): $(patsubst %.c,$(FW_O)/obj/%.o,$(FW_SRC)) firmware/port/cortex-m/mps2_an385.ld
@@ -260,8 +262,10 @@ $(FW_ELF): $(patsubst %.c,$(FW_O)/obj/%.o,$(FW_SRC)) firmware/port/cortex-m/mps2
 		-Wl,--gc-sections -Wl,-Map=$(FW_O)/leal-cm3.map -o $@ $(filter %.o,$^) -lc -lgcc
 .PHONY: firmware firmware-run
 firmware: $(FW_ELF)
+# UART0 is the console and the till's lines; FW_PN532=PTY wires UART1 to a PN532 (the
+# pseudo-terminal of `leal-cardsim serve --pn532 LINK`: FW_PN532=$$(readlink LINK)).
 firmware-run: $(FW_ELF)
 	@qemu-system-arm -M mps2-an385 -nographic -semihosting-config enable=on,target=native \
-		-kernel $(FW_ELF)
+		-kernel $(FW_ELF) $(if $(FW_PN532),-serial mon:stdio -serial $(FW_PN532))
 test: firmware
 bench: firmware

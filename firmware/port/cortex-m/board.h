@@ -1,26 +1,87 @@
 /*
  * board.h - what the Cortex-M3 port's files give each other (QEMU mps2-an385):
- * the CMSDK UART0 (polled), SysTick milliseconds, and the end of a run
- * through ARM semihosting (QEMU's -semihosting) so that a test gets the exit
- * code. Freestanding, no heap.
+ * the CMSDK UARTs (polled: UART0 the console and till line, UART1 the PN532),
+ * SysTick milliseconds, the terminal port over them (cm_port.c), and the end
+ * of a run through ARM semihosting (QEMU's -semihosting) so that a test gets
+ * the exit code. Freestanding, no heap.
  */
 #ifndef LEAL_CM_BOARD_H
 #define LEAL_CM_BOARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "firmware/core/package.h"
+#include "firmware/core/pn532.h"
+#include "firmware/core/port.h"
 
 /* The core clock QEMU's mps2-an385 models (25 MHz), for SysTick. */
 #define CM_CORE_HZ 25000000u
 
-void cm_uart_init(void);
+/* CMSDK APB UARTs of the mps2-an385 (QEMU: -serial, in this order). */
+#define CM_UART0 0x40004000u /* console and till lines */
+#define CM_UART1 0x40005000u /* the PN532 (HSU, 115200 8N1) */
+
+void cm_uart_init(uint32_t base);
+void cm_uart_write(uint32_t base, const uint8_t *p, size_t n);
+/* Up to cap bytes that are there within timeout_ms of waiting for the first
+ * (the RX register holds one byte: the rest follow at once or not at all);
+ * false when none came. */
+bool cm_uart_read(uint32_t base, uint8_t *p, size_t cap, size_t *n, uint32_t timeout_ms);
+/* One byte of UART0, waiting as long as it takes. */
+uint8_t cm_uart_getc(void);
 void cm_uart_putc(char c);
 void cm_uart_puts(const char *s);
 void cm_uart_hex(const uint8_t *p, size_t n);
+void cm_uart_dec(uint64_t v);
 uint32_t cm_millis(void);
+/* Core clock cycles since SysTick started (CM_CORE_HZ), and how many of
+ * them cm_uart_read spent waiting for a first byte: what a tap costs the
+ * CPU is the difference (under QEMU's -icount shift=0 a cycle at 25 MHz is
+ * 40 guest instructions). */
+uint64_t cm_cycles(void);
+extern uint64_t cm_wait_cycles;
 void cm_systick_start(void);
 /* Ends the run: status 0 is success (semihosting SYS_EXIT_EXTENDED). */
 __attribute__((noreturn)) void cm_exit(int status);
 int cm_main(void);
+/* Serves the till's lines on UART0 until END (till.c); the run's exit status. */
+int cm_till(void);
+
+/* How deep the main stack went: cm_stack_paint fills it with CM_STACK_FILL
+ * below the caller's frame (reset does, and each tap), cm_stack_used finds
+ * the deepest byte that changed since and counts from the stack's top. */
+#define CM_STACK_FILL 0xA5u
+void cm_stack_paint(void);
+uint32_t cm_stack_used(void);
+
+/*
+ * The terminal port of this board (cm_port.c): the storages in a reserved
+ * flash area, the clock from SysTick once the till set it, randomness from
+ * an AES-128 CTR generator the till seeds, the operator line on UART0 and
+ * the reader through the PN532 driver on UART1.
+ */
+#define CM_FLASH_UNIT 2048u  /* an STM32F1 high-density page */
+#define CM_JOURNAL_UNITS 8u  /* 16 KiB: 32 journal slots */
+#define CM_PACKAGE_UNITS 16u /* two copies of 16 KiB */
+
+struct cm_board {
+    struct port_storage journal, package;
+    struct pn532_port pn532_port;
+    struct pn532 pn532;
+    struct card_reader reader;
+    struct terminal_port port;
+};
+
+/* Fills b; package (loaded later) gives the clock its zone. */
+void cm_board_init(struct cm_board *b, struct package_terminal *package);
+/* Erases both storages: a terminal being provisioned starts blank. */
+LEAL_MUST_CHECK leal_err cm_board_format(struct cm_board *b);
+/* The till sets the clock (UTC seconds now) and the generator's seed. */
+void cm_clock_set(uint64_t utc_seconds);
+LEAL_MUST_CHECK leal_err cm_clock_now(uint64_t *utc_seconds);
+void cm_random_seed(const uint8_t seed[32]);
+LEAL_MUST_CHECK leal_err cm_random_bytes(uint8_t *out, size_t n);
 
 #endif

@@ -1,8 +1,10 @@
 /*
- * main.c - the Cortex-M3 terminal's first stage (issue 18): greet on UART0,
- * then check the portable crypto provider (keys/portable/) against published
- * vectors before anything may use it, and end the run with 0 only if every
- * vector matched. The terminal core's transactions are not run here yet.
+ * main.c - the Cortex-M3 terminal (issue 18): greet on UART0, check the
+ * portable crypto provider (keys/portable/) against published vectors before
+ * anything may use it, then serve the till's lines on UART0 with the same
+ * terminal core leal-terminal runs (firmware/core/terminal.h), the card
+ * reached through the PN532 driver on UART1 (till.c). The run ends with 0
+ * only if every vector matched and the till's lines ended with END.
  */
 #include "board.h"
 #include "keys/base/bytes.h"
@@ -43,7 +45,7 @@ int cm_main(void)
     int failed = 0;
     leal_err err;
 
-    cm_uart_init();
+    cm_uart_init(CM_UART0);
     cm_systick_start();
     cm_uart_puts(
         "leal terminal core on Cortex-M3 (mps2-an385), 256 KiB flash, 64 KiB RAM, no heap\n");
@@ -54,5 +56,7 @@ int cm_main(void)
     err = crypto_portable_aes128_cmac(cmac_key, NULL, 0, out);
     failed += report("cmac", out, cmac_empty, 16, err);
     cm_uart_puts(failed ? "self-test FAILED\n" : "self-test passed\n");
-    return failed ? 1 : 0;
+    if (failed)
+        return 1;
+    return cm_till();
 }

@@ -9,7 +9,8 @@
 
 #include "board.h"
 
-extern uint32_t _data_load[], _data_start[], _data_end[], _bss_start[], _bss_end[], _stack_top[];
+extern uint32_t _data_load[], _data_start[], _data_end[], _bss_start[], _bss_end[], _stack_bottom[],
+    _stack_top[];
 
 static volatile uint32_t cm_ticks;
 
@@ -27,7 +28,26 @@ void cm_reset(void)
     // cppcheck-suppress comparePointers
     for (dst = _bss_start; dst < _bss_end; dst++)
         *dst = 0;
+    cm_stack_paint();
     cm_exit(cm_main());
+}
+
+/* Paints the stack below this frame (64 bytes of room) for cm_stack_used.
+ * Addresses as integers: the linker's symbols bound one region. */
+void cm_stack_paint(void)
+{
+    uintptr_t sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    for (uintptr_t a = (uintptr_t)_stack_bottom; a < sp - 64u; a++)
+        *(volatile uint8_t *)a = CM_STACK_FILL;
+}
+
+uint32_t cm_stack_used(void)
+{
+    uintptr_t a = (uintptr_t)_stack_bottom, top = (uintptr_t)_stack_top;
+    while (a < top && *(const volatile uint8_t *)a == CM_STACK_FILL)
+        a++;
+    return (uint32_t)(top - a);
 }
 
 void cm_fault(void)

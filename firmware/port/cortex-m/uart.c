@@ -1,18 +1,19 @@
 /*
  * uart.c - the ARM CMSDK APB UART (CMSDK Technical Reference Manual, ARM DDI
- * 0479, 4.3) as QEMU's mps2-an385 places UART0 at 0x40004000: DATA, STATE
- * (bit 0 TX buffer full, bit 1 RX buffer full), CTRL (bit 0 TX enable, bit 1
- * RX enable), BAUDDIV (>= 16). Polled; QEMU's -serial connects it. Also
- * SysTick (ARMv7-M B3.3) and the semihosting exit.
+ * 0479, 4.3) as QEMU's mps2-an385 places UART0 at 0x40004000 and UART1 at
+ * 0x40005000: DATA, STATE (bit 0 TX buffer full, bit 1 RX buffer full), CTRL
+ * (bit 0 TX enable, bit 1 RX enable), BAUDDIV (>= 16). Polled; QEMU's -serial
+ * connects them. Also SysTick (ARMv7-M B3.3) and the semihosting exit.
  */
 #include "board.h"
 
-#define UART0_BASE 0x40004000u
-#define UART_DATA (*(volatile uint32_t *)(UART0_BASE + 0x00))
-#define UART_STATE (*(volatile uint32_t *)(UART0_BASE + 0x04))
-#define UART_CTRL (*(volatile uint32_t *)(UART0_BASE + 0x08))
-#define UART_BAUDDIV (*(volatile uint32_t *)(UART0_BASE + 0x10))
+#define REG(base, off) (*(volatile uint32_t *)((base) + (off)))
+#define UART_DATA 0x00u
+#define UART_STATE 0x04u
+#define UART_CTRL 0x08u
+#define UART_BAUDDIV 0x10u
 #define STATE_TX_FULL 0x1u
+#define STATE_RX_FULL 0x2u
 #define CTRL_TX_EN 0x1u
 #define CTRL_RX_EN 0x2u
 
@@ -20,17 +21,64 @@
 #define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
 #define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
 
-void cm_uart_init(void)
+void cm_uart_init(uint32_t base)
 {
-    UART_BAUDDIV = CM_CORE_HZ / 115200u;
-    UART_CTRL = CTRL_TX_EN | CTRL_RX_EN;
+    REG(base, UART_BAUDDIV) = CM_CORE_HZ / 115200u;
+    REG(base, UART_CTRL) = CTRL_TX_EN | CTRL_RX_EN;
+}
+
+void cm_uart_write(uint32_t base, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        while (REG(base, UART_STATE) & STATE_TX_FULL)
+            ;
+        REG(base, UART_DATA) = p[i];
+    }
+}
+
+uint64_t cm_wait_cycles;
+
+uint64_t cm_cycles(void)
+{
+    uint32_t ms, cvr;
+    do {
+        ms = cm_millis();
+        cvr = SYST_CVR;
+    } while (ms != cm_millis()); /* a tick between the two reads: again */
+    return (uint64_t)ms * (CM_CORE_HZ / 1000u) + (CM_CORE_HZ / 1000u - 1u - cvr);
+}
+
+bool cm_uart_read(uint32_t base, uint8_t *p, size_t cap, size_t *n, uint32_t timeout_ms)
+{
+    uint32_t start = cm_millis();
+    uint64_t wait_from = cm_cycles();
+    size_t got = 0;
+    /* Wait for the first byte, then take what is there without waiting:
+     * the caller (the PN532 driver) reads again for the rest of a frame. */
+    while (got == 0 && !(REG(base, UART_STATE) & STATE_RX_FULL))
+        if (cm_millis() - start > timeout_ms) {
+            cm_wait_cycles += cm_cycles() - wait_from;
+            *n = 0;
+            return false;
+        }
+    cm_wait_cycles += cm_cycles() - wait_from;
+    while (got < cap && (REG(base, UART_STATE) & STATE_RX_FULL))
+        p[got++] = (uint8_t)REG(base, UART_DATA);
+    *n = got;
+    return got > 0;
+}
+
+uint8_t cm_uart_getc(void)
+{
+    while (!(REG(CM_UART0, UART_STATE) & STATE_RX_FULL))
+        ;
+    return (uint8_t)REG(CM_UART0, UART_DATA);
 }
 
 void cm_uart_putc(char c)
 {
-    while (UART_STATE & STATE_TX_FULL)
-        ;
-    UART_DATA = (uint8_t)c;
+    uint8_t b = (uint8_t)c;
+    cm_uart_write(CM_UART0, &b, 1);
 }
 
 void cm_uart_puts(const char *s)
@@ -46,6 +94,18 @@ void cm_uart_hex(const uint8_t *p, size_t n)
         cm_uart_putc(digits[p[i] >> 4]);
         cm_uart_putc(digits[p[i] & 15]);
     }
+}
+
+void cm_uart_dec(uint64_t v)
+{
+    char buf[21];
+    size_t i = sizeof buf;
+    buf[--i] = '\0';
+    do {
+        buf[--i] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0 && i > 0);
+    cm_uart_puts(buf + i);
 }
 
 void cm_systick_start(void)

@@ -1,0 +1,220 @@
+/*
+ * cm_port.c - the terminal port (firmware/core/port.h) of the Cortex-M3
+ * board (board.h).
+ *
+ * Storage: a flash area the linker script reserves (STORAGE, 64 KiB at the
+ * top of the 256 KiB flash), memory-mapped for reads. On QEMU's mps2-an385
+ * that area is SSRAM, so programming and erasing are stores; the functions
+ * keep port.h's rules as a flash controller would (a program only over
+ * bytes that read 0xFF, within one 2 KiB page; an erase is one page), so
+ * the core meets on this board exactly the flash it would meet on an
+ * STM32F1. A real board replaces the three stores with its flash
+ * controller's program and erase sequences and their busy wait.
+ * Clock: SysTick milliseconds since the till set the UTC time (TIME line);
+ * LEAL_E_STATE before that, as port.h allows a board with no battery clock.
+ * Randomness: the QEMU board has no true random source, so the till seeds
+ * an AES-128 CTR generator (SEED line: 32 bytes from the PC's getrandom) and
+ * the key is replaced after each request (fast key erasure), so a later
+ * dump of RAM does not give earlier outputs. LEAL_E_RANDOM until seeded.
+ * A real board would seed it from its TRNG (the STM32F4's RNG, the nRF52's
+ * RNG peripheral) instead.
+ */
+#include "board.h"
+
+#include "firmware/core/package.h"
+#include "keys/base/bytes.h"
+#include "keys/base/ct.h"
+#include "keys/portable/provider_portable.h"
+
+extern uint8_t _storage_start[];
+
+#define JOURNAL_BASE 0u
+#define CM_PN532_SLACK 5u
+#define PACKAGE_BASE (CM_JOURNAL_UNITS * CM_FLASH_UNIT)
+
+/* ---- storage: ctx is the area ---- */
+
+struct cm_area {
+    uint8_t *base;
+    uint32_t units;
+};
+
+static leal_err fl_read(void *ctx, uint32_t offset, uint8_t *out, size_t len)
+{
+    const struct cm_area *a = ctx;
+    if (offset > a->units * CM_FLASH_UNIT || len > a->units * CM_FLASH_UNIT - offset)
+        return LEAL_E_ARG;
+    leal_memcpy(out, a->base + offset, len);
+    return LEAL_OK;
+}
+
+static leal_err fl_program(void *ctx, uint32_t offset, const uint8_t *data, size_t len)
+{
+    const struct cm_area *a = ctx;
+    volatile uint8_t *p = a->base + offset;
+    if (offset > a->units * CM_FLASH_UNIT || len > a->units * CM_FLASH_UNIT - offset ||
+        (len > 0 && offset / CM_FLASH_UNIT != (offset + (uint32_t)len - 1u) / CM_FLASH_UNIT))
+        return LEAL_E_ARG;
+    for (size_t i = 0; i < len; i++)
+        if (p[i] != 0xFFu)
+            return LEAL_E_ARG; /* flash programs only erased bytes */
+    for (size_t i = 0; i < len; i++)
+        p[i] = data[i];
+    return LEAL_OK;
+}
+
+static leal_err fl_erase(void *ctx, uint32_t unit)
+{
+    const struct cm_area *a = ctx;
+    volatile uint8_t *p = a->base + unit * CM_FLASH_UNIT;
+    if (unit >= a->units)
+        return LEAL_E_ARG;
+    for (uint32_t i = 0; i < CM_FLASH_UNIT; i++)
+        p[i] = 0xFFu;
+    return LEAL_OK;
+}
+
+static struct cm_area journal_area, package_area;
+
+leal_err cm_board_format(struct cm_board *b)
+{
+    leal_err err = LEAL_OK;
+    for (uint32_t u = 0; u < b->journal.unit_count && err == LEAL_OK; u++)
+        err = b->journal.erase(b->journal.ctx, u);
+    for (uint32_t u = 0; u < b->package.unit_count && err == LEAL_OK; u++)
+        err = b->package.erase(b->package.ctx, u);
+    return err;
+}
+
+/* ---- clock ---- */
+
+static uint64_t clock_base; /* UTC seconds at clock_set_ms */
+static uint32_t clock_set_ms;
+static bool clock_set;
+
+void cm_clock_set(uint64_t utc_seconds)
+{
+    clock_base = utc_seconds;
+    clock_set_ms = cm_millis();
+    clock_set = true;
+}
+
+leal_err cm_clock_now(uint64_t *utc_seconds)
+{
+    if (!clock_set)
+        return LEAL_E_STATE;
+    *utc_seconds = clock_base + (cm_millis() - clock_set_ms) / 1000u;
+    return LEAL_OK;
+}
+
+/* The store's zone comes from the loaded package's site, as on the POSIX
+ * port (posix_site_now). */
+static leal_err cm_now(void *ctx, struct port_time *out)
+{
+    const struct package_terminal *pk = ctx;
+    uint64_t utc;
+    int16_t minutes;
+    leal_err err;
+    if (pk == NULL || !pk->loaded)
+        return LEAL_E_STATE;
+    if ((err = cm_clock_now(&utc)) != LEAL_OK ||
+        (err = package_local_offset(&pk->info.site.zone, utc, &minutes)) != LEAL_OK)
+        return err;
+    out->utc_seconds = utc;
+    out->utc_offset_minutes = minutes;
+    return LEAL_OK;
+}
+
+/* ---- randomness ---- */
+
+static uint8_t drbg_key[16], drbg_ctr[16];
+static bool drbg_seeded;
+
+void cm_random_seed(const uint8_t seed[32])
+{
+    leal_memcpy(drbg_key, seed, 16);
+    leal_memcpy(drbg_ctr, seed + 16, 16);
+    drbg_seeded = true;
+}
+
+static leal_err drbg_block(uint8_t out[16])
+{
+    leal_err err = crypto_portable_aes128_ecb_encrypt(drbg_key, drbg_ctr, out);
+    for (int i = 15; i >= 0 && ++drbg_ctr[i] == 0; i--)
+        ;
+    return err;
+}
+
+leal_err cm_random_bytes(uint8_t *out, size_t n)
+{
+    uint8_t block[16];
+    leal_err err = LEAL_OK;
+    if (!drbg_seeded)
+        return LEAL_E_RANDOM;
+    for (size_t done = 0; done < n && err == LEAL_OK; done += 16) {
+        size_t take = n - done < 16 ? n - done : 16;
+        if ((err = drbg_block(block)) == LEAL_OK)
+            leal_memcpy(out + done, block, take);
+    }
+    if (err == LEAL_OK && (err = drbg_block(block)) == LEAL_OK)
+        leal_memcpy(drbg_key, block, 16); /* fast key erasure */
+    leal_wipe(block, sizeof block);
+    return err == LEAL_OK ? LEAL_OK : LEAL_E_RANDOM;
+}
+
+static leal_err cm_random(void *ctx, uint8_t *out, size_t n)
+{
+    (void)ctx;
+    if (n > PORT_RANDOM_MAX)
+        return LEAL_E_ARG;
+    return cm_random_bytes(out, n);
+}
+
+/* ---- the operator line: "show LINE" on UART0 ---- */
+
+static leal_err cm_show(void *ctx, const char *line, size_t len)
+{
+    (void)ctx;
+    if (len > PORT_SHOW_MAX)
+        return LEAL_E_ARG;
+    cm_uart_puts("show ");
+    cm_uart_write(CM_UART0, (const uint8_t *)line, len);
+    cm_uart_putc('\n');
+    return LEAL_OK;
+}
+
+/* ---- the PN532 on UART1 ---- */
+
+static leal_err pn_write(void *ctx, const uint8_t *p, size_t n)
+{
+    (void)ctx;
+    cm_uart_write(CM_UART1, p, n);
+    return LEAL_OK;
+}
+
+static leal_err pn_read(void *ctx, uint8_t *p, size_t cap, size_t *n, unsigned timeout_ms)
+{
+    (void)ctx;
+    return cm_uart_read(CM_UART1, p, cap, n, timeout_ms) ? LEAL_OK : LEAL_E_TIMEOUT;
+}
+
+void cm_board_init(struct cm_board *b, struct package_terminal *package)
+{
+    journal_area = (struct cm_area){_storage_start + JOURNAL_BASE, CM_JOURNAL_UNITS};
+    package_area = (struct cm_area){_storage_start + PACKAGE_BASE, CM_PACKAGE_UNITS};
+    b->journal = (struct port_storage){&journal_area, CM_FLASH_UNIT, CM_JOURNAL_UNITS,
+                                       fl_read,       fl_program,    fl_erase};
+    b->package = (struct port_storage){&package_area, CM_FLASH_UNIT, CM_PACKAGE_UNITS,
+                                       fl_read,       fl_program,    fl_erase};
+    b->pn532_port = (struct pn532_port){NULL, pn_write, pn_read};
+    cm_uart_init(CM_UART1);
+    pn532_init(&b->pn532, &b->pn532_port);
+    /* QEMU's SysTick follows the host's clock, and the emulated PN532 is a
+     * process on a shared host: give its answers CM_PN532_SLACK times the
+     * driver's defaults (a real PN532 answers well within those). */
+    b->pn532.ack_timeout_ms *= CM_PN532_SLACK;
+    b->pn532.answer_timeout_ms *= CM_PN532_SLACK;
+    pn532_card_reader(&b->pn532, &b->reader);
+    b->port = (struct terminal_port){"cortex-m3", package, &b->reader, &b->journal,
+                                     &b->package, cm_now,  cm_random,  cm_show};
+}

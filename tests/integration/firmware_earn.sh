@@ -1,0 +1,151 @@
+#!/bin/bash
+# firmware_earn.sh - real transactions on the bare-metal Cortex-M3 terminal
+# (build/firmware/leal-cm3.elf in QEMU's mps2-an385): UART1 is wired to
+# `leal-cardsim serve --pn532` (its pseudo-terminal), so the board's own PN532
+# driver talks to the emulated PN532 holding a card issued by the desk: a
+# DESFire EV1 in one run, a MIFARE Classic 1K in a second. UART0 carries the
+# till's lines (firmware/port/cortex-m/till.c): the clock, a seed, the
+# terminal's bundle (opened on the PC by tests/tools/fw_provision and sent in
+# plaintext, as a provisioning jig would), a blank flash, the package from
+# `leal terminal package`, one earn (on the DESFire card then a pay of 3,00
+# and a balance), the journal export. Checked: every answer
+# line exact, the card's points read by the desk through sim: afterwards, the
+# board's export imported by `leal sync import`, after which card and ledger
+# agree. QEMU missing is a failure (make deps installs qemu-system-arm),
+# never a skip. For make bench (tests/bench/firmware_size.sh):
+# FW_QEMU_OPTS adds QEMU options (-icount shift=0) and FW_BOARD_LOG collects
+# the board's STACK and COST answers.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-fw-earn-XXXXXX)
+SPID=
+cleanup() {
+    if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
+    rm -rf "$T"
+}
+trap cleanup EXIT
+export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="firmware earn passphrase"
+export LEAL_BUNDLE_PASSPHRASE="firmware bundle pass phrase"
+ELF=build/firmware/leal-cm3.elf
+PROVISION=$LEAL_BUILD/tests/tools/fw_provision
+field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+hex() { od -An -tx1 -v "$1" | tr -d ' \n'; }
+source tests/lib/pn532.sh
+
+check_eq "qemu-system-arm, the firmware and fw_provision are there (make deps, make firmware)" \
+    "yes yes yes" "$(command -v qemu-system-arm >/dev/null && echo yes) $([ -f "$ELF" ] && echo yes) \
+$([ -x "$PROVISION" ] && echo yes)"
+
+"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
+"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
+"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
+"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
+"$LEAL" terminal add --store 1 --name "caja 2" >/dev/null
+"$LEAL" customer add --program 7 --name Ana >/dev/null
+"$LEAL" customer add --program 7 --name Marta >/dev/null
+"$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/ana.json" >/dev/null
+"$CARDSIM" new --type classic-1k --uid 04a2195c -o "$T/marta.json" >/dev/null
+ANA=$("$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --topup 20 --json | field '["card_id"]')
+MARTA=$("$LEAL" card issue --customer 2 --reader "sim:$T/marta.json" --json | field '["card_id"]')
+for t in 1 2; do
+    "$LEAL" keys export-terminal --terminal $t --program 7 --expires 2027-06-01 -o "$T/t$t.ltb" >/dev/null
+    "$LEAL" terminal package --terminal $t -o "$T/p$t.lpkg" >/dev/null
+done
+
+# board NAME TERMINAL CARD CENTS [LINES]: one run of the board as that terminal (its
+# bundle, its package, a blank flash) with CARD in the emulated PN532's field
+# and an earn of CENTS (then LINES); BOARD holds UART0 (the export, STACK and COST lines
+# aside), $T/board.ljx the export. The flash lives in QEMU's memory, so each
+# run is a new terminal: one terminal per run keeps each journal whole.
+board() {
+    local name=$1 term=$2 card=$3 cents=$4 more=${5:-}
+    NOW=$(date +%s)
+    {
+        echo "TIME $NOW"
+        "$PROVISION" "$T/t$term.ltb" || echo "PROVISION FAILED"
+        echo "FORMAT"
+        echo "LOAD $(hex "$T/p$term.lpkg")"
+        echo "EARN $cents"
+        echo "STACK"
+        echo "COST"
+        [ -z "$more" ] || printf '%s\n' "$more"
+        echo "EXPORT"
+        echo "END"
+    } >"$T/lines"
+    serve "$card"
+    # shellcheck disable=SC2086 # FW_QEMU_OPTS is a list of options
+    run_capture timeout 300 qemu-system-arm -M mps2-an385 -display none -monitor none \
+        -semihosting-config enable=on,target=native ${FW_QEMU_OPTS:-} -kernel "$ELF" \
+        -serial stdio -serial "$(readlink "$T/pn532")" <"$T/lines"
+    unserve
+    check_eq "$name: QEMU ran the board to END, exit 0" 0 "$RC"
+    OUT=$(tr -d '\r' <<<"$OUT")
+    if [ -n "${FW_BOARD_LOG:-}" ]; then
+        grep -E '^ok (stack|cost) ' <<<"$OUT" | sed "s/^/$name /" >>"$FW_BOARD_LOG"
+    fi
+    BOARD=$(grep -vE '^ok (export|stack|cost) ' <<<"$OUT")
+    sed -n 's/^ok export //p' <<<"$OUT" |
+        $PY -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' \
+            >"$T/board.ljx"
+}
+HEAD="leal terminal core on Cortex-M3 (mps2-an385), 256 KiB flash, 64 KiB RAM, no heap
+self-test aes128 69c4e0d86a7b0430d8cdb78070b4c55a ok
+self-test sha256 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad ok
+self-test cmac bb1d6929e95937287fa37d129b756746 ok
+self-test passed
+till: ready
+ok time
+ok seed
+ok bundle
+ok format
+ok package"
+# epoch_of: the journal epoch in the board's "ok done" line (its clock at the first open).
+epoch_of() { sed -nE 's#^ok done .* entry ([0-9]+)/2$#\1#p' <<<"$BOARD"; }
+
+# --- DESFire EV1: earn 23,50 ---------------------------------------------------------
+board "DESFire" 1 "$T/ana.json" 2350 "PAY 300
+BALANCE"
+E1=$(epoch_of)
+check_eq "DESFire: UART0 answers, exact (export, stack and cost aside)" "$HEAD
+show card $ANA earn: +23 points, 0 -> 23
+ok done card $ANA points 23 entry $E1/2
+show card $ANA pay: paid 3.00, 17.00 euros left
+ok done card $ANA points 23 entry $E1/3
+show card $ANA balance: 23 points, 17.00 euros
+ok done card $ANA points 23 entry $E1/4
+ok end" "$BOARD"
+check_eq "DESFire: the journal's epoch is the board's clock at its first open (TIME + at most 60 s)" \
+    yes "$([ -n "$E1" ] && [ "$E1" -ge "$NOW" ] && [ "$E1" -le $((NOW + 60)) ] && echo yes)"
+run_capture "$LEAL" card read --reader "sim:$T/ana.json" --json
+check_eq "DESFire: the desk reads the card through sim: 23 points, 17.00 on the purse" "23 1700" \
+    "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT")"
+run_capture "$LEAL" sync import "$T/board.ljx"
+check_eq "DESFire: leal sync import takes the board's export: EPOCH, the earn, the pay, the balance" \
+    "0|$T/board.ljx: terminal 1, epoch $E1, sequences 1 to 4: 4 taken (2 posted, 2 recorded without movement, 0 held, 0 undone by a settle), 0 already there|" \
+    "$RC|$OUT|$ERR"
+run_capture "$LEAL" card read --reader "sim:$T/ana.json" --json
+check_eq "DESFire: after the import card and ledger agree (23 points, 17.00), the pay and the earn booked from the board's entries" \
+    "23 1700 True spend -300 terminal purse payment|earn 23 terminal earn" \
+    "$(field '["ledger_points"]' <<<"$OUT") $(field '["ledger_eur_cents"]' <<<"$OUT") $(field '["agrees"]' <<<"$OUT") $(field '["last_operations"][0]["kind"]' <<<"$OUT") $(field '["last_operations"][0]["amount"]' <<<"$OUT") $(field '["last_operations"][0]["reason"]' <<<"$OUT")|$(field '["last_operations"][1]["kind"]' <<<"$OUT") $(field '["last_operations"][1]["amount"]' <<<"$OUT") $(field '["last_operations"][1]["reason"]' <<<"$OUT")"
+
+# --- MIFARE Classic 1K: earn 10,00 on terminal 2 ---------------------------------------
+board "Classic" 2 "$T/marta.json" 1000
+E2=$(epoch_of)
+check_eq "Classic: the journal's epoch is the board's clock at its first open (TIME + at most 60 s)" \
+    yes "$([ -n "$E2" ] && [ "$E2" -ge "$NOW" ] && [ "$E2" -le $((NOW + 60)) ] && echo yes)"
+check_eq "Classic: UART0 answers, exact (export, stack and cost aside)" "$HEAD
+show card $MARTA earn: +10 points, 0 -> 10
+ok done card $MARTA points 10 entry $E2/2
+ok end" "$BOARD"
+run_capture "$LEAL" card read --reader "sim:$T/marta.json" --json
+check_eq "Classic: the desk reads the card through sim: 10 points" "10" "$(field '["points"]' <<<"$OUT")"
+run_capture "$LEAL" sync import "$T/board.ljx"
+check_eq "Classic: leal sync import takes the board's export" \
+    "0|$T/board.ljx: terminal 2, epoch $E2, sequences 1 to 2: 2 taken (1 posted, 1 recorded without movement, 0 held, 0 undone by a settle), 0 already there|" \
+    "$RC|$OUT|$ERR"
+run_capture "$LEAL" card read --reader "sim:$T/marta.json" --json
+check_eq "Classic: after the import card and ledger agree at 10 points" "10 True earn 10" \
+    "$(field '["ledger_points"]' <<<"$OUT") $(field '["agrees"]' <<<"$OUT") $(field '["last_operations"][0]["kind"]' <<<"$OUT") $(field '["last_operations"][0]["amount"]' <<<"$OUT")"
+finish
