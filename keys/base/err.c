@@ -348,6 +348,18 @@ static const struct err_entry err_table[] = {
                                 "with --program"),
     E(LEAL_E_SEGMENT_FIELD, "an export names an unknown field or one its purpose may not carry; "
                             "fields: name,email,phone,points,tier,store,last_visit"),
+    E(LEAL_E_NET_PIN, "the server's certificate is not the one pinned for this terminal; check "
+                      "--server, or pin the server's new key (leal serve prints it)"),
+    E(LEAL_E_NET_AUTH, "the terminal's request does not verify with its journal key: the terminal "
+                       "is not registered, or its bundle is not this ledger's"),
+    E(LEAL_E_NET_REPLAY, "the request's challenge was used already or has expired: a replayed or "
+                         "late request; sync again"),
+    E(LEAL_E_NET_CONNECT, "the server could not be reached, or the connection was cut; sync again "
+                          "(what reached the ledger is taken once)"),
+    E(LEAL_E_NET_MALFORMED, "a malformed terminal sync request or answer"),
+    E(LEAL_E_NET_NO_PACKAGE, "the server holds no package for this terminal; build one with 'leal "
+                             "terminal package --terminal ID -o DIR/terminal-ID.lpkg'"),
+    E(LEAL_E_NET_REFUSED, "the server refused the terminal's upload; its answer says why"),
 };
 
 #undef E
