@@ -143,5 +143,12 @@ struct ledger_mail;
 struct mail_server;
 /* A program's stored mail settings as host/mail's server, pointing into m (cmd_mail.c). */
 void mail_server_of(const struct ledger_mail *m, struct mail_server *srv);
+struct lcli_opt;
+struct keyset;
+/* The keystore's journal masters only (options "keystore", "passphrase-file"
+ * of o), into *ks (secmem); 0 or an exit code after the error (cmd_sync.c;
+ * `leal serve --terminals` uses it too). sync_cli_free_keys wipes them. */
+int sync_cli_journal_keys(const struct lcli_opt *o, size_t n, struct keyset **ks);
+void sync_cli_free_keys(struct keyset *ks);
 
 #endif

@@ -9,13 +9,22 @@
 #include "host/web/web_api.h"
 #include "host/web/web_server.h"
 #include "host/file.h"
+#include "host/sync/sync_net.h"
+#include "keys/hosted/provider_openssl.h"
 #include "ledger_cli.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <time.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char serve_help[] =
     "usage: leal serve [--listen ADDRESS:PORT] [--db PATH] [--tls-cert F --tls-key F]\n"
     "                  [--init-admin NAME [--password-file F]] [--public-url URL]\n"
+    "                  [--terminals DIR [--keystore PATH] [--passphrase-file F]]\n"
     "       leal serve --routes\n"
     "Serves the back office: pages at / and a JSON API under /api/, on\n"
     "127.0.0.1:8080 unless --listen says otherwise (port 0: any free port; the\n"
@@ -31,7 +40,14 @@ static const char serve_help[] =
     "e-mail (sent with the program's 'leal mail' settings; it works once, within 15\n"
     "minutes) and sees their balances and cards. --public-url URL is the address\n"
     "customers reach the server at (https://club.example.com), put in the links;\n"
-    "without it, the listening address.\n";
+    "without it, the listening address.\n"
+    "--terminals DIR (with --tls-cert) takes terminal syncs over HTTPS at /terminal/\n"
+    "('leal-terminal sync --server URL'): journal uploads go through 'leal sync import',\n"
+    "each terminal gets DIR/terminal-ID.lpkg ('leal terminal package'). A terminal proves\n"
+    "itself with a MAC of its journal key over a fresh server challenge, so the server\n"
+    "opens the keystore (its journal masters only; passphrase as for 'leal sync import')\n"
+    "and prints the line 'terminal pin sha256//...', the certificate's public key that\n"
+    "terminals pin (leal-terminal sync --pin).\n";
 
 static void print_routes(void)
 {
@@ -63,8 +79,43 @@ static int init_admin(struct ledger *l, const char *name, const char *password_f
     return rc;
 }
 
+/* libcurl's pin of the certificate in cert_path: "sha256//" and the base64
+ * of the SHA-256 of its SubjectPublicKeyInfo (DER). */
+static int cert_pin(const char *cert_path, char *out, size_t cap)
+{
+    FILE *f = fopen(cert_path, "r");
+    X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    unsigned char *der = NULL, digest[SHA256_DIGEST_LENGTH], b64[64];
+    int n = x ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der) : -1;
+    if (f)
+        fclose(f);
+    X509_free(x);
+    if (n <= 0)
+        return cli_fail(LEAL_E_FORMAT, "--tls-cert %s: no certificate to pin", cert_path);
+    SHA256(der, (size_t)n, digest);
+    OPENSSL_free(der);
+    EVP_EncodeBlock(b64, digest, sizeof digest);
+    snprintf(out, cap, "sha256//%s", (const char *)b64);
+    return 0;
+}
+
+/* host/web's hook into host/sync/sync_net.h. */
+static void terminal_route(void *ctx, const struct web_hook_request *rq, struct web_hook_answer *a)
+{
+    struct sync_net_answer na;
+    const struct sync_net_request nr = {rq->method,
+                                        rq->url,
+                                        rq->header(rq->conn, "X-Leal-Terminal"),
+                                        rq->header(rq->conn, "X-Leal-Auth"),
+                                        rq->body,
+                                        rq->len,
+                                        (uint64_t)time(NULL)};
+    sync_net_handle(ctx, &nr, &na);
+    *a = (struct web_hook_answer){na.status, na.type, na.body, na.len};
+}
+
 /* Serves until SIGINT or SIGTERM (blocked first, so the server's thread never takes them). */
-static int serve(struct ledger *l, const struct web_server_options *wo)
+static int serve(struct ledger *l, const struct web_server_options *wo, const char *pin)
 {
     struct web_server *s = NULL;
     sigset_t stop;
@@ -82,6 +133,8 @@ static int serve(struct ledger *l, const struct web_server_options *wo)
         const char *colon = strrchr(wo->listen, ':');
         printf("listening on %s://%.*s:%u\n", wo->tls_cert ? "https" : "http",
                (int)(colon - wo->listen), wo->listen, port);
+        if (pin)
+            printf("terminal pin %s\n", pin);
         fflush(stdout);
     }
     sigwait(&stop, &sig);
@@ -92,11 +145,18 @@ static int serve(struct ledger *l, const struct web_server_options *wo)
 
 int cmd_serve(int argc, char **argv)
 {
-    struct lcli_opt o[] = {{"listen", false, NULL},     {"db", false, NULL},
-                           {"tls-cert", false, NULL},   {"tls-key", false, NULL},
-                           {"init-admin", false, NULL}, {"password-file", false, NULL},
-                           {"routes", true, NULL},      {"public-url", false, NULL}};
-    struct web_server_options wo = {"127.0.0.1:8080", NULL, NULL, NULL, NULL};
+    struct lcli_opt o[] = {{"listen", false, NULL},         {"db", false, NULL},
+                           {"tls-cert", false, NULL},       {"tls-key", false, NULL},
+                           {"init-admin", false, NULL},     {"password-file", false, NULL},
+                           {"routes", true, NULL},          {"public-url", false, NULL},
+                           {"terminals", false, NULL},      {"keystore", false, NULL},
+                           {"passphrase-file", false, NULL}};
+    struct web_server_options wo = {"127.0.0.1:8080", NULL, NULL, NULL, NULL, NULL};
+    struct keyset *ks = NULL;
+    struct sync_net *net = NULL;
+    struct web_hook hook;
+    char pin[128];
+    leal_err err;
     struct ledger *l = NULL;
     char db_path[4096];
     size_t npos = 0;
@@ -131,8 +191,21 @@ int cmd_serve(int argc, char **argv)
         wo.db_path = o[1].val;
     else if (file_default_path("ledger.db", db_path, sizeof db_path) == LEAL_OK)
         wo.db_path = db_path;
-    if (o[4].val == NULL || (rc = init_admin(l, o[4].val, o[5].val)) == 0)
-        rc = serve(l, &wo);
+    if (o[8].val && o[2].val == NULL)
+        rc =
+            cli_usage("--terminals needs --tls-cert and --tls-key: terminals sync over HTTPS only");
+    else if (o[8].val && (rc = cert_pin(o[2].val, pin, sizeof pin)) == 0 &&
+             (rc = sync_cli_journal_keys(o, N(o), &ks)) == 0) {
+        const struct sync_keys k = {crypto_openssl(), ks};
+        if ((err = sync_net_open(l, &k, o[8].val, &net)) != LEAL_OK)
+            rc = cli_fail(err, "--terminals %s", o[8].val);
+        hook = (struct web_hook){"/terminal/", 64u << 20, terminal_route, net};
+        wo.hook = &hook;
+    }
+    if (rc == 0 && (o[4].val == NULL || (rc = init_admin(l, o[4].val, o[5].val)) == 0))
+        rc = serve(l, &wo, o[8].val ? pin : NULL);
+    sync_net_close(net);
+    sync_cli_free_keys(ks);
     ledger_close(l);
     return rc;
 }

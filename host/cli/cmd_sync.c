@@ -33,7 +33,7 @@ static const char sync_help[] =
     "--no-reconcile leaves that to a later leal reconcile.\n";
 
 /* The keystore's journal masters only: every other role is wiped at once. */
-static int journal_keys(const struct lcli_opt *o, size_t n, struct keyset **ks)
+int sync_cli_journal_keys(const struct lcli_opt *o, size_t n, struct keyset **ks)
 {
     const char *file = lcli_get(o, n, "passphrase-file"), *given = lcli_get(o, n, "keystore");
     char path[4096];
@@ -59,7 +59,7 @@ static int journal_keys(const struct lcli_opt *o, size_t n, struct keyset **ks)
     return 0;
 }
 
-static void free_keys(struct keyset *ks)
+void sync_cli_free_keys(struct keyset *ks)
 {
     if (ks == NULL)
         return;
@@ -162,7 +162,7 @@ static int import(int argc, char **argv)
         return cli_usage("leal sync import needs at least one FILE");
     if ((rc = lcli_open(lcli_get(o, N(o), "db"), &l)) != 0)
         return rc;
-    if ((rc = journal_keys(o, N(o), &ks)) == 0) {
+    if ((rc = sync_cli_journal_keys(o, N(o), &ks)) == 0) {
         const struct sync_keys k = {crypto_openssl(), ks};
         for (size_t i = 0; i < npos; i++) {
             rc = import_one(l, &k, pos[i], lcli_get(o, N(o), "json") != NULL);
@@ -174,7 +174,7 @@ static int import(int argc, char **argv)
                  : reconcile_after(l, lcli_get(o, N(o), "json") != NULL);
         rc = rc > worst ? rc : worst;
     }
-    free_keys(ks);
+    sync_cli_free_keys(ks);
     ledger_close(l);
     return rc;
 }
@@ -236,11 +236,11 @@ static int ack(int argc, char **argv)
         return cli_usage("--terminal '%s': a terminal id from 1 to 4294967295", t);
     if ((rc = lcli_open(lcli_get(o, N(o), "db"), &l)) != 0)
         return rc;
-    if ((rc = journal_keys(o, N(o), &ks)) == 0) {
+    if ((rc = sync_cli_journal_keys(o, N(o), &ks)) == 0) {
         const struct sync_keys k = {crypto_openssl(), ks};
         rc = ack_write(l, &k, terminal, file, lcli_get(o, N(o), "json") != NULL);
     }
-    free_keys(ks);
+    sync_cli_free_keys(ks);
     ledger_close(l);
     return rc;
 }

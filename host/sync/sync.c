@@ -8,9 +8,8 @@
 #include "keys/base/ct.h"
 #include "keys/derive.h"
 
-/* The terminal's journal key for an export of program at key_version. */
-static leal_err journal_key(const struct sync_keys *k, uint32_t program, uint32_t terminal,
-                            uint8_t key_version, uint8_t key[16])
+leal_err sync_journal_key(const struct sync_keys *k, uint32_t program, uint32_t terminal,
+                          uint8_t key_version, uint8_t key[16])
 {
     const struct key_version *kv;
     leal_err err = keyset_version(k->ks, program, KEY_ROLE_JOURNAL_MAC, key_version, &kv);
@@ -281,8 +280,8 @@ leal_err sync_import(struct ledger *l, const struct sync_keys *k, const uint8_t 
     }
     if ((err = terminal_known(l, r)) != LEAL_OK)
         return err;
-    if ((err = journal_key(k, r->info.program_id, r->info.terminal_id, r->info.key_version, key)) !=
-        LEAL_OK) {
+    if ((err = sync_journal_key(k, r->info.program_id, r->info.terminal_id, r->info.key_version,
+                                key)) != LEAL_OK) {
         snprintf(r->why, sizeof r->why,
                  "the keystore has no journal key version %u for program %u: use the keystore "
                  "of the program the terminal belongs to",
@@ -319,8 +318,8 @@ leal_err sync_ack(struct ledger *l, const struct sync_keys *k, int64_t terminal_
         return err;
     if (!last.found)
         return LEAL_E_SYNC_NOTHING;
-    if ((err = journal_key(k, (uint32_t)program, (uint32_t)terminal_id, last.key_version, key)) !=
-        LEAL_OK)
+    if ((err = sync_journal_key(k, (uint32_t)program, (uint32_t)terminal_id, last.key_version,
+                                key)) != LEAL_OK)
         return err;
     a->key_version = last.key_version;
     a->program_id = (uint32_t)program;

@@ -63,6 +63,12 @@ struct sync_result {
     char why[256];
 };
 
+/* The journal key of terminal in program at key_version (KEYS.md): from the
+ * keystore's journal master of that version. LEAL_E_UNKNOWN_PROGRAM,
+ * LEAL_E_KEY_VERSION. */
+LEAL_MUST_CHECK leal_err sync_journal_key(const struct sync_keys *k, uint32_t program,
+                                          uint32_t terminal, uint8_t key_version, uint8_t key[16]);
+
 /* Takes the export p[0..len) into l. LEAL_OK when every entry was taken or
  * was there already; otherwise the error says what stopped it and r says
  * what was taken before. */

@@ -31,6 +31,7 @@ struct web_server {
     struct web_limit limit;
     struct report_db *reports;
     char base_url[256]; /* for the portal's sign-in links */
+    const struct web_hook *hook;
 };
 
 /* What a connection's request has sent so far. */
@@ -247,6 +248,31 @@ static enum MHD_Result page(struct MHD_Connection *c, const char *url, const cha
     return send_bytes(c, 200, f->type, f->data, f->len, NULL);
 }
 
+static const char *header_value(void *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+/* A whole request under the hook's prefix, answered by the hook. */
+static enum MHD_Result hooked(struct web_server *s, struct MHD_Connection *c, const char *url,
+                              const char *method, const struct upload *up)
+{
+    static const char big[] = "LEAL_E_TOO_LARGE: the request's body is too large\n";
+    struct web_hook_answer a = {500, "text/plain", NULL, 0};
+    enum MHD_Result rc;
+    if (up->too_big)
+        return send_bytes(c, 413, "text/plain", big, sizeof big - 1, NULL);
+    {
+        const struct web_hook_request rq = {method, url, header_value, c, (const uint8_t *)up->body,
+                                            up->len};
+        s->hook->handle(s->hook->ctx, &rq, &a);
+    }
+    rc = send_bytes(c, a.status, a.type ? a.type : "text/plain", a.body ? a.body : (uint8_t *)"",
+                    a.body ? a.len : 0, NULL);
+    free(a.body);
+    return rc;
+}
+
 /* libmicrohttpd's MHD_AccessHandlerCallback: its 8 parameters are the library's. */
 // NOLINTNEXTLINE(readability-function-size)
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -263,7 +289,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*size > 0) {
-        if (up->len + *size > BODY_MAX) {
+        size_t max = s->hook && strncmp(url, s->hook->prefix, strlen(s->hook->prefix)) == 0
+                         ? s->hook->body_max
+                         : BODY_MAX;
+        if (up->len + *size > max) {
             up->too_big = true;
         } else {
             char *grown = realloc(up->body, up->len + *size + 1);
@@ -277,6 +306,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *size = 0;
         return MHD_YES;
     }
+    if (s->hook && strncmp(url, s->hook->prefix, strlen(s->hook->prefix)) == 0)
+        return hooked(s, c, url, method, up);
     if (strncmp(url, "/api/", 5) == 0)
         return api(s, c, url, method, up);
     if (strncmp(url, "/portal/api/", 12) == 0)
@@ -372,6 +403,7 @@ leal_err web_server_start(struct ledger *l, const struct web_server_options *o,
     if ((s = calloc(1, sizeof *s)) == NULL)
         return LEAL_E_NO_MEMORY;
     s->l = l;
+    s->hook = o->hook;
     web_limit_init(&s->limit);
     s->tls = o->tls_cert != NULL;
     if (s->tls &&

@@ -21,6 +21,30 @@
 
 struct web_server;
 
+/* Routes under a prefix that a program adds to the server without host/web
+ * linking what they need (`leal serve --terminals`: host/sync/sync_net.h).
+ * The server hands handle only whole requests (a body cut before its last
+ * byte is never seen), of at most body_max bytes (else 413). */
+struct web_hook_answer {
+    unsigned status;
+    const char *type;
+    uint8_t *body; /* malloc'ed; the server frees it */
+    size_t len;
+};
+struct web_hook_request {
+    const char *method, *url;
+    const char *(*header)(void *conn, const char *name); /* NULL when absent */
+    void *conn;
+    const uint8_t *body;
+    size_t len;
+};
+struct web_hook {
+    const char *prefix; /* "/terminal/" */
+    size_t body_max;
+    void (*handle)(void *ctx, const struct web_hook_request *rq, struct web_hook_answer *a);
+    void *ctx;
+};
+
 struct web_server_options {
     const char *listen;   /* "ADDRESS:PORT" (IPv4 or [IPv6]); port 0: any free one */
     const char *tls_cert; /* PEM files, both or neither */
@@ -32,6 +56,7 @@ struct web_server_options {
      * no trailing slash), put in the portal's sign-in links; NULL: the
      * listening address. */
     const char *public_url;
+    const struct web_hook *hook; /* NULL: none */
 };
 
 /* Starts serving l (the server uses it from its thread until stopped);

@@ -351,6 +351,18 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_CARD_EV2_DOWNGRADE, "the host knows this card as a DESFire EV2/EV3 but it answered "
                                  "as an EV1 (no EV2 secure messaging): keep the card off this "
                                  "reader and report it; the desk reads it"),
+    E(LEAL_E_NET_PIN, "the server's certificate is not the one pinned for this terminal; check "
+                      "--server, or pin the server's new key (leal serve prints it)"),
+    E(LEAL_E_NET_AUTH, "the terminal's request does not verify with its journal key: the terminal "
+                       "is not registered, or its bundle is not this ledger's"),
+    E(LEAL_E_NET_REPLAY, "the request's challenge was used already or has expired: a replayed or "
+                         "late request; sync again"),
+    E(LEAL_E_NET_CONNECT, "the server could not be reached, or the connection was cut; sync again "
+                          "(what reached the ledger is taken once)"),
+    E(LEAL_E_NET_MALFORMED, "a malformed terminal sync request or answer"),
+    E(LEAL_E_NET_NO_PACKAGE, "the server holds no package for this terminal; build one with 'leal "
+                             "terminal package --terminal ID -o DIR/terminal-ID.lpkg'"),
+    E(LEAL_E_NET_REFUSED, "the server refused the terminal's upload; its answer says why"),
 };
 
 #undef E

@@ -279,6 +279,15 @@ typedef enum leal_err {
     /* 710..719: DESFire EV2 secure messaging in leal's card operations */
     LEAL_E_CARD_EV2_DOWNGRADE = 710,
 
+    /* 720..729: terminals syncing over HTTPS (host/sync/sync_net.h, firmware/core/sync_auth.h) */
+    LEAL_E_NET_PIN = 720,
+    LEAL_E_NET_AUTH = 721,
+    LEAL_E_NET_REPLAY = 722,
+    LEAL_E_NET_CONNECT = 723,
+    LEAL_E_NET_MALFORMED = 724,
+    LEAL_E_NET_NO_PACKAGE = 725,
+    LEAL_E_NET_REFUSED = 726,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

@@ -34,6 +34,7 @@ struct opts {
     int ncategories;
     bool void_last, balance, allow_virtual;
     const char *qr, *qr_image; /* tap: a QR code instead of a card (terminal_qr_tap.c) */
+    const char *server, *pin;  /* sync (terminal_net.c) */
 };
 
 int term_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -64,6 +65,16 @@ int cmd_init(const struct opts *o);
 int cmd_load(const struct opts *o);
 int cmd_status(const struct opts *o);
 int cmd_journal(const struct opts *o);
+
+/* The unacknowledged entries of t's journal as an export into *out
+ * (malloc'ed; the caller frees it), with js its status before; errors of
+ * journal_export (LEAL_E_JOURNAL_EMPTY: nothing to send). */
+LEAL_MUST_CHECK leal_err term_journal_export(struct posix_terminal *t, uint8_t **out,
+                                             struct journal_export_info *info,
+                                             struct journal_status_info *js);
+
+/* `leal-terminal sync --server URL` (terminal_net.c). */
+int cmd_sync(const struct opts *o);
 
 /* `leal-terminal tap` and `leal-terminal run` (terminal_tap.c). */
 int cmd_tap(const struct opts *o);

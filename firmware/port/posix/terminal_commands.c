@@ -31,6 +31,8 @@ int term_main(int argc, char **argv, const struct term_test_hook *hook)
         return cmd_status(&o);
     if (strcmp(o.pos[0], "journal") == 0)
         return cmd_journal(&o);
+    if (strcmp(o.pos[0], "sync") == 0)
+        return cmd_sync(&o);
     if (strcmp(o.pos[0], "tap") == 0)
         return cmd_tap(&o);
     if (strcmp(o.pos[0], "run") == 0)

@@ -46,6 +46,10 @@ static const char usage_text[] =
     "                         import'\n"
     "  journal ack FILE       apply the host's acknowledgment ('leal sync ack'): the entries it\n"
     "                         names may then be erased\n"
+    "  sync --server https://HOST:PORT [--pin sha256//BASE64]\n"
+    "                         upload the journal to 'leal serve --terminals' and apply its\n"
+    "                         ack, then load the newest package it holds; the server's key\n"
+    "                         must be the pinned one (--pin, else DIR/server.pin)\n"
     "  tap OPERATION --reader SPEC\n"
     "                         one tap: waits for a card (--timeout SECONDS, default 10), does\n"
     "                         the operation, journals it, prints one line (or --json)\n"
@@ -197,6 +201,10 @@ int term_parse(int argc, char **argv, struct opts *o)
             rc = take_value(argc, argv, &i, &o->data);
         } else if (strcmp(a, "--passphrase-file") == 0) {
             rc = take_value(argc, argv, &i, &o->pass_file);
+        } else if (strcmp(a, "--server") == 0) {
+            rc = take_value(argc, argv, &i, &o->server);
+        } else if (strcmp(a, "--pin") == 0) {
+            rc = take_value(argc, argv, &i, &o->pin);
         } else if (strcmp(a, "--bundle") == 0) {
             rc = take_value(argc, argv, &i, &o->bundle);
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
@@ -541,21 +549,33 @@ int cmd_status(const struct opts *o)
     return EXIT_DONE;
 }
 
+leal_err term_journal_export(struct posix_terminal *t, uint8_t **out,
+                             struct journal_export_info *info, struct journal_status_info *js)
+{
+    size_t cap;
+    uint8_t *buf;
+    leal_err err;
+    *out = NULL;
+    if ((err = journal_status(&t->journal, js)) != LEAL_OK)
+        return err;
+    cap = JOURNAL_EXPORT_HEADER_LEN + JOURNAL_MAC_LEN + (size_t)js->slots * JOURNAL_ENTRY_MAX;
+    if ((buf = malloc(cap)) == NULL)
+        return LEAL_E_NO_MEMORY;
+    if ((err = journal_export(&t->journal, buf, cap, info)) != LEAL_OK) {
+        free(buf);
+        return err;
+    }
+    *out = buf;
+    return LEAL_OK;
+}
+
 static int journal_export_cmd(const struct opts *o, struct posix_terminal *t)
 {
     struct journal_export_info info;
     struct journal_status_info js;
-    size_t cap;
     uint8_t *buf;
-    leal_err err;
-    if ((err = journal_status(&t->journal, &js)) != LEAL_OK)
-        return term_fail(EXIT_FAILED, "journal: %s", leal_strerror(err));
-    cap = JOURNAL_EXPORT_HEADER_LEN + JOURNAL_MAC_LEN + (size_t)js.slots * JOURNAL_ENTRY_MAX;
-    if ((buf = malloc(cap)) == NULL)
-        return term_fail(EXIT_FAILED, "%s", leal_strerror(LEAL_E_NO_MEMORY));
-    err = journal_export(&t->journal, buf, cap, &info);
+    leal_err err = term_journal_export(t, &buf, &info, &js);
     if (err == LEAL_E_JOURNAL_EMPTY) {
-        free(buf);
         printf(o->json ? "{\"file\":null,\"count\":0}\n"
                        : "nothing to export: the host has acknowledged every entry; no file "
                          "written\n");

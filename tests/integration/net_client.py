@@ -1,0 +1,49 @@
+"""net_client.py - an independent terminal sync client (terminal_net.sh): the
+protocol of firmware/core/sync_auth.h in Python (python3-cryptography's
+CMAC), over TLS to leal serve --terminals.
+python3 net_client.py PORT JOURNAL_KEY_HEX TERMINAL KEY_VERSION EXPORT_FILE
+uploads the export with a fresh challenge, then sends the very same request
+again; prints one line per answer: STATUS and the body (hex when binary)."""
+import http.client
+import ssl
+import struct
+import sys
+
+from cryptography.hazmat.primitives.ciphers import algorithms
+from cryptography.hazmat.primitives.cmac import CMAC
+
+
+def cmac(key, msg):
+    c = CMAC(algorithms.AES(key))
+    c.update(msg)
+    return c.finalize()
+
+
+def main(argv):
+    port, jk, term, kv = int(argv[1]), bytes.fromhex(argv[2]), int(argv[3]), int(argv[4])
+    body = open(argv[5], "rb").read()
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx)
+    conn.request("POST", "/terminal/challenge", b"", {"X-Leal-Terminal": str(term)})
+    r = conn.getresponse()
+    nonce = r.read().decode()
+    assert r.status == 200 and len(nonce) == 32, (r.status, nonce)
+    ka = cmac(jk, b"leal sync auth key v1")
+    kb = cmac(jk, b"leal sync body key v1")
+    msg = b"LEALSYNC" + b"J\x01" + struct.pack(">IBB", term, kv, 0) + bytes.fromhex(nonce)
+    mac = cmac(ka, msg + cmac(kb, body))
+    auth = "1.%d.%d.%s.%s" % (term, kv, nonce, mac.hex())
+    for _ in range(2):
+        conn.request("POST", "/terminal/journal", body,
+                     {"X-Leal-Auth": auth, "Content-Type": "application/octet-stream"})
+        r = conn.getresponse()
+        data = r.read()
+        text = data.decode().strip() if r.getheader("Content-Type", "").startswith("text/") \
+            else data.hex()
+        print(r.status, text)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
