@@ -17,6 +17,7 @@
 #include "host/mail/mail.h"
 #include "host/mail/mail_render.h"
 #include "ledger_cli.h"
+#include "messages_cli.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -33,6 +34,7 @@ static const char messages_help[] =
     "       leal messages log --customer ID [--db PATH]\n"
     "       leal messages unsubscribe TOKEN [--db PATH]\n"
     "       leal messages lang --customer ID --lang en|es [--db PATH]\n"
+    "       leal messages campaign add|preview|test|send NAME --program ID ... (see --help)\n"
     "template stores the program's message for an occasion in a language (default: the\n"
     "program's locale): a subject and a plain-text body with an optional HTML one, with the\n"
     "variables {{name}}, {{points}}, {{tier}}, {{store}}, {{program}}, {{expiring_points}},\n"
@@ -87,6 +89,20 @@ static int template_check(const char *what, const char *tmpl)
     return CLI_EXIT_OK;
 }
 
+int msg_template_fill(struct ledger_message_template *t, const char *subject, const char *text,
+                      const char *html)
+{
+    int rc;
+    if (snprintf(t->subject, sizeof t->subject, "%s", subject) >= (int)sizeof t->subject)
+        return cli_usage("--subject is longer than %zu bytes", sizeof t->subject - 1);
+    if ((rc = read_body(text, t->text, sizeof t->text)) == 0 &&
+        (!html || (rc = read_body(html, t->html, sizeof t->html)) == 0) &&
+        (rc = template_check("subject", t->subject)) == 0 &&
+        (rc = template_check("text", t->text)) == 0)
+        rc = template_check("HTML", t->html);
+    return rc;
+}
+
 static int messages_template(struct ledger *l, const struct lcli_opt *o, int64_t program)
 {
     struct ledger_message_template *t = calloc(1, sizeof *t);
@@ -114,13 +130,7 @@ static int messages_template(struct ledger *l, const struct lcli_opt *o, int64_t
     }
     snprintf(t->occasion, sizeof t->occasion, "%s", o[1].val);
     snprintf(t->lang, sizeof t->lang, "%s", o[8].val ? o[8].val : "");
-    if (snprintf(t->subject, sizeof t->subject, "%s", o[2].val) >= (int)sizeof t->subject)
-        rc = cli_usage("--subject is longer than %zu bytes", sizeof t->subject - 1);
-    else if ((rc = read_body(o[3].val, t->text, sizeof t->text)) == 0 &&
-             (!o[4].val || (rc = read_body(o[4].val, t->html, sizeof t->html)) == 0) &&
-             (rc = template_check("subject", t->subject)) == 0 &&
-             (rc = template_check("text", t->text)) == 0 &&
-             (rc = template_check("HTML", t->html)) == 0) {
+    if ((rc = msg_template_fill(t, o[2].val, o[3].val, o[4].val)) == 0) {
         leal_err err = ledger_message_template_set(l, t);
         if (err != LEAL_OK)
             rc = lcli_fail(l, err, "message template");
@@ -133,15 +143,6 @@ static int messages_template(struct ledger *l, const struct lcli_opt *o, int64_t
     free(t);
     return rc;
 }
-
-struct msg_run {
-    struct ledger *l;
-    struct ledger_message_template *t; /* the row's, read per message */
-    const struct mail_server *srv;
-    const char *program_name, *store_name, *tz;
-    int64_t program_id, now;
-    int64_t sent, failed, refused, skipped;
-};
 
 static int consent_cb(void *ctx, const struct ledger_consent *c)
 {
@@ -189,8 +190,8 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
     struct mail_var v[MSG_NVARS] = {{"name", c->name},
                                     {"points", pts},
                                     {"tier", ""},
-                                    {"store", r->store_name},
-                                    {"program", r->program_name},
+                                    {"store", r->store},
+                                    {"program", r->p.name},
                                     {"unsubscribe", m->token},
                                     {"expiring_points", exp_pts},
                                     {"expiry_date", exp_day}};
@@ -200,42 +201,70 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
     return err;
 }
 
+/* Sends rendered (subject, text, HTML) of row m to `to`, with the row's
+ * token in the text's last line and in List-Unsubscribe (a mail to the
+ * sender with the token). out: mail_send's result; the return value is
+ * ours (no memory). */
+static leal_err msg_deliver(struct msg_run *r, const struct ledger_message_send *m, const char *to,
+                            char *rendered[3], struct msg_outcome *out)
+{
+    const char *domain = strchr(r->srv.from, '@');
+    char msgid[320], unsub[400];
+    size_t rl = strlen(rendered[1]), tl = rl + 200;
+    char *text = malloc(tl);
+    if (!text)
+        return LEAL_E_NO_MEMORY;
+    snprintf(text, tl, "%s%s-- \n%s: unsubscribe %s\n", rendered[1],
+             rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
+             strcmp(r->t->lang, "es") == 0
+                 ? "Para no recibir más estos correos, responda con el asunto"
+                 : "To receive no more of these e-mails, reply with the subject",
+             m->token);
+    snprintf(msgid, sizeof msgid, "%s%s", m->token, domain ? domain : "@leal.invalid");
+    snprintf(unsub, sizeof unsub, "mailto:%s?subject=unsubscribe%%20%s", r->srv.from, m->token);
+    struct mail_message msg = {.to = to,
+                               .subject = rendered[0],
+                               .text = text,
+                               .html = rendered[2][0] ? rendered[2] : NULL,
+                               .message_id = msgid,
+                               .unsubscribe = unsub};
+    out->sent = mail_send(&r->srv, &msg, out->why, sizeof out->why);
+    free(text);
+    return LEAL_OK;
+}
+
+leal_err msg_send_test(struct msg_run *r, const struct ledger_message_send *m, const char *to,
+                       struct msg_outcome *out)
+{
+    struct ledger_customer c;
+    char *rendered[3] = {NULL, NULL, NULL};
+    const char *state = "sent";
+    leal_err err = msg_build(r, m, &c, rendered, &state);
+    if (err == LEAL_OK && strcmp(state, "sent") != 0)
+        err = LEAL_E_STATE;
+    if (err == LEAL_OK)
+        err = msg_deliver(r, m, to ? to : c.email, rendered, out);
+    for (int i = 0; i < 3; i++)
+        free(rendered[i]);
+    return err;
+}
+
 static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send *m, int64_t now)
 {
     struct ledger_customer c;
     char *rendered[3] = {NULL, NULL, NULL};
     const char *state = "sent";
-    char why[512] = "", msgid[320], unsub[400], *text = NULL;
+    struct msg_outcome o = {LEAL_OK, ""};
+    char *why = o.why;
     int won = 0;
     int64_t next_at = now;
     leal_err err = ledger_message_claim(r->l, m->id, now, &won);
     if (err != LEAL_OK || !won)
         return err;
     if ((err = msg_build(r, m, &c, rendered, &state)) == LEAL_OK && strcmp(state, "sent") == 0) {
-        const char *domain = strchr(r->srv->from, '@');
-        /* Every message carries its token: in the text's last line and in
-         * List-Unsubscribe (a mail to the sender with the token). */
-        size_t tl = strlen(rendered[1]) + 200;
-        if ((text = malloc(tl)) == NULL)
-            err = LEAL_E_NO_MEMORY;
-        else {
-            size_t rl = strlen(rendered[1]);
-            snprintf(text, tl, "%s%s-- \n%s: unsubscribe %s\n", rendered[1],
-                     rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
-                     strcmp(r->t->lang, "es") == 0
-                         ? "Para no recibir más estos correos, responda con el asunto"
-                         : "To receive no more of these e-mails, reply with the subject",
-                     m->token);
-            snprintf(msgid, sizeof msgid, "%s%s", m->token, domain ? domain : "@leal.invalid");
-            snprintf(unsub, sizeof unsub, "mailto:%s?subject=unsubscribe%%20%s", r->srv->from,
-                     m->token);
-            struct mail_message msg = {.to = c.email,
-                                       .subject = rendered[0],
-                                       .text = text,
-                                       .html = rendered[2][0] ? rendered[2] : NULL,
-                                       .message_id = msgid,
-                                       .unsubscribe = unsub};
-            leal_err sent = mail_send(r->srv, &msg, why, sizeof why);
+        err = msg_deliver(r, m, c.email, rendered, &o);
+        leal_err sent = o.sent;
+        if (err == LEAL_OK) {
             if (sent == LEAL_E_MAIL_REFUSED || sent == LEAL_E_MAIL_ADDRESS ||
                 (sent != LEAL_OK && m->attempts + 1 >= MSG_MAX_ATTEMPTS))
                 state = "refused";
@@ -247,17 +276,16 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
                 state = "failed";
             }
             if (sent != LEAL_OK && why[0] == '\0')
-                snprintf(why, sizeof why, "%s", leal_strerror(sent));
+                snprintf(why, sizeof o.why, "%s", leal_strerror(sent));
         }
     }
     if (err != LEAL_OK) { /* ours, not the server's: the row is retried */
         state = "failed";
         next_at = now + MSG_RETRY_FIRST_S;
-        snprintf(why, sizeof why, "%s", leal_strerror(err));
+        snprintf(why, sizeof o.why, "%s", leal_strerror(err));
     }
     for (int i = 0; i < 3; i++)
         free(rendered[i]);
-    free(text);
     leal_err fin = ledger_message_finish(r->l, m->id, state, why, next_at);
     int64_t *count = strcmp(state, "sent") == 0      ? &r->sent
                      : strcmp(state, "failed") == 0  ? &r->failed
@@ -268,6 +296,51 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
         fprintf(stderr, "leal: message %lld to customer %lld %s: %s\n", (long long)m->id,
                 (long long)m->customer_id, state, why);
     return fin;
+}
+
+leal_err msg_run_due(struct msg_run *r, const char *occasion)
+{
+    struct ledger_message_send *due = NULL;
+    size_t n = 0;
+    leal_err err = ledger_message_due(r->l, r->program_id, r->now, occasion, &due, &n);
+    for (size_t i = 0; i < n && err == LEAL_OK; i++)
+        err = msg_send_one(r, &due[i], r->now);
+    free(due);
+    return err;
+}
+
+int msg_run_open(struct ledger *l, int64_t program, struct msg_run *r)
+{
+    char local[64];
+    leal_err err;
+    memset(r, 0, sizeof *r);
+    r->l = l;
+    r->program_id = program;
+    r->now = (int64_t)time(NULL);
+    if ((err = ledger_program_get(l, program, &r->p)) != LEAL_OK ||
+        (err = ledger_mail_get(l, program, &r->lm)) != LEAL_OK) {
+        if (err == LEAL_E_NOT_FOUND)
+            return cli_fail(err,
+                            "program %lld needs mail settings ('leal mail set') and a "
+                            "message template ('leal messages template')",
+                            (long long)program);
+        return lcli_fail(l, err, "program");
+    }
+    mail_server_of(&r->lm, &r->srv);
+    if ((err = ledger_message_zone(l, program, r->tz, sizeof r->tz, r->store, sizeof r->store)) !=
+        LEAL_OK)
+        return lcli_fail(l, err, "program's zone");
+    lcli_time_str_tz(r->now, r->tz, local, sizeof local);
+    snprintf(r->day, sizeof r->day, "%.10s", local);
+    if ((r->t = calloc(1, sizeof *r->t)) == NULL)
+        return cli_fail(LEAL_E_NO_MEMORY, "template");
+    return CLI_EXIT_OK;
+}
+
+void msg_run_close(struct msg_run *r)
+{
+    free(r->t);
+    r->t = NULL;
 }
 
 /* Records the rows of every occasion with a template: today's birthdays,
@@ -299,39 +372,51 @@ static leal_err messages_record(struct ledger *l, int64_t program, const char *t
 
 static int messages_run(struct ledger *l, int64_t program)
 {
-    struct ledger_mail lm;
-    struct mail_server srv;
-    struct ledger_program p;
-    struct ledger_message_send *due = NULL;
-    char tz[72], store[LEDGER_TEXT], local[64], day[11];
-    int64_t added = 0, unknown = 0, now = (int64_t)time(NULL);
+    struct msg_run *r = calloc(1, sizeof *r);
+    int64_t added = 0, unknown = 0;
     int templates = 0;
-    size_t n = 0;
-    int rc = CLI_EXIT_OK;
+    int rc;
     leal_err err;
-    if ((err = ledger_program_get(l, program, &p)) != LEAL_OK ||
-        (err = ledger_mail_get(l, program, &lm)) != LEAL_OK) {
-        if (err == LEAL_E_NOT_FOUND)
-            return cli_fail(err,
-                            "program %lld needs mail settings ('leal mail set') and a "
-                            "message template ('leal messages template')",
-                            (long long)program);
-        return lcli_fail(l, err, "program");
+    if (!r)
+        return cli_fail(LEAL_E_NO_MEMORY, "messages");
+    if ((rc = msg_run_open(l, program, r)) != CLI_EXIT_OK) {
+        free(r);
+        return rc;
     }
-    mail_server_of(&lm, &srv);
-    if ((err = ledger_message_zone(l, program, tz, sizeof tz, store, sizeof store)) != LEAL_OK)
-        return lcli_fail(l, err, "program's zone");
-    lcli_time_str_tz(now, tz, local, sizeof local);
-    snprintf(day, sizeof day, "%.10s", local);
-    if ((err = messages_record(l, program, tz, now, &added, &templates)) != LEAL_OK ||
-        (err = ledger_message_expire_sending(l, program, now, &unknown)) != LEAL_OK)
-        return lcli_fail(l, err, "messages");
-    if (templates == 0)
-        return cli_fail(LEAL_E_NOT_FOUND,
-                        "program %lld has no message template ('leal messages template')",
-                        (long long)program);
+    if ((err = messages_record(l, program, r->tz, r->now, &added, &templates)) != LEAL_OK ||
+        (err = ledger_message_expire_sending(l, program, r->now, &unknown)) != LEAL_OK)
+        rc = lcli_fail(l, err, "messages");
+    else if (templates == 0)
+        rc = cli_fail(LEAL_E_NOT_FOUND,
+                      "program %lld has no message template ('leal messages template')",
+                      (long long)program);
+    if (rc != CLI_EXIT_OK) {
+        msg_run_close(r);
+        free(r);
+        return rc;
+    }
     /* Test hook: a pause between recording and sending, so a test can kill
      * the run there with SIGKILL (tests/integration/messages.sh). */
+    msg_pause_hook(added);
+    /* Every occasion's due rows, campaigns' retries included. */
+    if ((err = msg_run_due(r, NULL)) != LEAL_OK)
+        rc = lcli_fail(l, err, "messages");
+    else {
+        printf("program %lld, %s (%s): %lld recorded, %lld sent, %lld failed (retried later), "
+               "%lld refused, %lld skipped, %lld unknown\n",
+               (long long)program, r->day, r->tz, (long long)added, (long long)r->sent,
+               (long long)r->failed, (long long)r->refused, (long long)r->skipped,
+               (long long)unknown);
+        if (r->failed || r->refused)
+            rc = CLI_EXIT_FAIL;
+    }
+    msg_run_close(r);
+    free(r);
+    return rc;
+}
+
+void msg_pause_hook(int64_t added)
+{
     const char *pause = getenv("LEAL_MESSAGES_PAUSE_AFTER_RECORD");
     long secs = pause ? strtol(pause, NULL, 10) : 0;
     if (secs > 0 && secs <= 3600) {
@@ -339,33 +424,6 @@ static int messages_run(struct ledger *l, int64_t program)
         fflush(stdout);
         sleep((unsigned)secs);
     }
-    struct msg_run r = {.l = l,
-                        .t = calloc(1, sizeof *r.t),
-                        .srv = &srv,
-                        .program_name = p.name,
-                        .store_name = store,
-                        .tz = tz,
-                        .program_id = program,
-                        .now = now};
-    if (!r.t)
-        return cli_fail(LEAL_E_NO_MEMORY, "template");
-    if ((err = ledger_message_due(l, program, now, &due, &n)) != LEAL_OK) {
-        free(r.t);
-        return lcli_fail(l, err, "messages due");
-    }
-    for (size_t i = 0; i < n && err == LEAL_OK; i++)
-        err = msg_send_one(&r, &due[i], now);
-    free(due);
-    free(r.t);
-    if (err != LEAL_OK)
-        return lcli_fail(l, err, "messages");
-    printf("program %lld, %s (%s): %lld recorded, %lld sent, %lld failed (retried later), "
-           "%lld refused, %lld skipped, %lld unknown\n",
-           (long long)program, day, tz, (long long)added, (long long)r.sent, (long long)r.failed,
-           (long long)r.refused, (long long)r.skipped, (long long)unknown);
-    if (r.failed || r.refused)
-        rc = CLI_EXIT_FAIL;
-    return rc;
 }
 
 static int log_cb(void *ctx, const struct ledger_message_send *m)
@@ -395,13 +453,15 @@ int cmd_messages(int argc, char **argv)
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "campaign") == 0)
+        return cmd_messages_campaign(argc - 1, argv + 1);
     const char *const cmds[] = {"template", "run", "log", "unsubscribe", "lang"};
     size_t c = 0;
     while (c < N(cmds) && strcmp(cmd, cmds[c]) != 0)
         c++;
     if (c == N(cmds))
-        return cli_usage("leal messages has template, run, log, unsubscribe and lang, not '%s'",
-                         cmd);
+        return cli_usage(
+            "leal messages has template, run, log, unsubscribe, lang and campaign, not '%s'", cmd);
     int rc = lcli_parse(argc - 1, argv + 1, o, N(o), pos, &npos);
     if (rc != 0)
         return rc;

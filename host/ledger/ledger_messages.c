@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger_campaign.h"
 #include "ledger_sale.h"
 #include "ledger_user.h"
 #include "store.h"
@@ -76,6 +77,9 @@ leal_err ledger_message_template_for(struct ledger *l, int64_t program_id, const
 {
     struct store_stmt *st = NULL;
     int row = 0;
+    if (strncmp(occasion, LEDGER_CAMPAIGN_PREFIX, strlen(LEDGER_CAMPAIGN_PREFIX)) == 0)
+        return ledger_campaign_text_for(l, program_id, occasion + strlen(LEDGER_CAMPAIGN_PREFIX),
+                                        customer_id, out);
     memset(out, 0, sizeof *out);
     /* The customer's language first, then the program's locale, then any. */
     leal_err err = store_prep_once(
@@ -385,21 +389,23 @@ static void message_row(struct store_stmt *st, struct ledger_message_send *m)
     m->updated_at = store_col_i64(st, 10);
 }
 
-leal_err ledger_message_due(struct ledger *l, int64_t program_id, int64_t now,
+leal_err ledger_message_due(struct ledger *l, int64_t program_id, int64_t now, const char *occasion,
                             struct ledger_message_send **rows, size_t *n)
 {
     struct store_stmt *st = NULL;
     struct ledger_message_send *v = NULL;
     size_t cap = 0;
-    const int64_t key[2] = {program_id, now};
-    leal_err err = store_prep_i64(l,
-                                  "SELECT " MSG_COLS " FROM message_send m JOIN customer c ON "
-                                  "c.id = m.customer_id WHERE c.program_id = ?1 AND (m.state = "
-                                  "'pending' OR (m.state = 'failed' AND m.next_at <= ?2)) "
-                                  "ORDER BY m.id",
-                                  &st, key, 2);
+    leal_err err = store_prep_once(l,
+                                   "SELECT " MSG_COLS " FROM message_send m JOIN customer c ON "
+                                   "c.id = m.customer_id WHERE c.program_id = ?1 AND (m.state = "
+                                   "'pending' OR (m.state = 'failed' AND m.next_at <= ?2)) "
+                                   "AND (?3 IS NULL OR m.occasion = ?3) ORDER BY m.id",
+                                   &st);
     *rows = NULL;
     *n = 0;
+    if (err == LEAL_OK)
+        store_bind(st,
+                   SVALS(SV_I64(program_id), SV_I64(now), occasion ? SV_TEXT(occasion) : SV_NULL));
     while (err == LEAL_OK && store_next_row(l, st, &err)) {
         if (*n == cap) {
             size_t ncap = cap ? cap * 2 : 16;

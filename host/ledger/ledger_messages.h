@@ -30,13 +30,16 @@
 #define LEDGER_MSG_SUBJECT 256
 #define LEDGER_MSG_BODY 16384
 #define LEDGER_MSG_TOKEN 33 /* 32 hex digits and the NUL */
+/* An occasion: birthday, inactive, expiring, welcome or "campaign:NAME"
+ * (ledger_campaign.h). */
+#define LEDGER_MSG_OCCASION 80
 /* A run that has held a row in "sending" this long died during its send. */
 #define LEDGER_MSG_SENDING_STALE_S 900
 
 struct ledger_message_template {
     int64_t program_id;
-    char occasion[16]; /* "birthday", "inactive", "expiring" or "welcome" */
-    char lang[3];      /* "en" or "es" */
+    char occasion[LEDGER_MSG_OCCASION];
+    char lang[3]; /* "en" or "es" */
     char subject[LEDGER_MSG_SUBJECT];
     char text[LEDGER_MSG_BODY];
     char html[LEDGER_MSG_BODY]; /* "": text only */
@@ -47,7 +50,7 @@ struct ledger_message_template {
 struct ledger_message_send {
     int64_t id;
     int64_t customer_id;
-    char occasion[16];
+    char occasion[LEDGER_MSG_OCCASION];
     char day[11]; /* YYYY-MM-DD in the program's zone */
     char token[LEDGER_MSG_TOKEN];
     char state[12];
@@ -71,7 +74,8 @@ LEAL_MUST_CHECK leal_err ledger_message_template_set(struct ledger *l,
                                                      const struct ledger_message_template *t);
 /* The template of customer_id for the occasion into *out: in the customer's
  * language (ledger_message_lang_set), else the program's locale, else the
- * first by language; LEAL_E_NOT_FOUND without any. */
+ * first by language; LEAL_E_NOT_FOUND without any. A "campaign:NAME"
+ * occasion gives that campaign's text (ledger_campaign_text_for). */
 LEAL_MUST_CHECK leal_err ledger_message_template_for(struct ledger *l, int64_t program_id,
                                                      const char *occasion, int64_t customer_id,
                                                      struct ledger_message_template *out);
@@ -130,9 +134,11 @@ LEAL_MUST_CHECK leal_err ledger_message_expire_sending(struct ledger *l, int64_t
                                                        int64_t now, int64_t *n);
 
 /* The program's rows due at now (pending, or failed with next_at <= now),
- * oldest first, malloc'd into *rows (the caller frees it). */
+ * of occasion only (NULL: all), oldest first, malloc'd into *rows (the
+ * caller frees it). */
 LEAL_MUST_CHECK leal_err ledger_message_due(struct ledger *l, int64_t program_id, int64_t now,
-                                            struct ledger_message_send **rows, size_t *n);
+                                            const char *occasion, struct ledger_message_send **rows,
+                                            size_t *n);
 
 /* Claims row id for this run (to "sending", one more attempt) if it is
  * still due at now: *won is 1 if this call claimed it, 0 if another run did. */

@@ -348,6 +348,10 @@ static const struct err_entry err_table[] = {
                                 "with --program"),
     E(LEAL_E_SEGMENT_FIELD, "an export names an unknown field or one its purpose may not carry; "
                             "fields: name,email,phone,points,tier,store,last_visit"),
+    E(LEAL_E_CAMPAIGN_UNKNOWN, "no campaign of that name in the program; add it with 'leal "
+                               "messages campaign add'"),
+    E(LEAL_E_CAMPAIGN_SEGMENT, "the campaign already targets another segment; a campaign's "
+                               "segment cannot change, add a campaign of another name"),
 };
 
 #undef E
