@@ -29,6 +29,7 @@
 
 static const char messages_help[] =
     "usage: leal messages template --program ID --occasion OCCASION [--days N] [--lang en|es]\n"
+    "                              [--bonus POINTS]\n"
     "                              --subject TEXT --text FILE [--html FILE] [--db PATH]\n"
     "       leal messages run --program ID [--db PATH]\n"
     "       leal messages log --customer ID [--db PATH]\n"
@@ -38,10 +39,13 @@ static const char messages_help[] =
     "template stores the program's message for an occasion in a language (default: the\n"
     "program's locale): a subject and a plain-text body with an optional HTML one, with the\n"
     "variables {{name}}, {{points}}, {{tier}}, {{store}}, {{program}}, {{expiring_points}},\n"
-    "{{expiry_date}} and {{unsubscribe}} (the message's unsubscribe token). OCCASION is\n"
+    "{{expiry_date}}, {{bonus}} and {{unsubscribe}} (the message's unsubscribe token). OCCASION "
+    "is\n"
     "birthday (birthday today), inactive (no visit for --days N days), expiring (points\n"
     "expiring within --days N days) or welcome (enrolled within the last --days N days);\n"
-    "--days is the program's, for every language, and is needed the first time.\n"
+    "--days is the program's, for every language, and is needed the first time. --bonus\n"
+    "(birthday only; 0 removes it) gives that many points on the birthday, once a year, as\n"
+    "a host post that reaches the customer's card at its next tap; {{bonus}} shows it.\n"
     "run sends the messages due today (in the zone of the program's first store) for every\n"
     "occasion with a template, to the customers with an e-mail address and e-mail consent,\n"
     "in the customer's language (else the program's locale), once per customer and period\n"
@@ -68,8 +72,9 @@ static int read_body(const char *path, char *out, size_t cap)
 /* Every variable a template may use, with empty values: a template is
  * checked at `template` time against this list. */
 static const char *const msg_var_names[] = {
-    "name", "points", "tier", "store", "program", "unsubscribe", "expiring_points", "expiry_date"};
-#define MSG_NVARS 8
+    "name",        "points",          "tier",        "store", "program",
+    "unsubscribe", "expiring_points", "expiry_date", "bonus"};
+#define MSG_NVARS 9
 
 /* The occasions `run` goes through, in this order. */
 static const char *const msg_occasions[] = {"birthday", "inactive", "expiring", "welcome"};
@@ -128,6 +133,13 @@ static int messages_template(struct ledger *l, const struct lcli_opt *o, int64_t
         free(t);
         return cli_usage("--lang is en or es, not '%s'", o[8].val);
     }
+    if (o[10].val &&
+        (strcmp(o[1].val, "birthday") != 0 || lcli_amount("PTS", o[10].val, &t->bonus) != LEAL_OK ||
+         t->bonus < 0 || t->bonus > 100000)) {
+        free(t);
+        return cli_usage("--bonus is 0 to 100000 points, for birthday (0: none)");
+    }
+    t->bonus_set = o[10].val != NULL;
     snprintf(t->occasion, sizeof t->occasion, "%s", o[1].val);
     snprintf(t->lang, sizeof t->lang, "%s", o[8].val ? o[8].val : "");
     if ((rc = msg_template_fill(t, o[2].val, o[3].val, o[4].val)) == 0) {
@@ -157,8 +169,8 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
                           struct ledger_customer *c, char *rendered[3], const char **state)
 {
     int consent = 0;
-    int64_t points = 0, expiring = 0;
-    char pts[32], exp_pts[32] = "", exp_day[11] = "";
+    int64_t points = 0, expiring = 0, bonus = 0;
+    char pts[32], exp_pts[32] = "", exp_day[11] = "", bonus_s[32] = "";
     bool expiry = strcmp(m->occasion, "expiring") == 0;
     leal_err err = ledger_customer_get(r->l, m->customer_id, c);
     if (err == LEAL_OK)
@@ -169,6 +181,9 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
         err = ledger_message_template_for(r->l, r->program_id, m->occasion, m->customer_id, r->t);
     if (err == LEAL_OK && expiry)
         err = ledger_message_expiring(r->l, m->customer_id, r->tz, m->day, r->now, &expiring);
+    if (err == LEAL_OK && strcmp(m->occasion, "birthday") == 0 &&
+        (err = ledger_message_bonus_get(r->l, r->program_id, &bonus)) == LEAL_OK && bonus)
+        snprintf(bonus_s, sizeof bonus_s, "%lld", (long long)bonus);
     if (err != LEAL_OK)
         return err;
     /* Points spent or expired since the row was recorded leave nothing to
@@ -194,7 +209,8 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
                                     {"program", r->p.name},
                                     {"unsubscribe", m->token},
                                     {"expiring_points", exp_pts},
-                                    {"expiry_date", exp_day}};
+                                    {"expiry_date", exp_day},
+                                    {"bonus", bonus_s}};
     const char *src[3] = {r->t->subject, r->t->text, r->t->html};
     for (int i = 0; i < 3 && err == LEAL_OK; i++)
         err = mail_render(src[i], v, MSG_NVARS, i == 2, &rendered[i], NULL);
@@ -361,9 +377,18 @@ static leal_err messages_record(struct ledger *l, int64_t program, const char *t
         if ((err = ledger_message_template_count(l, program, occ, &n)) != LEAL_OK || n == 0)
             continue;
         (*templates)++;
-        if (strcmp(occ, "birthday") == 0)
-            err = ledger_message_record_birthdays(l, program, day, &k);
-        else
+        if (strcmp(occ, "birthday") == 0) {
+            /* The bonus first, so the message's {{points}} include it. */
+            int64_t posted = 0, points = 0;
+            if ((err = ledger_message_birthday_bonus(l, program, day, &posted, &points)) ==
+                    LEAL_OK &&
+                posted)
+                printf("program %lld, %s: birthday bonus of %lld points posted to %lld "
+                       "customer(s)\n",
+                       (long long)program, day, (long long)points, (long long)posted);
+            if (err == LEAL_OK)
+                err = ledger_message_record_birthdays(l, program, day, &k);
+        } else
             err = ledger_message_record(l, program, occ, tz, now, &k);
         *added += k;
     }
@@ -439,11 +464,11 @@ static int log_cb(void *ctx, const struct ledger_message_send *m)
 
 int cmd_messages(int argc, char **argv)
 {
-    struct lcli_opt o[] = {{"program", false, NULL}, {"occasion", false, NULL},
-                           {"subject", false, NULL}, {"text", false, NULL},
-                           {"html", false, NULL},    {"customer", false, NULL},
-                           {"db", false, NULL},      {"help", true, NULL},
-                           {"lang", false, NULL},    {"days", false, NULL}};
+    struct lcli_opt o[] = {
+        {"program", false, NULL}, {"occasion", false, NULL}, {"subject", false, NULL},
+        {"text", false, NULL},    {"html", false, NULL},     {"customer", false, NULL},
+        {"db", false, NULL},      {"help", true, NULL},      {"lang", false, NULL},
+        {"days", false, NULL},    {"bonus", false, NULL}};
     const char *pos[1];
     size_t npos = 1;
     int64_t id = 0;

@@ -513,7 +513,7 @@ LEAL_MUST_CHECK leal_err ledger_card_status_parse(const char *s, enum ledger_car
  * (ledger post, void, import) must not start with one of them, or it could
  * take a key the desk will need (ledger_request_id_reserved). */
 #define LEDGER_SYSTEM_NAMESPACES                                                                   \
-    "card:", "void:", "expire:", "sync:", "desk:", "sale:", "refund:", "qrhold:"
+    "card:", "void:", "expire:", "sync:", "desk:", "sale:", "refund:", "qrhold:", "birthday:"
 bool ledger_request_id_reserved(const char *request_id);
 
 struct ledger_line {

@@ -33,6 +33,11 @@ leal_err ledger_message_template_set(struct ledger *l, const struct ledger_messa
     }
     if (t->lang[0] && (err = ledger_lang_ok(l, t->lang)) != LEAL_OK)
         return err;
+    if (t->bonus_set &&
+        (strcmp(t->occasion, "birthday") != 0 || t->bonus < 0 || t->bonus > 100000)) {
+        store_set_msg(l, "a bonus is 0 to 100000 points, for birthday");
+        return LEAL_E_ARG;
+    }
     if (ledger_message_occasion_days(t->occasion) ? t->days < 0 || t->days > 3650 : t->days != 0) {
         store_set_msg(l, "days count for inactive, expiring and welcome, from 1 to 3650");
         return LEAL_E_ARG;
@@ -60,6 +65,14 @@ leal_err ledger_message_template_set(struct ledger *l, const struct ledger_messa
             err = LEAL_E_ARG;
         }
     }
+    if (err == LEAL_OK && t->bonus_set)
+        err =
+            store_write(l,
+                        t->bonus ? "INSERT OR REPLACE INTO message_birthday_bonus(program_id, "
+                                   "points, updated_at) VALUES (?1, ?2, ?3)"
+                                 : "DELETE FROM message_birthday_bonus WHERE program_id = ?1 "
+                                   "AND ?2 = 0 AND ?3 > 0",
+                        SVALS(SV_I64(t->program_id), SV_I64(t->bonus), SV_I64(ledger_now())), NULL);
     if (err == LEAL_OK)
         err = store_write(
             l,
@@ -183,6 +196,14 @@ leal_err ledger_message_zone(struct ledger *l, int64_t program_id, char *tz, siz
     "customer c JOIN customer_pii p ON p.customer_id = c.id WHERE c.program_id = ?1 AND "          \
     "c.erased_at IS NULL AND p.email <> '' AND " MSG_EMAIL_CONSENT
 
+/* Born on ?2's month and day (YYYY-MM-DD); those born on 29 February on 28
+ * February of common years: date() rolls 29 February of a common year over
+ * to 1 March, which tells leap years apart. */
+#define MSG_BORN_ON                                                                                \
+    "(substr(p.birth_date, 6, 5) = substr(?2, 6, 5) OR "                                           \
+    "(substr(p.birth_date, 6, 5) = '02-29' AND substr(?2, 6, 5) = '02-28' AND "                    \
+    "date(substr(?2, 1, 4) || '-02-29') <> substr(?2, 1, 4) || '-02-29'))"
+
 leal_err ledger_message_record_birthdays(struct ledger *l, int64_t program_id, const char *day,
                                          int64_t *added)
 {
@@ -202,11 +223,7 @@ leal_err ledger_message_record_birthdays(struct ledger *l, int64_t program_id, c
         "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, token, state, next_at, "
         "created_at, updated_at) "
         "SELECT c.id, 'birthday', ?2, lower(hex(randomblob(16))), 'pending', ?3, ?3, ?3 "
-        "FROM " MSG_REACHABLE " "
-        "AND (substr(p.birth_date, 6, 5) = substr(?2, 6, 5) OR "
-        "(substr(p.birth_date, 6, 5) = '02-29' AND substr(?2, 6, 5) = '02-28' AND "
-        "date(substr(?2, 1, 4) || '-02-29') <> substr(?2, 1, 4) || '-02-29')) "
-        "ORDER BY c.id",
+        "FROM " MSG_REACHABLE " AND " MSG_BORN_ON " ORDER BY c.id",
         SVALS(SV_I64(program_id), SV_TEXT(day), SV_I64(ledger_now())), NULL);
     if (err == LEAL_OK)
         *added = store_changes(l);
@@ -290,6 +307,69 @@ static leal_err moments(struct ledger *l, const char *sql, const struct store_va
     }
     *out = m;
     return LEAL_OK;
+}
+
+leal_err ledger_message_bonus_get(struct ledger *l, int64_t program_id, int64_t *points)
+{
+    struct store_stmt *st = NULL;
+    int row = 0;
+    *points = 0;
+    leal_err err = store_prep_i64(
+        l, "SELECT points FROM message_birthday_bonus WHERE program_id = ?1", &st, &program_id, 1);
+    if (err == LEAL_OK && (err = store_step(l, st, &row)) == LEAL_OK && row)
+        *points = store_col_i64(st, 0);
+    store_finalize(st);
+    return err;
+}
+
+leal_err ledger_message_birthday_bonus(struct ledger *l, int64_t program_id, const char *day,
+                                       int64_t *posted, int64_t *points)
+{
+    struct msg_moment *m = NULL;
+    size_t n = 0;
+    int64_t issued = 0;
+    leal_err err;
+    *posted = 0;
+    if (!day || strlen(day) != 10) {
+        store_set_msg(l, "a day is YYYY-MM-DD");
+        return LEAL_E_ARG;
+    }
+    if ((err = ledger_message_bonus_get(l, program_id, points)) != LEAL_OK || *points == 0)
+        return err;
+    if ((err = ledger_program_account(l, program_id, "points_issued", &issued)) != LEAL_OK)
+        return err;
+    /* (customer, account) pairs; each post is its own transaction. */
+    err = moments(l,
+                  "SELECT c.id, c.account_id FROM customer c JOIN customer_pii p ON "
+                  "p.customer_id = c.id WHERE c.program_id = ?1 AND c.erased_at IS NULL AND "
+                  "p.birth_date IS NOT NULL AND " MSG_BORN_ON " ORDER BY c.id",
+                  SVALS(SV_I64(program_id), SV_TEXT(day)), &m, &n);
+    for (size_t i = 0; i < n && err == LEAL_OK; i++) {
+        char req[64], ref[32];
+        int64_t id = 0;
+        bool replayed = false;
+        struct ledger_line ln[2] = {{.account_id = m[i].at, .asset = "PTS", .amount = *points},
+                                    {.account_id = issued, .asset = "PTS", .amount = -*points}};
+        snprintf(req, sizeof req, "birthday:%lld:%.4s", (long long)m[i].customer_id, day);
+        snprintf(ref, sizeof ref, "bonus birthday %.4s", day);
+        struct ledger_entry e = {.program_id = program_id,
+                                 .kind = "adjust",
+                                 .request_id = req,
+                                 .operator_name = "leal messages",
+                                 .reason = "birthday bonus",
+                                 .reference = ref,
+                                 .lines = ln,
+                                 .nlines = 2};
+        err = ledger_post(l, &e, &id, &replayed);
+        /* The year's bonus is there already (the same, or another amount
+         * before the program changed it): never a second one. */
+        if (err == LEAL_E_IDEMPOTENCY_CONFLICT)
+            err = LEAL_OK;
+        else if (err == LEAL_OK && !replayed)
+            (*posted)++;
+    }
+    free(m);
+    return err;
 }
 
 leal_err ledger_message_record(struct ledger *l, int64_t program_id, const char *occasion,

@@ -22,6 +22,7 @@
 #ifndef LEAL_LEDGER_MESSAGES_H
 #define LEAL_LEDGER_MESSAGES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,8 @@ struct ledger_message_template {
     char text[LEDGER_MSG_BODY];
     char html[LEDGER_MSG_BODY]; /* "": text only */
     int64_t days;               /* set: the occasion's days (1..3650), 0 keeps them */
+    bool bonus_set;             /* set: the birthday bonus is bonus (0: none); else kept */
+    int64_t bonus;              /* birthday: points (1..100000) posted on the birthday */
     int64_t updated_at;
 };
 
@@ -96,6 +99,24 @@ LEAL_MUST_CHECK leal_err ledger_message_lang_set(struct ledger *l, int64_t custo
  * for a program without stores. */
 LEAL_MUST_CHECK leal_err ledger_message_zone(struct ledger *l, int64_t program_id, char *tz,
                                              size_t cap, char *store_name, size_t name_cap);
+
+/* The program's birthday bonus in points (0: none). */
+LEAL_MUST_CHECK leal_err ledger_message_bonus_get(struct ledger *l, int64_t program_id,
+                                                  int64_t *points);
+
+/* Posts the program's birthday bonus (if any) to every customer of the
+ * program, not erased, born on day's month and day (as
+ * ledger_message_record_birthdays counts them, without needing an address
+ * or consent: a gift is not a message), once per customer and year of day:
+ * each is one entry of kind adjust, reference "bonus birthday YEAR", from
+ * points_issued to the customer's account, with request id
+ * "birthday:CUSTOMER:YEAR", so a run killed and run again posts nothing
+ * twice. Made at the host, it waits for the customer's card like any host
+ * post (ledger_host_change.h) and reaches it at its next tap. *posted: how
+ * many this call posted; *points the bonus. */
+LEAL_MUST_CHECK leal_err ledger_message_birthday_bonus(struct ledger *l, int64_t program_id,
+                                                       const char *day, int64_t *posted,
+                                                       int64_t *points);
 
 /* Records, in one transaction, a pending "birthday" row for day (YYYY-MM-DD)
  * for every customer of the program, not erased, with an e-mail address and

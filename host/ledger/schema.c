@@ -351,7 +351,9 @@
 /* Campaigns (msg4, issue 17): a one-off message to a saved segment, its
  * text per language. Its sends are message_send rows of occasion
  * "campaign:NAME" keyed by the campaign's day, so a member gets it once.
- * One macro, so it moves to the next number by moving one line. */
+ * And the points a program gives on a birthday (posted once per customer
+ * and year, request id "birthday:CUSTOMER:YEAR"). One macro, so it moves to the next number by
+ * moving one line. */
 #define CAMPAIGN_MIGRATION                                                                         \
     "CREATE TABLE message_campaign("                                                               \
     " id INTEGER PRIMARY KEY,"                                                                     \
@@ -368,7 +370,11 @@
     " body_text TEXT NOT NULL CHECK (length(body_text) >= 1),"                                     \
     " body_html TEXT NOT NULL,"                                                                    \
     " updated_at INTEGER NOT NULL,"                                                                \
-    " PRIMARY KEY (campaign_id, lang)) STRICT, WITHOUT ROWID;"
+    " PRIMARY KEY (campaign_id, lang)) STRICT, WITHOUT ROWID;"                                     \
+    "CREATE TABLE message_birthday_bonus("                                                         \
+    " program_id INTEGER PRIMARY KEY REFERENCES program(id),"                                      \
+    " points INTEGER NOT NULL CHECK (points BETWEEN 1 AND 100000),"                                \
+    " updated_at INTEGER NOT NULL) STRICT;"
 
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */

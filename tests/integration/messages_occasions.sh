@@ -209,7 +209,7 @@ check_eq "at the end: no message to Bea (active, enrolled earlier) or Carlos (no
 M=$T/old.db
 "$LEAL" program create --db "$M" --code luna --name Luna --id 8 --locale es >/dev/null || exit 1
 sqlite3 "$M" "DROP TABLE message_template; DROP TABLE message_occasion; DROP TABLE customer_lang;
-DROP TABLE message_campaign_text; DROP TABLE message_campaign;
+DROP TABLE message_campaign_text; DROP TABLE message_campaign; DROP TABLE message_birthday_bonus;
 CREATE TABLE message_template(program_id INTEGER NOT NULL REFERENCES program(id),
  occasion TEXT NOT NULL CHECK (occasion IN ('birthday')), subject TEXT NOT NULL, body_text TEXT NOT NULL,
  body_html TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (program_id, occasion)) STRICT, WITHOUT ROWID;
