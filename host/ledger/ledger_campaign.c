@@ -92,32 +92,16 @@ leal_err ledger_campaign_get(struct ledger *l, int64_t program_id, const char *n
 leal_err ledger_campaign_text_for(struct ledger *l, int64_t program_id, const char *name,
                                   int64_t customer_id, struct ledger_message_template *out)
 {
-    struct store_stmt *st = NULL;
-    int row = 0;
-    memset(out, 0, sizeof *out);
-    /* The same order as the occasions' templates (ledger_message_template_for). */
-    leal_err err = store_prep_once(
+    char occasion[LEDGER_MSG_OCCASION];
+    snprintf(occasion, sizeof occasion, "%s%.63s", LEDGER_CAMPAIGN_PREFIX, name);
+    /* The same order of languages as the occasions' templates. */
+    leal_err err = ledger_message_template_query(
         l,
         "SELECT t.subject, t.body_text, t.body_html, t.updated_at, t.lang FROM "
         "message_campaign_text t JOIN message_campaign c ON c.id = t.campaign_id "
-        "WHERE c.program_id = ?1 AND c.name = ?2 ORDER BY "
-        "coalesce(t.lang = (SELECT lang FROM customer_lang WHERE customer_id = ?3), 0) DESC, "
-        "t.lang = (SELECT locale FROM program WHERE id = ?1) DESC, t.lang LIMIT 1",
-        &st);
-    if (err != LEAL_OK)
-        return err;
-    store_bind(st, SVALS(SV_I64(program_id), SV_TEXT(name), SV_I64(customer_id)));
-    if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
-        out->program_id = program_id;
-        snprintf(out->occasion, sizeof out->occasion, "%s%s", LEDGER_CAMPAIGN_PREFIX, name);
-        store_col_text(st, 0, out->subject, sizeof out->subject);
-        store_col_text(st, 1, out->text, sizeof out->text);
-        store_col_text(st, 2, out->html, sizeof out->html);
-        out->updated_at = store_col_i64(st, 3);
-        store_col_text(st, 4, out->lang, sizeof out->lang);
-    }
-    store_finalize(st);
-    if (err == LEAL_OK && !row) {
+        "WHERE c.program_id = ?1 AND c.name = ?2 ORDER BY " LEDGER_MSG_LANG_ORDER " LIMIT 1",
+        program_id, name, customer_id, occasion, out);
+    if (err == LEAL_E_NOT_FOUND) {
         store_set_msg(l, "campaign %.63s", name);
         err = LEAL_E_CAMPAIGN_UNKNOWN;
     }

@@ -85,26 +85,17 @@ leal_err ledger_message_template_set(struct ledger *l, const struct ledger_messa
     return store_tx_end(l, err);
 }
 
-leal_err ledger_message_template_for(struct ledger *l, int64_t program_id, const char *occasion,
-                                     int64_t customer_id, struct ledger_message_template *out)
+leal_err ledger_message_template_query(struct ledger *l, const char *sql, int64_t program_id,
+                                       const char *key, int64_t customer_id, const char *occasion,
+                                       struct ledger_message_template *out)
 {
     struct store_stmt *st = NULL;
     int row = 0;
-    if (strncmp(occasion, LEDGER_CAMPAIGN_PREFIX, strlen(LEDGER_CAMPAIGN_PREFIX)) == 0)
-        return ledger_campaign_text_for(l, program_id, occasion + strlen(LEDGER_CAMPAIGN_PREFIX),
-                                        customer_id, out);
     memset(out, 0, sizeof *out);
-    /* The customer's language first, then the program's locale, then any. */
-    leal_err err = store_prep_once(
-        l,
-        "SELECT subject, body_text, body_html, updated_at, lang FROM message_template t "
-        "WHERE program_id = ?1 AND occasion = ?2 ORDER BY "
-        "coalesce(t.lang = (SELECT lang FROM customer_lang WHERE customer_id = ?3), 0) DESC, "
-        "t.lang = (SELECT locale FROM program WHERE id = ?1) DESC, t.lang LIMIT 1",
-        &st);
+    leal_err err = store_prep_once(l, sql, &st);
     if (err != LEAL_OK)
         return err;
-    store_bind(st, SVALS(SV_I64(program_id), SV_TEXT(occasion), SV_I64(customer_id)));
+    store_bind(st, SVALS(SV_I64(program_id), SV_TEXT(key), SV_I64(customer_id)));
     if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
         out->program_id = program_id;
         snprintf(out->occasion, sizeof out->occasion, "%s", occasion);
@@ -118,6 +109,20 @@ leal_err ledger_message_template_for(struct ledger *l, int64_t program_id, const
     if (err == LEAL_OK && !row)
         err = LEAL_E_NOT_FOUND;
     return err;
+}
+
+leal_err ledger_message_template_for(struct ledger *l, int64_t program_id, const char *occasion,
+                                     int64_t customer_id, struct ledger_message_template *out)
+{
+    if (strncmp(occasion, LEDGER_CAMPAIGN_PREFIX, strlen(LEDGER_CAMPAIGN_PREFIX)) == 0)
+        return ledger_campaign_text_for(l, program_id, occasion + strlen(LEDGER_CAMPAIGN_PREFIX),
+                                        customer_id, out);
+    /* The customer's language first, then the program's locale, then any. */
+    return ledger_message_template_query(
+        l,
+        "SELECT subject, body_text, body_html, updated_at, lang FROM message_template t "
+        "WHERE program_id = ?1 AND occasion = ?2 ORDER BY " LEDGER_MSG_LANG_ORDER " LIMIT 1",
+        program_id, occasion, customer_id, occasion, out);
 }
 
 /* The first column of sql's first row (0 without one), ?1 the program and
