@@ -86,7 +86,7 @@ leal_err ledger_message_template_set(struct ledger *l, const struct ledger_messa
 }
 
 leal_err ledger_message_template_query(struct ledger *l, const char *sql, int64_t program_id,
-                                       const char *key, int64_t customer_id, const char *occasion,
+                                       const char *key, int64_t customer_id,
                                        struct ledger_message_template *out)
 {
     struct store_stmt *st = NULL;
@@ -98,7 +98,6 @@ leal_err ledger_message_template_query(struct ledger *l, const char *sql, int64_
     store_bind(st, SVALS(SV_I64(program_id), SV_TEXT(key), SV_I64(customer_id)));
     if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
         out->program_id = program_id;
-        snprintf(out->occasion, sizeof out->occasion, "%s", occasion);
         store_col_text(st, 0, out->subject, sizeof out->subject);
         store_col_text(st, 1, out->text, sizeof out->text);
         store_col_text(st, 2, out->html, sizeof out->html);
@@ -118,11 +117,13 @@ leal_err ledger_message_template_for(struct ledger *l, int64_t program_id, const
         return ledger_campaign_text_for(l, program_id, occasion + strlen(LEDGER_CAMPAIGN_PREFIX),
                                         customer_id, out);
     /* The customer's language first, then the program's locale, then any. */
-    return ledger_message_template_query(
+    leal_err err = ledger_message_template_query(
         l,
         "SELECT subject, body_text, body_html, updated_at, lang FROM message_template t "
         "WHERE program_id = ?1 AND occasion = ?2 ORDER BY " LEDGER_MSG_LANG_ORDER " LIMIT 1",
-        program_id, occasion, customer_id, occasion, out);
+        program_id, occasion, customer_id, out);
+    snprintf(out->occasion, sizeof out->occasion, "%s", occasion);
+    return err;
 }
 
 /* The first column of sql's first row (0 without one), ?1 the program and

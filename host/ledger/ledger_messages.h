@@ -89,11 +89,11 @@ LEAL_MUST_CHECK leal_err ledger_message_template_for(struct ledger *l, int64_t p
     "coalesce(t.lang = (SELECT lang FROM customer_lang WHERE customer_id = ?3), 0) DESC, "         \
     "t.lang = (SELECT locale FROM program WHERE id = ?1) DESC, t.lang"
 /* The first row of sql (columns subject, body_text, body_html, updated_at,
- * lang; ?1 program_id, ?2 key, ?3 customer_id) into *out, as the template of
- * occasion; LEAL_E_NOT_FOUND without one. For ledger_campaign.c. */
+ * lang; ?1 program_id, ?2 key, ?3 customer_id) into *out (its occasion
+ * left to the caller); LEAL_E_NOT_FOUND without one. For ledger_campaign.c. */
 LEAL_MUST_CHECK leal_err ledger_message_template_query(struct ledger *l, const char *sql,
                                                        int64_t program_id, const char *key,
-                                                       int64_t customer_id, const char *occasion,
+                                                       int64_t customer_id,
                                                        struct ledger_message_template *out);
 /* How many templates the program has for the occasion (any language). */
 LEAL_MUST_CHECK leal_err ledger_message_template_count(struct ledger *l, int64_t program_id,
