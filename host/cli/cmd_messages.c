@@ -17,6 +17,7 @@
 #include "host/mail/mail.h"
 #include "host/mail/mail_render.h"
 #include "ledger_cli.h"
+#include "messages_cli.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -28,18 +29,23 @@
 
 static const char messages_help[] =
     "usage: leal messages template --program ID --occasion OCCASION [--days N] [--lang en|es]\n"
+    "                              [--bonus POINTS]\n"
     "                              --subject TEXT --text FILE [--html FILE] [--db PATH]\n"
     "       leal messages run --program ID [--db PATH]\n"
     "       leal messages log --customer ID [--db PATH]\n"
     "       leal messages unsubscribe TOKEN [--db PATH]\n"
     "       leal messages lang --customer ID --lang en|es [--db PATH]\n"
+    "       leal messages campaign add|preview|test|send NAME --program ID ... (see --help)\n"
     "template stores the program's message for an occasion in a language (default: the\n"
     "program's locale): a subject and a plain-text body with an optional HTML one, with the\n"
     "variables {{name}}, {{points}}, {{tier}}, {{store}}, {{program}}, {{expiring_points}},\n"
-    "{{expiry_date}} and {{unsubscribe}} (the message's unsubscribe token). OCCASION is\n"
+    "{{expiry_date}}, {{bonus}} and {{unsubscribe}} (the message's unsubscribe token). OCCASION "
+    "is\n"
     "birthday (birthday today), inactive (no visit for --days N days), expiring (points\n"
     "expiring within --days N days) or welcome (enrolled within the last --days N days);\n"
-    "--days is the program's, for every language, and is needed the first time.\n"
+    "--days is the program's, for every language, and is needed the first time. --bonus\n"
+    "(birthday only; 0 removes it) gives that many points on the birthday, once a year, as\n"
+    "a host post that reaches the customer's card at its next tap; {{bonus}} shows it.\n"
     "run sends the messages due today (in the zone of the program's first store) for every\n"
     "occasion with a template, to the customers with an e-mail address and e-mail consent,\n"
     "in the customer's language (else the program's locale), once per customer and period\n"
@@ -66,8 +72,9 @@ static int read_body(const char *path, char *out, size_t cap)
 /* Every variable a template may use, with empty values: a template is
  * checked at `template` time against this list. */
 static const char *const msg_var_names[] = {
-    "name", "points", "tier", "store", "program", "unsubscribe", "expiring_points", "expiry_date"};
-#define MSG_NVARS 8
+    "name",        "points",          "tier",        "store", "program",
+    "unsubscribe", "expiring_points", "expiry_date", "bonus"};
+#define MSG_NVARS 9
 
 /* The occasions `run` goes through, in this order. */
 static const char *const msg_occasions[] = {"birthday", "inactive", "expiring", "welcome"};
@@ -85,6 +92,20 @@ static int template_check(const char *what, const char *tmpl)
         return cli_error(err, CLI_EXIT_USAGE, "the %s at byte %zu: %s", what, where,
                          leal_strerror(err));
     return CLI_EXIT_OK;
+}
+
+int msg_template_fill(struct ledger_message_template *t, const char *subject, const char *text,
+                      const char *html)
+{
+    int rc;
+    if (snprintf(t->subject, sizeof t->subject, "%s", subject) >= (int)sizeof t->subject)
+        return cli_usage("--subject is longer than %zu bytes", sizeof t->subject - 1);
+    if ((rc = read_body(text, t->text, sizeof t->text)) == 0 &&
+        (!html || (rc = read_body(html, t->html, sizeof t->html)) == 0) &&
+        (rc = template_check("subject", t->subject)) == 0 &&
+        (rc = template_check("text", t->text)) == 0)
+        rc = template_check("HTML", t->html);
+    return rc;
 }
 
 static int messages_template(struct ledger *l, const struct lcli_opt *o, int64_t program)
@@ -112,15 +133,16 @@ static int messages_template(struct ledger *l, const struct lcli_opt *o, int64_t
         free(t);
         return cli_usage("--lang is en or es, not '%s'", o[8].val);
     }
+    if (o[10].val &&
+        (strcmp(o[1].val, "birthday") != 0 || lcli_amount("PTS", o[10].val, &t->bonus) != LEAL_OK ||
+         t->bonus < 0 || t->bonus > 100000)) {
+        free(t);
+        return cli_usage("--bonus is 0 to 100000 points, for birthday (0: none)");
+    }
+    t->bonus_set = o[10].val != NULL;
     snprintf(t->occasion, sizeof t->occasion, "%s", o[1].val);
     snprintf(t->lang, sizeof t->lang, "%s", o[8].val ? o[8].val : "");
-    if (snprintf(t->subject, sizeof t->subject, "%s", o[2].val) >= (int)sizeof t->subject)
-        rc = cli_usage("--subject is longer than %zu bytes", sizeof t->subject - 1);
-    else if ((rc = read_body(o[3].val, t->text, sizeof t->text)) == 0 &&
-             (!o[4].val || (rc = read_body(o[4].val, t->html, sizeof t->html)) == 0) &&
-             (rc = template_check("subject", t->subject)) == 0 &&
-             (rc = template_check("text", t->text)) == 0 &&
-             (rc = template_check("HTML", t->html)) == 0) {
+    if ((rc = msg_template_fill(t, o[2].val, o[3].val, o[4].val)) == 0) {
         leal_err err = ledger_message_template_set(l, t);
         if (err != LEAL_OK)
             rc = lcli_fail(l, err, "message template");
@@ -133,15 +155,6 @@ static int messages_template(struct ledger *l, const struct lcli_opt *o, int64_t
     free(t);
     return rc;
 }
-
-struct msg_run {
-    struct ledger *l;
-    struct ledger_message_template *t; /* the row's, read per message */
-    const struct mail_server *srv;
-    const char *program_name, *store_name, *tz;
-    int64_t program_id, now;
-    int64_t sent, failed, refused, skipped;
-};
 
 static int consent_cb(void *ctx, const struct ledger_consent *c)
 {
@@ -156,8 +169,8 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
                           struct ledger_customer *c, char *rendered[3], const char **state)
 {
     int consent = 0;
-    int64_t points = 0, expiring = 0;
-    char pts[32], exp_pts[32] = "", exp_day[11] = "";
+    int64_t points = 0, expiring = 0, bonus = 0;
+    char pts[32], exp_pts[32] = "", exp_day[11] = "", bonus_s[32] = "";
     bool expiry = strcmp(m->occasion, "expiring") == 0;
     leal_err err = ledger_customer_get(r->l, m->customer_id, c);
     if (err == LEAL_OK)
@@ -168,6 +181,9 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
         err = ledger_message_template_for(r->l, r->program_id, m->occasion, m->customer_id, r->t);
     if (err == LEAL_OK && expiry)
         err = ledger_message_expiring(r->l, m->customer_id, r->tz, m->day, r->now, &expiring);
+    if (err == LEAL_OK && strcmp(m->occasion, "birthday") == 0 &&
+        (err = ledger_message_bonus_get(r->l, r->program_id, &bonus)) == LEAL_OK && bonus)
+        snprintf(bonus_s, sizeof bonus_s, "%lld", (long long)bonus);
     if (err != LEAL_OK)
         return err;
     /* Points spent or expired since the row was recorded leave nothing to
@@ -189,14 +205,63 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
     struct mail_var v[MSG_NVARS] = {{"name", c->name},
                                     {"points", pts},
                                     {"tier", ""},
-                                    {"store", r->store_name},
-                                    {"program", r->program_name},
+                                    {"store", r->store},
+                                    {"program", r->p.name},
                                     {"unsubscribe", m->token},
                                     {"expiring_points", exp_pts},
-                                    {"expiry_date", exp_day}};
+                                    {"expiry_date", exp_day},
+                                    {"bonus", bonus_s}};
     const char *src[3] = {r->t->subject, r->t->text, r->t->html};
     for (int i = 0; i < 3 && err == LEAL_OK; i++)
         err = mail_render(src[i], v, MSG_NVARS, i == 2, &rendered[i], NULL);
+    return err;
+}
+
+/* Sends rendered (subject, text, HTML) of row m to `to`, with the row's
+ * token in the text's last line and in List-Unsubscribe (a mail to the
+ * sender with the token). out: mail_send's result; the return value is
+ * ours (no memory). */
+static leal_err msg_deliver(struct msg_run *r, const struct ledger_message_send *m, const char *to,
+                            char *rendered[3], struct msg_outcome *out)
+{
+    const char *domain = strchr(r->srv.from, '@');
+    char msgid[320], unsub[400];
+    size_t rl = strlen(rendered[1]), tl = rl + 200;
+    char *text = malloc(tl);
+    if (!text)
+        return LEAL_E_NO_MEMORY;
+    snprintf(text, tl, "%s%s-- \n%s: unsubscribe %s\n", rendered[1],
+             rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
+             strcmp(r->t->lang, "es") == 0
+                 ? "Para no recibir más estos correos, responda con el asunto"
+                 : "To receive no more of these e-mails, reply with the subject",
+             m->token);
+    snprintf(msgid, sizeof msgid, "%s%s", m->token, domain ? domain : "@leal.invalid");
+    snprintf(unsub, sizeof unsub, "mailto:%s?subject=unsubscribe%%20%s", r->srv.from, m->token);
+    struct mail_message msg = {.to = to,
+                               .subject = rendered[0],
+                               .text = text,
+                               .html = rendered[2][0] ? rendered[2] : NULL,
+                               .message_id = msgid,
+                               .unsubscribe = unsub};
+    out->sent = mail_send(&r->srv, &msg, out->why, sizeof out->why);
+    free(text);
+    return LEAL_OK;
+}
+
+leal_err msg_send_test(struct msg_run *r, const struct ledger_message_send *m, const char *to,
+                       struct msg_outcome *out)
+{
+    struct ledger_customer c;
+    char *rendered[3] = {NULL, NULL, NULL};
+    const char *state = "sent";
+    leal_err err = msg_build(r, m, &c, rendered, &state);
+    if (err == LEAL_OK && strcmp(state, "sent") != 0)
+        err = LEAL_E_STATE;
+    if (err == LEAL_OK)
+        err = msg_deliver(r, m, to ? to : c.email, rendered, out);
+    for (int i = 0; i < 3; i++)
+        free(rendered[i]);
     return err;
 }
 
@@ -205,37 +270,17 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
     struct ledger_customer c;
     char *rendered[3] = {NULL, NULL, NULL};
     const char *state = "sent";
-    char why[512] = "", msgid[320], unsub[400], *text = NULL;
+    struct msg_outcome o = {LEAL_OK, ""};
+    char *why = o.why;
     int won = 0;
     int64_t next_at = now;
     leal_err err = ledger_message_claim(r->l, m->id, now, &won);
     if (err != LEAL_OK || !won)
         return err;
     if ((err = msg_build(r, m, &c, rendered, &state)) == LEAL_OK && strcmp(state, "sent") == 0) {
-        const char *domain = strchr(r->srv->from, '@');
-        /* Every message carries its token: in the text's last line and in
-         * List-Unsubscribe (a mail to the sender with the token). */
-        size_t tl = strlen(rendered[1]) + 200;
-        if ((text = malloc(tl)) == NULL)
-            err = LEAL_E_NO_MEMORY;
-        else {
-            size_t rl = strlen(rendered[1]);
-            snprintf(text, tl, "%s%s-- \n%s: unsubscribe %s\n", rendered[1],
-                     rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
-                     strcmp(r->t->lang, "es") == 0
-                         ? "Para no recibir más estos correos, responda con el asunto"
-                         : "To receive no more of these e-mails, reply with the subject",
-                     m->token);
-            snprintf(msgid, sizeof msgid, "%s%s", m->token, domain ? domain : "@leal.invalid");
-            snprintf(unsub, sizeof unsub, "mailto:%s?subject=unsubscribe%%20%s", r->srv->from,
-                     m->token);
-            struct mail_message msg = {.to = c.email,
-                                       .subject = rendered[0],
-                                       .text = text,
-                                       .html = rendered[2][0] ? rendered[2] : NULL,
-                                       .message_id = msgid,
-                                       .unsubscribe = unsub};
-            leal_err sent = mail_send(r->srv, &msg, why, sizeof why);
+        err = msg_deliver(r, m, c.email, rendered, &o);
+        leal_err sent = o.sent;
+        if (err == LEAL_OK) {
             if (sent == LEAL_E_MAIL_REFUSED || sent == LEAL_E_MAIL_ADDRESS ||
                 (sent != LEAL_OK && m->attempts + 1 >= MSG_MAX_ATTEMPTS))
                 state = "refused";
@@ -247,17 +292,16 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
                 state = "failed";
             }
             if (sent != LEAL_OK && why[0] == '\0')
-                snprintf(why, sizeof why, "%s", leal_strerror(sent));
+                snprintf(why, sizeof o.why, "%s", leal_strerror(sent));
         }
     }
     if (err != LEAL_OK) { /* ours, not the server's: the row is retried */
         state = "failed";
         next_at = now + MSG_RETRY_FIRST_S;
-        snprintf(why, sizeof why, "%s", leal_strerror(err));
+        snprintf(why, sizeof o.why, "%s", leal_strerror(err));
     }
     for (int i = 0; i < 3; i++)
         free(rendered[i]);
-    free(text);
     leal_err fin = ledger_message_finish(r->l, m->id, state, why, next_at);
     int64_t *count = strcmp(state, "sent") == 0      ? &r->sent
                      : strcmp(state, "failed") == 0  ? &r->failed
@@ -268,6 +312,51 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
         fprintf(stderr, "leal: message %lld to customer %lld %s: %s\n", (long long)m->id,
                 (long long)m->customer_id, state, why);
     return fin;
+}
+
+leal_err msg_run_due(struct msg_run *r, const char *occasion)
+{
+    struct ledger_message_send *due = NULL;
+    size_t n = 0;
+    leal_err err = ledger_message_due(r->l, r->program_id, r->now, occasion, &due, &n);
+    for (size_t i = 0; i < n && err == LEAL_OK; i++)
+        err = msg_send_one(r, &due[i], r->now);
+    free(due);
+    return err;
+}
+
+int msg_run_open(struct ledger *l, int64_t program, struct msg_run *r)
+{
+    char local[64];
+    leal_err err;
+    memset(r, 0, sizeof *r);
+    r->l = l;
+    r->program_id = program;
+    r->now = (int64_t)time(NULL);
+    if ((err = ledger_program_get(l, program, &r->p)) != LEAL_OK ||
+        (err = ledger_mail_get(l, program, &r->lm)) != LEAL_OK) {
+        if (err == LEAL_E_NOT_FOUND)
+            return cli_fail(err,
+                            "program %lld needs mail settings ('leal mail set') and a "
+                            "message template ('leal messages template')",
+                            (long long)program);
+        return lcli_fail(l, err, "program");
+    }
+    mail_server_of(&r->lm, &r->srv);
+    if ((err = ledger_message_zone(l, program, r->tz, sizeof r->tz, r->store, sizeof r->store)) !=
+        LEAL_OK)
+        return lcli_fail(l, err, "program's zone");
+    lcli_time_str_tz(r->now, r->tz, local, sizeof local);
+    snprintf(r->day, sizeof r->day, "%.10s", local);
+    if ((r->t = calloc(1, sizeof *r->t)) == NULL)
+        return cli_fail(LEAL_E_NO_MEMORY, "template");
+    return CLI_EXIT_OK;
+}
+
+void msg_run_close(struct msg_run *r)
+{
+    free(r->t);
+    r->t = NULL;
 }
 
 /* Records the rows of every occasion with a template: today's birthdays,
@@ -288,9 +377,18 @@ static leal_err messages_record(struct ledger *l, int64_t program, const char *t
         if ((err = ledger_message_template_count(l, program, occ, &n)) != LEAL_OK || n == 0)
             continue;
         (*templates)++;
-        if (strcmp(occ, "birthday") == 0)
-            err = ledger_message_record_birthdays(l, program, day, &k);
-        else
+        if (strcmp(occ, "birthday") == 0) {
+            /* The bonus first, so the message's {{points}} include it. */
+            int64_t posted = 0, points = 0;
+            if ((err = ledger_message_birthday_bonus(l, program, day, &posted, &points)) ==
+                    LEAL_OK &&
+                posted)
+                printf("program %lld, %s: birthday bonus of %lld points posted to %lld "
+                       "customer(s)\n",
+                       (long long)program, day, (long long)points, (long long)posted);
+            if (err == LEAL_OK)
+                err = ledger_message_record_birthdays(l, program, day, &k);
+        } else
             err = ledger_message_record(l, program, occ, tz, now, &k);
         *added += k;
     }
@@ -299,39 +397,51 @@ static leal_err messages_record(struct ledger *l, int64_t program, const char *t
 
 static int messages_run(struct ledger *l, int64_t program)
 {
-    struct ledger_mail lm;
-    struct mail_server srv;
-    struct ledger_program p;
-    struct ledger_message_send *due = NULL;
-    char tz[72], store[LEDGER_TEXT], local[64], day[11];
-    int64_t added = 0, unknown = 0, now = (int64_t)time(NULL);
+    struct msg_run *r = calloc(1, sizeof *r);
+    int64_t added = 0, unknown = 0;
     int templates = 0;
-    size_t n = 0;
-    int rc = CLI_EXIT_OK;
+    int rc;
     leal_err err;
-    if ((err = ledger_program_get(l, program, &p)) != LEAL_OK ||
-        (err = ledger_mail_get(l, program, &lm)) != LEAL_OK) {
-        if (err == LEAL_E_NOT_FOUND)
-            return cli_fail(err,
-                            "program %lld needs mail settings ('leal mail set') and a "
-                            "message template ('leal messages template')",
-                            (long long)program);
-        return lcli_fail(l, err, "program");
+    if (!r)
+        return cli_fail(LEAL_E_NO_MEMORY, "messages");
+    if ((rc = msg_run_open(l, program, r)) != CLI_EXIT_OK) {
+        free(r);
+        return rc;
     }
-    mail_server_of(&lm, &srv);
-    if ((err = ledger_message_zone(l, program, tz, sizeof tz, store, sizeof store)) != LEAL_OK)
-        return lcli_fail(l, err, "program's zone");
-    lcli_time_str_tz(now, tz, local, sizeof local);
-    snprintf(day, sizeof day, "%.10s", local);
-    if ((err = messages_record(l, program, tz, now, &added, &templates)) != LEAL_OK ||
-        (err = ledger_message_expire_sending(l, program, now, &unknown)) != LEAL_OK)
-        return lcli_fail(l, err, "messages");
-    if (templates == 0)
-        return cli_fail(LEAL_E_NOT_FOUND,
-                        "program %lld has no message template ('leal messages template')",
-                        (long long)program);
+    if ((err = messages_record(l, program, r->tz, r->now, &added, &templates)) != LEAL_OK ||
+        (err = ledger_message_expire_sending(l, program, r->now, &unknown)) != LEAL_OK)
+        rc = lcli_fail(l, err, "messages");
+    else if (templates == 0)
+        rc = cli_fail(LEAL_E_NOT_FOUND,
+                      "program %lld has no message template ('leal messages template')",
+                      (long long)program);
+    if (rc != CLI_EXIT_OK) {
+        msg_run_close(r);
+        free(r);
+        return rc;
+    }
     /* Test hook: a pause between recording and sending, so a test can kill
      * the run there with SIGKILL (tests/integration/messages.sh). */
+    msg_pause_hook(added);
+    /* Every occasion's due rows, campaigns' retries included. */
+    if ((err = msg_run_due(r, NULL)) != LEAL_OK)
+        rc = lcli_fail(l, err, "messages");
+    else {
+        printf("program %lld, %s (%s): %lld recorded, %lld sent, %lld failed (retried later), "
+               "%lld refused, %lld skipped, %lld unknown\n",
+               (long long)program, r->day, r->tz, (long long)added, (long long)r->sent,
+               (long long)r->failed, (long long)r->refused, (long long)r->skipped,
+               (long long)unknown);
+        if (r->failed || r->refused)
+            rc = CLI_EXIT_FAIL;
+    }
+    msg_run_close(r);
+    free(r);
+    return rc;
+}
+
+void msg_pause_hook(int64_t added)
+{
     const char *pause = getenv("LEAL_MESSAGES_PAUSE_AFTER_RECORD");
     long secs = pause ? strtol(pause, NULL, 10) : 0;
     if (secs > 0 && secs <= 3600) {
@@ -339,33 +449,6 @@ static int messages_run(struct ledger *l, int64_t program)
         fflush(stdout);
         sleep((unsigned)secs);
     }
-    struct msg_run r = {.l = l,
-                        .t = calloc(1, sizeof *r.t),
-                        .srv = &srv,
-                        .program_name = p.name,
-                        .store_name = store,
-                        .tz = tz,
-                        .program_id = program,
-                        .now = now};
-    if (!r.t)
-        return cli_fail(LEAL_E_NO_MEMORY, "template");
-    if ((err = ledger_message_due(l, program, now, &due, &n)) != LEAL_OK) {
-        free(r.t);
-        return lcli_fail(l, err, "messages due");
-    }
-    for (size_t i = 0; i < n && err == LEAL_OK; i++)
-        err = msg_send_one(&r, &due[i], now);
-    free(due);
-    free(r.t);
-    if (err != LEAL_OK)
-        return lcli_fail(l, err, "messages");
-    printf("program %lld, %s (%s): %lld recorded, %lld sent, %lld failed (retried later), "
-           "%lld refused, %lld skipped, %lld unknown\n",
-           (long long)program, day, tz, (long long)added, (long long)r.sent, (long long)r.failed,
-           (long long)r.refused, (long long)r.skipped, (long long)unknown);
-    if (r.failed || r.refused)
-        rc = CLI_EXIT_FAIL;
-    return rc;
 }
 
 static int log_cb(void *ctx, const struct ledger_message_send *m)
@@ -381,11 +464,11 @@ static int log_cb(void *ctx, const struct ledger_message_send *m)
 
 int cmd_messages(int argc, char **argv)
 {
-    struct lcli_opt o[] = {{"program", false, NULL}, {"occasion", false, NULL},
-                           {"subject", false, NULL}, {"text", false, NULL},
-                           {"html", false, NULL},    {"customer", false, NULL},
-                           {"db", false, NULL},      {"help", true, NULL},
-                           {"lang", false, NULL},    {"days", false, NULL}};
+    struct lcli_opt o[] = {
+        {"program", false, NULL}, {"occasion", false, NULL}, {"subject", false, NULL},
+        {"text", false, NULL},    {"html", false, NULL},     {"customer", false, NULL},
+        {"db", false, NULL},      {"help", true, NULL},      {"lang", false, NULL},
+        {"days", false, NULL},    {"bonus", false, NULL}};
     const char *pos[1];
     size_t npos = 1;
     int64_t id = 0;
@@ -395,13 +478,15 @@ int cmd_messages(int argc, char **argv)
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "campaign") == 0)
+        return cmd_messages_campaign(argc - 1, argv + 1);
     const char *const cmds[] = {"template", "run", "log", "unsubscribe", "lang"};
     size_t c = 0;
     while (c < N(cmds) && strcmp(cmd, cmds[c]) != 0)
         c++;
     if (c == N(cmds))
-        return cli_usage("leal messages has template, run, log, unsubscribe and lang, not '%s'",
-                         cmd);
+        return cli_usage(
+            "leal messages has template, run, log, unsubscribe, lang and campaign, not '%s'", cmd);
     int rc = lcli_parse(argc - 1, argv + 1, o, N(o), pos, &npos);
     if (rc != 0)
         return rc;

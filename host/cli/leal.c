@@ -48,7 +48,7 @@ static const struct cli_command commands[] = {
     {"mail", "a program's e-mail (SMTP) settings: set, show, test", cmd_mail},
     {"messages",
      "messages to customers: template, run (birthday, inactive, expiring, welcome), log, "
-     "unsubscribe, lang",
+     "unsubscribe, lang, campaign (to a segment)",
      cmd_messages},
     {"segment", "saved filters over customers: add, list, show, count, export (consent-aware)",
      cmd_segment},

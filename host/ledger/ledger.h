@@ -42,7 +42,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 31
+#define LEDGER_SCHEMA_VERSION 32
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -513,7 +513,7 @@ LEAL_MUST_CHECK leal_err ledger_card_status_parse(const char *s, enum ledger_car
  * (ledger post, void, import) must not start with one of them, or it could
  * take a key the desk will need (ledger_request_id_reserved). */
 #define LEDGER_SYSTEM_NAMESPACES                                                                   \
-    "card:", "void:", "expire:", "sync:", "desk:", "sale:", "refund:", "qrhold:"
+    "card:", "void:", "expire:", "sync:", "desk:", "sale:", "refund:", "qrhold:", "birthday:"
 bool ledger_request_id_reserved(const char *request_id);
 
 struct ledger_line {

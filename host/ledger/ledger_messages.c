@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger_campaign.h"
 #include "ledger_sale.h"
 #include "ledger_user.h"
 #include "store.h"
@@ -32,6 +33,11 @@ leal_err ledger_message_template_set(struct ledger *l, const struct ledger_messa
     }
     if (t->lang[0] && (err = ledger_lang_ok(l, t->lang)) != LEAL_OK)
         return err;
+    if (t->bonus_set &&
+        (strcmp(t->occasion, "birthday") != 0 || t->bonus < 0 || t->bonus > 100000)) {
+        store_set_msg(l, "a bonus is 0 to 100000 points, for birthday");
+        return LEAL_E_ARG;
+    }
     if (ledger_message_occasion_days(t->occasion) ? t->days < 0 || t->days > 3650 : t->days != 0) {
         store_set_msg(l, "days count for inactive, expiring and welcome, from 1 to 3650");
         return LEAL_E_ARG;
@@ -59,6 +65,14 @@ leal_err ledger_message_template_set(struct ledger *l, const struct ledger_messa
             err = LEAL_E_ARG;
         }
     }
+    if (err == LEAL_OK && t->bonus_set)
+        err =
+            store_write(l,
+                        t->bonus ? "INSERT OR REPLACE INTO message_birthday_bonus(program_id, "
+                                   "points, updated_at) VALUES (?1, ?2, ?3)"
+                                 : "DELETE FROM message_birthday_bonus WHERE program_id = ?1 "
+                                   "AND ?2 = 0 AND ?3 > 0",
+                        SVALS(SV_I64(t->program_id), SV_I64(t->bonus), SV_I64(ledger_now())), NULL);
     if (err == LEAL_OK)
         err = store_write(
             l,
@@ -71,26 +85,19 @@ leal_err ledger_message_template_set(struct ledger *l, const struct ledger_messa
     return store_tx_end(l, err);
 }
 
-leal_err ledger_message_template_for(struct ledger *l, int64_t program_id, const char *occasion,
-                                     int64_t customer_id, struct ledger_message_template *out)
+leal_err ledger_message_template_query(struct ledger *l, const char *sql, int64_t program_id,
+                                       const char *key, int64_t customer_id,
+                                       struct ledger_message_template *out)
 {
     struct store_stmt *st = NULL;
     int row = 0;
     memset(out, 0, sizeof *out);
-    /* The customer's language first, then the program's locale, then any. */
-    leal_err err = store_prep_once(
-        l,
-        "SELECT subject, body_text, body_html, updated_at, lang FROM message_template t "
-        "WHERE program_id = ?1 AND occasion = ?2 ORDER BY "
-        "coalesce(t.lang = (SELECT lang FROM customer_lang WHERE customer_id = ?3), 0) DESC, "
-        "t.lang = (SELECT locale FROM program WHERE id = ?1) DESC, t.lang LIMIT 1",
-        &st);
+    leal_err err = store_prep_once(l, sql, &st);
     if (err != LEAL_OK)
         return err;
-    store_bind(st, SVALS(SV_I64(program_id), SV_TEXT(occasion), SV_I64(customer_id)));
+    store_bind(st, SVALS(SV_I64(program_id), SV_TEXT(key), SV_I64(customer_id)));
     if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
         out->program_id = program_id;
-        snprintf(out->occasion, sizeof out->occasion, "%s", occasion);
         store_col_text(st, 0, out->subject, sizeof out->subject);
         store_col_text(st, 1, out->text, sizeof out->text);
         store_col_text(st, 2, out->html, sizeof out->html);
@@ -100,6 +107,22 @@ leal_err ledger_message_template_for(struct ledger *l, int64_t program_id, const
     store_finalize(st);
     if (err == LEAL_OK && !row)
         err = LEAL_E_NOT_FOUND;
+    return err;
+}
+
+leal_err ledger_message_template_for(struct ledger *l, int64_t program_id, const char *occasion,
+                                     int64_t customer_id, struct ledger_message_template *out)
+{
+    if (strncmp(occasion, LEDGER_CAMPAIGN_PREFIX, strlen(LEDGER_CAMPAIGN_PREFIX)) == 0)
+        return ledger_campaign_text_for(l, program_id, occasion + strlen(LEDGER_CAMPAIGN_PREFIX),
+                                        customer_id, out);
+    /* The customer's language first, then the program's locale, then any. */
+    leal_err err = ledger_message_template_query(
+        l,
+        "SELECT subject, body_text, body_html, updated_at, lang FROM message_template t "
+        "WHERE program_id = ?1 AND occasion = ?2 ORDER BY " LEDGER_MSG_LANG_ORDER " LIMIT 1",
+        program_id, occasion, customer_id, out);
+    snprintf(out->occasion, sizeof out->occasion, "%s", occasion);
     return err;
 }
 
@@ -179,6 +202,14 @@ leal_err ledger_message_zone(struct ledger *l, int64_t program_id, char *tz, siz
     "customer c JOIN customer_pii p ON p.customer_id = c.id WHERE c.program_id = ?1 AND "          \
     "c.erased_at IS NULL AND p.email <> '' AND " MSG_EMAIL_CONSENT
 
+/* Born on ?2's month and day (YYYY-MM-DD); those born on 29 February on 28
+ * February of common years: date() rolls 29 February of a common year over
+ * to 1 March, which tells leap years apart. */
+#define MSG_BORN_ON                                                                                \
+    "(substr(p.birth_date, 6, 5) = substr(?2, 6, 5) OR "                                           \
+    "(substr(p.birth_date, 6, 5) = '02-29' AND substr(?2, 6, 5) = '02-28' AND "                    \
+    "date(substr(?2, 1, 4) || '-02-29') <> substr(?2, 1, 4) || '-02-29'))"
+
 leal_err ledger_message_record_birthdays(struct ledger *l, int64_t program_id, const char *day,
                                          int64_t *added)
 {
@@ -198,11 +229,7 @@ leal_err ledger_message_record_birthdays(struct ledger *l, int64_t program_id, c
         "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, token, state, next_at, "
         "created_at, updated_at) "
         "SELECT c.id, 'birthday', ?2, lower(hex(randomblob(16))), 'pending', ?3, ?3, ?3 "
-        "FROM " MSG_REACHABLE " "
-        "AND (substr(p.birth_date, 6, 5) = substr(?2, 6, 5) OR "
-        "(substr(p.birth_date, 6, 5) = '02-29' AND substr(?2, 6, 5) = '02-28' AND "
-        "date(substr(?2, 1, 4) || '-02-29') <> substr(?2, 1, 4) || '-02-29')) "
-        "ORDER BY c.id",
+        "FROM " MSG_REACHABLE " AND " MSG_BORN_ON " ORDER BY c.id",
         SVALS(SV_I64(program_id), SV_TEXT(day), SV_I64(ledger_now())), NULL);
     if (err == LEAL_OK)
         *added = store_changes(l);
@@ -286,6 +313,69 @@ static leal_err moments(struct ledger *l, const char *sql, const struct store_va
     }
     *out = m;
     return LEAL_OK;
+}
+
+leal_err ledger_message_bonus_get(struct ledger *l, int64_t program_id, int64_t *points)
+{
+    struct store_stmt *st = NULL;
+    int row = 0;
+    *points = 0;
+    leal_err err = store_prep_i64(
+        l, "SELECT points FROM message_birthday_bonus WHERE program_id = ?1", &st, &program_id, 1);
+    if (err == LEAL_OK && (err = store_step(l, st, &row)) == LEAL_OK && row)
+        *points = store_col_i64(st, 0);
+    store_finalize(st);
+    return err;
+}
+
+leal_err ledger_message_birthday_bonus(struct ledger *l, int64_t program_id, const char *day,
+                                       int64_t *posted, int64_t *points)
+{
+    struct msg_moment *m = NULL;
+    size_t n = 0;
+    int64_t issued = 0;
+    leal_err err;
+    *posted = 0;
+    if (!day || strlen(day) != 10) {
+        store_set_msg(l, "a day is YYYY-MM-DD");
+        return LEAL_E_ARG;
+    }
+    if ((err = ledger_message_bonus_get(l, program_id, points)) != LEAL_OK || *points == 0)
+        return err;
+    if ((err = ledger_program_account(l, program_id, "points_issued", &issued)) != LEAL_OK)
+        return err;
+    /* (customer, account) pairs; each post is its own transaction. */
+    err = moments(l,
+                  "SELECT c.id, c.account_id FROM customer c JOIN customer_pii p ON "
+                  "p.customer_id = c.id WHERE c.program_id = ?1 AND c.erased_at IS NULL AND "
+                  "p.birth_date IS NOT NULL AND " MSG_BORN_ON " ORDER BY c.id",
+                  SVALS(SV_I64(program_id), SV_TEXT(day)), &m, &n);
+    for (size_t i = 0; i < n && err == LEAL_OK; i++) {
+        char req[64], ref[32];
+        int64_t id = 0;
+        bool replayed = false;
+        struct ledger_line ln[2] = {{.account_id = m[i].at, .asset = "PTS", .amount = *points},
+                                    {.account_id = issued, .asset = "PTS", .amount = -*points}};
+        snprintf(req, sizeof req, "birthday:%lld:%.4s", (long long)m[i].customer_id, day);
+        snprintf(ref, sizeof ref, "bonus birthday %.4s", day);
+        struct ledger_entry e = {.program_id = program_id,
+                                 .kind = "adjust",
+                                 .request_id = req,
+                                 .operator_name = "leal messages",
+                                 .reason = "birthday bonus",
+                                 .reference = ref,
+                                 .lines = ln,
+                                 .nlines = 2};
+        err = ledger_post(l, &e, &id, &replayed);
+        /* The year's bonus is there already (the same, or another amount
+         * before the program changed it): never a second one. */
+        if (err == LEAL_E_IDEMPOTENCY_CONFLICT)
+            err = LEAL_OK;
+        else if (err == LEAL_OK && !replayed)
+            (*posted)++;
+    }
+    free(m);
+    return err;
 }
 
 leal_err ledger_message_record(struct ledger *l, int64_t program_id, const char *occasion,
@@ -385,21 +475,23 @@ static void message_row(struct store_stmt *st, struct ledger_message_send *m)
     m->updated_at = store_col_i64(st, 10);
 }
 
-leal_err ledger_message_due(struct ledger *l, int64_t program_id, int64_t now,
+leal_err ledger_message_due(struct ledger *l, int64_t program_id, int64_t now, const char *occasion,
                             struct ledger_message_send **rows, size_t *n)
 {
     struct store_stmt *st = NULL;
     struct ledger_message_send *v = NULL;
     size_t cap = 0;
-    const int64_t key[2] = {program_id, now};
-    leal_err err = store_prep_i64(l,
-                                  "SELECT " MSG_COLS " FROM message_send m JOIN customer c ON "
-                                  "c.id = m.customer_id WHERE c.program_id = ?1 AND (m.state = "
-                                  "'pending' OR (m.state = 'failed' AND m.next_at <= ?2)) "
-                                  "ORDER BY m.id",
-                                  &st, key, 2);
+    leal_err err = store_prep_once(l,
+                                   "SELECT " MSG_COLS " FROM message_send m JOIN customer c ON "
+                                   "c.id = m.customer_id WHERE c.program_id = ?1 AND (m.state = "
+                                   "'pending' OR (m.state = 'failed' AND m.next_at <= ?2)) "
+                                   "AND (?3 IS NULL OR m.occasion = ?3) ORDER BY m.id",
+                                   &st);
     *rows = NULL;
     *n = 0;
+    if (err == LEAL_OK)
+        store_bind(st,
+                   SVALS(SV_I64(program_id), SV_I64(now), occasion ? SV_TEXT(occasion) : SV_NULL));
     while (err == LEAL_OK && store_next_row(l, st, &err)) {
         if (*n == cap) {
             size_t ncap = cap ? cap * 2 : 16;

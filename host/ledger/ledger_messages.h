@@ -22,6 +22,7 @@
 #ifndef LEAL_LEDGER_MESSAGES_H
 #define LEAL_LEDGER_MESSAGES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,24 +31,29 @@
 #define LEDGER_MSG_SUBJECT 256
 #define LEDGER_MSG_BODY 16384
 #define LEDGER_MSG_TOKEN 33 /* 32 hex digits and the NUL */
+/* An occasion: birthday, inactive, expiring, welcome or "campaign:NAME"
+ * (ledger_campaign.h). */
+#define LEDGER_MSG_OCCASION 80
 /* A run that has held a row in "sending" this long died during its send. */
 #define LEDGER_MSG_SENDING_STALE_S 900
 
 struct ledger_message_template {
     int64_t program_id;
-    char occasion[16]; /* "birthday", "inactive", "expiring" or "welcome" */
-    char lang[3];      /* "en" or "es" */
+    char occasion[LEDGER_MSG_OCCASION];
+    char lang[3]; /* "en" or "es" */
     char subject[LEDGER_MSG_SUBJECT];
     char text[LEDGER_MSG_BODY];
     char html[LEDGER_MSG_BODY]; /* "": text only */
     int64_t days;               /* set: the occasion's days (1..3650), 0 keeps them */
+    bool bonus_set;             /* set: the birthday bonus is bonus (0: none); else kept */
+    int64_t bonus;              /* birthday: points (1..100000) posted on the birthday */
     int64_t updated_at;
 };
 
 struct ledger_message_send {
     int64_t id;
     int64_t customer_id;
-    char occasion[16];
+    char occasion[LEDGER_MSG_OCCASION];
     char day[11]; /* YYYY-MM-DD in the program's zone */
     char token[LEDGER_MSG_TOKEN];
     char state[12];
@@ -71,10 +77,24 @@ LEAL_MUST_CHECK leal_err ledger_message_template_set(struct ledger *l,
                                                      const struct ledger_message_template *t);
 /* The template of customer_id for the occasion into *out: in the customer's
  * language (ledger_message_lang_set), else the program's locale, else the
- * first by language; LEAL_E_NOT_FOUND without any. */
+ * first by language; LEAL_E_NOT_FOUND without any. A "campaign:NAME"
+ * occasion gives that campaign's text (ledger_campaign_text_for). */
 LEAL_MUST_CHECK leal_err ledger_message_template_for(struct ledger *l, int64_t program_id,
                                                      const char *occasion, int64_t customer_id,
                                                      struct ledger_message_template *out);
+/* The order of a template's languages for customer ?3 of program ?1 (table
+ * alias t): the customer's language, then the program's locale, then by
+ * language. */
+#define LEDGER_MSG_LANG_ORDER                                                                      \
+    "coalesce(t.lang = (SELECT lang FROM customer_lang WHERE customer_id = ?3), 0) DESC, "         \
+    "t.lang = (SELECT locale FROM program WHERE id = ?1) DESC, t.lang"
+/* The first row of sql (columns subject, body_text, body_html, updated_at,
+ * lang; ?1 program_id, ?2 key, ?3 customer_id) into *out (its occasion
+ * left to the caller); LEAL_E_NOT_FOUND without one. For ledger_campaign.c. */
+LEAL_MUST_CHECK leal_err ledger_message_template_query(struct ledger *l, const char *sql,
+                                                       int64_t program_id, const char *key,
+                                                       int64_t customer_id,
+                                                       struct ledger_message_template *out);
 /* How many templates the program has for the occasion (any language). */
 LEAL_MUST_CHECK leal_err ledger_message_template_count(struct ledger *l, int64_t program_id,
                                                        const char *occasion, int64_t *n);
@@ -92,6 +112,24 @@ LEAL_MUST_CHECK leal_err ledger_message_lang_set(struct ledger *l, int64_t custo
  * for a program without stores. */
 LEAL_MUST_CHECK leal_err ledger_message_zone(struct ledger *l, int64_t program_id, char *tz,
                                              size_t cap, char *store_name, size_t name_cap);
+
+/* The program's birthday bonus in points (0: none). */
+LEAL_MUST_CHECK leal_err ledger_message_bonus_get(struct ledger *l, int64_t program_id,
+                                                  int64_t *points);
+
+/* Posts the program's birthday bonus (if any) to every customer of the
+ * program, not erased, born on day's month and day (as
+ * ledger_message_record_birthdays counts them, without needing an address
+ * or consent: a gift is not a message), once per customer and year of day:
+ * each is one entry of kind adjust, reference "bonus birthday YEAR", from
+ * points_issued to the customer's account, with request id
+ * "birthday:CUSTOMER:YEAR", so a run killed and run again posts nothing
+ * twice. Made at the host, it waits for the customer's card like any host
+ * post (ledger_host_change.h) and reaches it at its next tap. *posted: how
+ * many this call posted; *points the bonus. */
+LEAL_MUST_CHECK leal_err ledger_message_birthday_bonus(struct ledger *l, int64_t program_id,
+                                                       const char *day, int64_t *posted,
+                                                       int64_t *points);
 
 /* Records, in one transaction, a pending "birthday" row for day (YYYY-MM-DD)
  * for every customer of the program, not erased, with an e-mail address and
@@ -130,9 +168,11 @@ LEAL_MUST_CHECK leal_err ledger_message_expire_sending(struct ledger *l, int64_t
                                                        int64_t now, int64_t *n);
 
 /* The program's rows due at now (pending, or failed with next_at <= now),
- * oldest first, malloc'd into *rows (the caller frees it). */
+ * of occasion only (NULL: all), oldest first, malloc'd into *rows (the
+ * caller frees it). */
 LEAL_MUST_CHECK leal_err ledger_message_due(struct ledger *l, int64_t program_id, int64_t now,
-                                            struct ledger_message_send **rows, size_t *n);
+                                            const char *occasion, struct ledger_message_send **rows,
+                                            size_t *n);
 
 /* Claims row id for this run (to "sending", one more attempt) if it is
  * still due at now: *won is 1 if this call claimed it, 0 if another run did. */

@@ -348,6 +348,33 @@
     " customer_id INTEGER PRIMARY KEY REFERENCES customer(id),"                                    \
     " lang TEXT NOT NULL CHECK (lang IN ('en','es')),"                                             \
     " updated_at INTEGER NOT NULL) STRICT;"
+/* Campaigns (msg4, issue 17): a one-off message to a saved segment, its
+ * text per language. Its sends are message_send rows of occasion
+ * "campaign:NAME" keyed by the campaign's day, so a member gets it once.
+ * And the points a program gives on a birthday (posted once per customer
+ * and year, request id "birthday:CUSTOMER:YEAR"). One macro, so it moves to the next number by
+ * moving one line. */
+#define CAMPAIGN_MIGRATION                                                                         \
+    "CREATE TABLE message_campaign("                                                               \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
+    " name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 63),"                                   \
+    " segment_id INTEGER NOT NULL REFERENCES segment(id),"                                         \
+    " day TEXT NOT NULL CHECK (length(day) = 10),"                                                 \
+    " created_at INTEGER NOT NULL,"                                                                \
+    " UNIQUE (program_id, name)) STRICT;"                                                          \
+    "CREATE TABLE message_campaign_text("                                                          \
+    " campaign_id INTEGER NOT NULL REFERENCES message_campaign(id),"                               \
+    " lang TEXT NOT NULL CHECK (lang IN ('en','es')),"                                             \
+    " subject TEXT NOT NULL CHECK (length(subject) >= 1),"                                         \
+    " body_text TEXT NOT NULL CHECK (length(body_text) >= 1),"                                     \
+    " body_html TEXT NOT NULL,"                                                                    \
+    " updated_at INTEGER NOT NULL,"                                                                \
+    " PRIMARY KEY (campaign_id, lang)) STRICT, WITHOUT ROWID;"                                     \
+    "CREATE TABLE message_birthday_bonus("                                                         \
+    " program_id INTEGER PRIMARY KEY REFERENCES program(id),"                                      \
+    " points INTEGER NOT NULL CHECK (points BETWEEN 1 AND 100000),"                                \
+    " updated_at INTEGER NOT NULL) STRICT;"
 
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
@@ -777,6 +804,7 @@ static const char *const migrations[] = {
     QR_CAPS_MIGRATION,       /* 28 -> 29 */
     PORTAL_MIGRATION,        /* 29 -> 30 */
     MSG_OCCASIONS_MIGRATION, /* 30 -> 31 */
+    CAMPAIGN_MIGRATION,      /* 31 -> 32 */
 };
 
 int schema_count(void)

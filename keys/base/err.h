@@ -288,6 +288,10 @@ typedef enum leal_err {
     LEAL_E_NET_NO_PACKAGE = 725,
     LEAL_E_NET_REFUSED = 726,
 
+    /* 740..749: campaigns, one-off messages to a segment (host/ledger/ledger_campaign.h) */
+    LEAL_E_CAMPAIGN_UNKNOWN = 740,
+    LEAL_E_CAMPAIGN_SEGMENT = 741,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 
