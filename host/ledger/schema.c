@@ -349,6 +349,17 @@
     " lang TEXT NOT NULL CHECK (lang IN ('en','es')),"                                             \
     " updated_at INTEGER NOT NULL) STRICT;"
 
+/* The text of each static QR code (web4, issue 16, host/ledger/ledger_qr.h):
+ * kept when `leal qr issue` signs it, so the customer portal, which never
+ * opens the keystore, can show the customer their code. A static code only
+ * names the account (it earns; it never pays), so it is no secret. One
+ * macro, so it moves to the next number by moving one line. */
+#define QR_TEXT_MIGRATION                                                                          \
+    "CREATE TABLE qr_static_text("                                                                 \
+    " card_id INTEGER PRIMARY KEY REFERENCES card(card_id),"                                       \
+    " text TEXT NOT NULL CHECK (length(text) BETWEEN 4 AND 511),"                                  \
+    " expires_at INTEGER NOT NULL) STRICT;"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -777,6 +788,7 @@ static const char *const migrations[] = {
     QR_CAPS_MIGRATION,       /* 28 -> 29 */
     PORTAL_MIGRATION,        /* 29 -> 30 */
     MSG_OCCASIONS_MIGRATION, /* 30 -> 31 */
+    QR_TEXT_MIGRATION,       /* 31 -> 32 */
 };
 
 int schema_count(void)

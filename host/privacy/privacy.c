@@ -61,6 +61,8 @@ static const struct {
     {"portal_session", "customer_id = ?1"},
     /* The language of the customer's messages (msg3's migration). */
     {"customer_lang", "customer_id = ?1"},
+    /* The text of the customer's static QR codes (web4's migration). */
+    {"qr_static_text", "card_id IN (SELECT card_id FROM p_card)"},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still

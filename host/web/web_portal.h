@@ -13,6 +13,9 @@
  *                              leal_portal; a used, expired or unknown link
  *                              each its own error (410, 410, 404)
  *   GET    /portal/api/me      the customer, balances and cards
+ *   GET    /portal/api/qr      their static QR code (the text `leal qr issue`
+ *                              signed, kept in the ledger) drawn as SVG by
+ *                              host/qr, or null when the desk made none
  *   DELETE /portal/api/session (CSRF) signs out
  *
  * A link's token is 32 random bytes (hex); the ledger keeps its SHA-256

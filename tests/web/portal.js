@@ -1,11 +1,13 @@
-// portal.js LINK SHOTS - the customer portal in Debian's headless chromium
+// portal.js LINK SHOTS QR-CARD - the customer portal in Debian's headless chromium
 // (playwright-core, executablePath /usr/bin/chromium, no browser download).
 // Run by tests/integration/portal_e2e.sh with the sign-in link Ana received
-// by e-mail; prints "CHECK name<TAB>expected<TAB>actual" lines.
+// by e-mail and the virtual card of her QR code; prints
+// "CHECK name<TAB>expected<TAB>actual" lines; the QR code's screenshot goes
+// to SHOTS/qr.png for zbarimg.
 'use strict';
 const { chromium } = require('playwright-core');
 
-const [link, shots] = process.argv.slice(2);
+const [link, shots, qrCard] = process.argv.slice(2);
 const check = (name, expected, actual) =>
   console.log(['CHECK ' + name, String(expected), String(actual)].join('\t'));
 
@@ -22,12 +24,17 @@ async function main() {
     check('the link signs Ana in', 'Ana Sol|Café Sol', (await page.textContent('#me-name')) + '|' + (await page.textContent('#me-program')));
     check('her exact balances', 'Purse=€12.50|Points=120', await page.evaluate(() =>
       [...document.querySelectorAll('#balances tbody tr')].map((tr) => tr.cells[0].textContent + '=' + tr.cells[1].textContent).join('|')));
-    check('her card', 'Card 601 (active)', await page.textContent('#cards'));
+    check('her card and her QR code', 'Card 601 (active)|QR code ' + qrCard + ' (active)', await page.evaluate(() =>
+      [...document.querySelectorAll('#cards li')].map((li) => li.textContent).join('|')));
     check('the token is gone from the address bar', link.replace(/#.*/, ''), page.url());
     const cookies = await page.context().cookies();
     const c = cookies.find((k) => k.name === 'leal_portal');
     check('the session cookie as the browser keeps it', 'true Strict /portal/', c && [c.httpOnly, c.sameSite, c.path].join(' '));
+    await page.waitForSelector('#qr-code:not([hidden])');
+    await page.waitForFunction(() => document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0);
+    check('her QR code is shown, with its expiry', 'true', String(/^Valid until \d{4}-\d{2}-\d{2}\.$/.test(await page.textContent('#qr-until'))));
     await page.screenshot({ path: shots + '/me.png', fullPage: true });
+    await page.locator('#qr').screenshot({ path: shots + '/qr.png' });
     await page.reload();
     await page.waitForSelector('#page-me:not([hidden])');
     check('a reload keeps her signed in (the cookie)', 'Ana Sol', await page.textContent('#me-name'));

@@ -68,10 +68,23 @@ function showMe(d) {
   cards.replaceChildren();
   for (const c of d.cards) {
     const li = document.createElement('li');
-    li.textContent = 'Card ' + c.id + ' (' + c.status + ')';
+    li.textContent = (c.tech === 'virtual-qr' ? 'QR code ' : 'Card ') + c.id + ' (' + c.status + ')';
     cards.append(li);
   }
   show('page-me');
+  showQr();
+}
+
+// The static QR code the desk issued (an SVG drawn by the server from the
+// code's signed text), or a line saying there is none.
+async function showQr() {
+  const r = await api('GET', '/portal/api/qr');
+  const q = r.status === 200 ? r.data.qr : null;
+  $('qr-none').hidden = !!q;
+  $('qr-code').hidden = !q;
+  if (!q) return;
+  $('qr').src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(q.svg);
+  $('qr-until').textContent = 'Valid until ' + new Date(q.expires_at * 1000).toISOString().slice(0, 10) + '.';
 }
 
 async function start() {
