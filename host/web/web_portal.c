@@ -226,24 +226,25 @@ static void session_close(struct web_req *r)
     r->out = json_pack("{s:b}", "signed_out", 1);
 }
 
-static const struct web_portal_route routes[] = {
+const struct web_portal_route web_portal_routes[] = {
     {"POST", "/portal/api/link", false, false, link_request},
     {"POST", "/portal/api/session", false, false, session_open},
     {"GET", "/portal/api/me", true, false, me_answer},
     {"GET", "/portal/api/qr", true, false, qr_answer},
     {"DELETE", "/portal/api/session", true, true, session_close},
 };
+const int web_portal_nroutes = (int)(sizeof web_portal_routes / sizeof web_portal_routes[0]);
 
 const struct web_portal_route *web_portal_route_find(const char *method, const char *path,
                                                      bool *path_known)
 {
     *path_known = false;
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        if (strcmp(routes[i].path, path) != 0)
+    for (int i = 0; i < web_portal_nroutes; i++) {
+        if (strcmp(web_portal_routes[i].path, path) != 0)
             continue;
         *path_known = true;
-        if (strcmp(routes[i].method, method) == 0)
-            return &routes[i];
+        if (strcmp(web_portal_routes[i].method, method) == 0)
+            return &web_portal_routes[i];
     }
     return NULL;
 }

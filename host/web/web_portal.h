@@ -43,6 +43,13 @@ struct web_portal_route {
     web_handler handle;
 };
 
+/* The portal's routes: a table apart from the back office's (web_routes),
+ * reached only under /portal/api/ and only with the leal_portal cookie
+ * (session routes), never with a staff session; `leal serve --routes` lists
+ * both, a portal session route with the role "customer". */
+extern const struct web_portal_route web_portal_routes[];
+extern const int web_portal_nroutes;
+
 /* The route of method and path; NULL when none (*path_known: 405 vs 404). */
 const struct web_portal_route *web_portal_route_find(const char *method, const char *path,
                                                      bool *path_known);
