@@ -231,6 +231,8 @@ const struct web_portal_route web_portal_routes[] = {
     {"POST", "/portal/api/session", false, false, session_open},
     {"GET", "/portal/api/me", true, false, me_answer},
     {"GET", "/portal/api/qr", true, false, qr_answer},
+    {"GET", "/portal/api/rewards", true, false, web_portal_rewards},
+    {"GET", "/portal/api/history", true, false, web_portal_history},
     {"DELETE", "/portal/api/session", true, true, session_close},
 };
 const int web_portal_nroutes = (int)(sizeof web_portal_routes / sizeof web_portal_routes[0]);

@@ -211,6 +211,8 @@ static void portal_routes_apart_from_the_role_table(void **state)
         {"POST", "/portal/api/session", false, false},
         {"GET", "/portal/api/me", true, false},
         {"GET", "/portal/api/qr", true, false},
+        {"GET", "/portal/api/rewards", true, false},
+        {"GET", "/portal/api/history", true, false},
         {"DELETE", "/portal/api/session", true, true},
     };
     int64_t id;

@@ -1,4 +1,4 @@
-// portal.js LINK SHOTS QR-CARD - the customer portal in Debian's headless chromium
+// portal.js LINK SHOTS QR-CARD TODAY-UTC TODAY-MADRID - the customer portal in Debian's headless chromium
 // (playwright-core, executablePath /usr/bin/chromium, no browser download).
 // Run by tests/integration/portal_e2e.sh with the sign-in link Ana received
 // by e-mail and the virtual card of her QR code; prints
@@ -7,7 +7,7 @@
 'use strict';
 const { chromium } = require('playwright-core');
 
-const [link, shots, qrCard] = process.argv.slice(2);
+const [link, shots, qrCard, todayUtc, todayMadrid] = process.argv.slice(2);
 const check = (name, expected, actual) =>
   console.log(['CHECK ' + name, String(expected), String(actual)].join('\t'));
 
@@ -22,7 +22,7 @@ async function main() {
     await page.goto(link);
     await page.waitForSelector('#page-me:not([hidden])');
     check('the link signs Ana in', 'Ana Sol|Café Sol', (await page.textContent('#me-name')) + '|' + (await page.textContent('#me-program')));
-    check('her exact balances', 'Purse=€12.50|Points=120', await page.evaluate(() =>
+    check('her exact balances', 'Purse=€12.50|Points=150', await page.evaluate(() =>
       [...document.querySelectorAll('#balances tbody tr')].map((tr) => tr.cells[0].textContent + '=' + tr.cells[1].textContent).join('|')));
     check('her card and her QR code', 'Card 601 (active)|QR code ' + qrCard + ' (active)', await page.evaluate(() =>
       [...document.querySelectorAll('#cards li')].map((li) => li.textContent).join('|')));
@@ -30,6 +30,16 @@ async function main() {
     const cookies = await page.context().cookies();
     const c = cookies.find((k) => k.name === 'leal_portal');
     check('the session cookie as the browser keeps it', 'true Strict /portal/', c && [c.httpOnly, c.sameSite, c.path].join(' '));
+    const rows = (sel) => page.evaluate((s) => [...document.querySelectorAll(s + ' tbody tr')]
+      .map((tr) => [...tr.cells].map((td) => td.textContent).join(' ')).join('|'), sel);
+    await page.waitForFunction(() => document.querySelectorAll('#rewards tbody tr').length === 3);
+    check('her tier and what is missing for the next', 'Tier Plata (€30 spent in the last 4 months)|€70 more to reach Oro.',
+      (await page.textContent('#tier')) + '|' + (await page.textContent('#tier-next')));
+    check('the rewards catalogue with what she can have', 'Café gratis 100 Yes|Descuento 200 50 points to go|VIP 50 From tier 2',
+      await rows('#rewards'));
+    await page.waitForFunction(() => document.querySelectorAll('#history tbody tr').length > 0);
+    check('her history, newest first', todayMadrid + ' sale Points 30|' + todayUtc + ' opening Purse €12.50|' + todayUtc + ' opening Points 120',
+      await rows('#history'));
     await page.waitForSelector('#qr-code:not([hidden])');
     await page.waitForFunction(() => document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0);
     check('her QR code is shown, with its expiry', 'true', String(/^Valid until \d{4}-\d{2}-\d{2}\.$/.test(await page.textContent('#qr-until'))));

@@ -51,6 +51,7 @@ function assetName(asset) {
 
 function showMe(d) {
   csrf = d.csrf || '';
+  lang = d.customer.lang;
   $('me-name').textContent = d.customer.name + ' ' + d.customer.surname;
   $('me-program').textContent = d.customer.program;
   const body = $('balances').querySelector('tbody');
@@ -73,6 +74,56 @@ function showMe(d) {
   }
   show('page-me');
   showQr();
+  showRewards();
+  $('history').querySelector('tbody').replaceChildren();
+  showHistory(0);
+}
+
+function row(body, texts) {
+  const tr = document.createElement('tr');
+  for (const text of texts) {
+    const td = document.createElement('td');
+    td.textContent = text;
+    tr.append(td);
+  }
+  body.append(tr);
+}
+
+// The tier (spend over the last 4 months) and what is missing for the next;
+// the catalogue with what the points and the tier allow.
+async function showRewards() {
+  const r = await api('GET', '/portal/api/rewards');
+  if (r.status !== 200) return;
+  const t = r.data.tier;
+  $('tier').textContent = t.tier > 0 ? 'Tier ' + t.name + ' (€' + t.spent + ' spent in the last 4 months)'
+    : 'No tier yet (€' + t.spent + ' spent in the last 4 months)';
+  $('tier-next').textContent = t.next ? '€' + t.next.missing + ' more to reach ' + t.next.name + '.' : 'You are in the top tier.';
+  const body = $('rewards').querySelector('tbody');
+  body.replaceChildren();
+  for (const w of r.data.rewards) {
+    const can = w.affordable ? 'Yes'
+      : w.points_missing > 0 ? w.points_missing + ' points to go' : 'From tier ' + w.min_tier;
+    row(body, [w.name, String(w.cost), can]);
+  }
+}
+
+let lang = 'en';
+
+// A movement's date in its store's zone (UTC without a store), as YYYY-MM-DD.
+function day(at, tz) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: tz || 'UTC' }).format(new Date(at * 1000));
+}
+
+async function showHistory(before) {
+  const r = await api('GET', '/portal/api/history' + (before ? '?before=' + before : ''));
+  if (r.status !== 200) return;
+  const body = $('history').querySelector('tbody');
+  for (const m of r.data.movements)
+    row(body, [day(m.at, m.timezone), m.reason || m.kind, assetName(m.asset),
+      m.asset === 'EUR' ? euros(m.amount, lang) : String(m.amount)]);
+  const more = $('history-more');
+  more.hidden = !r.data.next_before;
+  more.dataset.before = r.data.next_before;
 }
 
 // The static QR code the desk issued (an SVG drawn by the server from the
@@ -113,6 +164,7 @@ document.addEventListener('DOMContentLoaded', () => {
     if (r.status === 202) say('If this address is on a card, a link is on its way. It works once, within ' + r.data.minutes + ' minutes.', true);
     else say(r.data.error ? r.data.error.message : 'the request failed (' + r.status + ')', false);
   });
+  $('history-more').addEventListener('click', () => showHistory(Number($('history-more').dataset.before)));
   $('sign-out').addEventListener('click', async () => {
     await api('DELETE', '/portal/api/session');
     csrf = '';
