@@ -189,4 +189,22 @@ check_eq "another address from that client is still served" 202 "$(ask 127.0.0.6
 check_eq "the first client's own limit: another address from it is refused" 429 "$(ask 127.0.0.5 bea@example.org)"
 check_eq "no message for an address that is no customer's, none when refused" 3 "$(eml_count)"
 check_eq "a bad address: 400" 400 "$(ask 127.0.0.7 'no address')"
+
+# A Spanish program's customer sees the page in Spanish (its locale).
+"$LEAL" program create --db "$DB" --code luna --name "Bar Luna" --points-per-euro 1 --locale es >/dev/null || exit 1
+"$LEAL" mail set --db "$DB" --program 2 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
+    --from club@luna.example --from-name "Bar Luna" >/dev/null || exit 1
+read -r CARLA CARLA_ACCT < <("$LEAL" customer add --db "$DB" --program 2 --name Carla --surname Luna --email carla@example.org --json |
+    $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["id"], d["account"])')
+post "$CARLA_ACCT" EUR 7,05
+check_eq "a link for Carla" 202 "$(ask 127.0.0.8 carla@example.org)"
+wait_mail 4
+read -r _ _ _ _ _ LINK4 < <(link 4) # To, the Spanish subject (4 words), the link
+timeout 120 node tests/web/portal.js --es "$LINK4" "$SHOTS" >"$T/es.out" 2>"$T/es.err"
+RC=$?
+while IFS=$'\t' read -r name expected actual; do
+    check_eq "${name#CHECK }" "$expected" "$actual"
+done < <(grep '^CHECK ' "$T/es.out")
+check_eq "the Spanish browser run exits 0 with 3 checks, nothing on stderr, a screenshot" "0 3  me-es.png" \
+    "$RC $(grep -c '^CHECK ' "$T/es.out") $(cat "$T/es.err") $(cd "$SHOTS" && ls me-es.png)"
 finish

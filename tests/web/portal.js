@@ -11,6 +11,37 @@ const [link, shots, qrCard, todayUtc, todayMadrid] = process.argv.slice(2);
 const check = (name, expected, actual) =>
   console.log(['CHECK ' + name, String(expected), String(actual)].join('\t'));
 
+// --es LINK SHOTS: Carla, of a Spanish program, sees the page in Spanish.
+async function spanish(browser, esLink, dir) {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(esLink);
+  await page.waitForSelector('#page-me:not([hidden])');
+  await page.waitForFunction(() => document.querySelectorAll('#history tbody tr').length === 1);
+  check('the page in Spanish: title, headings, her purse', 'Mi tarjeta|es|Mi tarjeta|Saldo Importe|Monedero=7,05 €|Nivel|Premios|Historial|Mi código QR|Aún no tienes código QR: pídelo en el mostrador de la tienda.',
+    [await page.title(), await page.evaluate(() => document.documentElement.lang), await page.textContent('h1'),
+      await page.evaluate(() => [...document.querySelectorAll('#balances th')].map((th) => th.textContent).join(' ')),
+      await page.evaluate(() => [...document.querySelectorAll('#balances tbody tr')].map((tr) => tr.cells[0].textContent + '=' + tr.cells[1].textContent).join('|')),
+      ...await page.evaluate(() => [...document.querySelectorAll('#page-me h3')].slice(1, 5).map((h) => h.textContent)),
+      await page.textContent('#qr-none')].join('|'));
+  check('her tier line and history in Spanish', 'Aún sin nivel (0 € gastados en los últimos 4 meses)|Este programa no tiene niveles.|opening Monedero 7,05 €',
+    [await page.textContent('#tier'), await page.textContent('#tier-next'),
+      await page.evaluate(() => [...document.querySelectorAll('#history tbody tr td')].slice(1).map((td) => td.textContent).join(' '))].join('|'));
+  // Every fixed text of portal.html has its Spanish ("#" and empty aside).
+  check('every fixed text of the portal has its Spanish', '', await page.evaluate(() => {
+    const left = [];
+    const walk = document.createTreeWalker(document, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const p = n.parentElement;
+      if (p && (p.closest('#page-ask') || p.closest('#me-name, #me-program, #balances tbody, #cards, #tier, #tier-next, #rewards tbody, #history tbody, #qr-until, #message'))) continue;
+      if (p && ['SCRIPT', 'STYLE'].includes(p.tagName)) continue;
+      left.push(n.nodeValue.trim());
+    }
+    const english = ['My card', 'Balance', 'Amount', 'Cards', 'Tier', 'Rewards', 'Reward', 'Points', 'Can I have it?', 'History', 'Date', 'What', 'Older movements', 'My QR code', 'Show it at the till to earn points.', 'Sign out', 'You have no QR code yet: ask for one at the shop\'s desk.'];
+    return left.filter((x) => x && english.includes(x)).join('|');
+  }));
+  await page.screenshot({ path: dir + '/me-es.png', fullPage: true });
+}
+
 async function main() {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -18,6 +49,10 @@ async function main() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
   });
   try {
+    if (link === '--es') {
+      await spanish(browser, shots, qrCard);
+      return;
+    }
     const page = await (await browser.newContext()).newPage();
     await page.goto(link);
     await page.waitForSelector('#page-me:not([hidden])');
