@@ -32,7 +32,8 @@ static const char serve_help[] =
     "and settlement, users and the audit log.\n"
     "The customer portal is at /portal/: a customer asks for a sign-in link by\n"
     "e-mail (sent with the program's 'leal mail' settings; it works once, within 15\n"
-    "minutes) and sees their balances and cards. --public-url URL is the address\n"
+    "minutes) and sees their balances, cards, tier, rewards, history and static QR\n"
+    "code (the text 'leal qr issue' kept). --public-url URL is the address\n"
     "customers reach the server at (https://club.example.com), put in the links;\n"
     "without it, the listening address.\n";
 
