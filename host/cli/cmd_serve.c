@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "host/ledger/ledger_user.h"
 #include "host/web/web_api.h"
+#include "host/web/web_portal.h"
 #include "host/web/web_server.h"
 #include "host/file.h"
 #include "host/sync/sync_net.h"
@@ -33,12 +34,15 @@ static const char serve_help[] =
     "session cookie is Secure; behind a reverse proxy, keep it on loopback.\n"
     "--init-admin NAME adds the first admin (password as for 'leal user add') before\n"
     "serving. --routes prints the API's role table: method, path, roles, and\n"
-    "whether a call changes state (needs the CSRF token). Stops on SIGINT or SIGTERM.\n"
+    "whether a call changes state (needs the CSRF token); the portal's routes\n"
+    "(/portal/api/) follow, with the role 'customer' (a portal session, never a\n"
+    "staff one) or 'public'. Stops on SIGINT or SIGTERM.\n"
     "Pages: dashboard, customers, cards, promotions (with the simulation), terminals\n"
     "and settlement, users and the audit log.\n"
     "The customer portal is at /portal/: a customer asks for a sign-in link by\n"
     "e-mail (sent with the program's 'leal mail' settings; it works once, within 15\n"
-    "minutes) and sees their balances and cards. --public-url URL is the address\n"
+    "minutes) and sees their balances, cards, tier, rewards, history and static QR\n"
+    "code (the text 'leal qr issue' kept). --public-url URL is the address\n"
     "customers reach the server at (https://club.example.com), put in the links;\n"
     "without it, the listening address.\n"
     "--terminals DIR (with --tls-cert) takes terminal syncs over HTTPS at /terminal/\n"
@@ -61,6 +65,12 @@ static void print_routes(void)
                          ledger_role_name((enum ledger_role)k));
             }
         printf("%s %s %s %s\n", r->method, r->path, roles[0] ? roles : "public",
+               r->changes ? "change" : "read");
+    }
+    /* The portal's: a customer's session (the leal_portal cookie), no staff role. */
+    for (int i = 0; i < web_portal_nroutes; i++) {
+        const struct web_portal_route *r = &web_portal_routes[i];
+        printf("%s %s %s %s\n", r->method, r->path, r->session ? "customer" : "public",
                r->changes ? "change" : "read");
     }
 }

@@ -319,3 +319,37 @@ leal_err ledger_qr_twice(struct ledger *l, const struct journal_entry *e,
     store_finalize(st);
     return err;
 }
+
+leal_err ledger_qr_static_keep(struct ledger *l, int64_t card_id, const char *text,
+                               int64_t expires_at)
+{
+    if (l == NULL || text == NULL || strlen(text) < 4 || strlen(text) >= LEDGER_QR_TEXT_MAX)
+        return LEAL_E_ARG;
+    return store_write(l,
+                       "INSERT INTO qr_static_text(card_id, text, expires_at) VALUES (?1, ?2, ?3)",
+                       SVALS(SV_I64(card_id), SV_TEXT(text), SV_I64(expires_at)), NULL);
+}
+
+#define STATIC_CODE_SQL                                                                            \
+    "SELECT t.card_id, t.text, t.expires_at FROM card c JOIN qr_static_text t ON t.card_id = "     \
+    "c.card_id WHERE c.account_id = ?1 AND c.status = 'active' AND t.expires_at > ?2 ORDER BY "    \
+    "c.issued_at DESC, c.card_id DESC LIMIT 1"
+
+leal_err ledger_qr_static_find(struct ledger *l, int64_t account_id, int64_t now,
+                               struct ledger_qr_static_code *out, bool *found)
+{
+    struct store_stmt *st;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    *found = false;
+    if ((err = store_prep_i64(l, STATIC_CODE_SQL, &st, I64S(account_id, now))) != LEAL_OK)
+        return err;
+    if (store_next_row(l, st, &err)) {
+        out->card_id = store_col_i64(st, 0);
+        store_col_text(st, 1, out->text, sizeof out->text);
+        out->expires_at = store_col_i64(st, 2);
+        *found = true;
+    }
+    store_finalize(st);
+    return err;
+}

@@ -103,4 +103,22 @@ typedef int (*ledger_qr_hold_cb)(void *ctx, const struct ledger_qr_holding *h);
 LEAL_MUST_CHECK leal_err ledger_qr_holds_each(struct ledger *l, int64_t program_id,
                                               ledger_qr_hold_cb cb, void *ctx);
 
+/* The text of a static code ("LQ:...", what `leal qr issue` printed) kept
+ * beside its virtual card until expires_at, in the caller's transaction:
+ * what the customer portal shows (it never opens the keystore, so it can
+ * sign nothing). A static code only earns; it is no secret. */
+#define LEDGER_QR_TEXT_MAX 512
+LEAL_MUST_CHECK leal_err ledger_qr_static_keep(struct ledger *l, int64_t card_id, const char *text,
+                                               int64_t expires_at);
+
+/* The account's newest static code that is still good at now: its virtual
+ * card active and the code not expired (*found false when there is none). */
+struct ledger_qr_static_code {
+    int64_t card_id;
+    int64_t expires_at;
+    char text[LEDGER_QR_TEXT_MAX];
+};
+LEAL_MUST_CHECK leal_err ledger_qr_static_find(struct ledger *l, int64_t account_id, int64_t now,
+                                               struct ledger_qr_static_code *out, bool *found);
+
 #endif

@@ -376,6 +376,17 @@
     " points INTEGER NOT NULL CHECK (points BETWEEN 1 AND 100000),"                                \
     " updated_at INTEGER NOT NULL) STRICT;"
 
+/* The text of each static QR code (web4, issue 16, host/ledger/ledger_qr.h):
+ * kept when `leal qr issue` signs it, so the customer portal, which never
+ * opens the keystore, can show the customer their code. A static code only
+ * names the account (it earns; it never pays), so it is no secret. One
+ * macro, so it moves to the next number by moving one line. */
+#define QR_TEXT_MIGRATION                                                                          \
+    "CREATE TABLE qr_static_text("                                                                 \
+    " card_id INTEGER PRIMARY KEY REFERENCES card(card_id),"                                       \
+    " text TEXT NOT NULL CHECK (length(text) BETWEEN 4 AND 511),"                                  \
+    " expires_at INTEGER NOT NULL) STRICT;"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -805,6 +816,7 @@ static const char *const migrations[] = {
     PORTAL_MIGRATION,        /* 29 -> 30 */
     MSG_OCCASIONS_MIGRATION, /* 30 -> 31 */
     CAMPAIGN_MIGRATION,      /* 31 -> 32 */
+    QR_TEXT_MIGRATION,       /* 32 -> 33 */
 };
 
 int schema_count(void)

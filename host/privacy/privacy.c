@@ -63,6 +63,8 @@ static const struct {
     {"customer_lang", "customer_id = ?1"},
     /* The per-phone QR spending caps (qr3's migration). */
     {"qr_phone_caps", "card_id IN (SELECT card_id FROM p_card)"},
+    /* The text of the customer's static QR codes (web4's migration). */
+    {"qr_static_text", "card_id IN (SELECT card_id FROM p_card)"},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still

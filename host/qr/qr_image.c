@@ -197,14 +197,16 @@ static leal_err pdf_bytes(const QRcode *q, struct mem *m)
     return m->failed ? LEAL_E_NO_MEMORY : LEAL_OK;
 }
 
-leal_err qr_image_write(const char *text, enum qr_image_kind kind, const char *path,
+leal_err qr_image_bytes(const char *text, enum qr_image_kind kind, uint8_t **out, size_t *len,
                         struct qr_image_size *size)
 {
     QRcode *q = NULL;
     struct mem m = {0};
     leal_err err;
-    if (text == NULL || path == NULL || size == NULL)
+    if (text == NULL || out == NULL || len == NULL || size == NULL)
         return LEAL_E_ARG;
+    *out = NULL;
+    *len = 0;
     if (kind != QR_IMAGE_PNG && kind != QR_IMAGE_SVG && kind != QR_IMAGE_PDF)
         return LEAL_E_ARG;
     if ((err = encode(text, &q, size)) != LEAL_OK)
@@ -212,10 +214,31 @@ leal_err qr_image_write(const char *text, enum qr_image_kind kind, const char *p
     err = kind == QR_IMAGE_PNG   ? png_bytes(q, &m)
           : kind == QR_IMAGE_SVG ? svg_bytes(q, &m)
                                  : pdf_bytes(q, &m);
-    if (err == LEAL_OK)
-        err = file_write_atomic(path, m.p, m.len, 0644);
+    mem_put(&m, "", 1); /* the NUL, not counted */
     QRcode_free(q);
-    free(m.p);
+    if (err == LEAL_OK && m.failed)
+        err = LEAL_E_NO_MEMORY;
+    if (err != LEAL_OK) {
+        free(m.p);
+        return err;
+    }
+    *out = m.p;
+    *len = m.len - 1;
+    return LEAL_OK;
+}
+
+leal_err qr_image_write(const char *text, enum qr_image_kind kind, const char *path,
+                        struct qr_image_size *size)
+{
+    uint8_t *p;
+    size_t n;
+    leal_err err;
+    if (path == NULL)
+        return LEAL_E_ARG;
+    if ((err = qr_image_bytes(text, kind, &p, &n, size)) != LEAL_OK)
+        return err;
+    err = file_write_atomic(path, p, n, 0644);
+    free(p);
     return err;
 }
 

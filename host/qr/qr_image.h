@@ -46,6 +46,11 @@ enum qr_image_kind qr_image_kind_of(const char *path);
 LEAL_MUST_CHECK leal_err qr_image_write(const char *text, enum qr_image_kind kind, const char *path,
                                         struct qr_image_size *size);
 
+/* Draws text as kind into memory: *out (malloc'd, the caller frees it, with
+ * a NUL after its *len bytes for an SVG's text). What a server sends. */
+LEAL_MUST_CHECK leal_err qr_image_bytes(const char *text, enum qr_image_kind kind, uint8_t **out,
+                                        size_t *len, struct qr_image_size *size);
+
 /* Draws text on f with half blocks (ANSI colours, one line per two rows). */
 LEAL_MUST_CHECK leal_err qr_image_terminal(const char *text, FILE *f, struct qr_image_size *size);
 

@@ -96,13 +96,23 @@ leal_err qr_issue_static(struct ledger *l, const struct keyset *ks, int64_t acco
     const struct issue_in in = {account_id, now, valid_days};
     if ((err = prepare(l, ks, &in, &c, &kv)) != LEAL_OK)
         return err;
+    if ((err = ledger_batch_begin(l)) != LEAL_OK)
+        return err;
     do {
         if ((err = new_card_id(&c.virtual_card_id)) != LEAL_OK ||
             (err = sign_static(&c, kv->key, out)) != LEAL_OK)
-            return err;
+            break;
         err = record(l, &c, QR_KIND_STATIC, now);
     } while (err == LEAL_E_DUPLICATE_ID);
-    return err;
+    /* Its text beside the card: the customer portal shows it without a key. */
+    if (err == LEAL_OK)
+        err = ledger_qr_static_keep(l, (int64_t)c.virtual_card_id, out->text,
+                                    (int64_t)c.expires_day * QR_SECONDS_PER_DAY);
+    if (err != LEAL_OK) {
+        ledger_batch_rollback(l);
+        return err;
+    }
+    return ledger_batch_commit(l);
 }
 
 leal_err qr_issue_enrol(struct ledger *l, const struct keyset *ks,

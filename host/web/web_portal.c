@@ -5,13 +5,16 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "host/ledger/ledger_mail.h"
 #include "host/ledger/ledger_portal.h"
+#include "host/ledger/ledger_qr.h"
 #include "host/mail/mail.h"
 #include "host/mail/mail_ledger.h"
+#include "host/qr/qr_image.h"
 #include "host/web/web_auth.h"
 #include "keys/base/ct.h"
 
@@ -136,6 +139,41 @@ static void me_answer(struct web_req *r)
                        "balances", balances, "cards", cards, "csrf", r->csrf);
 }
 
+/* The customer's static QR code (the newest active one not expired), drawn
+ * by host/qr as SVG; "qr": null when the desk has issued none (`leal qr
+ * issue`: the code is signed with the program's key, which this process
+ * never holds, so the portal only shows what the desk made). */
+static void qr_answer(struct web_req *r)
+{
+    struct ledger_customer c;
+    struct ledger_qr_static_code code;
+    struct qr_image_size size;
+    bool found;
+    uint8_t *svg = NULL;
+    size_t len;
+    leal_err err;
+    if ((err = ledger_customer_get(r->l, r->customer, &c)) != LEAL_OK ||
+        (err = ledger_qr_static_find(r->l, c.account_id, (int64_t)time(NULL), &code, &found)) !=
+            LEAL_OK) {
+        web_ledger_error(r, err, "the QR code");
+        return;
+    }
+    if (!found) {
+        r->status = 200;
+        r->out = json_pack("{s:n}", "qr");
+        return;
+    }
+    if ((err = qr_image_bytes(code.text, QR_IMAGE_SVG, &svg, &len, &size)) != LEAL_OK) {
+        web_api_error(r, 500, err, "drawing the QR code");
+        return;
+    }
+    r->status = 200;
+    r->out =
+        json_pack("{s:{s:I,s:s,s:I,s:s%}}", "qr", "card", (json_int_t)code.card_id, "text",
+                  code.text, "expires_at", (json_int_t)code.expires_at, "svg", (char *)svg, len);
+    free(svg);
+}
+
 static void session_open(struct web_req *r)
 {
     const char *token = json_string_value(json_object_get(r->body, "token"));
@@ -188,23 +226,27 @@ static void session_close(struct web_req *r)
     r->out = json_pack("{s:b}", "signed_out", 1);
 }
 
-static const struct web_portal_route routes[] = {
+const struct web_portal_route web_portal_routes[] = {
     {"POST", "/portal/api/link", false, false, link_request},
     {"POST", "/portal/api/session", false, false, session_open},
     {"GET", "/portal/api/me", true, false, me_answer},
+    {"GET", "/portal/api/qr", true, false, qr_answer},
+    {"GET", "/portal/api/rewards", true, false, web_portal_rewards},
+    {"GET", "/portal/api/history", true, false, web_portal_history},
     {"DELETE", "/portal/api/session", true, true, session_close},
 };
+const int web_portal_nroutes = (int)(sizeof web_portal_routes / sizeof web_portal_routes[0]);
 
 const struct web_portal_route *web_portal_route_find(const char *method, const char *path,
                                                      bool *path_known)
 {
     *path_known = false;
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        if (strcmp(routes[i].path, path) != 0)
+    for (int i = 0; i < web_portal_nroutes; i++) {
+        if (strcmp(web_portal_routes[i].path, path) != 0)
             continue;
         *path_known = true;
-        if (strcmp(routes[i].method, method) == 0)
-            return &routes[i];
+        if (strcmp(web_portal_routes[i].method, method) == 0)
+            return &web_portal_routes[i];
     }
     return NULL;
 }

@@ -13,6 +13,18 @@
  *                              leal_portal; a used, expired or unknown link
  *                              each its own error (410, 410, 404)
  *   GET    /portal/api/me      the customer, balances and cards
+ *   GET    /portal/api/qr      their static QR code (the text `leal qr issue`
+ *                              signed, kept in the ledger) drawn as SVG by
+ *                              host/qr, or null when the desk made none
+ *   GET    /portal/api/rewards the tier (the spend over the tier window, this
+ *                              month and the 3 before) and what is missing for
+ *                              the next, the points, and the rewards catalogue
+ *                              with what they can afford
+ *   GET    /portal/api/history?before=ENTRY&limit=N  their account's movements,
+ *                              newest first, N entries a page (default
+ *                              WEB_PORTAL_PAGE); next_before starts the next
+ *                              page (0: none). before only pages through the
+ *                              session's customer's own account.
  *   DELETE /portal/api/session (CSRF) signs out
  *
  * A link's token is 32 random bytes (hex); the ledger keeps its SHA-256
@@ -39,6 +51,20 @@ struct web_portal_route {
     bool changes; /* needs the session's CSRF token */
     web_handler handle;
 };
+
+#define WEB_PORTAL_PAGE 10     /* history entries a page */
+#define WEB_PORTAL_PAGE_MAX 50 /* ?limit= at most */
+
+/* GET /portal/api/rewards and /portal/api/history (web_portal_info.c). */
+void web_portal_rewards(struct web_req *r);
+void web_portal_history(struct web_req *r);
+
+/* The portal's routes: a table apart from the back office's (web_routes),
+ * reached only under /portal/api/ and only with the leal_portal cookie
+ * (session routes), never with a staff session; `leal serve --routes` lists
+ * both, a portal session route with the role "customer". */
+extern const struct web_portal_route web_portal_routes[];
+extern const int web_portal_nroutes;
 
 /* The route of method and path; NULL when none (*path_known: 405 vs 404). */
 const struct web_portal_route *web_portal_route_find(const char *method, const char *path,

@@ -7,7 +7,10 @@
 # link works once; used, expired and unknown links are refused each with its
 # own message; link requests are limited per e-mail address and per client
 # address; the customer sees only their own data; sign-out needs the CSRF
-# token. Screenshots go to build/screenshots/portal/.
+# token. The customer's static QR code (made at the desk by `leal qr issue`)
+# is shown on the page: zbarimg reads the screenshot of it to the code's
+# exact text and `leal qr verify` accepts that text; a blocked code is no
+# longer shown. Screenshots go to build/screenshots/portal/.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -20,9 +23,10 @@ DB=$T/ledger.db
 SHOTS=build/screenshots/portal
 mkdir -p "$SHOTS"
 rm -f "$SHOTS"/*.png
-export XDG_DATA_HOME=$T/xdg USER=tester
+export XDG_DATA_HOME=$T/xdg USER=tester LEAL_PASSPHRASE="portal test passphrase"
 
-"$LEAL" program create --db "$DB" --code sol --name "Café Sol" >/dev/null || exit 1
+"$LEAL" keys init --issuer "Café Sol" --program 1 >/dev/null || exit 1
+"$LEAL" program create --db "$DB" --code sol --name "Café Sol" --points-per-euro 1 >/dev/null || exit 1
 "$LEAL" store add --db "$DB" --program 1 --code c1 --name "Sol Centro" --tz Europe/Madrid >/dev/null || exit 1
 mkdir "$T/inbox"
 $PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 180 &
@@ -42,6 +46,18 @@ post() { "$LEAL" ledger post --db "$DB" --account "$1" --asset "$2" --amount "$3
 post "$ANA_ACCT" PTS 120
 post "$ANA_ACCT" EUR 12,50
 post "$BEA_ACCT" PTS 999
+# Two tiers and three rewards; a sale of 30 € gives Ana 30 points and tier 1.
+rules() { "$LEAL" "$@" --program 1 --db "$DB" --reason catalogue >/dev/null || exit 1; }
+rules tier add --name Plata --threshold 20 --multiplier 1,5
+rules tier add --name Oro --threshold 100 --multiplier 2
+rules reward add --name "Café gratis" --kind product --value 1001 --cost 100
+rules reward add --name Descuento --kind voucher --value 5 --cost 200
+rules reward add --name VIP --kind product --value 1002 --cost 50 --min-tier 2
+"$LEAL" sale --db "$DB" --account "$ANA_ACCT" --amount 30 --store 1 >/dev/null || exit 1
+# Ana's static QR code, made at the desk (the serving process holds no key).
+read -r QR_TEXT QR_VC < <("$LEAL" qr issue --db "$DB" --account "$ANA_ACCT" -o "$T/issued.png" --json |
+    $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["text"].replace(" ", "~"), d["virtual_card"])')
+QR_TEXT=${QR_TEXT//\~/ }
 
 "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
@@ -79,15 +95,23 @@ check_eq "the ledger keeps its SHA-256, not the token, for 15 minutes, unused" \
 check_eq "the token is in no table as text" 0 \
     "$(sqlite3 "$DB" .dump | grep -c "$TOKEN1")"
 
-timeout 120 node tests/web/portal.js "$LINK1" "$SHOTS" >"$T/e2e.out" 2>"$T/e2e.err"
+check_eq "the ledger keeps the code's text beside its virtual card" "$QR_TEXT" \
+    "$(sqlite3 "$DB" "select text from qr_static_text where card_id = $QR_VC")"
+timeout 120 node tests/web/portal.js "$LINK1" "$SHOTS" "$QR_VC" "$(date -u +%F)" "$(TZ=Europe/Madrid date +%F)" >"$T/e2e.out" 2>"$T/e2e.err"
 RC=$?
 while IFS=$'\t' read -r name expected actual; do
     check_eq "${name#CHECK }" "$expected" "$actual"
 done < <(grep '^CHECK ' "$T/e2e.out")
-check_eq "the browser run exits 0 with 9 checks and nothing on stderr" "0 9 " \
+check_eq "the browser run exits 0 with 13 checks and nothing on stderr" "0 13 " \
     "$RC $(grep -c '^CHECK ' "$T/e2e.out") $(cat "$T/e2e.err")"
-check_eq "screenshots of the portal" "link-used.png me.png sign-in.png" \
+check_eq "screenshots of the portal" "link-used.png me.png qr.png sign-in.png" \
     "$(cd "$SHOTS" && ls *.png | tr '\n' ' ' | sed 's/ $//')"
+check_eq "zbarimg reads the screenshot of the portal's QR code to the code's exact text" \
+    "$QR_TEXT" "$(zbarimg --raw -q "$SHOTS/qr.png" 2>/dev/null)"
+run_capture "$LEAL" qr verify "$(zbarimg --raw -q "$SHOTS/qr.png" 2>/dev/null)" --json
+check_eq "and leal's own verifier accepts it: Ana's account, her virtual card" \
+    "0 True static $ANA_ACCT $QR_VC" \
+    "$RC $(printf %s "$OUT" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["verified"], d["kind"], d["account"], d["virtual_card"])')"
 check_eq "the link is marked used" 1 "$(sqlite3 "$DB" "select count(*) from portal_link where used_at is not null")"
 
 # The browser's form asked for a second link (message 2): signed in by curl here.
@@ -98,13 +122,34 @@ check_eq "used again through the API: 410 and its own message" \
     "$(session "$TOKEN1" | errname)"
 OUT=$(session "$(token_of "$LINK2")")
 check_eq "the second link signs Ana in: her exact balances and card" \
-    '200 Ana Sol Café Sol EUR=1250 PTS=120 601:active' \
+    "200 Ana Sol Café Sol EUR=1250 PTS=150 601:active $QR_VC:active" \
     "$(echo "${OUT##* }" "$(printf %s "${OUT% *}" | $PY -c 'import json,sys; d=json.load(sys.stdin); c=d["customer"]; print(c["name"], c["surname"], c["program"], *sorted(b["asset"]+"="+str(b["amount"]) for b in d["balances"]), *[str(k["id"])+":"+k["status"] for k in d["cards"]])')")"
 CSRF=$(printf %s "${OUT% *}" | $PY -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
 check_match "the cookie: HttpOnly, the portal's path only" \
     "^#HttpOnly_127\.0\.0\.1	FALSE	/portal/	FALSE	[0-9]+	leal_portal	[0-9a-f]{64}$" "$(grep leal_portal "$T/jar")"
 me() { curl -s -w ' %{http_code}' -b "$T/jar" "$URL/portal/api/me$1" | $PY -c 'import sys; t=sys.stdin.read(); j,c=t.rsplit(" ",1); import json; d=json.loads(j); print(c, d["customer"]["name"] if c=="200" else d["error"]["name"])'; }
 check_eq "me: Ana" "200 Ana" "$(me "")"
+qr_card() { curl -s -b "$T/jar" "$URL/portal/api/qr" | $PY -c 'import json,sys; q=json.load(sys.stdin)["qr"]; print(q["card"] if q else "none")'; }
+check_eq "her QR code through the API: the virtual card the desk issued" "$QR_VC" "$(qr_card)"
+api() { curl -s -b "$T/jar" "$URL/portal/api/$1" | $PY -c "import json,sys; d=json.load(sys.stdin); print($2)"; }
+check_eq "her tier through the API: tier 1 Plata at 30 € spent, Oro at 100: 70 missing" \
+    "150 1 Plata 1500 30 2 Oro 100 70" \
+    "$(api rewards 'd["points"], *[d["tier"][k] for k in ("tier","name","multiplier_milli","spent")], *[d["tier"]["next"][k] for k in ("tier","name","threshold","missing")]')"
+check_eq "the catalogue: cost, kind, value, minimum tier, affordable, points missing" \
+    "Café gratis:product:100:1001:0:True:0|Descuento:voucher:200:500:0:False:50|VIP:product:50:1002:2:False:0" \
+    "$(api rewards '"|".join(":".join(str(w[k]) for k in ("name","kind","cost","value","min_tier","affordable","points_missing")) for w in d["rewards"])')"
+SALE_E=$(sqlite3 "$DB" "select max(entry_id) from line where account_id = $ANA_ACCT")
+EUR_E=$(sqlite3 "$DB" "select entry_id from line where account_id = $ANA_ACCT and asset = 'EUR'")
+PTS_E=$(sqlite3 "$DB" "select min(entry_id) from line where account_id = $ANA_ACCT")
+BEA_E=$(sqlite3 "$DB" "select max(entry_id) from line where account_id = $BEA_ACCT")
+HIST='" ".join(":".join(str(m[k]) for k in ("entry", "reason", "asset", "amount")) for m in d["movements"]), d["next_before"]'
+check_eq "her history, 2 entries a page, newest first, then the next page" \
+    "$SALE_E:sale:PTS:30 $EUR_E:opening:EUR:1250 $EUR_E|$PTS_E:opening:PTS:120 0" \
+    "$(api 'history?limit=2' "$HIST")|$(api "history?limit=2&before=$EUR_E" "$HIST")"
+check_eq "a page below Bea's newest entry is still only Ana's" "$EUR_E:opening:EUR:1250 $PTS_E:opening:PTS:120 0" \
+    "$(api "history?before=$((BEA_E + 1))&customer=$BEA" "$HIST")"
+check_eq "a malformed page: 400" "400 400" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" "$URL/portal/api/history?limit=51") $(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" "$URL/portal/api/history?before=-1")"
 check_eq "another customer's id in the URL changes nothing: still Ana" "200 Ana" "$(me "?id=$BEA&customer=$BEA")"
 check_eq "a route with an id does not exist: 404" 404 \
     "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" "$URL/portal/api/me/$BEA")"
@@ -112,6 +157,8 @@ check_eq "without the cookie: 401" "401 LEAL_E_PORTAL_SESSION" \
     "$(curl -s -w ' %{http_code}' "$URL/portal/api/me" | errname | cut -d' ' -f1,2)"
 check_eq "a back-office route refuses the portal's cookie: 401" 401 \
     "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" "$URL/api/customers/$ANA")"
+"$LEAL" card block "$QR_VC" --reason "phone lost" --db "$DB" >/dev/null || exit 1
+check_eq "her code blocked at the desk: the portal shows none" none "$(qr_card)"
 check_eq "sign-out without the CSRF token: 403" 403 \
     "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" -X DELETE "$URL/portal/api/session")"
 check_eq "sign-out with it: 200, then me is 401" "200 401" \
@@ -142,4 +189,22 @@ check_eq "another address from that client is still served" 202 "$(ask 127.0.0.6
 check_eq "the first client's own limit: another address from it is refused" 429 "$(ask 127.0.0.5 bea@example.org)"
 check_eq "no message for an address that is no customer's, none when refused" 3 "$(eml_count)"
 check_eq "a bad address: 400" 400 "$(ask 127.0.0.7 'no address')"
+
+# A Spanish program's customer sees the page in Spanish (its locale).
+"$LEAL" program create --db "$DB" --code luna --name "Bar Luna" --points-per-euro 1 --locale es >/dev/null || exit 1
+"$LEAL" mail set --db "$DB" --program 2 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
+    --from club@luna.example --from-name "Bar Luna" >/dev/null || exit 1
+read -r CARLA CARLA_ACCT < <("$LEAL" customer add --db "$DB" --program 2 --name Carla --surname Luna --email carla@example.org --json |
+    $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["id"], d["account"])')
+post "$CARLA_ACCT" EUR 7,05
+check_eq "a link for Carla" 202 "$(ask 127.0.0.8 carla@example.org)"
+wait_mail 4
+read -r _ _ _ _ _ LINK4 < <(link 4) # To, the Spanish subject (4 words), the link
+timeout 120 node tests/web/portal.js --es "$LINK4" "$SHOTS" >"$T/es.out" 2>"$T/es.err"
+RC=$?
+while IFS=$'\t' read -r name expected actual; do
+    check_eq "${name#CHECK }" "$expected" "$actual"
+done < <(grep '^CHECK ' "$T/es.out")
+check_eq "the Spanish browser run exits 0 with 3 checks, nothing on stderr, a screenshot" "0 3  me-es.png" \
+    "$RC $(grep -c '^CHECK ' "$T/es.out") $(cat "$T/es.err") $(cd "$SHOTS" && ls me-es.png)"
 finish

@@ -4,7 +4,8 @@
 # token (and nothing written), customers created, searched accent- and
 # case-blind, edited with the audit log's before and after, staff refused
 # another store's customer, every route of the role table (`leal serve
-# --routes`) called with no session and as each role, the sixth wrong
+# --routes`, the portal's routes with it) called with no session, as each
+# role and with a customer's portal session, the sixth wrong
 # password in a minute refused (per account and per address), a disabled
 # user's session ended, the cookie Secure under TLS, and a program that
 # serves the books linked without any key code.
@@ -267,14 +268,25 @@ sign_in mia manager >/dev/null
 CSRF_M=$(req "$T/jar-mia" GET /api/me | jget 'd["csrf"]')
 declare -A CSRF=([admin]=$CSRF_A [manager]=$CSRF_M [staff]=$CSRF_S)
 declare -A JAR=([admin]=$T/jar-ana [manager]=$T/jar-mia [staff]=$T/jar-sam)
-ROUTES=$("$LEAL" serve --routes | sort -k1,1 | grep -v '^DELETE /api/session'; "$LEAL" serve --routes | grep '^DELETE /api/session')
-check_eq "the role table lists 18 routes" "18" "$(echo "$ROUTES" | wc -l)"
+# A customer's portal session (the portal's sign-in by link is portal_e2e.sh's):
+# its cookie kept for every path, so it is sent to the back office's routes too.
+PORTAL_TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+PORTAL_CSRF=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+q "insert into portal_session values (x'$(printf %s "$PORTAL_TOKEN" | sha256sum | cut -c1-64)', $JOSE, '$PORTAL_CSRF', strftime('%s'), strftime('%s') + 3600)"
+printf '127.0.0.1\tFALSE\t/\tFALSE\t0\tleal_portal\t%s\n' "$PORTAL_TOKEN" >"$T/jar-portal"
+CSRF[customer]=$PORTAL_CSRF
+JAR[customer]=$T/jar-portal
+ROUTES=$("$LEAL" serve --routes | sort -k1,1 | grep -v '^DELETE /\(portal/\)\?api/session'; "$LEAL" serve --routes | grep '^DELETE /portal/api/session'; "$LEAL" serve --routes | grep '^DELETE /api/session')
+check_eq "the role table lists 18 routes and the portal's 7" "18 7" \
+    "$(echo "$ROUTES" | grep -c ' /api/') $(echo "$ROUTES" | grep -c ' /portal/api/')"
 WRONG=""
 while read -r method path roles kind; do
     p=${path//:id/$JOSE}
     body=""
     case $method in POST | PUT) body='{}' ;; esac
     [ "$path" = /api/session ] && [ "$method" = POST ] && body='{"name":"walker","password":"x"}'
+    [ "$path" = /portal/api/link ] && body='{"email":"walker@example.org"}'
+    [ "$path" = /portal/api/session ] && [ "$method" = POST ] && body="{\"token\":\"$PORTAL_CSRF\"}"
     [ "$path" = /api/customers ] && [ "$method" = POST ] && body='{"program":1,"name":"Walk"}'
     [ "$path" = /api/cards/:id ] && [ "$method" = POST ] && body='{"block":true,"reason":"walk"}'
     [ "$path" = /api/rules/simulate ] && body="{\"rule\":$JOSE,\"bonus_points\":5,\"from\":\"$MON0\",\"to\":\"$DAY0\"}"
@@ -282,16 +294,23 @@ while read -r method path roles kind; do
     code=$(req "$T/none" "$method" "$p" "$body" | cut -d' ' -f1)
     if [ "$roles" = public ]; then [ "$code" = 401 ] && [ "$method" != POST ] && WRONG+=" none:$method:$path:$code"
     else [ "$code" = 401 ] || WRONG+=" none:$method:$path:$code"; fi
-    for role in admin manager staff; do
+    for role in admin manager staff customer; do
+        # (A public route's wrong sign-in counts against the address's limit: not a fifth time.)
+        [ "$role" = customer ] && [ "$roles" = public ] && continue
         code=$(req "${JAR[$role]}" "$method" "$p" "$body" "${CSRF[$role]}" | cut -d' ' -f1)
         if [[ ",$roles," == *",$role,"* ]]; then
             case $code in 2??) ;; *) WRONG+=" $role:$method:$path:$code" ;; esac
+        elif [ "$roles" = customer ] || [ "$role" = customer ] && [ "$roles" != public ]; then
+            # A staff session is no portal session, nor the other way round.
+            [ "$code" = 401 ] || WRONG+=" $role:$method:$path:$code"
         elif [ "$roles" != public ]; then
             [ "$code" = 403 ] || WRONG+=" $role:$method:$path:$code"
         fi
     done
 done <<<"$ROUTES"
-check_eq "every route: 401 without a session; 2xx for the roles it lists, 403 for the others" "" "$WRONG"
+check_eq "every route: 401 without a session; 2xx for the roles it lists (customer: a portal session), 403 for the other staff roles, 401 for a staff session on a portal route and for a portal session on a staff route" "" "$WRONG"
+check_eq "the portal session was ended by the walk's sign-out" 0 \
+    "$(q "select count(*) from portal_session where customer_id = $JOSE")"
 check_eq "signed out (the walk's last route), the admin's session is gone" "401" \
     "$(req "$T/jar-ana" GET /api/me | cut -d' ' -f1)"
 
@@ -365,7 +384,7 @@ check_match "and the session cookie is Secure" \
 
 # A program that serves the books links no key code.
 case "$LEAL_BUILD" in *asan*) SAN="-fsanitize=address,undefined" ;; *) SAN= ;; esac
-PKGS="libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libmicrohttpd libargon2 xlsxwriter libcurl"
+PKGS="libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libjpeg libmicrohttpd libargon2 xlsxwriter libcurl"
 cat >"$T/web.c" <<'EOC'
 #include <stdio.h>
 #include "host/books/books.h"

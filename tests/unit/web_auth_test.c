@@ -2,7 +2,8 @@
  * web_auth_test.c - the back office's security pieces (issue 16): Argon2id
  * password hashes with the stated parameters (host/web/web_auth.h), session
  * and CSRF tokens, the sign-in rate limit (host/web/web_limit.h), the role
- * table every API route is checked against (host/web/web_api.h), and the
+ * table every API route is checked against (host/web/web_api.h) and the
+ * portal's routes beside it (host/web/web_portal.h), and the
  * users, sessions and audit log in a real ledger (host/ledger/ledger_user.h).
  */
 #include <setjmp.h>
@@ -20,6 +21,7 @@
 #include "host/web/web_api.h"
 #include "host/web/web_auth.h"
 #include "host/web/web_limit.h"
+#include "host/web/web_portal.h"
 #include "tests/lib/testutil.h"
 
 static void hash_verifies_with_stated_parameters(void **state)
@@ -191,6 +193,54 @@ static void role_table_lists_every_route(void **state)
         if (web_routes[i].changes)
             assert_int_not_equal(web_routes[i].roles, 0);
     }
+}
+
+/* The portal's routes, route by route: none takes an id, each is under
+ * /portal/api/, a change needs the customer's session (the CSRF token is
+ * the session's), and the two tables share no path, so a portal route is
+ * never found as a staff one nor the other way round (web_server.c gives
+ * each table its own cookie). A new portal route fails this test until it
+ * is listed here. */
+static void portal_routes_apart_from_the_role_table(void **state)
+{
+    static const struct {
+        const char *method, *path;
+        bool session, changes;
+    } want[] = {
+        {"POST", "/portal/api/link", false, false},
+        {"POST", "/portal/api/session", false, false},
+        {"GET", "/portal/api/me", true, false},
+        {"GET", "/portal/api/qr", true, false},
+        {"GET", "/portal/api/rewards", true, false},
+        {"GET", "/portal/api/history", true, false},
+        {"DELETE", "/portal/api/session", true, true},
+    };
+    int64_t id;
+    bool known;
+    (void)state;
+    assert_int_equal(web_portal_nroutes, (int)(sizeof want / sizeof want[0]));
+    for (int i = 0; i < web_portal_nroutes; i++) {
+        const struct web_portal_route *r = &web_portal_routes[i];
+        assert_string_equal(r->method, want[i].method);
+        assert_string_equal(r->path, want[i].path);
+        assert_int_equal(r->session, want[i].session);
+        assert_int_equal(r->changes, want[i].changes);
+        assert_non_null(r->handle);
+        assert_null(strchr(r->path, ':'));
+        assert_int_equal(strncmp(r->path, "/portal/api/", 12), 0);
+        if (r->changes)
+            assert_true(r->session);
+        assert_null(web_route_find(r->method, r->path, &id, &known));
+        assert_false(known);
+    }
+    for (int i = 0; i < web_nroutes; i++) {
+        assert_int_equal(strncmp(web_routes[i].path, "/api/", 5), 0);
+        assert_null(web_portal_route_find(web_routes[i].method, web_routes[i].path, &known));
+        assert_false(known);
+    }
+    assert_non_null(web_portal_route_find("GET", "/portal/api/me", &known));
+    assert_null(web_portal_route_find("GET", "/portal/api/me/2", &known));
+    assert_false(known);
 }
 
 static void routes_found_by_method_and_path(void **state)
@@ -443,6 +493,7 @@ int main(void)
         cmocka_unit_test(limit_table_full_reuses_the_stalest),
         cmocka_unit_test(role_table_lists_every_route),
         cmocka_unit_test(routes_found_by_method_and_path),
+        cmocka_unit_test(portal_routes_apart_from_the_role_table),
         cmocka_unit_test_setup_teardown(users_roles_and_scope, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(sessions_end_with_password_and_disable, fx_setup,
                                         fx_teardown),

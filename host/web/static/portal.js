@@ -6,6 +6,34 @@
 'use strict';
 
 let csrf = '';
+let lang = 'en';
+
+// ES maps each fixed English text of the portal to its Spanish, as the back
+// office's app.js does: the language is the customer's program's locale
+// (leal program create --locale es), known once signed in; the sign-in page
+// before it is English. Server data (names, reasons) is shown as it is.
+const ES = { "My card": "Mi tarjeta", "Sign in": "Entrar", "We send you a link by e-mail. It works once, within 15 minutes.": "Te enviamos un enlace por correo. Sirve una vez, durante 15 minutos.", "E-mail": "Correo", "Send me a link": "Envíame un enlace", "Balance": "Saldo", "Amount": "Importe", "Cards": "Tarjetas", "Tier": "Nivel", "Rewards": "Premios", "Reward": "Premio", "Points": "Puntos", "Can I have it?": "¿Lo puedo canjear?", "History": "Historial", "Date": "Fecha", "What": "Qué", "Older movements": "Movimientos anteriores", "My QR code": "Mi código QR", "You have no QR code yet: ask for one at the shop's desk.": "Aún no tienes código QR: pídelo en el mostrador de la tienda.", "Show it at the till to earn points.": "Enséñalo en caja para sumar puntos.", "Sign out": "Cerrar sesión", "QR code": "Código QR", "Purse": "Monedero", "Card": "Tarjeta", "Yes": "Sí", "Signed out.": "Sesión cerrada.", "You are in the top tier.": "Estás en el nivel más alto.", "This program has no tiers.": "Este programa no tiene niveles.", "active": "activa", "blocked": "bloqueada", "lost": "perdida", "replaced": "sustituida", "pending": "pendiente" };
+const L = (text) => (lang === 'es' && Object.prototype.hasOwnProperty.call(ES, text) ? ES[text] : text);
+const original = new Map();
+
+// Puts every fixed text of portal.html (text nodes, alt texts) in the
+// customer's language, from the English kept the first time.
+function translatePage() {
+  document.documentElement.lang = lang;
+  const walk = document.createTreeWalker(document, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    if (!original.has(n)) {
+      if (!Object.prototype.hasOwnProperty.call(ES, n.nodeValue.trim())) continue;
+      original.set(n, n.nodeValue);
+    }
+    const en = original.get(n);
+    n.nodeValue = en.replace(en.trim(), L(en.trim()));
+  }
+  for (const e of document.querySelectorAll('img[alt]')) {
+    if (!('i18nalt' in e.dataset)) e.dataset.i18nalt = e.getAttribute('alt');
+    e.setAttribute('alt', L(e.dataset.i18nalt));
+  }
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -42,15 +70,17 @@ function euros(cents, lang) {
 }
 
 function assetName(asset) {
-  if (asset === 'PTS') return 'Points';
-  if (asset === 'EUR') return 'Purse';
-  if (asset.startsWith('STAMP:')) return 'Stamps (' + asset.slice(6) + ')';
+  if (asset === 'PTS') return L('Points');
+  if (asset === 'EUR') return L('Purse');
+  if (asset.startsWith('STAMP:')) return (lang === 'es' ? 'Sellos (' : 'Stamps (') + asset.slice(6) + ')';
   if (asset.startsWith('BONO:')) return 'Bono ' + asset.slice(5);
   return asset;
 }
 
 function showMe(d) {
   csrf = d.csrf || '';
+  lang = d.customer.lang === 'es' ? 'es' : 'en';
+  translatePage();
   $('me-name').textContent = d.customer.name + ' ' + d.customer.surname;
   $('me-program').textContent = d.customer.program;
   const body = $('balances').querySelector('tbody');
@@ -68,10 +98,75 @@ function showMe(d) {
   cards.replaceChildren();
   for (const c of d.cards) {
     const li = document.createElement('li');
-    li.textContent = 'Card ' + c.id + ' (' + c.status + ')';
+    li.textContent = L(c.tech === 'virtual-qr' ? 'QR code' : 'Card') + ' ' + c.id + ' (' + L(c.status) + ')';
     cards.append(li);
   }
   show('page-me');
+  showQr();
+  showRewards();
+  $('history').querySelector('tbody').replaceChildren();
+  showHistory(0);
+}
+
+function row(body, texts) {
+  const tr = document.createElement('tr');
+  for (const text of texts) {
+    const td = document.createElement('td');
+    td.textContent = text;
+    tr.append(td);
+  }
+  body.append(tr);
+}
+
+// The tier (spend over the last 4 months) and what is missing for the next;
+// the catalogue with what the points and the tier allow.
+async function showRewards() {
+  const r = await api('GET', '/portal/api/rewards');
+  if (r.status !== 200) return;
+  const t = r.data.tier;
+  const eur = (n) => (lang === 'es' ? n + ' €' : '€' + n);
+  const spent = lang === 'es' ? ' (' + eur(t.spent) + ' gastados en los últimos 4 meses)' : ' (' + eur(t.spent) + ' spent in the last 4 months)';
+  $('tier').textContent = (t.tier > 0 ? (lang === 'es' ? 'Nivel ' : 'Tier ') + t.name : (lang === 'es' ? 'Aún sin nivel' : 'No tier yet')) + spent;
+  $('tier-next').textContent = !t.next ? L(t.tier > 0 ? 'You are in the top tier.' : 'This program has no tiers.')
+    : lang === 'es' ? 'Te faltan ' + eur(t.next.missing) + ' para llegar a ' + t.next.name + '.'
+      : eur(t.next.missing) + ' more to reach ' + t.next.name + '.';
+  const body = $('rewards').querySelector('tbody');
+  body.replaceChildren();
+  for (const w of r.data.rewards) {
+    const can = w.affordable ? L('Yes')
+      : w.points_missing > 0 ? w.points_missing + (lang === 'es' ? ' puntos más' : ' points to go')
+        : (lang === 'es' ? 'Desde el nivel ' : 'From tier ') + w.min_tier;
+    row(body, [w.name, String(w.cost), can]);
+  }
+}
+
+// A movement's date in its store's zone (UTC without a store), as YYYY-MM-DD.
+function day(at, tz) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: tz || 'UTC' }).format(new Date(at * 1000));
+}
+
+async function showHistory(before) {
+  const r = await api('GET', '/portal/api/history' + (before ? '?before=' + before : ''));
+  if (r.status !== 200) return;
+  const body = $('history').querySelector('tbody');
+  for (const m of r.data.movements)
+    row(body, [day(m.at, m.timezone), m.reason || m.kind, assetName(m.asset),
+      m.asset === 'EUR' ? euros(m.amount, lang) : String(m.amount)]);
+  const more = $('history-more');
+  more.hidden = !r.data.next_before;
+  more.dataset.before = r.data.next_before;
+}
+
+// The static QR code the desk issued (an SVG drawn by the server from the
+// code's signed text), or a line saying there is none.
+async function showQr() {
+  const r = await api('GET', '/portal/api/qr');
+  const q = r.status === 200 ? r.data.qr : null;
+  $('qr-none').hidden = !!q;
+  $('qr-code').hidden = !q;
+  if (!q) return;
+  $('qr').src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(q.svg);
+  $('qr-until').textContent = (lang === 'es' ? 'Válido hasta el ' : 'Valid until ') + new Date(q.expires_at * 1000).toISOString().slice(0, 10) + '.';
 }
 
 async function start() {
@@ -100,10 +195,11 @@ document.addEventListener('DOMContentLoaded', () => {
     if (r.status === 202) say('If this address is on a card, a link is on its way. It works once, within ' + r.data.minutes + ' minutes.', true);
     else say(r.data.error ? r.data.error.message : 'the request failed (' + r.status + ')', false);
   });
+  $('history-more').addEventListener('click', () => showHistory(Number($('history-more').dataset.before)));
   $('sign-out').addEventListener('click', async () => {
     await api('DELETE', '/portal/api/session');
     csrf = '';
-    say('Signed out.', true);
+    say(L('Signed out.'), true);
     show('page-ask');
   });
   start();
