@@ -396,15 +396,20 @@ static leal_err report_liabilities(struct report_db *db, struct report *r, const
 
 /* redemptions: per reward (the redeeming entry's reference, or its reason
  * when it has none; a void counts against the one it reverses) and asset
- * (points, or a stamp card's stamps), how many and how much. */
+ * (points, or a stamp card's stamps), how many and how much. Read from the
+ * two program accounts' lines (line_account) to their entries: only
+ * redemptions are read, never the window's other entries (through
+ * entry_program_at SQLite read every entry of the year: 4.7 s against 1.1 s
+ * at 845,000 entries). */
 static const char redemptions_sql[] =
     "SELECT CASE WHEN coalesce(r.reference, e.reference) <> '' THEN coalesce(r.reference, "
     "e.reference) ELSE coalesce(r.reason, e.reason) END, l.asset, "
     "sum(CASE WHEN e.kind = 'void' THEN -1 ELSE 1 END), sum(l.amount) "
-    "FROM entry e LEFT JOIN entry r ON r.id = e.reverses AND e.kind = 'void' JOIN line l ON "
-    "l.entry_id = e.id JOIN account a ON a.id = l.account_id WHERE e.program_id = ?1 AND e.at >= "
-    "?2 AND e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) AND a.kind = 'program' "
-    "AND a.name IN ('points_redeemed', 'stamps_redeemed') GROUP BY 1, 2 ORDER BY 1, 2";
+    "FROM account a CROSS JOIN line l ON l.account_id = a.id CROSS JOIN entry e ON e.id = "
+    "l.entry_id LEFT JOIN entry r ON r.id = e.reverses AND e.kind = 'void' WHERE e.program_id = "
+    "?1 AND e.at >= ?2 AND e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) AND a.program_id = ?1 AND "
+    "a.kind = 'program' AND a.name IN ('points_redeemed', 'stamps_redeemed') GROUP BY 1, 2 "
+    "ORDER BY 1, 2";
 
 static const struct report_col redemptions_cols[] = {{"reward", REPORT_TEXT},
                                                      {"asset", REPORT_TEXT},
