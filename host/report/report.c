@@ -157,6 +157,25 @@ const char *report_db_errmsg(const struct report_db *db)
     return db ? db->msg : "";
 }
 
+leal_err report_db_version(struct report_db *db, int64_t *version)
+{
+    return query_int(db, "PRAGMA data_version", NULL, 0, version);
+}
+
+leal_err report_db_begin(struct report_db *db, int64_t *version)
+{
+    leal_err err = report_db_version(db, version);
+    if (err != LEAL_OK)
+        return err;
+    int rc = sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? LEAL_OK : db_err(db, rc);
+}
+
+void report_db_end(struct report_db *db)
+{
+    sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+}
+
 /* ---- Parts ----------------------------------------------------------------- */
 
 const struct report_cell *report_cell_at(const struct report_part *p, size_t r, size_t c)
@@ -347,14 +366,19 @@ static leal_err report_activity(struct report_db *db, struct report *r, const st
  * hold per asset (their balance less the lines of entries dated after it:
  * few for a recent date, instead of every line before it), how many
  * accounts hold some, and what it is worth: points at the point value,
- * euros as they are (stamps and bono sessions: no value here). */
+ * euros as they are (stamps and bono sessions: no value here). One
+ * aggregate over the balances and, negated, the lines after the date (read
+ * through entry_program_at), grouped per account and asset: its cost grows
+ * with those rows, not with their product (a lookup per balance into the
+ * lines after the date took 2.7 s at 100,000 customers for today's date, 16 s
+ * for a date eleven months back). */
 static const char liabilities_sql[] =
-    "WITH after AS MATERIALIZED (SELECT l.account_id, l.asset, sum(l.amount) AS a FROM entry e "
-    "JOIN line l ON l.entry_id = e.id WHERE e.program_id = ?1 AND e.at >= ?3 AND ?4 = 0 "
-    "GROUP BY 1, 2), "
-    "held AS (SELECT b.asset, b.amount - coalesce((SELECT f.a FROM after f WHERE f.account_id = "
-    "b.account_id AND f.asset = b.asset), 0) AS b FROM balance b JOIN account a ON a.id = "
-    "b.account_id WHERE a.program_id = ?1 AND a.kind <> 'program') "
+    "WITH held AS (SELECT x.asset, sum(x.a) AS b FROM (SELECT b.account_id AS id, b.asset, "
+    "b.amount AS a FROM balance b JOIN account a ON a.id = b.account_id WHERE a.program_id = ?1 "
+    "AND a.kind <> 'program' UNION ALL SELECT l.account_id, l.asset, -l.amount FROM entry e "
+    "JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = l.account_id WHERE "
+    "e.program_id = ?1 AND e.at >= ?3 AND ?4 = 0 AND a.program_id = ?1 AND a.kind <> 'program') "
+    "x GROUP BY x.id, x.asset) "
     "SELECT asset, sum(b <> 0), sum(b), CASE WHEN asset = 'EUR' THEN sum(b) WHEN asset = 'PTS' "
     "AND ?5 > 0 THEN sum(b) * ?5 END FROM held GROUP BY asset HAVING sum(b <> 0) > 0 OR "
     "sum(b) <> 0 ORDER BY asset";
@@ -372,15 +396,20 @@ static leal_err report_liabilities(struct report_db *db, struct report *r, const
 
 /* redemptions: per reward (the redeeming entry's reference, or its reason
  * when it has none; a void counts against the one it reverses) and asset
- * (points, or a stamp card's stamps), how many and how much. */
+ * (points, or a stamp card's stamps), how many and how much. Read from the
+ * two program accounts' lines (line_account) to their entries: only
+ * redemptions are read, never the window's other entries (through
+ * entry_program_at SQLite read every entry of the year: 4.7 s against 1.1 s
+ * at 845,000 entries). */
 static const char redemptions_sql[] =
     "SELECT CASE WHEN coalesce(r.reference, e.reference) <> '' THEN coalesce(r.reference, "
     "e.reference) ELSE coalesce(r.reason, e.reason) END, l.asset, "
     "sum(CASE WHEN e.kind = 'void' THEN -1 ELSE 1 END), sum(l.amount) "
-    "FROM entry e LEFT JOIN entry r ON r.id = e.reverses AND e.kind = 'void' JOIN line l ON "
-    "l.entry_id = e.id JOIN account a ON a.id = l.account_id WHERE e.program_id = ?1 AND e.at >= "
-    "?2 AND e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) AND a.kind = 'program' "
-    "AND a.name IN ('points_redeemed', 'stamps_redeemed') GROUP BY 1, 2 ORDER BY 1, 2";
+    "FROM account a CROSS JOIN line l ON l.account_id = a.id CROSS JOIN entry e ON e.id = "
+    "l.entry_id LEFT JOIN entry r ON r.id = e.reverses AND e.kind = 'void' WHERE e.program_id = "
+    "?1 AND e.at >= ?2 AND e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) AND a.program_id = ?1 AND "
+    "a.kind = 'program' AND a.name IN ('points_redeemed', 'stamps_redeemed') GROUP BY 1, 2 "
+    "ORDER BY 1, 2";
 
 static const struct report_col redemptions_cols[] = {{"reward", REPORT_TEXT},
                                                      {"asset", REPORT_TEXT},
@@ -472,22 +501,23 @@ static leal_err report_customers(struct report_db *db, struct report *r, const s
 
 /* retention: customers who joined in the window by the month they joined
  * (cohort), and for each later month of the window how many of them were
- * active (a movement of theirs at the store) in it. */
-static const char retention_sql[] = "WITH coh AS (SELECT c.id, " MONTH_OF(
-    "c.created_at") " AS cohort FROM customer c "
-                    "WHERE c.program_id = ?1 AND c.created_at >= ?2 AND c.created_at < ?3), "
-                    "size AS (SELECT cohort, count(*) AS n FROM coh GROUP BY 1), "
-                    "act AS (SELECT DISTINCT a.customer_id AS id, " MONTH_OF(
-                        "e.at") " AS month FROM entry e "
-                                "JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = "
-                                "l.account_id "
-                                "WHERE e.program_id = ?1 AND e.at >= ?2 AND e.at < ?3 AND (?4 = 0 "
-                                "OR e.store_id = ?4) "
-                                "AND a.kind = 'customer' AND e.kind <> 'expire') "
-                                "SELECT coh.cohort, size.n, act.month, count(*) FROM coh JOIN size "
-                                "ON size.cohort = "
-                                "coh.cohort JOIN act ON act.id = coh.id GROUP BY 1, 3 ORDER BY 1, "
-                                "3";
+ * active (a movement of theirs at the store) in it. Each active (customer,
+ * month) looks its customer up by id: joined the other way round, SQLite
+ * scanned the active pairs once per customer who joined (3 minutes at
+ * 100,000 customers once customer_program_created exists). */
+#define CREATED_MONTH MONTH_OF("c.created_at")
+#define JOINED_MONTH MONTH_OF("created_at")
+#define ENTRY_MONTH MONTH_OF("e.at")
+static const char retention_sql[] =
+    "WITH size AS (SELECT " JOINED_MONTH " AS cohort, count(*) AS n FROM customer "
+    "WHERE program_id = ?1 AND created_at >= ?2 AND created_at < ?3 GROUP BY 1), "
+    "act AS MATERIALIZED (SELECT DISTINCT a.customer_id AS id, " ENTRY_MONTH " AS month "
+    "FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = l.account_id "
+    "WHERE e.program_id = ?1 AND e.at >= ?2 AND e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) "
+    "AND a.kind = 'customer' AND e.kind <> 'expire') "
+    "SELECT " CREATED_MONTH ", size.n, act.month, count(*) FROM act CROSS JOIN customer c ON "
+    "c.id = act.id JOIN size ON size.cohort = " CREATED_MONTH " WHERE c.program_id = ?1 AND "
+    "c.created_at >= ?2 AND c.created_at < ?3 GROUP BY 1, 3 ORDER BY 1, 3";
 
 static const struct report_col retention_cols[] = {{"cohort", REPORT_MONTH},
                                                    {"joined", REPORT_INT},
@@ -704,7 +734,9 @@ leal_err report_run_at(struct report_db *db, const struct report_query *q, int64
     out->program_id = q->program_id;
     out->from_day = q->from_day;
     out->to_day = q->to_day;
-    int rc = sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL);
+    /* Inside report_db_begin's snapshot already: read in it. */
+    bool own = sqlite3_get_autocommit(db->db) != 0;
+    int rc = own ? sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) : SQLITE_OK;
     if (rc != SQLITE_OK)
         return db_err(db, rc);
     if ((err = resolve(db, q, d->whole_program, out)) == LEAL_OK) {
@@ -712,6 +744,7 @@ leal_err report_run_at(struct report_db *db, const struct report_query *q, int64
                             q->ledger};
         err = d->run(db, out, &pa);
     }
-    sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+    if (own)
+        sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
     return err;
 }

@@ -96,6 +96,17 @@ struct ledger;
 LEAL_MUST_CHECK leal_err report_db_open(const char *path, struct report_db **out);
 void report_db_close(struct report_db *db);
 const char *report_db_errmsg(const struct report_db *db);
+/* One read snapshot over several reports (the dashboard's): between
+ * report_db_begin and report_db_end every report_run reads the same state
+ * of the ledger. *version is the file's data version taken just before
+ * (report_db_version). */
+LEAL_MUST_CHECK leal_err report_db_begin(struct report_db *db, int64_t *version);
+void report_db_end(struct report_db *db);
+/* The ledger file's data version as this connection sees it (SQLite's
+ * PRAGMA data_version): it changes when any other connection or process
+ * commits to the file, so a figure computed at version v is still exact
+ * while the version stays v. */
+LEAL_MUST_CHECK leal_err report_db_version(struct report_db *db, int64_t *version);
 
 /* The reports, in the order --help lists them, each with a line saying what
  * it holds; NULL past the last. */

@@ -20,6 +20,7 @@
 #include "host/web/web_limit.h"
 
 struct report_db;
+struct web_dash_cache;
 
 #define WEB_ROLE_BIT(r) (1u << (unsigned)(r))
 #define WEB_ANY_ROLE                                                                               \
@@ -46,8 +47,9 @@ struct web_req {
     json_t *out;
     char cookie[256]; /* a Set-Cookie value, or "" */
     /* The portal (host/web/web_portal.h). */
-    int64_t customer;     /* the signed-in customer, 0 without one */
-    const char *base_url; /* the server's address as customers reach it, for links */
+    int64_t customer;            /* the signed-in customer, 0 without one */
+    const char *base_url;        /* the server's address as customers reach it, for links */
+    struct web_dash_cache *dash; /* the dashboard's kept answers (web_pages.h), or NULL */
 };
 
 typedef void (*web_handler)(struct web_req *r);

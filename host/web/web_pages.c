@@ -328,37 +328,112 @@ static leal_err local_periods(const char *tz, int64_t now, struct period per[2])
     return LEAL_OK;
 }
 
-void web_dashboard(struct web_req *r)
+void web_dash_cache_free(struct web_dash_cache *c)
 {
-    int64_t program, today = (int64_t)time(NULL) / DAY;
-    struct period per[2];
-    char tz[LEDGER_ZONE];
-    leal_err err;
+    for (size_t i = 0; i < WEB_DASH_CACHED; i++)
+        json_decref(c->a[i].out);
+    memset(c, 0, sizeof *c);
+}
+
+static bool dash_same(const struct web_dash_answer *a, const struct web_dash_answer *k)
+{
+    return a->out && a->program == k->program && a->version == k->version &&
+           a->utc_day == k->utc_day && a->day_at == k->day_at && a->month_at == k->month_at &&
+           a->to_at == k->to_at && strcmp(a->tz, k->tz) == 0;
+}
+
+/* Keeps out as the answer for k (its program's slot, else an empty or the
+ * least recently used one). */
+static void dash_keep(struct web_dash_cache *c, const struct web_dash_answer *k, json_t *out)
+{
+    struct web_dash_answer *slot = &c->a[0];
+    for (size_t i = 0; i < WEB_DASH_CACHED; i++) {
+        struct web_dash_answer *a = &c->a[i];
+        if (a->out && a->program == k->program) {
+            slot = a;
+            break;
+        }
+        if (slot->out && (a->out == NULL || a->used < slot->used))
+            slot = a;
+    }
+    json_decref(slot->out);
+    *slot = *k;
+    slot->out = json_incref(out);
+    slot->used = ++c->clock;
+}
+
+/* The dashboard's answer over per (today, this month) and the UTC day
+ * today, read in the snapshot the caller holds; NULL after setting r's
+ * error. */
+static json_t *dash_answer(struct web_req *r, int64_t program, const char *tz, struct period per[2],
+                           int64_t today)
+{
     json_t *today_j = NULL, *month_j = NULL, *liab = NULL, *svg = NULL;
-    if (!report_program(r, &program))
-        return;
-    /* The days of the program's stores' zone when they share one, else UTC's. */
-    if ((err = ledger_program_zone(r->l, program, tz)) != LEAL_OK) {
-        web_ledger_error(r, err, "the stores' time zone");
-        return;
-    }
-    if ((err = local_periods(tz[0] ? tz : "UTC", (int64_t)time(NULL), per)) != LEAL_OK) {
-        web_api_error(r, 500, err, tz);
-        return;
-    }
     if (activity(r, program, &per[0]) != LEAL_OK || activity(r, program, &per[1]) != LEAL_OK)
-        return;
+        return NULL;
     if ((today_j = period_json(r, program, &per[0])) == NULL ||
         (month_j = period_json(r, program, &per[1])) == NULL ||
         (liab = liability(r, program, today)) == NULL || (svg = chart(r, program, today)) == NULL) {
         json_decref(today_j);
         json_decref(month_j);
         json_decref(liab);
+        return NULL;
+    }
+    return json_pack("{s:I,s:s,s:o,s:o,s:o,s:o}", "program", (json_int_t)program, "timezone", tz,
+                     "today", today_j, "month", month_j, "liability", liab, "chart_svg", svg);
+}
+
+void web_dashboard(struct web_req *r)
+{
+    int64_t program, now = (int64_t)time(NULL);
+    struct period per[2];
+    struct web_dash_answer key;
+    leal_err err;
+    json_t *out;
+    if (!report_program(r, &program))
+        return;
+    memset(&key, 0, sizeof key);
+    /* The version first: a commit after it (a sale, a store's new zone)
+     * changes the version, so an answer kept under it is never given for
+     * a later state. */
+    if ((err = report_db_begin(r->reports, &key.version)) != LEAL_OK) {
+        report_err(r, err, "the ledger's snapshot");
+        report_db_end(r->reports);
         return;
     }
+    /* The days of the program's stores' zone when they share one, else UTC's. */
+    if ((err = ledger_program_zone(r->l, program, key.tz)) != LEAL_OK) {
+        report_db_end(r->reports);
+        web_ledger_error(r, err, "the stores' time zone");
+        return;
+    }
+    if ((err = local_periods(key.tz[0] ? key.tz : "UTC", now, per)) != LEAL_OK) {
+        report_db_end(r->reports);
+        web_api_error(r, 500, err, key.tz);
+        return;
+    }
+    key.program = program;
+    key.utc_day = now / DAY;
+    key.day_at = per[0].from_at;
+    key.month_at = per[1].from_at;
+    key.to_at = per[0].to_at;
+    for (size_t i = 0; r->dash && i < WEB_DASH_CACHED; i++) {
+        if (dash_same(&r->dash->a[i], &key)) {
+            report_db_end(r->reports);
+            r->dash->a[i].used = ++r->dash->clock;
+            r->status = 200;
+            r->out = json_incref(r->dash->a[i].out);
+            return;
+        }
+    }
+    out = dash_answer(r, program, key.tz, per, key.utc_day);
+    report_db_end(r->reports);
+    if (out == NULL)
+        return;
+    if (r->dash)
+        dash_keep(r->dash, &key, out);
     r->status = 200;
-    r->out = json_pack("{s:I,s:s,s:o,s:o,s:o,s:o}", "program", (json_int_t)program, "timezone", tz,
-                       "today", today_j, "month", month_j, "liability", liab, "chart_svg", svg);
+    r->out = out;
 }
 
 /* ---- Cards ---- */

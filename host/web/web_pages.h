@@ -13,8 +13,28 @@
 
 /* GET /api/dashboard[?program=N]: today and this month (UTC days, as the
  * reports count them), per store and in total, the outstanding liability
- * and the last 12 months as an SVG chart. */
+ * and the last 12 months as an SVG chart. Every figure is read in one read
+ * snapshot of the ledger (report_db_begin) and the answer is kept per
+ * program (struct web_dash_cache) while it stays exact. */
 void web_dashboard(struct web_req *r);
+
+/* The dashboard's answers, one per program (the least recently used goes
+ * when full). An answer is given again only while the ledger file's data
+ * version (report_db_version: any commit by any connection or process
+ * changes it) and the periods it covers (the program's zone, today's and
+ * the month's first second, today's UTC day) are those it was computed
+ * for; anything else computes it anew. */
+#define WEB_DASH_CACHED 16
+struct web_dash_cache {
+    struct web_dash_answer {
+        int64_t program, version, utc_day, day_at, month_at, to_at;
+        char tz[LEDGER_ZONE];
+        json_t *out; /* NULL: empty slot */
+        uint64_t used;
+    } a[WEB_DASH_CACHED];
+    uint64_t clock;
+};
+void web_dash_cache_free(struct web_dash_cache *c);
 
 /* GET /api/cards/:id: status, history; POST /api/cards/:id with
  * {"block": true|false, "reason": TEXT}: blocks or unblocks it, the reason

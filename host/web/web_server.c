@@ -15,6 +15,7 @@
 #include "host/web/web_api.h"
 #include "keys/base/ct.h"
 #include "host/web/web_auth.h"
+#include "host/web/web_pages.h"
 #include "host/web/web_portal.h"
 #include "host/ledger/ledger_portal.h"
 #include "host/web/web_static.h"
@@ -32,6 +33,7 @@ struct web_server {
     struct report_db *reports;
     char base_url[256]; /* for the portal's sign-in links */
     const struct web_hook *hook;
+    struct web_dash_cache dash;
 };
 
 /* What a connection's request has sent so far. */
@@ -158,6 +160,7 @@ static void req_init(struct web_server *s, struct MHD_Connection *c, struct web_
     r->tls = s->tls;
     r->reports = s->reports;
     r->base_url = s->base_url;
+    r->dash = &s->dash;
     r->status = 500;
     client_addr(c, addr, 64);
     r->addr = addr;
@@ -441,6 +444,7 @@ void web_server_stop(struct web_server *s)
     if (s->key)
         leal_wipe(s->key, strlen(s->key));
     report_db_close(s->reports);
+    web_dash_cache_free(&s->dash);
     free(s->cert);
     free(s->key);
     free(s);

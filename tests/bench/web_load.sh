@@ -9,7 +9,13 @@
 #              server and this client cost with no ledger work;
 #   dashboard  GET /api/dashboard?program=7 (today and this month per shop,
 #              the liabilities, the 12-month chart);
-#   search     GET /api/customers?q=cNNNN, a different customer each request.
+#   search     GET /api/customers?q=cNNNN, a different customer each request;
+#   dash+posts the dashboard again while `leal ledger post` commits a point
+#              to a customer once a second from another process: each
+#              commit changes the file's data version, so the server's kept
+#              answer is dropped and the next request computes it anew (its
+#              cost shows in p99; the phase with no writes is all kept
+#              answers after the first).
 # A request unanswered a second after its phase ends is given up and counted
 # as unanswered (the phase is bounded, however slow the route). Prints
 # requests per second, p50 and p99 latency of each, each phase's
@@ -34,7 +40,8 @@ CACHE=build/bench
 mkdir -p "$CACHE"
 T=$(mktemp -d /tmp/leal-webload-XXXXXX)
 PID=
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+WPID=
+trap '[ -n "$WPID" ] && kill "$WPID" 2>/dev/null; [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 
 V=$(grep -o 'LEDGER_SCHEMA_VERSION [0-9]*' host/ledger/ledger.h | awk '{print $2}')
 DB=$CACHE/web-v$V-$CUSTOMERS-$ENTRIES.db
@@ -75,13 +82,26 @@ RSS1=$(rss)
 read -r SN SE SR S50 S99 SU < <(load "$SECONDS_EACH" /app.css)
 read -r QN QE QR Q50 Q99 QU < <(load "$SECONDS_EACH" "${SEARCH[@]}")
 read -r DN DE DR D50 D99 DU < <(load "$SECONDS_EACH" /api/dashboard?program=7)
+ACCT=$(sqlite3 "$T/ledger.db" "select id from account where kind = 'customer' order by id limit 1")
+(while :; do
+    "$LEAL" ledger post --account "$ACCT" --asset PTS --amount 1 --reason bench --operator bench \
+        --db "$T/ledger.db" >/dev/null 2>>"$T/post.err" && echo >>"$T/posts"
+    sleep 1
+done) &
+WPID=$!
+read -r WN WE WR W50 W99 WU < <(load "$SECONDS_EACH" /api/dashboard?program=7)
+kill "$WPID" 2>/dev/null
+wait "$WPID" 2>/dev/null
 RSS2=$(rss)
 row() { awk -v n="$1" -v req="$2" -v err="$3" -v rps="$4" -v p50="$5" -v p99="$6" -v un="$7" -v ref="$SR" \
     'BEGIN { printf "%-10s %7d answered %3d errors %4d unanswered %9.1f req/s  p50 %8.1f ms  p99 %8.1f ms  req/s ratio to static %.4f\n", n, req, err, un, rps, p50, p99, rps / ref }'; }
 row static "$SN" "$SE" "$SR" "$S50" "$S99" "$SU"
 row search "$QN" "$QE" "$QR" "$Q50" "$Q99" "$QU"
 row dashboard "$DN" "$DE" "$DR" "$D50" "$D99" "$DU"
+row dash+posts "$WN" "$WE" "$WR" "$W50" "$W99" "$WU"
+echo "posts committed during dash+posts: $(wc -l <"$T/posts" 2>/dev/null || echo 0)"
 echo "server RSS: $RSS0 KiB at start, $RSS1 KiB after the warm-up, $RSS2 KiB at the end ($(awk -v a="$RSS1" -v b="$RSS2" 'BEGIN { printf "%+.1f", (b - a) * 100 / a }') % since the warm-up)"
-awk -v qr="$QR" -v q99="$Q99" -v d99="$D99" -v a="$RSS1" -v b="$RSS2" -v e="$((SE + DE + QE + SU + DU + QU))" 'BEGIN {
-    ok = qr >= 300 && q99 < 500 && d99 < 2000 && (b - a) <= a * 0.10 && e == 0
-    printf "goal (search >= 300 req/s, p99 < 500 ms; dashboard p99 < 2000 ms; RSS +10 %% at most; no errors, none unanswered): %s\n", ok ? "met" : "not met" }'
+awk -v qr="$QR" -v q99="$Q99" -v d99="$D99" -v w99="$W99" -v a="$RSS1" -v b="$RSS2" \
+    -v e="$((SE + DE + QE + WE + SU + DU + QU + WU))" 'BEGIN {
+    ok = qr >= 300 && q99 < 500 && d99 < 2000 && w99 < 2000 && (b - a) <= a * 0.10 && e == 0
+    printf "goal (search >= 300 req/s, p99 < 500 ms; dashboard p99 < 2000 ms, with posts too; RSS +10 %% at most; no errors, none unanswered): %s\n", ok ? "met" : "not met" }'
