@@ -23,8 +23,7 @@ struct lists {
     struct package_pending *pending;
     uint32_t npending, pending_cap;
     leal_err err;
-    /* What a phone's tier is reckoned with (phone_tier). */
-    struct ledger *l;
+    /* What a phone's tier is reckoned with (phone_tier), with l. */
     const struct rules_program *rules;
     const char *timezone; /* the terminal's store's */
     int64_t now;          /* the package's build time */

@@ -273,6 +273,7 @@ static void test_desfire_earn_torn_everywhere(void **state)
                           8 + EV1_PROBE,
                           {1, 10, 1, 0, 0, 1},
                           0,
+                          false,
                           false};
     sweep(*state, &c);
 }
@@ -427,10 +428,10 @@ static void test_classic_void_torn_everywhere(void **state)
  * stamp and 3.00 less. */
 static void test_desfire_pay_earn_torn_everywhere(void **state)
 {
-    struct tear_case c = {{12, 6, 5, 2},
+    struct tear_case c = {{12 + 2 * EV1_PROBE, 6, 5, 2},
                           true,
                           till_request(TERMINAL_PAY_EARN, 1000, 300, 0),
-                          10,
+                          10 + EV1_PROBE,
                           {1, 10, 1, 300, 0, 1},
                           0,
                           false,
