@@ -110,6 +110,26 @@ leal_err ledger_message_template_query(struct ledger *l, const char *sql, int64_
     return err;
 }
 
+/* Here, beside the template query it shares, so ledger_campaign.c and this
+ * file do not call each other. */
+leal_err ledger_campaign_text_for(struct ledger *l, int64_t program_id, const char *name,
+                                  int64_t customer_id, struct ledger_message_template *out)
+{
+    /* The same order of languages as the occasions' templates. */
+    leal_err err = ledger_message_template_query(
+        l,
+        "SELECT t.subject, t.body_text, t.body_html, t.updated_at, t.lang FROM "
+        "message_campaign_text t JOIN message_campaign c ON c.id = t.campaign_id "
+        "WHERE c.program_id = ?1 AND c.name = ?2 ORDER BY " LEDGER_MSG_LANG_ORDER " LIMIT 1",
+        program_id, name, customer_id, out);
+    snprintf(out->occasion, sizeof out->occasion, "%s%.63s", LEDGER_CAMPAIGN_PREFIX, name);
+    if (err == LEAL_E_NOT_FOUND) {
+        store_set_msg(l, "campaign %.63s", name);
+        err = LEAL_E_CAMPAIGN_UNKNOWN;
+    }
+    return err;
+}
+
 leal_err ledger_message_template_for(struct ledger *l, int64_t program_id, const char *occasion,
                                      int64_t customer_id, struct ledger_message_template *out)
 {

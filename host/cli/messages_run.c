@@ -1,0 +1,289 @@
+/* messages_run.c - the send engine `leal messages run` (cmd_messages.c) and
+ * `leal messages campaign` (cmd_campaign.c) share (messages_cli.h): a
+ * program's send context and one recorded row claimed, rendered, sent over
+ * SMTP and finished. Apart from both commands so neither calls the other. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "host/file.h"
+#include "host/ledger/ledger_mail.h"
+#include "host/ledger/ledger_messages.h"
+#include "host/mail/mail.h"
+#include "host/mail/mail_render.h"
+#include "ledger_cli.h"
+#include "messages_cli.h"
+
+/* Retries of a message the server could not take now: 5 minutes, doubled
+ * each time up to a day; after MSG_MAX_ATTEMPTS the row is refused. */
+#define MSG_RETRY_FIRST_S 300
+#define MSG_RETRY_MAX_S 86400
+#define MSG_MAX_ATTEMPTS 6
+
+static int read_body(const char *path, char *out, size_t cap)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    leal_err err = file_read(path, cap - 1, &data, &len);
+    if (err != LEAL_OK)
+        return cli_fail(err, "%s", path);
+    memcpy(out, data, len);
+    out[len] = '\0';
+    free(data);
+    if (strlen(out) != len)
+        return cli_fail(LEAL_E_TEXT, "%s holds a NUL byte", path);
+    return CLI_EXIT_OK;
+}
+
+/* Every variable a template may use, with empty values: a template is
+ * checked at `template` time against this list. */
+static const char *const msg_var_names[] = {
+    "name",        "points",          "tier",        "store", "program",
+    "unsubscribe", "expiring_points", "expiry_date", "bonus"};
+#define MSG_NVARS 9
+
+static int template_check(const char *what, const char *tmpl)
+{
+    struct mail_var v[MSG_NVARS];
+    char *out = NULL;
+    size_t where = 0;
+    for (size_t i = 0; i < MSG_NVARS; i++)
+        v[i] = (struct mail_var){msg_var_names[i], ""};
+    leal_err err = mail_render(tmpl, v, MSG_NVARS, false, &out, &where);
+    free(out);
+    if (err != LEAL_OK)
+        return cli_error(err, CLI_EXIT_USAGE, "the %s at byte %zu: %s", what, where,
+                         leal_strerror(err));
+    return CLI_EXIT_OK;
+}
+
+int msg_template_fill(struct ledger_message_template *t, const char *subject, const char *text,
+                      const char *html)
+{
+    int rc;
+    if (snprintf(t->subject, sizeof t->subject, "%s", subject) >= (int)sizeof t->subject)
+        return cli_usage("--subject is longer than %zu bytes", sizeof t->subject - 1);
+    if ((rc = read_body(text, t->text, sizeof t->text)) == 0 &&
+        (!html || (rc = read_body(html, t->html, sizeof t->html)) == 0) &&
+        (rc = template_check("subject", t->subject)) == 0 &&
+        (rc = template_check("text", t->text)) == 0)
+        rc = template_check("HTML", t->html);
+    return rc;
+}
+
+static int consent_cb(void *ctx, const struct ledger_consent *c)
+{
+    if (strcmp(c->channel, "email") == 0)
+        *(int *)ctx = c->granted ? 1 : 0;
+    return 0;
+}
+
+/* The message for row m, rendered; its consent checked again (it may have
+ * been withdrawn since the row was recorded). *state "skipped" without. */
+static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m,
+                          struct ledger_customer *c, char *rendered[3], const char **state)
+{
+    int consent = 0;
+    int64_t points = 0, expiring = 0, bonus = 0;
+    char pts[32], exp_pts[32] = "", exp_day[11] = "", bonus_s[32] = "";
+    bool expiry = strcmp(m->occasion, "expiring") == 0;
+    leal_err err = ledger_customer_get(r->l, m->customer_id, c);
+    if (err == LEAL_OK)
+        err = ledger_consent_each(r->l, m->customer_id, consent_cb, &consent);
+    if (err == LEAL_OK)
+        err = ledger_balance(r->l, c->account_id, "PTS", &points);
+    if (err == LEAL_OK)
+        err = ledger_message_template_for(r->l, r->program_id, m->occasion, m->customer_id, r->t);
+    if (err == LEAL_OK && expiry)
+        err = ledger_message_expiring(r->l, m->customer_id, r->tz, m->day, r->now, &expiring);
+    if (err == LEAL_OK && strcmp(m->occasion, "birthday") == 0 &&
+        (err = ledger_message_bonus_get(r->l, r->program_id, &bonus)) == LEAL_OK && bonus)
+        snprintf(bonus_s, sizeof bonus_s, "%lld", (long long)bonus);
+    if (err != LEAL_OK)
+        return err;
+    /* Points spent or expired since the row was recorded leave nothing to
+     * announce. */
+    if (!consent || c->email[0] == '\0' || (expiry && expiring == 0)) {
+        *state = "skipped";
+        return LEAL_OK;
+    }
+    snprintf(pts, sizeof pts, "%lld", (long long)points);
+    if (expiry) {
+        snprintf(exp_pts, sizeof exp_pts, "%lld", (long long)expiring);
+        /* The date as the message's language writes it. */
+        if (strcmp(r->t->lang, "es") == 0)
+            snprintf(exp_day, sizeof exp_day, "%.2s/%.2s/%.4s", m->day + 8, m->day + 5, m->day);
+        else
+            snprintf(exp_day, sizeof exp_day, "%s", m->day);
+    }
+    /* No tier per customer is kept yet (rules.h computes it per sale). */
+    struct mail_var v[MSG_NVARS] = {{"name", c->name},
+                                    {"points", pts},
+                                    {"tier", ""},
+                                    {"store", r->store},
+                                    {"program", r->p.name},
+                                    {"unsubscribe", m->token},
+                                    {"expiring_points", exp_pts},
+                                    {"expiry_date", exp_day},
+                                    {"bonus", bonus_s}};
+    const char *src[3] = {r->t->subject, r->t->text, r->t->html};
+    for (int i = 0; i < 3 && err == LEAL_OK; i++)
+        err = mail_render(src[i], v, MSG_NVARS, i == 2, &rendered[i], NULL);
+    return err;
+}
+
+/* Sends rendered (subject, text, HTML) of row m to `to`, with the row's
+ * token in the text's last line and in List-Unsubscribe (a mail to the
+ * sender with the token). out: mail_send's result; the return value is
+ * ours (no memory). */
+static leal_err msg_deliver(struct msg_run *r, const struct ledger_message_send *m, const char *to,
+                            char *rendered[3], struct msg_outcome *out)
+{
+    const char *domain = strchr(r->srv.from, '@');
+    char msgid[320], unsub[400];
+    size_t rl = strlen(rendered[1]), tl = rl + 200;
+    char *text = malloc(tl);
+    if (!text)
+        return LEAL_E_NO_MEMORY;
+    snprintf(text, tl, "%s%s-- \n%s: unsubscribe %s\n", rendered[1],
+             rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
+             strcmp(r->t->lang, "es") == 0
+                 ? "Para no recibir más estos correos, responda con el asunto"
+                 : "To receive no more of these e-mails, reply with the subject",
+             m->token);
+    snprintf(msgid, sizeof msgid, "%s%s", m->token, domain ? domain : "@leal.invalid");
+    snprintf(unsub, sizeof unsub, "mailto:%s?subject=unsubscribe%%20%s", r->srv.from, m->token);
+    struct mail_message msg = {.to = to,
+                               .subject = rendered[0],
+                               .text = text,
+                               .html = rendered[2][0] ? rendered[2] : NULL,
+                               .message_id = msgid,
+                               .unsubscribe = unsub};
+    out->sent = mail_send(&r->srv, &msg, out->why, sizeof out->why);
+    free(text);
+    return LEAL_OK;
+}
+
+leal_err msg_send_test(struct msg_run *r, const struct ledger_message_send *m, const char *to,
+                       struct msg_outcome *out)
+{
+    struct ledger_customer c;
+    char *rendered[3] = {NULL, NULL, NULL};
+    const char *state = "sent";
+    leal_err err = msg_build(r, m, &c, rendered, &state);
+    if (err == LEAL_OK && strcmp(state, "sent") != 0)
+        err = LEAL_E_STATE;
+    if (err == LEAL_OK)
+        err = msg_deliver(r, m, to ? to : c.email, rendered, out);
+    for (int i = 0; i < 3; i++)
+        free(rendered[i]);
+    return err;
+}
+
+static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send *m, int64_t now)
+{
+    struct ledger_customer c;
+    char *rendered[3] = {NULL, NULL, NULL};
+    const char *state = "sent";
+    struct msg_outcome o = {LEAL_OK, ""};
+    char *why = o.why;
+    int won = 0;
+    int64_t next_at = now;
+    leal_err err = ledger_message_claim(r->l, m->id, now, &won);
+    if (err != LEAL_OK || !won)
+        return err;
+    if ((err = msg_build(r, m, &c, rendered, &state)) == LEAL_OK && strcmp(state, "sent") == 0) {
+        err = msg_deliver(r, m, c.email, rendered, &o);
+        leal_err sent = o.sent;
+        if (err == LEAL_OK) {
+            if (sent == LEAL_E_MAIL_REFUSED || sent == LEAL_E_MAIL_ADDRESS ||
+                (sent != LEAL_OK && m->attempts + 1 >= MSG_MAX_ATTEMPTS))
+                state = "refused";
+            else if (sent != LEAL_OK) {
+                int64_t wait = MSG_RETRY_FIRST_S;
+                for (int64_t i = 0; i < m->attempts && wait < MSG_RETRY_MAX_S; i++)
+                    wait *= 2;
+                next_at = now + (wait < MSG_RETRY_MAX_S ? wait : MSG_RETRY_MAX_S);
+                state = "failed";
+            }
+            if (sent != LEAL_OK && why[0] == '\0')
+                snprintf(why, sizeof o.why, "%s", leal_strerror(sent));
+        }
+    }
+    if (err != LEAL_OK) { /* ours, not the server's: the row is retried */
+        state = "failed";
+        next_at = now + MSG_RETRY_FIRST_S;
+        snprintf(why, sizeof o.why, "%s", leal_strerror(err));
+    }
+    for (int i = 0; i < 3; i++)
+        free(rendered[i]);
+    leal_err fin = ledger_message_finish(r->l, m->id, state, why, next_at);
+    int64_t *count = strcmp(state, "sent") == 0      ? &r->sent
+                     : strcmp(state, "failed") == 0  ? &r->failed
+                     : strcmp(state, "refused") == 0 ? &r->refused
+                                                     : &r->skipped;
+    (*count)++;
+    if (err == LEAL_OK && strcmp(state, "sent") != 0 && strcmp(state, "skipped") != 0)
+        fprintf(stderr, "leal: message %lld to customer %lld %s: %s\n", (long long)m->id,
+                (long long)m->customer_id, state, why);
+    return fin;
+}
+
+leal_err msg_run_due(struct msg_run *r, const char *occasion)
+{
+    struct ledger_message_send *due = NULL;
+    size_t n = 0;
+    leal_err err = ledger_message_due(r->l, r->program_id, r->now, occasion, &due, &n);
+    for (size_t i = 0; i < n && err == LEAL_OK; i++)
+        err = msg_send_one(r, &due[i], r->now);
+    free(due);
+    return err;
+}
+
+int msg_run_open(struct ledger *l, int64_t program, struct msg_run *r)
+{
+    char local[64];
+    leal_err err;
+    memset(r, 0, sizeof *r);
+    r->l = l;
+    r->program_id = program;
+    r->now = (int64_t)time(NULL);
+    if ((err = ledger_program_get(l, program, &r->p)) != LEAL_OK ||
+        (err = ledger_mail_get(l, program, &r->lm)) != LEAL_OK) {
+        if (err == LEAL_E_NOT_FOUND)
+            return cli_fail(err,
+                            "program %lld needs mail settings ('leal mail set') and a "
+                            "message template ('leal messages template')",
+                            (long long)program);
+        return lcli_fail(l, err, "program");
+    }
+    mail_server_of(&r->lm, &r->srv);
+    if ((err = ledger_message_zone(l, program, r->tz, sizeof r->tz, r->store, sizeof r->store)) !=
+        LEAL_OK)
+        return lcli_fail(l, err, "program's zone");
+    lcli_time_str_tz(r->now, r->tz, local, sizeof local);
+    snprintf(r->day, sizeof r->day, "%.10s", local);
+    if ((r->t = calloc(1, sizeof *r->t)) == NULL)
+        return cli_fail(LEAL_E_NO_MEMORY, "template");
+    return CLI_EXIT_OK;
+}
+
+void msg_run_close(struct msg_run *r)
+{
+    free(r->t);
+    r->t = NULL;
+}
+
+void msg_pause_hook(int64_t added)
+{
+    const char *pause = getenv("LEAL_MESSAGES_PAUSE_AFTER_RECORD");
+    long secs = pause ? strtol(pause, NULL, 10) : 0;
+    if (secs > 0 && secs <= 3600) {
+        printf("recorded %lld; pausing\n", (long long)added);
+        fflush(stdout);
+        sleep((unsigned)secs);
+    }
+}
