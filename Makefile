@@ -143,6 +143,12 @@ $(O)/tests/tools/terminal_cut: $(O)/obj/tests/tools/terminal_cut.o \
 		$(call obj,$(filter-out %/terminal_entry.c,$(TERMINAL_MAIN_SRC)) $(TESTLIB_SRC)) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lutil
+# The test build of `leal sync` that kills itself after the Nth journal entry (its commands without
+# leal.c's main).
+$(O)/tests/tools/sync_kill: $(O)/obj/tests/tools/sync_kill.o \
+		$(call obj,$(filter-out %/leal.c,$(LEAL_MAIN_SRC)) $(TESTLIB_SRC)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lutil
 test-build: $(TOOL_BINS)
 bench: $(TOOL_BINS)
 demo: $(TOOL_BINS)

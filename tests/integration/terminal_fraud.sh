@@ -16,40 +16,8 @@
 # cards (exit 3, hot-listed), journaled; `ledger verify` holds. sim: only.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
-
-T=$(mktemp -d /tmp/leal-terminal-fraud-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="terminal fraud passphrase"
-export LEAL_BUNDLE_PASSPHRASE="fraud bundle pass phrase"
-DB=$XDG_DATA_HOME/leal/ledger.db
-LT="$LEAL_BUILD/bin/leal-terminal"
-q() { sqlite3 "$DB" "$1"; }
-field() { $PY -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
-jfield() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-bal() { q "select coalesce((select amount from balance where account_id = $1 and asset = '$2'), 0)"; }
-"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 \
-    --classic-stored-value-cap 50 >/dev/null
-"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
-for t in 1 2 3; do "$LEAL" terminal add --store 1 --name "caja $t" >/dev/null; done
-ANA_ACC=$("$LEAL" customer add --program 7 --name Ana --json | field account)
-MARTA_ACC=$("$LEAL" customer add --program 7 --name Marta --json | field account)
-"$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/ana.json" >/dev/null
-"$CARDSIM" new --type classic-1k --uid 04a2195c -o "$T/marta.json" >/dev/null
-ANA=$("$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --topup 20 --json | field card_id)
-MARTA=$("$LEAL" card issue --customer 2 --reader "sim:$T/marta.json" --topup 20 --json | field card_id)
-for t in 1 2 3; do
-    "$LEAL" keys export-terminal --terminal $t --program 7 --expires 2027-06-01 -o "$T/t$t.ltb" >/dev/null
-    "$LEAL" terminal package --terminal $t -o "$T/p$t.lpkg" >/dev/null
-    "$LT" init --bundle "$T/t$t.ltb" --data "$T/till$t" >/dev/null
-    "$LT" load "$T/p$t.lpkg" --data "$T/till$t" >/dev/null
-done
-# tap TILL CARD OPERATION...: one tap at terminal TILL (sets RC, OUT, ERR).
-tap() {
-    local till=$1 card=$2
-    shift 2
-    run_capture "$LT" tap "$@" --reader "sim:$T/$card.json" --data "$T/till$till"
-}
+source tests/lib/terminal_cards.sh
+terminal_cards_fixture fraud 3
 
 cp "$T/ana.json" "$T/ana.dump"
 cp "$T/marta.json" "$T/marta.dump"

@@ -8,7 +8,7 @@
 # (17.00 and 0 points back), the balance; each with its exact line and exit
 # code. Then the desk reads the card through sim: (0 points, 17.00, seq), and
 # the journal, read by the independent reader of JOURNAL.md, holds each tap
-# with its euros. Every cardsim this starts, it stops.
+# with its euros, every entry field by field. Every cardsim this starts, it stops.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
@@ -74,4 +74,18 @@ check_match "the void: refers to it, 200 cents back, 17.00 after" \
     "^seq 4 void kind 2 .* card $CARD counter 4->5 package 1 ref [0-9]+/3 .* purse 200 points -10 .* after 0/1700/" "$DEC"
 check_match "the balance: 17.00" "^seq 5 balance kind 2 .* card $CARD counter 5->5 .* after 0/1700/" "$DEC"
 check_match "the export verifies" "^export ok$" "$DEC"
+# Every entry field by field (issue 13.1), the local time checked apart: from
+# the EPOCH's on, in order, at +60 (Madrid in December, the package's site).
+E=$(sed -n 's/^export .* epoch \([0-9]*\) seq .*/\1/p' <<<"$DEC")
+times=$(sed -n 's/^seq [0-9]* [A-Za-z+]* kind [0-9] time \([0-9]*\)\([+-][0-9]*\) .*/\1 \2/p' <<<"$DEC")
+check_eq "the entries' times: from the EPOCH's on, never back, each at +60" "5|0|$E +0" \
+    "$(wc -l <<<"$times")|$(awk -v e="$E" 'NR > 1 && ($1 < p || $2 != "+60") { bad++ } { p = $1 } $1 < e { bad++ } END { print bad + 0 }' <<<"$times")|$(head -1 <<<"$times")"
+Z="ref 0/0 item 0 amount 0 purse 0 points 0 qty 0 bono 0"
+check_eq "the independent reader: all 5 entries, field by field" \
+    "seq 1 EPOCH kind 0 time T card 0 counter 0->0 package 0 $Z after 0/0/0 stamps 0.0.0.0 reason 0 lines 
+seq 2 pay kind 2 time T card $CARD counter 2->3 package 1 ref 0/0 item 0 amount 0 purse 300 points 0 qty 0 bono 0 after 0/1700/0 stamps 0.0.0.0 reason 0 lines 
+seq 3 pay+earn kind 2 time T card $CARD counter 3->4 package 1 ref 0/0 item 0 amount 1000 purse 200 points 10 qty 0 bono 0 after 10/1500/0 stamps 0.0.0.0 reason 0 before 0/0/0.0.0.0 period 0 buckets 0.0.0.0 seq 3 lines 1:0:0:10
+seq 4 void kind 2 time T card $CARD counter 4->5 package 1 ref $E/3 item 0 amount 0 purse 200 points -10 qty 0 bono 0 after 0/1700/0 stamps 0.0.0.0 reason 0 lines 
+seq 5 balance kind 2 time T card $CARD counter 5->5 package 1 $Z after 0/1700/0 stamps 0.0.0.0 reason 0 lines " \
+    "$(grep '^seq ' <<<"$DEC" | sed 's/ time [0-9]*[+-][0-9]* / time T /')"
 finish
