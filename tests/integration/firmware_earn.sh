@@ -113,7 +113,7 @@ show card $ANA earn: +23 points, 0 -> 23
 ok done card $ANA points 23 entry $E1/2
 show card $ANA pay: paid 3.00, 17.00 euros left
 ok done card $ANA points 23 entry $E1/3
-show card $ANA balance: 23 points, 17.00 euros
+show card $ANA balance: 23 points, 17.00 euros, stamps 0 0 0 0
 ok done card $ANA points 23 entry $E1/4
 ok end" "$BOARD"
 check_eq "DESFire: the journal's epoch is the board's clock at its first open (TIME + at most 60 s)" \
