@@ -539,8 +539,10 @@ static leal_err do_tap(const struct terminal_request *req)
 
 int cm_till(void)
 {
+    /* Static, as the port's other buffers: the tap's stack is the core's. */
     static struct terminal_request req;
-    char w[TILL_WORD_LEN], a[TILL_ARGS_LEN];
+    static char a[TILL_ARGS_LEN];
+    char w[TILL_WORD_LEN];
     const char *p;
     uint8_t end;
     uint64_t v;
