@@ -11,12 +11,8 @@
  *   FORMAT               erases the journal's and the package's flash
  *   LOAD <hex>           a terminal package (PACKAGE.md) into its flash, in
  *                        two copies (firmware/port/posix/package_store.h)
- * One tap of the card in the field each (amounts in cents, as leal-terminal
- * tap's options; the operator's line is the same as leal-terminal's):
- *   EARN <cents> [<category>=<cents> ...]          a sale (--earn, --category)
- *   PAY <cents>                                    from the purse (--pay)
- *   PAYEARN <pay cents> <sale cents> [<cat>=<cents> ...]   both (--pay --earn)
- *   REDEEM <reward id>, STAMP <card 1..4>, BONO <kind id>, VOID, BALANCE
+ *   EARN, PAY, PAYEARN, REDEEM, STAMP, BONO, VOID, BALANCE   one tap of the
+ *                        card in the field each (firmware/core/till_line.h)
  *   EXPORT               the journal's export (JOURNAL.md), in hex
  *   STACK                the main stack's deepest use since the last tap began
  *                        (or since reset), in bytes
@@ -29,6 +25,7 @@
  */
 #include "board.h"
 #include "firmware/core/terminal.h"
+#include "firmware/core/till_line.h"
 #include "firmware/port/posix/package_store.h"
 #include "keys/base/bytes.h"
 #include "keys/base/ct.h"
@@ -39,7 +36,6 @@
 /* The largest hex argument (a package, a bundle) and the export's buffer. */
 #define TILL_BUF_LEN 4096u
 #define TILL_WORD_LEN 12u
-#define TILL_ARGS_LEN 160u /* a tap's arguments: 16 categories fit */
 #define TILL_CARD_WAIT_MS 5000u
 
 static const struct crypto_provider cm_crypto = CRYPTO_PORTABLE_PROVIDER(cm_random_bytes);
@@ -137,76 +133,6 @@ static leal_err read_args(char *a, size_t cap, uint8_t end)
             err = LEAL_E_TOO_LARGE;
     }
     a[n] = '\0';
-    return err;
-}
-
-/* A decimal lo..max at *p, followed by sep ('=') or by one space before the
- * next argument or the end of the line; *p goes past the separator. */
-static leal_err take_number(const char **p, char sep, uint64_t lo, uint64_t max, uint64_t *out)
-{
-    const char *s = *p;
-    uint64_t v = 0;
-    size_t digits = 0;
-    for (; *s >= '0' && *s <= '9'; s++, digits++) {
-        if (digits >= 19)
-            return LEAL_E_FORMAT;
-        v = v * 10u + (uint64_t)(*s - '0');
-    }
-    if (digits == 0 || v < lo || v > max)
-        return LEAL_E_FORMAT;
-    if (sep == ' ' ? !(*s == '\0' || (*s == ' ' && s[1] != '\0')) : *s != sep)
-        return LEAL_E_FORMAT;
-    *p = *s == '\0' ? s : s + 1;
-    *out = v;
-    return LEAL_OK;
-}
-
-/* The tap a till line asks for (its word w, its arguments a), as
- * leal-terminal tap's options build it (terminal_tap.c). */
-static leal_err tap_request(const char *w, const char *a, struct terminal_request *req)
-{
-    uint64_t v = 0, c = 0;
-    bool sale;
-    leal_err err = LEAL_OK;
-    leal_memset(req, 0, sizeof *req);
-    sale = word_is(w, "EARN") || word_is(w, "PAYEARN");
-    if (word_is(w, "PAY") || word_is(w, "PAYEARN")) {
-        req->op = sale ? TERMINAL_PAY_EARN : TERMINAL_PAY;
-        if ((err = take_number(&a, ' ', 1, RULES_MAX_SALE_CENTS, &v)) != LEAL_OK)
-            return err;
-        req->pay_cents = (int64_t)v;
-    }
-    if (sale) {
-        if (!req->op)
-            req->op = TERMINAL_EARN;
-        if ((err = take_number(&a, ' ', 1, RULES_MAX_SALE_CENTS, &v)) != LEAL_OK)
-            return err;
-        req->amount_cents = (int64_t)v;
-        while (*a != '\0' && err == LEAL_OK) {
-            struct rules_item *it = &req->items[req->n_items];
-            if (req->n_items == RULES_MAX_ITEMS)
-                return LEAL_E_TOO_LARGE;
-            if ((err = take_number(&a, '=', 1, UINT16_MAX, &c)) == LEAL_OK &&
-                (err = take_number(&a, ' ', 1, RULES_MAX_SALE_CENTS, &v)) == LEAL_OK) {
-                it->category = (uint16_t)c;
-                it->quantity = 1;
-                it->amount_cents = (int64_t)v;
-                req->n_items++;
-            }
-        }
-    } else if (word_is(w, "REDEEM") || word_is(w, "BONO")) {
-        req->op = w[0] == 'R' ? TERMINAL_REDEEM : TERMINAL_BONO;
-        err = take_number(&a, ' ', 1, UINT32_MAX, &v);
-        req->item = (uint32_t)v;
-    } else if (word_is(w, "STAMP")) {
-        req->op = TERMINAL_STAMP;
-        err = take_number(&a, ' ', 1, RULES_STAMP_CARDS, &v);
-        req->item = (uint32_t)v - 1u;
-    } else if (word_is(w, "VOID") || word_is(w, "BALANCE")) {
-        req->op = w[0] == 'V' ? TERMINAL_VOID : TERMINAL_BALANCE;
-    }
-    if (err == LEAL_OK && (req->op == 0 || *a != '\0'))
-        err = req->op == 0 ? LEAL_E_USAGE : LEAL_E_FORMAT;
     return err;
 }
 
@@ -541,7 +467,7 @@ int cm_till(void)
 {
     /* Static, as the port's other buffers: the tap's stack is the core's. */
     static struct terminal_request req;
-    static char a[TILL_ARGS_LEN];
+    static char a[TILL_LINE_ARGS_MAX];
     char w[TILL_WORD_LEN];
     const char *p;
     uint8_t end;
@@ -556,7 +482,7 @@ int cm_till(void)
         if (word_is(w, "TIME") && end == ' ') {
             p = a;
             if ((err = read_args(a, sizeof a, end)) == LEAL_OK &&
-                (err = take_number(&p, ' ', 0, UINT32_MAX, &v)) == LEAL_OK && *p != '\0')
+                (err = till_line_number(&p, ' ', 0, UINT32_MAX, &v)) == LEAL_OK && *p != '\0')
                 err = LEAL_E_FORMAT;
             if (err == LEAL_OK) {
                 cm_clock_set(v);
@@ -599,7 +525,7 @@ int cm_till(void)
             answer_ok("end");
             return 0;
         } else if ((err = read_args(a, sizeof a, end)) == LEAL_OK &&
-                   (err = tap_request(w, a, &req)) == LEAL_OK) {
+                   (err = till_line_request(w, a, &req)) == LEAL_OK) {
             err = do_tap(&req); /* EARN, PAY, PAYEARN, REDEEM, STAMP, BONO, VOID, BALANCE */
         }
         if (err != LEAL_OK)
