@@ -29,17 +29,11 @@ cleanup() {
 trap cleanup EXIT
 export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="firmware table passphrase"
 export LEAL_BUNDLE_PASSPHRASE="firmware table bundle pass phrase"
-ELF=build/firmware/leal-cm3.elf
 LT="$LEAL_BUILD/bin/leal-terminal"
-PROVISION=$LEAL_BUILD/tests/tools/fw_provision
 NOTHING="nothing to void: only this terminal's own last operation on this card, while the card has done nothing since"
 field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-hex() { od -An -tx1 -v "$1" | tr -d ' \n'; }
 source tests/lib/pn532.sh
-
-check_eq "qemu-system-arm, the firmware and fw_provision are there (make deps, make firmware)" \
-    "yes yes yes" "$(command -v qemu-system-arm >/dev/null && echo yes) $([ -f "$ELF" ] && echo yes) \
-$([ -x "$PROVISION" ] && echo yes)"
+source tests/lib/firmware.sh
 
 "$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
 "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 \
@@ -109,43 +103,22 @@ posix() {
 # and the table's till lines; every UART0 line checked; $T/board-CARD.ljx the export.
 board() {
     local name=$1 term=$2 card=$3 table=$4 line opts words points seq=1 expect
-    local head="leal terminal core on Cortex-M3 (mps2-an385), 256 KiB flash, 64 KiB RAM, no heap
-self-test aes128 69c4e0d86a7b0430d8cdb78070b4c55a ok
-self-test sha256 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad ok
-self-test cmac bb1d6929e95937287fa37d129b756746 ok
-self-test passed
-till: ready
-ok time
-ok seed
-ok bundle
-ok format
-ok package"
-    NOW=$(date +%s)
     {
-        echo "TIME $NOW"
-        "$PROVISION" "$T/t$term.ltb" || echo "PROVISION FAILED"
-        echo "FORMAT"
-        echo "LOAD $(hex "$T/p$term.lpkg")"
+        fw_lines "$T/t$term.ltb" "$T/p$term.lpkg"
         cut -d'|' -f1 <<<"$table"
         echo "EXPORT"
         echo "END"
     } >"$T/lines"
-    serve "$T/$card-board.json"
-    run_capture timeout 300 qemu-system-arm -M mps2-an385 -display none -monitor none \
-        -semihosting-config enable=on,target=native -kernel "$ELF" \
-        -serial stdio -serial "$(readlink "$T/pn532")" <"$T/lines"
-    unserve
-    check_eq "$name board: QEMU ran the board to END, exit 0" 0 "$RC"
-    OUT=$(tr -d '\r' <<<"$OUT")
+    fw_run "$name board" "$T/$card-board.json" "$T/lines"
     EPOCH=$(sed -nE 's#^ok [a-z-]+ .* entry ([0-9]+)/2$#\1#p' <<<"$OUT")
     check_eq "$name board: the journal's epoch is the board's clock at its first open (TIME + at most 60 s)" \
         yes "$([ -n "$EPOCH" ] && [ "$EPOCH" -ge "$NOW" ] && [ "$EPOCH" -le $((NOW + 60)) ] && echo yes)"
-    expect=$head
+    expect=$FW_HEAD
     while IFS='|' read -r line opts words points; do
         seq=$((seq + 1))
         expect+="
 show card $card_id $words
-ok $([[ $words == *": REFUSED: "* ]] && echo refused || echo done) card $card_id points $points entry $EPOCH/$seq"
+ok $([[ $words == *": REFUSED: "* ]] && echo refused || echo 'done') card $card_id points $points entry $EPOCH/$seq"
     done <<<"$table"
     check_eq "$name board: UART0 answers to the table's lines, exact (the export aside)" \
         "$expect
