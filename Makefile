@@ -275,3 +275,17 @@ firmware-run: $(FW_ELF)
 		-kernel $(FW_ELF) $(if $(FW_PN532),-serial mon:stdio -serial $(FW_PN532))
 test: firmware
 bench: firmware
+# The board's error table (firmware/port/cortex-m/err_subset.awk): err.c's entries for the
+# codes the board's sources name, so its flash holds only sentences it can print. The recipe
+# first checks that the script copies err.c whole when told to keep every entry.
+FW_ERR_SCAN := $(filter-out keys/base/err.c keys/base/err.h,$(FW_SRC) $(wildcard \
+	firmware/core/*.h firmware/port/cortex-m/*.h keys/*.h keys/base/*.h keys/portable/*.h) \
+	$(shell find cardlayout -name '*.h') firmware/port/posix/package_store.h)
+$(FW_O)/err_board.c: keys/base/err.c firmware/port/cortex-m/err_subset.awk $(FW_ERR_SCAN) Makefile
+	@mkdir -p $(@D)
+	@awk -v keep=ALL -f firmware/port/cortex-m/err_subset.awk keys/base/err.c | cmp -s - keys/base/err.c
+	@awk -v keep="LEAL_OK $$(grep -ohw 'LEAL_E_[A-Z0-9_]*' $(FW_ERR_SCAN) | sort -u | tr '\n' ' ')" \
+		-f firmware/port/cortex-m/err_subset.awk keys/base/err.c >$@.tmp && mv $@.tmp $@
+$(FW_O)/obj/keys/base/err.o: $(FW_O)/err_board.c
+	@mkdir -p $(dir $@)
+	$(FW_CC) $(FW_CFLAGS) -MMD -MP -c $< -o $@

@@ -28,15 +28,9 @@ cleanup() {
 trap cleanup EXIT
 export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="firmware earn passphrase"
 export LEAL_BUNDLE_PASSPHRASE="firmware bundle pass phrase"
-ELF=build/firmware/leal-cm3.elf
-PROVISION=$LEAL_BUILD/tests/tools/fw_provision
 field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-hex() { od -An -tx1 -v "$1" | tr -d ' \n'; }
 source tests/lib/pn532.sh
-
-check_eq "qemu-system-arm, the firmware and fw_provision are there (make deps, make firmware)" \
-    "yes yes yes" "$(command -v qemu-system-arm >/dev/null && echo yes) $([ -f "$ELF" ] && echo yes) \
-$([ -x "$PROVISION" ] && echo yes)"
+source tests/lib/firmware.sh
 
 "$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
 "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
@@ -61,12 +55,8 @@ done
 # run is a new terminal: one terminal per run keeps each journal whole.
 board() {
     local name=$1 term=$2 card=$3 cents=$4 more=${5:-}
-    NOW=$(date +%s)
     {
-        echo "TIME $NOW"
-        "$PROVISION" "$T/t$term.ltb" || echo "PROVISION FAILED"
-        echo "FORMAT"
-        echo "LOAD $(hex "$T/p$term.lpkg")"
+        fw_lines "$T/t$term.ltb" "$T/p$term.lpkg"
         echo "EARN $cents"
         echo "STACK"
         echo "COST"
@@ -74,14 +64,7 @@ board() {
         echo "EXPORT"
         echo "END"
     } >"$T/lines"
-    serve "$card"
-    # shellcheck disable=SC2086 # FW_QEMU_OPTS is a list of options
-    run_capture timeout 300 qemu-system-arm -M mps2-an385 -display none -monitor none \
-        -semihosting-config enable=on,target=native ${FW_QEMU_OPTS:-} -kernel "$ELF" \
-        -serial stdio -serial "$(readlink "$T/pn532")" <"$T/lines"
-    unserve
-    check_eq "$name: QEMU ran the board to END, exit 0" 0 "$RC"
-    OUT=$(tr -d '\r' <<<"$OUT")
+    fw_run "$name" "$card" "$T/lines"
     if [ -n "${FW_BOARD_LOG:-}" ]; then
         grep -E '^ok (stack|cost) ' <<<"$OUT" | sed "s/^/$name /" >>"$FW_BOARD_LOG"
     fi
@@ -90,17 +73,7 @@ board() {
         $PY -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' \
             >"$T/board.ljx"
 }
-HEAD="leal terminal core on Cortex-M3 (mps2-an385), 256 KiB flash, 64 KiB RAM, no heap
-self-test aes128 69c4e0d86a7b0430d8cdb78070b4c55a ok
-self-test sha256 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad ok
-self-test cmac bb1d6929e95937287fa37d129b756746 ok
-self-test passed
-till: ready
-ok time
-ok seed
-ok bundle
-ok format
-ok package"
+HEAD=$FW_HEAD
 # epoch_of: the journal epoch in the board's "ok done" line (its clock at the first open).
 epoch_of() { sed -nE 's#^ok done .* entry ([0-9]+)/2$#\1#p' <<<"$BOARD"; }
 
@@ -113,7 +86,7 @@ show card $ANA earn: +23 points, 0 -> 23
 ok done card $ANA points 23 entry $E1/2
 show card $ANA pay: paid 3.00, 17.00 euros left
 ok done card $ANA points 23 entry $E1/3
-show card $ANA balance: 23 points, 17.00 euros
+show card $ANA balance: 23 points, 17.00 euros, stamps 0 0 0 0
 ok done card $ANA points 23 entry $E1/4
 ok end" "$BOARD"
 check_eq "DESFire: the journal's epoch is the board's clock at its first open (TIME + at most 60 s)" \

@@ -11,7 +11,8 @@
  *   FORMAT               erases the journal's and the package's flash
  *   LOAD <hex>           a terminal package (PACKAGE.md) into its flash, in
  *                        two copies (firmware/port/posix/package_store.h)
- *   EARN <cents>, PAY <cents>, BALANCE, VOID   one tap of the card in the field
+ *   EARN, PAY, PAYEARN, REDEEM, STAMP, BONO, VOID, BALANCE   one tap of the
+ *                        card in the field each (firmware/core/till_line.h)
  *   EXPORT               the journal's export (JOURNAL.md), in hex
  *   STACK                the main stack's deepest use since the last tap began
  *                        (or since reset), in bytes
@@ -24,6 +25,7 @@
  */
 #include "board.h"
 #include "firmware/core/terminal.h"
+#include "firmware/core/till_line.h"
 #include "firmware/port/posix/package_store.h"
 #include "keys/base/bytes.h"
 #include "keys/base/ct.h"
@@ -67,11 +69,11 @@ static void answer_ok(const char *what)
     cm_uart_putc('\n');
 }
 
-/* Skips the rest of a line. */
-static void skip_line(uint8_t c)
+static bool word_is(const char *w, const char *name)
 {
-    while (c != '\n')
-        c = cm_uart_getc();
+    while (*w && *w == *name)
+        w++, name++;
+    return *w == '\0' && *name == '\0';
 }
 
 /* The command word; *end is the byte after it (' ' or '\n'). */
@@ -116,25 +118,21 @@ static leal_err read_hex(size_t *len)
     return err;
 }
 
-/* A decimal argument (to the end of the line). */
-static leal_err read_number(uint64_t max, uint64_t *out)
+/* The rest of the line after the command word into a (NUL-terminated). */
+static leal_err read_args(char *a, size_t cap, uint8_t end)
 {
-    uint64_t v = 0;
-    size_t digits = 0;
+    size_t n = 0;
     leal_err err = LEAL_OK;
-    uint8_t c;
-    while ((c = cm_uart_getc()) != '\n') {
+    uint8_t c = end;
+    while (c != '\n' && (c = cm_uart_getc()) != '\n') {
         if (c == '\r')
             continue;
-        if (c < '0' || c > '9' || digits >= 19)
-            err = LEAL_E_FORMAT;
+        if (n + 1 < cap)
+            a[n++] = (char)c;
         else
-            v = v * 10u + (uint64_t)(c - '0');
-        digits++;
+            err = LEAL_E_TOO_LARGE;
     }
-    if (err == LEAL_OK && (digits == 0 || v > max))
-        err = LEAL_E_FORMAT;
-    *out = v;
+    a[n] = '\0';
     return err;
 }
 
@@ -290,6 +288,65 @@ static const char *op_name(uint8_t op)
     return op < sizeof names / sizeof names[0] ? names[op] : "?";
 }
 
+static void put_stamps(struct line *l, const struct state_body *st)
+{
+    put(l, "stamps");
+    for (size_t i = 0; i < RULES_STAMP_CARDS; i++) {
+        put(l, " ");
+        put_dec(l, st->stamps[i], false);
+    }
+}
+
+/* "23 -> 33" */
+static void put_points(struct line *l, const struct terminal_result *r)
+{
+    put_dec(l, r->before.points, false);
+    put(l, " -> ");
+    put_dec(l, r->after.points, false);
+}
+
+/* What a void undid (leal-terminal's void_words): a bono by its name in the
+ * package where it has one. */
+static void void_words(struct line *l, const struct terminal_result *r)
+{
+    struct package_name name;
+    bool found = false;
+    put(l, "voided the ");
+    if (r->voided_op == TERMINAL_BONO) {
+        put(l, "session of bono ");
+        put_dec(l, r->voided_item, false);
+        if (package_name_find(&package.info, &package.source, PACKAGE_NAME_BONO, r->voided_item,
+                              &found, &name) == LEAL_OK &&
+            found) {
+            put(l, " (");
+            put(l, name.text);
+            put(l, ")");
+        }
+        put(l, ": ");
+        put_dec(l, r->bono_left, false);
+        put(l, " left");
+        return;
+    }
+    if (r->voided_op == TERMINAL_STAMP) {
+        put(l, "stamp on card ");
+        put_dec(l, (int64_t)r->voided_item + 1, false);
+        put(l, ": ");
+        put_stamps(l, &r->after);
+        return;
+    }
+    put(l, op_name(r->voided_op));
+    put(l, ": ");
+    if (r->voided_op == TERMINAL_PAY || r->voided_op == TERMINAL_PAY_EARN) {
+        put_euros(l, (int64_t)r->purse_after - r->purse_before);
+        put(l, " euros back, ");
+        put_euros(l, r->purse_after);
+        put(l, " left; ");
+    }
+    put_points(l, r);
+    put(l, " points");
+}
+
+/* The operator's line, word for word leal-terminal tap's (terminal_tap.c). */
 static void show_result(const struct terminal_result *r)
 {
     struct line l = {.n = 0};
@@ -303,33 +360,46 @@ static void show_result(const struct terminal_result *r)
         put(&l, leal_strerror((leal_err)r->reason));
     } else if (r->outcome != TERMINAL_DONE) {
         put(&l, "NO ANSWER at the last step: tap the card here again");
-    } else if (r->op == TERMINAL_EARN) {
-        put_dec(&l, r->points, true);
-        put(&l, " points, ");
-        put_dec(&l, r->before.points, false);
-        put(&l, " -> ");
-        put_dec(&l, r->after.points, false);
-    } else if (r->op == TERMINAL_PAY) {
+    } else if (r->op == TERMINAL_PAY || r->op == TERMINAL_PAY_EARN) {
         put(&l, "paid ");
         put_euros(&l, (int64_t)r->purse_before - r->purse_after);
         put(&l, ", ");
         put_euros(&l, r->purse_after);
         put(&l, " euros left");
-    } else {
+    } else if (r->op == TERMINAL_REDEEM) {
+        put(&l, "reward redeemed: ");
+        put_points(&l, r);
+        put(&l, " points");
+    } else if (r->op == TERMINAL_STAMP) {
+        put(&l, "stamped: ");
+        put_stamps(&l, &r->after);
+    } else if (r->op == TERMINAL_BONO) {
+        put(&l, "bono session used: ");
+        put_dec(&l, r->bono_left, false);
+        put(&l, " left");
+    } else if (r->op == TERMINAL_VOID) {
+        void_words(&l, r);
+    } else if (r->op == TERMINAL_BALANCE) {
         put_dec(&l, r->after.points, false);
         put(&l, " points, ");
         put_euros(&l, r->purse_after);
-        put(&l, " euros");
+        put(&l, " euros, ");
+        put_stamps(&l, &r->after);
+    }
+    if (r->outcome == TERMINAL_DONE && (r->op == TERMINAL_EARN || r->op == TERMINAL_PAY_EARN)) {
+        put(&l, r->op == TERMINAL_PAY_EARN ? "; " : "");
+        put_dec(&l, r->points, true);
+        put(&l, " points, ");
+        put_points(&l, r);
     }
     if (board.port.show(board.port.ctx, l.s, l.n) != LEAL_OK)
         cm_uart_puts("show: the line could not be written\n");
 }
 
 /* One tap of the card in the field. */
-static leal_err do_tap(uint8_t op, int64_t cents)
+static leal_err do_tap(const struct terminal_request *req)
 {
     static struct terminal_result res;
-    struct terminal_request req;
     struct terminal_setup s;
     struct pn532_target t;
     struct terminal_card card;
@@ -369,16 +439,10 @@ static leal_err do_tap(uint8_t op, int64_t cents)
     card.type = t.sak & 0x20u ? TERMINAL_CARD_DESFIRE : TERMINAL_CARD_CLASSIC;
     leal_memcpy(card.uid, t.uid, t.uid_len);
     card.uid_len = t.uid_len;
-    leal_memset(&req, 0, sizeof req);
-    req.op = op;
-    if (op == TERMINAL_EARN)
-        req.amount_cents = cents;
-    else if (op == TERMINAL_PAY)
-        req.pay_cents = cents;
     leal_memset(&res, 0, sizeof res);
     c0 = cm_cycles();
     w0 = cm_wait_cycles;
-    err = terminal_tap(&term, &card, &req, &res);
+    err = terminal_tap(&term, &card, req, &res);
     last_cost = cm_cycles() - c0 - (cm_wait_cycles - w0);
     pn532_release(&board.pn532);
     if (err != LEAL_OK)
@@ -399,16 +463,13 @@ static leal_err do_tap(uint8_t op, int64_t cents)
     return LEAL_OK;
 }
 
-static bool word_is(const char *w, const char *name)
-{
-    while (*w && *w == *name)
-        w++, name++;
-    return *w == '\0' && *name == '\0';
-}
-
 int cm_till(void)
 {
+    /* Static, as the port's other buffers: the tap's stack is the core's. */
+    static struct terminal_request req;
+    static char a[TILL_LINE_ARGS_MAX];
     char w[TILL_WORD_LEN];
+    const char *p;
     uint8_t end;
     uint64_t v;
     leal_err err;
@@ -419,7 +480,11 @@ int cm_till(void)
         read_word(w, sizeof w, &end);
         err = LEAL_OK;
         if (word_is(w, "TIME") && end == ' ') {
-            if ((err = read_number(UINT32_MAX, &v)) == LEAL_OK) {
+            p = a;
+            if ((err = read_args(a, sizeof a, end)) == LEAL_OK &&
+                (err = till_line_number(&p, ' ', 0, UINT32_MAX, &v)) == LEAL_OK && *p != '\0')
+                err = LEAL_E_FORMAT;
+            if (err == LEAL_OK) {
                 cm_clock_set(v);
                 answer_ok("time");
             }
@@ -442,15 +507,6 @@ int cm_till(void)
         } else if (word_is(w, "LOAD") && end == ' ') {
             if ((err = do_load()) == LEAL_OK)
                 answer_ok("package");
-        } else if ((word_is(w, "EARN") || word_is(w, "PAY")) && end == ' ') {
-            if ((err = read_number(RULES_MAX_SALE_CENTS, &v)) == LEAL_OK && v == 0)
-                err = LEAL_E_FORMAT;
-            if (err == LEAL_OK)
-                err = do_tap(w[0] == 'E' ? TERMINAL_EARN : TERMINAL_PAY, (int64_t)v);
-        } else if (word_is(w, "BALANCE") && end == '\n') {
-            err = do_tap(TERMINAL_BALANCE, 0);
-        } else if (word_is(w, "VOID") && end == '\n') {
-            err = do_tap(TERMINAL_VOID, 0);
         } else if (word_is(w, "EXPORT") && end == '\n') {
             err = do_export();
         } else if (word_is(w, "STACK") && end == '\n') {
@@ -468,9 +524,9 @@ int cm_till(void)
             wipe_keys();
             answer_ok("end");
             return 0;
-        } else {
-            skip_line(end);
-            err = LEAL_E_USAGE;
+        } else if ((err = read_args(a, sizeof a, end)) == LEAL_OK &&
+                   (err = till_line_request(w, a, &req)) == LEAL_OK) {
+            err = do_tap(&req); /* EARN, PAY, PAYEARN, REDEEM, STAMP, BONO, VOID, BALANCE */
         }
         if (err != LEAL_OK)
             answer_err(err);

@@ -1,0 +1,44 @@
+# firmware.sh - the Cortex-M3 board (build/firmware/leal-cm3.elf) in QEMU for an
+# integration test: its opening lines and one run with UART1 on the emulated
+# PN532. Sourced after testlib.sh and pn532.sh; uses the caller's T and sets
+# ELF and PROVISION.
+ELF=build/firmware/leal-cm3.elf
+PROVISION=$LEAL_BUILD/tests/tools/fw_provision
+hex() { od -An -tx1 -v "$1" | tr -d ' \n'; }
+check_eq "qemu-system-arm, the firmware and fw_provision are there (make deps, make firmware)" \
+    "yes yes yes" "$(command -v qemu-system-arm >/dev/null && echo yes) $([ -f "$ELF" ] && echo yes) \
+$([ -x "$PROVISION" ] && echo yes)"
+# The board's lines up to a loaded package (fw_lines' TIME, SEED, BUNDLE, FORMAT, LOAD).
+FW_HEAD="leal terminal core on Cortex-M3 (mps2-an385), 256 KiB flash, 64 KiB RAM, no heap
+self-test aes128 69c4e0d86a7b0430d8cdb78070b4c55a ok
+self-test sha256 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad ok
+self-test cmac bb1d6929e95937287fa37d129b756746 ok
+self-test passed
+till: ready
+ok time
+ok seed
+ok bundle
+ok format
+ok package"
+# fw_lines BUNDLE PACKAGE: the till's first lines (NOW, the seed and bundle from
+# fw_provision, a blank flash, the package); sets NOW.
+fw_lines() {
+    NOW=$(date +%s)
+    echo "TIME $NOW"
+    "$PROVISION" "$1" || echo "PROVISION FAILED"
+    echo "FORMAT"
+    echo "LOAD $(hex "$2")"
+}
+# fw_run NAME CARD LINES: one QEMU run with CARD in the emulated PN532's field and
+# the file LINES on UART0; RC, OUT (UART0, carriage returns taken out).
+# FW_QEMU_OPTS adds QEMU options (make bench: -icount shift=0).
+fw_run() {
+    serve "$2"
+    # shellcheck disable=SC2086 # FW_QEMU_OPTS is a list of options
+    run_capture timeout 300 qemu-system-arm -M mps2-an385 -display none -monitor none \
+        -semihosting-config enable=on,target=native ${FW_QEMU_OPTS:-} -kernel "$ELF" \
+        -serial stdio -serial "$(readlink "$T/pn532")" <"$3"
+    unserve
+    check_eq "$1: QEMU ran the board to END, exit 0" 0 "$RC"
+    OUT=$(tr -d '\r' <<<"$OUT")
+}
