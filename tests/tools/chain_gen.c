@@ -178,7 +178,8 @@ int main(int argc, char **argv)
     ch.days = (unsigned)strtoul(d, NULL, 10);
     if (ch.terminals == 0 || ch.cards < ch.terminals || ch.days == 0 ||
         ch.cards / ch.terminals >= JGEN_MAX_CARDS) {
-        fprintf(stderr, "chain_gen: need 1 <= terminals <= cards, cards/terminals < %d, days >= 1\n",
+        fprintf(stderr,
+                "chain_gen: need 1 <= terminals <= cards, cards/terminals < %d, days >= 1\n",
                 JGEN_MAX_CARDS);
         return 2;
     }
@@ -186,11 +187,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "chain_gen: keystore %s: %s\n", ks_path, leal_strerror((leal_err)err));
         return 1;
     }
-    if ((err = (int)sync_ledger_make(
-             db,
-             &(struct sync_ledger_spec){"chain", LEDGER_PROGRAM_CHAIN, ch.terminals, ch.cards,
-                                        FIRST_CARD, SEED_CENTS, SEED_POINTS},
-             &l)) != LEAL_OK) {
+    if ((err = (int)sync_ledger_make(db,
+                                     &(struct sync_ledger_spec){"chain", LEDGER_PROGRAM_CHAIN,
+                                                                ch.terminals, ch.cards, FIRST_CARD,
+                                                                SEED_CENTS, SEED_POINTS},
+                                     &l)) != LEAL_OK) {
         fprintf(stderr, "chain_gen: ledger %s: %s\n", db, leal_strerror((leal_err)err));
         jgen_keystore_free(ks);
         return 1;
