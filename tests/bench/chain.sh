@@ -6,9 +6,11 @@
 # keystore made by `leal keys init`), then, each figure against a reference
 # measured in the same run:
 #   import      `leal sync import --no-reconcile` of every export by IMPORTERS
-#               (8) processes at once, each its share of the files, against
-#               one process importing them all (the reference) into a copy of
-#               the same ledger; both must end with the same balances;
+#               (8) importers at once, each its share of the files, against
+#               one importer taking them all (the reference) into a copy of
+#               the same ledger; all copies must end with the same balances
+#               (an importer is one process per 256 files, the most
+#               `leal sync import` takes, one after the other);
 #   reconcile   `leal reconcile` over the result against one sqlite3 pass
 #               over the rows it reads (the taken entries grouped by card);
 #   reports     each `leal report` over the period against a bare
@@ -60,10 +62,22 @@ echo "generated: $GENOUT (ledger and journals in $(secs "$t0" "$(now)") s; journ
 FILES=()
 for t in $(seq 1 "$N"); do FILES+=("$T/j/t$t.journal"); done
 
+# import_seq DB FILES...: one importer after the other, each at most the 256
+# files `leal sync import` takes, all of FILES into DB.
+import_seq() {
+    local db=$1
+    shift
+    while [ $# -gt 0 ]; do
+        local n=$(($# < 256 ? $# : 256))
+        "$LEAL" sync import --no-reconcile "${@:1:$n}" --db "$db" || return 1
+        shift "$n"
+    done
+}
+
 # The reference: one importer takes every export.
 cp "$T/base.db" "$T/one.db"
 t0=$(now)
-"$LEAL" sync import --no-reconcile "${FILES[@]}" --db "$T/one.db" >"$T/one.out" 2>&1 ||
+import_seq "$T/one.db" "${FILES[@]}" >"$T/one.out" 2>&1 ||
     { echo "chain: the single import failed: $(tail -1 "$T/one.out")"; exit 1; }
 T1=$(secs "$t0" "$(now)")
 
@@ -80,7 +94,7 @@ importers() {
         share=()
         for ((i = k; i < N; i += P)); do share+=("${FILES[$i]}"); done
         [ ${#share[@]} -gt 0 ] || continue
-        "$LEAL" sync import --no-reconcile "${share[@]}" --db "$1" >"$1.$k" 2>&1 &
+        import_seq "$1" "${share[@]}" >"$1.$k" 2>&1 &
         IPIDS+=($!)
     done
 }
