@@ -289,3 +289,15 @@ $(FW_O)/err_board.c: keys/base/err.c firmware/port/cortex-m/err_subset.awk $(FW_
 $(FW_O)/obj/keys/base/err.o: $(FW_O)/err_board.c
 	@mkdir -p $(dir $@)
 	$(FW_CC) $(FW_CFLAGS) -MMD -MP -c $< -o $@
+
+# make bench-scale (issue 20, not in make test or make bench): tests/bench/chain.sh, the simulated
+# chain, at the issue's size: 1,000 terminals, 1,000,000 carded customers, a week of 10,000,000
+# journal entries. Hours on two cores and about 20 GB under TMPDIR (three copies of the ledger);
+# LEAL_BENCH_CHAIN_TERMINALS, _CARDS, _ENTRIES, _DAYS, _IMPORTERS, _CLIENTS, _SECONDS override it.
+.PHONY: bench-scale
+bench-scale: deps
+	@$(MAKE) --no-print-directory VARIANT=release all build/release/tests/tools/chain_gen
+	@LEAL_BUILD=build/release LEAL_BENCH_CHAIN_TERMINALS=$${LEAL_BENCH_CHAIN_TERMINALS:-1000} \
+		LEAL_BENCH_CHAIN_CARDS=$${LEAL_BENCH_CHAIN_CARDS:-1000000} \
+		LEAL_BENCH_CHAIN_ENTRIES=$${LEAL_BENCH_CHAIN_ENTRIES:-10000000} \
+		LEAL_BENCH_CHAIN_SECONDS=$${LEAL_BENCH_CHAIN_SECONDS:-60} bash tests/bench/chain.sh

@@ -4,7 +4,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/keys/keyfile.h"
 #include "keys/hosted/provider_openssl.h"
+#include "keys/hosted/secmem.h"
+
+int jgen_keystore(const char *ks_path, uint32_t program, struct keyset **ks,
+                  const struct key_version **journal_master)
+{
+    const char *pass = getenv("LEAL_PASSPHRASE");
+    int err;
+    *ks = NULL;
+    if (pass == NULL)
+        return LEAL_E_ARG;
+    if ((*ks = secmem_alloc(sizeof **ks)) == NULL)
+        return LEAL_E_NO_MEMORY;
+    err = (int)keyfile_load(ks_path, KEYSTORE_KIND_KEYSTORE, pass, strlen(pass), *ks);
+    if (err == LEAL_OK)
+        err = (int)keyset_current(*ks, program, KEY_ROLE_JOURNAL_MAC, journal_master);
+    if (err != LEAL_OK) {
+        jgen_keystore_free(*ks);
+        *ks = NULL;
+    }
+    return err;
+}
+
+void jgen_keystore_free(struct keyset *ks)
+{
+    if (ks == NULL)
+        return;
+    keyset_clear(ks);
+    secmem_free(ks);
+}
 
 int jgen_reopen(struct jgen *g)
 {

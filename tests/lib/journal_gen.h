@@ -46,6 +46,16 @@ struct jgen {
     size_t ncards;
 };
 
+struct keyset;
+struct key_version;
+/* The keystore at ks_path (passphrase in LEAL_PASSPHRASE) and its current
+ * journal master of program, from which a bundle derives each terminal's
+ * journal key (derive_journal_key with (*ks)->issuer_id). *ks is secmem:
+ * the caller ends it with jgen_keystore_free. */
+int jgen_keystore(const char *ks_path, uint32_t program, struct keyset **ks,
+                  const struct key_version **journal_master);
+void jgen_keystore_free(struct keyset *ks);
+
 /* A journal for terminal of program under key (its journal key) on `units`
  * units of JGEN_UNIT bytes, opened at now (its first epoch is now). */
 int jgen_open(struct jgen *g, const uint8_t key[16], uint8_t key_version, uint32_t program,

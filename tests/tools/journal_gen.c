@@ -26,31 +26,22 @@
 #include <string.h>
 
 #include "host/file.h"
-#include "host/keys/keyfile.h"
 #include "keys/derive.h"
+#include "keys/keyset.h"
 #include "keys/hosted/provider_openssl.h"
-#include "keys/hosted/secmem.h"
 #include "tests/lib/journal_gen.h"
 
 static int load_key(const char *ks_path, uint32_t program, uint32_t terminal, uint8_t key[16],
                     uint8_t *version)
 {
-    const char *pass = getenv("LEAL_PASSPHRASE");
-    struct keyset *ks = secmem_alloc(sizeof *ks);
+    struct keyset *ks;
     const struct key_version *kv;
-    int err;
-    if (ks == NULL || pass == NULL)
-        return LEAL_E_ARG;
-    err = (int)keyfile_load(ks_path, KEYSTORE_KIND_KEYSTORE, pass, strlen(pass), ks);
-    if (err == LEAL_OK)
-        err = (int)keyset_current(ks, program, KEY_ROLE_JOURNAL_MAC, &kv);
-    if (err == LEAL_OK) {
-        *version = kv->version;
-        err = (int)derive_journal_key(crypto_openssl(), kv->key, ks->issuer_id, program, terminal,
-                                      key);
-    }
-    keyset_clear(ks);
-    secmem_free(ks);
+    int err = jgen_keystore(ks_path, program, &ks, &kv);
+    if (err != LEAL_OK)
+        return err;
+    *version = kv->version;
+    err = (int)derive_journal_key(crypto_openssl(), kv->key, ks->issuer_id, program, terminal, key);
+    jgen_keystore_free(ks);
     return err;
 }
 
