@@ -85,7 +85,7 @@ static leal_err report_err(struct web_req *r, leal_err err, const char *what)
 {
     const char *d = report_db_errmsg(r->reports);
     char detail[512];
-    snprintf(detail, sizeof detail, "%s%s%s", what, d[0] ? ": " : "", d);
+    snprintf(detail, sizeof detail, "%s%s%s", web_text(r, what), d[0] ? ": " : "", d);
     web_api_error(r, 500, err, detail);
     return err;
 }

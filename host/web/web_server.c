@@ -16,6 +16,7 @@
 #include "host/web/web_api.h"
 #include "keys/base/ct.h"
 #include "host/web/web_auth.h"
+#include "host/web/web_es.h"
 #include "host/web/web_pages.h"
 #include "host/web/web_portal.h"
 #include "host/ledger/ledger_portal.h"
@@ -67,6 +68,7 @@ struct upload {
     struct upload *next;
     struct MHD_Connection *conn;
     struct web_dash_key key;
+    const char *lang; /* a static string */
     unsigned status;
     char *answer; /* JSON text, malloc'ed; NULL: out of memory */
 };
@@ -143,6 +145,7 @@ static bool authenticate(struct web_server *s, struct MHD_Connection *c, struct 
         return false;
     }
     r->user = u;
+    r->lang = strcmp(u->lang, "es") == 0 ? "es" : "en"; /* as the page shows it */
     r->csrf = csrf;
     r->session = hash;
     return true;
@@ -190,6 +193,7 @@ static void req_init(struct web_server *s, struct MHD_Connection *c, struct web_
     r->base_url = s->base_url;
     r->dash = NULL; /* the flight's thread keeps the dashboard's answers */
     r->status = 500;
+    r->lang = web_es_accept(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language"));
     client_addr(c, addr, 64);
     r->addr = addr;
 }
@@ -218,6 +222,7 @@ static enum MHD_Result dash_park(struct web_server *s, struct MHD_Connection *c,
         return req_finish(c, r);
     }
     up->conn = c;
+    up->lang = r->lang;
     up->parked = true;
     up->next = f->pending;
     f->pending = up;
@@ -240,6 +245,7 @@ static void flight_answer(struct flight *f, struct upload *batch, bool stopping)
         r.dash = &f->dash;
         r.csrf = "";
         r.status = 500;
+        r.lang = u->lang;
         if (stopping)
             web_api_error(&r, 503, LEAL_E_DB_BUSY, "the server is stopping");
         else if (err != LEAL_OK)
