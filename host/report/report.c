@@ -748,3 +748,46 @@ leal_err report_run_at(struct report_db *db, const struct report_query *q, int64
         sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
     return err;
 }
+
+/* The active customers of [?2, ?3) per store (a store's code), then in all
+ * (NULL code: a customer active at two stores counts once). */
+static const char dash_active_sql[] =
+    "WITH act AS MATERIALIZED (SELECT DISTINCT e.store_id AS store, a.customer_id AS id FROM "
+    "entry e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = l.account_id WHERE "
+    "e.program_id = ?1 AND e.at >= ?2 AND e.at < ?3 AND a.kind = 'customer' AND e.kind <> "
+    "'expire') "
+    "SELECT s.code, count(*) FROM act JOIN store s ON s.id = act.store GROUP BY act.store "
+    "UNION ALL SELECT NULL, count(DISTINCT id) FROM act";
+
+leal_err report_dash_customers(struct report_db *db, int64_t program, int64_t from_at,
+                               int64_t to_at, struct report_dash_figures *f)
+{
+    const int64_t v[3] = {program, from_at, to_at};
+    sqlite3_stmt *st;
+    leal_err err;
+    int rc;
+    db->msg[0] = '\0';
+    f->active = 0;
+    if ((err = query_int(db,
+                         "SELECT count(*) FROM customer WHERE program_id = ?1 AND created_at < ?3",
+                         v, 3, &f->customers)) != LEAL_OK ||
+        (err = query_int(db,
+                         "SELECT count(*) FROM customer WHERE program_id = ?1 AND created_at >= "
+                         "?2 AND created_at < ?3",
+                         v, 3, &f->joined)) != LEAL_OK)
+        return err;
+    if ((rc = sqlite3_prepare_v2(db->db, dash_active_sql, -1, &st, NULL)) != SQLITE_OK)
+        return db_err(db, rc);
+    for (int i = 0; i < 3; i++)
+        sqlite3_bind_int64(st, i + 1, v[i]);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *code = (const char *)sqlite3_column_text(st, 0);
+        if (code)
+            f->each(f->ctx, code, sqlite3_column_int64(st, 1));
+        else
+            f->active = sqlite3_column_int64(st, 1);
+    }
+    err = rc == SQLITE_DONE ? LEAL_OK : db_err(db, rc);
+    sqlite3_finalize(st);
+    return err;
+}

@@ -127,6 +127,24 @@ LEAL_MUST_CHECK leal_err report_run_at(struct report_db *db, const struct report
                                        int64_t from_at, int64_t to_at, struct report *out);
 void report_free(struct report *r);
 
+/* The dashboard's customer figures over the seconds [from_at, to_at) of
+ * program, as the customers report counts them: the customers at to_at,
+ * those who joined in the window, those active in it (a movement of theirs,
+ * expiries aside) in all; then each(ctx, code, active) for each store with
+ * an active customer (entries without a store count in the total only).
+ * One pass over the window's entries, where the customers report run per
+ * store also grouped each customer's whole history (for "lapsed", which
+ * the dashboard does not show). Reads in report_db_begin's snapshot when
+ * one is open. */
+struct report_dash_figures {
+    int64_t customers, joined, active;                          /* out */
+    void (*each)(void *ctx, const char *store, int64_t active); /* in */
+    void *ctx;
+};
+LEAL_MUST_CHECK leal_err report_dash_customers(struct report_db *db, int64_t program,
+                                               int64_t from_at, int64_t to_at,
+                                               struct report_dash_figures *f);
+
 /* Cell r, c of a part. */
 const struct report_cell *report_cell_at(const struct report_part *p, size_t r, size_t c);
 /* The index of column name in p, or p->ncols if none. */

@@ -50,6 +50,9 @@ struct web_req {
     int64_t customer;            /* the signed-in customer, 0 without one */
     const char *base_url;        /* the server's address as customers reach it, for links */
     struct web_dash_cache *dash; /* the dashboard's kept answers (web_pages.h), or NULL */
+    /* The language of the answer's error message: "es" or "en" (the
+     * signed-in user's, else the browser's Accept-Language). */
+    const char *lang;
 };
 
 typedef void (*web_handler)(struct web_req *r);
@@ -70,8 +73,12 @@ extern const int web_nroutes;
 const struct web_route *web_route_find(const char *method, const char *path, int64_t *id,
                                        bool *path_known);
 
-/* Sets r's answer to an error: status and {"error":{"code","name","message"}}. */
+/* Sets r's answer to an error: status and {"error":{"code","name","message"}}.
+ * The message is "DETAIL: what err means", in Spanish when r->lang is "es"
+ * (web_es.h; a detail without its Spanish is given as it is). */
 void web_api_error(struct web_req *r, unsigned status, leal_err err, const char *detail);
+/* en, or its Spanish when r->lang is "es" and web_es.h has it. */
+const char *web_text(const struct web_req *r, const char *en);
 
 /* The programs r's user sees (all: an admin). */
 #define WEB_MAX_PROGRAMS 16

@@ -70,6 +70,7 @@ static const char *const activity_keys[] = {"sales_card",    "sales_qr",        
 struct tally {
     char store[REPORT_NAME * 2];
     int64_t v[NKEYS];
+    int64_t active; /* customers with a movement (a store's; the total's is apart) */
 };
 
 struct period {
@@ -84,7 +85,7 @@ static leal_err report_err(struct web_req *r, leal_err err, const char *what)
 {
     const char *d = report_db_errmsg(r->reports);
     char detail[512];
-    snprintf(detail, sizeof detail, "%s%s%s", what, d[0] ? ": " : "", d);
+    snprintf(detail, sizeof detail, "%s%s%s", web_text(r, what), d[0] ? ": " : "", d);
     web_api_error(r, 500, err, detail);
     return err;
 }
@@ -149,28 +150,14 @@ static leal_err activity(struct web_req *r, int64_t program, struct period *p)
     return LEAL_OK;
 }
 
-/* The customers report's first row for store (NULL: the program) as JSON fields. */
-static leal_err customers(struct web_req *r, int64_t program, const struct period *p,
-                          const char *store, json_t *into, bool with_new)
+/* report_dash_customers' count for a store of p's activity (any other has
+ * no figures on the dashboard). */
+static void store_active(void *ctx, const char *code, int64_t active)
 {
-    struct report_query q = {"customers", program, store, p->from, p->to, 0, r->l};
-    struct report rep;
-    leal_err err = run_period(r, &q, p, &rep);
-    if (err != LEAL_OK)
-        return err;
-    const struct report_part *c = &rep.part[0];
-    json_object_set_new(into, "active",
-                        json_integer(report_cell_at(c, 0, report_col_index(c, "active"))->i));
-    /* Customers have no home store: "new" is the program's only. */
-    if (with_new) {
-        json_object_set_new(into, "new",
-                            json_integer(report_cell_at(c, 0, report_col_index(c, "new"))->i));
-        json_object_set_new(
-            into, "customers",
-            json_integer(report_cell_at(c, 0, report_col_index(c, "customers"))->i));
-    }
-    report_free(&rep);
-    return LEAL_OK;
+    struct period *p = ctx;
+    for (size_t i = 0; i < p->nstores; i++)
+        if (strcmp(p->store[i].store, code) == 0)
+            p->store[i].active = active;
 }
 
 static json_t *tally_json(const struct tally *t)
@@ -183,17 +170,24 @@ static json_t *tally_json(const struct tally *t)
 
 static json_t *period_json(struct web_req *r, int64_t program, struct period *p)
 {
-    json_t *stores = json_array(), *total = tally_json(&p->total);
+    struct report_dash_figures f = {0, 0, 0, store_active, p};
     char day[16];
-    if (customers(r, program, p, NULL, total, true) != LEAL_OK)
-        goto fail;
+    leal_err err = report_dash_customers(r->reports, program, p->from_at, p->to_at, &f);
+    if (err != LEAL_OK) {
+        report_err(r, err, "customers");
+        return NULL;
+    }
+    json_t *stores = json_array(), *total = tally_json(&p->total);
+    /* Customers have no home store: "new" is the program's only. */
+    json_object_set_new(total, "active", json_integer(f.active));
+    json_object_set_new(total, "new", json_integer(f.joined));
+    json_object_set_new(total, "customers", json_integer(f.customers));
     for (size_t i = 0; i < p->nstores; i++) {
         json_t *s = tally_json(&p->store[i]);
         json_object_set_new(s, "store", json_string(p->store[i].store));
+        if (p->store[i].store[0])
+            json_object_set_new(s, "active", json_integer(p->store[i].active));
         json_array_append_new(stores, s);
-        if (p->store[i].store[0] &&
-            customers(r, program, p, p->store[i].store, s, false) != LEAL_OK)
-            goto fail;
     }
     json_t *o = json_pack("{s:o,s:o}", "stores", stores, "total", total);
     report_day_str(p->from, day, sizeof day);
@@ -201,10 +195,6 @@ static json_t *period_json(struct web_req *r, int64_t program, struct period *p)
     report_day_str(p->to, day, sizeof day);
     json_object_set_new(o, "to", json_string(day));
     return o;
-fail:
-    json_decref(stores);
-    json_decref(total);
-    return NULL;
 }
 
 /* Outstanding at the end of today: points (valued when the program has a
@@ -383,57 +373,70 @@ static json_t *dash_answer(struct web_req *r, int64_t program, const char *tz, s
                      "today", today_j, "month", month_j, "liability", liab, "chart_svg", svg);
 }
 
-void web_dashboard(struct web_req *r)
+bool web_dash_key_of(struct web_req *r, struct web_dash_key *k)
 {
-    int64_t program, now = (int64_t)time(NULL);
+    leal_err err;
+    memset(k, 0, sizeof *k);
+    k->now = (int64_t)time(NULL);
+    if (!report_program(r, &k->program))
+        return false;
+    /* The days of the program's stores' zone when they share one, else UTC's. */
+    if ((err = ledger_program_zone(r->l, k->program, k->tz)) != LEAL_OK) {
+        web_ledger_error(r, err, "the stores' time zone");
+        return false;
+    }
+    return true;
+}
+
+void web_dash_in_snapshot(struct web_req *r, const struct web_dash_key *k, int64_t version)
+{
     struct period per[2];
     struct web_dash_answer key;
     leal_err err;
     json_t *out;
-    if (!report_program(r, &program))
-        return;
     memset(&key, 0, sizeof key);
-    /* The version first: a commit after it (a sale, a store's new zone)
-     * changes the version, so an answer kept under it is never given for
-     * a later state. */
-    if ((err = report_db_begin(r->reports, &key.version)) != LEAL_OK) {
-        report_err(r, err, "the ledger's snapshot");
-        report_db_end(r->reports);
-        return;
-    }
-    /* The days of the program's stores' zone when they share one, else UTC's. */
-    if ((err = ledger_program_zone(r->l, program, key.tz)) != LEAL_OK) {
-        report_db_end(r->reports);
-        web_ledger_error(r, err, "the stores' time zone");
-        return;
-    }
-    if ((err = local_periods(key.tz[0] ? key.tz : "UTC", now, per)) != LEAL_OK) {
-        report_db_end(r->reports);
+    snprintf(key.tz, sizeof key.tz, "%s", k->tz);
+    if ((err = local_periods(key.tz[0] ? key.tz : "UTC", k->now, per)) != LEAL_OK) {
         web_api_error(r, 500, err, key.tz);
         return;
     }
-    key.program = program;
-    key.utc_day = now / DAY;
+    key.version = version;
+    key.program = k->program;
+    key.utc_day = k->now / DAY;
     key.day_at = per[0].from_at;
     key.month_at = per[1].from_at;
     key.to_at = per[0].to_at;
     for (size_t i = 0; r->dash && i < WEB_DASH_CACHED; i++) {
         if (dash_same(&r->dash->a[i], &key)) {
-            report_db_end(r->reports);
             r->dash->a[i].used = ++r->dash->clock;
             r->status = 200;
             r->out = json_incref(r->dash->a[i].out);
             return;
         }
     }
-    out = dash_answer(r, program, key.tz, per, key.utc_day);
-    report_db_end(r->reports);
-    if (out == NULL)
+    if ((out = dash_answer(r, k->program, key.tz, per, key.utc_day)) == NULL)
         return;
     if (r->dash)
         dash_keep(r->dash, &key, out);
     r->status = 200;
     r->out = out;
+}
+
+void web_dashboard(struct web_req *r)
+{
+    struct web_dash_key k;
+    int64_t version;
+    leal_err err;
+    if (!web_dash_key_of(r, &k))
+        return;
+    /* The version first: a commit after it (a sale, a store's new zone)
+     * changes the version, so an answer kept under it is never given for
+     * a later state. */
+    if ((err = report_db_begin(r->reports, &version)) != LEAL_OK)
+        report_err(r, err, "the ledger's snapshot");
+    else
+        web_dash_in_snapshot(r, &k, version);
+    report_db_end(r->reports);
 }
 
 /* ---- Cards ---- */

@@ -18,6 +18,20 @@
  * program (struct web_dash_cache) while it stays exact. */
 void web_dashboard(struct web_req *r);
 
+/* web_dashboard in two halves, so that one computation can answer every
+ * request waiting for it (web_server.c's flight). web_dash_key_of: what r
+ * asks for (its program, checked against r's user; the program's zone read
+ * from r->l; the second it asks at); false after setting r's error.
+ * web_dash_in_snapshot: the answer into r, read through r->reports inside
+ * the snapshot the caller holds (report_db_begin, whose version is
+ * version), from r->dash when kept there for that version. */
+struct web_dash_key {
+    int64_t program, now;
+    char tz[LEDGER_ZONE];
+};
+bool web_dash_key_of(struct web_req *r, struct web_dash_key *k);
+void web_dash_in_snapshot(struct web_req *r, const struct web_dash_key *k, int64_t version);
+
 /* The dashboard's answers, one per program (the least recently used goes
  * when full). An answer is given again only while the ledger file's data
  * version (report_db_version: any commit by any connection or process

@@ -11,14 +11,24 @@
 #include <string.h>
 
 #include "host/ledger/amount.h"
+#include "host/web/web_es.h"
+
+const char *web_text(const struct web_req *r, const char *en)
+{
+    const char *es = r->lang && strcmp(r->lang, "es") == 0 ? web_es_detail(en) : NULL;
+    return es ? es : en;
+}
 
 void web_api_error(struct web_req *r, unsigned status, leal_err err, const char *detail)
 {
     char msg[768];
+    const char *text = leal_strerror(err);
+    if (r->lang && strcmp(r->lang, "es") == 0 && web_es_error(err))
+        text = web_es_error(err);
     if (detail && detail[0])
-        snprintf(msg, sizeof msg, "%s: %s", detail, leal_strerror(err));
+        snprintf(msg, sizeof msg, "%s: %s", web_text(r, detail), text);
     else
-        snprintf(msg, sizeof msg, "%s", leal_strerror(err));
+        snprintf(msg, sizeof msg, "%s", text);
     json_decref(r->out);
     r->status = status;
     r->out = json_pack("{s:{s:i,s:s,s:s}}", "error", "code", (int)err, "name", leal_errname(err),
@@ -37,7 +47,7 @@ void web_ledger_error(struct web_req *r, leal_err err, const char *what)
         status = 400;
     else if (err == LEAL_E_DB_BUSY)
         status = 503;
-    snprintf(detail, sizeof detail, "%s%s%s", what, ledger_errmsg(r->l)[0] ? ": " : "",
+    snprintf(detail, sizeof detail, "%s%s%s", web_text(r, what), ledger_errmsg(r->l)[0] ? ": " : "",
              ledger_errmsg(r->l));
     web_api_error(r, status, err, detail);
 }

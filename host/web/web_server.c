@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "host/web/web_api.h"
 #include "keys/base/ct.h"
 #include "host/web/web_auth.h"
+#include "host/web/web_es.h"
 #include "host/web/web_pages.h"
 #include "host/web/web_portal.h"
 #include "host/ledger/ledger_portal.h"
@@ -23,6 +25,25 @@
 
 #define BODY_MAX (64 * 1024)
 #define PEM_MAX (64 * 1024)
+
+/* The dashboard's flights: a request whose answer is not kept for the
+ * ledger's current state waits (its connection suspended) for the next
+ * computation, which a thread of its own runs on its own read-only
+ * connection. The computation takes every request waiting when it starts
+ * and reads one snapshot begun after all of them arrived, so one
+ * computation answers them all and each answer is the ledger's state at or
+ * after the request: exact, never older. Meanwhile the server's thread goes
+ * on answering everything else, and requests arriving during a computation
+ * wait for the next one (all of them together). */
+struct flight {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    bool running, stopping;
+    struct upload *pending;     /* waiting for the next computation */
+    struct report_db *db;       /* this thread's only */
+    struct web_dash_cache dash; /* likewise */
+};
 
 struct web_server {
     struct MHD_Daemon *d;
@@ -33,7 +54,7 @@ struct web_server {
     struct report_db *reports;
     char base_url[256]; /* for the portal's sign-in links */
     const struct web_hook *hook;
-    struct web_dash_cache dash;
+    struct flight flight;
 };
 
 /* What a connection's request has sent so far. */
@@ -41,6 +62,15 @@ struct upload {
     char *body;
     size_t len;
     bool too_big;
+    /* A dashboard request waiting for a flight (under its mutex): what it
+     * asks, then its answer. */
+    bool parked, ready;
+    struct upload *next;
+    struct MHD_Connection *conn;
+    struct web_dash_key key;
+    const char *lang; /* a static string */
+    unsigned status;
+    char *answer; /* JSON text, malloc'ed; NULL: out of memory */
 };
 
 static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -115,6 +145,7 @@ static bool authenticate(struct web_server *s, struct MHD_Connection *c, struct 
         return false;
     }
     r->user = u;
+    r->lang = strcmp(u->lang, "es") == 0 ? "es" : "en"; /* as the page shows it */
     r->csrf = csrf;
     r->session = hash;
     return true;
@@ -160,8 +191,9 @@ static void req_init(struct web_server *s, struct MHD_Connection *c, struct web_
     r->tls = s->tls;
     r->reports = s->reports;
     r->base_url = s->base_url;
-    r->dash = &s->dash;
+    r->dash = NULL; /* the flight's thread keeps the dashboard's answers */
     r->status = 500;
+    r->lang = web_es_accept(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language"));
     client_addr(c, addr, 64);
     r->addr = addr;
 }
@@ -175,8 +207,101 @@ static enum MHD_Result req_finish(struct MHD_Connection *c, struct web_req *r)
     return rc;
 }
 
+/* The dashboard's request r waits for the next flight; answered at once
+ * when it cannot ask (its error) or the server is stopping. */
+static enum MHD_Result dash_park(struct web_server *s, struct MHD_Connection *c, struct web_req *r,
+                                 struct upload *up)
+{
+    struct flight *f = &s->flight;
+    if (!web_dash_key_of(r, &up->key))
+        return req_finish(c, r);
+    pthread_mutex_lock(&f->mu);
+    if (f->stopping) {
+        pthread_mutex_unlock(&f->mu);
+        web_api_error(r, 503, LEAL_E_DB_BUSY, "the server is stopping");
+        return req_finish(c, r);
+    }
+    up->conn = c;
+    up->lang = r->lang;
+    up->parked = true;
+    up->next = f->pending;
+    f->pending = up;
+    MHD_suspend_connection(c);
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    json_decref(r->body);
+    return MHD_YES;
+}
+
+/* The answers of a flight's requests, read in one snapshot. */
+static void flight_answer(struct flight *f, struct upload *batch, bool stopping)
+{
+    int64_t version = 0;
+    leal_err err = stopping ? LEAL_OK : report_db_begin(f->db, &version);
+    for (struct upload *u = batch; u; u = u->next) {
+        struct web_req r;
+        memset(&r, 0, sizeof r);
+        r.reports = f->db;
+        r.dash = &f->dash;
+        r.csrf = "";
+        r.status = 500;
+        r.lang = u->lang;
+        if (stopping)
+            web_api_error(&r, 503, LEAL_E_DB_BUSY, "the server is stopping");
+        else if (err != LEAL_OK)
+            web_api_error(&r, 500, err, report_db_errmsg(f->db));
+        else
+            web_dash_in_snapshot(&r, &u->key, version);
+        u->status = r.status;
+        u->answer = r.out ? json_dumps(r.out, JSON_COMPACT) : NULL;
+        json_decref(r.out);
+    }
+    if (!stopping)
+        report_db_end(f->db);
+}
+
+static void *flight_run(void *arg)
+{
+    struct flight *f = arg;
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        while (f->pending == NULL && !f->stopping)
+            pthread_cond_wait(&f->cv, &f->mu);
+        struct upload *batch = f->pending;
+        bool stopping = f->stopping;
+        if (batch == NULL)
+            break;
+        f->pending = NULL;
+        pthread_mutex_unlock(&f->mu);
+        flight_answer(f, batch, stopping);
+        pthread_mutex_lock(&f->mu);
+        /* Once resumed, a connection may end and free its upload. */
+        for (struct upload *u = batch, *next; u; u = next) {
+            next = u->next;
+            u->ready = true;
+            MHD_resume_connection(u->conn);
+        }
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+/* A parked request's answer, once its flight has resumed it. */
+static enum MHD_Result dash_send(struct web_server *s, struct MHD_Connection *c, struct upload *up)
+{
+    bool ready;
+    pthread_mutex_lock(&s->flight.mu);
+    ready = up->ready;
+    pthread_mutex_unlock(&s->flight.mu);
+    if (!ready)
+        return MHD_YES;
+    if (up->answer == NULL)
+        return send_bytes(c, 500, "application/json", "{}", 2, NULL);
+    return send_bytes(c, up->status, "application/json", up->answer, strlen(up->answer), NULL);
+}
+
 static enum MHD_Result api(struct web_server *s, struct MHD_Connection *c, const char *url,
-                           const char *method, const struct upload *up)
+                           const char *method, struct upload *up)
 {
     struct web_req r;
     uint8_t hash[32];
@@ -193,8 +318,11 @@ static enum MHD_Result api(struct web_server *s, struct MHD_Connection *c, const
     else if (rt->roles == 0 || authenticate(s, c, &r, hash, &u, csrf)) {
         if (rt->roles && (rt->roles & WEB_ROLE_BIT(u.role)) == 0)
             web_api_error(&r, 403, LEAL_E_WEB_FORBIDDEN, "this user's role");
-        else if (change_allowed(c, rt, &r, up))
+        else if (change_allowed(c, rt, &r, up)) {
+            if (rt->handle == web_dashboard && s->flight.running)
+                return dash_park(s, c, &r, up);
             rt->handle(&r);
+        }
     }
     return req_finish(c, &r);
 }
@@ -309,6 +437,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *size = 0;
         return MHD_YES;
     }
+    if (up->parked)
+        return dash_send(s, c, up);
     if (s->hook && strncmp(url, s->hook->prefix, strlen(s->hook->prefix)) == 0)
         return hooked(s, c, url, method, up);
     if (strncmp(url, "/api/", 5) == 0)
@@ -324,6 +454,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     struct upload *up = *con_cls;
     (void)cls, (void)c, (void)why;
     if (up) {
+        free(up->answer);
         free(up->body);
         free(up);
         *con_cls = NULL;
@@ -378,7 +509,7 @@ static bool parse_listen(const char *spec, struct sockaddr_storage *ss)
 
 static struct MHD_Daemon *daemon_start(struct web_server *s, const struct sockaddr_storage *ss)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME;
     if (ss->ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (s->tls)
@@ -405,6 +536,8 @@ leal_err web_server_start(struct ledger *l, const struct web_server_options *o,
         return LEAL_E_ARG;
     if ((s = calloc(1, sizeof *s)) == NULL)
         return LEAL_E_NO_MEMORY;
+    pthread_mutex_init(&s->flight.mu, NULL);
+    pthread_cond_init(&s->flight.cv, NULL);
     s->l = l;
     s->hook = o->hook;
     web_limit_init(&s->limit);
@@ -418,6 +551,12 @@ leal_err web_server_start(struct ledger *l, const struct web_server_options *o,
         web_server_stop(s);
         return LEAL_E_NO_LEDGER;
     }
+    if (o->db_path && (report_db_open(o->db_path, &s->flight.db) != LEAL_OK ||
+                       pthread_create(&s->flight.thread, NULL, flight_run, &s->flight) != 0)) {
+        web_server_stop(s);
+        return LEAL_E_NO_LEDGER;
+    }
+    s->flight.running = o->db_path != NULL;
     if ((s->d = daemon_start(s, &ss)) == NULL) {
         web_server_stop(s);
         return LEAL_E_WEB_LISTEN;
@@ -439,12 +578,24 @@ void web_server_stop(struct web_server *s)
 {
     if (s == NULL)
         return;
+    if (s->flight.running) {
+        /* The flight answers what waits with 503, so that no connection
+         * stays suspended when the daemon stops. */
+        pthread_mutex_lock(&s->flight.mu);
+        s->flight.stopping = true;
+        pthread_cond_signal(&s->flight.cv);
+        pthread_mutex_unlock(&s->flight.mu);
+        pthread_join(s->flight.thread, NULL);
+    }
     if (s->d)
         MHD_stop_daemon(s->d);
     if (s->key)
         leal_wipe(s->key, strlen(s->key));
     report_db_close(s->reports);
-    web_dash_cache_free(&s->dash);
+    report_db_close(s->flight.db);
+    web_dash_cache_free(&s->flight.dash);
+    pthread_mutex_destroy(&s->flight.mu);
+    pthread_cond_destroy(&s->flight.cv);
     free(s->cert);
     free(s->key);
     free(s);

@@ -48,6 +48,50 @@ check_eq "created through the server's own connection: 2 new customers today" "1
     "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
         --data-binary '{"program":1,"name":"Luz"}' "$URL/api/customers" >/dev/null; dash 1 | figs)"
 check_eq "program 1 asked again after program 2: still its own, current answer" "15 10 2" "$(dash 1 | figs)"
+# Under steady writes (a point posted by another process every 0.2 s),
+# 24 requests in bursts of 6: each waits for the next computation, whose
+# snapshot begins after it arrived, so none shows fewer points than were
+# committed when it was sent.
+COOKIE=$(awk '$6 == "leal_session" { print $7 }' "$T/jar")
+check_eq "under writes: 24 answers, none older than its request" "24 200s, 0 older" \
+    "$($PY - "$URL" "$COOKIE" "$LEAL" "$DB" "$ACCT" <<'PYEOF'
+import json, subprocess, sys, threading, time, urllib.request
+url, cookie, leal, db, acct = sys.argv[1:6]
+lock = threading.Lock()
+done = [0]
+def poster():
+    for _ in range(8):
+        subprocess.run([leal, "ledger", "post", "--account", acct, "--asset", "PTS", "--amount",
+                        "1", "--reason", "steady", "--operator", "ana", "--db", db],
+                       check=True, stdout=subprocess.DEVNULL)
+        with lock:
+            done[0] += 1
+        time.sleep(0.2)
+results = []
+def ask():
+    with lock:
+        before = done[0]
+    rq = urllib.request.Request(url + "/api/dashboard?program=1",
+                                headers={"Cookie": "leal_session=" + cookie})
+    with urllib.request.urlopen(rq, timeout=60) as r:
+        status, pts = r.status, json.load(r)["liability"]["PTS"]["units"]
+    with lock:
+        results.append((status, pts - 15 >= before))
+p = threading.Thread(target=poster)
+p.start()
+asks = []
+for _ in range(4):
+    for _ in range(6):
+        t = threading.Thread(target=ask)
+        t.start()
+        asks.append(t)
+    time.sleep(0.25)
+for t in asks + [p]:
+    t.join()
+print("%d 200s, %d older" % (sum(s == 200 for s, _ in results), sum(not ok for _, ok in results)))
+PYEOF
+)"
+check_eq "under writes: the answer after them has all 8 points" "23 10 2" "$(dash 1 | figs)"
 # The kept answer against the reports, as web_serve.sh checks a fresh one.
 dash 1 >"$T/dash.json"
 DAY0=$(date -u +%F)

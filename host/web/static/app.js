@@ -403,6 +403,16 @@ async function listAudit() {
   }
 }
 
+// Before sign-in the user is unknown: the browser's languages choose, as its
+// Accept-Language does for the server's messages (web_es.h).
+function browserLang() {
+  for (const l of navigator.languages || [navigator.language || 'en']) {
+    const p = l.toLowerCase().split('-')[0];
+    if (p === 'es' || p === 'en') return p;
+  }
+  return 'en';
+}
+
 async function route() {
   const h = location.hash || '#/customers';
   say('');
@@ -411,6 +421,8 @@ async function route() {
       signedIn(await api('GET', '/api/me'));
     } catch (e) {
       $('nav').hidden = true;
+      state.lang = browserLang();
+      translatePage();
       show('sign-in');
       return;
     }

@@ -11,7 +11,7 @@ let lang = 'en';
 // ES maps each fixed English text of the portal to its Spanish, as the back
 // office's app.js does: the language is the customer's program's locale
 // (leal program create --locale es), known once signed in; the sign-in page
-// before it is English. Server data (names, reasons) is shown as it is.
+// before it is in the browser's language (showAsk). Server data (names, reasons) is shown as it is.
 const ES = { "My card": "Mi tarjeta", "Sign in": "Entrar", "We send you a link by e-mail. It works once, within 15 minutes.": "Te enviamos un enlace por correo. Sirve una vez, durante 15 minutos.", "E-mail": "Correo", "Send me a link": "Envíame un enlace", "Balance": "Saldo", "Amount": "Importe", "Cards": "Tarjetas", "Tier": "Nivel", "Rewards": "Premios", "Reward": "Premio", "Points": "Puntos", "Can I have it?": "¿Lo puedo canjear?", "History": "Historial", "Date": "Fecha", "What": "Qué", "Older movements": "Movimientos anteriores", "My QR code": "Mi código QR", "You have no QR code yet: ask for one at the shop's desk.": "Aún no tienes código QR: pídelo en el mostrador de la tienda.", "Show it at the till to earn points.": "Enséñalo en caja para sumar puntos.", "Sign out": "Cerrar sesión", "QR code": "Código QR", "Purse": "Monedero", "Card": "Tarjeta", "Yes": "Sí", "Signed out.": "Sesión cerrada.", "You are in the top tier.": "Estás en el nivel más alto.", "This program has no tiers.": "Este programa no tiene niveles.", "active": "activa", "blocked": "bloqueada", "lost": "perdida", "replaced": "sustituida", "pending": "pendiente" };
 const L = (text) => (lang === 'es' && Object.prototype.hasOwnProperty.call(ES, text) ? ES[text] : text);
 const original = new Map();
@@ -179,20 +179,36 @@ async function start() {
       showMe(r.data);
       return;
     }
+    showAsk();
     say(r.data.error ? r.data.error.message : 'the sign-in failed (' + r.status + ')', false);
-    show('page-ask');
     return;
   }
   const r = await api('GET', '/portal/api/me');
   if (r.status === 200) showMe(r.data);
-  else show('page-ask');
+  else showAsk();
+}
+
+// The sign-in page, before the customer (and so the program's locale) is
+// known: in the browser's language, as its Accept-Language asks the
+// server's messages to be (web_es.h).
+function showAsk() {
+  lang = 'en';
+  for (const l of navigator.languages || [navigator.language || 'en']) {
+    const p = l.toLowerCase().split('-')[0];
+    if (p === 'es' || p === 'en') { lang = p; break; }
+  }
+  translatePage();
+  show('page-ask');
 }
 
 document.addEventListener('DOMContentLoaded', () => {
   $('link-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const r = await api('POST', '/portal/api/link', { email: ev.target.email.value });
-    if (r.status === 202) say('If this address is on a card, a link is on its way. It works once, within ' + r.data.minutes + ' minutes.', true);
+    if (r.status === 202) {
+      say(lang === 'es' ? 'Si esta dirección está en una tarjeta, el enlace va de camino. Sirve una vez, durante ' + r.data.minutes + ' minutos.'
+        : 'If this address is on a card, a link is on its way. It works once, within ' + r.data.minutes + ' minutes.', true);
+    }
     else say(r.data.error ? r.data.error.message : 'the request failed (' + r.status + ')', false);
   });
   $('history-more').addEventListener('click', () => showHistory(Number($('history-more').dataset.before)));

@@ -1,0 +1,178 @@
+/*
+ * web_es.c - Spanish for the server's own words (see web_es.h).
+ */
+#include "web_es.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    leal_err err;
+    const char *es;
+} errors[] = {
+    {LEAL_E_ARG, "argumento no válido dentro de leal; por favor, informe de ello"},
+    {LEAL_E_NO_MEMORY, "sin memoria"},
+    {LEAL_E_IO,
+     "error de entrada/salida; revise el fichero o el dispositivo y vuelva a intentarlo"},
+    {LEAL_E_NO_SPACE, "búfer de salida demasiado pequeño"},
+    {LEAL_E_NOT_FOUND, "no encontrado"},
+    {LEAL_E_TOO_LARGE, "los datos superan el tamaño permitido"},
+    {LEAL_E_CRYPTO, "error de la biblioteca criptográfica"},
+    {LEAL_E_RANDOM, "falló el generador de números aleatorios del sistema"},
+    {LEAL_E_UNKNOWN_PROGRAM, "programa desconocido; 'leal keys list' muestra los programas"},
+    {LEAL_E_DB, "error de la base de datos"},
+    {LEAL_E_DB_BUSY, "la base de datos está ocupada; vuelva a intentarlo"},
+    {LEAL_E_DB_CORRUPT, "el fichero de la base de datos está dañado; restáurelo de una copia"},
+    {LEAL_E_UNKNOWN_ID, "no existe ese id"},
+    {LEAL_E_CARD_STATUS_CHANGE, "una tarjeta no puede pasar a ese estado desde el actual"},
+    {LEAL_E_NO_LEDGER, "no hay un libro mayor ahí; cree uno con 'leal ledger init' o revise --db"},
+    {LEAL_E_DATE, "fecha mal escrita; escríbala como AAAA-MM-DD"},
+    {LEAL_E_TEXT, "texto demasiado largo (255 bytes como mucho), no UTF-8 o con caracteres de "
+                  "control"},
+    {LEAL_E_SETTLE_NOT_COLLECTIVE,
+     "la liquidación es entre las tiendas de un programa colectivo; este programa no lo es"},
+    {LEAL_E_SETTLE_ORDER,
+     "ya hay un periodo posterior liquidado; los periodos se liquidan en orden"},
+    {LEAL_E_WEB_SIGN_IN, "usuario o contraseña incorrectos (o el usuario está desactivado)"},
+    {LEAL_E_WEB_RATE_LIMIT, "demasiados intentos fallidos para este usuario o esta dirección; "
+                            "espere un minuto y vuelva a intentarlo"},
+    {LEAL_E_WEB_SESSION, "no ha iniciado sesión, o la sesión ha terminado; vuelva a entrar"},
+    {LEAL_E_WEB_CSRF, "a la petición le falta el token CSRF de esta sesión; recargue la página y "
+                      "vuelva a intentarlo"},
+    {LEAL_E_WEB_FORBIDDEN, "el rol o las tiendas de este usuario no lo permiten"},
+    {LEAL_E_WEB_ROLE, "rol desconocido; los roles son admin, manager y staff (manager y staff "
+                      "necesitan --store ID)"},
+    {LEAL_E_WEB_PASSWORD, "contraseña rechazada: necesita de 10 a 128 caracteres"},
+    {LEAL_E_WEB_NO_USER, "no existe ese usuario; 'leal user list' los muestra"},
+    {LEAL_E_WEB_LANG, "idioma desconocido; la oficina habla en (inglés) y es (español)"},
+    {LEAL_E_REPORT_RANGE, "el --to del informe es anterior a su --from; dé el primer día y luego "
+                          "el último"},
+    {LEAL_E_REPORT_SCHEMA, "el libro mayor tiene otra versión de esquema que este leal; ábralo "
+                           "una vez con 'leal ledger verify' para migrarlo y luego informe"},
+    {LEAL_E_REPORT_EMPTY, "el informe no tiene filas en ese periodo, así que no hay gráfico que "
+                          "dibujar; amplíe --from/--to"},
+    {LEAL_E_MAIL_ADDRESS, "una dirección o cabecera de correo no es válida (una '@', sin "
+                          "espacios, saltos de línea ni caracteres de control); corríjala"},
+    {LEAL_E_PORTAL_LINK_UNKNOWN, "este enlace de acceso no se conoce aquí; pida uno nuevo"},
+    {LEAL_E_PORTAL_LINK_USED, "este enlace de acceso ya se ha usado; pida uno nuevo"},
+    {LEAL_E_PORTAL_LINK_EXPIRED,
+     "este enlace de acceso ha caducado (duran 15 minutos); pida uno nuevo"},
+    {LEAL_E_PORTAL_SESSION,
+     "no ha entrado en el portal, o la sesión ha terminado; pida un enlace de acceso"},
+};
+
+static const struct {
+    const char *en, *es;
+} details[] = {
+    {"the customer", "el cliente"},
+    {"the session", "la sesión"},
+    {"the server is stopping", "el servidor se está deteniendo"},
+    {"the rules", "las reglas"},
+    {"the history", "el historial"},
+    {"the card", "la tarjeta"},
+    {"the body is over 64 KiB", "el cuerpo pasa de 64 KiB"},
+    {"that program is another store's", "ese programa es de otra tienda"},
+    {"no earning rule with that id", "no hay una regla de acumulación con ese id"},
+    {"method", "método"},
+    {"a session token", "un token de sesión"},
+    {"this user's role", "el rol de este usuario"},
+    {"this customer belongs to another store", "este cliente es de otra tienda"},
+    {"this card belongs to another store", "esta tarjeta es de otra tienda"},
+    {"the users", "los usuarios"},
+    {"the user's stores", "las tiendas del usuario"},
+    {"the user", "el usuario"},
+    {"the terminals", "los terminales"},
+    {"the stores' time zone", "la zona horaria de las tiendas"},
+    {"the simulation", "la simulación"},
+    {"the server runs without the ledger's file",
+     "el servidor funciona sin el fichero del libro mayor"},
+    {"the search", "la búsqueda"},
+    {"the rewards", "los premios"},
+    {"the link", "el enlace"},
+    {"the ledger's snapshot", "la instantánea del libro mayor"},
+    {"the hot list", "la lista negra"},
+    {"the chart", "el gráfico"},
+    {"the card's status", "el estado de la tarjeta"},
+    {"the card's history", "el historial de la tarjeta"},
+    {"the body is not a JSON object", "el cuerpo no es un objeto JSON"},
+    {"the balances and cards", "los saldos y las tarjetas"},
+    {"the audit log", "el registro de auditoría"},
+    {"the audit line", "la línea de auditoría"},
+    {"the QR code", "el código QR"},
+    {"sign-in needs \"name\" and \"password\"", "para entrar hacen falta \"name\" y \"password\""},
+    {"send the body as application/json", "envíe el cuerpo como application/json"},
+    {"say why in \"reason\"", "diga el motivo en \"reason\""},
+    {"no such portal route", "no existe esa ruta del portal"},
+    {"no such API route", "no existe esa ruta de la API"},
+    {"no program to show", "no hay ningún programa que mostrar"},
+    {"name the customer's \"program\"", "indique el \"program\" del cliente"},
+    {"drawing the QR code", "al dibujar el código QR"},
+    {"customers", "clientes"},
+    {"before is an entry number; limit is 1 to 50",
+     "before es un número de asiento; limit va de 1 a 50"},
+    {"?program= takes a program's id", "?program= lleva el id de un programa"},
+    {"send {\"block\": true or false, \"reason\": why} with a reason",
+     "envíe {\"block\": true o false, \"reason\": motivo} con un motivo"},
+    {"send {\"rule\": ID, \"multiplier_milli\": 0..100000 and/or \"bonus_points\": 0..1000000}",
+     "envíe {\"rule\": ID, \"multiplier_milli\": 0..100000 y/o \"bonus_points\": 0..1000000}"},
+    {"\"from\" and \"to\" take dates, YYYY-MM-DD", "\"from\" y \"to\" llevan fechas, AAAA-MM-DD"},
+};
+
+const char *web_es_error(leal_err err)
+{
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+        if (errors[i].err == err)
+            return errors[i].es;
+    return NULL;
+}
+
+const char *web_es_detail(const char *en)
+{
+    for (size_t i = 0; en && i < sizeof details / sizeof details[0]; i++)
+        if (strcmp(details[i].en, en) == 0)
+            return details[i].es;
+    return NULL;
+}
+
+/* The q of one Accept-Language item's parameters (";q=0.5"), 1 without one. */
+static double item_q(const char *p, const char *end)
+{
+    for (; p < end; p++) {
+        if (*p == 'q' && p + 1 < end && p[1] == '=') {
+            char num[8] = {0};
+            size_t n = (size_t)(end - (p + 2));
+            memcpy(num, p + 2, n < sizeof num - 1 ? n : sizeof num - 1);
+            return strtod(num, NULL);
+        }
+    }
+    return 1.0;
+}
+
+const char *web_es_accept(const char *header)
+{
+    const char *best = "en";
+    double best_q = 0.0;
+    for (const char *p = header; p && *p;) {
+        const char *end = strchr(p, ','), *semi;
+        if (end == NULL)
+            end = p + strlen(p);
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        semi = memchr(p, ';', (size_t)(end - p));
+        if (semi == NULL)
+            semi = end;
+        /* The primary subtag: "es" of "es-ES", case ignored. */
+        if (semi - p >= 2 && (semi - p == 2 || p[2] == '-') &&
+            (tolower((unsigned char)p[0]) == 'e')) {
+            char second = (char)tolower((unsigned char)p[1]);
+            double q = item_q(semi, end);
+            if ((second == 's' || second == 'n') && q > best_q) {
+                best_q = q;
+                best = second == 's' ? "es" : "en";
+            }
+        }
+        p = *end ? end + 1 : end;
+    }
+    return best;
+}

@@ -1,0 +1,81 @@
+#!/bin/bash
+# web_es.sh - the server's error messages in Spanish (issue 16, host/web/web_es.h):
+# the language is the signed-in user's (leal user --lang, or their program's
+# locale), else the browser's Accept-Language (the higher q of en and es).
+# Exact messages for a wrong password, an unknown route, a missing CSRF
+# token, a role refused, a portal link not known, and the English ones
+# beside them; then the sign-in pages in a Spanish browser
+# (tests/web/es.js, Debian's chromium through playwright-core).
+set -u
+cd "$(dirname "$0")/../.."
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-es-XXXXXX)
+PID=
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+DB=$T/ledger.db
+SHOTS=build/screenshots/es
+mkdir -p "$SHOTS"
+rm -f "$SHOTS"/*.png
+"$LEAL" ledger init --db "$DB" >/dev/null
+"$LEAL" program create --db "$DB" --code c --name "Tienda C" --locale es >/dev/null
+"$LEAL" store add --db "$DB" --program 1 --code c1 --name "C uno" --tz Europe/Madrid >/dev/null
+printf 'admin password 1\n' >"$T/pw"
+"$LEAL" user add pepe --role staff --store 1 --password-file "$T/pw" --db "$DB" >/dev/null
+"$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw" \
+    >"$T/serve.out" 2>"$T/serve.err" &
+PID=$!
+for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+URL=$(sed -n 's/^listening on //p' "$T/serve.out")
+
+# status|message of a request: curl's arguments.
+ask() {
+    curl -s -w '|%{http_code}' "$@" | $PY -c 'import json,sys; b,s=sys.stdin.read().rsplit("|",1); print(s + "|" + json.loads(b)["error"]["message"])'
+}
+signin() { ask -H 'Content-Type: application/json' -d "{\"name\":\"$1\",\"password\":\"wrong password\"}" "${@:2}" "$URL/api/session"; }
+check_eq "a wrong password, Accept-Language es-ES" \
+    "401|usuario o contraseña incorrectos (o el usuario está desactivado)" \
+    "$(signin ana -H 'Accept-Language: es-ES,es;q=0.9')"
+check_eq "the same in English without Accept-Language" \
+    "401|wrong user name or password (or the user is disabled)" "$(signin ana)"
+check_eq "the higher q wins: fr, en;q=0.5, es;q=0.8 gives Spanish" \
+    "401|usuario o contraseña incorrectos (o el usuario está desactivado)" \
+    "$(signin ana -H 'Accept-Language: fr, en;q=0.5, es;q=0.8')"
+check_eq "and en;q=0.9, es;q=0.1 English" \
+    "401|wrong user name or password (or the user is disabled)" \
+    "$(signin ana -H 'Accept-Language: en;q=0.9, es;q=0.1')"
+check_eq "an unknown route, with its detail in Spanish" \
+    "404|no existe esa ruta de la API: argumento no válido dentro de leal; por favor, informe de ello" \
+    "$(ask -H 'Accept-Language: es' "$URL/api/nothing")"
+check_eq "no session" "401|no ha iniciado sesión, o la sesión ha terminado; vuelva a entrar" \
+    "$(ask -H 'Accept-Language: es' "$URL/api/me")"
+check_eq "a portal link not known" "404|este enlace de acceso no se conoce aquí; pida uno nuevo" \
+    "$(ask -H 'Accept-Language: es' -H 'Content-Type: application/json' -d '{"token":"00"}' "$URL/portal/api/session")"
+
+# pepe, staff of the Spanish program, speaks Spanish whatever his browser says.
+curl -s -c "$T/jar" -H 'Content-Type: application/json' \
+    -d '{"name":"pepe","password":"admin password 1"}' "$URL/api/session" >/dev/null
+check_eq "pepe's role refused, in his language (Accept-Language en)" \
+    "403|el rol de este usuario: el rol o las tiendas de este usuario no lo permiten" \
+    "$(ask -b "$T/jar" -H 'Accept-Language: en' "$URL/api/dashboard")"
+check_eq "a change without the CSRF token" \
+    "403|a la petición le falta el token CSRF de esta sesión; recargue la página y vuelva a intentarlo" \
+    "$(ask -b "$T/jar" -H 'Content-Type: application/json' -d '{"program":1,"name":"Luz"}' "$URL/api/customers")"
+# ana (an admin: Spanish since every program is) through the dashboard's flight.
+curl -s -c "$T/jar2" -H 'Content-Type: application/json' \
+    -d '{"name":"ana","password":"admin password 1"}' "$URL/api/session" >/dev/null
+check_eq "a program that does not exist: the error of the dashboard's flight, in ana's Spanish" \
+    "500|activity: programa desconocido; 'leal keys list' muestra los programas" \
+    "$(ask -b "$T/jar2" "$URL/api/dashboard?program=9")"
+
+timeout 120 node tests/web/es.js "$URL" "$SHOTS" >"$T/es.out" 2>"$T/es.err"
+RC=$?
+while IFS=$'\t' read -r name expected actual; do
+    check_eq "${name#CHECK }" "$expected" "$actual"
+done < <(grep '^CHECK ' "$T/es.out")
+check_eq "the browser run exits 0 with 3 checks and nothing on stderr" "0 3 " \
+    "$RC $(grep -c '^CHECK ' "$T/es.out") $(cat "$T/es.err")"
+check_eq "screenshots of both sign-in pages" "portal-sign-in-es.png sign-in-es.png" \
+    "$(cd "$SHOTS" && ls *.png | tr '\n' ' ' | sed 's/ $//')"
+finish
