@@ -6,8 +6,9 @@
  * MAC4/CRC16; EV1: CMAC/CRC32 with a running IV; EV2: MACt, TI and CmdCtr,
  * NXP AN12343/AN12196, REFERENCE.md 2.5), applications, keys, files, values,
  * records and transactions; EV2/EV3 also the Transaction MAC (the public
- * DESFire Light data sheet MF2DL(H)x0 10.3; cardlayout/LAYOUT.md 2.8). Facts: ARCHITECTURE.md's Sources (libfreefare, the
- * MF3ICDx21_41_81 short data sheet, the published EV1 traces).
+ * DESFire Light data sheet MF2DL(H)x0 10.3; cardlayout/LAYOUT.md 2.8).
+ * Facts: ARCHITECTURE.md's Sources (libfreefare, the MF3ICDx21_41_81 short
+ * data sheet, the published EV1 traces).
  */
 #include <stdlib.h>
 #include <string.h>

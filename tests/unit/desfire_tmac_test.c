@@ -192,6 +192,20 @@ static leal_err create_tmac(struct desfire *d)
         d, &(struct desfire_tmac_file){0x0F, DESFIRE_COMM_MACED, 0xEFF0, tm_key, 0x07});
 }
 
+/* Under a session of key 0: the TransactionMAC file, then vector 1's
+ * commands (GetValue 2, Credit 2 by 5, WriteRecord 3 of 20..3F). */
+static void vector1_commands(struct desfire *d)
+{
+    uint8_t rec[32];
+    int32_t value = 0;
+    rec_bytes(rec);
+    assert_int_equal(create_tmac(d), LEAL_OK);
+    assert_int_equal(desfire_get_value(d, 2, DESFIRE_COMM_FULL, &value), LEAL_OK);
+    assert_int_equal(value, 100);
+    assert_int_equal(desfire_credit(d, 2, DESFIRE_COMM_FULL, 5), LEAL_OK);
+    assert_int_equal(desfire_write_record(d, 3, DESFIRE_COMM_MACED, 0, rec, 32), LEAL_OK);
+}
+
 /* On EV2 and EV3 under EV2 secure messaging: vector 1's transaction gives
  * its TMC and TMV exactly; a second one (reads, a debit, a record) gives
  * what the host computes from the same commands; the file reads back. */
@@ -212,19 +226,15 @@ static void test_tmac_sim_transactions(void **state)
         rec_bytes(rec);
         setup(&f, types[t]);
         assert_int_equal(desfire_authenticate_ev2_first(d, 0, zero_key), LEAL_OK);
-        assert_int_equal(create_tmac(d), LEAL_OK);
-        assert_int_equal(desfire_get_file_settings(d, 0x0F, set, sizeof set, &n), LEAL_OK);
-        assert_int_equal(n, 6);
-        assert_memory_equal(set, ((uint8_t[]){0x05, 0x01, 0xF0, 0xEF, 0x02, 0x07}), 6);
         /* Vector 1: GetValue, Credit, WriteRecord, then the commit's answer. */
-        assert_int_equal(desfire_get_value(d, 2, DESFIRE_COMM_FULL, &value), LEAL_OK);
-        assert_int_equal(value, 100);
-        assert_int_equal(desfire_credit(d, 2, DESFIRE_COMM_FULL, 5), LEAL_OK);
-        assert_int_equal(desfire_write_record(d, 3, DESFIRE_COMM_MACED, 0, rec, 32), LEAL_OK);
+        vector1_commands(d);
         assert_int_equal(desfire_commit_tmac(d, &tmc, tmv), LEAL_OK);
         assert_int_equal(tmc, 1);
         vectors_hex(&v[0], "TMV", want, 8);
         assert_memory_equal(tmv, want, 8);
+        assert_int_equal(desfire_get_file_settings(d, 0x0F, set, sizeof set, &n), LEAL_OK);
+        assert_int_equal(n, 6);
+        assert_memory_equal(set, ((uint8_t[]){0x05, 0x01, 0xF0, 0xEF, 0x02, 0x07}), 6);
         /* The file holds the same, and reading it adds nothing to a TMI. */
         assert_int_equal(desfire_read_data(d, 0x0F, DESFIRE_COMM_PLAIN, 0, 12, file), LEAL_OK);
         assert_memory_equal(file, ((uint8_t[]){1, 0, 0, 0}), 4);
@@ -274,16 +284,11 @@ static void test_tmac_sim_ev1_session(void **state)
     struct vector_record *v = load_vectors();
     struct fixture f;
     struct desfire *d = &f.d;
-    uint8_t rec[32], want[8], tmv[8];
+    uint8_t want[8], tmv[8];
     uint32_t tmc = 0;
-    int32_t value = 0;
-    rec_bytes(rec);
     setup(&f, "desfire-ev2");
     assert_int_equal(desfire_authenticate_aes(d, 0, zero_key), LEAL_OK);
-    assert_int_equal(create_tmac(d), LEAL_OK);
-    assert_int_equal(desfire_get_value(d, 2, DESFIRE_COMM_FULL, &value), LEAL_OK);
-    assert_int_equal(desfire_credit(d, 2, DESFIRE_COMM_FULL, 5), LEAL_OK);
-    assert_int_equal(desfire_write_record(d, 3, DESFIRE_COMM_MACED, 0, rec, 32), LEAL_OK);
+    vector1_commands(d);
     assert_int_equal(desfire_commit_tmac(d, &tmc, tmv), LEAL_OK);
     assert_int_equal(tmc, 1);
     vectors_hex(&v[0], "TMV", want, 8);
@@ -302,16 +307,12 @@ static void test_tmac_sim_torn_commit(void **state)
     for (unsigned step = 0; step < 2; step++) {
         struct fixture f;
         struct desfire *d = &f.d;
-        uint8_t rec[32], want[8] = {0}, tmv[8], file[12];
+        uint8_t want[8] = {0}, tmv[8], file[12];
         uint32_t tmc = 0;
         int32_t value = 0;
-        rec_bytes(rec);
         setup(&f, "desfire-ev3");
         assert_int_equal(desfire_authenticate_ev2_first(d, 0, zero_key), LEAL_OK);
-        assert_int_equal(create_tmac(d), LEAL_OK);
-        assert_int_equal(desfire_get_value(d, 2, DESFIRE_COMM_FULL, &value), LEAL_OK);
-        assert_int_equal(desfire_credit(d, 2, DESFIRE_COMM_FULL, 5), LEAL_OK);
-        assert_int_equal(desfire_write_record(d, 3, DESFIRE_COMM_MACED, 0, rec, 32), LEAL_OK);
+        vector1_commands(d);
         cardsim_set_tear(reader_sim_card(f.r),
                          &(struct cardsim_tear){
                              .point = CARDSIM_TEAR_INSIDE_COMMIT, .after = 1, .commit_step = step});
