@@ -1068,6 +1068,47 @@ leal_err desfire_commit(struct desfire *d)
     return simple_command(d, 0xC7, NULL, 0);
 }
 
+leal_err desfire_create_tmac_file(struct desfire *d, const struct desfire_tmac_file *f)
+{
+    uint8_t h[5], k[17];
+    struct desfire_cmd c = {.ins = 0xCE,
+                            .hdr = h,
+                            .hdr_len = sizeof h,
+                            .data = k,
+                            .data_len = sizeof k,
+                            .tx = TX_FULL,
+                            .rx = RX_MAC};
+    leal_err err;
+
+    if (!comm_ok(f->comm) || f->key == NULL)
+        return LEAL_E_ARG;
+    h[0] = f->file_no;
+    h[1] = (uint8_t)f->comm;
+    store_le16(h + 2, f->access);
+    h[4] = 0x02; /* TMKeyOption: AES */
+    leal_memcpy(k, f->key, 16);
+    k[16] = f->key_version;
+    err = command(d, &c);
+    leal_wipe(k, sizeof k);
+    return err;
+}
+
+leal_err desfire_commit_tmac(struct desfire *d, uint32_t *tmc, uint8_t tmv[8])
+{
+    const uint8_t option = 0x01; /* TMC and TMV in the answer */
+    uint8_t a[12];
+    leal_err err;
+
+    if (tmc == NULL || tmv == NULL)
+        return LEAL_E_ARG;
+    *tmc = 0;
+    if ((err = query(d, 0xC7, (struct span){&option, 1}, RX_MAC, a, sizeof a)) != LEAL_OK)
+        return err;
+    *tmc = load_le32(a);
+    leal_memcpy(tmv, a + 4, 8);
+    return LEAL_OK;
+}
+
 leal_err desfire_abort(struct desfire *d)
 {
     return simple_command(d, 0xA7, NULL, 0);

@@ -257,6 +257,24 @@ struct desfire_records {
 LEAL_MUST_CHECK leal_err desfire_read_records(struct desfire *d, const struct desfire_records *q,
                                               uint8_t *out);
 LEAL_MUST_CHECK leal_err desfire_commit(struct desfire *d);
+/* CreateTransactionMACFile (CE, DESFire EV2 and later; desfire_tmac.h):
+ * FileNo || comm || access || TMKeyOption 02 (AES) in plain, then the
+ * AppTransactionMACKey and its version enciphered (the data sheet sends
+ * them in full mode), so it needs a session with the application master
+ * key. An EV1 answers LEAL_E_CARD_ILLEGAL_COMMAND. */
+struct desfire_tmac_file {
+    uint8_t file_no;
+    enum desfire_comm comm; /* of ReadData on the file */
+    uint16_t access;        /* R: ReadData; W: CommitReaderID; RW must be F */
+    const uint8_t *key;     /* 16 bytes */
+    uint8_t key_version;
+};
+LEAL_MUST_CHECK leal_err desfire_create_tmac_file(struct desfire *d,
+                                                  const struct desfire_tmac_file *f);
+/* CommitTransaction with option 01 (the application holds a Transaction MAC
+ * file): the card's answer TMC (LE32) || TMV, MACed under a session, into
+ * *tmc and tmv. A card without the file refuses the option. */
+LEAL_MUST_CHECK leal_err desfire_commit_tmac(struct desfire *d, uint32_t *tmc, uint8_t tmv[8]);
 LEAL_MUST_CHECK leal_err desfire_abort(struct desfire *d);
 
 #endif

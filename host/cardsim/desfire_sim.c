@@ -5,8 +5,10 @@
  * 0x0A, ISO 0x1A, AES 0xAA; EV2/EV3 also 0x71/0x77), secure messaging (D40:
  * MAC4/CRC16; EV1: CMAC/CRC32 with a running IV; EV2: MACt, TI and CmdCtr,
  * NXP AN12343/AN12196, REFERENCE.md 2.5), applications, keys, files, values,
- * records and transactions. Facts: ARCHITECTURE.md's Sources (libfreefare, the
- * MF3ICDx21_41_81 short data sheet, the published EV1 traces).
+ * records and transactions; EV2/EV3 also the Transaction MAC (the public
+ * DESFire Light data sheet MF2DL(H)x0 10.3; cardlayout/LAYOUT.md 2.8).
+ * Facts: ARCHITECTURE.md's Sources (libfreefare, the MF3ICDx21_41_81 short
+ * data sheet, the published EV1 traces).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 
 #define FRAME LEAL_MAX_DESFIRE_FRAME
 #define MSG_MAX LEAL_MAX_DESFIRE_MESSAGE
+#define DESFIRE_TMAC_ANSWER 12 /* TMC (LE32) || TMV: the file and the commit's answer */
 
 /* ISO DF name of the PICC level (libfreefare master selects it). */
 static const uint8_t picc_df_name[7] = {0xD2, 0x76, 0x00, 0x00, 0x85, 0x01, 0x00};
@@ -150,8 +153,18 @@ static bool any_dirty(const struct df_state *st)
     return false;
 }
 
+/* Forgets the Transaction MAC input (the transaction ended either way). */
+static void tmi_reset(struct df_state *st)
+{
+    st->tmi_len = 0;
+    leal_wipe(&st->tm_mac, sizeof st->tm_mac);
+    leal_wipe(st->tmi_chain, sizeof st->tmi_chain);
+    leal_wipe(st->tmi_last, sizeof st->tmi_last);
+}
+
 static void abort_tx(struct df_state *st)
 {
+    tmi_reset(st);
     if (st->commit_pending)
         return; /* a commit record is written: it completes at power-up */
     for (int a = 0; a < DF_MAX_APPS; a++)
@@ -236,6 +249,7 @@ static uint64_t file_cost(const struct df_file *f)
     case DF_FILE_BACKUP:
         return 2ull * blocks(f->size);
     case DF_FILE_VALUE:
+    case DF_FILE_TMAC:
         return DF_BLOCK;
     default:
         return blocks((uint64_t)f->rec_size * f->max_recs);
@@ -514,6 +528,112 @@ static uint8_t tx(struct cmd *x, const uint8_t *data, size_t n, int mode)
         if (df_cbc_encrypt(&st->sess, iv, x->out, x->out, wl) != LEAL_OK)
             return DF_INTEGRITY_ERROR;
     }
+    return DF_OK;
+}
+
+/* ----------------------------------------------------- transaction MAC */
+
+/* The Transaction MAC of EV2/EV3 as the public DESFire Light data sheet
+ * (NXP MF2DL(H)x0 10.3) describes it; cardlayout/LAYOUT.md 2.8. */
+
+/* The application's TransactionMAC file (at most one), or NULL. */
+static struct df_file *tmac_file(struct df_app *app)
+{
+    for (int i = 0; i < DF_MAX_FILES; i++)
+        if (app->files[i].exists && app->files[i].type == DF_FILE_TMAC)
+            return &app->files[i];
+    return NULL;
+}
+
+/* SesTMMACKey = CMAC(AppTransactionMACKey, 5A 00 01 00 80 || TMC + 1 (LE32)
+ * || UID), with the counter the commit will reach. */
+static leal_err tm_session(struct df_state *st, const struct df_file *tf)
+{
+    uint8_t sv[16] = {0x5A, 0x00, 0x01, 0x00, 0x80}, iv[16] = {0}, key[16];
+    struct df_cipher k;
+    leal_err err;
+    store_le32(sv + 5, load_le32(tf->data) + 1u);
+    memcpy(sv + 9, st->uid, 7);
+    if ((err = df_cipher_set(&k, DF_KEY_AES, tf->tm_key, 16)) == LEAL_OK &&
+        (err = df_cmac(&k, iv, sv, sizeof sv, key)) == LEAL_OK)
+        err = df_cipher_set(&st->tm_mac, DF_KEY_AES, key, 16);
+    leal_wipe(&k, sizeof k);
+    leal_wipe(key, sizeof key);
+    return err;
+}
+
+/* Feeds whole blocks to the running CMAC: the block kept back so far is
+ * chained, the newest is kept back (the commit MACs it as the last). */
+static leal_err tmi_blocks(struct df_state *st, const uint8_t *p, size_t n)
+{
+    uint8_t c[16];
+    leal_err err = LEAL_OK;
+    for (size_t off = 0; off < n && err == LEAL_OK; off += 16) {
+        if (st->tmi_len > 0)
+            err = df_cbc_encrypt(&st->tm_mac, st->tmi_chain, st->tmi_last, c, 16);
+        memcpy(st->tmi_last, p + off, 16);
+        st->tmi_len += 16;
+    }
+    leal_wipe(c, sizeof c);
+    return err;
+}
+
+/* One command's TMI update (10.3.4): INS || FileNo || params zero-padded to
+ * 16 bytes, then its plain data zero-padded to 16. None without a
+ * TransactionMAC file or for the file itself. */
+static uint8_t tmi_update(struct cmd *x, const uint8_t *params, size_t plen, const uint8_t *data,
+                          size_t dlen)
+{
+    struct df_state *st = x->st;
+    struct df_file *tf = tmac_file(st->sel);
+    uint8_t head[16] = {0}, *buf;
+    size_t padded = (dlen + 15) / 16 * 16;
+    leal_err err;
+    if (tf == NULL || tf == &st->sel->files[x->msg[1]])
+        return DF_OK;
+    /* TMCLimit, never set by leal, is the counter's maximum. */
+    if (load_le32(tf->data) == UINT32_MAX)
+        return DF_PERMISSION_DENIED;
+    if (st->tmi_len == 0 && tm_session(st, tf) != LEAL_OK)
+        return DF_INTEGRITY_ERROR;
+    head[0] = x->msg[0];
+    head[1] = x->msg[1];
+    if (plen > 0)
+        memcpy(head + 2, params, plen);
+    err = tmi_blocks(st, head, sizeof head);
+    if (err == LEAL_OK && dlen > 0) {
+        if ((buf = calloc(1, padded)) == NULL)
+            return DF_OUT_OF_EEPROM;
+        memcpy(buf, data, dlen);
+        err = tmi_blocks(st, buf, padded);
+        free(buf);
+    }
+    return err == LEAL_OK ? DF_OK : DF_INTEGRITY_ERROR;
+}
+
+/* Offset and length (LE24 each) as a TMI update carries them. */
+static void tmi_range(uint8_t p[6], uint32_t a, uint32_t b)
+{
+    store_le24(p, a);
+    store_le24(p + 3, b);
+}
+
+/* At the commit, before the commit record: TMC + 1 and TMV = MACt(SesTMMACKey,
+ * TMI) into the file, one atomic step with the files (a tear before the
+ * record leaves both as they were). */
+static uint8_t tmac_commit(struct df_state *st)
+{
+    struct df_file *tf = tmac_file(st->sel);
+    uint8_t full[16];
+    if (tf == NULL || st->tmi_len == 0)
+        return DF_OK;
+    if (df_cmac(&st->tm_mac, st->tmi_chain, st->tmi_last, 16, full) != LEAL_OK)
+        return DF_INTEGRITY_ERROR;
+    store_le32(tf->data, load_le32(tf->data) + 1u);
+    for (int i = 0; i < 8; i++)
+        tf->data[4 + i] = full[2 * i + 1];
+    leal_wipe(full, sizeof full);
+    tmi_reset(st);
     return DF_OK;
 }
 
@@ -1376,6 +1496,11 @@ static uint8_t cmd_get_file_settings(struct cmd *x)
         v[16] = f->lc_options;
         n = 17;
         break;
+    case DF_FILE_TMAC:
+        v[4] = 0x02; /* TMKeyOption: AES */
+        v[5] = f->tm_key_version;
+        n = 6;
+        break;
     default:
         store_le24(v + 4, f->rec_size);
         store_le24(v + 7, f->max_recs);
@@ -1536,6 +1661,59 @@ static uint8_t create_file(struct cmd *x)
     return tx(x, NULL, 0, COMM_PLAIN);
 }
 
+/* CreateTransactionMACFile (CE, EV2/EV3; MF2DL(H)x0 11.7.6): FileNo ||
+ * FileOption (comm) || AccessRights || TMKeyOption (02: AES) in plain, then
+ * TMKey || TMKeyVer enciphered, so only under the application master key's
+ * session. At most one per application; RW must be F (nobody writes the
+ * file). TMC starts at 0, TMV at zero bytes. */
+static uint8_t cmd_create_tmac_file(struct cmd *x)
+{
+    struct df_state *st = x->st;
+    struct df_app *app = st->sel;
+    struct df_file *f;
+    uint8_t k[17], status, no, comm;
+    uint16_t ar;
+    if (st->personality == DF_EV1)
+        return DF_ILLEGAL_COMMAND;
+    if (app == &st->picc)
+        return DF_PERMISSION_DENIED;
+    if (!authenticated(st))
+        return DF_AUTHENTICATION_ERROR;
+    if (st->auth_key != 0)
+        return DF_PERMISSION_DENIED;
+    if (x->len < 6)
+        return DF_LENGTH_ERROR;
+    no = x->msg[1];
+    comm = x->msg[2];
+    ar = load_le16(x->msg + 3);
+    if (no >= DF_MAX_FILES || (comm != 0 && comm != 1 && comm != 3) || x->msg[5] != 0x02 ||
+        app->keytype != DF_KEY_AES || AR_RW(ar) != KEY_NEVER)
+        return DF_PARAMETER_ERROR;
+    if (app->files[no].exists || tmac_file(app) != NULL)
+        return DF_DUPLICATE_ERROR;
+    if ((status = rx_data(x, COMM_ENC, 5, sizeof k, k)) != DF_OK)
+        return status;
+    f = &app->files[no];
+    memset(f, 0, sizeof *f);
+    f->type = DF_FILE_TMAC;
+    f->comm = comm;
+    f->ar = ar;
+    f->size = DESFIRE_TMAC_ANSWER;
+    if ((f->data = calloc(1, f->size)) == NULL) {
+        status = DF_OUT_OF_EEPROM;
+    } else if ((status = mem_alloc(st, file_cost(f))) == DF_OK) {
+        memcpy(f->tm_key, k, 16);
+        f->tm_key_version = k[16];
+        f->exists = true;
+    }
+    leal_wipe(k, sizeof k);
+    if (status != DF_OK) {
+        df_file_clear(f);
+        return status;
+    }
+    return tx(x, NULL, 0, COMM_PLAIN);
+}
+
 static uint8_t cmd_delete_file(struct cmd *x)
 {
     struct df_state *st = x->st;
@@ -1616,7 +1794,7 @@ static uint8_t cmd_read_data(struct cmd *x)
         return DF_LENGTH_ERROR;
     if ((f = get_file(st, x->msg[1], &status)) == NULL)
         return status;
-    if (f->type != DF_FILE_STD && f->type != DF_FILE_BACKUP)
+    if (f->type != DF_FILE_STD && f->type != DF_FILE_BACKUP && f->type != DF_FILE_TMAC)
         return DF_PARAMETER_ERROR;
     if ((status = op_mode(st, f, 0xBD, &mode)) != DF_OK || (status = rx_plain(x)) != DF_OK)
         return status;
@@ -1626,6 +1804,12 @@ static uint8_t cmd_read_data(struct cmd *x)
         return DF_BOUNDARY_ERROR;
     if (n == 0)
         n = f->size - off;
+    {
+        uint8_t p[6];
+        tmi_range(p, off, n); /* Length 0 goes in as the bytes read */
+        if ((status = tmi_update(x, p, 6, f->data + off, n)) != DF_OK)
+            return status;
+    }
     /* Inside a transaction the committed contents are read (REFERENCE §3.4). */
     return tx(x, f->data + off, n, mode);
 }
@@ -1653,7 +1837,8 @@ static uint8_t cmd_write_data(struct cmd *x)
         uint8_t *buf = malloc(n);
         if (buf == NULL)
             return DF_OUT_OF_EEPROM;
-        if ((status = rx_data(x, mode, 7, n, buf)) == DF_OK) {
+        if ((status = rx_data(x, mode, 7, n, buf)) == DF_OK &&
+            (status = tmi_update(x, x->msg + 2, 6, buf, n)) == DF_OK) {
             if (f->type == DF_FILE_STD) {
                 memcpy(f->data + off, buf, n);
             } else {
@@ -1693,6 +1878,8 @@ static uint8_t cmd_get_value(struct cmd *x)
     if ((status = value_file(x, &f, &mode, 0)) != DF_OK || (status = rx_plain(x)) != DF_OK)
         return status;
     store_le32(v, (uint32_t)f->value);
+    if ((status = tmi_update(x, v, 4, NULL, 0)) != DF_OK)
+        return status;
     return tx(x, v, 4, mode);
 }
 
@@ -1718,6 +1905,8 @@ static uint8_t cmd_value_op(struct cmd *x)
         return DF_BOUNDARY_ERROR;
     if (nv < f->lower || nv > f->upper)
         return DF_BOUNDARY_ERROR;
+    if ((status = tmi_update(x, d, 4, NULL, 0)) != DF_OK)
+        return status;
     f->work_value = (int32_t)nv;
     if (ins == 0xDC)
         f->work_debits += amount;
@@ -1765,7 +1954,8 @@ static uint8_t cmd_write_record(struct cmd *x)
         uint8_t *buf = malloc(n);
         if (buf == NULL)
             return DF_OUT_OF_EEPROM;
-        if ((status = rx_data(x, mode, 7, n, buf)) == DF_OK) {
+        if ((status = rx_data(x, mode, 7, n, buf)) == DF_OK &&
+            (status = tmi_update(x, x->msg + 2, 6, buf, n)) == DF_OK) {
             /* All writes of one transaction go to the same new record. */
             if (!f->work_new)
                 memset(f->work_rec, 0, f->rec_size);
@@ -1798,6 +1988,13 @@ static uint8_t cmd_read_records(struct cmd *x)
         num = f->count - off;
     if ((uint64_t)off + num > f->count)
         return DF_BOUNDARY_ERROR;
+    {
+        uint8_t p[6];
+        tmi_range(p, off, num); /* RecCount 0 goes in as the records read */
+        if ((status = tmi_update(x, p, 6, f->recs + (size_t)(f->count - off - num) * f->rec_size,
+                                 (size_t)num * f->rec_size)) != DF_OK)
+            return status;
+    }
     /* Oldest first among those asked for. */
     return tx(x, f->recs + (size_t)(f->count - off - num) * f->rec_size, (size_t)num * f->rec_size,
               mode);
@@ -1810,7 +2007,8 @@ static uint8_t cmd_clear_record_file(struct cmd *x)
     int mode;
     if (x->len != 2)
         return DF_LENGTH_ERROR;
-    if ((status = record_file(x, &f, &mode)) != DF_OK || (status = rx_plain(x)) != DF_OK)
+    if ((status = record_file(x, &f, &mode)) != DF_OK || (status = rx_plain(x)) != DF_OK ||
+        (status = tmi_update(x, NULL, 0, NULL, 0)) != DF_OK)
         return status;
     f->work_clear = true;
     f->work_new = false;
@@ -1818,29 +2016,46 @@ static uint8_t cmd_clear_record_file(struct cmd *x)
     return tx(x, NULL, 0, COMM_PLAIN);
 }
 
+/* CommitTransaction [Option]: EV2/EV3 take an option byte when the
+ * application has a TransactionMAC file (bit 0: answer TMC || TMV, MACed);
+ * the TMI, even of reads alone, is committed with the files. */
 static uint8_t cmd_commit(struct cmd *x)
 {
     struct df_state *st = x->st;
     const struct cardsim_tear *tear = cardsim_tear_now(x->card);
+    struct df_file *tf = st->sel == &st->picc ? NULL : tmac_file(st->sel);
+    bool want_tm = false;
     uint8_t status;
-    if (x->len != 1)
+    if (x->len == 2 && st->personality != DF_EV1) {
+        if (tf == NULL || (x->msg[1] & ~0x01) != 0)
+            return DF_PARAMETER_ERROR;
+        want_tm = (x->msg[1] & 0x01) != 0;
+    } else if (x->len != 1) {
         return DF_LENGTH_ERROR;
+    }
     if ((status = rx_plain(x)) != DF_OK)
         return status;
-    if (!any_dirty(st))
+    if (!any_dirty(st) && st->tmi_len == 0)
         return DF_NO_CHANGES;
     if (tear) {
         /* Power lost inside the commit: step 0 before the commit record,
-         * then the record, then one step per file. */
+         * then the record (with the TransactionMAC file), then one step
+         * per file. */
         x->torn = true;
         if (tear->commit_step == 0)
             return DF_OK;
+        if ((status = tmac_commit(st)) != DF_OK)
+            return status;
         st->commit_pending = true;
         apply_commit(st, (long)tear->commit_step - 1);
         return DF_OK;
     }
+    if ((status = tmac_commit(st)) != DF_OK)
+        return status;
     st->commit_pending = true;
     apply_commit(st, -1);
+    if (want_tm)
+        return tx(x, tf->data, DESFIRE_TMAC_ANSWER, COMM_MAC);
     return tx(x, NULL, 0, COMM_PLAIN);
 }
 
@@ -1916,6 +2131,7 @@ static const struct handler handlers[] = {
     {0xCC, create_file, true},
     {0xC1, create_file, true},
     {0xC0, create_file, true},
+    {0xCE, cmd_create_tmac_file, true},
     {0xDF, cmd_delete_file, true},
     {0xBD, cmd_read_data, true},
     {0x3D, cmd_write_data, true},

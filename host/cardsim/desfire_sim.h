@@ -67,6 +67,7 @@ enum df_ftype {
     DF_FILE_VALUE = 2,
     DF_FILE_LINEAR = 3,
     DF_FILE_CYCLIC = 4,
+    DF_FILE_TMAC = 5, /* EV2/EV3: TransactionMAC file (MF2DL(H)x0 10.3); data = TMC || TMV */
 };
 
 struct df_key {
@@ -98,6 +99,10 @@ struct df_file {
     bool work_clear, work_new;
     uint8_t *work_rec;
     bool dirty; /* has uncommitted changes */
+    /* TransactionMAC file: AppTransactionMACKey and its version (data and
+     * size hold TMC (LE32) || TMV, 12 bytes) */
+    uint8_t tm_key[16];
+    uint8_t tm_key_version;
 };
 
 struct df_app {
@@ -169,6 +174,13 @@ struct df_state {
     uint16_t cmd_ctr;          /* EV2: command counter */
     uint8_t auth_ti[4];        /* EV2 NonFirst in progress: the session's TI and counter */
     uint16_t auth_ctr;
+    /* Transaction MAC of the ongoing transaction (an application with a
+     * TransactionMAC file): the TMI as a running CMAC under SesTMMACKey,
+     * every update being whole 16-byte blocks: tmi_chain is the CBC state
+     * before tmi_last, the last block seen, which the commit MACs with K1. */
+    size_t tmi_len;
+    struct df_cipher tm_mac;
+    uint8_t tmi_chain[16], tmi_last[16];
     /* authentication in progress */
     int auth_step; /* 0 none, 1 waiting for the token */
     uint8_t auth_ins, auth_keyno;

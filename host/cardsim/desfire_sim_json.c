@@ -12,12 +12,14 @@
  *   (key settings byte), "key_type": "des"|"3k3des"|"aes", "keys": [{"key":
  *   hex (16, or 24 for 3k3des), "version": int (AES)}, ...], optional
  *   "iso_fid": int, "df_name": hex, and "files": [FILE, ...]}
- * FILE: {"no": 0..31, "type": "std"|"backup"|"value"|"linear"|"cyclic",
+ * FILE: {"no": 0..31, "type": "std"|"backup"|"value"|"linear"|"cyclic"|"tmac",
  *   "comm": 0|1|3, "access": int (R<<12|W<<8|RW<<4|Change), optional
  *   "iso_fid"; std/backup: "size", "data" (hex); value: "lower", "upper",
  *   "value", "limited_credit" (option byte), "limited_credit_value",
  *   "limited_credit_available"; records: "record_size", "max_records",
- *   "records": [hex, ...] oldest first}.
+ *   "records": [hex, ...] oldest first; tmac (EV2/EV3): "key" (16 bytes hex,
+ *   the AppTransactionMACKey), "key_version", "data" (TMC (LE32) || TMV,
+ *   12 bytes hex)}.
  * Only committed state is stored: an interrupted commit is finished before
  * saving (what the card does at its next power-up), and what was not
  * committed is gone, as when power is lost.
@@ -48,7 +50,7 @@ void df_app_clear(struct df_app *a)
 }
 
 static const char *const keytype_names[] = {"des", "3k3des", "aes"};
-static const char *const ftype_names[] = {"std", "backup", "value", "linear", "cyclic"};
+static const char *const ftype_names[] = {"std", "backup", "value", "linear", "cyclic", "tmac"};
 
 static int name_index(const char *const *names, size_t n, json_t *j)
 {
@@ -91,6 +93,11 @@ static json_t *file_to_json(const struct df_file *f, int no)
         SET(o, "limited_credit", json_integer(f->lc_options));
         SET(o, "limited_credit_value", json_integer(f->lc_value));
         SET(o, "limited_credit_available", json_boolean(f->lc_available));
+        break;
+    case DF_FILE_TMAC:
+        SET(o, "key", cardsim_json_hex(f->tm_key, 16));
+        SET(o, "key_version", json_integer(f->tm_key_version));
+        SET(o, "data", cardsim_json_hex(f->data, f->size));
         break;
     default:
         SET(o, "record_size", json_integer(f->rec_size));
@@ -261,6 +268,25 @@ static leal_err record_file_from_json(json_t *o, struct df_file *f)
     return LEAL_OK;
 }
 
+/* A TransactionMAC file: its key, the key's version and TMC || TMV. */
+static leal_err tmac_file_from_json(json_t *o, struct df_app *a, struct df_file *f)
+{
+    uint32_t v;
+    leal_err err;
+    for (int i = 0; i < DF_MAX_FILES; i++)
+        if (&a->files[i] != f && a->files[i].exists && a->files[i].type == DF_FILE_TMAC)
+            return LEAL_E_FORMAT; /* one per application */
+    f->size = 12;
+    if ((f->data = calloc(1, f->size)) == NULL)
+        return LEAL_E_NO_MEMORY;
+    if ((err = cardsim_json_get_hex(o, "key", f->tm_key, 16, NULL)) != LEAL_OK ||
+        (err = get_u(o, "key_version", 0, 0xFF, &v)) != LEAL_OK ||
+        (err = cardsim_json_get_hex(o, "data", f->data, f->size, NULL)) != LEAL_OK)
+        return err;
+    f->tm_key_version = (uint8_t)v;
+    return LEAL_OK;
+}
+
 static leal_err file_from_json(json_t *o, struct df_app *a)
 {
     uint32_t no, comm, ar, v;
@@ -274,7 +300,7 @@ static leal_err file_from_json(json_t *o, struct df_app *a)
         (err = get_u(o, "comm", 0, 3, &comm)) != LEAL_OK ||
         (err = get_u(o, "access", 0, 0xFFFF, &ar)) != LEAL_OK)
         return err;
-    if ((type = name_index(ftype_names, 5, json_object_get(o, "type"))) < 0 || comm == 2)
+    if ((type = name_index(ftype_names, 6, json_object_get(o, "type"))) < 0 || comm == 2)
         return LEAL_E_FORMAT;
     f = &a->files[no];
     if (f->exists)
@@ -293,6 +319,8 @@ static leal_err file_from_json(json_t *o, struct df_app *a)
         return data_file_from_json(o, f);
     if (type == DF_FILE_VALUE)
         return value_file_from_json(o, f);
+    if (type == DF_FILE_TMAC)
+        return tmac_file_from_json(o, a, f);
     return record_file_from_json(o, f);
 }
 
