@@ -1,0 +1,142 @@
+#!/bin/bash
+# desk_ev2.sh - the issuance desk on DESFire EV2 and EV3 under EV2 secure
+# messaging (issue 19), through each reader leal has: the virtual card
+# in-process (sim:), the real pcscd in front of leal-cardsim's vpcd (pcsc:)
+# and libnfc 1.8's pn532_uart driver on leal-cardsim's emulated PN532 (nfc:).
+# On each, an EV2 and an EV3 (originality-signed with the test key): issued
+# with 20.00, topped up 12,50, a bono of 10 sessions sold, every key role
+# rotated and the card re-keyed by the next read, read again; each with its
+# exact figures, and with LEAL_TRACE=apdu showing AuthenticateEV2First (71)
+# and never AuthenticateAES (AA) on the card. An EV1 beside them keeps AA and
+# never sees 71. Every process this starts, it stops.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+source tests/lib/testlib.sh
+source tests/lib/pcscd.sh
+pcscd_reexec "$@"
+
+T=$(mktemp -d /tmp/leal-desk-ev2-XXXXXX)
+SPID=
+SIM_PID=
+cleanup() {
+    if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
+    if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
+    pcscd_stop
+    [ -n "${LEAL_PCSCD_NS:-}" ] && umount /run/pcscd 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+export LIBNFC_AUTO_SCAN=false LIBNFC_LOG_LEVEL=0
+export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="desk ev2 passphrase"
+json() { $PY -c "import json,sys; d=json.load(sys.stdin); print(' '.join(str(d[k]) for k in sys.argv[1:]))" "$@"; }
+source tests/lib/pn532.sh
+
+"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
+"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
+run_capture "$LEAL" bono add --program 7 --name "10 masajes" --sessions 10 --price 45 \
+    --valid-days 365 --reason "bonos"
+check_eq "bono kind 1 defined" "0|bono 1 added (program 7, rule set version 1)" "$RC|$OUT"
+N=0
+for c in sim-ev2 sim-ev3 pcsc-ev2 pcsc-ev3 nfc-ev2 nfc-ev3 sim-ev1; do
+    N=$((N + 1))
+    "$LEAL" customer add --program 7 --name "c$N" >/dev/null
+    "$CARDSIM" new --type "desfire-${c##*-}" --uid "0455667788990$N" -o "$T/$c.json" >/dev/null
+done
+VER=1
+
+# sm NAME: the AuthenticateEV2First and AuthenticateAES commands in the
+# trace on $ERR, and whether it holds ChangeKey: "71 AA C4".
+sm() {
+    printf '%s %s %s' "$(grep -c '^leal: trace: > 90 71 00 00' <<<"$ERR")" \
+        "$(grep -c '^leal: trace: > 90 AA 00 00' <<<"$ERR")" \
+        "$(grep -c '^leal: trace: > 90 C4 00 00' <<<"$ERR")"
+}
+
+# story WHERE CARD CUSTOMER READER...: the desk's operations on one card.
+story() {
+    local w=$1 c=$2 n=$3
+    shift 3
+    LEAL_TRACE=apdu run_capture "$LEAL" card issue --customer "$n" "$@" --topup 20 --json
+    check_eq "$w $c: issued with 20.00 (exit, purse, stored value)" "0 2000 True" \
+        "$RC $(json purse_cents stored_value <<<"$OUT")"
+    # 71 for key 0 (files), the terminal key (verify) and key 1 (the top-up); the
+    # factory DES key opens the PICC and its ChangeKey makes the PICC key
+    # leal's; keys 2, 1, 0 changed under EV2.
+    check_eq "$w $c: issuance under EV2 (71, AA, C4 sent)" "3 0 4" "$(sm)"
+    LEAL_TRACE=apdu run_capture "$LEAL" card top-up 12,50 "$@" --json
+    check_eq "$w $c: top-up 12,50 -> 32.50, the ledger agrees" "0 3250 True" \
+        "$RC $(json purse_cents agrees <<<"$OUT")"
+    check_eq "$w $c: top-up under EV2 (terminal key, then key 1)" "2 0 0" "$(sm)"
+    LEAL_TRACE=apdu run_capture "$LEAL" bono sell --kind "10 masajes" "$@" --json
+    check_eq "$w $c: a bono sold (10 sessions, the ledger's 10, 9 + 3 RT)" "0|bono-sold 10 10 12" \
+        "$RC|$(json result sessions_left ledger_sessions round_trips <<<"$OUT")"
+    check_eq "$w $c: bono sale under EV2" "1 0 0" "$(sm)"
+    VER=$((VER + 1))
+    for role in terminal app-master purse-credit picc-master; do
+        run_capture "$LEAL" keys rotate "$role"
+        check_match "$w $c: rotate $role" "^program 7: $role is now at version $VER " "$OUT"
+    done
+    LEAL_TRACE=apdu run_capture "$LEAL" card read "$@" --json
+    check_eq "$w $c: the read re-keys the card (4 keys), 32.50, agrees" "0 4 3250 True" \
+        "$RC $(json keys_updated purse_cents agrees <<<"$OUT")"
+    # The read (71 with the terminal key at its old version: refused, then
+    # GetKeyVersion and the one it names), key 0 (ChangeKey 2, 1, 0), the
+    # PICC master key (ChangeKey 80): every one under EV2.
+    check_eq "$w $c: the re-key under EV2 (71 sent, no AA, 4 ChangeKey)" "0 4" \
+        "$(grep -c '^leal: trace: > 90 AA 00 00' <<<"$ERR") $(grep -c '^leal: trace: > 90 C4 00 00' <<<"$ERR")"
+    LEAL_TRACE=apdu run_capture "$LEAL" card read "$@" --json
+    check_eq "$w $c: read again: nothing to re-key, 32.50, 10 sessions, agrees, 9 RT" \
+        "0 0 3250 True 9 10" \
+        "$RC $(json keys_updated purse_cents agrees round_trips <<<"$OUT") $($PY -c 'import json,sys; print(json.load(sys.stdin)["bonos"][0]["sessions"])' <<<"$OUT")"
+    check_eq "$w $c: the read under EV2" "1 0 0" "$(sm)"
+}
+
+# --- sim: (in-process)
+story sim sim-ev2 1 --reader "sim:$T/sim-ev2.json"
+story sim sim-ev3 2 --reader "sim:$T/sim-ev3.json"
+
+# --- pcsc: the real pcscd in front of leal-cardsim serve --vpcd
+vpcd_story() {
+    "$CARDSIM" serve --vpcd "$VPCD_PORT" "$T/pcsc-$1.json" 2>"$T/serve-$1.log" &
+    SIM_PID=$!
+    if pcscd_wait present; then
+        story pcscd "pcsc-$1" "$2" --reader "pcsc:$PCSC_READER" --allow-virtual
+    else
+        fail "pcscd: the virtual $1 present" "$(pcscd_card_state)"
+    fi
+    kill "$SIM_PID"
+    wait "$SIM_PID"
+    check_eq "pcscd: cardsim $1 stopped cleanly" 0 "$?"
+    SIM_PID=
+    pcscd_wait absent || true
+}
+if pcscd_start "$T"; then
+    vpcd_story ev2 3
+    vpcd_story ev3 4
+else
+    fail "pcscd started"
+fi
+
+# --- nfc: libnfc's pn532_uart and the emulated PN532
+N=5
+for k in ev2 ev3; do
+    serve "$T/nfc-$k.json"
+    story libnfc "nfc-$k" "$N" --reader "$NFC"
+    unserve
+    N=$((N + 1))
+done
+
+# An EV1 beside them: AA as before, 71 never sent.
+LEAL_TRACE=apdu run_capture "$LEAL" card issue --customer 7 --reader "sim:$T/sim-ev1.json" --topup 20 --json
+check_eq "sim EV1: issued with 20.00" "0 2000" "$RC $(json purse_cents <<<"$OUT")"
+check_eq "sim EV1: issuance under AA (71, AA, C4 sent)" "0 3 4" "$(sm)"
+LEAL_TRACE=apdu run_capture "$LEAL" card read --reader "sim:$T/sim-ev1.json" --json
+check_eq "sim EV1: read under AA (exit, 71, AA), 20.00, agrees" "0 0 1 2000 True" "$(sm | cut -d' ' -f1,2 | sed "s/^/$RC /") $(json purse_cents agrees <<<"$OUT")"
+
+# The books: each EV2/EV3 account holds 32.50 and 10 sessions of bono 1.
+DB=$XDG_DATA_HOME/leal/ledger.db
+check_eq "ledger: six accounts at 32.50 EUR and BONO:1 10" "6 6" \
+    "$(sqlite3 "$DB" "SELECT count(*) FROM balance WHERE asset = 'EUR' AND amount = 3250") $(sqlite3 "$DB" "SELECT count(*) FROM balance WHERE asset = 'BONO:1' AND amount = 10")"
+run_capture "$LEAL" ledger verify
+check_eq "ledger verify" 0 "$RC"
+finish
