@@ -536,6 +536,21 @@ static leal_err update_file(struct desfire *d, uint8_t ins, struct span hdr, enu
     return command(d, &c);
 }
 
+/* INS || one plain header byte || data secured as tx says; the answer is
+ * its status (MACed under a session). */
+static leal_err head_command(struct desfire *d, uint8_t ins, uint8_t head, struct span data,
+                             enum tx_mode tx)
+{
+    struct desfire_cmd c = {.ins = ins,
+                            .hdr = &head,
+                            .hdr_len = 1,
+                            .data = data.p,
+                            .data_len = data.len,
+                            .tx = tx,
+                            .rx = RX_MAC};
+    return command(d, &c);
+}
+
 leal_err desfire_select_application(struct desfire *d, const uint8_t aid[3])
 {
     /* Selecting ends any session on the card, so it is sent outside one. */
@@ -878,16 +893,10 @@ leal_err desfire_change_file_settings(struct desfire *d, uint8_t file_no, const 
     /* Under a session enciphered (EV1: CRC32 and zero padding; EV2: M2
      * padding, IVc and MACt), its answer MACed; outside one plain, for a
      * file whose change right is free. */
-    struct desfire_cmd c = {.ins = 0x5F,
-                            .hdr = &file_no,
-                            .hdr_len = 1,
-                            .data = settings,
-                            .data_len = len,
-                            .tx = d->authenticated ? TX_FULL : TX_PLAIN,
-                            .rx = RX_MAC};
     if (settings == NULL || len == 0 || len > DESFIRE_FILE_SETTINGS_MAX)
         return LEAL_E_ARG;
-    return command(d, &c);
+    return head_command(d, 0x5F, file_no, (struct span){settings, len},
+                        d->authenticated ? TX_FULL : TX_PLAIN);
 }
 
 leal_err desfire_create_application(struct desfire *d, const struct desfire_app_spec *a)
@@ -925,14 +934,7 @@ leal_err desfire_format_picc(struct desfire *d)
 leal_err desfire_set_configuration(struct desfire *d, uint8_t option, const uint8_t *data,
                                    size_t len)
 {
-    struct desfire_cmd c = {.ins = 0x5C,
-                            .hdr = &option,
-                            .hdr_len = 1,
-                            .data = data,
-                            .data_len = len,
-                            .tx = TX_FULL,
-                            .rx = RX_MAC};
-    return command(d, &c);
+    return head_command(d, 0x5C, option, (struct span){data, len}, TX_FULL);
 }
 
 /* The head every CreateXFile but the value file's shares: file no, [ISO

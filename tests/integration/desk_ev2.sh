@@ -7,8 +7,10 @@
 # with 20.00, topped up 12,50, a bono of 10 sessions sold, every key role
 # rotated and the card re-keyed by the next read, read again; each with its
 # exact figures, and with LEAL_TRACE=apdu showing AuthenticateEV2First (71)
-# and never AuthenticateAES (AA) on the card. An EV1 beside them keeps AA and
-# never sees 71. Every process this starts, it stops.
+# and never AuthenticateAES (AA) on the card. Through pcscd, the independent
+# Python EV2 client (tests/interop/ev2_client.py) then reads the card. A
+# clone of the EV2 answering 71 as an EV1 is refused. An EV1 beside them
+# keeps AA and never sees 71. Every process this starts, it stops.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
@@ -43,8 +45,16 @@ for c in sim-ev2 sim-ev3 pcsc-ev2 pcsc-ev3 nfc-ev2 nfc-ev3 sim-ev1; do
     "$CARDSIM" new --type "desfire-${c##*-}" --uid "0455667788990$N" -o "$T/$c.json" >/dev/null
 done
 VER=1
+KS=$XDG_DATA_HOME/leal/keystore
+source tests/lib/terminal_key.sh
+card_file() { # CARD.json FILE-NO: the file's data as the virtual card stores it
+    $PY -c '
+import json, sys
+app = [a for a in json.load(open(sys.argv[1]))["apps"] if a["aid"] == "41454c"][0]
+print([f for f in app["files"] if f["no"] == int(sys.argv[2])][0]["data"])' "$1" "$2"
+}
 
-# sm NAME: the AuthenticateEV2First and AuthenticateAES commands in the
+# sm: the AuthenticateEV2First and AuthenticateAES commands in the
 # trace on $ERR, and whether it holds ChangeKey: "71 AA C4".
 sm() {
     printf '%s %s %s' "$(grep -c '^leal: trace: > 90 71 00 00' <<<"$ERR")" \
@@ -95,12 +105,37 @@ story() {
 story sim sim-ev2 1 --reader "sim:$T/sim-ev2.json"
 story sim sim-ev3 2 --reader "sim:$T/sim-ev3.json"
 
+# A clone that answers 71 as an EV1 would (the EV2's file with its type
+# changed: the same keys and files): the ledger records an EV2, so the desk
+# refuses it rather than fall back to AA, and writes nothing.
+$PY -c 'import json, sys; d = json.load(open(sys.argv[1])); d["type"] = "desfire-ev1"
+json.dump(d, open(sys.argv[2], "w"))' "$T/sim-ev2.json" "$T/downgrade.json"
+cp "$T/downgrade.json" "$T/downgrade.before"
+LEAL_TRACE=apdu run_capture "$LEAL" card read --reader "sim:$T/downgrade.json"
+check_eq "an EV2 on record answering 71 as an EV1: refused, AA never sent" \
+    "1|1 0|leal: reading the card: card does not support this command" \
+    "$RC|$(sm | cut -d' ' -f1,2)|$(grep -v '^leal: trace: ' <<<"$ERR")"
+check_eq "... and nothing written to it (its applications as before)" "same" \
+    "$($PY -c 'import json, sys; a, b = (json.load(open(f))["apps"] for f in sys.argv[1:]); print("same" if a == b else "changed")' "$T/downgrade.before" "$T/downgrade.json")"
+
 # --- pcsc: the real pcscd in front of leal-cardsim serve --vpcd
+# After the story, tests/interop/ev2_client.py (pyscard, written from AN12196
+# and AN12343 alone) opens the card with AuthenticateEV2First and the terminal
+# key, reads the state file in MAC mode and the purse in full mode; the
+# previous version of the terminal key does not open it.
 vpcd_story() {
+    local uid="0455667788990$2" client= client_rc=
     "$CARDSIM" serve --vpcd "$VPCD_PORT" "$T/pcsc-$1.json" 2>"$T/serve-$1.log" &
     SIM_PID=$!
     if pcscd_wait present; then
         story pcscd "pcsc-$1" "$2" --reader "pcsc:$PCSC_READER" --allow-virtual
+        run_capture timeout 60 $PY tests/interop/ev2_client.py "$PCSC_READER" 4c4541 2 \
+            "$(terminal_key "$VER" "$uid")" 2 32 3
+        client=$OUT client_rc=$RC
+        run_capture timeout 60 $PY tests/interop/ev2_client.py "$PCSC_READER" 4c4541 2 \
+            "$(terminal_key "$((VER - 1))" "$uid")" 2 32 3
+        check_eq "ev2_client $1: the previous terminal key is refused" \
+            "1|ev2_client: AuthenticateEV2First: the card did not accept the key (91AE)" "$RC|$ERR"
     else
         fail "pcscd: the virtual $1 present" "$(pcscd_card_state)"
     fi
@@ -109,6 +144,10 @@ vpcd_story() {
     check_eq "pcscd: cardsim $1 stopped cleanly" 0 "$?"
     SIM_PID=
     pcscd_wait absent || true
+    check_eq "ev2_client $1: MAC-mode state file as the card stores it, purse 3250 in full mode" \
+        "0|file 02 $(card_file "$T/pcsc-$1.json" 2)|value 03 3250|cmdctr 2" \
+        "$client_rc|$(grep -v '^ti ' <<<"$client" | paste -sd'|')"
+    check_match "ev2_client $1: a TI from the card" "^ti [0-9a-f]{8}$" "$(head -1 <<<"$client")"
 }
 if pcscd_start "$T"; then
     vpcd_story ev2 3
