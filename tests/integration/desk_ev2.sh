@@ -8,7 +8,8 @@
 # rotated and the card re-keyed by the next read, read again; each with its
 # exact figures, and with LEAL_TRACE=apdu showing AuthenticateEV2First (71)
 # and never AuthenticateAES (AA) on the card. Through pcscd, the independent
-# Python EV2 client (tests/interop/ev2_client.py) then reads the card. A
+# Python EV2 client (tests/interop/ev2_client.py) then reads the card;
+# `leal desk --stdio` reads and tops up one under EV2 too. A
 # clone of the EV2 answering 71 as an EV1 is refused. An EV1 beside them
 # keeps AA and never sees 71. Every process this starts, it stops.
 set -u
@@ -105,6 +106,15 @@ story() {
 story sim sim-ev2 1 --reader "sim:$T/sim-ev2.json"
 story sim sim-ev3 2 --reader "sim:$T/sim-ev3.json"
 
+# The desk's card loop (leal desk --stdio) on the EV2: a read and a top-up
+# of 1,00 under EV2 messaging (71 for the read's terminal key, then the
+# terminal key and key 1 for the top-up), never AA.
+LEAL_TRACE=apdu run_capture timeout 60 "$LEAL" desk --stdio --reader "sim:$T/sim-ev2.json" \
+    <<<$'read\ntopup 1\nquit'
+check_eq "leal desk --stdio on the EV2: read, top-up 1,00 -> 33.50 (exit, 71, AA)" "0 3 0" \
+    "$RC $(sm | cut -d' ' -f1,2)"
+check_match "... the top-up's line" "^topped-up card [0-9]+ \(desfire-ev2, UID 04556677889901\): .*purse 33\.50, .*ledger agrees$" "$OUT"
+
 # A clone that answers 71 as an EV1 would (the EV2's file with its type
 # changed: the same keys and files): the ledger records an EV2, so the desk
 # refuses it rather than fall back to AA, and writes nothing.
@@ -174,8 +184,8 @@ check_eq "sim EV1: read under AA (exit, 71, AA), 20.00, agrees" "0 0 1 2000 True
 
 # The books: each EV2/EV3 account holds 32.50 and 10 sessions of bono 1.
 DB=$XDG_DATA_HOME/leal/ledger.db
-check_eq "ledger: six accounts at 32.50 EUR and BONO:1 10" "6 6" \
-    "$(sqlite3 "$DB" "SELECT count(*) FROM balance WHERE asset = 'EUR' AND amount = 3250") $(sqlite3 "$DB" "SELECT count(*) FROM balance WHERE asset = 'BONO:1' AND amount = 10")"
+check_eq "ledger: five accounts at 32.50 EUR, the desk loop's at 33.50, six with BONO:1 10" "5 1 6" \
+    "$(sqlite3 "$DB" "SELECT count(*) FROM balance WHERE asset = 'EUR' AND amount = 3250") $(sqlite3 "$DB" "SELECT count(*) FROM balance WHERE asset = 'EUR' AND amount = 3350") $(sqlite3 "$DB" "SELECT count(*) FROM balance WHERE asset = 'BONO:1' AND amount = 10")"
 run_capture "$LEAL" ledger verify
 check_eq "ledger verify" 0 "$RC"
 finish
