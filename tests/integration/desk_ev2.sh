@@ -107,11 +107,12 @@ story sim sim-ev2 1 --reader "sim:$T/sim-ev2.json"
 story sim sim-ev3 2 --reader "sim:$T/sim-ev3.json"
 
 # The desk's card loop (leal desk --stdio) on the EV2: a read and a top-up
-# of 1,00 under EV2 messaging (71 for the read's terminal key, then the
-# terminal key and key 1 for the top-up), never AA.
+# of 1,00 under EV2 messaging, never AA. The EV3's story rotated every key
+# again, so the read re-keys the card first: 71 for the terminal key, key 0
+# and the PICC master key, then the terminal key and key 1 for the top-up.
 LEAL_TRACE=apdu run_capture timeout 60 "$LEAL" desk --stdio --reader "sim:$T/sim-ev2.json" \
     <<<$'read\ntopup 1\nquit'
-check_eq "leal desk --stdio on the EV2: read, top-up 1,00 -> 33.50 (exit, 71, AA)" "0 3 0" \
+check_eq "leal desk --stdio on the EV2: re-key, read, top-up 1,00 -> 33.50 (exit, 71, AA)" "0 5 0" \
     "$RC $(sm | cut -d' ' -f1,2)"
 check_match "... the top-up's line" "^topped-up card [0-9]+ \(desfire-ev2, UID 04556677889901\): .*purse 33\.50, .*ledger agrees$" "$OUT"
 
