@@ -536,6 +536,21 @@ static leal_err update_file(struct desfire *d, uint8_t ins, struct span hdr, enu
     return command(d, &c);
 }
 
+/* INS || one plain header byte || data secured as tx says; the answer is
+ * its status (MACed under a session). */
+static leal_err head_command(struct desfire *d, uint8_t ins, uint8_t head, struct span data,
+                             enum tx_mode tx)
+{
+    struct desfire_cmd c = {.ins = ins,
+                            .hdr = &head,
+                            .hdr_len = 1,
+                            .data = data.p,
+                            .data_len = data.len,
+                            .tx = tx,
+                            .rx = RX_MAC};
+    return command(d, &c);
+}
+
 leal_err desfire_select_application(struct desfire *d, const uint8_t aid[3])
 {
     /* Selecting ends any session on the card, so it is sent outside one. */
@@ -810,6 +825,22 @@ static void key_change_plain(const struct desfire_key_change *k, uint8_t plain[3
         store_le32(plain + 21, crc32_update(0xFFFFFFFFu, k->new_key, 16));
 }
 
+/* ChangeKey's key data under EV2 secure messaging (AN12196 5.16): the new
+ * key (xored with the old one for another key than the session's), its
+ * version, and for another key CRC32 of the new key alone (DESFire's CRC32,
+ * LE); the caller's M2 padding follows. Returns its length (17 or 21). */
+static size_t ev2_key_change_plain(const struct desfire_key_change *k, uint8_t plain[32])
+{
+    leal_memset(plain, 0, 32);
+    for (int i = 0; i < 16; i++)
+        plain[i] = (uint8_t)(k->new_key[i] ^ (k->old_key ? k->old_key[i] : 0));
+    plain[16] = k->version;
+    if (k->old_key == NULL)
+        return 17;
+    store_le32(plain + 17, crc32_update(0xFFFFFFFFu, k->new_key, 16));
+    return 21;
+}
+
 leal_err desfire_change_key_cryptogram(const struct crypto_provider *cp, const uint8_t session[16],
                                        uint8_t iv[16], const struct desfire_key_change *k,
                                        uint8_t out[32])
@@ -840,15 +871,32 @@ leal_err desfire_change_key(struct desfire *d, uint8_t key_no, const uint8_t new
 
     if (!d->authenticated)
         return LEAL_E_STATE;
-    if (d->ev2)
-        return LEAL_E_UNSUPPORTED;
     if (same != (old_key == NULL))
         return LEAL_E_ARG;
-    /* The cryptogram's plaintext; command() enciphers it with the running IV. */
-    key_change_plain(&k, plain);
+    if (d->ev2) {
+        /* EV2 (AN12196 5.16, Tables 25-27): the key data travels FULL, M2
+         * padded under IVc, then MACt; no CRC over the command. */
+        c.tx = TX_FULL;
+        c.data_len = ev2_key_change_plain(&k, plain);
+    } else {
+        /* The cryptogram's plaintext; command() enciphers it with the running IV. */
+        key_change_plain(&k, plain);
+    }
     err = command(d, &c);
     leal_wipe(plain, sizeof plain);
     return err;
+}
+
+leal_err desfire_change_file_settings(struct desfire *d, uint8_t file_no, const uint8_t *settings,
+                                      size_t len)
+{
+    /* Under a session enciphered (EV1: CRC32 and zero padding; EV2: M2
+     * padding, IVc and MACt), its answer MACed; outside one plain, for a
+     * file whose change right is free. */
+    if (settings == NULL || len == 0 || len > DESFIRE_FILE_SETTINGS_MAX)
+        return LEAL_E_ARG;
+    return head_command(d, 0x5F, file_no, (struct span){settings, len},
+                        d->authenticated ? TX_FULL : TX_PLAIN);
 }
 
 leal_err desfire_create_application(struct desfire *d, const struct desfire_app_spec *a)
@@ -886,14 +934,7 @@ leal_err desfire_format_picc(struct desfire *d)
 leal_err desfire_set_configuration(struct desfire *d, uint8_t option, const uint8_t *data,
                                    size_t len)
 {
-    struct desfire_cmd c = {.ins = 0x5C,
-                            .hdr = &option,
-                            .hdr_len = 1,
-                            .data = data,
-                            .data_len = len,
-                            .tx = TX_FULL,
-                            .rx = RX_MAC};
-    return command(d, &c);
+    return head_command(d, 0x5C, option, (struct span){data, len}, TX_FULL);
 }
 
 /* The head every CreateXFile but the value file's shares: file no, [ISO

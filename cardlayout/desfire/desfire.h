@@ -140,6 +140,12 @@ LEAL_MUST_CHECK leal_err desfire_change_key_settings(struct desfire *d, uint8_t 
 #define DESFIRE_FILE_SETTINGS_MAX 32
 LEAL_MUST_CHECK leal_err desfire_get_file_settings(struct desfire *d, uint8_t file_no, uint8_t *out,
                                                    size_t cap, size_t *len);
+/* ChangeFileSettings (5F): file_no, then settings (comm mode, access rights
+ * LE16, as the card's data sheet orders them; at most
+ * DESFIRE_FILE_SETTINGS_MAX bytes), enciphered under the session (the file's
+ * change key), plain outside one (change right free). */
+LEAL_MUST_CHECK leal_err desfire_change_file_settings(struct desfire *d, uint8_t file_no,
+                                                      const uint8_t *settings, size_t len);
 /* Read_Sig (3C 00, DESFire EV2 and later) outside a session: NXP's 56-byte
  * originality signature (r || s, secp224r1, over the UID). An EV1 answers
  * LEAL_E_CARD_ILLEGAL_COMMAND. LEAL_E_STATE under a session. */
@@ -177,8 +183,9 @@ struct desfire_frame {
 LEAL_MUST_CHECK leal_err desfire_send_frame(struct desfire *d, struct desfire_frame *f);
 
 /* old_key NULL when key_no is the session's key (the session then ends).
- * Under an EV2 session: LEAL_E_UNSUPPORTED (ChangeKey's EV2 cryptogram is not
- * built). */
+ * Under an EV2 session the key data (new key, or new xor old || version ||
+ * CRC32 of the new key) travels FULL with MACt (AN12196 5.16); the change of
+ * the session's own key is answered without MACt. */
 LEAL_MUST_CHECK leal_err desfire_change_key(struct desfire *d, uint8_t key_no,
                                             const uint8_t new_key[16], uint8_t version,
                                             const uint8_t *old_key);

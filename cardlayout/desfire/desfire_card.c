@@ -92,21 +92,28 @@ static leal_err key_at(struct desfire_card *c, enum key_role role, uint8_t versi
     return err;
 }
 
+/* key_no with key, as c->sm says. */
+static leal_err auth_key(struct desfire_card *c, uint8_t key_no, const uint8_t key[16])
+{
+    leal_err err;
+    if (c->sm == DESFIRE_CARD_SM_AA)
+        return desfire_authenticate_aes(&c->d, key_no, key);
+    err = desfire_authenticate_ev2_first(&c->d, key_no, key);
+    /* An EV1 does not know 71; the application stays selected. */
+    if (err == LEAL_E_CARD_ILLEGAL_COMMAND && c->sm == DESFIRE_CARD_SM_EV2_FIRST) {
+        c->sm = DESFIRE_CARD_SM_AA;
+        err = desfire_authenticate_aes(&c->d, key_no, key);
+    }
+    return err;
+}
+
 static leal_err auth_at(struct desfire_card *c, uint8_t key_no, enum key_role role, uint8_t version,
                         const uint8_t aid[3])
 {
     uint8_t key[16];
     leal_err err = key_at(c, role, version, aid, key);
-    if (err == LEAL_OK && c->sm != DESFIRE_CARD_SM_AA) {
-        err = desfire_authenticate_ev2_first(&c->d, key_no, key);
-        /* An EV1 does not know 71; the application stays selected. */
-        if (err == LEAL_E_CARD_ILLEGAL_COMMAND && c->sm == DESFIRE_CARD_SM_EV2_FIRST) {
-            c->sm = DESFIRE_CARD_SM_AA;
-            err = desfire_authenticate_aes(&c->d, key_no, key);
-        }
-    } else if (err == LEAL_OK) {
-        err = desfire_authenticate_aes(&c->d, key_no, key);
-    }
+    if (err == LEAL_OK)
+        err = auth_key(c, key_no, key);
     leal_wipe(key, sizeof key);
     return err;
 }
@@ -568,7 +575,7 @@ static leal_err create_files(struct desfire_card *c, int32_t purse_cap, uint8_t 
         LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, LAYOUT_AR_PURSE, 0, purse_cap, 0, 0x01};
     leal_err err;
     if ((err = desfire_select_application(d, desfire_card_leal_aid)) != LEAL_OK ||
-        (err = desfire_authenticate_aes(d, LAYOUT_KEY_APP_MASTER, zero_key)) != LEAL_OK ||
+        (err = auth_key(c, LAYOUT_KEY_APP_MASTER, zero_key)) != LEAL_OK ||
         (real_uid && (err = desfire_get_card_uid(d, real_uid)) != LEAL_OK) ||
         (err = desfire_create_data_file(d, &identity_file)) != LEAL_OK ||
         (err = desfire_create_data_file(d, &state_file)) != LEAL_OK ||

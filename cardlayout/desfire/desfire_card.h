@@ -68,8 +68,9 @@ struct desfire_card_setup {
 
 /* How desfire_card_auth authenticates (the session's kind is then d.ev2). */
 enum desfire_card_sm {
-    /* EV1's AES authentication (AA): an EV1, and the desk's operations on
-     * every card (ChangeKey's EV2 cryptogram is not built). */
+    /* EV1's AES authentication (AA): an EV1, a card the desk does not know
+     * as EV2/EV3, and the desk's erase (its ChangeKey back to the factory
+     * DES key is an EV1 cryptogram). */
     DESFIRE_CARD_SM_AA = 0,
     /* AuthenticateEV2First and EV2 secure messaging; a card that answers 71
      * with ILLEGAL_COMMAND is taken as an EV1 and opened with AA (sm turns
@@ -77,7 +78,10 @@ enum desfire_card_sm {
      * before the read, and the package's floor says afterwards whether an
      * AA session on that card is a downgrade (terminal.c judge). */
     DESFIRE_CARD_SM_EV2_FIRST,
-    /* AuthenticateEV2First only: a card known as EV2/EV3. */
+    /* AuthenticateEV2First only: a card known as EV2/EV3 (the desk: from
+     * GetVersion at issuance, then from the ledger's record), every key of
+     * every operation, ChangeKey included; a card answering 71 as an EV1
+     * is refused. */
     DESFIRE_CARD_SM_EV2,
 };
 

@@ -1183,10 +1183,54 @@ static bool change_key_unwrap(const struct cmd *x, const struct key_change *kc, 
     return true;
 }
 
-static uint8_t cmd_change_key(struct cmd *x)
+/* The new key (plain[0..nl), then its version) into the selected
+ * application; the answer. */
+static uint8_t change_key_store(struct cmd *x, const struct key_change *kc, const uint8_t *plain)
 {
     struct df_state *st = x->st;
     struct df_app *app = st->sel;
+    memset(&app->keys[kc->target], 0, sizeof app->keys[kc->target]);
+    memcpy(app->keys[kc->target].k, plain, kc->nl);
+    app->keys[kc->target].version = kc->aes_ver ? plain[kc->nl] : 0;
+    app->keytype = (uint8_t)kc->kt;
+    if (kc->same) {
+        /* The session key came from the key just replaced: no MAC (EV1) or
+         * MACt (EV2, AN12196 Table 27) on the answer. */
+        drop_auth(st);
+        x->no_mac = true;
+        return DF_OK;
+    }
+    return tx(x, NULL, 0, COMM_PLAIN);
+}
+
+/* EV2 (AN12196 5.16): MACt was checked (ev2_unwrap); the key data is
+ * E(IVc, key [xor old key] || version [|| CRC32(new key)] || 80 00..). */
+static uint8_t ev2_change_key(struct cmd *x, const struct key_change *kc)
+{
+    const uint8_t *old = x->st->sel->keys[kc->target].k;
+    size_t need = kc->nl + 1 + (kc->same ? 0 : 4);
+    uint8_t plain[48], status;
+    if (x->len - 2 != (need / 16 + 1) * 16)
+        return DF_LENGTH_ERROR;
+    if ((status = rx_data(x, COMM_ENC, 1, need, plain)) != DF_OK)
+        goto out;
+    if (!kc->same) {
+        for (size_t i = 0; i < kc->nl; i++)
+            plain[i] ^= old[i];
+        if (load_le32(plain + kc->nl + 1) != df_crc32(plain, kc->nl, 0xFFFFFFFFu)) {
+            status = DF_INTEGRITY_ERROR;
+            goto out;
+        }
+    }
+    status = change_key_store(x, kc, plain);
+out:
+    leal_wipe(plain, sizeof plain);
+    return status;
+}
+
+static uint8_t cmd_change_key(struct cmd *x)
+{
+    struct df_state *st = x->st;
     struct key_change kc;
     uint8_t plain[64];
     size_t body, need;
@@ -1198,6 +1242,8 @@ static uint8_t cmd_change_key(struct cmd *x)
         return DF_AUTHENTICATION_ERROR;
     if ((status = change_key_target(st, x->msg[1], &kc)) != DF_OK)
         return status;
+    if (ev2_session(st))
+        return ev2_change_key(x, &kc);
     if (ev1_session(st))
         need = kc.nl + (kc.aes_ver ? 1 : 0) + 4 + (kc.same ? 0 : 4);
     else
@@ -1208,18 +1254,7 @@ static uint8_t cmd_change_key(struct cmd *x)
     status = DF_INTEGRITY_ERROR;
     if (!change_key_decipher(st, x->msg + 2, body, plain) || !change_key_unwrap(x, &kc, plain))
         goto out;
-    memset(&app->keys[kc.target], 0, sizeof app->keys[kc.target]);
-    memcpy(app->keys[kc.target].k, plain, kc.nl);
-    app->keys[kc.target].version = kc.aes_ver ? plain[kc.nl] : 0;
-    app->keytype = (uint8_t)kc.kt;
-    if (kc.same) {
-        /* The session key came from the key just replaced. */
-        drop_auth(st);
-        x->no_mac = true;
-        status = DF_OK;
-    } else {
-        status = tx(x, NULL, 0, COMM_PLAIN);
-    }
+    status = change_key_store(x, &kc, plain);
 out:
     leal_wipe(plain, sizeof plain);
     return status;
@@ -2159,8 +2194,7 @@ static bool is_auth(uint8_t ins)
 
 /* Whether a command of an EV2 session carries MACt: all do but
  * SelectApplication (it ends the session), Read_Sig (refused inside one) and
- * a file operation in plain mode. ChangeKey's EV2 cryptogram is not built:
- * refused. */
+ * a file operation in plain mode. */
 static uint8_t ev2_needs_mac(struct cmd *x, bool *mac)
 {
     static const uint8_t file_ops[] = {0xBD, 0x3D, 0x6C, 0x0C, 0xDC, 0x1C, 0x3B, 0xBB, 0xEB};
@@ -2168,8 +2202,6 @@ static uint8_t ev2_needs_mac(struct cmd *x, bool *mac)
     struct df_file *f;
     int mode;
     *mac = ins != 0x5A && ins != 0x3C;
-    if (ins == 0xC4)
-        return DF_ILLEGAL_COMMAND;
     if (memchr(file_ops, ins, sizeof file_ops) == NULL)
         return DF_OK;
     if (x->len < 2)

@@ -69,6 +69,14 @@ static leal_err keystore_card_key(void *ctx, const struct desfire_card_div *card
         out);
 }
 
+/* The session kind for a card of tech (DESFIRE_CARD_SM_EV2 on EV2/EV3). */
+static void desk_sm(struct desk *k, enum ledger_card_tech tech)
+{
+    k->c.sm = tech == LEDGER_TECH_DESFIRE_EV2 || tech == LEDGER_TECH_DESFIRE_EV3
+                  ? DESFIRE_CARD_SM_EV2
+                  : DESFIRE_CARD_SM_AA;
+}
+
 /* The card as the contact found it: the reader's card info is the one
  * issuance.c asked for (once per operation). */
 static void desk_open(struct desk *k, const struct issuance_contact *c)
@@ -186,6 +194,22 @@ static leal_err learn_versions(struct desk *k, int64_t card_id)
     return err;
 }
 
+/* EV2 secure messaging for a card the ledger records as EV2/EV3 (issuance
+ * recorded it from GetVersion under NXP's originality signature), EV1's AA
+ * otherwise; a card the ledger does not know keeps AA and is judged by the
+ * read. Anti-downgrade: an EV2/EV3 on record that answers 71 as an EV1 is
+ * refused (DESFIRE_CARD_SM_EV2 has no fallback). */
+static leal_err learn_tech(struct desk *k, int64_t card_id)
+{
+    struct ledger_card lc;
+    leal_err err = ledger_card_find_by_id(k->is->ledger, card_id, &lc);
+    if (err == LEAL_E_UNKNOWN_ID)
+        return LEAL_OK;
+    if (err == LEAL_OK)
+        desk_sm(k, lc.tech);
+    return err;
+}
+
 /* What the card carries now, into the ledger. */
 static leal_err record_versions(struct desk *k, int64_t card_id)
 {
@@ -240,6 +264,7 @@ static leal_err desfire_read(void *s, struct issuance_card *out)
         out->random_uid = k->view.random_uid;
     }
     if (err != LEAL_OK || (err = learn_versions(k, out->card_id)) != LEAL_OK ||
+        (err = learn_tech(k, out->card_id)) != LEAL_OK ||
         (err = desfire_card_read(&k->c, &k->view)) != LEAL_OK)
         return err;
     view_out(&k->view, out);
@@ -377,6 +402,7 @@ static leal_err desfire_inspect(void *s, struct issuance_card *out)
         return LEAL_E_CARD_UNKNOWN;
     if (k->tech != LEDGER_TECH_DESFIRE_EV1 && (err = genuine(k)) != LEAL_OK)
         return err;
+    desk_sm(k, k->tech); /* issuance's sessions: EV2 messaging on a genuine EV2/EV3 */
     return carried_identity(k, out);
 }
 
@@ -563,6 +589,7 @@ static leal_err desfire_erase(void *s, struct issuance_card *out)
     struct desk *k = s;
     leal_err err;
     (void)out;
+    k->c.sm = DESFIRE_CARD_SM_AA; /* factory_picc_to_des sends an EV1 cryptogram */
     if ((err = desfire_select_application(&k->c.d, desfire_card_picc_aid)) != LEAL_OK ||
         (err = desfire_card_auth(&k->c, 0, KEY_ROLE_PICC_MASTER, desfire_card_picc_aid)) !=
             LEAL_OK ||

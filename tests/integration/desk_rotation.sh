@@ -41,19 +41,8 @@ run_capture "$LEAL" card issue --customer 2 --reader "sim:$T/luis.json" --topup 
 check_eq "Luis's card issued at version 1" 0 "$RC"
 cp "$KS" "$T/keystore-v1"
 
-# The terminal key as another implementation derives it: the master from the
-# keystore (keystore_decode.py, written from KEYS.md), M = UID || AID 4C4541
-# || "LEAL" || issuer || program; 01 || M is 23 bytes, so AN10922's padding is
-# CMAC's own and `openssl mac` computes it.
-terminal_key() { # VERSION UIDHEX
-    local dec master issuer
-    dec=$(PASS="$LEAL_PASSPHRASE" $PY tests/integration/keystore_decode.py "$KS")
-    master=$(sed -n "s/^key terminal $1 //p" <<<"$dec")
-    issuer=$(sed -n 's/^issuer_id //p' <<<"$dec")
-    $PY -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' \
-        "01${2}4c45414c45414c${issuer}00000007" |
-        openssl mac -cipher AES-128-CBC -macopt "hexkey:$master" CMAC | tr 'A-F' 'a-f'
-}
+# The terminal key as another implementation derives it (terminal_key.sh).
+source tests/lib/terminal_key.sh
 serve_pn532() {
     rm -f "$T/pn532"
     "$CARDSIM" serve --pn532 "$T/pn532" "$1" >>"$T/pn532.log" 2>&1 &

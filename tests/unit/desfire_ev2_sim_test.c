@@ -5,7 +5,8 @@
  * were computed independently (python3-cryptography, from REFERENCE.md 2.5's
  * formulas); a changed answer or command is refused; GetVersion, GetValue,
  * Credit, Debit, LimitedCredit, CommitTransaction, GetCardUID,
- * AuthenticateEV2NonFirst on EV2 and EV3; an EV1 does not know 71. */
+ * AuthenticateEV2NonFirst, ChangeKey and ChangeFileSettings on EV2 and EV3;
+ * an EV1 does not know 71. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -298,12 +299,67 @@ static void test_ev2_sim_commands(void **state)
         assert_int_equal(desfire_credit(d, 3, DESFIRE_COMM_FULL, 1), LEAL_E_CARD_PERMISSION_DENIED);
         assert_false(d->authenticated);
         assert_int_equal(desfire_authenticate_ev2_nonfirst(d, 0, zero_key), LEAL_E_STATE);
-        /* ChangeKey's EV2 cryptogram is not built: refused before anything is sent. */
+        /* ChangeKey under EV2 (key 1 under key 0's session, then key 0 itself,
+         * which ends the session) and ChangeFileSettings: test_ev2_sim_change. */
         assert_int_equal(desfire_authenticate_ev2_first(d, 0, zero_key), LEAL_OK);
-        assert_int_equal(desfire_change_key(d, 1, zero_key, 1, zero_key), LEAL_E_UNSUPPORTED);
         /* SelectApplication ends the session; the card answers it plain. */
         assert_int_equal(desfire_select_application(d, AID), LEAL_OK);
         assert_false(d->authenticated);
+        teardown(&f);
+    }
+}
+
+/* ChangeKey and ChangeFileSettings under EV2 secure messaging on EV2 and EV3:
+ * the card takes the new keys with their versions (only they open it
+ * afterwards), a changed command byte is refused with nothing changed, and
+ * a file's new comm mode and rights show in GetFileSettings. */
+static void test_ev2_sim_change(void **state)
+{
+    (void)state;
+    static const char *const types[] = {"desfire-ev2", "desfire-ev3"};
+    static const uint8_t k1[16] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+                                   0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xF0, 0x01};
+    static const uint8_t k0[16] = {0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6, 0xA7,
+                                   0xA8, 0xA9, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF};
+    for (int t = 0; t < 2; t++) {
+        struct fixture f;
+        struct desfire *d = &f.d;
+        uint8_t kv = 0xFF, fs[DESFIRE_FILE_SETTINGS_MAX], got[8];
+        const uint8_t macd_key1[3] = {DESFIRE_COMM_MACED, 0x11, 0x00}; /* RW 1, CAR 1; R 0, W 0 */
+        size_t fl = 0;
+        setup(&f, types[t]);
+        /* A changed byte of the cryptogram: INTEGRITY_ERROR, key 1 unchanged. */
+        assert_int_equal(desfire_authenticate_ev2_first(d, 0, zero_key), LEAL_OK);
+        f.tap.flip_cmd = 8;
+        assert_int_equal(desfire_change_key(d, 1, k1, 7, zero_key), LEAL_E_CARD_INTEGRITY);
+        assert_false(d->authenticated);
+        assert_int_equal(desfire_authenticate_ev2_first(d, 1, zero_key), LEAL_OK);
+        /* Key 1 under key 0's session: MACt on the answer, CmdCtr + 1. */
+        assert_int_equal(desfire_authenticate_ev2_first(d, 0, zero_key), LEAL_OK);
+        assert_int_equal(desfire_change_key(d, 1, k1, 7, zero_key), LEAL_OK);
+        assert_true(d->authenticated);
+        assert_int_equal(d->cmd_ctr, 1);
+        assert_int_equal(desfire_get_key_version(d, 1, &kv), LEAL_OK);
+        assert_int_equal(kv, 7);
+        /* ChangeFileSettings of file 4: plain -> MACed, key 1 its RW and change key. */
+        assert_int_equal(desfire_change_file_settings(d, 4, macd_key1, 3), LEAL_OK);
+        assert_int_equal(desfire_get_file_settings(d, 4, fs, sizeof fs, &fl), LEAL_OK);
+        assert_true(fl >= 4);
+        assert_memory_equal(fs + 1, macd_key1, 3);
+        /* Key 0 itself: the session ends on a bare 91 00. */
+        assert_int_equal(desfire_change_key(d, 0, k0, 3, NULL), LEAL_OK);
+        assert_false(d->authenticated);
+        assert_int_equal(desfire_authenticate_ev2_first(d, 0, zero_key),
+                         LEAL_E_CARD_AUTHENTICATION);
+        assert_int_equal(desfire_authenticate_ev2_first(d, 0, k0), LEAL_OK);
+        assert_int_equal(desfire_get_key_version(d, 0, &kv), LEAL_OK);
+        assert_int_equal(kv, 3);
+        assert_int_equal(desfire_authenticate_ev2_first(d, 1, zero_key),
+                         LEAL_E_CARD_AUTHENTICATION);
+        /* File 4 now answers MACed, under the new key 1. */
+        assert_int_equal(desfire_authenticate_ev2_first(d, 1, k1), LEAL_OK);
+        assert_int_equal(desfire_read_data(d, 4, DESFIRE_COMM_MACED, 0, 8, got), LEAL_OK);
+        assert_memory_equal(got, (uint8_t[8]){0}, 8);
         teardown(&f);
     }
 }
@@ -332,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_ev2_sim_exact_bytes),
         cmocka_unit_test(test_ev2_sim_bad_mac_refused),
         cmocka_unit_test(test_ev2_sim_commands),
+        cmocka_unit_test(test_ev2_sim_change),
         cmocka_unit_test(test_ev2_sim_ev1_card_and_ev1_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 /* desfire_ev2_test.c - DESFire EV2 secure messaging in cardlayout/desfire
  * against every published vector of REFERENCE.md 2.5 (NXP AN12343, AN12196):
  * session keys, IVs, MACt, the whole AuthenticateEV2First exchange replayed
- * byte for byte through the driver, and AN12196's enciphered GetCardUID; a
- * wrong MACt or padding is refused and ends the session. */
+ * byte for byte through the driver, AN12196's enciphered GetCardUID,
+ * ChangeKey (both cases) and ChangeFileSettings; a wrong or missing MACt or
+ * padding is refused and ends the session. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -277,6 +278,111 @@ static void test_ev2_get_card_uid_full_an12196(void **state)
     free(v);
 }
 
+/* The session a desfire_ev2_change.txt record resumes. */
+static void resume_record(struct desfire *d, const struct vector_record *r, uint8_t key_no)
+{
+    uint8_t enc[16], mac[16], ti[4], ctr[2];
+    vectors_hex(r, "ENC", enc, 16);
+    vectors_hex(r, "MAC", mac, 16);
+    vectors_hex(r, "TI", ti, 4);
+    vectors_hex(r, "CTR", ctr, 2);
+    desfire_resume_ev2_session(d, key_no, enc, mac, ti, (uint16_t)(ctr[0] << 8 | ctr[1]));
+}
+
+/* One record's command through the driver: ChangeKey (key 0's session) or
+ * ChangeFileSettings; flip: a byte of the answer changed (-1: none). */
+static leal_err change_record(const struct vector_record *r, int flip, struct desfire *d,
+                              struct replay *rp)
+{
+    uint8_t new_key[16], old_key[16], ver, no, settings[32];
+    size_t sl;
+    rp->flip = flip;
+    if (strcmp(vectors_str(r, "KIND"), "CHANGEKEY") == 0) {
+        vectors_hex(r, "NEW", new_key, 16);
+        vectors_hex(r, "VERSION", &ver, 1);
+        vectors_hex(r, "KEYNO", &no, 1);
+        resume_record(d, r, 0);
+        if (no != 0)
+            vectors_hex(r, "OLD", old_key, 16);
+        return desfire_change_key(d, no, new_key, ver, no != 0 ? old_key : NULL);
+    }
+    vectors_hex(r, "FILE", &no, 1);
+    sl = vectors_hex(r, "SETTINGS", settings, sizeof settings);
+    resume_record(d, r, 0);
+    return desfire_change_file_settings(d, no, settings, sl);
+}
+
+/* AN12196 5.16 Tables 26 and 27 and 5.9 Table 19: the driver sends the
+ * note's ChangeKey and ChangeFileSettings byte for byte; the answer's MACt is
+ * checked (a changed byte: refused, the session ends); the change of the
+ * session's own key ends the session on its bare 91 00. */
+static void test_ev2_change_key_and_file_settings_an12196(void **state)
+{
+    (void)state;
+    struct vector_record *v;
+    int n = vectors_load("desfire_ev2_change.txt", &v), seen = 0;
+    for (int i = 0; i < n; i++) {
+        const struct vector_record *r = &v[i];
+        const char *cmds[1] = {vectors_str(r, "CMD")};
+        const char *resps[1] = {vectors_str(r, "RESP")};
+        bool own_key = strcmp(vectors_str(r, "KIND"), "CHANGEKEY") == 0 &&
+                       strcmp(vectors_str(r, "KEYNO"), "00") == 0;
+        for (int flip = -1; flip < (own_key ? 0 : 8); flip += 7) {
+            struct replay rp = {cmds, resps, 1, 0, -1, 0, -1};
+            struct card_reader rd = {&rp, replay_transceive, no_auth, no_read, no_write};
+            struct desfire d;
+            uint16_t ctr;
+            desfire_init(&d, &rd, crypto_openssl());
+            leal_err err = change_record(r, flip, &d, &rp);
+            ctr = d.cmd_ctr;
+            if (flip < 0) {
+                assert_int_equal(err, LEAL_OK);
+                assert_int_equal(rp.at, 1);
+                /* The own key's change ends the session; otherwise CmdCtr + 1. */
+                assert_int_equal(d.authenticated, !own_key);
+                if (!own_key) {
+                    uint8_t c[2];
+                    vectors_hex(r, "CTR", c, 2);
+                    assert_int_equal(ctr, (uint16_t)((c[0] << 8 | c[1]) + 1));
+                }
+                seen++;
+            } else {
+                assert_int_equal(err, LEAL_E_CARD_RESPONSE_MAC);
+                assert_false(d.authenticated);
+            }
+            desfire_clear(&d);
+        }
+    }
+    assert_int_equal(seen, 3);
+    free(v);
+}
+
+/* A bare 91 00 where MACt is due (another key's change, ChangeFileSettings)
+ * is refused as under EV1; the own key's change answered with data is
+ * outside the protocol. */
+static void test_ev2_change_answers_without_mac_refused(void **state)
+{
+    (void)state;
+    struct vector_record *v;
+    int n = vectors_load("desfire_ev2_change.txt", &v);
+    for (int i = 0; i < n; i++) {
+        const struct vector_record *r = &v[i];
+        bool own_key = strcmp(vectors_str(r, "KIND"), "CHANGEKEY") == 0 &&
+                       strcmp(vectors_str(r, "KEYNO"), "00") == 0;
+        const char *cmds[1] = {vectors_str(r, "CMD")};
+        const char *resps[1] = {own_key ? "203BB55D1089D5879100" : "9100"};
+        struct replay rp = {cmds, resps, 1, 0, -1, 0, -1};
+        struct card_reader rd = {&rp, replay_transceive, no_auth, no_read, no_write};
+        struct desfire d;
+        desfire_init(&d, &rd, crypto_openssl());
+        assert_int_equal(change_record(r, -1, &d, &rp),
+                         own_key ? LEAL_E_PROTOCOL : LEAL_E_CARD_RESPONSE_MAC);
+        assert_false(d.authenticated);
+        desfire_clear(&d);
+    }
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +392,8 @@ int main(void)
         cmocka_unit_test(test_ev2_first_replays_an12196),
         cmocka_unit_test(test_ev2_first_wrong_proof_refused),
         cmocka_unit_test(test_ev2_get_card_uid_full_an12196),
+        cmocka_unit_test(test_ev2_change_key_and_file_settings_an12196),
+        cmocka_unit_test(test_ev2_change_answers_without_mac_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
