@@ -39,10 +39,11 @@ static const char messages_help[] =
     "template stores the program's message for an occasion in a language (default: the\n"
     "program's locale): a subject and a plain-text body with an optional HTML one, with the\n"
     "variables {{name}}, {{points}}, {{tier}}, {{store}}, {{program}}, {{expiring_points}},\n"
-    "{{expiry_date}}, {{bonus}} and {{unsubscribe}} (the message's unsubscribe token). OCCASION "
-    "is\n"
+    "{{expiry_date}}, {{bonus}}, {{next_tier_missing}} (euros still missing for the next\n"
+    "tier) and {{unsubscribe}} (the message's unsubscribe token). OCCASION is\n"
     "birthday (birthday today), inactive (no visit for --days N days), expiring (points\n"
-    "expiring within --days N days) or welcome (enrolled within the last --days N days);\n"
+    "expiring within --days N days), welcome (enrolled within the last --days N days),\n"
+    "tier_up or tier_down (the customer's tier rose or fell since the last run);\n"
     "--days is the program's, for every language, and is needed the first time. --bonus\n"
     "(birthday only; 0 removes it) gives that many points on the birthday, once a year, as\n"
     "a host post that reaches the customer's card at its next tap; {{bonus}} shows it.\n"
@@ -73,11 +74,30 @@ static int read_body(const char *path, char *out, size_t cap)
  * checked at `template` time against this list. */
 static const char *const msg_var_names[] = {
     "name",        "points",          "tier",        "store", "program",
-    "unsubscribe", "expiring_points", "expiry_date", "bonus"};
-#define MSG_NVARS 9
+    "unsubscribe", "expiring_points", "expiry_date", "bonus", "next_tier_missing"};
+#define MSG_NVARS 10
 
 /* The occasions `run` goes through, in this order. */
 static const char *const msg_occasions[] = {"birthday", "inactive", "expiring", "welcome"};
+
+/* {{tier}} and {{next_tier_missing}} of row m's customer now: the tier's name
+ * and the euros (two decimals, a decimal comma in Spanish) still missing
+ * for the next tier ("" at the top). */
+static leal_err msg_tier_vars(struct msg_run *r, const struct ledger_message_send *m, char *name,
+                              size_t cap, char missing[32])
+{
+    struct ledger_message_tier t;
+    leal_err err =
+        ledger_message_tier_vars(r->l, r->program_id, m->customer_id, m->occasion, r->now, &t);
+    name[0] = missing[0] = '\0';
+    if (err != LEAL_OK)
+        return err;
+    snprintf(name, cap, "%s", t.name);
+    if (t.has_next)
+        snprintf(missing, 32, "%lu%s00", (unsigned long)t.missing_units,
+                 strcmp(r->t->lang, "es") == 0 ? "," : ".");
+    return LEAL_OK;
+}
 
 static int template_check(const char *what, const char *tmpl)
 {
@@ -121,7 +141,8 @@ static int messages_template(struct ledger *l, const struct lcli_opt *o, int64_t
     }
     if (!ledger_message_occasion_ok(o[1].val)) {
         free(t);
-        return cli_usage("the occasion is birthday, inactive, expiring or welcome, not '%s'",
+        return cli_usage("the occasion is birthday, inactive, expiring, welcome, tier_up or "
+                         "tier_down, not '%s'",
                          o[1].val);
     }
     if (o[9].val && (!ledger_message_occasion_days(o[1].val) ||
@@ -170,7 +191,8 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
 {
     int consent = 0;
     int64_t points = 0, expiring = 0, bonus = 0;
-    char pts[32], exp_pts[32] = "", exp_day[11] = "", bonus_s[32] = "";
+    char pts[32], exp_pts[32] = "", exp_day[11] = "", bonus_s[32] = "", missing[32] = "";
+    char tier[64] = "";
     bool expiry = strcmp(m->occasion, "expiring") == 0;
     leal_err err = ledger_customer_get(r->l, m->customer_id, c);
     if (err == LEAL_OK)
@@ -184,6 +206,8 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
     if (err == LEAL_OK && strcmp(m->occasion, "birthday") == 0 &&
         (err = ledger_message_bonus_get(r->l, r->program_id, &bonus)) == LEAL_OK && bonus)
         snprintf(bonus_s, sizeof bonus_s, "%lld", (long long)bonus);
+    if (err == LEAL_OK)
+        err = msg_tier_vars(r, m, tier, sizeof tier, missing);
     if (err != LEAL_OK)
         return err;
     /* Points spent or expired since the row was recorded leave nothing to
@@ -201,16 +225,16 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
         else
             snprintf(exp_day, sizeof exp_day, "%s", m->day);
     }
-    /* No tier per customer is kept yet (rules.h computes it per sale). */
     struct mail_var v[MSG_NVARS] = {{"name", c->name},
                                     {"points", pts},
-                                    {"tier", ""},
+                                    {"tier", tier},
                                     {"store", r->store},
                                     {"program", r->p.name},
                                     {"unsubscribe", m->token},
                                     {"expiring_points", exp_pts},
                                     {"expiry_date", exp_day},
-                                    {"bonus", bonus_s}};
+                                    {"bonus", bonus_s},
+                                    {"next_tier_missing", missing}};
     const char *src[3] = {r->t->subject, r->t->text, r->t->html};
     for (int i = 0; i < 3 && err == LEAL_OK; i++)
         err = mail_render(src[i], v, MSG_NVARS, i == 2, &rendered[i], NULL);
@@ -390,6 +414,19 @@ static leal_err messages_record(struct ledger *l, int64_t program, const char *t
                 err = ledger_message_record_birthdays(l, program, day, &k);
         } else
             err = ledger_message_record(l, program, occ, tz, now, &k);
+        *added += k;
+    }
+    /* Tier changes: a scan only when a tier template exists. */
+    for (size_t i = 0; i < 2 && err == LEAL_OK; i++) {
+        int64_t n = 0;
+        if ((err = ledger_message_template_count(l, program, i ? "tier_down" : "tier_up", &n)) ==
+                LEAL_OK &&
+            n > 0)
+            (*templates)++;
+    }
+    if (err == LEAL_OK) {
+        int64_t k = 0;
+        err = ledger_message_record_tiers(l, program, day, now, &k);
         *added += k;
     }
     return err;

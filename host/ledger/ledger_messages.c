@@ -15,7 +15,8 @@
 
 int ledger_message_occasion_ok(const char *o)
 {
-    return o && (strcmp(o, "birthday") == 0 || ledger_message_occasion_days(o));
+    return o && (strcmp(o, "birthday") == 0 || ledger_message_occasion_days(o) ||
+                 ledger_message_occasion_tier(o));
 }
 
 int ledger_message_occasion_days(const char *o)
@@ -28,7 +29,8 @@ leal_err ledger_message_template_set(struct ledger *l, const struct ledger_messa
 {
     leal_err err;
     if (!ledger_message_occasion_ok(t->occasion)) {
-        store_set_msg(l, "the occasion is birthday, inactive, expiring or welcome");
+        store_set_msg(l, "the occasion is birthday, inactive, expiring, welcome, tier_up or "
+                         "tier_down");
         return LEAL_E_ARG;
     }
     if (t->lang[0] && (err = ledger_lang_ok(l, t->lang)) != LEAL_OK)
@@ -82,6 +84,9 @@ leal_err ledger_message_template_set(struct ledger *l, const struct ledger_messa
             SVALS(SV_I64(t->program_id), SV_TEXT(t->occasion), SV_TEXT(t->subject),
                   SV_TEXT(t->text), SV_TEXT(t->html), SV_I64(ledger_now()), SV_TEXT(t->lang)),
             NULL);
+    /* Tier messages tell changes from now on, not the tiers held today. */
+    if (err == LEAL_OK && ledger_message_occasion_tier(t->occasion))
+        err = ledger_message_tier_baseline(l, t->program_id, ledger_now());
     return store_tx_end(l, err);
 }
 
@@ -116,12 +121,13 @@ leal_err ledger_message_template_for(struct ledger *l, int64_t program_id, const
     if (strncmp(occasion, LEDGER_CAMPAIGN_PREFIX, strlen(LEDGER_CAMPAIGN_PREFIX)) == 0)
         return ledger_campaign_text_for(l, program_id, occasion + strlen(LEDGER_CAMPAIGN_PREFIX),
                                         customer_id, out);
+    char base[LEDGER_MSG_OCCASION];
     /* The customer's language first, then the program's locale, then any. */
     leal_err err = ledger_message_template_query(
         l,
         "SELECT subject, body_text, body_html, updated_at, lang FROM message_template t "
         "WHERE program_id = ?1 AND occasion = ?2 ORDER BY " LEDGER_MSG_LANG_ORDER " LIMIT 1",
-        program_id, occasion, customer_id, out);
+        program_id, ledger_message_tier_base(occasion, base, sizeof base), customer_id, out);
     snprintf(out->occasion, sizeof out->occasion, "%s", occasion);
     return err;
 }
