@@ -35,6 +35,7 @@ static const char messages_help[] =
     "       leal messages log --customer ID [--db PATH]\n"
     "       leal messages unsubscribe TOKEN [--db PATH]\n"
     "       leal messages lang --customer ID --lang en|es [--db PATH]\n"
+    "       leal messages web --program ID --url URL [--db PATH]\n"
     "       leal messages campaign add|preview|test|send NAME --program ID ... (see --help)\n"
     "template stores the program's message for an occasion in a language (default: the\n"
     "program's locale): a subject and a plain-text body with an optional HTML one, with the\n"
@@ -53,7 +54,10 @@ static const char messages_help[] =
     "(birthday; inactivity spell, re-armed by a visit; expiry day; enrolment) even if runs\n"
     "overlap or are killed; a message the server could not take is retried by later runs.\n"
     "log prints a customer's messages; unsubscribe withdraws the e-mail consent of the\n"
-    "customer whose message carried TOKEN; lang sets the language of a customer's messages.\n";
+    "customer whose message carried TOKEN; lang sets the language of a customer's messages.\n"
+    "web sets the address customers reach the program's 'leal serve' at (https://HOST, no\n"
+    "trailing /; '' removes it): each message then carries the link URL/unsubscribe/TOKEN\n"
+    "(also {{unsubscribe_url}}), whose page withdraws the e-mail consent.\n";
 
 static int read_body(const char *path, char *out, size_t cap)
 {
@@ -73,9 +77,10 @@ static int read_body(const char *path, char *out, size_t cap)
 /* Every variable a template may use, with empty values: a template is
  * checked at `template` time against this list. */
 static const char *const msg_var_names[] = {
-    "name",        "points",          "tier",        "store", "program",
-    "unsubscribe", "expiring_points", "expiry_date", "bonus", "next_tier_missing"};
-#define MSG_NVARS 10
+    "name",           "points",          "tier",        "store", "program",
+    "unsubscribe",    "expiring_points", "expiry_date", "bonus", "next_tier_missing",
+    "unsubscribe_url"};
+#define MSG_NVARS 11
 
 /* The occasions `run` goes through, in this order. */
 static const char *const msg_occasions[] = {"birthday", "inactive", "expiring", "welcome"};
@@ -192,7 +197,7 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
     int consent = 0;
     int64_t points = 0, expiring = 0, bonus = 0;
     char pts[32], exp_pts[32] = "", exp_day[11] = "", bonus_s[32] = "", missing[32] = "";
-    char tier[64] = "";
+    char tier[64] = "", unsub_url[LEDGER_MSG_WEB_URL + 48] = "";
     bool expiry = strcmp(m->occasion, "expiring") == 0;
     leal_err err = ledger_customer_get(r->l, m->customer_id, c);
     if (err == LEAL_OK)
@@ -234,7 +239,10 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
                                     {"expiring_points", exp_pts},
                                     {"expiry_date", exp_day},
                                     {"bonus", bonus_s},
-                                    {"next_tier_missing", missing}};
+                                    {"next_tier_missing", missing},
+                                    {"unsubscribe_url", unsub_url}};
+    if (r->web[0])
+        snprintf(unsub_url, sizeof unsub_url, "%s/unsubscribe/%s", r->web, m->token);
     const char *src[3] = {r->t->subject, r->t->text, r->t->html};
     for (int i = 0; i < 3 && err == LEAL_OK; i++)
         err = mail_render(src[i], v, MSG_NVARS, i == 2, &rendered[i], NULL);
@@ -250,18 +258,28 @@ static leal_err msg_deliver(struct msg_run *r, const struct ledger_message_send 
 {
     const char *domain = strchr(r->srv.from, '@');
     char msgid[320], unsub[400];
-    size_t rl = strlen(rendered[1]), tl = rl + 200;
+    size_t rl = strlen(rendered[1]), tl = rl + 200 + sizeof r->web;
+    bool es = strcmp(r->t->lang, "es") == 0;
     char *text = malloc(tl);
     if (!text)
         return LEAL_E_NO_MEMORY;
-    snprintf(text, tl, "%s%s-- \n%s: unsubscribe %s\n", rendered[1],
-             rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
-             strcmp(r->t->lang, "es") == 0
-                 ? "Para no recibir más estos correos, responda con el asunto"
-                 : "To receive no more of these e-mails, reply with the subject",
-             m->token);
+    /* The program's `leal serve` link when it has one, else a reply. */
+    if (r->web[0])
+        snprintf(unsub, sizeof unsub, "%s/unsubscribe/%s", r->web, m->token);
+    else
+        snprintf(unsub, sizeof unsub, "mailto:%s?subject=unsubscribe%%20%s", r->srv.from, m->token);
+    if (r->web[0])
+        snprintf(text, tl, "%s%s-- \n%s: %s\n", rendered[1],
+                 rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
+                 es ? "Para no recibir más estos correos" : "To receive no more of these e-mails",
+                 unsub);
+    else
+        snprintf(text, tl, "%s%s-- \n%s: unsubscribe %s\n", rendered[1],
+                 rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
+                 es ? "Para no recibir más estos correos, responda con el asunto"
+                    : "To receive no more of these e-mails, reply with the subject",
+                 m->token);
     snprintf(msgid, sizeof msgid, "%s%s", m->token, domain ? domain : "@leal.invalid");
-    snprintf(unsub, sizeof unsub, "mailto:%s?subject=unsubscribe%%20%s", r->srv.from, m->token);
     struct mail_message msg = {.to = to,
                                .subject = rendered[0],
                                .text = text,
@@ -368,8 +386,9 @@ int msg_run_open(struct ledger *l, int64_t program, struct msg_run *r)
     }
     mail_server_of(&r->lm, &r->srv);
     if ((err = ledger_message_zone(l, program, r->tz, sizeof r->tz, r->store, sizeof r->store)) !=
-        LEAL_OK)
-        return lcli_fail(l, err, "program's zone");
+            LEAL_OK ||
+        (err = ledger_message_web_get(l, program, r->web, sizeof r->web)) != LEAL_OK)
+        return lcli_fail(l, err, "program's zone and web address");
     lcli_time_str_tz(r->now, r->tz, local, sizeof local);
     snprintf(r->day, sizeof r->day, "%.10s", local);
     if ((r->t = calloc(1, sizeof *r->t)) == NULL)
@@ -488,6 +507,19 @@ void msg_pause_hook(int64_t added)
     }
 }
 
+static int messages_web(struct ledger *l, int64_t program, const char *url)
+{
+    leal_err err = ledger_message_web_set(l, program, url);
+    if (err != LEAL_OK)
+        return lcli_fail(l, err, "web address");
+    if (url[0])
+        printf("program %lld: messages carry the link %s/unsubscribe/TOKEN\n", (long long)program,
+               url);
+    else
+        printf("program %lld: messages say to reply to unsubscribe\n", (long long)program);
+    return CLI_EXIT_OK;
+}
+
 static int log_cb(void *ctx, const struct ledger_message_send *m)
 {
     char at[32];
@@ -505,7 +537,7 @@ int cmd_messages(int argc, char **argv)
         {"program", false, NULL}, {"occasion", false, NULL}, {"subject", false, NULL},
         {"text", false, NULL},    {"html", false, NULL},     {"customer", false, NULL},
         {"db", false, NULL},      {"help", true, NULL},      {"lang", false, NULL},
-        {"days", false, NULL},    {"bonus", false, NULL}};
+        {"days", false, NULL},    {"bonus", false, NULL},    {"url", false, NULL}};
     const char *pos[1];
     size_t npos = 1;
     int64_t id = 0;
@@ -517,13 +549,14 @@ int cmd_messages(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "campaign") == 0)
         return cmd_messages_campaign(argc - 1, argv + 1);
-    const char *const cmds[] = {"template", "run", "log", "unsubscribe", "lang"};
+    const char *const cmds[] = {"template", "run", "log", "unsubscribe", "lang", "web"};
     size_t c = 0;
     while (c < N(cmds) && strcmp(cmd, cmds[c]) != 0)
         c++;
     if (c == N(cmds))
         return cli_usage(
-            "leal messages has template, run, log, unsubscribe, lang and campaign, not '%s'", cmd);
+            "leal messages has template, run, log, unsubscribe, lang, web and campaign, not '%s'",
+            cmd);
     int rc = lcli_parse(argc - 1, argv + 1, o, N(o), pos, &npos);
     if (rc != 0)
         return rc;
@@ -535,9 +568,12 @@ int cmd_messages(int argc, char **argv)
         return cli_usage("leal messages unsubscribe needs the TOKEN");
     if (c != 3 && npos != 0)
         return cli_usage("leal messages %s takes no argument '%s'", cmd, pos[0]);
-    const char *idopt = c >= 2 ? o[5].val : o[0].val;
+    const char *idopt = c >= 2 && c != 5 ? o[5].val : o[0].val;
     if (c != 3 && (!idopt || lcli_id(idopt, &id) != LEAL_OK))
-        return cli_usage("leal messages %s needs %s ID", cmd, c >= 2 ? "--customer" : "--program");
+        return cli_usage("leal messages %s needs %s ID", cmd,
+                         c >= 2 && c != 5 ? "--customer" : "--program");
+    if (c == 5 && !o[11].val)
+        return cli_usage("leal messages web needs --url URL (or --url '' to remove it)");
     if (c == 4 && (!o[8].val || (strcmp(o[8].val, "en") != 0 && strcmp(o[8].val, "es") != 0)))
         return cli_usage("leal messages lang needs --lang en or --lang es");
     if ((rc = lcli_open(o[6].val, &l)) != 0)
@@ -546,6 +582,8 @@ int cmd_messages(int argc, char **argv)
         rc = messages_template(l, o, id);
     else if (c == 1)
         rc = messages_run(l, id);
+    else if (c == 5)
+        rc = messages_web(l, id, o[11].val);
     else if (c == 4) {
         leal_err err = ledger_message_lang_set(l, id, o[8].val);
         if (err != LEAL_OK)

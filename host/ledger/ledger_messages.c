@@ -609,10 +609,50 @@ leal_err ledger_message_unsubscribe(struct ledger *l, const char *token, int64_t
         return err;
     if (!row)
         return LEAL_E_MESSAGE_TOKEN;
+    /* A second click, or one after consent was withdrawn another way,
+     * records nothing. */
+    struct ledger_message_token info;
+    if ((err = ledger_message_token_info(l, token, &info)) != LEAL_OK)
+        return err;
+    if (info.withdrawn) {
+        *customer_id = who;
+        return LEAL_OK;
+    }
     snprintf(by, sizeof by, "message %lld", (long long)id);
     struct ledger_consent_change c = {
         .channel = "email", .granted = false, .method = "unsubscribe link", .recorded_by = by};
     if ((err = ledger_consent_add(l, who, &c)) == LEAL_OK)
         *customer_id = who;
+    return err;
+}
+
+leal_err ledger_message_token_info(struct ledger *l, const char *token,
+                                   struct ledger_message_token *out)
+{
+    struct store_stmt *st = NULL;
+    int row = 0;
+    memset(out, 0, sizeof *out);
+    if (!token_ok(token))
+        return LEAL_E_MESSAGE_TOKEN;
+    leal_err err = store_prep_once(
+        l,
+        "SELECT c.id, coalesce((SELECT lang FROM customer_lang WHERE customer_id = c.id), "
+        "p.locale), p.name, coalesce((SELECT k.granted FROM consent k WHERE k.customer_id = "
+        "c.id AND k.channel = 'email' ORDER BY k.id DESC LIMIT 1), 0) = 0 FROM message_send m "
+        "JOIN customer c ON c.id = m.customer_id JOIN program p ON p.id = c.program_id "
+        "WHERE m.token = ?1",
+        &st);
+    if (err != LEAL_OK)
+        return err;
+    store_bind(st, SVALS(SV_TEXT(token)));
+    if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
+        out->customer_id = store_col_i64(st, 0);
+        store_col_text(st, 1, out->lang, sizeof out->lang);
+        store_col_text(st, 2, out->program, sizeof out->program);
+        out->withdrawn = store_col_i64(st, 3) != 0;
+    }
+    store_finalize(st);
+    if (err == LEAL_OK && !row)
+        err = LEAL_E_MESSAGE_TOKEN;
     return err;
 }

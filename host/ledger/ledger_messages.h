@@ -192,8 +192,10 @@ LEAL_MUST_CHECK leal_err ledger_message_each(struct ledger *l, int64_t customer_
 
 /* Withdraws the e-mail consent of the customer whose message carried token
  * (recorded now, method "unsubscribe link", recorded by "message ID"), in
- * one transaction; *customer_id: who. LEAL_E_MESSAGE_TOKEN for a token of
- * the wrong form or that no message carried. */
+ * one transaction; *customer_id: who. Nothing is recorded when their
+ * e-mail consent is withdrawn already (a second click changes nothing).
+ * LEAL_E_MESSAGE_TOKEN for a token of the wrong form or that no message
+ * carried. */
 LEAL_MUST_CHECK leal_err ledger_message_unsubscribe(struct ledger *l, const char *token,
                                                     int64_t *customer_id);
 
@@ -241,5 +243,34 @@ LEAL_MUST_CHECK leal_err ledger_message_tier_vars(struct ledger *l, int64_t prog
  * reached; its template is tier_up's or tier_down's: that name into base
  * (returned), or occasion itself for any other. */
 const char *ledger_message_tier_base(const char *occasion, char *base, size_t cap);
+
+/* ---- The web unsubscribe link (ledger_msg_web.c) ---- */
+
+#define LEDGER_MSG_WEB_URL 201 /* http(s)://HOST[:PORT][/PATH], no trailing '/' */
+
+/* The address customers reach the program's `leal serve` at, so each
+ * message carries the link URL/unsubscribe/TOKEN; "" removes it (the
+ * messages then say to reply by e-mail). LEAL_E_ARG for an address not
+ * http:// or https://, with a trailing '/', a space, a control character,
+ * '<', '>', '"' or over 200 bytes. */
+LEAL_MUST_CHECK leal_err ledger_message_web_set(struct ledger *l, int64_t program_id,
+                                                const char *url);
+/* The program's address ("" when none is set). */
+LEAL_MUST_CHECK leal_err ledger_message_web_get(struct ledger *l, int64_t program_id, char *url,
+                                                size_t cap);
+
+/* Who a message's token names, for the unsubscribe page. */
+struct ledger_message_token {
+    int64_t customer_id;
+    char lang[3];              /* the customer's language, else the program's locale */
+    char program[LEDGER_TEXT]; /* the program's name */
+    bool withdrawn;            /* their e-mail consent is not granted now */
+};
+
+/* The customer whose message carried token into *out;
+ * LEAL_E_MESSAGE_TOKEN for a token of the wrong form or that no message
+ * carried. */
+LEAL_MUST_CHECK leal_err ledger_message_token_info(struct ledger *l, const char *token,
+                                                   struct ledger_message_token *out);
 
 #endif

@@ -401,7 +401,9 @@
  * cannot widen a CHECK) to take the occasions tier_up and tier_down, and
  * each customer's tier as the last `leal messages run` saw it (the rules
  * engine's, host/ledger/ledger_sale.h ledger_sale_tier_now), so a change is
- * told once. One macro, so it moves to the next number by moving one line. */
+ * told once; and the address of the program's `leal serve`, so each message
+ * carries a web unsubscribe link. One macro, so it moves to the next number
+ * by moving one line. */
 #define TIER_MSG_MIGRATION                                                                         \
     "CREATE TABLE message_template_v3("                                                            \
     " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
@@ -419,6 +421,10 @@
     "CREATE TABLE message_tier("                                                                   \
     " customer_id INTEGER PRIMARY KEY REFERENCES customer(id),"                                    \
     " tier INTEGER NOT NULL CHECK (tier BETWEEN 0 AND 255),"                                       \
+    " updated_at INTEGER NOT NULL) STRICT;"                                                        \
+    "CREATE TABLE message_web("                                                                    \
+    " program_id INTEGER PRIMARY KEY REFERENCES program(id),"                                      \
+    " url TEXT NOT NULL CHECK (length(url) BETWEEN 8 AND 200),"                                    \
     " updated_at INTEGER NOT NULL) STRICT;"
 
 static const char *const migrations[] = {
