@@ -285,40 +285,59 @@ static leal_err local_day(struct ledger *l, const char *tz, int64_t at, char day
     return LEAL_OK;
 }
 
-static leal_err moments(struct ledger *l, const char *sql, const struct store_val *v, int nv,
-                        struct msg_moment **out, size_t *n)
+leal_err ledger_message_rows(struct ledger *l, const char *sql, const struct store_val *v, int nv,
+                             struct ledger_msg_rows *out)
 {
     struct store_stmt *st = NULL;
-    struct msg_moment *m = NULL;
-    size_t cap = 0;
+    size_t cap = 0, nc = out->ncols;
     leal_err err = store_prep_once(l, sql, &st);
-    *out = NULL;
-    *n = 0;
+    out->v = NULL;
+    out->n = 0;
     if (err != LEAL_OK)
         return err;
     store_bind(st, v, nv);
     while (store_next_row(l, st, &err)) {
-        if (*n == cap) {
+        if (out->n == cap) {
             size_t ncap = cap ? cap * 2 : 64;
-            struct msg_moment *nm = realloc(m, ncap * sizeof *m);
+            int64_t *nm = realloc(out->v, ncap * nc * sizeof *nm);
             if (!nm) {
                 err = LEAL_E_NO_MEMORY;
                 break;
             }
-            m = nm;
+            out->v = nm;
             cap = ncap;
         }
-        m[*n].customer_id = store_col_i64(st, 0);
-        m[(*n)++].at = store_col_i64(st, 1);
+        for (size_t k = 0; k < nc; k++)
+            out->v[out->n * nc + k] = store_col_i64(st, (int)k);
+        out->n++;
     }
     store_finalize(st);
     if (err != LEAL_OK) {
-        free(m);
-        *n = 0;
-        return err;
+        free(out->v);
+        out->v = NULL;
+        out->n = 0;
     }
-    *out = m;
-    return LEAL_OK;
+    return err;
+}
+
+/* (customer, moment) pairs: ledger_message_rows of two columns. */
+static leal_err moments(struct ledger *l, const char *sql, const struct store_val *v, int nv,
+                        struct msg_moment **out, size_t *n)
+{
+    struct ledger_msg_rows rows = {.ncols = 2};
+    leal_err err = ledger_message_rows(l, sql, v, nv, &rows);
+    *out = NULL;
+    *n = 0;
+    if (err == LEAL_OK && rows.n > 0) {
+        if ((*out = malloc(rows.n * sizeof **out)) == NULL)
+            err = LEAL_E_NO_MEMORY;
+        for (size_t i = 0; err == LEAL_OK && i < rows.n; i++)
+            (*out)[i] = (struct msg_moment){rows.v[2 * i], rows.v[2 * i + 1]};
+        if (err == LEAL_OK)
+            *n = rows.n;
+    }
+    free(rows.v);
+    return err;
 }
 
 leal_err ledger_message_bonus_get(struct ledger *l, int64_t program_id, int64_t *points)

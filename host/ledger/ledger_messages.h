@@ -28,6 +28,8 @@
 
 #include "ledger.h"
 
+struct store_val;
+
 #define LEDGER_MSG_SUBJECT 256
 #define LEDGER_MSG_BODY 16384
 #define LEDGER_MSG_TOKEN 33 /* 32 hex digits and the NUL */
@@ -100,6 +102,18 @@ LEAL_MUST_CHECK leal_err ledger_message_template_query(struct ledger *l, const c
 /* How many templates the program has for the occasion (any language). */
 LEAL_MUST_CHECK leal_err ledger_message_template_count(struct ledger *l, int64_t program_id,
                                                        const char *occasion, int64_t *n);
+
+/* Integer rows: row r's column k is v[r * ncols + k]. */
+struct ledger_msg_rows {
+    size_t ncols; /* in: how many columns to read */
+    int64_t *v;   /* malloc'd (the caller frees it) */
+    size_t n;     /* rows */
+};
+/* The rows of sql (parameters v), each of its first out->ncols columns as
+ * integers, into *out. */
+LEAL_MUST_CHECK leal_err ledger_message_rows(struct ledger *l, const char *sql,
+                                             const struct store_val *v, int nv,
+                                             struct ledger_msg_rows *out);
 
 /* The program's days for an occasion that counts them (1..3650; set with
  * its template); 0 if none are set. */

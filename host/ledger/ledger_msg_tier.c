@@ -20,57 +20,16 @@ int ledger_message_occasion_tier(const char *o)
     return o && (strcmp(o, "tier_up") == 0 || strcmp(o, "tier_down") == 0);
 }
 
-/* One customer of the program as a tier scan sees them. */
-struct tier_row {
-    int64_t customer_id, account_id;
-    int64_t kept; /* the tier message_tier keeps; -1: none */
-    int reachable;
-};
-
-/* ?1 the program: every customer not erased, their kept tier and whether a
- * message reaches them (an e-mail address and e-mail consent). */
+/* ?1 the program: every customer not erased (column 0), their account (1),
+ * the tier message_tier keeps (2; -1: none) and whether a message reaches
+ * them (3: an e-mail address and e-mail consent). */
 static const char tier_rows_sql[] =
     "SELECT c.id, c.account_id, coalesce(t.tier, -1), coalesce(p.email <> '' AND (SELECT "
     "k.granted FROM consent k WHERE k.customer_id = c.id AND k.channel = 'email' ORDER BY k.id "
     "DESC LIMIT 1) = 1, 0) FROM customer c LEFT JOIN message_tier t ON t.customer_id = c.id "
     "LEFT JOIN customer_pii p ON p.customer_id = c.id WHERE c.program_id = ?1 AND "
     "c.erased_at IS NULL ORDER BY c.id";
-
-static leal_err tier_rows(struct ledger *l, int64_t program_id, struct tier_row **out, size_t *n)
-{
-    struct store_stmt *st = NULL;
-    struct tier_row *v = NULL;
-    size_t cap = 0;
-    leal_err err = store_prep_once(l, tier_rows_sql, &st);
-    *out = NULL;
-    *n = 0;
-    if (err != LEAL_OK)
-        return err;
-    store_bind(st, SVALS(SV_I64(program_id)));
-    while (store_next_row(l, st, &err)) {
-        if (*n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            struct tier_row *nv = realloc(v, ncap * sizeof *v);
-            if (!nv) {
-                err = LEAL_E_NO_MEMORY;
-                break;
-            }
-            v = nv;
-            cap = ncap;
-        }
-        v[*n] = (struct tier_row){store_col_i64(st, 0), store_col_i64(st, 1), store_col_i64(st, 2),
-                                  (int)store_col_i64(st, 3)};
-        (*n)++;
-    }
-    store_finalize(st);
-    if (err != LEAL_OK) {
-        free(v);
-        *n = 0;
-        return err;
-    }
-    *out = v;
-    return LEAL_OK;
-}
+#define TIER_COLS 4
 
 static leal_err tier_keep(struct ledger *l, int64_t customer_id, int64_t tier)
 {
@@ -95,23 +54,24 @@ struct tier_scan {
 static leal_err tier_scan(struct ledger *l, int64_t program_id, struct tier_scan *s)
 {
     struct rules_program *p = malloc(sizeof *p);
-    struct tier_row *v = NULL;
-    size_t n = 0;
+    struct ledger_msg_rows rows = {.ncols = TIER_COLS};
     uint32_t version = 0;
     leal_err err = p ? LEAL_OK : LEAL_E_NO_MEMORY;
     if (err == LEAL_OK && (err = ledger_rules_load(l, program_id, p, &version)) == LEAL_OK)
-        err = tier_rows(l, program_id, &v, &n);
-    for (size_t i = 0; i < n && err == LEAL_OK; i++) {
+        err = ledger_message_rows(l, tier_rows_sql, SVALS(SV_I64(program_id)), &rows);
+    for (size_t i = 0; i < rows.n && err == LEAL_OK; i++) {
+        const int64_t *row = rows.v + i * TIER_COLS;
+        int64_t customer = *row, account = *(row + 1), kept = *(row + 2), reachable = *(row + 3);
         struct ledger_sale_tier now;
-        if (!s->day && v[i].kept >= 0)
+        if (!s->day && kept >= 0)
             continue;
-        if ((err = ledger_sale_tier_now(l, p, v[i].account_id, s->now, &now)) != LEAL_OK)
+        if ((err = ledger_sale_tier_now(l, p, account, s->now, &now)) != LEAL_OK)
             break;
         int64_t tier = now.tier;
-        int64_t was = s->day && v[i].kept >= 0 ? v[i].kept : (s->day ? 0 : tier);
-        if (v[i].kept == tier && s->day)
+        int64_t was = s->day && kept >= 0 ? kept : (s->day ? 0 : tier);
+        if (kept == tier && s->day)
             continue;
-        err = tier_keep(l, v[i].customer_id, tier);
+        err = tier_keep(l, customer, tier);
         /* The occasion names the tier reached, so each change is its own
          * row (one per customer, tier and day). */
         char occ[32] = "";
@@ -119,17 +79,17 @@ static leal_err tier_scan(struct ledger *l, int64_t program_id, struct tier_scan
             snprintf(occ, sizeof occ, "tier_up:%lld", (long long)tier);
         else if (tier < was && s->down)
             snprintf(occ, sizeof occ, "tier_down:%lld", (long long)tier);
-        if (err == LEAL_OK && occ[0] && v[i].reachable &&
-            (err = store_write(l,
-                               "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, "
-                               "token, state, next_at, created_at, updated_at) VALUES (?1, ?2, "
-                               "?3, lower(hex(randomblob(16))), 'pending', ?4, ?4, ?4)",
-                               SVALS(SV_I64(v[i].customer_id), SV_TEXT(occ), SV_TEXT(s->day),
-                                     SV_I64(ledger_now())),
-                               NULL)) == LEAL_OK)
+        if (err == LEAL_OK && occ[0] && reachable &&
+            (err = store_write(
+                 l,
+                 "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, "
+                 "token, state, next_at, created_at, updated_at) VALUES (?1, ?2, "
+                 "?3, lower(hex(randomblob(16))), 'pending', ?4, ?4, ?4)",
+                 SVALS(SV_I64(customer), SV_TEXT(occ), SV_TEXT(s->day), SV_I64(ledger_now())),
+                 NULL)) == LEAL_OK)
             s->added += store_changes(l);
     }
-    free(v);
+    free(rows.v);
     free(p);
     return err;
 }
