@@ -29,14 +29,16 @@ static const char messages_help[] =
     "       leal messages log --customer ID [--db PATH]\n"
     "       leal messages unsubscribe TOKEN [--db PATH]\n"
     "       leal messages lang --customer ID --lang en|es [--db PATH]\n"
+    "       leal messages web --program ID --url URL [--db PATH]\n"
     "       leal messages campaign add|preview|test|send NAME --program ID ... (see --help)\n"
     "template stores the program's message for an occasion in a language (default: the\n"
     "program's locale): a subject and a plain-text body with an optional HTML one, with the\n"
     "variables {{name}}, {{points}}, {{tier}}, {{store}}, {{program}}, {{expiring_points}},\n"
-    "{{expiry_date}}, {{bonus}} and {{unsubscribe}} (the message's unsubscribe token). OCCASION "
-    "is\n"
+    "{{expiry_date}}, {{bonus}}, {{next_tier_missing}} (euros still missing for the next\n"
+    "tier) and {{unsubscribe}} (the message's unsubscribe token). OCCASION is\n"
     "birthday (birthday today), inactive (no visit for --days N days), expiring (points\n"
-    "expiring within --days N days) or welcome (enrolled within the last --days N days);\n"
+    "expiring within --days N days), welcome (enrolled within the last --days N days),\n"
+    "tier_up or tier_down (the customer's tier rose or fell since the last run);\n"
     "--days is the program's, for every language, and is needed the first time. --bonus\n"
     "(birthday only; 0 removes it) gives that many points on the birthday, once a year, as\n"
     "a host post that reaches the customer's card at its next tap; {{bonus}} shows it.\n"
@@ -46,7 +48,10 @@ static const char messages_help[] =
     "(birthday; inactivity spell, re-armed by a visit; expiry day; enrolment) even if runs\n"
     "overlap or are killed; a message the server could not take is retried by later runs.\n"
     "log prints a customer's messages; unsubscribe withdraws the e-mail consent of the\n"
-    "customer whose message carried TOKEN; lang sets the language of a customer's messages.\n";
+    "customer whose message carried TOKEN; lang sets the language of a customer's messages.\n"
+    "web sets the address customers reach the program's 'leal serve' at (https://HOST, no\n"
+    "trailing /; '' removes it): each message then carries the link URL/unsubscribe/TOKEN\n"
+    "(also {{unsubscribe_url}}), whose page withdraws the e-mail consent.\n";
 
 /* The occasions `run` goes through, in this order. */
 static const char *const msg_occasions[] = {"birthday", "inactive", "expiring", "welcome"};
@@ -64,7 +69,8 @@ static int messages_template(struct ledger *l, const struct lcli_opt *o, int64_t
     }
     if (!ledger_message_occasion_ok(o[1].val)) {
         free(t);
-        return cli_usage("the occasion is birthday, inactive, expiring or welcome, not '%s'",
+        return cli_usage("the occasion is birthday, inactive, expiring, welcome, tier_up or "
+                         "tier_down, not '%s'",
                          o[1].val);
     }
     if (o[9].val && (!ledger_message_occasion_days(o[1].val) ||
@@ -132,6 +138,19 @@ static leal_err messages_record(struct ledger *l, int64_t program, const char *t
             err = ledger_message_record(l, program, occ, tz, now, &k);
         *added += k;
     }
+    /* Tier changes: a scan only when a tier template exists. */
+    for (size_t i = 0; i < 2 && err == LEAL_OK; i++) {
+        int64_t n = 0;
+        if ((err = ledger_message_template_count(l, program, i ? "tier_down" : "tier_up", &n)) ==
+                LEAL_OK &&
+            n > 0)
+            (*templates)++;
+    }
+    if (err == LEAL_OK) {
+        int64_t k = 0;
+        err = ledger_message_record_tiers(l, program, day, now, &k);
+        *added += k;
+    }
     return err;
 }
 
@@ -180,6 +199,19 @@ static int messages_run(struct ledger *l, int64_t program)
     return rc;
 }
 
+static int messages_web(struct ledger *l, int64_t program, const char *url)
+{
+    leal_err err = ledger_message_web_set(l, program, url);
+    if (err != LEAL_OK)
+        return lcli_fail(l, err, "web address");
+    if (url[0])
+        printf("program %lld: messages carry the link %s/unsubscribe/TOKEN\n", (long long)program,
+               url);
+    else
+        printf("program %lld: messages say to reply to unsubscribe\n", (long long)program);
+    return CLI_EXIT_OK;
+}
+
 static int log_cb(void *ctx, const struct ledger_message_send *m)
 {
     char at[32];
@@ -197,7 +229,7 @@ int cmd_messages(int argc, char **argv)
         {"program", false, NULL}, {"occasion", false, NULL}, {"subject", false, NULL},
         {"text", false, NULL},    {"html", false, NULL},     {"customer", false, NULL},
         {"db", false, NULL},      {"help", true, NULL},      {"lang", false, NULL},
-        {"days", false, NULL},    {"bonus", false, NULL}};
+        {"days", false, NULL},    {"bonus", false, NULL},    {"url", false, NULL}};
     const char *pos[1];
     size_t npos = 1;
     int64_t id = 0;
@@ -209,13 +241,14 @@ int cmd_messages(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "campaign") == 0)
         return cmd_messages_campaign(argc - 1, argv + 1);
-    const char *const cmds[] = {"template", "run", "log", "unsubscribe", "lang"};
+    const char *const cmds[] = {"template", "run", "log", "unsubscribe", "lang", "web"};
     size_t c = 0;
     while (c < N(cmds) && strcmp(cmd, cmds[c]) != 0)
         c++;
     if (c == N(cmds))
         return cli_usage(
-            "leal messages has template, run, log, unsubscribe, lang and campaign, not '%s'", cmd);
+            "leal messages has template, run, log, unsubscribe, lang, web and campaign, not '%s'",
+            cmd);
     int rc = lcli_parse(argc - 1, argv + 1, o, N(o), pos, &npos);
     if (rc != 0)
         return rc;
@@ -227,9 +260,12 @@ int cmd_messages(int argc, char **argv)
         return cli_usage("leal messages unsubscribe needs the TOKEN");
     if (c != 3 && npos != 0)
         return cli_usage("leal messages %s takes no argument '%s'", cmd, pos[0]);
-    const char *idopt = c >= 2 ? o[5].val : o[0].val;
+    const char *idopt = c >= 2 && c != 5 ? o[5].val : o[0].val;
     if (c != 3 && (!idopt || lcli_id(idopt, &id) != LEAL_OK))
-        return cli_usage("leal messages %s needs %s ID", cmd, c >= 2 ? "--customer" : "--program");
+        return cli_usage("leal messages %s needs %s ID", cmd,
+                         c >= 2 && c != 5 ? "--customer" : "--program");
+    if (c == 5 && !o[11].val)
+        return cli_usage("leal messages web needs --url URL (or --url '' to remove it)");
     if (c == 4 && (!o[8].val || (strcmp(o[8].val, "en") != 0 && strcmp(o[8].val, "es") != 0)))
         return cli_usage("leal messages lang needs --lang en or --lang es");
     if ((rc = lcli_open(o[6].val, &l)) != 0)
@@ -238,6 +274,8 @@ int cmd_messages(int argc, char **argv)
         rc = messages_template(l, o, id);
     else if (c == 1)
         rc = messages_run(l, id);
+    else if (c == 5)
+        rc = messages_web(l, id, o[11].val);
     else if (c == 4) {
         leal_err err = ledger_message_lang_set(l, id, o[8].val);
         if (err != LEAL_OK)

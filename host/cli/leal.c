@@ -47,8 +47,8 @@ static const struct cli_command commands[] = {
     {"user", "back-office users: add, passwd, disable, enable, list", cmd_user},
     {"mail", "a program's e-mail (SMTP) settings: set, show, test", cmd_mail},
     {"messages",
-     "messages to customers: template, run (birthday, inactive, expiring, welcome), log, "
-     "unsubscribe, lang, campaign (to a segment)",
+     "messages to customers: template, run (birthday, inactive, expiring, welcome, tier_up, "
+     "tier_down), log, unsubscribe, lang, web (the unsubscribe link), campaign (to a segment)",
      cmd_messages},
     {"segment", "saved filters over customers: add, list, show, count, export (consent-aware)",
      cmd_segment},

@@ -21,6 +21,7 @@ struct msg_run {
     struct mail_server srv; /* points into lm: a msg_run is not moved */
     struct ledger_program p;
     char tz[72], store[LEDGER_TEXT], day[11]; /* day: today in tz */
+    char web[LEDGER_MSG_WEB_URL];             /* the unsubscribe links' address, or "" */
     int64_t program_id, now;
     int64_t sent, failed, refused, skipped;
 };

@@ -41,9 +41,29 @@ static int read_body(const char *path, char *out, size_t cap)
 /* Every variable a template may use, with empty values: a template is
  * checked at `template` time against this list. */
 static const char *const msg_var_names[] = {
-    "name",        "points",          "tier",        "store", "program",
-    "unsubscribe", "expiring_points", "expiry_date", "bonus"};
-#define MSG_NVARS 9
+    "name",           "points",          "tier",        "store", "program",
+    "unsubscribe",    "expiring_points", "expiry_date", "bonus", "next_tier_missing",
+    "unsubscribe_url"};
+#define MSG_NVARS 11
+
+/* {{tier}} and {{next_tier_missing}} of row m's customer now: the tier's name
+ * and the euros (two decimals, a decimal comma in Spanish) still missing
+ * for the next tier ("" at the top). */
+static leal_err msg_tier_vars(struct msg_run *r, const struct ledger_message_send *m, char *name,
+                              size_t cap, char missing[32])
+{
+    struct ledger_message_tier t;
+    leal_err err =
+        ledger_message_tier_vars(r->l, r->program_id, m->customer_id, m->occasion, r->now, &t);
+    name[0] = missing[0] = '\0';
+    if (err != LEAL_OK)
+        return err;
+    snprintf(name, cap, "%s", t.name);
+    if (t.has_next)
+        snprintf(missing, 32, "%lu%s00", (unsigned long)t.missing_units,
+                 strcmp(r->t->lang, "es") == 0 ? "," : ".");
+    return LEAL_OK;
+}
 
 static int template_check(const char *what, const char *tmpl)
 {
@@ -88,7 +108,8 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
 {
     int consent = 0;
     int64_t points = 0, expiring = 0, bonus = 0;
-    char pts[32], exp_pts[32] = "", exp_day[11] = "", bonus_s[32] = "";
+    char pts[32], exp_pts[32] = "", exp_day[11] = "", bonus_s[32] = "", missing[32] = "";
+    char tier[64] = "", unsub_url[LEDGER_MSG_WEB_URL + 48] = "";
     bool expiry = strcmp(m->occasion, "expiring") == 0;
     leal_err err = ledger_customer_get(r->l, m->customer_id, c);
     if (err == LEAL_OK)
@@ -102,6 +123,8 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
     if (err == LEAL_OK && strcmp(m->occasion, "birthday") == 0 &&
         (err = ledger_message_bonus_get(r->l, r->program_id, &bonus)) == LEAL_OK && bonus)
         snprintf(bonus_s, sizeof bonus_s, "%lld", (long long)bonus);
+    if (err == LEAL_OK)
+        err = msg_tier_vars(r, m, tier, sizeof tier, missing);
     if (err != LEAL_OK)
         return err;
     /* Points spent or expired since the row was recorded leave nothing to
@@ -119,16 +142,19 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
         else
             snprintf(exp_day, sizeof exp_day, "%s", m->day);
     }
-    /* No tier per customer is kept yet (rules.h computes it per sale). */
     struct mail_var v[MSG_NVARS] = {{"name", c->name},
                                     {"points", pts},
-                                    {"tier", ""},
+                                    {"tier", tier},
                                     {"store", r->store},
                                     {"program", r->p.name},
                                     {"unsubscribe", m->token},
                                     {"expiring_points", exp_pts},
                                     {"expiry_date", exp_day},
-                                    {"bonus", bonus_s}};
+                                    {"bonus", bonus_s},
+                                    {"next_tier_missing", missing},
+                                    {"unsubscribe_url", unsub_url}};
+    if (r->web[0])
+        snprintf(unsub_url, sizeof unsub_url, "%s/unsubscribe/%s", r->web, m->token);
     const char *src[3] = {r->t->subject, r->t->text, r->t->html};
     for (int i = 0; i < 3 && err == LEAL_OK; i++)
         err = mail_render(src[i], v, MSG_NVARS, i == 2, &rendered[i], NULL);
@@ -144,18 +170,28 @@ static leal_err msg_deliver(struct msg_run *r, const struct ledger_message_send 
 {
     const char *domain = strchr(r->srv.from, '@');
     char msgid[320], unsub[400];
-    size_t rl = strlen(rendered[1]), tl = rl + 200;
+    size_t rl = strlen(rendered[1]), tl = rl + 200 + sizeof r->web;
+    bool es = strcmp(r->t->lang, "es") == 0;
     char *text = malloc(tl);
     if (!text)
         return LEAL_E_NO_MEMORY;
-    snprintf(text, tl, "%s%s-- \n%s: unsubscribe %s\n", rendered[1],
-             rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
-             strcmp(r->t->lang, "es") == 0
-                 ? "Para no recibir más estos correos, responda con el asunto"
-                 : "To receive no more of these e-mails, reply with the subject",
-             m->token);
+    /* The program's `leal serve` link when it has one, else a reply. */
+    if (r->web[0])
+        snprintf(unsub, sizeof unsub, "%s/unsubscribe/%s", r->web, m->token);
+    else
+        snprintf(unsub, sizeof unsub, "mailto:%s?subject=unsubscribe%%20%s", r->srv.from, m->token);
+    if (r->web[0])
+        snprintf(text, tl, "%s%s-- \n%s: %s\n", rendered[1],
+                 rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
+                 es ? "Para no recibir más estos correos" : "To receive no more of these e-mails",
+                 unsub);
+    else
+        snprintf(text, tl, "%s%s-- \n%s: unsubscribe %s\n", rendered[1],
+                 rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
+                 es ? "Para no recibir más estos correos, responda con el asunto"
+                    : "To receive no more of these e-mails, reply with the subject",
+                 m->token);
     snprintf(msgid, sizeof msgid, "%s%s", m->token, domain ? domain : "@leal.invalid");
-    snprintf(unsub, sizeof unsub, "mailto:%s?subject=unsubscribe%%20%s", r->srv.from, m->token);
     struct mail_message msg = {.to = to,
                                .subject = rendered[0],
                                .text = text,
@@ -262,8 +298,9 @@ int msg_run_open(struct ledger *l, int64_t program, struct msg_run *r)
     }
     mail_server_of(&r->lm, &r->srv);
     if ((err = ledger_message_zone(l, program, r->tz, sizeof r->tz, r->store, sizeof r->store)) !=
-        LEAL_OK)
-        return lcli_fail(l, err, "program's zone");
+            LEAL_OK ||
+        (err = ledger_message_web_get(l, program, r->web, sizeof r->web)) != LEAL_OK)
+        return lcli_fail(l, err, "program's zone and web address");
     lcli_time_str_tz(r->now, r->tz, local, sizeof local);
     snprintf(r->day, sizeof r->day, "%.10s", local);
     if ((r->t = calloc(1, sizeof *r->t)) == NULL)

@@ -15,7 +15,8 @@
 
 int ledger_message_occasion_ok(const char *o)
 {
-    return o && (strcmp(o, "birthday") == 0 || ledger_message_occasion_days(o));
+    return o && (strcmp(o, "birthday") == 0 || ledger_message_occasion_days(o) ||
+                 ledger_message_occasion_tier(o));
 }
 
 int ledger_message_occasion_days(const char *o)
@@ -28,7 +29,8 @@ leal_err ledger_message_template_set(struct ledger *l, const struct ledger_messa
 {
     leal_err err;
     if (!ledger_message_occasion_ok(t->occasion)) {
-        store_set_msg(l, "the occasion is birthday, inactive, expiring or welcome");
+        store_set_msg(l, "the occasion is birthday, inactive, expiring, welcome, tier_up or "
+                         "tier_down");
         return LEAL_E_ARG;
     }
     if (t->lang[0] && (err = ledger_lang_ok(l, t->lang)) != LEAL_OK)
@@ -82,6 +84,9 @@ leal_err ledger_message_template_set(struct ledger *l, const struct ledger_messa
             SVALS(SV_I64(t->program_id), SV_TEXT(t->occasion), SV_TEXT(t->subject),
                   SV_TEXT(t->text), SV_TEXT(t->html), SV_I64(ledger_now()), SV_TEXT(t->lang)),
             NULL);
+    /* Tier messages tell changes from now on, not the tiers held today. */
+    if (err == LEAL_OK && ledger_message_occasion_tier(t->occasion))
+        err = ledger_message_tier_baseline(l, t->program_id, ledger_now());
     return store_tx_end(l, err);
 }
 
@@ -136,12 +141,13 @@ leal_err ledger_message_template_for(struct ledger *l, int64_t program_id, const
     if (strncmp(occasion, LEDGER_CAMPAIGN_PREFIX, strlen(LEDGER_CAMPAIGN_PREFIX)) == 0)
         return ledger_campaign_text_for(l, program_id, occasion + strlen(LEDGER_CAMPAIGN_PREFIX),
                                         customer_id, out);
+    char base[LEDGER_MSG_OCCASION];
     /* The customer's language first, then the program's locale, then any. */
     leal_err err = ledger_message_template_query(
         l,
         "SELECT subject, body_text, body_html, updated_at, lang FROM message_template t "
         "WHERE program_id = ?1 AND occasion = ?2 ORDER BY " LEDGER_MSG_LANG_ORDER " LIMIT 1",
-        program_id, occasion, customer_id, out);
+        program_id, ledger_message_tier_base(occasion, base, sizeof base), customer_id, out);
     snprintf(out->occasion, sizeof out->occasion, "%s", occasion);
     return err;
 }
@@ -299,40 +305,59 @@ static leal_err local_day(struct ledger *l, const char *tz, int64_t at, char day
     return LEAL_OK;
 }
 
-static leal_err moments(struct ledger *l, const char *sql, const struct store_val *v, int nv,
-                        struct msg_moment **out, size_t *n)
+leal_err ledger_message_rows(struct ledger *l, const char *sql, const struct store_val *v, int nv,
+                             struct ledger_msg_rows *out)
 {
     struct store_stmt *st = NULL;
-    struct msg_moment *m = NULL;
-    size_t cap = 0;
+    size_t cap = 0, nc = out->ncols;
     leal_err err = store_prep_once(l, sql, &st);
-    *out = NULL;
-    *n = 0;
+    out->v = NULL;
+    out->n = 0;
     if (err != LEAL_OK)
         return err;
     store_bind(st, v, nv);
     while (store_next_row(l, st, &err)) {
-        if (*n == cap) {
+        if (out->n == cap) {
             size_t ncap = cap ? cap * 2 : 64;
-            struct msg_moment *nm = realloc(m, ncap * sizeof *m);
+            int64_t *nm = realloc(out->v, ncap * nc * sizeof *nm);
             if (!nm) {
                 err = LEAL_E_NO_MEMORY;
                 break;
             }
-            m = nm;
+            out->v = nm;
             cap = ncap;
         }
-        m[*n].customer_id = store_col_i64(st, 0);
-        m[(*n)++].at = store_col_i64(st, 1);
+        for (size_t k = 0; k < nc; k++)
+            out->v[out->n * nc + k] = store_col_i64(st, (int)k);
+        out->n++;
     }
     store_finalize(st);
     if (err != LEAL_OK) {
-        free(m);
-        *n = 0;
-        return err;
+        free(out->v);
+        out->v = NULL;
+        out->n = 0;
     }
-    *out = m;
-    return LEAL_OK;
+    return err;
+}
+
+/* (customer, moment) pairs: ledger_message_rows of two columns. */
+static leal_err moments(struct ledger *l, const char *sql, const struct store_val *v, int nv,
+                        struct msg_moment **out, size_t *n)
+{
+    struct ledger_msg_rows rows = {.ncols = 2};
+    leal_err err = ledger_message_rows(l, sql, v, nv, &rows);
+    *out = NULL;
+    *n = 0;
+    if (err == LEAL_OK && rows.n > 0) {
+        if ((*out = malloc(rows.n * sizeof **out)) == NULL)
+            err = LEAL_E_NO_MEMORY;
+        for (size_t i = 0; err == LEAL_OK && i < rows.n; i++)
+            (*out)[i] = (struct msg_moment){rows.v[2 * i], rows.v[2 * i + 1]};
+        if (err == LEAL_OK)
+            *n = rows.n;
+    }
+    free(rows.v);
+    return err;
 }
 
 leal_err ledger_message_bonus_get(struct ledger *l, int64_t program_id, int64_t *points)
@@ -623,10 +648,50 @@ leal_err ledger_message_unsubscribe(struct ledger *l, const char *token, int64_t
         return err;
     if (!row)
         return LEAL_E_MESSAGE_TOKEN;
+    /* A second click, or one after consent was withdrawn another way,
+     * records nothing. */
+    struct ledger_message_token info;
+    if ((err = ledger_message_token_info(l, token, &info)) != LEAL_OK)
+        return err;
+    if (info.withdrawn) {
+        *customer_id = who;
+        return LEAL_OK;
+    }
     snprintf(by, sizeof by, "message %lld", (long long)id);
     struct ledger_consent_change c = {
         .channel = "email", .granted = false, .method = "unsubscribe link", .recorded_by = by};
     if ((err = ledger_consent_add(l, who, &c)) == LEAL_OK)
         *customer_id = who;
+    return err;
+}
+
+leal_err ledger_message_token_info(struct ledger *l, const char *token,
+                                   struct ledger_message_token *out)
+{
+    struct store_stmt *st = NULL;
+    int row = 0;
+    memset(out, 0, sizeof *out);
+    if (!token_ok(token))
+        return LEAL_E_MESSAGE_TOKEN;
+    leal_err err = store_prep_once(
+        l,
+        "SELECT c.id, coalesce((SELECT lang FROM customer_lang WHERE customer_id = c.id), "
+        "p.locale), p.name, coalesce((SELECT k.granted FROM consent k WHERE k.customer_id = "
+        "c.id AND k.channel = 'email' ORDER BY k.id DESC LIMIT 1), 0) = 0 FROM message_send m "
+        "JOIN customer c ON c.id = m.customer_id JOIN program p ON p.id = c.program_id "
+        "WHERE m.token = ?1",
+        &st);
+    if (err != LEAL_OK)
+        return err;
+    store_bind(st, SVALS(SV_TEXT(token)));
+    if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
+        out->customer_id = store_col_i64(st, 0);
+        store_col_text(st, 1, out->lang, sizeof out->lang);
+        store_col_text(st, 2, out->program, sizeof out->program);
+        out->withdrawn = store_col_i64(st, 3) != 0;
+    }
+    store_finalize(st);
+    if (err == LEAL_OK && !row)
+        err = LEAL_E_MESSAGE_TOKEN;
     return err;
 }

@@ -28,10 +28,13 @@
 
 #include "ledger.h"
 
+struct store_val;
+
 #define LEDGER_MSG_SUBJECT 256
 #define LEDGER_MSG_BODY 16384
 #define LEDGER_MSG_TOKEN 33 /* 32 hex digits and the NUL */
-/* An occasion: birthday, inactive, expiring, welcome or "campaign:NAME"
+/* An occasion: birthday, inactive, expiring, welcome, tier_up, tier_down or
+ * "campaign:NAME"
  * (ledger_campaign.h). */
 #define LEDGER_MSG_OCCASION 80
 /* A run that has held a row in "sending" this long died during its send. */
@@ -64,7 +67,8 @@ struct ledger_message_send {
     int64_t updated_at;
 };
 
-/* 1 if o names an occasion: birthday, inactive, expiring or welcome. */
+/* 1 if o names an occasion: birthday, inactive, expiring, welcome, tier_up
+ * or tier_down. */
 int ledger_message_occasion_ok(const char *o);
 /* 1 if occasion o counts days (inactive, expiring, welcome). */
 int ledger_message_occasion_days(const char *o);
@@ -98,6 +102,18 @@ LEAL_MUST_CHECK leal_err ledger_message_template_query(struct ledger *l, const c
 /* How many templates the program has for the occasion (any language). */
 LEAL_MUST_CHECK leal_err ledger_message_template_count(struct ledger *l, int64_t program_id,
                                                        const char *occasion, int64_t *n);
+
+/* Integer rows: row r's column k is v[r * ncols + k]. */
+struct ledger_msg_rows {
+    size_t ncols; /* in: how many columns to read */
+    int64_t *v;   /* malloc'd (the caller frees it) */
+    size_t n;     /* rows */
+};
+/* The rows of sql (parameters v), each of its first out->ncols columns as
+ * integers, into *out. */
+LEAL_MUST_CHECK leal_err ledger_message_rows(struct ledger *l, const char *sql,
+                                             const struct store_val *v, int nv,
+                                             struct ledger_msg_rows *out);
 
 /* The program's days for an occasion that counts them (1..3650; set with
  * its template); 0 if none are set. */
@@ -190,9 +206,85 @@ LEAL_MUST_CHECK leal_err ledger_message_each(struct ledger *l, int64_t customer_
 
 /* Withdraws the e-mail consent of the customer whose message carried token
  * (recorded now, method "unsubscribe link", recorded by "message ID"), in
- * one transaction; *customer_id: who. LEAL_E_MESSAGE_TOKEN for a token of
- * the wrong form or that no message carried. */
+ * one transaction; *customer_id: who. Nothing is recorded when their
+ * e-mail consent is withdrawn already (a second click changes nothing).
+ * LEAL_E_MESSAGE_TOKEN for a token of the wrong form or that no message
+ * carried. */
 LEAL_MUST_CHECK leal_err ledger_message_unsubscribe(struct ledger *l, const char *token,
                                                     int64_t *customer_id);
+
+/* ---- Tier messages (ledger_msg_tier.c) ----
+ * tier_up and tier_down: a customer's tier now (the rules engine's,
+ * ledger_sale_tier_now) against the one the last run kept in message_tier.
+ * Storing the program's first tier template keeps every customer's tier of
+ * that moment (a baseline: no message for tiers held before); a customer
+ * with none kept (enrolled since) had no tier. */
+
+/* 1 if occasion o is tier_up or tier_down. */
+int ledger_message_occasion_tier(const char *o);
+
+/* Keeps, inside the caller's write transaction, the tier at now of every
+ * customer of the program who has none kept. */
+LEAL_MUST_CHECK leal_err ledger_message_tier_baseline(struct ledger *l, int64_t program_id,
+                                                      int64_t now);
+
+/* In one transaction, for every customer of the program not erased whose
+ * tier at now differs from the kept one: keeps the new tier and, if the
+ * program has a template for the direction (tier_up: higher, tier_down:
+ * lower) and the customer has an e-mail address and e-mail consent, records
+ * a pending row of occasion "tier_up:N" or "tier_down:N" (N the new tier)
+ * for day: once per customer, tier and day. Nothing without a tier template.
+ * *added: how many rows this call added. */
+LEAL_MUST_CHECK leal_err ledger_message_record_tiers(struct ledger *l, int64_t program_id,
+                                                     const char *day, int64_t now, int64_t *added);
+
+/* A customer's tier for a message's {{tier}} and {{next_tier_missing}}. */
+struct ledger_message_tier {
+    uint8_t tier;           /* 0: none */
+    char name[64];          /* the tier's name in the rules ("" for none) */
+    uint32_t spent;         /* whole euros over the tier window */
+    bool has_next;          /* a higher tier exists */
+    uint32_t missing_units; /* whole euros still missing for it */
+};
+
+/* customer_id's tier at now under the program's current rules; for a row
+ * of occasion "tier_up:N" or "tier_down:N", name is tier N's. */
+LEAL_MUST_CHECK leal_err ledger_message_tier_vars(struct ledger *l, int64_t program_id,
+                                                  int64_t customer_id, const char *occasion,
+                                                  int64_t now, struct ledger_message_tier *out);
+
+/* A row's occasion "tier_up:N" or "tier_down:N" is recorded per tier
+ * reached; its template is tier_up's or tier_down's: that name into base
+ * (returned), or occasion itself for any other. */
+const char *ledger_message_tier_base(const char *occasion, char *base, size_t cap);
+
+/* ---- The web unsubscribe link (ledger_msg_web.c) ---- */
+
+#define LEDGER_MSG_WEB_URL 201 /* http(s)://HOST[:PORT][/PATH], no trailing '/' */
+
+/* The address customers reach the program's `leal serve` at, so each
+ * message carries the link URL/unsubscribe/TOKEN; "" removes it (the
+ * messages then say to reply by e-mail). LEAL_E_ARG for an address not
+ * http:// or https://, with a trailing '/', a space, a control character,
+ * '<', '>', '"' or over 200 bytes. */
+LEAL_MUST_CHECK leal_err ledger_message_web_set(struct ledger *l, int64_t program_id,
+                                                const char *url);
+/* The program's address ("" when none is set). */
+LEAL_MUST_CHECK leal_err ledger_message_web_get(struct ledger *l, int64_t program_id, char *url,
+                                                size_t cap);
+
+/* Who a message's token names, for the unsubscribe page. */
+struct ledger_message_token {
+    int64_t customer_id;
+    char lang[3];              /* the customer's language, else the program's locale */
+    char program[LEDGER_TEXT]; /* the program's name */
+    bool withdrawn;            /* their e-mail consent is not granted now */
+};
+
+/* The customer whose message carried token into *out;
+ * LEAL_E_MESSAGE_TOKEN for a token of the wrong form or that no message
+ * carried. */
+LEAL_MUST_CHECK leal_err ledger_message_token_info(struct ledger *l, const char *token,
+                                                   struct ledger_message_token *out);
 
 #endif

@@ -389,6 +389,24 @@ leal_err ledger_sale_state_before(struct ledger *l, const struct rules_program *
     return LEAL_OK;
 }
 
+leal_err ledger_sale_tier_now(struct ledger *l, const struct rules_program *p, int64_t account_id,
+                              int64_t now, struct ledger_sale_tier *out)
+{
+    struct state_body s;
+    uint16_t period = ledger_sale_utc_period(now);
+    leal_err err = ledger_sale_state_before(l, p, account_id, now + 1, &s);
+    memset(out, 0, sizeof *out);
+    if (err != LEAL_OK)
+        return err;
+    /* Months since the state's period have put nothing in their buckets. */
+    unsigned shift = s.period > 0 && period > s.period ? (unsigned)(period - s.period) : 0;
+    for (unsigned i = 0; i + shift < STATE_BUCKETS; i++)
+        out->spent += s.buckets[i];
+    out->tier = rules_tier_for(p, out->spent);
+    out->points = s.points;
+    return LEAL_OK;
+}
+
 /* ---- Posting ---- */
 
 /* The entry's lines, built up; zero amounts are left out. */

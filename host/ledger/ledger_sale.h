@@ -108,6 +108,21 @@ LEAL_MUST_CHECK leal_err ledger_sale_state_before(struct ledger *l, const struct
                                                   int64_t account_id, int64_t before,
                                                   struct state_body *out);
 
+/* The account's tier at an instant as the engine reckons it (RULES.md). */
+struct ledger_sale_tier {
+    uint8_t tier;    /* rules_tier_for of spent */
+    uint32_t spent;  /* whole euros of its sales over the tier window */
+    uint32_t points; /* its points */
+};
+
+/* The account's tier at instant now into *out: the tier window is the 4
+ * monthly buckets ending with now's month (the state's buckets moved on to
+ * now, as the engine rolls them at the next sale). What the customer portal
+ * shows and what tier messages compare (ledger_messages.h). */
+LEAL_MUST_CHECK leal_err ledger_sale_tier_now(struct ledger *l, const struct rules_program *p,
+                                              int64_t account_id, int64_t now,
+                                              struct ledger_sale_tier *out);
+
 /* ---- Refunds ---- */
 
 struct ledger_refund_request {

@@ -397,6 +397,36 @@
     "CREATE INDEX entry_program_at ON entry(program_id, at);"                                      \
     "CREATE INDEX customer_program_created ON customer(program_id, created_at);"
 
+/* Tier messages (msg5, issue 17): the template table is rebuilt (SQLite
+ * cannot widen a CHECK) to take the occasions tier_up and tier_down, and
+ * each customer's tier as the last `leal messages run` saw it (the rules
+ * engine's, host/ledger/ledger_sale.h ledger_sale_tier_now), so a change is
+ * told once; and the address of the program's `leal serve`, so each message
+ * carries a web unsubscribe link. One macro, so it moves to the next number
+ * by moving one line. */
+#define TIER_MSG_MIGRATION                                                                         \
+    "CREATE TABLE message_template_v3("                                                            \
+    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
+    " occasion TEXT NOT NULL CHECK (occasion IN ('birthday','inactive','expiring','welcome',"      \
+    "'tier_up','tier_down')),"                                                                     \
+    " lang TEXT NOT NULL CHECK (lang IN ('en','es')),"                                             \
+    " subject TEXT NOT NULL CHECK (length(subject) >= 1),"                                         \
+    " body_text TEXT NOT NULL CHECK (length(body_text) >= 1),"                                     \
+    " body_html TEXT NOT NULL,"                                                                    \
+    " updated_at INTEGER NOT NULL,"                                                                \
+    " PRIMARY KEY (program_id, occasion, lang)) STRICT, WITHOUT ROWID;"                            \
+    "INSERT INTO message_template_v3 SELECT * FROM message_template;"                              \
+    "DROP TABLE message_template;"                                                                 \
+    "ALTER TABLE message_template_v3 RENAME TO message_template;"                                  \
+    "CREATE TABLE message_tier("                                                                   \
+    " customer_id INTEGER PRIMARY KEY REFERENCES customer(id),"                                    \
+    " tier INTEGER NOT NULL CHECK (tier BETWEEN 0 AND 255),"                                       \
+    " updated_at INTEGER NOT NULL) STRICT;"                                                        \
+    "CREATE TABLE message_web("                                                                    \
+    " program_id INTEGER PRIMARY KEY REFERENCES program(id),"                                      \
+    " url TEXT NOT NULL CHECK (length(url) BETWEEN 8 AND 200),"                                    \
+    " updated_at INTEGER NOT NULL) STRICT;"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -828,6 +858,7 @@ static const char *const migrations[] = {
     CAMPAIGN_MIGRATION,      /* 31 -> 32 */
     QR_TEXT_MIGRATION,       /* 32 -> 33 */
     REPORT_INDEX_MIGRATION,  /* 33 -> 34 */
+    TIER_MSG_MIGRATION,      /* 34 -> 35 */
 };
 
 int schema_count(void)

@@ -65,6 +65,8 @@ static const struct {
     {"qr_phone_caps", "card_id IN (SELECT card_id FROM p_card)"},
     /* The text of the customer's static QR codes (web4's migration). */
     {"qr_static_text", "card_id IN (SELECT card_id FROM p_card)"},
+    /* The tier the customer's messages last saw (msg5's migration). */
+    {"message_tier", "customer_id = ?1"},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still

@@ -16,18 +16,6 @@
 
 static const char *const reward_kinds[] = {"", "product", "voucher", "percent", "cashback"};
 
-/* Whole euros spent over the tier window (RULES.md: the 4 monthly buckets
- * ending with this month) as of period now: the state's buckets moved on to
- * now, as the engine rolls them at the next sale. */
-static uint32_t window_now(const struct state_body *s, uint16_t now)
-{
-    unsigned shift = s->period > 0 && now > s->period ? (unsigned)(now - s->period) : 0;
-    uint32_t sum = 0;
-    for (unsigned i = 0; i + shift < STATE_BUCKETS; i++)
-        sum += s->buckets[i];
-    return sum;
-}
-
 static json_t *tier_json(const struct ledger_rules *lr, uint8_t tier, uint32_t spent)
 {
     const struct rules_program *p = &lr->set.program;
@@ -64,10 +52,8 @@ void web_portal_rewards(struct web_req *r)
 {
     struct ledger_customer c;
     struct ledger_rules *lr = malloc(sizeof *lr);
-    struct state_body s;
     int64_t now = (int64_t)time(NULL);
-    uint32_t spent;
-    uint8_t tier;
+    struct ledger_sale_tier t;
     leal_err err;
     if (lr == NULL) {
         web_api_error(r, 500, LEAL_E_NO_MEMORY, NULL);
@@ -75,17 +61,15 @@ void web_portal_rewards(struct web_req *r)
     }
     if ((err = ledger_customer_get(r->l, r->customer, &c)) != LEAL_OK ||
         (err = ledger_rules_get(r->l, c.program_id, 0, lr)) != LEAL_OK ||
-        (err = ledger_sale_state_before(r->l, &lr->set.program, c.account_id, now + 1, &s)) !=
-            LEAL_OK) {
+        (err = ledger_sale_tier_now(r->l, &lr->set.program, c.account_id, now, &t)) != LEAL_OK) {
         free(lr);
         web_ledger_error(r, err, "the rewards");
         return;
     }
-    spent = window_now(&s, ledger_sale_utc_period(now));
-    tier = rules_tier_for(&lr->set.program, spent);
     r->status = 200;
-    r->out = json_pack("{s:I,s:o,s:o}", "points", (json_int_t)s.points, "tier",
-                       tier_json(lr, tier, spent), "rewards", rewards_json(lr, tier, s.points));
+    r->out =
+        json_pack("{s:I,s:o,s:o}", "points", (json_int_t)t.points, "tier",
+                  tier_json(lr, t.tier, t.spent), "rewards", rewards_json(lr, t.tier, t.points));
     free(lr);
 }
 

@@ -21,6 +21,7 @@
 #include "host/web/web_portal.h"
 #include "host/ledger/ledger_portal.h"
 #include "host/web/web_static.h"
+#include "host/web/web_unsub.h"
 #include "host/report/report.h"
 
 #define BODY_MAX (64 * 1024)
@@ -404,6 +405,18 @@ static enum MHD_Result hooked(struct web_server *s, struct MHD_Connection *c, co
     return rc;
 }
 
+/* The unsubscribe link of a message (web_unsub.h). */
+static enum MHD_Result unsubscribe(struct web_server *s, struct MHD_Connection *c, const char *url,
+                                   const char *method)
+{
+    struct web_hook_answer a = {500, "text/plain", NULL, 0};
+    enum MHD_Result rc;
+    web_unsubscribe(s->l, method, url + strlen(WEB_UNSUB_PREFIX), &a);
+    rc = send_bytes(c, a.status, a.type, a.body ? a.body : (uint8_t *)"", a.body ? a.len : 0, NULL);
+    free(a.body);
+    return rc;
+}
+
 /* libmicrohttpd's MHD_AccessHandlerCallback: its 8 parameters are the library's. */
 // NOLINTNEXTLINE(readability-function-size)
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -445,6 +458,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return api(s, c, url, method, up);
     if (strncmp(url, "/portal/api/", 12) == 0)
         return portal_api(s, c, url, method, up);
+    if (strncmp(url, WEB_UNSUB_PREFIX, strlen(WEB_UNSUB_PREFIX)) == 0)
+        return unsubscribe(s, c, url, method);
     return page(c, url, method);
 }
 

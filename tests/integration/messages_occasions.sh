@@ -204,20 +204,24 @@ check_eq "at the end: no message to Bea (active, enrolled earlier) or Carlos (no
     "$(sqlite3 "$DB" "SELECT count(*) FROM message_send WHERE customer_id IN ($BEA, $CARLOS)")"
 
 # The migration: a ledger of the previous version, with a birthday template
-# and no language, gets the template in its program's locale. What the
-# migrations after it made (CAMPAIGN_MIGRATION's tables, QR_TEXT_MIGRATION's
-# table, REPORT_INDEX_MIGRATION's indexes) is dropped so all of them run
-# again: the version goes back by 4.
+# and no language, gets the template in its program's locale. The ledger is
+# rolled back to the version MSG_OCCASIONS_MIGRATION starts from (read from
+# schema.c's "from -> to" comment, so a renumbering follows), and what the
+# migrations after it made is dropped so they all run again: the campaign
+# tables (CAMPAIGN), qr_static_text (QR_TEXT), the report indexes
+# (REPORT_INDEX), message_tier and message_web (TIER_MSG).
+FROM=$(grep -o 'MSG_OCCASIONS_MIGRATION, */\* [0-9]* ->' host/ledger/schema.c | grep -o '[0-9][0-9]*')
 M=$T/old.db
 "$LEAL" program create --db "$M" --code luna --name Luna --id 8 --locale es >/dev/null || exit 1
 sqlite3 "$M" "DROP TABLE message_template; DROP TABLE message_occasion; DROP TABLE customer_lang;
 DROP TABLE message_campaign_text; DROP TABLE message_campaign; DROP TABLE message_birthday_bonus;
 DROP TABLE qr_static_text; DROP INDEX entry_program_at; DROP INDEX customer_program_created;
+DROP TABLE message_tier; DROP TABLE message_web;
 CREATE TABLE message_template(program_id INTEGER NOT NULL REFERENCES program(id),
  occasion TEXT NOT NULL CHECK (occasion IN ('birthday')), subject TEXT NOT NULL, body_text TEXT NOT NULL,
  body_html TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (program_id, occasion)) STRICT, WITHOUT ROWID;
 INSERT INTO message_template VALUES (8, 'birthday', 'Feliz', 'Hola {{name}}', '', 1);
-PRAGMA user_version = $(($(sqlite3 "$M" 'PRAGMA user_version') - 4));"
+PRAGMA user_version = $FROM;"
 run_capture "$LEAL" messages template --db "$M" --program 8 --occasion welcome --days 7 --lang en \
     --subject Welcome --text "$T/in_en.txt"
 check_eq "migration: the old template is Spanish (the locale), a new occasion is stored beside it" \

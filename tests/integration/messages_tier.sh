@@ -1,0 +1,185 @@
+#!/bin/bash
+# messages_tier.sh - `leal messages` for tier changes (issue 17): tier_up and
+# tier_down, detected from the rules engine's tier of each customer (the
+# spend over the tier window against the program's thresholds) against the
+# tier the last run kept, once per customer and change, with {{tier}} and
+# {{next_tier_missing}}. Sent through a real SMTP server on 127.0.0.1
+# (tests/lib/smtp_sink.py) and read back with Python's email parser.
+set -u
+cd "$(dirname "$0")/../.."
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-msgtier-XXXXXX)
+SINK_PID=
+trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+DB=$T/ledger.db
+export XDG_DATA_HOME=$T/xdg USER=tester
+
+"$LEAL" program create --db "$DB" --code sol --name "Café Sol" --id 7 --locale es \
+    --points-per-euro 1 --points-expiry-days 0 >/dev/null || exit 1
+"$LEAL" store add --db "$DB" --program 7 --code c1 --name "Sol Centro" --tz Europe/Madrid >/dev/null || exit 1
+"$LEAL" tier add --db "$DB" --program 7 --name Plata --threshold 50 --reason test >/dev/null || exit 1
+"$LEAL" tier add --db "$DB" --program 7 --name Oro --threshold 100 --reason test >/dev/null || exit 1
+mkdir "$T/inbox"
+$PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
+SINK_PID=$!
+for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+"$LEAL" mail set --db "$DB" --program 7 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
+    --from club@sol.example --from-name "Café Sol" >/dev/null || exit 1
+
+# add NAME EMAIL CONSENT(yes|no): prints the new customer's id.
+add() {
+    local id
+    id=$("$LEAL" customer add --db "$DB" --program 7 --name "$1" --email "$2" --json |
+        $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])') || exit 1
+    "$LEAL" customer consent "$id" --db "$DB" --channel email --granted "$3" \
+        --method form --by staff >/dev/null || exit 1
+    echo "$id"
+}
+acct() { sqlite3 "$DB" "SELECT account_id FROM customer WHERE id = $1"; }
+# sale CUSTOMER EUROS: prints the sale's id.
+sale() {
+    "$LEAL" sale --db "$DB" --account "$(acct "$1")" --amount "$2" --store 1 --json |
+        $PY -c 'import json,sys; print(json.load(sys.stdin)["sale"])' || exit 1
+}
+echo 0 >"$T/seen"
+new_rcpts() {
+    local seen all
+    seen=$(cat "$T/seen")
+    all=$(ls "$T"/inbox/*.env 2>/dev/null | sort)
+    echo "$all" | grep -c . >"$T/seen"
+    echo "$all" | tail -n +$((seen + 1)) | grep . | while read -r f; do tail -n +2 "$f"; done | sort
+}
+run() {
+    run_capture "$LEAL" messages run --db "$DB" --program 7
+    SUMMARY=$(grep -o '[0-9]* recorded, [0-9]* sent' <<<"$OUT")
+}
+# read_msg ADDRESS TEXT: the first message to ADDRESS whose text part
+# contains TEXT: Subject, then the text part.
+read_msg() {
+    $PY -c '
+import email, email.header, email.policy, glob, sys
+for f in sorted(glob.glob(sys.argv[1] + "/*.eml")):
+    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.compat32)
+    body = "".join(p.get_payload(decode=True).decode().replace("\r\n", "\n")
+                   for p in m.walk() if p.get_content_type() == "text/plain")
+    if m["To"] == "<" + sys.argv[2] + ">" and sys.argv[3] in body:
+        print(str(email.header.make_header(email.header.decode_header(m["Subject"]))))
+        print(body, end="")
+        break' "$T/inbox" "$1" "$2"
+}
+tiers() { sqlite3 "$DB" "SELECT customer_id, tier FROM message_tier ORDER BY 1" | tr '\n' ' '; }
+
+ANA=$(add Ana ana@example.org yes)
+BEA=$(add Bea bea@example.org yes)
+CARLOS=$(add Carlos carlos@example.org no)
+DANI=$(add Dani dani@example.org yes)
+"$LEAL" messages lang --db "$DB" --customer "$BEA" --lang en >/dev/null || exit 1
+sale "$DANI" 60 >/dev/null # Plata before any tier template: not news
+
+printf 'Hola {{name}}, ya eres {{tier}}. Te faltan {{next_tier_missing}} euros para el siguiente nivel.\n' >"$T/up_es.txt"
+printf 'Hi {{name}}, you are {{tier}} now. {{next_tier_missing}} euros more for the next tier.\n' >"$T/up_en.txt"
+printf '{{name}}, ahora tu nivel es "{{tier}}". Te faltan {{next_tier_missing}} euros para recuperarlo.\n' >"$T/down_es.txt"
+run_capture "$LEAL" messages template --db "$DB" --program 7 --occasion tier_up --days 3 \
+    --subject x --text "$T/up_es.txt"
+check_eq "template: tier_up takes no --days, exit 2" 2 "$RC"
+run_capture "$LEAL" messages template --db "$DB" --program 7 --occasion tier_sideways \
+    --subject x --text "$T/up_es.txt"
+check_eq "template: an unknown occasion names the six, exit 2" \
+    "2|leal: the occasion is birthday, inactive, expiring, welcome, tier_up or tier_down, not 'tier_sideways' (see 'leal --help')" \
+    "$RC|$ERR"
+run_capture "$LEAL" messages template --db "$DB" --program 7 --occasion tier_up \
+    --subject '¡Nivel {{tier}}!' --text "$T/up_es.txt"
+check_eq "template: tier_up stored" "0|program 7: tier_up template stored" "$RC|$OUT"
+"$LEAL" messages template --db "$DB" --program 7 --occasion tier_up --lang en \
+    --subject 'Level {{tier}}!' --text "$T/up_en.txt" >/dev/null || exit 1
+"$LEAL" messages template --db "$DB" --program 7 --occasion tier_down \
+    --subject 'Tu nivel' --text "$T/down_es.txt" >/dev/null || exit 1
+check_eq "baseline: storing the first tier template kept every customer's tier (Dani 1)" \
+    "$ANA 0 $BEA 0 $CARLOS 0 $DANI 1 " "$(tiers | tr '|' ' ')"
+
+run
+check_eq "run 1: nothing changed since the templates: nothing sent" "0|0 recorded, 0 sent|" \
+    "$RC|$SUMMARY|$(new_rcpts)"
+
+sale "$ANA" 60 >/dev/null     # Plata (60 of 100 for Oro)
+BEA_SALE=$(sale "$BEA" 70)    # Plata (70)
+sale "$CARLOS" 60 >/dev/null  # Plata, but no consent
+sale "$DANI" 50 >/dev/null    # Oro (110): the top
+run
+check_eq "run 2: Ana, Bea and Dani went up: 3 recorded, 3 sent" "0|3 recorded, 3 sent" "$RC|$SUMMARY"
+check_eq "run 2: exactly Ana, Bea and Dani, once each" "ana@example.org
+bea@example.org
+dani@example.org" "$(new_rcpts)"
+check_eq "run 2: Ana's message (Spanish), euros missing with a decimal comma" "¡Nivel Plata!
+Hola Ana, ya eres Plata. Te faltan 40,00 euros para el siguiente nivel." \
+    "$(read_msg ana@example.org 'Hola Ana' | head -2)"
+check_eq "run 2: Bea's message (English), euros missing with a decimal point" "Level Plata!
+Hi Bea, you are Plata now. 30.00 euros more for the next tier." \
+    "$(read_msg bea@example.org 'Hi Bea' | head -2)"
+check_eq "run 2: Dani's message: Oro, nothing above it" "¡Nivel Oro!
+Hola Dani, ya eres Oro. Te faltan  euros para el siguiente nivel." \
+    "$(read_msg dani@example.org 'Hola Dani' | head -2)"
+check_eq "run 2: the rows name the tier reached" "$ANA|tier_up:1|sent
+$BEA|tier_up:1|sent
+$DANI|tier_up:2|sent" \
+    "$(sqlite3 "$DB" "SELECT customer_id, occasion, state FROM message_send ORDER BY customer_id")"
+check_eq "run 2: every customer's new tier is kept (Carlos's too)" \
+    "$ANA 1 $BEA 1 $CARLOS 1 $DANI 2 " "$(tiers | tr '|' ' ')"
+
+run
+check_eq "run 3: nothing new" "0|0 recorded, 0 sent|" "$RC|$SUMMARY|$(new_rcpts)"
+
+# Bea loses Plata (a refund takes 30 of her 70 euros back); no tier_down
+# template in English, so hers is in Spanish. Ana reaches Oro.
+"$LEAL" sale refund --db "$DB" --sale "$BEA_SALE" --amount 30 >/dev/null || exit 1
+sale "$ANA" 45 >/dev/null
+run
+check_eq "run 4: Bea down, Ana up: 2 recorded, 2 sent" "0|2 recorded, 2 sent" "$RC|$SUMMARY"
+check_eq "run 4: exactly Ana and Bea" "ana@example.org
+bea@example.org" "$(new_rcpts)"
+check_eq "run 4: Bea's tier_down (in the locale: no English one), 10 euros to win Plata back" "Tu nivel
+Bea, ahora tu nivel es \"\". Te faltan 10,00 euros para recuperarlo." \
+    "$(read_msg bea@example.org 'Bea, ahora' | head -2)"
+check_eq "run 4: Ana's tier_up to Oro" "¡Nivel Oro!
+Hola Ana, ya eres Oro. Te faltan  euros para el siguiente nivel." \
+    "$(read_msg ana@example.org 'ya eres Oro' | head -2)"
+run
+check_eq "run 5: nothing new" "0|0 recorded, 0 sent|" "$RC|$SUMMARY|$(new_rcpts)"
+
+# Bea back to Plata the same day: a change to a tier she already heard of
+# today is not told twice (one row per customer, tier and day).
+sale "$BEA" 10 >/dev/null
+run
+check_eq "run 6: Bea back at Plata the same day: kept, not told again" \
+    "0|0 recorded, 0 sent||$BEA 1" \
+    "$RC|$SUMMARY|$(new_rcpts)|$(sqlite3 "$DB" "SELECT customer_id, tier FROM message_tier WHERE customer_id = $BEA" | tr '|' ' ')"
+
+# A killed run: recorded, then SIGKILLed before sending; the restart sends
+# each message once. Eva joins and reaches Plata.
+EVA=$(add Eva eva@example.org yes)
+sale "$EVA" 55 >/dev/null
+LEAL_MESSAGES_PAUSE_AFTER_RECORD=30 "$LEAL" messages run --db "$DB" --program 7 >"$T/killed.out" 2>&1 &
+PID=$!
+for _ in $(seq 300); do grep -q pausing "$T/killed.out" && break; sleep 0.05; done
+kill -KILL "$PID"
+wait "$PID" 2>/dev/null
+check_eq "killed run: recorded Eva's, sent nothing" "recorded 1; pausing|" \
+    "$(cat "$T/killed.out")|$(new_rcpts)"
+run
+check_eq "restart: Eva's message sent once" "0|0 recorded, 1 sent|eva@example.org" \
+    "$RC|$SUMMARY|$(new_rcpts)"
+run
+check_eq "again: nothing" "0|0 recorded, 0 sent|" "$RC|$SUMMARY|$(new_rcpts)"
+
+check_eq "the send logs: Ana up to 1 then 2; Bea up to 1, down to 0" "tier_up:1 sent
+tier_up:2 sent
+tier_up:1 sent
+tier_down:0 sent" "$("$LEAL" messages log --db "$DB" --customer "$ANA" | awk '{print $2, $4}'
+"$LEAL" messages log --db "$DB" --customer "$BEA" | awk '{print $2, $4}')"
+run_capture "$LEAL" customer export "$ANA" --db "$DB"
+check_eq "export: the kept tier is the customer's data" 1 \
+    "$($PY -c 'import json,sys; print(len(json.load(sys.stdin)["tables"]["message_tier"]))' <<<"$OUT" 2>&1)"
+run_capture "$LEAL" ledger verify --db "$DB"
+check_eq "ledger verify" 0 "$RC"
+finish
