@@ -25,69 +25,18 @@ int ledger_message_occasion_days(const char *o)
            (strcmp(o, "inactive") == 0 || strcmp(o, "expiring") == 0 || strcmp(o, "welcome") == 0);
 }
 
-leal_err ledger_message_template_set(struct ledger *l, const struct ledger_message_template *t)
+int ledger_message_occasion_tier(const char *o)
 {
-    leal_err err;
-    if (!ledger_message_occasion_ok(t->occasion)) {
-        store_set_msg(l, "the occasion is birthday, inactive, expiring, welcome, tier_up or "
-                         "tier_down");
-        return LEAL_E_ARG;
-    }
-    if (t->lang[0] && (err = ledger_lang_ok(l, t->lang)) != LEAL_OK)
-        return err;
-    if (t->bonus_set &&
-        (strcmp(t->occasion, "birthday") != 0 || t->bonus < 0 || t->bonus > 100000)) {
-        store_set_msg(l, "a bonus is 0 to 100000 points, for birthday");
-        return LEAL_E_ARG;
-    }
-    if (ledger_message_occasion_days(t->occasion) ? t->days < 0 || t->days > 3650 : t->days != 0) {
-        store_set_msg(l, "days count for inactive, expiring and welcome, from 1 to 3650");
-        return LEAL_E_ARG;
-    }
-    if (ledger_empty(t->subject) || ledger_empty(t->text)) {
-        store_set_msg(l, "a message template needs a subject and a text body");
-        return LEAL_E_TEXT;
-    }
-    if ((err = ledger_text_ok(l, "message subject", t->subject)) != LEAL_OK ||
-        (err = store_tx_begin(l)) != LEAL_OK)
-        return err;
-    err = store_exists(l, ST_PROGRAM_EXISTS, t->program_id, "program");
-    if (err == LEAL_OK && t->days > 0)
-        err = store_write(l,
-                          "INSERT OR REPLACE INTO message_occasion(program_id, occasion, days, "
-                          "updated_at) VALUES (?1, ?2, ?3, ?4)",
-                          SVALS(SV_I64(t->program_id), SV_TEXT(t->occasion), SV_I64(t->days),
-                                SV_I64(ledger_now())),
-                          NULL);
-    else if (err == LEAL_OK && ledger_message_occasion_days(t->occasion)) {
-        int64_t days = 0;
-        if ((err = ledger_message_days_get(l, t->program_id, t->occasion, &days)) == LEAL_OK &&
-            days == 0) {
-            store_set_msg(l, "the %s occasion needs its days the first time", t->occasion);
-            err = LEAL_E_ARG;
-        }
-    }
-    if (err == LEAL_OK && t->bonus_set)
-        err =
-            store_write(l,
-                        t->bonus ? "INSERT OR REPLACE INTO message_birthday_bonus(program_id, "
-                                   "points, updated_at) VALUES (?1, ?2, ?3)"
-                                 : "DELETE FROM message_birthday_bonus WHERE program_id = ?1 "
-                                   "AND ?2 = 0 AND ?3 > 0",
-                        SVALS(SV_I64(t->program_id), SV_I64(t->bonus), SV_I64(ledger_now())), NULL);
-    if (err == LEAL_OK)
-        err = store_write(
-            l,
-            "INSERT OR REPLACE INTO message_template(program_id, occasion, lang, subject, "
-            "body_text, body_html, updated_at) SELECT ?1, ?2, coalesce(nullif(?7, ''), locale), "
-            "?3, ?4, ?5, ?6 FROM program WHERE id = ?1",
-            SVALS(SV_I64(t->program_id), SV_TEXT(t->occasion), SV_TEXT(t->subject),
-                  SV_TEXT(t->text), SV_TEXT(t->html), SV_I64(ledger_now()), SV_TEXT(t->lang)),
-            NULL);
-    /* Tier messages tell changes from now on, not the tiers held today. */
-    if (err == LEAL_OK && ledger_message_occasion_tier(t->occasion))
-        err = ledger_message_tier_baseline(l, t->program_id, ledger_now());
-    return store_tx_end(l, err);
+    return o && (strcmp(o, "tier_up") == 0 || strcmp(o, "tier_down") == 0);
+}
+
+const char *ledger_message_tier_base(const char *occasion, char *base, size_t cap)
+{
+    const char *colon = strchr(occasion, ':');
+    if (strncmp(occasion, "tier_", 5) != 0 || !colon)
+        return occasion;
+    snprintf(base, cap, "%.*s", (int)(colon - occasion), occasion);
+    return base;
 }
 
 leal_err ledger_message_template_query(struct ledger *l, const char *sql, int64_t program_id,

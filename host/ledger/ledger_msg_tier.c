@@ -15,11 +15,6 @@
 #include "ledger_sale.h"
 #include "store.h"
 
-int ledger_message_occasion_tier(const char *o)
-{
-    return o && (strcmp(o, "tier_up") == 0 || strcmp(o, "tier_down") == 0);
-}
-
 /* ?1 the program: every customer not erased (column 0), their account (1),
  * the tier message_tier keeps (2; -1: none) and whether a message reaches
  * them (3: an e-mail address and e-mail consent). */
@@ -124,15 +119,6 @@ leal_err ledger_message_record_tiers(struct ledger *l, int64_t program_id, const
     if (err == LEAL_OK)
         *added = s.added;
     return err;
-}
-
-const char *ledger_message_tier_base(const char *occasion, char *base, size_t cap)
-{
-    const char *colon = strchr(occasion, ':');
-    if (strncmp(occasion, "tier_", 5) != 0 || !colon)
-        return occasion;
-    snprintf(base, cap, "%.*s", (int)(colon - occasion), occasion);
-    return base;
 }
 
 leal_err ledger_message_tier_vars(struct ledger *l, int64_t program_id, int64_t customer_id,
