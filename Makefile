@@ -49,6 +49,10 @@ CFLAGS_FREESTANDING = $(BASE_CFLAGS) -ffreestanding
 LDFLAGS_ALL = $(OPT)
 LEAL_VERSION := 0.1.0
 
+# Objects of test programs are intermediate to make; keep them, so a second `make test-build`
+# relinks nothing and recompiles only what changed.
+.SECONDARY:
+
 # Sources are found, not listed: a new file joins the build where it is put.
 # Freestanding folders (ARCHITECTURE.md): keys/ (not keys/hosted), cardlayout/, firmware/core/.
 FS_SRC := $(sort $(wildcard keys/base/*.c keys/*.c keys/portable/*.c) $(shell find cardlayout firmware/core -name '*.c' 2>/dev/null))
