@@ -95,9 +95,13 @@ enum batch_mode {
 /* A prepared statement of the store (opaque: SQLite's in store.c). */
 struct store_stmt;
 struct sqlite3;
+struct pg_conn; /* libpq's PGconn */
 
 struct ledger {
     struct sqlite3 *db;
+    /* Not NULL: a PostgreSQL ledger (store_pg.h), db is NULL. */
+    struct pg_conn *pg;
+    int64_t pg_changes, pg_last_id;
     struct store_stmt *st[ST_COUNT];
     /* Customer search, prepared once per form (a desk searches again and again). */
     struct store_stmt *search_st[LEDGER_SEARCH_ALL + 1];
