@@ -156,4 +156,7 @@ void sync_cli_free_keys(struct keyset *ks);
  * there is refused: the exit code after its one-line error (cli_pg.c). */
 int cli_pg_scope(int argc, char **argv);
 
+/* `leal ledger copy --from ... --to ...` (cmd_ledger_copy.c); argv[0] is "copy". */
+int ledger_copy_cli(int argc, char **argv);
+
 #endif

@@ -12,11 +12,11 @@
 #include "cli.h"
 #include "host/ledger/ledger.h"
 
-/* "COMMAND SUBCOMMAND" (or "COMMAND" for all of it) that run there. */
+/* "COMMAND SUBCOMMAND" that run there. */
 static const char *const ported[] = {
     "ledger init",    "ledger post",      "ledger void",  "ledger verify",
     "program create", "program show",     "store add",    "terminal add",
-    "account add",    "account add-card", "account show",
+    "account add",    "account add-card", "account show", "ledger copy",
 };
 
 static bool is_pg(const char *db)

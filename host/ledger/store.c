@@ -688,6 +688,24 @@ leal_err store_exists(struct ledger *l, enum st id, int64_t key, const char *wha
     return err;
 }
 
+leal_err store_table_names(struct ledger *l, char (*names)[64], int cap, int *n)
+{
+    struct store_stmt *st;
+    leal_err err = store_prep_once(
+        l,
+        l->pg ? "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
+              : "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY 1",
+        &st);
+    *n = 0;
+    if (err != LEAL_OK)
+        return err;
+    while (store_next_row(l, st, &err))
+        if (*n < cap)
+            store_col_text(st, 0, names[(*n)++], 64);
+    store_finalize(st);
+    return err;
+}
+
 leal_err store_pragma_int(struct ledger *l, const char *sql, int64_t *v)
 {
     return store_query_int(l, sql, NULL, 0, v);

@@ -212,6 +212,8 @@ leal_err store_changed(struct ledger *l, const char *what, int64_t key);
 leal_err store_exec(struct ledger *l, const char *sql);
 leal_err store_pragma_int(struct ledger *l, const char *sql, int64_t *v);
 leal_err store_pragma_text(struct ledger *l, const char *sql, char *out, size_t cap);
+/* The names of the database's tables (at most cap, of 64 bytes), in *n. */
+leal_err store_table_names(struct ledger *l, char (*names)[64], int cap, int *n);
 /* LEAL_OK if a cached single-key lookup finds a row, LEAL_E_UNKNOWN_ID naming what otherwise. */
 leal_err store_exists(struct ledger *l, enum st id, int64_t key, const char *what);
 
