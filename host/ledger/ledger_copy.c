@@ -69,7 +69,7 @@ static leal_err source_fits(struct ledger *from, struct ledger *to)
     for (int i = 0; err == LEAL_OK && i < n; i++) {
         if (is_copied(names[i]) && strcmp(names[i], "customer") != 0)
             continue;
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"", names[i]);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%.63s\"", names[i]);
         if ((err = store_query_int(from, sql, NULL, 0, &rows)) == LEAL_OK && rows > 0) {
             store_set_msg(to, "the source holds %lld rows of %s, which a copy does not carry yet",
                           (long long)rows, names[i]);
