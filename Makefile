@@ -27,8 +27,10 @@ DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev clang-format
 	libpng-dev libjpeg62-turbo-dev libjansson-dev zbar-tools libzbar-dev librsvg2-bin poppler-utils libcmocka-dev python3 python3-cryptography python3-pil util-linux procps man-db groff-base \
 	libmicrohttpd-dev libargon2-dev curl libxlsxwriter-dev python3-openpyxl chromium nodejs file libcurl4-openssl-dev python3-aiosmtpd
 DEB_PACKAGES += python3-pyscard # tests/interop/ev2_client.py (issue 19)
+DEB_PACKAGES += postgresql-15 libpq-dev # the ledger on PostgreSQL (issue 20, tests/lib/pg.sh)
 
 PKGS := libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libjpeg libmicrohttpd libargon2 xlsxwriter libcurl
+PKGS += libpq
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)

@@ -2,6 +2,7 @@
 #include "books.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "host/file.h"
@@ -11,6 +12,9 @@ leal_err books_open(const char *path, bool create, struct ledger **l, struct boo
     leal_err err;
     *l = NULL;
     memset(where, 0, sizeof *where);
+    /* LEAL_DB names the ledger when --db does not (a PostgreSQL URI, a file). */
+    if (path == NULL && getenv("LEAL_DB") && getenv("LEAL_DB")[0])
+        path = getenv("LEAL_DB");
     if (path == NULL) {
         where->default_path = true;
         if ((err = file_default_path("ledger.db", where->path, sizeof where->path)) != LEAL_OK) {

@@ -151,4 +151,12 @@ struct keyset;
 int sync_cli_journal_keys(const struct lcli_opt *o, size_t n, struct keyset **ks);
 void sync_cli_free_keys(struct keyset *ks);
 
+/* -1 if the command in argv (argv[1], its subcommand argv[2]) runs on the
+ * ledger --db or LEAL_DB names; on a PostgreSQL ledger a command not ported
+ * there is refused: the exit code after its one-line error (cli_pg.c). */
+int cli_pg_scope(int argc, char **argv);
+
+/* `leal ledger copy --from ... --to ...` (cmd_ledger_copy.c); argv[0] is "copy". */
+int ledger_copy_cli(int argc, char **argv);
+
 #endif

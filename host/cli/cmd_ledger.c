@@ -24,6 +24,7 @@ static const char help[] =
     "       leal ledger verify [--db PATH] [--json]\n"
     "       leal ledger import FILE [--batch N] [--db PATH]\n"
     "       leal ledger expire --program ID --operator NAME [--at YYYY-MM-DD] [--json]\n"
+    "       leal ledger copy --from sqlite:FILE|URI --to sqlite:FILE|URI (--help: more)\n"
     "post is a manual adjustment (\"dar o quitar puntos\"): X is added to the account\n"
     "(negative takes away) and the opposite to the program's account --counter\n"
     "(default: adjustments). Euros are written 12.50 or 12,50; points and stamps as\n"
@@ -382,6 +383,8 @@ int cmd_ledger(int argc, char **argv)
     struct ledger *l = NULL;
     int rc;
 
+    if (argc > 1 && strcmp(argv[1], "copy") == 0)
+        return ledger_copy_cli(argc - 1, argv + 1);
     memset(&c, 0, sizeof c);
     c.o = o;
     c.batch = 1000;

@@ -181,7 +181,10 @@ void lcli_host_change_print(const struct ledger_host_change *c, bool json, const
 
 int lcli_open_path(const char *path, struct ledger **l, char *out, size_t cap)
 {
-    int rc = lcli_open(path, l);
+    int rc;
+    if (path == NULL && getenv("LEAL_DB") && getenv("LEAL_DB")[0])
+        path = getenv("LEAL_DB"); /* as books_open takes it */
+    rc = lcli_open(path, l);
     if (rc != 0)
         return rc;
     if (path) {

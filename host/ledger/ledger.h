@@ -733,4 +733,23 @@ typedef int (*ledger_package_card_cb)(void *ctx, const struct ledger_package_car
 LEAL_MUST_CHECK leal_err ledger_package_cards(struct ledger *l, int64_t program_id,
                                               ledger_package_card_cb cb, void *ctx);
 
+/* ---- Copy between backends (ledger_copy.c) --------------------------- */
+
+struct ledger_copy_stats {
+    int64_t rows;    /* rows copied, all tables */
+    int64_t entries; /* entries compared, with their lines, after the copy */
+};
+/* Copies the ledger from into to, an empty ledger of either backend (SQLite
+ * or PostgreSQL), in one write transaction of to, from one read snapshot of
+ * from: the tables the PostgreSQL schema holds (programs, stores,
+ * terminals, accounts, balances, cards, entries, lines, lots). Before the
+ * commit every entry of from is compared with its copy, column by column
+ * with its lines; after it ledger_verify checks the copy's books. A source
+ * holding rows of another table (customers, sales, ...) is refused with
+ * LEAL_E_PG_UNSUPPORTED naming it, a destination that is not empty with
+ * LEAL_E_EXISTS, a difference with LEAL_E_LEDGER_MISMATCH; nothing is then
+ * written. The detail is in ledger_errmsg(to). */
+LEAL_MUST_CHECK leal_err ledger_copy(struct ledger *from, struct ledger *to,
+                                     struct ledger_copy_stats *stats);
+
 #endif

@@ -15,6 +15,7 @@
 #include "ledger.h"
 #include "schema.h"
 #include "store.h"
+#include "store_pg.h"
 
 /* ---- Opening and migrations ---- */
 
@@ -166,6 +167,8 @@ leal_err ledger_open_with(const char *path, const struct ledger_open_options *o,
         o->why[0] = '\0';
     if (path == NULL || crypto_provider_check(o->crypto) != LEAL_OK)
         return LEAL_E_ARG;
+    if (store_pg_uri(path))
+        return store_pg_open(path, o, out);
     if ((err = raw_open_flags(path, !o->must_exist, &l)) != LEAL_OK)
         return err;
     l->crypto = o->crypto;
@@ -229,14 +232,17 @@ void ledger_close(struct ledger *l)
     /* What an import left in the WAL goes into the file now, not at the next
      * small write of another process (which would wait for all of it).
      * PASSIVE: never waits for readers; what they hold stays for later. */
-    if (l->bulk)
+    if (l->bulk && l->db)
         (void)sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     for (int i = 0; i < ST_COUNT; i++)
         store_finalize(l->st[i]);
     for (int i = 0; i <= LEDGER_SEARCH_ALL; i++)
         store_finalize(l->search_st[i]);
     store_forget(l);
-    sqlite3_close(l->db);
+    if (l->pg)
+        store_pg_close(l);
+    else
+        sqlite3_close(l->db);
     free(l->cache.slot);
     free(l);
 }
@@ -338,5 +344,10 @@ leal_err ledger_backup(struct ledger *l, const char *dest, bool replace)
 {
     if (l == NULL || dest == NULL || dest[0] == '\0')
         return LEAL_E_ARG;
+    if (l->pg) {
+        store_set_msg(l,
+                      "a PostgreSQL ledger is backed up with pg_dump or the server's own backups");
+        return LEAL_E_PG_UNSUPPORTED;
+    }
     return copy_db(l, dest, replace);
 }

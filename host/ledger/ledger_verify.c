@@ -83,7 +83,8 @@ static const struct {
      "ALL SELECT x.account_id, CAST(substr(x.asset, 6) AS INTEGER), 0, y.amount, 0, 0, 0 FROM "
      "account s JOIN line y ON y.account_id = s.id JOIN line x ON x.entry_id = y.entry_id JOIN "
      "account a ON a.id = x.account_id WHERE s.name = 'bonos_sold' AND y.asset = 'EUR' AND "
-     "substr(x.asset, 1, 5) = 'BONO:' AND a.kind <> 'program') GROUP BY acc, bono) WHERE (h = 0 "
+     "substr(x.asset, 1, 5) = 'BONO:' AND a.kind <> 'program') u GROUP BY acc, bono) g WHERE (h = "
+     "0 "
      "AND (sess <> 0 OR e <> 0)) OR (h = 1 AND (n = 0 OR d <> e OR (d > 0 AND sess <= 0))) "
      "ORDER BY acc, bono LIMIT 1",
      "%s%.0lld%.0lld%.0lld"},
@@ -101,14 +102,15 @@ static const struct {
  *     PTS balance, nothing anywhere else. */
 #define VERIFY_BOOKS_SQL                                                                           \
     "SELECT kind, asset, account_id, b, n, o FROM (SELECT account_id, asset, b, n, o, CASE WHEN "  \
-    "hb AND b <> n THEN 1 WHEN NOT hb AND hn THEN 2 WHEN NOT prog AND b < 0 THEN 3 WHEN iif(NOT "  \
-    "prog AND asset = 'PTS', b, 0) <> o THEN 4 END AS kind FROM (SELECT account_id, asset, "       \
-    "sum(b) AS b, sum(n) AS n, sum(o) AS o, max(hb) AS hb, max(hn) AS hn, max(prog) AS prog "      \
-    "FROM (SELECT x.account_id, x.asset, x.amount AS b, 0 AS n, 0 AS o, 1 AS hb, 0 AS hn, "        \
-    "coalesce(a.kind = 'program', 0) AS prog FROM balance x LEFT JOIN account a ON a.id = "        \
-    "x.account_id UNION ALL SELECT account_id, asset, 0, amount, 0, 0, 1, 0 FROM line UNION ALL "  \
-    "SELECT account_id, asset, 0, 0, remaining, 0, 0, 0 FROM lot) GROUP BY account_id, asset)) "   \
-    "WHERE kind IS NOT NULL ORDER BY kind, account_id, asset LIMIT 1"
+    "hb = 1 AND b <> n THEN 1 WHEN hb = 0 AND hn = 1 THEN 2 WHEN prog = 0 AND b < 0 THEN 3 WHEN "  \
+    "CASE WHEN prog = 0 AND asset = 'PTS' THEN b ELSE 0 END <> o THEN 4 END AS kind FROM (SELECT " \
+    "account_id, asset, sum(b) AS b, sum(n) AS n, sum(o) AS o, max(hb) AS hb, max(hn) AS hn, "     \
+    "max(prog) AS prog FROM (SELECT x.account_id, x.asset, x.amount AS b, 0 AS n, 0 AS o, 1 AS "   \
+    "hb, 0 AS hn, CASE WHEN a.kind = 'program' THEN 1 ELSE 0 END AS prog FROM balance x LEFT "     \
+    "JOIN account a ON a.id = x.account_id UNION ALL SELECT account_id, asset, 0, amount, 0, 0, "  \
+    "1, 0 FROM line UNION ALL SELECT account_id, asset, 0, 0, remaining, 0, 0, 0 FROM lot) u "     \
+    "GROUP BY account_id, asset) g) k WHERE kind IS NOT NULL ORDER BY kind, account_id, asset "    \
+    "LIMIT 1"
 
 static leal_err verify_books(struct ledger *l)
 {

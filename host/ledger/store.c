@@ -10,6 +10,7 @@
 #include "host/log/log.h"
 #include "ledger.h"
 #include "store.h"
+#include "store_pg.h"
 
 /* ---- Statements ---- */
 
@@ -53,7 +54,7 @@ const char *const store_sql[ST_COUNT] = {
      * balance cache (struct bal_cache), read once per transaction with
      * ST_BALANCE_GET, so a negative result is refused without a RETURNING. */
     [ST_BALANCE_ADD] = "INSERT INTO balance(account_id, asset, amount) VALUES (?1, ?2, ?3) "
-                       "ON CONFLICT (account_id, asset) DO UPDATE SET amount = amount + ?3",
+                       "ON CONFLICT (account_id, asset) DO UPDATE SET amount = balance.amount + ?3",
     [ST_BALANCE_GET] = "SELECT amount FROM balance WHERE account_id = ?1 AND asset = ?2",
     [ST_LOT_INSERT] = "INSERT INTO lot(account_id, asset, line_id, expires_at, original, "
                       "remaining) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
@@ -151,6 +152,15 @@ leal_err store_prep(struct ledger *l, enum st id, struct store_stmt **out)
 {
     int rc;
     *out = NULL;
+    if (l->pg) {
+        leal_err err = LEAL_OK;
+        if (l->st[id] == NULL)
+            err = store_pg_prep(l, store_sql[id], &l->st[id]);
+        else
+            store_pg_reset(l->st[id], true);
+        *out = l->st[id];
+        return err;
+    }
     if (l->st[id] == NULL) {
         rc = sqlite3_prepare_v3(l->db, store_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
                                 (sqlite3_stmt **)(void *)&l->st[id], NULL);
@@ -212,9 +222,12 @@ static struct once_slot *once_room(void)
 /* A one-off statement (the caller store_finalize()s it). */
 leal_err store_prep_once(struct ledger *l, const char *sql, struct store_stmt **out)
 {
-    struct once_slot *o = once_find(l->db, sql);
+    struct once_slot *o;
     sqlite3_stmt *st;
     int rc;
+    if (l->pg)
+        return store_pg_prep(l, sql, out);
+    o = once_find(l->db, sql);
     if (o == NULL) {
         rc = sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
         if (rc != SQLITE_OK) {
@@ -250,7 +263,10 @@ void store_forget(struct ledger *l)
  * run to its end (or failed) is reset, ready for new bindings. */
 leal_err store_step(struct ledger *l, struct store_stmt *st, int *row)
 {
-    int rc = sqlite3_step(S(st));
+    int rc;
+    if (store_pg_owns(st))
+        return store_pg_step(l, st, row);
+    rc = sqlite3_step(S(st));
     if (row)
         *row = 0;
     if (rc == SQLITE_ROW) {
@@ -298,7 +314,7 @@ leal_err store_step_found(struct ledger *l, struct store_stmt *st, const char *w
 static void store_bind_i64s(struct store_stmt *st, const int64_t *v, int n)
 {
     for (int i = 0; i < n; i++)
-        sqlite3_bind_int64(S(st), i + 1, v[i]);
+        store_bind_i64(st, i + 1, v[i]);
 }
 
 /* Runs a cached statement whose parameters are all integers, once. */
@@ -309,7 +325,7 @@ leal_err store_run_i64(struct ledger *l, enum st id, const int64_t *v, int n)
     if (err == LEAL_OK) {
         store_bind_i64s(st, v, n);
         err = store_step(l, st, NULL);
-        sqlite3_reset(S(st));
+        store_reset(st);
     }
     return err;
 }
@@ -360,14 +376,14 @@ leal_err store_query_int(struct ledger *l, const char *sql, const int64_t *v, in
         return err;
     err = store_step(l, st, &row);
     if (err == LEAL_OK && row)
-        *out = sqlite3_column_int64(S(st), 0);
+        *out = store_col_i64(st, 0);
     store_finalize(st);
     return err;
 }
 
 void store_col_text(struct store_stmt *st, int i, char *out, size_t cap)
 {
-    const unsigned char *t = sqlite3_column_text(S(st), i);
+    const unsigned char *t = store_col_str(st, i);
     snprintf(out, cap, "%s", t ? (const char *)t : "");
 }
 
@@ -447,11 +463,11 @@ leal_err store_bal_get(struct ledger *l, int64_t account_id, const char *asset,
         return err;
     if ((err = store_prep(l, ST_BALANCE_GET, &st)) != LEAL_OK)
         return err;
-    sqlite3_bind_int64(S(st), 1, account_id);
-    sqlite3_bind_text(S(st), 2, asset, -1, SQLITE_STATIC);
+    store_bind_i64(st, 1, account_id);
+    store_bind_text(st, 2, asset);
     err = store_step(l, st, &row);
-    (*out)->v = row ? sqlite3_column_int64(S(st), 0) : 0;
-    sqlite3_reset(S(st));
+    (*out)->v = row ? store_col_i64(st, 0) : 0;
+    store_reset(st);
     if (err == LEAL_OK)
         store_txc_keep(l, *out, TXC_BALANCE, account_id, asset);
     return err;
@@ -467,18 +483,24 @@ leal_err store_card_get(struct ledger *l, int64_t card_id, struct txc_slot **out
         return err;
     if ((err = store_prep(l, ST_CARD_ACCOUNT, &st)) != LEAL_OK)
         return err;
-    sqlite3_bind_int64(S(st), 1, card_id);
+    store_bind_i64(st, 1, card_id);
     err = store_step(l, st, found);
     if (err == LEAL_OK && *found) {
-        (*out)->v = sqlite3_column_int64(S(st), 0);
-        (*out)->v2 = sqlite3_column_int64(S(st), 1);
+        (*out)->v = store_col_i64(st, 0);
+        (*out)->v2 = store_col_i64(st, 1);
         store_txc_keep(l, *out, TXC_CARD, card_id, "");
     }
-    sqlite3_reset(S(st));
+    store_reset(st);
     return err;
 }
 
 /* ---- Transactions ---- */
+
+/* Inside a transaction (a batch, a read snapshot, a failed write's). */
+static bool store_in_tx(struct ledger *l)
+{
+    return l->pg ? store_pg_in_tx(l) : !sqlite3_get_autocommit(l->db);
+}
 
 /* A write asked for inside a read snapshot (ledger_read_begin). */
 static leal_err read_only(struct ledger *l)
@@ -534,7 +556,7 @@ leal_err store_tx_end(struct ledger *l, leal_err err)
         if (store_run(l, ST_ROLLBACK_TO) == LEAL_OK && store_run(l, ST_RELEASE) == LEAL_OK)
             return err;
     }
-    if (!sqlite3_get_autocommit(l->db))
+    if (store_in_tx(l))
         (void)store_run(l, ST_ROLLBACK);
     return err;
 }
@@ -550,7 +572,10 @@ leal_err store_tx_end_id(struct ledger *l, leal_err err, int64_t *id)
 
 leal_err store_exec(struct ledger *l, const char *sql)
 {
-    int rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL);
+    int rc;
+    if (l->pg)
+        return store_pg_exec(l, sql);
+    rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? LEAL_OK : store_db_err(l, rc);
 }
 
@@ -563,7 +588,7 @@ leal_err store_exec(struct ledger *l, const char *sql)
 static leal_err bulk_settings(struct ledger *l)
 {
     leal_err err;
-    if (l->bulk)
+    if (l->bulk || l->pg)
         return LEAL_OK;
     if ((err = store_exec(l, "PRAGMA wal_autocheckpoint = 65536")) != LEAL_OK)
         return err;
@@ -621,7 +646,7 @@ void ledger_batch_rollback(struct ledger *l)
 {
     if (!l->in_batch)
         return;
-    if (!sqlite3_get_autocommit(l->db))
+    if (store_in_tx(l))
         (void)store_run(l, ST_ROLLBACK);
     store_txc_clear(l);
     l->in_batch = BATCH_NONE;
@@ -634,7 +659,7 @@ void ledger_batch_rollback(struct ledger *l)
 leal_err ledger_read_begin(struct ledger *l)
 {
     leal_err err;
-    if (l->in_batch || l->in_read || !sqlite3_get_autocommit(l->db))
+    if (l->in_batch || l->in_read || store_in_tx(l))
         return LEAL_E_STATE;
     if ((err = store_run(l, ST_BEGIN_READ)) == LEAL_OK)
         l->in_read = true;
@@ -646,7 +671,7 @@ void ledger_read_end(struct ledger *l)
     if (!l->in_read)
         return;
     l->in_read = false;
-    if (!sqlite3_get_autocommit(l->db))
+    if (store_in_tx(l))
         (void)store_run(l, ST_COMMIT);
 }
 
@@ -657,9 +682,27 @@ leal_err store_exists(struct ledger *l, enum st id, int64_t key, const char *wha
     leal_err err = store_prep(l, id, &st);
     if (err != LEAL_OK)
         return err;
-    sqlite3_bind_int64(S(st), 1, key);
+    store_bind_i64(st, 1, key);
     err = store_step_found(l, st, what, key);
-    sqlite3_reset(S(st));
+    store_reset(st);
+    return err;
+}
+
+leal_err store_table_names(struct ledger *l, char (*names)[64], int cap, int *n)
+{
+    struct store_stmt *st;
+    leal_err err = store_prep_once(
+        l,
+        l->pg ? "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
+              : "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY 1",
+        &st);
+    *n = 0;
+    if (err != LEAL_OK)
+        return err;
+    while (store_next_row(l, st, &err))
+        if (*n < cap)
+            store_col_text(st, 0, names[(*n)++], 64);
+    store_finalize(st);
     return err;
 }
 
@@ -685,6 +728,11 @@ leal_err store_pragma_text(struct ledger *l, const char *sql, char *out, size_t 
 
 void store_bind(struct store_stmt *st, const struct store_val *v, int n)
 {
+    if (store_pg_owns(st)) {
+        for (int i = 0; i < n; i++)
+            store_pg_bind(st, i + 1, &v[i]);
+        return;
+    }
     for (int i = 0; i < n; i++) {
         switch (v[i].kind) {
         case STORE_I64:
@@ -707,7 +755,7 @@ static leal_err write_step(struct ledger *l, struct store_stmt *st, int64_t *new
 {
     leal_err err = store_step(l, st, NULL);
     if (new_id)
-        *new_id = err == LEAL_OK ? sqlite3_last_insert_rowid(l->db) : 0;
+        *new_id = err != LEAL_OK ? 0 : l->pg ? l->pg_last_id : sqlite3_last_insert_rowid(l->db);
     return err;
 }
 
@@ -734,7 +782,7 @@ leal_err store_run_vals(struct ledger *l, enum st id, const struct store_val *v,
     if (err == LEAL_OK) {
         store_bind(st, v, n);
         err = write_step(l, st, new_id);
-        sqlite3_reset(S(st));
+        store_reset(st);
     } else if (new_id) {
         *new_id = 0;
     }
@@ -743,7 +791,7 @@ leal_err store_run_vals(struct ledger *l, enum st id, const struct store_val *v,
 
 int64_t store_changes(struct ledger *l)
 {
-    return sqlite3_changes64(l->db);
+    return l->pg ? l->pg_changes : sqlite3_changes64(l->db);
 }
 
 leal_err store_changed(struct ledger *l, const char *what, int64_t key)
@@ -762,51 +810,62 @@ leal_err store_query_cached(struct ledger *l, enum st id, int64_t key, int64_t *
     *out = 0;
     if (err != LEAL_OK)
         return err;
-    sqlite3_bind_int64(S(st), 1, key);
+    store_bind_i64(st, 1, key);
     err = store_step(l, st, &row);
     if (err == LEAL_OK && row)
-        *out = sqlite3_column_int64(S(st), 0);
-    sqlite3_reset(S(st));
+        *out = store_col_i64(st, 0);
+    store_reset(st);
     return err;
 }
 
 void store_bind_i64(struct store_stmt *st, int i, int64_t v)
 {
-    sqlite3_bind_int64(S(st), i, v);
+    if (store_pg_owns(st))
+        store_pg_bind(st, i, &SV_I64(v));
+    else
+        sqlite3_bind_int64(S(st), i, v);
 }
 
 void store_bind_text(struct store_stmt *st, int i, const char *s)
 {
-    sqlite3_bind_text(S(st), i, s, -1, SQLITE_STATIC);
+    if (store_pg_owns(st))
+        store_pg_bind(st, i, &SV_TEXT(s));
+    else
+        sqlite3_bind_text(S(st), i, s, -1, SQLITE_STATIC);
 }
 
 void store_bind_blob(struct store_stmt *st, int i, const void *p, size_t n)
 {
-    sqlite3_bind_blob(S(st), i, p, (int)n, SQLITE_STATIC);
+    if (store_pg_owns(st))
+        store_pg_bind(st, i, &SV_BLOB(p, n));
+    else
+        sqlite3_bind_blob(S(st), i, p, (int)n, SQLITE_STATIC);
 }
 
 int64_t store_col_i64(struct store_stmt *st, int i)
 {
-    return sqlite3_column_int64(S(st), i);
+    return store_pg_owns(st) ? store_pg_col_i64(st, i) : sqlite3_column_int64(S(st), i);
 }
 
 const unsigned char *store_col_str(struct store_stmt *st, int i)
 {
-    return sqlite3_column_text(S(st), i);
+    return store_pg_owns(st) ? store_pg_col_str(st, i) : sqlite3_column_text(S(st), i);
 }
 
 const void *store_col_blob(struct store_stmt *st, int i)
 {
-    return sqlite3_column_blob(S(st), i);
+    return store_pg_owns(st) ? store_pg_col_blob(st, i) : sqlite3_column_blob(S(st), i);
 }
 
 int store_col_bytes(struct store_stmt *st, int i)
 {
-    return sqlite3_column_bytes(S(st), i);
+    return store_pg_owns(st) ? store_pg_col_bytes(st, i) : sqlite3_column_bytes(S(st), i);
 }
 
 enum store_kind store_col_type(struct store_stmt *st, int i)
 {
+    if (store_pg_owns(st))
+        return store_pg_col_type(st, i);
     switch (sqlite3_column_type(S(st), i)) {
     case SQLITE_INTEGER:
         return STORE_I64;
@@ -821,17 +880,28 @@ enum store_kind store_col_type(struct store_stmt *st, int i)
 
 void store_reset(struct store_stmt *st)
 {
-    sqlite3_reset(S(st));
+    if (store_pg_owns(st))
+        store_pg_reset(st, false);
+    else
+        sqlite3_reset(S(st));
 }
 
 void store_reset_clear(struct store_stmt *st)
 {
+    if (store_pg_owns(st)) {
+        store_pg_reset(st, true);
+        return;
+    }
     sqlite3_reset(S(st));
     sqlite3_clear_bindings(S(st));
 }
 
 void store_finalize(struct store_stmt *st)
 {
+    if (store_pg_owns(st)) {
+        store_pg_finalize(st);
+        return;
+    }
     for (int i = 0; st && i < ONCE_SLOTS; i++)
         if (once_slots[i].st == S(st)) {
             sqlite3_reset(S(st));
@@ -844,5 +914,8 @@ void store_finalize(struct store_stmt *st)
 
 void store_end_read(struct ledger *l)
 {
-    (void)sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+    if (l->pg)
+        (void)store_pg_exec(l, "COMMIT");
+    else
+        (void)sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
 }

@@ -95,9 +95,13 @@ enum batch_mode {
 /* A prepared statement of the store (opaque: SQLite's in store.c). */
 struct store_stmt;
 struct sqlite3;
+struct pg_conn; /* libpq's PGconn */
 
 struct ledger {
     struct sqlite3 *db;
+    /* Not NULL: a PostgreSQL ledger (store_pg.h), db is NULL. */
+    struct pg_conn *pg;
+    int64_t pg_changes, pg_last_id;
     struct store_stmt *st[ST_COUNT];
     /* Customer search, prepared once per form (a desk searches again and again). */
     struct store_stmt *search_st[LEDGER_SEARCH_ALL + 1];
@@ -208,6 +212,8 @@ leal_err store_changed(struct ledger *l, const char *what, int64_t key);
 leal_err store_exec(struct ledger *l, const char *sql);
 leal_err store_pragma_int(struct ledger *l, const char *sql, int64_t *v);
 leal_err store_pragma_text(struct ledger *l, const char *sql, char *out, size_t cap);
+/* The names of the database's tables (at most cap, of 64 bytes), in *n. */
+leal_err store_table_names(struct ledger *l, char (*names)[64], int cap, int *n);
 /* LEAL_OK if a cached single-key lookup finds a row, LEAL_E_UNKNOWN_ID naming what otherwise. */
 leal_err store_exists(struct ledger *l, enum st id, int64_t key, const char *what);
 

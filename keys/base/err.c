@@ -367,6 +367,10 @@ static const struct err_entry err_table[] = {
                                "messages campaign add'"),
     E(LEAL_E_CAMPAIGN_SEGMENT, "the campaign already targets another segment; a campaign's "
                                "segment cannot change, add a campaign of another name"),
+    E(LEAL_E_PG_UNSUPPORTED, "this is not supported on a PostgreSQL ledger yet; use an SQLite "
+                             "ledger (--db FILE) for it"),
+    E(LEAL_E_PG_CONNECT, "cannot connect to the PostgreSQL server; check the URI, that the "
+                         "server runs and that the database exists"),
 };
 
 #undef E

@@ -292,6 +292,10 @@ typedef enum leal_err {
     LEAL_E_CAMPAIGN_UNKNOWN = 740,
     LEAL_E_CAMPAIGN_SEGMENT = 741,
 
+    /* 760..769: the ledger on PostgreSQL (host/ledger/store_pg.c) */
+    LEAL_E_PG_UNSUPPORTED = 760,
+    LEAL_E_PG_CONNECT = 761,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

@@ -1,0 +1,46 @@
+/*
+ * cli_pg.c - which commands run on a PostgreSQL ledger (README, "The ledger
+ * on PostgreSQL"). A command not yet ported is refused before it opens
+ * anything: it would reach a table the PostgreSQL schema does not hold yet,
+ * or SQLite itself (reports, privacy). The rest of the CLI does not know the
+ * backend; host/ledger chooses it from the --db URI.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "host/ledger/ledger.h"
+
+/* "COMMAND SUBCOMMAND" that run there. */
+static const char *const ported[] = {
+    "ledger init",    "ledger post",      "ledger void",  "ledger verify",
+    "program create", "program show",     "store add",    "terminal add",
+    "account add",    "account add-card", "account show", "ledger copy",
+};
+
+static bool is_pg(const char *db)
+{
+    return db && (strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0);
+}
+
+int cli_pg_scope(int argc, char **argv)
+{
+    const char *db = getenv("LEAL_DB"), *sub = "";
+    char what[96];
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--db") == 0)
+            db = argv[i + 1];
+    if (!is_pg(db))
+        return -1;
+    if (argc > 2 && argv[2][0] != '-')
+        sub = argv[2];
+    snprintf(what, sizeof what, "%s%s%s", argv[1], sub[0] ? " " : "", sub);
+    for (size_t i = 0; i < sizeof ported / sizeof ported[0]; i++)
+        if (strcmp(what, ported[i]) == 0)
+            return -1;
+    return cli_error(LEAL_E_PG_UNSUPPORTED, CLI_EXIT_USAGE,
+                     "leal %s does not run on a PostgreSQL ledger yet; use an SQLite ledger "
+                     "(--db FILE) for it",
+                     what);
+}

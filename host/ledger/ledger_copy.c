@@ -1,0 +1,270 @@
+/*
+ * ledger_copy.c - a ledger copied into an empty one of the other backend,
+ * verified entry by entry (see ledger.h, ledger_copy).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "keys/base/hex.h"
+#include "ledger.h"
+#include "store.h"
+
+/* What a copy carries: the tables both schemas hold (schema_pg.c), parents
+ * before children, each with its columns and the order its rows go in. */
+static const struct {
+    const char *table, *cols, *order;
+} copied[] = {
+    {"program",
+     "id, code, name, kind, points_per_euro_milli, points_expiry_days, created_at, "
+     "purse_cap_cents, classic_stored_value_cap_cents, max_cents_per_operation, "
+     "max_units_per_operation, locale",
+     "id"},
+    {"store", "id, program_id, code, name, timezone, created_at", "id"},
+    {"terminal", "id, store_id, name, epoch, created_at, package_version", "id"},
+    {"account", "id, program_id, customer_id, kind, name, created_at", "id"},
+    {"balance", "account_id, asset, amount", "account_id, asset"},
+    {"card",
+     "card_id, account_id, uid, tech, status, keyset_version, layout_version, last_counter, "
+     "issued_at, updated_at, seen_at, seen_seq, seen_purse, seen_points, seen_mark, "
+     "synced_entry",
+     "card_id"},
+    {"card_event", "id, card_id, at, status, reason, operator", "id"},
+    {"card_key", "card_id, role, version", "card_id, role"},
+    {"entry",
+     "id, program_id, kind, at, store_id, terminal_id, terminal_epoch, terminal_seq, request_id, "
+     "operator, reason, reference, spend_cents, reverses, card_id, content_hash",
+     "id"},
+    {"line", "id, entry_id, account_id, asset, amount", "id"},
+    {"lot", "id, account_id, asset, line_id, expires_at, original, remaining", "id"},
+    {"lot_use", "line_id, lot_id, amount", "line_id, lot_id"},
+    {"bono_holding", "account_id, bono_id, deferred_cents, seen_sessions, seen_at, last_day",
+     "account_id, bono_id"},
+    {"terminal_entry",
+     "terminal_id, epoch, seq, op, card_id, at, key_version, mac, outcome, entry_id, raw, "
+     "taken_at, host_before",
+     "terminal_id, epoch, seq"},
+    {"card_host_change_sent", "card_id, taps, upto_entry, at", "card_id"},
+};
+
+#define N_COPIED (sizeof copied / sizeof copied[0])
+
+static bool is_copied(const char *table)
+{
+    if (strcmp(table, "schema_version") == 0 || strcmp(table, "customer") == 0)
+        return true; /* the version is each backend's own; customers are refused below */
+    for (size_t i = 0; i < N_COPIED; i++)
+        if (strcmp(table, copied[i].table) == 0)
+            return true;
+    return false;
+}
+
+/* The source holds nothing the copy would leave behind: no row in a table
+ * the copy does not carry (customers, sales, journals' findings, ...). */
+static leal_err source_fits(struct ledger *from, struct ledger *to)
+{
+    char names[64][64], sql[128];
+    int n = 0;
+    int64_t rows;
+    leal_err err = store_table_names(from, names, 64, &n);
+    for (int i = 0; err == LEAL_OK && i < n; i++) {
+        if (is_copied(names[i]) && strcmp(names[i], "customer") != 0)
+            continue;
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%.63s\"", names[i]);
+        if ((err = store_query_int(from, sql, NULL, 0, &rows)) == LEAL_OK && rows > 0) {
+            store_set_msg(to, "the source holds %lld rows of %s, which a copy does not carry yet",
+                          (long long)rows, names[i]);
+            err = LEAL_E_PG_UNSUPPORTED;
+        }
+    }
+    if (err != LEAL_OK && to->msg[0] == '\0')
+        store_set_msg(to, "source: %s", from->msg);
+    return err;
+}
+
+/* Copies one table, row by row, in its order; *n its rows. */
+static leal_err copy_table(struct ledger *from, struct ledger *to, size_t t, int64_t *n)
+{
+    char sel[1024], ins[1024], marks[512];
+    struct store_stmt *src, *dst;
+    struct store_val v[20];
+    int ncols = 1;
+    size_t k = 0;
+    leal_err err, e2;
+    for (const char *c = copied[t].cols; *c; c++)
+        ncols += *c == ',';
+    for (int i = 1; i <= ncols; i++)
+        k += (size_t)snprintf(marks + k, sizeof marks - k, "%s?%d", i > 1 ? ", " : "", i);
+    snprintf(sel, sizeof sel, "SELECT %s FROM %s ORDER BY %s", copied[t].cols, copied[t].table,
+             copied[t].order);
+    snprintf(ins, sizeof ins, "INSERT INTO %s(%s) VALUES (%s)", copied[t].table, copied[t].cols,
+             marks);
+    *n = 0;
+    if ((err = store_prep_once(from, sel, &src)) != LEAL_OK) {
+        store_set_msg(to, "source: %s", from->msg);
+        return err;
+    }
+    if ((err = store_prep_once(to, ins, &dst)) != LEAL_OK) {
+        store_finalize(src);
+        return err;
+    }
+    while (err == LEAL_OK && store_next_row(from, src, &e2)) {
+        for (int i = 0; i < ncols; i++) {
+            switch (store_col_type(src, i)) {
+            case STORE_I64:
+                v[i] = SV_I64(store_col_i64(src, i));
+                break;
+            case STORE_TEXT:
+                v[i] = SV_TEXT((const char *)store_col_str(src, i));
+                break;
+            case STORE_BLOB:
+                v[i] = SV_BLOB(store_col_blob(src, i), (size_t)store_col_bytes(src, i));
+                break;
+            case STORE_NULL:
+                v[i] = SV_NULL;
+                break;
+            }
+        }
+        store_reset_clear(dst);
+        store_bind(dst, v, ncols);
+        err = store_step(to, dst, NULL);
+        (*n)++;
+    }
+    if (err == LEAL_OK && e2 != LEAL_OK) {
+        store_set_msg(to, "source: %s", from->msg);
+        err = e2;
+    }
+    store_reset(src);
+    store_finalize(src);
+    store_finalize(dst);
+    return err;
+}
+
+/* One row as text: columns by '|', NULL as \N, blobs in hex. */
+static void row_text(struct store_stmt *st, int ncols, char *out, size_t cap)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    for (int i = 0; i < ncols && k < cap; i++) {
+        char hex[600];
+        const char *sep = i ? "|" : "";
+        switch (store_col_type(st, i)) {
+        case STORE_NULL:
+            k += (size_t)snprintf(out + k, cap - k, "%s\\N", sep);
+            break;
+        case STORE_I64:
+            k += (size_t)snprintf(out + k, cap - k, "%s%lld", sep, (long long)store_col_i64(st, i));
+            break;
+        case STORE_TEXT:
+            k +=
+                (size_t)snprintf(out + k, cap - k, "%s%s", sep, (const char *)store_col_str(st, i));
+            break;
+        case STORE_BLOB:
+            if (leal_hex_encode(store_col_blob(st, i), (size_t)store_col_bytes(st, i), false, hex,
+                                sizeof hex) != LEAL_OK)
+                snprintf(hex, sizeof hex, "?");
+            k += (size_t)snprintf(out + k, cap - k, "%s%s", sep, hex);
+            break;
+        }
+    }
+}
+
+/* An entry and its lines as text, from one ledger. */
+static leal_err entry_text(struct ledger *l, int64_t id, char *out, size_t cap)
+{
+    static const char *const sql[] = {
+        "SELECT id, program_id, kind, at, store_id, terminal_id, terminal_epoch, terminal_seq, "
+        "request_id, operator, reason, reference, spend_cents, reverses, card_id, content_hash "
+        "FROM entry WHERE id = ?1",
+        "SELECT id, entry_id, account_id, asset, amount FROM line WHERE entry_id = ?1 ORDER BY id",
+    };
+    static const int ncols[] = {16, 5};
+    char row[2048];
+    size_t k = 0;
+    leal_err err = LEAL_OK;
+    out[0] = '\0';
+    for (size_t q = 0; err == LEAL_OK && q < 2; q++) {
+        struct store_stmt *st;
+        if ((err = store_prep_i64(l, sql[q], &st, I64S(id))) != LEAL_OK)
+            return err;
+        while (store_next_row(l, st, &err)) {
+            row_text(st, ncols[q], row, sizeof row);
+            if (k < cap)
+                k += (size_t)snprintf(out + k, cap - k, "%s;", row);
+        }
+        store_finalize(st);
+    }
+    return err;
+}
+
+/* Every entry of from, with its lines, is the same in to. */
+static leal_err verify_entries(struct ledger *from, struct ledger *to, int64_t *n)
+{
+    static char a[16384], b[16384];
+    struct store_stmt *ids;
+    leal_err err, e2 = LEAL_OK;
+    int64_t in_to = 0;
+    *n = 0;
+    if ((err = store_prep_once(from, "SELECT id FROM entry ORDER BY id", &ids)) != LEAL_OK)
+        return err;
+    while (err == LEAL_OK && store_next_row(from, ids, &e2)) {
+        int64_t id = store_col_i64(ids, 0);
+        if ((err = entry_text(from, id, a, sizeof a)) != LEAL_OK)
+            break;
+        if ((err = entry_text(to, id, b, sizeof b)) != LEAL_OK)
+            break;
+        if (strcmp(a, b) != 0) {
+            store_set_msg(to, "entry %lld differs after the copy", (long long)id);
+            err = LEAL_E_LEDGER_MISMATCH;
+        }
+        (*n)++;
+    }
+    if (err == LEAL_OK)
+        err = e2;
+    store_reset(ids);
+    store_finalize(ids);
+    if (err == LEAL_OK &&
+        (err = store_query_int(to, "SELECT count(*) FROM entry", NULL, 0, &in_to)) == LEAL_OK &&
+        in_to != *n) {
+        store_set_msg(to, "the copy holds %lld entries, the source %lld", (long long)in_to,
+                      (long long)*n);
+        err = LEAL_E_LEDGER_MISMATCH;
+    }
+    return err;
+}
+
+leal_err ledger_copy(struct ledger *from, struct ledger *to, struct ledger_copy_stats *stats)
+{
+    int64_t n = 0;
+    leal_err err;
+    memset(stats, 0, sizeof *stats);
+    to->msg[0] = '\0';
+    if ((err = store_query_int(to,
+                               "SELECT (SELECT count(*) FROM program) + (SELECT count(*) "
+                               "FROM account) + (SELECT count(*) FROM entry)",
+                               NULL, 0, &n)) != LEAL_OK)
+        return err;
+    if (n != 0) {
+        store_set_msg(to, "the destination is not empty: copy into a new ledger");
+        return LEAL_E_EXISTS;
+    }
+    if ((err = ledger_read_begin(from)) != LEAL_OK)
+        return err;
+    err = source_fits(from, to);
+    if (err == LEAL_OK)
+        err = ledger_batch_begin_whole(to);
+    for (size_t t = 0; err == LEAL_OK && t < N_COPIED; t++) {
+        err = copy_table(from, to, t, &n);
+        stats->rows += n;
+    }
+    if (err == LEAL_OK)
+        err = verify_entries(from, to, &stats->entries);
+    if (err == LEAL_OK)
+        err = ledger_batch_commit(to);
+    else
+        ledger_batch_rollback(to);
+    ledger_read_end(from);
+    /* The copy's own books: every balance recomputed from its lines. */
+    if (err == LEAL_OK)
+        err = ledger_verify(to, NULL);
+    return err;
+}

@@ -1,0 +1,197 @@
+/*
+ * schema_pg.c - the ledger's schema on PostgreSQL as forward migrations
+ * (store_pg.h). pg_migrations[i] takes a database from schema_version i to
+ * i+1; a released migration is never edited, only followed by a new one (and
+ * STORE_PG_SCHEMA_VERSION raised). The same concepts as schema.c's at
+ * LEDGER_SCHEMA_VERSION, for the part of the ledger that runs on PostgreSQL
+ * (README, "The ledger on PostgreSQL"): programs, stores, terminals,
+ * customers, accounts, balances, cards, entries, lines and points lots. The
+ * same columns, checks and unique keys (the idempotency keys are unique
+ * indexes, as there); integers are BIGINT, blobs BYTEA. An id behaves as
+ * SQLite's INTEGER PRIMARY KEY: NULL or left out takes the next number, one
+ * given explicitly (a program's) is kept and the numbering goes on after it
+ * (PG_ROWID: a trigger per table).
+ */
+#include "store_pg.h"
+
+#include <stddef.h>
+
+/* SQLite's printf() of %d arguments, for the checks ledger_verify shares
+ * with SQLite (its bono check words its finding with it). */
+#define PG_PRINTF_FUNCTION                                                                         \
+    "CREATE FUNCTION printf(fmt text, VARIADIC a numeric[]) RETURNS text LANGUAGE plpgsql "        \
+    "IMMUTABLE AS $f$ DECLARE r text := fmt; x numeric; BEGIN FOREACH x IN ARRAY a LOOP "          \
+    "r := regexp_replace(r, '%d', x::text); END LOOP; RETURN r; END $f$;"
+
+#define PG_CORE_SCHEMA                                                                             \
+    "CREATE TABLE program("                                                                        \
+    " id BIGINT PRIMARY KEY CHECK (id BETWEEN 1 AND 4294967295),"                                  \
+    " code TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"                                              \
+    " kind TEXT NOT NULL CHECK (kind IN ('single','chain','collective')),"                         \
+    " points_per_euro_milli BIGINT NOT NULL CHECK (points_per_euro_milli >= 0),"                   \
+    " points_expiry_days BIGINT NOT NULL CHECK (points_expiry_days >= 0),"                         \
+    " created_at BIGINT NOT NULL,"                                                                 \
+    " purse_cap_cents BIGINT NOT NULL DEFAULT 100000"                                              \
+    "  CHECK (purse_cap_cents BETWEEN 0 AND 2147483647),"                                          \
+    " classic_stored_value_cap_cents BIGINT NOT NULL DEFAULT 0"                                    \
+    "  CHECK (classic_stored_value_cap_cents BETWEEN 0 AND purse_cap_cents),"                      \
+    " max_cents_per_operation BIGINT NOT NULL DEFAULT 100000 CHECK (max_cents_per_operation >= "   \
+    "1),"                                                                                          \
+    " max_units_per_operation BIGINT NOT NULL DEFAULT 100000 CHECK (max_units_per_operation >= "   \
+    "1),"                                                                                          \
+    " locale TEXT NOT NULL DEFAULT 'en' CHECK (locale IN ('en','es')));"                           \
+    "CREATE TABLE store("                                                                          \
+    " id BIGINT PRIMARY KEY,"                                                                      \
+    " program_id BIGINT NOT NULL REFERENCES program(id), code TEXT NOT NULL, name TEXT NOT NULL,"  \
+    " timezone TEXT NOT NULL, created_at BIGINT NOT NULL, UNIQUE (program_id, code));"             \
+    "CREATE TABLE terminal("                                                                       \
+    " id BIGINT PRIMARY KEY CHECK (id BETWEEN 1 AND 4294967295),"                                  \
+    " store_id BIGINT NOT NULL REFERENCES store(id), name TEXT NOT NULL,"                          \
+    " epoch BIGINT NOT NULL DEFAULT 1 CHECK (epoch >= 1), created_at BIGINT NOT NULL,"             \
+    " package_version BIGINT NOT NULL DEFAULT 0 CHECK (package_version BETWEEN 0 AND "             \
+    "4294967295));"                                                                                \
+    "CREATE INDEX terminal_store ON terminal(store_id);"                                           \
+    "CREATE TABLE customer("                                                                       \
+    " id BIGINT PRIMARY KEY,"                                                                      \
+    " program_id BIGINT NOT NULL REFERENCES program(id), created_at BIGINT NOT NULL,"              \
+    " erased_at BIGINT, account_id BIGINT);"                                                       \
+    "CREATE INDEX customer_program_created ON customer(program_id, created_at);"                   \
+    "CREATE TABLE account("                                                                        \
+    " id BIGINT PRIMARY KEY,"                                                                      \
+    " program_id BIGINT NOT NULL REFERENCES program(id),"                                          \
+    " customer_id BIGINT REFERENCES customer(id),"                                                 \
+    " kind TEXT NOT NULL CHECK (kind IN ('customer','gift','program')), name TEXT,"                \
+    " created_at BIGINT NOT NULL,"                                                                 \
+    " CHECK ((kind = 'customer') = (customer_id IS NOT NULL)),"                                    \
+    " CHECK ((kind = 'program') = (name IS NOT NULL)));"                                           \
+    "ALTER TABLE customer ADD FOREIGN KEY (account_id) REFERENCES account(id);"                    \
+    "CREATE INDEX account_customer ON account(customer_id);"                                       \
+    "CREATE UNIQUE INDEX account_program_name ON account(program_id, name) WHERE name IS NOT "     \
+    "NULL;"                                                                                        \
+    "CREATE TABLE balance("                                                                        \
+    " account_id BIGINT NOT NULL REFERENCES account(id), asset TEXT NOT NULL,"                     \
+    " amount BIGINT NOT NULL, PRIMARY KEY (account_id, asset));"                                   \
+    "CREATE TABLE card("                                                                           \
+    " card_id BIGINT PRIMARY KEY CHECK (card_id > 0),"                                             \
+    " account_id BIGINT NOT NULL REFERENCES account(id), uid BYTEA NOT NULL,"                      \
+    " tech TEXT NOT NULL CHECK (tech IN ('desfire-ev1','desfire-ev2','desfire-ev3',"               \
+    "  'classic-1k','classic-4k','virtual-qr')),"                                                  \
+    " status TEXT NOT NULL CHECK (status IN ('pending','active','blocked','lost','replaced')),"    \
+    " keyset_version BIGINT NOT NULL, layout_version BIGINT NOT NULL,"                             \
+    " last_counter BIGINT NOT NULL DEFAULT 0, issued_at BIGINT NOT NULL,"                          \
+    " updated_at BIGINT NOT NULL, seen_at BIGINT, seen_seq BIGINT, seen_purse BIGINT,"             \
+    " seen_points BIGINT,"                                                                         \
+    " seen_mark BYTEA CHECK (seen_mark IS NULL OR length(seen_mark) = 16),"                        \
+    " synced_entry BIGINT NOT NULL DEFAULT 0 CHECK (synced_entry >= 0));"                          \
+    "CREATE INDEX card_uid ON card(uid);"                                                          \
+    "CREATE INDEX card_account ON card(account_id);"                                               \
+    "CREATE TABLE card_event("                                                                     \
+    " id BIGINT PRIMARY KEY,"                                                                      \
+    " card_id BIGINT NOT NULL REFERENCES card(card_id), at BIGINT NOT NULL,"                       \
+    " status TEXT NOT NULL CHECK (status IN ('pending','active','blocked','lost','replaced')),"    \
+    " reason TEXT NOT NULL, operator TEXT NOT NULL);"                                              \
+    "CREATE TABLE entry("                                                                          \
+    " id BIGINT PRIMARY KEY,"                                                                      \
+    " program_id BIGINT NOT NULL REFERENCES program(id),"                                          \
+    " kind TEXT NOT NULL CHECK (kind IN ('adjust','earn','redeem','topup','spend','refund',"       \
+    "  'void','expire','gift_sale','transfer')),"                                                  \
+    " at BIGINT NOT NULL, store_id BIGINT REFERENCES store(id),"                                   \
+    " terminal_id BIGINT REFERENCES terminal(id), terminal_epoch BIGINT, terminal_seq BIGINT,"     \
+    " request_id TEXT, operator TEXT NOT NULL, reason TEXT NOT NULL, reference TEXT NOT NULL,"     \
+    " spend_cents BIGINT NOT NULL, reverses BIGINT REFERENCES entry(id),"                          \
+    " card_id BIGINT REFERENCES card(card_id), content_hash TEXT NOT NULL,"                        \
+    " CHECK ((terminal_seq IS NULL) <> (request_id IS NULL)),"                                     \
+    " CHECK (terminal_seq IS NULL OR (terminal_id IS NOT NULL AND terminal_epoch IS NOT NULL)));"  \
+    "CREATE UNIQUE INDEX entry_terminal_key ON entry(terminal_id, terminal_epoch, terminal_seq)"   \
+    " WHERE terminal_seq IS NOT NULL;"                                                             \
+    "CREATE UNIQUE INDEX entry_request_key ON entry(request_id) WHERE request_id IS NOT NULL;"     \
+    "CREATE INDEX entry_reverses ON entry(reverses) WHERE reverses IS NOT NULL;"                   \
+    "CREATE UNIQUE INDEX entry_void_once ON entry(reverses) WHERE kind = 'void';"                  \
+    "CREATE INDEX entry_program_at ON entry(program_id, at);"                                      \
+    "CREATE TABLE line("                                                                           \
+    " id BIGINT PRIMARY KEY,"                                                                      \
+    " entry_id BIGINT NOT NULL REFERENCES entry(id),"                                              \
+    " account_id BIGINT NOT NULL REFERENCES account(id), asset TEXT NOT NULL,"                     \
+    " amount BIGINT NOT NULL CHECK (amount <> 0));"                                                \
+    "CREATE INDEX line_entry ON line(entry_id);"                                                   \
+    "CREATE INDEX line_account ON line(account_id, entry_id);"                                     \
+    "CREATE TABLE lot("                                                                            \
+    " id BIGINT PRIMARY KEY,"                                                                      \
+    " account_id BIGINT NOT NULL REFERENCES account(id), asset TEXT NOT NULL,"                     \
+    " line_id BIGINT NOT NULL REFERENCES line(id), expires_at BIGINT,"                             \
+    " original BIGINT NOT NULL CHECK (original > 0),"                                              \
+    " remaining BIGINT NOT NULL CHECK (remaining BETWEEN 0 AND original));"                        \
+    "CREATE INDEX lot_open ON lot(account_id, asset, expires_at) WHERE remaining > 0;"             \
+    "CREATE INDEX lot_line ON lot(line_id);"                                                       \
+    "CREATE TABLE lot_use("                                                                        \
+    " line_id BIGINT NOT NULL REFERENCES line(id), lot_id BIGINT NOT NULL REFERENCES lot(id),"     \
+    " amount BIGINT NOT NULL CHECK (amount >= 0), PRIMARY KEY (line_id, lot_id));"                 \
+    "CREATE TABLE bono_holding("                                                                   \
+    " account_id BIGINT NOT NULL REFERENCES account(id),"                                          \
+    " bono_id BIGINT NOT NULL CHECK (bono_id BETWEEN 1 AND 4294967295),"                           \
+    " deferred_cents BIGINT NOT NULL CHECK (deferred_cents >= 0),"                                 \
+    " seen_sessions BIGINT CHECK (seen_sessions BETWEEN 0 AND 65535), seen_at BIGINT,"             \
+    " last_day BIGINT CHECK (last_day IS NULL OR last_day BETWEEN 0 AND 65535),"                   \
+    " PRIMARY KEY (account_id, bono_id));"                                                         \
+    "CREATE TABLE card_key("                                                                       \
+    " card_id BIGINT NOT NULL REFERENCES card(card_id),"                                           \
+    " role BIGINT NOT NULL CHECK (role BETWEEN 1 AND 11),"                                         \
+    " version BIGINT NOT NULL CHECK (version BETWEEN 1 AND 255), PRIMARY KEY (card_id, role));"
+
+/* SQLite's rowid numbering for the id of each table of PG_ROWID: NULL or
+ * left out is one more than the largest id (an index probe), so ids follow
+ * each other as on SQLite (a rolled-back insert leaves no gap, as a sequence
+ * would); writers hold the write lock (store_pg.h), so two never take the
+ * same number. */
+#define PG_ROWID_FUNCTION                                                                          \
+    "CREATE FUNCTION leal_rowid() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN IF NEW.id IS "     \
+    "NULL THEN EXECUTE format('SELECT coalesce(max(id), 0) + 1 FROM %I.%I', TG_TABLE_SCHEMA, "     \
+    "TG_TABLE_NAME) INTO NEW.id; END IF; RETURN NEW; END $f$;"
+#define PG_ROWID(tables)                                                                           \
+    "DO $d$ DECLARE t text; BEGIN FOREACH t IN ARRAY ARRAY[" tables "] LOOP EXECUTE "              \
+    "format('CREATE TRIGGER %I BEFORE INSERT ON %I FOR EACH ROW EXECUTE FUNCTION leal_rowid()', "  \
+    "t || '_id', t); END LOOP; END $d$;"
+
+/* SQLite's max() of booleans (true if any) and two-argument max(), for
+ * queries the concerns share with SQLite (the host changes waiting). */
+#define PG_MAX_FUNCTIONS                                                                           \
+    "CREATE AGGREGATE max(boolean) (SFUNC = boolor_statefunc, STYPE = boolean);"                   \
+    "CREATE FUNCTION max(a bigint, b bigint) RETURNS bigint LANGUAGE sql IMMUTABLE AS "            \
+    "'SELECT greatest(a, b)';"
+
+/* What a card's host changes (ledger_host_change.c) read besides the core. */
+#define PG_HOST_CHANGE_SCHEMA                                                                      \
+    "CREATE TABLE terminal_entry("                                                                 \
+    " terminal_id BIGINT NOT NULL REFERENCES terminal(id),"                                        \
+    " epoch BIGINT NOT NULL CHECK (epoch BETWEEN 1 AND 4294967295),"                               \
+    " seq BIGINT NOT NULL CHECK (seq BETWEEN 1 AND 4294967295),"                                   \
+    " op BIGINT NOT NULL CHECK (op BETWEEN 1 AND 255), card_id BIGINT, at BIGINT NOT NULL,"        \
+    " key_version BIGINT NOT NULL CHECK (key_version BETWEEN 1 AND 255),"                          \
+    " mac BYTEA NOT NULL CHECK (length(mac) = 16),"                                                \
+    " outcome TEXT NOT NULL CHECK (outcome IN ('posted','recorded','held','undone')),"             \
+    " entry_id BIGINT REFERENCES entry(id),"                                                       \
+    " raw BYTEA NOT NULL CHECK (length(raw) BETWEEN 128 AND 394), taken_at BIGINT NOT NULL,"       \
+    " host_before BIGINT CHECK (host_before >= 0),"                                                \
+    " CHECK (outcome <> 'posted' OR entry_id IS NOT NULL),"                                        \
+    " PRIMARY KEY (terminal_id, epoch, seq));"                                                     \
+    "CREATE INDEX terminal_entry_card ON terminal_entry(card_id) WHERE card_id IS NOT NULL;"       \
+    "CREATE TABLE card_host_change_sent("                                                          \
+    " card_id BIGINT PRIMARY KEY REFERENCES card(card_id),"                                        \
+    " taps BIGINT NOT NULL CHECK (taps BETWEEN 0 AND 4294967295),"                                 \
+    " upto_entry BIGINT NOT NULL CHECK (upto_entry > 0), at BIGINT NOT NULL);"
+
+static const char *const pg_migrations[] = {
+    /* 0 -> 1 */ PG_PRINTF_FUNCTION PG_MAX_FUNCTIONS PG_ROWID_FUNCTION PG_CORE_SCHEMA
+        PG_HOST_CHANGE_SCHEMA PG_ROWID(
+            "'program','store','terminal','customer','account','card_event','entry','line','lot'"),
+};
+
+_Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == STORE_PG_SCHEMA_VERSION,
+               "one migration per PostgreSQL schema version");
+
+const char *store_pg_migration(int from)
+{
+    if (from < 0 || from >= STORE_PG_SCHEMA_VERSION)
+        return NULL;
+    return pg_migrations[from];
+}

@@ -1,0 +1,529 @@
+/*
+ * store_pg.c - the PostgreSQL store under the concerns, on libpq (see
+ * store_pg.h for the transactions and their locking).
+ *
+ * A statement is the SQLite dialect's text with ?N rewritten to $N and a few
+ * whole statements (BEGIN IMMEDIATE, PRAGMA quick_check) given in
+ * PostgreSQL's words; an INSERT gets "RETURNING *" so that store_write's new
+ * id is the row's id. Parameters go as typed values (int8 and text as text,
+ * bytea binary) through PQexecParams, the extended protocol's parse, bind
+ * and execute: no value is ever spliced into SQL text. Rows come back whole
+ * (the ledger's results are small: a key lookup, a page of a list) and are
+ * read in text form; bytea is decoded on demand.
+ */
+#include "store_pg.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/log/log.h"
+#include "keys/crypto.h"
+
+/* The advisory lock every write transaction takes (store_pg.h): "LEAL". */
+#define PG_WRITE_LOCK "SELECT pg_advisory_xact_lock(1279607116)"
+#define PG_MAX_PARAMS 64
+/* Statements live in one pool, so store.c tells a PostgreSQL statement from
+ * an SQLite one by its address (store_pg_owns) without reading it. */
+#define PG_POOL 512
+
+/* PostgreSQL's type oids (catalog/pg_type_d.h, stable across versions). */
+enum {
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_TEXT = 25,
+    OID_NUMERIC = 1700
+};
+
+struct store_stmt {
+    bool used;
+    struct ledger *l;
+    char *sql;   /* rewritten: $N, RETURNING * */
+    bool insert; /* RETURNING * added: rows are only the new id */
+    int nparams; /* the highest $N bound */
+    struct store_val p[PG_MAX_PARAMS];
+    PGresult *res;          /* NULL until stepped */
+    int next;               /* the row store_pg_step hands out next */
+    int cur;                /* the row it stands on */
+    unsigned char *blob[8]; /* decoded bytea columns of the current row */
+    size_t blob_n[8];
+};
+
+static struct store_stmt pool[PG_POOL];
+
+bool store_pg_uri(const char *path)
+{
+    return path &&
+           (strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0);
+}
+
+bool store_pg_owns(const struct store_stmt *st)
+{
+    uintptr_t a = (uintptr_t)st, lo = (uintptr_t)&pool[0];
+    return st && a >= lo && a < lo + sizeof pool;
+}
+
+/* ---- Errors ---- */
+
+static leal_err sqlstate_err(const char *state)
+{
+    if (state == NULL)
+        return LEAL_E_IO; /* no answer: the connection is gone */
+    if (strcmp(state, "23505") == 0)
+        return LEAL_E_DUPLICATE_ID;
+    if (strcmp(state, "23503") == 0)
+        return LEAL_E_UNKNOWN_ID;
+    if (strncmp(state, "23", 2) == 0)
+        return LEAL_E_ARG; /* a check or not-null constraint */
+    if (strcmp(state, "22003") == 0)
+        return LEAL_E_OVERFLOW;
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
+        return LEAL_E_DB_BUSY;
+    if (strncmp(state, "08", 2) == 0)
+        return LEAL_E_IO;
+    if (strcmp(state, "53100") == 0)
+        return LEAL_E_IO; /* disk full */
+    if (strcmp(state, "42501") == 0)
+        return LEAL_E_PERMISSION;
+    return LEAL_E_DB;
+}
+
+/* The leal_err of a failed result: PostgreSQL's text in l->msg (one line)
+ * and in the log with its SQLSTATE, as store_db_err does for SQLite. */
+static leal_err pg_err(struct ledger *l, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *text = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    char *nl;
+    if (text == NULL)
+        text = PQerrorMessage(l->pg);
+    store_set_msg(l, "%s", text && text[0] ? text : "no answer from the server");
+    if ((nl = strchr(l->msg, '\n')) != NULL)
+        *nl = '\0';
+    return log_foreign(sqlstate_err(state), "postgresql", state ? state : "connection", l->msg);
+}
+
+/* ---- Statements ---- */
+
+/* sql with ?N as $N (a bare ? numbered after the highest so far), outside
+ * string literals and quoted names; whole statements PostgreSQL says
+ * otherwise; INSERT with RETURNING * (new ids). */
+static char *rewrite(const char *sql, bool *insert)
+{
+    static const struct {
+        const char *sqlite, *pg;
+    } whole[] = {
+        {"BEGIN IMMEDIATE", "BEGIN ISOLATION LEVEL READ COMMITTED; " PG_WRITE_LOCK},
+        {"BEGIN DEFERRED", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
+        {"BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
+        /* No page-level check from SQL (amcheck is an extension): the
+         * server's own checksums and WAL are its integrity. */
+        {"PRAGMA quick_check", "SELECT 'ok'"},
+    };
+    size_t n = strlen(sql), k = 0;
+    char *out;
+    char quote = 0;
+    int top = 0;
+    const char *s = sql;
+    *insert = false;
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
+        if (strcmp(sql, whole[i].sqlite) == 0)
+            return strdup(whole[i].pg);
+    out = malloc(n + 16);
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (quote) {
+            if (c == quote)
+                quote = 0;
+            out[k++] = c;
+            continue;
+        }
+        if (c == '\'' || c == '"') {
+            quote = c;
+            out[k++] = c;
+            continue;
+        }
+        if (c != '?') {
+            out[k++] = c;
+            continue;
+        }
+        out[k++] = '$';
+        if (s[i + 1] >= '0' && s[i + 1] <= '9') {
+            int v = (int)strtol(s + i + 1, NULL, 10);
+            if (v > top)
+                top = v;
+        } else {
+            /* "?" -> "$N": at most 2 digits more than the input (64 params). */
+            size_t cap = n + 16 + 2 * (size_t)(top + 1);
+            char *grown = realloc(out, cap);
+            if (grown == NULL) {
+                free(out);
+                return NULL;
+            }
+            out = grown;
+            k += (size_t)snprintf(out + k, cap - k, "%d", ++top);
+        }
+    }
+    out[k] = '\0';
+    while (*s == ' ' || *s == '\n')
+        s++;
+    if (strncmp(s, "INSERT", 6) == 0 && strstr(sql, "RETURNING") == NULL) {
+        char *grown = realloc(out, k + 16);
+        if (grown == NULL) {
+            free(out);
+            return NULL;
+        }
+        out = grown;
+        memcpy(out + k, " RETURNING *", 13);
+        *insert = true;
+    }
+    return out;
+}
+
+static void clear_row(struct store_stmt *st)
+{
+    for (size_t i = 0; i < sizeof st->blob / sizeof st->blob[0]; i++) {
+        PQfreemem(st->blob[i]);
+        st->blob[i] = NULL;
+        st->blob_n[i] = 0;
+    }
+}
+
+void store_pg_reset(struct store_stmt *st, bool clear)
+{
+    clear_row(st);
+    PQclear(st->res);
+    st->res = NULL;
+    st->next = 0;
+    st->cur = -1;
+    if (clear) {
+        memset(st->p, 0, sizeof st->p);
+        st->nparams = 0;
+    }
+}
+
+leal_err store_pg_prep(struct ledger *l, const char *sql, struct store_stmt **out)
+{
+    struct store_stmt *st = NULL;
+    *out = NULL;
+    for (int i = 0; i < PG_POOL && st == NULL; i++)
+        if (!pool[i].used)
+            st = &pool[i];
+    if (st == NULL) {
+        store_set_msg(l, "more than %d PostgreSQL statements open at once", PG_POOL);
+        return LEAL_E_NO_MEMORY;
+    }
+    memset(st, 0, sizeof *st);
+    st->sql = rewrite(sql, &st->insert);
+    if (st->sql == NULL)
+        return LEAL_E_NO_MEMORY;
+    st->used = true;
+    st->l = l;
+    st->cur = -1;
+    *out = st;
+    return LEAL_OK;
+}
+
+void store_pg_finalize(struct store_stmt *st)
+{
+    if (st == NULL)
+        return;
+    store_pg_reset(st, true);
+    free(st->sql);
+    memset(st, 0, sizeof *st);
+}
+
+void store_pg_bind(struct store_stmt *st, int i, const struct store_val *v)
+{
+    if (i < 1 || i > PG_MAX_PARAMS)
+        return;
+    st->p[i - 1] = *v;
+    if (i > st->nparams)
+        st->nparams = i;
+}
+
+/* Runs st with its parameters: int8 and text in text form, bytea binary. */
+static PGresult *run(struct store_stmt *st)
+{
+    Oid types[PG_MAX_PARAMS];
+    const char *vals[PG_MAX_PARAMS];
+    int lens[PG_MAX_PARAMS], fmts[PG_MAX_PARAMS];
+    char ints[PG_MAX_PARAMS][24];
+    if (st->nparams == 0)
+        return PQexec(st->l->pg, st->sql); /* may be several statements (BEGIN; lock) */
+    for (int i = 0; i < st->nparams; i++) {
+        const struct store_val *v = &st->p[i];
+        types[i] = 0;
+        vals[i] = NULL;
+        lens[i] = 0;
+        fmts[i] = 0;
+        switch (v->kind) {
+        case STORE_I64:
+            types[i] = OID_INT8;
+            snprintf(ints[i], sizeof ints[i], "%lld", (long long)v->i);
+            vals[i] = ints[i];
+            break;
+        case STORE_TEXT:
+            types[i] = OID_TEXT;
+            vals[i] = v->p;
+            break;
+        case STORE_BLOB:
+            types[i] = OID_BYTEA;
+            vals[i] = v->p ? v->p : "";
+            lens[i] = (int)v->n;
+            fmts[i] = 1;
+            if (v->p == NULL)
+                vals[i] = NULL;
+            break;
+        case STORE_NULL:
+            break;
+        }
+    }
+    return PQexecParams(st->l->pg, st->sql, st->nparams, types, vals, lens, fmts, 0);
+}
+
+leal_err store_pg_step(struct ledger *l, struct store_stmt *st, int *row)
+{
+    if (row)
+        *row = 0;
+    clear_row(st);
+    if (st->res == NULL) {
+        ExecStatusType s;
+        st->res = run(st);
+        s = PQresultStatus(st->res);
+        if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
+            leal_err err = pg_err(l, st->res);
+            store_pg_reset(st, false);
+            return err;
+        }
+        st->next = 0;
+        if (s == PGRES_COMMAND_OK) {
+            const char *n = PQcmdTuples(st->res);
+            l->pg_changes = n && n[0] ? strtoll(n, NULL, 10) : 0;
+        } else if (st->insert) {
+            int id = PQfnumber(st->res, "id");
+            int nt = PQntuples(st->res);
+            l->pg_changes = nt;
+            if (id >= 0 && nt > 0)
+                l->pg_last_id = strtoll(PQgetvalue(st->res, nt - 1, id), NULL, 10);
+            st->next = nt; /* RETURNING * was ours: no rows for the caller */
+        } else {
+            l->pg_changes = PQntuples(st->res);
+        }
+    }
+    if (st->next < PQntuples(st->res)) {
+        st->cur = st->next++;
+        if (row)
+            *row = 1;
+        return LEAL_OK;
+    }
+    store_pg_reset(st, false);
+    return LEAL_OK;
+}
+
+static bool on_row(const struct store_stmt *st, int i)
+{
+    return st->res && st->cur >= 0 && st->cur < PQntuples(st->res) && i >= 0 &&
+           i < PQnfields(st->res);
+}
+
+int64_t store_pg_col_i64(struct store_stmt *st, int i)
+{
+    const char *v;
+    if (!on_row(st, i) || PQgetisnull(st->res, st->cur, i))
+        return 0;
+    v = PQgetvalue(st->res, st->cur, i);
+    if (PQftype(st->res, i) == OID_BOOL)
+        return v[0] == 't';
+    return strtoll(v, NULL, 10);
+}
+
+const unsigned char *store_pg_col_str(struct store_stmt *st, int i)
+{
+    if (!on_row(st, i) || PQgetisnull(st->res, st->cur, i))
+        return NULL;
+    return (const unsigned char *)PQgetvalue(st->res, st->cur, i);
+}
+
+/* A bytea column decoded from its text form ("\x..."), once per row. */
+static bool decode(struct store_stmt *st, int i)
+{
+    if (i >= (int)(sizeof st->blob / sizeof st->blob[0]))
+        return false;
+    if (st->blob[i] == NULL)
+        st->blob[i] =
+            PQunescapeBytea((const unsigned char *)PQgetvalue(st->res, st->cur, i), &st->blob_n[i]);
+    return st->blob[i] != NULL;
+}
+
+const void *store_pg_col_blob(struct store_stmt *st, int i)
+{
+    if (!on_row(st, i) || PQgetisnull(st->res, st->cur, i))
+        return NULL;
+    if (PQftype(st->res, i) != OID_BYTEA)
+        return PQgetvalue(st->res, st->cur, i);
+    return decode(st, i) ? st->blob[i] : NULL;
+}
+
+int store_pg_col_bytes(struct store_stmt *st, int i)
+{
+    if (!on_row(st, i) || PQgetisnull(st->res, st->cur, i))
+        return 0;
+    if (PQftype(st->res, i) != OID_BYTEA)
+        return PQgetlength(st->res, st->cur, i);
+    return decode(st, i) ? (int)st->blob_n[i] : 0;
+}
+
+enum store_kind store_pg_col_type(struct store_stmt *st, int i)
+{
+    if (!on_row(st, i) || PQgetisnull(st->res, st->cur, i))
+        return STORE_NULL;
+    switch (PQftype(st->res, i)) {
+    case OID_BOOL:
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+    case OID_NUMERIC:
+        return STORE_I64;
+    case OID_BYTEA:
+        return STORE_BLOB;
+    default:
+        return STORE_TEXT;
+    }
+}
+
+leal_err store_pg_exec(struct ledger *l, const char *sql)
+{
+    struct store_stmt *st;
+    leal_err err = store_pg_prep(l, sql, &st);
+    int row = 1;
+    while (err == LEAL_OK && row)
+        err = store_pg_step(l, st, &row);
+    store_pg_finalize(st);
+    return err;
+}
+
+bool store_pg_in_tx(struct ledger *l)
+{
+    return PQtransactionStatus(l->pg) != PQTRANS_IDLE;
+}
+
+/* ---- Opening ---- */
+
+/* Creates or migrates the schema inside one transaction holding the write
+ * lock, re-reading the version under it (another process may have done it
+ * meanwhile). */
+static leal_err pg_migrate(struct ledger *l, int64_t v)
+{
+    leal_err err = store_pg_exec(l, "BEGIN IMMEDIATE");
+    int64_t now = v;
+    if (err == LEAL_OK)
+        err =
+            store_pg_exec(l, "CREATE TABLE IF NOT EXISTS schema_version(version BIGINT NOT NULL)");
+    if (err == LEAL_OK)
+        err = store_query_int(l, "SELECT coalesce(max(version), 0) FROM schema_version", NULL, 0,
+                              &now);
+    for (; err == LEAL_OK && now < STORE_PG_SCHEMA_VERSION; now++)
+        err = store_pg_exec(l, store_pg_migration((int)now));
+    if (err == LEAL_OK)
+        err = store_exec_i64(l, "DELETE FROM schema_version", NULL, 0);
+    if (err == LEAL_OK)
+        err = store_write(l, "INSERT INTO schema_version(version) VALUES (?1)",
+                          SVALS(SV_I64(STORE_PG_SCHEMA_VERSION)), NULL);
+    if (err == LEAL_OK)
+        err = store_pg_exec(l, "COMMIT");
+    if (err != LEAL_OK && store_pg_in_tx(l))
+        (void)store_pg_exec(l, "ROLLBACK");
+    return err;
+}
+
+/* The schema version (0: none); a database with tables of its own but no
+ * schema_version table is not a leal ledger. */
+static leal_err pg_version(struct ledger *l, int64_t *v)
+{
+    int64_t has, tables;
+    leal_err err = store_query_int(l,
+                                   "SELECT count(*) FROM pg_tables WHERE schemaname = "
+                                   "current_schema() AND tablename = 'schema_version'",
+                                   NULL, 0, &has);
+    *v = 0;
+    if (err == LEAL_OK && has)
+        return store_query_int(l, "SELECT coalesce(max(version), 0) FROM schema_version", NULL, 0,
+                               v);
+    if (err == LEAL_OK)
+        err =
+            store_query_int(l, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()",
+                            NULL, 0, &tables);
+    if (err == LEAL_OK && tables > 0) {
+        store_set_msg(l, "the database holds tables but no leal schema_version");
+        return LEAL_E_DB_NOT_LEAL;
+    }
+    return err;
+}
+
+leal_err store_pg_open(const char *uri, const struct ledger_open_options *o, struct ledger **out)
+{
+    struct ledger *l = calloc(1, sizeof *l);
+    leal_err err = LEAL_OK;
+    int64_t version = 0;
+    *out = NULL;
+    if (l == NULL)
+        return LEAL_E_NO_MEMORY;
+    l->crypto = o->crypto;
+    l->pg = PQconnectdb(uri);
+    if (l->pg == NULL) {
+        free(l);
+        return LEAL_E_NO_MEMORY;
+    }
+    if (PQstatus(l->pg) != CONNECTION_OK) {
+        char *nl;
+        store_set_msg(l, "%s", PQerrorMessage(l->pg));
+        if ((nl = strchr(l->msg, '\n')) != NULL)
+            *nl = '\0';
+        err = log_foreign(LEAL_E_PG_CONNECT, "postgresql", "PQconnectdb", l->msg);
+        goto out;
+    }
+    /* Notices (CREATE TABLE IF NOT EXISTS ...) are not for the user. */
+    (void)PQsetNoticeProcessor(l->pg, NULL, NULL);
+    if ((err = store_pg_exec(l, "SET client_min_messages = warning")) != LEAL_OK)
+        goto out;
+    if ((err = pg_version(l, &version)) != LEAL_OK)
+        goto out;
+    if (version == 0 && o->must_exist) {
+        store_set_msg(l, "the database holds no leal ledger");
+        err = LEAL_E_NO_LEDGER;
+        goto out;
+    }
+    if (version > STORE_PG_SCHEMA_VERSION) {
+        store_set_msg(l, "the database has schema version %lld; this leal knows up to %d",
+                      (long long)version, STORE_PG_SCHEMA_VERSION);
+        err = LEAL_E_DB_SCHEMA_NEWER;
+        goto out;
+    }
+    if (version < STORE_PG_SCHEMA_VERSION && (err = pg_migrate(l, version)) != LEAL_OK)
+        goto out;
+    l->version = STORE_PG_SCHEMA_VERSION;
+    *out = l;
+    l = NULL;
+out:
+    if (o->why && o->why_cap)
+        snprintf(o->why, o->why_cap, "%s", l ? l->msg : "");
+    if (l && err == LEAL_E_NO_LEDGER && o->why && o->why_cap)
+        o->why[0] = '\0';
+    ledger_close(l);
+    return err;
+}
+
+void store_pg_close(struct ledger *l)
+{
+    for (int i = 0; i < PG_POOL; i++)
+        if (pool[i].used && pool[i].l == l)
+            store_pg_finalize(&pool[i]);
+    PQfinish(l->pg);
+}

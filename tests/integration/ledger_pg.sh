@@ -1,0 +1,196 @@
+#!/bin/bash
+# ledger_pg.sh - the core book-keeping end to end on both backends, the same
+# cases with the same expected output: on an SQLite file, then on a private
+# PostgreSQL 15 cluster this script starts (tests/lib/pg.sh) and stops.
+# Program, store, terminal, gift account and card creation; posts with
+# idempotency keys (a replay, a reused key with other content); a spend
+# beyond the balance refused with nothing written; a void; balances;
+# `ledger verify` clean, then finding a balance changed behind its back;
+# two processes posting to the same account at once (totals exact, no lost
+# update). On PostgreSQL also: LEAL_DB selects the backend, commands not
+# ported there refuse with one line and write nothing, a newer schema is
+# refused; `leal ledger copy` from the SQLite file to PostgreSQL and back.
+set -u
+cd "$(dirname "$0")/../.."
+source tests/lib/testlib.sh
+source tests/lib/pg.sh
+
+T=$(mktemp -d /tmp/leal-ledger-pg-XXXXXX)
+trap 'pg_stop; rm -rf "$T"' EXIT
+export XDG_DATA_HOME=$T/xdg
+PSQL="$PG_BIN/psql"
+
+# The backend under test: BK (sqlite|pg), DB (--db value), q SQL (its rows).
+q() {
+    if [ "$BK" = sqlite ]; then sqlite3 "$DB" "$1"; else "$PSQL" "$DB" -qAtX -c "$1"; fi
+}
+l() { run_capture "$LEAL" "$@" --db "$DB"; }
+# Everything the ledger holds, for "nothing written".
+state() {
+    q "SELECT (SELECT count(*) FROM entry), (SELECT count(*) FROM line), (SELECT count(*) FROM \
+account), (SELECT coalesce(sum(amount), 0) FROM balance), (SELECT count(*) FROM lot)"
+}
+
+# post ACCOUNT AMOUNT REQUEST [ASSET]
+post() {
+    l ledger post --account "$1" --asset "${4:-PTS}" --amount "$2" --reason test --operator ana \
+        --request-id "$3" --json
+}
+
+cases() {
+    local n=$BK
+    l ledger init
+    check_eq "$n: ledger init" 0 "$RC"
+    l program create --code cafe --name "Café Sol" --kind collective --points-per-euro 1,2 \
+        --points-expiry-days 365
+    check_eq "$n: program create" "0|program 1 created (cafe)" "$RC|$OUT"
+    check_eq "$n: program accounts" 10 "$(q "SELECT count(*) FROM account WHERE kind = 'program'")"
+    l program create --code bar --name "Bar" --kind single
+    check_eq "$n: second program" "0|program 2 created (bar)" "$RC|$OUT"
+    l program show 2 --json
+    check_match "$n: program show" '"code":"bar"' "$OUT"
+    l store add --program 1 --code centro --name "Sol Centro" --tz Europe/Madrid
+    check_eq "$n: store add" "0|store 1 added to program 1" "$RC|$OUT"
+    l terminal add --store 1 --name "caja 1" --json
+    check_eq "$n: terminal add" '0|{"id":1,"epoch":1}' "$RC|$OUT"
+    l account add --program 1
+    check_eq "$n: gift account" "0|account 21 added" "$RC|$OUT"
+    l account add --program 1 --json
+    check_eq "$n: second account" '0|{"id":22}' "$RC|$OUT"
+    l account add-card 21 --card-id 900001 --uid 04A1B2C3D4E5F6 --tech desfire-ev3
+    check_eq "$n: card add" "0|card 900001 added to account" "$RC|$OUT"
+    check_eq "$n: card uid stored as bytes" "7" "$(q "SELECT length(uid) FROM card")"
+    l account add-card 22 --card-id 900001 --uid 04A1B2C3D4E5F7 --tech desfire-ev3
+    check_eq "$n: card id taken twice refused" 1 "$([ "$RC" -ne 0 ] && echo 1)"
+
+    post 21 100 r-1
+    check_eq "$n: post" '0|{"entry":1,"replayed":false}' "$RC|$OUT"
+    post 21 100 r-1
+    check_eq "$n: same request replayed" '0|{"entry":1,"replayed":true}' "$RC|$OUT"
+    before=$(state)
+    post 21 101 r-1
+    check_eq "$n: request id reused with other content: exit 2" 2 "$RC"
+    check_match "$n: request id reused: error" "r-1|request" "$OUT$ERR"
+    check_eq "$n: request id reused: nothing written" "$before" "$(state)"
+    post 21 -500 r-2
+    check_eq "$n: spend beyond the balance refused" 1 "$([ "$RC" -ne 0 ] && echo 1)"
+    check_eq "$n: spend refused: nothing written" "$before" "$(state)"
+    post 21 -30 r-3
+    check_eq "$n: spend" '0|{"entry":2,"replayed":false}' "$RC|$OUT"
+    post 21 12,50 r-4 EUR
+    check_eq "$n: euros" '0|{"entry":3,"replayed":false}' "$RC|$OUT"
+    check_eq "$n: balances" "EUR|1250
+PTS|70" "$(q "SELECT asset, amount FROM balance WHERE account_id = 21 ORDER BY asset")"
+    check_eq "$n: lines balance" "0" "$(q "SELECT sum(amount) FROM line")"
+    l ledger void 2 --reason mistake --operator ana
+    check_eq "$n: void" "0|entry 2 voided by entry 4" "$RC|$OUT"
+    check_eq "$n: void restores the points" "100" \
+        "$(q "SELECT amount FROM balance WHERE account_id = 21 AND asset = 'PTS'")"
+    l account show 21 --json
+    check_eq "$n: account show" 0 "$RC"
+    check_match "$n: account show: balances" '"PTS".*100|100.*"PTS"' "$OUT"
+    l ledger verify
+    check_eq "$n: verify" 0 "$RC"
+    check_match "$n: verify says ok" "ok" "$OUT"
+
+    # Two processes posting +1 to account 22, each with its own keys.
+    for w in a b; do
+        (for i in $(seq 1 10); do
+            "$LEAL" ledger post --account 22 --asset PTS --amount 1 --reason c --operator "$w" \
+                --request-id "c-$w-$i" --db "$DB" >/dev/null 2>"$T/err-$n-$w" || echo "fail $w $i"
+        done) >"$T/out-$n-$w" &
+        pids="${pids:-} $!"
+    done
+    # shellcheck disable=SC2086
+    wait $pids
+    pids=
+    check_eq "$n: concurrent writers: no failure" "" "$(cat "$T/out-$n-a" "$T/out-$n-b")"
+    check_eq "$n: concurrent writers: total exact" "20" \
+        "$(q "SELECT amount FROM balance WHERE account_id = 22 AND asset = 'PTS'")"
+    check_eq "$n: concurrent writers: 20 entries" "20" \
+        "$(q "SELECT count(*) FROM entry WHERE request_id LIKE 'c-%'")"
+    l ledger verify
+    check_eq "$n: verify after the writers" 0 "$RC"
+
+    # A balance changed behind the ledger's back is found.
+    q "UPDATE balance SET amount = amount + 1 WHERE account_id = 21 AND asset = 'EUR'" >/dev/null
+    l ledger verify
+    check_eq "$n: verify finds a changed balance: exit" 2 "$RC"
+    check_match "$n: verify names it" "EUR: account 21 balance is 1251 but its lines sum to 1250" \
+        "$ERR"
+}
+
+# The SQLite cases run while the cluster starts (their checks are counted
+# from their output afterwards): the script's time is mostly leal starting.
+(BK=sqlite DB=$T/ledger.db; T_PASS=0 T_FAIL=0; cases) >"$T/sqlite.log" 2>&1 &
+SQLITE_JOB=$!
+
+if ! pg_available; then
+    wait $SQLITE_JOB
+    fail "PostgreSQL 15 is not installed (make deps installs postgresql-15)"
+    finish; exit $?
+fi
+pg_start || { wait $SQLITE_JOB; fail "pg: the test cluster did not start"; finish; exit $?; }
+trap 'pg_stop; rm -rf "$T"' EXIT # pg_start set its own
+BK=pg DB=$LEAL_TEST_PG
+cases
+wait $SQLITE_JOB
+cat "$T/sqlite.log"
+T_PASS=$((T_PASS + $(grep -c '^ok - ' "$T/sqlite.log")))
+T_FAIL=$((T_FAIL + $(grep -c '^not ok - ' "$T/sqlite.log")))
+
+n=pg
+before=$(state)
+LEAL_DB=$DB run_capture "$LEAL" account show 21 --json
+check_eq "$n: LEAL_DB selects the backend" 0 "$RC"
+for c in "report activity --program 1" "customer add --program 1 --name X" "backup $T/b.db" \
+    "sync import $T/none" "reconcile --program 1"; do
+    # shellcheck disable=SC2086
+    l $c
+    check_eq "$n: $c refused: exit 2" 2 "$RC"
+    check_match "$n: $c refused: says so" "does not run on a PostgreSQL ledger yet" "$ERR"
+    check_eq "$n: $c refused: one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+done
+check_eq "$n: refusals wrote nothing" "$before" "$(state)"
+run_capture "$LEAL" ledger verify --db "postgresql:///nosuchdb?host=$PG_DIR&user=postgres"
+check_eq "$n: a database that does not exist: exit 1" 1 "$RC"
+check_match "$n: a database that does not exist: one line" '^leal: .*nosuchdb' "$ERR"
+# leal ledger copy: the SQLite ledger of the cases into a new PostgreSQL
+# database and back into a new file, verified entry by entry; the file that
+# comes back is the file that left (its whole dump), less what a copy does
+# not carry (none here but the cases' own PTS lots, which it does carry).
+"$PSQL" "postgresql:///postgres?host=$PG_DIR&user=postgres" -qAtX -c "CREATE DATABASE chain" \
+    >/dev/null
+CHAIN="postgresql:///chain?host=$PG_DIR&user=postgres"
+sqlite3 "$T/ledger.db" "UPDATE balance SET amount = amount - 1 WHERE account_id = 21 AND \
+asset = 'EUR'"
+run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$CHAIN"
+check_eq "$n: copy to PostgreSQL" \
+    "0|copied 127 rows; 24 entries compared with the source; the copy's books are ok" "$RC|$OUT"
+run_capture "$LEAL" ledger copy --from "$CHAIN" --to "sqlite:$T/back.db"
+check_eq "$n: copy back to a file" \
+    "0|copied 127 rows; 24 entries compared with the source; the copy's books are ok" "$RC|$OUT"
+check_eq "$n: the file that comes back is the file that left" \
+    "$(sqlite3 "$T/ledger.db" .dump | sha256sum)" "$(sqlite3 "$T/back.db" .dump | sha256sum)"
+run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$CHAIN"
+check_eq "$n: copy into a ledger that is not empty: refused" 1 "$RC"
+check_match "$n: copy into a ledger that is not empty: why" "not empty" "$ERR"
+check_eq "$n: copy into a ledger that is not empty: nothing written" 24 \
+    "$("$PSQL" "$CHAIN" -qAtX -c "SELECT count(*) FROM entry")"
+run_capture "$LEAL" customer add --program 1 --name Ana --db "$T/ledger.db"
+run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "sqlite:$T/c.db"
+check_eq "$n: copy between two files: use backup" 2 "$RC"
+"$PSQL" "postgresql:///postgres?host=$PG_DIR&user=postgres" -qAtX -c "CREATE DATABASE chain2" \
+    >/dev/null
+run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" \
+    --to "postgresql:///chain2?host=$PG_DIR&user=postgres"
+check_eq "$n: copy of a ledger with customers: refused" 1 "$RC"
+check_match "$n: copy with customers: names them" "rows of customer" "$ERR"
+run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "sqlite:$T/none/x.db"
+check_eq "$n: copy to a file: refused before anything" 2 "$RC"
+
+q "UPDATE schema_version SET version = version + 1" >/dev/null
+l ledger verify
+check_eq "$n: a newer schema refused: exit" 2 "$RC"
+check_match "$n: a newer schema refused: why" "schema version" "$ERR"
+finish
