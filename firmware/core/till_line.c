@@ -29,8 +29,7 @@ leal_err till_line_number(const char **p, char sep, uint64_t lo, uint64_t max, u
     return LEAL_OK;
 }
 
-leal_err till_line_split(char *line, size_t len, const char **word, const char **args,
-                         bool *spaced)
+leal_err till_line_split(char *line, size_t len, const char **word, const char **args, bool *spaced)
 {
     size_t n = 0, sp = 0;
     *word = *args = "";
@@ -44,13 +43,13 @@ leal_err till_line_split(char *line, size_t len, const char **word, const char *
     line[n] = '\0';
     while (sp < n && line[sp] != ' ')
         sp++;
-    if (sp < n && n - sp - 1 >= TILL_LINE_ARGS_MAX)
-        return LEAL_E_TOO_LARGE;
     *word = line;
     if (sp < n) {
         line[sp] = '\0';
-        *args = line + sp + 1;
         *spaced = true;
+        if (n - sp - 1 >= TILL_LINE_ARGS_MAX)
+            return LEAL_E_TOO_LARGE;
+        *args = line + sp + 1;
     }
     return LEAL_OK;
 }

@@ -36,7 +36,9 @@
  * *word without a space is a blank line, which the board skips unanswered.
  * LEAL_E_FORMAT: a NUL byte in the line (a till writes text);
  * LEAL_E_TOO_LARGE: arguments of TILL_LINE_ARGS_MAX bytes or more, as the
- * board refuses them. On an error *word and *args are "". */
+ * board refuses them (*word is then the line's word: a line the board would
+ * not take at all is told apart from long arguments). *args is "" on an
+ * error, *word "" on LEAL_E_FORMAT. */
 LEAL_MUST_CHECK leal_err till_line_split(char *line, size_t len, const char **word,
                                          const char **args, bool *spaced);
 

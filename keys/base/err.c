@@ -367,6 +367,9 @@ static const struct err_entry err_table[] = {
                                "messages campaign add'"),
     E(LEAL_E_CAMPAIGN_SEGMENT, "the campaign already targets another segment; a campaign's "
                                "segment cannot change, add a campaign of another name"),
+    E(LEAL_E_TILL_BOARD_LINE, "that till line is the board's own: leal-terminal takes its clock "
+                              "and randomness from the system and its keys and package from "
+                              "'leal-terminal init' and 'load'"),
 };
 
 #undef E

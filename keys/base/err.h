@@ -292,6 +292,9 @@ typedef enum leal_err {
     LEAL_E_CAMPAIGN_UNKNOWN = 740,
     LEAL_E_CAMPAIGN_SEGMENT = 741,
 
+    /* 770..774: leal-terminal serve --stdio, the board's till lines on a PC */
+    LEAL_E_TILL_BOARD_LINE = 770,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

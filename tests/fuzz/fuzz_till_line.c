@@ -20,8 +20,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= sizeof line)
         return 0;
     memcpy(line, data, size);
-    if (till_line_split(line, size, &w, &a, &spaced) != LEAL_OK)
+    switch (till_line_split(line, size, &w, &a, &spaced)) {
+    case LEAL_OK:
+        break;
+    case LEAL_E_TOO_LARGE:
+        if (w != line || !spaced || *a != '\0' || strchr(w, ' ') != NULL)
+            __builtin_trap();
         return 0;
+    default:
+        if (*w != '\0' || *a != '\0')
+            __builtin_trap();
+        return 0;
+    }
     if (strlen(a) >= TILL_LINE_ARGS_MAX || strchr(w, ' ') != NULL || strchr(w, '\r') != NULL ||
         strchr(a, '\r') != NULL || w != line || strlen(w) > size ||
         (spaced ? a != w + strlen(w) + 1 : *a != '\0'))

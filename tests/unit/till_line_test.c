@@ -161,6 +161,8 @@ static void test_till_line_split(void **state)
     memset(line, '1', sizeof line);
     memcpy(line, "EARN ", 5);
     assert_int_equal(till_line_split(line, 5 + TILL_LINE_ARGS_MAX, &w, &a, &sp), LEAL_E_TOO_LARGE);
+    assert_string_equal(w, "EARN");
+    assert_string_equal(a, "");
     memset(line, '1', sizeof line); /* a long word alone is the request's to refuse */
     assert_int_equal(till_line_split(line, 40, &w, &a, &sp), LEAL_OK);
     assert_int_equal(strlen(w), 40);
