@@ -16,6 +16,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
+source tests/lib/terminal_journal.sh
 source tests/lib/pcscd.sh
 pcscd_reexec "$@"
 
@@ -145,39 +146,20 @@ check_eq "the independent reader: the export's operations in order" \
     "EPOCH earn pay pay+earn redeem stamp bono void refusal balance earn pay pay+earn redeem stamp refusal void balance" \
     "$(sed -n 's/^seq \([0-9]*\) \([A-Za-z+]*\) .*/\2/p' <<<"$DEC" | paste -sd' ')"
 # Every entry field by field (issue 13.1: exact journal entries through
-# pcscd). The local time is the tap's and is checked apart: each entry's UTC
-# from the EPOCH's on, in order, at +60 minutes (Madrid in December, the
-# package's site). Reasons: 466 nothing to void, 467 no such bono on the
-# card. The DESFire counter starts at 2 (the desk's issue and top-up; the
-# bono sold writes the bono file only), the Classic seq at 2 (issue,
-# top-up); a refusal and a balance leave them. On an earn and a pay + earn,
-# "before" is the card's state as the terminal read it: points, tier, stamps,
-# the period (months since 1999-12 in Madrid; 0 before the card's first
-# earn), the euros spent in it (23 after the first sale), and the state seq
-# (DESFire's state file counts its own writes from 0 at the issue: an earn
-# and a pay write it, a bono session does not; Classic's record seq is the
-# counter). A void's ref is the entry it undoes, its quantity that entry's
-# negated. Purse after is what the tap read: on a DESFire pay, pay + earn,
-# refusal of a payment and balance, on every Classic tap (its sealed state
-# holds the purse), else 0.
+# pcscd), the times checked apart (journal_times). The DESFire rows are
+# terminal_nfc.sh's (desfire_table_entries says how each value comes). The
+# Classic card has stored value: its seq starts at 2 (issue, top-up), the
+# record seq is the counter and the state seq of "before", and every tap reads
+# the purse (its sealed state holds it). Reason 467: no such bono on the
+# card. A void's ref is the entry it undoes, its quantity that entry's
+# negated.
 A=$(printf %x "$ANA")
 M=$(printf %x "$MARTA")
 E=$(sed -n 's/^export .* epoch \([0-9]*\) seq .*/\1/p' <<<"$DEC")
-times=$(sed -n 's/^seq [0-9]* [A-Za-z+]* kind [0-9] time \([0-9]*\)\([+-][0-9]*\) .*/\1 \2/p' <<<"$DEC")
-check_eq "the entries' times: from the EPOCH's on, never back, each at +60" "18|0|$E +0" \
-    "$(wc -l <<<"$times")|$(awk -v e="$E" 'NR > 1 && ($1 < p || $2 != "+60") { bad++ } { p = $1 } $1 < e { bad++ } END { print bad + 0 }' <<<"$times")|$(head -1 <<<"$times")"
+journal_times "the entries' times: from the EPOCH's on, never back, each at +60" "$DEC" 18
 Z="ref 0/0 item 0 amount 0 purse 0 points 0 qty 0 bono 0"
 P=$(TZ=Europe/Madrid date -d "@$E" +'%Y %m' | awk '{ print ($1 - 2000) * 12 + $2 }')
-ENTRIES="seq 1 EPOCH kind 0 time T card 0 counter 0->0 package 0 $Z after 0/0/0 stamps 0.0.0.0 reason 0 lines 
-seq 2 earn kind 1 time T card $A counter 2->3 package 1 ref 0/0 item 0 amount 2350 purse 0 points 23 qty 0 bono 0 after 23/0/0 stamps 0.0.0.0 reason 0 before 0/0/0.0.0.0 period 0 buckets 0.0.0.0 seq 0 lines 1:0:0:23
-seq 3 pay kind 1 time T card $A counter 3->4 package 1 ref 0/0 item 0 amount 0 purse 300 points 0 qty 0 bono 0 after 23/1700/0 stamps 0.0.0.0 reason 0 lines 
-seq 4 pay+earn kind 1 time T card $A counter 4->5 package 1 ref 0/0 item 0 amount 1000 purse 200 points 10 qty 0 bono 0 after 33/1500/0 stamps 0.0.0.0 reason 0 before 23/0/0.0.0.0 period $P buckets 23.0.0.0 seq 2 lines 1:0:0:10
-seq 5 redeem kind 1 time T card $A counter 5->6 package 1 ref 0/0 item $REWARD amount 0 purse 0 points -20 qty 0 bono 0 after 13/0/0 stamps 0.0.0.0 reason 0 lines 
-seq 6 stamp kind 1 time T card $A counter 6->7 package 1 ref 0/0 item 0 amount 0 purse 0 points 0 qty 1 bono 0 after 13/0/0 stamps 1.0.0.0 reason 0 lines 
-seq 7 bono kind 1 time T card $A counter 7->8 package 1 ref 0/0 item $BONO amount 0 purse 0 points 0 qty 1 bono 9 after 13/0/0 stamps 1.0.0.0 reason 0 lines 
-seq 8 void kind 1 time T card $A counter 8->9 package 1 ref $E/7 item $BONO amount 0 purse 0 points 0 qty -1 bono 10 after 13/0/0 stamps 1.0.0.0 reason 0 lines 
-seq 9 refusal kind 1 time T card $A counter 9->9 package 1 ref 0/0 item 7 amount 0 purse 0 points 0 qty 0 bono 0 after 13/0/0 stamps 1.0.0.0 reason 466 lines 
-seq 10 balance kind 1 time T card $A counter 9->9 package 1 $Z after 13/1500/0 stamps 1.0.0.0 reason 0 lines 
+ENTRIES="$(desfire_table_entries "$A" "$E" "$P" "$REWARD" "$BONO")
 seq 11 earn kind 2 time T card $M counter 2->3 package 1 ref 0/0 item 0 amount 2350 purse 0 points 23 qty 0 bono 0 after 23/2000/0 stamps 0.0.0.0 reason 0 before 0/0/0.0.0.0 period 0 buckets 0.0.0.0 seq 2 lines 1:0:0:23
 seq 12 pay kind 2 time T card $M counter 3->4 package 1 ref 0/0 item 0 amount 0 purse 300 points 0 qty 0 bono 0 after 23/1700/0 stamps 0.0.0.0 reason 0 lines 
 seq 13 pay+earn kind 2 time T card $M counter 4->5 package 1 ref 0/0 item 0 amount 1000 purse 200 points 10 qty 0 bono 0 after 33/1500/0 stamps 0.0.0.0 reason 0 before 23/0/0.0.0.0 period $P buckets 23.0.0.0 seq 4 lines 1:0:0:10
@@ -187,7 +169,7 @@ seq 16 refusal kind 2 time T card $M counter 7->7 package 1 ref 0/0 item 6 amoun
 seq 17 void kind 2 time T card $M counter 7->8 package 1 ref $E/15 item 0 amount 0 purse 0 points 0 qty -1 bono 0 after 13/1500/0 stamps 0.0.0.0 reason 0 lines 
 seq 18 balance kind 2 time T card $M counter 8->8 package 1 $Z after 13/1500/0 stamps 0.0.0.0 reason 0 lines "
 check_eq "the independent reader: all 18 entries, field by field" "$ENTRIES" \
-    "$(grep '^seq ' <<<"$DEC" | sed 's/ time [0-9]*[+-][0-9]* / time T /')"
+    "$(journal_entries "$DEC")"
 check_match "the export verifies" "^export ok$" "$DEC"
 
 # --- issue 14: the real taps into the ledger, exactly once.
@@ -222,7 +204,7 @@ check_eq "the second export: the same 18 entries, then the two new taps, field b
     "$ENTRIES
 seq 19 earn kind 1 time T card $A counter 9->10 package 1 ref 0/0 item 0 amount 500 purse 0 points 5 qty 0 bono 0 after 18/0/0 stamps 1.0.0.0 reason 0 before 13/0/1.0.0.0 period $P buckets 33.0.0.0 seq 5 lines 1:0:0:5
 seq 20 pay kind 2 time T card $M counter 8->9 package 1 ref 0/0 item 0 amount 0 purse 150 points 0 qty 0 bono 0 after 13/1350/0 stamps 0.0.0.0 reason 0 lines |export ok" \
-    "$(grep '^seq ' <<<"$DEC2" | sed 's/ time [0-9]*[+-][0-9]* / time T /')|$(grep -x 'export ok' <<<"$DEC2")"
+    "$(journal_entries "$DEC2")|$(grep -x 'export ok' <<<"$DEC2")"
 run_capture "$LEAL" sync import "$T/e2.ljx" "$T/e1.ljx" "$T/e2.ljx" --json
 check_eq "the overlapping export, then both again: only its 2 new entries taken" \
     "0|2 0 0|18 18 20" \
