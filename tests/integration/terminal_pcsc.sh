@@ -12,7 +12,9 @@
 # those real taps: `leal sync import` posts them with exact balances (points,
 # euros, stamps, bono sessions of both accounts), the same file again takes
 # nothing, a later export that overlaps it takes only the new taps, and
-# `leal ledger verify` holds. Every process this starts, it stops.
+# `leal ledger verify` holds. Last, `leal-terminal serve --stdio` on the same
+# reader: a till's BALANCE line with the card in the field and one without.
+# Every process this starts, it stops.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
@@ -22,8 +24,10 @@ pcscd_reexec "$@"
 
 T=$(mktemp -d /tmp/leal-terminal-pcsc-XXXXXX)
 SIM_PID=
+TILL_PID=
 cleanup() {
     if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
+    if [ -n "$TILL_PID" ]; then kill "$TILL_PID" 2>/dev/null; wait "$TILL_PID" 2>/dev/null; fi
     pcscd_stop
     [ -n "${LEAL_PCSCD_NS:-}" ] && umount /run/pcscd 2>/dev/null
     rm -rf "$T"
@@ -219,4 +223,44 @@ run_capture "$LT" journal ack "$T/a1" --data "$D"
 check_eq "the terminal takes the host's ack" 0 "$RC"
 run_capture "$LT" status --json --data "$D"
 check_eq "after the ack only its own ACK entry is unsynced" 1 "$(field '["journal"]["unsynced"]' <<<"$OUT")"
+
+# --- leal-terminal serve --stdio through pcscd: the board's till lines from a
+# till program on a pipe. A BALANCE with the DESFire card in the field (the
+# entry after the ACK, 22), then, the card out, a BALANCE answered as the
+# board answers when no card comes (--timeout 1), journaling nothing; the end
+# of the input ends it (exit 0).
+mkfifo "$T/till-in"
+vserve "$T/ana.json"
+"$LT" serve --stdio --timeout 1 --reader "pcsc:$PCSC_READER" --allow-virtual --data "$D" \
+    <"$T/till-in" >"$T/till-out" 2>"$T/till-err" &
+TILL_PID=$!
+exec 3>"$T/till-in"
+# till_wait N: until the till has N answer lines (60 s at most).
+till_wait() {
+    local _
+    for _ in $(seq 1 120); do
+        [ "$(wc -l <"$T/till-out")" -ge "$1" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+till_wait 1
+echo "BALANCE" >&3
+till_wait 3
+vunserve
+echo "BALANCE" >&3
+till_wait 4
+exec 3>&-
+wait "$TILL_PID"
+TILL_RC=$?
+TILL_PID=
+check_eq "serve --stdio through pcscd: the balance, then no card (nothing journaled), exit 0 at the end of the input" \
+    "0|till: ready
+show card $ANA balance: 18 points, 15.00 euros, stamps 1 0 0 0
+ok done card $ANA points 18 entry $E/22
+error LEAL_E_NO_CARD: no card on the reader; present a card and try again|" \
+    "$TILL_RC|$(cat "$T/till-out")|$(cat "$T/till-err")"
+run_capture "$LT" status --json --data "$D"
+check_eq "the journal: the ACK and serve's balance unsynced, seq 22" "2 22" \
+    "$(field '["journal"]["unsynced"]' <<<"$OUT") $(field '["journal"]["seq"]' <<<"$OUT")"
 finish
