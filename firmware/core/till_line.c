@@ -29,6 +29,31 @@ leal_err till_line_number(const char **p, char sep, uint64_t lo, uint64_t max, u
     return LEAL_OK;
 }
 
+leal_err till_line_split(char *line, size_t len, const char **word, const char **args, bool *spaced)
+{
+    size_t n = 0, sp = 0;
+    *word = *args = "";
+    *spaced = false;
+    for (size_t i = 0; i < len; i++) {
+        if (line[i] == '\0')
+            return LEAL_E_FORMAT;
+        if (line[i] != '\r')
+            line[n++] = line[i];
+    }
+    line[n] = '\0';
+    while (sp < n && line[sp] != ' ')
+        sp++;
+    *word = line;
+    if (sp < n) {
+        line[sp] = '\0';
+        *spaced = true;
+        if (n - sp - 1 >= TILL_LINE_ARGS_MAX)
+            return LEAL_E_TOO_LARGE;
+        *args = line + sp + 1;
+    }
+    return LEAL_OK;
+}
+
 leal_err till_line_request(const char *w, const char *a, struct terminal_request *req)
 {
     uint64_t v = 0, c = 0;

@@ -295,6 +295,8 @@ typedef enum leal_err {
     /* 760..769: the ledger on PostgreSQL (host/ledger/store_pg.c) */
     LEAL_E_PG_UNSUPPORTED = 760,
     LEAL_E_PG_CONNECT = 761,
+    /* 770..774: leal-terminal serve --stdio, the board's till lines on a PC */
+    LEAL_E_TILL_BOARD_LINE = 770,
 
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;

@@ -1,7 +1,8 @@
-/* fuzz_till_line.c - till_line_request on any line (the word up to the first
- * space, the arguments after it, as the board splits a till's line): never
- * crash, and every accepted tap is one of the tap operations with its
- * amounts, categories and items in range. */
+/* fuzz_till_line.c - any line through till_line_split (as leal-terminal
+ * serve --stdio splits a till's line, the way the board does) and
+ * till_line_request: never crash, the split's parts are text of the line
+ * within their bounds, and every accepted tap is one of the tap operations
+ * with its amounts, categories and items in range. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -12,17 +13,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char line[12 + TILL_LINE_ARGS_MAX];
+    char line[512 + 1];
     struct terminal_request r;
-    char *sp;
-    if (size >= sizeof line || memchr(data, 0, size) != NULL)
+    const char *w, *a;
+    bool spaced;
+    if (size >= sizeof line)
         return 0;
     memcpy(line, data, size);
-    line[size] = '\0';
-    sp = strchr(line, ' ');
-    if (sp != NULL)
-        *sp = '\0';
-    if (till_line_request(line, sp ? sp + 1 : "", &r) != LEAL_OK)
+    switch (till_line_split(line, size, &w, &a, &spaced)) {
+    case LEAL_OK:
+        break;
+    case LEAL_E_TOO_LARGE:
+        if (w != line || !spaced || *a != '\0' || strchr(w, ' ') != NULL)
+            __builtin_trap();
+        return 0;
+    default:
+        if (*w != '\0' || *a != '\0')
+            __builtin_trap();
+        return 0;
+    }
+    if (strlen(a) >= TILL_LINE_ARGS_MAX || strchr(w, ' ') != NULL || strchr(w, '\r') != NULL ||
+        strchr(a, '\r') != NULL || w != line || strlen(w) > size ||
+        (spaced ? a != w + strlen(w) + 1 : *a != '\0'))
+        __builtin_trap();
+    if (till_line_request(w, a, &r) != LEAL_OK)
         return 0;
     if (r.op < TERMINAL_EARN || r.op > TERMINAL_BALANCE || r.n_items > RULES_MAX_ITEMS ||
         r.amount_cents < 0 || r.amount_cents > RULES_MAX_SALE_CENTS || r.pay_cents < 0 ||

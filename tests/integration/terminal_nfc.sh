@@ -13,6 +13,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
+source tests/lib/terminal_journal.sh
 
 T=$(mktemp -d /tmp/leal-terminal-nfc-XXXXXX)
 SPID=
@@ -124,23 +125,12 @@ check_match "the independent reader: the export verifies" "^export ok$" "$DEC"
 A=$(printf %x "$ANA")
 M=$(printf %x "$MARTA")
 E=$(sed -n 's/^export .* epoch \([0-9]*\) seq .*/\1/p' <<<"$DEC")
-times=$(sed -n 's/^seq [0-9]* [A-Za-z+]* kind [0-9] time \([0-9]*\)\([+-][0-9]*\) .*/\1 \2/p' <<<"$DEC")
-check_eq "the entries' times: from the EPOCH's on, never back, each at +60" "18|0|$E +0" \
-    "$(wc -l <<<"$times")|$(awk -v e="$E" 'NR > 1 && ($1 < p || $2 != "+60") { bad++ } { p = $1 } $1 < e { bad++ } END { print bad + 0 }' <<<"$times")|$(head -1 <<<"$times")"
+journal_times "the entries' times: from the EPOCH's on, never back, each at +60" "$DEC" 18
 Z="ref 0/0 item 0 amount 0 purse 0 points 0 qty 0 bono 0"
 # The card's period: months since 1999-12 (2026-12 is 324), in Madrid.
 P=$(TZ=Europe/Madrid date -d "@$E" +'%Y %m' | awk '{ print ($1 - 2000) * 12 + $2 }')
 check_eq "the independent reader: all 18 entries, field by field" \
-    "seq 1 EPOCH kind 0 time T card 0 counter 0->0 package 0 $Z after 0/0/0 stamps 0.0.0.0 reason 0 lines 
-seq 2 earn kind 1 time T card $A counter 2->3 package 1 ref 0/0 item 0 amount 2350 purse 0 points 23 qty 0 bono 0 after 23/0/0 stamps 0.0.0.0 reason 0 before 0/0/0.0.0.0 period 0 buckets 0.0.0.0 seq 0 lines 1:0:0:23
-seq 3 pay kind 1 time T card $A counter 3->4 package 1 ref 0/0 item 0 amount 0 purse 300 points 0 qty 0 bono 0 after 23/1700/0 stamps 0.0.0.0 reason 0 lines 
-seq 4 pay+earn kind 1 time T card $A counter 4->5 package 1 ref 0/0 item 0 amount 1000 purse 200 points 10 qty 0 bono 0 after 33/1500/0 stamps 0.0.0.0 reason 0 before 23/0/0.0.0.0 period $P buckets 23.0.0.0 seq 2 lines 1:0:0:10
-seq 5 redeem kind 1 time T card $A counter 5->6 package 1 ref 0/0 item $REWARD amount 0 purse 0 points -20 qty 0 bono 0 after 13/0/0 stamps 0.0.0.0 reason 0 lines 
-seq 6 stamp kind 1 time T card $A counter 6->7 package 1 ref 0/0 item 0 amount 0 purse 0 points 0 qty 1 bono 0 after 13/0/0 stamps 1.0.0.0 reason 0 lines 
-seq 7 bono kind 1 time T card $A counter 7->8 package 1 ref 0/0 item $BONO amount 0 purse 0 points 0 qty 1 bono 9 after 13/0/0 stamps 1.0.0.0 reason 0 lines 
-seq 8 void kind 1 time T card $A counter 8->9 package 1 ref $E/7 item $BONO amount 0 purse 0 points 0 qty -1 bono 10 after 13/0/0 stamps 1.0.0.0 reason 0 lines 
-seq 9 refusal kind 1 time T card $A counter 9->9 package 1 ref 0/0 item 7 amount 0 purse 0 points 0 qty 0 bono 0 after 13/0/0 stamps 1.0.0.0 reason 466 lines 
-seq 10 balance kind 1 time T card $A counter 9->9 package 1 $Z after 13/1500/0 stamps 1.0.0.0 reason 0 lines 
+    "$(desfire_table_entries "$A" "$E" "$P" "$REWARD" "$BONO")
 seq 11 earn kind 2 time T card $M counter 1->2 package 1 ref 0/0 item 0 amount 2350 purse 0 points 23 qty 0 bono 0 after 23/0/0 stamps 0.0.0.0 reason 0 before 0/0/0.0.0.0 period 0 buckets 0.0.0.0 seq 1 lines 1:0:0:23
 seq 12 earn kind 2 time T card $M counter 2->3 package 1 ref 0/0 item 0 amount 1000 purse 0 points 10 qty 1 bono 0 after 33/0/0 stamps 1.0.0.0 reason 0 before 23/0/0.0.0.0 period $P buckets 23.0.0.0 seq 2 lines 1:0:0:10
 seq 13 refusal kind 2 time T card $M counter 3->3 package 1 ref 0/0 item 2 amount 0 purse 300 points 0 qty 0 bono 0 after 33/0/0 stamps 1.0.0.0 reason 206 lines 
@@ -149,5 +139,5 @@ seq 15 stamp kind 2 time T card $M counter 4->5 package 1 ref 0/0 item 0 amount 
 seq 16 refusal kind 2 time T card $M counter 5->5 package 1 ref 0/0 item 6 amount 0 purse 0 points 0 qty 0 bono 0 after 13/0/0 stamps 2.0.0.0 reason 467 lines 
 seq 17 void kind 2 time T card $M counter 5->6 package 1 ref $E/15 item 0 amount 0 purse 0 points 0 qty -1 bono 0 after 13/0/0 stamps 1.0.0.0 reason 0 lines 
 seq 18 balance kind 2 time T card $M counter 6->6 package 1 $Z after 13/0/0 stamps 1.0.0.0 reason 0 lines " \
-    "$(grep '^seq ' <<<"$DEC" | sed 's/ time [0-9]*[+-][0-9]* / time T /')"
+    "$(journal_entries "$DEC")"
 finish

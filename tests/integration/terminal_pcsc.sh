@@ -12,17 +12,22 @@
 # those real taps: `leal sync import` posts them with exact balances (points,
 # euros, stamps, bono sessions of both accounts), the same file again takes
 # nothing, a later export that overlaps it takes only the new taps, and
-# `leal ledger verify` holds. Every process this starts, it stops.
+# `leal ledger verify` holds. Last, `leal-terminal serve --stdio` on the same
+# reader: a till's BALANCE line with the card in the field and one without.
+# Every process this starts, it stops.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
+source tests/lib/terminal_journal.sh
 source tests/lib/pcscd.sh
 pcscd_reexec "$@"
 
 T=$(mktemp -d /tmp/leal-terminal-pcsc-XXXXXX)
 SIM_PID=
+TILL_PID=
 cleanup() {
     if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
+    if [ -n "$TILL_PID" ]; then kill "$TILL_PID" 2>/dev/null; wait "$TILL_PID" 2>/dev/null; fi
     pcscd_stop
     [ -n "${LEAL_PCSCD_NS:-}" ] && umount /run/pcscd 2>/dev/null
     rm -rf "$T"
@@ -144,20 +149,31 @@ DEC=$(decode "$T/e1.ljx")
 check_eq "the independent reader: the export's operations in order" \
     "EPOCH earn pay pay+earn redeem stamp bono void refusal balance earn pay pay+earn redeem stamp refusal void balance" \
     "$(sed -n 's/^seq \([0-9]*\) \([A-Za-z+]*\) .*/\2/p' <<<"$DEC" | paste -sd' ')"
+# Every entry field by field (issue 13.1: exact journal entries through
+# pcscd), the times checked apart (journal_times). The DESFire rows are
+# terminal_nfc.sh's (desfire_table_entries says how each value comes). The
+# Classic card has stored value: its seq starts at 2 (issue, top-up), the
+# record seq is the counter and the state seq of "before", and every tap reads
+# the purse (its sealed state holds it). Reason 467: no such bono on the
+# card. A void's ref is the entry it undoes, its quantity that entry's
+# negated.
 A=$(printf %x "$ANA")
 M=$(printf %x "$MARTA")
-check_match "DESFire pay: 300 cents, counter 3 -> 4, 17.00 after" \
-    "^seq 3 pay kind 1 .* card $A counter 3->4 .* purse 300 points 0 .* after 23/1700/" "$DEC"
-check_match "DESFire pay + earn: 200 cents, +10, 15.00 after" \
-    "^seq 4 pay\\+earn kind 1 .* card $A counter 4->5 .* amount 1000 purse 200 points 10 .* after 33/1500/" "$DEC"
-check_match "DESFire void: the bono session (seq 7) back, 10 left, counter 8 -> 9" \
-    "^seq 8 void kind 1 .* card $A counter 8->9 .* ref [0-9]+/7 .* qty -1 bono 10 " "$DEC"
-check_match "Classic pay: 300 cents, seq 3 -> 4 (issue 1, top-up 2, earn 3), 17.00 after" \
-    "^seq 12 pay kind 2 .* card $M counter 3->4 .* purse 300 points 0 .* after 23/1700/" "$DEC"
-check_match "Classic pay + earn: 200 cents, +10, seq 4 -> 5, 15.00 after" \
-    "^seq 13 pay\\+earn kind 2 .* card $M counter 4->5 .* amount 1000 purse 200 points 10 .* after 33/1500/" "$DEC"
-check_match "Classic void: the stamp (seq 15) back, seq 7 -> 8" \
-    "^seq 17 void kind 2 .* card $M counter 7->8 .* ref [0-9]+/15 .* qty -1 .* stamps 0.0.0.0 " "$DEC"
+E=$(sed -n 's/^export .* epoch \([0-9]*\) seq .*/\1/p' <<<"$DEC")
+journal_times "the entries' times: from the EPOCH's on, never back, each at +60" "$DEC" 18
+Z="ref 0/0 item 0 amount 0 purse 0 points 0 qty 0 bono 0"
+P=$(TZ=Europe/Madrid date -d "@$E" +'%Y %m' | awk '{ print ($1 - 2000) * 12 + $2 }')
+ENTRIES="$(desfire_table_entries "$A" "$E" "$P" "$REWARD" "$BONO")
+seq 11 earn kind 2 time T card $M counter 2->3 package 1 ref 0/0 item 0 amount 2350 purse 0 points 23 qty 0 bono 0 after 23/2000/0 stamps 0.0.0.0 reason 0 before 0/0/0.0.0.0 period 0 buckets 0.0.0.0 seq 2 lines 1:0:0:23
+seq 12 pay kind 2 time T card $M counter 3->4 package 1 ref 0/0 item 0 amount 0 purse 300 points 0 qty 0 bono 0 after 23/1700/0 stamps 0.0.0.0 reason 0 lines 
+seq 13 pay+earn kind 2 time T card $M counter 4->5 package 1 ref 0/0 item 0 amount 1000 purse 200 points 10 qty 0 bono 0 after 33/1500/0 stamps 0.0.0.0 reason 0 before 23/0/0.0.0.0 period $P buckets 23.0.0.0 seq 4 lines 1:0:0:10
+seq 14 redeem kind 2 time T card $M counter 5->6 package 1 ref 0/0 item $REWARD amount 0 purse 0 points -20 qty 0 bono 0 after 13/1500/0 stamps 0.0.0.0 reason 0 lines 
+seq 15 stamp kind 2 time T card $M counter 6->7 package 1 ref 0/0 item 0 amount 0 purse 0 points 0 qty 1 bono 0 after 13/1500/0 stamps 1.0.0.0 reason 0 lines 
+seq 16 refusal kind 2 time T card $M counter 7->7 package 1 ref 0/0 item 6 amount 0 purse 0 points 0 qty 0 bono 0 after 13/1500/0 stamps 1.0.0.0 reason 467 lines 
+seq 17 void kind 2 time T card $M counter 7->8 package 1 ref $E/15 item 0 amount 0 purse 0 points 0 qty -1 bono 0 after 13/1500/0 stamps 0.0.0.0 reason 0 lines 
+seq 18 balance kind 2 time T card $M counter 8->8 package 1 $Z after 13/1500/0 stamps 0.0.0.0 reason 0 lines "
+check_eq "the independent reader: all 18 entries, field by field" "$ENTRIES" \
+    "$(journal_entries "$DEC")"
 check_match "the export verifies" "^export ok$" "$DEC"
 
 # --- issue 14: the real taps into the ledger, exactly once.
@@ -183,6 +199,16 @@ vserve "$T/marta.json"
 tap "pcscd Classic pay 1,50: 13.50 left" 0 "card $MARTA pay: paid 1.50, 13.50 euros left" --pay 1,50
 vunserve
 "$LT" journal export -o "$T/e2.ljx" --data "$D" >/dev/null
+DEC2=$(decode "$T/e2.ljx")
+# The second export holds the first's 18 entries again, then the 2 new ones:
+# the DESFire earn (its state written by 5 taps since the issue: earn, pay,
+# pay + earn, redeem, stamp; 33 euros spent this month) and the Classic
+# payment.
+check_eq "the second export: the same 18 entries, then the two new taps, field by field" \
+    "$ENTRIES
+seq 19 earn kind 1 time T card $A counter 9->10 package 1 ref 0/0 item 0 amount 500 purse 0 points 5 qty 0 bono 0 after 18/0/0 stamps 1.0.0.0 reason 0 before 13/0/1.0.0.0 period $P buckets 33.0.0.0 seq 5 lines 1:0:0:5
+seq 20 pay kind 2 time T card $M counter 8->9 package 1 ref 0/0 item 0 amount 0 purse 150 points 0 qty 0 bono 0 after 13/1350/0 stamps 0.0.0.0 reason 0 lines |export ok" \
+    "$(journal_entries "$DEC2")|$(grep -x 'export ok' <<<"$DEC2")"
 run_capture "$LEAL" sync import "$T/e2.ljx" "$T/e1.ljx" "$T/e2.ljx" --json
 check_eq "the overlapping export, then both again: only its 2 new entries taken" \
     "0|2 0 0|18 18 20" \
@@ -197,4 +223,44 @@ run_capture "$LT" journal ack "$T/a1" --data "$D"
 check_eq "the terminal takes the host's ack" 0 "$RC"
 run_capture "$LT" status --json --data "$D"
 check_eq "after the ack only its own ACK entry is unsynced" 1 "$(field '["journal"]["unsynced"]' <<<"$OUT")"
+
+# --- leal-terminal serve --stdio through pcscd: the board's till lines from a
+# till program on a pipe. A BALANCE with the DESFire card in the field (the
+# entry after the ACK, 22), then, the card out, a BALANCE answered as the
+# board answers when no card comes (--timeout 1), journaling nothing; the end
+# of the input ends it (exit 0).
+mkfifo "$T/till-in"
+vserve "$T/ana.json"
+"$LT" serve --stdio --timeout 1 --reader "pcsc:$PCSC_READER" --allow-virtual --data "$D" \
+    <"$T/till-in" >"$T/till-out" 2>"$T/till-err" &
+TILL_PID=$!
+exec 3>"$T/till-in"
+# till_wait N: until the till has N answer lines (60 s at most).
+till_wait() {
+    local _
+    for _ in $(seq 1 120); do
+        [ "$(wc -l <"$T/till-out")" -ge "$1" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+till_wait 1
+echo "BALANCE" >&3
+till_wait 3
+vunserve
+echo "BALANCE" >&3
+till_wait 4
+exec 3>&-
+wait "$TILL_PID"
+TILL_RC=$?
+TILL_PID=
+check_eq "serve --stdio through pcscd: the balance, then no card (nothing journaled), exit 0 at the end of the input" \
+    "0|till: ready
+show card $ANA balance: 18 points, 15.00 euros, stamps 1 0 0 0
+ok done card $ANA points 18 entry $E/22
+error LEAL_E_NO_CARD: no card on the reader; present a card and try again|" \
+    "$TILL_RC|$(cat "$T/till-out")|$(cat "$T/till-err")"
+run_capture "$LT" status --json --data "$D"
+check_eq "the journal: the ACK and serve's balance unsynced, seq 22" "2 22" \
+    "$(field '["journal"]["unsynced"]' <<<"$OUT") $(field '["journal"]["seq"]' <<<"$OUT")"
 finish

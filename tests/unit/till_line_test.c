@@ -119,12 +119,63 @@ static void test_till_line_sixteen_categories(void **state)
     assert_int_equal(till_line_request("EARN", args, &r), LEAL_E_TOO_LARGE);
 }
 
+/* split: one line of a file or a pipe as the board reads its UART. */
+static void test_till_line_split(void **state)
+{
+    char line[TILL_LINE_ARGS_MAX + 32];
+    const char *w, *a;
+    bool sp;
+    (void)state;
+    strcpy(line, "EARN 1000 3=320\r");
+    assert_int_equal(till_line_split(line, strlen(line), &w, &a, &sp), LEAL_OK);
+    assert_string_equal(w, "EARN");
+    assert_string_equal(a, "1000 3=320");
+    assert_true(sp);
+    strcpy(line, "VOID");
+    assert_int_equal(till_line_split(line, 4, &w, &a, &sp), LEAL_OK);
+    assert_string_equal(w, "VOID");
+    assert_string_equal(a, "");
+    assert_false(sp);
+    strcpy(line, "END ");
+    assert_int_equal(till_line_split(line, 4, &w, &a, &sp), LEAL_OK);
+    assert_string_equal(w, "END");
+    assert_string_equal(a, "");
+    assert_true(sp);
+    strcpy(line, "\r\r"); /* a blank line: nothing to answer */
+    assert_int_equal(till_line_split(line, 2, &w, &a, &sp), LEAL_OK);
+    assert_string_equal(w, "");
+    assert_false(sp);
+    strcpy(line, " EARN 100"); /* a leading space: an empty word, as on the board */
+    assert_int_equal(till_line_split(line, strlen(line), &w, &a, &sp), LEAL_OK);
+    assert_string_equal(w, "");
+    assert_string_equal(a, "EARN 100");
+    memcpy(line, "PAY 3\0\060", 7); /* a NUL: refused, nothing split */
+    assert_int_equal(till_line_split(line, 7, &w, &a, &sp), LEAL_E_FORMAT);
+    assert_string_equal(w, "");
+    assert_string_equal(a, "");
+    /* 159 bytes of arguments fit (the board's buffer and its NUL); 160 do not. */
+    memset(line, '1', sizeof line);
+    memcpy(line, "EARN ", 5);
+    assert_int_equal(till_line_split(line, 5 + TILL_LINE_ARGS_MAX - 1, &w, &a, &sp), LEAL_OK);
+    assert_int_equal(strlen(a), TILL_LINE_ARGS_MAX - 1);
+    memset(line, '1', sizeof line);
+    memcpy(line, "EARN ", 5);
+    assert_int_equal(till_line_split(line, 5 + TILL_LINE_ARGS_MAX, &w, &a, &sp), LEAL_E_TOO_LARGE);
+    assert_string_equal(w, "EARN");
+    assert_string_equal(a, "");
+    memset(line, '1', sizeof line); /* a long word alone is the request's to refuse */
+    assert_int_equal(till_line_split(line, 40, &w, &a, &sp), LEAL_OK);
+    assert_int_equal(strlen(w), 40);
+    assert_int_equal(till_line_request(w, a, &(struct terminal_request){0}), LEAL_E_USAGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_till_line_taps),
         cmocka_unit_test(test_till_line_refusals),
         cmocka_unit_test(test_till_line_sixteen_categories),
+        cmocka_unit_test(test_till_line_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,6 +33,7 @@ struct opts {
     const char *categories[RULES_MAX_ITEMS];
     int ncategories;
     bool void_last, balance, allow_virtual;
+    bool stdio;                /* serve --stdio */
     const char *qr, *qr_image; /* tap: a QR code instead of a card (terminal_qr_tap.c) */
     const char *server, *pin;  /* sync (terminal_net.c) */
 };
@@ -79,6 +80,36 @@ int cmd_sync(const struct opts *o);
 /* `leal-terminal tap` and `leal-terminal run` (terminal_tap.c). */
 int cmd_tap(const struct opts *o);
 int cmd_run(const struct opts *o);
+
+/* A card reader's terminal, opened once for every tap of a command (tap,
+ * run, serve): the folder (term_stand), the reader of --reader, the port and
+ * the core's terminal. term_tapper_open prints its own error (exit code). */
+struct reader;
+struct term_tapper {
+    struct posix_terminal *t;
+    struct reader *r;
+    struct terminal_port port;
+    struct terminal term;
+};
+/* A whole number lo..hi of option opt into *out, else a one-line error and
+ * EXIT_USAGE. */
+int term_parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
+int term_tapper_open(const struct opts *o, struct term_tapper *tp);
+void term_tapper_close(struct term_tapper *tp);
+/* Waits up to timeout_ms for a card in tp's field and fills *card (its type
+ * from the ATR, its UID) for terminal_tap; reader_wait_card's and
+ * reader_card_info's errors (LEAL_E_TIMEOUT or LEAL_E_NO_CARD: none came). */
+LEAL_MUST_CHECK leal_err term_tapper_card(struct term_tapper *tp, unsigned timeout_ms,
+                                          struct terminal_card *card);
+/* The shop assistant's line for a tap's result ("card 7 earn: +23 points,
+ * 0 -> 23"), through show: posix_show for tap and run, serve's own. */
+void term_print_line(leal_err (*show)(void *, const char *, size_t),
+                     const struct package_terminal *pk, const struct terminal_result *r);
+
+/* `leal-terminal serve --stdio` (terminal_serve.c): the board's till lines
+ * (firmware/core/till_line.h) on standard input, its answers on standard
+ * output. */
+int cmd_serve(const struct opts *o);
 
 /* Where a tap stands (terminal_site.c): parses --store, opens the terminal
  * in o->data (*out, term_close it), refuses without a package ("the terminal

@@ -1,7 +1,8 @@
 /*
  * terminal_commands.c - leal-terminal's command line: the process hardened,
  * the options parsed, then the one command it names (terminal_main.c's init,
- * load, status, journal; terminal_tap.c's tap and run). Apart from both so
+ * load, status, journal; terminal_tap.c's tap and run; terminal_serve.c's
+ * serve). Apart from both so
  * that neither calls the other back (the tap commands use terminal_main.c's
  * options, errors and opening).
  */
@@ -37,5 +38,7 @@ int term_main(int argc, char **argv, const struct term_test_hook *hook)
         return cmd_tap(&o);
     if (strcmp(o.pos[0], "run") == 0)
         return cmd_run(&o);
+    if (strcmp(o.pos[0], "serve") == 0)
+        return cmd_serve(&o);
     return term_usage("unknown command '%s'", o.pos[0]);
 }

@@ -55,6 +55,11 @@ static const char usage_text[] =
     "                         the operation, journals it, prints one line (or --json)\n"
     "  run OPERATION --reader SPEC\n"
     "                         the same for every card presented, one line each, until Ctrl-C\n"
+    "  serve --stdio --reader SPEC\n"
+    "                         the board's till lines on standard input (EARN 2350, PAY 300,\n"
+    "                         PAYEARN 200 1000, REDEEM ID, STAMP N, BONO ID, VOID, BALANCE,\n"
+    "                         EXPORT, END), one answer line each on standard output, until\n"
+    "                         END or the end of input; a tap waits --timeout SECONDS (10)\n"
     "\n"
     "Operations: --earn EUR [--category CODE=EUR]... | --pay EUR [--earn EUR] | --redeem\n"
     "REWARD-ID | --stamp CARD (1-4) | --bono BONO-ID | --void (this terminal's last operation\n"
@@ -197,6 +202,8 @@ int term_parse(int argc, char **argv, struct opts *o)
             return EXIT_DONE;
         } else if (strcmp(a, "--json") == 0) {
             o->json = 1;
+        } else if (strcmp(a, "--stdio") == 0) {
+            o->stdio = true;
         } else if (strcmp(a, "--data") == 0) {
             rc = take_value(argc, argv, &i, &o->data);
         } else if (strcmp(a, "--passphrase-file") == 0) {

@@ -56,7 +56,7 @@ static int parse_cents(const char *opt, const char *s, int64_t max, int64_t *out
     return EXIT_DONE;
 }
 
-static int parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+int term_parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 {
     char *end;
     unsigned long long v;
@@ -83,7 +83,7 @@ static int parse_category(const char *s, struct rules_item *it)
                           s);
     memcpy(code, s, (size_t)(eq - s));
     code[eq - s] = '\0';
-    if ((rc = parse_u32("--category", code, 1, UINT16_MAX, &c)) != EXIT_DONE ||
+    if ((rc = term_parse_u32("--category", code, 1, UINT16_MAX, &c)) != EXIT_DONE ||
         (rc = parse_cents("--category", eq + 1, RULES_MAX_SALE_CENTS, &it->amount_cents)) !=
             EXIT_DONE)
         return rc;
@@ -115,12 +115,14 @@ static int build_request(const struct opts *o, struct terminal_request *req)
     req->n_items = (uint8_t)o->ncategories;
     if (o->earn || o->pay)
         req->op = o->earn && o->pay ? TERMINAL_PAY_EARN : o->earn ? TERMINAL_EARN : TERMINAL_PAY;
-    else if (o->redeem && (rc = parse_u32("--redeem", o->redeem, 1, UINT32_MAX, &req->item)) == 0)
+    else if (o->redeem &&
+             (rc = term_parse_u32("--redeem", o->redeem, 1, UINT32_MAX, &req->item)) == 0)
         req->op = TERMINAL_REDEEM;
-    else if (o->stamp && (rc = parse_u32("--stamp", o->stamp, 1, RULES_STAMP_CARDS, &v)) == 0) {
+    else if (o->stamp &&
+             (rc = term_parse_u32("--stamp", o->stamp, 1, RULES_STAMP_CARDS, &v)) == 0) {
         req->op = TERMINAL_STAMP;
         req->item = v - 1;
-    } else if (o->bono && (rc = parse_u32("--bono", o->bono, 1, UINT32_MAX, &req->item)) == 0)
+    } else if (o->bono && (rc = term_parse_u32("--bono", o->bono, 1, UINT32_MAX, &req->item)) == 0)
         req->op = TERMINAL_BONO;
     else if (o->void_last)
         req->op = TERMINAL_VOID;
@@ -142,14 +144,7 @@ static uint8_t card_type(const struct reader_card *c)
     return TERMINAL_CARD_DESFIRE;
 }
 
-struct tapper {
-    struct posix_terminal *t;
-    struct reader *r;
-    struct terminal_port port;
-    struct terminal term;
-};
-
-static void tapper_close(struct tapper *tp)
+void term_tapper_close(struct term_tapper *tp)
 {
     terminal_close(&tp->term);
     if (tp->r)
@@ -158,7 +153,7 @@ static void tapper_close(struct tapper *tp)
         term_close(tp->t);
 }
 
-static int tapper_open(const struct opts *o, struct tapper *tp)
+int term_tapper_open(const struct opts *o, struct term_tapper *tp)
 {
     const struct reader_options ro = {o->allow_virtual};
     struct terminal_setup s;
@@ -171,12 +166,12 @@ static int tapper_open(const struct opts *o, struct tapper *tp)
     if ((rc = term_stand(o, "tap", &tp->t, &s.cfg)) != EXIT_DONE)
         return rc;
     if ((err = reader_open(o->reader, &ro, &tp->r)) != LEAL_OK) {
-        tapper_close(tp);
+        term_tapper_close(tp);
         return term_fail(term_exit_code(err), "reader %s: %s", o->reader, leal_strerror(err));
     }
     term_stand_setup(tp->t, reader_card_reader(tp->r), &tp->port, &s);
     if ((err = terminal_open(&tp->term, &s)) != LEAL_OK) {
-        tapper_close(tp);
+        term_tapper_close(tp);
         return term_fail(EXIT_FAILED, "terminal: %s", leal_strerror(err));
     }
     return EXIT_DONE;
@@ -269,7 +264,8 @@ static void done_words(const struct package_terminal *pk, const struct terminal_
     }
 }
 
-static void print_line(const struct package_terminal *pk, const struct terminal_result *r)
+void term_print_line(leal_err (*show)(void *, const char *, size_t),
+                     const struct package_terminal *pk, const struct terminal_result *r)
 {
     char what[PORT_SHOW_MAX + 1], line[2 * PORT_SHOW_MAX];
     int n;
@@ -281,10 +277,10 @@ static void print_line(const struct package_terminal *pk, const struct terminal_
         snprintf(what, sizeof what, "NO ANSWER at the last step: tap the card here again");
     n = snprintf(line, sizeof line, "card %llu %s: %s", (unsigned long long)r->card_id,
                  op_name(r->op), what);
-    if (posix_show(NULL, line,
-                   n < 0                       ? 0
-                   : (size_t)n > PORT_SHOW_MAX ? PORT_SHOW_MAX
-                                               : (size_t)n) != LEAL_OK)
+    if (show(NULL, line,
+             n < 0                       ? 0
+             : (size_t)n > PORT_SHOW_MAX ? PORT_SHOW_MAX
+                                         : (size_t)n) != LEAL_OK)
         fprintf(stderr, "leal-terminal: the operator line could not be written\n");
 }
 
@@ -311,24 +307,32 @@ static void print_json(const struct terminal_result *r)
 }
 
 /* One tap of the card in the field (waited for up to timeout_ms). */
-static int one_tap(const struct opts *o, struct tapper *tp, const struct terminal_request *req,
-                   unsigned timeout_ms)
+leal_err term_tapper_card(struct term_tapper *tp, unsigned timeout_ms, struct terminal_card *card)
 {
     struct reader_card info;
-    struct terminal_card card;
-    struct terminal_result res;
     leal_err err = reader_wait_card(tp->r, timeout_ms);
-    if (err == LEAL_E_TIMEOUT || err == LEAL_E_NO_CARD)
-        return term_fail(EXIT_NO_CARD, "no card in the field of %s: present one and tap again",
-                         o->reader);
     if (err == LEAL_OK)
         err = reader_card_info(tp->r, &info);
     if (err != LEAL_OK)
+        return err;
+    memset(card, 0, sizeof *card);
+    card->type = card_type(&info);
+    memcpy(card->uid, info.uid, info.uid_len);
+    card->uid_len = info.uid_len;
+    return LEAL_OK;
+}
+
+static int one_tap(const struct opts *o, struct term_tapper *tp, const struct terminal_request *req,
+                   unsigned timeout_ms)
+{
+    struct terminal_card card;
+    struct terminal_result res;
+    leal_err err = term_tapper_card(tp, timeout_ms, &card);
+    if (err == LEAL_E_TIMEOUT || err == LEAL_E_NO_CARD)
+        return term_fail(EXIT_NO_CARD, "no card in the field of %s: present one and tap again",
+                         o->reader);
+    if (err != LEAL_OK)
         return term_fail(EXIT_FAILED, "reader %s: %s", o->reader, leal_strerror(err));
-    memset(&card, 0, sizeof card);
-    card.type = card_type(&info);
-    memcpy(card.uid, info.uid, info.uid_len);
-    card.uid_len = info.uid_len;
     memset(&res, 0, sizeof res);
     err = terminal_tap(&tp->term, &card, req, &res);
     if (err == LEAL_E_NO_CARD || err == LEAL_E_CARD_REMOVED)
@@ -339,7 +343,7 @@ static int one_tap(const struct opts *o, struct tapper *tp, const struct termina
     if (o->json)
         print_json(&res);
     else
-        print_line(&tp->t->package, &res);
+        term_print_line(posix_show, &tp->t->package, &res);
     return res.outcome == TERMINAL_DONE      ? EXIT_DONE
            : res.outcome == TERMINAL_REFUSED ? EXIT_REFUSED
                                              : EXIT_IN_DOUBT;
@@ -348,21 +352,22 @@ static int one_tap(const struct opts *o, struct tapper *tp, const struct termina
 int cmd_tap(const struct opts *o)
 {
     struct terminal_request req;
-    struct tapper tp;
+    struct term_tapper tp;
     uint32_t seconds = TAP_TIMEOUT_S;
     int rc;
     if (o->npos != 1)
         return term_usage("%s", "tap takes options only (see --help)");
     if ((rc = build_request(o, &req)) != EXIT_DONE ||
-        (o->timeout && (rc = parse_u32("--timeout", o->timeout, 0, 3600, &seconds)) != EXIT_DONE))
+        (o->timeout &&
+         (rc = term_parse_u32("--timeout", o->timeout, 0, 3600, &seconds)) != EXIT_DONE))
         return rc;
     if (o->qr || o->qr_image)
         return cmd_tap_qr(o, &req);
-    if ((rc = tapper_open(o, &tp)) != EXIT_DONE)
+    if ((rc = term_tapper_open(o, &tp)) != EXIT_DONE)
         return rc;
     rc = one_tap(o, &tp, &req, seconds * 1000u);
     reader_release(tp.r);
-    tapper_close(&tp);
+    term_tapper_close(&tp);
     return rc;
 }
 
@@ -378,11 +383,11 @@ int cmd_run(const struct opts *o)
 {
     struct terminal_request req;
     struct sigaction sa;
-    struct tapper tp;
+    struct term_tapper tp;
     int rc;
     if (o->npos != 1)
         return term_usage("%s", "run takes options only (see --help)");
-    if ((rc = build_request(o, &req)) != EXIT_DONE || (rc = tapper_open(o, &tp)) != EXIT_DONE)
+    if ((rc = build_request(o, &req)) != EXIT_DONE || (rc = term_tapper_open(o, &tp)) != EXIT_DONE)
         return rc;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop; /* no SA_RESTART: a wait returns to look at run_stop */
@@ -403,6 +408,6 @@ int cmd_run(const struct opts *o)
         while (!run_stop && reader_wait_removed(tp.r, RUN_POLL_MS) == LEAL_E_TIMEOUT)
             ;
     }
-    tapper_close(&tp);
+    term_tapper_close(&tp);
     return rc;
 }
