@@ -34,7 +34,7 @@ t_start=$(date +%s)
 "$LEAL" keys init --issuer Kill --program 7 >/dev/null
 "$LEAL" program create --code k --name Kill --id 7 --points-per-euro 1 >/dev/null
 "$LEAL" store add --program 7 --code k --name K --tz Europe/Madrid >/dev/null
-for t in 1 2 3 4 5; do "$LEAL" terminal add --store 1 --name "t$t" >/dev/null; done
+for t in 1 2 3 4 5 6; do "$LEAL" terminal add --store 1 --name "t$t" >/dev/null; done
 for c in 1 2 3 4; do
     "$LEAL" customer add --program 7 --name "c$c" >/dev/null
     "$LEAL" account add-card $((10 + c)) --card-id $((1000 + c)) --uid "0411223344556$c" \
@@ -66,13 +66,14 @@ trap cleanup EXIT
 verified() { sk "$T/verify.out" none 0 - - ledger verify && [ "$RC" = 0 ]; }
 # taken_of OUT: the entries a --json import took, summed over its files.
 taken_of() { sed -n 's/.*"taken":\([0-9]*\).*/\1/p' "$1" | awk '{ s += $1 } END { print s + 0 }'; }
-# commits_in TRACE N: how many of the first N counted statements are COMMITs.
+# commits_in TRACE N: how many of the first N counted statements are COMMITs
+# (a write outside a transaction, committed by itself, is traced as one).
 commits_in() { sed -n 's/^sync_kill: #\([0-9]*\) COMMIT.*/\1/p' "$1" | awk -v n="$2" '$1 <= n' | wc -l; }
 # first_commit TRACE: the number of the first counted COMMIT.
 first_commit() { sed -n 's/^sync_kill: #\([0-9]*\) COMMIT.*/\1/p' "$1" | head -1; }
 # words TRACE: each counted statement's first words, for the log.
 words() {
-    awk '{ w = $3; if (w == "INSERT" || w == "DELETE") w = w " " $5; else if (w == "UPDATE") w = w " " $4
+    awk '/^sync_kill: #/ { w = $3; if (w == "INSERT" || w == "DELETE") w = w " " $5; else if (w == "UPDATE") w = w " " $4
            sub(/\(.*/, "", w); printf "%s%s", (NR > 1 ? ", " : ""), w }' "$1"
 }
 
@@ -139,11 +140,29 @@ card 1001 desfire 0 5000
 earn 1001 700 7
 export $T/r5
 EOF
-for t in 1 2 3 4 5; do
+# Part 5: terminal 6's journal, exported after its third entry (x6a) and at
+# its end (x6); x6.bad is x6 with a byte of entry 4 (card 1004's earn)
+# changed: entries 1-3 are taken, 4 is named (card 1004) and 5 (card 1003)
+# too, in the import's findings; reconciliation blocks both cards.
+cat >"$T/s6" <<EOF
+card 1003 desfire 0 5000
+card 1004 desfire 0 5000
+earn 1003 100 1
+earn 1003 200 2
+export $T/x6a
+earn 1004 400 4
+earn 1003 800 8
+earn 1004 300 3
+export $T/x6
+EOF
+for t in 1 2 3 4 5 6; do
     "$GEN" --keystore "$XDG_DATA_HOME/leal/keystore" --program 7 --terminal $t --units 16 \
         --time $((1796290000 + t)) <"$T/s$t" || echo "journal_gen failed for terminal $t"
 done
 FILES=("$T/t1a" "$T/t2a" "$T/t1b" "$T/t2b")
+# Entries of 128 bytes after a header of 32 (sync_import.sh does the same).
+cp "$T/x6" "$T/x6.bad"
+printf '\x01' | dd of="$T/x6.bad" bs=1 seek=$((32 + 3 * 128 + 70)) conv=notrunc 2>/dev/null
 
 # Everything a kill could leave half-done: balances, entries, lines, taken
 # entries, lots, the import's and reconciliation's findings, cards and their
@@ -376,6 +395,50 @@ check_eq "part 4: after each kill: nothing of reconciliation before its COMMIT, 
 check_eq "part 4: after each clean re-run: the uninterrupted state (the clone found once, the card blocked once) and ledger verify" \
     "$M4" "$whole"
 
+# ---- Part 5: a kill after every COMMIT and RELEASE of a tampered import ----
+# References: X1 the three good entries (x6a imported), X2 those and the
+# import's findings (x6.bad without reconciliation), X3 all of it.
+for x in 1 2 3; do cp "$START" "$T/x$x.db"; done
+sk "$T/x.out" none 0 - - sync import "$T/x6a" --no-reconcile --db "$T/x1.db"
+sk "$T/x.out" none 0 - - sync import "$T/x6.bad" --no-reconcile --db "$T/x2.db"
+sk "$T/x.out" none 0 - - sync import "$T/x6.bad" --db "$T/x3.db"
+check_eq "part 5: the tampered export: entries 1-3 taken, 4 named, exit 1" \
+    "1|leal: $T/x6.bad: terminal 6, epoch 1796290006, sequence 4: its MAC does not verify (altered, damaged, or not this terminal's key): nothing taken from it on (the 3 before it verify); 3 new entries taken before it; terminal 6 flagged" \
+    "$RC|$(grep -v '^reconcile' "$T/x.out")"
+# By hand: card 1003 earned 1 + 2 = 3 points (its entry 5 is not taken);
+# 1004 nothing; the findings name entry 4 (card 1004) and 5 (card 1003);
+# reconciliation blocks both.
+check_eq "part 5: the references (totals, findings, cards) worked out by hand" \
+    "11:EUR:5000 12:EUR:5000 13:EUR:5000 13:PTS:3 14:EUR:5000||1003:active 1004:active|mac:4:1004 mac:5:1003|1003:blocked 1004:blocked|tamper tamper" \
+    "$(totals "$T/x1.db")|$(sqlite3 "$T/x1.db" "select group_concat(kind) from sync_finding")|$(sqlite3 "$T/x2.db" "select group_concat(card_id || ':' || status, ' ') from card where card_id in (1003, 1004)")|$(sqlite3 "$T/x2.db" "select group_concat(kind || ':' || seq || ':' || card_id, ' ') from (select * from sync_finding order by seq)")|$(sqlite3 "$T/x3.db" "select group_concat(card_id || ':' || status, ' ') from card where card_id in (1003, 1004)")|$(sqlite3 "$T/x3.db" "select group_concat(kind, ' ') from reconcile_finding")"
+restore "$START"
+sk "$T/trace5" commit 0 - - sync import "$T/x6.bad"
+M5=$COUNT
+echo "# part 5, the COMMITs and RELEASEs: $(words "$T/trace5")"
+check_eq "part 5: counting without a kill is the import; 4 COMMITs: the batch, its held retry, the findings, reconciliation" \
+    "1|$(state "$T/x3.db")|4" "$RC|$(state "$DB")|$(commits_in "$T/trace5" "$M5")"
+X_REF=("$T/start.db" "$T/x1.db" "$T/x1.db" "$T/x2.db" "$T/x3.db")
+killed=0 verified=0 as_ref=0 whole=0 summary=
+for ((n = 1; n <= M5; n++)); do
+    restore "$START"
+    sk "$T/kill.out" commit "$n" - - sync import "$T/x6.bad"
+    rc=$RC
+    [ "$rc" = 137 ] && killed=$((killed + 1))
+    c=$(commits_in "$T/trace5" "$n")
+    verified && verified=$((verified + 1))
+    [ "$(state "$DB")" = "$(state "${X_REF[c]}")" ] && as_ref=$((as_ref + 1))
+    sk "$T/clean.out" none 0 - - sync import "$T/x6.bad"
+    [ "$RC|$(state "$DB")" = "1|$(state "$T/x3.db")" ] && verified && whole=$((whole + 1))
+    summary+="$n:$rc/$c "
+done
+echo "# part 5, kill at COMMIT or RELEASE:exit/COMMITs in: $summary"
+check_eq "part 5: SIGKILLed after each of the $M5 COMMITs and RELEASEs (exit 137)" "$M5" "$killed"
+check_eq "part 5: ledger verify after each kill" "$M5" "$verified"
+check_eq "part 5: after each kill: the state after the COMMITs before it (the findings of the fault all or none)" \
+    "$M5" "$as_ref"
+check_eq "part 5: after each clean re-run: exit 1 and the uninterrupted state, ledger verify" \
+    "$M5" "$whole"
+
 # Without the variable it is leal sync: nothing new to take.
 restore "$T/refall.db"
 run_capture "$KILL" import "${FILES[@]}" --json
@@ -385,5 +448,5 @@ LEAL_SYNC_KILL_AT=1 LEAL_SYNC_KILL_ON=commit run_capture "$KILL" import "${FILES
 check_eq "one run with the spec in the environment: killed after the first COMMIT" \
     "137|sync_kill: SIGKILL after statement #1: COMMIT" "$RC|$ERR"
 check_eq "the server took every request" "" "$(cat "$T/serve.err")"
-echo "# $((B[4] + M2 + M3 + M4)) kills and clean re-runs in $(($(date +%s) - t_start)) s"
+echo "# $((B[4] + M2 + M3 + M4 + M5)) kills and clean re-runs in $(($(date +%s) - t_start)) s"
 finish

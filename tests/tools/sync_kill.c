@@ -7,7 +7,8 @@
  *
  * Which statements count (the kill point's spec):
  *   on    insert  statements beginning INSERT
- *         commit  COMMIT and RELEASE (a transaction, or a savepoint in it)
+ *         commit  COMMIT and RELEASE (a transaction, or a savepoint in it),
+ *                 and a write outside a transaction (committed by itself)
  *         write   statements that change the database, and commit's
  *         stmt    every statement
  *   sql   only statements whose text contains this (empty: any)
@@ -81,6 +82,14 @@ static bool is_commit(const char *sql)
     return strncasecmp(sql, "COMMIT", 6) == 0 || strncasecmp(sql, "RELEASE", 7) == 0;
 }
 
+/* A write outside any transaction: SQLite committed it by itself, a commit
+ * boundary with no COMMIT statement (settings, PRAGMA, aside). */
+static bool autocommitted(sqlite3_stmt *stmt, const char *sql)
+{
+    return !sqlite3_stmt_readonly(stmt) && strncasecmp(sql, "PRAGMA", 6) != 0 &&
+           sqlite3_get_autocommit(sqlite3_db_handle(stmt));
+}
+
 static bool counts(sqlite3_stmt *stmt, const char *sql)
 {
     if (spec.sql[0] && strstr(sql, spec.sql) == NULL)
@@ -89,7 +98,7 @@ static bool counts(sqlite3_stmt *stmt, const char *sql)
     case ON_INSERT:
         return strncasecmp(sql, "INSERT", 6) == 0;
     case ON_COMMIT:
-        return is_commit(sql);
+        return is_commit(sql) || autocommitted(stmt, sql);
     case ON_WRITE:
         return !sqlite3_stmt_readonly(stmt) || is_commit(sql);
     case ON_STMT:
@@ -103,7 +112,7 @@ static bool counts(sqlite3_stmt *stmt, const char *sql)
 static int on_statement(unsigned type, void *ctx, void *p, void *x)
 {
     sqlite3_stmt *stmt = p;
-    const char *sql = sqlite3_sql(stmt);
+    const char *sql = sqlite3_sql(stmt), *tag;
     unsigned long long n;
     (void)ctx;
     (void)x;
@@ -115,10 +124,12 @@ static int on_statement(unsigned type, void *ctx, void *p, void *x)
     if (!counts(stmt, sql))
         return 0;
     n = ++*counted;
+    /* The trace names a write committed by itself a COMMIT, as it is one. */
+    tag = autocommitted(stmt, sql) ? "COMMIT (autocommit) " : "";
     if (spec.at == 0)
-        fprintf(stderr, "sync_kill: #%llu %.100s\n", n, sql);
+        fprintf(stderr, "sync_kill: #%llu %s%.100s\n", n, tag, sql);
     if (n == spec.at) {
-        fprintf(stderr, "sync_kill: SIGKILL after statement #%llu: %.100s\n", n, sql);
+        fprintf(stderr, "sync_kill: SIGKILL after statement #%llu: %s%.100s\n", n, tag, sql);
         fflush(stderr);
         (void)kill(getpid(), SIGKILL);
         _exit(99); /* not reached */
@@ -138,14 +149,14 @@ static int spec_set(const char *on, const char *at, const char *sql, const char 
 {
     static const char *const names[] = {"none", "insert", "commit", "write", "stmt"};
     char *end;
-    spec.on = (enum kill_on)-1;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(on, names[i]) == 0)
-            spec.on = (enum kill_on)i;
-    if ((int)spec.on < 0) {
+    size_t i = 0;
+    while (i < sizeof names / sizeof names[0] && strcmp(on, names[i]) != 0)
+        i++;
+    if (i == sizeof names / sizeof names[0]) {
         fprintf(stderr, "sync_kill: on '%s': write insert, commit, write, stmt or none\n", on);
         return 2;
     }
+    spec.on = (enum kill_on)i;
     errno = 0;
     spec.at = strtoull(at, &end, 10);
     if (errno != 0 || end == at || *end != '\0' || at[0] == '-') {
@@ -196,8 +207,8 @@ static int serve_one(char *line, const struct keyset *plain)
     pid_t pid;
     for (char *s = strtok(line, "\t\n"); s != NULL && n < 40; s = strtok(NULL, "\t\n"))
         w[n++] = s;
-    if (n < 6 || spec_set(w[1], w[2], strcmp(w[3], "-") ? w[3] : "",
-                          strcmp(w[4], "-") ? w[4] : "") != 0) {
+    if (n < 6 ||
+        spec_set(w[1], w[2], strcmp(w[3], "-") ? w[3] : "", strcmp(w[4], "-") ? w[4] : "") != 0) {
         fprintf(stderr, "sync_kill: a request is OUT ON AT SQL FROM COMMAND..., tab-separated\n");
         return -1;
     }
@@ -265,8 +276,8 @@ int main(int argc, char **argv)
         return 1;
     }
     passphrase_take_env();
-    counted = mmap(NULL, sizeof *counted, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
-                   0);
+    counted =
+        mmap(NULL, sizeof *counted, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (counted == MAP_FAILED)
         return 1;
     /* sqlite3_auto_extension's prototype takes void (*)(void). */
