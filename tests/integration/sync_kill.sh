@@ -186,6 +186,17 @@ totals() {
 }
 # restore FILE: the ledger as FILE holds it.
 restore() { sqlite3 "$DB" ".restore $1"; }
+# kill_point FILE ON N SQL FROM COMMAND...: the ledger as FILE holds it, then
+# one run killed at point N (rc its exit status); counts the kills (exit 137)
+# and the ledgers that verify after them.
+kill_point() {
+    restore "$1"
+    shift
+    sk "$T/kill.out" "$@"
+    rc=$RC
+    [ "$rc" = 137 ] && killed=$((killed + 1))
+    verified && verified=$((verified + 1))
+}
 
 # ---- Part 1: a kill after every terminal_entry row ----
 # References: the start, then each prefix of the files imported whole.
@@ -223,14 +234,10 @@ REF_ALL=$(state "$T/refall.db")
 
 killed=0 verified=0 as_ref=0 rest_taken=0 whole=0 totals_ok=0 summary=
 for ((n = 1; n <= B[4]; n++)); do
-    restore "$START"
-    sk "$T/kill.out" insert "$n" "INSERT INTO terminal_entry(" - sync import "${FILES[@]}"
-    rc=$RC
-    [ "$rc" = 137 ] && killed=$((killed + 1))
+    kill_point "$START" insert "$n" "INSERT INTO terminal_entry(" - sync import "${FILES[@]}"
     # The files before entry n's file are in, nothing of its file.
     k=0
     while [ "${B[k + 1]}" -lt "$n" ]; do k=$((k + 1)); done
-    verified && verified=$((verified + 1))
     [ "$(state "$DB")" = "$(state "$T/ref$k.db")" ] && as_ref=$((as_ref + 1))
     # A clean import afterwards takes exactly the rest.
     sk "$T/clean.out" none 0 - - sync import "${FILES[@]}" --json
@@ -271,16 +278,12 @@ ref_after() {
 }
 killed=0 verified=0 as_ref=0 rest_taken=0 whole=0 totals_ok=0 n_commit=0 summary=
 for ((n = 1; n <= M2; n++)); do
-    restore "$START"
-    sk "$T/kill.out" commit "$n" - - sync import "${FILES[@]}"
-    rc=$RC
-    [ "$rc" = 137 ] && killed=$((killed + 1))
+    kill_point "$START" commit "$n" - - sync import "${FILES[@]}"
     # A COMMIT: its step is in (after); a RELEASE: the batch around it is
     # not (before): both are the state after the COMMITs so far.
     c=$(commits_in "$T/trace2" "$n")
     grep -q "^sync_kill: #$n COMMIT" "$T/trace2" && n_commit=$((n_commit + 1))
     ref=$(ref_after "$c")
-    verified && verified=$((verified + 1))
     [ "$(state "$DB")" = "$(state "$ref")" ] && as_ref=$((as_ref + 1))
     sk "$T/clean.out" none 0 - - sync import "${FILES[@]}" --json
     taken=$(taken_of "$T/clean.out")
@@ -331,13 +334,9 @@ echo "# part 3, the retry's statements: $(words "$T/trace3")"
 check_eq "part 3: counting without a kill is the import" "0|$HELD_AFTER" "$RC|$(state "$DB")"
 killed=0 verified=0 as_ref=0 rest_posted=0 whole=0 totals_ok=0 summary=
 for ((n = 1; n <= M3; n++)); do
-    restore "$HELD"
-    sk "$T/kill.out" stmt "$n" - "WHERE x.outcome = 'held'" sync import "$T/h3" --no-reconcile
-    rc=$RC
-    [ "$rc" = 137 ] && killed=$((killed + 1))
+    kill_point "$HELD" stmt "$n" - "WHERE x.outcome = 'held'" sync import "$T/h3" --no-reconcile
     # Before the retry's COMMIT: none of it; from its COMMIT on: all of it.
     if [ "$n" -lt "$C3" ]; then ref=$HELD_BEFORE want=3; else ref=$HELD_AFTER want=0; fi
-    verified && verified=$((verified + 1))
     [ "$(state "$DB")" = "$ref" ] && as_ref=$((as_ref + 1))
     sk "$T/clean.out" none 0 - - sync import "$T/h3" --no-reconcile --json
     posted=$(sed -n 's/.*"held_posted":\([0-9]*\).*/\1/p' "$T/clean.out")
@@ -376,12 +375,8 @@ echo "# part 4, reconciliation's writes: $(words "$T/trace4")"
 check_eq "part 4: counting without a kill is the import" "0|$REC_AFTER" "$RC|$(state "$DB")"
 killed=0 verified=0 as_ref=0 whole=0 summary=
 for ((n = 1; n <= M4; n++)); do
-    restore "$START"
-    sk "$T/kill.out" write "$n" - "$RUN" sync import "$T/r4" "$T/r5"
-    rc=$RC
-    [ "$rc" = 137 ] && killed=$((killed + 1))
+    kill_point "$START" write "$n" - "$RUN" sync import "$T/r4" "$T/r5"
     if [ "$n" -lt "$C4" ]; then ref=$REC_BEFORE; else ref=$REC_AFTER; fi
-    verified && verified=$((verified + 1))
     [ "$(state "$DB")" = "$ref" ] && as_ref=$((as_ref + 1))
     sk "$T/clean.out" none 0 - - sync import "$T/r4" "$T/r5"
     [ "$(state "$DB")" = "$REC_AFTER" ] && verified && whole=$((whole + 1))
@@ -420,12 +415,8 @@ check_eq "part 5: counting without a kill is the import; 4 COMMITs: the batch, i
 X_REF=("$T/start.db" "$T/x1.db" "$T/x1.db" "$T/x2.db" "$T/x3.db")
 killed=0 verified=0 as_ref=0 whole=0 summary=
 for ((n = 1; n <= M5; n++)); do
-    restore "$START"
-    sk "$T/kill.out" commit "$n" - - sync import "$T/x6.bad"
-    rc=$RC
-    [ "$rc" = 137 ] && killed=$((killed + 1))
+    kill_point "$START" commit "$n" - - sync import "$T/x6.bad"
     c=$(commits_in "$T/trace5" "$n")
-    verified && verified=$((verified + 1))
     [ "$(state "$DB")" = "$(state "${X_REF[c]}")" ] && as_ref=$((as_ref + 1))
     sk "$T/clean.out" none 0 - - sync import "$T/x6.bad"
     [ "$RC|$(state "$DB")" = "1|$(state "$T/x3.db")" ] && verified && whole=$((whole + 1))
