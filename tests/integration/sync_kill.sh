@@ -184,6 +184,12 @@ totals() {
         (select * from balance where account_id between 11 and 15 and amount != 0
          order by account_id, asset)"
 }
+# kills_checked PART M WHAT: each of the part's M runs killed (exit 137), the
+# ledger verifying after each.
+kills_checked() {
+    check_eq "part $1: SIGKILLed after each of the $2 $3 (exit 137)" "$2" "$killed"
+    check_eq "part $1: ledger verify after each kill" "$2" "$verified"
+}
 # restore FILE: the ledger as FILE holds it.
 restore() { sqlite3 "$DB" ".restore $1"; }
 # kill_point FILE ON N SQL FROM COMMAND...: the ledger as FILE holds it, then
@@ -346,8 +352,7 @@ for ((n = 1; n <= M3; n++)); do
     summary+="$n:$rc/$posted "
 done
 echo "# part 3, kill at retry statement:exit/held entries the clean import posted (COMMIT is #$C3): $summary"
-check_eq "part 3: SIGKILLed after each of the $M3 statements of the retry (exit 137)" "$M3" "$killed"
-check_eq "part 3: ledger verify after each kill" "$M3" "$verified"
+kills_checked 3 "$M3" "statements of the retry"
 check_eq "part 3: after each kill: none of the retry before its COMMIT, all of it from there" \
     "$M3" "$as_ref"
 check_eq "part 3: each clean import posts what the killed retry did not" "$M3" "$rest_posted"
@@ -383,8 +388,7 @@ for ((n = 1; n <= M4; n++)); do
     summary+="$n:$rc "
 done
 echo "# part 4, kill at reconciliation write:exit (COMMIT is #$C4 of $M4): $summary"
-check_eq "part 4: SIGKILLed after each of the $M4 writes of reconciliation (exit 137)" "$M4" "$killed"
-check_eq "part 4: ledger verify after each kill" "$M4" "$verified"
+kills_checked 4 "$M4" "writes of reconciliation"
 check_eq "part 4: after each kill: nothing of reconciliation before its COMMIT, all of it from there" \
     "$M4" "$as_ref"
 check_eq "part 4: after each clean re-run: the uninterrupted state (the clone found once, the card blocked once) and ledger verify" \
@@ -423,8 +427,7 @@ for ((n = 1; n <= M5; n++)); do
     summary+="$n:$rc/$c "
 done
 echo "# part 5, kill at COMMIT or RELEASE:exit/COMMITs in: $summary"
-check_eq "part 5: SIGKILLed after each of the $M5 COMMITs and RELEASEs (exit 137)" "$M5" "$killed"
-check_eq "part 5: ledger verify after each kill" "$M5" "$verified"
+kills_checked 5 "$M5" "COMMITs and RELEASEs"
 check_eq "part 5: after each kill: the state after the COMMITs before it (the findings of the fault all or none)" \
     "$M5" "$as_ref"
 check_eq "part 5: after each clean re-run: exit 1 and the uninterrupted state, ledger verify" \
