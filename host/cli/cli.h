@@ -150,6 +150,10 @@ struct keyset;
  * `leal serve --terminals` uses it too). sync_cli_free_keys wipes them. */
 int sync_cli_journal_keys(const struct lcli_opt *o, size_t n, struct keyset **ks);
 void sync_cli_free_keys(struct keyset *ks);
+/* `leal sync import` (argv[0] "import") with the journal keys already in
+ * given (NULL: from the keystore as the options say, the command's own way):
+ * the test tool tests/tools/sync_kill opens the keystore once for many runs. */
+int sync_cli_import(int argc, char **argv, const struct keyset *given);
 
 /* -1 if the command in argv (argv[1], its subcommand argv[2]) runs on the
  * ledger --db or LEAL_DB names; on a PostgreSQL ledger a command not ported

@@ -143,7 +143,7 @@ static int reconcile_after(struct ledger *l, bool json)
     return CLI_EXIT_OK;
 }
 
-static int import(int argc, char **argv)
+int sync_cli_import(int argc, char **argv, const struct keyset *given)
 {
     struct lcli_opt o[] = {{"db", 0, 0},   {"keystore", 0, 0},     {"passphrase-file", 0, 0},
                            {"json", 1, 0}, {"no-reconcile", 1, 0}, {"help", 1, 0}};
@@ -162,8 +162,8 @@ static int import(int argc, char **argv)
         return cli_usage("leal sync import needs at least one FILE");
     if ((rc = lcli_open(lcli_get(o, N(o), "db"), &l)) != 0)
         return rc;
-    if ((rc = sync_cli_journal_keys(o, N(o), &ks)) == 0) {
-        const struct sync_keys k = {crypto_openssl(), ks};
+    if ((rc = given ? 0 : sync_cli_journal_keys(o, N(o), &ks)) == 0) {
+        const struct sync_keys k = {crypto_openssl(), given ? given : ks};
         for (size_t i = 0; i < npos; i++) {
             rc = import_one(l, &k, pos[i], lcli_get(o, N(o), "json") != NULL);
             if (rc > worst)
@@ -252,7 +252,7 @@ int cmd_sync(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (argc >= 2 && strcmp(argv[1], "import") == 0)
-        return import(argc - 1, argv + 1);
+        return sync_cli_import(argc - 1, argv + 1, NULL);
     if (argc >= 2 && strcmp(argv[1], "ack") == 0)
         return ack(argc - 1, argv + 1);
     return cli_usage("leal sync: expected import or ack");

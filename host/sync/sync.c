@@ -300,7 +300,16 @@ leal_err sync_import(struct ledger *l, const struct sync_keys *k, const uint8_t 
         return r->fault;
     if ((r->fault = fault) == LEAL_OK)
         return LEAL_OK;
-    if ((err = record_fault(l, p, len, r, good)) != LEAL_OK)
+    /* The fault's findings commit together: one by one, a process killed
+     * between two of them left the fault named but not the cards after it
+     * (reconciliation blocked some of them only). */
+    if ((err = ledger_batch_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = record_fault(l, p, len, r, good)) != LEAL_OK) {
+        ledger_batch_rollback(l);
+        return err;
+    }
+    if ((err = ledger_batch_commit(l)) != LEAL_OK)
         return err;
     return r->fault;
 }
