@@ -112,6 +112,8 @@ static const struct {
     {"before is an entry number; limit is 1 to 50",
      "before es un número de asiento; limit va de 1 a 50"},
     {"?program= takes a program's id", "?program= lleva el id de un programa"},
+    {"?program= names no program", "?program= no nombra ningún programa"},
+    {"the program", "el programa"},
     {"send {\"block\": true or false, \"reason\": why} with a reason",
      "envíe {\"block\": true o false, \"reason\": motivo} con un motivo"},
     {"send {\"rule\": ID, \"multiplier_milli\": 0..100000 and/or \"bonus_points\": 0..1000000}",
