@@ -72,6 +72,10 @@ void web_settlement(struct web_req *r);
 void web_rules(struct web_req *r);
 void web_rules_simulate(struct web_req *r);
 void web_rule_edit(struct web_req *r);
+/* The promotions page's tiers, rewards, stamp cards and bono kinds
+ * (web_catalogue.c): POST /api/catalogue/simulate and PUT /api/catalogue. */
+void web_catalogue_simulate(struct web_req *r);
+void web_catalogue_edit(struct web_req *r);
 
 /* The program a request is about: ?program=N if r's user sees it, else the
  * user's first (an admin: the lowest id). false after setting the answer

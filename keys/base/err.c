@@ -367,6 +367,8 @@ static const struct err_entry err_table[] = {
                                "messages campaign add'"),
     E(LEAL_E_CAMPAIGN_SEGMENT, "the campaign already targets another segment; a campaign's "
                                "segment cannot change, add a campaign of another name"),
+    E(LEAL_E_WEB_SELF, "no one changes their own role or stores or disables themselves; "
+                       "another admin or manager does it"),
 };
 
 #undef E

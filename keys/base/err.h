@@ -292,6 +292,9 @@ typedef enum leal_err {
     LEAL_E_CAMPAIGN_UNKNOWN = 740,
     LEAL_E_CAMPAIGN_SEGMENT = 741,
 
+    /* 625..632: the back office's user management (host/web/web_users.c) */
+    LEAL_E_WEB_SELF = 625,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 
