@@ -114,6 +114,15 @@ check_eq "no one changes their own role or disables themselves: 409" \
     "409|no one changes their own role or stores or disables themselves; another admin or manager does it 409|no one changes their own role or stores or disables themselves; another admin or manager does it|admin 0" \
     "$(req "$T/jar-ana" PUT "/api/users/$ANA" '{"role":"staff","stores":[1]}' "$A" | err) $(req "$T/jar-ana" POST "/api/users/$ANA" '{"disabled":true}' "$A" | err)|$(q "select role || ' ' || disabled from web_user where id = $ANA")"
 
+# Spanish: an admin added with "lang": "es" is answered in Spanish.
+check_eq "an admin added in Spanish" "201 es" \
+    "$(req "$T/jar-ana" POST /api/users '{"name":"eva","password":"eva password 1","role":"admin","stores":[],"lang":"es"}' "$A" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["user"]["lang"]')"; })"
+E=$(sign_in eva 'eva password 1')
+EVA=$(q "select id from web_user where name = 'eva'")
+check_eq "her own role refused in Spanish; a catalogue body refused in Spanish" \
+    "409|nadie cambia su propio rol o tiendas ni se desactiva a sí mismo; lo hace otro administrador o gerente 400|envíe {\"part\": tier, reward, stamp o bono, \"id\": cuál, \"name\" y los campos de esa parte dentro de sus límites}: argumento no válido dentro de leal; por favor, informe de ello" \
+    "$(req "$T/jar-eva" PUT "/api/users/$EVA" '{"role":"staff","stores":[1]}' "$E" | err) $(req "$T/jar-eva" PUT /api/catalogue '{"part":"cup","id":1,"reason":"x"}' "$E" | err)"
+
 # A role change: one transaction, the sessions end, the audit line's before and after.
 T0=$(sign_in tom 'staff password 1')
 check_eq "tom signed in" "200" "$(req "$T/jar-tom" GET /api/me | cut -d' ' -f1)"
