@@ -15,7 +15,6 @@
 
 #include "host/ledger/ledger_rules.h"
 #include "host/ledger/ledger_simulate.h"
-#include "host/report/report.h"
 
 enum cat_part { CAT_TIER, CAT_REWARD, CAT_STAMP, CAT_BONO };
 static const char *const part_names[] = {"tier", "reward", "stamp", "bono"};
@@ -205,21 +204,15 @@ static void cat_error(struct web_req *r, leal_err err)
  * engine accepts the set so changed. Writes nothing. */
 void web_catalogue_simulate(struct web_req *r)
 {
-    int64_t program, d;
+    int64_t program;
     struct cat_edit e;
     struct ledger_rules *lr;
     struct ledger_sim_totals now = {0}, with = {0};
     struct rules_problem where;
-    const char *from = json_string_value(json_object_get(r->body, "from"));
-    const char *to = json_string_value(json_object_get(r->body, "to"));
+    const char *from, *to;
     leal_err err;
-    if (!web_program_of(r, &program) || !cat_edit_of(r, &e))
+    if (!web_program_of(r, &program) || !cat_edit_of(r, &e) || !web_sim_period(r, &from, &to))
         return;
-    if (from == NULL || to == NULL || report_day_parse(from, &d) != LEAL_OK ||
-        report_day_parse(to, &d) != LEAL_OK) {
-        web_api_error(r, 400, LEAL_E_DATE, "\"from\" and \"to\" take dates, YYYY-MM-DD");
-        return;
-    }
     if ((lr = malloc(sizeof *lr)) == NULL) {
         web_api_error(r, 500, LEAL_E_NO_MEMORY, NULL);
         return;
@@ -238,12 +231,11 @@ void web_catalogue_simulate(struct web_req *r)
         return;
     }
     r->status = 200;
-    r->out = json_pack("{s:I,s:s,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "program",
-                       (json_int_t)program, "part", part_names[e.part], "id", (json_int_t)e.id,
-                       "from", from, "to", to, "accounts", (json_int_t)now.accounts, "sales",
-                       (json_int_t)now.sales, "real_points", (json_int_t)now.real_points,
-                       "current_rules_points", (json_int_t)now.sim_points, "with_change_points",
-                       (json_int_t)with.sim_points, "before", e.before, "after", e.after);
+    r->out = web_sim_json(program, from, to, &now, &with);
+    json_object_set_new(r->out, "part", json_string(part_names[e.part]));
+    json_object_set_new(r->out, "id", json_integer(e.id));
+    json_object_set_new(r->out, "before", e.before);
+    json_object_set_new(r->out, "after", e.after);
 }
 
 struct cat_save {

@@ -7,20 +7,10 @@
 // changed after its simulation on past sales and the catalogue is exactly
 // what was saved. Prints "CHECK name<TAB>expected<TAB>actual".
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch, check, signIn: signInAt } = require('./lib.js');
 
 const [url, shots] = process.argv.slice(2);
-const check = (name, expected, actual) =>
-  console.log(['CHECK ' + name, String(expected), String(actual)].join('\t'));
-
-async function signIn(page, name, password) {
-  await page.goto(url + '/');
-  await page.waitForSelector('#page-sign-in:not([hidden])');
-  await page.fill('#sign-in-form input[name=name]', name);
-  await page.fill('#sign-in-form input[name=password]', password);
-  await page.click('#sign-in-form button[type=submit]');
-  await page.waitForSelector('#page-customers:not([hidden])');
-}
+const signIn = (page, name, password) => signInAt(page, url, name, password);
 
 const rows = (page, table) => page.evaluate((id) => [...document.querySelectorAll('#' + id + ' tbody tr')]
   .map((tr) => [...tr.cells].map((c) => c.textContent).join('|')).join(' / '), table);
@@ -37,11 +27,7 @@ async function said(page, action) {
 }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  const browser = await launch();
   try {
     const admin = await (await browser.newContext()).newPage();
     await signIn(admin, 'ana', 'admin password 1');

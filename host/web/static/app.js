@@ -382,7 +382,7 @@ async function listUsers() {
   const d = await api('GET', '/api/users');
   const body = $('user-list').tBodies[0];
   body.replaceChildren();
-  for (const u of d.users) row(body, [u.id, u.name, u.role, u.lang, u.stores.join(', '), state.lang === 'es' ? (u.disabled ? 'desactivado' : 'activo') : (u.disabled ? 'disabled' : 'active')], 99);
+  for (const u of d.users) row(body, [u.id, u.name, t(u.role), u.lang, u.stores.join(', '), state.lang === 'es' ? (u.disabled ? 'desactivado' : 'activo') : (u.disabled ? 'disabled' : 'active')], 99);
   // Admins may give any role; a manager gives staff and manager only.
   for (const f of [$('user-add-form'), $('user-edit-form')]) {
     for (const o of f.elements.role.options) o.hidden = o.value === 'admin' && state.user.role !== 'admin';
