@@ -20,6 +20,7 @@ static const char user_help[] =
     "usage: leal user add NAME --role admin|manager|staff [--store ID[,ID...]]\n"
     "                 [--password-file F] [--lang en|es] [--db PATH] [--json]\n"
     "       leal user set NAME --lang en|es [--db PATH]\n"
+    "       leal user role NAME --role admin|manager|staff [--store ID[,ID...]] [--db PATH]\n"
     "       leal user passwd NAME [--password-file F] [--db PATH]\n"
     "       leal user disable NAME [--db PATH]\n"
     "       leal user enable NAME [--db PATH]\n"
@@ -32,7 +33,9 @@ static const char user_help[] =
     "sessions. Every change goes to the audit log.\n"
     "--lang is the back office's language: en (English) or es (Spanish). Without it\n"
     "a user of a program created with --locale es gets Spanish (an admin: when every\n"
-    "program is Spanish), else English. 'set --lang' ends the user's sessions.\n";
+    "program is Spanish), else English. 'set --lang' ends the user's sessions.\n"
+    "role gives the user a new role and stores (an admin has none) in one\n"
+    "transaction that ends their sessions; the audit log keeps both.\n";
 
 static const char *actor(void)
 {
@@ -150,11 +153,15 @@ static int user_add(int argc, char **argv, const char *name)
     return rc;
 }
 
-/* passwd, disable, enable: one user by name. */
+/* passwd, disable, enable, set, role: one user by name. */
 static int user_change(int argc, char **argv, const char *sub, const char *name)
 {
-    struct lcli_opt o[] = {
-        {"password-file", false, NULL}, {"db", false, NULL}, {"lang", false, NULL}};
+    struct lcli_opt o[] = {{"password-file", false, NULL},
+                           {"db", false, NULL},
+                           {"lang", false, NULL},
+                           {"role", false, NULL},
+                           {"store", false, NULL}};
+    struct ledger_user to;
     struct ledger_user u;
     struct ledger *l = NULL;
     size_t npos = 0;
@@ -165,6 +172,10 @@ static int user_change(int argc, char **argv, const char *sub, const char *name)
     if (strcmp(sub, "set") == 0 &&
         (o[2].val == NULL || (strcmp(o[2].val, "en") != 0 && strcmp(o[2].val, "es") != 0)))
         return cli_usage("leal user set NAME needs --lang en or es");
+    memset(&to, 0, sizeof to);
+    if (strcmp(sub, "role") == 0 && (ledger_role_parse(o[3].val, &to.role) != LEAL_OK ||
+                                     (o[4].val && (rc = parse_stores(o[4].val, &to)) != 0)))
+        return rc ? rc : cli_usage("leal user role NAME needs --role admin, manager or staff");
     if ((rc = lcli_open(o[1].val, &l)) != 0)
         return rc;
     if ((err = ledger_user_by_name(l, name, &u)) != LEAL_OK) {
@@ -178,6 +189,16 @@ static int user_change(int argc, char **argv, const char *sub, const char *name)
             else if ((rc = audit(l, "user.passwd", u.id, NULL)) == 0)
                 printf("user '%s': new password set; their sessions ended\n", u.name);
         }
+    } else if (strcmp(sub, "role") == 0) {
+        if ((err = ledger_user_set_role(l, u.id, &to, 0, actor())) == LEAL_E_WEB_ROLE ||
+            err == LEAL_E_UNKNOWN_ID)
+            rc = cli_error(err, CLI_EXIT_USAGE, "user '%s': %s: %s", u.name, ledger_errmsg(l),
+                           leal_strerror(err));
+        else if (err != LEAL_OK)
+            rc = lcli_fail(l, err, "the user");
+        else
+            printf("user '%s' is now %s; their sessions ended\n", u.name,
+                   ledger_role_name(to.role));
     } else if (strcmp(sub, "set") == 0) {
         char after[32];
         snprintf(after, sizeof after, "{\"lang\":\"%s\"}", o[2].val);
@@ -266,7 +287,7 @@ int cmd_user(int argc, char **argv)
     if (strcmp(sub, "add") == 0)
         return user_add(argc - 2, argv + 2, argv[2]);
     if (strcmp(sub, "passwd") == 0 || strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0 ||
-        strcmp(sub, "set") == 0)
+        strcmp(sub, "set") == 0 || strcmp(sub, "role") == 0)
         return user_change(argc - 2, argv + 2, sub, argv[2]);
-    return cli_usage("unknown 'leal user %s' (add, passwd, disable, enable, set, list)", sub);
+    return cli_usage("unknown 'leal user %s' (add, passwd, disable, enable, set, role, list)", sub);
 }

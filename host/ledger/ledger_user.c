@@ -3,6 +3,7 @@
  */
 #include "ledger_user.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "store.h"
@@ -198,6 +199,66 @@ leal_err ledger_user_set_password(struct ledger *l, int64_t id, const char *pass
                        SVALS(SV_I64(id), SV_TEXT(pass_hash), SV_I64(ledger_now())));
 }
 
+/* The audit line, inside the caller's transaction. */
+static leal_err audit_insert(struct ledger *l, const struct ledger_audit_line *a)
+{
+    return store_write(l,
+                       "INSERT INTO audit(at, user_id, actor, action, object, before, after) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                       SVALS(SV_I64(ledger_now()), SV_I64_OR_NULL(a->user_id), SV_TEXT(a->actor),
+                             SV_TEXT(a->action), SV_TEXT(a->object), SV_TEXT(a->before),
+                             SV_TEXT(a->after)),
+                       NULL);
+}
+
+/* {"role":R,"stores":[...]} of u into out (LEDGER_USER_STORES ids fit). */
+static void role_text(const struct ledger_user *u, char *out, size_t cap)
+{
+    size_t n =
+        (size_t)snprintf(out, cap, "{\"role\":\"%s\",\"stores\":[", ledger_role_name(u->role));
+    for (int i = 0; i < u->nstores && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%lld", i ? "," : "", (long long)u->stores[i]);
+    if (n < cap)
+        snprintf(out + n, cap - n, "]}");
+}
+
+leal_err ledger_user_set_role(struct ledger *l, int64_t id, const struct ledger_user *to,
+                              int64_t actor_id, const char *actor)
+{
+    struct ledger_user before, after;
+    char object[40], was[LEDGER_USER_STORES * 22 + 48], now[LEDGER_USER_STORES * 22 + 48];
+    struct ledger_audit_line a = {actor_id, actor, "user.role", object, was, now};
+    leal_err err;
+    if ((err = store_tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = ledger_user_get(l, id, &before)) != LEAL_OK)
+        goto out;
+    after = before;
+    after.role = to->role;
+    after.nstores = to->nstores;
+    if (to->nstores >= 0 && to->nstores <= LEDGER_USER_STORES)
+        memcpy(after.stores, to->stores, (size_t)to->nstores * sizeof to->stores[0]);
+    if ((err = user_check(l, &after)) != LEAL_OK)
+        goto out;
+    if ((err = store_write(
+             l, "UPDATE web_user SET role = ?2, updated_at = ?3 WHERE id = ?1",
+             SVALS(SV_I64(id), SV_TEXT(ledger_role_name(after.role)), SV_I64(ledger_now())),
+             NULL)) != LEAL_OK ||
+        (err = store_exec_i64(l, "DELETE FROM web_user_store WHERE user_id = ?1", I64S(id))) !=
+            LEAL_OK ||
+        (err = user_stores_add(l, &after, id)) != LEAL_OK ||
+        (err = store_exec_i64(l, "DELETE FROM web_session WHERE user_id = ?1", I64S(id))) !=
+            LEAL_OK ||
+        (err = user_stores(l, &after)) != LEAL_OK) /* as stored: sorted, once each */
+        goto out;
+    snprintf(object, sizeof object, "user %lld", (long long)id);
+    role_text(&before, was, sizeof was);
+    role_text(&after, now, sizeof now);
+    err = audit_insert(l, &a);
+out:
+    return store_tx_end(l, err);
+}
+
 leal_err ledger_user_set_disabled(struct ledger *l, int64_t id, bool disabled)
 {
     return user_change(l, id, "UPDATE web_user SET disabled = ?2, updated_at = ?3 WHERE id = ?1",
@@ -365,14 +426,7 @@ leal_err ledger_audit_add(struct ledger *l, const struct ledger_audit_line *a)
     leal_err err;
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;
-    err = store_write(l,
-                      "INSERT INTO audit(at, user_id, actor, action, object, before, after) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                      SVALS(SV_I64(ledger_now()), SV_I64_OR_NULL(a->user_id), SV_TEXT(a->actor),
-                            SV_TEXT(a->action), SV_TEXT(a->object), SV_TEXT(a->before),
-                            SV_TEXT(a->after)),
-                      NULL);
-    return store_tx_end(l, err);
+    return store_tx_end(l, audit_insert(l, a));
 }
 
 leal_err ledger_audit_each(struct ledger *l, size_t limit, ledger_audit_cb cb, void *ctx)

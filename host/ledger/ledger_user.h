@@ -64,6 +64,15 @@ LEAL_MUST_CHECK leal_err ledger_user_get(struct ledger *l, int64_t id, struct le
 /* A new password hash; the user's sessions end. */
 LEAL_MUST_CHECK leal_err ledger_user_set_password(struct ledger *l, int64_t id,
                                                   const char *pass_hash);
+/* Gives user id the role and stores of `to` (to->role, to->nstores,
+ * to->stores; the rest is ignored) under ledger_user_add's rules, in one
+ * transaction that also ends the user's sessions (what they may do changed
+ * under them) and writes the audit line "user.role" by actor_id/actor
+ * (0: the command line) with the role and stores before and after as
+ * {"role":"staff","stores":[1,2]}. */
+LEAL_MUST_CHECK leal_err ledger_user_set_role(struct ledger *l, int64_t id,
+                                              const struct ledger_user *to, int64_t actor_id,
+                                              const char *actor);
 /* Disables (or enables again) a user; disabling ends their sessions. */
 LEAL_MUST_CHECK leal_err ledger_user_set_disabled(struct ledger *l, int64_t id, bool disabled);
 /* LEAL_OK for "en" and "es", LEAL_E_WEB_LANG otherwise. */

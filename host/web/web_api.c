@@ -12,18 +12,9 @@
 #include "host/ledger/amount.h"
 #include "host/web/web_auth.h"
 #include "host/web/web_pages.h"
+#include "host/web/web_users.h"
 
 #define SEARCH_LIMIT 50
-
-static json_t *user_json(const struct ledger_user *u)
-{
-    json_t *stores = json_array();
-    for (int i = 0; i < u->nstores; i++)
-        json_array_append_new(stores, json_integer(u->stores[i]));
-    return json_pack("{s:I,s:s,s:s,s:s,s:b,s:o}", "id", (json_int_t)u->id, "name", u->name, "role",
-                     ledger_role_name(u->role), "lang", u->lang[0] ? u->lang : "en", "disabled",
-                     u->disabled, "stores", stores);
-}
 
 /* ---- Sessions ---- */
 
@@ -58,7 +49,7 @@ static void session_open(struct web_req *r, const struct ledger_user *u)
              "leal_session=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s", token,
              WEB_SESSION_SECONDS, r->tls ? "; Secure" : "");
     r->status = 200;
-    r->out = json_pack("{s:o,s:s}", "user", user_json(u), "csrf", csrf);
+    r->out = json_pack("{s:o,s:s}", "user", web_user_json(u), "csrf", csrf);
 }
 
 static void sign_in(struct web_req *r)
@@ -118,7 +109,7 @@ static void sign_out(struct web_req *r)
 static void me(struct web_req *r)
 {
     r->status = 200;
-    r->out = json_pack("{s:o,s:s}", "user", user_json(r->user), "csrf", r->csrf);
+    r->out = json_pack("{s:o,s:s}", "user", web_user_json(r->user), "csrf", r->csrf);
 }
 
 /* ---- Customers ---- */
@@ -347,26 +338,7 @@ static void customer_create(struct web_req *r)
         r->status = 201;
 }
 
-/* ---- Users and the audit log (admins) ---- */
-
-static int user_one(void *ctx, const struct ledger_user *u)
-{
-    json_array_append_new(ctx, user_json(u));
-    return 0;
-}
-
-static void users_list(struct web_req *r)
-{
-    json_t *list = json_array();
-    leal_err err = ledger_user_each(r->l, user_one, list);
-    if (err != LEAL_OK) {
-        json_decref(list);
-        web_ledger_error(r, err, "the users");
-        return;
-    }
-    r->status = 200;
-    r->out = json_pack("{s:o}", "users", list);
-}
+/* ---- The audit log (admins; the users: web_users.c) ---- */
 
 /* A JSON text of the audit log as a value (a text that is not JSON as a string). */
 static json_t *audit_value(const char *text)
@@ -415,7 +387,10 @@ const struct web_route web_routes[] = {
     {"POST", "/api/customers", WEB_ANY_ROLE, true, customer_create},
     {"GET", "/api/customers/:id", WEB_ANY_ROLE, false, customer_view},
     {"PUT", "/api/customers/:id", WEB_ANY_ROLE, true, customer_edit},
-    {"GET", "/api/users", ADMIN, false, users_list},
+    {"GET", "/api/users", ADMIN | MANAGER, false, web_users_list},
+    {"POST", "/api/users", ADMIN | MANAGER, true, web_user_create},
+    {"PUT", "/api/users/:id", ADMIN | MANAGER, true, web_user_role},
+    {"POST", "/api/users/:id", ADMIN | MANAGER, true, web_user_change},
     {"GET", "/api/audit", ADMIN, false, audit_list},
     {"GET", "/api/dashboard", ADMIN | MANAGER, false, web_dashboard},
     {"GET", "/api/cards/:id", WEB_ANY_ROLE, false, web_card_view},
@@ -426,6 +401,8 @@ const struct web_route web_routes[] = {
     {"GET", "/api/rules", ADMIN | MANAGER, false, web_rules},
     {"POST", "/api/rules/simulate", ADMIN | MANAGER, true, web_rules_simulate},
     {"PUT", "/api/rules/:id", ADMIN | MANAGER, true, web_rule_edit},
+    {"POST", "/api/catalogue/simulate", ADMIN | MANAGER, true, web_catalogue_simulate},
+    {"PUT", "/api/catalogue", ADMIN | MANAGER, true, web_catalogue_edit},
 };
 const int web_nroutes = (int)(sizeof web_routes / sizeof web_routes[0]);
 

@@ -58,6 +58,8 @@ static const struct {
     {LEAL_E_PORTAL_LINK_USED, "este enlace de acceso ya se ha usado; pida uno nuevo"},
     {LEAL_E_PORTAL_LINK_EXPIRED,
      "este enlace de acceso ha caducado (duran 15 minutos); pida uno nuevo"},
+    {LEAL_E_WEB_SELF, "nadie cambia su propio rol o tiendas ni se desactiva a sí mismo; lo hace "
+                      "otro administrador o gerente"},
     {LEAL_E_PORTAL_SESSION,
      "no ha entrado en el portal, o la sesión ha terminado; pida un enlace de acceso"},
 };
@@ -112,6 +114,26 @@ static const struct {
     {"before is an entry number; limit is 1 to 50",
      "before es un número de asiento; limit va de 1 a 50"},
     {"?program= takes a program's id", "?program= lleva el id de un programa"},
+    {"?program= names no program", "?program= no nombra ningún programa"},
+    {"send \"role\": admin, manager or staff and \"stores\": [store ids] (none for an admin)",
+     "envíe \"role\": admin, manager o staff y \"stores\": [ids de tienda] (ninguna para un "
+     "admin)"},
+    {"a manager gives only their own stores, to staff and managers",
+     "un gerente solo da sus propias tiendas, a personal y gerentes"},
+    {"this user belongs to another store", "este usuario es de otra tienda"},
+    {"a new user needs \"name\", \"password\", \"role\" and \"stores\"",
+     "un usuario nuevo necesita \"name\", \"password\", \"role\" y \"stores\""},
+    {"the password", "la contraseña"},
+    {"no such tier, reward, stamp card or bono kind",
+     "no existe ese nivel, premio, tarjeta de sellos o tipo de bono"},
+    {"the rules with this change", "las reglas con este cambio"},
+    {"send {\"part\": tier, reward, stamp or bono, \"id\": which, \"name\" and that part's own "
+     "fields in their bounds}",
+     "envíe {\"part\": tier, reward, stamp o bono, \"id\": cuál, \"name\" y los campos de "
+     "esa parte dentro de sus límites}"},
+    {"send {\"disabled\": true or false} and/or {\"password\": a new one}",
+     "envíe {\"disabled\": true o false} y/o {\"password\": una nueva}"},
+    {"the program", "el programa"},
     {"send {\"block\": true or false, \"reason\": why} with a reason",
      "envíe {\"block\": true o false, \"reason\": motivo} con un motivo"},
     {"send {\"rule\": ID, \"multiplier_milli\": 0..100000 and/or \"bonus_points\": 0..1000000}",

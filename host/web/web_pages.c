@@ -39,6 +39,20 @@ bool web_program_of(struct web_req *r, int64_t *program)
             web_api_error(r, 403, LEAL_E_WEB_FORBIDDEN, "that program is another store's");
             return false;
         }
+        /* An admin's scope is every program, so an id nothing has is only
+         * found here: 404, not a report's 500 later. */
+        if (s.all) {
+            struct ledger_program lp;
+            leal_err err = ledger_program_get(r->l, v, &lp);
+            if (err == LEAL_E_UNKNOWN_PROGRAM || err == LEAL_E_UNKNOWN_ID) {
+                web_api_error(r, 404, LEAL_E_UNKNOWN_PROGRAM, "?program= names no program");
+                return false;
+            }
+            if (err != LEAL_OK) {
+                web_ledger_error(r, err, "the program");
+                return false;
+            }
+        }
         *program = v;
         return true;
     }

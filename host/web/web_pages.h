@@ -72,6 +72,18 @@ void web_settlement(struct web_req *r);
 void web_rules(struct web_req *r);
 void web_rules_simulate(struct web_req *r);
 void web_rule_edit(struct web_req *r);
+/* A simulation's period: the body's "from" and "to", local dates
+ * YYYY-MM-DD (false after answering 400); its answer: the program, the
+ * period, the sales' accounts, sales, real points, the points under the
+ * current rules and with the change. */
+struct ledger_sim_totals;
+bool web_sim_period(struct web_req *r, const char **from, const char **to);
+json_t *web_sim_json(int64_t program, const char *from, const char *to,
+                     const struct ledger_sim_totals *now, const struct ledger_sim_totals *with);
+/* The promotions page's tiers, rewards, stamp cards and bono kinds
+ * (web_catalogue.c): POST /api/catalogue/simulate and PUT /api/catalogue. */
+void web_catalogue_simulate(struct web_req *r);
+void web_catalogue_edit(struct web_req *r);
 
 /* The program a request is about: ?program=N if r's user sees it, else the
  * user's first (an admin: the lowest id). false after setting the answer

@@ -43,8 +43,11 @@ void web_ledger_error(struct web_req *r, leal_err err, const char *what)
     if (err == LEAL_E_UNKNOWN_ID || err == LEAL_E_WEB_NO_USER)
         status = 404;
     else if (err == LEAL_E_TEXT || err == LEAL_E_DATE || err == LEAL_E_ARG ||
-             err == LEAL_E_UNKNOWN_PROGRAM || err == LEAL_E_WEB_ROLE)
+             err == LEAL_E_UNKNOWN_PROGRAM || err == LEAL_E_WEB_ROLE ||
+             err == LEAL_E_WEB_PASSWORD || err == LEAL_E_WEB_LANG)
         status = 400;
+    else if (err == LEAL_E_WEB_USER_EXISTS)
+        status = 409;
     else if (err == LEAL_E_DB_BUSY)
         status = 503;
     snprintf(detail, sizeof detail, "%s%s%s", web_text(r, what), ledger_errmsg(r->l)[0] ? ": " : "",

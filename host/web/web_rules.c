@@ -141,6 +141,29 @@ static leal_err apply_edit(struct rules_program *p, const struct rule_edit *e)
     return LEAL_E_UNKNOWN_ID;
 }
 
+bool web_sim_period(struct web_req *r, const char **from, const char **to)
+{
+    int64_t d;
+    *from = json_string_value(json_object_get(r->body, "from"));
+    *to = json_string_value(json_object_get(r->body, "to"));
+    if (*from == NULL || *to == NULL || report_day_parse(*from, &d) != LEAL_OK ||
+        report_day_parse(*to, &d) != LEAL_OK) {
+        web_api_error(r, 400, LEAL_E_DATE, "\"from\" and \"to\" take dates, YYYY-MM-DD");
+        return false;
+    }
+    return true;
+}
+
+json_t *web_sim_json(int64_t program, const char *from, const char *to,
+                     const struct ledger_sim_totals *now, const struct ledger_sim_totals *with)
+{
+    return json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "program", (json_int_t)program, "from",
+                     from, "to", to, "accounts", (json_int_t)now->accounts, "sales",
+                     (json_int_t)now->sales, "real_points", (json_int_t)now->real_points,
+                     "current_rules_points", (json_int_t)now->sim_points, "with_change_points",
+                     (json_int_t)with->sim_points);
+}
+
 /* POST /api/rules/simulate: the edit replayed over ?from..?to (the body's
  * "from"/"to", local dates) against what the sales really gave. Writes
  * nothing. */
@@ -150,17 +173,10 @@ void web_rules_simulate(struct web_req *r)
     struct rule_edit e;
     struct ledger_rules *lr;
     struct ledger_sim_totals now = {0}, with = {0};
-    const char *from = json_string_value(json_object_get(r->body, "from"));
-    const char *to = json_string_value(json_object_get(r->body, "to"));
-    int64_t d;
+    const char *from, *to;
     leal_err err;
-    if (!web_program_of(r, &program) || !edit_of(r, &e))
+    if (!web_program_of(r, &program) || !edit_of(r, &e) || !web_sim_period(r, &from, &to))
         return;
-    if (from == NULL || to == NULL || report_day_parse(from, &d) != LEAL_OK ||
-        report_day_parse(to, &d) != LEAL_OK) {
-        web_api_error(r, 400, LEAL_E_DATE, "\"from\" and \"to\" take dates, YYYY-MM-DD");
-        return;
-    }
     if ((lr = malloc(sizeof *lr)) == NULL) {
         web_api_error(r, 500, LEAL_E_NO_MEMORY, NULL);
         return;
@@ -180,11 +196,7 @@ void web_rules_simulate(struct web_req *r)
         return;
     }
     r->status = 200;
-    r->out =
-        json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "program", (json_int_t)program, "from", from,
-                  "to", to, "accounts", (json_int_t)now.accounts, "sales", (json_int_t)now.sales,
-                  "real_points", (json_int_t)now.real_points, "current_rules_points",
-                  (json_int_t)now.sim_points, "with_change_points", (json_int_t)with.sim_points);
+    r->out = web_sim_json(program, from, to, &now, &with);
 }
 
 static leal_err edit_names(struct ledger_rules *lr, void *ctx)

@@ -374,6 +374,8 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_TILL_BOARD_LINE, "that till line is the board's own: leal-terminal takes its clock "
                               "and randomness from the system and its keys and package from "
                               "'leal-terminal init' and 'load'"),
+    E(LEAL_E_WEB_SELF, "no one changes their own role or stores or disables themselves; "
+                       "another admin or manager does it"),
 };
 
 #undef E

@@ -297,6 +297,8 @@ typedef enum leal_err {
     LEAL_E_PG_CONNECT = 761,
     /* 770..774: leal-terminal serve --stdio, the board's till lines on a PC */
     LEAL_E_TILL_BOARD_LINE = 770,
+    /* 625..632: the back office's user management (host/web/web_users.c) */
+    LEAL_E_WEB_SELF = 625,
 
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;

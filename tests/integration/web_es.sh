@@ -65,8 +65,8 @@ check_eq "a change without the CSRF token" \
 # ana (an admin: Spanish since every program is) through the dashboard's flight.
 curl -s -c "$T/jar2" -H 'Content-Type: application/json' \
     -d '{"name":"ana","password":"admin password 1"}' "$URL/api/session" >/dev/null
-check_eq "a program that does not exist: the error of the dashboard's flight, in ana's Spanish" \
-    "500|activity: programa desconocido; 'leal keys list' muestra los programas" \
+check_eq "a program that does not exist: 404, in ana's Spanish" \
+    "404|?program= no nombra ningún programa: programa desconocido; 'leal keys list' muestra los programas" \
     "$(ask -b "$T/jar2" "$URL/api/dashboard?program=9")"
 
 timeout 120 node tests/web/es.js "$URL" "$SHOTS" >"$T/es.out" 2>"$T/es.err"

@@ -157,30 +157,26 @@ static void role_table_lists_every_route(void **state)
         unsigned roles;
         bool changes;
     } want[] = {
-        {"POST", "/api/session", 0, false},
-        {"DELETE", "/api/session", 0, true},
-        {"GET", "/api/me", 0, false},
-        {"GET", "/api/customers", 0, false},
-        {"POST", "/api/customers", 0, true},
-        {"GET", "/api/customers/:id", 0, false},
-        {"PUT", "/api/customers/:id", 0, true},
-        {"GET", "/api/users", 0, false},
-        {"GET", "/api/audit", 0, false},
-        {"GET", "/api/dashboard", 0, false},
-        {"GET", "/api/cards/:id", 0, false},
-        {"POST", "/api/cards/:id", 0, true},
-        {"GET", "/api/hotlist", 0, false},
-        {"GET", "/api/terminals", 0, false},
-        {"GET", "/api/settlement", 0, false},
-        {"GET", "/api/rules", 0, false},
-        {"POST", "/api/rules/simulate", 0, true},
-        {"PUT", "/api/rules/:id", 0, true},
+        {"POST", "/api/session", 0, false},     {"DELETE", "/api/session", 0, true},
+        {"GET", "/api/me", 0, false},           {"GET", "/api/customers", 0, false},
+        {"POST", "/api/customers", 0, true},    {"GET", "/api/customers/:id", 0, false},
+        {"PUT", "/api/customers/:id", 0, true}, {"GET", "/api/users", 0, false},
+        {"POST", "/api/users", 0, true},        {"PUT", "/api/users/:id", 0, true},
+        {"POST", "/api/users/:id", 0, true},    {"GET", "/api/audit", 0, false},
+        {"GET", "/api/dashboard", 0, false},    {"GET", "/api/cards/:id", 0, false},
+        {"POST", "/api/cards/:id", 0, true},    {"GET", "/api/hotlist", 0, false},
+        {"GET", "/api/terminals", 0, false},    {"GET", "/api/settlement", 0, false},
+        {"GET", "/api/rules", 0, false},        {"POST", "/api/rules/simulate", 0, true},
+        {"PUT", "/api/rules/:id", 0, true},     {"POST", "/api/catalogue/simulate", 0, true},
+        {"PUT", "/api/catalogue", 0, true},
     };
-    /* Staff: customers and cards; managers also the figures, terminals and
-     * rules; users and the audit log are admins' only. */
+    /* Staff: customers and cards; managers also the figures, terminals,
+     * rules and catalogue, and the users of their stores (web_users.h); the
+     * audit log is admins' only. */
     const unsigned roles[] = {0,         A | M | S, A | M | S, A | M | S, A | M | S, A | M | S,
-                              A | M | S, A,         A,         A | M,     A | M | S, A | M | S,
-                              A | M | S, A | M,     A | M,     A | M,     A | M,     A | M};
+                              A | M | S, A | M,     A | M,     A | M,     A | M,     A,
+                              A | M,     A | M | S, A | M | S, A | M | S, A | M,     A | M,
+                              A | M,     A | M,     A | M,     A | M,     A | M};
     (void)state;
     assert_int_equal(web_nroutes, (int)(sizeof want / sizeof want[0]));
     for (int i = 0; i < web_nroutes; i++) {
@@ -383,6 +379,74 @@ static void sessions_end_with_password_and_disable(void **state)
     assert_int_equal(ledger_session_find(f->l, t1, 10, &got, csrf), LEAL_E_WEB_SESSION);
 }
 
+/* The newest audit line as "actor|action|object|before|after"; counts lines. */
+struct audit_seen {
+    int n;
+    char line[200];
+};
+
+static int audit_line_of(void *ctx, int64_t id, int64_t at, const struct ledger_audit_line *a)
+{
+    struct audit_seen *s = ctx;
+    (void)id;
+    (void)at;
+    if (s->n++ == 0)
+        snprintf(s->line, sizeof s->line, "%s|%s|%s|%s|%s", a->actor, a->action, a->object,
+                 a->before ? a->before : "", a->after ? a->after : "");
+    return 0;
+}
+
+/* A new role and stores in one transaction: the sessions end, the audit
+ * line has the role and stores before and after; a refused change leaves
+ * the user, their sessions and the log as they were. */
+static void role_change_is_one_audited_transaction(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_user u = {.name = "eva", .role = LEDGER_ROLE_STAFF, .pass_hash = "h"}, to, got;
+    uint8_t t1[32] = {7};
+    char csrf[LEDGER_SESSION_CSRF];
+    struct audit_seen seen = {0, ""};
+    int64_t id;
+    u.nstores = 1;
+    u.stores[0] = f->store;
+    assert_int_equal(ledger_user_add(f->l, &u, &id), LEAL_OK);
+    assert_int_equal(ledger_session_add(f->l, t1, id, "c1", 5000), LEAL_OK);
+    memset(&to, 0, sizeof to);
+    to.role = LEDGER_ROLE_MANAGER;
+    to.nstores = 2;
+    to.stores[0] = f->store2;
+    to.stores[1] = f->store;
+    assert_int_equal(ledger_user_set_role(f->l, id, &to, 0, "root"), LEAL_OK);
+    assert_int_equal(ledger_user_get(f->l, id, &got), LEAL_OK);
+    assert_int_equal(got.role, LEDGER_ROLE_MANAGER);
+    assert_int_equal(got.nstores, 2);
+    assert_true(got.stores[0] < got.stores[1]);
+    assert_int_equal(ledger_session_find(f->l, t1, 10, &got, csrf), LEAL_E_WEB_SESSION);
+    assert_int_equal(ledger_audit_each(f->l, 1, audit_line_of, &seen), LEAL_OK);
+    char want[200];
+    snprintf(want, sizeof want,
+             "root|user.role|user %lld|{\"role\":\"staff\",\"stores\":[%lld]}|{\"role\":"
+             "\"manager\",\"stores\":[%lld,%lld]}",
+             (long long)id, (long long)f->store, (long long)f->store, (long long)f->store2);
+    assert_string_equal(seen.line, want);
+    /* An admin with a store, and an unknown store: refused, nothing changed. */
+    assert_int_equal(ledger_session_add(f->l, t1, id, "c2", 5000), LEAL_OK);
+    to.role = LEDGER_ROLE_ADMIN;
+    assert_int_equal(ledger_user_set_role(f->l, id, &to, 0, "root"), LEAL_E_WEB_ROLE);
+    to.role = LEDGER_ROLE_STAFF;
+    to.nstores = 1;
+    to.stores[0] = 999;
+    assert_int_not_equal(ledger_user_set_role(f->l, id, &to, 0, "root"), LEAL_OK);
+    assert_int_equal(ledger_user_set_role(f->l, 999, &to, 0, "root"), LEAL_E_WEB_NO_USER);
+    assert_int_equal(ledger_user_get(f->l, id, &got), LEAL_OK);
+    assert_int_equal(got.role, LEDGER_ROLE_MANAGER);
+    assert_int_equal(got.nstores, 2);
+    assert_int_equal(ledger_session_find(f->l, t1, 10, &got, csrf), LEAL_OK);
+    seen.n = 0;
+    assert_int_equal(ledger_audit_each(f->l, 0, audit_line_of, &seen), LEAL_OK);
+    assert_int_equal(seen.n, 1);
+}
+
 struct seen {
     int n;
     char text[4][160];
@@ -498,6 +562,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(sessions_end_with_password_and_disable, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(audit_is_newest_first, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(role_change_is_one_audited_transaction, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(languages_and_zones, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

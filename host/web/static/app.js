@@ -10,7 +10,7 @@ const $ = (id) => document.getElementById(id);
 // ES maps each fixed English text to its Spanish. The user's language comes
 // with the session (leal user add|set --lang). Server data (names, reasons)
 // is never translated, only the page's own words and card states.
-const ES = { "leal back office": "leal, oficina", "Dashboard": "Panel", "Customers": "Clientes", "Cards": "Tarjetas", "Promotions": "Promociones", "Terminals": "Terminales", "Users": "Usuarios", "Audit log": "Registro de auditoría", "Sign out": "Cerrar sesión", "Sign in": "Entrar", "User": "Usuario", "Password": "Contraseña", "Name or surname (accents and case ignored)": "Nombre o apellidos (sin distinguir acentos ni mayúsculas)", "Search": "Buscar", "New customer": "Nuevo cliente", "Name": "Nombre", "Surname": "Apellidos", "E-mail": "Correo", "Phone": "Teléfono", "Customer": "Cliente", "Balances": "Saldos", "Asset": "Activo", "Balance": "Saldo", "Card": "Tarjeta", "Kind": "Tipo", "Status": "Estado", "Edit": "Editar", "Program": "Programa", "Birth date": "Fecha de nacimiento", "YYYY-MM-DD": "AAAA-MM-DD", "Address": "Dirección", "Save": "Guardar", "Period": "Periodo", "Store": "Tienda", "Sales, card": "Ventas, tarjeta", "Sales, QR": "Ventas, QR", "Sales, no card": "Ventas, sin tarjeta", "Points issued": "Puntos emitidos", "Points redeemed": "Puntos canjeados", "Purse loaded": "Monedero cargado", "Purse spent": "Monedero gastado", "Active customers": "Clientes activos", "New customers": "Clientes nuevos", "Outstanding": "Pendiente", "The last 12 months": "Los últimos 12 meses", "points issued, redeemed and expired per month": "puntos emitidos, canjeados y caducados por mes", "Nothing to draw yet.": "Aún no hay nada que dibujar.", "Card id": "Número de tarjeta", "Open": "Abrir", "Hot list": "Lista negra", "Since (UTC)": "Desde (UTC)", "Why": "Motivo", "Who": "Quién", "Reason": "Motivo", "Block": "Bloquear", "Unblock": "Desbloquear", "Status history": "Historial de estados", "When (UTC)": "Cuándo (UTC)", "When": "Cuándo", "The account's last movements": "Últimos movimientos de la cuenta", "When (the store's time)": "Cuándo (hora de la tienda)", "Entry": "Asiento", "Amount": "Importe", "Earning rules": "Reglas de acumulación", "Multiplier": "Multiplicador", "Bonus points": "Puntos extra", "From": "Desde", "To": "Hasta", "Combines": "Se combina", "Tiers": "Niveles", "Tier": "Nivel", "From (euros spent)": "Desde (euros gastados)", "Rewards": "Premios", "Points": "Puntos", "Lowest tier": "Nivel mínimo", "Stamp cards": "Tarjetas de sellos", "Stamps for a reward": "Sellos por premio", "Reward": "Premio", "Bonos": "Bonos", "Sessions": "Sesiones", "Valid days": "Días de validez", "Price": "Precio", "Change a rule": "Cambiar una regla", "Rule": "Regla", "Multiplier (thousandths)": "Multiplicador (milésimas)", "Replay sales from": "Repetir las ventas desde", "to": "hasta", "Simulate on past sales": "Simular con ventas pasadas", "Package": "Paquete", "Package built": "Paquete creado", "Last journal entry taken": "Último asiento del diario recibido", "Entries": "Asientos", "Import findings": "Hallazgos de la importación", "Open reconciliation findings": "Hallazgos de conciliación abiertos", "Terminal": "Terminal", "Found (UTC)": "Encontrado (UTC)", "What to do": "Qué hacer", "Settlement between shops": "Liquidación entre tiendas", "Show": "Mostrar", "Month": "Mes", "Row": "Fila", "Shop": "Tienda", "Points collected": "Puntos recogidos", "Points paid out": "Puntos pagados", "Role": "Rol", "Language": "Idioma", "Stores": "Tiendas", "State": "Estado", "What": "Qué", "Object": "Objeto", "Today": "Hoy", "This month": "Este mes", "Total": "Total", "(no store)": "(sin tienda)", "Purse": "Monedero", "(no point value set)": "(sin valor del punto)", "Issued": "Emitida", "Last read at the desk": "Última lectura en el mostrador", "Since": "Desde", "never": "nunca", "Account": "Cuenta", "active": "activa", "blocked": "bloqueada", "lost": "perdida", "stolen": "robada", "replaced": "sustituida", "admin": "administrador", "manager": "gerente", "staff": "personal", "Saved.": "Guardado.", "Blocked.": "Bloqueada.", "Unblocked.": "Desbloqueada.", "Simulate the change before saving it.": "Simule el cambio antes de guardarlo." };
+const ES = { "leal back office": "leal, oficina", "Dashboard": "Panel", "Customers": "Clientes", "Cards": "Tarjetas", "Promotions": "Promociones", "Terminals": "Terminales", "Users": "Usuarios", "Audit log": "Registro de auditoría", "Sign out": "Cerrar sesión", "Sign in": "Entrar", "User": "Usuario", "Password": "Contraseña", "Name or surname (accents and case ignored)": "Nombre o apellidos (sin distinguir acentos ni mayúsculas)", "Search": "Buscar", "New customer": "Nuevo cliente", "Name": "Nombre", "Surname": "Apellidos", "E-mail": "Correo", "Phone": "Teléfono", "Customer": "Cliente", "Balances": "Saldos", "Asset": "Activo", "Balance": "Saldo", "Card": "Tarjeta", "Kind": "Tipo", "Status": "Estado", "Edit": "Editar", "Program": "Programa", "Birth date": "Fecha de nacimiento", "YYYY-MM-DD": "AAAA-MM-DD", "Address": "Dirección", "Save": "Guardar", "Period": "Periodo", "Store": "Tienda", "Sales, card": "Ventas, tarjeta", "Sales, QR": "Ventas, QR", "Sales, no card": "Ventas, sin tarjeta", "Points issued": "Puntos emitidos", "Points redeemed": "Puntos canjeados", "Purse loaded": "Monedero cargado", "Purse spent": "Monedero gastado", "Active customers": "Clientes activos", "New customers": "Clientes nuevos", "Outstanding": "Pendiente", "The last 12 months": "Los últimos 12 meses", "points issued, redeemed and expired per month": "puntos emitidos, canjeados y caducados por mes", "Nothing to draw yet.": "Aún no hay nada que dibujar.", "Card id": "Número de tarjeta", "Open": "Abrir", "Hot list": "Lista negra", "Since (UTC)": "Desde (UTC)", "Why": "Motivo", "Who": "Quién", "Reason": "Motivo", "Block": "Bloquear", "Unblock": "Desbloquear", "Status history": "Historial de estados", "When (UTC)": "Cuándo (UTC)", "When": "Cuándo", "The account's last movements": "Últimos movimientos de la cuenta", "When (the store's time)": "Cuándo (hora de la tienda)", "Entry": "Asiento", "Amount": "Importe", "Earning rules": "Reglas de acumulación", "Multiplier": "Multiplicador", "Bonus points": "Puntos extra", "From": "Desde", "To": "Hasta", "Combines": "Se combina", "Tiers": "Niveles", "Tier": "Nivel", "From (euros spent)": "Desde (euros gastados)", "Rewards": "Premios", "Points": "Puntos", "Lowest tier": "Nivel mínimo", "Stamp cards": "Tarjetas de sellos", "Stamps for a reward": "Sellos por premio", "Reward": "Premio", "Bonos": "Bonos", "Sessions": "Sesiones", "Valid days": "Días de validez", "Price": "Precio", "Change a rule": "Cambiar una regla", "Rule": "Regla", "Multiplier (thousandths)": "Multiplicador (milésimas)", "Replay sales from": "Repetir las ventas desde", "to": "hasta", "Simulate on past sales": "Simular con ventas pasadas", "Package": "Paquete", "Package built": "Paquete creado", "Last journal entry taken": "Último asiento del diario recibido", "Entries": "Asientos", "Import findings": "Hallazgos de la importación", "Open reconciliation findings": "Hallazgos de conciliación abiertos", "Terminal": "Terminal", "Found (UTC)": "Encontrado (UTC)", "What to do": "Qué hacer", "Settlement between shops": "Liquidación entre tiendas", "Show": "Mostrar", "Month": "Mes", "Row": "Fila", "Shop": "Tienda", "Points collected": "Puntos recogidos", "Points paid out": "Puntos pagados", "Role": "Rol", "Language": "Idioma", "Stores": "Tiendas", "State": "Estado", "What": "Qué", "Object": "Objeto", "Today": "Hoy", "This month": "Este mes", "Total": "Total", "(no store)": "(sin tienda)", "Purse": "Monedero", "(no point value set)": "(sin valor del punto)", "Issued": "Emitida", "Last read at the desk": "Última lectura en el mostrador", "Since": "Desde", "never": "nunca", "Account": "Cuenta", "active": "activa", "blocked": "bloqueada", "lost": "perdida", "stolen": "robada", "replaced": "sustituida", "admin": "administrador", "manager": "gerente", "staff": "personal", "Saved.": "Guardado.", "Blocked.": "Bloqueada.", "Unblocked.": "Desbloqueada.", "Simulate the change before saving it.": "Simule el cambio antes de guardarlo.", "Change a tier, reward, stamp card or bono": "Cambiar un nivel, premio, tarjeta de sellos o bono", "Change": "Cambiar", "Value": "Valor", "Price (cents)": "Precio (céntimos)", "Stamp card": "Tarjeta de sellos", "Bono": "Bono", "Add a user": "Añadir un usuario", "Stores (ids, with commas)": "Tiendas (ids, separados por comas)", "Add": "Añadir", "Change a user": "Cambiar un usuario", "Change the role and stores": "Cambiar el rol y las tiendas", "New password": "Contraseña nueva", "Set the password": "Poner la contraseña", "Disable": "Desactivar", "Enable": "Activar", "Added.": "Añadido.", "Disabled.": "Desactivado.", "Enabled.": "Activado.", "Password set.": "Contraseña puesta." };
 const t = (text) => (state.lang === 'es' && Object.prototype.hasOwnProperty.call(ES, text) ? ES[text] : text);
 const original = new Map();
 // Puts every fixed text of index.html (text nodes, placeholders, labels, alt
@@ -83,7 +83,7 @@ function signedIn(data) {
   $('nav').hidden = false;
   $('who').textContent = data.user.name + ' (' + t(data.user.role) + ')';
   $('nav-audit').hidden = data.user.role !== 'admin';
-  $('nav-users').hidden = data.user.role !== 'admin';
+  $('nav-users').hidden = data.user.role === 'staff';
   $('nav-dashboard').hidden = data.user.role === 'staff';
   $('nav-terminals').hidden = data.user.role === 'staff';
   $('nav-rules').hidden = data.user.role === 'staff';
@@ -221,6 +221,83 @@ async function rulesPage(data) {
   }
   state.rules = r.rules;
   ruleChosen();
+  const items = [].concat(
+    r.tiers.map((x) => ['tier', x.tier, t('Tier'), x]),
+    r.rewards.map((x) => ['reward', x.id, t('Reward'), x]),
+    r.stamps.map((x) => ['stamp', x.card, t('Stamp card'), x]),
+    r.bonos.map((x) => ['bono', x.id, t('Bono'), x]));
+  const cs = $('cat-form').elements.which;
+  const was = cs.value;
+  cs.replaceChildren();
+  for (const [part, id, label, x] of items) {
+    const o = document.createElement('option');
+    o.value = part + ':' + id;
+    o.textContent = label + ' ' + id + ' ' + x.name;
+    cs.appendChild(o);
+  }
+  if (items.some(([part, id]) => part + ':' + id === was)) cs.value = was;
+  state.catalogue = items;
+  catChosen();
+}
+
+// The catalogue's fields per part, as the API names them (web_catalogue.c).
+const CAT_FIELDS = { tier: ['threshold_euros', 'multiplier_milli'], reward: ['cost_points', 'value', 'min_tier'],
+  stamp: ['goal', 'reward'], bono: ['sessions', 'valid_days', 'price_cents'] };
+
+function catItem() {
+  const v = $('cat-form').elements.which.value;
+  return (state.catalogue || []).find(([part, id]) => part + ':' + id === v);
+}
+
+// The form shows the chosen item's values and only its part's fields.
+function catChosen() {
+  const f = $('cat-form');
+  const it = catItem();
+  const part = it ? it[0] : '';
+  for (const l of f.querySelectorAll('label[data-part]')) l.hidden = l.dataset.part !== part;
+  f.elements.name.value = it ? it[3].name : '';
+  for (const k of [].concat(...Object.values(CAT_FIELDS))) f.elements[k].value = it && CAT_FIELDS[part].includes(k) ? it[3][k] : '';
+  if (!f.elements.from.value) {
+    f.elements.from.value = $('rule-form').elements.from.value;
+    f.elements.to.value = $('rule-form').elements.to.value;
+  }
+  catDirty();
+}
+
+function catChange() {
+  const f = $('cat-form').elements;
+  const it = catItem();
+  if (!it) return null;
+  const c = { part: it[0], id: it[1], name: f.name.value };
+  for (const k of CAT_FIELDS[it[0]]) c[k] = Number(f[k].value);
+  return c;
+}
+
+function catDirty() {
+  $('cat-save').disabled = true;
+  $('cat-simulation').textContent = '';
+  state.catSimulated = '';
+}
+
+function simulationText(d) {
+  const diff = ' (' + (d.with_change_points - d.current_rules_points >= 0 ? '+' : '') +
+    (d.with_change_points - d.current_rules_points) + ').';
+  return state.lang === 'es'
+    ? 'Ventas del ' + d.from + ' al ' + d.to + ': ' + d.sales + ' ventas de ' + d.accounts + ' cuentas dieron ' +
+      d.real_points + ' puntos; las reglas actuales dan ' + d.current_rules_points + '; con este cambio ' +
+      d.with_change_points + diff
+    : 'Sales ' + d.from + ' to ' + d.to + ': ' + d.sales + ' sales of ' + d.accounts + ' accounts gave ' +
+      d.real_points + ' points; the current rules give ' + d.current_rules_points + '; with this change ' +
+      d.with_change_points + diff;
+}
+
+async function catSimulate() {
+  const f = $('cat-form').elements;
+  const c = catChange();
+  const d = await api('POST', '/api/catalogue/simulate', Object.assign({ from: f.from.value, to: f.to.value }, c));
+  $('cat-simulation').textContent = simulationText(d);
+  state.catSimulated = JSON.stringify(c);
+  $('cat-save').disabled = false;
 }
 
 // The form shows the chosen rule's values; Save waits for a simulation of exactly these values.
@@ -257,15 +334,7 @@ async function ruleSimulate() {
   const f = $('rule-form').elements;
   const c = ruleChange();
   const d = await api('POST', '/api/rules/simulate', Object.assign({ from: f.from.value, to: f.to.value }, c));
-  const diff = ' (' + (d.with_change_points - d.current_rules_points >= 0 ? '+' : '') +
-    (d.with_change_points - d.current_rules_points) + ').';
-  $('rule-simulation').textContent = state.lang === 'es'
-    ? 'Ventas del ' + d.from + ' al ' + d.to + ': ' + d.sales + ' ventas de ' + d.accounts + ' cuentas dieron ' +
-      d.real_points + ' puntos; las reglas actuales dan ' + d.current_rules_points + '; con este cambio ' +
-      d.with_change_points + diff
-    : 'Sales ' + d.from + ' to ' + d.to + ': ' + d.sales + ' sales of ' + d.accounts + ' accounts gave ' +
-      d.real_points + ' points; the current rules give ' + d.current_rules_points + '; with this change ' +
-      d.with_change_points + diff;
+  $('rule-simulation').textContent = simulationText(d);
   state.simulated = JSON.stringify(c);
   $('rule-save').disabled = false;
 }
@@ -313,8 +382,34 @@ async function listUsers() {
   const d = await api('GET', '/api/users');
   const body = $('user-list').tBodies[0];
   body.replaceChildren();
-  for (const u of d.users) row(body, [u.id, u.name, u.role, u.lang, u.stores.join(', '), state.lang === 'es' ? (u.disabled ? 'desactivado' : 'activo') : (u.disabled ? 'disabled' : 'active')], 99);
+  for (const u of d.users) row(body, [u.id, u.name, t(u.role), u.lang, u.stores.join(', '), state.lang === 'es' ? (u.disabled ? 'desactivado' : 'activo') : (u.disabled ? 'disabled' : 'active')], 99);
+  // Admins may give any role; a manager gives staff and manager only.
+  for (const f of [$('user-add-form'), $('user-edit-form')]) {
+    for (const o of f.elements.role.options) o.hidden = o.value === 'admin' && state.user.role !== 'admin';
+  }
+  const sel = $('user-edit-form').elements.user;
+  const was = sel.value;
+  sel.replaceChildren();
+  for (const u of d.users.filter((x) => x.id !== state.user.id)) {
+    const o = document.createElement('option');
+    o.value = u.id;
+    o.textContent = u.id + ' ' + u.name;
+    sel.appendChild(o);
+  }
+  if (d.users.some((x) => String(x.id) === was)) sel.value = was;
+  state.users = d.users;
+  userChosen();
 }
+
+function userChosen() {
+  const f = $('user-edit-form').elements;
+  const u = (state.users || []).find((x) => String(x.id) === f.user.value);
+  f.role.value = u ? u.role : 'staff';
+  f.stores.value = u ? u.stores.join(', ') : '';
+  $('user-disable').textContent = t(u && u.disabled ? 'Enable' : 'Disable');
+}
+
+const storeIds = (text) => text.split(',').map((x) => x.trim()).filter((x) => x).map(Number);
 
 async function listCustomers(q) {
   const data = await api('GET', '/api/customers' + (q ? '?q=' + encodeURIComponent(q) : ''));
@@ -539,6 +634,57 @@ document.addEventListener('DOMContentLoaded', () => {
     } catch (e) {
       say(e.message);
     }
+  });
+  $('cat-form').elements.which.addEventListener('change', catChosen);
+  for (const e of $('cat-form').querySelectorAll('input')) if (e.name !== 'reason') e.addEventListener('input', catDirty);
+  $('cat-simulate').addEventListener('click', () => catSimulate().catch((e) => say(e.message)));
+  $('cat-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const c = catChange();
+    if (JSON.stringify(c) !== state.catSimulated) return say(t('Simulate the change before saving it.'));
+    try {
+      await rulesPage(await api('PUT', '/api/catalogue', Object.assign({ reason: ev.target.elements.reason.value }, c)));
+      ev.target.elements.reason.value = '';
+      say(t('Saved.'), true);
+    } catch (e) {
+      say(e.message);
+    }
+  });
+  $('user-add-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target.elements;
+    try {
+      await api('POST', '/api/users', { name: f.name.value, password: f.password.value, role: f.role.value,
+        stores: f.role.value === 'admin' ? [] : storeIds(f.stores.value) });
+      ev.target.reset();
+      await listUsers();
+      say(t('Added.'), true);
+    } catch (e) {
+      say(e.message);
+    }
+  });
+  $('user-edit-form').elements.user.addEventListener('change', userChosen);
+  const userDo = async (body, done) => {
+    const f = $('user-edit-form').elements;
+    try {
+      await api(body.role ? 'PUT' : 'POST', '/api/users/' + f.user.value, body);
+      f.password.value = '';
+      await listUsers();
+      say(t(done), true);
+    } catch (e) {
+      say(e.message);
+    }
+  };
+  $('user-edit-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const f = ev.target.elements;
+    userDo({ role: f.role.value, stores: f.role.value === 'admin' ? [] : storeIds(f.stores.value) }, 'Saved.');
+  });
+  $('user-password').addEventListener('click', () => userDo({ password: $('user-edit-form').elements.password.value }, 'Password set.'));
+  $('user-disable').addEventListener('click', () => {
+    const u = (state.users || []).find((x) => String(x.id) === $('user-edit-form').elements.user.value);
+    const off = !(u && u.disabled);
+    userDo({ disabled: off }, off ? 'Disabled.' : 'Enabled.');
   });
   $('settle-form').addEventListener('submit', (ev) => {
     ev.preventDefault();

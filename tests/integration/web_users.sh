@@ -1,0 +1,201 @@
+#!/bin/bash
+# web_users.sh - the back office's user management and catalogue edits
+# (issue 16) against a real `leal serve`: the API's refusals with their exact
+# status and message (no CSRF token, staff calling the user API, a manager
+# touching another store's user or giving another store, a change to
+# oneself), what a manager may do in their own stores, a role change that
+# ends the user's sessions with its audit line, disable and a new password,
+# and a tier, reward, stamp card or bono kind simulated and saved (refused
+# when the engine would refuse the set). Then tests/web/users.js in headless
+# chromium: an admin adds a staff member who cannot open the rules page,
+# makes them a manager and the page opens; a reward changed after its
+# simulation. Screenshots go to build/screenshots/users/.
+set -u
+cd "$(dirname "$0")/../.."
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-users-XXXXXX)
+PID=
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+DB=$T/ledger.db
+SHOTS=build/screenshots/users
+mkdir -p "$SHOTS"
+rm -f "$SHOTS"/*.png
+q() { sqlite3 "$DB" "$1"; }
+
+"$LEAL" ledger init --db "$DB" >/dev/null
+"$LEAL" program create --db "$DB" --code a --name "Shop A" --kind chain >/dev/null
+"$LEAL" store add --db "$DB" --program 1 --code a1 --name "A one" --tz Europe/Madrid >/dev/null
+"$LEAL" store add --db "$DB" --program 1 --code a2 --name "A two" --tz Europe/Madrid >/dev/null
+"$LEAL" customer add --db "$DB" --program 1 --name Carla --surname Card >/dev/null
+CARLA_ACCT=$(q "select c.account_id from customer c join customer_pii p on p.customer_id = c.id where p.name = 'Carla'")
+"$LEAL" account add-card "$CARLA_ACCT" --card-id 501 --uid 04a1b2c3d4e5f6 --tech desfire-ev2 \
+    --status active --db "$DB" >/dev/null
+"$LEAL" rule add --program 1 --bonus 5 --name "Bonus 5" --reason test --db "$DB" >/dev/null
+"$LEAL" tier add --program 1 --name Gold --threshold 100 --multiplier 1,5 --reason test --db "$DB" >/dev/null
+"$LEAL" reward add --program 1 --name Coffee --kind product --cost 50 --value 7 --reason test --db "$DB" >/dev/null
+"$LEAL" sale --card-id 501 --amount 25 --store 1 --db "$DB" >/dev/null
+"$LEAL" sale --card-id 501 --amount 10 --store 1 --db "$DB" >/dev/null
+printf 'admin password 1\n' >"$T/pw-admin"
+printf 'staff password 1\n' >"$T/pw-staff"
+"$LEAL" user add sam --role staff --store 1 --password-file "$T/pw-staff" --db "$DB" >/dev/null
+"$LEAL" user add mia --role manager --store 1 --password-file "$T/pw-staff" --db "$DB" >/dev/null
+"$LEAL" user add tom --role staff --store 2 --password-file "$T/pw-staff" --db "$DB" >/dev/null
+"$LEAL" user add max --role manager --store 1,2 --password-file "$T/pw-staff" --db "$DB" >/dev/null
+TOM=$(q "select id from web_user where name = 'tom'")
+MAX=$(q "select id from web_user where name = 'max'")
+MIA=$(q "select id from web_user where name = 'mia'")
+
+"$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw-admin" \
+    >"$T/serve.out" 2>"$T/serve.err" &
+PID=$!
+for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+URL=$(sed -n 's/^listening on //p' "$T/serve.out")
+
+# req JAR METHOD PATH [JSON [CSRF]] -> "STATUS BODY"
+req() {
+    local jar=$1 method=$2 path=$3 data=${4:-} csrf=${5:-}
+    local args=(-s -o "$T/body" -w '%{http_code}' -X "$method" -b "$jar" -c "$jar")
+    [ -n "$data" ] && args+=(-H 'Content-Type: application/json' --data-binary "$data")
+    [ -n "$csrf" ] && args+=(-H "X-CSRF-Token: $csrf")
+    echo "$(curl "${args[@]}" "$URL$path") $(cat "$T/body")"
+}
+jget() { $PY -c 'import json,sys; d=json.loads(sys.stdin.read().split(" ",1)[1]); print(eval(sys.argv[1]))' "$1"; }
+# status and message of an error answer
+err() { $PY -c 'import json,sys; c,b=sys.stdin.read().split(" ",1); print(c + "|" + json.loads(b)["error"]["message"])'; }
+sign_in() {
+    req "$T/jar-$1" POST /api/session "{\"name\":\"$1\",\"password\":\"$2\"}" | jget 'd["csrf"]'
+}
+A=$(sign_in ana 'admin password 1')
+S=$(sign_in sam 'staff password 1')
+M=$(sign_in mia 'staff password 1')
+users() { q "select count(*) from web_user"; }
+
+# Refusals, each with its status and message, and nothing written.
+check_eq "adding a user without the CSRF token: 403, nothing added" \
+    "403|the request lacks this session's CSRF token; reload the page and try again|5" \
+    "$(req "$T/jar-ana" POST /api/users '{"name":"x1","password":"x password 1","role":"staff","stores":[1]}' | err)|$(users)"
+check_eq "changing a role without the CSRF token: 403, tom still staff" \
+    "403|the request lacks this session's CSRF token; reload the page and try again|staff" \
+    "$(req "$T/jar-ana" PUT "/api/users/$TOM" '{"role":"manager","stores":[2]}' | err)|$(q "select role from web_user where id = $TOM")"
+ROLE_MSG="this user's role: this user's role or stores do not allow that"
+check_eq "staff calling the user API: list, add, role, disable all 403" \
+    "403|$ROLE_MSG 403|$ROLE_MSG 403|$ROLE_MSG 403|$ROLE_MSG|5" \
+    "$(req "$T/jar-sam" GET /api/users | err) $(req "$T/jar-sam" POST /api/users '{"name":"x2","password":"x password 1","role":"staff","stores":[1]}' "$S" | err) $(req "$T/jar-sam" PUT "/api/users/$TOM" '{"role":"staff","stores":[1]}' "$S" | err) $(req "$T/jar-sam" POST "/api/users/$TOM" '{"disabled":true}' "$S" | err)|$(users)"
+OTHER="this user belongs to another store: this user's role or stores do not allow that"
+check_eq "a manager touching another store's user: role, disable, password all 403; tom unchanged" \
+    "403|$OTHER 403|$OTHER 403|$OTHER|staff 0" \
+    "$(req "$T/jar-mia" PUT "/api/users/$TOM" '{"role":"staff","stores":[1]}' "$M" | err) $(req "$T/jar-mia" POST "/api/users/$TOM" '{"disabled":true}' "$M" | err) $(req "$T/jar-mia" POST "/api/users/$TOM" '{"password":"new password 1"}' "$M" | err)|$(q "select role || ' ' || disabled from web_user where id = $TOM")"
+check_eq "nor a manager of stores 1 and 2, when mia has only store 1" "403|$OTHER" \
+    "$(req "$T/jar-mia" PUT "/api/users/$MAX" '{"role":"staff","stores":[1]}' "$M" | err)"
+GIVE="a manager gives only their own stores, to staff and managers: this user's role or stores do not allow that"
+check_eq "a manager adding a user of another store, or an admin: 403, nothing added" \
+    "403|$GIVE 403|$GIVE|5" \
+    "$(req "$T/jar-mia" POST /api/users '{"name":"x3","password":"x password 1","role":"staff","stores":[2]}' "$M" | err) $(req "$T/jar-mia" POST /api/users '{"name":"x4","password":"x password 1","role":"admin","stores":[]}' "$M" | err)|$(users)"
+check_eq "a manager sees the users of their stores and themselves" "mia sam" \
+    "$(req "$T/jar-mia" GET /api/users | jget '" ".join(sorted(u["name"] for u in d["users"]))')"
+check_eq "a manager adds a staff member of their store: 201" "201 zoe staff [1]" \
+    "$(req "$T/jar-mia" POST /api/users '{"name":"zoe","password":"zoe password 1","role":"staff","stores":[1]}' "$M" | { read -r c b; echo "$c $(echo "0 $b" | jget '"%s %s %s" % (d["user"]["name"], d["user"]["role"], d["user"]["stores"])')"; })"
+ZOE=$(q "select id from web_user where name = 'zoe'")
+check_eq "the audit log has the addition, with no password in it" "mia|user.add|user $ZOE|zoe|staff|0" \
+    "$(q "select actor, action, object, json_extract(after, '\$.name'), json_extract(after, '\$.role'), instr(after, 'pass') from audit where action = 'user.add' and actor = 'mia'" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "a name taken: 409" "409" \
+    "$(req "$T/jar-ana" POST /api/users '{"name":"zoe","password":"zoe password 1","role":"staff","stores":[1]}' "$A" | cut -d' ' -f1)"
+check_eq "a short password: 400 and its reason" \
+    "400|the password: password refused: it needs 10 to 128 characters" \
+    "$(req "$T/jar-ana" POST /api/users '{"name":"y1","password":"short","role":"staff","stores":[1]}' "$A" | err)"
+check_eq "an unknown role: 400" \
+    "400|send \"role\": admin, manager or staff and \"stores\": [store ids] (none for an admin): unknown role; the roles are admin, manager and staff (manager and staff need --store ID)" \
+    "$(req "$T/jar-ana" PUT "/api/users/$TOM" '{"role":"boss","stores":[2]}' "$A" | err)"
+check_eq "no such user: 404" "404" "$(req "$T/jar-ana" PUT /api/users/999 '{"role":"staff","stores":[1]}' "$A" | cut -d' ' -f1)"
+ANA=$(q "select id from web_user where name = 'ana'")
+check_eq "no one changes their own role or disables themselves: 409" \
+    "409|no one changes their own role or stores or disables themselves; another admin or manager does it 409|no one changes their own role or stores or disables themselves; another admin or manager does it|admin 0" \
+    "$(req "$T/jar-ana" PUT "/api/users/$ANA" '{"role":"staff","stores":[1]}' "$A" | err) $(req "$T/jar-ana" POST "/api/users/$ANA" '{"disabled":true}' "$A" | err)|$(q "select role || ' ' || disabled from web_user where id = $ANA")"
+
+# Spanish: an admin added with "lang": "es" is answered in Spanish.
+check_eq "an admin added in Spanish" "201 es" \
+    "$(req "$T/jar-ana" POST /api/users '{"name":"eva","password":"eva password 1","role":"admin","stores":[],"lang":"es"}' "$A" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["user"]["lang"]')"; })"
+E=$(sign_in eva 'eva password 1')
+EVA=$(q "select id from web_user where name = 'eva'")
+check_eq "her own role refused in Spanish; a catalogue body refused in Spanish" \
+    "409|nadie cambia su propio rol o tiendas ni se desactiva a sí mismo; lo hace otro administrador o gerente 400|envíe {\"part\": tier, reward, stamp o bono, \"id\": cuál, \"name\" y los campos de esa parte dentro de sus límites}: argumento no válido dentro de leal; por favor, informe de ello" \
+    "$(req "$T/jar-eva" PUT "/api/users/$EVA" '{"role":"staff","stores":[1]}' "$E" | err) $(req "$T/jar-eva" PUT /api/catalogue '{"part":"cup","id":1,"reason":"x"}' "$E" | err)"
+
+# A role change: one transaction, the sessions end, the audit line's before and after.
+T0=$(sign_in tom 'staff password 1')
+check_eq "tom signed in" "200" "$(req "$T/jar-tom" GET /api/me | cut -d' ' -f1)"
+check_eq "the admin makes tom a manager of stores 1 and 2" "200 manager [1, 2]" \
+    "$(req "$T/jar-ana" PUT "/api/users/$TOM" '{"role":"manager","stores":[2,1]}' "$A" | { read -r c b; echo "$c $(echo "0 $b" | jget '"%s %s" % (d["user"]["role"], d["user"]["stores"])')"; })"
+check_eq "his session ended" "401" "$(req "$T/jar-tom" GET /api/me | cut -d' ' -f1)"
+check_eq "the audit line: who, what, before and after" \
+    "ana|user.role|user $TOM|{\"role\":\"staff\",\"stores\":[2]}|{\"role\":\"manager\",\"stores\":[1,2]}" \
+    "$(q "select actor, action, object, before, after from audit where action = 'user.role'")"
+check_eq "signed in again he opens the rules" "200" \
+    "$(sign_in tom 'staff password 1' >/dev/null; req "$T/jar-tom" GET /api/rules | cut -d' ' -f1)"
+
+run_capture "$LEAL" user role max --role staff --store 2 --db "$DB"
+check_eq "leal user role: the same change from the command line, audited" \
+    "0|user 'max' is now staff; their sessions ended|staff [2]|user.role|{\"role\":\"manager\",\"stores\":[1,2]}|{\"role\":\"staff\",\"stores\":[2]}" \
+    "$RC|$OUT|$(q "select role || ' [' || group_concat(store_id) || ']' from web_user u join web_user_store s on s.user_id = u.id where u.name = 'max'")|$(q "select action, before, after from audit where object = 'user $MAX' and action = 'user.role'")"
+run_capture "$LEAL" user role max --role admin --store 1 --db "$DB"
+check_match "an admin with a store is refused (exit 2), max unchanged" \
+    "^2\|leal: user 'max': an admin has no stores; a manager or staff member has 1 to 16: .*\|staff$" \
+    "$RC|$ERR|$(q "select role from web_user where name = 'max'")"
+
+# Disable, enable, a new password.
+Z=$(sign_in zoe 'zoe password 1')
+check_eq "mia disables zoe: her session ends, she cannot sign in" "200 true 401 401" \
+    "$(req "$T/jar-mia" POST "/api/users/$ZOE" '{"disabled":true}' "$M" | { read -r c b; echo "$c $(echo "0 $b" | jget 'str(d["user"]["disabled"]).lower()')"; }) $(req "$T/jar-zoe" GET /api/me | cut -d' ' -f1) $(req "$T/jar-z2" POST /api/session '{"name":"zoe","password":"zoe password 1"}' | cut -d' ' -f1)"
+check_eq "enabled with a new password: the old one fails, the new one signs in" "200 401 200" \
+    "$(req "$T/jar-mia" POST "/api/users/$ZOE" '{"disabled":false,"password":"zoe password 2"}' "$M" | cut -d' ' -f1) $(req "$T/jar-z3" POST /api/session '{"name":"zoe","password":"zoe password 1"}' | cut -d' ' -f1) $(req "$T/jar-z4" POST /api/session '{"name":"zoe","password":"zoe password 2"}' | cut -d' ' -f1)"
+check_eq "the audit log: disable, enable with the password marked new, never the password" \
+    "user.disable|{\"disabled\":false}|{\"disabled\":true} user.enable|{\"disabled\":true}|{\"disabled\":false,\"password\":\"new\"}" \
+    "$(q "select action || '|' || before || '|' || after from audit where action in ('user.disable', 'user.enable') order by id" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "a password alone: audited as user.password" "200 user.password|mia" \
+    "$(req "$T/jar-mia" POST "/api/users/$ZOE" '{"password":"zoe password 3"}' "$M" | cut -d' ' -f1) $(q "select action || '|' || actor from audit where action = 'user.password'")"
+
+# The catalogue: simulate, refusals, save.
+MON0=$(date -u +%Y-%m-01)
+DAY1=$(date -u -d tomorrow +%Y-%m-%d)
+"$LEAL" rules simulate --program 1 --from "$MON0" --to "$DAY1" --db "$DB" --json >"$T/sim.json"
+CLI_PTS=$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); t=d["totals"]; print(t["real_points"], t["sim_points"])' "$T/sim.json" 2>/dev/null)
+SIM=$(req "$T/jar-mia" POST /api/catalogue/simulate "{\"part\":\"tier\",\"id\":1,\"multiplier_milli\":2000,\"threshold_euros\":20,\"from\":\"$MON0\",\"to\":\"$DAY1\"}" "$M")
+check_eq "a tier change simulated: the CLI's real and current points, the tier before and after, nothing written" \
+    "200 $CLI_PTS {'name': 'Gold', 'threshold_euros': 100, 'multiplier_milli': 1500} {'name': 'Gold', 'threshold_euros': 20, 'multiplier_milli': 2000} 3" \
+    "$(echo "$SIM" | cut -d' ' -f1) $(echo "$SIM" | jget '"%d %d %s %s" % (d["real_points"], d["current_rules_points"], d["before"], d["after"])') $(q "select max(version) from rule_set where program_id = 1")"
+check_eq "staff cannot simulate or save the catalogue" "403 403" \
+    "$(req "$T/jar-sam" POST /api/catalogue/simulate "{\"part\":\"reward\",\"id\":1,\"cost_points\":5,\"from\":\"$MON0\",\"to\":\"$DAY1\"}" "$S" | cut -d' ' -f1) $(req "$T/jar-sam" PUT /api/catalogue '{"part":"reward","id":1,"cost_points":5,"reason":"x"}' "$S" | cut -d' ' -f1)"
+check_eq "no such reward: 404; a field out of bounds or of another part: 400" \
+    "404 400 400|send {\"part\": tier, reward, stamp or bono, \"id\": which, \"name\" and that part's own fields in their bounds}: invalid argument passed inside leal; please report it" \
+    "$(req "$T/jar-mia" POST /api/catalogue/simulate "{\"part\":\"reward\",\"id\":9,\"cost_points\":5,\"from\":\"$MON0\",\"to\":\"$DAY1\"}" "$M" | cut -d' ' -f1) $(req "$T/jar-mia" POST /api/catalogue/simulate "{\"part\":\"reward\",\"id\":1,\"cost_points\":0,\"from\":\"$MON0\",\"to\":\"$DAY1\"}" "$M" | cut -d' ' -f1) $(req "$T/jar-mia" PUT /api/catalogue '{"part":"reward","id":1,"cost_points":5,"goal":5,"reason":"x"}' "$M" | err)"
+check_eq "a reward for a tier that does not exist: refused by the engine's check before saving, and on save" \
+    "400 400 3" \
+    "$(req "$T/jar-mia" POST /api/catalogue/simulate "{\"part\":\"reward\",\"id\":1,\"min_tier\":5,\"from\":\"$MON0\",\"to\":\"$DAY1\"}" "$M" | cut -d' ' -f1) $(req "$T/jar-mia" PUT /api/catalogue '{"part":"reward","id":1,"min_tier":5,"reason":"x"}' "$M" | cut -d' ' -f1) $(q "select max(version) from rule_set where program_id = 1")"
+check_eq "saving needs a reason" "400|say why in \"reason\": invalid argument passed inside leal; please report it" \
+    "$(req "$T/jar-mia" PUT /api/catalogue '{"part":"tier","id":1,"multiplier_milli":2000}' "$M" | err)"
+check_eq "the tier saved as the next version, with who, why and what; the audit line's before and after" \
+    "200 4 [(1, 'Gold', 20, 2000)]|mia|more gold|tier 1 changed|catalogue.edit|program 1 tier 1|1500|2000" \
+    "$(req "$T/jar-mia" PUT /api/catalogue '{"part":"tier","id":1,"multiplier_milli":2000,"threshold_euros":20,"reason":"more gold"}' "$M" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["rules"]["version"]') $(echo "0 $b" | jget '[(x["tier"], x["name"], x["threshold_euros"], x["multiplier_milli"]) for x in d["rules"]["tiers"]]')"; })|$(q "select operator, reason, what from rule_set where program_id = 1 and version = 4")|$(q "select action, object, json_extract(before, '\$.multiplier_milli'), json_extract(after, '\$.multiplier_milli') from audit where action = 'catalogue.edit'")"
+check_eq "the CLI sees the tier as saved" 'tier 1 "Gold": from 20 euros spent in the window, points x2' \
+    "$("$LEAL" tier list --program 1 --db "$DB" 2>&1 | grep '^tier 1')"
+
+# What the browser's reward simulation below must show: the CLI's figures under the saved rules.
+"$LEAL" rules simulate --program 1 --from "$MON0" --to "$DAY1" --db "$DB" --json >"$T/sim2.json"
+check_eq "the CLI's real and current-rules points the page will show (45 and 55)" "45 55" \
+    "$($PY -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]; print(t["real_points"], t["sim_points"])' "$T/sim2.json")"
+
+timeout 180 node tests/web/users.js "$URL" "$SHOTS" >"$T/users.out" 2>"$T/users.err"
+RC=$?
+while IFS=$'\t' read -r name expected actual; do
+    check_eq "${name#CHECK }" "$expected" "$actual"
+done < <(grep '^CHECK ' "$T/users.out")
+check_eq "the browser run exits 0 with 17 checks and nothing on stderr" "0 17 " \
+    "$RC $(grep -c '^CHECK ' "$T/users.out") $(cat "$T/users.err")"
+check_eq "screenshots of the new pages" \
+    "promotions-catalogue.png users-add.png users-role.png users-staff-refused.png" \
+    "$(cd "$SHOTS" && ls *.png | tr '\n' ' ' | sed 's/ $//')"
+check_eq "the reward as the browser saved it, in the ledger" "5|Big coffee|60" \
+    "$(q "select max(version) from rule_set where program_id = 1")|$(req "$T/jar-ana" GET /api/rules | jget '"%s|%s" % (d["rules"]["rewards"][0]["name"], d["rules"]["rewards"][0]["cost_points"])')"
+finish
