@@ -150,5 +150,7 @@ struct keyset;
  * `leal serve --terminals` uses it too). sync_cli_free_keys wipes them. */
 int sync_cli_journal_keys(const struct lcli_opt *o, size_t n, struct keyset **ks);
 void sync_cli_free_keys(struct keyset *ks);
+/* `leal card pin set|clear CARD-ID`: the portal's sign-in PIN (cmd_card_pin.c); argv[0] is "pin". */
+int card_pin(int argc, char **argv);
 
 #endif
