@@ -114,23 +114,27 @@ leal_err ledger_redemption_keep(struct ledger *l, const char *code, int64_t entr
     "account a ON a.id = l.account_id WHERE l.entry_id = r.entry_id AND a.customer_id = "          \
     "r.customer_id AND l.asset = 'PTS'), 0) FROM portal_redemption r "
 
+static void redemption_cols(struct store_stmt *st, struct ledger_redemption *out)
+{
+    store_col_text(st, 0, out->code, sizeof out->code);
+    out->entry_id = store_col_i64(st, 1);
+    out->customer_id = store_col_i64(st, 2);
+    out->reward_id = (uint32_t)store_col_i64(st, 3);
+    out->created_at = store_col_i64(st, 4);
+    out->honoured_at = store_col_i64(st, 5);
+    store_col_text(st, 6, out->honoured_by, sizeof out->honoured_by);
+    out->account_id = store_col_i64(st, 7);
+    out->points = store_col_i64(st, 8);
+}
+
 static leal_err redemption_row(struct ledger *l, struct store_stmt *st,
                                struct ledger_redemption *out, bool *found)
 {
     leal_err err = LEAL_OK;
     memset(out, 0, sizeof *out);
     *found = store_next_row(l, st, &err) != 0;
-    if (*found) {
-        store_col_text(st, 0, out->code, sizeof out->code);
-        out->entry_id = store_col_i64(st, 1);
-        out->customer_id = store_col_i64(st, 2);
-        out->reward_id = (uint32_t)store_col_i64(st, 3);
-        out->created_at = store_col_i64(st, 4);
-        out->honoured_at = store_col_i64(st, 5);
-        store_col_text(st, 6, out->honoured_by, sizeof out->honoured_by);
-        out->account_id = store_col_i64(st, 7);
-        out->points = store_col_i64(st, 8);
-    }
+    if (*found)
+        redemption_cols(st, out);
     store_finalize(st);
     return err;
 }
@@ -178,4 +182,30 @@ leal_err ledger_redemption_honour(struct ledger *l, const char *code, const char
         snprintf(out->honoured_by, sizeof out->honoured_by, "%s", operator_name);
     }
     return store_tx_end(l, err);
+}
+
+leal_err ledger_redemption_each(struct ledger *l, int64_t customer_id, size_t limit,
+                                ledger_redemption_cb cb, void *ctx)
+{
+    struct store_stmt *st;
+    struct ledger_redemption one;
+    leal_err err;
+    bool found = true;
+    if ((err = store_prep_once(l,
+                               REDEMPTION_SELECT
+                               "WHERE r.customer_id = ?1 ORDER BY r.entry_id DESC LIMIT ?2",
+                               &st)) != LEAL_OK)
+        return err;
+    store_bind_i64(st, 1, customer_id);
+    store_bind_i64(st, 2, (int64_t)limit);
+    while (err == LEAL_OK && found) {
+        memset(&one, 0, sizeof one);
+        found = store_next_row(l, st, &err) != 0;
+        if (found) {
+            redemption_cols(st, &one);
+            cb(ctx, &one);
+        }
+    }
+    store_finalize(st);
+    return err;
 }

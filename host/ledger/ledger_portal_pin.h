@@ -72,5 +72,9 @@ LEAL_MUST_CHECK leal_err ledger_redemption_of_entry(struct ledger *l, int64_t en
 LEAL_MUST_CHECK leal_err ledger_redemption_honour(struct ledger *l, const char *code,
                                                   const char *operator_name, int64_t now,
                                                   struct ledger_redemption *out);
+/* The customer's portal redemptions, newest first, at most limit. */
+typedef void (*ledger_redemption_cb)(void *ctx, const struct ledger_redemption *r);
+LEAL_MUST_CHECK leal_err ledger_redemption_each(struct ledger *l, int64_t customer_id,
+                                                size_t limit, ledger_redemption_cb cb, void *ctx);
 
 #endif
