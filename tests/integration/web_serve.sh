@@ -277,7 +277,7 @@ printf '127.0.0.1\tFALSE\t/\tFALSE\t0\tleal_portal\t%s\n' "$PORTAL_TOKEN" >"$T/j
 CSRF[customer]=$PORTAL_CSRF
 JAR[customer]=$T/jar-portal
 ROUTES=$("$LEAL" serve --routes | sort -k1,1 | grep -v '^DELETE /\(portal/\)\?api/session'; "$LEAL" serve --routes | grep '^DELETE /portal/api/session'; "$LEAL" serve --routes | grep '^DELETE /api/session')
-check_eq "the role table lists 18 routes and the portal's 7" "18 7" \
+check_eq "the role table lists 18 routes and the portal's 9" "18 9" \
     "$(echo "$ROUTES" | grep -c ' /api/') $(echo "$ROUTES" | grep -c ' /portal/api/')"
 WRONG=""
 while read -r method path roles kind; do
@@ -287,6 +287,8 @@ while read -r method path roles kind; do
     [ "$path" = /api/session ] && [ "$method" = POST ] && body='{"name":"walker","password":"x"}'
     [ "$path" = /portal/api/link ] && body='{"email":"walker@example.org"}'
     [ "$path" = /portal/api/session ] && [ "$method" = POST ] && body="{\"token\":\"$PORTAL_CSRF\"}"
+    [ "$path" = /portal/api/pin ] && body='{"card":"1","pin":"0000"}'
+    [ "$path" = /portal/api/redeem ] && body='{"reward":1,"key":"walk-walk-walk-walk"}'
     [ "$path" = /api/customers ] && [ "$method" = POST ] && body='{"program":1,"name":"Walk"}'
     [ "$path" = /api/cards/:id ] && [ "$method" = POST ] && body='{"block":true,"reason":"walk"}'
     [ "$path" = /api/rules/simulate ] && body="{\"rule\":$JOSE,\"bonus_points\":5,\"from\":\"$MON0\",\"to\":\"$DAY0\"}"
