@@ -150,9 +150,11 @@ struct keyset;
  * `leal serve --terminals` uses it too). sync_cli_free_keys wipes them. */
 int sync_cli_journal_keys(const struct lcli_opt *o, size_t n, struct keyset **ks);
 void sync_cli_free_keys(struct keyset *ks);
-/* `leal card pin set|clear CARD-ID`: the portal's sign-in PIN (cmd_card_pin.c); argv[0] is "pin". */
+/* `leal card pin set|clear CARD-ID`: the portal's sign-in PIN (cmd_card_pin.c);
+ * argv[0] is "pin". */
 int card_pin(int argc, char **argv);
-/* `leal reward honour CODE`: a reward redeemed from the portal, given at the desk (cmd_reward.c). */
+/* `leal reward honour CODE`: a reward redeemed from the portal, given at the desk
+ * (cmd_reward.c). */
 int reward_honour(int argc, char **argv);
 
 #endif

@@ -32,8 +32,10 @@ static int read_pin(const char *file, struct passphrase *pin)
 {
     struct passphrase again;
     bool tty = file == NULL && isatty(STDIN_FILENO);
-    leal_err err = passphrase_get(file ? file : tty ? NULL : "/dev/stdin", NULL, "card PIN",
-                                  false, pin);
+    leal_err err = passphrase_get(file  ? file
+                                  : tty ? NULL
+                                        : "/dev/stdin",
+                                  NULL, "card PIN", false, pin);
     if (err == LEAL_OK && tty) {
         if ((err = passphrase_get(NULL, NULL, "card PIN again", false, &again)) == LEAL_OK &&
             (again.len != pin->len || !leal_ct_equal(again.text, pin->text, pin->len)))
@@ -101,9 +103,10 @@ int card_pin(int argc, char **argv)
     }
     snprintf(object, sizeof object, "card %lld", (long long)card);
     if ((err = ledger_batch_begin(l)) == LEAL_OK) {
-        struct ledger_audit_line a = {0, op, set ? "card.pin-set" : "card.pin-clear", object,
-                                      NULL, NULL};
-        err = set ? ledger_card_pin_set(l, card, hash, op) : ledger_card_pin_clear(l, card, &removed);
+        struct ledger_audit_line a = {0,      op,   set ? "card.pin-set" : "card.pin-clear",
+                                      object, NULL, NULL};
+        err =
+            set ? ledger_card_pin_set(l, card, hash, op) : ledger_card_pin_clear(l, card, &removed);
         if (err == LEAL_OK && removed)
             err = ledger_audit_add(l, &a);
         if (err == LEAL_OK)

@@ -23,14 +23,14 @@ leal_err ledger_card_pin_set(struct ledger *l, int64_t card_id, const char *pin_
     if (err == LEAL_E_NOT_FOUND)
         err = LEAL_E_UNKNOWN_ID;
     if (err == LEAL_OK)
-        err = store_write(l,
-                          "INSERT INTO card_pin(card_id, pin_hash, fails, set_at, set_by) VALUES "
-                          "(?1, ?2, 0, ?3, ?4) ON CONFLICT(card_id) DO UPDATE SET pin_hash = "
-                          "excluded.pin_hash, fails = 0, set_at = excluded.set_at, set_by = "
-                          "excluded.set_by",
-                          SVALS(SV_I64(card_id), SV_TEXT(pin_hash), SV_I64(ledger_now()),
-                                SV_TEXT(operator_name)),
-                          NULL);
+        err = store_write(
+            l,
+            "INSERT INTO card_pin(card_id, pin_hash, fails, set_at, set_by) VALUES "
+            "(?1, ?2, 0, ?3, ?4) ON CONFLICT(card_id) DO UPDATE SET pin_hash = "
+            "excluded.pin_hash, fails = 0, set_at = excluded.set_at, set_by = "
+            "excluded.set_by",
+            SVALS(SV_I64(card_id), SV_TEXT(pin_hash), SV_I64(ledger_now()), SV_TEXT(operator_name)),
+            NULL);
     return store_tx_end(l, err);
 }
 
@@ -191,10 +191,9 @@ leal_err ledger_redemption_each(struct ledger *l, int64_t customer_id, size_t li
     struct ledger_redemption one;
     leal_err err;
     bool found = true;
-    if ((err = store_prep_once(l,
-                               REDEMPTION_SELECT
-                               "WHERE r.customer_id = ?1 ORDER BY r.entry_id DESC LIMIT ?2",
-                               &st)) != LEAL_OK)
+    if ((err = store_prep_once(
+             l, REDEMPTION_SELECT "WHERE r.customer_id = ?1 ORDER BY r.entry_id DESC LIMIT ?2",
+             &st)) != LEAL_OK)
         return err;
     store_bind_i64(st, 1, customer_id);
     store_bind_i64(st, 2, (int64_t)limit);

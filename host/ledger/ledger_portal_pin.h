@@ -74,7 +74,7 @@ LEAL_MUST_CHECK leal_err ledger_redemption_honour(struct ledger *l, const char *
                                                   struct ledger_redemption *out);
 /* The customer's portal redemptions, newest first, at most limit. */
 typedef void (*ledger_redemption_cb)(void *ctx, const struct ledger_redemption *r);
-LEAL_MUST_CHECK leal_err ledger_redemption_each(struct ledger *l, int64_t customer_id,
-                                                size_t limit, ledger_redemption_cb cb, void *ctx);
+LEAL_MUST_CHECK leal_err ledger_redemption_each(struct ledger *l, int64_t customer_id, size_t limit,
+                                                ledger_redemption_cb cb, void *ctx);
 
 #endif

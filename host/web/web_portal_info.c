@@ -79,8 +79,8 @@ void web_portal_rewards(struct web_req *r)
     }
     /* The codes of the rewards redeemed here, for the shop (newest first). */
     codes = json_array();
-    if ((err = ledger_redemption_each(r->l, r->customer, WEB_PORTAL_PAGE, redemption_one,
-                                      codes)) != LEAL_OK) {
+    if ((err = ledger_redemption_each(r->l, r->customer, WEB_PORTAL_PAGE, redemption_one, codes)) !=
+        LEAL_OK) {
         json_decref(codes);
         free(lr);
         web_ledger_error(r, err, "the rewards");

@@ -341,8 +341,11 @@ static void card_pins_in_the_ledger(void **state)
 {
     struct fx *f = *state;
     struct ledger_customer c = {.program_id = f->program, .name = "Ana"};
-    struct ledger_card card = {.card_id = 601, .tech = LEDGER_TECH_DESFIRE_EV2,
-                               .status = LEDGER_CARD_ACTIVE, .uid = {4, 1}, .uid_len = 7};
+    struct ledger_card card = {.card_id = 601,
+                               .tech = LEDGER_TECH_DESFIRE_EV2,
+                               .status = LEDGER_CARD_ACTIVE,
+                               .uid = {4, 1},
+                               .uid_len = 7};
     struct ledger_card_pin got;
     struct ledger_redemption d;
     char h[WEB_AUTH_HASH_MAX];
