@@ -70,7 +70,8 @@ static const struct rules_reward *find_reward(const struct ledger_rules *lr, jso
 /* The redemption and its code, in one transaction: the entry and the code
  * stand or fall together; a request already posted gives its code. */
 static leal_err redeem_once(struct web_req *r, const struct ledger_reward_request *rq,
-                            struct ledger_reward_result *res, char code[LEDGER_REDEEM_CODE])
+                            struct ledger_reward_result *res, char code[LEDGER_REDEEM_CODE],
+                            uint32_t *reward_id)
 {
     struct ledger_redemption kept;
     bool found = false;
@@ -84,6 +85,8 @@ static leal_err redeem_once(struct web_req *r, const struct ledger_reward_reques
     else if (err == LEAL_OK &&
              (err = ledger_redemption_of_entry(r->l, res->entry_id, &kept, &found)) == LEAL_OK)
         snprintf(code, LEDGER_REDEEM_CODE, "%s", found ? kept.code : "");
+    /* A key sent again names the first request, whatever reward it asks now. */
+    *reward_id = found ? kept.reward_id : rq->reward_id;
     if (err == LEAL_OK)
         return ledger_batch_commit(r->l);
     ledger_batch_rollback(r->l);
@@ -100,6 +103,7 @@ void web_portal_redeem(struct web_req *r)
     struct ledger_reward_request rq;
     struct ledger_reward_result res;
     char request[128], code[LEDGER_REDEEM_CODE];
+    uint32_t reward_id = 0;
     const char *name = "";
     leal_err err;
     if (!json_is_integer(jr) || !key_ok(key)) {
@@ -134,7 +138,9 @@ void web_portal_redeem(struct web_req *r)
     rq.reward_id = w->id;
     rq.operator_name = "portal";
     rq.request_id = request;
-    err = redeem_once(r, &rq, &res, code);
+    err = redeem_once(r, &rq, &res, code, &reward_id);
+    if (err == LEAL_OK && reward_id != w->id && find_reward(lr, reward_id, &name) == NULL)
+        name = "";
     if (err == LEAL_E_RULES_POINTS || err == LEAL_E_RULES_TIER) {
         free(lr);
         web_api_error(r, 409, err, NULL);
@@ -148,7 +154,7 @@ void web_portal_redeem(struct web_req *r)
     r->status = res.replayed ? 200 : 201;
     r->out =
         json_pack("{s:s,s:I,s:b,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "code", code, "entry",
-                  (json_int_t)res.entry_id, "replayed", res.replayed, "reward", (json_int_t)w->id,
+                  (json_int_t)res.entry_id, "replayed", res.replayed, "reward", (json_int_t)reward_id,
                   "name", name, "kind", res.kind < 5 ? kind_names[res.kind] : "", "points",
                   (json_int_t)res.points, "points_after", (json_int_t)res.points_after,
                   "product_id", (json_int_t)res.product_id, "discount_cents",

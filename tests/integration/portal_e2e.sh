@@ -210,9 +210,9 @@ check_eq "curl signs in with card 601 and its PIN: Ana, 50 points" "200 Ana PTS=
 PCSRF=$(printf %s "${OUT% *}" | $PY -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
 redeem() { curl -s -w ' %{http_code}' -b "$PJ" -H 'Content-Type: application/json' -H "X-CSRF-Token: $2" \
     -d "$1" "$URL/portal/api/redeem"; }
-check_eq "the same key again: the same code and entry, replayed, nothing redeemed" \
-    "200 $CODE $REDEEM_E True 50" \
-    "$(OUT=$(redeem "{\"reward\":1,\"key\":\"$KEY\",\"customer\":$BEA}" "$PCSRF"); echo "${OUT##* }" "$(printf %s "${OUT% *}" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["code"], d["entry"], d["replayed"], d["points_after"])')")"
+check_eq "the same key again (even naming another reward and customer): the same code, entry and reward, replayed, nothing redeemed" \
+    "200 $CODE $REDEEM_E True 50 1 Café gratis" \
+    "$(OUT=$(redeem "{\"reward\":2,\"key\":\"$KEY\",\"customer\":$BEA}" "$PCSRF"); echo "${OUT##* }" "$(printf %s "${OUT% *}" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["code"], d["entry"], d["replayed"], d["points_after"], d["reward"], d["name"])')")"
 check_eq "still one redeem entry, Ana's points 50" "1 50" \
     "$(sqlite3 "$DB" "select count(*) from entry where kind = 'redeem'") $(sqlite3 "$DB" "select amount from balance where account_id = $ANA_ACCT and asset = 'PTS'")"
 check_eq "a new key with 50 points: 409, nothing redeemed" "409 LEAL_E_RULES_POINTS" \
@@ -259,6 +259,10 @@ check_eq "the ledger counted the five wrong tries (the sixth was refused before 
     "$(sqlite3 "$DB" "select fails from card_pin where card_id = 601")"
 check_eq "Ana's export has her PIN row and her code" "card_pin: 1 row|portal_redemption: 1 row" \
     "$("$LEAL" customer export "$ANA" --text --db "$DB" | grep -E '^(card_pin|portal_redemption):' | tr '\n' '|' | sed 's/|$//')"
+"$LEAL" customer erase "$BEA" --confirm --db "$DB" >/dev/null || exit 1
+check_eq "Bea's erasure deletes her cards' PINs and her portal sessions; her card signs in no more" \
+    "0 0 401" \
+    "$(sqlite3 "$DB" "select count(*) from card_pin where card_id in (602, 603)") $(sqlite3 "$DB" "select count(*) from portal_session where customer_id = $BEA") $(pin 127.0.0.7 602 1357 | grep -o '[0-9]*$')"
 
 # An expired link, an unknown one, a malformed one.
 check_eq "a third link" 202 "$(ask 127.0.0.1 ana@example.org)"
