@@ -152,12 +152,12 @@ void web_portal_redeem(struct web_req *r)
         return;
     }
     r->status = res.replayed ? 200 : 201;
-    r->out =
-        json_pack("{s:s,s:I,s:b,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "code", code, "entry",
-                  (json_int_t)res.entry_id, "replayed", res.replayed, "reward", (json_int_t)reward_id,
-                  "name", name, "kind", res.kind < 5 ? kind_names[res.kind] : "", "points",
-                  (json_int_t)res.points, "points_after", (json_int_t)res.points_after,
-                  "product_id", (json_int_t)res.product_id, "discount_cents",
-                  (json_int_t)res.discount_cents, "cashback_cents", (json_int_t)res.cashback_cents);
+    r->out = json_pack("{s:s,s:I,s:b,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "code", code, "entry",
+                       (json_int_t)res.entry_id, "replayed", res.replayed, "reward",
+                       (json_int_t)reward_id, "name", name, "kind",
+                       res.kind < 5 ? kind_names[res.kind] : "", "points", (json_int_t)res.points,
+                       "points_after", (json_int_t)res.points_after, "product_id",
+                       (json_int_t)res.product_id, "discount_cents", (json_int_t)res.discount_cents,
+                       "cashback_cents", (json_int_t)res.cashback_cents);
     free(lr);
 }
