@@ -189,7 +189,7 @@ RC=$?
 while IFS=$'\t' read -r name expected actual; do
     check_eq "${name#CHECK }" "$expected" "$actual"
 done < <(grep '^CHECK ' "$T/pin.out")
-check_eq "the PIN browser run exits 0 with 11 checks and nothing on stderr" "0 11 " \
+check_eq "the PIN browser run exits 0 with 12 checks and nothing on stderr" "0 12 " \
     "$RC $(grep -c '^CHECK ' "$T/pin.out") $(cat "$T/pin.err")"
 read -r _ CODE KEY < <(grep '^CODE' "$T/pin.out")
 REDEEM_E=$(sqlite3 "$DB" "select entry_id from portal_redemption where code = '$CODE'")

@@ -55,6 +55,9 @@ async function redeem(page) {
   await page.waitForFunction(() => [...document.querySelectorAll('#history tbody tr')].some((tr) => tr.cells[3].textContent === '-100'));
   check('the redemption heads her history', 'reward redeemed at the host Points -100', await page.evaluate(() =>
     [...document.querySelectorAll('#history tbody tr:first-child td')].slice(1).map((td) => td.textContent).join(' ')));
+  await page.waitForTimeout(1000); // both clicks' answers and reloads are in
+  check('her history once, the redemption on top (the double click reloaded it twice)', '4', await page.evaluate(() =>
+    document.querySelectorAll('#history tbody tr').length));
   check('no Redeem button left (50 points)', '0', await page.evaluate(() => document.querySelectorAll('button.redeem').length));
   await page.screenshot({ path: shots + '/redeemed.png', fullPage: true });
   console.log(['CODE', m ? m[1] : '', key].join('\t'));

@@ -173,7 +173,6 @@ function redeemButton(w) {
         : 'Redeemed: ' + r.data.name + '. Your code: ' + r.data.code + '. Show it at the shop. You have ' + r.data.points_after + ' points left.'), true);
       refreshBalances();
       showRewards();
-      $('history').querySelector('tbody').replaceChildren();
       showHistory(0);
     } else say(r.data.error ? r.data.error.message : 'the request failed (' + r.status + ')', false);
   });
@@ -198,6 +197,9 @@ async function showHistory(before) {
   const r = await api('GET', '/portal/api/history' + (before ? '?before=' + before : ''));
   if (r.status !== 200) return;
   const body = $('history').querySelector('tbody');
+  // The first page replaces what is shown, once its answer is in: two
+  // loads at once (a double click) never show the page twice.
+  if (!before) body.replaceChildren();
   for (const m of r.data.movements)
     row(body, [day(m.at, m.timezone), m.reason || m.kind, assetName(m.asset),
       m.asset === 'EUR' ? euros(m.amount, lang) : String(m.amount)]);
