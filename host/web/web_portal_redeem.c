@@ -78,15 +78,18 @@ static leal_err redeem_once(struct web_req *r, const struct ledger_reward_reques
     leal_err err;
     if ((err = new_code(code)) != LEAL_OK || (err = ledger_batch_begin(r->l)) != LEAL_OK)
         return err;
+    *reward_id = rq->reward_id;
     err = ledger_reward_redeem(r->l, rq, res);
-    if (err == LEAL_OK && !res->replayed)
+    if (err == LEAL_OK && !res->replayed) {
         err = ledger_redemption_keep(r->l, code, res->entry_id, r->customer, rq->reward_id,
                                      (int64_t)time(NULL));
-    else if (err == LEAL_OK &&
-             (err = ledger_redemption_of_entry(r->l, res->entry_id, &kept, &found)) == LEAL_OK)
+    } else if (err == LEAL_OK &&
+               (err = ledger_redemption_of_entry(r->l, res->entry_id, &kept, &found)) == LEAL_OK) {
         snprintf(code, LEDGER_REDEEM_CODE, "%s", found ? kept.code : "");
-    /* A key sent again names the first request, whatever reward it asks now. */
-    *reward_id = found ? kept.reward_id : rq->reward_id;
+        /* A key sent again names the first request, whatever reward it asks now. */
+        if (found)
+            *reward_id = kept.reward_id;
+    }
     if (err == LEAL_OK)
         return ledger_batch_commit(r->l);
     ledger_batch_rollback(r->l);
