@@ -162,5 +162,11 @@ int cli_pg_scope(int argc, char **argv);
 
 /* `leal ledger copy --from ... --to ...` (cmd_ledger_copy.c); argv[0] is "copy". */
 int ledger_copy_cli(int argc, char **argv);
+/* `leal card pin set|clear CARD-ID`: the portal's sign-in PIN (cmd_card_pin.c);
+ * argv[0] is "pin". */
+int card_pin(int argc, char **argv);
+/* `leal reward honour CODE`: a reward redeemed from the portal, given at the desk
+ * (cmd_reward.c). */
+int reward_honour(int argc, char **argv);
 
 #endif

@@ -43,6 +43,8 @@ void cmd_card_summary(char *out, size_t cap)
         n += (size_t)snprintf(out + n, cap - n, "%s %s", i ? "," : "", card_commands[i].name);
     for (size_t i = 0; n < cap && i < sizeof desk_commands / sizeof desk_commands[0]; i++)
         n += (size_t)snprintf(out + n, cap - n, ", %s", desk_commands[i]);
+    if (n < cap)
+        snprintf(out + n, cap - n, ", pin");
 }
 
 static void card_usage(FILE *f)
@@ -69,7 +71,9 @@ static void card_usage(FILE *f)
           "  erase      back to the factory state (the card must hold no money)\n"
           "  block      block a card by id (--reason); unblock lifts it\n"
           "  history    every status a card took, with why and who (CARD-ID)\n"
-          "  hotlist    the cards terminals refuse: blocked, lost, replaced (--program ID)\n",
+          "  hotlist    the cards terminals refuse: blocked, lost, replaced (--program ID)\n"
+          "  pin        set or clear the PIN the customer signs in to the portal with\n"
+          "             ('leal card pin --help')\n",
           f);
 }
 
@@ -247,6 +251,8 @@ int cmd_card(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     sub = argv[1];
+    if (strcmp(sub, "pin") == 0)
+        return card_pin(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof desk_commands / sizeof desk_commands[0]; i++)
         if (strcmp(sub, desk_commands[i]) == 0)
             return card_desk(sub, argc - 1, argv + 1);

@@ -4,11 +4,14 @@
  * reach it as a host change at its next terminal tap or `leal card sync`,
  * a cashback at the desk (`leal card top-up --cashback`). Every option is
  * checked before the ledger is opened. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "host/ledger/ledger_portal_pin.h"
 #include "host/ledger/ledger_reward.h"
 #include "host/ledger/ledger_rules.h"
 #include "ledger_cli.h"
@@ -184,4 +187,94 @@ int reward_redeem(int argc, char **argv)
         print_result(o, &rq, name, &res);
     ledger_close(l);
     return rc;
+}
+
+static const char reward_honour_usage[] =
+    "usage: leal reward honour CODE [--operator NAME] [--db PATH] [--json]\n"
+    "Honours a reward the customer redeemed from the portal: CODE is the one the\n"
+    "portal showed them (XXXX-XXXX). It says what to give (a product, euros off the\n"
+    "sale, or a cashback the desk loads with 'leal card top-up --cashback') and marks\n"
+    "the code honoured: a code is honoured once. The points were taken when the\n"
+    "customer redeemed it; the card gets the change at its next tap or 'leal card sync'.\n";
+
+int reward_honour(int argc, char **argv)
+{
+    struct lcli_opt o[] = {
+        {"operator", false, NULL}, {"db", false, NULL}, {"json", true, NULL}, {"help", true, NULL}};
+    const char *pos[LCLI_MAX_POS];
+    size_t npos = LCLI_MAX_POS;
+    struct ledger_redemption d;
+    struct ledger_customer c;
+    struct ledger *l = NULL;
+    static struct ledger_rules r;
+    const struct rules_reward *w = NULL;
+    const char *name = "", *op;
+    char code[LEDGER_REDEEM_CODE];
+    leal_err err;
+    int rc;
+    if ((rc = lcli_parse(argc, argv, o, sizeof o / sizeof o[0], pos, &npos)) != 0)
+        return rc;
+    if (o[3].val) {
+        fputs(reward_honour_usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (npos != 1 || strlen(pos[0]) != LEDGER_REDEEM_CODE - 1)
+        return cli_usage("leal reward honour needs the CODE the portal showed (XXXX-XXXX)");
+    for (size_t i = 0; i < LEDGER_REDEEM_CODE; i++)
+        code[i] = (char)toupper((unsigned char)pos[0][i]);
+    op = o[0].val ? o[0].val : getenv("USER");
+    if (op == NULL || op[0] == '\0')
+        op = "desk";
+    if ((rc = lcli_open(o[1].val, &l)) != 0)
+        return rc;
+    err = ledger_redemption_honour(l, code, op, (int64_t)time(NULL), &d);
+    if (err == LEAL_E_REDEEM_CODE_USED) {
+        ledger_close(l);
+        return cli_error(err, CLI_EXIT_FAIL,
+                         "code %s was honoured already (by %s, at %lld); the reward is not given "
+                         "twice",
+                         code, d.honoured_by, (long long)d.honoured_at);
+    }
+    if (err == LEAL_E_REDEEM_CODE_UNKNOWN) {
+        ledger_close(l);
+        return cli_error(err, CLI_EXIT_FAIL,
+                         "no reward redeemed from the portal has code %s; check it with the "
+                         "customer",
+                         code);
+    }
+    if (err == LEAL_OK && (err = ledger_customer_get(l, d.customer_id, &c)) == LEAL_OK &&
+        (err = ledger_rules_get(l, c.program_id, 0, &r)) == LEAL_OK)
+        for (uint8_t i = 0; i < r.set.program.n_rewards; i++)
+            if (r.set.program.rewards[i].id == d.reward_id) {
+                w = &r.set.program.rewards[i];
+                name = r.reward_name[i];
+            }
+    if (err != LEAL_OK) {
+        rc = lcli_fail(l, err, "honouring the code");
+        ledger_close(l);
+        return rc;
+    }
+    ledger_close(l);
+    if (o[2].val) {
+        printf("{\"code\":\"%s\",\"entry_id\":%lld,\"customer_id\":%lld,\"reward_id\":%u,"
+               "\"name\":",
+               code, (long long)d.entry_id, (long long)d.customer_id, d.reward_id);
+        cli_json_string(stdout, name);
+        printf(",\"kind\":\"%s\",\"value\":%lld,\"points\":%lld}\n",
+               w && w->kind < 5 ? kind_names[w->kind] : "", w ? (long long)w->value : 0LL,
+               (long long)d.points);
+        return CLI_EXIT_OK;
+    }
+    printf("code %s honoured: %s for %lld points, customer %lld, entry %lld\n", code,
+           w ? name : "a reward no longer in the catalogue", (long long)d.points,
+           (long long)d.customer_id, (long long)d.entry_id);
+    if (w && w->kind == RULES_REWARD_PRODUCT)
+        printf("%-12s hand over product %lld\n", "till", (long long)w->value);
+    else if (w && w->kind == RULES_REWARD_VOUCHER) {
+        char off[32];
+        lcli_amount_str("EUR", w->value, off, sizeof off);
+        printf("%-12s take %s EUR off the sale\n", "till", off);
+    } else if (w && w->kind == RULES_REWARD_CASHBACK)
+        printf("%-12s owed to the account: 'leal card top-up --cashback' loads it\n", "cashback");
+    return CLI_EXIT_OK;
 }

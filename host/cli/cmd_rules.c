@@ -1178,7 +1178,8 @@ static const char reward_help[] =
     "(voucher), a percentage off the sale like 10 or 12,5 (percent), or euros the ledger\n"
     "holds until the desk loads them on the card (cashback).\n"
     "       leal reward redeem --program ID --reward NAME|ID (--card ID | --account ID)\n"
-    "                          --request KEY   (at the host: 'leal reward redeem --help')\n";
+    "                          --request KEY   (at the host: 'leal reward redeem --help')\n"
+    "       leal reward honour CODE   (a reward redeemed from the portal, given at the desk)\n";
 
 static const char stamp_help[] =
     "usage: leal stamp add --program ID --name NAME --per sale|item --goal N --reward ID\n"
@@ -1358,6 +1359,8 @@ int cmd_reward(int argc, char **argv)
     /* Redeeming one is the host's, against the ledger (cmd_reward.c). */
     if (argc >= 2 && strcmp(argv[1], "redeem") == 0)
         return reward_redeem(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "honour") == 0)
+        return reward_honour(argc - 1, argv + 1);
     return rules_command(&d, o, N(o), argc, argv);
 }
 

@@ -387,6 +387,28 @@
     " text TEXT NOT NULL CHECK (length(text) BETWEEN 4 AND 511),"                                  \
     " expires_at INTEGER NOT NULL) STRICT;"
 
+/* The portal's sign-in by card number and PIN and its redeemed rewards
+ * (portal2, issue 16): per card the Argon2id hash of the PIN the desk set
+ * (`leal card pin set`), with the wrong tries in a row since the last right
+ * one (ten lock it); per reward redeemed from the portal the code the shop
+ * honours, its ledger entry and when and by whom it was honoured. One
+ * macro, so it moves to the next number by moving one line. */
+#define PORTAL2_MIGRATION                                                                          \
+    "CREATE TABLE card_pin("                                                                       \
+    " card_id INTEGER PRIMARY KEY REFERENCES card(card_id),"                                       \
+    " pin_hash TEXT NOT NULL CHECK (substr(pin_hash, 1, 10) = '$argon2id$'),"                      \
+    " fails INTEGER NOT NULL DEFAULT 0 CHECK (fails >= 0),"                                        \
+    " set_at INTEGER NOT NULL,"                                                                    \
+    " set_by TEXT NOT NULL) STRICT;"                                                               \
+    "CREATE TABLE portal_redemption("                                                              \
+    " code TEXT PRIMARY KEY CHECK (length(code) = 9),"                                             \
+    " entry_id INTEGER NOT NULL UNIQUE REFERENCES entry(id),"                                      \
+    " customer_id INTEGER NOT NULL REFERENCES customer(id),"                                       \
+    " reward_id INTEGER NOT NULL,"                                                                 \
+    " created_at INTEGER NOT NULL,"                                                                \
+    " honoured_at INTEGER,"                                                                        \
+    " honoured_by TEXT) STRICT, WITHOUT ROWID;"
+
 /* Indexes for the reports and the dashboard (perf, issues 16/17): a
  * program's entries by time, so a report over a day, a month or what came
  * after a date (liabilities) reads that range and not the whole journal;
@@ -859,6 +881,7 @@ static const char *const migrations[] = {
     QR_TEXT_MIGRATION,       /* 32 -> 33 */
     REPORT_INDEX_MIGRATION,  /* 33 -> 34 */
     TIER_MSG_MIGRATION,      /* 34 -> 35 */
+    PORTAL2_MIGRATION,       /* 35 -> 36 */
 };
 
 int schema_count(void)

@@ -67,6 +67,9 @@ static const struct {
     {"qr_static_text", "card_id IN (SELECT card_id FROM p_card)"},
     /* The tier the customer's messages last saw (msg5's migration). */
     {"message_tier", "customer_id = ?1"},
+    /* The portal's card PINs (their hashes) and redemption codes (portal2's migration). */
+    {"card_pin", "card_id IN (SELECT card_id FROM p_card)"},
+    {"portal_redemption", "customer_id = ?1"},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still
@@ -306,6 +309,14 @@ static int erase_rows(sqlite3 *db, int64_t id, const char *operator_name, int64_
     /* Tags go too: a shop's tag can say something personal ("celiac"). */
     if (rc == SQLITE_OK && (rc = has_table(db, "customer_tag", &yes)) == SQLITE_OK && yes)
         rc = exec_id(db, "DELETE FROM customer_tag WHERE customer_id = ?1", id);
+    /* And the cards' PINs and portal sessions: an erased customer signs in no more. */
+    if (rc == SQLITE_OK && (rc = has_table(db, "card_pin", &yes)) == SQLITE_OK && yes)
+        rc = exec_id(db,
+                     "DELETE FROM card_pin WHERE card_id IN (SELECT card_id FROM card WHERE "
+                     "account_id IN (SELECT id FROM account WHERE customer_id = ?1))",
+                     id);
+    if (rc == SQLITE_OK && (rc = has_table(db, "portal_session", &yes)) == SQLITE_OK && yes)
+        rc = exec_id(db, "DELETE FROM portal_session WHERE customer_id = ?1", id);
     for (int k = 0; rc == SQLITE_OK && k < 3; k++) {
         static const char *const sql[] = {
             erase_pii_sql, "UPDATE customer SET erased_at = ?2 WHERE id = ?1",

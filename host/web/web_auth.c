@@ -29,23 +29,46 @@ static bool password_ok(const char *password)
     return n >= WEB_AUTH_PASSWORD_MIN && n <= WEB_AUTH_PASSWORD_MAX;
 }
 
-leal_err web_auth_hash(const char *password, char *out, size_t cap)
+bool web_auth_pin_ok(const char *pin)
+{
+    size_t n = 0;
+    while (pin && pin[n] >= '0' && pin[n] <= '9')
+        n++;
+    return pin && pin[n] == '\0' && n >= WEB_AUTH_PIN_MIN && n <= WEB_AUTH_PIN_MAX;
+}
+
+/* The PHC string of secret (checked by the caller) under a fresh salt. */
+static leal_err hash_encoded(const char *secret, char *out, size_t cap)
 {
     uint8_t salt[WEB_AUTH_SALT];
     leal_err err;
     int rc;
-    if (cap > 0)
-        out[0] = '\0';
-    if (!password_ok(password))
-        return LEAL_E_WEB_PASSWORD;
     if (cap < argon2_encodedlen(WEB_AUTH_T_COST, WEB_AUTH_M_COST_KIB, WEB_AUTH_LANES, WEB_AUTH_SALT,
                                 WEB_AUTH_TAG, Argon2_id))
         return LEAL_E_NO_SPACE;
     if ((err = random_bytes(salt, sizeof salt)) != LEAL_OK)
         return err;
-    rc = argon2id_hash_encoded(WEB_AUTH_T_COST, WEB_AUTH_M_COST_KIB, WEB_AUTH_LANES, password,
-                               strlen(password), salt, sizeof salt, WEB_AUTH_TAG, out, cap);
+    rc = argon2id_hash_encoded(WEB_AUTH_T_COST, WEB_AUTH_M_COST_KIB, WEB_AUTH_LANES, secret,
+                               strlen(secret), salt, sizeof salt, WEB_AUTH_TAG, out, cap);
     return rc == ARGON2_OK ? LEAL_OK : LEAL_E_CRYPTO;
+}
+
+leal_err web_auth_hash(const char *password, char *out, size_t cap)
+{
+    if (cap > 0)
+        out[0] = '\0';
+    if (!password_ok(password))
+        return LEAL_E_WEB_PASSWORD;
+    return hash_encoded(password, out, cap);
+}
+
+leal_err web_auth_pin_hash(const char *pin, char *out, size_t cap)
+{
+    if (cap > 0)
+        out[0] = '\0';
+    if (!web_auth_pin_ok(pin))
+        return LEAL_E_PORTAL_PIN_FORMAT;
+    return hash_encoded(pin, out, cap);
 }
 
 bool web_auth_verify(const char *password, const char *encoded)

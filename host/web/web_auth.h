@@ -26,12 +26,19 @@
 #define WEB_AUTH_TAG 32
 #define WEB_AUTH_PASSWORD_MIN 10
 #define WEB_AUTH_PASSWORD_MAX 128
+#define WEB_AUTH_PIN_MIN 4
+#define WEB_AUTH_PIN_MAX 8
 #define WEB_AUTH_HASH_MAX 160
 #define WEB_AUTH_TOKEN_BYTES 32
 #define WEB_AUTH_TOKEN_HEX (2 * WEB_AUTH_TOKEN_BYTES + 1)
 
 /* The PHC string of password under a fresh salt into out. */
 LEAL_MUST_CHECK leal_err web_auth_hash(const char *password, char *out, size_t cap);
+/* Whether pin is a card PIN: WEB_AUTH_PIN_MIN to WEB_AUTH_PIN_MAX digits. */
+bool web_auth_pin_ok(const char *pin);
+/* The PHC string of a card PIN (the password's parameters) into out;
+ * LEAL_E_PORTAL_PIN_FORMAT unless web_auth_pin_ok. */
+LEAL_MUST_CHECK leal_err web_auth_pin_hash(const char *pin, char *out, size_t cap);
 /* Whether password matches the PHC string encoded (false for a malformed one). */
 bool web_auth_verify(const char *password, const char *encoded);
 /* Spends the time of one verification (a sign-in for a user that does not

@@ -62,6 +62,18 @@ static const struct {
                       "otro administrador o gerente"},
     {LEAL_E_PORTAL_SESSION,
      "no ha entrado en el portal, o la sesión ha terminado; pida un enlace de acceso"},
+    {LEAL_E_PORTAL_PIN, "el número de tarjeta o el PIN no es correcto; el sexto intento en un "
+                        "minuto se rechaza, y diez PIN erróneos seguidos lo bloquean hasta que "
+                        "el mostrador ponga uno nuevo"},
+    {LEAL_E_PORTAL_PIN_FORMAT, "un PIN tiene de 4 a 8 cifras"},
+    {LEAL_E_PORTAL_PIN_LOCKED, "el PIN de esta tarjeta está bloqueado tras diez intentos "
+                               "erróneos; pida uno nuevo en el mostrador de la tienda"},
+    {LEAL_E_PORTAL_CARD_BLOCKED, "esta tarjeta está bloqueada; entre con el enlace por correo o "
+                                 "pregunte en el mostrador de la tienda"},
+    {LEAL_E_PORTAL_REDEEM_KIND, "un premio de porcentaje depende de una compra: se canjea en la "
+                                "caja, no desde el portal"},
+    {LEAL_E_RULES_POINTS, "no tiene puntos suficientes para este premio; no se ha canjeado nada"},
+    {LEAL_E_RULES_TIER, "su nivel es inferior al que pide este premio; no se ha canjeado nada"},
 };
 
 static const struct {
@@ -139,6 +151,12 @@ static const struct {
     {"send {\"rule\": ID, \"multiplier_milli\": 0..100000 and/or \"bonus_points\": 0..1000000}",
      "envíe {\"rule\": ID, \"multiplier_milli\": 0..100000 y/o \"bonus_points\": 0..1000000}"},
     {"\"from\" and \"to\" take dates, YYYY-MM-DD", "\"from\" y \"to\" llevan fechas, AAAA-MM-DD"},
+    {"sign-in needs \"card\" (its number) and \"pin\"",
+     "para entrar hacen falta \"card\" (su número) y \"pin\""},
+    {"send {\"reward\": its id, \"key\": 16 to 64 letters, digits or '-'}",
+     "envíe {\"reward\": su id, \"key\": de 16 a 64 letras, cifras o '-'}"},
+    {"no reward with that id", "no hay ningún premio con ese id"},
+    {"the reward", "el premio"},
 };
 
 const char *web_es_error(leal_err err)

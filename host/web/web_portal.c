@@ -11,6 +11,7 @@
 
 #include "host/ledger/ledger_mail.h"
 #include "host/ledger/ledger_portal.h"
+#include "host/ledger/ledger_portal_pin.h"
 #include "host/ledger/ledger_qr.h"
 #include "host/mail/mail.h"
 #include "host/mail/mail_ledger.h"
@@ -174,10 +175,34 @@ static void qr_answer(struct web_req *r)
     free(svg);
 }
 
+/* A new portal session for customer: the cookie, then me's answer. */
+static void session_start(struct web_req *r, int64_t customer, int64_t now)
+{
+    char session[WEB_AUTH_TOKEN_HEX], csrf[WEB_AUTH_TOKEN_HEX];
+    uint8_t hash[32];
+    leal_err err;
+    if ((err = web_auth_token(session)) != LEAL_OK || (err = web_auth_token(csrf)) != LEAL_OK ||
+        (err = web_auth_token_hash(session, hash)) != LEAL_OK) {
+        web_api_error(r, 500, err, "a session token");
+        return;
+    }
+    if ((err = ledger_portal_session_add(r->l, hash, customer, csrf,
+                                         now + WEB_PORTAL_SESSION_SECONDS)) != LEAL_OK) {
+        web_ledger_error(r, err, "the session");
+        return;
+    }
+    snprintf(r->cookie, sizeof r->cookie,
+             "leal_portal=%s; Path=/portal/; Max-Age=%d; HttpOnly; SameSite=Strict%s", session,
+             WEB_PORTAL_SESSION_SECONDS, r->tls ? "; Secure" : "");
+    r->customer = customer;
+    r->csrf = csrf;
+    me_answer(r);
+    r->csrf = "";
+}
+
 static void session_open(struct web_req *r)
 {
     const char *token = json_string_value(json_object_get(r->body, "token"));
-    char session[WEB_AUTH_TOKEN_HEX], csrf[WEB_AUTH_TOKEN_HEX];
     uint8_t hash[32];
     int64_t now = (int64_t)time(NULL), customer;
     leal_err err;
@@ -191,25 +216,77 @@ static void session_open(struct web_req *r)
         web_api_error(r, err == LEAL_E_PORTAL_LINK_UNKNOWN ? 404 : 410, err, NULL);
         return;
     }
-    if (err == LEAL_OK &&
-        ((err = web_auth_token(session)) != LEAL_OK || (err = web_auth_token(csrf)) != LEAL_OK ||
-         (err = web_auth_token_hash(session, hash)) != LEAL_OK))
-        web_api_error(r, 500, err, "a session token");
-    else if (err == LEAL_OK &&
-             (err = ledger_portal_session_add(r->l, hash, customer, csrf,
-                                              now + WEB_PORTAL_SESSION_SECONDS)) != LEAL_OK)
-        web_ledger_error(r, err, "the session");
-    else if (err != LEAL_OK)
+    if (err != LEAL_OK) {
         web_ledger_error(r, err, "the link");
-    if (err != LEAL_OK)
         return;
-    snprintf(r->cookie, sizeof r->cookie,
-             "leal_portal=%s; Path=/portal/; Max-Age=%d; HttpOnly; SameSite=Strict%s", session,
-             WEB_PORTAL_SESSION_SECONDS, r->tls ? "; Secure" : "");
-    r->customer = customer;
-    r->csrf = csrf;
-    me_answer(r);
-    r->csrf = "";
+    }
+    session_start(r, customer, now);
+}
+
+/* Sign-in by card number and PIN. Limited like the staff sign-in: a wrong
+ * PIN counts against the card and the client address, so the sixth try in
+ * a minute is refused (429) even with the right PIN; LEDGER_PIN_FAILS_LOCK
+ * wrong PINs in a row lock the PIN in the ledger until the desk sets it
+ * again. A card without a PIN or of no customer takes the time of a
+ * verification and is told apart from a wrong PIN by nothing. */
+static void pin_sign_in(struct web_req *r)
+{
+    const char *card = json_string_value(json_object_get(r->body, "card"));
+    const char *pin = json_string_value(json_object_get(r->body, "pin"));
+    char card_key[WEB_LIMIT_KEY], addr_key[WEB_LIMIT_KEY];
+    struct ledger_card_pin cp;
+    int64_t now = (int64_t)time(NULL), card_id = 0;
+    leal_err err;
+    bool right;
+    size_t n = 0;
+    while (card && card[n] >= '0' && card[n] <= '9')
+        n++;
+    if (card == NULL || card[n] != '\0' || n == 0 || n > 18 || pin == NULL) {
+        web_api_error(r, 400, LEAL_E_ARG, "sign-in needs \"card\" (its number) and \"pin\"");
+        return;
+    }
+    card_id = strtoll(card, NULL, 10);
+    snprintf(card_key, sizeof card_key, "pin:%lld", (long long)card_id);
+    snprintf(addr_key, sizeof addr_key, "pin-from:%.64s", r->addr);
+    if (!web_limit_allowed(r->limit, card_key, now) ||
+        !web_limit_allowed(r->limit, addr_key, now)) {
+        web_api_error(r, 429, LEAL_E_WEB_RATE_LIMIT, NULL);
+        return;
+    }
+    err = ledger_card_pin_get(r->l, card_id, &cp);
+    if (err != LEAL_OK && err != LEAL_E_NOT_FOUND) {
+        web_ledger_error(r, err, "the card");
+        return;
+    }
+    if (err == LEAL_OK && cp.fails >= LEDGER_PIN_FAILS_LOCK) {
+        web_api_error(r, 403, LEAL_E_PORTAL_PIN_LOCKED, NULL);
+        return;
+    }
+    if (err == LEAL_OK && cp.customer_id != 0 && web_auth_pin_ok(pin)) {
+        right = web_auth_verify(pin, cp.pin_hash);
+        if ((err = ledger_card_pin_tried(r->l, card_id, right)) != LEAL_OK) {
+            web_ledger_error(r, err, "the card");
+            return;
+        }
+    } else {
+        web_auth_waste(pin);
+        right = false;
+    }
+    leal_wipe(cp.pin_hash, sizeof cp.pin_hash);
+    if (!right) {
+        web_limit_fail(r->limit, card_key, now);
+        web_limit_fail(r->limit, addr_key, now);
+        web_api_error(r, 401, LEAL_E_PORTAL_PIN, NULL);
+        return;
+    }
+    web_limit_clear(r->limit, card_key);
+    /* The right PIN of a card that is not active: told, since only the
+     * holder of the PIN learns it. */
+    if (cp.status != LEDGER_CARD_ACTIVE) {
+        web_api_error(r, 403, LEAL_E_PORTAL_CARD_BLOCKED, NULL);
+        return;
+    }
+    session_start(r, cp.customer_id, now);
 }
 
 static void session_close(struct web_req *r)
@@ -229,6 +306,8 @@ static void session_close(struct web_req *r)
 const struct web_portal_route web_portal_routes[] = {
     {"POST", "/portal/api/link", false, false, link_request},
     {"POST", "/portal/api/session", false, false, session_open},
+    {"POST", "/portal/api/pin", false, false, pin_sign_in},
+    {"POST", "/portal/api/redeem", true, true, web_portal_redeem},
     {"GET", "/portal/api/me", true, false, me_answer},
     {"GET", "/portal/api/qr", true, false, qr_answer},
     {"GET", "/portal/api/rewards", true, false, web_portal_rewards},

@@ -25,6 +25,21 @@
  *                              WEB_PORTAL_PAGE); next_before starts the next
  *                              page (0: none). before only pages through the
  *                              session's customer's own account.
+ *   POST   /portal/api/pin     {"card","pin"}  sign-in by the card's number and
+ *                              the PIN the desk set (`leal card pin set`):
+ *                              200 and the cookie as for a link; a wrong
+ *                              card or PIN 401, the sixth try in a minute
+ *                              for a card or from an address 429, a PIN
+ *                              locked by ten wrong tries in a row 403, the
+ *                              right PIN of a card not active 403
+ *   POST   /portal/api/redeem  (CSRF) {"reward": id, "key": the page's
+ *                              idempotency key} a reward of the catalogue
+ *                              for the customer's points: 201 with the code
+ *                              the shop honours (`leal reward honour`), the
+ *                              entry and the points left; the same key again
+ *                              200 with the same code, nothing redeemed; too
+ *                              few points or too low a tier 409; a
+ *                              percentage reward 400 (it needs a sale)
  *   DELETE /portal/api/session (CSRF) signs out
  *
  * A link's token is 32 random bytes (hex); the ledger keeps its SHA-256
@@ -58,6 +73,8 @@ struct web_portal_route {
 /* GET /portal/api/rewards and /portal/api/history (web_portal_info.c). */
 void web_portal_rewards(struct web_req *r);
 void web_portal_history(struct web_req *r);
+/* POST /portal/api/redeem (web_portal_redeem.c). */
+void web_portal_redeem(struct web_req *r);
 
 /* The portal's routes: a table apart from the back office's (web_routes),
  * reached only under /portal/api/ and only with the leal_portal cookie

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "host/ledger/ledger_portal_pin.h"
 #include "host/ledger/ledger_rules.h"
 #include "host/ledger/ledger_sale.h"
 
@@ -48,8 +49,18 @@ static json_t *rewards_json(const struct ledger_rules *lr, uint8_t tier, uint32_
     return list;
 }
 
+static void redemption_one(void *ctx, const struct ledger_redemption *d)
+{
+    json_array_append_new(ctx, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "code", d->code, "entry",
+                                         (json_int_t)d->entry_id, "reward",
+                                         (json_int_t)d->reward_id, "points", (json_int_t)d->points,
+                                         "at", (json_int_t)d->created_at, "honoured_at",
+                                         (json_int_t)d->honoured_at));
+}
+
 void web_portal_rewards(struct web_req *r)
 {
+    json_t *codes;
     struct ledger_customer c;
     struct ledger_rules *lr = malloc(sizeof *lr);
     int64_t now = (int64_t)time(NULL);
@@ -66,10 +77,19 @@ void web_portal_rewards(struct web_req *r)
         web_ledger_error(r, err, "the rewards");
         return;
     }
+    /* The codes of the rewards redeemed here, for the shop (newest first). */
+    codes = json_array();
+    if ((err = ledger_redemption_each(r->l, r->customer, WEB_PORTAL_PAGE, redemption_one, codes)) !=
+        LEAL_OK) {
+        json_decref(codes);
+        free(lr);
+        web_ledger_error(r, err, "the rewards");
+        return;
+    }
     r->status = 200;
-    r->out =
-        json_pack("{s:I,s:o,s:o}", "points", (json_int_t)t.points, "tier",
-                  tier_json(lr, t.tier, t.spent), "rewards", rewards_json(lr, t.tier, t.points));
+    r->out = json_pack("{s:I,s:o,s:o,s:o}", "points", (json_int_t)t.points, "tier",
+                       tier_json(lr, t.tier, t.spent), "rewards",
+                       rewards_json(lr, t.tier, t.points), "redeemed", codes);
     free(lr);
 }
 

@@ -376,6 +376,19 @@ static const struct err_entry err_table[] = {
                               "'leal-terminal init' and 'load'"),
     E(LEAL_E_WEB_SELF, "no one changes their own role or stores or disables themselves; "
                        "another admin or manager does it"),
+    E(LEAL_E_PORTAL_PIN, "the card number or the PIN is not right; the sixth try in a minute is "
+                         "refused, ten wrong PINs in a row lock it until the desk sets a new one"),
+    E(LEAL_E_PORTAL_PIN_FORMAT, "a PIN is 4 to 8 digits"),
+    E(LEAL_E_PORTAL_PIN_LOCKED, "this card's PIN is locked after ten wrong tries; ask at the "
+                                "shop's desk for a new one ('leal card pin set')"),
+    E(LEAL_E_PORTAL_CARD_BLOCKED, "this card is blocked; sign in with the link by e-mail or ask "
+                                  "at the shop's desk"),
+    E(LEAL_E_PORTAL_REDEEM_KIND, "a percentage reward depends on a sale: it is redeemed at the "
+                                 "till, not from the portal"),
+    E(LEAL_E_REDEEM_CODE_UNKNOWN, "no reward redeemed from the portal has this code; check it "
+                                  "with the customer ('leal reward honour CODE')"),
+    E(LEAL_E_REDEEM_CODE_USED, "this redemption code was honoured already; the reward is not "
+                               "given twice"),
 };
 
 #undef E

@@ -299,6 +299,15 @@ typedef enum leal_err {
     LEAL_E_TILL_BOARD_LINE = 770,
     /* 625..632: the back office's user management (host/web/web_users.c) */
     LEAL_E_WEB_SELF = 625,
+    /* 633..639: the portal's sign-in by card and PIN, rewards redeemed from the portal
+     * (host/ledger/ledger_portal_pin.h) */
+    LEAL_E_PORTAL_PIN = 633,
+    LEAL_E_PORTAL_PIN_FORMAT = 634,
+    LEAL_E_PORTAL_PIN_LOCKED = 635,
+    LEAL_E_PORTAL_CARD_BLOCKED = 636,
+    LEAL_E_PORTAL_REDEEM_KIND = 637,
+    LEAL_E_REDEEM_CODE_UNKNOWN = 638,
+    LEAL_E_REDEEM_CODE_USED = 639,
 
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;

@@ -164,6 +164,106 @@ check_eq "sign-out without the CSRF token: 403" 403 \
 check_eq "sign-out with it: 200, then me is 401" "200 401" \
     "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" -c "$T/jar" -H "X-CSRF-Token: $CSRF" -X DELETE "$URL/portal/api/session") $(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" "$URL/portal/api/me")"
 
+# Sign-in by card number and the PIN the desk set; a reward redeemed from
+# the portal (portal2). The PIN is read from standard input, never argv.
+printf '2468\n' | "$LEAL" card pin set 601 --db "$DB" >/dev/null || exit 1
+"$LEAL" account add-card "$BEA_ACCT" --card-id 602 --uid 04a1b2c3d4e602 --tech desfire-ev2 \
+    --status active --db "$DB" >/dev/null || exit 1
+"$LEAL" account add-card "$BEA_ACCT" --card-id 603 --uid 04a1b2c3d4e603 --tech desfire-ev2 \
+    --status active --db "$DB" >/dev/null || exit 1
+printf '1357\n' | "$LEAL" card pin set 602 --db "$DB" >/dev/null || exit 1
+printf '8642\n' | "$LEAL" card pin set 603 --db "$DB" >/dev/null || exit 1
+run_capture "$LEAL" card pin set 602 --db "$DB" --pin-file <(printf '12a4\n')
+check_eq "a PIN that is not 4 to 8 digits is refused, nothing changed" \
+    "2|leal: the PIN must be 4 to 8 digits (from --pin-file, standard input or the terminal); nothing was changed" \
+    "$RC|$ERR"
+check_eq "the ledger keeps an Argon2id hash per card (t=2, m=19 MiB, p=1), no wrong tries" \
+    "601|\$argon2id\$v=19\$m=19456,t=2,p=1\$|0 602|\$argon2id\$v=19\$m=19456,t=2,p=1\$|0 603|\$argon2id\$v=19\$m=19456,t=2,p=1\$|0" \
+    "$(sqlite3 "$DB" "select card_id, substr(pin_hash, 1, 31), fails from card_pin order by card_id" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "the desk's change is in the audit log" "card.pin-set card 601" \
+    "$(sqlite3 "$DB" "select action, object from audit where object = 'card 601'" | tr '|' ' ')"
+waiting() { "$LEAL" account show "$ANA_ACCT" --db "$DB" --json | $PY -c 'import json,sys; w=json.load(sys.stdin)["waiting"]; print(*[str(x["card_id"])+" "+str(x["points"])+" "+str(x["entries"])+" "+str(x["upto_entry"]) for x in w])'; }
+WAIT_BEFORE=$(waiting)
+timeout 120 node tests/web/portal_pin.js redeem "$URL" "$SHOTS" >"$T/pin.out" 2>"$T/pin.err"
+RC=$?
+while IFS=$'\t' read -r name expected actual; do
+    check_eq "${name#CHECK }" "$expected" "$actual"
+done < <(grep '^CHECK ' "$T/pin.out")
+check_eq "the PIN browser run exits 0 with 12 checks and nothing on stderr" "0 12 " \
+    "$RC $(grep -c '^CHECK ' "$T/pin.out") $(cat "$T/pin.err")"
+read -r _ CODE KEY < <(grep '^CODE' "$T/pin.out")
+REDEEM_E=$(sqlite3 "$DB" "select entry_id from portal_redemption where code = '$CODE'")
+check_eq "one redeem entry in the ledger for the double click: 100 points, keyed by the page's key" \
+    "1|$REDEEM_E|redeem|portal:$ANA:$KEY" \
+    "$(sqlite3 "$DB" "select count(*), max(id), kind, substr(request_id, 8) from entry where kind = 'redeem'")"
+check_eq "the ledger entry through the CLI: Ana's account, -100 points" "$REDEEM_E:redeem:PTS:-100" \
+    "$("$LEAL" account history "$ANA_ACCT" --limit 1 --db "$DB" --json | $PY -c 'import json,sys; d=json.load(sys.stdin); m=(d["movements"] if isinstance(d, dict) else d)[0]; print(m.get("entry", m.get("entry_id")), m["kind"], m["asset"], m["amount"], sep=":")')"
+check_eq "the card learns of it at its next tap or 'leal card sync': the host change waiting for card 601 now ends at the redemption, 100 points less" \
+    "601 150 2 $SALE_E|601 50 3 $REDEEM_E" "$WAIT_BEFORE|$(waiting)"
+# The same request again through the API (Ana's PIN session by curl, from another address).
+PJ=$T/pinjar
+pin() { curl -s -w ' %{http_code}' --interface "$1" -c "$PJ" -b "$PJ" -H 'Content-Type: application/json' \
+    -d "{\"card\":\"$2\",\"pin\":\"$3\"}" "$URL/portal/api/pin"; }
+OUT=$(pin 127.0.0.3 601 2468)
+check_eq "curl signs in with card 601 and its PIN: Ana, 50 points" "200 Ana PTS=50" \
+    "$(echo "${OUT##* }" "$(printf %s "${OUT% *}" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["customer"]["name"], *["PTS="+str(b["amount"]) for b in d["balances"] if b["asset"]=="PTS"])')")"
+PCSRF=$(printf %s "${OUT% *}" | $PY -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
+redeem() { curl -s -w ' %{http_code}' -b "$PJ" -H 'Content-Type: application/json' -H "X-CSRF-Token: $2" \
+    -d "$1" "$URL/portal/api/redeem"; }
+check_eq "the same key again (even naming another reward and customer): the same code, entry and reward, replayed, nothing redeemed" \
+    "200 $CODE $REDEEM_E True 50 1 Café gratis" \
+    "$(OUT=$(redeem "{\"reward\":2,\"key\":\"$KEY\",\"customer\":$BEA}" "$PCSRF"); echo "${OUT##* }" "$(printf %s "${OUT% *}" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["code"], d["entry"], d["replayed"], d["points_after"], d["reward"], d["name"])')")"
+check_eq "still one redeem entry, Ana's points 50" "1 50" \
+    "$(sqlite3 "$DB" "select count(*) from entry where kind = 'redeem'") $(sqlite3 "$DB" "select amount from balance where account_id = $ANA_ACCT and asset = 'PTS'")"
+check_eq "a new key with 50 points: 409, nothing redeemed" "409 LEAL_E_RULES_POINTS" \
+    "$(redeem '{"reward":1,"key":"0123456789abcdef0123"}' "$PCSRF" | errname | cut -d' ' -f1,2)"
+check_eq "a redeem without the CSRF token: 403" 403 \
+    "$(curl -s -o /dev/null -w '%{http_code}' -b "$PJ" -H 'Content-Type: application/json' -d "{\"reward\":1,\"key\":\"$KEY\"}" "$URL/portal/api/redeem")"
+check_eq "a malformed key: 400" 400 "$(redeem '{"reward":1,"key":"short"}' "$PCSRF" | errname | cut -d' ' -f1)"
+check_eq "another customer's id in a portal URL: 404" "404 404" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -b "$PJ" "$URL/portal/api/me/$BEA") $(curl -s -o /dev/null -w '%{http_code}' -b "$PJ" -H "X-CSRF-Token: $PCSRF" -d '{}' "$URL/portal/api/redeem/$BEA")"
+check_eq "and in a query: still Ana's rewards, her one code" "$CODE" \
+    "$(curl -s -b "$PJ" "$URL/portal/api/rewards?customer=$BEA" | $PY -c 'import json,sys; print(*[c["code"] for c in json.load(sys.stdin)["redeemed"]])')"
+run_capture "$LEAL" reward honour "$(tr 'A-Z' 'a-z' <<<"$CODE")" --operator ana-desk --db "$DB"
+check_eq "the desk honours the code (in any case): what to hand over" \
+    "0|code $CODE honoured: Café gratis for 100 points, customer $ANA, entry $REDEEM_E
+till         hand over product 1001" "$RC|$OUT"
+run_capture "$LEAL" reward honour "$CODE" --db "$DB"
+check_match "a second time it is refused: the reward is not given twice" \
+    "^1\|leal: code $CODE was honoured already \(by ana-desk, at [0-9]+\); the reward is not given twice$" "$RC|$ERR"
+run_capture "$LEAL" reward honour ABCD-EFGH --db "$DB"
+check_eq "an unknown code is refused" "1|leal: no reward redeemed from the portal has code ABCD-EFGH; check it with the customer" "$RC|$ERR"
+check_eq "the portal shows it given" "$CODE Café gratis, 100 points (given)" \
+    "$(curl -s -b "$PJ" "$URL/portal/api/rewards" | $PY -c 'import json,sys; c=json.load(sys.stdin)["redeemed"][0]; print(c["code"], "Café gratis, " + str(c["points"]) + " points", "(given)" if c["honoured_at"] else "")')"
+"$LEAL" card block 603 --reason "stolen" --db "$DB" >/dev/null || exit 1
+check_eq "a blocked card's right PIN: 403 and its own message" \
+    "403 LEAL_E_PORTAL_CARD_BLOCKED this card is blocked; sign in with the link by e-mail or ask at the shop's desk" \
+    "$(pin 127.0.0.4 603 8642 | errname)"
+check_eq "Bea's own card signs Bea in" "200 Bea" \
+    "$(OUT=$(pin 127.0.0.4 602 1357); echo "${OUT##* }" "$(printf %s "${OUT% *}" | $PY -c 'import json,sys; print(json.load(sys.stdin)["customer"]["name"])')")"
+sqlite3 "$DB" "update card_pin set fails = 10 where card_id = 602"
+check_eq "ten wrong PINs in a row lock it: 403, even with the right PIN" "403 LEAL_E_PORTAL_PIN_LOCKED" \
+    "$(pin 127.0.0.5 602 1357 | errname | cut -d' ' -f1,2)"
+printf '1357\n' | "$LEAL" card pin set 602 --db "$DB" >/dev/null || exit 1
+check_eq "the desk sets it again: it works" 200 "$(pin 127.0.0.5 602 1357 | cut -d' ' -f2- | grep -o '[0-9]*$')"
+check_eq "a card without a PIN, an unknown card, a bad body: 401 401 400" "401 401 400" \
+    "$(pin 127.0.0.6 "$QR_VC" 1234 | grep -o '[0-9]*$') $(pin 127.0.0.6 999999 1234 | grep -o '[0-9]*$') $(pin 127.0.0.6 'x1' 1234 | grep -o '[0-9]*$')"
+timeout 120 node tests/web/portal_pin.js wrong "$URL" "$SHOTS" >"$T/wrong.out" 2>"$T/wrong.err"
+RC=$?
+while IFS=$'\t' read -r name expected actual; do
+    check_eq "${name#CHECK }" "$expected" "$actual"
+done < <(grep '^CHECK ' "$T/wrong.out")
+check_eq "the wrong-PIN browser run exits 0 with 3 checks and nothing on stderr" "0 3 " \
+    "$RC $(grep -c '^CHECK ' "$T/wrong.out") $(cat "$T/wrong.err")"
+check_eq "the ledger counted the five wrong tries (the sixth was refused before it)" 5 \
+    "$(sqlite3 "$DB" "select fails from card_pin where card_id = 601")"
+check_eq "Ana's export has her PIN row and her code" "card_pin: 1 row|portal_redemption: 1 row" \
+    "$("$LEAL" customer export "$ANA" --text --db "$DB" | grep -E '^(card_pin|portal_redemption):' | tr '\n' '|' | sed 's/|$//')"
+"$LEAL" customer erase "$BEA" --confirm --db "$DB" >/dev/null || exit 1
+check_eq "Bea's erasure deletes her cards' PINs and her portal sessions; her card signs in no more" \
+    "0 0 401" \
+    "$(sqlite3 "$DB" "select count(*) from card_pin where card_id in (602, 603)") $(sqlite3 "$DB" "select count(*) from portal_session where customer_id = $BEA") $(pin 127.0.0.7 602 1357 | grep -o '[0-9]*$')"
+
 # An expired link, an unknown one, a malformed one.
 check_eq "a third link" 202 "$(ask 127.0.0.1 ana@example.org)"
 wait_mail 3

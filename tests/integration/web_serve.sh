@@ -281,6 +281,7 @@ ROUTES=$("$LEAL" serve --routes | sort -k1,1 | grep -v '^DELETE /\(portal/\)\?ap
 "$LEAL" user add wally --role staff --store 1 --password-file "$T/pw-rob" --db "$DB" >/dev/null
 WALLY=$(q "select id from web_user where name = 'wally'")
 check_eq "the role table lists 23 routes and the portal's 7" "23 7" \
+check_eq "the role table lists 18 routes and the portal's 9" "18 9" \
     "$(echo "$ROUTES" | grep -c ' /api/') $(echo "$ROUTES" | grep -c ' /portal/api/')"
 WRONG=""
 while read -r method path roles kind; do
@@ -290,6 +291,8 @@ while read -r method path roles kind; do
     [ "$path" = /api/session ] && [ "$method" = POST ] && body='{"name":"walker","password":"x"}'
     [ "$path" = /portal/api/link ] && body='{"email":"walker@example.org"}'
     [ "$path" = /portal/api/session ] && [ "$method" = POST ] && body="{\"token\":\"$PORTAL_CSRF\"}"
+    [ "$path" = /portal/api/pin ] && body='{"card":"1","pin":"0000"}'
+    [ "$path" = /portal/api/redeem ] && body='{"reward":1,"key":"walk-walk-walk-walk"}'
     [ "$path" = /api/customers ] && [ "$method" = POST ] && body='{"program":1,"name":"Walk"}'
     [ "$path" = /api/cards/:id ] && [ "$method" = POST ] && body='{"block":true,"reason":"walk"}'
     [ "$path" = /api/rules/simulate ] && body="{\"rule\":$JOSE,\"bonus_points\":5,\"from\":\"$MON0\",\"to\":\"$DAY0\"}"

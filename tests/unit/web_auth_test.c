@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "host/ledger/ledger.h"
+#include "host/ledger/ledger_portal_pin.h"
 #include "host/ledger/ledger_user.h"
 #include "host/web/web_api.h"
 #include "host/web/web_auth.h"
@@ -55,6 +56,28 @@ static void hash_refuses_bad_passwords(void **state)
     big[WEB_AUTH_PASSWORD_MAX] = '\0';
     assert_int_equal(web_auth_hash(big, h, sizeof h), LEAL_OK);
     assert_int_equal(web_auth_hash("0123456789", h, 40), LEAL_E_NO_SPACE);
+}
+
+static void pins_are_4_to_8_digits_hashed_like_passwords(void **state)
+{
+    char h[WEB_AUTH_HASH_MAX];
+    (void)state;
+    assert_true(web_auth_pin_ok("0000"));
+    assert_true(web_auth_pin_ok("12345678"));
+    assert_false(web_auth_pin_ok("123"));
+    assert_false(web_auth_pin_ok("123456789"));
+    assert_false(web_auth_pin_ok("12a4"));
+    assert_false(web_auth_pin_ok(" 1234"));
+    assert_false(web_auth_pin_ok(""));
+    assert_false(web_auth_pin_ok(NULL));
+    assert_int_equal(web_auth_pin_hash("12a4", h, sizeof h), LEAL_E_PORTAL_PIN_FORMAT);
+    assert_string_equal(h, "");
+    assert_int_equal(web_auth_pin_hash("2468", h, sizeof h), LEAL_OK);
+    assert_memory_equal(h, "$argon2id$v=19$m=19456,t=2,p=1$", 31);
+    assert_int_equal(strlen(h), 31 + 22 + 1 + 43);
+    assert_true(web_auth_verify("2468", h));
+    assert_false(web_auth_verify("2469", h));
+    assert_false(web_auth_verify("", h));
 }
 
 static void tokens_are_random_hex_kept_by_hash(void **state)
@@ -205,6 +228,8 @@ static void portal_routes_apart_from_the_role_table(void **state)
     } want[] = {
         {"POST", "/portal/api/link", false, false},
         {"POST", "/portal/api/session", false, false},
+        {"POST", "/portal/api/pin", false, false},
+        {"POST", "/portal/api/redeem", true, true},
         {"GET", "/portal/api/me", true, false},
         {"GET", "/portal/api/qr", true, false},
         {"GET", "/portal/api/rewards", true, false},
@@ -306,6 +331,52 @@ static int fx_teardown(void **state)
     free(f->dir);
     free(f);
     return 0;
+}
+
+static void card_pins_in_the_ledger(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_customer c = {.program_id = f->program, .name = "Ana"};
+    struct ledger_card card = {.card_id = 601,
+                               .tech = LEDGER_TECH_DESFIRE_EV2,
+                               .status = LEDGER_CARD_ACTIVE,
+                               .uid = {4, 1},
+                               .uid_len = 7};
+    struct ledger_card_pin got;
+    struct ledger_redemption d;
+    char h[WEB_AUTH_HASH_MAX];
+    int64_t id;
+    bool removed;
+    assert_int_equal(ledger_customer_add(f->l, &c, &id, &card.account_id), LEAL_OK);
+    assert_int_equal(ledger_card_add(f->l, &card), LEAL_OK);
+    assert_int_equal(web_auth_pin_hash("2468", h, sizeof h), LEAL_OK);
+    assert_int_equal(ledger_card_pin_get(f->l, 601, &got), LEAL_E_NOT_FOUND);
+    assert_int_equal(ledger_card_pin_set(f->l, 602, h, "desk"), LEAL_E_UNKNOWN_ID);
+    assert_int_equal(ledger_card_pin_set(f->l, 601, "plain", "desk"), LEAL_E_ARG);
+    assert_int_equal(ledger_card_pin_set(f->l, 601, h, "desk"), LEAL_OK);
+    assert_int_equal(ledger_card_pin_tried(f->l, 601, false), LEAL_OK);
+    assert_int_equal(ledger_card_pin_tried(f->l, 601, false), LEAL_OK);
+    assert_int_equal(ledger_card_pin_get(f->l, 601, &got), LEAL_OK);
+    assert_int_equal(got.customer_id, id);
+    assert_int_equal(got.status, LEDGER_CARD_ACTIVE);
+    assert_int_equal(got.fails, 2);
+    assert_string_equal(got.pin_hash, h);
+    assert_int_equal(ledger_card_pin_tried(f->l, 601, true), LEAL_OK);
+    assert_int_equal(ledger_card_pin_get(f->l, 601, &got), LEAL_OK);
+    assert_int_equal(got.fails, 0);
+    /* Setting it again forgets the wrong tries. */
+    assert_int_equal(ledger_card_pin_tried(f->l, 601, false), LEAL_OK);
+    assert_int_equal(ledger_card_pin_set(f->l, 601, h, "desk"), LEAL_OK);
+    assert_int_equal(ledger_card_pin_get(f->l, 601, &got), LEAL_OK);
+    assert_int_equal(got.fails, 0);
+    assert_int_equal(ledger_card_pin_clear(f->l, 601, &removed), LEAL_OK);
+    assert_true(removed);
+    assert_int_equal(ledger_card_pin_clear(f->l, 601, &removed), LEAL_OK);
+    assert_false(removed);
+    assert_int_equal(ledger_card_pin_get(f->l, 601, &got), LEAL_E_NOT_FOUND);
+    assert_int_equal(ledger_redemption_honour(f->l, "ABCD-EFGH", "desk", 5, &d),
+                     LEAL_E_REDEEM_CODE_UNKNOWN);
+    assert_int_equal(ledger_redemption_keep(f->l, "SHORT", 1, id, 1, 5), LEAL_E_ARG);
 }
 
 static void users_roles_and_scope(void **state)
@@ -551,6 +622,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hash_verifies_with_stated_parameters),
         cmocka_unit_test(hash_refuses_bad_passwords),
+        cmocka_unit_test(pins_are_4_to_8_digits_hashed_like_passwords),
         cmocka_unit_test(tokens_are_random_hex_kept_by_hash),
         cmocka_unit_test(csrf_compares_whole_tokens),
         cmocka_unit_test(limit_refuses_the_sixth_in_a_minute),
@@ -559,6 +631,7 @@ int main(void)
         cmocka_unit_test(routes_found_by_method_and_path),
         cmocka_unit_test(portal_routes_apart_from_the_role_table),
         cmocka_unit_test_setup_teardown(users_roles_and_scope, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(card_pins_in_the_ledger, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(sessions_end_with_password_and_disable, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(audit_is_newest_first, fx_setup, fx_teardown),

@@ -36,7 +36,7 @@ async function spanish(browser, esLink, dir) {
       if (p && ['SCRIPT', 'STYLE'].includes(p.tagName)) continue;
       left.push(n.nodeValue.trim());
     }
-    const english = ['My card', 'Balance', 'Amount', 'Cards', 'Tier', 'Rewards', 'Reward', 'Points', 'Can I have it?', 'History', 'Date', 'What', 'Older movements', 'My QR code', 'Show it at the till to earn points.', 'Sign out', 'You have no QR code yet: ask for one at the shop\'s desk.'];
+    const english = ['My card', 'Balance', 'Amount', 'Cards', 'Tier', 'Rewards', 'Reward', 'Points', 'Can I have it?', 'History', 'Date', 'What', 'Older movements', 'My QR code', 'Show it at the till to earn points.', 'Sign out', 'You have no QR code yet: ask for one at the shop\'s desk.', 'My reward codes', 'No rewards redeemed here yet.'];
     return left.filter((x) => x && english.includes(x)).join('|');
   }));
   await page.screenshot({ path: dir + '/me-es.png', fullPage: true });
@@ -70,7 +70,7 @@ async function main() {
     await page.waitForFunction(() => document.querySelectorAll('#rewards tbody tr').length === 3);
     check('her tier and what is missing for the next', 'Tier Plata (€30 spent in the last 4 months)|€70 more to reach Oro.',
       (await page.textContent('#tier')) + '|' + (await page.textContent('#tier-next')));
-    check('the rewards catalogue with what she can have', 'Café gratis 100 Yes|Descuento 200 50 points to go|VIP 50 From tier 2',
+    check('the rewards catalogue with what she can have', 'Café gratis 100 Yes Redeem|Descuento 200 50 points to go |VIP 50 From tier 2 ',
       await rows('#rewards'));
     await page.waitForFunction(() => document.querySelectorAll('#history tbody tr').length > 0);
     check('her history, newest first', todayMadrid + ' sale Points 30|' + todayUtc + ' opening Purse €12.50|' + todayUtc + ' opening Points 120',

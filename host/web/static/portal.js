@@ -1,7 +1,8 @@
 // portal.js - the customer portal (host/web/web_portal.h): ask for a sign-in
 // link, follow it (its token is in the URL's fragment, never sent to a server
 // by the browser; this script hands it to the API once and wipes it from the
-// address bar), see one's balances and cards. Server text goes in with
+// address bar), or sign in with the card's number and PIN; see one's
+// balances and cards, redeem a reward for a code the shop honours. Server text goes in with
 // textContent, never as HTML.
 'use strict';
 
@@ -12,7 +13,7 @@ let lang = 'en';
 // office's app.js does: the language is the customer's program's locale
 // (leal program create --locale es), known once signed in; the sign-in page
 // before it is in the browser's language (showAsk). Server data (names, reasons) is shown as it is.
-const ES = { "My card": "Mi tarjeta", "Sign in": "Entrar", "We send you a link by e-mail. It works once, within 15 minutes.": "Te enviamos un enlace por correo. Sirve una vez, durante 15 minutos.", "E-mail": "Correo", "Send me a link": "Envíame un enlace", "Balance": "Saldo", "Amount": "Importe", "Cards": "Tarjetas", "Tier": "Nivel", "Rewards": "Premios", "Reward": "Premio", "Points": "Puntos", "Can I have it?": "¿Lo puedo canjear?", "History": "Historial", "Date": "Fecha", "What": "Qué", "Older movements": "Movimientos anteriores", "My QR code": "Mi código QR", "You have no QR code yet: ask for one at the shop's desk.": "Aún no tienes código QR: pídelo en el mostrador de la tienda.", "Show it at the till to earn points.": "Enséñalo en caja para sumar puntos.", "Sign out": "Cerrar sesión", "QR code": "Código QR", "Purse": "Monedero", "Card": "Tarjeta", "Yes": "Sí", "Signed out.": "Sesión cerrada.", "You are in the top tier.": "Estás en el nivel más alto.", "This program has no tiers.": "Este programa no tiene niveles.", "active": "activa", "blocked": "bloqueada", "lost": "perdida", "replaced": "sustituida", "pending": "pendiente" };
+const ES = { "My card": "Mi tarjeta", "Sign in": "Entrar", "We send you a link by e-mail. It works once, within 15 minutes.": "Te enviamos un enlace por correo. Sirve una vez, durante 15 minutos.", "E-mail": "Correo", "Send me a link": "Envíame un enlace", "Balance": "Saldo", "Amount": "Importe", "Cards": "Tarjetas", "Tier": "Nivel", "Rewards": "Premios", "Reward": "Premio", "Points": "Puntos", "Can I have it?": "¿Lo puedo canjear?", "History": "Historial", "Date": "Fecha", "What": "Qué", "Older movements": "Movimientos anteriores", "My QR code": "Mi código QR", "You have no QR code yet: ask for one at the shop's desk.": "Aún no tienes código QR: pídelo en el mostrador de la tienda.", "Show it at the till to earn points.": "Enséñalo en caja para sumar puntos.", "Sign out": "Cerrar sesión", "QR code": "Código QR", "Purse": "Monedero", "Card": "Tarjeta", "Yes": "Sí", "Signed out.": "Sesión cerrada.", "You are in the top tier.": "Estás en el nivel más alto.", "This program has no tiers.": "Este programa no tiene niveles.", "active": "activa", "blocked": "bloqueada", "lost": "perdida", "replaced": "sustituida", "pending": "pendiente", "Or with your card": "O con tu tarjeta", "Your card's number and the PIN the shop's desk gave you.": "El número de tu tarjeta y el PIN que te dieron en el mostrador de la tienda.", "Card number": "Número de tarjeta", "Redeem": "Canjear", "My reward codes": "Mis códigos de premio", "No rewards redeemed here yet.": "Aún no has canjeado premios aquí.", "At the till": "En caja" };
 const L = (text) => (lang === 'es' && Object.prototype.hasOwnProperty.call(ES, text) ? ES[text] : text);
 const original = new Map();
 
@@ -132,12 +133,59 @@ async function showRewards() {
       : eur(t.next.missing) + ' more to reach ' + t.next.name + '.';
   const body = $('rewards').querySelector('tbody');
   body.replaceChildren();
+  const names = new Map();
   for (const w of r.data.rewards) {
+    names.set(w.id, w.name);
     const can = w.affordable ? L('Yes')
       : w.points_missing > 0 ? w.points_missing + (lang === 'es' ? ' puntos más' : ' points to go')
         : (lang === 'es' ? 'Desde el nivel ' : 'From tier ') + w.min_tier;
-    row(body, [w.name, String(w.cost), can]);
+    row(body, [w.name, String(w.cost), can, '']);
+    const cell = body.lastElementChild.lastElementChild;
+    // A percentage reward depends on a sale: the till's, not the portal's.
+    if (w.kind === 'percent') cell.textContent = L('At the till');
+    else if (w.affordable) cell.append(redeemButton(w));
   }
+  const codes = $('codes');
+  codes.replaceChildren();
+  for (const c of r.data.redeemed) {
+    const li = document.createElement('li');
+    li.textContent = c.code + ' ' + (names.get(c.reward) || '') + ', ' + c.points + (lang === 'es' ? ' puntos' : ' points') + ' (' +
+      (c.honoured_at ? (lang === 'es' ? 'entregado' : 'given') : (lang === 'es' ? 'enséñalo en la tienda' : 'show it at the shop')) + ')';
+    codes.append(li);
+  }
+  $('codes-none').hidden = r.data.redeemed.length > 0;
+}
+
+// A reward's "Redeem" button. Its idempotency key is made when the offer is
+// shown, so a double click or a resent request names the same redemption
+// and the server redeems it once; a new offer (after it) has a new key.
+function redeemButton(w) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'redeem';
+  b.textContent = L('Redeem');
+  const raw = crypto.getRandomValues(new Uint8Array(16));
+  b.dataset.key = Array.from(raw, (x) => x.toString(16).padStart(2, '0')).join('');
+  b.addEventListener('click', async () => {
+    const r = await api('POST', '/portal/api/redeem', { reward: w.id, key: b.dataset.key });
+    if (r.status === 201 || r.status === 200) {
+      say((lang === 'es' ? 'Canjeado: ' + r.data.name + '. Tu código: ' + r.data.code + '. Enséñalo en la tienda. Te quedan ' + r.data.points_after + ' puntos.'
+        : 'Redeemed: ' + r.data.name + '. Your code: ' + r.data.code + '. Show it at the shop. You have ' + r.data.points_after + ' points left.'), true);
+      refreshBalances();
+      showRewards();
+      showHistory(0);
+    } else say(r.data.error ? r.data.error.message : 'the request failed (' + r.status + ')', false);
+  });
+  return b;
+}
+
+async function refreshBalances() {
+  const r = await api('GET', '/portal/api/me');
+  if (r.status !== 200) return;
+  const body = $('balances').querySelector('tbody');
+  body.replaceChildren();
+  for (const b of r.data.balances)
+    row(body, [assetName(b.asset), b.asset === 'EUR' ? euros(b.amount, lang) : String(b.amount)]);
 }
 
 // A movement's date in its store's zone (UTC without a store), as YYYY-MM-DD.
@@ -149,6 +197,9 @@ async function showHistory(before) {
   const r = await api('GET', '/portal/api/history' + (before ? '?before=' + before : ''));
   if (r.status !== 200) return;
   const body = $('history').querySelector('tbody');
+  // The first page replaces what is shown, once its answer is in: two
+  // loads at once (a double click) never show the page twice.
+  if (!before) body.replaceChildren();
   for (const m of r.data.movements)
     row(body, [day(m.at, m.timezone), m.reason || m.kind, assetName(m.asset),
       m.asset === 'EUR' ? euros(m.amount, lang) : String(m.amount)]);
@@ -210,6 +261,15 @@ document.addEventListener('DOMContentLoaded', () => {
         : 'If this address is on a card, a link is on its way. It works once, within ' + r.data.minutes + ' minutes.', true);
     }
     else say(r.data.error ? r.data.error.message : 'the request failed (' + r.status + ')', false);
+  });
+  $('pin-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const r = await api('POST', '/portal/api/pin', { card: ev.target.card.value, pin: ev.target.pin.value });
+    ev.target.pin.value = '';
+    if (r.status === 200) {
+      say('');
+      showMe(r.data);
+    } else say(r.data.error ? r.data.error.message : 'the sign-in failed (' + r.status + ')', false);
   });
   $('history-more').addEventListener('click', () => showHistory(Number($('history-more').dataset.before)));
   $('sign-out').addEventListener('click', async () => {
