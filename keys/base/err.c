@@ -367,6 +367,8 @@ static const struct err_entry err_table[] = {
                                "messages campaign add'"),
     E(LEAL_E_CAMPAIGN_SEGMENT, "the campaign already targets another segment; a campaign's "
                                "segment cannot change, add a campaign of another name"),
+    E(LEAL_E_KEYSTORE_NO_TMAC, "the keystore has no tmac key, which DESFire EV2/EV3 cards are "
+                               "issued with: run `leal keys rotate tmac` once, then issue again"),
 };
 
 #undef E
