@@ -62,6 +62,9 @@
 /* Bonos (LAYOUT.md 4.2): as the state, used by terminals and sold by the desk (key 2),
  * made by issuance and upgrades (key 0). */
 #define LAYOUT_AR_BONOS LAYOUT_AR(2, 2, 0, 0)
+/* Transaction MAC file of an EV2/EV3 (LAYOUT.md 2.9): terminals read TMC and
+ * TMV (key 2); W (CommitReaderID) and RW are never, CAR is key 0. */
+#define LAYOUT_AR_TMAC LAYOUT_AR(2, 0xF, 0xF, 0)
 
 #define LAYOUT_COUNTER_START 0x7FFFFFFF
 #define LAYOUT_LOG_RECORD_LEN 16

@@ -34,7 +34,17 @@ static const struct key_role_info roles[KEY_ROLE_COUNT] = {
     {KEY_ROLE_CLASSIC_SEAL, "classic-seal", KEY_KIND_AES128, true,
      "MIFARE Classic record sealing master (AES-SIV)"},
     {KEY_ROLE_MAD_B, "mad-b", KEY_KIND_AES128, false, "MIFARE Classic MAD sector key B master"},
+    {KEY_ROLE_TMAC, "tmac", KEY_KIND_AES128, false,
+     "DESFire EV2/EV3 Transaction MAC key (host only: checks the TMVs cards compute)"},
 };
+
+/* Roles a program written before KEY_ROLE_TMAC lacks (its encoding lists
+ * one role fewer); such a slot stays empty until rotated. */
+static int roles_encoded(const struct key_program *p)
+{
+    return p->roles[KEY_ROLE_TMAC - KEY_ROLE_FIRST].nversions == 0 ? KEY_ROLE_COUNT - 1
+                                                                   : KEY_ROLE_COUNT;
+}
 
 bool keyset_name_valid(const uint8_t *name, size_t len)
 {
@@ -172,10 +182,12 @@ leal_err keyset_rotate(struct keyset *ks, uint32_t program_id, enum key_role rol
     if (p == NULL)
         return LEAL_E_UNKNOWN_PROGRAM;
     s = &p->roles[role - KEY_ROLE_FIRST];
-    if (s->nversions >= LEAL_MAX_KEY_VERSIONS || s->v[s->nversions - 1].version == 255)
+    if (s->nversions >= LEAL_MAX_KEY_VERSIONS ||
+        (s->nversions > 0 && s->v[s->nversions - 1].version == 255))
         return LEAL_E_TOO_LARGE;
     v = &s->v[s->nversions];
-    v->version = (uint8_t)(s->v[s->nversions - 1].version + 1);
+    /* An empty slot (a role newer than the keystore) starts at version 1. */
+    v->version = (uint8_t)(s->nversions > 0 ? s->v[s->nversions - 1].version + 1 : 1);
     v->created = now;
     if ((err = random(v->key, keyset_key_len(info->kind))) != LEAL_OK) {
         leal_wipe(v, sizeof *v);
@@ -249,9 +261,9 @@ leal_err keyset_encode(const struct keyset *ks, uint8_t *out, size_t cap, size_t
         const struct key_program *p = &ks->programs[i];
         if ((err = buf_put_be32(&w, p->id)) != LEAL_OK ||
             (err = buf_put_be64(&w, p->created)) != LEAL_OK ||
-            (err = buf_put_u8(&w, KEY_ROLE_COUNT)) != LEAL_OK)
+            (err = buf_put_u8(&w, (uint8_t)roles_encoded(p))) != LEAL_OK)
             return err;
-        for (int r = 0; r < KEY_ROLE_COUNT; r++)
+        for (int r = 0; r < roles_encoded(p); r++)
             if ((err = buf_put_u8(&w, (uint8_t)roles[r].role)) != LEAL_OK ||
                 (err = keyset_put_slot(&w, roles[r].kind, &p->roles[r])) != LEAL_OK)
                 return err;
@@ -300,13 +312,15 @@ leal_err keyset_decode(const uint8_t *in, size_t len, struct keyset *ks)
             (err = buf_get_be64(&r, &p->created)) != LEAL_OK ||
             (err = buf_get_u8(&r, &nroles)) != LEAL_OK)
             goto out;
-        /* A program id once, never 0; every role present, in table order. */
+        /* A program id once, never 0; every role present, in table order
+         * (a program made before the tmac role lacks only that one). */
         ks->nprograms = (uint8_t)i;
-        if (p->id == 0 || keyset_program(ks, p->id, &dup) == LEAL_OK || nroles != KEY_ROLE_COUNT) {
+        if (p->id == 0 || keyset_program(ks, p->id, &dup) == LEAL_OK ||
+            (nroles != KEY_ROLE_COUNT && nroles != KEY_ROLE_COUNT - 1)) {
             err = LEAL_E_FORMAT;
             goto out;
         }
-        for (int k = 0; k < KEY_ROLE_COUNT; k++) {
+        for (int k = 0; k < nroles; k++) {
             uint8_t role;
             if ((err = buf_get_u8(&r, &role)) != LEAL_OK)
                 goto out;

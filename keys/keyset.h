@@ -34,9 +34,13 @@ enum key_role {
     KEY_ROLE_CLASSIC_B = 9,
     KEY_ROLE_CLASSIC_SEAL = 10,
     KEY_ROLE_MAD_B = 11,
+    /* DESFire EV2/EV3 AppTransactionMACKey (LAYOUT.md 2.9): host only. A
+     * keystore made before it decodes with this slot empty (no version) and
+     * encodes back the same bytes; `leal keys rotate tmac` adds version 1. */
+    KEY_ROLE_TMAC = 12,
 };
 #define KEY_ROLE_FIRST KEY_ROLE_PICC_MASTER
-#define KEY_ROLE_LAST KEY_ROLE_MAD_B
+#define KEY_ROLE_LAST KEY_ROLE_TMAC
 #define KEY_ROLE_COUNT (KEY_ROLE_LAST - KEY_ROLE_FIRST + 1)
 
 enum key_kind {

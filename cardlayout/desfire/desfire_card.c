@@ -609,6 +609,23 @@ static leal_err write_records(struct desfire_card *c, const struct desfire_card_
     return desfire_commit(&c->d);
 }
 
+/* The Transaction MAC file of an EV2/EV3 (LAYOUT.md 2.9), under the key 0
+ * session that made the files; its key is the host's alone (role tmac). */
+static leal_err create_tmac(struct desfire_card *c)
+{
+    uint8_t key[16], version;
+    leal_err err;
+    if ((err = current_of(c, KEY_ROLE_TMAC, &version)) == LEAL_OK &&
+        (err = key_at(c, KEY_ROLE_TMAC, version, desfire_card_leal_aid, key)) == LEAL_OK)
+        err = desfire_create_tmac_file(
+            &c->d, &(struct desfire_tmac_file){LAYOUT_FILE_TMAC, DESFIRE_COMM_MACED, LAYOUT_AR_TMAC,
+                                               key, version});
+    if (err == LEAL_OK)
+        c->ver[KEY_ROLE_TMAC] = version;
+    leal_wipe(key, sizeof key);
+    return err;
+}
+
 leal_err desfire_card_personalise(struct desfire_card *c, const struct desfire_card_issue *p,
                                   uint8_t *real_uid)
 {
@@ -619,7 +636,7 @@ leal_err desfire_card_personalise(struct desfire_card *c, const struct desfire_c
     desfire_card_set_card_id(c, p->identity.card_id);
     if ((!p->app_created && (err = desfire_create_application(&c->d, &leal_app)) != LEAL_OK) ||
         (err = create_files(c, p->purse_cap, real_uid)) != LEAL_OK ||
-        (err = write_records(c, p)) != LEAL_OK)
+        (err = write_records(c, p)) != LEAL_OK || (p->tmac && (err = create_tmac(c)) != LEAL_OK))
         return err;
     /* Keys 2 and 1, then key 0 last: until then a torn issuance is redone
      * from the PICC master key. */

@@ -110,6 +110,10 @@ struct desfire_card_issue {
     struct bono_file bonos;
     int32_t purse_cap;
     bool app_created; /* the PICC's setup created the (empty) application */
+    /* An EV2/EV3: the Transaction MAC file 0x0F is created (LAYOUT.md 2.9),
+     * keyed with role KEY_ROLE_TMAC's current version, after the opening
+     * commit (a new card's TMC is 0). */
+    bool tmac;
 };
 
 extern const uint8_t desfire_card_picc_aid[3];

@@ -76,7 +76,7 @@ static const char keys_usage[] =
     "them. -o FILE is written only into a folder that exists.\n"
     "\n"
     "Roles: picc-master app-master purse-credit terminal package qr journal classic-a\n"
-    "       classic-b classic-seal mad-b\n";
+    "       classic-b classic-seal mad-b tmac\n";
 
 static int parse_u32(const char *s, int base, uint32_t *out)
 {
@@ -445,7 +445,7 @@ static int keys_rotate(const struct keys_opts *o, const char *role_name)
     if (info == NULL) {
         fprintf(stderr,
                 "leal: unknown key role '%s'; roles: picc-master app-master purse-credit "
-                "terminal package qr journal classic-a classic-b classic-seal mad-b\n",
+                "terminal package qr journal classic-a classic-b classic-seal mad-b tmac\n",
                 role_name);
         return CLI_EXIT_USAGE;
     }

@@ -31,7 +31,8 @@
     (DESK_ROLE(KEY_ROLE_PICC_MASTER) | DESK_ROLE(KEY_ROLE_APP_MASTER) |                            \
      DESK_ROLE(KEY_ROLE_PURSE_CREDIT) | DESK_ROLE(KEY_ROLE_TERMINAL) |                             \
      DESK_ROLE(KEY_ROLE_PACKAGE_SIGNING) | DESK_ROLE(KEY_ROLE_CLASSIC_A) |                         \
-     DESK_ROLE(KEY_ROLE_CLASSIC_B) | DESK_ROLE(KEY_ROLE_CLASSIC_SEAL) | DESK_ROLE(KEY_ROLE_MAD_B))
+     DESK_ROLE(KEY_ROLE_CLASSIC_B) | DESK_ROLE(KEY_ROLE_CLASSIC_SEAL) |                            \
+     DESK_ROLE(KEY_ROLE_MAD_B) | DESK_ROLE(KEY_ROLE_TMAC))
 
 struct desk_key_request {
     const char *keystore_path;   /* NULL: the default keystore */

@@ -403,6 +403,11 @@ static leal_err desfire_inspect(void *s, struct issuance_card *out)
     if (k->tech != LEDGER_TECH_DESFIRE_EV1 && (err = genuine(k)) != LEAL_OK)
         return err;
     desk_sm(k, k->tech); /* issuance's sessions: EV2 messaging on a genuine EV2/EV3 */
+    /* An EV2/EV3 gets the Transaction MAC file (LAYOUT.md 2.9): a keystore
+     * without the tmac key is refused before anything is written. */
+    k->issue.tmac = k->tech != LEDGER_TECH_DESFIRE_EV1;
+    if (k->issue.tmac && keystore_current(k->is, KEY_ROLE_TMAC, &(uint8_t){0}) != LEAL_OK)
+        return LEAL_E_KEYSTORE_NO_TMAC;
     return carried_identity(k, out);
 }
 

@@ -389,6 +389,8 @@ static const struct err_entry err_table[] = {
                                   "with the customer ('leal reward honour CODE')"),
     E(LEAL_E_REDEEM_CODE_USED, "this redemption code was honoured already; the reward is not "
                                "given twice"),
+    E(LEAL_E_KEYSTORE_NO_TMAC, "the keystore has no tmac key, which DESFire EV2/EV3 cards are "
+                               "issued with: run `leal keys rotate tmac` once, then issue again"),
 };
 
 #undef E

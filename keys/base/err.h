@@ -278,6 +278,9 @@ typedef enum leal_err {
 
     /* 710..719: DESFire EV2 secure messaging in leal's card operations */
     LEAL_E_CARD_EV2_DOWNGRADE = 710,
+    /* 711..719: the EV2/EV3 layout with the Transaction MAC file (issue 19;
+     * here, not after 741, so that LEAL_ERR_END_ stays the last value + 1) */
+    LEAL_E_KEYSTORE_NO_TMAC = 711,
 
     /* 720..729: terminals syncing over HTTPS (host/sync/sync_net.h, firmware/core/sync_auth.h) */
     LEAL_E_NET_PIN = 720,

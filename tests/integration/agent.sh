@@ -76,8 +76,8 @@ check_eq "the agent's folder is 0700 and its socket 0600, both the user's" \
     "700 root directory|600 root socket" \
     "$(stat -c '%a %U %F' "$TMP/run/leal")|$(stat -c '%a %U %F' "$TMP/run/leal/agent.sock")"
 notty "$LEAL" agent status --json
-check_eq "status --json: running, pid, program 1, 9 card roles, idle limit" \
-    "True $AGENT_PID 1 9 900 $KS" \
+check_eq "status --json: running, pid, program 1, 10 card roles (tmac with them), idle limit" \
+    "True $AGENT_PID 1 10 900 $KS" \
     "$(json 'd["running"], d["pid"], d["program"], d["roles"], d["idle_seconds"], d["keystore"]' <<<"$OUT" | tr -d '(),'"'")"
 notty "$LEAL" agent start "${PF[@]}"
 check_eq "a second agent is refused" "1" "$RC"

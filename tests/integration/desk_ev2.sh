@@ -106,6 +106,23 @@ story() {
 story sim sim-ev2 1 --reader "sim:$T/sim-ev2.json"
 story sim sim-ev3 2 --reader "sim:$T/sim-ev3.json"
 
+# LAYOUT.md 2.9: each EV2/EV3 holds the Transaction MAC file 0x0F (MACed,
+# access F02F), keyed with the tmac role's version 1 as another implementation
+# diversifies it for the card; its TMC is 3: the opening top-up, the top-up and
+# the bono sale committed, the issuance (file made after its commit), the
+# re-keying and the reads did not.
+tmac_file() { # CARD.json: comm access key_version key data of file 0x0F, or "none"
+    $PY -c '
+import json, sys
+app = [a for a in json.load(open(sys.argv[1]))["apps"] if a["aid"] == "41454c"][0]
+f = [f for f in app["files"] if f["no"] == 15]
+print("none" if not f else "%d %04x %d %s %s" % (f[0]["comm"], f[0]["access"], f[0]["key_version"], f[0]["key"], f[0]["data"][:8]))' "$1"
+}
+check_eq "sim EV2: the Transaction MAC file, the card's tmac key, TMC 3" \
+    "1 2ff0 1 $(card_role_key tmac 1 04556677889901) 03000000" "$(tmac_file "$T/sim-ev2.json")"
+check_eq "sim EV3: the Transaction MAC file, the card's tmac key, TMC 3" \
+    "1 2ff0 1 $(card_role_key tmac 1 04556677889902) 03000000" "$(tmac_file "$T/sim-ev3.json")"
+
 # The desk's card loop (leal desk --stdio) on the EV2: a read and a top-up
 # of 1,00 under EV2 messaging, never AA. The EV3's story rotated every key
 # again, so the read re-keys the card first: 71 for the terminal key, key 0
@@ -180,6 +197,7 @@ done
 LEAL_TRACE=apdu run_capture "$LEAL" card issue --customer 7 --reader "sim:$T/sim-ev1.json" --topup 20 --json
 check_eq "sim EV1: issued with 20.00" "0 2000" "$RC $(json purse_cents <<<"$OUT")"
 check_eq "sim EV1: issuance under AA (71, AA, C4 sent)" "0 3 4" "$(sm)"
+check_eq "sim EV1: no Transaction MAC file" "none" "$(tmac_file "$T/sim-ev1.json")"
 LEAL_TRACE=apdu run_capture "$LEAL" card read --reader "sim:$T/sim-ev1.json" --json
 check_eq "sim EV1: read under AA (exit, 71, AA), 20.00, agrees" "0 0 1 2000 True" "$(sm | cut -d' ' -f1,2 | sed "s/^/$RC /") $(json purse_cents agrees <<<"$OUT")"
 

@@ -30,9 +30,9 @@ check_match "init names the keystore" "^created keystore $KS$" "$OUT"
 check_eq "keystore mode is 0600" 600 "$(stat -c %a "$KS")"
 DEC=$(decode "$KS" "$LEAL_PASSPHRASE")
 check_match "independent decoder reads the issuer" "^issuer Café Sol$" "$DEC"
-check_eq "one version of each of 11 roles" 11 "$(grep -c '^key .* 1 ' <<<"$DEC")"
+check_eq "one version of each of 12 roles" 12 "$(grep -c '^key .* 1 ' <<<"$DEC")"
 ISSUER_ID=$(sed -n 's/^issuer_id //p' <<<"$DEC")
-check_match "init prints the issuer id" "issuer id $ISSUER_ID\), program 7: 11 roles at version 1" "$OUT"
+check_match "init prints the issuer id" "issuer id $ISSUER_ID\), program 7: 12 roles at version 1" "$OUT"
 
 keys init --issuer "Other" --program 8
 check_eq "init over an existing keystore exits 2" 2 "$RC"
@@ -176,7 +176,7 @@ KDEC=$(awk '/^program 7$/ {f = 1; next} /^program / {f = 0} f' <<<"$KDEC_ALL")
 check_eq "bundle carries both terminal versions" "$(grep '^key terminal ' <<<"$KDEC")" "$(grep '^key terminal ' <<<"$BDEC")"
 check_eq "bundle carries classic-a and classic-seal" "$(grep -E '^key classic-(a|seal) ' <<<"$KDEC" | sed -n '1,2p')" "$(grep -E '^key classic-(a|seal) ' <<<"$BDEC")"
 leaks=0
-for role in picc-master app-master purse-credit journal classic-b mad-b package qr; do
+for role in picc-master app-master purse-credit journal classic-b mad-b tmac package qr; do
     for k in $(grep "^key $role " <<<"$KDEC" | cut -d' ' -f4); do
         grep -qi "$k" <<<"$BDEC" && leaks=$((leaks + 1))
     done

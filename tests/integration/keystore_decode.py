@@ -29,10 +29,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-# KEYS.md "Common pieces": role numbers 1..11 in this order; Ed25519 roles; the
+# KEYS.md "Common pieces": role numbers 1..12 in this order; Ed25519 roles; the
 # roles a bundle carries (held by "host,terminal").
 ROLES = ["picc-master", "app-master", "purse-credit", "terminal", "package", "qr",
-         "journal", "classic-a", "classic-b", "classic-seal", "mad-b"]
+         "journal", "classic-a", "classic-b", "classic-seal", "mad-b", "tmac"]
 ED25519 = {"package", "qr"}
 IN_BUNDLE = {"terminal", "package", "qr", "classic-a", "classic-seal"}
 KINDS = {ord("K"): "keystore", ord("B"): "backup", ord("T"): "bundle"}
@@ -122,9 +122,10 @@ def parse_keyset(plain):
     for _ in range(nprog):
         pid, created, nroles = rd.be32(), rd.be64(), rd.u8()
         need(pid != 0 and pid not in [p["id"] for p in ks["programs"]], "program id")
-        need(nroles == len(ROLES), "role count")
-        roles = {}
-        for number, role in enumerate(ROLES, 1):
+        # A program made before the tmac role lists one role fewer (KEYS.md).
+        need(nroles in (len(ROLES), len(ROLES) - 1), "role count")
+        roles = {"tmac": []}
+        for number, role in enumerate(ROLES[:nroles], 1):
             need(rd.u8() == number, "role number out of order")
             roles[role] = slot(rd, keylen(role))
         ks["programs"].append({"id": pid, "created": created, "roles": roles})
@@ -233,7 +234,7 @@ def bundle_of(ks, b):
     rules.append(("journal_key_is_an10922_of_the_master",
                   b["journal_key"] == an10922(journal[0][2], m)))
     secrets = {k for r in ("picc-master", "app-master", "purse-credit", "journal", "classic-b",
-                           "mad-b", "package", "qr") for _v, _c, k in roles[r]}
+                           "mad-b", "tmac", "package", "qr") for _v, _c, k in roles[r]}
     held = {k for r in ("terminal", "classic-a", "classic-seal", "package", "qr")
             for _v, _c, k in b["slots"][r]} | {b["journal_key"]}
     rules.append(("no_host_only_key_or_private_seed", not (secrets & held)))

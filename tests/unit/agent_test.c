@@ -130,7 +130,7 @@ static void test_status_body(void **state)
     assert_int_equal(back.pid, 4242);
     assert_int_equal(back.idle_left, 17);
     assert_string_equal(back.path, "/ks");
-    out[16] = 12; /* more roles than there are */
+    out[16] = 13; /* more roles than there are */
     assert_int_equal(agent_proto_status_decode(out, len, &back), LEAL_E_FORMAT);
 }
 
@@ -161,13 +161,14 @@ static void test_keys_body(void **state)
     assert_non_null(back);
     assert_non_null(out);
     assert_int_equal(agent_proto_keys_encode(ks, 7, out, AGENT_MAX_BODY, &len), LEAL_OK);
-    /* issuer, created, "Sol", program 7, its creation, 9 roles; then role 1, one version. */
-    head = hex("01020304 000000006553f100 03 536f6c 00000007 000000006553f164 09 01 01 01", want,
+    /* issuer, created, "Sol", program 7, its creation, 10 roles; then role 1, one version. */
+    head = hex("01020304 000000006553f100 03 536f6c 00000007 000000006553f164 0a 01 01 01", want,
                sizeof want);
     assert_memory_equal(out, want, head);
-    /* 9 roles of one version: 8 AES (16-byte keys) and package signing (Ed25519, 32);
-     * no QR, no journal MAC. Each: role, count, version, created (8), key. */
-    assert_int_equal(len, 29 + 8 * (11 + 16) + 1 * (11 + 32));
+    /* 10 roles of one version: 9 AES (16-byte keys, tmac among them) and package
+     * signing (Ed25519, 32); no QR, no journal MAC. Each: role, count, version,
+     * created (8), key. */
+    assert_int_equal(len, 29 + 9 * (11 + 16) + 1 * (11 + 32));
     assert_int_equal(agent_proto_keys_decode(out, len, back), LEAL_OK);
     assert_int_equal(back->nprograms, 1);
     assert_int_equal(back->programs[0].id, 7);

@@ -15,7 +15,12 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "cardlayout/desfire/desfire.h"
+#include "cardlayout/desfire/desfire_card.h"
+#include "cardlayout/desfire/desfire_tmac.h"
 #include "cardlayout/layout.h"
+#include "keys/derive.h"
+#include "keys/hosted/provider_openssl.h"
 #include "host/cardsim/cardsim.h"
 #include "host/issuance/issuance.h"
 #include "host/issuance/originality.h"
@@ -76,9 +81,9 @@ static int count_cards(void *ctx, const struct ledger_card *c)
     return 0;
 }
 
-/* Issuance of f->card must be refused as not genuine with nothing written:
- * the card file byte for byte as it was, no card in the ledger. */
-static void refused_untouched(struct fixture *f, const struct issuance_request *req)
+/* Issuance of f->card must be refused with want and nothing written: the
+ * card file byte for byte as it was, no card in the ledger. */
+static void refused_with(struct fixture *f, const struct issuance_request *req, leal_err want)
 {
     struct issuance_card out;
     struct reader *r;
@@ -87,7 +92,7 @@ static void refused_untouched(struct fixture *f, const struct issuance_request *
     int ncards = 0;
     assert_true((nb = test_read_file(f->card, &before)) > 0);
     r = desk_fixture_open_card(f);
-    assert_int_equal(issuance_issue(&f->is, r, req, &out), LEAL_E_CARD_NOT_GENUINE);
+    assert_int_equal(issuance_issue(&f->is, r, req, &out), want);
     reader_close(r);
     assert_true((na = test_read_file(f->card, &after)) > 0);
     assert_int_equal(na, nb);
@@ -98,6 +103,11 @@ static void refused_untouched(struct fixture *f, const struct issuance_request *
                      LEAL_OK);
     assert_int_equal(ncards, 0);
     desk_fixture_balances(f, req->account_id, 0, 0);
+}
+
+static void refused_untouched(struct fixture *f, const struct issuance_request *req)
+{
+    refused_with(f, req, LEAL_E_CARD_NOT_GENUINE);
 }
 
 static void test_originality_at_issuance(void **state)
@@ -137,7 +147,7 @@ static void test_originality_at_issuance(void **state)
     r = desk_fixture_open_card(f);
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV3);
-    assert_int_equal(out.round_trips, 30 + 1);
+    assert_int_equal(out.round_trips, 30 + 1 + 1); /* + CreateTransactionMACFile */
     assert_int_equal(out.state.points, 5);
     reader_close(r);
     /* Random UID: + Read_Sig, the factory-key authentication (2) and GetCardUID
@@ -147,7 +157,7 @@ static void test_originality_at_issuance(void **state)
     req.account_id = desk_fixture_customer(f, "Bea");
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV2);
-    assert_int_equal(out.round_trips, 31 + 4);
+    assert_int_equal(out.round_trips, 31 + 4 + 1);
     reader_close(r);
 
     /* EV1 has no Read_Sig: unaffected, with or without the test key. */
@@ -159,6 +169,97 @@ static void test_originality_at_issuance(void **state)
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV1);
     assert_int_equal(out.round_trips, 30);
     reader_close(r);
+}
+
+/* The card key of role for uid7 in the fixture's program (keys/derive.h). */
+static void card_key(const struct fixture *f, enum key_role role, uint8_t out[16])
+{
+    const struct key_version *v;
+    assert_int_equal(keyset_current(f->keys, f->is.program_id, role, &v), LEAL_OK);
+    assert_int_equal(
+        derive_card_key(crypto_openssl(), v->key,
+                        &(struct derive_card_input){uid7, 7, desfire_card_leal_aid,
+                                                    f->keys->issuer_id, f->is.program_id},
+                        out),
+        LEAL_OK);
+}
+
+/* LAYOUT.md 2.9: an EV2/EV3 is issued with the Transaction MAC file 0x0F,
+ * TMC 0, keyed with the tmac role's key diversified for the card, so the
+ * TMV of a transaction the terminal key runs is the host's computation; an
+ * EV1 has no such file; a keystore without the tmac key issues no EV2/EV3. */
+static void test_tmac_file_at_issuance(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {.account_id = f->account, .welcome_points = 7};
+    struct issuance_card out;
+    struct desfire d;
+    struct desfire_tmi tmi;
+    uint8_t key[16], file[DESFIRE_TMAC_FILE_LEN], st[32], tmv[8], want[8];
+    uint32_t tmc = 0;
+    struct reader *r;
+
+    for (int kind = 0; kind < 2; kind++) {
+        make_card(f, kind ? "desfire-ev2" : "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, false);
+        r = desk_fixture_open_card(f);
+        req.account_id = desk_fixture_customer(f, kind ? "Dora" : "Eva");
+        assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+        desfire_init(&d, reader_card_reader(r), crypto_openssl());
+        card_key(f, KEY_ROLE_TERMINAL, key);
+        assert_int_equal(desfire_select_application(&d, desfire_card_leal_aid), LEAL_OK);
+        assert_int_equal(desfire_authenticate_ev2_first(&d, LAYOUT_KEY_TERMINAL, key), LEAL_OK);
+        /* A new card: TMC 0, TMV zeros (issuance's own commit came before the file). */
+        assert_int_equal(
+            desfire_read_data(&d, LAYOUT_FILE_TMAC, DESFIRE_COMM_MACED, 0, sizeof file, file),
+            LEAL_OK);
+        assert_memory_equal(file, ((uint8_t[DESFIRE_TMAC_FILE_LEN]){0}), sizeof file);
+        /* A transaction of the terminal key: the state read, committed. */
+        assert_int_equal(
+            desfire_read_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, sizeof st, st),
+            LEAL_OK);
+        assert_int_equal(st[0], LAYOUT_VERSION_BONOS);
+        assert_int_equal(desfire_commit_tmac(&d, &tmc, tmv), LEAL_OK);
+        assert_int_equal(tmc, 1);
+        desfire_tmi_init(&tmi);
+        assert_int_equal(
+            desfire_tmi_data(&tmi, DESFIRE_TMI_READ_DATA, LAYOUT_FILE_STATE, 0, st, sizeof st),
+            LEAL_OK);
+        card_key(f, KEY_ROLE_TMAC, key);
+        assert_int_equal(desfire_tmv(crypto_openssl(), key, 1, uid7, &tmi, want), LEAL_OK);
+        assert_memory_equal(tmv, want, sizeof want);
+        /* The terminal key is not the TMAC key: its TMV would differ. */
+        card_key(f, KEY_ROLE_TERMINAL, key);
+        assert_int_equal(desfire_tmv(crypto_openssl(), key, 1, uid7, &tmi, want), LEAL_OK);
+        assert_memory_not_equal(tmv, want, sizeof want);
+        desfire_clear(&d);
+        reader_close(r);
+    }
+
+    /* EV1: no Transaction MAC file, issuance as before (30 RT). */
+    assert_int_equal(unsetenv("LEAL_ORIGINALITY_TEST_KEY"), 0);
+    make_card(f, "desfire-ev1", NULL, false);
+    r = desk_fixture_open_card(f);
+    req.account_id = desk_fixture_customer(f, "Flor");
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    assert_int_equal(out.round_trips, 30);
+    desfire_init(&d, reader_card_reader(r), crypto_openssl());
+    card_key(f, KEY_ROLE_TERMINAL, key);
+    assert_int_equal(desfire_select_application(&d, desfire_card_leal_aid), LEAL_OK);
+    assert_int_equal(desfire_authenticate_aes(&d, LAYOUT_KEY_TERMINAL, key), LEAL_OK);
+    assert_int_equal(
+        desfire_read_data(&d, LAYOUT_FILE_TMAC, DESFIRE_COMM_MACED, 0, sizeof file, file),
+        LEAL_E_CARD_FILE_NOT_FOUND);
+    desfire_clear(&d);
+    reader_close(r);
+    assert_int_equal(setenv("LEAL_ORIGINALITY_TEST_KEY", DESK_FIXTURE_ORIGINALITY_PUB, 1), 0);
+
+    /* A keystore made before the tmac role: an EV3 is refused untouched. */
+    for (int p = 0; p < f->keys->nprograms; p++)
+        memset(&f->keys->programs[p].roles[KEY_ROLE_TMAC - KEY_ROLE_FIRST], 0,
+               sizeof(struct key_slot));
+    make_card(f, "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, false);
+    req.account_id = desk_fixture_customer(f, "Gala");
+    refused_with(f, &req, LEAL_E_KEYSTORE_NO_TMAC);
 }
 
 /* A random-UID EV3 whose issuance was torn after its PICC key changed is no
@@ -294,6 +395,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_an12343_vector),
+        cmocka_unit_test_setup_teardown(test_tmac_file_at_issuance, desk_fixture_setup,
+                                        desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_originality_at_issuance, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_random_uid_resumed, desk_fixture_setup,

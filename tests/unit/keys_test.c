@@ -53,12 +53,14 @@ static void test_role_table_names_and_holders(void **state)
     assert_false(keyset_role_by_name("picc-master")->in_bundle);
     assert_false(keyset_role_by_name("classic-b")->in_bundle);
     assert_false(keyset_role_by_name("mad-b")->in_bundle);
+    assert_int_equal(keyset_role_by_name("tmac")->role, KEY_ROLE_TMAC);
+    assert_false(keyset_role_by_name("tmac")->in_bundle);
     assert_true(keyset_role_by_name("terminal")->in_bundle);
     assert_int_equal(keyset_role_by_name("qr")->kind, KEY_KIND_ED25519);
     assert_null(keyset_role_by_name("pincode"));
     assert_null(keyset_role_by_name(""));
     assert_null(keyset_role_info((enum key_role)0));
-    assert_null(keyset_role_info((enum key_role)12));
+    assert_null(keyset_role_info((enum key_role)13));
 }
 
 static void test_keyset_programs_and_rotation(void **state)
@@ -123,6 +125,48 @@ static void test_keyset_encoding_round_trips_and_rejects_every_prefix(void **sta
     buf[0] = 2;
     assert_int_equal(keyset_decode(buf, len, back), LEAL_E_KEYSTORE_VERSION);
     assert_int_equal(keyset_encode(ks, buf, 100, &len), LEAL_E_NO_SPACE);
+    keyset_clear(ks);
+    free(ks);
+    free(back);
+    free(buf);
+    free(again);
+}
+
+/* A keystore written before the tmac role (11 roles a program): it decodes
+ * with tmac empty, encodes back byte for byte, and rotating tmac gives it
+ * version 1 (then 12 roles). */
+static void test_keyset_without_tmac_role(void **state)
+{
+    (void)state;
+    struct keyset *ks = make_keyset(), *back = calloc(1, sizeof *back);
+    uint8_t *buf = malloc(KEYSET_MAX_ENCODED), *again = malloc(KEYSET_MAX_ENCODED);
+    const struct key_version *v;
+    size_t len, len2, full;
+    uint8_t nv;
+    assert_int_equal(keyset_encode(ks, buf, KEYSET_MAX_ENCODED, &full), LEAL_OK);
+    for (int p = 0; p < ks->nprograms; p++)
+        memset(&ks->programs[p].roles[KEY_ROLE_TMAC - KEY_ROLE_FIRST], 0, sizeof(struct key_slot));
+    assert_int_equal(keyset_encode(ks, buf, KEYSET_MAX_ENCODED, &len), LEAL_OK);
+    /* each program loses role byte 12, count 1 and one version (1 + 8 + 16) */
+    assert_int_equal(len, full - 2 * (1 + 1 + 1 + 8 + 16));
+    /* program 7's role count, after the header (1+4+8+1+9 name, 1 count) and id, created */
+    assert_int_equal(buf[1 + 4 + 8 + 1 + 9 + 1 + 4 + 8], 11);
+    assert_int_equal(keyset_decode(buf, len, back), LEAL_OK);
+    assert_int_equal(keyset_current(back, 7, KEY_ROLE_TMAC, &v), LEAL_E_KEY_VERSION);
+    assert_int_equal(keyset_encode(back, again, KEYSET_MAX_ENCODED, &len2), LEAL_OK);
+    assert_int_equal(len2, len);
+    assert_memory_equal(buf, again, len);
+    assert_int_equal(keyset_rotate(back, 7, KEY_ROLE_TMAC, 1700000200, counting_random, &nv),
+                     LEAL_OK);
+    assert_int_equal(nv, 1);
+    assert_int_equal(keyset_current(back, 7, KEY_ROLE_TMAC, &v), LEAL_OK);
+    assert_int_equal(v->version, 1);
+    assert_int_equal(keyset_encode(back, again, KEYSET_MAX_ENCODED, &len2), LEAL_OK);
+    assert_int_equal(again[1 + 4 + 8 + 1 + 9 + 1 + 4 + 8], 12);
+    assert_int_equal(len2, len + 1 + 1 + 1 + 8 + 16);
+    /* 10 roles is no keystore leal ever wrote */
+    buf[1 + 4 + 8 + 1 + 9 + 1 + 4 + 8] = 10;
+    assert_int_equal(keyset_decode(buf, len, back), LEAL_E_FORMAT);
     keyset_clear(ks);
     free(ks);
     free(back);
@@ -481,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_role_table_names_and_holders),
         cmocka_unit_test(test_keyset_programs_and_rotation),
         cmocka_unit_test(test_keyset_encoding_round_trips_and_rejects_every_prefix),
+        cmocka_unit_test(test_keyset_without_tmac_role),
         cmocka_unit_test(test_keyset_decode_refuses_duplicate_program),
         cmocka_unit_test(test_keyset_decode_refuses_control_characters_in_name),
         cmocka_unit_test(test_bundle_round_trip_and_checks),
