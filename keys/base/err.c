@@ -367,6 +367,9 @@ static const struct err_entry err_table[] = {
                                "messages campaign add'"),
     E(LEAL_E_CAMPAIGN_SEGMENT, "the campaign already targets another segment; a campaign's "
                                "segment cannot change, add a campaign of another name"),
+    E(LEAL_E_FW_FLASH_FILE, "the board's flash file is not the 49152 bytes of its storages, or "
+                            "cut= is not a positive number: start from a file the board wrote, "
+                            "or from none"),
 };
 
 #undef E

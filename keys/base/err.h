@@ -292,6 +292,9 @@ typedef enum leal_err {
     LEAL_E_CAMPAIGN_UNKNOWN = 740,
     LEAL_E_CAMPAIGN_SEGMENT = 741,
 
+    /* 790..799: the Cortex-M3 board's flash in a host file under QEMU (cortex-m/board.h) */
+    LEAL_E_FW_FLASH_FILE = 790,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

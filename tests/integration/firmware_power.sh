@@ -22,6 +22,7 @@
 #   RECOVERY entry's own append costs one more slot and recovers the same.
 # - after the last-word cut, `leal sync import` of the board's export and
 #   the card agree.
+# - a flash file of the wrong size is refused at reset with one line.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
@@ -196,4 +197,14 @@ check_eq "the second restart: EPOCH, earn, the RECOVERY of sequence 3, the balan
 $RECOVERY3
 $BALANCE4
 1" "$(decode "$T/out.ljx")"
+
+# A file that is not a flash image of this board: refused at reset, the file untouched.
+head -c 4096 /dev/zero >"$T/short.img"
+run_capture timeout 60 qemu-system-arm -M mps2-an385 -display none -monitor none \
+    -semihosting-config "enable=on,target=native,arg=leal-cm3,arg=flash=$T/short.img" \
+    -kernel "$ELF" -serial stdio </dev/null
+check_eq "a 4096-byte flash file: one error line at reset, exit 1, the file left as it was" \
+    "1|$(sed '/^till: ready$/,$d' <<<"$FW_HEAD")
+flash: error LEAL_E_FW_FLASH_FILE: the board's flash file is not the 49152 bytes of its storages, or cut= is not a positive number: start from a file the board wrote, or from none|4096 0" \
+    "$RC|$(tr -d '\r' <<<"$OUT")|$(stat -c %s "$T/short.img") $(tr -d '\0' <"$T/short.img" | wc -c)"
 finish

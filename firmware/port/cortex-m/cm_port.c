@@ -118,7 +118,7 @@ leal_err cm_flash_attach(void)
         for (n = 0; *cut >= '0' && *cut <= '9' && n < 100000000u; cut++)
             n = n * 10u + (uint32_t)(*cut - '0');
         if (*cut != '\0' || n == 0)
-            return LEAL_E_FORMAT;
+            return LEAL_E_FW_FLASH_FILE;
         flash_cut = n;
     }
     file = cmd_arg("flash=", clen);
@@ -147,7 +147,7 @@ leal_err cm_flash_attach(void)
         if (size < 0)
             return LEAL_E_IO;
         if ((uint32_t)size != CM_STORAGE_BYTES)
-            return LEAL_E_FORMAT;
+            return LEAL_E_FW_FLASH_FILE;
         if (cm_semihost(SH_READ, rd) != 0)
             return LEAL_E_IO;
     }
