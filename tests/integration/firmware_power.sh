@@ -163,7 +163,7 @@ check_eq "cut at word $W (the last): the earn is in the journal whole (counter 2
     "$FIRST_ENTRIES
 $EARN3
 seq 4 settle kind 1 card $CARDHEX counter 2->2 package 1 ref EPOCH/3 item 2 amount 0 purse 0 points 0 qty 0 bono 0 after 23/2000/0 stamps 0.0.0.0 reason 0 lines 
-$(sed 's/^seq 4 /seq 5 /' <<<"$BALANCE4")
+${BALANCE4/#seq 4 /seq 5 }
 1" "$DEC"
 run_capture "$LEAL" sync import "$T/out.ljx"
 check_eq "cut at word $W: leal sync import of the restarted board's export" \
