@@ -277,8 +277,10 @@ $(FW_ELF): $(patsubst %.c,$(FW_O)/obj/%.o,$(FW_SRC)) firmware/port/cortex-m/mps2
 firmware: $(FW_ELF)
 # UART0 is the console and the till's lines; FW_PN532=PTY wires UART1 to a PN532 (the
 # pseudo-terminal of `leal-cardsim serve --pn532 LINK`: FW_PN532=$$(readlink LINK)).
+# FW_FLASH=FILE keeps the board's flash in FILE from one run to the next (board.h).
 firmware-run: $(FW_ELF)
-	@qemu-system-arm -M mps2-an385 -nographic -semihosting-config enable=on,target=native \
+	@qemu-system-arm -M mps2-an385 -nographic \
+		-semihosting-config enable=on,target=native$(FW_FLASH:%=,arg=leal-cm3,arg=flash=%) \
 		-kernel $(FW_ELF) $(if $(FW_PN532),-serial mon:stdio -serial $(FW_PN532))
 test: firmware
 bench: firmware

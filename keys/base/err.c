@@ -391,6 +391,9 @@ static const struct err_entry err_table[] = {
                                "given twice"),
     E(LEAL_E_KEYSTORE_NO_TMAC, "the keystore has no tmac key, which DESFire EV2/EV3 cards are "
                                "issued with: run `leal keys rotate tmac` once, then issue again"),
+    E(LEAL_E_FW_FLASH_FILE, "the board's flash file is not the 49152 bytes of its storages, or "
+                            "cut= is not a positive number: start from a file the board wrote, "
+                            "or from none"),
 };
 
 #undef E

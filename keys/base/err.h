@@ -311,6 +311,8 @@ typedef enum leal_err {
     LEAL_E_PORTAL_REDEEM_KIND = 637,
     LEAL_E_REDEEM_CODE_UNKNOWN = 638,
     LEAL_E_REDEEM_CODE_USED = 639,
+    /* 790..799: the Cortex-M3 board's flash in a host file under QEMU (cortex-m/board.h) */
+    LEAL_E_FW_FLASH_FILE = 790,
 
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;

@@ -31,14 +31,20 @@ fw_lines() {
 }
 # fw_run NAME CARD LINES: one QEMU run with CARD in the emulated PN532's field and
 # the file LINES on UART0; RC, OUT (UART0, carriage returns taken out).
-# FW_QEMU_OPTS adds QEMU options (make bench: -icount shift=0).
+# FW_QEMU_OPTS adds QEMU options (make bench: -icount shift=0). FW_FLASH=FILE keeps
+# the board's flash in FILE across runs, FW_CUT=N cuts the power after its N-th
+# flash word (board.h; the run then ends with exit 5).
 fw_run() {
     serve "$2"
     # shellcheck disable=SC2086 # FW_QEMU_OPTS is a list of options
     run_capture timeout 300 qemu-system-arm -M mps2-an385 -display none -monitor none \
-        -semihosting-config enable=on,target=native ${FW_QEMU_OPTS:-} -kernel "$ELF" \
-        -serial stdio -serial "$(readlink "$T/pn532")" <"$3"
+        -semihosting-config "enable=on,target=native${FW_FLASH:+,arg=leal-cm3,arg=flash=$FW_FLASH}${FW_CUT:+,arg=cut=$FW_CUT}" \
+        ${FW_QEMU_OPTS:-} -kernel "$ELF" -serial stdio -serial "$(readlink "$T/pn532")" <"$3"
     unserve
-    check_eq "$1: QEMU ran the board to END, exit 0" 0 "$RC"
+    if [ -n "${FW_CUT:-}" ]; then
+        check_eq "$1: the power cut stopped the board after flash word $FW_CUT, exit 5" 5 "$RC"
+    else
+        check_eq "$1: QEMU ran the board to END, exit 0" 0 "$RC"
+    fi
     OUT=$(tr -d '\r' <<<"$OUT")
 }

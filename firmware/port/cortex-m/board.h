@@ -43,6 +43,9 @@ uint32_t cm_millis(void);
 uint64_t cm_cycles(void);
 extern uint64_t cm_wait_cycles;
 void cm_systick_start(void);
+/* One ARM semihosting call (op in r0, its argument block in r1; QEMU's
+ * -semihosting-config enable=on,target=native serves it); what r0 holds after. */
+int32_t cm_semihost(uint32_t op, void *args);
 /* Ends the run: status 0 is success (semihosting SYS_EXIT_EXTENDED). */
 __attribute__((noreturn)) void cm_exit(int status);
 int cm_main(void);
@@ -65,6 +68,7 @@ uint32_t cm_stack_used(void);
 #define CM_FLASH_UNIT 2048u  /* an STM32F1 high-density page */
 #define CM_JOURNAL_UNITS 8u  /* 16 KiB: 32 journal slots */
 #define CM_PACKAGE_UNITS 16u /* two copies of 16 KiB */
+#define CM_STORAGE_BYTES ((CM_JOURNAL_UNITS + CM_PACKAGE_UNITS) * CM_FLASH_UNIT)
 
 struct cm_board {
     struct port_storage journal, package;
@@ -82,6 +86,31 @@ LEAL_MUST_CHECK leal_err cm_board_format(struct cm_board *b);
 void cm_clock_set(uint64_t utc_seconds);
 LEAL_MUST_CHECK leal_err cm_clock_now(uint64_t *utc_seconds);
 void cm_random_seed(const uint8_t seed[32]);
+
+/*
+ * Flash that outlives a run (QEMU only; cm_port.c). The emulated flash is
+ * RAM to QEMU and starts as zeroes at every run, so when QEMU is started
+ * with the semihosting argument flash=FILE (-semihosting-config
+ * ...,arg=leal-cm3,arg=flash=FILE) the board mirrors the storages' 48 KiB
+ * (CM_STORAGE_BYTES) in that host file: read whole at start (a missing file is created
+ * erased, all 0xFF, like a new part), and every flash word programmed and
+ * every page erased written through before the call returns, so the file
+ * holds what the flash would hold when QEMU stops or is killed.
+ * The argument cut=N (a test's power cut) stops the board, exit status
+ * CM_EXIT_POWER_CUT, right after its N-th flash word (4 bytes, or the
+ * shorter tail of a program) lands since reset, before the program call
+ * returns: the rest of that program never reaches the file. A page erase
+ * counts as one word and lands whole.
+ * cm_flash_attach reads the arguments and the file: LEAL_OK also when no
+ * flash= was given (the flash then lives in QEMU's memory only),
+ * LEAL_E_IO when the file cannot be opened, read or created,
+ * LEAL_E_FW_FLASH_FILE when it is not CM_STORAGE_BYTES long or cut= is not a
+ * positive number.
+ */
+#define CM_EXIT_POWER_CUT 5
+LEAL_MUST_CHECK leal_err cm_flash_attach(void);
+/* Flash words programmed (and pages erased) since reset. */
+uint32_t cm_flash_words(void);
 LEAL_MUST_CHECK leal_err cm_random_bytes(uint8_t *out, size_t n);
 
 #endif

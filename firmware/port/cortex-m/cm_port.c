@@ -39,6 +39,123 @@ struct cm_area {
     uint32_t units;
 };
 
+/* ---- the host file behind the area (semihosting; board.h) ---- */
+
+#define SH_OPEN 0x01u
+#define SH_WRITE 0x05u
+#define SH_READ 0x06u
+#define SH_SEEK 0x0Au
+#define SH_FLEN 0x0Cu
+#define SH_GET_CMDLINE 0x15u
+#define SH_MODE_RB_PLUS 3u /* "r+b" */
+#define SH_MODE_WB_PLUS 7u /* "w+b" */
+#define CM_FLASH_WORD 4u
+
+static int32_t flash_file = -1;
+static uint32_t flash_words, flash_cut; /* cut 0: no power cut */
+static char cmdline[160];
+
+uint32_t cm_flash_words(void)
+{
+    return flash_words;
+}
+
+/* Writes the area's bytes [at, at + len) through to the file; they are
+ * durable (to QEMU's death) once the host's write returned. */
+static leal_err flash_sync(uint32_t at, size_t len)
+{
+    uint32_t seek[2] = {(uint32_t)flash_file, at};
+    uint32_t wr[3] = {(uint32_t)flash_file, (uint32_t)(uintptr_t)(_storage_start + at),
+                      (uint32_t)len};
+    if (flash_file < 0 || len == 0)
+        return LEAL_OK;
+    if (cm_semihost(SH_SEEK, seek) != 0 || cm_semihost(SH_WRITE, wr) != 0)
+        return LEAL_E_IO;
+    return LEAL_OK;
+}
+
+/* One more word landed (its bytes already written through): the power
+ * goes here when the test asked for it. */
+static void flash_word_landed(void)
+{
+    if (++flash_words == flash_cut) {
+        cm_uart_puts("power: cut after flash word ");
+        cm_uart_dec(flash_words);
+        cm_uart_putc('\n');
+        cm_exit(CM_EXIT_POWER_CUT);
+    }
+}
+
+/* The value of the argument "NAME=VALUE" among the command line's words
+ * (cm_flash_attach turned the spaces into NULs); NULL when absent. */
+static const char *cmd_arg(const char *name, uint32_t len)
+{
+    for (uint32_t w = 0; w < len; w++) {
+        uint32_t k = 0;
+        while (name[k] != '\0' && cmdline[w + k] == name[k])
+            k++;
+        if (name[k] == '\0')
+            return cmdline + w + k;
+        while (w < len && cmdline[w] != '\0')
+            w++;
+    }
+    return NULL;
+}
+
+leal_err cm_flash_attach(void)
+{
+    uint32_t get[2] = {(uint32_t)(uintptr_t)cmdline, sizeof cmdline - 1u};
+    const char *file, *cut;
+    uint32_t n, len, clen;
+    leal_memset(cmdline, 0, sizeof cmdline);
+    if (cm_semihost(SH_GET_CMDLINE, get) != 0)
+        return LEAL_OK; /* no arguments: the flash lives in QEMU's memory */
+    for (clen = 0; clen < get[1] && clen < sizeof cmdline; clen++)
+        if (cmdline[clen] == ' ')
+            cmdline[clen] = '\0';
+    cut = cmd_arg("cut=", clen);
+    if (cut != NULL) {
+        for (n = 0; *cut >= '0' && *cut <= '9' && n < 100000000u; cut++)
+            n = n * 10u + (uint32_t)(*cut - '0');
+        if (*cut != '\0' || n == 0)
+            return LEAL_E_FW_FLASH_FILE;
+        flash_cut = n;
+    }
+    file = cmd_arg("flash=", clen);
+    if (file == NULL)
+        return LEAL_OK;
+    len = 0;
+    while (file[len] != '\0')
+        len++;
+    {
+        uint32_t op[3] = {(uint32_t)(uintptr_t)file, SH_MODE_RB_PLUS, len};
+        flash_file = cm_semihost(SH_OPEN, op);
+        if (flash_file < 0) {
+            /* A new part: created erased. */
+            op[1] = SH_MODE_WB_PLUS;
+            if ((flash_file = cm_semihost(SH_OPEN, op)) < 0)
+                return LEAL_E_IO;
+            leal_memset(_storage_start, 0xFF, CM_STORAGE_BYTES);
+            return flash_sync(0, CM_STORAGE_BYTES);
+        }
+    }
+    {
+        uint32_t flen[1] = {(uint32_t)flash_file};
+        uint32_t rd[3] = {(uint32_t)flash_file, (uint32_t)(uintptr_t)_storage_start,
+                          CM_STORAGE_BYTES};
+        int32_t size = cm_semihost(SH_FLEN, flen);
+        if (size < 0)
+            return LEAL_E_IO;
+        if ((uint32_t)size != CM_STORAGE_BYTES)
+            return LEAL_E_FW_FLASH_FILE;
+        if (cm_semihost(SH_READ, rd) != 0)
+            return LEAL_E_IO;
+    }
+    return LEAL_OK;
+}
+
+/* ---- storage: ctx is the area ---- */
+
 static leal_err fl_read(void *ctx, uint32_t offset, uint8_t *out, size_t len)
 {
     const struct cm_area *a = ctx;
@@ -48,29 +165,45 @@ static leal_err fl_read(void *ctx, uint32_t offset, uint8_t *out, size_t len)
     return LEAL_OK;
 }
 
+/* Word by word, each written through before the next (so a cut leaves the
+ * words before it in the file and none after). */
 static leal_err fl_program(void *ctx, uint32_t offset, const uint8_t *data, size_t len)
 {
     const struct cm_area *a = ctx;
     volatile uint8_t *p = a->base + offset;
+    uint32_t at = (uint32_t)(a->base - _storage_start) + offset;
+    leal_err err;
     if (offset > a->units * CM_FLASH_UNIT || len > a->units * CM_FLASH_UNIT - offset ||
         (len > 0 && offset / CM_FLASH_UNIT != (offset + (uint32_t)len - 1u) / CM_FLASH_UNIT))
         return LEAL_E_ARG;
     for (size_t i = 0; i < len; i++)
         if (p[i] != 0xFFu)
             return LEAL_E_ARG; /* flash programs only erased bytes */
-    for (size_t i = 0; i < len; i++)
-        p[i] = data[i];
-    return LEAL_OK;
+    for (size_t w = 0; w < len; w += CM_FLASH_WORD) {
+        size_t n = len - w < CM_FLASH_WORD ? len - w : CM_FLASH_WORD;
+        for (size_t i = w; i < w + n; i++)
+            p[i] = data[i];
+        /* Without a cut to place, one write-through for the whole call. */
+        if (flash_cut != 0 && (err = flash_sync(at + (uint32_t)w, n)) != LEAL_OK)
+            return err;
+        flash_word_landed();
+    }
+    return flash_cut != 0 ? LEAL_OK : flash_sync(at, len);
 }
 
 static leal_err fl_erase(void *ctx, uint32_t unit)
 {
     const struct cm_area *a = ctx;
     volatile uint8_t *p = a->base + unit * CM_FLASH_UNIT;
+    leal_err err;
     if (unit >= a->units)
         return LEAL_E_ARG;
     for (uint32_t i = 0; i < CM_FLASH_UNIT; i++)
         p[i] = 0xFFu;
+    if ((err = flash_sync((uint32_t)(a->base - _storage_start) + unit * CM_FLASH_UNIT,
+                          CM_FLASH_UNIT)) != LEAL_OK)
+        return err;
+    flash_word_landed();
     return LEAL_OK;
 }
 

@@ -17,6 +17,8 @@
  *   STACK                the main stack's deepest use since the last tap began
  *                        (or since reset), in bytes
  *   COST                 the last tap's CPU cycles, waits for the PN532 aside
+ *   WORDS                flash words programmed (and pages erased) since
+ *                        reset (board.h: where a test's power cut lands)
  *   WIPE                 forgets the keys (what a tamper switch would call)
  *   END                  ends the run (exit 0)
  * Why the bundle comes in plaintext over the line: a sealed bundle needs
@@ -474,6 +476,11 @@ int cm_till(void)
     uint64_t v;
     leal_err err;
     cm_board_init(&board, &package);
+    if ((err = cm_flash_attach()) != LEAL_OK) {
+        cm_uart_puts("flash: ");
+        answer_err(err);
+        return 1;
+    }
     cm_uart_puts("till: ready\n");
     for (;;) {
         size_t len;
@@ -517,6 +524,10 @@ int cm_till(void)
             cm_uart_puts("ok cost ");
             cm_uart_dec(last_cost);
             cm_uart_puts(" cycles\n");
+        } else if (word_is(w, "WORDS") && end == '\n') {
+            cm_uart_puts("ok words ");
+            cm_uart_dec(cm_flash_words());
+            cm_uart_putc('\n');
         } else if (word_is(w, "WIPE") && end == '\n') {
             wipe_keys();
             answer_ok("wiped");

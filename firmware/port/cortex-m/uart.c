@@ -115,13 +115,19 @@ void cm_systick_start(void)
     SYST_CSR = 0x7; /* processor clock, interrupt, enable */
 }
 
+int32_t cm_semihost(uint32_t op, void *args)
+{
+    register uint32_t r0 __asm__("r0") = op;
+    register void *r1 __asm__("r1") = args;
+    __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
+    return (int32_t)r0;
+}
+
 void cm_exit(int status)
 {
     /* SYS_EXIT_EXTENDED (0x20): ADP_Stopped_ApplicationExit and the code. */
     volatile uint32_t block[2] = {0x20026u, (uint32_t)status};
-    register uint32_t r0 __asm__("r0") = 0x20;
-    register volatile uint32_t *r1 __asm__("r1") = block;
-    __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
+    (void)cm_semihost(0x20u, (void *)(uintptr_t)block);
     for (;;)
         ;
 }

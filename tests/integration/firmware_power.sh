@@ -1,0 +1,210 @@
+#!/bin/bash
+# firmware_power.sh - the Cortex-M3 terminal's flash outlives a run, and its
+# journal outlives power cuts (issue 18). QEMU keeps the board's flash in a
+# host file through semihosting (firmware/port/cortex-m/board.h: the
+# arguments flash=FILE and cut=N), so:
+# - a first run (blank flash, the package, an earn) leaves a flash image; a
+#   second run started from it, with neither FORMAT nor LOAD, finds the
+#   package and the first run's journal: its earn is the next sequence of
+#   the same epoch, and the export holds the three entries;
+# - power cuts: from the first run's image, an earn is cut after its N-th
+#   flash word (the append goes word by word, the power goes right after
+#   word N lands, before the card's commit), then the board restarts from
+#   the image and taps a balance. Every committed entry is still there, a
+#   torn append is never accepted: it becomes a RECOVERY entry (reason 439)
+#   with the lost sequence, and a whole append whose commit never came stays
+#   as the earn, which the next tap settles "not done" from the card's
+#   counter (JOURNAL.md "Power loss", firmware/core/port.h). The card keeps
+#   23 points and 20.00 in every case; each journal is decoded field by
+#   field by journal_decode.py, with its exact entries.
+#   The cut points: words 1, 2, every tenth, the last but one and the last
+#   (LEAL_FW_CUTS=all cuts at every word, LEAL_FW_CUTS="3 7" at those; not in make test). A cut during the
+#   RECOVERY entry's own append costs one more slot and recovers the same.
+# - after the last-word cut, `leal sync import` of the board's export and
+#   the card agree.
+# - a flash file of the wrong size is refused at reset with one line.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+source tests/lib/testlib.sh
+
+T=$(mktemp -d /tmp/leal-fw-power-XXXXXX)
+SPID=
+cleanup() {
+    if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
+    rm -rf "$T"
+}
+trap cleanup EXIT
+export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="firmware power passphrase"
+export LEAL_BUNDLE_PASSPHRASE="firmware power bundle pass phrase"
+field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+source tests/lib/pn532.sh
+source tests/lib/firmware.sh
+
+"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
+"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
+"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
+"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
+"$LEAL" customer add --program 7 --name Ana >/dev/null
+"$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/ana.json" >/dev/null
+ANA=$("$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --topup 20 --json | field '["card_id"]')
+"$LEAL" keys export-terminal --terminal 1 --program 7 --expires 2027-06-01 -o "$T/t1.ltb" >/dev/null
+"$LEAL" terminal package --terminal 1 -o "$T/p1.lpkg" >/dev/null
+KEYS=$(PASS=$LEAL_PASSPHRASE $PY tests/integration/keystore_decode.py "$XDG_DATA_HOME/leal/keystore")
+# One opening of the sealed bundle for every run (the seed repeats; each run is a new boot).
+"$PROVISION" "$T/t1.ltb" >"$T/prov" || echo "PROVISION FAILED" >"$T/prov"
+# restart LINES...: a later run's lines: the clock, the keys, no FORMAT, no LOAD.
+restart() {
+    echo "TIME $(date +%s)"
+    cat "$T/prov"
+    printf '%s\n' "$@"
+}
+RESTART_HEAD=$(sed '/^ok format$/,$d' <<<"$FW_HEAD")
+# decode FILE: the export's entries as journal_decode.py prints them (the time
+# taken out, the epoch written EPOCH), then the count of "export ok".
+decode() {
+    local dec
+    dec=$($PY tests/integration/journal_decode.py "$(sed -n 's/^key journal 1 //p' <<<"$KEYS")" \
+        "0x$(sed -n 's/^issuer_id //p' <<<"$KEYS")" 7 1 "$(hex "$1")" 00 2>&1)
+    sed -E '/^export /d; /^refused: ack /d; s/ time [-+0-9]+ / /; s#'"$E"'/#EPOCH/#g' <<<"$dec"
+    grep -c '^export ok$' <<<"$dec"
+}
+# export_of: the "ok export" line of OUT into $T/out.ljx; OUT without it.
+export_of() {
+    sed -n 's/^ok export //p' <<<"$OUT" |
+        $PY -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' \
+            >"$T/out.ljx"
+    OUT=$(grep -v '^ok export ' <<<"$OUT")
+}
+
+# --- the first run: a blank flash in a new file ----------------------------------------
+{
+    fw_lines "$T/t1.ltb" "$T/p1.lpkg"
+    echo "EARN 2350"
+    echo "EXPORT"
+    echo "END"
+} >"$T/lines"
+FW_FLASH=$T/first.img fw_run "first run" "$T/ana.json" "$T/lines"
+export_of
+E=$(sed -nE 's#^ok done .* entry ([0-9]+)/2$#\1#p' <<<"$OUT")
+check_eq "first run: UART0 answers, exact" "$FW_HEAD
+show card $ANA earn: +23 points, 0 -> 23
+ok done card $ANA points 23 entry $E/2
+ok end" "$OUT"
+check_eq "first run: the flash file is the storages' 48 KiB" 49152 "$(stat -c %s "$T/first.img")"
+cp "$T/ana.json" "$T/ana-first.json"
+FIRST=$(decode "$T/out.ljx")
+
+# --- the second run: the first's flash ---------------------------------------------------
+cp "$T/first.img" "$T/second.img"
+restart "EARN 1000" "WORDS" "EXPORT" "END" >"$T/lines"
+FW_FLASH=$T/second.img fw_run "second run" "$T/ana.json" "$T/lines"
+export_of
+W=$(sed -n 's/^ok words //p' <<<"$OUT")
+check_eq "second run, from the first's flash without FORMAT or LOAD: the package is there, the earn is sequence 3 of the first run's epoch" \
+    "$RESTART_HEAD
+show card $ANA earn: +10 points, 23 -> 33
+ok done card $ANA points 33 entry $E/3
+ok words $W
+ok end" "$OUT"
+SECOND=$(decode "$T/out.ljx")
+check_eq "second run: the export holds the first run's EPOCH and earn, then this earn, and verifies" \
+    "$(sed '$d' <<<"$FIRST")
+$(grep '^seq 3 ' <<<"$SECOND")
+1" "$SECOND"
+EARN3=$(grep '^seq 3 ' <<<"$SECOND")
+check_eq "second run: the earn's append is one program of whole words (30 to 110 of them)" yes \
+    "$([ "${W:-0}" -ge 30 ] && [ "$W" -le 110 ] && echo yes)"
+echo "# an earn's append: $W flash words"
+
+# --- power cuts during the earn's append ------------------------------------------------
+FIRST_ENTRIES=$(sed '$d' <<<"$FIRST")
+# cut N SEQ: the earn cut after flash word N, then a restart with a balance (its
+# entry SEQ); sets DEC.
+cut() {
+    local n=$1
+    cp "$T/first.img" "$T/cut.img"
+    cp "$T/ana-first.json" "$T/ana-cut.json"
+    restart "EARN 1000" "END" >"$T/lines"
+    FW_FLASH=$T/cut.img FW_CUT=$n fw_run "cut at word $n" "$T/ana-cut.json" "$T/lines"
+    check_eq "cut at word $n: UART0 stops at the cut (no operator line, no answer)" "$RESTART_HEAD
+power: cut after flash word $n" "$OUT"
+    restart "BALANCE" "EXPORT" "END" >"$T/lines"
+    FW_FLASH=$T/cut.img fw_run "cut at word $n, restart" "$T/ana-cut.json" "$T/lines"
+    export_of
+    check_eq "cut at word $n, restart: the card has 23 points and 20.00 (its commit never came); the balance is sequence $2" \
+        "$RESTART_HEAD
+show card $ANA balance: 23 points, 20.00 euros, stamps 0 0 0 0
+ok done card $ANA points 23 entry $E/$2
+ok end" "$OUT"
+    DEC=$(decode "$T/out.ljx")
+}
+POINTS="1 2"
+for ((i = 10; i < W - 1; i += 10)); do POINTS+=" $i"; done
+POINTS+=" $((W - 1))"
+case ${LEAL_FW_CUTS:-} in
+    all) POINTS=$(seq 1 $((W - 1))) ;;
+    ?*) POINTS=$LEAL_FW_CUTS ;;
+esac
+RECOVERY3="seq 3 RECOVERY kind 0 card 0 counter 0->0 package 0 ref EPOCH/3 item 0 amount 0 purse 0 points 0 qty 0 bono 0 after 0/0/0 stamps 0.0.0.0 reason 439 lines "
+CARDHEX=$(sed -nE 's/^seq 2 earn kind 1 card ([0-9a-f]+) .*/\1/p' <<<"$FIRST")
+BALANCE4="seq 4 balance kind 1 card $CARDHEX counter 2->2 package 1 ref 0/0 item 0 amount 0 purse 0 points 0 qty 0 bono 0 after 23/2000/0 stamps 0.0.0.0 reason 0 lines "
+for n in $POINTS; do
+    cut "$n" 4
+    check_eq "cut at word $n (of $W): the journal keeps the EPOCH and the first earn, the torn earn is a RECOVERY of sequence 3 (reason 439), then the balance (counter 2->2); it verifies" \
+        "$FIRST_ENTRIES
+$RECOVERY3
+$BALANCE4
+1" "$DEC"
+done
+
+# The last word: the append whole, the power gone before the card's commit.
+cut "$W" 5
+check_eq "cut at word $W (the last): the earn is in the journal whole (counter 2->3, as the second run wrote it); the balance's tap finds the card's counter still at 2 and settles it not done (item 2), then the balance" \
+    "$FIRST_ENTRIES
+$EARN3
+seq 4 settle kind 1 card $CARDHEX counter 2->2 package 1 ref EPOCH/3 item 2 amount 0 purse 0 points 0 qty 0 bono 0 after 23/2000/0 stamps 0.0.0.0 reason 0 lines 
+${BALANCE4/#seq 4 /seq 5 }
+1" "$DEC"
+run_capture "$LEAL" sync import "$T/out.ljx"
+check_eq "cut at word $W: leal sync import of the restarted board's export" \
+    "0|$T/out.ljx: terminal 1, epoch $E, sequences 1 to 5: 5 taken (3 posted, 2 recorded without movement, 0 held, 1 undone by a settle), 0 already there|" \
+    "$RC|$OUT|$ERR"
+run_capture "$LEAL" card read --reader "sim:$T/ana-cut.json" --json
+check_eq "cut at word $W: card and ledger agree at 23 points and 20.00 (the earn that never reached the card is not booked)" \
+    "23 2000 23 2000 True" \
+    "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT") $(field '["ledger_points"]' <<<"$OUT") $(field '["ledger_eur_cents"]' <<<"$OUT") $(field '["agrees"]' <<<"$OUT")"
+
+# A cut during the RECOVERY entry's own append (the first tap after a torn earn
+# opens the journal and writes it): the next start recovers the same way, one
+# slot further on.
+cp "$T/first.img" "$T/cut.img"
+cp "$T/ana-first.json" "$T/ana-cut.json"
+restart "EARN 1000" "END" >"$T/lines"
+FW_FLASH=$T/cut.img FW_CUT=5 fw_run "earn cut at word 5" "$T/ana-cut.json" "$T/lines"
+restart "BALANCE" "END" >"$T/lines"
+FW_FLASH=$T/cut.img FW_CUT=3 fw_run "its restart cut at word 3 (in the RECOVERY entry)" "$T/ana-cut.json" "$T/lines"
+check_eq "the restart's cut: UART0 stops at it, before the balance's answer" "$RESTART_HEAD
+power: cut after flash word 3" "$OUT"
+restart "BALANCE" "EXPORT" "END" >"$T/lines"
+FW_FLASH=$T/cut.img fw_run "the second restart" "$T/ana-cut.json" "$T/lines"
+export_of
+check_eq "the second restart: the balance is sequence 4" "$RESTART_HEAD
+show card $ANA balance: 23 points, 20.00 euros, stamps 0 0 0 0
+ok done card $ANA points 23 entry $E/4
+ok end" "$OUT"
+check_eq "the second restart: EPOCH, earn, the RECOVERY of sequence 3, the balance; it verifies" \
+    "$FIRST_ENTRIES
+$RECOVERY3
+$BALANCE4
+1" "$(decode "$T/out.ljx")"
+
+# A file that is not a flash image of this board: refused at reset, the file untouched.
+head -c 4096 /dev/zero >"$T/short.img"
+run_capture timeout 60 qemu-system-arm -M mps2-an385 -display none -monitor none \
+    -semihosting-config "enable=on,target=native,arg=leal-cm3,arg=flash=$T/short.img" \
+    -kernel "$ELF" -serial stdio </dev/null
+check_eq "a 4096-byte flash file: one error line at reset, exit 1, the file left as it was" \
+    "1|$(sed '/^till: ready$/,$d' <<<"$FW_HEAD")
+flash: error LEAL_E_FW_FLASH_FILE: the board's flash file is not the 49152 bytes of its storages, or cut= is not a positive number: start from a file the board wrote, or from none|4096 0" \
+    "$RC|$(tr -d '\r' <<<"$OUT")|$(stat -c %s "$T/short.img") $(tr -d '\0' <"$T/short.img" | wc -c)"
+finish
