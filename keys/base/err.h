@@ -268,6 +268,17 @@ typedef enum leal_err {
     LEAL_E_PORTAL_LINK_USED = 622,
     LEAL_E_PORTAL_LINK_EXPIRED = 623,
     LEAL_E_PORTAL_SESSION = 624,
+    /* 625..632: the back office's user management (host/web/web_users.c) */
+    LEAL_E_WEB_SELF = 625,
+    /* 633..639: the portal's sign-in by card and PIN, rewards redeemed from the portal
+     * (host/ledger/ledger_portal_pin.h) */
+    LEAL_E_PORTAL_PIN = 633,
+    LEAL_E_PORTAL_PIN_FORMAT = 634,
+    LEAL_E_PORTAL_PIN_LOCKED = 635,
+    LEAL_E_PORTAL_CARD_BLOCKED = 636,
+    LEAL_E_PORTAL_REDEEM_KIND = 637,
+    LEAL_E_REDEEM_CODE_UNKNOWN = 638,
+    LEAL_E_REDEEM_CODE_USED = 639,
 
     /* 650..659: segments, saved filters over customers (host/ledger/ledger_segment.h) */
     LEAL_E_SEGMENT_FILTER = 650,
@@ -278,8 +289,7 @@ typedef enum leal_err {
 
     /* 710..719: DESFire EV2 secure messaging in leal's card operations */
     LEAL_E_CARD_EV2_DOWNGRADE = 710,
-    /* 711..719: the EV2/EV3 layout with the Transaction MAC file (issue 19;
-     * here, not after 741, so that LEAL_ERR_END_ stays the last value + 1) */
+    /* 711..719: the EV2/EV3 layout with the Transaction MAC file (issue 19) */
     LEAL_E_KEYSTORE_NO_TMAC = 711,
 
     /* 720..729: terminals syncing over HTTPS (host/sync/sync_net.h, firmware/core/sync_auth.h) */
@@ -298,19 +308,10 @@ typedef enum leal_err {
     /* 760..769: the ledger on PostgreSQL (host/ledger/store_pg.c) */
     LEAL_E_PG_UNSUPPORTED = 760,
     LEAL_E_PG_CONNECT = 761,
+
     /* 770..774: leal-terminal serve --stdio, the board's till lines on a PC */
     LEAL_E_TILL_BOARD_LINE = 770,
-    /* 625..632: the back office's user management (host/web/web_users.c) */
-    LEAL_E_WEB_SELF = 625,
-    /* 633..639: the portal's sign-in by card and PIN, rewards redeemed from the portal
-     * (host/ledger/ledger_portal_pin.h) */
-    LEAL_E_PORTAL_PIN = 633,
-    LEAL_E_PORTAL_PIN_FORMAT = 634,
-    LEAL_E_PORTAL_PIN_LOCKED = 635,
-    LEAL_E_PORTAL_CARD_BLOCKED = 636,
-    LEAL_E_PORTAL_REDEEM_KIND = 637,
-    LEAL_E_REDEEM_CODE_UNKNOWN = 638,
-    LEAL_E_REDEEM_CODE_USED = 639,
+
     /* 790..799: the Cortex-M3 board's flash in a host file under QEMU (cortex-m/board.h) */
     LEAL_E_FW_FLASH_FILE = 790,
 
