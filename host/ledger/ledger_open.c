@@ -167,8 +167,16 @@ leal_err ledger_open_with(const char *path, const struct ledger_open_options *o,
         o->why[0] = '\0';
     if (path == NULL || crypto_provider_check(o->crypto) != LEAL_OK)
         return LEAL_E_ARG;
-    if (store_pg_uri(path))
-        return store_pg_open(path, o, out);
+    if (store_pg_uri(path)) {
+        if ((err = store_pg_open(path, o, out)) == LEAL_OK)
+            return LEAL_OK;
+        l = *out;
+        *out = NULL;
+        if (o->why && o->why_cap && err != LEAL_E_NO_LEDGER)
+            snprintf(o->why, o->why_cap, "%s", l ? l->msg : "");
+        ledger_close(l);
+        return err;
+    }
     if ((err = raw_open_flags(path, !o->must_exist, &l)) != LEAL_OK)
         return err;
     l->crypto = o->crypto;

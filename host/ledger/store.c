@@ -77,14 +77,6 @@ const char *const store_sql[ST_COUNT] = {
                         "c.account_id WHERE c.card_id = ?1",
 };
 
-void store_set_msg(struct ledger *l, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(l->msg, sizeof l->msg, fmt, ap);
-    va_end(ap);
-}
-
 const char *ledger_errmsg(const struct ledger *l)
 {
     return l ? l->msg : "";

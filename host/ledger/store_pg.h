@@ -37,8 +37,10 @@ const char *store_pg_migration(int from);
 
 /* 1 if path names a PostgreSQL database (postgresql:// or postgres://). */
 bool store_pg_uri(const char *path);
-/* ledger_open_with for a PostgreSQL URI: connects, creates or migrates the
- * schema (o->must_exist: a database without it is LEAL_E_NO_LEDGER). */
+/* ledger_open_with for a PostgreSQL URI (store_pg_open.c): connects, creates
+ * or migrates the schema (o->must_exist: a database without it is
+ * LEAL_E_NO_LEDGER). On an error *out may hold the half-open ledger, its
+ * l->msg saying why, for the caller to ledger_close. */
 leal_err store_pg_open(const char *uri, const struct ledger_open_options *o, struct ledger **out);
 void store_pg_close(struct ledger *l);
 
