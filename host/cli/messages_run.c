@@ -163,28 +163,27 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
 
 /* Sends rendered (subject, text, HTML) of row m to `to`, with the row's
  * token in the text's last line and in List-Unsubscribe (a mail to the
- * sender with the token). out: mail_send's result; the return value is
- * ours (no memory). */
+ * sender with the token, and the web link when there is one). out:
+ * mail_send's result; the return value is ours (no memory). */
 static leal_err msg_deliver(struct msg_run *r, const struct ledger_message_send *m, const char *to,
                             char *rendered[3], struct msg_outcome *out)
 {
     const char *domain = strchr(r->srv.from, '@');
-    char msgid[320], unsub[400];
+    char msgid[320], unsub[400], unsub_web[LEDGER_MSG_WEB_URL + 48];
     size_t rl = strlen(rendered[1]), tl = rl + 200 + sizeof r->web;
     bool es = strcmp(r->t->lang, "es") == 0;
     char *text = malloc(tl);
     if (!text)
         return LEAL_E_NO_MEMORY;
-    /* The program's `leal serve` link when it has one, else a reply. */
-    if (r->web[0])
-        snprintf(unsub, sizeof unsub, "%s/unsubscribe/%s", r->web, m->token);
-    else
-        snprintf(unsub, sizeof unsub, "mailto:%s?subject=unsubscribe%%20%s", r->srv.from, m->token);
+    /* Always a reply to the sender; with the program's `leal serve` link
+     * also that link, which a mail client may POST to (RFC 8058). */
+    snprintf(unsub, sizeof unsub, "mailto:%s?subject=unsubscribe%%20%s", r->srv.from, m->token);
+    snprintf(unsub_web, sizeof unsub_web, "%s/unsubscribe/%s", r->web, m->token);
     if (r->web[0])
         snprintf(text, tl, "%s%s-- \n%s: %s\n", rendered[1],
                  rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
                  es ? "Para no recibir más estos correos" : "To receive no more of these e-mails",
-                 unsub);
+                 unsub_web);
     else
         snprintf(text, tl, "%s%s-- \n%s: unsubscribe %s\n", rendered[1],
                  rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
@@ -197,7 +196,8 @@ static leal_err msg_deliver(struct msg_run *r, const struct ledger_message_send 
                                .text = text,
                                .html = rendered[2][0] ? rendered[2] : NULL,
                                .message_id = msgid,
-                               .unsubscribe = unsub};
+                               .unsubscribe = unsub,
+                               .unsubscribe_post = r->web[0] ? unsub_web : NULL};
     out->sent = mail_send(&r->srv, &msg, out->why, sizeof out->why);
     free(text);
     return LEAL_OK;
