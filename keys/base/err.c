@@ -367,6 +367,14 @@ static const struct err_entry err_table[] = {
                                "messages campaign add'"),
     E(LEAL_E_CAMPAIGN_SEGMENT, "the campaign already targets another segment; a campaign's "
                                "segment cannot change, add a campaign of another name"),
+    E(LEAL_E_GATEWAY_SECRET, "the gateway's secret file cannot be read: it must be a regular "
+                             "file of this user, mode 0600, at most 4 KiB"),
+    E(LEAL_E_GATEWAY_UNREACHABLE, "the message gateway did not answer; the message is retried "
+                                  "later"),
+    E(LEAL_E_GATEWAY_STATUS, "the message gateway answered with a status other than 2xx; the "
+                             "message is retried later"),
+    E(LEAL_E_GATEWAY_CONFIG, "no gateway for that channel; set one with 'leal messages gateway "
+                             "set'"),
 };
 
 #undef E

@@ -292,6 +292,12 @@ typedef enum leal_err {
     LEAL_E_CAMPAIGN_UNKNOWN = 740,
     LEAL_E_CAMPAIGN_SEGMENT = 741,
 
+    /* 780..789: SMS and WhatsApp through an HTTP gateway (host/mail/msg_gateway.h) */
+    LEAL_E_GATEWAY_SECRET = 780,
+    LEAL_E_GATEWAY_UNREACHABLE = 781,
+    LEAL_E_GATEWAY_STATUS = 782,
+    LEAL_E_GATEWAY_CONFIG = 783,
+
     LEAL_ERR_END_ /* never a value; for tests that walk the table */
 } leal_err;
 

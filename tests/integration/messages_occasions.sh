@@ -209,7 +209,9 @@ check_eq "at the end: no message to Bea (active, enrolled earlier) or Carlos (no
 # schema.c's "from -> to" comment, so a renumbering follows), and what the
 # migrations after it made is dropped so they all run again: the campaign
 # tables (CAMPAIGN), qr_static_text (QR_TEXT), the report indexes
-# (REPORT_INDEX), message_tier and message_web (TIER_MSG).
+# (REPORT_INDEX), message_tier and message_web (TIER_MSG), message_gateway
+# and the view message_channel (MSG_GATEWAY; it rebuilds message_send from
+# whatever columns it has).
 FROM=$(grep -o 'MSG_OCCASIONS_MIGRATION, */\* [0-9]* ->' host/ledger/schema.c | grep -o '[0-9][0-9]*')
 M=$T/old.db
 "$LEAL" program create --db "$M" --code luna --name Luna --id 8 --locale es >/dev/null || exit 1
@@ -217,6 +219,7 @@ sqlite3 "$M" "DROP TABLE message_template; DROP TABLE message_occasion; DROP TAB
 DROP TABLE message_campaign_text; DROP TABLE message_campaign; DROP TABLE message_birthday_bonus;
 DROP TABLE qr_static_text; DROP INDEX entry_program_at; DROP INDEX customer_program_created;
 DROP TABLE message_tier; DROP TABLE message_web;
+DROP VIEW message_channel; DROP TABLE message_gateway;
 CREATE TABLE message_template(program_id INTEGER NOT NULL REFERENCES program(id),
  occasion TEXT NOT NULL CHECK (occasion IN ('birthday')), subject TEXT NOT NULL, body_text TEXT NOT NULL,
  body_html TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (program_id, occasion)) STRICT, WITHOUT ROWID;
