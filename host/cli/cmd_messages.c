@@ -218,9 +218,11 @@ static int log_cb(void *ctx, const struct ledger_message_send *m)
     char at[32];
     (void)ctx;
     lcli_time_str(m->updated_at, at, sizeof at);
-    printf("%lld %s %s %s attempts %lld at %s token %s%s%s\n", (long long)m->id, m->occasion,
-           m->day, m->state, (long long)m->attempts, at, m->token, m->error[0] ? ": " : "",
-           m->error);
+    /* E-mail rows as before; a gateway's name their channel. */
+    bool email = m->channel[0] == '\0' || strcmp(m->channel, "email") == 0;
+    printf("%lld %s %s %s attempts %lld at %s token %s%s%s%s%s\n", (long long)m->id, m->occasion,
+           m->day, m->state, (long long)m->attempts, at, m->token, email ? "" : " by ",
+           email ? "" : m->channel, m->error[0] ? ": " : "", m->error);
     return 0;
 }
 

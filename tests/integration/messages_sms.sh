@@ -98,6 +98,8 @@ run_capture "$LEAL" messages run --db "$DB" --program 7
 check_eq "run 4: nothing new, no duplicate" "0|0 recorded, 0 sent|2" \
     "$RC|$(grep -o '[0-9]* recorded, [0-9]* sent' <<<"$OUT")|$(ls "$T/inbox" | wc -l)"
 TOKEN=$(sqlite3 "$DB" "SELECT token FROM message_send WHERE customer_id = $ANA")
+check_match "the send log names the channel" "^1 welcome [0-9-]{10} sent attempts 2 at .* token $TOKEN by sms\$" \
+    "$("$LEAL" messages log --db "$DB" --customer "$ANA")"
 check_eq "the row: sms, sent, 2 attempts" "sms|sent|2" \
     "$(sqlite3 "$DB" "SELECT channel, state, attempts FROM message_send WHERE customer_id = $ANA")"
 check_eq "the receiver: two identical requests (500, then 200): one delivery" 1 \
