@@ -31,6 +31,7 @@ static const char messages_help[] =
     "       leal messages lang --customer ID --lang en|es [--db PATH]\n"
     "       leal messages web --program ID --url URL [--db PATH]\n"
     "       leal messages campaign add|preview|test|send NAME --program ID ... (see --help)\n"
+    "       leal messages gateway set|show --program ID ... (SMS and WhatsApp; see --help)\n"
     "template stores the program's message for an occasion in a language (default: the\n"
     "program's locale): a subject and a plain-text body with an optional HTML one, with the\n"
     "variables {{name}}, {{points}}, {{tier}}, {{store}}, {{program}}, {{expiring_points}},\n"
@@ -217,9 +218,11 @@ static int log_cb(void *ctx, const struct ledger_message_send *m)
     char at[32];
     (void)ctx;
     lcli_time_str(m->updated_at, at, sizeof at);
-    printf("%lld %s %s %s attempts %lld at %s token %s%s%s\n", (long long)m->id, m->occasion,
-           m->day, m->state, (long long)m->attempts, at, m->token, m->error[0] ? ": " : "",
-           m->error);
+    /* E-mail rows as before; a gateway's name their channel. */
+    bool email = m->channel[0] == '\0' || strcmp(m->channel, "email") == 0;
+    printf("%lld %s %s %s attempts %lld at %s token %s%s%s%s%s\n", (long long)m->id, m->occasion,
+           m->day, m->state, (long long)m->attempts, at, m->token, email ? "" : " by ",
+           email ? "" : m->channel, m->error[0] ? ": " : "", m->error);
     return 0;
 }
 
@@ -241,13 +244,16 @@ int cmd_messages(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "campaign") == 0)
         return cmd_messages_campaign(argc - 1, argv + 1);
+    if (strcmp(cmd, "gateway") == 0)
+        return cmd_messages_gateway(argc - 1, argv + 1);
     const char *const cmds[] = {"template", "run", "log", "unsubscribe", "lang", "web"};
     size_t c = 0;
     while (c < N(cmds) && strcmp(cmd, cmds[c]) != 0)
         c++;
     if (c == N(cmds))
         return cli_usage(
-            "leal messages has template, run, log, unsubscribe, lang, web and campaign, not '%s'",
+            "leal messages has template, run, log, unsubscribe, lang, web, campaign and gateway, "
+            "not '%s'",
             cmd);
     int rc = lcli_parse(argc - 1, argv + 1, o, N(o), pos, &npos);
     if (rc != 0)

@@ -48,7 +48,8 @@ static const struct cli_command commands[] = {
     {"mail", "a program's e-mail (SMTP) settings: set, show, test", cmd_mail},
     {"messages",
      "messages to customers: template, run (birthday, inactive, expiring, welcome, tier_up, "
-     "tier_down), log, unsubscribe, lang, web (the unsubscribe link), campaign (to a segment)",
+     "tier_down), log, unsubscribe, lang, web (the unsubscribe link), campaign (to a segment), "
+     "gateway (SMS, WhatsApp)",
      cmd_messages},
     {"segment", "saved filters over customers: add, list, show, count, export (consent-aware)",
      cmd_segment},

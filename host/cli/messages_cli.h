@@ -7,6 +7,7 @@
 #ifndef LEAL_MESSAGES_CLI_H
 #define LEAL_MESSAGES_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "host/ledger/ledger.h"
@@ -24,6 +25,7 @@ struct msg_run {
     char web[LEDGER_MSG_WEB_URL];             /* the unsubscribe links' address, or "" */
     int64_t program_id, now;
     int64_t sent, failed, refused, skipped;
+    bool has_mail, has_gateway; /* mail settings; a gateway (without mail settings) */
 };
 
 /* Fills r for program (mail settings, zone, today); prints the error and
@@ -56,6 +58,8 @@ int msg_template_fill(struct ledger_message_template *t, const char *subject, co
 
 /* `leal messages campaign ...` (cmd_campaign.c); argv[0] is "campaign". */
 int cmd_messages_campaign(int argc, char **argv);
+/* `leal messages gateway set|show` (cmd_msg_gateway.c); argv[0] is "gateway". */
+int cmd_messages_gateway(int argc, char **argv);
 
 /* Test hook: LEAL_MESSAGES_PAUSE_AFTER_RECORD=SECONDS pauses a run between
  * recording and sending (saying so on stdout), so a test can kill it there. */

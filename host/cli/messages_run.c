@@ -14,6 +14,7 @@
 #include "host/ledger/ledger_messages.h"
 #include "host/mail/mail.h"
 #include "host/mail/mail_render.h"
+#include "host/mail/msg_gateway.h"
 #include "ledger_cli.h"
 #include "messages_cli.h"
 
@@ -94,19 +95,28 @@ int msg_template_fill(struct ledger_message_template *t, const char *subject, co
     return rc;
 }
 
+/* The latest consent of one channel. */
+struct msg_consent {
+    const char *channel;
+    int granted;
+};
+
 static int consent_cb(void *ctx, const struct ledger_consent *c)
 {
-    if (strcmp(c->channel, "email") == 0)
-        *(int *)ctx = c->granted ? 1 : 0;
+    struct msg_consent *k = ctx;
+    if (strcmp(c->channel, k->channel) == 0)
+        k->granted = c->granted ? 1 : 0;
     return 0;
 }
 
-/* The message for row m, rendered; its consent checked again (it may have
- * been withdrawn since the row was recorded). *state "skipped" without. */
+/* The message for row m, rendered; its consent (for the row's channel)
+ * checked again (it may have been withdrawn since the row was recorded).
+ * *state "skipped" without, or without the channel's address. */
 static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m,
                           struct ledger_customer *c, char *rendered[3], const char **state)
 {
-    int consent = 0;
+    struct msg_consent consent = {m->channel[0] ? m->channel : "email", 0};
+    bool email = strcmp(consent.channel, "email") == 0;
     int64_t points = 0, expiring = 0, bonus = 0;
     char pts[32], exp_pts[32] = "", exp_day[11] = "", bonus_s[32] = "", missing[32] = "";
     char tier[64] = "", unsub_url[LEDGER_MSG_WEB_URL + 48] = "";
@@ -129,7 +139,7 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
         return err;
     /* Points spent or expired since the row was recorded leave nothing to
      * announce. */
-    if (!consent || c->email[0] == '\0' || (expiry && expiring == 0)) {
+    if (!consent.granted || (email ? c->email : c->phone)[0] == '\0' || (expiry && expiring == 0)) {
         *state = "skipped";
         return LEAL_OK;
     }
@@ -163,28 +173,27 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
 
 /* Sends rendered (subject, text, HTML) of row m to `to`, with the row's
  * token in the text's last line and in List-Unsubscribe (a mail to the
- * sender with the token). out: mail_send's result; the return value is
- * ours (no memory). */
+ * sender with the token, and the web link when there is one). out:
+ * mail_send's result; the return value is ours (no memory). */
 static leal_err msg_deliver(struct msg_run *r, const struct ledger_message_send *m, const char *to,
                             char *rendered[3], struct msg_outcome *out)
 {
     const char *domain = strchr(r->srv.from, '@');
-    char msgid[320], unsub[400];
+    char msgid[320], unsub[400], unsub_web[LEDGER_MSG_WEB_URL + 48];
     size_t rl = strlen(rendered[1]), tl = rl + 200 + sizeof r->web;
     bool es = strcmp(r->t->lang, "es") == 0;
     char *text = malloc(tl);
     if (!text)
         return LEAL_E_NO_MEMORY;
-    /* The program's `leal serve` link when it has one, else a reply. */
-    if (r->web[0])
-        snprintf(unsub, sizeof unsub, "%s/unsubscribe/%s", r->web, m->token);
-    else
-        snprintf(unsub, sizeof unsub, "mailto:%s?subject=unsubscribe%%20%s", r->srv.from, m->token);
+    /* Always a reply to the sender; with the program's `leal serve` link
+     * also that link, which a mail client may POST to (RFC 8058). */
+    snprintf(unsub, sizeof unsub, "mailto:%s?subject=unsubscribe%%20%s", r->srv.from, m->token);
+    snprintf(unsub_web, sizeof unsub_web, "%s/unsubscribe/%s", r->web, m->token);
     if (r->web[0])
         snprintf(text, tl, "%s%s-- \n%s: %s\n", rendered[1],
                  rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
                  es ? "Para no recibir más estos correos" : "To receive no more of these e-mails",
-                 unsub);
+                 unsub_web);
     else
         snprintf(text, tl, "%s%s-- \n%s: unsubscribe %s\n", rendered[1],
                  rl && rendered[1][rl - 1] == '\n' ? "" : "\n",
@@ -197,10 +206,74 @@ static leal_err msg_deliver(struct msg_run *r, const struct ledger_message_send 
                                .text = text,
                                .html = rendered[2][0] ? rendered[2] : NULL,
                                .message_id = msgid,
-                               .unsubscribe = unsub};
+                               .unsubscribe = unsub,
+                               .unsubscribe_post = r->web[0] ? unsub_web : NULL};
     out->sent = mail_send(&r->srv, &msg, out->why, sizeof out->why);
     free(text);
     return LEAL_OK;
+}
+
+/* The SMS or WhatsApp of row m: the rendered text and the unsubscribe link
+ * (which the program's `leal serve` answers), put into the gateway's body
+ * template with each value escaped for its format, sent to the gateway.
+ * out: the gateway's answer; the return value is ours. */
+static leal_err msg_deliver_gateway(struct msg_run *r, const struct ledger_message_send *m,
+                                    const struct ledger_customer *c, const char *text,
+                                    struct msg_outcome *out)
+{
+    struct ledger_message_gateway *g = malloc(sizeof *g);
+    char link[LEDGER_MSG_WEB_URL + 48], *sms = NULL, *body = NULL;
+    const char *raw[5] = {c->phone, NULL, c->name, m->channel, link};
+    char *esc[5] = {NULL, NULL, NULL, NULL, NULL};
+    long status = 0;
+    size_t tl = strlen(text);
+    leal_err err =
+        g ? ledger_message_gateway_get(r->l, r->program_id, m->channel, g) : LEAL_E_NO_MEMORY;
+    if (err == LEAL_E_GATEWAY_CONFIG || (err == LEAL_OK && !r->web[0])) {
+        /* Removed since the row was recorded, or no link to give: the
+         * row waits (failed) for the operator. */
+        out->sent = LEAL_E_GATEWAY_CONFIG;
+        snprintf(out->why, sizeof out->why, "%s",
+                 err != LEAL_OK ? "the program has no gateway for the channel now"
+                                : "SMS and WhatsApp need the web unsubscribe link: 'leal "
+                                  "messages web --program ID --url URL'");
+        free(g);
+        return LEAL_OK;
+    }
+    snprintf(link, sizeof link, "%s/unsubscribe/%s", r->web, m->token);
+    if (err == LEAL_OK && (sms = malloc(tl + sizeof link + 64)) == NULL)
+        err = LEAL_E_NO_MEMORY;
+    if (err == LEAL_OK) {
+        while (tl && (text[tl - 1] == '\n' || text[tl - 1] == ' '))
+            tl--;
+        snprintf(sms, tl + sizeof link + 64, "%.*s\n%s: %s", (int)tl, text,
+                 strcmp(r->t->lang, "es") == 0 ? "Baja" : "Unsubscribe", link);
+        raw[1] = sms;
+    }
+    for (int i = 0; i < 5 && err == LEAL_OK; i++)
+        err = msg_gateway_escape(g->format, raw[i], &esc[i]);
+    if (err == LEAL_OK) {
+        struct mail_var v[5] = {{"phone", esc[0]},
+                                {"text", esc[1]},
+                                {"name", esc[2]},
+                                {"channel", esc[3]},
+                                {"unsubscribe_url", esc[4]}};
+        err = mail_render(g->body, v, 5, false, &body, NULL);
+    }
+    if (err == LEAL_OK) {
+        struct msg_gateway gw = {.url = g->url,
+                                 .method = g->method,
+                                 .format = g->format,
+                                 .headers = g->headers,
+                                 .secret_file = g->secret_file};
+        out->sent = msg_gateway_send(&gw, body, &status, out->why, sizeof out->why);
+    }
+    for (int i = 0; i < 5; i++)
+        free(esc[i]);
+    free(body);
+    free(sms);
+    free(g);
+    return err;
 }
 
 leal_err msg_send_test(struct msg_run *r, const struct ledger_message_send *m, const char *to,
@@ -209,7 +282,7 @@ leal_err msg_send_test(struct msg_run *r, const struct ledger_message_send *m, c
     struct ledger_customer c;
     char *rendered[3] = {NULL, NULL, NULL};
     const char *state = "sent";
-    leal_err err = msg_build(r, m, &c, rendered, &state);
+    leal_err err = r->has_mail ? msg_build(r, m, &c, rendered, &state) : LEAL_E_MAIL_CONFIG;
     if (err == LEAL_OK && strcmp(state, "sent") != 0)
         err = LEAL_E_STATE;
     if (err == LEAL_OK)
@@ -232,7 +305,12 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
     if (err != LEAL_OK || !won)
         return err;
     if ((err = msg_build(r, m, &c, rendered, &state)) == LEAL_OK && strcmp(state, "sent") == 0) {
-        err = msg_deliver(r, m, c.email, rendered, &o);
+        if (m->channel[0] && strcmp(m->channel, "email") != 0)
+            err = msg_deliver_gateway(r, m, &c, rendered[1], &o);
+        else if (r->has_mail)
+            err = msg_deliver(r, m, c.email, rendered, &o);
+        else
+            o.sent = LEAL_E_MAIL_CONFIG; /* mail settings removed since: the row waits */
         leal_err sent = o.sent;
         if (err == LEAL_OK) {
             if (sent == LEAL_E_MAIL_REFUSED || sent == LEAL_E_MAIL_ADDRESS ||
@@ -287,16 +365,33 @@ int msg_run_open(struct ledger *l, int64_t program, struct msg_run *r)
     r->l = l;
     r->program_id = program;
     r->now = (int64_t)time(NULL);
-    if ((err = ledger_program_get(l, program, &r->p)) != LEAL_OK ||
-        (err = ledger_mail_get(l, program, &r->lm)) != LEAL_OK) {
+    if ((err = ledger_program_get(l, program, &r->p)) == LEAL_OK &&
+        (err = ledger_mail_get(l, program, &r->lm)) == LEAL_E_NOT_FOUND) {
+        /* A program may send by SMS or WhatsApp alone. */
+        struct ledger_message_gateway *g = malloc(sizeof *g);
+        err = g ? LEAL_OK : LEAL_E_NO_MEMORY;
+        for (size_t i = 1; i < LEDGER_MSG_NCHANNELS && err == LEAL_OK && !r->has_gateway; i++)
+            if ((err = ledger_message_gateway_get(l, program, ledger_message_channels[i], g)) ==
+                LEAL_OK)
+                r->has_gateway = true;
+            else if (err == LEAL_E_GATEWAY_CONFIG)
+                err = LEAL_OK;
+        free(g);
+        if (err == LEAL_OK && !r->has_gateway)
+            err = LEAL_E_NOT_FOUND;
+    } else if (err == LEAL_OK)
+        r->has_mail = true;
+    if (err != LEAL_OK) {
         if (err == LEAL_E_NOT_FOUND)
             return cli_fail(err,
-                            "program %lld needs mail settings ('leal mail set') and a "
-                            "message template ('leal messages template')",
+                            "program %lld needs mail settings ('leal mail set') or a gateway "
+                            "('leal messages gateway set'), and a message template ('leal "
+                            "messages template')",
                             (long long)program);
         return lcli_fail(l, err, "program");
     }
-    mail_server_of(&r->lm, &r->srv);
+    if (r->has_mail)
+        mail_server_of(&r->lm, &r->srv);
     if ((err = ledger_message_zone(l, program, r->tz, sizeof r->tz, r->store, sizeof r->store)) !=
             LEAL_OK ||
         (err = ledger_message_web_get(l, program, r->web, sizeof r->web)) != LEAL_OK)

@@ -167,15 +167,23 @@ leal_err ledger_message_zone(struct ledger *l, int64_t program_id, char *tz, siz
     return err;
 }
 
-/* The latest e-mail consent of customer c.id is a grant. */
-#define MSG_EMAIL_CONSENT                                                                          \
-    "(SELECT k.granted FROM consent k WHERE k.customer_id = c.id AND k.channel = 'email' "         \
+/* The latest consent of customer c.id for channel ch.channel is a grant. */
+#define MSG_CHANNEL_CONSENT                                                                        \
+    "(SELECT k.granted FROM consent k WHERE k.customer_id = c.id AND k.channel = ch.channel "      \
     "ORDER BY k.id DESC LIMIT 1) = 1"
-/* The customers c of program ?1 a message can reach: not erased, with an
- * e-mail address (p) and e-mail consent. */
+/* The customers c of program ?1 a message can reach, each with every
+ * channel ch the program sends on (message_channel: e-mail with mail
+ * settings, SMS and WhatsApp with a gateway) that reaches them: not erased,
+ * with the channel's address (p: the e-mail address, else the phone) and
+ * that channel's consent. */
 #define MSG_REACHABLE                                                                              \
-    "customer c JOIN customer_pii p ON p.customer_id = c.id WHERE c.program_id = ?1 AND "          \
-    "c.erased_at IS NULL AND p.email <> '' AND " MSG_EMAIL_CONSENT
+    "customer c JOIN customer_pii p ON p.customer_id = c.id JOIN message_channel ch ON "           \
+    "ch.program_id = c.program_id WHERE c.program_id = ?1 AND c.erased_at IS NULL AND "            \
+    "(CASE ch.channel WHEN 'email' THEN p.email ELSE p.phone END) <> '' AND " MSG_CHANNEL_CONSENT
+/* ch.channel as its index in ledger_message_channels. */
+#define MSG_CHANNEL_NO "(CASE ch.channel WHEN 'sms' THEN 1 WHEN 'whatsapp' THEN 2 ELSE 0 END)"
+
+const char *const ledger_message_channels[LEDGER_MSG_NCHANNELS] = {"email", "sms", "whatsapp"};
 
 /* Born on ?2's month and day (YYYY-MM-DD); those born on 29 February on 28
  * February of common years: date() rolls 29 February of a common year over
@@ -202,9 +210,9 @@ leal_err ledger_message_record_birthdays(struct ledger *l, int64_t program_id, c
     err = store_write(
         l,
         "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, token, state, next_at, "
-        "created_at, updated_at) "
-        "SELECT c.id, 'birthday', ?2, lower(hex(randomblob(16))), 'pending', ?3, ?3, ?3 "
-        "FROM " MSG_REACHABLE " AND " MSG_BORN_ON " ORDER BY c.id",
+        "created_at, updated_at, channel) "
+        "SELECT c.id, 'birthday', ?2, lower(hex(randomblob(16))), 'pending', ?3, ?3, ?3, "
+        "ch.channel FROM " MSG_REACHABLE " AND " MSG_BORN_ON " ORDER BY c.id, ch.channel",
         SVALS(SV_I64(program_id), SV_TEXT(day), SV_I64(ledger_now())), NULL);
     if (err == LEAL_OK)
         *added = store_changes(l);
@@ -217,28 +225,29 @@ leal_err ledger_message_record_birthdays(struct ledger *l, int64_t program_id, c
 /* What a visit is: an entry the customer made at a till or terminal. */
 #define MSG_VISIT_KINDS "('earn','redeem','topup','spend')"
 
-/* Per occasion that counts days: (customer, moment) pairs with ?1 the
- * program, ?2 now and ?3 the days; the moment's local day is the period.
+/* Per occasion that counts days: (customer, moment, channel number)
+ * triples with ?1 the program, ?2 now and ?3 the days; the moment's local
+ * day is the period.
  * A lot's moment is the second before it expires: its last day of use. */
 static const char *occasion_sql(const char *occasion)
 {
     if (strcmp(occasion, "inactive") == 0)
-        return "SELECT id, last FROM (SELECT c.id, coalesce((SELECT max(e.at) FROM account a "
-               "JOIN line ln ON ln.account_id = a.id JOIN entry e ON e.id = ln.entry_id "
-               "WHERE a.customer_id = c.id AND e.kind IN " MSG_VISIT_KINDS
-               "), c.created_at) AS last FROM " MSG_REACHABLE
-               ") WHERE last <= ?2 - ?3 * 86400 ORDER BY id";
+        return "SELECT id, last, chn FROM (SELECT c.id, coalesce((SELECT max(e.at) FROM "
+               "account a JOIN line ln ON ln.account_id = a.id JOIN entry e ON e.id = "
+               "ln.entry_id WHERE a.customer_id = c.id AND e.kind IN " MSG_VISIT_KINDS
+               "), c.created_at) AS last, " MSG_CHANNEL_NO " AS chn FROM " MSG_REACHABLE
+               ") WHERE last <= ?2 - ?3 * 86400 ORDER BY id, chn";
     if (strcmp(occasion, "expiring") == 0)
-        return "SELECT c.id, o.expires_at - 1 FROM lot o JOIN account a ON a.id = o.account_id "
-               "JOIN " MSG_REACHABLE " AND a.customer_id = c.id AND o.asset = 'PTS' AND "
-               "o.remaining > 0 AND o.expires_at > ?2 AND o.expires_at <= ?2 + ?3 * 86400 "
-               "ORDER BY c.id, o.expires_at";
-    return "SELECT c.id, c.created_at FROM " MSG_REACHABLE
-           " AND c.created_at >= ?2 - ?3 * 86400 ORDER BY c.id";
+        return "SELECT c.id, o.expires_at - 1, " MSG_CHANNEL_NO " FROM lot o JOIN account a ON "
+               "a.id = o.account_id JOIN " MSG_REACHABLE " AND a.customer_id = c.id AND "
+               "o.asset = 'PTS' AND o.remaining > 0 AND o.expires_at > ?2 AND o.expires_at <= "
+               "?2 + ?3 * 86400 ORDER BY c.id, o.expires_at, 3";
+    return "SELECT c.id, c.created_at, " MSG_CHANNEL_NO " FROM " MSG_REACHABLE
+           " AND c.created_at >= ?2 - ?3 * 86400 ORDER BY c.id, 3";
 }
 
 struct msg_moment {
-    int64_t customer_id, at;
+    int64_t customer_id, at, channel; /* channel: an index in ledger_message_channels */
 };
 
 static leal_err local_day(struct ledger *l, const char *tz, int64_t at, char day[11])
@@ -289,11 +298,12 @@ leal_err ledger_message_rows(struct ledger *l, const char *sql, const struct sto
     return err;
 }
 
-/* (customer, moment) pairs: ledger_message_rows of two columns. */
+/* (customer, moment, channel) triples: ledger_message_rows of three
+ * columns. */
 static leal_err moments(struct ledger *l, const char *sql, const struct store_val *v, int nv,
                         struct msg_moment **out, size_t *n)
 {
-    struct ledger_msg_rows rows = {.ncols = 2};
+    struct ledger_msg_rows rows = {.ncols = 3};
     leal_err err = ledger_message_rows(l, sql, v, nv, &rows);
     *out = NULL;
     *n = 0;
@@ -301,7 +311,8 @@ static leal_err moments(struct ledger *l, const char *sql, const struct store_va
         if ((*out = malloc(rows.n * sizeof **out)) == NULL)
             err = LEAL_E_NO_MEMORY;
         for (size_t i = 0; err == LEAL_OK && i < rows.n; i++)
-            (*out)[i] = (struct msg_moment){rows.v[2 * i], rows.v[2 * i + 1]};
+            (*out)[i] = (struct msg_moment){rows.v[3 * i], rows.v[3 * i + 1],
+                                            rows.v[3 * i + 2] % LEDGER_MSG_NCHANNELS};
         if (err == LEAL_OK)
             *n = rows.n;
     }
@@ -340,7 +351,7 @@ leal_err ledger_message_birthday_bonus(struct ledger *l, int64_t program_id, con
         return err;
     /* (customer, account) pairs; each post is its own transaction. */
     err = moments(l,
-                  "SELECT c.id, c.account_id FROM customer c JOIN customer_pii p ON "
+                  "SELECT c.id, c.account_id, 0 FROM customer c JOIN customer_pii p ON "
                   "p.customer_id = c.id WHERE c.program_id = ?1 AND c.erased_at IS NULL AND "
                   "p.birth_date IS NOT NULL AND " MSG_BORN_ON " ORDER BY c.id",
                   SVALS(SV_I64(program_id), SV_TEXT(day)), &m, &n);
@@ -396,10 +407,12 @@ leal_err ledger_message_record(struct ledger *l, int64_t program_id, const char 
         if ((err = local_day(l, tz, m[i].at, day)) == LEAL_OK &&
             (err = store_write(l,
                                "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, "
-                               "token, state, next_at, created_at, updated_at) VALUES (?1, ?2, "
-                               "?3, lower(hex(randomblob(16))), 'pending', ?4, ?4, ?4)",
+                               "token, state, next_at, created_at, updated_at, channel) VALUES "
+                               "(?1, ?2, ?3, lower(hex(randomblob(16))), 'pending', ?4, ?4, ?4, "
+                               "?5)",
                                SVALS(SV_I64(m[i].customer_id), SV_TEXT(occasion), SV_TEXT(day),
-                                     SV_I64(ledger_now())),
+                                     SV_I64(ledger_now()),
+                                     SV_TEXT(ledger_message_channels[m[i].channel])),
                                NULL)) == LEAL_OK)
             *added += store_changes(l);
     free(m);
@@ -451,7 +464,7 @@ leal_err ledger_message_expire_sending(struct ledger *l, int64_t program_id, int
 
 #define MSG_COLS                                                                                   \
     "m.id, m.customer_id, m.occasion, m.day, m.token, m.state, m.attempts, m.next_at, m.error, "   \
-    "m.created_at, m.updated_at"
+    "m.created_at, m.updated_at, m.channel"
 
 static void message_row(struct store_stmt *st, struct ledger_message_send *m)
 {
@@ -467,6 +480,7 @@ static void message_row(struct store_stmt *st, struct ledger_message_send *m)
     store_col_text(st, 8, m->error, sizeof m->error);
     m->created_at = store_col_i64(st, 9);
     m->updated_at = store_col_i64(st, 10);
+    store_col_text(st, 11, m->channel, sizeof m->channel);
 }
 
 leal_err ledger_message_due(struct ledger *l, int64_t program_id, int64_t now, const char *occasion,
@@ -608,7 +622,7 @@ leal_err ledger_message_unsubscribe(struct ledger *l, const char *token, int64_t
     }
     snprintf(by, sizeof by, "message %lld", (long long)id);
     struct ledger_consent_change c = {
-        .channel = "email", .granted = false, .method = "unsubscribe link", .recorded_by = by};
+        .channel = info.channel, .granted = false, .method = "unsubscribe link", .recorded_by = by};
     if ((err = ledger_consent_add(l, who, &c)) == LEAL_OK)
         *customer_id = who;
     return err;
@@ -626,7 +640,8 @@ leal_err ledger_message_token_info(struct ledger *l, const char *token,
         l,
         "SELECT c.id, coalesce((SELECT lang FROM customer_lang WHERE customer_id = c.id), "
         "p.locale), p.name, coalesce((SELECT k.granted FROM consent k WHERE k.customer_id = "
-        "c.id AND k.channel = 'email' ORDER BY k.id DESC LIMIT 1), 0) = 0 FROM message_send m "
+        "c.id AND k.channel = m.channel ORDER BY k.id DESC LIMIT 1), 0) = 0, m.channel "
+        "FROM message_send m "
         "JOIN customer c ON c.id = m.customer_id JOIN program p ON p.id = c.program_id "
         "WHERE m.token = ?1",
         &st);
@@ -638,6 +653,7 @@ leal_err ledger_message_token_info(struct ledger *l, const char *token,
         store_col_text(st, 1, out->lang, sizeof out->lang);
         store_col_text(st, 2, out->program, sizeof out->program);
         out->withdrawn = store_col_i64(st, 3) != 0;
+        store_col_text(st, 4, out->channel, sizeof out->channel);
     }
     store_finalize(st);
     if (err == LEAL_OK && !row)

@@ -65,7 +65,12 @@ struct ledger_message_send {
     char error[LEDGER_TEXT];
     int64_t created_at;
     int64_t updated_at;
+    char channel[10]; /* "email", "sms" or "whatsapp" (a gateway's, ledger_msg_gateway.c) */
 };
+
+/* The channels a message goes by, in the order their rows are recorded. */
+#define LEDGER_MSG_NCHANNELS 3
+extern const char *const ledger_message_channels[LEDGER_MSG_NCHANNELS];
 
 /* 1 if o names an occasion: birthday, inactive, expiring, welcome, tier_up
  * or tier_down. */
@@ -238,6 +243,35 @@ LEAL_MUST_CHECK leal_err ledger_message_tier_baseline(struct ledger *l, int64_t 
 LEAL_MUST_CHECK leal_err ledger_message_record_tiers(struct ledger *l, int64_t program_id,
                                                      const char *day, int64_t now, int64_t *added);
 
+/* ---- SMS and WhatsApp gateways (ledger_msg_gateway.c) ----
+ * A program's outbound webhook per channel (host/mail/msg_gateway.h): with
+ * one, `run` records that channel's rows too (for customers with a phone
+ * and that channel's consent). The secret stays in its file: only the
+ * path is kept. */
+#define LEDGER_MSG_GATEWAY_URL 501
+#define LEDGER_MSG_GATEWAY_BODY 4096
+struct ledger_message_gateway {
+    int64_t program_id;
+    char channel[10]; /* "sms" or "whatsapp" */
+    char url[LEDGER_MSG_GATEWAY_URL];
+    char method[5]; /* "POST" or "PUT" */
+    char format[5]; /* "json" or "form" */
+    char headers[2049];
+    char secret_file[1024]; /* "": none */
+    char body[LEDGER_MSG_GATEWAY_BODY];
+    int64_t updated_at;
+};
+
+/* Stores g as the program's gateway for g->channel, replacing any (the
+ * caller checks its fields); an empty g->url removes it. */
+LEAL_MUST_CHECK leal_err ledger_message_gateway_set(struct ledger *l,
+                                                    const struct ledger_message_gateway *g);
+/* The program's gateway for channel into *out; LEAL_E_GATEWAY_CONFIG
+ * without one. */
+LEAL_MUST_CHECK leal_err ledger_message_gateway_get(struct ledger *l, int64_t program_id,
+                                                    const char *channel,
+                                                    struct ledger_message_gateway *out);
+
 /* A customer's tier for a message's {{tier}} and {{next_tier_missing}}. */
 struct ledger_message_tier {
     uint8_t tier;           /* 0: none */
@@ -278,7 +312,8 @@ struct ledger_message_token {
     int64_t customer_id;
     char lang[3];              /* the customer's language, else the program's locale */
     char program[LEDGER_TEXT]; /* the program's name */
-    bool withdrawn;            /* their e-mail consent is not granted now */
+    bool withdrawn;            /* their consent for the message's channel is not granted now */
+    char channel[10];          /* the message's: "email", "sms" or "whatsapp" */
 };
 
 /* The customer whose message carried token into *out;

@@ -449,6 +449,50 @@
     " url TEXT NOT NULL CHECK (length(url) BETWEEN 8 AND 200),"                                    \
     " updated_at INTEGER NOT NULL) STRICT;"
 
+/* SMS and WhatsApp through an HTTP gateway (msg6, issue 17): a program's
+ * gateway per channel (an outbound webhook: URL, method, header lines, the
+ * path of a secret file, a body template), and message_send rebuilt with
+ * the channel each row goes by (SQLite cannot widen a UNIQUE): a customer
+ * may get an occasion's e-mail and its SMS, each once. message_channel is
+ * the channels each program sends on: e-mail with mail settings, each
+ * gateway's. One macro, so it moves to the next number by moving one line. */
+#define MSG_GATEWAY_MIGRATION                                                                      \
+    "CREATE TABLE message_gateway("                                                                \
+    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
+    " channel TEXT NOT NULL CHECK (channel IN ('sms','whatsapp')),"                                \
+    " url TEXT NOT NULL CHECK (length(url) BETWEEN 8 AND 500),"                                    \
+    " method TEXT NOT NULL CHECK (method IN ('POST','PUT')),"                                      \
+    " format TEXT NOT NULL CHECK (format IN ('json','form')),"                                     \
+    " headers TEXT NOT NULL,"                                                                      \
+    " secret_file TEXT NOT NULL,"                                                                  \
+    " body TEXT NOT NULL CHECK (length(body) >= 1),"                                               \
+    " updated_at INTEGER NOT NULL,"                                                                \
+    " PRIMARY KEY (program_id, channel)) STRICT, WITHOUT ROWID;"                                   \
+    "CREATE TABLE message_send_v2("                                                                \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " customer_id INTEGER NOT NULL REFERENCES customer(id),"                                       \
+    " occasion TEXT NOT NULL,"                                                                     \
+    " day TEXT NOT NULL CHECK (length(day) = 10),"                                                 \
+    " token TEXT NOT NULL UNIQUE CHECK (length(token) = 32),"                                      \
+    " state TEXT NOT NULL CHECK (state IN ('pending','sending','sent','failed','refused',"         \
+    "'unknown','skipped')),"                                                                       \
+    " attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"                                  \
+    " next_at INTEGER NOT NULL,"                                                                   \
+    " error TEXT NOT NULL DEFAULT '',"                                                             \
+    " created_at INTEGER NOT NULL,"                                                                \
+    " updated_at INTEGER NOT NULL,"                                                                \
+    " channel TEXT NOT NULL DEFAULT 'email' CHECK (channel IN ('email','sms','whatsapp')),"        \
+    " UNIQUE (customer_id, occasion, day, channel)) STRICT;"                                       \
+    "INSERT INTO message_send_v2(id, customer_id, occasion, day, token, state, attempts, "         \
+    "next_at, error, created_at, updated_at) SELECT id, customer_id, occasion, day, token, "       \
+    "state, "                                                                                      \
+    "attempts, next_at, error, created_at, updated_at FROM message_send;"                          \
+    "DROP TABLE message_send;"                                                                     \
+    "ALTER TABLE message_send_v2 RENAME TO message_send;"                                          \
+    "CREATE INDEX message_send_state ON message_send(state, next_at);"                             \
+    "CREATE VIEW message_channel AS SELECT program_id, 'email' AS channel FROM program_mail "      \
+    "UNION ALL SELECT program_id, channel FROM message_gateway;"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -882,6 +926,7 @@ static const char *const migrations[] = {
     REPORT_INDEX_MIGRATION,  /* 33 -> 34 */
     TIER_MSG_MIGRATION,      /* 34 -> 35 */
     PORTAL2_MIGRATION,       /* 35 -> 36 */
+    MSG_GATEWAY_MIGRATION,   /* 36 -> 37 */
 };
 
 int schema_count(void)

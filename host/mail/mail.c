@@ -228,6 +228,12 @@ static void mb_part(struct mail_buf *b, const char *boundary, const char *type, 
     mb_body(b, text);
 }
 
+/* A List-Unsubscribe target goes between < and >: one header-safe word. */
+static bool unsubscribe_ok(const char *url)
+{
+    return header_check(url) == LEAL_OK && !strchr(url, '>') && !strchr(url, ' ');
+}
+
 static leal_err message_check(const struct mail_server *srv, const struct mail_message *m)
 {
     if (!srv || !m || !m->text)
@@ -237,8 +243,8 @@ static leal_err message_check(const struct mail_server *srv, const struct mail_m
     if (header_check(m->subject) != LEAL_OK ||
         (srv->from_name && header_check(srv->from_name) != LEAL_OK) ||
         (m->message_id && (mail_address_check(m->message_id) != LEAL_OK)) ||
-        (m->unsubscribe && (header_check(m->unsubscribe) != LEAL_OK ||
-                            strchr(m->unsubscribe, '>') || strchr(m->unsubscribe, ' '))))
+        (m->unsubscribe && !unsubscribe_ok(m->unsubscribe)) ||
+        (m->unsubscribe_post && (!m->unsubscribe || !unsubscribe_ok(m->unsubscribe_post))))
         return LEAL_E_MAIL_ADDRESS;
     /* Bodies may hold line breaks and tabs; they must be UTF-8 and free of NUL (C strings). */
     const char *bodies[2] = {m->text, m->html};
@@ -315,7 +321,15 @@ static void mb_headers(struct mail_buf *b, const struct mail_server *srv,
     if (m->unsubscribe) {
         mb_str(b, "List-Unsubscribe: <");
         mb_str(b, m->unsubscribe);
-        mb_str(b, ">\r\n");
+        mb_str(b, ">");
+        /* RFC 8058: both targets, the second folded onto its own line (each
+         * may be long), and the one-click POST's form. */
+        if (m->unsubscribe_post) {
+            mb_str(b, ",\r\n <");
+            mb_str(b, m->unsubscribe_post);
+            mb_str(b, ">\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click");
+        }
+        mb_str(b, "\r\n");
     }
 }
 

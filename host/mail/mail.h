@@ -54,6 +54,10 @@ struct mail_message {
     const char *message_id;  /* "LOCAL@DOMAIN" without <>; NULL: random */
     const char *unsubscribe; /* List-Unsubscribe target (a URL); NULL: no header */
     int64_t date;            /* Date: in Unix seconds (UTC); 0: now */
+    /* A second List-Unsubscribe target, the one-click web link (RFC 8058),
+     * after the first; it adds "List-Unsubscribe-Post: List-Unsubscribe=One-Click".
+     * NULL: none. Needs unsubscribe. */
+    const char *unsubscribe_post;
 };
 
 /* Reads the credentials file at path: a regular file owned by this user,

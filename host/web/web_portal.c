@@ -68,9 +68,10 @@ static leal_err link_send(struct web_req *r, const struct ledger_customer *c, in
     mail_server_from(&lm, &srv);
     srv.timeout_s = WEB_PORTAL_MAIL_TIMEOUT;
     {
-        struct mail_message m = {
-            c->email, es ? "Tu enlace para entrar" : "Your sign-in link", text, NULL, NULL, NULL,
-            now};
+        struct mail_message m = {.to = c->email,
+                                 .subject = es ? "Tu enlace para entrar" : "Your sign-in link",
+                                 .text = text,
+                                 .date = now};
         err = mail_send(&srv, &m, why, sizeof why);
     }
     leal_wipe(token, sizeof token);

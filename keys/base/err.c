@@ -394,6 +394,14 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_FW_FLASH_FILE, "the board's flash file is not the 49152 bytes of its storages, or "
                             "cut= is not a positive number: start from a file the board wrote, "
                             "or from none"),
+    E(LEAL_E_GATEWAY_SECRET, "the gateway's secret file cannot be read: it must be a regular "
+                             "file of this user, mode 0600, at most 4 KiB"),
+    E(LEAL_E_GATEWAY_UNREACHABLE, "the message gateway did not answer; the message is retried "
+                                  "later"),
+    E(LEAL_E_GATEWAY_STATUS, "the message gateway answered with a status other than 2xx; the "
+                             "message is retried later"),
+    E(LEAL_E_GATEWAY_CONFIG, "no gateway for that channel; set one with 'leal messages gateway "
+                             "set'"),
 };
 
 #undef E

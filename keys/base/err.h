@@ -312,6 +312,12 @@ typedef enum leal_err {
     /* 770..774: leal-terminal serve --stdio, the board's till lines on a PC */
     LEAL_E_TILL_BOARD_LINE = 770,
 
+    /* 780..789: SMS and WhatsApp through an HTTP gateway (host/mail/msg_gateway.h) */
+    LEAL_E_GATEWAY_SECRET = 780,
+    LEAL_E_GATEWAY_UNREACHABLE = 781,
+    LEAL_E_GATEWAY_STATUS = 782,
+    LEAL_E_GATEWAY_CONFIG = 783,
+
     /* 790..799: the Cortex-M3 board's flash in a host file under QEMU (cortex-m/board.h) */
     LEAL_E_FW_FLASH_FILE = 790,
 

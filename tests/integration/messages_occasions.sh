@@ -210,7 +210,8 @@ check_eq "at the end: no message to Bea (active, enrolled earlier) or Carlos (no
 # migrations after it made is dropped so they all run again: the campaign
 # tables (CAMPAIGN), qr_static_text (QR_TEXT), the report indexes
 # (REPORT_INDEX), message_tier and message_web (TIER_MSG), card_pin and
-# portal_redemption (PORTAL2).
+# portal_redemption (PORTAL2), message_gateway and the view message_channel
+# (MSG_GATEWAY; it rebuilds message_send from whatever columns it has).
 FROM=$(grep -o 'MSG_OCCASIONS_MIGRATION, */\* [0-9]* ->' host/ledger/schema.c | grep -o '[0-9][0-9]*')
 M=$T/old.db
 "$LEAL" program create --db "$M" --code luna --name Luna --id 8 --locale es >/dev/null || exit 1
@@ -219,6 +220,7 @@ DROP TABLE message_campaign_text; DROP TABLE message_campaign; DROP TABLE messag
 DROP TABLE qr_static_text; DROP INDEX entry_program_at; DROP INDEX customer_program_created;
 DROP TABLE message_tier; DROP TABLE message_web;
 DROP TABLE card_pin; DROP TABLE portal_redemption;
+DROP VIEW message_channel; DROP TABLE message_gateway;
 CREATE TABLE message_template(program_id INTEGER NOT NULL REFERENCES program(id),
  occasion TEXT NOT NULL CHECK (occasion IN ('birthday')), subject TEXT NOT NULL, body_text TEXT NOT NULL,
  body_html TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (program_id, occasion)) STRICT, WITHOUT ROWID;

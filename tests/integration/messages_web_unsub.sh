@@ -1,7 +1,8 @@
 #!/bin/bash
 # messages_web_unsub.sh - the web unsubscribe link (issue 17): with `leal
 # messages web --url`, each message carries URL/unsubscribe/TOKEN (its last
-# line and List-Unsubscribe), and a real `leal serve` answers it: GET a page
+# line, and List-Unsubscribe beside the mail-to with List-Unsubscribe-Post:
+# RFC 8058's one-click, whose POST body curl sends), and a real `leal serve` answers it: GET a page
 # asking to confirm, POST withdraws the e-mail consent (a consent row with
 # its time, method and message), again changes nothing, in the customer's
 # language; a bad token is a 404 with one line. Messages go through a real
@@ -62,23 +63,32 @@ check_eq "run: Ana and Bea welcomed" "0|2 recorded, 2 sent" "$RC|$(grep -o '[0-9
 token() { sqlite3 "$DB" "SELECT token FROM message_send WHERE customer_id = $1"; }
 ANA_T=$(token "$ANA")
 BEA_T=$(token "$BEA")
-# msg ADDRESS: List-Unsubscribe, then the decoded parts.
+# msg ADDRESS: the List-Unsubscribe header lines as sent (CRLF as LF), then
+# the decoded parts.
 msg() {
     $PY -c '
-import email, email.policy, glob, sys
+import email, email.policy, glob, re, sys
 for f in sorted(glob.glob(sys.argv[1] + "/*.eml")):
-    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.compat32)
+    raw = open(f, "rb").read()
+    m = email.message_from_bytes(raw, policy=email.policy.compat32)
     if m["To"] == "<" + sys.argv[2] + ">":
-        print(m["List-Unsubscribe"])
+        head = raw.split(b"\r\n\r\n")[0].decode()
+        print(re.search(r"^List-Unsubscribe:.*?\r\n(?=[^ ])(List-Unsubscribe-Post:.*?\r\n)?", head + "\r\n",
+                        re.M | re.S).group(0).replace("\r\n", "\n"), end="")
         print("".join(p.get_payload(decode=True).decode().replace("\r\n", "\n")
                       for p in m.walk() if not p.is_multipart()), end="")' "$T/inbox" "$1"
 }
-check_eq "Ana's message: the link in List-Unsubscribe, its last line and the HTML" "<$URL/unsubscribe/$ANA_T>
+check_eq "Ana's message: mail-to and link in List-Unsubscribe, one-click, its last line, the HTML" \
+    "List-Unsubscribe: <mailto:club@sol.example?subject=unsubscribe%20$ANA_T>,
+ <$URL/unsubscribe/$ANA_T>
+List-Unsubscribe-Post: List-Unsubscribe=One-Click
 Hi Ana.
 -- 
 To receive no more of these e-mails: $URL/unsubscribe/$ANA_T
 <p>Hi Ana. <a href=\"$URL/unsubscribe/$ANA_T\">Unsubscribe</a></p>" "$(msg ana@example.org)"
-check_eq "Bea's message: the link, in Spanish" "<$URL/unsubscribe/$BEA_T>
+check_eq "Bea's message: the link, in Spanish" "List-Unsubscribe: <mailto:club@sol.example?subject=unsubscribe%20$BEA_T>,
+ <$URL/unsubscribe/$BEA_T>
+List-Unsubscribe-Post: List-Unsubscribe=One-Click
 Hola Bea.
 -- 
 Para no recibir más estos correos: $URL/unsubscribe/$BEA_T" "$(msg bea@example.org)"
@@ -115,9 +125,12 @@ check_eq "Bea's page is in Spanish (the program's locale)" "200
 <form method=\"post\" action=\"/unsubscribe/$BEA_T\"><button type=\"submit\">Darse de baja</button></form>" \
     "$(status_body GET "/unsubscribe/$BEA_T" | sed -n '1p;5,6p')"
 check_eq "Bea's consent untouched by Ana's clicks" "1 form staff " "$(consent "$BEA")"
-check_eq "Bea's POST: done, in Spanish; withdrawn" "200
-<p>Hecho: no recibirá más correos de Sol &amp; Luna.</p>|0" \
-    "$(status_body POST "/unsubscribe/$BEA_T" | sed -n '1p;5p')|$(sqlite3 "$DB" "SELECT granted FROM consent WHERE customer_id = $BEA ORDER BY id DESC LIMIT 1")"
+# A mail client's one-click (RFC 8058): a form POST with that exact body.
+one_click() { curl -s -H 'Content-Type: application/x-www-form-urlencoded' \
+    --data 'List-Unsubscribe=One-Click' -w '\n%{http_code}' "$URL$1" | $PY -c 'import sys; b,c=sys.stdin.read().rsplit("\n",1); print(c); print(b, end="")'; }
+check_eq "Bea's one-click POST: done, in Spanish; withdrawn by the link" "200
+<p>Hecho: no recibirá más correos de Sol &amp; Luna.</p>|0|unsubscribe link" \
+    "$(one_click "/unsubscribe/$BEA_T" | sed -n '1p;5p')|$(sqlite3 "$DB" "SELECT granted, method FROM consent WHERE customer_id = $BEA ORDER BY id DESC LIMIT 1")"
 
 check_eq "an unknown token: 404, one line" "404
 not found: no message carries that unsubscribe link" \

@@ -311,6 +311,34 @@ static void compose_folds_long_headers(void **state)
     free(out);
 }
 
+/* RFC 8058: the mail-to and the web link, the second folded onto its own
+ * line, then List-Unsubscribe-Post; the web link alone or a bad one is
+ * refused. */
+static void compose_one_click_unsubscribe(void **state)
+{
+    char *out = NULL;
+    size_t len = 0;
+    struct mail_message m = golden_msg;
+    (void)state;
+    m.unsubscribe = "mailto:club@panaderia.example?subject=unsubscribe%20abc123";
+    m.unsubscribe_post = "https://club.example/unsubscribe/abc123";
+    assert_int_equal(mail_compose(&golden_srv, &m, &out, &len), LEAL_OK);
+    assert_non_null(strstr(out, "MIME-Version: 1.0\r\n"
+                                "List-Unsubscribe: <mailto:club@panaderia.example?subject="
+                                "unsubscribe%20abc123>,\r\n"
+                                " <https://club.example/unsubscribe/abc123>\r\n"
+                                "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+                                "Content-Type: "));
+    free(out);
+    out = NULL;
+    m.unsubscribe_post = "https://x/u>\r\nBcc: all@example.org";
+    assert_int_equal(mail_compose(&golden_srv, &m, &out, &len), LEAL_E_MAIL_ADDRESS);
+    m.unsubscribe_post = "https://club.example/unsubscribe/abc123";
+    m.unsubscribe = NULL;
+    assert_int_equal(mail_compose(&golden_srv, &m, &out, &len), LEAL_E_MAIL_ADDRESS);
+    assert_null(out);
+}
+
 static void compose_refuses_injection_and_bad_text(void **state)
 {
     char *out = (char *)1;
@@ -458,6 +486,7 @@ int main(void)
         cmocka_unit_test(compose_matches_independent_golden),
         cmocka_unit_test(compose_text_only_is_one_part),
         cmocka_unit_test(compose_folds_long_headers),
+        cmocka_unit_test(compose_one_click_unsubscribe),
         cmocka_unit_test(compose_refuses_injection_and_bad_text),
         cmocka_unit_test(send_plain_delivers_exact_bytes),
         cmocka_unit_test(send_starttls_with_credentials),

@@ -1,0 +1,214 @@
+/*
+ * msg_gateway.c - one message through an HTTP gateway (see msg_gateway.h),
+ * with libcurl (as mail.c's SMTP).
+ */
+#include "msg_gateway.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host/mail/mail_buf.h"
+
+leal_err msg_gateway_escape(const char *format, const char *in, char **out)
+{
+    bool json = strcmp(format, "json") == 0;
+    size_t n = strlen(in), cap = 6 * n + 1;
+    char *o = malloc(cap), *w = o;
+    *out = NULL;
+    if (!o)
+        return LEAL_E_NO_MEMORY;
+    for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+        if (json && (*p == '"' || *p == '\\')) {
+            *w++ = '\\';
+            *w++ = (char)*p;
+        } else if (json && *p == '\n') {
+            w += snprintf(w, cap - (size_t)(w - o), "\\n");
+        } else if (json && *p < 0x20) {
+            w += snprintf(w, cap - (size_t)(w - o), "\\u%04x", *p);
+        } else if (!json && !((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+                              (*p >= 'A' && *p <= 'Z') || strchr("-._~", *p))) {
+            w += snprintf(w, cap - (size_t)(w - o), "%%%02X", *p);
+        } else {
+            *w++ = (char)*p;
+        }
+    }
+    *w = '\0';
+    *out = o;
+    return LEAL_OK;
+}
+
+/* A header name: RFC 9110's token characters. */
+static bool name_char(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+leal_err msg_gateway_headers_check(const char *h)
+{
+    if (strlen(h) > MSG_GATEWAY_HEADERS_MAX)
+        return LEAL_E_GATEWAY_CONFIG;
+    for (const char *line = h; *line;) {
+        const char *end = strchr(line, '\n'), *p = line;
+        if (!end)
+            end = line + strlen(line);
+        while (p < end && name_char(*p))
+            p++;
+        if (p == line || p >= end || *p != ':')
+            return LEAL_E_GATEWAY_CONFIG;
+        for (; p < end; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                return LEAL_E_GATEWAY_CONFIG;
+        for (const char *v = line; (v = strstr(v, "{{")) != NULL && v < end; v += 2)
+            if (strncmp(v, "{{secret}}", 10) != 0)
+                return LEAL_E_GATEWAY_CONFIG;
+        line = *end ? end + 1 : end;
+    }
+    return LEAL_OK;
+}
+
+/* The secret file's first line into secret (cap bytes): checked on the open
+ * file (a regular file of this user, mode 0600 or stricter). */
+static leal_err secret_read(const char *path, char *secret, size_t cap)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    secret[0] = '\0';
+    if (fd < 0)
+        return LEAL_E_GATEWAY_SECRET;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & 077) != 0 || st.st_size <= 0 || (size_t)st.st_size >= cap) {
+        close(fd);
+        return LEAL_E_GATEWAY_SECRET;
+    }
+    ssize_t n = read(fd, secret, cap - 1);
+    close(fd);
+    if (n <= 0)
+        return LEAL_E_GATEWAY_SECRET;
+    secret[n] = '\0';
+    secret[strcspn(secret, "\r\n")] = '\0';
+    for (const char *p = secret; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return LEAL_E_GATEWAY_SECRET;
+    return secret[0] ? LEAL_OK : LEAL_E_GATEWAY_SECRET;
+}
+
+leal_err msg_gateway_secret_check(const char *path)
+{
+    char secret[MSG_GATEWAY_SECRET_MAX];
+    leal_err err = secret_read(path, secret, sizeof secret);
+    explicit_bzero(secret, sizeof secret);
+    return err;
+}
+
+/* The header lines with {{secret}} replaced, as a curl list (NULL-safe). */
+static leal_err header_list(const struct msg_gateway *g, const char *secret,
+                            struct curl_slist **list)
+{
+    struct mail_buf b = {0};
+    const char *h = g->headers;
+    leal_err err = LEAL_OK;
+    *list = curl_slist_append(NULL, strcmp(g->format, "json") == 0
+                                        ? "Content-Type: application/json; charset=utf-8"
+                                        : "Content-Type: application/x-www-form-urlencoded");
+    while (*h && *list && err == LEAL_OK) {
+        size_t len = strcspn(h, "\n");
+        b.len = 0;
+        mail_buf_add(&b, "", 0);
+        for (size_t i = 0; i < len; i++) {
+            if (strncmp(h + i, "{{secret}}", 10) == 0) {
+                mail_buf_add(&b, secret, strlen(secret));
+                i += 9;
+            } else {
+                mail_buf_add(&b, h + i, 1);
+            }
+        }
+        if (b.oom)
+            err = LEAL_E_NO_MEMORY;
+        else if (len > 0) {
+            struct curl_slist *nl = curl_slist_append(*list, b.p);
+            if (!nl)
+                err = LEAL_E_NO_MEMORY;
+            else
+                *list = nl;
+        }
+        h += len + (h[len] == '\n');
+    }
+    if (b.p) {
+        explicit_bzero(b.p, b.cap);
+        free(b.p);
+    }
+    if (!*list)
+        err = LEAL_E_NO_MEMORY;
+    return err;
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *ctx)
+{
+    (void)p, (void)ctx;
+    return size * n;
+}
+
+leal_err msg_gateway_send(const struct msg_gateway *g, const char *body, long *status, char *why,
+                          size_t cap)
+{
+    char secret[MSG_GATEWAY_SECRET_MAX];
+    struct curl_slist *list = NULL;
+    leal_err err = LEAL_OK;
+    *status = 0;
+    if (why && cap)
+        why[0] = '\0';
+    if (g->secret_file[0])
+        err = secret_read(g->secret_file, secret, sizeof secret);
+    else
+        secret[0] = '\0';
+    if (err == LEAL_OK)
+        err = header_list(g, secret, &list);
+    explicit_bzero(secret, sizeof secret);
+    CURL *c = err == LEAL_OK ? curl_easy_init() : NULL;
+    if (err == LEAL_OK && !c)
+        err = LEAL_E_NO_MEMORY;
+    if (err == LEAL_OK) {
+        bool ok = curl_easy_setopt(c, CURLOPT_URL, g->url) == CURLE_OK;
+        ok &= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
+        ok &= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, g->method) == CURLE_OK;
+        ok &= curl_easy_setopt(c, CURLOPT_POSTFIELDS, body) == CURLE_OK;
+        ok &= curl_easy_setopt(c, CURLOPT_HTTPHEADER, list) == CURLE_OK;
+        ok &= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
+        ok &= curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)(g->timeout_s ? g->timeout_s : 30)) ==
+              CURLE_OK;
+        ok &= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard) == CURLE_OK;
+        if (!ok)
+            err = LEAL_E_INTERNAL;
+    }
+    if (err == LEAL_OK) {
+        CURLcode rc = curl_easy_perform(c);
+        if (rc != CURLE_OK) {
+            err = LEAL_E_GATEWAY_UNREACHABLE;
+            if (why && cap)
+                snprintf(why, cap, "the gateway did not answer: %s", curl_easy_strerror(rc));
+        } else {
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+            if (*status < 200 || *status > 299) {
+                err = LEAL_E_GATEWAY_STATUS;
+                if (why && cap)
+                    snprintf(why, cap, "the gateway answered HTTP %ld", *status);
+            }
+        }
+    }
+    if (c)
+        curl_easy_cleanup(c);
+    if (list) {
+        /* The list's copies of the lines hold the secret. */
+        for (struct curl_slist *p = list; p; p = p->next)
+            explicit_bzero(p->data, strlen(p->data));
+        curl_slist_free_all(list);
+    }
+    return err;
+}

@@ -1,0 +1,51 @@
+/*
+ * msg_gateway.h - SMS and WhatsApp through an HTTP gateway (issue 17): one
+ * outbound request per message to the program's webhook (URL, method,
+ * header lines, a body made from its template), whose answer decides: a
+ * 2xx status is sent, anything else is not. The gateway's secret (an API
+ * key, a token) lives in a file of its own, mode 0600, and goes only into
+ * the header lines that name {{secret}}: never into the ledger, a log or an
+ * error. Hosted. Errors: LEAL_E_GATEWAY_SECRET, LEAL_E_GATEWAY_UNREACHABLE,
+ * LEAL_E_GATEWAY_STATUS, LEAL_E_GATEWAY_CONFIG, LEAL_E_NO_MEMORY.
+ */
+#ifndef LEAL_MSG_GATEWAY_H
+#define LEAL_MSG_GATEWAY_H
+
+#include <stddef.h>
+
+#include "keys/base/err.h"
+
+/* The largest secret file, and header lines together. */
+#define MSG_GATEWAY_SECRET_MAX 4096
+#define MSG_GATEWAY_HEADERS_MAX 2048
+
+struct msg_gateway {
+    const char *url;         /* http:// or https:// */
+    const char *method;      /* "POST" or "PUT" */
+    const char *format;      /* "json" or "form": how values are escaped, and the Content-Type */
+    const char *headers;     /* "Name: value" lines (LF); {{secret}} is the secret file's */
+    const char *secret_file; /* path, or "" for none */
+    unsigned timeout_s;      /* the whole request; 0: 30 seconds */
+};
+
+/* in escaped for a body of format (JSON string contents, or
+ * application/x-www-form-urlencoded), malloc'd into *out. */
+LEAL_MUST_CHECK leal_err msg_gateway_escape(const char *format, const char *in, char **out);
+
+/* 0 if the header lines are "Name: value" lines (a token name, printable
+ * values, at most MSG_GATEWAY_HEADERS_MAX bytes) using no variable but
+ * {{secret}}; else LEAL_E_GATEWAY_CONFIG. */
+LEAL_MUST_CHECK leal_err msg_gateway_headers_check(const char *headers);
+
+/* 0 if path is a secret file send would read: a regular file of this
+ * user, mode 0600 or stricter, a non-empty first line of printable bytes;
+ * else LEAL_E_GATEWAY_SECRET. */
+LEAL_MUST_CHECK leal_err msg_gateway_secret_check(const char *path);
+
+/* Sends body through g; *status: the HTTP status (0: none). LEAL_OK for a
+ * 2xx answer; LEAL_E_GATEWAY_STATUS for another, with why naming the
+ * status; LEAL_E_GATEWAY_UNREACHABLE without an answer. */
+LEAL_MUST_CHECK leal_err msg_gateway_send(const struct msg_gateway *g, const char *body,
+                                          long *status, char *why, size_t cap);
+
+#endif
