@@ -16,7 +16,7 @@ T=$(mktemp -d /tmp/leal-books-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 DB=$T/ledger.db
 case "$LEAL_BUILD" in *asan*) SAN="-fsanitize=address,undefined" ;; *) SAN= ;; esac
-PKGS="libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson"
+PKGS="libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson libpq"
 link() { cc -std=c11 -D_POSIX_C_SOURCE=200809L -I. $(pkg-config --cflags $PKGS) $SAN -o "$2" "$1" \
     "$LEAL_BUILD/libleal.a" $(pkg-config --libs $PKGS) -lutil 2>&1; }
 KEY_SYMBOLS='\b(keystore_[a-z_]+|keyfile_[a-z_]+|secmem_[a-z_]+|passphrase_[a-z_]+|desk_keys_[a-z_]+)\b'

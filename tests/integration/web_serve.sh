@@ -395,7 +395,7 @@ check_match "and the session cookie is Secure" \
 
 # A program that serves the books links no key code.
 case "$LEAL_BUILD" in *asan*) SAN="-fsanitize=address,undefined" ;; *) SAN= ;; esac
-PKGS="libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libjpeg libmicrohttpd libargon2 xlsxwriter libcurl"
+PKGS="libpcsclite libnfc libcrypto sqlite3 libqrencode libpng jansson zbar libjpeg libmicrohttpd libargon2 xlsxwriter libcurl libpq"
 cat >"$T/web.c" <<'EOC'
 #include <stdio.h>
 #include "host/books/books.h"
