@@ -61,12 +61,58 @@ int lcli_fail(const struct ledger *l, leal_err err, const char *what)
     return cli_fail(err, "%s", what);
 }
 
+/* The ledger's path as an error may show it: a PostgreSQL URI's password
+ * (postgresql://user:PASSWORD@host/..., or password=... in its query) is
+ * a secret, so it becomes "***". out and path are separate buffers. */
+static void shown_path(const char *path, char *out, size_t cap)
+{
+    size_t n = 0;
+    const char *p = path;
+    const char *auth = strstr(path, "://");
+    const char *end = auth ? auth + 3 + strcspn(auth + 3, "/?") : NULL;
+    const char *at = NULL, *colon = NULL;
+    bool uri = strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0;
+    if (uri && auth) {
+        for (const char *q = auth + 3; q < end; q++)
+            if (*q == '@')
+                at = q;
+        for (const char *q = auth + 3; at && q < at && colon == NULL; q++)
+            if (*q == ':')
+                colon = q;
+    }
+    while (*p && n + 1 < cap) {
+        const char *hide = NULL;
+        if (p == colon)
+            hide = at; /* ":PASSWORD" up to '@' */
+        else if (uri && p > end && strncmp(p, "password=", 9) == 0 &&
+                 (p[-1] == '?' || p[-1] == '&')) {
+            n += (size_t)snprintf(out + n, cap - n, "password");
+            if (n >= cap)
+                break;
+            p += 8;
+            hide = p + 1 + strcspn(p + 1, "&"); /* "=VALUE" up to '&' */
+        }
+        if (hide) {
+            n += (size_t)snprintf(out + n, cap - n, "%c***", *p);
+            if (n >= cap)
+                break;
+            p = hide;
+            continue;
+        }
+        out[n++] = *p++;
+    }
+    out[n < cap ? n : cap - 1] = '\0';
+}
+
 static int open_ledger(const char *path, bool create, struct ledger **l)
 {
     struct books_where w;
     leal_err err = books_open(path, create, l, &w);
     if (err == LEAL_OK)
         return 0;
+    char shown[sizeof w.path];
+    shown_path(w.path, shown, sizeof shown);
+    memcpy(w.path, shown, sizeof shown);
     if (w.path[0] == '\0')
         return cli_fail(err, "no default ledger path (set XDG_DATA_HOME or use --db)");
     if (err == LEAL_E_NO_LEDGER)

@@ -155,6 +155,12 @@ check_eq "$n: refusals wrote nothing" "$before" "$(state)"
 run_capture "$LEAL" ledger verify --db "postgresql:///nosuchdb?host=$PG_DIR&user=postgres"
 check_eq "$n: a database that does not exist: exit 1" 1 "$RC"
 check_match "$n: a database that does not exist: one line" '^leal: .*nosuchdb' "$ERR"
+# A URI's password is a secret: an error shows the rest of the URI, not it.
+run_capture "$LEAL" ledger verify --db "postgresql://bob:s3cret@/nosuchdb?host=$PG_DIR&password=pw2"
+check_eq "$n: a URI's passwords are not shown: exit 1" 1 "$RC"
+check_match "$n: a URI's passwords are not shown" \
+    "^leal: postgresql://bob:\*\*\*@/nosuchdb\?host=$PG_DIR&password=\*\*\*: " "$ERR"
+check_eq "$n: neither password anywhere in the output" "" "$(printf '%s\n%s' "$OUT" "$ERR" | grep -e s3cret -e pw2)"
 # leal ledger copy: the SQLite ledger of the cases into a new PostgreSQL
 # database and back into a new file, verified entry by entry; the file that
 # comes back is the file that left (its whole dump), less what a copy does
