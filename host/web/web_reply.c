@@ -25,7 +25,11 @@ void web_api_error(struct web_req *r, unsigned status, leal_err err, const char 
     const char *text = leal_strerror(err);
     if (r->lang && strcmp(r->lang, "es") == 0 && web_es_error(err))
         text = web_es_error(err);
-    if (detail && detail[0])
+    /* LEAL_E_ARG's sentence is for a caller inside leal ("please report
+     * it"); a request the client got wrong is said by the detail alone. */
+    if (detail && detail[0] && err == LEAL_E_ARG && status < 500)
+        snprintf(msg, sizeof msg, "%s", web_text(r, detail));
+    else if (detail && detail[0])
         snprintf(msg, sizeof msg, "%s: %s", web_text(r, detail), text);
     else
         snprintf(msg, sizeof msg, "%s", text);

@@ -46,7 +46,7 @@ check_eq "and en;q=0.9, es;q=0.1 English" \
     "401|wrong user name or password (or the user is disabled)" \
     "$(signin ana -H 'Accept-Language: en;q=0.9, es;q=0.1')"
 check_eq "an unknown route, with its detail in Spanish" \
-    "404|no existe esa ruta de la API: argumento no válido dentro de leal; por favor, informe de ello" \
+    "404|no existe esa ruta de la API" \
     "$(ask -H 'Accept-Language: es' "$URL/api/nothing")"
 check_eq "no session" "401|no ha iniciado sesión, o la sesión ha terminado; vuelva a entrar" \
     "$(ask -H 'Accept-Language: es' "$URL/api/me")"

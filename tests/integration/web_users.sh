@@ -120,7 +120,7 @@ check_eq "an admin added in Spanish" "201 es" \
 E=$(sign_in eva 'eva password 1')
 EVA=$(q "select id from web_user where name = 'eva'")
 check_eq "her own role refused in Spanish; a catalogue body refused in Spanish" \
-    "409|nadie cambia su propio rol o tiendas ni se desactiva a sí mismo; lo hace otro administrador o gerente 400|envíe {\"part\": tier, reward, stamp o bono, \"id\": cuál, \"name\" y los campos de esa parte dentro de sus límites}: argumento no válido dentro de leal; por favor, informe de ello" \
+    "409|nadie cambia su propio rol o tiendas ni se desactiva a sí mismo; lo hace otro administrador o gerente 400|envíe {\"part\": tier, reward, stamp o bono, \"id\": cuál, \"name\" y los campos de esa parte dentro de sus límites}" \
     "$(req "$T/jar-eva" PUT "/api/users/$EVA" '{"role":"staff","stores":[1]}' "$E" | err) $(req "$T/jar-eva" PUT /api/catalogue '{"part":"cup","id":1,"reason":"x"}' "$E" | err)"
 
 # A role change: one transaction, the sessions end, the audit line's before and after.
@@ -168,12 +168,12 @@ check_eq "a tier change simulated: the CLI's real and current points, the tier b
 check_eq "staff cannot simulate or save the catalogue" "403 403" \
     "$(req "$T/jar-sam" POST /api/catalogue/simulate "{\"part\":\"reward\",\"id\":1,\"cost_points\":5,\"from\":\"$MON0\",\"to\":\"$DAY1\"}" "$S" | cut -d' ' -f1) $(req "$T/jar-sam" PUT /api/catalogue '{"part":"reward","id":1,"cost_points":5,"reason":"x"}' "$S" | cut -d' ' -f1)"
 check_eq "no such reward: 404; a field out of bounds or of another part: 400" \
-    "404 400 400|send {\"part\": tier, reward, stamp or bono, \"id\": which, \"name\" and that part's own fields in their bounds}: invalid argument passed inside leal; please report it" \
+    "404 400 400|send {\"part\": tier, reward, stamp or bono, \"id\": which, \"name\" and that part's own fields in their bounds}" \
     "$(req "$T/jar-mia" POST /api/catalogue/simulate "{\"part\":\"reward\",\"id\":9,\"cost_points\":5,\"from\":\"$MON0\",\"to\":\"$DAY1\"}" "$M" | cut -d' ' -f1) $(req "$T/jar-mia" POST /api/catalogue/simulate "{\"part\":\"reward\",\"id\":1,\"cost_points\":0,\"from\":\"$MON0\",\"to\":\"$DAY1\"}" "$M" | cut -d' ' -f1) $(req "$T/jar-mia" PUT /api/catalogue '{"part":"reward","id":1,"cost_points":5,"goal":5,"reason":"x"}' "$M" | err)"
 check_eq "a reward for a tier that does not exist: refused by the engine's check before saving, and on save" \
     "400 400 3" \
     "$(req "$T/jar-mia" POST /api/catalogue/simulate "{\"part\":\"reward\",\"id\":1,\"min_tier\":5,\"from\":\"$MON0\",\"to\":\"$DAY1\"}" "$M" | cut -d' ' -f1) $(req "$T/jar-mia" PUT /api/catalogue '{"part":"reward","id":1,"min_tier":5,"reason":"x"}' "$M" | cut -d' ' -f1) $(q "select max(version) from rule_set where program_id = 1")"
-check_eq "saving needs a reason" "400|say why in \"reason\": invalid argument passed inside leal; please report it" \
+check_eq "saving needs a reason" "400|say why in \"reason\"" \
     "$(req "$T/jar-mia" PUT /api/catalogue '{"part":"tier","id":1,"multiplier_milli":2000}' "$M" | err)"
 check_eq "the tier saved as the next version, with who, why and what; the audit line's before and after" \
     "200 4 [(1, 'Gold', 20, 2000)]|mia|more gold|tier 1 changed|catalogue.edit|program 1 tier 1|1500|2000" \
