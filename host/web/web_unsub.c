@@ -17,17 +17,28 @@
 
 /* Per language: the question with its form, and the answer. */
 static const char *const ask_page[2] = {
-    PAGE_HEAD "<h1>{{program}}</h1>\n<p>Stop receiving e-mails from {{program}}?</p>\n"
+    PAGE_HEAD "<h1>{{program}}</h1>\n<p>Stop receiving {{what}} from {{program}}?</p>\n"
               "<form method=\"post\" action=\"/unsubscribe/{{token}}\">"
               "<button type=\"submit\">Unsubscribe</button></form>\n</body></html>\n",
-    PAGE_HEAD "<h1>{{program}}</h1>\n<p>¿Dejar de recibir correos de {{program}}?</p>\n"
+    PAGE_HEAD "<h1>{{program}}</h1>\n<p>¿Dejar de recibir {{what}} de {{program}}?</p>\n"
               "<form method=\"post\" action=\"/unsubscribe/{{token}}\">"
               "<button type=\"submit\">Darse de baja</button></form>\n</body></html>\n"};
 static const char *const done_page[2] = {
-    PAGE_HEAD "<h1>{{program}}</h1>\n<p>Done: you will receive no more e-mails from "
+    PAGE_HEAD "<h1>{{program}}</h1>\n<p>Done: you will receive no more {{what}} from "
               "{{program}}.</p>\n</body></html>\n",
-    PAGE_HEAD "<h1>{{program}}</h1>\n<p>Hecho: no recibirá más correos de "
+    PAGE_HEAD "<h1>{{program}}</h1>\n<p>Hecho: no recibirá más {{what}} de "
               "{{program}}.</p>\n</body></html>\n"};
+
+/* What the page offers to stop, by the channel of the message that carried
+ * the link (an SMS's link withdraws SMS consent, not e-mail's). */
+static const char *channel_words(const char *channel, int es)
+{
+    if (strcmp(channel, "sms") == 0)
+        return es ? "SMS" : "text messages";
+    if (strcmp(channel, "whatsapp") == 0)
+        return es ? "mensajes de WhatsApp" : "WhatsApp messages";
+    return es ? "correos" : "e-mails";
+}
 
 static void text_answer(struct web_hook_answer *a, unsigned status, const char *line)
 {
@@ -64,9 +75,11 @@ void web_unsubscribe(struct ledger *l, const char *method, const char *token,
         return;
     }
     int es = strcmp(who.lang, "es") == 0;
-    const struct mail_var v[3] = {
-        {"lang", es ? "es" : "en"}, {"program", who.program}, {"token", token}};
-    if (mail_render(post ? done_page[es] : ask_page[es], v, 3, true, &out, NULL) != LEAL_OK) {
+    const struct mail_var v[4] = {{"lang", es ? "es" : "en"},
+                                  {"program", who.program},
+                                  {"token", token},
+                                  {"what", channel_words(who.channel, es)}};
+    if (mail_render(post ? done_page[es] : ask_page[es], v, 4, true, &out, NULL) != LEAL_OK) {
         text_answer(a, 500, "the page could not be made\n");
         return;
     }

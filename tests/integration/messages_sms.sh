@@ -130,6 +130,9 @@ check_eq "Bea (e-mail consent, no SMS consent) and Carlos (no phone) get nothing
 check_eq "no output of any run shows the secret" 0 "$(grep -c s3cr3t "$T/serve.out" "$T/serve.err" | awk -F: '{s+=$2} END {print s}')"
 
 # The link in the SMS: leal serve's one-click POST withdraws SMS consent.
+check_eq "the SMS's link: the page offers to stop SMS, in Ana's Spanish" \
+    "<p>¿Dejar de recibir SMS de Sol?</p>" \
+    "$(curl -s "$URL/unsubscribe/$TOKEN" | grep '^<p>')"
 check_eq "the SMS's link: POST withdraws SMS consent (200, by the link)" "200|0|sms|unsubscribe link" \
     "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/unsubscribe/$TOKEN")|$(sqlite3 "$DB" "SELECT granted, channel, method FROM consent WHERE customer_id = $ANA ORDER BY id DESC LIMIT 1")"
 sqlite3 "$DB" "DELETE FROM message_send"
