@@ -37,7 +37,7 @@ run_capture "$LEAL" program create --code sol --name "Café Sol" --id 7 --points
 check_eq "program 7" 0 "$RC"
 for n in Ana Luis Marta Nuno; do "$LEAL" customer add --program 7 --name "$n" >/dev/null; done
 PASS=$LEAL_PASSPHRASE $PY tests/integration/keystore_decode.py "$XDG_DATA_HOME/leal/keystore" >"$T/keys.txt"
-check_eq "the keystore decodes with KEYS.md alone: 11 keys" 11 "$(grep -c '^key ' "$T/keys.txt")"
+check_eq "the keystore decodes with KEYS.md alone: 12 keys" 12 "$(grep -c '^key ' "$T/keys.txt")"
 round_trips() { $PY -c 'import json,sys; print(json.load(sys.stdin)["round_trips"])'; }
 # exchanges TRACE: the commands in a trace (one "> " line each).
 exchanges() { grep -c '^leal: trace: > ' "$1"; }
@@ -104,8 +104,8 @@ if pcscd_start "$T"; then
         >"$T/cl.out" 2>"$T/cl.trace"
     check_eq "Classic issued through pcscd with LEAL_TRACE=apdu" "0" "$?"
     stop_sim
-    check_desfire "pcscd DESFire" "$T/df.trace" "$T/df.json" "$(cat "$T/df.out")" 50
-    check_classic "pcscd Classic" "$T/cl.trace" "$T/cl.json" "$(cat "$T/cl.out")" 61
+    check_desfire "pcscd DESFire" "$T/df.trace" "$T/df.json" "$(cat "$T/df.out")" 53
+    check_classic "pcscd Classic" "$T/cl.trace" "$T/cl.json" "$(cat "$T/cl.out")" 64
     pcscd_stop
     run_capture "$LEAL" --verbose card read "${PC[@]}"
     check_eq "pcscd gone, --verbose: pcsc-lite's text where it entered, then the one-line error" \
@@ -135,8 +135,8 @@ LEAL_TRACE=apdu "$LEAL" card issue --customer 4 "${NFC[@]}" --welcome-points 5 -
     >"$T/pn-cl.out" 2>"$T/pn-cl.trace"
 check_eq "Classic issued through libnfc with LEAL_TRACE=apdu" "0" "$?"
 stop_sim
-check_desfire "libnfc DESFire" "$T/pn-df.trace" "$T/pn-df.json" "$(cat "$T/pn-df.out")" 50
-check_classic "libnfc Classic" "$T/pn-cl.trace" "$T/pn-cl.json" "$(cat "$T/pn-cl.out")" 61
+check_desfire "libnfc DESFire" "$T/pn-df.trace" "$T/pn-df.json" "$(cat "$T/pn-df.out")" 53
+check_classic "libnfc Classic" "$T/pn-cl.trace" "$T/pn-cl.json" "$(cat "$T/pn-cl.out")" 64
 
 run_capture env LEAL_TRACE=apdu,keys "$LEAL" readers
 check_eq "an unknown trace is refused (exit 2), naming the one there is" \
