@@ -19,4 +19,18 @@ if [ -n "$nocli" ] && grep -nE '\b(exit|abort|_exit)[[:space:]]*\(' $nocli; then
     echo "checksrc: no exit()/abort() below the CLI; return a leal_err"
     status=1
 fi
+# base_test walks 0..LEAL_ERR_END_, which follows the last enumerator: any code above the
+# last one would fall outside the walk, so the last code of err.h must be the highest.
+if [ -f keys/base/err.h ] && ! awk '
+    /^[[:space:]]*LEAL_E[A-Z0-9_]* = [0-9]+,/ {
+        v = $3 + 0
+        if (v > max) { max = v; maxname = $1 }
+        last = v; lastname = $1
+    }
+    END {
+        if (last < max) { printf "keys/base/err.h: %s = %d is above the last code %s = %d\n", maxname, max, lastname, last; exit 1 }
+    }' keys/base/err.h; then
+    echo "checksrc: move the highest code of keys/base/err.h to the end (base_test walks up to it)"
+    status=1
+fi
 exit $status
