@@ -10,7 +10,7 @@
 # two cards presented one after the other, one line each, and ends on SIGINT
 # with exit 0; serve --stdio on sim: answers no card once the card file is
 # gone, journaling nothing, and taps the card again once it is back; a
-# Classic 1K earns; a card blocked at the desk is refused once the next
+# Classic 1K and a Classic 4K earn; a card blocked at the desk is refused once the next
 # package hot-lists it; through the real pcscd (vpcd), an earn.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
@@ -167,6 +167,16 @@ check_eq "serve --stdio on sim: the journal holds the two balances only" $((SEQ0
 MARTA=$("$LEAL" card issue --customer 3 --reader "sim:$T/marta.json" --json | field '["card_id"]')
 run_capture "$LT" tap --earn 10 --reader "sim:$T/marta.json" --data "$D"
 check_eq "a Classic 1K: earn 10,00" "0|card $MARTA earn: +10 points, 0 -> 10" "$RC|$OUT"
+# A Classic 4K (its upper sectors of 16 blocks) earns the same way; the desk reads it.
+"$CARDSIM" new --type classic-4k --uid 04a2195d -o "$T/pia.json" >/dev/null
+"$LEAL" customer add --program 7 --name Pia >/dev/null
+PIA=$("$LEAL" card issue --customer 4 --reader "sim:$T/pia.json" --json | field '["card_id"]')
+run_capture "$LT" tap --earn 12 --reader "sim:$T/pia.json" --data "$D"
+check_eq "a Classic 4K: earn 12,00" "0|card $PIA earn: +12 points, 0 -> 12|" "$RC|$OUT|$ERR"
+run_capture "$LEAL" card read --reader "sim:$T/pia.json"
+check_eq "the desk reads the Classic 4K: 12 points" \
+    "card         $PIA (classic-4k, UID 04a2195d)|points       12" \
+    "$(head -1 <<<"$OUT")|$(grep '^points ' <<<"$OUT")"
 "$LEAL" card block "$LUIS" --reason "stolen bag" >/dev/null
 "$LEAL" terminal package --terminal 1 -o "$T/p2.lpkg" >/dev/null
 "$LT" load "$T/p2.lpkg" --data "$D" >/dev/null
