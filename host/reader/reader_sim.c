@@ -3,8 +3,9 @@
  * the same PC/SC face as behind vpcd (pcsc_face.h), so the host cannot tell
  * the difference. The card file is saved after every exchange that changed
  * the card, as its EEPROM would keep it. The card file is the card in the
- * field: once it is gone or replaced by another file (reader_wait_removed),
- * the next wait loads whatever card file then lies at the path.
+ * field: once it is gone or replaced by another file (reader_wait_removed,
+ * or the next wait seeing it), the next wait loads whatever card file then
+ * lies at the path, or says no card once the wait's time is up.
  */
 #include <sys/stat.h>
 #include <time.h>
@@ -105,6 +106,14 @@ static leal_err sim_wait_card(void *ctx, unsigned timeout_ms)
 {
     struct sim *s = ctx;
     leal_err err;
+    /* The card file went, or another took its place, since this reader last
+     * loaded or saved it: that card left the field, as a real one leaves a
+     * reader between two waits (a loop that never asks reader_wait_removed,
+     * like leal-terminal serve --stdio, must not tap a card no longer there). */
+    if (!s->gone && !same_file(s)) {
+        pcsc_face_power_off(&s->face);
+        s->gone = true;
+    }
     if (s->gone && (err = load_next(s, timeout_ms)) != LEAL_OK)
         return err;
     if (cardsim_active(s->card))

@@ -5,7 +5,7 @@
 # (LEAL_SYNC_KILL_ON: insert, commit, write, stmt; a text filter; counting
 # from a step's first statement). Its serve mode opens the keystore once and
 # forks a child per run, so the scrypt of the keystore is paid once, not per
-# kill point. Four parts, each point: exit 137, ledger verify, the ledger
+# kill point. Six parts, each point: exit 137, ledger verify, the ledger
 # equal to the state before the interrupted step or after it (said per
 # point), and a clean re-run converging to the uninterrupted state, whose
 # totals are worked out by hand here:
@@ -17,7 +17,11 @@
 #      since registered, a bono session the account lacked): before the retry
 #      up to its COMMIT, after it from there;
 #   4. every write statement of reconciliation (a cloned card: findings, the
-#      card blocked with its event): before up to its COMMIT, after from there.
+#      card blocked with its event): before up to its COMMIT, after from there;
+#   5. every COMMIT and RELEASE of a tampered import (a changed byte);
+#   6. every write statement of a re-import whose file carries new entries
+#      after the ones an earlier import took (t1b after t1a): before up to
+#      its batch's COMMIT, after from there; never an old entry twice.
 # Journals: two terminals (real journal code, tests/tools/journal_gen), each
 # exported twice without an ack so the second export overlaps the first:
 # t1a t2a t1b t2b, 28 new entries (each journal opens with its start entry).
@@ -433,6 +437,56 @@ check_eq "part 5: after each kill: the state after the COMMITs before it (the fi
 check_eq "part 5: after each clean re-run: exit 1 and the uninterrupted state, ledger verify" \
     "$M5" "$whole"
 
+# ---- Part 6: a kill after every write of a re-import that carries new entries ----
+# Terminal 1's first export (t1a, 8 entries) is in, reconciled; its second
+# (t1b) holds those 8 again and the 6 after them. Each write of the t1b
+# import (the batch's rows and savepoints, its retry, reconciliation) is a
+# kill point: before the batch's COMMIT the ledger is t1a's, from it on
+# t1b's (nothing held, nothing to reconcile: the later COMMITs change
+# nothing); a clean re-run takes exactly the 6 when the kill came before the
+# COMMIT, none after, and never one of the 8 again.
+cp "$START" "$T/re0.db"
+sk "$T/re.out" none 0 - - sync import "$T/t1a" --db "$T/re0.db"
+cp "$T/re0.db" "$T/re1.db"
+sk "$T/re.out" none 0 - - sync import "$T/t1b" --json --db "$T/re1.db"
+check_eq "part 6: the re-import takes the 6 new entries, 8 already there" "0|6|8" \
+    "$RC|$(taken_of "$T/re.out")|$(sed -n 's/.*"already_there":\([0-9]*\).*/\1/p' "$T/re.out")"
+# By hand, t1a: 1001 +10 +5 points, 50 - 3,00; 1002 +23 (+7 voided), 50
+# (the pay + earn voided). t1b adds: 1001 -5 +12 (a stamp, a balance),
+# 1002 -1,50 +9.
+check_eq "part 6: the references' totals (worked out by hand)" \
+    "11:EUR:4700 11:PTS:15 12:EUR:5000 12:PTS:23 13:EUR:5000 14:EUR:5000|11:EUR:4700 11:PTS:22 12:EUR:4850 12:PTS:32 13:EUR:5000 14:EUR:5000" \
+    "$(pts_eur "$T/re0.db")|$(pts_eur "$T/re1.db")"
+RE_BEFORE=$(state "$T/re0.db") RE_AFTER=$(state "$T/re1.db") RE_TOTALS=$(pts_eur "$T/re1.db")
+restore "$T/re0.db"
+sk "$T/trace6" write 0 - - sync import "$T/t1b"
+M6=$COUNT C6=$(first_commit "$T/trace6")
+echo "# part 6, the re-import's writes: $(words "$T/trace6")"
+check_eq "part 6: counting without a kill is the re-import (exit 0, its state)" \
+    "0|$RE_AFTER" "$RC|$(state "$DB")"
+check_eq "part 6: 6 terminal_entry rows written, none of the 8 already there" 6 \
+    "$(grep -c '^sync_kill: #[0-9]* INSERT INTO terminal_entry(' "$T/trace6")"
+killed=0 verified=0 as_ref=0 rest_taken=0 whole=0 totals_ok=0 summary=
+for ((n = 1; n <= M6; n++)); do
+    kill_point "$T/re0.db" write "$n" - - sync import "$T/t1b"
+    if [ "$n" -lt "$C6" ]; then ref=$RE_BEFORE want=6; else ref=$RE_AFTER want=0; fi
+    [ "$(state "$DB")" = "$ref" ] && as_ref=$((as_ref + 1))
+    sk "$T/clean.out" none 0 - - sync import "$T/t1b" --json
+    taken=$(taken_of "$T/clean.out")
+    [ "$taken" = "$want" ] && rest_taken=$((rest_taken + 1))
+    [ "$(state "$DB")" = "$RE_AFTER" ] && whole=$((whole + 1))
+    [ "$(pts_eur "$DB")" = "$RE_TOTALS" ] && verified && totals_ok=$((totals_ok + 1))
+    summary+="$n:$rc/$taken "
+done
+echo "# part 6, kill at write:exit/taken by the clean re-run (the batch's COMMIT is #$C6 of $M6): $summary"
+kills_checked 6 "$M6" "writes of the re-import"
+check_eq "part 6: after each kill: t1a's ledger before the batch's COMMIT, t1b's from it on" \
+    "$M6" "$as_ref"
+check_eq "part 6: each clean re-run takes the 6 new entries if the kill came before the COMMIT, none after" \
+    "$M6" "$rest_taken"
+check_eq "part 6: after each clean re-run: the uninterrupted state" "$M6" "$whole"
+check_eq "part 6: after each clean re-run: the totals and ledger verify" "$M6" "$totals_ok"
+
 # Without the variable it is leal sync: nothing new to take.
 restore "$T/refall.db"
 run_capture "$KILL" import "${FILES[@]}" --json
@@ -442,5 +496,5 @@ LEAL_SYNC_KILL_AT=1 LEAL_SYNC_KILL_ON=commit run_capture "$KILL" import "${FILES
 check_eq "one run with the spec in the environment: killed after the first COMMIT" \
     "137|sync_kill: SIGKILL after statement #1: COMMIT" "$RC|$ERR"
 check_eq "the server took every request" "" "$(cat "$T/serve.err")"
-echo "# $((B[4] + M2 + M3 + M4 + M5)) kills and clean re-runs in $(($(date +%s) - t_start)) s"
+echo "# $((B[4] + M2 + M3 + M4 + M5 + M6)) kills and clean re-runs in $(($(date +%s) - t_start)) s"
 finish

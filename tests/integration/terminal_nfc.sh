@@ -8,8 +8,9 @@
 # line (points before and after, euros left, stamps, sessions) and exit
 # code; then the desk reads each card through sim: (points, purse, stamps,
 # taps) and the terminal's journal holds every tap (status, and the export's
-# entries field by field through journal_decode.py). Every cardsim this starts,
-# it stops.
+# entries field by field through journal_decode.py); last, with no card in
+# the PN532's field, tap says no card (exit 4) and serve --stdio answers as
+# the board does, journaling nothing. Every cardsim this starts, it stops.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
@@ -140,4 +141,28 @@ seq 16 refusal kind 2 time T card $M counter 5->5 package 1 ref 0/0 item 6 amoun
 seq 17 void kind 2 time T card $M counter 5->6 package 1 ref $E/15 item 0 amount 0 purse 0 points 0 qty -1 bono 0 after 13/0/0 stamps 1.0.0.0 reason 0 lines 
 seq 18 balance kind 2 time T card $M counter 6->6 package 1 $Z after 13/0/0 stamps 1.0.0.0 reason 0 lines " \
     "$(journal_entries "$DEC")"
+
+# No card in the PN532's field (leal-cardsim serve --pn532 --empty): a
+# one-shot tap waits --timeout 1 and says so (exit 4); serve --stdio answers
+# a BALANCE as the board answers when no card comes; nothing journaled.
+rm -f "$T/pn532"
+"$CARDSIM" serve --pn532 "$T/pn532" --empty >"$T/serve.log" 2>&1 &
+SPID=$!
+for _ in $(seq 100); do
+    [ -L "$T/pn532" ] && break
+    sleep 0.05
+done
+NFC="nfc:pn532_uart:$(readlink "$T/pn532")"
+run_capture timeout 60 "$LT" tap --balance --timeout 1 --reader "$NFC" --data "$D"
+check_eq "no card through libnfc: exit 4, one line, nothing on standard output" \
+    "4||leal-terminal: no card in the field of $NFC: present one and tap again" "$RC|$OUT|$ERR"
+run_capture timeout 60 "$LT" serve --stdio --timeout 1 --reader "$NFC" --data "$D" \
+    <<<$'BALANCE\nEND'
+check_eq "serve --stdio through libnfc with no card: the board's no-card answer, then END, exit 0" \
+    "0|till: ready
+error LEAL_E_NO_CARD: no card on the reader; present a card and try again
+ok end|" "$RC|$OUT|$ERR"
+unserve
+run_capture "$LT" status --json --data "$D"
+check_eq "the no-card taps journaled nothing: seq 18" 18 "$(field '["journal"]["seq"]' <<<"$OUT")"
 finish

@@ -13,7 +13,8 @@
 # euros, stamps, bono sessions of both accounts), the same file again takes
 # nothing, a later export that overlaps it takes only the new taps, and
 # `leal ledger verify` holds. Last, `leal-terminal serve --stdio` on the same
-# reader: a till's BALANCE line with the card in the field and one without.
+# reader: a till's BALANCE line with the card in the field and one without;
+# then a one-shot tap with no card in the field (exit 4, nothing journaled).
 # Every process this starts, it stops.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -263,4 +264,12 @@ error LEAL_E_NO_CARD: no card on the reader; present a card and try again|" \
 run_capture "$LT" status --json --data "$D"
 check_eq "the journal: the ACK and serve's balance unsynced, seq 22" "2 22" \
     "$(field '["journal"]["unsynced"]' <<<"$OUT") $(field '["journal"]["seq"]' <<<"$OUT")"
+# The one-shot tap with no card in the field (the card still out): exit 4,
+# one line, nothing journaled.
+run_capture "$LT" tap --balance --timeout 1 --reader "pcsc:$PCSC_READER" --allow-virtual --data "$D"
+check_eq "tap through pcscd with no card: exit 4, one line, nothing on standard output" \
+    "4||leal-terminal: no card in the field of pcsc:$PCSC_READER: present one and tap again" \
+    "$RC|$OUT|$ERR"
+run_capture "$LT" status --json --data "$D"
+check_eq "the no-card tap journaled nothing: seq 22" 22 "$(field '["journal"]["seq"]' <<<"$OUT")"
 finish

@@ -4,12 +4,14 @@
 # purse is tapped at the till: earn 23,50 (+23), pay 3,00 --json exactly,
 # a balance, a payment beyond the purse refused (exit 3, journaled), a
 # one-shot void of the payment (the terminal takes its last operation from
-# its journal: 3.00 back), no card (exit 4), usage errors (exit 2); then the
+# its journal: 3.00 back), a reader that is not there (exit 1), usage errors (exit 2); then the
 # desk reads the card (23 points, 20.00, the counter) and the journal holds every tap
 # (status and the independent reader of JOURNAL.md); `run --balance` shows
 # two cards presented one after the other, one line each, and ends on SIGINT
-# with exit 0; a Classic 1K earns; a card blocked at the desk is refused once
-# the next package hot-lists it; through the real pcscd (vpcd), an earn.
+# with exit 0; serve --stdio on sim: answers no card once the card file is
+# gone, journaling nothing, and taps the card again once it is back; a
+# Classic 1K and a Classic 4K earn; a card blocked at the desk is refused once the next
+# package hot-lists it; through the real pcscd (vpcd), an earn.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 source tests/lib/pcscd.sh
@@ -115,12 +117,66 @@ check_eq "run: one line per card" \
     "$(paste -sd'|' "$T/run.out")"
 check_eq "run: says where it waits" "leal-terminal: waiting for cards on sim:$T/field.json (Ctrl-C ends)" "$(cat "$T/run.err")"
 
+# serve --stdio on sim: the card file is the card in the field. A BALANCE
+# with Ana's card there; its file taken away: the board's answer when no card
+# comes (--timeout 1), nothing journaled; the file back: the card again; END.
+cp "$T/ana.json" "$T/serve.json"
+SEQ0=$(field '["journal"]["seq"]' <<<"$("$LT" status --json --data "$D")")
+mkfifo "$T/serve-in"
+"$LT" serve --stdio --timeout 1 --reader "sim:$T/serve.json" --data "$D" \
+    <"$T/serve-in" >"$T/serve.out" 2>"$T/serve.err" &
+RUN_PID=$!
+exec 3>"$T/serve-in"
+# serve_wait N: until serve has written N answer lines (30 s at most).
+serve_wait() {
+    for _ in $(seq 1 600); do
+        [ "$(wc -l <"$T/serve.out")" -ge "$1" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+serve_wait 1
+echo BALANCE >&3
+serve_wait 3
+mv "$T/serve.json" "$T/serve.away"
+echo BALANCE >&3
+serve_wait 4
+mv "$T/serve.away" "$T/serve.json"
+echo BALANCE >&3
+serve_wait 6
+echo END >&3
+exec 3>&-
+wait "$RUN_PID"
+RC=$?
+RUN_PID=
+SEPOCH=$(field '["journal"]["epoch"]' <<<"$("$LT" status --json --data "$D")")
+check_eq "serve --stdio on sim: Ana's balance, no card once her file is gone (nothing journaled), her balance once it is back, exit 0" \
+    "0|till: ready
+show card $ANA balance: 23 points, 20.00 euros, stamps 0 0 0 0
+ok done card $ANA points 23 entry $SEPOCH/$((SEQ0 + 1))
+error LEAL_E_NO_CARD: no card on the reader; present a card and try again
+show card $ANA balance: 23 points, 20.00 euros, stamps 0 0 0 0
+ok done card $ANA points 23 entry $SEPOCH/$((SEQ0 + 2))
+ok end|" "$RC|$(cat "$T/serve.out")|$(cat "$T/serve.err")"
+check_eq "serve --stdio on sim: the journal holds the two balances only" $((SEQ0 + 2)) \
+    "$(field '["journal"]["seq"]' <<<"$("$LT" status --json --data "$D")")"
+
 # A Classic 1K earns too; a card the desk blocked is refused once the package says so.
 "$CARDSIM" new --type classic-1k --uid 04a2195c -o "$T/marta.json" >/dev/null
 "$LEAL" customer add --program 7 --name Marta >/dev/null
 MARTA=$("$LEAL" card issue --customer 3 --reader "sim:$T/marta.json" --json | field '["card_id"]')
 run_capture "$LT" tap --earn 10 --reader "sim:$T/marta.json" --data "$D"
 check_eq "a Classic 1K: earn 10,00" "0|card $MARTA earn: +10 points, 0 -> 10" "$RC|$OUT"
+# A Classic 4K (its upper sectors of 16 blocks) earns the same way; the desk reads it.
+"$CARDSIM" new --type classic-4k --uid 04a2195d -o "$T/pia.json" >/dev/null
+"$LEAL" customer add --program 7 --name Pia >/dev/null
+PIA=$("$LEAL" card issue --customer 4 --reader "sim:$T/pia.json" --json | field '["card_id"]')
+run_capture "$LT" tap --earn 12 --reader "sim:$T/pia.json" --data "$D"
+check_eq "a Classic 4K: earn 12,00" "0|card $PIA earn: +12 points, 0 -> 12|" "$RC|$OUT|$ERR"
+run_capture "$LEAL" card read --reader "sim:$T/pia.json"
+check_eq "the desk reads the Classic 4K: 12 points" \
+    "card         $PIA (classic-4k, UID 04a2195d)|points       12" \
+    "$(head -1 <<<"$OUT")|$(grep '^points ' <<<"$OUT")"
 "$LEAL" card block "$LUIS" --reason "stolen bag" >/dev/null
 "$LEAL" terminal package --terminal 1 -o "$T/p2.lpkg" >/dev/null
 "$LT" load "$T/p2.lpkg" --data "$D" >/dev/null

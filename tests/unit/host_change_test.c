@@ -10,7 +10,8 @@
  * synced; both journals are imported; the card and the ledger then agree
  * exactly (80 points), nothing waits, the next package carries nothing, the
  * desk sees no drift, and ledger verify passes. A refused tap keeps nothing
- * of the host change.
+ * of the host change. A reward redeemed at a terminal and cancelled at the
+ * host (its entry voided) reaches the card the same way, once.
  * The desk's window: a desk read of the card after terminal 1 applied the
  * change and before its journal is in sees the card past the taps the
  * package carried it at; then no package carries it again (terminal 2 would
@@ -588,6 +589,100 @@ static void test_bonus_and_expiry(void **state)
     till_close(&t1);
 }
 
+/* The ledger entry terminal's journal entry seq was posted as (0: none). */
+static int64_t entry_of(struct fixture *f, uint32_t terminal, uint32_t seq)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int64_t id = 0;
+    assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT id FROM entry WHERE terminal_id = ?1 AND "
+                                        "terminal_seq = ?2",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, terminal);
+    sqlite3_bind_int64(st, 2, seq);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return id;
+}
+
+/* A reward cancelled at the host (issue 14: a host-decided change): reward
+ * 5 (10 points) redeemed at terminal 1 takes the card from 25 to 15, its
+ * journal is imported; the host then voids that redeem (+10, kind reward),
+ * which waits for the card, travels in terminal 2's next package and is put
+ * on the card with its next earn of 3.00 (15 + 10 + 3 = 28), once: card and
+ * ledger 28 after the import, nothing waits, ledger verify ok. */
+static void test_reward_cancelled(void **state)
+{
+    struct fixture *f = *state;
+    static struct till t1, t2;
+    struct ledger_host_change hc;
+    struct ledger_card card = {0};
+    struct package_pending pend;
+    struct terminal_result out;
+    struct journal_entry e;
+    struct card_view v;
+    int64_t redeem, voided;
+    bool rep, waiting;
+
+    ledger_card_seed(f, &card);
+    till_open(&t1, f, 1, NULL);
+    struct terminal_request q = till_request(TERMINAL_REDEEM, 0, 0, 5);
+    assert_int_equal(till_tap(&t1, &q, &out), LEAL_OK);
+    assert_int_equal(out.outcome, TERMINAL_DONE);
+    assert_int_equal(out.after.points, 15);
+    till_last_entry(&t1, &e);
+    import_till(f, &t1, 1);
+    till_close(&t1);
+    assert_int_equal(bal(f, f->account, "PTS"), 15);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_false(waiting);
+
+    redeem = entry_of(f, 1, e.seq);
+    assert_true(redeem > 0);
+    struct ledger_void_request vr = {redeem, "cancel-1", "test", "reward not handed over"};
+    assert_int_equal(ledger_void(f->ledger, &vr, &voided, &rep), LEAL_OK);
+    assert_int_equal(bal(f, f->account, "PTS"), 25);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_true(waiting);
+    assert_int_equal(hc.points, 10);
+    assert_int_equal(hc.entries, 1);
+    assert_int_equal(hc.upto_entry, voided);
+    assert_int_equal(hc.kinds, PACKAGE_CHANGE_REWARD);
+
+    build_one(f, 2, &pend);
+    assert_int_equal(pend.points, 10);
+    assert_int_equal(pend.upto_entry, voided);
+    assert_int_equal(pend.kinds, PACKAGE_CHANGE_REWARD);
+    till_read_desfire(f, &v);
+    assert_int_equal(pend.taps, v.taps);
+    till_open_pending(&t2, f, 2, &pend);
+    q = till_request(TERMINAL_EARN, 300, 0, 0);
+    assert_int_equal(till_tap(&t2, &q, &out), LEAL_OK);
+    assert_int_equal(out.before.points, 15);
+    assert_int_equal(out.after.points, 15 + 10 + 3);
+    till_last_entry(&t2, &e);
+    assert_int_equal(e.lines[e.n_lines - 1].source, JOURNAL_LINE_HOST);
+    assert_int_equal(e.lines[e.n_lines - 1].id, voided);
+    assert_int_equal(e.lines[e.n_lines - 1].points, 10);
+    /* Tapped again at terminal 2: not applied again. */
+    q = till_request(TERMINAL_EARN, 100, 0, 0);
+    assert_int_equal(till_tap(&t2, &q, &out), LEAL_OK);
+    assert_int_equal(out.after.points, 28 + 1);
+    import_till(f, &t2, 2);
+    till_read_desfire(f, &v);
+    assert_int_equal(v.state.points, 29);
+    assert_int_equal(bal(f, f->account, "PTS"), 29);
+    assert_int_equal(ledger_host_change_get(f->ledger, card.card_id, &hc, &waiting), LEAL_OK);
+    assert_false(waiting);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+    till_close(&t2);
+}
+
 /* A tap the terminal refuses (a redeem the points do not cover even with
  * the host's change) writes nothing and journals the card as read. */
 static void test_refused_keeps_nothing(void **state)
@@ -886,6 +981,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_desk_topup_moves_on, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_bonus_and_expiry, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_reward_cancelled, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_refused_keeps_nothing, desk_fixture_setup,
                                         desk_fixture_teardown),

@@ -171,8 +171,8 @@ static void test_classic_refusals(void **state)
 
 /* The package's refusals on a Classic card, each journaled with the card
  * left as it was (after the read: 19 round trips): hot-listed, an expired
- * package, and the offline caps (10.00 a day, 15.00 between syncs) on its
- * stored value. */
+ * package, a top-up (never offline), and the offline caps (10.00 a day,
+ * 15.00 between syncs) on its stored value. */
 static void test_classic_package_refusals(void **state)
 {
     struct fixture *f = *state;
@@ -196,6 +196,14 @@ static void test_classic_package_refusals(void **state)
     till_open(&t, f, 3, &(struct till_package){.valid_until = TILL_NOW + 3600});
     t.now.utc_seconds = TILL_NOW + 7200;
     assert_int_equal(till_expect_refused(&t, &earn, LEAL_E_PACKAGE_EXPIRED), 19);
+    till_close(&t);
+
+    /* A top-up: never offline (no credit key), refused after the read. */
+    till_open(&t, f, 3, NULL);
+    assert_int_equal(till_expect_refused(
+                         &t, &(struct terminal_request){.op = TERMINAL_TOPUP, .amount_cents = 1000},
+                         LEAL_E_TERMINAL_TOPUP_OFFLINE),
+                     19);
     till_close(&t);
 
     till_open(&t, f, 3, &(struct till_package){.cap_day_cents = 1000, .cap_sync_cents = 1500});

@@ -4,7 +4,7 @@
  *
  *   leal-cardsim new --type TYPE [--uid HEX | --random-uid] -o CARD.json
  *   leal-cardsim serve --vpcd [HOST:]PORT [--control FIFO] CARD.json
- *   leal-cardsim serve --pn532 LINK [--trace FILE] CARD.json   (serve_pn532.c)
+ *   leal-cardsim serve --pn532 LINK [--trace FILE] CARD.json | --empty   (serve_pn532.c)
  *
  * Taps while serving: write a line to the control FIFO (made if missing):
  *   remove              the card leaves the field (vpcd socket closed)
@@ -67,7 +67,7 @@ static void usage(FILE *f)
     fputs("usage: leal-cardsim new --type TYPE [--uid HEX | --random-uid] [--originality-key PEM]\n"
           "                        -o CARD.json [--force]\n"
           "       leal-cardsim serve --vpcd [HOST:]PORT [--control FIFO] CARD.json\n"
-          "       leal-cardsim serve --pn532 LINK [--trace FILE] CARD.json\n\n"
+          "       leal-cardsim serve --pn532 LINK [--trace FILE] CARD.json | --empty\n\n"
           "A virtual MIFARE card whose EEPROM is a JSON file. 'new' makes a blank card with\n"
           "factory keys; TYPE is desfire-ev1, desfire-ev2 or desfire-ev3 (optionally -2k,\n"
           "-4k, -8k), "
@@ -83,7 +83,8 @@ static void usage(FILE *f)
           "  before-answer, inside-commit.\n"
           "'serve --pn532' presents the card behind an emulated PN532 on a pseudo-terminal\n"
           "linked at LINK, for libnfc: LIBNFC_DEVICE=pn532_uart:$(readlink LINK)\n"
-          "LIBNFC_AUTO_SCAN=false nfc-list (SIGTERM saves and stops).\n",
+          "LIBNFC_AUTO_SCAN=false nfc-list (SIGTERM saves and stops); --empty: no card\n"
+          "in its field.\n",
           f);
 }
 
@@ -453,6 +454,7 @@ static int cmd_serve(int argc, char **argv)
     const char *vpcd = NULL, *control = NULL, *card_path = NULL, *pn532 = NULL, *trace = NULL;
     struct server s;
     char hostbuf[256];
+    bool empty = false;
     int ctl = -1, rc = 0;
     leal_err err;
 
@@ -470,6 +472,8 @@ static int cmd_serve(int argc, char **argv)
             pn532 = argv[++i];
         } else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) {
             trace = argv[++i];
+        } else if (strcmp(argv[i], "--empty") == 0) {
+            empty = true;
         } else if (argv[i][0] != '-' && card_path == NULL) {
             card_path = argv[i];
         } else {
@@ -478,7 +482,9 @@ static int cmd_serve(int argc, char **argv)
     }
     if (pn532 && (vpcd || control))
         return usage_error("serve: --pn532 and --vpcd/--control exclude each other");
-    if (pn532 && card_path)
+    if (empty && (pn532 == NULL || card_path))
+        return usage_error("serve: --empty goes with --pn532 and no card file");
+    if (pn532 && (card_path || empty))
         return cardsim_serve_pn532(pn532, card_path, trace);
     if (trace)
         return usage_error("serve: --trace goes with --pn532");

@@ -1,13 +1,14 @@
 /*
  * serve_pn532.c - the card behind an emulated PN532 on a pseudo-terminal,
  * for libnfc's pn532_uart driver:
- *   leal-cardsim serve --pn532 LINK CARD.json
+ *   leal-cardsim serve --pn532 LINK CARD.json | --empty
  *   LIBNFC_DEVICE=pn532_uart:$(readlink LINK) LIBNFC_AUTO_SCAN=false nfc-list
  * The pty's name is linked at LINK (and printed); the card file is saved
  * after every exchange that changed the card; SIGTERM/SIGINT save, remove the
  * link and stop (exit 0). --trace FILE writes each host command and answer
  * as a line of hex without the TFI ("> 4a0100", "< 4b00"; "< " alone for the
- * syntax-error frame).
+ * syntax-error frame). --empty (card_path NULL): a PN532 with no card in
+ * its field, which finds no target.
  */
 #include "serve_pn532.h"
 
@@ -48,7 +49,7 @@ int cardsim_serve_pn532(const char *link, const char *card_path, const char *tra
     leal_err err;
     int rc = 1;
 
-    if ((err = cardsim_load(card_path, &card)) != LEAL_OK) {
+    if (card_path && (err = cardsim_load(card_path, &card)) != LEAL_OK) {
         fprintf(stderr, "leal-cardsim: loading %s: %s\n", card_path, leal_strerror(err));
         return 1;
     }
@@ -79,13 +80,17 @@ int cardsim_serve_pn532(const char *link, const char *card_path, const char *tra
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    fprintf(stderr, "leal-cardsim: serving %s (%s) on a PN532 at %s -> %s\n", card_path,
-            cardsim_type(card), link, pn532_pty_name(pty));
+    if (card)
+        fprintf(stderr, "leal-cardsim: serving %s (%s) on a PN532 at %s -> %s\n", card_path,
+                cardsim_type(card), link, pn532_pty_name(pty));
+    else
+        fprintf(stderr, "leal-cardsim: a PN532 with no card in its field at %s -> %s\n", link,
+                pn532_pty_name(pty));
     if ((err = pn532_pty_run(pty, emu, card, card_path, &stop)) != LEAL_OK) {
         fprintf(stderr, "leal-cardsim: serving the PN532: %s\n", leal_strerror(err));
         goto out;
     }
-    if ((err = cardsim_sync(card, card_path)) != LEAL_OK) {
+    if (card && (err = cardsim_sync(card, card_path)) != LEAL_OK) {
         fprintf(stderr, "leal-cardsim: saving %s: %s\n", card_path, leal_strerror(err));
         goto out;
     }
