@@ -53,6 +53,7 @@ struct cm_area {
 
 static int32_t flash_file = -1;
 static uint32_t flash_words, flash_cut; /* cut 0: no power cut */
+static uint64_t tap_cut;                /* tcut=: 0 no cut */
 static char cmdline[160];
 
 uint32_t cm_flash_words(void)
@@ -121,6 +122,14 @@ leal_err cm_flash_attach(void)
             return LEAL_E_FW_FLASH_FILE;
         flash_cut = n;
     }
+    cut = cmd_arg("tcut=", clen);
+    if (cut != NULL) {
+        for (n = 0; *cut >= '0' && *cut <= '9' && n < 100000000u; cut++)
+            n = n * 10u + (uint32_t)(*cut - '0');
+        if (*cut != '\0' || n == 0)
+            return LEAL_E_FW_FLASH_FILE;
+        tap_cut = n;
+    }
     file = cmd_arg("flash=", clen);
     if (file == NULL)
         return LEAL_OK;
@@ -154,6 +163,80 @@ leal_err cm_flash_attach(void)
     return LEAL_OK;
 }
 
+/* ---- the power cut at a tap's N-th cycle (board.h) ---- */
+
+#define TIMER0_CTRL (*(volatile uint32_t *)0x40000000u)
+#define TIMER0_VALUE (*(volatile uint32_t *)0x40000004u)
+#define TIMER0_RELOAD (*(volatile uint32_t *)0x40000008u)
+#define TIMER0_INTCLEAR (*(volatile uint32_t *)0x4000000Cu)
+#define TIMER_ENABLE_IRQ 0x9u /* enable, interrupt enable */
+#define NVIC_ISER0 (*(volatile uint32_t *)0xE000E100u)
+#define NVIC_ICER0 (*(volatile uint32_t *)0xE000E180u)
+#define NVIC_IPR8 (*(volatile uint8_t *)0xE000E408u)
+#define TIMER0_IRQ 8u
+
+static uint64_t cut_c0, cut_w0;
+static bool cut_armed;
+
+/* Cycles of the tap's transaction so far, waits (the one under way too) aside. */
+static uint64_t tap_work(void)
+{
+    uint64_t now = cm_cycles();
+    uint64_t waits = cm_wait_cycles - cut_w0 + (cm_waiting ? now - cm_wait_from : 0u);
+    return now - cut_c0 - waits;
+}
+
+/* TIMER0 for the cycles still to run (at least one). */
+static void cut_timer_set(uint64_t left)
+{
+    uint32_t v = left > 0x7FFFFFFFu ? 0x7FFFFFFFu : left == 0 ? 1u : (uint32_t)left;
+    TIMER0_CTRL = 0;
+    TIMER0_INTCLEAR = 1u;
+    TIMER0_RELOAD = v;
+    TIMER0_VALUE = v;
+    TIMER0_CTRL = TIMER_ENABLE_IRQ;
+}
+
+void cm_timer0(void)
+{
+    uint64_t work;
+    TIMER0_INTCLEAR = 1u;
+    if (!cut_armed)
+        return;
+    work = tap_work();
+    if (work >= tap_cut) {
+        cm_uart_puts("\npower: cut ");
+        cm_uart_dec(work);
+        cm_uart_puts(" cycles into the tap (tcut=");
+        cm_uart_dec(tap_cut);
+        cm_uart_puts(")\n");
+        cm_exit(CM_EXIT_POWER_CUT);
+    }
+    cut_timer_set(tap_cut - work);
+}
+
+void cm_tap_cut_arm(uint64_t c0, uint64_t w0)
+{
+    if (tap_cut == 0)
+        return;
+    cut_c0 = c0;
+    cut_w0 = w0;
+    cut_armed = true;
+    NVIC_IPR8 = 0x80u; /* below SysTick (0), which cm_cycles needs counted */
+    cut_timer_set(tap_cut - tap_work());
+    NVIC_ISER0 = 1u << TIMER0_IRQ;
+}
+
+void cm_tap_cut_disarm(void)
+{
+    if (!cut_armed)
+        return;
+    NVIC_ICER0 = 1u << TIMER0_IRQ;
+    TIMER0_CTRL = 0;
+    cut_armed = false;
+    tap_cut = 0; /* the first tap only: the restart's own taps run whole */
+}
+
 /* ---- storage: ctx is the area ---- */
 
 static leal_err fl_read(void *ctx, uint32_t offset, uint8_t *out, size_t len)
@@ -184,11 +267,11 @@ static leal_err fl_program(void *ctx, uint32_t offset, const uint8_t *data, size
         for (size_t i = w; i < w + n; i++)
             p[i] = data[i];
         /* Without a cut to place, one write-through for the whole call. */
-        if (flash_cut != 0 && (err = flash_sync(at + (uint32_t)w, n)) != LEAL_OK)
+        if ((flash_cut != 0 || tap_cut != 0) && (err = flash_sync(at + (uint32_t)w, n)) != LEAL_OK)
             return err;
         flash_word_landed();
     }
-    return flash_cut != 0 ? LEAL_OK : flash_sync(at, len);
+    return flash_cut != 0 || tap_cut != 0 ? LEAL_OK : flash_sync(at, len);
 }
 
 static leal_err fl_erase(void *ctx, uint32_t unit)

@@ -37,6 +37,8 @@ void cm_uart_write(uint32_t base, const uint8_t *p, size_t n)
 }
 
 uint64_t cm_wait_cycles;
+volatile uint64_t cm_wait_from;
+volatile bool cm_waiting;
 
 uint64_t cm_cycles(void)
 {
@@ -51,17 +53,29 @@ uint64_t cm_cycles(void)
 bool cm_uart_read(uint32_t base, uint8_t *p, size_t cap, size_t *n, uint32_t timeout_ms)
 {
     uint32_t start = cm_millis();
-    uint64_t wait_from = cm_cycles();
     size_t got = 0;
+    bool came = true;
+    cm_wait_from = cm_cycles();
+    cm_waiting = true;
     /* Wait for the first byte, then take what is there without waiting:
      * the caller (the PN532 driver) reads again for the rest of a frame. */
     while (got == 0 && !(REG(base, UART_STATE) & STATE_RX_FULL))
         if (cm_millis() - start > timeout_ms) {
-            cm_wait_cycles += cm_cycles() - wait_from;
-            *n = 0;
-            return false;
+            came = false;
+            break;
         }
-    cm_wait_cycles += cm_cycles() - wait_from;
+    {
+        /* The wait ends at once for the power-cut timer too (board.h). */
+        uint64_t now = cm_cycles();
+        __asm__ volatile("cpsid i" ::: "memory");
+        cm_wait_cycles += now - cm_wait_from;
+        cm_waiting = false;
+        __asm__ volatile("cpsie i" ::: "memory");
+    }
+    if (!came) {
+        *n = 0;
+        return false;
+    }
     while (got < cap && (REG(base, UART_STATE) & STATE_RX_FULL))
         p[got++] = (uint8_t)REG(base, UART_DATA);
     *n = got;
