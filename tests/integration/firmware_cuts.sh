@@ -13,7 +13,8 @@
 # a stamp (and on DESFire a bono session) were tapped and imported. First
 # each operation - earn, pay, redeem, stamp, bono (DESFire), void - runs whole
 # from there and COST gives its cycles C. Then each cut: a seed picks the card,
-# the operation and N in 1..C (printed: "cut SEED: ..."; LEAL_FW_CUT_SEEDS="S
+# the operation and N in 1..C, or for every other seed within the operation's
+# journal append (the board's APPEND: cycles of its first and last flash word) (printed: "cut SEED: ..."; LEAL_FW_CUT_SEEDS="S
 # ..." replays those seeds); the board is cut there (exit 5, its last line
 # "power: cut"), restarted from the flash image (no FORMAT, no LOAD) and taps a
 # balance, and its export is checked:
@@ -126,25 +127,35 @@ for c in desfire classic; do
     for op in "${ops[@]}"; do
         cp "$T/$c-base.img" "$T/run.img"
         cp "$T/$c.json" "$T/card-run.json"
-        restart $t "$op" "COST" "END" >"$T/lines"
+        restart $t "$op" "COST" "APPEND" "END" >"$T/lines"
         FW_FLASH=$T/run.img fw_run "$c $op whole" "$T/card-run.json" "$T/lines"
         cost=$(sed -n 's/^ok cost \([0-9]*\) cycles$/\1/p' <<<"$OUT")
         check_eq "$c $op whole: done, and COST gives its cycles" yes \
             "$(grep -q '^ok done card ' <<<"$OUT" && [ "${cost:-0}" -gt 1000 ] && echo yes)"
-        echo "$c|$op|$cost" >>"$T/costs"
-        echo "# $c $op: $cost cycles ($((cost * 40)) instructions)"
+        read -r first last words < <(sed -n 's/^ok append first \([0-9]*\) last \([0-9]*\) words \([0-9]*\)$/\1 \2 \3/p' <<<"$OUT")
+        check_eq "$c $op whole: APPEND gives its journal append's cycles, within the tap" yes \
+            "$([ "${words:-0}" -gt 0 ] && [ "$first" -le "$last" ] && [ "$last" -le "$cost" ] && echo yes)"
+        echo "$c|$op|$cost|$first|$last" >>"$T/costs"
+        echo "# $c $op: $cost cycles ($((cost * 40)) instructions); its append: $words flash words from cycle $first to $last"
     done
 done
 
 # --- the cuts ---------------------------------------------------------------------------
-# pick SEED: "CARD|OP|COST|N" for that seed (Python's random, seeded: replayable).
+# pick SEED: "CARD|OP|COST|N" for that seed (Python's random, seeded: replayable):
+# an operation, then N anywhere in the tap, or (every other seed) within its
+# journal append (from 200 cycles before its first word to its last).
 pick() {
     $PY - "$1" "$T/costs" <<'EOF'
 import random, sys
 rows = [l.strip() for l in open(sys.argv[2]) if l.strip()]
 r = random.Random(int(sys.argv[1]))
-card, op, cost = r.choice(rows).split("|")
-print(f"{card}|{op}|{cost}|{r.randint(1, int(cost))}")
+seed = int(sys.argv[1])
+card, op, cost, first, last = r.choice(rows).split("|")
+if seed % 2:
+    n = r.randint(1, int(cost))
+else:
+    n = r.randint(max(1, int(first) - 200), int(last))
+print(f"{card}|{op}|{cost}|{n}")
 EOF
 }
 SEEDS=${LEAL_FW_CUT_SEEDS:-$(seq 1 "${LEAL_FW_CUTS_N:-12}")}

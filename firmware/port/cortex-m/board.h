@@ -36,7 +36,7 @@ void cm_uart_puts(const char *s);
 void cm_uart_hex(const uint8_t *p, size_t n);
 void cm_uart_dec(uint64_t v);
 uint32_t cm_millis(void);
-/* Core clock cycles since SysTick started (CM_CORE_HZ), and how many of
+/* Core clock cycles since SysTick started (CM_CORE_HZ; counted by TIMER1, uart.c), and how many of
  * them cm_uart_read spent waiting for a first byte: what a tap costs the
  * CPU is the difference (under QEMU's -icount shift=0 a cycle at 25 MHz is
  * 40 guest instructions). */
@@ -131,6 +131,10 @@ LEAL_MUST_CHECK leal_err cm_flash_attach(void);
  */
 void cm_tap_cut_arm(uint64_t c0, uint64_t w0);
 void cm_tap_cut_disarm(void);
+/* The last tap's flash words (its journal append): cycles into the tap (as
+ * tcut= counts them) at which its first and its last word landed, and how
+ * many; zeroes when it wrote none. Where a test aims its cuts. */
+void cm_tap_flash(uint64_t *first, uint64_t *last, uint32_t *words);
 void cm_timer0(void);
 /* Flash words programmed (and pages erased) since reset. */
 uint32_t cm_flash_words(void);

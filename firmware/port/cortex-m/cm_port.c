@@ -77,8 +77,10 @@ static leal_err flash_sync(uint32_t at, size_t len)
 
 /* One more word landed (its bytes already written through): the power
  * goes here when the test asked for it. */
+static void tap_flash_landed(void);
 static void flash_word_landed(void)
 {
+    tap_flash_landed();
     if (++flash_words == flash_cut) {
         cm_uart_puts("power: cut after flash word ");
         cm_uart_dec(flash_words);
@@ -176,7 +178,9 @@ leal_err cm_flash_attach(void)
 #define TIMER0_IRQ 8u
 
 static uint64_t cut_c0, cut_w0;
-static bool cut_armed;
+static bool cut_armed, tap_on;
+static uint64_t tap_flash_first, tap_flash_last;
+static uint32_t tap_flash_words;
 
 /* Cycles of the tap's transaction so far, waits (the one under way too) aside. */
 static uint64_t tap_work(void)
@@ -215,20 +219,40 @@ void cm_timer0(void)
     cut_timer_set(tap_cut - work);
 }
 
+static void tap_flash_landed(void)
+{
+    if (!tap_on)
+        return;
+    tap_flash_last = tap_work();
+    if (tap_flash_words++ == 0)
+        tap_flash_first = tap_flash_last;
+}
+
+void cm_tap_flash(uint64_t *first, uint64_t *last, uint32_t *words)
+{
+    *first = tap_flash_first;
+    *last = tap_flash_last;
+    *words = tap_flash_words;
+}
+
 void cm_tap_cut_arm(uint64_t c0, uint64_t w0)
 {
-    if (tap_cut == 0)
-        return;
     cut_c0 = c0;
     cut_w0 = w0;
+    tap_on = true;
+    tap_flash_first = tap_flash_last = 0;
+    tap_flash_words = 0;
+    if (tap_cut == 0)
+        return;
     cut_armed = true;
-    NVIC_IPR8 = 0x80u; /* below SysTick (0), which cm_cycles needs counted */
+    NVIC_IPR8 = 0x80u; /* below SysTick (0): the milliseconds go on counting */
     cut_timer_set(tap_cut - tap_work());
     NVIC_ISER0 = 1u << TIMER0_IRQ;
 }
 
 void cm_tap_cut_disarm(void)
 {
+    tap_on = false;
     if (!cut_armed)
         return;
     NVIC_ICER0 = 1u << TIMER0_IRQ;

@@ -19,6 +19,9 @@
  *   COST                 the last tap's CPU cycles, waits for the PN532 aside
  *   WORDS                flash words programmed (and pages erased) since
  *                        reset (board.h: where a test's power cut lands)
+ *   APPEND               the last tap's flash words: the cycles into the tap
+ *                        (as COST and tcut= count) of its first and last word,
+ *                        and how many (board.h: where a test aims a cut)
  *   WIPE                 forgets the keys (what a tamper switch would call)
  *   END                  ends the run (exit 0)
  * Why the bundle comes in plaintext over the line: a sealed bundle needs
@@ -529,6 +532,17 @@ int cm_till(void)
             cm_uart_puts("ok cost ");
             cm_uart_dec(last_cost);
             cm_uart_puts(" cycles\n");
+        } else if (word_is(w, "APPEND") && end == '\n') {
+            uint64_t first, last;
+            uint32_t words;
+            cm_tap_flash(&first, &last, &words);
+            cm_uart_puts("ok append first ");
+            cm_uart_dec(first);
+            cm_uart_puts(" last ");
+            cm_uart_dec(last);
+            cm_uart_puts(" words ");
+            cm_uart_dec(words);
+            cm_uart_putc('\n');
         } else if (word_is(w, "WORDS") && end == '\n') {
             cm_uart_puts("ok words ");
             cm_uart_dec(cm_flash_words());

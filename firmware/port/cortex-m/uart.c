@@ -40,14 +40,31 @@ uint64_t cm_wait_cycles;
 volatile uint64_t cm_wait_from;
 volatile bool cm_waiting;
 
+/* The cycle count: TIMER1, the second CMSDK APB timer (25 MHz, 32 bits),
+ * counts down from 0xFFFFFFFF and wraps every 171 s; the wraps are counted
+ * here as they are seen, so two readings more than 171 s apart may lose one.
+ * Not SysTick: its count and its millisecond can disagree for a moment
+ * around a wrap (the interrupt is taken a few instructions late, at the end
+ * of a block under QEMU), which put whole milliseconds into COST. */
+#define TIMER1_CTRL (*(volatile uint32_t *)0x40001000u)
+#define TIMER1_VALUE (*(volatile uint32_t *)0x40001004u)
+#define TIMER1_RELOAD (*(volatile uint32_t *)0x40001008u)
+
+static uint32_t cycles_low;
+static uint64_t cycles_high;
+
 uint64_t cm_cycles(void)
 {
-    uint32_t ms, cvr;
-    do {
-        ms = cm_millis();
-        cvr = SYST_CVR;
-    } while (ms != cm_millis()); /* a tick between the two reads: again */
-    return (uint64_t)ms * (CM_CORE_HZ / 1000u) + (CM_CORE_HZ / 1000u - 1u - cvr);
+    uint32_t primask, v;
+    uint64_t c;
+    __asm__ volatile("mrs %0, primask\n\tcpsid i" : "=r"(primask)::"memory");
+    v = 0xFFFFFFFFu - TIMER1_VALUE;
+    if (v < cycles_low)
+        cycles_high += 1ull << 32;
+    cycles_low = v;
+    c = cycles_high | v;
+    __asm__ volatile("msr primask, %0" ::"r"(primask) : "memory");
+    return c;
 }
 
 bool cm_uart_read(uint32_t base, uint8_t *p, size_t cap, size_t *n, uint32_t timeout_ms)
@@ -124,6 +141,10 @@ void cm_uart_dec(uint64_t v)
 
 void cm_systick_start(void)
 {
+    TIMER1_CTRL = 0;
+    TIMER1_RELOAD = 0xFFFFFFFFu;
+    TIMER1_VALUE = 0xFFFFFFFFu;
+    TIMER1_CTRL = 1u; /* enabled, no interrupt */
     SYST_RVR = CM_CORE_HZ / 1000u - 1u;
     SYST_CVR = 0;
     SYST_CSR = 0x7; /* processor clock, interrupt, enable */
