@@ -1,31 +1,34 @@
 #!/bin/bash
-# firmware_cuts.sh - power cuts at seeded random instructions of the Cortex-M3
+# firmware_cuts.sh - power cuts at seeded random points of the Cortex-M3
 # terminal's taps (issue 18: "QEMU killed at random points during taps and
 # journal appends"). The board runs under QEMU's -icount shift=0 (a CPU cycle
-# at 25 MHz is 40 guest instructions, the same from run to run) and the
-# semihosting argument tcut=N stops it N cycles into its first tap's
-# transaction, the waits for the PN532's answers left out as COST counts them
-# (board.h): anywhere in the card exchange (a command sent and never
-# answered, a frame half sent), the crypto or a journal append (between two
-# flash words).
+# at 25 MHz is 40 guest instructions) and its TIMER0 stops it (board.h): the
+# semihosting argument tcut=N N cycles into its first tap's transaction, the
+# waits for the PN532's answers left out as COST counts them; acut=N N cycles
+# after that tap's journal append began. So a cut lands anywhere: in the card
+# exchange (a command sent and never answered, a frame half sent, the commit),
+# the crypto, or a journal append (between two flash words). The count is the
+# same from run to run within about 2% of a tap (how the PN532's answers come
+# in pieces varies with the host), within a cycle or two for acut=.
 # Two boards, a DESFire EV1 card on terminal 1 and a Classic 1K (stored value
 # on) on terminal 2, each start from a flash image and a ledger where an earn,
 # a stamp (and on DESFire a bono session) were tapped and imported. First
 # each operation - earn, pay, redeem, stamp, bono (DESFire), void - runs whole
-# from there and COST gives its cycles C. Then each cut: a seed picks the card,
-# the operation and N in 1..C, or for every other seed within the operation's
-# journal append (the board's APPEND: cycles of its first and last flash word) (printed: "cut SEED: ..."; LEAL_FW_CUT_SEEDS="S
-# ..." replays those seeds); the board is cut there (exit 5, its last line
-# "power: cut"), restarted from the flash image (no FORMAT, no LOAD) and taps a
-# balance, and its export is checked:
+# from there: COST gives its cycles C and APPEND its journal append's. Then
+# each cut: a seed picks the card, the operation and the point, by the seed
+# modulo 3: tcut= anywhere in 1..C, acut= within the append, or tcut= after
+# the append (the card's commit). It is printed ("cut SEED (...)";
+# LEAL_FW_CUT_SEEDS="S ..." replays those seeds). The board is cut there (exit
+# 5, its last line "power: cut"), restarted from the flash image (no FORMAT,
+# no LOAD), taps a balance, and its export is checked:
 # - it verifies (journal_decode.py: "export ok"), and the entries before the
 #   cut tap are the base's exactly: nothing committed is lost;
 # - after them: nothing of the cut tap (cut before its append began), or the
 #   torn append as a RECOVERY entry (reason 439) of its sequence, or the tap's
 #   entry whole, then at most one settle of it, then the balance;
 # - leal sync import takes it (exit 0) and card and ledger agree.
-# make test runs 12 seeds (LEAL_FW_CUTS_N, default 12); make bench runs 200
-# (about 4 s each).
+# make test runs seeds 1 to 12 (LEAL_FW_CUTS_N, default 12; about 2 minutes);
+# make bench runs 200 (tests/bench/firmware_cuts.sh, about 7 s each).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
@@ -141,9 +144,10 @@ for c in desfire classic; do
 done
 
 # --- the cuts ---------------------------------------------------------------------------
-# pick SEED: "CARD|OP|COST|N" for that seed (Python's random, seeded: replayable):
-# an operation, then N anywhere in the tap, or (every other seed) within its
-# journal append (from 200 cycles before its first word to its last).
+# pick SEED: "CARD|OP|COST|ARG|N" for that seed (Python's random, seeded:
+# replayable): an operation, then by the seed's rest modulo 3 tcut=N anywhere
+# in the tap, acut=N within its journal append (to 20 cycles after its last
+# word), or tcut=N after the append (the card's commit and what follows).
 pick() {
     $PY - "$1" "$T/costs" <<'EOF'
 import random, sys
@@ -151,27 +155,38 @@ rows = [l.strip() for l in open(sys.argv[2]) if l.strip()]
 r = random.Random(int(sys.argv[1]))
 seed = int(sys.argv[1])
 card, op, cost, first, last = r.choice(rows).split("|")
-if seed % 2:
-    n = r.randint(1, int(cost))
+if seed % 3 == 1:
+    arg, n = "tcut", r.randint(1, int(cost))
+elif seed % 3 == 2:
+    arg, n = "acut", r.randint(1, int(last) - int(first) + 20)
 else:
-    n = r.randint(max(1, int(first) - 200), int(last))
-print(f"{card}|{op}|{cost}|{n}")
+    arg, n = "tcut", r.randint(int(last), int(cost))
+print(f"{card}|{op}|{cost}|{arg}|{n}")
 EOF
 }
 SEEDS=${LEAL_FW_CUT_SEEDS:-$(seq 1 "${LEAL_FW_CUTS_N:-12}")}
 forms=""
 for seed in $SEEDS; do
-    IFS='|' read -r c op cost n <<<"$(pick "$seed")"
+    IFS='|' read -r c op cost arg n <<<"$(pick "$seed")"
     t=$(eval echo "\$TERM_OF_$c")
-    echo "# cut $seed: $c $op at cycle $n of $cost (replay: LEAL_FW_CUT_SEEDS=$seed)"
-    what="cut $seed ($c $op at cycle $n of $cost)"
+    if [ "$arg" = tcut ]; then
+        what="cut $seed ($c $op at cycle $n of $cost)"
+    else
+        what="cut $seed ($c $op at cycle $n of its journal append)"
+    fi
+    echo "# $what (replay: LEAL_FW_CUT_SEEDS=$seed)"
     cp "$T/$c-base.img" "$T/cut.img"
     cp "$T/$c.json" "$T/card-cut.json"
     rm -rf "$XDG_DATA_HOME" && cp -a "$T/data-base" "$XDG_DATA_HOME"
     restart $t "$op" "END" >"$T/lines"
-    FW_FLASH=$T/cut.img FW_TCUT=$n fw_run "$what" "$T/card-cut.json" "$T/lines"
-    check_eq "$what: UART0 ends at the cut" yes \
-        "$(tail -1 <<<"$OUT" | grep -qE "^power: cut [0-9]+ cycles into the tap \(tcut=$n\)$" && echo yes)"
+    if [ "$arg" = tcut ]; then
+        FW_FLASH=$T/cut.img FW_TCUT=$n fw_run "$what" "$T/card-cut.json" "$T/lines"
+        want="^power: cut [0-9]+ cycles into the tap \(tcut=$n\)$"
+    else
+        FW_FLASH=$T/cut.img FW_ACUT=$n fw_run "$what" "$T/card-cut.json" "$T/lines"
+        want="^power: cut [0-9]+ cycles into the tap, [0-9]+ into its journal append \(acut=$n\)$"
+    fi
+    check_eq "$what: UART0 ends at the cut" yes "$(tail -1 <<<"$OUT" | grep -qE "$want" && echo yes)"
     restart $t "BALANCE" "EXPORT" "END" >"$T/lines"
     FW_FLASH=$T/cut.img fw_run "$what, restart" "$T/card-cut.json" "$T/lines"
     export_of "$T/cut.ljx"

@@ -125,6 +125,9 @@ LEAL_MUST_CHECK leal_err cm_flash_attach(void);
  * the middle of a word's bytes, in the crypto. Under QEMU's -icount shift=0
  * a cycle is 40 guest instructions and the count is the same from run to
  * run (the waits aside), so a cut is replayed from N within a cycle or two.
+ * The argument acut=N does the same N cycles after the first tap's journal
+ * append began (its first flash program or erase), where there are no waits:
+ * a cut placed within the append whatever the card exchange before it took.
  * cm_tap_cut_arm starts the count at the tap's transaction (with the cycle
  * and wait counts COST starts from), cm_tap_cut_disarm stops it; nothing
  * happens without tcut=.
@@ -132,8 +135,9 @@ LEAL_MUST_CHECK leal_err cm_flash_attach(void);
 void cm_tap_cut_arm(uint64_t c0, uint64_t w0);
 void cm_tap_cut_disarm(void);
 /* The last tap's flash words (its journal append): cycles into the tap (as
- * tcut= counts them) at which its first and its last word landed, and how
- * many; zeroes when it wrote none. Where a test aims its cuts. */
+ * tcut= counts them) at which its first program or erase began and its last
+ * word landed, and how many words; zeroes when it wrote none. Where a test
+ * aims its cuts. */
 void cm_tap_flash(uint64_t *first, uint64_t *last, uint32_t *words);
 void cm_timer0(void);
 /* Flash words programmed (and pages erased) since reset. */

@@ -54,6 +54,7 @@ struct cm_area {
 static int32_t flash_file = -1;
 static uint32_t flash_words, flash_cut; /* cut 0: no power cut */
 static uint64_t tap_cut;                /* tcut=: 0 no cut */
+static uint64_t append_cut;             /* acut=: 0 no cut */
 static char cmdline[160];
 
 uint32_t cm_flash_words(void)
@@ -77,6 +78,7 @@ static leal_err flash_sync(uint32_t at, size_t len)
 
 /* One more word landed (its bytes already written through): the power
  * goes here when the test asked for it. */
+static void tap_flash_begin(void);
 static void tap_flash_landed(void);
 static void flash_word_landed(void)
 {
@@ -124,13 +126,18 @@ leal_err cm_flash_attach(void)
             return LEAL_E_FW_FLASH_FILE;
         flash_cut = n;
     }
-    cut = cmd_arg("tcut=", clen);
-    if (cut != NULL) {
+    for (int which = 0; which < 2; which++) {
+        cut = cmd_arg(which == 0 ? "tcut=" : "acut=", clen);
+        if (cut == NULL)
+            continue;
         for (n = 0; *cut >= '0' && *cut <= '9' && n < 100000000u; cut++)
             n = n * 10u + (uint32_t)(*cut - '0');
         if (*cut != '\0' || n == 0)
             return LEAL_E_FW_FLASH_FILE;
-        tap_cut = n;
+        if (which == 0)
+            tap_cut = n;
+        else
+            append_cut = n;
     }
     file = cmd_arg("flash=", clen);
     if (file == NULL)
@@ -178,7 +185,7 @@ leal_err cm_flash_attach(void)
 #define TIMER0_IRQ 8u
 
 static uint64_t cut_c0, cut_w0;
-static bool cut_armed, tap_on;
+static bool cut_armed, tap_on, tap_flash_started;
 static uint64_t tap_flash_first, tap_flash_last;
 static uint32_t tap_flash_words;
 
@@ -211,12 +218,42 @@ void cm_timer0(void)
     if (work >= tap_cut) {
         cm_uart_puts("\npower: cut ");
         cm_uart_dec(work);
-        cm_uart_puts(" cycles into the tap (tcut=");
-        cm_uart_dec(tap_cut);
+        if (append_cut != 0) {
+            cm_uart_puts(" cycles into the tap, ");
+            cm_uart_dec(work - tap_flash_first);
+            cm_uart_puts(" into its journal append (acut=");
+            cm_uart_dec(append_cut);
+        } else {
+            cm_uart_puts(" cycles into the tap (tcut=");
+            cm_uart_dec(tap_cut);
+        }
         cm_uart_puts(")\n");
         cm_exit(CM_EXIT_POWER_CUT);
     }
     cut_timer_set(tap_cut - work);
+}
+
+/* The power cut's timer from the tap's work now (cut_c0, cut_w0 set). */
+static void cut_start(void)
+{
+    cut_armed = true;
+    NVIC_IPR8 = 0x80u; /* below SysTick (0): the milliseconds go on counting */
+    cut_timer_set(tap_cut - tap_work());
+    NVIC_ISER0 = 1u << TIMER0_IRQ;
+}
+
+/* A program or an erase begins: the tap's first one starts its journal
+ * append, from which acut= counts. */
+static void tap_flash_begin(void)
+{
+    if (!tap_on || tap_flash_started)
+        return;
+    tap_flash_started = true;
+    tap_flash_first = tap_work();
+    if (append_cut != 0 && !cut_armed) {
+        tap_cut = tap_flash_first + append_cut;
+        cut_start();
+    }
 }
 
 static void tap_flash_landed(void)
@@ -224,8 +261,7 @@ static void tap_flash_landed(void)
     if (!tap_on)
         return;
     tap_flash_last = tap_work();
-    if (tap_flash_words++ == 0)
-        tap_flash_first = tap_flash_last;
+    tap_flash_words++;
 }
 
 void cm_tap_flash(uint64_t *first, uint64_t *last, uint32_t *words)
@@ -242,19 +278,19 @@ void cm_tap_cut_arm(uint64_t c0, uint64_t w0)
     tap_on = true;
     tap_flash_first = tap_flash_last = 0;
     tap_flash_words = 0;
-    if (tap_cut == 0)
-        return;
-    cut_armed = true;
-    NVIC_IPR8 = 0x80u; /* below SysTick (0): the milliseconds go on counting */
-    cut_timer_set(tap_cut - tap_work());
-    NVIC_ISER0 = 1u << TIMER0_IRQ;
+    tap_flash_started = false;
+    if (tap_cut != 0)
+        cut_start();
 }
 
 void cm_tap_cut_disarm(void)
 {
     tap_on = false;
-    if (!cut_armed)
+    append_cut = 0; /* the first tap only */
+    if (!cut_armed) {
+        tap_cut = 0;
         return;
+    }
     NVIC_ICER0 = 1u << TIMER0_IRQ;
     TIMER0_CTRL = 0;
     cut_armed = false;
@@ -262,6 +298,12 @@ void cm_tap_cut_disarm(void)
 }
 
 /* ---- storage: ctx is the area ---- */
+
+/* A power cut is to be placed: each flash word is written through alone. */
+static bool cut_placed(void)
+{
+    return flash_cut != 0 || tap_cut != 0 || append_cut != 0;
+}
 
 static leal_err fl_read(void *ctx, uint32_t offset, uint8_t *out, size_t len)
 {
@@ -286,16 +328,17 @@ static leal_err fl_program(void *ctx, uint32_t offset, const uint8_t *data, size
     for (size_t i = 0; i < len; i++)
         if (p[i] != 0xFFu)
             return LEAL_E_ARG; /* flash programs only erased bytes */
+    tap_flash_begin();
     for (size_t w = 0; w < len; w += CM_FLASH_WORD) {
         size_t n = len - w < CM_FLASH_WORD ? len - w : CM_FLASH_WORD;
         for (size_t i = w; i < w + n; i++)
             p[i] = data[i];
         /* Without a cut to place, one write-through for the whole call. */
-        if ((flash_cut != 0 || tap_cut != 0) && (err = flash_sync(at + (uint32_t)w, n)) != LEAL_OK)
+        if (cut_placed() && (err = flash_sync(at + (uint32_t)w, n)) != LEAL_OK)
             return err;
         flash_word_landed();
     }
-    return flash_cut != 0 || tap_cut != 0 ? LEAL_OK : flash_sync(at, len);
+    return cut_placed() ? LEAL_OK : flash_sync(at, len);
 }
 
 static leal_err fl_erase(void *ctx, uint32_t unit)
@@ -305,6 +348,7 @@ static leal_err fl_erase(void *ctx, uint32_t unit)
     leal_err err;
     if (unit >= a->units)
         return LEAL_E_ARG;
+    tap_flash_begin();
     for (uint32_t i = 0; i < CM_FLASH_UNIT; i++)
         p[i] = 0xFFu;
     if ((err = flash_sync((uint32_t)(a->base - _storage_start) + unit * CM_FLASH_UNIT,
