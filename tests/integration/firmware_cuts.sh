@@ -210,7 +210,8 @@ for seed in $SEEDS; do
     case "$rest" in
         "B ") form="nothing of the tap" ;;
         "R B ") form="the torn append a RECOVERY" ;;
-        "O:$kind B " | "O:$kind S B ") form="the tap's entry whole${rest/#*S*/, settled}" ;;
+        "O:$kind B ") form="the tap's entry whole, the card committed" ;;
+        "O:$kind S B ") form="the tap's entry whole, settled at the restart" ;;
         *) form="unexpected: $rest" ;;
     esac
     check_eq "$what: after them nothing of the tap, a RECOVERY (439) or the tap's entry (and its settle), then the balance" \
@@ -222,5 +223,5 @@ for seed in $SEEDS; do
     run_capture "$LEAL" card read --reader "sim:$T/card-cut.json" --json
     check_eq "$what: card and ledger agree" True "$(field '["agrees"]' <<<"$OUT")"
 done
-echo "# forms: $(sort <<<"$forms" | uniq -c | sed '/^ *[0-9]* $/d' | tr -s ' \n' ' ')"
+echo "# forms: $(sed '/^$/d' <<<"$forms" | sort | uniq -c | sed -E 's/^ *([0-9]+) (.*)/\2: \1/' | paste -sd ';' | sed 's/;/; /g')"
 finish
