@@ -155,12 +155,15 @@ rows = [l.strip() for l in open(sys.argv[2]) if l.strip()]
 r = random.Random(int(sys.argv[1]))
 seed = int(sys.argv[1])
 card, op, cost, first, last = r.choice(rows).split("|")
+# tcut= stops short of the whole run's last 4000 cycles: the same tap may take
+# about 2% less in another run (the PN532's answers come in other pieces).
+end = int(cost) - 4000
 if seed % 3 == 1:
-    arg, n = "tcut", r.randint(1, int(cost))
+    arg, n = "tcut", r.randint(1, end)
 elif seed % 3 == 2:
     arg, n = "acut", r.randint(1, int(last) - int(first) + 20)
 else:
-    arg, n = "tcut", r.randint(int(last), int(cost))
+    arg, n = "tcut", r.randint(int(last), max(int(last), end))
 print(f"{card}|{op}|{cost}|{arg}|{n}")
 EOF
 }
