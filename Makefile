@@ -266,6 +266,9 @@ FW_CC := arm-none-eabi-gcc
 FW_CFLAGS := -std=c11 -mcpu=cortex-m3 -mthumb -Os -g -ffreestanding -ffunction-sections \
 	-fdata-sections -fstack-usage -fcallgraph-info=su -Wall -Wextra -Werror -Wshadow -Wconversion -I. \
 	--specs=picolibc.specs
+# The PN532 driver's frames on the board: 128 bytes of body, twice the longest frame its
+# cards send (a DESFire frame is at most 64 bytes on the wire; firmware/core/pn532_frame.h).
+FW_CFLAGS += -DPN532_MAX_BODY=128
 # Makefile too: a change of FW_CFLAGS (-fcallgraph-info's .ci files) rebuilds every object.
 $(FW_O)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)

@@ -272,7 +272,7 @@ void pn532_release(struct pn532 *d)
 static leal_err exchange(struct pn532 *d, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
                          size_t cap, size_t *resp_len)
 {
-    uint8_t params[2 + LEAL_MAX_PN532_FRAME], out[PN532_MAX_BODY];
+    uint8_t params[2 + PN532_MAX_FRAME], out[PN532_MAX_BODY];
     size_t n = 0, total = 0, plen = 2 + cmd_len;
     bool classic = !(d->target.sak & 0x20);
     leal_err err;

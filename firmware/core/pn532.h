@@ -79,9 +79,9 @@ struct pn532 {
     unsigned answer_timeout_ms;
     struct pn532_target target;
     bool selected;
-    uint8_t rx[2 * LEAL_MAX_PN532_FRAME]; /* bytes read and not yet parsed */
+    uint8_t rx[2 * PN532_MAX_FRAME]; /* bytes read and not yet parsed */
     size_t rx_len;
-    uint8_t tx[LEAL_MAX_PN532_FRAME];
+    uint8_t tx[PN532_MAX_FRAME];
     struct pn532_frame frame; /* the last frame read */
 };
 

@@ -64,7 +64,7 @@ leal_err pn532_frame_parse(const uint8_t *buf, size_t len, struct pn532_frame *f
         }
     } else {
         body_len = l;
-        if ((uint8_t)(l + lcs) != 0 || body_len == 0) {
+        if ((uint8_t)(l + lcs) != 0 || body_len == 0 || body_len > PN532_MAX_BODY) {
             *consumed = start + 2;
             return LEAL_E_FORMAT;
         }

@@ -19,13 +19,23 @@
 #include <stdint.h>
 
 #include "keys/base/err.h"
+#include "keys/base/limits.h"
 
 #define PN532_TFI_HOST 0xD4
 #define PN532_TFI_PN532 0xD5
 /* TFI + data bytes: a normal frame carries up to 255, an extended one 265
- * (libnfc: 264 data bytes after the TFI). */
+ * (libnfc: 264 data bytes after the TFI). A board may build the driver for
+ * less RAM with -DPN532_MAX_BODY=N (N <= 255: normal frames only), enough
+ * for its cards' frames (a DESFire or ISO 14443-4 frame is at most 64 bytes
+ * on the wire, a Classic block 16): a longer frame is then refused as
+ * malformed, never cut. PN532_MAX_FRAME: the bytes of the longest frame. */
 #define PN532_MAX_NORMAL 255
+#ifndef PN532_MAX_BODY
 #define PN532_MAX_BODY 265
+#define PN532_MAX_FRAME LEAL_MAX_PN532_FRAME
+#else
+#define PN532_MAX_FRAME (PN532_MAX_BODY + 7) /* 00 00 FF LEN LCS body DCS 00 */
+#endif
 
 enum pn532_frame_kind {
     PN532_FRAME_ACK = 1,

@@ -265,7 +265,8 @@ leal_err sam_soft_open(struct sam_soft *soft, const struct crypto_provider *cp,
 {
     if (soft == NULL || cp == NULL || b == NULL || s == NULL)
         return LEAL_E_ARG;
-    leal_memcpy(&soft->b, b, sizeof soft->b);
+    if (b != &soft->b)
+        leal_memcpy(&soft->b, b, sizeof soft->b);
     soft->cp = cp;
     soft->open = 1;
     s->ctx = soft;

@@ -118,7 +118,9 @@ struct sam_soft {
 };
 
 /* Copies b into soft (the caller wipes its own copy) and fills s. b must
- * have been decoded by bundle_decode (its slots ascending). */
+ * have been decoded by bundle_decode (its slots ascending). b may be
+ * &soft->b itself (a board that decodes the bundle in place, with no
+ * second copy of the keys in RAM): nothing is copied then. */
 LEAL_MUST_CHECK leal_err sam_soft_open(struct sam_soft *soft, const struct crypto_provider *cp,
                                        const struct bundle *b, struct sam *s);
 

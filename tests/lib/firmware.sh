@@ -33,15 +33,19 @@ fw_lines() {
 # the file LINES on UART0; RC, OUT (UART0, carriage returns taken out).
 # FW_QEMU_OPTS adds QEMU options (make bench: -icount shift=0). FW_FLASH=FILE keeps
 # the board's flash in FILE across runs, FW_CUT=N cuts the power after its N-th
-# flash word (board.h; the run then ends with exit 5).
+# flash word (board.h; the run then ends with exit 5), FW_TCUT=N cuts it N CPU
+# cycles into the run's first tap (board.h tcut=; run it under -icount shift=0),
+# FW_ACUT=N N cycles into that tap's journal append (acut=).
 fw_run() {
     serve "$2"
     # shellcheck disable=SC2086 # FW_QEMU_OPTS is a list of options
     run_capture timeout 300 qemu-system-arm -M mps2-an385 -display none -monitor none \
-        -semihosting-config "enable=on,target=native${FW_FLASH:+,arg=leal-cm3,arg=flash=$FW_FLASH}${FW_CUT:+,arg=cut=$FW_CUT}" \
+        -semihosting-config "enable=on,target=native${FW_FLASH:+,arg=leal-cm3,arg=flash=$FW_FLASH}${FW_CUT:+,arg=cut=$FW_CUT}${FW_TCUT:+,arg=tcut=$FW_TCUT}${FW_ACUT:+,arg=acut=$FW_ACUT}" \
         ${FW_QEMU_OPTS:-} -kernel "$ELF" -serial stdio -serial "$(readlink "$T/pn532")" <"$3"
     unserve
-    if [ -n "${FW_CUT:-}" ]; then
+    if [ -n "${FW_TCUT:-}${FW_ACUT:-}" ]; then
+        check_eq "$1: the power cut stopped the board in the tap, exit 5" 5 "$RC"
+    elif [ -n "${FW_CUT:-}" ]; then
         check_eq "$1: the power cut stopped the board after flash word $FW_CUT, exit 5" 5 "$RC"
     else
         check_eq "$1: QEMU ran the board to END, exit 0" 0 "$RC"

@@ -36,12 +36,16 @@ void cm_uart_puts(const char *s);
 void cm_uart_hex(const uint8_t *p, size_t n);
 void cm_uart_dec(uint64_t v);
 uint32_t cm_millis(void);
-/* Core clock cycles since SysTick started (CM_CORE_HZ), and how many of
+/* Core clock cycles since SysTick started (CM_CORE_HZ; counted by TIMER1, uart.c), and how many of
  * them cm_uart_read spent waiting for a first byte: what a tap costs the
  * CPU is the difference (under QEMU's -icount shift=0 a cycle at 25 MHz is
  * 40 guest instructions). */
 uint64_t cm_cycles(void);
 extern uint64_t cm_wait_cycles;
+/* A wait of cm_uart_read under way, since cm_wait_from (the power-cut
+ * timer leaves it out as COST does). */
+extern volatile uint64_t cm_wait_from;
+extern volatile bool cm_waiting;
 void cm_systick_start(void);
 /* One ARM semihosting call (op in r0, its argument block in r1; QEMU's
  * -semihosting-config enable=on,target=native serves it); what r0 holds after. */
@@ -109,6 +113,33 @@ void cm_random_seed(const uint8_t seed[32]);
  */
 #define CM_EXIT_POWER_CUT 5
 LEAL_MUST_CHECK leal_err cm_flash_attach(void);
+/*
+ * A power cut at an arbitrary instruction of a tap (issue 18): the argument
+ * tcut=N stops the board, exit status CM_EXIT_POWER_CUT, once the first tap
+ * since reset has run N CPU cycles of its transaction (terminal_tap: the
+ * card exchange and the journal append), the waits for the PN532's answers
+ * left out exactly as COST counts them. The CMSDK timer TIMER0 (25 MHz,
+ * IRQ 8) is programmed for the cycles still to run and, when it fires in a
+ * wait, again for the rest; so the cut lands wherever the core is then: in
+ * a command sent to the card and not answered, between two flash words, in
+ * the middle of a word's bytes, in the crypto. Under QEMU's -icount shift=0
+ * a cycle is 40 guest instructions and the count is the same from run to
+ * run (the waits aside), so a cut is replayed from N within a cycle or two.
+ * The argument acut=N does the same N cycles after the first tap's journal
+ * append began (its first flash program or erase), where there are no waits:
+ * a cut placed within the append whatever the card exchange before it took.
+ * cm_tap_cut_arm starts the count at the tap's transaction (with the cycle
+ * and wait counts COST starts from), cm_tap_cut_disarm stops it; nothing
+ * happens without tcut=.
+ */
+void cm_tap_cut_arm(uint64_t c0, uint64_t w0);
+void cm_tap_cut_disarm(void);
+/* The last tap's flash words (its journal append): cycles into the tap (as
+ * tcut= counts them) at which its first program or erase began and its last
+ * word landed, and how many words; zeroes when it wrote none. Where a test
+ * aims its cuts. */
+void cm_tap_flash(uint64_t *first, uint64_t *last, uint32_t *words);
+void cm_timer0(void);
 /* Flash words programmed (and pages erased) since reset. */
 uint32_t cm_flash_words(void);
 LEAL_MUST_CHECK leal_err cm_random_bytes(uint8_t *out, size_t n);

@@ -53,6 +53,8 @@ struct cm_area {
 
 static int32_t flash_file = -1;
 static uint32_t flash_words, flash_cut; /* cut 0: no power cut */
+static uint64_t tap_cut;                /* tcut=: 0 no cut */
+static uint64_t append_cut;             /* acut=: 0 no cut */
 static char cmdline[160];
 
 uint32_t cm_flash_words(void)
@@ -76,8 +78,11 @@ static leal_err flash_sync(uint32_t at, size_t len)
 
 /* One more word landed (its bytes already written through): the power
  * goes here when the test asked for it. */
+static void tap_flash_begin(void);
+static void tap_flash_landed(void);
 static void flash_word_landed(void)
 {
+    tap_flash_landed();
     if (++flash_words == flash_cut) {
         cm_uart_puts("power: cut after flash word ");
         cm_uart_dec(flash_words);
@@ -121,6 +126,19 @@ leal_err cm_flash_attach(void)
             return LEAL_E_FW_FLASH_FILE;
         flash_cut = n;
     }
+    for (int which = 0; which < 2; which++) {
+        cut = cmd_arg(which == 0 ? "tcut=" : "acut=", clen);
+        if (cut == NULL)
+            continue;
+        for (n = 0; *cut >= '0' && *cut <= '9' && n < 100000000u; cut++)
+            n = n * 10u + (uint32_t)(*cut - '0');
+        if (*cut != '\0' || n == 0)
+            return LEAL_E_FW_FLASH_FILE;
+        if (which == 0)
+            tap_cut = n;
+        else
+            append_cut = n;
+    }
     file = cmd_arg("flash=", clen);
     if (file == NULL)
         return LEAL_OK;
@@ -154,7 +172,138 @@ leal_err cm_flash_attach(void)
     return LEAL_OK;
 }
 
+/* ---- the power cut at a tap's N-th cycle (board.h) ---- */
+
+#define TIMER0_CTRL (*(volatile uint32_t *)0x40000000u)
+#define TIMER0_VALUE (*(volatile uint32_t *)0x40000004u)
+#define TIMER0_RELOAD (*(volatile uint32_t *)0x40000008u)
+#define TIMER0_INTCLEAR (*(volatile uint32_t *)0x4000000Cu)
+#define TIMER_ENABLE_IRQ 0x9u /* enable, interrupt enable */
+#define NVIC_ISER0 (*(volatile uint32_t *)0xE000E100u)
+#define NVIC_ICER0 (*(volatile uint32_t *)0xE000E180u)
+#define NVIC_IPR8 (*(volatile uint8_t *)0xE000E408u)
+#define TIMER0_IRQ 8u
+
+static uint64_t cut_c0, cut_w0;
+static bool cut_armed, tap_on, tap_flash_started;
+static uint64_t tap_flash_first, tap_flash_last;
+static uint32_t tap_flash_words;
+
+/* Cycles of the tap's transaction so far, waits (the one under way too) aside. */
+static uint64_t tap_work(void)
+{
+    uint64_t now = cm_cycles();
+    uint64_t waits = cm_wait_cycles - cut_w0 + (cm_waiting ? now - cm_wait_from : 0u);
+    return now - cut_c0 - waits;
+}
+
+/* TIMER0 for the cycles still to run (at least one). */
+static void cut_timer_set(uint64_t left)
+{
+    uint32_t v = left > 0x7FFFFFFFu ? 0x7FFFFFFFu : left == 0 ? 1u : (uint32_t)left;
+    TIMER0_CTRL = 0;
+    TIMER0_INTCLEAR = 1u;
+    TIMER0_RELOAD = v;
+    TIMER0_VALUE = v;
+    TIMER0_CTRL = TIMER_ENABLE_IRQ;
+}
+
+void cm_timer0(void)
+{
+    uint64_t work;
+    TIMER0_INTCLEAR = 1u;
+    if (!cut_armed)
+        return;
+    work = tap_work();
+    if (work >= tap_cut) {
+        cm_uart_puts("\npower: cut ");
+        cm_uart_dec(work);
+        if (append_cut != 0) {
+            cm_uart_puts(" cycles into the tap, ");
+            cm_uart_dec(work - tap_flash_first);
+            cm_uart_puts(" into its journal append (acut=");
+            cm_uart_dec(append_cut);
+        } else {
+            cm_uart_puts(" cycles into the tap (tcut=");
+            cm_uart_dec(tap_cut);
+        }
+        cm_uart_puts(")\n");
+        cm_exit(CM_EXIT_POWER_CUT);
+    }
+    cut_timer_set(tap_cut - work);
+}
+
+/* The power cut's timer from the tap's work now (cut_c0, cut_w0 set). */
+static void cut_start(void)
+{
+    cut_armed = true;
+    NVIC_IPR8 = 0x80u; /* below SysTick (0): the milliseconds go on counting */
+    cut_timer_set(tap_cut - tap_work());
+    NVIC_ISER0 = 1u << TIMER0_IRQ;
+}
+
+/* A program or an erase begins: the tap's first one starts its journal
+ * append, from which acut= counts. */
+static void tap_flash_begin(void)
+{
+    if (!tap_on || tap_flash_started)
+        return;
+    tap_flash_started = true;
+    tap_flash_first = tap_work();
+    if (append_cut != 0 && !cut_armed) {
+        tap_cut = tap_flash_first + append_cut;
+        cut_start();
+    }
+}
+
+static void tap_flash_landed(void)
+{
+    if (!tap_on)
+        return;
+    tap_flash_last = tap_work();
+    tap_flash_words++;
+}
+
+void cm_tap_flash(uint64_t *first, uint64_t *last, uint32_t *words)
+{
+    *first = tap_flash_first;
+    *last = tap_flash_last;
+    *words = tap_flash_words;
+}
+
+void cm_tap_cut_arm(uint64_t c0, uint64_t w0)
+{
+    cut_c0 = c0;
+    cut_w0 = w0;
+    tap_on = true;
+    tap_flash_first = tap_flash_last = 0;
+    tap_flash_words = 0;
+    tap_flash_started = false;
+    if (tap_cut != 0)
+        cut_start();
+}
+
+void cm_tap_cut_disarm(void)
+{
+    tap_on = false;
+    append_cut = 0; /* the first tap only */
+    if (!cut_armed) {
+        tap_cut = 0;
+        return;
+    }
+    NVIC_ICER0 = 1u << TIMER0_IRQ;
+    TIMER0_CTRL = 0;
+    cut_armed = false;
+    tap_cut = 0; /* the first tap only: the restart's own taps run whole */
+}
+
 /* ---- storage: ctx is the area ---- */
+
+/* A power cut is to be placed: each flash word is written through alone. */
+static bool cut_placed(void)
+{
+    return flash_cut != 0 || tap_cut != 0 || append_cut != 0;
+}
 
 static leal_err fl_read(void *ctx, uint32_t offset, uint8_t *out, size_t len)
 {
@@ -179,16 +328,17 @@ static leal_err fl_program(void *ctx, uint32_t offset, const uint8_t *data, size
     for (size_t i = 0; i < len; i++)
         if (p[i] != 0xFFu)
             return LEAL_E_ARG; /* flash programs only erased bytes */
+    tap_flash_begin();
     for (size_t w = 0; w < len; w += CM_FLASH_WORD) {
         size_t n = len - w < CM_FLASH_WORD ? len - w : CM_FLASH_WORD;
         for (size_t i = w; i < w + n; i++)
             p[i] = data[i];
         /* Without a cut to place, one write-through for the whole call. */
-        if (flash_cut != 0 && (err = flash_sync(at + (uint32_t)w, n)) != LEAL_OK)
+        if (cut_placed() && (err = flash_sync(at + (uint32_t)w, n)) != LEAL_OK)
             return err;
         flash_word_landed();
     }
-    return flash_cut != 0 ? LEAL_OK : flash_sync(at, len);
+    return cut_placed() ? LEAL_OK : flash_sync(at, len);
 }
 
 static leal_err fl_erase(void *ctx, uint32_t unit)
@@ -198,6 +348,7 @@ static leal_err fl_erase(void *ctx, uint32_t unit)
     leal_err err;
     if (unit >= a->units)
         return LEAL_E_ARG;
+    tap_flash_begin();
     for (uint32_t i = 0; i < CM_FLASH_UNIT; i++)
         p[i] = 0xFFu;
     if ((err = flash_sync((uint32_t)(a->base - _storage_start) + unit * CM_FLASH_UNIT,

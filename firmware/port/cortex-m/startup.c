@@ -66,8 +66,9 @@ uint32_t cm_millis(void)
     return cm_ticks;
 }
 
-/* 16 system exceptions; the board's interrupts are not used (the UARTs are polled). */
-__attribute__((section(".vectors"), used)) static void (*const cm_vectors[16])(void) = {
+/* 16 system exceptions, then the board's interrupts up to TIMER0 (IRQ 8):
+ * the UARTs are polled, TIMER0 places a test's power cut (board.h). */
+__attribute__((section(".vectors"), used)) static void (*const cm_vectors[16 + 9])(void) = {
     (void (*)(void))(uintptr_t)_stack_top,
     cm_reset,
     cm_fault, /* NMI */
@@ -84,4 +85,13 @@ __attribute__((section(".vectors"), used)) static void (*const cm_vectors[16])(v
     0,
     cm_fault, /* PendSV */
     cm_systick,
+    cm_fault, /* IRQ 0-7: UARTs and GPIO, never enabled */
+    cm_fault,
+    cm_fault,
+    cm_fault,
+    cm_fault,
+    cm_fault,
+    cm_fault,
+    cm_fault,
+    cm_timer0, /* IRQ 8 */
 };

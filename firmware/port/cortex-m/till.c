@@ -19,11 +19,13 @@
  *   COST                 the last tap's CPU cycles, waits for the PN532 aside
  *   WORDS                flash words programmed (and pages erased) since
  *                        reset (board.h: where a test's power cut lands)
- *   WIPE                 forgets the keys (what a tamper switch would call)
- *   END                  ends the run (exit 0)
- * Why the bundle comes in plaintext over the line: a sealed bundle needs
- * scrypt's memory, which no reader MCU has; a real board keeps the terminal
- * keys in a secure element or a SAM in the second slot, provisioned once.
+ *   APPEND               the last tap's flash words: the cycles into the tap
+ *                        (as COST and tcut= count) its first program began and its last word
+ * landed, and how many (board.h: where a test aims a cut) WIPE                 forgets the keys
+ * (what a tamper switch would call) END                  ends the run (exit 0) Why the bundle comes
+ * in plaintext over the line: a sealed bundle needs scrypt's memory, which no reader MCU has; a
+ * real board keeps the terminal keys in a secure element or a SAM in the second slot, provisioned
+ * once.
  */
 #include "board.h"
 #include "firmware/core/terminal.h"
@@ -138,20 +140,23 @@ static leal_err read_args(char *a, size_t cap, uint8_t end)
     return err;
 }
 
+/* The bundle is decoded straight into the software SAM (no second copy of
+ * its 4 KB of keys in RAM): the keys held before are wiped first, so a
+ * BUNDLE that fails leaves the board with none. */
 static leal_err do_bundle(void)
 {
-    static struct bundle b;
     uint64_t now;
     size_t len;
     leal_err err = read_hex(&len);
+    sam_soft_close(&soft);
+    have_keys = false;
     if (err == LEAL_OK && (err = cm_clock_now(&now)) == LEAL_OK &&
-        (err = bundle_decode(buf, len, &b)) == LEAL_OK &&
-        (err = bundle_check(&b, b.issuer_id, b.program_id, now)) == LEAL_OK) {
+        (err = bundle_decode(buf, len, &soft.b)) == LEAL_OK &&
+        (err = bundle_check(&soft.b, soft.b.issuer_id, soft.b.program_id, now)) == LEAL_OK &&
+        (err = sam_soft_open(&soft, &cm_crypto, &soft.b, &sam)) == LEAL_OK)
+        err = sam.info(sam.ctx, &who);
+    if (err != LEAL_OK)
         sam_soft_close(&soft);
-        if ((err = sam_soft_open(&soft, &cm_crypto, &b, &sam)) == LEAL_OK)
-            err = sam.info(sam.ctx, &who);
-    }
-    bundle_clear(&b);
     leal_wipe(buf, sizeof buf);
     have_keys = err == LEAL_OK;
     return err;
@@ -444,7 +449,9 @@ static leal_err do_tap(const struct terminal_request *req)
     leal_memset(&res, 0, sizeof res);
     c0 = cm_cycles();
     w0 = cm_wait_cycles;
+    cm_tap_cut_arm(c0, w0);
     err = terminal_tap(&term, &card, req, &res);
+    cm_tap_cut_disarm();
     last_cost = cm_cycles() - c0 - (cm_wait_cycles - w0);
     pn532_release(&board.pn532);
     if (err != LEAL_OK)
@@ -524,6 +531,17 @@ int cm_till(void)
             cm_uart_puts("ok cost ");
             cm_uart_dec(last_cost);
             cm_uart_puts(" cycles\n");
+        } else if (word_is(w, "APPEND") && end == '\n') {
+            uint64_t first, last;
+            uint32_t words;
+            cm_tap_flash(&first, &last, &words);
+            cm_uart_puts("ok append first ");
+            cm_uart_dec(first);
+            cm_uart_puts(" last ");
+            cm_uart_dec(last);
+            cm_uart_puts(" words ");
+            cm_uart_dec(words);
+            cm_uart_putc('\n');
         } else if (word_is(w, "WORDS") && end == '\n') {
             cm_uart_puts("ok words ");
             cm_uart_dec(cm_flash_words());

@@ -37,31 +37,62 @@ void cm_uart_write(uint32_t base, const uint8_t *p, size_t n)
 }
 
 uint64_t cm_wait_cycles;
+volatile uint64_t cm_wait_from;
+volatile bool cm_waiting;
+
+/* The cycle count: TIMER1, the second CMSDK APB timer (25 MHz, 32 bits),
+ * counts down from 0xFFFFFFFF and wraps every 171 s; the wraps are counted
+ * here as they are seen, so two readings more than 171 s apart may lose one.
+ * Not SysTick: its count and its millisecond can disagree for a moment
+ * around a wrap (the interrupt is taken a few instructions late, at the end
+ * of a block under QEMU), which put whole milliseconds into COST. */
+#define TIMER1_CTRL (*(volatile uint32_t *)0x40001000u)
+#define TIMER1_VALUE (*(volatile uint32_t *)0x40001004u)
+#define TIMER1_RELOAD (*(volatile uint32_t *)0x40001008u)
+
+static uint32_t cycles_low;
+static uint64_t cycles_high;
 
 uint64_t cm_cycles(void)
 {
-    uint32_t ms, cvr;
-    do {
-        ms = cm_millis();
-        cvr = SYST_CVR;
-    } while (ms != cm_millis()); /* a tick between the two reads: again */
-    return (uint64_t)ms * (CM_CORE_HZ / 1000u) + (CM_CORE_HZ / 1000u - 1u - cvr);
+    uint32_t primask, v;
+    uint64_t c;
+    __asm__ volatile("mrs %0, primask\n\tcpsid i" : "=r"(primask)::"memory");
+    v = 0xFFFFFFFFu - TIMER1_VALUE;
+    if (v < cycles_low)
+        cycles_high += 1ull << 32;
+    cycles_low = v;
+    c = cycles_high | v;
+    __asm__ volatile("msr primask, %0" ::"r"(primask) : "memory");
+    return c;
 }
 
 bool cm_uart_read(uint32_t base, uint8_t *p, size_t cap, size_t *n, uint32_t timeout_ms)
 {
     uint32_t start = cm_millis();
-    uint64_t wait_from = cm_cycles();
     size_t got = 0;
+    bool came = true;
+    cm_wait_from = cm_cycles();
+    cm_waiting = true;
     /* Wait for the first byte, then take what is there without waiting:
      * the caller (the PN532 driver) reads again for the rest of a frame. */
     while (got == 0 && !(REG(base, UART_STATE) & STATE_RX_FULL))
         if (cm_millis() - start > timeout_ms) {
-            cm_wait_cycles += cm_cycles() - wait_from;
-            *n = 0;
-            return false;
+            came = false;
+            break;
         }
-    cm_wait_cycles += cm_cycles() - wait_from;
+    {
+        /* The wait ends at once for the power-cut timer too (board.h). */
+        uint64_t now = cm_cycles();
+        __asm__ volatile("cpsid i" ::: "memory");
+        cm_wait_cycles += now - cm_wait_from;
+        cm_waiting = false;
+        __asm__ volatile("cpsie i" ::: "memory");
+    }
+    if (!came) {
+        *n = 0;
+        return false;
+    }
     while (got < cap && (REG(base, UART_STATE) & STATE_RX_FULL))
         p[got++] = (uint8_t)REG(base, UART_DATA);
     *n = got;
@@ -110,6 +141,10 @@ void cm_uart_dec(uint64_t v)
 
 void cm_systick_start(void)
 {
+    TIMER1_CTRL = 0;
+    TIMER1_RELOAD = 0xFFFFFFFFu;
+    TIMER1_VALUE = 0xFFFFFFFFu;
+    TIMER1_CTRL = 1u; /* enabled, no interrupt */
     SYST_RVR = CM_CORE_HZ / 1000u - 1u;
     SYST_CVR = 0;
     SYST_CSR = 0x7; /* processor clock, interrupt, enable */
