@@ -108,8 +108,8 @@ void cm_random_seed(const uint8_t seed[32]);
  * cm_flash_attach reads the arguments and the file: LEAL_OK also when no
  * flash= was given (the flash then lives in QEMU's memory only),
  * LEAL_E_IO when the file cannot be opened, read or created,
- * LEAL_E_FW_FLASH_FILE when it is not CM_STORAGE_BYTES long or cut= is not a
- * positive number.
+ * LEAL_E_FW_FLASH_FILE when it is not CM_STORAGE_BYTES long or cut= (tcut=,
+ * acut= below) is not a positive number.
  */
 #define CM_EXIT_POWER_CUT 5
 LEAL_MUST_CHECK leal_err cm_flash_attach(void);
