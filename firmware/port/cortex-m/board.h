@@ -36,10 +36,10 @@ void cm_uart_puts(const char *s);
 void cm_uart_hex(const uint8_t *p, size_t n);
 void cm_uart_dec(uint64_t v);
 uint32_t cm_millis(void);
-/* Core clock cycles since cm_systick_start (CM_CORE_HZ; TIMER1 counts them, uart.c), and how many of
- * them cm_uart_read spent waiting for a first byte: what a tap costs the
- * CPU is the difference (under QEMU's -icount shift=0 a cycle at 25 MHz is
- * 40 guest instructions). */
+/* Core clock cycles since cm_systick_start (CM_CORE_HZ; TIMER1 counts
+ * them, uart.c), and how many of them cm_uart_read spent waiting for a first
+ * byte: what a tap costs the CPU is the difference (under QEMU's -icount
+ * shift=0 a cycle at 25 MHz is 40 guest instructions). */
 uint64_t cm_cycles(void);
 extern uint64_t cm_wait_cycles;
 /* A wait of cm_uart_read under way, since cm_wait_from (the power-cut
