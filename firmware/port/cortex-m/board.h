@@ -36,10 +36,10 @@ void cm_uart_puts(const char *s);
 void cm_uart_hex(const uint8_t *p, size_t n);
 void cm_uart_dec(uint64_t v);
 uint32_t cm_millis(void);
-/* Core clock cycles since SysTick started (CM_CORE_HZ; counted by TIMER1, uart.c), and how many of
- * them cm_uart_read spent waiting for a first byte: what a tap costs the
- * CPU is the difference (under QEMU's -icount shift=0 a cycle at 25 MHz is
- * 40 guest instructions). */
+/* Core clock cycles since cm_systick_start (CM_CORE_HZ; TIMER1 counts
+ * them, uart.c), and how many of them cm_uart_read spent waiting for a first
+ * byte: what a tap costs the CPU is the difference (under QEMU's -icount
+ * shift=0 a cycle at 25 MHz is 40 guest instructions). */
 uint64_t cm_cycles(void);
 extern uint64_t cm_wait_cycles;
 /* A wait of cm_uart_read under way, since cm_wait_from (the power-cut
@@ -108,8 +108,8 @@ void cm_random_seed(const uint8_t seed[32]);
  * cm_flash_attach reads the arguments and the file: LEAL_OK also when no
  * flash= was given (the flash then lives in QEMU's memory only),
  * LEAL_E_IO when the file cannot be opened, read or created,
- * LEAL_E_FW_FLASH_FILE when it is not CM_STORAGE_BYTES long or cut= is not a
- * positive number.
+ * LEAL_E_FW_FLASH_FILE when it is not CM_STORAGE_BYTES long or cut= (tcut=,
+ * acut= below) is not a positive number.
  */
 #define CM_EXIT_POWER_CUT 5
 LEAL_MUST_CHECK leal_err cm_flash_attach(void);
@@ -121,16 +121,19 @@ LEAL_MUST_CHECK leal_err cm_flash_attach(void);
  * left out exactly as COST counts them. The CMSDK timer TIMER0 (25 MHz,
  * IRQ 8) is programmed for the cycles still to run and, when it fires in a
  * wait, again for the rest; so the cut lands wherever the core is then: in
- * a command sent to the card and not answered, between two flash words, in
- * the middle of a word's bytes, in the crypto. Under QEMU's -icount shift=0
- * a cycle is 40 guest instructions and the count is the same from run to
- * run (the waits aside), so a cut is replayed from N within a cycle or two.
+ * a command sent to the card and not answered, in a frame half sent, between
+ * two flash words (a word reaches the file whole or not at all), in the
+ * crypto. Under QEMU's -icount shift=0 a cycle is 40 guest instructions; the
+ * same tap's count varies by about 2% from run to run (the PN532's answers
+ * come in host-dependent pieces, and each piece is parsed again), so a cut
+ * is replayed from N within that.
  * The argument acut=N does the same N cycles after the first tap's journal
  * append began (its first flash program or erase), where there are no waits:
- * a cut placed within the append whatever the card exchange before it took.
+ * a cut placed within the append whatever the card exchange before it took,
+ * replayed within a cycle or two.
  * cm_tap_cut_arm starts the count at the tap's transaction (with the cycle
  * and wait counts COST starts from), cm_tap_cut_disarm stops it; nothing
- * happens without tcut=.
+ * happens without tcut= or acut=.
  */
 void cm_tap_cut_arm(uint64_t c0, uint64_t w0);
 void cm_tap_cut_disarm(void);

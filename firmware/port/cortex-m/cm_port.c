@@ -76,10 +76,11 @@ static leal_err flash_sync(uint32_t at, size_t len)
     return LEAL_OK;
 }
 
-/* One more word landed (its bytes already written through): the power
- * goes here when the test asked for it. */
 static void tap_flash_begin(void);
 static void tap_flash_landed(void);
+
+/* One more word landed (its bytes already written through): the power
+ * goes here when the test asked for it. */
 static void flash_word_landed(void)
 {
     tap_flash_landed();

@@ -19,13 +19,15 @@
  *   COST                 the last tap's CPU cycles, waits for the PN532 aside
  *   WORDS                flash words programmed (and pages erased) since
  *                        reset (board.h: where a test's power cut lands)
- *   APPEND               the last tap's flash words: the cycles into the tap
- *                        (as COST and tcut= count) its first program began and its last word
- * landed, and how many (board.h: where a test aims a cut) WIPE                 forgets the keys
- * (what a tamper switch would call) END                  ends the run (exit 0) Why the bundle comes
- * in plaintext over the line: a sealed bundle needs scrypt's memory, which no reader MCU has; a
- * real board keeps the terminal keys in a secure element or a SAM in the second slot, provisioned
- * once.
+ *   APPEND               the last tap's journal append: the cycles into the
+ *                        tap (as COST and tcut= count) at which its first
+ *                        program began and its last word landed, and its
+ *                        words (board.h: where a test aims a power cut)
+ *   WIPE                 forgets the keys (what a tamper switch would call)
+ *   END                  ends the run (exit 0)
+ * Why the bundle comes in plaintext over the line: a sealed bundle needs
+ * scrypt's memory, which no reader MCU has; a real board keeps the terminal
+ * keys in a secure element or a SAM in the second slot, provisioned once.
  */
 #include "board.h"
 #include "firmware/core/terminal.h"
