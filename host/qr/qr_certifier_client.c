@@ -125,10 +125,16 @@ leal_err qr_certifier_enrol(struct ledger *l, const char *socket_path, int64_t c
     memcpy(rq.device_public, device_public, sizeof rq.device_public);
     /* A virtual card id already taken: another id, another certificate. */
     for (int tries = 0; tries < 4; tries++) {
+        uint8_t got[QR_CERT_LEN];
+        struct qr_cert gc;
         if ((err = new_card_id(&rq.virtual_card_id)) != LEAL_OK ||
-            (err = qr_certifier_client_certify(socket_path, &rq, cert, c)) != LEAL_OK)
+            (err = qr_certifier_client_certify(socket_path, &rq, got, &gc)) != LEAL_OK)
             return err;
-        if ((err = record(l, c, (int64_t)time(NULL))) != LEAL_E_DUPLICATE_ID)
+        if ((err = record(l, &gc, (int64_t)time(NULL))) == LEAL_OK) {
+            memcpy(cert, got, sizeof got);
+            *c = gc;
+        }
+        if (err != LEAL_E_DUPLICATE_ID)
             return err;
     }
     return err;

@@ -30,7 +30,8 @@ LEAL_MUST_CHECK leal_err qr_certifier_client_certify(const char *socket_path,
  * with the certifier's caps and refresh period: a new virtual card id, the
  * certificate, then the virtual card (LEDGER_TECH_VIRTUAL_QR, kind spend)
  * and its caps recorded in one transaction, as `leal qr enrol` records
- * them. Nothing is written unless the certificate came back. */
+ * them. Nothing is written unless the certificate came back; cert and *c
+ * only on success. */
 LEAL_MUST_CHECK leal_err qr_certifier_enrol(struct ledger *l, const char *socket_path,
                                             int64_t customer_id,
                                             const uint8_t device_public[CRYPTO_ED25519_PUBLIC],
