@@ -16,9 +16,8 @@
  * new; the web process does (host/qr/qr_certifier_client.h) and records the
  * phone in the ledger. A web process taken over can thus have phones of any
  * account of the program certified within the caps (each certificate shows
- * in the certifier's output, and a phone unknown to the ledger is refused
- * at import); it can never get the key, sign a static code, a package, or
- * go above the caps.
+ * in the certifier's output); it can never get the key, sign a static code
+ * or a package, or go above the caps.
  *
  * The key lives in secmem.h memory and is wiped when run returns (SIGTERM,
  * SIGINT, SIGHUP). Hosted (Linux).

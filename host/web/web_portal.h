@@ -40,7 +40,7 @@
  *                              200 with the same code, nothing redeemed; too
  *                              few points or too low a tier 409; a
  *                              percentage reward 400 (it needs a sale)
- *   GET    /portal/api/spend   whether a phone can be enrolled for spending
+ *   GET    /portal/api/spend   whether a phone of the customer can be enrolled for spending
  *                              codes now: {"available"} and, with a QR
  *                              certifier answering, its program, qr key
  *                              version and public key, caps and refresh days

@@ -15,11 +15,15 @@
 #include "host/qr/qr_certifier_client.h"
 #include "keys/base/hex.h"
 
+/* Available: a certifier answers, for the customer's own program. */
 void web_portal_spend_status(struct web_req *r)
 {
     struct qr_certifier_status st;
+    struct ledger_customer c;
     char pub[2 * CRYPTO_ED25519_PUBLIC + 1];
     if (qr_certifier_client_status(r->qr_certifier, &st) != LEAL_OK ||
+        ledger_customer_get(r->l, r->customer, &c) != LEAL_OK ||
+        c.program_id != (int64_t)st.program_id ||
         leal_hex_encode(st.public_key, sizeof st.public_key, false, pub, sizeof pub) != LEAL_OK) {
         r->status = 200;
         r->out = json_pack("{s:b}", "available", 0);

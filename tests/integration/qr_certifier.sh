@@ -31,7 +31,7 @@ field() { $PY -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 "$LEAL" keys init --issuer "Café Sol" --program 1 >/dev/null || exit 1
 "$LEAL" program create --db "$DB" --code sol --name "Café Sol" --points-per-euro 1 >/dev/null || exit 1
-"$LEAL" program create --db "$DB" --code luna --name "Bar Luna" --points-per-euro 1 >/dev/null || exit 1
+"$LEAL" program create --db "$DB" --code luna --name "Bar Luna" --points-per-euro 1 --locale es >/dev/null || exit 1
 "$LEAL" store add --db "$DB" --program 1 --code c1 --name Centro --tz Europe/Madrid >/dev/null || exit 1
 "$LEAL" terminal add --db "$DB" --store 1 --name "caja 1" >/dev/null || exit 1
 customer() { "$LEAL" customer add --db "$DB" --program "$1" --name "$2" --json | field 'd["id"], d["account"]'; }
@@ -77,12 +77,12 @@ check_eq "no certifier: an enrolment is 503 LEAL_E_QR_CERTIFIER_DOWN, one line" 
     "503 LEAL_E_QR_CERTIFIER_DOWN 1" \
     "$(echo "${OUT%% *}" "$(echo "${OUT#* }" | field 'd["error"]["name"], len(d["error"]["message"].splitlines())' | cut -d' ' -f1,2)")"
 check_eq "and nothing was written" 0 "$(phones)"
-timeout 120 node tests/web/spend.js unavailable "$URL" "$SHOTS" "$BEA_TOK" >"$T/e2e0.out" 2>"$T/e2e0.err"
+timeout 120 node tests/web/spend.js unavailable "$URL" "$SHOTS" "$BEA_TOK" "$CARLA_TOK" >"$T/e2e0.out" 2>"$T/e2e0.err"
 RC=$?
 while IFS=$'\t' read -r name expected actual; do
     check_eq "${name#CHECK }" "$expected" "$actual"
 done < <(grep '^CHECK ' "$T/e2e0.out")
-check_eq "the browser run without a certifier exits 0 with 2 checks, nothing on stderr" "0 2 " \
+check_eq "the browser run without a certifier exits 0 with 3 checks, nothing on stderr" "0 3 " \
     "$RC $(grep -c '^CHECK ' "$T/e2e0.out") $(cat "$T/e2e0.err")"
 check_eq "still nothing written" 0 "$(phones)"
 
@@ -130,6 +130,8 @@ run_capture $PY tests/integration/mem_search.py "$CERT_PID" "$QR_SEED"
 check_eq "(the search finds them in the certifier's, which holds them)" "1|found" "$RC|$OUT"
 
 # Refusals.
+check_eq "another program's customer: the status says unavailable (the certifier is program 1's)" \
+    '200 {"available":false}' "$(req "$CARLA_TOK" GET /portal/api/spend)"
 check_eq "another program's customer: 403 LEAL_E_QR_CERTIFIER_REFUSED, nothing written" \
     "403 LEAL_E_QR_CERTIFIER_REFUSED 1" \
     "$(OUT=$(req "$CARLA_TOK" POST /portal/api/spend "{\"public_key\":\"$PUB\"}" "$CARLA_CSRF"); echo "${OUT%% *}" "$(echo "${OUT#* }" | field 'd["error"]["name"]')" "$(phones)")"

@@ -1,9 +1,10 @@
-// spend.js MODE URL SHOTS TOKEN - the portal's spending-code page
+// spend.js MODE URL SHOTS TOKEN [ES-TOKEN] - the portal's spending-code page
 // (/portal/spend/) in Debian's headless chromium (playwright-core, no browser
 // download), signed in with the portal session TOKEN. Run by
 // tests/integration/qr_certifier.sh; prints "CHECK name<TAB>expected<TAB>actual"
 // lines and the codes shown ("CODE1 text", "CODE2 text").
-//   unavailable  no QR certifier runs: the page says so in one line
+//   unavailable  no QR certifier runs: the page says so in one line (and in
+//                Spanish to the customer of a Spanish program, token ES-TOKEN)
 //   enrol        the page makes the phone's key (WebCrypto Ed25519), enrols it,
 //                shows a code (SHOTS/spend-code.png), then, offline and
 //                reloaded (its service worker's cache), the next code
@@ -11,7 +12,7 @@
 'use strict';
 const { launch, check } = require('./lib.js');
 
-const [mode, url, shots, token] = process.argv.slice(2);
+const [mode, url, shots, token, esToken] = process.argv.slice(2);
 
 async function main() {
   const browser = await launch();
@@ -27,6 +28,14 @@ async function main() {
         'Setting up a phone for spending codes is unavailable right now; try again later.', await page.textContent('#message'));
       check('and offers no enrolment nor a code', 'true true', `${await page.isHidden('#enrol')} ${await page.isHidden('#code')}`);
       await page.screenshot({ path: shots + '/spend-unavailable.png', fullPage: true });
+      const es = await browser.newContext();
+      await es.addCookies([{ name: 'leal_portal', value: esToken, domain: host, path: '/portal/', httpOnly: true, sameSite: 'Strict' }]);
+      const esPage = await es.newPage();
+      await esPage.goto(url + '/portal/spend/');
+      await esPage.waitForSelector('#message:not([hidden])');
+      await esPage.waitForFunction(() => document.documentElement.lang === 'es');
+      check('in Spanish for a Spanish program\'s customer', 'es|Mi código de pago|Ahora no se puede configurar un móvil para pagar con código; inténtalo más tarde.',
+        [await esPage.evaluate(() => document.documentElement.lang), await esPage.textContent('h1'), await esPage.textContent('#message')].join('|'));
       return;
     }
     await page.waitForSelector('#enrol:not([hidden])');

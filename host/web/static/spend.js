@@ -12,6 +12,32 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
+
+// The page in the customer's language (their program's locale, from
+// /portal/api/me; kept in localStorage for offline visits), as portal.js does.
+const ES = {
+  'My spending code': 'Mi código de pago',
+  'Set up this phone once, online: it makes its own key, which never leaves it, and the shop certifies it. Then it shows a code to pay at the till, even without a network.': 'Configura este móvil una vez, con conexión: crea su propia clave, que nunca sale de él, y la tienda la certifica. Luego muestra un código para pagar en caja, incluso sin red.',
+  'Set up this phone': 'Configurar este móvil',
+  'Show it at the till to pay. It changes every 30 seconds and works once.': 'Enséñalo en caja para pagar. Cambia cada 30 segundos y sirve una vez.',
+  'My card': 'Mi tarjeta',
+  'Setting up a phone for spending codes is unavailable right now; try again later.': 'Ahora no se puede configurar un móvil para pagar con código; inténtalo más tarde.',
+  'Sign in first, on the My card page.': 'Entra primero, en la página Mi tarjeta.',
+  'This phone is set up.': 'Este móvil ya está configurado.',
+  'The phone was not set up.': 'El móvil no se ha configurado.',
+};
+let lang = localStorage.getItem('leal-spend-lang') === 'es' ? 'es' : 'en';
+const L = (text) => (lang === 'es' && Object.prototype.hasOwnProperty.call(ES, text) ? ES[text] : text);
+
+function translatePage() {
+  document.documentElement.lang = lang;
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const key = n.nodeValue.trim().replace(/\s+/g, ' ');
+    if (Object.prototype.hasOwnProperty.call(ES, key) && lang === 'es') n.nodeValue = ES[key];
+  }
+  if (lang === 'es') document.title = ES['My spending code'];
+}
 const DOMAIN = new TextEncoder().encode('leal-qr-device');
 const CERT_LEN = 132;
 const STEP = 30;
@@ -19,7 +45,7 @@ let timer = null;
 
 function say(text, ok) {
   const m = $('message');
-  m.textContent = text;
+  m.textContent = L(text);
   m.className = ok ? 'ok' : 'error';
   m.hidden = !text;
 }
@@ -84,7 +110,8 @@ async function showCode() {
   if (!phone) return false;
   const today = Math.floor(Date.now() / 1000 / 86400);
   if (today >= phone.expires_day) {
-    say('This phone must be set up again online: its certificate needed refreshing by ' + day(phone.expires_day) + '.', false);
+    say(lang === 'es' ? 'Vuelve a configurar este móvil con conexión: su certificado caducó el ' + day(phone.expires_day) + '.'
+      : 'This phone must be set up again online: its certificate needed refreshing by ' + day(phone.expires_day) + '.', false);
     $('code').hidden = true;
     return false;
   }
@@ -96,8 +123,13 @@ async function showCode() {
   box.replaceChildren(LealQR.svg(text, 5));
   box.dataset.text = text;
   box.dataset.counter = String(phone.counter);
-  $('code-caps').textContent = `Up to €${(phone.cap_tx_cents / 100).toFixed(2)} a payment, €${(phone.cap_day_cents / 100).toFixed(2)} a day.`;
-  $('code-phone').textContent = `Phone ${phone.virtual_card}; set it up again online before ${day(phone.expires_day)}.`;
+  const eur = (c) => (lang === 'es' ? (c / 100).toFixed(2).replace('.', ',') + ' €' : '€' + (c / 100).toFixed(2));
+  $('code-caps').textContent = lang === 'es'
+    ? `Hasta ${eur(phone.cap_tx_cents)} por pago, ${eur(phone.cap_day_cents)} al día.`
+    : `Up to ${eur(phone.cap_tx_cents)} a payment, ${eur(phone.cap_day_cents)} a day.`;
+  $('code-phone').textContent = lang === 'es'
+    ? `Móvil ${phone.virtual_card}; vuelve a configurarlo con conexión antes del ${day(phone.expires_day)}.`
+    : `Phone ${phone.virtual_card}; set it up again online before ${day(phone.expires_day)}.`;
   $('code').hidden = false;
   $('enrol').hidden = true;
   return true;
@@ -153,9 +185,18 @@ async function start() {
     try { await navigator.serviceWorker.register('/portal/spend/sw.js', { scope: '/portal/spend/' }); } catch (e) { /* the page still works kept open */ }
   }
   $('enrol-button').addEventListener('click', enrol);
+  translatePage();
   if (await showCode()) { every30(); return; }
   let st = { status: 0, data: {} };
-  try { st = await api('GET', '/portal/api/spend'); } catch (e) { /* offline */ }
+  try {
+    const me = await api('GET', '/portal/api/me');
+    if (me.status === 200) {
+      lang = me.data.customer.lang === 'es' ? 'es' : 'en';
+      localStorage.setItem('leal-spend-lang', lang);
+      translatePage();
+    }
+    st = await api('GET', '/portal/api/spend');
+  } catch (e) { /* offline */ }
   if (st.status === 401) { say('Sign in first, on the My card page.', false); return; }
   if (st.status !== 200 || !st.data.available) { say(UNAVAILABLE, false); return; }
   $('enrol').hidden = false;
