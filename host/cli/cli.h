@@ -101,6 +101,8 @@ int cmd_ledger(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 /* `leal qr ...`: customers' QR codes, static and spending (cmd_qr.c). */
 int cmd_qr(int argc, char **argv);
+/* `leal qr certifier` (cmd_qr_certifier.c). */
+int cmd_qr_certifier(int argc, char **argv);
 /* `leal sale`, `leal sale refund`, `leal sale category` (cmd_sale.c). */
 int cmd_sale(int argc, char **argv);
 /* `leal rules simulate` (cmd_simulate.c). */

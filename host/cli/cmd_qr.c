@@ -35,6 +35,8 @@ static const char qr_help[] =
     "       leal qr device keygen -o KEY\n"
     "       leal qr device code --key KEY --cert CERT [--at UNIX-TIME]\n"
     "                           [-o FILE.png|.svg|.pdf | --terminal] [--json]\n"
+    "       leal qr certifier --socket PATH [--cap-tx EUR] [--cap-day EUR] [--refresh-days N]\n"
+    "                         (see 'leal qr certifier --help')\n"
     "A customer's static QR code (cardlayout/qr/QR.md): it names their account so a\n"
     "terminal can add points and stamps; it never pays, redeems or uses a bono.\n"
     "issue records a new virtual card on the account (revoke the code with 'leal card\n"
@@ -633,6 +635,8 @@ int cmd_qr(int argc, char **argv)
     int rc;
     if (argc > (int)N(args))
         return cli_usage("leal qr: too many arguments");
+    if (argc >= 2 && strcmp(argv[1], "certifier") == 0)
+        return cmd_qr_certifier(argc - 1, argv + 1);
     /* -o is --output. */
     for (int i = 0; i < argc; i++)
         args[i] = strcmp(argv[i], "-o") == 0 ? (char *)"--output" : argv[i];
@@ -658,5 +662,5 @@ int cmd_qr(int argc, char **argv)
     if (npos == 2 && strcmp(sub, "device") == 0 && strcmp(pos[1], "code") == 0)
         return device_code(o, N(o));
     return cli_usage("leal qr: expected issue, decode IMAGE, verify TEXT, enrol, revoke "
-                     "VIRTUAL-CARD, device keygen or device code");
+                     "VIRTUAL-CARD, device keygen, device code or certifier");
 }

@@ -26,6 +26,7 @@ static const char serve_help[] =
     "usage: leal serve [--listen ADDRESS:PORT] [--db PATH] [--tls-cert F --tls-key F]\n"
     "                  [--init-admin NAME [--password-file F]] [--public-url URL]\n"
     "                  [--terminals DIR [--keystore PATH] [--passphrase-file F]]\n"
+    "                  [--qr-certifier SOCKET]\n"
     "       leal serve --routes\n"
     "Serves the back office: pages at / and a JSON API under /api/, on\n"
     "127.0.0.1:8080 unless --listen says otherwise (port 0: any free port; the\n"
@@ -45,6 +46,10 @@ static const char serve_help[] =
     "code (the text 'leal qr issue' kept). --public-url URL is the address\n"
     "customers reach the server at (https://club.example.com), put in the links;\n"
     "without it, the listening address.\n"
+    "--qr-certifier SOCKET: the portal's spending-code page (/portal/spend/) enrols the\n"
+    "customer's phone (a key made in the browser) through the QR certifier listening on\n"
+    "SOCKET ('leal qr certifier --socket SOCKET', which alone holds the qr key); without\n"
+    "it, or while none answers, the page says enrolment is unavailable.\n"
     "--terminals DIR (with --tls-cert) takes terminal syncs over HTTPS at /terminal/\n"
     "('leal-terminal sync --server URL'): journal uploads go through 'leal sync import',\n"
     "each terminal gets DIR/terminal-ID.lpkg ('leal terminal package'). A terminal proves\n"
@@ -155,13 +160,13 @@ static int serve(struct ledger *l, const struct web_server_options *wo, const ch
 
 int cmd_serve(int argc, char **argv)
 {
-    struct lcli_opt o[] = {{"listen", false, NULL},         {"db", false, NULL},
-                           {"tls-cert", false, NULL},       {"tls-key", false, NULL},
-                           {"init-admin", false, NULL},     {"password-file", false, NULL},
-                           {"routes", true, NULL},          {"public-url", false, NULL},
-                           {"terminals", false, NULL},      {"keystore", false, NULL},
-                           {"passphrase-file", false, NULL}};
-    struct web_server_options wo = {"127.0.0.1:8080", NULL, NULL, NULL, NULL, NULL};
+    struct lcli_opt o[] = {{"listen", false, NULL},          {"db", false, NULL},
+                           {"tls-cert", false, NULL},        {"tls-key", false, NULL},
+                           {"init-admin", false, NULL},      {"password-file", false, NULL},
+                           {"routes", true, NULL},           {"public-url", false, NULL},
+                           {"terminals", false, NULL},       {"keystore", false, NULL},
+                           {"passphrase-file", false, NULL}, {"qr-certifier", false, NULL}};
+    struct web_server_options wo = {"127.0.0.1:8080", NULL, NULL, NULL, NULL, NULL, NULL};
     struct keyset *ks = NULL;
     struct sync_net *net = NULL;
     struct web_hook hook;
@@ -192,6 +197,9 @@ int cmd_serve(int argc, char **argv)
     if (o[7].val && o[7].val[strlen(o[7].val) - 1] == '/')
         return cli_usage("--public-url takes the address without a trailing /");
     wo.public_url = o[7].val;
+    if (o[11].val && strlen(o[11].val) >= 108)
+        return cli_usage("--qr-certifier '%s': a socket's path is at most 107 bytes", o[11].val);
+    wo.qr_certifier = o[11].val;
     wo.tls_cert = o[2].val;
     wo.tls_key = o[3].val;
     if ((rc = lcli_open(o[1].val, &l)) != 0)

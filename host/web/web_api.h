@@ -49,6 +49,7 @@ struct web_req {
     /* The portal (host/web/web_portal.h). */
     int64_t customer;            /* the signed-in customer, 0 without one */
     const char *base_url;        /* the server's address as customers reach it, for links */
+    const char *qr_certifier;    /* the QR certifier's socket, "" without one */
     struct web_dash_cache *dash; /* the dashboard's kept answers (web_pages.h), or NULL */
     /* The language of the answer's error message: "es" or "en" (the
      * signed-in user's, else the browser's Accept-Language). */

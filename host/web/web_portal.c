@@ -313,6 +313,8 @@ const struct web_portal_route web_portal_routes[] = {
     {"GET", "/portal/api/qr", true, false, qr_answer},
     {"GET", "/portal/api/rewards", true, false, web_portal_rewards},
     {"GET", "/portal/api/history", true, false, web_portal_history},
+    {"GET", "/portal/api/spend", true, false, web_portal_spend_status},
+    {"POST", "/portal/api/spend", true, true, web_portal_spend_enrol},
     {"DELETE", "/portal/api/session", true, true, session_close},
 };
 const int web_portal_nroutes = (int)(sizeof web_portal_routes / sizeof web_portal_routes[0]);

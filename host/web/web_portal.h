@@ -40,6 +40,18 @@
  *                              200 with the same code, nothing redeemed; too
  *                              few points or too low a tier 409; a
  *                              percentage reward 400 (it needs a sale)
+ *   GET    /portal/api/spend   whether a phone of the customer can be enrolled for spending
+ *                              codes now: {"available"} and, with a QR
+ *                              certifier answering, its program, qr key
+ *                              version and public key, caps and refresh days
+ *   POST   /portal/api/spend   (CSRF) {"public_key": 64 hex digits, the
+ *                              phone's Ed25519 key made by the page with
+ *                              WebCrypto} certified by the QR certifier
+ *                              (host/qr/qr_certifier_client.h) and recorded as
+ *                              a phone of the customer's account: 201 with
+ *                              the certificate (hex) and its fields; no
+ *                              certifier 503 LEAL_E_QR_CERTIFIER_DOWN, nothing
+ *                              written; a refused one 403
  *   DELETE /portal/api/session (CSRF) signs out
  *
  * A link's token is 32 random bytes (hex); the ledger keeps its SHA-256
@@ -75,6 +87,9 @@ void web_portal_rewards(struct web_req *r);
 void web_portal_history(struct web_req *r);
 /* POST /portal/api/redeem (web_portal_redeem.c). */
 void web_portal_redeem(struct web_req *r);
+/* GET and POST /portal/api/spend (web_portal_spend.c). */
+void web_portal_spend_status(struct web_req *r);
+void web_portal_spend_enrol(struct web_req *r);
 
 /* The portal's routes: a table apart from the back office's (web_routes),
  * reached only under /portal/api/ and only with the leal_portal cookie

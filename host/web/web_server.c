@@ -53,7 +53,8 @@ struct web_server {
     char *cert, *key;
     struct web_limit limit;
     struct report_db *reports;
-    char base_url[256]; /* for the portal's sign-in links */
+    char base_url[256];     /* for the portal's sign-in links */
+    char qr_certifier[108]; /* the QR certifier's socket, "" without one */
     const struct web_hook *hook;
     struct flight flight;
 };
@@ -192,6 +193,7 @@ static void req_init(struct web_server *s, struct MHD_Connection *c, struct web_
     r->tls = s->tls;
     r->reports = s->reports;
     r->base_url = s->base_url;
+    r->qr_certifier = s->qr_certifier;
     r->dash = NULL; /* the flight's thread keeps the dashboard's answers */
     r->status = 500;
     r->lang = web_es_accept(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language"));
@@ -578,6 +580,8 @@ leal_err web_server_start(struct ledger *l, const struct web_server_options *o,
     }
     info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     *port = info ? info->port : 0;
+    if (o->qr_certifier)
+        snprintf(s->qr_certifier, sizeof s->qr_certifier, "%s", o->qr_certifier);
     if (o->public_url)
         snprintf(s->base_url, sizeof s->base_url, "%s", o->public_url);
     else {

@@ -57,6 +57,9 @@ struct web_server_options {
      * listening address. */
     const char *public_url;
     const struct web_hook *hook; /* NULL: none */
+    /* The QR certifier's socket (`leal qr certifier`, host/qr/qr_certifier_server.h)
+     * the portal asks to certify a phone's key; NULL: enrolment is unavailable. */
+    const char *qr_certifier;
 };
 
 /* Starts serving l (the server uses it from its thread until stopped);

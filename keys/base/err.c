@@ -391,6 +391,12 @@ static const struct err_entry err_table[] = {
                                "given twice"),
     E(LEAL_E_KEYSTORE_NO_TMAC, "the keystore has no tmac key, which DESFire EV2/EV3 cards are "
                                "issued with: run `leal keys rotate tmac` once, then issue again"),
+    E(LEAL_E_QR_CERTIFIER_DOWN, "no QR certifier answers, so a phone cannot be enrolled now: the "
+                                "operator starts one with `leal qr certifier --socket PATH` and "
+                                "gives the same PATH to `leal serve --qr-certifier`"),
+    E(LEAL_E_QR_CERTIFIER_REFUSED, "the QR certifier refused to certify: another program than its "
+                                   "own, or caps or a refresh period above the limits it was "
+                                   "started with"),
     E(LEAL_E_FW_FLASH_FILE, "the board's flash file is not the 49152 bytes of its storages, or "
                             "cut= is not a positive number: start from a file the board wrote, "
                             "or from none"),

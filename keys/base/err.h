@@ -291,6 +291,10 @@ typedef enum leal_err {
     LEAL_E_CARD_EV2_DOWNGRADE = 710,
     /* 711..719: the EV2/EV3 layout with the Transaction MAC file (issue 19) */
     LEAL_E_KEYSTORE_NO_TMAC = 711,
+    /* 712..719: the QR certifier, a phone's key certified for the portal (host/qr/qr_certifier*.h)
+     */
+    LEAL_E_QR_CERTIFIER_DOWN = 712,
+    LEAL_E_QR_CERTIFIER_REFUSED = 713,
 
     /* 720..729: terminals syncing over HTTPS (host/sync/sync_net.h, firmware/core/sync_auth.h) */
     LEAL_E_NET_PIN = 720,

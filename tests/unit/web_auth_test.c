@@ -234,6 +234,8 @@ static void portal_routes_apart_from_the_role_table(void **state)
         {"GET", "/portal/api/qr", true, false},
         {"GET", "/portal/api/rewards", true, false},
         {"GET", "/portal/api/history", true, false},
+        {"GET", "/portal/api/spend", true, false},
+        {"POST", "/portal/api/spend", true, true},
         {"DELETE", "/portal/api/session", true, true},
     };
     int64_t id;

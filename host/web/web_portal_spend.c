@@ -1,0 +1,76 @@
+/*
+ * web_portal_spend.c - the portal's spending-code enrolment (see
+ * web_portal.h and cardlayout/qr/QR.md "Spending code"): the page makes the
+ * phone's Ed25519 key pair with WebCrypto and keeps the private key, not
+ * extractable, in the browser; it sends the public key here, and the QR
+ * certifier (a process of its own holding only the program's `qr` key,
+ * host/qr/qr_certifier_server.h) signs the certificate. This process never
+ * holds a key: it knows the certifier's socket, the customer of the
+ * session and the ledger, and records the phone as `leal qr enrol` would.
+ */
+#include "web_portal.h"
+
+#include <string.h>
+
+#include "host/qr/qr_certifier_client.h"
+#include "keys/base/hex.h"
+
+/* Available: a certifier answers, for the customer's own program. */
+void web_portal_spend_status(struct web_req *r)
+{
+    struct qr_certifier_status st;
+    struct ledger_customer c;
+    char pub[2 * CRYPTO_ED25519_PUBLIC + 1];
+    if (qr_certifier_client_status(r->qr_certifier, &st) != LEAL_OK ||
+        ledger_customer_get(r->l, r->customer, &c) != LEAL_OK ||
+        c.program_id != (int64_t)st.program_id ||
+        leal_hex_encode(st.public_key, sizeof st.public_key, false, pub, sizeof pub) != LEAL_OK) {
+        r->status = 200;
+        r->out = json_pack("{s:b}", "available", 0);
+        return;
+    }
+    r->status = 200;
+    r->out = json_pack("{s:b,s:I,s:i,s:s,s:I,s:I,s:i}", "available", 1, "program",
+                       (json_int_t)st.program_id, "key_version", (int)st.key_version, "public_key",
+                       pub, "cap_tx_cents", (json_int_t)st.max_cap_tx_cents, "cap_day_cents",
+                       (json_int_t)st.max_cap_day_cents, "refresh_days", (int)st.max_refresh_days);
+}
+
+void web_portal_spend_enrol(struct web_req *r)
+{
+    const char *hex = json_string_value(json_object_get(r->body, "public_key"));
+    uint8_t pub[CRYPTO_ED25519_PUBLIC], cert[QR_CERT_LEN];
+    char cert_hex[2 * QR_CERT_LEN + 1];
+    struct qr_cert c;
+    size_t got = 0;
+    leal_err err;
+    if (hex == NULL || strlen(hex) != 2 * sizeof pub ||
+        leal_hex_decode(hex, strlen(hex), pub, sizeof pub, &got) != LEAL_OK || got != sizeof pub) {
+        web_api_error(r, 400, LEAL_E_ARG,
+                      "send {\"public_key\": the phone's Ed25519 public key, 64 hex digits}");
+        return;
+    }
+    err = qr_certifier_enrol(r->l, r->qr_certifier, r->customer, pub, cert, &c);
+    if (err == LEAL_E_QR_CERTIFIER_DOWN) {
+        web_api_error(r, 503, err, "enrolment is unavailable");
+        return;
+    }
+    if (err == LEAL_E_QR_CERTIFIER_REFUSED) {
+        web_api_error(r, 403, err, NULL);
+        return;
+    }
+    if (err != LEAL_OK) {
+        web_ledger_error(r, err, "the phone's enrolment");
+        return;
+    }
+    if (leal_hex_encode(cert, sizeof cert, false, cert_hex, sizeof cert_hex) != LEAL_OK) {
+        web_api_error(r, 500, LEAL_E_INTERNAL, NULL);
+        return;
+    }
+    r->status = 201;
+    r->out = json_pack("{s:s,s:I,s:I,s:i,s:i,s:i,s:I,s:I}", "certificate", cert_hex, "virtual_card",
+                       (json_int_t)c.code.virtual_card_id, "account", (json_int_t)c.code.account_id,
+                       "key_version", (int)c.code.key_version, "issued_day", (int)c.code.issued_day,
+                       "expires_day", (int)c.code.expires_day, "cap_tx_cents",
+                       (json_int_t)c.cap_tx_cents, "cap_day_cents", (json_int_t)c.cap_day_cents);
+}
