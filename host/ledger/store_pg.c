@@ -2,9 +2,10 @@
  * store_pg.c - the PostgreSQL store under the concerns, on libpq (see
  * store_pg.h for the transactions and their locking).
  *
- * A statement is the SQLite dialect's text with ?N rewritten to $N and a few
- * whole statements (BEGIN IMMEDIATE, PRAGMA quick_check) given in
- * PostgreSQL's words; an INSERT gets "RETURNING *" so that store_write's new
+ * A statement is the SQLite dialect's text with ?N rewritten to $N, CROSS
+ * JOIN (SQLite's join-order hint, with ON) as JOIN, and a few whole
+ * statements (BEGIN IMMEDIATE, PRAGMA quick_check) given in PostgreSQL's
+ * words; an INSERT gets "RETURNING *" so that store_write's new
  * id is the row's id. Parameters go as typed values (int8 and text as text,
  * bytea binary) through PQexecParams, the extended protocol's parse, bind
  * and execute: no value is ever spliced into SQL text. Rows come back whole
@@ -147,6 +148,12 @@ static char *rewrite(const char *sql, bool *insert)
         if (c == '\'' || c == '"') {
             quote = c;
             out[k++] = c;
+            continue;
+        }
+        if (c == 'C' && strncmp(s + i, "CROSS JOIN ", 11) == 0 && (i == 0 || s[i - 1] == ' ')) {
+            /* SQLite's CROSS JOIN ... ON fixes the join order; PostgreSQL's
+             * planner chooses it, and its CROSS JOIN takes no ON. */
+            i += 5;
             continue;
         }
         if (c != '?') {
