@@ -14,9 +14,10 @@
 
 /* "COMMAND SUBCOMMAND" that run there. */
 static const char *const ported[] = {
-    "ledger init",    "ledger post",      "ledger void",  "ledger verify",
-    "program create", "program show",     "store add",    "terminal add",
-    "account add",    "account add-card", "account show", "ledger copy",
+    "ledger init",  "ledger post", "ledger void",      "ledger verify", "program create",
+    "program show", "store add",   "terminal add",     "account add",   "account add-card",
+    "account show", "ledger copy", "sync import",      "sync ack",      "reconcile",
+    "reward add",   "stamp add",   "reconcile accept",
 };
 
 static bool is_pg(const char *db)

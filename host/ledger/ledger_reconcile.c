@@ -65,7 +65,8 @@
 #define LIST_SQL                                                                                   \
     "SELECT id, program_id, card_id, terminal_id, kind, fraud, evidence, detail, found_at, "       \
     "state, coalesce(reason, ''), coalesce(operator, ''), coalesce(closed_at, 0) FROM "            \
-    "reconcile_finding WHERE (?1 = 0 OR program_id = ?1) AND (?2 = 0 OR card_id = ?2) AND (?3 OR " \
+    "reconcile_finding WHERE (?1 = 0 OR program_id = ?1) AND (?2 = 0 OR card_id = ?2) AND (?3 <> " \
+    "0 OR "                                                                                        \
     "state = 'open') ORDER BY id"
 #define ACCEPT_SQL                                                                                 \
     "UPDATE reconcile_finding SET state = 'accepted', reason = ?2, operator = ?3, closed_at = ?4 " \

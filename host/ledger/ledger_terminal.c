@@ -32,13 +32,13 @@
     "SELECT host_before, raw FROM terminal_entry WHERE terminal_id = ?1 AND epoch = ?2 AND seq = " \
     "?3 AND host_before IS NOT NULL"
 #define TE_ANY_SQL                                                                                 \
-    "SELECT count(*) FROM (SELECT 1 FROM terminal_entry WHERE terminal_id = ?1 LIMIT 1)"
+    "SELECT count(*) FROM (SELECT 1 FROM terminal_entry WHERE terminal_id = ?1 LIMIT 1) AS x"
 #define TE_LAST_SQL                                                                                \
     "SELECT epoch, seq, key_version, mac FROM terminal_entry WHERE terminal_id = ?1 ORDER BY "     \
     "epoch DESC, seq DESC LIMIT 1"
 #define FINDING_SQL                                                                                \
-    "INSERT OR IGNORE INTO sync_finding(at, terminal_id, epoch, seq, card_id, kind, detail) "      \
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    "INSERT INTO sync_finding(at, terminal_id, epoch, seq, card_id, kind, detail) "                \
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING"
 #define FINDINGS_SQL "SELECT count(*) FROM sync_finding WHERE terminal_id = ?1"
 #define LINES_SQL "SELECT account_id, asset, amount FROM line WHERE entry_id = ?1 ORDER BY id"
 /* CROSS JOIN keeps terminal_entry first, walked through its partial index of
@@ -892,8 +892,11 @@ leal_err ledger_terminal_caps_record(struct ledger *l, int64_t terminal_id, uint
                                      uint32_t cap_day_cents, uint32_t cap_sync_cents)
 {
     return store_write(l,
-                       "INSERT OR REPLACE INTO package_caps(terminal_id, version, cap_day_cents, "
-                       "cap_sync_cents, built_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                       "INSERT INTO package_caps(terminal_id, version, cap_day_cents, "
+                       "cap_sync_cents, built_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT "
+                       "(terminal_id, version) DO UPDATE SET cap_day_cents = "
+                       "excluded.cap_day_cents, cap_sync_cents = excluded.cap_sync_cents, "
+                       "built_at = excluded.built_at",
                        SVALS(SV_I64(terminal_id), SV_I64(version), SV_I64(cap_day_cents),
                              SV_I64(cap_sync_cents), SV_I64(ledger_now())),
                        NULL);
@@ -908,7 +911,8 @@ leal_err ledger_terminal_rules_record(struct ledger *l, int64_t terminal_id, uin
                                       uint32_t rules_version)
 {
     return store_write(l,
-                       "INSERT OR REPLACE INTO package_rules(terminal_id, version, rules_version) "
-                       "VALUES (?1, ?2, ?3)",
+                       "INSERT INTO package_rules(terminal_id, version, rules_version) "
+                       "VALUES (?1, ?2, ?3) ON CONFLICT (terminal_id, version) DO UPDATE SET "
+                       "rules_version = excluded.rules_version",
                        SVALS(SV_I64(terminal_id), SV_I64(version), SV_I64(rules_version)), NULL);
 }

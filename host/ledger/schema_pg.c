@@ -180,10 +180,73 @@
     " taps BIGINT NOT NULL CHECK (taps BETWEEN 0 AND 4294967295),"                                 \
     " upto_entry BIGINT NOT NULL CHECK (upto_entry > 0), at BIGINT NOT NULL);"
 
+/* Terminal journals and reconciliation (issue 20, version 2): what `leal
+ * sync import`, `leal sync ack` and `leal reconcile` read and write besides
+ * the core: each import's findings, reconciliation's findings, the caps and
+ * rule-set version of each package a terminal was given, the program's
+ * rule sets (a terminal's stamps and rewards are valued by them) with their
+ * names, append-only as on SQLite. */
+#define PG_SYNC_SCHEMA                                                                             \
+    "CREATE INDEX terminal_entry_held ON terminal_entry(at) WHERE outcome = 'held';"               \
+    "CREATE TABLE sync_finding("                                                                   \
+    " id BIGINT PRIMARY KEY, at BIGINT NOT NULL,"                                                  \
+    " terminal_id BIGINT NOT NULL REFERENCES terminal(id),"                                        \
+    " epoch BIGINT NOT NULL CHECK (epoch BETWEEN 0 AND 4294967295),"                               \
+    " seq BIGINT NOT NULL CHECK (seq BETWEEN 0 AND 4294967295), card_id BIGINT,"                   \
+    " kind TEXT NOT NULL CHECK (kind IN ('mac','chain','gap','conflict','epoch','recovery',"       \
+    "  'card_excess','held')),"                                                                    \
+    " detail TEXT NOT NULL, UNIQUE (terminal_id, epoch, seq, kind));"                              \
+    "CREATE INDEX sync_finding_card ON sync_finding(card_id) WHERE card_id IS NOT NULL;"           \
+    "CREATE TABLE reconcile_finding("                                                              \
+    " id BIGINT PRIMARY KEY, program_id BIGINT NOT NULL REFERENCES program(id),"                   \
+    " card_id BIGINT NOT NULL CHECK (card_id >= 0),"                                               \
+    " terminal_id BIGINT NOT NULL CHECK (terminal_id >= 0),"                                       \
+    " kind TEXT NOT NULL CHECK (kind IN ('gap','doubt','clone','rollback','balance','tamper',"     \
+    "  'cap')),"                                                                                   \
+    " fraud BIGINT NOT NULL CHECK (fraud IN (0, 1)), evidence TEXT NOT NULL,"                      \
+    " detail TEXT NOT NULL, found_at BIGINT NOT NULL,"                                             \
+    " state TEXT NOT NULL CHECK (state IN ('open','accepted','resolved')),"                        \
+    " reason TEXT, operator TEXT, closed_at BIGINT, run BIGINT NOT NULL,"                          \
+    " CHECK (state <> 'accepted' OR reason IS NOT NULL),"                                          \
+    " UNIQUE (kind, card_id, terminal_id, evidence));"                                             \
+    "CREATE INDEX reconcile_finding_card ON reconcile_finding(card_id, state);"                    \
+    "CREATE TABLE package_caps("                                                                   \
+    " terminal_id BIGINT NOT NULL REFERENCES terminal(id),"                                        \
+    " version BIGINT NOT NULL CHECK (version BETWEEN 1 AND 4294967295),"                           \
+    " cap_day_cents BIGINT NOT NULL CHECK (cap_day_cents BETWEEN 0 AND 4294967295),"               \
+    " cap_sync_cents BIGINT NOT NULL CHECK (cap_sync_cents BETWEEN cap_day_cents AND "             \
+    "  4294967295),"                                                                               \
+    " built_at BIGINT NOT NULL, PRIMARY KEY (terminal_id, version));"                              \
+    "CREATE TABLE package_rules("                                                                  \
+    " terminal_id BIGINT NOT NULL REFERENCES terminal(id),"                                        \
+    " version BIGINT NOT NULL CHECK (version BETWEEN 1 AND 4294967295),"                           \
+    " rules_version BIGINT NOT NULL CHECK (rules_version BETWEEN 0 AND 4294967295),"               \
+    " PRIMARY KEY (terminal_id, version));"                                                        \
+    "CREATE TABLE rule_set("                                                                       \
+    " program_id BIGINT NOT NULL REFERENCES program(id),"                                          \
+    " version BIGINT NOT NULL CHECK (version BETWEEN 1 AND 4294967295), at BIGINT NOT NULL,"       \
+    " operator TEXT NOT NULL CHECK (operator <> ''), reason TEXT NOT NULL CHECK (reason <> ''),"   \
+    " what TEXT NOT NULL CHECK (what <> ''),"                                                      \
+    " encoded BYTEA NOT NULL CHECK (length(encoded) BETWEEN 18 AND 2026),"                         \
+    " PRIMARY KEY (program_id, version));"                                                         \
+    "CREATE TABLE rule_set_name("                                                                  \
+    " program_id BIGINT NOT NULL, version BIGINT NOT NULL,"                                        \
+    " part BIGINT NOT NULL CHECK (part BETWEEN 2 AND 6),"                                          \
+    " item BIGINT NOT NULL CHECK (item BETWEEN 1 AND 4294967295),"                                 \
+    " name TEXT NOT NULL CHECK (name <> ''), PRIMARY KEY (program_id, version, part, item),"       \
+    " FOREIGN KEY (program_id, version) REFERENCES rule_set(program_id, version));"                \
+    "CREATE FUNCTION leal_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RAISE "      \
+    "EXCEPTION '% is append-only', TG_TABLE_NAME; END $f$;"                                        \
+    "CREATE TRIGGER rule_set_append_only BEFORE UPDATE OR DELETE ON rule_set"                      \
+    " FOR EACH ROW EXECUTE FUNCTION leal_append_only();"                                           \
+    "CREATE TRIGGER rule_set_name_append_only BEFORE UPDATE OR DELETE ON rule_set_name"            \
+    " FOR EACH ROW EXECUTE FUNCTION leal_append_only();"
+
 static const char *const pg_migrations[] = {
     /* 0 -> 1 */ PG_PRINTF_FUNCTION PG_MAX_FUNCTIONS PG_ROWID_FUNCTION PG_CORE_SCHEMA
         PG_HOST_CHANGE_SCHEMA PG_ROWID(
             "'program','store','terminal','customer','account','card_event','entry','line','lot'"),
+    /* 1 -> 2 */ PG_SYNC_SCHEMA PG_ROWID("'sync_finding','reconcile_finding'"),
 };
 
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == STORE_PG_SCHEMA_VERSION,

@@ -2,14 +2,17 @@
  * store_pg.c - the PostgreSQL store under the concerns, on libpq (see
  * store_pg.h for the transactions and their locking).
  *
- * A statement is the SQLite dialect's text with ?N rewritten to $N and a few
- * whole statements (BEGIN IMMEDIATE, PRAGMA quick_check) given in
- * PostgreSQL's words; an INSERT gets "RETURNING *" so that store_write's new
+ * A statement is the SQLite dialect's text with ?N rewritten to $N, CROSS
+ * JOIN (SQLite's join-order hint, with ON) as JOIN, and a few whole
+ * statements (BEGIN IMMEDIATE, PRAGMA quick_check) given in PostgreSQL's
+ * words; an INSERT gets "RETURNING *" so that store_write's new
  * id is the row's id. Parameters go as typed values (int8 and text as text,
- * bytea binary) through PQexecParams, the extended protocol's parse, bind
- * and execute: no value is ever spliced into SQL text. Rows come back whole
- * (the ledger's results are small: a key lookup, a page of a list) and are
- * read in text form; bytea is decoded on demand.
+ * bytea binary) through the extended protocol: a statement is prepared once
+ * per connection under a name (PQprepare) and then bound and executed
+ * (PQexecPrepared), or parsed, bound and executed at once (PQexecParams)
+ * when it cannot be kept; no value is ever spliced into SQL text. Rows come
+ * back whole (the ledger's results are small: a key lookup, a page of a
+ * list) and are read in text form; bytea is decoded on demand.
  */
 #include "store_pg.h"
 
@@ -54,6 +57,21 @@ struct store_stmt {
 };
 
 static struct store_stmt pool[PG_POOL];
+
+/* Named prepared statements: each SQL text with its parameter types is
+ * parsed and planned once per connection (PQprepare) and then only bound and
+ * executed (PQexecPrepared); an import runs the same few statements for
+ * every journal entry. Prepared statements outlive transactions, so one made
+ * in a transaction later rolled back stays good. Beyond PG_PREPARED texts, or
+ * when preparing fails, a statement runs unnamed (PQexecParams) as before. */
+#define PG_PREPARED 256
+struct pg_prepared {
+    const struct ledger *l; /* NULL: a free slot */
+    char *sql;
+    int n;
+    Oid types[PG_MAX_PARAMS];
+};
+static struct pg_prepared prepared[PG_PREPARED];
 
 bool store_pg_uri(const char *path)
 {
@@ -147,6 +165,12 @@ static char *rewrite(const char *sql, bool *insert)
         if (c == '\'' || c == '"') {
             quote = c;
             out[k++] = c;
+            continue;
+        }
+        if (c == 'C' && strncmp(s + i, "CROSS JOIN ", 11) == 0 && (i == 0 || s[i - 1] == ' ')) {
+            /* SQLite's CROSS JOIN ... ON fixes the join order; PostgreSQL's
+             * planner chooses it, and its CROSS JOIN takes no ON. */
+            i += 5;
             continue;
         }
         if (c != '?') {
@@ -248,6 +272,49 @@ void store_pg_bind(struct store_stmt *st, int i, const struct store_val *v)
         st->nparams = i;
 }
 
+/* The slot of sql with these parameter types prepared on l's connection
+ * ("leal" and the slot's number), preparing it the first time; -1 to run it
+ * unnamed (no room, no memory, or the server refused it: then running it
+ * unnamed reports why). */
+static int prepare(const struct ledger *l, const char *sql, int n, const Oid *types)
+{
+    int free_slot = -1;
+    char name[16];
+    PGresult *res;
+    for (int i = 0; i < PG_PREPARED; i++) {
+        struct pg_prepared *p = &prepared[i];
+        if (p->l == NULL) {
+            if (free_slot < 0)
+                free_slot = i;
+        } else if (p->l == l && p->n == n &&
+                   memcmp(p->types, types, (size_t)n * sizeof *types) == 0 &&
+                   strcmp(p->sql, sql) == 0) {
+            return i;
+        }
+    }
+    if (free_slot < 0 || PQtransactionStatus(l->pg) == PQTRANS_INERROR)
+        return -1;
+    snprintf(name, sizeof name, "leal%d", free_slot);
+    res = PQprepare(l->pg, name, sql, n, types);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    prepared[free_slot].sql = strdup(sql);
+    if (prepared[free_slot].sql == NULL) {
+        /* Prepared but not remembered: the name is dropped again. */
+        char drop[32];
+        snprintf(drop, sizeof drop, "DEALLOCATE %s", name);
+        PQclear(PQexec(l->pg, drop));
+        return -1;
+    }
+    prepared[free_slot].l = l;
+    prepared[free_slot].n = n;
+    memcpy(prepared[free_slot].types, types, (size_t)n * sizeof *types);
+    return free_slot;
+}
+
 /* Runs st with its parameters: int8 and text in text form, bytea binary. */
 static PGresult *run(struct store_stmt *st)
 {
@@ -284,6 +351,12 @@ static PGresult *run(struct store_stmt *st)
         case STORE_NULL:
             break;
         }
+    }
+    int slot = prepare(st->l, st->sql, st->nparams, types);
+    if (slot >= 0) {
+        char name[16];
+        snprintf(name, sizeof name, "leal%d", slot);
+        return PQexecPrepared(st->l->pg, name, st->nparams, vals, lens, fmts, 0);
     }
     return PQexecParams(st->l->pg, st->sql, st->nparams, types, vals, lens, fmts, 0);
 }
@@ -419,5 +492,10 @@ void store_pg_close(struct ledger *l)
     for (int i = 0; i < PG_POOL; i++)
         if (pool[i].used && pool[i].l == l)
             store_pg_finalize(&pool[i]);
+    for (int i = 0; i < PG_PREPARED; i++)
+        if (prepared[i].l == l) {
+            free(prepared[i].sql);
+            memset(&prepared[i], 0, sizeof prepared[i]);
+        }
     PQfinish(l->pg);
 }

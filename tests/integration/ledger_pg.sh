@@ -144,7 +144,7 @@ before=$(state)
 LEAL_DB=$DB run_capture "$LEAL" account show 21 --json
 check_eq "$n: LEAL_DB selects the backend" 0 "$RC"
 for c in "report activity --program 1" "customer add --program 1 --name X" "backup $T/b.db" \
-    "sync import $T/none" "reconcile --program 1"; do
+    "ledger import $T/none" "ledger expire --program 1 --operator ana"; do
     # shellcheck disable=SC2086
     l $c
     check_eq "$n: $c refused: exit 2" 2 "$RC"
