@@ -312,8 +312,8 @@ static leal_err cat_apply(struct ledger_rules *lr, void *ctx)
     uint32_t made = 0;
     leal_err err;
     e->why.fmt = NULL;
-    if (e->op != OP_ADD && i < 0)
-        return LEAL_E_UNKNOWN_ID;
+    if (e->op == OP_CHANGE && i < 0)
+        return LEAL_E_UNKNOWN_ID; /* a removal's own edit says which item is missing */
     json_decref(e->before);
     json_decref(e->after);
     e->before = i >= 0 ? item_json(lr, e->part, i) : json_null();
