@@ -160,6 +160,14 @@ static const struct {
     {"send {\"reward\": its id, \"key\": 16 to 64 letters, digits or '-'}",
      "envíe {\"reward\": su id, \"key\": de 16 a 64 letras, cifras o '-'}"},
     {"no reward with that id", "no hay ningún premio con ese id"},
+    {"to add, send {\"op\": \"add\", \"part\", \"name\" and the part's fields: tier "
+     "threshold_euros; reward kind (product, voucher, percent or cashback), cost_points, value; "
+     "stamp goal, reward (and per: sale or item); bono sessions, price_cents}",
+     "para añadir, envíe {\"op\": \"add\", \"part\", \"name\" y los campos de la parte: tier "
+     "threshold_euros; reward kind (product, voucher, percent o cashback), cost_points, value; "
+     "stamp goal, reward (y per: sale o item); bono sessions, price_cents}"},
+    {"to remove, send {\"op\": \"remove\", \"part\" and \"id\"} and no fields",
+     "para quitar, envíe {\"op\": \"remove\", \"part\" e \"id\"} y ningún campo"},
     /* Formats of texts built at run time (web_textf): the same conversions, in order. */
     {"\"%s\" must be text of at most %zu bytes", "\"%s\" debe ser un texto de %zu bytes como mucho"},
     {"?%s= takes a date, YYYY-MM-DD", "?%s= lleva una fecha, AAAA-MM-DD"},
@@ -188,7 +196,6 @@ static const struct {
     {"there are %u bono kinds already (the most)", "ya hay %u tipos de bono (el máximo)"},
     {"there is a bono %u already", "ya hay un bono %u"},
     {"there is no bono %u", "no hay ningún bono %u"},
-    {"a new item needs a \"name\"", "un elemento nuevo necesita un \"name\""},
     {"the reward", "el premio"},
 };
 

@@ -243,6 +243,9 @@ check_eq "no such item to remove: 404; a removal with fields, an addition with a
 check_eq "a tier starting where another does: refused" \
     "409|tier 1 already starts at 20 euros: refused; the catalogue is left as it was" \
     "$(cat_put '{"op":"add","part":"tier","name":"Twin","threshold_euros":20,"reason":"x"}' | err)"
+check_eq "eva's bodies refused in Spanish: an addition without its fields, a removal with some" \
+    "400|para añadir, envíe {\"op\": \"add\", \"part\", \"name\" y los campos de la parte: tier threshold_euros; reward kind (product, voucher, percent o cashback), cost_points, value; stamp goal, reward (y per: sale o item); bono sessions, price_cents} 400|para quitar, envíe {\"op\": \"remove\", \"part\" e \"id\"} y ningún campo" \
+    "$(req "$T/jar-eva" PUT /api/catalogue '{"program":1,"op":"add","part":"bono","name":"B","reason":"x"}' "$E" | err) $(req "$T/jar-eva" PUT /api/catalogue '{"program":1,"op":"remove","part":"bono","id":1,"sessions":2,"reason":"x"}' "$E" | err)"
 check_eq "eva's refusals in Spanish: a name taken, a tier a reward asks for" \
     "409|el premio 1 ya se llama así: rechazado; el catálogo queda como estaba 409|el premio 3 pide el nivel 1; quítelo o el nivel se queda: rechazado; el catálogo queda como estaba" \
     "$(req "$T/jar-eva" PUT /api/catalogue '{"program":1,"op":"add","part":"reward","name":"Big Coffee","kind":"product","cost_points":5,"value":9,"reason":"x"}' "$E" | err) $(req "$T/jar-eva" PUT /api/catalogue '{"program":1,"op":"remove","part":"tier","id":1,"reason":"x"}' "$E" | err)"
