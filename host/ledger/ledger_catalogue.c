@@ -179,8 +179,8 @@ leal_err ledger_cat_reward_remove(struct ledger_rules *r, uint32_t id, struct le
     return LEAL_OK;
 }
 
-leal_err ledger_cat_stamp_add(struct ledger_rules *r, const struct rules_stamp *s,
-                              const char *name, uint32_t *made, struct ledger_cat_why *why)
+leal_err ledger_cat_stamp_add(struct ledger_rules *r, const struct rules_stamp *s, const char *name,
+                              uint32_t *made, struct ledger_cat_why *why)
 {
     struct rules_program *p = &r->set.program;
     unsigned i = 0;
@@ -191,8 +191,7 @@ leal_err ledger_cat_stamp_add(struct ledger_rules *r, const struct rules_stamp *
         return err;
     if (p->n_stamps >= RULES_STAMP_CARDS)
         return refuse(why, LEAL_E_RULES_PROGRAM,
-                      "there are %u stamp cards already (what a card holds)", RULES_STAMP_CARDS,
-                      0);
+                      "there are %u stamp cards already (what a card holds)", RULES_STAMP_CARDS, 0);
     while (i < p->n_rewards && p->rewards[i].id != s->reward_id)
         i++;
     if (i == p->n_rewards)

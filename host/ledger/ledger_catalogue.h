@@ -33,8 +33,8 @@ enum ledger_cat_part { LEDGER_CAT_TIER, LEDGER_CAT_REWARD, LEDGER_CAT_STAMP, LED
 /* LEAL_OK when no item of part but the one at index `self` (-1: none) is
  * called name (ASCII case ignored); else LEAL_E_RULES_PROGRAM. */
 LEAL_MUST_CHECK leal_err ledger_cat_name_free(const struct ledger_rules *r,
-                                              enum ledger_cat_part part, int self,
-                                              const char *name, struct ledger_cat_why *why);
+                                              enum ledger_cat_part part, int self, const char *name,
+                                              struct ledger_cat_why *why);
 
 /* Adds tier t in threshold order (rewards asking for a tier at or above it
  * move up one); *made its number. */
@@ -45,9 +45,9 @@ LEAL_MUST_CHECK leal_err ledger_cat_tier_add(struct ledger_rules *r, const struc
 LEAL_MUST_CHECK leal_err ledger_cat_tier_remove(struct ledger_rules *r, uint32_t number,
                                                 struct ledger_cat_why *why);
 /* Adds reward w (w->id 0: the next free id); *made its id. */
-LEAL_MUST_CHECK leal_err ledger_cat_reward_add(struct ledger_rules *r,
-                                               const struct rules_reward *w, const char *name,
-                                               uint32_t *made, struct ledger_cat_why *why);
+LEAL_MUST_CHECK leal_err ledger_cat_reward_add(struct ledger_rules *r, const struct rules_reward *w,
+                                               const char *name, uint32_t *made,
+                                               struct ledger_cat_why *why);
 LEAL_MUST_CHECK leal_err ledger_cat_reward_remove(struct ledger_rules *r, uint32_t id,
                                                   struct ledger_cat_why *why);
 /* Adds stamp card s after the others (its reward must exist); *made its number. */

@@ -4,11 +4,10 @@
  * removing one ("op": "add" or "remove"; the ledger's own edits,
  * host/ledger/ledger_catalogue.h, refuse duplicate names, a tier a reward
  * asks for, a reward a stamp card hands over, a stamp card but the last, a
- * full list), the same shape as an earning rule's (web_rules.c). The change is replayed over past sales by ledger_simulate
- * and checked as the engine checks a set (rules_codec_problem) before it is
- * saved; the save is the next version of the set through
- * ledger_rules_change, with its reason, and its audit line with the part
- * before and after, in one transaction.
+ * full list), the same shape as an earning rule's (web_rules.c). The change is replayed over past
+ * sales by ledger_simulate and checked as the engine checks a set (rules_codec_problem) before it
+ * is saved; the save is the next version of the set through ledger_rules_change, with its reason,
+ * and its audit line with the part before and after, in one transaction.
  */
 #include "web_pages.h"
 
@@ -62,8 +61,8 @@ struct cat_edit {
     int64_t id;
     bool has[NFIELDS];
     int64_t v[NFIELDS];
-    uint8_t kind; /* a new reward's */
-    uint8_t per;  /* a new stamp card's */
+    uint8_t kind;     /* a new reward's */
+    uint8_t per;      /* a new stamp card's */
     const char *name; /* NULL: kept */
     char what[96];    /* the rules' history line, once applied */
     struct ledger_cat_why why;
@@ -230,7 +229,8 @@ static leal_err add_item(struct ledger_rules *lr, struct cat_edit *e, uint32_t *
     }
     case CAT_BONO: {
         struct rules_bono_kind b = {0, (uint16_t)field(e, "sessions", 0),
-                                    (uint16_t)field(e, "valid_days", 0), field(e, "price_cents", 0)};
+                                    (uint16_t)field(e, "valid_days", 0),
+                                    field(e, "price_cents", 0)};
         return ledger_cat_bono_add(lr, &b, e->name, made, &e->why);
     }
     }
@@ -432,8 +432,8 @@ void web_catalogue_edit(struct web_req *r)
         return;
     }
     snprintf(e.what, sizeof e.what, "%s %s", part_words[e.part], op_done[e.op]);
-    struct cat_save s = {{r->user->name, reason, e.what, cat_apply, &e, {0}, 0}, program, &e, NULL,
-                         NULL, NULL, ""};
+    struct cat_save s = {
+        {r->user->name, reason, e.what, cat_apply, &e, {0}, 0}, program, &e, NULL, NULL, NULL, ""};
     struct ledger_audit_line a = {r->user->id, r->user->name, actions[e.op], s.object, NULL, NULL};
     s.a = &a;
     leal_err err = web_audited(r, do_cat_save, &s, &a);

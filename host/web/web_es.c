@@ -169,7 +169,8 @@ static const struct {
     {"to remove, send {\"op\": \"remove\", \"part\" and \"id\"} and no fields",
      "para quitar, envíe {\"op\": \"remove\", \"part\" e \"id\"} y ningún campo"},
     /* Formats of texts built at run time (web_textf): the same conversions, in order. */
-    {"\"%s\" must be text of at most %zu bytes", "\"%s\" debe ser un texto de %zu bytes como mucho"},
+    {"\"%s\" must be text of at most %zu bytes",
+     "\"%s\" debe ser un texto de %zu bytes como mucho"},
     {"?%s= takes a date, YYYY-MM-DD", "?%s= lleva una fecha, AAAA-MM-DD"},
     {"tier %u already has that name", "el nivel %u ya se llama así"},
     {"reward %u already has that name", "el premio %u ya se llama así"},
