@@ -4,10 +4,11 @@
  * removing one ("op": "add" or "remove"; the ledger's own edits,
  * host/ledger/ledger_catalogue.h, refuse duplicate names, a tier a reward
  * asks for, a reward a stamp card hands over, a stamp card but the last, a
- * full list), the same shape as an earning rule's (web_rules.c). The change is replayed over past
- * sales by ledger_simulate and checked as the engine checks a set (rules_codec_problem) before it
- * is saved; the save is the next version of the set through ledger_rules_change, with its reason,
- * and its audit line with the part before and after, in one transaction.
+ * full list; and here a bono kind customers hold sessions of), the same shape as an earning rule's
+ * (web_rules.c). The change is replayed over past sales by ledger_simulate and checked as the
+ * engine checks a set (rules_codec_problem) before it is saved; the save is the next version of the
+ * set through ledger_rules_change, with its reason, and its audit line with the part before and
+ * after, in one transaction.
  */
 #include "web_pages.h"
 
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/ledger/ledger_bono.h"
 #include "host/ledger/ledger_catalogue.h"
 #include "host/ledger/ledger_rules.h"
 #include "host/ledger/ledger_simulate.h"
@@ -350,6 +352,25 @@ static void cat_error(struct web_req *r, const struct cat_edit *e, leal_err err)
         web_ledger_error(r, err, "the rules");
 }
 
+/* A bono kind customers still hold sessions of stays: the desk uses them by
+ * their kind in the current rules. */
+static leal_err bono_held(struct web_req *r, int64_t program, struct cat_edit *e)
+{
+    int64_t n = 0;
+    leal_err err;
+    if (e->op != OP_REMOVE || e->part != CAT_BONO)
+        return LEAL_OK;
+    if ((err = ledger_bono_outstanding(r->l, program, (uint32_t)e->id, &n)) != LEAL_OK)
+        return err;
+    if (n > 0) {
+        e->why = (struct ledger_cat_why){
+            "customers still hold %u sessions of bono %u; it stays until they are used or expire",
+            (uint32_t)n, (uint32_t)e->id};
+        return LEAL_E_RULES_PROGRAM;
+    }
+    return LEAL_OK;
+}
+
 /* POST /api/catalogue/simulate: the change replayed over "from".."to"
  * against the current set, the part before and after it, and whether the
  * engine accepts the set so changed. Writes nothing. */
@@ -369,7 +390,8 @@ void web_catalogue_simulate(struct web_req *r)
         return;
     }
     struct ledger_sim_request rq = {program, from, to, &lr->set.program};
-    if ((err = ledger_rules_get(r->l, program, 0, lr)) == LEAL_OK &&
+    if ((err = bono_held(r, program, &e)) == LEAL_OK &&
+        (err = ledger_rules_get(r->l, program, 0, lr)) == LEAL_OK &&
         (err = ledger_simulate(r->l, &rq, NULL, NULL, &now)) == LEAL_OK &&
         (err = cat_apply(lr, &e)) == LEAL_OK &&
         (err = rules_codec_problem(&lr->set, &where)) == LEAL_OK)
@@ -402,7 +424,9 @@ struct cat_save {
 static leal_err do_cat_save(struct web_req *r, void *ctx)
 {
     struct cat_save *s = ctx;
-    leal_err err = ledger_rules_change(r->l, s->program, &s->c);
+    leal_err err = bono_held(r, s->program, s->e);
+    if (err == LEAL_OK)
+        err = ledger_rules_change(r->l, s->program, &s->c);
     if (err == LEAL_OK) {
         /* The audit line names the item as it is after the change (a new one's number or id). */
         snprintf(s->object, sizeof s->object, "program %lld %s %lld", (long long)s->program,
