@@ -259,10 +259,15 @@ static leal_err remove_item(struct ledger_rules *lr, struct cat_edit *e)
 static leal_err change_item(struct ledger_rules *lr, struct cat_edit *e, int i)
 {
     struct rules_program *p = &lr->set.program;
-    char *name;
     leal_err err;
-    if (e->name && (err = ledger_cat_name_free(lr, (enum ledger_cat_part)e->part, i, e->name,
-                                               &e->why)) != LEAL_OK)
+    char *name = e->part == CAT_TIER     ? lr->tier_name[i]
+                 : e->part == CAT_REWARD ? lr->reward_name[i]
+                 : e->part == CAT_STAMP  ? lr->stamp_name[i]
+                                         : lr->bono_name[i];
+    /* A new name must be free; the one it has is kept even if another shares it. */
+    if (e->name && strcmp(e->name, name) != 0 &&
+        (err = ledger_cat_name_free(lr, (enum ledger_cat_part)e->part, i, e->name, &e->why)) !=
+            LEAL_OK)
         return err;
     switch (e->part) {
     case CAT_TIER:
@@ -270,13 +275,11 @@ static leal_err change_item(struct ledger_rules *lr, struct cat_edit *e, int i)
             (uint32_t)field(e, "threshold_euros", p->tiers[i].threshold_units);
         p->tiers[i].multiplier_milli =
             (uint32_t)field(e, "multiplier_milli", p->tiers[i].multiplier_milli);
-        name = lr->tier_name[i];
         break;
     case CAT_REWARD:
         p->rewards[i].cost_points = (uint32_t)field(e, "cost_points", p->rewards[i].cost_points);
         p->rewards[i].value = field(e, "value", p->rewards[i].value);
         p->rewards[i].min_tier = (uint8_t)field(e, "min_tier", p->rewards[i].min_tier);
-        name = lr->reward_name[i];
         break;
     case CAT_STAMP: {
         uint32_t w = (uint32_t)field(e, "reward", p->stamps[i].reward_id);
@@ -290,14 +293,12 @@ static leal_err change_item(struct ledger_rules *lr, struct cat_edit *e, int i)
         }
         p->stamps[i].goal = (uint8_t)field(e, "goal", p->stamps[i].goal);
         p->stamps[i].reward_id = w;
-        name = lr->stamp_name[i];
         break;
     }
     default:
         lr->set.bonos[i].sessions = (uint16_t)field(e, "sessions", lr->set.bonos[i].sessions);
         lr->set.bonos[i].valid_days = (uint16_t)field(e, "valid_days", lr->set.bonos[i].valid_days);
         lr->set.bonos[i].price_cents = field(e, "price_cents", lr->set.bonos[i].price_cents);
-        name = lr->bono_name[i];
         break;
     }
     if (e->name)

@@ -225,6 +225,9 @@ check_eq "a stamp card for a reward that does not exist: refused before saving" 
     "$(cat_put '{"op":"add","part":"stamp","name":"Tea card","goal":5,"reward":9,"reason":"x"}' | err) $(V)"
 check_eq "a stamp card for Tea: saved, exactly" "200 9 [(1, 'Tea card', 5, 0, 2)]" \
     "$(cat_put '{"op":"add","part":"stamp","name":"Tea card","goal":5,"reward":2,"reason":"stamps"}' | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["rules"]["version"]') $(echo "0 $b" | jget '[(x["card"], x["name"], x["goal"], x["category"], x["reward"]) for x in d["rules"]["stamps"]]')"; })"
+check_eq "nor can a stamp card be changed to hand over a reward that does not exist" \
+    "409|there is no reward 9 for the stamp card to hand over: refused; the catalogue is left as it was 9" \
+    "$(cat_put '{"part":"stamp","id":1,"reward":9,"reason":"x"}' | err) $(V)"
 check_eq "the reward a stamp card hands over cannot be removed" \
     "409|stamp card 1 hands over reward 2; remove it or the reward stays: refused; the catalogue is left as it was 9" \
     "$(cat_put '{"op":"remove","part":"reward","id":2,"reason":"x"}' | err) $(V)"
