@@ -10,7 +10,6 @@
 
 #include "cli.h"
 #include "host/ledger/amount.h"
-#include "host/ledger/ledger_bono.h"
 #include "host/ledger/ledger_catalogue.h"
 #include "host/ledger/ledger_rules.h"
 #include "host/ledger/ledger_sale.h"
@@ -783,21 +782,6 @@ static leal_err edit_bono_remove(struct ledger_rules *r, void *ctx)
     return cat_why(c, err, &w);
 }
 
-/* A bono kind customers still hold sessions of stays: the desk uses them by kind. */
-static leal_err bono_still_held(struct ledger *l, struct rc *c)
-{
-    int64_t n = 0;
-    leal_err err = ledger_bono_outstanding(l, c->program, c->target, &n);
-    if (err == LEAL_OK && n > 0) {
-        snprintf(c->why, sizeof c->why,
-                 "customers still hold %lld sessions of bono %u; it stays until they are used or "
-                 "expire",
-                 (long long)n, c->target);
-        err = LEAL_E_RULES_PROGRAM;
-    }
-    return err;
-}
-
 /* ---- listing ---- */
 
 enum kind { K_RULE, K_TIER, K_REWARD, K_STAMP, K_BONO };
@@ -987,9 +971,7 @@ static int run_change(struct rc *c, leal_err (*edit)(struct ledger_rules *, void
     ch.edit = edit;
     ch.ctx = c;
     snprintf(c->what, sizeof c->what, "%s %s", c->cmd, c->sub);
-    err = edit == edit_bono_remove ? bono_still_held(l, c) : LEAL_OK;
-    if (err == LEAL_OK)
-        err = ledger_rules_change(l, c->program, &ch);
+    err = ledger_rules_change(l, c->program, &ch);
     if (err != LEAL_OK && c->why[0])
         rc = cli_error(err, CLI_EXIT_USAGE, "%s", c->why);
     else if (err == LEAL_E_RULES_PROGRAM || err == LEAL_E_TEXT)
@@ -1111,8 +1093,7 @@ static const char bono_help[] =
     "       (each also takes --db PATH and --json)\n"
     "A bono is a prepaid bundle of --sessions sessions of a service (10 massages),\n"
     "sold at the desk for --price, one session used per tap, valid --valid-days days\n"
-    "from the sale (default: no end). A kind customers still hold sessions of is not\n"
-    "removed: the desk uses them by kind.\n"
+    "from the sale (default: no end).\n"
     "       leal bono sell|use --kind NAME|ID ...   (at the desk: 'leal bono sell --help')\n"
     "       leal bono expire --program ID --operator NAME [--today YYYY-MM-DD]\n"
     "                        (bonos past their last day: deferred euros to breakage)\n";

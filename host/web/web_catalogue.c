@@ -4,7 +4,7 @@
  * removing one ("op": "add" or "remove"; the ledger's own edits,
  * host/ledger/ledger_catalogue.h, refuse duplicate names, a tier a reward
  * asks for, a reward a stamp card hands over, a stamp card but the last, a
- * full list; and here a bono kind customers hold sessions of), the same shape as an earning rule's
+ * full list), the same shape as an earning rule's
  * (web_rules.c). The change is replayed over past sales by ledger_simulate and checked as the
  * engine checks a set (rules_codec_problem) before it is saved; the save is the next version of the
  * set through ledger_rules_change, with its reason, and its audit line with the part before and
@@ -353,23 +353,15 @@ static void cat_error(struct web_req *r, const struct cat_edit *e, leal_err err)
         web_ledger_error(r, err, "the rules");
 }
 
-/* A bono kind customers still hold sessions of stays: the desk uses them by
- * their kind in the current rules. */
-static leal_err bono_held(struct web_req *r, int64_t program, struct cat_edit *e)
+/* The sessions customers still hold of a bono kind a removal names (0
+ * otherwise): the simulation shows them. Terminals still take them from the
+ * cards; the desk's `leal bono use --kind` finds kinds in the current rules. */
+static leal_err bono_held(struct web_req *r, int64_t program, const struct cat_edit *e, int64_t *n)
 {
-    int64_t n = 0;
-    leal_err err;
+    *n = 0;
     if (e->op != OP_REMOVE || e->part != CAT_BONO)
         return LEAL_OK;
-    if ((err = ledger_bono_outstanding(r->l, program, (uint32_t)e->id, &n)) != LEAL_OK)
-        return err;
-    if (n > 0) {
-        e->why = (struct ledger_cat_why){
-            "customers still hold %u sessions of bono %u; it stays until they are used or expire",
-            (uint32_t)n, (uint32_t)e->id};
-        return LEAL_E_RULES_PROGRAM;
-    }
-    return LEAL_OK;
+    return ledger_bono_outstanding(r->l, program, (uint32_t)e->id, n);
 }
 
 /* POST /api/catalogue/simulate: the change replayed over "from".."to"
@@ -382,6 +374,7 @@ void web_catalogue_simulate(struct web_req *r)
     struct ledger_rules *lr;
     struct ledger_sim_totals now = {0}, with = {0};
     struct rules_problem where;
+    int64_t held = 0;
     const char *from, *to;
     leal_err err;
     if (!web_program_of(r, &program) || !cat_edit_of(r, &e) || !web_sim_period(r, &from, &to))
@@ -391,7 +384,7 @@ void web_catalogue_simulate(struct web_req *r)
         return;
     }
     struct ledger_sim_request rq = {program, from, to, &lr->set.program};
-    if ((err = bono_held(r, program, &e)) == LEAL_OK &&
+    if ((err = bono_held(r, program, &e, &held)) == LEAL_OK &&
         (err = ledger_rules_get(r->l, program, 0, lr)) == LEAL_OK &&
         (err = ledger_simulate(r->l, &rq, NULL, NULL, &now)) == LEAL_OK &&
         (err = cat_apply(lr, &e)) == LEAL_OK &&
@@ -411,6 +404,8 @@ void web_catalogue_simulate(struct web_req *r)
     json_object_set_new(r->out, "id", json_integer(e.id));
     json_object_set_new(r->out, "before", e.before);
     json_object_set_new(r->out, "after", e.after);
+    if (e.op == OP_REMOVE && e.part == CAT_BONO)
+        json_object_set_new(r->out, "sessions_held", json_integer(held));
 }
 
 struct cat_save {
@@ -425,9 +420,7 @@ struct cat_save {
 static leal_err do_cat_save(struct web_req *r, void *ctx)
 {
     struct cat_save *s = ctx;
-    leal_err err = bono_held(r, s->program, s->e);
-    if (err == LEAL_OK)
-        err = ledger_rules_change(r->l, s->program, &s->c);
+    leal_err err = ledger_rules_change(r->l, s->program, &s->c);
     if (err == LEAL_OK) {
         /* The audit line names the item as it is after the change (a new one's number or id). */
         snprintf(s->object, sizeof s->object, "program %lld %s %lld", (long long)s->program,

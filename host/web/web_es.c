@@ -197,8 +197,6 @@ static const struct {
     {"there are %u bono kinds already (the most)", "ya hay %u tipos de bono (el máximo)"},
     {"there is a bono %u already", "ya hay un bono %u"},
     {"there is no bono %u", "no hay ningún bono %u"},
-    {"customers still hold %u sessions of bono %u; it stays until they are used or expire",
-     "los clientes aún tienen %u sesiones del bono %u; se queda hasta que se usen o caduquen"},
     {"the reward", "el premio"},
 };
 

@@ -186,14 +186,7 @@ refused "an unknown subcommand" "leal: leal tier: expected one of: add list remo
 refused "a name too long" "leal: --name '$(printf 'x%.0s' $(seq 64))': at most 63 bytes (see 'leal --help')" \
     bono add --program 1 --name "$(printf 'x%.0s' $(seq 64))" --sessions 1 --price 5 --reason x
 
-# Removing, then --json errors. A bono kind a customer holds sessions of stays.
-"$LEAL" customer add --db "$DB" --program 1 --name Bono --surname Holder >/dev/null || exit 1
-HOLDER=$(q "select account_id from customer order by id desc limit 1")
-"$LEAL" ledger post --db "$DB" --account "$HOLDER" --asset BONO:1 --amount 2 --reason test --operator test >/dev/null || exit 1
-refused "a bono kind customers hold sessions of" \
-    "leal: customers still hold 2 sessions of bono 1; it stays until they are used or expire" \
-    bono remove 1 --program 1 --reason x
-"$LEAL" ledger post --db "$DB" --account "$HOLDER" --asset BONO:1 --amount -2 --reason test --operator test >/dev/null || exit 1
+# Removing, then --json errors.
 l bono remove 1 --program 1 --reason "ya no"
 check_eq "bono remove" "0|bono 1 removed (program 1, rule set version 10)" "$RC|$OUT"
 l rule show 5 --program 1 --json

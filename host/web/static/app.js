@@ -320,7 +320,10 @@ async function catSimulate() {
   const f = $('cat-form').elements;
   const c = catChange();
   const d = await api('POST', '/api/catalogue/simulate', Object.assign({ from: f.from.value, to: f.to.value }, c));
-  $('cat-simulation').textContent = simulationText(d);
+  const held = d.sessions_held > 0 ? ' ' + (state.lang === 'es'
+    ? 'Los clientes aún tienen ' + d.sessions_held + ' sesiones de este bono: los terminales las siguen aceptando, pero el mostrador ya no encontrará el tipo.'
+    : 'Customers still hold ' + d.sessions_held + ' sessions of this bono: terminals still take them, but the desk will no longer find the kind.') : '';
+  $('cat-simulation').textContent = simulationText(d) + held;
   state.catSimulated = JSON.stringify(c);
   $('cat-save').disabled = false;
 }
