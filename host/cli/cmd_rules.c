@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "host/ledger/amount.h"
+#include "host/ledger/ledger_catalogue.h"
 #include "host/ledger/ledger_rules.h"
 #include "host/ledger/ledger_sale.h"
 #include "ledger_cli.h"
@@ -517,63 +518,32 @@ static int tier_from_opts(struct rc *c)
     return get_name(c, true);
 }
 
-/* Inserted in threshold order: rewards asking for a tier at or above it move up one. */
+/* The shared edit's refusal (host/ledger/ledger_catalogue.h) in c->why. */
+static leal_err cat_why(struct rc *c, leal_err err, const struct ledger_cat_why *w)
+{
+    if (err != LEAL_OK && w->fmt != NULL)
+        snprintf(c->why, sizeof c->why, w->fmt, w->a, w->b);
+    return err;
+}
+
 static leal_err edit_tier_add(struct ledger_rules *r, void *ctx)
 {
     struct rc *c = ctx;
-    struct rules_program *p = &r->set.program;
-    unsigned at = 0;
-    if (p->n_tiers >= RULES_MAX_TIERS) {
-        snprintf(c->why, sizeof c->why, "program %lld already has %d tiers (the most)",
-                 (long long)c->program, RULES_MAX_TIERS);
-        return LEAL_E_RULES_PROGRAM;
-    }
-    while (at < p->n_tiers && p->tiers[at].threshold_units < c->tier.threshold_units)
-        at++;
-    if (at < p->n_tiers && p->tiers[at].threshold_units == c->tier.threshold_units) {
-        snprintf(c->why, sizeof c->why, "tier %u already starts at %u euros", at + 1,
-                 c->tier.threshold_units);
-        return LEAL_E_RULES_PROGRAM;
-    }
-    memmove(&p->tiers[at + 1], &p->tiers[at], (p->n_tiers - at) * sizeof p->tiers[0]);
-    memmove(r->tier_name[at + 1], r->tier_name[at], (p->n_tiers - at) * LEDGER_RULES_NAME);
-    p->tiers[at] = c->tier;
-    memcpy(r->tier_name[at], c->name, sizeof c->name);
-    p->n_tiers++;
-    for (unsigned i = 0; i < p->n_rewards; i++)
-        if (p->rewards[i].min_tier > at)
-            p->rewards[i].min_tier++;
-    c->made = at + 1;
-    snprintf(c->what, sizeof c->what, "tier %u added", at + 1);
-    return LEAL_OK;
+    struct ledger_cat_why w = {NULL, 0, 0};
+    leal_err err = ledger_cat_tier_add(r, &c->tier, c->name, &c->made, &w);
+    if (err == LEAL_OK)
+        snprintf(c->what, sizeof c->what, "tier %u added", c->made);
+    return cat_why(c, err, &w);
 }
 
 static leal_err edit_tier_remove(struct ledger_rules *r, void *ctx)
 {
     struct rc *c = ctx;
-    struct rules_program *p = &r->set.program;
-    unsigned k = c->target;
-    if (k < 1 || k > p->n_tiers) {
-        snprintf(c->why, sizeof c->why, "program %lld has no tier %u", (long long)c->program, k);
-        return LEAL_E_UNKNOWN_ID;
-    }
-    for (unsigned i = 0; i < p->n_rewards; i++) {
-        if (p->rewards[i].min_tier == k) {
-            snprintf(c->why, sizeof c->why,
-                     "reward %u asks for tier %u; remove it or the tier stays", p->rewards[i].id,
-                     k);
-            return LEAL_E_RULES_PROGRAM;
-        }
-        if (p->rewards[i].min_tier > k)
-            p->rewards[i].min_tier--;
-    }
-    memmove(&p->tiers[k - 1], &p->tiers[k], (p->n_tiers - k) * sizeof p->tiers[0]);
-    memmove(r->tier_name[k - 1], r->tier_name[k], (p->n_tiers - k) * LEDGER_RULES_NAME);
-    p->n_tiers--;
-    memset(&p->tiers[p->n_tiers], 0, sizeof p->tiers[0]);
-    memset(r->tier_name[p->n_tiers], 0, LEDGER_RULES_NAME);
-    snprintf(c->what, sizeof c->what, "tier %u removed", k);
-    return LEAL_OK;
+    struct ledger_cat_why w = {NULL, 0, 0};
+    leal_err err = ledger_cat_tier_remove(r, c->target, &w);
+    if (err == LEAL_OK)
+        snprintf(c->what, sizeof c->what, "tier %u removed", c->target);
+    return cat_why(c, err, &w);
 }
 
 /* ---- rewards ---- */
@@ -655,46 +625,21 @@ static int reward_from_opts(struct rc *c)
 static leal_err edit_reward_add(struct ledger_rules *r, void *ctx)
 {
     struct rc *c = ctx;
-    struct rules_program *p = &r->set.program;
-    if (p->n_rewards >= RULES_MAX_REWARDS) {
-        snprintf(c->why, sizeof c->why, "program %lld already has %d rewards (the most)",
-                 (long long)c->program, RULES_MAX_REWARDS);
-        return LEAL_E_RULES_PROGRAM;
-    }
-    if (c->reward.id == 0)
-        c->reward.id = next_id(&p->rewards[0].id, sizeof p->rewards[0], p->n_rewards);
-    p->rewards[p->n_rewards] = c->reward;
-    memcpy(r->reward_name[p->n_rewards], c->name, sizeof c->name);
-    p->n_rewards++;
-    c->made = c->reward.id;
-    snprintf(c->what, sizeof c->what, "reward %u added", c->reward.id);
-    return LEAL_OK;
+    struct ledger_cat_why w = {NULL, 0, 0};
+    leal_err err = ledger_cat_reward_add(r, &c->reward, c->name, &c->made, &w);
+    if (err == LEAL_OK)
+        snprintf(c->what, sizeof c->what, "reward %u added", c->made);
+    return cat_why(c, err, &w);
 }
 
 static leal_err edit_reward_remove(struct ledger_rules *r, void *ctx)
 {
     struct rc *c = ctx;
-    struct rules_program *p = &r->set.program;
-    unsigned i = 0;
-    while (i < p->n_rewards && p->rewards[i].id != c->target)
-        i++;
-    if (i == p->n_rewards) {
-        snprintf(c->why, sizeof c->why, "program %lld has no reward %u", (long long)c->program,
-                 c->target);
-        return LEAL_E_UNKNOWN_ID;
-    }
-    for (unsigned s = 0; s < p->n_stamps; s++)
-        if (p->stamps[s].reward_id == c->target) {
-            snprintf(c->why, sizeof c->why, "stamp card %u hands over reward %u", s + 1, c->target);
-            return LEAL_E_RULES_PROGRAM;
-        }
-    p->n_rewards--;
-    memmove(&p->rewards[i], &p->rewards[i + 1], (p->n_rewards - i) * sizeof p->rewards[0]);
-    memmove(r->reward_name[i], r->reward_name[i + 1], (p->n_rewards - i) * LEDGER_RULES_NAME);
-    memset(&p->rewards[p->n_rewards], 0, sizeof p->rewards[0]);
-    memset(r->reward_name[p->n_rewards], 0, LEDGER_RULES_NAME);
-    snprintf(c->what, sizeof c->what, "reward %u removed", c->target);
-    return LEAL_OK;
+    struct ledger_cat_why w = {NULL, 0, 0};
+    leal_err err = ledger_cat_reward_remove(r, c->target, &w);
+    if (err == LEAL_OK)
+        snprintf(c->what, sizeof c->what, "reward %u removed", c->target);
+    return cat_why(c, err, &w);
 }
 
 /* ---- stamp cards (numbered 1..4: the card's stamp counters) ---- */
@@ -755,54 +700,21 @@ static int stamp_from_opts(struct rc *c)
 static leal_err edit_stamp_add(struct ledger_rules *r, void *ctx)
 {
     struct rc *c = ctx;
-    struct rules_program *p = &r->set.program;
-    unsigned i = 0;
-    if (p->n_stamps >= RULES_STAMP_CARDS) {
-        snprintf(c->why, sizeof c->why,
-                 "program %lld already has %d stamp cards (what a card "
-                 "holds)",
-                 (long long)c->program, RULES_STAMP_CARDS);
-        return LEAL_E_RULES_PROGRAM;
-    }
-    while (i < p->n_rewards && p->rewards[i].id != c->stamp.reward_id)
-        i++;
-    if (i == p->n_rewards) {
-        snprintf(c->why, sizeof c->why,
-                 "program %lld has no reward %u for the stamp card to "
-                 "hand over; add it with 'leal reward add'",
-                 (long long)c->program, c->stamp.reward_id);
-        return LEAL_E_UNKNOWN_ID;
-    }
-    p->stamps[p->n_stamps] = c->stamp;
-    memcpy(r->stamp_name[p->n_stamps], c->name, sizeof c->name);
-    p->n_stamps++;
-    c->made = p->n_stamps;
-    snprintf(c->what, sizeof c->what, "stamp card %u added", p->n_stamps);
-    return LEAL_OK;
+    struct ledger_cat_why w = {NULL, 0, 0};
+    leal_err err = ledger_cat_stamp_add(r, &c->stamp, c->name, &c->made, &w);
+    if (err == LEAL_OK)
+        snprintf(c->what, sizeof c->what, "stamp card %u added", c->made);
+    return cat_why(c, err, &w);
 }
 
-/* Only the last: each card's counters are by position. */
 static leal_err edit_stamp_remove(struct ledger_rules *r, void *ctx)
 {
     struct rc *c = ctx;
-    struct rules_program *p = &r->set.program;
-    if (c->target < 1 || c->target > p->n_stamps) {
-        snprintf(c->why, sizeof c->why, "program %lld has no stamp card %u", (long long)c->program,
-                 c->target);
-        return LEAL_E_UNKNOWN_ID;
-    }
-    if (c->target != p->n_stamps) {
-        snprintf(c->why, sizeof c->why,
-                 "only the last stamp card (%u) can be removed: cards "
-                 "keep their stamps by position",
-                 p->n_stamps);
-        return LEAL_E_RULES_PROGRAM;
-    }
-    p->n_stamps--;
-    memset(&p->stamps[p->n_stamps], 0, sizeof p->stamps[0]);
-    memset(r->stamp_name[p->n_stamps], 0, LEDGER_RULES_NAME);
-    snprintf(c->what, sizeof c->what, "stamp card %u removed", c->target);
-    return LEAL_OK;
+    struct ledger_cat_why w = {NULL, 0, 0};
+    leal_err err = ledger_cat_stamp_remove(r, c->target, &w);
+    if (err == LEAL_OK)
+        snprintf(c->what, sizeof c->what, "stamp card %u removed", c->target);
+    return cat_why(c, err, &w);
 }
 
 /* ---- bono kinds ---- */
@@ -853,41 +765,21 @@ static int bono_from_opts(struct rc *c)
 static leal_err edit_bono_add(struct ledger_rules *r, void *ctx)
 {
     struct rc *c = ctx;
-    struct rules_set *s = &r->set;
-    if (s->n_bonos >= RULES_MAX_BONO_KINDS) {
-        snprintf(c->why, sizeof c->why, "program %lld already has %d bono kinds (the most)",
-                 (long long)c->program, RULES_MAX_BONO_KINDS);
-        return LEAL_E_RULES_PROGRAM;
-    }
-    if (c->bono.id == 0)
-        c->bono.id = next_id(&s->bonos[0].id, sizeof s->bonos[0], s->n_bonos);
-    s->bonos[s->n_bonos] = c->bono;
-    memcpy(r->bono_name[s->n_bonos], c->name, sizeof c->name);
-    s->n_bonos++;
-    c->made = c->bono.id;
-    snprintf(c->what, sizeof c->what, "bono %u added", c->bono.id);
-    return LEAL_OK;
+    struct ledger_cat_why w = {NULL, 0, 0};
+    leal_err err = ledger_cat_bono_add(r, &c->bono, c->name, &c->made, &w);
+    if (err == LEAL_OK)
+        snprintf(c->what, sizeof c->what, "bono %u added", c->made);
+    return cat_why(c, err, &w);
 }
 
 static leal_err edit_bono_remove(struct ledger_rules *r, void *ctx)
 {
     struct rc *c = ctx;
-    struct rules_set *s = &r->set;
-    unsigned i = 0;
-    while (i < s->n_bonos && s->bonos[i].id != c->target)
-        i++;
-    if (i == s->n_bonos) {
-        snprintf(c->why, sizeof c->why, "program %lld has no bono %u", (long long)c->program,
-                 c->target);
-        return LEAL_E_UNKNOWN_ID;
-    }
-    s->n_bonos--;
-    memmove(&s->bonos[i], &s->bonos[i + 1], (s->n_bonos - i) * sizeof s->bonos[0]);
-    memmove(r->bono_name[i], r->bono_name[i + 1], (s->n_bonos - i) * LEDGER_RULES_NAME);
-    memset(&s->bonos[s->n_bonos], 0, sizeof s->bonos[0]);
-    memset(r->bono_name[s->n_bonos], 0, LEDGER_RULES_NAME);
-    snprintf(c->what, sizeof c->what, "bono %u removed", c->target);
-    return LEAL_OK;
+    struct ledger_cat_why w = {NULL, 0, 0};
+    leal_err err = ledger_cat_bono_remove(r, c->target, &w);
+    if (err == LEAL_OK)
+        snprintf(c->what, sizeof c->what, "bono %u removed", c->target);
+    return cat_why(c, err, &w);
 }
 
 /* ---- listing ---- */

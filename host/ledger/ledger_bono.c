@@ -269,6 +269,17 @@ leal_err ledger_bono_held(struct ledger *l, int64_t account_id, uint32_t bono_id
                            I64S(account_id, bono_id), deferred_cents);
 }
 
+leal_err ledger_bono_outstanding(struct ledger *l, int64_t program_id, uint32_t bono_id,
+                                 int64_t *sessions)
+{
+    *sessions = 0;
+    return store_query_int(l,
+                           "SELECT coalesce(sum(b.amount), 0) FROM balance b JOIN account a ON "
+                           "a.id = b.account_id WHERE a.program_id = ?1 AND a.kind <> 'program' "
+                           "AND b.asset = 'BONO:' || ?2 AND b.amount > 0",
+                           I64S(program_id, bono_id), sessions);
+}
+
 int64_t ledger_bono_use_cents(int64_t sessions, int64_t deferred_cents)
 {
     if (sessions < 1)

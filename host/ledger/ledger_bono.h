@@ -62,6 +62,11 @@ LEAL_MUST_CHECK leal_err ledger_bono_intent_settle(struct ledger *l,
  * balance) and the euros of them not yet earned; 0 and 0 when none. */
 LEAL_MUST_CHECK leal_err ledger_bono_held(struct ledger *l, int64_t account_id, uint32_t bono_id,
                                           int64_t *sessions, int64_t *deferred_cents);
+/* The sessions of bono kind bono_id the customers of program_id still hold
+ * (their BONO:<id> balances above 0), 0 when none: what a removal of the
+ * kind from the rules leaves on cards (terminals still take them). */
+LEAL_MUST_CHECK leal_err ledger_bono_outstanding(struct ledger *l, int64_t program_id,
+                                                 uint32_t bono_id, int64_t *sessions);
 /* The revenue one use recognises of deferred cents over sessions left (the
  * rule above); 0 when sessions < 1. */
 int64_t ledger_bono_use_cents(int64_t sessions, int64_t deferred_cents);

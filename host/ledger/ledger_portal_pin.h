@@ -6,7 +6,9 @@
  * only its Argon2id hash (host/web/web_auth.h) and the wrong tries in a row
  * since the last right one: at LEDGER_PIN_FAILS_LOCK the PIN is locked until
  * the desk sets it again (the serving process's per-minute limit,
- * host/web/web_limit.h, forgets on a restart; this count does not).
+ * host/web/web_limit.h, forgets on a restart; this count does not), and
+ * every later try counts on, the right one too (the portal calls
+ * ledger_card_pin_tried with right false for a locked PIN).
  *
  * A reward redeemed from the portal is an entry of ledger_reward_redeem
  * (its points reach the card as a host change) and a code the shop honours
@@ -25,6 +27,9 @@
 
 #define LEDGER_PIN_HASH 160
 #define LEDGER_PIN_FAILS_LOCK 10
+/* Tries of a locked PIN (counted on from LEDGER_PIN_FAILS_LOCK, the right
+ * one too) until the portal stops telling the lock even to the right PIN. */
+#define LEDGER_PIN_FAILS_TELL (2 * LEDGER_PIN_FAILS_LOCK)
 #define LEDGER_REDEEM_CODE 10 /* "XXXX-XXXX" and its NUL */
 
 struct ledger_card_pin {

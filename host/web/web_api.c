@@ -227,8 +227,8 @@ static bool customer_fields(struct web_req *r, struct ledger_customer *c)
             continue;
         if (!json_is_string(v) || json_string_length(v) >= f[i].cap) {
             char why[96];
-            snprintf(why, sizeof why, "\"%s\" must be text of at most %zu bytes", f[i].key,
-                     f[i].cap - 1);
+            web_textf(r, why, sizeof why, "\"%s\" must be text of at most %zu bytes", f[i].key,
+                      f[i].cap - 1);
             web_api_error(r, 400, LEAL_E_TEXT, why);
             return false;
         }

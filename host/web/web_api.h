@@ -80,6 +80,12 @@ const struct web_route *web_route_find(const char *method, const char *path, int
 void web_api_error(struct web_req *r, unsigned status, leal_err err, const char *detail);
 /* en, or its Spanish when r->lang is "es" and web_es.h has it. */
 const char *web_text(const struct web_req *r, const char *en);
+/* A text built at run time, in r's language: the Spanish of the English
+ * format en_fmt (web_es.h, the same conversions in the same order) when
+ * r->lang is "es" and web_es.h has it, else en_fmt, filled with the
+ * arguments into out[0..cap) (cut at cap). */
+void web_textf(const struct web_req *r, char *out, size_t cap, const char *en_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* The programs r's user sees (all: an admin). */
 #define WEB_MAX_PROGRAMS 16

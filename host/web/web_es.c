@@ -60,6 +60,10 @@ static const struct {
      "este enlace de acceso ha caducado (duran 15 minutos); pida uno nuevo"},
     {LEAL_E_WEB_SELF, "nadie cambia su propio rol o tiendas ni se desactiva a sí mismo; lo hace "
                       "otro administrador o gerente"},
+    {LEAL_E_CATALOGUE_REFUSED, "rechazado; el catálogo queda como estaba"},
+    {LEAL_E_RULES_PROGRAM,
+     "las reglas del programa no son válidas (una tasa, un nivel, una regla, una tarjeta de "
+     "sellos o un premio fuera de rango o de orden); corríjalas antes de que una venta las use"},
     {LEAL_E_PORTAL_SESSION,
      "no ha entrado en el portal, o la sesión ha terminado; pida un enlace de acceso"},
     {LEAL_E_PORTAL_PIN, "el número de tarjeta o el PIN no es correcto; el sexto intento en un "
@@ -156,8 +160,54 @@ static const struct {
     {"send {\"reward\": its id, \"key\": 16 to 64 letters, digits or '-'}",
      "envíe {\"reward\": su id, \"key\": de 16 a 64 letras, cifras o '-'}"},
     {"no reward with that id", "no hay ningún premio con ese id"},
+    {"to add, send {\"op\": \"add\", \"part\", \"name\" and the part's fields: tier "
+     "threshold_euros; reward kind (product, voucher, percent or cashback), cost_points, value; "
+     "stamp goal, reward (and per: sale or item); bono sessions, price_cents}",
+     "para añadir, envíe {\"op\": \"add\", \"part\", \"name\" y los campos de la parte: tier "
+     "threshold_euros; reward kind (product, voucher, percent o cashback), cost_points, value; "
+     "stamp goal, reward (y per: sale o item); bono sessions, price_cents}"},
+    {"to remove, send {\"op\": \"remove\", \"part\" and \"id\"} and no fields",
+     "para quitar, envíe {\"op\": \"remove\", \"part\" e \"id\"} y ningún campo"},
+    /* Formats of texts built at run time (web_textf): the same conversions, in order. */
+    {"\"%s\" must be text of at most %zu bytes",
+     "\"%s\" debe ser un texto de %zu bytes como mucho"},
+    {"?%s= takes a date, YYYY-MM-DD", "?%s= lleva una fecha, AAAA-MM-DD"},
+    {"tier %u already has that name", "el nivel %u ya se llama así"},
+    {"reward %u already has that name", "el premio %u ya se llama así"},
+    {"stamp card %u already has that name", "la tarjeta de sellos %u ya se llama así"},
+    {"bono %u already has that name", "el bono %u ya se llama así"},
+    {"there are %u tiers already (the most)", "ya hay %u niveles (el máximo)"},
+    {"tier %u already starts at %u euros", "el nivel %u ya empieza en %u euros"},
+    {"there is no tier %u", "no hay ningún nivel %u"},
+    {"reward %u asks for tier %u; remove it or the tier stays",
+     "el premio %u pide el nivel %u; quítelo o el nivel se queda"},
+    {"there are %u rewards already (the most)", "ya hay %u premios (el máximo)"},
+    {"there is a reward %u already", "ya hay un premio %u"},
+    {"there is no reward %u", "no hay ningún premio %u"},
+    {"stamp card %u hands over reward %u; remove it or the reward stays",
+     "la tarjeta de sellos %u entrega el premio %u; quítela o el premio se queda"},
+    {"there are %u stamp cards already (what a card holds)",
+     "ya hay %u tarjetas de sellos (las que caben en una tarjeta)"},
+    {"there is no reward %u for the stamp card to hand over",
+     "no hay ningún premio %u que la tarjeta de sellos pueda entregar"},
+    {"there is no stamp card %u", "no hay ninguna tarjeta de sellos %u"},
+    {"only the last stamp card (%u) can be removed: cards keep their stamps by position",
+     "solo se puede quitar la última tarjeta de sellos (%u): las tarjetas guardan sus sellos por "
+     "posición"},
+    {"there are %u bono kinds already (the most)", "ya hay %u tipos de bono (el máximo)"},
+    {"there is a bono %u already", "ya hay un bono %u"},
+    {"there is no bono %u", "no hay ningún bono %u"},
     {"the reward", "el premio"},
 };
+
+size_t web_es_details(const char **en, const char **es, size_t i)
+{
+    if (i >= sizeof details / sizeof details[0])
+        return 0;
+    *en = details[i].en;
+    *es = details[i].es;
+    return sizeof details / sizeof details[0];
+}
 
 const char *web_es_error(leal_err err)
 {

@@ -687,8 +687,8 @@ static bool day_param(struct web_req *r, const char *name, int64_t dflt, int64_t
     if (v == NULL || v[0] == '\0')
         return true;
     if (report_day_parse(v, day) != LEAL_OK) {
-        char why[64];
-        snprintf(why, sizeof why, "?%s= takes a date, YYYY-MM-DD", name);
+        char why[96];
+        web_textf(r, why, sizeof why, "?%s= takes a date, YYYY-MM-DD", name);
         web_api_error(r, 400, LEAL_E_DATE, why);
         return false;
     }

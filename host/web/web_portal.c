@@ -229,7 +229,14 @@ static void session_open(struct web_req *r)
  * a minute is refused (429) even with the right PIN; LEDGER_PIN_FAILS_LOCK
  * wrong PINs in a row lock the PIN in the ledger until the desk sets it
  * again. A card without a PIN or of no customer takes the time of a
- * verification and is told apart from a wrong PIN by nothing. */
+ * verification and is told apart from a wrong PIN by nothing.
+ * A locked PIN is told (403) only after the PIN is checked and found right:
+ * a locked card and a wrong PIN get the wrong PIN's 401, after the same
+ * Argon2id verification and the same count in the ledger as any PIN card,
+ * so no one learns which card numbers are locked. Every try of a locked PIN
+ * counts, the right one too, and from LEDGER_PIN_FAILS_TELL tries on even
+ * the right PIN gets the 401: the 403 would otherwise tell a guesser the PIN
+ * (which people reuse) after the lock, at the limiter's pace, for ever. */
 static void pin_sign_in(struct web_req *r)
 {
     const char *card = json_string_value(json_object_get(r->body, "card"));
@@ -238,7 +245,7 @@ static void pin_sign_in(struct web_req *r)
     struct ledger_card_pin cp;
     int64_t now = (int64_t)time(NULL), card_id = 0;
     leal_err err;
-    bool right;
+    bool right, locked;
     size_t n = 0;
     while (card && card[n] >= '0' && card[n] <= '9')
         n++;
@@ -259,13 +266,11 @@ static void pin_sign_in(struct web_req *r)
         web_ledger_error(r, err, "the card");
         return;
     }
-    if (err == LEAL_OK && cp.fails >= LEDGER_PIN_FAILS_LOCK) {
-        web_api_error(r, 403, LEAL_E_PORTAL_PIN_LOCKED, NULL);
-        return;
-    }
+    locked = err == LEAL_OK && cp.fails >= LEDGER_PIN_FAILS_LOCK;
     if (err == LEAL_OK && cp.customer_id != 0 && web_auth_pin_ok(pin)) {
         right = web_auth_verify(pin, cp.pin_hash);
-        if ((err = ledger_card_pin_tried(r->l, card_id, right)) != LEAL_OK) {
+        /* A locked PIN stays locked: its right PIN resets nothing. */
+        if ((err = ledger_card_pin_tried(r->l, card_id, right && !locked)) != LEAL_OK) {
             web_ledger_error(r, err, "the card");
             return;
         }
@@ -274,10 +279,16 @@ static void pin_sign_in(struct web_req *r)
         right = false;
     }
     leal_wipe(cp.pin_hash, sizeof cp.pin_hash);
-    if (!right) {
+    if (!right || (locked && cp.fails >= LEDGER_PIN_FAILS_TELL)) {
         web_limit_fail(r->limit, card_key, now);
         web_limit_fail(r->limit, addr_key, now);
         web_api_error(r, 401, LEAL_E_PORTAL_PIN, NULL);
+        return;
+    }
+    if (locked) {
+        web_limit_fail(r->limit, card_key, now);
+        web_limit_fail(r->limit, addr_key, now);
+        web_api_error(r, 403, LEAL_E_PORTAL_PIN_LOCKED, NULL);
         return;
     }
     web_limit_clear(r->limit, card_key);

@@ -7,6 +7,7 @@
  */
 #include "web_api.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +18,14 @@ const char *web_text(const struct web_req *r, const char *en)
 {
     const char *es = r->lang && strcmp(r->lang, "es") == 0 ? web_es_detail(en) : NULL;
     return es ? es : en;
+}
+
+void web_textf(const struct web_req *r, char *out, size_t cap, const char *en_fmt, ...)
+{
+    va_list ap;
+    va_start(ap, en_fmt);
+    vsnprintf(out, cap, web_text(r, en_fmt), ap);
+    va_end(ap);
 }
 
 void web_api_error(struct web_req *r, unsigned status, leal_err err, const char *detail)

@@ -242,8 +242,27 @@ check_eq "a blocked card's right PIN: 403 and its own message" \
 check_eq "Bea's own card signs Bea in" "200 Bea" \
     "$(OUT=$(pin 127.0.0.4 602 1357); echo "${OUT##* }" "$(printf %s "${OUT% *}" | $PY -c 'import json,sys; print(json.load(sys.stdin)["customer"]["name"])')")"
 sqlite3 "$DB" "update card_pin set fails = 10 where card_id = 602"
-check_eq "ten wrong PINs in a row lock it: 403, even with the right PIN" "403 LEAL_E_PORTAL_PIN_LOCKED" \
-    "$(pin 127.0.0.5 602 1357 | errname | cut -d' ' -f1,2)"
+# A locked PIN is told only to its right PIN: anyone else gets the wrong
+# PIN's answer, word for word, after the same Argon2id verification.
+WRONG_401="401 LEAL_E_PORTAL_PIN the card number or the PIN is not right; the sixth try in a minute is refused, ten wrong PINs in a row lock it until the desk sets a new one"
+timed() { curl -s -o "$T/timed" -w '%{time_total}' --interface "$1" -H 'Content-Type: application/json' \
+    -d "{\"card\":\"$2\",\"pin\":\"$3\"}" "$URL/portal/api/pin"; }
+T_LOCKED=$(timed 127.0.0.5 602 9999)
+LOCKED_WRONG="$(printf '%s %s' "$(cat "$T/timed")" 401 | errname)"
+T_UNKNOWN=$(timed 127.0.0.5 999999 9999)
+echo "# a locked card's wrong PIN answered in ${T_LOCKED} s, an unknown card's in ${T_UNKNOWN} s"
+check_eq "a locked card and a wrong PIN: the 401 of a wrong PIN or an unknown card, word for word" \
+    "$WRONG_401|$WRONG_401" "$LOCKED_WRONG|$(printf '%s %s' "$(cat "$T/timed")" 401 | errname)"
+check_eq "and as slow as an unknown card's (both verify a PIN with Argon2id; before, the lock was told at once)" \
+    "True" "$($PY -c 'import sys; a,b=map(float,sys.argv[1:]); print(a >= 0.5 * b and b >= 0.01)' "$T_LOCKED" "$T_UNKNOWN")"
+check_eq "the right PIN of a locked card: 403 and what to do" \
+    "403 LEAL_E_PORTAL_PIN_LOCKED this card's PIN is locked after ten wrong tries; ask at the shop's desk for a new one ('leal card pin set')" \
+    "$(pin 127.0.0.5 602 1357 | errname)"
+check_eq "every try of a locked PIN counts, the right one too: it stays locked" 12 \
+    "$(sqlite3 "$DB" "select fails from card_pin where card_id = 602")"
+sqlite3 "$DB" "update card_pin set fails = 20 where card_id = 602"
+check_eq "after ten tries of the locked PIN even the right one gets the wrong PIN's 401 (no guessing the PIN at the lock)" \
+    "$WRONG_401" "$(pin 127.0.0.8 602 1357 | errname)"
 printf '1357\n' | "$LEAL" card pin set 602 --db "$DB" >/dev/null || exit 1
 check_eq "the desk sets it again: it works" 200 "$(pin 127.0.0.5 602 1357 | cut -d' ' -f2- | grep -o '[0-9]*$')"
 check_eq "a card without a PIN, an unknown card, a bad body: 401 401 400" "401 401 400" \

@@ -135,10 +135,10 @@ refused "a repeated rule id" "leal: rule add: rule 7: another rule has this id" 
     rule add --program 1 --id 7 --bonus 5 --reason x
 refused "a tier a reward asks for" "leal: reward 2 asks for tier 2; remove it or the tier stays" \
     tier remove 2 --program 1 --reason x
-refused "a reward a stamp card hands over" "leal: stamp card 1 hands over reward 1" \
+refused "a reward a stamp card hands over" "leal: stamp card 1 hands over reward 1; remove it or the reward stays" \
     reward remove 1 --program 1 --reason x
 refused "a stamp card's reward must exist" \
-    "leal: program 1 has no reward 9 for the stamp card to hand over; add it with 'leal reward add'" \
+    "leal: there is no reward 9 for the stamp card to hand over" \
     stamp add --program 1 --name x --per sale --goal 5 --reward 9 --reason x
 refused "two tiers at one threshold" "leal: tier 2 already starts at 500 euros" \
     tier add --program 1 --name Otro --threshold 500 --reason x
@@ -151,7 +151,7 @@ refused "end before the rule starts" "leal: rule 1 starts on 2026-12-01, after t
 refused "end after the rule's end: never extends it" \
     "leal: rule 1 already ends on 2026-12-24: 'rule end' only brings its end earlier, not to 2026-12-25; add a new rule for the days after" \
     rule end 1 --on 2026-12-25 --program 1 --reason x
-refused "only the last stamp card" "leal: program 1 has no stamp card 2" \
+refused "only the last stamp card" "leal: there is no stamp card 2" \
     stamp remove 2 --program 1 --reason x
 refused "unknown program" "leal: rule add: program 5: no such id" \
     rule add --program 5 --bonus 5 --reason x

@@ -4,7 +4,8 @@
 # locale), else the browser's Accept-Language (the higher q of en and es).
 # Exact messages for a wrong password, an unknown route, a missing CSRF
 # token, a role refused, a portal link not known, and the English ones
-# beside them; then the sign-in pages in a Spanish browser
+# beside them; texts built at run time (a date the settlement cannot read,
+# a name over its size: web_textf) in Spanish; then the sign-in pages in a Spanish browser
 # (tests/web/es.js, Debian's chromium through playwright-core).
 set -u
 cd "$(dirname "$0")/../.."
@@ -68,6 +69,16 @@ curl -s -c "$T/jar2" -H 'Content-Type: application/json' \
 check_eq "a program that does not exist: 404, in ana's Spanish" \
     "404|?program= no nombra ningún programa: programa desconocido; 'leal keys list' muestra los programas" \
     "$(ask -b "$T/jar2" "$URL/api/dashboard?program=9")"
+
+# Texts the server builds at run time (web_textf) follow the language too.
+check_eq "a date the settlement cannot read, in ana's Spanish" \
+    "400|?from= lleva una fecha, AAAA-MM-DD: fecha mal escrita; escríbala como AAAA-MM-DD" \
+    "$(ask -b "$T/jar2" "$URL/api/settlement?program=1&from=1-2-3")"
+ANA_CSRF=$(curl -s -b "$T/jar2" "$URL/api/me" | $PY -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
+LONG=$($PY -c 'print("x" * 300)')
+check_eq "a name over its size, in ana's Spanish, with the size" \
+    "400|\"name\" debe ser un texto de 255 bytes como mucho: texto demasiado largo (255 bytes como mucho), no UTF-8 o con caracteres de control" \
+    "$(ask -b "$T/jar2" -H "X-CSRF-Token: $ANA_CSRF" -H 'Content-Type: application/json' -d "{\"program\":1,\"name\":\"$LONG\"}" "$URL/api/customers")"
 
 timeout 120 node tests/web/es.js "$URL" "$SHOTS" >"$T/es.out" 2>"$T/es.err"
 RC=$?

@@ -191,11 +191,72 @@ RC=$?
 while IFS=$'\t' read -r name expected actual; do
     check_eq "${name#CHECK }" "$expected" "$actual"
 done < <(grep '^CHECK ' "$T/users.out")
-check_eq "the browser run exits 0 with 17 checks and nothing on stderr" "0 17 " \
+check_eq "the browser run exits 0 with 26 checks and nothing on stderr" "0 26 " \
     "$RC $(grep -c '^CHECK ' "$T/users.out") $(cat "$T/users.err")"
 check_eq "screenshots of the new pages" \
-    "promotions-catalogue.png users-add.png users-role.png users-staff-refused.png" \
+    "promotions-catalogue.png promotions-remove.png users-add.png users-role.png users-staff-refused.png" \
     "$(cd "$SHOTS" && ls *.png | tr '\n' ' ' | sed 's/ $//')"
-check_eq "the reward as the browser saved it, in the ledger" "5|Big coffee|60" \
-    "$(q "select max(version) from rule_set where program_id = 1")|$(req "$T/jar-ana" GET /api/rules | jget '"%s|%s" % (d["rules"]["rewards"][0]["name"], d["rules"]["rewards"][0]["cost_points"])')"
+check_eq "the reward as the browser saved it, then the tier it added and removed, in the ledger" \
+    "7|Big coffee|60|reward 1 changed,tier 2 added,tier 2 removed|catalogue.add|program 1 tier 2|catalogue.remove|program 1 tier 2" \
+    "$(q "select max(version) from rule_set where program_id = 1")|$(req "$T/jar-ana" GET /api/rules | jget '"%s|%s" % (d["rules"]["rewards"][0]["name"], d["rules"]["rewards"][0]["cost_points"])')|$(q "select group_concat(what) from (select what from rule_set where program_id = 1 and version >= 5 order by version)")|$(q "select action, object from audit where action in ('catalogue.add', 'catalogue.remove') order by id" | tr '\n' '|' | sed 's/|$//')"
+
+# Adding and removing through the API: the exact set after each save, the
+# audit line's before and after, and the refusals (nothing saved).
+V() { q "select max(version) from rule_set where program_id = 1"; }
+cat_put() { req "$T/jar-mia" PUT /api/catalogue "$1" "$M"; }
+rewards() { jget '[(x["id"], x["name"], x["kind"], x["cost_points"], x["value"], x["min_tier"]) for x in d["rules"]["rewards"]]'; }
+SIM=$(req "$T/jar-mia" POST /api/catalogue/simulate "{\"op\":\"add\",\"part\":\"reward\",\"name\":\"Tea\",\"kind\":\"voucher\",\"cost_points\":30,\"value\":150,\"from\":\"$MON0\",\"to\":\"$DAY1\"}" "$M")
+check_eq "a new reward simulated: nothing before it, the reward after it, nothing written" \
+    "200 add reward 2 None {'name': 'Tea', 'cost_points': 30, 'value': 150, 'min_tier': 0} 7" \
+    "$(echo "$SIM" | cut -d' ' -f1) $(echo "$SIM" | jget '"%s %s %s %s %s" % (d["op"], d["part"], d["id"], d["before"], d["after"])') $(V)"
+check_eq "saved: the next version holds exactly both rewards; its history line and audit line" \
+    "200 8 [(1, 'Big coffee', 1, 60, 7, 0), (2, 'Tea', 2, 30, 150, 0)]|mia|tea too|reward 2 added|catalogue.add|program 1 reward 2|{\"cost_points\":30,\"min_tier\":0,\"name\":\"Tea\",\"value\":150}" \
+    "$(cat_put '{"op":"add","part":"reward","name":"Tea","kind":"voucher","cost_points":30,"value":150,"reason":"tea too"}' | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["rules"]["version"]') $(echo "0 $b" | rewards)"; })|$(q "select operator, reason, what from rule_set where program_id = 1 and version = 8")|$(q "select action, object, coalesce(before, 'NULL'), after from audit where action = 'catalogue.add' and object = 'program 1 reward 2'" | sed 's/|NULL|/|/')"
+check_eq "the CLI lists it as saved" 'reward 2 "Tea": 1.50 EUR off for 30 points' \
+    "$("$LEAL" reward list --program 1 --db "$DB" 2>&1 | grep '^reward 2')"
+check_eq "refused, nothing saved: a name another reward has (case ignored), a cost of 0, an unknown kind" \
+    "409|reward 2 already has that name: refused; the catalogue is left as it was 400 400 8" \
+    "$(cat_put '{"op":"add","part":"reward","name":"TEA","kind":"product","cost_points":5,"value":9,"reason":"x"}' | err) $(cat_put '{"op":"add","part":"reward","name":"Zero","kind":"product","cost_points":0,"value":9,"reason":"x"}' | cut -d' ' -f1) $(cat_put '{"op":"add","part":"reward","name":"Odd","kind":"gift","cost_points":5,"value":9,"reason":"x"}' | cut -d' ' -f1) $(V)"
+check_eq "a renamed reward may not take another's name either" \
+    "409|reward 1 already has that name: refused; the catalogue is left as it was" \
+    "$(cat_put '{"part":"reward","id":2,"name":"big coffee","reason":"x"}' | err)"
+check_eq "a stamp card for a reward that does not exist: refused before saving" \
+    "409|there is no reward 9 for the stamp card to hand over: refused; the catalogue is left as it was 8" \
+    "$(cat_put '{"op":"add","part":"stamp","name":"Tea card","goal":5,"reward":9,"reason":"x"}' | err) $(V)"
+check_eq "a stamp card for Tea: saved, exactly" "200 9 [(1, 'Tea card', 5, 0, 2)]" \
+    "$(cat_put '{"op":"add","part":"stamp","name":"Tea card","goal":5,"reward":2,"reason":"stamps"}' | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["rules"]["version"]') $(echo "0 $b" | jget '[(x["card"], x["name"], x["goal"], x["category"], x["reward"]) for x in d["rules"]["stamps"]]')"; })"
+check_eq "nor can a stamp card be changed to hand over a reward that does not exist" \
+    "409|there is no reward 9 for the stamp card to hand over: refused; the catalogue is left as it was 9" \
+    "$(cat_put '{"part":"stamp","id":1,"reward":9,"reason":"x"}' | err) $(V)"
+check_eq "the reward a stamp card hands over cannot be removed" \
+    "409|stamp card 1 hands over reward 2; remove it or the reward stays: refused; the catalogue is left as it was 9" \
+    "$(cat_put '{"op":"remove","part":"reward","id":2,"reason":"x"}' | err) $(V)"
+check_eq "a reward for tier 1 and up; then tier 1 cannot be removed" \
+    "200 10 409|reward 3 asks for tier 1; remove it or the tier stays: refused; the catalogue is left as it was 10" \
+    "$(cat_put '{"op":"add","part":"reward","name":"Gold gift","kind":"product","cost_points":80,"value":12,"min_tier":1,"reason":"gold"}' | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["rules"]["version"]')"; }) $(cat_put '{"op":"remove","part":"tier","id":1,"reason":"x"}' | err) $(V)"
+check_eq "a bono kind added" "200 11 [(1, 'Ten yoga', 10, 90, 4500)]" \
+    "$(cat_put '{"op":"add","part":"bono","name":"Ten yoga","sessions":10,"valid_days":90,"price_cents":4500,"reason":"yoga"}' | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["rules"]["version"]') $(echo "0 $b" | jget '[(x["id"], x["name"], x["sessions"], x["valid_days"], x["price_cents"]) for x in d["rules"]["bonos"]]')"; })"
+bono_post() { "$LEAL" ledger post --db "$DB" --account "$CARLA_ACCT" --asset BONO:1 --amount "$1" --reason test --operator test >/dev/null || exit 1; }
+bono_post 3
+check_eq "its removal simulated while Carla holds 3 of its sessions: the simulation says so" \
+    "200 3 11" \
+    "$(req "$T/jar-mia" POST /api/catalogue/simulate "{\"op\":\"remove\",\"part\":\"bono\",\"id\":1,\"from\":\"$MON0\",\"to\":\"$DAY1\"}" "$M" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["sessions_held"]')"; }) $(V)"
+check_eq "removed all the same (terminals take the sessions from the cards): the audit line has it before, nothing after" \
+    "200 12 []|catalogue.remove|program 1 bono 1|{\"name\":\"Ten yoga\",\"price_cents\":4500,\"sessions\":10,\"valid_days\":90}|NULL" \
+    "$(cat_put '{"op":"remove","part":"bono","id":1,"reason":"no yoga"}' | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["rules"]["version"]') $(echo "0 $b" | jget 'd["rules"]["bonos"]')"; })|$(q "select action, object, before, coalesce(after, 'NULL') from audit where action = 'catalogue.remove' and object = 'program 1 bono 1'")"
+check_eq "only the last stamp card can go; removed, then its reward can go: exactly reward 1 and 3 left" \
+    "200 13 []|200 14 [(1, 'Big coffee', 1, 60, 7, 0), (3, 'Gold gift', 1, 80, 12, 1)]" \
+    "$(cat_put '{"op":"remove","part":"stamp","id":1,"reason":"no card"}' | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["rules"]["version"]') $(echo "0 $b" | jget 'd["rules"]["stamps"]')"; })|$(cat_put '{"op":"remove","part":"reward","id":2,"reason":"no tea"}' | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["rules"]["version"]') $(echo "0 $b" | rewards)"; })"
+check_eq "no such item to remove: 404; a removal with fields, an addition with an id: 400 and what to send" \
+    "404|there is no bono 7: no such id 400|to remove, send {\"op\": \"remove\", \"part\" and \"id\"} and no fields 400 14" \
+    "$(cat_put '{"op":"remove","part":"bono","id":7,"reason":"x"}' | err) $(cat_put '{"op":"remove","part":"tier","id":1,"threshold_euros":5,"reason":"x"}' | err) $(cat_put '{"op":"add","part":"tier","id":3,"name":"x","threshold_euros":5,"reason":"x"}' | cut -d' ' -f1) $(V)"
+check_eq "a tier starting where another does: refused" \
+    "409|tier 1 already starts at 20 euros: refused; the catalogue is left as it was" \
+    "$(cat_put '{"op":"add","part":"tier","name":"Twin","threshold_euros":20,"reason":"x"}' | err)"
+check_eq "eva's bodies refused in Spanish: an addition without its fields, a removal with some" \
+    "400|para añadir, envíe {\"op\": \"add\", \"part\", \"name\" y los campos de la parte: tier threshold_euros; reward kind (product, voucher, percent o cashback), cost_points, value; stamp goal, reward (y per: sale o item); bono sessions, price_cents} 400|para quitar, envíe {\"op\": \"remove\", \"part\" e \"id\"} y ningún campo" \
+    "$(req "$T/jar-eva" PUT /api/catalogue '{"program":1,"op":"add","part":"bono","name":"B","reason":"x"}' "$E" | err) $(req "$T/jar-eva" PUT /api/catalogue '{"program":1,"op":"remove","part":"bono","id":1,"sessions":2,"reason":"x"}' "$E" | err)"
+check_eq "eva's refusals in Spanish: a name taken, a tier a reward asks for" \
+    "409|el premio 1 ya se llama así: rechazado; el catálogo queda como estaba 409|el premio 3 pide el nivel 1; quítelo o el nivel se queda: rechazado; el catálogo queda como estaba" \
+    "$(req "$T/jar-eva" PUT /api/catalogue '{"program":1,"op":"add","part":"reward","name":"Big Coffee","kind":"product","cost_points":5,"value":9,"reason":"x"}' "$E" | err) $(req "$T/jar-eva" PUT /api/catalogue '{"program":1,"op":"remove","part":"tier","id":1,"reason":"x"}' "$E" | err)"
 finish

@@ -5,7 +5,8 @@
 // this month. An admin adds a staff member who then cannot open the rules
 // page; the admin makes them a manager and the rules page opens; a reward is
 // changed after its simulation on past sales and the catalogue is exactly
-// what was saved. Prints "CHECK name<TAB>expected<TAB>actual".
+// what was saved; a tier added (a name taken refused first) and removed,
+// each after its simulation. Prints "CHECK name<TAB>expected<TAB>actual".
 'use strict';
 const { launch, check, signIn: signInAt } = require('./lib.js');
 
@@ -101,6 +102,41 @@ async function main() {
     await lola.reload();
     await lola.waitForSelector('#page-rules:not([hidden])');
     check('the manager sees the same catalogue', '1|Big coffee|60|0', await rows(lola, 'reward-list'));
+
+    // A tier added and removed from the page, each after its simulation; a
+    // refusal of the engine's model shown in the page's one line.
+    const visible = () => admin.evaluate(() => [...document.querySelectorAll('#cat-form label')]
+      .filter((l) => getComputedStyle(l).display !== 'none').map((l) => l.querySelector('input, select').name).join(' '));
+    await admin.selectOption('#cat-form select[name=op]', 'add:tier');
+    check('adding a tier: the form shows a name and the tier\'s fields, the multiplier at its default',
+      'op name threshold_euros multiplier_milli from to reason|1000|', (await visible()) + '|' +
+      (await admin.inputValue('#cat-form input[name=multiplier_milli]')) + '|' + (await admin.inputValue('#cat-form input[name=name]')));
+    await admin.fill('#cat-form input[name=name]', 'gold');
+    await admin.fill('#cat-form input[name=threshold_euros]', '50');
+    await admin.fill('#cat-form input[name=multiplier_milli]', '1200');
+    check('a name tier 1 has (case ignored) is refused in one line, Save stays off',
+      'tier 1 already has that name: refused; the catalogue is left as it was|true',
+      (await said(admin, () => admin.click('#cat-simulate'))) + '|' + (await admin.evaluate(() => document.querySelector('#cat-save').disabled)));
+    await admin.fill('#cat-form input[name=name]', 'Silver');
+    await admin.click('#cat-simulate');
+    await admin.waitForFunction(() => document.querySelector('#cat-simulation').textContent !== '');
+    check('the new tier simulated on past sales',
+      '2 sales of 1 accounts gave 45 points; the current rules give 55; with this change 55 (+0).',
+      await admin.evaluate(() => document.querySelector('#cat-simulation').textContent.replace(/^.*?: /, '')));
+    await admin.fill('#cat-form input[name=reason]', 'a second tier');
+    check('the tier saved', 'Saved.', await said(admin, () => admin.click('#cat-save')));
+    check('the tiers afterwards, exactly; the form back to changing', '1|Gold|20|2 / 2|Silver|50|1.2|change',
+      (await rows(admin, 'tier-list')) + '|' + (await admin.inputValue('#cat-form select[name=op]')));
+    await admin.selectOption('#cat-form select[name=op]', 'remove');
+    await admin.selectOption('#cat-form select[name=which]', 'tier:2');
+    check('removing: only which item, no fields', 'op which from to reason', await visible());
+    check('Save waits for the removal\'s simulation', 'true', await admin.evaluate(() => document.querySelector('#cat-save').disabled));
+    await admin.click('#cat-simulate');
+    await admin.waitForFunction(() => document.querySelector('#cat-simulation').textContent !== '');
+    await admin.fill('#cat-form input[name=reason]', 'one tier is enough');
+    await admin.screenshot({ path: shots + '/promotions-remove.png', fullPage: true });
+    check('the removal saved', 'Saved.', await said(admin, () => admin.click('#cat-save')));
+    check('the tiers afterwards, exactly', '1|Gold|20|2', await rows(admin, 'tier-list'));
   } finally {
     await browser.close();
   }

@@ -10,7 +10,7 @@ const $ = (id) => document.getElementById(id);
 // ES maps each fixed English text to its Spanish. The user's language comes
 // with the session (leal user add|set --lang). Server data (names, reasons)
 // is never translated, only the page's own words and card states.
-const ES = { "leal back office": "leal, oficina", "Dashboard": "Panel", "Customers": "Clientes", "Cards": "Tarjetas", "Promotions": "Promociones", "Terminals": "Terminales", "Users": "Usuarios", "Audit log": "Registro de auditoría", "Sign out": "Cerrar sesión", "Sign in": "Entrar", "User": "Usuario", "Password": "Contraseña", "Name or surname (accents and case ignored)": "Nombre o apellidos (sin distinguir acentos ni mayúsculas)", "Search": "Buscar", "New customer": "Nuevo cliente", "Name": "Nombre", "Surname": "Apellidos", "E-mail": "Correo", "Phone": "Teléfono", "Customer": "Cliente", "Balances": "Saldos", "Asset": "Activo", "Balance": "Saldo", "Card": "Tarjeta", "Kind": "Tipo", "Status": "Estado", "Edit": "Editar", "Program": "Programa", "Birth date": "Fecha de nacimiento", "YYYY-MM-DD": "AAAA-MM-DD", "Address": "Dirección", "Save": "Guardar", "Period": "Periodo", "Store": "Tienda", "Sales, card": "Ventas, tarjeta", "Sales, QR": "Ventas, QR", "Sales, no card": "Ventas, sin tarjeta", "Points issued": "Puntos emitidos", "Points redeemed": "Puntos canjeados", "Purse loaded": "Monedero cargado", "Purse spent": "Monedero gastado", "Active customers": "Clientes activos", "New customers": "Clientes nuevos", "Outstanding": "Pendiente", "The last 12 months": "Los últimos 12 meses", "points issued, redeemed and expired per month": "puntos emitidos, canjeados y caducados por mes", "Nothing to draw yet.": "Aún no hay nada que dibujar.", "Card id": "Número de tarjeta", "Open": "Abrir", "Hot list": "Lista negra", "Since (UTC)": "Desde (UTC)", "Why": "Motivo", "Who": "Quién", "Reason": "Motivo", "Block": "Bloquear", "Unblock": "Desbloquear", "Status history": "Historial de estados", "When (UTC)": "Cuándo (UTC)", "When": "Cuándo", "The account's last movements": "Últimos movimientos de la cuenta", "When (the store's time)": "Cuándo (hora de la tienda)", "Entry": "Asiento", "Amount": "Importe", "Earning rules": "Reglas de acumulación", "Multiplier": "Multiplicador", "Bonus points": "Puntos extra", "From": "Desde", "To": "Hasta", "Combines": "Se combina", "Tiers": "Niveles", "Tier": "Nivel", "From (euros spent)": "Desde (euros gastados)", "Rewards": "Premios", "Points": "Puntos", "Lowest tier": "Nivel mínimo", "Stamp cards": "Tarjetas de sellos", "Stamps for a reward": "Sellos por premio", "Reward": "Premio", "Bonos": "Bonos", "Sessions": "Sesiones", "Valid days": "Días de validez", "Price": "Precio", "Change a rule": "Cambiar una regla", "Rule": "Regla", "Multiplier (thousandths)": "Multiplicador (milésimas)", "Replay sales from": "Repetir las ventas desde", "to": "hasta", "Simulate on past sales": "Simular con ventas pasadas", "Package": "Paquete", "Package built": "Paquete creado", "Last journal entry taken": "Último asiento del diario recibido", "Entries": "Asientos", "Import findings": "Hallazgos de la importación", "Open reconciliation findings": "Hallazgos de conciliación abiertos", "Terminal": "Terminal", "Found (UTC)": "Encontrado (UTC)", "What to do": "Qué hacer", "Settlement between shops": "Liquidación entre tiendas", "Show": "Mostrar", "Month": "Mes", "Row": "Fila", "Shop": "Tienda", "Points collected": "Puntos recogidos", "Points paid out": "Puntos pagados", "Role": "Rol", "Language": "Idioma", "Stores": "Tiendas", "State": "Estado", "What": "Qué", "Object": "Objeto", "Today": "Hoy", "This month": "Este mes", "Total": "Total", "(no store)": "(sin tienda)", "Purse": "Monedero", "(no point value set)": "(sin valor del punto)", "Issued": "Emitida", "Last read at the desk": "Última lectura en el mostrador", "Since": "Desde", "never": "nunca", "Account": "Cuenta", "active": "activa", "blocked": "bloqueada", "lost": "perdida", "stolen": "robada", "replaced": "sustituida", "admin": "administrador", "manager": "gerente", "staff": "personal", "Saved.": "Guardado.", "Blocked.": "Bloqueada.", "Unblocked.": "Desbloqueada.", "Simulate the change before saving it.": "Simule el cambio antes de guardarlo.", "Change a tier, reward, stamp card or bono": "Cambiar un nivel, premio, tarjeta de sellos o bono", "Change": "Cambiar", "Value": "Valor", "Price (cents)": "Precio (céntimos)", "Stamp card": "Tarjeta de sellos", "Bono": "Bono", "Add a user": "Añadir un usuario", "Stores (ids, with commas)": "Tiendas (ids, separados por comas)", "Add": "Añadir", "Change a user": "Cambiar un usuario", "Change the role and stores": "Cambiar el rol y las tiendas", "New password": "Contraseña nueva", "Set the password": "Poner la contraseña", "Disable": "Desactivar", "Enable": "Activar", "Added.": "Añadido.", "Disabled.": "Desactivado.", "Enabled.": "Activado.", "Password set.": "Contraseña puesta." };
+const ES = { "leal back office": "leal, oficina", "Dashboard": "Panel", "Customers": "Clientes", "Cards": "Tarjetas", "Promotions": "Promociones", "Terminals": "Terminales", "Users": "Usuarios", "Audit log": "Registro de auditoría", "Sign out": "Cerrar sesión", "Sign in": "Entrar", "User": "Usuario", "Password": "Contraseña", "Name or surname (accents and case ignored)": "Nombre o apellidos (sin distinguir acentos ni mayúsculas)", "Search": "Buscar", "New customer": "Nuevo cliente", "Name": "Nombre", "Surname": "Apellidos", "E-mail": "Correo", "Phone": "Teléfono", "Customer": "Cliente", "Balances": "Saldos", "Asset": "Activo", "Balance": "Saldo", "Card": "Tarjeta", "Kind": "Tipo", "Status": "Estado", "Edit": "Editar", "Program": "Programa", "Birth date": "Fecha de nacimiento", "YYYY-MM-DD": "AAAA-MM-DD", "Address": "Dirección", "Save": "Guardar", "Period": "Periodo", "Store": "Tienda", "Sales, card": "Ventas, tarjeta", "Sales, QR": "Ventas, QR", "Sales, no card": "Ventas, sin tarjeta", "Points issued": "Puntos emitidos", "Points redeemed": "Puntos canjeados", "Purse loaded": "Monedero cargado", "Purse spent": "Monedero gastado", "Active customers": "Clientes activos", "New customers": "Clientes nuevos", "Outstanding": "Pendiente", "The last 12 months": "Los últimos 12 meses", "points issued, redeemed and expired per month": "puntos emitidos, canjeados y caducados por mes", "Nothing to draw yet.": "Aún no hay nada que dibujar.", "Card id": "Número de tarjeta", "Open": "Abrir", "Hot list": "Lista negra", "Since (UTC)": "Desde (UTC)", "Why": "Motivo", "Who": "Quién", "Reason": "Motivo", "Block": "Bloquear", "Unblock": "Desbloquear", "Status history": "Historial de estados", "When (UTC)": "Cuándo (UTC)", "When": "Cuándo", "The account's last movements": "Últimos movimientos de la cuenta", "When (the store's time)": "Cuándo (hora de la tienda)", "Entry": "Asiento", "Amount": "Importe", "Earning rules": "Reglas de acumulación", "Multiplier": "Multiplicador", "Bonus points": "Puntos extra", "From": "Desde", "To": "Hasta", "Combines": "Se combina", "Tiers": "Niveles", "Tier": "Nivel", "From (euros spent)": "Desde (euros gastados)", "Rewards": "Premios", "Points": "Puntos", "Lowest tier": "Nivel mínimo", "Stamp cards": "Tarjetas de sellos", "Stamps for a reward": "Sellos por premio", "Reward": "Premio", "Bonos": "Bonos", "Sessions": "Sesiones", "Valid days": "Días de validez", "Price": "Precio", "Change a rule": "Cambiar una regla", "Rule": "Regla", "Multiplier (thousandths)": "Multiplicador (milésimas)", "Replay sales from": "Repetir las ventas desde", "to": "hasta", "Simulate on past sales": "Simular con ventas pasadas", "Package": "Paquete", "Package built": "Paquete creado", "Last journal entry taken": "Último asiento del diario recibido", "Entries": "Asientos", "Import findings": "Hallazgos de la importación", "Open reconciliation findings": "Hallazgos de conciliación abiertos", "Terminal": "Terminal", "Found (UTC)": "Encontrado (UTC)", "What to do": "Qué hacer", "Settlement between shops": "Liquidación entre tiendas", "Show": "Mostrar", "Month": "Mes", "Row": "Fila", "Shop": "Tienda", "Points collected": "Puntos recogidos", "Points paid out": "Puntos pagados", "Role": "Rol", "Language": "Idioma", "Stores": "Tiendas", "State": "Estado", "What": "Qué", "Object": "Objeto", "Today": "Hoy", "This month": "Este mes", "Total": "Total", "(no store)": "(sin tienda)", "Purse": "Monedero", "(no point value set)": "(sin valor del punto)", "Issued": "Emitida", "Last read at the desk": "Última lectura en el mostrador", "Since": "Desde", "never": "nunca", "Account": "Cuenta", "active": "activa", "blocked": "bloqueada", "lost": "perdida", "stolen": "robada", "replaced": "sustituida", "admin": "administrador", "manager": "gerente", "staff": "personal", "Saved.": "Guardado.", "Blocked.": "Bloqueada.", "Unblocked.": "Desbloqueada.", "Simulate the change before saving it.": "Simule el cambio antes de guardarlo.", "Change a tier, reward, stamp card or bono": "Cambiar un nivel, premio, tarjeta de sellos o bono", "Change": "Cambiar", "Value": "Valor", "Price (cents)": "Precio (céntimos)", "Stamp card": "Tarjeta de sellos", "Bono": "Bono", "Add a user": "Añadir un usuario", "Stores (ids, with commas)": "Tiendas (ids, separados por comas)", "Add": "Añadir", "Change a user": "Cambiar un usuario", "Change the role and stores": "Cambiar el rol y las tiendas", "New password": "Contraseña nueva", "Set the password": "Poner la contraseña", "Disable": "Desactivar", "Enable": "Activar", "Added.": "Añadido.", "Disabled.": "Desactivado.", "Enabled.": "Activado.", "Password set.": "Contraseña puesta.", "Add, change or remove a tier, reward, stamp card or bono": "Añadir, cambiar o quitar un nivel, premio, tarjeta de sellos o bono", "Action": "Acción", "Which": "Cuál", "Remove": "Quitar", "Add a tier": "Añadir un nivel", "Add a reward": "Añadir un premio", "Add a stamp card": "Añadir una tarjeta de sellos", "Add a bono": "Añadir un bono", "Product": "Producto", "Voucher": "Vale", "Percent": "Porcentaje", "Cashback": "Reembolso", "A stamp per": "Un sello por", "Sale": "Venta", "Item": "Artículo" };
 const t = (text) => (state.lang === 'es' && Object.prototype.hasOwnProperty.call(ES, text) ? ES[text] : text);
 const original = new Map();
 // Puts every fixed text of index.html (text nodes, placeholders, labels, alt
@@ -249,14 +249,29 @@ function catItem() {
   return (state.catalogue || []).find(([part, id]) => part + ':' + id === v);
 }
 
-// The form shows the chosen item's values and only its part's fields.
+// The form's action: 'change' or 'remove' (the item chosen under Which) or 'add' (a new item of a part).
+function catMode() {
+  const op = $('cat-form').elements.op.value;
+  return op.startsWith('add:') ? { op: 'add', part: op.slice(4) } : { op, part: (catItem() || [''])[0] };
+}
+
+// The form shows the chosen item's values and only its part's fields; a new
+// item starts empty (the fields with a default show it), a removal shows none.
 function catChosen() {
   const f = $('cat-form');
   const it = catItem();
-  const part = it ? it[0] : '';
-  for (const l of f.querySelectorAll('label[data-part]')) l.hidden = l.dataset.part !== part;
-  f.elements.name.value = it ? it[3].name : '';
-  for (const k of [].concat(...Object.values(CAT_FIELDS))) f.elements[k].value = it && CAT_FIELDS[part].includes(k) ? it[3][k] : '';
+  const { op, part } = catMode();
+  $('cat-which').hidden = op === 'add';
+  $('cat-name').hidden = op === 'remove';
+  for (const l of f.querySelectorAll('label[data-part]')) {
+    l.hidden = op === 'remove' || l.dataset.part !== part || ('add' in l.dataset && op !== 'add');
+  }
+  const defaults = { multiplier_milli: 1000, min_tier: 0, valid_days: 0 };
+  f.elements.name.value = op === 'add' ? '' : it ? it[3].name : '';
+  for (const k of [].concat(...Object.values(CAT_FIELDS))) {
+    if (op === 'add') f.elements[k].value = CAT_FIELDS[part].includes(k) && k in defaults ? defaults[k] : '';
+    else f.elements[k].value = it && CAT_FIELDS[part].includes(k) ? it[3][k] : '';
+  }
   if (!f.elements.from.value) {
     f.elements.from.value = $('rule-form').elements.from.value;
     f.elements.to.value = $('rule-form').elements.to.value;
@@ -264,10 +279,20 @@ function catChosen() {
   catDirty();
 }
 
+// The change the form shows, as the API takes it (web_catalogue.c).
 function catChange() {
   const f = $('cat-form').elements;
+  const { op, part } = catMode();
+  if (op === 'add') {
+    const c = { op, part, name: f.name.value };
+    if (part === 'reward') c.kind = f.kind.value;
+    if (part === 'stamp') c.per = f.per.value;
+    for (const k of CAT_FIELDS[part]) if (f[k].value !== '') c[k] = Number(f[k].value);
+    return c;
+  }
   const it = catItem();
   if (!it) return null;
+  if (op === 'remove') return { op, part: it[0], id: it[1] };
   const c = { part: it[0], id: it[1], name: f.name.value };
   for (const k of CAT_FIELDS[it[0]]) c[k] = Number(f[k].value);
   return c;
@@ -295,7 +320,10 @@ async function catSimulate() {
   const f = $('cat-form').elements;
   const c = catChange();
   const d = await api('POST', '/api/catalogue/simulate', Object.assign({ from: f.from.value, to: f.to.value }, c));
-  $('cat-simulation').textContent = simulationText(d);
+  const held = d.sessions_held > 0 ? ' ' + (state.lang === 'es'
+    ? 'Los clientes aún tienen ' + d.sessions_held + ' sesiones de este bono: los terminales las siguen aceptando, pero el mostrador ya no encontrará el tipo.'
+    : 'Customers still hold ' + d.sessions_held + ' sessions of this bono: terminals still take them, but the desk will no longer find the kind.') : '';
+  $('cat-simulation').textContent = simulationText(d) + held;
   state.catSimulated = JSON.stringify(c);
   $('cat-save').disabled = false;
 }
@@ -636,7 +664,8 @@ document.addEventListener('DOMContentLoaded', () => {
     }
   });
   $('cat-form').elements.which.addEventListener('change', catChosen);
-  for (const e of $('cat-form').querySelectorAll('input')) if (e.name !== 'reason') e.addEventListener('input', catDirty);
+  $('cat-form').elements.op.addEventListener('change', catChosen);
+  for (const e of $('cat-form').querySelectorAll('input, select[name=kind], select[name=per]')) if (e.name !== 'reason') e.addEventListener('input', catDirty);
   $('cat-simulate').addEventListener('click', () => catSimulate().catch((e) => say(e.message)));
   $('cat-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -645,6 +674,10 @@ document.addEventListener('DOMContentLoaded', () => {
     try {
       await rulesPage(await api('PUT', '/api/catalogue', Object.assign({ reason: ev.target.elements.reason.value }, c)));
       ev.target.elements.reason.value = '';
+      if (c.op) {
+        ev.target.elements.op.value = 'change';
+        catChosen();
+      }
       say(t('Saved.'), true);
     } catch (e) {
       say(e.message);
