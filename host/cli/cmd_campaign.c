@@ -130,7 +130,7 @@ static int camp_test(struct ledger *l, const struct ledger_campaign *c, const ch
 {
     struct camp_members x = {.want = customer};
     struct msg_run *r = calloc(1, sizeof *r);
-    struct msg_outcome out = {LEAL_OK, ""};
+    struct msg_outcome out = {LEAL_OK, "", 0};
     leal_err err;
     int rc = r ? msg_run_open(l, c->program_id, r) : cli_fail(LEAL_E_NO_MEMORY, "campaign");
     if (rc == CLI_EXIT_OK && (rc = camp_members(l, c, r->now, &x)) == CLI_EXIT_OK && x.n == 0) {

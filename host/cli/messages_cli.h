@@ -41,6 +41,7 @@ leal_err msg_run_due(struct msg_run *r, const char *occasion);
 struct msg_outcome {
     leal_err sent;
     char why[512];
+    long retry_after_s; /* a gateway's Retry-After (0: none): the next attempt waits that long */
 };
 
 /* Renders row m (its customer, template and variables) and sends it to `to`

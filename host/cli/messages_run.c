@@ -266,7 +266,8 @@ static leal_err msg_deliver_gateway(struct msg_run *r, const struct ledger_messa
                                  .format = g->format,
                                  .headers = g->headers,
                                  .secret_file = g->secret_file};
-        out->sent = msg_gateway_send(&gw, body, &status, out->why, sizeof out->why);
+        out->sent =
+            msg_gateway_send(&gw, body, &status, &out->retry_after_s, out->why, sizeof out->why);
     }
     for (int i = 0; i < 5; i++)
         free(esc[i]);
@@ -297,7 +298,7 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
     struct ledger_customer c;
     char *rendered[3] = {NULL, NULL, NULL};
     const char *state = "sent";
-    struct msg_outcome o = {LEAL_OK, ""};
+    struct msg_outcome o = {LEAL_OK, "", 0};
     char *why = o.why;
     int won = 0;
     int64_t next_at = now;
@@ -313,13 +314,19 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
             o.sent = LEAL_E_MAIL_CONFIG; /* mail settings removed since: the row waits */
         leal_err sent = o.sent;
         if (err == LEAL_OK) {
+            /* A request the server or gateway called wrong stays wrong:
+             * refused for good, never retried. */
             if (sent == LEAL_E_MAIL_REFUSED || sent == LEAL_E_MAIL_ADDRESS ||
+                sent == LEAL_E_GATEWAY_REJECTED ||
                 (sent != LEAL_OK && m->attempts + 1 >= MSG_MAX_ATTEMPTS))
                 state = "refused";
             else if (sent != LEAL_OK) {
                 int64_t wait = MSG_RETRY_FIRST_S;
                 for (int64_t i = 0; i < m->attempts && wait < MSG_RETRY_MAX_S; i++)
                     wait *= 2;
+                /* A gateway's Retry-After (429, 503) in place of the backoff. */
+                if (o.retry_after_s > 0)
+                    wait = o.retry_after_s;
                 next_at = now + (wait < MSG_RETRY_MAX_S ? wait : MSG_RETRY_MAX_S);
                 state = "failed";
             }

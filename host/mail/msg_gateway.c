@@ -149,19 +149,42 @@ static leal_err header_list(const struct msg_gateway *g, const char *secret,
     return err;
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *ctx)
+/* The start of the gateway's answer, kept for a refusal's reason. */
+#define ANSWER_KEEP 80
+struct answer {
+    char text[ANSWER_KEEP + 1];
+    size_t len;
+};
+
+static size_t keep_start(char *p, size_t size, size_t n, void *ctx)
 {
-    (void)p, (void)ctx;
+    struct answer *a = ctx;
+    for (size_t i = 0; i < size * n && a->len < ANSWER_KEEP; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        /* Printable ASCII only: the reason is one line on a terminal. */
+        a->text[a->len++] = ch >= 0x20 && ch < 0x7f ? (char)ch : ' ';
+    }
+    a->text[a->len] = '\0';
     return size * n;
 }
 
-leal_err msg_gateway_send(const struct msg_gateway *g, const char *body, long *status, char *why,
-                          size_t cap)
+/* 1 if status says the request itself is wrong (a 4xx other than 408
+ * Request Timeout and 429 Too Many Requests), so sending it again changes
+ * nothing. */
+static int status_final(long status)
+{
+    return status >= 400 && status <= 499 && status != 408 && status != 429;
+}
+
+leal_err msg_gateway_send(const struct msg_gateway *g, const char *body, long *status,
+                          long *retry_after_s, char *why, size_t cap)
 {
     char secret[MSG_GATEWAY_SECRET_MAX];
     struct curl_slist *list = NULL;
+    struct answer ans = {{0}, 0};
     leal_err err = LEAL_OK;
     *status = 0;
+    *retry_after_s = 0;
     if (why && cap)
         why[0] = '\0';
     if (g->secret_file[0])
@@ -183,7 +206,8 @@ leal_err msg_gateway_send(const struct msg_gateway *g, const char *body, long *s
         ok &= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
         ok &= curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)(g->timeout_s ? g->timeout_s : 30)) ==
               CURLE_OK;
-        ok &= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard) == CURLE_OK;
+        ok &= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_start) == CURLE_OK;
+        ok &= curl_easy_setopt(c, CURLOPT_WRITEDATA, &ans) == CURLE_OK;
         if (!ok)
             err = LEAL_E_INTERNAL;
     }
@@ -194,8 +218,23 @@ leal_err msg_gateway_send(const struct msg_gateway *g, const char *body, long *s
             if (why && cap)
                 snprintf(why, cap, "the gateway did not answer: %s", curl_easy_strerror(rc));
         } else {
-            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-            if (*status < 200 || *status > 299) {
+            curl_off_t after = 0;
+            if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status) != CURLE_OK)
+                *status = 0;
+            if ((*status == 429 || *status == 503) &&
+                curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0)
+                *retry_after_s = after < 86400 ? (long)after : 86400;
+            size_t n = ans.len;
+            while (n && ans.text[n - 1] == ' ')
+                ans.text[--n] = '\0';
+            if (status_final(*status)) {
+                err = LEAL_E_GATEWAY_REJECTED;
+                if (why && cap)
+                    snprintf(why, cap,
+                             "the gateway refused it with HTTP %ld%s%s%s; not retried: check the "
+                             "customer's phone and 'leal messages gateway show'",
+                             *status, n ? " (\"" : "", ans.text, n ? "\")" : "");
+            } else if (*status < 200 || *status > 299) {
                 err = LEAL_E_GATEWAY_STATUS;
                 if (why && cap)
                     snprintf(why, cap, "the gateway answered HTTP %ld", *status);

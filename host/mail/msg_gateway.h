@@ -6,7 +6,8 @@
  * key, a token) lives in a file of its own, mode 0600, and goes only into
  * the header lines that name {{secret}}: never into the ledger, a log or an
  * error. Hosted. Errors: LEAL_E_GATEWAY_SECRET, LEAL_E_GATEWAY_UNREACHABLE,
- * LEAL_E_GATEWAY_STATUS, LEAL_E_GATEWAY_CONFIG, LEAL_E_NO_MEMORY.
+ * LEAL_E_GATEWAY_STATUS, LEAL_E_GATEWAY_REJECTED, LEAL_E_GATEWAY_CONFIG,
+ * LEAL_E_NO_MEMORY.
  */
 #ifndef LEAL_MSG_GATEWAY_H
 #define LEAL_MSG_GATEWAY_H
@@ -43,9 +44,15 @@ LEAL_MUST_CHECK leal_err msg_gateway_headers_check(const char *headers);
 LEAL_MUST_CHECK leal_err msg_gateway_secret_check(const char *path);
 
 /* Sends body through g; *status: the HTTP status (0: none). LEAL_OK for a
- * 2xx answer; LEAL_E_GATEWAY_STATUS for another, with why naming the
- * status; LEAL_E_GATEWAY_UNREACHABLE without an answer. */
+ * 2xx answer. A 4xx other than 408 (timeout) and 429 (too many requests)
+ * says the request itself is wrong and will stay wrong:
+ * LEAL_E_GATEWAY_REJECTED, with why naming the status, the start of the
+ * gateway's answer (printable bytes only) and what to check. Any other
+ * status (408, 429, 5xx, ...): LEAL_E_GATEWAY_STATUS, with why naming it;
+ * without an answer: LEAL_E_GATEWAY_UNREACHABLE. Both may pass later.
+ * *retry_after_s: the seconds of a 429 or 503 answer's Retry-After header
+ * (either form, as libcurl reads it), else 0. */
 LEAL_MUST_CHECK leal_err msg_gateway_send(const struct msg_gateway *g, const char *body,
-                                          long *status, char *why, size_t cap);
+                                          long *status, long *retry_after_s, char *why, size_t cap);
 
 #endif
