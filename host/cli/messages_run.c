@@ -250,6 +250,26 @@ static leal_err msg_deliver_gateway(struct msg_run *r, const struct ledger_messa
                  strcmp(r->t->lang, "es") == 0 ? "Baja" : "Unsubscribe", link);
         raw[1] = sms;
     }
+    if (err == LEAL_OK && strcmp(m->channel, "sms") == 0) {
+        /* Up to MSG_SMS_MAX_PARTS parts goes as one concatenated SMS (the
+         * gateway splits it); a longer text is refused for good: the
+         * template is too long for SMS. */
+        struct msg_sms_length len;
+        msg_sms_length(sms, &len);
+        if (len.parts > MSG_SMS_MAX_PARTS) {
+            out->sent = LEAL_E_SMS_TOO_LONG;
+            snprintf(out->why, sizeof out->why,
+                     "the SMS is %zu %s characters with its link, %zu parts (at most %d: %d "
+                     "characters); not sent: shorten the SMS text",
+                     len.units, len.ucs2 ? "UCS-2" : "GSM-7", len.parts, MSG_SMS_MAX_PARTS,
+                     len.ucs2 ? 67 * MSG_SMS_MAX_PARTS : 153 * MSG_SMS_MAX_PARTS);
+            for (int i = 0; i < 5; i++)
+                free(esc[i]);
+            free(sms);
+            free(g);
+            return LEAL_OK;
+        }
+    }
     for (int i = 0; i < 5 && err == LEAL_OK; i++)
         err = msg_gateway_escape(g->format, raw[i], &esc[i]);
     if (err == LEAL_OK) {
@@ -317,7 +337,7 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
             /* A request the server or gateway called wrong stays wrong:
              * refused for good, never retried. */
             if (sent == LEAL_E_MAIL_REFUSED || sent == LEAL_E_MAIL_ADDRESS ||
-                sent == LEAL_E_GATEWAY_REJECTED ||
+                sent == LEAL_E_GATEWAY_REJECTED || sent == LEAL_E_SMS_TOO_LONG ||
                 (sent != LEAL_OK && m->attempts + 1 >= MSG_MAX_ATTEMPTS))
                 state = "refused";
             else if (sent != LEAL_OK) {

@@ -55,4 +55,17 @@ LEAL_MUST_CHECK leal_err msg_gateway_secret_check(const char *path);
 LEAL_MUST_CHECK leal_err msg_gateway_send(const struct msg_gateway *g, const char *body,
                                           long *status, long *retry_after_s, char *why, size_t cap);
 
+/* An SMS's length: GSM-7 (3GPP TS 23.038's default alphabet, its
+ * extension characters ^ { } \ [ ~ ] | EUR counting two) when every
+ * character is in it, else UCS-2 (UTF-16 units). One SMS holds 160 GSM-7
+ * characters or 70 UCS-2 units; a longer text goes as a concatenated SMS of
+ * parts of 153 or 67. Text that is not UTF-8 counts as UCS-2, a byte a unit. */
+#define MSG_SMS_MAX_PARTS 3
+struct msg_sms_length {
+    size_t units; /* septets (GSM-7) or UTF-16 units (UCS-2) */
+    int ucs2;     /* 1: some character is outside GSM-7 */
+    size_t parts; /* SMS it takes (1 for an empty text) */
+};
+void msg_sms_length(const char *text, struct msg_sms_length *out);
+
 #endif
