@@ -95,35 +95,24 @@ int msg_template_fill(struct ledger_message_template *t, const char *subject, co
     return rc;
 }
 
-/* The latest consent of one channel. */
-struct msg_consent {
-    const char *channel;
-    int granted;
-};
-
-static int consent_cb(void *ctx, const struct ledger_consent *c)
-{
-    struct msg_consent *k = ctx;
-    if (strcmp(c->channel, k->channel) == 0)
-        k->granted = c->granted ? 1 : 0;
-    return 0;
-}
-
-/* The message for row m, rendered; its consent (for the row's channel)
- * checked again (it may have been withdrawn since the row was recorded).
+/* The message for row m, rendered; its consent (for the row's channel and
+ * purpose) checked again (it may have been withdrawn since the row was recorded).
  * *state "skipped" without, or without the channel's address. */
 static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m,
                           struct ledger_customer *c, char *rendered[3], const char **state)
 {
-    struct msg_consent consent = {m->channel[0] ? m->channel : "email", 0};
-    bool email = strcmp(consent.channel, "email") == 0;
+    const char *channel = m->channel[0] ? m->channel : "email";
+    /* A campaign is marketing; the occasions and tier messages are the
+     * service of the programme (points, tier, birthday). */
+    const char *purpose = strncmp(m->occasion, "campaign:", 9) == 0 ? "marketing" : "service";
+    bool email = strcmp(channel, "email") == 0, granted = false;
     int64_t points = 0, expiring = 0, bonus = 0;
     char pts[32], exp_pts[32] = "", exp_day[11] = "", bonus_s[32] = "", missing[32] = "";
     char tier[64] = "", unsub_url[LEDGER_MSG_WEB_URL + 48] = "";
     bool expiry = strcmp(m->occasion, "expiring") == 0;
     leal_err err = ledger_customer_get(r->l, m->customer_id, c);
     if (err == LEAL_OK)
-        err = ledger_consent_each(r->l, m->customer_id, consent_cb, &consent);
+        err = ledger_consent_granted(r->l, m->customer_id, channel, purpose, &granted);
     if (err == LEAL_OK)
         err = ledger_balance(r->l, c->account_id, "PTS", &points);
     if (err == LEAL_OK)
@@ -139,7 +128,7 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
         return err;
     /* Points spent or expired since the row was recorded leave nothing to
      * announce. */
-    if (!consent.granted || (email ? c->email : c->phone)[0] == '\0' || (expiry && expiring == 0)) {
+    if (!granted || (email ? c->email : c->phone)[0] == '\0' || (expiry && expiring == 0)) {
         *state = "skipped";
         return LEAL_OK;
     }

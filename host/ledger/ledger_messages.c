@@ -609,8 +609,14 @@ leal_err ledger_message_unsubscribe(struct ledger *l, const char *token, int64_t
         return LEAL_OK;
     }
     snprintf(by, sizeof by, "message %lld", (long long)id);
-    struct ledger_consent_change c = {
-        .channel = info.channel, .granted = false, .method = "unsubscribe link", .recorded_by = by};
+    /* The link withdraws both purposes messages have on the channel
+     * (marketing and service): stopping them must be as easy as it was to
+     * agree (RGPD art. 7(3)). */
+    struct ledger_consent_change c = {.channel = info.channel,
+                                      .granted = false,
+                                      .method = "unsubscribe link",
+                                      .recorded_by = by,
+                                      .purposes = "marketing,service"};
     if ((err = ledger_consent_add(l, who, &c)) == LEAL_OK)
         *customer_id = who;
     return err;
@@ -628,7 +634,10 @@ leal_err ledger_message_token_info(struct ledger *l, const char *token,
         l,
         "SELECT c.id, coalesce((SELECT lang FROM customer_lang WHERE customer_id = c.id), "
         "p.locale), p.name, coalesce((SELECT k.granted FROM consent k WHERE k.customer_id = "
-        "c.id AND k.channel = m.channel ORDER BY k.id DESC LIMIT 1), 0) = 0, m.channel "
+        "c.id AND k.channel = m.channel AND instr(',' || k.purposes || ',', ',marketing,') > 0 "
+        "ORDER BY k.id DESC LIMIT 1), 0) = 0 AND coalesce((SELECT k.granted FROM consent k "
+        "WHERE k.customer_id = c.id AND k.channel = m.channel AND instr(',' || k.purposes || "
+        "',', ',service,') > 0 ORDER BY k.id DESC LIMIT 1), 0) = 0, m.channel "
         "FROM message_send m "
         "JOIN customer c ON c.id = m.customer_id JOIN program p ON p.id = c.program_id "
         "WHERE m.token = ?1",

@@ -312,8 +312,8 @@ struct ledger_message_token {
     int64_t customer_id;
     char lang[3];              /* the customer's language, else the program's locale */
     char program[LEDGER_TEXT]; /* the program's name */
-    bool withdrawn;            /* their consent for the message's channel is not granted now */
-    char channel[10];          /* the message's: "email", "sms" or "whatsapp" */
+    bool withdrawn;   /* neither marketing nor service is granted on the message's channel now */
+    char channel[10]; /* the message's: "email", "sms" or "whatsapp" */
 };
 
 /* The customer whose message carried token into *out;
