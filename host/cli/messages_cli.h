@@ -51,6 +51,10 @@ struct msg_outcome {
 leal_err msg_send_test(struct msg_run *r, const struct ledger_message_send *m, const char *to,
                        struct msg_outcome *out);
 
+/* The plain text of FILE into out (cap bytes), checked to use only the
+ * known variables; prints the error and returns an exit code, 0 on success. */
+int msg_channel_text_fill(const char *file, char *out, size_t cap);
+
 /* t's subject, and its text and HTML (NULL: none) bodies read from those
  * files, each checked to use only the known variables; prints the error and
  * returns an exit code, 0 on success. */

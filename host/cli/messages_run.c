@@ -81,6 +81,12 @@ static int template_check(const char *what, const char *tmpl)
     return CLI_EXIT_OK;
 }
 
+int msg_channel_text_fill(const char *file, char *out, size_t cap)
+{
+    int rc = read_body(file, out, cap);
+    return rc ? rc : template_check("text", out);
+}
+
 int msg_template_fill(struct ledger_message_template *t, const char *subject, const char *text,
                       const char *html)
 {
@@ -117,6 +123,15 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
         err = ledger_balance(r->l, c->account_id, "PTS", &points);
     if (err == LEAL_OK)
         err = ledger_message_template_for(r->l, r->program_id, m->occasion, m->customer_id, r->t);
+    if (err == LEAL_OK && !email) {
+        /* The channel's own text in the template's language, if any. */
+        char base[LEDGER_MSG_OCCASION];
+        err = ledger_message_channel_text_get(
+            r->l, r->program_id, ledger_message_tier_base(m->occasion, base, sizeof base),
+            r->t->lang, channel, r->t->text, sizeof r->t->text);
+        if (err == LEAL_E_NOT_FOUND)
+            err = LEAL_OK;
+    }
     if (err == LEAL_OK && expiry)
         err = ledger_message_expiring(r->l, m->customer_id, r->tz, m->day, r->now, &expiring);
     if (err == LEAL_OK && strcmp(m->occasion, "birthday") == 0 &&
