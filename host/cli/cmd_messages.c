@@ -83,7 +83,7 @@ static int messages_channel_text(struct ledger *l, const struct lcli_opt *o, int
     if (strncmp(occ, LEDGER_CAMPAIGN_PREFIX, strlen(LEDGER_CAMPAIGN_PREFIX)) == 0) {
         if ((err = ledger_campaign_get(l, program, occ + strlen(LEDGER_CAMPAIGN_PREFIX), &c)) !=
             LEAL_OK)
-            return lcli_fail(l, err, "campaign");
+            return cli_error(err, CLI_EXIT_USAGE, "%s: %s", occ, leal_strerror(err));
     } else if (!ledger_message_occasion_ok(occ)) {
         return cli_usage("the occasion is birthday, inactive, expiring, welcome, tier_up, "
                          "tier_down or campaign:NAME, not '%s'",

@@ -5,8 +5,9 @@
 # reaches the member (a phone and that channel's consent), the exact
 # requests, nothing twice on a second send, an SMS over 3 parts refused with
 # its length (GSM-7 and UCS-2) while the WhatsApp of the same text goes, the
-# campaign SMS's unsubscribe link withdrawing SMS consent only, and a
-# tier_up message by SMS.
+# campaign SMS's unsubscribe link withdrawing SMS consent only, a campaign's
+# own SMS text (`messages template --channel sms`), and a tier_up message by
+# SMS.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -117,6 +118,31 @@ run_capture L messages campaign send after --program 7
 check_eq "after it: Ana gets nothing, Bea both" "0|$BEA sms
 $BEA whatsapp" \
     "$RC|$(sqlite3 -separator ' ' "$DB" "SELECT customer_id, channel FROM message_send WHERE occasion = 'campaign:after' ORDER BY 1, 2")"
+
+# A campaign's own SMS text (in Spanish, the locale): SMS carries it,
+# WhatsApp (no text of its own) the e-mail's plain text.
+printf 'Largo texto para el correo, {{name}}, con todos los detalles.\n' >"$T/mail.txt"
+printf '{{name}}: x2 puntos hoy\n' >"$T/sms.txt"
+L messages campaign add corto --program 7 --segment vip --subject x --text "$T/mail.txt" >/dev/null || exit 1
+run_capture L messages template --program 7 --occasion campaign:corto --channel fax --text "$T/sms.txt"
+check_eq "--channel fax: exit 2" 2 "$RC"
+run_capture L messages template --program 7 --occasion campaign:nada --channel sms --text "$T/sms.txt"
+check_eq "an unknown campaign: exit 2, nothing stored" "2|0" \
+    "$RC|$(sqlite3 "$DB" 'SELECT count(*) FROM message_channel_text')"
+printf '{{nombre}}\n' >"$T/bad.txt"
+run_capture L messages template --program 7 --occasion campaign:corto --channel sms --text "$T/bad.txt"
+check_eq "an unknown variable: exit 2, nothing stored" "2|0" \
+    "$RC|$(sqlite3 "$DB" 'SELECT count(*) FROM message_channel_text')"
+run_capture L messages template --program 7 --occasion campaign:corto --channel sms --text "$T/sms.txt"
+check_eq "the SMS text stored, with its length before variables and link ({ and } count 2)" \
+    "0|program 7: campaign:corto sms text stored, 28 GSM-7 characters before variables and link|campaign:corto|es|sms" \
+    "$RC|$OUT|$(sqlite3 "$DB" 'SELECT occasion, lang, channel FROM message_channel_text')"
+N0=$(ls "$T/inbox" | wc -l)
+run_capture L messages campaign send corto --program 7
+check_eq "Bea's SMS carries the SMS text, her WhatsApp the e-mail's plain text" \
+    "+34 600 000 002 sms Bea: x2 puntos hoy|Baja: $URL/unsubscribe/$(tok "$BEA" campaign:corto sms)
++34 600 000 002 whatsapp Largo texto para el correo, Bea, con todos los detalles.|Baja: $URL/unsubscribe/$(tok "$BEA" campaign:corto whatsapp)" \
+    "$(received | tail -n +$((N0 + 1)))"
 
 # tier_up by SMS.
 L tier add --program 7 --name Plata --threshold 50 --reason test >/dev/null || exit 1
