@@ -92,8 +92,8 @@ static int messages_channel_text(struct ledger *l, const struct lcli_opt *o, int
     if ((text = malloc(LEDGER_MSG_BODY)) == NULL)
         return cli_fail(LEAL_E_NO_MEMORY, "template");
     if ((rc = msg_channel_text_fill(o[3].val, text, LEDGER_MSG_BODY)) == CLI_EXIT_OK) {
-        if ((err = ledger_message_channel_text_set(l, program, occ, o[8].val ? o[8].val : "", ch,
-                                                   text)) != LEAL_OK)
+        struct ledger_message_channel_key k = {program, occ, o[8].val ? o[8].val : "", ch};
+        if ((err = ledger_message_channel_text_set(l, &k, text)) != LEAL_OK)
             rc = lcli_fail(l, err, "channel text");
         else {
             msg_sms_length(text, &len);

@@ -126,9 +126,10 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
     if (err == LEAL_OK && !email) {
         /* The channel's own text in the template's language, if any. */
         char base[LEDGER_MSG_OCCASION];
-        err = ledger_message_channel_text_get(
-            r->l, r->program_id, ledger_message_tier_base(m->occasion, base, sizeof base),
-            r->t->lang, channel, r->t->text, sizeof r->t->text);
+        struct ledger_message_channel_key k = {
+            r->program_id, ledger_message_tier_base(m->occasion, base, sizeof base), r->t->lang,
+            channel};
+        err = ledger_message_channel_text_get(r->l, &k, r->t->text, sizeof r->t->text);
         if (err == LEAL_E_NOT_FOUND)
             err = LEAL_OK;
     }

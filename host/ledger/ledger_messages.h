@@ -273,18 +273,22 @@ LEAL_MUST_CHECK leal_err ledger_message_gateway_get(struct ledger *l, int64_t pr
                                                     struct ledger_message_gateway *out);
 
 /* An occasion's (or "campaign:NAME"'s) own text for SMS or WhatsApp in a
- * language, which those channels carry instead of the e-mail's plain text.
- * Stores text for (program_id, occasion, lang, channel), replacing any;
- * lang "" is the program's locale; text "" removes it. */
-LEAL_MUST_CHECK leal_err ledger_message_channel_text_set(struct ledger *l, int64_t program_id,
-                                                         const char *occasion, const char *lang,
-                                                         const char *channel, const char *text);
-/* That text into out (cap bytes); LEAL_E_NOT_FOUND (out untouched) without
+ * language, which those channels carry instead of the e-mail's plain text. */
+struct ledger_message_channel_key {
+    int64_t program_id;
+    const char *occasion; /* an occasion or "campaign:NAME" */
+    const char *lang;     /* "en", "es"; set: "" is the program's locale */
+    const char *channel;  /* "sms" or "whatsapp" */
+};
+/* Stores text for k, replacing any; text "" removes it. */
+LEAL_MUST_CHECK leal_err ledger_message_channel_text_set(struct ledger *l,
+                                                         const struct ledger_message_channel_key *k,
+                                                         const char *text);
+/* k's text into out (cap bytes); LEAL_E_NOT_FOUND (out untouched) without
  * one. */
-LEAL_MUST_CHECK leal_err ledger_message_channel_text_get(struct ledger *l, int64_t program_id,
-                                                         const char *occasion, const char *lang,
-                                                         const char *channel, char *out,
-                                                         size_t cap);
+LEAL_MUST_CHECK leal_err ledger_message_channel_text_get(struct ledger *l,
+                                                         const struct ledger_message_channel_key *k,
+                                                         char *out, size_t cap);
 
 /* A customer's tier for a message's {{tier}} and {{next_tier_missing}}. */
 struct ledger_message_tier {

@@ -67,9 +67,12 @@ leal_err ledger_message_gateway_get(struct ledger *l, int64_t program_id, const 
     return err;
 }
 
-leal_err ledger_message_channel_text_set(struct ledger *l, int64_t program_id, const char *occasion,
-                                         const char *lang, const char *channel, const char *text)
+leal_err ledger_message_channel_text_set(struct ledger *l,
+                                         const struct ledger_message_channel_key *k,
+                                         const char *text)
 {
+    int64_t program_id = k->program_id;
+    const char *occasion = k->occasion, *lang = k->lang, *channel = k->channel;
     leal_err err;
     if (strcmp(channel, "sms") != 0 && strcmp(channel, "whatsapp") != 0) {
         store_set_msg(l, "the channel is sms or whatsapp");
@@ -96,10 +99,12 @@ leal_err ledger_message_channel_text_set(struct ledger *l, int64_t program_id, c
     return store_tx_end(l, err);
 }
 
-leal_err ledger_message_channel_text_get(struct ledger *l, int64_t program_id, const char *occasion,
-                                         const char *lang, const char *channel, char *out,
+leal_err ledger_message_channel_text_get(struct ledger *l,
+                                         const struct ledger_message_channel_key *k, char *out,
                                          size_t cap)
 {
+    int64_t program_id = k->program_id;
+    const char *occasion = k->occasion, *lang = k->lang, *channel = k->channel;
     struct store_stmt *st = NULL;
     int row = 0;
     leal_err err = store_prep_once(l,
