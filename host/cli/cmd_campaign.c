@@ -1,8 +1,10 @@
 /* cmd_campaign.c - `leal messages campaign add|preview|test|send`: one-off
  * messages to the members of a saved segment (issue 17). The members are
  * those `leal segment count` counts (ledger_segment_members: the same query
- * in one read snapshot), kept to those with an e-mail address and e-mail
- * consent; each is recorded as a message_send row of the campaign before
+ * in one read snapshot); each is recorded as a message_send row of the
+ * campaign per channel that reaches them (e-mail: an address and e-mail
+ * consent; SMS, WhatsApp: the program's gateway, a phone and that channel's
+ * consent) before
  * anything is sent and sent by the same claim/finish path as `leal messages
  * run` (messages_cli.h), so a member gets a campaign once. */
 #include <stdio.h>
@@ -30,7 +32,9 @@ static const char campaign_help[] =
     "members now (as 'leal segment count') and those of them a send would write to: an e-mail\n"
     "address and e-mail consent. test renders the message for one of them (--customer, else\n"
     "the first) and sends it to ADDRESS; nothing is recorded. send records a message for each\n"
-    "member it can write to who has none of this campaign yet, then sends them: each member\n"
+    "member and channel that reaches them (e-mail; SMS and WhatsApp with the program's gateway\n"
+    "('leal messages gateway'), a phone and that channel's consent) without one of this\n"
+    "campaign yet, then sends them: each member\n"
     "gets a campaign once, even if sends overlap or are killed; a later send writes only to\n"
     "members who joined since; failures are retried by 'leal messages run'.\n";
 
@@ -38,16 +42,20 @@ struct camp_members {
     int64_t *ids;
     size_t n, cap;
     int64_t members;
-    int64_t want; /* test: this customer (0: the first reachable) */
+    int64_t want;    /* test: this customer (0: the first reachable) */
+    bool email_only; /* keep those an e-mail reaches (preview, test); else every member, whose
+                        rows ledger_campaign_record makes per channel that reaches them */
     leal_err err;
 };
 
-/* Keeps the members a message can reach: an address and e-mail consent. */
+/* Keeps the members (those an e-mail can reach: an address and e-mail
+ * consent, when x->email_only). */
 static int members_cb(void *ctx, const struct ledger_segment_member *m)
 {
     struct camp_members *x = ctx;
     x->members++;
-    if (!m->email_ok || m->email[0] == '\0' || (x->want && m->customer_id != x->want))
+    if ((x->email_only && (!m->email_ok || m->email[0] == '\0')) ||
+        (x->want && m->customer_id != x->want))
         return 0;
     if (x->n == x->cap) {
         size_t ncap = x->cap ? x->cap * 2 : 64;
@@ -116,7 +124,7 @@ static int camp_add(struct ledger *l, int64_t program, const char *name, const s
 
 static int camp_preview(struct ledger *l, const struct ledger_campaign *c)
 {
-    struct camp_members x = {0};
+    struct camp_members x = {.email_only = true};
     int rc = camp_members(l, c, (int64_t)time(NULL), &x);
     if (rc == CLI_EXIT_OK)
         printf("campaign %s, segment %s: %lld members, %zu with an e-mail address and consent\n",
@@ -128,9 +136,9 @@ static int camp_preview(struct ledger *l, const struct ledger_campaign *c)
 static int camp_test(struct ledger *l, const struct ledger_campaign *c, const char *to,
                      int64_t customer)
 {
-    struct camp_members x = {.want = customer};
+    struct camp_members x = {.want = customer, .email_only = true};
     struct msg_run *r = calloc(1, sizeof *r);
-    struct msg_outcome out = {LEAL_OK, ""};
+    struct msg_outcome out = {LEAL_OK, "", 0};
     leal_err err;
     int rc = r ? msg_run_open(l, c->program_id, r) : cli_fail(LEAL_E_NO_MEMORY, "campaign");
     if (rc == CLI_EXIT_OK && (rc = camp_members(l, c, r->now, &x)) == CLI_EXIT_OK && x.n == 0) {

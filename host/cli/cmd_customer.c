@@ -14,7 +14,10 @@ static const char help[] =
     "       leal customer search (--name P | --email E | --phone P | --card-id N | --uid HEX)\n"
     "                            [--program ID] [--limit N] [--db PATH] [--json]\n"
     "       leal customer consent CUSTOMER --channel email|sms|phone|post|whatsapp\n"
-    "                            --granted yes|no --method HOW --by NAME [--db PATH]\n"
+    "                            --granted yes|no --method HOW --by NAME\n"
+    "                            [--purpose marketing,service,profiling]\n"
+    "                            [--evidence TEXT] [--db PATH] [--json]\n"
+    "       leal customer consent CUSTOMER --show [--db PATH] [--json]\n"
     "       leal customer note CUSTOMER --by NAME TEXT [--db PATH]\n"
     "       leal customer export CUSTOMER [--text] [--db PATH]\n"
     "       leal customer erase CUSTOMER --confirm [--operator NAME] [--db PATH] [--json]\n"
@@ -25,7 +28,13 @@ static const char help[] =
     "Search by name matches the start of the name or surname, ignoring case and\n"
     "accents (jose finds José, nuñez finds Núñez), alphabetically by what matched;\n"
     "phone numbers compare in one form (612 345 679, +34612345679 and\n"
-    "0034 612 345 679 are one number). show lists the customer's consent and notes.\n";
+    "0034 612 345 679 are one number). show lists the customer's consent and notes.\n"
+    "Consent is per channel and purpose: marketing (campaigns), service (birthday,\n"
+    "inactivity, points expiring, welcome and tier messages) and profiling (segments\n"
+    "exported for analysis). --purpose names those the record grants or withdraws\n"
+    "(default marketing,service, what a consent per channel meant before purposes);\n"
+    "--evidence says how it was given (the form and its version, where it is kept).\n"
+    "consent --show prints the consent of each channel and purpose with its record.\n";
 
 /* Option slots: the personal-data fields first, in struct order. */
 enum {
@@ -45,6 +54,9 @@ enum {
     O_GRANTED,
     O_METHOD,
     O_BY,
+    O_PURPOSE,
+    O_EVIDENCE,
+    O_SHOW,
     O_DB,
     O_JSON,
     O_HELP
@@ -208,15 +220,65 @@ static leal_err consent_add(const struct cust_cmd *x, int64_t id)
         .granted = strcmp(o[O_GRANTED].val, "yes") == 0,
         .method = o[O_METHOD].val,
         .recorded_by = o[O_BY].val,
+        .purposes = o[O_PURPOSE].val,
+        .evidence = o[O_EVIDENCE].val,
     };
     leal_err err = ledger_consent_add(x->l, id, &change);
+    /* --json as before for a consent without --purpose. */
     if (err == LEAL_OK && x->json) {
+        char norm[40];
         printf("{\"customer\":%lld,\"channel\":", (long long)id);
         cli_json_string(stdout, o[O_CHANNEL].val);
-        printf(",\"granted\":%s}\n", strcmp(o[O_GRANTED].val, "yes") ? "false" : "true");
+        printf(",\"granted\":%s", strcmp(o[O_GRANTED].val, "yes") ? "false" : "true");
+        if (o[O_PURPOSE].val &&
+            ledger_consent_purposes_norm(o[O_PURPOSE].val, norm, sizeof norm) == LEAL_OK) {
+            printf(",\"purposes\":");
+            cli_json_string(stdout, norm);
+        }
+        printf("}\n");
     } else if (err == LEAL_OK) {
         printf("consent recorded\n");
     }
+    return err;
+}
+
+/* consent --show: one line (or JSON object) per channel and purpose. */
+static int purpose_cb(void *ctx, const struct ledger_consent *c)
+{
+    char when[32];
+    int *k = ctx;
+    lcli_time_str(c->at, when, sizeof when);
+    if (k) {
+        printf("%s{\"channel\":\"%s\",\"purpose\":\"%s\",\"granted\":%s,\"at\":%lld,"
+               "\"method\":",
+               (*k)++ ? "," : "", c->channel, c->purpose, c->granted ? "true" : "false",
+               (long long)c->at);
+        cli_json_string(stdout, c->method);
+        printf(",\"recorded_by\":");
+        cli_json_string(stdout, c->recorded_by);
+        printf(",\"evidence\":");
+        cli_json_string(stdout, c->evidence);
+        printf("}");
+    } else {
+        printf("%-9s %-10s %-8s %s, %s, by %s%s%s\n", c->channel, c->purpose,
+               c->granted ? "granted" : "refused", when, c->method, c->recorded_by,
+               c->evidence[0] ? "; evidence: " : "", c->evidence);
+    }
+    return 0;
+}
+
+static leal_err consent_show(const struct cust_cmd *x, int64_t id)
+{
+    struct ledger_customer c;
+    int k = 0;
+    leal_err err = ledger_customer_get(x->l, id, &c);
+    if (err != LEAL_OK)
+        return err;
+    if (x->json)
+        printf("{\"customer\":%lld,\"consent\":[", (long long)id);
+    err = ledger_consent_purpose_each(x->l, id, purpose_cb, x->json ? &k : NULL);
+    if (x->json)
+        printf("]}\n");
     return err;
 }
 
@@ -268,11 +330,28 @@ static int customer_one(struct cust_cmd *x)
             note ? "leal customer note CUSTOMER --by NAME TEXT" : "leal customer %s CUSTOMER", sub);
     if (lcli_id(x->pos[1], &id) != LEAL_OK)
         return cli_fail(LEAL_E_NUMBER, "customer '%s'", x->pos[1]);
-    if (consent && (!o[O_CHANNEL].val || !o[O_GRANTED].val ||
-                    (strcmp(o[O_GRANTED].val, "yes") && strcmp(o[O_GRANTED].val, "no"))))
-        return cli_usage("leal customer consent needs --channel and --granted yes|no");
+    bool show = consent && o[O_SHOW].val;
+    if (show && (o[O_CHANNEL].val || o[O_GRANTED].val || o[O_PURPOSE].val || o[O_EVIDENCE].val))
+        return cli_usage("leal customer consent --show takes no --channel, --granted, --purpose "
+                         "or --evidence");
+    if (consent && !show &&
+        (!o[O_CHANNEL].val || !o[O_GRANTED].val ||
+         (strcmp(o[O_GRANTED].val, "yes") && strcmp(o[O_GRANTED].val, "no"))))
+        return cli_usage("leal customer consent needs --channel and --granted yes|no (or --show)");
+    if (consent && !show && o[O_PURPOSE].val) {
+        char norm[40];
+        if (ledger_consent_purposes_norm(o[O_PURPOSE].val, norm, sizeof norm) != LEAL_OK)
+            return cli_error(LEAL_E_CONSENT_PURPOSE, CLI_EXIT_USAGE,
+                             "--purpose '%s': each is marketing, service or profiling, once, "
+                             "separated by commas",
+                             o[O_PURPOSE].val);
+    }
     if ((rc = lcli_open(o[O_DB].val, &x->l)) != 0)
         return rc;
+    if (show) {
+        x->err = consent_show(x, id);
+        return 0;
+    }
     if (consent) {
         x->err = consent_add(x, id);
         return 0;
@@ -348,25 +427,17 @@ static int customer_run(struct cust_cmd *x)
 int cmd_customer(int argc, char **argv)
 {
     struct lcli_opt o[] = {
-        [O_NAME] = {"name", 0, 0},
-        [O_SURNAME] = {"surname", 0, 0},
-        [O_EMAIL] = {"email", 0, 0},
-        [O_PHONE] = {"phone", 0, 0},
-        [O_BIRTH] = {"birth-date", 0, 0},
-        [O_GENDER] = {"gender", 0, 0},
-        [O_ADDRESS] = {"address", 0, 0},
-        [O_PREFS] = {"preferences", 0, 0},
-        [O_PROGRAM] = {"program", 0, 0},
-        [O_LIMIT] = {"limit", 0, 0},
-        [O_CARD] = {"card-id", 0, 0},
-        [O_UID] = {"uid", 0, 0},
-        [O_CHANNEL] = {"channel", 0, 0},
-        [O_GRANTED] = {"granted", 0, 0},
-        [O_METHOD] = {"method", 0, 0},
-        [O_BY] = {"by", 0, 0},
-        [O_DB] = {"db", 0, 0},
-        [O_JSON] = {"json", 1, 0},
-        [O_HELP] = {"help", 1, 0},
+        [O_NAME] = {"name", 0, 0},        [O_SURNAME] = {"surname", 0, 0},
+        [O_EMAIL] = {"email", 0, 0},      [O_PHONE] = {"phone", 0, 0},
+        [O_BIRTH] = {"birth-date", 0, 0}, [O_GENDER] = {"gender", 0, 0},
+        [O_ADDRESS] = {"address", 0, 0},  [O_PREFS] = {"preferences", 0, 0},
+        [O_PROGRAM] = {"program", 0, 0},  [O_LIMIT] = {"limit", 0, 0},
+        [O_CARD] = {"card-id", 0, 0},     [O_UID] = {"uid", 0, 0},
+        [O_CHANNEL] = {"channel", 0, 0},  [O_GRANTED] = {"granted", 0, 0},
+        [O_METHOD] = {"method", 0, 0},    [O_BY] = {"by", 0, 0},
+        [O_PURPOSE] = {"purpose", 0, 0},  [O_EVIDENCE] = {"evidence", 0, 0},
+        [O_SHOW] = {"show", 1, 0},        [O_DB] = {"db", 0, 0},
+        [O_JSON] = {"json", 1, 0},        [O_HELP] = {"help", 1, 0},
     };
     struct cust_cmd x;
     int rc;

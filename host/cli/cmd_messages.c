@@ -12,10 +12,12 @@
 
 #include "cli.h"
 #include "host/file.h"
+#include "host/ledger/ledger_campaign.h"
 #include "host/ledger/ledger_mail.h"
 #include "host/ledger/ledger_messages.h"
 #include "host/mail/mail.h"
 #include "host/mail/mail_render.h"
+#include "host/mail/msg_gateway.h"
 #include "ledger_cli.h"
 #include "messages_cli.h"
 
@@ -25,6 +27,8 @@ static const char messages_help[] =
     "usage: leal messages template --program ID --occasion OCCASION [--days N] [--lang en|es]\n"
     "                              [--bonus POINTS]\n"
     "                              --subject TEXT --text FILE [--html FILE] [--db PATH]\n"
+    "       leal messages template --program ID --occasion OCCASION|campaign:NAME\n"
+    "                              --channel sms|whatsapp --text FILE [--lang en|es]\n"
     "       leal messages run --program ID [--db PATH]\n"
     "       leal messages log --customer ID [--db PATH]\n"
     "       leal messages unsubscribe TOKEN [--db PATH]\n"
@@ -43,6 +47,8 @@ static const char messages_help[] =
     "--days is the program's, for every language, and is needed the first time. --bonus\n"
     "(birthday only; 0 removes it) gives that many points on the birthday, once a year, as\n"
     "a host post that reaches the customer's card at its next tap; {{bonus}} shows it.\n"
+    "With --channel, the occasion's (or campaign:NAME's) own text for SMS or WhatsApp in a\n"
+    "language, which that channel then carries instead of the e-mail's plain text.\n"
     "run sends the messages due today (in the zone of the program's first store) for every\n"
     "occasion with a template, to the customers with an e-mail address and e-mail consent,\n"
     "in the customer's language (else the program's locale), once per customer and period\n"
@@ -57,11 +63,60 @@ static const char messages_help[] =
 /* The occasions `run` goes through, in this order. */
 static const char *const msg_occasions[] = {"birthday", "inactive", "expiring", "welcome"};
 
+/* template --channel sms|whatsapp: an occasion's or campaign's own text for
+ * that channel. */
+static int messages_channel_text(struct ledger *l, const struct lcli_opt *o, int64_t program)
+{
+    const char *ch = o[12].val, *occ = o[1].val;
+    struct ledger_campaign c;
+    struct msg_sms_length len = {0, 0, 0};
+    char *text = NULL;
+    int rc = CLI_EXIT_OK;
+    leal_err err;
+    if (strcmp(ch, "sms") != 0 && strcmp(ch, "whatsapp") != 0)
+        return cli_usage("--channel is sms or whatsapp, not '%s'", ch);
+    if (!occ || !o[3].val || o[2].val || o[4].val || o[9].val || o[10].val)
+        return cli_usage("leal messages template --channel takes --occasion and --text (and "
+                         "--lang), no --subject, --html, --days or --bonus");
+    if (o[8].val && strcmp(o[8].val, "en") != 0 && strcmp(o[8].val, "es") != 0)
+        return cli_usage("--lang is en or es, not '%s'", o[8].val);
+    if (strncmp(occ, LEDGER_CAMPAIGN_PREFIX, strlen(LEDGER_CAMPAIGN_PREFIX)) == 0) {
+        if ((err = ledger_campaign_get(l, program, occ + strlen(LEDGER_CAMPAIGN_PREFIX), &c)) !=
+            LEAL_OK)
+            return cli_error(err, CLI_EXIT_USAGE, "%s: %s", occ, leal_strerror(err));
+    } else if (!ledger_message_occasion_ok(occ)) {
+        return cli_usage("the occasion is birthday, inactive, expiring, welcome, tier_up, "
+                         "tier_down or campaign:NAME, not '%s'",
+                         occ);
+    }
+    if ((text = malloc(LEDGER_MSG_BODY)) == NULL)
+        return cli_fail(LEAL_E_NO_MEMORY, "template");
+    if ((rc = msg_channel_text_fill(o[3].val, text, LEDGER_MSG_BODY)) == CLI_EXIT_OK) {
+        struct ledger_message_channel_key k = {program, occ, o[8].val ? o[8].val : "", ch};
+        if ((err = ledger_message_channel_text_set(l, &k, text)) != LEAL_OK)
+            rc = lcli_fail(l, err, "channel text");
+        else {
+            msg_sms_length(text, &len);
+            printf("program %lld: %s %s text stored%s%s%s", (long long)program, occ, ch,
+                   o[8].val ? " (" : "", o[8].val ? o[8].val : "", o[8].val ? ")" : "");
+            /* Before its variables are filled in and its link added. */
+            if (strcmp(ch, "sms") == 0)
+                printf(", %zu %s characters before variables and link", len.units,
+                       len.ucs2 ? "UCS-2" : "GSM-7");
+            printf("\n");
+        }
+    }
+    free(text);
+    return rc;
+}
+
 static int messages_template(struct ledger *l, const struct lcli_opt *o, int64_t program)
 {
-    struct ledger_message_template *t = calloc(1, sizeof *t);
+    struct ledger_message_template *t = NULL;
     int rc;
-    if (!t)
+    if (o[12].val)
+        return messages_channel_text(l, o, program);
+    if ((t = calloc(1, sizeof *t)) == NULL)
         return cli_fail(LEAL_E_NO_MEMORY, "template");
     t->program_id = program;
     if (!o[1].val || !o[2].val || !o[3].val) {
@@ -232,7 +287,8 @@ int cmd_messages(int argc, char **argv)
         {"program", false, NULL}, {"occasion", false, NULL}, {"subject", false, NULL},
         {"text", false, NULL},    {"html", false, NULL},     {"customer", false, NULL},
         {"db", false, NULL},      {"help", true, NULL},      {"lang", false, NULL},
-        {"days", false, NULL},    {"bonus", false, NULL},    {"url", false, NULL}};
+        {"days", false, NULL},    {"bonus", false, NULL},    {"url", false, NULL},
+        {"channel", false, NULL}};
     const char *pos[1];
     size_t npos = 1;
     int64_t id = 0;

@@ -29,10 +29,11 @@ static const char gateway_help[] =
     "{{unsubscribe_url}} are escaped for --format (json, the default: inside a JSON string;\n"
     "form: application/x-www-form-urlencoded), with the --headers FILE's lines ('Name: value';\n"
     "{{secret}} in them is the first line of --secret-file, a file of yours with mode 0600,\n"
-    "read at each send and never printed). A 2xx answer is sent; any other is retried by later\n"
-    "runs. The program needs the web unsubscribe link first ('leal messages web'). --url ''\n"
-    "removes the gateway. show prints the program's gateways (the secret file's path, never\n"
-    "its content).\n";
+    "read at each send and never printed). A 2xx answer is sent; a 4xx other than 408 and 429\n"
+    "refuses the message for good (its reason in 'leal messages log'); any other is retried\n"
+    "by later runs (after a 429's or 503's Retry-After). The program needs the web\n"
+    "unsubscribe link first ('leal messages web'). --url '' removes the gateway. show prints\n"
+    "the program's gateways (the secret file's path, never its content).\n";
 
 /* The body template's variables (messages_run.c's msg_deliver_gateway). */
 static const char *const gateway_vars[] = {"phone", "text", "name", "channel", "unsubscribe_url"};

@@ -22,7 +22,7 @@ static const char help[] =
     "       leal segment list --program ID [--db PATH] [--json]\n"
     "       leal segment show NAME [--program ID] [--db PATH] [--json]\n"
     "       leal segment count (NAME | --program ID [FILTERS]) [--db PATH] [--json]\n"
-    "       leal segment export NAME --purpose email|sms|analysis [--fields F,F...]\n"
+    "       leal segment export NAME --purpose email|sms|analysis|profiling [--fields F,...]\n"
     "                           (--csv FILE | --xlsx FILE) [--program ID] [--db PATH] [--json]\n"
     "A segment is a saved filter over a program's customers; show and count give how many\n"
     "customers match now. Erased customers never match. FILTERS (all optional, ANDed):\n"
@@ -36,17 +36,18 @@ static const char help[] =
     "                           in the last DAYS days (voided sales left out)\n"
     "  --points-above N         more than N points; --points-below N: fewer than N\n"
     "  --birthday-month M       born in month M (1..12)\n"
-    "  --consent CHANNEL        their latest consent for email, sms, phone, post or\n"
-    "                           whatsapp is a grant\n"
+    "  --consent CHANNEL        their latest marketing consent for email, sms, phone,\n"
+    "                           post or whatsapp is a grant\n"
     "  --tag TAG                tagged TAG (leal customer tag CUSTOMER TAG)\n"
     "A visit is a sale, a payment, a top-up or a redemption on their account.\n"
     "export writes the customers with the fields named (id,name,email,phone,points,tier,\n"
     "store,last_visit; store and last_visit are the last visit's) and only those the\n"
-    "purpose allows: email, those whose latest e-mail consent is a grant and who have an\n"
-    "address (default fields id,name,email; never phone); sms, the same for SMS and a\n"
-    "phone (id,name,phone; never email); analysis, everyone, without personal fields\n"
+    "purpose allows: email, those whose latest marketing consent by e-mail is a grant and\n"
+    "who have an address (default fields id,name,email; never phone); sms, the same for\n"
+    "SMS and a phone (id,name,phone; never email); analysis, everyone, without personal fields\n"
     "(id, name, email, phone) unless --fields names them (default points,tier,store,\n"
-    "last_visit). Files are replaced whole, mode 0600.\n"
+    "last_visit); profiling, those whose latest profiling consent on some channel is a grant\n"
+    "(default id,points,tier,store,last_visit). Files are replaced whole, mode 0600.\n"
     "       leal customer tag CUSTOMER TAG | leal customer untag CUSTOMER TAG [--db PATH]\n"
     "Tags are 1 to 32 letters, digits, '_', '.' or '-'; erasing a customer drops them.\n";
 
@@ -359,7 +360,7 @@ static int seg_show(struct seg_cmd *x, bool filter)
 
 /* ---- Export ---------------------------------------------------------------- */
 
-enum purpose { P_EMAIL, P_SMS, P_ANALYSIS };
+enum purpose { P_EMAIL, P_SMS, P_ANALYSIS, P_PROFILING };
 
 struct export_ctx {
     enum purpose purpose;
@@ -371,14 +372,16 @@ struct export_ctx {
 
 static int parse_fields(const char *list, enum purpose pu, struct export_ctx *e)
 {
-    static const enum field defaults[3][4] = {{F_ID, F_NAME, F_EMAIL},
+    static const enum field defaults[4][5] = {{F_ID, F_NAME, F_EMAIL},
                                               {F_ID, F_NAME, F_PHONE},
-                                              {F_POINTS, F_TIER, F_STORE, F_LAST_VISIT}};
+                                              {F_POINTS, F_TIER, F_STORE, F_LAST_VISIT},
+                                              {F_ID, F_POINTS, F_TIER, F_STORE, F_LAST_VISIT}};
+    static const int ndefaults[4] = {3, 3, 4, 5};
     char buf[256], *save = NULL;
     bool seen[F_COUNT] = {false};
     e->nf = 0;
     if (list == NULL) {
-        for (int i = 0; i < (pu == P_ANALYSIS ? 4 : 3); i++)
+        for (int i = 0; i < ndefaults[pu]; i++)
             e->f[e->nf++] = defaults[pu][i];
         return 0;
     }
@@ -466,7 +469,8 @@ static int export_cb(void *ctx, const struct ledger_segment_member *m)
     struct export_ctx *e = ctx;
     struct report_part *p = e->p;
     if ((e->purpose == P_EMAIL && (!m->email_ok || m->email[0] == '\0')) ||
-        (e->purpose == P_SMS && (!m->sms_ok || m->phone[0] == '\0')))
+        (e->purpose == P_SMS && (!m->sms_ok || m->phone[0] == '\0')) ||
+        (e->purpose == P_PROFILING && !m->profiling_ok))
         return 0;
     if (p->nrows == p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 64;
@@ -507,10 +511,13 @@ static leal_err write_csv(const char *path, const struct report_part *p)
 static int export_args(struct seg_cmd *x, struct export_ctx *e)
 {
     const char *pu = x->o[O_PURPOSE].val;
-    if (pu == NULL ||
-        (strcmp(pu, "email") != 0 && strcmp(pu, "sms") != 0 && strcmp(pu, "analysis") != 0))
-        return cli_usage("leal segment export needs --purpose email, sms or analysis");
-    e->purpose = strcmp(pu, "email") == 0 ? P_EMAIL : strcmp(pu, "sms") == 0 ? P_SMS : P_ANALYSIS;
+    if (pu == NULL || (strcmp(pu, "email") != 0 && strcmp(pu, "sms") != 0 &&
+                       strcmp(pu, "analysis") != 0 && strcmp(pu, "profiling") != 0))
+        return cli_usage("leal segment export needs --purpose email, sms, analysis or profiling");
+    e->purpose = strcmp(pu, "email") == 0       ? P_EMAIL
+                 : strcmp(pu, "sms") == 0       ? P_SMS
+                 : strcmp(pu, "profiling") == 0 ? P_PROFILING
+                                                : P_ANALYSIS;
     if ((x->o[O_CSV].val == NULL) == (x->o[O_XLSX].val == NULL))
         return cli_usage("leal segment export writes one file: --csv FILE or --xlsx FILE");
     return parse_fields(x->o[O_FIELDS].val, e->purpose, e);

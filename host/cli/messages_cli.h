@@ -41,6 +41,7 @@ leal_err msg_run_due(struct msg_run *r, const char *occasion);
 struct msg_outcome {
     leal_err sent;
     char why[512];
+    long retry_after_s; /* a gateway's Retry-After (0: none): the next attempt waits that long */
 };
 
 /* Renders row m (its customer, template and variables) and sends it to `to`
@@ -49,6 +50,10 @@ struct msg_outcome {
  * e-mail consent). */
 leal_err msg_send_test(struct msg_run *r, const struct ledger_message_send *m, const char *to,
                        struct msg_outcome *out);
+
+/* The plain text of FILE into out (cap bytes), checked to use only the
+ * known variables; prints the error and returns an exit code, 0 on success. */
+int msg_channel_text_fill(const char *file, char *out, size_t cap);
 
 /* t's subject, and its text and HTML (NULL: none) bodies read from those
  * files, each checked to use only the known variables; prints the error and

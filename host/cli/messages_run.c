@@ -81,6 +81,12 @@ static int template_check(const char *what, const char *tmpl)
     return CLI_EXIT_OK;
 }
 
+int msg_channel_text_fill(const char *file, char *out, size_t cap)
+{
+    int rc = read_body(file, out, cap);
+    return rc ? rc : template_check("text", out);
+}
+
 int msg_template_fill(struct ledger_message_template *t, const char *subject, const char *text,
                       const char *html)
 {
@@ -95,39 +101,38 @@ int msg_template_fill(struct ledger_message_template *t, const char *subject, co
     return rc;
 }
 
-/* The latest consent of one channel. */
-struct msg_consent {
-    const char *channel;
-    int granted;
-};
-
-static int consent_cb(void *ctx, const struct ledger_consent *c)
-{
-    struct msg_consent *k = ctx;
-    if (strcmp(c->channel, k->channel) == 0)
-        k->granted = c->granted ? 1 : 0;
-    return 0;
-}
-
-/* The message for row m, rendered; its consent (for the row's channel)
- * checked again (it may have been withdrawn since the row was recorded).
+/* The message for row m, rendered; its consent (for the row's channel and
+ * purpose) checked again (it may have been withdrawn since the row was recorded).
  * *state "skipped" without, or without the channel's address. */
 static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m,
                           struct ledger_customer *c, char *rendered[3], const char **state)
 {
-    struct msg_consent consent = {m->channel[0] ? m->channel : "email", 0};
-    bool email = strcmp(consent.channel, "email") == 0;
+    const char *channel = m->channel[0] ? m->channel : "email";
+    /* A campaign is marketing; the occasions and tier messages are the
+     * service of the programme (points, tier, birthday). */
+    const char *purpose = strncmp(m->occasion, "campaign:", 9) == 0 ? "marketing" : "service";
+    bool email = strcmp(channel, "email") == 0, granted = false;
     int64_t points = 0, expiring = 0, bonus = 0;
     char pts[32], exp_pts[32] = "", exp_day[11] = "", bonus_s[32] = "", missing[32] = "";
     char tier[64] = "", unsub_url[LEDGER_MSG_WEB_URL + 48] = "";
     bool expiry = strcmp(m->occasion, "expiring") == 0;
     leal_err err = ledger_customer_get(r->l, m->customer_id, c);
     if (err == LEAL_OK)
-        err = ledger_consent_each(r->l, m->customer_id, consent_cb, &consent);
+        err = ledger_consent_granted(r->l, m->customer_id, channel, purpose, &granted);
     if (err == LEAL_OK)
         err = ledger_balance(r->l, c->account_id, "PTS", &points);
     if (err == LEAL_OK)
         err = ledger_message_template_for(r->l, r->program_id, m->occasion, m->customer_id, r->t);
+    if (err == LEAL_OK && !email) {
+        /* The channel's own text in the template's language, if any. */
+        char base[LEDGER_MSG_OCCASION];
+        struct ledger_message_channel_key k = {
+            r->program_id, ledger_message_tier_base(m->occasion, base, sizeof base), r->t->lang,
+            channel};
+        err = ledger_message_channel_text_get(r->l, &k, r->t->text, sizeof r->t->text);
+        if (err == LEAL_E_NOT_FOUND)
+            err = LEAL_OK;
+    }
     if (err == LEAL_OK && expiry)
         err = ledger_message_expiring(r->l, m->customer_id, r->tz, m->day, r->now, &expiring);
     if (err == LEAL_OK && strcmp(m->occasion, "birthday") == 0 &&
@@ -139,7 +144,7 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
         return err;
     /* Points spent or expired since the row was recorded leave nothing to
      * announce. */
-    if (!consent.granted || (email ? c->email : c->phone)[0] == '\0' || (expiry && expiring == 0)) {
+    if (!granted || (email ? c->email : c->phone)[0] == '\0' || (expiry && expiring == 0)) {
         *state = "skipped";
         return LEAL_OK;
     }
@@ -250,6 +255,26 @@ static leal_err msg_deliver_gateway(struct msg_run *r, const struct ledger_messa
                  strcmp(r->t->lang, "es") == 0 ? "Baja" : "Unsubscribe", link);
         raw[1] = sms;
     }
+    if (err == LEAL_OK && strcmp(m->channel, "sms") == 0) {
+        /* Up to MSG_SMS_MAX_PARTS parts goes as one concatenated SMS (the
+         * gateway splits it); a longer text is refused for good: the
+         * template is too long for SMS. */
+        struct msg_sms_length len;
+        msg_sms_length(sms, &len);
+        if (len.parts > MSG_SMS_MAX_PARTS) {
+            out->sent = LEAL_E_SMS_TOO_LONG;
+            snprintf(out->why, sizeof out->why,
+                     "the SMS is %zu %s characters with its link, %zu parts (at most %d: %d "
+                     "characters); not sent: shorten the SMS text",
+                     len.units, len.ucs2 ? "UCS-2" : "GSM-7", len.parts, MSG_SMS_MAX_PARTS,
+                     len.ucs2 ? 67 * MSG_SMS_MAX_PARTS : 153 * MSG_SMS_MAX_PARTS);
+            for (int i = 0; i < 5; i++)
+                free(esc[i]);
+            free(sms);
+            free(g);
+            return LEAL_OK;
+        }
+    }
     for (int i = 0; i < 5 && err == LEAL_OK; i++)
         err = msg_gateway_escape(g->format, raw[i], &esc[i]);
     if (err == LEAL_OK) {
@@ -266,7 +291,8 @@ static leal_err msg_deliver_gateway(struct msg_run *r, const struct ledger_messa
                                  .format = g->format,
                                  .headers = g->headers,
                                  .secret_file = g->secret_file};
-        out->sent = msg_gateway_send(&gw, body, &status, out->why, sizeof out->why);
+        out->sent =
+            msg_gateway_send(&gw, body, &status, &out->retry_after_s, out->why, sizeof out->why);
     }
     for (int i = 0; i < 5; i++)
         free(esc[i]);
@@ -297,7 +323,7 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
     struct ledger_customer c;
     char *rendered[3] = {NULL, NULL, NULL};
     const char *state = "sent";
-    struct msg_outcome o = {LEAL_OK, ""};
+    struct msg_outcome o = {LEAL_OK, "", 0};
     char *why = o.why;
     int won = 0;
     int64_t next_at = now;
@@ -313,13 +339,19 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
             o.sent = LEAL_E_MAIL_CONFIG; /* mail settings removed since: the row waits */
         leal_err sent = o.sent;
         if (err == LEAL_OK) {
+            /* A request the server or gateway called wrong stays wrong:
+             * refused for good, never retried. */
             if (sent == LEAL_E_MAIL_REFUSED || sent == LEAL_E_MAIL_ADDRESS ||
+                sent == LEAL_E_GATEWAY_REJECTED || sent == LEAL_E_SMS_TOO_LONG ||
                 (sent != LEAL_OK && m->attempts + 1 >= MSG_MAX_ATTEMPTS))
                 state = "refused";
             else if (sent != LEAL_OK) {
                 int64_t wait = MSG_RETRY_FIRST_S;
                 for (int64_t i = 0; i < m->attempts && wait < MSG_RETRY_MAX_S; i++)
                     wait *= 2;
+                /* A gateway's Retry-After (429, 503) in place of the backoff. */
+                if (o.retry_after_s > 0)
+                    wait = o.retry_after_s;
                 next_at = now + (wait < MSG_RETRY_MAX_S ? wait : MSG_RETRY_MAX_S);
                 state = "failed";
             }

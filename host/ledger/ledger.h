@@ -42,7 +42,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 37
+#define LEDGER_SCHEMA_VERSION 38
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -285,14 +285,23 @@ struct ledger_search {
 LEAL_MUST_CHECK leal_err ledger_customer_search(struct ledger *l, const struct ledger_search *s,
                                                 ledger_customer_cb cb, void *ctx);
 
-/* Consent per channel ("email", "sms", "phone", "post", "whatsapp"): an
- * append-only record of when, how and by whom. */
+/* Consent per channel ("email", "sms", "phone", "post", "whatsapp") and
+ * purpose (LEDGER_CONSENT_PURPOSES: "marketing", campaigns; "service", the
+ * occasions' and tier messages; "profiling", segments exported for
+ * analysis): an append-only record of when, how, by whom and with what
+ * evidence. A row grants or withdraws a set of purposes on one channel; the
+ * consent of (channel, purpose) is the latest row naming both. */
+#define LEDGER_CONSENT_NPURPOSES 3
+extern const char *const ledger_consent_purposes[LEDGER_CONSENT_NPURPOSES];
 struct ledger_consent_change {
     const char *channel;
     bool granted;
     const char *method;      /* how it was given ("form", "phone"...), required */
     const char *recorded_by; /* required */
     int64_t at;              /* 0: now */
+    const char *purposes;    /* comma-separated; NULL or "": "marketing,service" (what a consent
+                                per channel meant before purposes) */
+    const char *evidence;    /* e.g. "form v3 signed, kept in the shop"; NULL: "" */
 };
 LEAL_MUST_CHECK leal_err ledger_consent_add(struct ledger *l, int64_t customer_id,
                                             const struct ledger_consent_change *c);
@@ -302,11 +311,27 @@ struct ledger_consent {
     int64_t at;
     char method[LEDGER_TEXT];
     char recorded_by[LEDGER_TEXT];
+    char purposes[40]; /* the row's purposes ("marketing,service", ...) */
+    char purpose[16];  /* ledger_consent_purpose_each: the purpose this row decides */
+    char evidence[LEDGER_TEXT];
 };
 typedef int (*ledger_consent_cb)(void *ctx, const struct ledger_consent *c);
 /* The current (latest) consent of each channel, by channel name. */
 LEAL_MUST_CHECK leal_err ledger_consent_each(struct ledger *l, int64_t customer_id,
                                              ledger_consent_cb cb, void *ctx);
+/* The current consent of each (channel, purpose) any row names, by channel
+ * then purpose: the latest row naming both (its purpose in c->purpose). */
+LEAL_MUST_CHECK leal_err ledger_consent_purpose_each(struct ledger *l, int64_t customer_id,
+                                                     ledger_consent_cb cb, void *ctx);
+/* *granted: the latest consent of customer_id for (channel, purpose) is a
+ * grant (false without any). LEAL_E_CONSENT_PURPOSE for an unknown purpose. */
+LEAL_MUST_CHECK leal_err ledger_consent_granted(struct ledger *l, int64_t customer_id,
+                                                const char *channel, const char *purpose,
+                                                bool *granted);
+/* purposes (comma-separated, any order, no repeats) in the canonical order
+ * of ledger_consent_purposes into out; NULL or "" gives "marketing,service".
+ * LEAL_E_CONSENT_PURPOSE for an unknown word, a repeat or an empty item. */
+LEAL_MUST_CHECK leal_err ledger_consent_purposes_norm(const char *purposes, char *out, size_t cap);
 LEAL_MUST_CHECK leal_err ledger_note_add(struct ledger *l, int64_t customer_id, const char *author,
                                          const char *text, int64_t at);
 struct ledger_note {

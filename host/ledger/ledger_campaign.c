@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ledger_user.h"
+#include "ledger_sql.h"
 #include "store.h"
 
 leal_err ledger_campaign_set(struct ledger *l, int64_t program_id, const char *name,
@@ -96,17 +97,21 @@ leal_err ledger_campaign_record(struct ledger *l, const struct ledger_campaign *
     *added = 0;
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;
-    /* The customer must still be the program's and not erased; the token
-     * is random as the occasions' are (ledger_message_record_birthdays). */
+    /* The customer must still be the program's and not erased; a row per
+     * channel that reaches them (its address and marketing consent,
+     * MSG_REACHABLE_FOR);
+     * the token is random as the occasions' are. */
     for (size_t i = 0; i < n && err == LEAL_OK; i++)
-        if ((err = store_write(l,
-                               "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, "
-                               "token, state, next_at, created_at, updated_at) SELECT id, ?2, ?3, "
-                               "lower(hex(randomblob(16))), 'pending', ?4, ?4, ?4 FROM customer "
-                               "WHERE id = ?1 AND program_id = ?5 AND erased_at IS NULL",
-                               SVALS(SV_I64(ids[i]), SV_TEXT(c->occasion), SV_TEXT(c->day),
-                                     SV_I64(ledger_now()), SV_I64(c->program_id)),
-                               NULL)) == LEAL_OK)
+        if ((err = store_write(
+                 l,
+                 "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, "
+                 "token, state, next_at, created_at, updated_at, channel) SELECT "
+                 "c.id, ?3, ?4, lower(hex(randomblob(16))), 'pending', ?5, ?5, ?5, "
+                 "ch.channel FROM " MSG_REACHABLE_FOR("marketing") " AND c.id = ?2 ORDER BY "
+                                                                   "ch.channel",
+                 SVALS(SV_I64(c->program_id), SV_I64(ids[i]), SV_TEXT(c->occasion), SV_TEXT(c->day),
+                       SV_I64(ledger_now())),
+                 NULL)) == LEAL_OK)
             *added += store_changes(l);
     err = store_tx_end(l, err);
     if (err != LEAL_OK)

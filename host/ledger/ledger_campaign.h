@@ -55,7 +55,9 @@ LEAL_MUST_CHECK leal_err ledger_campaign_text_for(struct ledger *l, int64_t prog
                                                   struct ledger_message_template *out);
 
 /* Records, in one transaction, a pending row of the campaign for each of
- * the n customers in ids that has none yet; *added: how many. */
+ * the n customers in ids and each channel that reaches them (the program
+ * sends on it, the customer has its address and its consent: e-mail, SMS,
+ * WhatsApp) that has none yet; *added: how many. */
 LEAL_MUST_CHECK leal_err ledger_campaign_record(struct ledger *l, const struct ledger_campaign *c,
                                                 const int64_t *ids, size_t n, int64_t *added);
 

@@ -283,6 +283,41 @@ leal_err ledger_customer_search(struct ledger *l, const struct ledger_search *s,
     return err;
 }
 
+const char *const ledger_consent_purposes[LEDGER_CONSENT_NPURPOSES] = {"marketing", "service",
+                                                                       "profiling"};
+
+leal_err ledger_consent_purposes_norm(const char *purposes, char *out, size_t cap)
+{
+    bool on[LEDGER_CONSENT_NPURPOSES] = {false, false, false};
+    size_t used = 0;
+    if (!purposes || !purposes[0])
+        purposes = "marketing,service";
+    for (const char *p = purposes; *p;) {
+        size_t n = strcspn(p, ","), i = 0;
+        while (i < LEDGER_CONSENT_NPURPOSES && (strlen(ledger_consent_purposes[i]) != n ||
+                                                strncmp(p, ledger_consent_purposes[i], n) != 0))
+            i++;
+        if (i == LEDGER_CONSENT_NPURPOSES || on[i])
+            return LEAL_E_CONSENT_PURPOSE;
+        on[i] = true;
+        p += n;
+        if (*p == ',' && !*++p)
+            return LEAL_E_CONSENT_PURPOSE; /* a trailing comma */
+    }
+    if (cap)
+        out[0] = '\0';
+    for (size_t i = 0; i < LEDGER_CONSENT_NPURPOSES; i++) {
+        if (!on[i])
+            continue;
+        int w =
+            snprintf(out + used, cap - used, "%s%s", used ? "," : "", ledger_consent_purposes[i]);
+        if (w < 0 || (size_t)w >= cap - used)
+            return LEAL_E_TOO_LARGE;
+        used += (size_t)w;
+    }
+    return LEAL_OK;
+}
+
 static int channel_ok(const char *c)
 {
     static const char *const ch[] = {"email", "sms", "phone", "post", "whatsapp"};
@@ -304,14 +339,22 @@ leal_err ledger_consent_add(struct ledger *l, int64_t customer_id,
     if ((err = ledger_text_ok(l, "consent method", method)) != LEAL_OK ||
         (err = ledger_text_ok(l, "recorded by", recorded_by)) != LEAL_OK)
         return err;
+    char purposes[40];
+    if ((err = ledger_consent_purposes_norm(c->purposes, purposes, sizeof purposes)) != LEAL_OK) {
+        store_set_msg(l, "'%.60s'", c->purposes);
+        return err;
+    }
+    if (c->evidence && (err = ledger_text_ok(l, "consent evidence", c->evidence)) != LEAL_OK)
+        return err;
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;
     err = store_write(l,
-                      "INSERT INTO consent(customer_id, channel, granted, at, method, recorded_by) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                      "INSERT INTO consent(customer_id, channel, granted, at, method, recorded_by, "
+                      "purposes, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                       SVALS(SV_I64(customer_id), SV_TEXT(channel), SV_I64(c->granted ? 1 : 0),
                             SV_I64(c->at ? c->at : ledger_now()), SV_TEXT(method),
-                            SV_TEXT(recorded_by)),
+                            SV_TEXT(recorded_by), SV_TEXT(purposes),
+                            SV_TEXT(c->evidence ? c->evidence : "")),
                       NULL);
     if (err == LEAL_E_UNKNOWN_ID)
         store_set_msg(l, "customer %lld", (long long)customer_id);
@@ -324,9 +367,9 @@ leal_err ledger_consent_each(struct ledger *l, int64_t customer_id, ledger_conse
     leal_err err;
     err =
         store_prep_i64(l,
-                       "SELECT channel, granted, at, method, recorded_by FROM consent WHERE id IN "
-                       "(SELECT max(id) FROM consent WHERE customer_id = ?1 GROUP BY channel) "
-                       "ORDER BY channel",
+                       "SELECT channel, granted, at, method, recorded_by, purposes, evidence FROM "
+                       "consent WHERE id IN (SELECT max(id) FROM consent WHERE customer_id = ?1 "
+                       "GROUP BY channel) ORDER BY channel",
                        &st, I64S(customer_id));
     if (err != LEAL_OK)
         return err;
@@ -338,9 +381,68 @@ leal_err ledger_consent_each(struct ledger *l, int64_t customer_id, ledger_conse
         c.at = store_col_i64(st, 2);
         store_col_text(st, 3, c.method, sizeof c.method);
         store_col_text(st, 4, c.recorded_by, sizeof c.recorded_by);
+        store_col_text(st, 5, c.purposes, sizeof c.purposes);
+        store_col_text(st, 6, c.evidence, sizeof c.evidence);
         if (cb(ctx, &c) != 0)
             break;
     }
+    store_finalize(st);
+    return err;
+}
+
+leal_err ledger_consent_purpose_each(struct ledger *l, int64_t customer_id, ledger_consent_cb cb,
+                                     void *ctx)
+{
+    struct store_stmt *st;
+    leal_err err = store_prep_i64(
+        l,
+        "WITH p(purpose, o) AS (VALUES ('marketing', 1), ('service', 2), ('profiling', 3)) "
+        "SELECT k.channel, k.granted, k.at, k.method, k.recorded_by, k.purposes, k.evidence, "
+        "p.purpose FROM consent k JOIN p ON instr(',' || k.purposes || ',', ',' || p.purpose || "
+        "',') > 0 WHERE k.customer_id = ?1 AND k.id = (SELECT max(j.id) FROM consent j WHERE "
+        "j.customer_id = ?1 AND j.channel = k.channel AND instr(',' || j.purposes || ',', ',' || "
+        "p.purpose || ',') > 0) ORDER BY k.channel, p.o",
+        &st, I64S(customer_id));
+    if (err != LEAL_OK)
+        return err;
+    while (store_next_row(l, st, &err)) {
+        struct ledger_consent c;
+        memset(&c, 0, sizeof c);
+        store_col_text(st, 0, c.channel, sizeof c.channel);
+        c.granted = store_col_i64(st, 1) != 0;
+        c.at = store_col_i64(st, 2);
+        store_col_text(st, 3, c.method, sizeof c.method);
+        store_col_text(st, 4, c.recorded_by, sizeof c.recorded_by);
+        store_col_text(st, 5, c.purposes, sizeof c.purposes);
+        store_col_text(st, 6, c.evidence, sizeof c.evidence);
+        store_col_text(st, 7, c.purpose, sizeof c.purpose);
+        if (cb(ctx, &c) != 0)
+            break;
+    }
+    store_finalize(st);
+    return err;
+}
+
+leal_err ledger_consent_granted(struct ledger *l, int64_t customer_id, const char *channel,
+                                const char *purpose, bool *granted)
+{
+    struct store_stmt *st = NULL;
+    char one[16];
+    int row = 0;
+    *granted = false;
+    if (ledger_consent_purposes_norm(purpose, one, sizeof one) != LEAL_OK || !purpose ||
+        strchr(purpose, ','))
+        return LEAL_E_CONSENT_PURPOSE;
+    leal_err err = store_prep_once(
+        l,
+        "SELECT granted FROM consent WHERE customer_id = ?1 AND channel = ?2 AND instr(',' || "
+        "purposes || ',', ',' || ?3 || ',') > 0 ORDER BY id DESC LIMIT 1",
+        &st);
+    if (err != LEAL_OK)
+        return err;
+    store_bind(st, SVALS(SV_I64(customer_id), SV_TEXT(channel), SV_TEXT(purpose)));
+    if ((err = store_step(l, st, &row)) == LEAL_OK && row)
+        *granted = store_col_i64(st, 0) != 0;
     store_finalize(st);
     return err;
 }

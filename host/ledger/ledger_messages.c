@@ -11,6 +11,7 @@
 #include "ledger_campaign.h"
 #include "ledger_sale.h"
 #include "ledger_user.h"
+#include "ledger_sql.h"
 #include "store.h"
 
 int ledger_message_occasion_ok(const char *o)
@@ -167,19 +168,6 @@ leal_err ledger_message_zone(struct ledger *l, int64_t program_id, char *tz, siz
     return err;
 }
 
-/* The latest consent of customer c.id for channel ch.channel is a grant. */
-#define MSG_CHANNEL_CONSENT                                                                        \
-    "(SELECT k.granted FROM consent k WHERE k.customer_id = c.id AND k.channel = ch.channel "      \
-    "ORDER BY k.id DESC LIMIT 1) = 1"
-/* The customers c of program ?1 a message can reach, each with every
- * channel ch the program sends on (message_channel: e-mail with mail
- * settings, SMS and WhatsApp with a gateway) that reaches them: not erased,
- * with the channel's address (p: the e-mail address, else the phone) and
- * that channel's consent. */
-#define MSG_REACHABLE                                                                              \
-    "customer c JOIN customer_pii p ON p.customer_id = c.id JOIN message_channel ch ON "           \
-    "ch.program_id = c.program_id WHERE c.program_id = ?1 AND c.erased_at IS NULL AND "            \
-    "(CASE ch.channel WHEN 'email' THEN p.email ELSE p.phone END) <> '' AND " MSG_CHANNEL_CONSENT
 /* ch.channel as its index in ledger_message_channels. */
 #define MSG_CHANNEL_NO "(CASE ch.channel WHEN 'sms' THEN 1 WHEN 'whatsapp' THEN 2 ELSE 0 END)"
 
@@ -621,8 +609,14 @@ leal_err ledger_message_unsubscribe(struct ledger *l, const char *token, int64_t
         return LEAL_OK;
     }
     snprintf(by, sizeof by, "message %lld", (long long)id);
-    struct ledger_consent_change c = {
-        .channel = info.channel, .granted = false, .method = "unsubscribe link", .recorded_by = by};
+    /* The link withdraws both purposes messages have on the channel
+     * (marketing and service): stopping them must be as easy as it was to
+     * agree (RGPD art. 7(3)). */
+    struct ledger_consent_change c = {.channel = info.channel,
+                                      .granted = false,
+                                      .method = "unsubscribe link",
+                                      .recorded_by = by,
+                                      .purposes = "marketing,service"};
     if ((err = ledger_consent_add(l, who, &c)) == LEAL_OK)
         *customer_id = who;
     return err;
@@ -640,7 +634,10 @@ leal_err ledger_message_token_info(struct ledger *l, const char *token,
         l,
         "SELECT c.id, coalesce((SELECT lang FROM customer_lang WHERE customer_id = c.id), "
         "p.locale), p.name, coalesce((SELECT k.granted FROM consent k WHERE k.customer_id = "
-        "c.id AND k.channel = m.channel ORDER BY k.id DESC LIMIT 1), 0) = 0, m.channel "
+        "c.id AND k.channel = m.channel AND instr(',' || k.purposes || ',', ',marketing,') > 0 "
+        "ORDER BY k.id DESC LIMIT 1), 0) = 0 AND coalesce((SELECT k.granted FROM consent k "
+        "WHERE k.customer_id = c.id AND k.channel = m.channel AND instr(',' || k.purposes || "
+        "',', ',service,') > 0 ORDER BY k.id DESC LIMIT 1), 0) = 0, m.channel "
         "FROM message_send m "
         "JOIN customer c ON c.id = m.customer_id JOIN program p ON p.id = c.program_id "
         "WHERE m.token = ?1",

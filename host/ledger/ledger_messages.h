@@ -272,6 +272,24 @@ LEAL_MUST_CHECK leal_err ledger_message_gateway_get(struct ledger *l, int64_t pr
                                                     const char *channel,
                                                     struct ledger_message_gateway *out);
 
+/* An occasion's (or "campaign:NAME"'s) own text for SMS or WhatsApp in a
+ * language, which those channels carry instead of the e-mail's plain text. */
+struct ledger_message_channel_key {
+    int64_t program_id;
+    const char *occasion; /* an occasion or "campaign:NAME" */
+    const char *lang;     /* "en", "es"; set: "" is the program's locale */
+    const char *channel;  /* "sms" or "whatsapp" */
+};
+/* Stores text for k, replacing any; text "" removes it. */
+LEAL_MUST_CHECK leal_err ledger_message_channel_text_set(struct ledger *l,
+                                                         const struct ledger_message_channel_key *k,
+                                                         const char *text);
+/* k's text into out (cap bytes); LEAL_E_NOT_FOUND (out untouched) without
+ * one. */
+LEAL_MUST_CHECK leal_err ledger_message_channel_text_get(struct ledger *l,
+                                                         const struct ledger_message_channel_key *k,
+                                                         char *out, size_t cap);
+
 /* A customer's tier for a message's {{tier}} and {{next_tier_missing}}. */
 struct ledger_message_tier {
     uint8_t tier;           /* 0: none */
@@ -312,8 +330,8 @@ struct ledger_message_token {
     int64_t customer_id;
     char lang[3];              /* the customer's language, else the program's locale */
     char program[LEDGER_TEXT]; /* the program's name */
-    bool withdrawn;            /* their consent for the message's channel is not granted now */
-    char channel[10];          /* the message's: "email", "sms" or "whatsapp" */
+    bool withdrawn;   /* neither marketing nor service is granted on the message's channel now */
+    char channel[10]; /* the message's: "email", "sms" or "whatsapp" */
 };
 
 /* The customer whose message carried token into *out;

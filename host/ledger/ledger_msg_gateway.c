@@ -66,3 +66,58 @@ leal_err ledger_message_gateway_get(struct ledger *l, int64_t program_id, const 
     }
     return err;
 }
+
+leal_err ledger_message_channel_text_set(struct ledger *l,
+                                         const struct ledger_message_channel_key *k,
+                                         const char *text)
+{
+    int64_t program_id = k->program_id;
+    const char *occasion = k->occasion, *lang = k->lang, *channel = k->channel;
+    leal_err err;
+    if (strcmp(channel, "sms") != 0 && strcmp(channel, "whatsapp") != 0) {
+        store_set_msg(l, "the channel is sms or whatsapp");
+        return LEAL_E_ARG;
+    }
+    if ((err = store_tx_begin(l)) != LEAL_OK)
+        return err;
+    err = store_exists(l, ST_PROGRAM_EXISTS, program_id, "program");
+    if (err == LEAL_OK && text[0])
+        err = store_write(l,
+                          "INSERT OR REPLACE INTO message_channel_text(program_id, occasion, lang, "
+                          "channel, body_text, updated_at) SELECT ?1, ?2, coalesce(nullif(?3, ''), "
+                          "locale), ?4, ?5, ?6 FROM program WHERE id = ?1",
+                          SVALS(SV_I64(program_id), SV_TEXT(occasion), SV_TEXT(lang),
+                                SV_TEXT(channel), SV_TEXT(text), SV_I64(ledger_now())),
+                          NULL);
+    else if (err == LEAL_OK)
+        err = store_write(
+            l,
+            "DELETE FROM message_channel_text WHERE program_id = ?1 AND occasion = "
+            "?2 AND lang = (SELECT coalesce(nullif(?3, ''), locale) FROM program "
+            "WHERE id = ?1) AND channel = ?4",
+            SVALS(SV_I64(program_id), SV_TEXT(occasion), SV_TEXT(lang), SV_TEXT(channel)), NULL);
+    return store_tx_end(l, err);
+}
+
+leal_err ledger_message_channel_text_get(struct ledger *l,
+                                         const struct ledger_message_channel_key *k, char *out,
+                                         size_t cap)
+{
+    int64_t program_id = k->program_id;
+    const char *occasion = k->occasion, *lang = k->lang, *channel = k->channel;
+    struct store_stmt *st = NULL;
+    int row = 0;
+    leal_err err = store_prep_once(l,
+                                   "SELECT body_text FROM message_channel_text WHERE program_id "
+                                   "= ?1 AND occasion = ?2 AND lang = ?3 AND channel = ?4",
+                                   &st);
+    if (err != LEAL_OK)
+        return err;
+    store_bind(st, SVALS(SV_I64(program_id), SV_TEXT(occasion), SV_TEXT(lang), SV_TEXT(channel)));
+    if ((err = store_step(l, st, &row)) == LEAL_OK && row)
+        store_col_text(st, 0, out, cap);
+    store_finalize(st);
+    if (err == LEAL_OK && !row)
+        err = LEAL_E_NOT_FOUND;
+    return err;
+}

@@ -13,18 +13,15 @@
 
 #include "ledger_rules.h"
 #include "ledger_sale.h"
+#include "ledger_sql.h"
 #include "store.h"
 
-/* ?1 the program: every customer not erased (column 0), their account (1),
- * the tier message_tier keeps (2; -1: none) and whether a message reaches
- * them (3: an e-mail address and e-mail consent). */
+/* ?1 the program: every customer not erased (column 0), their account (1)
+ * and the tier message_tier keeps (2; -1: none). */
 static const char tier_rows_sql[] =
-    "SELECT c.id, c.account_id, coalesce(t.tier, -1), coalesce(p.email <> '' AND (SELECT "
-    "k.granted FROM consent k WHERE k.customer_id = c.id AND k.channel = 'email' ORDER BY k.id "
-    "DESC LIMIT 1) = 1, 0) FROM customer c LEFT JOIN message_tier t ON t.customer_id = c.id "
-    "LEFT JOIN customer_pii p ON p.customer_id = c.id WHERE c.program_id = ?1 AND "
-    "c.erased_at IS NULL ORDER BY c.id";
-#define TIER_COLS 4
+    "SELECT c.id, c.account_id, coalesce(t.tier, -1) FROM customer c LEFT JOIN message_tier t "
+    "ON t.customer_id = c.id WHERE c.program_id = ?1 AND c.erased_at IS NULL ORDER BY c.id";
+#define TIER_COLS 3
 
 static leal_err tier_keep(struct ledger *l, int64_t customer_id, int64_t tier)
 {
@@ -56,7 +53,7 @@ static leal_err tier_scan(struct ledger *l, int64_t program_id, struct tier_scan
         err = ledger_message_rows(l, tier_rows_sql, SVALS(SV_I64(program_id)), &rows);
     for (size_t i = 0; i < rows.n && err == LEAL_OK; i++) {
         const int64_t *row = rows.v + i * TIER_COLS;
-        int64_t customer = *row, account = *(row + 1), kept = *(row + 2), reachable = *(row + 3);
+        int64_t customer = *row, account = *(row + 1), kept = *(row + 2);
         struct ledger_sale_tier now;
         if (!s->day && kept >= 0)
             continue;
@@ -74,14 +71,18 @@ static leal_err tier_scan(struct ledger *l, int64_t program_id, struct tier_scan
             snprintf(occ, sizeof occ, "tier_up:%lld", (long long)tier);
         else if (tier < was && s->down)
             snprintf(occ, sizeof occ, "tier_down:%lld", (long long)tier);
-        if (err == LEAL_OK && occ[0] && reachable &&
-            (err = store_write(
-                 l,
-                 "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, "
-                 "token, state, next_at, created_at, updated_at) VALUES (?1, ?2, "
-                 "?3, lower(hex(randomblob(16))), 'pending', ?4, ?4, ?4)",
-                 SVALS(SV_I64(customer), SV_TEXT(occ), SV_TEXT(s->day), SV_I64(ledger_now())),
-                 NULL)) == LEAL_OK)
+        /* A row per channel that reaches the customer (its address and
+         * consent), as the occasions'. */
+        if (err == LEAL_OK && occ[0] &&
+            (err =
+                 store_write(l,
+                             "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, "
+                             "token, state, next_at, created_at, updated_at, channel) SELECT "
+                             "c.id, ?3, ?4, lower(hex(randomblob(16))), 'pending', ?5, ?5, ?5, "
+                             "ch.channel FROM " MSG_REACHABLE " AND c.id = ?2 ORDER BY ch.channel",
+                             SVALS(SV_I64(program_id), SV_I64(customer), SV_TEXT(occ),
+                                   SV_TEXT(s->day), SV_I64(ledger_now())),
+                             NULL)) == LEAL_OK)
             s->added += store_changes(l);
     }
     free(rows.v);

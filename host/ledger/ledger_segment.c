@@ -80,30 +80,50 @@ leal_err ledger_segment_check(const struct ledger_segment *s, char *why, size_t 
 
 /* ---- The query ------------------------------------------------------------ */
 
+/* Consent row k names purpose P (a bare word). */
+#define SEG_PURPOSE(P) "instr(',' || k.purposes || ',', '," P ",') > 0"
 /* Per customer of the program not erased: points, tier, last visit and its
- * store; the filters then read these columns (m) and the personal row (p). */
+ * store, marketing consent by e-mail and by SMS, profiling consent on any
+ * channel; the filters then read these columns (m) and the personal row (p). */
 static const char base_sql[] =
     "SELECT m.id, coalesce(p.name, ''), coalesce(p.surname, ''), coalesce(p.email, ''), "
     "coalesce(p.phone, ''), m.points, m.tier, coalesce((SELECT s.code FROM store s WHERE s.id = "
     "m.visit_store), ''), coalesce(m.last_visit, 0), "
     "coalesce((SELECT k.granted FROM consent k WHERE k.customer_id = m.id AND k.channel = 'email' "
-    "ORDER BY k.id DESC LIMIT 1), 0), "
-    "coalesce((SELECT k.granted FROM consent k WHERE k.customer_id = m.id AND k.channel = 'sms' "
-    "ORDER BY k.id DESC LIMIT 1), 0) "
-    "FROM (SELECT cu.id AS id, "
-    "(SELECT coalesce(sum(b.amount), 0) FROM account a JOIN balance b ON b.account_id = a.id "
-    "WHERE a.customer_id = cu.id AND b.asset = 'PTS') AS points, "
-    "coalesce((SELECT s.tier_after FROM sale s JOIN account a ON a.id = s.account_id WHERE "
-    "a.customer_id = cu.id AND NOT EXISTS (SELECT 1 FROM entry v WHERE v.reverses = s.entry_id "
-    "AND v.kind = 'void') ORDER BY s.at DESC, s.id DESC LIMIT 1), 0) AS tier, "
-    "(SELECT e.at FROM account a JOIN line l ON l.account_id = a.id JOIN entry e ON e.id = "
-    "l.entry_id WHERE a.customer_id = cu.id AND e.kind IN " VISIT_KINDS
-    " ORDER BY e.at DESC, e.id DESC LIMIT 1) AS last_visit, "
-    "(SELECT e.store_id FROM account a JOIN line l ON l.account_id = a.id JOIN entry e ON e.id = "
-    "l.entry_id WHERE a.customer_id = cu.id AND e.kind IN " VISIT_KINDS
-    " ORDER BY e.at DESC, e.id DESC LIMIT 1) AS visit_store "
-    "FROM customer cu WHERE cu.program_id = ?1 AND cu.erased_at IS NULL) m "
-    "LEFT JOIN customer_pii p ON p.customer_id = m.id WHERE 1";
+    "AND " SEG_PURPOSE(
+        "marketing") " ORDER BY k.id DESC LIMIT 1), 0), "
+                     "coalesce((SELECT k.granted FROM consent k WHERE k.customer_id = m.id AND "
+                     "k.channel = 'sms' "
+                     "AND " SEG_PURPOSE(
+                         "marketing") " ORDER BY k.id DESC LIMIT 1), 0), "
+                                      "EXISTS (SELECT 1 FROM consent k WHERE k.customer_id = m.id "
+                                      "AND k.granted = 1 AND k.id = "
+                                      "(SELECT max(j.id) FROM consent j WHERE j.customer_id = m.id "
+                                      "AND j.channel = k.channel AND "
+                                      "instr(',' || j.purposes || ',', ',profiling,') > 0)) "
+                                      "FROM (SELECT cu.id AS id, "
+                                      "(SELECT coalesce(sum(b.amount), 0) FROM account a JOIN "
+                                      "balance b ON b.account_id = a.id "
+                                      "WHERE a.customer_id = cu.id AND b.asset = 'PTS') AS points, "
+                                      "coalesce((SELECT s.tier_after FROM sale s JOIN account a ON "
+                                      "a.id = s.account_id WHERE "
+                                      "a.customer_id = cu.id AND NOT EXISTS (SELECT 1 FROM entry v "
+                                      "WHERE v.reverses = s.entry_id "
+                                      "AND v.kind = 'void') ORDER BY s.at DESC, s.id DESC LIMIT "
+                                      "1), 0) AS tier, "
+                                      "(SELECT e.at FROM account a JOIN line l ON l.account_id = "
+                                      "a.id JOIN entry e ON e.id = "
+                                      "l.entry_id WHERE a.customer_id = cu.id AND e.kind "
+                                      "IN " VISIT_KINDS
+                                      " ORDER BY e.at DESC, e.id DESC LIMIT 1) AS last_visit, "
+                                      "(SELECT e.store_id FROM account a JOIN line l ON "
+                                      "l.account_id = a.id JOIN entry e ON e.id = "
+                                      "l.entry_id WHERE a.customer_id = cu.id AND e.kind "
+                                      "IN " VISIT_KINDS
+                                      " ORDER BY e.at DESC, e.id DESC LIMIT 1) AS visit_store "
+                                      "FROM customer cu WHERE cu.program_id = ?1 AND cu.erased_at "
+                                      "IS NULL) m "
+                                      "LEFT JOIN customer_pii p ON p.customer_id = m.id WHERE 1";
 
 struct sql_buf {
     struct ledger_segment_sql *out;
@@ -202,7 +222,7 @@ leal_err ledger_segment_sql(const struct ledger_segment *s, int64_t now,
     if (s->has & LEDGER_SEG_CONSENT)
         add_text(&b,
                  " AND (SELECT k.granted FROM consent k WHERE k.customer_id = m.id AND "
-                 "k.channel = # ORDER BY k.id DESC LIMIT 1) = 1",
+                 "k.channel = # AND " SEG_PURPOSE("marketing") " ORDER BY k.id DESC LIMIT 1) = 1",
                  s->consent);
     if (s->has & LEDGER_SEG_TAG)
         add_text(&b,
@@ -413,6 +433,7 @@ leal_err ledger_segment_members(struct ledger *l, const struct ledger_segment *s
             m.last_visit = store_col_i64(st, 8);
             m.email_ok = store_col_i64(st, 9) == 1;
             m.sms_ok = store_col_i64(st, 10) == 1;
+            m.profiling_ok = store_col_i64(st, 11) == 1;
             if (cb(ctx, &m) != 0) {
                 store_reset(st);
                 break;

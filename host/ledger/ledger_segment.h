@@ -77,7 +77,8 @@ struct ledger_segment_member {
     int64_t tier;
     char store[LEDGER_TEXT]; /* the code of the last visit's store, "" without one */
     int64_t last_visit;      /* Unix seconds, 0: never */
-    bool email_ok, sms_ok;   /* latest consent of the channel is a grant */
+    bool email_ok, sms_ok;   /* latest marketing consent of the channel is a grant */
+    bool profiling_ok;       /* latest profiling consent of some channel is a grant */
 };
 
 /* The compiled query: SQL text and its parameters ?1..?n in order. */

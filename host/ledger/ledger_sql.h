@@ -70,4 +70,22 @@
     "entry_id FROM line WHERE account_id = ?1 AND entry_id < ?2 ORDER BY entry_id DESC LIMIT "     \
     "?3) ORDER BY n.entry_id DESC, n.id"
 
+/* The latest consent of customer c.id for channel ch.channel and purpose
+ * P (a bare word: marketing, service or profiling) is a grant. */
+#define MSG_CHANNEL_CONSENT(P)                                                                     \
+    "(SELECT k.granted FROM consent k WHERE k.customer_id = c.id AND k.channel = ch.channel AND "  \
+    "instr(',' || k.purposes || ',', '," P ",') > 0 ORDER BY k.id DESC LIMIT 1) = 1"
+/* The customers c of program ?1 a message of purpose P can reach, each
+ * with every channel ch the program sends on (message_channel: e-mail with
+ * mail settings, SMS and WhatsApp with a gateway) that reaches them: not
+ * erased, with the channel's address (p: the e-mail address, else the
+ * phone) and that channel's consent for P ("service" for the occasions and
+ * tier messages, "marketing" for campaigns). */
+#define MSG_REACHABLE_FOR(P)                                                                       \
+    "customer c JOIN customer_pii p ON p.customer_id = c.id JOIN message_channel ch ON "           \
+    "ch.program_id = c.program_id WHERE c.program_id = ?1 AND c.erased_at IS NULL AND "            \
+    "(CASE ch.channel WHEN 'email' THEN p.email ELSE p.phone END) <> '' AND " MSG_CHANNEL_CONSENT( \
+        P)
+#define MSG_REACHABLE MSG_REACHABLE_FOR("service")
+
 #endif

@@ -267,8 +267,9 @@ leal_err ledger_check_plans(struct ledger *l)
         "SELECT id FROM account WHERE program_id = ?1 AND name = ?2",
         "SELECT amount FROM balance WHERE account_id = ?1 AND asset = ?2",
         "SELECT asset, amount FROM balance WHERE account_id = ?1 ORDER BY asset",
-        "SELECT channel, granted, at, method, recorded_by FROM consent WHERE id IN (SELECT "
-        "max(id) FROM consent WHERE customer_id = ?1 GROUP BY channel) ORDER BY channel",
+        "SELECT channel, granted, at, method, recorded_by, purposes, evidence FROM consent WHERE "
+        "id IN (SELECT max(id) FROM consent WHERE customer_id = ?1 GROUP BY channel) ORDER BY "
+        "channel",
         "SELECT account_id, asset, amount FROM line WHERE entry_id = ?1 ORDER BY id",
         CARD_HISTORY_SQL,
         CARD_HOTLIST_SQL,

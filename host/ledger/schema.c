@@ -493,6 +493,33 @@
     "CREATE VIEW message_channel AS SELECT program_id, 'email' AS channel FROM program_mail "      \
     "UNION ALL SELECT program_id, channel FROM message_gateway;"
 
+/* Consent per purpose (msg7, issue 17; RGPD art. 4(11) and 6(1)(a): consent
+ * is given for specific purposes). Each consent row now says which purposes
+ * it grants or withdraws on its channel ('marketing': campaigns; 'service':
+ * the occasions' and tier messages; 'profiling': segments exported for
+ * analysis), and the evidence of how it was given. A row made before was a
+ * consent to that channel's messages, which leal sent for two purposes then
+ * (campaigns and the occasions), so it reads as exactly those two:
+ * 'marketing,service', never 'profiling', which nobody was asked for. With
+ * it, message_channel_text: an occasion's or campaign's own text for SMS or
+ * WhatsApp in a language (else they carry the e-mail's plain text). One
+ * macro, so it moves to the next number by moving one line. */
+#define MSG_PURPOSE_MIGRATION                                                                      \
+    "ALTER TABLE consent ADD COLUMN purposes TEXT NOT NULL DEFAULT 'marketing,service' CHECK "     \
+    "(purposes IN ('marketing','service','profiling','marketing,service','marketing,profiling',"   \
+    "'service,profiling','marketing,service,profiling'));"                                         \
+    "ALTER TABLE consent ADD COLUMN evidence TEXT NOT NULL DEFAULT '';"                            \
+    "UPDATE consent SET evidence = 'consent per channel before purposes: read as marketing and "   \
+    "service, the messages it was given for';"                                                     \
+    "CREATE TABLE message_channel_text("                                                           \
+    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
+    " occasion TEXT NOT NULL,"                                                                     \
+    " lang TEXT NOT NULL CHECK (lang IN ('en','es')),"                                             \
+    " channel TEXT NOT NULL CHECK (channel IN ('sms','whatsapp')),"                                \
+    " body_text TEXT NOT NULL CHECK (length(body_text) >= 1),"                                     \
+    " updated_at INTEGER NOT NULL,"                                                                \
+    " PRIMARY KEY (program_id, occasion, lang, channel)) STRICT, WITHOUT ROWID;"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -927,6 +954,7 @@ static const char *const migrations[] = {
     TIER_MSG_MIGRATION,      /* 34 -> 35 */
     PORTAL2_MIGRATION,       /* 35 -> 36 */
     MSG_GATEWAY_MIGRATION,   /* 36 -> 37 */
+    MSG_PURPOSE_MIGRATION,   /* 37 -> 38 */
 };
 
 int schema_count(void)

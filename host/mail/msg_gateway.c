@@ -149,19 +149,42 @@ static leal_err header_list(const struct msg_gateway *g, const char *secret,
     return err;
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *ctx)
+/* The start of the gateway's answer, kept for a refusal's reason. */
+#define ANSWER_KEEP 80
+struct answer {
+    char text[ANSWER_KEEP + 1];
+    size_t len;
+};
+
+static size_t keep_start(char *p, size_t size, size_t n, void *ctx)
 {
-    (void)p, (void)ctx;
+    struct answer *a = ctx;
+    for (size_t i = 0; i < size * n && a->len < ANSWER_KEEP; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        /* Printable ASCII only: the reason is one line on a terminal. */
+        a->text[a->len++] = ch >= 0x20 && ch < 0x7f ? (char)ch : ' ';
+    }
+    a->text[a->len] = '\0';
     return size * n;
 }
 
-leal_err msg_gateway_send(const struct msg_gateway *g, const char *body, long *status, char *why,
-                          size_t cap)
+/* 1 if status says the request itself is wrong (a 4xx other than 408
+ * Request Timeout and 429 Too Many Requests), so sending it again changes
+ * nothing. */
+static int status_final(long status)
+{
+    return status >= 400 && status <= 499 && status != 408 && status != 429;
+}
+
+leal_err msg_gateway_send(const struct msg_gateway *g, const char *body, long *status,
+                          long *retry_after_s, char *why, size_t cap)
 {
     char secret[MSG_GATEWAY_SECRET_MAX];
     struct curl_slist *list = NULL;
+    struct answer ans = {{0}, 0};
     leal_err err = LEAL_OK;
     *status = 0;
+    *retry_after_s = 0;
     if (why && cap)
         why[0] = '\0';
     if (g->secret_file[0])
@@ -183,7 +206,8 @@ leal_err msg_gateway_send(const struct msg_gateway *g, const char *body, long *s
         ok &= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
         ok &= curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)(g->timeout_s ? g->timeout_s : 30)) ==
               CURLE_OK;
-        ok &= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard) == CURLE_OK;
+        ok &= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_start) == CURLE_OK;
+        ok &= curl_easy_setopt(c, CURLOPT_WRITEDATA, &ans) == CURLE_OK;
         if (!ok)
             err = LEAL_E_INTERNAL;
     }
@@ -194,8 +218,23 @@ leal_err msg_gateway_send(const struct msg_gateway *g, const char *body, long *s
             if (why && cap)
                 snprintf(why, cap, "the gateway did not answer: %s", curl_easy_strerror(rc));
         } else {
-            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-            if (*status < 200 || *status > 299) {
+            curl_off_t after = 0;
+            if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status) != CURLE_OK)
+                *status = 0;
+            if ((*status == 429 || *status == 503) &&
+                curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0)
+                *retry_after_s = after < 86400 ? (long)after : 86400;
+            size_t n = ans.len;
+            while (n && ans.text[n - 1] == ' ')
+                ans.text[--n] = '\0';
+            if (status_final(*status)) {
+                err = LEAL_E_GATEWAY_REJECTED;
+                if (why && cap)
+                    snprintf(why, cap,
+                             "the gateway refused it with HTTP %ld%s%s%s; not retried: check the "
+                             "customer's phone and 'leal messages gateway show'",
+                             *status, n ? " (\"" : "", ans.text, n ? "\")" : "");
+            } else if (*status < 200 || *status > 299) {
                 err = LEAL_E_GATEWAY_STATUS;
                 if (why && cap)
                     snprintf(why, cap, "the gateway answered HTTP %ld", *status);
@@ -211,4 +250,72 @@ leal_err msg_gateway_send(const struct msg_gateway *g, const char *body, long *s
         curl_slist_free_all(list);
     }
     return err;
+}
+
+/* GSM-7's default alphabet outside ASCII (Unicode code points), and the
+ * ASCII bytes that are not in it or only in its extension table. */
+static const unsigned gsm7_latin[] = {
+    0xA3,  0xA5,  0xE8,  0xE9,  0xF9,  0xEC,  0xF2,  0xC7,  0xD8,  0xF8, 0xC5, 0xE5, 0x394,
+    0x3A6, 0x393, 0x39B, 0x3A9, 0x3A0, 0x3A8, 0x3A3, 0x398, 0x39E, 0xC6, 0xE6, 0xDF, 0xC9,
+    0xA4,  0xA1,  0xC4,  0xD6,  0xD1,  0xDC,  0xA7,  0xBF,  0xE4,  0xF6, 0xF1, 0xFC, 0xE0};
+
+/* Septets of code point cp in GSM-7: 1, 2 (extension table) or 0 (none). */
+static int gsm7_septets(unsigned cp)
+{
+    if (cp == '\n' || cp == '\r' || (cp >= 0x20 && cp < 0x7f && cp != '`'))
+        return strchr("^{}\\[~]|", (int)cp) ? 2 : 1;
+    if (cp == 0x20AC || cp == 0x0C)
+        return 2;
+    for (size_t i = 0; i < sizeof gsm7_latin / sizeof gsm7_latin[0]; i++)
+        if (gsm7_latin[i] == cp)
+            return 1;
+    return 0;
+}
+
+/* The next UTF-8 code point of *p (advanced); 0xFFFFFFFF for a bad byte
+ * (one byte taken). */
+static unsigned utf8_next(const unsigned char **p)
+{
+    const unsigned char *s = *p;
+    unsigned cp;
+    size_t n;
+    if (s[0] < 0x80)
+        cp = s[0], n = 1;
+    else if ((s[0] & 0xE0) == 0xC0)
+        cp = s[0] & 0x1Fu, n = 2;
+    else if ((s[0] & 0xF0) == 0xE0)
+        cp = s[0] & 0x0Fu, n = 3;
+    else if ((s[0] & 0xF8) == 0xF0)
+        cp = s[0] & 0x07u, n = 4;
+    else {
+        *p = s + 1;
+        return 0xFFFFFFFFu;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *p = s + 1;
+            return 0xFFFFFFFFu;
+        }
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    }
+    *p = s + n;
+    return cp;
+}
+
+void msg_sms_length(const char *text, struct msg_sms_length *out)
+{
+    size_t septets = 0, units = 0;
+    int ucs2 = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p;) {
+        unsigned cp = utf8_next(&p);
+        int g = cp == 0xFFFFFFFFu ? 0 : gsm7_septets(cp);
+        if (g == 0)
+            ucs2 = 1;
+        septets += (size_t)g;
+        units += cp != 0xFFFFFFFFu && cp > 0xFFFF ? 2 : 1;
+    }
+    size_t n = ucs2 ? units : septets, one = ucs2 ? 70 : 160, part = ucs2 ? 67 : 153;
+    out->units = n;
+    out->ucs2 = ucs2;
+    out->parts = n <= one ? 1 : (n + part - 1) / part;
 }

@@ -409,6 +409,12 @@ static const struct err_entry err_table[] = {
                              "message is retried later"),
     E(LEAL_E_GATEWAY_CONFIG, "no gateway for that channel; set one with 'leal messages gateway "
                              "set'"),
+    E(LEAL_E_GATEWAY_REJECTED, "the message gateway refused the request as wrong (HTTP 4xx): it "
+                               "is not retried; correct the gateway settings or the customer's "
+                               "phone number"),
+    E(LEAL_E_SMS_TOO_LONG, "the SMS text is longer than 3 messages (459 GSM-7 characters, or 201 "
+                           "with characters outside GSM-7): shorten the SMS template"),
+    E(LEAL_E_CONSENT_PURPOSE, "the purpose is marketing, service or profiling"),
 };
 
 #undef E

@@ -323,6 +323,9 @@ typedef enum leal_err {
     LEAL_E_GATEWAY_UNREACHABLE = 781,
     LEAL_E_GATEWAY_STATUS = 782,
     LEAL_E_GATEWAY_CONFIG = 783,
+    LEAL_E_GATEWAY_REJECTED = 784,
+    LEAL_E_SMS_TOO_LONG = 785,
+    LEAL_E_CONSENT_PURPOSE = 786,
 
     /* 790..799: the Cortex-M3 board's flash in a host file under QEMU (cortex-m/board.h) */
     LEAL_E_FW_FLASH_FILE = 790,
