@@ -28,7 +28,7 @@
 #   entry whole, then at most one settle of it, then the balance;
 # - leal sync import takes it (exit 0) and card and ledger agree.
 # make test runs seeds 1 to 12 (LEAL_FW_CUTS_N, default 12; about 2 minutes);
-# make bench runs 200 (tests/bench/firmware_cuts.sh, about 7 s each).
+# make bench runs 200 (tests/bench/firmware_cuts.sh, 7 to 9 s each).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
