@@ -105,16 +105,17 @@ static const struct {
      "points_issued AS p1, points_redeemed AS p2, points_expired AS p3, points_adjusted AS p4, "
      "purse_loaded AS e1, purse_spent AS e2, point_lines AS n, 1 AS h FROM report_day UNION ALL "
      "SELECT program_id, day, store_id, -c1, -c2, -c3, -p1, -p2, -p3, -p4, -e1, -e2, -n, 2 FROM "
-     "(" REPORT_DAY_FROM_ENTRIES ")) GROUP BY program_id, day, store_id) WHERE h <> 3 OR c1 <> 0 "
-     "OR c2 <> 0 OR c3 <> 0 OR p1 <> 0 OR p2 <> 0 OR p3 <> 0 OR p4 <> 0 OR e1 <> 0 OR e2 <> 0 OR "
-     "n <> 0 ORDER BY day LIMIT 1",
+     "(" REPORT_DAY_FROM("0") ")) GROUP BY program_id, day, store_id) WHERE h <> 3 OR c1 <> 0 "
+                              "OR c2 <> 0 OR c3 <> 0 OR p1 <> 0 OR p2 <> 0 OR p3 <> 0 OR p4 <> 0 "
+                              "OR e1 <> 0 OR e2 <> 0 OR "
+                              "n <> 0 ORDER BY day LIMIT 1",
      "the report summary of %s differs from the entries (program %lld, store %lld)%.0lld"},
     {"SELECT date(month * 86400, 'unixepoch'), program_id, customer_id, 0 FROM (SELECT "
      "program_id, month, customer_id, first_day AS f, last_day AS l, 1 AS h FROM report_visit "
      "UNION ALL SELECT program_id, month, customer_id, first_day, last_day, 2 FROM "
-     "(" REPORT_VISIT_FROM_ENTRIES
-     ")) GROUP BY program_id, month, customer_id HAVING sum(h) <> 3 OR min(f) <> max(f) OR "
-     "min(l) <> max(l) ORDER BY month LIMIT 1",
+     "(" REPORT_VISIT_FROM("0") ")) GROUP BY program_id, month, customer_id HAVING sum(h) <> 3 OR "
+                                "min(f) <> max(f) OR "
+                                "min(l) <> max(l) ORDER BY month LIMIT 1",
      "the report summary of the month from %s differs from the entries (program %lld, customer "
      "%lld)%.0lld"},
 };

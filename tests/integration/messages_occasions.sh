@@ -212,7 +212,7 @@ check_eq "at the end: no message to Bea (active, enrolled earlier) or Carlos (no
 # (REPORT_INDEX), message_tier and message_web (TIER_MSG), card_pin and
 # portal_redemption (PORTAL2), message_gateway and the view message_channel
 # (MSG_GATEWAY; it rebuilds message_send from whatever columns it has), the
-# report summaries and their triggers (REPORT_SUMMARY).
+# report summaries and their mark (REPORT_SUMMARY).
 FROM=$(grep -o 'MSG_OCCASIONS_MIGRATION, */\* [0-9]* ->' host/ledger/schema.c | grep -o '[0-9][0-9]*')
 M=$T/old.db
 "$LEAL" program create --db "$M" --code luna --name Luna --id 8 --locale es >/dev/null || exit 1
@@ -222,7 +222,7 @@ DROP TABLE qr_static_text; DROP INDEX entry_program_at; DROP INDEX customer_prog
 DROP TABLE message_tier; DROP TABLE message_web;
 DROP TABLE card_pin; DROP TABLE portal_redemption;
 DROP VIEW message_channel; DROP TABLE message_gateway;
-DROP TRIGGER report_day_entry; DROP TRIGGER report_day_line; DROP TRIGGER report_visit_line;
+DROP TABLE report_mark;
 DROP TABLE report_day; DROP TABLE report_visit;
 CREATE TABLE message_template(program_id INTEGER NOT NULL REFERENCES program(id),
  occasion TEXT NOT NULL CHECK (occasion IN ('birthday')), subject TEXT NOT NULL, body_text TEXT NOT NULL,
