@@ -52,6 +52,9 @@ static bool is_copied(const char *table)
 {
     if (strcmp(table, "schema_version") == 0 || strcmp(table, "customer") == 0)
         return true; /* the version is each backend's own; customers are refused below */
+    if (strcmp(table, "report_day") == 0 || strcmp(table, "report_visit") == 0 ||
+        strcmp(table, "report_mark") == 0)
+        return true; /* SQLite's report summaries: a SQLite copy makes them from its entries */
     for (size_t i = 0; i < N_COPIED; i++)
         if (strcmp(table, copied[i].table) == 0)
             return true;
@@ -256,6 +259,7 @@ leal_err ledger_copy(struct ledger *from, struct ledger *to, struct ledger_copy_
         err = copy_table(from, to, t, &n);
         stats->rows += n;
     }
+    to->summarize = true; /* a SQLite copy's report summaries take its entries */
     if (err == LEAL_OK)
         err = verify_entries(from, to, &stats->entries);
     if (err == LEAL_OK)

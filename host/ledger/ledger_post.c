@@ -473,6 +473,7 @@ static leal_err entry_insert(struct ledger *l, const struct ledger_entry *e, con
     if ((err = entry_refs(l, e, &store_id)) != LEAL_OK)
         return err;
     /* A terminal's entries are keyed by (terminal, epoch, seq), the others by request id. */
+    l->summarize = true;
     return store_run_vals(
         l, ST_ENTRY_INSERT,
         SVALS(SV_I64(e->program_id), SV_TEXT(e->kind), SV_I64(at), SV_I64_OR_NULL(store_id),

@@ -8,6 +8,7 @@
 #include "ledger_bono.h"
 #include "ledger_sale_sql.h"
 #include "ledger_sql.h"
+#include "report_sum_sql.h"
 #include "store.h"
 
 /* ---- Verify ---- */
@@ -90,6 +91,35 @@ static const struct {
      "%s%.0lld%.0lld%.0lld"},
 };
 
+/* The report summaries (report_sum_sql.h; SQLite only) against the same
+ * rows computed from the entries: a row that differs, is missing or has no
+ * entry behind it. */
+static const struct {
+    const char *sql;
+    const char *fmt;
+} verify_summaries[] = {
+    {"SELECT date(day * 86400, 'unixepoch'), program_id, store_id, 0 FROM (SELECT program_id, "
+     "day, store_id, sum(c1) AS c1, sum(c2) AS c2, sum(c3) AS c3, sum(p1) AS p1, sum(p2) AS p2, "
+     "sum(p3) AS p3, sum(p4) AS p4, sum(e1) AS e1, sum(e2) AS e2, sum(n) AS n, sum(h) AS h FROM "
+     "(SELECT program_id, day, store_id, sales_card AS c1, sales_qr AS c2, sales_no_card AS c3, "
+     "points_issued AS p1, points_redeemed AS p2, points_expired AS p3, points_adjusted AS p4, "
+     "purse_loaded AS e1, purse_spent AS e2, point_lines AS n, 1 AS h FROM report_day UNION ALL "
+     "SELECT program_id, day, store_id, -c1, -c2, -c3, -p1, -p2, -p3, -p4, -e1, -e2, -n, 2 FROM "
+     "(" REPORT_DAY_FROM("0") ")) GROUP BY program_id, day, store_id) WHERE h <> 3 OR c1 <> 0 "
+                              "OR c2 <> 0 OR c3 <> 0 OR p1 <> 0 OR p2 <> 0 OR p3 <> 0 OR p4 <> 0 "
+                              "OR e1 <> 0 OR e2 <> 0 OR "
+                              "n <> 0 ORDER BY day LIMIT 1",
+     "the report summary of %s differs from the entries (program %lld, store %lld)%.0lld"},
+    {"SELECT date(month * 86400, 'unixepoch'), program_id, customer_id, 0 FROM (SELECT "
+     "program_id, month, customer_id, first_day AS f, last_day AS l, 1 AS h FROM report_visit "
+     "UNION ALL SELECT program_id, month, customer_id, first_day, last_day, 2 FROM "
+     "(" REPORT_VISIT_FROM("0") ")) GROUP BY program_id, month, customer_id HAVING sum(h) <> 3 OR "
+                                "min(f) <> max(f) OR "
+                                "min(l) <> max(l) ORDER BY month LIMIT 1",
+     "the report summary of the month from %s differs from the entries (program %lld, customer "
+     "%lld)%.0lld"},
+};
+
 /* The stored balances against the lines (both ways), non-negative outside
  * the program's accounts, and the points lots against the points balances:
  * one GROUP BY over balances, lines and lots together, so each table is read
@@ -163,6 +193,9 @@ leal_err ledger_verify(struct ledger *l, struct ledger_stats *stats)
         err = verify_books(l);
     for (size_t i = 2; err == LEAL_OK && i < sizeof verify_checks / sizeof verify_checks[0]; i++)
         err = expect_empty(l, verify_checks[i].sql, verify_checks[i].fmt);
+    for (size_t i = 0;
+         err == LEAL_OK && !l->pg && i < sizeof verify_summaries / sizeof verify_summaries[0]; i++)
+        err = expect_empty(l, verify_summaries[i].sql, verify_summaries[i].fmt);
     if (err == LEAL_OK && stats) {
         err = store_pragma_int(l, "SELECT count(*) FROM entry", &stats->entries);
         if (err == LEAL_OK)
@@ -211,7 +244,7 @@ static leal_err plan_one_pass(struct ledger *l, const char *sql)
 {
     enum { MAX_ROWS = 96 };
     int id[MAX_ROWS], parent[MAX_ROWS], loop[MAX_ROWS], corr[MAX_ROWS];
-    char q[2048];
+    char q[8192];
     struct store_stmt *st;
     leal_err err;
     int n = 0;
@@ -302,5 +335,8 @@ leal_err ledger_check_plans(struct ledger *l)
         err = plan_one_pass(l, verify_checks[i].sql);
     if (err == LEAL_OK)
         err = plan_one_pass(l, VERIFY_BOOKS_SQL);
+    for (size_t i = 0;
+         err == LEAL_OK && !l->pg && i < sizeof verify_summaries / sizeof verify_summaries[0]; i++)
+        err = plan_one_pass(l, verify_summaries[i].sql);
     return err;
 }

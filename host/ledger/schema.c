@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "report_sum_sql.h"
+
 /* Terminal journals taken by the host (issue 14, host/ledger/ledger_terminal.h):
  * every entry of every export, by (terminal, epoch, sequence), with its MAC
  * (the next export chains to it, a repeat is recognised by it) and its bytes
@@ -519,6 +521,54 @@
     " body_text TEXT NOT NULL CHECK (length(body_text) >= 1),"                                     \
     " updated_at INTEGER NOT NULL,"                                                                \
     " PRIMARY KEY (program_id, occasion, lang, channel)) STRICT, WITHOUT ROWID;"
+/* Report summaries (rep7, issue 17): what the reports read instead of the
+ * raw entries, brought up to date inside each write transaction that posts
+ * entries, just before its COMMIT, from the entries after report_mark's
+ * (store.c store_commit; one pass per transaction: per-row triggers cost
+ * the import half its speed), so they never disagree with a committed
+ * entry; filled here from the entries already kept, recomputed by `ledger
+ * verify`. SQLite only: a PostgreSQL ledger (schema_pg.c) has no reports.
+ * host/report/report.c reads them.
+ *   report_day: per program, UTC day and store (0: none) what the activity
+ *     and breakage reports count (host/report/report.c states each figure):
+ *     sales by what identified the customer, a void counting against the
+ *     kind it reverses; points issued, redeemed, expired and adjusted by
+ *     hand (the program accounts' other side); purse euros loaded and
+ *     spent; point_lines, the lines on the three point accounts (breakage
+ *     lists a month that has one). A row for every (day, store) with an
+ *     entry.
+ *   report_visit: per program, customer and month (its first day, as days
+ *     since 1970), the first and last UTC day of a movement of theirs
+ *     (expiries aside): who was active when (customers, retention).
+ *   report_mark: the last entry they hold. */
+#define REPORT_SUMMARY_MIGRATION                                                                   \
+    "CREATE TABLE report_day("                                                                     \
+    " program_id INTEGER NOT NULL,"                                                                \
+    " day INTEGER NOT NULL,"                                                                       \
+    " store_id INTEGER NOT NULL,"                                                                  \
+    " sales_card INTEGER NOT NULL DEFAULT 0,"                                                      \
+    " sales_qr INTEGER NOT NULL DEFAULT 0,"                                                        \
+    " sales_no_card INTEGER NOT NULL DEFAULT 0,"                                                   \
+    " points_issued INTEGER NOT NULL DEFAULT 0,"                                                   \
+    " points_redeemed INTEGER NOT NULL DEFAULT 0,"                                                 \
+    " points_expired INTEGER NOT NULL DEFAULT 0,"                                                  \
+    " points_adjusted INTEGER NOT NULL DEFAULT 0,"                                                 \
+    " purse_loaded INTEGER NOT NULL DEFAULT 0,"                                                    \
+    " purse_spent INTEGER NOT NULL DEFAULT 0,"                                                     \
+    " point_lines INTEGER NOT NULL DEFAULT 0,"                                                     \
+    " PRIMARY KEY (program_id, day, store_id)) STRICT, WITHOUT ROWID;"                             \
+    "CREATE TABLE report_visit("                                                                   \
+    " program_id INTEGER NOT NULL,"                                                                \
+    " month INTEGER NOT NULL,"                                                                     \
+    " customer_id INTEGER NOT NULL,"                                                               \
+    " first_day INTEGER NOT NULL,"                                                                 \
+    " last_day INTEGER NOT NULL,"                                                                  \
+    " PRIMARY KEY (program_id, month, customer_id)) STRICT, WITHOUT ROWID;"                        \
+    "CREATE TABLE report_mark("                                                                    \
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"                                                      \
+    " entry_id INTEGER NOT NULL) STRICT;"                                                          \
+    "INSERT INTO report_mark VALUES (1, 0);" REPORT_DAY_FLUSH ";" REPORT_VISIT_FLUSH               \
+    ";" REPORT_MARK_MOVE ";"
 
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
@@ -931,30 +981,31 @@ static const char *const migrations[] = {
     " seen_sessions INTEGER CHECK (seen_sessions BETWEEN 0 AND 65535),"
     " seen_at INTEGER,"
     " PRIMARY KEY (account_id, bono_id)) STRICT, WITHOUT ROWID;",
-    SYNC_MIGRATION,          /* 14 -> 15 */
-    RECONCILE_MIGRATION,     /* 15 -> 16 */
-    BONO_LAST_DAY_MIGRATION, /* 16 -> 17 */
-    SETTLE_MIGRATION,        /* 17 -> 18 */
-    WEB_USER_MIGRATION,      /* 18 -> 19 */
-    HOST_CHANGE_MIGRATION,   /* 19 -> 20 */
-    PACKAGE_CAPS_MIGRATION,  /* 20 -> 21 */
-    SYNC_DESK_MIGRATION,     /* 21 -> 22 */
-    MAIL_SETTINGS_MIGRATION, /* 22 -> 23 */
-    PACKAGE_RULES_MIGRATION, /* 23 -> 24 */
-    WEB_LANG_MIGRATION,      /* 24 -> 25 */
-    MESSAGES_MIGRATION,      /* 25 -> 26 */
-    BONO_STORE_MIGRATION,    /* 26 -> 27 */
-    SEGMENT_MIGRATION,       /* 27 -> 28 */
-    QR_CAPS_MIGRATION,       /* 28 -> 29 */
-    PORTAL_MIGRATION,        /* 29 -> 30 */
-    MSG_OCCASIONS_MIGRATION, /* 30 -> 31 */
-    CAMPAIGN_MIGRATION,      /* 31 -> 32 */
-    QR_TEXT_MIGRATION,       /* 32 -> 33 */
-    REPORT_INDEX_MIGRATION,  /* 33 -> 34 */
-    TIER_MSG_MIGRATION,      /* 34 -> 35 */
-    PORTAL2_MIGRATION,       /* 35 -> 36 */
-    MSG_GATEWAY_MIGRATION,   /* 36 -> 37 */
-    MSG_PURPOSE_MIGRATION,   /* 37 -> 38 */
+    SYNC_MIGRATION,           /* 14 -> 15 */
+    RECONCILE_MIGRATION,      /* 15 -> 16 */
+    BONO_LAST_DAY_MIGRATION,  /* 16 -> 17 */
+    SETTLE_MIGRATION,         /* 17 -> 18 */
+    WEB_USER_MIGRATION,       /* 18 -> 19 */
+    HOST_CHANGE_MIGRATION,    /* 19 -> 20 */
+    PACKAGE_CAPS_MIGRATION,   /* 20 -> 21 */
+    SYNC_DESK_MIGRATION,      /* 21 -> 22 */
+    MAIL_SETTINGS_MIGRATION,  /* 22 -> 23 */
+    PACKAGE_RULES_MIGRATION,  /* 23 -> 24 */
+    WEB_LANG_MIGRATION,       /* 24 -> 25 */
+    MESSAGES_MIGRATION,       /* 25 -> 26 */
+    BONO_STORE_MIGRATION,     /* 26 -> 27 */
+    SEGMENT_MIGRATION,        /* 27 -> 28 */
+    QR_CAPS_MIGRATION,        /* 28 -> 29 */
+    PORTAL_MIGRATION,         /* 29 -> 30 */
+    MSG_OCCASIONS_MIGRATION,  /* 30 -> 31 */
+    CAMPAIGN_MIGRATION,       /* 31 -> 32 */
+    QR_TEXT_MIGRATION,        /* 32 -> 33 */
+    REPORT_INDEX_MIGRATION,   /* 33 -> 34 */
+    TIER_MSG_MIGRATION,       /* 34 -> 35 */
+    PORTAL2_MIGRATION,        /* 35 -> 36 */
+    MSG_GATEWAY_MIGRATION,    /* 36 -> 37 */
+    MSG_PURPOSE_MIGRATION,    /* 37 -> 38 */
+    REPORT_SUMMARY_MIGRATION, /* 38 -> 39 */
 };
 
 int schema_count(void)

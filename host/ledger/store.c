@@ -9,6 +9,7 @@
 
 #include "host/log/log.h"
 #include "ledger.h"
+#include "report_sum_sql.h"
 #include "store.h"
 #include "store_pg.h"
 
@@ -75,6 +76,10 @@ const char *const store_sql[ST_COUNT] = {
     [ST_ACCOUNT_FULL] = "SELECT id, program_id, customer_id, kind, name FROM account WHERE id = ?1",
     [ST_CARD_ACCOUNT] = "SELECT c.account_id, a.program_id FROM card c JOIN account a ON a.id = "
                         "c.account_id WHERE c.card_id = ?1",
+    /* The report summaries take the transaction's entries (store_commit). */
+    [ST_REPORT_DAY_FLUSH] = REPORT_DAY_FLUSH,
+    [ST_REPORT_VISIT_FLUSH] = REPORT_VISIT_FLUSH,
+    [ST_REPORT_MARK_MOVE] = REPORT_MARK_MOVE,
 };
 
 const char *ledger_errmsg(const struct ledger *l)
@@ -506,7 +511,25 @@ static leal_err read_only(struct ledger *l)
 static leal_err store_begin_write(struct ledger *l)
 {
     store_txc_clear(l);
+    l->summarize = false;
     return store_run(l, ST_BEGIN);
+}
+
+/* COMMIT, the report summaries first taking the entries the transaction
+ * posted: one pass over them per transaction (a batch's 10,000 at once),
+ * inside it, so the summaries and the entries never disagree. */
+static leal_err store_commit(struct ledger *l)
+{
+    leal_err err = LEAL_OK;
+    if (l->summarize && !l->pg) {
+        err = store_run(l, ST_REPORT_DAY_FLUSH);
+        if (err == LEAL_OK)
+            err = store_run(l, ST_REPORT_VISIT_FLUSH);
+        if (err == LEAL_OK)
+            err = store_run(l, ST_REPORT_MARK_MOVE);
+    }
+    l->summarize = false;
+    return err == LEAL_OK ? store_run(l, ST_COMMIT) : err;
 }
 
 /* Every write: its own transaction, a savepoint inside the caller's batch, or
@@ -539,7 +562,7 @@ leal_err store_tx_end(struct ledger *l, leal_err err)
         return err;
     }
     if (err == LEAL_OK) {
-        err = store_run(l, l->in_batch ? ST_RELEASE : ST_COMMIT);
+        err = l->in_batch ? store_run(l, ST_RELEASE) : store_commit(l);
         if (err == LEAL_OK)
             return LEAL_OK;
     }
@@ -625,7 +648,7 @@ leal_err ledger_batch_commit(struct ledger *l)
         store_set_msg(l, "a write in the batch failed; the batch was rolled back");
         return LEAL_E_STATE;
     }
-    err = store_run(l, ST_COMMIT);
+    err = store_commit(l);
     if (err != LEAL_OK) {
         ledger_batch_rollback(l);
         return err;

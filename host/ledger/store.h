@@ -54,6 +54,9 @@ enum st {
     ST_PROGRAM_EXPIRY,
     ST_ACCOUNT_FULL,
     ST_CARD_ACCOUNT,
+    ST_REPORT_DAY_FLUSH,
+    ST_REPORT_VISIT_FLUSH,
+    ST_REPORT_MARK_MOVE,
     ST_COUNT
 };
 
@@ -109,6 +112,9 @@ struct ledger {
     bool batch_failed;
     bool bulk;    /* has run a whole batch: bulk settings, checkpoint at close */
     bool in_read; /* between ledger_read_begin and ledger_read_end */
+    /* The write transaction posted entries: the report summaries take
+     * them before its COMMIT (SQLite only; report_sum_sql.h). */
+    bool summarize;
     struct txc cache;
     /* SHA-256 of an entry's content (ledger_open_with). */
     const struct crypto_provider *crypto;

@@ -70,6 +70,8 @@ static const struct {
     /* The portal's card PINs (their hashes) and redemption codes (portal2's migration). */
     {"card_pin", "card_id IN (SELECT card_id FROM p_card)"},
     {"portal_redemption", "customer_id = ?1"},
+    /* The months the customer was active in, for the reports (rep7's migration). */
+    {"report_visit", "customer_id = ?1"},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still

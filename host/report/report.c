@@ -204,9 +204,18 @@ void report_free(struct report *r)
 }
 
 /* The parameters every query may use: ?1 program, ?2 first second, ?3 the
- * second after the last day, ?4 store (0: all), ?5 point value (cents). */
+ * second after the last day, ?4 store (0: all), ?5 point value (cents), ?6
+ * the first day and ?7 the last (days since 1970, when days is set). */
+#define N_PARAMS 7
 struct params {
-    int64_t v[5];
+    int64_t v[N_PARAMS];
+    /* The window is whole UTC days: the summaries the ledger keeps per day
+     * (report_day) and per customer and month (report_visit, by first and
+     * last day; host/ledger/report_sum_sql.h) can answer instead of the
+     * entries. spans: its first and last day fall in different months, so
+     * a customer's first and last day of a month say whether they were
+     * active in the window's part of it. */
+    bool days, spans;
     struct ledger *ledger; /* settlement only */
 };
 
@@ -265,7 +274,7 @@ static leal_err run_part(struct report_db *db, struct report *r, const struct pa
     memcpy(p->col, def->cols, def->ncols * sizeof *def->cols);
     if ((rc = sqlite3_prepare_v2(db->db, def->sql, -1, &st, NULL)) != SQLITE_OK)
         return db_err(db, rc);
-    for (int i = 0, n = sqlite3_bind_parameter_count(st); i < n && i < 5; i++)
+    for (int i = 0, n = sqlite3_bind_parameter_count(st); i < n && i < N_PARAMS; i++)
         sqlite3_bind_int64(st, i + 1, pa->v[i]);
     while (err == LEAL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
         err = take_row(p, st);
@@ -351,10 +360,21 @@ static const char refused_sql[] = "SELECT " DAY_OF(
 static const struct report_col refused_cols[] = {
     {"day", REPORT_DATE}, {"store", REPORT_TEXT}, {"reason", REPORT_TEXT}, {"taps", REPORT_INT}};
 
+/* activity over whole days: the same figures as kept per day and store in
+ * report_day (a row for each day and store with an entry). */
+static const char activity_sum_sql[] =
+    "SELECT d.day, coalesce(s.code, ''), d.sales_card, d.sales_qr, d.sales_no_card, "
+    "d.points_issued, d.points_redeemed, d.points_expired, d.points_adjusted, d.purse_loaded, "
+    "d.purse_spent FROM report_day d LEFT JOIN store s ON s.id = d.store_id WHERE d.program_id "
+    "= ?1 AND d.day >= ?6 AND d.day <= ?7 AND (?4 = 0 OR d.store_id = ?4) ORDER BY d.day, "
+    "coalesce(s.code, '')";
+
 static leal_err report_activity(struct report_db *db, struct report *r, const struct params *pa)
 {
-    leal_err err = run_part(
-        db, r, &(const struct part_def){"activity", COLS(activity_cols), activity_sql}, pa);
+    leal_err err = run_part(db, r,
+                            &(const struct part_def){"activity", COLS(activity_cols),
+                                                     pa->days ? activity_sum_sql : activity_sql},
+                            pa);
     r->chart = (struct report_chart_spec){.part = 0, .x = 0, .ny = 3, .y = {5, 6, 7}};
     return err == LEAL_OK
                ? run_part(db, r,
@@ -446,10 +466,22 @@ static const struct report_col breakage_cols[] = {
     {"points_expired", REPORT_INT}, {"expired_value", REPORT_EUR},
 };
 
+/* breakage over whole days: report_day's point figures per month, the
+ * months with a line on one of the three accounts. */
+static const char breakage_sum_sql[] = "SELECT " MONTH_OF(
+    "d.day * 86400") ", sum(d.points_issued), sum(d.points_redeemed), "
+                     "sum(d.points_expired), CASE WHEN ?5 > 0 THEN ?5 * sum(d.points_expired) END "
+                     "FROM "
+                     "report_day d WHERE d.program_id = ?1 AND d.day >= ?6 AND d.day <= ?7 AND (?4 "
+                     "= 0 OR "
+                     "d.store_id = ?4) GROUP BY 1 HAVING sum(d.point_lines) > 0 ORDER BY 1";
+
 static leal_err report_breakage(struct report_db *db, struct report *r, const struct params *pa)
 {
     r->chart = (struct report_chart_spec){.part = 0, .x = 0, .ny = 3, .y = {1, 2, 3}, .bars = true};
-    return run_part(db, r, &(const struct part_def){"breakage", COLS(breakage_cols), breakage_sql},
+    return run_part(db, r,
+                    &(const struct part_def){"breakage", COLS(breakage_cols),
+                                             pa->days ? breakage_sum_sql : breakage_sql},
                     pa);
 }
 
@@ -465,15 +497,32 @@ static leal_err report_breakage(struct report_db *db, struct report *r, const st
 /* customers: at the end of --to, how many customers the program has; how
  * many joined in the window; how many were active in it (a movement of
  * theirs); how many had been active before it and were not in it (lapsed). */
+#define CUSTOMERS_COUNTS                                                                           \
+    " SELECT (SELECT count(*) FROM customer WHERE program_id = ?1 AND created_at < ?3), "          \
+    "(SELECT count(*) FROM customer WHERE program_id = ?1 AND created_at >= ?2 AND created_at < "  \
+    "?3), (SELECT count(*) FROM per WHERE now), (SELECT count(*) FROM per WHERE before AND NOT "   \
+    "now)"
 static const char customers_sql[] =
     "WITH per AS MATERIALIZED (SELECT a.customer_id AS id, max(e.at >= ?2) AS now, "
     "max(e.at < ?2) AS before FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON "
     "a.id = l.account_id WHERE e.program_id = ?1 AND e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) "
-    "AND a.kind = 'customer' AND e.kind <> 'expire' GROUP BY 1) "
-    "SELECT (SELECT count(*) FROM customer WHERE program_id = ?1 AND created_at < ?3), "
-    "(SELECT count(*) FROM customer WHERE program_id = ?1 AND created_at >= ?2 AND created_at < "
-    "?3), (SELECT count(*) FROM per WHERE now), (SELECT count(*) FROM per WHERE before AND NOT "
-    "now)";
+    "AND a.kind = 'customer' AND e.kind <> 'expire' GROUP BY 1)" CUSTOMERS_COUNTS;
+
+/* The same over whole days of the whole program from report_visit (one row
+ * per customer and month up to --to): active before the window if their
+ * first day is before it; active in it if a month's first day is not after
+ * it and its last day not before it, exact when the window spans months
+ * (customers_sum_sql); within one month the window's own entries say who
+ * was active (customers_month_sql). */
+#define VISITS_UPTO "FROM report_visit WHERE program_id = ?1 AND month <= ?7"
+static const char customers_sum_sql[] =
+    "WITH per AS MATERIALIZED (SELECT customer_id AS id, max(first_day <= ?7 AND last_day >= "
+    "?6) AS now, max(first_day < ?6) AS before " VISITS_UPTO " GROUP BY 1)" CUSTOMERS_COUNTS;
+static const char customers_month_sql[] = "WITH " ACTIVE_CTE(
+    "act", "?2", "?3") ", per AS MATERIALIZED (SELECT id, max(now) AS now, "
+                       "max(before) AS before FROM (SELECT customer_id AS id, 0 AS now, first_day "
+                       "< ?6 AS before " VISITS_UPTO
+                       " UNION ALL SELECT id, 1, 0 FROM act) GROUP BY 1)" CUSTOMERS_COUNTS;
 
 static const struct report_col customers_cols[] = {
     {"customers", REPORT_INT}, {"new", REPORT_INT}, {"active", REPORT_INT}, {"lapsed", REPORT_INT}};
@@ -487,15 +536,28 @@ static const char tiers_sql[] = "WITH " ACTIVE_CTE(
           "AS "
           "tier, count(*) FROM act GROUP BY 1 ORDER BY 1";
 
+/* The same from report_visit, when the window spans months (as above). */
+#define VISITS_IN                                                                                  \
+    "FROM report_visit WHERE program_id = ?1 AND month > ?6 - 31 AND month <= ?7 AND first_day "   \
+    "<= ?7 AND last_day >= ?6"
+static const char tiers_sum_sql[] =
+    "WITH act AS MATERIALIZED (SELECT DISTINCT customer_id AS id " VISITS_IN
+    ") SELECT coalesce((SELECT s.tier_after FROM sale s JOIN account a ON a.id = s.account_id "
+    "WHERE a.customer_id = act.id AND s.at < ?3 ORDER BY s.at DESC, s.id DESC LIMIT 1), 0) AS "
+    "tier, count(*) FROM act GROUP BY 1 ORDER BY 1";
+
 static const struct report_col tiers_cols[] = {{"tier", REPORT_INT}, {"customers", REPORT_INT}};
 
 static leal_err report_customers(struct report_db *db, struct report *r, const struct params *pa)
 {
-    leal_err err = run_part(
-        db, r, &(const struct part_def){"customers", COLS(customers_cols), customers_sql}, pa);
+    bool sum = pa->days && pa->v[3] == 0;
+    const char *sql = !sum ? customers_sql : pa->spans ? customers_sum_sql : customers_month_sql;
+    leal_err err =
+        run_part(db, r, &(const struct part_def){"customers", COLS(customers_cols), sql}, pa);
     r->chart = (struct report_chart_spec){.part = 1, .x = 0, .ny = 1, .y = {1}, .bars = true};
+    sql = sum && pa->spans ? tiers_sum_sql : tiers_sql;
     return err == LEAL_OK
-               ? run_part(db, r, &(const struct part_def){"tiers", COLS(tiers_cols), tiers_sql}, pa)
+               ? run_part(db, r, &(const struct part_def){"tiers", COLS(tiers_cols), sql}, pa)
                : err;
 }
 
@@ -508,16 +570,22 @@ static leal_err report_customers(struct report_db *db, struct report *r, const s
 #define CREATED_MONTH MONTH_OF("c.created_at")
 #define JOINED_MONTH MONTH_OF("created_at")
 #define ENTRY_MONTH MONTH_OF("e.at")
-static const char retention_sql[] =
-    "WITH size AS (SELECT " JOINED_MONTH " AS cohort, count(*) AS n FROM customer "
+#define RETENTION_BY_COHORT                                                                        \
+    " SELECT " CREATED_MONTH ", size.n, act.month, count(*) FROM act CROSS JOIN customer c ON "    \
+    "c.id = act.id JOIN size ON size.cohort = " CREATED_MONTH " WHERE c.program_id = ?1 AND "      \
+    "c.created_at >= ?2 AND c.created_at < ?3 GROUP BY 1, 3 ORDER BY 1, 3"
+#define RETENTION_SIZE                                                                             \
+    "WITH size AS (SELECT " JOINED_MONTH " AS cohort, count(*) AS n FROM customer "                \
     "WHERE program_id = ?1 AND created_at >= ?2 AND created_at < ?3 GROUP BY 1), "
-    "act AS MATERIALIZED (SELECT DISTINCT a.customer_id AS id, " ENTRY_MONTH " AS month "
-    "FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = l.account_id "
-    "WHERE e.program_id = ?1 AND e.at >= ?2 AND e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) "
-    "AND a.kind = 'customer' AND e.kind <> 'expire') "
-    "SELECT " CREATED_MONTH ", size.n, act.month, count(*) FROM act CROSS JOIN customer c ON "
-    "c.id = act.id JOIN size ON size.cohort = " CREATED_MONTH " WHERE c.program_id = ?1 AND "
-    "c.created_at >= ?2 AND c.created_at < ?3 GROUP BY 1, 3 ORDER BY 1, 3";
+static const char retention_sql[] = RETENTION_SIZE
+    "act AS MATERIALIZED (SELECT DISTINCT a.customer_id AS id, " ENTRY_MONTH
+    " AS month FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = "
+    "l.account_id WHERE e.program_id = ?1 AND e.at >= ?2 AND e.at < ?3 AND (?4 = 0 OR "
+    "e.store_id = ?4) AND a.kind = 'customer' AND e.kind <> 'expire')" RETENTION_BY_COHORT;
+/* The same over whole days of the whole program spanning months: each
+ * (customer, month) of report_visit with a day in the window. */
+static const char retention_sum_sql[] = RETENTION_SIZE
+    "act AS MATERIALIZED (SELECT customer_id AS id, month " VISITS_IN ")" RETENTION_BY_COHORT;
 
 static const struct report_col retention_cols[] = {{"cohort", REPORT_MONTH},
                                                    {"joined", REPORT_INT},
@@ -526,9 +594,12 @@ static const struct report_col retention_cols[] = {{"cohort", REPORT_MONTH},
 
 static leal_err report_retention(struct report_db *db, struct report *r, const struct params *pa)
 {
+    bool sum = pa->days && pa->spans && pa->v[3] == 0;
     r->chart = (struct report_chart_spec){.part = 0, .x = 2, .ny = 1, .y = {3}, .bars = true};
     return run_part(db, r,
-                    &(const struct part_def){"retention", COLS(retention_cols), retention_sql}, pa);
+                    &(const struct part_def){"retention", COLS(retention_cols),
+                                             sum ? retention_sum_sql : retention_sql},
+                    pa);
 }
 
 /* campaigns: per earning rule (its newest name), the points it gave in
@@ -740,8 +811,17 @@ leal_err report_run_at(struct report_db *db, const struct report_query *q, int64
     if (rc != SQLITE_OK)
         return db_err(db, rc);
     if ((err = resolve(db, q, d->whole_program, out)) == LEAL_OK) {
-        struct params pa = {{q->program_id, from_at, to_at, out->store_id, out->point_value_cents},
+        struct params pa = {{q->program_id, from_at, to_at, out->store_id, out->point_value_cents,
+                             from_at / DAY_SECONDS, to_at / DAY_SECONDS - 1},
+                            false,
+                            false,
                             q->ledger};
+        int y0, m0, y1, m1, dd;
+        pa.days = from_at >= 0 && from_at % DAY_SECONDS == 0 && to_at % DAY_SECONDS == 0 &&
+                  to_at > from_at;
+        report_civil(pa.v[5], &y0, &m0, &dd);
+        report_civil(pa.v[6], &y1, &m1, &dd);
+        pa.spans = y0 != y1 || m0 != m1;
         err = d->run(db, out, &pa);
     }
     if (own)

@@ -3,11 +3,20 @@
 # 100 shops, 10 M entries by default), each timed beside a bare
 # `SELECT count(*)` over the same rows (the program's entries joined to their
 # lines, sqlite3 on the same file in the same run): the ratio says what the
-# report costs beyond reading its rows once. The ledger is generated once by
-# tests/tools/report_gen (through the ledger API, batches of 10000) and kept
-# under build/bench/, named by schema version and size. Reports only.
+# report costs beyond reading its rows once. The ledger is generated once and
+# kept under build/bench/, named by schema version and size: up to
+# LEAL_BENCH_REPORT_API entries (200000) by tests/tools/report_gen, through
+# the ledger API (batches of 10000; about 2,000 entries a second on a busy
+# machine, so 10 M would take over an hour); above that, report_gen makes
+# the program, shops and customers (with 2000 entries) and the sqlite3 shell
+# adds the rest in bulk (the SQL below: earns, purse payments, top-ups,
+# redemptions, adjustments and voids of payments, two lines each, spread
+# evenly over the year, shops and customers by a multiplicative hash, the
+# balances summed from the lines), then one `leal ledger post` brings the
+# report summaries up to date with every entry (report_sum_sql.h: a write
+# transaction takes the entries after report_mark). Reports only.
 #   LEAL_BENCH_REPORT_ENTRIES (10000000), _SHOPS (100), _CUSTOMERS (50000),
-#   _LIMIT (600 seconds a report at most)
+#   _API (200000), _LIMIT (600 seconds a report at most)
 set -u
 cd "$(dirname "$0")/../.."
 : "${LEAL_BUILD:=build/release}"
@@ -16,6 +25,7 @@ ENTRIES=${LEAL_BENCH_REPORT_ENTRIES:-10000000}
 SHOPS=${LEAL_BENCH_REPORT_SHOPS:-100}
 CUSTOMERS=${LEAL_BENCH_REPORT_CUSTOMERS:-50000}
 LIMIT=${LEAL_BENCH_REPORT_LIMIT:-600}
+API=${LEAL_BENCH_REPORT_API:-200000}
 CACHE=build/bench
 mkdir -p "$CACHE"
 now() { date +%s.%N; }
@@ -26,7 +36,56 @@ DB=$CACHE/report-v$V-$ENTRIES-$SHOPS-$CUSTOMERS.db
 if [ ! -f "$DB" ]; then
     rm -f "$DB.tmp"*
     t0=$(now)
-    "$LEAL_BUILD/tests/tools/report_gen" "$DB.tmp" "$ENTRIES" "$SHOPS" "$CUSTOMERS" 365 || exit 1
+    if [ "$ENTRIES" -le "$API" ]; then
+        "$LEAL_BUILD/tests/tools/report_gen" "$DB.tmp" "$ENTRIES" "$SHOPS" "$CUSTOMERS" 365 || exit 1
+    else
+        "$LEAL_BUILD/tests/tools/report_gen" "$DB.tmp" 2000 "$SHOPS" "$CUSTOMERS" 365 || exit 1
+        N=$((ENTRIES - $(sqlite3 "$DB.tmp" "SELECT count(*) FROM entry")))
+        sqlite3 -bail "$DB.tmp" <<EOF || exit 1
+PRAGMA cache_size = -262144;
+CREATE TEMP TABLE cust(n INTEGER PRIMARY KEY, acct INTEGER NOT NULL, card INTEGER);
+INSERT INTO cust SELECT row_number() OVER (ORDER BY a.id) - 1, a.id,
+ (SELECT max(card_id) FROM card WHERE account_id = a.id) FROM account a
+ WHERE a.program_id = 7 AND a.kind = 'customer';
+CREATE TEMP TABLE pa(kind TEXT PRIMARY KEY, acct INTEGER NOT NULL);
+INSERT INTO pa SELECT k, (SELECT id FROM account WHERE program_id = 7 AND name = n) FROM
+ (SELECT 'earn' AS k, 'points_issued' AS n UNION ALL SELECT 'redeem', 'points_redeemed'
+  UNION ALL SELECT 'adjust', 'adjustments' UNION ALL SELECT 'spend', 'cash'
+  UNION ALL SELECT 'topup', 'topups');
+CREATE TEMP TABLE base AS SELECT max(id) AS b, (SELECT min(id) FROM store WHERE program_id = 7)
+ AS s0, (SELECT count(*) FROM cust) AS nc FROM entry;
+-- g: entry i, the kind it counts as (a void: of the payment four before it)
+CREATE TEMP VIEW g AS SELECT i, b + i AS id, k, sgn, at, s0 + (h / 7) % $SHOPS AS store,
+ c.acct AS acct, c.card AS card, 1 + h % 50 AS pts, 100 + h % 5000 AS eur FROM
+ (SELECT i, CASE WHEN i % 20 = 18 THEN -1 ELSE 1 END AS sgn,
+  CASE (CASE WHEN i % 20 = 18 THEN i - 4 ELSE i END) % 20 WHEN 11 THEN 'spend'
+   WHEN 12 THEN 'spend' WHEN 13 THEN 'spend' WHEN 14 THEN 'spend' WHEN 15 THEN 'topup'
+   WHEN 16 THEN 'redeem' WHEN 17 THEN 'adjust' ELSE 'earn' END AS k,
+  ((CASE WHEN i % 20 = 18 THEN i - 4 ELSE i END) * 2654435761) % 1000003 AS h,
+  1767225600 + (i - 1) * 31536000 / $N AS at
+  FROM (SELECT value AS i FROM generate_series(1, $N))), base JOIN cust c ON c.n = h % nc;
+BEGIN;
+INSERT INTO entry(id, program_id, kind, at, store_id, request_id, operator, reason, reference,
+ spend_cents, reverses, card_id, content_hash)
+ SELECT id, 7, CASE WHEN sgn < 0 THEN 'void' ELSE k END, at, store, 'bench:' || i, 'bench',
+ 'bench', CASE WHEN k = 'redeem' THEN 'reward:coffee' ELSE '' END, 0,
+ CASE WHEN sgn < 0 THEN id - 4 END, CASE WHEN sgn > 0 AND k IN ('earn', 'spend', 'redeem')
+ THEN card END, 'bench' FROM g;
+INSERT INTO line(entry_id, account_id, asset, amount)
+ SELECT g.id, CASE WHEN side = 0 THEN g.acct ELSE pa.acct END,
+ CASE WHEN g.k IN ('spend', 'topup') THEN 'EUR' ELSE 'PTS' END,
+ g.sgn * (CASE WHEN side = 0 THEN 1 ELSE -1 END) * CASE g.k WHEN 'earn' THEN g.pts
+  WHEN 'adjust' THEN g.pts WHEN 'redeem' THEN -g.pts WHEN 'topup' THEN g.eur ELSE -g.eur END
+ FROM g JOIN pa ON pa.kind = g.k CROSS JOIN (SELECT 0 AS side UNION ALL SELECT 1);
+DELETE FROM balance;
+INSERT INTO balance(account_id, asset, amount) SELECT account_id, asset, sum(amount) FROM line
+ GROUP BY 1, 2;
+COMMIT;
+EOF
+        ACCT=$(sqlite3 "$DB.tmp" "SELECT min(id) FROM account WHERE program_id = 7 AND kind = 'customer'")
+        "$LEAL" ledger post --db "$DB.tmp" --account "$ACCT" --asset PTS --amount 1 \
+            --reason bench --operator bench >/dev/null || exit 1
+    fi
     mv "$DB.tmp" "$DB"
     rm -f "$DB.tmp-wal" "$DB.tmp-shm"
     echo "generated $DB in $(secs "$t0" "$(now)") s"

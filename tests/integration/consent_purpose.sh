@@ -29,7 +29,9 @@ OLD=$("$LEAL" customer add --db "$M" --program 8 --name Olga --email olga@exampl
 "$LEAL" customer consent "$OLD" --db "$M" --channel email --granted yes --method "paper form" --by Marta >/dev/null || exit 1
 "$LEAL" customer consent "$OLD" --db "$M" --channel sms --granted no --method phone --by Marta >/dev/null || exit 1
 sqlite3 "$M" "ALTER TABLE consent DROP COLUMN purposes; ALTER TABLE consent DROP COLUMN evidence;
-DROP TABLE message_channel_text; PRAGMA user_version = $FROM;"
+DROP TABLE message_channel_text;
+DROP TABLE report_mark; DROP TABLE report_day; DROP TABLE report_visit;
+PRAGMA user_version = $FROM;"
 run_capture "$LEAL" customer consent "$OLD" --db "$M" --show
 check_eq "migration: a consent per channel reads as marketing and service, never profiling" \
     "0|email     marketing  granted AT, paper form, by Marta; evidence: consent per channel before purposes: read as marketing and service, the messages it was given for

@@ -211,8 +211,9 @@ check_eq "at the end: no message to Bea (active, enrolled earlier) or Carlos (no
 # tables (CAMPAIGN), qr_static_text (QR_TEXT), the report indexes
 # (REPORT_INDEX), message_tier and message_web (TIER_MSG), card_pin and
 # portal_redemption (PORTAL2), message_gateway and the view message_channel
-# (MSG_GATEWAY; it rebuilds message_send from whatever columns it has), and
-# consent's purposes and evidence and message_channel_text (MSG_PURPOSE).
+# (MSG_GATEWAY; it rebuilds message_send from whatever columns it has),
+# consent's purposes and evidence and message_channel_text (MSG_PURPOSE), the
+# report summaries and their mark (REPORT_SUMMARY).
 FROM=$(grep -o 'MSG_OCCASIONS_MIGRATION, */\* [0-9]* ->' host/ledger/schema.c | grep -o '[0-9][0-9]*')
 M=$T/old.db
 "$LEAL" program create --db "$M" --code luna --name Luna --id 8 --locale es >/dev/null || exit 1
@@ -224,6 +225,8 @@ DROP TABLE card_pin; DROP TABLE portal_redemption;
 DROP VIEW message_channel; DROP TABLE message_gateway;
 ALTER TABLE consent DROP COLUMN purposes; ALTER TABLE consent DROP COLUMN evidence;
 DROP TABLE message_channel_text;
+DROP TABLE report_mark;
+DROP TABLE report_day; DROP TABLE report_visit;
 CREATE TABLE message_template(program_id INTEGER NOT NULL REFERENCES program(id),
  occasion TEXT NOT NULL CHECK (occasion IN ('birthday')), subject TEXT NOT NULL, body_text TEXT NOT NULL,
  body_html TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (program_id, occasion)) STRICT, WITHOUT ROWID;

@@ -490,6 +490,123 @@ static void test_old_schema_and_days(void **state)
     assert_int_equal(report_day_parse("2026-10-01x", &day), LEAL_E_DATE);
 }
 
+/* Windows that start and end inside months, span two or lie within one
+ * (rep7: the reports read the ledger's summaries, report_day per day and
+ * report_visit per customer and month with its first and last day, and
+ * within one month the window's own entries): customers, tiers, retention
+ * and activity against the generator's tally, day by day. */
+static int month_of(int d)
+{
+    return d < NOV_FIRST ? 0 : NOV_FIRST;
+}
+
+static void test_windows(void **state)
+{
+    static const int win[][2] = {{3, 45}, {10, 20}, {20, 40}, {30, 31}, {0, 30}, {25, 59}};
+    (void)state;
+    for (size_t w = 0; w < sizeof win / sizeof win[0]; w++) {
+        int from = win[w][0], to = win[w][1];
+        int64_t total = 0, fresh = 0, active = 0, lapsed = 0, issued = 0;
+        size_t touched = 0, rows = 0;
+        struct report r;
+        for (int c = 0; c < NCUST; c++) {
+            bool now = active_in(c, from, to);
+            total += F.g.join_day[c] <= to;
+            fresh += F.g.join_day[c] >= from && F.g.join_day[c] <= to;
+            active += now;
+            lapsed += !now && from > 0 && active_in(c, 0, from - 1);
+        }
+        run("customers", from, to, NULL, &r);
+        assert_int_equal(cell(&r.part[0], 0, "customers"), total);
+        assert_int_equal(cell(&r.part[0], 0, "new"), fresh);
+        assert_int_equal(cell(&r.part[0], 0, "active"), active);
+        assert_int_equal(cell(&r.part[0], 0, "lapsed"), lapsed);
+        assert_int_equal(r.part[1].nrows, active > 0);
+        if (active > 0)
+            assert_int_equal(cell(&r.part[1], 0, "customers"), active);
+        report_free(&r);
+        run("retention", from, to, NULL, &r);
+        for (int cm = month_of(from); cm <= month_of(to); cm += NOV_FIRST)
+            for (int m = cm; m <= month_of(to); m += NOV_FIRST) {
+                int64_t joined = 0, act = 0;
+                int mfrom = m > from ? m : from,
+                    mto = m == 0 && to >= NOV_FIRST ? NOV_FIRST - 1 : to;
+                for (int c = 0; c < NCUST; c++) {
+                    int j = F.g.join_day[c];
+                    bool in = j >= from && j <= to && month_of(j) == cm;
+                    joined += in;
+                    act += in && active_in(c, mfrom, mto);
+                }
+                if (act == 0)
+                    continue;
+                assert_true(rows < r.part[0].nrows);
+                assert_int_equal(cell(&r.part[0], rows, "cohort"), DAY0 + cm);
+                assert_int_equal(cell(&r.part[0], rows, "joined"), joined);
+                assert_int_equal(cell(&r.part[0], rows, "month"), DAY0 + m);
+                assert_int_equal(cell(&r.part[0], rows, "active"), act);
+                rows++;
+            }
+        assert_int_equal(r.part[0].nrows, rows);
+        report_free(&r);
+        run("activity", from, to, "s2", &r);
+        for (int d = from; d <= to; d++) {
+            touched += report_gen_cell(&F.g, d, 1)->touched;
+            issued += report_gen_cell(&F.g, d, 1)->issued;
+        }
+        assert_int_equal(r.part[0].nrows, touched);
+        assert_int_equal(col_sum(&r.part[0], "points_issued"), issued);
+        report_free(&r);
+    }
+}
+
+/* ledger verify recomputes the summaries from the entries: a figure
+ * changed behind the ledger's back, or a customer's month taken out, is
+ * found; put back, the books verify again. */
+/* Writes to the ledger file behind the ledger's back. */
+static void sql_exec(const char *sql)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(F.db, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 10000);
+    if (sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    sqlite3_close(h);
+}
+
+static void test_verify_summaries(void **state)
+{
+    char sql[512];
+    (void)state;
+    assert_int_equal(ledger_verify(F.l, NULL), LEAL_OK);
+    snprintf(sql, sizeof sql,
+             "UPDATE report_day SET purse_spent = purse_spent + 1 WHERE day = %lld AND store_id "
+             "= 0",
+             (long long)(DAY0 + 19));
+    sql_exec(sql);
+    assert_int_equal(ledger_verify(F.l, NULL), LEAL_E_LEDGER_MISMATCH);
+    assert_string_equal(ledger_errmsg(F.l), "the report summary of 2026-10-20 differs from the "
+                                            "entries (program 7, store 0)");
+    snprintf(sql, sizeof sql,
+             "UPDATE report_day SET purse_spent = purse_spent - 1 WHERE day = %lld AND store_id "
+             "= 0",
+             (long long)(DAY0 + 19));
+    sql_exec(sql);
+    assert_int_equal(ledger_verify(F.l, NULL), LEAL_OK);
+    int64_t c = sql_int("SELECT max(customer_id) FROM report_visit");
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE keep AS SELECT * FROM report_visit WHERE customer_id = %lld; DELETE "
+             "FROM report_visit WHERE customer_id = %lld",
+             (long long)c, (long long)c);
+    sql_exec(sql);
+    assert_int_equal(ledger_verify(F.l, NULL), LEAL_E_LEDGER_MISMATCH);
+    assert_non_null(strstr(ledger_errmsg(F.l), "differs from the entries (program 7, customer"));
+    sql_exec("INSERT INTO report_visit SELECT * FROM keep; DROP TABLE keep");
+    assert_int_equal(ledger_verify(F.l, NULL), LEAL_OK);
+    leal_err perr = ledger_check_plans(F.l);
+    if (perr != LEAL_OK)
+        fail_msg("plans: %s", ledger_errmsg(F.l));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -504,6 +621,8 @@ int main(void)
         cmocka_unit_test(test_settlement),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_old_schema_and_days),
+        cmocka_unit_test(test_windows),
+        cmocka_unit_test(test_verify_summaries),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
