@@ -493,6 +493,23 @@
     "CREATE VIEW message_channel AS SELECT program_id, 'email' AS channel FROM program_mail "      \
     "UNION ALL SELECT program_id, channel FROM message_gateway;"
 
+/* DESFire EV2/EV3's Transaction MAC (issue 19, cardlayout/LAYOUT.md 2.9):
+ * card_key rebuilt (SQLite cannot widen a CHECK) to take role 12, the
+ * host-only tmac key an EV2/EV3 card is issued with, so the ledger knows
+ * which version of it each card carries. Written so that it runs again on
+ * a ledger that has it (a new table, copied, swapped in). One macro, so it
+ * moves to the next number by moving one line. */
+#define EV2_TMAC_MIGRATION                                                                         \
+    "CREATE TABLE card_key_v2("                                                                    \
+    " card_id INTEGER NOT NULL REFERENCES card(card_id),"                                          \
+    " role INTEGER NOT NULL CHECK (role BETWEEN 1 AND 12),"                                        \
+    " version INTEGER NOT NULL CHECK (version BETWEEN 1 AND 255),"                                 \
+    " PRIMARY KEY (card_id, role)) STRICT, WITHOUT ROWID;"                                         \
+    "INSERT INTO card_key_v2(card_id, role, version) SELECT card_id, role, version FROM card_key;" \
+    "DROP TABLE card_key;"                                                                         \
+    "ALTER TABLE card_key_v2 RENAME TO card_key;"                                                  \
+    "CREATE INDEX card_key_version ON card_key(role, version);"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -927,6 +944,7 @@ static const char *const migrations[] = {
     TIER_MSG_MIGRATION,      /* 34 -> 35 */
     PORTAL2_MIGRATION,       /* 35 -> 36 */
     MSG_GATEWAY_MIGRATION,   /* 36 -> 37 */
+    EV2_TMAC_MIGRATION,      /* 37 -> 38 */
 };
 
 int schema_count(void)
