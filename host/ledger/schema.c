@@ -496,9 +496,13 @@
 /* DESFire EV2/EV3's Transaction MAC (issue 19, cardlayout/LAYOUT.md 2.9):
  * card_key rebuilt (SQLite cannot widen a CHECK) to take role 12, the
  * host-only tmac key an EV2/EV3 card is issued with, so the ledger knows
- * which version of it each card carries. Written so that it runs again on
- * a ledger that has it (a new table, copied, swapped in). One macro, so it
- * moves to the next number by moving one line. */
+ * which version of it each card carries; each TMAC entry a terminal
+ * journaled (firmware/core/JOURNAL.md) with its TMC, TMV and what the
+ * import's check of it with the card's tmac key found (host/sync/
+ * sync_tmac.c); reconcile_finding rebuilt to take that check's kinds
+ * (ledger_reconcile.h). card_key and reconcile_finding are rebuilt so that
+ * the migration runs again on a ledger that has them (a new table, copied,
+ * swapped in). One macro, so it moves to the next number by moving one line. */
 #define EV2_TMAC_MIGRATION                                                                         \
     "CREATE TABLE card_key_v2("                                                                    \
     " card_id INTEGER NOT NULL REFERENCES card(card_id),"                                          \
@@ -508,7 +512,42 @@
     "INSERT INTO card_key_v2(card_id, role, version) SELECT card_id, role, version FROM card_key;" \
     "DROP TABLE card_key;"                                                                         \
     "ALTER TABLE card_key_v2 RENAME TO card_key;"                                                  \
-    "CREATE INDEX card_key_version ON card_key(role, version);"
+    "CREATE INDEX card_key_version ON card_key(role, version);"                                    \
+    "CREATE TABLE terminal_tmac("                                                                  \
+    " terminal_id INTEGER NOT NULL,"                                                               \
+    " epoch INTEGER NOT NULL,"                                                                     \
+    " seq INTEGER NOT NULL,"                                                                       \
+    " card_id INTEGER NOT NULL,"                                                                   \
+    " tmc INTEGER NOT NULL CHECK (tmc BETWEEN 0 AND 4294967295),"                                  \
+    " tmv BLOB NOT NULL CHECK (length(tmv) = 8),"                                                  \
+    " verdict TEXT NOT NULL CHECK (verdict IN ('ok','forged','altered','replay','unchecked')),"    \
+    " detail TEXT NOT NULL,"                                                                       \
+    " PRIMARY KEY (terminal_id, epoch, seq),"                                                      \
+    " FOREIGN KEY (terminal_id, epoch, seq) REFERENCES terminal_entry(terminal_id, epoch, seq))"   \
+    " STRICT, WITHOUT ROWID;"                                                                      \
+    "CREATE INDEX terminal_tmac_card ON terminal_tmac(card_id, tmc);"                              \
+    "CREATE TABLE reconcile_finding_v2("                                                           \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
+    " card_id INTEGER NOT NULL CHECK (card_id >= 0),"                                              \
+    " terminal_id INTEGER NOT NULL CHECK (terminal_id >= 0),"                                      \
+    " kind TEXT NOT NULL CHECK (kind IN ('gap','doubt','clone','rollback','balance','tamper',"     \
+    "  'cap','tmv_forged','tmv_altered','tmc_replay')),"                                           \
+    " fraud INTEGER NOT NULL CHECK (fraud IN (0, 1)),"                                             \
+    " evidence TEXT NOT NULL,"                                                                     \
+    " detail TEXT NOT NULL,"                                                                       \
+    " found_at INTEGER NOT NULL,"                                                                  \
+    " state TEXT NOT NULL CHECK (state IN ('open','accepted','resolved')),"                        \
+    " reason TEXT,"                                                                                \
+    " operator TEXT,"                                                                              \
+    " closed_at INTEGER,"                                                                          \
+    " run INTEGER NOT NULL,"                                                                       \
+    " CHECK (state <> 'accepted' OR reason IS NOT NULL),"                                          \
+    " UNIQUE (kind, card_id, terminal_id, evidence)) STRICT;"                                      \
+    "INSERT INTO reconcile_finding_v2 SELECT * FROM reconcile_finding;"                            \
+    "DROP TABLE reconcile_finding;"                                                                \
+    "ALTER TABLE reconcile_finding_v2 RENAME TO reconcile_finding;"                                \
+    "CREATE INDEX reconcile_finding_card ON reconcile_finding(card_id, state);"
 
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */

@@ -221,6 +221,7 @@ DROP TABLE qr_static_text; DROP INDEX entry_program_at; DROP INDEX customer_prog
 DROP TABLE message_tier; DROP TABLE message_web;
 DROP TABLE card_pin; DROP TABLE portal_redemption;
 DROP VIEW message_channel; DROP TABLE message_gateway;
+DROP TABLE terminal_tmac;
 CREATE TABLE message_template(program_id INTEGER NOT NULL REFERENCES program(id),
  occasion TEXT NOT NULL CHECK (occasion IN ('birthday')), subject TEXT NOT NULL, body_text TEXT NOT NULL,
  body_html TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (program_id, occasion)) STRICT, WITHOUT ROWID;
