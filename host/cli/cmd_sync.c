@@ -94,6 +94,10 @@ static void print_result(const char *file, const struct sync_result *r, bool jso
         printf("; %u card(s) flagged for reconciliation", r->cards_flagged);
     if (r->terminal_flagged)
         printf("; terminal %u flagged", h->terminal_id);
+    if (r->tmac_checked)
+        printf("; %u TMV%s checked with the cards' tmac keys, %u not the card's word "
+               "(leal reconcile)",
+               r->tmac_checked, r->tmac_checked == 1 ? "" : "s", r->tmac_bad);
     printf("\n");
 }
 
