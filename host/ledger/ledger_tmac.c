@@ -45,12 +45,12 @@ leal_err ledger_tmac_todo(struct ledger *l, int64_t terminal_id, struct ledger_t
     return err;
 }
 
-leal_err ledger_tmac_entry(struct ledger *l, int64_t terminal_id, int64_t epoch, int64_t seq,
+leal_err ledger_tmac_entry(struct ledger *l, const struct ledger_tmac_key *k,
                            uint8_t raw[JOURNAL_ENTRY_MAX], size_t *len, bool *found)
 {
     struct store_stmt *st;
     int row = 0;
-    leal_err err = store_prep_i64(l, ENTRY_SQL, &st, I64S(terminal_id, epoch, seq));
+    leal_err err = store_prep_i64(l, ENTRY_SQL, &st, I64S(k->terminal_id, k->epoch, k->seq));
     *found = false;
     *len = 0;
     if (err != LEAL_OK)
@@ -67,21 +67,20 @@ leal_err ledger_tmac_entry(struct ledger *l, int64_t terminal_id, int64_t epoch,
     return err;
 }
 
-leal_err ledger_tmac_other(struct ledger *l, int64_t card_id, uint32_t tmc, int64_t terminal_id,
-                           int64_t epoch, int64_t seq, bool *found, char *where, size_t where_cap)
+leal_err ledger_tmac_other(struct ledger *l, int64_t card_id, uint32_t tmc,
+                           const struct ledger_tmac_key *k, struct ledger_tmac_where *out)
 {
     struct store_stmt *st;
     int row = 0;
-    leal_err err =
-        store_prep_i64(l, OTHER_SQL, &st, I64S(card_id, (int64_t)tmc, terminal_id, epoch, seq));
-    *found = false;
-    if (where_cap > 0)
-        where[0] = '\0';
+    leal_err err = store_prep_i64(l, OTHER_SQL, &st,
+                                  I64S(card_id, (int64_t)tmc, k->terminal_id, k->epoch, k->seq));
+    out->found = false;
+    out->text[0] = '\0';
     if (err != LEAL_OK)
         return err;
     if ((err = store_step(l, st, &row)) == LEAL_OK && row) {
-        *found = true;
-        snprintf(where, where_cap, "terminal %lld epoch %lld sequence %lld",
+        out->found = true;
+        snprintf(out->text, sizeof out->text, "terminal %lld epoch %lld sequence %lld",
                  (long long)store_col_i64(st, 0), (long long)store_col_i64(st, 1),
                  (long long)store_col_i64(st, 2));
     }
@@ -89,15 +88,13 @@ leal_err ledger_tmac_other(struct ledger *l, int64_t card_id, uint32_t tmc, int6
     return err;
 }
 
-leal_err ledger_tmac_record(struct ledger *l, int64_t terminal_id, int64_t epoch, int64_t seq,
-                            int64_t card_id, uint32_t tmc, const uint8_t tmv[8],
-                            const char *verdict, const char *detail)
+leal_err ledger_tmac_record(struct ledger *l, const struct ledger_tmac_row *r)
 {
-    if (verdict == NULL || detail == NULL)
+    if (r->verdict == NULL || r->detail == NULL)
         return LEAL_E_ARG;
     return store_write(l, RECORD_SQL,
-                       SVALS(SV_I64(terminal_id), SV_I64(epoch), SV_I64(seq), SV_I64(card_id),
-                             SV_I64((int64_t)tmc), SV_BLOB(tmv, 8), SV_TEXT(verdict),
-                             SV_TEXT(detail)),
+                       SVALS(SV_I64(r->key.terminal_id), SV_I64(r->key.epoch), SV_I64(r->key.seq),
+                             SV_I64(r->card_id), SV_I64((int64_t)r->tmc), SV_BLOB(r->tmv, 8),
+                             SV_TEXT(r->verdict), SV_TEXT(r->detail)),
                        NULL);
 }

@@ -36,19 +36,31 @@ struct ledger_tmac_todo {
  * first, into out[0 .. *n). */
 LEAL_MUST_CHECK leal_err ledger_tmac_todo(struct ledger *l, int64_t terminal_id,
                                           struct ledger_tmac_todo *out, size_t cap, size_t *n);
-/* The bytes of the entry (terminal, epoch, seq) as taken; *found false if none. */
-LEAL_MUST_CHECK leal_err ledger_tmac_entry(struct ledger *l, int64_t terminal_id, int64_t epoch,
-                                           int64_t seq, uint8_t raw[JOURNAL_ENTRY_MAX], size_t *len,
+/* An entry of a terminal's journal. */
+struct ledger_tmac_key {
+    int64_t terminal_id, epoch, seq;
+};
+/* The bytes of the entry k as taken; *found false if none. */
+LEAL_MUST_CHECK leal_err ledger_tmac_entry(struct ledger *l, const struct ledger_tmac_key *k,
+                                           uint8_t raw[JOURNAL_ENTRY_MAX], size_t *len,
                                            bool *found);
-/* Another checked TMAC entry of card with tmc than (terminal, epoch, seq):
- * *found, and where it is ("terminal T epoch E sequence S"). */
+/* Another checked TMAC entry of card with tmc than k: found, and where it
+ * is ("terminal T epoch E sequence S"). */
+struct ledger_tmac_where {
+    bool found;
+    char text[80];
+};
 LEAL_MUST_CHECK leal_err ledger_tmac_other(struct ledger *l, int64_t card_id, uint32_t tmc,
-                                           int64_t terminal_id, int64_t epoch, int64_t seq,
-                                           bool *found, char *where, size_t where_cap);
-/* The check's verdict (LEDGER_TMAC_*) of the TMAC entry (terminal, epoch, seq). */
-LEAL_MUST_CHECK leal_err ledger_tmac_record(struct ledger *l, int64_t terminal_id, int64_t epoch,
-                                            int64_t seq, int64_t card_id, uint32_t tmc,
-                                            const uint8_t tmv[8], const char *verdict,
-                                            const char *detail);
+                                           const struct ledger_tmac_key *k,
+                                           struct ledger_tmac_where *out);
+/* The check's verdict (LEDGER_TMAC_*) of the TMAC entry key. */
+struct ledger_tmac_row {
+    struct ledger_tmac_key key;
+    int64_t card_id;
+    uint32_t tmc;
+    uint8_t tmv[8];
+    const char *verdict, *detail;
+};
+LEAL_MUST_CHECK leal_err ledger_tmac_record(struct ledger *l, const struct ledger_tmac_row *r);
 
 #endif

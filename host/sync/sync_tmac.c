@@ -24,13 +24,16 @@ struct verdict {
 /* Whether the card's tmac key, diversified from its UID or from its card
  * id, gives tmv over tmi; *keyed false when there is no key to try. */
 static leal_err tmv_holds(const struct sync_keys *k, const struct ledger_card *c,
-                          uint8_t key_version, const struct journal_tmac *m,
-                          const struct desfire_tmi *tmi, bool *holds, struct verdict *out)
+                          uint8_t key_version, const struct journal_tmac *m, bool *holds,
+                          struct verdict *out)
 {
     const struct key_version *kv;
+    struct desfire_tmi tmi_buf, *tmi = &tmi_buf;
     uint8_t key[16], want[DESFIRE_TMV_LEN], cid[8];
     leal_err err;
     *holds = false;
+    if ((err = journal_tmac_tmi(m, tmi)) != LEAL_OK)
+        return err;
     if (keyset_version(k->ks, (uint32_t)c->program_id, KEY_ROLE_TMAC, key_version, &kv) !=
         LEAL_OK) {
         out->v = LEDGER_TMAC_UNCHECKED;
@@ -123,25 +126,24 @@ static leal_err judge(struct ledger *l, const struct sync_keys *k,
                       const struct journal_tmac *m, struct verdict *out)
 {
     uint8_t versions[LEDGER_KEY_ROLES], raw[JOURNAL_ENTRY_MAX];
-    struct desfire_tmi tmi;
     struct journal_entry op;
     struct ledger_card c;
-    char where[80];
+    struct ledger_tmac_key key = {td->terminal_id, td->epoch, td->seq};
+    struct ledger_tmac_where other;
     size_t len = 0;
     bool found = false, holds = false;
     leal_err err;
 
     out->v = LEDGER_TMAC_OK;
     out->detail[0] = '\0';
-    if ((err = ledger_tmac_other(l, (int64_t)t->card_id, m->tmc, td->terminal_id, td->epoch,
-                                 td->seq, &found, where, sizeof where)) != LEAL_OK)
+    if ((err = ledger_tmac_other(l, (int64_t)t->card_id, m->tmc, &key, &other)) != LEAL_OK)
         return err;
-    if (found) {
+    if (other.found) {
         out->v = LEDGER_TMAC_REPLAY;
         snprintf(out->detail, sizeof out->detail,
                  "card %llu's TMC %u is also in %s: the card steps it at every commit, so one "
                  "of them is a replay",
-                 (unsigned long long)t->card_id, m->tmc, where);
+                 (unsigned long long)t->card_id, m->tmc, other.text);
         return LEAL_OK;
     }
     err = ledger_card_find_by_id(l, (int64_t)t->card_id, &c);
@@ -159,8 +161,7 @@ static leal_err judge(struct ledger *l, const struct sync_keys *k,
                  (unsigned long long)c.card_id);
         return LEAL_OK;
     }
-    if ((err = journal_tmac_tmi(m, &tmi)) != LEAL_OK ||
-        (err = tmv_holds(k, &c, versions[KEY_ROLE_TMAC - 1], m, &tmi, &holds, out)) != LEAL_OK ||
+    if ((err = tmv_holds(k, &c, versions[KEY_ROLE_TMAC - 1], m, &holds, out)) != LEAL_OK ||
         strcmp(out->v, LEDGER_TMAC_UNCHECKED) == 0)
         return err;
     if (!holds) {
@@ -171,8 +172,9 @@ static leal_err judge(struct ledger *l, const struct sync_keys *k,
                  (unsigned long long)c.card_id, m->tmc);
         return LEAL_OK;
     }
-    if ((err = ledger_tmac_entry(l, td->terminal_id, t->ref_epoch, t->ref_seq, raw, &len,
-                                 &found)) != LEAL_OK)
+    key.epoch = t->ref_epoch;
+    key.seq = t->ref_seq;
+    if ((err = ledger_tmac_entry(l, &key, raw, &len, &found)) != LEAL_OK)
         return err;
     if (!found || journal_entry_decode(raw, len, &op) != LEAL_OK) {
         out->v = LEDGER_TMAC_ALTERED;
@@ -208,9 +210,16 @@ leal_err sync_tmac_check(struct ledger *l, const struct sync_keys *k, int64_t te
                 err = LEAL_E_JOURNAL_MALFORMED; /* taken, so MACed and decoded once */
                 break;
             }
-            if ((err = judge(l, k, &td[i], &t, &m, &v)) == LEAL_OK)
-                err = ledger_tmac_record(l, td[i].terminal_id, td[i].epoch, td[i].seq,
-                                         (int64_t)t.card_id, m.tmc, m.tmv, v.v, v.detail);
+            if ((err = judge(l, k, &td[i], &t, &m, &v)) == LEAL_OK) {
+                struct ledger_tmac_row row = {{td[i].terminal_id, td[i].epoch, td[i].seq},
+                                              (int64_t)t.card_id,
+                                              m.tmc,
+                                              {0},
+                                              v.v,
+                                              v.detail};
+                memcpy(row.tmv, m.tmv, sizeof row.tmv);
+                err = ledger_tmac_record(l, &row);
+            }
             out->checked++;
             out->bad += strcmp(v.v, LEDGER_TMAC_OK) != 0 && strcmp(v.v, LEDGER_TMAC_UNCHECKED) != 0;
         }

@@ -62,9 +62,9 @@ check_eq "the demo's account after the import: 50+25+24-7 points and the kiosk's
     "$(printf '%s\n' "$OUT" | grep -E '^  (PTS|EUR) ' | tail -2 | sort -r | awk '{print $1, $2}' | paste -sd'|')"
 check_match "the demo's account: the kiosk's earn, once" "  earn +PTS +$EARN +terminal earn$" "$OUT"
 check_match "the demo's account: the kiosk's payment, once" "  spend +EUR +-3.00 +terminal purse payment$" "$OUT"
-check_match "the demo's ack" "^wrote ack /tmp/leal-demo-[A-Za-z0-9]+/kiosk1.ack: terminal 1 took every entry up to epoch [0-9]+ sequence 3 \(56 bytes\)$" "$OUT"
+check_match "the demo's ack" "^wrote ack /tmp/leal-demo-[A-Za-z0-9]+/kiosk1.ack: terminal 1 took every entry up to epoch [0-9]+ sequence 5 \(56 bytes\)$" "$OUT"
 check_match "the demo's kiosk applies the ack: only the ack's own entry is left" \
-    "^acknowledged up to epoch [0-9]+ sequence 3; 1 entries not synced$" "$OUT"
+    "^acknowledged up to epoch [0-9]+ sequence 5; 1 entries not synced$" "$OUT"
 check_match "the demo's bono sale" \
     "^bono sold: 10 masajes, 10 sessions for 45.00 EUR on card [0-9]{12} \(account [0-9]+\)$" "$OUT"
 check_match "the demo's bono use earns a tenth of the price" \
