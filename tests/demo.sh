@@ -140,7 +140,7 @@ step "and pays 3,00 from her purse" \
     "$TERMINAL" tap --pay 3,00 --reader "sim:$D/ana2.json" --data "$D/kiosk1"
 step "Its journal, exported for the host (nothing is erased before the host acknowledges it)" \
     "$TERMINAL" journal export -o "$D/kiosk1.journal" --data "$D/kiosk1"
-step "The host takes the kiosk's journal: every MAC and the chain verified, each entry once" \
+step "The host takes the kiosk's journal: every MAC and the chain verified, each entry once, and the EV3's TMVs checked with its host-only tmac key" \
     "$LEAL" sync import "$D/kiosk1.journal"
 step "The same file again: nothing taken twice" "$LEAL" sync import "$D/kiosk1.journal"
 step "Ana's account now holds the kiosk's points and payment too" \

@@ -495,6 +495,11 @@ leal_err desfire_card_commit(struct desfire_card *c)
     return desfire_commit(&c->d);
 }
 
+leal_err desfire_card_commit_tmac(struct desfire_card *c, uint32_t *tmc, uint8_t tmv[8])
+{
+    return desfire_commit_tmac(&c->d, tmc, tmv);
+}
+
 leal_err desfire_card_credit_begin(struct desfire_card *c, int32_t *counter)
 {
     leal_err err;

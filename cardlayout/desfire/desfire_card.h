@@ -214,6 +214,11 @@ LEAL_MUST_CHECK leal_err desfire_card_stage(struct desfire_card *c,
  * error here leaves the caller not knowing whether they did ("commit sent,
  * no answer"): the card's counter says so at its next read. */
 LEAL_MUST_CHECK leal_err desfire_card_commit(struct desfire_card *c);
+/* The same on an EV2/EV3 with the Transaction MAC file (LAYOUT.md 2.9):
+ * CommitTransaction with its option, so the answer (MACed) gives the TMC and
+ * TMV the card computed over the transaction (no extra RT). */
+LEAL_MUST_CHECK leal_err desfire_card_commit_tmac(struct desfire_card *c, uint32_t *tmc,
+                                                  uint8_t tmv[8]);
 /* A host purse credit, step 1: SelectApplication, the purse-credit key (key
  * 1), GetValue counter (4 RT); LEAL_E_CARD_WORN_OUT when it can move no more. */
 LEAL_MUST_CHECK leal_err desfire_card_credit_begin(struct desfire_card *c, int32_t *counter);

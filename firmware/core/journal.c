@@ -2,6 +2,8 @@
  * and ack codecs, and the journal kept in a port_storage. */
 #include "journal.h"
 
+#include "cardlayout/layout.h"
+#include "cardlayout/records/bono.h"
 #include "keys/base/buf.h"
 #include "keys/base/bytes.h"
 #include "keys/base/ct.h"
@@ -53,6 +55,150 @@ void journal_state_of(const struct journal_entry *e, struct state_body *out, boo
     }
 }
 
+_Static_assert(JOURNAL_TMAC_BONO_LEN == BONO_FILE_LEN, "a TMAC entry carries the bono file");
+
+/* The file bytes a TMAC entry carries for flags: the state read, then the
+ * state written, the bono file read and written, as they were sent. */
+static size_t tmac_bytes_len(uint32_t flags)
+{
+    size_t n = STATE_FILE_LEN;
+    if (flags & JOURNAL_TMAC_STATE_WRITTEN)
+        n += STATE_FILE_LEN;
+    if (flags & JOURNAL_TMAC_BONOS_READ)
+        n += JOURNAL_TMAC_BONO_LEN;
+    if (flags & JOURNAL_TMAC_BONOS_WRITTEN)
+        n += JOURNAL_TMAC_BONO_LEN;
+    return n;
+}
+
+static uint8_t tmac_lines_for(uint32_t flags)
+{
+    return (uint8_t)(2 + (tmac_bytes_len(flags) + 11) / 12);
+}
+
+/* The pieces of t's file bytes, in order: where each goes and its length. */
+static void tmac_pieces(const struct journal_tmac *t, const uint8_t *src[4], uint8_t *dst[4],
+                        size_t len[4], struct journal_tmac *w)
+{
+    const uint32_t f = t->flags;
+    src[0] = t->state_before;
+    dst[0] = w != NULL ? w->state_before : NULL;
+    len[0] = STATE_FILE_LEN;
+    src[1] = t->state_after;
+    dst[1] = w != NULL ? w->state_after : NULL;
+    len[1] = (f & JOURNAL_TMAC_STATE_WRITTEN) ? (size_t)STATE_FILE_LEN : 0;
+    src[2] = t->bonos_before;
+    dst[2] = w != NULL ? w->bonos_before : NULL;
+    len[2] = (f & JOURNAL_TMAC_BONOS_READ) ? (size_t)JOURNAL_TMAC_BONO_LEN : 0;
+    src[3] = t->bonos_after;
+    dst[3] = w != NULL ? w->bonos_after : NULL;
+    len[3] = (f & JOURNAL_TMAC_BONOS_WRITTEN) ? (size_t)JOURNAL_TMAC_BONO_LEN : 0;
+}
+
+void journal_tmac_put(const struct journal_tmac *t, struct journal_entry *e)
+{
+    uint8_t bytes[JOURNAL_TMAC_BYTES_MAX + 12];
+    const uint8_t *src[4];
+    uint8_t *dst[4];
+    size_t len[4], n = 0;
+    uint8_t lines = tmac_lines_for(t->flags);
+    tmac_pieces(t, src, dst, len, NULL);
+    leal_memset(bytes, 0, sizeof bytes);
+    for (int i = 0; i < 4; i++) {
+        if (len[i] > 0)
+            leal_memcpy(bytes + n, src[i], len[i]);
+        n += len[i];
+    }
+    e->item = t->flags & JOURNAL_TMAC_FLAGS;
+    e->n_lines = lines;
+    e->lines[0] = (struct journal_line){JOURNAL_LINE_TMAC, 1, t->tmc, (int64_t)load_be64(t->tmv)};
+    e->lines[1] = (struct journal_line){
+        JOURNAL_LINE_TMAC, 2, (uint32_t)t->counter,
+        (int64_t)(((uint64_t)(uint32_t)t->purse << 32) | (uint32_t)t->purse_moved)};
+    for (uint8_t i = 2; i < lines; i++) {
+        const uint8_t *b = bytes + (size_t)(i - 2) * 12;
+        e->lines[i] = (struct journal_line){JOURNAL_LINE_TMAC, (uint8_t)(i + 1), load_be32(b),
+                                            (int64_t)load_be64(b + 4)};
+    }
+}
+
+leal_err journal_tmac_get(const struct journal_entry *e, struct journal_tmac *t)
+{
+    uint8_t bytes[JOURNAL_TMAC_BYTES_MAX + 12];
+    const uint8_t *src[4];
+    uint8_t *dst[4];
+    size_t len[4], n = 0, total;
+    leal_memset(t, 0, sizeof *t);
+    if (e->op != JOURNAL_OP_TMAC || (e->item & ~(uint32_t)JOURNAL_TMAC_FLAGS) != 0 ||
+        e->n_lines != tmac_lines_for(e->item))
+        return LEAL_E_JOURNAL_MALFORMED;
+    for (uint8_t i = 0; i < e->n_lines; i++)
+        if (e->lines[i].source != JOURNAL_LINE_TMAC || e->lines[i].rule_index != i + 1)
+            return LEAL_E_JOURNAL_MALFORMED;
+    t->flags = e->item;
+    t->tmc = e->lines[0].id;
+    store_be64(t->tmv, (uint64_t)e->lines[0].points);
+    t->counter = (int32_t)e->lines[1].id;
+    t->purse = (int32_t)(uint32_t)((uint64_t)e->lines[1].points >> 32);
+    t->purse_moved = (int32_t)(uint32_t)(uint64_t)e->lines[1].points;
+    for (uint8_t i = 2; i < e->n_lines; i++) {
+        store_be32(bytes + (size_t)(i - 2) * 12, e->lines[i].id);
+        store_be64(bytes + (size_t)(i - 2) * 12 + 4, (uint64_t)e->lines[i].points);
+    }
+    total = tmac_bytes_len(t->flags);
+    for (size_t i = total; i < (size_t)(e->n_lines - 2) * 12; i++)
+        if (bytes[i] != 0)
+            return LEAL_E_JOURNAL_MALFORMED;
+    tmac_pieces(t, src, dst, len, t);
+    for (int i = 0; i < 4; i++) {
+        if (len[i] > 0)
+            leal_memcpy(dst[i], bytes + n, len[i]);
+        n += len[i];
+    }
+    return LEAL_OK;
+}
+
+leal_err journal_tmac_tmi(const struct journal_tmac *t, struct desfire_tmi *tmi)
+{
+    const uint32_t f = t->flags;
+    leal_err err;
+    desfire_tmi_init(tmi);
+    if ((err = desfire_tmi_data(tmi, DESFIRE_TMI_READ_DATA, LAYOUT_FILE_STATE, 0, t->state_before,
+                                STATE_FILE_LEN)) != LEAL_OK ||
+        (err = desfire_tmi_value(tmi, DESFIRE_TMI_GET_VALUE, LAYOUT_FILE_COUNTER, t->counter)) !=
+            LEAL_OK ||
+        ((f & JOURNAL_TMAC_PURSE_READ) &&
+         (err = desfire_tmi_value(tmi, DESFIRE_TMI_GET_VALUE, LAYOUT_FILE_PURSE, t->purse)) !=
+             LEAL_OK) ||
+        ((f & JOURNAL_TMAC_BONOS_READ) &&
+         (err = desfire_tmi_data(tmi, DESFIRE_TMI_READ_DATA, LAYOUT_FILE_BONOS, 0, t->bonos_before,
+                                 JOURNAL_TMAC_BONO_LEN)) != LEAL_OK) ||
+        ((f & JOURNAL_TMAC_STATE_WRITTEN) &&
+         (err = desfire_tmi_data(tmi, DESFIRE_TMI_WRITE_DATA, LAYOUT_FILE_STATE, 0, t->state_after,
+                                 STATE_FILE_LEN)) != LEAL_OK) ||
+        ((f & JOURNAL_TMAC_BONOS_WRITTEN) &&
+         (err = desfire_tmi_data(tmi, DESFIRE_TMI_WRITE_DATA, LAYOUT_FILE_BONOS, 0, t->bonos_after,
+                                 JOURNAL_TMAC_BONO_LEN)) != LEAL_OK) ||
+        ((f & JOURNAL_TMAC_DEBIT) &&
+         (err = desfire_tmi_value(tmi, DESFIRE_TMI_DEBIT, LAYOUT_FILE_PURSE, t->purse_moved)) !=
+             LEAL_OK) ||
+        ((f & JOURNAL_TMAC_LIMITED_CREDIT) &&
+         (err = desfire_tmi_value(tmi, DESFIRE_TMI_LIMITED_CREDIT, LAYOUT_FILE_PURSE,
+                                  t->purse_moved)) != LEAL_OK))
+        return err;
+    return desfire_tmi_value(tmi, DESFIRE_TMI_DEBIT, LAYOUT_FILE_COUNTER, 1);
+}
+
+/* A TMAC entry (JOURNAL.md "Transaction MAC entries"): a DESFire card's,
+ * naming the operation it is about, with its lines as journal_tmac_get
+ * reads them, and only in such an entry. */
+static bool tmac_entry_ok(const struct journal_entry *e)
+{
+    struct journal_tmac t;
+    return e->card_kind == JOURNAL_CARD_DESFIRE && e->card_id != 0 && e->ref_epoch != 0 &&
+           e->ref_seq != 0 && journal_tmac_get(e, &t) == LEAL_OK;
+}
+
 size_t journal_entry_len(uint8_t n_lines)
 {
     return JOURNAL_FIXED_LEN + (size_t)n_lines * JOURNAL_LINE_LEN + JOURNAL_MAC_LEN;
@@ -60,7 +206,7 @@ size_t journal_entry_len(uint8_t n_lines)
 
 static bool op_known(uint8_t op)
 {
-    return (op >= JOURNAL_OP_EARN && op <= JOURNAL_OP_SETTLE) ||
+    return (op >= JOURNAL_OP_EARN && op <= JOURNAL_OP_TMAC) ||
            (op >= JOURNAL_OP_EPOCH && op <= JOURNAL_OP_ACK);
 }
 
@@ -112,6 +258,10 @@ static bool line_ok(const struct journal_entry *e, uint8_t i)
         return qr_line_ok(e, l, i);
     if (l->source == JOURNAL_LINE_STATE)
         return state_line_ok(e, l, i);
+    if (l->source == JOURNAL_LINE_TMAC)
+        return e->op == JOURNAL_OP_TMAC; /* the entry as a whole: tmac_entry_ok */
+    if (e->op == JOURNAL_OP_TMAC)
+        return false;
     return (e->op == JOURNAL_OP_EARN || e->op == JOURNAL_OP_PAY_EARN) &&
            l->source >= RULES_LINE_BASE && l->source <= RULES_LINE_RULE;
 }
@@ -148,6 +298,8 @@ static bool entry_fields_ok(const struct journal_entry *e)
     if (op_internal(e->op) && (e->card_kind != JOURNAL_CARD_NONE || e->card_id != 0))
         return false;
     if (e->card_kind == JOURNAL_CARD_QR && !qr_entry_ok(e))
+        return false;
+    if (e->op == JOURNAL_OP_TMAC && !tmac_entry_ok(e))
         return false;
     for (uint8_t i = 0; i < e->n_lines; i++)
         if (!line_ok(e, i))

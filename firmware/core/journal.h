@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cardlayout/desfire/desfire_tmac.h"
 #include "firmware/core/port.h"
 #include "firmware/core/rules.h"
 #include "keys/base/err.h"
@@ -50,6 +51,14 @@
  * id = seq, points = buckets[0..3] (BE16 each). */
 #define JOURNAL_LINE_STATE 0x12
 #define JOURNAL_STATE_LINES 2
+/* The Transaction MAC lines (JOURNAL.md "Transaction MAC entries"): the
+ * lines of a JOURNAL_OP_TMAC entry, rule index 1, 2, 3, .. in order. Index 1:
+ * id = the TMC CommitTransaction answered, points = its TMV (8 bytes, read
+ * as bytes); index 2: id = the counter value read, points = the purse value
+ * read (BE32) || the purse amount moved (BE32); index 3 on: the card's
+ * file bytes the transaction read and wrote, 12 a line (id, then points),
+ * the last line's tail zero. */
+#define JOURNAL_LINE_TMAC 0x13
 #define JOURNAL_QR_STATIC 1 /* the QR line's code kinds (QR_KIND_STATIC, QR_KIND_SPEND) */
 #define JOURNAL_QR_SPEND 2
 #define JOURNAL_FIXED_LEN 112 /* entry bytes before the lines */
@@ -73,6 +82,7 @@ enum journal_op {
     JOURNAL_OP_BALANCE = 0x08,
     JOURNAL_OP_REFUSAL = 0x09,
     JOURNAL_OP_SETTLE = 0x0A, /* what a card shows of a commit that had no answer */
+    JOURNAL_OP_TMAC = 0x0B,   /* an EV2/EV3's TMC and TMV of the operation ref names */
     /* Written by the journal itself: */
     JOURNAL_OP_EPOCH = 0x10,    /* first entry of an epoch */
     JOURNAL_OP_RECOVERY = 0x11, /* stands in for an entry torn by power loss */
@@ -125,6 +135,44 @@ struct journal_entry {
     struct journal_line lines[JOURNAL_MAX_LINES];
     uint8_t mac[JOURNAL_MAC_LEN];
 };
+
+/* What a TMAC entry carries (JOURNAL.md "Transaction MAC entries"): the
+ * TMC and TMV the card answered at its CommitTransaction, and every input of
+ * the card's Transaction MAC the entry's operation gave it, so the host,
+ * holding the card's tmac key, recomputes the TMV. flags (the entry's item)
+ * say which commands ran beside ReadData state, GetValue counter and Debit
+ * counter 1, which every such transaction has. */
+#define JOURNAL_TMAC_PURSE_READ 0x01     /* GetValue purse */
+#define JOURNAL_TMAC_BONOS_READ 0x02     /* ReadData bono file */
+#define JOURNAL_TMAC_STATE_WRITTEN 0x04  /* WriteData state */
+#define JOURNAL_TMAC_BONOS_WRITTEN 0x08  /* WriteData bono file */
+#define JOURNAL_TMAC_DEBIT 0x10          /* Debit purse, purse_moved */
+#define JOURNAL_TMAC_LIMITED_CREDIT 0x20 /* LimitedCredit purse, purse_moved */
+#define JOURNAL_TMAC_FLAGS 0x3F
+#define JOURNAL_TMAC_BYTES_MAX (2 * STATE_FILE_LEN + 2 * JOURNAL_TMAC_BONO_LEN)
+#define JOURNAL_TMAC_BONO_LEN 34 /* cardlayout/records/bono.h BONO_FILE_LEN */
+struct journal_tmac {
+    uint32_t tmc;
+    uint8_t tmv[8];
+    uint32_t flags;      /* JOURNAL_TMAC_* */
+    int32_t counter;     /* GetValue counter */
+    int32_t purse;       /* GetValue purse (PURSE_READ), else 0 */
+    int32_t purse_moved; /* DEBIT or LIMITED_CREDIT's amount, else 0 */
+    uint8_t state_before[STATE_FILE_LEN], state_after[STATE_FILE_LEN];
+    uint8_t bonos_before[JOURNAL_TMAC_BONO_LEN], bonos_after[JOURNAL_TMAC_BONO_LEN];
+};
+/* The card's Transaction MAC input of the transaction t describes, in the
+ * order a terminal's tap sends its commands (cardlayout/desfire/
+ * desfire_card.c: ReadData state, GetValue counter, GetValue purse, ReadData
+ * bonos; WriteData state, WriteData bonos, Debit or LimitedCredit purse,
+ * Debit counter 1): with the card's tmac key, desfire_tmv of it at t->tmc
+ * is the TMV the card answered, if t is what the card did. */
+LEAL_MUST_CHECK leal_err journal_tmac_tmi(const struct journal_tmac *t, struct desfire_tmi *tmi);
+/* e's item and lines from t (e's other fields are the caller's). */
+void journal_tmac_put(const struct journal_tmac *t, struct journal_entry *e);
+/* t from a TMAC entry's item and lines; LEAL_E_JOURNAL_MALFORMED if e is
+ * not one or its lines are not as JOURNAL.md says. */
+LEAL_MUST_CHECK leal_err journal_tmac_get(const struct journal_entry *e, struct journal_tmac *t);
 
 /* The two state lines of before (JOURNAL_LINE_STATE) into out[0..1]. */
 void journal_state_lines(const struct state_body *before, struct journal_line out[2]);

@@ -91,8 +91,10 @@ static bool floor_ok(const struct package_floor *f)
 {
     if (f->card_id == 0 || (f->kind != PACKAGE_FLOOR_DESFIRE && f->kind != PACKAGE_FLOOR_CLASSIC))
         return false;
-    if ((f->flags & (uint8_t) ~(PACKAGE_FLOOR_TAG_KNOWN | PACKAGE_FLOOR_EV2)) != 0 ||
-        ((f->flags & PACKAGE_FLOOR_EV2) != 0 && f->kind != PACKAGE_FLOOR_DESFIRE))
+    if ((f->flags &
+         (uint8_t) ~(PACKAGE_FLOOR_TAG_KNOWN | PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC)) != 0 ||
+        ((f->flags & PACKAGE_FLOOR_EV2) != 0 && f->kind != PACKAGE_FLOOR_DESFIRE) ||
+        ((f->flags & PACKAGE_FLOOR_TMAC) != 0 && (f->flags & PACKAGE_FLOOR_EV2) == 0))
         return false;
     /* No tag: seq and tag are zero (one encoding per meaning). */
     if (!(f->flags & PACKAGE_FLOOR_TAG_KNOWN) &&

@@ -79,6 +79,10 @@ enum package_floor_kind { PACKAGE_FLOOR_DESFIRE = 1, PACKAGE_FLOOR_CLASSIC = 2 }
 /* flags bit 1 (DESFire): issued as an EV2/EV3, so a tap authenticates it with
  * EV2 secure messaging and refuses an AA session (LEAL_E_CARD_EV2_DOWNGRADE). */
 #define PACKAGE_FLOOR_EV2 0x02
+/* flags bit 2 (with bit 1): the card has the Transaction MAC file 0x0F
+ * (cardlayout/LAYOUT.md 2.9; the ledger recorded its tmac key), so a tap
+ * commits asking for TMC and TMV and journals them (JOURNAL.md). */
+#define PACKAGE_FLOOR_TMAC 0x04
 #define PACKAGE_FLOOR_TAG_LEN 8
 
 struct package_hot {

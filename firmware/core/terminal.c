@@ -32,10 +32,12 @@ struct tap {
     struct rules_civil local;
     uint32_t today; /* the local day, days since 1970 */
     struct card_view v;
-    uint8_t card_kind; /* enum journal_card_kind */
-    uint32_t counter;  /* the journal's counter as read: DESFire taps, Classic seq */
-    bool ev2;          /* DESFire: the read's session speaks EV2 secure messaging */
-    bool staged;       /* writes staged on the card and neither committed nor dropped */
+    uint8_t card_kind;      /* enum journal_card_kind */
+    uint32_t counter;       /* the journal's counter as read: DESFire taps, Classic seq */
+    bool ev2;               /* DESFire: the read's session speaks EV2 secure messaging */
+    bool tmac;              /* DESFire: an EV2 session on a card with the Transaction MAC file */
+    struct journal_tmac tm; /* tmac: what the card's TMI took, for the TMAC entry */
+    bool staged;            /* writes staged on the card and neither committed nor dropped */
     struct plan p;
 };
 
@@ -357,6 +359,7 @@ static leal_err judge(struct tap *tp, leal_err *reason)
             *reason = LEAL_E_CARD_EV2_DOWNGRADE;
             return LEAL_OK;
         }
+        tp->tmac = desfire && tp->ev2 && (fl.flags & PACKAGE_FLOOR_TMAC) != 0;
     }
     if (tp->now.utc_seconds >= pk->info.valid_until)
         *reason = LEAL_E_PACKAGE_EXPIRED;
@@ -835,10 +838,71 @@ static leal_err desfire_stage(struct tap *tp, void *card)
     return desfire_card_stage(card, &ch, &tp->v);
 }
 
+/* What the card's Transaction MAC input takes of this tap (desfire_card_tap_read,
+ * desfire_card_stage; cardlayout/desfire/desfire_tmac.h), for the TMAC entry:
+ * the files' bytes as sent, encoded again from the view (the codecs are
+ * canonical: one encoding per state). The state read is taken before any
+ * host change is applied to the view (tap_desfire). */
+static leal_err tmac_staged(struct tap *tp)
+{
+    struct journal_tmac *m = &tp->tm;
+    const struct plan *p = &tp->p;
+    leal_err err = LEAL_OK;
+    if (p->write_state) {
+        m->flags |= JOURNAL_TMAC_STATE_WRITTEN;
+        err = state_file_encode(tp->v.layout_version, tp->v.card_id, &p->next, m->state_after);
+    }
+    if (err == LEAL_OK && p->write_bonos) {
+        m->flags |= JOURNAL_TMAC_BONOS_WRITTEN;
+        err = bono_file_encode(&p->bonos, m->bonos_after);
+    }
+    if (p->purse_debit > 0) {
+        m->flags |= JOURNAL_TMAC_DEBIT;
+        m->purse_moved = p->purse_debit;
+    } else if (p->purse_back > 0) {
+        m->flags |= JOURNAL_TMAC_LIMITED_CREDIT;
+        m->purse_moved = p->purse_back;
+    }
+    return err;
+}
+
 static leal_err desfire_commit_tx(struct tap *tp, void *card)
 {
-    (void)tp;
-    return desfire_card_commit(card);
+    leal_err err;
+    if (!tp->tmac)
+        return desfire_card_commit(card);
+    err = desfire_card_commit_tmac(card, &tp->tm.tmc, tp->tm.tmv);
+    tp->out->tmac = err == LEAL_OK;
+    return err;
+}
+
+/* After a commit that answered TMC and TMV: the TMAC entry, naming the
+ * operation's entry. The card has committed whatever this append does; a
+ * journal that refuses it leaves the result without tmac_entry (the host
+ * then has the operation without its TMV, as after a commit with no answer). */
+static void journal_tmac(struct tap *tp)
+{
+    struct journal_entry e;
+    leal_memset(&e, 0, sizeof e);
+    e.op = JOURNAL_OP_TMAC;
+    e.card_kind = JOURNAL_CARD_DESFIRE;
+    e.utc_seconds = tp->now.utc_seconds;
+    e.utc_offset_minutes = tp->now.utc_offset_minutes;
+    e.card_id = tp->v.card_id;
+    e.counter_before = tp->p.e.counter_before;
+    e.counter_after = tp->p.e.counter_after;
+    e.package_version = tp->t->s.package->info.version;
+    e.ref_epoch = tp->out->entry.epoch;
+    e.ref_seq = tp->out->entry.seq;
+    journal_tmac_put(&tp->tm, &e);
+    if (journal_append(tp->t->s.journal, &e) != LEAL_OK)
+        return;
+    if (tp->t->s.sum != NULL)
+        journal_sum_add(tp->t->s.sum, tp->t->s.journal, &e);
+    tp->out->tmac_entry.epoch = e.epoch;
+    tp->out->tmac_entry.seq = e.seq;
+    leal_memcpy(tp->out->tmv, tp->tm.tmv, sizeof tp->out->tmv);
+    tp->out->tmc = tp->tm.tmc;
 }
 
 static leal_err tap_desfire(struct tap *tp)
@@ -870,7 +934,26 @@ static leal_err tap_desfire(struct tap *tp)
         return err;
     }
     tp->counter = tp->v.taps;
-    err = finish(tp, desfire_stage, desfire_commit_tx, &c);
+    /* The Transaction MAC's inputs of the read, before finish applies any
+     * host change to the view. */
+    leal_memset(&tp->tm, 0, sizeof tp->tm);
+    tp->tm.counter = tp->v.counter;
+    if ((desfire_want(tp) & DESFIRE_CARD_TAP_PURSE) != 0) {
+        tp->tm.flags |= JOURNAL_TMAC_PURSE_READ;
+        tp->tm.purse = tp->v.purse_cents;
+    }
+    if ((desfire_want(tp) & DESFIRE_CARD_TAP_BONOS) != 0 &&
+        tp->v.layout_version == LAYOUT_VERSION_BONOS) {
+        tp->tm.flags |= JOURNAL_TMAC_BONOS_READ;
+        err = bono_file_encode(&tp->v.bonos, tp->tm.bonos_before);
+    }
+    if (err == LEAL_OK)
+        err = state_file_encode(tp->v.layout_version, tp->v.card_id, &tp->v.state,
+                                tp->tm.state_before);
+    if (err == LEAL_OK)
+        err = finish(tp, desfire_stage, desfire_commit_tx, &c);
+    if (err == LEAL_OK && tp->out->tmac)
+        journal_tmac(tp);
     /* Not journaled, so not committed: AbortTransaction drops the staged
      * writes now rather than at the next SelectApplication. */
     if (tp->staged && desfire_abort(&c.d) != LEAL_OK)
@@ -1014,6 +1097,8 @@ static leal_err finish(struct tap *tp, leal_err (*stage)(struct tap *, void *),
      * may hold. A full journal stops the tap here, the card untouched (the
      * staged writes die with the session). */
     tp->staged = true;
+    if (tp->tmac && (err = tmac_staged(tp)) != LEAL_OK)
+        return err;
     if ((err = append(tp, &tp->p.e)) != LEAL_OK)
         return err;
     tp->staged = false;

@@ -107,6 +107,14 @@ struct terminal_result {
     struct journal_key entry; /* the entry this tap journaled */
     unsigned round_trips;     /* card commands, every frame counted */
     bool ev2;                 /* DESFire: the tap ran under EV2 secure messaging */
+    /* An EV2/EV3 with the Transaction MAC file (its package floor says so):
+     * the commit answered TMC and TMV (tmac), journaled after it in a TMAC
+     * entry (tmac_entry; JOURNAL.md "Transaction MAC entries"). tmac without
+     * tmac_entry: the journal refused that append (the card committed). */
+    bool tmac;
+    uint32_t tmc;
+    uint8_t tmv[8];
+    struct journal_key tmac_entry;
 };
 
 struct terminal {

@@ -32,7 +32,8 @@ static const char sync_help[] =
     "reconciles (leal reconcile) and says so when it found something new;\n"
     "--no-reconcile leaves that to a later leal reconcile.\n";
 
-/* The keystore's journal masters only: every other role is wiped at once. */
+/* The keystore's journal masters and tmac masters (the TMVs of EV2/EV3
+ * cards, host/sync/sync_tmac.h) only: every other role is wiped at once. */
 int sync_cli_journal_keys(const struct lcli_opt *o, size_t n, struct keyset **ks)
 {
     const char *file = lcli_get(o, n, "passphrase-file"), *given = lcli_get(o, n, "keystore");
@@ -53,7 +54,7 @@ int sync_cli_journal_keys(const struct lcli_opt *o, size_t n, struct keyset **ks
         return cli_fail(err, "keystore %s", path);
     for (int p = 0; p < (*ks)->nprograms; p++)
         for (int r = KEY_ROLE_FIRST; r <= KEY_ROLE_LAST; r++)
-            if (r != KEY_ROLE_JOURNAL_MAC)
+            if (r != KEY_ROLE_JOURNAL_MAC && r != KEY_ROLE_TMAC)
                 leal_wipe(&(*ks)->programs[p].roles[r - KEY_ROLE_FIRST],
                           sizeof(*ks)->programs[p].roles[0]);
     return 0;
@@ -93,6 +94,10 @@ static void print_result(const char *file, const struct sync_result *r, bool jso
         printf("; %u card(s) flagged for reconciliation", r->cards_flagged);
     if (r->terminal_flagged)
         printf("; terminal %u flagged", h->terminal_id);
+    if (r->tmac_checked)
+        printf("; %u TMV%s checked with the cards' tmac keys, %u not the card's word "
+               "(leal reconcile)",
+               r->tmac_checked, r->tmac_checked == 1 ? "" : "s", r->tmac_bad);
     printf("\n");
 }
 

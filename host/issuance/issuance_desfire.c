@@ -180,6 +180,7 @@ static void desfire_judge_mark(void *s, const struct ledger_card *lc, bool inten
 }
 
 /* The DESFire roles: the PICC master key and the application's keys 0..2. */
+_Static_assert(KEY_ROLE_TMAC <= LEDGER_KEY_ROLES, "the ledger records the tmac key");
 static const enum key_role desfire_roles[4] = {KEY_ROLE_PICC_MASTER, KEY_ROLE_APP_MASTER,
                                                KEY_ROLE_PURSE_CREDIT, KEY_ROLE_TERMINAL};
 
@@ -210,12 +211,15 @@ static leal_err learn_tech(struct desk *k, int64_t card_id)
     return err;
 }
 
-/* What the card carries now, into the ledger. */
+/* What the card carries now, into the ledger: the four keys, and the tmac
+ * key of an EV2/EV3's Transaction MAC file once this contact made it
+ * (LAYOUT.md 2.9; ChangeKey never reaches it, so it is recorded once). */
 static leal_err record_versions(struct desk *k, int64_t card_id)
 {
     uint8_t v[LEDGER_KEY_ROLES] = {0};
     for (int i = 0; i < 4; i++)
         v[desfire_roles[i] - 1] = k->c.ver[desfire_roles[i]];
+    v[KEY_ROLE_TMAC - 1] = k->c.ver[KEY_ROLE_TMAC];
     return ledger_card_keys_set(k->is->ledger, card_id, v);
 }
 

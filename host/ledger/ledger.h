@@ -42,7 +42,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 39
+#define LEDGER_SCHEMA_VERSION 40
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -493,7 +493,7 @@ LEAL_MUST_CHECK leal_err ledger_card_set_counter(struct ledger *l, int64_t card_
 /* The key version of each role a card carries (keys/KEYS.md: role numbers
  * 1..LEDGER_KEY_ROLES), versions[role - 1]; 0 where none is recorded (a role
  * the card does not use, or a card recorded before versions were kept). */
-#define LEDGER_KEY_ROLES 11
+#define LEDGER_KEY_ROLES 12
 LEAL_MUST_CHECK leal_err ledger_card_keys_get(struct ledger *l, int64_t card_id,
                                               uint8_t versions[LEDGER_KEY_ROLES]);
 /* Records the non-zero versions given, in one transaction (LEAL_E_UNKNOWN_ID

@@ -24,6 +24,12 @@
     "JOIN terminal t ON t.id = f.terminal_id JOIN store s ON s.id = t.store_id WHERE f.kind IN "   \
     "('mac','chain','conflict') AND f.card_id IS NOT NULL AND (?1 = 0 OR s.program_id = ?1) AND "  \
     "(?2 = 0 OR f.card_id = ?2) ORDER BY f.id"
+/* The TMAC entries whose check (host/sync/sync_tmac.h) found fraud. */
+#define TMAC_SQL                                                                                   \
+    "SELECT m.card_id, s.program_id, m.terminal_id, m.epoch, m.seq, m.tmc, m.verdict, m.detail "   \
+    "FROM terminal_tmac m JOIN terminal t ON t.id = m.terminal_id JOIN store s ON s.id = "         \
+    "t.store_id WHERE m.verdict IN ('forged','altered','replay') AND (?1 = 0 OR s.program_id = "   \
+    "?1) AND (?2 = 0 OR m.card_id = ?2) ORDER BY m.terminal_id, m.epoch, m.seq"
 /* Terminals of the program (but the one that saw the jump) with nothing
  * taken from after the card's last known state. */
 #define UNSYNCED_SQL                                                                               \
@@ -365,6 +371,8 @@ static leal_err observe(struct walk *w, struct store_stmt *st)
         return err;
     if (e.card_kind == JOURNAL_CARD_QR)
         return qr_observe(w, &e);
+    if (e.op == JOURNAL_OP_TMAC) /* its operation's entry is the observation (tmac_found) */
+        return LEAL_OK;
     if (e.card_kind == JOURNAL_CARD_NONE ||
         (e.op == JOURNAL_OP_REFUSAL && e.counter_before == 0 && e.counter_after == 0))
         return LEAL_OK;
@@ -415,6 +423,38 @@ static leal_err tampered(struct walk *w, int64_t program_id, int64_t card_id)
         err = finding(w, terminal, "tamper", true, ev, detail);
     }
     store_finalize(st);
+    return err;
+}
+
+/* The Transaction MAC checks' fraud (sync_tmac.h): a forged TMV, an entry
+ * altered after the card's commit, a TMC replayed; each a fraud finding
+ * naming the terminal, so the card is blocked and hot-listed. */
+static leal_err tmac_found(struct walk *w, int64_t program_id, int64_t card_id)
+{
+    struct store_stmt *st;
+    char ev[LEDGER_RECONCILE_EVIDENCE], detail[LEDGER_RECONCILE_DETAIL], verdict[12], what[240];
+    leal_err err = store_prep_i64(w->l, TMAC_SQL, &st, I64S(program_id, card_id));
+    if (err != LEAL_OK)
+        return err;
+    while (err == LEAL_OK && store_next_row(w->l, st, &err)) {
+        int64_t terminal = store_col_i64(st, 2);
+        const char *kind;
+        w->card = store_col_i64(st, 0);
+        w->program = store_col_i64(st, 1);
+        store_col_text(st, 6, verdict, sizeof verdict);
+        store_col_text(st, 7, what, sizeof what);
+        kind = strcmp(verdict, "forged") == 0    ? "tmv_forged"
+               : strcmp(verdict, "altered") == 0 ? "tmv_altered"
+                                                 : "tmc_replay";
+        snprintf(ev, sizeof ev, "t%lld/e%lld/s%lld tmc %lld", (long long)terminal,
+                 (long long)store_col_i64(st, 3), (long long)store_col_i64(st, 4),
+                 (long long)store_col_i64(st, 5));
+        snprintf(detail, sizeof detail, "terminal %lld: %s: card blocked", (long long)terminal,
+                 what);
+        err = finding(w, terminal, kind, true, ev, detail);
+    }
+    store_finalize(st);
+    w->card = 0;
     return err;
 }
 
@@ -577,6 +617,7 @@ static leal_err reconcile(struct walk *w, int64_t program_id, int64_t card_id)
     leal_err err;
     if ((err = store_query_int(w->l, RUN_SQL, NULL, 0, &w->run)) != LEAL_OK ||
         (err = tampered(w, program_id, card_id)) != LEAL_OK ||
+        (err = tmac_found(w, program_id, card_id)) != LEAL_OK ||
         (err = capped(w, program_id, card_id)) != LEAL_OK ||
         (err = store_prep_i64(w->l, ENTRIES_SQL, &st, I64S(program_id, card_id))) != LEAL_OK)
         return err;

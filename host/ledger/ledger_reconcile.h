@@ -22,7 +22,12 @@
  *            entry names allowed it offline (per day, or since its last
  *            acknowledgment, counted as the terminal counts them; caps the
  *            host recorded when it built the package, ledger_terminal.h):
- *            the terminal did not enforce them; not the card's fraud.
+ *            the terminal did not enforce them; not the card's fraud;
+ *   tmv_forged, tmv_altered, tmc_replay
+ *            the import's check of an EV2/EV3's Transaction MAC entry with
+ *            the card's tmac key (host/sync/sync_tmac.h) found its TMV not
+ *            the card's, the operation's entry other than what the card
+ *            committed, or the card's TMC twice: fraud.
  * Fraud blocks the card (an active one) with a card event naming the
  * evidence (operator "reconcile"): the next package's hot list carries it.
  * An accepted explanation is recorded with the finding, which then stays

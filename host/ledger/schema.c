@@ -569,6 +569,61 @@
     " entry_id INTEGER NOT NULL) STRICT;"                                                          \
     "INSERT INTO report_mark VALUES (1, 0);" REPORT_DAY_FLUSH ";" REPORT_VISIT_FLUSH               \
     ";" REPORT_MARK_MOVE ";"
+/* DESFire EV2/EV3's Transaction MAC (issue 19, cardlayout/LAYOUT.md 2.9):
+ * card_key rebuilt (SQLite cannot widen a CHECK) to take role 12, the
+ * host-only tmac key an EV2/EV3 card is issued with, so the ledger knows
+ * which version of it each card carries; each TMAC entry a terminal
+ * journaled (firmware/core/JOURNAL.md) with its TMC, TMV and what the
+ * import's check of it with the card's tmac key found (host/sync/
+ * sync_tmac.c); reconcile_finding rebuilt to take that check's kinds
+ * (ledger_reconcile.h). card_key and reconcile_finding are rebuilt so that
+ * the migration runs again on a ledger that has them (a new table, copied,
+ * swapped in). One macro, so it moves to the next number by moving one line. */
+#define EV2_TMAC_MIGRATION                                                                         \
+    "CREATE TABLE card_key_v2("                                                                    \
+    " card_id INTEGER NOT NULL REFERENCES card(card_id),"                                          \
+    " role INTEGER NOT NULL CHECK (role BETWEEN 1 AND 12),"                                        \
+    " version INTEGER NOT NULL CHECK (version BETWEEN 1 AND 255),"                                 \
+    " PRIMARY KEY (card_id, role)) STRICT, WITHOUT ROWID;"                                         \
+    "INSERT INTO card_key_v2(card_id, role, version) SELECT card_id, role, version FROM card_key;" \
+    "DROP TABLE card_key;"                                                                         \
+    "ALTER TABLE card_key_v2 RENAME TO card_key;"                                                  \
+    "CREATE INDEX card_key_version ON card_key(role, version);"                                    \
+    "CREATE TABLE terminal_tmac("                                                                  \
+    " terminal_id INTEGER NOT NULL,"                                                               \
+    " epoch INTEGER NOT NULL,"                                                                     \
+    " seq INTEGER NOT NULL,"                                                                       \
+    " card_id INTEGER NOT NULL,"                                                                   \
+    " tmc INTEGER NOT NULL CHECK (tmc BETWEEN 0 AND 4294967295),"                                  \
+    " tmv BLOB NOT NULL CHECK (length(tmv) = 8),"                                                  \
+    " verdict TEXT NOT NULL CHECK (verdict IN ('ok','forged','altered','replay','unchecked')),"    \
+    " detail TEXT NOT NULL,"                                                                       \
+    " PRIMARY KEY (terminal_id, epoch, seq),"                                                      \
+    " FOREIGN KEY (terminal_id, epoch, seq) REFERENCES terminal_entry(terminal_id, epoch, seq))"   \
+    " STRICT, WITHOUT ROWID;"                                                                      \
+    "CREATE INDEX terminal_tmac_card ON terminal_tmac(card_id, tmc);"                              \
+    "CREATE TABLE reconcile_finding_v2("                                                           \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
+    " card_id INTEGER NOT NULL CHECK (card_id >= 0),"                                              \
+    " terminal_id INTEGER NOT NULL CHECK (terminal_id >= 0),"                                      \
+    " kind TEXT NOT NULL CHECK (kind IN ('gap','doubt','clone','rollback','balance','tamper',"     \
+    "  'cap','tmv_forged','tmv_altered','tmc_replay')),"                                           \
+    " fraud INTEGER NOT NULL CHECK (fraud IN (0, 1)),"                                             \
+    " evidence TEXT NOT NULL,"                                                                     \
+    " detail TEXT NOT NULL,"                                                                       \
+    " found_at INTEGER NOT NULL,"                                                                  \
+    " state TEXT NOT NULL CHECK (state IN ('open','accepted','resolved')),"                        \
+    " reason TEXT,"                                                                                \
+    " operator TEXT,"                                                                              \
+    " closed_at INTEGER,"                                                                          \
+    " run INTEGER NOT NULL,"                                                                       \
+    " CHECK (state <> 'accepted' OR reason IS NOT NULL),"                                          \
+    " UNIQUE (kind, card_id, terminal_id, evidence)) STRICT;"                                      \
+    "INSERT INTO reconcile_finding_v2 SELECT * FROM reconcile_finding;"                            \
+    "DROP TABLE reconcile_finding;"                                                                \
+    "ALTER TABLE reconcile_finding_v2 RENAME TO reconcile_finding;"                                \
+    "CREATE INDEX reconcile_finding_card ON reconcile_finding(card_id, state);"
 
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
@@ -1005,7 +1060,8 @@ static const char *const migrations[] = {
     PORTAL2_MIGRATION,        /* 35 -> 36 */
     MSG_GATEWAY_MIGRATION,    /* 36 -> 37 */
     MSG_PURPOSE_MIGRATION,    /* 37 -> 38 */
-    REPORT_SUMMARY_MIGRATION, /* 38 -> 39 */
+    EV2_TMAC_MIGRATION,       /* 38 -> 39 */
+    REPORT_SUMMARY_MIGRATION, /* 39 -> 40 */
 };
 
 int schema_count(void)

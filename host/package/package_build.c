@@ -11,6 +11,7 @@
 #include "host/ledger/ledger_sale.h"
 #include "host/ledger/ledger_terminal.h"
 #include "host/package/package_zone.h"
+#include "keys/keyset.h"
 #include "keys/base/limits.h"
 #include "keys/hosted/provider_openssl.h"
 
@@ -111,8 +112,15 @@ static int add_card(void *ctx, const struct ledger_package_card *c)
     f->kind = is_desfire(c->tech) ? PACKAGE_FLOOR_DESFIRE : PACKAGE_FLOOR_CLASSIC;
     f->taps = (uint32_t)(seen > c->last_counter ? seen : c->last_counter);
     /* Issuance recorded the chip from GetVersion under an originality check. */
-    if (c->tech == LEDGER_TECH_DESFIRE_EV2 || c->tech == LEDGER_TECH_DESFIRE_EV3)
+    if (c->tech == LEDGER_TECH_DESFIRE_EV2 || c->tech == LEDGER_TECH_DESFIRE_EV3) {
+        uint8_t v[LEDGER_KEY_ROLES];
         f->flags = PACKAGE_FLOOR_EV2;
+        /* Issued with the Transaction MAC file (its tmac key recorded). */
+        if ((s->err = ledger_card_keys_get(s->l, c->card_id, v)) != LEAL_OK)
+            return 1;
+        if (v[KEY_ROLE_TMAC - 1] != 0)
+            f->flags |= PACKAGE_FLOOR_TMAC;
+    }
     /* The SIV tag of the Classic state the desk last saw (a DESFire card's
      * mark is a log record, which an earn tap does not read: no tag). */
     if (is_classic(c->tech) && c->has_seen_seq && c->has_seen_mark) {

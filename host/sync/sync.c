@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "host/ledger/ledger_terminal.h"
+#include "host/sync/sync_tmac.h"
 #include "keys/base/ct.h"
 #include "keys/derive.h"
 
@@ -296,6 +297,12 @@ leal_err sync_import(struct ledger *l, const struct sync_keys *k, const uint8_t 
     r->fault = LEAL_OK;
     if ((err = take(l, p, len, good, r)) != LEAL_OK)
         return err;
+    /* The TMAC entries taken: each TMV checked with its card's tmac key. */
+    struct sync_tmac_counts tc;
+    if ((err = sync_tmac_check(l, k, r->info.terminal_id, &tc)) != LEAL_OK)
+        return err;
+    r->tmac_checked = tc.checked;
+    r->tmac_bad = tc.bad;
     if (r->fault != LEAL_OK)
         return r->fault;
     if ((r->fault = fault) == LEAL_OK)

@@ -41,7 +41,8 @@
 /* Entries per transaction. */
 #define SYNC_BATCH 2000
 
-/* The keys an import needs: the journal masters (other roles may be wiped). */
+/* The keys an import needs: the journal masters, and the tmac masters that
+ * check EV2/EV3 cards' TMVs (sync_tmac.h; other roles may be wiped). */
 struct sync_keys {
     const struct crypto_provider *cp;
     const struct keyset *ks;
@@ -56,6 +57,9 @@ struct sync_result {
     uint32_t held_posted; /* entries held by earlier imports that the ledger now took */
     uint32_t cards_flagged;
     bool terminal_flagged;
+    /* TMAC entries checked with their cards' tmac keys (sync_tmac.h), and
+     * how many of them were forged, altered or replayed. */
+    uint32_t tmac_checked, tmac_bad;
     /* Where the import stopped, if it did: the entry at fault (its epoch and
      * sequence; sequence 0 the export as a whole) and why, for a person. */
     leal_err fault;

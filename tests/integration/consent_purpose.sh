@@ -30,7 +30,7 @@ OLD=$("$LEAL" customer add --db "$M" --program 8 --name Olga --email olga@exampl
 "$LEAL" customer consent "$OLD" --db "$M" --channel sms --granted no --method phone --by Marta >/dev/null || exit 1
 sqlite3 "$M" "ALTER TABLE consent DROP COLUMN purposes; ALTER TABLE consent DROP COLUMN evidence;
 DROP TABLE message_channel_text;
-DROP TABLE report_mark; DROP TABLE report_day; DROP TABLE report_visit;
+DROP TABLE report_mark; DROP TABLE report_day; DROP TABLE report_visit; DROP TABLE terminal_tmac;
 PRAGMA user_version = $FROM;"
 run_capture "$LEAL" customer consent "$OLD" --db "$M" --show
 check_eq "migration: a consent per channel reads as marketing and service, never profiling" \

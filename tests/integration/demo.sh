@@ -13,7 +13,7 @@ check_match "the demo's kiosk takes Luis's printed code from a photo: +8 to his 
 check_match "the demo's kiosk takes his phone's code for 4,50" \
     "^QR spending [0-9]{12} pay: paid 4.50 \(4.50 today with this phone here\)$" "$OUT"
 check_match "the demo's host posts both (the ack's entry recorded)" \
-    "^/tmp/leal-demo-[A-Za-z0-9]+/kiosk1-qr.journal: terminal 1, epoch [0-9]+, sequences 4 to 6: 3 taken \(2 posted, 1 recorded without movement, 0 held, 0 undone by a settle\), 0 already there$" "$OUT"
+    "^/tmp/leal-demo-[A-Za-z0-9]+/kiosk1-qr.journal: terminal 1, epoch [0-9]+, sequences 6 to 8: 3 taken \(2 posted, 1 recorded without movement, 0 held, 0 undone by a settle\), 0 already there$" "$OUT"
 check_match "the demo's Luis: +8 points from the kiosk (16 on a Tuesday afternoon)" "  earn +PTS +(8|16) +terminal earn$" "$OUT"
 check_match "the demo's Luis: 4.50 paid at the kiosk" "  spend +EUR +-4.50 +terminal purse payment$" "$OUT"
 check_match "the demo's card and ledger agree" "ledger       agrees" "$OUT"
@@ -52,19 +52,19 @@ check_match "the demo's package carries one card's host changes (Ana's online sa
 check_match "the demo's kiosk: Ana's card earns $EARN points offline and takes the host's 24-7 (75 on the card)" \
     "^card [0-9]{12} earn: \+$EARN points, 75 -> $((75 + EARN + 24 - 7))$" "$OUT"
 check_match "the demo's kiosk: and pays 3,00 from her purse" "^card [0-9]{12} pay: paid 3.00, 29.50 euros left$" "$OUT"
-check_match "the demo's kiosk exports its journal: the epoch and the two taps" "^exported 3 entries \(terminal 1, epoch [0-9]+, sequences 1 to 3\) to " "$OUT"
-check_match "the demo's host takes the kiosk's journal: the earn and the payment posted" \
-    "^/tmp/leal-demo-[A-Za-z0-9]+/kiosk1.journal: terminal 1, epoch [0-9]+, sequences 1 to 3: 3 taken \(2 posted, 1 recorded without movement, 0 held, 0 undone by a settle\), 0 already there$" "$OUT"
+check_match "the demo's kiosk exports its journal: the epoch, the two taps and their TMAC entries (an EV3)" "^exported 5 entries \(terminal 1, epoch [0-9]+, sequences 1 to 5\) to " "$OUT"
+check_match "the demo's host takes the kiosk's journal: the earn and the payment posted, their TMVs the card's" \
+    "^/tmp/leal-demo-[A-Za-z0-9]+/kiosk1.journal: terminal 1, epoch [0-9]+, sequences 1 to 5: 5 taken \(2 posted, 3 recorded without movement, 0 held, 0 undone by a settle\), 0 already there; 2 TMVs checked with the cards' tmac keys, 0 not the card's word \(leal reconcile\)$" "$OUT"
 check_match "the demo's same journal again: nothing twice" \
-    "^/tmp/leal-demo-[A-Za-z0-9]+/kiosk1.journal: terminal 1, epoch [0-9]+, sequences 1 to 3: 0 taken \(0 posted, 0 recorded without movement, 0 held, 0 undone by a settle\), 3 already there$" "$OUT"
+    "^/tmp/leal-demo-[A-Za-z0-9]+/kiosk1.journal: terminal 1, epoch [0-9]+, sequences 1 to 5: 0 taken \(0 posted, 0 recorded without movement, 0 held, 0 undone by a settle\), 5 already there$" "$OUT"
 check_eq "the demo's account after the import: 50+25+24-7 points and the kiosk's, 32.50-3.00 euros" \
     "PTS $((92 + EARN))|EUR 29.50" \
     "$(printf '%s\n' "$OUT" | grep -E '^  (PTS|EUR) ' | tail -2 | sort -r | awk '{print $1, $2}' | paste -sd'|')"
 check_match "the demo's account: the kiosk's earn, once" "  earn +PTS +$EARN +terminal earn$" "$OUT"
 check_match "the demo's account: the kiosk's payment, once" "  spend +EUR +-3.00 +terminal purse payment$" "$OUT"
-check_match "the demo's ack" "^wrote ack /tmp/leal-demo-[A-Za-z0-9]+/kiosk1.ack: terminal 1 took every entry up to epoch [0-9]+ sequence 3 \(56 bytes\)$" "$OUT"
+check_match "the demo's ack" "^wrote ack /tmp/leal-demo-[A-Za-z0-9]+/kiosk1.ack: terminal 1 took every entry up to epoch [0-9]+ sequence 5 \(56 bytes\)$" "$OUT"
 check_match "the demo's kiosk applies the ack: only the ack's own entry is left" \
-    "^acknowledged up to epoch [0-9]+ sequence 3; 1 entries not synced$" "$OUT"
+    "^acknowledged up to epoch [0-9]+ sequence 5; 1 entries not synced$" "$OUT"
 check_match "the demo's bono sale" \
     "^bono sold: 10 masajes, 10 sessions for 45.00 EUR on card [0-9]{12} \(account [0-9]+\)$" "$OUT"
 check_match "the demo's bono use earns a tenth of the price" \

@@ -58,9 +58,10 @@ done
 "$LT" load "$T/p1.lpkg" --data "$D" >/dev/null
 
 # The package's floors, read from its bytes as PACKAGE.md lays them out
-# (header, rules, hot list, floors): the flags byte is 2 on the six EV2/EV3
-# cards, 0 on the EV1.
-check_eq "the package: the floors' flags, by card id" "0 2 2 2 2 2 2" "$($PY - "$T/p1.lpkg" "${ID[sim-ev1]}" <<'PY'
+# (header, rules, hot list, floors): the flags byte is 6 on the six EV2/EV3
+# cards (2: EV2/EV3; 4: the Transaction MAC file, whose tmac key issuance
+# recorded), 0 on the EV1.
+check_eq "the package: the floors' flags, by card id" "0 6 6 6 6 6 6" "$($PY - "$T/p1.lpkg" "${ID[sim-ev1]}" <<'PY'
 import struct, sys
 p = open(sys.argv[1], "rb").read()
 r, h, f = struct.unpack(">III", p[36:48])
@@ -150,8 +151,9 @@ run_capture "$LT" tap --earn 1,00 --json --reader "sim:$T/sim-ev2.json" --data "
 check_eq "EV2 earn: done, 8 round trips" "0 done 4 8" \
     "$RC $(field '["outcome"]' <<<"$OUT") $(field '["points_after"]' <<<"$OUT") $(field '["round_trips"]' <<<"$OUT")"
 
-# The journal: the EPOCH, then every tap (6 cards x 6 taps, and 2), none synced.
+# The journal: the EPOCH, then every tap (6 cards x 6 taps, and 2), and a
+# TMAC entry after each EV2/EV3 commit (6 cards x 5, and 1), none synced.
 run_capture "$LT" status --json --data "$D"
-check_eq "the journal holds the EPOCH and all 38 taps, none synced" "39 39" \
+check_eq "the journal holds the EPOCH, all 38 taps and 31 TMAC entries, none synced" "70 70" \
     "$(field '["journal"]["seq"]' <<<"$OUT") $(field '["journal"]["unsynced"]' <<<"$OUT")"
 finish

@@ -453,6 +453,18 @@ static leal_err desk_key(void *ctx, const struct desfire_card_div *card, enum ke
     return err;
 }
 
+void till_tmac_key(struct fixture *f, uint8_t key[16])
+{
+    const struct key_version *v;
+    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_TMAC, &v), LEAL_OK);
+    assert_int_equal(
+        derive_card_key(crypto_openssl(), v->key,
+                        &(struct derive_card_input){desfire_uid, sizeof desfire_uid,
+                                                    desfire_card_leal_aid, f->keys->issuer_id, 7},
+                        key),
+        LEAL_OK);
+}
+
 /* A desk's session with the card in the field of r: its UID as the reader
  * saw it (a random-UID card's changes at each activation), diversified with
  * the card id when the UID is random. */
@@ -472,6 +484,17 @@ void till_make_desfire_uid(struct fixture *f, int32_t purse_cents, uint16_t bono
                            bool random_uid)
 {
     till_make_desfire_type(f, "desfire-ev1", purse_cents, bono_sessions, random_uid);
+}
+
+/* till_make_desfire_tmac sets it for the one card it makes. */
+static bool make_tmac;
+
+void till_make_desfire_tmac(struct fixture *f, const char *type, int32_t purse_cents,
+                            uint16_t bono_sessions, bool random_uid)
+{
+    make_tmac = true;
+    till_make_desfire_type(f, type, purse_cents, bono_sessions, random_uid);
+    make_tmac = false;
 }
 
 void till_make_desfire_type(struct fixture *f, const char *type, int32_t purse_cents,
@@ -518,6 +541,7 @@ void till_make_desfire_type(struct fixture *f, const char *type, int32_t purse_c
     p.state.points = 25;
     p.purse_cap = 100000;
     p.app_created = true;
+    p.tmac = make_tmac;
     assert_int_equal(desfire_card_personalise(&c, &p, NULL), LEAL_OK);
     desfire_card_clear(&c);
     reader_close(r);

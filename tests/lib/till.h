@@ -107,6 +107,13 @@ void till_make_desfire(struct fixture *f, int32_t purse_cents, uint16_t bono_ses
  * LAYOUT.md 2.4). */
 void till_make_desfire_uid(struct fixture *f, int32_t purse_cents, uint16_t bono_sessions,
                            bool random_uid);
+/* The same with the Transaction MAC file 0x0F (LAYOUT.md 2.9; EV2/EV3 only),
+ * keyed with the fixture's tmac key, as issuance makes it. */
+void till_make_desfire_tmac(struct fixture *f, const char *type, int32_t purse_cents,
+                            uint16_t bono_sessions, bool random_uid);
+/* The fixed-UID card's tmac key (its UID's diversification, the fixture's
+ * current tmac version): what the host checks its TMVs with. */
+void till_tmac_key(struct fixture *f, uint8_t key[16]);
 /* The same on a virtual card of type ("desfire-ev1", "desfire-ev2" or
  * "desfire-ev3"; the identity names that chip). */
 void till_make_desfire_type(struct fixture *f, const char *type, int32_t purse_cents,

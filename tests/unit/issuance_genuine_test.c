@@ -196,6 +196,8 @@ static void test_tmac_file_at_issuance(void **state)
     struct desfire d;
     struct desfire_tmi tmi;
     uint8_t key[16], file[DESFIRE_TMAC_FILE_LEN], st[32], tmv[8], want[8];
+    uint8_t versions[LEDGER_KEY_ROLES];
+    const struct key_version *tmac;
     uint32_t tmc = 0;
     struct reader *r;
 
@@ -204,6 +206,11 @@ static void test_tmac_file_at_issuance(void **state)
         r = desk_fixture_open_card(f);
         req.account_id = desk_fixture_customer(f, kind ? "Dora" : "Eva");
         assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+        /* The ledger records the tmac key's version beside the four others. */
+        assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_TMAC, &tmac), LEAL_OK);
+        assert_int_equal(ledger_card_keys_get(f->ledger, out.card_id, versions), LEAL_OK);
+        assert_int_equal(versions[KEY_ROLE_TMAC - 1], tmac->version);
+        assert_int_equal(versions[KEY_ROLE_TERMINAL - 1], 1);
         desfire_init(&d, reader_card_reader(r), crypto_openssl());
         card_key(f, KEY_ROLE_TERMINAL, key);
         assert_int_equal(desfire_select_application(&d, desfire_card_leal_aid), LEAL_OK);
@@ -242,6 +249,9 @@ static void test_tmac_file_at_issuance(void **state)
     req.account_id = desk_fixture_customer(f, "Flor");
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     assert_int_equal(out.round_trips, 30);
+    assert_int_equal(ledger_card_keys_get(f->ledger, out.card_id, versions), LEAL_OK);
+    assert_int_equal(versions[KEY_ROLE_TMAC - 1], 0);
+    assert_int_equal(versions[KEY_ROLE_TERMINAL - 1], 1);
     desfire_init(&d, reader_card_reader(r), crypto_openssl());
     card_key(f, KEY_ROLE_TERMINAL, key);
     assert_int_equal(desfire_select_application(&d, desfire_card_leal_aid), LEAL_OK);

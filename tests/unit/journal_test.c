@@ -917,6 +917,97 @@ static void state_golden_entry(const struct vector_record *v, const char *name,
     assert_memory_equal(&was, before, sizeof was);
 }
 
+/* A Transaction MAC entry (JOURNAL.md "Transaction MAC entries"), golden: the
+ * entry, its export, the card's TMI of the commands it describes and the
+ * TMV under a tmac key, all written by a Python reading of JOURNAL.md and
+ * LAYOUT.md 2.8 and rebuilt here byte for byte; then TMAC lines anywhere
+ * else, a wrong line count and a non-zero tail refused. */
+static void test_tmac_golden(void **state)
+{
+    static const uint8_t uid[7] = {0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
+    struct vector_record *v;
+    static uint8_t exp[1024];
+    struct journal_export_info info;
+    struct journal_entry e, back, bad;
+    struct journal_tmac m, got_m;
+    struct desfire_tmi tmi;
+    uint8_t got[JOURNAL_ENTRY_MAX], want[JOURNAL_ENTRY_MAX], key[16], tmv[8];
+    uint32_t bad_seq = 0;
+    size_t len;
+    (void)state;
+    setup_config();
+    assert_int_equal(vectors_load("leal_journal_tmac.txt", &v), 1);
+    memset(&m, 0, sizeof m);
+    m.tmc = 14;
+    assert_int_equal(vectors_hex(&v[0], "TMV", m.tmv, sizeof m.tmv), 8);
+    m.flags = JOURNAL_TMAC_PURSE_READ | JOURNAL_TMAC_STATE_WRITTEN | JOURNAL_TMAC_DEBIT;
+    m.counter = 0x7FFFFFFF - 12;
+    m.purse = 1000;
+    m.purse_moved = 300;
+    for (int i = 0; i < 32; i++) {
+        m.state_before[i] = (uint8_t)i;
+        m.state_after[i] = (uint8_t)(32 + i);
+    }
+    e = state_base(JOURNAL_OP_TMAC, JOURNAL_CARD_DESFIRE, 3);
+    e.quantity = 0;
+    e.card_id = 0x0102030405060708ull;
+    e.counter_before = 12;
+    e.counter_after = 13;
+    e.ref_epoch = T0;
+    e.ref_seq = 2;
+    memset(e.prev_mac, 0xA5, sizeof e.prev_mac);
+    journal_tmac_put(&m, &e);
+    assert_int_equal(e.n_lines, 8);
+    assert_int_equal(journal_entry_seal(cp, cfg.key, &e, got, sizeof got, &len), LEAL_OK);
+    assert_int_equal(len, 240);
+    assert_int_equal(vectors_hex(&v[0], "ENTRY", want, sizeof want), len);
+    assert_memory_equal(got, want, len);
+    assert_int_equal(journal_entry_decode(got, len, &back), LEAL_OK);
+    assert_int_equal(journal_tmac_get(&back, &got_m), LEAL_OK);
+    assert_memory_equal(&got_m, &m, sizeof m);
+
+    /* The TMI the entry describes, and the card's TMV of it. */
+    assert_int_equal(journal_tmac_tmi(&m, &tmi), LEAL_OK);
+    assert_int_equal(vectors_hex(&v[0], "TMI", want, sizeof want), tmi.len);
+    assert_memory_equal(tmi.buf, want, tmi.len);
+    assert_int_equal(vectors_hex(&v[0], "TMAC_KEY", key, sizeof key), 16);
+    assert_int_equal(desfire_tmv(cp, key, 14, uid, &tmi, tmv), LEAL_OK);
+    assert_memory_equal(tmv, m.tmv, 8);
+
+    len = vectors_hex(&v[0], "EXPORT", exp, sizeof exp);
+    assert_int_equal(len, 32 + 240 + 16);
+    assert_int_equal(journal_export_verify(cp, cfg.key, exp, len, &info, &bad_seq), LEAL_OK);
+    assert_int_equal(info.count, 1);
+    free(v);
+
+    /* A TMAC line in an earn; an earn's line in a TMAC entry; a line short;
+     * the tail of the last line not zero; an unknown flag; no card. */
+    bad = e;
+    bad.op = JOURNAL_OP_EARN;
+    assert_int_equal(journal_entry_seal(cp, cfg.key, &bad, got, sizeof got, &len),
+                     LEAL_E_JOURNAL_MALFORMED);
+    bad = e;
+    bad.lines[7].source = RULES_LINE_BASE;
+    assert_int_equal(journal_entry_seal(cp, cfg.key, &bad, got, sizeof got, &len),
+                     LEAL_E_JOURNAL_MALFORMED);
+    bad = e;
+    bad.n_lines = 7;
+    assert_int_equal(journal_entry_seal(cp, cfg.key, &bad, got, sizeof got, &len),
+                     LEAL_E_JOURNAL_MALFORMED);
+    bad = e;
+    bad.lines[7].points |= 1; /* 64 bytes: the last line's last 8 are the tail */
+    assert_int_equal(journal_entry_seal(cp, cfg.key, &bad, got, sizeof got, &len),
+                     LEAL_E_JOURNAL_MALFORMED);
+    bad = e;
+    bad.item |= 0x40;
+    assert_int_equal(journal_entry_seal(cp, cfg.key, &bad, got, sizeof got, &len),
+                     LEAL_E_JOURNAL_MALFORMED);
+    bad = e;
+    bad.card_id = 0;
+    assert_int_equal(journal_entry_seal(cp, cfg.key, &bad, got, sizeof got, &len),
+                     LEAL_E_JOURNAL_MALFORMED);
+}
+
 /* The state lines (JOURNAL.md "State lines"), golden: a DESFire pay + earn
  * with engine, state and host lines, a Classic earn, their export and its
  * ack, all written by a Python reading of JOURNAL.md and rebuilt here byte for
@@ -1052,6 +1143,7 @@ int main(void)
         cmocka_unit_test(test_export_by_epoch),
         cmocka_unit_test(test_file_storage),
         cmocka_unit_test(test_state_lines_golden),
+        cmocka_unit_test(test_tmac_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,7 @@
 #include "host/ledger/ledger_terminal.h"
 #include "host/package/package_build.h"
 #include "host/sync/sync.h"
+#include "keys/base/bytes.h"
 #include "keys/derive.h"
 #include "host/reader/reader.h"
 #include "keys/hosted/provider_openssl.h"
@@ -80,13 +81,13 @@ static void ledger_side(struct fixture *f, enum ledger_card_tech tech, const uin
 
 /* A till whose journal is MACed with the key the host derives for it (the
  * keystore's journal master), as a terminal's bundle gives it. */
-static void till_keyed(struct till *t, struct fixture *f, uint32_t id, uint32_t key_of,
-                       uint64_t now)
+static void till_keyed_pkg(struct till *t, struct fixture *f, uint32_t id, uint32_t key_of,
+                           uint64_t now, const struct till_package *pp)
 {
     const struct key_version *kv;
     struct journal_config jc;
     struct journal_report rep;
-    till_open(t, f, id, NULL);
+    till_open(t, f, id, pp);
     journal_close(&t->j);
     memset(t->jmem, 0, sizeof t->jmem);
     assert_int_equal(ram_storage_init(&t->js, t->jmem, TILL_JOURNAL_UNIT, TILL_JOURNAL_UNITS),
@@ -102,6 +103,12 @@ static void till_keyed(struct till *t, struct fixture *f, uint32_t id, uint32_t 
     t->now.utc_seconds = now;
     assert_int_equal(journal_open(&t->j, &t->js.port, &t->cp, &jc, &t->now, &rep), LEAL_OK);
     assert_int_equal(rep.status, JOURNAL_FRESH);
+}
+
+static void till_keyed(struct till *t, struct fixture *f, uint32_t id, uint32_t key_of,
+                       uint64_t now)
+{
+    till_keyed_pkg(t, f, id, key_of, now, NULL);
 }
 
 static void till_synced(struct till *t, struct fixture *f, uint32_t id, uint64_t now)
@@ -895,9 +902,191 @@ static void test_terminal_within_caps(void **state)
     desk_fixture_balances(f, f->account, 20000 - 10000, 25);
 }
 
+/* --- the Transaction MAC of EV2/EV3 cards (issue 19, host/sync/sync_tmac.h) --- */
+
+/* An EV3 with the Transaction MAC file in Ana's account, its tmac key's
+ * version recorded as issuance records it, and terminal 1 whose package
+ * floor says so: an earn and a pay + earn, each journaled with its TMAC
+ * entry (entries: earn, TMAC, pay + earn, TMAC). */
+static void tmac_taps(struct fixture *f, struct till *t, struct journal_entry e[4])
+{
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+    const struct key_version *kv;
+    uint8_t v[LEDGER_KEY_ROLES] = {0};
+    till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    ledger_side(f, LEDGER_TECH_DESFIRE_EV3, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
+                5000);
+    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_TMAC, &kv), LEAL_OK);
+    v[KEY_ROLE_TMAC - 1] = kv->version;
+    assert_int_equal(ledger_card_keys_set(f->ledger, (int64_t)TILL_CARD_ID, v), LEAL_OK);
+    till_keyed_pkg(t, f, 1, 1, TILL_NOW, &(struct till_package){.floors = &fl, .floor_count = 1});
+    tap_done(t, TERMINAL_EARN, 1000, 0);
+    tap_done(t, TERMINAL_PAY_EARN, 300, 300);
+    assert_int_equal(till_entries(t, e, 4), 4);
+    assert_int_equal(e[1].op, JOURNAL_OP_TMAC);
+    assert_int_equal(e[3].op, JOURNAL_OP_TMAC);
+    away(t);
+}
+
+/* The entries as a thief holding terminal 1's bundle writes them anew (its
+ * journal key re-MACs and re-chains them: the import sees a sound
+ * journal), into a fresh journal of terminal 1 that is then imported. */
+static void journal_again(struct fixture *f, const struct journal_entry *e, unsigned n,
+                          struct journal_entry *taken)
+{
+    struct till t;
+    till_keyed(&t, f, 1, 1, TILL_NOW);
+    for (unsigned i = 0; i < n; i++) {
+        struct journal_entry x = e[i];
+        assert_int_equal(journal_append(&t.j, &x), LEAL_OK);
+    }
+    assert_int_equal(import(&t, f, taken, n), n);
+    till_close(&t);
+}
+
+static void tmac_evidence(const struct journal_entry *t, char *out, size_t cap)
+{
+    struct journal_tmac m;
+    assert_int_equal(journal_tmac_get(t, &m), LEAL_OK);
+    snprintf(out, cap, "t%u/e%u/s%u tmc %u", t->terminal_id, t->epoch, t->seq, m.tmc);
+}
+
+/* The fraud finding of kind with evidence want against terminal 1, beside
+ * the one other finding the same journal also shows (also: the points it
+ * booked and the card disagree, or the counter seen twice), and the card
+ * blocked naming it. */
+static void expect_tmac_fraud(struct fixture *f, const char *kind, const char *want,
+                              const char *also)
+{
+    struct ledger_reconcile_counts k;
+    struct found fd = {0};
+    struct ledger_card c;
+    bool seen = false, seen_also = false;
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found, 2);
+    assert_int_equal(k.blocked, 1);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, false, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 2);
+    for (unsigned i = 0; i < 2; i++) {
+        if (strcmp(fd.v[i].kind, kind) == 0) {
+            seen = true;
+            assert_true(fd.v[i].fraud);
+            assert_string_equal(fd.v[i].evidence, want);
+            assert_int_equal(fd.v[i].terminal_id, 1);
+            assert_int_equal(fd.v[i].card_id, (int64_t)TILL_CARD_ID);
+        } else {
+            seen_also = strcmp(fd.v[i].kind, also) == 0;
+        }
+    }
+    assert_true(seen);
+    assert_true(seen_also);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &c), LEAL_OK);
+    assert_int_equal(c.status, LEDGER_CARD_BLOCKED);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found + k.blocked, 0);
+}
+
+/* The genuine journal: every TMV holds, nothing found. */
+static void test_tmac_genuine(void **state)
+{
+    struct fixture *f = *state;
+    const struct sync_keys k = {crypto_openssl(), f->keys};
+    struct journal_export_info info;
+    struct sync_result r;
+    struct ledger_reconcile_counts c;
+    struct journal_entry e[4];
+    struct till t;
+    uint8_t *buf = malloc(EXPORT_CAP);
+    assert_non_null(buf);
+    tmac_taps(f, &t, e);
+    assert_int_equal(journal_export(&t.j, buf, EXPORT_CAP, &info), LEAL_OK);
+    assert_int_equal(sync_import(f->ledger, &k, buf, info.len, &r), LEAL_OK);
+    free(buf);
+    till_close(&t);
+    assert_int_equal(r.taken, 5);
+    assert_int_equal(r.tmac_checked, 2);
+    assert_int_equal(r.tmac_bad, 0);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &c), LEAL_OK);
+    assert_int_equal(c.found, 0);
+    assert_int_equal(c.open, 0);
+    desk_fixture_balances(f, f->account, 5000 - 300, 25 + 10 + 3);
+}
+
+/* A forged TMV: the thief raises the earn's points in the entry and in the
+ * TMAC entry's copy of the state the card wrote, and keeps the card's TMV
+ * (it cannot make another without the card's tmac key). */
+static void test_tmac_forged(void **state)
+{
+    struct fixture *f = *state;
+    struct journal_entry e[4], taken[4];
+    struct journal_tmac m;
+    struct till t;
+    char want[LEDGER_RECONCILE_EVIDENCE];
+    tmac_taps(f, &t, e);
+    till_close(&t);
+    e[0].points += 100;
+    e[0].points_after += 100;
+    e[0].lines[0].points += 100;
+    assert_int_equal(journal_tmac_get(&e[1], &m), LEAL_OK);
+    store_be32(m.state_after + 13, load_be32(m.state_after + 13) + 100);
+    journal_tmac_put(&m, &e[1]);
+    journal_again(f, e, 2, taken);
+    tmac_evidence(&taken[1], want, sizeof want);
+    assert_string_equal(want, "t1/e1780000000/s3 tmc 2");
+    expect_fraud(f, "tmv_forged", want, 1);
+}
+
+/* An entry altered after the commit: the thief raises the earn's points in
+ * its entry only; the TMAC entry is the card's (its TMV holds). */
+static void test_tmac_altered(void **state)
+{
+    struct fixture *f = *state;
+    struct journal_entry e[4], taken[4];
+    struct till t;
+    char want[LEDGER_RECONCILE_EVIDENCE];
+    tmac_taps(f, &t, e);
+    till_close(&t);
+    e[0].points += 100;
+    e[0].points_after += 100;
+    e[0].lines[0].points += 100;
+    journal_again(f, e, 4, taken);
+    tmac_evidence(&taken[1], want, sizeof want);
+    assert_string_equal(want, "t1/e1780000000/s3 tmc 2");
+    expect_tmac_fraud(f, "tmv_altered", want, "balance");
+}
+
+/* A replayed TMC: the thief journals the earn a second time with its
+ * genuine TMAC entry copied (the same TMC, another operation entry). */
+static void test_tmac_replayed(void **state)
+{
+    struct fixture *f = *state;
+    struct journal_entry e[6], taken[6];
+    struct till t;
+    char want[LEDGER_RECONCILE_EVIDENCE];
+    tmac_taps(f, &t, e);
+    till_close(&t);
+    e[4] = e[0];
+    e[5] = e[1];
+    e[5].ref_seq = 6; /* the copy's own operation entry (EPOCH is 1) */
+    journal_again(f, e, 6, taken);
+    assert_int_equal(taken[5].ref_seq, taken[4].seq);
+    tmac_evidence(&taken[5], want, sizeof want);
+    assert_string_equal(want, "t1/e1780000000/s7 tmc 2");
+    expect_tmac_fraud(f, "tmc_replay", want, "clone");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_tmac_genuine, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_forged, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_altered, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_replayed, desk_fixture_setup,
+                                        desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_restored_dump, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_copy_at_two_terminals, desk_fixture_setup,

@@ -14,8 +14,11 @@
 
 #include <cmocka.h>
 
+#include "cardlayout/desfire/desfire_tmac.h"
 #include "cardlayout/layout.h"
 #include "host/reader/reader.h"
+#include "keys/base/bytes.h"
+#include "keys/hosted/provider_openssl.h"
 #include "tests/lib/till.h"
 
 /* A reader between the terminal and the card: counts the DESFire commands
@@ -303,6 +306,122 @@ static void test_downgrade_refused(void **state)
     till_close(&t);
 }
 
+static const uint8_t till_uid[7] = {0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
+
+/* The newest entry is the TMAC entry of r's operation: the TMC and TMV the
+ * commit answered, the commands' flags, and a TMV that the host's
+ * computation over the entry's own bytes, with the card's tmac key, gives
+ * exactly (and that a one-byte change of what the card wrote breaks). */
+static void expect_tmac(struct fixture *f, struct till *t, const struct terminal_result *r,
+                        uint32_t tmc, uint32_t flags, struct journal_tmac *m)
+{
+    struct journal_entry e;
+    struct desfire_tmi tmi;
+    uint8_t key[16], want[8];
+    assert_true(r->tmac);
+    assert_int_equal(r->tmc, tmc);
+    assert_int_equal(r->tmac_entry.epoch, r->entry.epoch);
+    assert_int_equal(r->tmac_entry.seq, r->entry.seq + 1);
+    till_last_entry(t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_TMAC);
+    assert_int_equal(e.card_kind, JOURNAL_CARD_DESFIRE);
+    assert_int_equal(e.card_id, TILL_CARD_ID);
+    assert_int_equal(e.ref_epoch, r->entry.epoch);
+    assert_int_equal(e.ref_seq, r->entry.seq);
+    assert_int_equal(e.counter_before, r->taps_before);
+    assert_int_equal(e.counter_after, r->taps_after);
+    assert_int_equal(journal_tmac_get(&e, m), LEAL_OK);
+    assert_int_equal(m->tmc, tmc);
+    assert_int_equal(m->flags, flags);
+    assert_memory_equal(m->tmv, r->tmv, 8);
+    assert_int_equal(m->counter, 0x7FFFFFFF - (int32_t)r->taps_before);
+    till_tmac_key(f, key);
+    assert_int_equal(journal_tmac_tmi(m, &tmi), LEAL_OK);
+    assert_int_equal(desfire_tmv(crypto_openssl(), key, tmc, till_uid, &tmi, want), LEAL_OK);
+    assert_memory_equal(want, m->tmv, 8);
+    m->state_after[9 + 7] ^= 1; /* one point more than the card wrote */
+    assert_int_equal(journal_tmac_tmi(m, &tmi), LEAL_OK);
+    assert_int_equal(desfire_tmv(crypto_openssl(), key, tmc, till_uid, &tmi, want), LEAL_OK);
+    assert_memory_not_equal(want, m->tmv, 8);
+    m->state_after[9 + 7] ^= 1;
+}
+
+/* An EV3 with the Transaction MAC file, its package floor saying so
+ * (PACKAGE_FLOOR_TMAC): each tap that writes commits asking for TMC and TMV
+ * (no exchange more: earn 8, pay + earn 10, as without) and journals them
+ * in a TMAC entry right after its operation's; a balance commits nothing;
+ * the same card without the floor's flag commits as before, no TMAC entry. */
+static void test_tmac_journaled(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct terminal_request q;
+    struct terminal_result r;
+    struct journal_entry e;
+    struct journal_tmac m;
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+
+    till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
+
+    /* earn 23.50: the top-up's commit was TMC 1, this one 2 */
+    q = till_request(TERMINAL_EARN, 2350, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.round_trips, 8);
+    assert_int_equal(r.after.points, 48);
+    expect_tmac(f, &t, &r, 2, JOURNAL_TMAC_STATE_WRITTEN, &m);
+    assert_int_equal(m.state_before[0], LAYOUT_VERSION_BONOS);
+    assert_int_equal(load_be32(m.state_before + 13), 25); /* points before */
+    assert_int_equal(load_be32(m.state_after + 13), 48);  /* points after */
+    assert_int_equal(till_entries(&t, NULL, 0), 2);
+
+    /* pay 3.00 + earn 3.00: GetValue and Debit purse in the TMI */
+    q = till_request(TERMINAL_PAY_EARN, 300, 300, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.round_trips, 10);
+    assert_int_equal(r.purse_after, 4700);
+    expect_tmac(f, &t, &r, 3,
+                JOURNAL_TMAC_PURSE_READ | JOURNAL_TMAC_STATE_WRITTEN | JOURNAL_TMAC_DEBIT, &m);
+    assert_int_equal(m.purse, 5000);
+    assert_int_equal(m.purse_moved, 300);
+
+    /* void: LimitedCredit gives the 3.00 back */
+    q = till_request(TERMINAL_VOID, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.purse_after, 5000);
+    expect_tmac(f, &t, &r, 4,
+                JOURNAL_TMAC_PURSE_READ | JOURNAL_TMAC_STATE_WRITTEN | JOURNAL_TMAC_LIMITED_CREDIT,
+                &m);
+    assert_int_equal(m.purse, 4700);
+    assert_int_equal(m.purse_moved, 300);
+
+    /* balance: no commit, no TMAC entry */
+    q = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_false(r.tmac);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_BALANCE);
+    assert_int_equal(till_entries(&t, NULL, 0), 7);
+    till_expect_desfire(&t, 4, 48, 5000, 4);
+    till_close(&t);
+
+    /* Without the floor's flag: a commit as before, no TMAC entry. */
+    fl.flags = PACKAGE_FLOOR_EV2;
+    fl.taps = 4;
+    till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
+    q = till_request(TERMINAL_EARN, 2350, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_false(r.tmac);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_EARN);
+    till_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +434,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_downgrade_refused, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_random_uid_ev3, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_journaled, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # link_journal.sh - the terminal journal links without the C library:
 # firmware/core/ (journal, port contract and what they reach: the rules
-# engine's headers, cardlayout's records), firmware/port/template/, keys/,
+# engine's headers, cardlayout's records, the DESFire Transaction MAC input a
+# TMAC entry describes), firmware/port/template/, keys/,
 # keys/portable/ and keys/base/ compiled with -ffreestanding -nostdinc (the
 # compiler's own headers only), then linked with
 # tests/lib/freestanding/link_journal.c by -nostdlib -static: a call to
@@ -13,14 +14,15 @@ flags="-std=c11 -ffreestanding -nostdinc -isystem $inc -I. -Wall -Wextra -Werror
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 status=0
-for f in firmware/core/journal.c firmware/core/port.c firmware/port/template/*.c keys/portable/*.c \
+for f in firmware/core/journal.c firmware/core/port.c cardlayout/desfire/desfire_tmac.c \
+    firmware/port/template/*.c keys/portable/*.c \
     keys/*.c keys/base/*.c tests/lib/freestanding/link_journal.c tests/lib/freestanding/mem.c; do
     # shellcheck disable=SC2086
     $CC $flags -c "$f" -o "$tmp/$(echo "$f" | tr / _).o" ||
         { echo "link_journal: $f does not compile freestanding"; status=1; }
 done
 [ $status -eq 0 ] || exit 1
-ar rcs "$tmp/core.a" "$tmp"/firmware_*.o "$tmp"/keys_*.o || exit 1
+ar rcs "$tmp/core.a" "$tmp"/firmware_*.o "$tmp"/cardlayout_*.o "$tmp"/keys_*.o || exit 1
 if ! $CC -nostdlib -static -Wl,-e,journal_link_start -o "$tmp/link" \
     "$tmp/tests_lib_freestanding_link_journal.c.o" "$tmp/tests_lib_freestanding_mem.c.o" "$tmp/core.a" -lgcc; then
     echo "link_journal: the journal does not link without the C library"
