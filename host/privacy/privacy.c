@@ -72,6 +72,8 @@ static const struct {
     {"portal_redemption", "customer_id = ?1"},
     /* The months the customer was active in, for the reports (rep7's migration). */
     {"report_visit", "customer_id = ?1"},
+    /* The Transaction MACs journaled for the customer's EV2/EV3 cards (ev5's migration). */
+    {"terminal_tmac", "card_id IN (SELECT card_id FROM p_card)"},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still
