@@ -197,6 +197,13 @@ leal_err sync_tmac_check(struct ledger *l, const struct sync_keys *k, int64_t te
     memset(out, 0, sizeof *out);
     if (td == NULL)
         return LEAL_E_NO_MEMORY;
+    /* A look first, outside a write transaction: an import with no TMAC
+     * entry (every EV1 and Classic terminal) takes no lock and commits
+     * nothing more. The batch below reads again under its lock. */
+    if ((err = ledger_tmac_todo(l, terminal_id, td, 1, &n)) != LEAL_OK || n == 0) {
+        free(td);
+        return err;
+    }
     do {
         if ((err = ledger_batch_begin(l)) != LEAL_OK)
             break;

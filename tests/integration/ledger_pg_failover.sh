@@ -145,7 +145,10 @@ application_name=standby1" -D "$S" -R -X stream -c fast >"$T/bb.log" 2>&1 ||
     # shellcheck disable=SC2086
     wait $WPIDS
     WPIDS=
-    rm -f "$P/postmaster.pid"
+    # Its lock files too: the killed postmaster may linger as a zombie for a
+    # moment (its parent is whatever reaps orphans here), and a node started
+    # on its port then takes the socket's lock for another live postmaster's.
+    rm -f "$P/postmaster.pid" "$T/.s.PGSQL.$PP.lock" "$T/.s.PGSQL.$PP"
     NODES=${NODES/ $P/}
     acked=$(cat "$T"/ack-* 2>/dev/null | wc -l)
     pending=$(cat "$T"/pending-* 2>/dev/null | wc -l)
@@ -158,12 +161,14 @@ application_name=standby1" -D "$S" -R -X stream -c fast >"$T/bb.log" 2>&1 ||
     check_eq "round $r: it takes writes" "f" "$(sqlp "$SP" "SELECT pg_is_in_recovery()")"
     DB=$(uri "$SP")
 
-    # Every acknowledged request id exactly once.
+    # Every acknowledged request id exactly once. join wants both files in
+    # the order of their first field: a whole-line sort puts w1-r1-10|1
+    # before w1-r1-1|1 (once a writer has ten posts) and join refuses it.
     sqlp "$SP" "SELECT request_id, count(*) FROM entry WHERE request_id LIKE '%-r$r-%' \
-GROUP BY request_id" | sort >"$T/found"
-    cut -d' ' -f1 "$T"/ack-* | sort >"$T/acked"
+GROUP BY request_id" | LC_ALL=C sort -t'|' -k1,1 >"$T/found"
+    cut -d' ' -f1 "$T"/ack-* | LC_ALL=C sort >"$T/acked"
     check_eq "round $r: every acknowledged post is on the promoted node, once" "" \
-        "$(join -t'|' -v1 -o 1.1 "$T/acked" "$T/found"; grep -v '|1$' "$T/found")"
+        "$(LC_ALL=C join -t'|' -v1 -o 1.1 "$T/acked" "$T/found"; grep -v '|1$' "$T/found")"
     # What it holds beyond them is at most the posts that were in flight.
     check_eq "round $r: nothing else but posts in flight" "" \
         "$(cut -d'|' -f1 "$T/found" | sort | comm -23 - <(cat "$T/acked" \
@@ -174,8 +179,10 @@ GROUP BY request_id" | sort >"$T/found"
     for f in "$T"/pending-*; do
         read -r id acc <"$f"
         was=$(sqlp "$SP" "SELECT count(*) FROM entry WHERE request_id = '$id'")
+        # The same request as the writer's (its operator too: a different
+        # movement under the same id is an idempotency conflict, rightly).
         run_capture "$LEAL" ledger post --account "$acc" --asset PTS --amount 1 \
-            --reason failover --operator retry --request-id "$id" --db "$DB" --json
+            --reason failover --operator "${id%%-*}" --request-id "$id" --db "$DB" --json
         if [ "$RC" = 0 ] && { { [ "$was" = 1 ] && [[ "$OUT" == *'"replayed":true}' ]]; } ||
             { [ "$was" = 0 ] && [[ "$OUT" == *'"replayed":false}' ]]; }; }; then
             retried=$((retried + 1)) replayed=$((replayed + was))
