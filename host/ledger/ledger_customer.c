@@ -361,6 +361,20 @@ leal_err ledger_consent_add(struct ledger *l, int64_t customer_id,
     return store_tx_end(l, err);
 }
 
+/* Columns 0-6 of a consent row (channel, granted, at, method, recorded_by,
+ * purposes, evidence) into c; what follows them is the caller's. */
+static void consent_row(struct store_stmt *st, struct ledger_consent *c)
+{
+    memset(c, 0, sizeof *c);
+    store_col_text(st, 0, c->channel, sizeof c->channel);
+    c->granted = store_col_i64(st, 1) != 0;
+    c->at = store_col_i64(st, 2);
+    store_col_text(st, 3, c->method, sizeof c->method);
+    store_col_text(st, 4, c->recorded_by, sizeof c->recorded_by);
+    store_col_text(st, 5, c->purposes, sizeof c->purposes);
+    store_col_text(st, 6, c->evidence, sizeof c->evidence);
+}
+
 leal_err ledger_consent_each(struct ledger *l, int64_t customer_id, ledger_consent_cb cb, void *ctx)
 {
     struct store_stmt *st;
@@ -375,14 +389,7 @@ leal_err ledger_consent_each(struct ledger *l, int64_t customer_id, ledger_conse
         return err;
     while (store_next_row(l, st, &err)) {
         struct ledger_consent c;
-        memset(&c, 0, sizeof c);
-        store_col_text(st, 0, c.channel, sizeof c.channel);
-        c.granted = store_col_i64(st, 1) != 0;
-        c.at = store_col_i64(st, 2);
-        store_col_text(st, 3, c.method, sizeof c.method);
-        store_col_text(st, 4, c.recorded_by, sizeof c.recorded_by);
-        store_col_text(st, 5, c.purposes, sizeof c.purposes);
-        store_col_text(st, 6, c.evidence, sizeof c.evidence);
+        consent_row(st, &c);
         if (cb(ctx, &c) != 0)
             break;
     }
@@ -407,14 +414,7 @@ leal_err ledger_consent_purpose_each(struct ledger *l, int64_t customer_id, ledg
         return err;
     while (store_next_row(l, st, &err)) {
         struct ledger_consent c;
-        memset(&c, 0, sizeof c);
-        store_col_text(st, 0, c.channel, sizeof c.channel);
-        c.granted = store_col_i64(st, 1) != 0;
-        c.at = store_col_i64(st, 2);
-        store_col_text(st, 3, c.method, sizeof c.method);
-        store_col_text(st, 4, c.recorded_by, sizeof c.recorded_by);
-        store_col_text(st, 5, c.purposes, sizeof c.purposes);
-        store_col_text(st, 6, c.evidence, sizeof c.evidence);
+        consent_row(st, &c);
         store_col_text(st, 7, c.purpose, sizeof c.purpose);
         if (cb(ctx, &c) != 0)
             break;
