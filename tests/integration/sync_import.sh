@@ -114,7 +114,7 @@ export $T/t2
 EOF
 OFF=$((32 + 3 * 128 + 70))
 cp "$T/t2" "$T/t2.bad"
-printf '\x01' | dd of="$T/t2.bad" bs=1 seek=$OFF conv=notrunc 2>/dev/null
+flip_byte "$T/t2.bad" $OFF
 run_capture "$LEAL" sync import --no-reconcile "$T/t2.bad"
 check_eq "a changed byte in sequence 4: exit 1, one line naming it" "1||leal: $T/t2.bad: terminal 2, epoch 1796300000, sequence 4: its MAC does not verify (altered, damaged, or not this terminal's key): nothing taken from it on (the 3 before it verify); 3 new entries taken before it; terminal 2 flagged" \
     "$RC|$OUT|$ERR"
@@ -131,7 +131,7 @@ earn 1001 100 1
 export $T/t3
 EOF
 cp "$T/t3" "$T/t3.bad"
-printf '\xff' | dd of="$T/t3.bad" bs=1 seek=$(($(stat -c %s "$T/t3") - 1)) conv=notrunc 2>/dev/null
+flip_byte "$T/t3.bad" $(($(stat -c %s "$T/t3") - 1))
 run_capture "$LEAL" sync import --no-reconcile "$T/t3.bad"
 check_eq "the export's MAC changed: nothing taken, sequence 0 named" "1|leal: $T/t3.bad: terminal 3, epoch 1796310000, sequence 0: the export's own MAC does not verify (sequences 1 to 2): nothing of it taken; 0 new entries taken before it; terminal 3 flagged|0|94" \
     "$RC|$ERR|$(q 'select count(*) from terminal_entry where terminal_id = 3')|$(bal 11 PTS)"

@@ -166,7 +166,7 @@ done
 FILES=("$T/t1a" "$T/t2a" "$T/t1b" "$T/t2b")
 # Entries of 128 bytes after a header of 32 (sync_import.sh does the same).
 cp "$T/x6" "$T/x6.bad"
-printf '\x01' | dd of="$T/x6.bad" bs=1 seek=$((32 + 3 * 128 + 70)) conv=notrunc 2>/dev/null
+flip_byte "$T/x6.bad" $((32 + 3 * 128 + 70))
 
 # Everything a kill could leave half-done: balances, entries, lines, taken
 # entries, lots, the import's and reconciliation's findings, cards and their

@@ -130,7 +130,7 @@ earn 1001 800 8
 export $T/$n-t2
 EOF
     cp "$T/$n-t2" "$T/$n-t2.bad"
-    printf '\x01' | dd of="$T/$n-t2.bad" bs=1 seek=$((32 + 3 * 128 + 70)) conv=notrunc 2>/dev/null
+    flip_byte "$T/$n-t2.bad" $((32 + 3 * 128 + 70))
     l sync import --no-reconcile "$T/$n-t2.bad"
     check_eq "$n: a changed byte in sequence 4: exit 1, one line naming it" "1||leal: $T/$n-t2.bad: terminal 2, epoch 1796300000, sequence 4: its MAC does not verify (altered, damaged, or not this terminal's key): nothing taken from it on (the 3 before it verify); 3 new entries taken before it; terminal 2 flagged" \
         "$RC|$OUT|$ERR"

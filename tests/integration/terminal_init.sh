@@ -174,7 +174,7 @@ check_eq "the independent reader: the export and the ack verify" 0 "$RC"
 check_match "the independent reader: the EPOCH entry at sequence 1" "^seq 1 EPOCH kind 0 time $EPOCH[+-][0-9]+ " "$OUT"
 check_match "the independent reader: export ok, ack ok" "export ok.ack ok" "$(tr '\n' '.' <<<"$OUT")"
 cp "$T/a1.ljak" "$T/forged.ljak"
-printf '\x01' | dd of="$T/forged.ljak" bs=1 seek=30 conv=notrunc status=none
+flip_byte "$T/forged.ljak" 30
 run_capture "$LT" journal ack "$T/forged.ljak" --data "$D"
 check_eq "a forged ack: exit 2, one line" \
     "2 leal-terminal: acknowledgment $T/forged.ljak: terminal journal data fails its MAC: altered, damaged or from another terminal; nothing of it was taken" "$RC $ERR"

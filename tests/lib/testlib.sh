@@ -33,6 +33,13 @@ check_nomatch() {
     if printf '%s\n' "$3" | grep -Eq -- "$2"; then fail "$1" "must not match: $2" "actual: $3"; else pass "$1"; fi
 }
 # run_capture CMD...: sets OUT (stdout), ERR (stderr), RC
+# flip_byte FILE OFFSET: the byte at OFFSET changed (xor 1) whatever it was, so
+# a test that alters a MAC or random byte never writes the value already there.
+flip_byte() {
+    local b
+    b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
 run_capture() {
     local o e
     o=$(mktemp) e=$(mktemp)
