@@ -43,6 +43,8 @@ static const struct {
      "terminal_id, epoch, seq, op, card_id, at, key_version, mac, outcome, entry_id, raw, "
      "taken_at, host_before",
      "terminal_id, epoch, seq"},
+    {"terminal_tmac", "terminal_id, epoch, seq, card_id, tmc, tmv, verdict, detail",
+     "terminal_id, epoch, seq"},
     {"card_host_change_sent", "card_id, taps, upto_entry, at", "card_id"},
 };
 

@@ -434,8 +434,6 @@ static leal_err tmac_found(struct walk *w, int64_t program_id, int64_t card_id)
     struct store_stmt *st;
     char ev[LEDGER_RECONCILE_EVIDENCE], detail[LEDGER_RECONCILE_DETAIL], verdict[12], what[240];
     leal_err err;
-    if (w->l->pg) /* no terminal_tmac on PostgreSQL yet (ledger_tmac.h) */
-        return LEAL_OK;
     if ((err = store_prep_i64(w->l, TMAC_SQL, &st, I64S(program_id, card_id))) != LEAL_OK)
         return err;
     while (err == LEAL_OK && store_next_row(w->l, st, &err)) {

@@ -27,10 +27,6 @@ leal_err ledger_tmac_todo(struct ledger *l, int64_t terminal_id, struct ledger_t
     *n = 0;
     if (cap == 0 || cap > INT32_MAX)
         return LEAL_E_ARG;
-    /* A PostgreSQL ledger keeps no terminal_tmac yet (schema_pg.c): nothing
-     * there is checked, which its README section says. */
-    if (l->pg)
-        return LEAL_OK;
     if ((err = store_prep_i64(l, TODO_SQL, &st, I64S(terminal_id, (int64_t)cap))) != LEAL_OK)
         return err;
     while (*n < cap && store_next_row(l, st, &err)) {

@@ -33,8 +33,7 @@ struct ledger_tmac_todo {
     size_t raw_len;
 };
 /* Up to cap TMAC entries of terminal_id taken and not yet checked, oldest
- * first, into out[0 .. *n). None on a PostgreSQL ledger, which has no
- * terminal_tmac yet. */
+ * first, into out[0 .. *n). */
 LEAL_MUST_CHECK leal_err ledger_tmac_todo(struct ledger *l, int64_t terminal_id,
                                           struct ledger_tmac_todo *out, size_t cap, size_t *n);
 /* An entry of a terminal's journal. */

@@ -242,11 +242,35 @@
     "CREATE TRIGGER rule_set_name_append_only BEFORE UPDATE OR DELETE ON rule_set_name"            \
     " FOR EACH ROW EXECUTE FUNCTION leal_append_only();"
 
+/* DESFire EV2/EV3's Transaction MAC (issue 19, version 3), as schema.c's
+ * EV2_TMAC_MIGRATION: card_key takes role 12 (the host-only tmac key an
+ * EV2/EV3 card is issued with); terminal_tmac keeps each TMAC entry a
+ * terminal journaled with its TMC, TMV and the import's verdict (host/sync/
+ * sync_tmac.c); reconcile_finding takes that check's kinds. PostgreSQL
+ * widens a CHECK in place: the column checks carry their default names
+ * (TABLE_COLUMN_check). */
+#define PG_TMAC_SCHEMA                                                                             \
+    "ALTER TABLE card_key DROP CONSTRAINT card_key_role_check,"                                    \
+    " ADD CONSTRAINT card_key_role_check CHECK (role BETWEEN 1 AND 12);"                           \
+    "CREATE TABLE terminal_tmac("                                                                  \
+    " terminal_id BIGINT NOT NULL, epoch BIGINT NOT NULL, seq BIGINT NOT NULL,"                    \
+    " card_id BIGINT NOT NULL,"                                                                    \
+    " tmc BIGINT NOT NULL CHECK (tmc BETWEEN 0 AND 4294967295),"                                   \
+    " tmv BYTEA NOT NULL CHECK (length(tmv) = 8),"                                                 \
+    " verdict TEXT NOT NULL CHECK (verdict IN ('ok','forged','altered','replay','unchecked')),"    \
+    " detail TEXT NOT NULL, PRIMARY KEY (terminal_id, epoch, seq),"                                \
+    " FOREIGN KEY (terminal_id, epoch, seq) REFERENCES terminal_entry(terminal_id, epoch, seq));"  \
+    "CREATE INDEX terminal_tmac_card ON terminal_tmac(card_id, tmc);"                              \
+    "ALTER TABLE reconcile_finding DROP CONSTRAINT reconcile_finding_kind_check,"                  \
+    " ADD CONSTRAINT reconcile_finding_kind_check CHECK (kind IN ('gap','doubt','clone',"          \
+    "  'rollback','balance','tamper','cap','tmv_forged','tmv_altered','tmc_replay'));"
+
 static const char *const pg_migrations[] = {
     /* 0 -> 1 */ PG_PRINTF_FUNCTION PG_MAX_FUNCTIONS PG_ROWID_FUNCTION PG_CORE_SCHEMA
         PG_HOST_CHANGE_SCHEMA PG_ROWID(
             "'program','store','terminal','customer','account','card_event','entry','line','lot'"),
     /* 1 -> 2 */ PG_SYNC_SCHEMA PG_ROWID("'sync_finding','reconcile_finding'"),
+    /* 2 -> 3 */ PG_TMAC_SCHEMA,
 };
 
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == STORE_PG_SCHEMA_VERSION,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 
 #include "host/cardsim/cardsim.h"
 #include "keys/hosted/provider_openssl.h"
@@ -18,8 +19,22 @@ static leal_err os_random(uint8_t *out, size_t n)
     return crypto_openssl()->random(out, n);
 }
 
+/* LEAL_TEST_PG's database emptied (every table of the last test dropped). */
+static void pg_empty(const char *uri)
+{
+    PGconn *c = PQconnectdb(uri);
+    PGresult *r;
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    r = PQexec(c, "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA "
+                  "public");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(c);
+}
+
 int desk_fixture_setup(void **state)
 {
+    const char *pg = getenv("LEAL_TEST_PG");
     struct fixture *f = calloc(1, sizeof *f);
     struct ledger_program p;
     struct ledger_customer c;
@@ -27,7 +42,12 @@ int desk_fixture_setup(void **state)
     assert_non_null(f);
     assert_int_equal(setenv("LEAL_ORIGINALITY_TEST_KEY", DESK_FIXTURE_ORIGINALITY_PUB, 1), 0);
     f->dir = test_tmpdir_fast();
-    snprintf(f->db, sizeof f->db, "%s/ledger.db", f->dir);
+    if (pg && pg[0]) {
+        pg_empty(pg);
+        snprintf(f->db, sizeof f->db, "%s", pg);
+    } else {
+        snprintf(f->db, sizeof f->db, "%s/ledger.db", f->dir);
+    }
     snprintf(f->card, sizeof f->card, "%s/card.json", f->dir);
     assert_int_equal(ledger_open(f->db, &f->ledger), LEAL_OK);
     memset(&p, 0, sizeof p);
@@ -41,7 +61,10 @@ int desk_fixture_setup(void **state)
     memset(&c, 0, sizeof c);
     c.program_id = 7;
     snprintf(c.name, sizeof c.name, "Ana");
-    assert_int_equal(ledger_customer_add(f->ledger, &c, &f->customer, &f->account), LEAL_OK);
+    if (pg && pg[0]) /* no customers on PostgreSQL yet: Ana's account a gift account */
+        assert_int_equal(ledger_account_add(f->ledger, 7, 0, &f->account), LEAL_OK);
+    else
+        assert_int_equal(ledger_customer_add(f->ledger, &c, &f->customer, &f->account), LEAL_OK);
     f->keys = calloc(1, sizeof *f->keys);
     assert_non_null(f->keys);
     f->keys->issuer_id = 0x1a2b3c4d;

@@ -5,7 +5,8 @@
  * with program 7's masters, the issuance context over both, and a virtual card file opened through
  * the sim: reader. Files live in a fresh directory on tmpfs where there is one (the virtual card is
  * saved with fsync after every exchange, and the tearing sweeps make thousands), removed at
- * teardown.
+ * teardown. With LEAL_TEST_PG set (tests/lib/pg.sh) the ledger is that PostgreSQL database,
+ * emptied at each setup, and Ana's account is a gift account (customers are SQLite's yet).
  */
 #ifndef LEAL_TEST_DESK_FIXTURE_H
 #define LEAL_TEST_DESK_FIXTURE_H

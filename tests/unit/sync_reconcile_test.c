@@ -1078,6 +1078,7 @@ static void test_tmac_replayed(void **state)
 
 int main(void)
 {
+    const char *pg = getenv("LEAL_TEST_PG");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tmac_genuine, desk_fixture_setup,
                                         desk_fixture_teardown),
@@ -1108,5 +1109,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_terminal_within_caps, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
+    /* On PostgreSQL (sync_tmac_pg.sh): the Transaction MAC cases. */
+    if (pg && pg[0])
+        cmocka_set_test_filter("test_tmac_*");
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,53 @@
+#!/bin/bash
+# sync_tmac_pg.sh - the Transaction MAC checks of EV2/EV3 journals on
+# PostgreSQL (issues 19 and 20): sync_reconcile_test's Transaction MAC cases
+# (a genuine journal, a forged TMV, an entry altered after the card's commit,
+# a replayed TMC; real terminal code on a virtual EV3, the import's check with
+# the card's tmac key, reconciliation's findings) run with their ledger on a
+# private PostgreSQL 15 cluster (tests/lib/pg.sh; the fixture reads
+# LEAL_TEST_PG), each asserting the same verdicts and findings as on SQLite;
+# then what the last case left in the database, and a schema version 2
+# database taken to version 3 by opening it.
+set -u
+cd "$(dirname "$0")/../.."
+source tests/lib/testlib.sh
+source tests/lib/pg.sh
+
+if ! pg_available; then
+    fail "PostgreSQL 15 is not installed (make deps installs postgresql-15)"
+    finish; exit $?
+fi
+pg_start || { fail "pg: the test cluster did not start"; finish; exit $?; }
+
+OUT=$(LEAL_TEST_PG=$LEAL_TEST_PG "$LEAL_BUILD/tests/unit/sync_reconcile_test" 2>&1)
+RC=$?
+for c in genuine forged altered replayed; do
+    check_match "pg: test_tmac_$c" "^\[       OK \] test_tmac_$c\$" "$OUT"
+done
+check_eq "pg: the four Transaction MAC cases and nothing else, exit 0" \
+    "0|[  PASSED  ] 4 test(s)." "$RC|$(echo "$OUT" | grep 'PASSED')"
+# The replayed case's journal: the earn's TMAC entry (TMC 2), the pay +
+# earn's (TMC 3), and the copy of the first (TMC 2 again) found a replay.
+check_eq "pg: terminal_tmac: each TMAC entry's TMC and verdict" \
+    "3:2:ok 5:3:ok 7:2:replay" \
+    "$(pg_sql "select seq || ':' || tmc || ':' || verdict from terminal_tmac order by seq" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "pg: reconcile_finding: the replay (and the clone the copied earn makes)" \
+    "clone:1 tmc_replay:1" \
+    "$(pg_sql "select kind || ':' || fraud from reconcile_finding order by kind" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "pg: the card blocked" "blocked" "$(pg_sql "select status from card")"
+
+# A ledger of schema version 2 (as leal made it before the Transaction MAC
+# came to PostgreSQL) is taken to version 3 by the next command that opens it.
+pg_reset
+run_capture "$LEAL" ledger init --db "$LEAL_TEST_PG"
+check_eq "pg: ledger init" "0" "$RC"
+pg_sql "DROP TABLE terminal_tmac; ALTER TABLE card_key DROP CONSTRAINT card_key_role_check, ADD CONSTRAINT card_key_role_check CHECK (role BETWEEN 1 AND 11); ALTER TABLE reconcile_finding DROP CONSTRAINT reconcile_finding_kind_check, ADD CONSTRAINT reconcile_finding_kind_check CHECK (kind IN ('gap','doubt','clone','rollback','balance','tamper','cap')); UPDATE schema_version SET version = 2"
+check_eq "pg: made a version 2 ledger" "2|0" \
+    "$(pg_sql "select version from schema_version")|$(pg_sql "select count(*) from pg_tables where tablename = 'terminal_tmac'")"
+run_capture "$LEAL" ledger verify --db "$LEAL_TEST_PG"
+check_match "pg: a version 2 ledger opens and verifies" "^ledger ok" "$OUT"
+check_eq "pg: migrated: version 3, terminal_tmac, role 12 and the TMAC findings allowed" \
+    "3|1|CHECK (((role >= 1) AND (role <= 12)))|1" \
+    "$(pg_sql "select version from schema_version")|$(pg_sql "select count(*) from pg_tables where tablename = 'terminal_tmac'")|$(pg_sql "select pg_get_constraintdef(oid) from pg_constraint where conname = 'card_key_role_check'")|$(pg_sql "select count(*) from pg_constraint where conname = 'reconcile_finding_kind_check' and pg_get_constraintdef(oid) like '%tmc_replay%'")"
+
+finish
