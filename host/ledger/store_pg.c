@@ -110,19 +110,72 @@ static leal_err sqlstate_err(const char *state)
     return LEAL_E_DB;
 }
 
-/* The leal_err of a failed result: PostgreSQL's text in l->msg (one line)
- * and in the log with its SQLSTATE, as store_db_err does for SQLite. */
-static leal_err pg_err(struct ledger *l, const PGresult *res)
+/* What the statement sql was doing, in a few words for its error line:
+ * "reading TABLE", "adding to TABLE", "updating TABLE", "deleting from
+ * TABLE", or the transaction or schema step. */
+static void doing(const char *sql, char *out, size_t cap)
+{
+    static const struct {
+        const char *verb, *after, *what; /* after: the word before the table to name */
+    } kinds[] = {
+        {"SELECT", " FROM ", "reading "},        {"WITH", " FROM ", "reading "},
+        {"INSERT", "INTO ", "adding to "},       {"UPDATE", "UPDATE ", "updating "},
+        {"DELETE", " FROM ", "deleting from "},  {"BEGIN", NULL, "starting a transaction"},
+        {"COMMIT", NULL, "committing"},          {"ROLLBACK", NULL, "rolling back"},
+        {"SAVEPOINT", NULL, "a savepoint"},      {"RELEASE", NULL, "a savepoint"},
+        {"CREATE", NULL, "changing the schema"}, {"ALTER", NULL, "changing the schema"},
+        {"DROP", NULL, "changing the schema"},   {"DO", NULL, "changing the schema"},
+        {"SET", NULL, "a session setting"},
+    };
+    while (*sql == ' ' || *sql == '\n' || *sql == '(')
+        sql++;
+    snprintf(out, cap, "running a statement");
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        size_t n = strlen(kinds[i].verb);
+        const char *t;
+        if (strncmp(sql, kinds[i].verb, n) != 0 || (sql[n] != ' ' && sql[n] != '\0'))
+            continue;
+        if (kinds[i].after == NULL) {
+            snprintf(out, cap, "%s", kinds[i].what);
+            return;
+        }
+        /* The first table named (a FROM of a subquery's "(" is passed by). */
+        for (t = strstr(sql, kinds[i].after); t; t = strstr(t, kinds[i].after)) {
+            size_t len;
+            t += strlen(kinds[i].after);
+            if ((len = strspn(t, "abcdefghijklmnopqrstuvwxyz_0123456789")) > 0) {
+                snprintf(out, cap, "%s%.*s", kinds[i].what, (int)len, t);
+                return;
+            }
+        }
+        return;
+    }
+}
+
+/* The leal_err of a failed result of sql: one line in l->msg naming what
+ * the statement was doing, the SQLSTATE and PostgreSQL's primary message
+ * (never its DETAIL, which may quote a row's values), also logged, as
+ * store_db_err does for SQLite. An SQLSTATE leal has no closer code for is
+ * LEAL_E_PG_STATEMENT. */
+static leal_err pg_err(struct ledger *l, const char *sql, const PGresult *res)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *text = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    char *nl;
+    char what[96], *nl;
+    leal_err err = sqlstate_err(state);
+    doing(sql, what, sizeof what);
     if (text == NULL)
         text = PQerrorMessage(l->pg);
-    store_set_msg(l, "%s", text && text[0] ? text : "no answer from the server");
+    if (text == NULL || text[0] == '\0')
+        text = "no answer from the server";
+    if (state)
+        store_set_msg(l, "%s: PostgreSQL %s: %s", what, state, text);
+    else
+        store_set_msg(l, "%s: PostgreSQL: %s", what, text);
     if ((nl = strchr(l->msg, '\n')) != NULL)
         *nl = '\0';
-    return log_foreign(sqlstate_err(state), "postgresql", state ? state : "connection", l->msg);
+    return log_foreign(err == LEAL_E_DB ? LEAL_E_PG_STATEMENT : err, "postgresql",
+                       state ? state : "connection", l->msg);
 }
 
 /* ---- Statements ---- */
@@ -371,7 +424,7 @@ leal_err store_pg_step(struct ledger *l, struct store_stmt *st, int *row)
         st->res = run(st);
         s = PQresultStatus(st->res);
         if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
-            leal_err err = pg_err(l, st->res);
+            leal_err err = pg_err(l, st->sql, st->res);
             store_pg_reset(st, false);
             return err;
         }

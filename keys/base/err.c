@@ -371,6 +371,8 @@ static const struct err_entry err_table[] = {
                              "ledger (--db FILE) for it"),
     E(LEAL_E_PG_CONNECT, "cannot connect to the PostgreSQL server; check the URI, that the "
                          "server runs and that the database exists"),
+    E(LEAL_E_PG_STATEMENT, "the PostgreSQL server refused the statement; its SQLSTATE and "
+                           "reason say why"),
     E(LEAL_E_TILL_BOARD_LINE, "that till line is the board's own: leal-terminal takes its clock "
                               "and randomness from the system and its keys and package from "
                               "'leal-terminal init' and 'load'"),

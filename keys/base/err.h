@@ -314,6 +314,7 @@ typedef enum leal_err {
     /* 760..769: the ledger on PostgreSQL (host/ledger/store_pg.c) */
     LEAL_E_PG_UNSUPPORTED = 760,
     LEAL_E_PG_CONNECT = 761,
+    LEAL_E_PG_STATEMENT = 762,
 
     /* 770..774: leal-terminal serve --stdio, the board's till lines on a PC */
     LEAL_E_TILL_BOARD_LINE = 770,

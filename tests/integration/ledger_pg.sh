@@ -195,6 +195,33 @@ check_match "$n: copy with customers: names them" "rows of customer" "$ERR"
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "sqlite:$T/none/x.db"
 check_eq "$n: copy to a file: refused before anything" 2 "$RC"
 
+# A statement the server refuses: one line naming what the statement was
+# doing, PostgreSQL's SQLSTATE and its primary message (never its DETAIL,
+# which quotes the row), and nothing written.
+cq() { "$PSQL" "$CHAIN" -qAtX -c "$1"; }
+cq "CREATE FUNCTION no_lines() RETURNS trigger LANGUAGE plpgsql AS \$f\$ BEGIN RAISE EXCEPTION \
+'lines are closed today'; END \$f\$; CREATE TRIGGER no_lines BEFORE INSERT ON line FOR EACH ROW \
+EXECUTE FUNCTION no_lines()"
+run_capture "$LEAL" ledger post --account 21 --asset PTS --amount 5 --reason x --operator t \
+    --db "$CHAIN"
+check_eq "$n: a statement refused by the server: exit 1, the operation, SQLSTATE and reason" \
+    "1||leal: ledger post: adding to line: PostgreSQL P0001: lines are closed today: the PostgreSQL server refused the statement; its SQLSTATE and reason say why|24" \
+    "$RC|$OUT|$ERR|$(cq "SELECT count(*) FROM entry")"
+run_capture "$LEAL" ledger post --account 21 --asset PTS --amount 5 --reason x --operator t \
+    --db "$CHAIN" --json
+check_match "$n: its code in --json" '^\{"error":\{"code":762,"name":"LEAL_E_PG_STATEMENT",' "$OUT"
+cq "DROP TRIGGER no_lines ON line; CREATE UNIQUE INDEX one_store_name ON store(name)"
+run_capture "$LEAL" store add --program 1 --code other --name "$(cq "SELECT name FROM store \
+ORDER BY id LIMIT 1")" --tz Europe/Madrid --db "$CHAIN"
+check_eq "$n: a unique violation: exit 2, the index named, not the row's values" \
+    "2|leal: store add: adding to store: PostgreSQL 23505: duplicate key value violates unique constraint \"one_store_name\": this id or code is already in use; choose another" \
+    "$RC|$ERR"
+cq "DROP TABLE bono_holding"
+run_capture "$LEAL" ledger verify --db "$CHAIN"
+check_eq "$n: a dropped table: exit 1, the table named" \
+    "1|leal: ledger verify: reading bono_holding: PostgreSQL 42P01: relation \"bono_holding\" does not exist: the PostgreSQL server refused the statement; its SQLSTATE and reason say why" \
+    "$RC|$ERR"
+
 q "UPDATE schema_version SET version = version + 1" >/dev/null
 l ledger verify
 check_eq "$n: a newer schema refused: exit" 2 "$RC"
