@@ -7,6 +7,8 @@
 #   pcscd_start          starts pcscd on a free port pair; sets VPCD_PORT
 #   pcscd_card_state     prints "present" or "absent" for Virtual PCD 00 00
 #   pcscd_wait STATE     waits (10 s) until the reader reports STATE
+#   sim_ctl FIFO LINE    gives leal-cardsim serve's control FIFO a line and
+#                        waits (10 s) until the simulator has read it
 # Without unshare (not root), it falls back to a running pcscd's reader on
 # Debian's default port 35963; with neither, the test fails (never skips).
 PCSCD_PID=
@@ -80,4 +82,23 @@ pcscd_wait() {
         sleep 0.1
     done
     return 1
+}
+
+# sim_ctl FIFO LINE: LINE written to a `leal-cardsim serve --control` FIFO,
+# then a wait until the FIFO holds no unread byte: the simulator has taken the
+# line, and it acts on it before it reads anything more from the reader, so
+# the next exchange sees the new card or the armed tear (a fixed sleep did
+# not, on a loaded machine).
+sim_ctl() {
+    printf '%s\n' "$2" >"$1"
+    python3 - "$1" <<'PY'
+import fcntl, os, struct, sys, termios, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NONBLOCK)
+for _ in range(200):
+    if struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0] == 0:
+        sys.exit(0)
+    time.sleep(0.05)
+print("leal-cardsim did not read its control line: " + sys.argv[1])
+sys.exit(1)
+PY
 }
