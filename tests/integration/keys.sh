@@ -7,6 +7,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+clear_of_midnight 60 # the bundle's expiry, reckoned once
 
 T=$(mktemp -d /tmp/leal-keys-XXXXXX)
 trap 'rm -rf "$T"' EXIT

@@ -16,6 +16,7 @@ LT="$LEAL_BUILD/bin/leal-terminal"
 SINK_PID=
 trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 ZONE=Europe/Madrid
+clear_of_midnight 60 "$ZONE" # today's birthdays and the bonus year, reckoned once
 TODAY=$(TZ=$ZONE date +%F)
 MD=${TODAY:5:5}
 TOMORROW_MD=$(TZ=$ZONE date -d "$TODAY + 1 day" +%m-%d)

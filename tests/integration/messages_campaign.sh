@@ -17,6 +17,7 @@ trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; [ -n "$RUN_PID" ] && k
 DB=$T/ledger.db
 export XDG_DATA_HOME=$T/xdg USER=tester
 ZONE=Pacific/Kiritimati # UTC+14: the campaign's day is the store's, not UTC's
+clear_of_midnight 60 "$ZONE" # the campaign's day, reckoned once
 TODAY=$(TZ=$ZONE date +%F)
 L() { "$LEAL" "$@" --db "$DB"; }
 

@@ -17,6 +17,7 @@ trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; wait 2>/dev/null; rm -
 DB=$T/ledger.db
 export XDG_DATA_HOME=$T/xdg USER=tester
 ZONE=Pacific/Kiritimati # UTC+14: its days are not UTC's
+clear_of_midnight 60 "$ZONE" # the occasions' days, reckoned once
 NOW=$(date +%s)
 DAY=86400
 

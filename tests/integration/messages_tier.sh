@@ -8,6 +8,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+clear_of_midnight 60 Europe/Madrid # one message per customer, tier and day, reckoned once
 
 T=$(mktemp -d /tmp/leal-msgtier-XXXXXX)
 SINK_PID=

@@ -14,6 +14,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+clear_of_midnight 120 UTC Europe/Madrid # today in UTC and Madrid, reckoned once
 
 T=$(mktemp -d /tmp/leal-portal-XXXXXX)
 PID=

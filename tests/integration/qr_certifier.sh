@@ -13,6 +13,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+clear_of_midnight 90 UTC Europe/Madrid # the certificates' day, reckoned once
 
 T=$(mktemp -d /tmp/leal-certifier-XXXXXX)
 SERVE_PID=

@@ -9,6 +9,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+clear_of_midnight 30 # today's figures, reckoned once
 
 T=$(mktemp -d /tmp/leal-dashcache-XXXXXX)
 PID=

@@ -15,6 +15,7 @@ PID=
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 DB=$T/ledger.db
 ZONE=Pacific/Kiritimati
+clear_of_midnight 30 UTC "$ZONE" # the local today and month, reckoned once
 LOCAL_TODAY=$(TZ=$ZONE date +%F)
 MIDNIGHT=$(TZ=$ZONE date -d "$LOCAL_TODAY 00:00:00" +%s)
 

@@ -13,6 +13,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+clear_of_midnight 60 UTC Europe/Madrid # this month and tomorrow, reckoned once
 
 T=$(mktemp -d /tmp/leal-users-XXXXXX)
 PID=
