@@ -29,7 +29,7 @@ TOMORROW_MD=$(TZ=$ZONE date -d "$TODAY + 1 day" +%m-%d)
 mkdir "$T/inbox"
 $PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
 SINK_PID=$!
-for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
 PORT=$(cat "$T/port")
 "$LEAL" mail set --db "$DB" --program 7 --server 127.0.0.1 --port "$PORT" --tls none \
     --from club@sol.example --from-name "Café Sol" >/dev/null || exit 1

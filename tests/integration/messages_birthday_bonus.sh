@@ -23,7 +23,7 @@ TOMORROW_MD=$(TZ=$ZONE date -d "$TODAY + 1 day" +%m-%d)
 mkdir "$T/inbox"
 $PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
 SINK_PID=$!
-for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
 "$LEAL" mail set --program 7 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
     --from club@sol.example >/dev/null || exit 1
 

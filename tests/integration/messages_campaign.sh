@@ -26,7 +26,7 @@ L store add --program 7 --code c1 --name "Sol Centro" --tz "$ZONE" >/dev/null ||
 mkdir "$T/inbox"
 $PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
 SINK_PID=$!
-for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
 L mail set --program 7 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
     --from club@sol.example --from-name "Café Sol" >/dev/null || exit 1
 

@@ -51,7 +51,7 @@ check_eq "the password is kept as an Argon2id hash of the stated parameters" \
 "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw-admin" \
     >"$T/serve.out" 2>"$T/serve.err" &
 PIDS+=($!)
-for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$T/serve.out")
 check_match "leal serve --init-admin adds the admin and names where it listens" \
     "^admin 4 'ana' added listening on http://127\.0\.0\.1:[0-9]+$" "$(tr '\n' ' ' <"$T/serve.out" | sed 's/ $//')"
@@ -392,7 +392,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout "$
 "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" \
     >"$T/tls.out" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 100); do grep -q '^listening on' "$T/tls.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^listening on' "$T/tls.out" 2>/dev/null && break; sleep 0.1; done
 TURL=$(sed -n 's/^listening on //p' "$T/tls.out")
 check_match "with --tls-cert it listens on https" "^https://127\.0\.0\.1:[0-9]+$" "$TURL"
 curl -s -k -D "$T/h" -o /dev/null -H 'Content-Type: application/json' \

@@ -6,7 +6,7 @@
 #   pcscd_reexec "$@"    first line of the test: re-runs it in a namespace
 #   pcscd_start          starts pcscd on a free port pair; sets VPCD_PORT
 #   pcscd_card_state     prints "present" or "absent" for Virtual PCD 00 00
-#   pcscd_wait STATE     waits (10 s) until the reader reports STATE
+#   pcscd_wait STATE     waits (30 s) until the reader reports STATE
 #   sim_ctl FIFO LINE    gives leal-cardsim serve's control FIFO a line and
 #                        waits (10 s) until the simulator has read it
 # Without unshare (not root), it falls back to a running pcscd's reader on
@@ -60,7 +60,7 @@ pcscd_start() {
     sed "s/@PORT@/$VPCD_PORT/" tests/integration/pcscd/vpcd.conf.in >"$dir/reader.conf.d/vpcd"
     pcscd -f -c "$dir/reader.conf.d" >"$dir/pcscd.log" 2>&1 &
     PCSCD_PID=$!
-    for i in $(seq 1 100); do
+    for i in $(seq 1 300); do
         [ -S /run/pcscd/pcscd.comm ] && return 0
         sleep 0.1
     done
@@ -77,7 +77,7 @@ print("present" if r and r[0]["card_present"] else ("absent" if r else "noreader
 
 pcscd_wait() {
     local i
-    for i in $(seq 1 100); do
+    for i in $(seq 1 300); do
         [ "$(pcscd_card_state)" = "$1" ] && return 0
         sleep 0.1
     done
