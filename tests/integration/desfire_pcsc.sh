@@ -158,7 +158,7 @@ export XDG_DATA_HOME=$TMP/data LEAL_PASSPHRASE="desfire pcsc passphrase"
 "$LEAL" customer add --program 1 --name Iso >/dev/null
 "$CARDSIM" new --type desfire-ev1 --uid 04000000000002 -o "$TMP/card3.json"
 ISSUED=$("$LEAL" card issue --customer 1 --reader "sim:$TMP/card3.json" --json)
-CARD_ID=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["card_id"])' <<<"$ISSUED")
+CARD_ID=$($PY -c 'import json,sys; print(json.load(sys.stdin)["card_id"])' <<<"$ISSUED")
 sim_ctl "$TMP/ctl" "load $TMP/card3.json"
 pcscd_wait present
 # scriptor prints 16 bytes a line: join each answer up to its " : status text".

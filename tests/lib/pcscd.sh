@@ -21,7 +21,7 @@ pcscd_reexec() {
 }
 
 free_port_pair() {
-    python3 - <<'PY'
+    ${PY:-/usr/bin/python3} - <<'PY'
 import socket
 for _ in range(200):
     a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
@@ -69,7 +69,7 @@ pcscd_start() {
 }
 
 pcscd_card_state() {
-    "$LEAL" readers --json 2>/dev/null | python3 -c '
+    "$LEAL" readers --json 2>/dev/null | ${PY:-/usr/bin/python3} -c '
 import json, sys
 r = [x for x in json.load(sys.stdin) if x["name"] == sys.argv[1]]
 print("present" if r and r[0]["card_present"] else ("absent" if r else "noreader"))' "$PCSC_READER"
@@ -91,7 +91,7 @@ pcscd_wait() {
 # not, on a loaded machine).
 sim_ctl() {
     printf '%s\n' "$2" >"$1"
-    python3 - "$1" <<'PY'
+    ${PY:-/usr/bin/python3} - "$1" <<'PY'
 import fcntl, os, struct, sys, termios, time
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_NONBLOCK)
 for _ in range(200):
