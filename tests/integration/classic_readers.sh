@@ -87,7 +87,7 @@ APDU
 OUT=$(timeout 20 scriptor -r "$PCSC_READER" "$TMP/apdus" 2>&1)
 # scriptor prints an answer as "< " plus 16 bytes a line, the last line ending
 # with " : " and the status word's meaning; RESET answers "< OK: ATR".
-ANSWERS=$(printf '%s\n' "$OUT" | python3 -c '
+ANSWERS=$(printf '%s\n' "$OUT" | $PY -c '
 import sys
 cur = None
 for line in sys.stdin.read().splitlines():
@@ -156,7 +156,7 @@ run_capture "$LEAL" card info --reader "sim:$CARD"
 check_eq "card info (Classic): sim: prints the same" "$PCSC_INFO" "$OUT"
 
 # The value block and trailer written through pcscd are in the card file.
-BLOCKS=$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["blocks"]; print(b[5], b[6], b[11])' "$CARD")
+BLOCKS=$($PY -c 'import json,sys; b=json.load(open(sys.argv[1]))["blocks"]; print(b[5], b[6], b[11])' "$CARD")
 check_eq "card file: value blocks 5, 6 and sector 2's trailer" \
     "6900000096ffffff6900000005fa05fa 6900000096ffffff6900000005fa05fa a0a1a2a3a4a508778f69b0b1b2b3b4b5" \
     "$BLOCKS"

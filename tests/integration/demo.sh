@@ -3,6 +3,7 @@
 # README's second command cannot rot.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
+clear_of_midnight 120 UTC Europe/Madrid # the bono's last day, the day's spending, reckoned once
 run_capture bash tests/demo.sh "$LEAL_BUILD"
 check_eq "the demo exits 0" 0 "$RC"
 check_match "the demo's phone code verifies as a spending code with its caps" \

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 source tests/lib/pcscd.sh
 pcscd_reexec "$@"
+clear_of_midnight 90 # the posting day, reckoned once
 
 T=$(mktemp -d /tmp/leal-desk-XXXXXX)
 SIM_PID=

@@ -18,6 +18,7 @@ cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 source tests/lib/pcscd.sh
 pcscd_reexec "$@"
+clear_of_midnight 120 UTC Europe/Madrid # the bonos' last day, reckoned once
 
 T=$(mktemp -d /tmp/leal-bono-XXXXXX)
 SIM_PID=

@@ -40,6 +40,7 @@ NOTHING="nothing to void: only this terminal's own last operation on this card, 
 field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 source tests/lib/pn532.sh
 source tests/lib/firmware.sh
+clear_of_midnight 120 Europe/Madrid # this month's tier period, reckoned once
 
 "$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
 "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 \

@@ -7,6 +7,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+clear_of_midnight 60 # the bundle's expiry, reckoned once
 
 T=$(mktemp -d /tmp/leal-keys-XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -139,7 +140,7 @@ cp "$KS" "$T/ks.orig"
 cp "$T/backup" "$T/backup-flip"
 # One bit of byte 60 flipped (writing a fixed 'X' there left the file unchanged
 # whenever the ciphertext already held an 'X': 1 run in 256 passed a restore).
-python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[60] ^= 1; open(p, "wb").write(b)' \
+$PY -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[60] ^= 1; open(p, "wb").write(b)' \
     "$T/backup-flip"
 check_eq "the altered backup differs from the backup" 1 "$(cmp -s "$T/backup" "$T/backup-flip"; echo $?)"
 run_capture "$LEAL" keys restore "$T/backup-flip" --keystore "$KS" --force

@@ -11,6 +11,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+clear_of_midnight 30 # the bundle's expiry, reckoned once
 
 T=$(mktemp -d /tmp/leal-keysdoc-XXXXXX)
 trap 'rm -rf "$T"' EXIT

@@ -22,7 +22,7 @@ mkdir "$T/inbox"
 $PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --tls "$T/cert.pem" "$T/key.pem" \
     --auth "club:pa55 word" --lifetime 120 &
 SINK_PID=$!
-for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
 PORT=$(cat "$T/port")
 printf 'club\npa55 word\n' >"$T/cred"
 

@@ -16,13 +16,14 @@ LT="$LEAL_BUILD/bin/leal-terminal"
 SINK_PID=
 trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 ZONE=Europe/Madrid
+clear_of_midnight 60 "$ZONE" # today's birthdays and the bonus year, reckoned once
 TODAY=$(TZ=$ZONE date +%F)
 MD=${TODAY:5:5}
 TOMORROW_MD=$(TZ=$ZONE date -d "$TODAY + 1 day" +%m-%d)
 mkdir "$T/inbox"
 $PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
 SINK_PID=$!
-for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
 "$LEAL" mail set --program 7 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
     --from club@sol.example >/dev/null || exit 1
 

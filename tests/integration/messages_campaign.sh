@@ -17,6 +17,7 @@ trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; [ -n "$RUN_PID" ] && k
 DB=$T/ledger.db
 export XDG_DATA_HOME=$T/xdg USER=tester
 ZONE=Pacific/Kiritimati # UTC+14: the campaign's day is the store's, not UTC's
+clear_of_midnight 60 "$ZONE" # the campaign's day, reckoned once
 TODAY=$(TZ=$ZONE date +%F)
 L() { "$LEAL" "$@" --db "$DB"; }
 
@@ -25,7 +26,7 @@ L store add --program 7 --code c1 --name "Sol Centro" --tz "$ZONE" >/dev/null ||
 mkdir "$T/inbox"
 $PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
 SINK_PID=$!
-for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
 L mail set --program 7 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
     --from club@sol.example --from-name "Café Sol" >/dev/null || exit 1
 

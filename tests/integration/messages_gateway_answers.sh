@@ -22,7 +22,7 @@ export XDG_DATA_HOME=$T/xdg USER=tester
 "$LEAL" store add --db "$DB" --program 7 --code c1 --name Centro --tz Europe/Madrid >/dev/null || exit 1
 "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
-for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$T/serve.out")
 "$LEAL" messages web --db "$DB" --program 7 --url "$URL" >/dev/null || exit 1
 ANA=$("$LEAL" customer add --db "$DB" --program 7 --name Ana --phone '+34 600 111 222' --json |
@@ -44,7 +44,7 @@ sink() {
     $PY tests/lib/http_sink.py --dir "$T/$name" --port-file "$T/$name.port" --answers "$answers" \
         --lifetime 120 "$@" &
     SINK_PID=$!
-    for _ in $(seq 200); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
+    for _ in $(seq 600); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
     "$LEAL" messages gateway set --db "$DB" --program 7 --channel sms --body "$T/body.json" \
         --url "http://127.0.0.1:$(cat "$T/$name.port")/send" >/dev/null || exit 1
     sqlite3 "$DB" "DELETE FROM message_send"

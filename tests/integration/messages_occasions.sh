@@ -17,6 +17,7 @@ trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; wait 2>/dev/null; rm -
 DB=$T/ledger.db
 export XDG_DATA_HOME=$T/xdg USER=tester
 ZONE=Pacific/Kiritimati # UTC+14: its days are not UTC's
+clear_of_midnight 60 "$ZONE" # the occasions' days, reckoned once
 NOW=$(date +%s)
 DAY=86400
 
@@ -26,7 +27,7 @@ DAY=86400
 mkdir "$T/inbox"
 $PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
 SINK_PID=$!
-for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
 "$LEAL" mail set --db "$DB" --program 7 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
     --from club@sol.example --from-name "Café Sol" >/dev/null || exit 1
 

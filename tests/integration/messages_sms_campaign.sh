@@ -26,11 +26,11 @@ L store add --program 7 --code c1 --name Centro --tz Europe/Madrid >/dev/null ||
 mkdir "$T/inbox"
 $PY tests/lib/http_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
 SINK_PID=$!
-for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
 GW="http://127.0.0.1:$(cat "$T/port")/send"
 "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
-for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$T/serve.out")
 L messages web --program 7 --url "$URL" >/dev/null || exit 1
 printf '{"to": "{{phone}}", "channel": "{{channel}}", "text": "{{text}}"}\n' >"$T/body.json"

@@ -8,6 +8,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+clear_of_midnight 60 Europe/Madrid # one message per customer, tier and day, reckoned once
 
 T=$(mktemp -d /tmp/leal-msgtier-XXXXXX)
 SINK_PID=
@@ -23,7 +24,7 @@ export XDG_DATA_HOME=$T/xdg USER=tester
 mkdir "$T/inbox"
 $PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
 SINK_PID=$!
-for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
 "$LEAL" mail set --db "$DB" --program 7 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
     --from club@sol.example --from-name "Café Sol" >/dev/null || exit 1
 

@@ -23,7 +23,7 @@ export XDG_DATA_HOME=$T/xdg USER=tester
 mkdir "$T/inbox"
 $PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
 SINK_PID=$!
-for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
 "$LEAL" mail set --db "$DB" --program 7 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
     --from club@sol.example --from-name "Sol" >/dev/null || exit 1
 add() {
@@ -47,7 +47,7 @@ printf '<p>Hi {{name}}. <a href="{{unsubscribe_url}}">Unsubscribe</a></p>\n' >"$
 
 "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
-for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$T/serve.out")
 
 for bad in "$URL/" "ftp://club.example" "https://club.example/x y" 'https://club.example/"x'; do

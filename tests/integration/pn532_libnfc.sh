@@ -47,7 +47,7 @@ unserve() {
 sent() { sed -n 's/^> //p' "$T/trace"; }
 # blocks CARD.json OUT.mfd: the card file's EEPROM as a raw MIFARE dump.
 blocks() {
-    python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+    $PY -c 'import json,sys; d=json.load(open(sys.argv[1]))
 open(sys.argv[2],"wb").write(b"".join(bytes.fromhex(b) for b in d["blocks"]))' "$1" "$2"
 }
 
@@ -88,7 +88,7 @@ check_match "nfc-mfclassic: AutoRATS off, RATS probe, key A on the last trailer,
 # only for the first block of each sector (its loop body sits inside
 # is_first_block(); rewritten upstream after 1.8.0): so exactly blocks 4, 8, ..., 60
 # must change, and nothing else.
-python3 - "$T/keys.mfd" "$T/new.mfd" "$T/expect.mfd" <<'EOF'
+$PY - "$T/keys.mfd" "$T/new.mfd" "$T/expect.mfd" <<'EOF'
 import sys
 old = open(sys.argv[1], "rb").read()
 new = bytearray(old)
@@ -111,7 +111,7 @@ check_eq "read back equals the card file" "" "$(cmp "$T/dump2.mfd" "$T/after.mfd
 
 # A wrong key: nfc-mfclassic reports the authentication failure (and, as
 # nfc-mfclassic 1.8.0 does, still exits 0).
-python3 -c 'import sys; d=bytearray(open(sys.argv[1],"rb").read()); d[7*16:7*16+6]=b"\x01"*6; open(sys.argv[2],"wb").write(d)' \
+$PY -c 'import sys; d=bytearray(open(sys.argv[1],"rb").read()); d[7*16:7*16+6]=b"\x01"*6; open(sys.argv[2],"wb").write(d)' \
     "$T/keys.mfd" "$T/badkeys.mfd"
 run_capture timeout 30 nfc-mfclassic r a u "$T/dump3.mfd" "$T/badkeys.mfd"
 check_eq "wrong key A for sector 1: no dump written" "no-dump" \

@@ -14,6 +14,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+clear_of_midnight 120 UTC Europe/Madrid # today in UTC and Madrid, reckoned once
 
 T=$(mktemp -d /tmp/leal-portal-XXXXXX)
 PID=
@@ -31,7 +32,7 @@ export XDG_DATA_HOME=$T/xdg USER=tester LEAL_PASSPHRASE="portal test passphrase"
 mkdir "$T/inbox"
 $PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 180 &
 SINK_PID=$!
-for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
 "$LEAL" mail set --db "$DB" --program 1 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
     --from club@sol.example --from-name "Café Sol" >/dev/null || exit 1
 customer() { # NAME SURNAME EMAIL: the new customer's id and account
@@ -61,7 +62,7 @@ QR_TEXT=${QR_TEXT//\~/ }
 
 "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
-for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$T/serve.out")
 
 # ask FROM EMAIL: asks for a link from client address FROM; prints the HTTP status.

@@ -10,6 +10,7 @@
 # card of goal 2: the import grants its reward as a card tap's is booked.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
+clear_of_midnight 60 UTC Europe/Madrid # the day's caps, reckoned once
 
 T=$(mktemp -d /tmp/leal-qrcaps-XXXXXX)
 trap 'rm -rf "$T"' EXIT

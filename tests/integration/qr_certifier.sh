@@ -13,6 +13,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+clear_of_midnight 90 UTC Europe/Madrid # the certificates' day, reckoned once
 
 T=$(mktemp -d /tmp/leal-certifier-XXXXXX)
 SERVE_PID=
@@ -58,7 +59,7 @@ mkdir -p "$T/web"
 env -u LEAL_PASSPHRASE -u LEAL_BUNDLE_PASSPHRASE XDG_DATA_HOME="$T/web" \
     "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --qr-certifier "$SOCK" >"$T/serve.out" 2>"$T/serve.err" &
 SERVE_PID=$!
-for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$T/serve.out")
 req() { # TOKEN METHOD PATH [BODY CSRF]: "STATUS BODY"
     local out
@@ -89,7 +90,7 @@ check_eq "still nothing written" 0 "$(phones)"
 # The certifier: the operator starts it with the keystore's passphrase.
 "$LEAL" qr certifier --socket "$SOCK" --cap-tx 15 --cap-day 30 --refresh-days 5 >"$T/cert.out" 2>"$T/cert.err" &
 CERT_PID=$!
-for _ in $(seq 100); do grep -q '^qr certifier on' "$T/cert.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^qr certifier on' "$T/cert.out" 2>/dev/null && break; sleep 0.1; done
 check_eq "the certifier says what it holds and certifies" \
     "qr certifier on $SOCK: program 1, qr key version 1; caps 15.00 per payment, 30.00 per day, refresh within 5 days" \
     "$(head -1 "$T/cert.out")"

@@ -11,6 +11,7 @@
 # hot list; bad input is refused with one line.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
+clear_of_midnight 60 # the codes' issued day, reckoned once
 
 program_fixture qr "qr test passphrase"
 ACCT=$("$LEAL" customer add --program 7 --name Ana --json | field account)

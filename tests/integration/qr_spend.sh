@@ -9,6 +9,7 @@
 # list, and bad input is refused with one line.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
+clear_of_midnight 90 UTC Europe/Madrid # the codes' issued day, reckoned once
 
 program_fixture qrspend "qr spend test passphrase"
 ACCT=$("$LEAL" customer add --program 7 --name Ana --json | field account)

@@ -13,6 +13,7 @@
 # hot-lists so the terminal refuses its codes.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
+clear_of_midnight 120 UTC Europe/Madrid # the phone's day total, reckoned once
 
 T=$(mktemp -d /tmp/leal-qrterm-XXXXXX)
 trap 'rm -rf "$T"' EXIT

@@ -11,6 +11,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+clear_of_midnight 60 UTC Europe/Madrid # days ago from now, reckoned once
 
 T=$(mktemp -d /tmp/leal-segment-XXXXXX)
 trap 'rm -rf "$T"' EXIT

@@ -16,6 +16,11 @@ DB=$XDG_DATA_HOME/leal/ledger.db
 REF=$T/ref.db
 GEN=$LEAL_BUILD/tests/tools/journal_gen
 KILLS=${SYNC_CRASH_KILLS:-10}
+# The kill moments are random: the seed is printed (SYNC_CRASH_SEED=N replays
+# the same moments, as far as the machine's speed allows).
+SEED=${SYNC_CRASH_SEED:-$$}
+RANDOM=$SEED
+echo "# seed $SEED"
 
 "$LEAL" keys init --issuer Crash --program 7 >/dev/null
 "$LEAL" program create --code c --name Crash --id 7 --points-per-euro 1 >/dev/null

@@ -239,9 +239,9 @@ exec 3>"$T/till-in"
 # till_wait N: until the till has N answer lines (60 s at most).
 till_wait() {
     local _
-    for _ in $(seq 1 120); do
+    for _ in $(seq 1 1200); do
         [ "$(wc -l <"$T/till-out")" -ge "$1" ] && return 0
-        sleep 0.5
+        sleep 0.05
     done
     return 1
 }

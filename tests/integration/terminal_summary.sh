@@ -10,6 +10,7 @@
 # once; strace counts the journal reads of a one-shot tap.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
+clear_of_midnight 60 UTC Europe/Madrid # the day's cap, reckoned once
 
 T=$(mktemp -d /tmp/leal-terminal-sum-XXXXXX)
 trap 'rm -rf "$T"' EXIT

@@ -9,6 +9,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+clear_of_midnight 30 # today's figures, reckoned once
 
 T=$(mktemp -d /tmp/leal-dashcache-XXXXXX)
 PID=
@@ -23,7 +24,7 @@ ACCT=$("$LEAL" customer add --db "$DB" --program 1 --name Eva --json | $PY -c 'i
 printf 'admin password 1\n' >"$T/pw"
 "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw" >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
-for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$T/serve.out")
 CSRF=$(curl -s -c "$T/jar" -H 'Content-Type: application/json' \
     -d '{"name":"ana","password":"admin password 1"}' "$URL/api/session" |

@@ -15,6 +15,7 @@ PID=
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 DB=$T/ledger.db
 ZONE=Pacific/Kiritimati
+clear_of_midnight 30 UTC "$ZONE" # the local today and month, reckoned once
 LOCAL_TODAY=$(TZ=$ZONE date +%F)
 MIDNIGHT=$(TZ=$ZONE date -d "$LOCAL_TODAY 00:00:00" +%s)
 
@@ -29,7 +30,7 @@ ACCT=$("$LEAL" customer add --db "$DB" --program 1 --name Kai --json | $PY -c 'i
 printf 'admin password 1\n' >"$T/pw"
 "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw" >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
-for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$T/serve.out")
 curl -s -c "$T/jar" -H 'Content-Type: application/json' -d '{"name":"ana","password":"admin password 1"}' \
     "$URL/api/session" >/dev/null

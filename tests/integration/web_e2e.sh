@@ -60,7 +60,7 @@ check_eq "another language is refused before anything is written" "2|0" "$RC|$(s
 "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw-admin" \
     >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
-for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$T/serve.out")
 
 timeout 120 node tests/web/e2e.js "$URL" "$SHOTS" "$BERTA" "$LEAL" "$DB" 501 >"$T/e2e.out" 2>"$T/e2e.err"

@@ -12,6 +12,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+clear_of_midnight 120 # the dashboard's today and month, checked against date -u
 
 T=$(mktemp -d /tmp/leal-web-XXXXXX)
 PIDS=()
@@ -23,8 +24,12 @@ q() { sqlite3 "$DB" "$1"; }
 "$LEAL" ledger init --db "$DB" >/dev/null
 "$LEAL" program create --db "$DB" --code a --name "Shop A" --kind chain >/dev/null
 "$LEAL" program create --db "$DB" --code b --name "Shop B" >/dev/null
-"$LEAL" store add --db "$DB" --program 1 --code a1 --name "A one" --tz Europe/Madrid >/dev/null
-"$LEAL" store add --db "$DB" --program 2 --code b1 --name "B one" --tz Europe/Madrid >/dev/null
+# The stores keep UTC's days the year round (Atlantic/Reykjavik): the dashboard
+# counts in its stores' zone and `leal report` in UTC days, and the checks
+# below hold one against the other, which would fail for the hour each
+# night when Madrid's day is not UTC's (stores' zones: web_dash_zone.sh).
+"$LEAL" store add --db "$DB" --program 1 --code a1 --name "A one" --tz Atlantic/Reykjavik >/dev/null
+"$LEAL" store add --db "$DB" --program 2 --code b1 --name "B one" --tz Atlantic/Reykjavik >/dev/null
 "$LEAL" customer add --db "$DB" --program 2 --name Berta --surname Other >/dev/null
 BERTA=$(q "select customer_id from customer_pii where name = 'Berta'")
 printf 'admin password 1\n' >"$T/pw-admin"
@@ -46,7 +51,7 @@ check_eq "the password is kept as an Argon2id hash of the stated parameters" \
 "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw-admin" \
     >"$T/serve.out" 2>"$T/serve.err" &
 PIDS+=($!)
-for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$T/serve.out")
 check_match "leal serve --init-admin adds the admin and names where it listens" \
     "^admin 4 'ana' added listening on http://127\.0\.0\.1:[0-9]+$" "$(tr '\n' ' ' <"$T/serve.out" | sed 's/ $//')"
@@ -142,7 +147,7 @@ check_eq "Berta unchanged" "Berta" "$(q "select name from customer_pii where cus
 # The dashboard: today and this month per store and in total, each figure the
 # report code's (leal report activity/customers/liabilities --json, added up
 # by store), and the chart the breakage report's own SVG, byte for byte.
-"$LEAL" store add --db "$DB" --program 1 --code a2 --name "A two" --tz Europe/Madrid >/dev/null
+"$LEAL" store add --db "$DB" --program 1 --code a2 --name "A two" --tz Atlantic/Reykjavik >/dev/null
 "$LEAL" account add-card "$ACCT" --card-id "$JOSE" --uid 04a1b2c3d4e5f6 --tech desfire-ev2 \
     --status active --db "$DB" >/dev/null
 "$LEAL" sale --card-id "$JOSE" --amount 20 --store 1 --db "$DB" >/dev/null
@@ -184,7 +189,7 @@ BCARD=$((JOSE + 100))
     --uid 04a1b2c3d4e5f7 --tech desfire-ev2 --status active --db "$DB" >/dev/null
 check_eq "a card's page: status, kind, its first history line" "200 active desfire-ev2 active/issued" \
     "$(req "$T/jar-sam" GET "/api/cards/$JOSE" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["card"]["status"] + " " + d["card"]["tech"] + " " + d["history"][0]["status"] + "/" + d["history"][0]["reason"]')"; })"
-check_eq "the card's account movements name their store's time zone (the desk's posts have none)" "['', 'Europe/Madrid']" \
+check_eq "the card's account movements name their store's time zone (the desk's posts have none)" "['', 'Atlantic/Reykjavik']" \
     "$(req "$T/jar-sam" GET "/api/cards/$JOSE" | jget 'sorted(set(m["timezone"] for m in d["movements"]))')"
 check_eq "block without the CSRF token is refused and nothing changes" "403 active" \
     "$(req "$T/jar-sam" POST "/api/cards/$JOSE" '{"block":true,"reason":"lost"}' | cut -d' ' -f1) $(q "select status from card where card_id = $JOSE")"
@@ -207,12 +212,12 @@ check_eq "the customer's view lists their cards" "[($JOSE, 'active')]" \
 # Terminals: each one's store, package and last journal entry, the open
 # reconciliation findings; settlement per shop of a collective for a period.
 "$LEAL" terminal add --store 1 --name "till 1" --db "$DB" >/dev/null
-check_eq "the terminals of program 1: till 1 at a1 (Madrid time), no package built, no journal taken, no findings" \
-    "200 [(1, 'a1', 'Europe/Madrid', 'till 1', 0, 0, 0)] []" \
+check_eq "the terminals of program 1: till 1 at a1 (Reykjavik time), no package built, no journal taken, no findings" \
+    "200 [(1, 'a1', 'Atlantic/Reykjavik', 'till 1', 0, 0, 0)] []" \
     "$(req "$T/jar-ana" GET "/api/terminals?program=1" | { read -r c b; echo "$c $(echo "0 $b" | jget '[(t["id"], t["store"], t["timezone"], t["name"], t["package_version"], t["last_entry_at"], t["entries"]) for t in d["terminals"]]') $(echo "0 $b" | jget 'd["findings"]')"; })"
 "$LEAL" program create --db "$DB" --code m --name Mercado --kind collective --points-per-euro 1 >/dev/null
-"$LEAL" store add --db "$DB" --program 3 --code pan --name Pan --tz Europe/Madrid >/dev/null
-"$LEAL" store add --db "$DB" --program 3 --code fru --name Frutas --tz Europe/Madrid >/dev/null
+"$LEAL" store add --db "$DB" --program 3 --code pan --name Pan --tz Atlantic/Reykjavik >/dev/null
+"$LEAL" store add --db "$DB" --program 3 --code fru --name Frutas --tz Atlantic/Reykjavik >/dev/null
 "$LEAL" customer add --db "$DB" --program 3 --name Mar >/dev/null
 MACC=$(q "select account_id from customer where program_id = 3")
 "$LEAL" sale --account "$MACC" --amount 30 --store 4 --at 2026-11-05T10:00:00Z --db "$DB" >/dev/null
@@ -358,11 +363,11 @@ sign_in_at() { curl -s -w ' %{http_code}' --interface "$3" -c "$T/jar-$1" -b "$T
     -H 'Content-Type: application/json' --data-binary "{\"name\":\"$1\",\"password\":\"$(cat "$T/pw-$2")\"}" \
     "$URL/api/session" | $PY -c 'import json,sys; b, c = sys.stdin.read().rsplit(" ", 1); print(c, b)'; }
 sign_in_at ana admin 127.0.0.6 >/dev/null
-check_eq "card view, hot list and audit log name the stores' one zone" "Europe/Madrid Europe/Madrid Europe/Madrid" \
+check_eq "card view, hot list and audit log name the stores' one zone" "Atlantic/Reykjavik Atlantic/Reykjavik Atlantic/Reykjavik" \
     "$(req "$T/jar-ana" GET "/api/cards/$JOSE" | jget 'd["timezone"]') $(req "$T/jar-ana" GET /api/hotlist | jget 'd["timezone"]') $(req "$T/jar-ana" GET /api/audit | jget 'd["timezone"]')"
 "$LEAL" store add --db "$DB" --program 2 --code b2 --name "B two" --tz Atlantic/Canary >/dev/null
 check_eq "with two zones among the stores: none for the audit log and program 2; program 1 keeps its own" \
-    "Europe/Madrid||" \
+    "Atlantic/Reykjavik||" \
     "$(req "$T/jar-ana" GET "/api/cards/$JOSE" | jget 'd["timezone"]')|$(req "$T/jar-ana" GET /api/audit | jget 'd["timezone"]')|$(req "$T/jar-ana" GET /api/hotlist?program=2 | jget 'd["timezone"]')"
 # Languages: English unless told (program 1 was created without --locale).
 check_eq "a user's language comes with the session: en" "en" "$(sign_in_at mia manager 127.0.0.7 | jget 'd["user"]["lang"]')"
@@ -387,7 +392,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout "$
 "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" \
     >"$T/tls.out" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 100); do grep -q '^listening on' "$T/tls.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^listening on' "$T/tls.out" 2>/dev/null && break; sleep 0.1; done
 TURL=$(sed -n 's/^listening on //p' "$T/tls.out")
 check_match "with --tls-cert it listens on https" "^https://127\.0\.0\.1:[0-9]+$" "$TURL"
 curl -s -k -D "$T/h" -o /dev/null -H 'Content-Type: application/json' \

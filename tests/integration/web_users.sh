@@ -13,6 +13,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+clear_of_midnight 60 UTC Europe/Madrid # this month and tomorrow, reckoned once
 
 T=$(mktemp -d /tmp/leal-users-XXXXXX)
 PID=
@@ -50,7 +51,7 @@ MIA=$(q "select id from web_user where name = 'mia'")
 "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw-admin" \
     >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
-for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$T/serve.out")
 
 # req JAR METHOD PATH [JSON [CSRF]] -> "STATUS BODY"

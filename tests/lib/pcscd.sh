@@ -6,7 +6,9 @@
 #   pcscd_reexec "$@"    first line of the test: re-runs it in a namespace
 #   pcscd_start          starts pcscd on a free port pair; sets VPCD_PORT
 #   pcscd_card_state     prints "present" or "absent" for Virtual PCD 00 00
-#   pcscd_wait STATE     waits (10 s) until the reader reports STATE
+#   pcscd_wait STATE     waits (30 s) until the reader reports STATE
+#   sim_ctl FIFO LINE    gives leal-cardsim serve's control FIFO a line and
+#                        waits (10 s) until the simulator has read it
 # Without unshare (not root), it falls back to a running pcscd's reader on
 # Debian's default port 35963; with neither, the test fails (never skips).
 PCSCD_PID=
@@ -19,7 +21,7 @@ pcscd_reexec() {
 }
 
 free_port_pair() {
-    python3 - <<'PY'
+    ${PY:-/usr/bin/python3} - <<'PY'
 import socket
 for _ in range(200):
     a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
@@ -58,7 +60,7 @@ pcscd_start() {
     sed "s/@PORT@/$VPCD_PORT/" tests/integration/pcscd/vpcd.conf.in >"$dir/reader.conf.d/vpcd"
     pcscd -f -c "$dir/reader.conf.d" >"$dir/pcscd.log" 2>&1 &
     PCSCD_PID=$!
-    for i in $(seq 1 100); do
+    for i in $(seq 1 300); do
         [ -S /run/pcscd/pcscd.comm ] && return 0
         sleep 0.1
     done
@@ -67,7 +69,7 @@ pcscd_start() {
 }
 
 pcscd_card_state() {
-    "$LEAL" readers --json 2>/dev/null | python3 -c '
+    "$LEAL" readers --json 2>/dev/null | ${PY:-/usr/bin/python3} -c '
 import json, sys
 r = [x for x in json.load(sys.stdin) if x["name"] == sys.argv[1]]
 print("present" if r and r[0]["card_present"] else ("absent" if r else "noreader"))' "$PCSC_READER"
@@ -75,9 +77,28 @@ print("present" if r and r[0]["card_present"] else ("absent" if r else "noreader
 
 pcscd_wait() {
     local i
-    for i in $(seq 1 100); do
+    for i in $(seq 1 300); do
         [ "$(pcscd_card_state)" = "$1" ] && return 0
         sleep 0.1
     done
     return 1
+}
+
+# sim_ctl FIFO LINE: LINE written to a `leal-cardsim serve --control` FIFO,
+# then a wait until the FIFO holds no unread byte: the simulator has taken the
+# line, and it acts on it before it reads anything more from the reader, so
+# the next exchange sees the new card or the armed tear (a fixed sleep did
+# not, on a loaded machine).
+sim_ctl() {
+    printf '%s\n' "$2" >"$1"
+    ${PY:-/usr/bin/python3} - "$1" <<'PY'
+import fcntl, os, struct, sys, termios, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NONBLOCK)
+for _ in range(200):
+    if struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0] == 0:
+        sys.exit(0)
+    time.sleep(0.05)
+print("leal-cardsim did not read its control line: " + sys.argv[1])
+sys.exit(1)
+PY
 }

@@ -40,6 +40,29 @@ flip_byte() {
     b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
     printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
+# clear_of_midnight SECONDS [ZONE...]: for a test that reckons "today" (or
+# this month, a birthday, a day's total) once from the wall clock and checks
+# it seconds later. When a midnight of ZONE (UTC when none is named) falls
+# within the next SECONDS, it waits until that midnight has passed, so the day
+# cannot change between the test's commands (CI runs across midnight UTC,
+# which is 01:00 in Madrid). Never longer than SECONDS + 1.
+clear_of_midnight() {
+    local secs=$1 z now day next wait=0
+    shift
+    [ $# -gt 0 ] || set -- UTC
+    now=$(date +%s)
+    for z in "$@"; do
+        day=$(TZ=$z date -d "@$now" +%F)
+        next=$(TZ=$z date -d "$(TZ=$z date -d "$day + 1 day" +%F) 00:00:00" +%s)
+        if [ $((next - now)) -le "$secs" ] && [ $((next - now + 1)) -gt "$wait" ]; then
+            wait=$((next - now + 1))
+        fi
+    done
+    if [ "$wait" -gt 0 ]; then
+        echo "# midnight in $wait s ($*): waiting for it to pass"
+        sleep "$wait"
+    fi
+}
 run_capture() {
     local o e
     o=$(mktemp) e=$(mktemp)

@@ -21,6 +21,10 @@ async function main() {
     const host = new URL(url).hostname;
     await context.addCookies([{ name: 'leal_portal', value: token, domain: host, path: '/portal/', httpOnly: true, sameSite: 'Strict' }]);
     const page = await context.newPage();
+    // The page draws a new code at each 30-second step: the clock is faked
+    // (it runs as the real one until paused below), so that no step ends
+    // between the checks of the codes' counters.
+    await page.clock.install();
     await page.goto(url + '/portal/spend/');
     if (mode === 'unavailable') {
       await page.waitForSelector('#message:not([hidden])');
@@ -40,6 +44,7 @@ async function main() {
     }
     await page.waitForSelector('#enrol:not([hidden])');
     await page.screenshot({ path: shots + '/spend-enrol.png', fullPage: true });
+    await page.clock.pauseAt(Date.now() + 1000);
     await page.click('#enrol-button');
     await page.waitForSelector('#code:not([hidden]) #code-qr svg');
     const code1 = await page.getAttribute('#code-qr', 'data-text');
