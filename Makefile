@@ -269,6 +269,9 @@ FW_CFLAGS := -std=c11 -mcpu=cortex-m3 -mthumb -Os -g -ffreestanding -ffunction-s
 # The PN532 driver's frames on the board: 128 bytes of body, twice the longest frame its
 # cards send (a DESFire frame is at most 64 bytes on the wire; firmware/core/pn532_frame.h).
 FW_CFLAGS += -DPN532_MAX_BODY=128
+# Four versions of each terminal key (keys/base/limits.h; the host keeps 16): four years of
+# yearly rotation in a bundle that expires; the software SAM's RAM 4,016 -> about 1,100 bytes.
+FW_CFLAGS += -DLEAL_MAX_KEY_VERSIONS=4
 # Makefile too: a change of FW_CFLAGS (-fcallgraph-info's .ci files) rebuilds every object.
 $(FW_O)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -296,7 +299,7 @@ FW_ERR_SCAN := $(filter-out keys/base/err.c keys/base/err.h,$(FW_SRC) $(wildcard
 $(FW_O)/err_board.c: keys/base/err.c firmware/port/cortex-m/err_subset.awk $(FW_ERR_SCAN) Makefile
 	@mkdir -p $(@D)
 	@awk -v keep=ALL -f firmware/port/cortex-m/err_subset.awk keys/base/err.c | cmp -s - keys/base/err.c
-	@awk -v keep="LEAL_OK $$(grep -ohw 'LEAL_E_[A-Z0-9_]*' $(FW_ERR_SCAN) | sort -u | tr '\n' ' ')" \
+	@awk -v names=1 -v keep="LEAL_OK $$(grep -ohw 'LEAL_E_[A-Z0-9_]*' $(FW_ERR_SCAN) | sort -u | tr '\n' ' ')" \
 		-f firmware/port/cortex-m/err_subset.awk keys/base/err.c >$@.tmp && mv $@.tmp $@
 $(FW_O)/obj/keys/base/err.o: $(FW_O)/err_board.c
 	@mkdir -p $(dir $@)

@@ -217,8 +217,10 @@ leal_err keyset_get_slot(struct buf_reader *r, enum key_kind kind, struct key_sl
     leal_memset(s, 0, sizeof *s);
     if ((err = buf_get_u8(r, &n)) != LEAL_OK)
         return err;
-    if (n == 0 || n > LEAL_MAX_KEY_VERSIONS)
+    if (n == 0)
         return LEAL_E_FORMAT;
+    if (n > LEAL_MAX_KEY_VERSIONS)
+        return LEAL_E_TOO_LARGE;
     for (int i = 0; i < n; i++) {
         struct key_version *v = &s->v[i];
         if ((err = buf_get_u8(r, &v->version)) != LEAL_OK ||

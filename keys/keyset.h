@@ -126,7 +126,9 @@ LEAL_MUST_CHECK leal_err keyset_keep_program(struct keyset *ks, uint32_t program
 /* Wipes every key. */
 void keyset_clear(struct keyset *ks);
 
-/* Role slots inside a keyset or bundle: encode and decode one (shared with bundle.c). */
+/* Role slots inside a keyset or bundle: encode and decode one (shared with bundle.c).
+ * Decoding a slot of more than LEAL_MAX_KEY_VERSIONS versions is LEAL_E_TOO_LARGE
+ * (a board built with fewer than the host's 16, limits.h); none is LEAL_E_FORMAT. */
 struct buf_writer;
 struct buf_reader;
 LEAL_MUST_CHECK leal_err keyset_put_slot(struct buf_writer *w, enum key_kind kind,

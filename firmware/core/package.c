@@ -758,25 +758,36 @@ leal_err package_rules(const struct package_info *p, const struct package_source
     return LEAL_OK;
 }
 
+/* The verified package's rules decoded, then t published whole, in a frame
+ * of its own: the rules (2.6 KiB) are not on the stack while package_verify
+ * checks the signature, the deepest chain of a board's LOAD. */
+LEAL_NOINLINE static leal_err publish(struct package_terminal *t, const struct package_info *p,
+                                      const struct package_source *src)
+{
+    struct rules_set rules;
+    leal_err err = package_rules(p, src, &rules);
+    if (err != LEAL_OK)
+        return err;
+    t->info = *p;
+    t->source = *src;
+    t->rules = rules;
+    t->loaded = true;
+    return LEAL_OK;
+}
+
 leal_err package_load(struct package_terminal *t, const struct crypto_provider *cp,
                       const struct package_source *src, const struct package_expect *e)
 {
     struct package_expect ex;
     struct package_info p;
-    struct rules_set rules;
     leal_err err;
     if (t == NULL || e == NULL || src == NULL)
         return LEAL_E_ARG;
     ex = *e;
     ex.loaded_version = t->loaded ? t->info.version : 0;
-    if ((err = package_verify(cp, src, &ex, &p)) != LEAL_OK ||
-        (err = package_rules(&p, src, &rules)) != LEAL_OK)
+    if ((err = package_verify(cp, src, &ex, &p)) != LEAL_OK)
         return err;
-    t->info = p;
-    t->source = *src;
-    t->rules = rules;
-    t->loaded = true;
-    return LEAL_OK;
+    return publish(t, &p, src);
 }
 
 /* Binary search of a table for card_id: *index of the match, or *found false. */

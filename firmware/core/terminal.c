@@ -993,7 +993,7 @@ static leal_err classic_commit(struct tap *tp, void *card)
     return classic_card_write_next(&ct->cc, &ct->sec, &ct->next, ct->span, &ct->cv);
 }
 
-static leal_err tap_classic(struct tap *tp, struct classic_tap *ct)
+static leal_err classic_run(struct tap *tp, struct classic_tap *ct)
 {
     const struct terminal *t = tp->t;
     uint8_t version;
@@ -1030,7 +1030,16 @@ static leal_err tap_classic(struct tap *tp, struct classic_tap *ct)
     tp->counter = tp->v.state.seq;
     err = finish(tp, classic_stage, classic_commit, ct);
     tp->out->round_trips = ct->cc.round_trips;
-    leal_wipe(ct, sizeof *ct);
+    return err;
+}
+
+/* The Classic tap's keys and card in this frame only, wiped on every path:
+ * a DESFire tap's frame (tap_desfire) takes the same stack. */
+static leal_err tap_classic(struct tap *tp)
+{
+    struct classic_tap ct;
+    leal_err err = classic_run(tp, &ct);
+    leal_wipe(&ct, sizeof ct);
     return err;
 }
 
@@ -1111,7 +1120,6 @@ leal_err terminal_tap(struct terminal *t, const struct terminal_card *card,
                       const struct terminal_request *req, struct terminal_result *out)
 {
     struct tap tp;
-    struct classic_tap ct;
     leal_err err;
 
     if (out != NULL)
@@ -1137,7 +1145,7 @@ leal_err terminal_tap(struct terminal *t, const struct terminal_card *card,
     if (card->type == TERMINAL_CARD_DESFIRE)
         err = tap_desfire(&tp);
     else if (card->type == TERMINAL_CARD_CLASSIC)
-        err = tap_classic(&tp, &ct);
+        err = tap_classic(&tp);
     else
         err = LEAL_E_ARG;
     leal_wipe(&tp.p, sizeof tp.p);

@@ -13,8 +13,12 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define LEAL_MUST_CHECK __attribute__((warn_unused_result))
+/* A function whose large locals must not join its caller's frame (the
+ * board's stack: its depth is the deepest call chain's frames). */
+#define LEAL_NOINLINE __attribute__((noinline))
 #else
 #define LEAL_MUST_CHECK
+#define LEAL_NOINLINE
 #endif
 
 typedef enum leal_err {

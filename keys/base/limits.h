@@ -28,7 +28,12 @@
 /* Programs in one keystore: the keyset is a fixed table (keys/ has no malloc)
  * and its largest encoding (KEYSET_MAX_ENCODED) must fit LEAL_MAX_KEYSTORE_FILE. */
 #define LEAL_MAX_PROGRAMS 16
-#define LEAL_MAX_KEY_VERSIONS 16            /* versions kept per role: years of yearly rotation */
+/* Versions kept per role: years of yearly rotation. The Cortex-M board is
+ * built with 4 (Makefile FW_CFLAGS): its software SAM holds a bundle's five
+ * slots in RAM, 3 KiB less; it refuses a bundle of more (LEAL_E_TOO_LARGE). */
+#ifndef LEAL_MAX_KEY_VERSIONS
+#define LEAL_MAX_KEY_VERSIONS 16
+#endif
 #define LEAL_MAX_KEYSTORE_FILE (256 * 1024) /* holds KEYSET_MAX_ENCODED with its sealing */
 #define LEAL_MAX_BUNDLE_FILE (64 * 1024)    /* holds BUNDLE_MAX_ENCODED with its sealing */
 #define LEAL_MAX_PASSPHRASE 1024            /* a line of a passphrase file, before scrypt */

@@ -10,7 +10,11 @@
 # - the worst stack along the call graph from -fstack-usage
 #   (-fcallgraph-info=su, tests/bench/fw_stack.py: calls through pointers
 #   bounded by every function whose address is taken, so an over-estimate),
-#   and the depth the board measured (its painted stack) over a real run;
+#   and the depth the board measured (its painted stack) over a real run: in
+#   an earn, and from reset through the bundle and the package's LOAD (the
+#   package's Ed25519 check), which goes deeper; the RAM for the core is shown
+#   with the earn's (the issue's yardstick: a tap) and with the deeper of the
+#   two (what the board's stack must hold);
 # - instructions per earn on a DESFire EV1 and a Classic 1K card: the board
 #   in QEMU with -icount shift=0 (one guest instruction per virtual ns)
 #   running tests/integration/firmware_earn.sh; the tap's SysTick cycles at
@@ -51,10 +55,16 @@ LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT
 if FW_QEMU_OPTS="-icount shift=0" FW_BOARD_LOG=$LOG bash tests/integration/firmware_earn.sh \
     >"$LOG.out" 2>&1; then
-    used=$(awk '$3=="stack"{if($4>m)m=$4} END{print m}' "$LOG")
-    echo "stack the board used in an earn (painted, measured on the board): $used"
-    echo "  RAM for the core: objects $objs + stack $used = $((objs + used)); goal <= 8192: $(
+    # Each run answers STACK after its LOAD (since reset), then after its earn (since the tap began).
+    load=$(awk '$3=="stack"{if(++n[$1]==1 && $4>m)m=$4} END{print m+0}' "$LOG")
+    used=$(awk '$3=="stack"{if(++n[$1]==2 && $4>m)m=$4} END{print m+0}' "$LOG")
+    echo "stack the board used (painted, measured on the board): in an earn $used; from reset"
+    echo "  through BUNDLE and LOAD (the package's signature checked) $load"
+    echo "  RAM for the core: objects $objs + an earn's stack $used = $((objs + used)); goal <= 8192: $(
         [ $((objs + used)) -le 8192 ] && echo met || echo "missed by $((objs + used - 8192))")"
+    deep=$((used > load ? used : load))
+    echo "  with the deeper LOAD's stack: $objs + $deep = $((objs + deep)); goal <= 8192: $(
+        [ $((objs + deep)) -le 8192 ] && echo met || echo "missed by $((objs + deep - 8192))")"
     echo "instructions per earn (QEMU -icount shift=0; time at 64 MHz, 1 instruction/cycle, a model):"
     awk '$3=="cost"{i=$4*40; printf "  %-8s %9d instructions  %6.1f ms\n", $1, i, i/64000}' "$LOG"
 else

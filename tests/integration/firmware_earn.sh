@@ -57,6 +57,7 @@ board() {
     local name=$1 term=$2 card=$3 cents=$4 more=${5:-}
     {
         fw_lines "$T/t$term.ltb" "$T/p$term.lpkg"
+        echo "STACK" # since reset: the deepest of the bundle's and the package's load
         echo "EARN $cents"
         echo "STACK"
         echo "COST"

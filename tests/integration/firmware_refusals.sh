@@ -66,17 +66,19 @@ FLOOR="card refused: it shows fewer transactions than the host last saw (a resto
 CAP="card refused: the payment would pass the offline spending cap per card per day; pay another way"
 EXPIRED="terminal package has expired; build a new one"
 
-# refusal NAME CARD TILL-LINE TAP-OPTIONS OP SENTENCE LATER PURSE CODE: the POSIX tap (unless
-# LATER: the board's clock moved on by LATER seconds after the LOAD), then one board
-# run; both refuse with the same line, the board's journal has the refusal (CODE), the card keeps
+# refusal NAME CARD TILL-LINE TAP-OPTIONS OP SENTENCE LATER PURSE CODE ERRNAME: the POSIX tap
+# (unless LATER: the board's clock moved on by LATER seconds after the LOAD), then one board
+# run; both refuse, the tap with the SENTENCE, the board naming the code (ERRNAME: its till
+# lines carry no sentences), the board's journal has the refusal (CODE), the card keeps
 # 0 points and PURSE cents.
 refusal() {
     local name=$1 c=$2 line=$3 opts=$4 op=$5 sentence=$6 later=${7:-} want head dec
-    want="card ${ID[$c]} $op: REFUSED: $sentence"
+    want="card ${ID[$c]} $op: REFUSED: ${10}"
     if [ -z "$later" ]; then
         # shellcheck disable=SC2086 # opts is a list of options
         run_capture "$LT" tap $opts --reader "sim:$T/$c-posix.json" --data "$T/till"
-        check_eq "$name POSIX: leal-terminal tap $opts refuses, exit 3" "3|$want|" "$RC|$OUT|$ERR"
+        check_eq "$name POSIX: leal-terminal tap $opts refuses, exit 3" \
+            "3|card ${ID[$c]} $op: REFUSED: $sentence|" "$RC|$OUT|$ERR"
     fi
     {
         fw_lines "$T/t1.ltb" "$T/p1.lpkg"
@@ -89,7 +91,7 @@ refusal() {
     E=$(sed -nE 's#^ok refused .* entry ([0-9]+)/2$#\1#p' <<<"$OUT")
     head=$FW_HEAD
     [ -z "$later" ] || head+=$'\nok time'
-    check_eq "$name board: $line refused with the same operator line, the refusal entry 2 of its journal" \
+    check_eq "$name board: $line refused, the operator line naming ${10}, the refusal entry 2 of its journal" \
         "$head
 show $want
 ok refused card ${ID[$c]} points 0 entry $E/2
@@ -110,8 +112,8 @@ ok end" "$(grep -v '^ok export ' <<<"$OUT")"
             "$RC $(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT")"
     done
 }
-refusal "hot list" ana "PAY 300" "--pay 3,00" pay "$HOT" "" 2000 460
-refusal "floor" bea "PAY 300" "--pay 3,00" pay "$FLOOR" "" 2000 461
-refusal "day cap" cris "PAY 1100" "--pay 11,00" pay "$CAP" "" 2000 462
-refusal "expired package" dani "EARN 1000" "--earn 10,00" earn "$EXPIRED" $((8 * 86400)) 2000 407
+refusal "hot list" ana "PAY 300" "--pay 3,00" pay "$HOT" "" 2000 460 LEAL_E_TERMINAL_HOT_LISTED
+refusal "floor" bea "PAY 300" "--pay 3,00" pay "$FLOOR" "" 2000 461 LEAL_E_TERMINAL_BEHIND_FLOOR
+refusal "day cap" cris "PAY 1100" "--pay 11,00" pay "$CAP" "" 2000 462 LEAL_E_TERMINAL_CAP_DAY
+refusal "expired package" dani "EARN 1000" "--earn 10,00" earn "$EXPIRED" $((8 * 86400)) 2000 407 LEAL_E_PACKAGE_EXPIRED
 finish

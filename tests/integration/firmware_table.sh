@@ -36,7 +36,11 @@ trap cleanup EXIT
 export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="firmware table passphrase"
 export LEAL_BUNDLE_PASSPHRASE="firmware table bundle pass phrase"
 LT="$LEAL_BUILD/bin/leal-terminal"
-NOTHING="nothing to void: only this terminal's own last operation on this card, while the card has done nothing since"
+# leal-terminal tap's sentences for the table's refusals (keys/base/err.c).
+declare -A SENTENCE=(
+    [LEAL_E_TERMINAL_NOTHING_TO_VOID]="nothing to void: only this terminal's own last operation on this card, while the card has done nothing since"
+    [LEAL_E_TERMINAL_FUNDS]="the card's purse holds less than the payment; nothing was taken"
+    [LEAL_E_TERMINAL_NO_BONO]="the card holds no bono of that kind")
 field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 source tests/lib/pn532.sh
 source tests/lib/firmware.sh
@@ -77,7 +81,9 @@ for t in 1 2; do
 done
 
 # The table: TILL LINE | leal-terminal tap options | the operator's line after "card N " | points after.
-# A line whose words start with REFUSED is a refusal (exit 3, "ok refused").
+# A line whose words start with REFUSED is a refusal (exit 3, "ok refused"): the board and serve
+# --stdio name its code (the till protocol carries no sentences), leal-terminal tap gives the
+# sentence (SENTENCE below).
 DESFIRE_TABLE="EARN 2350|--earn 23,50|earn: +23 points, 0 -> 23|23
 PAY 300|--pay 3,00|pay: paid 3.00, 17.00 euros left|23
 PAYEARN 200 1000|--pay 2,00 --earn 10,00|pay+earn: paid 2.00, 15.00 euros left; +10 points, 23 -> 33|33
@@ -85,8 +91,8 @@ REDEEM $REWARD|--redeem $REWARD|redeem: reward redeemed: 33 -> 13 points|13
 STAMP 1|--stamp 1|stamp: stamped: stamps 1 0 0 0|13
 BONO $BONO|--bono $BONO|bono: bono session used: 9 left|13
 VOID|--void|void: voided the session of bono $BONO (10 masajes): 10 left|13
-VOID|--void|void: REFUSED: $NOTHING|13
-PAY 5000|--pay 50,00|pay: REFUSED: the card's purse holds less than the payment; nothing was taken|13
+VOID|--void|void: REFUSED: LEAL_E_TERMINAL_NOTHING_TO_VOID|13
+PAY 5000|--pay 50,00|pay: REFUSED: LEAL_E_TERMINAL_FUNDS|13
 BALANCE|--balance|balance: 13 points, 15.00 euros, stamps 1 0 0 0|13"
 CLASSIC_TABLE="EARN 2350|--earn 23,50|earn: +23 points, 0 -> 23|23
 EARN 1000 3=320|--earn 10,00 --category 3=3,20|earn: +10 points, 23 -> 33|33
@@ -95,7 +101,7 @@ PAYEARN 200 1000|--pay 2,00 --earn 10,00|pay+earn: paid 2.00, 15.00 euros left; 
 VOID|--void|void: voided the pay+earn: 2.00 euros back, 17.00 left; 43 -> 33 points|33
 REDEEM $REWARD|--redeem $REWARD|redeem: reward redeemed: 33 -> 13 points|13
 STAMP 1|--stamp 1|stamp: stamped: stamps 2 0 0 0|13
-BONO $BONO|--bono $BONO|bono: REFUSED: the card holds no bono of that kind|13
+BONO $BONO|--bono $BONO|bono: REFUSED: LEAL_E_TERMINAL_NO_BONO|13
 VOID|--void|void: voided the stamp on card 1: stamps 1 0 0 0|13
 BALANCE|--balance|balance: 13 points, 17.00 euros, stamps 1 0 0 0|13"
 
@@ -105,13 +111,13 @@ BALANCE|--balance|balance: 13 points, 17.00 euros, stamps 1 0 0 0|13"
 # argument, 17 category lines (16 at most), arguments of 200 bytes (159 at
 # most), END followed by a word.
 CATS=$(for i in $(seq 1 17); do printf ' %d=1' "$i"; done)
-BAD_LINES="EARN 0|error LEAL_E_FORMAT: data is malformed
-TOPUP 500|error LEAL_E_USAGE: wrong usage; see --help
-earn 2350|error LEAL_E_USAGE: wrong usage; see --help
-VOID 1|error LEAL_E_FORMAT: data is malformed
-EARN 100$CATS|error LEAL_E_TOO_LARGE: data is larger than allowed
-PAY $(printf '1%.0s' $(seq 1 200))|error LEAL_E_TOO_LARGE: data is larger than allowed
-END now|error LEAL_E_USAGE: wrong usage; see --help
+BAD_LINES="EARN 0|error LEAL_E_FORMAT
+TOPUP 500|error LEAL_E_USAGE
+earn 2350|error LEAL_E_USAGE
+VOID 1|error LEAL_E_FORMAT
+EARN 100$CATS|error LEAL_E_TOO_LARGE
+PAY $(printf '1%.0s' $(seq 1 200))|error LEAL_E_TOO_LARGE
+END now|error LEAL_E_USAGE
 |"
 # till_lines TABLE: the table's till lines, BAD_LINES after its first.
 till_lines() {
@@ -143,6 +149,7 @@ posix() {
         [[ $words == *": REFUSED: "* ]] && rc=3
         # shellcheck disable=SC2086 # opts is a list of options
         run_capture "$LT" tap $opts --reader "sim:$T/$card-posix.json" --data "$T/till$term"
+        [ $rc = 0 ] || words="${words%%: REFUSED: *}: REFUSED: ${SENTENCE[${words##*: REFUSED: }]}"
         check_eq "$name POSIX: $line" "$rc|card $card_id $words|" "$RC|$OUT|$ERR"
     done <<<"$table"
 }
@@ -178,7 +185,7 @@ ok end" "$(grep -v '^ok export ' <<<"$OUT")"
 # $T/serve-CARD.ljx the export.
 serve_stdio() {
     local name=$1 term=$2 card=$3 table=$4 board_line
-    board_line="error LEAL_E_TILL_BOARD_LINE: that till line is the board's own: leal-terminal takes its clock and randomness from the system and its keys and package from 'leal-terminal init' and 'load'"
+    board_line="error LEAL_E_TILL_BOARD_LINE"
     {
         till_lines "$table" | head -n $((1 + $(wc -l <<<"$BAD_LINES")))
         echo "TIME $(date +%s)"
@@ -195,7 +202,7 @@ serve_stdio() {
         "0|till: ready
 $(till_answers "$card_id" "$table" "$SEPOCH" "$board_line
 $board_line
-error LEAL_E_FORMAT: data is malformed")
+error LEAL_E_FORMAT")
 ok end|" "$RC|$(grep -v '^ok export ' <<<"$OUT")|$ERR"
     sed -n 's/^ok export //p' <<<"$OUT" |
         $PY -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' \

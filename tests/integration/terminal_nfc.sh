@@ -160,7 +160,7 @@ run_capture timeout 60 "$LT" serve --stdio --timeout 1 --reader "$NFC" --data "$
     <<<$'BALANCE\nEND'
 check_eq "serve --stdio through libnfc with no card: the board's no-card answer, then END, exit 0" \
     "0|till: ready
-error LEAL_E_NO_CARD: no card on the reader; present a card and try again
+error LEAL_E_NO_CARD
 ok end|" "$RC|$OUT|$ERR"
 unserve
 run_capture "$LT" status --json --data "$D"

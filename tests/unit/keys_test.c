@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "keys/base/buf.h"
 #include "keys/base/bytes.h"
 #include "keys/bundle.h"
 #include "keys/derive.h"
@@ -98,6 +99,29 @@ static void test_keyset_programs_and_rotation(void **state)
                      LEAL_E_TOO_LARGE);
     keyset_clear(ks);
     free(ks);
+}
+
+/* A slot's count of versions: none is malformed, more than LEAL_MAX_KEY_VERSIONS
+ * too large (what a board built with fewer versions answers a longer bundle). */
+static void test_keyset_get_slot_counts(void **state)
+{
+    (void)state;
+    uint8_t in[1 + (LEAL_MAX_KEY_VERSIONS + 1) * (9 + 16)];
+    struct key_slot s;
+    struct buf_reader r;
+    memset(in, 0, sizeof in);
+    buf_reader_init(&r, in, 1);
+    assert_int_equal(keyset_get_slot(&r, KEY_KIND_AES128, &s), LEAL_E_FORMAT);
+    in[0] = LEAL_MAX_KEY_VERSIONS + 1;
+    for (int i = 0; i <= LEAL_MAX_KEY_VERSIONS; i++)
+        in[1 + i * (9 + 16)] = (uint8_t)(i + 1);
+    buf_reader_init(&r, in, sizeof in);
+    assert_int_equal(keyset_get_slot(&r, KEY_KIND_AES128, &s), LEAL_E_TOO_LARGE);
+    in[0] = LEAL_MAX_KEY_VERSIONS;
+    buf_reader_init(&r, in, sizeof in - (9 + 16));
+    assert_int_equal(keyset_get_slot(&r, KEY_KIND_AES128, &s), LEAL_OK);
+    assert_int_equal(s.nversions, LEAL_MAX_KEY_VERSIONS);
+    assert_int_equal(s.v[LEAL_MAX_KEY_VERSIONS - 1].version, LEAL_MAX_KEY_VERSIONS);
 }
 
 static void test_keyset_encoding_round_trips_and_rejects_every_prefix(void **state)
@@ -524,6 +548,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_role_table_names_and_holders),
         cmocka_unit_test(test_keyset_programs_and_rotation),
+        cmocka_unit_test(test_keyset_get_slot_counts),
         cmocka_unit_test(test_keyset_encoding_round_trips_and_rejects_every_prefix),
         cmocka_unit_test(test_keyset_without_tmac_role),
         cmocka_unit_test(test_keyset_decode_refuses_duplicate_program),

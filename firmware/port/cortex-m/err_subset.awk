@@ -7,6 +7,10 @@
 # Makefile checks that this reproduces err.c byte for byte, so the parse below
 # cannot drop or cut an entry unnoticed). The include is rewritten to the
 # root-relative path, as the copy lives under build/.
+# names=1 leaves the sentences out too: each kept entry's text is its name
+# (the compiler merges the two equal strings), so leal_strerror gives the name
+# on the board. The till protocol names codes only (TERMINAL.md "The till
+# line"), the till or the host translate them; about 8 KiB of flash less.
 BEGIN {
     n = split(keep, k, " ")
     for (i = 1; i <= n; i++)
@@ -20,6 +24,10 @@ table && /^    E\(/ {
     sub(/^    E\(/, "", sym)
     sub(/,.*/, "", sym)
     skip = keep != "ALL" && !(sym in kept)
+    if (!skip && names) {
+        print "    E(" sym ", \"" sym "\"),"
+        skip = 1
+    }
 }
 {
     if (!skip)

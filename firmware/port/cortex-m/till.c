@@ -2,8 +2,10 @@
  * till.c - the till's line protocol on UART0 of the Cortex-M3 terminal: the
  * same terminal core leal-terminal runs (firmware/core/terminal.h) over this
  * board's port (cm_port.c). One answer line per command: "ok ..." or
- * "error NAME: sentence" (keys/base/err.h); a tap first shows the operator's
- * line ("show card 7 earn: +23 points, 0 -> 23"). The lines:
+ * "error NAME" (keys/base/err.h: codes only, the till or the host has the
+ * sentences; the board's flash keeps none, err_subset.awk); a tap first shows
+ * the operator's line ("show card 7 earn: +23 points, 0 -> 23"; a refusal
+ * "REFUSED: NAME"). The lines:
  *   TIME <utc seconds>   sets the clock (the board has no battery clock)
  *   SEED <64 hex>        seeds the random generator (cm_port.c)
  *   BUNDLE <hex>         the terminal's key bundle, plaintext (keys/bundle.h),
@@ -63,8 +65,6 @@ static void answer_err(leal_err err)
 {
     cm_uart_puts("error ");
     cm_uart_puts(leal_errname(err));
-    cm_uart_puts(": ");
-    cm_uart_puts(leal_strerror(err));
     cm_uart_putc('\n');
 }
 
@@ -366,7 +366,7 @@ static void show_result(const struct terminal_result *r)
     put(&l, ": ");
     if (r->outcome == TERMINAL_REFUSED) {
         put(&l, "REFUSED: ");
-        put(&l, leal_strerror((leal_err)r->reason));
+        put(&l, leal_errname((leal_err)r->reason));
     } else if (r->outcome != TERMINAL_DONE) {
         put(&l, "NO ANSWER at the last step: tap the card here again");
     } else if (r->op == TERMINAL_PAY || r->op == TERMINAL_PAY_EARN) {

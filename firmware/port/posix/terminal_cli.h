@@ -102,9 +102,13 @@ void term_tapper_close(struct term_tapper *tp);
 LEAL_MUST_CHECK leal_err term_tapper_card(struct term_tapper *tp, unsigned timeout_ms,
                                           struct terminal_card *card);
 /* The shop assistant's line for a tap's result ("card 7 earn: +23 points,
- * 0 -> 23"), through show: posix_show for tap and run, serve's own. */
+ * 0 -> 23"), through show: posix_show for tap and run, serve's own. A
+ * refusal gives its sentence ("REFUSED: the card is on the hot list ..."),
+ * or with till_names its name as the board's till line does ("REFUSED:
+ * LEAL_E_TERMINAL_HOT_LISTED"). */
 void term_print_line(leal_err (*show)(void *, const char *, size_t),
-                     const struct package_terminal *pk, const struct terminal_result *r);
+                     const struct package_terminal *pk, const struct terminal_result *r,
+                     bool till_names);
 
 /* `leal-terminal serve --stdio` (terminal_serve.c): the board's till lines
  * (firmware/core/till_line.h) on standard input, its answers on standard

@@ -6,8 +6,9 @@
  * run through the same core (terminal_tap) as `leal-terminal tap`, and each
  * line answered on standard output in the board's words: a tap's operator
  * line after "show ", then "ok done|refused|in-doubt card N points P entry
- * EPOCH/SEQ"; a line that is not taken, "error NAME: sentence"
- * (keys/base/err.h), refused before any card is asked, so that neither the
+ * EPOCH/SEQ" (a refusal shows "REFUSED: NAME"); a line that is not taken,
+ * "error NAME" (keys/base/err.h: codes only, as the board's flash holds no
+ * sentences; the till translates), refused before any card is asked, so that neither the
  * card nor the journal changes. EXPORT answers "ok export HEX" (the entries
  * the host has not acknowledged, JOURNAL.md; nothing is marked); END answers
  * "ok end" and ends, as the end of the input does (exit 0). The board's own
@@ -81,7 +82,7 @@ static leal_err serve_tap(struct term_tapper *tp, const struct terminal_request 
         err = LEAL_E_NO_CARD; /* no card came in time: the board's answer */
     if (err != LEAL_OK)
         return err;
-    term_print_line(serve_show, &tp->t->package, &res);
+    term_print_line(serve_show, &tp->t->package, &res, true);
     printf("ok %s card %llu points %u entry %u/%u\n", outcomes[res.outcome <= 3 ? res.outcome : 0],
            (unsigned long long)res.card_id, res.after.points, res.entry.epoch, res.entry.seq);
     return LEAL_OK;
@@ -122,7 +123,7 @@ static void serve_line(struct term_tapper *tp, char *line, size_t len, unsigned 
     else if ((err = till_line_request(w, a, &req)) == LEAL_OK)
         err = serve_tap(tp, &req, timeout_ms);
     if (err != LEAL_OK)
-        printf("error %s: %s\n", leal_errname(err), leal_strerror(err));
+        printf("error %s\n", leal_errname(err));
     else if (*end)
         puts("ok end");
 }

@@ -265,14 +265,17 @@ static void done_words(const struct package_terminal *pk, const struct terminal_
 }
 
 void term_print_line(leal_err (*show)(void *, const char *, size_t),
-                     const struct package_terminal *pk, const struct terminal_result *r)
+                     const struct package_terminal *pk, const struct terminal_result *r,
+                     bool till_names)
 {
     char what[PORT_SHOW_MAX + 1], line[2 * PORT_SHOW_MAX];
     int n;
     if (r->outcome == TERMINAL_DONE)
         done_words(pk, r, what, sizeof what);
     else if (r->outcome == TERMINAL_REFUSED)
-        snprintf(what, sizeof what, "REFUSED: %s", leal_strerror((leal_err)r->reason));
+        snprintf(what, sizeof what, "REFUSED: %s",
+                 till_names ? leal_errname((leal_err)r->reason)
+                            : leal_strerror((leal_err)r->reason));
     else
         snprintf(what, sizeof what, "NO ANSWER at the last step: tap the card here again");
     n = snprintf(line, sizeof line, "card %llu %s: %s", (unsigned long long)r->card_id,
@@ -343,7 +346,7 @@ static int one_tap(const struct opts *o, struct term_tapper *tp, const struct te
     if (o->json)
         print_json(&res);
     else
-        term_print_line(posix_show, &tp->t->package, &res);
+        term_print_line(posix_show, &tp->t->package, &res, false);
     return res.outcome == TERMINAL_DONE      ? EXIT_DONE
            : res.outcome == TERMINAL_REFUSED ? EXIT_REFUSED
                                              : EXIT_IN_DOUBT;
