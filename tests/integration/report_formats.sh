@@ -146,4 +146,18 @@ check_eq "customer retention --dry-run: the count the test's query gives, exit 0
     "0 program 7: $WANT customers inactive for 1 year would be erased" "$RC $OUT"
 run_capture "$LEAL" customer retention --program 7 --years 1 --db "$DB"
 check_eq "customer retention without --confirm or --dry-run: exit 2" 2 "$RC"
+# Two customers who signed up 400 days ago and never came (the generated
+# activity is all of this year's): --confirm erases exactly them.
+for n in old1 old2; do
+    "$LEAL" customer add --db "$DB" --program 7 --name "Retired $n" --email "$n.retired@example.org" >/dev/null
+done
+sqlite3 "$DB" "UPDATE customer SET created_at = strftime('%s', 'now') - 400 * 86400 WHERE id IN
+ (SELECT customer_id FROM customer_pii WHERE email LIKE '%.retired@example.org')"
+run_capture "$LEAL" customer retention --program 7 --years 1 --confirm --operator dpo --db "$DB"
+check_eq "customer retention --confirm: the two inactive for a year erased, exit 0" \
+    "0 program 7: $((WANT + 2)) customers inactive for 1 year erased" "$RC $OUT"
+REST=$("$LEAL" customer retention --program 7 --years 1 --dry-run --db "$DB")
+check_eq "their e-mails are gone from the file, ledger verify passes, none is left to erase" \
+    "0|0|program 7: 0 customers inactive for 1 year would be erased" \
+    "$(cat "$DB" "$DB-wal" 2>/dev/null | grep -c retired@example)|$("$LEAL" ledger verify --db "$DB" >/dev/null 2>&1; echo $?)|$REST"
 finish
