@@ -55,7 +55,8 @@ static bool is_copied(const char *table)
     if (strcmp(table, "schema_version") == 0 || strcmp(table, "customer") == 0)
         return true; /* the version is each backend's own; customers are refused below */
     if (strcmp(table, "report_day") == 0 || strcmp(table, "report_visit") == 0 ||
-        strcmp(table, "report_mark") == 0)
+        strcmp(table, "report_mark") == 0 || strcmp(table, "report_held") == 0 ||
+        strcmp(table, "report_redeem") == 0)
         return true; /* SQLite's report summaries: a SQLite copy makes them from its entries */
     for (size_t i = 0; i < N_COPIED; i++)
         if (strcmp(table, copied[i].table) == 0)

@@ -118,6 +118,21 @@ static const struct {
                                 "min(l) <> max(l) ORDER BY month LIMIT 1",
      "the report summary of the month from %s differs from the entries (program %lld, customer "
      "%lld)%.0lld"},
+    {"SELECT date(month * 86400, 'unixepoch'), program_id, account_id, 0 FROM (SELECT "
+     "program_id, month, account_id, asset, amount AS a, 1 AS h FROM report_held UNION ALL "
+     "SELECT program_id, month, account_id, asset, -amount, 2 FROM (" REPORT_HELD_FROM(
+         "0") ")) GROUP BY program_id, month, account_id, asset HAVING sum(h) <> 3 OR sum(a) <> 0 "
+              "ORDER BY month LIMIT 1",
+     "the liabilities summary of the month from %s differs from the entries (program %lld, "
+     "account %lld)%.0lld"},
+    {"SELECT date(day * 86400, 'unixepoch'), program_id, store_id, 0 FROM (SELECT program_id, "
+     "day, store_id, reward AS w, asset AS t, redemptions AS n, units AS u, 1 AS h FROM "
+     "report_redeem UNION ALL SELECT program_id, day, store_id, reward, asset, -redemptions, "
+     "-units, 2 FROM (" REPORT_REDEEM_FROM(
+         "0") ")) GROUP BY program_id, day, store_id, w, t "
+              "HAVING sum(h) <> 3 "
+              "OR sum(n) <> 0 OR sum(u) <> 0 ORDER BY day LIMIT 1",
+     "the redemptions summary of %s differs from the entries (program %lld, store %lld)%.0lld"},
 };
 
 /* The stored balances against the lines (both ways), non-negative outside

@@ -100,4 +100,45 @@
 #define REPORT_MARK_MOVE                                                                           \
     "UPDATE report_mark SET entry_id = coalesce((SELECT max(id) FROM entry), 0) WHERE id = 1"
 
+/* rep8 (REP8_MIGRATION in schema.c): report_held and report_redeem, the
+ * summaries of liabilities at a date and of redemptions, brought up to date
+ * with the two above (store.c). */
+/* The net movement per program, month (its first day, days since 1970),
+ * customer or gift card account and asset: the lines of the program's
+ * entries on its non-program accounts (the month of each line's day, not of
+ * each line: fewer date conversions). */
+#define REPORT_HELD_COLS "program_id, month, account_id, asset, amount"
+#define REPORT_HELD_FROM(M) REPORT_HELD_WHERE("l.entry_id > " M)
+#define REPORT_HELD_WHERE(W)                                                                       \
+    "SELECT program_id, CAST(julianday(strftime('%Y-%m-01', day * 86400, 'unixepoch')) - "         \
+    "2440587.5 AS INTEGER) AS month, account_id, asset, sum(amount) AS amount FROM (SELECT "       \
+    "e.program_id AS program_id, " RS_DAY                                                          \
+    " AS day, l.account_id AS account_id, l.asset AS asset, "                                      \
+    "sum(l.amount) AS amount FROM line l CROSS JOIN entry e ON e.id = l.entry_id CROSS JOIN "      \
+    "account a ON a.id = l.account_id WHERE " W " AND a.kind <> 'program' AND "                    \
+    "a.program_id = e.program_id GROUP BY 1, 2, 3, 4) GROUP BY 1, 2, 3, 4"
+/* Per program, UTC day, store (0: none), reward (the redeeming entry's
+ * reference, or its reason when it has none; a void counts against the one
+ * it reverses) and asset: how many redemptions and how many units, from the
+ * lines on the points_redeemed and stamps_redeemed accounts. */
+#define REPORT_REDEEM_COLS "program_id, day, store_id, reward, asset, redemptions, units"
+#define REPORT_REDEEM_FROM(M) REPORT_REDEEM_WHERE("l.entry_id > " M)
+#define REPORT_REDEEM_WHERE(W)                                                                     \
+    "SELECT e.program_id AS program_id, " RS_DAY " AS day, coalesce(e.store_id, 0) AS store_id, "  \
+    "CASE WHEN coalesce(r.reference, e.reference) <> '' THEN coalesce(r.reference, e.reference) "  \
+    "ELSE coalesce(r.reason, e.reason) END AS reward, l.asset AS asset, sum(CASE WHEN e.kind = "   \
+    "'void' THEN -1 ELSE 1 END) AS redemptions, sum(l.amount) AS units "                           \
+    "FROM line l " RS_LINE_JOINS " WHERE " W " AND a.kind = 'program' AND "                        \
+    "a.program_id = e.program_id AND a.name IN ('points_redeemed', 'stamps_redeemed') GROUP BY "   \
+    "1, 2, 3, 4, 5"
+#define REPORT_HELD_FLUSH                                                                          \
+    "INSERT INTO report_held(" REPORT_HELD_COLS ") SELECT * FROM (" REPORT_HELD_FROM(              \
+        REPORT_MARK) ") WHERE true ON CONFLICT (program_id, month, account_id, asset) DO UPDATE "  \
+                     "SET amount = amount + excluded.amount"
+#define REPORT_REDEEM_FLUSH                                                                        \
+    "INSERT INTO report_redeem(" REPORT_REDEEM_COLS ") SELECT * FROM (" REPORT_REDEEM_FROM(        \
+        REPORT_MARK) ") WHERE true ON CONFLICT (program_id, day, store_id, reward, asset) DO "     \
+                     "UPDATE SET redemptions = redemptions + excluded.redemptions, units = units " \
+                     "+ excluded.units"
+
 #endif

@@ -569,6 +569,38 @@
     " entry_id INTEGER NOT NULL) STRICT;"                                                          \
     "INSERT INTO report_mark VALUES (1, 0);" REPORT_DAY_FLUSH ";" REPORT_VISIT_FLUSH               \
     ";" REPORT_MARK_MOVE ";"
+/* Report summaries for liabilities at a date and redemptions (rep8, issue
+ * 17; report_sum_sql.h), kept like report_day (store.c store_commit) and
+ * filled here from every entry already kept (up to report_mark, which the
+ * migration leaves where it is); ledger_verify recomputes them.
+ *   report_held: per program, month (its first day, days since 1970),
+ *     customer or gift card account and asset, the sum of that month's
+ *     lines: the liabilities at a past date are today's balances less the
+ *     months after it (and a part month of lines), not every line after it.
+ *   report_redeem: per program, UTC day, store (0: none), reward and asset,
+ *     the redemptions (a void counting -1) and their units. */
+#define REP8_MIGRATION                                                                             \
+    "CREATE TABLE report_held("                                                                    \
+    " program_id INTEGER NOT NULL,"                                                                \
+    " month INTEGER NOT NULL,"                                                                     \
+    " account_id INTEGER NOT NULL,"                                                                \
+    " asset TEXT NOT NULL,"                                                                        \
+    " amount INTEGER NOT NULL,"                                                                    \
+    " PRIMARY KEY (program_id, month, account_id, asset)) STRICT, WITHOUT ROWID;"                  \
+    "CREATE TABLE report_redeem("                                                                  \
+    " program_id INTEGER NOT NULL,"                                                                \
+    " day INTEGER NOT NULL,"                                                                       \
+    " store_id INTEGER NOT NULL,"                                                                  \
+    " reward TEXT NOT NULL,"                                                                       \
+    " asset TEXT NOT NULL,"                                                                        \
+    " redemptions INTEGER NOT NULL,"                                                               \
+    " units INTEGER NOT NULL,"                                                                     \
+    " PRIMARY KEY (program_id, day, store_id, reward, asset)) STRICT, WITHOUT ROWID;"              \
+    "INSERT INTO report_held(" REPORT_HELD_COLS ") SELECT * FROM (" REPORT_HELD_WHERE(             \
+        "l.entry_id <= " REPORT_MARK) ") WHERE true;"                                              \
+                                      "INSERT INTO report_redeem(" REPORT_REDEEM_COLS              \
+                                      ") SELECT * FROM (" REPORT_REDEEM_WHERE(                     \
+                                          "l.entry_id <= " REPORT_MARK) ") WHERE true;"
 /* DESFire EV2/EV3's Transaction MAC (issue 19, cardlayout/LAYOUT.md 2.9):
  * card_key rebuilt (SQLite cannot widen a CHECK) to take role 12, the
  * host-only tmac key an EV2/EV3 card is issued with, so the ledger knows
@@ -1062,6 +1094,7 @@ static const char *const migrations[] = {
     MSG_PURPOSE_MIGRATION,    /* 37 -> 38 */
     EV2_TMAC_MIGRATION,       /* 38 -> 39 */
     REPORT_SUMMARY_MIGRATION, /* 39 -> 40 */
+    REP8_MIGRATION,           /* 40 -> 41 */
 };
 
 int schema_count(void)

@@ -79,6 +79,8 @@ const char *const store_sql[ST_COUNT] = {
     /* The report summaries take the transaction's entries (store_commit). */
     [ST_REPORT_DAY_FLUSH] = REPORT_DAY_FLUSH,
     [ST_REPORT_VISIT_FLUSH] = REPORT_VISIT_FLUSH,
+    [ST_REPORT_HELD_FLUSH] = REPORT_HELD_FLUSH,
+    [ST_REPORT_REDEEM_FLUSH] = REPORT_REDEEM_FLUSH,
     [ST_REPORT_MARK_MOVE] = REPORT_MARK_MOVE,
 };
 
@@ -525,6 +527,10 @@ static leal_err store_commit(struct ledger *l)
         err = store_run(l, ST_REPORT_DAY_FLUSH);
         if (err == LEAL_OK)
             err = store_run(l, ST_REPORT_VISIT_FLUSH);
+        if (err == LEAL_OK)
+            err = store_run(l, ST_REPORT_HELD_FLUSH);
+        if (err == LEAL_OK)
+            err = store_run(l, ST_REPORT_REDEEM_FLUSH);
         if (err == LEAL_OK)
             err = store_run(l, ST_REPORT_MARK_MOVE);
     }

@@ -72,6 +72,8 @@ static const struct {
     {"portal_redemption", "customer_id = ?1"},
     /* The months the customer was active in, for the reports (rep7's migration). */
     {"report_visit", "customer_id = ?1"},
+    /* What the customer's accounts moved per month, for the reports (rep8's migration). */
+    {"report_held", "account_id IN (SELECT id FROM p_acct)"},
     /* The Transaction MACs journaled for the customer's EV2/EV3 cards (ev5's migration). */
     {"terminal_tmac", "card_id IN (SELECT card_id FROM p_card)"},
 };

@@ -187,25 +187,144 @@ static bool customer_of(struct web_req *r, struct ledger_customer *c)
     return true;
 }
 
+/* ---- Consent per channel and purpose (rep8, issue 17) ---- */
+
+/* ledger_consent_purpose_each's callback: the current consent of one
+ * (channel, purpose) with its record, appended to the JSON array ctx. */
+static int consent_one(void *ctx, const struct ledger_consent *c)
+{
+    json_array_append_new(ctx, json_pack("{s:s,s:s,s:b,s:I,s:s,s:s,s:s}", "channel", c->channel,
+                                         "purpose", c->purpose, "granted", c->granted, "at",
+                                         (json_int_t)c->at, "method", c->method, "recorded_by",
+                                         c->recorded_by, "evidence", c->evidence));
+    return 0;
+}
+
+static leal_err consent_json(struct web_req *r, int64_t customer, json_t **out)
+{
+    json_t *list = json_array();
+    leal_err err = ledger_consent_purpose_each(r->l, customer, consent_one, list);
+    if (err != LEAL_OK) {
+        json_decref(list);
+        return err;
+    }
+    *out = list;
+    return LEAL_OK;
+}
+
 static void customer_view(struct web_req *r)
 {
     struct ledger_customer c;
-    json_t *balances, *cards;
+    json_t *balances, *cards, *consent = NULL;
     leal_err err;
     if (!customer_of(r, &c))
         return;
     balances = json_array();
     cards = json_array();
     if ((err = ledger_balance_each(r->l, c.account_id, web_balance_one, balances)) != LEAL_OK ||
-        (err = ledger_card_each_of_account(r->l, c.account_id, web_card_one, cards)) != LEAL_OK) {
+        (err = ledger_card_each_of_account(r->l, c.account_id, web_card_one, cards)) != LEAL_OK ||
+        (err = consent_json(r, c.id, &consent)) != LEAL_OK) {
         json_decref(balances);
         json_decref(cards);
-        web_ledger_error(r, err, "the balances and cards");
+        web_ledger_error(r, err, "the balances, cards and consent");
         return;
     }
     r->status = 200;
-    r->out = json_pack("{s:o,s:o,s:o}", "customer", customer_json(&c), "balances", balances,
-                       "cards", cards);
+    r->out = json_pack("{s:o,s:o,s:o,s:o}", "customer", customer_json(&c), "balances", balances,
+                       "cards", cards, "consent", consent);
+}
+
+/* A body's "consent": a list of changes, each {"channel", "granted" (true
+ * or false), "purposes" (comma-separated, as `leal customer consent
+ * --purpose`; absent: marketing,service), "evidence" (optional)}, recorded
+ * with method "web" and the user as recorded_by. */
+struct consent_edit {
+    int64_t customer;
+    json_t *list;
+    struct ledger_audit_line *a; /* its after: the consent once changed */
+};
+
+static bool consent_check(struct web_req *r, json_t *list)
+{
+    size_t i;
+    json_t *v;
+    if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > 32) {
+        web_api_error(r, 400, LEAL_E_ARG, "\"consent\" must be a list of 1 to 32 changes");
+        return false;
+    }
+    json_array_foreach(list, i, v)
+    {
+        json_t *ch = json_object_get(v, "channel"), *g = json_object_get(v, "granted"),
+               *p = json_object_get(v, "purposes"), *e = json_object_get(v, "evidence");
+        if (!json_is_object(v) || !json_is_string(ch) || !json_is_boolean(g) ||
+            (p && !json_is_string(p)) || (e && !json_is_string(e)) ||
+            (e && json_string_length(e) >= LEDGER_TEXT)) {
+            web_api_error(r, 400, LEAL_E_ARG,
+                          "each consent change needs \"channel\" (text) and \"granted\" (true "
+                          "or false), and may have \"purposes\" and \"evidence\" (text)");
+            return false;
+        }
+    }
+    return true;
+}
+
+static leal_err do_consent(struct web_req *r, void *ctx)
+{
+    const struct consent_edit *k = ctx;
+    leal_err err = LEAL_OK;
+    size_t i;
+    json_t *v;
+    json_array_foreach(k->list, i, v)
+    {
+        const struct ledger_consent_change c = {
+            .channel = json_string_value(json_object_get(v, "channel")),
+            .granted = json_is_true(json_object_get(v, "granted")),
+            .method = "web",
+            .recorded_by = r->user->name,
+            .purposes = json_string_value(json_object_get(v, "purposes")),
+            .evidence = json_string_value(json_object_get(v, "evidence")),
+        };
+        if ((err = ledger_consent_add(r->l, k->customer, &c)) != LEAL_OK)
+            return err;
+    }
+    json_t *after = NULL;
+    if ((err = consent_json(r, k->customer, &after)) != LEAL_OK)
+        return err;
+    k->a->after = json_dumps(after, JSON_COMPACT);
+    json_decref(after);
+    return k->a->after ? LEAL_OK : LEAL_E_NO_MEMORY;
+}
+
+/* The consent changes of r's body in one transaction with their audit line
+ * ("customer.consent": the consent per channel and purpose before and
+ * after): all or none. */
+static bool consent_edit(struct web_req *r, int64_t customer)
+{
+    struct ledger_audit_line a = {r->user->id, r->user->name, "customer.consent", "", NULL, NULL};
+    struct consent_edit k = {customer, json_object_get(r->body, "consent"), &a};
+    json_t *before = NULL;
+    char object[64];
+    leal_err err = consent_json(r, customer, &before);
+    if (err != LEAL_OK) {
+        web_ledger_error(r, err, "the consent");
+        return false;
+    }
+    snprintf(object, sizeof object, "customer %lld", (long long)customer);
+    a.object = object;
+    a.before = json_dumps(before, JSON_COMPACT);
+    json_decref(before);
+    err = web_audited(r, do_consent, &k, &a);
+    free((void *)a.before);
+    free((void *)a.after);
+    if (err == LEAL_E_USAGE) /* ledger_consent_add's unknown channel */
+        web_api_error(r, 400, LEAL_E_ARG,
+                      "a consent \"channel\" is email, sms, phone, post or whatsapp");
+    else if (err == LEAL_E_CONSENT_PURPOSE)
+        web_api_error(r, 400, LEAL_E_ARG,
+                      "consent \"purposes\" are marketing, service and profiling, with commas");
+    else if (err != LEAL_OK)
+        web_ledger_error(r, err, "the consent");
+    return err == LEAL_OK;
 }
 
 /* The personal fields a body may set: absent keeps, a string replaces. */
@@ -261,6 +380,17 @@ static void customer_edit(struct web_req *r)
     after = before;
     if (!customer_fields(r, &after))
         return;
+    /* A body with "consent": its changes first (checked whole before any
+     * is written); the personal fields too when it names one. */
+    json_t *consent = json_object_get(r->body, "consent");
+    if (consent) {
+        if (!consent_check(r, consent) || !consent_edit(r, before.id))
+            return;
+        if (json_object_size(r->body) == 1) {
+            customer_view(r);
+            return;
+        }
+    }
     snprintf(object, sizeof object, "customer %lld", (long long)before.id);
     a.object = object;
     a.before = dump(&before);

@@ -125,6 +125,18 @@ static const struct {
     {"no such API route", "no existe esa ruta de la API"},
     {"no program to show", "no hay ningún programa que mostrar"},
     {"name the customer's \"program\"", "indique el \"program\" del cliente"},
+    {"a consent \"channel\" is email, sms, phone, post or whatsapp",
+     "el \"channel\" de un consentimiento es email, sms, phone, post o whatsapp"},
+    {"consent \"purposes\" are marketing, service and profiling, with commas",
+     "los \"purposes\" de un consentimiento son marketing, service y profiling, con comas"},
+    {"\"consent\" must be a list of 1 to 32 changes",
+     "\"consent\" debe ser una lista de 1 a 32 cambios"},
+    {"each consent change needs \"channel\" (text) and \"granted\" (true or false), and may "
+     "have \"purposes\" and \"evidence\" (text)",
+     "cada cambio de consentimiento lleva \"channel\" (texto) y \"granted\" (true o false), y "
+     "puede llevar \"purposes\" y \"evidence\" (texto)"},
+    {"the balances, cards and consent", "los saldos, tarjetas y consentimientos"},
+    {"the consent", "el consentimiento"},
     {"drawing the QR code", "al dibujar el código QR"},
     {"customers", "clientes"},
     {"before is an entry number; limit is 1 to 50",

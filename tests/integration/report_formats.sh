@@ -7,7 +7,8 @@
 # --csv (RFC 4180; --locale es), --xlsx and --svg read back by independent
 # readers (Python's csv, openpyxl, xml.etree: tests/integration/report_check.py)
 # and compared figure by figure with the same report's --json; files 0600,
-# written whole; refusals in one line with exit 2.
+# written whole; refusals in one line with exit 2; no personal field of any
+# customer in any report's JSON, CSV or SVG.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -92,6 +93,22 @@ JSON_ENTRIES=$($PY -c 'import json,sys; print(len(json.load(sys.stdin)["tables"]
 run_capture "$LEAL" customer export "$CUST" --text --db "$DB"
 check_eq "customer export --text: exit 0, their e-mail on its line, as many entries as the JSON" \
     "0 1 entry: $JSON_ENTRIES rows" "$RC $(grep -c '^    email: ana.secret@example.org$' <<<"$OUT") $(grep '^entry: ' <<<"$OUT")"
+# Personal data never leaves through a report: no report's JSON, CSV or SVG
+# holds any customer's name, surname, e-mail or phone (the e-mail above too).
+for r in activity liabilities redemptions breakage customers retention campaigns; do
+    "$LEAL" report $r "${W[@]}" --json >"$T/pii-$r.json"
+    "$LEAL" report $r "${W[@]}" --csv >"$T/pii-$r.csv"
+    "$LEAL" report $r "${W[@]}" --svg "$T/pii-$r.svg"
+done
+check_eq "no report (7, as JSON, CSV and SVG) holds a personal field of any customer" \
+    "21 files, 0 personal values found" \
+    "$(sqlite3 "$DB" "SELECT name, surname, email, phone FROM customer_pii" | tr '|' '\n' |
+        $PY -c 'import sys, glob
+vals = {v.strip() for v in sys.stdin if len(v.strip()) >= 3}
+assert "ana.secret@example.org" in vals
+files = sorted(glob.glob(sys.argv[1] + "/pii-*"))
+found = [(f, v) for f in files for v in vals if v in open(f, encoding="utf-8").read()]
+print("%d files, %d personal values found" % (len(files), len(found)), *found)' "$T")"
 run_capture "$LEAL" customer erase "$CUST" --db "$DB"
 check_eq "customer erase without --confirm: exit 2, nothing erased" "2 1" \
     "$RC $(grep -c ana.secret "$DB" "$DB-wal" 2>/dev/null | awk -F: '{s += $2} END {print (s > 0)}')"
@@ -129,4 +146,18 @@ check_eq "customer retention --dry-run: the count the test's query gives, exit 0
     "0 program 7: $WANT customers inactive for 1 year would be erased" "$RC $OUT"
 run_capture "$LEAL" customer retention --program 7 --years 1 --db "$DB"
 check_eq "customer retention without --confirm or --dry-run: exit 2" 2 "$RC"
+# Two customers who signed up 400 days ago and never came (the generated
+# activity is all of this year's): --confirm erases exactly them.
+for n in old1 old2; do
+    "$LEAL" customer add --db "$DB" --program 7 --name "Retired $n" --email "$n.retired@example.org" >/dev/null
+done
+sqlite3 "$DB" "UPDATE customer SET created_at = strftime('%s', 'now') - 400 * 86400 WHERE id IN
+ (SELECT customer_id FROM customer_pii WHERE email LIKE '%.retired@example.org')"
+run_capture "$LEAL" customer retention --program 7 --years 1 --confirm --operator dpo --db "$DB"
+check_eq "customer retention --confirm: the two inactive for a year erased, exit 0" \
+    "0 program 7: $((WANT + 2)) customers inactive for 1 year erased" "$RC $OUT"
+REST=$("$LEAL" customer retention --program 7 --years 1 --dry-run --db "$DB")
+check_eq "their e-mails are gone from the file, ledger verify passes, none is left to erase" \
+    "0|0|program 7: 0 customers inactive for 1 year would be erased" \
+    "$(cat "$DB" "$DB-wal" 2>/dev/null | grep -c retired@example)|$("$LEAL" ledger verify --db "$DB" >/dev/null 2>&1; echo $?)|$REST"
 finish

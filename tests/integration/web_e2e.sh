@@ -3,7 +3,7 @@
 # (tests/web/e2e.js, playwright-core from tests/web/package.json, installed
 # by make deps with npm ci; no browser download) against a real `leal serve`:
 # sign-in, a customer with markup in the name shown as text, accent-blind
-# search, an edit in the audit log, the dashboard changing after a sale, a
+# search, an edit in the audit log, consent per channel and purpose recorded on the customer's page (and audited), the dashboard changing after a sale, a
 # card blocked and unblocked through the hot list, the users page, staff
 # refused another store's customer, the audit log and the dashboard. Screenshots of each page go to build/screenshots/.
 set -u
@@ -68,9 +68,9 @@ RC=$?
 while IFS=$'\t' read -r name expected actual; do
     check_eq "${name#CHECK }" "$expected" "$actual"
 done < <(grep '^CHECK ' "$T/e2e.out")
-check_eq "the browser run exits 0 with 42 checks and nothing on stderr" "0 42 " \
+check_eq "the browser run exits 0 with 46 checks and nothing on stderr" "0 46 " \
     "$RC $(grep -c '^CHECK ' "$T/e2e.out") $(cat "$T/e2e.err")"
-check_eq "a screenshot of each page" "audit.png card-es.png card.png cards.png customer.png customers.png dashboard-es.png dashboard.png rules.png sign-in.png staff-refused.png terminals.png users.png" \
+check_eq "a screenshot of each page" "audit.png card-es.png card.png cards.png customer-consent.png customer.png customers.png dashboard-es.png dashboard.png rules.png sign-in.png staff-refused.png terminals.png users.png" \
     "$(cd "$SHOTS" && ls *.png | tr '\n' ' ' | sed 's/ $//')"
 check_match "each a PNG of the page" "PNG image data, 1280 x [0-9]+" "$(file "$SHOTS/customers.png")"
 finish

@@ -272,6 +272,96 @@ static void test_liabilities(void **state)
     report_free(&r);
 }
 
+/* Liabilities at the end of every day of the two months (rep8: today's
+ * balances less report_held's months after the date and the part of its
+ * month nearer to it, taken from the lines before the date when it is early
+ * in its month, after it when late) against the lines dated before the
+ * date's end, summed per account: units and holders per asset. */
+static void held_expect(int64_t end, const char *asset, int64_t *units, int64_t *holders)
+{
+    char sql[768];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(sum(b), 0) FROM (SELECT sum(l.amount) AS b FROM line l JOIN entry "
+             "e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id WHERE a.program_id = 7 "
+             "AND a.kind <> 'program' AND l.asset = '%s' AND e.at < %lld GROUP BY l.account_id)",
+             asset, (long long)end);
+    *units = sql_int(sql);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM (SELECT sum(l.amount) AS b FROM line l JOIN entry e ON e.id = "
+             "l.entry_id JOIN account a ON a.id = l.account_id WHERE a.program_id = 7 AND a.kind "
+             "<> 'program' AND l.asset = '%s' AND e.at < %lld GROUP BY l.account_id) WHERE b <> 0",
+             asset, (long long)end);
+    *holders = sql_int(sql);
+}
+
+static void test_liabilities_days(void **state)
+{
+    static const char *const assets[] = {"EUR", "PTS"};
+    size_t checked = 0;
+    (void)state;
+    for (int d = 0; d < DAYS; d++) {
+        struct report r;
+        run("liabilities", d, d, NULL, &r);
+        const struct report_part *p = &r.part[0];
+        size_t rows = 0;
+        for (size_t k = 0; k < 2; k++) {
+            int64_t units, holders;
+            held_expect((DAY0 + d + 1) * 86400, assets[k], &units, &holders);
+            if (units == 0 && holders == 0)
+                continue;
+            assert_true(rows < p->nrows);
+            assert_string_equal(text(p, rows, "asset"), assets[k]);
+            assert_int_equal(cell(p, rows, "units"), units);
+            assert_int_equal(cell(p, rows, "holders"), holders);
+            rows++;
+            checked += units != 0;
+        }
+        assert_int_equal(p->nrows, rows);
+        report_free(&r);
+    }
+    assert_true(checked > DAYS); /* both assets held on most days */
+}
+
+/* Redemptions over windows inside and across months, all stores and one
+ * (rep8: over whole days from report_redeem) against the lines on the
+ * points_redeemed account of the window's entries. */
+static void test_redemptions_windows(void **state)
+{
+    static const int win[][2] = {{3, 45}, {10, 20}, {30, 31}, {0, 59}, {45, 45}};
+    (void)state;
+    for (size_t w = 0; w < sizeof win / sizeof win[0]; w++)
+        for (int st = 0; st < 2; st++) {
+            char sql[768];
+            struct report r;
+            int64_t from = (DAY0 + win[w][0]) * 86400, to = (DAY0 + win[w][1] + 1) * 86400;
+            const char *store =
+                st ? " AND e.store_id = (SELECT id FROM store WHERE code = 's2')" : "";
+            run("redemptions", win[w][0], win[w][1], st ? "s2" : NULL, &r);
+            snprintf(sql, sizeof sql,
+                     "SELECT coalesce(sum(l.amount), 0) FROM line l JOIN entry e ON e.id = "
+                     "l.entry_id JOIN account a ON a.id = l.account_id WHERE e.program_id = 7 AND "
+                     "a.name = 'points_redeemed' AND e.at >= %lld AND e.at < %lld%s",
+                     (long long)from, (long long)to, store);
+            assert_int_equal(col_sum(&r.part[0], "units"), sql_int(sql));
+            snprintf(sql, sizeof sql,
+                     "SELECT coalesce(sum(CASE WHEN e.kind = 'void' THEN -1 ELSE 1 END), 0) FROM "
+                     "line l JOIN entry e ON e.id = l.entry_id JOIN account a ON a.id = "
+                     "l.account_id WHERE e.program_id = 7 AND a.name = 'points_redeemed' AND e.at "
+                     ">= %lld AND e.at < %lld%s",
+                     (long long)from, (long long)to, store);
+            assert_int_equal(col_sum(&r.part[0], "redemptions"), sql_int(sql));
+            snprintf(sql, sizeof sql,
+                     "SELECT count(DISTINCT CASE WHEN coalesce(r.reference, e.reference) <> '' "
+                     "THEN coalesce(r.reference, e.reference) ELSE coalesce(r.reason, e.reason) "
+                     "END) FROM line l JOIN entry e ON e.id = l.entry_id LEFT JOIN entry r ON r.id "
+                     "= e.reverses JOIN account a ON a.id = l.account_id WHERE e.program_id = 7 "
+                     "AND a.name = 'points_redeemed' AND e.at >= %lld AND e.at < %lld%s",
+                     (long long)from, (long long)to, store);
+            assert_int_equal(r.part[0].nrows, sql_int(sql));
+            report_free(&r);
+        }
+}
+
 static void test_redemptions(void **state)
 {
     struct report r;
@@ -602,6 +692,25 @@ static void test_verify_summaries(void **state)
     assert_non_null(strstr(ledger_errmsg(F.l), "differs from the entries (program 7, customer"));
     sql_exec("INSERT INTO report_visit SELECT * FROM keep; DROP TABLE keep");
     assert_int_equal(ledger_verify(F.l, NULL), LEAL_OK);
+    /* rep8's two: an account's month moved, a day's redemption taken out. */
+    sql_exec("UPDATE report_held SET amount = amount + 1 WHERE (month, "
+             "account_id, asset) = (SELECT month, account_id, asset FROM report_held ORDER BY "
+             "month, account_id, asset LIMIT 1)");
+    assert_int_equal(ledger_verify(F.l, NULL), LEAL_E_LEDGER_MISMATCH);
+    assert_non_null(strstr(ledger_errmsg(F.l),
+                           "the liabilities summary of the month from 2026-10-01 "
+                           "differs from the entries (program 7, account"));
+    sql_exec("UPDATE report_held SET amount = amount - 1 WHERE (month, account_id, asset) = "
+             "(SELECT month, account_id, asset FROM report_held ORDER BY month, account_id, "
+             "asset LIMIT 1)");
+    assert_int_equal(ledger_verify(F.l, NULL), LEAL_OK);
+    sql_exec("CREATE TABLE keep AS SELECT * FROM report_redeem WHERE day = (SELECT max(day) FROM "
+             "report_redeem); DELETE FROM report_redeem WHERE day = (SELECT max(day) FROM "
+             "report_redeem)");
+    assert_int_equal(ledger_verify(F.l, NULL), LEAL_E_LEDGER_MISMATCH);
+    assert_non_null(strstr(ledger_errmsg(F.l), "the redemptions summary of 2026-11-"));
+    sql_exec("INSERT INTO report_redeem SELECT * FROM keep; DROP TABLE keep");
+    assert_int_equal(ledger_verify(F.l, NULL), LEAL_OK);
     leal_err perr = ledger_check_plans(F.l);
     if (perr != LEAL_OK)
         fail_msg("plans: %s", ledger_errmsg(F.l));
@@ -615,6 +724,8 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_liabilities),
         cmocka_unit_test(test_redemptions),
+        cmocka_unit_test(test_liabilities_days),
+        cmocka_unit_test(test_redemptions_windows),
         cmocka_unit_test(test_breakage),
         cmocka_unit_test(test_customers),
         cmocka_unit_test(test_retention),

@@ -91,6 +91,7 @@ async function main() {
     await admin.click('#customer-form button[type=submit]');
     await admin.waitForFunction(() => document.querySelector('#customer-title').textContent === 'José Núñez');
     check('an edit is saved and shown', 'José Núñez', await admin.textContent('#customer-title'));
+    const joseId = await admin.evaluate(() => document.querySelector('#consent-form').dataset.id);
 
     await admin.click('#nav-audit');
     await admin.waitForSelector('#page-audit:not([hidden])');
@@ -103,6 +104,31 @@ async function main() {
       await admin.evaluate(() => /^\d{4}-\d\d-\d\d \d\d:\d\d (CET|CEST|GMT\+[12])$/.test(
         document.querySelector('#audit-list tbody tr td').textContent)));
     await admin.screenshot({ path: shots + '/audit.png', fullPage: true });
+
+    // Consent per channel and purpose on the customer's page (rep8): none
+    // yet, one recorded through the form, shown with its record and audited.
+    await admin.goto(url + '/#/customers/' + joseId);
+    await admin.waitForSelector('#page-customer:not([hidden])');
+    check('a customer without consent shows no consent table', 'true',
+      await admin.evaluate(() => document.querySelector('#customer-consent').hidden));
+    await admin.selectOption('#consent-form select[name=channel]', 'sms');
+    await admin.selectOption('#consent-form select[name=purpose]', 'service');
+    await admin.fill('#consent-form input[name=evidence]', 'asked at the till');
+    await admin.click('#consent-form button[type=submit]');
+    await admin.waitForFunction(() => document.querySelectorAll('#customer-consent tbody tr').length === 1);
+    check('the consent recorded on the page is shown with its record',
+      'sms|service|granted|web|ana|asked at the till',
+      await admin.evaluate(() => [...document.querySelectorAll('#customer-consent tbody tr td')]
+        .filter((td, i) => i !== 3).map((td) => td.textContent).join('|')));
+    check('and said so', 'Consent recorded.', await admin.textContent('#message'));
+    await admin.screenshot({ path: shots + '/customer-consent.png', fullPage: true });
+    await admin.click('#nav-audit');
+    await admin.waitForSelector('#page-audit:not([hidden])');
+    check('the audit log shows the consent change', 'ana customer.consent',
+      await admin.evaluate(() => {
+        const tds = document.querySelectorAll('#audit-list tbody tr:first-child td');
+        return tds[1].textContent + ' ' + tds[2].textContent;
+      }));
 
     // The dashboard: today's figures change after a sale; the chart is drawn.
     const todayIssued = () => admin.evaluate(() => {
