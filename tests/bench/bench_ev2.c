@@ -9,7 +9,8 @@
  * AA. The goals are the issue's: earn <= 6 and pay + earn <= 7 on EV2/EV3.
  * The "EV1 named" column is the EV1 again with a package whose floor names
  * it as an EV1 (no EV2 flag), tapped once before the rows (the terminal
- * then keeps its UID and sends AuthenticateAES first). Reports only; bytes on air and tap time are bench_terminal's.
+ * then keeps its UID and sends AuthenticateAES first). Reports only;
+ * bytes on air and tap time are bench_terminal's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -93,8 +94,8 @@ int main(void)
         taps_on(state, types[c], c == 1, rt[c], ev2[c], &first);
     printf("round trips per transaction, DESFire EV1 (AA) against EV2 and EV3 (EV2 secure\n"
            "messaging), the same taps in the same order on each card:\n");
-    printf("%-17s %8s %9s %8s %8s %6s %5s\n", "operation", "EV1", "EV1 named", "EV2", "EV3",
-           "goal", "met");
+    printf("%-17s %8s %9s %8s %8s %6s %5s\n", "operation", "EV1", "EV1 named", "EV2", "EV3", "goal",
+           "met");
     for (unsigned i = 0; i < ROWS; i++) {
         char cell[CARDS][16], goal[16] = "", met[8] = "";
         for (unsigned c = 0; c < CARDS; c++) {
