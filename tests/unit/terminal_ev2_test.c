@@ -5,7 +5,9 @@
  * read back at the desk; the AuthenticateEV2First the card sees; an EV1
  * beside them; and a card the package knows as EV2 whose 71 is answered as
  * an EV1 would (a downgrade in the field) refused before anything is
- * written; a random-UID EV3. */
+ * written; a random-UID EV3; an EV1 the package's floor names as one,
+ * opened with AA first (its UID kept by the terminal, or a random-UID
+ * card's card id looked up before the authentication). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
