@@ -425,6 +425,8 @@ leal_err desfire_card_tap_read(struct desfire_card *c, unsigned want, struct car
             return err;
         if (c->ver[KEY_ROLE_TERMINAL] == 0)
             c->ver[KEY_ROLE_TERMINAL] = out->key_set_version;
+        if (c->sm_pick != NULL)
+            c->sm_pick(c->sm_ctx, c, out->card_id);
     } else if ((err = desfire_select_application(&c->d, desfire_card_leal_aid)) != LEAL_OK) {
         return err == LEAL_E_CARD_APPLICATION_NOT_FOUND ? LEAL_E_CARD_NOT_LEAL : err;
     }

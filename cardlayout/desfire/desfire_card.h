@@ -99,6 +99,11 @@ struct desfire_card {
      * records (the ledger) fills it between identify and read. */
     uint8_t ver[KEY_ROLE_COUNT + 1];
     uint8_t missing_role, missing_version; /* LEAL_E_CARD_KEY_VERSION */
+    /* desfire_card_tap_read on a random-UID card, once its plain identity gave
+     * the card id and before the authentication: may set sm (a terminal whose
+     * package names the card as an EV1 sends AA first). NULL: none. */
+    void (*sm_pick)(void *ctx, struct desfire_card *c, uint64_t card_id);
+    void *sm_ctx;
 };
 
 /* What personalisation writes: the identity (issued_day from the caller's

@@ -324,6 +324,52 @@ static leal_err settle(struct tap *tp)
     return LEAL_OK;
 }
 
+/* --- EV1 cards the package names (AuthenticateAES first) -------------------- */
+
+static int ev1_find(const struct terminal *t, const struct terminal_card *card)
+{
+    if (card->uid_len != TERMINAL_EV1_UID_LEN)
+        return -1;
+    for (unsigned i = 0; i < t->ev1_count; i++)
+        if (leal_memcmp(t->ev1_uid[i], card->uid, TERMINAL_EV1_UID_LEN) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* After the floor was read: a fixed-UID card the floor names as an EV1 and
+ * that this tap opened under AA is remembered; any other is forgotten. */
+static void ev1_note(struct tap *tp, bool ev1)
+{
+    struct terminal *t = tp->t;
+    int i = ev1_find(t, tp->card);
+    if (!ev1 && i >= 0) {
+        t->ev1_count--;
+        leal_memcpy(t->ev1_uid[i], t->ev1_uid[t->ev1_count], TERMINAL_EV1_UID_LEN);
+        if (t->ev1_next > t->ev1_count)
+            t->ev1_next = 0;
+    } else if (ev1 && i < 0 && tp->card->uid_len == TERMINAL_EV1_UID_LEN) {
+        unsigned at = t->ev1_count < TERMINAL_EV1_UIDS ? t->ev1_count++ : t->ev1_next;
+        leal_memcpy(t->ev1_uid[at], tp->card->uid, TERMINAL_EV1_UID_LEN);
+        if (t->ev1_count == TERMINAL_EV1_UIDS)
+            t->ev1_next = (uint8_t)((t->ev1_next + 1u) % TERMINAL_EV1_UIDS);
+    }
+}
+
+/* A random-UID card's plain identity gave its card id before the
+ * authentication (desfire_card.h sm_pick): a floor naming it as an EV1 (no
+ * EV2 flag) makes the tap send AA first. */
+static void ev1_pick(void *ctx, struct desfire_card *c, uint64_t card_id)
+{
+    struct tap *tp = ctx;
+    const struct package_terminal *pk = tp->t->s.package;
+    struct package_floor fl;
+    bool found = false;
+    if (package_floor_find(&pk->info, &pk->source, card_id, &found, &fl) != LEAL_OK || !found)
+        return;
+    if (fl.kind == PACKAGE_FLOOR_DESFIRE && (fl.flags & PACKAGE_FLOOR_EV2) == 0)
+        c->sm = DESFIRE_CARD_SM_AA;
+}
+
 /* The package's verdicts on the card: hot list, floor, expiry. */
 static leal_err judge(struct tap *tp, leal_err *reason)
 {
@@ -341,6 +387,8 @@ static leal_err judge(struct tap *tp, leal_err *reason)
     }
     if ((err = package_floor_find(&pk->info, &pk->source, tp->v.card_id, &found, &fl)) != LEAL_OK)
         return err;
+    if (!found && tp->card_kind == JOURNAL_CARD_DESFIRE)
+        ev1_note(tp, false);
     if (found) {
         bool desfire = tp->card_kind == JOURNAL_CARD_DESFIRE;
         bool kind_ok = fl.kind == (desfire ? PACKAGE_FLOOR_DESFIRE : PACKAGE_FLOOR_CLASSIC);
@@ -356,9 +404,12 @@ static leal_err judge(struct tap *tp, leal_err *reason)
          * something answered 71 as an EV1 would, so its secure messaging was
          * taken away; nothing is written under it. */
         if (desfire && (fl.flags & PACKAGE_FLOOR_EV2) != 0 && !tp->ev2) {
+            ev1_note(tp, false);
             *reason = LEAL_E_CARD_EV2_DOWNGRADE;
             return LEAL_OK;
         }
+        if (desfire)
+            ev1_note(tp, (fl.flags & PACKAGE_FLOOR_EV2) == 0 && !tp->ev2);
         tp->tmac = desfire && tp->ev2 && (fl.flags & PACKAGE_FLOOR_TMAC) != 0;
     }
     if (tp->now.utc_seconds >= pk->info.valid_until)
@@ -920,8 +971,13 @@ static leal_err tap_desfire(struct tap *tp)
     desfire_card_open(&c, &ds);
     /* EV2 secure messaging on an EV2/EV3: the card's kind is not known
      * before the read, so 71 goes first and an EV1 costs one exchange more
-     * (judge refuses an AA session on a card the package knows as EV2). */
-    c.sm = DESFIRE_CARD_SM_EV2_FIRST;
+     * (judge refuses an AA session on a card the package knows as EV2),
+     * unless the package names the card as an EV1: by its card id on a
+     * random-UID card (its plain identity comes first: ev1_pick), by the
+     * UID of a fixed-UID card whose earlier tap here proved it (ev1_note). */
+    c.sm = ev1_find(t, tp->card) >= 0 ? DESFIRE_CARD_SM_AA : DESFIRE_CARD_SM_EV2_FIRST;
+    c.sm_pick = ev1_pick;
+    c.sm_ctx = tp;
     err = desfire_card_tap_read(&c, desfire_want(tp), &tp->v);
     tp->ev2 = c.d.ev2;
     tp->out->ev2 = c.d.ev2;

@@ -117,6 +117,9 @@ struct terminal_result {
     struct journal_key tmac_entry;
 };
 
+#define TERMINAL_EV1_UIDS 16
+#define TERMINAL_EV1_UID_LEN 7 /* a fixed-UID DESFire's UID */
+
 struct terminal {
     struct terminal_setup s;
     struct sam_info who; /* the SAM's issuer, program and terminal */
@@ -141,6 +144,13 @@ struct terminal {
         int16_t quantity;
         struct journal_entry e; /* from_journal: the operation's entry */
     } last;
+    /* Fixed-UID DESFire cards whose tap here ran under AA and whose package
+     * floor names them as EV1s (no EV2 flag): their next tap here sends
+     * AuthenticateAES first, one exchange less than 71 then AA (TERMINAL.md
+     * "Round trips"). The floor is checked again at every tap; RAM only,
+     * oldest replaced first. */
+    uint8_t ev1_uid[TERMINAL_EV1_UIDS][TERMINAL_EV1_UID_LEN];
+    uint8_t ev1_count, ev1_next;
 };
 
 /* Checks the setup (port, journal open, package loaded) and keeps it; the

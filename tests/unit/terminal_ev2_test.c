@@ -5,7 +5,9 @@
  * read back at the desk; the AuthenticateEV2First the card sees; an EV1
  * beside them; and a card the package knows as EV2 whose 71 is answered as
  * an EV1 would (a downgrade in the field) refused before anything is
- * written; a random-UID EV3. */
+ * written; a random-UID EV3; an EV1 the package's floor names as one,
+ * opened with AA first (its UID kept by the terminal, or a random-UID
+ * card's card id looked up before the authentication). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,11 +48,13 @@ static leal_err field_transceive(void *ctx, const uint8_t *cmd, size_t cmd_len, 
     return w->inner->transceive(w->inner->ctx, cmd, cmd_len, resp, resp_cap, resp_len);
 }
 
-/* Wraps the till's reader (again after each till_present). */
+/* Wraps the till's reader (again after each till_present); on w already
+ * wrapping it, starts w's counts again. */
 static void field_on(struct till *t, struct field *w, bool downgrade)
 {
+    const struct card_reader *inner = t->port.reader == &w->self ? w->inner : t->port.reader;
     memset(w, 0, sizeof *w);
-    w->inner = t->port.reader;
+    w->inner = inner;
     w->self = *w->inner;
     w->self.ctx = w;
     w->self.transceive = field_transceive;
@@ -225,6 +229,136 @@ static void test_ev1_keeps_aa(void **state)
     assert_int_equal(r.after.points, 48);
     assert_int_equal(r.round_trips, 9);
     till_expect_desfire(&t, 2, 48, 5000, 2);
+    till_close(&t);
+}
+
+/* The package's floor names the card as an EV1 (no EV2 flag): a fixed-UID
+ * card's first tap at a terminal still sends 71 (its UID tells nothing
+ * before the read) and the terminal keeps the UID; its next taps there send
+ * AA first, one exchange less (issue 13: earn 9 -> 8, pay + earn 11 -> 10).
+ * A card of the same UID whose floor says EV2 is refused as a downgrade and
+ * forgotten (71 first again); a restarted terminal forgets (RAM only). */
+static void test_ev1_named_aa_first(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct field w;
+    struct terminal_request q = till_request(TERMINAL_EARN, 2350, 0, 0);
+    struct terminal_result r;
+    struct package_floor fl = {TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, 0, 1, 0, {0}};
+
+    till_make_desfire(f, 5000, 0);
+    till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_false(r.ev2);
+    assert_int_equal(w.sent[0x71], 1);
+    assert_int_equal(w.sent[0xAA], 1);
+    assert_int_equal(r.after.points, 48);
+    assert_int_equal(r.round_trips, 9);
+    assert_int_equal(t.t.ev1_count, 1);
+
+    /* earn: select, AA (2), state, counter; write, debit, commit */
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_false(r.ev2);
+    assert_int_equal(w.sent[0x71], 0);
+    assert_int_equal(w.sent[0xAA], 1);
+    assert_int_equal(r.points, 23);
+    assert_int_equal(r.after.points, 71);
+    assert_int_equal(r.round_trips, 8);
+
+    /* pay 3.00 + earn 23.50: + GetValue purse, Debit purse */
+    field_on(&t, &w, false);
+    q = till_request(TERMINAL_PAY_EARN, 2350, 300, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(w.sent[0x71], 0);
+    assert_int_equal(r.after.points, 94);
+    assert_int_equal(r.purse_after, 4700);
+    assert_int_equal(r.round_trips, 10);
+    till_expect_desfire(&t, 4, 94, 4700, 4);
+
+    /* A package naming the same card as an EV2 reaches a terminal that
+     * keeps the UID (its memory carried over, as a package update at a
+     * running terminal leaves it): AA first, refused as a downgrade before
+     * anything is written, the UID forgotten; the next tap sends 71 again. */
+    uint8_t kept[TERMINAL_EV1_UIDS][TERMINAL_EV1_UID_LEN];
+    uint8_t kept_count = t.t.ev1_count;
+    memcpy(kept, t.t.ev1_uid, sizeof kept);
+    till_close(&t);
+    fl.flags = PACKAGE_FLOOR_EV2;
+    fl.taps = 4;
+    till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
+    memcpy(t.t.ev1_uid, kept, sizeof kept);
+    t.t.ev1_count = kept_count;
+    field_on(&t, &w, false);
+    q = till_request(TERMINAL_EARN, 2350, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_CARD_EV2_DOWNGRADE);
+    assert_int_equal(w.sent[0x71], 0);
+    assert_int_equal(w.sent[0x3D] + w.sent[0xDC] + w.sent[0xC7], 0);
+    assert_int_equal(t.t.ev1_count, 0);
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(w.sent[0x71], 1);
+    assert_int_equal(w.sent[0xAA], 1);
+    till_expect_desfire(&t, 4, 94, 4700, 4);
+    till_close(&t);
+
+    /* Not named (no floor): 71 first, and nothing kept. */
+    till_open(&t, f, 3, NULL);
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.round_trips, 9);
+    assert_int_equal(t.t.ev1_count, 0);
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(w.sent[0x71], 1);
+    assert_int_equal(r.round_trips, 9);
+    till_close(&t);
+}
+
+/* A random-UID EV1 the floor names (its card id, from the plain identity
+ * read before the authentication): AA first from its first tap. */
+static void test_random_uid_ev1_named(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct field w;
+    struct terminal_request q = till_request(TERMINAL_PAY_EARN, 2350, 300, 0);
+    struct terminal_result r;
+    struct package_floor fl = {TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, 0, 1, 0, {0}};
+
+    till_make_desfire_type(f, "desfire-ev1", 5000, 0, true);
+    till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_false(r.ev2);
+    assert_int_equal(w.sent[0x71], 0);
+    assert_int_equal(w.sent[0xAA], 1);
+    assert_int_equal(r.after.points, 48);
+    assert_int_equal(r.purse_after, 4700);
+    /* select, identity, AA (2), state, counter, purse;
+     * write, debit purse, debit counter, commit */
+    assert_int_equal(r.round_trips, 11);
+    assert_int_equal(t.t.ev1_count, 0); /* a random UID is never kept */
+    till_close(&t);
+
+    /* Not named (no floor): 71 first, as today: 12. */
+    till_open(&t, f, 3, NULL);
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(w.sent[0x71], 1);
+    assert_int_equal(r.round_trips, 12);
+    till_expect_desfire(&t, 3, 71, 4400, 3);
     till_close(&t);
 }
 
@@ -432,6 +566,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ev1_keeps_aa, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_downgrade_refused, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ev1_named_aa_first, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_random_uid_ev1_named, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_random_uid_ev3, desk_fixture_setup,
                                         desk_fixture_teardown),

@@ -112,8 +112,12 @@ struct tear_case {
     bool reads_only;    /* a balance: no write, no commit (one tear kind per command) */
 };
 
-/* The DESFire card a sweep makes (the EV2/EV3 sweep sets it). */
+/* The DESFire card a sweep makes (the EV2/EV3 sweep sets it), whether its
+ * UID is random, and the package both terminals load (NULL: none; the
+ * named-EV1 sweeps give a floor naming the card as an EV1). */
 static const char *desfire_type = "desfire-ev1";
+static bool desfire_random_uid;
+static const struct till_package *tear_package;
 
 static void run_tear(struct fixture *f, const struct tear_case *c, const struct cardsim_tear *tear,
                      struct tally *n)
@@ -127,10 +131,10 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
     bool done;
 
     if (c->desfire)
-        till_make_desfire_type(f, desfire_type, 5000, 5, false);
+        till_make_desfire_type(f, desfire_type, 5000, 5, desfire_random_uid);
     else
         till_make_classic(f, 5000);
-    till_open(&a, f, 3, NULL);
+    till_open(&a, f, 3, tear_package);
     start = shown_now(&a, c->desfire);
     till_present(&a);
     if (c->first) { /* what the torn void is to undo */
@@ -174,7 +178,7 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
     }
 
     /* A second terminal reads the card as it is. */
-    till_open(&b, f, 4, NULL);
+    till_open(&b, f, 4, tear_package);
     assert_int_equal(till_tap(&b, &bal, &rb), LEAL_OK);
     assert_int_equal(rb.outcome, TERMINAL_DONE);
     assert_false(rb.settled);
@@ -291,6 +295,35 @@ static void test_desfire_ev2_earn_torn_everywhere(void **state)
     desfire_type = "desfire-ev3";
     sweep(*state, &c);
     desfire_type = "desfire-ev1";
+}
+
+/* An EV1 the package's floor names as one (no EV2 flag) gets AA first, no
+ * 71 probe: a fixed-UID card once a balance at the first terminal proved
+ * its UID there (5 read commands: select, AA's two frames, state, counter;
+ * 2 staged; the commit), a random-UID card from its first tap (its plain
+ * identity first: 6 read commands). The same tallies as an EV2's earn (the
+ * random-UID card's + 2 read tears), every tear settled as before. */
+static void test_desfire_named_ev1_earn_torn_everywhere(void **state)
+{
+    struct package_floor fl = {TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, 0, 0, 0, {0}};
+    struct till_package pkg = {.floors = &fl, .floor_count = 1};
+    struct tear_case c = {{10, 4, 5, 2},
+                          true,
+                          till_request(TERMINAL_EARN, 1000, 0, 0),
+                          8,
+                          {1, 10, 1, 0, 0, 1},
+                          TERMINAL_BALANCE,
+                          false,
+                          false};
+    tear_package = &pkg;
+    sweep(*state, &c);
+    c.expect.read_failed = 12;
+    c.commands = 9;
+    c.first = 0;
+    desfire_random_uid = true;
+    sweep(*state, &c);
+    desfire_random_uid = false;
+    tear_package = NULL;
 }
 
 /* 6 read commands (+ purse), 3 staged (+ Debit purse), the commit. */
@@ -592,6 +625,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_desfire_ev2_earn_torn_everywhere, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_named_ev1_earn_torn_everywhere,
+                                        desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_earn_torn_everywhere, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_pay_torn_everywhere, desk_fixture_setup,
