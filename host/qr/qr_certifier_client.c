@@ -104,9 +104,9 @@ static int phone_one(void *ctx, const struct ledger_card *c)
 /* {"phones":[ids]} or, with the new one, {"phones":[new],"replaced":[ids]}. */
 static void phones_json(const struct phones *p, int64_t added, char *out, size_t cap)
 {
-    size_t n = added ? (size_t)snprintf(out, cap, "{\"phones\":[%lld],\"replaced\":[",
-                                        (long long)added)
-                     : (size_t)snprintf(out, cap, "{\"phones\":[");
+    size_t n =
+        added ? (size_t)snprintf(out, cap, "{\"phones\":[%lld],\"replaced\":[", (long long)added)
+              : (size_t)snprintf(out, cap, "{\"phones\":[");
     for (size_t i = 0; i < p->n && n < cap; i++)
         n += (size_t)snprintf(out + n, cap - n, "%s%lld", i ? "," : "", (long long)p->id[i]);
     if (n < cap)
@@ -166,17 +166,17 @@ static leal_err record(struct ledger *l, const struct qr_cert *c, int64_t custom
     return LEAL_OK;
 }
 
-leal_err qr_certifier_enrol(struct ledger *l, const char *socket_path, int64_t customer_id,
-                            const uint8_t device_public[CRYPTO_ED25519_PUBLIC], const char *actor,
-                            uint8_t cert[QR_CERT_LEN], struct qr_cert *c,
+leal_err qr_certifier_enrol(struct ledger *l, const char *socket_path,
+                            const struct qr_certifier_enrolment *e,
                             struct qr_certifier_enrolled *done)
 {
     struct qr_certifier_request rq = {.op = QR_CERTIFIER_OP_CERTIFY};
     struct qr_certifier_status st;
     struct ledger_customer cu;
     leal_err err;
-    if (l == NULL || customer_id <= 0 || actor == NULL || done == NULL)
+    if (l == NULL || e == NULL || e->customer_id <= 0 || e->actor == NULL || done == NULL)
         return LEAL_E_ARG;
+    const int64_t customer_id = e->customer_id;
     memset(done, 0, sizeof *done);
     if ((err = qr_certifier_client_status(socket_path, &st)) != LEAL_OK ||
         (err = ledger_customer_get(l, customer_id, &cu)) != LEAL_OK)
@@ -189,7 +189,7 @@ leal_err qr_certifier_enrol(struct ledger *l, const char *socket_path, int64_t c
     rq.cap_tx_cents = st.max_cap_tx_cents;
     rq.cap_day_cents = st.max_cap_day_cents;
     rq.refresh_days = st.max_refresh_days;
-    memcpy(rq.device_public, device_public, sizeof rq.device_public);
+    memcpy(rq.device_public, e->device_public, sizeof rq.device_public);
     /* A virtual card id already taken: another id, another certificate. */
     for (int tries = 0; tries < 4; tries++) {
         uint8_t got[QR_CERT_LEN];
@@ -197,9 +197,9 @@ leal_err qr_certifier_enrol(struct ledger *l, const char *socket_path, int64_t c
         if ((err = new_card_id(&rq.virtual_card_id)) != LEAL_OK ||
             (err = qr_certifier_client_certify(socket_path, &rq, got, &gc)) != LEAL_OK)
             return err;
-        if ((err = record(l, &gc, customer_id, actor, (int64_t)time(NULL), done)) == LEAL_OK) {
-            memcpy(cert, got, sizeof got);
-            *c = gc;
+        if ((err = record(l, &gc, customer_id, e->actor, (int64_t)time(NULL), done)) == LEAL_OK) {
+            memcpy(done->cert, got, sizeof got);
+            done->c = gc;
         }
         if (err != LEAL_E_DUPLICATE_ID)
             return err;

@@ -212,7 +212,7 @@ check_eq "the back office's card page: the first phone replaced, with its reason
     "$(curl -s -b "$T/jar" "$URL/api/cards/$VC" | field 'd["card"]["status"], d["history"][-1]["status"], d["history"][-1]["reason"]')"
 check_eq "the back office's audit log shows the re-enrolment, newest first" \
     "customer $ANA (portal) qr.enrol customer $ANA {\"phones\":[$VC]} {\"phones\":[$VC2],\"replaced\":[$VC]}" \
-    "$(curl -s -b "$T/jar" "$URL/api/audit" | field '" ".join(str([a for a in d["audit"] if a["action"] == "qr.enrol"][0][k]) for k in ("actor","action","object","before","after"))')"
+    "$(curl -s -b "$T/jar" "$URL/api/audit" | field '" ".join((lambda v: v if isinstance(v, str) else json.dumps(v, separators=(",", ":")))([a for a in d["audit"] if a["action"] == "qr.enrol"][0][k]) for k in ("actor","action","object","before","after"))')"
 "$LEAL" terminal package --db "$DB" --terminal 1 -o "$T/p2.lpkg" >/dev/null || exit 1
 "$LT" load "$T/p2.lpkg" --data "$T/d1" >/dev/null || exit 1
 run_capture "$LT" tap --qr "$("$LEAL" qr device code --key "$T/dev" --cert "$T/dev.cert")" --pay 1,00 --data "$T/d1"
