@@ -233,7 +233,8 @@ LEAL_MUST_CHECK leal_err ledger_message_unsubscribe(struct ledger *l, const char
  * others' messages. A customer kept in a removed tier keeps its number (so
  * the next run tells them of the tier they fall to); a row not sent of a
  * removed tier is deleted, as is a row whose renumbered occasion another row
- * of that customer, day and channel has. map must be ascending where not 0. */
+ * of that customer, day and channel has. map must be ascending where not 0.
+ * Nothing on a PostgreSQL ledger (it keeps no messages). */
 LEAL_MUST_CHECK leal_err ledger_message_tier_renumber(struct ledger *l, int64_t program_id,
                                                       const uint32_t *map, uint32_t n_old);
 
