@@ -162,5 +162,62 @@ step "His phone's code of this step pays 4,50, within its caps, offline" \
 step "The host takes them, each once, onto Luis's account" \
     "$LEAL" sync import "$D/kiosk1-qr.journal"
 step "Luis's account: the kiosk's points and payment" "$LEAL" account history "$LUIS"
+
+# The back office and the portal in a browser: `leal serve` on a free loopback port,
+# without the keystore's passphrase (it holds no key), and beside it the QR certifier,
+# the one process holding the program's qr key, for the portal's spending-code page.
+printf 'demo admin password\n' >"$D/marta.pw"
+"$LEAL" user add marta --role admin --password-file "$D/marta.pw" >/dev/null
+"$LEAL" qr certifier --socket "$D/certifier.sock" >"$D/certifier.out" 2>&1 &
+CERT_PID=$!
+env -u LEAL_PASSPHRASE -u LEAL_BACKUP_PASSPHRASE -u LEAL_BUNDLE_PASSPHRASE \
+    "$LEAL" serve --listen 127.0.0.1:0 --qr-certifier "$D/certifier.sock" >"$D/serve.out" 2>&1 &
+SERVE_PID=$!
+trap 'kill "$SERVE_PID" "$CERT_PID" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$D"' EXIT
+for _ in $(seq 100); do
+    grep -q '^listening on' "$D/serve.out" && [ -S "$D/certifier.sock" ] && break
+    sleep 0.1
+done
+URL=$(sed -n 's/^listening on //p' "$D/serve.out")
+# api JAR METHOD PATH [JSON [CSRF]]: the answer's body.
+api() {
+    curl -sf -b "$1" -c "$1" -X "$2" ${4:+-H 'Content-Type: application/json' --data-binary "$4"} \
+        ${5:+-H "X-CSRF-Token: $5"} "$URL$3"
+}
+dashboard() {
+    api "$D/marta.jar" POST /api/session '{"name":"marta","password":"demo admin password"}' >/dev/null
+    api "$D/marta.jar" GET /api/dashboard | python3 -c '
+import json, sys
+t = json.load(sys.stdin)["today"]["total"]
+for k in ("sales_card", "sales_qr", "points_issued", "customers"):
+    print("%-14s %d" % (k, t[k]))
+for k in ("purse_loaded", "purse_spent"):
+    print("%-14s %.2f EUR" % (k, t[k] / 100))'
+}
+step "Marta signs in to the back office (leal serve, $URL) and reads today's totals on the dashboard" \
+    dashboard
+CARD2=$("$LEAL" card read --reader "sim:$D/ana2.json" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["card_id"])')
+printf '4821\n' >"$D/ana.pin"
+"$LEAL" card pin set "$CARD2" --pin-file "$D/ana.pin" >/dev/null
+"$LEAL" qr device keygen -o "$D/ana-phone.key" >/dev/null
+portal_phone() {
+    api "$D/ana.jar" POST /portal/api/pin "{\"card\":\"$CARD2\",\"pin\":\"4821\"}" >/dev/null
+    local csrf
+    csrf=$(api "$D/ana.jar" GET /portal/api/me | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
+    api "$D/ana.jar" POST /portal/api/spend "{\"public_key\":\"$(cat "$D/ana-phone.key.pub")\"}" "$csrf" |
+        python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+open(sys.argv[1], "wb").write(bytes.fromhex(d["certificate"]))
+print("phone enrolled: virtual card %d, caps %.2f a payment and %.2f a day" % (d["virtual_card"], d["cap_tx_cents"] / 100, d["cap_day_cents"] / 100))' "$D/ana-phone.cert"
+}
+step "Ana signs in to the portal with her card and PIN; her phone's key is certified for spending codes" \
+    portal_phone
+PHONE_CODE=$("$LEAL" qr device code --key "$D/ana-phone.key" --cert "$D/ana-phone.cert")
+step "Her phone's code, checked as a terminal would" "$LEAL" qr verify "$PHONE_CODE"
+kill "$SERVE_PID" "$CERT_PID"
+wait 2>/dev/null || true
+step "The server and the certifier stop on SIGTERM; the certifier wipes its key" tail -1 "$D/certifier.out"
+
 echo
 echo "demo finished"

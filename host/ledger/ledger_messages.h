@@ -225,6 +225,19 @@ LEAL_MUST_CHECK leal_err ledger_message_unsubscribe(struct ledger *l, const char
  * that moment (a baseline: no message for tiers held before); a customer
  * with none kept (enrolled since) had no tier. */
 
+/* After a change of the program's tiers (inside the caller's write
+ * transaction): the tier once numbered i (1..n_old) is numbered map[i - 1]
+ * now, 0 when it was removed. The tiers message_tier keeps and the occasions
+ * "tier_up:N" / "tier_down:N" of the program's rows not sent yet (pending,
+ * failed) follow their tier, so a removed or added tier does not shift the
+ * others' messages. A customer kept in a removed tier keeps its number (so
+ * the next run tells them of the tier they fall to); a row not sent of a
+ * removed tier is deleted, as is a row whose renumbered occasion another row
+ * of that customer, day and channel has. map must be ascending where not 0.
+ * Nothing on a PostgreSQL ledger (it keeps no messages). */
+LEAL_MUST_CHECK leal_err ledger_message_tier_renumber(struct ledger *l, int64_t program_id,
+                                                      const uint32_t *map, uint32_t n_old);
+
 /* 1 if occasion o is tier_up or tier_down. */
 int ledger_message_occasion_tier(const char *o);
 

@@ -1,10 +1,12 @@
 /* ledger_rules.c - a program's rule sets, versioned (ledger_rules.h). */
 #include "host/ledger/ledger_rules.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "host/ledger/ledger_messages.h"
 #include "host/ledger/store.h"
 
 static leal_err program_rate(struct ledger *l, int64_t program_id, int64_t *rate)
@@ -330,9 +332,54 @@ static leal_err change_args(struct ledger *l, const struct ledger_rules_change *
 }
 
 /* Inside the write transaction: current set, edit, checks, next version. */
+/* The tiers before a change: names and thresholds. */
+struct tiers_before {
+    uint32_t n;
+    uint32_t threshold[RULES_MAX_TIERS];
+    char name[RULES_MAX_TIERS][LEDGER_RULES_NAME];
+};
+
+static int name_eq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+            return 0;
+    return *a == *b;
+}
+
+/* Where each tier of before is in r: the one of the same name, else of the
+ * same threshold, else the same number when the count did not change (an
+ * edit of both), else 0 (removed). Messages follow it
+ * (ledger_message_tier_renumber) when any moved. */
+static leal_err tiers_follow(struct ledger *l, int64_t program_id, const struct tiers_before *b,
+                             const struct ledger_rules *r)
+{
+    uint32_t map[RULES_MAX_TIERS], n = r->set.program.n_tiers, last = 0;
+    bool moved = false;
+    for (uint32_t i = 0; i < b->n; i++) {
+        map[i] = 0;
+        for (uint32_t j = 0; j < n && j < RULES_MAX_TIERS && !map[i]; j++)
+            if (b->name[i][0] && name_eq(b->name[i], r->tier_name[j]))
+                map[i] = j + 1;
+        for (uint32_t j = 0; j < n && j < RULES_MAX_TIERS && !map[i]; j++)
+            if (b->threshold[i] == r->set.program.tiers[j].threshold_units)
+                map[i] = j + 1;
+        if (!map[i] && b->n == n)
+            map[i] = i + 1;
+        /* Not ascending (tiers reordered): numbers are kept as they are. */
+        if (map[i] && map[i] <= last)
+            return LEAL_OK;
+        if (map[i])
+            last = map[i];
+        moved |= map[i] != i + 1;
+    }
+    return moved ? ledger_message_tier_renumber(l, program_id, map, b->n) : LEAL_OK;
+}
+
 static leal_err change_locked(struct ledger *l, int64_t program_id, struct ledger_rules_change *c,
                               struct ledger_rules *r)
 {
+    struct tiers_before before;
     uint32_t next;
     int64_t rate;
     leal_err err;
@@ -342,6 +389,11 @@ static leal_err change_locked(struct ledger *l, int64_t program_id, struct ledge
         return LEAL_E_AMOUNT_RANGE;
     next = r->set.version + 1;
     rate = r->set.program.rate_milli;
+    before.n = r->set.program.n_tiers <= RULES_MAX_TIERS ? r->set.program.n_tiers : 0;
+    for (uint32_t i = 0; i < before.n; i++) {
+        before.threshold[i] = r->set.program.tiers[i].threshold_units;
+        memcpy(before.name[i], r->tier_name[i], LEDGER_RULES_NAME);
+    }
     if ((err = c->edit(r, c->ctx)) != LEAL_OK)
         return err;
     r->set.version = next;
@@ -351,7 +403,8 @@ static leal_err change_locked(struct ledger *l, int64_t program_id, struct ledge
         return err;
     }
     if ((err = contradictions(l, &r->set.program, &c->problem)) != LEAL_OK ||
-        (err = names_ok(l, r)) != LEAL_OK || (err = put_version(l, program_id, r, c)) != LEAL_OK)
+        (err = names_ok(l, r)) != LEAL_OK || (err = put_version(l, program_id, r, c)) != LEAL_OK ||
+        (err = tiers_follow(l, program_id, &before, r)) != LEAL_OK)
         return err;
     c->version = next;
     return LEAL_OK;

@@ -47,9 +47,11 @@ struct web_req {
     json_t *out;
     char cookie[256]; /* a Set-Cookie value, or "" */
     /* The portal (host/web/web_portal.h). */
-    int64_t customer;            /* the signed-in customer, 0 without one */
-    const char *base_url;        /* the server's address as customers reach it, for links */
-    const char *qr_certifier;    /* the QR certifier's socket, "" without one */
+    int64_t customer;         /* the signed-in customer, 0 without one */
+    const char *base_url;     /* the server's address as customers reach it, for links */
+    const char *qr_certifier; /* the QR certifier's socket, "" without one */
+    /* The phone enrolments' limits (WEB_ENROL_*): per customer, per address. */
+    struct web_limit *enrol_customer, *enrol_addr;
     struct web_dash_cache *dash; /* the dashboard's kept answers (web_pages.h), or NULL */
     /* The language of the answer's error message: "es" or "en" (the
      * signed-in user's, else the browser's Accept-Language). */

@@ -61,6 +61,8 @@ static const struct {
     {LEAL_E_WEB_SELF, "nadie cambia su propio rol o tiendas ni se desactiva a sí mismo; lo hace "
                       "otro administrador o gerente"},
     {LEAL_E_CATALOGUE_REFUSED, "rechazado; el catálogo queda como estaba"},
+    {LEAL_E_QR_ENROL_LIMIT, "demasiados móviles configurados para este cliente o desde esta "
+                            "dirección; inténtelo de nuevo dentro de una hora"},
     {LEAL_E_RULES_PROGRAM,
      "las reglas del programa no son válidas (una tasa, un nivel, una regla, una tarjeta de "
      "sellos o un premio fuera de rango o de orden); corríjalas antes de que una venta las use"},

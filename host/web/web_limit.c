@@ -6,9 +6,16 @@
 #include <stdio.h>
 #include <string.h>
 
-void web_limit_init(struct web_limit *w)
+void web_limit_init_rate(struct web_limit *w, int max, int64_t window)
 {
     memset(w, 0, sizeof *w);
+    w->max = max < 1 ? 1 : max > WEB_LIMIT_RING ? WEB_LIMIT_RING : max;
+    w->window = window > 0 ? window : 1;
+}
+
+void web_limit_init(struct web_limit *w)
+{
+    web_limit_init_rate(w, WEB_LIMIT_FAILS, WEB_LIMIT_WINDOW);
 }
 
 static const struct web_limit_slot *find(const struct web_limit *w, const char *key)
@@ -19,11 +26,11 @@ static const struct web_limit_slot *find(const struct web_limit *w, const char *
     return NULL;
 }
 
-static int recent(const struct web_limit_slot *s, int64_t now)
+static int recent(const struct web_limit *w, const struct web_limit_slot *s, int64_t now)
 {
     int n = 0;
     for (int i = 0; i < s->n; i++)
-        if (s->at[i] > now - WEB_LIMIT_WINDOW)
+        if (s->at[i] > now - w->window)
             n++;
     return n;
 }
@@ -40,7 +47,7 @@ static int64_t newest(const struct web_limit_slot *s)
 bool web_limit_allowed(const struct web_limit *w, const char *key, int64_t now)
 {
     const struct web_limit_slot *s = find(w, key);
-    return s == NULL || recent(s, now) < WEB_LIMIT_FAILS;
+    return s == NULL || recent(w, s, now) < w->max;
 }
 
 /* A free slot, one whose failures have all left the window, or the stalest. */
@@ -49,7 +56,7 @@ static struct web_limit_slot *take(struct web_limit *w, int64_t now)
     struct web_limit_slot *stalest = &w->slot[0];
     for (int i = 0; i < WEB_LIMIT_SLOTS; i++) {
         struct web_limit_slot *s = &w->slot[i];
-        if (s->key[0] == '\0' || recent(s, now) == 0)
+        if (s->key[0] == '\0' || recent(w, s, now) == 0)
             return s;
         if (newest(s) < newest(stalest))
             stalest = s;
@@ -66,8 +73,8 @@ void web_limit_fail(struct web_limit *w, const char *key, int64_t now)
         snprintf(s->key, sizeof s->key, "%s", key);
     }
     s->at[s->next] = now;
-    s->next = (s->next + 1) % WEB_LIMIT_FAILS;
-    if (s->n < WEB_LIMIT_FAILS)
+    s->next = (s->next + 1) % w->max;
+    if (s->n < w->max)
         s->n++;
 }
 

@@ -52,6 +52,7 @@ struct web_server {
     bool tls;
     char *cert, *key;
     struct web_limit limit;
+    struct web_limit enrol_customer, enrol_addr; /* the portal's phone enrolments */
     struct report_db *reports;
     char base_url[256];     /* for the portal's sign-in links */
     char qr_certifier[108]; /* the QR certifier's socket, "" without one */
@@ -187,6 +188,8 @@ static void req_init(struct web_server *s, struct MHD_Connection *c, struct web_
     memset(r, 0, sizeof *r);
     r->l = s->l;
     r->limit = &s->limit;
+    r->enrol_customer = &s->enrol_customer;
+    r->enrol_addr = &s->enrol_addr;
     r->csrf = "";
     r->query = query_value;
     r->conn = c;
@@ -558,6 +561,8 @@ leal_err web_server_start(struct ledger *l, const struct web_server_options *o,
     s->l = l;
     s->hook = o->hook;
     web_limit_init(&s->limit);
+    web_limit_init_rate(&s->enrol_customer, WEB_ENROL_PER_CUSTOMER, WEB_ENROL_WINDOW);
+    web_limit_init_rate(&s->enrol_addr, WEB_ENROL_PER_ADDR, WEB_ENROL_WINDOW);
     s->tls = o->tls_cert != NULL;
     if (s->tls &&
         ((s->cert = read_pem(o->tls_cert)) == NULL || (s->key = read_pem(o->tls_key)) == NULL)) {

@@ -379,6 +379,8 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_WEB_SELF, "no one changes their own role or stores or disables themselves; "
                        "another admin or manager does it"),
     E(LEAL_E_CATALOGUE_REFUSED, "refused; the catalogue is left as it was"),
+    E(LEAL_E_QR_ENROL_LIMIT, "too many phones set up for this customer or from this address; try "
+                             "again in an hour"),
     E(LEAL_E_PORTAL_PIN, "the card number or the PIN is not right; the sixth try in a minute is "
                          "refused, ten wrong PINs in a row lock it until the desk sets a new one"),
     E(LEAL_E_PORTAL_PIN_FORMAT, "a PIN is 4 to 8 digits"),

@@ -276,6 +276,8 @@ typedef enum leal_err {
     LEAL_E_WEB_SELF = 625,
     /* 626..632: the promotions page's catalogue (host/web/web_catalogue.c) */
     LEAL_E_CATALOGUE_REFUSED = 626,
+    /* 627..632: the portal's phone enrolment (host/web/web_portal_spend.c) */
+    LEAL_E_QR_ENROL_LIMIT = 627,
     /* 633..639: the portal's sign-in by card and PIN, rewards redeemed from the portal
      * (host/ledger/ledger_portal_pin.h) */
     LEAL_E_PORTAL_PIN = 633,

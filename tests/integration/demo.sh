@@ -73,4 +73,14 @@ check_match "the demo's bono use earns a tenth of the price" \
 check_eq "the demo's card read shows the bono, 9 sessions left, a year from today" \
     "bonos        10 masajes: 9 sessions left, until $(date -d '+365 days' +%F)" \
     "$(printf '%s\n' "$OUT" | grep '^bonos  ' | tail -1)"
+check_eq "the demo's back office: today's dashboard totals through the API (3 card sales, 2 QR, purse 20+12.50+25 loaded, 3+4.50 spent)" \
+    "sales_card     3|sales_qr       2|customers      2|purse_loaded   57.50 EUR|purse_spent    7.50 EUR" \
+    "$(printf '%s\n' "$OUT" | grep -A7 '^\$ dashboard$' | grep -E '^(sales_card|sales_qr|customers|purse_)' | paste -sd'|')"
+check_match "the demo's portal: Ana's phone certified by the QR certifier through leal serve" \
+    "^phone enrolled: virtual card [0-9]{12}, caps 20.00 a payment and 50.00 a day$" "$OUT"
+check_eq "the demo's portal phone's code verifies: the enrolled virtual card, Ana's account" \
+    "$(printf '%s\n' "$OUT" | sed -n 's/^phone enrolled: virtual card \([0-9]*\),.*/\1/p') 2" \
+    "$(printf '%s\n' "$OUT" | grep '^verified: spending code' | tail -1 | sed -E 's/.*virtual card ([0-9]+),.*/\1/') $(printf '%s\n' "$OUT" | grep -c '^verified: spending code')"
+check_eq "the demo's certifier stops and wipes its key" "qr certifier stopped; its key is wiped" \
+    "$(printf '%s\n' "$OUT" | grep -A1 '^\$ tail -1 .*/certifier.out$' | tail -1)"
 finish

@@ -178,6 +178,47 @@ tier_up:2 sent
 tier_up:1 sent
 tier_down:0 sent" "$("$LEAL" messages log --db "$DB" --customer "$ANA" | awk '{print $2, $4}'
 "$LEAL" messages log --db "$DB" --customer "$BEA" | awk '{print $2, $4}')"
+# Tiers added and removed: messages follow their tier, not its number. Kept
+# now: Ana 2 and Dani 2 (Oro), Bea, Carlos and Eva 1 (Plata).
+"$LEAL" tier add --db "$DB" --program 7 --name Bronce --threshold 20 --reason test >/dev/null || exit 1
+check_eq "a tier added below the others: each kept tier follows its tier (Plata 2, Oro 3)" \
+    "$ANA 3 $BEA 2 $CARLOS 2 $DANI 3 $EVA 2 " "$(tiers | tr '|' ' ')"
+run
+check_eq "run after the addition: nothing (no one's tier changed)" "0|0 recorded, 0 sent|" \
+    "$RC|$SUMMARY|$(new_rcpts)"
+# Fede reaches Oro (3); the run is killed after recording, before sending.
+FEDE=$(add Fede fede@example.org yes)
+sale "$FEDE" 110 >/dev/null
+LEAL_MESSAGES_PAUSE_AFTER_RECORD=30 "$LEAL" messages run --db "$DB" --program 7 >"$T/killed2.out" 2>&1 &
+PID=$!
+for _ in $(seq 300); do grep -q pausing "$T/killed2.out" && break; sleep 0.05; done
+kill -KILL "$PID"
+wait "$PID" 2>/dev/null
+check_eq "Fede's tier_up to Oro (3) recorded, not sent" "$FEDE|tier_up:3|pending" \
+    "$(sqlite3 "$DB" "SELECT customer_id, occasion, state FROM message_send WHERE customer_id = $FEDE")"
+# The middle tier, Plata (2), is removed: Oro is 2 now.
+"$LEAL" tier remove 2 --db "$DB" --program 7 --reason test >/dev/null || exit 1
+check_eq "Plata removed: Oro's customers (Fede's kept with his row) follow it (3 -> 2), Plata's keep 2 (they fall)" \
+    "$ANA 2 $BEA 2 $CARLOS 2 $DANI 2 $EVA 2 $FEDE 2 " "$(tiers | tr '|' ' ')"
+check_eq "Fede's message not sent yet names Oro's new number" "$FEDE|tier_up:2|pending" \
+    "$(sqlite3 "$DB" "SELECT customer_id, occasion, state FROM message_send WHERE customer_id = $FEDE")"
+run
+check_eq "run after the removal: Plata's customers with consent (Bea, Eva) told they fell to Bronce, Fede's Oro sent; Ana and Dani nothing" \
+    "0|2 recorded, 3 sent|bea@example.org
+eva@example.org
+fede@example.org" "$RC|$SUMMARY|$(new_rcpts)"
+check_eq "the new rows: tier_down:1 for Bea, Carlos (no consent: no row) and Eva" \
+    "$BEA|tier_down:1
+$EVA|tier_down:1" \
+    "$(sqlite3 "$DB" "SELECT customer_id, occasion FROM message_send WHERE occasion = 'tier_down:1' ORDER BY customer_id")"
+check_eq "Fede's message names Oro" "¡Nivel Oro!
+Hola Fede, ya eres Oro. Te faltan  euros para el siguiente nivel." \
+    "$(read_msg fede@example.org 'Hola Fede' | head -2)"
+check_eq "Eva's tier_down names Bronce (55 spent, 45 missing for Oro)" "Tu nivel
+Eva, ahora tu nivel es \"Bronce\". Te faltan 45,00 euros para recuperarlo." \
+    "$(read_msg eva@example.org 'Eva, ahora' | head -2)"
+check_eq "kept tiers now: Oro 2, Bronce 1" "$ANA 2 $BEA 1 $CARLOS 1 $DANI 2 $EVA 1 $FEDE 2 " \
+    "$(tiers | tr '|' ' ')"
 run_capture "$LEAL" customer export "$ANA" --db "$DB"
 check_eq "export: the kept tier is the customer's data" 1 \
     "$($PY -c 'import json,sys; print(len(json.load(sys.stdin)["tables"]["message_tier"]))' <<<"$OUT" 2>&1)"

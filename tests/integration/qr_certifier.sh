@@ -180,6 +180,50 @@ run_capture "$LT" tap --qr "$CODE1" --pay 1,00 --data "$T/d1"
 check_eq "the page's earlier code (a lower counter): refused too" \
     "3|QR spending $BEA_VC pay: REFUSED: QR code already used at this terminal; show a fresh code" "$RC|$OUT"
 
+# Ana sets up another phone: the first is replaced (a terminal with the next
+# package refuses its codes), both enrolments audited, the back office shows it.
+run_capture "$LT" tap --qr "$("$LEAL" qr device code --key "$T/dev" --cert "$T/dev.cert")" --pay 1,00 --data "$T/d1"
+check_eq "before: a code of Ana's first phone pays at the terminal" \
+    "0|QR spending $VC pay: paid 1.00 (1.00 today with this phone here)" "$RC|$OUT"
+"$LEAL" qr device keygen -o "$T/dev2" >/dev/null || exit 1
+OUT=$(req "$ANA_TOK" POST /portal/api/spend "{\"public_key\":\"$(cat "$T/dev2.pub")\"}" "$ANA_CSRF")
+VC2=$(echo "${OUT#* }" | field 'd["virtual_card"]')
+echo "${OUT#* }" | field 'd["certificate"]' | xxd -r -p >"$T/dev2.cert"
+check_eq "Ana re-enrols through the portal: 201, the answer names the phone it replaced" \
+    "201 [$VC]" "${OUT%% *} $(echo "${OUT#* }" | field 'd["replaced"]')"
+check_eq "the ledger: the first phone replaced, the new one active" \
+    "$VC|replaced
+$VC2|active" \
+    "$(sqlite3 "$DB" "select card_id, status from card where account_id = $ANA_ACCT and tech = 'virtual-qr' order by card_id = $VC2")"
+check_eq "the first phone's history: replaced, why, by whom" \
+    "replaced|re-enrolled from the portal: replaced by virtual card $VC2|customer $ANA (portal)" \
+    "$(sqlite3 "$DB" "select status, reason, operator from card_event where card_id = $VC order by id desc limit 1")"
+check_eq "the audit log: one line per portal enrolment, the customer as actor, the phones before and after" \
+    "0|customer $ANA (portal)|qr.enrol|customer $ANA|{\"phones\":[]}|{\"phones\":[$VC],\"replaced\":[]}
+0|customer $BEA (portal)|qr.enrol|customer $BEA|{\"phones\":[]}|{\"phones\":[$BEA_VC],\"replaced\":[]}
+0|customer $ANA (portal)|qr.enrol|customer $ANA|{\"phones\":[$VC]}|{\"phones\":[$VC2],\"replaced\":[$VC]}" \
+    "$(sqlite3 "$DB" "select coalesce(user_id, 0), actor, action, object, before, after from audit where action = 'qr.enrol' order by id")"
+check_eq "each audit line is dated now (within a minute)" 3 \
+    "$(sqlite3 "$DB" "select count(*) from audit where action = 'qr.enrol' and at between strftime('%s') - 60 and strftime('%s')")"
+printf 'boss password 1\n' >"$T/pw-boss"
+"$LEAL" user add boss --role admin --password-file "$T/pw-boss" --db "$DB" >/dev/null || exit 1
+curl -s -c "$T/jar" -H 'Content-Type: application/json' -d '{"name":"boss","password":"boss password 1"}' "$URL/api/session" >/dev/null
+check_eq "the back office's card page: the first phone replaced, with its reason" \
+    "replaced replaced re-enrolled from the portal: replaced by virtual card $VC2" \
+    "$(curl -s -b "$T/jar" "$URL/api/cards/$VC" | field 'd["card"]["status"], d["history"][-1]["status"], d["history"][-1]["reason"]')"
+check_eq "the back office's audit log shows the re-enrolment, newest first" \
+    "customer $ANA (portal) qr.enrol customer $ANA {\"phones\":[$VC]} {\"phones\":[$VC2],\"replaced\":[$VC]}" \
+    "$(curl -s -b "$T/jar" "$URL/api/audit" | field '" ".join((lambda v: v if isinstance(v, str) else json.dumps(v, separators=(",", ":")))([a for a in d["audit"] if a["action"] == "qr.enrol"][0][k]) for k in ("actor","action","object","before","after"))')"
+"$LEAL" terminal package --db "$DB" --terminal 1 -o "$T/p2.lpkg" >/dev/null || exit 1
+"$LT" load "$T/p2.lpkg" --data "$T/d1" >/dev/null || exit 1
+run_capture "$LT" tap --qr "$("$LEAL" qr device code --key "$T/dev" --cert "$T/dev.cert")" --pay 1,00 --data "$T/d1"
+check_eq "with the next package a fresh code of the replaced phone is refused, one line" \
+    "3|QR spending $VC pay: REFUSED: QR code revoked (a lost phone or a re-issued code); the customer gets a new one at the desk" \
+    "$RC|$OUT"
+run_capture "$LT" tap --qr "$("$LEAL" qr device code --key "$T/dev2" --cert "$T/dev2.cert")" --pay 1,00 --data "$T/d1"
+check_eq "and a code of the new phone pays" \
+    "0|QR spending $VC2 pay: paid 1.00 (1.00 today with this phone here)" "$RC|$OUT"
+
 # The certifier ends: the page is unavailable again.
 kill -TERM "$CERT_PID"
 wait "$CERT_PID"
@@ -187,6 +231,32 @@ check_eq "the certifier stops on SIGTERM, wiping its key, and removes its socket
     "0|qr certifier stopped; its key is wiped|no socket" \
     "$?|$(tail -1 "$T/cert.out")|$([ -e "$SOCK" ] && echo socket || echo no socket)"
 CERT_PID=
-check_eq "then enrolment is unavailable again: 503, nothing written" "503 2" \
+check_eq "then enrolment is unavailable again: 503, nothing written" "503 3" \
     "$(req "$ANA_TOK" POST /portal/api/spend "{\"public_key\":\"$PUB\"}" "$ANA_CSRF" | cut -d' ' -f1) $(phones)"
+
+# The enrolment limits: 3 an hour per customer, 10 an hour per client address;
+# every enrolment the certifier answered counts (Ana 2, Bea 1, Carla's refusal 1).
+"$LEAL" qr certifier --socket "$SOCK" --cap-tx 15 --cap-day 30 --refresh-days 5 >"$T/cert2.out" 2>"$T/cert2.err" &
+CERT_PID=$!
+for _ in $(seq 100); do grep -q '^qr certifier on' "$T/cert2.out" 2>/dev/null && break; sleep 0.1; done
+enrol() { # TOKEN CSRF -> "STATUS NAME-or-card"
+    local k="$T/k$RANDOM$RANDOM" out
+    "$LEAL" qr device keygen -o "$k" >/dev/null || return 1
+    out=$(req "$1" POST /portal/api/spend "{\"public_key\":\"$(cat "$k.pub")\"}" "$2")
+    echo "${out%% *} $(echo "${out#* }" | field 'd["error"]["name"] + "|" + d["error"]["message"] if "error" in d else "ok"')"
+}
+check_eq "Ana's third enrolment in the hour: 201" "201 ok" "$(enrol "$ANA_TOK" "$ANA_CSRF")"
+check_eq "her fourth: 429, one line, nothing written" \
+    "429 LEAL_E_QR_ENROL_LIMIT|too many phones set up for this customer or from this address; try again in an hour|3" \
+    "$(enrol "$ANA_TOK" "$ANA_CSRF")|$(sqlite3 "$DB" "select count(*) from card where account_id = $ANA_ACCT and tech = 'virtual-qr'")"
+# Five new customers from the same address: 5 + 5 = 10, the eleventh refused.
+for i in 1 2 3 4 5 6; do
+    read -r C_ID _ < <(customer 1 "Cliente $i")
+    read -r C_TOK C_CSRF < <(session "$C_ID")
+    R=$(enrol "$C_TOK" "$C_CSRF")
+    [ "$i" -le 5 ] && check_eq "customer $i from the same address: 201" "201 ok" "$R"
+done
+check_eq "the sixth new customer, the address's eleventh enrolment: 429, one line" \
+    "429 LEAL_E_QR_ENROL_LIMIT|too many phones set up for this customer or from this address; try again in an hour" "$R"
+check_eq "phones in the ledger: 3 + Ana's third + 5" 9 "$(phones)"
 finish

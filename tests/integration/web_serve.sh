@@ -356,6 +356,14 @@ for _ in 1 2; do CODES+="$(from 127.0.0.2 nobody 'wrong password') "; done
 check_eq "two more failures from 127.0.0.2 (five there): then any user from it is refused" "401 401 429" \
     "$CODES$(from 127.0.0.2 mia "$(cat "$T/pw-manager")")"
 
+# leal user passwd: the new password signs in, the old one no longer (from an
+# address of its own, apart from the limits above).
+printf 'wally new password 1\n' >"$T/pw-wally"
+run_capture "$LEAL" user passwd wally --password-file "$T/pw-wally" --db "$DB"
+check_eq "leal user passwd sets a new password, exit 0, one line" "0 1" "$RC $(printf '%s\n' "$OUT" | wc -l)"
+check_eq "then the old password is refused and the new one signs in" "401 200" \
+    "$(from 127.0.0.7 wally "$(cat "$T/pw-rob")") $(from 127.0.0.7 wally "$(cat "$T/pw-wally")")"
+
 # Times kept without a store (card status changes, the hot list, the audit
 # log) come with the zone of the program's stores when they share one.
 # (Sign-ins from addresses the rate-limit checks above did not use.)

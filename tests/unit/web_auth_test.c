@@ -148,6 +148,39 @@ static void limit_refuses_the_sixth_in_a_minute(void **state)
     assert_true(web_limit_allowed(&w, "user:ana", 1060));
 }
 
+/* The portal's phone enrolments: their own table, 3 an hour per customer and
+ * 10 per address (README, web_limit.h). */
+static void limit_enrolments_per_hour(void **state)
+{
+    static struct web_limit who, from;
+    (void)state;
+    assert_int_equal(WEB_ENROL_PER_CUSTOMER, 3);
+    assert_int_equal(WEB_ENROL_PER_ADDR, 10);
+    assert_int_equal(WEB_ENROL_WINDOW, 3600);
+    web_limit_init_rate(&who, WEB_ENROL_PER_CUSTOMER, WEB_ENROL_WINDOW);
+    web_limit_init_rate(&from, WEB_ENROL_PER_ADDR, WEB_ENROL_WINDOW);
+    for (int i = 0; i < 3; i++) {
+        assert_true(web_limit_allowed(&who, "enrol:7", 5000 + i));
+        web_limit_fail(&who, "enrol:7", 5000 + i);
+    }
+    assert_false(web_limit_allowed(&who, "enrol:7", 5003));
+    assert_false(web_limit_allowed(&who, "enrol:7", 5000 + 3599));
+    assert_true(web_limit_allowed(&who, "enrol:7", 5000 + 3600));
+    assert_true(web_limit_allowed(&who, "enrol:8", 5003));
+    for (int i = 0; i < 10; i++) {
+        assert_true(web_limit_allowed(&from, "enrol-from:10.0.0.1", 6000));
+        web_limit_fail(&from, "enrol-from:10.0.0.1", 6000);
+    }
+    assert_false(web_limit_allowed(&from, "enrol-from:10.0.0.1", 6000 + 3599));
+    assert_true(web_limit_allowed(&from, "enrol-from:10.0.0.1", 6000 + 3600));
+    /* Out of range: clamped to 1..WEB_LIMIT_RING. */
+    web_limit_init_rate(&who, 50, 10);
+    assert_int_equal(who.max, WEB_LIMIT_RING);
+    web_limit_init_rate(&who, 0, 0);
+    assert_int_equal(who.max, 1);
+    assert_int_equal(who.window, 1);
+}
+
 static void limit_table_full_reuses_the_stalest(void **state)
 {
     static struct web_limit w;
@@ -629,6 +662,7 @@ int main(void)
         cmocka_unit_test(csrf_compares_whole_tokens),
         cmocka_unit_test(limit_refuses_the_sixth_in_a_minute),
         cmocka_unit_test(limit_table_full_reuses_the_stalest),
+        cmocka_unit_test(limit_enrolments_per_hour),
         cmocka_unit_test(role_table_lists_every_route),
         cmocka_unit_test(routes_found_by_method_and_path),
         cmocka_unit_test(portal_routes_apart_from_the_role_table),
