@@ -11,15 +11,7 @@ source tests/lib/pcscd.sh
 pcscd_reexec "$@"
 clear_of_midnight 90 # the posting day, reckoned once
 
-T=$(mktemp -d /tmp/leal-desk-XXXXXX)
-SIM_PID=
-cleanup() {
-    if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
-    pcscd_stop
-    [ -n "${LEAL_PCSCD_NS:-}" ] && umount /run/pcscd 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
+pcscd_fixture desk
 export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="desk test passphrase"
 export LIBNFC_AUTO_SCAN=false LIBNFC_LOG_LEVEL=0
 

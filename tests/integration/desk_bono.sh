@@ -20,15 +20,7 @@ source tests/lib/pcscd.sh
 pcscd_reexec "$@"
 clear_of_midnight 120 UTC Europe/Madrid # the bonos' last day, reckoned once
 
-T=$(mktemp -d /tmp/leal-bono-XXXXXX)
-SIM_PID=
-cleanup() {
-    if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
-    pcscd_stop
-    [ -n "${LEAL_PCSCD_NS:-}" ] && umount /run/pcscd 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
+pcscd_fixture bono
 export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="bono test passphrase"
 json() { $PY -c "import json,sys; d=json.load(sys.stdin); print(*[json.dumps(d[k]) if isinstance(d[k], (list, dict)) else d[k] for k in sys.argv[1:]])" "$@"; }
 # card_file CARD NO: file NO of the leal application of the virtual card, its data in hex.

@@ -12,19 +12,7 @@ source tests/lib/testlib.sh
 source tests/lib/pcscd.sh
 pcscd_reexec "$@"
 
-T=$(mktemp -d /tmp/leal-cdesk-XXXXXX)
-SIM_PID=
-stop_sim() {
-    if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
-    SIM_PID=
-}
-cleanup() {
-    stop_sim
-    pcscd_stop
-    [ -n "${LEAL_PCSCD_NS:-}" ] && umount /run/pcscd 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
+pcscd_fixture cdesk
 export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="classic desk test passphrase"
 export LIBNFC_AUTO_SCAN=false LIBNFC_LOG_LEVEL=0
 DB=$XDG_DATA_HOME/leal/ledger.db

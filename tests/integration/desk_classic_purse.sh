@@ -12,15 +12,7 @@ source tests/lib/testlib.sh
 source tests/lib/pcscd.sh
 pcscd_reexec "$@"
 
-T=$(mktemp -d /tmp/leal-cpurse-XXXXXX)
-SIM_PID=
-cleanup() {
-    if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
-    pcscd_stop
-    [ -n "${LEAL_PCSCD_NS:-}" ] && umount /run/pcscd 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
+pcscd_fixture cpurse
 export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="classic purse test passphrase"
 export LIBNFC_AUTO_SCAN=false LIBNFC_LOG_LEVEL=0
 DB=$XDG_DATA_HOME/leal/ledger.db

@@ -18,17 +18,7 @@ source tests/lib/testlib.sh
 source tests/lib/pcscd.sh
 pcscd_reexec "$@"
 
-T=$(mktemp -d /tmp/leal-desk-ev2-XXXXXX)
-SPID=
-SIM_PID=
-cleanup() {
-    if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
-    if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
-    pcscd_stop
-    [ -n "${LEAL_PCSCD_NS:-}" ] && umount /run/pcscd 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
+pcscd_fixture desk-ev2 SPID
 export LIBNFC_AUTO_SCAN=false LIBNFC_LOG_LEVEL=0
 export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="desk ev2 passphrase"
 json() { $PY -c "import json,sys; d=json.load(sys.stdin); print(' '.join(str(d[k]) for k in sys.argv[1:]))" "$@"; }

@@ -11,15 +11,7 @@ source tests/lib/testlib.sh
 source tests/lib/pcscd.sh
 pcscd_reexec "$@"
 
-T=$(mktemp -d /tmp/leal-gift-XXXXXX)
-SIM_PID=
-cleanup() {
-    if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
-    pcscd_stop
-    [ -n "${LEAL_PCSCD_NS:-}" ] && umount /run/pcscd 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
+pcscd_fixture gift
 export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="gift test passphrase"
 DB=$XDG_DATA_HOME/leal/ledger.db
 q() { sqlite3 "$DB" "$1" 2>&1; }

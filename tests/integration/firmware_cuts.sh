@@ -33,69 +33,25 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 
-T=$(mktemp -d /tmp/leal-fw-cuts-XXXXXX)
-SPID=
-cleanup() {
-    if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
-    rm -rf "$T"
-}
-trap cleanup EXIT
-export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="firmware cuts passphrase"
-export LEAL_BUNDLE_PASSPHRASE="firmware cuts bundle pass phrase"
-export FW_QEMU_OPTS="-icount shift=0"
-field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 source tests/lib/pn532.sh
+pn532_fixture fw-cuts "firmware cuts"
+export FW_QEMU_OPTS="-icount shift=0"
 source tests/lib/firmware.sh
 
-"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 \
-    --classic-stored-value-cap 50 >/dev/null
-"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
-"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
-"$LEAL" terminal add --store 1 --name "caja 2" >/dev/null
-REWARD=$("$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 \
-    --cost 20 --reason catálogo --operator Marta --json | field '["id"]')
-"$LEAL" sale category add cafe --program 7 --code 3 >/dev/null
-"$LEAL" stamp add --program 7 --name Café --per item --category cafe --goal 10 --reward 1 \
-    --reason tarjeta --operator Marta >/dev/null
-BONO=$("$LEAL" bono add --program 7 --name "10 masajes" --sessions 10 --price 45 --valid-days 365 \
-    --reason bonos --json | field '["id"]')
-"$LEAL" customer add --program 7 --name Ana >/dev/null
-"$LEAL" customer add --program 7 --name Marta >/dev/null
-"$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/desfire.json" >/dev/null
-"$CARDSIM" new --type classic-1k --uid 04a2195c -o "$T/classic.json" >/dev/null
-"$LEAL" card issue --customer 1 --reader "sim:$T/desfire.json" --topup 20 >/dev/null
-"$LEAL" bono sell --kind "10 masajes" --reader "sim:$T/desfire.json" >/dev/null
-"$LEAL" card issue --customer 2 --reader "sim:$T/classic.json" --topup 20 >/dev/null
-KEYS=$(PASS=$LEAL_PASSPHRASE $PY tests/integration/keystore_decode.py "$XDG_DATA_HOME/leal/keystore")
+pn532_program 2 --classic-stored-value-cap 50
+pn532_catalogue
+pn532_cards --bono --marta-topup desfire classic
+pn532_keys
 TERM_OF_desfire=1 TERM_OF_classic=2
-for t in 1 2; do
-    "$LEAL" keys export-terminal --terminal $t --program 7 --expires 2027-06-01 -o "$T/t$t.ltb" >/dev/null
-    "$LEAL" terminal package --terminal $t -o "$T/p$t.lpkg" >/dev/null
-    "$PROVISION" "$T/t$t.ltb" >"$T/prov$t" || echo "PROVISION FAILED" >"$T/prov$t"
-done
-RESTART_HEAD=$(sed '/^ok format$/,$d' <<<"$FW_HEAD")
-# restart TERMINAL LINES...: a later run's lines: the clock, the keys, no FORMAT, no LOAD.
-restart() {
-    local t=$1
-    shift
-    echo "TIME $(date +%s)"
-    cat "$T/prov$t"
-    printf '%s\n' "$@"
-}
+pn532_bundles 2
+fw_provision 1
+fw_provision 2
 # decode TERMINAL FILE: the export's entries (time out, epoch EPOCH), then the count of "export ok".
 decode() {
     local dec
-    dec=$($PY tests/integration/journal_decode.py "$(sed -n 's/^key journal 1 //p' <<<"$KEYS")" \
-        "0x$(sed -n 's/^issuer_id //p' <<<"$KEYS")" 7 "$1" "$(hex "$2")" 00 2>&1)
+    dec=$(pn532_decode "$1" "$(hex "$2")")
     sed -E '/^export /d; /^refused: ack /d; s/ time [-+0-9]+ / /; s#^(seq [0-9]+ [a-zA-Z]+ .* ref )[0-9]+/#\1EPOCH/#' <<<"$dec"
     grep -c '^export ok$' <<<"$dec"
-}
-# export_of FILE: the "ok export" line of OUT into FILE; OUT without it.
-export_of() {
-    sed -n 's/^ok export //p' <<<"$OUT" |
-        $PY -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' >"$1"
-    OUT=$(grep -v '^ok export ' <<<"$OUT")
 }
 
 # --- the base of each card: a board with the package, an earn, a stamp (a bono) ----------
@@ -112,7 +68,7 @@ for c in desfire classic; do
         echo "END"
     } >"$T/lines"
     FW_FLASH=$T/$c-base.img fw_run "$c base run" "$T/$c.json" "$T/lines"
-    export_of "$T/$c-base.ljx"
+    fw_export_of "$T/$c-base.ljx"
     check_eq "$c base run: its taps are done" "$([ $c = classic ] && echo 2 || echo 3)" \
         "$(grep -c '^ok done card ' <<<"$OUT")"
     run_capture "$LEAL" sync import "$T/$c-base.ljx"
@@ -130,7 +86,7 @@ for c in desfire classic; do
     for op in "${ops[@]}"; do
         cp "$T/$c-base.img" "$T/run.img"
         cp "$T/$c.json" "$T/card-run.json"
-        restart $t "$op" "COST" "APPEND" "END" >"$T/lines"
+        fw_restart $t "$op" "COST" "APPEND" "END" >"$T/lines"
         FW_FLASH=$T/run.img fw_run "$c $op whole" "$T/card-run.json" "$T/lines"
         cost=$(sed -n 's/^ok cost \([0-9]*\) cycles$/\1/p' <<<"$OUT")
         check_eq "$c $op whole: done, and COST gives its cycles" yes \
@@ -181,7 +137,7 @@ for seed in $SEEDS; do
     cp "$T/$c-base.img" "$T/cut.img"
     cp "$T/$c.json" "$T/card-cut.json"
     rm -rf "$XDG_DATA_HOME" && cp -a "$T/data-base" "$XDG_DATA_HOME"
-    restart $t "$op" "END" >"$T/lines"
+    fw_restart $t "$op" "END" >"$T/lines"
     if [ "$arg" = tcut ]; then
         FW_FLASH=$T/cut.img FW_TCUT=$n fw_run "$what" "$T/card-cut.json" "$T/lines"
         want="^power: cut [0-9]+ cycles into the tap \(tcut=$n\)$"
@@ -190,9 +146,9 @@ for seed in $SEEDS; do
         want="^power: cut [0-9]+ cycles into the tap, [0-9]+ into its journal append \(acut=$n\)$"
     fi
     check_eq "$what: UART0 ends at the cut" yes "$(tail -1 <<<"$OUT" | grep -qE "$want" && echo yes)"
-    restart $t "BALANCE" "EXPORT" "END" >"$T/lines"
+    fw_restart $t "BALANCE" "EXPORT" "END" >"$T/lines"
     FW_FLASH=$T/cut.img fw_run "$what, restart" "$T/card-cut.json" "$T/lines"
-    export_of "$T/cut.ljx"
+    fw_export_of "$T/cut.ljx"
     check_eq "$what, restart: the balance's tap is done" 1 "$(grep -c '^ok done card ' <<<"$OUT")"
     decode $t "$T/cut.ljx" >"$T/cut.dec"
     check_eq "$what: the export verifies" 1 "$(tail -1 "$T/cut.dec")"

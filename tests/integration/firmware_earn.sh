@@ -19,34 +19,13 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 
-T=$(mktemp -d /tmp/leal-fw-earn-XXXXXX)
-SPID=
-cleanup() {
-    if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
-    rm -rf "$T"
-}
-trap cleanup EXIT
-export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="firmware earn passphrase"
-export LEAL_BUNDLE_PASSPHRASE="firmware bundle pass phrase"
-field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 source tests/lib/pn532.sh
+pn532_fixture fw-earn "firmware earn"
 source tests/lib/firmware.sh
 
-"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
-"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
-"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
-"$LEAL" terminal add --store 1 --name "caja 2" >/dev/null
-"$LEAL" customer add --program 7 --name Ana >/dev/null
-"$LEAL" customer add --program 7 --name Marta >/dev/null
-"$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/ana.json" >/dev/null
-"$CARDSIM" new --type classic-1k --uid 04a2195c -o "$T/marta.json" >/dev/null
-ANA=$("$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --topup 20 --json | field '["card_id"]')
-MARTA=$("$LEAL" card issue --customer 2 --reader "sim:$T/marta.json" --json | field '["card_id"]')
-for t in 1 2; do
-    "$LEAL" keys export-terminal --terminal $t --program 7 --expires 2027-06-01 -o "$T/t$t.ltb" >/dev/null
-    "$LEAL" terminal package --terminal $t -o "$T/p$t.lpkg" >/dev/null
-done
+pn532_program 2
+pn532_cards ana marta
+pn532_bundles 2
 
 # board NAME TERMINAL CARD CENTS [LINES]: one run of the board as that terminal (its
 # bundle, its package, a blank flash) with CARD in the emulated PN532's field
@@ -70,9 +49,7 @@ board() {
         grep -E '^ok (stack|cost) ' <<<"$OUT" | sed "s/^/$name /" >>"$FW_BOARD_LOG"
     fi
     BOARD=$(grep -vE '^ok (export|stack|cost) ' <<<"$OUT")
-    sed -n 's/^ok export //p' <<<"$OUT" |
-        $PY -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' \
-            >"$T/board.ljx"
+    till_export "$T/board.ljx"
 }
 HEAD=$FW_HEAD
 # epoch_of: the journal epoch in the board's "ok done" line (its clock at the first open).

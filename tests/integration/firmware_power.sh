@@ -27,53 +27,22 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 
-T=$(mktemp -d /tmp/leal-fw-power-XXXXXX)
-SPID=
-cleanup() {
-    if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
-    rm -rf "$T"
-}
-trap cleanup EXIT
-export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="firmware power passphrase"
-export LEAL_BUNDLE_PASSPHRASE="firmware power bundle pass phrase"
-field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 source tests/lib/pn532.sh
+pn532_fixture fw-power "firmware power"
 source tests/lib/firmware.sh
 
-"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
-"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
-"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
-"$LEAL" customer add --program 7 --name Ana >/dev/null
-"$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/ana.json" >/dev/null
-ANA=$("$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --topup 20 --json | field '["card_id"]')
-"$LEAL" keys export-terminal --terminal 1 --program 7 --expires 2027-06-01 -o "$T/t1.ltb" >/dev/null
-"$LEAL" terminal package --terminal 1 -o "$T/p1.lpkg" >/dev/null
-KEYS=$(PASS=$LEAL_PASSPHRASE $PY tests/integration/keystore_decode.py "$XDG_DATA_HOME/leal/keystore")
-# One opening of the sealed bundle for every run (the seed repeats; each run is a new boot).
-"$PROVISION" "$T/t1.ltb" >"$T/prov" || echo "PROVISION FAILED" >"$T/prov"
-# restart LINES...: a later run's lines: the clock, the keys, no FORMAT, no LOAD.
-restart() {
-    echo "TIME $(date +%s)"
-    cat "$T/prov"
-    printf '%s\n' "$@"
-}
-RESTART_HEAD=$(sed '/^ok format$/,$d' <<<"$FW_HEAD")
+pn532_program 1
+pn532_cards ana
+pn532_bundles 1
+pn532_keys
+fw_provision 1
 # decode FILE: the export's entries as journal_decode.py prints them (the time
 # taken out, the epoch written EPOCH), then the count of "export ok".
 decode() {
     local dec
-    dec=$($PY tests/integration/journal_decode.py "$(sed -n 's/^key journal 1 //p' <<<"$KEYS")" \
-        "0x$(sed -n 's/^issuer_id //p' <<<"$KEYS")" 7 1 "$(hex "$1")" 00 2>&1)
+    dec=$(pn532_decode 1 "$(hex "$1")")
     sed -E '/^export /d; /^refused: ack /d; s/ time [-+0-9]+ / /; s#'"$E"'/#EPOCH/#g' <<<"$dec"
     grep -c '^export ok$' <<<"$dec"
-}
-# export_of: the "ok export" line of OUT into $T/out.ljx; OUT without it.
-export_of() {
-    sed -n 's/^ok export //p' <<<"$OUT" |
-        $PY -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' \
-            >"$T/out.ljx"
-    OUT=$(grep -v '^ok export ' <<<"$OUT")
 }
 
 # --- the first run: a blank flash in a new file ----------------------------------------
@@ -84,7 +53,7 @@ export_of() {
     echo "END"
 } >"$T/lines"
 FW_FLASH=$T/first.img fw_run "first run" "$T/ana.json" "$T/lines"
-export_of
+fw_export_of "$T/out.ljx"
 E=$(sed -nE 's#^ok done .* entry ([0-9]+)/2$#\1#p' <<<"$OUT")
 check_eq "first run: UART0 answers, exact" "$FW_HEAD
 show card $ANA earn: +23 points, 0 -> 23
@@ -96,12 +65,12 @@ FIRST=$(decode "$T/out.ljx")
 
 # --- the second run: the first's flash ---------------------------------------------------
 cp "$T/first.img" "$T/second.img"
-restart "EARN 1000" "WORDS" "EXPORT" "END" >"$T/lines"
+fw_restart 1 "EARN 1000" "WORDS" "EXPORT" "END" >"$T/lines"
 FW_FLASH=$T/second.img fw_run "second run" "$T/ana.json" "$T/lines"
-export_of
+fw_export_of "$T/out.ljx"
 W=$(sed -n 's/^ok words //p' <<<"$OUT")
 check_eq "second run, from the first's flash without FORMAT or LOAD: the package is there, the earn is sequence 3 of the first run's epoch" \
-    "$RESTART_HEAD
+    "$FW_RESTART_HEAD
 show card $ANA earn: +10 points, 23 -> 33
 ok done card $ANA points 33 entry $E/3
 ok words $W
@@ -124,15 +93,15 @@ cut() {
     local n=$1
     cp "$T/first.img" "$T/cut.img"
     cp "$T/ana-first.json" "$T/ana-cut.json"
-    restart "EARN 1000" "END" >"$T/lines"
+    fw_restart 1 "EARN 1000" "END" >"$T/lines"
     FW_FLASH=$T/cut.img FW_CUT=$n fw_run "cut at word $n" "$T/ana-cut.json" "$T/lines"
-    check_eq "cut at word $n: UART0 stops at the cut (no operator line, no answer)" "$RESTART_HEAD
+    check_eq "cut at word $n: UART0 stops at the cut (no operator line, no answer)" "$FW_RESTART_HEAD
 power: cut after flash word $n" "$OUT"
-    restart "BALANCE" "EXPORT" "END" >"$T/lines"
+    fw_restart 1 "BALANCE" "EXPORT" "END" >"$T/lines"
     FW_FLASH=$T/cut.img fw_run "cut at word $n, restart" "$T/ana-cut.json" "$T/lines"
-    export_of
+    fw_export_of "$T/out.ljx"
     check_eq "cut at word $n, restart: the card has 23 points and 20.00 (its commit never came); the balance is sequence $2" \
-        "$RESTART_HEAD
+        "$FW_RESTART_HEAD
 show card $ANA balance: 23 points, 20.00 euros, stamps 0 0 0 0
 ok done card $ANA points 23 entry $E/$2
 ok end" "$OUT"
@@ -179,16 +148,16 @@ check_eq "cut at word $W: card and ledger agree at 23 points and 20.00 (the earn
 # slot further on.
 cp "$T/first.img" "$T/cut.img"
 cp "$T/ana-first.json" "$T/ana-cut.json"
-restart "EARN 1000" "END" >"$T/lines"
+fw_restart 1 "EARN 1000" "END" >"$T/lines"
 FW_FLASH=$T/cut.img FW_CUT=5 fw_run "earn cut at word 5" "$T/ana-cut.json" "$T/lines"
-restart "BALANCE" "END" >"$T/lines"
+fw_restart 1 "BALANCE" "END" >"$T/lines"
 FW_FLASH=$T/cut.img FW_CUT=3 fw_run "its restart cut at word 3 (in the RECOVERY entry)" "$T/ana-cut.json" "$T/lines"
-check_eq "the restart's cut: UART0 stops at it, before the balance's answer" "$RESTART_HEAD
+check_eq "the restart's cut: UART0 stops at it, before the balance's answer" "$FW_RESTART_HEAD
 power: cut after flash word 3" "$OUT"
-restart "BALANCE" "EXPORT" "END" >"$T/lines"
+fw_restart 1 "BALANCE" "EXPORT" "END" >"$T/lines"
 FW_FLASH=$T/cut.img fw_run "the second restart" "$T/ana-cut.json" "$T/lines"
-export_of
-check_eq "the second restart: the balance is sequence 4" "$RESTART_HEAD
+fw_export_of "$T/out.ljx"
+check_eq "the second restart: the balance is sequence 4" "$FW_RESTART_HEAD
 show card $ANA balance: 23 points, 20.00 euros, stamps 0 0 0 0
 ok done card $ANA points 23 entry $E/4
 ok end" "$OUT"

@@ -20,24 +20,11 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 
-T=$(mktemp -d /tmp/leal-fw-refusals-XXXXXX)
-SPID=
-cleanup() {
-    if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
-    rm -rf "$T"
-}
-trap cleanup EXIT
-export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="firmware refusals passphrase"
-export LEAL_BUNDLE_PASSPHRASE="firmware refusals bundle pass phrase"
-LT="$LEAL_BUILD/bin/leal-terminal"
-field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 source tests/lib/pn532.sh
+pn532_fixture fw-refusals "firmware refusals"
 source tests/lib/firmware.sh
 
-"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
-"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
-"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
+pn532_program 1
 declare -A ID
 uid=1
 for c in ana bea cris dani; do
@@ -57,9 +44,8 @@ done
 run_capture "$LEAL" terminal package --terminal 1 --day-cap 10 -o "$T/p1.lpkg" --json
 check_eq "the package: Ana hot-listed, a floor for each of the three active cards" "0 1 3" \
     "$RC $(field '["hot_list"]' <<<"$OUT") $(field '["floors"]' <<<"$OUT")"
-KEYS=$(PASS=$LEAL_PASSPHRASE $PY tests/integration/keystore_decode.py "$XDG_DATA_HOME/leal/keystore")
-"$LT" init --bundle "$T/t1.ltb" --data "$T/till" >/dev/null
-"$LT" load "$T/p1.lpkg" --data "$T/till" >/dev/null
+pn532_keys
+pn532_till 1 "$T/till"
 
 HOT="card refused: it is on the terminal package's hot list (blocked, lost or replaced); send the customer to the desk"
 FLOOR="card refused: it shows fewer transactions than the host last saw (a restored copy or a clone); send it to the desk"
@@ -96,8 +82,7 @@ refusal() {
 show $want
 ok refused card ${ID[$c]} points 0 entry $E/2
 ok end" "$(grep -v '^ok export ' <<<"$OUT")"
-    dec=$($PY tests/integration/journal_decode.py "$(sed -n 's/^key journal 1 //p' <<<"$KEYS")" \
-        "0x$(sed -n 's/^issuer_id //p' <<<"$KEYS")" 7 1 "$(sed -n 's/^ok export //p' <<<"$OUT")" 00 2>&1)
+    dec=$(pn532_decode 1 "$(sed -n 's/^ok export //p' <<<"$OUT")")
     check_eq "$name board: its export verifies: 2 entries, the EPOCH then a refusal of card ${ID[$c]} with reason $9" \
         "2|seq 1 EPOCH|seq 2 refusal card $(printf %x "${ID[$c]}") reason $9|1" \
         "$(grep -c '^seq ' <<<"$dec")|$(grep -oE '^seq 1 [A-Za-z]+' <<<"$dec")|$(grep '^seq 2 ' <<<"$dec" |

@@ -26,58 +26,28 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 
-T=$(mktemp -d /tmp/leal-fw-table-XXXXXX)
-SPID=
-cleanup() {
-    if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
-    rm -rf "$T"
-}
-trap cleanup EXIT
-export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="firmware table passphrase"
-export LEAL_BUNDLE_PASSPHRASE="firmware table bundle pass phrase"
-LT="$LEAL_BUILD/bin/leal-terminal"
 # leal-terminal tap's sentences for the table's refusals (keys/base/err.c).
 declare -A SENTENCE=(
     [LEAL_E_TERMINAL_NOTHING_TO_VOID]="nothing to void: only this terminal's own last operation on this card, while the card has done nothing since"
     [LEAL_E_TERMINAL_FUNDS]="the card's purse holds less than the payment; nothing was taken"
     [LEAL_E_TERMINAL_NO_BONO]="the card holds no bono of that kind")
-field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 source tests/lib/pn532.sh
+pn532_fixture fw-table "firmware table"
 source tests/lib/firmware.sh
 clear_of_midnight 120 Europe/Madrid # this month's tier period, reckoned once
 
-"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 \
-    --classic-stored-value-cap 50 >/dev/null
-"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
-"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
-"$LEAL" terminal add --store 1 --name "caja 2" >/dev/null
-REWARD=$("$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 \
-    --cost 20 --reason catálogo --operator Marta --json | field '["id"]')
-"$LEAL" sale category add cafe --program 7 --code 3 >/dev/null
-"$LEAL" stamp add --program 7 --name Café --per item --category cafe --goal 10 --reward 1 \
-    --reason tarjeta --operator Marta >/dev/null
-BONO=$("$LEAL" bono add --program 7 --name "10 masajes" --sessions 10 --price 45 --valid-days 365 \
-    --reason bonos --json | field '["id"]')
-"$LEAL" customer add --program 7 --name Ana >/dev/null
-"$LEAL" customer add --program 7 --name Marta >/dev/null
-"$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/ana.json" >/dev/null
-"$CARDSIM" new --type classic-1k --uid 04a2195c -o "$T/marta.json" >/dev/null
-ANA=$("$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --topup 20 --json | field '["card_id"]')
-"$LEAL" bono sell --kind "10 masajes" --reader "sim:$T/ana.json" >/dev/null
-MARTA=$("$LEAL" card issue --customer 2 --reader "sim:$T/marta.json" --topup 20 --json | field '["card_id"]')
+pn532_program 2 --classic-stored-value-cap 50
+pn532_catalogue
+pn532_cards --bono --marta-topup ana marta
 for c in ana marta; do
     cp "$T/$c.json" "$T/$c-posix.json" && cp "$T/$c.json" "$T/$c-serve.json" && mv "$T/$c.json" "$T/$c-board.json"
 done
 # Terminal t's folder for tap (till) and one for serve (serve): two copies of
 # the terminal, as the board is a third.
+pn532_bundles 2
 for t in 1 2; do
-    "$LEAL" keys export-terminal --terminal $t --program 7 --expires 2027-06-01 -o "$T/t$t.ltb" >/dev/null
-    "$LEAL" terminal package --terminal $t -o "$T/p$t.lpkg" >/dev/null
-    for d in till serve; do
-        "$LT" init --bundle "$T/t$t.ltb" --data "$T/$d$t" >/dev/null
-        "$LT" load "$T/p$t.lpkg" --data "$T/$d$t" >/dev/null
-    done
+    pn532_till $t "$T/till$t"
+    pn532_till $t "$T/serve$t"
 done
 
 # The table: TILL LINE | leal-terminal tap options | the operator's line after "card N " | points after.
@@ -173,9 +143,7 @@ board() {
         "$FW_HEAD
 $(till_answers "$card_id" "$table" "$EPOCH")
 ok end" "$(grep -v '^ok export ' <<<"$OUT")"
-    sed -n 's/^ok export //p' <<<"$OUT" |
-        $PY -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' \
-            >"$T/board-$card.ljx"
+    till_export "$T/board-$card.ljx"
 }
 
 # serve NAME TERM CARD TABLE: leal-terminal serve --stdio as that terminal (a
@@ -204,19 +172,16 @@ $(till_answers "$card_id" "$table" "$SEPOCH" "$board_line
 $board_line
 error LEAL_E_FORMAT")
 ok end|" "$RC|$(grep -v '^ok export ' <<<"$OUT")|$ERR"
-    sed -n 's/^ok export //p' <<<"$OUT" |
-        $PY -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' \
-            >"$T/serve-$card.ljx"
+    till_export "$T/serve-$card.ljx"
 }
 
-KEYS=$(PASS=$LEAL_PASSPHRASE $PY tests/integration/keystore_decode.py "$XDG_DATA_HOME/leal/keystore")
+pn532_keys
 # entries FILE TERM: the export's entries as journal_decode.py prints them, with
 # the epoch and the time taken out (all that may differ between two terminals
 # doing the same taps).
 entries() {
     local dec epoch
-    dec=$($PY tests/integration/journal_decode.py "$(sed -n 's/^key journal 1 //p' <<<"$KEYS")" \
-        "0x$(sed -n 's/^issuer_id //p' <<<"$KEYS")" 7 "$2" "$(hex "$1")" 00 2>&1)
+    dec=$(pn532_decode "$2" "$(hex "$1")")
     epoch=$(sed -nE 's/^export .* epoch ([0-9]+) .*/\1/p' <<<"$dec")
     sed -E '/^export /d; s/ time [-+0-9]+ / /; s# ref '"$epoch"'/# ref EPOCH/#' <<<"$dec"
     grep -c '^export ok$' <<<"$dec"

@@ -7,24 +7,21 @@
 # them, --json gives the same, accept records why (once), --all keeps it;
 # a card whose points disagree with its account once everything is in is a
 # balance finding (not fraud, not blocked); bad arguments are usage errors.
+# LEAL_TEST_BACKEND=pg runs every case on PostgreSQL (sync_pg.sh;
+# tests/lib/backend.sh).
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
+source tests/lib/backend.sh
 
-T=$(mktemp -d /tmp/leal-reconcile-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="reconcile test passphrase"
-DB=$XDG_DATA_HOME/leal/ledger.db
-KS=$XDG_DATA_HOME/leal/keystore
+backend_fixture reconcile "reconcile test passphrase"
 GEN=$LEAL_BUILD/tests/tools/journal_gen
-q() { sqlite3 "$DB" "$1"; }
 gen() { "$GEN" --keystore "$KS" --program 7 "$@"; }
 
-"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
 "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
 "$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
 for t in 1 2; do "$LEAL" terminal add --store 1 --name "caja $t" >/dev/null; done
-"$LEAL" customer add --program 7 --name Ana >/dev/null
 # Account 11 (the program's own are 1..10).
+"$LEAL" account add --program 7 >/dev/null
 "$LEAL" account add-card 11 --card-id 1001 --uid 04112233445566 --tech desfire-ev2 --status active >/dev/null
 "$LEAL" ledger post --account 11 --asset EUR --amount 20,00 --counter cash --reason start --operator t >/dev/null
 "$LEAL" ledger post --account 11 --asset PTS --amount 100 --reason start --operator t >/dev/null
@@ -87,12 +84,12 @@ run_capture "$LEAL" reconcile extra
 check_eq "an unexpected word: usage, exit 2" "2" "$RC"
 run_capture "$LEAL" reconcile --help
 check_match "--help" "^usage: leal reconcile " "$OUT"
-# Card and ledger that disagree once everything is in: Carl's card 1003
-# (his account 12 holds nothing) shows 40 points at terminal 3's first read
+# Card and ledger that disagree once everything is in: card 1003
+# (its account 12 holds nothing) shows 40 points at terminal 3's first read
 # and earns 5: card 45, account 5. A balance finding naming terminal 3's
 # entry, not fraud: the card stays active, blocked by no one.
 "$LEAL" terminal add --store 1 --name "caja 3" >/dev/null
-"$LEAL" customer add --program 7 --name Carl >/dev/null
+"$LEAL" account add --program 7 >/dev/null
 "$LEAL" account add-card 12 --card-id 1003 --uid 04112233445588 --tech desfire-ev2 --status active >/dev/null
 gen --terminal 3 --time 1796290200 <<EOF
 card 1003 desfire 40 0
@@ -105,7 +102,7 @@ check_eq "terminal 3: one finding, no fraud" \
     "$RC|$(grep '^reconcile' <<<"$OUT")"
 check_eq "the balance finding: terminal 3's entry, the card's points; the card still active, blocked by no one; the account 5 points" \
     "balance|1003|3|0|open|counter 11 at t3/e1796290200/s2: 45 points 0 cents|active|0|5" \
-    "$(q "select group_concat(kind || '|' || card_id || '|' || terminal_id || '|' || fraud || '|' || state || '|' || evidence) from reconcile_finding where card_id = 1003")|$(q "select status from card where card_id = 1003")|$(q "select count(*) from card_event where card_id = 1003 and operator = 'reconcile'")|$(q "select amount from balance where account_id = 12 and asset = 'PTS'")"
+    "$(rows "select kind || '|' || card_id || '|' || terminal_id || '|' || fraud || '|' || state || '|' || evidence from reconcile_finding where card_id = 1003")|$(q "select status from card where card_id = 1003")|$(q "select count(*) from card_event where card_id = 1003 and operator = 'reconcile'")|$(q "select amount from balance where account_id = 12 and asset = 'PTS'")"
 run_capture "$LEAL" reconcile --card 1003
 check_match "its row says what each side holds" \
     "  balance  open  card 1003 shows 45 points \(0 cents not read\) after t3/e1796290200/s2; its account 12 holds 5 points and 0 cents: find the operation missing on one side  \(evidence: " \

@@ -8,40 +8,36 @@
 # another MAC, an unknown terminal, a restarted epoch, a torn append, an
 # operation whose commit had no answer and its settle, a card showing more than its account
 # holds and a post the ledger refuses each do what JOURNAL.md says; the ack
-# is the one the terminal's own journal accepts.
+# is the one the terminal's own journal accepts. LEAL_TEST_BACKEND=pg runs
+# every case on PostgreSQL (sync_pg.sh; tests/lib/backend.sh).
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
+source tests/lib/backend.sh
 
-T=$(mktemp -d /tmp/leal-sync-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="sync test passphrase"
-DB=$XDG_DATA_HOME/leal/ledger.db
-KS=$XDG_DATA_HOME/leal/keystore
+backend_fixture sync "sync test passphrase"
 GEN=$LEAL_BUILD/tests/tools/journal_gen
-q() { sqlite3 "$DB" "$1"; }
-# bal ACCOUNT ASSET: the balance (0 without a row).
-bal() { q "select coalesce((select amount from balance where account_id = $1 and asset = '$2'), 0)"; }
 gen() { "$GEN" --keystore "$KS" --program 7 "$@"; }
 
-"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
 "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
 "$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
 for t in 1 2 3 4; do "$LEAL" terminal add --store 1 --name "caja $t" >/dev/null; done
-for n in Ana Luis Marta; do "$LEAL" customer add --program 7 --name "$n" >/dev/null; done
 # Accounts 11, 12, 13 (the program's own are 1..10: 1 cash, 3 points_issued,
 # 4 points_redeemed, 8 adjustments, 9 stamps_issued, 10 stamps_redeemed).
+for a in 1 2 3; do "$LEAL" account add --program 7 >/dev/null; done
 "$LEAL" account add-card 11 --card-id 1001 --uid 04112233445566 --tech desfire-ev2 --status active >/dev/null
 "$LEAL" account add-card 12 --card-id 1002 --uid 04a2195c --tech classic-1k --status active >/dev/null
 "$LEAL" account add-card 13 --card-id 1003 --uid 04112233445577 --tech desfire-ev2 --status active >/dev/null
 "$LEAL" ledger post --account 11 --asset EUR --amount 20,00 --counter cash --reason start --operator t >/dev/null
 "$LEAL" ledger post --account 11 --asset PTS --amount 100 --reason start --operator t >/dev/null
 "$LEAL" ledger post --account 12 --asset BONO:3 --amount 5 --reason start --operator t >/dev/null
-"$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 --cost 100 \
-    --reason catálogo --operator Marta >/dev/null
-"$LEAL" stamp add --program 7 --name Café --per item --goal 3 --reward 1 --reason café \
-    --operator Marta >/dev/null
+run_capture "$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 --cost 100 \
+    --reason catálogo --operator Marta
+check_eq "reward add" "0|reward 1 added (program 7, rule set version 1)" "$RC|$OUT"
+run_capture "$LEAL" stamp add --program 7 --name Café --per item --goal 3 --reward 1 --reason café \
+    --operator Marta
+check_eq "stamp add" 0 "$RC"
 check_eq "ids as the test assumes" "cash points_issued points_redeemed adjustments stamps_issued stamps_redeemed" \
-    "$(q "select group_concat(name, ' ') from (select name from account where id in (1, 3, 4, 8, 9, 10) order by id)")"
+    "$(rows "select name from account where id in (1, 3, 4, 8, 9, 10) order by id")"
 
 # Terminal 1: every operation that moves something, and some that do not.
 gen --terminal 1 --time 1796290000 --state "$T/t1.state" <<EOF
@@ -71,10 +67,12 @@ check_eq "e1: the program's side" "-1200|-22|50|-100|-2" \
     "$(bal 1 EUR)|$(bal 3 PTS)|$(bal 4 PTS)|$(bal 8 PTS)|$(bal 9 STAMP:1)"
 check_eq "e1: one ledger entry per posted operation, keyed by terminal, epoch, sequence" \
     "earn:2:1250 spend:3:0 spend:4:1000 earn:5:0 earn:6:0 redeem:7:0" \
-    "$(q "select group_concat(kind || ':' || terminal_seq || ':' || spend_cents, ' ') from (select * from entry where terminal_id = 1 and terminal_epoch = 1796290000 order by terminal_seq)")"
+    "$(rows "select kind || ':' || terminal_seq || ':' || spend_cents from entry where terminal_id = 1 and terminal_epoch = 1796290000 order by terminal_seq")"
 check_eq "e1: every entry taken with its outcome" \
     "1:16:recorded 2:1:posted 3:2:posted 4:3:posted 5:5:posted 6:5:posted 7:4:posted 8:8:recorded 9:9:recorded" \
-    "$(q "select group_concat(seq || ':' || op || ':' || outcome, ' ') from (select * from terminal_entry order by seq)")"
+    "$(rows "select seq || ':' || op || ':' || outcome from terminal_entry order by seq")"
+run_capture "$LEAL" sync import --no-reconcile "$T/e1"
+check_eq "e1 twice: nothing taken" "0|$T/e1: terminal 1, epoch 1796290000, sequences 1 to 9: 0 taken (0 posted, 0 recorded without movement, 0 held, 0 undone by a settle), 9 already there" "$RC|$OUT"
 
 run_capture "$LEAL" sync import --no-reconcile "$T/e2" "$T/e1" "$T/e2" --json
 check_eq "the overlapping e2, then e1 and e2 again: only e2's three new entries are taken" "0|{\"file\":\"$T/e2\",\"program\":7,\"terminal\":1,\"epoch\":1796290000,\"first_seq\":1,\"last_seq\":12,\"taken\":3,\"posted\":3,\"recorded\":0,\"held\":0,\"undone\":0,\"already_there\":9,\"held_posted\":0,\"cards_flagged\":0,\"terminal_flagged\":false}
@@ -120,7 +118,7 @@ check_eq "a changed byte in sequence 4: exit 1, one line naming it" "1||leal: $T
     "$RC|$OUT|$ERR"
 check_eq "entries 1-3 taken (79+1+2), 4 and 5 not; the terminal flagged, the card of 4 named" \
     "82|3|mac:4:1001" \
-    "$(bal 11 PTS)|$(q 'select count(*) from terminal_entry where terminal_id = 2')|$(q "select group_concat(kind || ':' || seq || ':' || coalesce(card_id, '-'), ' ') from (select * from sync_finding where terminal_id = 2 order by seq)")"
+    "$(bal 11 PTS)|$(q 'select count(*) from terminal_entry where terminal_id = 2')|$(rows "select kind || ':' || seq || ':' || coalesce(cast(card_id as text), '-') from sync_finding where terminal_id = 2 order by seq")"
 run_capture "$LEAL" sync import --no-reconcile "$T/t2"
 check_eq "the good export takes the rest" "0|2 taken|94" \
     "$RC|$(echo "$OUT" | grep -o '[0-9]* taken')|$(bal 11 PTS)"
@@ -138,15 +136,15 @@ check_eq "the export's MAC changed: nothing taken, sequence 0 named" "1|leal: $T
 
 # A gap: another ledger took terminal 4's first entries and acked them; its
 # next export starts at sequence 4, which this ledger cannot chain.
-sqlite3 "$DB" ".backup $T/other.db"
+OTHER=$(ledger_snapshot other)
 gen --terminal 4 --time 1796320000 --state "$T/t4.state" <<EOF
 card 1003 desfire 0 0
 earn 1003 100 1
 earn 1003 100 1
 export $T/t4a
 EOF
-"$LEAL" sync import --no-reconcile "$T/t4a" --db "$T/other.db" >/dev/null
-"$LEAL" sync ack --terminal 4 -o "$T/ack4" --db "$T/other.db" >/dev/null
+"$LEAL" sync import --no-reconcile "$T/t4a" --db "$OTHER" >/dev/null
+"$LEAL" sync ack --terminal 4 -o "$T/ack4" --db "$OTHER" >/dev/null
 printf 'ack %s\ncard 1003 desfire 2 0\nearn 1003 100 1\nexport %s\n' "$T/ack4" "$T/t4b" |
     gen --terminal 4 --state "$T/t4.state"
 run_capture "$LEAL" sync import --no-reconcile "$T/t4b"
@@ -171,15 +169,16 @@ export $T/t3other
 EOF
 run_capture "$LEAL" sync import --no-reconcile "$T/t3other"
 check_eq "the same key with another MAC: a conflict, named, nothing taken" "1|leal: $T/t3other: terminal 3, epoch 1796310000, sequence 2: an entry with this key but another MAC was taken before (a wiped storage, or a forgery); 0 new entries taken before it; terminal 3 flagged|conflict:2" \
-    "$RC|$ERR|$(q "select group_concat(kind || ':' || seq) from sync_finding where terminal_id = 3 and kind = 'conflict'")"
+    "$RC|$ERR|$(rows "select kind || ':' || seq from sync_finding where terminal_id = 3 and kind = 'conflict'" ',')"
 
 # An unknown terminal: one line, exit 2, nothing written.
 gen --terminal 9 <<EOF
 export $T/t9
 EOF
+before=$(q "select count(*) from terminal_entry")
 run_capture "$LEAL" sync import --no-reconcile "$T/t9"
-check_eq "unknown terminal" "2|leal: $T/t9: terminal 9 is not registered in the ledger; add it with 'leal terminal add' (or import into the ledger it belongs to)" \
-    "$RC|$ERR"
+check_eq "unknown terminal, nothing written" "2|leal: $T/t9: terminal 9 is not registered in the ledger; add it with 'leal terminal add' (or import into the ledger it belongs to)|$before" \
+    "$RC|$ERR|$(q "select count(*) from terminal_entry")"
 
 # Terminal 2 goes on: two commits without answer, one settled done (it stays
 # posted) and one not done (its settle reverses it), a torn append (RECOVERY), a card showing more points than its
@@ -204,7 +203,7 @@ check_eq "the earn settled done stays posted; the one not done is reversed by it
     "$(bal 11 PTS)|$(q 'select outcome from terminal_entry where terminal_id = 2 and epoch = 1796330000 and seq = 2')|$(q 'select outcome from terminal_entry where terminal_id = 2 and epoch = 1796330000 and seq = 4')|$(q "select e.kind || ':' || e.reverses || ':' || n.amount from entry e join line n on n.entry_id = e.id where e.terminal_id = 2 and e.terminal_epoch = 1796330000 and e.terminal_seq = 5 and n.account_id = 11")|$(q 'select outcome from terminal_entry where terminal_id = 2 and epoch = 1796330000 and seq = 7')|$(bal 13 PTS)"
 check_eq "findings: the new epoch, the recovery, the held redeem, the card" \
     "epoch:1:|recovery:6:|held:7:1003|card_excess:7:1003" \
-    "$(q "select group_concat(kind || ':' || seq || ':' || coalesce(card_id, ''), '|') from (select * from sync_finding where terminal_id = 2 and epoch = 1796330000 order by id)")"
+    "$(rows "select kind || ':' || seq || ':' || coalesce(cast(card_id as text), '') from sync_finding where terminal_id = 2 and epoch = 1796330000 order by id" '|')"
 # The held redeem: once account 13 holds the points (posted by hand here, a
 # terminal's journal in life), the next import posts it under its own key.
 "$LEAL" ledger post --account 13 --asset PTS --amount 400 --reason "points from elsewhere" \

@@ -16,45 +16,18 @@ cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 source tests/lib/terminal_journal.sh
 
-T=$(mktemp -d /tmp/leal-terminal-nfc-XXXXXX)
-SPID=
-cleanup() {
-    if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
-    rm -rf "$T"
-}
-trap cleanup EXIT
-export LIBNFC_AUTO_SCAN=false LIBNFC_LOG_LEVEL=0
-export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="terminal nfc passphrase"
-export LEAL_BUNDLE_PASSPHRASE="nfc bundle pass phrase"
-LT="$LEAL_BUILD/bin/leal-terminal"
-NOTHING="nothing to void: only this terminal's own last operation on this card, while the card has done nothing since"
-D=$T/till
-field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-
 source tests/lib/pn532.sh
 
-"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
-"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
-"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
-REWARD=$("$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 \
-    --cost 20 --reason catálogo --operator Marta --json | field '["id"]')
-"$LEAL" sale category add cafe --program 7 --code 3 >/dev/null
-"$LEAL" stamp add --program 7 --name Café --per item --category cafe --goal 10 --reward 1 \
-    --reason tarjeta --operator Marta >/dev/null
-BONO=$("$LEAL" bono add --program 7 --name "10 masajes" --sessions 10 --price 45 --valid-days 365 \
-    --reason bonos --json | field '["id"]')
-"$LEAL" customer add --program 7 --name Ana >/dev/null
-"$LEAL" customer add --program 7 --name Marta >/dev/null
-"$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/ana.json" >/dev/null
-"$CARDSIM" new --type classic-1k --uid 04a2195c -o "$T/marta.json" >/dev/null
-ANA=$("$LEAL" card issue --customer 1 --reader "sim:$T/ana.json" --topup 20 --json | field '["card_id"]')
-"$LEAL" bono sell --kind "10 masajes" --reader "sim:$T/ana.json" >/dev/null
-MARTA=$("$LEAL" card issue --customer 2 --reader "sim:$T/marta.json" --json | field '["card_id"]')
-"$LEAL" keys export-terminal --terminal 1 --program 7 --expires 2027-06-01 -o "$T/t1.ltb" >/dev/null
-"$LEAL" terminal package --terminal 1 -o "$T/p1.lpkg" >/dev/null
-"$LT" init --bundle "$T/t1.ltb" --data "$D" >/dev/null
-"$LT" load "$T/p1.lpkg" --data "$D" >/dev/null
+pn532_fixture terminal-nfc "terminal nfc"
+export LIBNFC_AUTO_SCAN=false LIBNFC_LOG_LEVEL=0
+NOTHING="nothing to void: only this terminal's own last operation on this card, while the card has done nothing since"
+D=$T/till
+
+pn532_program 1
+pn532_catalogue
+pn532_cards --bono ana marta
+pn532_bundles 1
+pn532_till 1 "$D"
 
 # --- DESFire EV1 through libnfc
 serve "$T/ana.json"
@@ -109,9 +82,8 @@ run_capture "$LT" status --json --data "$D"
 check_eq "the journal holds the EPOCH and all 17 taps, none synced" "18 18" \
     "$(field '["journal"]["seq"]' <<<"$OUT") $(field '["journal"]["unsynced"]' <<<"$OUT")"
 "$LT" journal export -o "$T/e.ljx" --data "$D" >/dev/null
-KEYS=$(PASS=$LEAL_PASSPHRASE $PY tests/integration/keystore_decode.py "$XDG_DATA_HOME/leal/keystore")
-DEC=$($PY tests/integration/journal_decode.py "$(sed -n 's/^key journal 1 //p' <<<"$KEYS")" \
-    "0x$(sed -n 's/^issuer_id //p' <<<"$KEYS")" 7 1 "$(od -An -tx1 -v "$T/e.ljx" | tr -d ' \n')" 00 2>&1)
+pn532_keys
+DEC=$(pn532_decode 1 "$(hex "$T/e.ljx")")
 check_eq "the independent reader: the export's operations in order" \
     "EPOCH earn pay pay+earn redeem stamp bono void refusal balance earn earn refusal redeem stamp refusal void balance" \
     "$(sed -n 's/^seq [0-9]* \([A-Za-z+]*\) .*/\1/p' <<<"$DEC" | paste -sd' ')"
@@ -145,14 +117,7 @@ seq 18 balance kind 2 time T card $M counter 6->6 package 1 $Z after 13/0/0 stam
 # No card in the PN532's field (leal-cardsim serve --pn532 --empty): a
 # one-shot tap waits --timeout 1 and says so (exit 4); serve --stdio answers
 # a BALANCE as the board answers when no card comes; nothing journaled.
-rm -f "$T/pn532"
-"$CARDSIM" serve --pn532 "$T/pn532" --empty >"$T/serve.log" 2>&1 &
-SPID=$!
-for _ in $(seq 100); do
-    [ -L "$T/pn532" ] && break
-    sleep 0.05
-done
-NFC="nfc:pn532_uart:$(readlink "$T/pn532")"
+serve --empty
 run_capture timeout 60 "$LT" tap --balance --timeout 1 --reader "$NFC" --data "$D"
 check_eq "no card through libnfc: exit 4, one line, nothing on standard output" \
     "4||leal-terminal: no card in the field of $NFC: present one and tap again" "$RC|$OUT|$ERR"

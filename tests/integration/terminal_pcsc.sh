@@ -23,17 +23,7 @@ source tests/lib/terminal_journal.sh
 source tests/lib/pcscd.sh
 pcscd_reexec "$@"
 
-T=$(mktemp -d /tmp/leal-terminal-pcsc-XXXXXX)
-SIM_PID=
-TILL_PID=
-cleanup() {
-    if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; fi
-    if [ -n "$TILL_PID" ]; then kill "$TILL_PID" 2>/dev/null; wait "$TILL_PID" 2>/dev/null; fi
-    pcscd_stop
-    [ -n "${LEAL_PCSCD_NS:-}" ] && umount /run/pcscd 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
+pcscd_fixture terminal-pcsc TILL_PID
 export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="terminal pcsc passphrase"
 export LEAL_BUNDLE_PASSPHRASE="pcsc bundle pass phrase"
 LT="$LEAL_BUILD/bin/leal-terminal"

@@ -4,7 +4,6 @@
 # ELF and PROVISION.
 ELF=build/firmware/leal-cm3.elf
 PROVISION=$LEAL_BUILD/tests/tools/fw_provision
-hex() { od -An -tx1 -v "$1" | tr -d ' \n'; }
 check_eq "qemu-system-arm, the firmware and fw_provision are there (make deps, make firmware)" \
     "yes yes yes" "$(command -v qemu-system-arm >/dev/null && echo yes) $([ -f "$ELF" ] && echo yes) \
 $([ -x "$PROVISION" ] && echo yes)"
@@ -29,6 +28,22 @@ fw_lines() {
     echo "FORMAT"
     echo "LOAD $(hex "$2")"
 }
+# The board's lines on a restart from its flash (no FORMAT, no LOAD).
+FW_RESTART_HEAD=$(sed '/^ok format$/,$d' <<<"$FW_HEAD")
+# fw_provision TERMINAL: one opening of its sealed bundle $T/tN.ltb in $T/provN
+# for every run (the seed repeats; each run is a new boot).
+fw_provision() {
+    "$PROVISION" "$T/t$1.ltb" >"$T/prov$1" || echo "PROVISION FAILED" >"$T/prov$1"
+}
+# fw_restart TERMINAL LINES...: a later run's lines: the clock, the keys
+# (fw_provision), no FORMAT, no LOAD, then LINES.
+fw_restart() {
+    local t=$1
+    shift
+    echo "TIME $(date +%s)"
+    cat "$T/prov$t"
+    printf '%s\n' "$@"
+}
 # fw_run NAME CARD LINES: one QEMU run with CARD in the emulated PN532's field and
 # the file LINES on UART0; RC, OUT (UART0, carriage returns taken out).
 # FW_QEMU_OPTS adds QEMU options (make bench: -icount shift=0). FW_FLASH=FILE keeps
@@ -51,4 +66,15 @@ fw_run() {
         check_eq "$1: QEMU ran the board to END, exit 0" 0 "$RC"
     fi
     OUT=$(tr -d '\r' <<<"$OUT")
+}
+# till_export FILE: the export of the "ok export" line in OUT (the board's or
+# leal-terminal serve's) into FILE, as bytes.
+till_export() {
+    sed -n 's/^ok export //p' <<<"$OUT" |
+        $PY -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' >"$1"
+}
+# fw_export_of FILE: till_export FILE, then OUT without its "ok export" line.
+fw_export_of() {
+    till_export "$1"
+    OUT=$(grep -v '^ok export ' <<<"$OUT")
 }

@@ -9,6 +9,11 @@
 #   pcscd_wait STATE     waits (30 s) until the reader reports STATE
 #   sim_ctl FIFO LINE    gives leal-cardsim serve's control FIFO a line and
 #                        waits (10 s) until the simulator has read it
+#   pcscd_fixture NAME [VAR...]  T (/tmp/leal-NAME-*); SIM_PID and each VAR
+#                        (process ids the test sets) empty; at exit each of
+#                        those processes stopped (killed, waited for), pcscd
+#                        stopped, the namespace's /run/pcscd unmounted, T removed
+#   stop_sim             the SIM_PID process stopped now, SIM_PID empty
 # Without unshare (not root), it falls back to a running pcscd's reader on
 # Debian's default port 35963; with neither, the test fails (never skips).
 PCSCD_PID=
@@ -101,4 +106,32 @@ for _ in range(200):
 print("leal-cardsim did not read its control line: " + sys.argv[1])
 sys.exit(1)
 PY
+}
+
+pcscd_fixture() {
+    local v
+    T=$(mktemp -d "/tmp/leal-$1-XXXXXX")
+    shift
+    PCSCD_FIXTURE_PIDS="$* SIM_PID"
+    for v in $PCSCD_FIXTURE_PIDS; do printf -v "$v" '%s' ''; done
+    trap pcscd_cleanup EXIT
+}
+
+# pcscd_stop_pid VAR: the process whose id VAR holds stopped, VAR empty.
+pcscd_stop_pid() {
+    if [ -n "${!1}" ]; then
+        kill "${!1}" 2>/dev/null
+        wait "${!1}" 2>/dev/null
+    fi
+    printf -v "$1" '%s' ''
+}
+
+stop_sim() { pcscd_stop_pid SIM_PID; }
+
+pcscd_cleanup() {
+    local v
+    for v in $PCSCD_FIXTURE_PIDS; do pcscd_stop_pid "$v"; done
+    pcscd_stop
+    [ -n "${LEAL_PCSCD_NS:-}" ] && umount /run/pcscd 2>/dev/null
+    rm -rf "$T"
 }
