@@ -476,6 +476,7 @@ leal_err store_bal_get(struct ledger *l, int64_t account_id, const char *asset,
     err = store_step(l, st, &row);
     (*out)->v = row ? store_col_i64(st, 0) : 0;
     (*out)->db = (*out)->v;
+    (*out)->v2 = row;
     store_reset(st);
     if (err == LEAL_OK)
         store_txc_keep(l, *out, TXC_BALANCE, account_id, asset);
@@ -499,6 +500,7 @@ static leal_err bal_touch(struct ledger *l, const struct txc_slot *s)
     u = &l->undo[l->undo_n++];
     u->account = s->id;
     u->v = s->v;
+    u->v2 = s->v2;
     u->db = s->db;
     memcpy(u->asset, s->asset, sizeof u->asset);
     return LEAL_OK;
@@ -515,6 +517,8 @@ leal_err store_bal_add(struct ledger *l, struct txc_slot *s, int64_t amount)
     if ((err = bal_touch(l, s)) != LEAL_OK)
         return err;
     s->v = sum;
+    if (s->v2 == 0)
+        s->v2 = -1; /* its row is made, even if the moves sum to 0 */
     l->bal_dirty = true;
     return LEAL_OK;
 }
@@ -530,13 +534,15 @@ leal_err store_bal_flush(struct ledger *l)
     }
     for (size_t i = 0; i < l->cache.cap && err == LEAL_OK; i++) {
         struct txc_slot *s = &l->cache.slot[i];
-        if (s->what != TXC_BALANCE || s->v == s->db)
+        if (s->what != TXC_BALANCE || (s->v == s->db && s->v2 >= 0))
             continue;
         if ((err = bal_touch(l, s)) == LEAL_OK &&
             (err = store_run_vals(l, ST_BALANCE_ADD,
                                   SVALS(SV_I64(s->id), SV_TEXT(s->asset), SV_I64(s->v - s->db)),
-                                  NULL)) == LEAL_OK)
+                                  NULL)) == LEAL_OK) {
             s->db = s->v;
+            s->v2 = 1;
+        }
     }
     if (err == LEAL_OK)
         l->bal_dirty = false;
@@ -554,8 +560,9 @@ static void store_undo(struct ledger *l)
         if (s->what != TXC_BALANCE)
             continue; /* never: slots are only dropped all at once */
         s->v = u->v;
+        s->v2 = u->v2;
         s->db = u->db;
-        if (s->v != s->db)
+        if (s->v != s->db || s->v2 < 0)
             l->bal_dirty = true;
     }
 }

@@ -80,7 +80,9 @@ struct txc_slot {
     int64_t id;
     int64_t v, v2;
     /* TXC_BALANCE: what the balance row holds so far in this transaction;
-     * v - db is the delta store_bal_flush writes. */
+     * v - db is the delta store_bal_flush writes (v2: 1 the row exists, 0
+     * not, -1 not yet but a line moved it: the row is made even when the
+     * moves sum to 0, as ledger verify expects). */
     int64_t db;
     enum txc_kind what;
     enum ledger_account_kind kind;
@@ -96,7 +98,7 @@ struct txc {
  * (store_bal_add, store_bal_flush): a ROLLBACK TO puts it back. */
 struct txc_undo {
     int64_t account;
-    int64_t v, db;
+    int64_t v, v2, db;
     char asset[LEDGER_MAX_ASSET];
 };
 
