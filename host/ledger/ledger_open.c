@@ -252,6 +252,7 @@ void ledger_close(struct ledger *l)
     else
         sqlite3_close(l->db);
     free(l->cache.slot);
+    free(l->undo);
     free(l);
 }
 

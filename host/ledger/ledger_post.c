@@ -520,13 +520,12 @@ static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t
                                     SV_I64(ln->amount)),
                               &line_id)) != LEAL_OK)
         return err;
+    /* The move in the transaction's cache; the row takes the transaction's
+     * moves summed, before its COMMIT (store_bal_add): a program account
+     * that every entry of an import moves is written once, not per line. */
     if ((err = store_bal_get(l, ln->account_id, ln->asset, &bs)) != LEAL_OK ||
-        (err = store_run_vals(l, ST_BALANCE_ADD,
-                              SVALS(SV_I64(ln->account_id), SV_TEXT(ln->asset), SV_I64(ln->amount)),
-                              NULL)) != LEAL_OK)
+        (err = store_bal_add(l, bs, ln->amount)) != LEAL_OK)
         return err;
-    /* The row took the delta, so the sum fits: SQLite refuses an overflow. */
-    bs->v += ln->amount;
     if (kind == LEDGER_ACCOUNT_PROGRAM)
         return LEAL_OK;
     if (bs->v < 0) {

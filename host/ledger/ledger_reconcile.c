@@ -8,6 +8,7 @@
 
 #include "amount.h"
 #include "firmware/core/journal.h"
+#include "ledger_host_change.h"
 #include "ledger_qr.h"
 #include "store.h"
 
@@ -249,12 +250,19 @@ static leal_err step(struct walk *w, size_t i, uint32_t *high, size_t *high_at, 
     return LEAL_OK;
 }
 
-/* The card's newest state against its account, when everything is in. */
+/* The card's newest state against its account, when everything is in. The
+ * account also holds the host's changes still waiting for the card
+ * (ledger_host_change.h: a bonus or an adjustment the terminals it was
+ * tapped at did not carry): the card shows its points less those. When the
+ * host cannot tell whether a terminal applied them (doubt), its points say
+ * nothing; euros never wait. */
 static leal_err balances(struct walk *w, const struct obs *o)
 {
     struct ledger_card c;
-    char ev[LEDGER_RECONCILE_EVIDENCE], detail[LEDGER_RECONCILE_DETAIL], b[32];
+    struct ledger_host_change hc;
+    char ev[LEDGER_RECONCILE_EVIDENCE], detail[LEDGER_RECONCILE_DETAIL], b[32], wait[64] = "";
     int64_t held = 0, cards = 0, pts = 0, eur = 0;
+    bool waiting = false, points_known;
     leal_err err;
     if ((err = ledger_card_find_by_id(w->l, w->card, &c)) == LEAL_E_UNKNOWN_ID)
         return LEAL_OK;
@@ -269,18 +277,25 @@ static leal_err balances(struct walk *w, const struct obs *o)
         held > 0 || cards > 1)
         return err;
     if ((err = ledger_balance(w->l, c.account_id, "PTS", &pts)) != LEAL_OK ||
-        (err = ledger_balance(w->l, c.account_id, "EUR", &eur)) != LEAL_OK)
+        (err = ledger_balance(w->l, c.account_id, "EUR", &eur)) != LEAL_OK ||
+        (err = ledger_host_change_get(w->l, w->card, &hc, &waiting)) != LEAL_OK)
         return err;
-    if (pts == (int64_t)o->points && (!o->purse_read || eur == (int64_t)o->purse))
+    if (!waiting)
+        hc.points = 0;
+    points_known = !waiting || !hc.doubt;
+    if ((!points_known || pts - hc.points == (int64_t)o->points) &&
+        (!o->purse_read || eur == (int64_t)o->purse))
         return LEAL_OK;
+    if (hc.points != 0)
+        snprintf(wait, sizeof wait, " (%+lld of them waiting for the card)", (long long)hc.points);
     name(o, b, sizeof b);
     snprintf(ev, sizeof ev, "counter %u at %s: %u points %u cents", o->after, b, o->points,
              o->purse_read ? o->purse : 0);
     snprintf(detail, sizeof detail,
-             "card %lld shows %u points%s%u cents%s after %s; its account %lld holds %lld points "
-             "and %lld cents: find the operation missing on one side",
+             "card %lld shows %u points%s%u cents%s after %s; its account %lld holds %lld points"
+             "%s and %lld cents: find the operation missing on one side",
              (long long)w->card, o->points, o->purse_read ? " and " : " (", o->purse,
-             o->purse_read ? "" : " not read)", b, (long long)c.account_id, (long long)pts,
+             o->purse_read ? "" : " not read)", b, (long long)c.account_id, (long long)pts, wait,
              (long long)eur);
     return finding(w, o->terminal, "balance", false, ev, detail);
 }

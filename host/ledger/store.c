@@ -223,7 +223,13 @@ leal_err store_prep_once(struct ledger *l, const char *sql, struct store_stmt **
 {
     struct once_slot *o;
     sqlite3_stmt *st;
+    leal_err err;
     int rc;
+    /* A statement that may read balances reads them moved (store_bal_add). */
+    if (l->bal_dirty && strstr(sql, "balance") != NULL && (err = store_bal_flush(l)) != LEAL_OK) {
+        *out = NULL;
+        return err;
+    }
     if (l->pg)
         return store_pg_prep(l, sql, out);
     o = once_find(l->db, sql);
@@ -388,11 +394,16 @@ void store_col_text(struct store_stmt *st, int i, char *out, size_t cap)
 
 /* ---- The transaction's cache ---- */
 
+static bool store_in_tx(struct ledger *l);
+
 static void store_txc_clear(struct ledger *l)
 {
     if (l->cache.used)
         memset(l->cache.slot, 0, l->cache.cap * sizeof *l->cache.slot);
     l->cache.used = 0;
+    l->bal_dirty = false;
+    l->undo_n = 0;
+    l->sp_depth = 0;
 }
 
 static size_t txc_hash(enum txc_kind what, int64_t id, const char *asset, size_t mask)
@@ -466,10 +477,96 @@ leal_err store_bal_get(struct ledger *l, int64_t account_id, const char *asset,
     store_bind_text(st, 2, asset);
     err = store_step(l, st, &row);
     (*out)->v = row ? store_col_i64(st, 0) : 0;
+    (*out)->db = (*out)->v;
+    (*out)->v2 = row;
     store_reset(st);
     if (err == LEAL_OK)
         store_txc_keep(l, *out, TXC_BALANCE, account_id, asset);
     return err;
+}
+
+/* Inside a savepoint: s as it is now, for a ROLLBACK TO (store_undo). */
+static leal_err bal_touch(struct ledger *l, const struct txc_slot *s)
+{
+    struct txc_undo *u;
+    if (l->sp_depth == 0)
+        return LEAL_OK;
+    if (l->undo_n == l->undo_cap) {
+        size_t ncap = l->undo_cap ? 2 * l->undo_cap : 64;
+        void *p = realloc(l->undo, ncap * sizeof *l->undo);
+        if (p == NULL)
+            return LEAL_E_NO_MEMORY;
+        l->undo = p;
+        l->undo_cap = ncap;
+    }
+    u = &l->undo[l->undo_n++];
+    u->account = s->id;
+    u->v = s->v;
+    u->v2 = s->v2;
+    u->db = s->db;
+    memcpy(u->asset, s->asset, sizeof u->asset);
+    return LEAL_OK;
+}
+
+leal_err store_bal_add(struct ledger *l, struct txc_slot *s, int64_t amount)
+{
+    int64_t sum;
+    leal_err err;
+    if (__builtin_add_overflow(s->v, amount, &sum)) {
+        store_set_msg(l, "account %lld: %s balance out of range", (long long)s->id, s->asset);
+        return LEAL_E_OVERFLOW;
+    }
+    if ((err = bal_touch(l, s)) != LEAL_OK)
+        return err;
+    s->v = sum;
+    if (s->v2 == 0)
+        s->v2 = -1; /* its row is made, even if the moves sum to 0 */
+    l->bal_dirty = true;
+    return LEAL_OK;
+}
+
+leal_err store_bal_flush(struct ledger *l)
+{
+    leal_err err = LEAL_OK;
+    if (!l->bal_dirty)
+        return LEAL_OK;
+    if (!store_in_tx(l)) {
+        store_txc_clear(l);
+        return LEAL_OK;
+    }
+    for (size_t i = 0; i < l->cache.cap && err == LEAL_OK; i++) {
+        struct txc_slot *s = &l->cache.slot[i];
+        if (s->what != TXC_BALANCE || (s->v == s->db && s->v2 >= 0))
+            continue;
+        if ((err = bal_touch(l, s)) == LEAL_OK &&
+            (err = store_run_vals(l, ST_BALANCE_ADD,
+                                  SVALS(SV_I64(s->id), SV_TEXT(s->asset), SV_I64(s->v - s->db)),
+                                  NULL)) == LEAL_OK) {
+            s->db = s->v;
+            s->v2 = 1;
+        }
+    }
+    if (err == LEAL_OK)
+        l->bal_dirty = false;
+    return err;
+}
+
+/* A ROLLBACK TO of the innermost savepoint: the balance slots as they were
+ * when it began (its rows went back with it). */
+static void store_undo(struct ledger *l)
+{
+    size_t mark = l->sp_mark[l->sp_depth - 1];
+    while (l->undo_n > mark) {
+        const struct txc_undo *u = &l->undo[--l->undo_n];
+        struct txc_slot *s = txc_find(&l->cache, TXC_BALANCE, u->account, u->asset);
+        if (s->what != TXC_BALANCE)
+            continue; /* never: slots are only dropped all at once */
+        s->v = u->v;
+        s->v2 = u->v2;
+        s->db = u->db;
+        if (s->v != s->db || s->v2 < 0)
+            l->bal_dirty = true;
+    }
 }
 
 leal_err store_card_get(struct ledger *l, int64_t card_id, struct txc_slot **out, int *found)
@@ -522,8 +619,8 @@ static leal_err store_begin_write(struct ledger *l)
  * inside it, so the summaries and the entries never disagree. */
 static leal_err store_commit(struct ledger *l)
 {
-    leal_err err = LEAL_OK;
-    if (l->summarize && !l->pg) {
+    leal_err err = store_bal_flush(l);
+    if (err == LEAL_OK && l->summarize && !l->pg) {
         err = store_run(l, ST_REPORT_DAY_FLUSH);
         if (err == LEAL_OK)
             err = store_run(l, ST_REPORT_VISIT_FLUSH);
@@ -542,6 +639,7 @@ static leal_err store_commit(struct ledger *l)
  * nothing inside a batch that fails whole. */
 leal_err store_tx_begin(struct ledger *l)
 {
+    leal_err err;
     if (l->in_read)
         return read_only(l);
     switch (l->in_batch) {
@@ -552,7 +650,13 @@ leal_err store_tx_begin(struct ledger *l)
         }
         return LEAL_OK;
     case BATCH_SAVEPOINT:
-        return store_run(l, ST_SAVEPOINT);
+        if (l->sp_depth == STORE_SAVEPOINTS) {
+            store_set_msg(l, "more than %d writes inside one another", STORE_SAVEPOINTS);
+            return LEAL_E_STATE;
+        }
+        if ((err = store_run(l, ST_SAVEPOINT)) == LEAL_OK)
+            l->sp_mark[l->sp_depth++] = l->undo_n;
+        return err;
     case BATCH_NONE:
         break;
     }
@@ -569,14 +673,22 @@ leal_err store_tx_end(struct ledger *l, leal_err err)
     }
     if (err == LEAL_OK) {
         err = l->in_batch ? store_run(l, ST_RELEASE) : store_commit(l);
-        if (err == LEAL_OK)
+        if (err == LEAL_OK) {
+            /* The savepoint's moves are its caller's now (the whole
+             * transaction's at the outermost). */
+            if (l->in_batch && --l->sp_depth == 0)
+                l->undo_n = 0;
             return LEAL_OK;
+        }
     }
-    if (l->in_batch) {
-        store_txc_clear(l);
+    if (l->in_batch && l->sp_depth > 0) {
+        store_undo(l);
+        if (--l->sp_depth == 0)
+            l->undo_n = 0;
         if (store_run(l, ST_ROLLBACK_TO) == LEAL_OK && store_run(l, ST_RELEASE) == LEAL_OK)
             return err;
     }
+    store_txc_clear(l);
     if (store_in_tx(l))
         (void)store_run(l, ST_ROLLBACK);
     return err;
@@ -593,7 +705,10 @@ leal_err store_tx_end_id(struct ledger *l, leal_err err, int64_t *id)
 
 leal_err store_exec(struct ledger *l, const char *sql)
 {
+    leal_err err;
     int rc;
+    if (l->bal_dirty && strstr(sql, "balance") != NULL && (err = store_bal_flush(l)) != LEAL_OK)
+        return err;
     if (l->pg)
         return store_pg_exec(l, sql);
     rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL);

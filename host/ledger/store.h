@@ -81,6 +81,11 @@ enum txc_kind {
 struct txc_slot {
     int64_t id;
     int64_t v, v2;
+    /* TXC_BALANCE: what the balance row holds so far in this transaction;
+     * v - db is the delta store_bal_flush writes (v2: 1 the row exists, 0
+     * not, -1 not yet but a line moved it: the row is made even when the
+     * moves sum to 0, as ledger verify expects). */
+    int64_t db;
     enum txc_kind what;
     enum ledger_account_kind kind;
     char asset[LEDGER_MAX_ASSET];
@@ -90,6 +95,17 @@ struct txc {
     struct txc_slot *slot;
     size_t cap, used;
 };
+
+/* A balance slot as it was before a post inside a savepoint moved it
+ * (store_bal_add, store_bal_flush): a ROLLBACK TO puts it back. */
+struct txc_undo {
+    int64_t account;
+    int64_t v, v2, db;
+    char asset[LEDGER_MAX_ASSET];
+};
+
+/* Savepoints inside one another (a post inside a caller's write). */
+#define STORE_SAVEPOINTS 16
 
 enum batch_mode {
     BATCH_NONE,
@@ -118,6 +134,14 @@ struct ledger {
      * them before its COMMIT (SQLite only; report_sum_sql.h). */
     bool summarize;
     struct txc cache;
+    /* Balance moves in the cache not yet written (store_bal_flush), and
+     * the undo log of the savepoints open (sp_mark[i]: its length when the
+     * i-th began). */
+    bool bal_dirty;
+    struct txc_undo *undo;
+    size_t undo_n, undo_cap;
+    size_t sp_mark[STORE_SAVEPOINTS];
+    int sp_depth;
     /* SHA-256 of an entry's content (ledger_open_with). */
     const struct crypto_provider *crypto;
     int version;
@@ -233,6 +257,15 @@ void store_txc_keep(struct ledger *l, struct txc_slot *s, enum txc_kind what, in
  * time this transaction asks. */
 leal_err store_bal_get(struct ledger *l, int64_t account_id, const char *asset,
                        struct txc_slot **out);
+/* Moves the balance of slot s (from store_bal_get) by amount in the cache
+ * only: the row takes the sum of a transaction's moves once, before COMMIT
+ * or before any other statement reads the balance table (store_bal_flush),
+ * still as a delta inside the write transaction. LEAL_E_OVERFLOW past
+ * int64. */
+leal_err store_bal_add(struct ledger *l, struct txc_slot *s, int64_t amount);
+/* Writes the cache's balance moves to their rows (nothing outside a
+ * transaction: what a rolled-back one moved is dropped). */
+leal_err store_bal_flush(struct ledger *l);
 /* The card's cache slot (v: its account, v2: the account's program), read
  * from the ledger the first time this transaction asks: *found 0 (nothing
  * kept) for a card the ledger does not hold. An import asks twice per entry. */

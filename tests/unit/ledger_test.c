@@ -767,6 +767,37 @@ static void test_ledger_batch_failed_post_undoes_only_itself(void **state)
     assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
 }
 
+/* A batch's balance moves reach their rows once, before its COMMIT: a read
+ * inside the batch sees them, a refused post takes back only its own, and
+ * moves that sum to 0 still leave the row (ledger verify wants one). */
+static void test_ledger_batch_balances_summed(void **state)
+{
+    struct fx *f = *state;
+    int64_t id;
+    bool rep;
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM balance WHERE account_id = %lld AND asset = 'EUR'",
+             (long long)f->bob_acct);
+    assert_int_equal(count(f, sql), 0);
+    assert_int_equal(ledger_batch_begin(f->l), LEAL_OK);
+    assert_int_equal(post2(f, "z1", "topup", f->bob_acct, f->topups, "EUR", 10, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(bal(f, f->bob_acct, "EUR"), 10);
+    assert_int_equal(post2(f, "z2", "spend", f->cash, f->bob_acct, "EUR", 7, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(post2(f, "z3", "spend", f->cash, f->bob_acct, "EUR", 4, 0, &id, &rep),
+                     LEAL_E_INSUFFICIENT_FUNDS);
+    assert_int_equal(bal(f, f->bob_acct, "EUR"), 3);
+    assert_int_equal(post2(f, "z4", "spend", f->cash, f->bob_acct, "EUR", 3, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(ledger_batch_commit(f->l), LEAL_OK);
+    assert_int_equal(count(f, sql), 1);
+    assert_int_equal(bal(f, f->bob_acct, "EUR"), 0);
+    assert_int_equal(bal(f, f->cash, "EUR"), 10);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
 /* A whole batch (the journal import): the negative-balance check sees the
  * balance the ledger held before the batch plus every earlier post of the
  * batch; the first failed post fails the batch, nothing of it is kept. */
@@ -2222,6 +2253,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ledger_batch_failed_post_undoes_only_itself, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_batch_balances_summed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_backup_is_a_consistent_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_backup_private_no_follow_no_overwrite, setup,
                                         teardown),

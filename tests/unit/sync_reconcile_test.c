@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "host/ledger/ledger_host_change.h"
 #include "host/ledger/ledger_reconcile.h"
 #include "host/ledger/ledger_terminal.h"
 #include "host/package/package_build.h"
@@ -60,12 +61,16 @@ static void post_eur(struct fixture *f, const char *kind, int64_t cents, const c
 }
 
 /* The ledger's side: a store, terminals 1 to 3, the card in Ana's account
- * with the 25 points and purse_cents the card was made with. */
+ * with the 25 points and purse_cents the card was made with. The points are
+ * issuance's entry (request id "card:ID:welcome", as the desk posts the
+ * points it writes on a new card): on the card, so nothing waits for it
+ * (ledger_host_change.h). */
 static void ledger_side(struct fixture *f, enum ledger_card_tech tech, const uint8_t *uid,
                         size_t uid_len, int64_t purse_cents)
 {
     struct ledger_card c;
     int64_t store, id;
+    char welcome[64];
     assert_int_equal(ledger_store_add(f->ledger, 7, "s1", "S1", "Europe/Madrid", &store), LEAL_OK);
     for (int64_t t = 1; t <= 3; t++) {
         assert_int_equal(ledger_terminal_add(f->ledger, store, "till", &id), LEAL_OK);
@@ -75,7 +80,8 @@ static void ledger_side(struct fixture *f, enum ledger_card_tech tech, const uin
     memcpy(c.uid, uid, uid_len);
     c.uid_len = uid_len;
     assert_int_equal(ledger_card_add(f->ledger, &c), LEAL_OK);
-    desk_fixture_post_points(f, f->account, 25, "made-with-25");
+    snprintf(welcome, sizeof welcome, "card:%llu:welcome", (unsigned long long)TILL_CARD_ID);
+    desk_fixture_post_points(f, f->account, 25, welcome);
     post_eur(f, "topup", purse_cents, "made-with-purse");
 }
 
@@ -517,6 +523,61 @@ static void test_desk_write_between_is_no_gap(void **state)
     till_close(&t2);
     till_close(&t3);
     desk_fixture_balances(f, f->account, 5000 - 100 - 200, 25);
+}
+
+/* A bonus the host gave (10 points by hand) waits for the card; the card
+ * earns at terminal 1, whose package does not carry it: card and account
+ * differ by exactly what waits, which is no finding. Then 5 points taken
+ * off at the desk's side that never reached the card (an entry made for the
+ * card, which does not wait): a balance finding naming both figures. */
+static void test_waiting_bonus_is_no_balance_finding(void **state)
+{
+    struct fixture *f = *state;
+    struct till t1;
+    struct journal_entry a[4];
+    struct ledger_reconcile_counts k;
+    struct ledger_host_change hc;
+    struct found fd = {0};
+    char want[LEDGER_RECONCILE_DETAIL], lost[64];
+    bool waiting = false;
+    int64_t pts;
+
+    till_make_desfire(f, 5000, 0);
+    ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
+                5000);
+    desk_fixture_post_points(f, f->account, 10, "bonus-birthday");
+    till_synced(&t1, f, 1, TILL_NOW);
+    tap_done(&t1, TERMINAL_EARN, 1000, 0);
+    assert_int_equal(import(&t1, f, a, 4), 1);
+    till_close(&t1);
+    assert_int_equal(a[0].points, 10);
+    assert_int_equal(a[0].points_after, 35);
+    assert_int_equal(ledger_host_change_get(f->ledger, (int64_t)TILL_CARD_ID, &hc, &waiting),
+                     LEAL_OK);
+    assert_true(waiting);
+    assert_false(hc.doubt);
+    assert_int_equal(hc.points, 10);
+    desk_fixture_balances(f, f->account, 5000, 45);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.cards, 1);
+    assert_int_equal(k.found + k.open, 0);
+
+    snprintf(lost, sizeof lost, "card:%llu:lost", (unsigned long long)TILL_CARD_ID);
+    desk_fixture_post_points(f, f->account, -5, lost);
+    assert_int_equal(ledger_balance(f->ledger, f->account, "PTS", &pts), LEAL_OK);
+    assert_int_equal(pts, 40);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found, 1);
+    assert_int_equal(k.fraud + k.blocked, 0);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, false, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.v[0].kind, "balance");
+    snprintf(want, sizeof want,
+             "its account %lld holds 40 points (+10 of them waiting for the card) "
+             "and 5000 cents",
+             (long long)f->account);
+    assert_non_null(strstr(fd.v[0].detail, want));
+    assert_non_null(strstr(fd.v[0].detail, "shows 35 points"));
 }
 
 /* The card on the next package's hot list, and refused by a terminal loading it. */
@@ -1102,6 +1163,8 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desk_write_between_is_no_gap, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_waiting_bonus_is_no_balance_finding,
+                                        desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_terminal_over_caps, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_qr_apart_from_card_caps, desk_fixture_setup,
