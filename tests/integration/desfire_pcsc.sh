@@ -96,6 +96,7 @@ if pcscd_wait present; then pass "insert: card present"; else fail "insert: card
 
 # The card leaves the field mid-exchange: GetVersion executes, no answer.
 sim_ctl "$TMP/ctl" "tear before-answer 1"
+sleep 0.3
 run_capture "$LEAL" card info --reader "pcsc:$PCSC_READER" --allow-virtual
 check_eq "torn exchange: exit 1" "1" "$RC"
 check_match "torn exchange: card removed during the operation" "removed during the operation" "$ERR"
@@ -108,10 +109,12 @@ check_eq "after re-insert the card answers as before" "$PCSC_OUT" "$OUT"
 # Swap in another card while serving (another customer taps), and back.
 "$CARDSIM" new --type desfire-ev3-2k --uid 04000000000001 -o "$TMP/card2.json"
 sim_ctl "$TMP/ctl" "load $TMP/card2.json"
+sleep 1 # the simulator has the new card; pcscd must see it leave and come back
 pcscd_wait present
 run_capture "$LEAL" card info --reader "pcsc:$PCSC_READER" --allow-virtual
 check_match "load: the other card answers" "type: MIFARE DESFire EV3.*uid: 04000000000001" "$(echo $OUT)"
 sim_ctl "$TMP/ctl" "load $CARD"
+sleep 1 # the simulator has the new card; pcscd must see it leave and come back
 pcscd_wait present
 run_capture "$LEAL" card info --reader "pcsc:$PCSC_READER" --allow-virtual
 check_eq "load: the first card is back as it was" "$PCSC_OUT" "$OUT"
@@ -136,6 +139,7 @@ check_eq "value file through pcscd" "91 00
 64 00 00 00 91 00" "$OUT"
 tear_sample() { # tear_sample NAME TEAR EXPECTED-VALUE
     sim_ctl "$TMP/ctl" "tear $2"
+    sleep 0.3
     apdus "$1-run" "$SELECT" "$DEBIT5" "$COMMIT" >/dev/null
     if pcscd_wait absent; then pass "$1: torn"; else fail "$1: torn" "$(pcscd_card_state)"; fi
     echo insert >"$TMP/ctl"
@@ -160,6 +164,7 @@ export XDG_DATA_HOME=$TMP/data LEAL_PASSPHRASE="desfire pcsc passphrase"
 ISSUED=$("$LEAL" card issue --customer 1 --reader "sim:$TMP/card3.json" --json)
 CARD_ID=$($PY -c 'import json,sys; print(json.load(sys.stdin)["card_id"])' <<<"$ISSUED")
 sim_ctl "$TMP/ctl" "load $TMP/card3.json"
+sleep 1 # the simulator has the new card; pcscd must see it leave and come back
 pcscd_wait present
 # scriptor prints 16 bytes a line: join each answer up to its " : status text".
 apdus_long() { # apdus_long NAME APDU... -> one line per R-APDU
