@@ -300,6 +300,24 @@ static leal_err balances(struct walk *w, const struct obs *o)
     return finding(w, o->terminal, "balance", false, ev, detail);
 }
 
+/* Entries of one second in the card's own order. Terminals' clocks count whole
+ * seconds, and the query's tie-break (terminal id) put a tap at terminal 2 after
+ * a later one at terminal 1 in the same second: a false rollback, card blocked.
+ * Within a second the counter the card showed orders them (stable: a counter
+ * seen twice keeps the query's order, so a clone is still found). */
+static void same_second_by_counter(struct obs *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        struct obs x = v[i];
+        size_t k = i;
+        while (k > 0 && v[k - 1].at == x.at && v[k - 1].before > x.before) {
+            v[k] = v[k - 1];
+            k--;
+        }
+        v[k] = x;
+    }
+}
+
 /* Every entry of one card, walked. */
 static leal_err card_walk(struct walk *w)
 {
@@ -314,6 +332,7 @@ static leal_err card_walk(struct walk *w)
     w->trouble = false;
     if ((err = store_query_int(w->l, DESK_SEEN_SQL, I64S(w->card), &w->desk_seen)) != LEAL_OK)
         return err;
+    same_second_by_counter(w->v, w->n);
     high = w->v[0].after;
     for (size_t i = 1; i < w->n && err == LEAL_OK; i++)
         err = step(w, i, &high, &high_at, &confirmed);
