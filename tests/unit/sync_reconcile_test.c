@@ -489,6 +489,42 @@ static void test_gap_waits_for_the_terminal(void **state)
     desk_fixture_balances(f, f->account, 5000 - 100 - 200, 25);
 }
 
+/* Terminal 1, terminal 2, terminal 1 again, the last two in the same second
+ * (terminals' clocks count whole seconds): walked in the card's counter order,
+ * no rollback, nothing found (ordered by terminal id, terminal 1's later tap
+ * came first and terminal 2's looked like a restored dump, the card blocked). */
+static void test_two_terminals_in_one_second(void **state)
+{
+    struct fixture *f = *state;
+    struct till t1, t2;
+    struct journal_entry a[4], b[4];
+    struct ledger_reconcile_counts k;
+
+    till_make_desfire(f, 5000, 0);
+    ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
+                5000);
+    till_synced(&t1, f, 1, TILL_NOW);
+    tap_done(&t1, TERMINAL_PAY, 0, 100);
+    away(&t1);
+    till_synced(&t2, f, 2, TILL_NOW + 60);
+    tap_done(&t2, TERMINAL_PAY, 0, 200);
+    away(&t2);
+    till_present(&t1);
+    tap_done(&t1, TERMINAL_PAY, 0, 300);
+    assert_int_equal(import(&t1, f, a, 4), 2);
+    assert_int_equal(import(&t2, f, b, 4), 1);
+    till_close(&t1);
+    till_close(&t2);
+    assert_int_equal(a[1].utc_seconds, b[0].utc_seconds);
+    assert_int_equal(b[0].counter_before, a[0].counter_after);
+    assert_int_equal(a[1].counter_before, b[0].counter_after);
+    assert_int_equal(ledger_reconcile(f->ledger, 0, (int64_t)TILL_CARD_ID, &k), LEAL_OK);
+    assert_int_equal(k.found, 0);
+    assert_int_equal(k.fraud + k.blocked, 0);
+    assert_int_equal(k.open, 0);
+    desk_fixture_balances(f, f->account, 5000 - 100 - 200 - 300, 25);
+}
+
 /* Terminal 1, then the desk (a payment: terminal 2's tap stands in for the
  * desk's write, the ledger gets the desk's entry and the counter the desk
  * saw), then terminal 3: no gap, nothing open, card and account agree. */
@@ -1141,6 +1177,8 @@ int main(void)
 {
     const char *pg = getenv("LEAL_TEST_PG");
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_two_terminals_in_one_second, desk_fixture_setup,
+                                        desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_genuine, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_forged, desk_fixture_setup,
