@@ -232,6 +232,47 @@ static void test_ev1_keeps_aa(void **state)
     till_close(&t);
 }
 
+/* A DESFire EV1 (random_uid or fixed-UID) the package's floor fl names,
+ * made and tapped once with q at a terminal opened with fl: 48 points after,
+ * an AA session, round_trips exchanges. A fixed-UID card still sends 71
+ * first (its UID tells nothing before the read) and the terminal keeps its
+ * UID; a random-UID card is named by the card id of its plain identity, so
+ * AA comes first and nothing is kept. The till stays open. */
+static void named_ev1_first_tap(struct fixture *f, bool random_uid, struct package_floor *fl,
+                                const struct terminal_request *q, unsigned round_trips,
+                                struct till *t, struct field *w, struct terminal_result *r)
+{
+    till_make_desfire_uid(f, 5000, 0, random_uid);
+    till_open(t, f, 3, &(struct till_package){.floors = fl, .floor_count = 1});
+    field_on(t, w, false);
+    assert_int_equal(till_tap(t, q, r), LEAL_OK);
+    assert_int_equal(r->outcome, TERMINAL_DONE);
+    assert_false(r->ev2);
+    assert_int_equal(w->sent[0x71], random_uid ? 0 : 1);
+    assert_int_equal(w->sent[0xAA], 1);
+    assert_int_equal(r->card_id, TILL_CARD_ID);
+    assert_int_equal(r->after.points, 48);
+    assert_int_equal(r->round_trips, round_trips);
+    assert_int_equal(t->t.ev1_count, random_uid ? 0 : 1);
+}
+
+/* The same card's tap of q at a terminal whose package names no card: 71
+ * first, then AA, round_trips exchanges, no UID kept. The till stays open. */
+static void unnamed_ev1_tap(struct fixture *f, const struct terminal_request *q,
+                            unsigned round_trips, struct till *t, struct field *w,
+                            struct terminal_result *r)
+{
+    till_open(t, f, 3, NULL);
+    field_on(t, w, false);
+    assert_int_equal(till_tap(t, q, r), LEAL_OK);
+    assert_int_equal(r->outcome, TERMINAL_DONE);
+    assert_false(r->ev2);
+    assert_int_equal(w->sent[0x71], 1);
+    assert_int_equal(w->sent[0xAA], 1);
+    assert_int_equal(r->round_trips, round_trips);
+    assert_int_equal(t->t.ev1_count, 0);
+}
+
 /* The package's floor names the card as an EV1 (no EV2 flag): a fixed-UID
  * card's first tap at a terminal still sends 71 (its UID tells nothing
  * before the read) and the terminal keeps the UID; its next taps there send
@@ -247,17 +288,8 @@ static void test_ev1_named_aa_first(void **state)
     struct terminal_result r;
     struct package_floor fl = {TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, 0, 1, 0, {0}};
 
-    till_make_desfire(f, 5000, 0);
-    till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
-    field_on(&t, &w, false);
-    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
-    assert_int_equal(r.outcome, TERMINAL_DONE);
-    assert_false(r.ev2);
-    assert_int_equal(w.sent[0x71], 1);
-    assert_int_equal(w.sent[0xAA], 1);
-    assert_int_equal(r.after.points, 48);
-    assert_int_equal(r.round_trips, 9);
-    assert_int_equal(t.t.ev1_count, 1);
+    /* select, 71, AA (2), state, counter; write, debit, commit */
+    named_ev1_first_tap(f, false, &fl, &q, 9, &t, &w, &r);
 
     /* earn: select, AA (2), state, counter; write, debit, commit */
     field_on(&t, &w, false);
@@ -310,13 +342,8 @@ static void test_ev1_named_aa_first(void **state)
     till_expect_desfire(&t, 4, 94, 4700, 4);
     till_close(&t);
 
-    /* Not named (no floor): 71 first, and nothing kept. */
-    till_open(&t, f, 3, NULL);
-    field_on(&t, &w, false);
-    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
-    assert_int_equal(r.outcome, TERMINAL_DONE);
-    assert_int_equal(r.round_trips, 9);
-    assert_int_equal(t.t.ev1_count, 0);
+    /* Not named (no floor): 71 first, and nothing kept (so again next tap). */
+    unnamed_ev1_tap(f, &q, 9, &t, &w, &r);
     field_on(&t, &w, false);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
     assert_int_equal(w.sent[0x71], 1);
@@ -335,29 +362,14 @@ static void test_random_uid_ev1_named(void **state)
     struct terminal_result r;
     struct package_floor fl = {TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, 0, 1, 0, {0}};
 
-    till_make_desfire_type(f, "desfire-ev1", 5000, 0, true);
-    till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
-    field_on(&t, &w, false);
-    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
-    assert_int_equal(r.outcome, TERMINAL_DONE);
-    assert_false(r.ev2);
-    assert_int_equal(w.sent[0x71], 0);
-    assert_int_equal(w.sent[0xAA], 1);
-    assert_int_equal(r.after.points, 48);
-    assert_int_equal(r.purse_after, 4700);
     /* select, identity, AA (2), state, counter, purse;
      * write, debit purse, debit counter, commit */
-    assert_int_equal(r.round_trips, 11);
-    assert_int_equal(t.t.ev1_count, 0); /* a random UID is never kept */
+    named_ev1_first_tap(f, true, &fl, &q, 11, &t, &w, &r);
+    assert_int_equal(r.purse_after, 4700);
     till_close(&t);
 
     /* Not named (no floor): 71 first, as today: 12. */
-    till_open(&t, f, 3, NULL);
-    field_on(&t, &w, false);
-    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
-    assert_int_equal(r.outcome, TERMINAL_DONE);
-    assert_int_equal(w.sent[0x71], 1);
-    assert_int_equal(r.round_trips, 12);
+    unnamed_ev1_tap(f, &q, 12, &t, &w, &r);
     till_expect_desfire(&t, 3, 71, 4400, 3);
     till_close(&t);
 }
