@@ -283,6 +283,45 @@ static void expect_clone(struct fixture *f, const struct journal_entry *a,
     expect_fraud(f, "clone", want, terminal);
 }
 
+/* One card paid with pay[0] at terminal 1 (its clock at TILL_NOW), pay[1]
+ * at terminal 2 (its clock at t2_clock), then pay[2] at terminal 1 again
+ * (60 s after its first tap). With copy, terminal 2 is shown a copy of the
+ * card taken before the first tap (its journal imported first), terminal 1
+ * the card itself again. Terminal 1's two entries in a, terminal 2's one in
+ * b; both tills closed. */
+static void pays_1_2_1(struct fixture *f, const int64_t pay[3], uint64_t t2_clock, bool copy,
+                       struct journal_entry a[4], struct journal_entry b[4])
+{
+    struct till t1, t2;
+    char copied[600], card[600];
+
+    snprintf(copied, sizeof copied, "%s.copy", f->card);
+    snprintf(card, sizeof card, "%s.card", f->card);
+    if (copy)
+        desk_fixture_copy(f->card, copied);
+    till_synced(&t1, f, 1, TILL_NOW);
+    tap_done(&t1, TERMINAL_PAY, 0, pay[0]);
+    away(&t1);
+    if (copy) {
+        desk_fixture_copy(f->card, card);
+        desk_fixture_copy(copied, f->card);
+    }
+    till_synced(&t2, f, 2, t2_clock);
+    tap_done(&t2, TERMINAL_PAY, 0, pay[1]);
+    away(&t2);
+    if (copy)
+        desk_fixture_copy(card, f->card);
+    till_present(&t1);
+    tap_done(&t1, TERMINAL_PAY, 0, pay[2]);
+    if (copy)
+        assert_int_equal(import(&t2, f, b, 4), 1);
+    assert_int_equal(import(&t1, f, a, 4), 2);
+    if (!copy)
+        assert_int_equal(import(&t2, f, b, 4), 1);
+    till_close(&t1);
+    till_close(&t2);
+}
+
 /* A DESFire card dumped, paid with and earned on at terminal 1, its dump
  * restored and paid with again at terminal 2. */
 static void test_desfire_restored_dump(void **state)
@@ -322,30 +361,11 @@ static void test_desfire_restored_dump(void **state)
 static void test_classic_copy_at_two_terminals(void **state)
 {
     struct fixture *f = *state;
-    struct till t1, t2;
     struct journal_entry a[4], b[4];
-    char copy[600], card[600];
 
     till_make_classic(f, 3000);
     ledger_side(f, LEDGER_TECH_CLASSIC_1K, (const uint8_t *)"\x0a\x0b\x0c\x0d", 4, 3000);
-    snprintf(copy, sizeof copy, "%s.copy", f->card);
-    snprintf(card, sizeof card, "%s.card", f->card);
-    desk_fixture_copy(f->card, copy);
-    till_synced(&t1, f, 1, TILL_NOW);
-    tap_done(&t1, TERMINAL_PAY, 0, 300);
-    away(&t1);
-    desk_fixture_copy(f->card, card);
-    desk_fixture_copy(copy, f->card);
-    till_synced(&t2, f, 2, TILL_NOW + 30);
-    tap_done(&t2, TERMINAL_PAY, 0, 400);
-    away(&t2);
-    desk_fixture_copy(card, f->card);
-    till_present(&t1);
-    tap_done(&t1, TERMINAL_PAY, 0, 200);
-    assert_int_equal(import(&t2, f, b, 4), 1);
-    assert_int_equal(import(&t1, f, a, 4), 2);
-    till_close(&t1);
-    till_close(&t2);
+    pays_1_2_1(f, (const int64_t[3]){300, 400, 200}, TILL_NOW + 30, true, a, b);
     assert_int_equal(b[0].counter_before, a[0].counter_before);
     assert_int_equal(a[1].counter_before, a[0].counter_after);
     desk_fixture_balances(f, f->account, 3000 - 300 - 400 - 200, 25);
@@ -496,25 +516,13 @@ static void test_gap_waits_for_the_terminal(void **state)
 static void test_two_terminals_in_one_second(void **state)
 {
     struct fixture *f = *state;
-    struct till t1, t2;
     struct journal_entry a[4], b[4];
     struct ledger_reconcile_counts k;
 
     till_make_desfire(f, 5000, 0);
     ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
                 5000);
-    till_synced(&t1, f, 1, TILL_NOW);
-    tap_done(&t1, TERMINAL_PAY, 0, 100);
-    away(&t1);
-    till_synced(&t2, f, 2, TILL_NOW + 60);
-    tap_done(&t2, TERMINAL_PAY, 0, 200);
-    away(&t2);
-    till_present(&t1);
-    tap_done(&t1, TERMINAL_PAY, 0, 300);
-    assert_int_equal(import(&t1, f, a, 4), 2);
-    assert_int_equal(import(&t2, f, b, 4), 1);
-    till_close(&t1);
-    till_close(&t2);
+    pays_1_2_1(f, (const int64_t[3]){100, 200, 300}, TILL_NOW + 60, false, a, b);
     assert_int_equal(a[1].utc_seconds, b[0].utc_seconds);
     assert_int_equal(b[0].counter_before, a[0].counter_after);
     assert_int_equal(a[1].counter_before, b[0].counter_after);
