@@ -6,6 +6,8 @@ B=${1:-build/release}
 LEAL="$PWD/$B/bin/leal"
 TERMINAL="$PWD/$B/bin/leal-terminal"
 CARDSIM="$PWD/$B/bin/leal-cardsim"
+# Debian's python3, the interpreter the tests use (PY in tests/lib/testlib.sh).
+PY=${PY:-/usr/bin/python3}
 D=$(mktemp -d /tmp/leal-demo-XXXXXX)
 trap 'rm -rf "$D"' EXIT
 export XDG_DATA_HOME="$D/data"
@@ -53,9 +55,9 @@ step "The terminal key is rotated; cards in the field keep working on version 1"
     "$LEAL" keys rotate terminal
 step "A top-up of 12,50 euros, recorded exactly once; the card's terminal key becomes version 2" \
     "$LEAL" card top-up 12,50 --reader "sim:$D/ana.json"
-ACCOUNT=$("$LEAL" customer show 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["account"])')
+ACCOUNT=$("$LEAL" customer show 1 --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["account"])')
 step "The customer's account in the ledger" "$LEAL" account show "$ACCOUNT"
-CARD=$("$LEAL" card read --reader "sim:$D/ana.json" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["card_id"])')
+CARD=$("$LEAL" card read --reader "sim:$D/ana.json" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["card_id"])')
 step "Ana loses her card: the desk blocks it, saying why" \
     "$LEAL" card block "$CARD" --reason "lost at the gym"
 "$CARDSIM" new --type desfire-ev3 --random-uid -o "$D/ana2.json" >/dev/null
@@ -103,7 +105,7 @@ step "A massage: one session off card and ledger, 4,50 euros of it earned" \
 step "The card shows its layout version and its bono" "$LEAL" card read --reader "sim:$D/ana2.json"
 # Luis never wanted a card (his own account, so Ana's cards stay as they are).
 LUIS=$("$LEAL" customer add --program 1 --name Luis --json |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["account"])')
+    "$PY" -c 'import json,sys; print(json.load(sys.stdin)["account"])')
 step "Luis has no card: a QR code that earns points and stamps, never spends" \
     "$LEAL" qr issue --account "$LUIS" -o "$D/luis-qr.png"
 step "Any QR reader reads it back to the same text (here libzbar)" "$LEAL" qr decode "$D/luis-qr.png"
@@ -186,7 +188,7 @@ api() {
 }
 dashboard() {
     api "$D/marta.jar" POST /api/session '{"name":"marta","password":"demo admin password"}' >/dev/null
-    api "$D/marta.jar" GET /api/dashboard | python3 -c '
+    api "$D/marta.jar" GET /api/dashboard | "$PY" -c '
 import json, sys
 t = json.load(sys.stdin)["today"]["total"]
 for k in ("sales_card", "sales_qr", "points_issued", "customers"):
@@ -196,16 +198,16 @@ for k in ("purse_loaded", "purse_spent"):
 }
 step "Marta signs in to the back office (leal serve, $URL) and reads today's totals on the dashboard" \
     dashboard
-CARD2=$("$LEAL" card read --reader "sim:$D/ana2.json" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["card_id"])')
+CARD2=$("$LEAL" card read --reader "sim:$D/ana2.json" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["card_id"])')
 printf '4821\n' >"$D/ana.pin"
 "$LEAL" card pin set "$CARD2" --pin-file "$D/ana.pin" >/dev/null
 "$LEAL" qr device keygen -o "$D/ana-phone.key" >/dev/null
 portal_phone() {
     api "$D/ana.jar" POST /portal/api/pin "{\"card\":\"$CARD2\",\"pin\":\"4821\"}" >/dev/null
     local csrf
-    csrf=$(api "$D/ana.jar" GET /portal/api/me | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
+    csrf=$(api "$D/ana.jar" GET /portal/api/me | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
     api "$D/ana.jar" POST /portal/api/spend "{\"public_key\":\"$(cat "$D/ana-phone.key.pub")\"}" "$csrf" |
-        python3 -c '
+        "$PY" -c '
 import json, sys
 d = json.load(sys.stdin)
 open(sys.argv[1], "wb").write(bytes.fromhex(d["certificate"]))
