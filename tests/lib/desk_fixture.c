@@ -189,6 +189,12 @@ int desk_fixture_card_event(struct fixture *f, int64_t card, enum ledger_card_st
 void desk_fixture_post_points(struct fixture *f, int64_t account, int64_t points,
                               const char *request)
 {
+    desk_fixture_post_points_at(f, account, points, request, 0);
+}
+
+void desk_fixture_post_points_at(struct fixture *f, int64_t account, int64_t points,
+                                 const char *request, int64_t at)
+{
     struct ledger_line lines[2];
     struct ledger_entry e;
     int64_t other, id;
@@ -204,6 +210,7 @@ void desk_fixture_post_points(struct fixture *f, int64_t account, int64_t points
     lines[1].amount = -points;
     e.program_id = 7;
     e.kind = "adjust";
+    e.at = at;
     e.request_id = request;
     e.operator_name = "test";
     e.reason = "by hand";

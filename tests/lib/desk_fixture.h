@@ -58,6 +58,9 @@ int64_t desk_fixture_customer(struct fixture *f, const char *name);
  * points_issued account) under request id REQUEST. */
 void desk_fixture_post_points(struct fixture *f, int64_t account, int64_t points,
                               const char *request);
+/* The same, dated at (unix seconds UTC; 0: now). */
+void desk_fixture_post_points_at(struct fixture *f, int64_t account, int64_t points,
+                                 const char *request, int64_t at);
 /* Copies a file whole (a card's dump and its restore). */
 void desk_fixture_copy(const char *from, const char *to);
 /* Asserts a card's status in the ledger and its newest event (status, why,

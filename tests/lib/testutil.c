@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -131,6 +133,17 @@ char *test_tmpdir(void)
     char *p = mkdtemp(tmpl);
     assert_non_null(p);
     return strdup(p);
+}
+
+void test_clear_of_midnight(unsigned secs)
+{
+    time_t now = time(NULL);
+    time_t next = (now / 86400 + 1) * 86400;
+    if (next - now > (time_t)secs)
+        return;
+    print_message("# UTC midnight in %lld s: waiting for it to pass\n", (long long)(next - now));
+    while ((now = time(NULL)) < next)
+        sleep((unsigned)(next - now));
 }
 
 char *test_tmpdir_fast(void)

@@ -39,6 +39,12 @@ size_t vectors_hex(const struct vector_record *r, const char *name, uint8_t *out
 int64_t test_sql_i64(const char *db, int64_t none, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* For a test that reckons today (or this month) once from the wall clock,
+ * with no clock the code under test takes, and checks it seconds later: when
+ * UTC midnight falls within the next secs seconds, waits until it has passed
+ * (tests/lib/testlib.sh's clear_of_midnight, for C). */
+void test_clear_of_midnight(unsigned secs);
+
 /* Creates a fresh temporary directory and returns its path (static storage per call site ok). */
 char *test_tmpdir(void);
 /* The same on tmpfs (/dev/shm) where there is one: for tests that fsync often. */

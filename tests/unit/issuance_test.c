@@ -216,18 +216,22 @@ static void test_issue_random_uid_ev3_and_replace(void **state)
     struct ledger_card lc;
     struct reader *r;
     int64_t first;
+    uint16_t period;
 
     new_card(f, "desfire-ev3", true);
     r = desk_fixture_open_card(f);
+    period = this_period();
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV3);
     assert_true(out.random_uid);
     assert_int_equal(out.uid_len, 7);
     assert_int_equal(ledger_card_find_by_id(f->ledger, out.card_id, &lc), LEAL_OK);
     assert_memory_equal(lc.uid, out.uid, 7);
-    /* Welcomed at the desk: the state's period is this month's, so a
-     * terminal's engine never adds the rules' welcome (RULES.md 3). */
-    assert_int_equal(out.state.period, this_period());
+    /* Welcomed at the desk: the state's period is this month's (the month
+     * of a clock reading taken between these two), so a terminal's engine
+     * never adds the rules' welcome (RULES.md 3). */
+    assert_in_range(out.state.period, period, this_period());
+    period = out.state.period;
     assert_int_equal(earn_10_eur(&out.state), 10);
     assert_int_equal(issuance_topup(&f->is, r, 990, &view), LEAL_OK);
     reader_close(r);
@@ -244,7 +248,7 @@ static void test_issue_random_uid_ev3_and_replace(void **state)
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
     assert_int_equal(out.purse_cents, 990);
     assert_int_equal(out.state.points, 10);
-    assert_int_equal(out.state.period, this_period()); /* no second welcome */
+    assert_int_equal(out.state.period, period); /* the welcome's month: no second welcome */
     assert_int_equal(earn_10_eur(&out.state), 10);
     assert_true(out.agrees);
     desk_fixture_balances(f, f->account, 990, 10); /* moving a card's balances moves no money */
@@ -1002,9 +1006,10 @@ static void terminal_tap(struct fixture *f, struct reader *r, int64_t card, int3
     desfire_clear(&d);
 }
 
-static void today(char out[16])
+/* The UTC day of instant at, as the desk names it (YYYY-MM-DD). */
+static void day_of(int64_t at, char out[16])
 {
-    time_t t = time(NULL);
+    time_t t = (time_t)at;
     struct tm tm;
     assert_non_null(gmtime_r(&t, &tm));
     assert_true(strftime(out, 16, "%Y-%m-%d", &tm) > 0);
@@ -1156,12 +1161,16 @@ static void test_sync_brings_the_ledgers_changes(void **state)
     struct issuance_card out, view;
     struct reader *r;
     char day[16], why[256];
+    int64_t at;
 
-    desk_fixture_post_points(f, f->account, 50, "hand:1");
+    /* Each change by hand dated by one reading of the clock, which names its
+     * day (the same day at any hour, midnight included). */
+    at = (int64_t)time(NULL);
+    desk_fixture_post_points_at(f, f->account, 50, "hand:1", at);
     new_card(f, "desfire-ev1", false);
     r = desk_fixture_open_card(f);
     assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
-    today(day);
+    day_of(at, day);
     snprintf(why, sizeof why,
              "the ledger has 50 points the card does not (1 entry, posted by hand on %s); run "
              "leal card sync",
@@ -1187,7 +1196,9 @@ static void test_sync_brings_the_ledgers_changes(void **state)
 
     /* A tap the ledger has not seen (+5), then 20 points taken off by hand. */
     terminal_tap(f, r, out.card_id, 5);
-    desk_fixture_post_points(f, f->account, -20, "hand:2");
+    at = (int64_t)time(NULL);
+    desk_fixture_post_points_at(f, f->account, -20, "hand:2", at);
+    day_of(at, day);
     assert_int_equal(issuance_read(&f->is, r, &view), LEAL_OK);
     snprintf(why, sizeof why,
              "the ledger took off 20 points the card still shows (1 entry, posted by hand on "
