@@ -9,11 +9,9 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+source tests/lib/web.sh
 
-T=$(mktemp -d /tmp/leal-webconsent-XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"; }
-trap cleanup EXIT
+web_fixture webconsent
 DB=$T/ledger.db
 q() { sqlite3 "$DB" "$1"; }
 
@@ -33,22 +31,8 @@ printf 'admin password 1\n' >"$T/pw-admin"
 printf 'staff password 1\n' >"$T/pw-staff"
 "$LEAL" user add sam --role staff --store 2 --password-file "$T/pw-staff" --db "$DB" >/dev/null
 
-"$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw-admin" \
-    >"$T/serve.out" 2>"$T/serve.err" &
-PIDS+=($!)
-for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^listening on //p' "$T/serve.out")
+web_start serve --db "$DB" --init-admin ana --password-file "$T/pw-admin"
 
-# req JAR METHOD PATH [JSON [CSRF]] -> "STATUS BODY"
-req() {
-    local jar=$1 method=$2 path=$3 data=${4:-} csrf=${5:-}
-    local args=(-s -o "$T/body" -w '%{http_code}' -X "$method" -b "$jar" -c "$jar")
-    [ -n "$data" ] && args+=(-H 'Content-Type: application/json' --data-binary "$data")
-    [ -n "$csrf" ] && args+=(-H "X-CSRF-Token: $csrf")
-    local code
-    code=$(curl "${args[@]}" "$URL$path")
-    echo "$code $(cat "$T/body")"
-}
 # The status and the answer's "consent", times from this run (>= T0) as "now".
 consent_of() {
     $PY -c 'import json,sys
@@ -58,11 +42,9 @@ for c in d.get("consent", []):
     if c["at"] >= int(sys.argv[1]): c["at"] = "now"
 print(s, json.dumps(d.get("consent", d), separators=(",", ":")))' "$T0"
 }
-sign_in() { req "$T/jar-$1" POST /api/session "{\"name\":\"$1\",\"password\":\"$(cat "$T/pw-$2")\"}"; }
-csrf() { $PY -c 'import json,sys; print(json.loads(sys.stdin.read().split(" ",1)[1])["csrf"])'; }
 T0=$(date +%s)
-CSRF_A=$(sign_in ana admin | csrf)
-CSRF_S=$(sign_in sam staff | csrf)
+CSRF_A=$(web_sign_in ana "$(cat "$T/pw-admin")" | web_csrf)
+CSRF_S=$(web_sign_in sam "$(cat "$T/pw-staff")" | web_csrf)
 
 check_eq "the customer's view lists the consent of each channel and purpose with its record" \
     '200 [{"channel":"email","purpose":"marketing","granted":true,"at":1767225600,"method":"paper form","recorded_by":"Marta","evidence":"form v3"},{"channel":"email","purpose":"service","granted":true,"at":1767225600,"method":"paper form","recorded_by":"Marta","evidence":"form v3"}]' \
@@ -103,7 +85,7 @@ check_eq "consent and personal fields in one body: both, each with its audit lin
     "$(echo "$OUT" | cut -d' ' -f1)|$(q "select surname from customer_pii where customer_id = $ROSA")|$(q "select count(*) from audit where action = 'customer.consent'")|$(q "select count(*) from audit where action = 'customer.edit'")"
 check_eq "no purposes given: marketing and service (as the CLI's default)" \
     "post marketing True web|post service True web" \
-    "$(req "$T/jar-ana" GET "/api/customers/$ROSA" | $PY -c 'import json,sys; d=json.loads(sys.stdin.read().split(" ",1)[1]); print("|".join("%s %s %s %s" % (c["channel"], c["purpose"], c["granted"], c["method"]) for c in d["consent"] if c["channel"] == "post"))')"
+    "$(req "$T/jar-ana" GET "/api/customers/$ROSA" | jget '"|".join("%s %s %s %s" % (c["channel"], c["purpose"], c["granted"], c["method"]) for c in d["consent"] if c["channel"] == "post")')"
 check_eq "the ledger's latest e-mail rows: marketing withdrawn, service still granted" \
     "0|1" "$(q "select (select granted from consent where customer_id = $ROSA and channel = 'email' and (',' || purposes || ',') like '%,marketing,%' order by id desc limit 1), (select granted from consent where customer_id = $ROSA and channel = 'email' and (',' || purposes || ',') like '%,service,%' order by id desc limit 1)")"
 finish

@@ -12,12 +12,10 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+source tests/lib/web.sh
 clear_of_midnight 120 # the dashboard's today and month, checked against date -u
 
-T=$(mktemp -d /tmp/leal-web-XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"; }
-trap cleanup EXIT
+web_fixture web
 DB=$T/ledger.db
 q() { sqlite3 "$DB" "$1"; }
 
@@ -48,26 +46,13 @@ check_eq "a short password is refused and no user is added" "2|3" "$RC|$(q "sele
 check_eq "the password is kept as an Argon2id hash of the stated parameters" \
     '$argon2id$v=19$m=19456,t=2,p=1$' "$(q "select substr(pass_hash, 1, 31) from web_user where name = 'sam'")"
 
-"$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw-admin" \
-    >"$T/serve.out" 2>"$T/serve.err" &
-PIDS+=($!)
-for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^listening on //p' "$T/serve.out")
+web_start serve --db "$DB" --init-admin ana --password-file "$T/pw-admin"
+SERVE_PID=$WEB_PID
 check_match "leal serve --init-admin adds the admin and names where it listens" \
     "^admin 4 'ana' added listening on http://127\.0\.0\.1:[0-9]+$" "$(tr '\n' ' ' <"$T/serve.out" | sed 's/ $//')"
 
-# req JAR METHOD PATH [JSON [CSRF]] -> "STATUS BODY"
-req() {
-    local jar=$1 method=$2 path=$3 data=${4:-} csrf=${5:-}
-    local args=(-s -o "$T/body" -w '%{http_code}' -X "$method" -b "$jar" -c "$jar")
-    [ -n "$data" ] && args+=(-H 'Content-Type: application/json' --data-binary "$data")
-    [ -n "$csrf" ] && args+=(-H "X-CSRF-Token: $csrf")
-    local code
-    code=$(curl "${args[@]}" "$URL$path")
-    echo "$code $(cat "$T/body")"
-}
-jget() { $PY -c 'import json,sys; d=json.loads(sys.stdin.read().split(" ",1)[1]); print(eval(sys.argv[1]))' "$1"; }
-sign_in() { req "$T/jar-$1" POST /api/session "{\"name\":\"$1\",\"password\":\"$(cat "$T/pw-$2")\"}"; }
+# sign_in NAME PW: web_sign_in with the password in $T/pw-PW
+sign_in() { web_sign_in "$1" "$(cat "$T/pw-$2")"; }
 
 OUT=$(curl -s -D "$T/h" "$URL/")
 check_match "GET / serves the back office page" "<title>leal back office</title>" "$OUT"
@@ -389,19 +374,16 @@ check_eq "another language is refused" "2|leal: leal user set NAME needs --lang 
 run_capture "$LEAL" program create --db "$DB" --code zz --name Z --locale fr
 check_eq "so is a program locale other than en or es, and nothing is written" "2|0" "$RC|$(q "select count(*) from program where code = 'zz'")"
 
-kill "${PIDS[0]}"
-wait "${PIDS[0]}"
+kill "$SERVE_PID"
+wait "$SERVE_PID"
 check_eq "SIGTERM stops the server cleanly" "0|stopped (signal 15)" "$?|$(tail -1 "$T/serve.out")"
 check_eq "nothing on its stderr" "" "$(cat "$T/serve.err")"
 
 # Under TLS the cookie is Secure.
 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout "$T/key.pem" \
     -out "$T/cert.pem" >/dev/null 2>&1
-"$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" \
-    >"$T/tls.out" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 300); do grep -q '^listening on' "$T/tls.out" 2>/dev/null && break; sleep 0.1; done
-TURL=$(sed -n 's/^listening on //p' "$T/tls.out")
+web_start tls --db "$DB" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem"
+TURL=$URL
 check_match "with --tls-cert it listens on https" "^https://127\.0\.0\.1:[0-9]+$" "$TURL"
 curl -s -k -D "$T/h" -o /dev/null -H 'Content-Type: application/json' \
     --data-binary "{\"name\":\"mia\",\"password\":\"$(cat "$T/pw-manager")\"}" "$TURL/api/session"

@@ -13,12 +13,10 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+source tests/lib/web.sh
 clear_of_midnight 60 UTC Europe/Madrid # this month and tomorrow, reckoned once
 
-T=$(mktemp -d /tmp/leal-users-XXXXXX)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+web_fixture users
 DB=$T/ledger.db
 SHOTS=build/screenshots/users
 mkdir -p "$SHOTS"
@@ -48,26 +46,12 @@ TOM=$(q "select id from web_user where name = 'tom'")
 MAX=$(q "select id from web_user where name = 'max'")
 MIA=$(q "select id from web_user where name = 'mia'")
 
-"$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw-admin" \
-    >"$T/serve.out" 2>"$T/serve.err" &
-PID=$!
-for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^listening on //p' "$T/serve.out")
+web_start serve --db "$DB" --init-admin ana --password-file "$T/pw-admin"
 
-# req JAR METHOD PATH [JSON [CSRF]] -> "STATUS BODY"
-req() {
-    local jar=$1 method=$2 path=$3 data=${4:-} csrf=${5:-}
-    local args=(-s -o "$T/body" -w '%{http_code}' -X "$method" -b "$jar" -c "$jar")
-    [ -n "$data" ] && args+=(-H 'Content-Type: application/json' --data-binary "$data")
-    [ -n "$csrf" ] && args+=(-H "X-CSRF-Token: $csrf")
-    echo "$(curl "${args[@]}" "$URL$path") $(cat "$T/body")"
-}
-jget() { $PY -c 'import json,sys; d=json.loads(sys.stdin.read().split(" ",1)[1]); print(eval(sys.argv[1]))' "$1"; }
 # status and message of an error answer
 err() { $PY -c 'import json,sys; c,b=sys.stdin.read().split(" ",1); print(c + "|" + json.loads(b)["error"]["message"])'; }
-sign_in() {
-    req "$T/jar-$1" POST /api/session "{\"name\":\"$1\",\"password\":\"$2\"}" | jget 'd["csrf"]'
-}
+# sign_in NAME PASSWORD: the session's CSRF token
+sign_in() { web_sign_in "$1" "$2" | web_csrf; }
 A=$(sign_in ana 'admin password 1')
 S=$(sign_in sam 'staff password 1')
 M=$(sign_in mia 'staff password 1')
