@@ -304,6 +304,16 @@ $(FW_O)/err_board.c: keys/base/err.c firmware/port/cortex-m/err_subset.awk $(FW_
 $(FW_O)/obj/keys/base/err.o: $(FW_O)/err_board.c
 	@mkdir -p $(dir $@)
 	$(FW_CC) $(FW_CFLAGS) -MMD -MP -c $< -o $@
+# `make -s till-names`: every name a till can be answered (`error NAME`, `REFUSED: NAME`) by the
+# board or by `leal-terminal serve --stdio`, in code order: the board's table's, and those the PC's
+# port and readers add (README "The offline terminal" lists them; tests/integration/till_names.sh).
+TILL_SERVE_SCAN := $(addprefix firmware/port/posix/,terminal_serve.c terminal_tap.c \
+	terminal_main.c posix_terminal.c posix_port.c file_storage.c) $(wildcard host/reader/*.c)
+.PHONY: till-names
+till-names:
+	@awk -v names=1 -v keep="$$(grep -ohw 'LEAL_E_[A-Z0-9_]*' $(FW_ERR_SCAN) $(TILL_SERVE_SCAN) | \
+		sort -u | tr '\n' ' ')" -f firmware/port/cortex-m/err_subset.awk keys/base/err.c | \
+		sed -n 's/^    E(\(LEAL_E_[A-Z0-9_]*\),.*/\1/p'
 
 # make bench-scale (issue 20, not in make test or make bench): tests/bench/chain.sh, the simulated
 # chain, at the issue's size: 1,000 terminals, 1,000,000 carded customers, a week of 10,000,000
