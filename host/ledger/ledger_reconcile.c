@@ -189,6 +189,16 @@ static bool seen_again(const struct walk *w, size_t i, const struct obs *h)
     return false;
 }
 
+/* The highest counter the card showed in any entry. */
+static uint32_t top_counter(const struct walk *w)
+{
+    uint32_t top = 0;
+    for (size_t k = 0; k < w->n; k++)
+        if (w->v[k].after > top)
+            top = w->v[k].after;
+    return top;
+}
+
 /* The counter of one entry against everything before it. */
 static leal_err step(struct walk *w, size_t i, uint32_t *high, size_t *high_at, bool *confirmed)
 {
@@ -230,7 +240,7 @@ static leal_err step(struct walk *w, size_t i, uint32_t *high, size_t *high_at, 
         snprintf(detail, sizeof detail,
                  "card %lld: counter %u seen twice with different contents (%s and %s, counter "
                  "already at %u): a copy of the card or a restored dump; card blocked",
-                 (long long)w->card, o->before, a, b, *high);
+                 (long long)w->card, o->before, a, b, top_counter(w));
         if ((err = finding(w, o->terminal, "clone", true, ev, detail)) != LEAL_OK)
             return err;
     } else {
@@ -300,17 +310,22 @@ static leal_err balances(struct walk *w, const struct obs *o)
     return finding(w, o->terminal, "balance", false, ev, detail);
 }
 
-/* Entries of one second in the card's own order. Terminals' clocks count whole
- * seconds, and the query's tie-break (terminal id) put a tap at terminal 2 after
- * a later one at terminal 1 in the same second: a false rollback, card blocked.
- * Within a second the counter the card showed orders them (stable: a counter
- * seen twice keeps the query's order, so a clone is still found). */
-static void same_second_by_counter(struct obs *v, size_t n)
+/* One card's entries in the order they reached the card, from the query's
+ * (the terminals' clocks). A DESFire card's counter only rises (the card
+ * enforces it: no key credits it), so it orders every tap whatever the
+ * clocks say: a terminal whose clock is behind another's put its tap before
+ * earlier ones, a false rollback and the card blocked. A Classic card's seq
+ * is card data that a restored dump puts back, so its taps stay in the
+ * clocks' order, the only witness that the seq went back; only one second's
+ * taps go by seq (terminals count whole seconds). Stable: a counter seen
+ * twice keeps the clocks' order, so a clone or a torn commit is still found. */
+static void card_order(struct obs *v, size_t n)
 {
     for (size_t i = 1; i < n; i++) {
         struct obs x = v[i];
         size_t k = i;
-        while (k > 0 && v[k - 1].at == x.at && v[k - 1].before > x.before) {
+        while (k > 0 && (x.kind == JOURNAL_CARD_DESFIRE || v[k - 1].at == x.at) &&
+               v[k - 1].before > x.before) {
             v[k] = v[k - 1];
             k--;
         }
@@ -332,7 +347,7 @@ static leal_err card_walk(struct walk *w)
     w->trouble = false;
     if ((err = store_query_int(w->l, DESK_SEEN_SQL, I64S(w->card), &w->desk_seen)) != LEAL_OK)
         return err;
-    same_second_by_counter(w->v, w->n);
+    card_order(w->v, w->n);
     high = w->v[0].after;
     for (size_t i = 1; i < w->n && err == LEAL_OK; i++)
         err = step(w, i, &high, &high_at, &confirmed);

@@ -2,7 +2,10 @@
  * ledger_reconcile.h - cards, terminals and the ledger brought together
  * (issue 14, `leal reconcile`): per card, the card-enforced counter (DESFire
  * taps, Classic seq) of every journal entry the host took, walked in the
- * order the terminals' clocks give, against the ledger. Findings, each a
+ * card's counter order on DESFire (the card enforces it: the terminals'
+ * clocks may disagree) and in the order the terminals' clocks give on
+ * Classic (a dump puts the seq back; one second's taps by seq), against
+ * the ledger. Findings, each a
  * row a person can act on, kept in reconcile_finding once by (kind, card,
  * terminal, evidence):
  *   gap      the counter jumped: a terminal not yet synced holds the taps

@@ -10,6 +10,8 @@
  * (package_build), and refused by a terminal loading that hot list; the
  * finding accepted with its reason. A card tapped at a terminal not yet
  * synced is a gap naming it, resolved once that terminal's journal is in.
+ * A DESFire card's taps in one second at two terminals, or at a terminal
+ * whose clock is behind, walked in its counter order: nothing found.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -509,21 +511,18 @@ static void test_gap_waits_for_the_terminal(void **state)
     desk_fixture_balances(f, f->account, 5000 - 100 - 200, 25);
 }
 
-/* Terminal 1, terminal 2, terminal 1 again, the last two in the same second
- * (terminals' clocks count whole seconds): walked in the card's counter order,
- * no rollback, nothing found (ordered by terminal id, terminal 1's later tap
- * came first and terminal 2's looked like a restored dump, the card blocked). */
-static void test_two_terminals_in_one_second(void **state)
+/* A DESFire card paid with at terminal 1, at terminal 2 (its clock at
+ * t2_clock), then at terminal 1 again: walked in the card's counter order,
+ * nothing found, the payments all in the account. */
+static void desfire_1_2_1_clean(struct fixture *f, uint64_t t2_clock, struct journal_entry a[4],
+                                struct journal_entry b[4])
 {
-    struct fixture *f = *state;
-    struct journal_entry a[4], b[4];
     struct ledger_reconcile_counts k;
 
     till_make_desfire(f, 5000, 0);
     ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
                 5000);
-    pays_1_2_1(f, (const int64_t[3]){100, 200, 300}, TILL_NOW + 60, false, a, b);
-    assert_int_equal(a[1].utc_seconds, b[0].utc_seconds);
+    pays_1_2_1(f, (const int64_t[3]){100, 200, 300}, t2_clock, false, a, b);
     assert_int_equal(b[0].counter_before, a[0].counter_after);
     assert_int_equal(a[1].counter_before, b[0].counter_after);
     assert_int_equal(ledger_reconcile(f->ledger, 0, (int64_t)TILL_CARD_ID, &k), LEAL_OK);
@@ -531,6 +530,31 @@ static void test_two_terminals_in_one_second(void **state)
     assert_int_equal(k.fraud + k.blocked, 0);
     assert_int_equal(k.open, 0);
     desk_fixture_balances(f, f->account, 5000 - 100 - 200 - 300, 25);
+}
+
+/* Terminal 1, terminal 2, terminal 1 again, the last two in the same second
+ * (terminals' clocks count whole seconds): walked in the card's counter order,
+ * no rollback, nothing found (ordered by terminal id, terminal 1's later tap
+ * came first and terminal 2's looked like a restored dump, the card blocked). */
+static void test_two_terminals_in_one_second(void **state)
+{
+    struct journal_entry a[4], b[4];
+
+    desfire_1_2_1_clean(*state, TILL_NOW + 60, a, b);
+    assert_int_equal(a[1].utc_seconds, b[0].utc_seconds);
+}
+
+/* Terminal 2's clock five minutes behind terminal 1's: its tap, between
+ * terminal 1's two, reads as the earliest of the three. A DESFire card's
+ * counter only rises (the card enforces it), so it orders the taps and the
+ * clocks say nothing (in the terminals' time order: a false rollback, the
+ * card blocked). */
+static void test_clock_behind_at_another_terminal(void **state)
+{
+    struct journal_entry a[4], b[4];
+
+    desfire_1_2_1_clean(*state, TILL_NOW - 300, a, b);
+    assert_int_equal(b[0].utc_seconds + 300, a[0].utc_seconds);
 }
 
 /* Terminal 1, then the desk (a payment: terminal 2's tap stands in for the
@@ -1186,6 +1210,8 @@ int main(void)
     const char *pg = getenv("LEAL_TEST_PG");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_two_terminals_in_one_second, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_clock_behind_at_another_terminal, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_genuine, desk_fixture_setup,
                                         desk_fixture_teardown),
