@@ -964,7 +964,10 @@ static void rday(int d)
     for (int i = 0; i < RSALES_DAY; i++) {
         uint32_t a = rrnd(RCUST), b = rrnd(RCUST);
         int shop = (int)rrnd(RSHOPS);
-        rsale_post((int)(a < b ? a : b), shop, d, day0 + 32400 + i * 1800,
+        /* The last at 22:30 UTC: the next day in Madrid (October) or its
+         * last hour; the rules read local dates, the reports UTC days. */
+        int64_t at = day0 + (i == RSALES_DAY - 1 ? 81000 : 32400 + i * 1800);
+        rsale_post((int)(a < b ? a : b), shop, d, at,
                    500 + 100 * (int64_t)rrnd(60) + (int64_t)rrnd(100));
     }
     if (d % 7 == 3)
@@ -1089,6 +1092,12 @@ static void test_rules_data(void **state)
     for (size_t i = 0; i < R.nsales; i++)
         both += R.sale[i].has[0] && R.sale[i].has[1];
     assert_true(both > 20);
+    /* 22:30 UTC on 4 October is 5 October in Madrid: rule 21 gave that
+     * sale points, yet it belongs to the report's 4 October (UTC). */
+    size_t early = 0;
+    for (size_t i = 0; i < R.nsales; i++)
+        early += R.sale[i].day == 3 && R.sale[i].has[0];
+    assert_int_equal(early, 1);
     assert_int_equal(rsql_int("SELECT count(*) FROM sale_line WHERE source = 2"),
                      rsql_int("SELECT count(*) FROM sale WHERE tier_before > 0"));
 }
