@@ -66,6 +66,22 @@ run_capture "$LEAL" report campaigns --program 7 --from 2026-02-01 --to 2026-02-
 check_eq "campaigns --json: 10 points on 2 sales of 42.50; 3 sales of 62.50 in February, 1 of 10.00 in the 28 days before" \
     '0|{"report":"campaigns","program":7,"store":null,"from":"2026-02-01","to":"2026-02-28","point_value":0.02,"parts":{"campaigns":[{"rule":1,"name":"Doble","points":10,"sales_with_rule":2,"amount_with_rule":42.50,"sales":3,"amount":62.50,"sales_before":1,"amount_before":10.00}]}}' \
     "$RC|$OUT"
+# A stamp card (a stamp a sale, the 3rd gives reward 1): the 3rd sale's
+# refund undoes its reward, which the redemptions count against it (rep10:
+# it counted +1 as 'sale refund') and gives back its stamps: 2 held, with
+# no value in the liabilities (a blank cell in CSV and XLSX).
+"$LEAL" reward add --program 7 --name Cafe --kind product --cost 50 --value 1 --reason test --db "$DB" >/dev/null
+run_capture "$LEAL" stamp add --program 7 --name Sellos --per sale --goal 3 --reward 1 --reason test --db "$DB"
+check_eq "stamp card 1 added" 0 "$RC"
+for d in 03 04 05; do
+    "$LEAL" sale --account "$ACC" --amount 5 --store 1 --at "2026-02-${d}T15:00:00Z" --db "$DB" >/dev/null
+done
+run_capture "$LEAL" sale refund --sale "$(sqlite3 "$DB" "SELECT max(id) FROM sale")" --at 2026-02-05T16:00:00Z --db "$DB"
+check_match "the 3rd sale refunded: its reward undone, 2 stamps held" "1 rewards reversed" "$OUT"
+check_eq "liabilities --json: 2 stamps held by one customer, no value" '{"asset":"STAMP:1","holders":1,"units":2,"value":null}' \
+    "$("$LEAL" report liabilities "${W[@]}" --json | $PY -c 'import json,sys; print(*[json.dumps(r, separators=(",", ":")) for r in json.load(sys.stdin)["parts"]["liabilities"] if r["asset"] == "STAMP:1"])')"
+check_eq "redemptions --json: the stamp card's reward given and undone, none left" '{"reward":"sale","asset":"STAMP:1","redemptions":0,"units":0}' \
+    "$("$LEAL" report redemptions "${W[@]}" --json | $PY -c 'import json,sys; print(*[json.dumps(r, separators=(",", ":")) for r in json.load(sys.stdin)["parts"]["redemptions"] if r["asset"] != "PTS"])')"
 run_capture "$LEAL" report settlement --program 7 --from 2026-02-01 --to 2026-02-28 --db "$DB"
 check_eq "settlement of a chain: exit 2, one line" \
     "2|leal: report settlement: 2026-02: settlement is between the shops of a collective program; this program is not one" \
