@@ -385,18 +385,29 @@ class Ledger:
 
 
     def settlement(self):
-        """Each month of the window as a preview (nothing settled: every entry
-        up to the month's end): per shop points earned and redeemed there,
+        """Each month of the window as settled, else as a preview (every entry
+        up to the month's end no settled month took): per shop points earned and redeemed there,
         purse euros loaded and spent there, and its balance at the point
         value; then the entries without a shop; then the pool, minus the rest."""
         out = []
+        # A settled month took the entries up to its last entry dated before
+        # its end that no earlier settled month took, at its point value.
+        settled = self.db.execute("SELECT period, end_at, upto_entry, point_value_cents FROM settlement WHERE "
+                                  "program_id = ? ORDER BY period", (self.program,)).fetchall()
+        taken = {}
+        for period, end_at, upto, _ in settled:
+            for (eid,) in self.db.execute("SELECT id FROM entry WHERE program_id = ? AND id <= ? AND at < ?",
+                                          (self.program, upto, end_at)):
+                taken.setdefault(eid, period)
         first = datetime.date.fromisoformat(self.first)
         last = datetime.date.fromisoformat(self.last)
         y, m = first.year, first.month
         while (y, m) <= (last.year, last.month):
             ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
             end = (datetime.date(ny, nm, 1) - datetime.date(1970, 1, 1)).days * DAY
-            ents = self.entries(0, end)
+            period = "%04d-%02d" % (y, m)
+            pv = {p: v for p, _, _, v in settled}.get(period, self.pv)
+            ents = [e for e in self.entries(0, end) if taken.get(e[0], period) == period]
             lines = self.lines(e[0] for e in ents)
             per = collections.defaultdict(lambda: [0, 0, 0, 0])
             for eid, _, code, kind, _, _, _, _ in ents:
@@ -416,9 +427,9 @@ class Ledger:
             rows.append(("no-shop", "", per[""]))
             rows.append(("pool", "", [-sum(r[2][k] for r in rows) for k in range(4)]))
             for kind, code, f in rows:
-                out.append({"month": "%04d-%02d" % (y, m), "row": kind, "store": code, "points_collected": f[0],
+                out.append({"month": period, "row": kind, "store": code, "points_collected": f[0],
                             "points_paid_out": f[1], "purse_loaded": eur(f[2]), "purse_spent": eur(f[3]),
-                            "balance": eur(self.pv * (f[1] - f[0]) + f[3] - f[2])})
+                            "balance": eur(pv * (f[1] - f[0]) + f[3] - f[2])})
             y, m = ny, nm
         return {"settlement": out}
 

@@ -124,6 +124,15 @@ for r in activity liabilities redemptions breakage customers retention campaigns
     check_eq "$r: --json as the ledger's lines give it (every part with rows); --csv of each part, and with --locale es; --xlsx; --svg: all as --json" \
         "$want ok ok" "$got"
 done
+# January settled at 2 cents a point, then a point worth 3: January as
+# settled (its entries only, at 2), February and March as previews of what
+# no settled month took (at 3).
+run_capture "$LEAL" settle --period 2026-01 --program 7 --db "$T/coll.db"
+check_eq "January settled" 0 "$RC"
+"$LEAL" settle value --point-value 0,03 --program 7 --db "$T/coll.db" >/dev/null
+"$LEAL" report settlement --program 7 --from 2026-01-01 --to 2026-03-01 --db "$T/coll.db" --json >"$T/settled.json"
+check_eq "settlement after January settled: --json as the ledger's lines give it" "ok 0.03" \
+    "$($CHECK ledger "$T/settled.json" "$T/coll.db") $($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["point_value"])' "$T/settled.json")"
 check_eq "liabilities --json: EUR and PTS, points valued at 2 cents" "EUR PTS True" \
     "$($PY -c 'import json,sys; p=json.load(open(sys.argv[1]))["parts"]["liabilities"]; print(p[0]["asset"], p[1]["asset"], abs(p[1]["value"] - p[1]["units"] * 0.02) < 1e-9)' "$T/m-liabilities.json")"
 # Windows the entries answer (one store; within a month), --json against the ledger.
@@ -139,6 +148,13 @@ for w in "2026-01-10 2026-02-20 s2" "2026-02-03 2026-02-20 -" "2026-02-01 2026-0
     done
     check_eq "from $1 to $2 at ${3/-/every store}: each report's --json as the ledger's lines give it" "$want" "$got"
 done
+got= want=
+for d in 2026-01-01 2026-01-31 2026-02-01 2026-02-14 2026-02-28; do
+    "$LEAL" report liabilities --program 7 --from 2026-01-01 --to $d --db "$DB" --json >"$T/w.json"
+    got+="$d $($CHECK ledger "$T/w.json" "$DB") "
+    want+="$d ok "
+done
+check_eq "liabilities at the end of month ends, firsts and a middle: --json as the ledger's lines give it" "$want" "$got"
 
 # A person's export and erasure (report_privacy_test.c checks them in depth).
 CUST=$(sqlite3 "$DB" "SELECT customer_id FROM account WHERE id = $ACC")
