@@ -118,17 +118,23 @@
     "account a ON a.id = l.account_id WHERE " W " AND a.kind <> 'program' AND "                    \
     "a.program_id = e.program_id GROUP BY 1, 2, 3, 4) GROUP BY 1, 2, 3, 4"
 /* Per program, UTC day, store (0: none), reward (the redeeming entry's
- * reference, or its reason when it has none; a void counts against the one
- * it reverses) and asset: how many redemptions and how many units, from the
- * lines on the points_redeemed and stamps_redeemed accounts. */
+ * reference, or its reason when it has none; a void, or a sale's refund
+ * that undoes the stamp rewards the sale gave, counts -1 against the entry
+ * it reverses) and asset: how many redemptions and how many units, from
+ * the lines on the points_redeemed and stamps_redeemed accounts. (rep10:
+ * a refund counted +1 under its own reason, "sale refund": 85 rewards of
+ * which 5 undone were 90 redemptions.) */
+/* The entry a redemption's void or refund undoes (r). */
+#define RS_UNDONE "LEFT JOIN entry r ON r.id = e.reverses AND e.kind IN ('void','refund')"
 #define REPORT_REDEEM_COLS "program_id, day, store_id, reward, asset, redemptions, units"
 #define REPORT_REDEEM_FROM(M) REPORT_REDEEM_WHERE("l.entry_id > " M)
 #define REPORT_REDEEM_WHERE(W)                                                                     \
     "SELECT e.program_id AS program_id, " RS_DAY " AS day, coalesce(e.store_id, 0) AS store_id, "  \
     "CASE WHEN coalesce(r.reference, e.reference) <> '' THEN coalesce(r.reference, e.reference) "  \
-    "ELSE coalesce(r.reason, e.reason) END AS reward, l.asset AS asset, sum(CASE WHEN e.kind = "   \
-    "'void' THEN -1 ELSE 1 END) AS redemptions, sum(l.amount) AS units "                           \
-    "FROM line l " RS_LINE_JOINS " WHERE " W " AND a.kind = 'program' AND "                        \
+    "ELSE coalesce(r.reason, e.reason) END AS reward, l.asset AS asset, sum(CASE WHEN e.kind IN "  \
+    "('void','refund') THEN -1 ELSE 1 END) AS redemptions, sum(l.amount) AS units FROM line l "    \
+    "CROSS JOIN entry e ON e.id = l.entry_id CROSS JOIN account a ON a.id = "                      \
+    "l.account_id " RS_UNDONE " WHERE " W " AND a.kind = 'program' AND "                           \
     "a.program_id = e.program_id AND a.name IN ('points_redeemed', 'stamps_redeemed') GROUP BY "   \
     "1, 2, 3, 4, 5"
 #define REPORT_HELD_FLUSH                                                                          \

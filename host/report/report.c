@@ -432,7 +432,8 @@ static leal_err report_liabilities(struct report_db *db, struct report *r, const
 }
 
 /* redemptions: per reward (the redeeming entry's reference, or its reason
- * when it has none; a void counts against the one it reverses) and asset
+ * when it has none; a void, or a refund undoing a sale's stamp rewards,
+ * counts against the one it reverses; report_sum_sql.h's RS_UNDONE) and asset
  * (points, or a stamp card's stamps), how many and how much. Read from the
  * two program accounts' lines (line_account) to their entries: only
  * redemptions are read, never the window's other entries (through
@@ -441,9 +442,10 @@ static leal_err report_liabilities(struct report_db *db, struct report *r, const
 static const char redemptions_sql[] =
     "SELECT CASE WHEN coalesce(r.reference, e.reference) <> '' THEN coalesce(r.reference, "
     "e.reference) ELSE coalesce(r.reason, e.reason) END, l.asset, "
-    "sum(CASE WHEN e.kind = 'void' THEN -1 ELSE 1 END), sum(l.amount) "
+    "sum(CASE WHEN e.kind IN ('void', 'refund') THEN -1 ELSE 1 END), sum(l.amount) "
     "FROM account a CROSS JOIN line l ON l.account_id = a.id CROSS JOIN entry e ON e.id = "
-    "l.entry_id LEFT JOIN entry r ON r.id = e.reverses AND e.kind = 'void' WHERE e.program_id = "
+    "l.entry_id LEFT JOIN entry r ON r.id = e.reverses AND e.kind IN ('void', 'refund') WHERE "
+    "e.program_id = "
     "?1 AND e.at >= ?2 AND e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) AND a.program_id = ?1 AND "
     "a.kind = 'program' AND a.name IN ('points_redeemed', 'stamps_redeemed') GROUP BY 1, 2 "
     "ORDER BY 1, 2";

@@ -6,7 +6,10 @@
 # ledger) plus a sale at a store whose code needs quoting; each report's
 # --csv (RFC 4180; --locale es), --xlsx and --svg read back by independent
 # readers (Python's csv, openpyxl, xml.etree: tests/integration/report_check.py)
-# and compared figure by figure with the same report's --json; files 0600,
+# and compared figure by figure with the same report's --json, and every
+# report's --json (settlement's on a collective's ledger) against the
+# ledger's lines by a computation of the test's own (report_check.py
+# ledger), over months, within one, at a store; files 0600,
 # written whole; refusals in one line with exit 2; no personal field of any
 # customer in any report's JSON, CSV or SVG.
 set -u
@@ -51,21 +54,6 @@ check_eq "activity --svg: well-formed, points issued/redeemed/expired per day su
     "$($CHECK svg "$T/activity.json" "$T/activity.svg" activity day points_issued points_redeemed points_expired)"
 check_eq "activity --svg: mode 0600" 600 "$(stat -c %a "$T/activity.svg")"
 
-# The other reports: XLSX and SVG against their JSON.
-for r in liabilities redemptions breakage customers retention; do
-    "$LEAL" report $r "${W[@]}" --json >"$T/$r.json"
-    "$LEAL" report $r "${W[@]}" --xlsx "$T/$r.xlsx"
-    check_eq "$r --xlsx against --json" ok "$($CHECK xlsx "$T/$r.json" "$T/$r.xlsx")"
-done
-check_eq "liabilities --json: EUR and PTS, points valued at 2 cents" "EUR PTS True" \
-    "$($PY -c 'import json,sys; p=json.load(open(sys.argv[1]))["parts"]["liabilities"]; print(p[0]["asset"], p[1]["asset"], abs(p[1]["value"] - p[1]["units"] * 0.02) < 1e-9)' "$T/liabilities.json")"
-"$LEAL" report liabilities "${W[@]}" --svg "$T/liabilities.svg"
-check_eq "liabilities --svg: bars of value per asset" ok "$($CHECK svg "$T/liabilities.json" "$T/liabilities.svg" liabilities asset value)"
-"$LEAL" report breakage "${W[@]}" --svg "$T/breakage.svg"
-check_eq "breakage --svg: bars per month" ok "$($CHECK svg "$T/breakage.json" "$T/breakage.svg" breakage month points_issued points_redeemed points_expired)"
-"$LEAL" report retention "${W[@]}" --csv >"$T/retention.csv"
-check_eq "retention --csv" ok "$($CHECK csv "$T/retention.json" "$T/retention.csv" retention)"
-
 # campaigns: a rule for February, sales before it, during it and one made
 # before the rule existed (the quoted store's, on 10 February: no rule line).
 run_capture "$LEAL" rule add --program 7 --bonus 5 --id 1 --name Doble --from 2026-02-01 --to 2026-02-28 --reason test --db "$DB"
@@ -78,10 +66,95 @@ run_capture "$LEAL" report campaigns --program 7 --from 2026-02-01 --to 2026-02-
 check_eq "campaigns --json: 10 points on 2 sales of 42.50; 3 sales of 62.50 in February, 1 of 10.00 in the 28 days before" \
     '0|{"report":"campaigns","program":7,"store":null,"from":"2026-02-01","to":"2026-02-28","point_value":0.02,"parts":{"campaigns":[{"rule":1,"name":"Doble","points":10,"sales_with_rule":2,"amount_with_rule":42.50,"sales":3,"amount":62.50,"sales_before":1,"amount_before":10.00}]}}' \
     "$RC|$OUT"
+# A stamp card (a stamp a sale, the 3rd gives reward 1): the 3rd sale's
+# refund undoes its reward, which the redemptions count against it (rep10:
+# it counted +1 as 'sale refund') and gives back its stamps: 2 held, with
+# no value in the liabilities (a blank cell in CSV and XLSX).
+"$LEAL" reward add --program 7 --name Cafe --kind product --cost 50 --value 1 --reason test --db "$DB" >/dev/null
+run_capture "$LEAL" stamp add --program 7 --name Sellos --per sale --goal 3 --reward 1 --reason test --db "$DB"
+check_eq "stamp card 1 added" 0 "$RC"
+for d in 03 04 05; do
+    "$LEAL" sale --account "$ACC" --amount 5 --store 1 --at "2026-02-${d}T15:00:00Z" --db "$DB" >/dev/null
+done
+run_capture "$LEAL" sale refund --sale "$(sqlite3 "$DB" "SELECT max(id) FROM sale")" --at 2026-02-05T16:00:00Z --db "$DB"
+check_match "the 3rd sale refunded: its reward undone, 2 stamps held" "1 rewards reversed" "$OUT"
+check_eq "liabilities --json: 2 stamps held by one customer, no value" '{"asset":"STAMP:1","holders":1,"units":2,"value":null}' \
+    "$("$LEAL" report liabilities "${W[@]}" --json | $PY -c 'import json,sys; print(*[json.dumps(r, separators=(",", ":")) for r in json.load(sys.stdin)["parts"]["liabilities"] if r["asset"] == "STAMP:1"])')"
+check_eq "redemptions --json: the stamp card's reward given and undone, none left" '{"reward":"sale","asset":"STAMP:1","redemptions":0,"units":0}' \
+    "$("$LEAL" report redemptions "${W[@]}" --json | $PY -c 'import json,sys; print(*[json.dumps(r, separators=(",", ":")) for r in json.load(sys.stdin)["parts"]["redemptions"] if r["asset"] != "PTS"])')"
 run_capture "$LEAL" report settlement --program 7 --from 2026-02-01 --to 2026-02-28 --db "$DB"
 check_eq "settlement of a chain: exit 2, one line" \
     "2|leal: report settlement: 2026-02: settlement is between the shops of a collective program; this program is not one" \
     "$RC|$ERR"
+
+# Every report in every format (rep10): --json against a computation of
+# its own from the ledger file (report_check.py ledger: each figure from
+# the customers' lines and the rows they come from, summed in Python; not
+# the report's SQL nor the ledger's report summaries), then --csv (each
+# part, '.' and --locale es), --xlsx and --svg against that --json; the
+# window spans months (the summaries answer). settlement on a collective's
+# ledger of its own (program 7 here is a chain).
+run_capture "$LEAL_BUILD/tests/tools/report_gen" "$T/coll.db" 1500 3 30 60 collective
+check_eq "generated: a collective's ledger" 0 "$RC"
+declare -A PARTS=([activity]="activity refused" [customers]="customers tiers")
+declare -A SVG=([activity]="activity day points_issued points_redeemed points_expired"
+    [liabilities]="liabilities asset value" [redemptions]="redemptions reward redemptions"
+    [breakage]="breakage month points_issued points_redeemed points_expired"
+    [customers]="tiers tier customers" [retention]="retention month active"
+    [campaigns]="campaigns name points" [settlement]="settlement store balance")
+for r in activity liabilities redemptions breakage customers retention campaigns settlement; do
+    db=$DB
+    [ $r = settlement ] && db=$T/coll.db
+    A=(--program 7 --from 2026-01-01 --to 2026-03-01 --db "$db")
+    "$LEAL" report $r "${A[@]}" --json >"$T/m-$r.json"
+    got="$($CHECK ledger "$T/m-$r.json" "$db")"
+    want=ok
+    for part in ${PARTS[$r]:-$r}; do
+        got+=" $($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["parts"][sys.argv[2]]) > 0)' "$T/m-$r.json" $part)"
+        "$LEAL" report $r "${A[@]}" --csv --part $part >"$T/m-$r-$part.csv"
+        got+=" $($CHECK csv "$T/m-$r.json" "$T/m-$r-$part.csv" $part)"
+        "$LEAL" report $r "${A[@]}" --csv --part $part --locale es >"$T/m-$r-$part-es.csv"
+        got+=" $($CHECK csv "$T/m-$r.json" "$T/m-$r-$part-es.csv" $part es)"
+        want+=" True ok ok"
+    done
+    "$LEAL" report $r "${A[@]}" --xlsx "$T/m-$r.xlsx"
+    got+=" $($CHECK xlsx "$T/m-$r.json" "$T/m-$r.xlsx")"
+    "$LEAL" report $r "${A[@]}" --svg "$T/m-$r.svg"
+    got+=" $($CHECK svg "$T/m-$r.json" "$T/m-$r.svg" ${SVG[$r]})"
+    check_eq "$r: --json as the ledger's lines give it (every part with rows); --csv of each part, and with --locale es; --xlsx; --svg: all as --json" \
+        "$want ok ok" "$got"
+done
+# January settled at 2 cents a point, then a point worth 3: January as
+# settled (its entries only, at 2), February and March as previews of what
+# no settled month took (at 3).
+run_capture "$LEAL" settle --period 2026-01 --program 7 --db "$T/coll.db"
+check_eq "January settled" 0 "$RC"
+"$LEAL" settle value --point-value 0,03 --program 7 --db "$T/coll.db" >/dev/null
+"$LEAL" report settlement --program 7 --from 2026-01-01 --to 2026-03-01 --db "$T/coll.db" --json >"$T/settled.json"
+check_eq "settlement after January settled: --json as the ledger's lines give it" "ok 0.03" \
+    "$($CHECK ledger "$T/settled.json" "$T/coll.db") $($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["point_value"])' "$T/settled.json")"
+check_eq "liabilities --json: EUR and PTS, points valued at 2 cents" "EUR PTS True" \
+    "$($PY -c 'import json,sys; p=json.load(open(sys.argv[1]))["parts"]["liabilities"]; print(p[0]["asset"], p[1]["asset"], abs(p[1]["value"] - p[1]["units"] * 0.02) < 1e-9)' "$T/m-liabilities.json")"
+# Windows the entries answer (one store; within a month), --json against the ledger.
+for w in "2026-01-10 2026-02-20 s2" "2026-02-03 2026-02-20 -" "2026-02-01 2026-02-01 s1" "2026-01-31 2026-02-01 s3"; do
+    set -- $w
+    S=()
+    [ "$3" != - ] && S=(--store "$3")
+    got= want=
+    for r in activity redemptions breakage customers retention campaigns; do
+        "$LEAL" report $r --program 7 --from "$1" --to "$2" "${S[@]}" --db "$DB" --json >"$T/w.json"
+        got+="$r $($CHECK ledger "$T/w.json" "$DB") "
+        want+="$r ok "
+    done
+    check_eq "from $1 to $2 at ${3/-/every store}: each report's --json as the ledger's lines give it" "$want" "$got"
+done
+got= want=
+for d in 2026-01-01 2026-01-31 2026-02-01 2026-02-14 2026-02-28; do
+    "$LEAL" report liabilities --program 7 --from 2026-01-01 --to $d --db "$DB" --json >"$T/w.json"
+    got+="$d $($CHECK ledger "$T/w.json" "$DB") "
+    want+="$d ok "
+done
+check_eq "liabilities at the end of month ends, firsts and a middle: --json as the ledger's lines give it" "$want" "$got"
 
 # A person's export and erasure (report_privacy_test.c checks them in depth).
 CUST=$(sqlite3 "$DB" "SELECT customer_id FROM account WHERE id = $ACC")

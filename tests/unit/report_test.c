@@ -9,6 +9,11 @@
  * side of the books (the reports read the program's side, or differently
  * joined). Refusals: unknown report, program and store, a store given to a
  * report of the whole program, --to before --from, an old schema.
+ * A second ledger (rep10) holds a program with rules: sales through the
+ * rules engine at tier multipliers, three campaigns two of which overlap,
+ * a stamp card, refunds and bonos; campaigns, liabilities of every asset at
+ * every day's end (month ends and firsts), customers by tier, activity and
+ * the stamp card's redemptions against the engine's results and the lines.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +27,9 @@
 #include <sqlite3.h>
 
 #include "host/ledger/ledger.h"
+#include "host/ledger/ledger_rules.h"
+#include "host/ledger/ledger_sale.h"
+#include "host/ledger/ledger_settle.h"
 #include "host/report/report.h"
 #include "tests/lib/report_gen.h"
 #include "tests/lib/testutil.h"
@@ -716,6 +724,614 @@ static void test_verify_summaries(void **state)
         fail_msg("plans: %s", ledger_errmsg(F.l));
 }
 
+/* ---- A program with rules (rep10) ------------------------------------------ */
+
+/* Program 8 in a ledger of its own: 2 shops (Europe/Madrid), 16 customers
+ * (the lower-numbered buy more), 61 days (2026-10-01 to 11-30) of sales
+ * through the rules engine (ledger_sale_post) at 1 point a euro: tier 1 at
+ * 60 euros over the tier window (x1.5), tier 2 at 200 (x2); three campaigns,
+ * rule 21 double points 5 to 25 October, rule 22 +5 a sale 15 October to 10
+ * November (both on 15 to 25 October), rule 23 +3 a sale of 20.00 or more at
+ * s2 in November; a stamp card (a stamp a sale, the 4th gives reward 1);
+ * one sale in ten half refunded ten minutes on; bonos of two kinds sold
+ * and sessions used (entries of the shape ledger_bono.c posts, dated: its
+ * own are dated now). Beside it the test's own tally of what the engine gave
+ * and what was posted: per sale its day, shop, euros and each rule's points;
+ * per customer and day what they held, their tier after their newest sale
+ * and whether they were active. */
+#define RPROG 8
+#define RSHOPS 2
+#define RCUST 16
+#define RDAYS 61
+#define RSALES_DAY 6
+#define RRULES 3
+#define RASSETS 4
+
+static const uint32_t rule_ids[RRULES] = {21, 22, 23};
+/* In the order the liabilities report sorts its rows. */
+static const char *const rassets[RASSETS] = {"BONO:1", "BONO:2", "PTS", "STAMP:1"};
+enum { A_BONO1, A_BONO2, A_PTS, A_STAMP };
+
+struct rsale {
+    int day, shop;
+    int64_t cents, rule_pts[RRULES];
+    bool has[RRULES];
+};
+
+struct rfx {
+    char *dir, db[512];
+    struct ledger *l;
+    struct report_db *rdb;
+    struct rules_program rules;
+    int64_t store[RSHOPS], acct[RCUST], cash, bono_acc[4];  /* sold, revenue, issued, used */
+    int64_t held[RCUST][RASSETS];                           /* now, as posted */
+    int64_t units[RDAYS][RASSETS], holders[RDAYS][RASSETS]; /* at each day's end */
+    int tier[RCUST][RDAYS];       /* after the newest sale up to the day's end; -1: none */
+    uint8_t active[RCUST][RDAYS]; /* bit s: an entry of theirs at shop s that day */
+    struct rsale sale[RDAYS * RSALES_DAY];
+    size_t nsales;
+    int64_t issued; /* the sales' points less the refunds' */
+    /* Stamp rewards the sales of a day gave, less those their refunds undid. */
+    int64_t stamp_rewards[RDAYS], rewards_reversed;
+    int tiers_seen[3];
+    uint64_t rng;
+    int nreq;
+};
+
+static struct rfx R;
+
+static uint32_t rrnd(uint32_t n)
+{
+    R.rng ^= R.rng << 13;
+    R.rng ^= R.rng >> 7;
+    R.rng ^= R.rng << 17;
+    return (uint32_t)(R.rng % n);
+}
+
+static int64_t rsql_int(const char *sql)
+{
+    return test_sql_i64(R.db, -1, "%s", sql);
+}
+
+/* Writes to the ledger file behind the ledger's back. */
+static void rexec(const char *sql)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(R.db, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 10000);
+    if (sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    sqlite3_close(h);
+}
+
+static void rrule(struct ledger_rules *r, int i, uint8_t kind, uint32_t amount, int from, int to,
+                  const char *name)
+{
+    struct rules_rule *x = &r->set.program.rules[i];
+    memset(x, 0, sizeof *x);
+    x->id = rule_ids[i];
+    x->kind = kind;
+    x->combine = RULES_STACK;
+    if (kind == RULES_MULTIPLIER)
+        x->multiplier_milli = amount;
+    else
+        x->bonus_points = amount;
+    x->from_day = (uint32_t)(DAY0 + from);
+    x->to_day = (uint32_t)(DAY0 + to);
+    snprintf(r->rule_name[i], LEDGER_RULES_NAME, "%s", name);
+}
+
+static leal_err rules_edit(struct ledger_rules *r, void *ctx)
+{
+    struct rules_program *p = &r->set.program;
+    (void)ctx;
+    p->n_tiers = 2;
+    p->tiers[0] = (struct rules_tier){60, 1500};
+    p->tiers[1] = (struct rules_tier){200, 2000};
+    snprintf(r->tier_name[0], LEDGER_RULES_NAME, "Plata");
+    snprintf(r->tier_name[1], LEDGER_RULES_NAME, "Oro");
+    p->n_rules = RRULES;
+    rrule(r, 0, RULES_MULTIPLIER, 2000, 4, 24, "Doble octubre");
+    rrule(r, 1, RULES_BONUS, 5, 14, 40, "Otono +5");
+    rrule(r, 2, RULES_BONUS, 3, NOV_FIRST, RDAYS - 1, "Tienda 2");
+    p->rules[2].n_stores = 1;
+    p->rules[2].stores[0] = (uint32_t)R.store[1];
+    p->rules[2].min_spend_cents = 2000;
+    p->n_rewards = 1;
+    p->rewards[0] = (struct rules_reward){1, RULES_REWARD_PRODUCT, 100, 77, 0};
+    snprintf(r->reward_name[0], LEDGER_RULES_NAME, "Cafe");
+    p->n_stamps = 1;
+    p->stamps[0] = (struct rules_stamp){RULES_STAMP_PER_SALE, 0, 4, 1, 0};
+    snprintf(r->stamp_name[0], LEDGER_RULES_NAME, "Sellos");
+    r->set.n_bonos = 2;
+    r->set.bonos[0] = (struct rules_bono_kind){1, 10, 0, 4500};
+    r->set.bonos[1] = (struct rules_bono_kind){2, 5, 0, 3000};
+    snprintf(r->bono_name[0], LEDGER_RULES_NAME, "10 sesiones");
+    snprintf(r->bono_name[1], LEDGER_RULES_NAME, "5 sesiones");
+    return LEAL_OK;
+}
+
+/* A later version renames rule 21: the report shows its newest name. */
+static leal_err rules_rename(struct ledger_rules *r, void *ctx)
+{
+    (void)ctx;
+    snprintf(r->rule_name[0], LEDGER_RULES_NAME, "Doble puntos");
+    return LEAL_OK;
+}
+
+static void rsale_post(int c, int shop, int day, int64_t at, int64_t cents)
+{
+    struct ledger_sale_request rq;
+    struct ledger_sale_result out;
+    char req[32];
+    struct rsale *s = &R.sale[R.nsales++];
+    memset(&rq, 0, sizeof rq);
+    snprintf(req, sizeof req, "r%d", R.nreq++);
+    rq.account_id = R.acct[c];
+    rq.store_id = R.store[shop];
+    rq.at = at;
+    rq.amount_cents = cents;
+    rq.request_id = req;
+    rq.operator_name = "till";
+    rq.rules = &R.rules;
+    rq.rules_version = 2;
+    leal_err err = ledger_sale_post(R.l, &rq, &out);
+    if (err != LEAL_OK)
+        fail_msg("sale: %s: %s", leal_errname(err), ledger_errmsg(R.l));
+    assert_int_equal(out.points_settled, 0);
+    assert_true(out.entry_id > 0);
+    *s = (struct rsale){.day = day, .shop = shop, .cents = cents};
+    for (size_t i = 0; i < out.r.n_lines; i++) {
+        const struct rules_line *ln = &out.r.lines[i];
+        if (ln->source != RULES_LINE_RULE)
+            continue;
+        for (int k = 0; k < RRULES; k++)
+            if (ln->id == rule_ids[k]) {
+                s->rule_pts[k] += ln->points;
+                s->has[k] = true;
+            }
+    }
+    R.held[c][A_PTS] += out.r.points;
+    assert_int_equal(R.held[c][A_PTS], out.r.after.points);
+    R.held[c][A_STAMP] = out.r.after.stamps[0];
+    R.issued += out.r.points;
+    R.stamp_rewards[day] += out.r.earned.rewards[0];
+    R.tier[c][day] = out.r.after.tier;
+    R.tiers_seen[out.r.after.tier]++;
+    R.active[c][day] |= (uint8_t)(1u << shop);
+    if (rrnd(10) != 0)
+        return;
+    /* Half of it or all refunded ten minutes on. */
+    struct ledger_refund_request fq = {0};
+    struct ledger_refund_result fo;
+    snprintf(req, sizeof req, "r%d", R.nreq++);
+    fq.sale_id = out.sale_id;
+    fq.amount_cents = rrnd(2) ? cents / 2 : 0;
+    fq.at = at + 600;
+    fq.request_id = req;
+    fq.operator_name = "till";
+    fq.rules = &R.rules;
+    if ((err = ledger_sale_refund(R.l, &fq, &fo)) != LEAL_OK)
+        fail_msg("refund: %s: %s", leal_errname(err), ledger_errmsg(R.l));
+    assert_int_equal(fo.r.points_short, 0);
+    R.held[c][A_PTS] -= fo.r.points_back;
+    assert_int_equal(R.held[c][A_PTS], fo.r.after.points);
+    R.held[c][A_STAMP] = fo.r.after.stamps[0];
+    R.issued -= fo.r.points_back;
+    R.stamp_rewards[day] -= fo.r.rewards_reversed[0];
+    R.rewards_reversed += fo.r.rewards_reversed[0];
+}
+
+/* A bono of kind k (0, 1: BONO:1, BONO:2) sold to c (sessions > 0) or one
+ * session used (-1), as ledger_bono.c posts it: the sessions from
+ * bonos_issued or to bonos_used, the euros deferred on bonos_sold. */
+static void rbono(int c, int k, int shop, int day, int64_t at, int64_t sessions)
+{
+    static const int64_t price[2] = {4500, 3000}, n[2] = {10, 5};
+    bool sale = sessions > 0;
+    int64_t cents = sale ? price[k] : price[k] / n[k], id;
+    struct ledger_line lines[4];
+    char req[32];
+    bool rep;
+    memset(lines, 0, sizeof lines);
+    lines[0] = (struct ledger_line){R.acct[c], "", sessions, 0};
+    lines[1] = (struct ledger_line){R.bono_acc[sale ? 2 : 3], "", -sessions, 0};
+    lines[2] = (struct ledger_line){sale ? R.cash : R.bono_acc[0], "EUR", -cents, 0};
+    lines[3] = (struct ledger_line){R.bono_acc[sale ? 0 : 1], "EUR", cents, 0};
+    snprintf(lines[0].asset, sizeof lines[0].asset, "BONO:%d", k + 1);
+    snprintf(lines[1].asset, sizeof lines[1].asset, "BONO:%d", k + 1);
+    snprintf(req, sizeof req, "r%d", R.nreq++);
+    struct ledger_entry e = {.program_id = RPROG,
+                             .kind = sale ? "transfer" : "redeem",
+                             .at = at,
+                             .store_id = R.store[shop],
+                             .request_id = req,
+                             .operator_name = "desk",
+                             .reason = sale ? "bono sold at the desk" : "bono session used",
+                             .reference = "",
+                             .nlines = 4,
+                             .lines = lines};
+    leal_err err = ledger_post(R.l, &e, &id, &rep);
+    if (err != LEAL_OK)
+        fail_msg("bono: %s: %s", leal_errname(err), ledger_errmsg(R.l));
+    R.held[c][k] += sessions;
+    R.active[c][day] |= (uint8_t)(1u << shop);
+}
+
+static void rday(int d)
+{
+    int64_t day0 = OCT1 + (int64_t)d * 86400;
+    for (int i = 0; i < RSALES_DAY; i++) {
+        uint32_t a = rrnd(RCUST), b = rrnd(RCUST);
+        int shop = (int)rrnd(RSHOPS);
+        /* The last at 22:30 UTC: the next day in Madrid (October) or its
+         * last hour; the rules read local dates, the reports UTC days. */
+        int64_t at = day0 + (i == RSALES_DAY - 1 ? 81000 : 32400 + i * 1800);
+        rsale_post((int)(a < b ? a : b), shop, d, at,
+                   500 + 100 * (int64_t)rrnd(60) + (int64_t)rrnd(100));
+    }
+    if (d % 7 == 3)
+        rbono((d / 7) % RCUST, d % 2, (int)rrnd(RSHOPS), d, day0 + 50000, d % 2 ? 5 : 10);
+    if (d % 3 == 1)
+        for (int k = 0; k < RCUST * 2; k++) {
+            int c = (d + k) % RCUST, kind = k / RCUST;
+            if (R.held[c][kind] > 0) {
+                rbono(c, kind, (int)rrnd(RSHOPS), d, day0 + 60000, -1);
+                break;
+            }
+        }
+    for (int c = 0; c < RCUST; c++) {
+        for (int k = 0; k < RASSETS; k++) {
+            R.units[d][k] += R.held[c][k];
+            R.holders[d][k] += R.held[c][k] != 0;
+        }
+    }
+}
+
+static int rsetup(void **state)
+{
+    static const char *const bono_names[4] = {"bonos_sold", "bonos_revenue", "bonos_issued",
+                                              "bonos_used"};
+    struct ledger_program p = {.id = RPROG,
+                               .kind = LEDGER_PROGRAM_CHAIN,
+                               .points_per_euro_milli = 1000,
+                               .purse_cap_cents = LEDGER_PURSE_CAP_DEFAULT};
+    struct ledger_rules_change ch = {"test", "autumn", "campaigns", rules_edit, NULL, {0, 0}, 0};
+    struct ledger_rules_change rn = {"test", "renamed", "rule 21 renamed", rules_rename, NULL,
+                                     {0, 0}, 0};
+    int64_t id;
+    uint32_t version;
+    char sql[256];
+    memset(&R, 0, sizeof R);
+    R.rng = 0x2545f4914f6cdd1du;
+    R.dir = test_tmpdir_fast();
+    snprintf(R.db, sizeof R.db, "%s/rules.db", R.dir);
+    snprintf(p.code, sizeof p.code, "rules");
+    snprintf(p.name, sizeof p.name, "Rules");
+    assert_int_equal(ledger_open(R.db, &R.l), LEAL_OK);
+    assert_int_equal(ledger_program_create(R.l, &p, &id), LEAL_OK);
+    for (int s = 0; s < RSHOPS; s++) {
+        char code[16];
+        snprintf(code, sizeof code, "s%d", s + 1);
+        assert_int_equal(ledger_store_add(R.l, RPROG, code, code, "Europe/Madrid", &R.store[s]),
+                         LEAL_OK);
+    }
+    for (int c = 0; c < RCUST; c++) {
+        struct ledger_customer cu = {.program_id = RPROG};
+        int64_t cid;
+        snprintf(cu.name, sizeof cu.name, "r%d", c);
+        assert_int_equal(ledger_customer_add(R.l, &cu, &cid, &R.acct[c]), LEAL_OK);
+        for (int d = 0; d < RDAYS; d++)
+            R.tier[c][d] = -1;
+    }
+    assert_int_equal(ledger_settle_value_set(R.l, RPROG, VALUE, "test"), LEAL_OK);
+    assert_int_equal(ledger_rules_change(R.l, RPROG, &ch), LEAL_OK);
+    assert_int_equal(ledger_rules_change(R.l, RPROG, &rn), LEAL_OK);
+    assert_int_equal(ledger_rules_load(R.l, RPROG, &R.rules, &version), LEAL_OK);
+    assert_int_equal(version, 2);
+    /* The bono accounts, as ledger_bono.c makes them at a program's first bono. */
+    for (int i = 0; i < 4; i++) {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO account(program_id, kind, name, created_at) VALUES (%d, "
+                 "'program', '%s', %lld)",
+                 RPROG, bono_names[i], (long long)OCT1);
+        rexec(sql);
+        assert_int_equal(ledger_program_account(R.l, RPROG, bono_names[i], &R.bono_acc[i]),
+                         LEAL_OK);
+    }
+    /* The customers joined the day before the first sale. */
+    snprintf(sql, sizeof sql, "UPDATE customer SET created_at = %lld WHERE program_id = %d",
+             (long long)(OCT1 - 43200), RPROG);
+    rexec(sql);
+    assert_int_equal(ledger_program_account(R.l, RPROG, "cash", &R.cash), LEAL_OK);
+    for (int d = 0; d < RDAYS; d++)
+        rday(d);
+    /* A day without a sale of theirs keeps the tier of the day before. */
+    for (int c = 0; c < RCUST; c++)
+        for (int d = 1; d < RDAYS; d++)
+            if (R.tier[c][d] < 0)
+                R.tier[c][d] = R.tier[c][d - 1];
+    assert_int_equal(report_db_open(R.db, &R.rdb), LEAL_OK);
+    *state = &R;
+    return 0;
+}
+
+static int rteardown(void **state)
+{
+    (void)state;
+    report_db_close(R.rdb);
+    ledger_close(R.l);
+    test_rmtree(R.dir);
+    free(R.dir);
+    return 0;
+}
+
+static void rrun(const char *name, int from, int to, const char *store, struct report *r)
+{
+    struct report_query q = {name, RPROG, store, DAY0 + from, DAY0 + to, 0, NULL};
+    leal_err err = report_run(R.rdb, &q, r);
+    if (err != LEAL_OK)
+        fail_msg("report %s: %s: %s", name, leal_errname(err), report_db_errmsg(R.rdb));
+}
+
+/* The data is what the checks need: every tier, every asset, every rule. */
+static void test_rules_data(void **state)
+{
+    (void)state;
+    assert_true(R.tiers_seen[0] > 0 && R.tiers_seen[1] > 0 && R.tiers_seen[2] > 0);
+    for (int k = 0; k < RASSETS; k++)
+        assert_true(R.units[RDAYS - 1][k] > 0);
+    for (int k = 0; k < RRULES; k++) {
+        size_t n = 0;
+        for (size_t i = 0; i < R.nsales; i++)
+            n += R.sale[i].has[k];
+        assert_true(n > 5);
+    }
+    /* Rules 21 and 22 both gave points to sales of 15 to 25 October. */
+    size_t both = 0;
+    for (size_t i = 0; i < R.nsales; i++)
+        both += R.sale[i].has[0] && R.sale[i].has[1];
+    assert_true(both > 20);
+    /* 22:30 UTC on 4 October is 5 October in Madrid: rule 21 gave that
+     * sale points, yet it belongs to the report's 4 October (UTC). */
+    size_t early = 0;
+    for (size_t i = 0; i < R.nsales; i++)
+        early += R.sale[i].day == 3 && R.sale[i].has[0];
+    assert_int_equal(early, 1);
+    assert_int_equal(rsql_int("SELECT count(*) FROM sale_line WHERE source = 2"),
+                     rsql_int("SELECT count(*) FROM sale WHERE tier_before > 0"));
+}
+
+/* campaigns over windows inside the rules' dates, across them, at one shop
+ * and at all, against the tally: per rule with points in the window, the
+ * points its lines gave and its sales' count and euros; every row the
+ * window's sales and those of as many days just before. */
+static void test_campaigns(void **state)
+{
+    static const struct {
+        int from, to, shop; /* shop -1: all */
+    } win[] = {{0, 30, -1}, {14, 40, -1},       {NOV_FIRST, RDAYS - 1, 1},
+               {19, 21, 0}, {4, RDAYS - 1, -1}, {24, 35, 1},
+               {41, 45, -1}};
+    static const char *const codes[RSHOPS] = {"s1", "s2"};
+    (void)state;
+    for (size_t w = 0; w < sizeof win / sizeof win[0]; w++) {
+        int from = win[w].from, to = win[w].to, len = to - from + 1;
+        int64_t pts[RRULES] = {0}, n[RRULES] = {0}, amt[RRULES] = {0};
+        int64_t sales = 0, amount = 0, before = 0, amount_before = 0;
+        size_t rows = 0;
+        struct report r;
+        for (size_t i = 0; i < R.nsales; i++) {
+            const struct rsale *s = &R.sale[i];
+            if (win[w].shop >= 0 && s->shop != win[w].shop)
+                continue;
+            if (s->day >= from - len && s->day < from) {
+                before++;
+                amount_before += s->cents;
+            }
+            if (s->day < from || s->day > to)
+                continue;
+            sales++;
+            amount += s->cents;
+            for (int k = 0; k < RRULES; k++) {
+                pts[k] += s->rule_pts[k];
+                n[k] += s->has[k];
+                amt[k] += s->has[k] ? s->cents : 0;
+            }
+        }
+        rrun("campaigns", from, to, win[w].shop >= 0 ? codes[win[w].shop] : NULL, &r);
+        const struct report_part *p = &r.part[0];
+        for (int k = 0; k < RRULES; k++) {
+            if (n[k] == 0)
+                continue;
+            assert_true(rows < p->nrows);
+            assert_int_equal(cell(p, rows, "rule"), rule_ids[k]);
+            assert_string_equal(text(p, rows, "name"), k == 0   ? "Doble puntos"
+                                                       : k == 1 ? "Otono +5"
+                                                                : "Tienda 2");
+            assert_int_equal(cell(p, rows, "points"), pts[k]);
+            assert_int_equal(cell(p, rows, "sales_with_rule"), n[k]);
+            assert_int_equal(cell(p, rows, "amount_with_rule"), amt[k]);
+            assert_int_equal(cell(p, rows, "sales"), sales);
+            assert_int_equal(cell(p, rows, "amount"), amount);
+            assert_int_equal(cell(p, rows, "sales_before"), before);
+            assert_int_equal(cell(p, rows, "amount_before"), amount_before);
+            rows++;
+        }
+        assert_int_equal(p->nrows, rows);
+        /* The points the report gives per rule are the engine's lines. */
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "SELECT coalesce(sum(sl.points), 0) FROM sale_line sl JOIN sale s ON s.id = "
+                 "sl.sale_id WHERE sl.source = 4 AND s.at >= %lld AND s.at < %lld%s",
+                 (long long)((DAY0 + from) * 86400), (long long)((DAY0 + to + 1) * 86400),
+                 win[w].shop < 0    ? ""
+                 : win[w].shop == 0 ? " AND s.store_id = (SELECT id FROM store WHERE code = 's1')"
+                                    : " AND s.store_id = (SELECT id FROM store WHERE code = 's2')");
+        assert_int_equal(col_sum(p, "points"), rsql_int(sql));
+        report_free(&r);
+    }
+}
+
+/* What the customers' accounts held of asset before second end, from the
+ * lines: units, and accounts holding some. */
+static void rheld_sql(const char *asset, int64_t end, int64_t *units, int64_t *holders)
+{
+    char sql[768];
+    static const char *const what[2] = {"coalesce(sum(b), 0)", "count(nullif(b, 0))"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT %s FROM (SELECT sum(l.amount) AS b FROM line l JOIN entry e ON e.id = "
+                 "l.entry_id JOIN account a ON a.id = l.account_id WHERE a.program_id = %d AND "
+                 "a.kind <> 'program' AND l.asset = '%s' AND e.at < %lld GROUP BY l.account_id)",
+                 what[i], RPROG, asset, (long long)end);
+        *(i ? holders : units) = rsql_int(sql);
+    }
+}
+
+/* Liabilities at the end of every day from two before the first to one
+ * after the last (month ends and firsts among them), each asset's units,
+ * holders and value against the tally at that day's end and against the
+ * lines dated before it summed per account: points (earned at tier
+ * multipliers and campaign rules, refunds taken back) valued, stamps and
+ * bono sessions held without a value. */
+static void test_liabilities_assets(void **state)
+{
+    (void)state;
+    for (int d = -2; d <= RDAYS; d++) {
+        int t = d < RDAYS ? d : RDAYS - 1;
+        struct report r;
+        size_t rows = 0;
+        rrun("liabilities", d, d, NULL, &r);
+        const struct report_part *p = &r.part[0];
+        for (int k = 0; k < RASSETS; k++) {
+            int64_t units = d < 0 ? 0 : R.units[t][k], holders = d < 0 ? 0 : R.holders[t][k];
+            int64_t su, sh;
+            rheld_sql(rassets[k], (DAY0 + d + 1) * 86400, &su, &sh);
+            assert_int_equal(su, units);
+            assert_int_equal(sh, holders);
+            if (units == 0 && holders == 0)
+                continue;
+            assert_true(rows < p->nrows);
+            assert_string_equal(text(p, rows, "asset"), rassets[k]);
+            assert_int_equal(cell(p, rows, "units"), units);
+            assert_int_equal(cell(p, rows, "holders"), holders);
+            const struct report_cell *v = report_cell_at(p, rows, report_col_index(p, "value"));
+            if (k == A_PTS)
+                assert_int_equal(cell(p, rows, "value"), units * VALUE);
+            else
+                assert_true(v->null);
+            rows++;
+        }
+        assert_int_equal(p->nrows, rows);
+        report_free(&r);
+    }
+}
+
+/* customers' tiers part over windows within a month and across months, of
+ * the whole program and at one shop: the customers active in the window
+ * (a sale, a refund or a bono of theirs there) by the tier their newest sale
+ * up to the window's end left them in (0: none), against the tally. */
+static void test_customers_tiers(void **state)
+{
+    static const struct {
+        int from, to, shop;
+    } win[] = {{3, 20, -1},        {20, 45, -1},
+               {0, RDAYS - 1, -1}, {NOV_FIRST, RDAYS - 1, -1},
+               {10, 50, 1},        {NOV_FIRST + 2, NOV_FIRST + 9, 0}};
+    static const char *const codes[RSHOPS] = {"s1", "s2"};
+    (void)state;
+    for (size_t w = 0; w < sizeof win / sizeof win[0]; w++) {
+        int64_t by_tier[RULES_MAX_TIERS + 1] = {0}, active = 0;
+        size_t rows = 0;
+        struct report r;
+        for (int c = 0; c < RCUST; c++) {
+            unsigned mask = win[w].shop < 0 ? 0xffu : 1u << win[w].shop;
+            bool in = false;
+            for (int d = win[w].from; d <= win[w].to; d++)
+                in = in || (R.active[c][d] & mask) != 0;
+            if (!in)
+                continue;
+            active++;
+            by_tier[R.tier[c][win[w].to] < 0 ? 0 : R.tier[c][win[w].to]]++;
+        }
+        rrun("customers", win[w].from, win[w].to, win[w].shop >= 0 ? codes[win[w].shop] : NULL, &r);
+        assert_int_equal(cell(&r.part[0], 0, "customers"), RCUST);
+        assert_int_equal(cell(&r.part[0], 0, "new"), 0);
+        assert_int_equal(cell(&r.part[0], 0, "active"), active);
+        const struct report_part *p = &r.part[1];
+        for (int t = 0; t <= RULES_MAX_TIERS; t++) {
+            if (by_tier[t] == 0)
+                continue;
+            assert_true(rows < p->nrows);
+            assert_int_equal(cell(p, rows, "tier"), t);
+            assert_int_equal(cell(p, rows, "customers"), by_tier[t]);
+            rows++;
+        }
+        assert_int_equal(p->nrows, rows);
+        assert_true(win[w].to < 30 || rows >= 2); /* tiers beyond 0 by November */
+        report_free(&r);
+    }
+}
+
+/* activity and breakage of the rules program: the points the sales gave
+ * (base, tier, campaigns) less what refunds took back, against the engine's
+ * results; every sale an earn at a shop without a card. */
+static void test_rules_activity(void **state)
+{
+    struct report r;
+    (void)state;
+    rrun("activity", 0, RDAYS - 1, NULL, &r);
+    assert_int_equal(col_sum(&r.part[0], "points_issued"), R.issued);
+    assert_int_equal(col_sum(&r.part[0], "sales_no_card"), (int64_t)R.nsales);
+    assert_int_equal(col_sum(&r.part[0], "points_redeemed"), 0);
+    report_free(&r);
+    rrun("breakage", 0, RDAYS - 1, NULL, &r);
+    assert_int_equal(col_sum(&r.part[0], "points_issued"), R.issued);
+    report_free(&r);
+}
+
+/* redemptions of the rules program: the stamp card's rewards (4 stamps
+ * each, on the sale's entry, "sale") over windows, less those a refund of
+ * their sale undid (counted against the reward, as a void counts against
+ * what it reverses), against the engine's results; whole days (the
+ * summaries) and a part of a day (the entries). */
+static void test_stamp_redemptions(void **state)
+{
+    static const int win[][2] = {{0, RDAYS - 1}, {3, 45}, {NOV_FIRST + 3, NOV_FIRST + 3}, {7, 9}};
+    (void)state;
+    assert_true(R.rewards_reversed > 0);
+    for (size_t w = 0; w < sizeof win / sizeof win[0]; w++) {
+        int64_t n = 0;
+        struct report r;
+        for (int d = win[w][0]; d <= win[w][1]; d++)
+            n += R.stamp_rewards[d];
+        assert_true(n > 0);
+        rrun("redemptions", win[w][0], win[w][1], NULL, &r);
+        const struct report_part *p = &r.part[0];
+        for (size_t i = 0; p->nrows != 1 && i < p->nrows; i++)
+            print_message("%s %s %lld %lld (want sale STAMP:1 %lld %lld)\n", text(p, i, "reward"),
+                          text(p, i, "asset"), (long long)cell(p, i, "redemptions"),
+                          (long long)cell(p, i, "units"), (long long)n, (long long)(4 * n));
+        assert_int_equal(p->nrows, 1);
+        assert_string_equal(text(p, 0, "reward"), "sale");
+        assert_string_equal(text(p, 0, "asset"), "STAMP:1");
+        assert_int_equal(cell(p, 0, "redemptions"), n);
+        assert_int_equal(cell(p, 0, "units"), 4 * n);
+        report_free(&r);
+        /* The same from the entries: the window a second short of its last day. */
+        struct report_query q = {"redemptions",    RPROG, NULL, DAY0 + win[w][0],
+                                 DAY0 + win[w][1], 0,     NULL};
+        assert_int_equal(report_run_at(R.rdb, &q, (DAY0 + win[w][0]) * 86400,
+                                       (DAY0 + win[w][1] + 1) * 86400 - 1, &r),
+                         LEAL_OK);
+        assert_int_equal(r.part[0].nrows, 1);
+        assert_int_equal(cell(&r.part[0], 0, "redemptions"), n);
+        assert_int_equal(cell(&r.part[0], 0, "units"), 4 * n);
+        report_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -735,5 +1351,11 @@ int main(void)
         cmocka_unit_test(test_windows),
         cmocka_unit_test(test_verify_summaries),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    const struct CMUnitTest rules_tests[] = {
+        cmocka_unit_test(test_rules_data),         cmocka_unit_test(test_campaigns),
+        cmocka_unit_test(test_liabilities_assets), cmocka_unit_test(test_customers_tiers),
+        cmocka_unit_test(test_rules_activity),     cmocka_unit_test(test_stamp_redemptions),
+    };
+    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    return failed + cmocka_run_group_tests(rules_tests, rsetup, rteardown);
 }
