@@ -1,4 +1,4 @@
-/* package_file.c - a package file's header and structure (see package_file.h). */
+/* package_file.c - a package file's header (see package_file.h). */
 #include "package_file.h"
 
 #include <errno.h>
@@ -28,7 +28,7 @@ static leal_err file_at(void *ctx, uint32_t offset, uint8_t *out, size_t len)
     return LEAL_OK;
 }
 
-leal_err package_file_parse(const char *path, struct package_info *out)
+leal_err package_file_header(const char *path, struct package_info *out)
 {
     struct file_source f;
     struct package_source src;
@@ -44,7 +44,7 @@ leal_err package_file_parse(const char *path, struct package_info *out)
         err = LEAL_E_TOO_LARGE;
     else {
         src = (struct package_source){file_at, &f, (uint32_t)st.st_size};
-        err = package_parse(&src, out);
+        err = package_parse_header(&src, out);
     }
     close(f.fd);
     return err;

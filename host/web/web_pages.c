@@ -636,7 +636,7 @@ static json_t *package_file_json(const struct terminal_walk *w,
     if (w->dir == NULL || w->dir[0] == 0)
         return json_null();
     if ((err = package_file_path(w->dir, t->id, path, sizeof path)) == LEAL_OK)
-        err = package_file_parse(path, &p);
+        err = package_file_header(path, &p);
     if (err == LEAL_OK && ((int64_t)p.terminal_id != t->id || (int64_t)p.program_id != w->program))
         return json_pack("{s:s,s:I,s:I}", "file", "other", "program", (json_int_t)p.program_id,
                          "terminal", (json_int_t)p.terminal_id);
