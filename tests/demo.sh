@@ -172,8 +172,12 @@ printf 'demo admin password\n' >"$D/marta.pw"
 "$LEAL" user add marta --role admin --password-file "$D/marta.pw" >/dev/null
 "$LEAL" qr certifier --socket "$D/certifier.sock" >"$D/certifier.out" 2>&1 &
 CERT_PID=$!
+# The kiosk's package where the back office reads its validity (--packages).
+mkdir "$D/packages"
+cp "$D/kiosk1.lpkg" "$D/packages/terminal-1.lpkg"
 env -u LEAL_PASSPHRASE -u LEAL_BACKUP_PASSPHRASE -u LEAL_BUNDLE_PASSPHRASE \
-    "$LEAL" serve --listen 127.0.0.1:0 --qr-certifier "$D/certifier.sock" >"$D/serve.out" 2>&1 &
+    "$LEAL" serve --listen 127.0.0.1:0 --qr-certifier "$D/certifier.sock" \
+    --packages "$D/packages" >"$D/serve.out" 2>&1 &
 SERVE_PID=$!
 trap 'kill "$SERVE_PID" "$CERT_PID" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$D"' EXIT
 for _ in $(seq 100); do
@@ -198,6 +202,18 @@ for k in ("purse_loaded", "purse_spent"):
 }
 step "Marta signs in to the back office (leal serve, $URL) and reads today's totals on the dashboard" \
     dashboard
+terminals() {
+    api "$D/marta.jar" GET /api/terminals | "$PY" -c '
+import json, sys, time
+for t in json.load(sys.stdin)["terminals"]:
+    f = t["package_file"]
+    if f["file"] != "found":
+        print("terminal %d (%s): package file %s" % (t["id"], t["name"], f["file"]))
+        continue
+    until = time.strftime("%Y-%m-%d %H:%M", time.gmtime(f["valid_until_at"]))
+    print("terminal %d (%s): package %d, valid until %s UTC (%s)" % (t["id"], t["name"], f["version"], until, f["state"]))'
+}
+step "The terminals page: the kiosk's package and until when it holds, read from its file" terminals
 CARD2=$("$LEAL" card read --reader "sim:$D/ana2.json" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["card_id"])')
 printf '4821\n' >"$D/ana.pin"
 "$LEAL" card pin set "$CARD2" --pin-file "$D/ana.pin" >/dev/null

@@ -702,6 +702,18 @@ leal_err package_parse(const struct package_source *src, struct package_info *ou
     return LEAL_OK;
 }
 
+leal_err package_parse_header(const struct package_source *src, struct package_info *out)
+{
+    struct package_info p = {0};
+    leal_err err;
+    if (src == NULL || src->read == NULL || out == NULL)
+        return LEAL_E_ARG;
+    if ((err = parse_header(src, &p)) != LEAL_OK)
+        return err;
+    *out = p;
+    return LEAL_OK;
+}
+
 leal_err package_verify(const struct crypto_provider *cp, const struct package_source *src,
                         const struct package_expect *e, struct package_info *out)
 {

@@ -273,6 +273,14 @@ LEAL_MUST_CHECK leal_err package_signed_message(const struct crypto_provider *cp
  * expectations): for showing a package. */
 LEAL_MUST_CHECK leal_err package_parse(const struct package_source *src, struct package_info *out);
 
+/* The header alone, and that the source is exactly as long as its sections
+ * say (one 60-byte read, no list, name, site or caps read: a constant cost
+ * whatever the package's size): for showing a package's version and
+ * validity. *out's site and caps stay 0 and a damaged list is not seen;
+ * package_parse checks those. */
+LEAL_MUST_CHECK leal_err package_parse_header(const struct package_source *src,
+                                              struct package_info *out);
+
 /* The whole check a terminal makes: structure, key version, signature, order
  * of the lists, program, terminal, validity at e->now, version above
  * e->loaded_version. *out is filled only on LEAL_OK. */

@@ -26,7 +26,7 @@ static const char serve_help[] =
     "usage: leal serve [--listen ADDRESS:PORT] [--db PATH] [--tls-cert F --tls-key F]\n"
     "                  [--init-admin NAME [--password-file F]] [--public-url URL]\n"
     "                  [--terminals DIR [--keystore PATH] [--passphrase-file F]]\n"
-    "                  [--qr-certifier SOCKET]\n"
+    "                  [--qr-certifier SOCKET] [--packages DIR]\n"
     "       leal serve --routes\n"
     "Serves the back office: pages at / and a JSON API under /api/, on\n"
     "127.0.0.1:8080 unless --listen says otherwise (port 0: any free port; the\n"
@@ -56,7 +56,12 @@ static const char serve_help[] =
     "itself with a MAC of its journal key over a fresh server challenge, so the server\n"
     "opens the keystore (its journal masters only; passphrase as for 'leal sync import')\n"
     "and prints the line 'terminal pin sha256//...', the certificate's public key that\n"
-    "terminals pin (leal-terminal sync --pin).\n";
+    "terminals pin (leal-terminal sync --pin).\n"
+    "--packages DIR: where 'leal terminal package -o' puts the terminals' packages\n"
+    "(DIR/terminal-ID.lpkg; --terminals DIR says it too): the terminals page shows\n"
+    "each one's version and validity, expired or expiring within a day, read from\n"
+    "the file (the ledger keeps no validity; the signature is not checked there:\n"
+    "'leal package show' does). Without it, the page says the validity is unknown.\n";
 
 static void print_routes(void)
 {
@@ -165,8 +170,9 @@ int cmd_serve(int argc, char **argv)
                            {"init-admin", false, NULL},      {"password-file", false, NULL},
                            {"routes", true, NULL},           {"public-url", false, NULL},
                            {"terminals", false, NULL},       {"keystore", false, NULL},
-                           {"passphrase-file", false, NULL}, {"qr-certifier", false, NULL}};
-    struct web_server_options wo = {"127.0.0.1:8080", NULL, NULL, NULL, NULL, NULL, NULL};
+                           {"passphrase-file", false, NULL}, {"qr-certifier", false, NULL},
+                           {"packages", false, NULL}};
+    struct web_server_options wo = {"127.0.0.1:8080", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     struct keyset *ks = NULL;
     struct sync_net *net = NULL;
     struct web_hook hook;
@@ -200,6 +206,10 @@ int cmd_serve(int argc, char **argv)
     if (o[11].val && strlen(o[11].val) >= 108)
         return cli_usage("--qr-certifier '%s': a socket's path is at most 107 bytes", o[11].val);
     wo.qr_certifier = o[11].val;
+    wo.packages_dir = o[12].val ? o[12].val : o[8].val;
+    if (wo.packages_dir && strlen(wo.packages_dir) >= 4000)
+        return cli_usage("--packages '%.40s...': a directory's path is at most 3999 bytes",
+                         wo.packages_dir);
     wo.tls_cert = o[2].val;
     wo.tls_key = o[3].val;
     if ((rc = lcli_open(o[1].val, &l)) != 0)

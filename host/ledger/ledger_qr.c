@@ -335,6 +335,34 @@ leal_err ledger_qr_static_keep(struct ledger *l, int64_t card_id, const char *te
     "c.card_id WHERE c.account_id = ?1 AND c.status = 'active' AND t.expires_at > ?2 ORDER BY "    \
     "c.issued_at DESC, c.card_id DESC LIMIT 1"
 
+/* layout_version 1: a static code's virtual card (cardlayout/qr QR_KIND_STATIC;
+ * a phone's is 2). */
+#define STATIC_NEWEST_SQL                                                                          \
+    "SELECT c.card_id, c.status, CASE WHEN t.card_id IS NULL THEN 0 ELSE 1 END, "                  \
+    "coalesce(t.expires_at, 0) FROM card c LEFT JOIN qr_static_text t ON t.card_id = c.card_id "   \
+    "WHERE c.account_id = ?1 AND c.tech = 'virtual-qr' AND c.layout_version = 1 ORDER BY "         \
+    "c.issued_at DESC, c.card_id DESC LIMIT 1"
+
+leal_err ledger_qr_static_newest(struct ledger *l, int64_t account_id,
+                                 struct ledger_qr_static_state *out, bool *found)
+{
+    struct store_stmt *st;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    *found = false;
+    if ((err = store_prep_i64(l, STATIC_NEWEST_SQL, &st, I64S(account_id))) != LEAL_OK)
+        return err;
+    if (store_next_row(l, st, &err)) {
+        out->card_id = store_col_i64(st, 0);
+        store_col_text(st, 1, out->status, sizeof out->status);
+        out->text_kept = store_col_i64(st, 2) != 0;
+        out->expires_at = store_col_i64(st, 3);
+        *found = true;
+    }
+    store_finalize(st);
+    return err;
+}
+
 leal_err ledger_qr_static_find(struct ledger *l, int64_t account_id, int64_t now,
                                struct ledger_qr_static_code *out, bool *found)
 {

@@ -121,4 +121,19 @@ struct ledger_qr_static_code {
 LEAL_MUST_CHECK leal_err ledger_qr_static_find(struct ledger *l, int64_t account_id, int64_t now,
                                                struct ledger_qr_static_code *out, bool *found);
 
+/* The account's newest static code whatever became of it (its virtual card
+ * by issue time), for telling a customer why the portal shows none: its
+ * card's status ("active", "blocked", ...), whether its text was kept (a
+ * code issued before the ledger kept texts has none, so nothing can show
+ * it) and its expiry (0 without text). *found false: the account never had
+ * a static code (a phone's virtual card is no static code). */
+struct ledger_qr_static_state {
+    int64_t card_id;
+    char status[16];
+    bool text_kept;
+    int64_t expires_at;
+};
+LEAL_MUST_CHECK leal_err ledger_qr_static_newest(struct ledger *l, int64_t account_id,
+                                                 struct ledger_qr_static_state *out, bool *found);
+
 #endif

@@ -50,6 +50,7 @@ struct web_req {
     int64_t customer;         /* the signed-in customer, 0 without one */
     const char *base_url;     /* the server's address as customers reach it, for links */
     const char *qr_certifier; /* the QR certifier's socket, "" without one */
+    const char *packages_dir; /* the terminals' package files, "" without one */
     /* The phone enrolments' limits (WEB_ENROL_*): per customer, per address. */
     struct web_limit *enrol_customer, *enrol_addr;
     struct web_dash_cache *dash; /* the dashboard's kept answers (web_pages.h), or NULL */

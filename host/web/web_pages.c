@@ -16,6 +16,7 @@
 #include "host/ledger/ledger_reconcile.h"
 #include "host/ledger/ledger_sale.h"
 #include "host/ledger/ledger_terminals.h"
+#include "host/package/package_file.h"
 #include "host/report/report.h"
 #include "host/report/report_chart.h"
 
@@ -608,16 +609,63 @@ void web_hotlist(struct web_req *r)
 
 /* ---- Terminals and settlement ---- */
 
+/* A package about to expire: the terminal refuses it from valid_until on,
+ * so the page warns a day ahead (build and put the next one). */
+#define WEB_PACKAGE_EXPIRING_SECONDS 86400
+
+struct terminal_walk {
+    json_t *list;
+    const char *dir; /* the packages' directory, "" or NULL: not known */
+    int64_t program;
+    int64_t now;
+};
+
+/* What the terminal's package file in the packages' directory says: null
+ * without a directory; {"file":"missing"|"damaged"|"unreadable"} when there
+ * is no package to read, "other" (with its program and terminal) when the
+ * file is another terminal's or program's; else its version, issue time and
+ * validity, and state "valid", "expiring" (within a day) or "expired". The
+ * signature is not checked (host/package/package_file.h). */
+static json_t *package_file_json(const struct terminal_walk *w,
+                                 const struct ledger_terminal_view *t)
+{
+    struct package_info p;
+    char path[4200];
+    const char *state;
+    leal_err err;
+    if (w->dir == NULL || w->dir[0] == 0)
+        return json_null();
+    if ((err = package_file_path(w->dir, t->id, path, sizeof path)) == LEAL_OK)
+        err = package_file_header(path, &p);
+    if (err == LEAL_OK && ((int64_t)p.terminal_id != t->id || (int64_t)p.program_id != w->program))
+        return json_pack("{s:s,s:I,s:I}", "file", "other", "program", (json_int_t)p.program_id,
+                         "terminal", (json_int_t)p.terminal_id);
+    if (err != LEAL_OK)
+        return json_pack("{s:s}", "file",
+                         err == LEAL_E_NOT_FOUND ? "missing"
+                         : err == LEAL_E_IO || err == LEAL_E_PERMISSION || err == LEAL_E_RANGE
+                             ? "unreadable"
+                             : "damaged");
+    state = (uint64_t)w->now >= p.valid_until                                  ? "expired"
+            : p.valid_until - (uint64_t)w->now <= WEB_PACKAGE_EXPIRING_SECONDS ? "expiring"
+                                                                               : "valid";
+    return json_pack("{s:s,s:I,s:I,s:I,s:s}", "file", "found", "version", (json_int_t)p.version,
+                     "issued_at", (json_int_t)p.issued, "valid_until_at", (json_int_t)p.valid_until,
+                     "state", state);
+}
+
 static int terminal_one(void *ctx, const struct ledger_terminal_view *t)
 {
+    const struct terminal_walk *w = ctx;
     json_array_append_new(
-        ctx,
-        json_pack("{s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "id", (json_int_t)t->id,
+        w->list,
+        json_pack("{s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:o}", "id", (json_int_t)t->id,
                   "store_id", (json_int_t)t->store_id, "store", t->store_code, "name", t->name,
                   "epoch", (json_int_t)t->epoch, "package_version", (json_int_t)t->package_version,
                   "package_built_at", (json_int_t)t->package_built_at, "last_entry_at",
                   (json_int_t)t->last_entry_at, "entries", (json_int_t)t->entries,
-                  "import_findings", (json_int_t)t->findings, "timezone", t->timezone));
+                  "import_findings", (json_int_t)t->findings, "timezone", t->timezone,
+                  "package_file", package_file_json(w, t)));
     return 0;
 }
 
@@ -635,12 +683,14 @@ void web_terminals(struct web_req *r)
 {
     int64_t program;
     json_t *terms, *findings;
+    struct terminal_walk w;
     leal_err err;
     if (!web_program_of(r, &program))
         return;
     terms = json_array();
     findings = json_array();
-    if ((err = ledger_terminal_each(r->l, program, terminal_one, terms)) != LEAL_OK ||
+    w = (struct terminal_walk){terms, r->packages_dir, program, (int64_t)time(NULL)};
+    if ((err = ledger_terminal_each(r->l, program, terminal_one, &w)) != LEAL_OK ||
         (err = ledger_reconcile_list(r->l, program, 0, false, finding_one, findings)) != LEAL_OK) {
         json_decref(terms);
         json_decref(findings);
@@ -648,8 +698,10 @@ void web_terminals(struct web_req *r)
         return;
     }
     r->status = 200;
-    r->out = json_pack("{s:I,s:o,s:o}", "program", (json_int_t)program, "terminals", terms,
-                       "findings", findings);
+    r->out =
+        json_pack("{s:I,s:o,s:o,s:b,s:I}", "program", (json_int_t)program, "terminals", terms,
+                  "findings", findings, "packages_known",
+                  r->packages_dir != NULL && r->packages_dir[0] != 0, "now", (json_int_t)w.now);
 }
 
 /* A report part as a list of objects: euros in cents, days and months as text. */

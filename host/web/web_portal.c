@@ -141,10 +141,36 @@ static void me_answer(struct web_req *r)
                        "balances", balances, "cards", cards, "csrf", r->csrf);
 }
 
+/* Why the portal shows the customer no code, from their newest static code:
+ * "none" (never one), "expired" (with when), "withdrawn" (its card blocked,
+ * lost or replaced at the desk) or "not_kept" (issued before the ledger kept
+ * codes' texts: it works, nothing here can draw it). */
+static void why_none(struct web_req *r, int64_t account_id)
+{
+    struct ledger_qr_static_state s;
+    bool found;
+    leal_err err;
+    if ((err = ledger_qr_static_newest(r->l, account_id, &s, &found)) != LEAL_OK) {
+        web_ledger_error(r, err, "the QR code");
+        return;
+    }
+    r->status = 200;
+    if (!found)
+        r->out = json_pack("{s:n,s:s}", "qr", "why", "none");
+    else if (strcmp(s.status, "active") != 0)
+        r->out = json_pack("{s:n,s:s}", "qr", "why", "withdrawn");
+    else if (!s.text_kept)
+        r->out = json_pack("{s:n,s:s}", "qr", "why", "not_kept");
+    else
+        r->out = json_pack("{s:n,s:s,s:I}", "qr", "why", "expired", "expired_at",
+                           (json_int_t)s.expires_at);
+}
+
 /* The customer's static QR code (the newest active one not expired), drawn
- * by host/qr as SVG; "qr": null when the desk has issued none (`leal qr
- * issue`: the code is signed with the program's key, which this process
- * never holds, so the portal only shows what the desk made). */
+ * by host/qr as SVG; "qr": null when there is none the portal can show, and
+ * "why" (why_none). The portal issues no code: a code is signed with the
+ * program's `qr` key, which this process never holds, and the QR certifier
+ * signs phones' certificates only (README, "Back office": the portal). */
 static void qr_answer(struct web_req *r)
 {
     struct ledger_customer c;
@@ -161,8 +187,7 @@ static void qr_answer(struct web_req *r)
         return;
     }
     if (!found) {
-        r->status = 200;
-        r->out = json_pack("{s:n}", "qr");
+        why_none(r, c.account_id);
         return;
     }
     if ((err = qr_image_bytes(code.text, QR_IMAGE_SVG, &svg, &len, &size)) != LEAL_OK) {

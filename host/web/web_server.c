@@ -54,8 +54,9 @@ struct web_server {
     struct web_limit limit;
     struct web_limit enrol_customer, enrol_addr; /* the portal's phone enrolments */
     struct report_db *reports;
-    char base_url[256];     /* for the portal's sign-in links */
-    char qr_certifier[108]; /* the QR certifier's socket, "" without one */
+    char base_url[256];      /* for the portal's sign-in links */
+    char qr_certifier[108];  /* the QR certifier's socket, "" without one */
+    char packages_dir[4096]; /* the terminals' packages, "" without one */
     const struct web_hook *hook;
     struct flight flight;
 };
@@ -197,6 +198,7 @@ static void req_init(struct web_server *s, struct MHD_Connection *c, struct web_
     r->reports = s->reports;
     r->base_url = s->base_url;
     r->qr_certifier = s->qr_certifier;
+    r->packages_dir = s->packages_dir;
     r->dash = NULL; /* the flight's thread keeps the dashboard's answers */
     r->status = 500;
     r->lang = web_es_accept(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language"));
@@ -587,6 +589,8 @@ leal_err web_server_start(struct ledger *l, const struct web_server_options *o,
     *port = info ? info->port : 0;
     if (o->qr_certifier)
         snprintf(s->qr_certifier, sizeof s->qr_certifier, "%s", o->qr_certifier);
+    if (o->packages_dir)
+        snprintf(s->packages_dir, sizeof s->packages_dir, "%s", o->packages_dir);
     if (o->public_url)
         snprintf(s->base_url, sizeof s->base_url, "%s", o->public_url);
     else {

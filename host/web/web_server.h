@@ -60,6 +60,11 @@ struct web_server_options {
     /* The QR certifier's socket (`leal qr certifier`, host/qr/qr_certifier_server.h)
      * the portal asks to certify a phone's key; NULL: enrolment is unavailable. */
     const char *qr_certifier;
+    /* The directory `leal terminal package -o` writes the terminals'
+     * packages into (DIR/terminal-ID.lpkg, as --terminals serves them): the
+     * terminals page reads each package's version and validity there (the
+     * ledger keeps no validity); NULL: the page says it is not known. */
+    const char *packages_dir;
 };
 
 /* Starts serving l (the server uses it from its thread until stopped);

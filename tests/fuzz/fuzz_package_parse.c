@@ -1,6 +1,7 @@
 /* fuzz_package_parse.c - the terminal package verifier (format 2), a
  * terminal's load with its rules decode, and the lookups (firmware/core/
- * package.h) on any bytes: never a crash, never a read outside the source, a
+ * package.h) on any bytes: never a crash, never a read outside the source, the
+ * header-only parse agreeing with the whole one on a package that parses, a
  * refused load leaves the terminal as it was, and a package that parses
  * answers lookups consistently: hot list, floors, pending changes, every
  * name found by (kind, item) with its text, and the site's zone giving an
@@ -58,8 +59,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (t.loaded) {
         abort(); /* a refusal changed the terminal */
     }
-    if (package_parse(&s, &p) != LEAL_OK)
-        return 0;
+    {
+        /* The header-only reading agrees with the whole parse on what both read. */
+        struct package_info hdr;
+        leal_err he = package_parse_header(&s, &hdr), pe = package_parse(&s, &p);
+        if (pe == LEAL_OK && (he != LEAL_OK || hdr.version != p.version ||
+                              hdr.valid_until != p.valid_until || hdr.size != p.size))
+            abort();
+        if (pe != LEAL_OK)
+            return 0;
+    }
     /* The rules section of any parsed package: decoded or refused, never more. */
     if (package_rules(&p, &s, &rules) == LEAL_OK)
         consumed++;

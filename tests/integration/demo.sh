@@ -6,6 +6,9 @@ source tests/lib/testlib.sh
 clear_of_midnight 120 UTC Europe/Madrid # the bono's last day, the day's spending, reckoned once
 run_capture bash tests/demo.sh "$LEAL_BUILD"
 check_eq "the demo exits 0" 0 "$RC"
+# (the day 7 days after the package was built, some minutes before this line)
+check_match "the demo's terminals page: the kiosk's package valid for 7 days, read from its file" \
+    "^terminal 1 \(kiosk 1\): package 1, valid until ($(date -u -d '+7 days' +%F)|$(date -u -d '+7 days 15 minutes ago' +%F)) [0-9:]{5} UTC \(valid\)$" "$OUT"
 check_match "the demo's phone code verifies as a spending code with its caps" \
     "^verified: spending code, program 1, account [0-9]+, virtual card [0-9]{12}, qr key version 1, caps 20.00 a payment and 50.00 a day, time step [0-9]+, counter 1$" "$OUT"
 check_eq "the demo reaches its end" "demo finished" "$(printf '%s\n' "$OUT" | tail -1)"

@@ -786,6 +786,64 @@ static void test_lookup_many(void **state)
     free(fl);
 }
 
+/* package_parse_header: the golden package's header and offsets as the
+ * whole parse gives them, in one 60-byte read; a list out of order (which
+ * package_parse refuses) is not read; a byte cut off or added, a bad magic
+ * or format are refused as by the whole parse. */
+static unsigned header_reads;
+static leal_err counting_read(void *ctx, uint32_t offset, uint8_t *out, size_t len)
+{
+    header_reads++;
+    return package_memory_read(ctx, offset, out, len);
+}
+
+static void test_parse_header(void **state)
+{
+    struct package_contents c = golden_contents();
+    struct package_info whole, hdr;
+    uint32_t len;
+    uint8_t *buf;
+    (void)state;
+    buf = build(&c, seed, &len);
+    struct package_source s = {counting_read, buf, len};
+    assert_int_equal(package_parse(&s, &whole), LEAL_OK);
+    header_reads = 0;
+    assert_int_equal(package_parse_header(&s, &hdr), LEAL_OK);
+    assert_int_equal(header_reads, 1);
+    assert_int_equal(hdr.program_id, 7);
+    assert_int_equal(hdr.terminal_id, 3);
+    assert_int_equal(hdr.version, 5);
+    assert_int_equal(hdr.issued, T0);
+    assert_int_equal(hdr.valid_until, T0 + 7 * DAY);
+    assert_int_equal(hdr.size, len);
+    assert_int_equal(hdr.names_offset, whole.names_offset);
+    assert_int_equal(hdr.floor_offset, whole.floor_offset);
+    assert_int_equal(hdr.cap_day_cents, 0); /* not read */
+    /* The hot list's first two card ids swapped: unsorted for the whole parse only. */
+    {
+        uint8_t rec[PACKAGE_HOT_RECORD_LEN];
+        memcpy(rec, buf + whole.hot_offset, sizeof rec);
+        memcpy(buf + whole.hot_offset, buf + whole.hot_offset + sizeof rec, sizeof rec);
+        memcpy(buf + whole.hot_offset + sizeof rec, rec, sizeof rec);
+        assert_int_equal(package_parse(&s, &whole), LEAL_E_PACKAGE_UNSORTED);
+        assert_int_equal(package_parse_header(&s, &hdr), LEAL_OK);
+    }
+    s.size = len - 1;
+    assert_int_equal(package_parse_header(&s, &hdr), LEAL_E_PACKAGE_MALFORMED);
+    s.size = len + 1;
+    assert_int_equal(package_parse_header(&s, &hdr), LEAL_E_PACKAGE_MALFORMED);
+    s.size = 59;
+    assert_int_equal(package_parse_header(&s, &hdr), LEAL_E_PACKAGE_MALFORMED);
+    s.size = len;
+    buf[4] = 1;
+    assert_int_equal(package_parse_header(&s, &hdr), LEAL_E_PACKAGE_FORMAT_OLD);
+    buf[4] = 2;
+    buf[0] ^= 1;
+    assert_int_equal(package_parse_header(&s, &hdr), LEAL_E_PACKAGE_MALFORMED);
+    assert_int_equal(package_parse_header(NULL, &hdr), LEAL_E_ARG);
+    free(buf);
+}
+
 /* A QR allowance record with the account's tier: bytes 21..23 are the
  * tier and its period, read back as written. */
 static void test_allowance_tier(void **state)
@@ -980,17 +1038,12 @@ static void test_read_error(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden),
-        cmocka_unit_test(test_every_bit_flip),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_lookup_golden),
-        cmocka_unit_test(test_lookup_many),
-        cmocka_unit_test(test_read_error),
-        cmocka_unit_test(test_golden_loadable),
-        cmocka_unit_test(test_rules_refused),
-        cmocka_unit_test(test_pending_and_names),
-        cmocka_unit_test(test_allowance_tier),
-        cmocka_unit_test(test_name_text),
+        cmocka_unit_test(test_golden),         cmocka_unit_test(test_every_bit_flip),
+        cmocka_unit_test(test_refusals),       cmocka_unit_test(test_lookup_golden),
+        cmocka_unit_test(test_lookup_many),    cmocka_unit_test(test_parse_header),
+        cmocka_unit_test(test_read_error),     cmocka_unit_test(test_golden_loadable),
+        cmocka_unit_test(test_rules_refused),  cmocka_unit_test(test_pending_and_names),
+        cmocka_unit_test(test_allowance_tier), cmocka_unit_test(test_name_text),
         cmocka_unit_test(test_local_offset),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

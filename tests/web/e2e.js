@@ -203,7 +203,7 @@ async function main() {
     await admin.waitForFunction(() => document.querySelector('#settle-note').textContent !== '');
     check('the terminals page lists the till and says a chain does not settle', 'till 1 never|is not a collective',
       await admin.evaluate(() => { const t = document.querySelectorAll('#terminal-list tbody tr td');
-        return t[2].textContent + ' ' + t[5].textContent + '|' + (document.querySelector('#settle-note').textContent.match(/is not a collective/) || [''])[0]; }));
+        return t[2].textContent + ' ' + t[6].textContent + '|' + (document.querySelector('#settle-note').textContent.match(/is not a collective/) || [''])[0]; }));
     await admin.screenshot({ path: shots + '/terminals.png', fullPage: true });
 
     await admin.click('#nav-users');

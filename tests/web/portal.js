@@ -17,7 +17,8 @@ async function spanish(browser, esLink, dir) {
   await page.goto(esLink);
   await page.waitForSelector('#page-me:not([hidden])');
   await page.waitForFunction(() => document.querySelectorAll('#history tbody tr').length === 1);
-  check('the page in Spanish: title, headings, her purse', 'Mi tarjeta|es|Mi tarjeta|Saldo Importe|Monedero=7,05 €|Nivel|Premios|Historial|Mi código QR|Aún no tienes código QR: pídelo en el mostrador de la tienda.',
+  await page.waitForSelector('#qr-none[data-why]');
+  check('the page in Spanish: title, headings, her purse, no card nor QR code', 'Mi tarjeta|es|Mi tarjeta|Saldo Importe|Monedero=7,05 €|Nivel|Premios|Historial|Mi código QR|Aún no tienes tarjeta ni código QR: pide uno en el mostrador de la tienda.',
     [await page.title(), await page.evaluate(() => document.documentElement.lang), await page.textContent('h1'),
       await page.evaluate(() => [...document.querySelectorAll('#balances th')].map((th) => th.textContent).join(' ')),
       await page.evaluate(() => [...document.querySelectorAll('#balances tbody tr')].map((tr) => tr.cells[0].textContent + '=' + tr.cells[1].textContent).join('|')),

@@ -13,7 +13,7 @@ let lang = 'en';
 // office's app.js does: the language is the customer's program's locale
 // (leal program create --locale es), known once signed in; the sign-in page
 // before it is in the browser's language (showAsk). Server data (names, reasons) is shown as it is.
-const ES = { "My card": "Mi tarjeta", "Sign in": "Entrar", "We send you a link by e-mail. It works once, within 15 minutes.": "Te enviamos un enlace por correo. Sirve una vez, durante 15 minutos.", "E-mail": "Correo", "Send me a link": "Envíame un enlace", "Balance": "Saldo", "Amount": "Importe", "Cards": "Tarjetas", "Tier": "Nivel", "Rewards": "Premios", "Reward": "Premio", "Points": "Puntos", "Can I have it?": "¿Lo puedo canjear?", "History": "Historial", "Date": "Fecha", "What": "Qué", "Older movements": "Movimientos anteriores", "My QR code": "Mi código QR", "You have no QR code yet: ask for one at the shop's desk.": "Aún no tienes código QR: pídelo en el mostrador de la tienda.", "Show it at the till to earn points.": "Enséñalo en caja para sumar puntos.", "Sign out": "Cerrar sesión", "QR code": "Código QR", "Purse": "Monedero", "Card": "Tarjeta", "Yes": "Sí", "Signed out.": "Sesión cerrada.", "You are in the top tier.": "Estás en el nivel más alto.", "This program has no tiers.": "Este programa no tiene niveles.", "active": "activa", "blocked": "bloqueada", "lost": "perdida", "replaced": "sustituida", "pending": "pendiente", "Or with your card": "O con tu tarjeta", "Your card's number and the PIN the shop's desk gave you.": "El número de tu tarjeta y el PIN que te dieron en el mostrador de la tienda.", "Card number": "Número de tarjeta", "Redeem": "Canjear", "My reward codes": "Mis códigos de premio", "No rewards redeemed here yet.": "Aún no has canjeado premios aquí.", "At the till": "En caja" };
+const ES = { "My card": "Mi tarjeta", "Sign in": "Entrar", "We send you a link by e-mail. It works once, within 15 minutes.": "Te enviamos un enlace por correo. Sirve una vez, durante 15 minutos.", "E-mail": "Correo", "Send me a link": "Envíame un enlace", "Balance": "Saldo", "Amount": "Importe", "Cards": "Tarjetas", "Tier": "Nivel", "Rewards": "Premios", "Reward": "Premio", "Points": "Puntos", "Can I have it?": "¿Lo puedo canjear?", "History": "Historial", "Date": "Fecha", "What": "Qué", "Older movements": "Movimientos anteriores", "My QR code": "Mi código QR", "You have no QR code yet: ask for one at the shop's desk.": "Aún no tienes código QR: pídelo en el mostrador de la tienda.", "Show it at the till to earn points.": "Enséñalo en caja para sumar puntos.", "Sign out": "Cerrar sesión", "QR code": "Código QR", "Purse": "Monedero", "Card": "Tarjeta", "Yes": "Sí", "Signed out.": "Sesión cerrada.", "You are in the top tier.": "Estás en el nivel más alto.", "This program has no tiers.": "Este programa no tiene niveles.", "active": "activa", "blocked": "bloqueada", "lost": "perdida", "replaced": "sustituida", "pending": "pendiente", "Or with your card": "O con tu tarjeta", "Your card's number and the PIN the shop's desk gave you.": "El número de tu tarjeta y el PIN que te dieron en el mostrador de la tienda.", "Card number": "Número de tarjeta", "Redeem": "Canjear", "My reward codes": "Mis códigos de premio", "No rewards redeemed here yet.": "Aún no has canjeado premios aquí.", "At the till": "En caja", "You have no QR code yet: your card earns at the till as it is; ask at the shop's desk if you want a QR code too.": "Aún no tienes código QR: tu tarjeta ya suma en caja; pídelo en el mostrador de la tienda si también lo quieres.", "You have no card or QR code yet: ask for one at the shop's desk.": "Aún no tienes tarjeta ni código QR: pide uno en el mostrador de la tienda.", "Your QR code was withdrawn: ask at the shop's desk for a new one.": "Tu código QR se retiró: pide uno nuevo en el mostrador de la tienda.", "Your QR code was made before this page could show it: use the one the shop gave you, or ask at the desk for a new one.": "Tu código QR se hizo antes de que esta página pudiera mostrarlo: usa el que te dieron en la tienda o pide uno nuevo en el mostrador." };
 // The link to the spending-code page (spend.js has that page's own).
 Object.assign(ES, { 'My spending code': 'Mi código de pago', ': this phone pays at the till with a code of its own.': ': este móvil paga en caja con un código propio.' });
 const L = (text) => (lang === 'es' && Object.prototype.hasOwnProperty.call(ES, text) ? ES[text] : text);
@@ -105,7 +105,7 @@ function showMe(d) {
     cards.append(li);
   }
   show('page-me');
-  showQr();
+  showQr(d.cards.some((c) => c.tech !== 'virtual-qr' && c.status === 'active'));
   showRewards();
   $('history').querySelector('tbody').replaceChildren();
   showHistory(0);
@@ -210,14 +210,34 @@ async function showHistory(before) {
   more.dataset.before = r.data.next_before;
 }
 
+// Why there is no code to show (the answer's "why"), for a customer with an
+// active card or without one. The portal issues no code (it holds no key):
+// the desk does.
+function noQrText(r, hasCard) {
+  const why = r.status === 200 ? r.data.why : 'none';
+  if (why === 'expired') {
+    const day = new Date(r.data.expired_at * 1000).toISOString().slice(0, 10);
+    return lang === 'es' ? 'Tu código QR caducó el ' + day + ': pide uno nuevo en el mostrador de la tienda.'
+      : 'Your QR code expired on ' + day + ": ask at the shop's desk for a new one.";
+  }
+  if (why === 'withdrawn') return L("Your QR code was withdrawn: ask at the shop's desk for a new one.");
+  if (why === 'not_kept') return L('Your QR code was made before this page could show it: use the one the shop gave you, or ask at the desk for a new one.');
+  return hasCard ? L("You have no QR code yet: your card earns at the till as it is; ask at the shop's desk if you want a QR code too.")
+    : L("You have no card or QR code yet: ask for one at the shop's desk.");
+}
+
 // The static QR code the desk issued (an SVG drawn by the server from the
-// code's signed text), or a line saying there is none.
-async function showQr() {
+// code's signed text), or a line saying why there is none.
+async function showQr(hasCard) {
   const r = await api('GET', '/portal/api/qr');
   const q = r.status === 200 ? r.data.qr : null;
   $('qr-none').hidden = !!q;
   $('qr-code').hidden = !q;
-  if (!q) return;
+  if (!q) {
+    $('qr-none').textContent = noQrText(r, hasCard);
+    $('qr-none').dataset.why = r.status === 200 ? r.data.why : 'error';
+    return;
+  }
   $('qr').src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(q.svg);
   $('qr-until').textContent = (lang === 'es' ? 'Válido hasta el ' : 'Valid until ') + new Date(q.expires_at * 1000).toISOString().slice(0, 10) + '.';
 }
