@@ -548,16 +548,22 @@ static leal_err slot_examine(const struct journal *j, uint32_t slot, uint8_t buf
     return LEAL_OK;
 }
 
+/* Storage read back in pieces of this many bytes where the bytes need not be
+ * whole (unit_blank, slot_write's check): a slot-sized buffer there was 512
+ * bytes of an append's stack, and an append runs at a tap's deepest. */
+#define JOURNAL_CHUNK 64u
+
 static leal_err unit_blank(const struct journal *j, uint32_t unit, bool *blank)
 {
-    uint8_t buf[JOURNAL_SLOT];
+    uint8_t buf[JOURNAL_CHUNK];
+    uint32_t first = unit * j->slots_per_unit * JOURNAL_SLOT;
+    uint32_t end = first + j->slots_per_unit * JOURNAL_SLOT;
     *blank = true;
-    for (uint32_t s = 0; s < j->slots_per_unit && *blank; s++) {
-        leal_err err = j->st->read(j->st->ctx, (unit * j->slots_per_unit + s) * JOURNAL_SLOT, buf,
-                                   JOURNAL_SLOT);
+    for (uint32_t at = first; at < end && *blank; at += JOURNAL_CHUNK) {
+        leal_err err = j->st->read(j->st->ctx, at, buf, JOURNAL_CHUNK);
         if (err != LEAL_OK)
             return err;
-        *blank = all_erased(buf, JOURNAL_SLOT);
+        *blank = all_erased(buf, JOURNAL_CHUNK);
     }
     return LEAL_OK;
 }
@@ -597,16 +603,29 @@ static bool room_for(const struct journal *j, bool internal)
     return internal || slot_available(j, ring_next(j, j->next_slot), true, oldest);
 }
 
+/* The len bytes at offset read back equal to p? (LEAL_E_IO if not) */
+static leal_err read_back(const struct journal *j, uint32_t offset, const uint8_t *p, size_t len)
+{
+    uint8_t back[JOURNAL_CHUNK];
+    bool same = true;
+    for (size_t at = 0; at < len; at += JOURNAL_CHUNK) {
+        size_t n = len - at < JOURNAL_CHUNK ? len - at : JOURNAL_CHUNK;
+        leal_err err = j->st->read(j->st->ctx, offset + (uint32_t)at, back, n);
+        if (err != LEAL_OK)
+            return err;
+        same = leal_ct_equal(back, p + at, n) && same;
+    }
+    return same ? LEAL_OK : LEAL_E_IO;
+}
+
 static leal_err slot_write(struct journal *j, uint32_t s, const uint8_t *p, size_t len)
 {
-    uint8_t back[JOURNAL_ENTRY_MAX];
     leal_err err;
     if (s % j->slots_per_unit == 0 && (err = unit_prepare(j, unit_of(j, s))) != LEAL_OK)
         return err;
-    if ((err = j->st->program(j->st->ctx, s * JOURNAL_SLOT, p, len)) != LEAL_OK ||
-        (err = j->st->read(j->st->ctx, s * JOURNAL_SLOT, back, len)) != LEAL_OK)
+    if ((err = j->st->program(j->st->ctx, s * JOURNAL_SLOT, p, len)) != LEAL_OK)
         return err;
-    return leal_ct_equal(back, p, len) ? LEAL_OK : LEAL_E_IO;
+    return read_back(j, s * JOURNAL_SLOT, p, len);
 }
 
 static leal_err append_entry(struct journal *j, struct journal_entry *e, bool internal)

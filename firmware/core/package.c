@@ -802,6 +802,21 @@ leal_err package_load(struct package_terminal *t, const struct crypto_provider *
     return publish(t, &p, src);
 }
 
+leal_err package_load_into(struct package_terminal *out, const struct crypto_provider *cp,
+                           const struct package_source *src, const struct package_expect *e)
+{
+    leal_err err;
+    if (out == NULL || e == NULL || src == NULL)
+        return LEAL_E_ARG;
+    out->loaded = false;
+    if ((err = package_verify(cp, src, e, &out->info)) != LEAL_OK ||
+        (err = package_rules(&out->info, src, &out->rules)) != LEAL_OK)
+        return err;
+    out->source = *src;
+    out->loaded = true;
+    return LEAL_OK;
+}
+
 /* Binary search of a table for card_id: *index of the match, or *found false. */
 static leal_err search(const struct package_source *src, struct sorted_table t, uint64_t card_id,
                        bool *found, uint32_t *index)

@@ -234,25 +234,15 @@ struct spent {
     uint32_t rule_today[RULES_MAX_RULES];
 };
 
-static leal_err spent_offline(const struct tap *tp, struct spent *s)
+/* spent_offline's walk of the unacknowledged journal, in a frame of its own:
+ * its entry (488 bytes) is not on the stack while sum_ready rebuilds the
+ * totals, which reads entries of its own. */
+LEAL_NOINLINE static leal_err spent_walk(const struct tap *tp, struct spent *s)
 {
     struct journal_iter it;
     struct journal_entry e;
     bool done = false;
     leal_err err;
-    leal_memset(s, 0, sizeof *s);
-    if (tp->t->s.sum != NULL) {
-        struct journal_sum_totals tot;
-        if ((err = sum_ready(tp->t->s.sum, tp->t->s.journal)) != LEAL_OK)
-            return err;
-        journal_sum_totals_of(tp->t->s.sum, tp->card_kind, tp->v.card_id, tp->today, &tot);
-        if (tot.known) { /* O(1): no entry read */
-            s->today = tot.today;
-            s->since_sync = tot.since_sync;
-            leal_memcpy(s->rule_today, tot.rule_today, sizeof s->rule_today);
-            return LEAL_OK;
-        }
-    }
     journal_iter_begin(tp->t->s.journal, &it, true);
     for (;;) {
         if ((err = journal_iter_next(tp->t->s.journal, &it, &e, NULL, NULL, &done)) != LEAL_OK)
@@ -277,6 +267,25 @@ static leal_err spent_offline(const struct tap *tp, struct spent *s)
                 e.lines[i].points > 0)
                 s->rule_today[e.lines[i].rule_index] += (uint32_t)e.lines[i].points;
     }
+}
+
+static leal_err spent_offline(const struct tap *tp, struct spent *s)
+{
+    leal_err err;
+    leal_memset(s, 0, sizeof *s);
+    if (tp->t->s.sum != NULL) {
+        struct journal_sum_totals tot;
+        if ((err = sum_ready(tp->t->s.sum, tp->t->s.journal)) != LEAL_OK)
+            return err;
+        journal_sum_totals_of(tp->t->s.sum, tp->card_kind, tp->v.card_id, tp->today, &tot);
+        if (tot.known) { /* O(1): no entry read */
+            s->today = tot.today;
+            s->since_sync = tot.since_sync;
+            leal_memcpy(s->rule_today, tot.rule_today, sizeof s->rule_today);
+            return LEAL_OK;
+        }
+    }
+    return spent_walk(tp, s);
 }
 
 /* --- judging and planning (both card types) ------------------------------- */
@@ -427,19 +436,20 @@ static void plan_after(struct plan *p, const struct card_view *v)
     p->e.points = (int64_t)p->next.points - (int64_t)v->state.points;
 }
 
-static leal_err plan_earn(struct tap *tp, int64_t amount)
+/* The earn's rules run, in a frame of its own: the card, the sale and the
+ * result (about 600 bytes) are not on the stack while spent_offline reads
+ * the journal. */
+LEAL_NOINLINE static leal_err plan_earn_rules(struct tap *tp, int64_t amount,
+                                              const struct spent *sp)
 {
     const struct terminal_request *q = tp->req;
     struct rules_card rc;
     struct rules_sale sale;
     struct rules_result res;
-    struct spent sp;
     leal_err err;
-    if ((err = spent_offline(tp, &sp)) != LEAL_OK)
-        return err;
     leal_memset(&rc, 0, sizeof rc);
     rc.state = tp->v.state;
-    leal_memcpy(rc.rule_points_today, sp.rule_today, sizeof rc.rule_points_today);
+    leal_memcpy(rc.rule_points_today, sp->rule_today, sizeof rc.rule_points_today);
     leal_memset(&sale, 0, sizeof sale);
     sale.amount_cents = amount;
     sale.store_id = tp->t->s.cfg.store_id;
@@ -466,6 +476,15 @@ static leal_err plan_earn(struct tap *tp, int64_t amount)
         tp->p.e.item += res.earned.rewards[i];
     }
     return LEAL_OK;
+}
+
+static leal_err plan_earn(struct tap *tp, int64_t amount)
+{
+    struct spent sp;
+    leal_err err = spent_offline(tp, &sp);
+    if (err != LEAL_OK)
+        return err;
+    return plan_earn_rules(tp, amount, &sp);
 }
 
 /* Pay's checks: stored value, funds, the offline caps. */

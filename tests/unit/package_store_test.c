@@ -169,6 +169,7 @@ static void test_copies_alternate(void **state)
 static void test_refusals_write_nothing(void **state)
 {
     static uint8_t before[UNIT * UNITS];
+    static struct package_terminal was;
     struct ram_storage rs;
     struct package_store ps;
     struct package_terminal t;
@@ -183,6 +184,7 @@ static void test_refusals_write_nothing(void **state)
     assert_int_equal(package_store_init(&ps, &rs.port), LEAL_OK);
     load_ok(&ps, &t, 4);
     memcpy(before, mem, sizeof before);
+    memcpy(&was, &t, sizeof t);
     uint32_t programs = rs.programs, erases = rs.erases;
     p = build(5, other_seed, 3, &len);
     assert_int_equal(package_store_load(&ps, &portable, &e, &t, p, len), LEAL_E_PACKAGE_SIGNATURE);
@@ -201,6 +203,7 @@ static void test_refusals_write_nothing(void **state)
     assert_int_equal(rs.programs, programs);
     assert_int_equal(rs.erases, erases);
     assert_memory_equal(mem, before, sizeof before);
+    assert_memory_equal(&t, &was, sizeof t);
     assert_int_equal(t.info.version, 4);
     assert_int_equal(restart(&rs.port, &copies), 4);
 }
@@ -211,6 +214,7 @@ static uint32_t torn_load(const uint8_t *snap, uint32_t v, uint64_t cut, uint8_t
                           uint64_t *work)
 {
     const struct crypto_provider *cp = crypto_openssl();
+    static struct package_terminal was;
     struct ram_storage rs;
     struct package_store ps;
     struct package_terminal t;
@@ -224,9 +228,12 @@ static uint32_t torn_load(const uint8_t *snap, uint32_t v, uint64_t cut, uint8_t
     assert_int_equal(package_store_init(&ps, &rs.port), LEAL_OK);
     assert_int_equal(package_store_select(&ps, cp, &e, &t, &copies), LEAL_OK);
     uint32_t before = t.loaded ? t.info.version : 0;
+    memcpy(&was, &t, sizeof t);
     ram_storage_cut(&rs, cut, tear);
     err = package_store_load(&ps, cp, &e, &t, torn_pkg, torn_len);
     *work = rs.work;
+    if (err != LEAL_OK) /* the package in force kept, whole */
+        assert_memory_equal(&t, &was, sizeof t);
     ram_storage_power_on(&rs);
     in_force = restart_with(cp, &rs.port, &copies);
     if (err == LEAL_OK) {

@@ -669,6 +669,56 @@ static void test_rules_refused(void **state)
     free(b4);
 }
 
+/* package_load_into (the scratch load of package_store): from a scratch full
+ * of garbage, the loadable golden package loads with the rules, info and
+ * source package_load gives; refused as the version in force
+ * (LEAL_E_PACKAGE_SAME, from e, not from the scratch), with opaque rules
+ * (LEAL_E_PACKAGE_RULES) and with a bad signature, the scratch is left
+ * unloaded. */
+static void test_load_into(void **state)
+{
+    struct package_contents c = loadable_contents();
+    struct package_expect e = expect_for(7, 3, T0);
+    static struct package_terminal t, into;
+    uint32_t len;
+    uint8_t *buf = build(&c, seed, &len);
+    struct package_source s = {package_memory_read, buf, len};
+    (void)state;
+    memset(&t, 0, sizeof t);
+    assert_int_equal(package_load(&t, crypto_openssl(), &s, &e), LEAL_OK);
+    memset(&into, 0xa5, sizeof into);
+    assert_int_equal(package_load_into(&into, crypto_openssl(), &s, &e), LEAL_OK);
+    assert_true(into.loaded);
+    assert_memory_equal(&into.rules, &t.rules, sizeof t.rules);
+    assert_int_equal(into.info.version, t.info.version);
+    assert_int_equal(into.info.rules_offset, PACKAGE_HEADER_LEN);
+    assert_int_equal(into.info.rules_len, 204);
+    assert_int_equal(into.info.size, len);
+    assert_int_equal(into.info.cap_day_cents, t.info.cap_day_cents);
+    assert_ptr_equal(into.source.read, package_memory_read);
+    assert_ptr_equal(into.source.ctx, buf);
+    assert_int_equal(into.source.size, len);
+
+    e.loaded_version = t.info.version;
+    assert_int_equal(package_load_into(&into, crypto_openssl(), &s, &e), LEAL_E_PACKAGE_SAME);
+    assert_false(into.loaded);
+    e.loaded_version = 0;
+    buf[len - 1] ^= 0x01;
+    into.loaded = true;
+    assert_int_equal(package_load_into(&into, crypto_openssl(), &s, &e), LEAL_E_PACKAGE_SIGNATURE);
+    assert_false(into.loaded);
+    free(buf);
+
+    c = golden_contents(); /* its rules: 5 opaque bytes */
+    buf = build(&c, seed, &len);
+    s = (struct package_source){package_memory_read, buf, len};
+    into.loaded = true;
+    assert_int_equal(package_load_into(&into, crypto_openssl(), &s, &e), LEAL_E_PACKAGE_RULES);
+    assert_false(into.loaded);
+    assert_int_equal(package_load_into(NULL, crypto_openssl(), &s, &e), LEAL_E_ARG);
+    free(buf);
+}
+
 /* Lookups in the golden lists: both ends, the middle, misses around them. */
 static void test_lookup_golden(void **state)
 {
@@ -1038,12 +1088,19 @@ static void test_read_error(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden),         cmocka_unit_test(test_every_bit_flip),
-        cmocka_unit_test(test_refusals),       cmocka_unit_test(test_lookup_golden),
-        cmocka_unit_test(test_lookup_many),    cmocka_unit_test(test_parse_header),
-        cmocka_unit_test(test_read_error),     cmocka_unit_test(test_golden_loadable),
-        cmocka_unit_test(test_rules_refused),  cmocka_unit_test(test_pending_and_names),
-        cmocka_unit_test(test_allowance_tier), cmocka_unit_test(test_name_text),
+        cmocka_unit_test(test_golden),
+        cmocka_unit_test(test_every_bit_flip),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_lookup_golden),
+        cmocka_unit_test(test_lookup_many),
+        cmocka_unit_test(test_parse_header),
+        cmocka_unit_test(test_read_error),
+        cmocka_unit_test(test_golden_loadable),
+        cmocka_unit_test(test_rules_refused),
+        cmocka_unit_test(test_load_into),
+        cmocka_unit_test(test_pending_and_names),
+        cmocka_unit_test(test_allowance_tier),
+        cmocka_unit_test(test_name_text),
         cmocka_unit_test(test_local_offset),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -7,17 +7,20 @@
 # Makefile checks that this reproduces err.c byte for byte, so the parse below
 # cannot drop or cut an entry unnoticed). The include is rewritten to the
 # root-relative path, as the copy lives under build/.
-# names=1 leaves the sentences out too: each kept entry's text is its name
-# (the compiler merges the two equal strings), so leal_strerror gives the name
-# on the board. The till protocol names codes only (TERMINAL.md "The till
-# line"), the till or the host translate them; about 8 KiB of flash less.
+# names=1 leaves the sentences out too: each kept entry's text is its name,
+# so leal_strerror gives the name on the board. The till protocol names codes
+# only (TERMINAL.md "The till line"), the till or the host translate them;
+# about 8 KiB of flash less. The table is then written compact, the same
+# lookups over it: each entry a 16-bit code and the 16-bit offset of its name
+# in one string of the names (4 bytes an entry, not err.c's 12: a code and two
+# pointers), about 1 KiB less again.
 BEGIN {
     n = split(keep, k, " ")
     for (i = 1; i <= n; i++)
         kept[k[i]] = 1
 }
-keep != "ALL" && /^#include "err.h"$/ { print "#include \"keys/base/err.h\""; next }
-/^static const struct err_entry err_table\[\] = \{$/ { table = 1; print; next }
+keep != "ALL" && /^#include "err.h"$/ { include = "#include \"keys/base/err.h\""; if (!names) print include; next }
+/^static const struct err_entry err_table\[\] = \{$/ { table = 1; if (!names) print; next }
 table && /^};$/ { table = 0 }
 table && /^    E\(/ {
     sym = $0
@@ -25,13 +28,68 @@ table && /^    E\(/ {
     sub(/,.*/, "", sym)
     skip = keep != "ALL" && !(sym in kept)
     if (!skip && names) {
-        print "    E(" sym ", \"" sym "\"),"
+        syms[nsyms++] = sym
         skip = 1
     }
 }
 {
-    if (!skip)
+    if (!skip && !names)
         print
     if (skip && /\),$/)
         skip = 0
+}
+END {
+    if (!names)
+        exit
+    print "/* err.c for the board (firmware/port/cortex-m/err_subset.awk, names=1): the"
+    print " * codes its sources name, each with its name as its text. */"
+    print include
+    print ""
+    print "#include <stddef.h>"
+    print "#include <stdint.h>"
+    print ""
+    print "struct err_entry {"
+    print "    uint16_t err;"
+    print "    uint16_t name; /* its offset in err_names */"
+    print "};"
+    print ""
+    print "static const char err_names[] ="
+    for (i = 0; i < nsyms; i++)
+        print "    \"" syms[i] "\\0\""
+    print "    ;"
+    print ""
+    print "static const struct err_entry err_table[] = {"
+    off = 0
+    for (i = 0; i < nsyms; i++) {
+        print "    {" syms[i] ", " off "},"
+        off += length(syms[i]) + 1
+    }
+    print "};"
+    print ""
+    print "_Static_assert(sizeof err_names <= UINT16_MAX, \"a name's offset takes 16 bits\");"
+    print ""
+    print "static const char *find(leal_err err)"
+    print "{"
+    print "    for (size_t i = 0; i < sizeof(err_table) / sizeof(err_table[0]); i++)"
+    print "        if ((leal_err)err_table[i].err == err)"
+    print "            return err_names + err_table[i].name;"
+    print "    return NULL;"
+    print "}"
+    print ""
+    print "const char *leal_strerror(leal_err err)"
+    print "{"
+    print "    const char *name = find(err);"
+    print "    return name ? name : \"unknown error\";"
+    print "}"
+    print ""
+    print "const char *leal_errname(leal_err err)"
+    print "{"
+    print "    const char *name = find(err);"
+    print "    return name ? name : \"LEAL_E_UNKNOWN\";"
+    print "}"
+    print ""
+    print "int leal_err_is_defined(leal_err err)"
+    print "{"
+    print "    return find(err) != NULL;"
+    print "}"
 }

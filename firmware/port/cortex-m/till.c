@@ -45,6 +45,12 @@
 #define TILL_BUF_LEN 4096u
 #define TILL_WORD_LEN 12u
 #define TILL_CARD_WAIT_MS 5000u
+/* The package keys a LOAD checks against: the software SAM holds at most
+ * LEAL_MAX_KEY_VERSIONS of them (a bundle of more is refused), so the board
+ * needs no room for PACKAGE_MAX_KEYS (528 bytes on the LOAD's stack, 396 more
+ * than these 4); one more than that would be sam_package_keys' LEAL_E_NO_SPACE. */
+#define TILL_PACKAGE_KEYS                                                                          \
+    (LEAL_MAX_KEY_VERSIONS < PACKAGE_MAX_KEYS ? LEAL_MAX_KEY_VERSIONS : PACKAGE_MAX_KEYS)
 
 static const struct crypto_provider cm_crypto = CRYPTO_PORTABLE_PROVIDER(cm_random_bytes);
 
@@ -173,13 +179,13 @@ static void wipe_keys(void)
 }
 
 /* What a package must be for this terminal now. */
-static leal_err expect(struct package_key keys[PACKAGE_MAX_KEYS], struct package_expect *e)
+static leal_err expect(struct package_key keys[TILL_PACKAGE_KEYS], struct package_expect *e)
 {
     uint64_t now;
     size_t n;
     leal_err err;
     if ((err = cm_clock_now(&now)) != LEAL_OK ||
-        (err = sam_package_keys(&sam, keys, PACKAGE_MAX_KEYS, &n)) != LEAL_OK)
+        (err = sam_package_keys(&sam, keys, TILL_PACKAGE_KEYS, &n)) != LEAL_OK)
         return err;
     leal_memset(e, 0, sizeof *e);
     e->program_id = who.program_id;
@@ -194,7 +200,7 @@ static leal_err expect(struct package_key keys[PACKAGE_MAX_KEYS], struct package
 /* The journal and the package store in flash, opened once the keys are in. */
 static leal_err open_storage(void)
 {
-    struct package_key keys[PACKAGE_MAX_KEYS];
+    struct package_key keys[TILL_PACKAGE_KEYS];
     struct package_expect e;
     struct journal_config cfg;
     struct port_time now;
@@ -229,7 +235,7 @@ static leal_err open_storage(void)
 
 static leal_err do_load(void)
 {
-    struct package_key keys[PACKAGE_MAX_KEYS];
+    struct package_key keys[TILL_PACKAGE_KEYS];
     struct package_expect e;
     size_t len;
     leal_err err = read_hex(&len);

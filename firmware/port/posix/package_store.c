@@ -83,7 +83,7 @@ leal_err package_store_select(struct package_store *ps, const struct crypto_prov
         int i = order[k];
         if (!valid[i])
             continue;
-        err = package_load(t, cp, &src[i], &any);
+        err = package_load_into(t, cp, &src[i], &any);
         if (err == LEAL_OK) {
             ps->winner = i;
             return LEAL_OK;
@@ -118,7 +118,9 @@ leal_err package_store_load(struct package_store *ps, const struct crypto_provid
 {
     const struct port_storage *st = ps->st;
     struct package_source mem = {package_memory_read, (void *)(uintptr_t)pkg, len};
-    struct package_terminal check = *t;
+    struct package_expect ex = *e;
+    /* The candidate, t's scratch: t changes only once the copy verifies. */
+    struct package_terminal check;
     struct package_source src;
     uint8_t h[PACKAGE_STORE_HEADER_LEN];
     uint32_t units, base, first_unit;
@@ -126,7 +128,8 @@ leal_err package_store_load(struct package_store *ps, const struct crypto_provid
     leal_err err;
 
     /* Everything a terminal checks, before a byte is written. */
-    if ((err = package_load(&check, cp, &mem, e)) != LEAL_OK)
+    ex.loaded_version = t->loaded ? t->info.version : 0;
+    if ((err = package_load_into(&check, cp, &mem, &ex)) != LEAL_OK)
         return err;
     if (len > ps->capacity)
         return LEAL_E_TOO_LARGE;
@@ -144,9 +147,8 @@ leal_err package_store_load(struct package_store *ps, const struct crypto_provid
     if ((err = program_span(st, base, h, sizeof h)) != LEAL_OK)
         return err;
     /* Read back: what is in storage is what was verified. */
-    check = *t;
     if ((err = copy_source(ps, target, &src)) != LEAL_OK ||
-        (err = package_load(&check, cp, &src, e)) != LEAL_OK)
+        (err = package_load_into(&check, cp, &src, &ex)) != LEAL_OK)
         return err == LEAL_E_NOT_FOUND ? LEAL_E_IO : err;
     *t = check;
     ps->winner = target;

@@ -54,7 +54,7 @@ LEAL_MUST_CHECK leal_err package_store_init(struct package_store *ps,
 
 /* Verifies both copies against e (e->now and e->loaded_version are not
  * used), chooses the winner by the rule above and loads it into t
- * (package_load: its rules decoded). With no valid copy, t is left
+ * (package_load_into: its rules decoded). With no valid copy, t is left
  * unloaded and LEAL_OK is returned; *valid_copies says how many verified. */
 LEAL_MUST_CHECK leal_err package_store_select(struct package_store *ps,
                                               const struct crypto_provider *cp,
