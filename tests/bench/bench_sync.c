@@ -355,8 +355,8 @@ int main(void)
            own_diff, t_own, (double)entries / t_own, c_own);
     printf("ratio import / the ledger's own schema: %.3f (CPU time: %.3f)\n", t_own / t_import,
            c_own / c_import);
-    printf("the issue's ratio for SQLite alone writing into this schema (.import / it): %.3f, the "
-           "most any import into it can reach\n",
+    printf("the issue's ratio for SQLite alone writing into this schema (.import / it): %.3f (a "
+           "ceiling for any import into it: one transaction, no lookups)\n",
            t_ref / t_own);
     printf("context: .import of every row the import wrote (%ld rows in 5 tables, %.1f per "
            "entry): %.2f s, ratio %.3f\n",
