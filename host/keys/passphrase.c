@@ -36,7 +36,7 @@ static leal_err take(const char *s, size_t n, struct passphrase *out)
     return LEAL_OK;
 }
 
-static void forget_env(void)
+void passphrase_forget_env(void)
 {
     secmem_free(env_slots);
     env_slots = NULL;
@@ -62,7 +62,7 @@ void passphrase_take_env(void)
             continue;
         }
         if (env_slots == NULL && (env_slots = secmem_alloc(ENV_SLOTS * sizeof *env_slots)))
-            atexit(forget_env);
+            atexit(passphrase_forget_env);
         if (env_slots && n < ENV_SLOTS && name_len < sizeof env_slots[n].name) {
             struct env_slot *s = &env_slots[n++];
             memcpy(s->name, e, name_len);

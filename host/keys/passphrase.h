@@ -36,6 +36,11 @@ struct passphrase {
 /* Moves LEAL_*PASSPHRASE variables out of the environment (see above). */
 void passphrase_take_env(void);
 
+/* Wipes and frees what passphrase_take_env() took. An atexit handler runs
+ * it when the process exits normally; a program that ends without its exit
+ * handlers (leal-terminal) calls it first. Idempotent. */
+void passphrase_forget_env(void);
+
 /* what names it in prompts ("keystore", "backup", "bundle"); env is the
  * variable taken by passphrase_take_env() to use when no file is given. With
  * confirm (a new passphrase), a prompt asks twice, and fewer than

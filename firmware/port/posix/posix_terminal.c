@@ -214,7 +214,11 @@ static void load_sum(struct posix_terminal *t)
 
 /* Writes the summary over POSIX_SUM_FILE, with no fsync: it is a cache
  * bound to the journal's head, so a write a power cut loses or tears costs
- * one walk of the journal at the next start, never a wrong total. */
+ * one walk of the journal at the next start, never a wrong total. In place
+ * (no O_TRUNC; cut to its length after): ext4 starts writing back a file
+ * truncated to zero when it is closed (auto_da_alloc), at every tap's end;
+ * an overwrite torn half old, half new fails the summary's MAC as a short
+ * one does. */
 static void save_sum(struct posix_terminal *t)
 {
     static uint8_t buf[JOURNAL_SUM_MAX_LEN];
@@ -227,9 +231,9 @@ static void save_sum(struct posix_terminal *t)
         journal_sum_encode(&t->sum, &t->journal, buf, sizeof buf, &len) != LEAL_OK ||
         path_in(t->dir, POSIX_SUM_FILE, path, sizeof path) != LEAL_OK)
         return;
-    if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0)
         return;
-    bool whole = write(fd, buf, len) == (ssize_t)len;
+    bool whole = pwrite(fd, buf, len, 0) == (ssize_t)len && ftruncate(fd, (off_t)len) == 0;
     close(fd);
     if (!whole)
         unlink(path); /* a short write: no summary rather than a torn one */
