@@ -73,5 +73,9 @@ int cmd_messages_gateway(int argc, char **argv);
 /* Test hook: LEAL_MESSAGES_PAUSE_AFTER_RECORD=SECONDS pauses a run between
  * recording and sending (saying so on stdout), so a test can kill it there. */
 void msg_pause_hook(int64_t added);
+/* Test hook: LEAL_MESSAGES_PAUSE_AFTER_SENT=K pauses a run for 60 s once it
+ * has sent its K-th message (saying so on stdout), so a test can kill it
+ * halfway through its sending (tests/integration/messages_run_all.sh). */
+void msg_pause_sent_hook(int64_t sent);
 
 #endif

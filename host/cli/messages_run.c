@@ -414,8 +414,12 @@ leal_err msg_run_due(struct msg_run *r, const char *occasion)
     struct ledger_message_send *due = NULL;
     size_t n = 0;
     leal_err err = ledger_message_due(r->l, r->program_id, r->now, occasion, &due, &n);
-    for (size_t i = 0; i < n && err == LEAL_OK; i++)
+    for (size_t i = 0; i < n && err == LEAL_OK; i++) {
+        int64_t before = r->sent;
         err = msg_send_one(r, &due[i], r->now);
+        if (r->sent != before)
+            msg_pause_sent_hook(r->sent);
+    }
     free(due);
     return err;
 }
@@ -470,6 +474,17 @@ void msg_run_close(struct msg_run *r)
 {
     free(r->t);
     r->t = NULL;
+}
+
+void msg_pause_sent_hook(int64_t sent)
+{
+    const char *pause = getenv("LEAL_MESSAGES_PAUSE_AFTER_SENT");
+    long k = pause ? strtol(pause, NULL, 10) : 0;
+    if (k > 0 && sent == k) {
+        printf("sent %lld; pausing\n", (long long)sent);
+        fflush(stdout);
+        sleep(60);
+    }
 }
 
 void msg_pause_hook(int64_t added)
