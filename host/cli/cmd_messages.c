@@ -317,11 +317,9 @@ int cmd_messages(int argc, char **argv)
     while (c < N(cmds) && strcmp(cmd, cmds[c]) != 0)
         c++;
     if (c == N(cmds))
-        return cli_usage(
-            "leal messages has template, run, log, unsubscribe, lang, web, campaign, gateway and "
-            "bounces, "
-            "not '%s'",
-            cmd);
+        return cli_usage("leal messages has template, run, log, unsubscribe, lang, web, "
+                         "campaign, gateway and bounces, not '%s'",
+                         cmd);
     int rc = lcli_parse(argc - 1, argv + 1, o, N(o), pos, &npos);
     if (rc != 0)
         return rc;

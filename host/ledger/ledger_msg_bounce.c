@@ -16,14 +16,19 @@ int64_t ledger_message_retry_at(int64_t attempts, int64_t now)
     return now + (wait < LEDGER_MSG_RETRY_MAX_S ? wait : LEDGER_MSG_RETRY_MAX_S);
 }
 
-/* The e-mail row of leal's that carried token (of program_id, 0: any):
- * its id, customer, state and attempts; *found 0 without one. */
-static leal_err bounce_row(struct ledger *l, const char *token, int64_t program_id, int64_t *id,
-                           int64_t *customer_id, char *state, size_t cap, int64_t *attempts,
-                           int *found)
+/* The e-mail row of leal's that carried a token. */
+struct bounce_row {
+    int64_t id, customer_id, attempts;
+    char state[12];
+    int found; /* 0: no such row */
+};
+
+/* The row that carried token (of program_id, 0: any) into *out. */
+static leal_err bounce_row(struct ledger *l, const char *token, int64_t program_id,
+                           struct bounce_row *out)
 {
     struct store_stmt *st = NULL;
-    *found = 0;
+    memset(out, 0, sizeof *out);
     leal_err err = store_prep_once(
         l,
         "SELECT m.id, m.customer_id, m.state, m.attempts FROM message_send m JOIN customer c ON "
@@ -33,11 +38,11 @@ static leal_err bounce_row(struct ledger *l, const char *token, int64_t program_
     if (err != LEAL_OK)
         return err;
     store_bind(st, SVALS(SV_TEXT(token), SV_I64(program_id)));
-    if ((err = store_step(l, st, found)) == LEAL_OK && *found) {
-        *id = store_col_i64(st, 0);
-        *customer_id = store_col_i64(st, 1);
-        store_col_text(st, 2, state, cap);
-        *attempts = store_col_i64(st, 3);
+    if ((err = store_step(l, st, &out->found)) == LEAL_OK && out->found) {
+        out->id = store_col_i64(st, 0);
+        out->customer_id = store_col_i64(st, 1);
+        store_col_text(st, 2, out->state, sizeof out->state);
+        out->attempts = store_col_i64(st, 3);
     }
     store_finalize(st);
     return err;
@@ -60,9 +65,9 @@ leal_err ledger_message_bounce_record(struct ledger *l, const struct ledger_mess
                                       enum ledger_bounce_outcome *out, int64_t *message_id,
                                       int64_t *customer_id)
 {
-    char state[12] = "", error[64];
-    int64_t attempts = 0;
-    int found = 0, seen = 0;
+    struct bounce_row m = {0, 0, 0, "", 0};
+    char error[64];
+    int seen = 0;
     bool hard = b->status[0] == '5';
     leal_err err;
     *out = LEDGER_BOUNCE_UNMATCHED;
@@ -74,11 +79,13 @@ leal_err ledger_message_bounce_record(struct ledger *l, const struct ledger_mess
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;
     if (b->token[0])
-        err = bounce_row(l, b->token, b->program_id, message_id, customer_id, state, sizeof state,
-                         &attempts, &found);
-    if (err == LEAL_OK && found && (err = bounce_seen(l, b->report_key, &seen)) == LEAL_OK && seen)
+        err = bounce_row(l, b->token, b->program_id, &m);
+    *message_id = m.id;
+    *customer_id = m.customer_id;
+    if (err == LEAL_OK && m.found && (err = bounce_seen(l, b->report_key, &seen)) == LEAL_OK &&
+        seen)
         *out = LEDGER_BOUNCE_REPEATED;
-    if (err == LEAL_OK && found && !seen) {
+    if (err == LEAL_OK && m.found && !seen) {
         *out = hard ? LEDGER_BOUNCE_HARD : LEDGER_BOUNCE_SOFT;
         /* The address the report names, else the customer's now. */
         err = store_write(
@@ -96,19 +103,20 @@ leal_err ledger_message_bounce_record(struct ledger *l, const struct ledger_mess
         /* A hard bounce ends the message for good, whether it was sent or
          * waits for a retry; a soft one makes a sent message a failure the
          * backoff retries (its attempts go on counting). */
-        if (err == LEAL_OK && hard && (strcmp(state, "sent") == 0 || strcmp(state, "failed") == 0))
+        if (err == LEAL_OK && hard &&
+            (strcmp(m.state, "sent") == 0 || strcmp(m.state, "failed") == 0))
             err = store_write(l,
                               "UPDATE message_send SET state = 'refused', error = ?2, "
                               "updated_at = ?3 WHERE id = ?1",
                               SVALS(SV_I64(*message_id), SV_TEXT(error), SV_I64(b->now)), NULL);
-        else if (err == LEAL_OK && !hard && strcmp(state, "sent") == 0) {
-            bool last = attempts >= LEDGER_MSG_MAX_ATTEMPTS;
+        else if (err == LEAL_OK && !hard && strcmp(m.state, "sent") == 0) {
+            bool last = m.attempts >= LEDGER_MSG_MAX_ATTEMPTS;
             err = store_write(
                 l,
                 "UPDATE message_send SET state = ?2, error = ?3, next_at = ?4, "
                 "updated_at = ?5 WHERE id = ?1",
                 SVALS(SV_I64(*message_id), SV_TEXT(last ? "refused" : "failed"), SV_TEXT(error),
-                      SV_I64(ledger_message_retry_at(attempts, b->now)), SV_I64(b->now)),
+                      SV_I64(ledger_message_retry_at(m.attempts, b->now)), SV_I64(b->now)),
                 NULL);
         }
     }
