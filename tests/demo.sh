@@ -236,6 +236,11 @@ step "Her phone's code, checked as a terminal would" "$LEAL" qr verify "$PHONE_C
 kill "$SERVE_PID" "$CERT_PID"
 wait 2>/dev/null || true
 step "The server and the certifier stop on SIGTERM; the certifier wipes its key" tail -1 "$D/certifier.out"
+LUIS_ID=$("$LEAL" customer search --name luis --program 1 --json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+step "Luis asks to be forgotten: his personal data erased, his QR codes blocked by decision (the ledger keeps its entries)" \
+    "$LEAL" customer erase "$LUIS_ID" --confirm --cards block --operator Marta
+step "The books still balance" "$LEAL" ledger verify
 
 echo
 echo "demo finished"

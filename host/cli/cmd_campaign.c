@@ -190,9 +190,12 @@ static int camp_send(struct ledger *l, const struct ledger_campaign *c)
             rc = lcli_fail(l, err, "campaign");
         else {
             printf("campaign %s: %lld members, %lld recorded, %lld sent, %lld failed (retried "
-                   "later), %lld refused, %lld skipped\n",
+                   "later), %lld refused, %lld skipped",
                    c->name, (long long)x.members, (long long)added, (long long)r->sent,
                    (long long)r->failed, (long long)r->refused, (long long)r->skipped);
+            if (r->bounced) /* as `messages run` says it */
+                printf(", %lld to a bounced address", (long long)r->bounced);
+            printf("\n");
             if (r->failed || r->refused)
                 rc = CLI_EXIT_FAIL;
         }

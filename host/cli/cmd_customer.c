@@ -16,11 +16,12 @@ static const char help[] =
     "       leal customer consent CUSTOMER --channel email|sms|phone|post|whatsapp\n"
     "                            --granted yes|no --method HOW --by NAME\n"
     "                            [--purpose marketing,service,profiling]\n"
-    "                            [--evidence TEXT] [--db PATH] [--json]\n"
+    "                            [--evidence TEXT] [--text-version V] [--db PATH] [--json]\n"
     "       leal customer consent CUSTOMER --show [--db PATH] [--json]\n"
     "       leal customer note CUSTOMER --by NAME TEXT [--db PATH]\n"
     "       leal customer export CUSTOMER [--text] [--db PATH]\n"
-    "       leal customer erase CUSTOMER --confirm [--operator NAME] [--db PATH] [--json]\n"
+    "       leal customer erase CUSTOMER --confirm --cards block|keep [--operator NAME]\n"
+    "                            [--db PATH] [--json]\n"
     "       leal customer retention --program ID --years N [--dry-run | --confirm] [--db PATH]\n"
     "       leal customer tag|untag CUSTOMER TAG [--db PATH] [--json]\n"
     "FIELDS: --name --surname --email --phone --birth-date YYYY-MM-DD --gender\n"
@@ -33,7 +34,8 @@ static const char help[] =
     "inactivity, points expiring, welcome and tier messages) and profiling (segments\n"
     "exported for analysis). --purpose names those the record grants or withdraws\n"
     "(default marketing,service, what a consent per channel meant before purposes);\n"
-    "--evidence says how it was given (the form and its version, where it is kept).\n"
+    "--evidence says how it was given (the form, where it is kept); --text-version the\n"
+    "version of the consent text the person was shown (e.g. alta-v3), its own field.\n"
     "consent --show prints the consent of each channel and purpose with its record.\n";
 
 /* Option slots: the personal-data fields first, in struct order. */
@@ -56,6 +58,7 @@ enum {
     O_BY,
     O_PURPOSE,
     O_EVIDENCE,
+    O_TEXT_VERSION,
     O_SHOW,
     O_DB,
     O_JSON,
@@ -222,6 +225,7 @@ static leal_err consent_add(const struct cust_cmd *x, int64_t id)
         .recorded_by = o[O_BY].val,
         .purposes = o[O_PURPOSE].val,
         .evidence = o[O_EVIDENCE].val,
+        .text_version = o[O_TEXT_VERSION].val,
     };
     leal_err err = ledger_consent_add(x->l, id, &change);
     /* --json as before for a consent without --purpose. */
@@ -258,11 +262,14 @@ static int purpose_cb(void *ctx, const struct ledger_consent *c)
         cli_json_string(stdout, c->recorded_by);
         printf(",\"evidence\":");
         cli_json_string(stdout, c->evidence);
+        printf(",\"text_version\":");
+        cli_json_string(stdout, c->text_version);
         printf("}");
     } else {
-        printf("%-9s %-10s %-8s %s, %s, by %s%s%s\n", c->channel, c->purpose,
+        printf("%-9s %-10s %-8s %s, %s, by %s%s%s%s%s\n", c->channel, c->purpose,
                c->granted ? "granted" : "refused", when, c->method, c->recorded_by,
-               c->evidence[0] ? "; evidence: " : "", c->evidence);
+               c->evidence[0] ? "; evidence: " : "", c->evidence,
+               c->text_version[0] ? "; text version: " : "", c->text_version);
     }
     return 0;
 }
@@ -331,9 +338,10 @@ static int customer_one(struct cust_cmd *x)
     if (lcli_id(x->pos[1], &id) != LEAL_OK)
         return cli_fail(LEAL_E_NUMBER, "customer '%s'", x->pos[1]);
     bool show = consent && o[O_SHOW].val;
-    if (show && (o[O_CHANNEL].val || o[O_GRANTED].val || o[O_PURPOSE].val || o[O_EVIDENCE].val))
-        return cli_usage("leal customer consent --show takes no --channel, --granted, --purpose "
-                         "or --evidence");
+    if (show && (o[O_CHANNEL].val || o[O_GRANTED].val || o[O_PURPOSE].val || o[O_EVIDENCE].val ||
+                 o[O_TEXT_VERSION].val))
+        return cli_usage("leal customer consent --show takes no --channel, --granted, --purpose, "
+                         "--evidence or --text-version");
     if (consent && !show &&
         (!o[O_CHANNEL].val || !o[O_GRANTED].val ||
          (strcmp(o[O_GRANTED].val, "yes") && strcmp(o[O_GRANTED].val, "no"))))
@@ -427,17 +435,29 @@ static int customer_run(struct cust_cmd *x)
 int cmd_customer(int argc, char **argv)
 {
     struct lcli_opt o[] = {
-        [O_NAME] = {"name", 0, 0},        [O_SURNAME] = {"surname", 0, 0},
-        [O_EMAIL] = {"email", 0, 0},      [O_PHONE] = {"phone", 0, 0},
-        [O_BIRTH] = {"birth-date", 0, 0}, [O_GENDER] = {"gender", 0, 0},
-        [O_ADDRESS] = {"address", 0, 0},  [O_PREFS] = {"preferences", 0, 0},
-        [O_PROGRAM] = {"program", 0, 0},  [O_LIMIT] = {"limit", 0, 0},
-        [O_CARD] = {"card-id", 0, 0},     [O_UID] = {"uid", 0, 0},
-        [O_CHANNEL] = {"channel", 0, 0},  [O_GRANTED] = {"granted", 0, 0},
-        [O_METHOD] = {"method", 0, 0},    [O_BY] = {"by", 0, 0},
-        [O_PURPOSE] = {"purpose", 0, 0},  [O_EVIDENCE] = {"evidence", 0, 0},
-        [O_SHOW] = {"show", 1, 0},        [O_DB] = {"db", 0, 0},
-        [O_JSON] = {"json", 1, 0},        [O_HELP] = {"help", 1, 0},
+        [O_NAME] = {"name", 0, 0},
+        [O_SURNAME] = {"surname", 0, 0},
+        [O_EMAIL] = {"email", 0, 0},
+        [O_PHONE] = {"phone", 0, 0},
+        [O_BIRTH] = {"birth-date", 0, 0},
+        [O_GENDER] = {"gender", 0, 0},
+        [O_ADDRESS] = {"address", 0, 0},
+        [O_PREFS] = {"preferences", 0, 0},
+        [O_PROGRAM] = {"program", 0, 0},
+        [O_LIMIT] = {"limit", 0, 0},
+        [O_CARD] = {"card-id", 0, 0},
+        [O_UID] = {"uid", 0, 0},
+        [O_CHANNEL] = {"channel", 0, 0},
+        [O_GRANTED] = {"granted", 0, 0},
+        [O_METHOD] = {"method", 0, 0},
+        [O_BY] = {"by", 0, 0},
+        [O_PURPOSE] = {"purpose", 0, 0},
+        [O_EVIDENCE] = {"evidence", 0, 0},
+        [O_TEXT_VERSION] = {"text-version", 0, 0},
+        [O_SHOW] = {"show", 1, 0},
+        [O_DB] = {"db", 0, 0},
+        [O_JSON] = {"json", 1, 0},
+        [O_HELP] = {"help", 1, 0},
     };
     struct cust_cmd x;
     int rc;

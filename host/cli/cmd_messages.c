@@ -36,6 +36,7 @@ static const char messages_help[] =
     "       leal messages web --program ID --url URL [--db PATH]\n"
     "       leal messages campaign add|preview|test|send NAME --program ID ... (see --help)\n"
     "       leal messages gateway set|show --program ID ... (SMS and WhatsApp; see --help)\n"
+    "       leal messages bounces [--program ID] [--json] FILE... (mbox or .eml; see --help)\n"
     "template stores the program's message for an occasion in a language (default: the\n"
     "program's locale): a subject and a plain-text body with an optional HTML one, with the\n"
     "variables {{name}}, {{points}}, {{tier}}, {{store}}, {{program}}, {{expiring_points}},\n"
@@ -54,6 +55,8 @@ static const char messages_help[] =
     "in the customer's language (else the program's locale), once per customer and period\n"
     "(birthday; inactivity spell, re-armed by a visit; expiry day; enrolment) even if runs\n"
     "overlap or are killed; a message the server could not take is retried by later runs.\n"
+    "A message to an address that bounced for good ('leal messages bounces') is not sent:\n"
+    "its row is skipped, saying why, and run counts it as 'to a bounced address'.\n"
     "log prints a customer's messages; unsubscribe withdraws the e-mail consent of the\n"
     "customer whose message carried TOKEN; lang sets the language of a customer's messages.\n"
     "web sets the address customers reach the program's 'leal serve' at (https://HOST, no\n"
@@ -243,10 +246,15 @@ static int messages_run(struct ledger *l, int64_t program)
         rc = lcli_fail(l, err, "messages");
     else {
         printf("program %lld, %s (%s): %lld recorded, %lld sent, %lld failed (retried later), "
-               "%lld refused, %lld skipped, %lld unknown\n",
+               "%lld refused, %lld skipped, %lld unknown",
                (long long)program, r->day, r->tz, (long long)added, (long long)r->sent,
                (long long)r->failed, (long long)r->refused, (long long)r->skipped,
                (long long)unknown);
+        /* Rows not sent because the address bounced for good (said only when
+         * there are some, so the line stays as it was without bounces). */
+        if (r->bounced)
+            printf(", %lld to a bounced address", (long long)r->bounced);
+        printf("\n");
         if (r->failed || r->refused)
             rc = CLI_EXIT_FAIL;
     }
@@ -302,15 +310,16 @@ int cmd_messages(int argc, char **argv)
         return cmd_messages_campaign(argc - 1, argv + 1);
     if (strcmp(cmd, "gateway") == 0)
         return cmd_messages_gateway(argc - 1, argv + 1);
+    if (strcmp(cmd, "bounces") == 0)
+        return cmd_messages_bounces(argc - 1, argv + 1);
     const char *const cmds[] = {"template", "run", "log", "unsubscribe", "lang", "web"};
     size_t c = 0;
     while (c < N(cmds) && strcmp(cmd, cmds[c]) != 0)
         c++;
     if (c == N(cmds))
-        return cli_usage(
-            "leal messages has template, run, log, unsubscribe, lang, web, campaign and gateway, "
-            "not '%s'",
-            cmd);
+        return cli_usage("leal messages has template, run, log, unsubscribe, lang, web, "
+                         "campaign, gateway and bounces, not '%s'",
+                         cmd);
     int rc = lcli_parse(argc - 1, argv + 1, o, N(o), pos, &npos);
     if (rc != 0)
         return rc;

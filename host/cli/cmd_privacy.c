@@ -13,7 +13,8 @@
 
 static const char privacy_help[] =
     "usage: leal customer export CUSTOMER [--text] [--db PATH]\n"
-    "       leal customer erase CUSTOMER --confirm [--operator NAME] [--db PATH] [--json]\n"
+    "       leal customer erase CUSTOMER --confirm --cards block|keep [--operator NAME]\n"
+    "                            [--db PATH] [--json]\n"
     "export prints, as one JSON object, every row of every table that names the customer\n"
     "(personal data, consents, notes, accounts, balances, cards and their history, entries\n"
     "and lines, lots, sales, refunds, bonos, terminal entries and findings of their cards);\n"
@@ -21,7 +22,10 @@ static const char privacy_help[] =
     "erase pseudonymises the customer: name, surname, e-mail, phone, birth date, gender,\n"
     "address and preferences emptied, their notes removed, the customer marked erased with a\n"
     "note saying when and by whom; the ledger's entries, balances and cards stay, so 'leal\n"
-    "ledger verify' holds (block their cards with 'leal card block' if so decided). The\n"
+    "ledger verify' holds. --cards is the decision on their cards, taken in the same\n"
+    "transaction and written in the note: block (every active card, QR phones included,\n"
+    "becomes blocked, its history saying why and by whom, and terminals refuse it from their\n"
+    "next package) or keep (the cards go on earning and paying, anonymously). The\n"
     "database is then vacuumed so the old bytes leave the file. It cannot be undone.\n";
 
 /* The ledger file at --db or the default, checked by a normal open. */
@@ -35,9 +39,9 @@ static int ledger_file(const char *db, char *out, size_t cap)
 
 int customer_privacy(int argc, char **argv)
 {
-    struct lcli_opt o[] = {{"confirm", true, NULL}, {"operator", false, NULL},
-                           {"db", false, NULL},     {"json", true, NULL},
-                           {"help", true, NULL},    {"text", true, NULL}};
+    struct lcli_opt o[] = {{"confirm", true, NULL}, {"operator", false, NULL}, {"db", false, NULL},
+                           {"json", true, NULL},    {"help", true, NULL},      {"text", true, NULL},
+                           {"cards", false, NULL}};
     const char *pos[1];
     size_t npos = 1;
     char path[4096];
@@ -54,8 +58,14 @@ int customer_privacy(int argc, char **argv)
         return cli_usage("leal customer %s needs a customer id", argv[0]);
     if (erase && o[5].val)
         return cli_usage("--text goes with leal customer export");
+    if (!erase && o[6].val)
+        return cli_usage("--cards goes with leal customer erase");
     if (erase && o[0].val == NULL)
         return cli_usage("leal customer erase cannot be undone: add --confirm");
+    if (erase && (!o[6].val || (strcmp(o[6].val, "block") != 0 && strcmp(o[6].val, "keep") != 0)))
+        return cli_usage("leal customer erase needs the decision on the customer's cards: "
+                         "--cards block (terminals refuse them) or --cards keep (they go on "
+                         "working, anonymously)");
     if ((rc = ledger_file(o[2].val, path, sizeof path)) != 0)
         return rc;
     if (!erase) {
@@ -64,16 +74,24 @@ int customer_privacy(int argc, char **argv)
     }
     const char *u = getenv("USER");
     const char *op = o[1].val ? o[1].val : u && u[0] ? u : "leal";
-    leal_err err = privacy_erase(path, id, op);
+    struct privacy_erasure e = {
+        .operator_name = op, .block_cards = strcmp(o[6].val, "block") == 0, .cards_decided = true};
+    leal_err err = privacy_erase_as(path, id, &e);
     if (err == LEAL_E_STATE)
         return cli_error(err, CLI_EXIT_USAGE, "customer %lld was erased before; nothing to do",
                          (long long)id);
     if (err != LEAL_OK)
         return cli_fail(err, "customer %lld", (long long)id);
     if (o[3].val)
-        printf("{\"customer\":%lld,\"erased\":true}\n", (long long)id);
+        printf("{\"customer\":%lld,\"erased\":true,\"cards\":\"%s\",\"cards_blocked\":%lld}\n",
+               (long long)id, o[6].val, (long long)e.cards_blocked);
+    else if (e.block_cards)
+        printf("customer %lld: personal data erased; the ledger keeps their entries; %lld "
+               "card(s) blocked\n",
+               (long long)id, (long long)e.cards_blocked);
     else
-        printf("customer %lld: personal data erased; the ledger keeps their entries\n",
+        printf("customer %lld: personal data erased; the ledger keeps their entries; their "
+               "cards kept\n",
                (long long)id);
     return CLI_EXIT_OK;
 }

@@ -25,6 +25,7 @@ struct msg_run {
     char web[LEDGER_MSG_WEB_URL];             /* the unsubscribe links' address, or "" */
     int64_t program_id, now;
     int64_t sent, failed, refused, skipped;
+    int64_t bounced;            /* skipped: the address bounced for good (ledger_message_bounced) */
     bool has_mail, has_gateway; /* mail settings; a gateway (without mail settings) */
 };
 
@@ -47,7 +48,8 @@ struct msg_outcome {
 /* Renders row m (its customer, template and variables) and sends it to `to`
  * (NULL: the customer's address) without touching the row: a test send.
  * LEAL_E_STATE if the customer cannot be written to (no address or no
- * e-mail consent). */
+ * e-mail consent), LEAL_E_MAIL_BOUNCED (out->why says when) if to is NULL
+ * and the customer's address bounced for good. */
 leal_err msg_send_test(struct msg_run *r, const struct ledger_message_send *m, const char *to,
                        struct msg_outcome *out);
 
@@ -63,11 +65,17 @@ int msg_template_fill(struct ledger_message_template *t, const char *subject, co
 
 /* `leal messages campaign ...` (cmd_campaign.c); argv[0] is "campaign". */
 int cmd_messages_campaign(int argc, char **argv);
+/* `leal messages bounces FILE...` (cmd_msg_bounce.c); argv[0] is "bounces". */
+int cmd_messages_bounces(int argc, char **argv);
 /* `leal messages gateway set|show` (cmd_msg_gateway.c); argv[0] is "gateway". */
 int cmd_messages_gateway(int argc, char **argv);
 
 /* Test hook: LEAL_MESSAGES_PAUSE_AFTER_RECORD=SECONDS pauses a run between
  * recording and sending (saying so on stdout), so a test can kill it there. */
 void msg_pause_hook(int64_t added);
+/* Test hook: LEAL_MESSAGES_PAUSE_AFTER_SENT=K pauses a run for 60 s once it
+ * has sent its K-th message (saying so on stdout), so a test can kill it
+ * halfway through its sending (tests/integration/messages_run_all.sh). */
+void msg_pause_sent_hook(int64_t sent);
 
 #endif

@@ -18,11 +18,8 @@
 #include "ledger_cli.h"
 #include "messages_cli.h"
 
-/* Retries of a message the server could not take now: 5 minutes, doubled
- * each time up to a day; after MSG_MAX_ATTEMPTS the row is refused. */
-#define MSG_RETRY_FIRST_S 300
-#define MSG_RETRY_MAX_S 86400
-#define MSG_MAX_ATTEMPTS 6
+/* Retries of a message the server could not take now: the ledger's backoff
+ * (ledger_message_retry_at), which soft bounces share. */
 
 static int read_body(const char *path, char *out, size_t cap)
 {
@@ -302,15 +299,43 @@ static leal_err msg_deliver_gateway(struct msg_run *r, const struct ledger_messa
     return err;
 }
 
+/* Whether e-mail row m goes to an address that bounced for good (a hard
+ * bounce, `leal messages bounces`): then *bounced and why say so. */
+static leal_err msg_bounced(struct msg_run *r, const struct ledger_message_send *m, bool *bounced,
+                            char *why, size_t cap)
+{
+    struct ledger_customer c;
+    char status[10], at[32];
+    int64_t when = 0;
+    leal_err err;
+    *bounced = false;
+    if (m->channel[0] && strcmp(m->channel, "email") != 0)
+        return LEAL_OK;
+    if ((err = ledger_customer_get(r->l, m->customer_id, &c)) != LEAL_OK ||
+        (err = ledger_message_bounced(r->l, m->customer_id, c.email, status, &when)) != LEAL_OK ||
+        !status[0])
+        return err;
+    *bounced = true;
+    lcli_time_str(when, at, sizeof at);
+    snprintf(why, cap, "the address bounced (%s, recorded %s): no e-mail until it changes", status,
+             at);
+    return LEAL_OK;
+}
+
 leal_err msg_send_test(struct msg_run *r, const struct ledger_message_send *m, const char *to,
                        struct msg_outcome *out)
 {
     struct ledger_customer c;
     char *rendered[3] = {NULL, NULL, NULL};
     const char *state = "sent";
+    bool bounced = false;
     leal_err err = r->has_mail ? msg_build(r, m, &c, rendered, &state) : LEAL_E_MAIL_CONFIG;
     if (err == LEAL_OK && strcmp(state, "sent") != 0)
         err = LEAL_E_STATE;
+    /* A test send to another address goes; to the customer's, not if it bounced. */
+    if (err == LEAL_OK && !to &&
+        (err = msg_bounced(r, m, &bounced, out->why, sizeof out->why)) == LEAL_OK && bounced)
+        err = LEAL_E_MAIL_BOUNCED;
     if (err == LEAL_OK)
         err = msg_deliver(r, m, to ? to : c.email, rendered, out);
     for (int i = 0; i < 3; i++)
@@ -327,10 +352,16 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
     char *why = o.why;
     int won = 0;
     int64_t next_at = now;
+    bool bounced = false;
     leal_err err = ledger_message_claim(r->l, m->id, now, &won);
     if (err != LEAL_OK || !won)
         return err;
-    if ((err = msg_build(r, m, &c, rendered, &state)) == LEAL_OK && strcmp(state, "sent") == 0) {
+    /* An address that bounced for good gets nothing: the row is skipped,
+     * saying why, and counted apart. */
+    if ((err = msg_bounced(r, m, &bounced, why, sizeof o.why)) == LEAL_OK && bounced)
+        state = "skipped";
+    else if (err == LEAL_OK && (err = msg_build(r, m, &c, rendered, &state)) == LEAL_OK &&
+             strcmp(state, "sent") == 0) {
         if (m->channel[0] && strcmp(m->channel, "email") != 0)
             err = msg_deliver_gateway(r, m, &c, rendered[1], &o);
         else if (r->has_mail)
@@ -343,16 +374,15 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
              * refused for good, never retried. */
             if (sent == LEAL_E_MAIL_REFUSED || sent == LEAL_E_MAIL_ADDRESS ||
                 sent == LEAL_E_GATEWAY_REJECTED || sent == LEAL_E_SMS_TOO_LONG ||
-                (sent != LEAL_OK && m->attempts + 1 >= MSG_MAX_ATTEMPTS))
+                (sent != LEAL_OK && m->attempts + 1 >= LEDGER_MSG_MAX_ATTEMPTS))
                 state = "refused";
             else if (sent != LEAL_OK) {
-                int64_t wait = MSG_RETRY_FIRST_S;
-                for (int64_t i = 0; i < m->attempts && wait < MSG_RETRY_MAX_S; i++)
-                    wait *= 2;
+                next_at = ledger_message_retry_at(m->attempts + 1, now);
                 /* A gateway's Retry-After (429, 503) in place of the backoff. */
                 if (o.retry_after_s > 0)
-                    wait = o.retry_after_s;
-                next_at = now + (wait < MSG_RETRY_MAX_S ? wait : MSG_RETRY_MAX_S);
+                    next_at =
+                        now + (o.retry_after_s < LEDGER_MSG_RETRY_MAX_S ? o.retry_after_s
+                                                                        : LEDGER_MSG_RETRY_MAX_S);
                 state = "failed";
             }
             if (sent != LEAL_OK && why[0] == '\0')
@@ -361,7 +391,7 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
     }
     if (err != LEAL_OK) { /* ours, not the server's: the row is retried */
         state = "failed";
-        next_at = now + MSG_RETRY_FIRST_S;
+        next_at = now + LEDGER_MSG_RETRY_FIRST_S;
         snprintf(why, sizeof o.why, "%s", leal_strerror(err));
     }
     for (int i = 0; i < 3; i++)
@@ -370,6 +400,7 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
     int64_t *count = strcmp(state, "sent") == 0      ? &r->sent
                      : strcmp(state, "failed") == 0  ? &r->failed
                      : strcmp(state, "refused") == 0 ? &r->refused
+                     : bounced                       ? &r->bounced
                                                      : &r->skipped;
     (*count)++;
     if (err == LEAL_OK && strcmp(state, "sent") != 0 && strcmp(state, "skipped") != 0)
@@ -383,8 +414,12 @@ leal_err msg_run_due(struct msg_run *r, const char *occasion)
     struct ledger_message_send *due = NULL;
     size_t n = 0;
     leal_err err = ledger_message_due(r->l, r->program_id, r->now, occasion, &due, &n);
-    for (size_t i = 0; i < n && err == LEAL_OK; i++)
+    for (size_t i = 0; i < n && err == LEAL_OK; i++) {
+        int64_t before = r->sent;
         err = msg_send_one(r, &due[i], r->now);
+        if (r->sent != before)
+            msg_pause_sent_hook(r->sent);
+    }
     free(due);
     return err;
 }
@@ -439,6 +474,17 @@ void msg_run_close(struct msg_run *r)
 {
     free(r->t);
     r->t = NULL;
+}
+
+void msg_pause_sent_hook(int64_t sent)
+{
+    const char *pause = getenv("LEAL_MESSAGES_PAUSE_AFTER_SENT");
+    long k = pause ? strtol(pause, NULL, 10) : 0;
+    if (k > 0 && sent == k) {
+        printf("sent %lld; pausing\n", (long long)sent);
+        fflush(stdout);
+        sleep(60);
+    }
 }
 
 void msg_pause_hook(int64_t added)

@@ -42,7 +42,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 41
+#define LEDGER_SCHEMA_VERSION 42
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -296,12 +296,14 @@ extern const char *const ledger_consent_purposes[LEDGER_CONSENT_NPURPOSES];
 struct ledger_consent_change {
     const char *channel;
     bool granted;
-    const char *method;      /* how it was given ("form", "phone"...), required */
-    const char *recorded_by; /* required */
-    int64_t at;              /* 0: now */
-    const char *purposes;    /* comma-separated; NULL or "": "marketing,service" (what a consent
-                                per channel meant before purposes) */
-    const char *evidence;    /* e.g. "form v3 signed, kept in the shop"; NULL: "" */
+    const char *method;       /* how it was given ("form", "phone"...), required */
+    const char *recorded_by;  /* required */
+    int64_t at;               /* 0: now */
+    const char *purposes;     /* comma-separated; NULL or "": "marketing,service" (what a consent
+                                 per channel meant before purposes) */
+    const char *evidence;     /* e.g. "signed, kept in the shop"; NULL: "" */
+    const char *text_version; /* the version of the consent text the person was shown
+                                 (e.g. "alta-v3"); NULL: "" (not recorded) */
 };
 LEAL_MUST_CHECK leal_err ledger_consent_add(struct ledger *l, int64_t customer_id,
                                             const struct ledger_consent_change *c);
@@ -314,6 +316,7 @@ struct ledger_consent {
     char purposes[40]; /* the row's purposes ("marketing,service", ...) */
     char purpose[16];  /* ledger_consent_purpose_each: the purpose this row decides */
     char evidence[LEDGER_TEXT];
+    char text_version[LEDGER_TEXT]; /* "" where it was not recorded */
 };
 typedef int (*ledger_consent_cb)(void *ctx, const struct ledger_consent *c);
 /* The current (latest) consent of each channel, by channel name. */

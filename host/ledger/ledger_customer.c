@@ -344,25 +344,30 @@ leal_err ledger_consent_add(struct ledger *l, int64_t customer_id,
         store_set_msg(l, "'%.60s'", c->purposes);
         return err;
     }
-    if (c->evidence && (err = ledger_text_ok(l, "consent evidence", c->evidence)) != LEAL_OK)
+    if ((c->evidence && (err = ledger_text_ok(l, "consent evidence", c->evidence)) != LEAL_OK) ||
+        (c->text_version &&
+         (err = ledger_text_ok(l, "consent text version", c->text_version)) != LEAL_OK))
         return err;
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;
     err = store_write(l,
                       "INSERT INTO consent(customer_id, channel, granted, at, method, recorded_by, "
-                      "purposes, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                      "purposes, evidence, text_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                      "?9)",
                       SVALS(SV_I64(customer_id), SV_TEXT(channel), SV_I64(c->granted ? 1 : 0),
                             SV_I64(c->at ? c->at : ledger_now()), SV_TEXT(method),
                             SV_TEXT(recorded_by), SV_TEXT(purposes),
-                            SV_TEXT(c->evidence ? c->evidence : "")),
+                            SV_TEXT(c->evidence ? c->evidence : ""),
+                            SV_TEXT(c->text_version ? c->text_version : "")),
                       NULL);
     if (err == LEAL_E_UNKNOWN_ID)
         store_set_msg(l, "customer %lld", (long long)customer_id);
     return store_tx_end(l, err);
 }
 
-/* Columns 0-6 of a consent row (channel, granted, at, method, recorded_by,
- * purposes, evidence) into c; what follows them is the caller's. */
+/* Columns 0-7 of a consent row (channel, granted, at, method, recorded_by,
+ * purposes, evidence, text_version) into c; what follows them is the
+ * caller's. */
 static void consent_row(struct store_stmt *st, struct ledger_consent *c)
 {
     memset(c, 0, sizeof *c);
@@ -373,18 +378,19 @@ static void consent_row(struct store_stmt *st, struct ledger_consent *c)
     store_col_text(st, 4, c->recorded_by, sizeof c->recorded_by);
     store_col_text(st, 5, c->purposes, sizeof c->purposes);
     store_col_text(st, 6, c->evidence, sizeof c->evidence);
+    store_col_text(st, 7, c->text_version, sizeof c->text_version);
 }
 
 leal_err ledger_consent_each(struct ledger *l, int64_t customer_id, ledger_consent_cb cb, void *ctx)
 {
     struct store_stmt *st;
     leal_err err;
-    err =
-        store_prep_i64(l,
-                       "SELECT channel, granted, at, method, recorded_by, purposes, evidence FROM "
-                       "consent WHERE id IN (SELECT max(id) FROM consent WHERE customer_id = ?1 "
-                       "GROUP BY channel) ORDER BY channel",
-                       &st, I64S(customer_id));
+    err = store_prep_i64(
+        l,
+        "SELECT channel, granted, at, method, recorded_by, purposes, evidence, "
+        "text_version FROM consent WHERE id IN (SELECT max(id) FROM consent WHERE customer_id = ?1 "
+        "GROUP BY channel) ORDER BY channel",
+        &st, I64S(customer_id));
     if (err != LEAL_OK)
         return err;
     while (store_next_row(l, st, &err)) {
@@ -405,7 +411,8 @@ leal_err ledger_consent_purpose_each(struct ledger *l, int64_t customer_id, ledg
         l,
         "WITH p(purpose, o) AS (VALUES ('marketing', 1), ('service', 2), ('profiling', 3)) "
         "SELECT k.channel, k.granted, k.at, k.method, k.recorded_by, k.purposes, k.evidence, "
-        "p.purpose FROM consent k JOIN p ON instr(',' || k.purposes || ',', ',' || p.purpose || "
+        "k.text_version, p.purpose FROM consent k JOIN p ON instr(',' || k.purposes || ',', ',' || "
+        "p.purpose || "
         "',') > 0 WHERE k.customer_id = ?1 AND k.id = (SELECT max(j.id) FROM consent j WHERE "
         "j.customer_id = ?1 AND j.channel = k.channel AND instr(',' || j.purposes || ',', ',' || "
         "p.purpose || ',') > 0) ORDER BY k.channel, p.o",
@@ -415,7 +422,7 @@ leal_err ledger_consent_purpose_each(struct ledger *l, int64_t customer_id, ledg
     while (store_next_row(l, st, &err)) {
         struct ledger_consent c;
         consent_row(st, &c);
-        store_col_text(st, 7, c.purpose, sizeof c.purpose);
+        store_col_text(st, 8, c.purpose, sizeof c.purpose);
         if (cb(ctx, &c) != 0)
             break;
     }

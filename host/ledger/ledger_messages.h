@@ -353,4 +353,52 @@ struct ledger_message_token {
 LEAL_MUST_CHECK leal_err ledger_message_token_info(struct ledger *l, const char *token,
                                                    struct ledger_message_token *out);
 
+/* ---- Bounces (ledger_msg_bounce.c) ----
+ * A delivery status notification (host/mail/mail_dsn.h) matched by the
+ * token in the Message-ID leal gave the message (TOKEN@DOMAIN). */
+
+/* Retries of a message that could not go now: 5 minutes, doubled each
+ * time up to a day; after LEDGER_MSG_MAX_ATTEMPTS attempts it is refused. */
+#define LEDGER_MSG_RETRY_FIRST_S 300
+#define LEDGER_MSG_RETRY_MAX_S 86400
+#define LEDGER_MSG_MAX_ATTEMPTS 6
+/* When a message that failed after `attempts` attempts is tried again. */
+int64_t ledger_message_retry_at(int64_t attempts, int64_t now);
+
+struct ledger_message_bounce {
+    int64_t program_id;     /* only this program's messages match (0: any) */
+    const char *token;      /* the returned message's token ("": none) */
+    const char *status;     /* "5.1.1": 5 a hard bounce, 4 a soft one */
+    const char *address;    /* the recipient the report names, lowercase ("": none) */
+    const char *diagnostic; /* the server's words ("" none) */
+    const char *report_key; /* 64 hex digits naming the report, so it counts once */
+    int64_t now;
+};
+
+enum ledger_bounce_outcome {
+    LEDGER_BOUNCE_HARD = 0,   /* recorded; the address gets no more e-mail */
+    LEDGER_BOUNCE_SOFT,       /* recorded; the message failed, retried with the backoff */
+    LEDGER_BOUNCE_UNMATCHED,  /* no e-mail of leal (of the program) carried the token */
+    LEDGER_BOUNCE_REPEATED,   /* this report was recorded before: nothing done */
+    LEDGER_BOUNCE_NOT_FAILURE /* a delay notice or a success: the caller's to count (a
+                                 report whose action is not "failed" is not recorded) */
+};
+
+/* Records b in the caller's transaction (or its own): a row of
+ * message_bounce (its address b->address, else the customer's e-mail
+ * address, lowercase); a hard bounce makes the message "refused" with error
+ * "bounced STATUS" if it was "sent" (or "failed": the server took it after
+ * all); a soft bounce makes a "sent" message "failed", retried from
+ * ledger_message_retry_at (refused after LEDGER_MSG_MAX_ATTEMPTS). *out: what
+ * was done; *message_id and *customer_id: whose (0 if unmatched). */
+LEAL_MUST_CHECK leal_err ledger_message_bounce_record(struct ledger *l,
+                                                      const struct ledger_message_bounce *b,
+                                                      enum ledger_bounce_outcome *out,
+                                                      int64_t *message_id, int64_t *customer_id);
+
+/* Whether e-mail to customer_id's address email bounced for good: *status
+ * the last hard bounce's status ("" if none) and *at when it was recorded. */
+LEAL_MUST_CHECK leal_err ledger_message_bounced(struct ledger *l, int64_t customer_id,
+                                                const char *email, char status[10], int64_t *at);
+
 #endif

@@ -601,6 +601,30 @@
                                       "INSERT INTO report_redeem(" REPORT_REDEEM_COLS              \
                                       ") SELECT * FROM (" REPORT_REDEEM_WHERE(                     \
                                           "l.entry_id <= " REPORT_MARK) ") WHERE true;"
+/* Bounces and the consent's text version (rep9, issue 17). message_bounce:
+ * each delivery status notification (RFC 3464) `leal messages bounces`
+ * matched to a message leal sent, once per report (report_key: a SHA-256
+ * of its Message-ID and what it says); kind 'hard' (a 5.x.x status) stops e-mail
+ * to that address (lowercased) until the customer's address changes, 'soft'
+ * (4.x.x) made the message a failure retried with the backoff. The address
+ * and diagnostic are personal data: exported with the customer and deleted
+ * at erasure. consent.text_version: the version of the consent text the
+ * person was shown ('' before it was asked for), its own field rather than
+ * a part of the evidence. Self-contained, so it moves to the next number by
+ * moving one line. */
+#define REP9_MIGRATION                                                                             \
+    "CREATE TABLE message_bounce("                                                                 \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " message_id INTEGER NOT NULL REFERENCES message_send(id),"                                    \
+    " customer_id INTEGER NOT NULL REFERENCES customer(id),"                                       \
+    " kind TEXT NOT NULL CHECK (kind IN ('hard','soft')),"                                         \
+    " status TEXT NOT NULL CHECK (length(status) BETWEEN 5 AND 9),"                                \
+    " address TEXT NOT NULL,"                                                                      \
+    " diagnostic TEXT NOT NULL DEFAULT '',"                                                        \
+    " report_key TEXT NOT NULL UNIQUE CHECK (length(report_key) = 64),"                            \
+    " at INTEGER NOT NULL) STRICT;"                                                                \
+    "CREATE INDEX message_bounce_customer ON message_bounce(customer_id, kind, address);"          \
+    "ALTER TABLE consent ADD COLUMN text_version TEXT NOT NULL DEFAULT '';"
 /* DESFire EV2/EV3's Transaction MAC (issue 19, cardlayout/LAYOUT.md 2.9):
  * card_key rebuilt (SQLite cannot widen a CHECK) to take role 12, the
  * host-only tmac key an EV2/EV3 card is issued with, so the ledger knows
@@ -1095,6 +1119,7 @@ static const char *const migrations[] = {
     EV2_TMAC_MIGRATION,       /* 38 -> 39 */
     REPORT_SUMMARY_MIGRATION, /* 39 -> 40 */
     REP8_MIGRATION,           /* 40 -> 41 */
+    REP9_MIGRATION,           /* 41 -> 42 */
 };
 
 int schema_count(void)

@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -76,6 +77,8 @@ static const struct {
     {"report_held", "account_id IN (SELECT id FROM p_acct)"},
     /* The Transaction MACs journaled for the customer's EV2/EV3 cards (ev5's migration). */
     {"terminal_tmac", "card_id IN (SELECT card_id FROM p_card)"},
+    /* The bounces of the customer's e-mails, with the address (rep9's migration). */
+    {"message_bounce", "customer_id = ?1"},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still
@@ -308,7 +311,41 @@ static const char erase_pii_sql[] =
     "gender = '', address = '', preferences = '', name_key = '', surname_key = '', "
     "phone_key = '', updated_at = ?2 WHERE customer_id = ?1";
 
-static int erase_rows(sqlite3 *db, int64_t id, const char *operator_name, int64_t now)
+/* The cards decision: with block, customer id's active cards (their
+ * accounts', phones' QR cards included) become blocked, each with a
+ * card_event saying why and by whom, so terminals refuse them from the next
+ * package; *blocked: how many. Cards blocked, lost or replaced (and pending
+ * ones) stay as they are. */
+static int erase_cards(sqlite3 *db, int64_t id, const char *operator_name, int64_t now, bool block,
+                       int64_t *blocked)
+{
+    static const char *const sql[] = {
+        "INSERT INTO card_event(card_id, at, status, reason, operator) SELECT card_id, ?2, "
+        "'blocked', 'customer erased: cards blocked by decision', ?3 FROM card WHERE status = "
+        "'active' AND account_id IN (SELECT id FROM account WHERE customer_id = ?1) ORDER BY "
+        "card_id",
+        "UPDATE card SET status = 'blocked', updated_at = ?2 WHERE status = 'active' AND "
+        "account_id IN (SELECT id FROM account WHERE customer_id = ?1)"};
+    int rc = SQLITE_OK;
+    *blocked = 0;
+    for (int k = 0; block && rc == SQLITE_OK && k < 2; k++) {
+        sqlite3_stmt *st;
+        if ((rc = sqlite3_prepare_v2(db, sql[k], -1, &st, NULL)) != SQLITE_OK)
+            break;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, now);
+        if (k == 0)
+            sqlite3_bind_text(st, 3, operator_name, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+        if (rc == SQLITE_OK && k == 1)
+            *blocked = sqlite3_changes(db);
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
+static int erase_rows(sqlite3 *db, int64_t id, const char *operator_name, int64_t now,
+                      const char *note)
 {
     sqlite3_stmt *st;
     int yes = 0, rc = exec_id(db, "DELETE FROM customer_note WHERE customer_id = ?1", id);
@@ -323,17 +360,21 @@ static int erase_rows(sqlite3 *db, int64_t id, const char *operator_name, int64_
                      id);
     if (rc == SQLITE_OK && (rc = has_table(db, "portal_session", &yes)) == SQLITE_OK && yes)
         rc = exec_id(db, "DELETE FROM portal_session WHERE customer_id = ?1", id);
+    /* The bounces name the address and hold the server's words about it. */
+    if (rc == SQLITE_OK && (rc = has_table(db, "message_bounce", &yes)) == SQLITE_OK && yes)
+        rc = exec_id(db, "DELETE FROM message_bounce WHERE customer_id = ?1", id);
     for (int k = 0; rc == SQLITE_OK && k < 3; k++) {
         static const char *const sql[] = {
             erase_pii_sql, "UPDATE customer SET erased_at = ?2 WHERE id = ?1",
-            "INSERT INTO customer_note(customer_id, at, author, text) VALUES (?1, ?2, ?3, "
-            "'personal data erased at the customer''s request (leal customer erase)')"};
+            "INSERT INTO customer_note(customer_id, at, author, text) VALUES (?1, ?2, ?3, ?4)"};
         if ((rc = sqlite3_prepare_v2(db, sql[k], -1, &st, NULL)) != SQLITE_OK)
             break;
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int64(st, 2, now);
-        if (k == 2)
+        if (k == 2) {
             sqlite3_bind_text(st, 3, operator_name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, note, -1, SQLITE_STATIC);
+        }
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
         sqlite3_finalize(st);
     }
@@ -342,8 +383,16 @@ static int erase_rows(sqlite3 *db, int64_t id, const char *operator_name, int64_
 
 leal_err privacy_erase(const char *path, int64_t customer_id, const char *operator_name)
 {
+    struct privacy_erasure e = {.operator_name = operator_name, .block_cards = false};
+    return privacy_erase_as(path, customer_id, &e);
+}
+
+leal_err privacy_erase_as(const char *path, int64_t customer_id, struct privacy_erasure *e)
+{
     sqlite3 *db;
-    int64_t erased;
+    int64_t erased, now = (int64_t)time(NULL);
+    char note[160];
+    e->cards_blocked = 0;
     leal_err err = open_db(path, SQLITE_OPEN_READWRITE, &db);
     if (err != LEAL_OK)
         return err;
@@ -352,8 +401,20 @@ leal_err privacy_erase(const char *path, int64_t customer_id, const char *operat
     if (rc == SQLITE_OK && (err = customer_state(db, customer_id, &erased)) == LEAL_OK) {
         if (erased > 0)
             err = LEAL_E_STATE;
-        else
-            rc = erase_rows(db, customer_id, operator_name, (int64_t)time(NULL));
+        else if ((rc = erase_cards(db, customer_id, e->operator_name, now, e->block_cards,
+                                   &e->cards_blocked)) == SQLITE_OK) {
+            /* The note is the erasure's log, the cards decision with it. */
+            if (e->block_cards)
+                snprintf(note, sizeof note,
+                         "personal data erased at the customer's request (leal customer erase); "
+                         "cards blocked by decision: %lld",
+                         (long long)e->cards_blocked);
+            else
+                snprintf(note, sizeof note,
+                         "personal data erased at the customer's request (leal customer erase)%s",
+                         e->cards_decided ? "; cards kept by decision" : "");
+            rc = erase_rows(db, customer_id, e->operator_name, now, note);
+        }
     }
     if (err == LEAL_OK && rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);

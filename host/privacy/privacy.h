@@ -8,8 +8,8 @@
  * in one transaction with SQLite's secure_delete on; then VACUUM and a WAL
  * checkpoint that truncates the log, so the old bytes leave the file). The
  * ledger (entries, lines, balances, lots, cards) is untouched, so `ledger
- * verify` holds. Hosted. Errors: LEAL_E_UNKNOWN_ID (no such customer),
- * LEAL_E_STATE (already erased), LEAL_E_NO_LEDGER, LEAL_E_DB*, LEAL_E_IO.
+ * verify` holds; only a card's status may change, by decision. Hosted. Errors: LEAL_E_UNKNOWN_ID
+ * (no such customer), LEAL_E_STATE (already erased), LEAL_E_NO_LEDGER, LEAL_E_DB*, LEAL_E_IO.
  */
 #ifndef LEAL_PRIVACY_H
 #define LEAL_PRIVACY_H
@@ -34,9 +34,26 @@ LEAL_MUST_CHECK leal_err privacy_export_as(const char *path, int64_t customer_id
                                            FILE *out);
 
 /* Erases customer customer_id's personal data in the ledger at path;
- * operator_name goes in the note that records it. */
+ * operator_name goes in the note that records it. The cards are kept
+ * (privacy_erase_as with block_cards false and cards_decided false). */
 LEAL_MUST_CHECK leal_err privacy_erase(const char *path, int64_t customer_id,
                                        const char *operator_name);
+
+/* An erasure with the decision on the customer's cards. */
+struct privacy_erasure {
+    const char *operator_name; /* in the note that records it and the cards' history */
+    bool block_cards;          /* block the active cards (each with a card_event) */
+    bool cards_decided;        /* the note says the cards were kept by decision */
+    int64_t cards_blocked;     /* out: how many became blocked */
+};
+/* privacy_erase, in the same transaction deciding the cards: with
+ * block_cards every active card of the customer's accounts becomes blocked
+ * (a card_event "customer erased: cards blocked by decision" by the
+ * operator; terminals refuse it from their next package), else all stay as
+ * they are. The customer's note records the decision ("cards blocked by
+ * decision: N" or "cards kept by decision"). */
+LEAL_MUST_CHECK leal_err privacy_erase_as(const char *path, int64_t customer_id,
+                                          struct privacy_erasure *e);
 
 /* Retention: the personal data of a program's customers inactive for
  * `years` (no entry on their accounts, or without any since sign-up, for

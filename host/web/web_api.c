@@ -193,10 +193,11 @@ static bool customer_of(struct web_req *r, struct ledger_customer *c)
  * (channel, purpose) with its record, appended to the JSON array ctx. */
 static int consent_one(void *ctx, const struct ledger_consent *c)
 {
-    json_array_append_new(ctx, json_pack("{s:s,s:s,s:b,s:I,s:s,s:s,s:s}", "channel", c->channel,
+    json_array_append_new(ctx, json_pack("{s:s,s:s,s:b,s:I,s:s,s:s,s:s,s:s}", "channel", c->channel,
                                          "purpose", c->purpose, "granted", c->granted, "at",
                                          (json_int_t)c->at, "method", c->method, "recorded_by",
-                                         c->recorded_by, "evidence", c->evidence));
+                                         c->recorded_by, "evidence", c->evidence, "text_version",
+                                         c->text_version));
     return 0;
 }
 
@@ -236,7 +237,8 @@ static void customer_view(struct web_req *r)
 
 /* A body's "consent": a list of changes, each {"channel", "granted" (true
  * or false), "purposes" (comma-separated, as `leal customer consent
- * --purpose`; absent: marketing,service), "evidence" (optional)}, recorded
+ * --purpose`; absent: marketing,service), "evidence" and "text_version"
+ * (the version of the consent text shown; both optional)}, recorded
  * with method "web" and the user as recorded_by. */
 struct consent_edit {
     int64_t customer;
@@ -255,13 +257,16 @@ static bool consent_check(struct web_req *r, json_t *list)
     json_array_foreach(list, i, v)
     {
         json_t *ch = json_object_get(v, "channel"), *g = json_object_get(v, "granted"),
-               *p = json_object_get(v, "purposes"), *e = json_object_get(v, "evidence");
+               *p = json_object_get(v, "purposes"), *e = json_object_get(v, "evidence"),
+               *tv = json_object_get(v, "text_version");
         if (!json_is_object(v) || !json_is_string(ch) || !json_is_boolean(g) ||
             (p && !json_is_string(p)) || (e && !json_is_string(e)) ||
-            (e && json_string_length(e) >= LEDGER_TEXT)) {
+            (e && json_string_length(e) >= LEDGER_TEXT) || (tv && !json_is_string(tv)) ||
+            (tv && json_string_length(tv) >= LEDGER_TEXT)) {
             web_api_error(r, 400, LEAL_E_ARG,
                           "each consent change needs \"channel\" (text) and \"granted\" (true "
-                          "or false), and may have \"purposes\" and \"evidence\" (text)");
+                          "or false), and may have \"purposes\", \"evidence\" and "
+                          "\"text_version\" (text)");
             return false;
         }
     }
@@ -283,6 +288,7 @@ static leal_err do_consent(struct web_req *r, void *ctx)
             .recorded_by = r->user->name,
             .purposes = json_string_value(json_object_get(v, "purposes")),
             .evidence = json_string_value(json_object_get(v, "evidence")),
+            .text_version = json_string_value(json_object_get(v, "text_version")),
         };
         if ((err = ledger_consent_add(r->l, k->customer, &c)) != LEAL_OK)
             return err;

@@ -134,9 +134,9 @@ static const struct {
     {"\"consent\" must be a list of 1 to 32 changes",
      "\"consent\" debe ser una lista de 1 a 32 cambios"},
     {"each consent change needs \"channel\" (text) and \"granted\" (true or false), and may "
-     "have \"purposes\" and \"evidence\" (text)",
+     "have \"purposes\", \"evidence\" and \"text_version\" (text)",
      "cada cambio de consentimiento lleva \"channel\" (texto) y \"granted\" (true o false), y "
-     "puede llevar \"purposes\" y \"evidence\" (texto)"},
+     "puede llevar \"purposes\", \"evidence\" y \"text_version\" (texto)"},
     {"the balances, cards and consent", "los saldos, tarjetas y consentimientos"},
     {"the consent", "el consentimiento"},
     {"drawing the QR code", "al dibujar el código QR"},

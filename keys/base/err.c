@@ -367,6 +367,11 @@ static const struct err_entry err_table[] = {
                                "messages campaign add'"),
     E(LEAL_E_CAMPAIGN_SEGMENT, "the campaign already targets another segment; a campaign's "
                                "segment cannot change, add a campaign of another name"),
+    E(LEAL_E_DSN_MALFORMED, "not a delivery status notification (RFC 3464: a multipart/report "
+                            "with a message/delivery-status part); give the bounces as the "
+                            "mail server returned them"),
+    E(LEAL_E_MAIL_BOUNCED, "the customer's e-mail address bounced for good; no e-mail goes to "
+                           "it until the address changes ('leal customer edit ID --email')"),
     E(LEAL_E_PG_UNSUPPORTED, "this is not supported on a PostgreSQL ledger yet; use an SQLite "
                              "ledger (--db FILE) for it"),
     E(LEAL_E_PG_CONNECT, "cannot connect to the PostgreSQL server; check the URI, that the "

@@ -313,9 +313,12 @@ typedef enum leal_err {
     LEAL_E_NET_NO_PACKAGE = 725,
     LEAL_E_NET_REFUSED = 726,
 
-    /* 740..749: campaigns, one-off messages to a segment (host/ledger/ledger_campaign.h) */
+    /* 740..749: campaigns, one-off messages to a segment (host/ledger/ledger_campaign.h),
+     * and bounces (host/mail/mail_dsn.h, ledger_messages.h) */
     LEAL_E_CAMPAIGN_UNKNOWN = 740,
     LEAL_E_CAMPAIGN_SEGMENT = 741,
+    LEAL_E_DSN_MALFORMED = 742,
+    LEAL_E_MAIL_BOUNCED = 743,
 
     /* 760..769: the ledger on PostgreSQL (host/ledger/store_pg.c) */
     LEAL_E_PG_UNSUPPORTED = 760,

@@ -12,6 +12,8 @@ check_match "the demo's terminals page: the kiosk's package valid for 7 days, re
 check_match "the demo's phone code verifies as a spending code with its caps" \
     "^verified: spending code, program 1, account [0-9]+, virtual card [0-9]{12}, qr key version 1, caps 20.00 a payment and 50.00 a day, time step [0-9]+, counter 1$" "$OUT"
 check_eq "the demo reaches its end" "demo finished" "$(printf '%s\n' "$OUT" | tail -1)"
+check_match "the demo's erasure blocks Luis's QR cards by decision" \
+    "^customer [0-9]+: personal data erased; the ledger keeps their entries; [1-9][0-9]* card\(s\) blocked$" "$OUT"
 check_match "the demo's kiosk takes Luis's printed code from a photo: +8 to his account" \
     "^QR static [0-9]{12} earn: \+(8|16) points to the account$" "$OUT"
 check_match "the demo's kiosk takes his phone's code for 4,50" \

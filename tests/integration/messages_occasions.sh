@@ -230,6 +230,7 @@ DROP TABLE report_mark;
 DROP TABLE report_day; DROP TABLE report_visit;
 DROP TABLE terminal_tmac;
 DROP TABLE report_held; DROP TABLE report_redeem;
+DROP TABLE message_bounce; ALTER TABLE consent DROP COLUMN text_version;
 CREATE TABLE message_template(program_id INTEGER NOT NULL REFERENCES program(id),
  occasion TEXT NOT NULL CHECK (occasion IN ('birthday')), subject TEXT NOT NULL, body_text TEXT NOT NULL,
  body_html TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (program_id, occasion)) STRICT, WITHOUT ROWID;

@@ -279,7 +279,7 @@ check_eq "the ledger counted the five wrong tries (the sixth was refused before 
     "$(sqlite3 "$DB" "select fails from card_pin where card_id = 601")"
 check_eq "Ana's export has her PIN row and her code" "card_pin: 1 row|portal_redemption: 1 row" \
     "$("$LEAL" customer export "$ANA" --text --db "$DB" | grep -E '^(card_pin|portal_redemption):' | tr '\n' '|' | sed 's/|$//')"
-"$LEAL" customer erase "$BEA" --confirm --db "$DB" >/dev/null || exit 1
+"$LEAL" customer erase "$BEA" --confirm --cards keep --db "$DB" >/dev/null || exit 1
 check_eq "Bea's erasure deletes her cards' PINs and her portal sessions; her card signs in no more" \
     "0 0 401" \
     "$(sqlite3 "$DB" "select count(*) from card_pin where card_id in (602, 603)") $(sqlite3 "$DB" "select count(*) from portal_session where customer_id = $BEA") $(pin 127.0.0.7 602 1357 | grep -o '[0-9]*$')"

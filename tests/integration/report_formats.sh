@@ -182,15 +182,15 @@ assert "ana.secret@example.org" in vals
 files = sorted(glob.glob(sys.argv[1] + "/pii-*"))
 found = [(f, v) for f in files for v in vals if v in open(f, encoding="utf-8").read()]
 print("%d files, %d personal values found" % (len(files), len(found)), *found)' "$T")"
-run_capture "$LEAL" customer erase "$CUST" --db "$DB"
+run_capture "$LEAL" customer erase "$CUST" --cards keep --db "$DB"
 check_eq "customer erase without --confirm: exit 2, nothing erased" "2 1" \
     "$RC $(grep -c ana.secret "$DB" "$DB-wal" 2>/dev/null | awk -F: '{s += $2} END {print (s > 0)}')"
-run_capture "$LEAL" customer erase "$CUST" --confirm --operator dpo --db "$DB"
-check_eq "customer erase --confirm: exit 0" "0|customer $CUST: personal data erased; the ledger keeps their entries" "$RC|$OUT"
+run_capture "$LEAL" customer erase "$CUST" --confirm --cards keep --operator dpo --db "$DB"
+check_eq "customer erase --confirm: exit 0" "0|customer $CUST: personal data erased; the ledger keeps their entries; their cards kept" "$RC|$OUT"
 check_eq "the e-mail is gone from the file" 0 "$(cat "$DB" "$DB-wal" 2>/dev/null | grep -c ana.secret)"
 run_capture "$LEAL" ledger verify --db "$DB"
 check_eq "ledger verify after erasure" 0 "$RC"
-run_capture "$LEAL" customer erase "$CUST" --confirm --db "$DB"
+run_capture "$LEAL" customer erase "$CUST" --confirm --cards keep --db "$DB"
 check_eq "erased twice: exit 2" 2 "$RC"
 
 # Refusals: one line, exit 2, no file written.

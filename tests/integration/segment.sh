@@ -77,7 +77,7 @@ sale 10 card 1 5 300
 sale 12 card 1 60 70
 L ledger post --account "$(sqlite3 "$DB" 'SELECT id FROM account WHERE customer_id = 11')" \
     --asset PTS --amount 500 --reason gift --operator t >/dev/null || echo "post failed"
-run_capture "$LEAL" customer erase 10 --confirm --operator t --db "$DB"
+run_capture "$LEAL" customer erase 10 --confirm --cards keep --operator t --db "$DB"
 check_eq "customer 10 erased" 0 "$RC"
 
 # Each filter: a saved segment, its members by an analysis export of ids,

@@ -73,7 +73,8 @@ static void test_ledger_log_constraint(void **state)
     struct captured c = {0};
     char path[512], want[512];
     struct ledger *l = NULL;
-    const struct ledger_consent_change consent = {"sms", true, "form", "Marta", 0, NULL, NULL};
+    const struct ledger_consent_change consent = {"sms", true, "form", "Marta",
+                                                  0,     NULL, NULL,   NULL};
     snprintf(path, sizeof path, "%s/ledger.db", (char *)*state);
     assert_int_equal(ledger_open(path, &l), LEAL_OK);
 

@@ -650,16 +650,16 @@ static void test_ledger_customers_edit_and_search(void **state)
     search(f, LEDGER_SEARCH_CARD_ID, "7x", LEAL_E_NUMBER);
 
     assert_int_equal(ledger_consent_add(f->l, f->alice,
-                                        &(struct ledger_consent_change){"email", true, "form",
-                                                                        "Marta", 0, NULL, NULL}),
+                                        &(struct ledger_consent_change){
+                                            "email", true, "form", "Marta", 0, NULL, NULL, NULL}),
                      LEAL_OK);
     assert_int_equal(ledger_consent_add(f->l, f->alice,
-                                        &(struct ledger_consent_change){"pigeon", true, "form",
-                                                                        "Marta", 0, NULL, NULL}),
+                                        &(struct ledger_consent_change){
+                                            "pigeon", true, "form", "Marta", 0, NULL, NULL, NULL}),
                      LEAL_E_USAGE);
     assert_int_equal(ledger_consent_add(f->l, 999,
-                                        &(struct ledger_consent_change){"sms", true, "form",
-                                                                        "Marta", 0, NULL, NULL}),
+                                        &(struct ledger_consent_change){
+                                            "sms", true, "form", "Marta", 0, NULL, NULL, NULL}),
                      LEAL_E_UNKNOWN_ID);
     assert_int_equal(ledger_note_add(f->l, f->alice, "Marta", "prefers mornings", 0), LEAL_OK);
     assert_int_equal(count(f, "SELECT count(*) FROM consent"), 1);

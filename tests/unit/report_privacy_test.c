@@ -52,7 +52,7 @@ static int setup(void **state)
                                 .seed = 5,
                                 .snap_day = 19};
     struct ledger_customer c;
-    struct ledger_consent_change cc = {"email", true, "form", "desk", 0, NULL, NULL};
+    struct ledger_consent_change cc = {"email", true, "form", "desk", 0, NULL, NULL, NULL};
     f.dir = test_tmpdir_fast();
     snprintf(f.db, sizeof f.db, "%s/ledger.db", f.dir);
     assert_int_equal(ledger_open(f.db, &f.l), LEAL_OK);
