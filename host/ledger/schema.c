@@ -681,6 +681,17 @@
     "ALTER TABLE reconcile_finding_v2 RENAME TO reconcile_finding;"                                \
     "CREATE INDEX reconcile_finding_card ON reconcile_finding(card_id, state);"
 
+/* The redemptions summary rebuilt (rep10, issue 17): a refund that takes back
+ * the stamp reward its sale earned now counts -1 against the reward, where the
+ * summary counted it as one more redemption. REP8_MIGRATION builds the table
+ * with the corrected query (REPORT_REDEEM_WHERE); a ledger already past it holds
+ * rows counted the old way, which `ledger verify` would report, so they are
+ * recomputed up to the summaries' mark (later entries are flushed as usual). */
+#define REDEEM_FIX_MIGRATION                                                                       \
+    "DELETE FROM report_redeem;"                                                                   \
+    "INSERT INTO report_redeem(" REPORT_REDEEM_COLS                                                \
+    ") SELECT * FROM (" REPORT_REDEEM_WHERE("l.entry_id <= " REPORT_MARK) ") WHERE true;"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -1120,6 +1131,7 @@ static const char *const migrations[] = {
     REPORT_SUMMARY_MIGRATION, /* 39 -> 40 */
     REP8_MIGRATION,           /* 40 -> 41 */
     REP9_MIGRATION,           /* 41 -> 42 */
+    REDEEM_FIX_MIGRATION,     /* 42 -> 43 */
 };
 
 int schema_count(void)

@@ -1332,6 +1332,39 @@ static void test_stamp_redemptions(void **state)
     }
 }
 
+/* REDEEM_FIX_MIGRATION (42 -> 43): a ledger whose redemptions summary was
+ * counted the old way (a refund undoing a stamp reward as one more
+ * redemption) is recomputed when this leal opens it; `ledger verify` passes
+ * and the summary equals what the entries give. */
+static void test_redeem_fix_migration(void **state)
+{
+    char copy[600], sql[900];
+    struct ledger *l = NULL;
+    (void)state;
+    snprintf(copy, sizeof copy, "%s/v42.db", R.dir);
+    assert_int_equal(ledger_backup(R.l, copy, false), LEAL_OK);
+    int64_t right = rsql_int("SELECT sum(redemptions) FROM report_redeem");
+    assert_true(R.rewards_reversed > 0);
+    snprintf(sql, sizeof sql,
+             "UPDATE report_redeem SET redemptions = redemptions + %lld WHERE (day, store_id, "
+             "reward, asset) = (SELECT day, store_id, reward, asset FROM report_redeem WHERE asset "
+             "= 'STAMP:1' ORDER BY day LIMIT 1); PRAGMA user_version = 42",
+             (long long)(2 * R.rewards_reversed));
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(copy, &h), SQLITE_OK);
+    if (sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    sqlite3_close(h);
+    assert_int_equal(test_sql_i64(copy, -1, "%s", "SELECT sum(redemptions) FROM report_redeem"),
+                     right + 2 * R.rewards_reversed);
+    assert_int_equal(ledger_open(copy, &l), LEAL_OK);
+    assert_int_equal(ledger_schema_version(l), LEDGER_SCHEMA_VERSION);
+    assert_int_equal(test_sql_i64(copy, -1, "%s", "SELECT sum(redemptions) FROM report_redeem"),
+                     right);
+    assert_int_equal(ledger_verify(l, NULL), LEAL_OK);
+    ledger_close(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1355,6 +1388,7 @@ int main(void)
         cmocka_unit_test(test_rules_data),         cmocka_unit_test(test_campaigns),
         cmocka_unit_test(test_liabilities_assets), cmocka_unit_test(test_customers_tiers),
         cmocka_unit_test(test_rules_activity),     cmocka_unit_test(test_stamp_redemptions),
+        cmocka_unit_test(test_redeem_fix_migration),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);
     return failed + cmocka_run_group_tests(rules_tests, rsetup, rteardown);
