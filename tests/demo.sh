@@ -197,6 +197,21 @@ for k in ("purse_loaded", "purse_spent"):
 step "Marta signs in to the back office (leal serve, $URL) and reads today's totals on the dashboard" \
     dashboard
 CARD2=$("$LEAL" card read --reader "sim:$D/ana2.json" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["card_id"])')
+care() {
+    "$LEAL" card holder "$CARD2" "Ana Pérez"
+    local csrf
+    csrf=$(api "$D/marta.jar" GET /api/me | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
+    api "$D/marta.jar" POST /api/customers/1/notes '{"text":"prefers e-mail to SMS"}' "$csrf" |
+        python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for k in d["cards"]:
+    print("card %d  %-8s %s" % (k["id"], k["status"], k["holder"] or "-"))
+for n in d["notes"]:
+    print("note by %s: %s" % (n["author"], n["text"]))'
+}
+step "The desk names who carries Ana's card; Marta leaves a note on Ana's page in the back office" \
+    care
 printf '4821\n' >"$D/ana.pin"
 "$LEAL" card pin set "$CARD2" --pin-file "$D/ana.pin" >/dev/null
 "$LEAL" qr device keygen -o "$D/ana-phone.key" >/dev/null

@@ -56,6 +56,7 @@ struct web_server {
     struct report_db *reports;
     char base_url[256];     /* for the portal's sign-in links */
     char qr_certifier[108]; /* the QR certifier's socket, "" without one */
+    char *db_path;          /* the ledger's file (malloc'ed), or NULL */
     const struct web_hook *hook;
     struct flight flight;
 };
@@ -197,6 +198,7 @@ static void req_init(struct web_server *s, struct MHD_Connection *c, struct web_
     r->reports = s->reports;
     r->base_url = s->base_url;
     r->qr_certifier = s->qr_certifier;
+    r->db_path = s->db_path;
     r->dash = NULL; /* the flight's thread keeps the dashboard's answers */
     r->status = 500;
     r->lang = web_es_accept(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language"));
@@ -579,6 +581,10 @@ leal_err web_server_start(struct ledger *l, const struct web_server_options *o,
         return LEAL_E_NO_LEDGER;
     }
     s->flight.running = o->db_path != NULL;
+    if (o->db_path && (s->db_path = strdup(o->db_path)) == NULL) {
+        web_server_stop(s);
+        return LEAL_E_NO_MEMORY;
+    }
     if ((s->d = daemon_start(s, &ss)) == NULL) {
         web_server_stop(s);
         return LEAL_E_WEB_LISTEN;
@@ -622,5 +628,6 @@ void web_server_stop(struct web_server *s)
     pthread_cond_destroy(&s->flight.cv);
     free(s->cert);
     free(s->key);
+    free(s->db_path);
     free(s);
 }
