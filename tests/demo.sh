@@ -215,6 +215,21 @@ for t in json.load(sys.stdin)["terminals"]:
 }
 step "The terminals page: the kiosk's package and until when it holds, read from its file" terminals
 CARD2=$("$LEAL" card read --reader "sim:$D/ana2.json" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["card_id"])')
+care() {
+    "$LEAL" card holder "$CARD2" "Ana Pérez"
+    local csrf
+    csrf=$(api "$D/marta.jar" GET /api/me | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
+    api "$D/marta.jar" POST /api/customers/1/notes '{"text":"prefers e-mail to SMS"}' "$csrf" |
+        "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+for k in d["cards"]:
+    print("card %d  %-8s %s" % (k["id"], k["status"], k["holder"] or "-"))
+for n in d["notes"]:
+    print("note by %s: %s" % (n["author"], n["text"]))'
+}
+step "The desk names who carries Ana's card; Marta leaves a note on Ana's page in the back office" \
+    care
 printf '4821\n' >"$D/ana.pin"
 "$LEAL" card pin set "$CARD2" --pin-file "$D/ana.pin" >/dev/null
 "$LEAL" qr device keygen -o "$D/ana-phone.key" >/dev/null
@@ -237,7 +252,7 @@ kill "$SERVE_PID" "$CERT_PID"
 wait 2>/dev/null || true
 step "The server and the certifier stop on SIGTERM; the certifier wipes its key" tail -1 "$D/certifier.out"
 LUIS_ID=$("$LEAL" customer search --name luis --program 1 --json |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+    "$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 step "Luis asks to be forgotten: his personal data erased, his QR codes blocked by decision (the ledger keeps its entries)" \
     "$LEAL" customer erase "$LUIS_ID" --confirm --cards block --operator Marta
 step "The books still balance" "$LEAL" ledger verify

@@ -167,6 +167,9 @@ int ledger_copy_cli(int argc, char **argv);
 /* `leal card pin set|clear CARD-ID`: the portal's sign-in PIN (cmd_card_pin.c);
  * argv[0] is "pin". */
 int card_pin(int argc, char **argv);
+/* `leal card holder CARD-ID NAME|--clear`: a family card's holder (cmd_card_holder.c);
+ * argv[0] is "holder". */
+int card_holder(int argc, char **argv);
 /* `leal reward honour CODE`: a reward redeemed from the portal, given at the desk
  * (cmd_reward.c). */
 int reward_honour(int argc, char **argv);

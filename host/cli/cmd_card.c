@@ -44,7 +44,7 @@ void cmd_card_summary(char *out, size_t cap)
     for (size_t i = 0; n < cap && i < sizeof desk_commands / sizeof desk_commands[0]; i++)
         n += (size_t)snprintf(out + n, cap - n, ", %s", desk_commands[i]);
     if (n < cap)
-        snprintf(out + n, cap - n, ", pin");
+        snprintf(out + n, cap - n, ", pin, holder");
 }
 
 static void card_usage(FILE *f)
@@ -73,7 +73,8 @@ static void card_usage(FILE *f)
           "  history    every status a card took, with why and who (CARD-ID)\n"
           "  hotlist    the cards terminals refuse: blocked, lost, replaced (--program ID)\n"
           "  pin        set or clear the PIN the customer signs in to the portal with\n"
-          "             ('leal card pin --help')\n",
+          "             ('leal card pin --help')\n"
+          "  holder     name who carries a card of a family account (CARD-ID NAME)\n",
           f);
 }
 
@@ -253,6 +254,8 @@ int cmd_card(int argc, char **argv)
     sub = argv[1];
     if (strcmp(sub, "pin") == 0)
         return card_pin(argc - 1, argv + 1);
+    if (strcmp(sub, "holder") == 0)
+        return card_holder(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof desk_commands / sizeof desk_commands[0]; i++)
         if (strcmp(sub, desk_commands[i]) == 0)
             return card_desk(sub, argc - 1, argv + 1);

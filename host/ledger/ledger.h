@@ -42,7 +42,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 43
+#define LEDGER_SCHEMA_VERSION 44
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -342,6 +342,8 @@ struct ledger_note {
     int64_t at;
     char author[LEDGER_TEXT];
     char text[LEDGER_TEXT];
+    int64_t user_id;   /* the back-office user who signed it; 0: the desk (--by NAME) */
+    int64_t edited_at; /* 0: never edited (host/ledger/ledger_note.h) */
 };
 typedef int (*ledger_note_cb)(void *ctx, const struct ledger_note *n);
 /* The customer's notes, oldest first. */

@@ -489,6 +489,8 @@ leal_err ledger_note_each(struct ledger *l, int64_t customer_id, ledger_note_cb 
         n.at = store_col_i64(st, 1);
         store_col_text(st, 2, n.author, sizeof n.author);
         store_col_text(st, 3, n.text, sizeof n.text);
+        n.user_id = store_col_i64(st, 4);
+        n.edited_at = store_col_i64(st, 5);
         if (cb(ctx, &n) != 0)
             break;
     }

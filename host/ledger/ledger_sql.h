@@ -12,7 +12,9 @@
     "p.preferences FROM customer c JOIN customer_pii p ON p.customer_id = c.id"
 
 #define NOTES_SQL                                                                                  \
-    "SELECT id, at, author, text FROM customer_note WHERE customer_id = ?1 ORDER BY id"
+    "SELECT id, at, author, text, coalesce(user_id, 0), coalesce(edited_at, 0) FROM "              \
+    "customer_note "                                                                               \
+    "WHERE customer_id = ?1 ORDER BY id"
 
 #define CARD_COLUMNS                                                                               \
     "c.card_id, c.account_id, a.program_id, c.uid, c.tech, c.status, c.keyset_version, "           \

@@ -298,6 +298,18 @@ leal_err ledger_user_set_lang(struct ledger *l, int64_t id, const char *lang)
                        SVALS(SV_I64(id), SV_TEXT(lang), SV_I64(ledger_now())));
 }
 
+leal_err ledger_user_set_own_lang(struct ledger *l, int64_t id, const char *lang)
+{
+    leal_err err;
+    if ((err = ledger_lang_ok(l, lang)) != LEAL_OK || (err = store_tx_begin(l)) != LEAL_OK)
+        return err;
+    err = store_write(l, "UPDATE web_user SET lang = ?2, updated_at = ?3 WHERE id = ?1",
+                      SVALS(SV_I64(id), SV_TEXT(lang), SV_I64(ledger_now())), NULL);
+    if (err == LEAL_OK)
+        err = store_changed(l, "user", id);
+    return store_tx_end(l, err);
+}
+
 leal_err ledger_user_each(struct ledger *l, ledger_user_cb cb, void *ctx)
 {
     struct store_stmt *st;

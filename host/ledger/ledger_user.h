@@ -79,6 +79,9 @@ LEAL_MUST_CHECK leal_err ledger_user_set_disabled(struct ledger *l, int64_t id, 
 LEAL_MUST_CHECK leal_err ledger_lang_ok(struct ledger *l, const char *lang);
 /* The user's language ("en" or "es"; LEAL_E_WEB_LANG otherwise). */
 LEAL_MUST_CHECK leal_err ledger_user_set_lang(struct ledger *l, int64_t id, const char *lang);
+/* The same, chosen by the user on their own page: their sessions stay (each
+ * request reads the language anew). */
+LEAL_MUST_CHECK leal_err ledger_user_set_own_lang(struct ledger *l, int64_t id, const char *lang);
 typedef int (*ledger_user_cb)(void *ctx, const struct ledger_user *u);
 /* Every user by id (pass_hash left empty). */
 LEAL_MUST_CHECK leal_err ledger_user_each(struct ledger *l, ledger_user_cb cb, void *ctx);

@@ -625,6 +625,37 @@
     " at INTEGER NOT NULL) STRICT;"                                                                \
     "CREATE INDEX message_bounce_customer ON message_bounce(customer_id, kind, address);"          \
     "ALTER TABLE consent ADD COLUMN text_version TEXT NOT NULL DEFAULT '';"
+/* The back office's customer care (web9, issue 16; host/ledger/ledger_note.h,
+ * host/ledger/ledger_erasure.h): a note is signed by the back-office user
+ * who wrote it (user_id, a web_user's id, without a foreign key so that the
+ * tests that rebuild older versions can drop it; NULL: the desk's `leal
+ * customer note --by NAME`)
+ * and records when it was last edited; a customer's erasure request (when
+ * they asked, by which channel, who recorded it) stays pending until `leal
+ * customer erase` (host/privacy) carries it out and marks it done, at most
+ * one pending per customer. A card of a family account may carry its
+ * holder's name (card_holder: personal data, exported and erased with the
+ * customer; never written to the card). One macro, so it moves to the next
+ * number by moving one line. */
+#define WEB9_MIGRATION                                                                             \
+    "ALTER TABLE customer_note ADD COLUMN user_id INTEGER;"                                        \
+    "ALTER TABLE customer_note ADD COLUMN edited_at INTEGER;"                                      \
+    "CREATE TABLE erasure_request("                                                                \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " customer_id INTEGER NOT NULL REFERENCES customer(id),"                                       \
+    " asked_on TEXT NOT NULL CHECK (asked_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),"  \
+    " channel TEXT NOT NULL CHECK (channel IN ('desk','email','post','phone','portal')),"          \
+    " user_id INTEGER REFERENCES web_user(id),"                                                    \
+    " recorded_by TEXT NOT NULL,"                                                                  \
+    " recorded_at INTEGER NOT NULL,"                                                               \
+    " done_at INTEGER,"                                                                            \
+    " done_by TEXT) STRICT;"                                                                       \
+    "CREATE UNIQUE INDEX erasure_request_pending ON erasure_request(customer_id)"                  \
+    " WHERE done_at IS NULL;"                                                                      \
+    "CREATE TABLE card_holder("                                                                    \
+    " card_id INTEGER PRIMARY KEY REFERENCES card(card_id),"                                       \
+    " name TEXT NOT NULL CHECK (name <> ''),"                                                      \
+    " set_at INTEGER NOT NULL) STRICT;"
 /* DESFire EV2/EV3's Transaction MAC (issue 19, cardlayout/LAYOUT.md 2.9):
  * card_key rebuilt (SQLite cannot widen a CHECK) to take role 12, the
  * host-only tmac key an EV2/EV3 card is issued with, so the ledger knows
@@ -1132,6 +1163,7 @@ static const char *const migrations[] = {
     REP8_MIGRATION,           /* 40 -> 41 */
     REP9_MIGRATION,           /* 41 -> 42 */
     REDEEM_FIX_MIGRATION,     /* 42 -> 43 */
+    WEB9_MIGRATION,           /* 43 -> 44 */
 };
 
 int schema_count(void)

@@ -79,6 +79,10 @@ static const struct {
     {"terminal_tmac", "card_id IN (SELECT card_id FROM p_card)"},
     /* The bounces of the customer's e-mails, with the address (rep9's migration). */
     {"message_bounce", "customer_id = ?1"},
+    /* The customer's erasure requests (web9's migration). */
+    {"erasure_request", "customer_id = ?1"},
+    /* The holders' names of the customer's family cards (web9's migration). */
+    {"card_holder", "card_id IN (SELECT card_id FROM p_card)"},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still
@@ -344,11 +348,74 @@ static int erase_cards(sqlite3 *db, int64_t id, const char *operator_name, int64
     return rc;
 }
 
-static int erase_rows(sqlite3 *db, int64_t id, const char *operator_name, int64_t now,
-                      const char *note)
+/* The audit lines of the customer's notes keep their note's id and author,
+ * not its text: the back office's notes (host/web/web_care.c) log the text
+ * before and after each change, under the object "customer ID". And those of
+ * their family cards' holders keep the card, not the holder's name. */
+static const char erase_note_audit_sql[] =
+    "UPDATE audit SET before = CASE WHEN json_valid(before) THEN json_replace(before, '$.text', "
+    "'') END, after = CASE WHEN json_valid(after) THEN json_replace(after, '$.text', '') END "
+    "WHERE object = 'customer ' || ?1 AND action LIKE 'customer.note.%'";
+static const char erase_holder_audit_sql[] =
+    "UPDATE audit SET before = CASE WHEN json_valid(before) THEN json_replace(before, "
+    "'$.holder', '') END, after = CASE WHEN json_valid(after) THEN json_replace(after, "
+    "'$.holder', '') END WHERE action IN ('card.holder', 'card.detach') AND object IN (SELECT "
+    "'card ' || card_id FROM card WHERE account_id IN (SELECT id FROM account WHERE "
+    "customer_id = ?1))";
+
+/* And the back office's customer.create and customer.edit lines hold the
+ * person's fields before and after each change (host/web/web_api.c): those
+ * fields are emptied, the line (who changed what, when) stays. */
+static const char erase_customer_audit_sql[] =
+    "UPDATE audit SET before = CASE WHEN json_valid(before) THEN json_replace(before, '$.name', "
+    "'', '$.surname', '', '$.email', '', '$.phone', '', '$.birth_date', '', '$.gender', '', "
+    "'$.address', '', '$.preferences', '') END, after = CASE WHEN json_valid(after) THEN "
+    "json_replace(after, '$.name', '', '$.surname', '', '$.email', '', '$.phone', '', "
+    "'$.birth_date', '', '$.gender', '', '$.address', '', '$.preferences', '') END WHERE object "
+    "= 'customer ' || ?1 AND action IN ('customer.create', 'customer.edit')";
+
+/* A pending erasure request is done (web9's migration; skipped where absent),
+ * with its audit line: who carried it out (user_id 0: the command line). */
+static int erase_request_done(sqlite3 *db, int64_t id, const char *operator_name, int64_t user_id,
+                              int64_t now)
+{
+    sqlite3_stmt *st;
+    int yes = 0, rc = has_table(db, "erasure_request", &yes);
+    if (rc != SQLITE_OK || !yes)
+        return rc;
+    static const char *const sql[] = {
+        "INSERT INTO audit(at, user_id, actor, action, object, before, after) SELECT ?2, ?4, "
+        "?3, 'customer.erase', 'customer ' || ?1, (SELECT json_object('request', r.id, "
+        "'asked_on', r.asked_on, 'channel', r.channel, 'recorded_by', r.recorded_by, "
+        "'done_at', NULL) FROM erasure_request r WHERE r.customer_id = ?1 AND r.done_at IS "
+        "NULL), json_object('erased_at', ?2, 'done_by', ?3)",
+        "UPDATE erasure_request SET done_at = ?2, done_by = ?3 WHERE customer_id = ?1 AND "
+        "done_at IS NULL"};
+    for (int k = 0; rc == SQLITE_OK && k < 2; k++) {
+        if ((rc = sqlite3_prepare_v2(db, sql[k], -1, &st, NULL)) != SQLITE_OK)
+            break;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, now);
+        sqlite3_bind_text(st, 3, operator_name, -1, SQLITE_STATIC);
+        if (k == 0 && user_id > 0)
+            sqlite3_bind_int64(st, 4, user_id);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
+static int erase_rows(sqlite3 *db, int64_t id, const char *operator_name, int64_t user_id,
+                      int64_t now, const char *note)
 {
     sqlite3_stmt *st;
     int yes = 0, rc = exec_id(db, "DELETE FROM customer_note WHERE customer_id = ?1", id);
+    if (rc == SQLITE_OK && (rc = has_table(db, "audit", &yes)) == SQLITE_OK && yes &&
+        (rc = exec_id(db, erase_note_audit_sql, id)) == SQLITE_OK &&
+        (rc = exec_id(db, erase_holder_audit_sql, id)) == SQLITE_OK)
+        rc = exec_id(db, erase_customer_audit_sql, id);
+    if (rc == SQLITE_OK)
+        rc = erase_request_done(db, id, operator_name, user_id, now);
     /* Tags go too: a shop's tag can say something personal ("celiac"). */
     if (rc == SQLITE_OK && (rc = has_table(db, "customer_tag", &yes)) == SQLITE_OK && yes)
         rc = exec_id(db, "DELETE FROM customer_tag WHERE customer_id = ?1", id);
@@ -356,6 +423,12 @@ static int erase_rows(sqlite3 *db, int64_t id, const char *operator_name, int64_
     if (rc == SQLITE_OK && (rc = has_table(db, "card_pin", &yes)) == SQLITE_OK && yes)
         rc = exec_id(db,
                      "DELETE FROM card_pin WHERE card_id IN (SELECT card_id FROM card WHERE "
+                     "account_id IN (SELECT id FROM account WHERE customer_id = ?1))",
+                     id);
+    /* The names of the holders of their family cards. */
+    if (rc == SQLITE_OK && (rc = has_table(db, "card_holder", &yes)) == SQLITE_OK && yes)
+        rc = exec_id(db,
+                     "DELETE FROM card_holder WHERE card_id IN (SELECT card_id FROM card WHERE "
                      "account_id IN (SELECT id FROM account WHERE customer_id = ?1))",
                      id);
     if (rc == SQLITE_OK && (rc = has_table(db, "portal_session", &yes)) == SQLITE_OK && yes)
@@ -387,6 +460,14 @@ leal_err privacy_erase(const char *path, int64_t customer_id, const char *operat
     return privacy_erase_as(path, customer_id, &e);
 }
 
+leal_err privacy_erase_by(const char *path, int64_t customer_id, const char *operator_name,
+                          int64_t user_id)
+{
+    struct privacy_erasure e = {
+        .operator_name = operator_name, .block_cards = false, .user_id = user_id};
+    return privacy_erase_as(path, customer_id, &e);
+}
+
 leal_err privacy_erase_as(const char *path, int64_t customer_id, struct privacy_erasure *e)
 {
     sqlite3 *db;
@@ -413,7 +494,7 @@ leal_err privacy_erase_as(const char *path, int64_t customer_id, struct privacy_
                 snprintf(note, sizeof note,
                          "personal data erased at the customer's request (leal customer erase)%s",
                          e->cards_decided ? "; cards kept by decision" : "");
-            rc = erase_rows(db, customer_id, e->operator_name, now, note);
+            rc = erase_rows(db, customer_id, e->operator_name, e->user_id, now, note);
         }
     }
     if (err == LEAL_OK && rc == SQLITE_OK)

@@ -4,7 +4,11 @@
  * customer, through their id, their accounts, their cards and sales, as one
  * JSON object, from a read-only connection in one read transaction) and
  * erasure (pseudonymisation: the personal fields emptied, their notes
- * removed, the customer marked erased with a note saying when and by whom,
+ * removed and the text of their notes' audit lines emptied, their family
+ * cards' holders removed (and emptied in the audit lines), a pending
+ * erasure request (host/ledger/ledger_erasure.h) marked done with a
+ * "customer.erase" audit line, the customer marked erased with a note saying
+ * when and by whom,
  * in one transaction with SQLite's secure_delete on; then VACUUM and a WAL
  * checkpoint that truncates the log, so the old bytes leave the file). The
  * ledger (entries, lines, balances, lots, cards) is untouched, so `ledger
@@ -38,6 +42,10 @@ LEAL_MUST_CHECK leal_err privacy_export_as(const char *path, int64_t customer_id
  * (privacy_erase_as with block_cards false and cards_decided false). */
 LEAL_MUST_CHECK leal_err privacy_erase(const char *path, int64_t customer_id,
                                        const char *operator_name);
+/* privacy_erase by the back-office user user_id (0: the command line), named
+ * in the audit line. */
+LEAL_MUST_CHECK leal_err privacy_erase_by(const char *path, int64_t customer_id,
+                                          const char *operator_name, int64_t user_id);
 
 /* An erasure with the decision on the customer's cards. */
 struct privacy_erasure {
@@ -45,6 +53,7 @@ struct privacy_erasure {
     bool block_cards;          /* block the active cards (each with a card_event) */
     bool cards_decided;        /* the note says the cards were kept by decision */
     int64_t cards_blocked;     /* out: how many became blocked */
+    int64_t user_id;           /* the back-office user carrying it out (0: the command line) */
 };
 /* privacy_erase, in the same transaction deciding the cards: with
  * block_cards every active card of the customer's accounts becomes blocked

@@ -11,6 +11,7 @@
 
 #include "host/ledger/amount.h"
 #include "host/web/web_auth.h"
+#include "host/web/web_care.h"
 #include "host/web/web_pages.h"
 #include "host/web/web_users.h"
 
@@ -168,12 +169,10 @@ static void customers_search(struct web_req *r)
     r->out = json_pack("{s:o}", "customers", f.list);
 }
 
-/* The customer of r->id if r's user sees their program: 404 for no such
- * customer, 403 for another store's. */
-static bool customer_of(struct web_req *r, struct ledger_customer *c)
+bool web_customer_of(struct web_req *r, int64_t id, struct ledger_customer *c)
 {
     struct web_scope s;
-    leal_err err = ledger_customer_get(r->l, r->id, c);
+    leal_err err = ledger_customer_get(r->l, id, c);
     if (err != LEAL_OK) {
         web_ledger_error(r, err, "the customer");
         return false;
@@ -185,6 +184,12 @@ static bool customer_of(struct web_req *r, struct ledger_customer *c)
         return false;
     }
     return true;
+}
+
+/* The customer of r->id if r's user sees their program (web_customer_of). */
+static bool customer_of(struct web_req *r, struct ledger_customer *c)
+{
+    return web_customer_of(r, r->id, c);
 }
 
 /* ---- Consent per channel and purpose (rep8, issue 17) ---- */
@@ -213,7 +218,7 @@ static leal_err consent_json(struct web_req *r, int64_t customer, json_t **out)
     return LEAL_OK;
 }
 
-static void customer_view(struct web_req *r)
+void web_customer_view(struct web_req *r)
 {
     struct ledger_customer c;
     json_t *balances, *cards, *consent = NULL;
@@ -230,9 +235,15 @@ static void customer_view(struct web_req *r)
         web_ledger_error(r, err, "the balances, cards and consent");
         return;
     }
-    r->status = 200;
     r->out = json_pack("{s:o,s:o,s:o,s:o}", "customer", customer_json(&c), "balances", balances,
                        "cards", cards, "consent", consent);
+    if ((err = web_care_view(r, c.id, r->out)) != LEAL_OK) {
+        json_decref(r->out);
+        r->out = NULL;
+        web_ledger_error(r, err, "the notes and erasure request");
+        return;
+    }
+    r->status = 200;
 }
 
 /* A body's "consent": a list of changes, each {"channel", "granted" (true
@@ -393,7 +404,7 @@ static void customer_edit(struct web_req *r)
         if (!consent_check(r, consent) || !consent_edit(r, before.id))
             return;
         if (json_object_size(r->body) == 1) {
-            customer_view(r);
+            web_customer_view(r);
             return;
         }
     }
@@ -408,7 +419,7 @@ static void customer_edit(struct web_req *r)
         web_ledger_error(r, err, "the customer");
         return;
     }
-    customer_view(r);
+    web_customer_view(r);
 }
 
 struct created {
@@ -469,7 +480,7 @@ static void customer_create(struct web_req *r)
         return;
     }
     r->id = c.id;
-    customer_view(r);
+    web_customer_view(r);
     if (r->status == 200)
         r->status = 201;
 }
@@ -521,8 +532,15 @@ const struct web_route web_routes[] = {
     {"GET", "/api/me", WEB_ANY_ROLE, false, me},
     {"GET", "/api/customers", WEB_ANY_ROLE, false, customers_search},
     {"POST", "/api/customers", WEB_ANY_ROLE, true, customer_create},
-    {"GET", "/api/customers/:id", WEB_ANY_ROLE, false, customer_view},
+    {"GET", "/api/customers/:id", WEB_ANY_ROLE, false, web_customer_view},
     {"PUT", "/api/customers/:id", WEB_ANY_ROLE, true, customer_edit},
+    {"POST", "/api/customers/:id/notes", WEB_ANY_ROLE, true, web_note_add},
+    {"PUT", "/api/notes/:id", WEB_ANY_ROLE, true, web_note_edit},
+    {"DELETE", "/api/notes/:id", WEB_ANY_ROLE, true, web_note_delete},
+    {"POST", "/api/customers/:id/erasure", ADMIN | MANAGER, true, web_erasure_request},
+    {"POST", "/api/customers/:id/erase", ADMIN, true, web_erasure_do},
+    {"POST", "/api/me", WEB_ANY_ROLE, true, web_me_lang},
+    {"POST", "/api/cards/:id/detach", ADMIN | MANAGER, true, web_card_detach},
     {"GET", "/api/users", ADMIN | MANAGER, false, web_users_list},
     {"POST", "/api/users", ADMIN | MANAGER, true, web_user_create},
     {"PUT", "/api/users/:id", ADMIN | MANAGER, true, web_user_role},
@@ -542,7 +560,8 @@ const struct web_route web_routes[] = {
 };
 const int web_nroutes = (int)(sizeof web_routes / sizeof web_routes[0]);
 
-/* Whether path matches pattern, a trailing ":id" taking a decimal id. */
+/* Whether path matches pattern, ":id" taking a decimal id (followed by the
+ * rest of the pattern, if any). */
 static bool path_match(const char *pattern, const char *path, int64_t *id)
 {
     const char *colon = strstr(pattern, ":id");
@@ -560,8 +579,10 @@ static bool path_match(const char *pattern, const char *path, int64_t *id)
             return false;
         v = v * 10 + (*path - '0');
     }
+    if (strcmp(path, colon + 3) != 0)
+        return false;
     *id = v;
-    return *path == '\0';
+    return true;
 }
 
 const struct web_route *web_route_find(const char *method, const char *path, int64_t *id,

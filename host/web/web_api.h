@@ -54,6 +54,7 @@ struct web_req {
     /* The phone enrolments' limits (WEB_ENROL_*): per customer, per address. */
     struct web_limit *enrol_customer, *enrol_addr;
     struct web_dash_cache *dash; /* the dashboard's kept answers (web_pages.h), or NULL */
+    const char *db_path;         /* the ledger's file (an erasure works on it), or NULL */
     /* The language of the answer's error message: "es" or "en" (the
      * signed-in user's, else the browser's Accept-Language). */
     const char *lang;
@@ -63,9 +64,9 @@ typedef void (*web_handler)(struct web_req *r);
 
 struct web_route {
     const char *method;
-    const char *path;
-    unsigned roles; /* WEB_ROLE_BIT()s; 0: no session needed */
-    bool changes;   /* needs the CSRF token */
+    const char *path; /* ":id" may be followed by a suffix: "/api/customers/:id/notes" */
+    unsigned roles;   /* WEB_ROLE_BIT()s; 0: no session needed */
+    bool changes;     /* needs the CSRF token */
     web_handler handle;
 };
 
@@ -100,6 +101,13 @@ struct web_scope {
 /* Fills s; false after setting the answer to the ledger's error. */
 bool web_scope_of(struct web_req *r, struct web_scope *s);
 bool web_scope_has(const struct web_scope *s, int64_t program);
+
+/* The customer id if r's user sees their program: false after setting the
+ * answer (404 for no such customer, 403 for another store's). */
+bool web_customer_of(struct web_req *r, int64_t id, struct ledger_customer *c);
+/* GET /api/customers/:id's answer for customer r->id: the customer, balances,
+ * cards, consent, notes and erasure request. */
+void web_customer_view(struct web_req *r);
 
 /* Sets r's answer to a ledger error: the ledger's detail, a status by kind
  * (404 an unknown id, 400 bad input, 503 busy, else 500). */

@@ -61,6 +61,14 @@ static const struct {
     {LEAL_E_WEB_SELF, "nadie cambia su propio rol o tiendas ni se desactiva a sí mismo; lo hace "
                       "otro administrador o gerente"},
     {LEAL_E_CATALOGUE_REFUSED, "rechazado; el catálogo queda como estaba"},
+    {LEAL_E_NOTE_AUTHOR, "solo el autor de la nota, o un gerente o administrador de su tienda, "
+                         "puede cambiarla o borrarla"},
+    {LEAL_E_ERASURE_PENDING, "la solicitud de borrado de este cliente ya está registrada y "
+                             "pendiente; la ejecuta un administrador ('leal customer erase')"},
+    {LEAL_E_ERASURE_NONE, "este cliente no tiene una solicitud de borrado pendiente; un gerente "
+                          "o administrador registra antes la solicitud del cliente"},
+    {LEAL_E_CARD_LAST, "es la única tarjeta activa de la cuenta; bloquéela, o añada antes otra "
+                       "tarjeta en el mostrador ('leal account add-card')"},
     {LEAL_E_QR_ENROL_LIMIT, "demasiados móviles configurados para este cliente o desde esta "
                             "dirección; inténtelo de nuevo dentro de una hora"},
     {LEAL_E_RULES_PROGRAM,
@@ -182,6 +190,23 @@ static const struct {
      "stamp goal, reward (y per: sale o item); bono sessions, price_cents}"},
     {"to remove, send {\"op\": \"remove\", \"part\" and \"id\"} and no fields",
      "para quitar, envíe {\"op\": \"remove\", \"part\" e \"id\"} y ningún campo"},
+    {"a note needs its \"text\"", "una nota necesita su \"text\""},
+    {"send {\"reason\": why} with a reason", "envíe {\"reason\": motivo} con un motivo"},
+    {"only an active card is detached", "solo se separa una tarjeta activa"},
+    {"the note", "la nota"},
+    {"the notes and erasure request", "las notas y la solicitud de borrado"},
+    {"the erasure request", "la solicitud de borrado"},
+    {"this customer was erased before", "este cliente ya se borró antes"},
+    {"\"channel\" is desk, email, post, phone or portal",
+     "\"channel\" es desk, email, post, phone o portal"},
+    {"an erasure request needs \"asked_on\" (YYYY-MM-DD) and \"channel\" (desk, email, post, "
+     "phone or portal)",
+     "una solicitud de borrado necesita \"asked_on\" (AAAA-MM-DD) y \"channel\" (desk, email, "
+     "post, phone o portal)"},
+    {"the ledger is busy; try the erasure again",
+     "el libro mayor está ocupado; vuelva a intentar el borrado"},
+    {"this server has no ledger file to erase in",
+     "este servidor no tiene un fichero de libro mayor en el que borrar"},
     /* Formats of texts built at run time (web_textf): the same conversions, in order. */
     {"\"%s\" must be text of at most %zu bytes",
      "\"%s\" debe ser un texto de %zu bytes como mucho"},

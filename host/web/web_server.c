@@ -57,6 +57,7 @@ struct web_server {
     char base_url[256];      /* for the portal's sign-in links */
     char qr_certifier[108];  /* the QR certifier's socket, "" without one */
     char packages_dir[4096]; /* the terminals' packages, "" without one */
+    char *db_path;           /* the ledger's file (malloc'ed), or NULL */
     const struct web_hook *hook;
     struct flight flight;
 };
@@ -199,6 +200,7 @@ static void req_init(struct web_server *s, struct MHD_Connection *c, struct web_
     r->base_url = s->base_url;
     r->qr_certifier = s->qr_certifier;
     r->packages_dir = s->packages_dir;
+    r->db_path = s->db_path;
     r->dash = NULL; /* the flight's thread keeps the dashboard's answers */
     r->status = 500;
     r->lang = web_es_accept(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language"));
@@ -581,6 +583,10 @@ leal_err web_server_start(struct ledger *l, const struct web_server_options *o,
         return LEAL_E_NO_LEDGER;
     }
     s->flight.running = o->db_path != NULL;
+    if (o->db_path && (s->db_path = strdup(o->db_path)) == NULL) {
+        web_server_stop(s);
+        return LEAL_E_NO_MEMORY;
+    }
     if ((s->d = daemon_start(s, &ss)) == NULL) {
         web_server_stop(s);
         return LEAL_E_WEB_LISTEN;
@@ -626,5 +632,6 @@ void web_server_stop(struct web_server *s)
     pthread_cond_destroy(&s->flight.cv);
     free(s->cert);
     free(s->key);
+    free(s->db_path);
     free(s);
 }

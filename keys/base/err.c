@@ -386,6 +386,14 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_CATALOGUE_REFUSED, "refused; the catalogue is left as it was"),
     E(LEAL_E_QR_ENROL_LIMIT, "too many phones set up for this customer or from this address; try "
                              "again in an hour"),
+    E(LEAL_E_NOTE_AUTHOR, "only the note's author, or a manager or admin of its store, may "
+                          "change or delete it"),
+    E(LEAL_E_ERASURE_PENDING, "this customer's erasure request is already recorded and "
+                              "pending; an admin carries it out ('leal customer erase')"),
+    E(LEAL_E_ERASURE_NONE, "no pending erasure request for this customer; a manager or admin "
+                           "records the customer's request first"),
+    E(LEAL_E_CARD_LAST, "this is the account's only active card; block it instead, or add "
+                        "another card at the desk first ('leal account add-card')"),
     E(LEAL_E_PORTAL_PIN, "the card number or the PIN is not right; the sixth try in a minute is "
                          "refused, ten wrong PINs in a row lock it until the desk sets a new one"),
     E(LEAL_E_PORTAL_PIN_FORMAT, "a PIN is 4 to 8 digits"),

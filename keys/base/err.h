@@ -278,6 +278,12 @@ typedef enum leal_err {
     LEAL_E_CATALOGUE_REFUSED = 626,
     /* 627..632: the portal's phone enrolment (host/web/web_portal_spend.c) */
     LEAL_E_QR_ENROL_LIMIT = 627,
+    /* 628..632: the back office's customer notes, erasure requests and family cards
+     * (host/ledger/ledger_note.h, host/ledger/ledger_erasure.h, host/web/web_care.c) */
+    LEAL_E_NOTE_AUTHOR = 628,
+    LEAL_E_ERASURE_PENDING = 629,
+    LEAL_E_ERASURE_NONE = 630,
+    LEAL_E_CARD_LAST = 631,
     /* 633..639: the portal's sign-in by card and PIN, rewards redeemed from the portal
      * (host/ledger/ledger_portal_pin.h) */
     LEAL_E_PORTAL_PIN = 633,

@@ -33,6 +33,7 @@ DROP TABLE message_channel_text;
 DROP TABLE report_mark; DROP TABLE report_day; DROP TABLE report_visit; DROP TABLE terminal_tmac;
 DROP TABLE report_held; DROP TABLE report_redeem;
 DROP TABLE message_bounce; ALTER TABLE consent DROP COLUMN text_version;
+DROP TABLE erasure_request; DROP TABLE card_holder; ALTER TABLE customer_note DROP COLUMN user_id; ALTER TABLE customer_note DROP COLUMN edited_at;
 PRAGMA user_version = $FROM;"
 run_capture "$LEAL" customer consent "$OLD" --db "$M" --show
 check_eq "migration: a consent per channel reads as marketing and service, never profiling" \

@@ -81,6 +81,9 @@ check_eq "the demo's card read shows the bono, 9 sessions left, a year from toda
 check_eq "the demo's back office: today's dashboard totals through the API (3 card sales, 2 QR, purse 20+12.50+25 loaded, 3+4.50 spent)" \
     "sales_card     3|sales_qr       2|customers      2|purse_loaded   57.50 EUR|purse_spent    7.50 EUR" \
     "$(printf '%s\n' "$OUT" | grep -A7 '^\$ dashboard$' | grep -E '^(sales_card|sales_qr|customers|purse_)' | paste -sd'|')"
+check_eq "the demo's customer care: the desk names the card's holder, the back office lists it and Marta's note" \
+    "held by Ana Pérez|active   Ana Pérez|note by marta: prefers e-mail to SMS" \
+    "$(printf '%s\n' "$OUT" | grep -A12 '^\$ care$' | sed -nE 's/^card [0-9]+: (held by .*)$/\1/p; s/^card [0-9]+  (active   .*)$/\1/p; /^note by marta/p' | paste -sd'|')"
 check_match "the demo's portal: Ana's phone certified by the QR certifier through leal serve" \
     "^phone enrolled: virtual card [0-9]{12}, caps 20.00 a payment and 50.00 a day$" "$OUT"
 check_eq "the demo's portal phone's code verifies: the enrolled virtual card, Ana's account" \

@@ -214,7 +214,8 @@ check_eq "at the end: no message to Bea (active, enrolled earlier) or Carlos (no
 # portal_redemption (PORTAL2), message_gateway and the view message_channel
 # (MSG_GATEWAY; it rebuilds message_send from whatever columns it has),
 # consent's purposes and evidence and message_channel_text (MSG_PURPOSE), the
-# report summaries and their mark (REPORT_SUMMARY).
+# report summaries and their mark (REPORT_SUMMARY), the erasure requests, the
+# card holders and the notes' signer and edit time (WEB9).
 FROM=$(grep -o 'MSG_OCCASIONS_MIGRATION, */\* [0-9]* ->' host/ledger/schema.c | grep -o '[0-9][0-9]*')
 M=$T/old.db
 "$LEAL" program create --db "$M" --code luna --name Luna --id 8 --locale es >/dev/null || exit 1
@@ -231,6 +232,7 @@ DROP TABLE report_day; DROP TABLE report_visit;
 DROP TABLE terminal_tmac;
 DROP TABLE report_held; DROP TABLE report_redeem;
 DROP TABLE message_bounce; ALTER TABLE consent DROP COLUMN text_version;
+DROP TABLE erasure_request; DROP TABLE card_holder; ALTER TABLE customer_note DROP COLUMN user_id; ALTER TABLE customer_note DROP COLUMN edited_at;
 CREATE TABLE message_template(program_id INTEGER NOT NULL REFERENCES program(id),
  occasion TEXT NOT NULL CHECK (occasion IN ('birthday')), subject TEXT NOT NULL, body_text TEXT NOT NULL,
  body_html TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (program_id, occasion)) STRICT, WITHOUT ROWID;

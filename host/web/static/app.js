@@ -10,7 +10,7 @@ const $ = (id) => document.getElementById(id);
 // ES maps each fixed English text to its Spanish. The user's language comes
 // with the session (leal user add|set --lang). Server data (names, reasons)
 // is never translated, only the page's own words and card states.
-const ES = { "leal back office": "leal, oficina", "Dashboard": "Panel", "Customers": "Clientes", "Cards": "Tarjetas", "Promotions": "Promociones", "Terminals": "Terminales", "Users": "Usuarios", "Audit log": "Registro de auditoría", "Sign out": "Cerrar sesión", "Sign in": "Entrar", "User": "Usuario", "Password": "Contraseña", "Name or surname (accents and case ignored)": "Nombre o apellidos (sin distinguir acentos ni mayúsculas)", "Search": "Buscar", "New customer": "Nuevo cliente", "Name": "Nombre", "Surname": "Apellidos", "E-mail": "Correo", "Phone": "Teléfono", "Customer": "Cliente", "Balances": "Saldos", "Asset": "Activo", "Balance": "Saldo", "Card": "Tarjeta", "Kind": "Tipo", "Status": "Estado", "Edit": "Editar", "Program": "Programa", "Birth date": "Fecha de nacimiento", "YYYY-MM-DD": "AAAA-MM-DD", "Address": "Dirección", "Save": "Guardar", "Period": "Periodo", "Store": "Tienda", "Sales, card": "Ventas, tarjeta", "Sales, QR": "Ventas, QR", "Sales, no card": "Ventas, sin tarjeta", "Points issued": "Puntos emitidos", "Points redeemed": "Puntos canjeados", "Purse loaded": "Monedero cargado", "Purse spent": "Monedero gastado", "Active customers": "Clientes activos", "New customers": "Clientes nuevos", "Outstanding": "Pendiente", "The last 12 months": "Los últimos 12 meses", "points issued, redeemed and expired per month": "puntos emitidos, canjeados y caducados por mes", "Nothing to draw yet.": "Aún no hay nada que dibujar.", "Card id": "Número de tarjeta", "Open": "Abrir", "Hot list": "Lista negra", "Since (UTC)": "Desde (UTC)", "Why": "Motivo", "Who": "Quién", "Reason": "Motivo", "Block": "Bloquear", "Unblock": "Desbloquear", "Status history": "Historial de estados", "When (UTC)": "Cuándo (UTC)", "When": "Cuándo", "The account's last movements": "Últimos movimientos de la cuenta", "When (the store's time)": "Cuándo (hora de la tienda)", "Entry": "Asiento", "Amount": "Importe", "Earning rules": "Reglas de acumulación", "Multiplier": "Multiplicador", "Bonus points": "Puntos extra", "From": "Desde", "To": "Hasta", "Combines": "Se combina", "Tiers": "Niveles", "Tier": "Nivel", "From (euros spent)": "Desde (euros gastados)", "Rewards": "Premios", "Points": "Puntos", "Lowest tier": "Nivel mínimo", "Stamp cards": "Tarjetas de sellos", "Stamps for a reward": "Sellos por premio", "Reward": "Premio", "Bonos": "Bonos", "Sessions": "Sesiones", "Valid days": "Días de validez", "Price": "Precio", "Change a rule": "Cambiar una regla", "Rule": "Regla", "Multiplier (thousandths)": "Multiplicador (milésimas)", "Replay sales from": "Repetir las ventas desde", "to": "hasta", "Simulate on past sales": "Simular con ventas pasadas", "Package": "Paquete", "Package built": "Paquete creado", "Last journal entry taken": "Último asiento del diario recibido", "Entries": "Asientos", "Import findings": "Hallazgos de la importación", "Open reconciliation findings": "Hallazgos de conciliación abiertos", "Terminal": "Terminal", "Found (UTC)": "Encontrado (UTC)", "What to do": "Qué hacer", "Valid until": "Válido hasta", "Settlement between shops": "Liquidación entre tiendas", "Show": "Mostrar", "Month": "Mes", "Row": "Fila", "Shop": "Tienda", "Points collected": "Puntos recogidos", "Points paid out": "Puntos pagados", "Role": "Rol", "Language": "Idioma", "Stores": "Tiendas", "State": "Estado", "What": "Qué", "Object": "Objeto", "Today": "Hoy", "This month": "Este mes", "Total": "Total", "(no store)": "(sin tienda)", "Purse": "Monedero", "(no point value set)": "(sin valor del punto)", "Issued": "Emitida", "Last read at the desk": "Última lectura en el mostrador", "Since": "Desde", "never": "nunca", "Account": "Cuenta", "active": "activa", "blocked": "bloqueada", "lost": "perdida", "stolen": "robada", "replaced": "sustituida", "admin": "administrador", "manager": "gerente", "staff": "personal", "Saved.": "Guardado.", "Blocked.": "Bloqueada.", "Unblocked.": "Desbloqueada.", "Simulate the change before saving it.": "Simule el cambio antes de guardarlo.", "Change a tier, reward, stamp card or bono": "Cambiar un nivel, premio, tarjeta de sellos o bono", "Change": "Cambiar", "Value": "Valor", "Price (cents)": "Precio (céntimos)", "Stamp card": "Tarjeta de sellos", "Bono": "Bono", "Add a user": "Añadir un usuario", "Stores (ids, with commas)": "Tiendas (ids, separados por comas)", "Add": "Añadir", "Change a user": "Cambiar un usuario", "Change the role and stores": "Cambiar el rol y las tiendas", "New password": "Contraseña nueva", "Set the password": "Poner la contraseña", "Disable": "Desactivar", "Enable": "Activar", "Added.": "Añadido.", "Disabled.": "Desactivado.", "Enabled.": "Activado.", "Password set.": "Contraseña puesta.", "Add, change or remove a tier, reward, stamp card or bono": "Añadir, cambiar o quitar un nivel, premio, tarjeta de sellos o bono", "Action": "Acción", "Which": "Cuál", "Remove": "Quitar", "Add a tier": "Añadir un nivel", "Add a reward": "Añadir un premio", "Add a stamp card": "Añadir una tarjeta de sellos", "Add a bono": "Añadir un bono", "Product": "Producto", "Voucher": "Vale", "Percent": "Porcentaje", "Cashback": "Reembolso", "A stamp per": "Un sello por", "Sale": "Venta", "Item": "Artículo", "Consent": "Consentimiento", "Channel": "Canal", "Purpose": "Finalidad", "How": "Cómo", "Evidence": "Prueba", "granted": "concedido", "withdrawn": "retirado", "Record consent": "Registrar el consentimiento", "Consent recorded.": "Consentimiento registrado.", "marketing": "publicidad", "service": "servicio", "profiling": "perfiles", "email": "correo electrónico", "sms": "SMS", "whatsapp": "WhatsApp", "phone": "teléfono", "post": "correo postal" };
+const ES = {"leal back office": "leal, oficina", "Dashboard": "Panel", "Customers": "Clientes", "Cards": "Tarjetas", "Promotions": "Promociones", "Terminals": "Terminales", "Users": "Usuarios", "Audit log": "Registro de auditoría", "Sign out": "Cerrar sesión", "Sign in": "Entrar", "User": "Usuario", "Password": "Contraseña", "Name or surname (accents and case ignored)": "Nombre o apellidos (sin distinguir acentos ni mayúsculas)", "Search": "Buscar", "New customer": "Nuevo cliente", "Name": "Nombre", "Surname": "Apellidos", "E-mail": "Correo", "Phone": "Teléfono", "Customer": "Cliente", "Balances": "Saldos", "Asset": "Activo", "Balance": "Saldo", "Card": "Tarjeta", "Kind": "Tipo", "Status": "Estado", "Edit": "Editar", "Program": "Programa", "Birth date": "Fecha de nacimiento", "YYYY-MM-DD": "AAAA-MM-DD", "Address": "Dirección", "Save": "Guardar", "Period": "Periodo", "Store": "Tienda", "Sales, card": "Ventas, tarjeta", "Sales, QR": "Ventas, QR", "Sales, no card": "Ventas, sin tarjeta", "Points issued": "Puntos emitidos", "Points redeemed": "Puntos canjeados", "Purse loaded": "Monedero cargado", "Purse spent": "Monedero gastado", "Active customers": "Clientes activos", "New customers": "Clientes nuevos", "Outstanding": "Pendiente", "The last 12 months": "Los últimos 12 meses", "points issued, redeemed and expired per month": "puntos emitidos, canjeados y caducados por mes", "Nothing to draw yet.": "Aún no hay nada que dibujar.", "Card id": "Número de tarjeta", "Open": "Abrir", "Hot list": "Lista negra", "Since (UTC)": "Desde (UTC)", "Why": "Motivo", "Who": "Quién", "Reason": "Motivo", "Block": "Bloquear", "Unblock": "Desbloquear", "Status history": "Historial de estados", "When (UTC)": "Cuándo (UTC)", "When": "Cuándo", "The account's last movements": "Últimos movimientos de la cuenta", "When (the store's time)": "Cuándo (hora de la tienda)", "Entry": "Asiento", "Amount": "Importe", "Earning rules": "Reglas de acumulación", "Multiplier": "Multiplicador", "Bonus points": "Puntos extra", "From": "Desde", "To": "Hasta", "Combines": "Se combina", "Tiers": "Niveles", "Tier": "Nivel", "From (euros spent)": "Desde (euros gastados)", "Rewards": "Premios", "Points": "Puntos", "Lowest tier": "Nivel mínimo", "Stamp cards": "Tarjetas de sellos", "Stamps for a reward": "Sellos por premio", "Reward": "Premio", "Bonos": "Bonos", "Sessions": "Sesiones", "Valid days": "Días de validez", "Price": "Precio", "Change a rule": "Cambiar una regla", "Rule": "Regla", "Multiplier (thousandths)": "Multiplicador (milésimas)", "Replay sales from": "Repetir las ventas desde", "to": "hasta", "Simulate on past sales": "Simular con ventas pasadas", "Package": "Paquete", "Package built": "Paquete creado", "Last journal entry taken": "Último asiento del diario recibido", "Entries": "Asientos", "Import findings": "Hallazgos de la importación", "Open reconciliation findings": "Hallazgos de conciliación abiertos", "Terminal": "Terminal", "Found (UTC)": "Encontrado (UTC)", "What to do": "Qué hacer", "Valid until": "Válido hasta", "Settlement between shops": "Liquidación entre tiendas", "Show": "Mostrar", "Month": "Mes", "Row": "Fila", "Shop": "Tienda", "Points collected": "Puntos recogidos", "Points paid out": "Puntos pagados", "Role": "Rol", "Language": "Idioma", "Stores": "Tiendas", "State": "Estado", "What": "Qué", "Object": "Objeto", "Today": "Hoy", "This month": "Este mes", "Total": "Total", "(no store)": "(sin tienda)", "Purse": "Monedero", "(no point value set)": "(sin valor del punto)", "Issued": "Emitida", "Last read at the desk": "Última lectura en el mostrador", "Since": "Desde", "never": "nunca", "Account": "Cuenta", "active": "activa", "blocked": "bloqueada", "lost": "perdida", "stolen": "robada", "replaced": "sustituida", "admin": "administrador", "manager": "gerente", "staff": "personal", "Saved.": "Guardado.", "Blocked.": "Bloqueada.", "Unblocked.": "Desbloqueada.", "Simulate the change before saving it.": "Simule el cambio antes de guardarlo.", "Change a tier, reward, stamp card or bono": "Cambiar un nivel, premio, tarjeta de sellos o bono", "Change": "Cambiar", "Value": "Valor", "Price (cents)": "Precio (céntimos)", "Stamp card": "Tarjeta de sellos", "Bono": "Bono", "Add a user": "Añadir un usuario", "Stores (ids, with commas)": "Tiendas (ids, separados por comas)", "Add": "Añadir", "Change a user": "Cambiar un usuario", "Change the role and stores": "Cambiar el rol y las tiendas", "New password": "Contraseña nueva", "Set the password": "Poner la contraseña", "Disable": "Desactivar", "Enable": "Activar", "Added.": "Añadido.", "Disabled.": "Desactivado.", "Enabled.": "Activado.", "Password set.": "Contraseña puesta.", "Add, change or remove a tier, reward, stamp card or bono": "Añadir, cambiar o quitar un nivel, premio, tarjeta de sellos o bono", "Action": "Acción", "Which": "Cuál", "Remove": "Quitar", "Add a tier": "Añadir un nivel", "Add a reward": "Añadir un premio", "Add a stamp card": "Añadir una tarjeta de sellos", "Add a bono": "Añadir un bono", "Product": "Producto", "Voucher": "Vale", "Percent": "Porcentaje", "Cashback": "Reembolso", "A stamp per": "Un sello por", "Sale": "Venta", "Item": "Artículo", "Consent": "Consentimiento", "Channel": "Canal", "Purpose": "Finalidad", "How": "Cómo", "Evidence": "Prueba", "granted": "concedido", "withdrawn": "retirado", "Record consent": "Registrar el consentimiento", "Consent recorded.": "Consentimiento registrado.", "marketing": "publicidad", "service": "servicio", "profiling": "perfiles", "email": "correo electrónico", "sms": "SMS", "whatsapp": "WhatsApp", "phone": "teléfono", "post": "correo postal", "Notes": "Notas", "New note": "Nota nueva", "Add the note": "Añadir la nota", "Erasure of personal data": "Borrado de los datos personales", "Asked on": "Pedido el", "at the desk": "en el mostrador", "by e-mail": "por correo electrónico", "by post": "por correo postal", "by phone": "por teléfono", "in the portal": "en el portal", "Record the request": "Registrar la solicitud", "Carry out the erasure": "Ejecutar el borrado", "My page": "Mi página", "Delete": "Borrar", "Cancel": "Cancelar", "edited": "editada", "Note added.": "Nota añadida.", "Note saved.": "Nota guardada.", "Note deleted.": "Nota borrada.", "Request recorded.": "Solicitud registrada.", "Erased.": "Borrado.", "No erasure requested.": "No se ha pedido el borrado.", "Language saved.": "Idioma guardado.", "No notes.": "Sin notas.", "español": "español", "English": "English", "Holder": "Titular", "Detach from the family": "Separar de la familia", "Detached.": "Separada."};
 const t = (text) => (state.lang === 'es' && Object.prototype.hasOwnProperty.call(ES, text) ? ES[text] : text);
 const original = new Map();
 // Puts every fixed text of index.html (text nodes, placeholders, labels, alt
@@ -82,6 +82,7 @@ function signedIn(data) {
   translatePage();
   $('nav').hidden = false;
   $('who').textContent = data.user.name + ' (' + t(data.user.role) + ')';
+  $('who').title = t('My page');
   $('nav-audit').hidden = data.user.role !== 'admin';
   $('nav-users').hidden = data.user.role === 'staff';
   $('nav-dashboard').hidden = data.user.role === 'staff';
@@ -521,7 +522,7 @@ async function viewCustomer(id) {
   const cb = $('customer-cards').tBodies[0];
   cb.replaceChildren();
   for (const k of data.cards) {
-    const tr = row(cb, ['', k.tech, k.status], 99);
+    const tr = row(cb, ['', k.tech, k.status, k.holder], 99);
     const a = document.createElement('a');
     a.href = '#/cards/' + k.id;
     a.textContent = k.id;
@@ -538,8 +539,127 @@ async function viewCustomer(id) {
   $('customer-consent').hidden = data.consent.length === 0;
   $('customer-consent-part').hidden = false;
   $('consent-form').dataset.id = c.id;
+  // Family cards: a manager or admin detaches one of two or more active cards.
+  const active = data.cards.filter((k) => k.status === 'active');
+  const df = $('detach-form');
+  df.hidden = state.user.role === 'staff' || active.length < 2;
+  df.dataset.id = c.id;
+  df.elements.card.replaceChildren(...active.map((k) => {
+    const o = document.createElement('option');
+    o.value = k.id;
+    o.textContent = k.id + (k.holder ? ' (' + k.holder + ')' : '');
+    return o;
+  }));
+  showNotes(c.id, data.notes);
+  showErasure(c.id, data.erasure);
+  $('customer-notes-part').hidden = false;
   $('edit-title').textContent = t('Edit');
   fillForm(c);
+}
+
+// The customer's notes, oldest first: date, author, text; Edit and Delete
+// for the notes the server says this user may change (their own; any, for
+// a manager or admin).
+function showNotes(customer, notes) {
+  const ol = $('customer-notes');
+  ol.replaceChildren();
+  $('note-form').dataset.id = customer;
+  for (const n of notes) {
+    const li = document.createElement('li');
+    li.dataset.note = n.id;
+    const meta = document.createElement('span');
+    meta.className = 'meta';
+    meta.textContent = local(n.at) + ', ' + n.author + (n.edited_at ? ' (' + t('edited') + ' ' + local(n.edited_at) + ')' : '') + ': ';
+    const text = document.createElement('span');
+    text.className = 'text';
+    text.textContent = n.text;
+    li.append(meta, text);
+    if (n.may_change) {
+      const edit = document.createElement('button');
+      edit.type = 'button';
+      edit.className = 'note-edit';
+      edit.textContent = t('Edit');
+      edit.addEventListener('click', () => editNote(li, customer, n));
+      const del = document.createElement('button');
+      del.type = 'button';
+      del.className = 'note-delete';
+      del.textContent = t('Delete');
+      del.addEventListener('click', () => noteDo('DELETE', n.id, undefined, customer, 'Note deleted.'));
+      li.append(edit, del);
+    }
+    ol.appendChild(li);
+  }
+  if (notes.length === 0) {
+    const li = document.createElement('li');
+    li.className = 'meta';
+    li.textContent = t('No notes.');
+    ol.appendChild(li);
+  }
+}
+
+function editNote(li, customer, n) {
+  const f = document.createElement('form');
+  f.className = 'note-edit-form';
+  const area = document.createElement('textarea');
+  area.name = 'text';
+  area.maxLength = 255;
+  area.rows = 2;
+  area.value = n.text;
+  const save = document.createElement('button');
+  save.type = 'submit';
+  save.textContent = t('Save');
+  const cancel = document.createElement('button');
+  cancel.type = 'button';
+  cancel.textContent = t('Cancel');
+  cancel.addEventListener('click', () => viewCustomer(customer).catch((e) => say(e.message)));
+  f.append(area, save, cancel);
+  f.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    noteDo('PUT', n.id, { text: area.value }, customer, 'Note saved.');
+  });
+  li.replaceChildren(f);
+  area.focus();
+}
+
+async function noteDo(method, id, body, customer, done) {
+  try {
+    await api(method, '/api/notes/' + id, body);
+    await viewCustomer(customer);
+    say(t(done), true);
+  } catch (e) {
+    say(e.message);
+  }
+}
+
+const CHANNELS = { desk: 'at the desk', email: 'by e-mail', post: 'by post', phone: 'by phone', portal: 'in the portal' };
+
+// The customer's erasure request: none, pending (an admin may carry it
+// out here) or done; a manager or admin records a new one.
+function showErasure(customer, e) {
+  const role = state.user.role;
+  const p = $('erasure-state');
+  const how = e ? t(CHANNELS[e.channel] || e.channel) : '';
+  if (!e) {
+    p.textContent = t('No erasure requested.');
+  } else if (e.pending) {
+    p.textContent = state.lang === 'es'
+      ? 'Pedido el ' + e.asked_on + ' ' + how + ', registrado por ' + e.recorded_by + ': pendiente.'
+      : 'Requested on ' + e.asked_on + ' ' + how + ', recorded by ' + e.recorded_by + ': pending.';
+  } else {
+    p.textContent = state.lang === 'es'
+      ? 'Borrado el ' + utc(e.done_at).slice(0, 10) + ' por ' + e.done_by + ' (pedido el ' + e.asked_on + ' ' + how + ').'
+      : 'Erased on ' + utc(e.done_at).slice(0, 10) + ' by ' + e.done_by + ' (requested on ' + e.asked_on + ' ' + how + ').';
+  }
+  // One request per customer: none recorded yet, and a manager or admin.
+  $('erasure-form').hidden = role === 'staff' || !!e;
+  $('erasure-form').dataset.id = customer;
+  $('erasure-do').hidden = role !== 'admin' || !(e && e.pending);
+  $('erasure-do').dataset.id = customer;
+}
+
+async function mePage() {
+  $('me-title').textContent = t('My page') + ': ' + state.user.name;
+  $('me-form').elements.lang.value = state.lang;
 }
 
 function newCustomer() {
@@ -547,6 +667,7 @@ function newCustomer() {
   $('customer-facts').replaceChildren();
   $('balances').hidden = true;
   $('customer-consent-part').hidden = true;
+  $('customer-notes-part').hidden = true;
   $('edit-title').textContent = '';
   fillForm(null);
   if (state.user.role !== 'admin') $('customer-form').elements.program.disabled = true;
@@ -616,6 +737,9 @@ async function route() {
     } else if (h === '#/users') {
       await listUsers();
       show('users');
+    } else if (h === '#/me') {
+      await mePage();
+      show('me');
     } else if (h === '#/audit') {
       await listAudit();
       show('audit');
@@ -681,6 +805,64 @@ document.addEventListener('DOMContentLoaded', () => {
       f.elements.evidence.value = '';
       await viewCustomer(f.dataset.id);
       say(t('Consent recorded.'), true);
+    } catch (e) {
+      say(e.message);
+    }
+  });
+  $('note-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    try {
+      await api('POST', '/api/customers/' + f.dataset.id + '/notes', { text: f.elements.text.value });
+      f.reset();
+      await viewCustomer(f.dataset.id);
+      say(t('Note added.'), true);
+    } catch (e) {
+      say(e.message);
+    }
+  });
+  $('detach-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    try {
+      await api('POST', '/api/cards/' + f.elements.card.value + '/detach', { reason: f.elements.reason.value });
+      f.reset();
+      await viewCustomer(f.dataset.id);
+      say(t('Detached.'), true);
+    } catch (e) {
+      say(e.message);
+    }
+  });
+  $('erasure-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    try {
+      await api('POST', '/api/customers/' + f.dataset.id + '/erasure', { asked_on: f.elements.asked_on.value, channel: f.elements.channel.value });
+      f.reset();
+      await viewCustomer(f.dataset.id);
+      say(t('Request recorded.'), true);
+    } catch (e) {
+      say(e.message);
+    }
+  });
+  $('erasure-do').addEventListener('click', async (ev) => {
+    const id = ev.target.dataset.id;
+    // Irreversible: the browser asks once more.
+    if (!window.confirm(t('Carry out the erasure') + '?')) return;
+    try {
+      await api('POST', '/api/customers/' + id + '/erase', {});
+      await viewCustomer(id);
+      say(t('Erased.'), true);
+    } catch (e) {
+      say(e.message);
+    }
+  });
+  $('me-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      signedIn(await api('POST', '/api/me', { lang: ev.target.elements.lang.value }));
+      await mePage();
+      say(t('Language saved.'), true);
     } catch (e) {
       say(e.message);
     }
