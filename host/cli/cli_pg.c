@@ -19,7 +19,7 @@ static const char *const ported[] = {
     "account show",    "ledger copy",    "sync import",      "sync ack",         "reconcile",
     "reward add",      "stamp add",      "reconcile accept", "customer add",     "customer show",
     "customer edit",   "customer list",  "customer search",  "customer consent", "customer note",
-    "customer export", "customer erase",
+    "customer export", "customer erase", "package show", /* reads a file, not the ledger */
 };
 
 static bool is_pg(const char *db)

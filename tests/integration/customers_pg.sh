@@ -243,4 +243,21 @@ check_eq "$n: the file that comes back is the file that left" \
 run_capture "$LEAL" customer add --program 1 --name Nueva --db "$CHAIN"
 check_eq "$n: the copy numbers on after the copied ids" "0|customer 5 added, account 25" \
     "$RC|$OUT"
+# A table past the 64th of the file (web_user: a SQLite ledger has 67) is
+# checked too: a back-office user is refused by name, not left behind.
+# (Written directly: `leal user add` also writes an audit row, an earlier table.)
+sqlite3 "$T/ledger.db" "INSERT INTO web_user(name, role, pass_hash, created_at, updated_at) \
+VALUES ('ana', 'admin', 'x', 1, 1)"
+"$PSQL" "postgresql:///postgres?host=$PG_DIR&user=postgres" -qAtX -c "CREATE DATABASE chain3" \
+    >/dev/null
+run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" \
+    --to "postgresql:///chain3?host=$PG_DIR&user=postgres"
+check_eq "$n: copy of a ledger with a back-office user: refused by name" \
+    "1|leal: ledger copy: the source holds 1 rows of web_user, which a copy does not carry yet: this is not supported on a PostgreSQL ledger yet; use an SQLite ledger (--db FILE) for it" \
+    "$RC|$ERR"
+# leal package show reads a package file, not the ledger: LEAL_DB naming
+# PostgreSQL does not refuse it.
+LEAL_DB=$DB run_capture "$LEAL" package show "$T/none.pkg"
+check_nomatch "$n: package show with LEAL_DB on PostgreSQL: not refused" "PostgreSQL" "$ERR"
+check_match "$n: package show: the file named" "none.pkg" "$ERR"
 finish
