@@ -14,10 +14,12 @@
 
 /* "COMMAND SUBCOMMAND" that run there. */
 static const char *const ported[] = {
-    "ledger init",  "ledger post", "ledger void",      "ledger verify", "program create",
-    "program show", "store add",   "terminal add",     "account add",   "account add-card",
-    "account show", "ledger copy", "sync import",      "sync ack",      "reconcile",
-    "reward add",   "stamp add",   "reconcile accept",
+    "ledger init",     "ledger post",    "ledger void",      "ledger verify",    "program create",
+    "program show",    "store add",      "terminal add",     "account add",      "account add-card",
+    "account show",    "ledger copy",    "sync import",      "sync ack",         "reconcile",
+    "reward add",      "stamp add",      "reconcile accept", "customer add",     "customer show",
+    "customer edit",   "customer list",  "customer search",  "customer consent", "customer note",
+    "customer export", "customer erase", "package show", /* reads a file, not the ledger */
 };
 
 static bool is_pg(const char *db)

@@ -43,6 +43,10 @@
 #include "keys/base/limits.h"
 
 #define LEDGER_SCHEMA_VERSION 44
+
+/* The note an erasure leaves in place of the customer's notes (host/privacy,
+ * ledger_customer_erase), before the cards decision it may add. */
+#define LEDGER_ERASED_NOTE "personal data erased at the customer's request (leal customer erase)"
 #define LEDGER_MAX_LINES 64
 #define LEDGER_MAX_ASSET 40 /* "STAMP:" + 32 + NUL, rounded up */
 #define LEDGER_TEXT LEAL_MAX_TEXT_FIELD
@@ -349,6 +353,40 @@ typedef int (*ledger_note_cb)(void *ctx, const struct ledger_note *n);
 /* The customer's notes, oldest first. */
 LEAL_MUST_CHECK leal_err ledger_note_each(struct ledger *l, int64_t customer_id, ledger_note_cb cb,
                                           void *ctx);
+
+/* A customer's personal data erased (pseudonymised) on any backend, as
+ * host/privacy does on SQLite: the personal fields and search keys emptied,
+ * their notes removed, the customer marked erased at `now` with a note
+ * naming operator_name (its text `note`, NULL: "personal data erased at the
+ * customer's request (leal customer erase)"), in one write transaction; entries, balances and
+ * cards untouched. On PostgreSQL the tables that held the personal data are
+ * then vacuumed, so the old row versions leave them. LEAL_E_UNKNOWN_ID (no
+ * such customer), LEAL_E_STATE (erased before); nothing written then. */
+LEAL_MUST_CHECK leal_err ledger_customer_erase(struct ledger *l, int64_t customer_id,
+                                               const char *operator_name, const char *note,
+                                               int64_t now);
+/* Whether the customer exists (*erased_at -1 if not, 0 if not erased). */
+LEAL_MUST_CHECK leal_err ledger_customer_state(struct ledger *l, int64_t customer_id,
+                                               int64_t *erased_at);
+
+/* One column of a row read by ledger_rows: its name and value (text is
+ * NUL-terminated; p and n valid until the callback returns). */
+enum ledger_cell_kind { LEDGER_CELL_NULL, LEDGER_CELL_INT, LEDGER_CELL_TEXT, LEDGER_CELL_BLOB };
+struct ledger_cell {
+    const char *name;
+    enum ledger_cell_kind kind;
+    int64_t i;
+    const void *p;
+    size_t n;
+};
+typedef int (*ledger_row_cb)(void *ctx, const struct ledger_cell *cells, int ncells);
+/* Every row of sql, a SELECT whose parameter ?1 (if any) is id, to cb
+ * (which stops it by returning non-zero), column by column with names:
+ * the privacy export's reader on any backend. At most 64 columns. */
+LEAL_MUST_CHECK leal_err ledger_rows(struct ledger *l, const char *sql, int64_t id,
+                                     ledger_row_cb cb, void *ctx);
+/* Whether the ledger has a table of that name. */
+LEAL_MUST_CHECK leal_err ledger_has_table(struct ledger *l, const char *table, bool *yes);
 
 /* ---- Accounts and balances ---------------------------------------------- */
 
@@ -772,10 +810,11 @@ struct ledger_copy_stats {
 /* Copies the ledger from into to, an empty ledger of either backend (SQLite
  * or PostgreSQL), in one write transaction of to, from one read snapshot of
  * from: the tables the PostgreSQL schema holds (programs, stores,
- * terminals, accounts, balances, cards, entries, lines, lots). Before the
- * commit every entry of from is compared with its copy, column by column
- * with its lines; after it ledger_verify checks the copy's books. A source
- * holding rows of another table (customers, sales, ...) is refused with
+ * terminals, customers with their personal data, consent and notes,
+ * accounts, balances, cards, entries, lines, lots, terminal journals).
+ * Before the commit every entry of from is compared with its copy, column
+ * by column with its lines; after it ledger_verify checks the copy's books.
+ * A source holding rows of another table (sales, tags, ...) is refused with
  * LEAL_E_PG_UNSUPPORTED naming it, a destination that is not empty with
  * LEAL_E_EXISTS, a difference with LEAL_E_LEDGER_MISMATCH; nothing is then
  * written. The detail is in ledger_errmsg(to). */

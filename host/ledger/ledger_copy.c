@@ -10,10 +10,15 @@
 #include "store.h"
 
 /* What a copy carries: the tables both schemas hold (schema_pg.c), parents
- * before children, each with its columns and the order its rows go in. */
-static const struct {
+ * before children, each with its columns and the order its rows go in. A
+ * customer and its account name each other: the customer goes first
+ * without its account, and a second pass (account_pass: its own statement
+ * instead of the INSERT) sets it once the accounts are there. */
+struct copy_spec {
     const char *table, *cols, *order;
-} copied[] = {
+};
+
+static const struct copy_spec copied[] = {
     {"program",
      "id, code, name, kind, points_per_euro_milli, points_expiry_days, created_at, "
      "purse_cap_cents, classic_stored_value_cap_cents, max_cents_per_operation, "
@@ -21,6 +26,14 @@ static const struct {
      "id"},
     {"store", "id, program_id, code, name, timezone, created_at", "id"},
     {"terminal", "id, store_id, name, epoch, created_at, package_version", "id"},
+    {"customer", "id, program_id, created_at, erased_at", "id"},
+    {"customer_pii",
+     "customer_id, name, surname, email, phone, birth_date, gender, address, preferences, "
+     "updated_at, name_key, surname_key, phone_key",
+     "customer_id"},
+    {"consent", "id, customer_id, channel, granted, at, method, recorded_by, purposes, evidence",
+     "id"},
+    {"customer_note", "id, customer_id, at, author, text", "id"},
     {"account", "id, program_id, customer_id, kind, name, created_at", "id"},
     {"balance", "account_id, asset, amount", "account_id, asset"},
     {"card",
@@ -50,10 +63,14 @@ static const struct {
 
 #define N_COPIED (sizeof copied / sizeof copied[0])
 
+/* After the accounts: each customer's own account. */
+static const struct copy_spec account_pass = {"customer", "id, account_id", "id"};
+#define ACCOUNT_PASS_SQL "UPDATE customer SET account_id = ?2 WHERE id = ?1"
+
 static bool is_copied(const char *table)
 {
-    if (strcmp(table, "schema_version") == 0 || strcmp(table, "customer") == 0)
-        return true; /* the version is each backend's own; customers are refused below */
+    if (strcmp(table, "schema_version") == 0)
+        return true; /* each backend's own */
     if (strcmp(table, "report_day") == 0 || strcmp(table, "report_visit") == 0 ||
         strcmp(table, "report_mark") == 0 || strcmp(table, "report_held") == 0 ||
         strcmp(table, "report_redeem") == 0)
@@ -68,12 +85,13 @@ static bool is_copied(const char *table)
  * the copy does not carry (customers, sales, journals' findings, ...). */
 static leal_err source_fits(struct ledger *from, struct ledger *to)
 {
-    char names[64][64], sql[128];
+    static char names[256][64];
+    char sql[128];
     int n = 0;
     int64_t rows;
-    leal_err err = store_table_names(from, names, 64, &n);
+    leal_err err = store_table_names(from, names, 256, &n);
     for (int i = 0; err == LEAL_OK && i < n; i++) {
-        if (is_copied(names[i]) && strcmp(names[i], "customer") != 0)
+        if (is_copied(names[i]))
             continue;
         snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%.63s\"", names[i]);
         if ((err = store_query_int(from, sql, NULL, 0, &rows)) == LEAL_OK && rows > 0) {
@@ -87,8 +105,10 @@ static leal_err source_fits(struct ledger *from, struct ledger *to)
     return err;
 }
 
-/* Copies one table, row by row, in its order; *n its rows. */
-static leal_err copy_table(struct ledger *from, struct ledger *to, size_t t, int64_t *n)
+/* Copies one table, row by row, in its order (with dml, not NULL, instead
+ * of an INSERT); *n its rows. */
+static leal_err copy_table(struct ledger *from, struct ledger *to, const struct copy_spec *c,
+                           const char *dml, int64_t *n)
 {
     char sel[1024], ins[1024], marks[512];
     struct store_stmt *src, *dst;
@@ -96,14 +116,15 @@ static leal_err copy_table(struct ledger *from, struct ledger *to, size_t t, int
     int ncols = 1;
     size_t k = 0;
     leal_err err, e2;
-    for (const char *c = copied[t].cols; *c; c++)
-        ncols += *c == ',';
+    for (const char *p = c->cols; *p; p++)
+        ncols += *p == ',';
     for (int i = 1; i <= ncols; i++)
         k += (size_t)snprintf(marks + k, sizeof marks - k, "%s?%d", i > 1 ? ", " : "", i);
-    snprintf(sel, sizeof sel, "SELECT %s FROM %s ORDER BY %s", copied[t].cols, copied[t].table,
-             copied[t].order);
-    snprintf(ins, sizeof ins, "INSERT INTO %s(%s) VALUES (%s)", copied[t].table, copied[t].cols,
-             marks);
+    snprintf(sel, sizeof sel, "SELECT %s FROM %s ORDER BY %s", c->cols, c->table, c->order);
+    if (dml)
+        snprintf(ins, sizeof ins, "%s", dml);
+    else
+        snprintf(ins, sizeof ins, "INSERT INTO %s(%s) VALUES (%s)", c->table, c->cols, marks);
     *n = 0;
     if ((err = store_prep_once(from, sel, &src)) != LEAL_OK) {
         store_set_msg(to, "source: %s", from->msg);
@@ -259,9 +280,11 @@ leal_err ledger_copy(struct ledger *from, struct ledger *to, struct ledger_copy_
     if (err == LEAL_OK)
         err = ledger_batch_begin_whole(to);
     for (size_t t = 0; err == LEAL_OK && t < N_COPIED; t++) {
-        err = copy_table(from, to, t, &n);
+        err = copy_table(from, to, &copied[t], NULL, &n);
         stats->rows += n;
     }
+    if (err == LEAL_OK)
+        err = copy_table(from, to, &account_pass, ACCOUNT_PASS_SQL, &n);
     to->summarize = true; /* a SQLite copy's report summaries take its entries */
     if (err == LEAL_OK)
         err = verify_entries(from, to, &stats->entries);

@@ -176,8 +176,11 @@ leal_err ledger_customer_update(struct ledger *l, const struct ledger_customer *
 
 /* Each search form is served by an index (schema.c): the name and surname
  * keys, the phone key and the e-mail on customer_pii, card_id (primary key)
- * and uid on card; ledger_check_plans proves it. The limit is in the SQL
- * (?6, -1 for none). */
+ * and uid on card; ledger_check_plans proves it on SQLite. On PostgreSQL
+ * (schema_pg.c) the e-mail, NOCASE on SQLite, is compared by lower() with
+ * an index on lower(email). The limit is in the SQL (?6, INT64_MAX for
+ * none: PostgreSQL refuses a negative LIMIT). The SQL is what both
+ * dialects say: each subquery in FROM has an alias, the WHERE a boolean. */
 static const char *const search_where[] = {
     [LEDGER_SEARCH_EMAIL] = "p.email = ?1",
     [LEDGER_SEARCH_PHONE] = "p.phone_key = ?1",
@@ -185,7 +188,7 @@ static const char *const search_where[] = {
                               "a.id = k.account_id WHERE k.card_id = ?2)",
     [LEDGER_SEARCH_UID] = "c.id IN (SELECT a.customer_id FROM card k JOIN account a ON a.id "
                           "= k.account_id WHERE k.uid = ?3)",
-    [LEDGER_SEARCH_ALL] = "1",
+    [LEDGER_SEARCH_ALL] = "1 = 1",
 };
 
 /* A key prefix as an index range [?1, ?1 || U+10FFFF) on one key column, in
@@ -193,17 +196,17 @@ static const char *const search_where[] = {
 #define NAME_ARM(col)                                                                              \
     "SELECT * FROM (SELECT q.customer_id, q." col " AS k FROM customer_pii q JOIN customer r ON "  \
     "r.id = q.customer_id WHERE q." col " >= ?1 AND q." col " < ?5 AND (?4 = 0 OR r.program_id "   \
-    "= ?4) ORDER BY q." col " LIMIT ?6)"
+    "= ?4) ORDER BY q." col " LIMIT ?6) arm"
 
 /* The first ?6 matches of the name and of the surname, merged: the first ?6
  * of their union by the key that matched (a customer once). */
 #define NAME_SEARCH_SQL                                                                            \
     "SELECT " CUSTOMER_COLUMNS " JOIN (SELECT customer_id, min(k) AS k FROM (" NAME_ARM(           \
-        "name_key") " UNION ALL " NAME_ARM("surname_key") ") GROUP BY customer_id) matched ON "    \
-                                                          "matched.customer_id = c.id ORDER BY "   \
-                                                          "matched.k, c.id LIMIT ?6"
+        "name_key") " UNION ALL " NAME_ARM("surname_key") ") arms GROUP BY customer_id) matched "  \
+                                                          "ON matched.customer_id = c.id ORDER "   \
+                                                          "BY matched.k, c.id LIMIT ?6"
 
-void ledger_search_sql(enum ledger_search_by by, char *sql, size_t cap)
+void ledger_search_sql(enum ledger_search_by by, bool pg, char *sql, size_t cap)
 {
     if (by == LEDGER_SEARCH_NAME) {
         snprintf(sql, cap, "%s", NAME_SEARCH_SQL);
@@ -212,7 +215,7 @@ void ledger_search_sql(enum ledger_search_by by, char *sql, size_t cap)
     snprintf(sql, cap,
              "SELECT " CUSTOMER_COLUMNS " WHERE %s AND (?4 = 0 OR c.program_id = ?4) "
              "ORDER BY c.id LIMIT ?6",
-             search_where[by]);
+             pg && by == LEDGER_SEARCH_EMAIL ? "lower(p.email) = lower(?1)" : search_where[by]);
 }
 
 leal_err ledger_customer_search(struct ledger *l, const struct ledger_search *s,
@@ -255,22 +258,22 @@ leal_err ledger_customer_search(struct ledger *l, const struct ledger_search *s,
         }
     }
     if ((st = l->search_st[by]) == NULL) {
-        ledger_search_sql(by, sql, sizeof sql);
+        ledger_search_sql(by, l->pg != NULL, sql, sizeof sql);
         if ((err = store_prep_once(l, sql, &st)) != LEAL_OK)
             return err;
         l->search_st[by] = st;
     }
     {
-        /* ?1 key or e-mail, ?2 card id, ?3 UID, ?4 program, ?5 end of the name range, ?6 limit */
+        /* ?1 key or e-mail, ?2 card id, ?3 UID, ?4 program, ?5 end of the name range, ?6
+         * limit. Each has its type even where the form does not use it: PostgreSQL
+         * cannot infer the type of a parameter the SQL does not mention. */
         const struct store_val v[] = {
-            by == LEDGER_SEARCH_NAME || by == LEDGER_SEARCH_PHONE ? SV_TEXT(key)
-            : by == LEDGER_SEARCH_EMAIL                           ? SV_TEXT(q)
-                                                                  : SV_NULL,
+            SV_TEXT(by == LEDGER_SEARCH_EMAIL ? q : key),
             SV_I64(card_id),
-            by == LEDGER_SEARCH_UID ? SV_BLOB(uid, uid_len) : SV_NULL,
+            SV_BLOB(uid, uid_len),
             SV_I64(s->program_id),
-            by == LEDGER_SEARCH_NAME ? SV_TEXT(end) : SV_NULL,
-            SV_I64(s->limit > 0 && s->limit < (size_t)INT64_MAX ? (int64_t)s->limit : -1)};
+            SV_TEXT(end),
+            SV_I64(s->limit > 0 && s->limit < (size_t)INT64_MAX ? (int64_t)s->limit : INT64_MAX)};
         store_bind(st, v, (int)(sizeof v / sizeof v[0]));
     }
     while (store_next_row(l, st, &err)) {
@@ -494,6 +497,151 @@ leal_err ledger_note_each(struct ledger *l, int64_t customer_id, ledger_note_cb 
         if (cb(ctx, &n) != 0)
             break;
     }
+    store_finalize(st);
+    return err;
+}
+
+/* ---- Erasure and the export's reader (host/privacy on PostgreSQL) ---- */
+
+leal_err ledger_customer_state(struct ledger *l, int64_t customer_id, int64_t *erased_at)
+{
+    struct store_stmt *st;
+    int row = 0;
+    leal_err err = store_prep_i64(l, "SELECT coalesce(erased_at, 0) FROM customer WHERE id = ?1",
+                                  &st, I64S(customer_id));
+    *erased_at = -1;
+    if (err != LEAL_OK)
+        return err;
+    if ((err = store_step(l, st, &row)) == LEAL_OK && row)
+        *erased_at = store_col_i64(st, 0);
+    store_finalize(st);
+    return err;
+}
+
+leal_err ledger_has_table(struct ledger *l, const char *table, bool *yes)
+{
+    struct store_stmt *st;
+    int row = 0;
+    leal_err err = store_prep_once(
+        l,
+        l->pg ? "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?1"
+              : "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+        &st);
+    *yes = false;
+    if (err != LEAL_OK)
+        return err;
+    store_bind(st, SVALS(SV_TEXT(table)));
+    if ((err = store_step(l, st, &row)) == LEAL_OK)
+        *yes = row != 0;
+    store_finalize(st);
+    return err;
+}
+
+/* What the erasure deletes besides the notes, where the ledger has the
+ * table: a shop's tag can say something personal ("celiac"); an erased
+ * customer signs in to the portal no more. */
+static const struct {
+    const char *table, *sql;
+} erase_more[] = {
+    {"customer_tag", "DELETE FROM customer_tag WHERE customer_id = ?1"},
+    {"card_pin", "DELETE FROM card_pin WHERE card_id IN (SELECT card_id FROM card WHERE "
+                 "account_id IN (SELECT id FROM account WHERE customer_id = ?1))"},
+    {"portal_session", "DELETE FROM portal_session WHERE customer_id = ?1"},
+};
+
+leal_err ledger_customer_erase(struct ledger *l, int64_t customer_id, const char *operator_name,
+                               const char *note, int64_t now)
+{
+    int64_t erased_at = -1;
+    leal_err err;
+    if (ledger_empty(operator_name))
+        return LEAL_E_REASON_REQUIRED;
+    if ((err = ledger_text_ok(l, "operator", operator_name)) != LEAL_OK)
+        return err;
+    if ((err = store_tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = ledger_customer_state(l, customer_id, &erased_at)) == LEAL_OK && erased_at < 0) {
+        store_set_msg(l, "customer %lld", (long long)customer_id);
+        err = LEAL_E_UNKNOWN_ID;
+    } else if (err == LEAL_OK && erased_at > 0) {
+        err = LEAL_E_STATE;
+    }
+    if (err == LEAL_OK)
+        err = store_exec_i64(l, "DELETE FROM customer_note WHERE customer_id = ?1",
+                             I64S(customer_id));
+    for (size_t i = 0; err == LEAL_OK && i < sizeof erase_more / sizeof erase_more[0]; i++) {
+        bool yes = false;
+        if ((err = ledger_has_table(l, erase_more[i].table, &yes)) == LEAL_OK && yes)
+            err = store_exec_i64(l, erase_more[i].sql, I64S(customer_id));
+    }
+    if (err == LEAL_OK)
+        err = store_exec_i64(l,
+                             "UPDATE customer_pii SET name = '', surname = '', email = '', "
+                             "phone = '', birth_date = '', gender = '', address = '', "
+                             "preferences = '', name_key = '', surname_key = '', phone_key = '', "
+                             "updated_at = ?2 WHERE customer_id = ?1",
+                             I64S(customer_id, now));
+    if (err == LEAL_OK)
+        err = store_exec_i64(l, "UPDATE customer SET erased_at = ?2 WHERE id = ?1",
+                             I64S(customer_id, now));
+    if (err == LEAL_OK)
+        err = store_write(l,
+                          "INSERT INTO customer_note(customer_id, at, author, text) VALUES (?1, "
+                          "?2, ?3, ?4)",
+                          SVALS(SV_I64(customer_id), SV_I64(now), SV_TEXT(operator_name),
+                                SV_TEXT(note ? note : LEDGER_ERASED_NOTE)),
+                          NULL);
+    if ((err = store_tx_end(l, err)) != LEAL_OK || !l->pg)
+        return err;
+    /* The old row versions (the personal data before) leave the tables:
+     * VACUUM runs outside any transaction, after the commit. */
+    return store_exec(l, "VACUUM customer_pii, customer_note");
+}
+
+leal_err ledger_rows(struct ledger *l, const char *sql, int64_t id, ledger_row_cb cb, void *ctx)
+{
+    struct ledger_cell cells[64];
+    struct store_stmt *st;
+    leal_err err = store_prep_once(l, sql, &st);
+    if (err != LEAL_OK)
+        return err;
+    if (strstr(sql, "?1"))
+        store_bind(st, SVALS(SV_I64(id)));
+    while (store_next_row(l, st, &err)) {
+        int n = store_col_count(st);
+        if (n > (int)(sizeof cells / sizeof cells[0])) {
+            store_set_msg(l, "a row of %d columns", n);
+            err = LEAL_E_TOO_LARGE;
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            struct ledger_cell *c = &cells[i];
+            memset(c, 0, sizeof *c);
+            c->name = store_col_name(st, i);
+            switch (store_col_type(st, i)) {
+            case STORE_NULL:
+                c->kind = LEDGER_CELL_NULL;
+                break;
+            case STORE_I64:
+                c->kind = LEDGER_CELL_INT;
+                c->i = store_col_i64(st, i);
+                break;
+            case STORE_TEXT:
+                c->kind = LEDGER_CELL_TEXT;
+                c->p = store_col_str(st, i);
+                c->n = (size_t)store_col_bytes(st, i);
+                break;
+            case STORE_BLOB:
+                c->kind = LEDGER_CELL_BLOB;
+                c->p = store_col_blob(st, i);
+                c->n = (size_t)store_col_bytes(st, i);
+                break;
+            }
+        }
+        if (cb(ctx, cells, n) != 0)
+            break;
+    }
+    store_reset(st);
     store_finalize(st);
     return err;
 }

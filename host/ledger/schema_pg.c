@@ -265,12 +265,54 @@
     " ADD CONSTRAINT reconcile_finding_kind_check CHECK (kind IN ('gap','doubt','clone',"          \
     "  'rollback','balance','tamper','cap','tmv_forged','tmv_altered','tmc_replay'));"
 
+/* Customers (issue 20, version 4), as schema.c's customer_pii, consent and
+ * customer_note: the personal data apart from the ledger (erasure empties
+ * it and never touches an entry), consent per channel and purpose, notes.
+ * Search runs on the same stored keys as on SQLite, made in C (host/text.h:
+ * case- and accent-blind names, one form of a phone number), so no
+ * extension (unaccent, citext) is needed; they compare bytewise (COLLATE
+ * "C") as SQLite's do, whatever the database's collation, so a prefix is an
+ * index range and the order is SQLite's. SQLite's e-mail is COLLATE NOCASE;
+ * here an index on lower(email) serves the search's lower(email) =
+ * lower(?1) (ledger_customer.c). instr() is SQLite's, for the consent
+ * queries the backends share. */
+#define PG_CUSTOMER_SCHEMA                                                                         \
+    "CREATE FUNCTION instr(s text, t text) RETURNS integer LANGUAGE sql IMMUTABLE AS "             \
+    "'SELECT strpos(s, t)';"                                                                       \
+    "CREATE TABLE customer_pii("                                                                   \
+    " customer_id BIGINT PRIMARY KEY REFERENCES customer(id),"                                     \
+    " name TEXT NOT NULL, surname TEXT NOT NULL, email TEXT NOT NULL, phone TEXT NOT NULL,"        \
+    " birth_date TEXT NOT NULL, gender TEXT NOT NULL, address TEXT NOT NULL,"                      \
+    " preferences TEXT NOT NULL, updated_at BIGINT NOT NULL,"                                      \
+    " name_key TEXT COLLATE \"C\" NOT NULL DEFAULT '',"                                            \
+    " surname_key TEXT COLLATE \"C\" NOT NULL DEFAULT '',"                                         \
+    " phone_key TEXT COLLATE \"C\" NOT NULL DEFAULT '');"                                          \
+    "CREATE INDEX customer_pii_name_key ON customer_pii(name_key);"                                \
+    "CREATE INDEX customer_pii_surname_key ON customer_pii(surname_key);"                          \
+    "CREATE INDEX customer_pii_phone_key ON customer_pii(phone_key);"                              \
+    "CREATE INDEX customer_pii_email ON customer_pii(lower(email));"                               \
+    "CREATE TABLE consent("                                                                        \
+    " id BIGINT PRIMARY KEY, customer_id BIGINT NOT NULL REFERENCES customer(id),"                 \
+    " channel TEXT NOT NULL CHECK (channel IN ('email','sms','phone','post','whatsapp')),"         \
+    " granted BIGINT NOT NULL CHECK (granted IN (0, 1)), at BIGINT NOT NULL,"                      \
+    " method TEXT NOT NULL, recorded_by TEXT NOT NULL,"                                            \
+    " purposes TEXT NOT NULL DEFAULT 'marketing,service' CHECK (purposes IN ('marketing',"         \
+    "  'service','profiling','marketing,service','marketing,profiling','service,profiling',"       \
+    "  'marketing,service,profiling')),"                                                           \
+    " evidence TEXT NOT NULL DEFAULT '');"                                                         \
+    "CREATE INDEX consent_customer ON consent(customer_id, channel, id);"                          \
+    "CREATE TABLE customer_note("                                                                  \
+    " id BIGINT PRIMARY KEY, customer_id BIGINT NOT NULL REFERENCES customer(id),"                 \
+    " at BIGINT NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL);"                              \
+    "CREATE INDEX customer_note_customer ON customer_note(customer_id, id);"
+
 static const char *const pg_migrations[] = {
     /* 0 -> 1 */ PG_PRINTF_FUNCTION PG_MAX_FUNCTIONS PG_ROWID_FUNCTION PG_CORE_SCHEMA
         PG_HOST_CHANGE_SCHEMA PG_ROWID(
             "'program','store','terminal','customer','account','card_event','entry','line','lot'"),
     /* 1 -> 2 */ PG_SYNC_SCHEMA PG_ROWID("'sync_finding','reconcile_finding'"),
     /* 2 -> 3 */ PG_TMAC_SCHEMA,
+    /* 3 -> 4 */ PG_CUSTOMER_SCHEMA PG_ROWID("'consent','customer_note'"),
 };
 
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == STORE_PG_SCHEMA_VERSION,

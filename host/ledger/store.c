@@ -835,9 +835,15 @@ leal_err store_table_names(struct ledger *l, char (*names)[64], int cap, int *n)
     *n = 0;
     if (err != LEAL_OK)
         return err;
-    while (store_next_row(l, st, &err))
-        if (*n < cap)
-            store_col_text(st, 0, names[(*n)++], 64);
+    while (store_next_row(l, st, &err)) {
+        if (*n == cap) {
+            store_set_msg(l, "more than %d tables", cap);
+            err = LEAL_E_TOO_LARGE;
+            break;
+        }
+        store_col_text(st, 0, names[(*n)++], 64);
+    }
+    store_reset(st);
     store_finalize(st);
     return err;
 }
@@ -996,6 +1002,16 @@ const void *store_col_blob(struct store_stmt *st, int i)
 int store_col_bytes(struct store_stmt *st, int i)
 {
     return store_pg_owns(st) ? store_pg_col_bytes(st, i) : sqlite3_column_bytes(S(st), i);
+}
+
+int store_col_count(struct store_stmt *st)
+{
+    return store_pg_owns(st) ? store_pg_col_count(st) : sqlite3_column_count(S(st));
+}
+
+const char *store_col_name(struct store_stmt *st, int i)
+{
+    return store_pg_owns(st) ? store_pg_col_name(st, i) : sqlite3_column_name(S(st), i);
 }
 
 enum store_kind store_col_type(struct store_stmt *st, int i)

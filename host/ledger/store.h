@@ -222,6 +222,9 @@ const unsigned char *store_col_str(struct store_stmt *st, int i);
 const void *store_col_blob(struct store_stmt *st, int i);
 int store_col_bytes(struct store_stmt *st, int i);
 enum store_kind store_col_type(struct store_stmt *st, int i);
+/* The row's number of columns and the name of column i (NULL out of range). */
+int store_col_count(struct store_stmt *st);
+const char *store_col_name(struct store_stmt *st, int i);
 /* Ready to run again (store_reset_clear also drops the bindings); a
  * one-off statement is finalized (NULL is fine). */
 void store_reset(struct store_stmt *st);
@@ -244,7 +247,8 @@ leal_err store_changed(struct ledger *l, const char *what, int64_t key);
 leal_err store_exec(struct ledger *l, const char *sql);
 leal_err store_pragma_int(struct ledger *l, const char *sql, int64_t *v);
 leal_err store_pragma_text(struct ledger *l, const char *sql, char *out, size_t cap);
-/* The names of the database's tables (at most cap, of 64 bytes), in *n. */
+/* The names of the database's tables (of 64 bytes), in *n; more than cap
+ * is LEAL_E_TOO_LARGE (a caller never checks only some of them). */
 leal_err store_table_names(struct ledger *l, char (*names)[64], int cap, int *n);
 /* LEAL_OK if a cached single-key lookup finds a row, LEAL_E_UNKNOWN_ID naming what otherwise. */
 leal_err store_exists(struct ledger *l, enum st id, int64_t key, const char *what);
@@ -301,6 +305,6 @@ leal_err ledger_post_locked(struct ledger *l, const struct ledger_entry *e, cons
 /* ledger_query.c: an account's kind column. */
 enum ledger_account_kind ledger_account_kind_of(const unsigned char *k);
 /* ledger_customer.c: the SQL of a customer search by one form. */
-void ledger_search_sql(enum ledger_search_by by, char *sql, size_t cap);
+void ledger_search_sql(enum ledger_search_by by, bool pg, char *sql, size_t cap);
 
 #endif

@@ -524,6 +524,16 @@ enum store_kind store_pg_col_type(struct store_stmt *st, int i)
     }
 }
 
+int store_pg_col_count(struct store_stmt *st)
+{
+    return st->res ? PQnfields(st->res) : 0;
+}
+
+const char *store_pg_col_name(struct store_stmt *st, int i)
+{
+    return st->res && i >= 0 && i < PQnfields(st->res) ? PQfname(st->res, i) : NULL;
+}
+
 leal_err store_pg_exec(struct ledger *l, const char *sql)
 {
     struct store_stmt *st;

@@ -30,7 +30,7 @@
 
 /* The PostgreSQL schema's own version (schema_version table): migrations in
  * schema_pg.c, independent of LEDGER_SCHEMA_VERSION (SQLite's). */
-#define STORE_PG_SCHEMA_VERSION 3
+#define STORE_PG_SCHEMA_VERSION 4
 
 /* The SQL that takes schema_version v to v+1 (NULL out of range). */
 const char *store_pg_migration(int from);
@@ -54,6 +54,8 @@ const unsigned char *store_pg_col_str(struct store_stmt *st, int i);
 const void *store_pg_col_blob(struct store_stmt *st, int i);
 int store_pg_col_bytes(struct store_stmt *st, int i);
 enum store_kind store_pg_col_type(struct store_stmt *st, int i);
+int store_pg_col_count(struct store_stmt *st);
+const char *store_pg_col_name(struct store_stmt *st, int i);
 void store_pg_reset(struct store_stmt *st, bool clear);
 void store_pg_finalize(struct store_stmt *st);
 /* SQL without parameters (several statements are fine). */

@@ -3,6 +3,8 @@
  */
 #include "privacy.h"
 
+#include "host/ledger/ledger.h"
+
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,16 +12,14 @@
 #include <string.h>
 #include <time.h>
 
-/* What names the customer ?1: the temporary tables of their accounts,
- * cards, lines and sales, made first. */
-static const char *const scope_sql[] = {
-    "CREATE TEMP TABLE p_acct AS SELECT id FROM account WHERE customer_id = ?1",
-    "CREATE TEMP TABLE p_card AS SELECT card_id FROM card WHERE account_id IN "
-    "(SELECT id FROM p_acct)",
-    "CREATE TEMP TABLE p_line AS SELECT id, entry_id FROM line WHERE account_id IN "
-    "(SELECT id FROM p_acct)",
-    "CREATE TEMP TABLE p_sale AS SELECT id FROM sale WHERE account_id IN (SELECT id FROM p_acct)",
-};
+/* What names the customer ?1: their accounts, cards, lines and sales, as
+ * subqueries (the same SQL on SQLite and PostgreSQL, whose read-only
+ * snapshot makes no temporary table). */
+#define P_ACCT "(SELECT id FROM account WHERE customer_id = ?1)"
+#define P_CARD "(SELECT card_id FROM card WHERE account_id IN " P_ACCT ")"
+#define P_LINE_ENTRY "(SELECT entry_id FROM line WHERE account_id IN " P_ACCT ")"
+#define P_LINE "(SELECT id FROM line WHERE account_id IN " P_ACCT ")"
+#define P_SALE "(SELECT id FROM sale WHERE account_id IN " P_ACCT ")"
 
 /* Every table with a row that can name a customer, and which rows do. */
 static const struct {
@@ -29,30 +29,30 @@ static const struct {
     {"customer_pii", "customer_id = ?1"},
     {"consent", "customer_id = ?1"},
     {"customer_note", "customer_id = ?1"},
-    {"account", "id IN (SELECT id FROM p_acct)"},
-    {"balance", "account_id IN (SELECT id FROM p_acct)"},
-    {"card", "card_id IN (SELECT card_id FROM p_card)"},
-    {"card_event", "card_id IN (SELECT card_id FROM p_card)"},
-    {"card_key", "card_id IN (SELECT card_id FROM p_card)"},
-    {"card_identity_rewrite", "card_id IN (SELECT card_id FROM p_card)"},
-    {"card_pending_topup", "card_id IN (SELECT card_id FROM p_card)"},
-    {"card_pending_sync", "card_id IN (SELECT card_id FROM p_card)"},
-    {"card_pending_bono", "card_id IN (SELECT card_id FROM p_card)"},
-    {"entry", "id IN (SELECT entry_id FROM p_line) OR card_id IN (SELECT card_id FROM p_card)"},
-    {"line", "entry_id IN (SELECT entry_id FROM p_line)"},
-    {"lot", "account_id IN (SELECT id FROM p_acct)"},
-    {"lot_use", "line_id IN (SELECT id FROM p_line)"},
-    {"sale", "id IN (SELECT id FROM p_sale)"},
-    {"sale_item", "sale_id IN (SELECT id FROM p_sale)"},
-    {"sale_line", "sale_id IN (SELECT id FROM p_sale)"},
-    {"sale_stamp", "sale_id IN (SELECT id FROM p_sale)"},
-    {"sale_refund", "account_id IN (SELECT id FROM p_acct)"},
-    {"bono_holding", "account_id IN (SELECT id FROM p_acct)"},
-    {"terminal_entry", "card_id IN (SELECT card_id FROM p_card)"},
-    {"sync_finding", "card_id IN (SELECT card_id FROM p_card)"},
-    {"reconcile_finding", "card_id IN (SELECT card_id FROM p_card)"},
+    {"account", "id IN " P_ACCT},
+    {"balance", "account_id IN " P_ACCT},
+    {"card", "card_id IN " P_CARD},
+    {"card_event", "card_id IN " P_CARD},
+    {"card_key", "card_id IN " P_CARD},
+    {"card_identity_rewrite", "card_id IN " P_CARD},
+    {"card_pending_topup", "card_id IN " P_CARD},
+    {"card_pending_sync", "card_id IN " P_CARD},
+    {"card_pending_bono", "card_id IN " P_CARD},
+    {"entry", "id IN " P_LINE_ENTRY " OR card_id IN " P_CARD},
+    {"line", "entry_id IN " P_LINE_ENTRY},
+    {"lot", "account_id IN " P_ACCT},
+    {"lot_use", "line_id IN " P_LINE},
+    {"sale", "id IN " P_SALE},
+    {"sale_item", "sale_id IN " P_SALE},
+    {"sale_line", "sale_id IN " P_SALE},
+    {"sale_stamp", "sale_id IN " P_SALE},
+    {"sale_refund", "account_id IN " P_ACCT},
+    {"bono_holding", "account_id IN " P_ACCT},
+    {"terminal_entry", "card_id IN " P_CARD},
+    {"sync_finding", "card_id IN " P_CARD},
+    {"reconcile_finding", "card_id IN " P_CARD},
     /* Host changes sent to a card (pkg's migration; skipped where absent). */
-    {"card_host_change_sent", "card_id IN (SELECT card_id FROM p_card)"},
+    {"card_host_change_sent", "card_id IN " P_CARD},
     /* Messages sent to the customer (msg2's migration; skipped where absent). */
     {"message_send", "customer_id = ?1"},
     /* The customer's tags (seg's migration; skipped where absent). */
@@ -63,26 +63,26 @@ static const struct {
     /* The language of the customer's messages (msg3's migration). */
     {"customer_lang", "customer_id = ?1"},
     /* The per-phone QR spending caps (qr3's migration). */
-    {"qr_phone_caps", "card_id IN (SELECT card_id FROM p_card)"},
+    {"qr_phone_caps", "card_id IN " P_CARD},
     /* The text of the customer's static QR codes (web4's migration). */
-    {"qr_static_text", "card_id IN (SELECT card_id FROM p_card)"},
+    {"qr_static_text", "card_id IN " P_CARD},
     /* The tier the customer's messages last saw (msg5's migration). */
     {"message_tier", "customer_id = ?1"},
     /* The portal's card PINs (their hashes) and redemption codes (portal2's migration). */
-    {"card_pin", "card_id IN (SELECT card_id FROM p_card)"},
+    {"card_pin", "card_id IN " P_CARD},
     {"portal_redemption", "customer_id = ?1"},
     /* The months the customer was active in, for the reports (rep7's migration). */
     {"report_visit", "customer_id = ?1"},
     /* What the customer's accounts moved per month, for the reports (rep8's migration). */
-    {"report_held", "account_id IN (SELECT id FROM p_acct)"},
+    {"report_held", "account_id IN " P_ACCT},
     /* The Transaction MACs journaled for the customer's EV2/EV3 cards (ev5's migration). */
-    {"terminal_tmac", "card_id IN (SELECT card_id FROM p_card)"},
+    {"terminal_tmac", "card_id IN " P_CARD},
     /* The bounces of the customer's e-mails, with the address (rep9's migration). */
     {"message_bounce", "customer_id = ?1"},
     /* The customer's erasure requests (web9's migration). */
     {"erasure_request", "customer_id = ?1"},
     /* The holders' names of the customer's family cards (web9's migration). */
-    {"card_holder", "card_id IN (SELECT card_id FROM p_card)"},
+    {"card_holder", "card_id IN " P_CARD},
 };
 
 /* Whether the ledger has table t (a list that names a newer table still
@@ -153,22 +153,19 @@ static void json_text(FILE *f, const unsigned char *s)
     fputc('"', f);
 }
 
-static void json_value(FILE *f, sqlite3_stmt *st, int i)
+static void json_value(FILE *f, const struct ledger_cell *c)
 {
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_INTEGER:
-        fprintf(f, "%lld", (long long)sqlite3_column_int64(st, i));
+    switch (c->kind) {
+    case LEDGER_CELL_INT:
+        fprintf(f, "%lld", (long long)c->i);
         break;
-    case SQLITE_FLOAT:
-        fprintf(f, "%.17g", sqlite3_column_double(st, i));
+    case LEDGER_CELL_TEXT:
+        json_text(f, c->p);
         break;
-    case SQLITE_TEXT:
-        json_text(f, sqlite3_column_text(st, i));
-        break;
-    case SQLITE_BLOB: {
-        const unsigned char *b = sqlite3_column_blob(st, i);
+    case LEDGER_CELL_BLOB: {
+        const unsigned char *b = c->p;
         fputc('"', f);
-        for (int k = 0, n = sqlite3_column_bytes(st, i); k < n; k++)
+        for (size_t k = 0; b && k < c->n; k++)
             fprintf(f, "%02x", b[k]);
         fputc('"', f);
         break;
@@ -181,84 +178,164 @@ static void json_value(FILE *f, sqlite3_stmt *st, int i)
 /* A value for a person to read: text as it is (control characters as
  * \uXXXX, so a value stays on its line), blobs in hex, NULL as "-", and
  * times (*_at) with their UTC date. */
-static void text_value(FILE *f, sqlite3_stmt *st, int i)
+static void text_value(FILE *f, const struct ledger_cell *c)
 {
-    if (sqlite3_column_type(st, i) != SQLITE_TEXT) {
-        if (sqlite3_column_type(st, i) == SQLITE_NULL)
+    if (c->kind != LEDGER_CELL_TEXT) {
+        if (c->kind == LEDGER_CELL_NULL)
             fputc('-', f);
         else
-            json_value(f, st, i); /* numbers as in JSON, blobs as quoted hex */
-        const char *name = sqlite3_column_name(st, i);
-        size_t nl = strlen(name);
-        time_t t = (time_t)sqlite3_column_int64(st, i);
+            json_value(f, c); /* numbers as in JSON, blobs as quoted hex */
+        size_t nl = strlen(c->name);
+        time_t t = (time_t)c->i;
         struct tm tm;
         char when[32];
         /* The ledger's times (columns *_at) are Unix seconds: shown as a date too. */
-        if (sqlite3_column_type(st, i) == SQLITE_INTEGER && nl > 3 &&
-            strcmp(name + nl - 3, "_at") == 0 && gmtime_r(&t, &tm) &&
-            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm) > 0)
+        if (c->kind == LEDGER_CELL_INT && nl > 3 && strcmp(c->name + nl - 3, "_at") == 0 &&
+            gmtime_r(&t, &tm) && strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm) > 0)
             fprintf(f, " (%s)", when);
         return;
     }
-    for (const unsigned char *s = sqlite3_column_text(st, i); s && *s; s++)
+    for (const unsigned char *s = c->p; s && *s; s++)
         if (*s < 0x20 || *s == 0x7f)
             fprintf(f, "\\u%04x", *s);
         else
             fputc(*s, f);
 }
 
-/* Row n of a table in text: "  row n", then a line per column. */
-static void text_row(FILE *out, sqlite3_stmt *st, int n)
-{
-    fprintf(out, "  row %d\n", n);
-    for (int i = 0; i < sqlite3_column_count(st); i++) {
-        fprintf(out, "    %s: ", sqlite3_column_name(st, i));
-        text_value(out, st, i);
-        fputc('\n', out);
-    }
-}
+/* What export_row prints to, and how many rows it has printed. */
+struct export_ctx {
+    FILE *out;
+    bool text;
+    int64_t n;
+};
 
-static void json_row(FILE *out, sqlite3_stmt *st, int n)
+/* A row in text ("  row n", then a line per column) or JSON. */
+static int export_row(void *ctx, const struct ledger_cell *c, int ncells)
 {
-    fputs(n > 1 ? ",{" : "{", out);
-    for (int i = 0; i < sqlite3_column_count(st); i++) {
+    struct export_ctx *x = ctx;
+    x->n++;
+    if (x->text) {
+        fprintf(x->out, "  row %lld\n", (long long)x->n);
+        for (int i = 0; i < ncells; i++) {
+            fprintf(x->out, "    %s: ", c[i].name);
+            text_value(x->out, &c[i]);
+            fputc('\n', x->out);
+        }
+        return 0;
+    }
+    fputs(x->n > 1 ? ",{" : "{", x->out);
+    for (int i = 0; i < ncells; i++) {
         if (i)
-            fputc(',', out);
-        json_text(out, (const unsigned char *)sqlite3_column_name(st, i));
-        fputc(':', out);
-        json_value(out, st, i);
+            fputc(',', x->out);
+        json_text(x->out, (const unsigned char *)c[i].name);
+        fputc(':', x->out);
+        json_value(x->out, &c[i]);
     }
-    fputc('}', out);
+    fputc('}', x->out);
+    return 0;
 }
 
-static int export_table(sqlite3 *db, int64_t id, size_t t, bool text, FILE *out)
+static int count_row(void *ctx, const struct ledger_cell *c, int ncells)
 {
-    char sql[512];
+    (void)c;
+    (void)ncells;
+    ((struct export_ctx *)ctx)->n++;
+    return 0;
+}
+
+/* The current row of a SQLite statement as cells. */
+static int sqlite_cells(sqlite3_stmt *st, struct ledger_cell *c, int cap)
+{
+    int n = sqlite3_column_count(st);
+    if (n > cap)
+        n = cap;
+    for (int i = 0; i < n; i++) {
+        memset(&c[i], 0, sizeof c[i]);
+        c[i].name = sqlite3_column_name(st, i);
+        switch (sqlite3_column_type(st, i)) {
+        case SQLITE_INTEGER:
+            c[i].kind = LEDGER_CELL_INT;
+            c[i].i = sqlite3_column_int64(st, i);
+            break;
+        case SQLITE_NULL:
+            break;
+        case SQLITE_BLOB:
+            c[i].kind = LEDGER_CELL_BLOB;
+            c[i].p = sqlite3_column_blob(st, i);
+            c[i].n = (size_t)sqlite3_column_bytes(st, i);
+            break;
+        default: /* text (the ledger's STRICT tables hold no REAL) */
+            c[i].kind = LEDGER_CELL_TEXT;
+            c[i].p = sqlite3_column_text(st, i);
+            c[i].n = (size_t)sqlite3_column_bytes(st, i);
+            break;
+        }
+    }
+    return n;
+}
+
+/* Every row of sql (?1 = id) to cb, on SQLite. */
+static int sqlite_rows(sqlite3 *db, const char *sql, int64_t id, ledger_row_cb cb, void *ctx)
+{
+    struct ledger_cell c[64];
     sqlite3_stmt *st;
-    int rc, n = 0, yes = 0;
-    if ((rc = has_table(db, named[t].table, &yes)) != SQLITE_OK || !yes)
-        return rc;
-    snprintf(sql, sizeof sql, "SELECT * FROM %s WHERE %s", named[t].table, named[t].where);
+    int rc;
     if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK)
         return rc;
     if (sqlite3_bind_parameter_count(st) >= 1)
         sqlite3_bind_int64(st, 1, id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb(ctx, c, sqlite_cells(st, c, 64)) != 0)
+            break;
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/* The ledger being exported: a SQLite file on its own read-only
+ * connection, or a PostgreSQL ledger in a read snapshot. */
+struct source {
+    sqlite3 *db;
+    struct ledger *l;
+};
+
+static leal_err source_rows(struct source *src, const char *sql, int64_t id, ledger_row_cb cb,
+                            void *ctx)
+{
+    int rc;
+    if (src->l)
+        return ledger_rows(src->l, sql, id, cb, ctx);
+    rc = sqlite_rows(src->db, sql, id, cb, ctx);
+    return rc == SQLITE_OK ? LEAL_OK : db_err(rc);
+}
+
+static leal_err export_table(struct source *src, int64_t id, size_t t, bool text, FILE *out)
+{
+    char sql[1024];
+    struct export_ctx x = {out, text, 0};
+    leal_err err;
+    if (src->l) {
+        bool yes = false;
+        if ((err = ledger_has_table(src->l, named[t].table, &yes)) != LEAL_OK || !yes)
+            return err;
+    } else {
+        int yes = 0, rc = has_table(src->db, named[t].table, &yes);
+        if (rc != SQLITE_OK || !yes)
+            return rc == SQLITE_OK ? LEAL_OK : db_err(rc);
+    }
+    snprintf(sql, sizeof sql, "SELECT * FROM %s WHERE %s", named[t].table, named[t].where);
     /* Text needs the count first: one read of it, inside the same read transaction. */
-    int64_t count = 0;
     if (text) {
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            count++;
-        sqlite3_reset(st);
-        fprintf(out, "%s: %lld row%s\n", named[t].table, (long long)count, count == 1 ? "" : "s");
+        if ((err = source_rows(src, sql, id, count_row, &x)) != LEAL_OK)
+            return err;
+        fprintf(out, "%s: %lld row%s\n", named[t].table, (long long)x.n, x.n == 1 ? "" : "s");
+        x.n = 0;
     } else {
         fprintf(out, "%s\"%s\":[", t ? "," : "", named[t].table); /* table 0 always exists */
     }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        (text ? text_row : json_row)(out, st, ++n);
+    err = source_rows(src, sql, id, export_row, &x);
     if (!text)
         fputc(']', out);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+    return err;
 }
 
 static leal_err customer_state(sqlite3 *db, int64_t id, int64_t *erased_at)
@@ -277,31 +354,76 @@ static leal_err customer_state(sqlite3 *db, int64_t id, int64_t *erased_at)
     return rc == SQLITE_ROW ? LEAL_OK : LEAL_E_UNKNOWN_ID;
 }
 
-leal_err privacy_export_as(const char *path, int64_t customer_id, bool text, FILE *out)
+/* The export, from src in one read transaction. */
+static leal_err export_all(struct source *src, int64_t customer_id, bool text, FILE *out)
 {
-    sqlite3 *db;
-    int64_t erased;
-    leal_err err = open_db(path, SQLITE_OPEN_READONLY, &db);
+    int64_t erased = -1;
+    leal_err err = src->l ? ledger_customer_state(src->l, customer_id, &erased)
+                          : customer_state(src->db, customer_id, &erased);
+    if (err == LEAL_OK && erased < 0)
+        err = LEAL_E_UNKNOWN_ID;
     if (err != LEAL_OK)
         return err;
-    int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-    if (rc == SQLITE_OK && (err = customer_state(db, customer_id, &erased)) == LEAL_OK) {
-        for (size_t i = 0; rc == SQLITE_OK && i < sizeof scope_sql / sizeof scope_sql[0]; i++)
-            rc = exec_id(db, scope_sql[i], customer_id);
-        if (rc == SQLITE_OK && text)
-            fprintf(out, "Customer %lld: everything leal holds that names them, table by table.\n",
-                    (long long)customer_id);
-        else if (rc == SQLITE_OK)
-            fprintf(out, "{\"customer\":%lld,\"tables\":{", (long long)customer_id);
-        for (size_t t = 0; rc == SQLITE_OK && t < sizeof named / sizeof named[0]; t++)
-            rc = export_table(db, customer_id, t, text, out);
-        if (rc == SQLITE_OK && !text)
-            fputs("}}\n", out);
+    if (text)
+        fprintf(out, "Customer %lld: everything leal holds that names them, table by table.\n",
+                (long long)customer_id);
+    else
+        fprintf(out, "{\"customer\":%lld,\"tables\":{", (long long)customer_id);
+    for (size_t t = 0; err == LEAL_OK && t < sizeof named / sizeof named[0]; t++)
+        err = export_table(src, customer_id, t, text, out);
+    if (err == LEAL_OK && !text)
+        fputs("}}\n", out);
+    return err;
+}
+
+static bool pg_path(const char *path)
+{
+    return strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0;
+}
+
+/* A PostgreSQL ledger opened for the export or the erasure. */
+static leal_err pg_open(const char *path, struct ledger **l)
+{
+    char why[256];
+    leal_err err = ledger_open_existing_why(path, l, why, sizeof why);
+    if (err != LEAL_OK) {
+        ledger_close(*l);
+        *l = NULL;
     }
-    if (err == LEAL_OK && rc != SQLITE_OK)
+    return err;
+}
+
+leal_err privacy_export_ledger(struct ledger *l, int64_t customer_id, bool text, FILE *out)
+{
+    struct source src = {NULL, l};
+    leal_err err = ledger_read_begin(l);
+    if (err != LEAL_OK)
+        return err;
+    err = export_all(&src, customer_id, text, out);
+    ledger_read_end(l);
+    return err == LEAL_OK && ferror(out) ? LEAL_E_IO : err;
+}
+
+leal_err privacy_export_as(const char *path, int64_t customer_id, bool text, FILE *out)
+{
+    struct source src = {NULL, NULL};
+    leal_err err;
+    if (pg_path(path)) {
+        if ((err = pg_open(path, &src.l)) != LEAL_OK)
+            return err;
+        err = privacy_export_ledger(src.l, customer_id, text, out);
+        ledger_close(src.l);
+        return err;
+    }
+    if ((err = open_db(path, SQLITE_OPEN_READONLY, &src.db)) != LEAL_OK)
+        return err;
+    int rc = sqlite3_exec(src.db, "BEGIN", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        err = export_all(&src, customer_id, text, out);
+    else
         err = db_err(rc);
-    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    sqlite3_close(db);
+    sqlite3_exec(src.db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(src.db);
     return err == LEAL_OK && ferror(out) ? LEAL_E_IO : err;
 }
 
@@ -473,8 +595,22 @@ leal_err privacy_erase_as(const char *path, int64_t customer_id, struct privacy_
     sqlite3 *db;
     int64_t erased, now = (int64_t)time(NULL);
     char note[160];
+    leal_err err;
     e->cards_blocked = 0;
-    leal_err err = open_db(path, SQLITE_OPEN_READWRITE, &db);
+    if (pg_path(path)) {
+        /* The cards' block (their history) is not on PostgreSQL yet. */
+        struct ledger *l = NULL;
+        if (e->block_cards)
+            return LEAL_E_ARG;
+        if ((err = pg_open(path, &l)) != LEAL_OK)
+            return err;
+        snprintf(note, sizeof note, "%s%s", LEDGER_ERASED_NOTE,
+                 e->cards_decided ? "; cards kept by decision" : "");
+        err = ledger_customer_erase(l, customer_id, e->operator_name, note, now);
+        ledger_close(l);
+        return err;
+    }
+    err = open_db(path, SQLITE_OPEN_READWRITE, &db);
     if (err != LEAL_OK)
         return err;
     /* Freed content overwritten with zeros, in the file and the log. */

@@ -12,8 +12,13 @@
  * in one transaction with SQLite's secure_delete on; then VACUUM and a WAL
  * checkpoint that truncates the log, so the old bytes leave the file). The
  * ledger (entries, lines, balances, lots, cards) is untouched, so `ledger
- * verify` holds; only a card's status may change, by decision. Hosted. Errors: LEAL_E_UNKNOWN_ID
- * (no such customer), LEAL_E_STATE (already erased), LEAL_E_NO_LEDGER, LEAL_E_DB*, LEAL_E_IO.
+ * verify` holds; only a card's status may change, by decision. On a
+ * PostgreSQL ledger the same rows through the ledger's store (host/ledger:
+ * the export in one REPEATABLE READ snapshot, the erasure in one write
+ * transaction, then VACUUM of the tables it emptied; the cards only kept:
+ * block_cards is LEAL_E_ARG there). Hosted. Errors: LEAL_E_UNKNOWN_ID (no
+ * such customer), LEAL_E_STATE (already erased), LEAL_E_NO_LEDGER,
+ * LEAL_E_DB*, LEAL_E_IO.
  */
 #ifndef LEAL_PRIVACY_H
 #define LEAL_PRIVACY_H
@@ -37,7 +42,15 @@ LEAL_MUST_CHECK leal_err privacy_export(const char *path, int64_t customer_id, F
 LEAL_MUST_CHECK leal_err privacy_export_as(const char *path, int64_t customer_id, bool text,
                                            FILE *out);
 
-/* Erases customer customer_id's personal data in the ledger at path;
+/* privacy_export_as from a ledger already open, in one read snapshot of it
+ * (how the CLI exports from PostgreSQL: `path` above may also be a
+ * postgresql:// URI; ledger_errmsg(l) then has the detail of a failure). */
+struct ledger;
+LEAL_MUST_CHECK leal_err privacy_export_ledger(struct ledger *l, int64_t customer_id, bool text,
+                                               FILE *out);
+
+/* Erases customer customer_id's personal data in the ledger at path (a
+ * postgresql:// URI: ledger_customer_erase, host/ledger/ledger.h);
  * operator_name goes in the note that records it. The cards are kept
  * (privacy_erase_as with block_cards false and cards_decided false). */
 LEAL_MUST_CHECK leal_err privacy_erase(const char *path, int64_t customer_id,
