@@ -1385,9 +1385,9 @@ int main(void)
         cmocka_unit_test(test_verify_summaries),
     };
     const struct CMUnitTest rules_tests[] = {
-        cmocka_unit_test(test_rules_data),         cmocka_unit_test(test_campaigns),
-        cmocka_unit_test(test_liabilities_assets), cmocka_unit_test(test_customers_tiers),
-        cmocka_unit_test(test_rules_activity),     cmocka_unit_test(test_stamp_redemptions),
+        cmocka_unit_test(test_rules_data),           cmocka_unit_test(test_campaigns),
+        cmocka_unit_test(test_liabilities_assets),   cmocka_unit_test(test_customers_tiers),
+        cmocka_unit_test(test_rules_activity),       cmocka_unit_test(test_stamp_redemptions),
         cmocka_unit_test(test_redeem_fix_migration),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);
