@@ -1334,11 +1334,18 @@ static void test_stamp_redemptions(void **state)
 
 /* REDEEM_FIX_MIGRATION (42 -> 43): a ledger whose redemptions summary was
  * counted the old way (a refund undoing a stamp reward as one more
- * redemption) is recomputed when this leal opens it; `ledger verify` passes
- * and the summary equals what the entries give. */
+ * redemption) is recomputed when this leal opens it, to exactly the rows
+ * the entries give. */
+/* What the migrations after 43 added, taken out so that the copy is a
+ * version-42 file (a later migration adds its own here, as in
+ * messages_occasions.sh's list). */
+#define UNDO_AFTER_43                                                                              \
+    "DROP TABLE erasure_request; DROP TABLE card_holder; ALTER TABLE customer_note DROP COLUMN "   \
+    "user_id; ALTER TABLE customer_note DROP COLUMN edited_at; "
+
 static void test_redeem_fix_migration(void **state)
 {
-    char copy[600], sql[900];
+    char copy[600], sql[1200];
     struct ledger *l = NULL;
     (void)state;
     snprintf(copy, sizeof copy, "%s/v42.db", R.dir);
@@ -1348,7 +1355,7 @@ static void test_redeem_fix_migration(void **state)
     snprintf(sql, sizeof sql,
              "UPDATE report_redeem SET redemptions = redemptions + %lld WHERE (day, store_id, "
              "reward, asset) = (SELECT day, store_id, reward, asset FROM report_redeem WHERE asset "
-             "= 'STAMP:1' ORDER BY day LIMIT 1); PRAGMA user_version = 42",
+             "= 'STAMP:1' ORDER BY day LIMIT 1); " UNDO_AFTER_43 "PRAGMA user_version = 42",
              (long long)(2 * R.rewards_reversed));
     sqlite3 *h;
     assert_int_equal(sqlite3_open(copy, &h), SQLITE_OK);
@@ -1361,8 +1368,23 @@ static void test_redeem_fix_migration(void **state)
     assert_int_equal(ledger_schema_version(l), LEDGER_SCHEMA_VERSION);
     assert_int_equal(test_sql_i64(copy, -1, "%s", "SELECT sum(redemptions) FROM report_redeem"),
                      right);
-    assert_int_equal(ledger_verify(l, NULL), LEAL_OK);
     ledger_close(l);
+    /* Row for row what the ledger it was copied from holds (R's ledger does
+     * not keep the bonos' deferred euros, so `ledger verify` is not asked). */
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT count(*) FROM (SELECT * FROM report_redeem EXCEPT SELECT * FROM "
+             "o.report_redeem)) + (SELECT count(*) FROM (SELECT * FROM o.report_redeem EXCEPT "
+             "SELECT * FROM report_redeem))");
+    assert_int_equal(sqlite3_open(copy, &h), SQLITE_OK);
+    char attach[700];
+    snprintf(attach, sizeof attach, "ATTACH '%s' AS o", R.db);
+    assert_int_equal(sqlite3_exec(h, attach, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(st, 0), 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
 }
 
 int main(void)

@@ -167,14 +167,17 @@ static void test_no_tier_without_a_current_record(void **state)
 }
 
 /* Journal slots the next call reads, counted through a wrapper of the
- * till's journal storage. */
+ * till's journal storage: a read that starts a slot (the journal reads a
+ * slot's later bytes in pieces after its first: an append's read-back, a
+ * unit's blank check). */
 static const struct port_storage *inner;
 static unsigned reads;
 
 static leal_err count_read(void *ctx, uint32_t off, uint8_t *out, size_t n)
 {
     (void)ctx;
-    reads++;
+    if (off % JOURNAL_SLOT == 0)
+        reads++;
     return inner->read(inner->ctx, off, out, n);
 }
 
