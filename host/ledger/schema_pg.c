@@ -275,7 +275,9 @@
  * index range and the order is SQLite's. SQLite's e-mail is COLLATE NOCASE;
  * here an index on lower(email) serves the search's lower(email) =
  * lower(?1) (ledger_customer.c). instr() is SQLite's, for the consent
- * queries the backends share. */
+ * queries the backends share. consent.text_version (SQLite's REP9_MIGRATION)
+ * and customer_note's user_id and edited_at (WEB9_MIGRATION) are here from
+ * the start. */
 #define PG_CUSTOMER_SCHEMA                                                                         \
     "CREATE FUNCTION instr(s text, t text) RETURNS integer LANGUAGE sql IMMUTABLE AS "             \
     "'SELECT strpos(s, t)';"                                                                       \
@@ -299,11 +301,12 @@
     " purposes TEXT NOT NULL DEFAULT 'marketing,service' CHECK (purposes IN ('marketing',"         \
     "  'service','profiling','marketing,service','marketing,profiling','service,profiling',"       \
     "  'marketing,service,profiling')),"                                                           \
-    " evidence TEXT NOT NULL DEFAULT '');"                                                         \
+    " evidence TEXT NOT NULL DEFAULT '', text_version TEXT NOT NULL DEFAULT '');"                  \
     "CREATE INDEX consent_customer ON consent(customer_id, channel, id);"                          \
     "CREATE TABLE customer_note("                                                                  \
     " id BIGINT PRIMARY KEY, customer_id BIGINT NOT NULL REFERENCES customer(id),"                 \
-    " at BIGINT NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL);"                              \
+    " at BIGINT NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL,"                               \
+    " user_id BIGINT, edited_at BIGINT);"                                                          \
     "CREATE INDEX customer_note_customer ON customer_note(customer_id, id);"
 
 static const char *const pg_migrations[] = {

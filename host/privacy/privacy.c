@@ -497,7 +497,9 @@ static const char erase_customer_audit_sql[] =
     "= 'customer ' || ?1 AND action IN ('customer.create', 'customer.edit')";
 
 /* A pending erasure request is done (web9's migration; skipped where absent),
- * with its audit line: who carried it out (user_id 0: the command line). */
+ * with its audit line: who carried it out (user_id 0: the command line).
+ * Without a request nothing is written here (the customer's note records
+ * the erasure), so a ledger the back office never used holds no audit line. */
 static int erase_request_done(sqlite3 *db, int64_t id, const char *operator_name, int64_t user_id,
                               int64_t now)
 {
@@ -510,7 +512,8 @@ static int erase_request_done(sqlite3 *db, int64_t id, const char *operator_name
         "?3, 'customer.erase', 'customer ' || ?1, (SELECT json_object('request', r.id, "
         "'asked_on', r.asked_on, 'channel', r.channel, 'recorded_by', r.recorded_by, "
         "'done_at', NULL) FROM erasure_request r WHERE r.customer_id = ?1 AND r.done_at IS "
-        "NULL), json_object('erased_at', ?2, 'done_by', ?3)",
+        "NULL), json_object('erased_at', ?2, 'done_by', ?3) WHERE EXISTS (SELECT 1 FROM "
+        "erasure_request WHERE customer_id = ?1 AND done_at IS NULL)",
         "UPDATE erasure_request SET done_at = ?2, done_by = ?3 WHERE customer_id = ?1 AND "
         "done_at IS NULL"};
     for (int k = 0; rc == SQLITE_OK && k < 2; k++) {

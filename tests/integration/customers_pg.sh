@@ -135,7 +135,7 @@ print(p["name"], p["surname"], p["email"], p["preferences"], t["customer_note"][
     check_eq "$n: export --text" "customer_pii: 1 row|    surname: Núñez|consent: 2 rows" \
         "$(printf '%s\n' "$OUT" | grep -E '^customer_pii:|^    surname:|^consent:' | paste -sd '|')"
 
-    l customer erase 1 --confirm --operator Marta --json
+    l customer erase 1 --confirm --operator Marta
     check_eq "$n: erase needs the cards decision: exit 2, nothing erased" \
         "2|leal: leal customer erase needs the decision on the customer's cards: --cards block (terminals refuse them) or --cards keep (they go on working, anonymously) (see 'leal --help')|0" \
         "$RC|$ERR|$(q "SELECT count(*) FROM customer WHERE erased_at IS NOT NULL")"
