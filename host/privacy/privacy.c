@@ -586,11 +586,15 @@ leal_err privacy_erase(const char *path, int64_t customer_id, const char *operat
 }
 
 leal_err privacy_erase_by(const char *path, int64_t customer_id, const char *operator_name,
-                          int64_t user_id)
+                          int64_t user_id, bool block_cards, int64_t *cards_blocked)
 {
-    struct privacy_erasure e = {
-        .operator_name = operator_name, .block_cards = false, .user_id = user_id};
-    return privacy_erase_as(path, customer_id, &e);
+    struct privacy_erasure e = {.operator_name = operator_name,
+                                .block_cards = block_cards,
+                                .cards_decided = true,
+                                .user_id = user_id};
+    leal_err err = privacy_erase_as(path, customer_id, &e);
+    *cards_blocked = e.cards_blocked;
+    return err;
 }
 
 leal_err privacy_erase_as(const char *path, int64_t customer_id, struct privacy_erasure *e)

@@ -56,9 +56,12 @@ LEAL_MUST_CHECK leal_err privacy_export_ledger(struct ledger *l, int64_t custome
 LEAL_MUST_CHECK leal_err privacy_erase(const char *path, int64_t customer_id,
                                        const char *operator_name);
 /* privacy_erase by the back-office user user_id (0: the command line), named
- * in the audit line. */
+ * in the audit line, with the decision on the customer's cards
+ * (privacy_erase_as's block_cards, the decision recorded either way);
+ * *cards_blocked: how many became blocked. */
 LEAL_MUST_CHECK leal_err privacy_erase_by(const char *path, int64_t customer_id,
-                                          const char *operator_name, int64_t user_id);
+                                          const char *operator_name, int64_t user_id,
+                                          bool block_cards, int64_t *cards_blocked);
 
 /* An erasure with the decision on the customer's cards. */
 struct privacy_erasure {

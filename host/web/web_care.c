@@ -323,13 +323,23 @@ void web_erasure_do(struct web_req *r)
         erasure_failed(r, LEAL_E_ERASURE_NONE);
         return;
     }
+    /* The decision on the customer's cards, as `leal customer erase --cards`. */
+    const char *cards = json_string_value(json_object_get(r->body, "cards"));
+    if (!cards || (strcmp(cards, "block") != 0 && strcmp(cards, "keep") != 0)) {
+        web_api_error(r, 400, LEAL_E_ARG,
+                      "\"cards\" is block (terminals refuse the customer's cards) or keep (they "
+                      "go on working, anonymously)");
+        return;
+    }
     if (r->db_path == NULL) {
         web_api_error(r, 503, LEAL_E_NO_LEDGER, "this server has no ledger file to erase in");
         return;
     }
     /* privacy_erase works on the file on its own connection (secure_delete,
      * VACUUM, the log truncated): this connection holds no transaction now. */
-    err = privacy_erase_by(r->db_path, c.id, r->user->name, r->user->id);
+    int64_t blocked = 0;
+    err = privacy_erase_by(r->db_path, c.id, r->user->name, r->user->id,
+                           strcmp(cards, "block") == 0, &blocked);
     if (err == LEAL_E_DB_BUSY) {
         web_api_error(r, 503, err, "the ledger is busy; try the erasure again");
         return;

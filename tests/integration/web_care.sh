@@ -192,9 +192,12 @@ bytes() { cat "$DB" "$DB-wal" 2>/dev/null | grep -c -a -F "$1"; }
 req "$T/jar-ana" PUT "/api/customers/$ROSA" '{"email":"rosa.quintana@example.org","phone":"+34 611 222 333"}' "$CSRF_A" >/dev/null
 check_eq "before the erasure the notes' texts and the edit's fields are in the file's bytes (the checks below can fail)" "yes yes yes yes|1" \
     "$([ "$(bytes "$NOTE1")" -gt 0 ] && echo yes) $([ "$(bytes "$NOTE2")" -gt 0 ] && echo yes) $([ "$(bytes rosa.quintana@example.org)" -gt 0 ] && echo yes) $([ "$(bytes "+34 611 222 333")" -gt 0 ] && echo yes)|$(q "select count(*) from audit where action = 'customer.edit' and object = 'customer $ROSA' and json_extract(after, '\$.email') = 'rosa.quintana@example.org'")"
-OUT=$(req "$T/jar-ana" POST "/api/customers/$ROSA/erase" '{}' "$CSRF_A")
+check_eq "the erasure needs the decision on the cards (400), nothing erased" \
+    '400 {"error":{"code":2,"name":"LEAL_E_ARG","message":"\"cards\" is block (terminals refuse the customer'"'"'s cards) or keep (they go on working, anonymously)"}}|Rosa' \
+    "$(req "$T/jar-ana" POST "/api/customers/$ROSA/erase" '{"cards":"maybe"}' "$CSRF_A")|$(q "select name from customer_pii where customer_id = $ROSA")"
+OUT=$(req "$T/jar-ana" POST "/api/customers/$ROSA/erase" '{"cards":"keep"}' "$CSRF_A")
 check_eq "the admin carries it out from the page: done by ana, no notes left but the erasure's own" \
-    "200 {\"id\":1,\"asked_on\":\"2026-12-01\",\"channel\":\"email\",\"recorded_by\":\"mia\",\"recorded_at\":\"now\",\"pending\":false,\"done_at\":\"now\",\"done_by\":\"ana\"}|200 [\"personal data erased at the customer's request (leal customer erase)\"]|" \
+    "200 {\"id\":1,\"asked_on\":\"2026-12-01\",\"channel\":\"email\",\"recorded_by\":\"mia\",\"recorded_at\":\"now\",\"pending\":false,\"done_at\":\"now\",\"done_by\":\"ana\"}|200 [\"personal data erased at the customer's request (leal customer erase); cards kept by decision\"]|" \
     "$(echo "$OUT" | part erasure)|$(echo "$OUT" | $PY -c 'import json,sys; s, b = sys.stdin.read().split(" ", 1); d = json.loads(b); print(s, json.dumps([n["text"] for n in d["notes"]]))')|$(q "select name from customer_pii where customer_id = $ROSA")"
 check_eq "audited: customer.erase by ana, the request before" "ana|$ANA|customer $ROSA|1|2026-12-01|ana" \
     "$(q "select actor, user_id, object, json_extract(before, '\$.request'), json_extract(before, '\$.asked_on'), json_extract(after, '\$.done_by') from audit where action = 'customer.erase'")"
@@ -234,7 +237,7 @@ RC=$?
 while IFS=$'\t' read -r name expected actual; do
     check_eq "${name#CHECK }" "$expected" "$actual"
 done < <(grep '^CHECK ' "$T/care.out")
-check_eq "the browser run exits 0 with 15 checks and nothing on stderr" "0 15 " \
+check_eq "the browser run exits 0 with 16 checks and nothing on stderr" "0 16 " \
     "$RC $(grep -c '^CHECK ' "$T/care.out") $(cat "$T/care.err")"
 check_eq "screenshots of the customer page in both languages and the user's page" \
     "customer-erased-en.png customer-family-en.png customer-notes-en.png customer-notes-es.png me-en.png" \

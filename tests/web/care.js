@@ -92,13 +92,16 @@ async function main() {
     await signIn(ana, url, 'ana', 'admin password 1');
     await openCustomer(ana);
     check('an admin has the erase button', 'Carry out the erasure', await ana.textContent('#erasure-do:not([hidden])'));
+    check('the erase button first asks what becomes of the cards', 'Choose what becomes of their cards.',
+      await said(ana, () => ana.click('#erasure-do')));
+    await ana.selectOption('#erasure-cards', 'block');
     ana.once('dialog', (d) => d.accept());
     check('the erasure carried out', 'Erased.', await said(ana, () => ana.click('#erasure-do')));
     const done = await ana.evaluate(async (id) => (await (await fetch('/api/customers/' + id)).json()).erasure.done_at, customer);
     const day = new Date(done * 1000).toISOString().slice(0, 10);
     check('shown done, the notes gone but the erasure\'s own',
       `Notes|Erasure of personal data|Erased on ${day} by ana (requested on 2026-12-01 by e-mail).|Add the note|no request form|no erase button` +
-      '#WHEN, ana:  personal data erased at the customer\'s request (leal customer erase) Edit Delete',
+      '#WHEN, ana:  personal data erased at the customer\'s request (leal customer erase); cards blocked by decision: 0 Edit Delete',
       (await parts(ana)) + '#' + (await notes(ana)));
     await ana.screenshot({ path: shots + '/customer-erased-en.png', fullPage: true });
 
