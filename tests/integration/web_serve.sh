@@ -325,6 +325,7 @@ while read -r method path roles kind; do
     [ "$path" = /api/customers/:id/notes ] && body='{"text":"walk"}'
     [ "$path" = /api/notes/:id ] && [ "$method" = PUT ] && body='{"text":"walked"}'
     [ "$path" = /api/customers/:id/erasure ] && body='{"asked_on":"2026-01-01","channel":"desk"}'
+    [ "$path" = /api/customers/:id/erase ] && body='{"cards":"keep"}'
     [ "$path" = /api/me ] && [ "$method" = POST ] && body='{"lang":"@LANG@"}'
     [ "$path" = /api/cards/:id/detach ] && body='{"reason":"walk"}'
     code=$(req "$T/none" "$method" "$p" "$body" | cut -d' ' -f1)
