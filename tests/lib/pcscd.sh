@@ -27,16 +27,22 @@ pcscd_reexec() {
 
 free_port_pair() {
     ${PY:-/usr/bin/python3} - <<'PY'
-import socket
-for _ in range(200):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
+# Below the kernel's ephemeral range: a port the kernel hands out (port 0)
+# can be taken by any outgoing connection between this check and vpcd's
+# bind (seen: "Address already in use" with browsers and servers running).
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(500):
+    p = random.randrange(10000, max(10002, low - 2))
+    socks = []
     try:
-        b.bind(("127.0.0.1", p + 1)); print(p); break
+        for port in (p, p + 1):
+            s = socket.socket(); socks.append(s); s.bind(("", port))
+        print(p); break
     except OSError:
         pass
     finally:
-        a.close(); b.close()
+        for s in socks: s.close()
 PY
 }
 
