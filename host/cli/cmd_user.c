@@ -208,10 +208,11 @@ static int user_change(int argc, char **argv, const char *sub, const char *name)
     int rc = lcli_parse(argc, argv, o, N(o), NULL, &npos);
     if (rc != 0)
         return rc;
-    if (strcmp(sub, "set") == 0 &&
-        ((o[2].val == NULL && o[5].val == NULL) ||
-         (o[2].val && strcmp(o[2].val, "en") != 0 && strcmp(o[2].val, "es") != 0)))
-        return cli_usage("leal user set NAME needs --lang en or es, or --email ADDR");
+    if (strcmp(sub, "set") == 0 && o[2].val && strcmp(o[2].val, "en") != 0 &&
+        strcmp(o[2].val, "es") != 0)
+        return cli_usage("leal user set NAME needs --lang en or es");
+    if (strcmp(sub, "set") == 0 && o[2].val == NULL && o[5].val == NULL)
+        return cli_usage("leal user set NAME needs --lang en|es or --email ADDR");
     if (strcmp(sub, "set") == 0 && o[5].val && (rc = email_ok(o[5].val)) != 0)
         return rc;
     memset(&to, 0, sizeof to);

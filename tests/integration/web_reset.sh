@@ -8,7 +8,8 @@
 # minutes) and when wrong; an unknown name, a user without an e-mail address
 # and a disabled user get the same 202 and no mail; only the token's SHA-256
 # is in the database file's bytes; requests are limited per name; both
-# steps are in the audit log.
+# steps are in the audit log. The page (tests/web/reset.js, headless chromium):
+# the sign-in page's link in Spanish and English, the request, the reset form.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -44,6 +45,9 @@ run_capture "$LEAL" user set noe --email noe@sol.example --db "$DB"
 check_eq "user set --email" "0 user 'noe': e-mail noe@sol.example" "$RC $OUT"
 run_capture "$LEAL" user set noe --email '' --db "$DB"
 check_eq "user set --email '' removes it" "0 user 'noe': no e-mail (no reset by e-mail)" "$RC $OUT"
+run_capture "$LEAL" user set noe --db "$DB"
+check_eq "user set needs --lang or --email" \
+    "2|leal: leal user set NAME needs --lang en|es or --email ADDR (see 'leal --help')" "$RC|$ERR"
 run_capture "$LEAL" user list --db "$DB" --json
 check_eq "user list shows the addresses" "mia@sol.example||dan@sol.example" \
     "$(printf '%s' "$OUT" | $PY -c 'import json,sys; print("|".join(u["email"] for u in json.load(sys.stdin)))')"
@@ -114,10 +118,31 @@ check_eq "an expired token is refused" "400 632" \
 check_eq "the audit log" "user.reset-request user 1 mia {\"mailed\":true}|user.reset user 1 mia |user.reset-request user 1 mia {\"mailed\":true}" \
     "$(sqlite3 "$DB" "SELECT action || ' ' || object || ' ' || actor || ' ' || coalesce(after, '') FROM audit WHERE action LIKE 'user.reset%' ORDER BY id" | paste -sd'|')"
 
+# The page, in headless chromium (tests/web/reset.js): the link on the
+# sign-in page in Spanish and English, the request, and the mailed link's form.
+SHOTS=build/screenshots/reset
+mkdir -p "$SHOTS" && rm -f "$SHOTS"/*.png
+browser() { # MODE ARGS...: reset.js's checks, then its exit, check count and stderr
+    local n=$1 mode=$2
+    shift
+    SHOTS=$SHOTS timeout 180 node tests/web/reset.js "$URL" "$@" >"$T/browser.out" 2>"$T/browser.err"
+    local rc=$?
+    while IFS=$'\t' read -r name expected actual; do
+        check_eq "${name#CHECK }" "$expected" "$actual"
+    done < <(grep '^CHECK ' "$T/browser.out")
+    check_eq "the browser run ($mode) exits 0 with $n checks and nothing on stderr" "0 $n " \
+        "$rc $(grep -c '^CHECK ' "$T/browser.out") $(cat "$T/browser.err")"
+}
+browser 2 forgot nobody es-ES
+browser 2 forgot mia en-GB
+wait_mail 3
+check_eq "the browser's request mailed mia (and nobody got nothing)" "mia@sol.example" "$(mail 3 | cut -d' ' -f1)"
+browser 3 reset "$(mail 3 | grep -o 'http://[^ ]*')" "browser password 4"
+
 # The limit: the sign-in's, per name (each request counts) and per address.
 for i in 1 2 3 4 5; do forgot "127.0.0.$((10 + i))" ghost >/dev/null; done
 check_eq "the sixth request for one name in a minute is refused" 429 "$(forgot 127.0.0.20 ghost | cut -d' ' -f1)"
 for who in a b c d e; do forgot 127.0.0.21 "$who" >/dev/null; done
 check_eq "the sixth from one address in a minute is refused" 429 "$(forgot 127.0.0.21 f | cut -d' ' -f1)"
-check_eq "no other mail was sent" 2 "$(eml_count)"
+check_eq "no other mail was sent" 3 "$(eml_count)"
 finish
