@@ -111,15 +111,23 @@ void web_password_reset(struct web_req *r)
 {
     const char *token = json_string_value(json_object_get(r->body, "token"));
     const char *password = json_string_value(json_object_get(r->body, "password"));
-    char hash_text[WEB_AUTH_HASH_MAX];
+    char hash_text[WEB_AUTH_HASH_MAX], addr_key[WEB_LIMIT_KEY];
     uint8_t hash[32];
-    int64_t user_id = 0;
+    int64_t user_id = 0, now = (int64_t)time(NULL);
     leal_err err;
     if (token == NULL || password == NULL) {
         web_api_error(r, 400, LEAL_E_ARG, "a reset needs \"token\" and \"password\"");
         return;
     }
+    /* Wrong tokens count per address, apart from the sign-in's budget: a
+     * guess costs an Argon2id hash. */
+    snprintf(addr_key, sizeof addr_key, "reset-from:%.64s", r->addr);
+    if (!web_limit_allowed(r->limit, addr_key, now)) {
+        web_api_error(r, 429, LEAL_E_WEB_RATE_LIMIT, NULL);
+        return;
+    }
     if (web_auth_token_hash(token, hash) != LEAL_OK) {
+        web_limit_fail(r->limit, addr_key, now);
         web_api_error(r, 400, LEAL_E_WEB_RESET_TOKEN, NULL);
         return;
     }
@@ -127,9 +135,10 @@ void web_password_reset(struct web_req *r)
         web_api_error(r, err == LEAL_E_WEB_PASSWORD ? 400 : 500, err, NULL);
         return;
     }
-    err = ledger_reset_take(r->l, hash, (int64_t)time(NULL), hash_text, &user_id);
+    err = ledger_reset_take(r->l, hash, now, hash_text, &user_id);
     leal_wipe(hash_text, sizeof hash_text);
     if (err == LEAL_E_WEB_RESET_TOKEN) {
+        web_limit_fail(r->limit, addr_key, now);
         web_api_error(r, 400, err, NULL);
         return;
     }

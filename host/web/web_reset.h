@@ -9,8 +9,9 @@
  * sign-in's limiter, per name and per client address (each request counts).
  * POST /api/password/reset {"token","password"}: ledger_reset_take with the
  * password hashed as `leal user passwd` does; a bad token is 400
- * LEAL_E_WEB_RESET_TOKEN. Both are public (no session, no CSRF token) and
- * audited (user.reset-request, user.reset). Hosted; uses jansson.
+ * LEAL_E_WEB_RESET_TOKEN, and counts against the client address (its own
+ * key in the sign-in's table: the sixth within a minute is 429). Both are public (no session, no
+ * CSRF token) and audited (user.reset-request, user.reset). Hosted; uses jansson.
  */
 #ifndef LEAL_WEB_RESET_H
 #define LEAL_WEB_RESET_H

@@ -144,5 +144,12 @@ for i in 1 2 3 4 5; do forgot "127.0.0.$((10 + i))" ghost >/dev/null; done
 check_eq "the sixth request for one name in a minute is refused" 429 "$(forgot 127.0.0.20 ghost | cut -d' ' -f1)"
 for who in a b c d e; do forgot 127.0.0.21 "$who" >/dev/null; done
 check_eq "the sixth from one address in a minute is refused" 429 "$(forgot 127.0.0.21 f | cut -d' ' -f1)"
+for i in 1 2 3 4 5; do
+    curl -s -o /dev/null --interface 127.0.0.30 -H 'Content-Type: application/json' \
+        -d "{\"token\":\"$WRONG\",\"password\":\"$NEW_PW\"}" "$URL/api/password/reset"
+done
+check_eq "the sixth wrong token from one address in a minute is refused" 429 \
+    "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.30 -H 'Content-Type: application/json' \
+        -d "{\"token\":\"$WRONG\",\"password\":\"$NEW_PW\"}" "$URL/api/password/reset")"
 check_eq "no other mail was sent" 3 "$(eml_count)"
 finish
