@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "host/keys/passphrase.h"
 #include "host/ledger/ledger_user.h"
+#include "host/mail/mail.h"
 #include "host/web/web_auth.h"
 #include "ledger_cli.h"
 
@@ -18,8 +19,8 @@
 
 static const char user_help[] =
     "usage: leal user add NAME --role admin|manager|staff [--store ID[,ID...]]\n"
-    "                 [--password-file F] [--lang en|es] [--db PATH] [--json]\n"
-    "       leal user set NAME --lang en|es [--db PATH]\n"
+    "                 [--password-file F] [--lang en|es] [--email ADDR] [--db PATH] [--json]\n"
+    "       leal user set NAME [--lang en|es] [--email ADDR|''] [--db PATH]\n"
     "       leal user role NAME --role admin|manager|staff [--store ID[,ID...]] [--db PATH]\n"
     "       leal user passwd NAME [--password-file F] [--db PATH]\n"
     "       leal user disable NAME [--db PATH]\n"
@@ -34,6 +35,8 @@ static const char user_help[] =
     "--lang is the back office's language: en (English) or es (Spanish). Without it\n"
     "a user of a program created with --locale es gets Spanish (an admin: when every\n"
     "program is Spanish), else English. 'set --lang' ends the user's sessions.\n"
+    "--email is where a reset link goes when the user forgot their password (the\n"
+    "sign-in page's 'Forgot your password?'); '' removes it. Without one, no reset.\n"
     "role gives the user a new role and stores (an admin has none) in one\n"
     "transaction that ends their sessions; the audit log keeps both.\n";
 
@@ -72,6 +75,14 @@ static int password_hash(const char *file, char *hash, size_t cap)
     passphrase_clear(&p);
     if (err != LEAL_OK)
         return cli_fail(err, "the password");
+    return 0;
+}
+
+/* 0 when addr is an e-mail address (or "", none), else the usage error. */
+static int email_ok(const char *addr)
+{
+    if (addr[0] && (strlen(addr) >= LEDGER_USER_EMAIL || mail_address_check(addr) != LEAL_OK))
+        return cli_usage("--email '%s' is not an e-mail address (name@example.com)", addr);
     return 0;
 }
 
@@ -116,7 +127,8 @@ static int user_add(int argc, char **argv, const char *name)
 {
     struct lcli_opt o[] = {{"role", false, NULL},          {"store", false, NULL},
                            {"password-file", false, NULL}, {"db", false, NULL},
-                           {"json", true, NULL},           {"lang", false, NULL}};
+                           {"json", true, NULL},           {"lang", false, NULL},
+                           {"email", false, NULL}};
     struct ledger_user u;
     struct ledger *l = NULL;
     size_t npos = 0;
@@ -134,6 +146,9 @@ static int user_add(int argc, char **argv, const char *name)
     if (o[5].val && strcmp(o[5].val, "en") != 0 && strcmp(o[5].val, "es") != 0)
         return cli_usage("--lang is en or es, not '%s'", o[5].val);
     snprintf(u.lang, sizeof u.lang, "%s", o[5].val ? o[5].val : "");
+    if (o[6].val && (rc = email_ok(o[6].val)) != 0)
+        return rc;
+    snprintf(u.email, sizeof u.email, "%s", o[6].val ? o[6].val : "");
     if ((rc = lcli_open(o[3].val, &l)) != 0)
         return rc;
     if ((rc = user_create(l, &u, o[2].val)) == 0) {
@@ -153,14 +168,38 @@ static int user_add(int argc, char **argv, const char *name)
     return rc;
 }
 
+/* The user's reset address, with its audit line (before and after). */
+static int set_email(struct ledger *l, const struct ledger_user *u, const char *email)
+{
+    json_t *was = json_pack("{s:s}", "email", u->email), *now = json_pack("{s:s}", "email", email);
+    char *before = was ? json_dumps(was, JSON_COMPACT) : NULL;
+    char *after = now ? json_dumps(now, JSON_COMPACT) : NULL;
+    char object[64];
+    struct ledger_audit_line a = {0, actor(), "user.email", object, before, after};
+    leal_err err;
+    int rc = 0;
+    json_decref(was);
+    json_decref(now);
+    snprintf(object, sizeof object, "user %lld", (long long)u->id);
+    if ((err = ledger_user_set_email(l, u->id, email)) != LEAL_OK)
+        rc = lcli_fail(l, err, "the user");
+    else if ((err = ledger_audit_add(l, &a)) != LEAL_OK)
+        rc = lcli_fail(l, err, "the audit log");
+    else if (email[0])
+        printf("user '%s': e-mail %s\n", u->name, email);
+    else
+        printf("user '%s': no e-mail (no reset by e-mail)\n", u->name);
+    free(before);
+    free(after);
+    return rc;
+}
+
 /* passwd, disable, enable, set, role: one user by name. */
 static int user_change(int argc, char **argv, const char *sub, const char *name)
 {
-    struct lcli_opt o[] = {{"password-file", false, NULL},
-                           {"db", false, NULL},
-                           {"lang", false, NULL},
-                           {"role", false, NULL},
-                           {"store", false, NULL}};
+    struct lcli_opt o[] = {{"password-file", false, NULL}, {"db", false, NULL},
+                           {"lang", false, NULL},          {"role", false, NULL},
+                           {"store", false, NULL},         {"email", false, NULL}};
     struct ledger_user to;
     struct ledger_user u;
     struct ledger *l = NULL;
@@ -169,9 +208,13 @@ static int user_change(int argc, char **argv, const char *sub, const char *name)
     int rc = lcli_parse(argc, argv, o, N(o), NULL, &npos);
     if (rc != 0)
         return rc;
-    if (strcmp(sub, "set") == 0 &&
-        (o[2].val == NULL || (strcmp(o[2].val, "en") != 0 && strcmp(o[2].val, "es") != 0)))
+    if (strcmp(sub, "set") == 0 && o[2].val && strcmp(o[2].val, "en") != 0 &&
+        strcmp(o[2].val, "es") != 0)
         return cli_usage("leal user set NAME needs --lang en or es");
+    if (strcmp(sub, "set") == 0 && o[2].val == NULL && o[5].val == NULL)
+        return cli_usage("leal user set NAME needs --lang en|es or --email ADDR");
+    if (strcmp(sub, "set") == 0 && o[5].val && (rc = email_ok(o[5].val)) != 0)
+        return rc;
     memset(&to, 0, sizeof to);
     if (strcmp(sub, "role") == 0 && (ledger_role_parse(o[3].val, &to.role) != LEAL_OK ||
                                      (o[4].val && (rc = parse_stores(o[4].val, &to)) != 0)))
@@ -201,11 +244,15 @@ static int user_change(int argc, char **argv, const char *sub, const char *name)
                    ledger_role_name(to.role));
     } else if (strcmp(sub, "set") == 0) {
         char after[32];
-        snprintf(after, sizeof after, "{\"lang\":\"%s\"}", o[2].val);
-        if ((err = ledger_user_set_lang(l, u.id, o[2].val)) != LEAL_OK)
-            rc = lcli_fail(l, err, "the user");
-        else if ((rc = audit(l, "user.lang", u.id, after)) == 0)
-            printf("user '%s': language %s; their sessions ended\n", u.name, o[2].val);
+        if (o[2].val) {
+            snprintf(after, sizeof after, "{\"lang\":\"%s\"}", o[2].val);
+            if ((err = ledger_user_set_lang(l, u.id, o[2].val)) != LEAL_OK)
+                rc = lcli_fail(l, err, "the user");
+            else if ((rc = audit(l, "user.lang", u.id, after)) == 0)
+                printf("user '%s': language %s; their sessions ended\n", u.name, o[2].val);
+        }
+        if (rc == 0 && o[5].val)
+            rc = set_email(l, &u, o[5].val);
     } else {
         bool off = strcmp(sub, "disable") == 0;
         if ((err = ledger_user_set_disabled(l, u.id, off)) != LEAL_OK)
@@ -229,8 +276,9 @@ static int list_one(void *ctx, const struct ledger_user *u)
     if (li->json) {
         printf("%s{\"id\":%lld,\"name\":", li->n ? "," : "", (long long)u->id);
         cli_json_string(stdout, u->name);
-        printf(",\"role\":\"%s\",\"lang\":\"%s\",\"disabled\":%s,\"stores\":[",
-               ledger_role_name(u->role), u->lang, u->disabled ? "true" : "false");
+        printf(",\"role\":\"%s\",\"lang\":\"%s\",\"email\":", ledger_role_name(u->role), u->lang);
+        cli_json_string(stdout, u->email);
+        printf(",\"disabled\":%s,\"stores\":[", u->disabled ? "true" : "false");
         for (int i = 0; i < u->nstores; i++)
             printf("%s%lld", i ? "," : "", (long long)u->stores[i]);
         printf("]}");
@@ -239,7 +287,7 @@ static int list_one(void *ctx, const struct ledger_user *u)
                u->lang, u->nstores ? " stores" : "");
         for (int i = 0; i < u->nstores; i++)
             printf("%s%lld", i ? "," : " ", (long long)u->stores[i]);
-        printf("%s\n", u->disabled ? " (disabled)" : "");
+        printf("%s%s%s\n", u->email[0] ? " " : "", u->email, u->disabled ? " (disabled)" : "");
     }
     li->n++;
     return 0;

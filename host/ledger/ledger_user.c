@@ -36,6 +36,8 @@ static leal_err user_check(struct ledger *l, const struct ledger_user *u)
         return err;
     if (u->lang[0] && ledger_lang_ok(l, u->lang) != LEAL_OK)
         return LEAL_E_WEB_LANG;
+    if (strlen(u->email) >= LEDGER_USER_EMAIL)
+        return LEAL_E_TEXT;
     if (ledger_role_name(u->role) == NULL || u->nstores < 0 || u->nstores > LEDGER_USER_STORES ||
         (u->role == LEDGER_ROLE_ADMIN) != (u->nstores == 0)) {
         store_set_msg(l, "an admin has no stores; a manager or staff member has 1 to %d",
@@ -92,6 +94,9 @@ leal_err ledger_user_add(struct ledger *l, const struct ledger_user *u, int64_t 
         goto out;
     if ((err = user_stores_add(l, u, *id)) != LEAL_OK)
         goto out;
+    if (u->email[0] && (err = store_write(l, "UPDATE web_user SET email = ?2 WHERE id = ?1",
+                                          SVALS(SV_I64(*id), SV_TEXT(u->email)), NULL)) != LEAL_OK)
+        goto out;
     if (u->lang[0])
         err = store_exec_i64(l,
                              u->lang[1] == 's' ? "UPDATE web_user SET lang = 'es' WHERE id = ?1"
@@ -127,7 +132,9 @@ static leal_err user_stores(struct ledger *l, struct ledger_user *u)
     return err;
 }
 
-#define USER_COLS "SELECT id, name, role, pass_hash, disabled, created_at, lang FROM web_user "
+#define USER_COLS                                                                                  \
+    "SELECT id, name, role, pass_hash, disabled, created_at, lang, coalesce(email, '') FROM "      \
+    "web_user "
 
 static leal_err user_row(struct store_stmt *st, struct ledger_user *u)
 {
@@ -140,6 +147,7 @@ static leal_err user_row(struct store_stmt *st, struct ledger_user *u)
     u->disabled = store_col_i64(st, 4) != 0;
     u->created_at = store_col_i64(st, 5);
     store_col_text(st, 6, u->lang, sizeof u->lang);
+    store_col_text(st, 7, u->email, sizeof u->email);
     return ledger_role_parse(role, &u->role) == LEAL_OK ? LEAL_OK : LEAL_E_DB_CORRUPT;
 }
 
@@ -307,6 +315,114 @@ leal_err ledger_user_set_own_lang(struct ledger *l, int64_t id, const char *lang
                       SVALS(SV_I64(id), SV_TEXT(lang), SV_I64(ledger_now())), NULL);
     if (err == LEAL_OK)
         err = store_changed(l, "user", id);
+    return store_tx_end(l, err);
+}
+
+leal_err ledger_user_set_email(struct ledger *l, int64_t id, const char *email)
+{
+    struct ledger_user u;
+    leal_err err;
+    if (strlen(email) >= LEDGER_USER_EMAIL) {
+        store_set_msg(l, "an e-mail address has at most %d bytes", LEDGER_USER_EMAIL - 1);
+        return LEAL_E_TEXT;
+    }
+    if ((err = ledger_text_ok(l, "e-mail address", email)) != LEAL_OK ||
+        (err = store_tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = ledger_user_get(l, id, &u)) == LEAL_OK)
+        err = store_write(
+            l, "UPDATE web_user SET email = nullif(?2, ''), updated_at = ?3 WHERE id = ?1",
+            SVALS(SV_I64(id), SV_TEXT(email), SV_I64(ledger_now())), NULL);
+    return store_tx_end(l, err);
+}
+
+leal_err ledger_reset_add(struct ledger *l, const uint8_t token_hash[LEDGER_SESSION_HASH],
+                          int64_t user_id, int64_t now, int64_t expires_at)
+{
+    leal_err err;
+    if ((err = store_tx_begin(l)) != LEAL_OK)
+        return err;
+    err = store_write(l, "DELETE FROM web_reset WHERE expires_at <= ?1", SVALS(SV_I64(now - 86400)),
+                      NULL);
+    if (err == LEAL_OK)
+        err = store_write(l,
+                          "INSERT INTO web_reset(token_hash, user_id, created_at, expires_at) "
+                          "VALUES (?1, ?2, ?3, ?4)",
+                          SVALS(SV_BLOB(token_hash, LEDGER_SESSION_HASH), SV_I64(user_id),
+                                SV_I64(now), SV_I64(expires_at)),
+                          NULL);
+    return store_tx_end(l, err);
+}
+
+leal_err ledger_user_mail_program(struct ledger *l, const struct ledger_user *u,
+                                  int64_t *program_id)
+{
+    leal_err err;
+    *program_id = 0;
+    if (u->role == LEDGER_ROLE_ADMIN)
+        err =
+            store_query_int(l, "SELECT coalesce(min(program_id), 0) FROM program_mail WHERE ?1 = 0",
+                            I64S(0), program_id);
+    else
+        err = store_query_int(l,
+                              "SELECT coalesce((SELECT store.program_id FROM web_user_store JOIN "
+                              "store ON store.id = store_id WHERE user_id = ?1 ORDER BY store_id "
+                              "LIMIT 1), 0)",
+                              I64S(u->id), program_id);
+    return err;
+}
+
+leal_err ledger_reset_take(struct ledger *l, const uint8_t token_hash[LEDGER_SESSION_HASH],
+                           int64_t now, const char *pass_hash, int64_t *user_id)
+{
+    struct store_stmt *st;
+    struct ledger_user u;
+    char object[40];
+    struct ledger_audit_line a = {0, "", "user.reset", object, NULL, NULL};
+    int64_t expires = 0;
+    bool used = false;
+    int found;
+    leal_err err;
+    *user_id = 0;
+    if ((err = store_tx_begin(l)) != LEAL_OK)
+        return err;
+    if ((err = store_prep_once(l,
+                               "SELECT user_id, expires_at, used_at IS NOT NULL FROM web_reset "
+                               "WHERE token_hash = ?1",
+                               &st)) != LEAL_OK)
+        goto out;
+    store_bind_blob(st, 1, token_hash, LEDGER_SESSION_HASH);
+    found = store_next_row(l, st, &err);
+    if (found) {
+        *user_id = store_col_i64(st, 0);
+        expires = store_col_i64(st, 1);
+        used = store_col_i64(st, 2) != 0;
+    }
+    store_finalize(st);
+    if (err != LEAL_OK)
+        goto out;
+    if (found && (err = ledger_user_get(l, *user_id, &u)) != LEAL_OK)
+        goto out;
+    if (!found || used || now >= expires || u.disabled) {
+        *user_id = 0;
+        err = LEAL_E_WEB_RESET_TOKEN;
+        goto out;
+    }
+    if ((err = store_write(l, "UPDATE web_user SET pass_hash = ?2, updated_at = ?3 WHERE id = ?1",
+                           SVALS(SV_I64(u.id), SV_TEXT(pass_hash), SV_I64(ledger_now())), NULL)) !=
+            LEAL_OK ||
+        (err = store_write(l,
+                           "UPDATE web_reset SET used_at = ?2 WHERE user_id = ?1 AND used_at IS "
+                           "NULL",
+                           SVALS(SV_I64(u.id), SV_I64(now)), NULL)) != LEAL_OK ||
+        (err = store_exec_i64(l, "DELETE FROM web_session WHERE user_id = ?1", I64S(u.id))) !=
+            LEAL_OK)
+        goto out;
+    snprintf(object, sizeof object, "user %lld", (long long)u.id);
+    a.user_id = u.id;
+    a.actor = u.name;
+    err = audit_insert(l, &a);
+out:
     return store_tx_end(l, err);
 }
 

@@ -9,7 +9,7 @@
  * after as the caller's JSON text. Writes run in one transaction each, or
  * inside the caller's batch (an edit and its audit line together).
  * Errors: those of ledger.h, LEAL_E_WEB_USER_EXISTS, LEAL_E_WEB_NO_USER,
- * LEAL_E_WEB_ROLE, LEAL_E_WEB_SESSION. Hosted.
+ * LEAL_E_WEB_ROLE, LEAL_E_WEB_SESSION, LEAL_E_WEB_RESET_TOKEN. Hosted.
  */
 #ifndef LEAL_LEDGER_USER_H
 #define LEAL_LEDGER_USER_H
@@ -25,6 +25,7 @@
 #define LEDGER_USER_STORES 16
 #define LEDGER_SESSION_HASH 32
 #define LEDGER_SESSION_CSRF 65
+#define LEDGER_USER_EMAIL 256
 
 enum ledger_role {
     LEDGER_ROLE_ADMIN = 1,
@@ -45,6 +46,8 @@ struct ledger_user {
      * when one of the user's stores is in a Spanish program (an admin: when
      * every program is), else "en". */
     char lang[3];
+    /* Where a password reset link is mailed; "" : none (no reset by e-mail). */
+    char email[LEDGER_USER_EMAIL];
 };
 
 /* "admin", "manager", "staff"; NULL for another value. */
@@ -82,6 +85,9 @@ LEAL_MUST_CHECK leal_err ledger_user_set_lang(struct ledger *l, int64_t id, cons
 /* The same, chosen by the user on their own page: their sessions stay (each
  * request reads the language anew). */
 LEAL_MUST_CHECK leal_err ledger_user_set_own_lang(struct ledger *l, int64_t id, const char *lang);
+/* The user's e-mail address for password resets ("" : none; the caller
+ * checks its form); their sessions stay. */
+LEAL_MUST_CHECK leal_err ledger_user_set_email(struct ledger *l, int64_t id, const char *email);
 typedef int (*ledger_user_cb)(void *ctx, const struct ledger_user *u);
 /* Every user by id (pass_hash left empty). */
 LEAL_MUST_CHECK leal_err ledger_user_each(struct ledger *l, ledger_user_cb cb, void *ctx);
@@ -116,6 +122,27 @@ LEAL_MUST_CHECK leal_err ledger_session_find(struct ledger *l,
 LEAL_MUST_CHECK leal_err ledger_session_end(struct ledger *l,
                                             const uint8_t token_hash[LEDGER_SESSION_HASH],
                                             int64_t now);
+
+/* Password resets by e-mail (host/web/web_reset.c): a link's token is kept
+ * as its SHA-256 with its user and end; resets dead for a day are deleted
+ * when a new one is added. */
+LEAL_MUST_CHECK leal_err ledger_reset_add(struct ledger *l,
+                                          const uint8_t token_hash[LEDGER_SESSION_HASH],
+                                          int64_t user_id, int64_t now, int64_t expires_at);
+/* The program whose mail settings carry u's reset link: that of u's first
+ * store (lowest id); an admin's: the lowest-numbered program with mail
+ * settings. 0: none. */
+LEAL_MUST_CHECK leal_err ledger_user_mail_program(struct ledger *l, const struct ledger_user *u,
+                                                  int64_t *program_id);
+/* Uses the reset of token_hash at now: in one transaction the user's
+ * password becomes pass_hash, this and every other unused reset of the user
+ * are marked used, the user's sessions end and the audit line "user.reset"
+ * is written (actor: the user). An unknown, used or expired reset, or one
+ * of a disabled user, is LEAL_E_WEB_RESET_TOKEN and nothing is written.
+ * *user_id: whose password it was. */
+LEAL_MUST_CHECK leal_err ledger_reset_take(struct ledger *l,
+                                           const uint8_t token_hash[LEDGER_SESSION_HASH],
+                                           int64_t now, const char *pass_hash, int64_t *user_id);
 
 /* One line of the audit log. user_id 0: the command line (actor names the
  * system user). before/after: JSON text or NULL (created, deleted). */

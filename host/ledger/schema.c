@@ -637,6 +637,20 @@
  * holder's name (card_holder: personal data, exported and erased with the
  * customer; never written to the card). One macro, so it moves to the next
  * number by moving one line. */
+/* Password resets by e-mail for the back office's users (pwreset,
+ * host/ledger/ledger_user.h): a user's address, and per reset link the
+ * SHA-256 of its token (never the token), whose password it resets, until
+ * when, and when it was used. One macro, so it moves to the next number by
+ * moving one line. */
+#define PWRESET_MIGRATION                                                                          \
+    "ALTER TABLE web_user ADD COLUMN email TEXT CHECK (email IS NULL OR length(email) < 256);"     \
+    "CREATE TABLE web_reset("                                                                      \
+    " token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),"                                \
+    " user_id INTEGER NOT NULL REFERENCES web_user(id),"                                           \
+    " created_at INTEGER NOT NULL,"                                                                \
+    " expires_at INTEGER NOT NULL,"                                                                \
+    " used_at INTEGER) STRICT, WITHOUT ROWID;"                                                     \
+    "CREATE INDEX web_reset_user ON web_reset(user_id);"
 #define WEB9_MIGRATION                                                                             \
     "ALTER TABLE customer_note ADD COLUMN user_id INTEGER;"                                        \
     "ALTER TABLE customer_note ADD COLUMN edited_at INTEGER;"                                      \
@@ -1164,6 +1178,7 @@ static const char *const migrations[] = {
     REP9_MIGRATION,           /* 41 -> 42 */
     REDEEM_FIX_MIGRATION,     /* 42 -> 43 */
     WEB9_MIGRATION,           /* 43 -> 44 */
+    PWRESET_MIGRATION,        /* 44 -> 45 */
 };
 
 int schema_count(void)

@@ -13,6 +13,7 @@
 #include "host/web/web_auth.h"
 #include "host/web/web_care.h"
 #include "host/web/web_pages.h"
+#include "host/web/web_reset.h"
 #include "host/web/web_users.h"
 
 #define SEARCH_LIMIT 50
@@ -529,6 +530,8 @@ static void audit_list(struct web_req *r)
 const struct web_route web_routes[] = {
     {"POST", "/api/session", 0, false, sign_in},
     {"DELETE", "/api/session", WEB_ANY_ROLE, true, sign_out},
+    {"POST", "/api/password/forgot", 0, false, web_password_forgot},
+    {"POST", "/api/password/reset", 0, false, web_password_reset},
     {"GET", "/api/me", WEB_ANY_ROLE, false, me},
     {"GET", "/api/customers", WEB_ANY_ROLE, false, customers_search},
     {"POST", "/api/customers", WEB_ANY_ROLE, true, customer_create},

@@ -69,6 +69,8 @@ static const struct {
                           "o administrador registra antes la solicitud del cliente"},
     {LEAL_E_CARD_LAST, "es la única tarjeta activa de la cuenta; bloquéela, o añada antes otra "
                        "tarjeta en el mostrador ('leal account add-card')"},
+    {LEAL_E_WEB_RESET_TOKEN, "este enlace para cambiar la contraseña no existe, ya se ha usado o "
+                             "ha caducado; pida otro en la página de entrada"},
     {LEAL_E_QR_ENROL_LIMIT, "demasiados móviles configurados para este cliente o desde esta "
                             "dirección; inténtelo de nuevo dentro de una hora"},
     {LEAL_E_RULES_PROGRAM,

@@ -394,6 +394,8 @@ static const struct err_entry err_table[] = {
                            "records the customer's request first"),
     E(LEAL_E_CARD_LAST, "this is the account's only active card; block it instead, or add "
                         "another card at the desk first ('leal account add-card')"),
+    E(LEAL_E_WEB_RESET_TOKEN, "this password reset link is unknown, used or expired; ask for a new "
+                              "one on the sign-in page"),
     E(LEAL_E_PORTAL_PIN, "the card number or the PIN is not right; the sixth try in a minute is "
                          "refused, ten wrong PINs in a row lock it until the desk sets a new one"),
     E(LEAL_E_PORTAL_PIN_FORMAT, "a PIN is 4 to 8 digits"),

@@ -284,6 +284,8 @@ typedef enum leal_err {
     LEAL_E_ERASURE_PENDING = 629,
     LEAL_E_ERASURE_NONE = 630,
     LEAL_E_CARD_LAST = 631,
+    /* 632: the back office's password reset by e-mail (host/web/web_reset.c) */
+    LEAL_E_WEB_RESET_TOKEN = 632,
     /* 633..639: the portal's sign-in by card and PIN, rewards redeemed from the portal
      * (host/ledger/ledger_portal_pin.h) */
     LEAL_E_PORTAL_PIN = 633,

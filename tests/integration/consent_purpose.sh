@@ -34,6 +34,7 @@ DROP TABLE report_mark; DROP TABLE report_day; DROP TABLE report_visit; DROP TAB
 DROP TABLE report_held; DROP TABLE report_redeem;
 DROP TABLE message_bounce; ALTER TABLE consent DROP COLUMN text_version;
 DROP TABLE erasure_request; DROP TABLE card_holder; ALTER TABLE customer_note DROP COLUMN user_id; ALTER TABLE customer_note DROP COLUMN edited_at;
+DROP TABLE web_reset; ALTER TABLE web_user DROP COLUMN email;
 PRAGMA user_version = $FROM;"
 run_capture "$LEAL" customer consent "$OLD" --db "$M" --show
 check_eq "migration: a consent per channel reads as marketing and service, never profiling" \

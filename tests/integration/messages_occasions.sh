@@ -233,6 +233,7 @@ DROP TABLE terminal_tmac;
 DROP TABLE report_held; DROP TABLE report_redeem;
 DROP TABLE message_bounce; ALTER TABLE consent DROP COLUMN text_version;
 DROP TABLE erasure_request; DROP TABLE card_holder; ALTER TABLE customer_note DROP COLUMN user_id; ALTER TABLE customer_note DROP COLUMN edited_at;
+DROP TABLE web_reset; ALTER TABLE web_user DROP COLUMN email;
 CREATE TABLE message_template(program_id INTEGER NOT NULL REFERENCES program(id),
  occasion TEXT NOT NULL CHECK (occasion IN ('birthday')), subject TEXT NOT NULL, body_text TEXT NOT NULL,
  body_html TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (program_id, occasion)) STRICT, WITHOUT ROWID;

@@ -1341,7 +1341,8 @@ static void test_stamp_redemptions(void **state)
  * messages_occasions.sh's list). */
 #define UNDO_AFTER_43                                                                              \
     "DROP TABLE erasure_request; DROP TABLE card_holder; ALTER TABLE customer_note DROP COLUMN "   \
-    "user_id; ALTER TABLE customer_note DROP COLUMN edited_at; "
+    "user_id; ALTER TABLE customer_note DROP COLUMN edited_at; DROP TABLE web_reset; ALTER "       \
+    "TABLE web_user DROP COLUMN email; "
 
 static void test_redeem_fix_migration(void **state)
 {

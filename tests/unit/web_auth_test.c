@@ -215,6 +215,8 @@ static void role_table_lists_every_route(void **state)
     } want[] = {
         {"POST", "/api/session", 0, false},
         {"DELETE", "/api/session", 0, true},
+        {"POST", "/api/password/forgot", 0, false},
+        {"POST", "/api/password/reset", 0, false},
         {"GET", "/api/me", 0, false},
         {"GET", "/api/customers", 0, false},
         {"POST", "/api/customers", 0, true},
@@ -249,12 +251,13 @@ static void role_table_lists_every_route(void **state)
      * audit log is admins' only. */
     /* Notes: every role (the author rule is the handler's, web_care.h); an
      * erasure request: managers and admins; carrying it out: admins; one's
-     * own language: everyone; detaching a family card: managers and admins. */
-    const unsigned roles[] = {0,         A | M | S, A | M | S, A | M | S, A | M | S, A | M | S,
-                              A | M | S, A | M | S, A | M | S, A | M | S, A | M,     A,
-                              A | M | S, A | M,     A | M,     A | M,     A | M,     A | M,
-                              A,         A | M,     A | M | S, A | M | S, A | M | S, A | M,
-                              A | M,     A | M,     A | M,     A | M,     A | M,     A | M};
+     * own language: everyone; detaching a family card: managers and admins.
+     * A forgotten password's link and its reset: public (web_reset.h). */
+    const unsigned roles[] = {
+        0,         A | M | S, 0,         0,         A | M | S, A | M | S, A | M | S, A | M | S,
+        A | M | S, A | M | S, A | M | S, A | M | S, A | M,     A,         A | M | S, A | M,
+        A | M,     A | M,     A | M,     A | M,     A,         A | M,     A | M | S, A | M | S,
+        A | M | S, A | M,     A | M,     A | M,     A | M,     A | M,     A | M,     A | M};
     (void)state;
     assert_int_equal(web_nroutes, (int)(sizeof want / sizeof want[0]));
     for (int i = 0; i < web_nroutes; i++) {
