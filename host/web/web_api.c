@@ -116,15 +116,6 @@ static void me(struct web_req *r)
 
 /* ---- Customers ---- */
 
-static json_t *customer_json(const struct ledger_customer *c)
-{
-    return json_pack("{s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)c->id,
-                     "program", (json_int_t)c->program_id, "account", (json_int_t)c->account_id,
-                     "created_at", (json_int_t)c->created_at, "name", c->name, "surname",
-                     c->surname, "email", c->email, "phone", c->phone, "birth_date", c->birth_date,
-                     "gender", c->gender, "address", c->address, "preferences", c->preferences);
-}
-
 struct found {
     const struct web_scope *scope;
     json_t *list;
@@ -134,7 +125,7 @@ static int found_one(void *ctx, const struct ledger_customer *c)
 {
     struct found *f = ctx;
     if (web_scope_has(f->scope, c->program_id))
-        json_array_append_new(f->list, customer_json(c));
+        json_array_append_new(f->list, web_customer_json(c));
     return json_array_size(f->list) >= SEARCH_LIMIT;
 }
 
@@ -170,23 +161,6 @@ static void customers_search(struct web_req *r)
     r->out = json_pack("{s:o}", "customers", f.list);
 }
 
-bool web_customer_of(struct web_req *r, int64_t id, struct ledger_customer *c)
-{
-    struct web_scope s;
-    leal_err err = ledger_customer_get(r->l, id, c);
-    if (err != LEAL_OK) {
-        web_ledger_error(r, err, "the customer");
-        return false;
-    }
-    if (!web_scope_of(r, &s))
-        return false;
-    if (!web_scope_has(&s, c->program_id)) {
-        web_api_error(r, 403, LEAL_E_WEB_FORBIDDEN, "this customer belongs to another store");
-        return false;
-    }
-    return true;
-}
-
 /* The customer of r->id if r's user sees their program (web_customer_of). */
 static bool customer_of(struct web_req *r, struct ledger_customer *c)
 {
@@ -194,59 +168,6 @@ static bool customer_of(struct web_req *r, struct ledger_customer *c)
 }
 
 /* ---- Consent per channel and purpose (rep8, issue 17) ---- */
-
-/* ledger_consent_purpose_each's callback: the current consent of one
- * (channel, purpose) with its record, appended to the JSON array ctx. */
-static int consent_one(void *ctx, const struct ledger_consent *c)
-{
-    json_array_append_new(ctx, json_pack("{s:s,s:s,s:b,s:I,s:s,s:s,s:s,s:s}", "channel", c->channel,
-                                         "purpose", c->purpose, "granted", c->granted, "at",
-                                         (json_int_t)c->at, "method", c->method, "recorded_by",
-                                         c->recorded_by, "evidence", c->evidence, "text_version",
-                                         c->text_version));
-    return 0;
-}
-
-static leal_err consent_json(struct web_req *r, int64_t customer, json_t **out)
-{
-    json_t *list = json_array();
-    leal_err err = ledger_consent_purpose_each(r->l, customer, consent_one, list);
-    if (err != LEAL_OK) {
-        json_decref(list);
-        return err;
-    }
-    *out = list;
-    return LEAL_OK;
-}
-
-void web_customer_view(struct web_req *r)
-{
-    struct ledger_customer c;
-    json_t *balances, *cards, *consent = NULL;
-    leal_err err;
-    if (!customer_of(r, &c))
-        return;
-    balances = json_array();
-    cards = json_array();
-    if ((err = ledger_balance_each(r->l, c.account_id, web_balance_one, balances)) != LEAL_OK ||
-        (err = ledger_card_each_of_account(r->l, c.account_id, web_card_one, cards)) != LEAL_OK ||
-        (err = consent_json(r, c.id, &consent)) != LEAL_OK) {
-        json_decref(balances);
-        json_decref(cards);
-        web_ledger_error(r, err, "the balances, cards and consent");
-        return;
-    }
-    r->out = json_pack("{s:o,s:o,s:o,s:o}", "customer", customer_json(&c), "balances", balances,
-                       "cards", cards, "consent", consent);
-    if ((err = web_care_view(r, c.id, r->out)) != LEAL_OK) {
-        json_decref(r->out);
-        r->out = NULL;
-        web_ledger_error(r, err, "the notes and erasure request");
-        return;
-    }
-    r->status = 200;
-}
-
 /* A body's "consent": a list of changes, each {"channel", "granted" (true
  * or false), "purposes" (comma-separated, as `leal customer consent
  * --purpose`; absent: marketing,service), "evidence" and "text_version"
@@ -306,7 +227,7 @@ static leal_err do_consent(struct web_req *r, void *ctx)
             return err;
     }
     json_t *after = NULL;
-    if ((err = consent_json(r, k->customer, &after)) != LEAL_OK)
+    if ((err = web_consent_json(r, k->customer, &after)) != LEAL_OK)
         return err;
     k->a->after = json_dumps(after, JSON_COMPACT);
     json_decref(after);
@@ -322,7 +243,7 @@ static bool consent_edit(struct web_req *r, int64_t customer)
     struct consent_edit k = {customer, json_object_get(r->body, "consent"), &a};
     json_t *before = NULL;
     char object[64];
-    leal_err err = consent_json(r, customer, &before);
+    leal_err err = web_consent_json(r, customer, &before);
     if (err != LEAL_OK) {
         web_ledger_error(r, err, "the consent");
         return false;
@@ -376,7 +297,7 @@ static bool customer_fields(struct web_req *r, struct ledger_customer *c)
 
 static char *dump(const struct ledger_customer *c)
 {
-    json_t *j = customer_json(c);
+    json_t *j = web_customer_json(c);
     char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(j);
     return s;

@@ -102,12 +102,8 @@ struct web_scope {
 bool web_scope_of(struct web_req *r, struct web_scope *s);
 bool web_scope_has(const struct web_scope *s, int64_t program);
 
-/* The customer id if r's user sees their program: false after setting the
- * answer (404 for no such customer, 403 for another store's). */
-bool web_customer_of(struct web_req *r, int64_t id, struct ledger_customer *c);
-/* GET /api/customers/:id's answer for customer r->id: the customer, balances,
- * cards, consent, notes and erasure request. */
-void web_customer_view(struct web_req *r);
+/* web_customer_of and web_customer_view: web_care.h (the customer page's
+ * module, which web_api.c's routes call and which calls nothing back). */
 
 /* Sets r's answer to a ledger error: the ledger's detail, a status by kind
  * (404 an unknown id, 400 bad input, 503 busy, else 500). */

@@ -453,3 +453,85 @@ void web_me_lang(struct web_req *r)
     r->status = 200;
     r->out = json_pack("{s:o,s:s}", "user", web_user_json(&u), "csrf", r->csrf);
 }
+
+/* ---- The customer's view (moved from web_api.c: the customer page's module
+ * answers it, so web_api.c's route table calls here and nothing here calls
+ * back) ---- */
+
+json_t *web_customer_json(const struct ledger_customer *c)
+{
+    return json_pack("{s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)c->id,
+                     "program", (json_int_t)c->program_id, "account", (json_int_t)c->account_id,
+                     "created_at", (json_int_t)c->created_at, "name", c->name, "surname",
+                     c->surname, "email", c->email, "phone", c->phone, "birth_date", c->birth_date,
+                     "gender", c->gender, "address", c->address, "preferences", c->preferences);
+}
+
+bool web_customer_of(struct web_req *r, int64_t id, struct ledger_customer *c)
+{
+    struct web_scope s;
+    leal_err err = ledger_customer_get(r->l, id, c);
+    if (err != LEAL_OK) {
+        web_ledger_error(r, err, "the customer");
+        return false;
+    }
+    if (!web_scope_of(r, &s))
+        return false;
+    if (!web_scope_has(&s, c->program_id)) {
+        web_api_error(r, 403, LEAL_E_WEB_FORBIDDEN, "this customer belongs to another store");
+        return false;
+    }
+    return true;
+}
+
+/* ledger_consent_purpose_each's callback: the current consent of one
+ * (channel, purpose) with its record, appended to the JSON array ctx. */
+static int consent_one(void *ctx, const struct ledger_consent *c)
+{
+    json_array_append_new(ctx, json_pack("{s:s,s:s,s:b,s:I,s:s,s:s,s:s,s:s}", "channel", c->channel,
+                                         "purpose", c->purpose, "granted", c->granted, "at",
+                                         (json_int_t)c->at, "method", c->method, "recorded_by",
+                                         c->recorded_by, "evidence", c->evidence, "text_version",
+                                         c->text_version));
+    return 0;
+}
+
+leal_err web_consent_json(struct web_req *r, int64_t customer, json_t **out)
+{
+    json_t *list = json_array();
+    leal_err err = ledger_consent_purpose_each(r->l, customer, consent_one, list);
+    if (err != LEAL_OK) {
+        json_decref(list);
+        return err;
+    }
+    *out = list;
+    return LEAL_OK;
+}
+
+void web_customer_view(struct web_req *r)
+{
+    struct ledger_customer c;
+    json_t *balances, *cards, *consent = NULL;
+    leal_err err;
+    if (!web_customer_of(r, r->id, &c))
+        return;
+    balances = json_array();
+    cards = json_array();
+    if ((err = ledger_balance_each(r->l, c.account_id, web_balance_one, balances)) != LEAL_OK ||
+        (err = ledger_card_each_of_account(r->l, c.account_id, web_card_one, cards)) != LEAL_OK ||
+        (err = web_consent_json(r, c.id, &consent)) != LEAL_OK) {
+        json_decref(balances);
+        json_decref(cards);
+        web_ledger_error(r, err, "the balances, cards and consent");
+        return;
+    }
+    r->out = json_pack("{s:o,s:o,s:o,s:o}", "customer", web_customer_json(&c), "balances", balances,
+                       "cards", cards, "consent", consent);
+    if ((err = web_care_view(r, c.id, r->out)) != LEAL_OK) {
+        json_decref(r->out);
+        r->out = NULL;
+        web_ledger_error(r, err, "the notes and erasure request");
+        return;
+    }
+    r->status = 200;
+}

@@ -46,4 +46,16 @@ void web_card_detach(struct web_req *r);
  * "erasure" (the latest request or null), added to view. */
 LEAL_MUST_CHECK leal_err web_care_view(struct web_req *r, int64_t customer, json_t *view);
 
+/* The customer id if r's user sees their program: false after setting the
+ * answer (404 for no such customer, 403 for another store's). */
+bool web_customer_of(struct web_req *r, int64_t id, struct ledger_customer *c);
+/* GET /api/customers/:id's answer for customer r->id: the customer, balances,
+ * cards, consent, notes and erasure request. */
+void web_customer_view(struct web_req *r);
+/* The customer's fields as the API shows them (and audits them). */
+json_t *web_customer_json(const struct ledger_customer *c);
+/* The current consent of each (channel, purpose) with its record, as a
+ * JSON array in *out. */
+LEAL_MUST_CHECK leal_err web_consent_json(struct web_req *r, int64_t customer, json_t **out);
+
 #endif
