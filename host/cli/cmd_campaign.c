@@ -22,16 +22,19 @@
 static const char campaign_help[] =
     "usage: leal messages campaign add NAME --program ID --segment SEGMENT --subject TEXT\n"
     "                                  --text FILE [--html FILE] [--lang en|es] [--db PATH]\n"
-    "       leal messages campaign preview NAME --program ID [--db PATH]\n"
+    "       leal messages campaign preview NAME --program ID [--json] [--db PATH]\n"
     "       leal messages campaign test NAME --program ID --to ADDRESS [--customer ID]\n"
     "                                   [--db PATH]\n"
     "       leal messages campaign send NAME --program ID [--db PATH]\n"
     "add stores a one-off message to the members of a saved segment ('leal segment add'), in a\n"
     "language (default: the program's locale; add it again with another --lang for another\n"
     "language), with the variables of 'leal messages template'. preview counts the segment's\n"
-    "members now (as 'leal segment count') and those of them a send would write to: an e-mail\n"
-    "address and e-mail consent. test renders the message for one of them (--customer, else\n"
-    "the first) and sends it to ADDRESS; nothing is recorded. send records a message for each\n"
+    "members now (as 'leal segment count'), those with an e-mail address and e-mail consent,\n"
+    "of them those the campaign was written to before, those a send skips because their\n"
+    "address bounced for good ('leal messages bounces'), and so the e-mails a send would\n"
+    "write. test renders the message for one of the members with an address and consent\n"
+    "(--customer, else the first) and sends it to ADDRESS; nothing is recorded. send records\n"
+    "a message for each\n"
     "member and channel that reaches them (e-mail; SMS and WhatsApp with the program's gateway\n"
     "('leal messages gateway'), a phone and that channel's consent) without one of this\n"
     "campaign yet, then sends them: each member\n"
@@ -122,13 +125,81 @@ static int camp_add(struct ledger *l, int64_t program, const char *name, const s
     return rc;
 }
 
-static int camp_preview(struct ledger *l, const struct ledger_campaign *c)
+/* What a send would do with the members x kept (an e-mail address and
+ * consent): "before" had this campaign's e-mail already (a row that is not
+ * due: sent, refused, waiting for its retry...); "bounced" would be skipped,
+ * their address having bounced for good (the send's test, messages_run.c
+ * msg_bounced: the customer's address now against the hard bounces); the
+ * rest, "to_send", a send writes to (a new row, or a row due now). */
+struct camp_preview {
+    const struct ledger_campaign *c;
+    int64_t now, before, bounced, to_send;
+    bool row, due; /* the member's e-mail row of the campaign, and whether it is due */
+};
+
+static int preview_row_cb(void *ctx, const struct ledger_message_send *m)
+{
+    struct camp_preview *p = ctx;
+    if (strcmp(m->occasion, p->c->occasion) != 0 || strcmp(m->day, p->c->day) != 0 ||
+        (m->channel[0] && strcmp(m->channel, "email") != 0))
+        return 0;
+    p->row = true;
+    p->due = strcmp(m->state, "pending") == 0 ||
+             (strcmp(m->state, "failed") == 0 && m->next_at <= p->now);
+    return 1;
+}
+
+static leal_err camp_count(struct ledger *l, const struct camp_members *x, struct camp_preview *p)
+{
+    struct ledger_customer cu;
+    char status[10];
+    int64_t at = 0;
+    leal_err err = LEAL_OK;
+    for (size_t i = 0; i < x->n && err == LEAL_OK; i++) {
+        p->row = p->due = false;
+        status[0] = '\0';
+        if ((err = ledger_message_each(l, x->ids[i], preview_row_cb, p)) != LEAL_OK)
+            break;
+        if (p->row && !p->due) {
+            p->before++;
+            continue;
+        }
+        if ((err = ledger_customer_get(l, x->ids[i], &cu)) != LEAL_OK ||
+            (err = ledger_message_bounced(l, x->ids[i], cu.email, status, &at)) != LEAL_OK)
+            break;
+        if (status[0])
+            p->bounced++;
+        else
+            p->to_send++;
+    }
+    return err;
+}
+
+/* The segment's members now, those with an e-mail address and consent, and
+ * of them those a send skips and those it writes to. */
+static int camp_preview(struct ledger *l, const struct ledger_campaign *c, bool json)
 {
     struct camp_members x = {.email_only = true};
-    int rc = camp_members(l, c, (int64_t)time(NULL), &x);
-    if (rc == CLI_EXIT_OK)
-        printf("campaign %s, segment %s: %lld members, %zu with an e-mail address and consent\n",
-               c->name, c->segment, (long long)x.members, x.n);
+    struct camp_preview p = {.c = c, .now = (int64_t)time(NULL)};
+    leal_err err;
+    int rc = camp_members(l, c, p.now, &x);
+    if (rc == CLI_EXIT_OK && (err = camp_count(l, &x, &p)) != LEAL_OK)
+        rc = lcli_fail(l, err, "campaign preview");
+    if (rc == CLI_EXIT_OK && json) {
+        printf("{\"campaign\":");
+        cli_json_string(stdout, c->name);
+        printf(",\"segment\":");
+        cli_json_string(stdout, c->segment);
+        printf(",\"members\":%lld,\"email\":%zu,\"before\":%lld,\"bounced\":%lld,"
+               "\"to_send\":%lld}\n",
+               (long long)x.members, x.n, (long long)p.before, (long long)p.bounced,
+               (long long)p.to_send);
+    } else if (rc == CLI_EXIT_OK)
+        printf("campaign %s, segment %s: %lld members, %zu with an e-mail address and consent, "
+               "%lld written to before, %lld skipped (the address bounced): %lld e-mails to "
+               "send\n",
+               c->name, c->segment, (long long)x.members, x.n, (long long)p.before,
+               (long long)p.bounced, (long long)p.to_send);
     free(x.ids);
     return rc;
 }
@@ -213,7 +284,8 @@ int cmd_messages_campaign(int argc, char **argv)
                            {"subject", false, NULL}, {"text", false, NULL},
                            {"lang", false, NULL},    {"html", false, NULL},
                            {"to", false, NULL},      {"customer", false, NULL},
-                           {"db", false, NULL},      {"help", true, NULL}};
+                           {"db", false, NULL},      {"help", true, NULL},
+                           {"json", true, NULL}};
     const char *pos[2];
     size_t npos = 2;
     int64_t program = 0, customer = 0;
@@ -252,6 +324,8 @@ int cmd_messages_campaign(int argc, char **argv)
                                 : "--to goes with 'campaign test'");
     if (o[7].val && (k != 2 || lcli_id(o[7].val, &customer) != LEAL_OK))
         return cli_usage("--customer ID goes with 'campaign test'");
+    if (o[10].val && k != 1)
+        return cli_usage("--json goes with 'campaign preview'");
     if ((rc = lcli_open(o[8].val, &l)) != 0)
         return rc;
     if (k == 0)
@@ -261,7 +335,7 @@ int cmd_messages_campaign(int argc, char **argv)
         if (err != LEAL_OK)
             rc = camp_fail(l, err, "campaign");
         else if (k == 1)
-            rc = camp_preview(l, &c);
+            rc = camp_preview(l, &c, o[10].val != NULL);
         else if (k == 2)
             rc = camp_test(l, &c, o[6].val, customer);
         else

@@ -4,7 +4,9 @@
  * mail_dsn.h), matched to the messages by the token of their Message-ID and
  * recorded (ledger_message_bounce_record): a hard bounce (5.x.x) stops
  * e-mail to the address until it changes, a soft one (4.x.x) makes the
- * message a failure retried with the backoff. Every file is read and parsed
+ * message a failure retried with the backoff; one about an attempt before
+ * the message's last (each attempt has its own Message-ID, TOKEN.N@DOMAIN)
+ * leaves the message as that last attempt made it. Every file is read and parsed
  * before anything is written, and everything is written in one transaction:
  * a bad file changes nothing. */
 #include <stdio.h>
@@ -28,13 +30,17 @@ static const char bounces_help[] =
     "usage: leal messages bounces [--program ID] [--json] [--db PATH] FILE...\n"
     "Reads the bounces (delivery status notifications, RFC 3464) the mail server returned\n"
     "for leal's e-mails and records each against the message it reports on, found by the\n"
-    "token in the Message-ID leal gave the message (TOKEN@DOMAIN). A FILE is an mbox (it\n"
+    "token in the Message-ID leal gave the message (TOKEN.N@DOMAIN, N the send attempt;\n"
+    "TOKEN@DOMAIN from older versions). A FILE is an mbox (it\n"
     "starts with a 'From ' line; its messages that are not bounces, such as replies, are\n"
     "counted and left alone) or one message as the server returned it (.eml; one that is\n"
     "not a bounce is an error). A failure with a 5.x.x status (hard bounce) stops e-mail to\n"
     "that address until the customer's address changes; one with a 4.x.x status (soft\n"
     "bounce) makes the message a failure that 'leal messages run' retries with its backoff.\n"
     "Delay notices and successes change nothing; a report recorded before counts once.\n"
+    "A report about an attempt before the message's last (a late one, the message sent\n"
+    "again since) is recorded but leaves the message as its last attempt made it (a hard\n"
+    "one still stops e-mail to the address).\n"
     "With --program only that program's messages match. Every file is read before anything\n"
     "is written, and all is written in one transaction: a bad file changes nothing.\n";
 
@@ -46,20 +52,25 @@ struct bounce_item {
 };
 
 struct bounce_counts {
-    int64_t hard, soft, unmatched, repeated, not_failures, not_reports;
+    int64_t hard, soft, unmatched, repeated, not_failures, not_reports, earlier;
 };
 
 /* What tells one report from another, whatever file it comes in (an
  * mbox's copy and a saved .eml differ in their bytes): its Message-ID,
- * the message it reports on and what it says of it. */
+ * the message (and attempt) it reports on and what it says of it. A report
+ * naming no attempt keeps the key it had before attempts were named. */
 static void report_key(const struct mail_dsn *d, char key[65])
 {
     struct portable_sha256 h;
     uint8_t dig[PORTABLE_SHA256_LEN];
     const char *f[6] = {d->report_id, d->token, d->recipient, d->action, d->status, d->diagnostic};
+    char attempt[16];
+    snprintf(attempt, sizeof attempt, "%u", d->attempt);
     portable_sha256_init(&h);
     for (size_t i = 0; i < 6; i++)
         portable_sha256_update(&h, (const uint8_t *)f[i], strlen(f[i]) + 1);
+    if (d->attempt)
+        portable_sha256_update(&h, (const uint8_t *)attempt, strlen(attempt) + 1);
     portable_sha256_final(&h, dig);
     for (size_t i = 0; i < sizeof dig; i++)
         snprintf(key + 2 * i, 3, "%02x", dig[i]);
@@ -135,6 +146,7 @@ static leal_err bounce_apply(struct ledger *l, int64_t program, const struct bou
         }
         struct ledger_message_bounce b = {.program_id = program,
                                           .token = d->token,
+                                          .attempt = d->attempt,
                                           .status = d->status,
                                           .address = d->recipient,
                                           .diagnostic = d->diagnostic,
@@ -145,6 +157,7 @@ static leal_err bounce_apply(struct ledger *l, int64_t program, const struct bou
         int64_t *c = o == LEDGER_BOUNCE_HARD       ? &k->hard
                      : o == LEDGER_BOUNCE_SOFT     ? &k->soft
                      : o == LEDGER_BOUNCE_REPEATED ? &k->repeated
+                     : o == LEDGER_BOUNCE_EARLIER  ? &k->earlier
                                                    : &k->unmatched;
         (*c)++;
         if (json)
@@ -157,6 +170,14 @@ static leal_err bounce_apply(struct ledger *l, int64_t program, const struct bou
         else if (o == LEDGER_BOUNCE_SOFT)
             printf("message %lld to customer %lld: soft bounce %s; retried\n", (long long)mid,
                    (long long)cid, d->status);
+        else if (o == LEDGER_BOUNCE_EARLIER)
+            printf("message %lld to customer %lld: %s bounce %s about attempt %u, sent again "
+                   "since: the message stays as its last attempt left it%s%s\n",
+                   (long long)mid, (long long)cid, d->status[0] == '5' ? "hard" : "soft",
+                   d->status, d->attempt, d->status[0] == '5' ? "; no more e-mail to " : "",
+                   d->status[0] != '5' ? ""
+                   : d->recipient[0]   ? d->recipient
+                                       : "the address");
         else if (o == LEDGER_BOUNCE_REPEATED)
             printf("message %lld to customer %lld: recorded before\n", (long long)mid,
                    (long long)cid);
@@ -178,7 +199,7 @@ int cmd_messages_bounces(int argc, char **argv)
     const char *pos[BOUNCE_FILES];
     size_t npos = N(pos), n = 0, cap = 0;
     struct bounce_item *items = NULL;
-    struct bounce_counts k = {0, 0, 0, 0, 0, 0};
+    struct bounce_counts k = {0, 0, 0, 0, 0, 0, 0};
     struct ledger *l = NULL;
     struct ledger_program p;
     int64_t program = 0;
@@ -208,13 +229,20 @@ int cmd_messages_bounces(int argc, char **argv)
         return rc;
     if (o[2].val)
         printf("{\"reports\":%zu,\"hard\":%lld,\"soft\":%lld,\"unmatched\":%lld,\"repeated\":%lld,"
-               "\"not_failures\":%lld,\"not_reports\":%lld}\n",
+               "\"not_failures\":%lld,\"not_reports\":%lld,\"earlier\":%lld}\n",
                n, (long long)k.hard, (long long)k.soft, (long long)k.unmatched,
-               (long long)k.repeated, (long long)k.not_failures, (long long)k.not_reports);
-    else
+               (long long)k.repeated, (long long)k.not_failures, (long long)k.not_reports,
+               (long long)k.earlier);
+    else {
         printf("%zu report(s): %lld hard bounce(s), %lld soft (retried), %lld unmatched, %lld "
-               "recorded before, %lld not failures; %lld other message(s)\n",
+               "recorded before, %lld not failures; %lld other message(s)",
                n, (long long)k.hard, (long long)k.soft, (long long)k.unmatched,
                (long long)k.repeated, (long long)k.not_failures, (long long)k.not_reports);
+        /* Said only when there are some, so the line stays as it was without. */
+        if (k.earlier)
+            printf("; %lld about an earlier attempt (the message's state kept)",
+                   (long long)k.earlier);
+        printf("\n");
+    }
     return CLI_EXIT_OK;
 }

@@ -175,10 +175,12 @@ static leal_err msg_build(struct msg_run *r, const struct ledger_message_send *m
 
 /* Sends rendered (subject, text, HTML) of row m to `to`, with the row's
  * token in the text's last line and in List-Unsubscribe (a mail to the
- * sender with the token, and the web link when there is one). out:
+ * sender with the token, and the web link when there is one), as its
+ * attempt-th attempt: the Message-ID <TOKEN.ATTEMPT@DOMAIN> is the
+ * attempt's own, so a bounce names the attempt it is about. out:
  * mail_send's result; the return value is ours (no memory). */
 static leal_err msg_deliver(struct msg_run *r, const struct ledger_message_send *m, const char *to,
-                            char *rendered[3], struct msg_outcome *out)
+                            int64_t attempt, char *rendered[3], struct msg_outcome *out)
 {
     const char *domain = strchr(r->srv.from, '@');
     char msgid[320], unsub[400], unsub_web[LEDGER_MSG_WEB_URL + 48];
@@ -202,7 +204,8 @@ static leal_err msg_deliver(struct msg_run *r, const struct ledger_message_send 
                  es ? "Para no recibir más estos correos, responda con el asunto"
                     : "To receive no more of these e-mails, reply with the subject",
                  m->token);
-    snprintf(msgid, sizeof msgid, "%s%s", m->token, domain ? domain : "@leal.invalid");
+    snprintf(msgid, sizeof msgid, "%s.%lld%s", m->token, (long long)attempt,
+             domain ? domain : "@leal.invalid");
     struct mail_message msg = {.to = to,
                                .subject = rendered[0],
                                .text = text,
@@ -337,7 +340,7 @@ leal_err msg_send_test(struct msg_run *r, const struct ledger_message_send *m, c
         (err = msg_bounced(r, m, &bounced, out->why, sizeof out->why)) == LEAL_OK && bounced)
         err = LEAL_E_MAIL_BOUNCED;
     if (err == LEAL_OK)
-        err = msg_deliver(r, m, to ? to : c.email, rendered, out);
+        err = msg_deliver(r, m, to ? to : c.email, m->attempts + 1, rendered, out);
     for (int i = 0; i < 3; i++)
         free(rendered[i]);
     return err;
@@ -365,7 +368,7 @@ static leal_err msg_send_one(struct msg_run *r, const struct ledger_message_send
         if (m->channel[0] && strcmp(m->channel, "email") != 0)
             err = msg_deliver_gateway(r, m, &c, rendered[1], &o);
         else if (r->has_mail)
-            err = msg_deliver(r, m, c.email, rendered, &o);
+            err = msg_deliver(r, m, c.email, m->attempts + 1, rendered, &o);
         else
             o.sent = LEAL_E_MAIL_CONFIG; /* mail settings removed since: the row waits */
         leal_err sent = o.sent;

@@ -355,7 +355,9 @@ LEAL_MUST_CHECK leal_err ledger_message_token_info(struct ledger *l, const char 
 
 /* ---- Bounces (ledger_msg_bounce.c) ----
  * A delivery status notification (host/mail/mail_dsn.h) matched by the
- * token in the Message-ID leal gave the message (TOKEN@DOMAIN). */
+ * token in the Message-ID leal gave the message: TOKEN.N@DOMAIN, N the send
+ * attempt (each attempt has its own Message-ID, so a late report about an
+ * earlier attempt is told from one about the last); TOKEN@DOMAIN before. */
 
 /* Retries of a message that could not go now: 5 minutes, doubled each
  * time up to a day; after LEDGER_MSG_MAX_ATTEMPTS attempts it is refused. */
@@ -368,6 +370,7 @@ int64_t ledger_message_retry_at(int64_t attempts, int64_t now);
 struct ledger_message_bounce {
     int64_t program_id;     /* only this program's messages match (0: any) */
     const char *token;      /* the returned message's token ("": none) */
+    int64_t attempt;        /* the attempt its Message-ID names (0: not named) */
     const char *status;     /* "5.1.1": 5 a hard bounce, 4 a soft one */
     const char *address;    /* the recipient the report names, lowercase ("": none) */
     const char *diagnostic; /* the server's words ("" none) */
@@ -380,8 +383,11 @@ enum ledger_bounce_outcome {
     LEDGER_BOUNCE_SOFT,       /* recorded; the message failed, retried with the backoff */
     LEDGER_BOUNCE_UNMATCHED,  /* no e-mail of leal (of the program) carried the token */
     LEDGER_BOUNCE_REPEATED,   /* this report was recorded before: nothing done */
-    LEDGER_BOUNCE_NOT_FAILURE /* a delay notice or a success: the caller's to count (a
-                                 report whose action is not "failed" is not recorded) */
+    LEDGER_BOUNCE_NOT_FAILURE, /* a delay notice or a success: the caller's to count (a
+                                  report whose action is not "failed" is not recorded) */
+    LEDGER_BOUNCE_EARLIER      /* about an attempt before the message's last: recorded (a
+                                  hard one still stops e-mail to the address), the
+                                  message's state left as its last attempt made it */
 };
 
 /* Records b in the caller's transaction (or its own): a row of
@@ -389,8 +395,11 @@ enum ledger_bounce_outcome {
  * address, lowercase); a hard bounce makes the message "refused" with error
  * "bounced STATUS" if it was "sent" (or "failed": the server took it after
  * all); a soft bounce makes a "sent" message "failed", retried from
- * ledger_message_retry_at (refused after LEDGER_MSG_MAX_ATTEMPTS). *out: what
- * was done; *message_id and *customer_id: whose (0 if unmatched). */
+ * ledger_message_retry_at (refused after LEDGER_MSG_MAX_ATTEMPTS). A report
+ * about an attempt before the message's last (b->attempt < its attempts)
+ * changes no state (LEDGER_BOUNCE_EARLIER); one naming an attempt the
+ * message never had is unmatched. *out: what was done; *message_id and
+ * *customer_id: whose (0 if unmatched). */
 LEAL_MUST_CHECK leal_err ledger_message_bounce_record(struct ledger *l,
                                                       const struct ledger_message_bounce *b,
                                                       enum ledger_bounce_outcome *out,

@@ -80,13 +80,18 @@ leal_err ledger_message_bounce_record(struct ledger *l, const struct ledger_mess
         return err;
     if (b->token[0])
         err = bounce_row(l, b->token, b->program_id, &m);
+    /* An attempt the message never had: not a Message-ID leal gave it. */
+    if (err == LEAL_OK && m.found && (b->attempt < 0 || b->attempt > m.attempts))
+        memset(&m, 0, sizeof m);
     *message_id = m.id;
     *customer_id = m.customer_id;
     if (err == LEAL_OK && m.found && (err = bounce_seen(l, b->report_key, &seen)) == LEAL_OK &&
         seen)
         *out = LEDGER_BOUNCE_REPEATED;
+    /* About an attempt before the last: the later attempt's outcome stands. */
+    bool earlier = b->attempt > 0 && b->attempt < m.attempts;
     if (err == LEAL_OK && m.found && !seen) {
-        *out = hard ? LEDGER_BOUNCE_HARD : LEDGER_BOUNCE_SOFT;
+        *out = earlier ? LEDGER_BOUNCE_EARLIER : hard ? LEDGER_BOUNCE_HARD : LEDGER_BOUNCE_SOFT;
         /* The address the report names, else the customer's now. */
         err = store_write(
             l,
@@ -102,14 +107,16 @@ leal_err ledger_message_bounce_record(struct ledger *l, const struct ledger_mess
         snprintf(error, sizeof error, "bounced %s", b->status);
         /* A hard bounce ends the message for good, whether it was sent or
          * waits for a retry; a soft one makes a sent message a failure the
-         * backoff retries (its attempts go on counting). */
-        if (err == LEAL_OK && hard &&
+         * backoff retries (its attempts go on counting). One about an
+         * earlier attempt is recorded only (a hard one stops e-mail to the
+         * address all the same). */
+        if (err == LEAL_OK && !earlier && hard &&
             (strcmp(m.state, "sent") == 0 || strcmp(m.state, "failed") == 0))
             err = store_write(l,
                               "UPDATE message_send SET state = 'refused', error = ?2, "
                               "updated_at = ?3 WHERE id = ?1",
                               SVALS(SV_I64(*message_id), SV_TEXT(error), SV_I64(b->now)), NULL);
-        else if (err == LEAL_OK && !hard && strcmp(m.state, "sent") == 0) {
+        else if (err == LEAL_OK && !earlier && !hard && strcmp(m.state, "sent") == 0) {
             bool last = m.attempts >= LEDGER_MSG_MAX_ATTEMPTS;
             err = store_write(
                 l,

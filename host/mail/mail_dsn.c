@@ -313,7 +313,7 @@ static void read_returned(const char *d, size_t n, struct mail_dsn *out)
         if (!field_is(d, &f, "Message-ID"))
             continue;
         copy_val(d, &f, id, sizeof id);
-        if (id[0] != '<' || strlen(id) < 36 || id[33] != '@' || !strchr(id + 34, '>'))
+        if (id[0] != '<' || strlen(id) < 36)
             return;
         char t[33];
         for (size_t k = 0; k < 32; k++) {
@@ -322,7 +322,19 @@ static void read_returned(const char *d, size_t n, struct mail_dsn *out)
                 return;
         }
         t[32] = '\0';
+        /* ".N" after the token: the attempt, 1 to 999999, no leading zero. */
+        size_t j = 33;
+        unsigned attempt = 0;
+        if (id[j] == '.') {
+            for (j++; j < 41 && id[j] >= '0' && id[j] <= '9'; j++)
+                attempt = attempt * 10 + (unsigned)(id[j] - '0');
+            if (j == 34 || j == 41 || id[34] == '0')
+                return;
+        }
+        if (id[j] != '@' || !strchr(id + j + 1, '>'))
+            return;
         memcpy(out->token, t, sizeof t);
+        out->attempt = attempt;
         return;
     }
 }

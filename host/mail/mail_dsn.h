@@ -35,9 +35,11 @@ struct mail_dsn {
                              "" if neither is an rfc822 address */
     char diagnostic[200]; /* Diagnostic-Code's text after "smtp;"; printable ASCII
                              (other bytes as '?'), "" if none */
-    /* The returned message's Message-ID when it is leal's "<TOKEN@DOMAIN>"
-     * (TOKEN 32 lowercase hex digits): TOKEN; "" otherwise. */
+    /* The returned message's Message-ID when it is leal's "<TOKEN.N@DOMAIN>"
+     * (TOKEN 32 lowercase hex digits, N the send attempt, 1 to 999999 without
+     * a leading zero) or the older "<TOKEN@DOMAIN>": TOKEN; "" otherwise. */
     char token[33];
+    unsigned attempt; /* N; 0 for "<TOKEN@DOMAIN>" or no token */
     /* The report's own Message-ID as it is (printable ASCII), "" if none:
      * with the fields above it tells one report from another. */
     char report_id[128];

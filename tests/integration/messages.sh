@@ -98,7 +98,7 @@ ANA_TOKEN=$(sqlite3 "$DB" "SELECT token FROM message_send WHERE customer_id = $A
 check_eq "run 1: Ana's message, both parts rendered, with her token" "<ana@example.org>
 Feliz cumpleaños, Ana
 <mailto:club@sol.example?subject=unsubscribe%20$ANA_TOKEN>
-<$ANA_TOKEN@sol.example>
+<$ANA_TOKEN.1@sol.example>
 text/plain
 Hola Ana: tienes 0 puntos en Sol Centro (Café Sol).
 -- 

@@ -7,32 +7,24 @@
 # stops e-mail to that address until the customer's address changes (the
 # send log, `leal customer export` and the run's summary say so); a soft
 # bounce (4.2.2) makes the message a failure the backoff retries (then sent
-# again, once); a delay notice changes nothing; a report of no message of
+# again, once, under the second attempt's own Message-ID, so a late report
+# about the first attempt is recorded but leaves the resent message sent,
+# and one naming an attempt never made is unmatched); a delay notice
+# changes nothing; a report of no message of
 # leal's counts as unmatched; a report given twice counts once; a file that
 # is not a bounce is one line, exit 2, and nothing is written, even beside
-# good ones; erasure removes the bounces.
+# good ones; a campaign's preview counts what its send sends, the bounced
+# address skipped (text and --json); erasure removes the bounces.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+source tests/lib/messages.sh
 
-T=$(mktemp -d /tmp/leal-bounce-XXXXXX)
-SINK_PID=
-trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
-DB=$T/ledger.db
-export XDG_DATA_HOME=$T/xdg USER=tester
 ZONE=Europe/Madrid
 clear_of_midnight 90 "$ZONE" # TODAY is reckoned once and checked to the end
 TODAY=$(TZ=$ZONE date +%F)
 MD=${TODAY:5:5}
-
-"$LEAL" program create --db "$DB" --code sol --name "Café Sol" --id 7 >/dev/null || exit 1
-"$LEAL" store add --db "$DB" --program 7 --code c1 --name "Sol Centro" --tz "$ZONE" >/dev/null || exit 1
-mkdir "$T/inbox"
-$PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
-SINK_PID=$!
-for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
-"$LEAL" mail set --db "$DB" --program 7 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
-    --from club@sol.example --from-name "Café Sol" >/dev/null || exit 1
+messages_fixture bounce "$ZONE"
 
 # add NAME EMAIL: a customer born today (1992: a leap year) with e-mail consent.
 add() {
@@ -151,7 +143,7 @@ check_eq "bad input: no bounce recorded, no message changed" "0|$ROWS_BEFORE" \
 "$LEAL" program create --db "$DB" --code luna --name Luna --id 8 >/dev/null || exit 1
 run_capture "$LEAL" messages bounces --db "$DB" --program 8 --json "$T/bounces.mbox"
 check_eq "another program: the failures are unmatched (--json), nothing written" \
-    '0|{"reports":5,"hard":0,"soft":0,"unmatched":4,"repeated":0,"not_failures":1,"not_reports":1}|0' \
+    '0|{"reports":5,"hard":0,"soft":0,"unmatched":4,"repeated":0,"not_failures":1,"not_reports":1,"earlier":0}|0' \
     "$RC|$OUT|$(sqlite3 "$DB" 'SELECT count(*) FROM message_bounce')"
 
 AT0=$(date +%s)
@@ -192,14 +184,15 @@ sqlite3 "$DB" "UPDATE message_send SET next_at = next_at - 300 WHERE id = $BEA_I
 printf 'Bienvenido, {{name}}.\n' >"$T/w.txt"
 "$LEAL" messages template --db "$DB" --program 7 --occasion welcome --days 7 --subject Bienvenida \
     --text "$T/w.txt" >/dev/null || exit 1
+cp "$(eml_of bea@example.org)" "$T/bea1.eml" # her first attempt, for a late report below
 rm -f "$T"/inbox/*
 run_capture "$LEAL" messages run --db "$DB" --program 7
 check_eq "run 2: Bea's retry and three welcomes sent; Ana's bounced address gets none" \
     "0|program 7, $TODAY ($ZONE): 4 recorded, 4 sent, 0 failed (retried later), 0 refused, 0 skipped, 0 unknown, 1 to a bounced address|bea@example.org bea@example.org carlos@example.org dani.new@example.org " \
     "$RC|$OUT|$(rcpts)"
 BEA_WELCOME=$(sqlite3 "$DB" "SELECT token FROM message_send WHERE customer_id = $BEA AND occasion = 'welcome'")
-check_eq "run 2: Bea's two messages: the birthday's retry with its first Message-ID, the welcome" \
-    "$(printf '<%s@sol.example>\n' "$(token "$BEA")" "$BEA_WELCOME" | sort)" \
+check_eq "run 2: Bea's two messages: the birthday's second attempt with its own Message-ID, the welcome's first" \
+    "$(printf '<%s@sol.example>\n' "$(token "$BEA").2" "$BEA_WELCOME.1" | sort)" \
     "$(for f in $(grep -l '^bea@example.org$' "$T"/inbox/*.env); do
         grep -i '^Message-ID:' "${f%.env}.eml" | sed 's/^[^:]*: //' | tr -d '\r'
     done | sort)"
@@ -209,10 +202,39 @@ check_match "run 2: Ana's send log shows the bounce and the message held back" \
     "$("$LEAL" messages log --db "$DB" --customer "$ANA")"
 check_eq "run 2: Bea's birthday sent on the second attempt" "sent|2" \
     "$(sqlite3 "$DB" "SELECT state, attempts FROM message_send WHERE id = $BEA_ID")"
+
+# A late report about Bea's first attempt (another server gave it up after
+# the retry went out), and one naming a third attempt, never made.
+dsn "$T/bea-late.eml" bea@example.org failed 4.4.7 "450 4.4.7 Message expired" headers "$T/bea1.eml"
+sed "s/$(token "$BEA")\.1@/$(token "$BEA").3@/" "$T/bea-late.eml" >"$T/bea-3.eml"
+run_capture "$LEAL" messages bounces --db "$DB" --program 7 "$T/bea-late.eml" "$T/bea-3.eml"
+check_eq "late: the report about attempt 1 is recorded, Bea's message stays sent (2 attempts); attempt 3 is unmatched" \
+    "0|$T/bea-late.eml#1: message $BEA_ID to customer $BEA: soft bounce 4.4.7 about attempt 1, sent again since: the message stays as its last attempt left it
+$T/bea-3.eml#1: unmatched: no e-mail of leal's carried its Message-ID
+2 report(s): 0 hard bounce(s), 0 soft (retried), 1 unmatched, 0 recorded before, 0 not failures; 0 other message(s); 1 about an earlier attempt (the message's state kept)|sent|2||$BEA_ID|soft|4.4.7|4" \
+    "$RC|$OUT|$(sqlite3 "$DB" "SELECT state, attempts, error FROM message_send WHERE id = $BEA_ID")|$(sqlite3 "$DB" "SELECT message_id, kind, status FROM message_bounce ORDER BY id DESC LIMIT 1")|$(sqlite3 "$DB" 'SELECT count(*) FROM message_bounce')"
 run_capture "$LEAL" messages run --db "$DB" --program 7
 check_eq "run 3: nothing new" \
     "0|program 7, $TODAY ($ZONE): 0 recorded, 0 sent, 0 failed (retried later), 0 refused, 0 skipped, 0 unknown|4" \
     "$RC|$OUT|$(ls "$T"/inbox/*.eml | wc -l)"
+
+# A campaign to all four: its preview counts what its send writes (Ana's
+# address bounced; Dani's bounced too, but he has a new one).
+"$LEAL" segment add all --db "$DB" --program 7 >/dev/null || exit 1
+"$LEAL" messages campaign add news --db "$DB" --program 7 --segment all --subject Novedades \
+    --text "$T/w.txt" >/dev/null || exit 1
+run_capture "$LEAL" messages campaign preview news --db "$DB" --program 7
+check_eq "campaign preview: 4 with an address and consent, Ana's skipped as bounced: 3 to send" \
+    "0|campaign news, segment all: 4 members, 4 with an e-mail address and consent, 0 written to before, 1 skipped (the address bounced): 3 e-mails to send" \
+    "$RC|$OUT"
+run_capture "$LEAL" messages campaign preview news --db "$DB" --program 7 --json
+check_eq "campaign preview --json: the same counts" \
+    '0|{"campaign":"news","segment":"all","members":4,"email":4,"before":0,"bounced":1,"to_send":3}' "$RC|$OUT"
+rm -f "$T"/inbox/*
+run_capture "$LEAL" messages campaign send news --db "$DB" --program 7
+check_eq "campaign send: the 3 the preview counted, and Ana's to a bounced address" \
+    "0|campaign news: 4 members, 4 recorded, 3 sent, 0 failed (retried later), 0 refused, 0 skipped, 1 to a bounced address|bea@example.org carlos@example.org dani.new@example.org " \
+    "$RC|$OUT|$(rcpts)"
 
 check_eq "export: Ana's bounce with its address, status and diagnostic" \
     "hard|5.1.1|ana@example.org|550 5.1.1 <ana@example.org>: Recipient address rejected: User unknown in virtual mailbox table" \
@@ -221,7 +243,7 @@ import json,sys
 r = json.load(sys.stdin)["tables"]["message_bounce"]
 print("\n".join("|".join([x["kind"], x["status"], x["address"], x["diagnostic"]]) for x in r))')"
 "$LEAL" customer erase "$ANA" --db "$DB" --confirm --cards keep >/dev/null || exit 1
-check_eq "erase: Ana's bounces are gone, the others' stay" "0|2" \
+check_eq "erase: Ana's bounces are gone, the others' stay" "0|3" \
     "$(sqlite3 "$DB" "SELECT count(*) FROM message_bounce WHERE customer_id = $ANA")|$(sqlite3 "$DB" 'SELECT count(*) FROM message_bounce')"
 check_eq "erase: her address is nowhere in the file" "0" "$(grep -c -a 'ana@example.org' "$DB")"
 finish

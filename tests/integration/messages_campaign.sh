@@ -112,8 +112,8 @@ check_eq "one campaign, two texts, of today in the store's zone" "1|$TODAY|en es
 
 # Preview: the segment's count, and those a send writes to.
 run_capture L messages campaign preview spring --program 7
-check_eq "preview: 4 members (as segment count), 2 reachable" \
-    "0|campaign spring, segment vip: 4 members, 2 with an e-mail address and consent|4" \
+check_eq "preview: 4 members (as segment count), 2 reachable, 2 to send" \
+    "0|campaign spring, segment vip: 4 members, 2 with an e-mail address and consent, 0 written to before, 0 skipped (the address bounced): 2 e-mails to send|4" \
     "$RC|$OUT|$(L segment count vip)"
 
 # Test sends: to the address given, rendered for a member; nothing recorded.
@@ -187,8 +187,8 @@ $FEDE|sent" "$(sqlite3 "$DB" "SELECT customer_id, state FROM message_send ORDER 
 run_capture L messages unsubscribe "$(token "$BEA")"
 check_eq "unsubscribe: Bea's token withdraws her consent" "0|customer $BEA: e-mail consent withdrawn (unsubscribe link)" "$RC|$OUT"
 run_capture L messages campaign preview spring --program 7
-check_eq "preview after it: 5 members, 2 reachable" \
-    "campaign spring, segment vip: 5 members, 2 with an e-mail address and consent" "$OUT"
+check_eq "preview after it: 5 members, 2 reachable, both written to before: nothing to send" \
+    "campaign spring, segment vip: 5 members, 2 with an e-mail address and consent, 2 written to before, 0 skipped (the address bounced): 0 e-mails to send" "$OUT"
 run_capture L ledger verify
 check_eq "ledger verify" 0 "$RC"
 finish

@@ -10,26 +10,13 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+source tests/lib/messages.sh
 
-T=$(mktemp -d /tmp/leal-msgocc-XXXXXX)
-SINK_PID=
-trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
-DB=$T/ledger.db
-export XDG_DATA_HOME=$T/xdg USER=tester
 ZONE=Pacific/Kiritimati # UTC+14: its days are not UTC's
 clear_of_midnight 60 "$ZONE" # the occasions' days, reckoned once
 NOW=$(date +%s)
 DAY=86400
-
-"$LEAL" program create --db "$DB" --code sol --name "Café Sol" --id 7 --locale es \
-    --points-per-euro 1 --points-expiry-days 0 >/dev/null || exit 1
-"$LEAL" store add --db "$DB" --program 7 --code c1 --name "Sol Centro" --tz "$ZONE" >/dev/null || exit 1
-mkdir "$T/inbox"
-$PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
-SINK_PID=$!
-for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
-"$LEAL" mail set --db "$DB" --program 7 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
-    --from club@sol.example --from-name "Café Sol" >/dev/null || exit 1
+messages_fixture msgocc "$ZONE" --locale es --points-per-euro 1 --points-expiry-days 0
 
 # add NAME EMAIL CONSENT(yes|no): prints the new customer's id.
 add() {
@@ -52,16 +39,6 @@ points() {
 lday() { TZ=$ZONE date -d "@$1" +%F; }
 # The last day of use of points expiring DAYS_AHEAD, as lots store it (the next 00:00 UTC, less a second).
 lastday() { lday $(($(date -u -d "$(date -u -d "@$(($NOW + $1 * DAY))" +%F) + 1 day" +%s) - 1)); }
-# Recipients of the messages received since the last call, sorted (the
-# mark is kept in a file: callers run this in a subshell).
-echo 0 >"$T/seen"
-new_rcpts() {
-    local seen all
-    seen=$(cat "$T/seen")
-    all=$(ls "$T"/inbox/*.env 2>/dev/null | sort)
-    echo "$all" | grep -c . >"$T/seen"
-    echo "$all" | tail -n +$((seen + 1)) | grep . | while read -r f; do tail -n +2 "$f"; done | sort
-}
 run() {
     run_capture "$LEAL" messages run --db "$DB" --program 7
     SUMMARY=$(grep -o '[0-9]* recorded, [0-9]* sent' <<<"$OUT")

@@ -11,29 +11,15 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+source tests/lib/messages.sh
 
-T=$(mktemp -d /tmp/leal-msgall-XXXXXX)
-SINK_PID=
-RUN_PID=
-trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; [ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
-DB=$T/ledger.db
-export XDG_DATA_HOME=$T/xdg USER=tester
 ZONE=Europe/Madrid
 clear_of_midnight 120 "$ZONE" UTC # the birthday (local) and the expiry days (UTC), reckoned once
 NOW=$(date +%s)
 DAY=86400
 TODAY=$(TZ=$ZONE date +%F)
 MD=${TODAY:5:5}
-
-"$LEAL" program create --db "$DB" --code sol --name "Café Sol" --id 7 --locale es \
-    --points-per-euro 1 --points-expiry-days 0 >/dev/null || exit 1
-"$LEAL" store add --db "$DB" --program 7 --code c1 --name "Sol Centro" --tz "$ZONE" >/dev/null || exit 1
-mkdir "$T/inbox"
-$PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
-SINK_PID=$!
-for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
-"$LEAL" mail set --db "$DB" --program 7 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
-    --from club@sol.example --from-name "Café Sol" >/dev/null || exit 1
+messages_fixture msgall "$ZONE" --locale es --points-per-euro 1 --points-expiry-days 0
 
 # add NAME EMAIL BIRTH(MM-DD) CONSENT(yes|no): prints the new customer's id (born in 1992, a leap year).
 add() {

@@ -8,25 +8,12 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+source tests/lib/messages.sh
 clear_of_midnight 60 Europe/Madrid # one message per customer, tier and day, reckoned once
 
-T=$(mktemp -d /tmp/leal-msgtier-XXXXXX)
-SINK_PID=
-trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
-DB=$T/ledger.db
-export XDG_DATA_HOME=$T/xdg USER=tester
-
-"$LEAL" program create --db "$DB" --code sol --name "Café Sol" --id 7 --locale es \
-    --points-per-euro 1 --points-expiry-days 0 >/dev/null || exit 1
-"$LEAL" store add --db "$DB" --program 7 --code c1 --name "Sol Centro" --tz Europe/Madrid >/dev/null || exit 1
+messages_fixture msgtier Europe/Madrid --locale es --points-per-euro 1 --points-expiry-days 0
 "$LEAL" tier add --db "$DB" --program 7 --name Plata --threshold 50 --reason test >/dev/null || exit 1
 "$LEAL" tier add --db "$DB" --program 7 --name Oro --threshold 100 --reason test >/dev/null || exit 1
-mkdir "$T/inbox"
-$PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
-SINK_PID=$!
-for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
-"$LEAL" mail set --db "$DB" --program 7 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
-    --from club@sol.example --from-name "Café Sol" >/dev/null || exit 1
 
 # add NAME EMAIL CONSENT(yes|no): prints the new customer's id.
 add() {
@@ -42,14 +29,6 @@ acct() { sqlite3 "$DB" "SELECT account_id FROM customer WHERE id = $1"; }
 sale() {
     "$LEAL" sale --db "$DB" --account "$(acct "$1")" --amount "$2" --store 1 --json |
         $PY -c 'import json,sys; print(json.load(sys.stdin)["sale"])' || exit 1
-}
-echo 0 >"$T/seen"
-new_rcpts() {
-    local seen all
-    seen=$(cat "$T/seen")
-    all=$(ls "$T"/inbox/*.env 2>/dev/null | sort)
-    echo "$all" | grep -c . >"$T/seen"
-    echo "$all" | tail -n +$((seen + 1)) | grep . | while read -r f; do tail -n +2 "$f"; done | sort
 }
 run() {
     run_capture "$LEAL" messages run --db "$DB" --program 7

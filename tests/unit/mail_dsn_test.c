@@ -76,6 +76,41 @@ static void test_fields(void **state)
     assert_int_equal(mail_dsn_parse(r, strlen(r), &d), LEAL_OK);
     assert_string_equal(d.token, "");
     assert_string_equal(d.recipient, "");
+    assert_int_equal(d.attempt, 0);
+}
+
+/* The attempt after the token, "<TOKEN.N@DOMAIN>" (each send attempt its
+ * own Message-ID); the older "<TOKEN@DOMAIN>" has none (0). */
+static void test_attempt(void **state)
+{
+    (void)state;
+    struct mail_dsn d;
+    const struct {
+        const char *id, *token;
+        unsigned attempt;
+    } v[] = {
+        {"<" TOKEN ".1@sol.example>", TOKEN, 1},
+        {"<" TOKEN ".12@sol.example>", TOKEN, 12},
+        {"<" TOKEN ".999999@s>", TOKEN, 999999},
+        {"<" TOKEN "@sol.example>", TOKEN, 0},
+        {"<" TOKEN ".1000000@s>", "", 0}, /* seven digits */
+        {"<" TOKEN ".0@s>", "", 0},       /* no attempt 0 */
+        {"<" TOKEN ".01@s>", "", 0},      /* a leading zero */
+        {"<" TOKEN ".@s>", "", 0},
+        {"<" TOKEN ".2x@s>", "", 0},
+        {"<" TOKEN ".2@s", "", 0}, /* no closing '>' */
+        {"<" TOKEN ".2>", "", 0},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char ret[128];
+        snprintf(ret, sizeof ret, "Subject: x\r\nMessage-ID: %s", v[i].id);
+        const char *r = report(" report-type=delivery-status; boundary=B", "message/delivery-status",
+                               "Final-Recipient: rfc822;a@b.c\r\nAction: failed\r\nStatus: 4.2.2",
+                               "text/rfc822-headers", ret);
+        assert_int_equal(mail_dsn_parse(r, strlen(r), &d), LEAL_OK);
+        assert_string_equal(d.token, v[i].token);
+        assert_int_equal(d.attempt, v[i].attempt);
+    }
 }
 
 static void test_refused(void **state)
@@ -141,6 +176,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_attempt),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_mbox),
     };
