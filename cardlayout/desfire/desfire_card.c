@@ -633,6 +633,50 @@ static leal_err create_tmac(struct desfire_card *c)
     return err;
 }
 
+/* File 0x0F as GetFileSettings answers it (key 0's session): `05 comm access
+ * 02 version` with leal's settings (LAYOUT.md 2.9), or the card is not as
+ * leal made it. */
+static leal_err tmac_settings(struct desfire_card *c, uint8_t *version)
+{
+    uint8_t fs[DESFIRE_FILE_SETTINGS_MAX];
+    size_t n = 0;
+    leal_err err = desfire_get_file_settings(&c->d, LAYOUT_FILE_TMAC, fs, sizeof fs, &n);
+    if (err != LEAL_OK)
+        return err;
+    if (n != 6 || fs[0] != 0x05 || fs[1] != DESFIRE_COMM_MACED ||
+        load_le16(fs + 2) != LAYOUT_AR_TMAC || fs[4] != 0x02 || fs[5] == 0)
+        return LEAL_E_CARD_TAMPERED;
+    *version = fs[5];
+    return LEAL_OK;
+}
+
+leal_err desfire_card_add_tmac(struct desfire_card *c, uint8_t known, uint8_t *version, bool *made)
+{
+    leal_err err;
+    *version = 0;
+    *made = false;
+    if ((err = desfire_select_application(&c->d, desfire_card_leal_aid)) != LEAL_OK ||
+        (err = desfire_card_auth(c, LAYOUT_KEY_APP_MASTER, KEY_ROLE_APP_MASTER,
+                                 desfire_card_leal_aid)) != LEAL_OK)
+        return err;
+    if (known == 0) {
+        if ((err = create_tmac(c)) == LEAL_OK) {
+            *version = c->ver[KEY_ROLE_TMAC];
+            *made = true;
+            return LEAL_OK;
+        }
+        /* A torn upgrade's file (its answer lost): DUPLICATE ended the
+         * session, key 0 opens it again to read what the file was made with. */
+        if (err != LEAL_E_CARD_DUPLICATE ||
+            (err = desfire_card_auth(c, LAYOUT_KEY_APP_MASTER, KEY_ROLE_APP_MASTER,
+                                     desfire_card_leal_aid)) != LEAL_OK)
+            return err;
+    }
+    if ((err = tmac_settings(c, version)) == LEAL_OK)
+        c->ver[KEY_ROLE_TMAC] = *version;
+    return err;
+}
+
 leal_err desfire_card_personalise(struct desfire_card *c, const struct desfire_card_issue *p,
                                   uint8_t *real_uid)
 {

@@ -245,6 +245,19 @@ LEAL_MUST_CHECK leal_err desfire_card_credit_commit(struct desfire_card *c, int3
 LEAL_MUST_CHECK leal_err desfire_card_personalise(struct desfire_card *c,
                                                   const struct desfire_card_issue *p,
                                                   uint8_t *real_uid);
+/* An EV2/EV3 issued before the Transaction MAC file (LAYOUT.md 2.9) given it
+ * at the desk: SelectApplication, the application master key (key 0), then
+ * with known 0 (no file on record) CreateTransactionMACFile 0x0F keyed with
+ * role KEY_ROLE_TMAC's current version (4 RT; *made). A file already there
+ * (a torn call's, its answer lost) answers DUPLICATE, which ends the
+ * session: key 0 again and GetFileSettings (+3 RT). With known non-zero
+ * (the caller records a file), GetFileSettings alone (4 RT). *version: the
+ * version the card's file was made with (c->ver follows). Nothing else is
+ * written and nothing committed: the TMC stays 0. LEAL_E_CARD_FILE_NOT_FOUND:
+ * known, and the card has no file; LEAL_E_CARD_TAMPERED: a file 0x0F not made
+ * as LAYOUT.md 2.9 says; an EV1 answers LEAL_E_CARD_ILLEGAL_COMMAND. */
+LEAL_MUST_CHECK leal_err desfire_card_add_tmac(struct desfire_card *c, uint8_t known,
+                                               uint8_t *version, bool *made);
 /* What a card just personalised with p holds, as a read would give it
  * (purse 0, no taps, the log record {op 1}); uid: its real UID. */
 void desfire_card_issued_view(const struct desfire_card *c, const struct desfire_card_issue *p,

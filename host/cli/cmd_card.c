@@ -33,8 +33,9 @@ static const struct {
 };
 
 /* The issuance desk's subcommands (cmd_card_desk.c), which take their own options. */
-static const char *const desk_commands[] = {"issue", "read",    "top-up",  "replace", "erase",
-                                            "block", "unblock", "history", "hotlist", "sync"};
+static const char *const desk_commands[] = {"issue",   "read",  "top-up",  "replace",
+                                            "erase",   "block", "unblock", "history",
+                                            "hotlist", "sync",  "upgrade"};
 
 void cmd_card_summary(char *out, size_t cap)
 {
@@ -68,6 +69,8 @@ static void card_usage(FILE *f)
           "  replace    a new card takes over a lost one's balances (--old CARD-ID); the old\n"
           "             card presented first is emptied in the same operation\n"
           "  sync       bring the card to the ledger: the points changes it lacks, as a delta\n"
+          "  upgrade    give a DESFire EV2/EV3 issued before the Transaction MAC file that\n"
+          "             file, so its taps are journaled with the card's own MAC\n"
           "  erase      back to the factory state (the card must hold no money)\n"
           "  block      block a card by id (--reason); unblock lifts it\n"
           "  history    every status a card took, with why and who (CARD-ID)\n"

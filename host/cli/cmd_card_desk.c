@@ -1,5 +1,6 @@
 /* cmd_card_desk.c - the issuance desk: `leal card issue|read|top-up|replace|erase|
- * sync|block|unblock|history|hotlist` (host/issuance; cardlayout/LAYOUT.md, keys/KEYS.md). */
+ * sync|upgrade|block|unblock|history|hotlist` (host/issuance; cardlayout/LAYOUT.md,
+ * keys/KEYS.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,7 @@ static const char desk_usage[] =
     "       leal card top-up --cashback   (the cashback the account is owed: leal reward redeem)\n"
     "       leal card replace --old CARD-ID   (the old card first if it is at the desk)\n"
     "       leal card sync\n"
+    "       leal card upgrade   (a DESFire EV2/EV3 issued before the Transaction MAC file)\n"
     "       leal card erase [--yes]\n"
     "       leal card block CARD-ID --reason TEXT\n"
     "       leal card unblock CARD-ID --reason TEXT\n"
@@ -557,6 +559,58 @@ static int desk_sync(struct desk_cli *c)
     return v.agrees ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
+/* leal card upgrade: the Transaction MAC file onto an EV2/EV3 issued before
+ * it (issuance_add_tmac); run again, it says the card has it. */
+static int desk_upgrade(struct desk_cli *c)
+{
+    struct issuance_card v;
+    leal_err err;
+    int rc;
+    if ((rc = open_books(c)) != 0 || (rc = open_card(c)) != 0)
+        return rc;
+    err = issuance_add_tmac(&c->is, c->reader, &v);
+    if (err == LEAL_E_CARD_TAMPERED && v.verdict)
+        return fail_verdict(&v);
+    if (err == LEAL_E_CARD_NO_TMAC) {
+        char who[48] = "this card";
+        if (v.card_id != 0)
+            snprintf(who, sizeof who, "card %lld", (long long)v.card_id);
+        return cli_error(err, CLI_EXIT_FAIL,
+                         "%s is a %s: it has no Transaction MAC, so it cannot be upgraded (only "
+                         "DESFire EV2 and EV3 cards can); nothing was added",
+                         who, tech_name(v.ledger.card_id ? v.ledger.tech : v.tech));
+    }
+    if (err == LEAL_E_CARD_NOT_LEAL && v.card_id != 0)
+        return cli_error(err, CLI_EXIT_FAIL,
+                         "card %lld is not in this ledger: nothing to record its Transaction MAC "
+                         "in; nothing was added",
+                         (long long)v.card_id);
+    if (err == LEAL_E_CARD_BLOCKED)
+        return cli_error(err, CLI_EXIT_FAIL,
+                         "card %lld is %s in the ledger: it is not upgraded; nothing was added",
+                         (long long)v.card_id, ledger_card_status_name(v.ledger.status));
+    if (err == LEAL_E_CARD_TMAC_MISMATCH)
+        return cli_error(err, CLI_EXIT_FAIL,
+                         "card %lld does not carry the Transaction MAC file the ledger records "
+                         "for it (missing, of another key version, or not as leal makes it); "
+                         "nothing was added; keep the card and replace it",
+                         (long long)v.card_id);
+    if (err != LEAL_OK)
+        return fail_card(c, err, &v, "upgrading the card");
+    print_card(c, &v, v.tmac_added ? DESK_VIEW_TMAC_ADDED : DESK_VIEW_TMAC_PRESENT);
+    if (!opt(c, O_JSON)) {
+        if (v.tmac_added)
+            printf("%-12s file 0x0F added (tmac key version %u): from the next terminal package "
+                   "its taps are journaled with the card's TMC and TMV\n",
+                   "tmac", v.tmac_version);
+        else
+            printf("%-12s the card has its Transaction MAC file already (tmac key version %u); "
+                   "nothing was changed\n",
+                   "tmac", v.tmac_version);
+    }
+    return v.agrees ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
 static int desk_erase(struct desk_cli *c)
 {
     struct issuance_card v;
@@ -750,6 +804,8 @@ int card_desk(const char *sub, int argc, char **argv)
         rc = desk_erase(&c);
     else if (strcmp(sub, "sync") == 0)
         rc = c.npos ? cli_usage("card sync takes no operand") : desk_sync(&c);
+    else if (strcmp(sub, "upgrade") == 0)
+        rc = c.npos ? cli_usage("card upgrade takes no operand") : desk_upgrade(&c);
     else if (strcmp(sub, "block") == 0 || strcmp(sub, "unblock") == 0)
         rc = desk_block(&c, strcmp(sub, "block") == 0);
     else if (strcmp(sub, "history") == 0)

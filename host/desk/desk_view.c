@@ -10,10 +10,15 @@
 #include "keys/base/hex.h"
 
 static const char *const result_names[] = {
-    [DESK_VIEW_ISSUED] = "issued",       [DESK_VIEW_REPLACED] = "replaced",
-    [DESK_VIEW_READ] = "read",           [DESK_VIEW_TOPPED_UP] = "topped-up",
-    [DESK_VIEW_SYNCED] = "synced",       [DESK_VIEW_BONO_SOLD] = "bono-sold",
+    [DESK_VIEW_ISSUED] = "issued",
+    [DESK_VIEW_REPLACED] = "replaced",
+    [DESK_VIEW_READ] = "read",
+    [DESK_VIEW_TOPPED_UP] = "topped-up",
+    [DESK_VIEW_SYNCED] = "synced",
+    [DESK_VIEW_BONO_SOLD] = "bono-sold",
     [DESK_VIEW_BONO_USED] = "bono-used",
+    [DESK_VIEW_TMAC_ADDED] = "tmac-added",
+    [DESK_VIEW_TMAC_PRESENT] = "tmac-present",
 };
 
 /* An asset's amount as people read it: euros with two decimals, other
@@ -182,6 +187,8 @@ void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_v
     notes(out, v);
     if (result == DESK_VIEW_BONO_SOLD || result == DESK_VIEW_BONO_USED)
         bono_op(out, v, result == DESK_VIEW_BONO_SOLD);
+    if (result == DESK_VIEW_TMAC_ADDED || result == DESK_VIEW_TMAC_PRESENT)
+        out->tmac_key_version = v->tmac_version;
     if (result == DESK_VIEW_READ)
         operations(l, out);
     if (result == DESK_VIEW_READ && l != NULL && v->card_id > 0 &&

@@ -38,8 +38,10 @@ enum desk_view_result {
     DESK_VIEW_READ,
     DESK_VIEW_TOPPED_UP,
     DESK_VIEW_SYNCED,
-    DESK_VIEW_BONO_SOLD, /* `leal desk --stdio`'s bono sell */
-    DESK_VIEW_BONO_USED, /* and bono use */
+    DESK_VIEW_BONO_SOLD,    /* `leal desk --stdio`'s bono sell */
+    DESK_VIEW_BONO_USED,    /* and bono use */
+    DESK_VIEW_TMAC_ADDED,   /* leal card upgrade: the Transaction MAC file added */
+    DESK_VIEW_TMAC_PRESENT, /* and found there already, nothing changed */
 };
 
 /* Something this contact did beyond the operation asked for, in a sentence. */
@@ -66,7 +68,7 @@ struct desk_view_operation {
 
 struct desk_card_view {
     const char *result; /* "issued", "replaced", "read", "topped-up", "synced", "bono-sold",
-                           "bono-used" */
+                           "bono-used", "tmac-added", "tmac-present" */
     int64_t card_id;
     const char *technology;         /* ledger_card_tech_name */
     char uid[2 * LEAL_MAX_UID + 1]; /* lowercase hex */
@@ -79,6 +81,9 @@ struct desk_card_view {
     uint32_t points, stamps[STATE_STAMPS], tier, state_seq, taps;
     unsigned layout_version; /* LAYOUT.md 4.1 */
     bool upgraded;           /* this contact brought the card to version 2 */
+    /* leal card upgrade: the tmac key version of the card's Transaction MAC
+     * file (LAYOUT.md 2.9); 0 on every other result. */
+    unsigned tmac_key_version;
     struct desk_view_bono bonos[BONO_SLOTS];
     int nbonos;
     int64_t ledger_eur_cents, ledger_points;

@@ -403,6 +403,58 @@ leal_err issuance_empty_old(struct issuance *is, struct reader *r, int64_t old_c
     return err;
 }
 
+/* leal card upgrade on a card just read (issuance_add_tmac): the card's
+ * file made or found, then its version recorded, once the card has it. */
+static leal_err tmac_on(struct op *o, struct issuance_card *out)
+{
+    uint8_t v[LEDGER_KEY_ROLES], known;
+    bool made = false;
+    leal_err err;
+    if (out->ledger.card_id == 0)
+        return LEAL_E_CARD_NOT_LEAL;
+    if (out->ledger.tech != LEDGER_TECH_DESFIRE_EV2 && out->ledger.tech != LEDGER_TECH_DESFIRE_EV3)
+        return LEAL_E_CARD_NO_TMAC;
+    if (out->ledger.status != LEDGER_CARD_ACTIVE)
+        return LEAL_E_CARD_BLOCKED;
+    if ((err = ledger_card_keys_get(o->is->ledger, out->card_id, v)) != LEAL_OK)
+        return err;
+    known = v[KEY_ROLE_TMAC - 1];
+    err = o->ops->add_tmac(o->s, known, &out->tmac_version, &made);
+    /* The file the ledger records is not on the card, or 0x0F is not leal's. */
+    if (err == LEAL_E_CARD_FILE_NOT_FOUND || err == LEAL_E_CARD_TAMPERED)
+        return LEAL_E_CARD_TMAC_MISMATCH;
+    if (err != LEAL_OK)
+        return err;
+    if (known != 0)
+        return known == out->tmac_version ? LEAL_OK : LEAL_E_CARD_TMAC_MISMATCH;
+    memset(v, 0, sizeof v);
+    v[KEY_ROLE_TMAC - 1] = out->tmac_version;
+    if ((err = ledger_card_keys_set(o->is->ledger, out->card_id, v)) != LEAL_OK)
+        return err;
+    out->tmac_added = true;
+    return LEAL_OK;
+}
+
+leal_err issuance_add_tmac(struct issuance *is, struct reader *r, struct issuance_card *out)
+{
+    const struct key_version *kv;
+    struct op o;
+    leal_err err;
+    memset(out, 0, sizeof *out);
+    if (keyset_current(is->keys, is->program_id, KEY_ROLE_TMAC, &kv) != LEAL_OK)
+        return LEAL_E_KEYSTORE_NO_TMAC;
+    if ((err = op_open(&o, is, r)) == LEAL_OK) {
+        if (o.ops->add_tmac == NULL) {
+            out->tech = o.c.tech;
+            err = LEAL_E_CARD_NO_TMAC;
+        } else if ((err = read_on(&o, out)) == LEAL_OK) {
+            err = tmac_on(&o, out);
+        }
+    }
+    op_close(&o, out);
+    return err;
+}
+
 /* The ledger keeps an erased card's history; its status becomes lost. */
 static leal_err mark_erased(struct issuance *is, const struct issuance_card *out)
 {

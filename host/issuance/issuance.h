@@ -119,6 +119,12 @@ struct issuance_card {
     int rekeyed;
     uint8_t missing_role;
     uint8_t missing_version;
+    /* leal card upgrade (issuance_add_tmac): the tmac key version of the
+     * card's Transaction MAC file, and whether this contact recorded it in
+     * the ledger (the file made now, or a torn upgrade's file found); false:
+     * card and ledger had it already. */
+    uint8_t tmac_version;
+    bool tmac_added;
     /* The cost at the reader of this operation */
     unsigned round_trips;
     unsigned long bytes;
@@ -224,6 +230,28 @@ LEAL_MUST_CHECK leal_err issuance_purse_caps(struct issuance *is, struct issuanc
  * out->state.points say what was taken off. */
 LEAL_MUST_CHECK leal_err issuance_empty_old(struct issuance *is, struct reader *r,
                                             int64_t old_card_id, struct issuance_card *out);
+/* leal card upgrade: a DESFire EV2/EV3 issued before the Transaction MAC
+ * file (LAYOUT.md 2.9) given it at the desk. The card is read and settled as
+ * issuance_read does; then, on an active card the ledger records as
+ * EV2/EV3, file 0x0F is created under the application master key with the
+ * card's diversified tmac key at its current version (4 RT after the read),
+ * and once the card has it the ledger records that version (card_key role
+ * 12, one transaction): the next terminal package's floor of the card
+ * carries flag bit 2 and its taps are journaled with TMC and TMV. Nothing
+ * else on the card changes (no commit: its TMC is 0). A card whose file the
+ * ledger records is checked (GetFileSettings: 4 RT) and left as it is
+ * (out->tmac_added false). A tear leaves no file, or the file with nothing
+ * recorded, which the next call finds (DUPLICATE, then GetFileSettings names
+ * the version it was made with: +3 RT) and records. Refused: a Classic card
+ * LEAL_E_CARD_NO_TMAC before it is touched, an EV1 the same after its read;
+ * a keystore without the tmac key LEAL_E_KEYSTORE_NO_TMAC before anything;
+ * a card the ledger does not know LEAL_E_CARD_NOT_LEAL; not active
+ * LEAL_E_CARD_BLOCKED; a file the ledger records missing from the card, of
+ * another version, or a file 0x0F not as leal makes it:
+ * LEAL_E_CARD_TMAC_MISMATCH, nothing written or recorded; a verdict of the
+ * read: LEAL_E_CARD_TAMPERED. */
+LEAL_MUST_CHECK leal_err issuance_add_tmac(struct issuance *is, struct reader *r,
+                                           struct issuance_card *out);
 /* Back to the factory state (FormatPICC, factory DES PICC key); the card must
  * hold no money. The ledger keeps the card's history; its status becomes lost. */
 LEAL_MUST_CHECK leal_err issuance_erase(struct issuance *is, struct reader *r,

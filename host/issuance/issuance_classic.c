@@ -908,6 +908,7 @@ const struct issuance_card_ops issuance_classic_ops = {
     .judge_mark = classic_judge_mark,
     .rekey = classic_rekey,
     .upgrade = NULL,
+    .add_tmac = NULL,
     .credit_stage = classic_credit_stage,
     .credit_commit = classic_state_commit,
     .state_stage = classic_state_stage,

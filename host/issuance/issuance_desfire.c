@@ -253,6 +253,15 @@ static leal_err desfire_upgrade(void *s, struct issuance_card *out)
     return LEAL_OK;
 }
 
+/* An EV2/EV3's Transaction MAC file, after the read (desfire_card_add_tmac:
+ * 4 RT; a torn call's file found and named, 7): the session is key 0's. */
+static leal_err desfire_add_tmac(void *s, uint8_t known, uint8_t *version, bool *made)
+{
+    struct desk *k = s;
+    k->upgraded = true;
+    return desfire_card_add_tmac(&k->c, known, version, made);
+}
+
 /* What a terminal reads (desfire_card_read: 8 RT, random-UID 9; a version-2 card's bonos + 1), with
  * the key versions the ledger recorded for the card; without a record, the identity's key-set
  * version (the terminal key's at issuance). */
@@ -651,6 +660,7 @@ const struct issuance_card_ops issuance_desfire_ops = {
     .judge_mark = desfire_judge_mark,
     .rekey = desfire_rekey,
     .upgrade = desfire_upgrade,
+    .add_tmac = desfire_add_tmac,
     .credit_stage = desfire_credit_stage,
     .credit_commit = desfire_credit_commit,
     .state_stage = desfire_state_stage,

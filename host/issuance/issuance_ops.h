@@ -47,6 +47,12 @@ struct issuance_card_ops {
     /* A card just read at an older layout version to the current one
      * (LAYOUT.md 4.3); NULL where the card type has no newer layout. */
     leal_err (*upgrade)(void *s, struct issuance_card *out);
+    /* leal card upgrade on a card just read: an EV2/EV3's Transaction MAC
+     * file (LAYOUT.md 2.9) made unless known (the tmac key version the
+     * ledger records, 0: none), *version the one the card's file carries,
+     * *made when this call made it (desfire_card_add_tmac); NULL where the
+     * card type has none (Classic). */
+    leal_err (*add_tmac)(void *s, uint8_t known, uint8_t *version, bool *made);
 
     /* A host top-up of CENTS on the card just read: stage fills t (seq
      * before and after, purse after, request id, mark) without writing;

@@ -328,6 +328,12 @@ static const struct err_entry err_table[] = {
                               "with --redeem-allowance or redeem at the desk"),
     E(LEAL_E_QR_STATIC_REDEEM, "a static QR code never redeems a reward; the customer shows "
                                "their phone's spending code, or redeems at the desk"),
+    E(LEAL_E_CARD_NO_TMAC, "this card has no Transaction MAC (a MIFARE DESFire EV1 or a MIFARE "
+                           "Classic): it cannot be upgraded; only DESFire EV2 and EV3 cards can"),
+    E(LEAL_E_CARD_TMAC_MISMATCH,
+      "the card's Transaction MAC file is not the one the ledger records for it (missing, made "
+      "with another key version, or not as leal makes it); nothing was added: keep the card and "
+      "replace it"),
     E(LEAL_E_WEB_LANG, "unknown language; the back office speaks en (English) and es (Spanish)"),
     E(LEAL_E_PORTAL_LINK_UNKNOWN, "this sign-in link is not known here; ask for a new one"),
     E(LEAL_E_PORTAL_LINK_USED, "this sign-in link has already been used; ask for a new one"),

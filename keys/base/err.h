@@ -264,6 +264,9 @@ typedef enum leal_err {
     LEAL_E_QR_REDEEM_ALLOWANCE = 660,
     LEAL_E_QR_NO_ALLOWANCE = 661,
     LEAL_E_QR_STATIC_REDEEM = 662,
+    /* 663..669: the desk's Transaction MAC upgrade (leal card upgrade, issue 19) */
+    LEAL_E_CARD_NO_TMAC = 663,
+    LEAL_E_CARD_TMAC_MISMATCH = 664,
 
     /* 620..639: back-office languages */
     LEAL_E_WEB_LANG = 620,

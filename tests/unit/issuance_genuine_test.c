@@ -2,8 +2,9 @@
  * originality signature on EV2/EV3 (AN12343's published example; the virtual
  * card signed with the test key accepted, a wrong or missing signature refused
  * before anything is written; EV1 unaffected), listing closed on leal's
- * application (GetFileSettings without a key: 91 AE), and a card whose
- * card-enforced counter is used up. */
+ * application (GetFileSettings without a key: 91 AE), a card whose
+ * card-enforced counter is used up, and the desk's upgrade of an EV2/EV3
+ * issued before the Transaction MAC file (leal card upgrade). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "cardlayout/desfire/desfire.h"
 #include "cardlayout/desfire/desfire_card.h"
@@ -184,6 +187,42 @@ static void card_key(const struct fixture *f, enum key_role role, uint8_t out[16
         LEAL_OK);
 }
 
+/* The card in r's field has a new Transaction MAC file (TMC 0, TMV zeros)
+ * keyed with its tmac key: a transaction of the terminal key (the state
+ * read, committed) gets TMC 1 and the TMV the host computes with that key. */
+static void expect_new_tmac_file(const struct fixture *f, struct reader *r)
+{
+    struct desfire d;
+    struct desfire_tmi tmi;
+    uint8_t key[16], file[DESFIRE_TMAC_FILE_LEN], st[32], tmv[8], want[8];
+    uint32_t tmc = 0;
+    desfire_init(&d, reader_card_reader(r), crypto_openssl());
+    card_key(f, KEY_ROLE_TERMINAL, key);
+    assert_int_equal(desfire_select_application(&d, desfire_card_leal_aid), LEAL_OK);
+    assert_int_equal(desfire_authenticate_ev2_first(&d, LAYOUT_KEY_TERMINAL, key), LEAL_OK);
+    /* A new file: TMC 0, TMV zeros (issuance's own commit came before it). */
+    assert_int_equal(
+        desfire_read_data(&d, LAYOUT_FILE_TMAC, DESFIRE_COMM_MACED, 0, sizeof file, file), LEAL_OK);
+    assert_memory_equal(file, ((uint8_t[DESFIRE_TMAC_FILE_LEN]){0}), sizeof file);
+    assert_int_equal(desfire_read_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, sizeof st, st),
+                     LEAL_OK);
+    assert_int_equal(st[0], LAYOUT_VERSION_BONOS);
+    assert_int_equal(desfire_commit_tmac(&d, &tmc, tmv), LEAL_OK);
+    assert_int_equal(tmc, 1);
+    desfire_tmi_init(&tmi);
+    assert_int_equal(
+        desfire_tmi_data(&tmi, DESFIRE_TMI_READ_DATA, LAYOUT_FILE_STATE, 0, st, sizeof st),
+        LEAL_OK);
+    card_key(f, KEY_ROLE_TMAC, key);
+    assert_int_equal(desfire_tmv(crypto_openssl(), key, 1, uid7, &tmi, want), LEAL_OK);
+    assert_memory_equal(tmv, want, sizeof want);
+    /* The terminal key is not the TMAC key: its TMV would differ. */
+    card_key(f, KEY_ROLE_TERMINAL, key);
+    assert_int_equal(desfire_tmv(crypto_openssl(), key, 1, uid7, &tmi, want), LEAL_OK);
+    assert_memory_not_equal(tmv, want, sizeof want);
+    desfire_clear(&d);
+}
+
 /* LAYOUT.md 2.9: an EV2/EV3 is issued with the Transaction MAC file 0x0F,
  * TMC 0, keyed with the tmac role's key diversified for the card, so the
  * TMV of a transaction the terminal key runs is the host's computation; an
@@ -194,11 +233,9 @@ static void test_tmac_file_at_issuance(void **state)
     struct issuance_request req = {.account_id = f->account, .welcome_points = 7};
     struct issuance_card out;
     struct desfire d;
-    struct desfire_tmi tmi;
-    uint8_t key[16], file[DESFIRE_TMAC_FILE_LEN], st[32], tmv[8], want[8];
+    uint8_t key[16], file[DESFIRE_TMAC_FILE_LEN];
     uint8_t versions[LEDGER_KEY_ROLES];
     const struct key_version *tmac;
-    uint32_t tmc = 0;
     struct reader *r;
 
     for (int kind = 0; kind < 2; kind++) {
@@ -211,34 +248,7 @@ static void test_tmac_file_at_issuance(void **state)
         assert_int_equal(ledger_card_keys_get(f->ledger, out.card_id, versions), LEAL_OK);
         assert_int_equal(versions[KEY_ROLE_TMAC - 1], tmac->version);
         assert_int_equal(versions[KEY_ROLE_TERMINAL - 1], 1);
-        desfire_init(&d, reader_card_reader(r), crypto_openssl());
-        card_key(f, KEY_ROLE_TERMINAL, key);
-        assert_int_equal(desfire_select_application(&d, desfire_card_leal_aid), LEAL_OK);
-        assert_int_equal(desfire_authenticate_ev2_first(&d, LAYOUT_KEY_TERMINAL, key), LEAL_OK);
-        /* A new card: TMC 0, TMV zeros (issuance's own commit came before the file). */
-        assert_int_equal(
-            desfire_read_data(&d, LAYOUT_FILE_TMAC, DESFIRE_COMM_MACED, 0, sizeof file, file),
-            LEAL_OK);
-        assert_memory_equal(file, ((uint8_t[DESFIRE_TMAC_FILE_LEN]){0}), sizeof file);
-        /* A transaction of the terminal key: the state read, committed. */
-        assert_int_equal(
-            desfire_read_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, sizeof st, st),
-            LEAL_OK);
-        assert_int_equal(st[0], LAYOUT_VERSION_BONOS);
-        assert_int_equal(desfire_commit_tmac(&d, &tmc, tmv), LEAL_OK);
-        assert_int_equal(tmc, 1);
-        desfire_tmi_init(&tmi);
-        assert_int_equal(
-            desfire_tmi_data(&tmi, DESFIRE_TMI_READ_DATA, LAYOUT_FILE_STATE, 0, st, sizeof st),
-            LEAL_OK);
-        card_key(f, KEY_ROLE_TMAC, key);
-        assert_int_equal(desfire_tmv(crypto_openssl(), key, 1, uid7, &tmi, want), LEAL_OK);
-        assert_memory_equal(tmv, want, sizeof want);
-        /* The terminal key is not the TMAC key: its TMV would differ. */
-        card_key(f, KEY_ROLE_TERMINAL, key);
-        assert_int_equal(desfire_tmv(crypto_openssl(), key, 1, uid7, &tmi, want), LEAL_OK);
-        assert_memory_not_equal(tmv, want, sizeof want);
-        desfire_clear(&d);
+        expect_new_tmac_file(f, r);
         reader_close(r);
     }
 
@@ -401,6 +411,257 @@ static void test_counter_used_up(void **state)
     reader_close(r);
 }
 
+/* --- leal card upgrade: the Transaction MAC file onto an EV2/EV3 issued
+ * before it (issuance_add_tmac, LAYOUT.md 2.9) --- */
+
+/* The files of leal's application in the card file, as JSON text: all of
+ * them (with_tmac) or all but 0x0F; *has_tmac: whether 0x0F is there. */
+static char *app_files(const char *card, bool with_tmac, bool *has_tmac)
+{
+    json_error_t je;
+    json_t *root = json_load_file(card, 0, &je), *keep = json_array(), *app, *file;
+    size_t i, j;
+    char *text;
+    assert_non_null(root);
+    *has_tmac = false;
+    json_array_foreach(json_object_get(root, "apps"), i, app)
+    {
+        if (strcmp(json_string_value(json_object_get(app, "aid")), "41454c") != 0)
+            continue;
+        json_array_foreach(json_object_get(app, "files"), j, file)
+        {
+            bool tmac = json_integer_value(json_object_get(file, "no")) == LAYOUT_FILE_TMAC;
+            *has_tmac |= tmac;
+            if (with_tmac || !tmac)
+                assert_int_equal(json_array_append(keep, file), 0);
+        }
+    }
+    text = json_dumps(keep, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_non_null(text);
+    json_decref(keep);
+    json_decref(root);
+    return text;
+}
+
+/* The ledger's record of the card's tmac key taken off (as a card issued
+ * before the Transaction MAC file has none). */
+static void forget_tmac(struct fixture *f, int64_t card_id)
+{
+    sqlite3 *db;
+    char sql[128];
+    snprintf(sql, sizeof sql, "DELETE FROM card_key WHERE card_id = %lld AND role = %d",
+             (long long)card_id, KEY_ROLE_TMAC);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* File 0x0F taken off the card file (the card as issued before it). */
+static void drop_tmac_file(struct fixture *f)
+{
+    json_error_t je;
+    json_t *root = json_load_file(f->card, 0, &je), *app, *files;
+    size_t i, j;
+    bool done = false;
+    assert_non_null(root);
+    json_array_foreach(json_object_get(root, "apps"), i, app)
+    {
+        if (strcmp(json_string_value(json_object_get(app, "aid")), "41454c") != 0)
+            continue;
+        files = json_object_get(app, "files");
+        for (j = 0; j < json_array_size(files); j++)
+            if (json_integer_value(json_object_get(json_array_get(files, j), "no")) ==
+                LAYOUT_FILE_TMAC) {
+                assert_int_equal(json_array_remove(files, j), 0);
+                done = true;
+                break;
+            }
+    }
+    assert_true(done);
+    assert_int_equal(json_dump_file(root, f->card, 0), 0);
+    json_decref(root);
+}
+
+static uint8_t ledger_tmac(struct fixture *f, int64_t card_id)
+{
+    uint8_t v[LEDGER_KEY_ROLES];
+    assert_int_equal(ledger_card_keys_get(f->ledger, card_id, v), LEAL_OK);
+    assert_int_equal(v[KEY_ROLE_TERMINAL - 1], 1); /* the others as issuance recorded them */
+    assert_int_equal(v[KEY_ROLE_APP_MASTER - 1], 1);
+    return v[KEY_ROLE_TMAC - 1];
+}
+
+/* After an upgrade of card_id: what the desk read (20.00, 7 points, 1 tap,
+ * the ledger agreeing), the tmac key version the card's file and the ledger
+ * carry, and every other file of the card byte for byte as before. */
+static void expect_upgraded(struct fixture *f, const struct issuance_card *v, int64_t card_id,
+                            const char *before, uint8_t version)
+{
+    bool has;
+    char *now = app_files(f->card, false, &has);
+    assert_true(has);
+    assert_string_equal(now, before);
+    free(now);
+    assert_int_equal(v->card_id, card_id);
+    assert_int_equal(v->tmac_version, version);
+    assert_int_equal(v->purse_cents, 2000);
+    assert_int_equal(v->state.points, 7);
+    assert_int_equal(v->taps, 1);
+    assert_true(v->agrees);
+    assert_int_equal(ledger_tmac(f, card_id), version);
+    desk_fixture_balances(f, f->account, 2000, 7);
+}
+
+/* An EV3 issued before the Transaction MAC file (made so here: the file
+ * taken off the card and its record off the ledger), holding 20.00 and 7
+ * points after one top-up, gets the file at the desk, torn at every exchange
+ * before its command and with its answer lost. After each tear the ledger records nothing and
+ * the card holds every other file as before, with file 0x0F only when
+ * CreateTransactionMACFile ran and its answer was lost; the desk again
+ * completes it (such a file found, +3 RT: key 0 again and GetFileSettings)
+ * and records the tmac key's version. Run on an upgraded card it says so and
+ * changes nothing; the file works (TMC 1 and the host's TMV after a terminal
+ * transaction). Refused: a card whose file the ledger records but the card
+ * lacks (and the card is not blocked for it), an EV1, a Classic, a keystore
+ * without the tmac key. */
+static void test_tmac_upgrade(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {
+        .account_id = f->account, .welcome_points = 7, .topup_cents = 2000};
+    struct issuance_card out, v;
+    const struct key_version *tmac;
+    char snap[600], *before, *all, *now;
+    unsigned torn = 0, found = 0;
+    int64_t card;
+    struct reader *r;
+    bool has;
+
+    make_card(f, "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    reader_close(r);
+    card = out.card_id;
+    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_TMAC, &tmac), LEAL_OK);
+    assert_int_equal(ledger_tmac(f, card), tmac->version);
+    drop_tmac_file(f);
+    forget_tmac(f, card);
+    before = app_files(f->card, false, &has);
+    assert_false(has);
+    snprintf(snap, sizeof snap, "%s.before", f->card);
+    desk_fixture_copy(f->card, snap);
+
+    /* The desk read (9 RT), SelectApplication, key 0 (2), CreateTransactionMACFile,
+     * each torn before its command and with its answer lost: nothing here
+     * commits, and the virtual card tears a command that commits nothing
+     * "inside its commit" as it loses its answer (cardsim.h), so the other
+     * ways of desk_fixture_tear_ways would repeat the second. */
+    for (size_t w = 0; w < 2; w++) {
+        for (unsigned n = 1;; n++) {
+            leal_err err;
+            bool fired;
+            desk_fixture_copy(snap, f->card);
+            forget_tmac(f, card);
+            r = desk_fixture_open_card(f);
+            desk_fixture_tear_arm(r, w, n);
+            err = issuance_add_tmac(&f->is, r, &v);
+            fired = desk_fixture_tear_fired(r);
+            if (!fired) {
+                assert_int_equal(err, LEAL_OK);
+                assert_int_equal(n, 14);
+                assert_true(v.tmac_added);
+                assert_int_equal(v.round_trips, 9 + 4);
+                expect_upgraded(f, &v, card, before, tmac->version);
+                reader_close(r);
+                break;
+            }
+            torn++;
+            assert_int_equal(err, LEAL_E_CARD_REMOVED);
+            assert_int_equal(ledger_tmac(f, card), 0);
+            now = app_files(f->card, false, &has);
+            assert_string_equal(now, before);
+            free(now);
+            /* The create ran unless power went before it. */
+            assert_int_equal(has, n == 13 && w == 1);
+            desk_fixture_balances(f, f->account, 2000, 7);
+            assert_int_equal(issuance_add_tmac(&f->is, r, &v), LEAL_OK);
+            assert_true(v.tmac_added);
+            assert_int_equal(v.round_trips, has ? 9 + 7 : 9 + 4);
+            found += has;
+            expect_upgraded(f, &v, card, before, tmac->version);
+            reader_close(r);
+        }
+    }
+    print_message("torn %u, a torn upgrade's file found by the next %u\n", torn, found);
+    assert_int_equal(torn, 2 * 13);
+    assert_int_equal(found, 1);
+
+    /* Again: the card has it, the ledger records it: nothing changes. */
+    all = app_files(f->card, true, &has);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_add_tmac(&f->is, r, &v), LEAL_OK);
+    assert_false(v.tmac_added);
+    assert_int_equal(v.round_trips, 9 + 4);
+    expect_upgraded(f, &v, card, before, tmac->version);
+    now = app_files(f->card, true, &has);
+    assert_string_equal(now, all);
+    free(now);
+    free(all);
+    expect_new_tmac_file(f, r);
+    reader_close(r);
+
+    /* The ledger records a file the card does not have: refused, nothing added. */
+    desk_fixture_copy(snap, f->card);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_add_tmac(&f->is, r, &v), LEAL_E_CARD_TMAC_MISMATCH);
+    reader_close(r);
+    now = app_files(f->card, true, &has);
+    assert_false(has);
+    assert_string_equal(now, before);
+    free(now);
+    free(before);
+    assert_int_equal(ledger_tmac(f, card), tmac->version);
+    unlink(snap);
+
+    /* An EV1 (no Transaction MAC): refused after its read, nothing added or recorded. */
+    assert_int_equal(unsetenv("LEAL_ORIGINALITY_TEST_KEY"), 0);
+    make_card(f, "desfire-ev1", NULL, false);
+    r = desk_fixture_open_card(f);
+    req.account_id = desk_fixture_customer(f, "Hada");
+    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    before = app_files(f->card, true, &has);
+    assert_int_equal(issuance_add_tmac(&f->is, r, &v), LEAL_E_CARD_NO_TMAC);
+    assert_int_equal(v.card_id, out.card_id);
+    assert_int_equal(v.ledger.tech, LEDGER_TECH_DESFIRE_EV1);
+    reader_close(r);
+    now = app_files(f->card, true, &has);
+    assert_false(has);
+    assert_string_equal(now, before);
+    free(now);
+    free(before);
+    assert_int_equal(ledger_tmac(f, out.card_id), 0);
+    assert_int_equal(setenv("LEAL_ORIGINALITY_TEST_KEY", DESK_FIXTURE_ORIGINALITY_PUB, 1), 0);
+    assert_string_equal(leal_strerror(LEAL_E_CARD_NO_TMAC),
+                        "this card has no Transaction MAC (a MIFARE DESFire EV1 or a MIFARE "
+                        "Classic): it cannot be upgraded; only DESFire EV2 and EV3 cards can");
+
+    /* A Classic: refused before it is touched. */
+    desk_fixture_new_card(f, "classic-1k", NULL, 0, false);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_add_tmac(&f->is, r, &v), LEAL_E_CARD_NO_TMAC);
+    assert_int_equal(v.round_trips, 0);
+    reader_close(r);
+
+    /* A keystore without the tmac key: refused before anything. */
+    for (int p = 0; p < f->keys->nprograms; p++)
+        memset(&f->keys->programs[p].roles[KEY_ROLE_TMAC - KEY_ROLE_FIRST], 0,
+               sizeof(struct key_slot));
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_add_tmac(&f->is, r, &v), LEAL_E_KEYSTORE_NO_TMAC);
+    assert_int_equal(v.round_trips, 0);
+    reader_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +675,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_listing_needs_key0, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_counter_used_up, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_upgrade, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
