@@ -35,6 +35,25 @@ static const char *holder_json(const char *name, char *out, size_t cap)
     return out;
 }
 
+/* The holder set to name (its audit line: the holder before and after). */
+struct holder_change {
+    const char *name;
+    char before[LEDGER_TEXT], bj[LEDGER_TEXT * 2 + 16], aj[LEDGER_TEXT * 2 + 16];
+};
+
+static leal_err holder_change(struct ledger *l, int64_t card, struct ledger_audit_line *a,
+                              void *ctx)
+{
+    struct holder_change *h = ctx;
+    leal_err err;
+    if ((err = ledger_card_holder_get(l, card, h->before)) == LEAL_OK &&
+        (err = ledger_card_holder_set(l, card, h->name)) == LEAL_OK) {
+        a->before = holder_json(h->before, h->bj, sizeof h->bj);
+        a->after = holder_json(h->name, h->aj, sizeof h->aj);
+    }
+    return err;
+}
+
 int card_holder(int argc, char **argv)
 {
     struct lcli_opt o[] = {{"clear", true, NULL},
@@ -45,10 +64,9 @@ int card_holder(int argc, char **argv)
     const char *pos[LCLI_MAX_POS];
     size_t npos = LCLI_MAX_POS;
     struct ledger *l = NULL;
-    char before[LEDGER_TEXT], bj[LEDGER_TEXT * 2 + 16], aj[LEDGER_TEXT * 2 + 16], object[48];
-    const char *name, *op;
+    struct holder_change h;
+    const char *name;
     int64_t card;
-    leal_err err;
     int rc;
     if ((rc = lcli_parse(argc, argv, o, sizeof o / sizeof o[0], pos, &npos)) != 0)
         return rc;
@@ -62,29 +80,18 @@ int card_holder(int argc, char **argv)
     name = o[0].val ? "" : pos[1];
     if (!o[0].val && name[0] == '\0')
         return cli_usage("leal card holder: the NAME is empty; use --clear to remove it");
-    op = o[1].val ? o[1].val : "desk";
     if ((rc = lcli_open(o[2].val, &l)) != 0)
         return rc;
-    snprintf(object, sizeof object, "card %lld", (long long)card);
-    if ((err = ledger_batch_begin(l)) == LEAL_OK) {
-        struct ledger_audit_line a = {0, op, "card.holder", object, NULL, NULL};
-        if ((err = ledger_card_holder_get(l, card, before)) == LEAL_OK &&
-            (err = ledger_card_holder_set(l, card, name)) == LEAL_OK) {
-            a.before = holder_json(before, bj, sizeof bj);
-            a.after = holder_json(name, aj, sizeof aj);
-            err = ledger_audit_add(l, &a);
-        }
-        if (err == LEAL_OK)
-            err = ledger_batch_commit(l);
-        else
-            ledger_batch_rollback(l);
-    }
-    if (err != LEAL_OK) {
-        rc = lcli_fail(l, err, "the card's holder");
-        ledger_close(l);
-        return rc;
-    }
+    h.name = name;
+    rc = lcli_card_apply(l, &(struct lcli_card_change){.card = card,
+                                                       .op = o[1].val,
+                                                       .action = "card.holder",
+                                                       .what = "the card's holder",
+                                                       .change = holder_change,
+                                                       .ctx = &h});
     ledger_close(l);
+    if (rc != 0)
+        return rc;
     if (o[3].val) {
         printf("{\"card_id\":%lld,\"holder\":", (long long)card);
         cli_json_string(stdout, name);
@@ -92,7 +99,8 @@ int card_holder(int argc, char **argv)
     } else if (name[0]) {
         printf("card %lld: held by %s\n", (long long)card, name);
     } else {
-        printf("card %lld: %s\n", (long long)card, before[0] ? "holder removed" : "had no holder");
+        printf("card %lld: %s\n", (long long)card,
+               h.before[0] ? "holder removed" : "had no holder");
     }
     return CLI_EXIT_OK;
 }

@@ -57,6 +57,24 @@ static int read_pin(const char *file, struct passphrase *pin)
     return 0;
 }
 
+/* The PIN's hash set, or (hash NULL) the PIN removed: removed says whether
+ * there was one (without, no audit line). */
+struct pin_change {
+    const char *hash;
+    bool removed;
+};
+
+static leal_err pin_change(struct ledger *l, int64_t card, struct ledger_audit_line *a, void *ctx)
+{
+    struct pin_change *p = ctx;
+    leal_err err;
+    if (p->hash)
+        return ledger_card_pin_set(l, card, p->hash, a->actor);
+    if ((err = ledger_card_pin_clear(l, card, &p->removed)) == LEAL_OK && !p->removed)
+        a->action = NULL;
+    return err;
+}
+
 int card_pin(int argc, char **argv)
 {
     struct lcli_opt o[] = {{"pin-file", false, NULL},
@@ -68,10 +86,10 @@ int card_pin(int argc, char **argv)
     size_t npos = LCLI_MAX_POS;
     struct passphrase pin;
     struct ledger *l = NULL;
-    char hash[WEB_AUTH_HASH_MAX], object[48];
-    const char *op;
+    char hash[WEB_AUTH_HASH_MAX];
+    struct pin_change change = {NULL, true};
     int64_t card;
-    bool set, removed = true;
+    bool set;
     leal_err err;
     int rc;
     if ((rc = lcli_parse(argc, argv, o, sizeof o / sizeof o[0], pos, &npos)) != 0)
@@ -86,7 +104,6 @@ int card_pin(int argc, char **argv)
     set = strcmp(pos[0], "set") == 0;
     if (!set && o[0].val)
         return cli_usage("leal card pin clear takes no --pin-file");
-    op = o[1].val ? o[1].val : "desk";
     if ((rc = lcli_open(o[2].val, &l)) != 0)
         return rc;
     if (set) {
@@ -100,27 +117,19 @@ int card_pin(int argc, char **argv)
             ledger_close(l);
             return cli_fail(err, "hashing the PIN");
         }
+        change.hash = hash;
     }
-    snprintf(object, sizeof object, "card %lld", (long long)card);
-    if ((err = ledger_batch_begin(l)) == LEAL_OK) {
-        struct ledger_audit_line a = {0,      op,   set ? "card.pin-set" : "card.pin-clear",
-                                      object, NULL, NULL};
-        err =
-            set ? ledger_card_pin_set(l, card, hash, op) : ledger_card_pin_clear(l, card, &removed);
-        if (err == LEAL_OK && removed)
-            err = ledger_audit_add(l, &a);
-        if (err == LEAL_OK)
-            err = ledger_batch_commit(l);
-        else
-            ledger_batch_rollback(l);
-    }
+    rc = lcli_card_apply(l, &(struct lcli_card_change){
+                                .card = card,
+                                .op = o[1].val,
+                                .action = set ? "card.pin-set" : "card.pin-clear",
+                                .what = set ? "setting the card's PIN" : "clearing the card's PIN",
+                                .change = pin_change,
+                                .ctx = &change});
     leal_wipe(hash, sizeof hash);
-    if (err != LEAL_OK) {
-        rc = lcli_fail(l, err, set ? "setting the card's PIN" : "clearing the card's PIN");
-        ledger_close(l);
-        return rc;
-    }
     ledger_close(l);
+    if (rc != 0)
+        return rc;
     if (o[3].val)
         printf("{\"card_id\":%lld,\"pin\":%s}\n", (long long)card, set ? "true" : "false");
     else if (set)
@@ -128,6 +137,6 @@ int card_pin(int argc, char **argv)
                "and it\n",
                (long long)card);
     else
-        printf("card %lld: %s\n", (long long)card, removed ? "PIN removed" : "had no PIN");
+        printf("card %lld: %s\n", (long long)card, change.removed ? "PIN removed" : "had no PIN");
     return CLI_EXIT_OK;
 }

@@ -12,6 +12,7 @@
 #include "host/books/parse.h"
 #include "host/ledger/amount.h"
 #include "host/ledger/ledger_host_change.h"
+#include "host/ledger/ledger_user.h"
 
 int lcli_parse(int argc, char **argv, struct lcli_opt *opts, size_t nopts, const char **pos,
                size_t *npos)
@@ -59,6 +60,23 @@ int lcli_fail(const struct ledger *l, leal_err err, const char *what)
     if (d && d[0])
         return cli_fail(err, "%s: %s", what, d);
     return cli_fail(err, "%s", what);
+}
+
+int lcli_card_apply(struct ledger *l, const struct lcli_card_change *c)
+{
+    char object[48];
+    struct ledger_audit_line a = {0, c->op ? c->op : "desk", c->action, object, NULL, NULL};
+    leal_err err;
+    snprintf(object, sizeof object, "card %lld", (long long)c->card);
+    if ((err = ledger_batch_begin(l)) == LEAL_OK) {
+        if ((err = c->change(l, c->card, &a, c->ctx)) == LEAL_OK && a.action != NULL)
+            err = ledger_audit_add(l, &a);
+        if (err == LEAL_OK)
+            err = ledger_batch_commit(l);
+        else
+            ledger_batch_rollback(l);
+    }
+    return err == LEAL_OK ? 0 : lcli_fail(l, err, c->what);
 }
 
 /* The ledger's path as an error may show it: a PostgreSQL URI's password

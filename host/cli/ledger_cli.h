@@ -46,6 +46,24 @@ int lcli_create(const char *path, struct ledger **l);
 /* "leal: WHAT: DETAIL: sentence" with the ledger's detail if any. */
 int lcli_fail(const struct ledger *l, leal_err err, const char *what);
 
+/* A change to one card that the audit log records (`leal card pin`,
+ * `leal card holder`). lcli_card_apply runs, in one ledger transaction,
+ * change(l, card, a, ctx) and adds the audit line a = {actor: op, action,
+ * object "card CARD"}, which change may fill (before, after) or drop
+ * (a->action = NULL: nothing changed, no line); it commits, or rolls all
+ * back. Returns 0, or the exit code after printing "leal: WHAT: ..."
+ * (lcli_fail). */
+struct ledger_audit_line;
+struct lcli_card_change {
+    int64_t card;
+    const char *op;     /* --operator's value; NULL: "desk" */
+    const char *action; /* the audit line's: "card.holder" */
+    const char *what;   /* the error's WHAT: "the card's holder" */
+    leal_err (*change)(struct ledger *l, int64_t card, struct ledger_audit_line *a, void *ctx);
+    void *ctx;
+};
+int lcli_card_apply(struct ledger *l, const struct lcli_card_change *c);
+
 /* A positive decimal id; LEAL_E_NUMBER otherwise. */
 leal_err lcli_id(const char *s, int64_t *v);
 /* YYYY-MM-DD (a real date) to unix seconds at 00:00 UTC; LEAL_E_DATE. */

@@ -16,16 +16,11 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
-source tests/lib/pg.sh
+source tests/lib/backend.sh
 
-T=$(mktemp -d /tmp/leal-customers-pg-XXXXXX)
-trap 'pg_stop; rm -rf "$T"' EXIT
-export XDG_DATA_HOME=$T/xdg
 PSQL="$PG_BIN/psql"
 
-q() {
-    if [ "$BK" = sqlite ]; then sqlite3 "$DB" "$1"; else "$PSQL" "$DB" -qAtX -c "$1"; fi
-}
+# q SQL: the rows of the backend under test (tests/lib/backend.sh).
 l() { run_capture "$LEAL" "$@" --db "$DB"; }
 # The ids a search or list finds, in its order.
 ids() {
@@ -162,24 +157,8 @@ print(p["name"], p["surname"], p["email"], p["preferences"], t["customer_note"][
     check_eq "$n: verify" "0|ledger ok: 1 entries, 2 lines, 24 accounts" "$RC|$OUT"
 }
 
-# The SQLite cases run while the cluster starts (their checks are counted
-# from their output afterwards).
-(BK=sqlite DB=$T/ledger.db; T_PASS=0 T_FAIL=0; cases) >"$T/sqlite.log" 2>&1 &
-SQLITE_JOB=$!
-
-if ! pg_available; then
-    wait $SQLITE_JOB
-    fail "PostgreSQL 15 is not installed (make deps installs postgresql-15)"
-    finish; exit $?
-fi
-pg_start || { wait $SQLITE_JOB; fail "pg: the test cluster did not start"; finish; exit $?; }
-trap 'pg_stop; rm -rf "$T"' EXIT # pg_start set its own
-BK=pg DB=$LEAL_TEST_PG
-cases
-wait $SQLITE_JOB
-cat "$T/sqlite.log"
-T_PASS=$((T_PASS + $(grep -c '^ok - ' "$T/sqlite.log")))
-T_FAIL=$((T_FAIL + $(grep -c '^not ok - ' "$T/sqlite.log")))
+# The SQLite cases run while the cluster starts, then the same on PostgreSQL.
+backend_both customers-pg cases
 
 n=pg
 l customer erase 2 --confirm --cards block
@@ -204,9 +183,8 @@ check_eq "$n: erase: no erased value left in those files" 0 "$found"
 # Search keys compare bytewise whatever the database's collation: in a
 # database collated for Spanish (ICU, where '-' sorts before an apostrophe),
 # a prefix is still a range of keys and the order is SQLite's.
-"$PSQL" "postgresql:///postgres?host=$PG_DIR&user=postgres" -qAtX -c "CREATE DATABASE es \
-TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'es' LOCALE 'C' ENCODING 'UTF8'" >/dev/null
-ES="postgresql:///es?host=$PG_DIR&user=postgres"
+ES=$(backend_pg_db es "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'es' LOCALE 'C' \
+ENCODING 'UTF8'")
 run_capture "$LEAL" ledger init --db "$ES"
 run_capture "$LEAL" program create --code cafe --name Café --kind single --db "$ES"
 for who in "O-Brien" "O'Brien" "Olga" "Nube"; do
@@ -215,39 +193,27 @@ done
 check_eq "$n: the database's own collation puts '-' first" "o-brien o'brien" \
     "$("$PSQL" "$ES" -qAtX -c "SELECT name_key FROM customer_pii WHERE name_key LIKE 'o%b%' \
 ORDER BY name_key COLLATE \"default\"" | paste -sd ' ')"
-run_capture "$LEAL" customer search --name o --json --db "$ES"
 check_eq "$n: a Spanish-collated database: prefix o, keys in byte order" "2 1 3" \
-    "$(printf '%s' "$OUT" | $PY -c 'import json,sys; print(" ".join(str(c["id"]) for c in json.load(sys.stdin)))')"
+    "$(DB=$ES ids search --name o)"
 check_eq "$n: the keys are collated C there" "C|C|C" \
     "$("$PSQL" "$ES" -qAtX -c "SELECT collation_name FROM information_schema.columns WHERE \
 table_name = 'customer_pii' AND column_name LIKE '%_key' ORDER BY column_name" | paste -sd '|')"
 
 # leal ledger copy: the SQLite ledger of the cases (customers, personal
 # data, consent, notes, an erased customer) into a new PostgreSQL database
-# and back into a new file: the file that comes back is the file that left.
-"$PSQL" "postgresql:///postgres?host=$PG_DIR&user=postgres" -qAtX -c "CREATE DATABASE chain" \
-    >/dev/null
-CHAIN="postgresql:///chain?host=$PG_DIR&user=postgres"
-run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$CHAIN"
-check_eq "$n: copy with customers to PostgreSQL" \
-    "0|copied 45 rows; 1 entries compared with the source; the copy's books are ok" "$RC|$OUT"
+# and back into a new file: the file that comes back is the file that left
+# (line by line: the erasure's VACUUM put the file's triggers and views in
+# another order than a new ledger has them).
+backend_copy_both_ways "copy with customers" \
+    "copied 45 rows; 1 entries compared with the source; the copy's books are ok" sorted
 check_eq "$n: the copy's customers, their accounts and personal data" \
     "$(sqlite3 "$T/ledger.db" "SELECT c.id, c.account_id, c.erased_at IS NULL, p.name, p.name_key, \
 p.email FROM customer c JOIN customer_pii p ON p.customer_id = c.id ORDER BY c.id")" \
     "$("$PSQL" "$CHAIN" -qAtX -c "SELECT c.id, c.account_id, c.erased_at IS NULL, p.name, \
 p.name_key, p.email FROM customer c JOIN customer_pii p ON p.customer_id = c.id ORDER BY c.id" \
         | sed 's/|t|/|1|/; s/|f|/|0|/')"
-run_capture "$LEAL" customer search --name nu --json --db "$CHAIN"
 check_eq "$n: the copy is searched by name (the erased customer is not found)" "2" \
-    "$(printf '%s' "$OUT" | $PY -c 'import json,sys; print(" ".join(str(c["id"]) for c in json.load(sys.stdin)))')"
-run_capture "$LEAL" ledger copy --from "$CHAIN" --to "sqlite:$T/back.db"
-check_eq "$n: copy back to a file" \
-    "0|copied 45 rows; 1 entries compared with the source; the copy's books are ok" "$RC|$OUT"
-# (Line by line: the erasure's VACUUM put the file's triggers and views in
-# another order than a new ledger has them.)
-check_eq "$n: the file that comes back is the file that left" \
-    "$(sqlite3 "$T/ledger.db" .dump | sort | sha256sum)" \
-    "$(sqlite3 "$T/back.db" .dump | sort | sha256sum)"
+    "$(DB=$CHAIN ids search --name nu)"
 run_capture "$LEAL" customer add --program 1 --name Nueva --db "$CHAIN"
 check_eq "$n: the copy numbers on after the copied ids" "0|customer 5 added, account 25" \
     "$RC|$OUT"
@@ -256,10 +222,7 @@ check_eq "$n: the copy numbers on after the copied ids" "0|customer 5 added, acc
 # (Written directly: `leal user add` also writes an audit row, an earlier table.)
 sqlite3 "$T/ledger.db" "INSERT INTO web_user(name, role, pass_hash, created_at, updated_at) \
 VALUES ('ana', 'admin', 'x', 1, 1)"
-"$PSQL" "postgresql:///postgres?host=$PG_DIR&user=postgres" -qAtX -c "CREATE DATABASE chain3" \
-    >/dev/null
-run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" \
-    --to "postgresql:///chain3?host=$PG_DIR&user=postgres"
+run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$(backend_pg_db chain3)"
 check_eq "$n: copy of a ledger with a back-office user: refused by name" \
     "1|leal: ledger copy: the source holds 1 rows of web_user, which a copy does not carry yet: this is not supported on a PostgreSQL ledger yet; use an SQLite ledger (--db FILE) for it" \
     "$RC|$ERR"

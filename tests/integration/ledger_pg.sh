@@ -13,17 +13,12 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
-source tests/lib/pg.sh
+source tests/lib/backend.sh
 
-T=$(mktemp -d /tmp/leal-ledger-pg-XXXXXX)
-trap 'pg_stop; rm -rf "$T"' EXIT
-export XDG_DATA_HOME=$T/xdg
 PSQL="$PG_BIN/psql"
 
-# The backend under test: BK (sqlite|pg), DB (--db value), q SQL (its rows).
-q() {
-    if [ "$BK" = sqlite ]; then sqlite3 "$DB" "$1"; else "$PSQL" "$DB" -qAtX -c "$1"; fi
-}
+# The backend under test: BK (sqlite|pg), DB (--db value), q SQL (its rows:
+# tests/lib/backend.sh).
 l() { run_capture "$LEAL" "$@" --db "$DB"; }
 # Everything the ledger holds, for "nothing written".
 state() {
@@ -120,24 +115,8 @@ PTS|70" "$(q "SELECT asset, amount FROM balance WHERE account_id = 21 ORDER BY a
         "$ERR"
 }
 
-# The SQLite cases run while the cluster starts (their checks are counted
-# from their output afterwards): the script's time is mostly leal starting.
-(BK=sqlite DB=$T/ledger.db; T_PASS=0 T_FAIL=0; cases) >"$T/sqlite.log" 2>&1 &
-SQLITE_JOB=$!
-
-if ! pg_available; then
-    wait $SQLITE_JOB
-    fail "PostgreSQL 15 is not installed (make deps installs postgresql-15)"
-    finish; exit $?
-fi
-pg_start || { wait $SQLITE_JOB; fail "pg: the test cluster did not start"; finish; exit $?; }
-trap 'pg_stop; rm -rf "$T"' EXIT # pg_start set its own
-BK=pg DB=$LEAL_TEST_PG
-cases
-wait $SQLITE_JOB
-cat "$T/sqlite.log"
-T_PASS=$((T_PASS + $(grep -c '^ok - ' "$T/sqlite.log")))
-T_FAIL=$((T_FAIL + $(grep -c '^not ok - ' "$T/sqlite.log")))
+# The SQLite cases run while the cluster starts, then the same on PostgreSQL.
+backend_both ledger-pg cases
 
 n=pg
 before=$(state)
@@ -165,19 +144,10 @@ check_eq "$n: neither password anywhere in the output" "" "$(printf '%s\n%s' "$O
 # database and back into a new file, verified entry by entry; the file that
 # comes back is the file that left (its whole dump), less what a copy does
 # not carry (none here but the cases' own PTS lots, which it does carry).
-"$PSQL" "postgresql:///postgres?host=$PG_DIR&user=postgres" -qAtX -c "CREATE DATABASE chain" \
-    >/dev/null
-CHAIN="postgresql:///chain?host=$PG_DIR&user=postgres"
 sqlite3 "$T/ledger.db" "UPDATE balance SET amount = amount - 1 WHERE account_id = 21 AND \
 asset = 'EUR'"
-run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$CHAIN"
-check_eq "$n: copy to PostgreSQL" \
-    "0|copied 127 rows; 24 entries compared with the source; the copy's books are ok" "$RC|$OUT"
-run_capture "$LEAL" ledger copy --from "$CHAIN" --to "sqlite:$T/back.db"
-check_eq "$n: copy back to a file" \
-    "0|copied 127 rows; 24 entries compared with the source; the copy's books are ok" "$RC|$OUT"
-check_eq "$n: the file that comes back is the file that left" \
-    "$(sqlite3 "$T/ledger.db" .dump | sha256sum)" "$(sqlite3 "$T/back.db" .dump | sha256sum)"
+backend_copy_both_ways copy \
+    "copied 127 rows; 24 entries compared with the source; the copy's books are ok"
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$CHAIN"
 check_eq "$n: copy into a ledger that is not empty: refused" 1 "$RC"
 check_match "$n: copy into a ledger that is not empty: why" "not empty" "$ERR"
@@ -187,10 +157,7 @@ run_capture "$LEAL" customer add --program 1 --name Ana --db "$T/ledger.db"
 run_capture "$LEAL" customer tag 1 vip --db "$T/ledger.db"
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "sqlite:$T/c.db"
 check_eq "$n: copy between two files: use backup" 2 "$RC"
-"$PSQL" "postgresql:///postgres?host=$PG_DIR&user=postgres" -qAtX -c "CREATE DATABASE chain2" \
-    >/dev/null
-run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" \
-    --to "postgresql:///chain2?host=$PG_DIR&user=postgres"
+run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$(backend_pg_db chain2)"
 check_eq "$n: copy of a ledger with customers' tags: refused" 1 "$RC"
 check_match "$n: copy with tags: names them" "holds 1 rows of customer_tag, which a copy does not carry yet" "$ERR"
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "sqlite:$T/none/x.db"

@@ -11,11 +11,9 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+source tests/lib/web.sh
 
-T=$(mktemp -d /tmp/leal-webcare-XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"; }
-trap cleanup EXIT
+web_fixture webcare
 DB=$T/ledger.db
 SHOTS=build/screenshots/care
 mkdir -p "$SHOTS"
@@ -50,23 +48,9 @@ check_eq "a staff member of a Spanish program is Spanish by default" "0|es" \
 "$LEAL" customer note "$ROSA" --by Marta --db "$DB" "prefers the desk's paper receipts" >/dev/null || exit 1
 uid() { q "select id from web_user where name = '$1'"; }
 
-"$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw-admin" \
-    >"$T/serve.out" 2>"$T/serve.err" &
-PIDS+=($!)
-for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^listening on //p' "$T/serve.out")
+web_start serve --db "$DB" --init-admin ana --password-file "$T/pw-admin"
 ANA=$(uid ana) MIA=$(uid mia) SAM=$(uid sam) TOM=$(uid tom)
 
-# req JAR METHOD PATH [JSON [CSRF]] -> "STATUS BODY"
-req() {
-    local jar=$1 method=$2 path=$3 data=${4:-} csrf=${5:-}
-    local args=(-s -o "$T/body" -w '%{http_code}' -X "$method" -b "$jar" -c "$jar")
-    [ -n "$data" ] && args+=(-H 'Content-Type: application/json' --data-binary "$data")
-    [ -n "$csrf" ] && args+=(-H "X-CSRF-Token: $csrf")
-    local code
-    code=$(curl "${args[@]}" "$URL$path")
-    echo "$code $(cat "$T/body")"
-}
 # The status and the answer's KEY (notes or erasure), times of this run as "now".
 part() {
     $PY -c 'import json,sys
@@ -81,15 +65,14 @@ def now(x):
 v = [now(x) for x in v] if isinstance(v, list) else now(v)
 print(s, json.dumps(v, separators=(",", ":")))' "$1" "$T0"
 }
-sign_in() { req "$T/jar-$1" POST /api/session "{\"name\":\"$1\",\"password\":\"$(cat "$T/pw-$2")\"}"; }
-csrf() { $PY -c 'import json,sys; print(json.loads(sys.stdin.read().split(" ",1)[1])["csrf"])'; }
+sign_in() { web_sign_in "$1" "$(cat "$T/pw-$2")"; }
 T0=$(date +%s)
 q "update customer_note set at = 1767225600" # the desk's note: 2026-01-01 00:00 UTC
-CSRF_A=$(sign_in ana admin | csrf)
-CSRF_M=$(sign_in mia manager | csrf)
-CSRF_S=$(sign_in sam staff | csrf)
-CSRF_T=$(sign_in tom staff | csrf)
-CSRF_P=$(sign_in pat staff | csrf)
+CSRF_A=$(sign_in ana admin | web_csrf)
+CSRF_M=$(sign_in mia manager | web_csrf)
+CSRF_S=$(sign_in sam staff | web_csrf)
+CSRF_T=$(sign_in tom staff | web_csrf)
+CSRF_P=$(sign_in pat staff | web_csrf)
 
 # ---- Notes ----
 DESK='{"id":1,"at":1767225600,"author":"Marta","user":0,"edited_at":0,"text":"prefers the desk'"'"'s paper receipts","may_change":false}'
@@ -232,13 +215,7 @@ check_eq "errors follow it: an English 403 for sam now" "403|LEAL_E_WEB_FORBIDDE
 req "$T/jar-sam" POST /api/me '{"lang":"es"}' "$CSRF_S" >/dev/null
 
 # ---- The pages, in Chromium ----
-timeout 180 node tests/web/care.js "$URL" "$SHOTS" "$LOLA" "$PILAR" >"$T/care.out" 2>"$T/care.err"
-RC=$?
-while IFS=$'\t' read -r name expected actual; do
-    check_eq "${name#CHECK }" "$expected" "$actual"
-done < <(grep '^CHECK ' "$T/care.out")
-check_eq "the browser run exits 0 with 16 checks and nothing on stderr" "0 16 " \
-    "$RC $(grep -c '^CHECK ' "$T/care.out") $(cat "$T/care.err")"
+web_browser care 16 "$URL" "$SHOTS" "$LOLA" "$PILAR"
 check_eq "screenshots of the customer page in both languages and the user's page" \
     "customer-erased-en.png customer-family-en.png customer-notes-en.png customer-notes-es.png me-en.png" \
     "$(cd "$SHOTS" && ls *.png | tr '\n' ' ' | sed 's/ $//')"

@@ -9,11 +9,10 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+source tests/lib/web.sh
 clear_of_midnight 30 # today's figures, reckoned once
 
-T=$(mktemp -d /tmp/leal-dashcache-XXXXXX)
-PID=
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+web_fixture dashcache
 DB=$T/ledger.db
 "$LEAL" program create --db "$DB" --code a --name "A" >/dev/null || exit 1
 "$LEAL" store add --db "$DB" --program 1 --code a1 --name "A one" --tz UTC >/dev/null || exit 1
@@ -22,10 +21,7 @@ DB=$T/ledger.db
 ACCT=$("$LEAL" customer add --db "$DB" --program 1 --name Eva --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["account"])')
 "$LEAL" sale --account "$ACCT" --amount 10 --store 1 --db "$DB" >/dev/null || exit 1
 printf 'admin password 1\n' >"$T/pw"
-"$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw" >"$T/serve.out" 2>"$T/serve.err" &
-PID=$!
-for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^listening on //p' "$T/serve.out")
+web_start serve --db "$DB" --init-admin ana --password-file "$T/pw"
 CSRF=$(curl -s -c "$T/jar" -H 'Content-Type: application/json' \
     -d '{"name":"ana","password":"admin password 1"}' "$URL/api/session" |
     $PY -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')

@@ -9,10 +9,9 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+source tests/lib/web.sh
 
-T=$(mktemp -d /tmp/leal-dashzone-XXXXXX)
-PID=
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+web_fixture dashzone
 DB=$T/ledger.db
 ZONE=Pacific/Kiritimati
 clear_of_midnight 30 UTC "$ZONE" # the local today and month, reckoned once
@@ -28,10 +27,7 @@ ACCT=$("$LEAL" customer add --db "$DB" --program 1 --name Kai --json | $PY -c 'i
 "$LEAL" sale --account "$ACCT" --amount 10 --store 1 --at "@$((MIDNIGHT + 1))" --db "$DB" >/dev/null || exit 1
 "$LEAL" sale --account "$ACCT" --amount 7 --store 1 --at "@$((MIDNIGHT - 1))" --db "$DB" >/dev/null || exit 1
 printf 'admin password 1\n' >"$T/pw"
-"$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw" >"$T/serve.out" 2>"$T/serve.err" &
-PID=$!
-for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^listening on //p' "$T/serve.out")
+web_start serve --db "$DB" --init-admin ana --password-file "$T/pw"
 curl -s -c "$T/jar" -H 'Content-Type: application/json' -d '{"name":"ana","password":"admin password 1"}' \
     "$URL/api/session" >/dev/null
 curl -s -b "$T/jar" "$URL/api/dashboard?program=1" >"$T/dash.json"

@@ -9,11 +9,9 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+source tests/lib/web.sh
 
-T=$(mktemp -d /tmp/leal-e2e-XXXXXX)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+web_fixture e2e
 DB=$T/ledger.db
 SHOTS=build/screenshots
 mkdir -p "$SHOTS"
@@ -57,19 +55,9 @@ run_capture "$LEAL" user add ed --role manager --store 2 --lang en --password-fi
 check_eq "--lang en overrides it" "0|user 3 'ed' added (manager, en)" "$RC|$OUT"
 run_capture "$LEAL" user add x --role staff --store 2 --lang fr --password-file "$T/pw-staff" --db "$DB"
 check_eq "another language is refused before anything is written" "2|0" "$RC|$(sqlite3 "$DB" "select count(*) from web_user where name = 'x'")"
-"$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw-admin" \
-    >"$T/serve.out" 2>"$T/serve.err" &
-PID=$!
-for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^listening on //p' "$T/serve.out")
+web_start serve --db "$DB" --init-admin ana --password-file "$T/pw-admin"
 
-timeout 120 node tests/web/e2e.js "$URL" "$SHOTS" "$BERTA" "$LEAL" "$DB" 501 >"$T/e2e.out" 2>"$T/e2e.err"
-RC=$?
-while IFS=$'\t' read -r name expected actual; do
-    check_eq "${name#CHECK }" "$expected" "$actual"
-done < <(grep '^CHECK ' "$T/e2e.out")
-check_eq "the browser run exits 0 with 46 checks and nothing on stderr" "0 46 " \
-    "$RC $(grep -c '^CHECK ' "$T/e2e.out") $(cat "$T/e2e.err")"
+web_browser e2e 46 "$URL" "$SHOTS" "$BERTA" "$LEAL" "$DB" 501
 check_eq "a screenshot of each page" "audit.png card-es.png card.png cards.png customer-consent.png customer.png customers.png dashboard-es.png dashboard.png rules.png sign-in.png staff-refused.png terminals.png users.png" \
     "$(cd "$SHOTS" && ls *.png | tr '\n' ' ' | sed 's/ $//')"
 check_match "each a PNG of the page" "PNG image data, 1280 x [0-9]+" "$(file "$SHOTS/customers.png")"

@@ -10,11 +10,9 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+source tests/lib/web.sh
 
-T=$(mktemp -d /tmp/leal-es-XXXXXX)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+web_fixture es
 DB=$T/ledger.db
 SHOTS=build/screenshots/es
 mkdir -p "$SHOTS"
@@ -24,11 +22,7 @@ rm -f "$SHOTS"/*.png
 "$LEAL" store add --db "$DB" --program 1 --code c1 --name "C uno" --tz Europe/Madrid >/dev/null
 printf 'admin password 1\n' >"$T/pw"
 "$LEAL" user add pepe --role staff --store 1 --password-file "$T/pw" --db "$DB" >/dev/null
-"$LEAL" serve --listen 127.0.0.1:0 --db "$DB" --init-admin ana --password-file "$T/pw" \
-    >"$T/serve.out" 2>"$T/serve.err" &
-PID=$!
-for _ in $(seq 300); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^listening on //p' "$T/serve.out")
+web_start serve --db "$DB" --init-admin ana --password-file "$T/pw"
 
 # status|message of a request: curl's arguments.
 ask() {
@@ -80,13 +74,7 @@ check_eq "a name over its size, in ana's Spanish, with the size" \
     "400|\"name\" debe ser un texto de 255 bytes como mucho: texto demasiado largo (255 bytes como mucho), no UTF-8 o con caracteres de control" \
     "$(ask -b "$T/jar2" -H "X-CSRF-Token: $ANA_CSRF" -H 'Content-Type: application/json' -d "{\"program\":1,\"name\":\"$LONG\"}" "$URL/api/customers")"
 
-timeout 120 node tests/web/es.js "$URL" "$SHOTS" >"$T/es.out" 2>"$T/es.err"
-RC=$?
-while IFS=$'\t' read -r name expected actual; do
-    check_eq "${name#CHECK }" "$expected" "$actual"
-done < <(grep '^CHECK ' "$T/es.out")
-check_eq "the browser run exits 0 with 3 checks and nothing on stderr" "0 3 " \
-    "$RC $(grep -c '^CHECK ' "$T/es.out") $(cat "$T/es.err")"
+web_browser es 3 "$URL" "$SHOTS"
 check_eq "screenshots of both sign-in pages" "portal-sign-in-es.png sign-in-es.png" \
     "$(cd "$SHOTS" && ls *.png | tr '\n' ' ' | sed 's/ $//')"
 finish

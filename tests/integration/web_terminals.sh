@@ -12,10 +12,9 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+source tests/lib/web.sh
 program_fixture web-terminals "web terminals passphrase" 7
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"; }
-trap cleanup EXIT
+trap web_cleanup EXIT # the servers web_start starts, and T
 SHOTS=build/screenshots
 mkdir -p "$SHOTS" "$T/pkgs"
 P=$T/pkgs
@@ -48,13 +47,7 @@ check_eq "the ledger's newest package per terminal: 1 1 1 2 0 1 0" "1 1 1 2 0 1 
 
 printf 'admin password 1\n' >"$T/pw"
 "$LEAL" user add ana --role admin --password-file "$T/pw" >/dev/null || exit 1
-serve() { # OUTFILE ARGS...: starts leal serve, sets URL
-    "$LEAL" serve --listen 127.0.0.1:0 --db "$DB" "${@:2}" >"$1" 2>"$1.err" &
-    PIDS+=($!)
-    for _ in $(seq 300); do grep -q '^listening on' "$1" 2>/dev/null && break; sleep 0.1; done
-    URL=$(sed -n 's/^listening on //p' "$1")
-}
-serve "$T/serve.out" --packages "$P"
+web_start serve --db "$DB" --packages "$P"
 curl -s -o /dev/null -c "$T/jar" -H 'Content-Type: application/json' \
     --data-binary '{"name":"ana","password":"admin password 1"}' "$URL/api/session"
 curl -s -b "$T/jar" "$URL/api/terminals?program=7" >"$T/terminals.json"
@@ -103,7 +96,7 @@ check_eq "expired and expiring cells are marked (class)" "2 expiring|3 expired" 
     "$(sed -n 's/^MARKED //p' "$T/page.out")"
 
 # Without --packages the page says the validity is not known.
-serve "$T/serve2.out"
+web_start serve2 --db "$DB"
 curl -s -o /dev/null -c "$T/jar2" -H 'Content-Type: application/json' \
     --data-binary '{"name":"ana","password":"admin password 1"}' "$URL/api/session"
 check_eq "without --packages: packages_known false, no file read" "False [None, None, None, None, None, None, None]" \

@@ -14,6 +14,25 @@
 # joined by SEP, a space by default), bal ACCOUNT ASSET (0 without a row) and
 # ledger_snapshot NAME (the ledger as it is now copied into another one,
 # $T/NAME.db or the cluster's database NAME; prints its --db) work on either.
+#
+# Both backends in one script (ledger_pg.sh, customers_pg.sh): backend_both
+# NAME CASES makes T (/tmp/leal-NAME-*, removed at exit, the cluster
+# stopped) and XDG_DATA_HOME under it, then runs the function CASES twice:
+# with BK=sqlite and DB the file $T/ledger.db, in the background while the
+# cluster starts (its output follows the PostgreSQL run's, its checks counted
+# then), and with BK=pg and DB the cluster's database "leal" (LEAL_TEST_PG),
+# which stay set after it (q, rows and bal read DB). Without PostgreSQL 15, or when the cluster does not
+# start, one failed check says so and the script finishes there.
+# backend_pg_db NAME [OPTIONS]: a new database NAME on the cluster (CREATE
+# DATABASE NAME OPTIONS); prints its URI.
+# backend_copy_both_ways WHAT RESULT [sorted]: `leal ledger copy` of the SQLite
+# file $T/ledger.db into a new database "chain" of the cluster (CHAIN, its
+# URI), then from CHAIN into the new file $T/back.db; three checks: "WHAT to
+# PostgreSQL" and "copy back to a file" (exit 0 and the line RESULT, "copied
+# N rows; ..."), and the file that comes back is the file that left (their
+# .dump; line by line in sorted order with "sorted").
+source tests/lib/pg.sh
+
 backend_fixture() {
     T=$(mktemp -d "/tmp/leal-$1-XXXXXX")
     trap backend_cleanup EXIT
@@ -24,14 +43,7 @@ backend_fixture() {
     case $BK in
     sqlite) DB=$XDG_DATA_HOME/leal/ledger.db ;;
     pg)
-        source tests/lib/pg.sh
-        if ! pg_available; then
-            fail "PostgreSQL 15 is not installed (make deps installs postgresql-15)"
-            finish
-            exit
-        fi
-        pg_start || {
-            fail "pg: the test cluster did not start"
+        backend_pg_start || {
             finish
             exit
         }
@@ -58,11 +70,65 @@ rows() { q "$1" | paste -sd "${2:- }"; }
 bal() { q "select coalesce((select amount from balance where account_id = $1 and asset = '$2'), 0)"; }
 ledger_snapshot() {
     if [ "$BK" = pg ]; then
-        "$PG_BIN/psql" "postgresql:///postgres?host=$PG_DIR&user=postgres" -qAtX \
-            -c "CREATE DATABASE $1 TEMPLATE leal" >/dev/null
-        echo "postgresql:///$1?host=$PG_DIR&user=postgres"
+        backend_pg_db "$1" "TEMPLATE leal"
     else
         sqlite3 "$DB" ".backup $T/$1.db"
         echo "$T/$1.db"
     fi
+}
+
+# The cluster started (tests/lib/pg.sh's pg_start), or 1 after a failed
+# check saying why.
+backend_pg_start() {
+    if ! pg_available; then
+        fail "PostgreSQL 15 is not installed (make deps installs postgresql-15)"
+        return 1
+    fi
+    pg_start || {
+        fail "pg: the test cluster did not start"
+        return 1
+    }
+}
+backend_pg_db() {
+    "$PG_BIN/psql" "postgresql:///postgres?host=$PG_DIR&user=postgres" -qAtX \
+        -c "CREATE DATABASE $1 ${2:-}" >/dev/null
+    echo "postgresql:///$1?host=$PG_DIR&user=postgres"
+}
+
+backend_both() {
+    local both_cases=$2 both_sqlite both_up
+    T=$(mktemp -d "/tmp/leal-$1-XXXXXX")
+    trap 'pg_stop; rm -rf "$T"' EXIT
+    export XDG_DATA_HOME=$T/xdg
+    # The script's time is mostly leal starting: the SQLite cases need not
+    # wait for the cluster.
+    (BK=sqlite DB=$T/ledger.db; T_PASS=0 T_FAIL=0; "$both_cases") >"$T/sqlite.log" 2>&1 &
+    both_sqlite=$!
+    backend_pg_start
+    both_up=$?
+    trap 'pg_stop; rm -rf "$T"' EXIT # pg_start set its own
+    if [ $both_up -ne 0 ]; then
+        wait $both_sqlite
+        finish
+        exit
+    fi
+    BK=pg DB=$LEAL_TEST_PG
+    "$both_cases"
+    wait $both_sqlite
+    cat "$T/sqlite.log"
+    T_PASS=$((T_PASS + $(grep -c '^ok - ' "$T/sqlite.log")))
+    T_FAIL=$((T_FAIL + $(grep -c '^not ok - ' "$T/sqlite.log")))
+}
+
+backend_copy_both_ways() {
+    local order=cat
+    [ "${3:-}" != sorted ] || order=sort
+    CHAIN=$(backend_pg_db chain)
+    run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$CHAIN"
+    check_eq "$BK: $1 to PostgreSQL" "0|$2" "$RC|$OUT"
+    run_capture "$LEAL" ledger copy --from "$CHAIN" --to "sqlite:$T/back.db"
+    check_eq "$BK: copy back to a file" "0|$2" "$RC|$OUT"
+    check_eq "$BK: the file that comes back is the file that left" \
+        "$(sqlite3 "$T/ledger.db" .dump | $order | sha256sum)" \
+        "$(sqlite3 "$T/back.db" .dump | $order | sha256sum)"
 }

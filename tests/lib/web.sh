@@ -17,6 +17,11 @@
 #                          prints "STATUS BODY"
 #   web_csrf               on web_sign_in's answer from stdin: the session's
 #                          CSRF token
+#   web_browser JS N ARGS...  node tests/web/JS.js ARGS (a page in headless
+#                          chromium; at most 180 s), its stdout in $T/JS.out
+#                          and stderr in $T/JS.err; each "CHECK NAME\tEXPECTED
+#                          \tACTUAL" line it printed is a check, and one more:
+#                          it exited 0 with N such lines and nothing on stderr
 WEB_PIDS=()
 WEB_PID=
 URL=
@@ -64,3 +69,15 @@ jget() { $PY -c 'import json,sys; d=json.loads(sys.stdin.read().split(" ",1)[1])
 web_sign_in() { req "$T/jar-$1" POST /api/session "{\"name\":\"$1\",\"password\":\"$2\"}"; }
 
 web_csrf() { jget 'd["csrf"]'; }
+
+web_browser() {
+    local js=$1 n=$2 rc name expected actual
+    shift 2
+    timeout 180 node "tests/web/$js.js" "$@" >"$T/$js.out" 2>"$T/$js.err"
+    rc=$?
+    while IFS=$'\t' read -r name expected actual; do
+        check_eq "${name#CHECK }" "$expected" "$actual"
+    done < <(grep '^CHECK ' "$T/$js.out")
+    check_eq "the browser run exits 0 with $n checks and nothing on stderr" "0 $n " \
+        "$rc $(grep -c '^CHECK ' "$T/$js.out") $(cat "$T/$js.err")"
+}
