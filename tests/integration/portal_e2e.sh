@@ -336,7 +336,7 @@ wait_mail 5
 read -r _ _ _ _ _ LINK5 < <(link 5)
 check_eq "Carla signs in through it" 200 "$(session "$(token_of "$LINK5")" | awk '{print $NF}')"
 check_eq "a bad page of her history: the error line in Spanish, under an English browser" \
-    "400 LEAL_E_ARG before es un número de asiento; limit va de 1 a 50: argumento no válido dentro de leal; por favor, informe de ello" \
+    "400 LEAL_E_ARG before es un número de asiento; limit va de 1 a 50" \
     "$(curl -s -w ' %{http_code}' -b "$T/jar" -H 'Accept-Language: en-GB,en;q=0.9' "$URL/portal/api/history?limit=0" | errname)"
 check_eq "without a session, the browser's language as before" \
     "401 LEAL_E_PORTAL_SESSION no ha entrado en el portal, o la sesión ha terminado; pida un enlace de acceso" \
