@@ -469,6 +469,7 @@ const struct web_route web_routes[] = {
     {"POST", "/api/users", ADMIN | MANAGER, true, web_user_create},
     {"PUT", "/api/users/:id", ADMIN | MANAGER, true, web_user_role},
     {"POST", "/api/users/:id", ADMIN | MANAGER, true, web_user_change},
+    {"PUT", "/api/users/:id/email", ADMIN | MANAGER, true, web_user_email},
     {"GET", "/api/audit", ADMIN, false, audit_list},
     {"GET", "/api/dashboard", ADMIN | MANAGER, false, web_dashboard},
     {"GET", "/api/cards/:id", WEB_ANY_ROLE, false, web_card_view},

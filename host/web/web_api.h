@@ -21,6 +21,7 @@
 
 struct report_db;
 struct web_dash_cache;
+struct web_outbox;
 
 #define WEB_ROLE_BIT(r) (1u << (unsigned)(r))
 #define WEB_ANY_ROLE                                                                               \
@@ -55,6 +56,7 @@ struct web_req {
     struct web_limit *enrol_customer, *enrol_addr;
     struct web_dash_cache *dash; /* the dashboard's kept answers (web_pages.h), or NULL */
     const char *db_path;         /* the ledger's file (an erasure works on it), or NULL */
+    struct web_outbox *outbox;   /* the mail that goes out after the answer (web_mail.h) */
     /* The language of the answer's error message: "es" or "en" (the
      * signed-in user's, else the browser's Accept-Language). */
     const char *lang;

@@ -9,14 +9,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "host/ledger/ledger_mail.h"
 #include "host/ledger/ledger_portal.h"
 #include "host/ledger/ledger_portal_pin.h"
 #include "host/ledger/ledger_qr.h"
 #include "host/mail/mail.h"
-#include "host/mail/mail_ledger.h"
 #include "host/qr/qr_image.h"
 #include "host/web/web_auth.h"
+#include "host/web/web_mail.h"
 #include "keys/base/ct.h"
 
 #define ADDRESS_MAX 256
@@ -33,51 +32,43 @@ static int match_one(void *ctx, const struct ledger_customer *c)
     return m->n >= WEB_PORTAL_MATCHES;
 }
 
-/* A fresh link for c, kept hashed, mailed through c's program's settings.
- * A program without mail settings sends nothing (the link is not kept). */
-static leal_err link_send(struct web_req *r, const struct ledger_customer *c, int64_t now)
+static leal_err keep_link(struct web_req *r, const uint8_t hash[32], void *ctx)
 {
-    struct ledger_mail lm;
+    const struct ledger_customer *c = ctx;
+    int64_t now = (int64_t)time(NULL);
+    return ledger_portal_link_add(r->l, hash, c->id, now, now + WEB_PORTAL_LINK_SECONDS);
+}
+
+/* A fresh link for c, kept hashed, queued to go out through c's program's
+ * settings (web_mail.h). A program without mail settings sends nothing (the
+ * link is not kept). */
+static leal_err link_send(struct web_req *r, const struct ledger_customer *c)
+{
     struct ledger_program p;
-    struct mail_server srv;
-    char token[WEB_AUTH_TOKEN_HEX], url[512], text[1024], why[256];
-    uint8_t hash[32];
-    bool es;
-    leal_err err = ledger_mail_get(r->l, c->program_id, &lm);
-    if (err == LEAL_E_NOT_FOUND)
-        return LEAL_OK;
-    if (err != LEAL_OK || (err = ledger_program_get(r->l, c->program_id, &p)) != LEAL_OK ||
-        (err = web_auth_token(token)) != LEAL_OK ||
-        (err = web_auth_token_hash(token, hash)) != LEAL_OK ||
-        (err = ledger_portal_link_add(r->l, hash, c->id, now, now + WEB_PORTAL_LINK_SECONDS)) !=
-            LEAL_OK)
+    char intro[512];
+    bool es, queued;
+    struct web_link_mail k = {.program = c->program_id,
+                              .to = c->email,
+                              .path = "/portal/#t=",
+                              .intro = intro,
+                              .keep = keep_link,
+                              .ctx = (void *)(uintptr_t)c};
+    leal_err err = ledger_program_get(r->l, c->program_id, &p);
+    if (err != LEAL_OK)
         return err;
     es = strcmp(p.locale, "es") == 0;
-    /* The token rides in the fragment: browsers never send it to a server,
-     * so it is in no access log and no Referer, and a mail scanner that
-     * fetches the page does not spend it (the page's script does). */
-    snprintf(url, sizeof url, "%s/portal/#t=%s", r->base_url, token);
-    snprintf(text, sizeof text,
+    k.subject = es ? "Tu enlace para entrar" : "Your sign-in link";
+    /* The token rides in the fragment: a mail scanner that fetches the page
+     * does not spend it either (the page's script does). */
+    snprintf(intro, sizeof intro,
              es ? "Hola %s:\r\n\r\nPara ver tu tarjeta de %s, abre este enlace en los próximos "
-                  "15 minutos:\r\n\r\n%s\r\n\r\nSirve una sola vez. Si no lo has pedido, ignora "
-                  "este mensaje.\r\n"
+                  "15 minutos:\r\n\r\n"
                 : "Hello %s,\r\n\r\nTo see your %s card, open this link within 15 minutes:"
-                  "\r\n\r\n%s\r\n\r\nIt works once. If you did not ask for it, ignore this "
-                  "message.\r\n",
-             c->name, p.name, url);
-    mail_server_from(&lm, &srv);
-    srv.timeout_s = WEB_PORTAL_MAIL_TIMEOUT;
-    {
-        struct mail_message m = {.to = c->email,
-                                 .subject = es ? "Tu enlace para entrar" : "Your sign-in link",
-                                 .text = text,
-                                 .date = now};
-        err = mail_send(&srv, &m, why, sizeof why);
-    }
-    leal_wipe(token, sizeof token);
-    leal_wipe(url, sizeof url);
-    leal_wipe(text, sizeof text);
-    return err;
+                  "\r\n\r\n",
+             c->name, p.name);
+    k.outro = es ? "\r\n\r\nSirve una sola vez. Si no lo has pedido, ignora este mensaje.\r\n"
+                 : "\r\n\r\nIt works once. If you did not ask for it, ignore this message.\r\n";
+    return web_mail_link(r, &k, &queued);
 }
 
 static void link_request(struct web_req *r)
@@ -112,10 +103,11 @@ static void link_request(struct web_req *r)
         web_ledger_error(r, err, "the customer");
         return;
     }
-    /* A failed send is not told either: the answer is the same for every
-     * address, so it does not reveal who is a customer. */
+    /* A failure is not told either: the answer is the same for every
+     * address, and comes before any mail goes out (web_mail.h), so neither
+     * its content nor its time reveals who is a customer. */
     for (int k = 0; k < m.n; k++)
-        (void)link_send(r, &m.c[k], now);
+        (void)link_send(r, &m.c[k]);
     r->status = 202;
     r->out = json_pack("{s:i}", "minutes", WEB_PORTAL_LINK_SECONDS / 60);
 }

@@ -58,8 +58,9 @@
  * (host/ledger/ledger_portal.h). It works once, within WEB_PORTAL_LINK_SECONDS.
  * Link requests are limited like the staff sign-in (host/web/web_limit.h):
  * every request counts, per e-mail address and per client address, so the
- * sixth within a minute is refused (429). The mail goes out from the
- * serving thread (timeout WEB_PORTAL_MAIL_TIMEOUT). Hosted.
+ * sixth within a minute is refused (429). The request is answered before
+ * the mail goes out (host/web/web_mail.h: the outbox's thread sends it), so
+ * the answer's time does not tell whether the address is a customer's. Hosted.
  */
 #ifndef LEAL_WEB_PORTAL_H
 #define LEAL_WEB_PORTAL_H
@@ -69,7 +70,6 @@
 #define WEB_PORTAL_LINK_SECONDS (15 * 60)
 #define WEB_PORTAL_SESSION_SECONDS (4 * 3600)
 #define WEB_PORTAL_MATCHES 8
-#define WEB_PORTAL_MAIL_TIMEOUT 20
 
 struct web_portal_route {
     const char *method;

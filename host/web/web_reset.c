@@ -7,60 +7,46 @@
 #include <string.h>
 #include <time.h>
 
-#include "host/ledger/ledger_mail.h"
-#include "host/mail/mail.h"
-#include "host/mail/mail_ledger.h"
 #include "host/web/web_auth.h"
+#include "host/web/web_mail.h"
 #include "keys/base/ct.h"
 
-/* A fresh reset link for u, kept hashed, mailed through the settings of
- * ledger_user_mail_program. Without mail settings nothing is kept or sent. */
-static leal_err reset_send(struct web_req *r, const struct ledger_user *u, int64_t now,
-                           bool *mailed)
+static leal_err keep_reset(struct web_req *r, const uint8_t hash[32], void *ctx)
 {
-    struct ledger_mail lm;
-    struct mail_server srv;
-    char token[WEB_AUTH_TOKEN_HEX], url[512], text[1024], why[256];
-    uint8_t hash[32];
-    int64_t program = 0;
+    const struct ledger_user *u = ctx;
+    int64_t now = (int64_t)time(NULL);
+    return ledger_reset_add(r->l, hash, u->id, now, now + WEB_RESET_SECONDS);
+}
+
+/* A fresh reset link for u, kept hashed, queued to go out through the
+ * settings of ledger_user_mail_program (web_mail.h). Without mail settings
+ * nothing is kept or sent. */
+static leal_err reset_send(struct web_req *r, const struct ledger_user *u, bool *queued)
+{
+    char intro[256];
     bool es = strcmp(u->lang, "es") == 0;
+    struct web_link_mail k = {
+        .to = u->email,
+        .subject = es ? "Tu nueva contraseña" : "Your new password",
+        .path = "/#/reset/", /* in the fragment, as the portal's links */
+        .intro = intro,
+        .outro = es ? "\r\n\r\nSirve una sola vez. Si no lo has pedido, ignora este mensaje: tu "
+                      "contraseña no cambia.\r\n"
+                    : "\r\n\r\nIt works once. If you did not ask for it, ignore this message: "
+                      "your password stays as it is.\r\n",
+        .keep = keep_reset,
+        .ctx = (void *)(uintptr_t)u};
     leal_err err;
-    *mailed = false;
-    if ((err = ledger_user_mail_program(r->l, u, &program)) != LEAL_OK)
+    *queued = false;
+    if ((err = ledger_user_mail_program(r->l, u, &k.program)) != LEAL_OK || k.program == 0)
         return err;
-    if (program == 0)
-        return LEAL_OK;
-    err = ledger_mail_get(r->l, program, &lm);
-    if (err == LEAL_E_NOT_FOUND)
-        return LEAL_OK;
-    if (err != LEAL_OK || (err = web_auth_token(token)) != LEAL_OK ||
-        (err = web_auth_token_hash(token, hash)) != LEAL_OK ||
-        (err = ledger_reset_add(r->l, hash, u->id, now, now + WEB_RESET_SECONDS)) != LEAL_OK)
-        return err;
-    /* In the fragment, as the portal's links: in no access log or Referer. */
-    snprintf(url, sizeof url, "%s/#/reset/%s", r->base_url, token);
-    snprintf(text, sizeof text,
+    snprintf(intro, sizeof intro,
              es ? "Hola %s:\r\n\r\nPara elegir una contraseña nueva para la gestión, abre este "
-                  "enlace en los próximos 30 minutos:\r\n\r\n%s\r\n\r\nSirve una sola vez. Si no "
-                  "lo has pedido, ignora este mensaje: tu contraseña no cambia.\r\n"
+                  "enlace en los próximos 30 minutos:\r\n\r\n"
                 : "Hello %s,\r\n\r\nTo choose a new password for the back office, open this "
-                  "link within 30 minutes:\r\n\r\n%s\r\n\r\nIt works once. If you did not ask "
-                  "for it, ignore this message: your password stays as it is.\r\n",
-             u->name, url);
-    mail_server_from(&lm, &srv);
-    srv.timeout_s = WEB_RESET_MAIL_TIMEOUT;
-    {
-        struct mail_message m = {.to = u->email,
-                                 .subject = es ? "Tu nueva contraseña" : "Your new password",
-                                 .text = text,
-                                 .date = now};
-        err = mail_send(&srv, &m, why, sizeof why);
-    }
-    *mailed = err == LEAL_OK;
-    leal_wipe(token, sizeof token);
-    leal_wipe(url, sizeof url);
-    leal_wipe(text, sizeof text);
-    return err;
+                  "link within 30 minutes:\r\n\r\n",
+             u->name);
+    return web_mail_link(r, &k, queued);
 }
 
 void web_password_forgot(struct web_req *r)
@@ -69,7 +55,7 @@ void web_password_forgot(struct web_req *r)
     char user_key[WEB_LIMIT_KEY], addr_key[WEB_LIMIT_KEY], object[40];
     struct ledger_user u;
     int64_t now = (int64_t)time(NULL);
-    bool mailed = false;
+    bool queued = false;
     leal_err err;
     if (name == NULL || name[0] == '\0') {
         web_api_error(r, 400, LEAL_E_ARG, "a reset needs the user's \"name\"");
@@ -94,10 +80,11 @@ void web_password_forgot(struct web_req *r)
     }
     if (err == LEAL_OK && !u.disabled && u.email[0]) {
         struct ledger_audit_line a = {u.id, u.name, "user.reset-request", object, NULL, NULL};
-        /* A failed send is not told either: the answer is the same for all. */
-        (void)reset_send(r, &u, now, &mailed);
+        /* A failure is not told either: the answer is the same for all, and
+         * comes before the mail goes out (web_mail.h). */
+        (void)reset_send(r, &u, &queued);
         snprintf(object, sizeof object, "user %lld", (long long)u.id);
-        a.after = mailed ? "{\"mailed\":true}" : "{\"mailed\":false}";
+        a.after = queued ? "{\"queued\":true}" : "{\"queued\":false}";
         if ((err = ledger_audit_add(r->l, &a)) != LEAL_OK) {
             web_ledger_error(r, err, "the audit log");
             return;

@@ -17,6 +17,7 @@
 #include "keys/base/ct.h"
 #include "host/web/web_auth.h"
 #include "host/web/web_es.h"
+#include "host/web/web_mail.h"
 #include "host/web/web_pages.h"
 #include "host/web/web_portal.h"
 #include "host/ledger/ledger_portal.h"
@@ -60,6 +61,7 @@ struct web_server {
     char *db_path;           /* the ledger's file (malloc'ed), or NULL */
     const struct web_hook *hook;
     struct flight flight;
+    struct web_outbox *outbox; /* the sign-in and reset links' mail */
 };
 
 /* What a connection's request has sent so far. */
@@ -201,6 +203,7 @@ static void req_init(struct web_server *s, struct MHD_Connection *c, struct web_
     r->qr_certifier = s->qr_certifier;
     r->packages_dir = s->packages_dir;
     r->db_path = s->db_path;
+    r->outbox = s->outbox;
     r->dash = NULL; /* the flight's thread keeps the dashboard's answers */
     r->status = 500;
     r->lang = web_es_accept(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language"));
@@ -337,6 +340,17 @@ static enum MHD_Result api(struct web_server *s, struct MHD_Connection *c, const
     return req_finish(c, &r);
 }
 
+/* A signed-in customer's answers (their error lines) in the language their
+ * page is shown in: their program's locale, whatever the browser asks. */
+static void portal_lang(struct web_server *s, struct web_req *r)
+{
+    struct ledger_customer c;
+    struct ledger_program p;
+    if (ledger_customer_get(s->l, r->customer, &c) == LEAL_OK &&
+        ledger_program_get(s->l, c.program_id, &p) == LEAL_OK)
+        r->lang = strcmp(p.locale, "es") == 0 ? "es" : "en";
+}
+
 /* The portal session of the request's leal_portal cookie. */
 static bool portal_authenticate(struct web_server *s, struct MHD_Connection *c, struct web_req *r,
                                 uint8_t hash[32], char csrf[LEDGER_PORTAL_CSRF])
@@ -353,6 +367,7 @@ static bool portal_authenticate(struct web_server *s, struct MHD_Connection *c, 
     }
     r->csrf = csrf;
     r->session = hash;
+    portal_lang(s, r);
     return true;
 }
 
@@ -583,6 +598,10 @@ leal_err web_server_start(struct ledger *l, const struct web_server_options *o,
         return LEAL_E_NO_LEDGER;
     }
     s->flight.running = o->db_path != NULL;
+    if (web_outbox_start(&s->outbox) != LEAL_OK) {
+        web_server_stop(s);
+        return LEAL_E_NO_MEMORY;
+    }
     if (o->db_path && (s->db_path = strdup(o->db_path)) == NULL) {
         web_server_stop(s);
         return LEAL_E_NO_MEMORY;
@@ -623,6 +642,8 @@ void web_server_stop(struct web_server *s)
     }
     if (s->d)
         MHD_stop_daemon(s->d);
+    /* After the daemon: no request queues a mail any more. */
+    web_outbox_stop(s->outbox);
     if (s->key)
         leal_wipe(s->key, strlen(s->key));
     report_db_close(s->reports);

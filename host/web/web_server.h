@@ -1,6 +1,8 @@
 /*
  * web_server.h - `leal serve`: the back office over HTTP (libmicrohttpd, one
- * internal thread, so one ledger connection serves every request in turn).
+ * internal thread, so one ledger connection serves every request in turn;
+ * the mail of sign-in and reset links goes out from a thread of its own after
+ * the answer, host/web/web_mail.h).
  * Routes: the JSON API under /api/ (host/web/web_api.h: each checked against
  * the role table before its handler), the pages embedded in the program
  * (host/web/web_static.h). A request to /api/ is authenticated by the

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/mail/mail.h"
 #include "host/web/web_auth.h"
 
 json_t *web_user_json(const struct ledger_user *u)
@@ -14,9 +15,24 @@ json_t *web_user_json(const struct ledger_user *u)
     json_t *stores = json_array();
     for (int i = 0; i < u->nstores; i++)
         json_array_append_new(stores, json_integer(u->stores[i]));
-    return json_pack("{s:I,s:s,s:s,s:s,s:b,s:o}", "id", (json_int_t)u->id, "name", u->name, "role",
-                     ledger_role_name(u->role), "lang", u->lang[0] ? u->lang : "en", "disabled",
-                     u->disabled, "stores", stores);
+    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:o}", "id", (json_int_t)u->id, "name", u->name,
+                     "role", ledger_role_name(u->role), "lang", u->lang[0] ? u->lang : "en",
+                     "email", u->email, "disabled", u->disabled, "stores", stores);
+}
+
+/* The body's "email" (absent: "") if it is "" or an address as `leal user
+ * add|set --email` takes it; false after setting the answer (400). */
+static bool email_of_body(struct web_req *r, const char **email)
+{
+    json_t *v = json_object_get(r->body, "email");
+    *email = v ? json_string_value(v) : "";
+    if (*email == NULL || ((*email)[0] && (strlen(*email) >= LEDGER_USER_EMAIL ||
+                                           mail_address_check(*email) != LEAL_OK))) {
+        web_api_error(r, 400, LEAL_E_MAIL_ADDRESS,
+                      "\"email\" (name@example.com, or \"\" for none)");
+        return false;
+    }
+    return true;
 }
 
 static bool is_admin(const struct web_req *r)
@@ -167,6 +183,7 @@ void web_user_create(struct web_req *r)
     const char *name = json_string_value(json_object_get(r->body, "name"));
     const char *password = json_string_value(json_object_get(r->body, "password"));
     const char *lang = json_string_value(json_object_get(r->body, "lang"));
+    const char *email = "";
     struct ledger_audit_line a = {r->user->id, r->user->name, "user.add", "", NULL, NULL};
     struct added k;
     leal_err err;
@@ -178,9 +195,10 @@ void web_user_create(struct web_req *r)
                       "a new user needs \"name\", \"password\", \"role\" and \"stores\"");
         return;
     }
-    if (!role_of_body(r, &k.u))
+    if (!role_of_body(r, &k.u) || !email_of_body(r, &email))
         return;
     snprintf(k.u.name, sizeof k.u.name, "%s", name);
+    snprintf(k.u.email, sizeof k.u.email, "%s", email);
     if (lang)
         snprintf(k.u.lang, sizeof k.u.lang, "%s", lang);
     if ((err = web_auth_hash(password, k.u.pass_hash, sizeof k.u.pass_hash)) != LEAL_OK) {
@@ -274,6 +292,57 @@ void web_user_change(struct web_req *r)
         a.after = after;
     }
     if ((err = web_audited(r, do_change, &c, &a)) != LEAL_OK) {
+        web_ledger_error(r, err, "the user");
+        return;
+    }
+    answer_user(r, u.id, 200);
+}
+
+struct email_change {
+    int64_t id;
+    const char *email;
+};
+
+static leal_err do_email(struct web_req *r, void *ctx)
+{
+    const struct email_change *c = ctx;
+    return ledger_user_set_email(r->l, c->id, c->email);
+}
+
+void web_user_email(struct web_req *r)
+{
+    struct ledger_user u;
+    const char *email = "";
+    char object[40], *before = NULL, *after = NULL;
+    json_t *was, *now;
+    struct ledger_audit_line a = {r->user->id, r->user->name, "user.email", object, NULL, NULL};
+    struct email_change c;
+    leal_err err;
+    if (!managed(r, &u))
+        return;
+    if (json_object_get(r->body, "email") == NULL) {
+        web_api_error(r, 400, LEAL_E_ARG, "send {\"email\": an address, or \"\" for none}");
+        return;
+    }
+    if (!email_of_body(r, &email))
+        return;
+    c.id = u.id;
+    c.email = email;
+    snprintf(object, sizeof object, "user %lld", (long long)u.id);
+    /* As `leal user set --email` writes it. */
+    was = json_pack("{s:s}", "email", u.email);
+    now = json_pack("{s:s}", "email", email);
+    a.before = before = was ? json_dumps(was, JSON_COMPACT) : NULL;
+    a.after = after = now ? json_dumps(now, JSON_COMPACT) : NULL;
+    json_decref(was);
+    json_decref(now);
+    if (before == NULL || after == NULL)
+        err = LEAL_E_NO_MEMORY;
+    else
+        err = web_audited(r, do_email, &c, &a);
+    free(before);
+    free(after);
+    if (err != LEAL_OK) {
         web_ledger_error(r, err, "the user");
         return;
     }

@@ -306,6 +306,9 @@ typedef enum leal_err {
     LEAL_E_SEGMENT_AMBIGUOUS = 653,
     LEAL_E_SEGMENT_FIELD = 654,
 
+    /* 700..709: the server's mail out (host/web/web_mail.h) */
+    LEAL_E_WEB_MAIL_QUEUE = 700,
+
     /* 710..719: DESFire EV2 secure messaging in leal's card operations */
     LEAL_E_CARD_EV2_DOWNGRADE = 710,
     /* 711..719: the EV2/EV3 layout with the Transaction MAC file (issue 19) */

@@ -30,7 +30,7 @@ export XDG_DATA_HOME=$T/xdg USER=tester LEAL_PASSPHRASE="portal test passphrase"
 "$LEAL" program create --db "$DB" --code sol --name "Café Sol" --points-per-euro 1 >/dev/null || exit 1
 "$LEAL" store add --db "$DB" --program 1 --code c1 --name "Sol Centro" --tz Europe/Madrid >/dev/null || exit 1
 mkdir "$T/inbox"
-$PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 180 &
+$PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 600 &
 SINK_PID=$!
 for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
 "$LEAL" mail set --db "$DB" --program 1 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
@@ -327,4 +327,18 @@ while IFS=$'\t' read -r name expected actual; do
 done < <(grep '^CHECK ' "$T/es.out")
 check_eq "the Spanish browser run exits 0 with 3 checks, nothing on stderr, a screenshot" "0 3  me-es.png" \
     "$RC $(grep -c '^CHECK ' "$T/es.out") $(cat "$T/es.err") $(cd "$SHOTS" && ls me-es.png)"
+
+# Signed in, a customer's error lines are in their program's language (the
+# page's), whatever the browser asks: Carla's Spanish under an English
+# browser.
+check_eq "another link for Carla" 202 "$(ask 127.0.0.8 carla@example.org)"
+wait_mail 5
+read -r _ _ _ _ _ LINK5 < <(link 5)
+check_eq "Carla signs in through it" 200 "$(session "$(token_of "$LINK5")" | awk '{print $NF}')"
+check_eq "a bad page of her history: the error line in Spanish, under an English browser" \
+    "400 LEAL_E_ARG before es un número de asiento; limit va de 1 a 50" \
+    "$(curl -s -w ' %{http_code}' -b "$T/jar" -H 'Accept-Language: en-GB,en;q=0.9' "$URL/portal/api/history?limit=0" | errname)"
+check_eq "without a session, the browser's language as before" \
+    "401 LEAL_E_PORTAL_SESSION no ha entrado en el portal, o la sesión ha terminado; pida un enlace de acceso" \
+    "$(curl -s -w ' %{http_code}' -H 'Accept-Language: es-ES' "$URL/portal/api/history?limit=0" | errname)"
 finish

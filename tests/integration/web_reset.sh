@@ -8,15 +8,17 @@
 # minutes) and when wrong; an unknown name, a user without an e-mail address
 # and a disabled user get the same 202 and no mail; only the token's SHA-256
 # is in the database file's bytes; requests are limited per name; both
-# steps are in the audit log. The page (tests/web/reset.js, headless chromium):
+# steps are in the audit log. The answers (a reset's and the portal's sign-in
+# link's) come before the mail goes out (a slow SMTP server holds its greeting
+# until the test has them). The page (tests/web/reset.js, headless chromium):
 # the sign-in page's link in Spanish and English, the request, the reset form.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
 source tests/lib/web.sh
 web_fixture reset
-SINK_PID=
-trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; web_cleanup' EXIT
+SINK_PID= SLOW_PID=
+trap 'for p in $SINK_PID $SLOW_PID; do kill "$p" 2>/dev/null; done; web_cleanup' EXIT
 DB=$T/ledger.db
 export XDG_DATA_HOME=$T/xdg USER=tester
 OLD_PW="old password 1"
@@ -62,7 +64,7 @@ reset() { req "$T/jar-anon" POST /api/password/reset "{\"token\":\"$1\",\"passwo
 eml_count() { ls "$T/inbox" | grep -c '\.eml$'; }
 wait_mail() { for _ in $(seq 200); do [ "$(eml_count)" -ge "$1" ] && return; sleep 0.05; done; }
 # mail N: To, Subject and the links of message N's plain text.
-mail() { $PY - "$T/inbox/$(printf %04d "$1").eml" <<'PY'
+mail() { $PY - "${INBOX:-$T/inbox}/$(printf %04d "$1").eml" <<'PY'
 import email, email.policy, re, sys
 m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
 found = re.findall(r"https?://\S+", m.get_body(("plain",)).get_content())
@@ -115,7 +117,7 @@ sqlite3 "$DB" "UPDATE web_reset SET expires_at = strftime('%s','now') - 1 WHERE 
 check_eq "an expired token is refused" "400 632" \
     "$(reset "$TOKEN2" "another password 3" | $PY -c 'import json,sys; s,b=sys.stdin.read().split(" ",1); print(s, json.loads(b)["error"]["code"])')"
 
-check_eq "the audit log" "user.reset-request user 1 mia {\"mailed\":true}|user.reset user 1 mia |user.reset-request user 1 mia {\"mailed\":true}" \
+check_eq "the audit log" "user.reset-request user 1 mia {\"queued\":true}|user.reset user 1 mia |user.reset-request user 1 mia {\"queued\":true}" \
     "$(sqlite3 "$DB" "SELECT action || ' ' || object || ' ' || actor || ' ' || coalesce(after, '') FROM audit WHERE action LIKE 'user.reset%' ORDER BY id" | paste -sd'|')"
 
 # The page, in headless chromium (tests/web/reset.js): the link on the
@@ -152,4 +154,38 @@ check_eq "the sixth wrong token from one address in a minute is refused" 429 \
     "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.30 -H 'Content-Type: application/json' \
         -d "{\"token\":\"$WRONG\",\"password\":\"$NEW_PW\"}" "$URL/api/password/reset")"
 check_eq "no other mail was sent" 3 "$(eml_count)"
+
+# The answer comes before the mail goes out, for a reset and for the portal's
+# sign-in link: a slow SMTP server (tests/lib/smtp_sink.py --hold-until)
+# takes the connection and holds its greeting until this test has both
+# answers; then both mails arrive whole, in order. (Before, each request
+# waited for the SMTP exchange: no answer came while the greeting was held.)
+mkdir "$T/slow"
+$PY tests/lib/smtp_sink.py --dir "$T/slow" --port-file "$T/slow-port" --hold-until "$T/go" --lifetime 180 &
+SLOW_PID=$!
+for _ in $(seq 600); do [ -s "$T/slow-port" ] && break; sleep 0.05; done
+"$LEAL" mail set --db "$DB" --program 1 --server 127.0.0.1 --port "$(cat "$T/slow-port")" --tls none \
+    --from club@sol.example --from-name "Café Sol" >/dev/null || exit 1
+"$LEAL" customer add --db "$DB" --program 1 --name Lola --surname Mar --email lola@sol.example >/dev/null || exit 1
+ask_link() { curl -s -w ' %{http_code}' --interface "$1" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$2\"}" "$URL/portal/api/link" | awk '{s=$NF; $NF=""; sub(/ $/, ""); print s, $0}'; }
+check_eq "a reset asked while the SMTP server holds its greeting: answered" '202 {"minutes":30}' "$(forgot 127.0.0.40 mia)"
+check_eq "a portal sign-in link likewise" '202 {"minutes":15}' "$(ask_link 127.0.0.40 lola@sol.example)"
+for _ in $(seq 600); do [ -e "$T/slow/held.1" ] && break; sleep 0.05; done
+check_eq "after both answers the first mail's connection waits at the SMTP server, nothing delivered" \
+    "held.1" "$(ls "$T/slow")"
+touch "$T/go"
+for _ in $(seq 600); do [ -e "$T/slow/0002.eml" ] && break; sleep 0.05; done
+slow_mail() { INBOX=$T/slow mail "$1"; }
+TOKEN3=$(slow_mail 1 | grep -o '#/reset/[0-9a-f]*' | cut -d/ -f3)
+check_eq "then the reset's mail arrives whole: To, Subject and the link of the token kept" \
+    "mia@sol.example | Your new password | $URL/#/reset/$TOKEN3|1" \
+    "$(slow_mail 1)|$(sqlite3 "$DB" "SELECT count(*) FROM web_reset WHERE used_at IS NULL AND hex(token_hash) = '$(printf '%s' "$TOKEN3" | sha256sum | cut -d' ' -f1 | tr a-f A-F)'")"
+LINK=$(slow_mail 2 | grep -o '#t=[0-9a-f]*' | cut -d= -f2)
+check_eq "and the portal's: To, Subject and the link of the token kept" \
+    "lola@sol.example | Your sign-in link | $URL/portal/#t=$LINK|1" \
+    "$(slow_mail 2)|$(sqlite3 "$DB" "SELECT count(*) FROM portal_link WHERE hex(token_hash) = '$(printf '%s' "$LINK" | sha256sum | cut -d' ' -f1 | tr a-f A-F)'")"
+check_eq "two connections, two messages" "0001.eml 0002.eml held.1 held.2" "$(ls "$T/slow" | grep -v '\.env$' | tr '\n' ' ' | sed 's/ $//')"
+check_eq "the reset's audit line says the mail was queued" 'user.reset-request user 1 mia {"queued":true}' \
+    "$(sqlite3 "$DB" "SELECT action || ' ' || object || ' ' || actor || ' ' || after FROM audit WHERE action = 'user.reset-request' ORDER BY id DESC LIMIT 1")"
 finish

@@ -299,7 +299,7 @@ done
 WALK_ERASE=$(q "select max(id) from customer")
 q "insert into erasure_request(customer_id, asked_on, channel, recorded_by, recorded_at) values ($WALK_ERASE, '2026-01-01', 'desk', 'walk', 1)"
 PER["POST /api/customers/:id/erase admin"]=/api/customers/$WALK_ERASE/erase
-check_eq "the role table lists 32 routes and the portal's 11" "32 11" \
+check_eq "the role table lists 33 routes and the portal's 11" "33 11" \
     "$(echo "$ROUTES" | grep -c ' /api/') $(echo "$ROUTES" | grep -c ' /portal/api/')"
 WRONG=""
 while read -r method path roles kind; do
@@ -322,6 +322,7 @@ while read -r method path roles kind; do
     [ "$path" = /api/users/:id ] && p=${path//:id/$WALLY}
     [ "$path" = /api/users/:id ] && [ "$method" = PUT ] && body='{"role":"staff","stores":[1]}'
     [ "$path" = /api/users/:id ] && [ "$method" = POST ] && body='{"disabled":false}'
+    [ "$path" = /api/users/:id/email ] && p=${path//:id/$WALLY} && body='{"email":"wally@example.org"}'
     [ "$path" = /api/catalogue/simulate ] && body="{\"part\":\"tier\",\"id\":1,\"multiplier_milli\":1500,\"from\":\"$MON0\",\"to\":\"$DAY0\"}"
     [ "$path" = /api/catalogue ] && body='{"part":"tier","id":1,"multiplier_milli":1500,"reason":"walk"}'
     [ "$path" = /api/customers/:id/notes ] && body='{"text":"walk"}'

@@ -5,11 +5,13 @@
 # touching another store's user or giving another store, a change to
 # oneself), what a manager may do in their own stores, a role change that
 # ends the user's sessions with its audit line, disable and a new password,
-# and a tier, reward, stamp card or bono kind simulated and saved (refused
+# a user's e-mail address (its refusals, its audit line), and a tier,
+# reward, stamp card or bono kind simulated and saved (refused
 # when the engine would refuse the set). Then tests/web/users.js in headless
 # chromium: an admin adds a staff member who cannot open the rules page,
 # makes them a manager and the page opens; a reward changed after its
-# simulation. Screenshots go to build/screenshots/users/.
+# simulation; an e-mail address set in English and removed in Spanish.
+# Screenshots go to build/screenshots/users/.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -99,6 +101,26 @@ check_eq "no one changes their own role or disables themselves: 409" \
     "409|no one changes their own role or stores or disables themselves; another admin or manager does it 409|no one changes their own role or stores or disables themselves; another admin or manager does it|admin 0" \
     "$(req "$T/jar-ana" PUT "/api/users/$ANA" '{"role":"staff","stores":[1]}' "$A" | err) $(req "$T/jar-ana" POST "/api/users/$ANA" '{"disabled":true}' "$A" | err)|$(q "select role || ' ' || disabled from web_user where id = $ANA")"
 
+# A user's e-mail address (where a forgotten password's link goes): the
+# role rules of the other edits, the CLI's format check, audited as the CLI
+# audits it (user.email, before and after), the sessions kept.
+email() { q "select email from web_user where id = $1"; }
+check_eq "an address without the CSRF token: 403; from staff: 403; a manager for another store's user: 403; tom has none" \
+    "403|the request lacks this session's CSRF token; reload the page and try again 403|$ROLE_MSG 403|$OTHER|" \
+    "$(req "$T/jar-ana" PUT "/api/users/$TOM/email" '{"email":"tom@a.example"}' | err) $(req "$T/jar-sam" PUT "/api/users/$TOM/email" '{"email":"tom@a.example"}' "$S" | err) $(req "$T/jar-mia" PUT "/api/users/$TOM/email" '{"email":"tom@a.example"}' "$M" | err)|$(email "$TOM")"
+ADDR_MSG="\"email\" (name@example.com, or \"\" for none): an e-mail address or header is not valid (one '@', no spaces, no line breaks or control characters); correct it"
+check_eq "a malformed address (as the CLI's --email refuses it), none given: 400, nothing written" \
+    "400|$ADDR_MSG 400|$ADDR_MSG 400|send {\"email\": an address, or \"\" for none}|" \
+    "$(req "$T/jar-ana" PUT "/api/users/$TOM/email" '{"email":"tom at a.example"}' "$A" | err) $(req "$T/jar-ana" POST /api/users '{"name":"y2","password":"y2 password 1","role":"staff","stores":[1],"email":"not an address"}' "$A" | err) $(req "$T/jar-ana" PUT "/api/users/$TOM/email" '{}' "$A" | err)|$(email "$TOM")"
+check_eq "the admin sets tom's: 200, in the answer and the list, audited as the CLI does" \
+    "200 tom@a.example|tom@a.example|ana|user.email|user $TOM|{\"email\":\"\"}|{\"email\":\"tom@a.example\"}" \
+    "$(req "$T/jar-ana" PUT "/api/users/$TOM/email" '{"email":"tom@a.example"}' "$A" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["user"]["email"]')"; })|$(req "$T/jar-ana" GET /api/users | jget '[u["email"] for u in d["users"] if u["name"] == "tom"][0]')|$(q "select actor, action, object, before, after from audit where action = 'user.email'")"
+check_eq "the CLI reads it" "tom@a.example" \
+    "$("$LEAL" user list --db "$DB" --json | $PY -c 'import json,sys; print([u["email"] for u in json.load(sys.stdin) if u["name"] == "tom"][0])')"
+check_eq "a manager sets and removes the address of staff of her store; sam's session stays" \
+    "200 sam@a.example 200 |mia {\"email\":\"\"} {\"email\":\"sam@a.example\"}|mia {\"email\":\"sam@a.example\"} {\"email\":\"\"}|200" \
+    "$(req "$T/jar-mia" PUT "/api/users/$(q "select id from web_user where name = 'sam'")/email" '{"email":"sam@a.example"}' "$M" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["user"]["email"]')"; }) $(req "$T/jar-mia" PUT "/api/users/$(q "select id from web_user where name = 'sam'")/email" '{"email":""}' "$M" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["user"]["email"]')"; })|$(q "select actor || ' ' || before || ' ' || after from audit where action = 'user.email' and actor = 'mia' order by id" | paste -sd'|')|$(req "$T/jar-sam" GET /api/me | cut -d' ' -f1)"
+
 # Spanish: an admin added with "lang": "es" is answered in Spanish.
 check_eq "an admin added in Spanish" "201 es" \
     "$(req "$T/jar-ana" POST /api/users '{"name":"eva","password":"eva password 1","role":"admin","stores":[],"lang":"es"}' "$A" | { read -r c b; echo "$c $(echo "0 $b" | jget 'd["user"]["lang"]')"; })"
@@ -171,9 +193,9 @@ check_eq "the CLI sees the tier as saved" 'tier 1 "Gold": from 20 euros spent in
 check_eq "the CLI's real and current-rules points the page will show (45 and 55)" "45 55" \
     "$($PY -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]; print(t["real_points"], t["sim_points"])' "$T/sim2.json")"
 
-web_browser users 26 "$URL" "$SHOTS"
+web_browser users 33 "$URL" "$SHOTS"
 check_eq "screenshots of the new pages" \
-    "promotions-catalogue.png promotions-remove.png users-add.png users-role.png users-staff-refused.png" \
+    "promotions-catalogue.png promotions-remove.png users-add.png users-email-es.png users-email.png users-role.png users-staff-refused.png" \
     "$(cd "$SHOTS" && ls *.png | tr '\n' ' ' | sed 's/ $//')"
 check_eq "the reward as the browser saved it, then the tier it added and removed, in the ledger" \
     "7|Big coffee|60|reward 1 changed,tier 2 added,tier 2 removed|catalogue.add|program 1 tier 2|catalogue.remove|program 1 tier 2" \

@@ -4,11 +4,14 @@ tests: every accepted message is written, as received, to DIR/NNNN.eml (temp nam
 rename), with its envelope in DIR/NNNN.env ("MAIL FROM" then each RCPT, one a line).
 
   smtp_sink.py --dir DIR --port-file FILE [--tls CERT KEY] [--auth USER:PASS]
-               [--refuse ADDR]... [--lifetime SECONDS]
+               [--refuse ADDR]... [--hold-until FILE] [--lifetime SECONDS]
 
 It binds 127.0.0.1 on a port of the kernel's choosing and writes the port to FILE once it
 listens. --tls offers STARTTLS and then requires it; --auth requires AUTH PLAIN/LOGIN with that
-user and password (only after STARTTLS). --refuse answers 550 to RCPT TO that address. It stops
+user and password (only after STARTTLS). --refuse answers 550 to RCPT TO that address.
+--hold-until makes a slow server: each connection, once accepted, first creates DIR/held.N (N
+counts the connections from 1) and then waits for FILE to exist before its greeting, so a test
+can see in what order things happen (an answer given while the SMTP server still holds). It stops
 on SIGTERM or after --lifetime seconds (default 120), whichever comes first, so a test that
 dies leaves nothing running for long.
 """
@@ -21,6 +24,20 @@ import ssl
 import warnings
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+
+class HeldSMTP(SMTP):
+    """An SMTP server whose greeting waits for a file (--hold-until)."""
+    hold = None
+    folder = None
+    held = 0
+
+    async def _handle_client(self):
+        HeldSMTP.held += 1
+        open(os.path.join(self.folder, "held.%d" % HeldSMTP.held), "w").close()
+        while not os.path.exists(self.hold):
+            await asyncio.sleep(0.02)
+        return await super()._handle_client()
 
 
 class Sink:
@@ -56,6 +73,7 @@ def main():
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--auth")
     ap.add_argument("--refuse", action="append", default=[])
+    ap.add_argument("--hold-until")
     ap.add_argument("--lifetime", type=float, default=120.0)
     a = ap.parse_args()
     # Quiet: refused handshakes are what some tests do on purpose.
@@ -82,6 +100,9 @@ def main():
             kw.update(tls_context=ctx, require_starttls=True)
         if a.auth:
             kw.update(authenticator=authenticator, auth_required=True, auth_require_tls=True)
+        if a.hold_until:
+            HeldSMTP.hold, HeldSMTP.folder = a.hold_until, a.dir
+            return HeldSMTP(handler, hostname="leal-test-sink", **kw)
         return SMTP(handler, hostname="leal-test-sink", **kw)
 
     loop = asyncio.new_event_loop()

@@ -233,6 +233,7 @@ static void role_table_lists_every_route(void **state)
         {"POST", "/api/users", 0, true},
         {"PUT", "/api/users/:id", 0, true},
         {"POST", "/api/users/:id", 0, true},
+        {"PUT", "/api/users/:id/email", 0, true},
         {"GET", "/api/audit", 0, false},
         {"GET", "/api/dashboard", 0, false},
         {"GET", "/api/cards/:id", 0, false},
@@ -252,12 +253,14 @@ static void role_table_lists_every_route(void **state)
     /* Notes: every role (the author rule is the handler's, web_care.h); an
      * erasure request: managers and admins; carrying it out: admins; one's
      * own language: everyone; detaching a family card: managers and admins.
-     * A forgotten password's link and its reset: public (web_reset.h). */
-    const unsigned roles[] = {
-        0,         A | M | S, 0,         0,         A | M | S, A | M | S, A | M | S, A | M | S,
-        A | M | S, A | M | S, A | M | S, A | M | S, A | M,     A,         A | M | S, A | M,
-        A | M,     A | M,     A | M,     A | M,     A,         A | M,     A | M | S, A | M | S,
-        A | M | S, A | M,     A | M,     A | M,     A | M,     A | M,     A | M,     A | M};
+     * A forgotten password's link and its reset: public (web_reset.h); a
+     * user's e-mail address: as their other edits, managers and admins. */
+    const unsigned roles[] = {0,         A | M | S, 0,         0,         A | M | S, A | M | S,
+                              A | M | S, A | M | S, A | M | S, A | M | S, A | M | S, A | M | S,
+                              A | M,     A,         A | M | S, A | M,     A | M,     A | M,
+                              A | M,     A | M,     A | M,     A,         A | M,     A | M | S,
+                              A | M | S, A | M | S, A | M,     A | M,     A | M,     A | M,
+                              A | M,     A | M,     A | M};
     (void)state;
     assert_int_equal(web_nroutes, (int)(sizeof want / sizeof want[0]));
     for (int i = 0; i < web_nroutes; i++) {

@@ -114,10 +114,11 @@ async function main() {
     await admin.selectOption('#consent-form select[name=channel]', 'sms');
     await admin.selectOption('#consent-form select[name=purpose]', 'service');
     await admin.fill('#consent-form input[name=evidence]', 'asked at the till');
+    await admin.fill('#consent-form input[name=text_version]', 'alta-v3');
     await admin.click('#consent-form button[type=submit]');
     await admin.waitForFunction(() => document.querySelectorAll('#customer-consent tbody tr').length === 1);
     check('the consent recorded on the page is shown with its record',
-      'sms|service|granted|web|ana|asked at the till',
+      'sms|service|granted|web|ana|asked at the till|alta-v3',
       await admin.evaluate(() => [...document.querySelectorAll('#customer-consent tbody tr td')]
         .filter((td, i) => i !== 3).map((td) => td.textContent).join('|')));
     check('and said so', 'Consent recorded.', await admin.textContent('#message'));

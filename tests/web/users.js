@@ -6,7 +6,8 @@
 // page; the admin makes them a manager and the rules page opens; a reward is
 // changed after its simulation on past sales and the catalogue is exactly
 // what was saved; a tier added (a name taken refused first) and removed,
-// each after its simulation. Prints "CHECK name<TAB>expected<TAB>actual".
+// each after its simulation. A user's e-mail address set (a malformed one
+// refused) in English and removed in Spanish. Prints "CHECK name<TAB>expected<TAB>actual".
 'use strict';
 const { launch, check, signIn: signInAt } = require('./lib.js');
 
@@ -38,9 +39,10 @@ async function main() {
     await admin.fill('#user-add-form input[name=password]', 'lola password 1');
     await admin.selectOption('#user-add-form select[name=role]', 'staff');
     await admin.fill('#user-add-form input[name=stores]', '1');
+    await admin.fill('#user-add-form input[name=email]', 'lola@a.example');
     check('the admin adds a staff member of store 1', 'Added.',
       await said(admin, () => admin.click('#user-add-form button[type=submit]')));
-    check('the users page lists them', 'lola|staff|en|1|active', await userRow(admin, 'lola'));
+    check('the users page lists them', 'lola|staff|en|1|lola@a.example|active', await userRow(admin, 'lola'));
     await admin.screenshot({ path: shots + '/users-add.png', fullPage: true });
 
     const lola = await (await browser.newContext()).newPage();
@@ -57,12 +59,12 @@ async function main() {
     // The admin makes lola a manager of store 1: her session ends.
     await admin.selectOption('#user-edit-form select[name=user]',
       await admin.evaluate(() => [...document.querySelector('#user-edit-form select[name=user]').options].find((o) => o.textContent.endsWith(' lola')).value));
-    check('the change form shows her role and stores', 'staff 1',
-      await admin.evaluate(() => { const f = document.querySelector('#user-edit-form').elements; return f.role.value + ' ' + f.stores.value; }));
+    check('the change form shows her role, stores and e-mail address', 'staff 1 lola@a.example',
+      await admin.evaluate(() => { const f = document.querySelector('#user-edit-form').elements; return f.role.value + ' ' + f.stores.value + ' ' + f.email.value; }));
     await admin.selectOption('#user-edit-form select[name=role]', 'manager');
     check('the admin changes her role', 'Saved.',
       await said(admin, () => admin.click('#user-edit-form button[type=submit]')));
-    check('the users page shows her a manager', 'lola|manager|en|1|active', await userRow(admin, 'lola'));
+    check('the users page shows her a manager', 'lola|manager|en|1|lola@a.example|active', await userRow(admin, 'lola'));
     await admin.screenshot({ path: shots + '/users-role.png', fullPage: true });
 
     await lola.goto(url + '/#/customers');
@@ -73,6 +75,39 @@ async function main() {
     await lola.click('#nav-rules');
     await lola.waitForSelector('#page-rules:not([hidden])');
     check('and the rules page opens', 'false', await lola.evaluate(() => document.querySelector('#nav-rules').hidden));
+
+    // Her e-mail address (for a forgotten password), in English, then in
+    // Spanish by eva (an admin whose language is Spanish).
+    await admin.click('#nav-users');
+    await admin.waitForSelector('#page-users:not([hidden])');
+    await admin.fill('#user-edit-form input[name=email]', 'lola at b.example');
+    check('a malformed address is refused in one line, nothing changed',
+      '"email" (name@example.com, or "" for none): an e-mail address or header is not valid (one \'@\', no spaces, no line breaks or control characters); correct it|lola|manager|en|1|lola@a.example|active',
+      (await said(admin, () => admin.click('#user-email'))) + '|' + (await userRow(admin, 'lola')));
+    await admin.fill('#user-edit-form input[name=email]', 'lola@b.example');
+    check('the admin sets her new address', 'E-mail address set.', await said(admin, () => admin.click('#user-email')));
+    check('the users page and the form show it', 'lola|manager|en|1|lola@b.example|active lola@b.example',
+      (await userRow(admin, 'lola')) + ' ' + (await admin.inputValue('#user-edit-form input[name=email]')));
+    await admin.screenshot({ path: shots + '/users-email.png', fullPage: true });
+    const eva = await (await browser.newContext({ locale: 'es-ES' })).newPage();
+    await signIn(eva, 'eva', 'eva password 1');
+    await eva.click('#nav-users');
+    await eva.waitForSelector('#page-users:not([hidden])');
+    check('in Spanish: the column, the field and the button',
+      '#,Nombre,Rol,Idioma,Tiendas,Correo,Estado|Correo (para una contraseña olvidada)|Poner el correo', await eva.evaluate(() => [
+        [...document.querySelectorAll('#user-list thead th')].map((th) => th.textContent).join(','),
+        document.querySelector('#user-edit-form input[name=email]').parentElement.firstChild.nodeValue.trim(),
+        document.querySelector('#user-email').textContent].join('|')));
+    await eva.selectOption('#user-edit-form select[name=user]',
+      await eva.evaluate(() => [...document.querySelector('#user-edit-form select[name=user]').options].find((o) => o.textContent.endsWith(' lola')).value));
+    await eva.fill('#user-edit-form input[name=email]', 'lola en b.example');
+    check('a malformed address refused in Spanish',
+      '"email" (nombre@ejemplo.com, o "" para ninguno): una dirección o cabecera de correo no es válida (una \'@\', sin espacios, saltos de línea ni caracteres de control); corríjala',
+      await said(eva, () => eva.click('#user-email')));
+    await eva.fill('#user-edit-form input[name=email]', '');
+    check('eva removes the address', 'Correo quitado.', await said(eva, () => eva.click('#user-email')));
+    check('her row shows none', 'lola|gerente|en|1||activo', await userRow(eva, 'lola'));
+    await eva.screenshot({ path: shots + '/users-email-es.png', fullPage: true });
 
     // A reward changed after its simulation, through the admin's page.
     await admin.click('#nav-rules');
