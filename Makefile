@@ -276,9 +276,12 @@ FW_CFLAGS += -DLEAL_MAX_KEY_VERSIONS=4
 $(FW_O)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(FW_CC) $(FW_CFLAGS) -MMD -MP -c $< -o $@
+# The image keeps its relocations (--emit-relocs, outside what is loaded): the stack bound
+# (tests/bench/fw_stack.py) reads from them which functions the image calls through pointers.
 $(FW_ELF): $(patsubst %.c,$(FW_O)/obj/%.o,$(FW_SRC)) firmware/port/cortex-m/mps2_an385.ld
 	$(FW_CC) $(FW_CFLAGS) -nostartfiles -T firmware/port/cortex-m/mps2_an385.ld \
-		-Wl,--gc-sections -Wl,-Map=$(FW_O)/leal-cm3.map -o $@ $(filter %.o,$^) -lc -lgcc
+		-Wl,--gc-sections -Wl,--emit-relocs -Wl,-Map=$(FW_O)/leal-cm3.map -o $@ $(filter %.o,$^) \
+		-lc -lgcc
 .PHONY: firmware firmware-run
 firmware: $(FW_ELF)
 # UART0 is the console and the till's lines; FW_PN532=PTY wires UART1 to a PN532 (the

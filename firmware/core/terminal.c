@@ -43,35 +43,41 @@ struct tap {
 
 /* Local civil time from UTC and the zone offset (days to a date after
  * H. Hinnant's civil_from_days; years outside the engine's range are a
- * clock that is not set). */
+ * clock that is not set). A local time from CIVIL_SECONDS_END on is past
+ * RULES_MAX_YEAR whatever the date, so it is refused before any division:
+ * below it the day and the date take 32-bit arithmetic (86400 = 128 * 675,
+ * the day by a shift and a 32-bit division), which a Cortex-M3 does in
+ * hardware (64-bit divisions call libgcc's __aeabi_ldivmod). */
+#define CIVIL_SECONDS_END ((int64_t)(RULES_MAX_YEAR + 1 - 1970) * 366 * DAY_SECONDS)
+_Static_assert(CIVIL_SECONDS_END >> 7 <= UINT32_MAX, "the day's dividend takes 32 bits");
 static leal_err civil_of(const struct port_time *now, struct rules_civil *c, uint32_t *day)
 {
     int64_t local = (int64_t)now->utc_seconds + (int64_t)now->utc_offset_minutes * 60;
-    int64_t days, secs, z, era, doe, yoe, y, doy, mp, d, m;
-    if (now->utc_seconds > (uint64_t)INT64_MAX / 2 || local < 0)
+    uint32_t days, secs, z, era, doe, yoe, y, doy, mp, d, m;
+    if (now->utc_seconds > (uint64_t)INT64_MAX / 2 || local < 0 || local >= CIVIL_SECONDS_END)
         return LEAL_E_STATE;
-    days = local / DAY_SECONDS;
-    secs = local % DAY_SECONDS;
-    z = days + 719468;
-    era = z / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    y = yoe + era * 400;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    d = doy - (153 * mp + 2) / 5 + 1;
-    m = mp < 10 ? mp + 3 : mp - 9;
-    if (m <= 2)
+    days = (uint32_t)((uint64_t)local >> 7) / 675u;
+    secs = (uint32_t)(local - (int64_t)days * DAY_SECONDS);
+    z = days + 719468u;
+    era = z / 146097u;
+    doe = z - era * 146097u;
+    yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u;
+    y = yoe + era * 400u;
+    doy = doe - (365u * yoe + yoe / 4u - yoe / 100u);
+    mp = (5u * doy + 2u) / 153u;
+    d = doy - (153u * mp + 2u) / 5u + 1u;
+    m = mp < 10u ? mp + 3u : mp - 9u;
+    if (m <= 2u)
         y++;
     if (y < RULES_MIN_YEAR || y > RULES_MAX_YEAR)
         return LEAL_E_STATE;
     c->year = (uint16_t)y;
     c->month = (uint8_t)m;
     c->day = (uint8_t)d;
-    c->hour = (uint8_t)(secs / 3600);
-    c->minute = (uint8_t)(secs / 60 % 60);
-    c->second = (uint8_t)(secs % 60);
-    *day = (uint32_t)days;
+    c->hour = (uint8_t)(secs / 3600u);
+    c->minute = (uint8_t)(secs / 60u % 60u);
+    c->second = (uint8_t)(secs % 60u);
+    *day = days;
     return LEAL_OK;
 }
 
@@ -949,8 +955,10 @@ static leal_err desfire_commit_tx(struct tap *tp, void *card)
 /* After a commit that answered TMC and TMV: the TMAC entry, naming the
  * operation's entry. The card has committed whatever this append does; a
  * journal that refuses it leaves the result without tmac_entry (the host
- * then has the operation without its TMV, as after a commit with no answer). */
-static void journal_tmac(struct tap *tp)
+ * then has the operation without its TMV, as after a commit with no answer).
+ * In a frame of its own: inlined, its entry (488 bytes) would sit in the
+ * tap's frame under every call of the tap (finish's settle, plan, append). */
+LEAL_NOINLINE static void journal_tmac(struct tap *tp)
 {
     struct journal_entry e;
     leal_memset(&e, 0, sizeof e);
@@ -975,7 +983,10 @@ static void journal_tmac(struct tap *tp)
     tp->out->tmc = tp->tm.tmc;
 }
 
-static leal_err tap_desfire(struct tap *tp)
+/* Its session (struct desfire_card, 764 bytes on the board) in a frame of
+ * its own, as tap_classic's card: inlined into terminal_tap, the two would
+ * share one frame as large as the larger under either card's tap. */
+LEAL_NOINLINE static leal_err tap_desfire(struct tap *tp)
 {
     struct terminal *t = tp->t;
     struct desfire_card_keys dk;
@@ -1108,9 +1119,9 @@ static leal_err classic_run(struct tap *tp, struct classic_tap *ct)
     return err;
 }
 
-/* The Classic tap's keys and card in this frame only, wiped on every path:
- * a DESFire tap's frame (tap_desfire) takes the same stack. */
-static leal_err tap_classic(struct tap *tp)
+/* The Classic tap's keys and card in this frame only, wiped on every path
+ * (not inlined: tap_desfire). */
+LEAL_NOINLINE static leal_err tap_classic(struct tap *tp)
 {
     struct classic_tap ct;
     leal_err err = classic_run(tp, &ct);

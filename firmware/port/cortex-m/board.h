@@ -53,6 +53,11 @@ int32_t cm_semihost(uint32_t op, void *args);
 /* Ends the run: status 0 is success (semihosting SYS_EXIT_EXTENDED). */
 __attribute__((noreturn)) void cm_exit(int status);
 int cm_main(void);
+/* err's name in two parts (build/firmware/err_board.c, err_subset.awk): what
+ * goes first in *prefix ("LEAL_E_", or "" for LEAL_OK) and the rest returned
+ * ("CARD_REMOVED"; "UNKNOWN" for a code outside the board's table): the board
+ * stores its names without the prefix every error's begins with. */
+const char *cm_errname(leal_err err, const char **prefix);
 /* Serves the till's lines on UART0 until END (till.c); the run's exit status. */
 int cm_till(void);
 

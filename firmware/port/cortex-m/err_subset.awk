@@ -13,7 +13,10 @@
 # about 8 KiB of flash less. The table is then written compact, the same
 # lookups over it: each entry a 16-bit code and the 16-bit offset of its name
 # in one string of the names (4 bytes an entry, not err.c's 12: a code and two
-# pointers), about 1 KiB less again.
+# pointers), about 1 KiB less again. The names are stored without the
+# "LEAL_E_" every error's begins with (7 bytes an entry): cm_errname gives
+# a name in its two parts, which the till prints one after the other; the
+# whole name (leal_errname, leal_strerror) is put together in one buffer.
 BEGIN {
     n = split(keep, k, " ")
     for (i = 1; i <= n; i++)
@@ -42,8 +45,10 @@ END {
     if (!names)
         exit
     print "/* err.c for the board (firmware/port/cortex-m/err_subset.awk, names=1): the"
-    print " * codes its sources name, each with its name as its text. */"
+    print " * codes its sources name, each with its name as its text, stored without"
+    print " * the \"LEAL_E_\" every error's begins with (cm_errname, board.h). */"
     print include
+    print "#include \"firmware/port/cortex-m/board.h\""
     print ""
     print "#include <stddef.h>"
     print "#include <stdint.h>"
@@ -53,16 +58,26 @@ END {
     print "    uint16_t name; /* its offset in err_names */"
     print "};"
     print ""
+    longest = length("UNKNOWN")
+    for (i = 0; i < nsyms; i++) {
+        rest[i] = syms[i]
+        if (syms[i] != "LEAL_OK" && sub(/^LEAL_E_/, "", rest[i]) != 1) {
+            print "err_subset.awk: " syms[i] " does not begin with LEAL_E_" >"/dev/stderr"
+            exit 1
+        }
+        if (length(rest[i]) > longest)
+            longest = length(rest[i])
+    }
     print "static const char err_names[] ="
     for (i = 0; i < nsyms; i++)
-        print "    \"" syms[i] "\\0\""
+        print "    \"" rest[i] "\\0\""
     print "    ;"
     print ""
     print "static const struct err_entry err_table[] = {"
     off = 0
     for (i = 0; i < nsyms; i++) {
         print "    {" syms[i] ", " off "},"
-        off += length(syms[i]) + 1
+        off += length(rest[i]) + 1
     }
     print "};"
     print ""
@@ -76,16 +91,36 @@ END {
     print "    return NULL;"
     print "}"
     print ""
+    print "const char *cm_errname(leal_err err, const char **prefix)"
+    print "{"
+    print "    const char *rest = find(err);"
+    print "    *prefix = err == LEAL_OK ? \"\" : \"LEAL_E_\";"
+    print "    return rest ? rest : \"UNKNOWN\";"
+    print "}"
+    print ""
+    print "/* The whole name, in one buffer that the next call overwrites (the board"
+    print " * runs one thread; the till prints cm_errname's parts and links neither). */"
+    print "static const char *whole(leal_err err)"
+    print "{"
+    print "    static char name[sizeof \"LEAL_E_\" + " longest "];"
+    print "    const char *prefix, *rest = cm_errname(err, &prefix);"
+    print "    size_t n = 0;"
+    print "    while (*prefix)"
+    print "        name[n++] = *prefix++;"
+    print "    while (*rest)"
+    print "        name[n++] = *rest++;"
+    print "    name[n] = '\\0';"
+    print "    return name;"
+    print "}"
+    print ""
     print "const char *leal_strerror(leal_err err)"
     print "{"
-    print "    const char *name = find(err);"
-    print "    return name ? name : \"unknown error\";"
+    print "    return find(err) ? whole(err) : \"unknown error\";"
     print "}"
     print ""
     print "const char *leal_errname(leal_err err)"
     print "{"
-    print "    const char *name = find(err);"
-    print "    return name ? name : \"LEAL_E_UNKNOWN\";"
+    print "    return whole(err);"
     print "}"
     print ""
     print "int leal_err_is_defined(leal_err err)"

@@ -69,8 +69,10 @@ static bool have_keys, journal_is_open, store_is_open, term_is_open, reader_up;
 
 static void answer_err(leal_err err)
 {
+    const char *prefix, *rest = cm_errname(err, &prefix);
     cm_uart_puts("error ");
-    cm_uart_puts(leal_errname(err));
+    cm_uart_puts(prefix);
+    cm_uart_puts(rest);
     cm_uart_putc('\n');
 }
 
@@ -361,8 +363,10 @@ static void void_words(struct line *l, const struct terminal_result *r)
     put(l, " points");
 }
 
-/* The operator's line, word for word leal-terminal tap's (terminal_tap.c). */
-static void show_result(const struct terminal_result *r)
+/* The operator's line, word for word leal-terminal tap's (terminal_tap.c).
+ * Not inlined: its line (PORT_SHOW_MAX bytes) is not on the stack during
+ * the tap (do_tap). */
+LEAL_NOINLINE static void show_result(const struct terminal_result *r)
 {
     struct line l = {.n = 0};
     put(&l, "card ");
@@ -371,8 +375,10 @@ static void show_result(const struct terminal_result *r)
     put(&l, op_name(r->op));
     put(&l, ": ");
     if (r->outcome == TERMINAL_REFUSED) {
+        const char *prefix, *rest = cm_errname((leal_err)r->reason, &prefix);
         put(&l, "REFUSED: ");
-        put(&l, leal_errname((leal_err)r->reason));
+        put(&l, prefix);
+        put(&l, rest);
     } else if (r->outcome != TERMINAL_DONE) {
         put(&l, "NO ANSWER at the last step: tap the card here again");
     } else if (r->op == TERMINAL_PAY || r->op == TERMINAL_PAY_EARN) {
