@@ -14,13 +14,37 @@
 
 /* "COMMAND SUBCOMMAND" that run there. */
 static const char *const ported[] = {
-    "ledger init",     "ledger post",    "ledger void",      "ledger verify",    "program create",
-    "program show",    "store add",      "terminal add",     "account add",      "account add-card",
-    "account show",    "ledger copy",    "sync import",      "sync ack",         "reconcile",
-    "reward add",      "stamp add",      "reconcile accept", "customer add",     "customer show",
-    "customer edit",   "customer list",  "customer search",  "customer consent", "customer note",
-    "customer export", "customer erase", "package show", /* reads a file, not the ledger */
+    "ledger init",      "ledger post",
+    "ledger void",      "ledger verify",
+    "program create",   "program show",
+    "store add",        "terminal add",
+    "account add",      "account add-card",
+    "account show",     "ledger copy",
+    "sync import",      "sync ack",
+    "reconcile",        "reward add",
+    "stamp add",        "reconcile accept",
+    "customer add",     "customer show",
+    "customer edit",    "customer list",
+    "customer search",  "customer consent",
+    "customer note",    "customer export",
+    "customer erase",   "package show", /* reads a file, not the ledger */
+    "terminal package", "sale",         /* leal sale --account ... */
+    "sale refund",      "sale category",
+    "rules simulate",   "rule add",
+    "rule list",        "rule show",
+    "rule end",         "rule history",
+    "rule welcome",     "tier add",
+    "tier list",        "tier remove",
+    "reward list",      "reward show",
+    "reward remove",    "reward redeem",
+    "stamp list",       "stamp remove",
+    "bono add",         "bono list",
+    "bono show",        "bono remove",
 };
+
+/* Commands every subcommand of which runs there (an unknown one is then
+ * the command's own usage error, as on SQLite). */
+static const char *const whole[] = {"rule", "tier", "stamp", "sale"};
 
 static bool is_pg(const char *db)
 {
@@ -36,6 +60,13 @@ int cli_pg_scope(int argc, char **argv)
             db = argv[i + 1];
     if (!is_pg(db))
         return -1;
+    /* Help opens nothing. */
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0)
+            return -1;
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
+        if (strcmp(argv[1], whole[i]) == 0)
+            return -1;
     if (argc > 2 && argv[2][0] != '-')
         sub = argv[2];
     snprintf(what, sizeof what, "%s%s%s", argv[1], sub[0] ? " " : "", sub);

@@ -758,7 +758,9 @@ struct ledger_stats {
 };
 /* Recomputes every balance from the lines and every lot total from the
  * lots, checks that each entry sums to zero per asset and each idempotency
- * key appears once, and runs SQLite's quick_check. LEAL_E_LEDGER_MISMATCH
+ * key appears once, that each online sale and refund is its entry's (by its
+ * key) and records the points that entry moves, and runs SQLite's
+ * quick_check. LEAL_E_LEDGER_MISMATCH
  * with the first difference in ledger_errmsg(). stats may be NULL. */
 LEAL_MUST_CHECK leal_err ledger_verify(struct ledger *l, struct ledger_stats *stats);
 
@@ -810,11 +812,13 @@ struct ledger_copy_stats {
 /* Copies the ledger from into to, an empty ledger of either backend (SQLite
  * or PostgreSQL), in one write transaction of to, from one read snapshot of
  * from: the tables the PostgreSQL schema holds (programs, stores,
- * terminals, customers with their personal data, consent and notes,
- * accounts, balances, cards, entries, lines, lots, terminal journals).
- * Before the commit every entry of from is compared with its copy, column
- * by column with its lines; after it ledger_verify checks the copy's books.
- * A source holding rows of another table (sales, tags, ...) is refused with
+ * terminals, rule sets and what each package was built with, customers
+ * with their personal data, consent and notes, accounts, balances, cards,
+ * entries, lines, lots, terminal journals, sales categories, sales and
+ * their refunds). Before the commit every entry of from is compared with
+ * its copy, column by column with its lines; after it ledger_verify checks
+ * the copy's books (each sale and refund against its entry among them).
+ * A source holding rows of another table (tags, bonos sold, ...) is refused with
  * LEAL_E_PG_UNSUPPORTED naming it, a destination that is not empty with
  * LEAL_E_EXISTS, a difference with LEAL_E_LEDGER_MISMATCH; nothing is then
  * written. The detail is in ledger_errmsg(to). */

@@ -26,6 +26,13 @@ static const struct copy_spec copied[] = {
      "id"},
     {"store", "id, program_id, code, name, timezone, created_at", "id"},
     {"terminal", "id, store_id, name, epoch, created_at, package_version", "id"},
+    /* The rule sets and what each package was given (schema_pg.c version 2). */
+    {"rule_set", "program_id, version, at, operator, reason, what, encoded", "program_id, version"},
+    {"rule_set_name", "program_id, version, part, item, name", "program_id, version, part, item"},
+    {"package_caps", "terminal_id, version, cap_day_cents, cap_sync_cents, built_at",
+     "terminal_id, version"},
+    {"package_rules", "terminal_id, version, rules_version", "terminal_id, version"},
+    {"sale_category", "program_id, code, name", "program_id, code"},
     {"customer", "id, program_id, created_at, erased_at", "id"},
     {"customer_pii",
      "customer_id, name, surname, email, phone, birth_date, gender, address, preferences, "
@@ -59,9 +66,24 @@ static const struct copy_spec copied[] = {
     {"terminal_tmac", "terminal_id, epoch, seq, card_id, tmc, tmv, verdict, detail",
      "terminal_id, epoch, seq"},
     {"card_host_change_sent", "card_id, taps, upto_entry, at", "card_id"},
+    /* Online sales and their refunds (version 5), after their entries. */
+    {"sale",
+     "id, program_id, account_id, card_id, store_id, at, local_date, local_time, amount_cents, "
+     "request_id, content_hash, entry_id, rules_version, points, period, units, period_after, "
+     "tier_before, tier_after, state_after, owed_settled",
+     "id"},
+    {"sale_item", "sale_id, n, category, quantity, amount_cents", "sale_id, n"},
+    {"sale_line", "sale_id, n, source, rule_id, points", "sale_id, n"},
+    {"sale_refund",
+     "id, sale_id, account_id, at, local_date, amount_cents, request_id, content_hash, entry_id, "
+     "points_back, points_short, units_back, period_after",
+     "id"},
+    {"sale_stamp", "sale_id, refund_id, card, stamps, rewards, short", "sale_id, refund_id, card"},
 };
 
 #define N_COPIED (sizeof copied / sizeof copied[0])
+/* The widest table copied (sale: 21). */
+#define COPY_MAX_COLS 24
 
 /* After the accounts: each customer's own account. */
 static const struct copy_spec account_pass = {"customer", "id, account_id", "id"};
@@ -112,12 +134,16 @@ static leal_err copy_table(struct ledger *from, struct ledger *to, const struct 
 {
     char sel[1024], ins[1024], marks[512];
     struct store_stmt *src, *dst;
-    struct store_val v[20];
+    struct store_val v[COPY_MAX_COLS];
     int ncols = 1;
     size_t k = 0;
     leal_err err, e2;
     for (const char *p = c->cols; *p; p++)
         ncols += *p == ',';
+    if (ncols > COPY_MAX_COLS) {
+        store_set_msg(to, "%s has more columns than a copy carries", c->table);
+        return LEAL_E_INTERNAL;
+    }
     for (int i = 1; i <= ncols; i++)
         k += (size_t)snprintf(marks + k, sizeof marks - k, "%s?%d", i > 1 ? ", " : "", i);
     snprintf(sel, sizeof sel, "SELECT %s FROM %s ORDER BY %s", c->cols, c->table, c->order);

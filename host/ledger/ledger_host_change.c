@@ -274,7 +274,7 @@ leal_err ledger_host_change_sent(struct ledger *l, const struct ledger_host_chan
     return store_exec_i64(l,
                           "INSERT INTO card_host_change_sent(card_id, taps, upto_entry, at) VALUES "
                           "(?1, ?2, ?3, ?4) ON CONFLICT(card_id) DO UPDATE SET taps = ?2, "
-                          "upto_entry = max(upto_entry, ?3), at = ?4",
+                          "upto_entry = max(card_host_change_sent.upto_entry, ?3), at = ?4",
                           I64S(c->card_id, c->taps, c->upto_entry, ledger_now()));
 }
 

@@ -89,6 +89,24 @@ static const struct {
      "AND (sess <> 0 OR e <> 0)) OR (h = 1 AND (n = 0 OR d <> e OR (d > 0 AND sess <= 0))) "
      "ORDER BY acc, bono LIMIT 1",
      "%s%.0lld%.0lld%.0lld"},
+    /* Sales and refunds (ledger_sale.h) against their entries: a sale's
+     * entry is the one its key names ("sale:" + its request id; a refund's
+     * "refund:") and moves the account's points by what the sale recorded,
+     * less the owed points it settled (a refund: by what it took back); no
+     * entry moves none. */
+    {"SELECT CASE WHEN k = 0 THEN w || ' ' || id || ': entry ' || eid || ' is not its entry' ELSE "
+     "w || ' ' || id || ' records ' || want || ' points for account ' || acc || ' but its entry "
+     "moves ' || got END, 0, 0, 0 FROM (SELECT 'sale' AS w, s.id AS id, s.entry_id AS eid, "
+     "s.account_id AS acc, s.points - s.owed_settled AS want, coalesce(sum(x.amount), 0) AS got, "
+     "CASE WHEN s.entry_id IS NULL OR e.request_id = 'sale:' || s.request_id THEN 1 ELSE 0 END "
+     "AS k FROM sale s LEFT JOIN entry e ON e.id = s.entry_id LEFT JOIN line x ON x.entry_id = "
+     "e.id AND x.account_id = s.account_id AND x.asset = 'PTS' GROUP BY s.id, e.id UNION ALL "
+     "SELECT 'refund', r.id, r.entry_id, r.account_id, -r.points_back, coalesce(sum(x.amount), "
+     "0), CASE WHEN r.entry_id IS NULL OR e.request_id = 'refund:' || r.request_id THEN 1 ELSE 0 "
+     "END FROM sale_refund r LEFT JOIN entry e ON e.id = r.entry_id LEFT JOIN line x ON "
+     "x.entry_id = e.id AND x.account_id = r.account_id AND x.asset = 'PTS' GROUP BY r.id, e.id) "
+     "v WHERE k = 0 OR want <> got ORDER BY w DESC, id LIMIT 1",
+     "%s%.0lld%.0lld%.0lld"},
 };
 
 /* The report summaries (report_sum_sql.h; SQLite only) against the same

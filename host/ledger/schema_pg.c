@@ -5,7 +5,8 @@
  * STORE_PG_SCHEMA_VERSION raised). The same concepts as schema.c's at
  * LEDGER_SCHEMA_VERSION, for the part of the ledger that runs on PostgreSQL
  * (README, "The ledger on PostgreSQL"): programs, stores, terminals,
- * customers, accounts, balances, cards, entries, lines and points lots. The
+ * customers, accounts, balances, cards, entries, lines, points lots and
+ * online sales. The
  * same columns, checks and unique keys (the idempotency keys are unique
  * indexes, as there); integers are BIGINT, blobs BYTEA. An id behaves as
  * SQLite's INTEGER PRIMARY KEY: NULL or left out takes the next number, one
@@ -309,6 +310,71 @@
     " user_id BIGINT, edited_at BIGINT);"                                                          \
     "CREATE INDEX customer_note_customer ON customer_note(customer_id, id);"
 
+/* Online sales through the rules engine (issue 20, version 5), as schema.c's
+ * 11 -> 12 and 12 -> 13: a sale keeps what the engine was given (items by
+ * category, store, local civil time) and what it gave (points per line,
+ * stamps per stamp card, the spend bucket, the owed points it settled), so
+ * a refund takes back exactly that and `leal rules simulate` can replay it;
+ * categories are named per program. Idempotency: sale.request_id and
+ * sale_refund.request_id are unique, as their entries' "sale:" and
+ * "refund:" keys are. What `leal sale`, `leal terminal package` (a phone's
+ * tier) and `leal rules simulate` read besides the core. The local dates
+ * and times (YYYY-MM-DD, hh:mm:ss: a period is a range of them) compare
+ * bytewise (COLLATE "C"), as SQLite's do, whatever the database's
+ * collation. */
+#define PG_SALE_SCHEMA                                                                             \
+    "CREATE TABLE sale_category("                                                                  \
+    " program_id BIGINT NOT NULL REFERENCES program(id),"                                          \
+    " code BIGINT NOT NULL CHECK (code BETWEEN 1 AND 65535), name TEXT NOT NULL,"                  \
+    " PRIMARY KEY (program_id, code), UNIQUE (program_id, name));"                                 \
+    "CREATE TABLE sale("                                                                           \
+    " id BIGINT PRIMARY KEY, program_id BIGINT NOT NULL REFERENCES program(id),"                   \
+    " account_id BIGINT NOT NULL REFERENCES account(id),"                                          \
+    " card_id BIGINT REFERENCES card(card_id), store_id BIGINT NOT NULL REFERENCES store(id),"     \
+    " at BIGINT NOT NULL, local_date TEXT COLLATE \"C\" NOT NULL,"                                 \
+    " local_time TEXT COLLATE \"C\" NOT NULL,"                                                     \
+    " amount_cents BIGINT NOT NULL CHECK (amount_cents BETWEEN 0 AND 100000000),"                  \
+    " request_id TEXT NOT NULL UNIQUE, content_hash TEXT NOT NULL,"                                \
+    " entry_id BIGINT REFERENCES entry(id),"                                                       \
+    " rules_version BIGINT NOT NULL CHECK (rules_version >= 0),"                                   \
+    " points BIGINT NOT NULL CHECK (points >= 0),"                                                 \
+    " period BIGINT NOT NULL CHECK (period BETWEEN 0 AND 65535),"                                  \
+    " units BIGINT NOT NULL CHECK (units BETWEEN 0 AND 65535),"                                    \
+    " period_after BIGINT NOT NULL CHECK (period_after BETWEEN 0 AND 65535),"                      \
+    " tier_before BIGINT NOT NULL, tier_after BIGINT NOT NULL,"                                    \
+    " state_after BYTEA NOT NULL CHECK (length(state_after) = 23),"                                \
+    " owed_settled BIGINT NOT NULL DEFAULT 0 CHECK (owed_settled >= 0));"                          \
+    "CREATE INDEX sale_account_period ON sale(account_id, period);"                                \
+    "CREATE INDEX sale_account_day ON sale(account_id, local_date);"                               \
+    "CREATE INDEX sale_program_day ON sale(program_id, local_date);"                               \
+    "CREATE TABLE sale_item("                                                                      \
+    " sale_id BIGINT NOT NULL REFERENCES sale(id), n BIGINT NOT NULL,"                             \
+    " category BIGINT NOT NULL CHECK (category BETWEEN 1 AND 65535),"                              \
+    " quantity BIGINT NOT NULL CHECK (quantity BETWEEN 1 AND 65535),"                              \
+    " amount_cents BIGINT NOT NULL CHECK (amount_cents >= 0), PRIMARY KEY (sale_id, n));"          \
+    "CREATE TABLE sale_line("                                                                      \
+    " sale_id BIGINT NOT NULL REFERENCES sale(id), n BIGINT NOT NULL,"                             \
+    " source BIGINT NOT NULL CHECK (source BETWEEN 1 AND 4), rule_id BIGINT NOT NULL,"             \
+    " points BIGINT NOT NULL CHECK (points > 0), PRIMARY KEY (sale_id, n));"                       \
+    "CREATE TABLE sale_refund("                                                                    \
+    " id BIGINT PRIMARY KEY, sale_id BIGINT NOT NULL REFERENCES sale(id),"                         \
+    " account_id BIGINT NOT NULL REFERENCES account(id), at BIGINT NOT NULL,"                      \
+    " local_date TEXT COLLATE \"C\" NOT NULL,"                                                     \
+    " amount_cents BIGINT NOT NULL CHECK (amount_cents > 0),"                                      \
+    " request_id TEXT NOT NULL UNIQUE, content_hash TEXT NOT NULL,"                                \
+    " entry_id BIGINT REFERENCES entry(id),"                                                       \
+    " points_back BIGINT NOT NULL CHECK (points_back >= 0),"                                       \
+    " points_short BIGINT NOT NULL CHECK (points_short >= 0),"                                     \
+    " units_back BIGINT NOT NULL CHECK (units_back >= 0),"                                         \
+    " period_after BIGINT NOT NULL CHECK (period_after BETWEEN 0 AND 65535));"                     \
+    "CREATE INDEX sale_refund_sale ON sale_refund(sale_id);"                                       \
+    "CREATE INDEX sale_refund_account ON sale_refund(account_id, local_date);"                     \
+    "CREATE TABLE sale_stamp("                                                                     \
+    " sale_id BIGINT NOT NULL REFERENCES sale(id), refund_id BIGINT NOT NULL,"                     \
+    " card BIGINT NOT NULL CHECK (card BETWEEN 1 AND 4),"                                          \
+    " stamps BIGINT NOT NULL CHECK (stamps >= 0), rewards BIGINT NOT NULL CHECK (rewards >= 0),"   \
+    " short BIGINT NOT NULL CHECK (short >= 0), PRIMARY KEY (sale_id, refund_id, card));"
+
 static const char *const pg_migrations[] = {
     /* 0 -> 1 */ PG_PRINTF_FUNCTION PG_MAX_FUNCTIONS PG_ROWID_FUNCTION PG_CORE_SCHEMA
         PG_HOST_CHANGE_SCHEMA PG_ROWID(
@@ -316,6 +382,7 @@ static const char *const pg_migrations[] = {
     /* 1 -> 2 */ PG_SYNC_SCHEMA PG_ROWID("'sync_finding','reconcile_finding'"),
     /* 2 -> 3 */ PG_TMAC_SCHEMA,
     /* 3 -> 4 */ PG_CUSTOMER_SCHEMA PG_ROWID("'consent','customer_note'"),
+    /* 4 -> 5 */ PG_SALE_SCHEMA PG_ROWID("'sale','sale_refund'"),
 };
 
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == STORE_PG_SCHEMA_VERSION,

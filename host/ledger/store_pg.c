@@ -30,6 +30,8 @@
 /* Statements live in one pool, so store.c tells a PostgreSQL statement from
  * an SQLite one by its address (store_pg_owns) without reading it. */
 #define PG_POOL 512
+/* A bytea column is read only among a row's first PG_BLOB_COLS columns. */
+#define PG_BLOB_COLS 32
 
 /* PostgreSQL's type oids (catalog/pg_type_d.h, stable across versions). */
 enum {
@@ -49,11 +51,13 @@ struct store_stmt {
     bool insert; /* RETURNING * added: rows are only the new id */
     int nparams; /* the highest $N bound */
     struct store_val p[PG_MAX_PARAMS];
-    PGresult *res;          /* NULL until stepped */
-    int next;               /* the row store_pg_step hands out next */
-    int cur;                /* the row it stands on */
-    unsigned char *blob[8]; /* decoded bytea columns of the current row */
-    size_t blob_n[8];
+    PGresult *res; /* NULL until stepped */
+    int next;      /* the row store_pg_step hands out next */
+    int cur;       /* the row it stands on */
+    /* Decoded bytea columns of the current row, by column: a sale's
+     * state_after is its 11th column read back, its 20th copied. */
+    unsigned char *blob[PG_BLOB_COLS];
+    size_t blob_n[PG_BLOB_COLS];
 };
 
 static struct store_stmt pool[PG_POOL];

@@ -65,40 +65,7 @@ check_eq "show with another program's keystore: exit 0" 0 "$RC"
 check_match "show with another program's keystore: not checked" "^signature +not checked: the keystore has no package key version 1 for program 7$" "$OUT"
 
 # An independent reading of PACKAGE.md: the lists and the signed message.
-decode() {
-    $PY - "$1" <<'PY'
-import hashlib, struct, sys
-d = open(sys.argv[1], "rb").read()
-assert d[:4] == b"LPKG" and d[4] == 2
-R, H, F, P, N = struct.unpack(">IIIII", d[36:56])
-assert len(d) == 60 + R + 9 * H + 28 * F + 24 * P + N + 32 + 8 + 64
-r = d[60:60 + R]
-print("rules", r.hex())
-if R:
-    print("rules-head", r[0], struct.unpack(">I", r[1:5])[0], struct.unpack(">I", r[5:9])[0], *r[13:18])
-o = 60 + R
-for i in range(H):
-    cid, why = struct.unpack(">QB", d[o:o + 9]); o += 9
-    print("hot", cid, {1: "blocked", 2: "lost", 3: "replaced"}[why])
-for i in range(F):
-    cid, kind, flags, res, taps, seq = struct.unpack(">QBBHII", d[o:o + 20])
-    print("floor", cid, {1: "desfire", 2: "classic"}[kind], flags, taps, seq, d[o + 20:o + 28].hex()); o += 28
-for i in range(P):
-    print("pending", *struct.unpack(">QIIiB", d[o:o + 21])); o += 24
-end = o + N
-while o < end:
-    kind, item, n = struct.unpack(">BIB", d[o:o + 6])
-    print("name", {1: "tier", 2: "stamp", 3: "reward", 4: "bono", 5: "store"}[kind], item, d[o + 6:o + 6 + n].decode()); o += 6 + n
-store, cap, std, dst, has = struct.unpack(">IIhhB", d[o:o + 13])
-print("site", store, cap, std, dst, has, *struct.unpack(">BBBxi", d[o + 16:o + 24]), *struct.unpack(">BBBxi", d[o + 24:o + 32])); o += 32
-day, sync = struct.unpack(">II", d[o:o + 8])
-print("caps", day, sync)
-body = d[:-64]; h = bytes(32)
-for i in range(0, len(body), 1024):
-    h = hashlib.sha256(h + body[i:i + 1024]).digest()
-print("msg", (b"leal-package" + bytes([2]) + struct.pack(">I", len(body)) + h).hex())
-PY
-}
+decode() { $PY tests/lib/package_decode.py "$1"; }
 DEC=$(decode "$T/p1.lpkg")
 WANT_HOT=$(q "select 'hot ' || card_id || ' ' || status from card where status in ('blocked','lost','replaced') order by card_id")
 check_eq "hot list: the ledger's blocked and replaced cards, by card id" "$WANT_HOT" "$(grep '^hot' <<<"$DEC")"
@@ -218,7 +185,7 @@ UPTO=$(q "select max(e.id) from entry e join line n on n.entry_id = e.id where n
 run_capture "$LEAL" terminal package --terminal 1 -o "$T/pp.lpkg" --json
 check_match "build --json: one card with host changes" '"pending":1,' "$OUT"
 check_eq "pending: Pilar +35 at taps 2, up to the -5 entry, kinds adjustment and bonus" \
-    "pending $PILAR 2 $UPTO 35 3" "$(decode "$T/pp.lpkg" | grep '^pending')"
+    "pending $PILAR 2 $UPTO 35 3 0 0" "$(decode "$T/pp.lpkg" | grep '^pending')"
 run_capture "$LEAL" package show "$T/pp.lpkg"
 check_match "show: the pending count" "^pending +1 cards with host changes waiting$" "$OUT"
 check_eq "the ledger remembers at which taps a package carried them, and up to which entry" \

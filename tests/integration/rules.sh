@@ -3,17 +3,16 @@
 # reward, stamp, bono; host/cli/cmd_rules.c) on a real ledger: each change a
 # new version with who, when, why and what; lists and --json exact; every bad
 # value and every set the rules check refuses named in one line, exit 2, and
-# the database byte for byte as it was (its .dump compared).
+# the database row for row as it was (its dump compared). LEAL_TEST_BACKEND=pg
+# runs every case on PostgreSQL (sale_pg.sh; tests/lib/backend.sh).
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
+source tests/lib/backend.sh
 
-T=$(mktemp -d /tmp/leal-rules-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-DB=$T/ledger.db
+backend_fixture rules "rules test passphrase"
 export USER=marta
 l() { run_capture "$LEAL" "$@" --db "$DB"; }
-dump() { sqlite3 "$DB" .dump | sha256sum; }
-q() { sqlite3 "$DB" "$1"; }
+dump() { backend_dump | sha256sum; }
 # refused NAME EXPECTED-STDERR CMD...: exit 2, that one line, nothing changed.
 refused() {
     local name=$1 want=$2 before
@@ -90,7 +89,7 @@ check_eq "rule show --json: codes and names" '0|{"program":1,"version":8,"rule":
 # its category; then stamp card 1: per, category.
 check_eq "the engine keeps the number: rule 7's and stamp card 1's category in the stored set" \
     "0003|0003" \
-    "$(q "select hex(substr(encoded, 18 + 16 + 49 + 42, 2)) || '|' || hex(substr(encoded, 18 + 16 + 49 + 43 + 2, 2)) from rule_set where version = 7")"
+    "$(q "select $(sql_hex "substr(encoded, 18 + 16 + 49 + 42, 2)") || '|' || $(sql_hex "substr(encoded, 18 + 16 + 49 + 43 + 2, 2)") from rule_set where version = 7")"
 l bono list --program 1 --json
 check_eq "bono list --json" '0|{"program":1,"version":8,"bonos":[{"id":1,"name":"10 masajes","sessions":10,"valid_days":365,"price_cents":4500}]}' "$RC|$OUT"
 l rule show 1 --program 1 --json
@@ -116,7 +115,9 @@ version 7  T UTC  marta  stamp card 1 added: tarjeta café
 version 8  T UTC  marta  bono 1 added: bonos
 version 9  T UTC  marta  rule 1 ends on 2026-12-24: acaba en Nochebuena" \
     "$RC|$(printf '%s\n' "$OUT" | sed -E 's/  [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC  /  T UTC  /')"
-check_eq "history: the times are the ledger's" "$(q "select strftime('%Y-%m-%d %H:%M', at, 'unixepoch') from rule_set where version = 9")" \
+AT9="strftime('%Y-%m-%d %H:%M', at, 'unixepoch')"
+[ "$BK" = pg ] && AT9="to_char(to_timestamp(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+check_eq "history: the times are the ledger's" "$(q "select $AT9 from rule_set where version = 9")" \
     "$(printf '%s\n' "$OUT" | tail -1 | cut -c12-27)"
 check_eq "ledger: 9 versions, 2 of the other program's 0" "9|0" \
     "$(q 'select count(*) from rule_set where program_id = 1')|$(q 'select count(*) from rule_set where program_id = 2')"

@@ -1,21 +1,22 @@
 #!/bin/bash
-# sale.sh - `leal sale`, `leal sale refund` and `leal sale category` end to
-# end on a real SQLite ledger: exact output (text and --json), the store's
-# local time (Europe/Madrid's repeated hour), idempotent retries, refunds
-# whole and in part, and every bad input exiting 2 with one line and the
-# database exactly as it was.
+# sale.sh - `leal sale`, `leal sale refund`, `leal sale category` and `leal
+# rules simulate` end to end on a real ledger: exact output (text and
+# --json), the store's local time (Europe/Madrid's repeated hour),
+# idempotent retries, refunds whole and in part, owed points, and every bad
+# input exiting 2 with one line and the database exactly as it was;
+# `ledger verify` finding a sale whose entry does not move what it records.
+# LEAL_TEST_BACKEND=pg runs every case on PostgreSQL (sale_pg.sh;
+# tests/lib/backend.sh), which also copies the ledger to an SQLite file and
+# back to PostgreSQL with every sale, refund and rule set.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+source tests/lib/backend.sh
 
-T=$(mktemp -d /tmp/leal-sale-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-DB=$T/ledger.db
-export XDG_DATA_HOME=$T/xdg
+backend_fixture sale "sale test passphrase"
 
 l() { run_capture "$LEAL" "$@" --db "$DB"; }
-dump() { sqlite3 "$DB" .dump | sha256sum; }
-q() { sqlite3 "$DB" "$1"; }
+dump() { backend_dump | sha256sum; }
 
 # bad NAME EXIT EXPECTED_ERR_REGEX ARGS...: that exit, the error in one line, nothing written.
 bad() {
@@ -174,7 +175,7 @@ check_eq "unknown option json" '{"error":{"code":303,"name":"LEAL_E_USAGE","mess
 # sale of 20,00 with two teas (category 3) at store 1 earns 24 base, 50 welcome, 24 for
 # double points on Tuesdays 16:00-20:00, 10 for 5,00 of category 3; a stamp per tea.
 SET=$(sed -n 's/^SET = //p' tests/vectors/leal_rules_set.txt)
-sqlite3 "$DB" "insert into rule_set values (1, 3, 1796000000, 'Marta', 'test', 'golden set', x'$SET');
+q "insert into rule_set values (1, 3, 1796000000, 'Marta', 'test', 'golden set', $(sql_blob "$SET"));
 insert into rule_set_name values (1, 3, 3, 1, 'Doble martes'), (1, 3, 3, 2, 'Diez por té'),
 (1, 3, 2, 1, 'Plata'), (1, 3, 4, 1, 'Cafés');"
 l customer add --program 1 --name Beatriz
@@ -224,8 +225,78 @@ check_eq "the one after settles the last 40 and credits 20" \
     '{"sale":6,"entry":10,"account":22,"card":0,"replayed":false,"local":"2026-12-10 12:00:00","amount_cents":5000,"points":60,"points_settled":40,"lines":[{"source":"base","id":0,"name":"","points":60}],"balance":20,"tier_before":0,"tier":0,"stamps":[{"card":1,"name":"Cafés","given":0,"now":0,"rewards":0,"reward_id":7}]}' "$OUT"
 check_eq "owed: 100 short, 100 settled; balance 20" "100|100|20" \
     "$(q "select sum(points_short) from sale_refund where account_id = 22")|$(q "select sum(owed_settled) from sale where account_id = 22")|$(q "select amount from balance where account_id = 22 and asset = 'PTS'")"
+# Tills at once: the same request from two processes is one sale (the other process replays
+# it), two other sales to the same account both land, and the balance moves by exactly what
+# the three sales credited (no update lost between the writers).
+PTS0=$(bal 22 PTS)
+for i in 1 2; do
+    "$LEAL" sale --account 22 --amount 10 --store 1 --at 2026-12-11T10:00:00Z --request-id same \
+        --json --db "$DB" >"$T/same$i" 2>&1 &
+    "$LEAL" sale --account 22 --amount 5 --store 1 --at "2026-12-11T10:0$i:00Z" \
+        --request-id "other$i" --db "$DB" >/dev/null 2>&1 &
+done
+wait
+check_eq "at once: one sale for the shared request id, one reply its replay; both others" \
+    "1|1|1|2" "$(q "select count(*) from sale where request_id = 'same'")|$(cat "$T/same1" "$T/same2" | grep -c '"replayed":false')|$(cat "$T/same1" "$T/same2" | grep -c '"replayed":true')|$(q "select count(*) from sale where request_id in ('other1', 'other2')")"
+check_eq "at once: the balance moved by what the three sales credited" \
+    "$(q "select $PTS0 + sum(points - owed_settled) from sale where request_id in ('same', 'other1', 'other2')")" \
+    "$(bal 22 PTS)"
+
+# ledger verify holds each sale and refund to its entry: the points it records (less what it
+# settled) are what its entry moves on the account, and its entry is the one its key names.
+q "update sale set points = points + 1 where id = 1"
+l ledger verify
+check_eq "verify: a sale recording more than its entry credits" \
+    "2|leal: ledger verify: sale 1 records 29 points for account 21 but its entry moves 28: ledger check failed: balances or entries disagree" \
+    "$RC|$ERR"
+q "update sale set points = points - 1 where id = 1; update sale_refund set points_back = 9 where id = 1"
+l ledger verify
+check_eq "verify: a refund recording more than its entry takes back" \
+    "2|leal: ledger verify: refund 1 records -9 points for account 21 but its entry moves -8: ledger check failed: balances or entries disagree" \
+    "$RC|$ERR"
+q "update sale_refund set points_back = 8 where id = 1; update sale set entry_id = 2 where id = 1"
+l ledger verify
+check_eq "verify: a sale pointing at another sale's entry" \
+    "2|leal: ledger verify: sale 1: entry 2 is not its entry: ledger check failed: balances or entries disagree" "$RC|$ERR"
+q "update sale set entry_id = 1 where id = 1"
 l ledger verify
 check_eq "verify" 0 "$RC"
+
+# PostgreSQL to an SQLite file and back to a new PostgreSQL database: every sale, its items,
+# lines, stamps and refunds, the categories and the rule sets, row for row; the copy takes a
+# replayed sale as the original does.
+if [ "$BK" = pg ]; then
+    # sale_rows DB: the sale tables' rows on either backend.
+    sale_rows() {
+        local h=lower\(hex\( e=\)\) run=(sqlite3 "$1")
+        case $1 in postgresql://*) h="encode(" e=", 'hex')" run=("$PG_BIN/psql" "$1" -qAtX -c) ;; esac
+        for s in "select * from sale_category order by program_id, code" \
+            "select id, program_id, account_id, card_id, store_id, at, local_date, local_time, \
+amount_cents, request_id, content_hash, entry_id, rules_version, points, period, units, \
+period_after, tier_before, tier_after, ${h}state_after${e}, owed_settled from sale order by id" \
+            "select * from sale_item order by sale_id, n" "select * from sale_line order by sale_id, n" \
+            "select * from sale_refund order by id" \
+            "select * from sale_stamp order by sale_id, refund_id, card" \
+            "select program_id, version, at, operator, reason, what, ${h}encoded${e} from rule_set \
+order by program_id, version" "select * from rule_set_name order by program_id, version, part, item"; do
+            "${run[@]}" "$s"
+        done
+    }
+    ORIG=$(sale_rows "$DB")
+    check_eq "pg: 9 sales, 4 refunds and a rule set to copy" "9|4|1" \
+        "$(q "select count(*) from sale")|$(q "select count(*) from sale_refund")|$(q "select count(*) from rule_set")"
+    run_capture "$LEAL" ledger copy --from "$DB" --to "sqlite:$T/copy.db"
+    check_eq "pg: ledger copy to an SQLite file" 0 "$RC"
+    check_eq "pg: the SQLite copy's sales, row for row" "$ORIG" "$(sale_rows "$T/copy.db")"
+    "$PG_BIN/psql" "postgresql:///postgres?host=$PG_DIR&user=postgres" -qAtX -c "CREATE DATABASE back"
+    BACK="postgresql:///back?host=$PG_DIR&user=postgres"
+    run_capture "$LEAL" ledger copy --from "sqlite:$T/copy.db" --to "$BACK"
+    check_eq "pg: ledger copy back to PostgreSQL" 0 "$RC"
+    check_eq "pg: the copy of the copy's sales, row for row" "$ORIG" "$(sale_rows "$BACK")"
+    run_capture "$LEAL" sale --account 22 --amount 50 --store 1 --at 2026-12-10T11:00:00Z \
+        --request-id t10 --json --db "$BACK"
+    check_match "pg: the copy replays sale 6" '^\{"sale":6,"entry":10,"account":22,"card":0,"replayed":true,' "$OUT"
+fi
 l sale --help
 check_match "help" "^usage: leal sale --card-id ID\|--account ID --amount EUR --store ID" "$OUT"
 finish

@@ -13,7 +13,10 @@
 # Then q SQL (the rows, one a line), rows SQL [SEP] (the rows on one line,
 # joined by SEP, a space by default), bal ACCOUNT ASSET (0 without a row) and
 # ledger_snapshot NAME (the ledger as it is now copied into another one,
-# $T/NAME.db or the cluster's database NAME; prints its --db) work on either.
+# $T/NAME.db or the cluster's database NAME; prints its --db) work on either;
+# so do backend_dump (every row of the ledger, for "nothing written"
+# checks), sql_blob HEX (a blob literal in the backend's SQL) and sql_hex
+# EXPR (a blob as lower-case hex).
 #
 # Both backends in one script (ledger_pg.sh, customers_pg.sh): backend_both
 # NAME CASES makes T (/tmp/leal-NAME-*, removed at exit, the cluster
@@ -132,3 +135,15 @@ backend_copy_both_ways() {
         "$(sqlite3 "$T/ledger.db" .dump | $order | sha256sum)" \
         "$(sqlite3 "$T/back.db" .dump | $order | sha256sum)"
 }
+
+backend_dump() {
+    # pg_dump's \restrict line carries a new random key each time; its warning
+    # about the customer and account tables naming each other is expected.
+    if [ "$BK" = pg ]; then
+        "$PG_BIN/pg_dump" --data-only -d "$DB" 2>"$T/pg_dump.err" | sed '/^\\\(un\)\{0,1\}restrict /d'
+    else
+        sqlite3 "$DB" .dump
+    fi
+}
+sql_blob() { if [ "$BK" = pg ]; then echo "decode('$1', 'hex')"; else echo "x'$1'"; fi; }
+sql_hex() { if [ "$BK" = pg ]; then echo "encode($1, 'hex')"; else echo "lower(hex($1))"; fi; }

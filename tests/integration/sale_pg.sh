@@ -1,0 +1,29 @@
+#!/bin/bash
+# sale_pg.sh - sales, the rules commands and terminal packages on PostgreSQL
+# (issue 20): sale.sh, rules.sh and package_ledger.sh, each case written once,
+# run with LEAL_TEST_BACKEND=pg (tests/lib/backend.sh: a private PostgreSQL 15
+# cluster of each script's own, tests/lib/pg.sh) and the same exact
+# expectations as on SQLite: sales and refunds with their exact output, local
+# times, idempotent retries, owed points, `rules simulate`, `ledger verify`
+# holding each sale to its entry, and the ledger copied to an SQLite file and
+# back with every sale; every rule, tier, reward, stamp card and bono command
+# with its versions and refusals; a terminal package built from the ledger
+# (rules, names, hot list, floors, host changes, a phone's allowance at its
+# tier, site, caps) and what the build records. Each check is printed with
+# the script's name and counted here.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+source tests/lib/testlib.sh
+
+for t in sale rules package_ledger; do
+    out=$(LEAL_TEST_BACKEND=pg bash "tests/integration/$t.sh" 2>&1)
+    sed -E "s/^(not )?ok - /&$t: /" <<<"$out" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
+    if [ -z "$line" ]; then
+        fail "$t on PostgreSQL: it ended without its count of checks"
+        continue
+    fi
+    T_PASS=$((T_PASS + ${line%% passed*}))
+    T_FAIL=$((T_FAIL + $(sed 's/.*, \([0-9]*\) failed/\1/' <<<"$line")))
+done
+finish
