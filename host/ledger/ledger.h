@@ -107,6 +107,13 @@ LEAL_MUST_CHECK leal_err ledger_batch_begin(struct ledger *l);
  * gives LEAL_E_STATE and ledger_batch_commit rolls the batch back and gives
  * LEAL_E_STATE: nothing of it is kept. */
 LEAL_MUST_CHECK leal_err ledger_batch_begin_whole(struct ledger *l);
+/* A batch as ledger_batch_begin_whole's, except that a post the ledger
+ * refuses (LEAL_E_INSUFFICIENT_FUNDS, _UNKNOWN_ID, _WRONG_PROGRAM,
+ * _ALREADY_VOIDED, _VOID_OF_VOID, _IDEMPOTENCY_CONFLICT, the entry's own
+ * checks) is refused before it writes anything, so it changes nothing and
+ * the batch goes on (the terminal journal import: a refused entry is held).
+ * No savepoint per post; any other failed write fails the batch. */
+LEAL_MUST_CHECK leal_err ledger_batch_begin_checked(struct ledger *l);
 LEAL_MUST_CHECK leal_err ledger_batch_commit(struct ledger *l);
 void ledger_batch_rollback(struct ledger *l);
 /* A read snapshot: the queries until ledger_read_end see one state of the

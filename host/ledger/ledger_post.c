@@ -265,26 +265,46 @@ static leal_err lots_credit(struct ledger *l, const struct ledger_entry *e,
                           NULL);
 }
 
+/* The first open lot of ln's account and asset in the order of lots_before:
+ * a reversed earn's own lots (ST_LOT_OPEN), then nearest expiry, lots
+ * without expiry last (ST_LOT_DATED, ST_LOT_UNDATED); *row 0 when none. */
+static leal_err lot_first(struct ledger *l, const struct ledger_entry *e,
+                          const struct ledger_line *ln, int64_t *lot, int64_t *rem, int *row)
+{
+    static const enum st order[2][2] = {{ST_LOT_DATED, ST_LOT_UNDATED}, {ST_LOT_OPEN, ST_COUNT}};
+    const enum st *q = order[e->reverses != 0];
+    struct store_stmt *st;
+    leal_err err = LEAL_OK;
+    *row = 0;
+    *lot = 0;
+    *rem = 0;
+    for (int i = 0; i < 2 && q[i] != ST_COUNT && !*row && err == LEAL_OK; i++) {
+        if ((err = store_prep(l, q[i], &st)) != LEAL_OK)
+            return err;
+        if (q[i] == ST_LOT_OPEN)
+            store_bind(st, SVALS(SV_I64(ln->account_id), SV_TEXT(ln->asset), SV_I64(e->reverses)));
+        else
+            store_bind(st, SVALS(SV_I64(ln->account_id), SV_TEXT(ln->asset)));
+        err = store_step(l, st, row);
+        *lot = *row ? store_col_i64(st, 0) : 0;
+        *rem = *row ? store_col_i64(st, 1) : 0;
+        store_reset(st);
+    }
+    return err;
+}
+
 /* Takes -ln->amount from the account's open lots in the order of
- * lots_before (ST_LOT_OPEN): a reversed earn's own lots, then nearest expiry. */
+ * lots_before (lot_first): a reversed earn's own lots, then nearest expiry. */
 static leal_err lots_debit(struct ledger *l, const struct ledger_entry *e,
                            const struct ledger_line *ln, int64_t line_id)
 {
-    struct store_stmt *st;
     int64_t need = -ln->amount;
     leal_err err;
     int row;
 
     while (need > 0) {
         int64_t lot, rem, take;
-        if ((err = store_prep(l, ST_LOT_OPEN, &st)) != LEAL_OK)
-            return err;
-        store_bind(st, SVALS(SV_I64(ln->account_id), SV_TEXT(ln->asset), SV_I64(e->reverses)));
-        err = store_step(l, st, &row);
-        lot = row ? store_col_i64(st, 0) : 0;
-        rem = row ? store_col_i64(st, 1) : 0;
-        store_reset(st);
-        if (err != LEAL_OK)
+        if ((err = lot_first(l, e, ln, &lot, &rem, &row)) != LEAL_OK)
             return err;
         if (!row) {
             store_set_msg(l, "account %lld: lots hold less than the balance",
@@ -464,14 +484,10 @@ static leal_err entry_refs(struct ledger *l, const struct ledger_entry *e, int64
     return LEAL_OK;
 }
 
-/* The entry's row; *id is its id. */
+/* The entry's row (its references checked: entry_refs gave store_id); *id is its id. */
 static leal_err entry_insert(struct ledger *l, const struct ledger_entry *e, const char *hash,
-                             int64_t at, int64_t *id)
+                             int64_t at, int64_t store_id, int64_t *id)
 {
-    int64_t store_id;
-    leal_err err;
-    if ((err = entry_refs(l, e, &store_id)) != LEAL_OK)
-        return err;
     /* A terminal's entries are keyed by (terminal, epoch, seq), the others by request id. */
     l->summarize = true;
     return store_run_vals(
@@ -540,13 +556,52 @@ static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t
     return ln->amount > 0 ? lots_credit(l, e, ln, line_id, at) : lots_debit(l, e, ln, line_id);
 }
 
-leal_err ledger_post_locked(struct ledger *l, const struct ledger_entry *e, const char *hash,
-                            int64_t *entry_id, bool *replayed)
+/* What line_post refuses, line by line in its order, before anything is
+ * written: an account unknown or of another program, and a customer's (or
+ * gift card's) balance the lines so far leave below zero. A sum past int64
+ * stops the check: line_post fails there as it would have (not a refusal). */
+static leal_err lines_check(struct ledger *l, const struct ledger_entry *e)
+{
+    for (size_t i = 0; i < e->nlines; i++) {
+        const struct ledger_line *ln = &e->lines[i];
+        enum ledger_account_kind kind;
+        struct txc_slot *bs;
+        int64_t prog, v;
+        leal_err err;
+        int row;
+        if ((err = account_of(l, ln->account_id, &row, &prog, &kind)) != LEAL_OK)
+            return err;
+        if (!row || prog != e->program_id) {
+            store_set_msg(l, "account %lld", (long long)ln->account_id);
+            return row ? LEAL_E_WRONG_PROGRAM : LEAL_E_UNKNOWN_ID;
+        }
+        if ((err = store_bal_get(l, ln->account_id, ln->asset, &bs)) != LEAL_OK)
+            return err;
+        v = bs->v;
+        for (size_t j = 0; j <= i; j++)
+            if (e->lines[j].account_id == ln->account_id &&
+                strcmp(e->lines[j].asset, ln->asset) == 0 &&
+                __builtin_add_overflow(v, e->lines[j].amount, &v))
+                return LEAL_OK;
+        if (kind != LEDGER_ACCOUNT_PROGRAM && v < 0) {
+            store_set_msg(l, "account %lld would hold %lld %s", (long long)ln->account_id,
+                          (long long)v, ln->asset);
+            return LEAL_E_INSUFFICIENT_FUNDS;
+        }
+    }
+    return LEAL_OK;
+}
+
+leal_err ledger_post_check(struct ledger *l, const struct ledger_entry *e, const char *hash,
+                           int64_t *entry_id, bool *replayed, struct post_checked *c)
 {
     leal_err err;
-    int64_t id, store_id, at = e->at ? e->at : ledger_now();
+    int64_t id, store_id;
     char old[65];
 
+    *entry_id = 0;
+    *replayed = false;
+    c->at = e->at ? e->at : ledger_now();
     if ((err = key_lookup(l, e, &id, old)) != LEAL_OK)
         return err;
     if (id != 0) {
@@ -561,18 +616,39 @@ leal_err ledger_post_locked(struct ledger *l, const struct ledger_entry *e, cons
         store_set_msg(l, "the key is entry %lld's", (long long)id);
         return LEAL_E_IDEMPOTENCY_CONFLICT;
     }
-    if ((err = entry_insert(l, e, hash, at, &id)) != LEAL_OK)
+    if ((err = entry_refs(l, e, &c->store_id)) != LEAL_OK)
+        return err;
+    return lines_check(l, e);
+}
+
+leal_err ledger_post_write(struct ledger *l, const struct ledger_entry *e, const char *hash,
+                           const struct post_checked *c, int64_t *entry_id)
+{
+    leal_err err;
+    int64_t id;
+    if ((err = entry_insert(l, e, hash, c->at, c->store_id, &id)) != LEAL_OK)
         return err;
     for (size_t i = 0; i < e->nlines; i++)
-        if ((err = line_post(l, e, i, id, at)) != LEAL_OK)
+        if ((err = line_post(l, e, i, id, c->at)) != LEAL_OK)
             return err;
     *entry_id = id;
     return LEAL_OK;
 }
 
+leal_err ledger_post_locked(struct ledger *l, const struct ledger_entry *e, const char *hash,
+                            int64_t *entry_id, bool *replayed)
+{
+    struct post_checked c;
+    leal_err err = ledger_post_check(l, e, hash, entry_id, replayed, &c);
+    if (err != LEAL_OK || *replayed)
+        return err;
+    return ledger_post_write(l, e, hash, &c, entry_id);
+}
+
 leal_err ledger_post(struct ledger *l, const struct ledger_entry *e, int64_t *entry_id,
                      bool *replayed)
 {
+    struct post_checked c;
     char hash[65];
     leal_err err;
 
@@ -585,7 +661,13 @@ leal_err ledger_post(struct ledger *l, const struct ledger_entry *e, int64_t *en
         return err;
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;
-    err = ledger_post_locked(l, e, hash, entry_id, replayed);
+    err = ledger_post_check(l, e, hash, entry_id, replayed, &c);
+    if (err != LEAL_OK && l->in_batch == BATCH_CHECKED) {
+        *entry_id = 0; /* refused before anything was written: the batch goes on */
+        return err;
+    }
+    if (err == LEAL_OK && !*replayed)
+        err = ledger_post_write(l, e, hash, &c, entry_id);
     err = store_tx_end(l, err);
     if (err != LEAL_OK) {
         *entry_id = 0;

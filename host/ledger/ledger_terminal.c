@@ -33,6 +33,9 @@
     "?3 AND host_before IS NOT NULL"
 #define TE_ANY_SQL                                                                                 \
     "SELECT count(*) FROM (SELECT 1 FROM terminal_entry WHERE terminal_id = ?1 LIMIT 1) AS x"
+#define TE_RANGE_SQL                                                                               \
+    "SELECT count(*) FROM (SELECT 1 FROM terminal_entry WHERE terminal_id = ?1 AND epoch = ?2 "    \
+    "AND seq BETWEEN ?3 AND ?4 LIMIT 1) AS x"
 #define TE_LAST_SQL                                                                                \
     "SELECT epoch, seq, key_version, mac FROM terminal_entry WHERE terminal_id = ?1 ORDER BY "     \
     "epoch DESC, seq DESC LIMIT 1"
@@ -591,8 +594,9 @@ static leal_err chain_check(struct ledger *l, const struct ledger_terminal_in *i
 {
     const struct journal_entry *e = in->e;
     struct te_row r;
-    leal_err err = te_get(l, e->terminal_id, e->epoch, e->seq, &r);
-    if (err != LEAL_OK)
+    leal_err err = LEAL_OK;
+    r.found = 0;
+    if (!in->untaken && (err = te_get(l, e->terminal_id, e->epoch, e->seq, &r)) != LEAL_OK)
         return err;
     if (r.found) {
         if (leal_ct_equal(r.mac, e->mac, JOURNAL_MAC_LEN)) {
@@ -815,6 +819,15 @@ leal_err ledger_terminal_take(struct ledger *l, const struct ledger_terminal_in 
     if (err != LEAL_OK || (err = host_line(l, e, out)) != LEAL_OK)
         return err;
     return card_check(l, in, out);
+}
+
+leal_err ledger_terminal_untaken(struct ledger *l, int64_t terminal_id, uint32_t epoch,
+                                 uint32_t first, uint32_t last, bool *untaken)
+{
+    int64_t n = 1;
+    leal_err err = store_query_int(l, TE_RANGE_SQL, I64S(terminal_id, epoch, first, last), &n);
+    *untaken = err == LEAL_OK && n == 0;
+    return err;
 }
 
 /* A held entry the ledger now takes: posted, marked, and a SETTLE's

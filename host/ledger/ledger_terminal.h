@@ -70,6 +70,10 @@ struct ledger_terminal_in {
      * is taken with the MAC e chains to (e's predecessor in the same verified
      * export, taken or found taken just before): no need to look. */
     bool chained;
+    /* The caller vouches that (terminal, epoch, sequence) of e was never
+     * taken (ledger_terminal_untaken, in this batch, before e): no need to
+     * look. */
+    bool untaken;
 };
 
 struct ledger_terminal_out {
@@ -86,6 +90,14 @@ struct ledger_terminal_out {
  * take nothing: the caller stops there (JOURNAL.md: never skipped). */
 LEAL_MUST_CHECK leal_err ledger_terminal_take(struct ledger *l, const struct ledger_terminal_in *in,
                                               struct ledger_terminal_out *out);
+
+/* *untaken true when no entry of terminal_id's epoch with a sequence from
+ * first to last is taken: in a batch, a caller taking exactly those entries
+ * in order then knows that none of them is a duplicate or a conflict
+ * (ledger_terminal_in.untaken). */
+LEAL_MUST_CHECK leal_err ledger_terminal_untaken(struct ledger *l, int64_t terminal_id,
+                                                 uint32_t epoch, uint32_t first, uint32_t last,
+                                                 bool *untaken);
 
 /* Posts again, oldest first, up to 256 held entries of a->program_id's
  * terminals (a redeem of points another terminal's journal brings, taken

@@ -64,6 +64,13 @@ const char *const store_sql[ST_COUNT] = {
     [ST_LOT_OPEN] = "SELECT id, remaining FROM lot WHERE account_id = ?1 AND asset = ?2 AND "
                     "remaining > 0 ORDER BY (line_id IN (SELECT id FROM line WHERE entry_id = "
                     "?3)) DESC, expires_at IS NULL, expires_at, id",
+    /* The same order when no entry is reversed, from the index alone: the
+     * nearest dated lot, else the oldest lot without expiry (ST_LOT_OPEN
+     * sorts every open lot of the account at each debit). */
+    [ST_LOT_DATED] = "SELECT id, remaining FROM lot WHERE account_id = ?1 AND asset = ?2 AND "
+                     "remaining > 0 AND expires_at IS NOT NULL ORDER BY expires_at, id LIMIT 1",
+    [ST_LOT_UNDATED] = "SELECT id, remaining FROM lot WHERE account_id = ?1 AND asset = ?2 AND "
+                       "remaining > 0 AND expires_at IS NULL ORDER BY id LIMIT 1",
     [ST_LOT_TAKE] = "UPDATE lot SET remaining = remaining - ?2 WHERE id = ?1",
     [ST_LOT_USE_INSERT] = "INSERT INTO lot_use(line_id, lot_id, amount) VALUES (?1, ?2, ?3)",
     [ST_LOT_USED_BY] = "SELECT u.line_id, u.lot_id, u.amount FROM lot_use u JOIN line n ON n.id "
@@ -184,18 +191,28 @@ leal_err store_prep(struct ledger *l, enum st id, struct store_stmt **out)
 static struct once_slot {
     sqlite3 *db;
     sqlite3_stmt *st;
+    const char *asked;  /* the text's address when last asked for (a hint only) */
     unsigned long used; /* when last handed out, for eviction */
     bool busy;          /* handed out and not yet finalized */
 } once_slots[ONCE_SLOTS];
 static unsigned long once_clock;
 
+static bool once_is(const struct once_slot *o, sqlite3 *db, const char *sql)
+{
+    return o->st && !o->busy && o->db == db && strcmp(sqlite3_sql(o->st), sql) == 0;
+}
+
+/* Callers mostly pass the same string constant again: the slot last asked
+ * for at that address is tried first (its text still compared: a buffer
+ * may hold other SQL at the same address), then every slot by its text. */
 static struct once_slot *once_find(sqlite3 *db, const char *sql)
 {
-    for (int i = 0; i < ONCE_SLOTS; i++) {
-        struct once_slot *o = &once_slots[i];
-        if (o->st && !o->busy && o->db == db && strcmp(sqlite3_sql(o->st), sql) == 0)
-            return o;
-    }
+    for (int i = 0; i < ONCE_SLOTS; i++)
+        if (once_slots[i].asked == sql && once_is(&once_slots[i], db, sql))
+            return &once_slots[i];
+    for (int i = 0; i < ONCE_SLOTS; i++)
+        if (once_is(&once_slots[i], db, sql))
+            return &once_slots[i];
     return NULL;
 }
 
@@ -250,6 +267,7 @@ leal_err store_prep_once(struct ledger *l, const char *sql, struct store_stmt **
         }
     }
     o->busy = true;
+    o->asked = sql;
     o->used = ++once_clock;
     *out = (struct store_stmt *)(void *)o->st;
     return LEAL_OK;
@@ -644,6 +662,7 @@ leal_err store_tx_begin(struct ledger *l)
         return read_only(l);
     switch (l->in_batch) {
     case BATCH_WHOLE:
+    case BATCH_CHECKED:
         if (l->batch_failed) {
             store_set_msg(l, "an earlier write failed this batch; roll it back");
             return LEAL_E_STATE;
@@ -665,7 +684,7 @@ leal_err store_tx_begin(struct ledger *l)
 
 leal_err store_tx_end(struct ledger *l, leal_err err)
 {
-    if (l->in_batch == BATCH_WHOLE) {
+    if (l->in_batch == BATCH_WHOLE || l->in_batch == BATCH_CHECKED) {
         /* Half a post is in the transaction: the batch can only be rolled back. */
         if (err != LEAL_OK)
             l->batch_failed = true;
@@ -739,7 +758,7 @@ static leal_err batch_begin(struct ledger *l, enum batch_mode mode)
         return LEAL_E_STATE;
     if (l->in_read)
         return read_only(l);
-    if (mode == BATCH_WHOLE && (err = bulk_settings(l)) != LEAL_OK)
+    if (mode != BATCH_SAVEPOINT && (err = bulk_settings(l)) != LEAL_OK)
         return err;
     err = store_begin_write(l);
     if (err == LEAL_OK) {
@@ -757,6 +776,11 @@ leal_err ledger_batch_begin(struct ledger *l)
 leal_err ledger_batch_begin_whole(struct ledger *l)
 {
     return batch_begin(l, BATCH_WHOLE);
+}
+
+leal_err ledger_batch_begin_checked(struct ledger *l)
+{
+    return batch_begin(l, BATCH_CHECKED);
 }
 
 leal_err ledger_batch_commit(struct ledger *l)

@@ -46,6 +46,8 @@ enum st {
     ST_BALANCE_GET,
     ST_LOT_INSERT,
     ST_LOT_OPEN,
+    ST_LOT_DATED,
+    ST_LOT_UNDATED,
     ST_LOT_TAKE,
     ST_LOT_USE_INSERT,
     ST_LOT_USED_BY,
@@ -111,6 +113,9 @@ enum batch_mode {
     BATCH_NONE,
     BATCH_SAVEPOINT, /* a failed post undoes only itself */
     BATCH_WHOLE,     /* a failed post fails the batch: only a rollback follows */
+    /* As BATCH_WHOLE, except that a post the ledger refuses before writing
+     * anything (ledger_post's checks) leaves the batch going on. */
+    BATCH_CHECKED,
 };
 
 /* A prepared statement of the store (opaque: SQLite's in store.c). */
@@ -302,6 +307,20 @@ leal_err ledger_entry_hash(const struct crypto_provider *cp, const struct ledger
                            char hex[65]);
 leal_err ledger_post_locked(struct ledger *l, const struct ledger_entry *e, const char *hash,
                             int64_t *entry_id, bool *replayed);
+/* ledger_post_locked in two halves: the first reads only, and every refusal
+ * of the post comes from it (its key taken by other content, its references,
+ * each line's account and what the lines leave on a customer's balance,
+ * line by line); *id is the entry a replay names (*replayed), else 0. The
+ * second writes the entry checked (LEAL_E_* there is no refusal but a
+ * failure: the transaction holds half a post). */
+struct post_checked {
+    int64_t store_id;
+    int64_t at;
+};
+leal_err ledger_post_check(struct ledger *l, const struct ledger_entry *e, const char *hash,
+                           int64_t *entry_id, bool *replayed, struct post_checked *c);
+leal_err ledger_post_write(struct ledger *l, const struct ledger_entry *e, const char *hash,
+                           const struct post_checked *c, int64_t *entry_id);
 /* ledger_query.c: an account's kind column. */
 enum ledger_account_kind ledger_account_kind_of(const unsigned char *k);
 /* ledger_customer.c: the SQL of a customer search by one form. */

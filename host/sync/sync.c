@@ -138,10 +138,19 @@ static leal_err take_batch(struct ledger *l, const struct ledger_terminal_accoun
                            struct walk *w, uint32_t good, uint32_t *done, struct sync_result *r)
 {
     struct ledger_terminal_out o;
-    struct ledger_terminal_in in = {acc, r->info.key_version, &w->e, NULL, 0, false};
+    struct ledger_terminal_in in = {acc, r->info.key_version, &w->e, NULL, 0, false, false};
     struct sync_result before = *r;
     uint32_t end = good - *done > SYNC_BATCH ? *done + SYNC_BATCH : good;
-    leal_err err = ledger_batch_begin(l);
+    /* No savepoint per entry: a post the ledger refuses (the entry held)
+     * is refused before it writes; any other failure fails the batch. */
+    leal_err err = ledger_batch_begin_checked(l);
+    /* Under the write lock, one look for the batch's keys: when none is
+     * taken (a file imported for the first time), no entry looks for its
+     * own. verify() checked that the entries' sequences are these, in order. */
+    if (err == LEAL_OK)
+        err = ledger_terminal_untaken(l, r->info.terminal_id, r->info.epoch,
+                                      r->info.first_seq + *done, r->info.first_seq + end - 1,
+                                      &in.untaken);
     while (err == LEAL_OK && *done < end && (err = walk_next(w)) == LEAL_OK) {
         in.raw = w->raw;
         in.raw_len = w->raw_len;
@@ -187,7 +196,7 @@ static leal_err take(struct ledger *l, const uint8_t *p, size_t len, uint32_t go
     if (err != LEAL_OK)
         return err;
     /* What this import brought may explain entries held before. */
-    if ((err = ledger_batch_begin(l)) != LEAL_OK)
+    if ((err = ledger_batch_begin_checked(l)) != LEAL_OK)
         return err;
     if ((err = ledger_terminal_retry_held(l, &acc, &r->held_posted)) != LEAL_OK) {
         ledger_batch_rollback(l);

@@ -13,7 +13,9 @@
  * taken; from that entry on nothing is, and it is named and the terminal
  * flagged. An export whose entries all verify but whose own MAC does not is
  * taken not at all. Entries go to host/ledger/ledger_terminal.h in
- * transactions of SYNC_BATCH entries: a process killed at any point has
+ * transactions of SYNC_BATCH entries (ledger_batch_begin_checked: an entry
+ * the ledger refuses to post is held, any other failure rolls the
+ * transaction back whole): a process killed at any point has
  * committed whole entries with their movements, and the next import of the
  * same file takes the rest (what is there is recognised by its MAC).
  * Several importers and the desk at once: each transaction is one writer,

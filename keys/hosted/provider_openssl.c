@@ -128,31 +128,61 @@ static leal_err cbc_decrypt(const uint8_t key[16], uint8_t iv[16], const uint8_t
     return err;
 }
 
-static leal_err cmac(const uint8_t key[16], const uint8_t *msg, size_t len, uint8_t out[16])
+/* CMAC over AES-128-CBC set up once (crypto_openssl) under an all-zero key
+ * (OpenSSL copies only a keyed CMAC context): each call copies it and keys
+ * the copy. Fetching "CMAC" and naming its cipher at every call looked both
+ * up again by name, once per entry of a journal import. Holds no secret;
+ * never freed, as aes_ecb. */
+static EVP_MAC_CTX *cmac_blank;
+/* SHA-256 fetched once: EVP_sha256() makes every EVP_Digest fetch it by name. */
+static EVP_MD *sha256_md;
+
+static EVP_MAC_CTX *cmac_ctx(const uint8_t key[16])
 {
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
-    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, "AES-128-CBC", 0),
         OSSL_PARAM_construct_end(),
     };
+    EVP_MAC *mac;
+    EVP_MAC_CTX *ctx;
+    if (cmac_blank != NULL) {
+        ctx = EVP_MAC_CTX_dup(cmac_blank);
+        if (ctx != NULL && EVP_MAC_init(ctx, key, 16, NULL) != 1) {
+            EVP_MAC_CTX_free(ctx);
+            ctx = NULL;
+        }
+        return ctx;
+    }
+    mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
+    ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    EVP_MAC_free(mac); /* the context holds its own reference */
+    if (ctx != NULL && EVP_MAC_init(ctx, key, 16, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
+}
+
+static leal_err cmac(const uint8_t key[16], const uint8_t *msg, size_t len, uint8_t out[16])
+{
+    EVP_MAC_CTX *ctx = cmac_ctx(key);
     size_t outl = 0;
     leal_err err = LEAL_E_CRYPTO;
 
-    if (ctx == NULL || EVP_MAC_init(ctx, key, 16, params) != 1 ||
-        EVP_MAC_update(ctx, msg, len) != 1 || EVP_MAC_final(ctx, out, &outl, 16) != 1 || outl != 16)
+    if (ctx == NULL || EVP_MAC_update(ctx, msg, len) != 1 ||
+        EVP_MAC_final(ctx, out, &outl, 16) != 1 || outl != 16)
         goto out;
     err = LEAL_OK;
 out:
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
     return err == LEAL_OK ? err : crypto_openssl_error(err, "AES-CMAC (EVP_MAC)");
 }
 
 static leal_err sha256(const uint8_t *msg, size_t len, uint8_t digest[32])
 {
     unsigned int outl = 0;
-    if (EVP_Digest(msg, len, digest, &outl, EVP_sha256(), NULL) != 1 || outl != 32)
+    if (EVP_Digest(msg, len, digest, &outl, sha256_md ? sha256_md : EVP_sha256(), NULL) != 1 ||
+        outl != 32)
         return crypto_openssl_error(LEAL_E_CRYPTO, "SHA-256 (EVP_Digest)");
     return LEAL_OK;
 }
@@ -204,6 +234,25 @@ static const struct crypto_provider openssl_provider = {
     .random = random_bytes,
 };
 
+/* cmac_blank: CMAC with its cipher named, under the all-zero key (NULL
+ * without a default provider: each call then fetches as before). */
+static EVP_MAC_CTX *cmac_blank_new(void)
+{
+    static const uint8_t zero[16];
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, "AES-128-CBC", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    EVP_MAC_free(mac);
+    if (ctx != NULL && EVP_MAC_init(ctx, zero, sizeof zero, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
+}
+
 const struct crypto_provider *crypto_openssl(void)
 {
     static bool initialised;
@@ -217,7 +266,9 @@ const struct crypto_provider *crypto_openssl(void)
         /* Without them (no default provider), each call looks up as before. */
         aes_ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
         aes_cbc = EVP_CIPHER_fetch(NULL, "AES-128-CBC", NULL);
-        if (aes_ecb == NULL || aes_cbc == NULL)
+        sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+        cmac_blank = cmac_blank_new();
+        if (aes_ecb == NULL || aes_cbc == NULL || sha256_md == NULL || cmac_blank == NULL)
             ERR_clear_error();
         initialised = true;
     }

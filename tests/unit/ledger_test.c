@@ -840,6 +840,61 @@ static void test_ledger_batch_whole_is_refused_whole(void **state)
     assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
 }
 
+/* A checked batch (the terminal journal import): a post the ledger refuses
+ * is refused before it writes anything, line by line as line_post checks
+ * (an unknown account on its second line, a balance its first line takes
+ * below zero even when its second gives it back), and the batch goes on;
+ * what the refused posts named is not taken. */
+static void test_ledger_batch_checked_refusal_changes_nothing(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_line lines[2];
+    struct ledger_entry e;
+    int64_t id;
+    bool rep;
+    assert_int_equal(post2(f, "a0", "topup", f->alice_acct, f->topups, "EUR", 1000, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(ledger_batch_begin_checked(f->l), LEAL_OK);
+    assert_int_equal(post2(f, "a1", "spend", f->cash, f->alice_acct, "EUR", 600, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(post2(f, "a2", "spend", f->cash, f->alice_acct, "EUR", 401, 0, &id, &rep),
+                     LEAL_E_INSUFFICIENT_FUNDS);
+    assert_string_equal(ledger_errmsg(f->l), "account 11 would hold -1 EUR");
+    assert_int_equal(id, 0);
+    assert_int_equal(post2(f, "a3", "topup", f->alice_acct, 999999, "EUR", 5, 0, &id, &rep),
+                     LEAL_E_UNKNOWN_ID);
+    assert_string_equal(ledger_errmsg(f->l), "account 999999");
+    memset(lines, 0, sizeof lines);
+    memset(&e, 0, sizeof e);
+    lines[0] = (struct ledger_line){.account_id = f->alice_acct, .amount = -500};
+    lines[1] = (struct ledger_line){.account_id = f->alice_acct, .amount = 500};
+    snprintf(lines[0].asset, sizeof lines[0].asset, "EUR");
+    snprintf(lines[1].asset, sizeof lines[1].asset, "EUR");
+    e.program_id = f->program;
+    e.kind = "adjust";
+    e.request_id = "a4";
+    e.operator_name = "Marta";
+    e.reason = "test";
+    e.lines = lines;
+    e.nlines = 2;
+    assert_int_equal(ledger_post(f->l, &e, &id, &rep), LEAL_E_INSUFFICIENT_FUNDS);
+    assert_string_equal(ledger_errmsg(f->l), "account 11 would hold -100 EUR");
+    assert_int_equal(post2(f, "a5", "topup", f->alice_acct, f->topups, "EUR", 10, 0, &id, &rep),
+                     LEAL_OK);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 410);
+    assert_int_equal(ledger_batch_commit(f->l), LEAL_OK);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 410);
+    assert_int_equal(bal(f, f->cash, "EUR"), 600);
+    assert_int_equal(count(f, "SELECT count(*) FROM entry"), 3);
+    assert_int_equal(count(f, "SELECT count(*) FROM line"), 6);
+    /* The refused keys are free: a2 posts now with what the account holds. */
+    assert_int_equal(post2(f, "a2", "spend", f->cash, f->alice_acct, "EUR", 410, 0, &id, &rep),
+                     LEAL_OK);
+    assert_false(rep);
+    assert_int_equal(bal(f, f->alice_acct, "EUR"), 0);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
 /* The WAL's frame count and how many of them are copied into the file, as
  * the wal-index (the -shm file) says: mxFrame at byte 16 of its header,
  * nBackfill at byte 96 (SQLite's file format, section 4.5), native order. */
@@ -2252,6 +2307,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger_verify_books_lots_and_balances, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ledger_batch_failed_post_undoes_only_itself, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_batch_checked_refusal_changes_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ledger_batch_balances_summed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_backup_is_a_consistent_copy, setup, teardown),
