@@ -280,12 +280,11 @@ static int camp_send(struct ledger *l, const struct ledger_campaign *c)
 
 int cmd_messages_campaign(int argc, char **argv)
 {
-    struct lcli_opt o[] = {{"program", false, NULL}, {"segment", false, NULL},
-                           {"subject", false, NULL}, {"text", false, NULL},
-                           {"lang", false, NULL},    {"html", false, NULL},
-                           {"to", false, NULL},      {"customer", false, NULL},
-                           {"db", false, NULL},      {"help", true, NULL},
-                           {"json", true, NULL}};
+    struct lcli_opt o[] = {
+        {"program", false, NULL}, {"segment", false, NULL},  {"subject", false, NULL},
+        {"text", false, NULL},    {"lang", false, NULL},     {"html", false, NULL},
+        {"to", false, NULL},      {"customer", false, NULL}, {"db", false, NULL},
+        {"help", true, NULL},     {"json", true, NULL}};
     const char *pos[2];
     size_t npos = 2;
     int64_t program = 0, customer = 0;

@@ -173,8 +173,8 @@ static leal_err bounce_apply(struct ledger *l, int64_t program, const struct bou
         else if (o == LEDGER_BOUNCE_EARLIER)
             printf("message %lld to customer %lld: %s bounce %s about attempt %u, sent again "
                    "since: the message stays as its last attempt left it%s%s\n",
-                   (long long)mid, (long long)cid, d->status[0] == '5' ? "hard" : "soft",
-                   d->status, d->attempt, d->status[0] == '5' ? "; no more e-mail to " : "",
+                   (long long)mid, (long long)cid, d->status[0] == '5' ? "hard" : "soft", d->status,
+                   d->attempt, d->status[0] == '5' ? "; no more e-mail to " : "",
                    d->status[0] != '5' ? ""
                    : d->recipient[0]   ? d->recipient
                                        : "the address");

@@ -379,10 +379,10 @@ struct ledger_message_bounce {
 };
 
 enum ledger_bounce_outcome {
-    LEDGER_BOUNCE_HARD = 0,   /* recorded; the address gets no more e-mail */
-    LEDGER_BOUNCE_SOFT,       /* recorded; the message failed, retried with the backoff */
-    LEDGER_BOUNCE_UNMATCHED,  /* no e-mail of leal (of the program) carried the token */
-    LEDGER_BOUNCE_REPEATED,   /* this report was recorded before: nothing done */
+    LEDGER_BOUNCE_HARD = 0,    /* recorded; the address gets no more e-mail */
+    LEDGER_BOUNCE_SOFT,        /* recorded; the message failed, retried with the backoff */
+    LEDGER_BOUNCE_UNMATCHED,   /* no e-mail of leal (of the program) carried the token */
+    LEDGER_BOUNCE_REPEATED,    /* this report was recorded before: nothing done */
     LEDGER_BOUNCE_NOT_FAILURE, /* a delay notice or a success: the caller's to count (a
                                   report whose action is not "failed" is not recorded) */
     LEDGER_BOUNCE_EARLIER      /* about an attempt before the message's last: recorded (a

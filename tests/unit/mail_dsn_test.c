@@ -104,9 +104,10 @@ static void test_attempt(void **state)
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         char ret[128];
         snprintf(ret, sizeof ret, "Subject: x\r\nMessage-ID: %s", v[i].id);
-        const char *r = report(" report-type=delivery-status; boundary=B", "message/delivery-status",
-                               "Final-Recipient: rfc822;a@b.c\r\nAction: failed\r\nStatus: 4.2.2",
-                               "text/rfc822-headers", ret);
+        const char *r =
+            report(" report-type=delivery-status; boundary=B", "message/delivery-status",
+                   "Final-Recipient: rfc822;a@b.c\r\nAction: failed\r\nStatus: 4.2.2",
+                   "text/rfc822-headers", ret);
         assert_int_equal(mail_dsn_parse(r, strlen(r), &d), LEAL_OK);
         assert_string_equal(d.token, v[i].token);
         assert_int_equal(d.attempt, v[i].attempt);
