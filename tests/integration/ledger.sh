@@ -315,7 +315,7 @@ run_capture "$LEAL" card --help
 subs=$(echo "$OUT" | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p')
 run_capture "$LEAL" card issue --help
 subs=$( (echo "$subs"; echo "$OUT" | sed -n 's/^.*leal card \([a-z-]*\) .*/\1/p') | sort -u | xargs)
-check_eq "card subcommands" "block erase history holder hotlist info issue pin read replace sync top-up unblock" "$subs"
+check_eq "card subcommands" "block erase history holder hotlist info issue pin read replace sync top-up unblock upgrade" "$subs"
 run_capture "$LEAL" --help
 cardline=$(echo "$OUT" | grep '^  card ')
 for sub in $subs; do
