@@ -171,14 +171,17 @@ deps:
 
 test-build: $(PROGRAMS) $(UNIT_BINS) $(REPLAY_BINS) $(INTEROP_BINS)
 
+# make test builds with one job per CPU (BUILD_JOBS) unless make was given -j, and runs
+# the tests LEAL_TEST_JOBS at a time (tests/run.sh).
+BUILD_JOBS ?= $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
 test: deps
-	@$(MAKE) --no-print-directory VARIANT=release all
-	@$(MAKE) --no-print-directory VARIANT=asan test-build
-	@$(MAKE) --no-print-directory fuzz-build
+	@$(MAKE) $(BUILD_JOBS) --no-print-directory VARIANT=release all
+	@$(MAKE) $(BUILD_JOBS) --no-print-directory VARIANT=asan test-build
+	@$(MAKE) $(BUILD_JOBS) --no-print-directory fuzz-build
 	@tests/run.sh build/asan
 
 bench: deps
-	@$(MAKE) --no-print-directory VARIANT=release all $(patsubst build/asan/%,build/release/%,$(BENCH_BINS))
+	@$(MAKE) $(BUILD_JOBS) --no-print-directory VARIANT=release all $(patsubst build/asan/%,build/release/%,$(BENCH_BINS))
 	@tests/bench/run.sh build/release
 
 # libFuzzer (clang): the library is built once with coverage instrumentation, each

@@ -8,14 +8,14 @@
 # missing, a damaged and another terminal's file; without --packages the
 # page says the validity is unknown. The dates are checked against `leal
 # package show --json` (which reads the whole file and checks the signature).
-# Screenshots go to build/screenshots/.
+# Screenshots go to build/screenshots/terminals/.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
 source tests/lib/web.sh
 program_fixture web-terminals "web terminals passphrase" 7
 trap web_cleanup EXIT # the servers web_start starts, and T
-SHOTS=build/screenshots
+SHOTS=build/screenshots/terminals
 mkdir -p "$SHOTS" "$T/pkgs"
 P=$T/pkgs
 pkg() { "$LEAL" terminal package --terminal "$1" -o "$2" "${@:3}" >/dev/null || exit 1; }
