@@ -118,6 +118,13 @@ static leal_err write_all(int fd, const uint8_t *p, size_t n)
     return LEAL_OK;
 }
 
+leal_err pn532_pty_flush(struct pn532_pty *p)
+{
+    if (p == NULL)
+        return LEAL_E_ARG;
+    return tcflush(p->master, TCIOFLUSH) == 0 ? LEAL_OK : LEAL_E_IO;
+}
+
 leal_err pn532_pty_run(struct pn532_pty *p, struct pn532_emu *e, struct cardsim *card,
                        const char *card_path, const volatile sig_atomic_t *stop)
 {

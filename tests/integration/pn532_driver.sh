@@ -71,4 +71,24 @@ ptap "Classic earn 10,00 through the PN532 driver: +10 points, 0 -> 10" 0 \
 unserve
 run_capture "$LEAL" card read --reader "sim:$T/marta.json" --json
 check_eq "the desk reads the Classic card: 10 points" "10" "$(field '["points"]' <<<"$OUT")"
+
+# SIGHUP cycles the emulated reader's power (serve_pn532.c; the self-reset
+# power cuts of firmware_cuts.sh): the server goes on, on the same pty, a
+# half frame left on the line is dropped, and the card is loaded again from
+# its file: here the file swapped for Ana's DESFire card while the Classic
+# one was served, so the next tap finds Ana's card as she left it.
+cp "$T/marta.json" "$T/swap.json"
+serve "$T/swap.json"
+printf '\x00\x00\xff\x40\xc0\xd4\x40\x01\x02' >"$(readlink "$T/pn532")" # 9 bytes of a 64-byte frame
+cp "$T/ana.json" "$T/swap.json"
+kill -HUP "$SPID"
+for _ in $(seq 1000); do
+    grep -q '^leal-cardsim: power cycle 1$' "$T/serve.log" && break
+    sleep 0.01
+done
+check_eq "SIGHUP: the emulated PN532 says its power cycle is done" 1 \
+    "$(grep -c '^leal-cardsim: power cycle 1$' "$T/serve.log")"
+ptap "after the power cycle the reader answers and holds the card its file now has: Ana's" 0 \
+    "card $ANA balance: 23 points, 17.00 euros, stamps 0 0 0 0" --balance
+unserve
 finish
