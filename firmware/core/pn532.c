@@ -11,6 +11,8 @@
 #define ST_MIFARE_AUTH 0x14
 #define ST_NOT_ACCEPTABLE 0x27
 #define ST_RELEASED 0x29
+/* Answers of earlier commands dropped while waiting for an ACK. */
+#define PN532_STALE_FRAMES 3
 
 void pn532_init(struct pn532 *d, const struct pn532_port *port)
 {
@@ -68,6 +70,7 @@ static leal_err send_frame(struct pn532 *d, const uint8_t *cmd, size_t n)
 static leal_err read_answer(struct pn532 *d, uint8_t cmd)
 {
     leal_err err = LEAL_OK;
+    int stale = 0;
     for (int tries = 0; tries < 2; tries++) {
         err = read_frame(d, d->answer_timeout_ms);
         if (err == LEAL_E_FORMAT) {
@@ -83,15 +86,16 @@ static leal_err read_answer(struct pn532 *d, uint8_t cmd)
         }
         if (err != LEAL_OK)
             return err;
-        if (d->frame.kind != PN532_FRAME_INFO)
-            return LEAL_E_PROTOCOL;
         /* The syntax-error frame (body 7F): the PN532 did not understand cmd. */
-        if (d->frame.len == 1 && d->frame.body[0] == 0x7F)
+        if (d->frame.kind == PN532_FRAME_INFO && d->frame.len == 1 && d->frame.body[0] == 0x7F)
             return LEAL_E_READER;
-        if (d->frame.len < 2 || d->frame.body[0] != PN532_TFI_PN532 ||
-            d->frame.body[1] != (uint8_t)(cmd + 1))
+        if (d->frame.kind == PN532_FRAME_INFO && d->frame.len >= 2 &&
+            d->frame.body[0] == PN532_TFI_PN532 && d->frame.body[1] == (uint8_t)(cmd + 1))
+            return LEAL_OK;
+        /* Another command's ACK or answer, left from an earlier run. */
+        if (++stale > PN532_STALE_FRAMES)
             return LEAL_E_PROTOCOL;
-        return LEAL_OK;
+        tries--;
     }
     return err;
 }
@@ -108,7 +112,14 @@ leal_err pn532_command(struct pn532 *d, const uint8_t *cmd, size_t n, uint8_t *o
     d->rx_len = 0; /* whatever came before belongs to no command of ours */
     if ((err = send_frame(d, cmd, n)) != LEAL_OK)
         return err;
-    err = read_frame(d, d->ack_timeout_ms);
+    /* An answer still on the line before the ACK belongs to a command of an
+     * earlier run (a reset of the MCU alone leaves the PN532 answering what
+     * it was asked before): it is dropped, a few at most. */
+    for (int stale = 0; stale < PN532_STALE_FRAMES; stale++) {
+        err = read_frame(d, d->ack_timeout_ms);
+        if (err != LEAL_OK || d->frame.kind != PN532_FRAME_INFO)
+            break;
+    }
     if (err == LEAL_E_TIMEOUT || err == LEAL_E_FORMAT ||
         (err == LEAL_OK && d->frame.kind != PN532_FRAME_ACK))
         return LEAL_E_READER; /* no ACK: no PN532 there, or it did not take the frame */
