@@ -90,5 +90,29 @@ check_eq "SIGHUP: the emulated PN532 says its power cycle is done" 1 \
     "$(grep -c '^leal-cardsim: power cycle 1$' "$T/serve.log")"
 ptap "after the power cycle the reader answers and holds the card its file now has: Ana's" 0 \
     "card $ANA balance: 23 points, 17.00 euros, stamps 0 0 0 0" --balance
+# An answer on the line that the host has not read when the power goes is
+# lost with it: GetFirmwareVersion sent, its ACK and answer (19 bytes) left
+# unread on the pty, then the power cycle: none of them is left for the
+# host's next command (a flush of the master's side alone left them there).
+$PY - "$(readlink "$T/pn532")" "$SPID" "$T/serve.log" >"$T/stale" <<'PYEOF'
+import fcntl, os, signal, struct, sys, termios, time
+dev, pid, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+fd = os.open(dev, os.O_RDWR | os.O_NOCTTY)
+def unread():
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
+def wait(cond):
+    for _ in range(3000):
+        if cond():
+            return
+        time.sleep(0.01)
+os.write(fd, bytes.fromhex("0000ff02fed4022a00"))
+wait(lambda: unread() >= 19)
+before = unread()
+os.kill(pid, signal.SIGHUP)
+wait(lambda: "leal-cardsim: power cycle 2\n" in open(log).read())
+print(before, unread())
+PYEOF
+check_eq "SIGHUP: an answer the host had not read is gone with the power (19 bytes before, 0 after)" \
+    "19 0" "$(cat "$T/stale")"
 unserve
 finish
