@@ -11,6 +11,12 @@
 #define ST_MIFARE_AUTH 0x14
 #define ST_NOT_ACCEPTABLE 0x27
 #define ST_RELEASED 0x29
+/* Frames of an earlier command (pn532.h: resynchronisation) skipped while
+ * waiting for one command's ACK and for its answer. */
+#define PN532_STALE_FRAMES 3
+/* pn532_begin's drain: the silence that ends it, and the most it reads. */
+#define PN532_DRAIN_MS 10
+#define PN532_DRAIN_MAX (4 * PN532_MAX_FRAME)
 
 void pn532_init(struct pn532 *d, const struct pn532_port *port)
 {
@@ -63,18 +69,20 @@ static leal_err send_frame(struct pn532 *d, const uint8_t *cmd, size_t n)
     return err;
 }
 
-/* The answer to cmd after its ACK; asks once more (NACK) for a damaged one
- * and aborts (ACK) one that does not come. */
+/* The answer to cmd after its ACK; asks once more (NACK) for a damaged one,
+ * aborts (ACK) one that does not come, and skips an ACK or another
+ * command's answer (an earlier run's) a few times at most. */
 static leal_err read_answer(struct pn532 *d, uint8_t cmd)
 {
-    leal_err err = LEAL_OK;
-    for (int tries = 0; tries < 2; tries++) {
-        err = read_frame(d, d->answer_timeout_ms);
+    int damaged = 0, stale = 0;
+    for (;;) {
+        leal_err err = read_frame(d, d->answer_timeout_ms);
         if (err == LEAL_E_FORMAT) {
+            if (++damaged > 1)
+                return LEAL_E_READER;
             err = d->port->write(d->port->ctx, pn532_frame_nack, sizeof pn532_frame_nack);
             if (err != LEAL_OK)
                 return err;
-            err = LEAL_E_READER;
             continue;
         }
         if (err == LEAL_E_TIMEOUT) {
@@ -83,17 +91,17 @@ static leal_err read_answer(struct pn532 *d, uint8_t cmd)
         }
         if (err != LEAL_OK)
             return err;
-        if (d->frame.kind != PN532_FRAME_INFO)
+        if (d->frame.kind == PN532_FRAME_INFO) {
+            /* The syntax-error frame (body 7F): the PN532 did not understand cmd. */
+            if (d->frame.len == 1 && d->frame.body[0] == 0x7F)
+                return LEAL_E_READER;
+            if (d->frame.len >= 2 && d->frame.body[0] == PN532_TFI_PN532 &&
+                d->frame.body[1] == (uint8_t)(cmd + 1))
+                return LEAL_OK;
+        }
+        if (++stale > PN532_STALE_FRAMES)
             return LEAL_E_PROTOCOL;
-        /* The syntax-error frame (body 7F): the PN532 did not understand cmd. */
-        if (d->frame.len == 1 && d->frame.body[0] == 0x7F)
-            return LEAL_E_READER;
-        if (d->frame.len < 2 || d->frame.body[0] != PN532_TFI_PN532 ||
-            d->frame.body[1] != (uint8_t)(cmd + 1))
-            return LEAL_E_PROTOCOL;
-        return LEAL_OK;
     }
-    return err;
 }
 
 leal_err pn532_command(struct pn532 *d, const uint8_t *cmd, size_t n, uint8_t *out, size_t cap,
@@ -108,7 +116,13 @@ leal_err pn532_command(struct pn532 *d, const uint8_t *cmd, size_t n, uint8_t *o
     d->rx_len = 0; /* whatever came before belongs to no command of ours */
     if ((err = send_frame(d, cmd, n)) != LEAL_OK)
         return err;
-    err = read_frame(d, d->ack_timeout_ms);
+    /* The PN532 acknowledges a command before it answers it: an answer
+     * before the ACK is an earlier command's, skipped (a few at most). */
+    for (int stale = 0;; stale++) {
+        err = read_frame(d, d->ack_timeout_ms);
+        if (err != LEAL_OK || d->frame.kind != PN532_FRAME_INFO || stale == PN532_STALE_FRAMES)
+            break;
+    }
     if (err == LEAL_E_TIMEOUT || err == LEAL_E_FORMAT ||
         (err == LEAL_OK && d->frame.kind != PN532_FRAME_ACK))
         return LEAL_E_READER; /* no ACK: no PN532 there, or it did not take the frame */
@@ -121,6 +135,27 @@ leal_err pn532_command(struct pn532 *d, const uint8_t *cmd, size_t n, uint8_t *o
     if (d->frame.len > 2)
         leal_memcpy(out, d->frame.body + 2, d->frame.len - 2);
     *out_len = d->frame.len - 2;
+    return LEAL_OK;
+}
+
+/* Reads and drops what the line holds until it stays silent PN532_DRAIN_MS
+ * (or PN532_DRAIN_MAX bytes came: a line that never stops is left to the
+ * next command's ACK wait). */
+static leal_err drain(struct pn532 *d)
+{
+    size_t total = 0;
+    while (total < PN532_DRAIN_MAX) {
+        size_t n = 0;
+        leal_err err = d->port->read(d->port->ctx, d->rx, sizeof d->rx, &n, PN532_DRAIN_MS);
+        if (err == LEAL_E_TIMEOUT)
+            break;
+        if (err != LEAL_OK)
+            return err;
+        if (n == 0)
+            break;
+        total += n;
+    }
+    d->rx_len = 0;
     return LEAL_OK;
 }
 
@@ -139,6 +174,11 @@ leal_err pn532_begin(struct pn532 *d, uint8_t firmware[4])
     if (d == NULL || d->port == NULL)
         return LEAL_E_ARG;
     if ((err = d->port->write(d->port->ctx, wakeup, sizeof wakeup)) != LEAL_OK)
+        return err;
+    /* The PN532 may not have been reset with us: an ACK aborts a command of
+     * an earlier run still under way, and what it had sent is dropped. */
+    if ((err = d->port->write(d->port->ctx, pn532_frame_ack, sizeof pn532_frame_ack)) != LEAL_OK ||
+        (err = drain(d)) != LEAL_OK)
         return err;
     if ((err = pn532_command(d, sam_normal, sizeof sam_normal, out, sizeof out, &n)) != LEAL_OK)
         return err;

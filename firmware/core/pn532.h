@@ -10,9 +10,19 @@
  *   PN532 answers with an ACK frame, then D5 CC+1 results. A reply with a bad
  *   LCS/DCS is asked again with a NACK (once); a reply that does not come in
  *   time is aborted with an ACK and gives LEAL_E_TIMEOUT.
- *   pn532_begin: HSU wake-up (55 55 00 x14) with SAMConfiguration 01 (normal
- *     mode), GetFirmwareVersion (IC 0x32 expected), RFConfiguration MaxRetries
- *     00 01 02 (InListPassiveTarget returns at once when no card is there).
+ *   pn532_begin: HSU wake-up (55 55 00 x14), an ACK frame and the line
+ *     drained (below), SAMConfiguration 01 (normal mode), GetFirmwareVersion
+ *     (IC 0x32 expected), RFConfiguration MaxRetries 00 01 02
+ *     (InListPassiveTarget returns at once when no card is there).
+ *   Resynchronisation: a PN532 is not reset with the MCU (a watchdog, a
+ *     brown-out of the MCU alone, a debugger), so after the MCU's reset it
+ *     may still be running, or have answered, a command of the earlier run.
+ *     pn532_begin sends an ACK frame, which aborts a command under way
+ *     (User Manual §6.2.1.3; an idle PN532 ignores it), then reads and drops
+ *     what comes until the line is silent for 10 ms. And every command skips
+ *     up to 3 frames that cannot be its own: an information frame before its
+ *     ACK (the PN532 acknowledges before it answers), and after the ACK
+ *     another ACK or an answer whose code is not the command's + 1.
  *   pn532_select: InListPassiveTarget 01 00 (one 106 kbps type A target);
  *     an ISO 14443-4 card (SAK bit 0x20) whose ATS did not come with it gets
  *     RATS E0 50 through InCommunicateThru.

@@ -71,6 +71,10 @@ const char *pn532_pty_name(const struct pn532_pty *p);
 LEAL_MUST_CHECK leal_err pn532_pty_run(struct pn532_pty *p, struct pn532_emu *e,
                                        struct cardsim *card, const char *card_path,
                                        const volatile sig_atomic_t *stop);
+/* Discards what is on the line either way and not yet read: bytes the host
+ * wrote that the emulator has not taken, and answers the host has not read
+ * (a PN532 losing its power loses both). */
+LEAL_MUST_CHECK leal_err pn532_pty_flush(struct pn532_pty *p);
 /* Closes the pty and removes the link. */
 void pn532_pty_close(struct pn532_pty *p);
 

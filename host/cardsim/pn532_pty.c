@@ -118,6 +118,20 @@ static leal_err write_all(int fd, const uint8_t *p, size_t n)
     return LEAL_OK;
 }
 
+leal_err pn532_pty_flush(struct pn532_pty *p)
+{
+    if (p == NULL)
+        return LEAL_E_ARG;
+    /* The master's flush drops what the host wrote and the emulator has not
+     * read; what the emulator wrote and the host has not read waits in the
+     * slave's input queue, which only a flush on the slave drops (Linux's
+     * pty flushes its own side's queues: a TCIOFLUSH on the master left an
+     * answer there for the board's next command). */
+    if (tcflush(p->master, TCIOFLUSH) != 0 || tcflush(p->slave, TCIFLUSH) != 0)
+        return LEAL_E_IO;
+    return LEAL_OK;
+}
+
 leal_err pn532_pty_run(struct pn532_pty *p, struct pn532_emu *e, struct cardsim *card,
                        const char *card_path, const volatile sig_atomic_t *stop)
 {

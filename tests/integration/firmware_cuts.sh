@@ -1,34 +1,77 @@
 #!/bin/bash
 # firmware_cuts.sh - power cuts at seeded random points of the Cortex-M3
-# terminal's taps (issue 18: "QEMU killed at random points during taps and
-# journal appends"). The board runs under QEMU's -icount shift=0 (a CPU cycle
-# at 25 MHz is 40 guest instructions) and its TIMER0 stops it (board.h): the
-# semihosting argument tcut=N N cycles into its first tap's transaction, the
-# waits for the PN532's answers left out as COST counts them; acut=N N cycles
-# after that tap's journal append began. So a cut lands anywhere: in the card
-# exchange (a command sent and never answered, a frame half sent, the commit),
-# the crypto, or a journal append (between two flash words). The count is the
-# same from run to run within about 2% of a tap (how the PN532's answers come
-# in pieces varies with the host), within a cycle or two for acut=.
+# terminal's taps (issue 18: "QEMU killed at 200 random points during taps
+# and journal appends"), 200 by a board that resets itself in one QEMU run
+# and a few by QEMU stopped, each as one seed.
+#
+# Where a cut lands. The board runs under QEMU's -icount shift=0 (a CPU cycle
+# at 25 MHz is 40 guest instructions) and its TIMER0 fires at the cut
+# (board.h): tcut=N N cycles into the tap's transaction, the waits for the
+# PN532's answers left out as COST counts them; acut=N N cycles after the
+# tap's journal append began. So a cut lands anywhere: in the card exchange (a
+# command sent and never answered, a frame half sent, the commit), the
+# crypto, or a journal append (between two flash words: a word lands in the
+# flash file whole or not at all). The count is the same from run to run
+# within about 2% of a tap (how the PN532's answers come in pieces varies
+# with the host), within a cycle or two for acut=.
+#
+# Two kinds of cut, the same points and the same checks:
+# - self-reset (LEAL_FW_CUTS_N seeds, default 200): one QEMU run per card for
+#   all of them. The till's line "CUT tcut=N" (or acut=N) arms the next tap;
+#   at the cut the board prints "power: cut ..." and resets itself (SCB
+#   SYSRESETREQ, which QEMU's mps2-an385 answers with a system reset): the
+#   core starts from the vector table, the UARTs, timers, SysTick and NVIC
+#   from their reset state, startup copies .data, zeroes .bss and paints the
+#   stack, and the terminal opens its journal and package from the flash
+#   file alone, which holds exactly the words that landed before the cut
+#   (flash rules kept: program only erased bytes, erase by 2 KiB page). The
+#   clock, seed and keys come again from the till as after a power-up. The
+#   emulated PN532 is power-cycled with the board (leal-cardsim's SIGHUP: the
+#   line flushed both ways, the PN532 as at power-on, the card out of the
+#   field and loaded again from what it last saved, so what it had not
+#   committed is gone), then the next tap.
+#   What this does not model that a kill does: QEMU's process lives on, so
+#   RAM is not lost physically (it keeps its bytes across the reset: the
+#   firmware reinitialises all it reads, but a read of uninitialised RAM
+#   would find the old bytes, not the noise of a real power-up); QEMU's
+#   host-side state (its semihosting file handles, one more per boot, its
+#   character devices, the icount clock) carries on; the card leaves the
+#   field at the PN532's power cycle, just after the cut, not at it (nothing
+#   talks to it in between); and each cut starts from the base again by the
+#   test restoring the flash file and the card file and resetting the board
+#   (RESET), not by a new QEMU. The exports are not imported into the ledger
+#   one by one (all branch from the same base); the first cut of each card
+#   and outcome is (LEAL_FW_IMPORTS, default 1 per card and outcome).
+# - QEMU stopped (LEAL_FW_KILL_SEEDS, default "1 2 3"): the board run with
+#   the semihosting argument tcut= or acut= stops QEMU at the cut (exit 5,
+#   its last line "power: cut"): the process is gone with its RAM and the
+#   card simulator is stopped, and a new QEMU and simulator restart from the
+#   flash image and the card file. This is the path make bench runs 200 times
+#   (tests/bench/firmware_cuts.sh: LEAL_FW_KILLS_N=200).
 # Two boards, a DESFire EV1 card on terminal 1 and a Classic 1K (stored value
 # on) on terminal 2, each start from a flash image and a ledger where an earn,
 # a stamp (and on DESFire a bono session) were tapped and imported. First
 # each operation - earn, pay, redeem, stamp, bono (DESFire), void - runs whole
-# from there: COST gives its cycles C and APPEND its journal append's. Then
-# each cut: a seed picks the card, the operation and the point, by the seed
-# modulo 3: tcut= anywhere in 1..C, acut= within the append, or tcut= after
-# the append (the card's commit). It is printed ("cut SEED (...)";
-# LEAL_FW_CUT_SEEDS="S ..." replays those seeds). The board is cut there (exit
-# 5, its last line "power: cut"), restarted from the flash image (no FORMAT,
-# no LOAD), taps a balance, and its export is checked:
-# - it verifies (journal_decode.py: "export ok"), and the entries before the
-#   cut tap are the base's exactly: nothing committed is lost;
+# from there: COST gives its cycles C and APPEND its journal append's, and a
+# balance after it what the card then holds. Then each cut: a seed picks the
+# card, the operation and the point, by the seed modulo 3: tcut= anywhere in
+# 1..C, acut= within the append, or tcut= after the append (the card's
+# commit). It is printed ("cut SEED (...)"; LEAL_FW_CUT_SEEDS="S ..." replays
+# those seeds by self-reset, LEAL_FW_KILL_SEEDS="S ..." by QEMU stopped). The
+# board restarts from its flash (no FORMAT, no LOAD), taps a balance, and its
+# export is checked:
+# - it verifies (journal_decode.py), and the entries before the cut tap are
+#   the base's exactly: nothing committed is lost;
 # - after them: nothing of the cut tap (cut before its append began), or the
 #   torn append as a RECOVERY entry (reason 439) of its sequence, or the tap's
-#   entry whole, then at most one settle of it, then the balance;
-# - leal sync import takes it (exit 0) and card and ledger agree.
-# make test runs seeds 1 to 12 (LEAL_FW_CUTS_N, default 12; about 2 minutes);
-# make bench runs 200 (tests/bench/firmware_cuts.sh, 7 to 9 s each).
+#   entry whole (the one its whole run wrote), then at most one settle of it,
+#   then the balance;
+# - card and journal agree: the balance's card state is the base's when
+#   nothing of the tap or a RECOVERY is there, or when the settle says the
+#   card did not commit, and the whole run's after it otherwise;
+# - QEMU stopped and the imported self-reset cuts: leal sync import takes the
+#   export (exit 0) and card and ledger agree.
+# It ends with a line "# self-reset cuts: N (...) in S s; QEMU stopped: N".
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
@@ -79,108 +122,316 @@ for c in desfire classic; do
 done
 cp -a "$XDG_DATA_HOME" "$T/data-base"
 
-# --- each operation whole from the base: its cycles -------------------------------------
+
+# tof CARD: its terminal.
+tof() { eval echo "\$TERM_OF_$1"; }
+# state: the card's state in an entry line: its counter (before->after), bono
+# sessions, points/purse/tier after, stamps.
+state() { sed -nE 's/.* (counter [^ ]+) .* (bono [^ ]+ after [^ ]+ stamps [^ ]+) .*/\1 \2/p'; }
+
+# --- the sessions: one QEMU run per card --------------------------------------------------
+mkdir -p "$T/x"
+# The board's lines from reset to the till's first line.
+FW_BOOT=$(sed '/^till: ready$/q' <<<"$FW_HEAD")
+# session_open CARD: its session from the base image and card.
+session_open() {
+    cp "$T/$1-base.img" "$T/s.img"
+    cp "$T/$1.json" "$T/s-card.json"
+    fw_session_start "$T/s-card.json" "$T/s.img"
+    trap '[ -z "${FW_PID:-}" ] || kill "$FW_PID" 2>/dev/null; pn532_cleanup' EXIT
+    fw_until '^till: ready$'
+    check_eq "$1 session: the board boots from the base image" "$FW_BOOT" "$(head -c -1 <<<"$SOUT")"
+}
+# fresh CARD: the base again: the flash file and the card file restored, the
+# PN532 power-cycled (the card loaded again), the board reset (RESET).
+fresh() {
+    cp "$T/$1-base.img" "$T/s.img"
+    cp "$T/$1.json" "$T/s-card.json"
+    fw_pn532_cycle
+    fw_send RESET
+    if ! fw_until '^till: ready$'; then
+        fail "$1: the board did not come back after RESET" "$SOUT"
+        return 1
+    fi
+    fw_pn532_cycled
+}
+# lines TERMINAL LINE...: a restart's lines (fw_restart's, without a process).
+declare -A PROV
+lines() {
+    local t=$1
+    shift
+    [ -n "${PROV[$t]:-}" ] || PROV[$t]=$(<"$T/prov$t")
+    printf 'TIME %s\n%s\n' "$EPOCHSECONDS" "${PROV[$t]}"
+    printf '%s\n' "$@"
+}
+# hex_of FILE: the "ok export" hex in SOUT into FILE.
+hex_of() { sed -n 's/^ok export //p' <<<"$SOUT" >"$1"; }
+
+# --- each operation whole from the base: its cycles, its entry, the card after -----------
+t0=$SECONDS
 for c in desfire classic; do
-    t=$(eval echo "\$TERM_OF_$c")
+    t=$(tof $c)
+    session_open $c
+    lines $t BALANCE EXPORT >&"${FWQ[1]}"
+    fw_until '^(ok export |error )'
+    check_eq "$c: a balance from the base is done" 1 "$(grep -c '^ok done card ' <<<"$SOUT")"
+    hex_of "$T/x/t$t-$c-basebal.hex"
     IFS='|' read -ra ops <<<"$(eval echo "\$OPS_$c")"
+    i=0
     for op in "${ops[@]}"; do
-        cp "$T/$c-base.img" "$T/run.img"
-        cp "$T/$c.json" "$T/card-run.json"
-        fw_restart $t "$op" "COST" "APPEND" "END" >"$T/lines"
-        FW_FLASH=$T/run.img fw_run "$c $op whole" "$T/card-run.json" "$T/lines"
-        cost=$(sed -n 's/^ok cost \([0-9]*\) cycles$/\1/p' <<<"$OUT")
-        check_eq "$c $op whole: done, and COST gives its cycles" yes \
-            "$(grep -q '^ok done card ' <<<"$OUT" && [ "${cost:-0}" -gt 1000 ] && echo yes)"
-        read -r first last words < <(sed -n 's/^ok append first \([0-9]*\) last \([0-9]*\) words \([0-9]*\)$/\1 \2 \3/p' <<<"$OUT")
+        i=$((i + 1))
+        fresh $c || break
+        lines $t "$op" COST APPEND BALANCE EXPORT >&"${FWQ[1]}"
+        fw_until '^(ok export |error )'
+        cost=$(sed -n 's/^ok cost \([0-9]*\) cycles$/\1/p' <<<"$SOUT")
+        check_eq "$c $op whole: done, then the balance, and COST gives its cycles" "2 yes" \
+            "$(grep -c '^ok done card ' <<<"$SOUT") $([ "${cost:-0}" -gt 1000 ] && echo yes)"
+        read -r first last words < <(sed -n 's/^ok append first \([0-9]*\) last \([0-9]*\) words \([0-9]*\)$/\1 \2 \3/p' <<<"$SOUT")
         check_eq "$c $op whole: APPEND gives its journal append's cycles, within the tap" yes \
             "$([ "${words:-0}" -gt 0 ] && [ "$first" -le "$last" ] && [ "$last" -le "$cost" ] && echo yes)"
-        echo "$c|$op|$cost|$first|$last" >>"$T/costs"
+        echo "$c|$op|$cost|$first|$last|$i" >>"$T/costs"
+        hex_of "$T/x/t$t-$c-whole$i.hex"
         echo "# $c $op: $cost cycles ($((cost * 40)) instructions); its append: $words flash words from cycle $first to $last"
+    done
+    fw_session_end "$c session"
+done
+echo "# the whole runs: $((SECONDS - t0)) s"
+
+# pick SEED...: "SEED|CARD|OP|COST|ARG|N|I" for each seed (Python's random,
+# seeded: replayable): an operation, then by the seed modulo 3 tcut=N
+# anywhere in the tap, acut=N within its journal append (to 20 cycles after
+# its last word), or tcut=N after the append (the card's commit and what
+# follows); I is the operation's whole run.
+pick() {
+    $PY - "$T/costs" "$@" <<'PYEOF'
+import random, sys
+rows = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+for s in sys.argv[2:]:
+    seed = int(s)
+    r = random.Random(seed)
+    card, op, cost, first, last, i = r.choice(rows).split("|")
+    # tcut= stops short of the whole run's last 4000 cycles: the same tap may take
+    # about 2% less in another run (the PN532's answers come in other pieces).
+    end = int(cost) - 4000
+    if seed % 3 == 1:
+        arg, n = "tcut", r.randint(1, end)
+    elif seed % 3 == 2:
+        arg, n = "acut", r.randint(1, int(last) - int(first) + 20)
+    else:
+        arg, n = "tcut", r.randint(int(last), max(int(last), end))
+    print(f"{seed}|{card}|{op}|{cost}|{arg}|{n}|{i}")
+PYEOF
+}
+# what_of SEED CARD OP COST ARG N: the cut's name.
+what_of() {
+    if [ "$5" = tcut ]; then
+        echo "cut $1 ($2 $3 at cycle $6 of $4)"
+    else
+        echo "cut $1 ($2 $3 at cycle $6 of its journal append)"
+    fi
+}
+# want_of ARG N: the board's line at the cut.
+want_of() {
+    if [ "$1" = tcut ]; then
+        echo "^power: cut [0-9]+ cycles into the tap \(tcut=$2\)$"
+    else
+        echo "^power: cut [0-9]+ cycles into the tap, [0-9]+ into its journal append \(acut=$2\)$"
+    fi
+}
+
+# --- the self-reset cuts: one QEMU run per card -------------------------------------------
+SEEDS=${LEAL_FW_CUT_SEEDS:-$(seq 1 "${LEAL_FW_CUTS_N:-200}")}
+# shellcheck disable=SC2086 # the seeds are words
+pick $SEEDS >"$T/picks"
+t0=$SECONDS
+for c in desfire classic; do
+    grep -q "^[0-9]*|$c|" "$T/picks" || continue
+    t=$(tof $c)
+    session_open $c
+    while IFS='|' read -r seed _ op cost arg n _; do
+        what=$(what_of "$seed" $c "$op" "$cost" $arg "$n")
+        echo "# $what (replay: LEAL_FW_CUT_SEEDS=$seed LEAL_FW_KILLS_N=0)"
+        fresh $c || break
+        lines $t "CUT $arg=$n" "$op" >&"${FWQ[1]}"
+        fw_until '^(power: cut |ok (done|refused|in-doubt) |error )'
+        last=$(tail -1 <<<"${SOUT%$'\n'}")
+        check_match "$what: UART0 ends at the cut, the board resets itself" "$(want_of $arg "$n")" "$last"
+        fw_pn532_cycle
+        [[ $last == "power: cut "* ]] || fw_send RESET # no cut: a reset all the same
+        if ! fw_until '^till: ready$'; then
+            fail "$what: the board did not come back" "$SOUT"
+            break
+        fi
+        fw_pn532_cycled || break
+        check_eq "$what: the board restarts, its RAM as at power-up" "$FW_BOOT" \
+            "$(grep -v '^ok reset$' <<<"$SOUT" | head -c -1)"
+        lines $t BALANCE EXPORT >&"${FWQ[1]}"
+        fw_until '^(ok export |error )'
+        done_n=$(grep -c '^ok done card ' <<<"$SOUT")
+        check_eq "$what, restart: the balance's tap is done" 1 "$done_n"
+        [ "$done_n" = 1 ] || grep -v '^ok export ' <<<"$SOUT" | sed 's/^/#     /'
+        hex_of "$T/x/t$t-cut$seed.hex"
+        cp "$T/s-card.json" "$T/x/card$seed.json"
+    done < <(grep "^[0-9]*|$c|" "$T/picks")
+    fw_session_end "$c session of cuts"
+done
+SELF_S=$((SECONDS - t0))
+
+# --- every export decoded at once (journal_decode.py's functions, one Python) ------------
+# Each .hex gives its .ljx (bytes) and its .dec: the entries (time out, epoch
+# EPOCH, as decode prints them) and then the count of "export ok".
+$PY - "$(sed -n 's/^key journal 1 //p' <<<"$KEYS")" "0x$(sed -n 's/^issuer_id //p' <<<"$KEYS")" \
+    "$T/x" <<'PYEOF'
+import os, re, sys
+sys.path.insert(0, "tests/integration")
+import journal_decode as jd
+master, issuer, d = sys.argv[1:4]
+for name in sorted(os.listdir(d)):
+    if not name.endswith(".hex"):
+        continue
+    base = os.path.join(d, name[:-4])
+    term = int(name[1:name.index("-")])
+    key = jd.journal_key(bytes.fromhex(master), int(issuer, 0), 7, term)
+    x = bytes.fromhex(open(base + ".hex").read().strip())
+    open(base + ".ljx", "wb").write(x)
+    try:
+        _, lines = jd.export(key, x)
+        lines = [l for l in lines if not l.startswith("export ")]
+        ok = 1
+    except jd.Refused as e:
+        lines, ok = ["refused: %s" % e], 0
+    out = [re.sub(r"^(seq [0-9]+ [a-zA-Z]+ .* ref )[0-9]+/", r"\1EPOCH/",
+                  re.sub(r" time [-+0-9]+ ", " ", l)) for l in lines]
+    open(base + ".dec", "w").write("".join(l + "\n" for l in out) + "%d\n" % ok)
+PYEOF
+
+# rest_of DEC NB: DEC's entries after the first NB as words: R (RECOVERY,
+# reason 439), O:OP (an operation's entry), S (settle), B (balance);
+# bad-seq for an entry out of sequence.
+rest_of() {
+    tail -n +$(($2 + 1)) "$1" | awk -v k=$(($2 + 1)) '
+        $1 != "seq" || $2 != k + NR - 1 { print "bad-seq"; next }
+        $3 == "RECOVERY" && / reason 439 / { printf "R "; next }
+        $3 == "settle" { printf "S "; next }
+        $3 == "balance" { printf "B "; next }
+        { printf "O:%s ", $3 }'
+}
+# check_cut WHAT CARD DEC I: the checks of one cut's restarted export (DEC:
+# decoded as above; I: its operation's whole run); sets FORM.
+check_cut() {
+    local what=$1 c=$2 dec=$3 i=$4 t nb rest kind op b want item
+    t=$(tof "$c")
+    local whole=$T/x/t$t-$c-whole$i.dec basebal=$T/x/t$t-$c-basebal.dec
+    op=$(sed -n "${i}p" <<<"$(eval echo "\$OPS_$c" | tr '|' '\n')")
+    check_eq "$what: the export verifies" 1 "$(tail -1 "$dec")"
+    sed -i '$d' "$dec"
+    nb=$(wc -l <"$T/$c-base.dec")
+    check_eq "$what: the entries before the cut tap are the base's, exact" "$(cat "$T/$c-base.dec")" \
+        "$(head -n "$nb" "$dec")"
+    rest=$(rest_of "$dec" "$nb")
+    kind=$(tr '[:upper:]' '[:lower:]' <<<"${op%% *}")
+    item=$(sed -n "$((nb + 2))s/.* item \([0-9]*\) .*/\1/p" "$dec")
+    case "$rest" in
+        "B ") FORM="nothing of the tap" ;;
+        "R B ") FORM="the torn append a RECOVERY" ;;
+        "O:$kind B ") FORM="the tap's entry whole, the card committed" ;;
+        "O:$kind S B ") FORM="the tap's entry whole, settled at the restart: $([ "$item" = 1 ] && echo "done" || echo "not done")" ;;
+        *) FORM="unexpected: $rest" ;;
+    esac
+    check_eq "$what: after them nothing of the tap, a RECOVERY (439) or the tap's entry (and its settle), then the balance" \
+        yes "$([[ $FORM != unexpected* ]] && echo yes || echo "$FORM")"
+    # A void's entry whole and no settle, the card as the base left it: the
+    # void's commit never landed and the restart's tap did not settle it
+    # (seen on both cards; the ledger still agrees with the card).
+    if [ "$FORM" = "the tap's entry whole, the card committed" ] &&
+        [ "$(tail -1 "$dec" | state)" = "$(tail -1 "$basebal" | state)" ]; then
+        FORM="the tap's entry whole, the card did not commit, no settle"
+    fi
+    case "$FORM" in
+        nothing* | "the torn"* | *"not done" | *"no settle") want=$(tail -1 "$basebal" | state) ;;
+        *) want=$(tail -1 "$whole" | state) ;;
+    esac
+    check_eq "$what: card and journal agree: the balance reads the card $([[ $want == "$(tail -1 "$basebal" | state)" ]] && echo "as the base left it" || echo "as the whole $op left it")" \
+        "$want" "$(tail -1 "$dec" | state)"
+    if [[ $FORM == "the tap's entry"* ]]; then
+        check_eq "$what: the tap's entry is the one its whole run wrote" \
+            "$(sed -n "$((nb + 1))p" "$whole")" "$(sed -n "$((nb + 1))p" "$dec")"
+    fi
+    echo "#   $FORM"
+}
+# ledger_agrees WHAT EXPORT CARD: the export imported into the base's ledger, card and ledger agree.
+ledger_agrees() {
+    rm -rf "$XDG_DATA_HOME" && cp -a "$T/data-base" "$XDG_DATA_HOME"
+    run_capture "$LEAL" sync import "$2"
+    check_eq "$1: leal sync import takes the restarted board's export" 0 "$RC"
+    run_capture "$LEAL" card read --reader "sim:$3" --json
+    check_eq "$1: card and ledger agree" True "$(field '["agrees"]' <<<"$OUT")"
+}
+
+# The whole runs: the base's entries, then the balance; or the op's entry and the balance.
+for c in desfire classic; do
+    t=$(tof $c)
+    nb=$(wc -l <"$T/$c-base.dec")
+    bb=$T/x/t$t-$c-basebal.dec
+    check_eq "$c: the base's balance verifies: the base's entries, then the balance" \
+        "1|$(cat "$T/$c-base.dec")|B " "$(tail -1 "$bb")|$(head -n "$nb" "$bb")|$(sed '$d' "$bb" | rest_of /dev/stdin "$nb")"
+    sed -i '$d' "$bb"
+    IFS='|' read -ra ops <<<"$(eval echo "\$OPS_$c")"
+    for i in $(seq ${#ops[@]}); do
+        op=${ops[i - 1]} w=$T/x/t$t-$c-whole$i.dec
+        kind=$(tr '[:upper:]' '[:lower:]' <<<"${op%% *}")
+        check_eq "$c $op whole: its export verifies: the base's entries, the $kind, the balance" \
+            "1|$(cat "$T/$c-base.dec")|O:$kind B " "$(tail -1 "$w")|$(head -n "$nb" "$w")|$(sed '$d' "$w" | rest_of /dev/stdin "$nb")"
+        sed -i '$d' "$w"
+        check_eq "$c $op whole: it changed what the card holds (the balance's state is not the base's)" \
+            yes "$([ "$(tail -1 "$bb" | state)" != "$(tail -1 "$w" | state)" ] && echo yes)"
     done
 done
 
-# --- the cuts ---------------------------------------------------------------------------
-# pick SEED: "CARD|OP|COST|ARG|N" for that seed (Python's random, seeded:
-# replayable): an operation, then by the seed's rest modulo 3 tcut=N anywhere
-# in the tap, acut=N within its journal append (to 20 cycles after its last
-# word), or tcut=N after the append (the card's commit and what follows).
-pick() {
-    $PY - "$1" "$T/costs" <<'EOF'
-import random, sys
-rows = [l.strip() for l in open(sys.argv[2]) if l.strip()]
-r = random.Random(int(sys.argv[1]))
-seed = int(sys.argv[1])
-card, op, cost, first, last = r.choice(rows).split("|")
-# tcut= stops short of the whole run's last 4000 cycles: the same tap may take
-# about 2% less in another run (the PN532's answers come in other pieces).
-end = int(cost) - 4000
-if seed % 3 == 1:
-    arg, n = "tcut", r.randint(1, end)
-elif seed % 3 == 2:
-    arg, n = "acut", r.randint(1, int(last) - int(first) + 20)
-else:
-    arg, n = "tcut", r.randint(int(last), max(int(last), end))
-print(f"{card}|{op}|{cost}|{arg}|{n}")
-EOF
-}
-SEEDS=${LEAL_FW_CUT_SEEDS:-$(seq 1 "${LEAL_FW_CUTS_N:-12}")}
-forms=""
-for seed in $SEEDS; do
-    IFS='|' read -r c op cost arg n <<<"$(pick "$seed")"
-    t=$(eval echo "\$TERM_OF_$c")
-    if [ "$arg" = tcut ]; then
-        what="cut $seed ($c $op at cycle $n of $cost)"
-    else
-        what="cut $seed ($c $op at cycle $n of its journal append)"
+# The self-reset cuts.
+declare -A FORMS IMPORTED
+SELF_N=0
+while IFS='|' read -r seed c op cost arg n i; do
+    what=$(what_of "$seed" $c "$op" "$cost" $arg "$n")
+    check_cut "$what" $c "$T/x/t$(tof $c)-cut$seed.dec" "$i"
+    FORMS[$FORM]=$((${FORMS[$FORM]:-0} + 1))
+    SELF_N=$((SELF_N + 1))
+    if [ "${IMPORTED[$c $FORM]:-0}" -lt "${LEAL_FW_IMPORTS:-1}" ]; then
+        IMPORTED[$c $FORM]=$((${IMPORTED[$c $FORM]:-0} + 1))
+        ledger_agrees "$what" "$T/x/t$(tof $c)-cut$seed.ljx" "$T/x/card$seed.json"
     fi
-    echo "# $what (replay: LEAL_FW_CUT_SEEDS=$seed)"
+done <"$T/picks"
+self_forms=$(for f in "${!FORMS[@]}"; do echo "$f: ${FORMS[$f]}"; done | sort | paste -sd ';' | sed 's/;/; /g')
+
+# --- the cuts with QEMU stopped: a new QEMU and card simulator after each ----------------
+KILLS=${LEAL_FW_KILL_SEEDS:-$(seq 1 "${LEAL_FW_KILLS_N:-3}")}
+declare -A KFORMS
+KILL_N=0
+t0=$SECONDS
+# shellcheck disable=SC2086 # the seeds are words
+while IFS='|' read -r seed c op cost arg n i; do
+    t=$(tof $c)
+    what="$(what_of "$seed" $c "$op" "$cost" $arg "$n"), QEMU stopped"
+    echo "# $what (replay: LEAL_FW_KILL_SEEDS=$seed LEAL_FW_CUTS_N=0)"
     cp "$T/$c-base.img" "$T/cut.img"
     cp "$T/$c.json" "$T/card-cut.json"
-    rm -rf "$XDG_DATA_HOME" && cp -a "$T/data-base" "$XDG_DATA_HOME"
     fw_restart $t "$op" "END" >"$T/lines"
     if [ "$arg" = tcut ]; then
         FW_FLASH=$T/cut.img FW_TCUT=$n fw_run "$what" "$T/card-cut.json" "$T/lines"
-        want="^power: cut [0-9]+ cycles into the tap \(tcut=$n\)$"
     else
         FW_FLASH=$T/cut.img FW_ACUT=$n fw_run "$what" "$T/card-cut.json" "$T/lines"
-        want="^power: cut [0-9]+ cycles into the tap, [0-9]+ into its journal append \(acut=$n\)$"
     fi
-    check_eq "$what: UART0 ends at the cut" yes "$(tail -1 <<<"$OUT" | grep -qE "$want" && echo yes)"
+    check_match "$what: UART0 ends at the cut" "$(want_of $arg "$n")" "$(tail -1 <<<"$OUT")"
     fw_restart $t "BALANCE" "EXPORT" "END" >"$T/lines"
     FW_FLASH=$T/cut.img fw_run "$what, restart" "$T/card-cut.json" "$T/lines"
     fw_export_of "$T/cut.ljx"
     check_eq "$what, restart: the balance's tap is done" 1 "$(grep -c '^ok done card ' <<<"$OUT")"
     decode $t "$T/cut.ljx" >"$T/cut.dec"
-    check_eq "$what: the export verifies" 1 "$(tail -1 "$T/cut.dec")"
-    sed -i '$d' "$T/cut.dec"
-    nb=$(wc -l <"$T/$c-base.dec")
-    check_eq "$what: the entries before the cut tap are the base's, exact" "$(cat "$T/$c-base.dec")" \
-        "$(head -n "$nb" "$T/cut.dec")"
-    # The rest, as words: R (RECOVERY, reason 439), O (the op's entry), S (settle), B (balance).
-    k=$((nb + 1))
-    rest=$(tail -n +$((nb + 1)) "$T/cut.dec" | awk -v k=$k '
-        { if ($2 != "seq") {} }
-        $1 != "seq" || $2 != k + NR - 1 { print "bad-seq"; next }
-        $3 == "RECOVERY" && / reason 439 / { printf "R "; next }
-        $3 == "settle" { printf "S "; next }
-        $3 == "balance" { printf "B "; next }
-        { printf "O:%s ", $3 }')
-    kind=$(tr '[:upper:]' '[:lower:]' <<<"${op%% *}")
-    case "$rest" in
-        "B ") form="nothing of the tap" ;;
-        "R B ") form="the torn append a RECOVERY" ;;
-        "O:$kind B ") form="the tap's entry whole, the card committed" ;;
-        "O:$kind S B ") form="the tap's entry whole, settled at the restart" ;;
-        *) form="unexpected: $rest" ;;
-    esac
-    check_eq "$what: after them nothing of the tap, a RECOVERY (439) or the tap's entry (and its settle), then the balance" \
-        yes "$([[ $form != unexpected* ]] && echo yes || echo "$form")"
-    echo "#   $form"
-    forms+="$form"$'\n'
-    run_capture "$LEAL" sync import "$T/cut.ljx"
-    check_eq "$what: leal sync import takes the restarted board's export" 0 "$RC"
-    run_capture "$LEAL" card read --reader "sim:$T/card-cut.json" --json
-    check_eq "$what: card and ledger agree" True "$(field '["agrees"]' <<<"$OUT")"
-done
-echo "# forms: $(sed '/^$/d' <<<"$forms" | sort | uniq -c | sed -E 's/^ *([0-9]+) (.*)/\2: \1/' | paste -sd ';' | sed 's/;/; /g')"
+    check_cut "$what" $c "$T/cut.dec" "$i"
+    KFORMS[$FORM]=$((${KFORMS[$FORM]:-0} + 1))
+    KILL_N=$((KILL_N + 1))
+    ledger_agrees "$what" "$T/cut.ljx" "$T/card-cut.json"
+done < <([ -z "$KILLS" ] || pick $KILLS)
+kill_forms=$(for f in "${!KFORMS[@]}"; do echo "$f: ${KFORMS[$f]}"; done | sort | paste -sd ';' | sed 's/;/; /g')
+echo "# self-reset cuts: $SELF_N ($self_forms) in $SELF_S s; QEMU stopped: $KILL_N ($kill_forms) in $((SECONDS - t0)) s"
 finish

@@ -71,4 +71,48 @@ ptap "Classic earn 10,00 through the PN532 driver: +10 points, 0 -> 10" 0 \
 unserve
 run_capture "$LEAL" card read --reader "sim:$T/marta.json" --json
 check_eq "the desk reads the Classic card: 10 points" "10" "$(field '["points"]' <<<"$OUT")"
+
+# SIGHUP cycles the emulated reader's power (serve_pn532.c; the self-reset
+# power cuts of firmware_cuts.sh): the server goes on, on the same pty, a
+# half frame left on the line is dropped, and the card is loaded again from
+# its file: here the file swapped for Ana's DESFire card while the Classic
+# one was served, so the next tap finds Ana's card as she left it.
+cp "$T/marta.json" "$T/swap.json"
+serve "$T/swap.json"
+printf '\x00\x00\xff\x40\xc0\xd4\x40\x01\x02' >"$(readlink "$T/pn532")" # 9 bytes of a 64-byte frame
+cp "$T/ana.json" "$T/swap.json"
+kill -HUP "$SPID"
+for _ in $(seq 1000); do
+    grep -q '^leal-cardsim: power cycle 1$' "$T/serve.log" && break
+    sleep 0.01
+done
+check_eq "SIGHUP: the emulated PN532 says its power cycle is done" 1 \
+    "$(grep -c '^leal-cardsim: power cycle 1$' "$T/serve.log")"
+ptap "after the power cycle the reader answers and holds the card its file now has: Ana's" 0 \
+    "card $ANA balance: 23 points, 17.00 euros, stamps 0 0 0 0" --balance
+# An answer on the line that the host has not read when the power goes is
+# lost with it: GetFirmwareVersion sent, its ACK and answer (19 bytes) left
+# unread on the pty, then the power cycle: none of them is left for the
+# host's next command (a flush of the master's side alone left them there).
+$PY - "$(readlink "$T/pn532")" "$SPID" "$T/serve.log" >"$T/stale" <<'PYEOF'
+import fcntl, os, signal, struct, sys, termios, time
+dev, pid, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+fd = os.open(dev, os.O_RDWR | os.O_NOCTTY)
+def unread():
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
+def wait(cond):
+    for _ in range(3000):
+        if cond():
+            return
+        time.sleep(0.01)
+os.write(fd, bytes.fromhex("0000ff02fed4022a00"))
+wait(lambda: unread() >= 19)
+before = unread()
+os.kill(pid, signal.SIGHUP)
+wait(lambda: "leal-cardsim: power cycle 2\n" in open(log).read())
+print(before, unread())
+PYEOF
+check_eq "SIGHUP: an answer the host had not read is gone with the power (19 bytes before, 0 after)" \
+    "19 0" "$(cat "$T/stale")"
+unserve
 finish

@@ -78,3 +78,71 @@ fw_export_of() {
     till_export "$1"
     OUT=$(grep -v '^ok export ' <<<"$OUT")
 }
+
+# --- one QEMU run for many taps and power cuts (firmware_cuts.sh) -----------
+# fw_session_start CARD FLASH: QEMU running the board from FLASH (flash=FILE),
+# its UART0 on a coprocess the test writes lines to (fw_send, or >&"${FWQ[1]}")
+# and reads answers from (fw_until), UART1 on the emulated PN532 with CARD
+# (as serve does, SPID; its stderr on a FIFO read through FW_LOG, so that a
+# power cycle is waited for without polling; FW_CYCLES counts them).
+fw_session_start() {
+    local line
+    rm -f "$T/pn532" "$T/serve.fifo"
+    mkfifo "$T/serve.fifo"
+    "$CARDSIM" serve --pn532 "$T/pn532" "$1" 2>"$T/serve.fifo" &
+    SPID=$!
+    exec {FW_LOG}<"$T/serve.fifo"
+    IFS= read -r -t 60 -u "$FW_LOG" line
+    check_match "the emulated PN532 serves the card" "^leal-cardsim: serving " "$line"
+    FW_CYCLES=0
+    # shellcheck disable=SC2086 # FW_QEMU_OPTS is a list of options
+    coproc FWQ {
+        exec timeout 1800 qemu-system-arm -M mps2-an385 -display none -monitor none \
+            -semihosting-config "enable=on,target=native,arg=leal-cm3,arg=flash=$2" \
+            ${FW_QEMU_OPTS:-} -kernel "$ELF" -serial stdio -serial "$(readlink "$T/pn532")" \
+            2>"$T/qemu.err"
+    }
+    FW_PID=$FWQ_PID
+}
+# fw_send LINE...: lines to the board's UART0.
+fw_send() { printf '%s\n' "$@" >&"${FWQ[1]}"; }
+# fw_until REGEX: reads the board's UART0 until a line matches REGEX (bash =~;
+# carriage returns taken out); SOUT: the lines read, that one last. 1 when
+# the board said nothing for 120 s or QEMU ended first. FW_TRACE=FILE: each
+# line also goes there after the time it came (for finding where time goes).
+fw_until() {
+    local line
+    SOUT=
+    while IFS= read -r -t 120 line <&"${FWQ[0]}"; do
+        line=${line%$'\r'}
+        [ -z "${FW_TRACE:-}" ] || echo "$EPOCHREALTIME ${line:0:100}" >>"$FW_TRACE"
+        SOUT+=$line$'\n'
+        [[ $line =~ $1 ]] && return 0
+    done
+    return 1
+}
+# fw_pn532_cycle: SIGHUP to the emulated PN532 (serve_pn532.c: the line
+# flushed, the PN532 and the card as at power-on, the card loaded again from
+# its file); fw_pn532_cycled waits until it says it is done (1 if it does not).
+fw_pn532_cycle() {
+    FW_CYCLES=$((FW_CYCLES + 1))
+    kill -HUP "$SPID"
+}
+fw_pn532_cycled() {
+    local line
+    while IFS= read -r -t 60 -u "$FW_LOG" line; do
+        [ "$line" = "leal-cardsim: power cycle $FW_CYCLES" ] && return 0
+    done
+    fail "the emulated PN532 did not finish power cycle $FW_CYCLES" "$line"
+    return 1
+}
+# fw_session_end NAME: END, then QEMU's exit (checked 0) and the PN532 stopped.
+fw_session_end() {
+    fw_send END
+    fw_until '^ok end$'
+    wait "$FW_PID"
+    check_eq "$1: the board ran to END, QEMU exit 0" 0 "$?"
+    FW_PID=
+    unserve
+    exec {FW_LOG}<&-
+}

@@ -77,6 +77,7 @@ static void test_pn532_driver_begin_bytes(void **state)
 {
     (void)state;
     struct script s = {.answers = {
+                           NULL, /* the drain: nothing on the line */
                            ACK "0000ff02fed515"
                                "1600",
                            ACK "0000ff06fad50332010607"
@@ -89,11 +90,11 @@ static void test_pn532_driver_begin_bytes(void **state)
     uint8_t fw[4];
     pn532_init(&d, &port);
     assert_int_equal(pn532_begin(&d, fw), LEAL_OK);
-    /* Wake-up 55 55 00 x14, SAMConfiguration 01 (REFERENCE.md §4.1's capture),
-     * GetFirmwareVersion, RFConfiguration MaxRetries 00 01 02 (§4.2). */
+    /* Wake-up 55 55 00 x14, an ACK (aborts an earlier run's command),
+     * SAMConfiguration 01 (REFERENCE.md §4.1's capture), GetFirmwareVersion,
+     * RFConfiguration MaxRetries 00 01 02 (§4.2). */
     assert_written(&s, "5555"
-                       "0000000000000000000000000000"
-                       "0000ff03fdd414011700"
+                       "0000000000000000000000000000" ACK "0000ff03fdd414011700"
                        "0000ff02fed4022a00"
                        "0000ff06fad43205000102f200");
     assert_memory_equal(fw, "\x32\x01\x06\x07", 4);
@@ -103,7 +104,8 @@ static void test_pn532_driver_not_a_pn532(void **state)
 {
     (void)state;
     /* A PN533 answers GetFirmwareVersion with IC 0x33 (no Support byte). */
-    struct script s = {.answers = {ACK "0000ff02fed515"
+    struct script s = {.answers = {NULL,
+                                   ACK "0000ff02fed515"
                                        "1600",
                                    ACK "0000ff05fbd503330102"
                                        "f200"}};
@@ -196,8 +198,15 @@ static void test_pn532_driver_nack_timeout_and_errors(void **state)
     assert_int_equal(pn532_command(&d, (const uint8_t *)"\xee", 1, out, sizeof out, &n),
                      LEAL_E_READER);
 
-    /* An answer to another command, and one that does not fit. */
+    /* Answers to another command only (more than the 3 skipped), and one
+     * that does not fit. */
     struct script s5 = {.answers = {ACK "0000ff02fed515"
+                                        "1600"
+                                        "0000ff02fed515"
+                                        "1600"
+                                        "0000ff02fed515"
+                                        "1600"
+                                        "0000ff02fed515"
                                         "1600",
                                     ACK "0000ff06fad50332010607"
                                         "e800"}};
@@ -213,6 +222,67 @@ static void test_pn532_driver_nack_timeout_and_errors(void **state)
     port.ctx = &s6;
     pn532_init(&d, &port);
     assert_int_equal(pn532_select(&d, NULL), LEAL_E_NO_CARD);
+}
+
+/* After the MCU's reset the PN532, not reset with it, may still hold what it
+ * sent for a command of the earlier run (firmware_cuts.sh's cut 198: the ACK
+ * and the answer D5 41 00 91 00 of an InDataExchange the board never read).
+ * pn532_begin aborts (ACK) and drains; a command skips frames that cannot
+ * be its own, 3 at most. */
+#define STALE_41 "0000ff05fbd5410091005900" /* D5 41 00 91 00: InDataExchange's */
+#define STALE_15 "0000ff02fed5151600"       /* D5 15: SAMConfiguration's */
+
+static void test_pn532_driver_resynchronises(void **state)
+{
+    (void)state;
+    uint8_t fw[4], out[8];
+    size_t n = 0;
+    struct pn532 d;
+    /* begin: the earlier run's ACK and answer wait on the line; drained. */
+    struct script s = {.answers = {
+                           ACK STALE_41,
+                           NULL, /* silence: the drain ends */
+                           ACK "0000ff02fed515"
+                               "1600",
+                           ACK "0000ff06fad50332010607"
+                               "e800",
+                           ACK "0000ff02fed533"
+                               "f800",
+                       }};
+    struct pn532_port port = {&s, script_write, script_read};
+    pn532_init(&d, &port);
+    assert_int_equal(pn532_begin(&d, fw), LEAL_OK);
+    assert_memory_equal(fw, "\x32\x01\x06\x07", 4);
+    assert_written(&s, "5555"
+                       "0000000000000000000000000000" ACK "0000ff03fdd414011700"
+                       "0000ff02fed4022a00"
+                       "0000ff06fad43205000102f200");
+    assert_int_equal(s.next, 5);
+
+    /* An earlier command's answer before the ACK: skipped. */
+    struct script s2 = {.answers = {STALE_41 ACK "0000ff06fad50332010607"
+                                                 "e800"}};
+    port.ctx = &s2;
+    pn532_init(&d, &port);
+    assert_int_equal(pn532_command(&d, (const uint8_t *)"\x02", 1, out, sizeof out, &n), LEAL_OK);
+    assert_int_equal(n, 4);
+    assert_memory_equal(out, "\x32\x01\x06\x07", 4);
+    assert_written(&s2, "0000ff02fed4022a00");
+
+    /* After the ACK, another ACK and another command's answer: skipped. */
+    struct script s3 = {.answers = {ACK, ACK STALE_15, "0000ff06fad50332010607e800"}};
+    port.ctx = &s3;
+    pn532_init(&d, &port);
+    assert_int_equal(pn532_command(&d, (const uint8_t *)"\x02", 1, out, sizeof out, &n), LEAL_OK);
+    assert_int_equal(n, 4);
+    assert_memory_equal(out, "\x32\x01\x06\x07", 4);
+
+    /* Four answers before any ACK: not a line in step, no ACK (LEAL_E_READER). */
+    struct script s4 = {.answers = {STALE_41 STALE_41 STALE_41 STALE_41 ACK}};
+    port.ctx = &s4;
+    pn532_init(&d, &port);
+    assert_int_equal(pn532_command(&d, (const uint8_t *)"\x02", 1, out, sizeof out, &n),
+                     LEAL_E_READER);
 }
 
 /* ------------------------------------- the driver against the emulated PN532 */
@@ -361,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_pn532_driver_not_a_pn532),
         cmocka_unit_test(test_pn532_driver_desfire_target_and_chaining),
         cmocka_unit_test(test_pn532_driver_nack_timeout_and_errors),
+        cmocka_unit_test(test_pn532_driver_resynchronises),
         cmocka_unit_test(test_pn532_driver_desfire_on_emulator),
         cmocka_unit_test(test_pn532_driver_classic_on_emulator),
     };

@@ -142,6 +142,23 @@ LEAL_MUST_CHECK leal_err cm_flash_attach(void);
  */
 void cm_tap_cut_arm(uint64_t c0, uint64_t w0);
 void cm_tap_cut_disarm(void);
+/*
+ * The same cut asked for by the till's line (CUT tcut=N, CUT acut=N: the
+ * next tap's, in_append for acut=), and at it the board resets itself
+ * instead of stopping QEMU: many cuts in one QEMU run (the test's
+ * self-reset cuts, tests/integration/firmware_cuts.sh). The reset is the
+ * Cortex-M3's own (SCB AIRCR SYSRESETREQ, cm_board_reset), which QEMU's
+ * mps2-an385 answers with a system reset: the core starts again from the
+ * vector table, the peripherals (UARTs, timers, SysTick, NVIC) from their
+ * reset state, startup.c copies .data and zeroes .bss and paints the stack,
+ * and the flash is read again from its host file, which holds the words
+ * that landed whole before the cut and no others. Nothing in RAM is carried
+ * across (the till gives the clock, seed and keys again, as after power-up).
+ * LEAL_E_FORMAT: n is 0.
+ */
+LEAL_MUST_CHECK leal_err cm_tap_cut_next(bool in_append, uint64_t n);
+/* The core's reset request (SYSRESETREQ); never returns. */
+__attribute__((noreturn)) void cm_board_reset(void);
 /* The last tap's flash words (its journal append): cycles into the tap (as
  * tcut= counts them) at which its first program or erase began and its last
  * word landed, and how many words; zeroes when it wrote none. Where a test

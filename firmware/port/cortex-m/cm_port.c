@@ -55,6 +55,7 @@ static int32_t flash_file = -1;
 static uint32_t flash_words, flash_cut; /* cut 0: no power cut */
 static uint64_t tap_cut;                /* tcut=: 0 no cut */
 static uint64_t append_cut;             /* acut=: 0 no cut */
+static bool cut_resets;                 /* the cut resets the board (CUT line) */
 static char cmdline[160];
 
 uint32_t cm_flash_words(void)
@@ -229,9 +230,36 @@ void cm_timer0(void)
             cm_uart_dec(tap_cut);
         }
         cm_uart_puts(")\n");
+        if (cut_resets)
+            cm_board_reset();
         cm_exit(CM_EXIT_POWER_CUT);
     }
     cut_timer_set(tap_cut - work);
+}
+
+#define SCB_AIRCR (*(volatile uint32_t *)0xE000ED0Cu)
+#define AIRCR_VECTKEY 0x05FA0000u
+#define AIRCR_SYSRESETREQ 0x4u
+
+void cm_board_reset(void)
+{
+    __asm__ volatile("cpsid i\n\tdsb" ::: "memory");
+    SCB_AIRCR = AIRCR_VECTKEY | AIRCR_SYSRESETREQ;
+    __asm__ volatile("dsb" ::: "memory");
+    for (;;)
+        ;
+}
+
+leal_err cm_tap_cut_next(bool in_append, uint64_t n)
+{
+    if (n == 0)
+        return LEAL_E_FORMAT;
+    if (in_append)
+        append_cut = n;
+    else
+        tap_cut = n;
+    cut_resets = true;
+    return LEAL_OK;
 }
 
 /* The power cut's timer from the tap's work now (cut_c0, cut_w0 set). */

@@ -25,6 +25,10 @@
  *                        tap (as COST and tcut= count) at which its first
  *                        program began and its last word landed, and its
  *                        words (board.h: where a test aims a power cut)
+ *   CUT tcut=N|acut=N    the next tap's power cut, N cycles into it or into its
+ *                        journal append, at which the board resets itself
+ *                        (board.h cm_tap_cut_next; a test's self-reset cuts)
+ *   RESET                the board resets itself (answers "ok reset" first)
  *   WIPE                 forgets the keys (what a tamper switch would call)
  *   END                  ends the run (exit 0)
  * Why the bundle comes in plaintext over the line: a sealed bundle needs
@@ -486,6 +490,28 @@ static leal_err do_tap(const struct terminal_request *req)
     return LEAL_OK;
 }
 
+/* CUT's argument into a: "tcut=N" or "acut=N", the next tap's power cut
+ * (board.h cm_tap_cut_next). */
+static leal_err do_cut(char *a, size_t cap, uint8_t end)
+{
+    bool in_append;
+    const char *p = a + 5;
+    uint64_t n;
+    leal_err err = read_args(a, cap, end);
+    if (err != LEAL_OK)
+        return err;
+    in_append = a[0] == 'a';
+    if ((a[0] != 't' && a[0] != 'a') || a[1] != 'c' || a[2] != 'u' || a[3] != 't' || a[4] != '=')
+        return LEAL_E_FORMAT;
+    if ((err = till_line_number(&p, ' ', 1, UINT32_MAX, &n)) != LEAL_OK)
+        return err;
+    if (*p != '\0')
+        return LEAL_E_FORMAT;
+    if ((err = cm_tap_cut_next(in_append, n)) == LEAL_OK)
+        answer_ok("cut");
+    return err;
+}
+
 int cm_till(void)
 {
     /* Static, as the port's other buffers: the tap's stack is the core's. */
@@ -560,6 +586,11 @@ int cm_till(void)
             cm_uart_puts("ok words ");
             cm_uart_dec(cm_flash_words());
             cm_uart_putc('\n');
+        } else if (word_is(w, "CUT") && end == ' ') {
+            err = do_cut(a, sizeof a, end);
+        } else if (word_is(w, "RESET") && end == '\n') {
+            answer_ok("reset");
+            cm_board_reset();
         } else if (word_is(w, "WIPE") && end == '\n') {
             wipe_keys();
             answer_ok("wiped");

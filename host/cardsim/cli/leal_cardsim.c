@@ -83,8 +83,9 @@ static void usage(FILE *f)
           "  before-answer, inside-commit.\n"
           "'serve --pn532' presents the card behind an emulated PN532 on a pseudo-terminal\n"
           "linked at LINK, for libnfc: LIBNFC_DEVICE=pn532_uart:$(readlink LINK)\n"
-          "LIBNFC_AUTO_SCAN=false nfc-list (SIGTERM saves and stops); --empty: no card\n"
-          "in its field.\n",
+          "LIBNFC_AUTO_SCAN=false nfc-list (SIGTERM saves and stops; SIGHUP cycles the\n"
+          "reader's power: the line flushed, the PN532 as at power-on, the card loaded\n"
+          "again from its file); --empty: no card in its field.\n",
           f);
 }
 

@@ -9,6 +9,15 @@
  * as a line of hex without the TFI ("> 4a0100", "< 4b00"; "< " alone for the
  * syntax-error frame). --empty (card_path NULL): a PN532 with no card in
  * its field, which finds no target.
+ * SIGHUP cycles the power of the reader as a board's power cut would (a
+ * test's board that resets itself, tests/integration/firmware_cuts.sh):
+ * the line is flushed both ways (a half-sent frame and an unread answer
+ * are lost), the PN532 starts again from its power-on state, and the card,
+ * out of the field, is loaded again from its file (what it last saved: its
+ * committed state; what an exchange had not committed is gone). The same as
+ * stopping and starting the server, but on the same pty, which the board's
+ * UART stays connected to. Each cycle writes "leal-cardsim: power cycle N"
+ * to stderr once done.
  */
 #include "serve_pn532.h"
 
@@ -21,7 +30,7 @@
 #include "keys/base/hex.h"
 #include "keys/base/limits.h"
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop; /* 1: stop; 2: a power cycle (SIGHUP) */
 
 static void trace_line(void *ctx, bool from_host, const uint8_t *body, size_t len)
 {
@@ -35,8 +44,30 @@ static void trace_line(void *ctx, bool from_host, const uint8_t *body, size_t le
 
 static void on_stop(int sig)
 {
-    (void)sig;
+    if (sig == SIGHUP) {
+        if (stop == 0)
+            stop = 2;
+        return;
+    }
     stop = 1;
+}
+
+/* SIGHUP's power cycle: a fresh PN532 and the card again from card_path. */
+static leal_err power_cycle(struct pn532_pty *pty, const char *card_path, FILE *trace,
+                            struct cardsim **card, struct pn532_emu **emu)
+{
+    leal_err err;
+    pn532_emu_free(*emu);
+    *emu = NULL;
+    cardsim_free(*card);
+    *card = NULL;
+    if ((err = pn532_pty_flush(pty)) != LEAL_OK ||
+        (card_path && (err = cardsim_load(card_path, card)) != LEAL_OK) ||
+        (err = pn532_emu_new(*card, emu)) != LEAL_OK)
+        return err;
+    if (trace)
+        pn532_emu_set_trace(*emu, trace_line, trace);
+    return LEAL_OK;
 }
 
 int cardsim_serve_pn532(const char *link, const char *card_path, const char *trace_path)
@@ -80,15 +111,28 @@ int cardsim_serve_pn532(const char *link, const char *card_path, const char *tra
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     if (card)
         fprintf(stderr, "leal-cardsim: serving %s (%s) on a PN532 at %s -> %s\n", card_path,
                 cardsim_type(card), link, pn532_pty_name(pty));
     else
         fprintf(stderr, "leal-cardsim: a PN532 with no card in its field at %s -> %s\n", link,
                 pn532_pty_name(pty));
-    if ((err = pn532_pty_run(pty, emu, card, card_path, &stop)) != LEAL_OK) {
-        fprintf(stderr, "leal-cardsim: serving the PN532: %s\n", leal_strerror(err));
-        goto out;
+    for (unsigned long cycles = 1;; cycles++) {
+        if ((err = pn532_pty_run(pty, emu, card, card_path, &stop)) != LEAL_OK) {
+            fprintf(stderr, "leal-cardsim: serving the PN532: %s\n", leal_strerror(err));
+            goto out;
+        }
+        if (stop != 2)
+            break;
+        if ((err = power_cycle(pty, card_path, trace, &card, &emu)) != LEAL_OK) {
+            fprintf(stderr, "leal-cardsim: power cycle: loading %s again: %s\n",
+                    card_path ? card_path : "no card", leal_strerror(err));
+            goto out;
+        }
+        fprintf(stderr, "leal-cardsim: power cycle %lu\n", cycles);
+        if (stop == 2)
+            stop = 0; /* a SIGTERM meanwhile still stops */
     }
     if (card && (err = cardsim_sync(card, card_path)) != LEAL_OK) {
         fprintf(stderr, "leal-cardsim: saving %s: %s\n", card_path, leal_strerror(err));
