@@ -7,7 +7,7 @@
 #include "keys/base/ct.h"
 
 #define DAY_SECONDS 86400
-#define SUM_VERSION 1
+#define SUM_VERSION 2 /* 2: the last operation may be a void (1's flag left a void out) */
 #define FLAG_LAST 0x01
 #define FLAG_CARDS_OVER 0x02
 
@@ -102,7 +102,7 @@ static void last_add(struct journal_sum *s, const struct journal_entry *e, uint3
 {
     struct journal_key k = {e->epoch, e->seq}, ref = {e->ref_epoch, e->ref_seq};
     if (e->op >= JOURNAL_OP_EARN && e->op <= JOURNAL_OP_VOID) {
-        s->last_valid = e->op != JOURNAL_OP_VOID;
+        s->last_valid = true; /* a void too: a restart settles it like any other */
         s->last = k;
         s->last_slot = slot;
     } else if (e->op == JOURNAL_OP_SETTLE && s->last_valid && same_key(ref, s->last) &&

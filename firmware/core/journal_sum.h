@@ -52,7 +52,7 @@ struct journal_sum {
     bool valid;
     struct journal_key head, acked; /* what it summarises: the journal at this head */
     uint8_t head_mac[JOURNAL_MAC_LEN];
-    bool last_valid; /* the newest operation entry, if a void may still undo it */
+    bool last_valid; /* the newest operation entry (a void too), unless settled not done */
     uint32_t last_slot;
     struct journal_key last;
     bool cards_over; /* a card did not fit: cards not listed are unknown */
@@ -82,8 +82,9 @@ void journal_sum_add(struct journal_sum *s, const struct journal *j, const struc
 void journal_sum_totals_of(const struct journal_sum *s, uint8_t kind, uint64_t card_id,
                            uint32_t today, struct journal_sum_totals *out);
 
-/* The terminal's last operation entry (earn .. void, unless a void or a
- * SETTLE "not done" came after it): *found false if none. Reads one slot. */
+/* The terminal's last operation entry (earn .. void, a void too, unless a
+ * SETTLE "not done" naming it came after it): *found false if none. Reads
+ * one slot. */
 LEAL_MUST_CHECK leal_err journal_sum_last(const struct journal_sum *s, const struct journal *j,
                                           struct journal_entry *out, bool *found);
 

@@ -82,9 +82,11 @@ static leal_err civil_of(const struct port_time *now, struct rules_civil *c, uin
 }
 
 /* The terminal's last operation as its journal tells it: the newest
- * operation entry (earn .. void), unless it is a void, or a settle said it
- * did not happen. Whether its commit was answered is not in the journal: the
- * void checks that the card shows exactly what it left. */
+ * operation entry (earn .. void), unless a settle said it did not happen.
+ * Whether its commit was answered is not in the journal: the card's next tap
+ * here settles it not done while the card is at its counter before (a void
+ * too), and a void checks that the card shows exactly what it left (a void
+ * is never voided). */
 static leal_err last_walk(struct terminal *t)
 {
     struct journal_iter it;
@@ -98,7 +100,7 @@ static leal_err last_walk(struct terminal *t)
         if (done)
             break;
         if (e.op >= JOURNAL_OP_EARN && e.op <= JOURNAL_OP_VOID) {
-            t->last.valid = e.op != JOURNAL_OP_VOID;
+            t->last.valid = true;
             t->last.e = e;
         } else if (e.op == JOURNAL_OP_SETTLE && t->last.valid && e.ref_epoch == t->last.e.epoch &&
                    e.ref_seq == t->last.e.seq && e.item == JOURNAL_SETTLED_NOT_DONE) {
@@ -704,9 +706,9 @@ static bool before_from_journal(struct tap *tp)
 static leal_err plan_void(struct tap *tp, leal_err *reason)
 {
     struct terminal *t = tp->t;
-    if (!t->last.valid || t->last.in_doubt || t->last.card_id != tp->v.card_id ||
-        t->last.card_kind != tp->card_kind || t->last.taps_after != tp->counter ||
-        (t->last.from_journal && !before_from_journal(tp)) ||
+    if (!t->last.valid || t->last.in_doubt || t->last.op == TERMINAL_VOID ||
+        t->last.card_id != tp->v.card_id || t->last.card_kind != tp->card_kind ||
+        t->last.taps_after != tp->counter || (t->last.from_journal && !before_from_journal(tp)) ||
         t->last.seq_after != tp->v.state.seq) {
         *reason = LEAL_E_TERMINAL_NOTHING_TO_VOID;
         return LEAL_OK;

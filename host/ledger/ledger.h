@@ -420,7 +420,8 @@ LEAL_MUST_CHECK leal_err ledger_account_get(struct ledger *l, int64_t id,
 LEAL_MUST_CHECK leal_err ledger_balance(struct ledger *l, int64_t account_id, const char *asset,
                                         int64_t *amount);
 typedef int (*ledger_balance_cb)(void *ctx, const char *asset, int64_t amount);
-/* Every asset the account holds, in asset order. */
+/* Every asset the account holds, in the order of the asset names' bytes
+ * (UTF-8; "EUR" < "PTS" < "STAMP:B" < "STAMP:a") on both backends. */
 LEAL_MUST_CHECK leal_err ledger_balance_each(struct ledger *l, int64_t account_id,
                                              ledger_balance_cb cb, void *ctx);
 

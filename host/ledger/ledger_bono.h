@@ -98,7 +98,10 @@ LEAL_MUST_CHECK leal_err ledger_bono_holdings(struct ledger *l, int64_t account_
  * holds; revenue_cents) from bonos_sold to bonos_revenue; the program
  * accounts are made when missing. Once the entry is posted (not replayed),
  * ledger_bono_use_posted takes the revenue off what is deferred
- * (LEAL_E_UNKNOWN_ID when the account never bought that kind). */
+ * (LEAL_E_UNKNOWN_ID when the account never bought that kind), in the same
+ * transaction as the post: a caller never keeps the post when it fails (the
+ * terminal import fails its batch whole, LEAL_E_LEDGER_BONO_DEFERRED, rather
+ * than hold the entry with its post standing). */
 struct ledger_bono_use {
     int64_t program_id, account_id;
     uint32_t bono_id;

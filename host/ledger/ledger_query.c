@@ -93,9 +93,14 @@ leal_err ledger_balance_each(struct ledger *l, int64_t account_id, ledger_balanc
 {
     struct store_stmt *st;
     leal_err err;
-    err =
-        store_prep_i64(l, "SELECT asset, amount FROM balance WHERE account_id = ?1 ORDER BY asset",
-                       &st, I64S(account_id));
+    /* In the asset's bytes (UTF-8, compared as memcmp does): SQLite's
+     * BINARY collation, PostgreSQL's "C" whatever the database's own. */
+    err = store_prep_i64(l,
+                         l->pg ? "SELECT asset, amount FROM balance WHERE account_id = ?1 ORDER BY "
+                                 "asset COLLATE \"C\""
+                               : "SELECT asset, amount FROM balance WHERE account_id = ?1 ORDER BY "
+                                 "asset",
+                         &st, I64S(account_id));
     if (err != LEAL_OK)
         return err;
     while (store_next_row(l, st, &err)) {

@@ -530,16 +530,25 @@ static leal_err post_op(struct ledger *l, const struct ledger_terminal_accounts 
     le.nlines = ls.n;
     le.lines = ls.v;
     err = ledger_post(l, &le, &out->entry_id, &replayed);
-    if (err == LEAL_OK && ls.bono_revenue != 0 && !replayed)
-        err = ledger_bono_use_posted(l, account, ls.bono_id, ls.bono_revenue);
-    if (err == LEAL_OK) {
-        out->outcome = LEDGER_TERMINAL_POSTED;
-    } else if (refusal(err)) {
+    if (refusal(err)) { /* refused before it wrote anything (the caller's checked batch) */
         out->outcome = LEDGER_TERMINAL_HELD;
+        out->entry_id = 0;
         snprintf(out->why, sizeof out->why, "%s: %s", leal_strerror(err), ledger_errmsg(l));
-        err = LEAL_OK;
+        return LEAL_OK;
     }
-    return err;
+    if (err != LEAL_OK)
+        return err;
+    /* The bono's deferred euros move with the post, in the same batch: once
+     * the post is written a failure here is never a refusal (the entry held
+     * with its post standing), it fails the caller's batch, which then keeps
+     * nothing of it. */
+    if (ls.bono_revenue != 0 && !replayed &&
+        (err = ledger_bono_use_posted(l, account, ls.bono_id, ls.bono_revenue)) != LEAL_OK) {
+        out->entry_id = 0;
+        return err == LEAL_E_UNKNOWN_ID ? LEAL_E_LEDGER_BONO_DEFERRED : err;
+    }
+    out->outcome = LEDGER_TERMINAL_POSTED;
+    return LEAL_OK;
 }
 
 static leal_err host_undo(struct ledger *l, const struct journal_entry *settle_e);

@@ -354,6 +354,9 @@ static const struct err_entry err_table[] = {
                                 "with --program"),
     E(LEAL_E_SEGMENT_FIELD, "an export names an unknown field or one its purpose may not carry; "
                             "fields: name,email,phone,points,tier,store,last_visit"),
+    E(LEAL_E_LEDGER_BONO_DEFERRED,
+      "a bono session's euros could not be taken off what its holding defers (the account's bono "
+      "holding is missing); nothing of this import was kept: run leal ledger verify"),
     E(LEAL_E_WEB_MAIL_QUEUE, "too many e-mails are waiting to be sent; ask for the link again "
                              "in a few minutes"),
     E(LEAL_E_CARD_EV2_DOWNGRADE, "the host knows this card as a DESFire EV2/EV3 but it answered "

@@ -305,6 +305,8 @@ typedef enum leal_err {
     LEAL_E_SEGMENT_EXISTS = 652,
     LEAL_E_SEGMENT_AMBIGUOUS = 653,
     LEAL_E_SEGMENT_FIELD = 654,
+    /* 655..659: a terminal's bono use imported into the ledger (host/ledger/ledger_terminal.c) */
+    LEAL_E_LEDGER_BONO_DEFERRED = 655,
 
     /* 700..709: the server's mail out (host/web/web_mail.h) */
     LEAL_E_WEB_MAIL_QUEUE = 700,

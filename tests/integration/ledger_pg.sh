@@ -9,7 +9,9 @@
 # two processes posting to the same account at once (totals exact, no lost
 # update). On PostgreSQL also: LEAL_DB selects the backend, commands not
 # ported there refuse with one line and write nothing, a newer schema is
-# refused; `leal ledger copy` from the SQLite file to PostgreSQL and back.
+# refused; `leal ledger copy` from the SQLite file to PostgreSQL and back;
+# `account show` lists balances in their names' byte order on an SQLite file
+# and on a database collated for Spanish alike.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -189,6 +191,37 @@ run_capture "$LEAL" ledger verify --db "$CHAIN"
 check_eq "$n: a dropped table: exit 1, the table named" \
     "1|leal: ledger verify: reading bono_holding: PostgreSQL 42P01: relation \"bono_holding\" does not exist: the PostgreSQL server refused the statement; its SQLSTATE and reason say why" \
     "$RC|$ERR"
+
+# account show lists an account's balances in the order of their names'
+# bytes on both backends, whatever the database's collation: a database
+# collated for Spanish (ICU: '_' before '-' before digits) lists them as the
+# SQLite file does.
+asset_order() { # LABEL DB
+    local db=$2 acct a
+    run_capture "$LEAL" ledger init --db "$db"
+    run_capture "$LEAL" program create --code cafe --name Café --kind single --db "$db"
+    run_capture "$LEAL" account add --program 1 --json --db "$db"
+    acct=$(printf '%s' "$OUT" | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    for a in STAMP:_a STAMP:-a STAMP:1 EUR; do
+        run_capture "$LEAL" ledger post --account "$acct" --asset "$a" --amount 1 --reason t \
+            --operator ana --request-id "o-$a" --db "$db"
+    done
+    run_capture "$LEAL" account show "$acct" --json --db "$db"
+    check_eq "$1: account show --json: balances in their names' byte order" \
+        "0|EUR STAMP:-a STAMP:1 STAMP:_a" \
+        "$RC|$(printf '%s' "$OUT" | $PY -c 'import json,sys; print(" ".join(json.load(sys.stdin)["balances"]))')"
+    run_capture "$LEAL" account show "$acct" --db "$db"
+    check_eq "$1: account show: the same order" "EUR STAMP:-a STAMP:1 STAMP:_a" \
+        "$(printf '%s\n' "$OUT" | sed -n '/^balances/,/^cards/p' | awk 'NF == 2 {print $1}' | paste -sd ' ')"
+}
+asset_order sqlite "$T/order.db"
+ES=$(backend_pg_db order_es "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'es' LOCALE 'C' \
+ENCODING 'UTF8'")
+check_eq "$n: the Spanish-collated database orders those names otherwise" \
+    "STAMP:_a STAMP:-a STAMP:1" \
+    "$("$PSQL" "$ES" -qAtX -c "SELECT string_agg(x, ' ' ORDER BY x) FROM (VALUES ('STAMP:1'), \
+('STAMP:-a'), ('STAMP:_a')) v(x)")"
+asset_order pg-es "$ES"
 
 q "UPDATE schema_version SET version = version + 1" >/dev/null
 l ledger verify

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "host/ledger/ledger.h"
 #include "host/ledger/ledger_bono.h"
@@ -381,6 +382,85 @@ static void test_bono_use_voided(void **state)
     assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
 }
 
+/* Runs sql on the ledger's file through a connection of the test's own. */
+static void db_exec(struct fx *f, const char *sql)
+{
+    char path[512];
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof path, "%s/ledger.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+/* A terminal's bono use whose deferred euros cannot follow its post (the
+ * holding's update changes no row: a trigger of the test's skips it) is
+ * not held with its post standing: the import fails whole
+ * (LEAL_E_LEDGER_BONO_DEFERRED) and nothing of its batch stays, the session
+ * and the 45.00 deferred as the sale left them. Once the holding takes
+ * updates again the same export posts the use exactly once. */
+static void test_bono_use_deferred_with_its_post(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_bono_intent sale;
+    struct sync_result r;
+    struct jgen g;
+    struct jgen_op o = {0};
+    uint8_t key[16];
+    int64_t id, sessions = 0, deferred = 0, revenue = 0, sold = 0;
+    bool rep;
+    memset(&sale, 0, sizeof sale);
+    sale.card_id = 1001;
+    sale.bono_id = 3;
+    sale.seq_before = 4;
+    sale.seq_after = 5;
+    sale.sessions = 5;
+    sale.cents = 4500;
+    snprintf(sale.request_id, sizeof sale.request_id, "card:1001:bono:5");
+    assert_int_equal(ledger_bono_intent_add(f->l, &sale), LEAL_OK);
+    assert_int_equal(ledger_bono_intent_settle(f->l, &sale, &id, &rep), LEAL_OK);
+    assert_int_equal(ledger_program_account(f->l, PROGRAM, "bonos_revenue", &revenue), LEAL_OK);
+    assert_int_equal(ledger_program_account(f->l, PROGRAM, "bonos_sold", &sold), LEAL_OK);
+    assert_int_equal(bal(f, sold, "EUR"), 4500);
+    terminal_key(f, 1, key);
+    assert_int_equal(jgen_open(&g, key, 1, PROGRAM, 1, 16, T0), LEAL_OK);
+    assert_int_equal(jgen_card(&g, 1001, JOURNAL_CARD_DESFIRE, 0, 2000), LEAL_OK);
+    o.op = JOURNAL_OP_BONO;
+    o.card_id = 1001;
+    o.item = 3;
+    o.quantity = 1;
+    assert_int_equal(jgen_do(&g, &o), LEAL_OK);
+    free(f->exp);
+    assert_int_equal(jgen_export(&g, &f->exp, &f->len), LEAL_OK);
+    jgen_close(&g);
+
+    db_exec(f, "CREATE TRIGGER test_keep_deferred BEFORE UPDATE OF deferred_cents ON "
+               "bono_holding BEGIN SELECT RAISE(IGNORE); END");
+    assert_int_equal(sync_import(f->l, &f->k, f->exp, f->len, &r), LEAL_E_LEDGER_BONO_DEFERRED);
+    assert_int_equal(r.posted, 0);
+    assert_int_equal(r.held, 0);
+    assert_int_equal(r.taken, 0);
+    assert_int_equal(ledger_bono_held(f->l, f->acct[0], 3, &sessions, &deferred), LEAL_OK);
+    assert_int_equal(sessions, 5);
+    assert_int_equal(deferred, 4500);
+    assert_int_equal(bal(f, f->acct[0], "BONO:3"), 5);
+    assert_int_equal(bal(f, revenue, "EUR"), 0);
+    assert_int_equal(bal(f, sold, "EUR"), 4500);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+
+    db_exec(f, "DROP TRIGGER test_keep_deferred");
+    assert_int_equal(sync_import(f->l, &f->k, f->exp, f->len, &r), LEAL_OK);
+    assert_int_equal(r.posted, 1);
+    assert_int_equal(r.held, 0);
+    assert_int_equal(ledger_bono_held(f->l, f->acct[0], 3, &sessions, &deferred), LEAL_OK);
+    assert_int_equal(sessions, 4);
+    assert_int_equal(deferred, 3600);
+    assert_int_equal(bal(f, f->acct[0], "BONO:3"), 4);
+    assert_int_equal(bal(f, revenue, "EUR"), 900);
+    assert_int_equal(bal(f, sold, "EUR"), 3600);
+    assert_int_equal(ledger_verify(f->l, NULL), LEAL_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +468,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_byte_changed_in_each_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_swap_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bono_use_voided, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bono_use_deferred_with_its_post, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_terminals_key, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

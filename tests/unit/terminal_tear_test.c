@@ -620,6 +620,140 @@ static void test_classic_restart_settles_unanswered_commit(void **state)
     restart_settles(*state, false, 23, 25, 1); /* seq 1 after the issue */
 }
 
+/* A restart; walk: the terminal opened without its summary (sum NULL), so
+ * its last operation comes from terminal.c's own walk of the journal rather
+ * than journal_sum's. */
+static void restart(struct till *a, bool walk)
+{
+    struct terminal_setup s;
+    till_restart(a);
+    if (!walk)
+        return;
+    s = a->t.s;
+    s.sum = NULL;
+    terminal_close(&a->t);
+    assert_int_equal(terminal_open(&a->t, &s), LEAL_OK);
+}
+
+/* The same for a void: its entry journaled, its commit never reached the
+ * card, then the terminal restarts. The card still at the void's counter
+ * before (holding the earn) is settled not done at its next tap there (the
+ * settle names the void), like any other torn operation; the earn stays
+ * standing on the card and in the journal, and nothing is voided after that
+ * (a void settled not done leaves nothing to void, as without the restart).
+ * A void whose commit did reach the card is not settled at a restart (the
+ * card at its counter after), and is never voided itself. */
+static void restart_settles_void(struct fixture *f, bool desfire, unsigned commit, uint32_t points,
+                                 uint32_t counter, bool walk)
+{
+    struct till a;
+    struct terminal_request earn = till_request(TERMINAL_EARN, 1000, 0, 0);
+    struct terminal_request bal = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    struct terminal_request vd = till_request(TERMINAL_VOID, 0, 0, 0);
+    struct terminal_result r;
+    struct journal_entry e[12];
+    unsigned n;
+
+    if (desfire)
+        till_make_desfire(f, 0, 0);
+    else
+        till_make_classic(f, 0);
+    till_open(&a, f, 3, NULL);
+    assert_int_equal(till_tap(&a, &earn, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.after.points, points + 10);
+    cardsim_set_tear(reader_sim_card(a.r), &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND,
+                                                                  commit, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&a, &vd, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    restart(&a, walk);
+    assert_int_equal(till_tap(&a, &bal, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.settled);
+    assert_int_equal(r.settled_item, JOURNAL_SETTLED_NOT_DONE);
+    assert_int_equal(r.after.points, points + 10); /* the earn stands on the card */
+    assert_int_equal(r.taps_after, counter + 1);
+    n = till_entries(&a, e, 12);
+    assert_int_equal(n, 4); /* the earn, the void, its settle, the balance */
+    assert_int_equal(e[0].op, JOURNAL_OP_EARN);
+    assert_int_equal(e[0].counter_before, counter);
+    assert_int_equal(e[0].counter_after, counter + 1);
+    assert_int_equal(e[0].points, 10);
+    assert_int_equal(e[1].op, JOURNAL_OP_VOID);
+    assert_int_equal(e[1].ref_epoch, e[0].epoch);
+    assert_int_equal(e[1].ref_seq, e[0].seq);
+    assert_int_equal(e[1].points, -10);
+    assert_int_equal(e[1].counter_before, counter + 1);
+    assert_int_equal(e[1].counter_after, counter + 2);
+    assert_int_equal(e[1].points_after, points);
+    assert_int_equal(e[2].op, JOURNAL_OP_SETTLE);
+    assert_int_equal(e[2].ref_epoch, e[1].epoch);
+    assert_int_equal(e[2].ref_seq, e[1].seq);
+    assert_int_equal(e[2].item, JOURNAL_SETTLED_NOT_DONE);
+    assert_int_equal(e[2].counter_before, counter + 1);
+    assert_int_equal(e[2].points_after, points + 10);
+    assert_int_equal(e[3].op, JOURNAL_OP_BALANCE);
+    assert_int_equal(e[3].points_after, points + 10);
+    /* Settled once: nothing more to settle, nothing to void. */
+    assert_int_equal(till_tap(&a, &vd, &r), LEAL_OK);
+    assert_false(r.settled);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_NOTHING_TO_VOID);
+    restart(&a, walk);
+    assert_int_equal(till_tap(&a, &vd, &r), LEAL_OK);
+    assert_false(r.settled);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_NOTHING_TO_VOID);
+    assert_int_equal(r.after.points, points + 10);
+    assert_int_equal(r.taps_after, counter + 1);
+
+    /* A void that reached the card (its answer lost): at the restart the
+     * card is at the void's counter after, which settles nothing, and the
+     * void is not voided. */
+    till_close(&a);
+    if (desfire)
+        till_make_desfire(f, 0, 0);
+    else
+        till_make_classic(f, 0);
+    till_open(&a, f, 3, NULL);
+    assert_int_equal(till_tap(&a, &earn, &r), LEAL_OK);
+    cardsim_set_tear(reader_sim_card(a.r), &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_ANSWER,
+                                                                  commit, CARDSIM_TORN_NEW, 0});
+    assert_int_equal(till_tap(&a, &vd, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    restart(&a, walk);
+    assert_int_equal(till_tap(&a, &vd, &r), LEAL_OK);
+    assert_false(r.settled);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_NOTHING_TO_VOID);
+    assert_int_equal(r.after.points, points);
+    assert_int_equal(r.taps_after, counter + 2);
+    n = till_entries(&a, e, 12);
+    assert_int_equal(n, 3); /* the earn, the void, the refusal: no settle */
+    assert_int_equal(e[1].op, JOURNAL_OP_VOID);
+    assert_int_equal(e[2].op, JOURNAL_OP_REFUSAL);
+    till_close(&a);
+}
+
+static void test_desfire_restart_settles_unanswered_void(void **state)
+{
+    restart_settles_void(*state, true, 8 + EV1_PROBE, 25, 0, false);
+}
+
+static void test_desfire_restart_settles_unanswered_void_walk(void **state)
+{
+    restart_settles_void(*state, true, 8 + EV1_PROBE, 25, 0, true);
+}
+
+static void test_classic_restart_settles_unanswered_void(void **state)
+{
+    restart_settles_void(*state, false, 23, 25, 1, false);
+}
+
+static void test_classic_restart_settles_unanswered_void_walk(void **state)
+{
+    restart_settles_void(*state, false, 23, 25, 1, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -642,6 +776,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_desfire_restart_settles_unanswered_commit,
                                         desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_restart_settles_unanswered_commit,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_restart_settles_unanswered_void,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_restart_settles_unanswered_void_walk,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_restart_settles_unanswered_void,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_restart_settles_unanswered_void_walk,
                                         desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_redeem_torn_everywhere, desk_fixture_setup,
                                         desk_fixture_teardown),
