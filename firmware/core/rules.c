@@ -455,10 +455,11 @@ static leal_err earn_onto_card(const struct rules_program *p, const struct rules
     return LEAL_OK;
 }
 
+/* Worked out in *out itself (no second rules_result on the stack: a
+ * terminal's earn is its deepest use of it), zeroed again on an error. */
 leal_err rules_earn(const struct rules_program *p, const struct rules_card *card,
                     const struct rules_sale *sale, struct rules_result *out)
 {
-    struct rules_result r;
     uint32_t days;
     uint16_t period;
     leal_err e;
@@ -470,21 +471,21 @@ leal_err rules_earn(const struct rules_program *p, const struct rules_card *card
         return LEAL_E_ARG;
     if ((e = rules_program_check(p)) != LEAL_OK || (e = check_sale(sale, &days)) != LEAL_OK)
         return e;
-    leal_memset(&r, 0, sizeof r);
-    r.after = card->state;
+    out->after = card->state;
     period = rules_period(&sale->local);
 
     /* The tier this sale earns at: from the buckets rolled to the sale's period. */
-    if (sale->amount_cents > 0 || r.after.period != 0)
-        roll(&r.after, period); /* a 0.00 sale leaves a new card new (welcome still due) */
-    r.tier_before = rules_tier_for(p, window_units(&r.after));
+    if (sale->amount_cents > 0 || out->after.period != 0)
+        roll(&out->after, period); /* a 0.00 sale leaves a new card new (welcome still due) */
+    out->tier_before = rules_tier_for(p, window_units(&out->after));
 
-    if ((e = earn_base(p, card, sale, r.tier_before, &r)) != LEAL_OK ||
-        (e = earn_rules(p, card, sale, days, &r)) != LEAL_OK ||
-        (e = earn_stamps(p, card, sale, &r)) != LEAL_OK ||
-        (e = earn_onto_card(p, card, sale, period, &r)) != LEAL_OK)
+    if ((e = earn_base(p, card, sale, out->tier_before, out)) != LEAL_OK ||
+        (e = earn_rules(p, card, sale, days, out)) != LEAL_OK ||
+        (e = earn_stamps(p, card, sale, out)) != LEAL_OK ||
+        (e = earn_onto_card(p, card, sale, period, out)) != LEAL_OK) {
+        leal_memset(out, 0, sizeof *out);
         return e;
-    *out = r;
+    }
     return LEAL_OK;
 }
 

@@ -65,8 +65,8 @@ struct rules_rule {
     uint16_t start_minute, end_minute; /* local [start, end) in minutes of the day; equal: all
                                           day; start > end runs past midnight */
     uint8_t n_stores;
+    uint8_t n_categories; /* beside n_stores: no padding (a terminal holds 16 rules in RAM) */
     uint32_t stores[RULES_MAX_RULE_STORES];
-    uint8_t n_categories;
     uint16_t categories[RULES_MAX_RULE_CATS];
     int64_t min_spend_cents; /* the qualifying spend must reach it */
     uint32_t cap_per_sale;   /* points this rule gives in one sale at most; 0 = no cap */
@@ -98,16 +98,14 @@ struct rules_reward {
     uint8_t min_tier; /* 0 = everyone */
 };
 
+/* The counts side by side, before the lists: no padding after each. */
 struct rules_program {
     int64_t rate_milli;      /* thousandths of a point per euro (1200 = 1,2 points/euro) */
     uint32_t welcome_points; /* on a card's first earn (state period 0: never welcomed) */
-    uint8_t n_tiers;
+    uint8_t n_tiers, n_rules, n_stamps, n_rewards;
     struct rules_tier tiers[RULES_MAX_TIERS]; /* tier i+1; thresholds strictly ascending */
-    uint8_t n_rules;
     struct rules_rule rules[RULES_MAX_RULES];
-    uint8_t n_stamps;
     struct rules_stamp stamps[RULES_STAMP_CARDS]; /* stamp card i is state.stamps[i] */
-    uint8_t n_rewards;
     struct rules_reward rewards[RULES_MAX_REWARDS];
 };
 

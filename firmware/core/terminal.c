@@ -87,7 +87,7 @@ static leal_err civil_of(const struct port_time *now, struct rules_civil *c, uin
  * here settles it not done while the card is at its counter before (a void
  * too), and a void checks that the card shows exactly what it left (a void
  * is never voided). */
-static leal_err last_walk(struct terminal *t)
+static leal_err last_walk(struct terminal *t, struct journal_entry *last)
 {
     struct journal_iter it;
     struct journal_entry e;
@@ -101,15 +101,35 @@ static leal_err last_walk(struct terminal *t)
             break;
         if (e.op >= JOURNAL_OP_EARN && e.op <= JOURNAL_OP_VOID) {
             t->last.valid = true;
-            t->last.e = e;
-        } else if (e.op == JOURNAL_OP_SETTLE && t->last.valid && e.ref_epoch == t->last.e.epoch &&
-                   e.ref_seq == t->last.e.seq && e.item == JOURNAL_SETTLED_NOT_DONE) {
+            *last = e;
+        } else if (e.op == JOURNAL_OP_SETTLE && t->last.valid && e.ref_epoch == last->epoch &&
+                   e.ref_seq == last->seq && e.item == JOURNAL_SETTLED_NOT_DONE) {
             t->last.valid = false;
         }
     }
-    if (!t->last.valid)
-        leal_memset(&t->last, 0, sizeof t->last);
     return LEAL_OK;
+}
+
+/* What a void reads of the last operation's entry (struct terminal_last_entry). */
+static void last_entry_keep(struct terminal_last_entry *k, const struct journal_entry *e)
+{
+    leal_memset(k, 0, sizeof *k);
+    k->op = e->op;
+    k->tier_after = e->tier_after;
+    leal_memcpy(k->stamps_after, e->stamps_after, STATE_STAMPS);
+    journal_state_of(e, &k->state_before, &k->state_told);
+    for (uint8_t i = 0; i < e->n_lines; i++)
+        k->welcomed |= e->lines[i].source == RULES_LINE_WELCOME;
+    k->quantity = e->quantity;
+    k->utc_offset_minutes = e->utc_offset_minutes;
+    k->bono_left = e->bono_left;
+    k->package_version = e->package_version;
+    k->points_after = e->points_after;
+    k->purse_after = e->purse_after;
+    k->amount_cents = e->amount_cents;
+    k->item = e->item;
+    k->points = e->points;
+    k->utc_seconds = e->utc_seconds;
 }
 
 /* The summary, current (rebuilt by one walk if it is not). */
@@ -124,6 +144,7 @@ static leal_err last_from_journal(struct terminal *t)
     bool found = false;
     leal_err err;
     leal_memset(&t->last, 0, sizeof t->last);
+    leal_memset(&e, 0, sizeof e);
     if (t->s.sum != NULL && (err = sum_ready(t->s.sum, t->s.journal)) != LEAL_OK)
         return err;
     if (journal_sum_current(t->s.sum, t->s.journal)) {
@@ -131,13 +152,14 @@ static leal_err last_from_journal(struct terminal *t)
         if ((err = journal_sum_last(t->s.sum, t->s.journal, &e, &found)) != LEAL_OK)
             return err;
         t->last.valid = found;
-        t->last.e = e;
-    } else if ((err = last_walk(t)) != LEAL_OK) {
+    } else if ((err = last_walk(t, &e)) != LEAL_OK) {
         return err;
     }
-    if (!t->last.valid)
+    if (!t->last.valid) {
+        leal_memset(&t->last, 0, sizeof t->last);
         return LEAL_OK;
-    e = t->last.e;
+    }
+    last_entry_keep(&t->last.e, &e);
     t->last.from_journal = true;
     t->last.card_id = e.card_id;
     t->last.card_kind = e.card_kind;
@@ -186,6 +208,19 @@ void terminal_close(struct terminal *t)
 }
 
 /* --- the journal ---------------------------------------------------------- */
+
+static const uint8_t journal_op_of[] = {
+    0,
+    JOURNAL_OP_EARN,
+    JOURNAL_OP_PAY,
+    JOURNAL_OP_PAY_EARN,
+    JOURNAL_OP_REDEEM,
+    JOURNAL_OP_STAMP,
+    JOURNAL_OP_BONO,
+    JOURNAL_OP_VOID,
+    JOURNAL_OP_BALANCE,
+    JOURNAL_OP_REFUSAL,
+};
 
 /* An entry about the card as read: who, when, the package, counters. */
 static void entry_base(const struct tap *tp, struct journal_entry *e, uint8_t op)
@@ -242,42 +277,46 @@ struct spent {
     uint32_t rule_today[RULES_MAX_RULES];
 };
 
-/* spent_offline's walk of the unacknowledged journal, in a frame of its own:
- * its entry (488 bytes) is not on the stack while sum_ready rebuilds the
- * totals, which reads entries of its own. */
-LEAL_NOINLINE static leal_err spent_walk(const struct tap *tp, struct spent *s)
+/* spent_offline's walk of the unacknowledged journal. Each entry is read
+ * into the plan's own entry (tp->p.e), which the plan fills only after the
+ * walk (plan_pay and plan_earn call it before they write a line), and which
+ * entry_base starts again at the end: a second entry of 488 bytes on the
+ * stack would sit under the journal's slot read at a tap's deepest. In a
+ * frame of its own: not on the stack while sum_ready rebuilds the totals. */
+LEAL_NOINLINE static leal_err spent_walk(struct tap *tp, struct spent *s)
 {
+    struct journal_entry *e = &tp->p.e;
     struct journal_iter it;
-    struct journal_entry e;
     bool done = false;
     leal_err err;
     journal_iter_begin(tp->t->s.journal, &it, true);
     for (;;) {
-        if ((err = journal_iter_next(tp->t->s.journal, &it, &e, NULL, NULL, &done)) != LEAL_OK)
-            return err;
-        if (done)
-            return LEAL_OK;
-        if (e.card_id != tp->v.card_id || e.card_kind != tp->card_kind)
+        if ((err = journal_iter_next(tp->t->s.journal, &it, e, NULL, NULL, &done)) != LEAL_OK ||
+            done)
+            break;
+        if (e->card_id != tp->v.card_id || e->card_kind != tp->card_kind)
             continue;
-        int64_t local = (int64_t)e.utc_seconds + (int64_t)e.utc_offset_minutes * 60;
+        int64_t local = (int64_t)e->utc_seconds + (int64_t)e->utc_offset_minutes * 60;
         bool today = local >= 0 && (uint64_t)(local / DAY_SECONDS) == tp->today;
         int64_t purse = 0;
-        if (e.op == JOURNAL_OP_PAY || e.op == JOURNAL_OP_PAY_EARN)
-            purse = e.purse_cents;
-        else if (e.op == JOURNAL_OP_VOID)
-            purse = -(int64_t)e.purse_cents;
+        if (e->op == JOURNAL_OP_PAY || e->op == JOURNAL_OP_PAY_EARN)
+            purse = e->purse_cents;
+        else if (e->op == JOURNAL_OP_VOID)
+            purse = -(int64_t)e->purse_cents;
         s->since_sync += purse;
         if (!today)
             continue;
         s->today += purse;
-        for (uint8_t i = 0; i < e.n_lines; i++)
-            if (e.lines[i].source == RULES_LINE_RULE && e.lines[i].rule_index < RULES_MAX_RULES &&
-                e.lines[i].points > 0)
-                s->rule_today[e.lines[i].rule_index] += (uint32_t)e.lines[i].points;
+        for (uint8_t i = 0; i < e->n_lines; i++)
+            if (e->lines[i].source == RULES_LINE_RULE && e->lines[i].rule_index < RULES_MAX_RULES &&
+                e->lines[i].points > 0)
+                s->rule_today[e->lines[i].rule_index] += (uint32_t)e->lines[i].points;
     }
+    entry_base(tp, e, journal_op_of[tp->req->op]);
+    return err;
 }
 
-static leal_err spent_offline(const struct tap *tp, struct spent *s)
+static leal_err spent_offline(struct tap *tp, struct spent *s)
 {
     leal_err err;
     leal_memset(s, 0, sizeof *s);
@@ -576,8 +615,8 @@ static leal_err plan_bono(struct tap *tp, leal_err *reason)
 /* The stamps an earn gave, taken back from the card's count on a program
  * of one stamp card (the entry keeps only their sum): the count before,
  * or -1 when it cannot be told. */
-static int stamps_before(const struct rules_program *pr, const struct journal_entry *e, unsigned i,
-                         uint8_t now)
+static int stamps_before(const struct rules_program *pr, const struct terminal_last_entry *e,
+                         unsigned i, uint8_t now)
 {
     int64_t c;
     if (e->quantity == 0 && e->item == 0)
@@ -594,21 +633,18 @@ static int stamps_before(const struct rules_program *pr, const struct journal_en
  * back as the earn rolled them, less the sale's units (the rules see the same
  * window from then on); a first earn's welcome takes the card back to never
  * welcomed (period 0); the stamps only on a program of one stamp card. */
-static bool earn_reckoned(const struct rules_program *pr, const struct journal_entry *e,
+static bool earn_reckoned(const struct rules_program *pr, const struct terminal_last_entry *e,
                           const struct state_body *now, struct state_body *b)
 {
     struct rules_civil sale;
     uint32_t day;
-    bool welcomed = false;
     int st = stamps_before(pr, e, 0, now->stamps[0]);
     if (st < 0)
         return false;
     b->stamps[0] = (uint8_t)st;
     for (unsigned i = 1; i < STATE_STAMPS; i++)
         b->stamps[i] = now->stamps[i];
-    for (uint8_t i = 0; i < e->n_lines; i++)
-        welcomed |= e->lines[i].source == RULES_LINE_WELCOME;
-    if (welcomed) { /* the card's first earn: it had never earned */
+    if (e->welcomed) { /* the card's first earn: it had never earned */
         b->period = 0;
         leal_memset(b->buckets, 0, sizeof b->buckets);
     } else {
@@ -643,7 +679,7 @@ static bool earn_reckoned(const struct rules_program *pr, const struct journal_e
 static bool before_from_journal(struct tap *tp)
 {
     struct terminal *t = tp->t;
-    const struct journal_entry *e = &t->last.e;
+    const struct terminal_last_entry *e = &t->last.e;
     const struct rules_program *pr = &t->s.package->rules.program;
     const struct state_body *now = &tp->v.state;
     struct state_body b = *now;
@@ -659,10 +695,8 @@ static bool before_from_journal(struct tap *tp)
     switch (e->op) {
     case JOURNAL_OP_EARN:
     case JOURNAL_OP_PAY_EARN: {
-        bool told;
-        struct state_body was;
-        journal_state_of(e, &was, &told);
-        if (!told) { /* an entry from before state lines: reckoned */
+        struct state_body was = e->state_before;
+        if (!e->state_told) { /* an entry from before state lines: reckoned */
             if (!earn_reckoned(pr, e, now, &b))
                 return false;
             break;
@@ -740,19 +774,6 @@ static leal_err plan_void(struct tap *tp, leal_err *reason)
     tp->out->voided_item = t->last.item;
     return LEAL_OK;
 }
-
-static const uint8_t journal_op_of[] = {
-    0,
-    JOURNAL_OP_EARN,
-    JOURNAL_OP_PAY,
-    JOURNAL_OP_PAY_EARN,
-    JOURNAL_OP_REDEEM,
-    JOURNAL_OP_STAMP,
-    JOURNAL_OP_BONO,
-    JOURNAL_OP_VOID,
-    JOURNAL_OP_BALANCE,
-    JOURNAL_OP_REFUSAL,
-};
 
 /* What the request does to the card as read; *reason set for a refusal. */
 static leal_err plan(struct tap *tp, leal_err *reason)

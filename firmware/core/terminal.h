@@ -117,6 +117,25 @@ struct terminal_result {
     struct journal_key tmac_entry;
 };
 
+/* What a void after a restart reads of the terminal's last operation's
+ * entry (terminal.c before_from_journal): its fields and, from its lines,
+ * the card's state before it and whether it gave the welcome; not the
+ * entry itself (488 bytes of a microcontroller's RAM for the whole run). */
+struct terminal_last_entry {
+    uint8_t op; /* enum journal_op */
+    uint8_t tier_after;
+    uint8_t stamps_after[STATE_STAMPS];
+    bool state_told; /* state_before from its state lines (JOURNAL.md) */
+    bool welcomed;   /* a RULES_LINE_WELCOME line */
+    int16_t quantity;
+    int16_t utc_offset_minutes;
+    uint16_t bono_left;
+    uint32_t package_version, points_after, purse_after, amount_cents, item;
+    int64_t points;
+    uint64_t utc_seconds;
+    struct state_body state_before;
+};
+
 #define TERMINAL_EV1_UIDS 16
 #define TERMINAL_EV1_UID_LEN 7 /* a fixed-UID DESFire's UID */
 
@@ -142,7 +161,7 @@ struct terminal {
         int32_t purse_debit;
         uint32_t item;
         int16_t quantity;
-        struct journal_entry e; /* from_journal: the operation's entry */
+        struct terminal_last_entry e; /* from_journal: of the operation's entry */
     } last;
     /* Fixed-UID DESFire cards whose tap here ran under AA and whose package
      * floor names them as EV1s (no EV2 flag): their next tap here sends

@@ -24,22 +24,28 @@ static uint32_t ror(uint32_t x, unsigned n)
     return x >> n | x << (32 - n);
 }
 
+/* The message schedule kept as its last 16 words (FIPS 180-4 6.2.2 step 1
+ * computed as the rounds need it, w[t] in w[t % 16]): 64 bytes of stack
+ * instead of 256. */
 static void compress(uint32_t h[8], const uint8_t block[64])
 {
-    uint32_t w[64], v[8];
-    for (int t = 0; t < 16; t++)
-        w[t] = load_be32(block + 4 * t);
-    for (int t = 16; t < 64; t++) {
-        uint32_t s0 = ror(w[t - 15], 7) ^ ror(w[t - 15], 18) ^ w[t - 15] >> 3;
-        uint32_t s1 = ror(w[t - 2], 17) ^ ror(w[t - 2], 19) ^ w[t - 2] >> 10;
-        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-    }
+    uint32_t w[16], v[8];
     for (int i = 0; i < 8; i++)
         v[i] = h[i];
     for (int t = 0; t < 64; t++) {
+        uint32_t wt;
+        if (t < 16) {
+            wt = load_be32(block + 4 * t);
+        } else {
+            uint32_t w15 = w[(t - 15) & 15], w2 = w[(t - 2) & 15];
+            uint32_t s0 = ror(w15, 7) ^ ror(w15, 18) ^ w15 >> 3;
+            uint32_t s1 = ror(w2, 17) ^ ror(w2, 19) ^ w2 >> 10;
+            wt = w[t & 15] + s0 + w[(t - 7) & 15] + s1;
+        }
+        w[t & 15] = wt;
         uint32_t e = v[4], a = v[0];
         uint32_t t1 = v[7] + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & v[5]) ^ (~e & v[6])) +
-                      round_constants[t] + w[t];
+                      round_constants[t] + wt;
         uint32_t t2 =
             (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & v[1]) ^ (a & v[2]) ^ (v[1] & v[2]));
         v[7] = v[6];

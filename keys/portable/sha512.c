@@ -34,22 +34,29 @@ static uint64_t ror(uint64_t x, unsigned n)
     return x >> n | x << (64 - n);
 }
 
+/* The message schedule kept as its last 16 words (FIPS 180-4 6.4.2 step 1
+ * computed as the rounds need it, w[t] in w[t % 16]): 128 bytes of stack
+ * instead of 640, which an Ed25519 verify on a microcontroller pays under a
+ * tap (firmware/port/cortex-m). */
 static void compress(uint64_t h[8], const uint8_t block[128])
 {
-    uint64_t w[80], v[8];
-    for (int t = 0; t < 16; t++)
-        w[t] = load_be64(block + 8 * t);
-    for (int t = 16; t < 80; t++) {
-        uint64_t s0 = ror(w[t - 15], 1) ^ ror(w[t - 15], 8) ^ w[t - 15] >> 7;
-        uint64_t s1 = ror(w[t - 2], 19) ^ ror(w[t - 2], 61) ^ w[t - 2] >> 6;
-        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-    }
+    uint64_t w[16], v[8];
     for (int i = 0; i < 8; i++)
         v[i] = h[i];
     for (int t = 0; t < 80; t++) {
+        uint64_t wt;
+        if (t < 16) {
+            wt = load_be64(block + 8 * t);
+        } else {
+            uint64_t w15 = w[(t - 15) & 15], w2 = w[(t - 2) & 15];
+            uint64_t s0 = ror(w15, 1) ^ ror(w15, 8) ^ w15 >> 7;
+            uint64_t s1 = ror(w2, 19) ^ ror(w2, 61) ^ w2 >> 6;
+            wt = w[t & 15] + s0 + w[(t - 7) & 15] + s1;
+        }
+        w[t & 15] = wt;
         uint64_t e = v[4], a = v[0];
         uint64_t t1 = v[7] + (ror(e, 14) ^ ror(e, 18) ^ ror(e, 41)) + ((e & v[5]) ^ (~e & v[6])) +
-                      round_constants[t] + w[t];
+                      round_constants[t] + wt;
         uint64_t t2 =
             (ror(a, 28) ^ ror(a, 34) ^ ror(a, 39)) + ((a & v[1]) ^ (a & v[2]) ^ (v[1] & v[2]));
         v[7] = v[6];

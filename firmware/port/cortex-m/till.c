@@ -63,7 +63,6 @@ static struct sam_soft soft;
 static struct sam sam;
 static struct sam_info who;
 static struct journal journal;
-static struct journal_report jrep;
 static struct package_store store;
 static struct package_terminal package;
 static struct terminal term;
@@ -157,7 +156,7 @@ static leal_err read_args(char *a, size_t cap, uint8_t end)
 /* The bundle is decoded straight into the software SAM (no second copy of
  * its 4 KB of keys in RAM): the keys held before are wiped first, so a
  * BUNDLE that fails leaves the board with none. */
-static leal_err do_bundle(void)
+LEAL_NOINLINE static leal_err do_bundle(void)
 {
     uint64_t now;
     size_t len;
@@ -216,13 +215,14 @@ static leal_err open_storage(void)
     if (!have_keys)
         return LEAL_E_STATE;
     if (!journal_is_open) {
+        struct journal_report rep; /* what the open found: not kept (no command shows it) */
         cfg.program_id = who.program_id;
         cfg.terminal_id = who.terminal_id;
         if ((err = sam.journal_key(sam.ctx, cfg.key, &cfg.key_version)) == LEAL_OK &&
             (err = cm_clock_now(&utc)) == LEAL_OK) {
             now.utc_seconds = utc;
             now.utc_offset_minutes = 0; /* the journal's own entries: UTC */
-            err = journal_open(&journal, &board.journal, &cm_crypto, &cfg, &now, &jrep);
+            err = journal_open(&journal, &board.journal, &cm_crypto, &cfg, &now, &rep);
         }
         leal_wipe(&cfg, sizeof cfg);
         if (err != LEAL_OK)
@@ -239,7 +239,9 @@ static leal_err open_storage(void)
     return LEAL_OK;
 }
 
-static leal_err do_load(void)
+/* The commands' frames are their own (not inlined into cm_till), so the
+ * deepest of them is not under every tap. */
+LEAL_NOINLINE static leal_err do_load(void)
 {
     struct package_key keys[TILL_PACKAGE_KEYS];
     struct package_expect e;
@@ -250,7 +252,7 @@ static leal_err do_load(void)
     return err;
 }
 
-static leal_err do_export(void)
+LEAL_NOINLINE static leal_err do_export(void)
 {
     struct journal_export_info info;
     leal_err err = open_storage();
@@ -422,7 +424,7 @@ LEAL_NOINLINE static void show_result(const struct terminal_result *r)
 }
 
 /* One tap of the card in the field. */
-static leal_err do_tap(const struct terminal_request *req)
+LEAL_NOINLINE static leal_err do_tap(const struct terminal_request *req)
 {
     static struct terminal_result res;
     struct terminal_setup s;
