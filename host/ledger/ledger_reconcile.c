@@ -433,8 +433,13 @@ static leal_err tmc_walk(struct walk *w)
     struct tmc_obs *m = NULL, *prev = NULL;
     struct store_stmt *st;
     size_t n = 0, cap = 0;
-    leal_err err = store_prep_i64(w->l, TMC_SQL, &st, I64S(w->card));
-    if (err != LEAL_OK)
+    bool desfire = false;
+    leal_err err;
+    for (size_t i = 0; i < w->n && !desfire; i++)
+        desfire = w->v[i].kind == JOURNAL_CARD_DESFIRE;
+    if (!desfire) /* a Classic has no TMC: no look for one */
+        return LEAL_OK;
+    if ((err = store_prep_i64(w->l, TMC_SQL, &st, I64S(w->card))) != LEAL_OK)
         return err;
     while (err == LEAL_OK && store_next_row(w->l, st, &err)) {
         struct journal_entry t;
