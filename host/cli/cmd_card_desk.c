@@ -564,6 +564,7 @@ static int desk_sync(struct desk_cli *c)
 static int desk_upgrade(struct desk_cli *c)
 {
     struct issuance_card v;
+    char why[320];
     leal_err err;
     int rc;
     if ((rc = open_books(c)) != 0 || (rc = open_card(c)) != 0)
@@ -571,30 +572,8 @@ static int desk_upgrade(struct desk_cli *c)
     err = issuance_add_tmac(&c->is, c->reader, &v);
     if (err == LEAL_E_CARD_TAMPERED && v.verdict)
         return fail_verdict(&v);
-    if (err == LEAL_E_CARD_NO_TMAC) {
-        char who[48] = "this card";
-        if (v.card_id != 0)
-            snprintf(who, sizeof who, "card %lld", (long long)v.card_id);
-        return cli_error(err, CLI_EXIT_FAIL,
-                         "%s is a %s: it has no Transaction MAC, so it cannot be upgraded (only "
-                         "DESFire EV2 and EV3 cards can); nothing was added",
-                         who, tech_name(v.ledger.card_id ? v.ledger.tech : v.tech));
-    }
-    if (err == LEAL_E_CARD_NOT_LEAL && v.card_id != 0)
-        return cli_error(err, CLI_EXIT_FAIL,
-                         "card %lld is not in this ledger: nothing to record its Transaction MAC "
-                         "in; nothing was added",
-                         (long long)v.card_id);
-    if (err == LEAL_E_CARD_BLOCKED)
-        return cli_error(err, CLI_EXIT_FAIL,
-                         "card %lld is %s in the ledger: it is not upgraded; nothing was added",
-                         (long long)v.card_id, ledger_card_status_name(v.ledger.status));
-    if (err == LEAL_E_CARD_TMAC_MISMATCH)
-        return cli_error(err, CLI_EXIT_FAIL,
-                         "card %lld does not carry the Transaction MAC file the ledger records "
-                         "for it (missing, of another key version, or not as leal makes it); "
-                         "nothing was added; keep the card and replace it",
-                         (long long)v.card_id);
+    if (desk_cli_upgrade_refused(err, &v, why, sizeof why))
+        return cli_error(err, CLI_EXIT_FAIL, "%s", why);
     if (err != LEAL_OK)
         return fail_card(c, err, &v, "upgrading the card");
     print_card(c, &v, v.tmac_added ? DESK_VIEW_TMAC_ADDED : DESK_VIEW_TMAC_PRESENT);

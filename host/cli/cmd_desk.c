@@ -5,7 +5,8 @@
  * reads it (host/issuance: the same verification, settlement and verdicts)
  * and shown in one line (one JSON object per line with --json); then the card
  * must leave before the next one is read. With --stdio it reads commands
- * instead (one a line: read, topup EUR, bono sell|use KIND, quit) and answers each in one line,
+ * instead (one a line: read, topup EUR, bono sell|use KIND, upgrade, quit) and answers each in
+ * one line,
  * for a desk UI or a till. Ends on SIGINT/SIGTERM, EOF or quit (exit 0), or
  * when the reader is gone for good (exit 1). Everything goes to stdout, a
  * line at a time, flushed: a card that fails is a line and the loop goes on.
@@ -73,6 +74,8 @@ static const char desk_usage[] =
     "    topup EUR     credit its purse, recorded exactly once (as 'leal card top-up')\n"
     "    bono sell KIND  sell it a bono of that kind (name or id), as 'leal bono sell'\n"
     "    bono use KIND   use one session of it, as 'leal bono use'\n"
+    "    upgrade       the Transaction MAC file onto a DESFire EV2/EV3 issued before it, as\n"
+    "                  'leal card upgrade' (result tmac-added, or tmac-present: nothing changed)\n"
     "    quit          end (so does the end of input)\n"
     "A lost reader is waited for --timeout seconds; then the desk ends with exit 1.\n"
     "--store: the shop the desk stands in, whose top-ups they are in settlement (default: the\n"
@@ -388,6 +391,26 @@ static void bono_card(struct desk_loop *d, const char *what, const char *kind, i
         say_card_error(d, err, &v, sell ? "selling the bono" : "using the bono");
 }
 
+/* upgrade: as `leal card upgrade` (issuance_add_tmac), on the card in the
+ * field now; run again, its line says tmac-present and nothing changed. */
+static void upgrade_card(struct desk_loop *d, int *rc)
+{
+    struct issuance_card v;
+    char why[320];
+    leal_err err;
+    /* A write starts on a new connection, as a top-up: the card in the field now. */
+    reader_release(d->reader);
+    if (!command_card(d, rc))
+        return;
+    err = issuance_add_tmac(&d->is, d->reader, &v);
+    if (err == LEAL_OK)
+        say_card(d, &v, v.tmac_added ? DESK_VIEW_TMAC_ADDED : DESK_VIEW_TMAC_PRESENT);
+    else if (desk_cli_upgrade_refused(err, &v, why, sizeof why))
+        say_error(d, err, "%s", why);
+    else
+        say_card_error(d, err, &v, "upgrading the card");
+}
+
 /* What is left of a command line after strtok_r, without the blanks around
  * it (a bono kind's name may hold spaces); NULL when nothing is. */
 static const char *rest_of_line(char *rest)
@@ -424,9 +447,12 @@ static int run_command(struct desk_loop *d, char *line)
             topup_card(d, arg);
     } else if (strcmp(cmd, "bono") == 0) {
         bono_card(d, arg, rest_of_line(save), &rc);
+    } else if (strcmp(cmd, "upgrade") == 0 && arg == NULL) {
+        upgrade_card(d, &rc);
     } else {
         say_error(d, LEAL_E_USAGE,
-                  "unknown command '%.64s' (read, topup EUR, bono sell|use KIND, quit)", cmd);
+                  "unknown command '%.64s' (read, topup EUR, bono sell|use KIND, upgrade, quit)",
+                  cmd);
     }
     /* The card stays connected for the next command (read_kept). */
     return rc ? rc + 2 : 0;
@@ -435,7 +461,8 @@ static int run_command(struct desk_loop *d, char *line)
 static int run_stdio(struct desk_loop *d)
 {
     char line[256];
-    say_event(d, "ready", "reading commands (read, topup EUR, bono sell|use KIND, quit) for %s",
+    say_event(d, "ready",
+              "reading commands (read, topup EUR, bono sell|use KIND, upgrade, quit) for %s",
               reader_name(d->reader));
     while (!desk_stop && fgets(line, sizeof line, stdin) != NULL) {
         int rc;
@@ -444,7 +471,7 @@ static int run_stdio(struct desk_loop *d)
             while ((ch = getchar()) != EOF && ch != '\n')
                 ;
             say_error(d, LEAL_E_USAGE,
-                      "command line too long (read, topup EUR, bono sell|use KIND, quit)");
+                      "command line too long (read, topup EUR, bono sell|use KIND, upgrade, quit)");
             continue;
         }
         if ((rc = run_command(d, line)) == 1)

@@ -127,3 +127,32 @@ int desk_cli_today(struct rules_civil *today, uint32_t *day)
 {
     return desk_today(today, day) == LEAL_OK ? 0 : cli_fail(LEAL_E_DATE, "today's date");
 }
+
+bool desk_cli_upgrade_refused(leal_err err, const struct issuance_card *v, char *out, size_t cap)
+{
+    char who[48] = "this card";
+    if (v->card_id != 0)
+        snprintf(who, sizeof who, "card %lld", (long long)v->card_id);
+    if (err == LEAL_E_CARD_NO_TMAC)
+        snprintf(out, cap,
+                 "%s is a %s: it has no Transaction MAC, so it cannot be upgraded (only DESFire "
+                 "EV2 and EV3 cards can); nothing was added",
+                 who, ledger_card_tech_name(v->ledger.card_id ? v->ledger.tech : v->tech));
+    else if (err == LEAL_E_CARD_NOT_LEAL && v->card_id != 0)
+        snprintf(out, cap,
+                 "%s is not in this ledger: nothing to record its Transaction MAC in; nothing "
+                 "was added",
+                 who);
+    else if (err == LEAL_E_CARD_BLOCKED)
+        snprintf(out, cap, "%s is %s in the ledger: it is not upgraded; nothing was added", who,
+                 ledger_card_status_name(v->ledger.status));
+    else if (err == LEAL_E_CARD_TMAC_MISMATCH)
+        snprintf(out, cap,
+                 "%s does not carry the Transaction MAC file the ledger records for it "
+                 "(missing, of another key version, or not as leal makes it); nothing was added; "
+                 "keep the card and replace it",
+                 who);
+    else
+        return false;
+    return true;
+}

@@ -51,5 +51,11 @@ LEAL_MUST_CHECK leal_err desk_bono_default_sale(const struct rules_bono_kind *ki
  * as days since 1970-01-01. desk_today says nothing (LEAL_E_DATE). */
 int desk_cli_today(struct rules_civil *today, uint32_t *day);
 LEAL_MUST_CHECK leal_err desk_today(struct rules_civil *today, uint32_t *day);
+/* Why issuance_add_tmac (`leal card upgrade`, `leal desk --stdio`'s upgrade)
+ * refused the card v, in one sentence into out: true for the refusals it
+ * names (an EV1 or a Classic, a card not in the ledger, one not active, a
+ * file other than the ledger records); false for any other error, left to
+ * the caller's words for a card that failed. */
+bool desk_cli_upgrade_refused(leal_err err, const struct issuance_card *v, char *out, size_t cap);
 
 #endif

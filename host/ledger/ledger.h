@@ -42,7 +42,7 @@
 #include "keys/base/err.h"
 #include "keys/base/limits.h"
 
-#define LEDGER_SCHEMA_VERSION 45
+#define LEDGER_SCHEMA_VERSION 46
 
 /* The note an erasure leaves in place of the customer's notes (host/privacy,
  * ledger_customer_erase), before the cards decision it may add. */

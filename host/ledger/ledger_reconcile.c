@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "amount.h"
+#include "cardlayout/layout.h"
 #include "firmware/core/journal.h"
 #include "ledger_host_change.h"
 #include "ledger_qr.h"
@@ -31,6 +32,11 @@
     "FROM terminal_tmac m JOIN terminal t ON t.id = m.terminal_id JOIN store s ON s.id = "         \
     "t.store_id WHERE m.verdict IN ('forged','altered','replay') AND (?1 = 0 OR s.program_id = "   \
     "?1) AND (?2 = 0 OR m.card_id = ?2) ORDER BY m.terminal_id, m.epoch, m.seq"
+/* A card's TMAC entries (any verdict), by TMC, with their bytes. */
+#define TMC_SQL                                                                                    \
+    "SELECT m.tmc, m.verdict IN ('ok','altered'), x.raw FROM terminal_tmac m JOIN terminal_entry " \
+    "x ON x.terminal_id = m.terminal_id AND x.epoch = m.epoch AND x.seq = m.seq WHERE m.card_id "  \
+    "= ?1 ORDER BY m.tmc, m.terminal_id, m.epoch, m.seq"
 /* Terminals of the program (but the one that saw the jump) with nothing
  * taken from after the card's last known state. */
 #define UNSYNCED_SQL                                                                               \
@@ -63,7 +69,7 @@
 #define RUN_SQL "SELECT coalesce(max(run), 0) + 1 FROM reconcile_finding"
 #define RESOLVE_SQL                                                                                \
     "UPDATE reconcile_finding SET state = 'resolved', closed_at = ?3 WHERE card_id = ?1 AND "      \
-    "state = 'open' AND kind IN ('gap','doubt','balance') AND run < ?2"
+    "state = 'open' AND kind IN ('gap','doubt','balance','tmc_gap') AND run < ?2"
 #define DESK_SEEN_SQL "SELECT last_counter FROM card WHERE card_id = ?1"
 #define OPEN_SQL "SELECT count(*) FROM reconcile_finding WHERE card_id = ?1 AND state = 'open'"
 #define HELD_SQL "SELECT count(*) FROM terminal_entry WHERE card_id = ?1 AND outcome = 'held'"
@@ -333,6 +339,144 @@ static void card_order(struct obs *v, size_t n)
     }
 }
 
+/* A TMAC entry as the TMC check needs it: the TMC, whether the card's TMV
+ * holds (its TMC is then the card's word), the card's taps before the
+ * commit as the card's own GetValue gave them (MACed into the TMV), and
+ * the operation entry it reports. */
+struct tmc_obs {
+    uint32_t tmc, terminal, epoch, seq, ref_epoch, ref_seq;
+    uint32_t before; /* taps; the tap's Debit counter 1 makes after = before + 1 */
+    bool holds;
+};
+
+/* Whether a TMAC entry of the card reports the operation o. */
+static bool tmac_reported(const struct tmc_obs *m, size_t n, const struct obs *o)
+{
+    for (size_t i = 0; i < n; i++)
+        if (m[i].terminal == o->terminal && m[i].ref_epoch == o->epoch && m[i].ref_seq == o->seq)
+            return true;
+    return false;
+}
+
+/* The operations journaled between two TMAC entries a and b (their taps
+ * after a's commit and up to b's) that no TMAC entry reports: how many
+ * counter values, and the first of them. */
+static uint32_t unreported(const struct walk *w, const struct tmc_obs *m, size_t n,
+                           const struct tmc_obs *a, const struct tmc_obs *b,
+                           const struct obs **first)
+{
+    uint32_t count = 0;
+    *first = NULL;
+    for (size_t i = 0; i < w->n; i++) {
+        const struct obs *o = &w->v[i];
+        bool again = false;
+        if (o->kind != JOURNAL_CARD_DESFIRE || o->after <= o->before || o->after <= a->before + 1 ||
+            o->after > b->before || tmac_reported(m, n, o))
+            continue;
+        for (size_t k = 0; k < i && !again; k++)
+            again = w->v[k].after == o->after && w->v[k].kind == JOURNAL_CARD_DESFIRE &&
+                    w->v[k].after > w->v[k].before && !tmac_reported(m, n, &w->v[k]);
+        if (again)
+            continue;
+        count++;
+        if (*first == NULL || o->after < (*first)->after)
+            *first = o;
+    }
+    return count;
+}
+
+/* Between two TMCs the card's word gives (TMV holds), a skip: transactions
+ * the card committed that no TMAC entry reports. The card steps its TMC and
+ * its counter together at every commit of a tap or a desk write (LAYOUT.md
+ * 2.9), so the skip is read against the counter: operations journaled in it
+ * without their TMAC entry, and commits that moved no counter, are a
+ * finding; counter steps no journal holds are the desk's writes or a
+ * terminal not yet synced (the counter walk's gap), and none. */
+static leal_err tmc_skip(struct walk *w, const struct tmc_obs *m, size_t n, const struct tmc_obs *a,
+                         const struct tmc_obs *b)
+{
+    char ev[LEDGER_RECONCILE_EVIDENCE], detail[LEDGER_RECONCILE_DETAIL], na[32], nb[32], no[32];
+    const struct obs *first;
+    uint32_t skipped = b->tmc - a->tmc - 1, steps, dropped, still;
+    size_t used;
+    steps = b->before > a->before + 1 ? b->before - a->before - 1 : 0;
+    still = skipped > steps ? skipped - steps : 0;
+    dropped = unreported(w, m, n, a, b, &first);
+    if (dropped == 0 && still == 0)
+        return LEAL_OK;
+    snprintf(na, sizeof na, "t%u/e%u/s%u", a->terminal, a->epoch, a->seq);
+    snprintf(nb, sizeof nb, "t%u/e%u/s%u", b->terminal, b->epoch, b->seq);
+    snprintf(ev, sizeof ev, "tmc %u..%u", a->tmc, b->tmc);
+    used = (size_t)snprintf(detail, sizeof detail,
+                            "card %lld committed %u transaction(s) between TMC %u (%s) and %u "
+                            "(%s) that no TMAC entry reports",
+                            (long long)w->card, skipped, a->tmc, na, b->tmc, nb);
+    if (dropped && used < sizeof detail) {
+        snprintf(no, sizeof no, "t%u/e%u/s%u", first->terminal, first->epoch, first->seq);
+        used += (size_t)snprintf(detail + used, sizeof detail - used,
+                                 "; %u journaled without it (first %s, counter %u: a torn "
+                                 "commit, a full journal, an older package or a hidden TMV)",
+                                 dropped, no, first->after);
+    }
+    if (still && used < sizeof detail)
+        used += (size_t)snprintf(detail + used, sizeof detail - used,
+                                 "; %u moved no counter (no tap or desk write does that)", still);
+    if (used < sizeof detail)
+        snprintf(detail + used, sizeof detail - used, ": review");
+    return finding(w, dropped ? first->terminal : 0, "tmc_gap", false, ev, detail);
+}
+
+/* The card's TMCs (EV2/EV3 with the Transaction MAC file): each skip
+ * between two of them (tmc_skip). */
+static leal_err tmc_walk(struct walk *w)
+{
+    struct tmc_obs *m = NULL, *prev = NULL;
+    struct store_stmt *st;
+    size_t n = 0, cap = 0;
+    bool desfire = false;
+    leal_err err;
+    for (size_t i = 0; i < w->n && !desfire; i++)
+        desfire = w->v[i].kind == JOURNAL_CARD_DESFIRE;
+    if (!desfire) /* a Classic has no TMC: no look for one */
+        return LEAL_OK;
+    if ((err = store_prep_i64(w->l, TMC_SQL, &st, I64S(w->card))) != LEAL_OK)
+        return err;
+    while (err == LEAL_OK && store_next_row(w->l, st, &err)) {
+        struct journal_entry t;
+        struct journal_tmac x;
+        int b = store_col_bytes(st, 2);
+        if (b <= 0 || journal_entry_decode(store_col_blob(st, 2), (size_t)b, &t) != LEAL_OK ||
+            journal_tmac_get(&t, &x) != LEAL_OK)
+            continue; /* taken, so decoded once: the import's tamper finding says the rest */
+        if (n == cap) {
+            struct tmc_obs *v = realloc(m, (cap = cap ? cap * 2 : 16) * sizeof *v);
+            if (v == NULL) {
+                err = LEAL_E_NO_MEMORY;
+                break;
+            }
+            m = v;
+        }
+        m[n++] = (struct tmc_obs){x.tmc,
+                                  t.terminal_id,
+                                  t.epoch,
+                                  t.seq,
+                                  t.ref_epoch,
+                                  t.ref_seq,
+                                  (uint32_t)(LAYOUT_COUNTER_START - x.counter),
+                                  store_col_i64(st, 1) != 0};
+    }
+    store_finalize(st);
+    for (size_t i = 0; err == LEAL_OK && i < n; i++) {
+        if (!m[i].holds)
+            continue; /* a forged or unchecked TMV's TMC is not the card's word */
+        if (prev != NULL && m[i].tmc > prev->tmc + 1)
+            err = tmc_skip(w, m, n, prev, &m[i]);
+        prev = &m[i];
+    }
+    free(m);
+    return err;
+}
+
 /* Every entry of one card, walked. */
 static leal_err card_walk(struct walk *w)
 {
@@ -356,6 +500,8 @@ static leal_err card_walk(struct walk *w)
             newest = i;
     if (err == LEAL_OK && !w->trouble)
         err = balances(w, &w->v[newest]);
+    if (err == LEAL_OK)
+        err = tmc_walk(w);
     if (err == LEAL_OK)
         err = store_exec_i64(w->l, RESOLVE_SQL, I64S(w->card, w->run, ledger_now()));
     if (err == LEAL_OK) {

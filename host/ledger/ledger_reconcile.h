@@ -31,6 +31,16 @@
  *            the card's tmac key (host/sync/sync_tmac.h) found its TMV not
  *            the card's, the operation's entry other than what the card
  *            committed, or the card's TMC twice: fraud.
+ *   tmc_gap  between two TMCs of a card whose TMVs hold, the card committed
+ *            transactions no TMAC entry reports (evidence "tmc A..B"): an
+ *            operation journaled without its TMAC entry (named, with its
+ *            terminal: a torn commit, a full journal, a package from before
+ *            the card's file, or a terminal hiding what the card MACed), or
+ *            a commit that moved no counter (no tap or desk write does).
+ *            Read against the counter, which every tap and desk write steps
+ *            with the TMC: counter steps no journal holds are the desk's or
+ *            a terminal's not yet synced, and no tmc_gap. Not fraud; like
+ *            a gap it resolves once the entries are in.
  * Fraud blocks the card (an active one) with a card event naming the
  * evidence (operator "reconcile"): the next package's hot list carries it.
  * An accepted explanation is recorded with the finding, which then stays

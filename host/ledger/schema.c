@@ -737,6 +737,34 @@
     "INSERT INTO report_redeem(" REPORT_REDEEM_COLS                                                \
     ") SELECT * FROM (" REPORT_REDEEM_WHERE("l.entry_id <= " REPORT_MARK) ") WHERE true;"
 
+/* Reconciliation's check of a card's TMCs (issue 19, ledger_reconcile.h
+ * tmc_gap: transactions the card committed that no TMAC entry reports):
+ * reconcile_finding rebuilt (SQLite cannot widen a CHECK) to take the kind.
+ * The rebuild copies every row as it is, so it may run again. */
+#define EV2C_MIGRATION                                                                             \
+    "CREATE TABLE reconcile_finding_v2("                                                           \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
+    " card_id INTEGER NOT NULL CHECK (card_id >= 0),"                                              \
+    " terminal_id INTEGER NOT NULL CHECK (terminal_id >= 0),"                                      \
+    " kind TEXT NOT NULL CHECK (kind IN ('gap','doubt','clone','rollback','balance','tamper',"     \
+    "  'cap','tmv_forged','tmv_altered','tmc_replay','tmc_gap')),"                                 \
+    " fraud INTEGER NOT NULL CHECK (fraud IN (0, 1)),"                                             \
+    " evidence TEXT NOT NULL,"                                                                     \
+    " detail TEXT NOT NULL,"                                                                       \
+    " found_at INTEGER NOT NULL,"                                                                  \
+    " state TEXT NOT NULL CHECK (state IN ('open','accepted','resolved')),"                        \
+    " reason TEXT,"                                                                                \
+    " operator TEXT,"                                                                              \
+    " closed_at INTEGER,"                                                                          \
+    " run INTEGER NOT NULL,"                                                                       \
+    " CHECK (state <> 'accepted' OR reason IS NOT NULL),"                                          \
+    " UNIQUE (kind, card_id, terminal_id, evidence)) STRICT;"                                      \
+    "INSERT INTO reconcile_finding_v2 SELECT * FROM reconcile_finding;"                            \
+    "DROP TABLE reconcile_finding;"                                                                \
+    "ALTER TABLE reconcile_finding_v2 RENAME TO reconcile_finding;"                                \
+    "CREATE INDEX reconcile_finding_card ON reconcile_finding(card_id, state);"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
     "CREATE TABLE program("
@@ -1179,6 +1207,7 @@ static const char *const migrations[] = {
     REDEEM_FIX_MIGRATION,     /* 42 -> 43 */
     WEB9_MIGRATION,           /* 43 -> 44 */
     PWRESET_MIGRATION,        /* 44 -> 45 */
+    EV2C_MIGRATION,           /* 45 -> 46 */
 };
 
 int schema_count(void)

@@ -375,6 +375,13 @@
     " stamps BIGINT NOT NULL CHECK (stamps >= 0), rewards BIGINT NOT NULL CHECK (rewards >= 0),"   \
     " short BIGINT NOT NULL CHECK (short >= 0), PRIMARY KEY (sale_id, refund_id, card));"
 
+/* Reconciliation's check of a card's TMCs (issue 19, version 6), as
+ * schema.c's EV2C_MIGRATION: reconcile_finding takes the kind tmc_gap. */
+#define PG_TMC_GAP_SCHEMA                                                                          \
+    "ALTER TABLE reconcile_finding DROP CONSTRAINT reconcile_finding_kind_check,"                  \
+    " ADD CONSTRAINT reconcile_finding_kind_check CHECK (kind IN ('gap','doubt','clone',"          \
+    "  'rollback','balance','tamper','cap','tmv_forged','tmv_altered','tmc_replay','tmc_gap'));"
+
 static const char *const pg_migrations[] = {
     /* 0 -> 1 */ PG_PRINTF_FUNCTION PG_MAX_FUNCTIONS PG_ROWID_FUNCTION PG_CORE_SCHEMA
         PG_HOST_CHANGE_SCHEMA PG_ROWID(
@@ -383,6 +390,7 @@ static const char *const pg_migrations[] = {
     /* 2 -> 3 */ PG_TMAC_SCHEMA,
     /* 3 -> 4 */ PG_CUSTOMER_SCHEMA PG_ROWID("'consent','customer_note'"),
     /* 4 -> 5 */ PG_SALE_SCHEMA PG_ROWID("'sale','sale_refund'"),
+    /* 5 -> 6 */ PG_TMC_GAP_SCHEMA,
 };
 
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == STORE_PG_SCHEMA_VERSION,

@@ -155,7 +155,7 @@ bono lend 1
 quit"
 EVA_LINE="card $EVA (desfire-ev1, UID 04334455667788): account $EVA_ACC, card active, purse 0.00, points 0, stamps 0 0 0 0"
 check_eq "desk --stdio: bono sell and bono use, one answer line each" \
-    "0|ready: reading commands (read, topup EUR, bono sell|use KIND, quit) for sim:$T/eva.json
+    "0|ready: reading commands (read, topup EUR, bono sell|use KIND, upgrade, quit) for sim:$T/eva.json
 bono-sold $EVA_LINE, taps 1; ledger agrees; bono: bono 1 sold, 45.00 EUR paid; the ledger holds 10 session(s)
 bono-used $EVA_LINE, taps 2; ledger agrees; bono: bono 1 used, 4.50 EUR earned; the ledger holds 9 session(s)
 error: bono needs sell or use and a bono kind (its name or id): bono use 10 masajes

@@ -148,11 +148,11 @@ quit
 read"
 check_eq "--stdio: exit 0 at quit" 0 "$RC"
 check_eq "--stdio: one answer line per command, none after quit" \
-    "ready: reading commands (read, topup EUR, bono sell|use KIND, quit) for sim:$T/field.json
+    "ready: reading commands (read, topup EUR, bono sell|use KIND, upgrade, quit) for sim:$T/field.json
 $(luis_line 7.00 1)
 topped-up card $LUIS (desfire-ev1, UID 04b1b2b3b4b5b6): account $LUIS_ACC, card active, purse 9.50, points 0, stamps 0 0 0 0, taps 2; ledger agrees
 error: topup needs an amount in euros, like 20 or 12,50
-error: unknown command 'sell' (read, topup EUR, bono sell|use KIND, quit)
+error: unknown command 'sell' (read, topup EUR, bono sell|use KIND, upgrade, quit)
 $(luis_line 9.50 2)
 bye: the desk ends" "$OUT"
 check_eq "--stdio: the top-up is in the ledger once" "950" \
@@ -200,7 +200,7 @@ wait "$LOOP_PID"
 LOOP_RC=$?
 LOOP_PID=
 check_eq "pcsc --stdio: a card swapped between two reads: the one in the field is read" \
-    "0|ready: reading commands (read, topup EUR, bono sell|use KIND, quit) for $PCSC_READER
+    "0|ready: reading commands (read, topup EUR, bono sell|use KIND, upgrade, quit) for $PCSC_READER
 $(luis_line 9.50 2)
 $(ana_line 7.50 10 2)
 bye: the desk ends" "$LOOP_RC|$(cat "$T/stdio.out")"

@@ -3,7 +3,8 @@
 # EV3 issued before the Transaction MAC file (made so here: file 0x0F taken
 # off the virtual card and its tmac key's record off the ledger) gets the
 # file at the desk, through sim: and through the real pcscd in front of
-# leal-cardsim's vpcd. Each: the card's other files byte for byte as before,
+# leal-cardsim's vpcd, and through `leal desk --stdio`'s upgrade command.
+# Each: the card's other files byte for byte as before,
 # the file as another implementation derives its key (tmac version 1, TMC 0),
 # the ledger's record, the same balances, points and taps; run again it says
 # so and changes nothing; an EV1 is refused in one line. The next terminal
@@ -32,7 +33,7 @@ source tests/lib/terminal_key.sh
 "$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
 declare -A ID CUID
 N=0
-for c in sim pcsc ev1; do
+for c in sim pcsc ev1 stdio; do
     N=$((N + 1))
     CUID[$c]=0477665544330$N
     "$LEAL" customer add --program 7 --name "c$N" >/dev/null
@@ -72,7 +73,7 @@ PY
 }
 
 # Issued before the Transaction MAC file: no file 0x0F, no tmac key on record.
-for c in sim pcsc; do
+for c in sim pcsc stdio; do
     $PY -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 for a in d["apps"]:
@@ -81,9 +82,10 @@ for a in d["apps"]:
 json.dump(d, open(sys.argv[1], "w"))' "$T/$c.json"
 done
 sqlite3 "$DB" "DELETE FROM card_key WHERE role = 12"
-check_eq "before: no file 0x0F on either EV3" "none none" "$(tmac_file "$T/sim.json") $(tmac_file "$T/pcsc.json")"
+check_eq "before: no file 0x0F on any of the EV3s" "none none none" \
+    "$(tmac_file "$T/sim.json") $(tmac_file "$T/pcsc.json") $(tmac_file "$T/stdio.json")"
 "$LEAL" terminal package --terminal 1 -o "$T/p1.lpkg" >/dev/null
-check_eq "before: the package's floors (EV1 0; the EV3s 2: EV2/EV3, no Transaction MAC)" "0 2 2" \
+check_eq "before: the package's floors (EV1 0; the EV3s 2: EV2/EV3, no Transaction MAC)" "0 2 2 2" \
     "$(floors "$T/p1.lpkg")"
 
 # expect_upgraded WHERE CARD: the card's file and the ledger's record, the rest as before.
@@ -116,6 +118,23 @@ check_eq "EV1: refused in one line, exit 1" \
 check_eq "EV1: no file 0x0F, no tmac key on record" "none 0" \
     "$(tmac_file "$T/ev1.json") $(sqlite3 "$DB" "SELECT count(*) FROM card_key WHERE card_id = ${ID[ev1]} AND role = 12")"
 
+# --- leal desk --stdio: upgrade, then upgrade again (one answer line each); an EV1 refused
+BEFORE=$(files "$T/stdio.json" but-tmac)
+run_capture "$LEAL" desk --stdio --json --reader "sim:$T/stdio.json" <<<"upgrade
+upgrade"
+check_eq "desk --stdio: ready, then tmac-added (version 1, purse, points, taps, agrees), then tmac-present, exit 0" \
+    "0|ready|tmac-added 1 2000 7 1 True|tmac-present 1 2000 7 1 True" \
+    "$RC|$($PY -c '
+import json, sys
+for l in sys.stdin:
+    d = json.loads(l)
+    print("|" + (d["event"] if "event" in d else " ".join(str(d[k]) for k in ("result", "tmac_key_version", "purse_cents", "points", "taps", "agrees"))), end="")' <<<"$OUT" | cut -c2-)"
+expect_upgraded "desk --stdio" stdio "$BEFORE"
+run_capture "$LEAL" desk --stdio --reader "sim:$T/ev1.json" <<<"upgrade"
+check_eq "desk --stdio: an EV1 refused in its answer line, the desk goes on (exit 0)" \
+    "0|error: card ${ID[ev1]} is a desfire-ev1: it has no Transaction MAC, so it cannot be upgraded (only DESFire EV2 and EV3 cards can); nothing was added" \
+    "$RC|$(sed -n 2p <<<"$OUT")"
+
 # --- pcsc: the real pcscd in front of leal-cardsim serve --vpcd
 BEFORE=$(files "$T/pcsc.json" but-tmac)
 if pcscd_start "$T"; then
@@ -140,7 +159,7 @@ fi
 
 # The next package names both upgraded cards' file (flag bit 2: 2 | 4).
 "$LEAL" terminal package --terminal 1 -o "$T/p2.lpkg" >/dev/null
-check_eq "after: the package's floors (EV1 0; the upgraded EV3s 6)" "0 6 6" "$(floors "$T/p2.lpkg")"
+check_eq "after: the package's floors (EV1 0; the upgraded EV3s 6)" "0 6 6 6" "$(floors "$T/p2.lpkg")"
 
 # A tap at the terminal journals a TMAC entry; the import checks its TMV.
 "$LEAL" keys export-terminal --terminal 1 --program 7 --expires 2027-06-01 -o "$T/t1.ltb" >/dev/null

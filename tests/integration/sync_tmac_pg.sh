@@ -2,8 +2,9 @@
 # sync_tmac_pg.sh - the Transaction MAC checks of EV2/EV3 journals on
 # PostgreSQL (issues 19 and 20): sync_reconcile_test's Transaction MAC cases
 # (a genuine journal, a forged TMV, an entry altered after the card's commit,
-# a replayed TMC; real terminal code on a virtual EV3, the import's check with
-# the card's tmac key, reconciliation's findings) run with their ledger on a
+# a dropped TMAC entry, a desk write between two TMACed taps, a replayed TMC
+# last; real terminal code on a virtual EV3, the import's check with the
+# card's tmac key, reconciliation's findings) run with their ledger on a
 # private PostgreSQL 15 cluster (tests/lib/pg.sh; the fixture reads
 # LEAL_TEST_PG), each asserting the same verdicts and findings as on SQLite;
 # then what the last case left in the database, and a schema version 2
@@ -21,11 +22,11 @@ pg_start || { fail "pg: the test cluster did not start"; finish; exit $?; }
 
 OUT=$(LEAL_TEST_PG=$LEAL_TEST_PG "$LEAL_BUILD/tests/unit/sync_reconcile_test" 2>&1)
 RC=$?
-for c in genuine forged altered replayed; do
+for c in genuine forged altered dropped desk_write_is_no_gap replayed; do
     check_match "pg: test_tmac_$c" "^\[       OK \] test_tmac_$c\$" "$OUT"
 done
-check_eq "pg: the four Transaction MAC cases and nothing else, exit 0" \
-    "0|[  PASSED  ] 4 test(s)." "$RC|$(echo "$OUT" | grep 'PASSED')"
+check_eq "pg: the six Transaction MAC cases and nothing else, exit 0" \
+    "0|[  PASSED  ] 6 test(s)." "$RC|$(echo "$OUT" | grep 'PASSED')"
 # The replayed case's journal: the earn's TMAC entry (TMC 2), the pay +
 # earn's (TMC 3), and the copy of the first (TMC 2 again) found a replay.
 check_eq "pg: terminal_tmac: each TMAC entry's TMC and verdict" \
@@ -37,8 +38,9 @@ check_eq "pg: reconcile_finding: the replay (and the clone the copied earn makes
 check_eq "pg: the card blocked" "blocked" "$(pg_sql "select status from card")"
 
 # A ledger of schema version 2 (as leal made it before the Transaction MAC
-# came to PostgreSQL) is taken to the current version (5: customers and then
-# sales after the Transaction MAC) by the next command that opens it.
+# came to PostgreSQL) is taken to the current version (6: customers, sales,
+# then the tmc_gap finding after the Transaction MAC) by the next command
+# that opens it.
 pg_reset
 run_capture "$LEAL" ledger init --db "$LEAL_TEST_PG"
 check_eq "pg: ledger init" "0" "$RC"
@@ -47,8 +49,8 @@ check_eq "pg: made a version 2 ledger" "2|0" \
     "$(pg_sql "select version from schema_version")|$(pg_sql "select count(*) from pg_tables where tablename = 'terminal_tmac'")"
 run_capture "$LEAL" ledger verify --db "$LEAL_TEST_PG"
 check_match "pg: a version 2 ledger opens and verifies" "^ledger ok" "$OUT"
-check_eq "pg: migrated: version 5, terminal_tmac, role 12 and the TMAC findings allowed, sales" \
-    "5|1|CHECK (((role >= 1) AND (role <= 12)))|1|6" \
-    "$(pg_sql "select version from schema_version")|$(pg_sql "select count(*) from pg_tables where tablename = 'terminal_tmac'")|$(pg_sql "select pg_get_constraintdef(oid) from pg_constraint where conname = 'card_key_role_check'")|$(pg_sql "select count(*) from pg_constraint where conname = 'reconcile_finding_kind_check' and pg_get_constraintdef(oid) like '%tmc_replay%'")|$(pg_sql "select count(*) from pg_tables where tablename like 'sale%'")"
+check_eq "pg: migrated: version 6, terminal_tmac, role 12 and the TMAC findings (tmc_gap too) allowed, sales" \
+    "6|1|CHECK (((role >= 1) AND (role <= 12)))|1|6" \
+    "$(pg_sql "select version from schema_version")|$(pg_sql "select count(*) from pg_tables where tablename = 'terminal_tmac'")|$(pg_sql "select pg_get_constraintdef(oid) from pg_constraint where conname = 'card_key_role_check'")|$(pg_sql "select count(*) from pg_constraint where conname = 'reconcile_finding_kind_check' and pg_get_constraintdef(oid) like '%tmc_replay%tmc_gap%'")|$(pg_sql "select count(*) from pg_tables where tablename like 'sale%'")"
 
 finish

@@ -1037,7 +1037,7 @@ static void test_terminal_within_caps(void **state)
  * version recorded as issuance records it, and terminal 1 whose package
  * floor says so: an earn and a pay + earn, each journaled with its TMAC
  * entry (entries: earn, TMAC, pay + earn, TMAC). */
-static void tmac_taps(struct fixture *f, struct till *t, struct journal_entry e[4])
+static void tmac_card(struct fixture *f, struct till *t)
 {
     struct package_floor fl = {
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
@@ -1050,6 +1050,11 @@ static void tmac_taps(struct fixture *f, struct till *t, struct journal_entry e[
     v[KEY_ROLE_TMAC - 1] = kv->version;
     assert_int_equal(ledger_card_keys_set(f->ledger, (int64_t)TILL_CARD_ID, v), LEAL_OK);
     till_keyed_pkg(t, f, 1, 1, TILL_NOW, &(struct till_package){.floors = &fl, .floor_count = 1});
+}
+
+static void tmac_taps(struct fixture *f, struct till *t, struct journal_entry e[4])
+{
+    tmac_card(f, t);
     tap_done(t, TERMINAL_EARN, 1000, 0);
     tap_done(t, TERMINAL_PAY_EARN, 300, 300);
     assert_int_equal(till_entries(t, e, 4), 4);
@@ -1205,6 +1210,106 @@ static void test_tmac_replayed(void **state)
     expect_tmac_fraud(f, "tmc_replay", want, "clone");
 }
 
+/* The findings of program 7 (open ones), into fd; exactly n of them. */
+static void open_findings(struct fixture *f, struct found *fd, unsigned n)
+{
+    memset(fd, 0, sizeof *fd);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, false, keep, fd), LEAL_OK);
+    assert_int_equal(fd->n, n);
+}
+
+/* A dropped TMAC entry: three taps (earn, pay + earn, earn: TMC 2, 3, 4),
+ * and the thief writes the journal anew without the pay + earn's TMAC
+ * entry (the operation's entry stays, so the points and the purse agree
+ * and the counter shows no gap). The card's TMCs skip 3: one tmc_gap,
+ * naming the operation journaled without it; not fraud, the card stays
+ * active; found once. */
+static void test_tmac_dropped(void **state)
+{
+    struct fixture *f = *state;
+    struct journal_entry e[6], x[5], taken[5];
+    struct ledger_reconcile_counts k;
+    struct ledger_card c;
+    struct found fd;
+    struct till t;
+    char want[LEDGER_RECONCILE_DETAIL];
+    tmac_card(f, &t);
+    tap_done(&t, TERMINAL_EARN, 1000, 0);
+    tap_done(&t, TERMINAL_PAY_EARN, 300, 300);
+    tap_done(&t, TERMINAL_EARN, 500, 0);
+    assert_int_equal(till_entries(&t, e, 6), 6);
+    assert_int_equal(e[3].op, JOURNAL_OP_TMAC);
+    till_close(&t);
+    x[0] = e[0];
+    x[1] = e[1];
+    x[2] = e[2];
+    x[3] = e[4];
+    x[4] = e[5];
+    x[4].ref_seq = 5; /* the last earn's own entry in the new journal (EPOCH is 1) */
+    journal_again(f, x, 5, taken);
+    assert_int_equal(taken[4].ref_seq, taken[3].seq);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found, 1);
+    assert_int_equal(k.fraud + k.blocked, 0);
+    assert_int_equal(k.open, 1);
+    open_findings(f, &fd, 1);
+    assert_string_equal(fd.v[0].kind, "tmc_gap");
+    assert_false(fd.v[0].fraud);
+    assert_int_equal(fd.v[0].card_id, (int64_t)TILL_CARD_ID);
+    assert_int_equal(fd.v[0].terminal_id, 1);
+    assert_string_equal(fd.v[0].evidence, "tmc 2..4");
+    assert_int_equal(taken[2].counter_after, 3);
+    snprintf(want, sizeof want,
+             "card %lld committed 1 transaction(s) between TMC 2 (t1/e1780000000/s3) and 4 "
+             "(t1/e1780000000/s6) that no TMAC entry reports; 1 journaled without it (first "
+             "t1/e1780000000/s4, counter 3: a torn commit, a full journal, an older package or a "
+             "hidden TMV): review",
+             (long long)TILL_CARD_ID);
+    assert_string_equal(fd.v[0].detail, want);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &c), LEAL_OK);
+    assert_int_equal(c.status, LEDGER_CARD_ACTIVE);
+    desk_fixture_balances(f, f->account, 5000 - 300, 25 + 10 + 3 + 5);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found + k.resolved, 0);
+    assert_int_equal(k.open, 1);
+}
+
+/* Between two taps journaled with their TMAC entries, a write no journal
+ * the host holds reports (a terminal whose package predates the card's
+ * file stands in for the desk's top-up: the ledger gets the desk's entry and
+ * the counter the desk saw): the card's TMCs skip one, its counter steps
+ * with it, and nothing is found. */
+static void test_tmac_desk_write_is_no_gap(void **state)
+{
+    struct fixture *f = *state;
+    struct package_floor old = {TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2, 1, 0, {0}};
+    struct journal_entry a[4], b[2];
+    struct ledger_reconcile_counts k;
+    struct journal_tmac m;
+    struct till t1, t2;
+    tmac_card(f, &t1);
+    tap_done(&t1, TERMINAL_EARN, 1000, 0);
+    away(&t1);
+    till_keyed_pkg(&t2, f, 2, 2, TILL_NOW + 120,
+                   &(struct till_package){.floors = &old, .floor_count = 1});
+    tap_done(&t2, TERMINAL_PAY, 0, 200);
+    assert_int_equal(till_entries(&t2, b, 2), 1);
+    till_close(&t2);
+    post_eur(f, "spend", -200, "desk payment");
+    assert_int_equal(ledger_card_set_counter(f->ledger, (int64_t)TILL_CARD_ID, b[0].counter_after),
+                     LEAL_OK);
+    till_present(&t1);
+    tap_done(&t1, TERMINAL_EARN, 500, 0);
+    assert_int_equal(import(&t1, f, a, 4), 4);
+    till_close(&t1);
+    assert_int_equal(journal_tmac_get(&a[3], &m), LEAL_OK);
+    assert_int_equal(m.tmc, 4); /* 2, then the write's 3 that no journal reports */
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.cards, 1);
+    assert_int_equal(k.found + k.open, 0);
+    desk_fixture_balances(f, f->account, 5000 - 200, 25 + 10 + 5);
+}
+
 int main(void)
 {
     const char *pg = getenv("LEAL_TEST_PG");
@@ -1219,6 +1324,11 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_altered, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_dropped, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_desk_write_is_no_gap, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        /* Last of the Transaction MAC cases: sync_tmac_pg.sh reads what it leaves. */
         cmocka_unit_test_setup_teardown(test_tmac_replayed, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_restored_dump, desk_fixture_setup,
