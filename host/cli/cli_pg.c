@@ -40,6 +40,9 @@ static const char *const ported[] = {
     "stamp list",       "stamp remove",
     "bono add",         "bono list",
     "bono show",        "bono remove",
+    "bono sell",        "bono use", /* the card in the reader: its desk read too */
+    "bono expire",      "reward honour",
+    "ledger expire",
 };
 
 /* Commands every subcommand of which runs there (an unknown one is then

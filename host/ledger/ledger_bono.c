@@ -141,8 +141,8 @@ static leal_err holding_sold(struct ledger *l, int64_t account, const struct led
     return store_write(l,
                        "INSERT INTO bono_holding(account_id, bono_id, deferred_cents, last_day) "
                        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, bono_id) DO UPDATE SET "
-                       "deferred_cents = deferred_cents + excluded.deferred_cents, last_day = "
-                       "excluded.last_day",
+                       "deferred_cents = bono_holding.deferred_cents + excluded.deferred_cents, "
+                       "last_day = excluded.last_day",
                        SVALS(SV_I64(account), SV_I64(p->bono_id), SV_I64(p->cents),
                              slot < 0 ? SV_NULL : SV_I64(f.slot[slot].last_day)),
                        NULL);

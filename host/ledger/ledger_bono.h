@@ -78,7 +78,8 @@ LEAL_MUST_CHECK leal_err ledger_bono_seen(struct ledger *l, int64_t account_id, 
                                           int64_t sessions, uint16_t last_day);
 #define BONO_SEEN_SQL                                                                              \
     "UPDATE bono_holding SET seen_sessions = ?3, seen_at = ?4, last_day = coalesce(last_day, ?5) " \
-    "WHERE account_id = ?1 AND bono_id = ?2 AND (seen_sessions IS NOT ?3 OR last_day IS NULL)"
+    "WHERE account_id = ?1 AND bono_id = ?2 AND (seen_sessions IS DISTINCT FROM ?3 OR last_day "   \
+    "IS NULL)"
 /* What a card of the account must carry (a replacement): every bono kind
  * it holds sessions of (its BONO:<id> balance, over 0) with the last day
  * the ledger keeps (0 where it keeps none), by kind id into out's slots.

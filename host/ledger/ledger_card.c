@@ -298,15 +298,18 @@ leal_err ledger_card_set_counter(struct ledger *l, int64_t card_id, int64_t coun
 /* seen_at moves only when the state seen does: a read of a card that has not
  * changed since the desk last saw it rewrites the row with the same bytes,
  * which SQLite leaves unwritten (no WAL frame, nothing to sync). A read that
- * changes nothing writes nothing. */
+ * changes nothing writes nothing. IS NOT DISTINCT FROM (SQLite's IS with a
+ * NULL) in the words both backends take. */
 #define SEEN_SAME                                                                                  \
-    "seen_at IS NOT NULL AND seen_seq IS ?3 AND seen_purse IS ?4 AND seen_points IS ?5"
+    "seen_at IS NOT NULL AND seen_seq IS NOT DISTINCT FROM ?3 AND seen_purse IS NOT DISTINCT "     \
+    "FROM ?4 AND seen_points IS NOT DISTINCT FROM ?5"
 static const char set_seen_sql[] =
     "UPDATE card SET seen_at = CASE WHEN " SEEN_SAME " THEN seen_at ELSE ?2 END, seen_seq = ?3, "
     "seen_purse = ?4, seen_points = ?5 WHERE card_id = ?1";
 static const char set_seen_mark_sql[] =
-    "UPDATE card SET seen_at = CASE WHEN " SEEN_SAME " AND seen_mark IS ?6 THEN seen_at ELSE ?2 "
-    "END, seen_seq = ?3, seen_purse = ?4, seen_points = ?5, seen_mark = ?6 WHERE card_id = ?1";
+    "UPDATE card SET seen_at = CASE WHEN " SEEN_SAME " AND seen_mark IS NOT DISTINCT FROM ?6 THEN "
+    "seen_at ELSE ?2 END, seen_seq = ?3, seen_purse = ?4, seen_points = ?5, seen_mark = ?6 WHERE "
+    "card_id = ?1";
 
 leal_err ledger_card_set_seen(struct ledger *l, int64_t card_id, int64_t seq, int64_t purse_cents,
                               int64_t points)

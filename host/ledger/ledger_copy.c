@@ -66,6 +66,27 @@ static const struct copy_spec copied[] = {
     {"terminal_tmac", "terminal_id, epoch, seq, card_id, tmc, tmv, verdict, detail",
      "terminal_id, epoch, seq"},
     {"card_host_change_sent", "card_id, taps, upto_entry, at", "card_id"},
+    /* What imports and reconciliations found (version 2), kept with their ids. */
+    {"sync_finding", "id, at, terminal_id, epoch, seq, card_id, kind, detail", "id"},
+    {"reconcile_finding",
+     "id, program_id, card_id, terminal_id, kind, fraud, evidence, detail, found_at, state, "
+     "reason, operator, closed_at, run",
+     "id"},
+    /* The desk's cards in flight and the portal's codes (version 6): an
+     * intent the card has not yet shown is settled by its next read on
+     * either side. */
+    {"card_pending_topup",
+     "card_id, seq_before, seq_after, purse_after, cents, request_id, created_at, mark, store_id",
+     "card_id"},
+    {"card_pending_sync",
+     "card_id, seq_before, seq_after, points_after, points, upto_entry, created_at", "card_id"},
+    {"card_pending_bono",
+     "card_id, bono_id, seq_before, seq_after, sessions, cents, file_after, request_id, "
+     "created_at, store_id",
+     "card_id"},
+    {"card_identity_rewrite", "card_id, span, created_at", "card_id"},
+    {"portal_redemption",
+     "code, entry_id, customer_id, reward_id, created_at, honoured_at, honoured_by", "code"},
     /* Online sales and their refunds (version 5), after their entries. */
     {"sale",
      "id, program_id, account_id, card_id, store_id, at, local_date, local_time, amount_cents, "

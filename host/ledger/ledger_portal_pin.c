@@ -108,9 +108,10 @@ leal_err ledger_redemption_keep(struct ledger *l, const char *code, int64_t entr
 /* The redemption columns, then "WHERE ..." of the caller. */
 #define REDEMPTION_SELECT                                                                          \
     "SELECT r.code, r.entry_id, r.customer_id, r.reward_id, r.created_at, "                        \
-    "ifnull(r.honoured_at, 0), ifnull(r.honoured_by, ''), ifnull((SELECT l.account_id FROM line "  \
+    "coalesce(r.honoured_at, 0), coalesce(r.honoured_by, ''), coalesce((SELECT l.account_id FROM " \
+    "line "                                                                                        \
     "l JOIN account a ON a.id = l.account_id WHERE l.entry_id = r.entry_id AND a.customer_id = "   \
-    "r.customer_id AND l.asset = 'PTS'), 0), ifnull((SELECT -sum(l.amount) FROM line l JOIN "      \
+    "r.customer_id AND l.asset = 'PTS'), 0), coalesce((SELECT -sum(l.amount) FROM line l JOIN "    \
     "account a ON a.id = l.account_id WHERE l.entry_id = r.entry_id AND a.customer_id = "          \
     "r.customer_id AND l.asset = 'PTS'), 0) FROM portal_redemption r "
 

@@ -5,8 +5,8 @@
  * STORE_PG_SCHEMA_VERSION raised). The same concepts as schema.c's at
  * LEDGER_SCHEMA_VERSION, for the part of the ledger that runs on PostgreSQL
  * (README, "The ledger on PostgreSQL"): programs, stores, terminals,
- * customers, accounts, balances, cards, entries, lines, points lots and
- * online sales. The
+ * customers, accounts, balances, cards, entries, lines, points lots,
+ * online sales, the desk's cards in flight and the portal's codes. The
  * same columns, checks and unique keys (the idempotency keys are unique
  * indexes, as there); integers are BIGINT, blobs BYTEA. An id behaves as
  * SQLite's INTEGER PRIMARY KEY: NULL or left out takes the next number, one
@@ -375,7 +375,51 @@
     " stamps BIGINT NOT NULL CHECK (stamps >= 0), rewards BIGINT NOT NULL CHECK (rewards >= 0),"   \
     " short BIGINT NOT NULL CHECK (short >= 0), PRIMARY KEY (sale_id, refund_id, card));"
 
-/* Reconciliation's check of a card's TMCs (issue 19, version 6), as
+/* The desk's cards in flight and the portal's codes (issue 20, version 6),
+ * as schema.c's: what a desk read settles from the card it reads (a host
+ * top-up, a points sync, a bono sale or use, each an intent recorded before
+ * the card is written: at most one of each per card, its request id
+ * unique, as the entry it posts), the identity bytes a rewrite puts back,
+ * and each reward redeemed from the portal with the code the desk honours
+ * once (`leal reward honour`). What `leal bono sell|use` and `leal reward
+ * honour` read and write besides the core. */
+#define PG_DESK_SCHEMA                                                                             \
+    "CREATE TABLE card_pending_topup("                                                             \
+    " card_id BIGINT PRIMARY KEY REFERENCES card(card_id),"                                        \
+    " seq_before BIGINT NOT NULL CHECK (seq_before BETWEEN 0 AND 4294967295),"                     \
+    " seq_after BIGINT NOT NULL CHECK (seq_after BETWEEN 0 AND 4294967295),"                       \
+    " purse_after BIGINT NOT NULL CHECK (purse_after BETWEEN 1 AND 2147483647),"                   \
+    " cents BIGINT NOT NULL CHECK (cents BETWEEN 1 AND purse_after),"                              \
+    " request_id TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL,"                                \
+    " mark BYTEA CHECK (mark IS NULL OR length(mark) = 16),"                                       \
+    " store_id BIGINT REFERENCES store(id));"                                                      \
+    "CREATE TABLE card_identity_rewrite("                                                          \
+    " card_id BIGINT PRIMARY KEY REFERENCES card(card_id),"                                        \
+    " span BYTEA NOT NULL CHECK (length(span) BETWEEN 1 AND 256), created_at BIGINT NOT NULL);"    \
+    "CREATE TABLE card_pending_sync("                                                              \
+    " card_id BIGINT PRIMARY KEY REFERENCES card(card_id),"                                        \
+    " seq_before BIGINT NOT NULL CHECK (seq_before BETWEEN 0 AND 4294967295),"                     \
+    " seq_after BIGINT NOT NULL CHECK (seq_after BETWEEN 0 AND 4294967295),"                       \
+    " points_after BIGINT NOT NULL CHECK (points_after BETWEEN 0 AND 4294967295),"                 \
+    " points BIGINT NOT NULL CHECK (points <> 0),"                                                 \
+    " upto_entry BIGINT NOT NULL CHECK (upto_entry > 0), created_at BIGINT NOT NULL);"             \
+    "CREATE TABLE card_pending_bono("                                                              \
+    " card_id BIGINT PRIMARY KEY REFERENCES card(card_id),"                                        \
+    " bono_id BIGINT NOT NULL CHECK (bono_id BETWEEN 1 AND 4294967295),"                           \
+    " seq_before BIGINT NOT NULL CHECK (seq_before BETWEEN 0 AND 4294967295),"                     \
+    " seq_after BIGINT NOT NULL CHECK (seq_after BETWEEN 0 AND 4294967295),"                       \
+    " sessions BIGINT NOT NULL CHECK (sessions BETWEEN -65535 AND 65535 AND sessions <> 0),"       \
+    " cents BIGINT NOT NULL CHECK (cents >= 0),"                                                   \
+    " file_after BYTEA NOT NULL CHECK (length(file_after) = 34),"                                  \
+    " request_id TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL,"                                \
+    " store_id BIGINT REFERENCES store(id));"                                                      \
+    "CREATE TABLE portal_redemption("                                                              \
+    " code TEXT PRIMARY KEY CHECK (length(code) = 9),"                                             \
+    " entry_id BIGINT NOT NULL UNIQUE REFERENCES entry(id),"                                       \
+    " customer_id BIGINT NOT NULL REFERENCES customer(id), reward_id BIGINT NOT NULL,"             \
+    " created_at BIGINT NOT NULL, honoured_at BIGINT, honoured_by TEXT);"
+
+/* Reconciliation's check of a card's TMCs (issue 19, version 7), as
  * schema.c's EV2C_MIGRATION: reconcile_finding takes the kind tmc_gap. */
 #define PG_TMC_GAP_SCHEMA                                                                          \
     "ALTER TABLE reconcile_finding DROP CONSTRAINT reconcile_finding_kind_check,"                  \
@@ -390,7 +434,8 @@ static const char *const pg_migrations[] = {
     /* 2 -> 3 */ PG_TMAC_SCHEMA,
     /* 3 -> 4 */ PG_CUSTOMER_SCHEMA PG_ROWID("'consent','customer_note'"),
     /* 4 -> 5 */ PG_SALE_SCHEMA PG_ROWID("'sale','sale_refund'"),
-    /* 5 -> 6 */ PG_TMC_GAP_SCHEMA,
+    /* 5 -> 6 */ PG_DESK_SCHEMA,
+    /* 6 -> 7 */ PG_TMC_GAP_SCHEMA,
 };
 
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == STORE_PG_SCHEMA_VERSION,

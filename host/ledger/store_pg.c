@@ -332,8 +332,11 @@ void store_pg_bind(struct store_stmt *st, int i, const struct store_val *v)
 /* The slot of sql with these parameter types prepared on l's connection
  * ("leal" and the slot's number), preparing it the first time; -1 to run it
  * unnamed (no room, no memory, or the server refused it: then running it
- * unnamed reports why). */
-static int prepare(const struct ledger *l, const char *sql, int n, const Oid *types)
+ * unnamed reports why), or -1 with *refused the server's answer when its
+ * refusal aborted the transaction (run unnamed, it would only say that the
+ * transaction is aborted, not why). */
+static int prepare(const struct ledger *l, const char *sql, int n, const Oid *types,
+                   PGresult **refused)
 {
     int free_slot = -1;
     char name[16];
@@ -354,7 +357,10 @@ static int prepare(const struct ledger *l, const char *sql, int n, const Oid *ty
     snprintf(name, sizeof name, "leal%d", free_slot);
     res = PQprepare(l->pg, name, sql, n, types);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        PQclear(res);
+        if (PQtransactionStatus(l->pg) == PQTRANS_INERROR)
+            *refused = res;
+        else
+            PQclear(res);
         return -1;
     }
     PQclear(res);
@@ -409,7 +415,10 @@ static PGresult *run(struct store_stmt *st)
             break;
         }
     }
-    int slot = prepare(st->l, st->sql, st->nparams, types);
+    PGresult *refused = NULL;
+    int slot = prepare(st->l, st->sql, st->nparams, types, &refused);
+    if (refused)
+        return refused;
     if (slot >= 0) {
         char name[16];
         snprintf(name, sizeof name, "leal%d", slot);

@@ -5,7 +5,8 @@
 # Program, store, terminal, gift account and card creation; posts with
 # idempotency keys (a replay, a reused key with other content); a spend
 # beyond the balance refused with nothing written; a void; balances;
-# `ledger verify` clean, then finding a balance changed behind its back;
+# `ledger verify` clean; points expired past their lot's last day, once;
+# then `ledger verify` finding a balance changed behind its back;
 # two processes posting to the same account at once (totals exact, no lost
 # update). On PostgreSQL also: LEAL_DB selects the backend, commands not
 # ported there refuse with one line and write nothing, a newer schema is
@@ -109,6 +110,23 @@ PTS|70" "$(q "SELECT asset, amount FROM balance WHERE account_id = 21 ORDER BY a
     l ledger verify
     check_eq "$n: verify after the writers" 0 "$RC"
 
+    # Points past their lot's last day to points_expired, once (ledger expire).
+    l ledger post --account 22 --asset PTS --amount 40 --reason promo --operator ana \
+        --request-id x-1 --expires "$EXP_DAY"
+    check_eq "$n: a lot of 40 points until $EXP_DAY" "0|$EXP_AT" \
+        "$RC|$(q "SELECT expires_at FROM lot WHERE account_id = 22 AND original = 40")"
+    l ledger expire --program 1 --operator nightly --at "$EXP_DAY" --json
+    check_eq "$n: on its last day nothing expires" '0|{"accounts":0,"points":0}' "$RC|$OUT"
+    l ledger expire --program 1 --operator nightly --at "$EXP_NEXT"
+    check_eq "$n: the day after: its 40 points" "0|expired 40 points in 1 accounts" "$RC|$OUT"
+    check_eq "$n: account 22 back to 20, points_expired 40, the lot used up, the entry" \
+        "20|40|0|expire|nightly|expire:22:$EXP_AT" \
+        "$(q "SELECT (SELECT amount FROM balance WHERE account_id = 22 AND asset = 'PTS') || '|' || (SELECT b.amount FROM balance b JOIN account a ON a.id = b.account_id WHERE a.program_id = 1 AND a.name = 'points_expired' AND b.asset = 'PTS') || '|' || (SELECT remaining FROM lot WHERE expires_at = $EXP_AT) || '|' || kind || '|' || operator || '|' || request_id FROM entry WHERE kind = 'expire'")"
+    l ledger expire --program 1 --operator nightly --at "$EXP_NEXT" --json
+    check_eq "$n: swept again: nothing more" '0|{"accounts":0,"points":0}' "$RC|$OUT"
+    l ledger verify
+    check_eq "$n: verify after the expiry" 0 "$RC"
+
     # A balance changed behind the ledger's back is found.
     q "UPDATE balance SET amount = amount + 1 WHERE account_id = 21 AND asset = 'EUR'" >/dev/null
     l ledger verify
@@ -116,6 +134,12 @@ PTS|70" "$(q "SELECT asset, amount FROM balance WHERE account_id = 21 ORDER BY a
     check_match "$n: verify names it" "EUR: account 21 balance is 1251 but its lines sum to 1250" \
         "$ERR"
 }
+
+# A lot's last day a month ahead (the lots of the program's 365 days end
+# later), its end (UTC) and the day after it.
+EXP_DAY=$(date -u -d '+30 days' +%F)
+EXP_NEXT=$(date -u -d "$EXP_DAY +1 day" +%F)
+EXP_AT=$(date -u -d "$EXP_NEXT" +%s)
 
 # The SQLite cases run while the cluster starts, then the same on PostgreSQL.
 backend_both ledger-pg cases
@@ -125,7 +149,7 @@ before=$(state)
 LEAL_DB=$DB run_capture "$LEAL" account show 21 --json
 check_eq "$n: LEAL_DB selects the backend" 0 "$RC"
 for c in "report activity --program 1" "customer tag 1 vip" "backup $T/b.db" \
-    "ledger import $T/none" "ledger expire --program 1 --operator ana"; do
+    "ledger import $T/none" "customer retention --program 1"; do
     # shellcheck disable=SC2086
     l $c
     check_eq "$n: $c refused: exit 2" 2 "$RC"
@@ -149,11 +173,11 @@ check_eq "$n: neither password anywhere in the output" "" "$(printf '%s\n%s' "$O
 sqlite3 "$T/ledger.db" "UPDATE balance SET amount = amount - 1 WHERE account_id = 21 AND \
 asset = 'EUR'"
 backend_copy_both_ways copy \
-    "copied 127 rows; 24 entries compared with the source; the copy's books are ok"
+    "copied 136 rows; 26 entries compared with the source; the copy's books are ok"
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$CHAIN"
 check_eq "$n: copy into a ledger that is not empty: refused" 1 "$RC"
 check_match "$n: copy into a ledger that is not empty: why" "not empty" "$ERR"
-check_eq "$n: copy into a ledger that is not empty: nothing written" 24 \
+check_eq "$n: copy into a ledger that is not empty: nothing written" 26 \
     "$("$PSQL" "$CHAIN" -qAtX -c "SELECT count(*) FROM entry")"
 run_capture "$LEAL" customer add --program 1 --name Ana --db "$T/ledger.db"
 run_capture "$LEAL" customer tag 1 vip --db "$T/ledger.db"
@@ -175,7 +199,7 @@ EXECUTE FUNCTION no_lines()"
 run_capture "$LEAL" ledger post --account 21 --asset PTS --amount 5 --reason x --operator t \
     --db "$CHAIN"
 check_eq "$n: a statement refused by the server: exit 1, the operation, SQLSTATE and reason" \
-    "1||leal: ledger post: adding to line: PostgreSQL P0001: lines are closed today: the PostgreSQL server refused the statement; its SQLSTATE and reason say why|24" \
+    "1||leal: ledger post: adding to line: PostgreSQL P0001: lines are closed today: the PostgreSQL server refused the statement; its SQLSTATE and reason say why|26" \
     "$RC|$OUT|$ERR|$(cq "SELECT count(*) FROM entry")"
 run_capture "$LEAL" ledger post --account 21 --asset PTS --amount 5 --reason x --operator t \
     --db "$CHAIN" --json

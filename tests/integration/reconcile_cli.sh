@@ -10,7 +10,8 @@
 # added that still wait for the card (card 1001's 100 by hand: its
 # terminals' packages did not carry them); bad arguments are usage errors.
 # LEAL_TEST_BACKEND=pg runs every case on PostgreSQL (sync_pg.sh;
-# tests/lib/backend.sh).
+# tests/lib/backend.sh), then copies the ledger to a file and back to a new
+# database with every finding.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 source tests/lib/backend.sh
@@ -118,5 +119,32 @@ check_match "its row says what each side holds" \
 
 run_capture "$LEAL" ledger verify
 check_match "ledger verify at the end" "^ledger ok" "$OUT"
+
+# PostgreSQL to an SQLite file and back to a new PostgreSQL database: the
+# findings of the imports and of reconciliation, row for row (their ids,
+# states, evidence, who accepted one and why), and the copy of the copy
+# still knows the accepted one.
+if [ "$BK" = pg ]; then
+    # finding_rows DB: both finding tables' rows on either backend.
+    finding_rows() {
+        local run=(sqlite3 "$1")
+        case $1 in postgresql://*) run=("$PG_BIN/psql" "$1" -qAtX -c) ;; esac
+        "${run[@]}" "select * from sync_finding order by id"
+        "${run[@]}" "select * from reconcile_finding order by id"
+    }
+    ORIG=$(finding_rows "$DB")
+    check_eq "pg: findings to copy: sync, reconcile, one accepted" "1|2|1" \
+        "$(q "select count(*) from sync_finding")|$(q "select count(*) from reconcile_finding")|$(q "select count(*) from reconcile_finding where state = 'accepted'")"
+    run_capture "$LEAL" ledger copy --from "$DB" --to "sqlite:$T/copy.db"
+    check_eq "pg: ledger copy to an SQLite file" 0 "$RC"
+    check_eq "pg: the SQLite copy's findings, row for row" "$ORIG" "$(finding_rows "$T/copy.db")"
+    BACK=$(backend_pg_db back)
+    run_capture "$LEAL" ledger copy --from "sqlite:$T/copy.db" --to "$BACK"
+    check_eq "pg: ledger copy back to PostgreSQL" 0 "$RC"
+    check_eq "pg: the copy of the copy's findings, row for row" "$ORIG" "$(finding_rows "$BACK")"
+    run_capture "$LEAL" reconcile accept 1 --reason again --db "$BACK"
+    check_eq "pg: the copy of the copy: finding 1 accepted already" \
+        "1||leal: finding 1: not open: accepted or resolved already" "$RC|$OUT|$ERR"
+fi
 
 finish

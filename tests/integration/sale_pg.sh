@@ -1,6 +1,7 @@
 #!/bin/bash
-# sale_pg.sh - sales, the rules commands and terminal packages on PostgreSQL
-# (issue 20): sale.sh, rules.sh and package_ledger.sh, each case written once,
+# sale_pg.sh - sales, the rules commands, terminal packages and bonos at the
+# desk on PostgreSQL (issue 20): sale.sh, rules.sh, package_ledger.sh and
+# bono_ledger.sh, each case written once,
 # run with LEAL_TEST_BACKEND=pg (tests/lib/backend.sh: a private PostgreSQL 15
 # cluster of each script's own, tests/lib/pg.sh) and the same exact
 # expectations as on SQLite: sales and refunds with their exact output, local
@@ -9,13 +10,15 @@
 # back with every sale; every rule, tier, reward, stamp card and bono command
 # with its versions and refusals; a terminal package built from the ledger
 # (rules, names, hot list, floors, host changes, a phone's allowance at its
-# tier, site, caps) and what the build records. Each check is printed with
+# tier, site, caps) and what the build records; a bono sold, used (a torn
+# sale settled once) and swept to breakage on the card in the reader, a
+# portal code honoured once. Each check is printed with
 # the script's name and counted here.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 
-for t in sale rules package_ledger; do
+for t in sale rules package_ledger bono_ledger; do
     out=$(LEAL_TEST_BACKEND=pg bash "tests/integration/$t.sh" 2>&1)
     sed -E "s/^(not )?ok - /&$t: /" <<<"$out" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
