@@ -54,12 +54,7 @@ tap() {
 }
 
 terminal_program 1 --classic-stored-value-cap 50
-REWARD=$(terminal_reward)
-"$LEAL" sale category add cafe --program 7 --code 3 >/dev/null
-"$LEAL" stamp add --program 7 --name Café --per item --category cafe --goal 10 --reward 1 \
-    --reason tarjeta --operator Marta >/dev/null
-BONO=$("$LEAL" bono add --program 7 --name "10 masajes" --sessions 10 --price 45 --valid-days 365 \
-    --reason bonos --json | field '["id"]')
+terminal_catalogue
 ANA_ACC=$("$LEAL" customer add --program 7 --name Ana --json | field '["account"]')
 MARTA_ACC=$("$LEAL" customer add --program 7 --name Marta --json | field '["account"]')
 "$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/ana.json" >/dev/null

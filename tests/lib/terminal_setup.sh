@@ -10,6 +10,9 @@
 # 1..TERMINALS ("caja N").
 # terminal_reward: the reward "Café gratis" of program 7 (product 1001, 20
 # points); prints its id.
+# terminal_catalogue: REWARD (terminal_reward), the sale category cafe
+# (code 3), stamp card 1 (Café, one stamp per item of cafe, goal 10) and BONO
+# (10 masajes: 10 sessions, 45.00, 365 days).
 # terminal_floor_flags PACKAGE CARD: the flags of the package's floors
 # (tests/lib/package_decode.py reads them), CARD's first, then by card id.
 terminal_env() {
@@ -29,9 +32,18 @@ terminal_program() {
 }
 terminal_reward() {
     "$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 \
-        --cost 20 --reason catálogo --operator Marta --json |
-        $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+        --cost 20 --reason catálogo --operator Marta --json | terminal_id
 }
+terminal_catalogue() {
+    REWARD=$(terminal_reward)
+    "$LEAL" sale category add cafe --program 7 --code 3 >/dev/null
+    "$LEAL" stamp add --program 7 --name Café --per item --category cafe --goal 10 --reward 1 \
+        --reason tarjeta --operator Marta >/dev/null
+    BONO=$("$LEAL" bono add --program 7 --name "10 masajes" --sessions 10 --price 45 \
+        --valid-days 365 --reason bonos --json | terminal_id)
+}
+# terminal_id: the "id" of the JSON object on stdin.
+terminal_id() { $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
 terminal_floor_flags() {
     $PY tests/lib/package_decode.py "$1" | awk '$1 == "floor" { print $2, $4 }' | sort -n |
         awk -v card="$2" '$1 == card { first = $2; next } { rest = rest " " $2 } END { print first rest }'
