@@ -514,23 +514,44 @@ static leal_err bono_holding_of(struct ledger *l, const struct ledger_line *ln)
                        SVALS(SV_I64(ln->account_id), SV_TEXT(ln->asset)), NULL);
 }
 
-/* One line of entry entry_id: its row, its balance moved, its point lots. */
-static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t i,
-                          int64_t entry_id, int64_t at)
+/* A line's account (line_post and lines_check, so that the check refuses
+ * what the write would): known and of the entry's program, its kind in *kind. */
+static leal_err line_account(struct ledger *l, const struct ledger_entry *e,
+                             const struct ledger_line *ln, enum ledger_account_kind *kind)
 {
-    const struct ledger_line *ln = &e->lines[i];
-    int64_t prog, line_id;
-    enum ledger_account_kind kind;
-    struct txc_slot *bs;
-    leal_err err;
+    int64_t prog;
     int row;
-
-    if ((err = account_of(l, ln->account_id, &row, &prog, &kind)) != LEAL_OK)
+    leal_err err = account_of(l, ln->account_id, &row, &prog, kind);
+    if (err != LEAL_OK)
         return err;
     if (!row || prog != e->program_id) {
         store_set_msg(l, "account %lld", (long long)ln->account_id);
         return row ? LEAL_E_WRONG_PROGRAM : LEAL_E_UNKNOWN_ID;
     }
+    return LEAL_OK;
+}
+
+/* The refusal of a line that leaves a customer's (or gift card's) balance
+ * at v, below zero. */
+static leal_err line_overdrawn(struct ledger *l, const struct ledger_line *ln, int64_t v)
+{
+    store_set_msg(l, "account %lld would hold %lld %s", (long long)ln->account_id, (long long)v,
+                  ln->asset);
+    return LEAL_E_INSUFFICIENT_FUNDS;
+}
+
+/* One line of entry entry_id: its row, its balance moved, its point lots. */
+static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t i,
+                          int64_t entry_id, int64_t at)
+{
+    const struct ledger_line *ln = &e->lines[i];
+    enum ledger_account_kind kind;
+    struct txc_slot *bs;
+    int64_t line_id;
+    leal_err err;
+
+    if ((err = line_account(l, e, ln, &kind)) != LEAL_OK)
+        return err;
     if ((err = store_run_vals(l, ST_LINE_INSERT,
                               SVALS(SV_I64(entry_id), SV_I64(ln->account_id), SV_TEXT(ln->asset),
                                     SV_I64(ln->amount)),
@@ -544,11 +565,8 @@ static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t
         return err;
     if (kind == LEDGER_ACCOUNT_PROGRAM)
         return LEAL_OK;
-    if (bs->v < 0) {
-        store_set_msg(l, "account %lld would hold %lld %s", (long long)ln->account_id,
-                      (long long)bs->v, ln->asset);
-        return LEAL_E_INSUFFICIENT_FUNDS;
-    }
+    if (bs->v < 0)
+        return line_overdrawn(l, ln, bs->v);
     if (strncmp(ln->asset, "BONO:", 5) == 0)
         return bono_holding_of(l, ln);
     if (strcmp(ln->asset, "PTS") != 0)
@@ -566,15 +584,10 @@ static leal_err lines_check(struct ledger *l, const struct ledger_entry *e)
         const struct ledger_line *ln = &e->lines[i];
         enum ledger_account_kind kind;
         struct txc_slot *bs;
-        int64_t prog, v;
         leal_err err;
-        int row;
-        if ((err = account_of(l, ln->account_id, &row, &prog, &kind)) != LEAL_OK)
+        int64_t v;
+        if ((err = line_account(l, e, ln, &kind)) != LEAL_OK)
             return err;
-        if (!row || prog != e->program_id) {
-            store_set_msg(l, "account %lld", (long long)ln->account_id);
-            return row ? LEAL_E_WRONG_PROGRAM : LEAL_E_UNKNOWN_ID;
-        }
         if ((err = store_bal_get(l, ln->account_id, ln->asset, &bs)) != LEAL_OK)
             return err;
         v = bs->v;
@@ -583,11 +596,8 @@ static leal_err lines_check(struct ledger *l, const struct ledger_entry *e)
                 strcmp(e->lines[j].asset, ln->asset) == 0 &&
                 __builtin_add_overflow(v, e->lines[j].amount, &v))
                 return LEAL_OK;
-        if (kind != LEDGER_ACCOUNT_PROGRAM && v < 0) {
-            store_set_msg(l, "account %lld would hold %lld %s", (long long)ln->account_id,
-                          (long long)v, ln->asset);
-            return LEAL_E_INSUFFICIENT_FUNDS;
-        }
+        if (kind != LEDGER_ACCOUNT_PROGRAM && v < 0)
+            return line_overdrawn(l, ln, v);
     }
     return LEAL_OK;
 }

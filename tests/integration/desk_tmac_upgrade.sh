@@ -15,22 +15,16 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 source tests/lib/pcscd.sh
+source tests/lib/terminal_setup.sh
 pcscd_reexec "$@"
 
 pcscd_fixture desk-tmac SPID
-export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="desk tmac passphrase"
-export LEAL_BUNDLE_PASSPHRASE="tmac bundle pass phrase"
-LT="$LEAL_BUILD/bin/leal-terminal"
-D=$T/till
-DB=$XDG_DATA_HOME/leal/ledger.db
+terminal_env tmac
 KS=$XDG_DATA_HOME/leal/keystore
 json() { $PY -c "import json,sys; d=json.load(sys.stdin); print(' '.join(str(d[k]) for k in sys.argv[1:]))" "$@"; }
 source tests/lib/terminal_key.sh
 
-"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
-"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
-"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
+terminal_program 1
 declare -A ID CUID
 N=0
 for c in sim pcsc ev1 stdio; do
@@ -57,20 +51,8 @@ app = [a for a in json.load(open(sys.argv[1]))["apps"] if a["aid"] == "41454c"][
 f = [f for f in app["files"] if f["no"] == 15]
 print("none" if not f else "%d %04x %d %s %s" % (f[0]["comm"], f[0]["access"], f[0]["key_version"], f[0]["key"], f[0]["data"]))' "$1"
 }
-floors() { # PACKAGE: the floors' flags, the EV1's first, then by card id
-    $PY - "$1" "${ID[ev1]}" <<'PY'
-import struct, sys
-p = open(sys.argv[1], "rb").read()
-r, h, f = struct.unpack(">III", p[36:48])
-off = 60 + r + 9 * h
-fl = {}
-for i in range(f):
-    cid, kind, flags = struct.unpack(">QBB", p[off + 28 * i:off + 28 * i + 10])
-    fl[cid] = flags
-ev1 = int(sys.argv[2])
-print(" ".join(str(fl[c]) for c in [ev1] + sorted(c for c in fl if c != ev1)))
-PY
-}
+# floors PACKAGE: the floors' flags, the EV1's first, then by card id.
+floors() { terminal_floor_flags "$1" "${ID[ev1]}"; }
 
 # Issued before the Transaction MAC file: no file 0x0F, no tmac key on record.
 for c in sim pcsc stdio; do

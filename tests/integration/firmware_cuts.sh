@@ -81,8 +81,8 @@ pn532_fixture fw-cuts "firmware cuts"
 export FW_QEMU_OPTS="-icount shift=0"
 source tests/lib/firmware.sh
 
-pn532_program 2 --classic-stored-value-cap 50
-pn532_catalogue
+terminal_program 2 --classic-stored-value-cap 50
+terminal_catalogue
 pn532_cards --bono --marta-topup desfire classic
 pn532_keys
 TERM_OF_desfire=1 TERM_OF_classic=2

@@ -23,7 +23,7 @@ source tests/lib/pn532.sh
 pn532_fixture fw-earn "firmware earn"
 source tests/lib/firmware.sh
 
-pn532_program 2
+terminal_program 2
 pn532_cards ana marta
 pn532_bundles 2
 

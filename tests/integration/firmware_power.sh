@@ -31,7 +31,7 @@ source tests/lib/pn532.sh
 pn532_fixture fw-power "firmware power"
 source tests/lib/firmware.sh
 
-pn532_program 1
+terminal_program 1
 pn532_cards ana
 pn532_bundles 1
 pn532_keys

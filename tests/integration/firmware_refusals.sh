@@ -24,7 +24,7 @@ source tests/lib/pn532.sh
 pn532_fixture fw-refusals "firmware refusals"
 source tests/lib/firmware.sh
 
-pn532_program 1
+terminal_program 1
 declare -A ID
 uid=1
 for c in ana bea cris dani; do

@@ -36,8 +36,8 @@ pn532_fixture fw-table "firmware table"
 source tests/lib/firmware.sh
 clear_of_midnight 120 Europe/Madrid # this month's tier period, reckoned once
 
-pn532_program 2 --classic-stored-value-cap 50
-pn532_catalogue
+terminal_program 2 --classic-stored-value-cap 50
+terminal_catalogue
 pn532_cards --bono --marta-topup ana marta
 for c in ana marta; do
     cp "$T/$c.json" "$T/$c-posix.json" && cp "$T/$c.json" "$T/$c-serve.json" && mv "$T/$c.json" "$T/$c-board.json"

@@ -17,16 +17,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
+source tests/lib/backend.sh
 
-for t in sale rules package_ledger bono_ledger; do
-    out=$(LEAL_TEST_BACKEND=pg bash "tests/integration/$t.sh" 2>&1)
-    sed -E "s/^(not )?ok - /&$t: /" <<<"$out" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
-    if [ -z "$line" ]; then
-        fail "$t on PostgreSQL: it ended without its count of checks"
-        continue
-    fi
-    T_PASS=$((T_PASS + ${line%% passed*}))
-    T_FAIL=$((T_FAIL + $(sed 's/.*, \([0-9]*\) failed/\1/' <<<"$line")))
-done
+backend_pg_suites sale rules package_ledger bono_ledger
 finish

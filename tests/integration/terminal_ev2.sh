@@ -16,23 +16,17 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 source tests/lib/pcscd.sh
+source tests/lib/terminal_setup.sh
 pcscd_reexec "$@"
 
 pcscd_fixture terminal-ev2 SPID
 export LIBNFC_AUTO_SCAN=false LIBNFC_LOG_LEVEL=0
-export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="terminal ev2 passphrase"
-export LEAL_BUNDLE_PASSPHRASE="ev2 bundle pass phrase"
-LT="$LEAL_BUILD/bin/leal-terminal"
-D=$T/till
+terminal_env ev2
 field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 source tests/lib/pn532.sh
 
-"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
-"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
-"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
-REWARD=$("$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 \
-    --cost 20 --reason catálogo --operator Marta --json | field '["id"]')
+terminal_program 1
+REWARD=$(terminal_reward)
 declare -A ID
 N=0
 for c in sim-ev2 sim-ev3 pcsc-ev2 pcsc-ev3 nfc-ev2 nfc-ev3 sim-ev1; do
@@ -51,19 +45,8 @@ done
 # (header, rules, hot list, floors): the flags byte is 6 on the six EV2/EV3
 # cards (2: EV2/EV3; 4: the Transaction MAC file, whose tmac key issuance
 # recorded), 0 on the EV1.
-check_eq "the package: the floors' flags, by card id" "0 6 6 6 6 6 6" "$($PY - "$T/p1.lpkg" "${ID[sim-ev1]}" <<'PY'
-import struct, sys
-p = open(sys.argv[1], "rb").read()
-r, h, f = struct.unpack(">III", p[36:48])
-off = 60 + r + 9 * h
-fl = {}
-for i in range(f):
-    cid, kind, flags = struct.unpack(">QBB", p[off + 28 * i:off + 28 * i + 10])
-    fl[cid] = (kind, flags)
-ev1 = int(sys.argv[2])
-print(" ".join(str(fl[c][1]) for c in [ev1] + sorted(c for c in fl if c != ev1)))
-PY
-)"
+check_eq "the package: the floors' flags, by card id" "0 6 6 6 6 6 6" \
+    "$(terminal_floor_flags "$T/p1.lpkg" "${ID[sim-ev1]}")"
 
 # tap_on READER EXTRA NAME RC LINE OPERATION...: one tap through READER.
 tap_on() {

@@ -23,8 +23,8 @@ export LIBNFC_AUTO_SCAN=false LIBNFC_LOG_LEVEL=0
 NOTHING="nothing to void: only this terminal's own last operation on this card, while the card has done nothing since"
 D=$T/till
 
-pn532_program 1
-pn532_catalogue
+terminal_program 1
+terminal_catalogue
 pn532_cards --bono ana marta
 pn532_bundles 1
 pn532_till 1 "$D"

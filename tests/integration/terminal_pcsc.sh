@@ -21,15 +21,12 @@ cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
 source tests/lib/terminal_journal.sh
 source tests/lib/pcscd.sh
+source tests/lib/terminal_setup.sh
 pcscd_reexec "$@"
 
 pcscd_fixture terminal-pcsc TILL_PID
-export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="terminal pcsc passphrase"
-export LEAL_BUNDLE_PASSPHRASE="pcsc bundle pass phrase"
-LT="$LEAL_BUILD/bin/leal-terminal"
-DB=$XDG_DATA_HOME/leal/ledger.db
+terminal_env pcsc
 NOTHING="nothing to void: only this terminal's own last operation on this card, while the card has done nothing since"
-D=$T/till
 field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 q() { sqlite3 "$DB" "$1"; }
 bal() { q "select coalesce((select amount from balance where account_id = $1 and asset = '$2'), 0)"; }
@@ -56,18 +53,8 @@ tap() {
     check_eq "$name" "$rc|$line|" "$RC|$OUT|$ERR"
 }
 
-"$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-"$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 \
-    --classic-stored-value-cap 50 >/dev/null
-"$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
-"$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
-REWARD=$("$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 \
-    --cost 20 --reason catálogo --operator Marta --json | field '["id"]')
-"$LEAL" sale category add cafe --program 7 --code 3 >/dev/null
-"$LEAL" stamp add --program 7 --name Café --per item --category cafe --goal 10 --reward 1 \
-    --reason tarjeta --operator Marta >/dev/null
-BONO=$("$LEAL" bono add --program 7 --name "10 masajes" --sessions 10 --price 45 --valid-days 365 \
-    --reason bonos --json | field '["id"]')
+terminal_program 1 --classic-stored-value-cap 50
+terminal_catalogue
 ANA_ACC=$("$LEAL" customer add --program 7 --name Ana --json | field '["account"]')
 MARTA_ACC=$("$LEAL" customer add --program 7 --name Marta --json | field '["account"]')
 "$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/ana.json" >/dev/null

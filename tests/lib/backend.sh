@@ -2,7 +2,8 @@
 # (sourced after testlib.sh), so that a case is written once for both:
 # LEAL_TEST_BACKEND=sqlite (the default: the ledger file under XDG_DATA_HOME)
 # or pg (a private PostgreSQL 15 cluster of the test's own, tests/lib/pg.sh;
-# sync_pg.sh runs sync_import.sh and reconcile_cli.sh so).
+# sync_pg.sh runs sync_import.sh and reconcile_cli.sh so, sale_pg.sh
+# sale.sh, rules.sh and package_ledger.sh: backend_pg_suites).
 # backend_fixture NAME PASSPHRASE: T (a temporary folder /tmp/leal-NAME-*,
 # removed at exit, the cluster stopped), XDG_DATA_HOME under it,
 # LEAL_PASSPHRASE, KS (the keystore of issuer "Café Sol" with program 7: a
@@ -34,7 +35,26 @@
 # PostgreSQL" and "copy back to a file" (exit 0 and the line RESULT, "copied
 # N rows; ..."), and the file that comes back is the file that left (their
 # .dump; line by line in sorted order with "sorted").
+# backend_pg_suites SUITE...: each tests/integration/SUITE.sh run with
+# LEAL_TEST_BACKEND=pg (its own cluster), its checks printed with the
+# suite's name ("ok - SUITE: ...") and counted in this script's T_PASS and
+# T_FAIL; a suite that ends without its count of checks is one failed check.
 source tests/lib/pg.sh
+
+backend_pg_suites() {
+    local t out line
+    for t in "$@"; do
+        out=$(LEAL_TEST_BACKEND=pg bash "tests/integration/$t.sh" 2>&1)
+        sed -E "s/^(not )?ok - /&$t: /" <<<"$out" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
+        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
+        if [ -z "$line" ]; then
+            fail "$t on PostgreSQL: it ended without its count of checks"
+            continue
+        fi
+        T_PASS=$((T_PASS + ${line%% passed*}))
+        T_FAIL=$((T_FAIL + $(sed 's/.*, \([0-9]*\) failed/\1/' <<<"$line")))
+    done
+}
 
 backend_fixture() {
     T=$(mktemp -d "/tmp/leal-$1-XXXXXX")

@@ -4,7 +4,7 @@
 # T (its temporary folder), LT (leal-terminal), D (the terminal's data) and
 # sets SPID (the cardsim's pid, for the caller's cleanup) and NFC (the reader).
 # Below them, the world the tests that tap through it share (terminal_nfc.sh
-# and firmware_*.sh): pn532_fixture, pn532_program, pn532_catalogue,
+# and firmware_*.sh): pn532_fixture, terminal_program, terminal_catalogue,
 # pn532_cards, pn532_bundles, pn532_till, pn532_keys, pn532_decode.
 
 # serve CARD: the emulated PN532 with CARD in its field (--empty: none), on a pty
@@ -58,31 +58,9 @@ pn532_cleanup() {
     rm -rf "$T"
 }
 
-# pn532_program TERMINALS [OPTION...]: the keystore of issuer "Café Sol" with
-# program 7, the program (code sol, 1 point per euro, OPTIONs of program
-# create added), store 1 (centro, Europe/Madrid), terminals 1..TERMINALS
-# ("caja 1", ...).
-pn532_program() {
-    local n=$1 t
-    shift
-    "$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-    "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 "$@" >/dev/null
-    "$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
-    for ((t = 1; t <= n; t++)); do "$LEAL" terminal add --store 1 --name "caja $t" >/dev/null; done
-}
-
-# pn532_catalogue: REWARD (Café gratis, 20 points), the sale category cafe
-# (code 3), stamp card 1 (Café, one stamp per item of cafe, goal 10) and BONO
-# (10 masajes: 10 sessions, 45.00, 365 days).
-pn532_catalogue() {
-    REWARD=$("$LEAL" reward add --program 7 --name "Café gratis" --kind product --value 1001 \
-        --cost 20 --reason catálogo --operator Marta --json | field '["id"]')
-    "$LEAL" sale category add cafe --program 7 --code 3 >/dev/null
-    "$LEAL" stamp add --program 7 --name Café --per item --category cafe --goal 10 --reward 1 \
-        --reason tarjeta --operator Marta >/dev/null
-    BONO=$("$LEAL" bono add --program 7 --name "10 masajes" --sessions 10 --price 45 \
-        --valid-days 365 --reason bonos --json | field '["id"]')
-}
+# The program, its store and terminals, its catalogue: terminal_program
+# and terminal_catalogue (tests/lib/terminal_setup.sh).
+source tests/lib/terminal_setup.sh
 
 # pn532_cards [--bono] [--marta-topup] DESFIRE [CLASSIC]: customer 1 Ana and
 # her DESFire EV1 ($T/DESFIRE.json, UID 04112233445566; card id ANA) issued

@@ -10,18 +10,13 @@
 # (MARTA, $T/marta.json), each topped up with 20.00 at issue; and tap TILL
 # CARD OPERATION... (one tap at terminal TILL of the card $T/CARD.json: RC,
 # OUT, ERR).
+source tests/lib/terminal_setup.sh
+
 terminal_cards_fixture() {
     T=$(mktemp -d "/tmp/leal-terminal-$1-XXXXXX")
     trap "rm -rf '$T'" EXIT
-    export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="terminal $1 passphrase"
-    export LEAL_BUNDLE_PASSPHRASE="$1 bundle pass phrase"
-    DB=$XDG_DATA_HOME/leal/ledger.db
-    LT="$LEAL_BUILD/bin/leal-terminal"
-    "$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-    "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 \
-        --classic-stored-value-cap 50 >/dev/null
-    "$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
-    for ((t = 1; t <= $2; t++)); do "$LEAL" terminal add --store 1 --name "caja $t" >/dev/null; done
+    terminal_env "$1"
+    terminal_program "$2" --classic-stored-value-cap 50
     ANA_ACC=$("$LEAL" customer add --program 7 --name Ana --json | field account)
     MARTA_ACC=$("$LEAL" customer add --program 7 --name Marta --json | field account)
     "$CARDSIM" new --type desfire-ev1 --uid 04112233445566 -o "$T/ana.json" >/dev/null

@@ -77,6 +77,19 @@ static void make_card(struct fixture *f, const char *type, const char *key_pem, 
     cardsim_free(c);
 }
 
+/* A new card made so (make_card) and issued with req: *out the issue's
+ * view; the reader, the card still in the field, to close. */
+static struct reader *issued_card(struct fixture *f, const char *type, const char *key_pem,
+                                  bool random_uid, const struct issuance_request *req,
+                                  struct issuance_card *out)
+{
+    struct reader *r;
+    make_card(f, type, key_pem, random_uid);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_issue(&f->is, r, req, out), LEAL_OK);
+    return r;
+}
+
 static int count_cards(void *ctx, const struct ledger_card *c)
 {
     (void)c;
@@ -146,29 +159,23 @@ static void test_originality_at_issuance(void **state)
     refused_untouched(f, &req);
 
     /* Genuine (the test key trusted): issued, one round trip more than an EV1 (Read_Sig). */
-    make_card(f, "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, false);
-    r = desk_fixture_open_card(f);
-    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    r = issued_card(f, "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, false, &req, &out);
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV3);
     assert_int_equal(out.round_trips, 30 + 1 + 1); /* + CreateTransactionMACFile */
     assert_int_equal(out.state.points, 5);
     reader_close(r);
     /* Random UID: + Read_Sig, the factory-key authentication (2) and GetCardUID
      * before anything is written, on top of a random-UID EV1's 31. */
-    make_card(f, "desfire-ev2", DESK_FIXTURE_ORIGINALITY_KEY, true);
-    r = desk_fixture_open_card(f);
     req.account_id = desk_fixture_customer(f, "Bea");
-    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    r = issued_card(f, "desfire-ev2", DESK_FIXTURE_ORIGINALITY_KEY, true, &req, &out);
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV2);
     assert_int_equal(out.round_trips, 31 + 4 + 1);
     reader_close(r);
 
     /* EV1 has no Read_Sig: unaffected, with or without the test key. */
     assert_int_equal(unsetenv("LEAL_ORIGINALITY_TEST_KEY"), 0);
-    make_card(f, "desfire-ev1", NULL, false);
-    r = desk_fixture_open_card(f);
     req.account_id = desk_fixture_customer(f, "Carmen");
-    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    r = issued_card(f, "desfire-ev1", NULL, false, &req, &out);
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV1);
     assert_int_equal(out.round_trips, 30);
     reader_close(r);
@@ -239,10 +246,9 @@ static void test_tmac_file_at_issuance(void **state)
     struct reader *r;
 
     for (int kind = 0; kind < 2; kind++) {
-        make_card(f, kind ? "desfire-ev2" : "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, false);
-        r = desk_fixture_open_card(f);
         req.account_id = desk_fixture_customer(f, kind ? "Dora" : "Eva");
-        assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+        r = issued_card(f, kind ? "desfire-ev2" : "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY,
+                        false, &req, &out);
         /* The ledger records the tmac key's version beside the four others. */
         assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_TMAC, &tmac), LEAL_OK);
         assert_int_equal(ledger_card_keys_get(f->ledger, out.card_id, versions), LEAL_OK);
@@ -254,10 +260,8 @@ static void test_tmac_file_at_issuance(void **state)
 
     /* EV1: no Transaction MAC file, issuance as before (30 RT). */
     assert_int_equal(unsetenv("LEAL_ORIGINALITY_TEST_KEY"), 0);
-    make_card(f, "desfire-ev1", NULL, false);
-    r = desk_fixture_open_card(f);
     req.account_id = desk_fixture_customer(f, "Flor");
-    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    r = issued_card(f, "desfire-ev1", NULL, false, &req, &out);
     assert_int_equal(out.round_trips, 30);
     assert_int_equal(ledger_card_keys_get(f->ledger, out.card_id, versions), LEAL_OK);
     assert_int_equal(versions[KEY_ROLE_TMAC - 1], 0);
@@ -322,7 +326,6 @@ static void test_random_uid_resumed(void **state)
 static void test_listing_needs_key0(void **state)
 {
     struct fixture *f = *state;
-    struct issuance_request req = {.account_id = f->account, .topup_cents = 700};
     struct issuance_card out, view;
     struct reader *r;
     static const char *const closed[] = {"90 F5 00 00 01 03 00", "90 F5 00 00 01 01 00",
@@ -330,9 +333,7 @@ static void test_listing_needs_key0(void **state)
     uint8_t cmd[16], resp[64];
     size_t rl;
 
-    desk_fixture_new_card(f, "desfire-ev1", uid7, 7, false);
-    r = desk_fixture_open_card(f);
-    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    r = desk_fixture_issue(f, uid7, f->account, 700, &out);
     for (size_t i = 0; i < sizeof closed / sizeof closed[0]; i++) {
         long n = hex_decode("90 5A 00 00 03 4C 45 41 00", cmd, sizeof cmd);
         assert_int_equal(reader_transceive(r, cmd, (size_t)n, resp, sizeof resp, &rl), LEAL_OK);
@@ -390,13 +391,10 @@ static void set_card_value(struct fixture *f, int no, long long value)
 static void test_counter_used_up(void **state)
 {
     struct fixture *f = *state;
-    struct issuance_request req = {.account_id = f->account, .topup_cents = 500};
     struct issuance_card out, view;
     struct reader *r;
 
-    desk_fixture_new_card(f, "desfire-ev1", uid7, 7, false);
-    r = desk_fixture_open_card(f);
-    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    r = desk_fixture_issue(f, uid7, f->account, 500, &out);
     reader_close(r);
     desk_fixture_balances(f, f->account, 500, 0);
     set_card_value(f, LAYOUT_FILE_COUNTER, 0);
@@ -537,9 +535,7 @@ static void test_tmac_upgrade(void **state)
     struct reader *r;
     bool has;
 
-    make_card(f, "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, false);
-    r = desk_fixture_open_card(f);
-    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    r = issued_card(f, "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, false, &req, &out);
     reader_close(r);
     card = out.card_id;
     assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_TMAC, &tmac), LEAL_OK);
@@ -625,10 +621,8 @@ static void test_tmac_upgrade(void **state)
 
     /* An EV1 (no Transaction MAC): refused after its read, nothing added or recorded. */
     assert_int_equal(unsetenv("LEAL_ORIGINALITY_TEST_KEY"), 0);
-    make_card(f, "desfire-ev1", NULL, false);
-    r = desk_fixture_open_card(f);
     req.account_id = desk_fixture_customer(f, "Hada");
-    assert_int_equal(issuance_issue(&f->is, r, &req, &out), LEAL_OK);
+    r = issued_card(f, "desfire-ev1", NULL, false, &req, &out);
     before = app_files(f->card, true, &has);
     assert_int_equal(issuance_add_tmac(&f->is, r, &v), LEAL_E_CARD_NO_TMAC);
     assert_int_equal(v.card_id, out.card_id);
