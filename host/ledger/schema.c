@@ -670,6 +670,34 @@
     " card_id INTEGER PRIMARY KEY REFERENCES card(card_id),"                                       \
     " name TEXT NOT NULL CHECK (name <> ''),"                                                      \
     " set_at INTEGER NOT NULL) STRICT;"
+/* reconcile_finding rebuilt with KINDS (a string of quoted kinds) as its
+ * kind CHECK, since SQLite cannot widen a CHECK: a new table, every row
+ * copied as it is, swapped in; so the rebuild may run again. The migrations
+ * spell KINDS exactly as they first did (two spaces included): the text
+ * SQLite stores of the table stays what it was. */
+#define RECONCILE_FINDING_REBUILD(KINDS)                                                           \
+    "CREATE TABLE reconcile_finding_v2("                                                           \
+    " id INTEGER PRIMARY KEY,"                                                                     \
+    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
+    " card_id INTEGER NOT NULL CHECK (card_id >= 0),"                                              \
+    " terminal_id INTEGER NOT NULL CHECK (terminal_id >= 0),"                                      \
+    " kind TEXT NOT NULL CHECK (kind IN (" KINDS ")),"                                             \
+    " fraud INTEGER NOT NULL CHECK (fraud IN (0, 1)),"                                             \
+    " evidence TEXT NOT NULL,"                                                                     \
+    " detail TEXT NOT NULL,"                                                                       \
+    " found_at INTEGER NOT NULL,"                                                                  \
+    " state TEXT NOT NULL CHECK (state IN ('open','accepted','resolved')),"                        \
+    " reason TEXT,"                                                                                \
+    " operator TEXT,"                                                                              \
+    " closed_at INTEGER,"                                                                          \
+    " run INTEGER NOT NULL,"                                                                       \
+    " CHECK (state <> 'accepted' OR reason IS NOT NULL),"                                          \
+    " UNIQUE (kind, card_id, terminal_id, evidence)) STRICT;"                                      \
+    "INSERT INTO reconcile_finding_v2 SELECT * FROM reconcile_finding;"                            \
+    "DROP TABLE reconcile_finding;"                                                                \
+    "ALTER TABLE reconcile_finding_v2 RENAME TO reconcile_finding;"                                \
+    "CREATE INDEX reconcile_finding_card ON reconcile_finding(card_id, state);"
+
 /* DESFire EV2/EV3's Transaction MAC (issue 19, cardlayout/LAYOUT.md 2.9):
  * card_key rebuilt (SQLite cannot widen a CHECK) to take role 12, the
  * host-only tmac key an EV2/EV3 card is issued with, so the ledger knows
@@ -702,29 +730,9 @@
     " PRIMARY KEY (terminal_id, epoch, seq),"                                                      \
     " FOREIGN KEY (terminal_id, epoch, seq) REFERENCES terminal_entry(terminal_id, epoch, seq))"   \
     " STRICT, WITHOUT ROWID;"                                                                      \
-    "CREATE INDEX terminal_tmac_card ON terminal_tmac(card_id, tmc);"                              \
-    "CREATE TABLE reconcile_finding_v2("                                                           \
-    " id INTEGER PRIMARY KEY,"                                                                     \
-    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
-    " card_id INTEGER NOT NULL CHECK (card_id >= 0),"                                              \
-    " terminal_id INTEGER NOT NULL CHECK (terminal_id >= 0),"                                      \
-    " kind TEXT NOT NULL CHECK (kind IN ('gap','doubt','clone','rollback','balance','tamper',"     \
-    "  'cap','tmv_forged','tmv_altered','tmc_replay')),"                                           \
-    " fraud INTEGER NOT NULL CHECK (fraud IN (0, 1)),"                                             \
-    " evidence TEXT NOT NULL,"                                                                     \
-    " detail TEXT NOT NULL,"                                                                       \
-    " found_at INTEGER NOT NULL,"                                                                  \
-    " state TEXT NOT NULL CHECK (state IN ('open','accepted','resolved')),"                        \
-    " reason TEXT,"                                                                                \
-    " operator TEXT,"                                                                              \
-    " closed_at INTEGER,"                                                                          \
-    " run INTEGER NOT NULL,"                                                                       \
-    " CHECK (state <> 'accepted' OR reason IS NOT NULL),"                                          \
-    " UNIQUE (kind, card_id, terminal_id, evidence)) STRICT;"                                      \
-    "INSERT INTO reconcile_finding_v2 SELECT * FROM reconcile_finding;"                            \
-    "DROP TABLE reconcile_finding;"                                                                \
-    "ALTER TABLE reconcile_finding_v2 RENAME TO reconcile_finding;"                                \
-    "CREATE INDEX reconcile_finding_card ON reconcile_finding(card_id, state);"
+    "CREATE INDEX terminal_tmac_card ON terminal_tmac(card_id, tmc);" RECONCILE_FINDING_REBUILD(   \
+        "'gap','doubt','clone','rollback','balance','tamper',  'cap',"                             \
+        "'tmv_forged','tmv_altered','tmc_replay'")
 
 /* The redemptions summary rebuilt (rep10, issue 17): a refund that takes back
  * the stamp reward its sale earned now counts -1 against the reward, where the
@@ -742,28 +750,8 @@
  * reconcile_finding rebuilt (SQLite cannot widen a CHECK) to take the kind.
  * The rebuild copies every row as it is, so it may run again. */
 #define EV2C_MIGRATION                                                                             \
-    "CREATE TABLE reconcile_finding_v2("                                                           \
-    " id INTEGER PRIMARY KEY,"                                                                     \
-    " program_id INTEGER NOT NULL REFERENCES program(id),"                                         \
-    " card_id INTEGER NOT NULL CHECK (card_id >= 0),"                                              \
-    " terminal_id INTEGER NOT NULL CHECK (terminal_id >= 0),"                                      \
-    " kind TEXT NOT NULL CHECK (kind IN ('gap','doubt','clone','rollback','balance','tamper',"     \
-    "  'cap','tmv_forged','tmv_altered','tmc_replay','tmc_gap')),"                                 \
-    " fraud INTEGER NOT NULL CHECK (fraud IN (0, 1)),"                                             \
-    " evidence TEXT NOT NULL,"                                                                     \
-    " detail TEXT NOT NULL,"                                                                       \
-    " found_at INTEGER NOT NULL,"                                                                  \
-    " state TEXT NOT NULL CHECK (state IN ('open','accepted','resolved')),"                        \
-    " reason TEXT,"                                                                                \
-    " operator TEXT,"                                                                              \
-    " closed_at INTEGER,"                                                                          \
-    " run INTEGER NOT NULL,"                                                                       \
-    " CHECK (state <> 'accepted' OR reason IS NOT NULL),"                                          \
-    " UNIQUE (kind, card_id, terminal_id, evidence)) STRICT;"                                      \
-    "INSERT INTO reconcile_finding_v2 SELECT * FROM reconcile_finding;"                            \
-    "DROP TABLE reconcile_finding;"                                                                \
-    "ALTER TABLE reconcile_finding_v2 RENAME TO reconcile_finding;"                                \
-    "CREATE INDEX reconcile_finding_card ON reconcile_finding(card_id, state);"
+    RECONCILE_FINDING_REBUILD("'gap','doubt','clone','rollback','balance','tamper',  'cap',"       \
+                              "'tmv_forged','tmv_altered','tmc_replay','tmc_gap'")
 
 static const char *const migrations[] = {
     /* 0 -> 1: the book. */
