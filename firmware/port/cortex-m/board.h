@@ -31,6 +31,8 @@ void cm_uart_write(uint32_t base, const uint8_t *p, size_t n);
 bool cm_uart_read(uint32_t base, uint8_t *p, size_t cap, size_t *n, uint32_t timeout_ms);
 /* One byte of UART0, waiting as long as it takes. */
 uint8_t cm_uart_getc(void);
+/* UART0's and UART1's RX interrupt (IRQ 0 and 2): wakes a waiting core. */
+void cm_uart_rx_irq(void);
 void cm_uart_putc(char c);
 void cm_uart_puts(const char *s);
 void cm_uart_hex(const uint8_t *p, size_t n);
@@ -135,7 +137,9 @@ LEAL_MUST_CHECK leal_err cm_flash_attach(void);
  * The argument acut=N does the same N cycles after the first tap's journal
  * append began (its first flash program or erase), where there are no waits:
  * a cut placed within the append whatever the card exchange before it took,
- * replayed within a cycle or two.
+ * replayed within a cycle or two; or, N beyond the append, in the card's
+ * commit after it (its waits left out as above), replayed within some 400
+ * cycles.
  * cm_tap_cut_arm starts the count at the tap's transaction (with the cycle
  * and wait counts COST starts from), cm_tap_cut_disarm stops it; nothing
  * happens without tcut= or acut=.
