@@ -37,6 +37,7 @@ struct keys_opts {
     int json;
     int force;
     int replace_other_issuer;
+    struct keystore_kdf kdf; /* what every file written is sealed with */
 };
 
 static const char keys_usage[] =
@@ -240,8 +241,7 @@ static void release(struct keyset *ks)
 
 static int save(const struct keys_opts *o, const struct keyset *ks, const struct passphrase *pass)
 {
-    const struct keyfile_seal seal = {KEYSTORE_KIND_KEYSTORE, pass->text, pass->len,
-                                      KEYSTORE_KDF_DEFAULT};
+    const struct keyfile_seal seal = {KEYSTORE_KIND_KEYSTORE, pass->text, pass->len, o->kdf};
     leal_err err = keyfile_store(o->keystore, &seal, ks, false);
     return err == LEAL_OK ? CLI_EXIT_OK : fail_file(err, "keystore", o->keystore);
 }
@@ -306,10 +306,9 @@ static int keys_init(const struct keys_opts *o)
     }
     /* The keystore's own folder ($XDG_DATA_HOME/leal) is made if missing. */
     if ((err = file_mkdir_parents(o->keystore)) == LEAL_OK)
-        err = keyfile_store(o->keystore,
-                            &(struct keyfile_seal){KEYSTORE_KIND_KEYSTORE, pass.text, pass.len,
-                                                   KEYSTORE_KDF_DEFAULT},
-                            ks, true);
+        err = keyfile_store(
+            o->keystore,
+            &(struct keyfile_seal){KEYSTORE_KIND_KEYSTORE, pass.text, pass.len, o->kdf}, ks, true);
     if (err != LEAL_OK) {
         rc = fail_file(err, "keystore", o->keystore);
         goto out;
@@ -509,10 +508,9 @@ static int keys_backup(const struct keys_opts *o)
         goto out;
     if ((rc = decrypt(o, &pass, &ks)) != 0)
         goto out;
-    err = keyfile_store(
-        o->output,
-        &(struct keyfile_seal){KEYSTORE_KIND_BACKUP, bpass.text, bpass.len, KEYSTORE_KDF_DEFAULT},
-        ks, !o->force);
+    err = keyfile_store(o->output,
+                        &(struct keyfile_seal){KEYSTORE_KIND_BACKUP, bpass.text, bpass.len, o->kdf},
+                        ks, !o->force);
     if (err != LEAL_OK) {
         rc = fail_write(err, "backup", o->output);
         goto out;
@@ -739,8 +737,7 @@ static int keys_export_terminal(const struct keys_opts *o)
     }
     release(ks);
     ks = NULL;
-    if ((err = keyfile_store_bundle(o->output, bpass.text, bpass.len, KEYSTORE_KDF_DEFAULT, b)) !=
-        LEAL_OK) {
+    if ((err = keyfile_store_bundle(o->output, bpass.text, bpass.len, o->kdf, b)) != LEAL_OK) {
         rc = fail_write(err, "bundle", o->output);
         goto out;
     }
@@ -972,6 +969,24 @@ static int keys_dispatch(const struct keys_opts *o, const char *sub, const char 
     return cli_usage("keys: unknown subcommand or missing argument: '%s'", sub);
 }
 
+/* The scrypt cost of the files keys writes: the default, or N = 2^LEAL_SCRYPT_LOG2N
+ * (README "Keys"): tests and demos open their keystores and bundles hundreds of times. */
+static int seal_cost(struct keystore_kdf *kdf)
+{
+    const char *v = getenv("LEAL_SCRYPT_LOG2N");
+    char *end;
+    long n;
+    *kdf = KEYSTORE_KDF_DEFAULT;
+    if (v == NULL || v[0] == '\0')
+        return 0;
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno != 0 || *end != '\0' || end == v || n < 0 || n > 64 ||
+        keystore_kdf_for((unsigned)n, kdf) != LEAL_OK)
+        return -1;
+    return 0;
+}
+
 int cmd_keys(int argc, char **argv)
 {
     struct keys_opts o;
@@ -1001,5 +1016,10 @@ int cmd_keys(int argc, char **argv)
         return cli_usage("keys %s: unexpected argument '%s'", sub, argv[optind + 2]);
     if (o.keystore[0] == '\0' && file_default_path("keystore", o.keystore, sizeof o.keystore))
         return cli_usage("no --keystore given and neither XDG_DATA_HOME nor HOME is set");
+    if (seal_cost(&o.kdf) != 0)
+        return cli_usage("LEAL_SCRYPT_LOG2N=%s is not a whole number from %d to %d; unset it for "
+                         "the default cost",
+                         getenv("LEAL_SCRYPT_LOG2N"), KEYSTORE_LOG2N_MIN,
+                         KEYSTORE_KDF_DEFAULT.log2_n);
     return keys_dispatch(&o, sub, arg);
 }

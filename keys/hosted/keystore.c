@@ -30,14 +30,25 @@ struct header {
     uint32_t length;
 };
 
-/* Format 1 has one parameter set, the one leal writes: anything else in a
- * header is a crafted or damaged file, refused before any scrypt work (N =
- * 2^22, p = 4 would cost 4 GiB and a minute and a half per open). */
+/* Format 1's parameters: r and p leal's, N from 2^KEYSTORE_LOG2N_MIN to the
+ * default's. Anything else in a header is a crafted or damaged file, refused
+ * before any scrypt work (N = 2^22, p = 4 would cost 4 GiB and a minute and
+ * a half per open); none costs more than the default. */
 static leal_err kdf_bounds(struct keystore_kdf k)
 {
     const struct keystore_kdf d = KEYSTORE_KDF_DEFAULT;
-    if (k.log2_n != d.log2_n || k.r != d.r || k.p != d.p)
+    if (k.log2_n < KEYSTORE_LOG2N_MIN || k.log2_n > d.log2_n || k.r != d.r || k.p != d.p)
         return LEAL_E_KEYSTORE_CORRUPT;
+    return LEAL_OK;
+}
+
+leal_err keystore_kdf_for(unsigned log2_n, struct keystore_kdf *kdf)
+{
+    struct keystore_kdf k = KEYSTORE_KDF_DEFAULT;
+    if (log2_n < KEYSTORE_LOG2N_MIN || log2_n > k.log2_n)
+        return LEAL_E_ARG;
+    k.log2_n = (uint8_t)log2_n;
+    *kdf = k;
     return LEAL_OK;
 }
 

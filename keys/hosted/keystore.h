@@ -9,13 +9,13 @@
  *
  * The header is authenticated, so a flipped bit anywhere is refused as a
  * wrong passphrase or an altered file. KDF parameters are kept in the header;
- * format 1 accepts exactly the set leal writes (N = 2^17, r = 8, p = 1), so a
- * forged header is refused before any key derivation and cannot make us
- * spend gigabytes and minutes. Buffers holding plaintext come from
- * secmem.h (out of core dumps, locked where allowed). Hosted (OpenSSL 3).
- * Errors: LEAL_E_FORMAT (not this kind of file), LEAL_E_KEYSTORE_VERSION
- * (newer format), LEAL_E_KEYSTORE_CORRUPT (truncated, bad parameters),
- * LEAL_E_PASSPHRASE (tag mismatch), LEAL_E_CRYPTO, LEAL_E_NO_MEMORY.
+ * format 1 accepts r = 8, p = 1 and N from 2^10 to 2^17 (leal writes 2^17
+ * unless told less, keystore_kdf_for), so a forged header is refused before
+ * any key derivation and cannot make us spend more than one default open. Buffers holding plaintext
+ * come from secmem.h (out of core dumps, locked where allowed). Hosted (OpenSSL 3). Errors:
+ * LEAL_E_FORMAT (not this kind of file), LEAL_E_KEYSTORE_VERSION (newer format),
+ * LEAL_E_KEYSTORE_CORRUPT (truncated, bad parameters), LEAL_E_PASSPHRASE (tag mismatch),
+ * LEAL_E_CRYPTO, LEAL_E_NO_MEMORY.
  */
 #ifndef LEAL_KEYSTORE_H
 #define LEAL_KEYSTORE_H
@@ -39,6 +39,10 @@ struct keystore_kdf {
 
 /* scrypt N = 2^17, r = 8, p = 1: 128 MiB and about half a second per open. */
 #define KEYSTORE_KDF_DEFAULT ((struct keystore_kdf){17, 8, 1})
+/* The cheapest N a file may name, 2^10: 1 MiB and a few milliseconds, for
+ * tests and demos that open their files hundreds of times. A lower N makes
+ * a stolen file's passphrase cheaper to guess by the same factor. */
+#define KEYSTORE_LOG2N_MIN 10
 #define KEYSTORE_HEADER_LEN 44
 #define KEYSTORE_TAG_LEN 16
 
@@ -54,8 +58,12 @@ struct keystore_bytes {
     size_t len;
 };
 
+/* The parameters to seal with: KEYSTORE_KDF_DEFAULT, or N = 2^log2_n with
+ * the default r and p when log2_n is from KEYSTORE_LOG2N_MIN to the
+ * default's (LEAL_E_ARG otherwise). */
+LEAL_MUST_CHECK leal_err keystore_kdf_for(unsigned log2_n, struct keystore_kdf *kdf);
 /* Encrypts plain under pass; *out is released with keystore_free. kdf must
- * be KEYSTORE_KDF_DEFAULT (LEAL_E_ARG otherwise). */
+ * be one keystore_kdf_for gives (LEAL_E_ARG otherwise). */
 LEAL_MUST_CHECK leal_err keystore_seal(enum keystore_kind kind, struct keystore_pass pass,
                                        struct keystore_kdf kdf, struct keystore_bytes plain,
                                        uint8_t **out, size_t *out_len);

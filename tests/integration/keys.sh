@@ -35,6 +35,20 @@ check_eq "one version of each of 12 roles" 12 "$(grep -c '^key .* 1 ' <<<"$DEC")
 ISSUER_ID=$(sed -n 's/^issuer_id //p' <<<"$DEC")
 check_match "init prints the issuer id" "issuer id $ISSUER_ID\), program 7: 12 roles at version 1" "$OUT"
 
+# The scrypt cost: the suites seal with N = 2^10 (testlib.sh's LEAL_SCRYPT_LOG2N);
+# without the variable leal seals with the default, N = 2^17 (KEYS.md).
+check_eq "LEAL_SCRYPT_LOG2N=10: kdf scrypt, N 2^10, r 8, p 1" "01 0a 08 01" "$(od -An -tx1 -j8 -N4 "$KS" | xargs)"
+run_capture env -u LEAL_SCRYPT_LOG2N "$LEAL" keys init --issuer "Café Sol" --program 7 --keystore "$T/ks-default"
+check_eq "without LEAL_SCRYPT_LOG2N: the default, N 2^17, r 8, p 1" "0 01 11 08 01" \
+    "$RC $(od -An -tx1 -j8 -N4 "$T/ks-default" | xargs)"
+check_match "the independent decoder opens it" "^issuer Café Sol$" "$(decode "$T/ks-default" "$LEAL_PASSPHRASE")"
+for v in 9 18 1x; do
+    run_capture env LEAL_SCRYPT_LOG2N=$v "$LEAL" keys init --issuer "Café Sol" --program 7 --keystore "$T/ks-$v"
+    check_eq "LEAL_SCRYPT_LOG2N=$v refused, nothing written" \
+        "2|leal: LEAL_SCRYPT_LOG2N=$v is not a whole number from 10 to 17; unset it for the default cost (see 'leal --help')|no file" \
+        "$RC|$ERR|$([ -e "$T/ks-$v" ] && echo file || echo no file)"
+done
+
 keys init --issuer "Other" --program 8
 check_eq "init over an existing keystore exits 2" 2 "$RC"
 check_eq "init over an existing keystore says so" \

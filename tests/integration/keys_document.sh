@@ -105,11 +105,11 @@ check_eq "the header is associated data: a bundle relabelled keystore is refused
 cp "$KS" "$T/ks-n"
 printf '\040' | dd of="$T/ks-n" bs=1 seek=9 conv=notrunc 2>/dev/null
 run_capture env PASS="$LEAL_PASSPHRASE" $DEC --json "$T/ks-n"
-check_eq "scrypt N = 2^32 refused before running scrypt" "1 refused: scrypt parameters are not format 1's (2^17, 8, 1)" "$RC $ERR"
+check_eq "scrypt N = 2^32 refused before running scrypt" "1 refused: scrypt parameters are not format 1's (N 2^10 to 2^17, r 8, p 1)" "$RC $ERR"
 cp "$KS" "$T/ks-p"
 printf '\002' | dd of="$T/ks-p" bs=1 seek=11 conv=notrunc 2>/dev/null
 run_capture env PASS="$LEAL_PASSPHRASE" $DEC --json "$T/ks-p"
-check_eq "scrypt p = 2 refused too (format 1 has one parameter set)" "1 refused: scrypt parameters are not format 1's (2^17, 8, 1)" "$RC $ERR"
+check_eq "scrypt p = 2 refused too (format 1 has r = 8, p = 1)" "1 refused: scrypt parameters are not format 1's (N 2^10 to 2^17, r 8, p 1)" "$RC $ERR"
 run_capture "$LEAL" keys list --keystore "$T/ks-p"
 check_eq "leal refuses the same file" 1 "$RC"
 head -c -1 "$KS" >"$T/ks-short"

@@ -56,8 +56,10 @@ def decrypt(blob, passphrase):
     need(kind in KINDS, "unknown kind %r" % kind)
     need(version == 1, "container format %d is not 1" % version)
     need(reserved == 0 and kdf == 1, "reserved bytes or KDF id")
-    # Format 1 has one parameter set, checked before running scrypt.
-    need((log2n, r, p) == (17, 8, 1), "scrypt parameters are not format 1's (2^17, 8, 1)")
+    # Format 1's parameters, checked before running scrypt: r = 8, p = 1, N
+    # from 2^10 to 2^17 (leal writes 2^17 unless LEAL_SCRYPT_LOG2N says less).
+    need(10 <= log2n <= 17 and (r, p) == (8, 1),
+         "scrypt parameters are not format 1's (N 2^10 to 2^17, r 8, p 1)")
     need(len(blob) == 44 + length + 16, "file size does not match its length field")
     key = hashlib.scrypt(passphrase, salt=salt, n=1 << log2n, r=r, p=p, maxmem=1 << 30, dklen=32)
     try:

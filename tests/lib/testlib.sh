@@ -16,6 +16,11 @@ export LEAL_CARDSIM_ORIGINALITY_KEY="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 export LEAL_ORIGINALITY_TEST_KEY=0422b828d22d9b662341c7b6f4b41b1cf00bdb74cf92853675eed4f52998f512bc6a47196a36d97aaf70921fb26a77c141637e6dbd8ca72f5d
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+# Keystores, backups and bundles sealed with scrypt N = 2^10 rather than the
+# default 2^17 (keys/hosted/keystore.h): the suites open them thousands of
+# times, each default open about a second of CPU under ASan, two thirds of
+# make test's CPU (perf, 5 Dec 2026). keys.sh checks the default itself.
+export LEAL_SCRYPT_LOG2N="${LEAL_SCRYPT_LOG2N-10}"
 
 pass() { T_PASS=$((T_PASS + 1)); echo "ok - $1"; }
 fail() { T_FAIL=$((T_FAIL + 1)); echo "not ok - $1"; shift; for l in "$@"; do echo "#   $l"; done; }

@@ -379,14 +379,15 @@ static void test_container_round_trip_and_tampering(void **state)
 
 /* Issue 10 §3: format 1 accepted N up to 2^22 and p up to 4, so a crafted
  * 277-byte bundle cost 4.2 GB and 96 s of scrypt before it was refused.
- * Now exactly the parameters leal writes; anything else is refused by the
- * header check, before any key derivation (with N = 2^22, r = 8, p = 4 the
- * old code would allocate 4 GiB here). */
+ * Now r = 8, p = 1 and N from 2^10 to the default 2^17; anything else is
+ * refused by the header check, before any key derivation (with N = 2^22,
+ * r = 8, p = 4 the old code would allocate 4 GiB here). */
 static void test_container_kdf_parameters_exact(void **state)
 {
     (void)state;
     static const struct keystore_kdf crafted[] = {
-        {22, 8, 4}, {22, 8, 1}, {18, 8, 1}, {17, 8, 2}, {17, 8, 4}, {16, 8, 1}, {17, 1, 1},
+        {22, 8, 4}, {22, 8, 1}, {18, 8, 1}, {17, 8, 2}, {17, 8, 4},
+        {9, 8, 1},  {0, 8, 1},  {17, 1, 1}, {10, 8, 2},
     };
     uint8_t plain[217], *sealed = NULL, *opened = NULL;
     size_t sealed_len, opened_len = 0;
@@ -427,6 +428,50 @@ static void test_container_kdf_parameters_exact(void **state)
                      LEAL_OK);
     assert_int_equal(opened_len, sizeof plain);
     keystore_free(opened, opened_len);
+    keystore_free(sealed, sealed_len);
+}
+
+/* The cheaper costs a file may name (LEAL_SCRYPT_LOG2N): N from 2^10 to
+ * 2^17 with r = 8, p = 1; sealed with 2^10 the header says so and the file
+ * opens; a header whose N is changed within the range runs scrypt and fails
+ * the tag (the header is associated data). */
+static void test_container_kdf_cheaper(void **state)
+{
+    (void)state;
+    struct keystore_kdf k = {0, 0, 0};
+    uint8_t plain[40], *sealed = NULL, *opened = NULL;
+    size_t sealed_len, opened_len = 0;
+    const char *pass = "bundle horse battery";
+    assert_int_equal(keystore_kdf_for(9, &k), LEAL_E_ARG);
+    assert_int_equal(keystore_kdf_for(18, &k), LEAL_E_ARG);
+    assert_int_equal(k.log2_n, 0);
+    assert_int_equal(keystore_kdf_for(17, &k), LEAL_OK);
+    assert_memory_equal(&k, &KEYSTORE_KDF_DEFAULT, sizeof k);
+    assert_int_equal(keystore_kdf_for(10, &k), LEAL_OK);
+    assert_int_equal(k.log2_n, 10);
+    assert_int_equal(k.r, 8);
+    assert_int_equal(k.p, 1);
+    memset(plain, 0x3c, sizeof plain);
+    assert_int_equal(keystore_seal(KEYSTORE_KIND_BUNDLE, (struct keystore_pass){pass, strlen(pass)},
+                                   k, (struct keystore_bytes){plain, sizeof plain}, &sealed,
+                                   &sealed_len),
+                     LEAL_OK);
+    assert_memory_equal(sealed + 8, "\x01\x0a\x08\x01", 4);
+    assert_int_equal(keystore_open(KEYSTORE_KIND_BUNDLE, (struct keystore_pass){pass, strlen(pass)},
+                                   (struct keystore_bytes){sealed, sealed_len}, &opened,
+                                   &opened_len),
+                     LEAL_OK);
+    assert_int_equal(opened_len, sizeof plain);
+    assert_memory_equal(opened, plain, sizeof plain);
+    keystore_free(opened, opened_len);
+    opened = NULL;
+    sealed[9] = 11;
+    assert_int_equal(keystore_peek(KEYSTORE_KIND_BUNDLE, sealed, sealed_len), LEAL_OK);
+    assert_int_equal(keystore_open(KEYSTORE_KIND_BUNDLE, (struct keystore_pass){pass, strlen(pass)},
+                                   (struct keystore_bytes){sealed, sealed_len}, &opened,
+                                   &opened_len),
+                     LEAL_E_PASSPHRASE);
+    assert_null(opened);
     keystore_free(sealed, sealed_len);
 }
 
@@ -557,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_derive_golden_inputs),
         cmocka_unit_test(test_container_round_trip_and_tampering),
         cmocka_unit_test(test_container_kdf_parameters_exact),
+        cmocka_unit_test(test_container_kdf_cheaper),
         cmocka_unit_test(test_keyset_keep_program),
         cmocka_unit_test(test_keystore_plaintext_out_of_core_dumps),
         cmocka_unit_test(test_secmem_and_process_hardening),
