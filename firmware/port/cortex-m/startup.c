@@ -67,7 +67,8 @@ uint32_t cm_millis(void)
 }
 
 /* 16 system exceptions, then the board's interrupts up to TIMER0 (IRQ 8):
- * the UARTs are polled, TIMER0 places a test's power cut (board.h). */
+ * the UARTs' RX interrupts wake a waiting core (uart.c), TIMER0 places a
+ * test's power cut (board.h). */
 __attribute__((section(".vectors"), used)) static void (*const cm_vectors[16 + 9])(void) = {
     (void (*)(void))(uintptr_t)_stack_top,
     cm_reset,
@@ -85,9 +86,9 @@ __attribute__((section(".vectors"), used)) static void (*const cm_vectors[16 + 9
     0,
     cm_fault, /* PendSV */
     cm_systick,
-    cm_fault, /* IRQ 0-7: UARTs and GPIO, never enabled */
-    cm_fault,
-    cm_fault,
+    cm_uart_rx_irq, /* IRQ 0: UART0 RX */
+    cm_fault,       /* IRQ 1-7: UART TX, GPIO, never enabled */
+    cm_uart_rx_irq, /* IRQ 2: UART1 RX */
     cm_fault,
     cm_fault,
     cm_fault,

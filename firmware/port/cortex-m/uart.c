@@ -2,8 +2,12 @@
  * uart.c - the ARM CMSDK APB UART (CMSDK Technical Reference Manual, ARM DDI
  * 0479, 4.3) as QEMU's mps2-an385 places UART0 at 0x40004000 and UART1 at
  * 0x40005000: DATA, STATE (bit 0 TX buffer full, bit 1 RX buffer full), CTRL
- * (bit 0 TX enable, bit 1 RX enable), BAUDDIV (>= 16). Polled; QEMU's -serial
- * connects them. Also SysTick (ARMv7-M B3.3) and the semihosting exit.
+ * (bit 0 TX enable, bit 1 RX enable, bit 3 RX interrupt enable), INTCLEAR
+ * (bit 1 RX), BAUDDIV (>= 16). Polled; QEMU's -serial connects them. A wait
+ * for a byte sleeps (WFI) until the RX interrupt (mps2-an385: UART0 RX is
+ * IRQ 0, UART1 RX IRQ 2) or SysTick wakes the core, as a battery-powered
+ * reader would, and so QEMU does not spin a host CPU while the card or the
+ * till takes its time. Also SysTick (ARMv7-M B3.3) and the semihosting exit.
  */
 #include "board.h"
 
@@ -11,11 +15,15 @@
 #define UART_DATA 0x00u
 #define UART_STATE 0x04u
 #define UART_CTRL 0x08u
+#define UART_INTCLEAR 0x0Cu
 #define UART_BAUDDIV 0x10u
 #define STATE_TX_FULL 0x1u
 #define STATE_RX_FULL 0x2u
 #define CTRL_TX_EN 0x1u
 #define CTRL_RX_EN 0x2u
+#define CTRL_RX_INT_EN 0x8u
+#define INT_RX 0x2u
+#define NVIC_ISER0 (*(volatile uint32_t *)0xE000E100u)
 
 #define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
 #define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
@@ -24,7 +32,27 @@
 void cm_uart_init(uint32_t base)
 {
     REG(base, UART_BAUDDIV) = CM_CORE_HZ / 115200u;
-    REG(base, UART_CTRL) = CTRL_TX_EN | CTRL_RX_EN;
+    REG(base, UART_CTRL) = CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN;
+    NVIC_ISER0 = 1u << (base == CM_UART0 ? 0u : 2u);
+}
+
+/* The RX interrupt only wakes the core; the byte is read where it is waited for. */
+void cm_uart_rx_irq(void)
+{
+    REG(CM_UART0, UART_INTCLEAR) = INT_RX;
+    REG(CM_UART1, UART_INTCLEAR) = INT_RX;
+}
+
+/* Sleeps until an interrupt unless a byte is there: with interrupts masked
+ * between the look and the WFI, a byte that comes in between still wakes it
+ * (a pending interrupt ends WFI), and its handler runs after. */
+static void rx_sleep(uint32_t base)
+{
+    uint32_t primask;
+    __asm__ volatile("mrs %0, primask\n\tcpsid i" : "=r"(primask)::"memory");
+    if (!(REG(base, UART_STATE) & STATE_RX_FULL))
+        __asm__ volatile("wfi" ::: "memory");
+    __asm__ volatile("msr primask, %0" ::"r"(primask) : "memory");
 }
 
 void cm_uart_write(uint32_t base, const uint8_t *p, size_t n)
@@ -76,11 +104,13 @@ bool cm_uart_read(uint32_t base, uint8_t *p, size_t cap, size_t *n, uint32_t tim
     cm_waiting = true;
     /* Wait for the first byte, then take what is there without waiting:
      * the caller (the PN532 driver) reads again for the rest of a frame. */
-    while (got == 0 && !(REG(base, UART_STATE) & STATE_RX_FULL))
+    while (got == 0 && !(REG(base, UART_STATE) & STATE_RX_FULL)) {
         if (cm_millis() - start > timeout_ms) {
             came = false;
             break;
         }
+        rx_sleep(base);
+    }
     {
         /* The wait ends at once for the power-cut timer too (board.h). */
         uint64_t now = cm_cycles();
@@ -102,7 +132,7 @@ bool cm_uart_read(uint32_t base, uint8_t *p, size_t cap, size_t *n, uint32_t tim
 uint8_t cm_uart_getc(void)
 {
     while (!(REG(CM_UART0, UART_STATE) & STATE_RX_FULL))
-        ;
+        rx_sleep(CM_UART0);
     return (uint8_t)REG(CM_UART0, UART_DATA);
 }
 
