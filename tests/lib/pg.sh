@@ -1,6 +1,6 @@
 # pg.sh - a private PostgreSQL 15 cluster for one test (sourced). pg_start
 # makes a cluster in a temporary directory (initdb, trust authentication, a
-# Unix socket in that directory, no TCP, fsync off: the cluster is thrown
+# Unix socket in that directory, no TCP, fsync off and initdb -N: the cluster is thrown
 # away), starts it and creates the database "leal"; it exports LEAL_TEST_PG,
 # the connection URI (postgresql:///leal?host=DIR). pg_stop stops that server
 # (by its own data directory, never by name) and removes the directory; an
@@ -32,7 +32,7 @@ pg_start() {
     chmod 0755 "$PG_DIR"
     [ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
     trap 'pg_stop' EXIT
-    pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres -E UTF8 --no-locale \
+    pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres -E UTF8 --no-locale -N \
         >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log"; return 1; }
     pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
         -o "-c listen_addresses= -c unix_socket_directories=$PG_DIR -c fsync=off \
