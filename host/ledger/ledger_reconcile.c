@@ -32,11 +32,15 @@
     "FROM terminal_tmac m JOIN terminal t ON t.id = m.terminal_id JOIN store s ON s.id = "         \
     "t.store_id WHERE m.verdict IN ('forged','altered','replay') AND (?1 = 0 OR s.program_id = "   \
     "?1) AND (?2 = 0 OR m.card_id = ?2) ORDER BY m.terminal_id, m.epoch, m.seq"
-/* A card's TMAC entries (any verdict), by TMC, with their bytes. */
+/* The TMAC entries (any verdict) of every card ENTRIES_SQL walks, card by
+ * card in its order, each card's by TMC, with their bytes: one query for
+ * the run, read alongside ENTRIES_SQL (tmc_walk). */
 #define TMC_SQL                                                                                    \
-    "SELECT m.tmc, m.verdict IN ('ok','altered'), x.raw FROM terminal_tmac m JOIN terminal_entry " \
-    "x ON x.terminal_id = m.terminal_id AND x.epoch = m.epoch AND x.seq = m.seq WHERE m.card_id "  \
-    "= ?1 ORDER BY m.tmc, m.terminal_id, m.epoch, m.seq"
+    "SELECT m.card_id, m.tmc, m.verdict IN ('ok','altered'), x.raw FROM terminal_tmac m JOIN "     \
+    "terminal_entry x ON x.terminal_id = m.terminal_id AND x.epoch = m.epoch AND x.seq = m.seq "   \
+    "WHERE (?2 = 0 OR m.card_id = ?2) AND (?1 = 0 OR m.card_id IN (SELECT y.card_id FROM "         \
+    "terminal_entry y JOIN terminal t ON t.id = y.terminal_id JOIN store s ON s.id = t.store_id "  \
+    "WHERE s.program_id = ?1)) ORDER BY m.card_id, m.tmc, m.terminal_id, m.epoch, m.seq"
 /* Terminals of the program (but the one that saw the jump) with nothing
  * taken from after the card's last known state. */
 #define UNSYNCED_SQL                                                                               \
@@ -95,6 +99,16 @@ struct obs {
     bool purse_read;
 };
 
+/* A TMAC entry as the TMC check needs it: the TMC, whether the card's TMV
+ * holds (its TMC is then the card's word), the card's taps before the
+ * commit as the card's own GetValue gave them (MACed into the TMV), and
+ * the operation entry it reports. */
+struct tmc_obs {
+    uint32_t tmc, terminal, epoch, seq, ref_epoch, ref_seq;
+    uint32_t before; /* taps; the tap's Debit counter 1 makes after = before + 1 */
+    bool holds;
+};
+
 struct walk {
     struct ledger *l;
     struct ledger_reconcile_counts *c;
@@ -104,6 +118,13 @@ struct walk {
     size_t n, cap;
     bool trouble;      /* a gap, doubt or fraud this run: the balances wait */
     int64_t desk_seen; /* the newest counter the desk saw on the card (0: none) */
+    /* TMC_SQL, read card by card as the walk goes: whether it stands on a
+     * row not yet taken (of a card not yet walked), and the card's TMAC
+     * entries (tmc_walk's, kept for the next card's). */
+    struct store_stmt *tmc;
+    bool tmc_row;
+    struct tmc_obs *m;
+    size_t m_cap;
 };
 
 /* A finding, once: new ones counted, and fraud blocks the card. */
@@ -339,50 +360,103 @@ static void card_order(struct obs *v, size_t n)
     }
 }
 
-/* A TMAC entry as the TMC check needs it: the TMC, whether the card's TMV
- * holds (its TMC is then the card's word), the card's taps before the
- * commit as the card's own GetValue gave them (MACed into the TMV), and
- * the operation entry it reports. */
-struct tmc_obs {
-    uint32_t tmc, terminal, epoch, seq, ref_epoch, ref_seq;
-    uint32_t before; /* taps; the tap's Debit counter 1 makes after = before + 1 */
-    bool holds;
+/* The journal entry a TMAC entry reports: its terminal and the operation's
+ * epoch and sequence. */
+struct op_key {
+    uint32_t terminal, epoch, seq;
 };
 
-/* Whether a TMAC entry of the card reports the operation o. */
-static bool tmac_reported(const struct tmc_obs *m, size_t n, const struct obs *o)
+static int op_key_cmp(const void *pa, const void *pb)
 {
+    const struct op_key *a = pa, *b = pb;
+    if (a->terminal != b->terminal)
+        return a->terminal < b->terminal ? -1 : 1;
+    if (a->epoch != b->epoch)
+        return a->epoch < b->epoch ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* An operation the card's counter saw that no TMAC entry reports, by its
+ * counter value and then its place in the card's order. */
+struct unrep {
+    uint32_t after;
+    size_t i; /* in w->v */
+};
+
+static int unrep_cmp(const void *pa, const void *pb)
+{
+    const struct unrep *a = pa, *b = pb;
+    if (a->after != b->after)
+        return a->after < b->after ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* The card's DESFire operations that moved its counter and that no TMAC
+ * entry of m[0..n) reports, one per counter value (the first in the card's
+ * order), by counter value into *out (*nu of them; malloc'ed, the caller
+ * frees it): what every skip's unreported() counts from. O((n + w->n) log). */
+static leal_err unreported_all(const struct walk *w, const struct tmc_obs *m, size_t n,
+                               struct unrep **out, size_t *nu)
+{
+    struct op_key *keys = n ? malloc(n * sizeof *keys) : NULL;
+    struct unrep *u = w->n ? malloc(w->n * sizeof *u) : NULL;
+    size_t k = 0;
+    *out = NULL;
+    *nu = 0;
+    if ((n && keys == NULL) || (w->n && u == NULL)) {
+        free(keys);
+        free(u);
+        return LEAL_E_NO_MEMORY;
+    }
     for (size_t i = 0; i < n; i++)
-        if (m[i].terminal == o->terminal && m[i].ref_epoch == o->epoch && m[i].ref_seq == o->seq)
-            return true;
-    return false;
+        keys[i] = (struct op_key){m[i].terminal, m[i].ref_epoch, m[i].ref_seq};
+    if (n)
+        qsort(keys, n, sizeof *keys, op_key_cmp);
+    for (size_t i = 0; i < w->n; i++) {
+        const struct obs *o = &w->v[i];
+        struct op_key key = {o->terminal, o->epoch, o->seq};
+        if (o->kind != JOURNAL_CARD_DESFIRE || o->after <= o->before ||
+            (n && bsearch(&key, keys, n, sizeof *keys, op_key_cmp) != NULL))
+            continue;
+        u[k++] = (struct unrep){o->after, i};
+    }
+    free(keys);
+    if (k)
+        qsort(u, k, sizeof *u, unrep_cmp);
+    /* One per counter value: a counter seen twice (a clone, a torn commit)
+     * is one transaction of the card. */
+    *nu = 0;
+    for (size_t i = 0; i < k; i++)
+        if (*nu == 0 || u[*nu - 1].after != u[i].after)
+            u[(*nu)++] = u[i];
+    *out = u;
+    return LEAL_OK;
+}
+
+/* The first of u[0..n) (by counter value) whose counter is above v. */
+static size_t unrep_above(const struct unrep *u, size_t n, uint32_t v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (u[mid].after <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 /* The operations journaled between two TMAC entries a and b (their taps
- * after a's commit and up to b's) that no TMAC entry reports: how many
- * counter values, and the first of them. */
-static uint32_t unreported(const struct walk *w, const struct tmc_obs *m, size_t n,
+ * after a's commit and up to b's) that no TMAC entry reports (u, from
+ * unreported_all): how many counter values, and the first of them. */
+static uint32_t unreported(const struct walk *w, const struct unrep *u, size_t nu,
                            const struct tmc_obs *a, const struct tmc_obs *b,
                            const struct obs **first)
 {
-    uint32_t count = 0;
-    *first = NULL;
-    for (size_t i = 0; i < w->n; i++) {
-        const struct obs *o = &w->v[i];
-        bool again = false;
-        if (o->kind != JOURNAL_CARD_DESFIRE || o->after <= o->before || o->after <= a->before + 1 ||
-            o->after > b->before || tmac_reported(m, n, o))
-            continue;
-        for (size_t k = 0; k < i && !again; k++)
-            again = w->v[k].after == o->after && w->v[k].kind == JOURNAL_CARD_DESFIRE &&
-                    w->v[k].after > w->v[k].before && !tmac_reported(m, n, &w->v[k]);
-        if (again)
-            continue;
-        count++;
-        if (*first == NULL || o->after < (*first)->after)
-            *first = o;
-    }
-    return count;
+    size_t from = unrep_above(u, nu, a->before + 1), to = unrep_above(u, nu, b->before);
+    *first = from < to ? &w->v[u[from].i] : NULL;
+    return from < to ? (uint32_t)(to - from) : 0;
 }
 
 /* Between two TMCs the card's word gives (TMV holds), a skip: transactions
@@ -392,7 +466,7 @@ static uint32_t unreported(const struct walk *w, const struct tmc_obs *m, size_t
  * without their TMAC entry, and commits that moved no counter, are a
  * finding; counter steps no journal holds are the desk's writes or a
  * terminal not yet synced (the counter walk's gap), and none. */
-static leal_err tmc_skip(struct walk *w, const struct tmc_obs *m, size_t n, const struct tmc_obs *a,
+static leal_err tmc_skip(struct walk *w, const struct unrep *u, size_t nu, const struct tmc_obs *a,
                          const struct tmc_obs *b)
 {
     char ev[LEDGER_RECONCILE_EVIDENCE], detail[LEDGER_RECONCILE_DETAIL], na[32], nb[32], no[32];
@@ -401,7 +475,7 @@ static leal_err tmc_skip(struct walk *w, const struct tmc_obs *m, size_t n, cons
     size_t used;
     steps = b->before > a->before + 1 ? b->before - a->before - 1 : 0;
     still = skipped > steps ? skipped - steps : 0;
-    dropped = unreported(w, m, n, a, b, &first);
+    dropped = unreported(w, u, nu, a, b, &first);
     if (dropped == 0 && still == 0)
         return LEAL_OK;
     snprintf(na, sizeof na, "t%u/e%u/s%u", a->terminal, a->epoch, a->seq);
@@ -426,54 +500,67 @@ static leal_err tmc_skip(struct walk *w, const struct tmc_obs *m, size_t n, cons
     return finding(w, dropped ? first->terminal : 0, "tmc_gap", false, ev, detail);
 }
 
+/* The card's TMAC entries from TMC_SQL into w->m (*n of them): the rows of
+ * cards before it (none walked: no entry of theirs in scope) passed over,
+ * the row of the next card left for its walk. */
+static leal_err tmc_rows(struct walk *w, size_t *n)
+{
+    leal_err err = LEAL_OK;
+    *n = 0;
+    while (w->tmc_row && store_col_i64(w->tmc, 0) <= w->card) {
+        struct journal_entry t;
+        struct journal_tmac x;
+        int b = store_col_bytes(w->tmc, 3);
+        if (store_col_i64(w->tmc, 0) == w->card && b > 0 &&
+            journal_entry_decode(store_col_blob(w->tmc, 3), (size_t)b, &t) == LEAL_OK &&
+            journal_tmac_get(&t, &x) == LEAL_OK) {
+            if (*n == w->m_cap) {
+                size_t cap = w->m_cap ? w->m_cap * 2 : 16;
+                struct tmc_obs *v = realloc(w->m, cap * sizeof *v);
+                if (v == NULL)
+                    return LEAL_E_NO_MEMORY;
+                w->m = v;
+                w->m_cap = cap;
+            }
+            w->m[(*n)++] = (struct tmc_obs){x.tmc,
+                                            t.terminal_id,
+                                            t.epoch,
+                                            t.seq,
+                                            t.ref_epoch,
+                                            t.ref_seq,
+                                            (uint32_t)(LAYOUT_COUNTER_START - x.counter),
+                                            store_col_i64(w->tmc, 2) != 0};
+        } /* else taken, so decoded once: the import's tamper finding says the rest */
+        w->tmc_row = store_next_row(w->l, w->tmc, &err) != 0;
+        if (err != LEAL_OK)
+            return err;
+    }
+    return LEAL_OK;
+}
+
 /* The card's TMCs (EV2/EV3 with the Transaction MAC file): each skip
  * between two of them (tmc_skip). */
 static leal_err tmc_walk(struct walk *w)
 {
-    struct tmc_obs *m = NULL, *prev = NULL;
-    struct store_stmt *st;
-    size_t n = 0, cap = 0;
+    const struct tmc_obs *prev = NULL;
+    struct unrep *u = NULL;
+    size_t n, nu = 0;
     bool desfire = false;
-    leal_err err;
+    leal_err err = tmc_rows(w, &n);
     for (size_t i = 0; i < w->n && !desfire; i++)
         desfire = w->v[i].kind == JOURNAL_CARD_DESFIRE;
-    if (!desfire) /* a Classic has no TMC: no look for one */
-        return LEAL_OK;
-    if ((err = store_prep_i64(w->l, TMC_SQL, &st, I64S(w->card))) != LEAL_OK)
+    if (err != LEAL_OK || !desfire || n == 0) /* a Classic has no TMC: no look for one */
         return err;
-    while (err == LEAL_OK && store_next_row(w->l, st, &err)) {
-        struct journal_entry t;
-        struct journal_tmac x;
-        int b = store_col_bytes(st, 2);
-        if (b <= 0 || journal_entry_decode(store_col_blob(st, 2), (size_t)b, &t) != LEAL_OK ||
-            journal_tmac_get(&t, &x) != LEAL_OK)
-            continue; /* taken, so decoded once: the import's tamper finding says the rest */
-        if (n == cap) {
-            struct tmc_obs *v = realloc(m, (cap = cap ? cap * 2 : 16) * sizeof *v);
-            if (v == NULL) {
-                err = LEAL_E_NO_MEMORY;
-                break;
-            }
-            m = v;
-        }
-        m[n++] = (struct tmc_obs){x.tmc,
-                                  t.terminal_id,
-                                  t.epoch,
-                                  t.seq,
-                                  t.ref_epoch,
-                                  t.ref_seq,
-                                  (uint32_t)(LAYOUT_COUNTER_START - x.counter),
-                                  store_col_i64(st, 1) != 0};
-    }
-    store_finalize(st);
     for (size_t i = 0; err == LEAL_OK && i < n; i++) {
-        if (!m[i].holds)
+        if (!w->m[i].holds)
             continue; /* a forged or unchecked TMV's TMC is not the card's word */
-        if (prev != NULL && m[i].tmc > prev->tmc + 1)
-            err = tmc_skip(w, m, n, prev, &m[i]);
-        prev = &m[i];
+        if (prev != NULL && w->m[i].tmc > prev->tmc + 1 && u == NULL)
+            err = unreported_all(w, w->m, n, &u, &nu);
+        if (err == LEAL_OK && prev != NULL && w->m[i].tmc > prev->tmc + 1)
+            err = tmc_skip(w, u, nu, prev, &w->m[i]);
+        prev = &w->m[i];
     }
-    free(m);
+    free(u);
     return err;
 }
 
@@ -814,8 +901,15 @@ static leal_err reconcile(struct walk *w, int64_t program_id, int64_t card_id)
         (err = tampered(w, program_id, card_id)) != LEAL_OK ||
         (err = tmac_found(w, program_id, card_id)) != LEAL_OK ||
         (err = capped(w, program_id, card_id)) != LEAL_OK ||
-        (err = store_prep_i64(w->l, ENTRIES_SQL, &st, I64S(program_id, card_id))) != LEAL_OK)
+        (err = store_prep_i64(w->l, TMC_SQL, &w->tmc, I64S(program_id, card_id))) != LEAL_OK)
         return err;
+    w->tmc_row = store_next_row(w->l, w->tmc, &err) != 0;
+    if (err != LEAL_OK ||
+        (err = store_prep_i64(w->l, ENTRIES_SQL, &st, I64S(program_id, card_id))) != LEAL_OK) {
+        store_finalize(w->tmc);
+        w->tmc = NULL;
+        return err;
+    }
     w->card = 0;
     while (err == LEAL_OK && store_next_row(w->l, st, &err)) {
         int64_t card = store_col_i64(st, 0);
@@ -828,6 +922,8 @@ static leal_err reconcile(struct walk *w, int64_t program_id, int64_t card_id)
     store_finalize(st);
     if (err == LEAL_OK)
         err = card_walk(w);
+    store_finalize(w->tmc);
+    w->tmc = NULL;
     return err;
 }
 
@@ -848,6 +944,7 @@ leal_err ledger_reconcile(struct ledger *l, int64_t program_id, int64_t card_id,
         return err;
     err = reconcile(&w, program_id, card_id);
     free(w.v);
+    free(w.m);
     if (err == LEAL_OK)
         err = ledger_batch_commit(l);
     else

@@ -157,13 +157,16 @@ static const struct {
  * the program's accounts, and the points lots against the points balances:
  * one GROUP BY over balances, lines and lots together, so each table is read
  * once. Each (account, asset) gets the first of these it breaks, and the
- * first difference reported is the lowest kind, then account and asset:
+ * first difference reported is the lowest kind, then account and asset (in
+ * the asset's bytes, as account show lists them: SQLite's BINARY collation,
+ * PostgreSQL's "C" whatever the database's own, so both backends report the
+ * same one):
  *   1 a balance row that is not the sum of its lines;
  *   2 lines without a balance row;
  *   3 a customer's or gift card's balance below zero;
  *   4 lots that do not hold the balance: exactly a customer's or gift card's
  *     PTS balance, nothing anywhere else. */
-#define VERIFY_BOOKS_SQL                                                                           \
+#define VERIFY_BOOKS_SQL_BY(ASSET_ORDER)                                                           \
     "SELECT kind, asset, account_id, b, n, o FROM (SELECT account_id, asset, b, n, o, CASE WHEN "  \
     "hb = 1 AND b <> n THEN 1 WHEN hb = 0 AND hn = 1 THEN 2 WHEN prog = 0 AND b < 0 THEN 3 WHEN "  \
     "CASE WHEN prog = 0 AND asset = 'PTS' THEN b ELSE 0 END <> o THEN 4 END AS kind FROM (SELECT " \
@@ -172,8 +175,10 @@ static const struct {
     "hb, 0 AS hn, CASE WHEN a.kind = 'program' THEN 1 ELSE 0 END AS prog FROM balance x LEFT "     \
     "JOIN account a ON a.id = x.account_id UNION ALL SELECT account_id, asset, 0, amount, 0, 0, "  \
     "1, 0 FROM line UNION ALL SELECT account_id, asset, 0, 0, remaining, 0, 0, 0 FROM lot) u "     \
-    "GROUP BY account_id, asset) g) k WHERE kind IS NOT NULL ORDER BY kind, account_id, asset "    \
-    "LIMIT 1"
+    "GROUP BY account_id, asset) g) k WHERE kind IS NOT NULL ORDER BY kind, "                      \
+    "account_id, " ASSET_ORDER " LIMIT 1"
+#define VERIFY_BOOKS_SQL VERIFY_BOOKS_SQL_BY("asset")
+#define VERIFY_BOOKS_PG_SQL VERIFY_BOOKS_SQL_BY("asset COLLATE \"C\"")
 
 static leal_err verify_books(struct ledger *l)
 {
@@ -186,7 +191,7 @@ static leal_err verify_books(struct ledger *l)
     struct store_stmt *st;
     leal_err err;
     int row;
-    if ((err = store_prep_once(l, VERIFY_BOOKS_SQL, &st)) != LEAL_OK)
+    if ((err = store_prep_once(l, l->pg ? VERIFY_BOOKS_PG_SQL : VERIFY_BOOKS_SQL, &st)) != LEAL_OK)
         return err;
     err = store_step(l, st, &row);
     if (err == LEAL_OK && row) {

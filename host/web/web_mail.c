@@ -3,12 +3,14 @@
  */
 #include "web_mail.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "host/ledger/ledger.h"
 #include "host/mail/mail_ledger.h"
 #include "host/web/web_auth.h"
 #include "keys/base/ct.h"
@@ -24,6 +26,8 @@ struct item {
     char subject[SUBJECT_MAX];
     char text[TEXT_MAX];
     int64_t date;
+    char what[sizeof((struct web_mail_failure *)0)->what];
+    char object[sizeof((struct web_mail_failure *)0)->object];
 };
 
 struct web_outbox {
@@ -33,6 +37,11 @@ struct web_outbox {
     struct item *head, *tail;
     int n;
     bool stopping;
+    /* The failures for the audit log (web_mail.h), oldest first, and how
+     * many more there were. */
+    struct web_mail_failure failed[WEB_MAIL_FAILED];
+    int nfailed;
+    int64_t beyond;
 };
 
 static void item_free(struct item *it)
@@ -41,16 +50,38 @@ static void item_free(struct item *it)
     free(it);
 }
 
-static void item_send(struct item *it)
+/* Notes that it did not go out (err, why), under o->mu. */
+static void note_failure(struct web_outbox *o, const struct item *it, leal_err err, const char *why)
+{
+    struct web_mail_failure *f;
+    if (o->nfailed == WEB_MAIL_FAILED) {
+        o->beyond++;
+        return;
+    }
+    f = &o->failed[o->nfailed++];
+    memset(f, 0, sizeof *f);
+    snprintf(f->what, sizeof f->what, "%s", it->what);
+    snprintf(f->object, sizeof f->object, "%s", it->object);
+    f->err = err;
+    snprintf(f->why, sizeof f->why, "%s", why);
+    f->failed_at = (int64_t)time(NULL);
+}
+
+static void item_send(struct web_outbox *o, struct item *it)
 {
     struct mail_server srv;
     struct mail_message m = {
         .to = it->to, .subject = it->subject, .text = it->text, .date = it->date};
+    char why[sizeof((struct web_mail_failure *)0)->why];
+    leal_err err;
     mail_server_from(&it->lm, &srv);
     srv.timeout_s = WEB_MAIL_TIMEOUT;
-    /* Nobody to tell: the request was answered (web_mail.h). */
-    if (mail_send(&srv, &m, NULL, 0) != LEAL_OK)
-        return;
+    /* The request was answered (web_mail.h): the audit log is told. */
+    if ((err = mail_send(&srv, &m, why, sizeof why)) != LEAL_OK) {
+        pthread_mutex_lock(&o->mu);
+        note_failure(o, it, err, why);
+        pthread_mutex_unlock(&o->mu);
+    }
 }
 
 static void *outbox_run(void *arg)
@@ -69,7 +100,7 @@ static void *outbox_run(void *arg)
             o->tail = NULL;
         o->n--;
         pthread_mutex_unlock(&o->mu);
-        item_send(it);
+        item_send(o, it);
         item_free(it);
         pthread_mutex_lock(&o->mu);
     }
@@ -95,8 +126,9 @@ leal_err web_outbox_start(struct web_outbox **out)
     return LEAL_OK;
 }
 
-void web_outbox_stop(struct web_outbox *o)
+void web_outbox_stop(struct web_outbox *o, struct ledger *l)
 {
+    int moved;
     if (o == NULL)
         return;
     pthread_mutex_lock(&o->mu);
@@ -106,15 +138,91 @@ void web_outbox_stop(struct web_outbox *o)
     pthread_join(o->thread, NULL);
     for (struct item *it = o->head, *next; it; it = next) {
         next = it->next;
+        note_failure(o, it, LEAL_E_WEB_MAIL_STOPPED, "");
         item_free(it);
+    }
+    /* Lost on an error: the server is going and nobody is left to retry. */
+    if (l) {
+        leal_err lost = web_outbox_audit(o, l, &moved);
+        (void)lost;
     }
     pthread_mutex_destroy(&o->mu);
     pthread_cond_destroy(&o->cv);
     free(o);
 }
 
+void web_outbox_failures(struct web_outbox *o, struct web_mail_failure *out, int cap, int *n,
+                         int64_t *beyond)
+{
+    pthread_mutex_lock(&o->mu);
+    *n = o->nfailed < cap ? o->nfailed : cap;
+    memcpy(out, o->failed, (size_t)*n * sizeof *out);
+    *beyond = o->beyond;
+    pthread_mutex_unlock(&o->mu);
+}
+
+/* The audit line of f (after: malloc'ed JSON). */
+static leal_err failure_line(const struct web_mail_failure *f, struct ledger_audit_line *a)
+{
+    json_t *j = json_pack("{s:s,s:i,s:s,s:s,s:s,s:I}", "mail", f->what, "code", (int)f->err,
+                          "error", leal_errname(f->err), "message", leal_strerror(f->err), "why",
+                          f->why, "failed_at", (json_int_t)f->failed_at);
+    char *after = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    *a = (struct ledger_audit_line){0, "mail", "mail.failed", f->object, NULL, after};
+    return after ? LEAL_OK : LEAL_E_NO_MEMORY;
+}
+
+static leal_err failures_write(struct ledger *l, const struct web_mail_failure *f, int n,
+                               int64_t beyond)
+{
+    struct ledger_audit_line a;
+    char after[48];
+    leal_err err = LEAL_OK;
+    for (int i = 0; i < n && err == LEAL_OK; i++) {
+        if ((err = failure_line(&f[i], &a)) == LEAL_OK)
+            err = ledger_audit_add(l, &a);
+        free((char *)(uintptr_t)a.after);
+    }
+    if (err == LEAL_OK && beyond > 0) {
+        snprintf(after, sizeof after, "{\"unrecorded\":%lld}", (long long)beyond);
+        a = (struct ledger_audit_line){0, "mail", "mail.failed", "", NULL, after};
+        err = ledger_audit_add(l, &a);
+    }
+    return err;
+}
+
+leal_err web_outbox_audit(struct web_outbox *o, struct ledger *l, int *moved)
+{
+    struct web_mail_failure f[WEB_MAIL_FAILED];
+    int n;
+    int64_t beyond;
+    leal_err err;
+    *moved = 0;
+    /* Copied, written, and only then taken off the list: the thread may
+     * note more meanwhile, after these. */
+    web_outbox_failures(o, f, WEB_MAIL_FAILED, &n, &beyond);
+    if (n == 0 && beyond == 0)
+        return LEAL_OK;
+    if ((err = ledger_batch_begin_whole(l)) != LEAL_OK)
+        return err;
+    if ((err = failures_write(l, f, n, beyond)) != LEAL_OK) {
+        ledger_batch_rollback(l);
+        return err;
+    }
+    if ((err = ledger_batch_commit(l)) != LEAL_OK)
+        return err;
+    pthread_mutex_lock(&o->mu);
+    memmove(o->failed, o->failed + n, (size_t)(o->nfailed - n) * sizeof *o->failed);
+    o->nfailed -= n;
+    o->beyond -= beyond;
+    pthread_mutex_unlock(&o->mu);
+    *moved = n + (beyond > 0);
+    return LEAL_OK;
+}
+
 leal_err web_outbox_put(struct web_outbox *o, const struct ledger_mail *lm,
-                        const struct mail_message *m)
+                        const struct mail_message *m, const struct web_mail_about *about)
 {
     struct item *it;
     if (strlen(m->to) >= ADDR_MAX || strlen(m->subject) >= SUBJECT_MAX ||
@@ -127,6 +235,8 @@ leal_err web_outbox_put(struct web_outbox *o, const struct ledger_mail *lm,
     memcpy(it->subject, m->subject, strlen(m->subject) + 1);
     memcpy(it->text, m->text, strlen(m->text) + 1);
     it->date = m->date;
+    snprintf(it->what, sizeof it->what, "%s", about->what ? about->what : "");
+    snprintf(it->object, sizeof it->object, "%s", about->object ? about->object : "");
     pthread_mutex_lock(&o->mu);
     if (o->n >= WEB_MAIL_QUEUE || o->stopping) {
         pthread_mutex_unlock(&o->mu);
@@ -166,7 +276,7 @@ leal_err web_mail_link(struct web_req *r, const struct web_link_mail *k, bool *q
     else {
         struct mail_message m = {
             .to = k->to, .subject = k->subject, .text = text, .date = (int64_t)time(NULL)};
-        err = web_outbox_put(r->outbox, &lm, &m);
+        err = web_outbox_put(r->outbox, &lm, &m, &k->about);
     }
     *queued = err == LEAL_OK;
     leal_wipe(token, sizeof token);

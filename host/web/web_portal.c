@@ -45,17 +45,19 @@ static leal_err keep_link(struct web_req *r, const uint8_t hash[32], void *ctx)
 static leal_err link_send(struct web_req *r, const struct ledger_customer *c)
 {
     struct ledger_program p;
-    char intro[512];
+    char intro[512], object[40];
     bool es, queued;
     struct web_link_mail k = {.program = c->program_id,
                               .to = c->email,
                               .path = "/portal/#t=",
                               .intro = intro,
+                              .about = {"portal sign-in link", object},
                               .keep = keep_link,
                               .ctx = (void *)(uintptr_t)c};
     leal_err err = ledger_program_get(r->l, c->program_id, &p);
     if (err != LEAL_OK)
         return err;
+    snprintf(object, sizeof object, "customer %lld", (long long)c->id);
     es = strcmp(p.locale, "es") == 0;
     k.subject = es ? "Tu enlace para entrar" : "Your sign-in link";
     /* The token rides in the fragment: a mail scanner that fetches the page

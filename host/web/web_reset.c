@@ -23,7 +23,7 @@ static leal_err keep_reset(struct web_req *r, const uint8_t hash[32], void *ctx)
  * nothing is kept or sent. */
 static leal_err reset_send(struct web_req *r, const struct ledger_user *u, bool *queued)
 {
-    char intro[256];
+    char intro[256], object[40];
     bool es = strcmp(u->lang, "es") == 0;
     struct web_link_mail k = {
         .to = u->email,
@@ -34,12 +34,14 @@ static leal_err reset_send(struct web_req *r, const struct ledger_user *u, bool 
                       "contraseña no cambia.\r\n"
                     : "\r\n\r\nIt works once. If you did not ask for it, ignore this message: "
                       "your password stays as it is.\r\n",
+        .about = {"password reset link", object},
         .keep = keep_reset,
         .ctx = (void *)(uintptr_t)u};
     leal_err err;
     *queued = false;
     if ((err = ledger_user_mail_program(r->l, u, &k.program)) != LEAL_OK || k.program == 0)
         return err;
+    snprintf(object, sizeof object, "user %lld", (long long)u->id); /* as user.reset-request's */
     snprintf(intro, sizeof intro,
              es ? "Hola %s:\r\n\r\nPara elegir una contraseña nueva para la gestión, abre este "
                   "enlace en los próximos 30 minutos:\r\n\r\n"

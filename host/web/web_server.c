@@ -474,6 +474,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *size = 0;
         return MHD_YES;
     }
+    /* The outbox's failures reach the audit log from this thread, which
+     * owns the ledger (web_mail.h); one that cannot be written now stays
+     * for the next request. */
+    {
+        int moved;
+        leal_err later = web_outbox_audit(s->outbox, s->l, &moved);
+        (void)later;
+    }
     if (up->parked)
         return dash_send(s, c, up);
     if (s->hook && strncmp(url, s->hook->prefix, strlen(s->hook->prefix)) == 0)
@@ -642,8 +650,9 @@ void web_server_stop(struct web_server *s)
     }
     if (s->d)
         MHD_stop_daemon(s->d);
-    /* After the daemon: no request queues a mail any more. */
-    web_outbox_stop(s->outbox);
+    /* After the daemon: no request queues a mail any more, and the ledger
+     * is free for the failures' audit lines. */
+    web_outbox_stop(s->outbox, s->l);
     if (s->key)
         leal_wipe(s->key, strlen(s->key));
     report_db_close(s->reports);

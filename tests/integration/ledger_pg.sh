@@ -12,7 +12,8 @@
 # ported there refuse with one line and write nothing, a newer schema is
 # refused; `leal ledger copy` from the SQLite file to PostgreSQL and back;
 # `account show` lists balances in their names' byte order on an SQLite file
-# and on a database collated for Spanish alike.
+# and on a database collated for Spanish alike, and `ledger verify` names
+# the first of two broken balances in that order on both.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -237,6 +238,17 @@ asset_order() { # LABEL DB
     run_capture "$LEAL" account show "$acct" --db "$db"
     check_eq "$1: account show: the same order" "EUR STAMP:-a STAMP:1 STAMP:_a" \
         "$(printf '%s\n' "$OUT" | sed -n '/^balances/,/^cards/p' | awk 'NF == 2 {print $1}' | paste -sd ' ')"
+    # ledger verify, given two balances changed behind its back, names the
+    # first in the same order: the same difference on both backends.
+    local sql="UPDATE balance SET amount = 7 WHERE account_id = $acct AND asset IN ('STAMP:_a', 'STAMP:-a')"
+    case $db in
+    postgresql:*) "$PSQL" "$db" -qAtX -c "$sql" >/dev/null ;;
+    *) sqlite3 "$db" "$sql" ;;
+    esac
+    run_capture "$LEAL" ledger verify --db "$db"
+    check_eq "$1: ledger verify names the first broken balance in the same order" \
+        "2|leal: ledger verify: STAMP:-a: account $acct balance is 7 but its lines sum to 1: ledger check failed: balances or entries disagree" \
+        "$RC|$ERR"
 }
 asset_order sqlite "$T/order.db"
 ES=$(backend_pg_db order_es "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'es' LOCALE 'C' \

@@ -28,7 +28,7 @@ printf '%s\n' "$OLD_PW" >"$T/pw"
 "$LEAL" program create --db "$DB" --code sol --name "Café Sol" >/dev/null || exit 1
 "$LEAL" store add --db "$DB" --program 1 --code c1 --name "Sol Centro" --tz Europe/Madrid >/dev/null || exit 1
 mkdir "$T/inbox"
-$PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 180 &
+$PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --refuse eva@sol.example --lifetime 180 &
 SINK_PID=$!
 for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
 "$LEAL" mail set --db "$DB" --program 1 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
@@ -119,6 +119,25 @@ check_eq "an expired token is refused" "400 632" \
 
 check_eq "the audit log" "user.reset-request user 1 mia {\"queued\":true}|user.reset user 1 mia |user.reset-request user 1 mia {\"queued\":true}" \
     "$(sqlite3 "$DB" "SELECT action || ' ' || object || ' ' || actor || ' ' || coalesce(after, '') FROM audit WHERE action LIKE 'user.reset%' ORDER BY id" | paste -sd'|')"
+
+# A mail that fails after the answer (the SMTP server refuses the address
+# with 550): the same 202, and the next request the server serves moves the
+# failure into the audit log: what failed, whom it concerned, the error and
+# the server's answer; never the address or the link. (Before, the failure
+# left no trace anywhere.)
+"$LEAL" user add eva --role staff --store 1 --email eva@sol.example --password-file "$T/pw" \
+    --db "$DB" >/dev/null || exit 1
+EVA=$(sqlite3 "$DB" "SELECT id FROM web_user WHERE name = 'eva'")
+BEFORE=$(date +%s)
+check_eq "a reset for an address the SMTP server refuses: the same 202" '202 {"minutes":30}' \
+    "$(forgot 127.0.0.5 eva)"
+failed() { sqlite3 "$DB" "SELECT coalesce(user_id, 0) || ' ' || actor || ' ' || object || ' ' || json_remove(after, '$.failed_at') FROM audit WHERE action = 'mail.failed'"; }
+for _ in $(seq 600); do [ -n "$(failed)" ] && break; curl -s -o /dev/null "$URL/"; sleep 0.05; done
+check_eq "the failure is in the audit log, moved there by a later request" \
+    "0 mail user $EVA {\"mail\":\"password reset link\",\"code\":685,\"error\":\"LEAL_E_MAIL_REFUSED\",\"message\":\"the mail server refused the message for good (a 5xx answer, e.g. no such recipient); do not retry it unchanged\",\"why\":\"smtp://127.0.0.1:$(cat "$T/port"): RCPT failed: 550\"}" \
+    "$(failed)"
+check_eq "when it failed" 1 "$(sqlite3 "$DB" "SELECT json_extract(after, '$.failed_at') BETWEEN $BEFORE AND strftime('%s','now') FROM audit WHERE action = 'mail.failed'")"
+check_eq "and nothing of the address or the link" "0" "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE action = 'mail.failed' AND (after LIKE '%eva@%' OR after LIKE '%reset/%')")"
 
 # The page, in headless chromium (tests/web/reset.js): the link on the
 # sign-in page in Spanish and English, the request, and the mailed link's form.

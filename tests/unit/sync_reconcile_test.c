@@ -1272,6 +1272,21 @@ static void test_tmac_dropped(void **state)
     assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
     assert_int_equal(k.found + k.resolved, 0);
     assert_int_equal(k.open, 1);
+    /* The run's one TMC query, read alongside the entries, finds the skip
+     * again (else the finding would be resolved) whatever the scope: the
+     * whole ledger, the card alone; another program or card walks nothing. */
+    assert_int_equal(ledger_reconcile(f->ledger, 0, 0, &k), LEAL_OK);
+    assert_int_equal(k.found + k.resolved, 0);
+    assert_int_equal(k.cards * 10 + k.open, 11);
+    assert_int_equal(ledger_reconcile(f->ledger, 0, (int64_t)TILL_CARD_ID, &k), LEAL_OK);
+    assert_int_equal(k.found + k.resolved, 0);
+    assert_int_equal(k.cards * 10 + k.open, 11);
+    assert_int_equal(ledger_reconcile(f->ledger, 8, 0, &k), LEAL_OK);
+    assert_int_equal(k.cards + k.found + k.resolved + k.open, 0);
+    assert_int_equal(ledger_reconcile(f->ledger, 0, (int64_t)TILL_CARD_ID + 1, &k), LEAL_OK);
+    assert_int_equal(k.cards + k.found + k.resolved + k.open, 0);
+    open_findings(f, &fd, 1);
+    assert_string_equal(fd.v[0].evidence, "tmc 2..4");
 }
 
 /* Between two taps journaled with their TMAC entries, a write no journal
