@@ -227,7 +227,7 @@ struct package_terminal {
     bool loaded;
     struct package_info info;
     struct package_source source;
-    struct rules_set rules; /* the Rules section, decoded: what the engine runs */
+    struct rules_versioned rules; /* the Rules section, decoded: what the engine runs */
 };
 
 /* Everything a package carries, for the encoder (the host builds it). */
@@ -290,11 +290,13 @@ LEAL_MUST_CHECK leal_err package_verify(const struct crypto_provider *cp,
                                         const struct package_source *src,
                                         const struct package_expect *e, struct package_info *out);
 
-/* The Rules section of a verified package, decoded (rules_codec_decode):
+/* The Rules section of a verified package, decoded as a terminal runs it
+ * (rules_codec_decode_program: the bono kinds checked, not kept):
  * LEAL_E_PACKAGE_RULES if it does not decode (longer than RULES_CODEC_MAX_LEN
  * included); a read error passed through. */
 LEAL_MUST_CHECK leal_err package_rules(const struct package_info *p,
-                                       const struct package_source *src, struct rules_set *out);
+                                       const struct package_source *src,
+                                       struct rules_versioned *out);
 
 /* package_verify against t's loaded version, then its rule set decoded
  * (package_rules), then t takes src and the rules; on any refusal t is left
