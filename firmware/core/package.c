@@ -771,7 +771,7 @@ leal_err package_rules(const struct package_info *p, const struct package_source
 }
 
 /* The verified package's rules decoded, then t published whole, in a frame
- * of its own: the rules (2.6 KiB) are not on the stack while package_verify
+ * of its own: the rules (2.2 KiB) are not on the stack while package_verify
  * checks the signature, the deepest chain of a board's LOAD. */
 LEAL_NOINLINE static leal_err publish(struct package_terminal *t, const struct package_info *p,
                                       const struct package_source *src)

@@ -11,7 +11,7 @@
  *     stack, about 2.2 KiB at the deepest, plus struct package_info;
  *     package_load then decodes the rules (package_rules: the section read
  *     whole into a RULES_CODEC_MAX_LEN (2,026-byte) buffer and a struct
- *     rules_set, about 4.8 KiB of stack, after the verify's has returned;
+ *     rules_versioned, about 4.3 KiB of stack, after the verify's has returned;
  *     package_load_into decodes them straight into its caller's terminal:
  *     the 2,026-byte buffer only);
  *   package_hot_find / package_floor_find: one record (9 or 28 bytes) and a
@@ -308,7 +308,7 @@ LEAL_MUST_CHECK leal_err package_load(struct package_terminal *t, const struct c
 /* package_load into a scratch terminal, for a caller that keeps the one in
  * force elsewhere (package_store.h) or has none: verified against e as given
  * (e->loaded_version is the version in force), its rule set decoded straight
- * into out->rules, so no second rule set (2.6 KiB) is on the stack. On any
+ * into out->rules, so no second rule set (2.2 KiB) is on the stack. On any
  * refusal out is unloaded (out->loaded false) and the rest of it undefined. */
 LEAL_MUST_CHECK leal_err package_load_into(struct package_terminal *out,
                                            const struct crypto_provider *cp,

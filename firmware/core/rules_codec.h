@@ -58,7 +58,7 @@ struct rules_set {
 
 /* A rule set as a terminal runs it: its version and program. The bono kinds
  * are the desk's (it sells them; a tap reads the card's bono file): checked
- * when the set is decoded and not kept, 260 bytes of a board's RAM less. */
+ * when the set is decoded and not kept: 264 bytes of a board's RAM less. */
 struct rules_versioned {
     uint32_t version;
     uint8_t n_bonos; /* how many the set sells */
