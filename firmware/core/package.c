@@ -753,7 +753,7 @@ leal_err package_verify(const struct crypto_provider *cp, const struct package_s
 }
 
 leal_err package_rules(const struct package_info *p, const struct package_source *src,
-                       struct rules_set *out)
+                       struct rules_versioned *out)
 {
     uint8_t buf[RULES_CODEC_MAX_LEN];
     leal_err err;
@@ -765,18 +765,18 @@ leal_err package_rules(const struct package_info *p, const struct package_source
         return err;
     /* Any refusal of the codec (truncated, trailing, unknown format, a set the
      * engine's check refuses) is the package's rule set not decoding. */
-    if (rules_codec_decode(buf, p->rules_len, out, NULL) != LEAL_OK)
+    if (rules_codec_decode_program(buf, p->rules_len, out, NULL) != LEAL_OK)
         return LEAL_E_PACKAGE_RULES;
     return LEAL_OK;
 }
 
 /* The verified package's rules decoded, then t published whole, in a frame
- * of its own: the rules (2.6 KiB) are not on the stack while package_verify
+ * of its own: the rules (2.2 KiB) are not on the stack while package_verify
  * checks the signature, the deepest chain of a board's LOAD. */
 LEAL_NOINLINE static leal_err publish(struct package_terminal *t, const struct package_info *p,
                                       const struct package_source *src)
 {
-    struct rules_set rules;
+    struct rules_versioned rules;
     leal_err err = package_rules(p, src, &rules);
     if (err != LEAL_OK)
         return err;

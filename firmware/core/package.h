@@ -11,7 +11,7 @@
  *     stack, about 2.2 KiB at the deepest, plus struct package_info;
  *     package_load then decodes the rules (package_rules: the section read
  *     whole into a RULES_CODEC_MAX_LEN (2,026-byte) buffer and a struct
- *     rules_set, about 4.8 KiB of stack, after the verify's has returned;
+ *     rules_versioned, about 4.3 KiB of stack, after the verify's has returned;
  *     package_load_into decodes them straight into its caller's terminal:
  *     the 2,026-byte buffer only);
  *   package_hot_find / package_floor_find: one record (9 or 28 bytes) and a
@@ -227,7 +227,7 @@ struct package_terminal {
     bool loaded;
     struct package_info info;
     struct package_source source;
-    struct rules_set rules; /* the Rules section, decoded: what the engine runs */
+    struct rules_versioned rules; /* the Rules section, decoded: what the engine runs */
 };
 
 /* Everything a package carries, for the encoder (the host builds it). */
@@ -290,11 +290,13 @@ LEAL_MUST_CHECK leal_err package_verify(const struct crypto_provider *cp,
                                         const struct package_source *src,
                                         const struct package_expect *e, struct package_info *out);
 
-/* The Rules section of a verified package, decoded (rules_codec_decode):
+/* The Rules section of a verified package, decoded as a terminal runs it
+ * (rules_codec_decode_program: the bono kinds checked, not kept):
  * LEAL_E_PACKAGE_RULES if it does not decode (longer than RULES_CODEC_MAX_LEN
  * included); a read error passed through. */
 LEAL_MUST_CHECK leal_err package_rules(const struct package_info *p,
-                                       const struct package_source *src, struct rules_set *out);
+                                       const struct package_source *src,
+                                       struct rules_versioned *out);
 
 /* package_verify against t's loaded version, then its rule set decoded
  * (package_rules), then t takes src and the rules; on any refusal t is left
@@ -306,7 +308,7 @@ LEAL_MUST_CHECK leal_err package_load(struct package_terminal *t, const struct c
 /* package_load into a scratch terminal, for a caller that keeps the one in
  * force elsewhere (package_store.h) or has none: verified against e as given
  * (e->loaded_version is the version in force), its rule set decoded straight
- * into out->rules, so no second rule set (2.6 KiB) is on the stack. On any
+ * into out->rules, so no second rule set (2.2 KiB) is on the stack. On any
  * refusal out is unloaded (out->loaded false) and the rest of it undefined. */
 LEAL_MUST_CHECK leal_err package_load_into(struct package_terminal *out,
                                            const struct crypto_provider *cp,

@@ -13,6 +13,12 @@ static leal_err bono_fault(struct rules_problem *where, unsigned index)
     return LEAL_E_RULES_PROGRAM;
 }
 
+static bool bono_ok(const struct rules_bono_kind *b)
+{
+    return b->id != 0 && b->sessions != 0 && b->valid_days <= RULES_MAX_BONO_VALID_DAYS &&
+           b->price_cents >= 0 && b->price_cents <= RULES_MAX_SALE_CENTS;
+}
+
 leal_err rules_codec_problem(const struct rules_set *s, struct rules_problem *where)
 {
     leal_err err;
@@ -26,8 +32,7 @@ leal_err rules_codec_problem(const struct rules_set *s, struct rules_problem *wh
     }
     for (unsigned i = 0; i < s->n_bonos; i++) {
         const struct rules_bono_kind *b = &s->bonos[i];
-        if (b->id == 0 || b->sessions == 0 || b->valid_days > RULES_MAX_BONO_VALID_DAYS ||
-            b->price_cents < 0 || b->price_cents > RULES_MAX_SALE_CENTS)
+        if (!bono_ok(b))
             return bono_fault(where, i);
         for (unsigned j = 0; j < i; j++)
             if (s->bonos[j].id == b->id)
@@ -184,9 +189,10 @@ static leal_err count_over(uint8_t n, unsigned max, struct rules_problem *where)
     return LEAL_E_RULES_PROGRAM;
 }
 
-static leal_err get_header(struct buf_reader *r, struct rules_set *s, struct rules_problem *where)
+/* The header: the version, the program's rate, welcome and counts, *n_bonos. */
+static leal_err get_header(struct buf_reader *r, uint32_t *version, struct rules_program *p,
+                           uint8_t *n_bonos, struct rules_problem *where)
 {
-    struct rules_program *p = &s->program;
     uint8_t format;
     uint32_t rate;
     leal_err err;
@@ -194,21 +200,20 @@ static leal_err get_header(struct buf_reader *r, struct rules_set *s, struct rul
         return err;
     if (format != RULES_CODEC_FORMAT)
         return LEAL_E_RULES_FORMAT_VERSION;
-    if ((err = buf_get_be32(r, &s->version)) != LEAL_OK ||
-        (err = buf_get_be32(r, &rate)) != LEAL_OK ||
+    if ((err = buf_get_be32(r, version)) != LEAL_OK || (err = buf_get_be32(r, &rate)) != LEAL_OK ||
         (err = buf_get_be32(r, &p->welcome_points)) != LEAL_OK ||
         (err = buf_get_u8(r, &p->n_tiers)) != LEAL_OK ||
         (err = buf_get_u8(r, &p->n_rules)) != LEAL_OK ||
         (err = buf_get_u8(r, &p->n_stamps)) != LEAL_OK ||
         (err = buf_get_u8(r, &p->n_rewards)) != LEAL_OK ||
-        (err = buf_get_u8(r, &s->n_bonos)) != LEAL_OK)
+        (err = buf_get_u8(r, n_bonos)) != LEAL_OK)
         return err;
     p->rate_milli = rate;
     if ((err = count_over(p->n_tiers, RULES_MAX_TIERS, where)) != LEAL_OK ||
         (err = count_over(p->n_rules, RULES_MAX_RULES, where)) != LEAL_OK ||
         (err = count_over(p->n_stamps, RULES_STAMP_CARDS, where)) != LEAL_OK ||
         (err = count_over(p->n_rewards, RULES_MAX_REWARDS, where)) != LEAL_OK ||
-        (err = count_over(s->n_bonos, RULES_MAX_BONO_KINDS, where)) != LEAL_OK)
+        (err = count_over(*n_bonos, RULES_MAX_BONO_KINDS, where)) != LEAL_OK)
         return err;
     for (unsigned i = 0; i < p->n_tiers; i++)
         if ((err = buf_get_be32(r, &p->tiers[i].threshold_units)) != LEAL_OK ||
@@ -300,11 +305,15 @@ static leal_err get_bono(struct buf_reader *r, struct rules_bono_kind *b)
     return LEAL_OK;
 }
 
-static leal_err get_set(struct buf_reader *r, struct rules_set *s, struct rules_problem *where)
+/* Every byte of the set read, up to its end: bonos NULL reads the bono
+ * kinds one at a time and keeps none. The checks are the caller's. */
+static leal_err get_set(struct buf_reader *r, uint32_t *version, struct rules_program *p,
+                        uint8_t *n_bonos, struct rules_bono_kind *bonos,
+                        struct rules_problem *where)
 {
-    struct rules_program *p = &s->program;
+    struct rules_bono_kind one;
     leal_err err;
-    if ((err = get_header(r, s, where)) != LEAL_OK)
+    if ((err = get_header(r, version, p, n_bonos, where)) != LEAL_OK)
         return err;
     for (unsigned i = 0; i < p->n_rules; i++)
         if ((err = get_rule(r, &p->rules[i], i, where)) != LEAL_OK)
@@ -315,12 +324,27 @@ static leal_err get_set(struct buf_reader *r, struct rules_set *s, struct rules_
     for (unsigned i = 0; i < p->n_rewards; i++)
         if ((err = get_reward(r, &p->rewards[i])) != LEAL_OK)
             return err;
-    for (unsigned i = 0; i < s->n_bonos; i++)
-        if ((err = get_bono(r, &s->bonos[i])) != LEAL_OK)
+    for (unsigned i = 0; i < *n_bonos; i++)
+        if ((err = get_bono(r, bonos != NULL ? &bonos[i] : &one)) != LEAL_OK)
             return err;
-    if ((err = buf_expect_end(r)) != LEAL_OK)
-        return err;
-    return rules_codec_problem(s, where);
+    return buf_expect_end(r);
+}
+
+/* rules_codec_problem's checks of n bono kinds from their encoding (the
+ * set's last n * RULES_CODEC_BONO_LEN bytes, at in), one in RAM at a time. */
+static leal_err bonos_problem(const uint8_t *in, uint8_t n, struct rules_problem *where)
+{
+    struct rules_bono_kind b;
+    struct buf_reader r;
+    for (unsigned i = 0; i < n; i++) {
+        buf_reader_init(&r, in + i * RULES_CODEC_BONO_LEN, RULES_CODEC_BONO_LEN);
+        if (get_bono(&r, &b) != LEAL_OK || !bono_ok(&b))
+            return bono_fault(where, i);
+        for (unsigned j = 0; j < i; j++)
+            if (load_be32(in + j * RULES_CODEC_BONO_LEN) == b.id)
+                return bono_fault(where, i);
+    }
+    return LEAL_OK;
 }
 
 leal_err rules_codec_decode(const uint8_t *in, size_t len, struct rules_set *out,
@@ -337,7 +361,32 @@ leal_err rules_codec_decode(const uint8_t *in, size_t len, struct rules_set *out
         return LEAL_E_ARG;
     leal_memset(out, 0, sizeof *out);
     buf_reader_init(&r, in, len);
-    err = get_set(&r, out, where);
+    if ((err = get_set(&r, &out->version, &out->program, &out->n_bonos, out->bonos, where)) ==
+        LEAL_OK)
+        err = rules_codec_problem(out, where);
+    if (err != LEAL_OK)
+        leal_memset(out, 0, sizeof *out);
+    return err;
+}
+
+leal_err rules_codec_decode_program(const uint8_t *in, size_t len, struct rules_versioned *out,
+                                    struct rules_problem *where)
+{
+    struct rules_problem ignored;
+    struct buf_reader r;
+    leal_err err;
+    if (where == NULL)
+        where = &ignored;
+    where->part = RULES_PART_NONE;
+    where->index = 0;
+    if (out == NULL || (in == NULL && len > 0))
+        return LEAL_E_ARG;
+    leal_memset(out, 0, sizeof *out);
+    buf_reader_init(&r, in, len);
+    if ((err = get_set(&r, &out->version, &out->program, &out->n_bonos, NULL, where)) == LEAL_OK &&
+        (err = rules_program_problem(&out->program, where)) == LEAL_OK)
+        err = bonos_problem(in + len - (size_t)out->n_bonos * RULES_CODEC_BONO_LEN, out->n_bonos,
+                            where);
     if (err != LEAL_OK)
         leal_memset(out, 0, sizeof *out);
     return err;

@@ -56,6 +56,15 @@ struct rules_set {
     struct rules_bono_kind bonos[RULES_MAX_BONO_KINDS];
 };
 
+/* A rule set as a terminal runs it: its version and program. The bono kinds
+ * are the desk's (it sells them; a tap reads the card's bono file): checked
+ * when the set is decoded and not kept: 264 bytes of a board's RAM less. */
+struct rules_versioned {
+    uint32_t version;
+    uint8_t n_bonos; /* how many the set sells */
+    struct rules_program program;
+};
+
 /* rules_program_problem on s->program, then the bono kinds (part
  * RULES_CODEC_PART_BONO). LEAL_OK or LEAL_E_RULES_PROGRAM. */
 LEAL_MUST_CHECK leal_err rules_codec_problem(const struct rules_set *s,
@@ -73,5 +82,12 @@ LEAL_MUST_CHECK leal_err rules_codec_encode(const struct rules_set *s, uint8_t *
  * fault when LEAL_E_RULES_PROGRAM. */
 LEAL_MUST_CHECK leal_err rules_codec_decode(const uint8_t *in, size_t len, struct rules_set *out,
                                             struct rules_problem *where);
+
+/* As rules_codec_decode, into *out: the same bytes accepted and refused,
+ * with the same error and *where; the bono kinds read and checked one at a
+ * time, none kept. */
+LEAL_MUST_CHECK leal_err rules_codec_decode_program(const uint8_t *in, size_t len,
+                                                    struct rules_versioned *out,
+                                                    struct rules_problem *where);
 
 #endif

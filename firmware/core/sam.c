@@ -106,15 +106,15 @@ leal_err sam_package_keys(const struct sam *s, struct package_key *keys, size_t 
 /* ---- the software SAM ---- */
 
 /* The bundle's slot of a role a terminal holds; NULL for any other role. */
-static const struct key_slot *soft_slot(const struct sam_soft *soft, enum key_role role)
+static const struct sam_soft_aes *soft_slot(const struct sam_soft *soft, enum key_role role)
 {
     switch (role) {
     case KEY_ROLE_TERMINAL:
-        return &soft->b.terminal;
+        return &soft->terminal;
     case KEY_ROLE_CLASSIC_A:
-        return &soft->b.classic_a;
+        return &soft->classic_a;
     case KEY_ROLE_CLASSIC_SEAL:
-        return &soft->b.classic_seal;
+        return &soft->classic_seal;
     default:
         return NULL;
     }
@@ -124,14 +124,14 @@ static const struct key_slot *soft_slot(const struct sam_soft *soft, enum key_ro
 static leal_err soft_master(const struct sam_soft *soft, enum key_role role, uint8_t version,
                             const uint8_t **master)
 {
-    const struct key_slot *slot;
+    const struct sam_soft_aes *slot;
     if (!soft->open)
         return LEAL_E_STATE;
     if ((slot = soft_slot(soft, role)) == NULL)
         return LEAL_E_PERMISSION;
-    for (uint8_t i = 0; i < slot->nversions; i++)
-        if (slot->v[i].version == version) {
-            *master = slot->v[i].key;
+    for (uint8_t i = 0; i < slot->n; i++)
+        if (slot->version[i] == version) {
+            *master = slot->key[i];
             return LEAL_OK;
         }
     return LEAL_E_KEY_VERSION;
@@ -142,25 +142,21 @@ static leal_err soft_info(void *ctx, struct sam_info *out)
     const struct sam_soft *soft = ctx;
     if (!soft->open)
         return LEAL_E_STATE;
-    out->issuer_id = soft->b.issuer_id;
-    out->program_id = soft->b.program_id;
-    out->terminal_id = soft->b.terminal_id;
-    out->expires = soft->b.expires;
-    out->journal_key_version = soft->b.journal_version;
+    *out = soft->who;
     return LEAL_OK;
 }
 
 static leal_err soft_current(void *ctx, enum key_role role, uint8_t *version)
 {
     const struct sam_soft *soft = ctx;
-    const struct key_slot *slot;
+    const struct sam_soft_aes *slot;
     if (!soft->open)
         return LEAL_E_STATE;
     if ((slot = soft_slot(soft, role)) == NULL)
         return LEAL_E_PERMISSION;
-    if (slot->nversions == 0)
+    if (slot->n == 0)
         return LEAL_E_KEY_VERSION;
-    *version = slot->v[slot->nversions - 1].version; /* ascending (bundle_decode) */
+    *version = slot->version[slot->n - 1]; /* ascending (bundle_decode) */
     return LEAL_OK;
 }
 
@@ -184,8 +180,8 @@ static leal_err soft_desfire_key(void *ctx, const struct sam_card *card, enum ke
         return soft->open ? LEAL_E_PERMISSION : LEAL_E_STATE;
     if ((err = soft_master(soft, role, version, &master)) != LEAL_OK)
         return err;
-    const struct derive_card_input in = {card->id, card->id_len, aid, soft->b.issuer_id,
-                                         soft->b.program_id};
+    const struct derive_card_input in = {card->id, card->id_len, aid, soft->who.issuer_id,
+                                         soft->who.program_id};
     return derive_card_key(soft->cp, master, &in, out);
 }
 
@@ -201,18 +197,17 @@ static leal_err soft_sector_key(void *ctx, const struct sam_card *card, uint8_t 
         return LEAL_E_ARG;
     if ((err = soft_master(soft, KEY_ROLE_CLASSIC_A, version, &master)) != LEAL_OK)
         return err;
-    const struct classic_keys_card c = {card->id, card->id_len, soft->b.issuer_id,
-                                        soft->b.program_id};
+    const struct classic_keys_card c = {card->id, card->id_len, soft->who.issuer_id,
+                                        soft->who.program_id};
     return classic_keys_sector(soft->cp, master, &c, sector, key);
 }
 
-/* The nth version of a slot, newest first. */
-static leal_err nth_version(const struct key_slot *slot, unsigned nth,
-                            const struct key_version **out)
+/* The index of a slot's nth version, newest first (n versions, ascending). */
+static leal_err nth_version(uint8_t n, unsigned nth, unsigned *i)
 {
-    if (nth >= slot->nversions)
+    if (nth >= n)
         return LEAL_E_NOT_FOUND;
-    *out = &slot->v[slot->nversions - 1u - nth];
+    *i = n - 1u - nth;
     return LEAL_OK;
 }
 
@@ -220,33 +215,33 @@ static leal_err soft_seal_key(void *ctx, const struct sam_card *card, unsigned n
                               uint8_t *version)
 {
     const struct sam_soft *soft = ctx;
-    const struct key_version *v;
+    unsigned i;
     leal_err err;
     if ((err = card_ok(card)) != LEAL_OK)
         return err;
     if (!soft->open)
         return LEAL_E_STATE;
-    if ((err = nth_version(&soft->b.classic_seal, nth, &v)) != LEAL_OK)
+    if ((err = nth_version(soft->classic_seal.n, nth, &i)) != LEAL_OK)
         return err;
-    const struct classic_keys_card c = {card->id, card->id_len, soft->b.issuer_id,
-                                        soft->b.program_id};
-    if ((err = classic_keys_seal(soft->cp, v->key, &c, key)) != LEAL_OK)
+    const struct classic_keys_card c = {card->id, card->id_len, soft->who.issuer_id,
+                                        soft->who.program_id};
+    if ((err = classic_keys_seal(soft->cp, soft->classic_seal.key[i], &c, key)) != LEAL_OK)
         return err;
-    *version = v->version;
+    *version = soft->classic_seal.version[i];
     return LEAL_OK;
 }
 
 static leal_err soft_package_public(void *ctx, unsigned nth, uint8_t pub[32], uint8_t *version)
 {
     const struct sam_soft *soft = ctx;
-    const struct key_version *v;
+    unsigned i;
     leal_err err;
     if (!soft->open)
         return LEAL_E_STATE;
-    if ((err = nth_version(&soft->b.package_public, nth, &v)) != LEAL_OK)
+    if ((err = nth_version(soft->package_public.n, nth, &i)) != LEAL_OK)
         return err;
-    leal_memcpy(pub, v->key, 32);
-    *version = v->version;
+    leal_memcpy(pub, soft->package_public.key[i], 32);
+    *version = soft->package_public.version[i];
     return LEAL_OK;
 }
 
@@ -255,18 +250,40 @@ static leal_err soft_journal_key(void *ctx, uint8_t key[16], uint8_t *version)
     const struct sam_soft *soft = ctx;
     if (!soft->open)
         return LEAL_E_STATE;
-    leal_memcpy(key, soft->b.journal_key, 16);
-    *version = soft->b.journal_version;
+    leal_memcpy(key, soft->journal_key, 16);
+    *version = soft->who.journal_key_version;
     return LEAL_OK;
 }
+
+/* A bundle slot's versions into n, version[] and key_len-byte keys (the
+ * first key_len bytes of each: AES masters are 16 of the slot's 32). */
+LEAL_NOINLINE static void take_slot(const struct key_slot *from, uint8_t *n,
+                                    uint8_t version[LEAL_MAX_KEY_VERSIONS], uint8_t *keys,
+                                    size_t key_len)
+{
+    *n = from->nversions; /* at most LEAL_MAX_KEY_VERSIONS: the length of from->v */
+    for (uint8_t i = 0; i < from->nversions; i++) {
+        version[i] = from->v[i].version;
+        leal_memcpy(keys + i * key_len, from->v[i].key, key_len);
+    }
+}
+
+#define TAKE(to, from)                                                                             \
+    take_slot((from), &(to)->n, (to)->version, &(to)->key[0][0], sizeof(to)->key[0])
 
 leal_err sam_soft_open(struct sam_soft *soft, const struct crypto_provider *cp,
                        const struct bundle *b, struct sam *s)
 {
     if (soft == NULL || cp == NULL || b == NULL || s == NULL)
         return LEAL_E_ARG;
-    if (b != &soft->b)
-        leal_memcpy(&soft->b, b, sizeof soft->b);
+    TAKE(&soft->terminal, &b->terminal);
+    TAKE(&soft->classic_a, &b->classic_a);
+    TAKE(&soft->classic_seal, &b->classic_seal);
+    TAKE(&soft->package_public, &b->package_public);
+    TAKE(&soft->qr_public, &b->qr_public);
+    soft->who = (struct sam_info){b->issuer_id, b->program_id, b->terminal_id, b->expires,
+                                  b->journal_version};
+    leal_memcpy(soft->journal_key, b->journal_key, sizeof soft->journal_key);
     soft->cp = cp;
     soft->open = 1;
     s->ctx = soft;
@@ -284,6 +301,5 @@ void sam_soft_close(struct sam_soft *soft)
 {
     if (soft == NULL)
         return;
-    bundle_clear(&soft->b);
-    soft->open = 0;
+    leal_wipe(soft, sizeof *soft); /* open is 0 after */
 }

@@ -110,17 +110,32 @@ LEAL_MUST_CHECK leal_err sam_package_keys(const struct sam *s, struct package_ke
                                           size_t *n);
 
 /* The software SAM: a terminal bundle's keys in RAM, masters included (as a
- * hardware SAM holds them in its own memory). */
+ * hardware SAM holds them in its own memory). Only what a SAM answers is
+ * kept, each key at its own length (struct bundle keeps every key in 32
+ * bytes with its creation time, and the issuer's name): 536 bytes on the
+ * Cortex-M3 board (4 versions a role), where the bundle takes 1,120. */
+struct sam_soft_aes { /* 16-byte AES masters of one role, ascending by version */
+    uint8_t n;
+    uint8_t version[LEAL_MAX_KEY_VERSIONS];
+    uint8_t key[LEAL_MAX_KEY_VERSIONS][16];
+};
+struct sam_soft_public { /* Ed25519 public keys of one role, ascending by version */
+    uint8_t n;
+    uint8_t version[LEAL_MAX_KEY_VERSIONS];
+    uint8_t key[LEAL_MAX_KEY_VERSIONS][CRYPTO_ED25519_PUBLIC];
+};
 struct sam_soft {
     const struct crypto_provider *cp;
-    struct bundle b;
+    struct sam_info who; /* issuer, program, terminal, expiry, journal key version */
+    struct sam_soft_aes terminal, classic_a, classic_seal;
+    uint8_t journal_key[16];
+    struct sam_soft_public package_public, qr_public;
     int open;
 };
 
-/* Copies b into soft (the caller wipes its own copy) and fills s. b must
- * have been decoded by bundle_decode (its slots ascending). b may be
- * &soft->b itself (a board that decodes the bundle in place, with no
- * second copy of the keys in RAM): nothing is copied then. */
+/* Copies b's keys into soft (the caller wipes its own copy: bundle_clear)
+ * and fills s. b must have been decoded by bundle_decode (its slots
+ * ascending, no more than LEAL_MAX_KEY_VERSIONS versions each). */
 LEAL_MUST_CHECK leal_err sam_soft_open(struct sam_soft *soft, const struct crypto_provider *cp,
                                        const struct bundle *b, struct sam *s);
 

@@ -48,6 +48,8 @@ sym() { printf '%d' "0x$(arm-none-eabi-nm -S "$ELF" | awk -v n="$1" '$4==n{print
 objs=$(($(sym term) + $(sym package) + $(sym soft) + $(sym journal) + $(sym store) + $(sym board)))
 echo "  RAM the core's objects take (terminal, package with its rules, software SAM, journal,"
 echo "  package store, PN532 driver and port): $objs"
+echo "  not counted, the port's own (the till line's buffers, the SAM interface, the DRBG, the"
+echo "  flash mirror's state): $((data + bss - stack - objs)) (.data + .bss less the stack and those objects)"
 read -r bound path < <($PY tests/bench/fw_stack.py build/firmware | head -1)
 echo "worst stack along the call graph (-fstack-usage, pointer calls over-estimated): $bound"
 echo "  path: $path"

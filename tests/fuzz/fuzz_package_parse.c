@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 1u << 20)
         return 0;
     static struct package_terminal t;
-    static struct rules_set rules;
+    static struct rules_versioned rules;
     if (package_verify(crypto_openssl(), &s, &e, &p) == LEAL_OK)
         consumed++;
     t.loaded = false;

@@ -4,7 +4,9 @@
  * decoder with its code, the part it names and *out zeroed: each truncation,
  * a trailing byte, unknown format versions, each count over its limit, and
  * what rules_codec_problem refuses (program, tier, rule, stamp card, reward,
- * bono kind). */
+ * bono kind). The terminal's decoder (rules_codec_decode_program: the bono
+ * kinds checked, not kept) gives every refusal the same code and part, and
+ * on every set accepted the same version, program and bono count. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +38,22 @@
 
 static uint8_t golden[GOLDEN_LEN];
 static struct rules_set zero_set;
+static struct rules_versioned zero_run;
+
+static void refused(const uint8_t *b, size_t len, leal_err want, uint8_t part, uint8_t index);
+
+/* rules_codec_decode_program on b gives what the whole decode gave (s). */
+static void run_agrees(const uint8_t *b, size_t len, const struct rules_set *s)
+{
+    struct rules_versioned run;
+    struct rules_problem where = {9, 9};
+    memset(&run, 0xA5, sizeof run);
+    assert_int_equal(rules_codec_decode_program(b, len, &run, &where), LEAL_OK);
+    assert_int_equal(where.part, RULES_PART_NONE);
+    assert_int_equal(run.version, s->version);
+    assert_int_equal(run.n_bonos, s->n_bonos);
+    assert_memory_equal(&run.program, &s->program, sizeof run.program);
+}
 
 static struct rules_set golden_set(void)
 {
@@ -110,6 +128,7 @@ static void test_golden(void **state)
     assert_int_equal(back.program.rules[0].stores[1], 2);
     assert_int_equal(back.program.rewards[2].value, 1000);
     assert_int_equal(back.bonos[0].price_cents, 4500);
+    run_agrees(golden, GOLDEN_LEN, &s);
 }
 
 static void test_empty_and_largest(void **state)
@@ -156,6 +175,10 @@ static void test_empty_and_largest(void **state)
     assert_int_equal(RULES_CODEC_MAX_LEN, 2026);
     assert_int_equal(rules_codec_decode(out, len, &back, NULL), LEAL_OK);
     assert_memory_equal(&back, &s, sizeof s);
+    run_agrees(out, len, &s);
+    /* Bono kind 15 repeats kind 3's id: the last of the set, found in its bytes. */
+    memcpy(out + len - RULES_CODEC_BONO_LEN, out + len - 13 * RULES_CODEC_BONO_LEN, 4);
+    refused(out, len, LEAL_E_RULES_PROGRAM, RULES_CODEC_PART_BONO, 15);
     assert_int_equal(rules_codec_encode(&s, out, RULES_CODEC_MAX_LEN - 1, &len), LEAL_E_NO_SPACE);
     assert_int_equal(len, 0);
 }
@@ -187,12 +210,19 @@ static void test_encoder_refuses(void **state)
 static void refused(const uint8_t *b, size_t len, leal_err want, uint8_t part, uint8_t index)
 {
     struct rules_set out;
+    struct rules_versioned run;
     struct rules_problem where = {77, 77};
     memset(&out, 0xA5, sizeof out);
     assert_int_equal(rules_codec_decode(b, len, &out, &where), want);
     assert_int_equal(where.part, part);
     assert_int_equal(where.index, index);
     assert_memory_equal(&out, &zero_set, sizeof out);
+    memset(&run, 0xA5, sizeof run);
+    where = (struct rules_problem){77, 77};
+    assert_int_equal(rules_codec_decode_program(b, len, &run, &where), want);
+    assert_int_equal(where.part, part);
+    assert_int_equal(where.index, index);
+    assert_memory_equal(&run, &zero_run, sizeof run);
 }
 
 static void test_truncated_and_trailing(void **state)
@@ -299,8 +329,13 @@ static void test_round_trip_every_accepted_byte(void **state)
         for (unsigned bit = 0; bit < 8; bit++) {
             memcpy(b, golden, GOLDEN_LEN);
             b[off] ^= (uint8_t)(1u << bit);
-            if (rules_codec_decode(b, GOLDEN_LEN, &s, NULL) != LEAL_OK)
+            struct rules_versioned run;
+            leal_err err = rules_codec_decode(b, GOLDEN_LEN, &s, NULL);
+            if (err != LEAL_OK) {
+                assert_int_equal(rules_codec_decode_program(b, GOLDEN_LEN, &run, NULL), err);
                 continue;
+            }
+            run_agrees(b, GOLDEN_LEN, &s);
             accepted++;
             assert_int_equal(rules_codec_encode(&s, out, sizeof out, &len), LEAL_OK);
             assert_int_equal(len, GOLDEN_LEN);

@@ -189,8 +189,8 @@ static void test_classic_and_others(void **state)
     assert_int_equal(key[15], 0x77);
     /* Closed: every key wiped, every call refused. */
     sam_soft_close(&soft);
-    static const uint8_t zeros[sizeof soft.b];
-    assert_memory_equal(&soft.b, zeros, sizeof soft.b);
+    static const uint8_t zeros[sizeof soft];
+    assert_memory_equal(&soft, zeros, sizeof soft);
     assert_int_equal(s.journal_key(s.ctx, key, &v), LEAL_E_STATE);
     assert_int_equal(s.current_version(s.ctx, KEY_ROLE_TERMINAL, &v), LEAL_E_STATE);
     assert_int_equal(ring.seal(ring.ctx, 0, seal, &v), LEAL_E_STATE);

@@ -153,23 +153,26 @@ static leal_err read_args(char *a, size_t cap, uint8_t end)
     return err;
 }
 
-/* The bundle is decoded straight into the software SAM (no second copy of
- * its 4 KB of keys in RAM): the keys held before are wiped first, so a
- * BUNDLE that fails leaves the board with none. */
+/* The bundle is decoded in this frame (1,120 bytes, on the stack only
+ * while BUNDLE runs, wiped before it returns) and the software SAM keeps
+ * its keys alone (536 bytes for the whole run): the keys held before are
+ * wiped first, so a BUNDLE that fails leaves the board with none. */
 LEAL_NOINLINE static leal_err do_bundle(void)
 {
+    struct bundle b;
     uint64_t now;
     size_t len;
     leal_err err = read_hex(&len);
     sam_soft_close(&soft);
     have_keys = false;
     if (err == LEAL_OK && (err = cm_clock_now(&now)) == LEAL_OK &&
-        (err = bundle_decode(buf, len, &soft.b)) == LEAL_OK &&
-        (err = bundle_check(&soft.b, soft.b.issuer_id, soft.b.program_id, now)) == LEAL_OK &&
-        (err = sam_soft_open(&soft, &cm_crypto, &soft.b, &sam)) == LEAL_OK)
+        (err = bundle_decode(buf, len, &b)) == LEAL_OK &&
+        (err = bundle_check(&b, b.issuer_id, b.program_id, now)) == LEAL_OK &&
+        (err = sam_soft_open(&soft, &cm_crypto, &b, &sam)) == LEAL_OK)
         err = sam.info(sam.ctx, &who);
     if (err != LEAL_OK)
         sam_soft_close(&soft);
+    bundle_clear(&b);
     leal_wipe(buf, sizeof buf);
     have_keys = err == LEAL_OK;
     return err;

@@ -144,11 +144,11 @@ static void print_json(const struct terminal_qr_result *r)
 /* The bundle's `qr` public keys, as the verifier takes them. */
 static size_t bundle_qr_keys(const struct posix_terminal *t, struct qr_key *keys, size_t cap)
 {
-    const struct key_slot *s = &t->soft.b.qr_public;
+    const struct sam_soft_public *s = &t->soft.qr_public;
     size_t n = 0;
-    for (size_t i = 0; i < s->nversions && n < cap; i++, n++) {
-        keys[n].version = s->v[i].version;
-        memcpy(keys[n].public_key, s->v[i].key, CRYPTO_ED25519_PUBLIC);
+    for (size_t i = 0; i < s->n && n < cap; i++, n++) {
+        keys[n].version = s->version[i];
+        memcpy(keys[n].public_key, s->key[i], CRYPTO_ED25519_PUBLIC);
     }
     return n;
 }
