@@ -113,13 +113,18 @@ int main(void)
         hot[i].card_id = id;
         hot[i].reason = (uint8_t)(1 + i % 3);
     }
-    struct package_contents c = {1,           7,
-                                 3,           1,
-                                 1780000000u, 1780000000u + 7 * 86400u,
-                                 NULL,        0,
-                                 hot,         (uint32_t)nhot,
-                                 fl,          (uint32_t)nfl,
-                                 5000,        20000};
+    struct package_contents c = {.key_version = 1,
+                                 .program_id = 7,
+                                 .terminal_id = 3,
+                                 .version = 1,
+                                 .issued = 1780000000u,
+                                 .valid_until = 1780000000u + 7 * 86400u,
+                                 .hot = hot,
+                                 .hot_count = (uint32_t)nhot,
+                                 .floors = fl,
+                                 .floor_count = (uint32_t)nfl,
+                                 .cap_day_cents = 5000,
+                                 .cap_sync_cents = 20000};
     if (package_encoded_size(&c, &size) != LEAL_OK || (buf = malloc(size)) == NULL ||
         package_encode_body(crypto_openssl(), &c, buf, size, &body, msg) != LEAL_OK ||
         crypto_openssl_ed25519_sign(seed, msg, sizeof msg, buf + body) != LEAL_OK) {
