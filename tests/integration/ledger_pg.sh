@@ -12,7 +12,9 @@
 # ported there refuse with one line and write nothing, a newer schema is
 # refused; `leal ledger copy` from the SQLite file to PostgreSQL and back;
 # `account show` lists balances in their names' byte order on an SQLite file
-# and on a database collated for Spanish alike.
+# and on a database collated for Spanish alike; `leal ledger import` (as
+# ledger_import.sh) refuses a batch whole and imports the corrected file once,
+# on a new file and a new database alike.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -148,8 +150,8 @@ n=pg
 before=$(state)
 LEAL_DB=$DB run_capture "$LEAL" account show 21 --json
 check_eq "$n: LEAL_DB selects the backend" 0 "$RC"
-for c in "report activity --program 1" "customer tag 1 vip" "backup $T/b.db" \
-    "ledger import $T/none" "customer retention --program 1"; do
+for c in "report settlement --program 1 --from 2026-01-01 --to 2026-01-31" "customer tag 1 vip" \
+    "backup $T/b.db" "customer retention --program 1"; do
     # shellcheck disable=SC2086
     l $c
     check_eq "$n: $c refused: exit 2" 2 "$RC"
@@ -246,6 +248,39 @@ check_eq "$n: the Spanish-collated database orders those names otherwise" \
     "$("$PSQL" "$ES" -qAtX -c "SELECT string_agg(x, ' ' ORDER BY x) FROM (VALUES ('STAMP:1'), \
 ('STAMP:-a'), ('STAMP:_a')) v(x)")"
 asset_order pg-es "$ES"
+
+# leal ledger import: batches of 4; line 7 takes account 11 from 2.00 (5.00 + 1.00 - 4.00 left by
+# lines 5 and 6) to -1.00: its batch is rolled back whole, the first one stays; the file corrected
+# imports the rest, the first 4 lines replayed by their request ids.
+import_case() { # LABEL DB
+    local db=$2
+    iq() { case $db in postgresql://*) "$PSQL" "$db" -qAtX -c "$1" ;; *) sqlite3 "$db" "$1" ;; esac }
+    run_capture "$LEAL" ledger init --db "$db"
+    run_capture "$LEAL" program create --code imp --name Import --db "$db"
+    run_capture "$LEAL" account add --program 1 --db "$db"
+    run_capture "$LEAL" account add --program 1 --db "$db"
+    printf 'i%s,EUR,%s,t,robot\n' 1,11,2 200 2,12,2 50 3,11,2 300 4,12,2 50 5,11,2 100 6,11,2 -400 \
+        7,11,2 -300 8,12,2 100 >"$T/in.csv"
+    run_capture "$LEAL" ledger import "$T/in.csv" --batch 4 --db "$db"
+    check_eq "$1: ledger import: a negative balance in the middle of a batch is refused" \
+        "2|committed 4|leal: $T/in.csv line 7: account 11 would hold -100 EUR: balance too low for this movement
+leal: $T/in.csv: 1 line(s) refused; 4 entries committed before line 7, nothing from it on: fix the lines named and import again (committed lines are recognised by their request ids)" \
+        "$RC|$OUT|$ERR"
+    check_eq "$1: ledger import: the first batch kept, its balances" "i1 i2 i3 i4|2:-600 11:500 12:100" \
+        "$(iq "SELECT request_id FROM entry ORDER BY id" | paste -sd ' ')|$(iq "SELECT account_id \
+|| ':' || amount FROM balance ORDER BY account_id" | paste -sd ' ')"
+    sed -i 's/^i7,11,2,EUR,-300/i7,11,2,EUR,-200/' "$T/in.csv"
+    run_capture "$LEAL" ledger import "$T/in.csv" --batch 4 --db "$db"
+    check_eq "$1: ledger import: the corrected file imports the rest" \
+        "0|committed 4
+committed 8
+imported 8 entries (4 already there)|0" \
+        "$RC|$OUT|$(iq "SELECT amount FROM balance WHERE account_id = 11 AND asset = 'EUR'")"
+    run_capture "$LEAL" ledger verify --db "$db"
+    check_eq "$1: ledger import: verify" "0|ledger ok: 8 entries, 16 lines, 12 accounts" "$RC|$OUT"
+}
+import_case sqlite "$T/import.db"
+import_case pg "$(backend_pg_db import)"
 
 q "UPDATE schema_version SET version = version + 1" >/dev/null
 l ledger verify
