@@ -161,10 +161,6 @@ int sync_cli_import(int argc, char **argv, const struct keyset *given);
  * ledger --db or LEAL_DB names; on a PostgreSQL ledger a command not ported
  * there is refused: the exit code after its one-line error (cli_pg.c). */
 int cli_pg_scope(int argc, char **argv);
-/* The same refusal for "what" decided by the command itself (a report that
- * does not run there yet) when db (else LEAL_DB) is a PostgreSQL ledger;
- * -1 otherwise. */
-int cli_pg_refuse(const char *db, const char *what);
 
 /* `leal ledger copy --from ... --to ...` (cmd_ledger_copy.c); argv[0] is "copy". */
 int ledger_copy_cli(int argc, char **argv);

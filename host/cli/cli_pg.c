@@ -1,9 +1,8 @@
 /*
  * cli_pg.c - which commands run on a PostgreSQL ledger (README, "The ledger
  * on PostgreSQL"). A command not yet ported is refused before it opens
- * anything: it would reach a table the PostgreSQL schema does not hold yet
- * (leal report settlement's, refused by leal report itself), or SQLite
- * itself (privacy). The rest of the CLI does not know the backend;
+ * anything: it would reach a table the PostgreSQL schema does not hold yet,
+ * or SQLite itself (privacy). The rest of the CLI does not know the backend;
  * host/ledger chooses it from the --db URI.
  */
 #include <stdio.h>
@@ -47,9 +46,8 @@ static const char *const ported[] = {
 };
 
 /* Commands every subcommand of which runs there (an unknown one is then
- * the command's own usage error, as on SQLite; leal report refuses the
- * reports not ported itself, cli_pg_refuse). */
-static const char *const whole[] = {"rule", "tier", "stamp", "sale", "report"};
+ * the command's own usage error, as on SQLite). */
+static const char *const whole[] = {"rule", "tier", "stamp", "sale", "report", "settle"};
 
 static bool is_pg(const char *db)
 {
@@ -78,15 +76,6 @@ int cli_pg_scope(int argc, char **argv)
     for (size_t i = 0; i < sizeof ported / sizeof ported[0]; i++)
         if (strcmp(what, ported[i]) == 0)
             return -1;
-    return cli_pg_refuse(db, what);
-}
-
-int cli_pg_refuse(const char *db, const char *what)
-{
-    if (db == NULL)
-        db = getenv("LEAL_DB");
-    if (!is_pg(db))
-        return -1;
     return cli_error(LEAL_E_PG_UNSUPPORTED, CLI_EXIT_USAGE,
                      "leal %s does not run on a PostgreSQL ledger yet; use an SQLite ledger "
                      "(--db FILE) for it",

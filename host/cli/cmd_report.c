@@ -167,8 +167,6 @@ int cmd_report(int argc, char **argv)
     }
     if ((rc = parse(argc, argv, &a)) != 0)
         return rc;
-    if (strcmp(a.q.name, "settlement") == 0 && (rc = cli_pg_refuse(a.db, "report settlement")) >= 0)
-        return rc;
     if ((rc = lcli_open_path(a.db, &l, path, sizeof path)) != 0) {
         ledger_close(l);
         return rc;

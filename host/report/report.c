@@ -871,7 +871,7 @@ struct report_def {
     const char *name, *summary;
     bool whole_program; /* refuses --store */
     /* Reads through the ledger's own transactions (settlement: ledger_settle
-     * per month), not in one snapshot; not on PostgreSQL yet. */
+     * per month), not in one snapshot. */
     bool own_tx;
     leal_err (*run)(struct report_db *db, struct report *r, const struct params *pa);
 };
@@ -924,9 +924,7 @@ static leal_err resolve(struct report_db *db, const struct report_query *q, bool
     if (n == 0)
         return LEAL_E_UNKNOWN_PROGRAM;
     r->point_value_cents = q->point_value_cents;
-    /* A PostgreSQL ledger keeps no settlement value yet (leal settle value
-     * runs on SQLite only): without --point-value, points have no value. */
-    if (r->point_value_cents == 0 && !db->pg &&
+    if (r->point_value_cents == 0 &&
         (err = query_int(db,
                          "SELECT point_value_cents FROM settle_value WHERE program_id = ?1 "
                          "ORDER BY id DESC LIMIT 1",
@@ -972,11 +970,6 @@ leal_err report_run_at(struct report_db *db, const struct report_query *q, int64
     out->program_id = q->program_id;
     out->from_day = q->from_day;
     out->to_day = q->to_day;
-    if (d->own_tx && db->pg) {
-        snprintf(db->msg, sizeof db->msg, "leal report %s does not run on a PostgreSQL ledger yet",
-                 d->name);
-        return LEAL_E_PG_UNSUPPORTED;
-    }
     /* Inside report_db_begin's snapshot already: read in it. On a ledger,
      * not for a report that reads through the ledger's transactions. */
     bool own = db->l ? !db->snap && !d->own_tx : sqlite3_get_autocommit(db->db) != 0;

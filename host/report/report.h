@@ -10,13 +10,11 @@
  * first day; text ordered by bytes on both). On SQLite a report over whole
  * days reads the summaries the ledger keeps (report_day, report_visit,
  * report_held, report_redeem); on PostgreSQL, which keeps none, the same
- * figures come from the entries, and points have no settlement value
- * (--point-value gives one); settlement does not run there yet
- * (LEAL_E_PG_UNSUPPORTED). The writers (report_out.h: CSV, JSON, XLSX; report_chart.h: SVG)
- * work on any report. Days are UTC; --from/--to are whole days, inclusive.
- * What each report counts is stated in report.c beside its SQL and in
- * `leal report --help`. Memory: a struct report owns its rows (report_free).
- * Hosted. Errors: LEAL_E_NO_LEDGER, LEAL_E_DB*, LEAL_E_REPORT_*,
+ * figures come from the entries. Settlement reads through ledger_settle's
+ * own transactions, a month at a time. The writers (report_out.h: CSV, JSON, XLSX; report_chart.h:
+ * SVG) work on any report. Days are UTC; --from/--to are whole days, inclusive. What each report
+ * counts is stated in report.c beside its SQL and in `leal report --help`. Memory: a struct report
+ * owns its rows (report_free). Hosted. Errors: LEAL_E_NO_LEDGER, LEAL_E_DB*, LEAL_E_REPORT_*,
  * LEAL_E_UNKNOWN_PROGRAM, LEAL_E_NO_MEMORY, settlement's LEAL_E_SETTLE_*;
  * report_db_errmsg() holds detail.
  */

@@ -14,7 +14,8 @@
 # `account show` lists balances in their names' byte order on an SQLite file
 # and on a database collated for Spanish alike; `leal ledger import` (as
 # ledger_import.sh) refuses a batch whole and imports the corrected file once,
-# on a new file and a new database alike.
+# and `leal settle` with `leal report settlement` settle a collective's month
+# to the same figures, on a new file and a new database alike.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -150,8 +151,7 @@ n=pg
 before=$(state)
 LEAL_DB=$DB run_capture "$LEAL" account show 21 --json
 check_eq "$n: LEAL_DB selects the backend" 0 "$RC"
-for c in "report settlement --program 1 --from 2026-01-01 --to 2026-01-31" "customer tag 1 vip" \
-    "backup $T/b.db" "customer retention --program 1"; do
+for c in "customer tag 1 vip" "backup $T/b.db" "customer retention --program 1"; do
     # shellcheck disable=SC2086
     l $c
     check_eq "$n: $c refused: exit 2" 2 "$RC"
@@ -281,6 +281,54 @@ imported 8 entries (4 already there)|0" \
 }
 import_case sqlite "$T/import.db"
 import_case pg "$(backend_pg_db import)"
+
+# leal settle and leal report settlement (settle.sh's collective): three shops, November's sales
+# and a refund at 0.02 EUR a point; the preview and the report, the month closed, the report of
+# a settled month, and the settled period closed to any change (a trigger on both).
+settle_case() { # LABEL DB
+    local db=$2
+    sq() { case $db in postgresql://*) "$PSQL" "$db" -qAtX -c "$1" 2>&1 ;; *) sqlite3 "$db" "$1" 2>&1 ;; esac }
+    sl() { run_capture env USER=tester "$LEAL" "$@" --db "$db"; }
+    sl ledger init
+    sl program create --code mercado --name Mercado --kind collective --points-per-euro 1
+    for c in pan fru pes; do sl store add --program 1 --code $c --name "$c" --tz Europe/Madrid; done
+    sl customer add --program 1 --name Ana
+    sl sale --account 11 --amount 30 --store 1 --at 2026-11-05T10:00:00Z
+    sl sale --account 11 --amount 12,50 --store 2 --at 2026-11-06T10:00:00Z
+    sl sale refund --sale 1 --amount 10 --at 2026-11-07T10:00:00Z
+    sl settle --period 2026-11 --preview
+    check_eq "$1: settle without a point value: refused" \
+        "2|leal: settling 2026-11: the program has no point value for settlement; set it first ('leal settle value --program ID --point-value EUR'); nothing was settled" \
+        "$RC|$ERR"
+    sl settle value --point-value 0,02
+    check_eq "$1: settle value" "0|program 1 settles points at 0.02 EUR a point from now on" "$RC|$OUT"
+    local want
+    want="0|$(printf '%s\r\n' month,row,store,points_collected,points_paid_out,purse_loaded,purse_spent,balance \
+        2026-11,shop,pan,20,0,0.00,0.00,-0.40 2026-11,shop,fru,12,0,0.00,0.00,-0.24 \
+        2026-11,shop,pes,0,0,0.00,0.00,0.00 2026-11,no-shop,,0,0,0.00,0.00,0.00 \
+        2026-11,pool,,-32,0,0.00,0.00,0.64)"
+    sl report settlement --program 1 --from 2026-11-01 --to 2026-11-30 --csv
+    check_eq "$1: report settlement: November's preview" "$want" "$RC|$OUT"
+    sl settle --period 2026-11 --json
+    check_match "$1: November settled" '^0\|\{"program":1,"period":"2026-11","closed":true,"closed_now":true,"point_value_cents":2,"upto_entry":3,' "$RC|$OUT"
+    sl report settlement --program 1 --from 2026-11-01 --to 2026-11-30 --csv
+    check_eq "$1: report settlement: November as settled" "$want" "$RC|$OUT"
+    check_match "$1: a settled period is closed to changes" "a settled period is closed" \
+        "$(sq "UPDATE settlement SET upto_entry = 0")"
+    check_eq "$1: the settlement as recorded" "2026-11|3|2|tester" \
+        "$(sq "SELECT period || '|' || upto_entry || '|' || point_value_cents || '|' || operator FROM settlement")"
+    sl ledger verify
+    check_eq "$1: settle: verify" 0 "$RC"
+}
+settle_case sqlite "$T/settle.db"
+settle_case pg "$(backend_pg_db settle)"
+SC=$(backend_pg_db settle_copy)
+run_capture "$LEAL" ledger copy --from "sqlite:$T/settle.db" --to "$SC"
+SETTLED="SELECT v.program_id || '|' || v.point_value_cents || '|' || v.at || '|' || v.operator \
+|| '|' || s.period || '|' || s.end_at || '|' || s.upto_entry || '|' || s.point_value_cents || '|' \
+|| s.at || '|' || s.operator FROM settle_value v JOIN settlement s ON s.program_id = v.program_id"
+check_eq "$n: a settled ledger copied there: its point value and settled month, row for row" \
+    "0|$(sqlite3 "$T/settle.db" "$SETTLED")" "$RC|$("$PSQL" "$SC" -qAtX -c "$SETTLED")"
 
 q "UPDATE schema_version SET version = version + 1" >/dev/null
 l ledger verify
