@@ -2,8 +2,8 @@
  * cli_pg.c - which commands run on a PostgreSQL ledger (README, "The ledger
  * on PostgreSQL"). A command not yet ported is refused before it opens
  * anything: it would reach a table the PostgreSQL schema does not hold yet,
- * or SQLite itself (reports, privacy). The rest of the CLI does not know the
- * backend; host/ledger chooses it from the --db URI.
+ * or SQLite itself (privacy). The rest of the CLI does not know the backend;
+ * host/ledger chooses it from the --db URI.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,12 +42,12 @@ static const char *const ported[] = {
     "bono show",        "bono remove",
     "bono sell",        "bono use", /* the card in the reader: its desk read too */
     "bono expire",      "reward honour",
-    "ledger expire",
+    "ledger expire",    "ledger import",
 };
 
 /* Commands every subcommand of which runs there (an unknown one is then
  * the command's own usage error, as on SQLite). */
-static const char *const whole[] = {"rule", "tier", "stamp", "sale"};
+static const char *const whole[] = {"rule", "tier", "stamp", "sale", "report", "settle"};
 
 static bool is_pg(const char *db)
 {

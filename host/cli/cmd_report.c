@@ -171,7 +171,8 @@ int cmd_report(int argc, char **argv)
         ledger_close(l);
         return rc;
     }
-    if ((err = report_db_open(path, &db)) != LEAL_OK) {
+    /* Read through the ledger itself, on either backend. */
+    if ((err = report_db_on_ledger(l, &db)) != LEAL_OK) {
         ledger_close(l);
         return cli_fail(err, "%s", path);
     }

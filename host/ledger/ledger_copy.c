@@ -100,6 +100,10 @@ static const struct copy_spec copied[] = {
      "points_back, points_short, units_back, period_after",
      "id"},
     {"sale_stamp", "sale_id, refund_id, card, stamps, rewards, short", "sale_id, refund_id, card"},
+    /* A collective's settlement (version 8). */
+    {"settle_value", "id, program_id, point_value_cents, at, operator", "id"},
+    {"settlement", "program_id, period, end_at, upto_entry, point_value_cents, at, operator",
+     "program_id, period"},
 };
 
 #define N_COPIED (sizeof copied / sizeof copied[0])

@@ -426,6 +426,27 @@
     " ADD CONSTRAINT reconcile_finding_kind_check CHECK (kind IN ('gap','doubt','clone',"          \
     "  'rollback','balance','tamper','cap','tmv_forged','tmv_altered','tmc_replay','tmc_gap'));"
 
+/* A collective's settlement (issue 20, version 8), as schema.c's: the value
+ * of a point the program settles at (history kept: the newest row is the
+ * value) and each settled period, closed for good (a trigger refuses its
+ * update or delete, as SQLite's do). */
+#define PG_SETTLE_SCHEMA                                                                           \
+    "CREATE TABLE settle_value("                                                                   \
+    " id BIGINT PRIMARY KEY, program_id BIGINT NOT NULL REFERENCES program(id),"                   \
+    " point_value_cents BIGINT NOT NULL CHECK (point_value_cents BETWEEN 1 AND 100000),"           \
+    " at BIGINT NOT NULL, operator TEXT NOT NULL CHECK (operator <> ''));"                         \
+    "CREATE INDEX settle_value_program ON settle_value(program_id, id);"                           \
+    "CREATE TABLE settlement("                                                                     \
+    " program_id BIGINT NOT NULL REFERENCES program(id),"                                          \
+    " period TEXT NOT NULL CHECK (length(period) = 7), end_at BIGINT NOT NULL,"                    \
+    " upto_entry BIGINT NOT NULL CHECK (upto_entry >= 0),"                                         \
+    " point_value_cents BIGINT NOT NULL CHECK (point_value_cents >= 1), at BIGINT NOT NULL,"       \
+    " operator TEXT NOT NULL CHECK (operator <> ''), PRIMARY KEY (program_id, period));"           \
+    "CREATE FUNCTION settlement_closed() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RAISE "     \
+    "EXCEPTION 'a settled period is closed'; END $f$;"                                             \
+    "CREATE TRIGGER settlement_closed BEFORE UPDATE OR DELETE ON settlement FOR EACH ROW EXECUTE " \
+    "FUNCTION settlement_closed();"
+
 static const char *const pg_migrations[] = {
     /* 0 -> 1 */ PG_PRINTF_FUNCTION PG_MAX_FUNCTIONS PG_ROWID_FUNCTION PG_CORE_SCHEMA
         PG_HOST_CHANGE_SCHEMA PG_ROWID(
@@ -436,6 +457,7 @@ static const char *const pg_migrations[] = {
     /* 4 -> 5 */ PG_SALE_SCHEMA PG_ROWID("'sale','sale_refund'"),
     /* 5 -> 6 */ PG_DESK_SCHEMA,
     /* 6 -> 7 */ PG_TMC_GAP_SCHEMA,
+    /* 7 -> 8 */ PG_SETTLE_SCHEMA PG_ROWID("'settle_value'"),
 };
 
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == STORE_PG_SCHEMA_VERSION,

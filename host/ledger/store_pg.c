@@ -3,7 +3,8 @@
  * store_pg.h for the transactions and their locking).
  *
  * A statement is the SQLite dialect's text with ?N rewritten to $N, CROSS
- * JOIN (SQLite's join-order hint, with ON) as JOIN, and a few whole
+ * JOIN (SQLite's join-order hint, with ON) as JOIN, COLLATE BINARY (order
+ * by bytes) as COLLATE "C", and a few whole
  * statements (BEGIN IMMEDIATE, PRAGMA quick_check) given in PostgreSQL's
  * words; an INSERT gets "RETURNING *" so that store_write's new
  * id is the row's id. Parameters go as typed values (int8 and text as text,
@@ -184,6 +185,24 @@ static leal_err pg_err(struct ledger *l, const char *sql, const PGresult *res)
 
 /* ---- Statements ---- */
 
+/* At a word of SQLite's dialect PostgreSQL says otherwise: writes its words
+ * at out + *k (never longer) and returns how many of s it stands for; 0
+ * for any other word. */
+static size_t dialect_word(const char *s, char *out, size_t *k)
+{
+    /* SQLite's CROSS JOIN ... ON fixes the join order; PostgreSQL's planner
+     * chooses it, and its CROSS JOIN takes no ON. */
+    if (strncmp(s, "CROSS JOIN ", 11) == 0)
+        return 6;
+    /* SQLite's byte order for text is PostgreSQL's "C" collation. */
+    if (strncmp(s, "COLLATE BINARY", 14) == 0) {
+        memcpy(out + *k, "COLLATE \"C\"", 11);
+        *k += 11;
+        return 14;
+    }
+    return 0;
+}
+
 /* sql with ?N as $N (a bare ? numbered after the highest so far), outside
  * string literals and quoted names; whole statements PostgreSQL says
  * otherwise; INSERT with RETURNING * (new ids). */
@@ -199,7 +218,7 @@ static char *rewrite(const char *sql, bool *insert)
          * server's own checksums and WAL are its integrity. */
         {"PRAGMA quick_check", "SELECT 'ok'"},
     };
-    size_t n = strlen(sql), k = 0;
+    size_t n = strlen(sql), k = 0, skip;
     char *out;
     char quote = 0;
     int top = 0;
@@ -224,10 +243,8 @@ static char *rewrite(const char *sql, bool *insert)
             out[k++] = c;
             continue;
         }
-        if (c == 'C' && strncmp(s + i, "CROSS JOIN ", 11) == 0 && (i == 0 || s[i - 1] == ' ')) {
-            /* SQLite's CROSS JOIN ... ON fixes the join order; PostgreSQL's
-             * planner chooses it, and its CROSS JOIN takes no ON. */
-            i += 5;
+        if (c == 'C' && (i == 0 || s[i - 1] == ' ') && (skip = dialect_word(s + i, out, &k)) > 0) {
+            i += skip - 1;
             continue;
         }
         if (c != '?') {

@@ -15,12 +15,19 @@
 #include <string.h>
 
 #include "host/ledger/ledger.h"
+#include "host/ledger/ledger_rows.h"
 #include "host/ledger/ledger_settle.h"
 
 #define DAY_SECONDS 86400
 
+/* A read-only SQLite connection of its own (report_db_open), or an open
+ * ledger of either backend read through ledger_rows.h (report_db_on_ledger:
+ * l, pg when it is PostgreSQL's, snap while report_db_begin's snapshot is
+ * open). */
 struct report_db {
     sqlite3 *db;
+    struct ledger *l;
+    bool pg, snap;
     char msg[512];
 };
 
@@ -98,21 +105,89 @@ static leal_err db_err(struct report_db *db, int rc)
     return rc == SQLITE_NOMEM ? LEAL_E_NO_MEMORY : LEAL_E_DB;
 }
 
+/* A query's rows on either kind of report_db: cur_open binds v[0..n-1] to
+ * ?1..?n, cur_next steps (1 on a row), cur_close finalizes (also after a
+ * failed cur_open). */
+struct cur {
+    struct report_db *db;
+    sqlite3_stmt *st;
+    struct ledger_rows *rows;
+};
+
+static leal_err ledger_fail(struct report_db *db, leal_err err)
+{
+    snprintf(db->msg, sizeof db->msg, "%s", ledger_errmsg(db->l));
+    return err;
+}
+
+static leal_err cur_open(struct report_db *db, const char *sql, const int64_t *v, int n,
+                         struct cur *c)
+{
+    leal_err err;
+    int rc;
+    *c = (struct cur){db, NULL, NULL};
+    if (db->l)
+        return (err = ledger_rows_run(db->l, sql, v, n, &c->rows)) == LEAL_OK
+                   ? LEAL_OK
+                   : ledger_fail(db, err);
+    if ((rc = sqlite3_prepare_v2(db->db, sql, -1, &c->st, NULL)) != SQLITE_OK)
+        return db_err(db, rc);
+    for (int i = 0, k = sqlite3_bind_parameter_count(c->st); i < n && i < k; i++)
+        sqlite3_bind_int64(c->st, i + 1, v[i]);
+    return LEAL_OK;
+}
+
+static int cur_next(struct cur *c, leal_err *err)
+{
+    int rc;
+    if (c->rows) {
+        int row = ledger_rows_next(c->rows, err);
+        if (*err != LEAL_OK)
+            ledger_fail(c->db, *err);
+        return row;
+    }
+    rc = sqlite3_step(c->st);
+    *err = rc == SQLITE_ROW || rc == SQLITE_DONE ? LEAL_OK : db_err(c->db, rc);
+    return rc == SQLITE_ROW;
+}
+
+static bool cur_null(struct cur *c, int i)
+{
+    return c->rows ? ledger_rows_null(c->rows, i) : sqlite3_column_type(c->st, i) == SQLITE_NULL;
+}
+
+static int64_t cur_i64(struct cur *c, int i)
+{
+    return c->rows ? ledger_rows_i64(c->rows, i) : sqlite3_column_int64(c->st, i);
+}
+
+static const char *cur_text(struct cur *c, int i)
+{
+    const unsigned char *t;
+    if (c->rows)
+        return ledger_rows_text(c->rows, i);
+    t = sqlite3_column_text(c->st, i);
+    return t ? (const char *)t : "";
+}
+
+static void cur_close(struct cur *c)
+{
+    ledger_rows_close(c->rows);
+    sqlite3_finalize(c->st);
+    c->rows = NULL;
+    c->st = NULL;
+}
+
 static leal_err query_int(struct report_db *db, const char *sql, const int64_t *v, int n,
                           int64_t *out)
 {
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db->db, sql, -1, &st, NULL);
+    struct cur c;
+    leal_err err = cur_open(db, sql, v, n, &c);
     *out = 0;
-    if (rc != SQLITE_OK)
-        return db_err(db, rc);
-    for (int i = 0; i < n; i++)
-        sqlite3_bind_int64(st, i + 1, v[i]);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? LEAL_OK : db_err(db, rc);
+    if (err == LEAL_OK && cur_next(&c, &err))
+        *out = cur_i64(&c, 0);
+    cur_close(&c);
+    return err;
 }
 
 leal_err report_db_open(const char *path, struct report_db **out)
@@ -144,10 +219,23 @@ leal_err report_db_open(const char *path, struct report_db **out)
     return LEAL_OK;
 }
 
+leal_err report_db_on_ledger(struct ledger *l, struct report_db **out)
+{
+    struct report_db *db = calloc(1, sizeof *db);
+    *out = db;
+    if (db == NULL)
+        return LEAL_E_NO_MEMORY;
+    db->l = l;
+    db->pg = ledger_rows_pg(l);
+    return LEAL_OK;
+}
+
 void report_db_close(struct report_db *db)
 {
     if (db == NULL)
         return;
+    if (db->snap)
+        ledger_read_end(db->l);
     sqlite3_close(db->db);
     free(db);
 }
@@ -159,20 +247,49 @@ const char *report_db_errmsg(const struct report_db *db)
 
 leal_err report_db_version(struct report_db *db, int64_t *version)
 {
+    *version = 0;
+    if (db->pg)
+        return LEAL_E_PG_UNSUPPORTED;
     return query_int(db, "PRAGMA data_version", NULL, 0, version);
+}
+
+/* The snapshot of a ledger's report_db: its read transaction (REPEATABLE
+ * READ READ ONLY on PostgreSQL). */
+static leal_err snap_begin(struct report_db *db)
+{
+    leal_err err = ledger_read_begin(db->l);
+    if (err != LEAL_OK)
+        return ledger_fail(db, err);
+    db->snap = true;
+    return LEAL_OK;
+}
+
+static void snap_end(struct report_db *db)
+{
+    db->snap = false;
+    ledger_read_end(db->l);
 }
 
 leal_err report_db_begin(struct report_db *db, int64_t *version)
 {
-    leal_err err = report_db_version(db, version);
+    leal_err err = db->pg ? LEAL_OK : report_db_version(db, version);
+    if (db->pg)
+        *version = 0;
     if (err != LEAL_OK)
         return err;
+    if (db->l)
+        return snap_begin(db);
     int rc = sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL);
     return rc == SQLITE_OK ? LEAL_OK : db_err(db, rc);
 }
 
 void report_db_end(struct report_db *db)
 {
+    if (db->l) {
+        if (db->snap)
+            snap_end(db);
+        return;
+    }
     sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
 }
 
@@ -235,19 +352,18 @@ static leal_err add_row(struct report_part *p)
     return LEAL_OK;
 }
 
-static leal_err take_row(struct report_part *p, sqlite3_stmt *st)
+static leal_err take_row(struct report_part *p, struct cur *st)
 {
     leal_err err = add_row(p);
     struct report_cell *c = &p->cell[(p->nrows - 1) * p->ncols];
     for (size_t i = 0; err == LEAL_OK && i < p->ncols; i++) {
         int k = (int)i;
-        c[i].null = sqlite3_column_type(st, k) == SQLITE_NULL;
+        c[i].null = cur_null(st, k);
         if (p->col[i].type != REPORT_TEXT) {
-            c[i].i = sqlite3_column_int64(st, k);
+            c[i].i = cur_i64(st, k);
             continue;
         }
-        const unsigned char *t = sqlite3_column_text(st, k);
-        c[i].s = strdup(t ? (const char *)t : "");
+        c[i].s = strdup(cur_text(st, k));
         if (c[i].s == NULL)
             err = LEAL_E_NO_MEMORY;
     }
@@ -267,32 +383,33 @@ static leal_err run_part(struct report_db *db, struct report *r, const struct pa
                          const struct params *pa)
 {
     struct report_part *p = &r->part[r->nparts++];
-    sqlite3_stmt *st;
-    int rc;
-    leal_err err = LEAL_OK;
+    struct cur st;
+    leal_err err, step = LEAL_OK;
     snprintf(p->name, sizeof p->name, "%s", def->name);
     p->ncols = def->ncols;
     memcpy(p->col, def->cols, def->ncols * sizeof *def->cols);
-    if ((rc = sqlite3_prepare_v2(db->db, def->sql, -1, &st, NULL)) != SQLITE_OK)
-        return db_err(db, rc);
-    for (int i = 0, n = sqlite3_bind_parameter_count(st); i < n && i < N_PARAMS; i++)
-        sqlite3_bind_int64(st, i + 1, pa->v[i]);
-    while (err == LEAL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        err = take_row(p, st);
-    if (err == LEAL_OK && rc != SQLITE_DONE)
-        err = db_err(db, rc);
-    sqlite3_finalize(st);
-    return err;
+    err = cur_open(db, def->sql, pa->v, N_PARAMS, &st);
+    while (err == LEAL_OK && cur_next(&st, &step))
+        err = take_row(p, &st);
+    cur_close(&st);
+    return err != LEAL_OK ? err : step;
 }
 
 #define COLS(a) a, sizeof(a) / sizeof((a)[0])
 
 /* ---- The reports ------------------------------------------------------------ */
 
-/* The day an entry's second falls on, and the first day of its month. */
+/* The day an entry's second falls on, and the first day of its month: the
+ * one place the dialects differ (SQLite's strftime and julianday,
+ * PostgreSQL's date arithmetic); a query that needs it is written once as
+ * a macro of the month's macro, and report_db's pg picks the text. Text is
+ * ordered by its bytes on both (COLLATE BINARY, PostgreSQL's "C"). */
 #define DAY_OF(at) "((" at ") / 86400)"
 #define MONTH_OF(at)                                                                               \
     "CAST(julianday(strftime('%Y-%m-01', " at ", 'unixepoch')) - 2440587.5 AS INTEGER)"
+#define PG_MONTH_OF(at)                                                                            \
+    "(date_trunc('month', (DATE '1970-01-01' + ((" at ") / 86400)::int)::timestamp)::date - "      \
+    "DATE '1970-01-01')"
 
 /* The program's entries in the window (at the store), each with the kind it
  * counts as (a void: the kind it reverses, counted negatively by sign). */
@@ -332,7 +449,8 @@ static const char activity_sql[] =
     "FROM ent e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = l.account_id) "
     "SELECT x.day, coalesce(s.code, ''), sum(x.card), sum(x.qr), sum(x.nocard), sum(x.pi), "
     "sum(x.pr), sum(x.pe), sum(x.pa), sum(x.el), sum(x.es) FROM x LEFT JOIN store s ON s.id = "
-    "x.store_id GROUP BY x.day, x.store_id ORDER BY x.day, coalesce(s.code, '')";
+    "x.store_id GROUP BY x.day, x.store_id, s.code ORDER BY x.day, coalesce(s.code, '') COLLATE "
+    "BINARY";
 
 static const struct report_col activity_cols[] = {
     {"day", REPORT_DATE},
@@ -356,7 +474,7 @@ static const char refused_sql[] = "SELECT " DAY_OF(
     "f.at") ", s.code, f.kind, count(*) FROM sync_finding f "
             "JOIN terminal t ON t.id = f.terminal_id JOIN store s ON s.id = t.store_id "
             "WHERE s.program_id = ?1 AND f.at >= ?2 AND f.at < ?3 AND (?4 = 0 OR s.id = ?4) "
-            "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+            "GROUP BY 1, 2, 3 ORDER BY 1, s.code COLLATE BINARY, f.kind COLLATE BINARY";
 
 static const struct report_col refused_cols[] = {
     {"day", REPORT_DATE}, {"store", REPORT_TEXT}, {"reason", REPORT_TEXT}, {"taps", REPORT_INT}};
@@ -395,17 +513,27 @@ static leal_err report_activity(struct report_db *db, struct report *r, const st
  * asset: a date in the past reads a row per account and month after it,
  * not every line after it (8.3 s at 10 M entries for a date eleven months
  * back through the lines). */
+#define HELD_BALANCES                                                                              \
+    "WITH held AS (SELECT x.asset, sum(x.a) AS b FROM (SELECT b.account_id AS id, b.asset, "       \
+    "b.amount AS a FROM balance b JOIN account a ON a.id = b.account_id WHERE a.program_id = ?1 "  \
+    "AND a.kind <> 'program' UNION ALL "
+#define HELD_ASSETS                                                                                \
+    " AND a.program_id = ?1 AND a.kind <> 'program') x GROUP BY x.id, x.asset) "                   \
+    "SELECT asset, sum(CASE WHEN b <> 0 THEN 1 ELSE 0 END), sum(b), CASE WHEN asset = 'EUR' THEN " \
+    "sum(b) WHEN asset = 'PTS' AND ?5 > 0 THEN sum(b) * ?5 END FROM held GROUP BY asset HAVING "   \
+    "sum(CASE WHEN b <> 0 THEN 1 ELSE 0 END) > 0 OR sum(b) <> 0 ORDER BY asset COLLATE BINARY"
 static const char liabilities_sql[] =
-    "WITH held AS (SELECT x.asset, sum(x.a) AS b FROM (SELECT b.account_id AS id, b.asset, "
-    "b.amount AS a FROM balance b JOIN account a ON a.id = b.account_id WHERE a.program_id = ?1 "
-    "AND a.kind <> 'program' UNION ALL SELECT h.account_id, h.asset, -h.amount FROM report_held h "
-    "WHERE h.program_id = ?1 AND h.month >= ?8 AND ?4 = 0 UNION ALL SELECT l.account_id, "
-    "l.asset, ?11 * l.amount FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON "
-    "a.id = l.account_id WHERE e.program_id = ?1 AND e.at >= ?9 AND e.at < ?10 AND ?4 = 0 AND "
-    "a.program_id = ?1 AND a.kind <> 'program') x GROUP BY x.id, x.asset) "
-    "SELECT asset, sum(b <> 0), sum(b), CASE WHEN asset = 'EUR' THEN sum(b) WHEN asset = 'PTS' "
-    "AND ?5 > 0 THEN sum(b) * ?5 END FROM held GROUP BY asset HAVING sum(b <> 0) > 0 OR "
-    "sum(b) <> 0 ORDER BY asset";
+    HELD_BALANCES "SELECT h.account_id, h.asset, -h.amount FROM report_held h WHERE h.program_id = "
+                  "?1 AND h.month >= ?8 AND ?4 = 0 UNION ALL SELECT l.account_id, l.asset, ?11 * "
+                  "l.amount FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = "
+                  "l.account_id WHERE e.program_id = ?1 AND e.at >= ?9 AND e.at < ?10 AND ?4 = "
+                  "0" HELD_ASSETS;
+/* The same on PostgreSQL, whose ledger keeps no report_held: each balance
+ * less every line after the date. */
+static const char liabilities_lines_sql[] =
+    HELD_BALANCES "SELECT l.account_id, l.asset, -l.amount FROM entry e JOIN line l ON l.entry_id "
+                  "= e.id JOIN account a ON a.id = l.account_id WHERE e.program_id = ?1 AND e.at "
+                  ">= ?3" HELD_ASSETS;
 
 static const struct report_col liabilities_cols[] = {
     {"asset", REPORT_TEXT}, {"holders", REPORT_INT}, {"units", REPORT_INT}, {"value", REPORT_EUR}};
@@ -426,9 +554,10 @@ static leal_err report_liabilities(struct report_db *db, struct report *r, const
     p.v[9] = early ? at : me;
     p.v[10] = early ? 1 : -1;
     r->chart = (struct report_chart_spec){.part = 0, .x = 0, .ny = 1, .y = {3}, .bars = true};
-    return run_part(
-        db, r, &(const struct part_def){"liabilities", COLS(liabilities_cols), liabilities_sql},
-        &p);
+    return run_part(db, r,
+                    &(const struct part_def){"liabilities", COLS(liabilities_cols),
+                                             db->pg ? liabilities_lines_sql : liabilities_sql},
+                    &p);
 }
 
 /* redemptions: per reward (the redeeming entry's reference, or its reason
@@ -440,15 +569,15 @@ static leal_err report_liabilities(struct report_db *db, struct report *r, const
  * entry_program_at SQLite read every entry of the year: 4.7 s against 1.1 s
  * at 845,000 entries). */
 static const char redemptions_sql[] =
-    "SELECT CASE WHEN coalesce(r.reference, e.reference) <> '' THEN coalesce(r.reference, "
-    "e.reference) ELSE coalesce(r.reason, e.reason) END, l.asset, "
-    "sum(CASE WHEN e.kind IN ('void', 'refund') THEN -1 ELSE 1 END), sum(l.amount) "
+    "SELECT * FROM (SELECT CASE WHEN coalesce(r.reference, e.reference) <> '' THEN "
+    "coalesce(r.reference, e.reference) ELSE coalesce(r.reason, e.reason) END AS reward, l.asset "
+    "AS asset, sum(CASE WHEN e.kind IN ('void', 'refund') THEN -1 ELSE 1 END), sum(l.amount) "
     "FROM account a CROSS JOIN line l ON l.account_id = a.id CROSS JOIN entry e ON e.id = "
     "l.entry_id LEFT JOIN entry r ON r.id = e.reverses AND e.kind IN ('void', 'refund') WHERE "
     "e.program_id = "
     "?1 AND e.at >= ?2 AND e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) AND a.program_id = ?1 AND "
-    "a.kind = 'program' AND a.name IN ('points_redeemed', 'stamps_redeemed') GROUP BY 1, 2 "
-    "ORDER BY 1, 2";
+    "a.kind = 'program' AND a.name IN ('points_redeemed', 'stamps_redeemed') GROUP BY 1, 2) x "
+    "ORDER BY x.reward COLLATE BINARY, x.asset COLLATE BINARY";
 
 /* redemptions over whole days: the same per day and store in report_redeem. */
 static const char redemptions_sum_sql[] =
@@ -472,19 +601,23 @@ static leal_err report_redemptions(struct report_db *db, struct report *r, const
 /* breakage: per month, points issued, redeemed and expired (the program
  * accounts' other side) and what the expired were worth at the point
  * value: the points customers let lapse. */
-static const char breakage_sql[] = "SELECT " MONTH_OF(
-    "e.at") ", "
-            "sum(CASE WHEN a.name = 'points_issued' THEN -l.amount ELSE 0 END), "
-            "sum(CASE WHEN a.name = 'points_redeemed' THEN l.amount ELSE 0 END), "
-            "sum(CASE WHEN a.name = 'points_expired' THEN l.amount ELSE 0 END), "
-            "CASE WHEN ?5 > 0 THEN ?5 * sum(CASE WHEN a.name = 'points_expired' THEN l.amount ELSE "
-            "0 END) "
-            "END FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = "
-            "l.account_id "
-            "WHERE e.program_id = ?1 AND e.at >= ?2 AND e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) "
-            "AND a.kind = 'program' AND l.asset = 'PTS' "
-            "AND a.name IN ('points_issued', 'points_redeemed', 'points_expired') GROUP BY 1 ORDER "
-            "BY 1";
+#define BREAKAGE_SQL(MONTH)                                                                        \
+    "SELECT " MONTH(                                                                               \
+        "e.at") ", sum(CASE WHEN a.name = 'points_issued' THEN -l.amount ELSE 0 END), "            \
+                "sum(CASE WHEN a.name = 'points_redeemed' THEN l.amount ELSE 0 END), sum(CASE "    \
+                "WHEN a.name "                                                                     \
+                "= 'points_expired' THEN l.amount ELSE 0 END), CASE WHEN ?5 > 0 THEN ?5 * "        \
+                "sum(CASE WHEN "                                                                   \
+                "a.name = 'points_expired' THEN l.amount ELSE 0 END) END FROM entry e JOIN line "  \
+                "l ON "                                                                            \
+                "l.entry_id = e.id JOIN account a ON a.id = l.account_id WHERE e.program_id = ?1 " \
+                "AND e.at "                                                                        \
+                ">= ?2 AND e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) AND a.kind = 'program' AND "  \
+                "l.asset "                                                                         \
+                "= 'PTS' AND a.name IN ('points_issued', 'points_redeemed', 'points_expired') "    \
+                "GROUP BY 1 "                                                                      \
+                "ORDER BY 1"
+static const char *const breakage_sql[2] = {BREAKAGE_SQL(MONTH_OF), BREAKAGE_SQL(PG_MONTH_OF)};
 
 static const struct report_col breakage_cols[] = {
     {"month", REPORT_MONTH},        {"points_issued", REPORT_INT}, {"points_redeemed", REPORT_INT},
@@ -506,7 +639,7 @@ static leal_err report_breakage(struct report_db *db, struct report *r, const st
     r->chart = (struct report_chart_spec){.part = 0, .x = 0, .ny = 3, .y = {1, 2, 3}, .bars = true};
     return run_part(db, r,
                     &(const struct part_def){"breakage", COLS(breakage_cols),
-                                             pa->days ? breakage_sum_sql : breakage_sql},
+                                             pa->days ? breakage_sum_sql : breakage_sql[db->pg]},
                     pa);
 }
 
@@ -525,11 +658,12 @@ static leal_err report_breakage(struct report_db *db, struct report *r, const st
 #define CUSTOMERS_COUNTS                                                                           \
     " SELECT (SELECT count(*) FROM customer WHERE program_id = ?1 AND created_at < ?3), "          \
     "(SELECT count(*) FROM customer WHERE program_id = ?1 AND created_at >= ?2 AND created_at < "  \
-    "?3), (SELECT count(*) FROM per WHERE now), (SELECT count(*) FROM per WHERE before AND NOT "   \
-    "now)"
+    "?3), (SELECT count(*) FROM per WHERE now = 1), (SELECT count(*) FROM per WHERE before = 1 "   \
+    "AND now = 0)"
 static const char customers_sql[] =
-    "WITH per AS MATERIALIZED (SELECT a.customer_id AS id, max(e.at >= ?2) AS now, "
-    "max(e.at < ?2) AS before FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON "
+    "WITH per AS MATERIALIZED (SELECT a.customer_id AS id, max(CASE WHEN e.at >= ?2 THEN 1 ELSE 0 "
+    "END) AS now, max(CASE WHEN e.at < ?2 THEN 1 ELSE 0 END) AS before FROM entry e JOIN line l ON "
+    "l.entry_id = e.id JOIN account a ON "
     "a.id = l.account_id WHERE e.program_id = ?1 AND e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) "
     "AND a.kind = 'customer' AND e.kind <> 'expire' GROUP BY 1)" CUSTOMERS_COUNTS;
 
@@ -556,10 +690,9 @@ static const struct report_col customers_cols[] = {
  * up to --to left them in (tier 0: none or no sale through the rules). */
 static const char tiers_sql[] = "WITH " ACTIVE_CTE(
     "act", "?2",
-    "?3") " SELECT coalesce((SELECT s.tier_after FROM sale s JOIN account a ON a.id = s.account_id "
-          "WHERE a.customer_id = act.id AND s.at < ?3 ORDER BY s.at DESC, s.id DESC LIMIT 1), 0) "
-          "AS "
-          "tier, count(*) FROM act GROUP BY 1 ORDER BY 1";
+    "?3") " SELECT tier, count(*) FROM (SELECT coalesce((SELECT s.tier_after FROM sale s JOIN "
+          "account a ON a.id = s.account_id WHERE a.customer_id = act.id AND s.at < ?3 ORDER BY "
+          "s.at DESC, s.id DESC LIMIT 1), 0) AS tier FROM act) t GROUP BY tier ORDER BY tier";
 
 /* The same from report_visit, when the window spans months (as above). */
 #define VISITS_IN                                                                                  \
@@ -592,25 +725,29 @@ static leal_err report_customers(struct report_db *db, struct report *r, const s
  * month) looks its customer up by id: joined the other way round, SQLite
  * scanned the active pairs once per customer who joined (3 minutes at
  * 100,000 customers once customer_program_created exists). */
-#define CREATED_MONTH MONTH_OF("c.created_at")
-#define JOINED_MONTH MONTH_OF("created_at")
-#define ENTRY_MONTH MONTH_OF("e.at")
-#define RETENTION_BY_COHORT                                                                        \
-    " SELECT " CREATED_MONTH ", size.n, act.month, count(*) FROM act CROSS JOIN customer c ON "    \
-    "c.id = act.id JOIN size ON size.cohort = " CREATED_MONTH " WHERE c.program_id = ?1 AND "      \
-    "c.created_at >= ?2 AND c.created_at < ?3 GROUP BY 1, 3 ORDER BY 1, 3"
-#define RETENTION_SIZE                                                                             \
-    "WITH size AS (SELECT " JOINED_MONTH " AS cohort, count(*) AS n FROM customer "                \
-    "WHERE program_id = ?1 AND created_at >= ?2 AND created_at < ?3 GROUP BY 1), "
-static const char retention_sql[] = RETENTION_SIZE
-    "act AS MATERIALIZED (SELECT DISTINCT a.customer_id AS id, " ENTRY_MONTH
-    " AS month FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = "
-    "l.account_id WHERE e.program_id = ?1 AND e.at >= ?2 AND e.at < ?3 AND (?4 = 0 OR "
-    "e.store_id = ?4) AND a.kind = 'customer' AND e.kind <> 'expire')" RETENTION_BY_COHORT;
+#define RETENTION_BY_COHORT(MONTH)                                                                 \
+    " SELECT " MONTH("c.created_at") ", size.n, act.month, count(*) FROM act CROSS JOIN customer " \
+                                     "c ON c.id = act.id JOIN size ON size.cohort = " MONTH(       \
+                                         "c.created_at") " WHERE c.program_id = ?1 AND "           \
+                                                         "c.created_at >= ?2 AND c.created_at < "  \
+                                                         "?3 GROUP BY 1, 2, 3 ORDER BY 1, 3"
+#define RETENTION_SIZE(MONTH)                                                                      \
+    "WITH size AS (SELECT " MONTH(                                                                 \
+        "created_at") " AS cohort, count(*) AS n FROM customer WHERE "                             \
+                      "program_id = ?1 AND created_at >= ?2 AND created_at < ?3 GROUP BY 1), "
+#define RETENTION_SQL(MONTH)                                                                       \
+    RETENTION_SIZE(MONTH)                                                                          \
+    "act AS MATERIALIZED (SELECT DISTINCT a.customer_id AS id, " MONTH(                            \
+        "e.at") " AS month FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id "  \
+                "= l.account_id WHERE e.program_id = ?1 AND e.at >= ?2 AND e.at < ?3 AND (?4 = 0 " \
+                "OR e.store_id = ?4) AND a.kind = 'customer' AND e.kind <> "                       \
+                "'expire')" RETENTION_BY_COHORT(MONTH)
+static const char *const retention_sql[2] = {RETENTION_SQL(MONTH_OF), RETENTION_SQL(PG_MONTH_OF)};
 /* The same over whole days of the whole program spanning months: each
  * (customer, month) of report_visit with a day in the window. */
-static const char retention_sum_sql[] = RETENTION_SIZE
-    "act AS MATERIALIZED (SELECT customer_id AS id, month " VISITS_IN ")" RETENTION_BY_COHORT;
+static const char retention_sum_sql[] =
+    RETENTION_SIZE(MONTH_OF) "act AS MATERIALIZED (SELECT customer_id AS id, month " VISITS_IN
+                             ")" RETENTION_BY_COHORT(MONTH_OF);
 
 static const struct report_col retention_cols[] = {{"cohort", REPORT_MONTH},
                                                    {"joined", REPORT_INT},
@@ -623,7 +760,7 @@ static leal_err report_retention(struct report_db *db, struct report *r, const s
     r->chart = (struct report_chart_spec){.part = 0, .x = 2, .ny = 1, .y = {3}, .bars = true};
     return run_part(db, r,
                     &(const struct part_def){"retention", COLS(retention_cols),
-                                             sum ? retention_sum_sql : retention_sql},
+                                             sum ? retention_sum_sql : retention_sql[db->pg]},
                     pa);
 }
 
@@ -733,6 +870,9 @@ static leal_err report_settlement(struct report_db *db, struct report *r, const 
 struct report_def {
     const char *name, *summary;
     bool whole_program; /* refuses --store */
+    /* Reads through the ledger's own transactions (settlement: ledger_settle
+     * per month), not in one snapshot. */
+    bool own_tx;
     leal_err (*run)(struct report_db *db, struct report *r, const struct params *pa);
 };
 
@@ -740,24 +880,25 @@ static const struct report_def defs[] = {
     {"activity",
      "per day and store: sales by card/QR, points issued/redeemed/expired, purse "
      "loaded/spent; taps refused and why",
-     false, report_activity},
+     false, false, report_activity},
     {"liabilities",
      "at the end of --to: points, euros, stamps and bono sessions customers hold, "
      "valued",
-     true, report_liabilities},
-    {"redemptions", "per reward: redemptions and points or stamps", false, report_redemptions},
-    {"breakage", "per month: points issued, redeemed and expired (with their value)", false,
+     true, false, report_liabilities},
+    {"redemptions", "per reward: redemptions and points or stamps", false, false,
+     report_redemptions},
+    {"breakage", "per month: points issued, redeemed and expired (with their value)", false, false,
      report_breakage},
-    {"customers", "customers, new, active and lapsed; active ones by tier", false,
+    {"customers", "customers, new, active and lapsed; active ones by tier", false, false,
      report_customers},
     {"retention", "customers who joined per month and how many were active each month after", false,
-     report_retention},
+     false, report_retention},
     {"campaigns",
      "per earning rule: points given and its sales, against all sales in the window "
      "and just before",
-     false, report_campaigns},
+     false, false, report_campaigns},
     {"settlement", "per month, a collective's settlement between its shops (as leal settle)", true,
-     report_settlement},
+     true, report_settlement},
 };
 
 const char *report_name(size_t i)
@@ -774,7 +915,7 @@ const char *report_summary(size_t i)
 static leal_err resolve(struct report_db *db, const struct report_query *q, bool whole,
                         struct report *r)
 {
-    sqlite3_stmt *st;
+    struct cur st;
     int64_t n;
     leal_err err = query_int(db, "SELECT count(*) FROM program WHERE id = ?1",
                              (const int64_t[]){q->program_id}, 1, &n);
@@ -793,17 +934,16 @@ static leal_err resolve(struct report_db *db, const struct report_query *q, bool
         return LEAL_OK;
     if (whole)
         return LEAL_E_REPORT_STORE;
-    int rc = sqlite3_prepare_v2(db->db, "SELECT id FROM store WHERE program_id = ?1 AND code = ?2",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return db_err(db, rc);
-    sqlite3_bind_int64(st, 1, q->program_id);
-    sqlite3_bind_text(st, 2, q->store, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    r->store_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_err(db, rc);
+    /* The program's stores compared here: the queries bind integers only. */
+    r->store_id = 0;
+    err = cur_open(db, "SELECT id, code FROM store WHERE program_id = ?1",
+                   (const int64_t[]){q->program_id}, 1, &st);
+    while (err == LEAL_OK && r->store_id == 0 && cur_next(&st, &err))
+        if (strcmp(cur_text(&st, 1), q->store) == 0)
+            r->store_id = cur_i64(&st, 0);
+    cur_close(&st);
+    if (err != LEAL_OK)
+        return err;
     return r->store_id ? LEAL_OK : LEAL_E_REPORT_STORE;
 }
 
@@ -830,11 +970,17 @@ leal_err report_run_at(struct report_db *db, const struct report_query *q, int64
     out->program_id = q->program_id;
     out->from_day = q->from_day;
     out->to_day = q->to_day;
-    /* Inside report_db_begin's snapshot already: read in it. */
-    bool own = sqlite3_get_autocommit(db->db) != 0;
-    int rc = own ? sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) : SQLITE_OK;
-    if (rc != SQLITE_OK)
-        return db_err(db, rc);
+    /* Inside report_db_begin's snapshot already: read in it. On a ledger,
+     * not for a report that reads through the ledger's transactions. */
+    bool own = db->l ? !db->snap && !d->own_tx : sqlite3_get_autocommit(db->db) != 0;
+    if (own && db->l) {
+        if ((err = snap_begin(db)) != LEAL_OK)
+            return err;
+    } else if (own) {
+        int rc = sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            return db_err(db, rc);
+    }
     if ((err = resolve(db, q, d->whole_program, out)) == LEAL_OK) {
         struct params pa = {{q->program_id, from_at, to_at, out->store_id, out->point_value_cents,
                              from_at / DAY_SECONDS, to_at / DAY_SECONDS - 1},
@@ -842,14 +988,18 @@ leal_err report_run_at(struct report_db *db, const struct report_query *q, int64
                             false,
                             q->ledger};
         int y0, m0, y1, m1, dd;
-        pa.days = from_at >= 0 && from_at % DAY_SECONDS == 0 && to_at % DAY_SECONDS == 0 &&
-                  to_at > from_at;
+        /* The summaries are SQLite's (its ledger keeps them at each COMMIT);
+         * PostgreSQL's counts from the entries. */
+        pa.days = !db->pg && from_at >= 0 && from_at % DAY_SECONDS == 0 &&
+                  to_at % DAY_SECONDS == 0 && to_at > from_at;
         report_civil(pa.v[5], &y0, &m0, &dd);
         report_civil(pa.v[6], &y1, &m1, &dd);
         pa.spans = y0 != y1 || m0 != m1;
         err = d->run(db, out, &pa);
     }
-    if (own)
+    if (own && db->l)
+        snap_end(db);
+    else if (own)
         sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
     return err;
 }
@@ -861,16 +1011,15 @@ static const char dash_active_sql[] =
     "entry e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id = l.account_id WHERE "
     "e.program_id = ?1 AND e.at >= ?2 AND e.at < ?3 AND a.kind = 'customer' AND e.kind <> "
     "'expire') "
-    "SELECT s.code, count(*) FROM act JOIN store s ON s.id = act.store GROUP BY act.store "
+    "SELECT s.code, count(*) FROM act JOIN store s ON s.id = act.store GROUP BY act.store, s.code "
     "UNION ALL SELECT NULL, count(DISTINCT id) FROM act";
 
 leal_err report_dash_customers(struct report_db *db, int64_t program, int64_t from_at,
                                int64_t to_at, struct report_dash_figures *f)
 {
     const int64_t v[3] = {program, from_at, to_at};
-    sqlite3_stmt *st;
+    struct cur st;
     leal_err err;
-    int rc;
     db->msg[0] = '\0';
     f->active = 0;
     if ((err = query_int(db,
@@ -881,18 +1030,13 @@ leal_err report_dash_customers(struct report_db *db, int64_t program, int64_t fr
                          "?2 AND created_at < ?3",
                          v, 3, &f->joined)) != LEAL_OK)
         return err;
-    if ((rc = sqlite3_prepare_v2(db->db, dash_active_sql, -1, &st, NULL)) != SQLITE_OK)
-        return db_err(db, rc);
-    for (int i = 0; i < 3; i++)
-        sqlite3_bind_int64(st, i + 1, v[i]);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *code = (const char *)sqlite3_column_text(st, 0);
-        if (code)
-            f->each(f->ctx, code, sqlite3_column_int64(st, 1));
+    err = cur_open(db, dash_active_sql, v, 3, &st);
+    while (err == LEAL_OK && cur_next(&st, &err)) {
+        if (!cur_null(&st, 0))
+            f->each(f->ctx, cur_text(&st, 0), cur_i64(&st, 1));
         else
-            f->active = sqlite3_column_int64(st, 1);
+            f->active = cur_i64(&st, 1);
     }
-    err = rc == SQLITE_DONE ? LEAL_OK : db_err(db, rc);
-    sqlite3_finalize(st);
+    cur_close(&st);
     return err;
 }

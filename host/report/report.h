@@ -1,13 +1,20 @@
 /*
  * report.h - the figures a shop reads (issue 17): each report is one or more
  * parts (tables with typed columns: text, integers, euros in cents, dates,
- * months), computed by SQL over the ledger file through a read-only SQLite
- * connection of its own, all parts in one read transaction (one state of the
- * ledger). The writers (report_out.h: CSV, JSON, XLSX; report_chart.h: SVG)
- * work on any report. Days are UTC; --from/--to are whole days, inclusive.
- * What each report counts is stated in report.c beside its SQL and in
- * `leal report --help`. Memory: a struct report owns its rows (report_free).
- * Hosted. Errors: LEAL_E_NO_LEDGER, LEAL_E_DB*, LEAL_E_REPORT_*,
+ * months), computed by SQL over the ledger: an open ledger of either backend
+ * read through host/ledger/ledger_rows.h (report_db_on_ledger: `leal
+ * report`), or a ledger file through a read-only SQLite connection of its
+ * own (report_db_open: the back office), all parts in one read transaction
+ * (one state of the ledger: on PostgreSQL REPEATABLE READ READ ONLY). The
+ * SQL is written once, differing only where the dialects must (a month's
+ * first day; text ordered by bytes on both). On SQLite a report over whole
+ * days reads the summaries the ledger keeps (report_day, report_visit,
+ * report_held, report_redeem); on PostgreSQL, which keeps none, the same
+ * figures come from the entries. Settlement reads through ledger_settle's
+ * own transactions, a month at a time. The writers (report_out.h: CSV, JSON, XLSX; report_chart.h:
+ * SVG) work on any report. Days are UTC; --from/--to are whole days, inclusive. What each report
+ * counts is stated in report.c beside its SQL and in `leal report --help`. Memory: a struct report
+ * owns its rows (report_free). Hosted. Errors: LEAL_E_NO_LEDGER, LEAL_E_DB*, LEAL_E_REPORT_*,
  * LEAL_E_UNKNOWN_PROGRAM, LEAL_E_NO_MEMORY, settlement's LEAL_E_SETTLE_*;
  * report_db_errmsg() holds detail.
  */
@@ -94,6 +101,11 @@ struct ledger;
 /* Opens the ledger at path read-only (it must exist and be at this leal's
  * schema version: open it once with any ledger command to migrate it). */
 LEAL_MUST_CHECK leal_err report_db_open(const char *path, struct report_db **out);
+/* Reads the open ledger l (SQLite or PostgreSQL) through its own
+ * connection; l must outlive *out, which report_db_close frees without
+ * closing l. report_db_version is LEAL_E_PG_UNSUPPORTED on PostgreSQL
+ * (report_db_begin's *version is then 0). */
+LEAL_MUST_CHECK leal_err report_db_on_ledger(struct ledger *l, struct report_db **out);
 void report_db_close(struct report_db *db);
 const char *report_db_errmsg(const struct report_db *db);
 /* One read snapshot over several reports (the dashboard's): between

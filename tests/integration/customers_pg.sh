@@ -114,7 +114,7 @@ print(" ".join("%s:%s:%s" % (c["channel"], c["purpose"], c["granted"]) for c in 
     check_eq "$n: a post to customer 1" "0|entry 1 posted" "$RC|$OUT"
     l customer export 1
     # (SQLite's report summaries, report_visit and report_held, aside: a
-    # PostgreSQL ledger has no reports yet.)
+    # PostgreSQL ledger keeps no report summaries.)
     check_eq "$n: export: the tables that name customer 1 and their rows" \
         "customer:1 customer_pii:1 consent:2 customer_note:1 account:1 balance:1 entry:1 line:2 lot:1" \
         "$(printf '%s' "$OUT" | $PY -c 'import json,sys

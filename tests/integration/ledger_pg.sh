@@ -13,7 +13,10 @@
 # refused; `leal ledger copy` from the SQLite file to PostgreSQL and back;
 # `account show` lists balances in their names' byte order on an SQLite file
 # and on a database collated for Spanish alike, and `ledger verify` names
-# the first of two broken balances in that order on both.
+# the first of two broken balances in that order on both; `leal ledger import`
+# (as ledger_import.sh) refuses a batch whole and imports the corrected file
+# once, and `leal settle` with `leal report settlement` settle a collective's
+# month to the same figures, on a new file and a new database alike.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -149,8 +152,7 @@ n=pg
 before=$(state)
 LEAL_DB=$DB run_capture "$LEAL" account show 21 --json
 check_eq "$n: LEAL_DB selects the backend" 0 "$RC"
-for c in "report activity --program 1" "customer tag 1 vip" "backup $T/b.db" \
-    "ledger import $T/none" "customer retention --program 1"; do
+for c in "customer tag 1 vip" "backup $T/b.db" "customer retention --program 1"; do
     # shellcheck disable=SC2086
     l $c
     check_eq "$n: $c refused: exit 2" 2 "$RC"
@@ -258,6 +260,87 @@ check_eq "$n: the Spanish-collated database orders those names otherwise" \
     "$("$PSQL" "$ES" -qAtX -c "SELECT string_agg(x, ' ' ORDER BY x) FROM (VALUES ('STAMP:1'), \
 ('STAMP:-a'), ('STAMP:_a')) v(x)")"
 asset_order pg-es "$ES"
+
+# leal ledger import: batches of 4; line 7 takes account 11 from 2.00 (5.00 + 1.00 - 4.00 left by
+# lines 5 and 6) to -1.00: its batch is rolled back whole, the first one stays; the file corrected
+# imports the rest, the first 4 lines replayed by their request ids.
+import_case() { # LABEL DB
+    local db=$2
+    iq() { case $db in postgresql://*) "$PSQL" "$db" -qAtX -c "$1" ;; *) sqlite3 "$db" "$1" ;; esac }
+    run_capture "$LEAL" ledger init --db "$db"
+    run_capture "$LEAL" program create --code imp --name Import --db "$db"
+    run_capture "$LEAL" account add --program 1 --db "$db"
+    run_capture "$LEAL" account add --program 1 --db "$db"
+    printf 'i%s,EUR,%s,t,robot\n' 1,11,2 200 2,12,2 50 3,11,2 300 4,12,2 50 5,11,2 100 6,11,2 -400 \
+        7,11,2 -300 8,12,2 100 >"$T/in.csv"
+    run_capture "$LEAL" ledger import "$T/in.csv" --batch 4 --db "$db"
+    check_eq "$1: ledger import: a negative balance in the middle of a batch is refused" \
+        "2|committed 4|leal: $T/in.csv line 7: account 11 would hold -100 EUR: balance too low for this movement
+leal: $T/in.csv: 1 line(s) refused; 4 entries committed before line 7, nothing from it on: fix the lines named and import again (committed lines are recognised by their request ids)" \
+        "$RC|$OUT|$ERR"
+    check_eq "$1: ledger import: the first batch kept, its balances" "i1 i2 i3 i4|2:-600 11:500 12:100" \
+        "$(iq "SELECT request_id FROM entry ORDER BY id" | paste -sd ' ')|$(iq "SELECT account_id \
+|| ':' || amount FROM balance ORDER BY account_id" | paste -sd ' ')"
+    sed -i 's/^i7,11,2,EUR,-300/i7,11,2,EUR,-200/' "$T/in.csv"
+    run_capture "$LEAL" ledger import "$T/in.csv" --batch 4 --db "$db"
+    check_eq "$1: ledger import: the corrected file imports the rest" \
+        "0|committed 4
+committed 8
+imported 8 entries (4 already there)|0" \
+        "$RC|$OUT|$(iq "SELECT amount FROM balance WHERE account_id = 11 AND asset = 'EUR'")"
+    run_capture "$LEAL" ledger verify --db "$db"
+    check_eq "$1: ledger import: verify" "0|ledger ok: 8 entries, 16 lines, 12 accounts" "$RC|$OUT"
+}
+import_case sqlite "$T/import.db"
+import_case pg "$(backend_pg_db import)"
+
+# leal settle and leal report settlement (settle.sh's collective): three shops, November's sales
+# and a refund at 0.02 EUR a point; the preview and the report, the month closed, the report of
+# a settled month, and the settled period closed to any change (a trigger on both).
+settle_case() { # LABEL DB
+    local db=$2
+    sq() { case $db in postgresql://*) "$PSQL" "$db" -qAtX -c "$1" 2>&1 ;; *) sqlite3 "$db" "$1" 2>&1 ;; esac }
+    sl() { run_capture env USER=tester "$LEAL" "$@" --db "$db"; }
+    sl ledger init
+    sl program create --code mercado --name Mercado --kind collective --points-per-euro 1
+    for c in pan fru pes; do sl store add --program 1 --code $c --name "$c" --tz Europe/Madrid; done
+    sl customer add --program 1 --name Ana
+    sl sale --account 11 --amount 30 --store 1 --at 2026-11-05T10:00:00Z
+    sl sale --account 11 --amount 12,50 --store 2 --at 2026-11-06T10:00:00Z
+    sl sale refund --sale 1 --amount 10 --at 2026-11-07T10:00:00Z
+    sl settle --period 2026-11 --preview
+    check_eq "$1: settle without a point value: refused" \
+        "2|leal: settling 2026-11: the program has no point value for settlement; set it first ('leal settle value --program ID --point-value EUR'); nothing was settled" \
+        "$RC|$ERR"
+    sl settle value --point-value 0,02
+    check_eq "$1: settle value" "0|program 1 settles points at 0.02 EUR a point from now on" "$RC|$OUT"
+    local want
+    want="0|$(printf '%s\r\n' month,row,store,points_collected,points_paid_out,purse_loaded,purse_spent,balance \
+        2026-11,shop,pan,20,0,0.00,0.00,-0.40 2026-11,shop,fru,12,0,0.00,0.00,-0.24 \
+        2026-11,shop,pes,0,0,0.00,0.00,0.00 2026-11,no-shop,,0,0,0.00,0.00,0.00 \
+        2026-11,pool,,-32,0,0.00,0.00,0.64)"
+    sl report settlement --program 1 --from 2026-11-01 --to 2026-11-30 --csv
+    check_eq "$1: report settlement: November's preview" "$want" "$RC|$OUT"
+    sl settle --period 2026-11 --json
+    check_match "$1: November settled" '^0\|\{"program":1,"period":"2026-11","closed":true,"closed_now":true,"point_value_cents":2,"upto_entry":3,' "$RC|$OUT"
+    sl report settlement --program 1 --from 2026-11-01 --to 2026-11-30 --csv
+    check_eq "$1: report settlement: November as settled" "$want" "$RC|$OUT"
+    check_match "$1: a settled period is closed to changes" "a settled period is closed" \
+        "$(sq "UPDATE settlement SET upto_entry = 0")"
+    check_eq "$1: the settlement as recorded" "2026-11|3|2|tester" \
+        "$(sq "SELECT period || '|' || upto_entry || '|' || point_value_cents || '|' || operator FROM settlement")"
+    sl ledger verify
+    check_eq "$1: settle: verify" 0 "$RC"
+}
+settle_case sqlite "$T/settle.db"
+settle_case pg "$(backend_pg_db settle)"
+SC=$(backend_pg_db settle_copy)
+run_capture "$LEAL" ledger copy --from "sqlite:$T/settle.db" --to "$SC"
+SETTLED="SELECT v.program_id || '|' || v.point_value_cents || '|' || v.at || '|' || v.operator \
+|| '|' || s.period || '|' || s.end_at || '|' || s.upto_entry || '|' || s.point_value_cents || '|' \
+|| s.at || '|' || s.operator FROM settle_value v JOIN settlement s ON s.program_id = v.program_id"
+check_eq "$n: a settled ledger copied there: its point value and settled month, row for row" \
+    "0|$(sqlite3 "$T/settle.db" "$SETTLED")" "$RC|$("$PSQL" "$SC" -qAtX -c "$SETTLED")"
 
 q "UPDATE schema_version SET version = version + 1" >/dev/null
 l ledger verify

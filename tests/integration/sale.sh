@@ -4,7 +4,10 @@
 # --json), the store's local time (Europe/Madrid's repeated hour),
 # idempotent retries, refunds whole and in part, owed points, and every bad
 # input exiting 2 with one line and the database exactly as it was;
-# `ledger verify` finding a sale whose entry does not move what it records.
+# `ledger verify` finding a sale whose entry does not move what it records;
+# `leal report` over these sales, every report with exact figures (on SQLite
+# from the summaries, on PostgreSQL from the entries; settlement refused for a
+# program that is not a collective, ledger_pg.sh settles one).
 # LEAL_TEST_BACKEND=pg runs every case on PostgreSQL (sale_pg.sh;
 # tests/lib/backend.sh), which also copies the ledger to an SQLite file and
 # back to PostgreSQL with every sale, refund and rule set.
@@ -241,6 +244,70 @@ check_eq "at once: one sale for the shared request id, one reply its replay; bot
 check_eq "at once: the balance moved by what the three sales credited" \
     "$(q "select $PTS0 + sum(points - owed_settled) from sale where request_id in ('same', 'other1', 'other2')")" \
     "$(bal 22 PTS)"
+
+# The reports (issue 17) read these sales the same on both backends (issue 20): on SQLite a
+# window of whole days reads the summaries the ledger keeps, on PostgreSQL the entries. The
+# customers joined on fixed days; the window ends before today's entries (the manual post).
+q "update customer set created_at = 1790812800 where id = 1; update customer set created_at = 1794700800 where id = 2"
+W=(--program 1 --from 2026-10-01 --to 2026-12-04)
+l report activity "${W[@]}" --csv
+check_eq "report activity: per day, card sales, points issued and taken back by refunds" "0|$(printf '%s\r\n' \
+    day,store,sales_card,sales_qr,sales_no_card,points_issued,points_redeemed,points_expired,points_adjusted,purse_loaded,purse_spent \
+    2026-10-25,centro,2,0,0,24,0,0,0,0.00,0.00 2026-12-01,centro,0,0,1,28,0,0,0,0.00,0.00 \
+    2026-12-02,centro,0,0,0,-28,0,0,0,0.00,0.00 2026-12-03,centro,0,0,0,-12,0,0,0,0.00,0.00)" "$RC|$OUT"
+l report activity "${W[@]}" --store centro --csv --part refused
+check_eq "report activity at the store: nothing refused" "0|$(printf '%s\r\n' day,store,reason,taps)" "$RC|$OUT"
+l report liabilities "${W[@]}" --point-value 0,01 --csv
+check_eq "report liabilities at the end of 4 December: 12 points, 0.12 EUR" \
+    "0|$(printf '%s\r\n' asset,holders,units,value PTS,1,12,0.12)" "$RC|$OUT"
+l report liabilities --program 1 --from 2026-10-01 --to 2026-10-31 --csv
+check_eq "report liabilities at the end of October: no point value" \
+    "0|$(printf '%s\r\n' asset,holders,units,value PTS,1,24,)" "$RC|$OUT"
+l report breakage "${W[@]}" --point-value 0,01 --csv
+check_eq "report breakage: per month" "0|$(printf '%s\r\n' \
+    month,points_issued,points_redeemed,points_expired,expired_value 2026-10,24,0,0,0.00 \
+    2026-12,-12,0,0,0.00)" "$RC|$OUT"
+l report customers "${W[@]}" --json
+check_eq "report customers: two joined, one active" \
+    "0|$(printf '%s' '{"report":"customers","program":1,"store":null,"from":"2026-10-01","to":"2026-12-04",' \
+        '"point_value":null,"parts":{"customers":[{"customers":2,"new":2,"active":1,"lapsed":0}],' \
+        '"tiers":[{"tier":0,"customers":1}]}}')" "$RC|$OUT"
+l report customers --program 1 --from 2026-12-05 --to 2026-12-11 --store centro --csv
+check_eq "report customers at the store in December's second week: one active, one lapsed" \
+    "0|$(printf '%s\r\n' customers,new,active,lapsed 2,0,1,1)" "$RC|$OUT"
+l report retention "${W[@]}" --csv
+check_eq "report retention: October's cohort active in October and December" "0|$(printf '%s\r\n' \
+    cohort,joined,month,active 2026-10,1,2026-10,1 2026-10,1,2026-12,1)" "$RC|$OUT"
+l report redemptions "${W[@]}" --csv
+check_eq "report redemptions: none" "0|$(printf '%s\r\n' reward,asset,redemptions,units)" "$RC|$OUT"
+l report campaigns --program 1 --from 2026-12-08 --to 2026-12-11 --csv
+check_eq "report campaigns: the two rules of sale 4 by their names, against all sales" \
+    "0|$(printf '%s\r\n' rule,name,points,sales_with_rule,amount_with_rule,sales,amount,sales_before,amount_before \
+        '1,Doble martes,24,1,20.00,6,140.00,0,0.00' '2,Diez por té,10,1,20.00,6,140.00,0,0.00')" "$RC|$OUT"
+bad "report at another program's store" 2 "^leal: report activity: .*store" \
+    report activity "${W[@]}" --store lisboa
+bad "report settlement of a program that is not a collective" 2 \
+    "^leal: report settlement: 2026-10: .*collective" report settlement "${W[@]}"
+if [ "$BK" = pg ]; then
+    # Text in byte order whatever the database's collation: in one collated for Spanish (ICU,
+    # 'alfa' before 'Zeta') the stores still come as SQLite orders them.
+    ES=$(backend_pg_db es "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'es' LOCALE 'C' \
+ENCODING 'UTF8'")
+    for c in "ledger init" "program create --code es --name Es --kind single --points-per-euro 1" \
+        "store add --program 1 --code alfa --name Alfa --tz UTC" \
+        "store add --program 1 --code Zeta --name Zeta --tz UTC" "customer add --program 1 --name Ana" \
+        "sale --account 11 --amount 1 --store 1 --at 2026-12-01T10:00:00Z" \
+        "sale --account 11 --amount 2 --store 2 --at 2026-12-01T11:00:00Z"; do
+        # shellcheck disable=SC2086 # each command's words
+        run_capture "$LEAL" $c --db "$ES"
+    done
+    check_eq "pg: the Spanish database's own order puts alfa first" "alfa Zeta" \
+        "$("$PG_BIN/psql" "$ES" -qAtX -c "SELECT code FROM store ORDER BY code" | paste -sd ' ')"
+    run_capture "$LEAL" report activity --program 1 --from 2026-12-01 --to 2026-12-01 --csv --db "$ES"
+    check_eq "pg: report activity in byte order there: Zeta, then alfa" "0|$(printf '%s\r\n' \
+        day,store,sales_card,sales_qr,sales_no_card,points_issued,points_redeemed,points_expired,points_adjusted,purse_loaded,purse_spent \
+        2026-12-01,Zeta,0,0,1,2,0,0,0,0.00,0.00 2026-12-01,alfa,0,0,1,1,0,0,0,0.00,0.00)" "$RC|$OUT"
+fi
 
 # ledger verify holds each sale and refund to its entry: the points it records (less what it
 # settled) are what its entry moves on the account, and its entry is the one its key names.

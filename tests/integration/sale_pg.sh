@@ -6,8 +6,9 @@
 # cluster of each script's own, tests/lib/pg.sh) and the same exact
 # expectations as on SQLite: sales and refunds with their exact output, local
 # times, idempotent retries, owed points, `rules simulate`, `ledger verify`
-# holding each sale to its entry, and the ledger copied to an SQLite file and
-# back with every sale; every rule, tier, reward, stamp card and bono command
+# holding each sale to its entry, every report with the same
+# figures (and in byte order in a database collated for Spanish), and the
+# ledger copied to an SQLite file and back with every sale; every rule, tier, reward, stamp card and bono command
 # with its versions and refusals; a terminal package built from the ledger
 # (rules, names, hot list, floors, host changes, a phone's allowance at its
 # tier, site, caps) and what the build records; a bono sold, used (a torn
