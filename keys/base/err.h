@@ -267,6 +267,8 @@ typedef enum leal_err {
     /* 663..669: the desk's Transaction MAC upgrade (leal card upgrade, issue 19) */
     LEAL_E_CARD_NO_TMAC = 663,
     LEAL_E_CARD_TMAC_MISMATCH = 664,
+    /* 675..679: the desk's read of the Transaction MAC file (issue 19) */
+    LEAL_E_CARD_TMAC_MISSING = 675,
 
     /* 620..639: back-office languages */
     LEAL_E_WEB_LANG = 620,
