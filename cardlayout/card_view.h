@@ -62,6 +62,12 @@ struct card_view {
     int32_t counter;
     bool has_log;
     struct log_record log;
+    /* DESFire EV2/EV3 whose Transaction MAC file the caller knows of (LAYOUT.md
+     * 2.9): the file as read, TMC (the card's count of its committed
+     * transactions, card-enforced) and the TMV of the last of them. */
+    bool has_tmc;
+    uint32_t tmc;
+    uint8_t tmv[8];
     /* Classic: the state slot the read chose (the next write goes to the other). */
     uint8_t slot;
 

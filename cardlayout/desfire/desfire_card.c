@@ -1,6 +1,7 @@
 /* desfire_card.c - leal's DESFire card operations (LAYOUT.md 2; desfire_card.h). */
 #include "desfire_card.h"
 
+#include "cardlayout/desfire/desfire_tmac.h"
 #include "cardlayout/layout.h"
 #include "keys/base/bytes.h"
 #include "keys/base/ct.h"
@@ -190,6 +191,22 @@ static leal_err read_bonos(struct desfire_card *c, struct card_view *out)
     return err == LEAL_OK || err == LEAL_E_LAYOUT_VERSION ? err : LEAL_E_CARD_TAMPERED;
 }
 
+/* An EV2/EV3's Transaction MAC file (MACed, 1 RT; ReadData of it adds
+ * nothing to the TMI), under the read's session: TMC and TMV. */
+static leal_err read_tmac(struct desfire_card *c, struct card_view *out)
+{
+    uint8_t f[DESFIRE_TMAC_FILE_LEN];
+    leal_err err = desfire_read_data(&c->d, LAYOUT_FILE_TMAC, DESFIRE_COMM_MACED, 0, sizeof f, f);
+    if (err == LEAL_E_CARD_FILE_NOT_FOUND)
+        return LEAL_E_CARD_TMAC_MISSING;
+    if (err != LEAL_OK)
+        return err;
+    out->tmc = load_le32(f);
+    leal_memcpy(out->tmv, f + 4, sizeof out->tmv);
+    out->has_tmc = true;
+    return LEAL_OK;
+}
+
 leal_err desfire_card_read(struct desfire_card *c, struct card_view *out)
 {
     uint8_t st[STATE_FILE_LEN], log[LAYOUT_LOG_RECORD_LEN];
@@ -212,7 +229,8 @@ leal_err desfire_card_read(struct desfire_card *c, struct card_view *out)
     if (err != LEAL_OK || state_card_id != out->card_id || counter < 0 ||
         counter > LAYOUT_COUNTER_START)
         return LEAL_E_CARD_TAMPERED;
-    if ((err = read_bonos(c, out)) != LEAL_OK)
+    if ((err = read_bonos(c, out)) != LEAL_OK ||
+        (c->ver[KEY_ROLE_TMAC] != 0 && (err = read_tmac(c, out)) != LEAL_OK))
         return err;
     out->counter = counter;
     out->taps = (uint32_t)(LAYOUT_COUNTER_START - counter);

@@ -144,7 +144,11 @@ LEAL_MUST_CHECK leal_err desfire_card_identify(struct desfire_card *c, struct ca
 /* After identify: authenticates with the terminal key (key 2; c->ver's
  * version, else the identity's key-set version) and reads what
  * a terminal reads (state MACed, purse, counter, newest log record: 6 RT;
- * random-UID + GetCardUID), into out. The session stays open under key 2. */
+ * a version-2 card's bonos + 1; random-UID + GetCardUID), into out. A card
+ * whose Transaction MAC file the caller knows of (c->ver[KEY_ROLE_TMAC] set
+ * between identify and read, LAYOUT.md 2.9): + ReadData 0x0F (MACed, 1 RT)
+ * into out's TMC and TMV; such a card without the file:
+ * LEAL_E_CARD_TMAC_MISSING. The session stays open under key 2. */
 LEAL_MUST_CHECK leal_err desfire_card_read(struct desfire_card *c, struct card_view *out);
 /* Authenticates key_no of the application or PICC selected with the version
  * of role the card carries (c->ver, else the current one); when that fails,

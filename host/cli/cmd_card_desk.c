@@ -144,6 +144,8 @@ static void print_card(const struct desk_cli *c, const struct issuance_card *v,
     printf("%-12s %u\n", "points", w.points);
     printf("%-12s %u %u %u %u\n", "stamps", w.stamps[0], w.stamps[1], w.stamps[2], w.stamps[3]);
     printf("%-12s %u\n", "taps", w.taps);
+    if (w.has_tmc)
+        printf("%-12s %u\n", "tmc", w.tmc);
     printf("%-12s version %u\n", "layout", w.layout_version);
     for (int i = 0; i < w.nbonos; i++) {
         const struct desk_view_bono *b = &w.bonos[i];

@@ -70,6 +70,8 @@ void desk_print_json(const struct desk_card_view *w)
     if (w->bono_op)
         printf(",\"bono\":{\"id\":%u,\"cents\":%lld,\"ledger_sessions\":%lld}", w->bono_id,
                (long long)w->bono_cents, (long long)w->bono_held);
+    if (w->has_tmc)
+        printf(",\"tmc\":%u", w->tmc);
     if (w->tmac_key_version)
         printf(",\"tmac_key_version\":%u", w->tmac_key_version);
     if (w->has_operations)

@@ -165,6 +165,8 @@ void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_v
     out->tier = v->state.tier;
     out->state_seq = v->state.seq;
     out->taps = v->taps;
+    out->has_tmc = v->has_tmc;
+    out->tmc = v->tmc;
     out->layout_version = v->layout_version;
     out->upgraded = v->upgraded;
     bonos(l, v, out);
@@ -203,13 +205,17 @@ void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_v
 void desk_card_view_line(const struct desk_card_view *w, char *out, size_t cap)
 {
     size_t n;
-    int k = snprintf(out, cap,
-                     "%s card %lld (%s, UID %s%s): account %lld%s, card %s, purse %s, points %u, "
-                     "stamps %u %u %u %u, taps %u; ledger %s",
-                     w->result, (long long)w->card_id, w->technology, w->uid,
-                     w->random_uid ? ", random UID" : "", (long long)w->account_id,
-                     w->gift_card ? " (gift card)" : "", w->status, w->purse, w->points,
-                     w->stamps[0], w->stamps[1], w->stamps[2], w->stamps[3], w->taps, w->agreement);
+    char tmc[24] = "";
+    int k;
+    if (w->has_tmc)
+        snprintf(tmc, sizeof tmc, ", TMC %u", w->tmc);
+    k = snprintf(out, cap,
+                 "%s card %lld (%s, UID %s%s): account %lld%s, card %s, purse %s, points %u, "
+                 "stamps %u %u %u %u, taps %u%s; ledger %s",
+                 w->result, (long long)w->card_id, w->technology, w->uid,
+                 w->random_uid ? ", random UID" : "", (long long)w->account_id,
+                 w->gift_card ? " (gift card)" : "", w->status, w->purse, w->points, w->stamps[0],
+                 w->stamps[1], w->stamps[2], w->stamps[3], w->taps, tmc, w->agreement);
     for (int i = 0; k >= 0 && (n = (size_t)k) < cap && i < w->nnotes; i++)
         k += snprintf(out + n, cap - n, "; %s: %s", w->notes[i].topic, w->notes[i].text);
 }

@@ -79,6 +79,10 @@ struct desk_card_view {
     int32_t purse_cents;
     char purse[32]; /* euros, two decimals */
     uint32_t points, stamps[STATE_STAMPS], tier, state_seq, taps;
+    /* An EV2/EV3 with the Transaction MAC file the ledger records: the TMC
+     * the read found (LAYOUT.md 2.9). */
+    bool has_tmc;
+    uint32_t tmc;
     unsigned layout_version; /* LAYOUT.md 4.1 */
     bool upgraded;           /* this contact brought the card to version 2 */
     /* leal card upgrade: the tmac key version of the card's Transaction MAC
@@ -127,7 +131,8 @@ void desk_card_view(struct ledger *l, const struct issuance_card *v, enum desk_v
 /* The view in one line for a person (`leal desk`: a line per card), e.g.
  *   read card 1 (desfire-ev1, UID 04112233445566): account 1, card active,
  *   purse 5.00, points 0, stamps 0 0 0 0, taps 3; ledger agrees
- * (one line), then "; TOPIC: NOTE" for each note. Cut short at cap. */
+ * (one line; ", TMC n" after the taps where the read found one), then
+ * "; TOPIC: NOTE" for each note. Cut short at cap. */
 void desk_card_view_line(const struct desk_card_view *w, char *out, size_t cap);
 
 #endif

@@ -90,8 +90,9 @@ static leal_err settle_and_compare(struct op *o, const struct ledger_card *lc,
 }
 
 /* What the ledger has of the card just read, judged: a card being issued
- * (PENDING) by its issuance, a card behind the ledger before anything is
- * settled from it, any other by settle_and_compare. *judged: the card is
+ * (PENDING) by its issuance, a card behind the ledger (its taps, or an
+ * EV2/EV3's TMC: issuance_judge_tmc) before anything is settled from it, any
+ * other by settle_and_compare. *judged: the card is
  * the ledger's and was settled (the read goes on to its keys). */
 static leal_err judge_books(struct op *o, struct ledger_card *lc, struct issuance_card *out,
                             bool *judged)
@@ -106,6 +107,8 @@ static leal_err judge_books(struct op *o, struct ledger_card *lc, struct issuanc
         return issuance_compare(is, lc, out->stored_value, out);
     if ((int64_t)out->taps < lc->last_counter)
         return issuance_judge(is, lc, out->stored_value, out);
+    if ((err = issuance_judge_tmc(is, lc, out)) != LEAL_OK)
+        return err;
     *judged = true;
     return settle_and_compare(o, lc, out);
 }

@@ -62,6 +62,12 @@ struct issuance_card {
     struct state_body state;
     int32_t purse_cents;
     uint32_t taps; /* transactions the card committed (card-enforced counter) */
+    /* An EV2/EV3 whose Transaction MAC file the ledger records (LAYOUT.md
+     * 2.9): the TMC the read found in it, the card's own count of the
+     * transactions it committed, judged against the TMCs the host verified
+     * (issuance_judge_tmc). */
+    bool has_tmc;
+    uint32_t tmc;
     /* The card's layout version (LAYOUT.md 4.1) and its bonos (version 2;
      * none on a version-1 card). upgraded: this read brought a version-1
      * DESFire card to version 2 (LAYOUT.md 4.3). */

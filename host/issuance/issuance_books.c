@@ -12,6 +12,7 @@
 #include "host/ledger/ledger_host_change.h"
 #include "host/ledger/ledger_rules.h"
 #include "host/ledger/ledger_sale.h"
+#include "host/ledger/ledger_tmac.h"
 #include "keys/base/bytes.h"
 #include "keys/base/ct.h"
 
@@ -183,6 +184,25 @@ void issuance_eur_text(int64_t cents, char *out, size_t n)
 {
     if (amount_format(cents, out, n) != LEAL_OK && n > 0)
         out[0] = '\0'; /* unreachable with the callers' 32-byte buffers */
+}
+
+leal_err issuance_judge_tmc(struct issuance *is, const struct ledger_card *lc,
+                            struct issuance_card *out)
+{
+    char why[160];
+    uint32_t proved;
+    bool found;
+    leal_err err;
+    if (!out->has_tmc)
+        return LEAL_OK;
+    if ((err = ledger_tmac_highest(is->ledger, lc->card_id, &proved, &found)) != LEAL_OK ||
+        !found || out->tmc >= proved)
+        return err;
+    snprintf(why, sizeof why,
+             "its Transaction MAC counter shows TMC %u, behind the TMC %u the card's own MAC "
+             "proved in a terminal's journal: a restored copy or a clone",
+             out->tmc, proved);
+    return issuance_verdict(is, out, why);
 }
 
 leal_err issuance_judge(struct issuance *is, const struct ledger_card *lc, bool purse_on_card,

@@ -46,6 +46,15 @@ LEAL_MUST_CHECK leal_err issuance_compare(struct issuance *is, const struct ledg
  * LEAL_E_CARD_TAMPERED (or the ledger's error). */
 LEAL_MUST_CHECK leal_err issuance_verdict(struct issuance *is, struct issuance_card *out,
                                           const char *why);
+/* An EV2/EV3 whose Transaction MAC file the read found (out->has_tmc;
+ * LAYOUT.md 2.9): its TMC behind the highest TMC the host proved with the
+ * card's tmac key (ledger_tmac_highest) is a verdict, as taps behind the
+ * ledger's are: the card blocked, LEAL_E_CARD_TAMPERED. The TMC is the
+ * card's own count of its commits, which no key moves back, so it holds
+ * whether or not a terminal debits the counter file. LEAL_OK otherwise (a
+ * card without the file: nothing to judge). */
+LEAL_MUST_CHECK leal_err issuance_judge_tmc(struct issuance *is, const struct ledger_card *lc,
+                                            struct issuance_card *out);
 /* The verdicts both card types share, on a card the ledger knows (not
  * PENDING): taps (DESFire counter, Classic seq) behind the ledger's, or a
  * purse above what the ledger has for the card (its account's euros less its

@@ -113,6 +113,8 @@ static void view_out(const struct card_view *v, struct issuance_card *out)
     out->bonos = v->bonos;
     out->purse_cents = v->purse_cents;
     out->taps = v->taps;
+    out->has_tmc = v->has_tmc;
+    out->tmc = v->tmc;
     out->stored_value = v->stored_value;
     memcpy(out->mark, v->mark, sizeof out->mark);
     out->has_mark = v->has_mark;
@@ -184,7 +186,9 @@ _Static_assert(KEY_ROLE_TMAC <= LEDGER_KEY_ROLES, "the ledger records the tmac k
 static const enum key_role desfire_roles[4] = {KEY_ROLE_PICC_MASTER, KEY_ROLE_APP_MASTER,
                                                KEY_ROLE_PURSE_CREDIT, KEY_ROLE_TERMINAL};
 
-/* The versions the ledger recorded for the card, where this contact knows none. */
+/* The versions the ledger recorded for the card, where this contact knows
+ * none; a tmac key recorded names a Transaction MAC file, which the read then
+ * reads (the card's TMC, LAYOUT.md 2.9). */
 static leal_err learn_versions(struct desk *k, int64_t card_id)
 {
     uint8_t v[LEDGER_KEY_ROLES];
@@ -192,6 +196,8 @@ static leal_err learn_versions(struct desk *k, int64_t card_id)
     for (int i = 0; err == LEAL_OK && i < 4; i++)
         if (k->c.ver[desfire_roles[i]] == 0)
             k->c.ver[desfire_roles[i]] = v[desfire_roles[i] - 1];
+    if (err == LEAL_OK && k->c.ver[KEY_ROLE_TMAC] == 0)
+        k->c.ver[KEY_ROLE_TMAC] = v[KEY_ROLE_TMAC - 1];
     return err;
 }
 
@@ -262,7 +268,8 @@ static leal_err desfire_add_tmac(void *s, uint8_t known, uint8_t *version, bool 
     return desfire_card_add_tmac(&k->c, known, version, made);
 }
 
-/* What a terminal reads (desfire_card_read: 8 RT, random-UID 9; a version-2 card's bonos + 1), with
+/* What a terminal reads (desfire_card_read: 8 RT, random-UID 9; a version-2 card's bonos + 1; a
+ * Transaction MAC file the ledger records + 1), with
  * the key versions the ledger recorded for the card; without a record, the identity's key-set
  * version (the terminal key's at issuance). */
 static leal_err desfire_read(void *s, struct issuance_card *out)

@@ -15,6 +15,9 @@
 #define OTHER_SQL                                                                                  \
     "SELECT terminal_id, epoch, seq FROM terminal_tmac WHERE card_id = ?1 AND tmc = ?2 AND NOT "   \
     "(terminal_id = ?3 AND epoch = ?4 AND seq = ?5) ORDER BY terminal_id, epoch, seq LIMIT 1"
+#define HIGHEST_SQL                                                                                \
+    "SELECT coalesce(max(tmc), -1) FROM terminal_tmac WHERE card_id = ?1 AND verdict IN ('ok', "   \
+    "'altered')"
 #define RECORD_SQL                                                                                 \
     "INSERT INTO terminal_tmac(terminal_id, epoch, seq, card_id, tmc, tmv, verdict, detail) "      \
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
@@ -97,4 +100,13 @@ leal_err ledger_tmac_record(struct ledger *l, const struct ledger_tmac_row *r)
                              SV_I64(r->card_id), SV_I64((int64_t)r->tmc), SV_BLOB(r->tmv, 8),
                              SV_TEXT(r->verdict), SV_TEXT(r->detail)),
                        NULL);
+}
+
+leal_err ledger_tmac_highest(struct ledger *l, int64_t card_id, uint32_t *tmc, bool *found)
+{
+    int64_t v = -1;
+    leal_err err = store_query_int(l, HIGHEST_SQL, I64S(card_id), &v);
+    *found = err == LEAL_OK && v >= 0 && v <= UINT32_MAX;
+    *tmc = *found ? (uint32_t)v : 0;
+    return err;
 }

@@ -53,6 +53,12 @@ struct ledger_tmac_where {
 LEAL_MUST_CHECK leal_err ledger_tmac_other(struct ledger *l, int64_t card_id, uint32_t tmc,
                                            const struct ledger_tmac_key *k,
                                            struct ledger_tmac_where *out);
+/* The highest TMC of card that a check with the card's tmac key proved the
+ * card reached (its entries judged ok or altered: the card's MAC holds
+ * either way): the desk's floor for the TMC it reads (LAYOUT.md 2.9);
+ * *found false when no entry proves any. */
+LEAL_MUST_CHECK leal_err ledger_tmac_highest(struct ledger *l, int64_t card_id, uint32_t *tmc,
+                                             bool *found);
 /* The check's verdict (LEDGER_TMAC_*) of the TMAC entry key. */
 struct ledger_tmac_row {
     struct ledger_tmac_key key;

@@ -336,6 +336,10 @@ static const struct err_entry err_table[] = {
       "replace it"),
     E(LEAL_E_WEB_MAIL_STOPPED, "the server stopped before this e-mail went out; ask for the "
                                "link again"),
+    E(LEAL_E_CARD_TMAC_MISSING,
+      "the ledger records a Transaction MAC file on this card and the card shows none (a copy, or "
+      "a card changed outside leal): its transaction count cannot be checked; nothing was done: "
+      "keep the card and replace it"),
     E(LEAL_E_WEB_LANG, "unknown language; the back office speaks en (English) and es (Spanish)"),
     E(LEAL_E_PORTAL_LINK_UNKNOWN, "this sign-in link is not known here; ask for a new one"),
     E(LEAL_E_PORTAL_LINK_USED, "this sign-in link has already been used; ask for a new one"),

@@ -269,6 +269,8 @@ typedef enum leal_err {
     LEAL_E_CARD_TMAC_MISMATCH = 664,
     /* 670..674: the web server's mail out (host/web/web_mail.h) */
     LEAL_E_WEB_MAIL_STOPPED = 670,
+    /* 675..679: the desk's read of the Transaction MAC file (issue 19) */
+    LEAL_E_CARD_TMAC_MISSING = 675,
 
     /* 620..639: back-office languages */
     LEAL_E_WEB_LANG = 620,

@@ -41,8 +41,8 @@ check_eq "the demo's gift card: a gift account, the gift on its purse" \
     "$(printf '%s\n' "$OUT" | grep -A1 '^account .* (gift card), ' | sed -E '1s/^account +[0-9]+/account      N/' | paste -sd'|')"
 check_match "the demo's desk loop reads the gift card in one line" \
     "^read card [0-9]{12} \(desfire-ev1, UID 04998877665544\): account [0-9]+ \(gift card\), card active, purse 25.00, points 0, stamps 0 0 0 0, taps 1; ledger agrees$" "$OUT"
-check_match "... then Ana's new card, synced: 32.50 and 75 points" \
-    "^read card [0-9]{12} \(desfire-ev3, UID [0-9a-f]{14}, random UID\): account [0-9]+, card active, purse 32.50, points 75, stamps 0 0 0 0, taps 2; ledger agrees$" "$OUT"
+check_match "... then Ana's new card, synced: 32.50 and 75 points, TMC 2 (the credit and the sync)" \
+    "^read card [0-9]{12} \(desfire-ev3, UID [0-9a-f]{14}, random UID\): account [0-9]+, card active, purse 32.50, points 75, stamps 0 0 0 0, taps 2, TMC 2; ledger agrees$" "$OUT"
 check_match "the demo's books balance (the gift sale one entry of two lines)" "^ledger ok: 5 entries, 10 lines" "$OUT"
 check_match "the demo's kiosk is made from its bundle" \
     "^terminal 1 of program 1 made in .*/kiosk1 \(bundle valid until [0-9-]{10} 00:00 UTC\); load a package next: leal-terminal load FILE$" "$OUT"

@@ -69,7 +69,7 @@ story() {
         "$RC $(json purse_cents agrees <<<"$OUT")"
     check_eq "$w $c: top-up under EV2 (terminal key, then key 1)" "2 0 0" "$(sm)"
     LEAL_TRACE=apdu run_capture "$LEAL" bono sell --kind "10 masajes" "$@" --json
-    check_eq "$w $c: a bono sold (10 sessions, the ledger's 10, 9 + 3 RT)" "0|bono-sold 10 10 12" \
+    check_eq "$w $c: a bono sold (10 sessions, the ledger's 10, 10 + 3 RT: the read with its TMC)" "0|bono-sold 10 10 13" \
         "$RC|$(json result sessions_left ledger_sessions round_trips <<<"$OUT")"
     check_eq "$w $c: bono sale under EV2" "1 0 0" "$(sm)"
     VER=$((VER + 1))
@@ -86,8 +86,8 @@ story() {
     check_eq "$w $c: the re-key under EV2 (71 sent, no AA, 4 ChangeKey)" "0 4" \
         "$(grep -c '^leal: trace: > 90 AA 00 00' <<<"$ERR") $(grep -c '^leal: trace: > 90 C4 00 00' <<<"$ERR")"
     LEAL_TRACE=apdu run_capture "$LEAL" card read "$@" --json
-    check_eq "$w $c: read again: nothing to re-key, 32.50, 10 sessions, agrees, 9 RT" \
-        "0 0 3250 True 9 10" \
+    check_eq "$w $c: read again: nothing to re-key, 32.50, 10 sessions, agrees, 10 RT (9 + the Transaction MAC file)" \
+        "0 0 3250 True 10 10" \
         "$RC $(json keys_updated purse_cents agrees round_trips <<<"$OUT") $($PY -c 'import json,sys; print(json.load(sys.stdin)["bonos"][0]["sessions"])' <<<"$OUT")"
     check_eq "$w $c: the read under EV2" "1 0 0" "$(sm)"
 }

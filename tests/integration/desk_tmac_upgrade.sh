@@ -10,7 +10,9 @@
 # so and changes nothing; an EV1 is refused in one line. The next terminal
 # package's floors carry flag bit 2 for the upgraded cards, and a tap of one
 # at leal-terminal journals a TMAC entry whose TMV `leal sync import` checks
-# with the card's tmac key. Every process this starts, it stops.
+# with the card's tmac key; the desk's next read of it shows its TMC (its
+# file read: one exchange more), an EV1's read is as before. Every process
+# this starts, it stops.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
@@ -160,6 +162,12 @@ check_match "the import checks the TMV with the card's tmac key: the card's word
 check_eq "... and finds nothing against it" "0 ok" \
     "$RC $(sqlite3 "$DB" "SELECT verdict FROM terminal_tmac WHERE card_id = ${ID[sim]} AND tmc = 1")"
 run_capture "$LEAL" card read --reader "sim:$T/sim.json" --json
-check_eq "the desk reads the card: 17 points, 20.00, 2 taps, the ledger agrees" "0 17 2000 2 True" \
-    "$RC $(json points purse_cents taps agrees <<<"$OUT")"
+check_eq "the desk reads the card: 17 points, 20.00, 2 taps, TMC 1 (its file read: 9 + 1 RT), the ledger agrees" \
+    "0 17 2000 2 1 10 True" "$RC $(json points purse_cents taps tmc round_trips agrees <<<"$OUT")"
+run_capture "$LEAL" card read --reader "sim:$T/sim.json"
+check_eq "... and says so in words" "0|taps         2|tmc          1" \
+    "$RC|$(grep -E '^(taps|tmc) ' <<<"$OUT" | paste -sd'|')"
+run_capture "$LEAL" card read --reader "sim:$T/ev1.json" --json
+check_eq "an EV1's read as before: 9 RT, no TMC" "0 9 False" \
+    "$RC $(json round_trips <<<"$OUT") $($PY -c 'import json,sys; print("tmc" in json.load(sys.stdin))' <<<"$OUT")"
 finish

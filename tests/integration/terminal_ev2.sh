@@ -8,7 +8,8 @@
 # 2,00 + earn 10,00, the void of that, redeem a reward of 20 points, each
 # with its exact operator line and exit code, then a balance --json with the
 # exact points, euros and round trips (7: AuthenticateEV2First answered, no
-# AA); the desk then reads every card (3 points, 17.00, taps 6). The package
+# AA); the desk then reads every card (3 points, 17.00, taps 6, and the TMC
+# of its Transaction MAC file: 6, in 10 exchanges). The package
 # names the EV2/EV3 cards as such (floor flag 2) and not the EV1; an EV1's
 # earn beside them costs the one exchange more of its 71 (9 against 8).
 # Every process this starts, it stops.
@@ -112,8 +113,9 @@ done
 # The desk reads every card: exactly what the till left.
 for c in sim-ev2 sim-ev3 pcsc-ev2 pcsc-ev3 nfc-ev2 nfc-ev3; do
     run_capture "$LEAL" card read --reader "sim:$T/$c.json" --json
-    check_eq "the desk reads $c: 3 points, 17.00, taps 6 (the desk's top-up, the till's 5)" "3 1700 6" \
-        "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT") $(field '["taps"]' <<<"$OUT")"
+    check_eq "the desk reads $c: 3 points, 17.00, taps 6 (the desk's top-up, the till's 5), TMC 6 (the same commits), 10 RT (+ its Transaction MAC file)" \
+        "3 1700 6 6 10" \
+        "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT") $(field '["taps"]' <<<"$OUT") $(field '["tmc"]' <<<"$OUT") $(field '["round_trips"]' <<<"$OUT")"
 done
 
 # An EV1 beside them: 71 answered ILLEGAL_COMMAND, then AA: one exchange more.

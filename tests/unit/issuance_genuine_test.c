@@ -520,8 +520,8 @@ static void expect_upgraded(struct fixture *f, const struct issuance_card *v, in
  * and records the tmac key's version. Run on an upgraded card it says so and
  * changes nothing; the file works (TMC 1 and the host's TMV after a terminal
  * transaction). Refused: a card whose file the ledger records but the card
- * lacks (and the card is not blocked for it), an EV1, a Classic, a keystore
- * without the tmac key. */
+ * lacks (by its read, LEAL_E_CARD_TMAC_MISSING; the card is not blocked for
+ * it), an EV1, a Classic, a keystore without the tmac key. */
 static void test_tmac_upgrade(void **state)
 {
     struct fixture *f = *state;
@@ -592,12 +592,15 @@ static void test_tmac_upgrade(void **state)
     assert_int_equal(torn, 2 * 13);
     assert_int_equal(found, 1);
 
-    /* Again: the card has it, the ledger records it: nothing changes. */
+    /* Again: the card has it, the ledger records it: nothing changes. The
+     * desk read now reads the file too (+1: 10), TMC 0 as made. */
     all = app_files(f->card, true, &has);
     r = desk_fixture_open_card(f);
     assert_int_equal(issuance_add_tmac(&f->is, r, &v), LEAL_OK);
     assert_false(v.tmac_added);
-    assert_int_equal(v.round_trips, 9 + 4);
+    assert_true(v.has_tmc);
+    assert_int_equal(v.tmc, 0);
+    assert_int_equal(v.round_trips, 10 + 4);
     expect_upgraded(f, &v, card, before, tmac->version);
     now = app_files(f->card, true, &has);
     assert_string_equal(now, all);
@@ -606,11 +609,19 @@ static void test_tmac_upgrade(void **state)
     expect_new_tmac_file(f, r);
     reader_close(r);
 
-    /* The ledger records a file the card does not have: refused, nothing added. */
+    /* The ledger records a file the card does not have: its read refuses it
+     * (ReadData 0x0F answers no such file), nothing added or blocked. */
     desk_fixture_copy(snap, f->card);
     r = desk_fixture_open_card(f);
-    assert_int_equal(issuance_add_tmac(&f->is, r, &v), LEAL_E_CARD_TMAC_MISMATCH);
+    assert_int_equal(issuance_add_tmac(&f->is, r, &v), LEAL_E_CARD_TMAC_MISSING);
+    assert_false(v.has_tmc);
     reader_close(r);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, card, &v.ledger), LEAL_OK);
+    assert_int_equal(v.ledger.status, LEDGER_CARD_ACTIVE);
+    assert_string_equal(leal_strerror(LEAL_E_CARD_TMAC_MISSING),
+                        "the ledger records a Transaction MAC file on this card and the card "
+                        "shows none (a copy, or a card changed outside leal): its transaction "
+                        "count cannot be checked; nothing was done: keep the card and replace it");
     now = app_files(f->card, true, &has);
     assert_false(has);
     assert_string_equal(now, before);
@@ -627,6 +638,9 @@ static void test_tmac_upgrade(void **state)
     assert_int_equal(issuance_add_tmac(&f->is, r, &v), LEAL_E_CARD_NO_TMAC);
     assert_int_equal(v.card_id, out.card_id);
     assert_int_equal(v.ledger.tech, LEDGER_TECH_DESFIRE_EV1);
+    /* Its read as before: no file 0x0F read, no TMC (9 RT at version 2). */
+    assert_false(v.has_tmc);
+    assert_int_equal(v.round_trips, 9);
     reader_close(r);
     now = app_files(f->card, true, &has);
     assert_false(has);

@@ -11,7 +11,9 @@
  * finding accepted with its reason. A card tapped at a terminal not yet
  * synced is a gap naming it, resolved once that terminal's journal is in.
  * A DESFire card's taps in one second at two terminals, or at a terminal
- * whose clock is behind, walked in its counter order: nothing found.
+ * whose clock is behind, walked in its counter order: nothing found. The
+ * desk's read of an EV3 after its journaled taps shows the card's TMC, and
+ * a copy of the card from before them is blocked on its TMC alone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,9 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "host/desk/desk_view.h"
+#include "host/issuance/issuance.h"
 #include "host/ledger/ledger_host_change.h"
 #include "host/ledger/ledger_reconcile.h"
 #include "host/ledger/ledger_terminal.h"
@@ -1325,6 +1330,109 @@ static void test_tmac_desk_write_is_no_gap(void **state)
     desk_fixture_balances(f, f->account, 5000 - 200, 25 + 10 + 5);
 }
 
+/* --- the desk's read of the card's TMC (LAYOUT.md 2.9, issue 19) --- */
+
+/* tmac_card's EV3 earning twice at terminal 1 (TMC 2 and 3; no payment, so
+ * the purse on a copy of the card from before them is what the ledger
+ * holds) and its journal
+ * imported: both TMVs proved with the card's tmac key. dump (when not
+ * NULL): the card's file as it was before the taps (TMC 1: the purse credit
+ * that made it). */
+static void tmac_imported(struct fixture *f, const char *dump)
+{
+    struct journal_entry e[4];
+    struct journal_tmac m;
+    struct till t;
+    tmac_card(f, &t);
+    if (dump)
+        desk_fixture_copy(f->card, dump);
+    tap_done(&t, TERMINAL_EARN, 1000, 0);
+    tap_done(&t, TERMINAL_EARN, 300, 0);
+    away(&t);
+    assert_int_equal(import(&t, f, e, 4), 4);
+    till_close(&t);
+    assert_int_equal(journal_tmac_get(&e[3], &m), LEAL_OK);
+    assert_int_equal(m.tmc, 3);
+}
+
+/* The desk reads the card after the taps: its TMC as the card counts it (3:
+ * the credit that made it and the two taps), the proved TMCs not ahead of
+ * it, the card agreeing; one exchange more than the read of a card without
+ * the file (ReadData 0x0F: 10 RT at version 2), named in the desk's line. */
+static void test_desk_reads_tmc(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_card v;
+    struct desk_card_view w;
+    struct ledger_card c;
+    struct reader *r;
+    uint8_t ver[LEDGER_KEY_ROLES];
+    char line[512];
+    tmac_imported(f, NULL);
+    /* The other keys' versions recorded as issuance records them, so the
+     * read re-keys nothing (and costs nothing more). */
+    memset(ver, 0, sizeof ver);
+    for (int k = KEY_ROLE_PICC_MASTER; k <= KEY_ROLE_TERMINAL; k++) { /* roles 1..4 */
+        const struct key_version *kv;
+        assert_int_equal(keyset_current(f->keys, 7, (enum key_role)k, &kv), LEAL_OK);
+        ver[k - 1] = kv->version;
+    }
+    assert_int_equal(ledger_card_keys_set(f->ledger, (int64_t)TILL_CARD_ID, ver), LEAL_OK);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_read(&f->is, r, &v), LEAL_OK);
+    reader_close(r);
+    assert_true(v.has_tmc);
+    assert_int_equal(v.tmc, 3);
+    assert_int_equal(v.taps, 3);
+    assert_true(v.agrees);
+    assert_int_equal(v.round_trips, 10);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &c), LEAL_OK);
+    assert_int_equal(c.status, LEDGER_CARD_ACTIVE);
+    desk_card_view(f->ledger, &v, DESK_VIEW_READ, &w);
+    assert_true(w.has_tmc);
+    assert_int_equal(w.tmc, 3);
+    desk_card_view_line(&w, line, sizeof line);
+    assert_non_null(strstr(line, ", taps 3, TMC 3; ledger agrees"));
+    desk_fixture_balances(f, f->account, 5000, 25 + 10 + 3);
+}
+
+/* The card's file as it was before the taps, presented at the desk before
+ * any desk read saw the taps (so its counter is not behind what the desk
+ * saw): its TMC 1 is behind the TMC 3 the card's own MAC proved in the
+ * journal: blocked, the reason in its history, nothing posted. */
+static void test_desk_tmc_behind(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_card v;
+    struct last_event le = {0};
+    struct ledger_card c;
+    struct reader *r;
+    char dump[600];
+    const char *why =
+        "its Transaction MAC counter shows TMC 1, behind the TMC 3 the card's own MAC "
+        "proved in a terminal's journal: a restored copy or a clone";
+    snprintf(dump, sizeof dump, "%s.dump", f->card);
+    tmac_imported(f, dump);
+    desk_fixture_copy(dump, f->card);
+    r = desk_fixture_open_card(f);
+    assert_int_equal(issuance_read(&f->is, r, &v), LEAL_E_CARD_TAMPERED);
+    reader_close(r);
+    unlink(dump);
+    assert_true(v.has_tmc);
+    assert_int_equal(v.tmc, 1);
+    assert_int_equal(v.taps, 1);
+    assert_true(v.verdict);
+    assert_false(v.agrees);
+    assert_string_equal(v.why, why);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &c), LEAL_OK);
+    assert_int_equal(c.status, LEDGER_CARD_BLOCKED);
+    assert_int_equal(c.last_counter, 0); /* nothing recorded from the copy */
+    assert_int_equal(ledger_card_history(f->ledger, (int64_t)TILL_CARD_ID, last_event, &le),
+                     LEAL_OK);
+    assert_string_equal(le.e.reason, why);
+    desk_fixture_balances(f, f->account, 5000, 25 + 10 + 3);
+}
+
 int main(void)
 {
     const char *pg = getenv("LEAL_TEST_PG");
@@ -1367,6 +1475,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_qr_apart_from_card_caps, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_terminal_within_caps, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desk_reads_tmc, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desk_tmc_behind, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     /* On PostgreSQL (sync_tmac_pg.sh): the Transaction MAC cases. */
