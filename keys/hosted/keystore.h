@@ -11,11 +11,12 @@
  * wrong passphrase or an altered file. KDF parameters are kept in the header;
  * format 1 accepts r = 8, p = 1 and N from 2^10 to 2^17 (leal writes 2^17
  * unless told less, keystore_kdf_for), so a forged header is refused before
- * any key derivation and cannot make us spend more than one default open. Buffers holding plaintext
- * come from secmem.h (out of core dumps, locked where allowed). Hosted (OpenSSL 3). Errors:
- * LEAL_E_FORMAT (not this kind of file), LEAL_E_KEYSTORE_VERSION (newer format),
- * LEAL_E_KEYSTORE_CORRUPT (truncated, bad parameters), LEAL_E_PASSPHRASE (tag mismatch),
- * LEAL_E_CRYPTO, LEAL_E_NO_MEMORY.
+ * any key derivation and cannot make us spend more than one default open.
+ * Buffers holding plaintext come from secmem.h (out of core dumps, locked
+ * where allowed). Hosted (OpenSSL 3).
+ * Errors: LEAL_E_FORMAT (not this kind of file), LEAL_E_KEYSTORE_VERSION
+ * (newer format), LEAL_E_KEYSTORE_CORRUPT (truncated, bad parameters),
+ * LEAL_E_PASSPHRASE (tag mismatch), LEAL_E_CRYPTO, LEAL_E_NO_MEMORY.
  */
 #ifndef LEAL_KEYSTORE_H
 #define LEAL_KEYSTORE_H
