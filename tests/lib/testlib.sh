@@ -18,8 +18,8 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # Keystores, backups and bundles sealed with scrypt N = 2^10 rather than the
 # default 2^17 (keys/hosted/keystore.h): the suites open them thousands of
-# times, each default open about a second of CPU under ASan, two thirds of
-# make test's CPU (perf, 5 Dec 2026). keys.sh checks the default itself.
+# times, each default open about a second of CPU under ASan (two thirds of
+# desk.sh's CPU by perf, 5 Dec 2026). keys.sh checks the default itself.
 export LEAL_SCRYPT_LOG2N="${LEAL_SCRYPT_LOG2N-10}"
 
 pass() { T_PASS=$((T_PASS + 1)); echo "ok - $1"; }
