@@ -17,7 +17,7 @@ static const char help[] =
     "usage: leal ledger init [--db PATH]\n"
     "       leal ledger post --account ID --asset EUR|PTS|STAMP:name --amount X\n"
     "                        --reason TEXT --operator NAME [--counter NAME]\n"
-    "                        [--kind adjust|gift_sale]"
+    "                        [--kind adjust|gift_sale]\n"
     "                        [--request-id ID] [--store ID] [--reference TEXT]\n"
     "                        [--expires YYYY-MM-DD] [--over-limit] [--db PATH] [--json]\n"
     "       leal ledger void ENTRY --reason TEXT --operator NAME [--request-id ID]\n"
