@@ -176,10 +176,15 @@ test-build: $(PROGRAMS) $(UNIT_BINS) $(REPLAY_BINS) $(INTEROP_BINS)
 # make test builds with one job per CPU (BUILD_JOBS) unless make was given -j, and runs
 # the tests LEAL_TEST_JOBS at a time (tests/run.sh).
 BUILD_JOBS ?= $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
+# Each build's wall time is printed (the budget is make test's whole time).
 test: deps
-	@$(MAKE) $(BUILD_JOBS) --no-print-directory VARIANT=release all
-	@$(MAKE) $(BUILD_JOBS) --no-print-directory VARIANT=asan test-build
-	@$(MAKE) $(BUILD_JOBS) --no-print-directory fuzz-build
+	@t=$$(date +%s); \
+	$(MAKE) $(BUILD_JOBS) --no-print-directory VARIANT=release all && \
+	echo "make test: release build $$(($$(date +%s) - t)) s" && t=$$(date +%s) && \
+	$(MAKE) $(BUILD_JOBS) --no-print-directory VARIANT=asan test-build && \
+	echo "make test: asan build $$(($$(date +%s) - t)) s" && t=$$(date +%s) && \
+	$(MAKE) $(BUILD_JOBS) --no-print-directory fuzz-build && \
+	echo "make test: fuzz build $$(($$(date +%s) - t)) s"
 	@tests/run.sh build/asan
 
 bench: deps
