@@ -51,6 +51,12 @@ CFLAGS_FREESTANDING = $(BASE_CFLAGS) -ffreestanding
 # --as-needed: each program records only the libraries it calls (leal-cardsim needs 14 fewer
 # than leal), so a process loads and relocates no more than it uses.
 LDFLAGS_ALL = $(OPT) -Wl,--as-needed
+ifeq ($(VARIANT),asan)
+# The test build links at a fixed address: an ASan leal's 160,000 relative relocations (most of
+# them ASan's descriptors of its globals) are a start's work otherwise, and make test starts
+# thousands of them (11% less CPU a start: 0.164 s instead of 0.185). Release stays PIE.
+LDFLAGS_ALL += -no-pie
+endif
 LEAL_VERSION := 0.1.0
 
 # Objects of test programs are intermediate to make; keep them, so a second `make test-build`

@@ -31,15 +31,23 @@ config="{Checks: '-*,readability-function-size', CheckOptions: [
  {key: readability-function-size.ParameterThreshold, value: $MAX_PARAMS},
  {key: readability-function-size.StatementThreshold, value: 1000000}]}"
 export config cflags tmp
-# One output file per source; a compiler error fails the check (an unparsed
-# file would pass silently otherwise).
-printf '%s\n' "$@" | xargs -P "$jobs" -I{} bash -c '
-    f={}; out="$tmp/$(echo "$f" | tr / _).out"
+# One clang-tidy per batch of sources (its start, the loading of LLVM's
+# libraries, cost as much as parsing a file) and one output file per batch. A
+# compiler error fails the check (an unparsed file would pass silently
+# otherwise): a batch that fails is run again a file at a time, to name it.
+printf '%s\n' "$@" | xargs -P "$jobs" -n 16 bash -c '
+    out=$(mktemp "$tmp/batch-XXXXXX.out")
     # shellcheck disable=SC2086
-    if ! clang-tidy --quiet --config="$config" "$f" -- $cflags >"$out" 2>"$out.err"; then
-        echo "check-size: clang-tidy could not parse $f:" >&2; grep -m5 error: "$out.err" "$out" >&2
-        touch "$tmp/failed"
-    fi'
+    clang-tidy --quiet --config="$config" "$@" -- $cflags >"$out" 2>"$out.err" && exit 0
+    : >"$out"
+    for f in "$@"; do
+        # shellcheck disable=SC2086
+        if ! clang-tidy --quiet --config="$config" "$f" -- $cflags >"$out.one" 2>"$out.err"; then
+            echo "check-size: clang-tidy could not parse $f:" >&2; grep -m5 error: "$out.err" "$out.one" >&2
+            touch "$tmp/failed"
+        fi
+        cat "$out.one" >>"$out"
+    done' check-size
 [ -e "$tmp/failed" ] && exit 1
 
 # "path:function lines params" for every function over a limit. clang-tidy

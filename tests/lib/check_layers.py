@@ -54,9 +54,18 @@ def upward_includes(root):
     return bad
 
 
-def nm(args, obj):
-    out = subprocess.run(["nm", *args, obj], capture_output=True, text=True, check=True).stdout
-    return [line.split()[-1] for line in out.splitlines() if line.split()]
+def nm(args, objdir, objs):
+    """(object, symbol) for each line `nm ARGS` prints on objs (relative to objdir), in
+    their order: one nm for all of them (a process per object cost most of this check)."""
+    pairs = []
+    for i in range(0, len(objs), 200):
+        out = subprocess.run(["nm", "-A", *args, "--", *objs[i : i + 200]], cwd=objdir,
+                             capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            obj, _, rest = line.partition(":")
+            if rest.split():
+                pairs.append((obj, rest.split()[-1]))
+    return pairs
 
 
 def call_circles(objdir):
@@ -67,14 +76,12 @@ def call_circles(objdir):
             continue
         objs += [os.path.relpath(os.path.join(dirpath, f), objdir) for f in files if f.endswith(".o")]
     defined = {}
-    for o in objs:
-        for sym in nm(["--defined-only", "-g"], os.path.join(objdir, o)):
-            defined[sym] = o
+    for o, sym in nm(["--defined-only", "-g"], objdir, objs):
+        defined[sym] = o
     deps = collections.defaultdict(set)
-    for o in objs:
-        for sym in nm(["-u"], os.path.join(objdir, o)):
-            if defined.get(sym, o) != o:
-                deps[o].add(defined[sym])
+    for o, sym in nm(["-u"], objdir, objs):
+        if defined.get(sym, o) != o:
+            deps[o].add(defined[sym])
     circles, state = [], {}
 
     def visit(node, stack):
