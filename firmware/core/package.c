@@ -96,9 +96,14 @@ static bool floor_ok(const struct package_floor *f)
         ((f->flags & PACKAGE_FLOOR_EV2) != 0 && f->kind != PACKAGE_FLOOR_DESFIRE) ||
         ((f->flags & PACKAGE_FLOOR_TMAC) != 0 && (f->flags & PACKAGE_FLOOR_EV2) == 0))
         return false;
-    /* No tag: seq and tag are zero (one encoding per meaning). */
+    /* No tag: seq and tag are zero (one encoding per meaning), but for the
+     * TMC a Transaction MAC floor carries in seq's place; it has no tag (a
+     * DESFire card's mark is not read at a tap). */
+    if ((f->flags & PACKAGE_FLOOR_TMAC) != 0 && (f->flags & PACKAGE_FLOOR_TAG_KNOWN) != 0)
+        return false;
     if (!(f->flags & PACKAGE_FLOOR_TAG_KNOWN) &&
-        (f->seq != 0 || !all_zero(f->tag, PACKAGE_FLOOR_TAG_LEN)))
+        ((f->seq != 0 && (f->flags & PACKAGE_FLOOR_TMAC) == 0) ||
+         !all_zero(f->tag, PACKAGE_FLOOR_TAG_LEN)))
         return false;
     return true;
 }

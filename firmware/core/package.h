@@ -166,11 +166,22 @@ struct package_site {
 struct package_floor {
     uint64_t card_id;
     uint8_t kind;  /* enum package_floor_kind */
-    uint8_t flags; /* PACKAGE_FLOOR_TAG_KNOWN, PACKAGE_FLOOR_EV2 */
+    uint8_t flags; /* PACKAGE_FLOOR_TAG_KNOWN, PACKAGE_FLOOR_EV2, PACKAGE_FLOOR_TMAC */
     uint32_t taps; /* committed transactions the host last saw (0 = none known) */
-    uint32_t seq;  /* the state seq the tag belongs to */
+    /* Bytes 16..19 of the record, by the flags: with PACKAGE_FLOOR_TAG_KNOWN
+     * the state seq the tag belongs to; with PACKAGE_FLOOR_TMAC (never with
+     * a tag) the TMC floor, package_floor_tmc; 0 otherwise. */
+    uint32_t seq;
     uint8_t tag[PACKAGE_FLOOR_TAG_LEN];
 };
+
+/* A Transaction MAC floor's TMC: the highest TMC the host proved with the
+ * card's tmac key (0: none yet, or no such floor). A commit answering a TMC
+ * not above it is a copy or a clone (terminal.c, TERMINAL.md). */
+static inline uint32_t package_floor_tmc(const struct package_floor *f)
+{
+    return (f->flags & PACKAGE_FLOOR_TMAC) != 0 ? f->seq : 0;
+}
 
 /* Storage holding a package: read len bytes at offset into out, or fail. The
  * verifier never asks beyond size. */

@@ -36,6 +36,7 @@ struct tap {
     uint32_t counter;       /* the journal's counter as read: DESFire taps, Classic seq */
     bool ev2;               /* DESFire: the read's session speaks EV2 secure messaging */
     bool tmac;              /* DESFire: an EV2 session on a card with the Transaction MAC file */
+    uint32_t tmc_floor;     /* tmac: the highest TMC the host proved (its package floor) */
     struct journal_tmac tm; /* tmac: what the card's TMI took, for the TMAC entry */
     bool staged;            /* writes staged on the card and neither committed nor dropped */
     struct plan p;
@@ -467,6 +468,7 @@ static leal_err judge(struct tap *tp, leal_err *reason)
         if (desfire)
             ev1_note(tp, (fl.flags & PACKAGE_FLOOR_EV2) == 0 && !tp->ev2);
         tp->tmac = desfire && tp->ev2 && (fl.flags & PACKAGE_FLOOR_TMAC) != 0;
+        tp->tmc_floor = tp->tmac ? package_floor_tmc(&fl) : 0;
     }
     if (tp->now.utc_seconds >= pk->info.valid_until)
         *reason = LEAL_E_PACKAGE_EXPIRED;
@@ -1006,6 +1008,36 @@ LEAL_NOINLINE static void journal_tmac(struct tap *tp)
     tp->out->tmc = tp->tm.tmc;
 }
 
+/* A commit that answered a TMC not above the highest the host proved for
+ * the card (its floor's, PACKAGE.md): the card counts its own commits and
+ * no key moves that count back, so this is a copy or a clone replaying the
+ * genuine card's past. The card took the write (journaled before the
+ * commit, with its TMAC entry after it, which the host checks); the tap is
+ * reported refused, journaled as a refusal naming the operation's entry
+ * with the card as the commit left it, and is not this terminal's last
+ * operation (nothing to void). */
+LEAL_NOINLINE static leal_err tmc_behind(struct tap *tp)
+{
+    struct journal_entry e;
+    const struct journal_entry *op = &tp->p.e;
+    entry_base(tp, &e, JOURNAL_OP_REFUSAL);
+    e.reason = (uint16_t)LEAL_E_TERMINAL_TMC_BEHIND;
+    e.item = tp->req->op;
+    e.amount_cents = op->amount_cents;
+    e.purse_cents = op->purse_cents;
+    e.counter_before = e.counter_after = op->counter_after;
+    e.points_after = op->points_after;
+    e.purse_after = op->purse_after;
+    e.tier_after = op->tier_after;
+    leal_memcpy(e.stamps_after, op->stamps_after, STATE_STAMPS);
+    e.ref_epoch = tp->out->entry.epoch;
+    e.ref_seq = tp->out->entry.seq;
+    tp->t->last.valid = false;
+    tp->out->outcome = TERMINAL_REFUSED;
+    tp->out->reason = (uint16_t)LEAL_E_TERMINAL_TMC_BEHIND;
+    return append(tp, &e);
+}
+
 /* Its session (struct desfire_card, 764 bytes on the board) in a frame of
  * its own, as tap_classic's card: inlined into terminal_tap, the two would
  * share one frame as large as the larger under either card's tap. */
@@ -1061,8 +1093,11 @@ LEAL_NOINLINE static leal_err tap_desfire(struct tap *tp)
                                 tp->tm.state_before);
     if (err == LEAL_OK)
         err = finish(tp, desfire_stage, desfire_commit_tx, &c);
-    if (err == LEAL_OK && tp->out->tmac)
+    if (err == LEAL_OK && tp->out->tmac) {
         journal_tmac(tp);
+        if (tp->tm.tmc <= tp->tmc_floor)
+            err = tmc_behind(tp);
+    }
     /* Not journaled, so not committed: AbortTransaction drops the staged
      * writes now rather than at the next SelectApplication. */
     if (tp->staged && desfire_abort(&c.d) != LEAL_OK)

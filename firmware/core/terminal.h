@@ -18,7 +18,10 @@
  * away): LEAL_E_ARG, LEAL_E_STATE (not open), LEAL_E_NO_CARD and the
  * reader's own, LEAL_E_JOURNAL_FULL (nothing written to the card), the
  * journal's storage errors. A refusal is LEAL_OK with result->outcome
- * TERMINAL_REFUSED and result->reason saying why.
+ * TERMINAL_REFUSED and result->reason saying why; nothing is written then,
+ * but for LEAL_E_TERMINAL_TMC_BEHIND, found at the commit: an EV2/EV3 whose
+ * commit answered a TMC not above its package floor's (a copy or a clone;
+ * the card took the write, journaled with its TMAC entry; TERMINAL.md).
  */
 #ifndef LEAL_TERMINAL_H
 #define LEAL_TERMINAL_H
@@ -80,7 +83,7 @@ struct terminal_request {
 
 enum terminal_outcome {
     TERMINAL_DONE = 1,    /* written and journaled */
-    TERMINAL_REFUSED = 2, /* nothing written; journaled with reason */
+    TERMINAL_REFUSED = 2, /* nothing written (but TMC_BEHIND, above); journaled with reason */
     TERMINAL_IN_DOUBT =
         3 /* the commit had no answer: journaled; the card's next tap here settles it */
 };

@@ -10,6 +10,7 @@
 #include "host/ledger/ledger_rules.h"
 #include "host/ledger/ledger_sale.h"
 #include "host/ledger/ledger_terminal.h"
+#include "host/ledger/ledger_tmac.h"
 #include "host/package/package_zone.h"
 #include "keys/keyset.h"
 #include "keys/base/limits.h"
@@ -118,8 +119,15 @@ static int add_card(void *ctx, const struct ledger_package_card *c)
         /* Issued with the Transaction MAC file (its tmac key recorded). */
         if ((s->err = ledger_card_keys_get(s->l, c->card_id, v)) != LEAL_OK)
             return 1;
-        if (v[KEY_ROLE_TMAC - 1] != 0)
+        if (v[KEY_ROLE_TMAC - 1] != 0) {
+            bool proved = false;
             f->flags |= PACKAGE_FLOOR_TMAC;
+            /* The highest TMC the import proved with the card's tmac key, in
+             * seq's place (package_floor_tmc): a commit answering one not
+             * above it is a copy or a clone. */
+            if ((s->err = ledger_tmac_highest(s->l, c->card_id, &f->seq, &proved)) != LEAL_OK)
+                return 1;
+        }
     }
     /* The SIV tag of the Classic state the desk last saw (a DESFire card's
      * mark is a log record, which an earn tap does not read: no tag). */

@@ -363,6 +363,9 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_LEDGER_BONO_DEFERRED,
       "a bono session's euros could not be taken off what its holding defers (the account's bono "
       "holding is missing); nothing of this import was kept: run leal ledger verify"),
+    E(LEAL_E_TERMINAL_TMC_BEHIND,
+      "card refused after its commit: its transaction count (TMC) is not above the one the host "
+      "last proved for it, so it is a copy or a clone; keep the card and call the desk"),
     E(LEAL_E_WEB_MAIL_QUEUE, "too many e-mails are waiting to be sent; ask for the link again "
                              "in a few minutes"),
     E(LEAL_E_CARD_EV2_DOWNGRADE, "the host knows this card as a DESFire EV2/EV3 but it answered "

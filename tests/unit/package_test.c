@@ -785,6 +785,56 @@ static void test_lookup_golden(void **state)
     free(buf);
 }
 
+/* A floor with the Transaction MAC flag carries in bytes 16..19 the highest
+ * TMC the host proved (PACKAGE.md): encoded there, read back by
+ * package_floor_tmc; those bytes set on a floor without the flag are refused (as a seq
+ * without a tag), and so is the flag with a tag, in the verifier and in the
+ * encoder alike. */
+static void test_floor_tmc(void **state)
+{
+    struct package_contents c = golden_contents();
+    struct package_expect e = expect_for(7, 3, T0);
+    struct package_floor fl[3], f;
+    struct package_info p;
+    uint32_t len, sz;
+    uint8_t *buf;
+    bool found = false;
+    (void)state;
+    memcpy(fl, golden_floors, sizeof fl);
+    fl[0].flags = PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC;
+    fl[0].seq = 0x01020304;
+    c.floors = fl;
+    buf = build(&c, seed, &len);
+    assert_int_equal(len, 444);
+    static const uint8_t rec[28] = {0, 0,  0, 0, 0, 0, 0, 5, 1, 6, 0, 0, 0, 0,
+                                    0, 12, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0};
+    assert_memory_equal(buf + 92, rec, sizeof rec);
+    struct package_source s = {package_memory_read, buf, len};
+    assert_int_equal(package_verify(crypto_openssl(), &s, &e, &p), LEAL_OK);
+    assert_int_equal(package_floor_find(&p, &s, 5, &found, &f), LEAL_OK);
+    assert_true(found);
+    assert_int_equal(f.flags, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC);
+    assert_int_equal(f.taps, 12);
+    assert_int_equal(package_floor_tmc(&f), 0x01020304);
+    /* the TMC bytes without the flag (bit 2 cleared), signed */
+    buf[92 + 9] = PACKAGE_FLOOR_EV2;
+    sign_into(seed, buf, len);
+    expect_refused(buf, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    /* the flag with a tag */
+    buf[92 + 9] = PACKAGE_FLOOR_TAG_KNOWN | PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC;
+    sign_into(seed, buf, len);
+    expect_refused(buf, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    free(buf);
+    /* the encoder: a TMC on a floor without the flag; the flag with a tag */
+    fl[0].flags = PACKAGE_FLOOR_EV2;
+    assert_int_equal(package_encoded_size(&c, &sz), LEAL_E_PACKAGE_MALFORMED);
+    fl[0].flags = PACKAGE_FLOOR_TAG_KNOWN | PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC;
+    assert_int_equal(package_encoded_size(&c, &sz), LEAL_E_PACKAGE_MALFORMED);
+    fl[0].flags = PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC;
+    assert_int_equal(package_encoded_size(&c, &sz), LEAL_OK);
+    assert_int_equal(sz, 444);
+}
+
 /* Larger lists (and empty ones): every id from 0 to past the end, found
  * exactly when listed. */
 static void test_lookup_many(void **state)
@@ -1101,6 +1151,7 @@ int main(void)
         cmocka_unit_test(test_every_bit_flip),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_lookup_golden),
+        cmocka_unit_test(test_floor_tmc), /* a Transaction MAC floor's TMC */
         cmocka_unit_test(test_lookup_many),
         cmocka_unit_test(test_parse_header),
         cmocka_unit_test(test_read_error),

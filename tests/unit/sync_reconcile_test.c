@@ -1433,6 +1433,56 @@ static void test_desk_tmc_behind(void **state)
     desk_fixture_balances(f, f->account, 5000, 25 + 10 + 3);
 }
 
+/* The next package after the taps' import: the card's floor carries the
+ * TMC 3 the card's own MAC proved (PACKAGE.md, flag bit 2), beside the taps
+ * the journals read (2: the second earn's counter before); a terminal with
+ * that floor takes the genuine card, whose commit answers TMC 4. A copy of
+ * the card before the taps is refused before anything is written (its
+ * counter is behind too: the TMC floor is for a tap that does not read the
+ * counter, terminal_ev2_test test_tmc_floor). */
+static void test_package_floor_tmc(void **state)
+{
+    struct fixture *f = *state;
+    struct package_build_opts po = {1, TILL_NOW, 7, 10000, 30000};
+    struct package_info info;
+    struct package_floor fl;
+    struct terminal_request q = till_request(TERMINAL_EARN, 100, 0, 0);
+    struct terminal_result r;
+    struct till t;
+    uint8_t *pkg = NULL;
+    size_t len = 0;
+    bool found = false;
+    char dump[600];
+    snprintf(dump, sizeof dump, "%s.dump", f->card);
+    tmac_imported(f, dump);
+    assert_int_equal(package_build(f->ledger, f->keys, &po, &pkg, &len, &info), LEAL_OK);
+    assert_int_equal(
+        package_floor_find(&info, &(struct package_source){package_memory_read, pkg, (uint32_t)len},
+                           TILL_CARD_ID, &found, &fl),
+        LEAL_OK);
+    free(pkg);
+    assert_true(found);
+    assert_int_equal(fl.kind, PACKAGE_FLOOR_DESFIRE);
+    assert_int_equal(fl.flags, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC);
+    assert_int_equal(fl.taps, 2);
+    assert_int_equal(package_floor_tmc(&fl), 3);
+
+    till_keyed_pkg(&t, f, 2, 2, TILL_NOW, &(struct till_package){.floors = &fl, .floor_count = 1});
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.tmac);
+    assert_int_equal(r.tmc, 4);
+    away(&t);
+    desk_fixture_copy(dump, f->card);
+    unlink(dump);
+    till_present(&t);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_BEHIND_FLOOR);
+    assert_false(r.tmac);
+    till_close(&t);
+}
+
 int main(void)
 {
     const char *pg = getenv("LEAL_TEST_PG");
@@ -1479,6 +1529,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_desk_reads_tmc, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desk_tmc_behind, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_package_floor_tmc, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     /* On PostgreSQL (sync_tmac_pg.sh): the Transaction MAC cases. */

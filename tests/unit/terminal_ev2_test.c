@@ -568,6 +568,93 @@ static void test_tmac_journaled(void **state)
     till_close(&t);
 }
 
+/* The package floor of a card with the Transaction MAC file carries the
+ * highest TMC the host proved (PACKAGE.md): a commit answering a TMC not
+ * above it is a copy or a clone (the genuine card had counted that far), so
+ * the tap is refused after the commit (LEAL_E_TERMINAL_TMC_BEHIND),
+ * journaled as a refusal after the operation's and TMAC entries, naming the
+ * operation's entry with the card as the commit left it, and nothing is
+ * left to void. Behind (5 against 2), one above (3 against 2: done) and
+ * equal (4 against 4). */
+static void test_tmc_floor(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct terminal_request q;
+    struct terminal_result r;
+    struct journal_entry e[4];
+    struct journal_tmac m;
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+
+    till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    fl.seq = 5; /* its TMC floor (package_floor_tmc): the host proved 5, the commit answers 2 */
+    till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
+    q = till_request(TERMINAL_EARN, 2350, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_TMC_BEHIND);
+    assert_int_equal(r.round_trips, 8);
+    assert_true(r.tmac);
+    assert_int_equal(r.tmc, 2);
+    assert_int_equal(r.after.points, 48); /* what the card took */
+    assert_int_equal(till_entries(&t, e, 4), 3);
+    assert_int_equal(e[0].op, JOURNAL_OP_EARN);
+    assert_int_equal(e[0].counter_after, 2);
+    assert_int_equal(e[1].op, JOURNAL_OP_TMAC);
+    assert_int_equal(journal_tmac_get(&e[1], &m), LEAL_OK);
+    assert_int_equal(m.tmc, 2);
+    assert_int_equal(e[2].op, JOURNAL_OP_REFUSAL);
+    assert_int_equal(e[2].reason, LEAL_E_TERMINAL_TMC_BEHIND);
+    assert_int_equal(e[2].item, TERMINAL_EARN);
+    assert_int_equal(e[2].amount_cents, 2350);
+    assert_int_equal(e[2].ref_epoch, e[0].epoch);
+    assert_int_equal(e[2].ref_seq, e[0].seq);
+    assert_int_equal(e[2].counter_before, 2);
+    assert_int_equal(e[2].counter_after, 2);
+    assert_int_equal(e[2].points_after, 48);
+    assert_int_equal(e[2].purse_after, 0); /* an earn reads no purse */
+    assert_int_equal(r.entry.epoch, e[2].epoch);
+    assert_int_equal(r.entry.seq, e[2].seq);
+    assert_int_equal(r.tmac_entry.seq, e[1].seq);
+    /* not this terminal's operation to undo */
+    q = till_request(TERMINAL_VOID, 0, 0, 0);
+    till_expect_refused(&t, &q, LEAL_E_TERMINAL_NOTHING_TO_VOID);
+    till_expect_desfire(&t, 2, 48, 5000, 2);
+    till_close(&t);
+
+    /* The floor at 2, the commit answers 3: done. */
+    fl.seq = 2;
+    fl.taps = 2;
+    till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
+    q = till_request(TERMINAL_EARN, 100, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.reason, 0);
+    assert_int_equal(r.tmc, 3);
+    assert_int_equal(r.after.points, 49);
+    till_close(&t);
+
+    /* The floor at 4, the commit answers 4: the genuine card had made it. */
+    fl.seq = 4;
+    fl.taps = 3;
+    till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
+    q = till_request(TERMINAL_PAY, 0, 300, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_TMC_BEHIND);
+    assert_int_equal(r.tmc, 4);
+    assert_int_equal(r.purse_after, 4700);
+    assert_int_equal(till_entries(&t, e, 4), 3);
+    assert_int_equal(e[2].op, JOURNAL_OP_REFUSAL);
+    assert_int_equal(e[2].item, TERMINAL_PAY);
+    assert_int_equal(e[2].purse_cents, 300);
+    assert_int_equal(e[2].purse_after, 4700);
+    assert_int_equal(e[2].counter_after, 4);
+    till_expect_desfire(&t, 4, 49, 4700, 4);
+    till_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -587,6 +674,7 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_journaled, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmc_floor, desk_fixture_setup, desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,10 +69,16 @@ def main():
     prev = 0
     for i in range(F):
         cid, kind, flags, r, taps, seq, tag = struct.unpack(">QBBHII8s", pkg[off:off + 28])
-        if cid <= prev or kind not in (1, 2) or flags & ~3 or (flags & 2 and kind != 1) or r:
+        if cid <= prev or kind not in (1, 2) or flags & ~7 or (flags & 2 and kind != 1) or r:
             fail("floor record %d" % i)
-        print("floor %#x kind %d flags %d taps %d seq %d tag %s" % (cid, kind, flags, taps, seq,
-                                                                    tag.hex()))
+        if (flags & 4 and (not flags & 2 or flags & 1)) or \
+                (not flags & 1 and ((seq and not flags & 4) or tag != b"\0" * 8)):
+            fail("floor record %d" % i)
+        if flags & 4:  # bytes 16..19 are the TMC floor, the highest TMC the host proved
+            print("floor %#x kind %d flags %d taps %d tmc %d" % (cid, kind, flags, taps, seq))
+        else:
+            print("floor %#x kind %d flags %d taps %d seq %d tag %s" % (cid, kind, flags, taps,
+                                                                        seq, tag.hex()))
         prev, off = cid, off + 28
     prev = 0
     for i in range(P):
