@@ -66,7 +66,9 @@ struct till {
 void till_rules(struct rules_set *s);
 
 /* Opens a till on f (its keystore and card file) with terminal id id; pp
- * NULL: program 7, no hot list or floors, default caps and validity. */
+ * NULL: program 7, no hot list or floors, default caps and validity (the
+ * package then the same for an id every time: loaded at its first open,
+ * copied at the later ones). */
 void till_open(struct till *t, struct fixture *f, uint32_t id, const struct till_package *pp);
 void till_close(struct till *t);
 /* The terminal restarted: closed, its journal opened again from the same
