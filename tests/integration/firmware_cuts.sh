@@ -128,6 +128,13 @@ tof() { eval echo "\$TERM_OF_$1"; }
 # state: the card's state in an entry line: its counter (before->after), bono
 # sessions, points/purse/tier after, stamps.
 state() { sed -nE 's/.* (counter [^ ]+) .* (bono [^ ]+ after [^ ]+ stamps [^ ]+) .*/\1 \2/p'; }
+# state_of LINE: state's, of one line, in STATE (bash's regex: no process for
+# each of the cuts' checks; the same glibc regex as sed's).
+STATE_RE='^.* (counter [^ ]+) .* (bono [^ ]+ after [^ ]+ stamps [^ ]+) .*$'
+state_of() {
+    STATE=
+    if [[ $1 =~ $STATE_RE ]]; then STATE="${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"; fi
+}
 
 # --- the sessions: one QEMU run per card --------------------------------------------------
 mkdir -p "$T/x"
@@ -164,8 +171,27 @@ lines() {
     printf 'TIME %s\n%s\n' "$EPOCHSECONDS" "${PROV[$t]}"
     printf '%s\n' "$@"
 }
-# hex_of FILE: the "ok export" hex in SOUT into FILE.
-hex_of() { sed -n 's/^ok export //p' <<<"$SOUT" >"$1"; }
+# hex_of FILE: the "ok export" hex in SOUT into FILE (SOUT holds one at most:
+# fw_until stops at it). Parameter expansions, not sed nor read: no process,
+# no byte-at-a-time read of the export's line, at each of the cuts.
+hex_of() {
+    local s=$'\n'$SOUT
+    if [[ $s == *$'\nok export '* ]]; then
+        s=${s#*$'\nok export '}
+        printf '%s\n' "${s%%$'\n'*}" >"$1"
+    else
+        : >"$1"
+    fi
+}
+# count_of PREFIX: in COUNT, how many lines of SOUT start with PREFIX (grep -c '^PREFIX').
+count_of() {
+    local s=$'\n'$SOUT
+    COUNT=0
+    while [[ $s == *$'\n'"$1"* ]]; do
+        s=${s#*$'\n'"$1"}
+        COUNT=$((COUNT + 1))
+    done
+}
 
 # --- each operation whole from the base: its cycles, its entry, the card after -----------
 t0=$SECONDS
@@ -225,21 +251,37 @@ for s in sys.argv[2:]:
     print(f"{seed}|{card}|{op}|{cost}|{arg}|{n}|{i}")
 PYEOF
 }
-# what_of SEED CARD OP COST ARG N: the cut's name.
+# what_of SEED CARD OP COST ARG N: the cut's name, in WHAT. (The helpers run
+# at each cut set variables rather than print for a $(...): no process each.)
 what_of() {
     if [ "$5" = tcut ]; then
-        echo "cut $1 ($2 $3 at cycle $6 of $4)"
+        WHAT="cut $1 ($2 $3 at cycle $6 of $4)"
     else
-        echo "cut $1 ($2 $3 at cycle $6 from its journal append's start)"
+        WHAT="cut $1 ($2 $3 at cycle $6 from its journal append's start)"
     fi
 }
-# want_of ARG N: the board's line at the cut.
+# want_of ARG N: the board's line at the cut, a regex, in WANT.
 want_of() {
     if [ "$1" = tcut ]; then
-        echo "^power: cut [0-9]+ cycles into the tap \(tcut=$2\)$"
+        WANT="^power: cut [0-9]+ cycles into the tap \(tcut=$2\)$"
     else
-        echo "^power: cut [0-9]+ cycles into the tap, [0-9]+ into its journal append \(acut=$2\)$"
+        WANT="^power: cut [0-9]+ cycles into the tap, [0-9]+ into its journal append \(acut=$2\)$"
     fi
+}
+# check_re NAME REGEX LINE: check_match of one line, by bash's regex (the
+# same glibc ERE as grep -E's) rather than a printf | grep.
+check_re() {
+    if [[ $3 =~ $2 ]]; then pass "$1"; else fail "$1" "expected to match: $2" "actual: $3"; fi
+}
+# boot_of: SOUT without its "ok reset" lines and its last newline, in BOOT
+# (grep -v '^ok reset$' | head -c -1).
+boot_of() {
+    BOOT=$'\n'$SOUT
+    while [[ $BOOT == *$'\nok reset\n'* ]]; do
+        BOOT=${BOOT//$'\nok reset\n'/$'\n'}
+    done
+    BOOT=${BOOT#$'\n'}
+    BOOT=${BOOT%$'\n'}
 }
 
 # --- the self-reset cuts: one QEMU run per card -------------------------------------------
@@ -252,13 +294,16 @@ for c in desfire classic; do
     t=$(tof $c)
     session_open $c
     while IFS='|' read -r seed _ op cost arg n _; do
-        what=$(what_of "$seed" $c "$op" "$cost" $arg "$n")
+        what_of "$seed" $c "$op" "$cost" $arg "$n"
+        what=$WHAT
         echo "# $what (replay: LEAL_FW_CUT_SEEDS=$seed LEAL_FW_KILLS_N=0)"
         fresh $c || break
         lines $t "CUT $arg=$n" "$op" >&"${FWQ[1]}"
         fw_until '^(power: cut |ok (done|refused|in-doubt) |error )'
-        last=$(tail -1 <<<"${SOUT%$'\n'}")
-        check_match "$what: UART0 ends at the cut, the board resets itself" "$(want_of $arg "$n")" "$last"
+        last=${SOUT%$'\n'}
+        last=${last##*$'\n'}
+        want_of $arg "$n"
+        check_re "$what: UART0 ends at the cut, the board resets itself" "$WANT" "$last"
         fw_pn532_cycle
         [[ $last == "power: cut "* ]] || fw_send RESET # no cut: a reset all the same
         if ! fw_until '^till: ready$'; then
@@ -266,13 +311,13 @@ for c in desfire classic; do
             break
         fi
         fw_pn532_cycled || break
-        check_eq "$what: the board restarts, its RAM as at power-up" "$FW_BOOT" \
-            "$(grep -v '^ok reset$' <<<"$SOUT" | head -c -1)"
+        boot_of
+        check_eq "$what: the board restarts, its RAM as at power-up" "$FW_BOOT" "$BOOT"
         lines $t BALANCE EXPORT >&"${FWQ[1]}"
         fw_until '^(ok export |error )'
-        done_n=$(grep -c '^ok done card ' <<<"$SOUT")
-        check_eq "$what, restart: the balance's tap is done" 1 "$done_n"
-        [ "$done_n" = 1 ] || grep -v '^ok export ' <<<"$SOUT" | sed 's/^/#     /'
+        count_of 'ok done card '
+        check_eq "$what, restart: the balance's tap is done" 1 "$COUNT"
+        [ "$COUNT" = 1 ] || grep -v '^ok export ' <<<"$SOUT" | sed 's/^/#     /'
         hex_of "$T/x/t$t-cut$seed.hex"
         cp "$T/s-card.json" "$T/x/card$seed.json"
     done < <(grep "^[0-9]*|$c|" "$T/picks")
@@ -320,41 +365,75 @@ rest_of() {
         { printf "O:%s ", $3 }'
 }
 # check_cut WHAT CARD DEC I: the checks of one cut's restarted export (DEC:
-# decoded as above; I: its operation's whole run); sets FORM.
+# decoded as above; I: its operation's whole run); sets FORM. What it compares
+# with is read once (cut_refs, after the whole runs' checks) and the export
+# in bash (mapfile, parameter expansions, bash's regex: no process at each
+# cut); each check is the one tail, head, sed and awk made of the files.
+FIELDS_RE='^[[:space:]]*([^[:space:]]*)[[:space:]]*([^[:space:]]*)[[:space:]]*([^[:space:]]*)'
+ITEM_RE='^.* item ([0-9]*) .*$'
 check_cut() {
-    local what=$1 c=$2 dec=$3 i=$4 t nb rest kind op b want item
-    t=$(tof "$c")
-    local whole=$T/x/t$t-$c-whole$i.dec basebal=$T/x/t$t-$c-basebal.dec
-    op=$(sed -n "${i}p" <<<"$(eval echo "\$OPS_$c" | tr '|' '\n')")
-    check_eq "$what: the export verifies" 1 "$(tail -1 "$dec")"
-    sed -i '$d' "$dec"
-    nb=$(wc -l <"$T/$c-base.dec")
-    check_eq "$what: the entries before the cut tap are the base's, exact" "$(cat "$T/$c-base.dec")" \
-        "$(head -n "$nb" "$dec")"
-    rest=$(rest_of "$dec" "$nb")
-    kind=$(tr '[:upper:]' '[:lower:]' <<<"${op%% *}")
-    item=$(sed -n "$((nb + 2))s/.* item \([0-9]*\) .*/\1/p" "$dec")
+    local what=$1 c=$2 dec=$3 i=$4 nb rest kind op want item last= got k base f0 f1 f2 settled ok
+    local -a L
+    mapfile -t L <"$dec"
+    nb=${REF_NB[$c]} op=${REF_OP[$c,$i]} base=${REF_BASEBAL[$c]}
+    [ ${#L[@]} -eq 0 ] || last=${L[-1]}
+    check_eq "$what: the export verifies" 1 "$last"
+    [ ${#L[@]} -eq 0 ] || unset 'L[-1]'
+    printf -v got '%s\n' "${L[@]:0:nb}"
+    while [[ $got == *$'\n' ]]; do got=${got%$'\n'}; done
+    check_eq "$what: the entries before the cut tap are the base's, exact" "${REF_BASE[$c]}" "$got"
+    # rest_of's words, as its awk gives them.
+    rest=
+    for ((k = nb; k < ${#L[@]}; k++)); do
+        [[ ${L[k]} =~ $FIELDS_RE ]] # awk's $1, $2, $3
+        f0=${BASH_REMATCH[1]} f1=${BASH_REMATCH[2]} f2=${BASH_REMATCH[3]}
+        if [[ $f0 != seq || ! $f1 =~ ^[0-9]+$ ]] || ((10#$f1 != k + 1)); then
+            rest+=$'bad-seq\n'
+        elif [[ $f2 == RECOVERY && ${L[k]} == *" reason 439 "* ]]; then
+            rest+="R "
+        elif [[ $f2 == settle ]]; then
+            rest+="S "
+        elif [[ $f2 == balance ]]; then
+            rest+="B "
+        else
+            rest+="O:$f2 "
+        fi
+    done
+    while [[ $rest == *$'\n' ]]; do rest=${rest%$'\n'}; done
+    kind=${op%% *}
+    kind=${kind,,}
+    item=
+    if [[ ${L[nb + 1]:-} =~ $ITEM_RE ]]; then item=${BASH_REMATCH[1]}; fi
+    settled="not done"
+    [ "$item" != 1 ] || settled=done
     case "$rest" in
         "B ") FORM="nothing of the tap" ;;
         "R B ") FORM="the torn append a RECOVERY" ;;
         "O:$kind B ") FORM="the tap's entry whole, the card committed" ;;
-        "O:$kind S B ") FORM="the tap's entry whole, settled at the restart: $([ "$item" = 1 ] && echo "done" || echo "not done")" ;;
+        "O:$kind S B ") FORM="the tap's entry whole, settled at the restart: $settled" ;;
         *) FORM="unexpected: $rest" ;;
     esac
+    ok=yes
+    [[ $FORM != unexpected* ]] || ok=$FORM
     check_eq "$what: after them nothing of the tap, a RECOVERY (439) or the tap's entry (and its settle), then the balance" \
-        yes "$([[ $FORM != unexpected* ]] && echo yes || echo "$FORM")"
+        yes "$ok"
     # A void whose commit never landed is settled "not done" by the restart's
     # tap like any operation (until 5 Dec 2026 it kept its entry with no
     # settle): an entry with no settle means the card committed.
     case "$FORM" in
-        nothing* | "the torn"* | *"not done") want=$(tail -1 "$basebal" | state) ;;
-        *) want=$(tail -1 "$whole" | state) ;;
+        nothing* | "the torn"* | *"not done") want=$base ;;
+        *) want=${REF_STATE[$c,$i]} ;;
     esac
-    check_eq "$what: card and journal agree: the balance reads the card $([[ $want == "$(tail -1 "$basebal" | state)" ]] && echo "as the base left it" || echo "as the whole $op left it")" \
-        "$want" "$(tail -1 "$dec" | state)"
+    last=
+    [ ${#L[@]} -eq 0 ] || last=${L[-1]}
+    state_of "$last"
+    if [[ $want == "$base" ]]; then
+        check_eq "$what: card and journal agree: the balance reads the card as the base left it" "$want" "$STATE"
+    else
+        check_eq "$what: card and journal agree: the balance reads the card as the whole $op left it" "$want" "$STATE"
+    fi
     if [[ $FORM == "the tap's entry"* ]]; then
-        check_eq "$what: the tap's entry is the one its whole run wrote" \
-            "$(sed -n "$((nb + 1))p" "$whole")" "$(sed -n "$((nb + 1))p" "$dec")"
+        check_eq "$what: the tap's entry is the one its whole run wrote" "${REF_ENTRY[$c,$i]}" "${L[nb]:-}"
     fi
     echo "#   $FORM"
 }
@@ -387,17 +466,41 @@ for c in desfire classic; do
     done
 done
 
+# cut_refs: what check_cut compares each cut with, read once from the files
+# checked above: REF_NB and REF_BASE (the base's entries: their count and
+# text), REF_BASEBAL (the base's balance's card state), REF_OP, REF_ENTRY and
+# REF_STATE by card and whole run I (its operation, its entry, its balance's
+# card state).
+declare -A REF_NB REF_BASE REF_BASEBAL REF_OP REF_ENTRY REF_STATE
+for c in desfire classic; do
+    t=$(tof $c)
+    REF_NB[$c]=$(wc -l <"$T/$c-base.dec")
+    REF_BASE[$c]=$(cat "$T/$c-base.dec")
+    state_of "$(tail -1 "$T/x/t$t-$c-basebal.dec")"
+    REF_BASEBAL[$c]=$STATE
+    IFS='|' read -ra ops <<<"$(eval echo "\$OPS_$c")"
+    for i in $(seq ${#ops[@]}); do
+        w=$T/x/t$t-$c-whole$i.dec
+        REF_OP[$c,$i]=${ops[i - 1]}
+        REF_ENTRY[$c,$i]=$(sed -n "$((REF_NB[$c] + 1))p" "$w")
+        state_of "$(tail -1 "$w")"
+        REF_STATE[$c,$i]=$STATE
+    done
+done
+
 # The self-reset cuts.
 declare -A FORMS IMPORTED
 SELF_N=0
 while IFS='|' read -r seed c op cost arg n i; do
-    what=$(what_of "$seed" $c "$op" "$cost" $arg "$n")
-    check_cut "$what" $c "$T/x/t$(tof $c)-cut$seed.dec" "$i"
+    what_of "$seed" $c "$op" "$cost" $arg "$n"
+    what=$WHAT t=TERM_OF_$c
+    t=${!t}
+    check_cut "$what" $c "$T/x/t$t-cut$seed.dec" "$i"
     FORMS[$FORM]=$((${FORMS[$FORM]:-0} + 1))
     SELF_N=$((SELF_N + 1))
     if [ "${IMPORTED[$c $FORM]:-0}" -lt "${LEAL_FW_IMPORTS:-1}" ]; then
         IMPORTED[$c $FORM]=$((${IMPORTED[$c $FORM]:-0} + 1))
-        ledger_agrees "$what" "$T/x/t$(tof $c)-cut$seed.ljx" "$T/x/card$seed.json"
+        ledger_agrees "$what" "$T/x/t$t-cut$seed.ljx" "$T/x/card$seed.json"
     fi
 done <"$T/picks"
 self_forms=$(for f in "${!FORMS[@]}"; do echo "$f: ${FORMS[$f]}"; done | sort | paste -sd ';' | sed 's/;/; /g')
@@ -410,7 +513,8 @@ t0=$SECONDS
 # shellcheck disable=SC2086 # the seeds are words
 while IFS='|' read -r seed c op cost arg n i; do
     t=$(tof $c)
-    what="$(what_of "$seed" $c "$op" "$cost" $arg "$n"), QEMU stopped"
+    what_of "$seed" $c "$op" "$cost" $arg "$n"
+    what="$WHAT, QEMU stopped"
     echo "# $what (replay: LEAL_FW_KILL_SEEDS=$seed LEAL_FW_CUTS_N=0)"
     cp "$T/$c-base.img" "$T/cut.img"
     cp "$T/$c.json" "$T/card-cut.json"
@@ -420,7 +524,8 @@ while IFS='|' read -r seed c op cost arg n i; do
     else
         FW_FLASH=$T/cut.img FW_ACUT=$n fw_run "$what" "$T/card-cut.json" "$T/lines"
     fi
-    check_match "$what: UART0 ends at the cut" "$(want_of $arg "$n")" "$(tail -1 <<<"$OUT")"
+    want_of $arg "$n"
+    check_match "$what: UART0 ends at the cut" "$WANT" "$(tail -1 <<<"$OUT")"
     fw_restart $t "BALANCE" "EXPORT" "END" >"$T/lines"
     FW_FLASH=$T/cut.img fw_run "$what, restart" "$T/card-cut.json" "$T/lines"
     fw_export_of "$T/cut.ljx"

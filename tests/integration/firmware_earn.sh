@@ -71,7 +71,7 @@ check_eq "DESFire: the journal's epoch is the board's clock at its first open (T
     yes "$([ -n "$E1" ] && [ "$E1" -ge "$NOW" ] && [ "$E1" -le $((NOW + 60)) ] && echo yes)"
 run_capture "$LEAL" card read --reader "sim:$T/ana.json" --json
 check_eq "DESFire: the desk reads the card through sim: 23 points, 17.00 on the purse" "23 1700" \
-    "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT")"
+    "$(fields '["points"]' '["purse_cents"]' <<<"$OUT")"
 run_capture "$LEAL" sync import "$T/board.ljx"
 check_eq "DESFire: leal sync import takes the board's export: EPOCH, the earn, the pay, the balance" \
     "0|$T/board.ljx: terminal 1, epoch $E1, sequences 1 to 4: 4 taken (2 posted, 2 recorded without movement, 0 held, 0 undone by a settle), 0 already there|" \
@@ -79,7 +79,7 @@ check_eq "DESFire: leal sync import takes the board's export: EPOCH, the earn, t
 run_capture "$LEAL" card read --reader "sim:$T/ana.json" --json
 check_eq "DESFire: after the import card and ledger agree (23 points, 17.00), the pay and the earn booked from the board's entries" \
     "23 1700 True spend -300 terminal purse payment|earn 23 terminal earn" \
-    "$(field '["ledger_points"]' <<<"$OUT") $(field '["ledger_eur_cents"]' <<<"$OUT") $(field '["agrees"]' <<<"$OUT") $(field '["last_operations"][0]["kind"]' <<<"$OUT") $(field '["last_operations"][0]["amount"]' <<<"$OUT") $(field '["last_operations"][0]["reason"]' <<<"$OUT")|$(field '["last_operations"][1]["kind"]' <<<"$OUT") $(field '["last_operations"][1]["amount"]' <<<"$OUT") $(field '["last_operations"][1]["reason"]' <<<"$OUT")"
+    "$(fields '["ledger_points"]' '["ledger_eur_cents"]' '["agrees"]' '["last_operations"][0]["kind"]' '["last_operations"][0]["amount"]' '["last_operations"][0]["reason"]' <<<"$OUT")|$(fields '["last_operations"][1]["kind"]' '["last_operations"][1]["amount"]' '["last_operations"][1]["reason"]' <<<"$OUT")"
 
 # --- MIFARE Classic 1K: earn 10,00 on terminal 2 ---------------------------------------
 board "Classic" 2 "$T/marta.json" 1000
@@ -98,5 +98,5 @@ check_eq "Classic: leal sync import takes the board's export" \
     "$RC|$OUT|$ERR"
 run_capture "$LEAL" card read --reader "sim:$T/marta.json" --json
 check_eq "Classic: after the import card and ledger agree at 10 points" "10 True earn 10" \
-    "$(field '["ledger_points"]' <<<"$OUT") $(field '["agrees"]' <<<"$OUT") $(field '["last_operations"][0]["kind"]' <<<"$OUT") $(field '["last_operations"][0]["amount"]' <<<"$OUT")"
+    "$(fields '["ledger_points"]' '["agrees"]' '["last_operations"][0]["kind"]' '["last_operations"][0]["amount"]' <<<"$OUT")"
 finish

@@ -141,7 +141,7 @@ check_eq "cut at word $W: leal sync import of the restarted board's export" \
 run_capture "$LEAL" card read --reader "sim:$T/ana-cut.json" --json
 check_eq "cut at word $W: card and ledger agree at 23 points and 20.00 (the earn that never reached the card is not booked)" \
     "23 2000 23 2000 True" \
-    "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT") $(field '["ledger_points"]' <<<"$OUT") $(field '["ledger_eur_cents"]' <<<"$OUT") $(field '["agrees"]' <<<"$OUT")"
+    "$(fields '["points"]' '["purse_cents"]' '["ledger_points"]' '["ledger_eur_cents"]' '["agrees"]' <<<"$OUT")"
 
 # A cut during the RECOVERY entry's own append (the first tap after a torn earn
 # opens the journal and writes it): the next start recovers the same way, one

@@ -43,7 +43,7 @@ done
 "$LEAL" keys export-terminal --terminal 1 --program 7 --expires 2027-06-01 -o "$T/t1.ltb" >/dev/null
 run_capture "$LEAL" terminal package --terminal 1 --day-cap 10 -o "$T/p1.lpkg" --json
 check_eq "the package: Ana hot-listed, a floor for each of the three active cards" "0 1 3" \
-    "$RC $(field '["hot_list"]' <<<"$OUT") $(field '["floors"]' <<<"$OUT")"
+    "$RC $(fields '["hot_list"]' '["floors"]' <<<"$OUT")"
 pn532_keys
 pn532_till 1 "$T/till"
 
@@ -94,7 +94,7 @@ ok end" "$(grep -v '^ok export ' <<<"$OUT")"
         [ "$c" = bea ] && continue # the desk itself refuses the restored dump (and blocks it)
         run_capture "$LEAL" card read --reader "sim:$T/$c-$port.json" --json
         check_eq "$name $port: the desk reads the card: 0 points, $8 cents" "0 0 $8" \
-            "$RC $(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT")"
+            "$RC $(fields '["points"]' '["purse_cents"]' <<<"$OUT")"
     done
 }
 refusal "hot list" ana "PAY 300" "--pay 3,00" pay "$HOT" "" 2000 460 LEAL_E_TERMINAL_HOT_LISTED

@@ -199,7 +199,7 @@ table() {
         run_capture "$LEAL" card read --reader "sim:$T/$card-$port.json" --json
         check_eq "$name $port: the desk reads the card: 13 points, $purse cents, stamp card 1 at $stamp" \
             "13 $purse $stamp" \
-            "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT") $(field '["stamps"][0]' <<<"$OUT")"
+            "$(fields '["points"]' '["purse_cents"]' '["stamps"][0]' <<<"$OUT")"
     done
     "$LT" journal export -o "$T/posix-$card.ljx" --data "$T/till$term" >/dev/null
     P=$(entries "$T/posix-$card.ljx" "$term")
@@ -219,7 +219,7 @@ table() {
         "$RC|$OUT|$ERR"
     run_capture "$LEAL" card read --reader "sim:$T/$card-board.json" --json
     check_eq "$name: after the import card and ledger agree: 13 points, $purse cents" "13 $purse True" \
-        "$(field '["ledger_points"]' <<<"$OUT") $(field '["ledger_eur_cents"]' <<<"$OUT") $(field '["agrees"]' <<<"$OUT")"
+        "$(fields '["ledger_points"]' '["ledger_eur_cents"]' '["agrees"]' <<<"$OUT")"
 }
 
 # The entries each terminal journals for its table (journal_decode.py's

@@ -49,6 +49,13 @@ pn532_fixture() {
     export LEAL_BUNDLE_PASSPHRASE="$2 bundle pass phrase"
     LT="$LEAL_BUILD/bin/leal-terminal"
     field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+    # fields PATH...: field's for each PATH, on one line, a space between:
+    # one Python for several fields of the same JSON.
+    fields() {
+        $PY -c 'import json,sys
+d = json.load(sys.stdin)
+print(" ".join(str(eval("d" + p, {"d": d})) for p in sys.argv[1:]))' "$@"
+    }
 }
 pn532_cleanup() {
     if [ -n "$SPID" ]; then

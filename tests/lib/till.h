@@ -66,7 +66,9 @@ struct till {
 void till_rules(struct rules_set *s);
 
 /* Opens a till on f (its keystore and card file) with terminal id id; pp
- * NULL: program 7, no hot list or floors, default caps and validity. */
+ * NULL: program 7, no hot list or floors, default caps and validity (the
+ * package then the same for an id every time: loaded at its first open,
+ * copied at the later ones). */
 void till_open(struct till *t, struct fixture *f, uint32_t id, const struct till_package *pp);
 void till_close(struct till *t);
 /* The terminal restarted: closed, its journal opened again from the same
@@ -121,7 +123,7 @@ void till_make_desfire_type(struct fixture *f, const char *type, int32_t purse_c
 /* The card in f->card read the desk's way (identify + read, keystore keys). */
 void till_read_desfire(struct fixture *f, struct card_view *v);
 /* The Classic card in f->card as a terminal's balance reads it (a till of
- * its own, terminal 99). */
+ * its own, terminal 99, its Ed25519 verify OpenSSL's). */
 struct classic_record_state;
 void till_read_classic(struct fixture *f, struct classic_record_state *st);
 /* A MIFARE Classic 1K (UID 0A 0B 0C 0D), card TILL_CARD_ID of program 7
