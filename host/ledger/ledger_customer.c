@@ -547,6 +547,9 @@ static const struct {
     {"card_pin", "DELETE FROM card_pin WHERE card_id IN (SELECT card_id FROM card WHERE "
                  "account_id IN (SELECT id FROM account WHERE customer_id = ?1))"},
     {"portal_session", "DELETE FROM portal_session WHERE customer_id = ?1"},
+    /* The names of who carries the customer's family cards (personal data). */
+    {"card_holder", "DELETE FROM card_holder WHERE card_id IN (SELECT card_id FROM card WHERE "
+                    "account_id IN (SELECT id FROM account WHERE customer_id = ?1))"},
 };
 
 leal_err ledger_customer_erase(struct ledger *l, int64_t customer_id, const char *operator_name,
@@ -594,8 +597,9 @@ leal_err ledger_customer_erase(struct ledger *l, int64_t customer_id, const char
     if ((err = store_tx_end(l, err)) != LEAL_OK || !l->pg)
         return err;
     /* The old row versions (the personal data before) leave the tables:
-     * VACUUM runs outside any transaction, after the commit. */
-    return store_exec(l, "VACUUM customer_pii, customer_note");
+     * VACUUM runs outside any transaction, after the commit. A PostgreSQL
+     * ledger is always at its newest schema: every table named is there. */
+    return store_exec(l, "VACUUM customer_pii, customer_note, card_holder, card_pin");
 }
 
 leal_err ledger_rows(struct ledger *l, const char *sql, int64_t id, ledger_row_cb cb, void *ctx)
