@@ -11,7 +11,8 @@
 # record, the history and the hot list), the replacement onto an EV3 with
 # the balances, the PIN and the holder with their audit lines, `leal desk
 # --stdio`, `leal account history`, a static QR code issued and revoked, a
-# customer erased (his card's holder and PIN with him), and `ledger verify`; on PostgreSQL also the ledger copied to a file and from it
+# customer erased with his cards blocked (his card's holder and PIN go with
+# him), and `ledger verify`; on PostgreSQL also the ledger copied to a file and from it
 # to a new database, the desk's rows (cards, their history, holder, PIN, QR
 # text, audit) the same on all three.
 set -u
@@ -186,15 +187,21 @@ check_eq "$BK: its virtual card and its text kept" "$ACC_LUIS|active|virtual-qr 
 l qr revoke "$VC" --reason "reissued"
 check_eq "$BK: qr revoke" "0|lost" "$RC|$(q "select status from card where card_id = $VC")"
 
-# --- Luis erased (his cards kept): his card's holder and PIN go, Ana's stay -------
+# --- Luis erased, his cards blocked: his card's holder and PIN go, Ana's stay ----
 s card holder "$LUIS" "Luis padre"
 s card pin set "$LUIS" --pin-file "$T/pin"
-l customer erase 2 --confirm --cards keep --operator marta --json
-check_eq "$BK: Luis erased, his cards kept" \
-    '0|{"customer":2,"erased":true,"cards":"keep","cards_blocked":0}' "$RC|$OUT"
-check_eq "$BK: his card's holder and PIN gone, Ana's holder kept, his card active" \
-    "$ANA2|Ana junior 0 active" \
-    "$(rows "select card_id || '|' || name from card_holder") $(q "select count(*) from card_pin where card_id = $LUIS") $(q "select status from card where card_id = $LUIS")"
+l customer erase 2 --confirm --cards block --operator marta --json
+check_eq "$BK: Luis erased, his active card blocked (his revoked QR code stays lost)" \
+    '0|{"customer":2,"erased":true,"cards":"block","cards_blocked":1}' "$RC|$OUT"
+check_eq "$BK: his card's holder and PIN gone, Ana's holder kept" "$ANA2|Ana junior 0" \
+    "$(rows "select card_id || '|' || name from card_holder") $(q "select count(*) from card_pin where card_id = $LUIS")"
+check_eq "$BK: his cards: blocked with why and who, the QR code as it was; the note" \
+    "$LUIS|blocked|customer erased: cards blocked by decision|marta $VC|lost|reissued| marta|personal data erased at the customer's request (leal customer erase); cards blocked by decision: 1" \
+    "$(rows "select c.card_id || '|' || c.status || '|' || e.reason || '|' || e.operator from card c join card_event e on e.id = (select max(id) from card_event where card_id = c.card_id) where c.account_id = $ACC_LUIS order by c.card_id <> $LUIS") $(rows "select author || '|' || text from customer_note where customer_id = 2")"
+l card hotlist --program 7 --json
+check_eq "$BK: the hot list: the erased customer's card and QR code with Ana's old card" \
+    "0|$LUIS|blocked $VC|lost $ANA|replaced" \
+    "$RC|$($PY -c 'import json,sys; print(" ".join("%d|%s" % (c["card_id"], c["status"]) for c in sorted(json.load(sys.stdin)["cards"], key=lambda c: (c["card_id"] != '"$LUIS"', c["card_id"] != '"$VC"'))))' <<<"$OUT")"
 
 l ledger verify
 check_eq "$BK: ledger verify clean" 0 "$RC"
