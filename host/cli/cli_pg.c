@@ -43,11 +43,16 @@ static const char *const ported[] = {
     "bono sell",        "bono use", /* the card in the reader: its desk read too */
     "bono expire",      "reward honour",
     "ledger expire",    "ledger import",
+    "account history",  "keys export-terminal", /* checks the terminal in the ledger */
+    "qr issue",         "qr enrol",
+    "qr revoke",        "qr decode", /* decode, verify, device: no ledger */
+    "qr verify",        "qr device",
 };
 
 /* Commands every subcommand of which runs there (an unknown one is then
  * the command's own usage error, as on SQLite). */
-static const char *const whole[] = {"rule", "tier", "stamp", "sale", "report", "settle"};
+static const char *const whole[] = {"rule",   "tier", "stamp", "sale", "report",
+                                    "settle", "card", "desk"}; /* card: the desk's, pin, holder */
 
 static bool is_pg(const char *db)
 {

@@ -630,18 +630,22 @@ out:
 static int terminal_in_ledger(const struct keys_opts *o, uint32_t terminal, uint32_t program)
 {
     char def[4096];
-    const char *path = o->db;
+    const char *path = o->db ? o->db : getenv("LEAL_DB");
     struct ledger *l = NULL;
     struct stat sb;
     int64_t owner = 0;
     leal_err err;
     int rc;
-    if (path == NULL) {
+    bool uri;
+    if (path == NULL || path[0] == '\0') {
         if (file_default_path("ledger.db", def, sizeof def) != LEAL_OK)
             return cli_usage("no --db given and neither XDG_DATA_HOME nor HOME is set");
         path = def;
     }
-    if (stat(path, &sb) != 0) {
+    /* A chain's ledger on PostgreSQL: a URI, which may hold a password, so
+     * the messages below name "the ledger" instead of it. */
+    uri = strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0;
+    if (!uri && stat(path, &sb) != 0) {
         fprintf(stderr,
                 "leal: ledger %s does not exist; export-terminal checks the terminal id "
                 "against the ledger: name it with --db\n",
@@ -654,13 +658,13 @@ static int terminal_in_ledger(const struct keys_opts *o, uint32_t terminal, uint
     ledger_close(l);
     if (err == LEAL_E_UNKNOWN_ID) {
         fprintf(stderr,
-                "leal: terminal %u is not in the ledger %s; add it with 'leal terminal add' "
+                "leal: terminal %u is not in the ledger%s%s; add it with 'leal terminal add' "
                 "and use the id it prints\n",
-                terminal, path);
+                terminal, uri ? "" : " ", uri ? "" : path);
         return CLI_EXIT_USAGE;
     }
     if (err != LEAL_OK)
-        return cli_fail(err, "ledger %s", path);
+        return cli_fail(err, "ledger%s%s", uri ? "" : " ", uri ? "" : path);
     if (owner != (int64_t)program) {
         fprintf(stderr, "leal: terminal %u belongs to program %lld, not to program %u\n", terminal,
                 (long long)owner, program);

@@ -59,11 +59,13 @@ static int privacy_pg(const char *db, int64_t id, bool erase, const struct lcli_
     int rc = lcli_open(db, &l);
     if (rc != 0)
         return rc;
+    bool block = erase && strcmp(o[6].val, "block") == 0;
+    int64_t blocked = 0;
     snprintf(what, sizeof what, "customer %s", erase ? "erase" : "export");
     if (erase)
-        err = ledger_customer_erase(l, id, operator_of(o),
-                                    LEDGER_ERASED_NOTE "; cards kept by decision",
-                                    (int64_t)time(NULL));
+        err = ledger_customer_erase_cards(l, id, operator_of(o),
+                                          LEDGER_ERASED_NOTE "; cards kept by decision",
+                                          (int64_t)time(NULL), block ? &blocked : NULL);
     else
         err = privacy_export_ledger(l, id, o[5].val != NULL, stdout);
     if (err == LEAL_E_UNKNOWN_ID)
@@ -73,8 +75,12 @@ static int privacy_pg(const char *db, int64_t id, bool erase, const struct lcli_
     else if (err != LEAL_OK)
         rc = lcli_fail(l, err, what);
     else if (erase && o[3].val)
-        printf("{\"customer\":%lld,\"erased\":true,\"cards\":\"keep\",\"cards_blocked\":0}\n",
-               (long long)id);
+        printf("{\"customer\":%lld,\"erased\":true,\"cards\":\"%s\",\"cards_blocked\":%lld}\n",
+               (long long)id, o[6].val, (long long)blocked);
+    else if (erase && block)
+        printf("customer %lld: personal data erased; the ledger keeps their entries; %lld "
+               "card(s) blocked\n",
+               (long long)id, (long long)blocked);
     else if (erase)
         printf("customer %lld: personal data erased; the ledger keeps their entries; their "
                "cards kept\n",
@@ -113,14 +119,8 @@ int customer_privacy(int argc, char **argv)
                          "--cards block (terminals refuse them) or --cards keep (they go on "
                          "working, anonymously)");
     const char *db = o[2].val ? o[2].val : getenv("LEAL_DB");
-    if (db && (strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0)) {
-        /* The cards' block is the desk's card history, not on PostgreSQL yet. */
-        if (erase && strcmp(o[6].val, "block") == 0)
-            return cli_error(LEAL_E_ARG, CLI_EXIT_USAGE,
-                             "leal customer erase --cards block does not run on a PostgreSQL "
-                             "ledger yet; use --cards keep there, or an SQLite ledger");
+    if (db && (strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0))
         return privacy_pg(db, id, erase, o);
-    }
     if ((rc = ledger_file(o[2].val, path, sizeof path)) != 0)
         return rc;
     if (!erase) {

@@ -372,6 +372,15 @@ LEAL_MUST_CHECK leal_err ledger_note_each(struct ledger *l, int64_t customer_id,
 LEAL_MUST_CHECK leal_err ledger_customer_erase(struct ledger *l, int64_t customer_id,
                                                const char *operator_name, const char *note,
                                                int64_t now);
+/* ledger_customer_erase with the cards decision "block": in the same
+ * transaction the customer's active cards are blocked, each with a card
+ * event saying why and by whom (terminals refuse them from the next
+ * package), *cards_blocked how many, and the note says "...; cards blocked
+ * by decision: N" instead of note. cards_blocked NULL: as
+ * ledger_customer_erase. */
+LEAL_MUST_CHECK leal_err ledger_customer_erase_cards(struct ledger *l, int64_t customer_id,
+                                                     const char *operator_name, const char *note,
+                                                     int64_t now, int64_t *cards_blocked);
 /* Whether the customer exists (*erased_at -1 if not, 0 if not erased). */
 LEAL_MUST_CHECK leal_err ledger_customer_state(struct ledger *l, int64_t customer_id,
                                                int64_t *erased_at);

@@ -85,6 +85,15 @@ static const struct copy_spec copied[] = {
      "created_at, store_id",
      "card_id"},
     {"card_identity_rewrite", "card_id, span, created_at", "card_id"},
+    /* The desk's per-card rows (version 9): a family card's holder, the
+     * portal PIN's hash, a phone's caps, a static QR code's text. */
+    {"card_holder", "card_id, name, set_at", "card_id"},
+    {"card_pin", "card_id, pin_hash, fails, set_at, set_by", "card_id"},
+    {"qr_phone_caps", "card_id, cap_tx_cents, cap_day_cents", "card_id"},
+    {"qr_static_text", "card_id, text, expires_at", "card_id"},
+    /* The audit log (version 9): the desk's lines; a back office's user
+     * (web_user) is not carried, so a source with users is refused. */
+    {"audit", "id, at, user_id, actor, action, object, before, after", "id"},
     {"portal_redemption",
      "code, entry_id, customer_id, reward_id, created_at, honoured_at, honoured_by", "code"},
     /* Online sales and their refunds (version 5), after their entries. */
@@ -194,9 +203,14 @@ static leal_err copy_table(struct ledger *from, struct ledger *to, const struct 
             case STORE_TEXT:
                 v[i] = SV_TEXT((const char *)store_col_str(src, i));
                 break;
-            case STORE_BLOB:
-                v[i] = SV_BLOB(store_col_blob(src, i), (size_t)store_col_bytes(src, i));
+            case STORE_BLOB: {
+                /* An empty blob (a QR code's virtual card has no UID) stays
+                 * empty: SQLite hands it back without a pointer, which
+                 * would bind NULL. */
+                const void *b = store_col_blob(src, i);
+                v[i] = SV_BLOB(b ? b : "", (size_t)store_col_bytes(src, i));
                 break;
+            }
             case STORE_NULL:
                 v[i] = SV_NULL;
                 break;

@@ -547,13 +547,59 @@ static const struct {
     {"card_pin", "DELETE FROM card_pin WHERE card_id IN (SELECT card_id FROM card WHERE "
                  "account_id IN (SELECT id FROM account WHERE customer_id = ?1))"},
     {"portal_session", "DELETE FROM portal_session WHERE customer_id = ?1"},
+    /* The names of who carries the customer's family cards (personal data). */
+    {"card_holder", "DELETE FROM card_holder WHERE card_id IN (SELECT card_id FROM card WHERE "
+                    "account_id IN (SELECT id FROM account WHERE customer_id = ?1))"},
 };
+
+/* The cards decision "block": the customer's active cards (their accounts',
+ * phones' QR cards included) blocked one by one, in card id order, each
+ * with a card event saying why and by whom, as host/privacy does on
+ * SQLite; cards blocked, lost, replaced or pending stay as they are. */
+static leal_err block_cards(struct ledger *l, int64_t customer_id, const char *operator_name,
+                            int64_t now, int64_t *blocked)
+{
+    int64_t card = 0;
+    leal_err err;
+    *blocked = 0;
+    for (;;) {
+        if ((err = store_query_int(l,
+                                   "SELECT card_id FROM card WHERE status = 'active' AND "
+                                   "account_id IN (SELECT id FROM account WHERE customer_id = ?1) "
+                                   "ORDER BY card_id LIMIT 1",
+                                   I64S(customer_id), &card)) != LEAL_OK ||
+            card == 0)
+            return err;
+        if ((err = store_exec_i64(l,
+                                  "UPDATE card SET status = 'blocked', updated_at = ?2 WHERE "
+                                  "card_id = ?1",
+                                  I64S(card, now))) != LEAL_OK ||
+            (err = store_write(l,
+                               "INSERT INTO card_event(card_id, at, status, reason, operator) "
+                               "VALUES (?1, ?2, 'blocked', 'customer erased: cards blocked by "
+                               "decision', ?3)",
+                               SVALS(SV_I64(card), SV_I64(now), SV_TEXT(operator_name)), NULL)) !=
+                LEAL_OK)
+            return err;
+        (*blocked)++;
+    }
+}
 
 leal_err ledger_customer_erase(struct ledger *l, int64_t customer_id, const char *operator_name,
                                const char *note, int64_t now)
 {
+    return ledger_customer_erase_cards(l, customer_id, operator_name, note, now, NULL);
+}
+
+leal_err ledger_customer_erase_cards(struct ledger *l, int64_t customer_id,
+                                     const char *operator_name, const char *note, int64_t now,
+                                     int64_t *cards_blocked)
+{
+    char said[160];
     int64_t erased_at = -1;
     leal_err err;
+    if (cards_blocked)
+        *cards_blocked = 0;
     if (ledger_empty(operator_name))
         return LEAL_E_REASON_REQUIRED;
     if ((err = ledger_text_ok(l, "operator", operator_name)) != LEAL_OK)
@@ -565,6 +611,12 @@ leal_err ledger_customer_erase(struct ledger *l, int64_t customer_id, const char
         err = LEAL_E_UNKNOWN_ID;
     } else if (err == LEAL_OK && erased_at > 0) {
         err = LEAL_E_STATE;
+    }
+    if (err == LEAL_OK && cards_blocked) {
+        err = block_cards(l, customer_id, operator_name, now, cards_blocked);
+        snprintf(said, sizeof said, "%s; cards blocked by decision: %lld", LEDGER_ERASED_NOTE,
+                 (long long)*cards_blocked);
+        note = said;
     }
     if (err == LEAL_OK)
         err = store_exec_i64(l, "DELETE FROM customer_note WHERE customer_id = ?1",
@@ -591,11 +643,14 @@ leal_err ledger_customer_erase(struct ledger *l, int64_t customer_id, const char
                           SVALS(SV_I64(customer_id), SV_I64(now), SV_TEXT(operator_name),
                                 SV_TEXT(note ? note : LEDGER_ERASED_NOTE)),
                           NULL);
-    if ((err = store_tx_end(l, err)) != LEAL_OK || !l->pg)
+    if ((err = store_tx_end(l, err)) != LEAL_OK && cards_blocked)
+        *cards_blocked = 0; /* rolled back: none blocked */
+    if (err != LEAL_OK || !l->pg)
         return err;
     /* The old row versions (the personal data before) leave the tables:
-     * VACUUM runs outside any transaction, after the commit. */
-    return store_exec(l, "VACUUM customer_pii, customer_note");
+     * VACUUM runs outside any transaction, after the commit. A PostgreSQL
+     * ledger is always at its newest schema: every table named is there. */
+    return store_exec(l, "VACUUM customer_pii, customer_note, card_holder, card_pin");
 }
 
 leal_err ledger_rows(struct ledger *l, const char *sql, int64_t id, ledger_row_cb cb, void *ctx)

@@ -54,7 +54,7 @@ leal_err ledger_card_pin_get(struct ledger *l, int64_t card_id, struct ledger_ca
     int found;
     memset(out, 0, sizeof *out);
     if ((err = store_prep_once(l,
-                               "SELECT p.pin_hash, p.fails, c.status, ifnull(a.customer_id, 0) "
+                               "SELECT p.pin_hash, p.fails, c.status, coalesce(a.customer_id, 0) "
                                "FROM card_pin p JOIN card c ON c.card_id = p.card_id JOIN account "
                                "a ON a.id = c.account_id WHERE p.card_id = ?1",
                                &st)) != LEAL_OK)

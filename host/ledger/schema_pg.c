@@ -447,6 +447,37 @@
     "CREATE TRIGGER settlement_closed BEFORE UPDATE OR DELETE ON settlement FOR EACH ROW EXECUTE " \
     "FUNCTION settlement_closed();"
 
+/* The desk's cards (issue 20, version 9, PGCARD), as schema.c's: who
+ * carries a card of a family account (`leal card holder`), the Argon2id
+ * hash of the PIN the desk set for the portal with its wrong tries in a
+ * row (`leal card pin`), a phone's caps (`leal qr enrol`) and the text of a
+ * customer's static QR code (`leal qr issue`), each one row per card; and
+ * the audit log the desk's PIN and holder changes write a line to (who,
+ * what, the object's before and after). What `leal card ...`, `leal desk`
+ * and `leal qr issue|enrol|revoke` read and write besides the core and the
+ * desk's cards in flight. audit.user_id names a back-office user on SQLite
+ * (web_user, not on PostgreSQL): here it has no foreign key, and the desk's
+ * lines leave it NULL. */
+#define PG_CARD_SCHEMA                                                                             \
+    "CREATE TABLE card_holder("                                                                    \
+    " card_id BIGINT PRIMARY KEY REFERENCES card(card_id),"                                        \
+    " name TEXT NOT NULL CHECK (name <> ''), set_at BIGINT NOT NULL);"                             \
+    "CREATE TABLE card_pin("                                                                       \
+    " card_id BIGINT PRIMARY KEY REFERENCES card(card_id),"                                        \
+    " pin_hash TEXT NOT NULL CHECK (substr(pin_hash, 1, 10) = '$argon2id$'),"                      \
+    " fails BIGINT NOT NULL DEFAULT 0 CHECK (fails >= 0), set_at BIGINT NOT NULL,"                 \
+    " set_by TEXT NOT NULL);"                                                                      \
+    "CREATE TABLE qr_phone_caps("                                                                  \
+    " card_id BIGINT PRIMARY KEY REFERENCES card(card_id),"                                        \
+    " cap_tx_cents BIGINT NOT NULL CHECK (cap_tx_cents BETWEEN 1 AND 4294967295),"                 \
+    " cap_day_cents BIGINT NOT NULL CHECK (cap_day_cents BETWEEN cap_tx_cents AND 4294967295));"   \
+    "CREATE TABLE qr_static_text("                                                                 \
+    " card_id BIGINT PRIMARY KEY REFERENCES card(card_id),"                                        \
+    " text TEXT NOT NULL CHECK (length(text) BETWEEN 4 AND 511), expires_at BIGINT NOT NULL);"     \
+    "CREATE TABLE audit("                                                                          \
+    " id BIGINT PRIMARY KEY, at BIGINT NOT NULL, user_id BIGINT, actor TEXT NOT NULL,"             \
+    " action TEXT NOT NULL, object TEXT NOT NULL, before TEXT, after TEXT);"
+
 static const char *const pg_migrations[] = {
     /* 0 -> 1 */ PG_PRINTF_FUNCTION PG_MAX_FUNCTIONS PG_ROWID_FUNCTION PG_CORE_SCHEMA
         PG_HOST_CHANGE_SCHEMA PG_ROWID(
@@ -458,6 +489,7 @@ static const char *const pg_migrations[] = {
     /* 5 -> 6 */ PG_DESK_SCHEMA,
     /* 6 -> 7 */ PG_TMC_GAP_SCHEMA,
     /* 7 -> 8 */ PG_SETTLE_SCHEMA PG_ROWID("'settle_value'"),
+    /* 8 -> 9 */ PG_CARD_SCHEMA PG_ROWID("'audit'"),
 };
 
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == STORE_PG_SCHEMA_VERSION,

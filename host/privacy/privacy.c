@@ -605,15 +605,13 @@ leal_err privacy_erase_as(const char *path, int64_t customer_id, struct privacy_
     leal_err err;
     e->cards_blocked = 0;
     if (pg_path(path)) {
-        /* The cards' block (their history) is not on PostgreSQL yet. */
         struct ledger *l = NULL;
-        if (e->block_cards)
-            return LEAL_E_ARG;
         if ((err = pg_open(path, &l)) != LEAL_OK)
             return err;
         snprintf(note, sizeof note, "%s%s", LEDGER_ERASED_NOTE,
                  e->cards_decided ? "; cards kept by decision" : "");
-        err = ledger_customer_erase(l, customer_id, e->operator_name, note, now);
+        err = ledger_customer_erase_cards(l, customer_id, e->operator_name, note, now,
+                                          e->block_cards ? &e->cards_blocked : NULL);
         ledger_close(l);
         return err;
     }

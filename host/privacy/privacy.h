@@ -15,10 +15,9 @@
  * verify` holds; only a card's status may change, by decision. On a
  * PostgreSQL ledger the same rows through the ledger's store (host/ledger:
  * the export in one REPEATABLE READ snapshot, the erasure in one write
- * transaction, then VACUUM of the tables it emptied; the cards only kept:
- * block_cards is LEAL_E_ARG there). Hosted. Errors: LEAL_E_UNKNOWN_ID (no
- * such customer), LEAL_E_STATE (already erased), LEAL_E_NO_LEDGER,
- * LEAL_E_DB*, LEAL_E_IO.
+ * transaction, then VACUUM of the tables it emptied; block_cards blocks
+ * the cards in that transaction, ledger_customer_erase_cards). Hosted. Errors: LEAL_E_UNKNOWN_ID
+ * (no such customer), LEAL_E_STATE (already erased), LEAL_E_NO_LEDGER, LEAL_E_DB*, LEAL_E_IO.
  */
 #ifndef LEAL_PRIVACY_H
 #define LEAL_PRIVACY_H

@@ -161,10 +161,6 @@ print(p["name"], p["surname"], p["email"], p["preferences"], t["customer_note"][
 backend_both customers-pg cases
 
 n=pg
-l customer erase 2 --confirm --cards block
-check_eq "$n: erase --cards block refused on PostgreSQL: exit 2, nothing erased" \
-    "2|leal: leal customer erase --cards block does not run on a PostgreSQL ledger yet; use --cards keep there, or an SQLite ledger|" \
-    "$RC|$ERR|$(q "SELECT erased_at FROM customer WHERE id = 2")"
 # The erased values are in no file of customer_pii, customer_note or their
 # indexes: the erasure vacuumed the old row versions away (a checkpoint
 # writes the pages out first).
