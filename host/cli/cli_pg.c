@@ -43,11 +43,13 @@ static const char *const ported[] = {
     "bono sell",        "bono use", /* the card in the reader: its desk read too */
     "bono expire",      "reward honour",
     "ledger expire",    "ledger import",
+    "customer tag",     "customer untag",
 };
 
 /* Commands every subcommand of which runs there (an unknown one is then
  * the command's own usage error, as on SQLite). */
-static const char *const whole[] = {"rule", "tier", "stamp", "sale", "report", "settle"};
+static const char *const whole[] = {"rule",   "tier",    "stamp", "sale", "report",
+                                    "settle", "segment", "mail",  "user", "backup"};
 
 static bool is_pg(const char *db)
 {

@@ -595,7 +595,7 @@ leal_err ledger_customer_erase(struct ledger *l, int64_t customer_id, const char
         return err;
     /* The old row versions (the personal data before) leave the tables:
      * VACUUM runs outside any transaction, after the commit. */
-    return store_exec(l, "VACUUM customer_pii, customer_note");
+    return store_exec(l, "VACUUM customer_pii, customer_note, customer_tag");
 }
 
 leal_err ledger_rows(struct ledger *l, const char *sql, int64_t id, ledger_row_cb cb, void *ctx)
