@@ -47,12 +47,13 @@ static const char *const ported[] = {
     "qr issue",         "qr enrol",
     "qr revoke",        "qr decode", /* decode, verify, device: no ledger */
     "qr verify",        "qr device",
+    "customer tag",     "customer untag",
 };
 
 /* Commands every subcommand of which runs there (an unknown one is then
  * the command's own usage error, as on SQLite). */
-static const char *const whole[] = {"rule",   "tier", "stamp", "sale", "report",
-                                    "settle", "card", "desk"}; /* card: the desk's, pin, holder */
+static const char *const whole[] = {"rule",   "tier", "stamp",   "sale", "report", "settle",
+                                    "card",   "desk", "segment", "mail", "user",   "backup"};
 
 static bool is_pg(const char *db)
 {

@@ -413,7 +413,10 @@ static const char backup_help[] =
     "usage: leal backup FILE [--force] [--db PATH]\n"
     "Writes an online, consistent copy of the ledger to FILE (SQLite backup API, mode\n"
     "0600); tills may keep posting meanwhile. FILE's folder must exist; an existing FILE\n"
-    "is replaced only with --force. Restore by using the copy as --db.\n";
+    "is replaced only with --force. Restore by using the copy as --db.\n"
+    "From a PostgreSQL ledger (--db postgresql://...) FILE is an SQLite ledger made by\n"
+    "'leal ledger copy' from one snapshot of the server, every entry compared and the\n"
+    "copy's books verified; 'leal ledger copy --from sqlite:FILE --to URI' restores it.\n";
 
 int cmd_backup(int argc, char **argv)
 {

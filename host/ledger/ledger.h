@@ -788,7 +788,10 @@ LEAL_MUST_CHECK leal_err ledger_check_plans(struct ledger *l);
 
 /* An online, consistent copy of the whole database to dest (SQLite backup
  * API into a 0600 file in a private folder made beside dest, fsync, rename):
- * writers wait, readers go on. Without replace an existing dest is refused
+ * writers wait, readers go on. From a PostgreSQL ledger, an SQLite ledger
+ * file made the same way by ledger_copy from one REPEATABLE READ snapshot
+ * (writers go on; every entry compared, the copy's books verified; its
+ * errors as ledger_copy's). Without replace an existing dest is refused
  * (LEAL_E_EXISTS); a missing folder is LEAL_E_NOT_FOUND; ledger_errmsg()
  * names the file or folder. */
 LEAL_MUST_CHECK leal_err ledger_backup(struct ledger *l, const char *dest, bool replace);
@@ -832,10 +835,11 @@ struct ledger_copy_stats {
  * terminals, rule sets and what each package was built with, customers
  * with their personal data, consent and notes, accounts, balances, cards,
  * entries, lines, lots, terminal journals, sales categories, sales and
- * their refunds). Before the commit every entry of from is compared with
+ * their refunds, tags and segments, mail settings, back-office users and
+ * their audit). Before the commit every entry of from is compared with
  * its copy, column by column with its lines; after it ledger_verify checks
  * the copy's books (each sale and refund against its entry among them).
- * A source holding rows of another table (tags, bonos sold, ...) is refused with
+ * A source holding rows of another table (messages, ...) is refused with
  * LEAL_E_PG_UNSUPPORTED naming it, a destination that is not empty with
  * LEAL_E_EXISTS, a difference with LEAL_E_LEDGER_MISMATCH; nothing is then
  * written. The detail is in ledger_errmsg(to). */

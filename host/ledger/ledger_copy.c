@@ -26,6 +26,17 @@ static const struct copy_spec copied[] = {
      "id"},
     {"store", "id, program_id, code, name, timezone, created_at", "id"},
     {"terminal", "id, store_id, name, epoch, created_at, package_version", "id"},
+    /* The back office's users, their stores, sessions, reset codes (version
+     * 10) and the audit log (version 9: the desk's lines and the users'
+     * changes), before the notes and erasures that name a user. */
+    {"web_user", "id, name, role, pass_hash, disabled, created_at, updated_at, lang, email", "id"},
+    {"web_user_store", "user_id, store_id", "user_id, store_id"},
+    {"web_session", "token_hash, user_id, csrf, created_at, expires_at", "token_hash"},
+    {"web_reset", "token_hash, user_id, created_at, expires_at, used_at", "token_hash"},
+    {"audit", "id, at, user_id, actor, action, object, before, after", "id"},
+    {"program_mail",
+     "program_id, host, port, tls, sender, sender_name, credentials, ca_file, updated_at",
+     "program_id"},
     /* The rule sets and what each package was given (schema_pg.c version 2). */
     {"rule_set", "program_id, version, at, operator, reason, what, encoded", "program_id, version"},
     {"rule_set_name", "program_id, version, part, item, name", "program_id, version, part, item"},
@@ -41,6 +52,12 @@ static const struct copy_spec copied[] = {
     {"consent", "id, customer_id, channel, granted, at, method, recorded_by, purposes, evidence",
      "id"},
     {"customer_note", "id, customer_id, at, author, text", "id"},
+    /* Tags and segments (version 10). */
+    {"customer_tag", "customer_id, tag, at", "customer_id, tag"},
+    {"segment",
+     "id, program_id, name, tier, store_id, visit_before, visit_after, spend_min_cents, "
+     "spend_window_days, points_above, points_below, birthday_month, consent, tag, created_at",
+     "id"},
     {"account", "id, program_id, customer_id, kind, name, created_at", "id"},
     {"balance", "account_id, asset, amount", "account_id, asset"},
     {"card",
@@ -91,9 +108,6 @@ static const struct copy_spec copied[] = {
     {"card_pin", "card_id, pin_hash, fails, set_at, set_by", "card_id"},
     {"qr_phone_caps", "card_id, cap_tx_cents, cap_day_cents", "card_id"},
     {"qr_static_text", "card_id, text, expires_at", "card_id"},
-    /* The audit log (version 9): the desk's lines; a back office's user
-     * (web_user) is not carried, so a source with users is refused. */
-    {"audit", "id, at, user_id, actor, action, object, before, after", "id"},
     {"portal_redemption",
      "code, entry_id, customer_id, reward_id, created_at, honoured_at, honoured_by", "code"},
     /* Online sales and their refunds (version 5), after their entries. */

@@ -37,15 +37,18 @@ leal_err ledger_mail_set(struct ledger *l, const struct ledger_mail *m)
     if ((err = mail_row_check(l, m)) != LEAL_OK || (err = store_tx_begin(l)) != LEAL_OK)
         return err;
     if ((err = store_exists(l, ST_PROGRAM_EXISTS, m->program_id, "program")) == LEAL_OK)
-        err =
-            store_write(l,
-                        "INSERT OR REPLACE INTO program_mail(program_id, host, port, tls, sender, "
-                        "sender_name, credentials, ca_file, updated_at) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        SVALS(SV_I64(m->program_id), SV_TEXT(m->host), SV_I64(m->port),
-                              SV_TEXT(m->tls), SV_TEXT(m->from), SV_TEXT(m->from_name),
-                              SV_TEXT(m->credentials), SV_TEXT(m->ca_file), SV_I64(ledger_now())),
-                        NULL);
+        err = store_write(l,
+                          "INSERT INTO program_mail(program_id, host, port, tls, sender, "
+                          "sender_name, credentials, ca_file, updated_at) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (program_id) "
+                          "DO UPDATE SET host = excluded.host, port = excluded.port, "
+                          "tls = excluded.tls, sender = excluded.sender, "
+                          "sender_name = excluded.sender_name, credentials = excluded.credentials, "
+                          "ca_file = excluded.ca_file, updated_at = excluded.updated_at",
+                          SVALS(SV_I64(m->program_id), SV_TEXT(m->host), SV_I64(m->port),
+                                SV_TEXT(m->tls), SV_TEXT(m->from), SV_TEXT(m->from_name),
+                                SV_TEXT(m->credentials), SV_TEXT(m->ca_file), SV_I64(ledger_now())),
+                          NULL);
     return store_tx_end(l, err);
 }
 

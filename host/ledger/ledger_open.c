@@ -349,14 +349,80 @@ out:
     return err;
 }
 
+/* A PostgreSQL ledger's backup: ledger_copy (one REPEATABLE READ READ ONLY
+ * snapshot of the server, every entry compared, the copy's books verified)
+ * into a new SQLite ledger, a 0600 file in a private folder made beside
+ * dest; then a plain rollback-journal file, fsync, rename, as copy_db. The
+ * file is a ledger of its own: --db FILE reads it, `leal ledger copy` takes
+ * it back to a server. */
+static leal_err pg_copy_db(struct ledger *l, const char *dest, bool replace)
+{
+    char dir[4200], tmp[4300], parent[4200];
+    const struct ledger_open_options o = {.crypto = l->crypto};
+    struct ledger *to = NULL;
+    struct ledger_copy_stats stats;
+    sqlite3 *db = NULL;
+    struct stat st;
+    leal_err err;
+
+    if ((err = file_parent(dest, parent, sizeof parent)) != LEAL_OK)
+        return err;
+    if (!replace && lstat(dest, &st) == 0) {
+        store_set_msg(l, "%s already exists", dest);
+        return LEAL_E_EXISTS;
+    }
+    if ((err = file_private_dir(dest, dir, sizeof dir)) != LEAL_OK) {
+        if (err == LEAL_E_NOT_FOUND)
+            store_set_msg(l, "folder %s does not exist", parent);
+        else
+            store_set_msg(l, "cannot write in folder %s", parent);
+        return err;
+    }
+    snprintf(tmp, sizeof tmp, "%s/copy.db", dir);
+    if ((err = file_create_new(tmp, 0600)) != LEAL_OK) {
+        store_set_msg(l, "cannot create a file in folder %s", parent);
+        goto out;
+    }
+    if ((err = ledger_open_with(tmp, &o, &to)) != LEAL_OK) {
+        store_set_msg(l, "cannot make the copy's ledger in folder %s", parent);
+        goto out;
+    }
+    err = ledger_copy(l, to, &stats);
+    if (err != LEAL_OK)
+        store_set_msg(l, "%s", to->msg);
+    ledger_close(to);
+    if (err != LEAL_OK)
+        goto out;
+    /* A plain rollback-journal file, as copy_db's: no -wal beside it. */
+    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK) {
+        store_set_msg(l, "backup: %s", db ? sqlite3_errmsg(db) : "out of memory");
+        err = log_foreign(LEAL_E_IO, "sqlite", "journal_mode", db ? sqlite3_errmsg(db) : NULL);
+        goto out;
+    }
+    sqlite3_close(db);
+    db = NULL;
+    if ((err = file_sync(tmp)) != LEAL_OK) {
+        store_set_msg(l, "cannot sync the copy in folder %s", parent);
+        goto out;
+    }
+    if ((err = file_rename(tmp, dest, replace)) != LEAL_OK) {
+        if (err == LEAL_E_EXISTS)
+            store_set_msg(l, "%s already exists", dest);
+        else
+            store_set_msg(l, "cannot rename the copy to %s", dest);
+    }
+out:
+    if (db)
+        sqlite3_close(db);
+    remove_scratch(dir, tmp);
+    return err;
+}
+
 leal_err ledger_backup(struct ledger *l, const char *dest, bool replace)
 {
     if (l == NULL || dest == NULL || dest[0] == '\0')
         return LEAL_E_ARG;
-    if (l->pg) {
-        store_set_msg(l,
-                      "a PostgreSQL ledger is backed up with pg_dump or the server's own backups");
-        return LEAL_E_PG_UNSUPPORTED;
-    }
-    return copy_db(l, dest, replace);
+    return l->pg ? pg_copy_db(l, dest, replace) : copy_db(l, dest, replace);
 }

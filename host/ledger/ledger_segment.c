@@ -123,7 +123,8 @@ static const char base_sql[] =
                                       " ORDER BY e.at DESC, e.id DESC LIMIT 1) AS visit_store "
                                       "FROM customer cu WHERE cu.program_id = ?1 AND cu.erased_at "
                                       "IS NULL) m "
-                                      "LEFT JOIN customer_pii p ON p.customer_id = m.id WHERE 1";
+                                      "LEFT JOIN customer_pii p ON p.customer_id = m.id WHERE 1 = "
+                                      "1";
 
 struct sql_buf {
     struct ledger_segment_sql *out;
@@ -215,9 +216,10 @@ leal_err ledger_segment_sql(const struct ledger_segment *s, int64_t now,
     if (s->has & LEDGER_SEG_POINTS_BELOW)
         add_i64(&b, " AND m.points < #", s->points_below);
     if (s->has & LEDGER_SEG_BIRTHDAY)
+        /* CASE, not AND: PostgreSQL may cast before it checks the length. */
         add_i64(&b,
-                " AND length(p.birth_date) = 10 AND CAST(substr(p.birth_date, 6, 2) AS INTEGER) "
-                "= #",
+                " AND CASE WHEN length(p.birth_date) = 10 THEN CAST(substr(p.birth_date, 6, 2) "
+                "AS INTEGER) END = #",
                 s->birthday_month);
     if (s->has & LEDGER_SEG_CONSENT)
         add_text(&b,
@@ -467,8 +469,8 @@ leal_err ledger_customer_tag(struct ledger *l, int64_t customer_id, const char *
     store_finalize(st);
     if (err == LEAL_OK && on)
         err = store_write(l,
-                          "INSERT OR IGNORE INTO customer_tag(customer_id, tag, at) VALUES "
-                          "(?1, ?2, ?3)",
+                          "INSERT INTO customer_tag(customer_id, tag, at) VALUES (?1, ?2, ?3) "
+                          "ON CONFLICT DO NOTHING",
                           SVALS(SV_I64(customer_id), SV_TEXT(tag), SV_I64(ledger_now())), NULL);
     else if (err == LEAL_OK)
         err = store_write(l, "DELETE FROM customer_tag WHERE customer_id = ?1 AND tag = ?2",

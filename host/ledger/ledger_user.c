@@ -54,8 +54,8 @@ static leal_err user_stores_add(struct ledger *l, const struct ledger_user *u, i
         if ((err = store_exists(l, ST_STORE_GET, u->stores[i], "store")) != LEAL_OK)
             break;
         err = store_exec_i64(l,
-                             "INSERT OR IGNORE INTO web_user_store(user_id, store_id) "
-                             "VALUES (?1, ?2)",
+                             "INSERT INTO web_user_store(user_id, store_id) "
+                             "VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                              I64S(id, u->stores[i]));
     }
     return err;
@@ -564,7 +564,7 @@ leal_err ledger_audit_each(struct ledger *l, size_t limit, ledger_audit_cb cb, v
     if ((err = store_prep_i64(l,
                               "SELECT id, at, coalesce(user_id, 0), actor, action, object, "
                               "before, after FROM audit ORDER BY id DESC LIMIT ?1",
-                              &st, I64S(limit ? (int64_t)limit : -1))) != LEAL_OK)
+                              &st, I64S(limit ? (int64_t)limit : INT64_MAX))) != LEAL_OK)
         return err;
     while (store_next_row(l, st, &err)) {
         struct ledger_audit_line a = {

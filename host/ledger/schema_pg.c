@@ -6,7 +6,8 @@
  * LEDGER_SCHEMA_VERSION, for the part of the ledger that runs on PostgreSQL
  * (README, "The ledger on PostgreSQL"): programs, stores, terminals,
  * customers, accounts, balances, cards, entries, lines, points lots,
- * online sales, the desk's cards in flight and the portal's codes. The
+ * online sales, the desk's cards in flight and the portal's codes,
+ * customers' tags and segments, mail settings, back-office users. The
  * same columns, checks and unique keys (the idempotency keys are unique
  * indexes, as there); integers are BIGINT, blobs BYTEA. An id behaves as
  * SQLite's INTEGER PRIMARY KEY: NULL or left out takes the next number, one
@@ -455,9 +456,9 @@
  * the audit log the desk's PIN and holder changes write a line to (who,
  * what, the object's before and after). What `leal card ...`, `leal desk`
  * and `leal qr issue|enrol|revoke` read and write besides the core and the
- * desk's cards in flight. audit.user_id names a back-office user on SQLite
- * (web_user, not on PostgreSQL): here it has no foreign key, and the desk's
- * lines leave it NULL. */
+ * desk's cards in flight. audit.user_id names a back-office user (web_user),
+ * which version 10 brings and then binds it to; the desk's lines leave it
+ * NULL. */
 #define PG_CARD_SCHEMA                                                                             \
     "CREATE TABLE card_holder("                                                                    \
     " card_id BIGINT PRIMARY KEY REFERENCES card(card_id),"                                        \
@@ -478,6 +479,61 @@
     " id BIGINT PRIMARY KEY, at BIGINT NOT NULL, user_id BIGINT, actor TEXT NOT NULL,"             \
     " action TEXT NOT NULL, object TEXT NOT NULL, before TEXT, after TEXT);"
 
+/* What the shop owner's customer-facing commands keep (issue 20, version
+ * 10, PGMSG), as schema.c's: customers' tags and the saved segments over them
+ * (`leal segment`, `leal customer tag`), a program's e-mail settings (`leal
+ * mail`), and the back office's users with their stores, sessions, reset
+ * codes (`leal user`), whose changes go to version 9's audit log, now bound to
+ * them. The same columns,
+ * checks and unique keys; a segment's name and a user's are compared
+ * bytewise as SQLite's are. */
+#define PG_PGMSG_SCHEMA                                                                            \
+    "CREATE TABLE customer_tag("                                                                   \
+    " customer_id BIGINT NOT NULL REFERENCES customer(id),"                                        \
+    " tag TEXT COLLATE \"C\" NOT NULL CHECK (length(tag) BETWEEN 1 AND 32),"                       \
+    " at BIGINT NOT NULL, PRIMARY KEY (customer_id, tag));"                                        \
+    "CREATE INDEX customer_tag_tag ON customer_tag(tag, customer_id);"                             \
+    "CREATE TABLE segment("                                                                        \
+    " id BIGINT PRIMARY KEY, program_id BIGINT NOT NULL REFERENCES program(id),"                   \
+    " name TEXT COLLATE \"C\" NOT NULL CHECK (length(name) BETWEEN 1 AND 63),"                     \
+    " tier BIGINT CHECK (tier BETWEEN 0 AND 255), store_id BIGINT REFERENCES store(id),"           \
+    " visit_before BIGINT, visit_after BIGINT,"                                                    \
+    " spend_min_cents BIGINT CHECK (spend_min_cents >= 0),"                                        \
+    " spend_window_days BIGINT CHECK (spend_window_days BETWEEN 1 AND 3660),"                      \
+    " points_above BIGINT, points_below BIGINT,"                                                   \
+    " birthday_month BIGINT CHECK (birthday_month BETWEEN 1 AND 12),"                              \
+    " consent TEXT CHECK (consent IN ('email','sms','phone','post','whatsapp')),"                  \
+    " tag TEXT CHECK (length(tag) BETWEEN 1 AND 32), created_at BIGINT NOT NULL,"                  \
+    " CHECK ((spend_min_cents IS NULL) = (spend_window_days IS NULL)),"                            \
+    " UNIQUE (program_id, name));"                                                                 \
+    "CREATE TABLE program_mail("                                                                   \
+    " program_id BIGINT PRIMARY KEY REFERENCES program(id),"                                       \
+    " host TEXT NOT NULL CHECK (length(host) BETWEEN 1 AND 253),"                                  \
+    " port BIGINT NOT NULL CHECK (port BETWEEN 0 AND 65535),"                                      \
+    " tls TEXT NOT NULL CHECK (tls IN ('starttls','tls','none')),"                                 \
+    " sender TEXT NOT NULL CHECK (length(sender) BETWEEN 3 AND 254), sender_name TEXT NOT NULL,"   \
+    " credentials TEXT NOT NULL, ca_file TEXT NOT NULL, updated_at BIGINT NOT NULL);"              \
+    "CREATE TABLE web_user("                                                                       \
+    " id BIGINT PRIMARY KEY,"                                                                      \
+    " name TEXT COLLATE \"C\" NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 63),"              \
+    " role TEXT NOT NULL CHECK (role IN ('admin','manager','staff')), pass_hash TEXT NOT NULL,"    \
+    " disabled BIGINT NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)), created_at BIGINT NOT NULL,"  \
+    " updated_at BIGINT NOT NULL, lang TEXT NOT NULL DEFAULT 'en' CHECK (lang IN ('en','es')),"    \
+    " email TEXT CHECK (email IS NULL OR length(email) < 256));"                                   \
+    "CREATE TABLE web_user_store("                                                                 \
+    " user_id BIGINT NOT NULL REFERENCES web_user(id),"                                            \
+    " store_id BIGINT NOT NULL REFERENCES store(id), PRIMARY KEY (user_id, store_id));"            \
+    "CREATE TABLE web_session("                                                                    \
+    " token_hash BYTEA PRIMARY KEY CHECK (length(token_hash) = 32),"                               \
+    " user_id BIGINT NOT NULL REFERENCES web_user(id), csrf TEXT NOT NULL,"                        \
+    " created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);"                                    \
+    "CREATE INDEX web_session_user ON web_session(user_id);"                                       \
+    "CREATE TABLE web_reset("                                                                      \
+    " token_hash BYTEA PRIMARY KEY CHECK (length(token_hash) = 32),"                               \
+    " user_id BIGINT NOT NULL REFERENCES web_user(id), created_at BIGINT NOT NULL,"                \
+    " expires_at BIGINT NOT NULL, used_at BIGINT);"                                                \
+    "ALTER TABLE audit ADD FOREIGN KEY (user_id) REFERENCES web_user(id);"
+
 static const char *const pg_migrations[] = {
     /* 0 -> 1 */ PG_PRINTF_FUNCTION PG_MAX_FUNCTIONS PG_ROWID_FUNCTION PG_CORE_SCHEMA
         PG_HOST_CHANGE_SCHEMA PG_ROWID(
@@ -490,6 +546,7 @@ static const char *const pg_migrations[] = {
     /* 6 -> 7 */ PG_TMC_GAP_SCHEMA,
     /* 7 -> 8 */ PG_SETTLE_SCHEMA PG_ROWID("'settle_value'"),
     /* 8 -> 9 */ PG_CARD_SCHEMA PG_ROWID("'audit'"),
+    /* 9 -> 10 */ PG_PGMSG_SCHEMA PG_ROWID("'segment','web_user'"),
 };
 
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == STORE_PG_SCHEMA_VERSION,

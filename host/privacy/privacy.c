@@ -55,8 +55,9 @@ static const struct {
     {"card_host_change_sent", "card_id IN " P_CARD},
     /* Messages sent to the customer (msg2's migration; skipped where absent). */
     {"message_send", "customer_id = ?1"},
-    /* The customer's tags (seg's migration; skipped where absent). */
-    {"customer_tag", "customer_id = ?1"},
+    /* The customer's tags (seg's migration; skipped where absent), in the
+     * order of their key on both backends (a PostgreSQL table has none). */
+    {"customer_tag", "customer_id = ?1 ORDER BY tag COLLATE BINARY"},
     /* The portal's sign-in links and sessions (web3's migration; skipped where absent). */
     {"portal_link", "customer_id = ?1"},
     {"portal_session", "customer_id = ?1"},

@@ -13,6 +13,9 @@
 # old row versions vacuumed away), search keys that compare bytewise in a
 # database with a language's collation, and `leal ledger copy` carrying the
 # customers from the SQLite file to PostgreSQL and back to the same file.
+# On both also `leal user` (each change audited, sessions ended) and `leal
+# backup` (from PostgreSQL: a verified SQLite ledger file); then segment.sh
+# and mail_cli.sh on this cluster (LEAL_TEST_BACKEND=pg, a database each).
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -155,6 +158,72 @@ print(p["name"], p["surname"], p["email"], p["preferences"], t["customer_note"][
     check_eq "$n: export an unknown customer" "2|leal: customer 42: no such id" "$RC|$ERR"
     l ledger verify
     check_eq "$n: verify" "0|ledger ok: 1 entries, 2 lines, 24 accounts" "$RC|$OUT"
+    users
+    backup
+}
+
+# `leal backup`: an SQLite ledger file of the same books and customers (from
+# PostgreSQL: a verified `ledger copy` of one snapshot), 0600; an existing
+# file replaced only with --force.
+backup() {
+    local b=$T/backup-$n.db
+    l backup "$b"
+    check_eq "$n: backup" "0|backup written to $b|600" "$RC|$OUT|$(stat -c %a "$b")"
+    check_eq "$n: backup: the same books, customers and users" \
+        "$(l ledger verify; echo "$OUT"; l customer list --program 1 --json; echo "$OUT"; l user list; echo "$OUT")" \
+        "$(DB=$b l ledger verify; echo "$OUT"; DB=$b l customer list --program 1 --json; echo "$OUT"; DB=$b l user list; echo "$OUT")"
+    l backup "$b"
+    check_eq "$n: backup: an existing file refused" "2|leal: backup: $b already exists; use --force to replace it" "$RC|$ERR"
+    local files
+    files=$(ls -A "$T" | grep -v -e '^pw-' -e '^backup-' -e '\.log$' | sort)
+    l backup "$b" --force
+    check_eq "$n: backup --force, no scratch folder left" "0|backup written to $b|$files" \
+        "$RC|$OUT|$(ls -A "$T" | grep -v -e '^pw-' -e '^backup-' -e '\.log$' | sort)"
+}
+
+# `leal user`: the back office's users, their stores and sessions, and the
+# audit of every change, with the same output on both backends.
+users() {
+    local sam_audit
+    printf 'password one 1\n' >"$T/pw-$n"
+    l store add --program 1 --code centro --name Centro --tz Europe/Madrid
+    l store add --program 1 --code playa --name Playa --tz Europe/Madrid
+    USER=tester l user add ana --role admin --password-file "$T/pw-$n"
+    check_eq "$n: user add: an admin" "0|user 1 'ana' added (admin, en)" "$RC|$OUT"
+    USER=tester l user add sam --role staff --store 1,2 --password-file "$T/pw-$n" --email sam@x.es --json
+    check_eq "$n: user add --json: staff of two stores" '0|{"id":2,"name":"sam","role":"staff","lang":"en"}' "$RC|$OUT"
+    l user add sam --role staff --store 1 --password-file "$T/pw-$n"
+    check_eq "$n: user add: a name taken" \
+        "2|leal: user 'sam': user 'sam': a user of that name exists already; pick another name" "$RC|$ERR"
+    l user add bob --role staff --store 9 --password-file "$T/pw-$n"
+    check_eq "$n: user add: an unknown store, nothing written" "2|leal: user 'bob': store 9: no such id|2" \
+        "$RC|$ERR|$(q "SELECT count(*) FROM web_user")"
+    q "INSERT INTO web_session(token_hash, user_id, csrf, created_at, expires_at) VALUES \
+($(sql_blob "$(printf '%064d' 7)"), 2, 'c', 1, 4102444800)" >/dev/null
+    USER=tester l user set sam --lang es
+    check_eq "$n: user set --lang: the session ended" "0|user 'sam': language es; their sessions ended|0" \
+        "$RC|$OUT|$(q "SELECT count(*) FROM web_session")"
+    USER=tester l user role sam --role manager --store 2
+    check_eq "$n: user role" "0|user 'sam' is now manager; their sessions ended" "$RC|$OUT"
+    USER=tester l user passwd sam --password-file "$T/pw-$n"
+    check_eq "$n: user passwd" "0|user 'sam': new password set; their sessions ended" "$RC|$OUT"
+    USER=tester l user disable sam
+    check_eq "$n: user disable" "0|user 'sam' disabled; their sessions ended" "$RC|$OUT"
+    l user list --json
+    check_eq "$n: user list --json" '0|[{"id":1,"name":"ana","role":"admin","lang":"en","email":"","disabled":false,"stores":[]},{"id":2,"name":"sam","role":"manager","lang":"es","email":"sam@x.es","disabled":true,"stores":[2]}]' "$RC|$OUT"
+    USER=tester l user enable sam
+    check_eq "$n: user enable" "0|user 'sam' enabled" "$RC|$OUT"
+    l user enable nobody
+    check_eq "$n: user enable: an unknown user" 2 "$RC"
+    sam_audit='2|cli:tester|user.add|user 2||{"name":"sam","role":"staff","stores":[1,2]}
+3|cli:tester|user.lang|user 2||{"lang":"es"}
+4|cli:tester|user.role|user 2|{"role":"staff","stores":[1,2]}|{"role":"manager","stores":[2]}
+5|cli:tester|user.passwd|user 2||
+6|cli:tester|user.disable|user 2||{"disabled":true}
+7|cli:tester|user.enable|user 2||{"disabled":false}'
+    check_eq "$n: the audit of every change, no password in it" "$sam_audit" \
+        "$(q "SELECT id || '|' || actor || '|' || action || '|' || object || '|' || coalesce(before, '') \
+|| '|' || coalesce(after, '') FROM audit WHERE object = 'user 2' ORDER BY id")"
 }
 
 # The SQLite cases run while the cluster starts, then the same on PostgreSQL.
@@ -201,7 +270,7 @@ table_name = 'customer_pii' AND column_name LIKE '%_key' ORDER BY column_name" |
 # (line by line: the erasure's VACUUM put the file's triggers and views in
 # another order than a new ledger has them).
 backend_copy_both_ways "copy with customers" \
-    "copied 45 rows; 1 entries compared with the source; the copy's books are ok" sorted
+    "copied 57 rows; 1 entries compared with the source; the copy's books are ok" sorted
 check_eq "$n: the copy's customers, their accounts and personal data" \
     "$(sqlite3 "$T/ledger.db" "SELECT c.id, c.account_id, c.erased_at IS NULL, p.name, p.name_key, \
 p.email FROM customer c JOIN customer_pii p ON p.customer_id = c.id ORDER BY c.id")" \
@@ -213,18 +282,21 @@ check_eq "$n: the copy is searched by name (the erased customer is not found)" "
 run_capture "$LEAL" customer add --program 1 --name Nueva --db "$CHAIN"
 check_eq "$n: the copy numbers on after the copied ids" "0|customer 5 added, account 25" \
     "$RC|$OUT"
-# A table past the 64th of the file (web_user: a SQLite ledger has 67) is
-# checked too: a back-office user is refused by name, not left behind.
-# (Written directly: `leal user add` also writes an audit row, an earlier table.)
-sqlite3 "$T/ledger.db" "INSERT INTO web_user(name, role, pass_hash, created_at, updated_at) \
-VALUES ('ana', 'admin', 'x', 1, 1)"
+# A table past the 64th of the file (erasure_request: a SQLite ledger has
+# 71) is checked too: an erasure request is refused by name, not left behind.
+sqlite3 "$T/ledger.db" "INSERT INTO erasure_request(customer_id, asked_on, channel, recorded_by, \
+recorded_at) VALUES (1, '2026-01-01', 'desk', 't', 1)"
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$(backend_pg_db chain3)"
-check_eq "$n: copy of a ledger with a back-office user: refused by name" \
-    "1|leal: ledger copy: the source holds 1 rows of web_user, which a copy does not carry yet: this is not supported on a PostgreSQL ledger yet; use an SQLite ledger (--db FILE) for it" \
+check_eq "$n: copy of a ledger with an erasure request: refused by name" \
+    "1|leal: ledger copy: the source holds 1 rows of erasure_request, which a copy does not carry yet: this is not supported on a PostgreSQL ledger yet; use an SQLite ledger (--db FILE) for it" \
     "$RC|$ERR"
 # leal package show reads a package file, not the ledger: LEAL_DB naming
 # PostgreSQL does not refuse it.
 LEAL_DB=$DB run_capture "$LEAL" package show "$T/none.pkg"
 check_nomatch "$n: package show with LEAL_DB on PostgreSQL: not refused" "PostgreSQL" "$ERR"
 check_match "$n: package show: the file named" "none.pkg" "$ERR"
+# Customers' tags and segments, a program's mail settings: every case of
+# segment.sh and mail_cli.sh on PostgreSQL, each in a database of its own on
+# this cluster, with the same exact expectations.
+LEAL_TEST_PG_HOST=$PG_DIR backend_pg_suites segment mail_cli
 finish

@@ -152,7 +152,7 @@ n=pg
 before=$(state)
 LEAL_DB=$DB run_capture "$LEAL" account show 21 --json
 check_eq "$n: LEAL_DB selects the backend" 0 "$RC"
-for c in "customer tag 1 vip" "backup $T/b.db" "customer retention --program 1" "qr certifier --socket $T/q.sock"; do
+for c in "customer retention --program 1" "qr certifier --socket $T/q.sock" "serve --program 1" "messages log --program 1"; do
     # shellcheck disable=SC2086
     l $c
     check_eq "$n: $c refused: exit 2" 2 "$RC"
@@ -183,12 +183,12 @@ check_match "$n: copy into a ledger that is not empty: why" "not empty" "$ERR"
 check_eq "$n: copy into a ledger that is not empty: nothing written" 26 \
     "$("$PSQL" "$CHAIN" -qAtX -c "SELECT count(*) FROM entry")"
 run_capture "$LEAL" customer add --program 1 --name Ana --db "$T/ledger.db"
-run_capture "$LEAL" customer tag 1 vip --db "$T/ledger.db"
+sqlite3 "$T/ledger.db" "INSERT INTO customer_lang(customer_id, lang, updated_at) VALUES (1, 'es', 1)"
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "sqlite:$T/c.db"
 check_eq "$n: copy between two files: use backup" 2 "$RC"
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$(backend_pg_db chain2)"
-check_eq "$n: copy of a ledger with customers' tags: refused" 1 "$RC"
-check_match "$n: copy with tags: names them" "holds 1 rows of customer_tag, which a copy does not carry yet" "$ERR"
+check_eq "$n: copy of a ledger with a customer's language: refused" 1 "$RC"
+check_match "$n: copy with a language: names it" "holds 1 rows of customer_lang, which a copy does not carry yet" "$ERR"
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "sqlite:$T/none/x.db"
 check_eq "$n: copy to a file: refused before anything" 2 "$RC"
 

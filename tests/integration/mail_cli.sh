@@ -4,7 +4,8 @@
 # password), a test message sent through them with STARTTLS and AUTH to a
 # real SMTP server on 127.0.0.1 (tests/lib/smtp_sink.py, Debian's
 # python3-aiosmtpd) that this script starts and stops, read back with
-# Python's email parser; refusals in one line with their exit codes.
+# Python's email parser; refusals in one line with their exit codes. The
+# same on PostgreSQL with LEAL_TEST_BACKEND=pg (customers_pg.sh).
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -14,6 +15,14 @@ SINK_PID=
 trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 DB=$T/ledger.db
 export XDG_DATA_HOME=$T/xdg USER=tester
+# On PostgreSQL (LEAL_TEST_BACKEND=pg, customers_pg.sh): a database of the
+# cluster (tests/lib/backend.sh), the same cases and expectations.
+source tests/lib/backend.sh
+backend_db mail || {
+    finish
+    exit
+}
+trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; wait 2>/dev/null; backend_db_stop; rm -rf "$T"' EXIT
 
 "$LEAL" program create --db "$DB" --code sol --name "Café Sol" --id 7 >/dev/null || exit 1
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "/CN=leal test" \
@@ -46,8 +55,8 @@ check_match "show: says how to set them" "leal mail set" "$ERR"
 run_capture "$LEAL" mail set --program 7 --server 127.0.0.1 --port "$PORT" --from club@sol.example \
     --from-name "Café Sol" --credentials "$T/cred" --ca-file "$T/cert.pem" --db "$DB"
 check_eq "set: exit 0" 0 "$RC"
-check_eq "set: the password is nowhere in the ledger file" 0 "$(grep -c 'pa55 word' "$DB")"
-check_eq "set: the ledger keeps the path" "$T/cred" "$(sqlite3 "$DB" "SELECT credentials FROM program_mail WHERE program_id = 7")"
+check_eq "set: the password is nowhere in the ledger" 0 "$(backend_dump | grep -c 'pa55 word')"
+check_eq "set: the ledger keeps the path" "$T/cred" "$(q "SELECT credentials FROM program_mail WHERE program_id = 7")"
 run_capture "$LEAL" mail show --program 7 --db "$DB"
 check_eq "show: the settings" "server: 127.0.0.1
 port: $PORT

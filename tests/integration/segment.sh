@@ -7,7 +7,9 @@
 # segment_check.py, which works it out in Python from the raw rows; exports
 # read back (Python's csv, openpyxl) with consent honoured per purpose and no
 # personal field in an analysis unless named; files 0600; bad filters and
-# exports refused in one line with exit 2 and nothing written.
+# exports refused in one line with exit 2 and nothing written. The same
+# cases and expectations on PostgreSQL with LEAL_TEST_BACKEND=pg (customers_pg.sh),
+# and there the tags and segments copied to a file and back.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -18,6 +20,14 @@ trap 'rm -rf "$T"' EXIT
 DB=$T/ledger.db
 export XDG_DATA_HOME=$T/xdg USER=tester
 CHECK="$PY tests/integration/segment_check.py"
+# On PostgreSQL (LEAL_TEST_BACKEND=pg, customers_pg.sh): a database of the
+# cluster (tests/lib/backend.sh); q reads either backend.
+source tests/lib/backend.sh
+backend_db segment || {
+    finish
+    exit
+}
+q() { if [ "$BK" = pg ]; then "$PG_BIN/psql" "$DB" -qAtX -F ' ' -c "$1"; else sqlite3 -separator ' ' "$DB" "$1"; fi; }
 NOW=$(date +%s)
 ago() { date -u -d "@$((NOW - $1 * 86400))" +%Y-%m-%dT%H:%M:%SZ; }
 day_ago() { date -u -d "@$((NOW - $1 * 86400))" +%Y-%m-%d; }
@@ -35,7 +45,7 @@ while IFS='|' read -r n birth email phone ec sc tags; do
     for g in $ec; do L customer consent "$id" --channel email --granted "$g" --method form --by t >/dev/null; done
     for g in $sc; do L customer consent "$id" --channel sms --granted "$g" --method form --by t >/dev/null; done
     for t in $tags; do L customer tag "$id" "$t" >/dev/null; done
-    acc=$(sqlite3 "$DB" "SELECT id FROM account WHERE customer_id = $id")
+    acc=$(q "SELECT id FROM account WHERE customer_id = $id")
     L account add-card "$acc" --card-id $((500 + id)) --uid "04a1b2c3d4e5$(printf %02x "$id")" \
         --tech desfire-ev2 --status active >/dev/null
 done <<'EOF'
@@ -52,12 +62,12 @@ Juan|1990-03-05|juan@x.es|600000010|yes|yes|vip
 Kike|1999-05-05|kike@x.es|600000011|yes||
 Luz|1993-03-30|luz@x.es|600000012|yes|yes|
 EOF
-check_eq "12 customers, ids 1..12" "12 1 12" "$(sqlite3 -separator ' ' "$DB" 'SELECT count(*), min(id), max(id) FROM customer')"
+check_eq "12 customers, ids 1..12" "12 1 12" "$(q 'SELECT count(*), min(id), max(id) FROM customer')"
 
 # customer | card or account | store | days ago | euros
 sale() {
     if [ "$2" = card ]; then L sale --card-id $((500 + $1)) --amount "$5" --store "$3" --at "$(ago "$4")" --json
-    else L sale --account "$(sqlite3 "$DB" "SELECT id FROM account WHERE customer_id = $1")" \
+    else L sale --account "$(q "SELECT id FROM account WHERE customer_id = $1")" \
         --amount "$5" --store "$3" --at "$(ago "$4")" --json; fi >"$T/sale.json" || echo "sale $* failed"
 }
 sale 1 card 1 5 60
@@ -75,10 +85,19 @@ sale 9 card 1 15 40
 sale 9 card 2 12 45
 sale 10 card 1 5 300
 sale 12 card 1 60 70
-L ledger post --account "$(sqlite3 "$DB" 'SELECT id FROM account WHERE customer_id = 11')" \
+L ledger post --account "$(q 'SELECT id FROM account WHERE customer_id = 11')" \
     --asset PTS --amount 500 --reason gift --operator t >/dev/null || echo "post failed"
 run_capture "$LEAL" customer erase 10 --confirm --cards keep --operator t --db "$DB"
 check_eq "customer 10 erased" 0 "$RC"
+
+# segment_check.py reads an SQLite file: on PostgreSQL, the ledger's copy
+# (the customers, consent and tags as they are now; the segments added below
+# do not change them).
+RAW=$DB
+if [ "$BK" = pg ]; then
+    RAW=$T/raw.db
+    "$LEAL" ledger copy --from "$DB" --to "sqlite:$RAW" >/dev/null || fail "pg: ledger copy to $RAW"
+fi
 
 # Each filter: a saved segment, its members by an analysis export of ids,
 # against the plan and against segment_check.py.
@@ -93,7 +112,7 @@ seg() { # EXPECTED CHECK_JSON OPTIONS...
     k=$((k + 1))
     run_capture "$LEAL" segment add "f$k" --program 7 "$@" --db "$DB"
     got=$(members "f$k")
-    indep=$($CHECK expect "$DB" "$spec")
+    indep=$($CHECK expect "$RAW" "$spec")
     check_eq "segment $*: members $want, as computed from the raw rows" "$want|$want" "$got|$indep"
 }
 BEFORE=$(day_ago 30)
@@ -166,7 +185,7 @@ bad() { # NAME ARGS...
     run_capture "$LEAL" segment "$@" --db "$DB"
     check_eq "refused: $name (exit 2, one line)" "2 1" "$RC $(printf '%s\n' "$ERR" | wc -l)"
 }
-SUM=$(sqlite3 "$DB" 'SELECT count(*) FROM segment')
+SUM=$(q 'SELECT count(*) FROM segment')
 bad "birthday month 13" add x --program 7 --birthday-month 13
 bad "spend without a window" add x --program 7 --spend-min 10
 bad "a window of 0 days" add x --program 7 --spend-min 10 --spend-window 0
@@ -181,7 +200,7 @@ bad "a store of no program of ours" add x --program 7 --store 99
 bad "a name taken" add f1 --program 7 --tag vip
 bad "an unknown program" add x --program 8
 check_match "the taken name's error names it" "segment f1" "$(L segment add f1 --program 7 2>&1)"
-check_eq "no segment stored by the refusals" "$SUM" "$(sqlite3 "$DB" 'SELECT count(*) FROM segment')"
+check_eq "no segment stored by the refusals" "$SUM" "$(q 'SELECT count(*) FROM segment')"
 bad "an unknown segment" show nosuch
 bad "export without a purpose" export f1 --csv "$T/no1.csv"
 bad "export with phone for e-mail" export f1 --purpose email --fields id,phone --csv "$T/no2.csv"
@@ -198,8 +217,23 @@ check_eq "customer tag: an erased customer refused" 1 "$RC"
 # Privacy: tags are exported with the customer and go with erasure.
 check_eq "customer export lists the tags" '[{"customer_id": 3, "tag": "late"}, {"customer_id": 3, "tag": "vip"}]' \
     "$(L customer export 3 | $PY -c 'import json,sys; print(json.dumps([{k: r[k] for k in ("customer_id", "tag")} for r in json.load(sys.stdin)["tables"]["customer_tag"]]))')"
-check_eq "erasure removed customer 10's tags" 0 "$(sqlite3 "$DB" 'SELECT count(*) FROM customer_tag WHERE customer_id = 10')"
+check_eq "erasure removed customer 10's tags" 0 "$(q 'SELECT count(*) FROM customer_tag WHERE customer_id = 10')"
 run_capture "$LEAL" ledger verify --db "$DB"
 check_eq "ledger verify" 0 "$RC"
 
+# On PostgreSQL: `leal ledger copy` carries the tags and segments to a file
+# and from it to a new database, where the same segments find the same
+# customers.
+if [ "$BK" = pg ]; then
+    run_capture "$LEAL" ledger copy --from "$DB" --to "sqlite:$T/back.db"
+    check_eq "pg: copy with tags and segments to a file" 0 "$RC"
+    BACK=$(backend_pg_db segment_back)
+    run_capture "$LEAL" ledger copy --from "sqlite:$T/back.db" --to "$BACK"
+    check_eq "pg: and from the file to a new database" 0 "$RC"
+    check_eq "pg: the copy's tags and segments are the source's" \
+        "$(q 'SELECT customer_id, tag, at FROM customer_tag ORDER BY 1, 2'; L segment list --program 7 --json)" \
+        "$(DB=$BACK q 'SELECT customer_id, tag, at FROM customer_tag ORDER BY 1, 2'; DB=$BACK L segment list --program 7 --json)"
+    check_eq "pg: a segment counted on the copy" "4|3 5 8" \
+        "$(DB=$BACK L segment count f1)|$(DB=$BACK members f12)"
+fi
 finish

@@ -39,6 +39,37 @@
 # LEAL_TEST_BACKEND=pg (its own cluster), its checks printed with the
 # suite's name ("ok - SUITE: ...") and counted in this script's T_PASS and
 # T_FAIL; a suite that ends without its count of checks is one failed check.
+# backend_db NAME (a script of one backend run by a *_pg.sh suite, e.g.
+# segment.sh and mail_cli.sh from customers_pg.sh): with LEAL_TEST_BACKEND=pg,
+# DB becomes a new database NAME, initialised, on the caller's cluster
+# (LEAL_TEST_PG_HOST, its socket's folder: the caller stops it) or on a
+# cluster of the script's own (an EXIT trap stops it, backend_db_stop, and
+# removes T; a script with a trap of its own calls backend_db_stop in it);
+# BK is sqlite or pg. 1 after a failed check when the cluster or database
+# is not there.
+backend_db() {
+    BK=${LEAL_TEST_BACKEND:-sqlite}
+    [ "$BK" = pg ] || return 0
+    if [ -n "${LEAL_TEST_PG_HOST:-}" ]; then
+        PG_DIR=$LEAL_TEST_PG_HOST
+        DB=$(backend_pg_db "$1") || {
+            fail "pg: database $1 not created"
+            return 1
+        }
+    else
+        backend_pg_start || return 1
+        BACKEND_OWN_PG=1
+        trap 'backend_db_stop; rm -rf "$T"' EXIT
+        DB=$LEAL_TEST_PG
+    fi
+    "$LEAL" ledger init --db "$DB" >/dev/null || {
+        fail "pg: ledger init"
+        return 1
+    }
+}
+# The cluster backend_db started, stopped (never the caller's).
+backend_db_stop() { [ -z "${BACKEND_OWN_PG:-}" ] || pg_stop; }
+
 source tests/lib/pg.sh
 
 backend_pg_suites() {
