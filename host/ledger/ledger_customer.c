@@ -651,7 +651,7 @@ leal_err ledger_customer_erase_cards(struct ledger *l, int64_t customer_id,
      * VACUUM runs outside any transaction, after the commit. A PostgreSQL
      * ledger is always at its newest schema: every table named is there. */
     return store_exec(l, "VACUUM customer_pii, customer_note, customer_tag, card_holder, "
-                          "card_pin");
+                         "card_pin");
 }
 
 leal_err ledger_rows(struct ledger *l, const char *sql, int64_t id, ledger_row_cb cb, void *ctx)
