@@ -270,39 +270,88 @@ static void remove_scratch(const char *dir, const char *tmp)
     (void)rmdir(dir);
 }
 
-/* The SQLite backup API into a 0600 file in a private folder made beside
- * dest, fsync, rename into place: no name another user can plant a
- * symbolic link at, and no half-written dest. */
-static leal_err copy_db(struct ledger *l, const char *dest, bool replace)
+/* A backup's scratch: dest's parent folder, a private folder made beside
+ * dest and an empty 0600 copy.db in it, so no name another user can plant a
+ * symbolic link at. On an error l's message names the folder, and nothing
+ * is left behind but what remove_scratch takes away. */
+struct scratch {
+    char parent[4200], dir[4200], tmp[4300];
+};
+
+static leal_err scratch_begin(struct ledger *l, const char *dest, bool replace, struct scratch *s)
 {
-    char dir[4200], tmp[4300], parent[4200];
-    sqlite3 *to = NULL;
-    sqlite3_backup *b;
     struct stat st;
     leal_err err;
-    int rc;
-
-    if ((err = file_parent(dest, parent, sizeof parent)) != LEAL_OK)
+    s->dir[0] = s->tmp[0] = '\0';
+    if ((err = file_parent(dest, s->parent, sizeof s->parent)) != LEAL_OK)
         return err;
     if (!replace && lstat(dest, &st) == 0) {
         store_set_msg(l, "%s already exists", dest);
         return LEAL_E_EXISTS;
     }
-    if ((err = file_private_dir(dest, dir, sizeof dir)) != LEAL_OK) {
+    if ((err = file_private_dir(dest, s->dir, sizeof s->dir)) != LEAL_OK) {
         if (err == LEAL_E_NOT_FOUND)
-            store_set_msg(l, "folder %s does not exist", parent);
+            store_set_msg(l, "folder %s does not exist", s->parent);
         else
-            store_set_msg(l, "cannot write in folder %s", parent);
+            store_set_msg(l, "cannot write in folder %s", s->parent);
+        s->dir[0] = '\0';
         return err;
     }
-    snprintf(tmp, sizeof tmp, "%s/copy.db", dir);
-    if ((err = file_create_new(tmp, 0600)) != LEAL_OK) {
-        store_set_msg(l, "cannot create a file in folder %s", parent);
-        goto out;
+    snprintf(s->tmp, sizeof s->tmp, "%s/copy.db", s->dir);
+    if ((err = file_create_new(s->tmp, 0600)) != LEAL_OK)
+        store_set_msg(l, "cannot create a file in folder %s", s->parent);
+    return err;
+}
+
+/* The finished copy made a plain rollback-journal file (self-contained, no
+ * -wal beside it), synced and renamed to dest: no half-written dest. */
+static leal_err scratch_place(struct ledger *l, const struct scratch *s, const char *dest,
+                              bool replace)
+{
+    sqlite3 *db = NULL;
+    leal_err err;
+    if (sqlite3_open_v2(s->tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK) {
+        store_set_msg(l, "backup: %s", db ? sqlite3_errmsg(db) : "out of memory");
+        err = log_foreign(LEAL_E_IO, "sqlite", "journal_mode", db ? sqlite3_errmsg(db) : NULL);
+        sqlite3_close(db);
+        return err;
     }
-    rc = sqlite3_open_v2(tmp, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+    sqlite3_close(db);
+    if ((err = file_sync(s->tmp)) != LEAL_OK) {
+        store_set_msg(l, "cannot sync the copy in folder %s", s->parent);
+        return err;
+    }
+    if ((err = file_rename(s->tmp, dest, replace)) != LEAL_OK) {
+        if (err == LEAL_E_EXISTS)
+            store_set_msg(l, "%s already exists", dest);
+        else
+            store_set_msg(l, "cannot rename the copy to %s", dest);
+    }
+    return err;
+}
+
+static void scratch_end(const struct scratch *s)
+{
+    if (s->dir[0])
+        remove_scratch(s->dir, s->tmp);
+}
+
+/* The SQLite backup API into the scratch copy, then into place. */
+static leal_err copy_db(struct ledger *l, const char *dest, bool replace)
+{
+    struct scratch s;
+    sqlite3 *to = NULL;
+    sqlite3_backup *b;
+    leal_err err;
+    int rc;
+
+    if ((err = scratch_begin(l, dest, replace, &s)) != LEAL_OK)
+        goto out;
+    rc = sqlite3_open_v2(s.tmp, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
     if (rc != SQLITE_OK) {
-        store_set_msg(l, "%s: %s", parent, to ? sqlite3_errmsg(to) : "out of memory");
+        store_set_msg(l, "%s: %s", s.parent, to ? sqlite3_errmsg(to) : "out of memory");
         err = log_foreign(LEAL_E_IO, "sqlite", "sqlite3_open_v2", to ? sqlite3_errmsg(to) : NULL);
         goto out;
     }
@@ -322,101 +371,43 @@ static leal_err copy_db(struct ledger *l, const char *dest, bool replace)
             "sqlite", "sqlite3_backup_step", sqlite3_errstr(rc));
         goto out;
     }
-    /* The copy is a plain rollback-journal file: self-contained, no -wal beside it. */
-    rc = sqlite3_exec(to, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        store_set_msg(l, "backup: %s", sqlite3_errmsg(to));
-        err = log_foreign(LEAL_E_IO, "sqlite", "sqlite3_exec", sqlite3_errmsg(to));
-        goto out;
-    }
     sqlite3_close(to);
     to = NULL;
-    if ((err = file_sync(tmp)) != LEAL_OK) {
-        store_set_msg(l, "cannot sync the copy in folder %s", parent);
-        goto out;
-    }
-    if ((err = file_rename(tmp, dest, replace)) != LEAL_OK) {
-        if (err == LEAL_E_EXISTS)
-            store_set_msg(l, "%s already exists", dest);
-        else
-            store_set_msg(l, "cannot rename the copy to %s", dest);
-        goto out;
-    }
+    err = scratch_place(l, &s, dest, replace);
 out:
     if (to)
         sqlite3_close(to);
-    remove_scratch(dir, tmp);
+    scratch_end(&s);
     return err;
 }
 
 /* A PostgreSQL ledger's backup: ledger_copy (one REPEATABLE READ READ ONLY
  * snapshot of the server, every entry compared, the copy's books verified)
- * into a new SQLite ledger, a 0600 file in a private folder made beside
- * dest; then a plain rollback-journal file, fsync, rename, as copy_db. The
+ * into a new SQLite ledger in the scratch, then into place as copy_db's. The
  * file is a ledger of its own: --db FILE reads it, `leal ledger copy` takes
  * it back to a server. */
 static leal_err pg_copy_db(struct ledger *l, const char *dest, bool replace)
 {
-    char dir[4200], tmp[4300], parent[4200];
     const struct ledger_open_options o = {.crypto = l->crypto};
     struct ledger *to = NULL;
     struct ledger_copy_stats stats;
-    sqlite3 *db = NULL;
-    struct stat st;
+    struct scratch s;
     leal_err err;
 
-    if ((err = file_parent(dest, parent, sizeof parent)) != LEAL_OK)
-        return err;
-    if (!replace && lstat(dest, &st) == 0) {
-        store_set_msg(l, "%s already exists", dest);
-        return LEAL_E_EXISTS;
-    }
-    if ((err = file_private_dir(dest, dir, sizeof dir)) != LEAL_OK) {
-        if (err == LEAL_E_NOT_FOUND)
-            store_set_msg(l, "folder %s does not exist", parent);
-        else
-            store_set_msg(l, "cannot write in folder %s", parent);
-        return err;
-    }
-    snprintf(tmp, sizeof tmp, "%s/copy.db", dir);
-    if ((err = file_create_new(tmp, 0600)) != LEAL_OK) {
-        store_set_msg(l, "cannot create a file in folder %s", parent);
+    if ((err = scratch_begin(l, dest, replace, &s)) != LEAL_OK)
         goto out;
-    }
-    if ((err = ledger_open_with(tmp, &o, &to)) != LEAL_OK) {
-        store_set_msg(l, "cannot make the copy's ledger in folder %s", parent);
+    if ((err = ledger_open_with(s.tmp, &o, &to)) != LEAL_OK) {
+        store_set_msg(l, "cannot make the copy's ledger in folder %s", s.parent);
         goto out;
     }
     err = ledger_copy(l, to, &stats);
     if (err != LEAL_OK)
         store_set_msg(l, "%s", to->msg);
     ledger_close(to);
-    if (err != LEAL_OK)
-        goto out;
-    /* A plain rollback-journal file, as copy_db's: no -wal beside it. */
-    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
-            SQLITE_OK ||
-        sqlite3_exec(db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK) {
-        store_set_msg(l, "backup: %s", db ? sqlite3_errmsg(db) : "out of memory");
-        err = log_foreign(LEAL_E_IO, "sqlite", "journal_mode", db ? sqlite3_errmsg(db) : NULL);
-        goto out;
-    }
-    sqlite3_close(db);
-    db = NULL;
-    if ((err = file_sync(tmp)) != LEAL_OK) {
-        store_set_msg(l, "cannot sync the copy in folder %s", parent);
-        goto out;
-    }
-    if ((err = file_rename(tmp, dest, replace)) != LEAL_OK) {
-        if (err == LEAL_E_EXISTS)
-            store_set_msg(l, "%s already exists", dest);
-        else
-            store_set_msg(l, "cannot rename the copy to %s", dest);
-    }
+    if (err == LEAL_OK)
+        err = scratch_place(l, &s, dest, replace);
 out:
-    if (db)
-        sqlite3_close(db);
-    remove_scratch(dir, tmp);
+    scratch_end(&s);
     return err;
 }
 
