@@ -76,6 +76,10 @@ static const char keys_usage[] =
     "are read and removed from the environment at start, but other processes may have seen\n"
     "them. -o FILE is written only into a folder that exists.\n"
     "\n"
+    "Environment: LEAL_SCRYPT_LOG2N=N (10 to 17) seals what keys writes with scrypt\n"
+    "N = 2^N instead of 2^17, for tests and demos only: each step down halves the work of\n"
+    "guessing a stolen file's passphrase.\n"
+    "\n"
     "Roles: picc-master app-master purse-credit terminal package qr journal classic-a\n"
     "       classic-b classic-seal mad-b tmac\n";
 
