@@ -6,9 +6,23 @@
 #include "base/ct.h"
 
 #define BUNDLE_ENCODING_VERSION 1
+#define BUNDLE_ENCODING_PINS 2 /* version 1 and the server pins */
 
 /* A full bundle must fit the bundle file keyfile.c reads. */
 _Static_assert(BUNDLE_MAX_ENCODED <= LEAL_MAX_BUNDLE_FILE, "a full bundle must fit a bundle file");
+
+/* One to BUNDLE_MAX_SERVER_PINS pins, no two the same: one encoding per
+ * bundle. */
+static bool pins_valid(const struct bundle *b)
+{
+    if (b->server_pin_count == 0 || b->server_pin_count > BUNDLE_MAX_SERVER_PINS)
+        return false;
+    for (unsigned i = 0; i < b->server_pin_count; i++)
+        for (unsigned j = i + 1; j < b->server_pin_count; j++)
+            if (leal_memcmp(b->server_pin[i], b->server_pin[j], BUNDLE_PIN_LEN) == 0)
+                return false;
+    return true;
+}
 
 leal_err bundle_encode(const struct bundle *b, uint8_t *out, size_t cap, size_t *len)
 {
@@ -38,6 +52,16 @@ leal_err bundle_encode(const struct bundle *b, uint8_t *out, size_t cap, size_t 
         (err = keyset_put_slot(&w, KEY_KIND_ED25519, &b->package_public)) != LEAL_OK ||
         (err = keyset_put_slot(&w, KEY_KIND_ED25519, &b->qr_public)) != LEAL_OK)
         return err;
+    if (b->server_pin_count > 0) {
+        if (!pins_valid(b))
+            return LEAL_E_ARG;
+        out[0] = BUNDLE_ENCODING_PINS;
+        if ((err = buf_put_u8(&w, b->server_pin_count)) != LEAL_OK)
+            return err;
+        for (unsigned i = 0; i < b->server_pin_count; i++)
+            if ((err = buf_put_bytes(&w, b->server_pin[i], BUNDLE_PIN_LEN)) != LEAL_OK)
+                return err;
+    }
     *len = buf_writer_len(&w);
     return LEAL_OK;
 }
@@ -52,7 +76,7 @@ leal_err bundle_decode(const uint8_t *in, size_t len, struct bundle *b)
     buf_reader_init(&r, in, len);
     if ((err = buf_get_u8(&r, &version)) != LEAL_OK)
         goto out;
-    if (version != BUNDLE_ENCODING_VERSION) {
+    if (version != BUNDLE_ENCODING_VERSION && version != BUNDLE_ENCODING_PINS) {
         err = LEAL_E_KEYSTORE_VERSION;
         goto out;
     }
@@ -76,6 +100,21 @@ leal_err bundle_decode(const uint8_t *in, size_t len, struct bundle *b)
         (err = keyset_get_slot(&r, KEY_KIND_ED25519, &b->package_public)) != LEAL_OK ||
         (err = keyset_get_slot(&r, KEY_KIND_ED25519, &b->qr_public)) != LEAL_OK)
         goto out;
+    if (version == BUNDLE_ENCODING_PINS) {
+        if ((err = buf_get_u8(&r, &b->server_pin_count)) != LEAL_OK)
+            goto out;
+        if (b->server_pin_count == 0 || b->server_pin_count > BUNDLE_MAX_SERVER_PINS) {
+            err = LEAL_E_FORMAT;
+            goto out;
+        }
+        for (unsigned i = 0; i < b->server_pin_count; i++)
+            if ((err = buf_get_bytes(&r, b->server_pin[i], BUNDLE_PIN_LEN)) != LEAL_OK)
+                goto out;
+        if (!pins_valid(b)) {
+            err = LEAL_E_FORMAT;
+            goto out;
+        }
+    }
     if (!keyset_name_valid((const uint8_t *)b->issuer_name, name_len) || b->program_id == 0 ||
         b->journal_version == 0 || b->expires <= b->created) {
         err = LEAL_E_FORMAT;

@@ -3,8 +3,11 @@
  * program holds (KEYS.md "Who holds what"): the terminal, classic-a and
  * classic-seal masters (every version, so cards not yet rotated still work),
  * the terminal's own journal MAC key, and the public keys that verify
- * packages, card identities and QR codes. Never purse-credit, picc-master,
- * app-master, classic-b, mad-b or any private signing key.
+ * packages, card identities and QR codes, and the pins of the sync server's
+ * TLS key (SHA-256 of its SubjectPublicKeyInfo; two for a key rollover).
+ * Never purse-credit, picc-master, app-master, classic-b, mad-b or any
+ * private signing key.
+ * A bundle without pins encodes as version 1, with pins as version 2.
  * This is the plaintext codec; keys/hosted/keystore.h encrypts it.
  * Freestanding. Errors: LEAL_E_FORMAT, LEAL_E_TRUNCATED, LEAL_E_TRAILING,
  * LEAL_E_KEYSTORE_VERSION, LEAL_E_BUNDLE_WRONG_ISSUER,
@@ -17,6 +20,10 @@
 #include <stdint.h>
 
 #include "keyset.h"
+
+/* The current server key and the next one, while terminals move over. */
+#define BUNDLE_MAX_SERVER_PINS 2
+#define BUNDLE_PIN_LEN 32
 
 struct bundle {
     uint32_t issuer_id;
@@ -32,10 +39,13 @@ struct bundle {
     uint8_t journal_key[16];
     struct key_slot package_public; /* 32-byte Ed25519 public keys by version */
     struct key_slot qr_public;
+    uint8_t server_pin_count; /* 0 to BUNDLE_MAX_SERVER_PINS, distinct */
+    uint8_t server_pin[BUNDLE_MAX_SERVER_PINS][BUNDLE_PIN_LEN];
 };
 
 #define BUNDLE_MAX_ENCODED                                                                         \
-    (40 + LEAL_MAX_ISSUER_NAME + 5 * (1 + LEAL_MAX_KEY_VERSIONS * (9 + KEY_MAX_LEN)) + 17)
+    (40 + LEAL_MAX_ISSUER_NAME + 5 * (1 + LEAL_MAX_KEY_VERSIONS * (9 + KEY_MAX_LEN)) + 17 + 1 +    \
+     BUNDLE_MAX_SERVER_PINS * BUNDLE_PIN_LEN)
 
 LEAL_MUST_CHECK leal_err bundle_encode(const struct bundle *b, uint8_t *out, size_t cap,
                                        size_t *len);

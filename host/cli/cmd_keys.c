@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "cli.h"
 #include "host/keys/passphrase.h"
 #include "host/books/parse.h"
@@ -34,6 +36,8 @@ struct keys_opts {
     const char *issuer_id;
     const char *at;
     const char *db;
+    const char *server_pin[BUNDLE_MAX_SERVER_PINS];
+    int server_pins; /* --server-pin given, counted past the maximum */
     int json;
     int force;
     int replace_other_issuer;
@@ -54,8 +58,11 @@ static const char keys_usage[] =
     "  restore FILE [--force [--replace-other-issuer]]\n"
     "                                       verify a backup whole, then write the keystore\n"
     "  export-terminal --terminal ID --program ID --expires YYYY-MM-DD -o FILE [--db PATH]\n"
+    "                  [--server-pin sha256//BASE64 [--server-pin ...]]\n"
     "                                       write a terminal key bundle (terminal roles only)\n"
-    "                                       for a terminal of that program in the ledger\n"
+    "                                       for a terminal of that program in the ledger, with\n"
+    "                                       the sync server's key pinned (at most two: the\n"
+    "                                       current key and the next, for a rollover)\n"
     "  verify-bundle FILE [--issuer-id HEX] [--program ID] [--at YYYY-MM-DD] [--json]\n"
     "                                       check a bundle as a terminal will\n"
     "\n"
@@ -68,6 +75,7 @@ static const char keys_usage[] =
     "                                  KEYSTORE.replaced-YYYYmmddHHMMSS), overwrite -o FILE\n"
     "  --replace-other-issuer          with restore --force: the keystore being replaced is\n"
     "                                  another issuer's, or does not open with the passphrase\n"
+    "  --server-pin sha256//BASE64     a 'terminal pin' line of leal serve (export-terminal)\n"
     "  --db PATH                       ledger (export-terminal), default\n"
     "                                  $XDG_DATA_HOME/leal/ledger.db\n"
     "\n"
@@ -677,13 +685,54 @@ static int terminal_in_ledger(const struct keys_opts *o, uint32_t terminal, uint
     return CLI_EXIT_OK;
 }
 
+/* A pin as leal serve prints it and libcurl takes it: "sha256//" and the
+ * base64 of 32 bytes, in its one canonical spelling. */
+static bool pin_parse(const char *text, uint8_t pin[BUNDLE_PIN_LEN])
+{
+    unsigned char raw[36], again[48];
+    if (strncmp(text, "sha256//", 8) != 0 || strlen(text) != 8 + 44)
+        return false;
+    if (EVP_DecodeBlock(raw, (const unsigned char *)text + 8, 44) != 33)
+        return false;
+    /* Decoding ignores what the padding hides; encoding back shows it. */
+    if (EVP_EncodeBlock(again, raw, BUNDLE_PIN_LEN) != 44 || memcmp(again, text + 8, 44) != 0)
+        return false;
+    memcpy(pin, raw, BUNDLE_PIN_LEN);
+    return true;
+}
+
+/* --server-pin values into pins (count in *n), each checked. */
+static int server_pins(const struct keys_opts *o, uint8_t pins[][BUNDLE_PIN_LEN], uint8_t *n)
+{
+    *n = 0;
+    if (o->server_pins > BUNDLE_MAX_SERVER_PINS)
+        return cli_usage("keys export-terminal takes at most %d --server-pin (the server's key "
+                         "and the next one)",
+                         BUNDLE_MAX_SERVER_PINS);
+    for (int i = 0; i < o->server_pins; i++) {
+        if (!pin_parse(o->server_pin[i], pins[i]))
+            return cli_usage("--server-pin '%s' is not sha256// and the base64 of 32 bytes (the "
+                             "'terminal pin' line of leal serve)",
+                             o->server_pin[i]);
+        for (int j = 0; j < i; j++)
+            if (memcmp(pins[i], pins[j], BUNDLE_PIN_LEN) == 0)
+                return cli_usage("--server-pin %s is given twice", o->server_pin[i]);
+        *n = (uint8_t)(i + 1);
+    }
+    return 0;
+}
+
 /* export-terminal's arguments, checked before any passphrase is asked. */
-static int export_args(const struct keys_opts *o, uint32_t *terminal, int64_t *expires)
+static int export_args(const struct keys_opts *o, uint32_t *terminal, int64_t *expires,
+                       uint8_t pins[][BUNDLE_PIN_LEN], uint8_t *npins)
 {
     leal_err err;
+    int rc;
     if (o->terminal == NULL || o->program == NULL || o->expires == NULL || o->output == NULL)
         return cli_usage("keys export-terminal needs --terminal ID --program ID --expires "
                          "YYYY-MM-DD -o FILE");
+    if ((rc = server_pins(o, pins, npins)) != 0)
+        return rc;
     if (parse_u32(o->terminal, 10, terminal) != 0) {
         fprintf(stderr, "leal: terminal id '%s' must be a whole number from 1 to 4294967295\n",
                 o->terminal);
@@ -702,7 +751,7 @@ static int export_args(const struct keys_opts *o, uint32_t *terminal, int64_t *e
                 o->expires, LEAL_MAX_BUNDLE_DAYS);
     if (err != LEAL_OK)
         return CLI_EXIT_USAGE;
-    int rc = refuse_existing(o->output, o->force);
+    rc = refuse_existing(o->output, o->force);
     return rc ? rc : check_out_dir("bundle", o->output);
 }
 
@@ -715,10 +764,11 @@ static int keys_export_terminal(const struct keys_opts *o)
     leal_err err;
     int rc;
     char when[32];
+    uint8_t pins[BUNDLE_MAX_SERVER_PINS][BUNDLE_PIN_LEN], npins;
 
     memset(&pass, 0, sizeof pass);
     memset(&bpass, 0, sizeof bpass);
-    if ((rc = export_args(o, &f.terminal_id, &f.expires)) != 0)
+    if ((rc = export_args(o, &f.terminal_id, &f.expires, pins, &npins)) != 0)
         return rc;
     /* Every passphrase before the keystore is decrypted; the keystore is
      * released as soon as the bundle's keys are copied out of it. */
@@ -745,6 +795,8 @@ static int keys_export_terminal(const struct keys_opts *o)
     }
     release(ks);
     ks = NULL;
+    b->server_pin_count = npins;
+    memcpy(b->server_pin, pins, (size_t)npins * BUNDLE_PIN_LEN);
     if ((err = keyfile_store_bundle(o->output, bpass.text, bpass.len, o->kdf, b)) != LEAL_OK) {
         rc = fail_write(err, "bundle", o->output);
         goto out;
@@ -787,6 +839,23 @@ static void print_slot(const struct keys_opts *o, const char *name, enum key_rol
             printf("  %-13s %-7u %s\n", v ? "" : name, s->v[v].version, fp);
         *first = 0;
     }
+}
+
+/* The sync server's pins, as leal serve prints them; closes the JSON. */
+static void print_pins(const struct keys_opts *o, const struct bundle *b)
+{
+    if (o->json)
+        printf("],\"server_pins\":[");
+    for (unsigned i = 0; i < b->server_pin_count; i++) {
+        unsigned char b64[48];
+        EVP_EncodeBlock(b64, b->server_pin[i], BUNDLE_PIN_LEN);
+        if (o->json)
+            printf("%s\"sha256//%s\"", i ? "," : "", (const char *)b64);
+        else
+            printf("%s sha256//%s\n", i ? "              " : "server pin    ", (const char *)b64);
+    }
+    if (o->json)
+        printf("]}\n");
 }
 
 static int keys_verify_bundle(const struct keys_opts *o, const char *file)
@@ -858,8 +927,7 @@ static int keys_verify_bundle(const struct keys_opts *o, const char *file)
     print_slot(o, "classic-seal", KEY_ROLE_CLASSIC_SEAL, &b->classic_seal, false, &first);
     print_slot(o, "package", KEY_ROLE_PACKAGE_SIGNING, &b->package_public, true, &first);
     print_slot(o, "qr", KEY_ROLE_QR, &b->qr_public, true, &first);
-    if (o->json)
-        printf("]}\n");
+    print_pins(o, b);
     bundle_clear(b);
     secmem_free(b);
     return CLI_EXIT_OK;
@@ -877,6 +945,7 @@ enum {
     OPT_ISSUER_ID,
     OPT_AT,
     OPT_DB,
+    OPT_SERVER_PIN,
     OPT_JSON,
     OPT_FORCE,
     OPT_REPLACE_OTHER,
@@ -893,6 +962,7 @@ static const struct option options[] = {
     {"issuer-id", required_argument, NULL, OPT_ISSUER_ID},
     {"at", required_argument, NULL, OPT_AT},
     {"db", required_argument, NULL, OPT_DB},
+    {"server-pin", required_argument, NULL, OPT_SERVER_PIN},
     {"output", required_argument, NULL, 'o'},
     {"json", no_argument, NULL, OPT_JSON},
     {"force", no_argument, NULL, OPT_FORCE},
@@ -937,6 +1007,11 @@ static bool keys_set(struct keys_opts *o, int c, char *arg)
         break;
     case OPT_DB:
         o->db = arg;
+        break;
+    case OPT_SERVER_PIN:
+        if (o->server_pins < BUNDLE_MAX_SERVER_PINS)
+            o->server_pin[o->server_pins] = arg;
+        o->server_pins++;
         break;
     case 'o':
         o->output = arg;

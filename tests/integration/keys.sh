@@ -181,6 +181,18 @@ check_eq "export-terminal of a terminal the ledger does not know" \
 keys export-terminal --terminal 4 --program 7 --expires "$EXP" -o "$T/bundle" --db "$DB"
 check_eq "export-terminal of another program's terminal" \
     "2|leal: terminal 4 belongs to program 8, not to program 7" "$RC|$ERR"
+PIN_A="sha256//$(printf 'a%.0s' $(seq 32) | base64)" PIN_B="sha256//$(printf 'b%.0s' $(seq 32) | base64)"
+keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/bundle" --db "$DB" --server-pin "${PIN_A%=}"
+check_eq "a server pin that is not sha256// and 44 base64 characters: exit 2, one line" \
+    "2|leal: --server-pin '${PIN_A%=}' is not sha256// and the base64 of 32 bytes (the 'terminal pin' line of leal serve) (see 'leal --help')" "$RC|$ERR"
+keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/bundle" --db "$DB" --server-pin "${PIN_A%?=}F="
+check_eq "a server pin whose padding hides bits: refused (one spelling per key)" \
+    "2|leal: --server-pin '${PIN_A%?=}F=' is not sha256// and the base64 of 32 bytes (the 'terminal pin' line of leal serve) (see 'leal --help')" "$RC|$ERR"
+keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/bundle" --db "$DB" --server-pin "$PIN_A" --server-pin "$PIN_A"
+check_eq "the same server pin twice: refused" "2|leal: --server-pin $PIN_A is given twice (see 'leal --help')" "$RC|$ERR"
+keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/bundle" --db "$DB" --server-pin "$PIN_A" --server-pin "$PIN_B" --server-pin "$PIN_A"
+check_eq "three server pins: refused" \
+    "2|leal: keys export-terminal takes at most 2 --server-pin (the server's key and the next one) (see 'leal --help')" "$RC|$ERR"
 check_eq "refused bundles write nothing" "no" "$([ -e "$T/bundle" ] && echo yes || echo no)"
 keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/bundle" --db "$DB"
 check_eq "export-terminal exits 0" 0 "$RC"

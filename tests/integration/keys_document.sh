@@ -61,7 +61,10 @@ EXP=$(date -u -d '+30 days' +%F)
 "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 --db "$T/ledger.db" >/dev/null
 "$LEAL" store add --program 7 --code c --name C --tz Europe/Madrid --db "$T/ledger.db" >/dev/null
 for t in 1 2 3; do "$LEAL" terminal add --store 1 --name "till $t" --db "$T/ledger.db" >/dev/null; done
-keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/bundle" --db "$T/ledger.db"
+# Pinned to two server keys (version 2 of the bundle's encoding).
+PIN_A="sha256//$(printf 'a%.0s' $(seq 32) | base64)" PIN_B="sha256//$(printf 'b%.0s' $(seq 32) | base64)"
+keys export-terminal --terminal 3 --program 7 --expires "$EXP" -o "$T/bundle" --db "$T/ledger.db" \
+    --server-pin "$PIN_B" --server-pin "$PIN_A"
 check_eq "export-terminal exits 0" 0 "$RC"
 keys verify-bundle "$T/bundle" --json
 check_eq "verify-bundle --json exits 0" 0 "$RC"
@@ -69,8 +72,9 @@ VERIFY=$(canon <<<"$OUT")
 run_capture env PASS="$LEAL_BUNDLE_PASSPHRASE" $DEC --json "$T/bundle"
 check_eq "the KEYS.md reader opens the bundle" 0 "$RC"
 check_eq "bundle: every field as leal keys verify-bundle --json shows it" "$VERIFY" "$(canon <<<"$OUT")"
+check_match "bundle: the two server pins in the order given" "\"server_pins\": \\[\"$PIN_B\", \"$PIN_A\"\\]" "$VERIFY"
 check_match "bundle: terminal 3, program 7, valid through the day named, journal version 2" \
-    "\"journal_version\": 2, .*\"program\": 7, \"terminal\": 3, \"valid_through\": \"$EXP\"" "$VERIFY"
+    "\"journal_version\": 2, .*\"program\": 7, \"server_pins\": \\[[^]]*\\], \"terminal\": 3, \"valid_through\": \"$EXP\"" "$VERIFY"
 check_eq "bundle: its fingerprints are the keystore's (terminal 1-3, classic-a 1, classic-seal 1-2, package 1-2, qr 1)" \
     "$($PY -c '
 import json, sys

@@ -20,6 +20,7 @@ import datetime
 import hashlib
 import json
 import os
+import base64
 import struct
 import sys
 
@@ -137,7 +138,8 @@ def parse_keyset(plain):
 
 def parse_bundle(plain):
     rd = Reader(plain)
-    need(rd.u8() == 1, "bundle encoding is not 1")
+    encoding = rd.u8()
+    need(encoding in (1, 2), "bundle encoding is not 1 or 2")
     b = {"issuer_id": rd.be32(), "issuer": rd.name(), "program": rd.be32(),
          "terminal": rd.be32(), "created": rd.be64(), "expires": rd.be64()}
     need(b["program"] != 0 and b["expires"] > b["created"], "program id or expiry")
@@ -147,6 +149,12 @@ def parse_bundle(plain):
     b["journal_key"] = rd.take(16)
     b["slots"]["package"] = slot(rd, 32)
     b["slots"]["qr"] = slot(rd, 32)
+    b["server_pins"] = []
+    if encoding == 2:
+        n = rd.u8()
+        need(1 <= n <= 2, "server pin count")
+        b["server_pins"] = [rd.take(32) for _ in range(n)]
+        need(len(set(b["server_pins"])) == n, "server pins not distinct")
     rd.end()
     return b
 
@@ -193,7 +201,8 @@ def bundle_json(b):
             keys.append({"role": role, "version": version, "fingerprint": fingerprint(key)})
     return {"issuer": b["issuer"], "issuer_id": "%08x" % b["issuer_id"], "program": b["program"],
             "terminal": b["terminal"], "valid_through": day(b["expires"] - 1),
-            "journal_version": b["journal_version"], "keys": keys}
+            "journal_version": b["journal_version"], "keys": keys,
+            "server_pins": ["sha256//" + base64.b64encode(p).decode() for p in b["server_pins"]]}
 
 
 def an10922(master, m):

@@ -151,6 +151,32 @@ check_eq "the account: 365 points, the entry once" "365|28" "$(bal "$ACCT" PTS)|
 run_capture "$LEAL" ledger verify
 check_eq "ledger verify: exit 0" 0 "$RC"
 
+# The pins in the bundle (no --pin, no server.pin): terminal 2's names the
+# next key (other.pem's) and the current one, as during a rollover, and syncs;
+# a bundle pinned to the other key alone is refused before it sends a byte.
+"$LEAL" terminal add --store 1 --name "caja 2" >/dev/null
+"$LEAL" terminal package --terminal 2 -o "$T/pkgs/terminal-2.lpkg" >/dev/null
+"$LEAL" keys export-terminal --terminal 2 --program 7 --expires 2027-06-01 -o "$T/t2.ltb" \
+    --server-pin "$(spki_pin "$T/other.pem")" --server-pin "$PIN" >/dev/null
+"$LEAL" keys export-terminal --terminal 2 --program 7 --expires 2027-06-01 -o "$T/t2-other.ltb" \
+    --server-pin "$(spki_pin "$T/other.pem")" >/dev/null
+"$LT" init --bundle "$T/t2.ltb" --data "$T/d2" >/dev/null
+"$LT" init --bundle "$T/t2-other.ltb" --data "$T/d2-other" >/dev/null
+for d in d2 d2-other; do
+    "$LT" load "$T/pkgs/terminal-2.lpkg" --data "$T/$d" >/dev/null
+    "$LT" tap --qr "$TEXT" --earn 7 --data "$T/$d" >/dev/null
+done
+run_capture "$LT" sync --server "$URL" --data "$T/d2-other"
+check_eq "a bundle pinned to another key only: refused, exit 1, one line" \
+    "1||leal-terminal: sync with $URL: the server's certificate is not the one pinned for this terminal; check --server, or pin the server's new key (leal serve prints it)" \
+    "$RC|$OUT|$ERR"
+run_capture "$LT" sync --server "$URL" --data "$T/d2"
+check_eq "a bundle pinned to the next key and the current one: synced with its pins" \
+    "0|journal: uploaded 2 entries (epoch $(q "select epoch from terminal where id = 2"), sequences 1 to 2); the host acknowledged them
+package: version 1 is the newest, kept|" "$RC|$OUT|$ERR"
+check_eq "the account: 372 points, the 7 of terminal 2 once" "372|1" \
+    "$(bal "$ACCT" PTS)|$(q "select count(*) from entry where terminal_id = 2")"
+
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID"
 check_eq "SIGTERM stops the server" "0|stopped (signal 15)" "$?|$(tail -1 "$T/serve.out")"

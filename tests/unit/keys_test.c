@@ -277,6 +277,57 @@ static void test_bundle_round_trip_and_checks(void **state)
     free(ks);
 }
 
+/* Server pins: version 2 with its pins appended to version 1's bytes;
+ * none is version 1, byte for byte as before. */
+static void test_bundle_server_pins(void **state)
+{
+    (void)state;
+    struct keyset *ks = make_keyset();
+    struct bundle b = make_bundle(ks), back;
+    uint8_t v1[BUNDLE_MAX_ENCODED], v2[BUNDLE_MAX_ENCODED];
+    size_t len1, len2;
+    assert_int_equal(bundle_encode(&b, v1, sizeof v1, &len1), LEAL_OK);
+    assert_int_equal(v1[0], 1);
+    b.server_pin_count = 2;
+    memset(b.server_pin[0], 0xa1, BUNDLE_PIN_LEN);
+    memset(b.server_pin[1], 0xb2, BUNDLE_PIN_LEN);
+    assert_int_equal(bundle_encode(&b, v2, sizeof v2, &len2), LEAL_OK);
+    assert_int_equal(len2, len1 + 1 + 2 * BUNDLE_PIN_LEN);
+    assert_int_equal(v2[0], 2);
+    assert_memory_equal(v2 + 1, v1 + 1, len1 - 1);
+    assert_int_equal(v2[len1], 2);
+    assert_int_equal(v2[len1 + 1], 0xa1);
+    assert_int_equal(v2[len2 - 1], 0xb2);
+    assert_int_equal(bundle_decode(v2, len2, &back), LEAL_OK);
+    assert_int_equal(back.server_pin_count, 2);
+    assert_memory_equal(back.server_pin, b.server_pin, sizeof b.server_pin);
+    assert_int_equal(bundle_decode(v1, len1, &back), LEAL_OK);
+    assert_int_equal(back.server_pin_count, 0);
+    for (size_t n = len1; n < len2; n++)
+        assert_int_equal(bundle_decode(v2, n, &back), LEAL_E_TRUNCATED);
+    /* Version 1 bytes with pins after them, and version 2 without: refused. */
+    v1[0] = 1;
+    memcpy(v1 + len1, v2 + len1, len2 - len1);
+    assert_int_equal(bundle_decode(v1, len2, &back), LEAL_E_TRAILING);
+    v2[0] = 2;
+    assert_int_equal(bundle_decode(v2, len1, &back), LEAL_E_TRUNCATED);
+    v2[len1] = 0; /* no pins */
+    assert_int_equal(bundle_decode(v2, len1 + 1, &back), LEAL_E_FORMAT);
+    v2[len1] = 3; /* more than two */
+    assert_int_equal(bundle_decode(v2, len2, &back), LEAL_E_FORMAT);
+    v2[len1] = 2;
+    memset(v2 + len1 + 1 + BUNDLE_PIN_LEN, 0xa1, BUNDLE_PIN_LEN); /* the same twice */
+    assert_int_equal(bundle_decode(v2, len2, &back), LEAL_E_FORMAT);
+    v2[0] = 3;
+    assert_int_equal(bundle_decode(v2, len2, &back), LEAL_E_KEYSTORE_VERSION);
+    memset(b.server_pin[1], 0xa1, BUNDLE_PIN_LEN);
+    assert_int_equal(bundle_encode(&b, v2, sizeof v2, &len2), LEAL_E_ARG);
+    b.server_pin_count = 3;
+    assert_int_equal(bundle_encode(&b, v2, sizeof v2, &len2), LEAL_E_ARG);
+    keyset_clear(ks);
+    free(ks);
+}
+
 static void test_derive_golden_inputs(void **state)
 {
     (void)state;
@@ -599,6 +650,7 @@ int main(void)
         cmocka_unit_test(test_keyset_decode_refuses_duplicate_program),
         cmocka_unit_test(test_keyset_decode_refuses_control_characters_in_name),
         cmocka_unit_test(test_bundle_round_trip_and_checks),
+        cmocka_unit_test(test_bundle_server_pins),
         cmocka_unit_test(test_derive_golden_inputs),
         cmocka_unit_test(test_container_round_trip_and_tampering),
         cmocka_unit_test(test_container_kdf_parameters_exact),

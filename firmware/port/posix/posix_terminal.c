@@ -144,8 +144,11 @@ static leal_err open_bundle(struct posix_terminal *t, const struct posix_termina
     if ((err = keyfile_load_bundle(path, o->pass, o->pass_len, b)) == LEAL_OK &&
         (err = posix_now(NULL, &now)) == LEAL_OK &&
         (err = bundle_check(b, b->issuer_id, b->program_id, now.utc_seconds)) == LEAL_OK &&
-        (err = sam_soft_open(&t->soft, t->cp, b, &t->sam)) == LEAL_OK)
-        err = t->sam.info(t->sam.ctx, &t->info);
+        (err = sam_soft_open(&t->soft, t->cp, b, &t->sam)) == LEAL_OK &&
+        (err = t->sam.info(t->sam.ctx, &t->info)) == LEAL_OK) {
+        t->server_pin_count = b->server_pin_count;
+        memcpy(t->server_pin, b->server_pin, sizeof t->server_pin);
+    }
     bundle_clear(b);
     secmem_free(b);
     return err;

@@ -49,6 +49,9 @@ struct posix_terminal {
     struct sam_soft soft;
     struct sam sam;
     struct sam_info info;
+    /* The bundle's pins of the sync server's key (public; terminal_net.c). */
+    uint8_t server_pin_count;
+    uint8_t server_pin[BUNDLE_MAX_SERVER_PINS][BUNDLE_PIN_LEN];
     struct file_storage journal_fs, package_fs;
     const struct port_storage *journal_st, *package_st;
     struct journal journal;

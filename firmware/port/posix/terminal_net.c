@@ -6,15 +6,15 @@
  * host/sync/sync_net.h).
  * The server is known by its public key, not by a certificate authority:
  * libcurl compares the SHA-256 of the certificate's SubjectPublicKeyInfo
- * with the pin (--pin, else the first line of DIR/server.pin) before it
- * sends a byte, so a server without that key is refused whatever its
- * certificate chain says. The terminal proves itself with its journal key
- * over the server's one-time challenge; no password.
- * Exactly once: a cut upload is simply sent again (the host takes an export
- * once by terminal, epoch and sequence); the journal is acked only from the
+ * with the pins (--pin, else those the terminal's bundle carries, else the
+ * first line of DIR/server.pin) before it sends a byte, so a server without that key is refused
+ * whatever its certificate chain says. The terminal proves itself with its journal key over the
+ * server's one-time challenge; no password. Exactly once: a cut upload is simply sent again (the
+ * host takes an export once by terminal, epoch and sequence); the journal is acked only from the
  * host's MACed answer.
  */
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +30,7 @@ struct net {
     CURL *curl;
     const struct crypto_provider *cp;
     const char *server;
-    char pin[128];
+    char pin[128 * BUNDLE_MAX_SERVER_PINS]; /* libcurl's: sha256//B64[;sha256//B64] */
     uint32_t terminal_id;
     uint8_t key_version;
     uint8_t jk[16];
@@ -235,19 +235,31 @@ static int download(struct net *n, struct posix_terminal *t, const struct opts *
     return EXIT_DONE;
 }
 
-/* The pin: --pin, else the first line of DIR/server.pin. */
-static int read_pin(const struct opts *o, char *pin, size_t cap)
+/* The pin: --pin, else the bundle's pins (any of them, for a server key
+ * rollover), else the first line of DIR/server.pin. t: NULL before the
+ * terminal is open (--pin only). */
+static int read_pin(const struct opts *o, const struct posix_terminal *t, char *pin, size_t cap)
 {
     char path[PATH_MAX + 16];
     uint8_t *p = NULL;
-    size_t len = 0, i;
+    size_t len = 0, i, at = 0;
     if (o->pin) {
         snprintf(pin, cap, "%s", o->pin);
+    } else if (t && t->server_pin_count > 0) {
+        for (i = 0; i < t->server_pin_count && at + 8 + 45 + 1 < cap; i++) {
+            memcpy(pin + at, i ? ";sha256//" : "sha256//", i ? 9 : 8);
+            at += i ? 9 : 8;
+            at += (size_t)EVP_EncodeBlock((unsigned char *)pin + at, t->server_pin[i],
+                                          BUNDLE_PIN_LEN);
+        }
+        pin[at] = '\0';
+        return EXIT_DONE;
     } else {
         snprintf(path, sizeof path, "%s/%s", o->data, PIN_FILE);
         if (posix_file_read(path, 512, &p, &len) != LEAL_OK)
             return term_usage("%s", "sync needs the server's pin: --pin sha256//BASE64 (the "
-                                    "'terminal pin' line of leal serve) or DIR/server.pin");
+                                    "'terminal pin' line of leal serve), a bundle made with "
+                                    "--server-pin, or DIR/server.pin");
         for (i = 0; i < len && p[i] != '\n' && p[i] != '\r' && i + 1 < cap; i++)
             pin[i] = (char)p[i];
         pin[i] = '\0';
@@ -266,16 +278,21 @@ int cmd_sync(const struct opts *o)
     leal_err err;
     int rc;
     if (o->npos != 1 || o->server == NULL)
-        return term_usage("%s", "sync needs --server https://HOST:PORT (and --pin or "
-                                "DIR/server.pin)");
+        return term_usage("%s", "sync needs --server https://HOST:PORT (and --pin, a bundle's "
+                                "pins or DIR/server.pin)");
     if (strncmp(o->server, "https://", 8) != 0 || o->server[strlen(o->server) - 1] == '/')
         return term_usage("%s", "--server takes https://HOST[:PORT], without a trailing /");
     memset(&n, 0, sizeof n);
     n.server = o->server;
-    if ((rc = read_pin(o, n.pin, sizeof n.pin)) != EXIT_DONE)
+    /* A bad --pin is a usage error before the passphrase is asked. */
+    if (o->pin && (rc = read_pin(o, NULL, n.pin, sizeof n.pin)) != EXIT_DONE)
         return rc;
     if ((rc = term_open(o, NULL, &t)) != EXIT_DONE)
         return rc;
+    if (!o->pin && (rc = read_pin(o, t, n.pin, sizeof n.pin)) != EXIT_DONE) {
+        term_close(t);
+        return rc;
+    }
     n.cp = t->cp;
     n.terminal_id = t->info.terminal_id;
     if ((err = t->sam.journal_key(t->sam.ctx, n.jk, &n.key_version)) != LEAL_OK ||
