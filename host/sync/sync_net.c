@@ -10,14 +10,20 @@
 #include "host/file.h"
 #include "host/ledger/ledger_reconcile.h"
 #include "host/ledger/ledger_terminal.h"
+#include "keys/base/bytes.h"
 #include "keys/base/ct.h"
 
-/* Outstanding challenges: one per terminal; the oldest gives way when full. */
-#define NET_CHALLENGES 1024
+/* A challenge is stateless: its expiry (4 bytes, UTC seconds), the server's
+ * count (4) and 8 bytes of a CMAC under the process's random secret over the
+ * terminal and those 8 bytes. Asking for one stores nothing, so no one can
+ * push a terminal's challenge out by asking for more; a nonce is recorded as
+ * used only once a request with it verifies with the terminal's journal key,
+ * and kept until it expires. */
+#define NET_USED 8192 /* verified requests in SYNC_AUTH_NONCE_SECONDS */
+#define NET_TAG_LEN 8
 
-struct challenge {
-    uint32_t terminal_id; /* 0: free */
-    uint64_t expires;
+struct used_nonce {
+    uint64_t expires; /* 0: free */
     uint8_t nonce[SYNC_AUTH_NONCE_LEN];
 };
 
@@ -25,7 +31,9 @@ struct sync_net {
     struct ledger *l;
     struct sync_keys k;
     char dir[4096];
-    struct challenge ch[NET_CHALLENGES];
+    uint8_t secret[16];
+    uint32_t count;
+    struct used_nonce used[NET_USED];
 };
 
 leal_err sync_net_open(struct ledger *l, const struct sync_keys *k, const char *packages_dir,
@@ -38,6 +46,10 @@ leal_err sync_net_open(struct ledger *l, const struct sync_keys *k, const char *
         return LEAL_E_ARG;
     if ((n = calloc(1, sizeof *n)) == NULL)
         return LEAL_E_NO_MEMORY;
+    if (k->cp->random(n->secret, sizeof n->secret) != LEAL_OK) {
+        free(n);
+        return LEAL_E_RANDOM;
+    }
     n->l = l;
     n->k = *k;
     snprintf(n->dir, sizeof n->dir, "%s", packages_dir);
@@ -49,7 +61,7 @@ void sync_net_close(struct sync_net *n)
 {
     if (n == NULL)
         return;
-    leal_wipe(n->ch, sizeof n->ch);
+    leal_wipe(n->secret, sizeof n->secret);
     free(n);
 }
 
@@ -94,60 +106,76 @@ static bool terminal_id(const char *s, uint32_t *id)
     return true;
 }
 
+/* The tag of a nonce's first 8 bytes for terminal id. */
+static leal_err nonce_tag(const struct sync_net *n, uint32_t id,
+                          const uint8_t nonce[SYNC_AUTH_NONCE_LEN], uint8_t tag[NET_TAG_LEN])
+{
+    uint8_t msg[16 + 4 + 8], mac[16];
+    memcpy(msg, "leal challenge 1", 16);
+    store_be32(msg + 16, id);
+    memcpy(msg + 20, nonce, 8);
+    leal_err err = n->k.cp->aes128_cmac(n->secret, msg, sizeof msg, mac);
+    memcpy(tag, mac, NET_TAG_LEN);
+    return err;
+}
+
 static void challenge(struct sync_net *n, const char *terminal, uint64_t now,
                       struct sync_net_answer *a)
 {
-    struct challenge *slot = NULL;
+    uint8_t nonce[SYNC_AUTH_NONCE_LEN];
     char text[2 * SYNC_AUTH_NONCE_LEN + 1];
     uint32_t id;
     if (!terminal_id(terminal, &id)) {
         fail(a, 400, LEAL_E_NET_MALFORMED, "X-Leal-Terminal must be the terminal's id");
         return;
     }
-    for (size_t i = 0; i < NET_CHALLENGES && slot == NULL; i++)
-        if (n->ch[i].terminal_id == id)
-            slot = &n->ch[i];
-    for (size_t i = 0; i < NET_CHALLENGES && slot == NULL; i++)
-        if (n->ch[i].terminal_id == 0 || n->ch[i].expires <= now)
-            slot = &n->ch[i];
-    if (slot == NULL) {
-        slot = &n->ch[0];
-        for (size_t i = 1; i < NET_CHALLENGES; i++)
-            if (n->ch[i].expires < slot->expires)
-                slot = &n->ch[i];
-    }
-    if (n->k.cp->random(slot->nonce, sizeof slot->nonce) != LEAL_OK) {
-        slot->terminal_id = 0;
-        fail(a, 500, LEAL_E_RANDOM, NULL);
+    store_be32(nonce, (uint32_t)(now + SYNC_AUTH_NONCE_SECONDS));
+    store_be32(nonce + 4, ++n->count);
+    if (nonce_tag(n, id, nonce, nonce + 8) != LEAL_OK) {
+        fail(a, 500, LEAL_E_CRYPTO, NULL);
         return;
     }
-    slot->terminal_id = id;
-    slot->expires = now + SYNC_AUTH_NONCE_SECONDS;
-    sync_auth_nonce_format(slot->nonce, text);
+    sync_auth_nonce_format(nonce, text);
     answer(a, 200, "text/plain", text, strlen(text));
 }
 
-/* Takes the request's nonce (once, whatever follows), then checks its MAC. */
+/* Whether the nonce is one this process gave for that terminal, not expired
+ * and not used; *free_slot: where to record it (NULL: the table is full). */
+static leal_err nonce_check(struct sync_net *n, const struct sync_auth *got, uint64_t now,
+                            struct used_nonce **free_slot)
+{
+    uint8_t tag[NET_TAG_LEN];
+    leal_err err = nonce_tag(n, got->terminal_id, got->nonce, tag);
+    *free_slot = NULL;
+    if (err != LEAL_OK)
+        return err;
+    if (!leal_ct_equal(tag, got->nonce + 8, NET_TAG_LEN) || load_be32(got->nonce) <= now)
+        return LEAL_E_NET_REPLAY;
+    for (size_t i = 0; i < NET_USED; i++) {
+        if (n->used[i].expires > now &&
+            leal_memcmp(n->used[i].nonce, got->nonce, SYNC_AUTH_NONCE_LEN) == 0)
+            return LEAL_E_NET_REPLAY;
+        if (n->used[i].expires <= now && *free_slot == NULL)
+            *free_slot = &n->used[i];
+    }
+    return LEAL_OK;
+}
+
+/* Checks the request's nonce, then its MAC; the nonce is used once the MAC
+ * verifies. */
 static leal_err authenticate(struct sync_net *n, const struct sync_net_request *rq, uint8_t op,
                              struct sync_auth *got)
 {
     const char *auth = rq->auth;
     struct sync_auth want;
-    struct challenge *slot = NULL;
+    struct used_nonce *slot;
     uint8_t jk[16];
     int64_t program = 0;
     leal_err err;
     if (auth == NULL || sync_auth_parse(auth, strlen(auth), got) != LEAL_OK)
         return LEAL_E_NET_MALFORMED;
-    for (size_t i = 0; i < NET_CHALLENGES; i++)
-        if (n->ch[i].terminal_id == got->terminal_id &&
-            leal_ct_equal(n->ch[i].nonce, got->nonce, SYNC_AUTH_NONCE_LEN))
-            slot = &n->ch[i];
-    if (slot == NULL)
-        return LEAL_E_NET_REPLAY;
-    slot->terminal_id = 0;
-    if (slot->expires <= rq->now)
-        return LEAL_E_NET_REPLAY;
+    if ((err = nonce_check(n, got, rq->now, &slot)) != LEAL_OK)
+        return err;
     err = ledger_terminal_program(n->l, got->terminal_id, &program);
     if (err == LEAL_E_UNKNOWN_ID)
         return LEAL_E_NET_AUTH;
@@ -162,6 +190,12 @@ static leal_err authenticate(struct sync_net *n, const struct sync_net_request *
     leal_wipe(jk, sizeof jk);
     if (err == LEAL_OK && !leal_ct_equal(want.mac, got->mac, sizeof want.mac))
         err = LEAL_E_NET_AUTH;
+    if (err == LEAL_OK && slot == NULL)
+        err = LEAL_E_NET_BUSY;
+    if (err == LEAL_OK) {
+        slot->expires = load_be32(got->nonce);
+        memcpy(slot->nonce, got->nonce, SYNC_AUTH_NONCE_LEN);
+    }
     return err;
 }
 
@@ -174,6 +208,8 @@ static unsigned auth_status(leal_err err)
         return 401;
     case LEAL_E_NET_REPLAY:
         return 409;
+    case LEAL_E_NET_BUSY:
+        return 503;
     default:
         return 500;
     }

@@ -4,17 +4,22 @@
  * behind host/web's hook (so host/web itself never links a key).
  *
  *   POST /terminal/challenge   X-Leal-Terminal: ID; answers a fresh nonce
- *                              (firmware/core/sync_auth.h), kept in memory for
- *                              SYNC_AUTH_NONCE_SECONDS, one per terminal (a
- *                              new one replaces the last), taken once.
+ *                              (firmware/core/sync_auth.h) for that terminal,
+ *                              valid SYNC_AUTH_NONCE_SECONDS: its expiry and a
+ *                              MAC under the process's secret, so the server
+ *                              stores none and asking for more pushes none
+ *                              out; usable once.
  *   POST /terminal/journal     X-Leal-Auth over the body, a journal export:
  *                              sync_import's path, exactly as `leal sync
  *                              import` takes a file, then reconciliation;
  *                              answers the ack (JOURNAL_ACK_LEN bytes).
  *   GET  /terminal/package     X-Leal-Auth over no body: DIR/terminal-ID.lpkg
  *                              as `leal terminal package` wrote it.
- * A request whose nonce is unknown, used or expired is refused
- * (LEAL_E_NET_REPLAY, 409) before its MAC is looked at; a MAC that does not
+ * A request whose nonce is not one this process gave for its terminal,
+ * used or expired is refused (LEAL_E_NET_REPLAY, 409) before its MAC is
+ * looked at; a nonce is used once a request with it verifies, and the
+ * server remembers the used ones until they expire (if more verified in that
+ * time than it can remember: LEAL_E_NET_BUSY, 503); a MAC that does not
  * verify with the named terminal's journal key, or a terminal the ledger
  * does not know, is LEAL_E_NET_AUTH (401); an upload whose export names
  * another terminal than the one authenticated is LEAL_E_JOURNAL_TERMINAL

@@ -383,6 +383,8 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_NET_NO_PACKAGE, "the server holds no package for this terminal; build one with 'leal "
                              "terminal package --terminal ID -o DIR/terminal-ID.lpkg'"),
     E(LEAL_E_NET_REFUSED, "the server refused the terminal's upload; its answer says why"),
+    E(LEAL_E_NET_BUSY, "the server took more syncs in the last two minutes than it can remember; "
+                       "sync again in a minute"),
     E(LEAL_E_CAMPAIGN_UNKNOWN, "no campaign of that name in the program; add it with 'leal "
                                "messages campaign add'"),
     E(LEAL_E_CAMPAIGN_SEGMENT, "the campaign already targets another segment; a campaign's "

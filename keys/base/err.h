@@ -334,6 +334,7 @@ typedef enum leal_err {
     LEAL_E_NET_MALFORMED = 724,
     LEAL_E_NET_NO_PACKAGE = 725,
     LEAL_E_NET_REFUSED = 726,
+    LEAL_E_NET_BUSY = 727,
 
     /* 740..749: campaigns, one-off messages to a segment (host/ledger/ledger_campaign.h),
      * and bounces (host/mail/mail_dsn.h, ledger_messages.h) */

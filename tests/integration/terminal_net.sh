@@ -142,11 +142,18 @@ check_eq "the account: 360 points" 360 "$(bal "$ACCT" PTS)"
 KEYS=$(PASS=$LEAL_PASSPHRASE $PY tests/integration/keystore_decode.py "$XDG_DATA_HOME/leal/keystore")
 JK=$(cd tests/integration && $PY -c "import sys, journal_decode as j; print(j.journal_key(bytes.fromhex(sys.argv[1]), int(sys.argv[2], 16), 7, 1).hex())" \
     "$(sed -n 's/^key journal 1 //p' <<<"$KEYS")" "$(sed -n 's/^issuer_id //p' <<<"$KEYS")")
-run_capture $PY tests/integration/net_client.py "$PORT" "$JK" 1 1 "$T/e1"
-check_match "the Python client's upload is taken (200, a 56-byte ack)" '^200 [0-9a-f]{112}$' "$(head -1 <<<"$OUT")"
-check_eq "the same request again: refused as a replay (409), one line" \
+# Between its challenge and its upload, 1,500 more challenges are asked for
+# terminal 1 (anyone may ask): the server keeps none, so none pushes the
+# terminal's out. A nonce the server did not give is refused.
+run_capture $PY tests/integration/net_client.py "$PORT" "$JK" 1 1 "$T/e1" 1500
+check_eq "1,500 more challenges for the same terminal are each answered" "flood 1500" "$(head -1 <<<"$OUT")"
+check_eq "a nonce with one bit changed (its MAC right for it): refused as unknown (409), one line" \
     "409 LEAL_E_NET_REPLAY: the request's challenge was used already or has expired: a replayed or late request; sync again" \
     "$(sed -n 2p <<<"$OUT")"
+check_match "the Python client's upload with its first challenge is taken (200, a 56-byte ack)" '^200 [0-9a-f]{112}$' "$(sed -n 3p <<<"$OUT")"
+check_eq "the same request again: refused as a replay (409), one line" \
+    "409 LEAL_E_NET_REPLAY: the request's challenge was used already or has expired: a replayed or late request; sync again" \
+    "$(sed -n 4p <<<"$OUT")"
 check_eq "the account: 365 points, the entry once" "365|28" "$(bal "$ACCT" PTS)|$(entries)"
 run_capture "$LEAL" ledger verify
 check_eq "ledger verify: exit 0" 0 "$RC"
