@@ -309,6 +309,13 @@ LEAL_MUST_CHECK leal_err package_rules(const struct package_info *p,
                                        const struct package_source *src,
                                        struct rules_versioned *out);
 
+/* package_rules of a package whose bytes are in memory (pkg: the whole
+ * package p was verified from), decoded where they lie: no copy, so none
+ * of package_rules' 2,026-byte buffer on the stack (package_store_load's
+ * check of a new package before it is written). */
+LEAL_MUST_CHECK leal_err package_rules_in(const struct package_info *p, const uint8_t *pkg,
+                                          struct rules_versioned *out);
+
 /* package_verify against t's loaded version, then its rule set decoded
  * (package_rules), then t takes src and the rules; on any refusal t is left
  * exactly as it was (the loaded package stays in force). */
