@@ -13,7 +13,8 @@
  *     whole into a RULES_CODEC_MAX_LEN (2,026-byte) buffer and a struct
  *     rules_versioned, about 4.3 KiB of stack, after the verify's has returned;
  *     package_load_into decodes them straight into its caller's terminal:
- *     the 2,026-byte buffer only);
+ *     the 2,026-byte buffer only; package_rules_in, for a package in
+ *     memory, decodes them where they lie: no buffer);
  *   package_hot_find / package_floor_find: one record (9 or 28 bytes) and a
  *     few integers: a binary search over the sorted fixed-width records,
  *     at most 21 (hot list) or 23 (floors) reads for the largest lists.
