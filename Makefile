@@ -332,7 +332,7 @@ TILL_SERVE_SCAN := $(addprefix firmware/port/posix/,terminal_serve.c terminal_ta
 till-names:
 	@awk -v names=1 -v keep="$$(grep -ohw 'LEAL_E_[A-Z0-9_]*' $(FW_ERR_SCAN) $(TILL_SERVE_SCAN) | \
 		sort -u | tr '\n' ' ')" -f firmware/port/cortex-m/err_subset.awk keys/base/err.c | \
-		sed -n 's/^    {\(LEAL_E_[A-Z0-9_]*\), [0-9]*},$$/\1/p'
+		sed -n 's/^    \(LEAL_E_[A-Z0-9_]*\),$$/\1/p'
 
 # make bench-scale (issue 20, not in make test or make bench): tests/bench/chain.sh, the simulated
 # chain, at the issue's size: 1,000 terminals, 1,000,000 carded customers, a week of 10,000,000

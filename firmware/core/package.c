@@ -757,6 +757,16 @@ leal_err package_verify(const struct crypto_provider *cp, const struct package_s
     return LEAL_OK;
 }
 
+/* The Rules section's len bytes at rules, decoded. Any refusal of the codec
+ * (truncated, trailing, unknown format, a set the engine's check refuses)
+ * is the package's rule set not decoding. */
+static leal_err rules_decode(const uint8_t *rules, uint32_t len, struct rules_versioned *out)
+{
+    if (len > RULES_CODEC_MAX_LEN || rules_codec_decode_program(rules, len, out, NULL) != LEAL_OK)
+        return LEAL_E_PACKAGE_RULES;
+    return LEAL_OK;
+}
+
 leal_err package_rules(const struct package_info *p, const struct package_source *src,
                        struct rules_versioned *out)
 {
@@ -768,11 +778,15 @@ leal_err package_rules(const struct package_info *p, const struct package_source
         return LEAL_E_PACKAGE_RULES;
     if ((err = src_read(src, p->rules_offset, buf, p->rules_len)) != LEAL_OK)
         return err;
-    /* Any refusal of the codec (truncated, trailing, unknown format, a set the
-     * engine's check refuses) is the package's rule set not decoding. */
-    if (rules_codec_decode_program(buf, p->rules_len, out, NULL) != LEAL_OK)
-        return LEAL_E_PACKAGE_RULES;
-    return LEAL_OK;
+    return rules_decode(buf, p->rules_len, out);
+}
+
+leal_err package_rules_in(const struct package_info *p, const uint8_t *pkg,
+                          struct rules_versioned *out)
+{
+    if (p == NULL || pkg == NULL || out == NULL)
+        return LEAL_E_ARG;
+    return rules_decode(pkg + p->rules_offset, p->rules_len, out);
 }
 
 /* The verified package's rules decoded, then t published whole, in a frame

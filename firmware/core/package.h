@@ -13,7 +13,8 @@
  *     whole into a RULES_CODEC_MAX_LEN (2,026-byte) buffer and a struct
  *     rules_versioned, about 4.3 KiB of stack, after the verify's has returned;
  *     package_load_into decodes them straight into its caller's terminal:
- *     the 2,026-byte buffer only);
+ *     the 2,026-byte buffer only; package_rules_in, for a package in
+ *     memory, decodes them where they lie: no buffer);
  *   package_hot_find / package_floor_find: one record (9 or 28 bytes) and a
  *     few integers: a binary search over the sorted fixed-width records,
  *     at most 21 (hot list) or 23 (floors) reads for the largest lists.
@@ -308,6 +309,13 @@ LEAL_MUST_CHECK leal_err package_verify(const struct crypto_provider *cp,
 LEAL_MUST_CHECK leal_err package_rules(const struct package_info *p,
                                        const struct package_source *src,
                                        struct rules_versioned *out);
+
+/* package_rules of a package whose bytes are in memory (pkg: the whole
+ * package p was verified from), decoded where they lie: no copy, so none
+ * of package_rules' 2,026-byte buffer on the stack (package_store_load's
+ * check of a new package before it is written). */
+LEAL_MUST_CHECK leal_err package_rules_in(const struct package_info *p, const uint8_t *pkg,
+                                          struct rules_versioned *out);
 
 /* package_verify against t's loaded version, then its rule set decoded
  * (package_rules), then t takes src and the rules; on any refusal t is left

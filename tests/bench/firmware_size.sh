@@ -6,7 +6,10 @@
 # - the image's text/data/bss (bss includes the main stack the linker script
 #   reserves) and, from the link map (tests/bench/fw_map.py), what each part
 #   takes once linked, against the issue's goals for the core without the hot
-#   list (<= 32 KiB flash, <= 8 KiB RAM);
+#   list (<= 32 KiB flash, <= 8 KiB RAM): "the core" read wide, firmware/core,
+#   cardlayout and keys, so with the portable crypto provider and the board's
+#   error names in it and without the package store the board takes from
+#   the POSIX port or libgcc's 64-bit division: each of those printed too;
 # - the worst stack along the call graph from -fstack-usage
 #   (-fcallgraph-info=su, tests/bench/fw_stack.py: calls through pointers
 #   bounded by every function whose address is taken, so an over-estimate),
@@ -38,10 +41,18 @@ echo "image (linked, Cortex-M3 -Os): text $text  data $data  bss $bss (the stack
 echo "  flash $((text + data)) of 196608 for code; RAM $((data + bss)) of 65536"
 echo "linked, by part (input sections from the map, before string merging):"
 parts=$($PY tests/bench/fw_map.py "$MAP" "$ELF")
-grep -v '^ram ' <<<"$parts" | awk '{printf "  %-14s text %6d  data %5d  bss %6d\n", $1, $2, $3, $4}'
+grep -v -E '^(ram|sub) ' <<<"$parts" | awk '{printf "  %-14s text %6d  data %5d  bss %6d\n", $1, $2, $3, $4}'
 core=$(grep -E '^(firmware/core|cardlayout|keys) ' <<<"$parts" | awk '{t+=$2; d+=$3} END{print t+d}')
 echo "  the core (firmware/core + cardlayout + keys): flash $core; goal <= 32768: $(
     [ "$core" -le 32768 ] && echo met || echo "missed by $((core - 32768))")"
+piece() { awk -v n="$1" '$1=="sub" && $2==n{print $3+$4}' <<<"$parts"; }
+echo "    in it: the portable crypto provider (keys/portable: AES, SHA-256, SHA-512, Ed25519)"
+echo "    $(piece keys/portable), the board's error names (keys/base/err.c's subset) $(piece keys/base/err.o);"
+echo "    not in it: the package store the board takes from the POSIX port (freestanding,"
+div=0 # libgcc's 64-bit division: its objects' code in the map
+while read -r hex; do div=$((div + hex)); done < <(awk '$1 == ".text" &&
+    $4 ~ /libgcc\.a\(_(udivmoddi4|aeabi_ldivmod|aeabi_uldivmod)\.o\)$/ {print $3}' "$MAP")
+echo "    firmware/port/posix/package_store.c) $(piece firmware/port/posix), libgcc's 64-bit division $div"
 echo "  largest RAM objects: $(sed -n 's/^ram //p' <<<"$parts")"
 sym() { printf '%d' "0x$(arm-none-eabi-nm -S "$ELF" | awk -v n="$1" '$4==n{print $2}')"; }
 # The journal's open report is a local of the open (till.c open_storage): nothing keeps it.

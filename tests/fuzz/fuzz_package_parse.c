@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "firmware/core/package.h"
 #include "keys/hosted/provider_openssl.h"
@@ -69,9 +70,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (pe != LEAL_OK)
             return 0;
     }
-    /* The rules section of any parsed package: decoded or refused, never more. */
-    if (package_rules(&p, &s, &rules) == LEAL_OK)
+    /* The rules section of any parsed package: decoded or refused, never more;
+     * decoded where it lies (package_rules_in) the same answer and rule set. */
+    static struct rules_versioned in_place;
+    leal_err re = package_rules(&p, &s, &rules);
+    if (re == LEAL_OK)
         consumed++;
+    if (package_rules_in(&p, data, &in_place) != re ||
+        (re == LEAL_OK && memcmp(&in_place, &rules, sizeof rules) != 0))
+        abort();
     /* Every listed id is found where it is, with what it says. */
     for (uint32_t i = 0; i < p.hot_count; i++) {
         if (package_hot_at(&p, &s, i, &h) != LEAL_OK ||

@@ -124,8 +124,14 @@ static void load_ok(struct package_store *ps, struct package_terminal *t, uint32
     uint32_t len;
     uint8_t *p = build(v, seed, 3, &len);
     assert_true(len > UNIT); /* the copy crosses a unit boundary */
+    static struct rules_versioned from_store;
     assert_int_equal(package_store_load(ps, &portable, &e, t, p, len), LEAL_OK);
     assert_int_equal(t->info.version, v);
+    assert_true(t->loaded);
+    /* t's rules are the ones its source (the copy in storage) decodes to. */
+    assert_int_equal(package_rules(&t->info, &t->source, &from_store), LEAL_OK);
+    assert_int_equal(from_store.version, t->rules.version);
+    assert_memory_equal(&from_store, &t->rules, sizeof from_store);
     free(p);
 }
 
@@ -193,6 +199,12 @@ static void test_refusals_write_nothing(void **state)
     assert_int_equal(package_store_load(&ps, &portable, &late, &t, p, len), LEAL_E_PACKAGE_EXPIRED);
     p[100] ^= 1;
     assert_int_equal(package_store_load(&ps, &portable, &e, &t, p, len), LEAL_E_PACKAGE_SIGNATURE);
+    free(p);
+    /* Signed, but its rule set does not decode (truncated by a byte). */
+    rules_len--;
+    p = build(5, seed, 3, &len);
+    rules_len++;
+    assert_int_equal(package_store_load(&ps, &portable, &e, &t, p, len), LEAL_E_PACKAGE_RULES);
     free(p);
     p = build(4, seed, 3, &len);
     assert_int_equal(package_store_load(&ps, &portable, &e, &t, p, len), LEAL_E_PACKAGE_SAME);

@@ -728,6 +728,40 @@ static void test_load_into(void **state)
     free(buf);
 }
 
+/* package_rules_in (package_store_load's check, where the package lies in
+ * memory): the rule set package_rules reads from a source, from the bytes
+ * themselves; the opaque rules of the golden package refused as
+ * LEAL_E_PACKAGE_RULES, as package_rules refuses them. */
+static void test_rules_in(void **state)
+{
+    struct package_contents c = loadable_contents();
+    struct package_expect e = expect_for(7, 3, T0);
+    static struct rules_versioned from_source, in_place;
+    struct package_info info;
+    uint32_t len;
+    uint8_t *buf = build(&c, seed, &len);
+    struct package_source s = {package_memory_read, buf, len};
+    (void)state;
+    assert_int_equal(package_verify(crypto_openssl(), &s, &e, &info), LEAL_OK);
+    assert_int_equal(package_rules(&info, &s, &from_source), LEAL_OK);
+    memset(&in_place, 0xa5, sizeof in_place);
+    assert_int_equal(package_rules_in(&info, buf, &in_place), LEAL_OK);
+    assert_memory_equal(&in_place, &from_source, sizeof in_place);
+    assert_int_equal(package_rules_in(NULL, buf, &in_place), LEAL_E_ARG);
+    assert_int_equal(package_rules_in(&info, NULL, &in_place), LEAL_E_ARG);
+    info.rules_len = RULES_CODEC_MAX_LEN + 1;
+    assert_int_equal(package_rules_in(&info, buf, &in_place), LEAL_E_PACKAGE_RULES);
+    free(buf);
+
+    c = golden_contents(); /* its rules: 5 opaque bytes */
+    buf = build(&c, seed, &len);
+    s = (struct package_source){package_memory_read, buf, len};
+    assert_int_equal(package_verify(crypto_openssl(), &s, &e, &info), LEAL_OK);
+    assert_int_equal(package_rules(&info, &s, &from_source), LEAL_E_PACKAGE_RULES);
+    assert_int_equal(package_rules_in(&info, buf, &in_place), LEAL_E_PACKAGE_RULES);
+    free(buf);
+}
+
 /* Lookups in the golden lists: both ends, the middle, misses around them. */
 static void test_lookup_golden(void **state)
 {
@@ -1158,6 +1192,7 @@ int main(void)
         cmocka_unit_test(test_golden_loadable),
         cmocka_unit_test(test_rules_refused),
         cmocka_unit_test(test_load_into),
+        cmocka_unit_test(test_rules_in), /* package_store_load's check in memory */
         cmocka_unit_test(test_pending_and_names),
         cmocka_unit_test(test_allowance_tier),
         cmocka_unit_test(test_name_text),

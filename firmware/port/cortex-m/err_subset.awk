@@ -11,9 +11,11 @@
 # so leal_strerror gives the name on the board. The till protocol names codes
 # only (TERMINAL.md "The till line"), the till or the host translate them;
 # about 8 KiB of flash less. The table is then written compact, the same
-# lookups over it: each entry a 16-bit code and the 16-bit offset of its name
-# in one string of the names (4 bytes an entry, not err.c's 12: a code and two
-# pointers), about 1 KiB less again. The names are stored without the
+# lookups over it: the names in one string, one after the other in the
+# table's order, and the codes in a table of 16-bit entries in that order,
+# so a code's index is the count of names before its own (2 bytes an entry,
+# not err.c's 12: a code and two pointers; until 5 Dec each entry also held
+# its name's 16-bit offset, 250 bytes more), about 1.2 KiB less again. The names are stored without the
 # "LEAL_E_" every error's begins with (7 bytes an entry): cm_errname gives
 # a name in its two parts, which the till prints one after the other; the
 # whole name (leal_errname, leal_strerror) is put together in one buffer.
@@ -53,11 +55,6 @@ END {
     print "#include <stddef.h>"
     print "#include <stdint.h>"
     print ""
-    print "struct err_entry {"
-    print "    uint16_t err;"
-    print "    uint16_t name; /* its offset in err_names */"
-    print "};"
-    print ""
     longest = length("UNKNOWN")
     for (i = 0; i < nsyms; i++) {
         rest[i] = syms[i]
@@ -73,21 +70,21 @@ END {
         print "    \"" rest[i] "\\0\""
     print "    ;"
     print ""
-    print "static const struct err_entry err_table[] = {"
-    off = 0
-    for (i = 0; i < nsyms; i++) {
-        print "    {" syms[i] ", " off "},"
-        off += length(rest[i]) + 1
-    }
+    print "/* Code i's name is the i-th string of err_names. */"
+    print "static const uint16_t err_codes[] = {"
+    for (i = 0; i < nsyms; i++)
+        print "    " syms[i] ","
     print "};"
-    print ""
-    print "_Static_assert(sizeof err_names <= UINT16_MAX, \"a name's offset takes 16 bits\");"
     print ""
     print "static const char *find(leal_err err)"
     print "{"
-    print "    for (size_t i = 0; i < sizeof(err_table) / sizeof(err_table[0]); i++)"
-    print "        if ((leal_err)err_table[i].err == err)"
-    print "            return err_names + err_table[i].name;"
+    print "    const char *name = err_names;"
+    print "    for (size_t i = 0; i < sizeof(err_codes) / sizeof(err_codes[0]); i++) {"
+    print "        if ((leal_err)err_codes[i] == err)"
+    print "            return name;"
+    print "        while (*name++ != '\\0')"
+    print "            ;"
+    print "    }"
     print "    return NULL;"
     print "}"
     print ""

@@ -112,6 +112,38 @@ static leal_err program_span(const struct port_storage *st, uint32_t offset, con
     return LEAL_OK;
 }
 
+/* The new package's rule set decoded into a scratch of this frame, which
+ * is not under package_verify's (the signature check, the LOAD's other deep
+ * chain): a refusal before anything is written. The rules are decoded
+ * where they lie (package_rules_in), so this frame's 2.2 KiB scratch is
+ * the only copy on the stack. */
+LEAL_NOINLINE static leal_err rules_decode_in(const struct package_info *info, const uint8_t *pkg)
+{
+    struct rules_versioned scratch;
+    return package_rules_in(info, pkg, &scratch);
+}
+
+/* Copy target's package is byte for byte pkg: its header whole and naming
+ * len, each byte read back in pieces (LEAL_E_IO where one differs). */
+static leal_err read_back(const struct package_store *ps, int target, const uint8_t *pkg,
+                          uint32_t len, struct package_source *src)
+{
+    uint8_t piece[64];
+    leal_err err = copy_source(ps, target, src);
+    if (err != LEAL_OK)
+        return err == LEAL_E_NOT_FOUND ? LEAL_E_IO : err;
+    if (src->size != len)
+        return LEAL_E_IO;
+    for (uint32_t off = 0; off < len; off += (uint32_t)sizeof piece) {
+        uint32_t n = len - off < sizeof piece ? len - off : (uint32_t)sizeof piece;
+        if ((err = src->read(src->ctx, off, piece, n)) != LEAL_OK)
+            return err;
+        if (leal_memcmp(piece, pkg + off, n) != 0)
+            return LEAL_E_IO;
+    }
+    return LEAL_OK;
+}
+
 leal_err package_store_load(struct package_store *ps, const struct crypto_provider *cp,
                             const struct package_expect *e, struct package_terminal *t,
                             const uint8_t *pkg, uint32_t len)
@@ -119,17 +151,20 @@ leal_err package_store_load(struct package_store *ps, const struct crypto_provid
     const struct port_storage *st = ps->st;
     struct package_source mem = {package_memory_read, (void *)(uintptr_t)pkg, len};
     struct package_expect ex = *e;
-    /* The candidate, t's scratch: t changes only once the copy verifies. */
-    struct package_terminal check;
+    struct package_info info;
     struct package_source src;
     uint8_t h[PACKAGE_STORE_HEADER_LEN];
     uint32_t units, base, first_unit;
     int target = ps->winner == 0 ? 1 : 0;
     leal_err err;
 
-    /* Everything a terminal checks, before a byte is written. */
+    /* Everything a terminal checks, before a byte is written: the package
+     * verified, then its rule set decoded (a frame of its own). No second
+     * terminal is kept on the stack: t changes only at the end, from what
+     * was checked here. */
     ex.loaded_version = t->loaded ? t->info.version : 0;
-    if ((err = package_load_into(&check, cp, &mem, &ex)) != LEAL_OK)
+    if ((err = package_verify(cp, &mem, &ex, &info)) != LEAL_OK ||
+        (err = rules_decode_in(&info, pkg)) != LEAL_OK)
         return err;
     if (len > ps->capacity)
         return LEAL_E_TOO_LARGE;
@@ -146,11 +181,19 @@ leal_err package_store_load(struct package_store *ps, const struct crypto_provid
     store_be32(h + 4, len);
     if ((err = program_span(st, base, h, sizeof h)) != LEAL_OK)
         return err;
-    /* Read back: what is in storage is what was verified. */
-    if ((err = copy_source(ps, target, &src)) != LEAL_OK ||
-        (err = package_load_into(&check, cp, &src, &ex)) != LEAL_OK)
-        return err == LEAL_E_NOT_FOUND ? LEAL_E_IO : err;
-    *t = check;
+    /* Read back: what is in storage is, byte for byte, what was verified
+     * (so it verifies as the copy package_store_select will choose). */
+    if ((err = read_back(ps, target, pkg, len, &src)) != LEAL_OK)
+        return err;
+    /* t takes the copy; its rules decode from pkg's bytes, which decoded
+     * above (the codec is a function of its input: this cannot fail). */
+    if ((err = package_rules_in(&info, pkg, &t->rules)) != LEAL_OK) {
+        t->loaded = false; /* never: the same bytes decoded above */
+        return err;
+    }
+    t->info = info;
+    t->source = src;
+    t->loaded = true;
     ps->winner = target;
     return LEAL_OK;
 }

@@ -13,7 +13,7 @@
  * transactions refuse it). The valid copy with the higher package version
  * wins. A load writes the other copy only (the loser, or an invalid one):
  * erase its units, program the package, then the header last, then read
- * it back and verify it. Until the header's last byte is durable the new
+ * it back and compare it with the package verified. Until the header's last byte is durable the new
  * copy cannot verify, so the old winner stays the winner; once it is, the
  * new copy is valid and newer, so it wins. Every stage of a tear is thus
  * "the old package" or "the new package", never nothing.
@@ -63,8 +63,11 @@ LEAL_MUST_CHECK leal_err package_store_select(struct package_store *ps,
 
 /* Loads a new package (len bytes at pkg): verified against e with t's
  * version as the one loaded (expired, older or the same are refused before
- * anything is written), written into the copy that is not in force, read
- * back, and t loaded from it. On any error t is as it was. */
+ * anything is written), its rules decoded, written into the copy that is
+ * not in force, read back (every byte compared with pkg: LEAL_E_IO if one
+ * differs), and t loaded from it. On any error t is as it was. The stack
+ * holds no second terminal: the deepest frame is package_verify's or the
+ * rules' 2.2 KiB scratch, one at a time. */
 LEAL_MUST_CHECK leal_err package_store_load(struct package_store *ps,
                                             const struct crypto_provider *cp,
                                             const struct package_expect *e,
