@@ -7,9 +7,12 @@
 #include "keys/base/ct.h"
 
 #define DAY_SECONDS 86400
-#define SUM_VERSION 2 /* 2: the last operation may be a void (1's flag left a void out) */
+/* 2: the last operation may be a void (1's flag left a void out); 3: the
+ * local hot list */
+#define SUM_VERSION 3
 #define FLAG_LAST 0x01
 #define FLAG_CARDS_OVER 0x02
+#define FLAG_HOT_OVER 0x04
 
 enum { JOURNAL_OPEN = 1 }; /* journal.c's state of an open journal */
 
@@ -111,6 +114,63 @@ static void last_add(struct journal_sum *s, const struct journal_entry *e, uint3
     }
 }
 
+/* ---- the local hot list ---- */
+
+bool journal_hot_entry(const struct journal_entry *e)
+{
+    return e->op == JOURNAL_OP_REFUSAL && e->card_kind == JOURNAL_CARD_DESFIRE &&
+           e->reason == (uint16_t)LEAL_E_TERMINAL_TMC_BEHIND;
+}
+
+bool journal_hot_stands(struct journal_key entry, uint32_t entry_package, struct journal_key acked,
+                        uint32_t package_version)
+{
+    /* Epochs start at 1: an acknowledged point of epoch 0 is none. */
+    bool host_has = acked.epoch != 0 && (entry.epoch < acked.epoch ||
+                                         (entry.epoch == acked.epoch && entry.seq <= acked.seq));
+    return !host_has || entry_package >= package_version;
+}
+
+void journal_hot_add(struct journal_hot_list *l, const struct journal_entry *e,
+                     struct journal_key acked)
+{
+    struct journal_key k = {e->epoch, e->seq};
+    uint32_t kept = 0;
+    if (e->package_version > l->newest_package)
+        l->newest_package = e->package_version;
+    for (uint32_t i = 0; i < l->n; i++)
+        if (journal_hot_stands(l->h[i].entry, l->h[i].package_version, acked, l->newest_package))
+            l->h[kept++] = l->h[i];
+    l->n = kept;
+    if (!journal_hot_entry(e))
+        return;
+    for (uint32_t i = 0; i < l->n; i++)
+        if (l->h[i].card_id == e->card_id) { /* its newest refusal decides */
+            l->h[i].entry = k;
+            l->h[i].package_version = e->package_version;
+            return;
+        }
+    if (l->n == JOURNAL_HOT_CARDS) {
+        l->over = true;
+        return;
+    }
+    l->h[l->n].card_id = e->card_id;
+    l->h[l->n].entry = k;
+    l->h[l->n++].package_version = e->package_version;
+}
+
+uint8_t journal_hot_find(const struct journal_hot_list *l, uint64_t card_id,
+                         struct journal_key acked, uint32_t package_version)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        if (l->h[i].card_id == card_id)
+            return journal_hot_stands(l->h[i].entry, l->h[i].package_version, acked,
+                                      package_version)
+                       ? JOURNAL_HOT_YES
+                       : JOURNAL_HOT_NO;
+    return l->over ? JOURNAL_HOT_UNKNOWN : JOURNAL_HOT_NO;
+}
+
 static void bind(struct journal_sum *s, const struct journal *j)
 {
     s->head = j->head;
@@ -148,6 +208,7 @@ leal_err journal_sum_rebuild(struct journal_sum *s, const struct journal *j)
         if (counting)
             totals_add(s, &e);
         last_add(s, &e, slot);
+        journal_hot_add(&s->hot, &e, j->acked);
     }
     if (j->has_head)
         bind(s, j);
@@ -169,6 +230,7 @@ void journal_sum_add(struct journal_sum *s, const struct journal *j, const struc
     }
     totals_add(s, e);
     last_add(s, e, j->head_slot);
+    journal_hot_add(&s->hot, e, j->acked);
     bind(s, j);
 }
 
@@ -246,6 +308,18 @@ static void put_card(uint8_t *p, const struct journal_sum_card *c)
     }
 }
 
+static void put_hot(uint8_t *p, const struct journal_hot_list *l)
+{
+    store_be32(p, l->newest_package);
+    store_be32(p + 4, l->n);
+    for (uint32_t i = 0; i < l->n; i++) {
+        uint8_t *r = p + JOURNAL_SUM_HOT_HEADER_LEN + (size_t)i * JOURNAL_SUM_HOT_LEN;
+        store_be64(r, l->h[i].card_id);
+        put_key(r + 8, l->h[i].entry);
+        store_be32(r + 16, l->h[i].package_version);
+    }
+}
+
 leal_err journal_sum_encode(const struct journal_sum *s, const struct journal *j, uint8_t *out,
                             size_t cap, size_t *len)
 {
@@ -254,12 +328,14 @@ leal_err journal_sum_encode(const struct journal_sum *s, const struct journal *j
         return LEAL_E_ARG;
     if (!journal_sum_current(s, j))
         return LEAL_E_STATE;
-    n = JOURNAL_SUM_HEADER_LEN + (size_t)s->n_cards * JOURNAL_SUM_CARD_LEN;
+    n = JOURNAL_SUM_HEADER_LEN + (size_t)s->n_cards * JOURNAL_SUM_CARD_LEN +
+        JOURNAL_SUM_HOT_HEADER_LEN + (size_t)s->hot.n * JOURNAL_SUM_HOT_LEN;
     if (cap < n + JOURNAL_MAC_LEN)
         return LEAL_E_NO_SPACE;
     leal_memcpy(out, sum_magic, sizeof sum_magic);
     out[4] = SUM_VERSION;
-    out[5] = (uint8_t)((s->last_valid ? FLAG_LAST : 0) | (s->cards_over ? FLAG_CARDS_OVER : 0));
+    out[5] = (uint8_t)((s->last_valid ? FLAG_LAST : 0) | (s->cards_over ? FLAG_CARDS_OVER : 0) |
+                       (s->hot.over ? FLAG_HOT_OVER : 0));
     out[6] = out[7] = 0;
     put_key(out + 8, s->head);
     leal_memcpy(out + 16, s->head_mac, JOURNAL_MAC_LEN);
@@ -269,6 +345,7 @@ leal_err journal_sum_encode(const struct journal_sum *s, const struct journal *j
     store_be32(out + 52, s->n_cards);
     for (uint32_t i = 0; i < s->n_cards; i++)
         put_card(out + JOURNAL_SUM_HEADER_LEN + (size_t)i * JOURNAL_SUM_CARD_LEN, &s->cards[i]);
+    put_hot(out + JOURNAL_SUM_HEADER_LEN + (size_t)s->n_cards * JOURNAL_SUM_CARD_LEN, &s->hot);
     /* The journal key MACs entries too; the magic keeps a summary's bytes
      * from ever reading as an entry (an entry starts with its version). */
     leal_err err = j->cp->aes128_cmac(j->cfg.key, out, n, out + n);
@@ -300,26 +377,56 @@ static leal_err get_card(const uint8_t *p, struct journal_sum_card *c)
     return LEAL_OK;
 }
 
+/* The hot list at p, n bytes to the MAC: exactly its records, each card
+ * once, none of card id 0 and none under a package above the newest. */
+static leal_err get_hot(const uint8_t *p, size_t n, struct journal_hot_list *l)
+{
+    if (n < JOURNAL_SUM_HOT_HEADER_LEN)
+        return LEAL_E_JOURNAL_MALFORMED;
+    l->newest_package = load_be32(p);
+    l->n = load_be32(p + 4);
+    if (l->n > JOURNAL_HOT_CARDS ||
+        n != JOURNAL_SUM_HOT_HEADER_LEN + (size_t)l->n * JOURNAL_SUM_HOT_LEN)
+        return LEAL_E_JOURNAL_MALFORMED;
+    for (uint32_t i = 0; i < l->n; i++) {
+        const uint8_t *r = p + JOURNAL_SUM_HOT_HEADER_LEN + (size_t)i * JOURNAL_SUM_HOT_LEN;
+        l->h[i].card_id = load_be64(r);
+        l->h[i].entry = get_key(r + 8);
+        l->h[i].package_version = load_be32(r + 16);
+        if (l->h[i].card_id == 0 || l->h[i].entry.epoch == 0 || l->h[i].entry.seq == 0 ||
+            l->h[i].package_version > l->newest_package)
+            return LEAL_E_JOURNAL_MALFORMED;
+        for (uint32_t k = 0; k < i; k++)
+            if (l->h[k].card_id == l->h[i].card_id)
+                return LEAL_E_JOURNAL_MALFORMED;
+    }
+    return LEAL_OK;
+}
+
 static leal_err sum_parse(struct journal_sum *s, const uint8_t *p, size_t n)
 {
     leal_err err;
+    size_t cards_end;
     s->last_valid = (p[5] & FLAG_LAST) != 0;
     s->cards_over = (p[5] & FLAG_CARDS_OVER) != 0;
+    s->hot.over = (p[5] & FLAG_HOT_OVER) != 0;
     s->head = get_key(p + 8);
     leal_memcpy(s->head_mac, p + 16, JOURNAL_MAC_LEN);
     s->acked = get_key(p + 32);
     s->last_slot = load_be32(p + 40);
     s->last = get_key(p + 44);
     s->n_cards = load_be32(p + 52);
-    if ((p[5] & ~(FLAG_LAST | FLAG_CARDS_OVER)) != 0 || p[6] != 0 || p[7] != 0 ||
-        s->n_cards > JOURNAL_SUM_CARDS ||
-        n != JOURNAL_SUM_HEADER_LEN + (size_t)s->n_cards * JOURNAL_SUM_CARD_LEN)
+    if ((p[5] & ~(FLAG_LAST | FLAG_CARDS_OVER | FLAG_HOT_OVER)) != 0 || p[6] != 0 || p[7] != 0 ||
+        s->n_cards > JOURNAL_SUM_CARDS)
+        return LEAL_E_JOURNAL_MALFORMED;
+    cards_end = JOURNAL_SUM_HEADER_LEN + (size_t)s->n_cards * JOURNAL_SUM_CARD_LEN;
+    if (n < cards_end)
         return LEAL_E_JOURNAL_MALFORMED;
     for (uint32_t i = 0; i < s->n_cards; i++)
         if ((err = get_card(p + JOURNAL_SUM_HEADER_LEN + (size_t)i * JOURNAL_SUM_CARD_LEN,
                             &s->cards[i])) != LEAL_OK)
             return err;
-    return LEAL_OK;
+    return get_hot(p + cards_end, n - cards_end, &s->hot);
 }
 
 leal_err journal_sum_decode(struct journal_sum *s, const struct journal *j, const uint8_t *p,

@@ -16,7 +16,11 @@
  * totals. A card the table has no room for, a rule beyond a card's room, or
  * a day before the card's newest is answered "unknown": the caller walks the
  * journal as before (exact in every case).
- * RAM: struct journal_sum, 7,232 bytes on x86-64; no allocation. Freestanding.
+ * It also keeps the terminal's local hot list (journal_hot_*): the cards this
+ * terminal refused after their commit as copies or clones
+ * (LEAL_E_TERMINAL_TMC_BEHIND), which its next taps refuse before any write
+ * until the host has the refusal and a newer package is in force.
+ * RAM: struct journal_sum, 7,440 bytes on x86-64; no allocation. Freestanding.
  */
 #ifndef LEAL_JOURNAL_SUM_H
 #define LEAL_JOURNAL_SUM_H
@@ -33,8 +37,53 @@
 #define JOURNAL_SUM_RULES 4   /* rules with points on the card's day it keeps per card */
 #define JOURNAL_SUM_HEADER_LEN 56
 #define JOURNAL_SUM_CARD_LEN 51
+#define JOURNAL_HOT_CARDS 8 /* cards of the local hot list it keeps */
+#define JOURNAL_SUM_HOT_HEADER_LEN 8
+#define JOURNAL_SUM_HOT_LEN 20
 #define JOURNAL_SUM_MAX_LEN                                                                        \
-    (JOURNAL_SUM_HEADER_LEN + JOURNAL_SUM_CARDS * JOURNAL_SUM_CARD_LEN + JOURNAL_MAC_LEN)
+    (JOURNAL_SUM_HEADER_LEN + JOURNAL_SUM_CARDS * JOURNAL_SUM_CARD_LEN +                           \
+     JOURNAL_SUM_HOT_HEADER_LEN + JOURNAL_HOT_CARDS * JOURNAL_SUM_HOT_LEN + JOURNAL_MAC_LEN)
+
+/* The local hot list (TERMINAL.md "Round trips"): a DESFire card refused
+ * after its commit with LEAL_E_TERMINAL_TMC_BEHIND stands on it while that
+ * refusal is not acknowledged by the host, or no package newer than the one
+ * it was refused under is in force. Kept from the journal's stored entries,
+ * in order; a list that had no room for a card answers "unknown" for every
+ * card it does not hold (the caller walks the journal). */
+struct journal_hot {
+    uint64_t card_id;
+    struct journal_key entry; /* the newest such refusal of the card */
+    uint32_t package_version; /* the package in force at it */
+};
+
+struct journal_hot_list {
+    bool over;               /* a card did not fit: cards not listed are unknown */
+    uint32_t newest_package; /* the highest package version of the entries seen */
+    uint32_t n;
+    struct journal_hot h[JOURNAL_HOT_CARDS];
+};
+
+enum journal_hot_verdict { JOURNAL_HOT_NO = 0, JOURNAL_HOT_YES = 1, JOURNAL_HOT_UNKNOWN = 2 };
+
+/* True when e is a refusal that puts its card on the local hot list. */
+bool journal_hot_entry(const struct journal_entry *e);
+
+/* Adds e, the next stored entry of the journal (in order), whose
+ * acknowledged point is acked: a refusal that puts its card on the list, and
+ * any entry moves the newest package on (dropping what the host has and a
+ * newer package replaced). */
+void journal_hot_add(struct journal_hot_list *l, const struct journal_entry *e,
+                     struct journal_key acked);
+
+/* Whether DESFire card_id stands on the list, the journal acknowledged up to
+ * acked and package_version in force (enum journal_hot_verdict). */
+uint8_t journal_hot_find(const struct journal_hot_list *l, uint64_t card_id,
+                         struct journal_key acked, uint32_t package_version);
+
+/* The rule of journal_hot_find for one refusal (the walk's, when the list
+ * answered unknown). */
+bool journal_hot_stands(struct journal_key entry, uint32_t entry_package, struct journal_key acked,
+                        uint32_t package_version);
 
 struct journal_sum_card {
     uint64_t card_id;
@@ -58,6 +107,7 @@ struct journal_sum {
     bool cards_over; /* a card did not fit: cards not listed are unknown */
     uint32_t n_cards;
     struct journal_sum_card cards[JOURNAL_SUM_CARDS];
+    struct journal_hot_list hot; /* every stored entry's (not only the unacknowledged) */
 };
 
 /* What the summary knows of one card on one local day. */

@@ -107,6 +107,7 @@ static leal_err last_walk(struct terminal *t, struct journal_entry *last)
                    e.ref_seq == last->seq && e.item == JOURNAL_SETTLED_NOT_DONE) {
             t->last.valid = false;
         }
+        journal_hot_add(&t->hot, &e, t->s.journal->acked); /* no summary: the list in RAM */
     }
     return LEAL_OK;
 }
@@ -245,6 +246,8 @@ static leal_err append(struct tap *tp, struct journal_entry *e)
     leal_err err = journal_append(tp->t->s.journal, e);
     if (err == LEAL_OK && tp->t->s.sum != NULL)
         journal_sum_add(tp->t->s.sum, tp->t->s.journal, e);
+    else if (err == LEAL_OK)
+        journal_hot_add(&tp->t->hot, e, tp->t->s.journal->acked);
     if (err == LEAL_OK) {
         tp->out->entry.epoch = e->epoch;
         tp->out->entry.seq = e->seq;
@@ -427,7 +430,57 @@ static void ev1_pick(void *ctx, struct desfire_card *c, uint64_t card_id)
         c->sm = DESFIRE_CARD_SM_AA;
 }
 
-/* The package's verdicts on the card: hot list, floor, expiry. */
+/* hot_of's walk of every stored entry, when the list had no room for the
+ * card: its newest refusal after the commit decides. Each entry is read
+ * into the plan's entry, as spent_walk does (judge runs before the plan). */
+LEAL_NOINLINE static leal_err hot_walk(struct tap *tp, bool *hot)
+{
+    const struct journal *j = tp->t->s.journal;
+    struct journal_entry *e = &tp->p.e;
+    struct journal_iter it;
+    bool done = false;
+    leal_err err;
+    journal_iter_begin(j, &it, false);
+    for (;;) {
+        if ((err = journal_iter_next(j, &it, e, NULL, NULL, &done)) != LEAL_OK || done)
+            break;
+        if (journal_hot_entry(e) && e->card_id == tp->v.card_id) {
+            struct journal_key k = {e->epoch, e->seq};
+            *hot =
+                journal_hot_stands(k, e->package_version, j->acked, tp->t->s.package->info.version);
+        }
+    }
+    entry_base(tp, e, journal_op_of[tp->req->op]);
+    return err;
+}
+
+/* Whether the card stands on this terminal's local hot list (journal_sum.h):
+ * an earlier tap here found it a copy or a clone after its commit
+ * (LEAL_E_TERMINAL_TMC_BEHIND), and the host has not yet answered with a
+ * newer package. From the summary, or without one from the list
+ * terminal_open and each append keep in RAM. */
+static leal_err hot_of(struct tap *tp, bool *hot)
+{
+    struct terminal *t = tp->t;
+    const struct journal_hot_list *l = &t->hot;
+    uint8_t v;
+    leal_err err;
+    *hot = false;
+    if (t->s.sum != NULL) {
+        if ((err = sum_ready(t->s.sum, t->s.journal)) != LEAL_OK)
+            return err;
+        l = &t->s.sum->hot;
+    }
+    v = journal_hot_find(l, tp->v.card_id, t->s.journal->acked, t->s.package->info.version);
+    if (v != JOURNAL_HOT_UNKNOWN) {
+        *hot = v == JOURNAL_HOT_YES;
+        return LEAL_OK;
+    }
+    return hot_walk(tp, hot);
+}
+
+/* The package's verdicts on the card: hot list (and the terminal's own),
+ * floor, expiry. */
 static leal_err judge(struct tap *tp, leal_err *reason)
 {
     const struct package_terminal *pk = tp->t->s.package;
@@ -440,6 +493,12 @@ static leal_err judge(struct tap *tp, leal_err *reason)
         return err;
     if (found) {
         *reason = LEAL_E_TERMINAL_HOT_LISTED;
+        return LEAL_OK;
+    }
+    if (tp->card_kind == JOURNAL_CARD_DESFIRE && (err = hot_of(tp, &found)) != LEAL_OK)
+        return err;
+    if (found) {
+        *reason = LEAL_E_TERMINAL_LOCAL_HOT;
         return LEAL_OK;
     }
     if ((err = package_floor_find(&pk->info, &pk->source, tp->v.card_id, &found, &fl)) != LEAL_OK)

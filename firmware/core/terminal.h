@@ -21,7 +21,9 @@
  * TERMINAL_REFUSED and result->reason saying why; nothing is written then,
  * but for LEAL_E_TERMINAL_TMC_BEHIND, found at the commit: an EV2/EV3 whose
  * commit answered a TMC not above its package floor's (a copy or a clone;
- * the card took the write, journaled with its TMAC entry; TERMINAL.md).
+ * the card took the write, journaled with its TMAC entry; TERMINAL.md). Such
+ * a card is on the terminal's local hot list from then on (journal_sum.h),
+ * its next taps refused after the read (LEAL_E_TERMINAL_LOCAL_HOT).
  */
 #ifndef LEAL_TERMINAL_H
 #define LEAL_TERMINAL_H
@@ -173,6 +175,9 @@ struct terminal {
      * oldest replaced first. */
     uint8_t ev1_uid[TERMINAL_EV1_UIDS][TERMINAL_EV1_UID_LEN];
     uint8_t ev1_count, ev1_next;
+    /* Without a summary (s.sum NULL): the local hot list (journal_sum.h),
+     * from terminal_open's walk of the journal and each append since. */
+    struct journal_hot_list hot;
 };
 
 /* Checks the setup (port, journal open, package loaded) and keeps it; the

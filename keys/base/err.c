@@ -366,6 +366,9 @@ static const struct err_entry err_table[] = {
     E(LEAL_E_TERMINAL_TMC_BEHIND,
       "card refused after its commit: its transaction count (TMC) is not above the one the host "
       "last proved for it, so it is a copy or a clone; keep the card and call the desk"),
+    E(LEAL_E_TERMINAL_LOCAL_HOT,
+      "card refused: this terminal found it a copy or a clone at an earlier tap (its transaction "
+      "count behind the host's); keep the card, call the desk and sync the terminal"),
     E(LEAL_E_WEB_MAIL_QUEUE, "too many e-mails are waiting to be sent; ask for the link again "
                              "in a few minutes"),
     E(LEAL_E_CARD_EV2_DOWNGRADE, "the host knows this card as a DESFire EV2/EV3 but it answered "

@@ -313,6 +313,7 @@ typedef enum leal_err {
     LEAL_E_LEDGER_BONO_DEFERRED = 655,
     /* 656..659: a tap judged on an EV2/EV3's TMC (issue 19, firmware/core/TERMINAL.md) */
     LEAL_E_TERMINAL_TMC_BEHIND = 656,
+    LEAL_E_TERMINAL_LOCAL_HOT = 657,
 
     /* 700..709: the server's mail out (host/web/web_mail.h) */
     LEAL_E_WEB_MAIL_QUEUE = 700,

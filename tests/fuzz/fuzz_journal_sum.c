@@ -3,7 +3,8 @@
  * decoded as it is (a refusal leaves the summary invalid), then with its
  * last 16 bytes replaced by the right MAC under the fuzz journal's key, so
  * the parser behind the MAC is reached: a summary that decodes keeps every
- * bound (cards, rules per card, rule indexes), answers totals for its cards
+ * bound (cards, rules per card, rule indexes, the local hot list's cards
+ * and package versions), answers totals and the hot list for its cards
  * without a sanitizer finding, and, bound to the journal's head, encodes
  * back to exactly the bytes it came from. */
 #include <stdbool.h>
@@ -46,6 +47,13 @@ static void check_decoded(struct journal_sum *s, const struct journal *j, const 
         journal_sum_totals_of(s, c->kind, c->card_id, c->day - 1, &tot); /* wraps at 0: fine */
         journal_sum_totals_of(s, c->kind, c->card_id, c->day + 1, &tot);
     }
+    if (s->hot.n > JOURNAL_HOT_CARDS)
+        abort();
+    for (uint32_t i = 0; i < s->hot.n; i++) /* a card it holds is known */
+        if (s->hot.h[i].package_version > s->hot.newest_package ||
+            journal_hot_find(&s->hot, s->hot.h[i].card_id, j->acked, s->hot.h[i].package_version) !=
+                JOURNAL_HOT_YES)
+            abort();
     /* Bound to the journal as it is, it must encode to the same bytes but
      * its head and acknowledged point (8..39) and its MAC. */
     s->head = j->head;

@@ -189,7 +189,7 @@ static void build_package(struct till *t, const struct till_package *pp)
     c.key_version = 1;
     c.program_id = pp && pp->program_id ? pp->program_id : 7;
     c.terminal_id = t->terminal_id;
-    c.version = 4;
+    c.version = pp && pp->version ? pp->version : 4;
     c.issued = TILL_NOW - 3600;
     c.valid_until = pp && pp->valid_until ? pp->valid_until : TILL_NOW + 7 * 86400;
     c.rules = rules;
@@ -320,6 +320,37 @@ void till_open(struct till *t, struct fixture *f, uint32_t id, const struct till
     memset(&t->sum, 0, sizeof t->sum);
     s.sum = &t->sum;
     assert_int_equal(terminal_open(&t->t, &s), LEAL_OK);
+}
+
+void till_load(struct till *t, const struct till_package *pp)
+{
+    uint8_t *old = t->package;
+    struct package_key pk = {.version = 1};
+    assert_int_equal(crypto_openssl_ed25519_public(package_seed, pk.public_key), LEAL_OK);
+    build_package(t, pp);
+    assert_int_equal(
+        package_load(&t->pkg, &t->cp,
+                     &(struct package_source){package_memory_read, t->package, t->package_len},
+                     &(struct package_expect){t->program_id, t->terminal_id, TILL_NOW,
+                                              t->pkg.info.version, &pk, 1}),
+        LEAL_OK);
+    free(old);
+}
+
+void till_ack(struct till *t)
+{
+    struct journal_ack a;
+    uint8_t key[16], b[JOURNAL_ACK_LEN];
+    memset(&a, 0, sizeof a);
+    a.key_version = 1;
+    a.program_id = t->program_id;
+    a.terminal_id = t->terminal_id;
+    a.epoch = t->j.head.epoch;
+    a.seq = t->j.head.seq;
+    memcpy(a.entry_mac, t->j.head_mac, JOURNAL_MAC_LEN);
+    memset(key, 0x40 + (int)t->terminal_id, sizeof key);
+    assert_int_equal(journal_ack_encode(&t->cp, key, &a, b), LEAL_OK);
+    assert_int_equal(journal_ack(&t->j, b, sizeof b, &t->now), LEAL_OK);
 }
 
 void till_restart(struct till *t)

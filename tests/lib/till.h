@@ -37,6 +37,7 @@ struct till_package {
     uint32_t cap_day_cents, cap_sync_cents; /* 0, 0: 100.00 and 300.00 */
     uint64_t valid_until;                   /* 0: a week from TILL_NOW */
     void (*rules)(struct rules_set *s);     /* NULL: till_rules */
+    uint32_t version;                       /* the package's version; 0: 4 */
 };
 
 struct till {
@@ -71,6 +72,11 @@ void till_rules(struct rules_set *s);
  * copied at the later ones). */
 void till_open(struct till *t, struct fixture *f, uint32_t id, const struct till_package *pp);
 void till_close(struct till *t);
+/* A later package (pp's version above the loaded one's) loaded in place, as
+ * a terminal loads one while it runs. */
+void till_load(struct till *t, const struct till_package *pp);
+/* The host's acknowledgment of every entry of the till's journal, applied. */
+void till_ack(struct till *t);
 /* The terminal restarted: closed, its journal opened again from the same
  * storage (clean), the terminal opened on it, the card presented again. */
 void till_restart(struct till *t);

@@ -18,6 +18,7 @@
 
 #include "firmware/core/journal_sum.h"
 #include "firmware/port/posix/ram_storage.h"
+#include "keys/base/bytes.h"
 #include "keys/hosted/provider_openssl.h"
 #include "tests/lib/desk_fixture.h"
 #include "tests/lib/till.h"
@@ -226,7 +227,8 @@ static void test_stale_torn_and_flipped_summaries(void **state)
     append(JOURNAL_OP_PAY, CARD_A, 300, 60, 0, 0);
     append(JOURNAL_OP_PAY_EARN, CARD_B, 100, 60, 1, 4);
     assert_int_equal(journal_sum_encode(&inc, &j, enc, sizeof enc, &len), LEAL_OK);
-    assert_int_equal(len, JOURNAL_SUM_HEADER_LEN + 2 * JOURNAL_SUM_CARD_LEN + JOURNAL_MAC_LEN);
+    assert_int_equal(len, JOURNAL_SUM_HEADER_LEN + 2 * JOURNAL_SUM_CARD_LEN +
+                              JOURNAL_SUM_HOT_HEADER_LEN + JOURNAL_MAC_LEN);
     assert_int_equal(journal_sum_decode(&got, &j, enc, len), LEAL_OK);
     assert_true(journal_sum_current(&got, &j));
     /* Torn at every length (a save cut short): never believed. */
@@ -248,6 +250,109 @@ static void test_stale_torn_and_flipped_summaries(void **state)
     /* And a stale summary is not kept by an append either. */
     journal_sum_add(&got, &j, &(struct journal_entry){.epoch = 1});
     assert_false(got.valid);
+    journal_close(&j);
+}
+
+/* A refusal of card under package version pv for reason (journal_hot_add's
+ * input), or with reason 0 a balance: an entry that only moves the package
+ * on. Kept in inc. */
+static void append_hot(uint64_t card, uint32_t pv, leal_err reason)
+{
+    struct journal_entry e;
+    memset(&e, 0, sizeof e);
+    e.op = reason != LEAL_OK ? JOURNAL_OP_REFUSAL : JOURNAL_OP_BALANCE;
+    e.card_kind = JOURNAL_CARD_DESFIRE;
+    e.utc_seconds = T0 + 60;
+    e.utc_offset_minutes = 60;
+    e.card_id = card;
+    e.counter_before = e.counter_after = 10;
+    e.package_version = pv;
+    e.reason = (uint16_t)reason;
+    e.item = JOURNAL_OP_EARN;
+    assert_int_equal(journal_append(&j, &e), LEAL_OK);
+    journal_sum_add(&inc, &j, &e);
+    assert_true(journal_sum_current(&inc, &j));
+}
+
+/* The host's acknowledgment of the journal's head, applied: inc is stale
+ * (an append it did not see) and is rebuilt. */
+static void ack_head(void)
+{
+    struct journal_ack a;
+    uint8_t key[16], b[JOURNAL_ACK_LEN];
+    struct port_time t = {T0 + 120, 60};
+    memset(&a, 0, sizeof a);
+    a.key_version = 1;
+    a.program_id = 7;
+    a.terminal_id = 3;
+    a.epoch = j.head.epoch;
+    a.seq = j.head.seq;
+    memcpy(a.entry_mac, j.head_mac, JOURNAL_MAC_LEN);
+    memset(key, 0x43, sizeof key);
+    assert_int_equal(journal_ack_encode(cp, key, &a, b), LEAL_OK);
+    assert_int_equal(journal_ack(&j, b, sizeof b, &t), LEAL_OK);
+    assert_false(journal_sum_current(&inc, &j));
+    assert_int_equal(journal_sum_rebuild(&inc, &j), LEAL_OK);
+}
+
+static uint8_t hot_of(uint64_t card, uint32_t pv)
+{
+    return journal_hot_find(&inc.hot, card, j.acked, pv);
+}
+
+/* The local hot list (TERMINAL.md "Round trips"): a card refused after its
+ * commit with LEAL_E_TERMINAL_TMC_BEHIND stands while the host has not
+ * acknowledged the refusal or no newer package is in force; kept entry by
+ * entry exactly as a rebuild keeps it, encoded as JOURNAL.md says, and
+ * "unknown" for cards it had no room for. */
+static void test_local_hot_list(void **state)
+{
+    static uint8_t enc[JOURNAL_SUM_MAX_LEN];
+    static struct journal_sum got;
+    size_t len = 0;
+    struct journal_key refusal;
+    (void)state;
+    open_journal();
+    append_hot(CARD_B, 4, LEAL_E_TERMINAL_BEHIND_FLOOR); /* refused before any write: not on it */
+    append_hot(CARD_A, 4, LEAL_E_TERMINAL_TMC_BEHIND);
+    refusal = j.head;
+    expect_as_rebuilt();
+    assert_int_equal(hot_of(CARD_A, 4), JOURNAL_HOT_YES);
+    assert_int_equal(hot_of(CARD_A, 5), JOURNAL_HOT_YES); /* a newer package, not acknowledged */
+    assert_int_equal(hot_of(CARD_B, 4), JOURNAL_HOT_NO);
+    /* Its bytes: no card with sums, then newest package 4, one record. */
+    assert_int_equal(journal_sum_encode(&inc, &j, enc, sizeof enc, &len), LEAL_OK);
+    assert_int_equal(len, JOURNAL_SUM_HEADER_LEN + JOURNAL_SUM_HOT_HEADER_LEN +
+                              JOURNAL_SUM_HOT_LEN + JOURNAL_MAC_LEN);
+    assert_int_equal(enc[4], 3);
+    uint8_t want[JOURNAL_SUM_HOT_HEADER_LEN + JOURNAL_SUM_HOT_LEN] = {
+        0, 0, 0, 4, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4};
+    store_be32(want + 16, refusal.epoch);
+    store_be32(want + 20, refusal.seq);
+    assert_memory_equal(enc + JOURNAL_SUM_HEADER_LEN, want, sizeof want);
+    assert_int_equal(journal_sum_decode(&got, &j, enc, len), LEAL_OK);
+    assert_true(journal_sum_current(&got, &j));
+    assert_int_equal(journal_hot_find(&got.hot, CARD_A, j.acked, 4), JOURNAL_HOT_YES);
+    /* The host has it; package 4 still in force: it stands; from 5 on, not. */
+    ack_head();
+    assert_int_equal(hot_of(CARD_A, 4), JOURNAL_HOT_YES);
+    assert_int_equal(hot_of(CARD_A, 5), JOURNAL_HOT_NO);
+    assert_int_equal(inc.hot.n, 1);
+    /* An entry under package 5: dropped from the list. */
+    append_hot(CARD_B, 5, LEAL_OK);
+    assert_int_equal(inc.hot.n, 0);
+    assert_int_equal(inc.hot.newest_package, 5);
+    assert_int_equal(hot_of(CARD_A, 4), JOURNAL_HOT_NO);
+    expect_as_rebuilt();
+    /* More cards than room: the ones it holds are known, the others not. */
+    for (uint64_t c = 1; c <= JOURNAL_HOT_CARDS + 1; c++)
+        append_hot(c, 5, LEAL_E_TERMINAL_TMC_BEHIND);
+    expect_as_rebuilt();
+    assert_true(inc.hot.over);
+    assert_int_equal(hot_of(1, 5), JOURNAL_HOT_YES);
+    assert_int_equal(hot_of(JOURNAL_HOT_CARDS, 5), JOURNAL_HOT_YES);
+    assert_int_equal(hot_of(JOURNAL_HOT_CARDS + 1, 5), JOURNAL_HOT_UNKNOWN);
+    assert_int_equal(hot_of(CARD_A, 5), JOURNAL_HOT_UNKNOWN);
     journal_close(&j);
 }
 
@@ -328,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_totals_are_the_walks),
         cmocka_unit_test(test_more_cards_than_room),
         cmocka_unit_test(test_stale_torn_and_flipped_summaries),
+        cmocka_unit_test(test_local_hot_list),
         cmocka_unit_test_setup_teardown(test_till_with_a_stale_summary_keeps_the_cap,
                                         desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_tap_reads_a_fixed_number_of_slots,

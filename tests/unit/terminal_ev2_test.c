@@ -617,9 +617,11 @@ static void test_tmc_floor(void **state)
     assert_int_equal(r.entry.epoch, e[2].epoch);
     assert_int_equal(r.entry.seq, e[2].seq);
     assert_int_equal(r.tmac_entry.seq, e[1].seq);
-    /* not this terminal's operation to undo */
+    /* not this terminal's operation to undo (and the card is on its local
+     * hot list now: test_local_hot_list) */
+    assert_false(t.t.last.valid);
     q = till_request(TERMINAL_VOID, 0, 0, 0);
-    till_expect_refused(&t, &q, LEAL_E_TERMINAL_NOTHING_TO_VOID);
+    till_expect_refused(&t, &q, LEAL_E_TERMINAL_LOCAL_HOT);
     till_expect_desfire(&t, 2, 48, 5000, 2);
     till_close(&t);
 
@@ -655,6 +657,79 @@ static void test_tmc_floor(void **state)
     till_close(&t);
 }
 
+/* A card refused after its commit as a copy (test_tmc_floor) stands on the
+ * terminal's local hot list: its next taps here are refused after the read,
+ * before anything is staged (LEAL_E_TERMINAL_LOCAL_HOT, 5 RT, the card as it
+ * was), after a restart (the summary rebuilt from the journal) and without
+ * a summary (the list terminal_open walks the journal for), under a newer
+ * package the host built before it had the refusal; once the host has
+ * acknowledged it and a newer package is in force, the package decides. */
+static void test_local_hot_list(void **state)
+{
+    struct fixture *f = *state;
+    struct till t;
+    struct terminal_request q;
+    struct terminal_result r;
+    struct terminal_setup s;
+    struct journal_entry e[8];
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 5, {0}};
+    struct till_package pp = {.floors = &fl, .floor_count = 1, .version = 4};
+
+    till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    till_open(&t, f, 3, &pp);
+    q = till_request(TERMINAL_EARN, 2350, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_TMC_BEHIND);
+    assert_int_equal(r.after.points, 48);
+    /* The next tap: refused after the read, nothing staged or written. */
+    assert_int_equal(till_expect_refused(&t, &q, LEAL_E_TERMINAL_LOCAL_HOT), 5);
+    till_last_entry(&t, &e[0]);
+    assert_int_equal(e[0].op, JOURNAL_OP_REFUSAL);
+    assert_int_equal(e[0].item, TERMINAL_EARN);
+    assert_int_equal(e[0].counter_before, 2);
+    assert_int_equal(e[0].points_after, 48);
+    assert_int_equal(e[0].package_version, 4);
+    q = till_request(TERMINAL_PAY, 0, 300, 0);
+    till_expect_refused(&t, &q, LEAL_E_TERMINAL_LOCAL_HOT);
+    till_expect_desfire(&t, 2, 48, 5000, 2);
+    /* A restart: the summary is rebuilt from the journal. */
+    till_restart(&t);
+    assert_true(journal_sum_current(&t.sum, &t.j));
+    assert_int_equal(t.sum.hot.n, 1);
+    assert_int_equal(t.sum.hot.h[0].card_id, TILL_CARD_ID);
+    q = till_request(TERMINAL_EARN, 2350, 0, 0);
+    assert_int_equal(till_expect_refused(&t, &q, LEAL_E_TERMINAL_LOCAL_HOT), 5);
+    /* The summary's list said "no room": the journal is walked. */
+    t.sum.hot.n = 0;
+    t.sum.hot.over = true;
+    till_expect_refused(&t, &q, LEAL_E_TERMINAL_LOCAL_HOT);
+    /* No summary at all (the board): the list terminal_open walked for. */
+    s = t.t.s;
+    terminal_close(&t.t);
+    s.sum = NULL;
+    assert_int_equal(terminal_open(&t.t, &s), LEAL_OK);
+    assert_int_equal(t.t.hot.n, 1);
+    till_expect_refused(&t, &q, LEAL_E_TERMINAL_LOCAL_HOT);
+    /* A newer package built before the host had the refusal: it stands. */
+    fl.seq = 2;
+    fl.taps = 2;
+    pp.version = 5;
+    till_load(&t, &pp);
+    till_expect_refused(&t, &q, LEAL_E_TERMINAL_LOCAL_HOT);
+    till_expect_desfire(&t, 2, 48, 5000, 2);
+    /* The host acknowledged it, package 5 in force: the tap is the package's
+     * to judge (its floor's TMC 2; the commit answers 3). */
+    till_ack(&t);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.tmc, 3);
+    assert_int_equal(r.after.points, 71);
+    assert_int_equal(r.round_trips, 8);
+    assert_int_equal(t.t.hot.n, 0);
+    till_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -675,6 +750,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tmac_journaled, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmc_floor, desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_local_hot_list, desk_fixture_setup,
+                                        desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
