@@ -335,9 +335,11 @@ till-names:
 		sed -n 's/^    \(LEAL_E_[A-Z0-9_]*\),$$/\1/p'
 
 # make bench-scale (issue 20, not in make test or make bench): tests/bench/chain.sh, the simulated
-# chain, at the issue's size: 1,000 terminals, 1,000,000 carded customers, a week of 10,000,000
-# journal entries. Hours on two cores and about 20 GB under TMPDIR (three copies of the ledger);
-# LEAL_BENCH_CHAIN_TERMINALS, _CARDS, _ENTRIES, _DAYS, _IMPORTERS, _CLIENTS, _SECONDS override it.
+# chain, at the issue's size on SQLite and on PostgreSQL: 1,000 terminals, 1,000,000 carded
+# customers, a week of 10,000,000 journal entries. Hours on two cores and about 20 GB under TMPDIR
+# (three copies of the ledger) and as much in /tmp (the bench's cluster);
+# LEAL_BENCH_CHAIN_TERMINALS, _CARDS, _ENTRIES, _DAYS, _IMPORTERS, _CLIENTS, _SECONDS, _BACKENDS
+# override it.
 .PHONY: bench-scale
 bench-scale: deps
 	@$(MAKE) --no-print-directory VARIANT=release all build/release/tests/tools/chain_gen

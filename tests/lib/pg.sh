@@ -7,7 +7,9 @@
 # EXIT trap calls it. initdb and postgres refuse to run as root, and CI runs
 # as root: then both run as the `postgres` user Debian's package creates,
 # with the directory owned by it. pg_available says whether PostgreSQL 15 is
-# installed (make deps installs it).
+# installed (make deps installs it). PG_START_OPTS (empty by default): more
+# server options after those (a later -c wins), for a bench that keeps the
+# server's safe defaults (-c fsync=on ...) or adds its statistics.
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_DIR=
 
@@ -36,7 +38,7 @@ pg_start() {
         >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log"; return 1; }
     pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
         -o "-c listen_addresses= -c unix_socket_directories=$PG_DIR -c fsync=off \
--c synchronous_commit=off -c full_page_writes=off -c max_connections=40" start \
+-c synchronous_commit=off -c full_page_writes=off -c max_connections=40 ${PG_START_OPTS:-}" start \
         >/dev/null || { cat "$PG_DIR/server.log"; return 1; }
     "$PG_BIN/psql" -h "$PG_DIR" -U postgres -d postgres -qAtX -c "CREATE DATABASE leal" \
         >/dev/null || return 1
