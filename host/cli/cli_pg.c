@@ -1,9 +1,9 @@
 /*
  * cli_pg.c - which commands run on a PostgreSQL ledger (README, "The ledger
  * on PostgreSQL"). A command not yet ported is refused before it opens
- * anything: it would reach a table the PostgreSQL schema does not hold yet,
- * or SQLite itself (privacy). The rest of the CLI does not know the backend;
- * host/ledger chooses it from the --db URI.
+ * anything: it would reach a table the PostgreSQL schema does not hold yet.
+ * The rest of the CLI does not know the backend; host/ledger chooses it from
+ * the --db URI.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,12 +23,8 @@ static const char *const ported[] = {
     "sync import",      "sync ack",
     "reconcile",        "reward add",
     "stamp add",        "reconcile accept",
-    "customer add",     "customer show",
-    "customer edit",    "customer list",
-    "customer search",  "customer consent",
-    "customer note",    "customer export",
-    "customer erase",   "package show", /* reads a file, not the ledger */
-    "terminal package", "sale",         /* leal sale --account ... */
+    "package show",             /* reads a file, not the ledger */
+    "terminal package", "sale", /* leal sale --account ... */
     "sale refund",      "sale category",
     "rules simulate",   "rule add",
     "rule list",        "rule show",
@@ -47,13 +43,13 @@ static const char *const ported[] = {
     "qr issue",         "qr enrol",
     "qr revoke",        "qr decode", /* decode, verify, device: no ledger */
     "qr verify",        "qr device",
-    "customer tag",     "customer untag",
 };
 
 /* Commands every subcommand of which runs there (an unknown one is then
  * the command's own usage error, as on SQLite). */
-static const char *const whole[] = {"rule", "tier", "stamp",   "sale", "report", "settle",
-                                    "card", "desk", "segment", "mail", "user",   "backup"};
+static const char *const whole[] = {"rule",   "tier",   "stamp",    "sale",    "report",
+                                    "settle", "card",   "desk",     "segment", "mail",
+                                    "user",   "backup", "customer", "messages"};
 
 static bool is_pg(const char *db)
 {

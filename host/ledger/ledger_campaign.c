@@ -49,9 +49,11 @@ leal_err ledger_campaign_set(struct ledger *l, int64_t program_id, const char *n
     if (err == LEAL_OK)
         err = store_write(
             l,
-            "INSERT OR REPLACE INTO message_campaign_text(campaign_id, lang, subject, body_text, "
+            "INSERT INTO message_campaign_text(campaign_id, lang, subject, body_text, "
             "body_html, updated_at) SELECT ?1, coalesce(nullif(?2, ''), locale), ?3, ?4, ?5, ?6 "
-            "FROM program WHERE id = ?7",
+            "FROM program WHERE id = ?7 ON CONFLICT (campaign_id, lang) DO UPDATE SET subject = "
+            "excluded.subject, body_text = excluded.body_text, body_html = excluded.body_html, "
+            "updated_at = excluded.updated_at",
             SVALS(SV_I64(c.id), SV_TEXT(t->lang), SV_TEXT(t->subject), SV_TEXT(t->text),
                   SV_TEXT(t->html), SV_I64(ledger_now()), SV_I64(program_id)),
             NULL);
@@ -104,11 +106,12 @@ leal_err ledger_campaign_record(struct ledger *l, const struct ledger_campaign *
     for (size_t i = 0; i < n && err == LEAL_OK; i++)
         if ((err = store_write(
                  l,
-                 "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, "
+                 "INSERT INTO message_send(customer_id, occasion, day, "
                  "token, state, next_at, created_at, updated_at, channel) SELECT "
                  "c.id, ?3, ?4, lower(hex(randomblob(16))), 'pending', ?5, ?5, ?5, "
                  "ch.channel FROM " MSG_REACHABLE_FOR("marketing") " AND c.id = ?2 ORDER BY "
-                                                                   "ch.channel",
+                                                                   "ch.channel ON CONFLICT DO "
+                                                                   "NOTHING",
                  SVALS(SV_I64(c->program_id), SV_I64(ids[i]), SV_TEXT(c->occasion), SV_TEXT(c->day),
                        SV_I64(ledger_now())),
                  NULL)) == LEAL_OK)

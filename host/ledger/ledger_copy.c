@@ -49,7 +49,9 @@ static const struct copy_spec copied[] = {
      "customer_id, name, surname, email, phone, birth_date, gender, address, preferences, "
      "updated_at, name_key, surname_key, phone_key",
      "customer_id"},
-    {"consent", "id, customer_id, channel, granted, at, method, recorded_by, purposes, evidence",
+    {"consent",
+     "id, customer_id, channel, granted, at, method, recorded_by, purposes, evidence, "
+     "text_version",
      "id"},
     {"customer_note", "id, customer_id, at, author, text", "id"},
     /* Tags and segments (version 10). */
@@ -58,6 +60,32 @@ static const struct copy_spec copied[] = {
      "id, program_id, name, tier, store_id, visit_before, visit_after, spend_min_cents, "
      "spend_window_days, points_above, points_below, birthday_month, consent, tag, created_at",
      "id"},
+    /* Messages (version 11): templates, days, languages, the birthday bonus,
+     * campaigns and their texts, kept tiers, the unsubscribe address,
+     * gateways and their texts, the send log with its tokens and states (a
+     * message sent on one side is never sent again on the other) and the
+     * bounces. */
+    {"message_template", "program_id, occasion, lang, subject, body_text, body_html, updated_at",
+     "program_id, occasion, lang"},
+    {"message_occasion", "program_id, occasion, days, updated_at", "program_id, occasion"},
+    {"customer_lang", "customer_id, lang, updated_at", "customer_id"},
+    {"message_birthday_bonus", "program_id, points, updated_at", "program_id"},
+    {"message_campaign", "id, program_id, name, segment_id, day, created_at", "id"},
+    {"message_campaign_text", "campaign_id, lang, subject, body_text, body_html, updated_at",
+     "campaign_id, lang"},
+    {"message_tier", "customer_id, tier, updated_at", "customer_id"},
+    {"message_web", "program_id, url, updated_at", "program_id"},
+    {"message_gateway",
+     "program_id, channel, url, method, format, headers, secret_file, body, updated_at",
+     "program_id, channel"},
+    {"message_channel_text", "program_id, occasion, lang, channel, body_text, updated_at",
+     "program_id, occasion, lang, channel"},
+    {"message_send",
+     "id, customer_id, occasion, day, token, state, attempts, next_at, error, created_at, "
+     "updated_at, channel",
+     "id"},
+    {"message_bounce",
+     "id, message_id, customer_id, kind, status, address, diagnostic, report_key, at", "id"},
     {"account", "id, program_id, customer_id, kind, name, created_at", "id"},
     {"balance", "account_id, asset, amount", "account_id, asset"},
     {"card",

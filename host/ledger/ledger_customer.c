@@ -550,6 +550,8 @@ static const struct {
     /* The names of who carries the customer's family cards (personal data). */
     {"card_holder", "DELETE FROM card_holder WHERE card_id IN (SELECT card_id FROM card WHERE "
                     "account_id IN (SELECT id FROM account WHERE customer_id = ?1))"},
+    /* The bounces name the address and hold the server's words about it. */
+    {"message_bounce", "DELETE FROM message_bounce WHERE customer_id = ?1"},
 };
 
 /* The cards decision "block": the customer's active cards (their accounts',
@@ -651,7 +653,7 @@ leal_err ledger_customer_erase_cards(struct ledger *l, int64_t customer_id,
      * VACUUM runs outside any transaction, after the commit. A PostgreSQL
      * ledger is always at its newest schema: every table named is there. */
     return store_exec(l, "VACUUM customer_pii, customer_note, customer_tag, card_holder, "
-                         "card_pin");
+                         "card_pin, message_bounce");
 }
 
 leal_err ledger_rows(struct ledger *l, const char *sql, int64_t id, ledger_row_cb cb, void *ctx)

@@ -142,8 +142,9 @@ leal_err ledger_message_lang_set(struct ledger *l, int64_t customer_id, const ch
     if ((err = ledger_lang_ok(l, lang)) != LEAL_OK || (err = store_tx_begin(l)) != LEAL_OK)
         return err;
     err = store_write(l,
-                      "INSERT OR REPLACE INTO customer_lang(customer_id, lang, updated_at) "
-                      "SELECT id, ?2, ?3 FROM customer WHERE id = ?1",
+                      "INSERT INTO customer_lang(customer_id, lang, updated_at) "
+                      "SELECT id, ?2, ?3 FROM customer WHERE id = ?1 ON CONFLICT (customer_id) "
+                      "DO UPDATE SET lang = excluded.lang, updated_at = excluded.updated_at",
                       SVALS(SV_I64(customer_id), SV_TEXT(lang), SV_I64(ledger_now())), NULL);
     if (err == LEAL_OK)
         err = store_changed(l, "customer", customer_id);
@@ -173,13 +174,16 @@ leal_err ledger_message_zone(struct ledger *l, int64_t program_id, char *tz, siz
 
 const char *const ledger_message_channels[LEDGER_MSG_NCHANNELS] = {"email", "sms", "whatsapp"};
 
+/* ?2's year (YYYY-MM-DD) is a common one: the Gregorian rule in integer
+ * arithmetic, which both dialects say alike (SQLite's date() would roll 29
+ * February over to 1 March, PostgreSQL's refuses it). */
+#define MSG_COMMON_YEAR(Y) "(" Y " % 4 <> 0 OR (" Y " % 100 = 0 AND " Y " % 400 <> 0))"
 /* Born on ?2's month and day (YYYY-MM-DD); those born on 29 February on 28
- * February of common years: date() rolls 29 February of a common year over
- * to 1 March, which tells leap years apart. */
+ * February of common years. */
 #define MSG_BORN_ON                                                                                \
     "(substr(p.birth_date, 6, 5) = substr(?2, 6, 5) OR "                                           \
-    "(substr(p.birth_date, 6, 5) = '02-29' AND substr(?2, 6, 5) = '02-28' AND "                    \
-    "date(substr(?2, 1, 4) || '-02-29') <> substr(?2, 1, 4) || '-02-29'))"
+    "(substr(p.birth_date, 6, 5) = '02-29' AND substr(?2, 6, 5) = '02-28' AND " MSG_COMMON_YEAR(   \
+        "CAST(substr(?2, 1, 4) AS INTEGER)") "))"
 
 leal_err ledger_message_record_birthdays(struct ledger *l, int64_t program_id, const char *day,
                                          int64_t *added)
@@ -192,15 +196,16 @@ leal_err ledger_message_record_birthdays(struct ledger *l, int64_t program_id, c
     }
     if ((err = store_tx_begin(l)) != LEAL_OK)
         return err;
-    /* The token comes from SQLite's randomblob (ChaCha20 seeded by the OS):
-     * guessing one would only unsubscribe someone. date() rolls 29 February
-     * of a common year over to 1 March, which tells leap years apart. */
+    /* The token comes from randomblob (SQLite's ChaCha20 seeded by the OS;
+     * on PostgreSQL its strong random source, schema_pg.c): guessing one
+     * would only unsubscribe someone. */
     err = store_write(
         l,
-        "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, token, state, next_at, "
+        "INSERT INTO message_send(customer_id, occasion, day, token, state, next_at, "
         "created_at, updated_at, channel) "
         "SELECT c.id, 'birthday', ?2, lower(hex(randomblob(16))), 'pending', ?3, ?3, ?3, "
-        "ch.channel FROM " MSG_REACHABLE " AND " MSG_BORN_ON " ORDER BY c.id, ch.channel",
+        "ch.channel FROM " MSG_REACHABLE " AND " MSG_BORN_ON " ORDER BY c.id, ch.channel "
+        "ON CONFLICT DO NOTHING",
         SVALS(SV_I64(program_id), SV_TEXT(day), SV_I64(ledger_now())), NULL);
     if (err == LEAL_OK)
         *added = store_changes(l);
@@ -224,10 +229,10 @@ static const char *occasion_sql(const char *occasion)
                "account a JOIN line ln ON ln.account_id = a.id JOIN entry e ON e.id = "
                "ln.entry_id WHERE a.customer_id = c.id AND e.kind IN " MSG_VISIT_KINDS
                "), c.created_at) AS last, " MSG_CHANNEL_NO " AS chn FROM " MSG_REACHABLE
-               ") WHERE last <= ?2 - ?3 * 86400 ORDER BY id, chn";
+               ") AS r WHERE last <= ?2 - ?3 * 86400 ORDER BY id, chn";
     if (strcmp(occasion, "expiring") == 0)
         return "SELECT c.id, o.expires_at - 1, " MSG_CHANNEL_NO " FROM lot o JOIN account a ON "
-               "a.id = o.account_id JOIN " MSG_REACHABLE " AND a.customer_id = c.id AND "
+               "a.id = o.account_id, " MSG_REACHABLE " AND a.customer_id = c.id AND "
                "o.asset = 'PTS' AND o.remaining > 0 AND o.expires_at > ?2 AND o.expires_at <= "
                "?2 + ?3 * 86400 ORDER BY c.id, o.expires_at, 3";
     return "SELECT c.id, c.created_at, " MSG_CHANNEL_NO " FROM " MSG_REACHABLE
@@ -390,14 +395,15 @@ leal_err ledger_message_record(struct ledger *l, int64_t program_id, const char 
         err = moments(l, occasion_sql(occasion),
                       SVALS(SV_I64(program_id), SV_I64(now), SV_I64(days)), &m, &n);
     /* The day is worked out here, in the program's zone, which SQLite
-     * cannot do; the row's UNIQUE key makes a period's message once. */
+     * cannot do (the same on both backends); the row's UNIQUE key makes a
+     * period's message once. */
     for (size_t i = 0; i < n && err == LEAL_OK; i++)
         if ((err = local_day(l, tz, m[i].at, day)) == LEAL_OK &&
             (err = store_write(l,
-                               "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, "
+                               "INSERT INTO message_send(customer_id, occasion, day, "
                                "token, state, next_at, created_at, updated_at, channel) VALUES "
                                "(?1, ?2, ?3, lower(hex(randomblob(16))), 'pending', ?4, ?4, ?4, "
-                               "?5)",
+                               "?5) ON CONFLICT DO NOTHING",
                                SVALS(SV_I64(m[i].customer_id), SV_TEXT(occasion), SV_TEXT(day),
                                      SV_I64(ledger_now()),
                                      SV_TEXT(ledger_message_channels[m[i].channel])),
@@ -481,13 +487,12 @@ leal_err ledger_message_due(struct ledger *l, int64_t program_id, int64_t now, c
                                    "SELECT " MSG_COLS " FROM message_send m JOIN customer c ON "
                                    "c.id = m.customer_id WHERE c.program_id = ?1 AND (m.state = "
                                    "'pending' OR (m.state = 'failed' AND m.next_at <= ?2)) "
-                                   "AND (?3 IS NULL OR m.occasion = ?3) ORDER BY m.id",
+                                   "AND (?3 = '' OR m.occasion = ?3) ORDER BY m.id",
                                    &st);
     *rows = NULL;
     *n = 0;
     if (err == LEAL_OK)
-        store_bind(st,
-                   SVALS(SV_I64(program_id), SV_I64(now), occasion ? SV_TEXT(occasion) : SV_NULL));
+        store_bind(st, SVALS(SV_I64(program_id), SV_I64(now), SV_TEXT(occasion ? occasion : "")));
     while (err == LEAL_OK && store_next_row(l, st, &err)) {
         if (*n == cap) {
             size_t ncap = cap ? cap * 2 : 16;

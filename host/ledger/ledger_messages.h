@@ -93,10 +93,11 @@ LEAL_MUST_CHECK leal_err ledger_message_template_for(struct ledger *l, int64_t p
                                                      struct ledger_message_template *out);
 /* The order of a template's languages for customer ?3 of program ?1 (table
  * alias t): the customer's language, then the program's locale, then by
- * language. */
+ * language (CASE, not a comparison's truth, which PostgreSQL does not
+ * order as a number). */
 #define LEDGER_MSG_LANG_ORDER                                                                      \
-    "coalesce(t.lang = (SELECT lang FROM customer_lang WHERE customer_id = ?3), 0) DESC, "         \
-    "t.lang = (SELECT locale FROM program WHERE id = ?1) DESC, t.lang"
+    "CASE WHEN t.lang = (SELECT lang FROM customer_lang WHERE customer_id = ?3) THEN 0 ELSE 1 "    \
+    "END, CASE WHEN t.lang = (SELECT locale FROM program WHERE id = ?1) THEN 0 ELSE 1 END, t.lang"
 /* The first row of sql (columns subject, body_text, body_html, updated_at,
  * lang; ?1 program_id, ?2 key, ?3 customer_id) into *out (its occasion
  * left to the caller); LEAL_E_NOT_FOUND without one. For ledger_campaign.c. */
@@ -234,7 +235,7 @@ LEAL_MUST_CHECK leal_err ledger_message_unsubscribe(struct ledger *l, const char
  * the next run tells them of the tier they fall to); a row not sent of a
  * removed tier is deleted, as is a row whose renumbered occasion another row
  * of that customer, day and channel has. map must be ascending where not 0.
- * Nothing on a PostgreSQL ledger (it keeps no messages). */
+ */
 LEAL_MUST_CHECK leal_err ledger_message_tier_renumber(struct ledger *l, int64_t program_id,
                                                       const uint32_t *map, uint32_t n_old);
 

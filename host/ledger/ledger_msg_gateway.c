@@ -21,9 +21,13 @@ leal_err ledger_message_gateway_set(struct ledger *l, const struct ledger_messag
     err = store_exists(l, ST_PROGRAM_EXISTS, g->program_id, "program");
     if (err == LEAL_OK && g->url[0])
         err = store_write(l,
-                          "INSERT OR REPLACE INTO message_gateway(program_id, channel, url, "
-                          "method, format, headers, secret_file, body, updated_at) VALUES (?1, "
-                          "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                          "INSERT INTO message_gateway(program_id, channel, url, method, "
+                          "format, headers, secret_file, body, updated_at) VALUES (?1, ?2, ?3, "
+                          "?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (program_id, channel) DO UPDATE "
+                          "SET url = excluded.url, method = excluded.method, format = "
+                          "excluded.format, headers = excluded.headers, secret_file = "
+                          "excluded.secret_file, body = excluded.body, updated_at = "
+                          "excluded.updated_at",
                           SVALS(SV_I64(g->program_id), SV_TEXT(g->channel), SV_TEXT(g->url),
                                 SV_TEXT(g->method), SV_TEXT(g->format), SV_TEXT(g->headers),
                                 SV_TEXT(g->secret_file), SV_TEXT(g->body), SV_I64(ledger_now())),
@@ -83,9 +87,11 @@ leal_err ledger_message_channel_text_set(struct ledger *l,
     err = store_exists(l, ST_PROGRAM_EXISTS, program_id, "program");
     if (err == LEAL_OK && text[0])
         err = store_write(l,
-                          "INSERT OR REPLACE INTO message_channel_text(program_id, occasion, lang, "
+                          "INSERT INTO message_channel_text(program_id, occasion, lang, "
                           "channel, body_text, updated_at) SELECT ?1, ?2, coalesce(nullif(?3, ''), "
-                          "locale), ?4, ?5, ?6 FROM program WHERE id = ?1",
+                          "locale), ?4, ?5, ?6 FROM program WHERE id = ?1 ON CONFLICT "
+                          "(program_id, occasion, lang, channel) DO UPDATE SET body_text = "
+                          "excluded.body_text, updated_at = excluded.updated_at",
                           SVALS(SV_I64(program_id), SV_TEXT(occasion), SV_TEXT(lang),
                                 SV_TEXT(channel), SV_TEXT(text), SV_I64(ledger_now())),
                           NULL);

@@ -38,8 +38,9 @@ leal_err ledger_message_template_set(struct ledger *l, const struct ledger_messa
     err = store_exists(l, ST_PROGRAM_EXISTS, t->program_id, "program");
     if (err == LEAL_OK && t->days > 0)
         err = store_write(l,
-                          "INSERT OR REPLACE INTO message_occasion(program_id, occasion, days, "
-                          "updated_at) VALUES (?1, ?2, ?3, ?4)",
+                          "INSERT INTO message_occasion(program_id, occasion, days, updated_at) "
+                          "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (program_id, occasion) DO UPDATE "
+                          "SET days = excluded.days, updated_at = excluded.updated_at",
                           SVALS(SV_I64(t->program_id), SV_TEXT(t->occasion), SV_I64(t->days),
                                 SV_I64(ledger_now())),
                           NULL);
@@ -54,17 +55,21 @@ leal_err ledger_message_template_set(struct ledger *l, const struct ledger_messa
     if (err == LEAL_OK && t->bonus_set)
         err =
             store_write(l,
-                        t->bonus ? "INSERT OR REPLACE INTO message_birthday_bonus(program_id, "
-                                   "points, updated_at) VALUES (?1, ?2, ?3)"
+                        t->bonus ? "INSERT INTO message_birthday_bonus(program_id, points, "
+                                   "updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (program_id) "
+                                   "DO UPDATE SET points = excluded.points, updated_at = "
+                                   "excluded.updated_at"
                                  : "DELETE FROM message_birthday_bonus WHERE program_id = ?1 "
                                    "AND ?2 = 0 AND ?3 > 0",
                         SVALS(SV_I64(t->program_id), SV_I64(t->bonus), SV_I64(ledger_now())), NULL);
     if (err == LEAL_OK)
         err = store_write(
             l,
-            "INSERT OR REPLACE INTO message_template(program_id, occasion, lang, subject, "
+            "INSERT INTO message_template(program_id, occasion, lang, subject, "
             "body_text, body_html, updated_at) SELECT ?1, ?2, coalesce(nullif(?7, ''), locale), "
-            "?3, ?4, ?5, ?6 FROM program WHERE id = ?1",
+            "?3, ?4, ?5, ?6 FROM program WHERE id = ?1 ON CONFLICT (program_id, occasion, lang) "
+            "DO UPDATE SET subject = excluded.subject, body_text = excluded.body_text, body_html "
+            "= excluded.body_html, updated_at = excluded.updated_at",
             SVALS(SV_I64(t->program_id), SV_TEXT(t->occasion), SV_TEXT(t->subject),
                   SV_TEXT(t->text), SV_TEXT(t->html), SV_I64(ledger_now()), SV_TEXT(t->lang)),
             NULL);

@@ -26,8 +26,9 @@ static const char tier_rows_sql[] =
 static leal_err tier_keep(struct ledger *l, int64_t customer_id, int64_t tier)
 {
     return store_write(l,
-                       "INSERT OR REPLACE INTO message_tier(customer_id, tier, updated_at) "
-                       "VALUES (?1, ?2, ?3)",
+                       "INSERT INTO message_tier(customer_id, tier, updated_at) VALUES (?1, ?2, "
+                       "?3) ON CONFLICT (customer_id) DO UPDATE SET tier = excluded.tier, "
+                       "updated_at = excluded.updated_at",
                        SVALS(SV_I64(customer_id), SV_I64(tier), SV_I64(ledger_now())), NULL);
 }
 
@@ -76,10 +77,11 @@ static leal_err tier_scan(struct ledger *l, int64_t program_id, struct tier_scan
         if (err == LEAL_OK && occ[0] &&
             (err =
                  store_write(l,
-                             "INSERT OR IGNORE INTO message_send(customer_id, occasion, day, "
+                             "INSERT INTO message_send(customer_id, occasion, day, "
                              "token, state, next_at, created_at, updated_at, channel) SELECT "
                              "c.id, ?3, ?4, lower(hex(randomblob(16))), 'pending', ?5, ?5, ?5, "
-                             "ch.channel FROM " MSG_REACHABLE " AND c.id = ?2 ORDER BY ch.channel",
+                             "ch.channel FROM " MSG_REACHABLE " AND c.id = ?2 ORDER BY ch.channel "
+                             "ON CONFLICT DO NOTHING",
                              SVALS(SV_I64(program_id), SV_I64(customer), SV_TEXT(occ),
                                    SV_TEXT(s->day), SV_I64(ledger_now())),
                              NULL)) == LEAL_OK)

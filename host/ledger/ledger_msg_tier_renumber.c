@@ -48,9 +48,6 @@ leal_err ledger_message_tier_renumber(struct ledger *l, int64_t program_id, cons
                                       uint32_t n_old)
 {
     leal_err err = LEAL_OK;
-    /* A PostgreSQL ledger keeps no messages (schema_pg.c): nothing to follow. */
-    if (l->pg)
-        return LEAL_OK;
     /* Those moving up from the highest, then those moving down or removed
      * from the lowest: no tier is moved onto one not moved yet. */
     for (uint32_t i = n_old; i >= 1 && err == LEAL_OK; i--)

@@ -36,8 +36,9 @@ leal_err ledger_message_web_set(struct ledger *l, int64_t program_id, const char
     err = store_exists(l, ST_PROGRAM_EXISTS, program_id, "program");
     if (err == LEAL_OK)
         err = store_write(l,
-                          url[0] ? "INSERT OR REPLACE INTO message_web(program_id, url, "
-                                   "updated_at) VALUES (?1, ?2, ?3)"
+                          url[0] ? "INSERT INTO message_web(program_id, url, updated_at) "
+                                   "VALUES (?1, ?2, ?3) ON CONFLICT (program_id) DO UPDATE SET "
+                                   "url = excluded.url, updated_at = excluded.updated_at"
                                  : "DELETE FROM message_web WHERE program_id = ?1 AND ?2 = '' "
                                    "AND ?3 > 0",
                           SVALS(SV_I64(program_id), SV_TEXT(url), SV_I64(ledger_now())), NULL);

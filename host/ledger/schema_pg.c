@@ -7,7 +7,8 @@
  * (README, "The ledger on PostgreSQL"): programs, stores, terminals,
  * customers, accounts, balances, cards, entries, lines, points lots,
  * online sales, the desk's cards in flight and the portal's codes,
- * customers' tags and segments, mail settings, back-office users. The
+ * customers' tags and segments, mail settings, back-office users,
+ * messages to customers. The
  * same columns, checks and unique keys (the idempotency keys are unique
  * indexes, as there); integers are BIGINT, blobs BYTEA. An id behaves as
  * SQLite's INTEGER PRIMARY KEY: NULL or left out takes the next number, one
@@ -534,6 +535,100 @@
     " expires_at BIGINT NOT NULL, used_at BIGINT);"                                                \
     "ALTER TABLE audit ADD FOREIGN KEY (user_id) REFERENCES web_user(id);"
 
+/* Messages to customers (issue 20, version 11, PGMSG2), as schema.c's at
+ * its newest: a template per program, occasion and language, the days of
+ * the occasions that count them, a customer's language, the birthday bonus,
+ * campaigns with their texts per language, each customer's tier as the last
+ * run saw it, the address of the program's `leal serve` for the unsubscribe
+ * link, the SMS and WhatsApp gateways, an occasion's own text per gateway
+ * channel, the send log (one row per customer, occasion, day and channel,
+ * recorded before anything is sent; its token unique) and the bounces
+ * matched to it. message_channel is a view, as on SQLite: the channels a
+ * program sends on. randomblob() and hex() are SQLite's, for the tokens the
+ * backends make with the same SQL: randomblob takes its bytes from
+ * gen_random_uuid() (PostgreSQL's strong random source, no extension),
+ * only those of a version 4 UUID that are random (13 of its 16), so every
+ * byte is random. */
+#define PG_PGMSG2_SCHEMA                                                                           \
+    "CREATE FUNCTION randomblob(n bigint) RETURNS bytea LANGUAGE sql VOLATILE AS $f$ SELECT "      \
+    "substring(string_agg(substring(u from 1 for 6) || substring(u from 10 for 7), ''::bytea) "    \
+    "from 1 for n::integer) FROM (SELECT decode(replace(gen_random_uuid()::text, '-', ''), "       \
+    "'hex') AS u FROM generate_series(1, (n::integer + 12) / 13)) g $f$;"                          \
+    "CREATE FUNCTION hex(b bytea) RETURNS text LANGUAGE sql IMMUTABLE AS "                         \
+    "'SELECT upper(encode(b, ''hex''))';"                                                          \
+    "CREATE TABLE message_template("                                                               \
+    " program_id BIGINT NOT NULL REFERENCES program(id),"                                          \
+    " occasion TEXT NOT NULL CHECK (occasion IN ('birthday','inactive','expiring','welcome',"      \
+    "  'tier_up','tier_down')),"                                                                   \
+    " lang TEXT NOT NULL CHECK (lang IN ('en','es')),"                                             \
+    " subject TEXT NOT NULL CHECK (length(subject) >= 1),"                                         \
+    " body_text TEXT NOT NULL CHECK (length(body_text) >= 1), body_html TEXT NOT NULL,"            \
+    " updated_at BIGINT NOT NULL, PRIMARY KEY (program_id, occasion, lang));"                      \
+    "CREATE TABLE message_occasion("                                                               \
+    " program_id BIGINT NOT NULL REFERENCES program(id),"                                          \
+    " occasion TEXT NOT NULL CHECK (occasion IN ('inactive','expiring','welcome')),"               \
+    " days BIGINT NOT NULL CHECK (days BETWEEN 1 AND 3650), updated_at BIGINT NOT NULL,"           \
+    " PRIMARY KEY (program_id, occasion));"                                                        \
+    "CREATE TABLE customer_lang("                                                                  \
+    " customer_id BIGINT PRIMARY KEY REFERENCES customer(id),"                                     \
+    " lang TEXT NOT NULL CHECK (lang IN ('en','es')), updated_at BIGINT NOT NULL);"                \
+    "CREATE TABLE message_birthday_bonus("                                                         \
+    " program_id BIGINT PRIMARY KEY REFERENCES program(id),"                                       \
+    " points BIGINT NOT NULL CHECK (points BETWEEN 1 AND 100000), updated_at BIGINT NOT NULL);"    \
+    "CREATE TABLE message_campaign("                                                               \
+    " id BIGINT PRIMARY KEY, program_id BIGINT NOT NULL REFERENCES program(id),"                   \
+    " name TEXT COLLATE \"C\" NOT NULL CHECK (length(name) BETWEEN 1 AND 63),"                     \
+    " segment_id BIGINT NOT NULL REFERENCES segment(id),"                                          \
+    " day TEXT NOT NULL CHECK (length(day) = 10), created_at BIGINT NOT NULL,"                     \
+    " UNIQUE (program_id, name));"                                                                 \
+    "CREATE TABLE message_campaign_text("                                                          \
+    " campaign_id BIGINT NOT NULL REFERENCES message_campaign(id),"                                \
+    " lang TEXT NOT NULL CHECK (lang IN ('en','es')),"                                             \
+    " subject TEXT NOT NULL CHECK (length(subject) >= 1),"                                         \
+    " body_text TEXT NOT NULL CHECK (length(body_text) >= 1), body_html TEXT NOT NULL,"            \
+    " updated_at BIGINT NOT NULL, PRIMARY KEY (campaign_id, lang));"                               \
+    "CREATE TABLE message_tier("                                                                   \
+    " customer_id BIGINT PRIMARY KEY REFERENCES customer(id),"                                     \
+    " tier BIGINT NOT NULL CHECK (tier BETWEEN 0 AND 255), updated_at BIGINT NOT NULL);"           \
+    "CREATE TABLE message_web("                                                                    \
+    " program_id BIGINT PRIMARY KEY REFERENCES program(id),"                                       \
+    " url TEXT NOT NULL CHECK (length(url) BETWEEN 8 AND 200), updated_at BIGINT NOT NULL);"       \
+    "CREATE TABLE message_gateway("                                                                \
+    " program_id BIGINT NOT NULL REFERENCES program(id),"                                          \
+    " channel TEXT NOT NULL CHECK (channel IN ('sms','whatsapp')),"                                \
+    " url TEXT NOT NULL CHECK (length(url) BETWEEN 8 AND 500),"                                    \
+    " method TEXT NOT NULL CHECK (method IN ('POST','PUT')),"                                      \
+    " format TEXT NOT NULL CHECK (format IN ('json','form')), headers TEXT NOT NULL,"              \
+    " secret_file TEXT NOT NULL, body TEXT NOT NULL CHECK (length(body) >= 1),"                    \
+    " updated_at BIGINT NOT NULL, PRIMARY KEY (program_id, channel));"                             \
+    "CREATE VIEW message_channel AS SELECT program_id, 'email' AS channel FROM program_mail "      \
+    "UNION ALL SELECT program_id, channel FROM message_gateway;"                                   \
+    "CREATE TABLE message_channel_text("                                                           \
+    " program_id BIGINT NOT NULL REFERENCES program(id), occasion TEXT NOT NULL,"                  \
+    " lang TEXT NOT NULL CHECK (lang IN ('en','es')),"                                             \
+    " channel TEXT NOT NULL CHECK (channel IN ('sms','whatsapp')),"                                \
+    " body_text TEXT NOT NULL CHECK (length(body_text) >= 1), updated_at BIGINT NOT NULL,"         \
+    " PRIMARY KEY (program_id, occasion, lang, channel));"                                         \
+    "CREATE TABLE message_send("                                                                   \
+    " id BIGINT PRIMARY KEY, customer_id BIGINT NOT NULL REFERENCES customer(id),"                 \
+    " occasion TEXT NOT NULL, day TEXT NOT NULL CHECK (length(day) = 10),"                         \
+    " token TEXT NOT NULL UNIQUE CHECK (length(token) = 32),"                                      \
+    " state TEXT NOT NULL CHECK (state IN ('pending','sending','sent','failed','refused',"         \
+    "  'unknown','skipped')),"                                                                     \
+    " attempts BIGINT NOT NULL DEFAULT 0 CHECK (attempts >= 0), next_at BIGINT NOT NULL,"          \
+    " error TEXT NOT NULL DEFAULT '', created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,"     \
+    " channel TEXT NOT NULL DEFAULT 'email' CHECK (channel IN ('email','sms','whatsapp')),"        \
+    " UNIQUE (customer_id, occasion, day, channel));"                                              \
+    "CREATE INDEX message_send_state ON message_send(state, next_at);"                             \
+    "CREATE TABLE message_bounce("                                                                 \
+    " id BIGINT PRIMARY KEY, message_id BIGINT NOT NULL REFERENCES message_send(id),"              \
+    " customer_id BIGINT NOT NULL REFERENCES customer(id),"                                        \
+    " kind TEXT NOT NULL CHECK (kind IN ('hard','soft')),"                                         \
+    " status TEXT NOT NULL CHECK (length(status) BETWEEN 5 AND 9), address TEXT NOT NULL,"         \
+    " diagnostic TEXT NOT NULL DEFAULT '',"                                                        \
+    " report_key TEXT NOT NULL UNIQUE CHECK (length(report_key) = 64), at BIGINT NOT NULL);"       \
+    "CREATE INDEX message_bounce_customer ON message_bounce(customer_id, kind, address);"
+
 static const char *const pg_migrations[] = {
     /* 0 -> 1 */ PG_PRINTF_FUNCTION PG_MAX_FUNCTIONS PG_ROWID_FUNCTION PG_CORE_SCHEMA
         PG_HOST_CHANGE_SCHEMA PG_ROWID(
@@ -547,6 +642,7 @@ static const char *const pg_migrations[] = {
     /* 7 -> 8 */ PG_SETTLE_SCHEMA PG_ROWID("'settle_value'"),
     /* 8 -> 9 */ PG_CARD_SCHEMA PG_ROWID("'audit'"),
     /* 9 -> 10 */ PG_PGMSG_SCHEMA PG_ROWID("'segment','web_user'"),
+    /* 10 -> 11 */ PG_PGMSG2_SCHEMA PG_ROWID("'message_campaign','message_send','message_bounce'"),
 };
 
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == STORE_PG_SCHEMA_VERSION,

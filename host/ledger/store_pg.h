@@ -30,7 +30,7 @@
 
 /* The PostgreSQL schema's own version (schema_version table): migrations in
  * schema_pg.c, independent of LEDGER_SCHEMA_VERSION (SQLite's). */
-#define STORE_PG_SCHEMA_VERSION 10
+#define STORE_PG_SCHEMA_VERSION 11
 
 /* The SQL that takes schema_version v to v+1 (NULL out of range). */
 const char *store_pg_migration(int from);

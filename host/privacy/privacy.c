@@ -4,6 +4,7 @@
 #include "privacy.h"
 
 #include "host/ledger/ledger.h"
+#include "host/ledger/ledger_rows.h"
 
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -659,6 +660,35 @@ static const char retain_sql[] =
     "JOIN entry e ON e.id = l.entry_id WHERE a.customer_id = c.id), c.created_at) < ?2 "
     "ORDER BY c.id";
 
+/* id appended to the array *ids of *n (*cap its room). */
+static leal_err retain_add(int64_t **ids, size_t *n, size_t *cap, int64_t id)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? 2 * *cap : 64;
+        int64_t *p = realloc(*ids, ncap * sizeof **ids);
+        if (!p)
+            return LEAL_E_NO_MEMORY;
+        *ids = p;
+        *cap = ncap;
+    }
+    (*ids)[(*n)++] = id;
+    return LEAL_OK;
+}
+
+/* retain_sql's customers from the PostgreSQL ledger l (the same SQL through
+ * the ledger's store). */
+static leal_err retain_list_pg(struct ledger *l, int64_t program_id, int64_t before, int64_t **ids,
+                               size_t *n)
+{
+    struct ledger_rows *rows = NULL;
+    size_t cap = 0;
+    leal_err err = ledger_rows_run(l, retain_sql, (const int64_t[]){program_id, before}, 2, &rows);
+    while (err == LEAL_OK && ledger_rows_next(rows, &err))
+        err = retain_add(ids, n, &cap, ledger_rows_i64(rows, 0));
+    ledger_rows_close(rows);
+    return err;
+}
+
 static leal_err retain_list(const char *path, int64_t program_id, int64_t before, int64_t **ids,
                             size_t *n)
 {
@@ -674,17 +704,8 @@ static leal_err retain_list(const char *path, int64_t program_id, int64_t before
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, program_id);
         sqlite3_bind_int64(st, 2, before);
-        while (err == LEAL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if (*n == cap) {
-                int64_t *p = realloc(*ids, (cap = cap ? 2 * cap : 64) * sizeof **ids);
-                if (!p) {
-                    err = LEAL_E_NO_MEMORY;
-                    break;
-                }
-                *ids = p;
-            }
-            (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
-        }
+        while (err == LEAL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+            err = retain_add(ids, n, &cap, sqlite3_column_int64(st, 0));
         sqlite3_finalize(st);
     }
     if (err == LEAL_OK && rc != SQLITE_DONE)
@@ -697,14 +718,22 @@ leal_err privacy_retain(const char *path, const struct privacy_retention *r, int
 {
     int64_t *ids = NULL;
     size_t n = 0;
+    struct ledger *l = NULL;
     *erased = 0;
     if (!r || r->years < 1 || r->years > 100 || !r->operator_name)
         return LEAL_E_ARG;
     int64_t before = r->now - (int64_t)r->years * 365 * 86400;
-    leal_err err = retain_list(path, r->program_id, before, &ids, &n);
+    /* On PostgreSQL one connection lists and erases (each customer in a
+     * write transaction of its own, as on SQLite). */
+    leal_err err = pg_path(path) ? pg_open(path, &l) : LEAL_OK;
+    if (err == LEAL_OK)
+        err = l ? retain_list_pg(l, r->program_id, before, &ids, &n)
+                : retain_list(path, r->program_id, before, &ids, &n);
     for (size_t i = 0; err == LEAL_OK && i < n; i++) {
         if (!r->dry_run)
-            err = privacy_erase(path, ids[i], r->operator_name);
+            err = l ? ledger_customer_erase(l, ids[i], r->operator_name, LEDGER_ERASED_NOTE,
+                                            (int64_t)time(NULL))
+                    : privacy_erase(path, ids[i], r->operator_name);
         /* Erased meanwhile by another run: nothing left to do for them. */
         if (err == LEAL_E_STATE)
             err = LEAL_OK;
@@ -712,5 +741,6 @@ leal_err privacy_retain(const char *path, const struct privacy_retention *r, int
             (*erased)++;
     }
     free(ids);
+    ledger_close(l);
     return err;
 }

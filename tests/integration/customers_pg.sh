@@ -14,8 +14,10 @@
 # database with a language's collation, and `leal ledger copy` carrying the
 # customers from the SQLite file to PostgreSQL and back to the same file.
 # On both also `leal user` (each change audited, sessions ended) and `leal
-# backup` (from PostgreSQL: a verified SQLite ledger file); then segment.sh
-# and mail_cli.sh on this cluster (LEAL_TEST_BACKEND=pg, a database each).
+# backup` (from PostgreSQL: a verified SQLite ledger file) and `leal
+# customer retention`; then segment.sh, mail_cli.sh, messages.sh,
+# messages_occasions.sh and messages_campaign.sh on this cluster
+# (LEAL_TEST_BACKEND=pg, a database each).
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -156,10 +158,39 @@ print(p["name"], p["surname"], p["email"], p["preferences"], t["customer_note"][
     check_eq "$n: erase an unknown customer" "2|leal: customer 42: no such id" "$RC|$ERR"
     l customer export 42
     check_eq "$n: export an unknown customer" "2|leal: customer 42: no such id" "$RC|$ERR"
+    retention
     l ledger verify
     check_eq "$n: verify" "0|ledger ok: 1 entries, 2 lines, 24 accounts" "$RC|$OUT"
     users
     backup
+}
+
+# `leal customer retention`: customer 4 of program 2 (no entry) enrolled
+# three years ago is erased after two years, once; program 1's customer 3,
+# as old, is not the run's.
+retention() {
+    q "UPDATE customer SET created_at = created_at - 3 * 365 * 86400 WHERE id IN (3, 4)" >/dev/null
+    l customer retention --program 2 --years 2
+    check_eq "$n: retention: without --confirm, exit 2" \
+        "2|leal: retention erases for good: add --confirm (or --dry-run to count) (see 'leal --help')" "$RC|$ERR"
+    l customer retention --program 2 --years 2 --dry-run
+    check_eq "$n: retention --dry-run: counts, erases nothing" \
+        "0|program 2: 1 customer inactive for 2 years would be erased|0" \
+        "$RC|$OUT|$(q "SELECT count(*) FROM customer WHERE erased_at IS NOT NULL AND id > 1")"
+    l customer retention --program 2 --years 4 --confirm
+    check_eq "$n: retention: none inactive for 4 years" \
+        "0|program 2: 0 customers inactive for 4 years erased" "$RC|$OUT"
+    l customer retention --program 2 --years 2 --confirm --operator dpo
+    check_eq "$n: retention: customer 4 erased" \
+        "0|program 2: 1 customer inactive for 2 years erased" "$RC|$OUT"
+    check_eq "$n: retention: only customer 4, personal data emptied, the note by the operator" \
+        "4|Ángel||dpo|personal data erased at the customer's request (leal customer erase)" \
+        "$(q "SELECT c.id || '|' || (SELECT name FROM customer_pii WHERE customer_id = 3) || '|' || \
+p.name || '|' || n.author || '|' || n.text FROM customer c JOIN customer_pii p ON p.customer_id = c.id \
+JOIN customer_note n ON n.customer_id = c.id WHERE c.erased_at IS NOT NULL AND c.id > 1")"
+    l customer retention --program 2 --years 2 --confirm
+    check_eq "$n: retention again: nobody left to erase" \
+        "0|program 2: 0 customers inactive for 2 years erased" "$RC|$OUT"
 }
 
 # `leal backup`: an SQLite ledger file of the same books and customers (from
@@ -269,12 +300,12 @@ check_eq "$n: the keys are collated C there" "C|C|C" \
 table_name = 'customer_pii' AND column_name LIKE '%_key' ORDER BY column_name" | paste -sd '|')"
 
 # leal ledger copy: the SQLite ledger of the cases (customers, personal
-# data, consent, notes, an erased customer) into a new PostgreSQL database
+# data, consent, notes, two erased customers) into a new PostgreSQL database
 # and back into a new file: the file that comes back is the file that left
 # (line by line: the erasure's VACUUM put the file's triggers and views in
 # another order than a new ledger has them).
 backend_copy_both_ways "copy with customers" \
-    "copied 57 rows; 1 entries compared with the source; the copy's books are ok" sorted
+    "copied 58 rows; 1 entries compared with the source; the copy's books are ok" sorted
 check_eq "$n: the copy's customers, their accounts and personal data" \
     "$(sqlite3 "$T/ledger.db" "SELECT c.id, c.account_id, c.erased_at IS NULL, p.name, p.name_key, \
 p.email FROM customer c JOIN customer_pii p ON p.customer_id = c.id ORDER BY c.id")" \
@@ -303,4 +334,9 @@ check_match "$n: package show: the file named" "none.pkg" "$ERR"
 # segment.sh and mail_cli.sh on PostgreSQL, each in a database of its own on
 # this cluster, with the same exact expectations.
 LEAL_TEST_PG_HOST=$PG_DIR backend_pg_suites segment mail_cli
+# Messages: every case of messages.sh, messages_occasions.sh (but its
+# SQLite migration) and messages_campaign.sh on PostgreSQL, at once (they
+# wait on their SMTP servers and their runs' pauses), each in a database of
+# its own, with the same exact expectations.
+LEAL_TEST_PG_HOST=$PG_DIR backend_pg_suites_at_once messages messages_occasions messages_campaign
 finish

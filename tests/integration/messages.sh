@@ -7,7 +7,8 @@
 # nothing new, a run killed with SIGKILL after recording and restarted sends
 # no duplicate, a run that died during a send never sends it again, a server
 # that cannot take the message now gets it on a later run (after the
-# backoff), and unsubscribe withdraws consent.
+# backoff), and unsubscribe withdraws consent. The same on PostgreSQL with
+# LEAL_TEST_BACKEND=pg (customers_pg.sh).
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -15,9 +16,15 @@ source tests/lib/testlib.sh
 T=$(mktemp -d /tmp/leal-msgs-XXXXXX)
 SINK_PID=
 RUN_PID=
-trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; [ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 DB=$T/ledger.db
 export XDG_DATA_HOME=$T/xdg USER=tester
+# On PostgreSQL: a database of the cluster (tests/lib/backend.sh); q reads it.
+source tests/lib/backend.sh
+backend_db msgs || {
+    finish
+    exit
+}
+trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; [ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null; wait 2>/dev/null; backend_db_stop; rm -rf "$T"' EXIT
 ZONE=Pacific/Kiritimati # UTC+14: its today is not UTC's for 14 hours a day
 clear_of_midnight 60 "$ZONE" # TODAY is reckoned once and checked to the end
 TODAY=$(TZ=$ZONE date +%F)
@@ -27,7 +34,7 @@ TOMORROW_MD=$(TZ=$ZONE date -d "$TODAY + 1 day" +%m-%d)
 "$LEAL" program create --db "$DB" --code sol --name "Café Sol" --id 7 >/dev/null || exit 1
 "$LEAL" store add --db "$DB" --program 7 --code c1 --name "Sol Centro" --tz "$ZONE" >/dev/null || exit 1
 mkdir "$T/inbox"
-$PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
+$PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 900 &
 SINK_PID=$!
 for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
 PORT=$(cat "$T/port")
@@ -94,7 +101,7 @@ for p in parts: print(p.get_content_type()); print(p.get_payload(decode=True).de
 }
 ANA_EML=$(grep -l ana@example.org "$T"/inbox/*.env); ANA_EML=${ANA_EML%.env}.eml
 EVA_EML=$(grep -l eva@example.org "$T"/inbox/*.env); EVA_EML=${EVA_EML%.env}.eml
-ANA_TOKEN=$(sqlite3 "$DB" "SELECT token FROM message_send WHERE customer_id = $ANA")
+ANA_TOKEN=$(q "SELECT token FROM message_send WHERE customer_id = $ANA")
 check_eq "run 1: Ana's message, both parts rendered, with her token" "<ana@example.org>
 Feliz cumpleaños, Ana
 <mailto:club@sol.example?subject=unsubscribe%20$ANA_TOKEN>
@@ -108,7 +115,7 @@ text/html
 check_match "run 1: Eva's name is escaped in the HTML part" \
     '<p>Hola &lt;b&gt;Eva &amp; &quot;co&quot;&lt;/b&gt;, feliz día</p>' "$(read_msg "$EVA_EML")"
 check_eq "run 1: one row each, sent, one attempt" "$ANA|birthday|$TODAY|sent|1
-$EVA|birthday|$TODAY|sent|1" "$(sqlite3 "$DB" "SELECT customer_id, occasion, day, state, attempts FROM message_send ORDER BY id")"
+$EVA|birthday|$TODAY|sent|1" "$(q "SELECT customer_id, occasion, day, state, attempts FROM message_send ORDER BY id")"
 
 run_capture "$LEAL" messages run --db "$DB" --program 7
 check_eq "run 2: nothing new" \
@@ -120,7 +127,7 @@ GIL=$(add Gil gil@example.org "$MD" yes)
 killed_run
 check_eq "kill: the run had recorded Gil's message" "recorded 1; pausing" "$(cat "$T/run.out")"
 check_eq "kill: Gil's row is pending, nothing sent" "pending|2" \
-    "$(sqlite3 "$DB" "SELECT state FROM message_send WHERE customer_id = $GIL")|$(eml_count)"
+    "$(q "SELECT state FROM message_send WHERE customer_id = $GIL")|$(eml_count)"
 run_capture "$LEAL" messages run --db "$DB" --program 7
 check_eq "kill: the restart sends Gil's message, once" \
     "0|program 7, $TODAY ($ZONE): 0 recorded, 1 sent, 0 failed (retried later), 0 refused, 0 skipped, 0 unknown|3" "$RC|$OUT|$(eml_count)"
@@ -130,7 +137,7 @@ check_eq "kill: and the next run sends nothing" "0 sent|3" "$(grep -o '[0-9]* se
 # A run that died DURING a send (row left in "sending" 1000 s ago): never sent again.
 HUGO=$(add Hugo hugo@example.org "$MD" yes)
 killed_run
-sqlite3 "$DB" "UPDATE message_send SET state = 'sending', attempts = 1, updated_at = strftime('%s') - 1000 WHERE customer_id = $HUGO"
+q "UPDATE message_send SET state = 'sending', attempts = 1, updated_at = $(($(date +%s) - 1000)) WHERE customer_id = $HUGO"
 run_capture "$LEAL" messages run --db "$DB" --program 7
 check_eq "died mid-send: marked unknown, not sent" \
     "0|program 7, $TODAY ($ZONE): 0 recorded, 0 sent, 0 failed (retried later), 0 refused, 0 skipped, 1 unknown|3" "$RC|$OUT|$(eml_count)"
@@ -152,12 +159,12 @@ check_match "unreachable: one line on stderr naming the message" "^leal: message
 # began at or after RUN_AT and before it recorded Iris's row); updated_at is the
 # end of the attempt, a second later on a slow run.
 check_eq "unreachable: retried 300 s after the run's start (first backoff)" "failed|1|1" \
-    "$(sqlite3 "$DB" "SELECT state, attempts, next_at - 300 BETWEEN $RUN_AT AND created_at FROM message_send WHERE customer_id = $IRIS")"
+    "$(q "SELECT state, attempts, CASE WHEN next_at - 300 BETWEEN $RUN_AT AND created_at THEN 1 ELSE 0 END FROM message_send WHERE customer_id = $IRIS")"
 "$LEAL" mail set --db "$DB" --program 7 --server 127.0.0.1 --port "$PORT" --tls none \
     --from club@sol.example --from-name "Café Sol" >/dev/null
 run_capture "$LEAL" messages run --db "$DB" --program 7
 check_eq "unreachable: not retried before its time" "0 sent|3" "$(grep -o '[0-9]* sent' <<<"$OUT")|$(eml_count)"
-sqlite3 "$DB" "UPDATE message_send SET next_at = strftime('%s') - 1 WHERE customer_id = $IRIS"
+q "UPDATE message_send SET next_at = $(($(date +%s) - 1)) WHERE customer_id = $IRIS"
 run_capture "$LEAL" messages run --db "$DB" --program 7
 check_eq "unreachable: sent once its time came" "0|1 sent|4" "$RC|$(grep -o '[0-9]* sent' <<<"$OUT")|$(eml_count)"
 check_eq "unreachable: the log shows two attempts" "sent attempts 2" \
@@ -167,7 +174,7 @@ check_eq "unreachable: the log shows two attempts" "sent attempts 2" \
 run_capture "$LEAL" messages unsubscribe "$ANA_TOKEN" --db "$DB"
 check_eq "unsubscribe: exit 0, says who" "0|customer $ANA: e-mail consent withdrawn (unsubscribe link)" "$RC|$OUT"
 check_eq "unsubscribe: consent recorded with its source" "0|unsubscribe link|message 1" \
-    "$(sqlite3 "$DB" "SELECT granted, method, recorded_by FROM consent WHERE customer_id = $ANA AND channel = 'email' ORDER BY id DESC LIMIT 1")"
+    "$(q "SELECT granted, method, recorded_by FROM consent WHERE customer_id = $ANA AND channel = 'email' ORDER BY id DESC LIMIT 1")"
 run_capture "$LEAL" messages unsubscribe 0123456789abcdef0123456789abcdef --db "$DB"
 check_eq "unsubscribe: an unknown token, exit 1" 1 "$RC"
 check_match "unsubscribe: one line naming the problem" "^leal: .*no message carries that unsubscribe token" "$ERR"
@@ -176,7 +183,7 @@ check_eq "unsubscribe: a malformed token, exit 1" 1 "$RC"
 # Consent withdrawn between recording and sending: the message is skipped.
 JON=$(add Jon jon@example.org "$MD" yes)
 killed_run
-"$LEAL" messages unsubscribe "$(sqlite3 "$DB" "SELECT token FROM message_send WHERE customer_id = $JON")" --db "$DB" >/dev/null
+"$LEAL" messages unsubscribe "$(q "SELECT token FROM message_send WHERE customer_id = $JON")" --db "$DB" >/dev/null
 run_capture "$LEAL" messages run --db "$DB" --program 7
 check_eq "withdrawn before the send: skipped, nothing sent" \
     "0|program 7, $TODAY ($ZONE): 0 recorded, 0 sent, 0 failed (retried later), 0 refused, 1 skipped, 0 unknown|4" "$RC|$OUT|$(eml_count)"
@@ -185,5 +192,5 @@ eva@example.org
 gil@example.org
 iris@example.org" "$(rcpts)"
 check_eq "no message to Bea, Carlos, Dani or Fede" 0 \
-    "$(sqlite3 "$DB" "SELECT count(*) FROM message_send WHERE customer_id IN ($BEA, $CARLOS, $DANI, $FEDE)")"
+    "$(q "SELECT count(*) FROM message_send WHERE customer_id IN ($BEA, $CARLOS, $DANI, $FEDE)")"
 finish

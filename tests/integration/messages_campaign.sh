@@ -6,16 +6,23 @@
 # the address given and records nothing, a send reaches exactly the members
 # with an address and e-mail consent, in their language, once: a send killed
 # after recording and restarted, and a second send, send nothing twice; a
-# later send writes only to members who joined since.
+# later send writes only to members who joined since. The same on
+# PostgreSQL with LEAL_TEST_BACKEND=pg (customers_pg.sh).
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
 
 T=$(mktemp -d /tmp/leal-msgcamp-XXXXXX)
 SINK_PID= RUN_PID=
-trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; [ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 DB=$T/ledger.db
 export XDG_DATA_HOME=$T/xdg USER=tester
+# On PostgreSQL: a database of the cluster (tests/lib/backend.sh); q reads it.
+source tests/lib/backend.sh
+backend_db msgcamp || {
+    finish
+    exit
+}
+trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; [ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null; wait 2>/dev/null; backend_db_stop; rm -rf "$T"' EXIT
 ZONE=Pacific/Kiritimati # UTC+14: the campaign's day is the store's, not UTC's
 clear_of_midnight 60 "$ZONE" # the campaign's day, reckoned once
 TODAY=$(TZ=$ZONE date +%F)
@@ -24,7 +31,7 @@ L() { "$LEAL" "$@" --db "$DB"; }
 L program create --code sol --name "Café Sol" --id 7 --locale es >/dev/null || exit 1
 L store add --program 7 --code c1 --name "Sol Centro" --tz "$ZONE" >/dev/null || exit 1
 mkdir "$T/inbox"
-$PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 120 &
+$PY tests/lib/smtp_sink.py --dir "$T/inbox" --port-file "$T/port" --lifetime 900 &
 SINK_PID=$!
 for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
 L mail set --program 7 --server 127.0.0.1 --port "$(cat "$T/port")" --tls none \
@@ -39,7 +46,7 @@ add() {
     [ -z "${4:-}" ] || L customer tag "$id" "$4" >/dev/null || exit 1
     echo "$id"
 }
-acct() { sqlite3 "$DB" "SELECT account_id FROM customer WHERE id = $1"; }
+acct() { q "SELECT account_id FROM customer WHERE id = $1"; }
 eml_count() { ls "$T/inbox" | grep -c '\.eml$'; }
 # Recipients of the messages received since the last call, sorted.
 echo 0 >"$T/seen"
@@ -65,7 +72,7 @@ for f in sorted(glob.glob(sys.argv[1] + "/*.eml")):
         print("".join(p.get_payload(decode=True).decode().replace("\r\n", "\n")
                       for p in m.walk() if not p.is_multipart()), end="")' "$T/inbox" "$1" "$2"
 }
-token() { sqlite3 "$DB" "SELECT token FROM message_send WHERE customer_id = $1 AND occasion = 'campaign:spring'"; }
+token() { q "SELECT token FROM message_send WHERE customer_id = $1 AND occasion = 'campaign:spring'"; }
 
 ANA=$(add Ana ana@example.org yes vip)        # English
 BEA=$(add Bea bea@example.org yes vip)        # Spanish (the locale)
@@ -96,7 +103,7 @@ run_capture L messages campaign preview spring --program 7
 check_eq "preview: an unknown campaign, exit 2, says how to add one" \
     "2|leal: campaign: campaign spring: no campaign of that name in the program; add it with 'leal messages campaign add'" \
     "$RC|$ERR"
-check_eq "refusals stored nothing" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM message_campaign")"
+check_eq "refusals stored nothing" 0 "$(q "SELECT count(*) FROM message_campaign")"
 
 run_capture L messages campaign add spring --program 7 --segment vip --subject 'Doble de puntos, {{name}}' \
     --text "$T/es.txt" --html "$T/es.html"
@@ -108,7 +115,7 @@ run_capture L messages campaign add spring --program 7 --segment all --subject x
 check_eq "add: the segment cannot change, exit 2" 2 "$RC"
 check_match "add: says which it targets" "campaign spring targets segment vip" "$ERR"
 check_eq "one campaign, two texts, of today in the store's zone" "1|$TODAY|en es" \
-    "$(sqlite3 "$DB" "SELECT count(*), max(day) FROM message_campaign")|$(sqlite3 "$DB" "SELECT group_concat(lang, ' ') FROM (SELECT lang FROM message_campaign_text ORDER BY lang)")"
+    "$(q "SELECT count(*), max(day) FROM message_campaign")|$(rows "SELECT lang FROM message_campaign_text ORDER BY lang")"
 
 # Preview: the segment's count, and those a send writes to.
 run_capture L messages campaign preview spring --program 7
@@ -139,7 +146,7 @@ check_eq "test: a member without consent, exit 2" 2 "$RC"
 run_capture L messages campaign test spring --program 7 --to staff@sol.example --customer "$EVA"
 check_match "test: not a member, exit 2, says so" "^2\|leal: customer $EVA is not a member of segment vip" "$RC|$ERR"
 check_eq "test sends recorded nothing; the server has 2" "0|2" \
-    "$(sqlite3 "$DB" "SELECT count(*) FROM message_send")|$(eml_count)"
+    "$(q "SELECT count(*) FROM message_send")|$(eml_count)"
 
 # A send killed after recording, before sending: the restart sends each once.
 LEAL_MESSAGES_PAUSE_AFTER_RECORD=60 "$LEAL" messages campaign send spring --program 7 --db "$DB" >"$T/run.out" 2>&1 &
@@ -149,7 +156,7 @@ kill -9 "$RUN_PID"
 wait "$RUN_PID" 2>/dev/null
 RUN_PID=
 check_eq "kill: recorded Ana's and Bea's, sent nothing" "recorded 2; pausing|$ANA pending
-$BEA pending|2" "$(cat "$T/run.out")|$(sqlite3 "$DB" "SELECT customer_id, state FROM message_send ORDER BY customer_id" | tr '|' ' ')|$(eml_count)"
+$BEA pending|2" "$(cat "$T/run.out")|$(q "SELECT customer_id, state FROM message_send ORDER BY customer_id" | tr '|' ' ')|$(eml_count)"
 run_capture L messages campaign send spring --program 7
 check_eq "send: the restart sends the two" \
     "0|campaign spring: 4 members, 0 recorded, 2 sent, 0 failed (retried later), 0 refused, 0 skipped" "$RC|$OUT"
@@ -181,7 +188,7 @@ check_eq "send after Fede joined: only Fede" \
     "$RC|$OUT|$(new_rcpts)"
 check_eq "one row per member who could be written to" "$ANA|sent
 $BEA|sent
-$FEDE|sent" "$(sqlite3 "$DB" "SELECT customer_id, state FROM message_send ORDER BY customer_id")"
+$FEDE|sent" "$(q "SELECT customer_id, state FROM message_send ORDER BY customer_id")"
 
 # The campaign's unsubscribe token works as the occasions' do.
 run_capture L messages unsubscribe "$(token "$BEA")"

@@ -6,7 +6,9 @@
 # the last N days), in the customer's language or else the program's locale.
 # Sent through a real SMTP server on 127.0.0.1 (tests/lib/smtp_sink.py) and
 # read back with Python's email parser: each run's recipient set and the
-# messages' text are checked exactly; a second run sends nothing new.
+# messages' text are checked exactly; a second run sends nothing new. The
+# same on PostgreSQL with LEAL_TEST_BACKEND=pg (customers_pg.sh), but for the
+# SQLite migration at the end.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -27,7 +29,7 @@ add() {
         --method form --by staff >/dev/null || exit 1
     echo "$id"
 }
-acct() { sqlite3 "$DB" "SELECT account_id FROM customer WHERE id = $1"; }
+acct() { q "SELECT account_id FROM customer WHERE id = $1"; }
 # visit CUSTOMER SECONDS_AGO: a 10-euro sale at the store that long ago.
 visit() { "$LEAL" sale --db "$DB" --account "$(acct "$1")" --amount 10 --store 1 --at "@$(($NOW - $2))" >/dev/null || exit 1; }
 # points CUSTOMER N DAYS_AHEAD: N points that can be used until that day (UTC) inclusive.
@@ -99,14 +101,15 @@ check_eq "the program's days per occasion and its templates' languages" "expirin
 inactive|30
 expiring|es
 inactive|en
-inactive|es" "$(sqlite3 "$DB" "SELECT occasion, days FROM message_occasion ORDER BY 1; SELECT occasion, lang FROM message_template ORDER BY 1, 2")"
+inactive|es" "$(q "SELECT occasion, days FROM message_occasion ORDER BY 1")
+$(q "SELECT occasion, lang FROM message_template ORDER BY 1, 2")"
 
 run
 check_eq "run 1: Ana inactive, Eva's two expiry days: 3 recorded, 3 sent" "0|3 recorded, 3 sent" "$RC|$SUMMARY"
 check_eq "run 1: exactly Ana once and Eva twice" "ana@example.org
 eva@example.org
 eva@example.org" "$(new_rcpts)"
-ANA_TOKEN=$(sqlite3 "$DB" "SELECT token FROM message_send WHERE customer_id = $ANA")
+ANA_TOKEN=$(q "SELECT token FROM message_send WHERE customer_id = $ANA")
 check_eq "run 1: Ana's message in her language (English), footer too" "<ana@example.org>
 We miss you, Ana
 Hi Ana, we miss you. You have 10 points.
@@ -126,7 +129,7 @@ check_eq "run 1: the rows: the spell's day is the last visit's, the expiry's its
     "$ANA|inactive|$(lday $((NOW - 40 * DAY)))|sent
 $EVA|expiring|$D10|sent
 $EVA|expiring|$D12|sent" \
-    "$(sqlite3 "$DB" "SELECT customer_id, occasion, day, state FROM message_send ORDER BY customer_id, day")"
+    "$(q "SELECT customer_id, occasion, day, state FROM message_send ORDER BY customer_id, day")"
 
 run
 check_eq "run 2: nothing new" "0|0 recorded, 0 sent|" "$RC|$SUMMARY|$(new_rcpts)"
@@ -141,7 +144,7 @@ visit "$ANA" 60
 run
 check_eq "re-armed: a visit today, nothing" "0|0 recorded, 0 sent|" "$RC|$SUMMARY|$(new_rcpts)"
 check_eq "re-armed: Ana has two inactive rows, one per spell" "$(lday $((NOW - 40 * DAY)))
-$(lday $((NOW - 35 * DAY)))" "$(sqlite3 "$DB" "SELECT day FROM message_send WHERE customer_id = $ANA ORDER BY id")"
+$(lday $((NOW - 35 * DAY)))" "$(q "SELECT day FROM message_send WHERE customer_id = $ANA ORDER BY id")"
 
 # Points spent between recording and sending: nothing left to announce, skipped.
 points "$FEDE" 2 13
@@ -163,7 +166,7 @@ check_eq "killed: Fede's message names only the points of that day" "Fede: 2 pun
 
 # Welcome: customers enrolled in the last 2 days with consent; Bea's
 # enrolment is moved 3 days back (standing in for the passage of time).
-sqlite3 "$DB" "UPDATE customer SET created_at = created_at - 3 * $DAY WHERE id = $BEA"
+q "UPDATE customer SET created_at = created_at - 3 * $DAY WHERE id = $BEA"
 printf 'Bienvenido, {{name}}.\n' >"$T/we_es.txt"
 "$LEAL" messages template --db "$DB" --program 7 --occasion welcome --days 2 \
     --subject 'Bienvenido a {{program}}' --text "$T/we_es.txt" >/dev/null || exit 1
@@ -179,7 +182,7 @@ Bienvenido, Gil." "$(read_msg gil@example.org Bienvenido | head -3)"
 run
 check_eq "welcome: once" "0|0 recorded, 0 sent|" "$RC|$SUMMARY|$(new_rcpts)"
 check_eq "at the end: no message to Bea (active, enrolled earlier) or Carlos (no consent)" 0 \
-    "$(sqlite3 "$DB" "SELECT count(*) FROM message_send WHERE customer_id IN ($BEA, $CARLOS)")"
+    "$(q "SELECT count(*) FROM message_send WHERE customer_id IN ($BEA, $CARLOS)")"
 
 # The migration: a ledger of the previous version, with a birthday template
 # and no language, gets the template in its program's locale. The ledger is
@@ -193,6 +196,10 @@ check_eq "at the end: no message to Bea (active, enrolled earlier) or Carlos (no
 # consent's purposes and evidence and message_channel_text (MSG_PURPOSE), the
 # report summaries and their mark (REPORT_SUMMARY), the erasure requests, the
 # card holders and the notes' signer and edit time (WEB9).
+[ "$BK" = sqlite ] || {
+    finish
+    exit
+}
 FROM=$(grep -o 'MSG_OCCASIONS_MIGRATION, */\* [0-9]* ->' host/ledger/schema.c | grep -o '[0-9][0-9]*')
 M=$T/old.db
 "$LEAL" program create --db "$M" --code luna --name Luna --id 8 --locale es >/dev/null || exit 1

@@ -5,6 +5,7 @@
 # tier the last run kept, once per customer and change, with {{tier}} and
 # {{next_tier_missing}}. Sent through a real SMTP server on 127.0.0.1
 # (tests/lib/smtp_sink.py) and read back with Python's email parser.
+# The same on PostgreSQL with LEAL_TEST_BACKEND=pg (not in make test).
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -24,7 +25,7 @@ add() {
         --method form --by staff >/dev/null || exit 1
     echo "$id"
 }
-acct() { sqlite3 "$DB" "SELECT account_id FROM customer WHERE id = $1"; }
+acct() { q "SELECT account_id FROM customer WHERE id = $1"; }
 # sale CUSTOMER EUROS: prints the sale's id.
 sale() {
     "$LEAL" sale --db "$DB" --account "$(acct "$1")" --amount "$2" --store 1 --json |
@@ -48,7 +49,7 @@ for f in sorted(glob.glob(sys.argv[1] + "/*.eml")):
         print(body, end="")
         break' "$T/inbox" "$1" "$2"
 }
-tiers() { sqlite3 "$DB" "SELECT customer_id, tier FROM message_tier ORDER BY 1" | tr '\n' ' '; }
+tiers() { q "SELECT customer_id, tier FROM message_tier ORDER BY 1" | tr '\n' ' '; }
 
 ANA=$(add Ana ana@example.org yes)
 BEA=$(add Bea bea@example.org yes)
@@ -103,7 +104,7 @@ Hola Dani, ya eres Oro. Te faltan  euros para el siguiente nivel." \
 check_eq "run 2: the rows name the tier reached" "$ANA|tier_up:1|sent
 $BEA|tier_up:1|sent
 $DANI|tier_up:2|sent" \
-    "$(sqlite3 "$DB" "SELECT customer_id, occasion, state FROM message_send ORDER BY customer_id")"
+    "$(q "SELECT customer_id, occasion, state FROM message_send ORDER BY customer_id")"
 check_eq "run 2: every customer's new tier is kept (Carlos's too)" \
     "$ANA 1 $BEA 1 $CARLOS 1 $DANI 2 " "$(tiers | tr '|' ' ')"
 
@@ -133,7 +134,7 @@ sale "$BEA" 10 >/dev/null
 run
 check_eq "run 6: Bea back at Plata the same day: kept, not told again" \
     "0|0 recorded, 0 sent||$BEA 1" \
-    "$RC|$SUMMARY|$(new_rcpts)|$(sqlite3 "$DB" "SELECT customer_id, tier FROM message_tier WHERE customer_id = $BEA" | tr '|' ' ')"
+    "$RC|$SUMMARY|$(new_rcpts)|$(q "SELECT customer_id, tier FROM message_tier WHERE customer_id = $BEA" | tr '|' ' ')"
 
 # A killed run: recorded, then SIGKILLed before sending; the restart sends
 # each message once. Eva joins and reaches Plata.
@@ -174,13 +175,13 @@ for _ in $(seq 300); do grep -q pausing "$T/killed2.out" && break; sleep 0.05; d
 kill -KILL "$PID"
 wait "$PID" 2>/dev/null
 check_eq "Fede's tier_up to Oro (3) recorded, not sent" "$FEDE|tier_up:3|pending" \
-    "$(sqlite3 "$DB" "SELECT customer_id, occasion, state FROM message_send WHERE customer_id = $FEDE")"
+    "$(q "SELECT customer_id, occasion, state FROM message_send WHERE customer_id = $FEDE")"
 # The middle tier, Plata (2), is removed: Oro is 2 now.
 "$LEAL" tier remove 2 --db "$DB" --program 7 --reason test >/dev/null || exit 1
 check_eq "Plata removed: Oro's customers (Fede's kept with his row) follow it (3 -> 2), Plata's keep 2 (they fall)" \
     "$ANA 2 $BEA 2 $CARLOS 2 $DANI 2 $EVA 2 $FEDE 2 " "$(tiers | tr '|' ' ')"
 check_eq "Fede's message not sent yet names Oro's new number" "$FEDE|tier_up:2|pending" \
-    "$(sqlite3 "$DB" "SELECT customer_id, occasion, state FROM message_send WHERE customer_id = $FEDE")"
+    "$(q "SELECT customer_id, occasion, state FROM message_send WHERE customer_id = $FEDE")"
 run
 check_eq "run after the removal: Plata's customers with consent (Bea, Eva) told they fell to Bronce, Fede's Oro sent; Ana and Dani nothing" \
     "0|2 recorded, 3 sent|bea@example.org
@@ -189,7 +190,7 @@ fede@example.org" "$RC|$SUMMARY|$(new_rcpts)"
 check_eq "the new rows: tier_down:1 for Bea, Carlos (no consent: no row) and Eva" \
     "$BEA|tier_down:1
 $EVA|tier_down:1" \
-    "$(sqlite3 "$DB" "SELECT customer_id, occasion FROM message_send WHERE occasion = 'tier_down:1' ORDER BY customer_id")"
+    "$(q "SELECT customer_id, occasion FROM message_send WHERE occasion = 'tier_down:1' ORDER BY customer_id")"
 check_eq "Fede's message names Oro" "¡Nivel Oro!
 Hola Fede, ya eres Oro. Te faltan  euros para el siguiente nivel." \
     "$(read_msg fede@example.org 'Hola Fede' | head -2)"

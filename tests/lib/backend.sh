@@ -39,6 +39,7 @@
 # LEAL_TEST_BACKEND=pg (its own cluster), its checks printed with the
 # suite's name ("ok - SUITE: ...") and counted in this script's T_PASS and
 # T_FAIL; a suite that ends without its count of checks is one failed check.
+# backend_pg_suites_at_once SUITE...: the same, the suites at once.
 # backend_db NAME (a script of one backend run by a *_pg.sh suite, e.g.
 # segment.sh and mail_cli.sh from customers_pg.sh): with LEAL_TEST_BACKEND=pg,
 # DB becomes a new database NAME, initialised, on the caller's cluster
@@ -73,18 +74,37 @@ backend_db_stop() { [ -z "${BACKEND_OWN_PG:-}" ] || pg_stop; }
 source tests/lib/pg.sh
 
 backend_pg_suites() {
-    local t out line
+    local t
     for t in "$@"; do
-        out=$(LEAL_TEST_BACKEND=pg bash "tests/integration/$t.sh" 2>&1)
-        sed -E "s/^(not )?ok - /&$t: /" <<<"$out" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
-        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
-        if [ -z "$line" ]; then
-            fail "$t on PostgreSQL: it ended without its count of checks"
-            continue
-        fi
-        T_PASS=$((T_PASS + ${line%% passed*}))
-        T_FAIL=$((T_FAIL + $(sed 's/.*, \([0-9]*\) failed/\1/' <<<"$line")))
+        backend_pg_suite_count "$t" "$(LEAL_TEST_BACKEND=pg bash "tests/integration/$t.sh" 2>&1)"
     done
+}
+# backend_pg_suites_at_once SUITE...: as backend_pg_suites, the suites run
+# at the same time (their output in $T/suite-SUITE.out), then counted in
+# their order: for suites that spend their time waiting on a server.
+backend_pg_suites_at_once() {
+    local t pids=()
+    for t in "$@"; do
+        LEAL_TEST_BACKEND=pg bash "tests/integration/$t.sh" >"$T/suite-$t.out" 2>&1 &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    for t in "$@"; do
+        backend_pg_suite_count "$t" "$(cat "$T/suite-$t.out")"
+    done
+}
+# backend_pg_suite_count SUITE OUTPUT: its checks printed with its name and
+# counted.
+backend_pg_suite_count() {
+    local t=$1 out=$2 line
+    sed -E "s/^(not )?ok - /&$t: /" <<<"$out" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
+    if [ -z "$line" ]; then
+        fail "$t on PostgreSQL: it ended without its count of checks"
+        return
+    fi
+    T_PASS=$((T_PASS + ${line%% passed*}))
+    T_FAIL=$((T_FAIL + $(sed 's/.*, \([0-9]*\) failed/\1/' <<<"$line")))
 }
 
 backend_fixture() {

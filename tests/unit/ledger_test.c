@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "host/ledger/ledger.h"
+#include "host/ledger/ledger_messages.h"
 #include "tests/lib/testutil.h"
 
 struct fx {
@@ -2274,6 +2275,53 @@ static void test_ledger_inputs_checked(void **state)
     ledger_close(l2);
 }
 
+/* The birthday of someone born on 29 February is 28 February in a common
+ * year and the 29th in a leap one, by the Gregorian rule the SQL of both
+ * backends says in integer arithmetic (ledger_messages.c MSG_BORN_ON): the
+ * birthday bonus, which needs no address or consent, counts who it is for.
+ * Alicia and Bernardo were born on 28 February, Carla on 29 February 1992. */
+static void test_ledger_birthday_29_february(void **state)
+{
+    struct fx *f = *state;
+    struct ledger_customer c;
+    struct ledger_message_template *t = calloc(1, sizeof *t);
+    int64_t carla = 0, carla_acct = 0, posted = -1, points = -1;
+    static const struct {
+        const char *day;
+        int64_t posted, carla; /* how many this day; Carla's points after it */
+    } days[] = {
+        {"2027-02-28", 3, 5},  /* common: the 28th is everyone's */
+        {"2027-03-01", 0, 5},  /* never the 1st of March */
+        {"2028-02-28", 2, 5},  /* leap: not Carla's yet */
+        {"2028-02-29", 1, 10}, /* Carla's */
+        {"2100-02-28", 3, 15}, /* a century not divisible by 400 is common */
+        {"2000-02-28", 2, 15}, /* one divisible by 400 is leap */
+        {"2000-02-29", 1, 20},
+    };
+    assert_non_null(t);
+    memset(&c, 0, sizeof c);
+    c.program_id = f->program;
+    snprintf(c.name, sizeof c.name, "Carla");
+    snprintf(c.birth_date, sizeof c.birth_date, "1992-02-29");
+    assert_int_equal(ledger_customer_add(f->l, &c, &carla, &carla_acct), LEAL_OK);
+    t->program_id = f->program;
+    snprintf(t->occasion, sizeof t->occasion, "birthday");
+    snprintf(t->subject, sizeof t->subject, "Feliz");
+    snprintf(t->text, sizeof t->text, "Hola {{name}}");
+    t->bonus_set = true;
+    t->bonus = 5;
+    assert_int_equal(ledger_message_template_set(f->l, t), LEAL_OK);
+    for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
+        assert_int_equal(
+            ledger_message_birthday_bonus(f->l, f->program, days[i].day, &posted, &points),
+            LEAL_OK);
+        assert_int_equal(posted, days[i].posted);
+        assert_int_equal(points, 5);
+        assert_int_equal(bal(f, carla_acct, "PTS"), days[i].carla);
+    }
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2332,6 +2380,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger_search_accents_phones_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_upgrades_v4_search_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_program_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_birthday_29_february, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
