@@ -764,7 +764,7 @@ static int keys_export_terminal(const struct keys_opts *o)
     leal_err err;
     int rc;
     char when[32];
-    uint8_t pins[BUNDLE_MAX_SERVER_PINS][BUNDLE_PIN_LEN], npins;
+    uint8_t pins[BUNDLE_MAX_SERVER_PINS][BUNDLE_PIN_LEN], npins = 0;
 
     memset(&pass, 0, sizeof pass);
     memset(&bpass, 0, sizeof bpass);
