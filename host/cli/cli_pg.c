@@ -45,8 +45,9 @@ static const char *const ported[] = {
     "ledger expire",    "ledger import",
     "account history",  "keys export-terminal", /* checks the terminal in the ledger */
     "qr issue",         "qr enrol",
-    "qr revoke",        "qr decode", /* decode, verify, device: no ledger */
+    "qr revoke",        "qr decode", /* decode, verify, device, certifier: no ledger */
     "qr verify",        "qr device",
+    "qr certifier",     "serve", /* the back office, its portal and terminals */
     "customer tag",     "customer untag",
 };
 

@@ -38,21 +38,22 @@ check_eq "pg: reconcile_finding: the replay (and the clone the copied earn makes
 check_eq "pg: the card blocked" "blocked" "$(pg_sql "select status from card")"
 
 # A ledger of schema version 2 (as leal made it before the Transaction MAC
-# came to PostgreSQL) is taken to the current version (10: customers, sales,
+# came to PostgreSQL) is taken to the current version (11: customers, sales,
 # the desk's cards in flight, the tmc_gap finding after the Transaction
 # MAC, settlement, the desk's per-card rows and the audit log, then tags,
-# segments, mail settings and back-office users) by the next command that
+# segments, mail settings and back-office users, then the ledger's version
+# counter, the portal's links and sessions and erasure requests) by the next command that
 # opens it.
 pg_reset
 run_capture "$LEAL" ledger init --db "$LEAL_TEST_PG"
 check_eq "pg: ledger init" "0" "$RC"
-pg_sql "DROP TABLE audit, web_reset, web_session, web_user_store, web_user, program_mail, segment, customer_tag, qr_static_text, qr_phone_caps, card_pin, card_holder; DROP TABLE settlement, settle_value; DROP FUNCTION settlement_closed(); DROP TABLE portal_redemption, card_pending_bono, card_pending_sync, card_identity_rewrite, card_pending_topup; DROP TABLE sale_stamp, sale_refund, sale_line, sale_item, sale, sale_category; DROP TABLE customer_note, consent, customer_pii; DROP FUNCTION instr(text, text); DROP TABLE terminal_tmac; ALTER TABLE card_key DROP CONSTRAINT card_key_role_check, ADD CONSTRAINT card_key_role_check CHECK (role BETWEEN 1 AND 11); ALTER TABLE reconcile_finding DROP CONSTRAINT reconcile_finding_kind_check, ADD CONSTRAINT reconcile_finding_kind_check CHECK (kind IN ('gap','doubt','clone','rollback','balance','tamper','cap')); UPDATE schema_version SET version = 2"
+pg_sql "DROP TABLE ledger_version, portal_session, portal_link, erasure_request; DROP TABLE audit, web_reset, web_session, web_user_store, web_user, program_mail, segment, customer_tag, qr_static_text, qr_phone_caps, card_pin, card_holder; DROP TABLE settlement, settle_value; DROP FUNCTION settlement_closed(); DROP TABLE portal_redemption, card_pending_bono, card_pending_sync, card_identity_rewrite, card_pending_topup; DROP TABLE sale_stamp, sale_refund, sale_line, sale_item, sale, sale_category; DROP TABLE customer_note, consent, customer_pii; DROP FUNCTION instr(text, text); DROP TABLE terminal_tmac; ALTER TABLE card_key DROP CONSTRAINT card_key_role_check, ADD CONSTRAINT card_key_role_check CHECK (role BETWEEN 1 AND 11); ALTER TABLE reconcile_finding DROP CONSTRAINT reconcile_finding_kind_check, ADD CONSTRAINT reconcile_finding_kind_check CHECK (kind IN ('gap','doubt','clone','rollback','balance','tamper','cap')); UPDATE schema_version SET version = 2"
 check_eq "pg: made a version 2 ledger" "2|0" \
     "$(pg_sql "select version from schema_version")|$(pg_sql "select count(*) from pg_tables where tablename = 'terminal_tmac'")"
 run_capture "$LEAL" ledger verify --db "$LEAL_TEST_PG"
 check_match "pg: a version 2 ledger opens and verifies" "^ledger ok" "$OUT"
-check_eq "pg: migrated: version 10, terminal_tmac, role 12 and the TMAC findings (tmc_gap too) allowed, sales, the desk's cards in flight, its per-card rows, the audit log, tags to users" \
-    "10|1|CHECK (((role >= 1) AND (role <= 12)))|1|6|3|12|1" \
-    "$(pg_sql "select version from schema_version")|$(pg_sql "select count(*) from pg_tables where tablename = 'terminal_tmac'")|$(pg_sql "select pg_get_constraintdef(oid) from pg_constraint where conname = 'card_key_role_check'")|$(pg_sql "select count(*) from pg_constraint where conname = 'reconcile_finding_kind_check' and pg_get_constraintdef(oid) like '%tmc_replay%tmc_gap%'")|$(pg_sql "select count(*) from pg_tables where tablename like 'sale%'")|$(pg_sql "select count(*) from pg_tables where tablename like 'card\_pending\_%'")|$(pg_sql "select count(*) from pg_tables where tablename in ('card_holder','card_pin','qr_phone_caps','qr_static_text','customer_tag','segment','program_mail','web_user','web_user_store','web_session','web_reset','audit')")|$(pg_sql "select count(*) from pg_constraint where conrelid = 'audit'::regclass and contype = 'f'")"
+check_eq "pg: migrated: version 11, terminal_tmac, role 12 and the TMAC findings (tmc_gap too) allowed, sales, the desk's cards in flight, its per-card rows, the audit log, tags to users, the version counter and the portal" \
+    "11|1|CHECK (((role >= 1) AND (role <= 12)))|1|6|3|16|1" \
+    "$(pg_sql "select version from schema_version")|$(pg_sql "select count(*) from pg_tables where tablename = 'terminal_tmac'")|$(pg_sql "select pg_get_constraintdef(oid) from pg_constraint where conname = 'card_key_role_check'")|$(pg_sql "select count(*) from pg_constraint where conname = 'reconcile_finding_kind_check' and pg_get_constraintdef(oid) like '%tmc_replay%tmc_gap%'")|$(pg_sql "select count(*) from pg_tables where tablename like 'sale%'")|$(pg_sql "select count(*) from pg_tables where tablename like 'card\_pending\_%'")|$(pg_sql "select count(*) from pg_tables where tablename in ('card_holder','card_pin','qr_phone_caps','qr_static_text','customer_tag','segment','program_mail','web_user','web_user_store','web_session','web_reset','audit','ledger_version','portal_link','portal_session','erasure_request')")|$(pg_sql "select count(*) from pg_constraint where conrelid = 'audit'::regclass and contype = 'f'")"
 
 finish
