@@ -41,15 +41,17 @@ static const char *const ported[] = {
     "ledger expire",    "ledger import",
     "account history",  "keys export-terminal", /* checks the terminal in the ledger */
     "qr issue",         "qr enrol",
-    "qr revoke",        "qr decode", /* decode, verify, device: no ledger */
+    "qr revoke",        "qr decode", /* decode, verify, device, certifier: no ledger */
     "qr verify",        "qr device",
+    "qr certifier",     "serve", /* the back office, its portal and terminals */
 };
 
 /* Commands every subcommand of which runs there (an unknown one is then
  * the command's own usage error, as on SQLite). */
 static const char *const whole[] = {"rule",   "tier",   "stamp",    "sale",    "report",
                                     "settle", "card",   "desk",     "segment", "mail",
-                                    "user",   "backup", "customer", "messages"};
+                                    "user",   "backup", "customer", "messages",
+ "keys", /* only export-terminal reads the ledger */ "readers" /* reads none */};
 
 static bool is_pg(const char *db)
 {

@@ -2,6 +2,7 @@
  * until SIGINT or SIGTERM; --init-admin makes the first admin first. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -214,9 +215,12 @@ int cmd_serve(int argc, char **argv)
     wo.tls_key = o[3].val;
     if ((rc = lcli_open(o[1].val, &l)) != 0)
         return rc;
-    /* The dashboard's reports read the same file through their own connection. */
+    /* The dashboard's reports read the same ledger through their own
+     * connection (--db, else LEAL_DB, else the default file, as lcli_open). */
     if (o[1].val)
         wo.db_path = o[1].val;
+    else if (getenv("LEAL_DB") && getenv("LEAL_DB")[0])
+        wo.db_path = getenv("LEAL_DB");
     else if (file_default_path("ledger.db", db_path, sizeof db_path) == LEAL_OK)
         wo.db_path = db_path;
     if (o[8].val && o[2].val == NULL)

@@ -98,6 +98,16 @@ void ledger_close(struct ledger *l);
 const char *ledger_errmsg(const struct ledger *l);
 /* The schema version of the open file (LEDGER_SCHEMA_VERSION after open). */
 int ledger_schema_version(const struct ledger *l);
+/* A server's connection (`leal serve`, one per thread): ledger_lost is true
+ * when a PostgreSQL ledger's connection to its server is gone (a statement
+ * found it so); ledger_reconnect, called between transactions, first looks
+ * whether the server closed the idle connection (it reads what waits on the
+ * socket, no statement), then makes a lost one again (the lost one's
+ * transaction was rolled back by the server), and is LEAL_E_PG_CONNECT
+ * while the server does not answer, ledger_errmsg() one line saying why. An
+ * SQLite ledger is never lost. */
+bool ledger_lost(const struct ledger *l);
+LEAL_MUST_CHECK leal_err ledger_reconnect(struct ledger *l);
 
 /* A batch: one transaction around many ledger_post calls (terminal import,
  * bench). A failed post inside a batch undoes only itself (a savepoint). */

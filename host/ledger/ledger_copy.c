@@ -167,8 +167,8 @@ static const struct copy_spec account_pass = {"customer", "id, account_id", "id"
 
 static bool is_copied(const char *table)
 {
-    if (strcmp(table, "schema_version") == 0)
-        return true; /* each backend's own */
+    if (strcmp(table, "schema_version") == 0 || strcmp(table, "ledger_version") == 0)
+        return true; /* each backend's own (ledger_version: PostgreSQL's write counter) */
     if (strcmp(table, "report_day") == 0 || strcmp(table, "report_visit") == 0 ||
         strcmp(table, "report_mark") == 0 || strcmp(table, "report_held") == 0 ||
         strcmp(table, "report_redeem") == 0)

@@ -629,6 +629,36 @@
     " report_key TEXT NOT NULL UNIQUE CHECK (length(report_key) = 64), at BIGINT NOT NULL);"       \
     "CREATE INDEX message_bounce_customer ON message_bounce(customer_id, kind, address);"
 
+/* Version 12 (PGSERVE): what `leal serve` needs besides. ledger_version,
+ * one row whose n every write transaction raises by one just before it
+ * commits (store_pg.c), in that transaction: the counterpart of SQLite's
+ * PRAGMA data_version for the dashboard's kept answers (host/report:
+ * report_db_version), read in the dashboard's own snapshot, so it moves
+ * exactly when a commit does and a rolled-back write leaves it as it was.
+ * The customer portal's sign-in links and sessions (SQLite's
+ * PORTAL_MIGRATION: only each token's SHA-256) and the back office's
+ * erasure requests (WEB9_MIGRATION's erasure_request). */
+#define PG_PGSERVE_SCHEMA                                                                          \
+    "CREATE TABLE ledger_version("                                                                 \
+    " id BIGINT PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL);"                                   \
+    "INSERT INTO ledger_version VALUES (1, 0);"                                                    \
+    "CREATE TABLE portal_link("                                                                    \
+    " token_hash BYTEA PRIMARY KEY CHECK (length(token_hash) = 32),"                               \
+    " customer_id BIGINT NOT NULL REFERENCES customer(id), created_at BIGINT NOT NULL,"            \
+    " expires_at BIGINT NOT NULL, used_at BIGINT);"                                                \
+    "CREATE TABLE portal_session("                                                                 \
+    " token_hash BYTEA PRIMARY KEY CHECK (length(token_hash) = 32),"                               \
+    " customer_id BIGINT NOT NULL REFERENCES customer(id), csrf TEXT NOT NULL,"                    \
+    " created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);"                                    \
+    "CREATE TABLE erasure_request("                                                                \
+    " id BIGINT PRIMARY KEY, customer_id BIGINT NOT NULL REFERENCES customer(id),"                 \
+    " asked_on TEXT NOT NULL CHECK (asked_on ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),"                   \
+    " channel TEXT NOT NULL CHECK (channel IN ('desk','email','post','phone','portal')),"          \
+    " user_id BIGINT REFERENCES web_user(id), recorded_by TEXT NOT NULL,"                          \
+    " recorded_at BIGINT NOT NULL, done_at BIGINT, done_by TEXT);"                                 \
+    "CREATE UNIQUE INDEX erasure_request_pending ON erasure_request(customer_id)"                  \
+    " WHERE done_at IS NULL;"
+
 static const char *const pg_migrations[] = {
     /* 0 -> 1 */ PG_PRINTF_FUNCTION PG_MAX_FUNCTIONS PG_ROWID_FUNCTION PG_CORE_SCHEMA
         PG_HOST_CHANGE_SCHEMA PG_ROWID(
@@ -643,6 +673,7 @@ static const char *const pg_migrations[] = {
     /* 8 -> 9 */ PG_CARD_SCHEMA PG_ROWID("'audit'"),
     /* 9 -> 10 */ PG_PGMSG_SCHEMA PG_ROWID("'segment','web_user'"),
     /* 10 -> 11 */ PG_PGMSG2_SCHEMA PG_ROWID("'message_campaign','message_send','message_bounce'"),
+    /* 11 -> 12 */ PG_PGSERVE_SCHEMA PG_ROWID("'erasure_request'"),
 };
 
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == STORE_PG_SCHEMA_VERSION,

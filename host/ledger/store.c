@@ -424,6 +424,22 @@ static void store_txc_clear(struct ledger *l)
     l->sp_depth = 0;
 }
 
+bool ledger_lost(const struct ledger *l)
+{
+    return l && l->pg && store_pg_lost(l);
+}
+
+leal_err ledger_reconnect(struct ledger *l)
+{
+    if (l == NULL || l->pg == NULL)
+        return LEAL_OK;
+    leal_err err = store_pg_reconnect(l);
+    /* A lost connection's balances cached for its transaction are gone with it. */
+    if (err != LEAL_OK || !store_pg_in_tx(l))
+        store_txc_clear(l);
+    return err;
+}
+
 static size_t txc_hash(enum txc_kind what, int64_t id, const char *asset, size_t mask)
 {
     uint64_t h = ((uint64_t)id * 4 + (uint64_t)what) * UINT64_C(0x9e3779b97f4a7c15);

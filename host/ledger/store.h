@@ -128,6 +128,9 @@ struct ledger {
     /* Not NULL: a PostgreSQL ledger (store_pg.h), db is NULL. */
     struct pg_conn *pg;
     int64_t pg_changes, pg_last_id;
+    /* In a write transaction (BEGIN IMMEDIATE): its COMMIT first raises
+     * ledger_version (store_pg.c). */
+    bool pg_write;
     struct store_stmt *st[ST_COUNT];
     /* Customer search, prepared once per form (a desk searches again and again). */
     struct store_stmt *search_st[LEDGER_SEARCH_ALL + 1];

@@ -18,6 +18,7 @@
 #include "store_pg.h"
 
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,9 @@
 
 /* The advisory lock every write transaction takes (store_pg.h): "LEAL". */
 #define PG_WRITE_LOCK "SELECT pg_advisory_xact_lock(1279607116)"
+#define PG_WRITE_BEGIN "BEGIN ISOLATION LEVEL READ COMMITTED; "
+/* Every write transaction's last statement (schema_pg.c, version 11). */
+#define PG_VERSION_BUMP "UPDATE ledger_version SET n = n + 1"
 #define PG_MAX_PARAMS 64
 /* Statements live in one pool, so store.c tells a PostgreSQL statement from
  * an SQLite one by its address (store_pg_owns) without reading it. */
@@ -62,6 +66,11 @@ struct store_stmt {
 };
 
 static struct store_stmt pool[PG_POOL];
+/* The pool's and prepared's slots are shared by the process's ledgers, and
+ * a server's threads each have their own (host/web): a slot is taken and
+ * given back under this lock. A ledger touches only its own slots, and one
+ * thread at a time uses a ledger, so a slot's content needs no lock. */
+static pthread_mutex_t slots = PTHREAD_MUTEX_INITIALIZER;
 
 /* Named prepared statements: each SQL text with its parameter types is
  * parsed and planned once per connection (PQprepare) and then only bound and
@@ -211,7 +220,7 @@ static char *rewrite(const char *sql, bool *insert)
     static const struct {
         const char *sqlite, *pg;
     } whole[] = {
-        {"BEGIN IMMEDIATE", "BEGIN ISOLATION LEVEL READ COMMITTED; " PG_WRITE_LOCK},
+        {"BEGIN IMMEDIATE", PG_WRITE_BEGIN PG_WRITE_LOCK},
         {"BEGIN DEFERRED", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
         {"BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
         /* No page-level check from SQL (amcheck is an extension): the
@@ -309,20 +318,28 @@ void store_pg_reset(struct store_stmt *st, bool clear)
 leal_err store_pg_prep(struct ledger *l, const char *sql, struct store_stmt **out)
 {
     struct store_stmt *st = NULL;
+    bool insert = false;
+    char *text = rewrite(sql, &insert);
     *out = NULL;
+    if (text == NULL)
+        return LEAL_E_NO_MEMORY;
+    pthread_mutex_lock(&slots);
     for (int i = 0; i < PG_POOL && st == NULL; i++)
         if (!pool[i].used)
             st = &pool[i];
+    if (st) {
+        memset(st, 0, sizeof *st);
+        st->used = true;
+        st->l = l;
+    }
+    pthread_mutex_unlock(&slots);
     if (st == NULL) {
+        free(text);
         store_set_msg(l, "more than %d PostgreSQL statements open at once", PG_POOL);
         return LEAL_E_NO_MEMORY;
     }
-    memset(st, 0, sizeof *st);
-    st->sql = rewrite(sql, &st->insert);
-    if (st->sql == NULL)
-        return LEAL_E_NO_MEMORY;
-    st->used = true;
-    st->l = l;
+    st->sql = text;
+    st->insert = insert;
     st->cur = -1;
     *out = st;
     return LEAL_OK;
@@ -334,7 +351,9 @@ void store_pg_finalize(struct store_stmt *st)
         return;
     store_pg_reset(st, true);
     free(st->sql);
+    pthread_mutex_lock(&slots);
     memset(st, 0, sizeof *st);
+    pthread_mutex_unlock(&slots);
 }
 
 void store_pg_bind(struct store_stmt *st, int i, const struct store_val *v)
@@ -356,8 +375,9 @@ static int prepare(const struct ledger *l, const char *sql, int n, const Oid *ty
                    PGresult **refused)
 {
     int free_slot = -1;
-    char name[16];
+    char name[16], *copy;
     PGresult *res;
+    pthread_mutex_lock(&slots);
     for (int i = 0; i < PG_PREPARED; i++) {
         struct pg_prepared *p = &prepared[i];
         if (p->l == NULL) {
@@ -366,10 +386,19 @@ static int prepare(const struct ledger *l, const char *sql, int n, const Oid *ty
         } else if (p->l == l && p->n == n &&
                    memcmp(p->types, types, (size_t)n * sizeof *types) == 0 &&
                    strcmp(p->sql, sql) == 0) {
+            pthread_mutex_unlock(&slots);
             return i;
         }
     }
-    if (free_slot < 0 || PQtransactionStatus(l->pg) == PQTRANS_INERROR)
+    copy = free_slot < 0 || PQtransactionStatus(l->pg) == PQTRANS_INERROR ? NULL : strdup(sql);
+    if (copy) {
+        /* Claimed (no other ledger's lookup matches it) while it is prepared. */
+        prepared[free_slot].l = l;
+        prepared[free_slot].sql = copy;
+        prepared[free_slot].n = -1;
+    }
+    pthread_mutex_unlock(&slots);
+    if (copy == NULL)
         return -1;
     snprintf(name, sizeof name, "leal%d", free_slot);
     res = PQprepare(l->pg, name, sql, n, types);
@@ -378,21 +407,28 @@ static int prepare(const struct ledger *l, const char *sql, int n, const Oid *ty
             *refused = res;
         else
             PQclear(res);
+        pthread_mutex_lock(&slots);
+        free(prepared[free_slot].sql);
+        memset(&prepared[free_slot], 0, sizeof prepared[free_slot]);
+        pthread_mutex_unlock(&slots);
         return -1;
     }
     PQclear(res);
-    prepared[free_slot].sql = strdup(sql);
-    if (prepared[free_slot].sql == NULL) {
-        /* Prepared but not remembered: the name is dropped again. */
-        char drop[32];
-        snprintf(drop, sizeof drop, "DEALLOCATE %s", name);
-        PQclear(PQexec(l->pg, drop));
-        return -1;
-    }
-    prepared[free_slot].l = l;
-    prepared[free_slot].n = n;
     memcpy(prepared[free_slot].types, types, (size_t)n * sizeof *types);
+    prepared[free_slot].n = n;
     return free_slot;
+}
+
+/* Forgets l's prepared statements (its connection that had them is gone). */
+static void forget_prepared(const struct ledger *l)
+{
+    pthread_mutex_lock(&slots);
+    for (int i = 0; i < PG_PREPARED; i++)
+        if (prepared[i].l == l) {
+            free(prepared[i].sql);
+            memset(&prepared[i], 0, sizeof prepared[i]);
+        }
+    pthread_mutex_unlock(&slots);
 }
 
 /* Runs st with its parameters: int8 and text in text form, bytea binary. */
@@ -449,8 +485,21 @@ leal_err store_pg_step(struct ledger *l, struct store_stmt *st, int *row)
     if (row)
         *row = 0;
     clear_row(st);
+    if (st->res == NULL && l->pg_write && strcmp(st->sql, "COMMIT") == 0) {
+        /* The write's mark for the dashboard's kept answers (report_db_version),
+         * in the transaction it marks. */
+        PGresult *res = PQexec(l->pg, PG_VERSION_BUMP);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            leal_err err = pg_err(l, PG_VERSION_BUMP, res);
+            PQclear(res);
+            return err;
+        }
+        PQclear(res);
+    }
     if (st->res == NULL) {
         ExecStatusType s;
+        if (strncmp(st->sql, "COMMIT", 6) == 0 || strcmp(st->sql, "ROLLBACK") == 0)
+            l->pg_write = false;
         st->res = run(st);
         s = PQresultStatus(st->res);
         if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
@@ -459,6 +508,8 @@ leal_err store_pg_step(struct ledger *l, struct store_stmt *st, int *row)
             return err;
         }
         st->next = 0;
+        if (strncmp(st->sql, PG_WRITE_BEGIN, strlen(PG_WRITE_BEGIN)) == 0)
+            l->pg_write = true;
         if (s == PGRES_COMMAND_OK) {
             const char *n = PQcmdTuples(st->res);
             l->pg_changes = n && n[0] ? strtoll(n, NULL, 10) : 0;
@@ -582,13 +633,55 @@ bool store_pg_in_tx(struct ledger *l)
 
 void store_pg_close(struct ledger *l)
 {
-    for (int i = 0; i < PG_POOL; i++)
-        if (pool[i].used && pool[i].l == l)
+    for (int i = 0; i < PG_POOL; i++) {
+        bool mine;
+        pthread_mutex_lock(&slots);
+        mine = pool[i].used && pool[i].l == l;
+        pthread_mutex_unlock(&slots);
+        if (mine)
             store_pg_finalize(&pool[i]);
-    for (int i = 0; i < PG_PREPARED; i++)
-        if (prepared[i].l == l) {
-            free(prepared[i].sql);
-            memset(&prepared[i], 0, sizeof prepared[i]);
-        }
+    }
+    forget_prepared(l);
     PQfinish(l->pg);
+}
+
+static void quiet(void *arg, const char *message)
+{
+    (void)arg, (void)message;
+}
+
+bool store_pg_lost(const struct ledger *l)
+{
+    return PQstatus(l->pg) == CONNECTION_BAD;
+}
+
+leal_err store_pg_reconnect(struct ledger *l)
+{
+    char *nl;
+    /* A server's connection writes no notice on its stderr (the server's
+     * FATAL before it closes one is said by the answer instead). */
+    (void)PQsetNoticeProcessor(l->pg, quiet, NULL);
+    /* Idle, a connection the server has closed (a restart, an
+     * administrator's pg_terminate_backend) is found so by reading what
+     * waits on its socket, without a statement failing first: the
+     * server's last word, then the end of the stream (no read blocks). */
+    for (int i = 0; i < 3 && PQstatus(l->pg) == CONNECTION_OK &&
+                    PQtransactionStatus(l->pg) == PQTRANS_IDLE && PQconsumeInput(l->pg);
+         i++)
+        ;
+    if (PQstatus(l->pg) != CONNECTION_BAD)
+        return LEAL_OK;
+    /* The server's session is gone with its prepared statements and any
+     * transaction (rolled back there: nothing of it was committed). */
+    forget_prepared(l);
+    l->pg_write = false;
+    PQreset(l->pg);
+    if (PQstatus(l->pg) == CONNECTION_OK) {
+        (void)PQsetNoticeProcessor(l->pg, quiet, NULL);
+        return store_pg_exec(l, "SET client_min_messages = warning");
+    }
+    store_set_msg(l, "the PostgreSQL server does not answer: %s", PQerrorMessage(l->pg));
+    if ((nl = strchr(l->msg, '\n')) != NULL)
+        *nl = '\0';
+    return log_foreign(LEAL_E_PG_CONNECT, "postgresql", "PQreset", l->msg);
 }

@@ -30,7 +30,7 @@
 
 /* The PostgreSQL schema's own version (schema_version table): migrations in
  * schema_pg.c, independent of LEDGER_SCHEMA_VERSION (SQLite's). */
-#define STORE_PG_SCHEMA_VERSION 11
+#define STORE_PG_SCHEMA_VERSION 12
 
 /* The SQL that takes schema_version v to v+1 (NULL out of range). */
 const char *store_pg_migration(int from);
@@ -62,5 +62,10 @@ void store_pg_finalize(struct store_stmt *st);
 leal_err store_pg_exec(struct ledger *l, const char *sql);
 /* 1 inside a transaction (SQLite: !sqlite3_get_autocommit). */
 bool store_pg_in_tx(struct ledger *l);
+/* 1 when the connection to the server is lost (ledger_lost). */
+bool store_pg_lost(const struct ledger *l);
+/* A lost connection made again (ledger_reconnect): LEAL_E_PG_CONNECT when
+ * the server does not answer, l->msg saying why. */
+leal_err store_pg_reconnect(struct ledger *l);
 
 #endif

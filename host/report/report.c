@@ -28,6 +28,7 @@ struct report_db {
     sqlite3 *db;
     struct ledger *l;
     bool pg, snap;
+    bool owned; /* l is this report_db's own connection (report_db_open of a URI) */
     char msg[512];
 };
 
@@ -190,6 +191,20 @@ static leal_err query_int(struct report_db *db, const char *sql, const int64_t *
     return err;
 }
 
+/* report_db_open of a PostgreSQL URI: a ledger connection of its own. */
+static leal_err open_pg(const char *uri, struct report_db *db)
+{
+    char why[256] = "";
+    leal_err err = ledger_open_existing_why(uri, &db->l, why, sizeof why);
+    if (err != LEAL_OK) {
+        snprintf(db->msg, sizeof db->msg, "%s", why);
+        return err;
+    }
+    db->owned = true;
+    db->pg = ledger_rows_pg(db->l);
+    return LEAL_OK;
+}
+
 leal_err report_db_open(const char *path, struct report_db **out)
 {
     struct report_db *db = calloc(1, sizeof *db);
@@ -198,6 +213,14 @@ leal_err report_db_open(const char *path, struct report_db **out)
     *out = NULL;
     if (db == NULL)
         return LEAL_E_NO_MEMORY;
+    if (strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0) {
+        if ((err = open_pg(path, db)) != LEAL_OK) {
+            report_db_close(db);
+            return err;
+        }
+        *out = db;
+        return LEAL_OK;
+    }
     int rc = sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         err = rc == SQLITE_CANTOPEN ? LEAL_E_NO_LEDGER : db_err(db, rc);
@@ -236,8 +259,15 @@ void report_db_close(struct report_db *db)
         return;
     if (db->snap)
         ledger_read_end(db->l);
+    if (db->owned)
+        ledger_close(db->l);
     sqlite3_close(db->db);
     free(db);
+}
+
+bool report_db_lost(const struct report_db *db)
+{
+    return db && db->l && ledger_lost(db->l);
 }
 
 const char *report_db_errmsg(const struct report_db *db)
@@ -249,7 +279,7 @@ leal_err report_db_version(struct report_db *db, int64_t *version)
 {
     *version = 0;
     if (db->pg)
-        return LEAL_E_PG_UNSUPPORTED;
+        return query_int(db, "SELECT n FROM ledger_version", NULL, 0, version);
     return query_int(db, "PRAGMA data_version", NULL, 0, version);
 }
 
@@ -272,10 +302,19 @@ static void snap_end(struct report_db *db)
 
 leal_err report_db_begin(struct report_db *db, int64_t *version)
 {
-    leal_err err = db->pg ? LEAL_OK : report_db_version(db, version);
-    if (db->pg)
-        *version = 0;
-    if (err != LEAL_OK)
+    leal_err err;
+    *version = 0;
+    if (db->pg) {
+        /* A connection of its own closed or lost since: made again first. On
+         * PostgreSQL the version is read in the snapshot itself, so it is
+         * the version of exactly what the snapshot sees. */
+        if (db->owned && (err = ledger_reconnect(db->l)) != LEAL_OK)
+            return ledger_fail(db, err);
+        if ((err = snap_begin(db)) == LEAL_OK && (err = report_db_version(db, version)) != LEAL_OK)
+            snap_end(db);
+        return err;
+    }
+    if ((err = report_db_version(db, version)) != LEAL_OK)
         return err;
     if (db->l)
         return snap_begin(db);

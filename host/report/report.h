@@ -99,25 +99,32 @@ struct report_db;
 struct ledger;
 
 /* Opens the ledger at path read-only (it must exist and be at this leal's
- * schema version: open it once with any ledger command to migrate it). */
+ * schema version: open it once with any ledger command to migrate it); a
+ * postgresql:// URI opens a connection of its own to that ledger (its
+ * thread's: a lost one is made again by the next report_db_begin). */
 LEAL_MUST_CHECK leal_err report_db_open(const char *path, struct report_db **out);
 /* Reads the open ledger l (SQLite or PostgreSQL) through its own
  * connection; l must outlive *out, which report_db_close frees without
- * closing l. report_db_version is LEAL_E_PG_UNSUPPORTED on PostgreSQL
- * (report_db_begin's *version is then 0). */
+ * closing l. */
 LEAL_MUST_CHECK leal_err report_db_on_ledger(struct ledger *l, struct report_db **out);
 void report_db_close(struct report_db *db);
 const char *report_db_errmsg(const struct report_db *db);
+/* True when db reads PostgreSQL and its connection to the server is lost
+ * (ledger_lost): a failure then is the server's absence, not the report's. */
+bool report_db_lost(const struct report_db *db);
 /* One read snapshot over several reports (the dashboard's): between
  * report_db_begin and report_db_end every report_run reads the same state
- * of the ledger. *version is the file's data version taken just before
- * (report_db_version). */
+ * of the ledger. *version is the ledger's data version (report_db_version)
+ * taken just before on SQLite, read in the snapshot on PostgreSQL. */
 LEAL_MUST_CHECK leal_err report_db_begin(struct report_db *db, int64_t *version);
 void report_db_end(struct report_db *db);
-/* The ledger file's data version as this connection sees it (SQLite's
- * PRAGMA data_version): it changes when any other connection or process
- * commits to the file, so a figure computed at version v is still exact
- * while the version stays v. */
+/* The ledger's data version as this connection sees it: a figure computed
+ * at version v is still exact while the version stays v. On SQLite,
+ * PRAGMA data_version (it changes when any other connection or process
+ * commits to the file); on PostgreSQL, ledger_version's counter, which
+ * every write transaction raises by one in itself just before its COMMIT
+ * (host/ledger/store_pg.c), so it changes exactly when a write commits,
+ * whoever commits it, and never for a rolled-back one. */
 LEAL_MUST_CHECK leal_err report_db_version(struct report_db *db, int64_t *version);
 
 /* The reports, in the order --help lists them, each with a line saying what

@@ -16,6 +16,7 @@
 #include "host/web/web_api.h"
 #include "keys/base/ct.h"
 #include "host/web/web_auth.h"
+#include "host/web/web_care.h"
 #include "host/web/web_es.h"
 #include "host/web/web_mail.h"
 #include "host/web/web_pages.h"
@@ -24,6 +25,7 @@
 #include "host/web/web_static.h"
 #include "host/web/web_unsub.h"
 #include "host/report/report.h"
+#include "host/ledger/ledger_rows.h"
 
 #define BODY_MAX (64 * 1024)
 #define PEM_MAX (64 * 1024)
@@ -185,6 +187,46 @@ static bool change_allowed(struct MHD_Connection *c, const struct web_route *rt,
     return true;
 }
 
+/* Why a lost PostgreSQL connection failed a request, in one line. */
+static const char *lost_why(const struct ledger *l)
+{
+    const char *m = ledger_errmsg(l);
+    return m[0] ? m : "the connection to the PostgreSQL server was lost";
+}
+
+/* The same as a plain-text answer, "LEAL_E_PG_CONNECT: why: sentence\n"
+ * (the terminals' route and the pages' own links); its length. */
+static size_t lost_line(const struct ledger *l, char *line, size_t cap)
+{
+    int n = snprintf(line, cap, "%s: %s: %s\n", leal_errname(LEAL_E_PG_CONNECT), lost_why(l),
+                     leal_strerror(LEAL_E_PG_CONNECT));
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* The server's connection to the ledger before a request is handled: made
+ * again when it was lost or the server closed it (PostgreSQL). true: ready;
+ * else a 503 was sent. */
+static enum MHD_Result req_finish(struct MHD_Connection *c, struct web_req *r);
+
+static bool ledger_ready(struct web_server *s, struct MHD_Connection *c, const char *url,
+                         enum MHD_Result *rc)
+{
+    char line[640];
+    if (ledger_reconnect(s->l) == LEAL_OK)
+        return true;
+    if (strncmp(url, "/api/", 5) == 0 || strncmp(url, "/portal/api/", 12) == 0) {
+        struct web_req r;
+        memset(&r, 0, sizeof r);
+        r.lang = web_es_accept(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language"));
+        web_api_error(&r, 503, LEAL_E_PG_CONNECT, lost_why(s->l));
+        *rc = req_finish(c, &r);
+        return false;
+    }
+    *rc = send_bytes(c, 503, "text/plain; charset=utf-8", line, lost_line(s->l, line, sizeof line),
+                     NULL);
+    return false;
+}
+
 /* A request as the handlers see it, before authentication. */
 static void req_init(struct web_server *s, struct MHD_Connection *c, struct web_req *r,
                      char addr[64])
@@ -211,10 +253,16 @@ static void req_init(struct web_server *s, struct MHD_Connection *c, struct web_
     r->addr = addr;
 }
 
-/* Sends r's answer and frees it. */
+/* Sends r's answer and frees it; when the ledger's PostgreSQL connection
+ * was found lost while answering, the answer is 503 with why instead (a
+ * statement failed, so whatever the handler made of that is not the
+ * ledger's word); the next request connects again (ledger_ready). */
 static enum MHD_Result req_finish(struct MHD_Connection *c, struct web_req *r)
 {
-    enum MHD_Result rc = send_json(c, r);
+    enum MHD_Result rc;
+    if (r->l && ledger_lost(r->l))
+        web_api_error(r, 503, LEAL_E_PG_CONNECT, lost_why(r->l));
+    rc = send_json(c, r);
     json_decref(r->out);
     json_decref(r->body);
     return rc;
@@ -265,6 +313,9 @@ static void flight_answer(struct flight *f, struct upload *batch, bool stopping)
             web_api_error(&r, 500, err, report_db_errmsg(f->db));
         else
             web_dash_in_snapshot(&r, &u->key, version);
+        /* Its PostgreSQL connection gone (before or while reading): 503, why. */
+        if (!stopping && (err == LEAL_E_PG_CONNECT || report_db_lost(f->db)))
+            web_api_error(&r, 503, LEAL_E_PG_CONNECT, report_db_errmsg(f->db));
         u->status = r.status;
         u->answer = r.out ? json_dumps(r.out, JSON_COMPACT) : NULL;
         json_decref(r.out);
@@ -331,6 +382,11 @@ static enum MHD_Result api(struct web_server *s, struct MHD_Connection *c, const
     else if (rt->roles == 0 || authenticate(s, c, &r, hash, &u, csrf)) {
         if (rt->roles && (rt->roles & WEB_ROLE_BIT(u.role)) == 0)
             web_api_error(&r, 403, LEAL_E_WEB_FORBIDDEN, "this user's role");
+        else if (rt->handle == web_erasure_do && ledger_rows_pg(s->l))
+            /* privacy.c erases on PostgreSQL but does not close the request yet. */
+            web_api_error(&r, 501, LEAL_E_PG_UNSUPPORTED,
+                          "the back office's erasure on a PostgreSQL ledger ('leal customer "
+                          "erase' does it)");
         else if (change_allowed(c, rt, &r, up)) {
             if (rt->handle == web_dashboard && s->flight.running)
                 return dash_park(s, c, &r, up);
@@ -423,6 +479,13 @@ static enum MHD_Result hooked(struct web_server *s, struct MHD_Connection *c, co
                                             up->len};
         s->hook->handle(s->hook->ctx, &rq, &a);
     }
+    if (ledger_lost(s->l)) {
+        /* Whatever the route made of a failed statement: the server is gone. */
+        char line[640];
+        free(a.body);
+        return send_bytes(c, 503, "text/plain; charset=utf-8", line,
+                          lost_line(s->l, line, sizeof line), NULL);
+    }
     rc = send_bytes(c, a.status, a.type ? a.type : "text/plain", a.body ? a.body : (uint8_t *)"",
                     a.body ? a.len : 0, NULL);
     free(a.body);
@@ -433,8 +496,12 @@ static enum MHD_Result hooked(struct web_server *s, struct MHD_Connection *c, co
 static enum MHD_Result unsubscribe(struct web_server *s, struct MHD_Connection *c, const char *url,
                                    const char *method)
 {
+    static const char pg[] = "LEAL_E_PG_UNSUPPORTED: messages' unsubscribe links do not run "
+                             "on a PostgreSQL ledger yet\n";
     struct web_hook_answer a = {500, "text/plain", NULL, 0};
     enum MHD_Result rc;
+    if (ledger_rows_pg(s->l))
+        return send_bytes(c, 501, "text/plain; charset=utf-8", pg, sizeof pg - 1, NULL);
     web_unsubscribe(s->l, method, url + strlen(WEB_UNSUB_PREFIX), &a);
     rc = send_bytes(c, a.status, a.type, a.body ? a.body : (uint8_t *)"", a.body ? a.len : 0, NULL);
     free(a.body);
@@ -484,6 +551,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (up->parked)
         return dash_send(s, c, up);
+    if (strncmp(url, "/api/", 5) == 0 || strncmp(url, "/portal/api/", 12) == 0 ||
+        strncmp(url, WEB_UNSUB_PREFIX, strlen(WEB_UNSUB_PREFIX)) == 0 ||
+        (s->hook && strncmp(url, s->hook->prefix, strlen(s->hook->prefix)) == 0)) {
+        enum MHD_Result rc;
+        if (!ledger_ready(s, c, url, &rc))
+            return rc;
+    }
     if (s->hook && strncmp(url, s->hook->prefix, strlen(s->hook->prefix)) == 0)
         return hooked(s, c, url, method, up);
     if (strncmp(url, "/api/", 5) == 0)
@@ -596,7 +670,10 @@ leal_err web_server_start(struct ledger *l, const struct web_server_options *o,
         web_server_stop(s);
         return LEAL_E_IO;
     }
-    if (o->db_path && report_db_open(o->db_path, &s->reports) != LEAL_OK) {
+    /* On PostgreSQL the server's thread reads the reports on its own
+     * connection (l), the flight's thread on one of its own. */
+    if (o->db_path && (ledger_rows_pg(l) ? report_db_on_ledger(l, &s->reports)
+                                         : report_db_open(o->db_path, &s->reports)) != LEAL_OK) {
         web_server_stop(s);
         return LEAL_E_NO_LEDGER;
     }

@@ -1,6 +1,8 @@
 /*
  * web_server.h - `leal serve`: the back office over HTTP (libmicrohttpd, one
  * internal thread, so one ledger connection serves every request in turn;
+ * on PostgreSQL it is checked before each request and made again when lost,
+ * a request meanwhile answered 503, LEAL_E_PG_CONNECT;
  * the mail of sign-in and reset links goes out from a thread of its own after
  * the answer, host/web/web_mail.h).
  * Routes: the JSON API under /api/ (host/web/web_api.h: each checked against
@@ -51,8 +53,9 @@ struct web_server_options {
     const char *listen;   /* "ADDRESS:PORT" (IPv4 or [IPv6]); port 0: any free one */
     const char *tls_cert; /* PEM files, both or neither */
     const char *tls_key;
-    /* The ledger's file, opened read-only for host/report (the dashboard);
-     * NULL: those routes answer 503. */
+    /* The ledger's file, opened read-only for host/report (the dashboard),
+     * or its postgresql:// URI (the dashboard's thread then connects on its
+     * own; the pages' reports read l); NULL: those routes answer 503. */
     const char *db_path;
     /* The address customers reach the server at ("https://club.example.com",
      * no trailing slash), put in the portal's sign-in links; NULL: the

@@ -152,7 +152,7 @@ n=pg
 before=$(state)
 LEAL_DB=$DB run_capture "$LEAL" account show 21 --json
 check_eq "$n: LEAL_DB selects the backend" 0 "$RC"
-for c in "qr certifier --socket $T/q.sock" "serve --program 1"; do
+for c in "program set 1 --name Otro" "terminal new-epoch --terminal 1" "agent status"; do
     # shellcheck disable=SC2086
     l $c
     check_eq "$n: $c refused: exit 2" 2 "$RC"

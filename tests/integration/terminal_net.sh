@@ -6,9 +6,12 @@
 # journal key is not this keystore's and a replayed request (sent by an
 # independent Python client of the protocol) are each refused with their one
 # line; an upload cut by a proxy at every 1 KiB of the connection and then
-# retried is taken exactly once.
+# retried is taken exactly once. The same cases and expectations on
+# PostgreSQL with LEAL_TEST_BACKEND=pg (web_pg.sh): the server's ledger is
+# that database (LEAL_DB), every row checked there.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/testlib.sh
+source tests/lib/backend.sh
 
 T=$(mktemp -d /tmp/leal-net-XXXXXX)
 SERVE_PID= PROXY_PID=
@@ -16,19 +19,25 @@ cleanup() {
     [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null
     [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null
     wait 2>/dev/null
+    backend_db_stop
     rm -rf "$T"
 }
-trap cleanup EXIT
 export XDG_DATA_HOME=$T/data LEAL_PASSPHRASE="net sync test passphrase"
 export LEAL_BUNDLE_PASSPHRASE="bundle pass phrase"
 DB=$XDG_DATA_HOME/leal/ledger.db
 LT="$LEAL_BUILD/bin/leal-terminal"
-q() { sqlite3 "$DB" "$1"; }
 field() { $PY -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
-bal() { q "select coalesce((select amount from balance where account_id = $1 and asset = '$2'), 0)"; }
 entries() { q "select count(*) from entry where terminal_id = 1"; }
 
+# The keystore is a file on both backends (made before LEAL_DB names the
+# database); q and bal read the backend's ledger (tests/lib/backend.sh).
 "$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
+backend_db terminal_net || {
+    finish
+    exit
+}
+trap cleanup EXIT
+[ "$BK" = sqlite ] || export LEAL_DB=$DB
 "$LEAL" program create --code sol --name "Café Sol" --id 7 --points-per-euro 1 >/dev/null
 "$LEAL" store add --program 7 --code centro --name Centro --tz Europe/Madrid >/dev/null
 "$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
@@ -76,11 +85,11 @@ check_eq "... nothing reached the ledger" 0 "$(entries)"
 
 # A terminal 1 made from another keystore's bundle: its journal key is not ours.
 OTHER=$T/other-data
-XDG_DATA_HOME=$OTHER "$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
-XDG_DATA_HOME=$OTHER "$LEAL" program create --code sol --name "Café Sol" --id 7 >/dev/null
-XDG_DATA_HOME=$OTHER "$LEAL" store add --program 7 --code centro --name Centro --tz UTC >/dev/null
-XDG_DATA_HOME=$OTHER "$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
-XDG_DATA_HOME=$OTHER "$LEAL" keys export-terminal --terminal 1 --program 7 --expires 2027-06-01 \
+LEAL_DB= XDG_DATA_HOME=$OTHER "$LEAL" keys init --issuer "Café Sol" --program 7 >/dev/null
+LEAL_DB= XDG_DATA_HOME=$OTHER "$LEAL" program create --code sol --name "Café Sol" --id 7 >/dev/null
+LEAL_DB= XDG_DATA_HOME=$OTHER "$LEAL" store add --program 7 --code centro --name Centro --tz UTC >/dev/null
+LEAL_DB= XDG_DATA_HOME=$OTHER "$LEAL" terminal add --store 1 --name "caja 1" >/dev/null
+LEAL_DB= XDG_DATA_HOME=$OTHER "$LEAL" keys export-terminal --terminal 1 --program 7 --expires 2027-06-01 \
     -o "$T/x1.ltb" >/dev/null
 "$LT" init --bundle "$T/x1.ltb" --data "$T/x1" >/dev/null
 run_capture "$LT" sync --server "$URL" --pin "$PIN" --data "$T/x1"

@@ -5,15 +5,23 @@
 # (`leal ledger post`) shows at once, to the point; a customer created
 # through the server itself (its own connection) shows at once; two
 # programs keep their own answers; and every figure of the kept answer is
-# still `leal report --json`'s (tests/integration/web_dash_check.py).
+# still `leal report --json`'s (tests/integration/web_dash_check.py). The
+# same cases and expectations on PostgreSQL with LEAL_TEST_BACKEND=pg
+# (web_pg.sh): there the kept answer's version is ledger_version's counter.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
 source tests/lib/web.sh
+source tests/lib/backend.sh
 clear_of_midnight 30 # today's figures, reckoned once
 
 web_fixture dashcache
 DB=$T/ledger.db
+backend_db dashcache || {
+    finish
+    exit
+}
+trap 'web_cleanup; backend_db_stop' EXIT
 "$LEAL" program create --db "$DB" --code a --name "A" >/dev/null || exit 1
 "$LEAL" store add --db "$DB" --program 1 --code a1 --name "A one" --tz UTC >/dev/null || exit 1
 "$LEAL" program create --db "$DB" --code b --name "B" >/dev/null || exit 1

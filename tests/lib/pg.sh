@@ -9,7 +9,9 @@
 # with the directory owned by it. pg_available says whether PostgreSQL 15 is
 # installed (make deps installs it). PG_START_OPTS (empty by default): more
 # server options after those (a later -c wins), for a bench that keeps the
-# server's safe defaults (-c fsync=on ...) or adds its statistics.
+# server's safe defaults (-c fsync=on ...) or adds its statistics. pg_up
+# starts the server of PG_DIR again (after a test stopped it with pg_ctl stop
+# to see leal do without it).
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_DIR=
 
@@ -29,6 +31,14 @@ pg_stop() {
     PG_DIR=
 }
 
+# pg_up: pg_start's server started (again) on its data directory, waited for.
+pg_up() {
+    pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
+        -o "-c listen_addresses= -c unix_socket_directories=$PG_DIR -c fsync=off \
+-c synchronous_commit=off -c full_page_writes=off -c max_connections=40 ${PG_START_OPTS:-}" start \
+        >/dev/null
+}
+
 pg_start() {
     PG_DIR=$(mktemp -d /tmp/leal-pg-XXXXXX) || return 1
     chmod 0755 "$PG_DIR"
@@ -36,10 +46,7 @@ pg_start() {
     trap 'pg_stop' EXIT
     pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres -E UTF8 --no-locale -N \
         >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log"; return 1; }
-    pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
-        -o "-c listen_addresses= -c unix_socket_directories=$PG_DIR -c fsync=off \
--c synchronous_commit=off -c full_page_writes=off -c max_connections=40 ${PG_START_OPTS:-}" start \
-        >/dev/null || { cat "$PG_DIR/server.log"; return 1; }
+    pg_up || { cat "$PG_DIR/server.log"; return 1; }
     "$PG_BIN/psql" -h "$PG_DIR" -U postgres -d postgres -qAtX -c "CREATE DATABASE leal" \
         >/dev/null || return 1
     export LEAL_TEST_PG="postgresql:///leal?host=$PG_DIR&user=postgres"
