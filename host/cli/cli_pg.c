@@ -48,10 +48,15 @@ static const char *const ported[] = {
 
 /* Commands every subcommand of which runs there (an unknown one is then
  * the command's own usage error, as on SQLite). */
-static const char *const whole[] = {"rule",   "tier",   "stamp",    "sale",    "report",
-                                    "settle", "card",   "desk",     "segment", "mail",
-                                    "user",   "backup", "customer", "messages",
- "keys", /* only export-terminal reads the ledger */ "readers" /* reads none */};
+static const char *const whole[] = {
+    "rule",     "tier",
+    "stamp",    "sale",
+    "report",   "settle",
+    "card",     "desk",
+    "segment",  "mail",
+    "user",     "backup",
+    "customer", "messages",
+    "keys",     /* only export-terminal reads the ledger */ "readers" /* reads none */};
 
 static bool is_pg(const char *db)
 {
