@@ -630,8 +630,8 @@
     "CREATE INDEX message_bounce_customer ON message_bounce(customer_id, kind, address);"
 
 /* Version 12 (PGSERVE): what `leal serve` needs besides. ledger_version,
- * one row whose n every write transaction raises by one just before it
- * commits (store_pg.c), in that transaction: the counterpart of SQLite's
+ * one row whose n every write transaction that changed a row raises by one
+ * just before it commits (store_pg.c), in that transaction: the counterpart of SQLite's
  * PRAGMA data_version for the dashboard's kept answers (host/report:
  * report_db_version), read in the dashboard's own snapshot, so it moves
  * exactly when a commit does and a rolled-back write leaves it as it was.

@@ -128,9 +128,10 @@ struct ledger {
     /* Not NULL: a PostgreSQL ledger (store_pg.h), db is NULL. */
     struct pg_conn *pg;
     int64_t pg_changes, pg_last_id;
-    /* In a write transaction (BEGIN IMMEDIATE): its COMMIT first raises
-     * ledger_version (store_pg.c). */
-    bool pg_write;
+    /* In a write transaction (BEGIN IMMEDIATE), and whether a statement of
+     * it changed a row: then its COMMIT first raises ledger_version
+     * (store_pg.c); a replay or a check that writes nothing leaves it. */
+    bool pg_write, pg_wrote;
     struct store_stmt *st[ST_COUNT];
     /* Customer search, prepared once per form (a desk searches again and again). */
     struct store_stmt *search_st[LEDGER_SEARCH_ALL + 1];

@@ -480,12 +480,23 @@ static PGresult *run(struct store_stmt *st)
     return PQexecParams(st->l->pg, st->sql, st->nparams, types, vals, lens, fmts, 0);
 }
 
+/* Whether res is an INSERT, UPDATE or DELETE that changed a row (with or
+ * without RETURNING). */
+static bool changed_rows(PGresult *res)
+{
+    const char *cmd = PQcmdStatus(res), *n = PQcmdTuples(res);
+    return cmd &&
+           (strncmp(cmd, "INSERT ", 7) == 0 || strncmp(cmd, "UPDATE ", 7) == 0 ||
+            strncmp(cmd, "DELETE ", 7) == 0) &&
+           n && n[0] && strcmp(n, "0") != 0;
+}
+
 leal_err store_pg_step(struct ledger *l, struct store_stmt *st, int *row)
 {
     if (row)
         *row = 0;
     clear_row(st);
-    if (st->res == NULL && l->pg_write && strcmp(st->sql, "COMMIT") == 0) {
+    if (st->res == NULL && l->pg_write && l->pg_wrote && strcmp(st->sql, "COMMIT") == 0) {
         /* The write's mark for the dashboard's kept answers (report_db_version),
          * in the transaction it marks. */
         PGresult *res = PQexec(l->pg, PG_VERSION_BUMP);
@@ -499,7 +510,7 @@ leal_err store_pg_step(struct ledger *l, struct store_stmt *st, int *row)
     if (st->res == NULL) {
         ExecStatusType s;
         if (strncmp(st->sql, "COMMIT", 6) == 0 || strcmp(st->sql, "ROLLBACK") == 0)
-            l->pg_write = false;
+            l->pg_write = l->pg_wrote = false;
         st->res = run(st);
         s = PQresultStatus(st->res);
         if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
@@ -510,6 +521,8 @@ leal_err store_pg_step(struct ledger *l, struct store_stmt *st, int *row)
         st->next = 0;
         if (strncmp(st->sql, PG_WRITE_BEGIN, strlen(PG_WRITE_BEGIN)) == 0)
             l->pg_write = true;
+        else if (l->pg_write && !l->pg_wrote)
+            l->pg_wrote = changed_rows(st->res);
         if (s == PGRES_COMMAND_OK) {
             const char *n = PQcmdTuples(st->res);
             l->pg_changes = n && n[0] ? strtoll(n, NULL, 10) : 0;
@@ -674,7 +687,7 @@ leal_err store_pg_reconnect(struct ledger *l)
     /* The server's session is gone with its prepared statements and any
      * transaction (rolled back there: nothing of it was committed). */
     forget_prepared(l);
-    l->pg_write = false;
+    l->pg_write = l->pg_wrote = false;
     PQreset(l->pg);
     if (PQstatus(l->pg) == CONNECTION_OK) {
         (void)PQsetNoticeProcessor(l->pg, quiet, NULL);
