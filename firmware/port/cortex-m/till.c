@@ -205,37 +205,55 @@ static leal_err expect(struct package_key keys[TILL_PACKAGE_KEYS], struct packag
     return LEAL_OK;
 }
 
-/* The journal and the package store in flash, opened once the keys are in. */
-static leal_err open_storage(void)
+/* The journal in flash, opened once the keys are in. Its frame and the
+ * package store's are their own (not inlined into one another or into the
+ * commands: with -flto the journal's open and the package's check would
+ * otherwise share one frame under every LOAD). */
+LEAL_NOINLINE static leal_err open_journal(void)
+{
+    struct journal_report rep; /* what the open found: not kept (no command shows it) */
+    struct journal_config cfg;
+    struct port_time now;
+    uint64_t utc;
+    leal_err err;
+    cfg.program_id = who.program_id;
+    cfg.terminal_id = who.terminal_id;
+    if ((err = sam.journal_key(sam.ctx, cfg.key, &cfg.key_version)) == LEAL_OK &&
+        (err = cm_clock_now(&utc)) == LEAL_OK) {
+        now.utc_seconds = utc;
+        now.utc_offset_minutes = 0; /* the journal's own entries: UTC */
+        err = journal_open(&journal, &board.journal, &cm_crypto, &cfg, &now, &rep);
+    }
+    leal_wipe(&cfg, sizeof cfg);
+    return err;
+}
+
+/* The package store in flash: the newest copy that verifies. */
+LEAL_NOINLINE static leal_err open_store(void)
 {
     struct package_key keys[TILL_PACKAGE_KEYS];
     struct package_expect e;
-    struct journal_config cfg;
-    struct port_time now;
     unsigned copies;
-    uint64_t utc;
+    leal_err err;
+    if ((err = package_store_init(&store, &board.package)) != LEAL_OK ||
+        (err = expect(keys, &e)) != LEAL_OK)
+        return err;
+    return package_store_select(&store, &cm_crypto, &e, &package, &copies);
+}
+
+/* The journal and the package store, opened once the keys are in. */
+static leal_err open_storage(void)
+{
     leal_err err;
     if (!have_keys)
         return LEAL_E_STATE;
     if (!journal_is_open) {
-        struct journal_report rep; /* what the open found: not kept (no command shows it) */
-        cfg.program_id = who.program_id;
-        cfg.terminal_id = who.terminal_id;
-        if ((err = sam.journal_key(sam.ctx, cfg.key, &cfg.key_version)) == LEAL_OK &&
-            (err = cm_clock_now(&utc)) == LEAL_OK) {
-            now.utc_seconds = utc;
-            now.utc_offset_minutes = 0; /* the journal's own entries: UTC */
-            err = journal_open(&journal, &board.journal, &cm_crypto, &cfg, &now, &rep);
-        }
-        leal_wipe(&cfg, sizeof cfg);
-        if (err != LEAL_OK)
+        if ((err = open_journal()) != LEAL_OK)
             return err;
         journal_is_open = true;
     }
     if (!store_is_open) {
-        if ((err = package_store_init(&store, &board.package)) != LEAL_OK ||
-            (err = expect(keys, &e)) != LEAL_OK ||
-            (err = package_store_select(&store, &cm_crypto, &e, &package, &copies)) != LEAL_OK)
+        if ((err = open_store()) != LEAL_OK)
             return err;
         store_is_open = true;
     }
