@@ -288,11 +288,11 @@ FW_CFLAGS += -DPN532_MAX_BODY=128
 # Four versions of each terminal key (keys/base/limits.h; the host keeps 16): four years of
 # yearly rotation in a bundle that expires; the software SAM's RAM 4,016 -> about 1,100 bytes.
 FW_CFLAGS += -DLEAL_MAX_KEY_VERSIONS=4
-# Linked whole (-flto, one partition): 4.7 KiB less flash. -fconserve-stack keeps the inlining
-# from merging large frames (an earn's painted stack 3,888 -> 3,816 bytes with the steps below
-# kept apart: LEAL_NOINLINE on desfire_card_tap_read and the till's open_journal/open_store);
-# tests/bench/fw_map.py then reads the parts from the line table (README, make bench).
-FW_CFLAGS += -flto -flto-partition=one -fconserve-stack
+# Linked whole (-flto, one partition): 5.4 KiB less flash. The inlining must not merge the
+# frames under a tap or a LOAD: LEAL_NOINLINE keeps desfire_card_tap_read, the PN532's
+# send_frame and the till's open_journal/open_store apart (an earn's painted stack 3,888 -> 3,800
+# bytes); tests/bench/fw_map.py then reads the parts from the line table (README, make bench).
+FW_CFLAGS += -flto -flto-partition=one
 # Makefile too: a change of FW_CFLAGS (-fcallgraph-info's .ci files) rebuilds every object.
 # With -flto the objects hold no code and GCC writes no .ci or .su beside them (the link's own are
 # build/firmware/leal-cm3.elf.ltrans0.ltrans.*): an older build's must not stay for fw_stack.py.

@@ -52,7 +52,9 @@ static leal_err read_frame(struct pn532 *d, unsigned timeout_ms)
     }
 }
 
-static leal_err send_frame(struct pn532 *d, const uint8_t *cmd, size_t n)
+/* Its frame buffer in a frame of its own: inlined (a board linked with -flto) it would
+ * sit under the whole exchange, the card's cryptography included. */
+LEAL_NOINLINE static leal_err send_frame(struct pn532 *d, const uint8_t *cmd, size_t n)
 {
     uint8_t body[PN532_MAX_BODY];
     size_t len = 0;
