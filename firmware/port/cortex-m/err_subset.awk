@@ -19,6 +19,9 @@
 # "LEAL_E_" every error's begins with (7 bytes an entry): cm_errname gives
 # a name in its two parts, which the till prints one after the other; the
 # whole name (leal_errname, leal_strerror) is put together in one buffer.
+# Since 5 Dec's fifth round the names are front-coded (each stores only what
+# differs from the name before it, codes of one area being neighbours): 1,850
+# bytes of names to 1,317; a name is then rebuilt in a buffer of its own.
 BEGIN {
     n = split(keep, k, " ")
     for (i = 1; i <= n; i++)
@@ -65,25 +68,43 @@ END {
         if (length(rest[i]) > longest)
             longest = length(rest[i])
     }
+    # Front-coded: each name is a byte, how many of the previous name's
+    # letters it begins with (below '0': no name's letter is), then the rest
+    # of its letters; in octal (three digits) so no letter joins the escape.
     print "static const char err_names[] ="
-    for (i = 0; i < nsyms; i++)
-        print "    \"" rest[i] "\\0\""
+    prev = ""
+    for (i = 0; i < nsyms; i++) {
+        if (rest[i] !~ /^[A-Z0-9_]+$/) {
+            print "err_subset.awk: " syms[i] " has a character outside A-Z0-9_" >"/dev/stderr"
+            exit 1
+        }
+        same = 0
+        while (same < 47 && same < length(prev) && substr(prev, same + 1, 1) == substr(rest[i], same + 1, 1))
+            same++
+        print "    \"\\" sprintf("%03o", same) substr(rest[i], same + 1) "\""
+        prev = rest[i]
+    }
     print "    ;"
     print ""
-    print "/* Code i's name is the i-th string of err_names. */"
+    print "/* Code i's name is the i-th of err_names. */"
     print "static const uint16_t err_codes[] = {"
     for (i = 0; i < nsyms; i++)
         print "    " syms[i] ","
     print "};"
     print ""
+    print "/* Code err's name (without its LEAL_E_), put together in one buffer that the"
+    print " * next call overwrites (the board runs one thread), or NULL. */"
     print "static const char *find(leal_err err)"
     print "{"
-    print "    const char *name = err_names;"
+    print "    static char name[" longest " + 1];"
+    print "    const char *p = err_names;"
     print "    for (size_t i = 0; i < sizeof(err_codes) / sizeof(err_codes[0]); i++) {"
+    print "        size_t n = (unsigned char)*p++;"
+    print "        while (*p >= '0')"
+    print "            name[n++] = *p++;"
+    print "        name[n] = '\\0';"
     print "        if ((leal_err)err_codes[i] == err)"
     print "            return name;"
-    print "        while (*name++ != '\\0')"
-    print "            ;"
     print "    }"
     print "    return NULL;"
     print "}"
