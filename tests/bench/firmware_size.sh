@@ -58,9 +58,11 @@ echo "    firmware/port/posix/package_store.c) $(piece firmware/port/posix), lib
 echo "  largest RAM objects: $(sed -n 's/^ram //p' <<<"$parts")"
 sym() { printf '%d' "0x$(arm-none-eabi-nm -S "$ELF" | awk -v n="$1" '$4==n{print $2}')"; }
 # The journal's open report is a local of the open (till.c open_storage): nothing keeps it.
-objs=$(($(sym term) + $(sym package) + $(sym soft) + $(sym journal) + $(sym store) + $(sym board)))
+# Statics of the core's own (the board's error names' buffer, keys/base/err.c's) too.
+corebss=$(grep -E '^(firmware/core|cardlayout|keys) ' <<<"$parts" | awk '{b+=$3+$4} END{print b+0}')
+objs=$(($(sym term) + $(sym package) + $(sym soft) + $(sym journal) + $(sym store) + $(sym board) + corebss))
 echo "  RAM the core's objects take (terminal, package with its rules, software SAM, journal,"
-echo "  package store, PN532 driver and port): $objs"
+echo "  package store, PN532 driver and port, the core's own statics $corebss): $objs"
 echo "  not counted, the port's own (the till line's buffers, the SAM interface, the DRBG, the"
 echo "  flash mirror's state): $((data + bss - stack - objs)) (.data + .bss less the stack and those objects)"
 read -r bound path < <($PY tests/bench/fw_stack.py build/firmware | head -1)
