@@ -431,8 +431,9 @@ static leal_err tap_why_not(struct desfire_card *c, struct card_view *out)
 }
 
 /* A frame of its own on a board linked with -flto (Makefile FW_CFLAGS): inlined into the
- * terminal's tap_desfire its locals would sit under the whole earn (+40 bytes painted). */
-LEAL_NOINLINE leal_err desfire_card_tap_read(struct desfire_card *c, unsigned want, struct card_view *out)
+ * terminal's tap_desfire its locals would sit under the whole earn (+48 bytes painted). */
+LEAL_NOINLINE leal_err desfire_card_tap_read(struct desfire_card *c, unsigned want,
+                                             struct card_view *out)
 {
     uint8_t st[STATE_FILE_LEN];
     uint64_t state_card_id;
