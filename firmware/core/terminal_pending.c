@@ -16,6 +16,9 @@ leal_err terminal_pending_apply(const struct package_terminal *pk, uint64_t card
     if ((err = package_pending_find(&pk->info, &pk->source, card_id, &found, &pc)) != LEAL_OK ||
         !found || pc.taps != taps || pc.kinds == PACKAGE_CHANGE_QR_ALLOWANCE)
         return err;
+    /* At seq: the card's state must be the one the host saw at taps. */
+    if ((pc.kinds & PACKAGE_CHANGE_AT_SEQ) && (state->seq & PACKAGE_PENDING_SEQ_MASK) != pc.seq)
+        return LEAL_OK;
     points = (int64_t)state->points + pc.points;
     if (points < 0 || points > (int64_t)UINT32_MAX)
         return LEAL_OK;
