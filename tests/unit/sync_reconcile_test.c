@@ -1487,9 +1487,9 @@ static void test_package_floor_tmc(void **state)
  * "Exactly once"): the package built after the taps' import carries it at
  * the card's taps (3) and, marked at seq, at the state seq the second
  * earn's proved TMAC entry left; a terminal applies it only to a card whose
- * state shows that seq (the same record one seq off: not applied, the card
- * as before restored), once: a second terminal holding the same record,
- * not synced, finds the seq moved and applies nothing. */
+ * state shows that seq, whatever its counter (the same record one seq off:
+ * not applied; at taps 2: applied; the card as before restored each time), once: a second terminal
+ * holding the same record, not synced, finds the seq moved and applies nothing. */
 static void test_package_pending_at_seq(void **state)
 {
     struct fixture *f = *state;
@@ -1548,6 +1548,19 @@ static void test_package_pending_at_seq(void **state)
     till_last_entry(&t, &e);
     assert_int_equal(e.op, JOURNAL_OP_TMAC);
     assert_int_equal(till_entries(&t, NULL, 0), 2);
+    till_close(&t);
+    desk_fixture_copy(dump, f->card);
+
+    /* At seq 3 with taps 2 (a counter the card is past, say a desk top-up
+     * since that wrote no state): the seq guards it, applied. */
+    off = pend;
+    off.taps = 2;
+    till_keyed_pkg(&t, f, 2, 2, TILL_NOW,
+                   &(struct till_package){
+                       .floors = &fl, .floor_count = 1, .pending = &off, .pending_count = 1});
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.after.points, 25 + 10 + 3 + 40 + 1);
     till_close(&t);
     desk_fixture_copy(dump, f->card);
     unlink(dump);
