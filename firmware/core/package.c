@@ -143,6 +143,14 @@ static bool pending_ok(const struct package_pending *c)
     if (c->tier > RULES_MAX_TIERS || (c->tier == 0) != (c->tier_period == 0) ||
         (c->tier != 0 && c->kinds != PACKAGE_CHANGE_QR_ALLOWANCE))
         return false;
+    /* A seq only in an at-seq record, which guards a change (bytes 21..23
+     * hold either a tier and its period or a seq, never both). */
+    if ((c->kinds & PACKAGE_CHANGE_AT_SEQ) != 0
+            ? (c->kinds & (PACKAGE_CHANGE_KNOWN & ~PACKAGE_CHANGE_AT_SEQ &
+                           ~PACKAGE_CHANGE_QR_ALLOWANCE)) == 0 ||
+                  c->seq > PACKAGE_PENDING_SEQ_MASK
+            : c->seq != 0)
+        return false;
     return c->card_id != 0 && c->upto_entry != 0 && c->points != INT32_MIN && c->kinds != 0 &&
            (c->kinds & (uint8_t)~PACKAGE_CHANGE_KNOWN) == 0;
 }
@@ -154,6 +162,12 @@ static void pending_put(uint8_t r[PACKAGE_PENDING_RECORD_LEN], const struct pack
     put32(r + 12, c->upto_entry);
     put32(r + 16, (uint32_t)c->points);
     r[20] = c->kinds;
+    if (c->kinds & PACKAGE_CHANGE_AT_SEQ) {
+        r[21] = (uint8_t)(c->seq >> 16);
+        r[22] = (uint8_t)(c->seq >> 8);
+        r[23] = (uint8_t)c->seq;
+        return;
+    }
     r[21] = c->tier;
     r[22] = (uint8_t)(c->tier_period >> 8);
     r[23] = (uint8_t)c->tier_period;
@@ -170,6 +184,12 @@ static leal_err pending_get(const uint8_t r[PACKAGE_PENDING_RECORD_LEN], struct 
     c->kinds = r[20];
     c->tier = r[21];
     c->tier_period = (uint16_t)(r[22] << 8 | r[23]);
+    c->seq = 0;
+    if (c->kinds & PACKAGE_CHANGE_AT_SEQ) {
+        c->seq = (uint32_t)r[21] << 16 | (uint32_t)r[22] << 8 | r[23];
+        c->tier = 0;
+        c->tier_period = 0;
+    }
     if (!pending_ok(c))
         return LEAL_E_PACKAGE_MALFORMED;
     return LEAL_OK;

@@ -103,7 +103,19 @@ struct package_hot {
  * is the phone's virtual card, points the allowance (> 0), up to entry the
  * newest ledger entry of the hold; alone, never with another bit. */
 #define PACKAGE_CHANGE_QR_ALLOWANCE 0x10
-#define PACKAGE_CHANGE_KNOWN 0x1F
+/* Not what the changes are made of but how they are guarded (PACKAGE.md
+ * "Exactly once"): the record also names the card's state seq at taps (its
+ * low 24 bits, in bytes 21..23), and a terminal applies it only to a card
+ * whose state shows that seq, so a tap that reads no counter before its
+ * write (a card with the Transaction MAC file) still applies it once. With
+ * a change bit, never with the QR allowance. A terminal older than it
+ * refuses the package whole (an unknown bit). */
+#define PACKAGE_CHANGE_AT_SEQ 0x20
+#define PACKAGE_CHANGE_KNOWN 0x3F
+/* The state seq bits an at-seq record carries (a card's state file takes
+ * far fewer writes in its life than 2^24: DESFire EEPROM is rated for
+ * 500,000 cycles). */
+#define PACKAGE_PENDING_SEQ_MASK 0xFFFFFFu
 
 /* Host-decided changes waiting for one card (PACKAGE.md "Pending changes"):
  * applied only to a card that shows exactly taps (as a floor counts them:
@@ -121,6 +133,9 @@ struct package_pending {
      * redeem at it as a card's would; 0 and 0 when the account has none. */
     uint8_t tier;         /* 0..RULES_MAX_TIERS */
     uint16_t tier_period; /* not 0 exactly when tier is not 0 */
+    /* PACKAGE_CHANGE_AT_SEQ only (0 in any other record): the card's state
+     * seq at taps, its low 24 bits (PACKAGE_PENDING_SEQ_MASK). */
+    uint32_t seq;
 };
 
 /* What a name names (PACKAGE.md "Names"), and the item it is keyed by. */

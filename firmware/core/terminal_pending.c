@@ -14,8 +14,13 @@ leal_err terminal_pending_apply(const struct package_terminal *pk, uint64_t card
     if (!pk->loaded || pk->info.pending_count == 0)
         return LEAL_OK;
     if ((err = package_pending_find(&pk->info, &pk->source, card_id, &found, &pc)) != LEAL_OK ||
-        !found || pc.taps != taps || pc.kinds == PACKAGE_CHANGE_QR_ALLOWANCE)
+        !found || pc.kinds == PACKAGE_CHANGE_QR_ALLOWANCE)
         return err;
+    /* At seq: the card's state is the one the host saw at taps (every write
+     * that applies changes steps the seq), whatever the counter says. */
+    if ((pc.kinds & PACKAGE_CHANGE_AT_SEQ) ? (state->seq & PACKAGE_PENDING_SEQ_MASK) != pc.seq
+                                           : pc.taps != taps)
+        return LEAL_OK;
     points = (int64_t)state->points + pc.points;
     if (points < 0 || points > (int64_t)UINT32_MAX)
         return LEAL_OK;

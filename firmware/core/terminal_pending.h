@@ -7,7 +7,12 @@
  * exactly those taps (nothing was written to it since the host saw it, so no
  * terminal or desk applied them yet), in the same card write as the
  * operation; that write moves the card's counter, so another terminal never
- * applies them a second time, synced or not. The journal entry of the
+ * applies them a second time, synced or not. A record the host marked at seq
+ * (PACKAGE_CHANGE_AT_SEQ: a card with the Transaction MAC file) names the
+ * card's state seq at those taps too, and is applied only to a card whose
+ * state, as read, shows it, whatever its counter: every write that applies
+ * changes steps the seq, so the guard needs no counter read before the
+ * write (issue 19's tap reads none). The journal entry of the
  * operation carries one JOURNAL_LINE_HOST line (the entry the changes run up
  * to, the points) that is not part of the entry's points.
  * Freestanding; one pending record in RAM (package_pending_find).
@@ -23,7 +28,8 @@
 #include "firmware/core/package.h"
 #include "keys/base/err.h"
 
-/* If pk lists changes for card_id at exactly taps and state->points plus
+/* If pk lists changes for card_id at exactly taps (an at-seq record: at
+ * state->seq's low 24 bits instead) and state->points plus
  * them stays within 0..UINT32_MAX: adds them to state->points, fills *line
  * (source JOURNAL_LINE_HOST, id the entry they run up to, the points) and
  * sets *applied. Otherwise leaves state alone, *applied false (the changes

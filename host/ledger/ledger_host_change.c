@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cardlayout/classic/classic_card.h"
+#include "cardlayout/records/state.h"
 #include "firmware/core/journal.h"
 #include "firmware/core/package.h"
 #include "store.h"
@@ -117,6 +118,49 @@ leal_err ledger_card_read_taps(struct ledger *l, int64_t card_id, int64_t *taps)
     return err;
 }
 
+/* The card's state seq at taps from the TMAC entries its check proved
+ * (ledger_host_change.h): each read the state at the counter it names (taps
+ * before) and left it, written or not, at taps before + 1 (every such
+ * transaction debits the counter by 1); only a commit the card answered is
+ * journaled so. *seq -1 when none is at taps. */
+#define PROVED_TMAC_SQL                                                                            \
+    "SELECT e.raw FROM terminal_entry e JOIN terminal_tmac t ON t.terminal_id = e.terminal_id "    \
+    "AND t.epoch = e.epoch AND t.seq = e.seq WHERE t.card_id = ?1 AND t.verdict IN ('ok', "        \
+    "'altered')"
+
+static leal_err seq_at(struct ledger *l, int64_t card_id, int64_t taps, int64_t *seq)
+{
+    struct journal_entry e;
+    struct journal_tmac m;
+    struct store_stmt *st;
+    leal_err err;
+    *seq = -1;
+    if ((err = store_prep_i64(l, PROVED_TMAC_SQL, &st, I64S(card_id))) != LEAL_OK)
+        return err;
+    while (*seq < 0 && store_next_row(l, st, &err)) {
+        const void *raw = store_col_blob(st, 0);
+        int n = store_col_bytes(st, 0);
+        struct state_body b;
+        uint64_t id = 0;
+        uint8_t version;
+        int64_t before;
+        if (raw == NULL || n <= 0 || journal_entry_decode(raw, (size_t)n, &e) != LEAL_OK ||
+            e.op != JOURNAL_OP_TMAC || journal_tmac_get(&e, &m) != LEAL_OK || m.counter < 0)
+            continue;
+        before = (int64_t)0x7FFFFFFF - m.counter;
+        if (before != taps && before + 1 != taps)
+            continue;
+        if (state_file_decode(before == taps || !(m.flags & JOURNAL_TMAC_STATE_WRITTEN)
+                                  ? m.state_before
+                                  : m.state_after,
+                              STATE_FILE_LEN, &version, &id, &b) == LEAL_OK &&
+            id == (uint64_t)card_id)
+            *seq = b.seq;
+    }
+    store_finalize(st);
+    return err;
+}
+
 /* The count to carry c at (ledger_host_change.h): never carried, the newest
  * the host knows; carried at T, T followed along the card's known writes,
  * in doubt when the desk saw the card past where they end. */
@@ -143,6 +187,9 @@ static leal_err resolve(struct ledger *l, struct ledger_host_change *c)
         c->doubt = c->seen_taps > at;
     }
     free(ws.w);
+    c->seq = -1;
+    if (err == LEAL_OK && !c->doubt)
+        err = seq_at(l, c->card_id, c->taps, &c->seq);
     return err;
 }
 

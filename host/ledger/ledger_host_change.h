@@ -16,7 +16,8 @@
  * from T on (imported journal entries, each either without them or with the ones it applied; the
  * desk's own writes): so a desk read of the card past T before the journal of the tap that wrote it
  * from T is in leaves them in doubt (a terminal may have applied them): no package carries them and
- * the desk does not sync them until that journal is in. Hosted. Errors: LEAL_E_ARG,
+ * the desk does not sync them until that journal is in. The card's state seq at that count
+ * (seq, above) when a proved TMAC entry tells it. Hosted. Errors: LEAL_E_ARG,
  * LEAL_E_UNKNOWN_ID, LEAL_E_DB*, LEAL_E_HOST_CHANGE_DOUBT.
  */
 #ifndef LEAL_LEDGER_HOST_CHANGE_H
@@ -38,6 +39,12 @@ struct ledger_host_change {
     int64_t entries;    /* how many ledger entries */
     int64_t upto_entry; /* the newest of them */
     uint8_t kinds;      /* PACKAGE_CHANGE_* bits (firmware/core/package.h) */
+    /* The card's state seq at taps (not in doubt), -1 when the host cannot
+     * tell it: from a TMAC entry of the card its check proved (verdict ok or
+     * altered: the card's own MAC over the state it read and wrote, at the
+     * counter it read), so a package marks the record at seq
+     * (PACKAGE_CHANGE_AT_SEQ) for a card with the Transaction MAC file. */
+    int64_t seq;
 };
 
 /* The changes waiting for card_id (*waiting false: none). */

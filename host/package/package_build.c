@@ -145,17 +145,17 @@ static int add_card(void *ctx, const struct ledger_package_card *c)
 static int add_pending(void *ctx, const struct ledger_host_change *c)
 {
     struct lists *s = ctx;
-    bool floor = false;
-    for (uint32_t lo = 0, hi = s->nfloors; lo < hi && !floor;) {
+    const struct package_floor *floor = NULL;
+    for (uint32_t lo = 0, hi = s->nfloors; lo < hi && floor == NULL;) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (s->floors[mid].card_id == (uint64_t)c->card_id)
-            floor = true;
+            floor = &s->floors[mid];
         else if (s->floors[mid].card_id < (uint64_t)c->card_id)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (!floor || c->doubt || c->taps < 0 || c->taps > UINT32_MAX || c->upto_entry <= 0 ||
+    if (floor == NULL || c->doubt || c->taps < 0 || c->taps > UINT32_MAX || c->upto_entry <= 0 ||
         c->upto_entry > UINT32_MAX || c->points <= INT32_MIN || c->points > INT32_MAX)
         return 0;
     if (grow((void **)&s->pending, s->npending, &s->pending_cap, sizeof *s->pending,
@@ -163,13 +163,22 @@ static int add_pending(void *ctx, const struct ledger_host_change *c)
         s->err = s->npending >= PACKAGE_MAX_PENDING ? LEAL_E_PACKAGE_MALFORMED : LEAL_E_NO_MEMORY;
         return 1;
     }
-    s->pending[s->npending++] = (struct package_pending){(uint64_t)c->card_id,
-                                                         (uint32_t)c->taps,
-                                                         (uint32_t)c->upto_entry,
-                                                         (int32_t)c->points,
-                                                         c->kinds,
-                                                         0,
-                                                         0};
+    struct package_pending *p = &s->pending[s->npending++];
+    *p = (struct package_pending){(uint64_t)c->card_id,
+                                  (uint32_t)c->taps,
+                                  (uint32_t)c->upto_entry,
+                                  (int32_t)c->points,
+                                  c->kinds,
+                                  0,
+                                  0,
+                                  0};
+    /* A card with the Transaction MAC file whose seq at taps a proved TMAC
+     * entry tells: guarded by its state seq too (PACKAGE.md "Exactly once"),
+     * so a tap that reads no counter before its write applies it once. */
+    if ((floor->flags & PACKAGE_FLOOR_TMAC) && c->seq >= 0) {
+        p->kinds |= PACKAGE_CHANGE_AT_SEQ;
+        p->seq = (uint32_t)c->seq & PACKAGE_PENDING_SEQ_MASK;
+    }
     return 0;
 }
 

@@ -694,7 +694,7 @@ static void test_refused_keeps_nothing(void **state)
     struct card_view v;
     till_make_desfire(f, 0, 0);
     till_read_desfire(f, &v);
-    struct package_pending pend = {TILL_CARD_ID, v.taps, 9, 2, PACKAGE_CHANGE_BONUS, 0, 0};
+    struct package_pending pend = {TILL_CARD_ID, v.taps, 9, 2, PACKAGE_CHANGE_BONUS, 0, 0, 0};
     till_open_pending(&t, f, 1, &pend);
     struct terminal_request q = till_request(TERMINAL_REDEEM, 0, 0, 6); /* 30 points */
     assert_int_equal(till_tap(&t, &q, &out), LEAL_OK);

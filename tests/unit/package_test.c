@@ -50,9 +50,9 @@ static const struct package_floor golden_floors[3] = {
     {0x7FFFFFFFFFFFFFFFu, PACKAGE_FLOOR_DESFIRE, 0, 0x7FFFFFFE, 0, {0}},
 };
 static const struct package_pending golden_pending[3] = {
-    {5, 0, 1, -50, PACKAGE_CHANGE_ADJUST, 0, 0},
-    {9, 2, 4, 120, PACKAGE_CHANGE_ADJUST | PACKAGE_CHANGE_BONUS, 0, 0},
-    {0x7FFFFFFFFFFFFFFFu, 0, 1, -30, PACKAGE_CHANGE_EXPIRED, 0, 0},
+    {5, 0, 1, -50, PACKAGE_CHANGE_ADJUST, 0, 0, 0},
+    {9, 2, 4, 120, PACKAGE_CHANGE_ADJUST | PACKAGE_CHANGE_BONUS, 0, 0, 0},
+    {0x7FFFFFFFFFFFFFFFu, 0, 1, -30, PACKAGE_CHANGE_EXPIRED, 0, 0, 0},
 };
 #define NAME(k, i, t)                                                                              \
     {                                                                                              \
@@ -350,7 +350,17 @@ static void test_refusals(void **state)
     sign_into(seed, big, len);
     expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
     memcpy(big, buf, len);
-    big[176 + 20] = 0x20;
+    big[176 + 20] = 0x40;
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    /* At seq (20) guards a change: never alone, never with an allowance. */
+    memcpy(big, buf, len);
+    big[176 + 20] = PACKAGE_CHANGE_AT_SEQ;
+    sign_into(seed, big, len);
+    expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
+    memcpy(big, buf, len);
+    memcpy(big + 176 + 16, "\0\0\0\x32", 4);
+    big[176 + 20] = PACKAGE_CHANGE_QR_ALLOWANCE | PACKAGE_CHANGE_AT_SEQ;
     sign_into(seed, big, len);
     expect_refused(big, len, &e, LEAL_E_PACKAGE_MALFORMED);
     /* A QR allowance (kind 10) only alone, points > 0, taps 0: card 5's
@@ -993,7 +1003,7 @@ static void test_allowance_tier(void **state)
 {
     struct package_contents c = golden_contents();
     struct package_expect e = expect_for(7, 3, T0);
-    static const struct package_pending rec = {5, 0, 1, 50, PACKAGE_CHANGE_QR_ALLOWANCE, 2, 317};
+    static const struct package_pending rec = {5, 0, 1, 50, PACKAGE_CHANGE_QR_ALLOWANCE, 2, 317, 0};
     struct package_info p;
     struct package_pending pc;
     uint32_t len;
@@ -1012,6 +1022,48 @@ static void test_allowance_tier(void **state)
     assert_int_equal(pc.tier, 2);
     assert_int_equal(pc.tier_period, 317);
     free(buf);
+}
+
+/* A record marked at seq (PACKAGE.md "Exactly once"): bytes 21..23 are the
+ * state seq's low 24 bits, read back as written, tier and period 0; the
+ * builder refuses a seq above 24 bits, a seq without the mark, the mark
+ * alone or with an allowance. */
+static void test_pending_at_seq(void **state)
+{
+    struct package_contents c = golden_contents();
+    struct package_expect e = expect_for(7, 3, T0);
+    struct package_pending rec = {5, 3, 1,       40, PACKAGE_CHANGE_ADJUST | PACKAGE_CHANGE_AT_SEQ,
+                                  0, 0, 0xABCDEF};
+    struct package_info p;
+    struct package_pending pc;
+    uint32_t len;
+    bool found;
+    (void)state;
+    c.pending = &rec;
+    c.pending_count = 1;
+    uint8_t *buf = build(&c, seed, &len);
+    struct package_source s = {package_memory_read, buf, len};
+    assert_int_equal(package_verify(crypto_openssl(), &s, &e, &p), LEAL_OK);
+    assert_memory_equal(buf + p.pending_offset + 8, "\0\0\0\x03", 4);
+    assert_memory_equal(buf + p.pending_offset + 20, "\x21\xAB\xCD\xEF", 4);
+    assert_int_equal(package_pending_find(&p, &s, 5, &found, &pc), LEAL_OK);
+    assert_true(found);
+    assert_int_equal(pc.taps, 3);
+    assert_int_equal(pc.points, 40);
+    assert_int_equal(pc.kinds, PACKAGE_CHANGE_ADJUST | PACKAGE_CHANGE_AT_SEQ);
+    assert_int_equal(pc.seq, 0xABCDEF);
+    assert_int_equal(pc.tier, 0);
+    assert_int_equal(pc.tier_period, 0);
+    free(buf);
+    static const struct package_pending bad[4] = {
+        {5, 3, 1, 40, PACKAGE_CHANGE_ADJUST | PACKAGE_CHANGE_AT_SEQ, 0, 0, 0x1000000},
+        {5, 3, 1, 40, PACKAGE_CHANGE_ADJUST, 0, 0, 7},
+        {5, 3, 1, 40, PACKAGE_CHANGE_AT_SEQ, 0, 0, 7},
+        {5, 0, 1, 40, PACKAGE_CHANGE_QR_ALLOWANCE | PACKAGE_CHANGE_AT_SEQ, 0, 0, 7}};
+    for (unsigned i = 0; i < 4; i++) {
+        c.pending = &bad[i];
+        assert_int_equal(package_encoded_size(&c, &len), LEAL_E_PACKAGE_MALFORMED);
+    }
 }
 
 /* Pending changes and names of the golden package: found where listed, with
@@ -1195,6 +1247,7 @@ int main(void)
         cmocka_unit_test(test_rules_in), /* package_store_load's check in memory */
         cmocka_unit_test(test_pending_and_names),
         cmocka_unit_test(test_allowance_tier),
+        cmocka_unit_test(test_pending_at_seq),
         cmocka_unit_test(test_name_text),
         cmocka_unit_test(test_local_offset),
     };

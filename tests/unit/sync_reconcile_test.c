@@ -1483,6 +1483,118 @@ static void test_package_floor_tmc(void **state)
     till_close(&t);
 }
 
+/* A host change for a card with the Transaction MAC file (PACKAGE.md
+ * "Exactly once"): the package built after the taps' import carries it at
+ * the card's taps (3) and, marked at seq, at the state seq the second
+ * earn's proved TMAC entry left; a terminal applies it only to a card whose
+ * state shows that seq, whatever its counter (the same record one seq off:
+ * not applied; at taps 2: applied; the card as before restored each time), once: a second terminal
+ * holding the same record, not synced, finds the seq moved and applies nothing. */
+static void test_package_pending_at_seq(void **state)
+{
+    struct fixture *f = *state;
+    struct package_build_opts po = {1, TILL_NOW, 7, 10000, 30000};
+    struct package_info info;
+    struct package_floor fl;
+    struct package_pending pend, off;
+    struct ledger_host_change hc;
+    struct terminal_request q = till_request(TERMINAL_EARN, 100, 0, 0);
+    struct terminal_result r;
+    struct journal_entry e;
+    struct card_view v;
+    struct till t;
+    uint8_t *pkg = NULL;
+    size_t len = 0;
+    bool found = false, waiting = false;
+    char dump[600];
+    snprintf(dump, sizeof dump, "%s.dump", f->card);
+    tmac_imported(f, NULL);
+    till_read_desfire(f, &v);
+    assert_int_equal(v.taps, 3);
+    assert_int_equal(v.state.seq, 3);
+    desk_fixture_post_points(f, f->account, 40, "adj-40");
+    assert_int_equal(ledger_host_change_get(f->ledger, (int64_t)TILL_CARD_ID, &hc, &waiting),
+                     LEAL_OK);
+    assert_true(waiting);
+    assert_int_equal(hc.taps, 3);
+    assert_int_equal(hc.seq, 3);
+    assert_int_equal(package_build(f->ledger, f->keys, &po, &pkg, &len, &info), LEAL_OK);
+    struct package_source src = {package_memory_read, pkg, (uint32_t)len};
+    assert_int_equal(package_floor_find(&info, &src, TILL_CARD_ID, &found, &fl), LEAL_OK);
+    assert_true(found);
+    assert_int_equal(fl.flags, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC);
+    assert_int_equal(info.pending_count, 1);
+    assert_int_equal(package_pending_at(&info, &src, 0, &pend), LEAL_OK);
+    assert_int_equal(pend.card_id, TILL_CARD_ID);
+    assert_int_equal(pend.taps, 3);
+    assert_int_equal(pend.points, 40);
+    assert_int_equal(pend.kinds, PACKAGE_CHANGE_ADJUST | PACKAGE_CHANGE_AT_SEQ);
+    assert_int_equal(pend.seq, 3);
+    /* the record's bytes 20..23: kinds, then the seq's low 24 bits */
+    assert_memory_equal(pkg + info.pending_offset + 20, "\x21\x00\x00\x03", 4);
+    free(pkg);
+
+    /* The same record at seq 2 (the taps right, the state not the one the
+     * host saw there): the earn goes on, the change waits. */
+    desk_fixture_copy(f->card, dump);
+    off = pend;
+    off.seq = 2;
+    till_keyed_pkg(&t, f, 2, 2, TILL_NOW,
+                   &(struct till_package){
+                       .floors = &fl, .floor_count = 1, .pending = &off, .pending_count = 1});
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.after.points, 25 + 10 + 3 + 1);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.op, JOURNAL_OP_TMAC);
+    assert_int_equal(till_entries(&t, NULL, 0), 2);
+    till_close(&t);
+    desk_fixture_copy(dump, f->card);
+
+    /* At seq 3 with taps 2 (a counter the card is past, say a desk top-up
+     * since that wrote no state): the seq guards it, applied. */
+    off = pend;
+    off.taps = 2;
+    till_keyed_pkg(&t, f, 2, 2, TILL_NOW,
+                   &(struct till_package){
+                       .floors = &fl, .floor_count = 1, .pending = &off, .pending_count = 1});
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.after.points, 25 + 10 + 3 + 40 + 1);
+    till_close(&t);
+    desk_fixture_copy(dump, f->card);
+    unlink(dump);
+
+    /* At seq 3: applied, in the earn's write, journaled in its host line. */
+    till_keyed_pkg(&t, f, 2, 2, TILL_NOW,
+                   &(struct till_package){
+                       .floors = &fl, .floor_count = 1, .pending = &pend, .pending_count = 1});
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.after.points, 25 + 10 + 3 + 40 + 1);
+    assert_int_equal(r.after.seq, 4);
+    struct journal_entry two[2];
+    assert_int_equal(till_entries(&t, two, 2), 2);
+    assert_int_equal(two[0].op, JOURNAL_OP_EARN);
+    assert_int_equal(two[0].n_lines, 4); /* base, the two state lines, the host line */
+    assert_int_equal(two[0].lines[3].source, JOURNAL_LINE_HOST);
+    assert_int_equal(two[0].lines[3].points, 40);
+    till_close(&t);
+
+    /* Terminal 3, the same record, not synced: the card's seq moved on. */
+    till_keyed_pkg(&t, f, 3, 3, TILL_NOW,
+                   &(struct till_package){
+                       .floors = &fl, .floor_count = 1, .pending = &pend, .pending_count = 1});
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.after.points, 25 + 10 + 3 + 40 + 1 + 1);
+    assert_int_equal(till_entries(&t, two, 2), 2);
+    assert_int_equal(two[0].n_lines, 3); /* no host line */
+    till_close(&t);
+    till_read_desfire(f, &v);
+    assert_int_equal(v.state.points, 25 + 10 + 3 + 40 + 2);
+}
+
 int main(void)
 {
     const char *pg = getenv("LEAL_TEST_PG");
@@ -1531,6 +1643,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_desk_tmc_behind, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_package_floor_tmc, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_package_pending_at_seq, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     /* On PostgreSQL (sync_tmac_pg.sh): the Transaction MAC cases. */

@@ -83,7 +83,7 @@ static void phone_tap(struct till *t, uint32_t n, const struct terminal_request 
 static void open_with_allowance(struct till *t, struct fixture *f, uint8_t tier, uint16_t period)
 {
     static struct package_pending rec;
-    rec = (struct package_pending){PHONE, 0, 9, 100, PACKAGE_CHANGE_QR_ALLOWANCE, tier, period};
+    rec = (struct package_pending){PHONE, 0, 9, 100, PACKAGE_CHANGE_QR_ALLOWANCE, tier, period, 0};
     till_open(t, f, 3,
               &(struct till_package){.pending = &rec, .pending_count = 1, .rules = tier_rules});
 }

@@ -81,6 +81,10 @@ static struct shown journal_moved(struct till *t)
         if (undone)
             continue;
         m.points += (uint32_t)e[i].points;
+        /* host changes the write carried (not part of the entry's points) */
+        for (unsigned l = 0; l < e[i].n_lines; l++)
+            if (e[i].lines[l].source == JOURNAL_LINE_HOST)
+                m.points += (uint32_t)e[i].lines[l].points;
         if (e[i].op == JOURNAL_OP_VOID) /* a void's purse is given back */
             m.purse += e[i].purse_cents;
         else
@@ -118,6 +122,11 @@ struct tear_case {
 static const char *desfire_type = "desfire-ev1";
 static bool desfire_random_uid;
 static const struct till_package *tear_package;
+/* The card made with the Transaction MAC file, and the points of the host
+ * change the package carries for it at seq (0: none): applied exactly once,
+ * by whichever write first takes the card from the seq the record names. */
+static bool tear_tmac;
+static int32_t tear_host;
 
 static void run_tear(struct fixture *f, const struct tear_case *c, const struct cardsim_tear *tear,
                      struct tally *n)
@@ -130,7 +139,9 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
     leal_err err;
     bool done;
 
-    if (c->desfire)
+    if (c->desfire && tear_tmac)
+        till_make_desfire_tmac(f, desfire_type, 5000, 5, desfire_random_uid);
+    else if (c->desfire)
         till_make_desfire_type(f, desfire_type, 5000, 5, desfire_random_uid);
     else
         till_make_classic(f, 5000);
@@ -152,9 +163,9 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
     after = shown_now(&a, c->desfire);
     till_present(&a);
     done = !same(&before, &after);
-    if (done) { /* exactly what the operation makes */
+    if (done) { /* exactly what the operation makes, with the host change */
         assert_int_equal(after.seq, before.seq + c->delta.seq);
-        assert_int_equal(after.points, before.points + c->delta.points);
+        assert_int_equal(after.points, before.points + c->delta.points + (uint32_t)tear_host);
         assert_int_equal(after.taps, before.taps + c->delta.taps);
         assert_int_equal(after.purse, before.purse - c->delta.purse);
         assert_int_equal(after.bono, before.bono - c->delta.bono);
@@ -212,9 +223,11 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
         assert_int_equal(rb.outcome, TERMINAL_DONE);
     }
     final = shown_now(&b, c->desfire);
-    if (rb.outcome == TERMINAL_DONE) { /* exactly one operation more */
+    if (rb.outcome == TERMINAL_DONE) { /* exactly one operation more; the host change if the
+                                          first terminal's write did not take it */
         assert_int_equal(final.seq, after.seq + c->delta.seq);
-        assert_int_equal(final.points, after.points + c->delta.points);
+        assert_int_equal(final.points,
+                         after.points + c->delta.points + (done ? 0u : (uint32_t)tear_host));
         assert_int_equal(final.purse, after.purse - c->delta.purse);
         assert_int_equal(final.bono, after.bono - c->delta.bono);
     } else {
@@ -224,6 +237,9 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
     moved = journal_moved(&a);
     again = journal_moved(&b);
     assert_int_equal(start.points + moved.points + again.points, final.points);
+    if (tear_host != 0) /* the operations done, and the host change on the card once */
+        assert_int_equal(final.points,
+                         start.points + (done ? 2u : 1u) * c->delta.points + (uint32_t)tear_host);
     assert_int_equal(start.purse + moved.purse + again.purse, final.purse);
     assert_int_equal(start.bono - moved.bono - again.bono, final.bono);
     assert_int_equal((uint8_t)(start.stamps + moved.stamps + again.stamps), final.stamps);
@@ -295,6 +311,41 @@ static void test_desfire_ev2_earn_torn_everywhere(void **state)
     sweep(*state, &c);
     desfire_type = "desfire-ev3";
     sweep(*state, &c);
+    desfire_type = "desfire-ev1";
+}
+
+/* Issue 19's blocker (1) under tears: an EV3 with the Transaction MAC file,
+ * its package (both terminals hold it, neither syncs) carrying +40 points
+ * at the card's taps and seq (PACKAGE_CHANGE_AT_SEQ). Torn before and after
+ * every command and inside the commit: the card holds the earn with the
+ * +40 or neither; the first terminal settles its unanswered commit as
+ * before; the second terminal's earn applies the +40 exactly when the torn
+ * write did not (the card's seq still the record's), so the card and the
+ * two journals (host lines included) hold it once. Tallies as an EV2's. */
+static void test_desfire_tmac_host_change_torn_everywhere(void **state)
+{
+    struct fixture *f = *state;
+    struct card_view v;
+    till_make_desfire_tmac(f, "desfire-ev3", 5000, 5, false);
+    till_read_desfire(f, &v);
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 0, 0, {0}};
+    struct package_pending pend = {
+        TILL_CARD_ID, v.taps, 9, 40, PACKAGE_CHANGE_ADJUST | PACKAGE_CHANGE_AT_SEQ, 0, 0,
+        v.state.seq};
+    struct till_package pkg = {
+        .floors = &fl, .floor_count = 1, .pending = &pend, .pending_count = 1};
+    struct tear_case c = {
+        {10, 4, 5, 2}, true, till_request(TERMINAL_EARN, 1000, 0, 0), 8, {1, 10, 1, 0, 0, 1}, 0,
+        false,         false};
+    desfire_type = "desfire-ev3";
+    tear_package = &pkg;
+    tear_tmac = true;
+    tear_host = 40;
+    sweep(f, &c);
+    tear_host = 0;
+    tear_tmac = false;
+    tear_package = NULL;
     desfire_type = "desfire-ev1";
 }
 
@@ -760,6 +811,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_desfire_ev2_earn_torn_everywhere, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_tmac_host_change_torn_everywhere,
+                                        desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_named_ev1_earn_torn_everywhere,
                                         desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_earn_torn_everywhere, desk_fixture_setup,
