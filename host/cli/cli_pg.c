@@ -44,6 +44,7 @@ static const char *const ported[] = {
     "qr revoke",        "qr decode", /* decode, verify, device, certifier: no ledger */
     "qr verify",        "qr device",
     "qr certifier",     "serve", /* the back office, its portal and terminals */
+    "program set",      "terminal new-epoch",
 };
 
 /* Commands every subcommand of which runs there (an unknown one is then

@@ -16,7 +16,9 @@
 # the first of two broken balances in that order on both; `leal ledger import`
 # (as ledger_import.sh) refuses a batch whole and imports the corrected file
 # once, and `leal settle` with `leal report settlement` settle a collective's
-# month to the same figures, on a new file and a new database alike.
+# month to the same figures, on a new file and a new database alike, and so
+# do `leal program set` (caps and limits, a lower Classic cap refused with
+# nothing set) and `leal terminal new-epoch`.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -152,7 +154,7 @@ n=pg
 before=$(state)
 LEAL_DB=$DB run_capture "$LEAL" account show 21 --json
 check_eq "$n: LEAL_DB selects the backend" 0 "$RC"
-for c in "program set 1 --name Otro" "terminal new-epoch --terminal 1" "agent status"; do
+for c in "agent status"; do
     # shellcheck disable=SC2086
     l $c
     check_eq "$n: $c refused: exit 2" 2 "$RC"
@@ -302,6 +304,67 @@ imported 8 entries (4 already there)|0" \
 }
 import_case sqlite "$T/import.db"
 import_case pg "$(backend_pg_db import)"
+
+# leal program set and leal terminal new-epoch: a program's caps and limits set in one
+# transaction, a lower Classic cap refused while a Classic card holds more (and the limits given
+# with it not set either), a terminal's epoch moved on twice; on PostgreSQL a setting moves
+# ledger_version (the dashboard's cache) and a refused one does not.
+program_case() { # LABEL DB
+    local db=$2 row ver=
+    pq() { case $db in postgresql://*) "$PSQL" "$db" -qAtX -c "$1" ;; *) sqlite3 "$db" "$1" ;; esac }
+    pl() { run_capture "$LEAL" "$@" --db "$db"; }
+    pl ledger init
+    pl program create --code cafe --name Cafe --kind collective --points-per-euro 1
+    pl store add --program 1 --code c --name C --tz Europe/Madrid
+    pl terminal add --store 1 --name caja
+    pl terminal new-epoch 1 --json
+    check_eq "$1: terminal new-epoch --json" '0|{"epoch":2}' "$RC|$OUT"
+    pl terminal new-epoch 1
+    check_eq "$1: terminal new-epoch again" "0|terminal 1 is now at epoch 3|3" \
+        "$RC|$OUT|$(pq "SELECT epoch FROM terminal WHERE id = 1")"
+    pl terminal new-epoch 9
+    check_eq "$1: terminal new-epoch of no terminal" \
+        "2|leal: terminal new-epoch: terminal 9: no such id|3" \
+        "$RC|$ERR|$(pq "SELECT max(epoch) FROM terminal")"
+    case $db in postgresql://*) ver=$(pq "SELECT n FROM ledger_version") ;; esac
+    pl program set 1 --purse-cap 100 --classic-stored-value-cap 60 --max-euros-per-operation 50 \
+        --max-points-per-operation 1000 --json
+    check_eq "$1: program set: caps and limits at once" \
+        '0|{"id":1,"code":"cafe","name":"Cafe","kind":"collective","points_per_euro_milli":1000,"points_expiry_days":0,"purse_cap_cents":10000,"classic_stored_value_cap_cents":6000,"max_cents_per_operation":5000,"max_units_per_operation":1000,"locale":"en"}' \
+        "$RC|$OUT"
+    case $db in
+    postgresql://*)
+        check_eq "$1: program set moves ledger_version" "$((ver + 1))" "$(pq "SELECT n FROM ledger_version")"
+        ;;
+    esac
+    pl account add --program 1
+    pl account add-card 11 --card-id 5 --uid 04A1B2C3 --tech classic-1k
+    pl ledger post --account 11 --asset EUR --amount 50 --reason t --operator a --request-id e1
+    row="SELECT purse_cap_cents || '|' || classic_stored_value_cap_cents || '|' || \
+max_cents_per_operation || '|' || max_units_per_operation FROM program WHERE id = 1"
+    check_eq "$1: program set: the row" "10000|6000|5000|1000" "$(pq "$row")"
+    case $db in postgresql://*) ver=$(pq "SELECT n FROM ledger_version") ;; esac
+    pl program set 1 --classic-stored-value-cap 20 --max-points-per-operation 7
+    check_eq "$1: program set: a Classic cap below what a card holds refused, nothing set" \
+        "2||leal: program set: 1 account(s) with a Classic card of program 1 hold more than 2000 cents: cards of this program may hold more than that cap; lower it once their money is spent|10000|6000|5000|1000" \
+        "$RC|$OUT|$ERR|$(pq "$row")"
+    case $db in
+    postgresql://*)
+        check_eq "$1: a refused program set leaves ledger_version" "$ver" "$(pq "SELECT n FROM ledger_version")"
+        ;;
+    esac
+    pl program set 1 --classic-stored-value-cap 50 --max-points-per-operation 7
+    check_eq "$1: program set: the cap at what the card holds" "0|10000|5000|5000|7" \
+        "$RC|$(pq "$row")"
+    pl program set 1 --purse-cap 50
+    check_eq "$1: program set: the purse cap down to the Classic cap" "0|5000|5000|5000|7" "$RC|$(pq "$row")"
+    pl program set 2 --purse-cap 10
+    check_eq "$1: program set of no program" "2|leal: program: program 2: no such id" "$RC|$ERR"
+    pl ledger verify
+    check_eq "$1: program set: verify" 0 "$RC"
+}
+program_case sqlite "$T/program.db"
+program_case pg "$(backend_pg_db program)"
 
 # leal settle and leal report settlement (settle.sh's collective): three shops, November's sales
 # and a refund at 0.02 EUR a point; the preview and the report, the month closed, the report of
