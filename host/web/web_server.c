@@ -496,12 +496,8 @@ static enum MHD_Result hooked(struct web_server *s, struct MHD_Connection *c, co
 static enum MHD_Result unsubscribe(struct web_server *s, struct MHD_Connection *c, const char *url,
                                    const char *method)
 {
-    static const char pg[] = "LEAL_E_PG_UNSUPPORTED: messages' unsubscribe links do not run "
-                             "on a PostgreSQL ledger yet\n";
     struct web_hook_answer a = {500, "text/plain", NULL, 0};
     enum MHD_Result rc;
-    if (ledger_rows_pg(s->l))
-        return send_bytes(c, 501, "text/plain; charset=utf-8", pg, sizeof pg - 1, NULL);
     web_unsubscribe(s->l, method, url + strlen(WEB_UNSUB_PREFIX), &a);
     rc = send_bytes(c, a.status, a.type, a.body ? a.body : (uint8_t *)"", a.body ? a.len : 0, NULL);
     free(a.body);
