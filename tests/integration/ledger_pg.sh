@@ -10,7 +10,8 @@
 # two processes posting to the same account at once (totals exact, no lost
 # update). On PostgreSQL also: LEAL_DB selects the backend, commands not
 # ported there refuse with one line and write nothing, a newer schema is
-# refused; `leal ledger copy` from the SQLite file to PostgreSQL and back;
+# refused; `leal ledger copy` from the SQLite file to PostgreSQL and back
+# (the portal's links and sessions and the erasure requests with the rest);
 # `account show` lists balances in their names' byte order on an SQLite file
 # and on a database collated for Spanish alike, and `ledger verify` names
 # the first of two broken balances in that order on both; `leal ledger import`
@@ -188,18 +189,37 @@ run_capture "$LEAL" customer add --program 1 --name Ana --db "$T/ledger.db"
 sqlite3 "$T/ledger.db" "INSERT INTO customer_lang(customer_id, lang, updated_at) VALUES (1, 'es', 1)"
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "sqlite:$T/c.db"
 check_eq "$n: copy between two files: use backup" 2 "$RC"
-# A customer's language is carried (messages, schema version 11); an
-# erasure request is not yet: refused by name, nothing left behind.
+# A customer's language is carried (messages, schema version 11), and so are
+# the portal's sign-in links and sessions and the erasure requests (version
+# 12), a done one and a pending one: row for row to PostgreSQL and back to a
+# new file, the same rows.
 sqlite3 "$T/ledger.db" "INSERT INTO erasure_request(customer_id, asked_on, channel, recorded_by, \
-recorded_at) VALUES (1, '2026-01-01', 'desk', 't', 1)"
+recorded_at, done_at, done_by) VALUES (1, '2025-12-01', 'email', 'mia', 1, 2, 'ana'); \
+INSERT INTO erasure_request(customer_id, asked_on, channel, recorded_by, recorded_at) VALUES \
+(1, '2026-01-01', 'desk', 't', 3); INSERT INTO portal_link VALUES (zeroblob(32), 1, 10, 20, 15), \
+(x'$(printf 'ab%.0s' $(seq 32))', 1, 11, 21, NULL); INSERT INTO portal_session VALUES \
+(x'$(printf 'cd%.0s' $(seq 32))', 1, 'csrf-1', 12, 22)"
 C2=$(backend_pg_db chain2)
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$C2"
-check_eq "$n: copy of a ledger with an erasure request: refused" 1 "$RC"
-check_match "$n: copy with an erasure request: names it" "holds 1 rows of erasure_request, which a copy does not carry yet" "$ERR"
-sqlite3 "$T/ledger.db" "DELETE FROM erasure_request"
-run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$C2"
-check_eq "$n: then the copy carries the customer's language" "0|1|es" \
+check_eq "$n: the copy carries the customer's language" "0|1|es" \
     "$RC|$("$PSQL" "$C2" -qAtX -c "SELECT customer_id, lang FROM customer_lang")"
+portal_rows() { # SQL with HEX(token_hash) for the backend's hex
+    echo "SELECT id, customer_id, asked_on, channel, coalesce(user_id, -1), recorded_by, \
+recorded_at, coalesce(done_at, -1), coalesce(done_by, '-') FROM erasure_request ORDER BY id; \
+SELECT $1, customer_id, created_at, expires_at, coalesce(used_at, -1) FROM portal_link ORDER BY 1; \
+SELECT $1, customer_id, csrf, created_at, expires_at FROM portal_session"
+}
+check_eq "$n: the erasure requests, portal links and sessions there, row for row" \
+    "1|1|2025-12-01|email|-1|mia|1|2|ana
+2|1|2026-01-01|desk|-1|t|3|-1|-
+0000000000000000000000000000000000000000000000000000000000000000|1|10|20|15
+abababababababababababababababababababababababababababababababab|1|11|21|-1
+cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd|1|csrf-1|12|22" \
+    "$("$PSQL" "$C2" -qAtX -c "$(portal_rows "encode(token_hash, 'hex')")")"
+run_capture "$LEAL" ledger copy --from "$C2" --to "sqlite:$T/back2.db"
+check_eq "$n: and back to a new file: the same rows" \
+    "0|$(sqlite3 "$T/ledger.db" "$(portal_rows "lower(hex(token_hash))")")" \
+    "$RC|$(sqlite3 "$T/back2.db" "$(portal_rows "lower(hex(token_hash))")")"
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "sqlite:$T/none/x.db"
 check_eq "$n: copy to a file: refused before anything" 2 "$RC"
 
