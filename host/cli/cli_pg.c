@@ -57,7 +57,8 @@ static const char *const whole[] = {
     "segment",  "mail",
     "user",     "backup",
     "customer", "messages",
-    "keys",     /* only export-terminal reads the ledger */ "readers" /* reads none */};
+    "keys",     /* only export-terminal reads the ledger */ "readers" /* reads none */,
+    "agent" /* the keys; it holds no PostgreSQL connection */};
 
 static bool is_pg(const char *db)
 {

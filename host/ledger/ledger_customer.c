@@ -602,7 +602,7 @@ leal_err ledger_customer_erase(struct ledger *l, int64_t customer_id, const char
     "CASE WHEN json_valid(" col ") THEN json_replace(" col ", " keys ") END"
 #define SCRUB_PG(col, keys)                                                                        \
     "CASE WHEN " col " IS NOT NULL THEN (SELECT coalesce('{' || string_agg(to_json(k)::text || "   \
-    "':' || CASE WHEN k IN (" keys ") THEN '\"\"' ELSE v::text END, ',' ORDER BY n) || '}', "       \
+    "':' || CASE WHEN k IN (" keys ") THEN '\"\"' ELSE v::text END, ',' ORDER BY n) || '}', "      \
     "'{}') FROM json_each(" col "::json) WITH ORDINALITY AS e(k, v, n)) END"
 #define NOTE_WHERE " WHERE object = 'customer ' || ?1 AND action LIKE 'customer.note.%'"
 #define HOLDER_WHERE                                                                               \
@@ -613,7 +613,8 @@ leal_err ledger_customer_erase(struct ledger *l, int64_t customer_id, const char
 #define PII_LITE                                                                                   \
     "'$.name', '', '$.surname', '', '$.email', '', '$.phone', '', '$.birth_date', '', "            \
     "'$.gender', '', '$.address', '', '$.preferences', ''"
-#define PII_PG "'name', 'surname', 'email', 'phone', 'birth_date', 'gender', 'address', 'preferences'"
+#define PII_PG                                                                                     \
+    "'name', 'surname', 'email', 'phone', 'birth_date', 'gender', 'address', 'preferences'"
 
 static const char *const audit_scrub[2][3] = {
     {"UPDATE audit SET before = " SCRUB_LITE("before", "'$.text', ''") ", after = " SCRUB_LITE(
@@ -626,8 +627,8 @@ static const char *const audit_scrub[2][3] = {
          "after", "'text'") NOTE_WHERE,
      "UPDATE audit SET before = " SCRUB_PG("before", "'holder'") ", after = " SCRUB_PG(
          "after", "'holder'") HOLDER_WHERE,
-     "UPDATE audit SET before = " SCRUB_PG("before", PII_PG) ", after = " SCRUB_PG(
-         "after", PII_PG) CUSTOMER_WHERE}};
+     "UPDATE audit SET before = " SCRUB_PG("before", PII_PG) ", after = " SCRUB_PG("after", PII_PG)
+         CUSTOMER_WHERE}};
 
 /* The pending request done, with its audit line (?4: the user, or NULL);
  * the JSON as SQLite's json_object writes it, on both. */
