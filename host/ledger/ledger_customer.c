@@ -670,13 +670,15 @@ leal_err ledger_customer_erase_cards(struct ledger *l, int64_t customer_id,
                                      const char *operator_name, const char *note, int64_t now,
                                      int64_t *cards_blocked)
 {
-    return ledger_customer_erase_by(l, customer_id, operator_name, 0, note, now, cards_blocked);
+    const struct ledger_erase_as as = {operator_name, 0, note, now, cards_blocked};
+    return ledger_customer_erase_by(l, customer_id, &as);
 }
 
-leal_err ledger_customer_erase_by(struct ledger *l, int64_t customer_id, const char *operator_name,
-                                  int64_t user_id, const char *note, int64_t now,
-                                  int64_t *cards_blocked)
+leal_err ledger_customer_erase_by(struct ledger *l, int64_t customer_id,
+                                  const struct ledger_erase_as *as)
 {
+    const char *operator_name = as->operator_name, *note = as->note;
+    int64_t now = as->now, *cards_blocked = as->cards_blocked;
     char said[160];
     int64_t erased_at = -1;
     leal_err err;
@@ -704,7 +706,7 @@ leal_err ledger_customer_erase_by(struct ledger *l, int64_t customer_id, const c
         err = store_exec_i64(l, "DELETE FROM customer_note WHERE customer_id = ?1",
                              I64S(customer_id));
     if (err == LEAL_OK)
-        err = erase_audit(l, customer_id, operator_name, user_id, now);
+        err = erase_audit(l, customer_id, operator_name, as->user_id, now);
     for (size_t i = 0; err == LEAL_OK && i < sizeof erase_more / sizeof erase_more[0]; i++) {
         bool yes = false;
         if ((err = ledger_has_table(l, erase_more[i].table, &yes)) == LEAL_OK && yes)
