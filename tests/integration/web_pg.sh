@@ -1,8 +1,11 @@
 #!/bin/bash
 # web_pg.sh - `leal serve` on a PostgreSQL ledger (issue 20), on a private
 # PostgreSQL 15 cluster this script starts (tests/lib/pg.sh) and stops. The
-# cases of web_serve.sh up to the dashboard (sign-in, customers, search,
-# the account view, posts, the dashboard's figures against `leal report`),
+# cases of web_serve.sh (sign-in, customers, search, the account view, posts,
+# the dashboard's figures against `leal report`, cards blocked and
+# unblocked, terminals, a collective's settlement, the rules and their
+# simulation, every route of the role table as each role and as a portal
+# customer, sessions ended, sign-in limits, users' languages, TLS),
 # of web_dash_cache.sh (the kept dashboard answer: the same while nothing
 # commits, a post by another process and a write through the server shown
 # at once, under steady writes none older than its request), of
