@@ -44,6 +44,7 @@ static const char *const ported[] = {
     "qr revoke",        "qr decode", /* decode, verify, device, certifier: no ledger */
     "qr verify",        "qr device",
     "qr certifier",     "serve", /* the back office, its portal and terminals */
+    "program set",      "terminal new-epoch",
 };
 
 /* Commands every subcommand of which runs there (an unknown one is then
@@ -56,7 +57,8 @@ static const char *const whole[] = {
     "segment",  "mail",
     "user",     "backup",
     "customer", "messages",
-    "keys",     /* only export-terminal reads the ledger */ "readers" /* reads none */};
+    "keys",     /* only export-terminal reads the ledger */ "readers" /* reads none */,
+    "agent" /* the keys; it holds no PostgreSQL connection */};
 
 static bool is_pg(const char *db)
 {

@@ -93,11 +93,16 @@ static int start_options(const struct lcli_opt *o, struct agent_start *a)
  * stays open a command's commit is its own one WAL sync (synchronous=FULL
  * unchanged: committed means on disk), and SQLite checkpoints every 1000
  * pages as usual. The agent closes last when it ends: the ledger file is
- * whole again, no -wal beside it. */
+ * whole again, no -wal beside it. A PostgreSQL ledger (LEAL_DB) has no such
+ * cost, and a connection held idle for the agent's life would only take one
+ * of the server's: none is held there. */
 static struct ledger *hold_books(void)
 {
     struct ledger *l = NULL;
     struct books_where where;
+    const char *db = getenv("LEAL_DB");
+    if (db && (strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0))
+        return NULL;
     if (books_open(NULL, false, &l, &where) != LEAL_OK)
         return NULL;
     return l;

@@ -391,6 +391,23 @@ LEAL_MUST_CHECK leal_err ledger_customer_erase(struct ledger *l, int64_t custome
 LEAL_MUST_CHECK leal_err ledger_customer_erase_cards(struct ledger *l, int64_t customer_id,
                                                      const char *operator_name, const char *note,
                                                      int64_t now, int64_t *cards_blocked);
+/* Who erases, and how (ledger_customer_erase_by). */
+struct ledger_erase_as {
+    const char *operator_name;
+    int64_t user_id; /* the back-office user, 0: the command line */
+    const char *note;
+    int64_t now;
+    int64_t *cards_blocked; /* NULL: the cards kept; else block them, how many */
+};
+/* ledger_customer_erase_cards carried out by the back-office user
+ * as->user_id, as host/privacy does on SQLite, in the same transaction:
+ * the customer's pending erasure request marked done by as->operator_name
+ * with its audit line 'customer.erase' (the request before, the erasure
+ * after; none without a request), and the personal data the audit log
+ * holds emptied (a note's text, a card holder's name, the fields of the
+ * back office's customer.create and customer.edit lines; the lines stay). */
+LEAL_MUST_CHECK leal_err ledger_customer_erase_by(struct ledger *l, int64_t customer_id,
+                                                  const struct ledger_erase_as *as);
 /* Whether the customer exists (*erased_at -1 if not, 0 if not erased). */
 LEAL_MUST_CHECK leal_err ledger_customer_state(struct ledger *l, int64_t customer_id,
                                                int64_t *erased_at);

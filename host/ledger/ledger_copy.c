@@ -54,6 +54,14 @@ static const struct copy_spec copied[] = {
      "text_version",
      "id"},
     {"customer_note", "id, customer_id, at, author, text", "id"},
+    /* The customer portal's sign-in links and sessions (only each token's
+     * SHA-256) and the back office's erasure requests (PostgreSQL version
+     * 12), after the customers and users they name. */
+    {"portal_link", "token_hash, customer_id, created_at, expires_at, used_at", "token_hash"},
+    {"portal_session", "token_hash, customer_id, csrf, created_at, expires_at", "token_hash"},
+    {"erasure_request",
+     "id, customer_id, asked_on, channel, user_id, recorded_by, recorded_at, done_at, done_by",
+     "id"},
     /* Tags and segments (version 10). */
     {"customer_tag", "customer_id, tag, at", "customer_id, tag"},
     {"segment",

@@ -593,10 +593,92 @@ leal_err ledger_customer_erase(struct ledger *l, int64_t customer_id, const char
     return ledger_customer_erase_cards(l, customer_id, operator_name, note, now, NULL);
 }
 
+/* The audit log's personal data (host/privacy's on SQLite): COLUMN with the
+ * members KEYS (a list of SQL strings) emptied where present, in each
+ * dialect. SQLite's json_replace; on PostgreSQL the object rebuilt member
+ * by member in its order, each value's own text kept, so that both write
+ * the same compact text. */
+#define SCRUB_LITE(col, keys)                                                                      \
+    "CASE WHEN json_valid(" col ") THEN json_replace(" col ", " keys ") END"
+#define SCRUB_PG(col, keys)                                                                        \
+    "CASE WHEN " col " IS NOT NULL THEN (SELECT coalesce('{' || string_agg(to_json(k)::text || "   \
+    "':' || CASE WHEN k IN (" keys ") THEN '\"\"' ELSE v::text END, ',' ORDER BY n) || '}', "      \
+    "'{}') FROM json_each(" col "::json) WITH ORDINALITY AS e(k, v, n)) END"
+#define NOTE_WHERE " WHERE object = 'customer ' || ?1 AND action LIKE 'customer.note.%'"
+#define HOLDER_WHERE                                                                               \
+    " WHERE action IN ('card.holder', 'card.detach') AND object IN (SELECT 'card ' || card_id "    \
+    "FROM card WHERE account_id IN (SELECT id FROM account WHERE customer_id = ?1))"
+#define CUSTOMER_WHERE                                                                             \
+    " WHERE object = 'customer ' || ?1 AND action IN ('customer.create', 'customer.edit')"
+#define PII_LITE                                                                                   \
+    "'$.name', '', '$.surname', '', '$.email', '', '$.phone', '', '$.birth_date', '', "            \
+    "'$.gender', '', '$.address', '', '$.preferences', ''"
+#define PII_PG                                                                                     \
+    "'name', 'surname', 'email', 'phone', 'birth_date', 'gender', 'address', 'preferences'"
+
+static const char *const audit_scrub[2][3] = {
+    {"UPDATE audit SET before = " SCRUB_LITE("before", "'$.text', ''") ", after = " SCRUB_LITE(
+         "after", "'$.text', ''") NOTE_WHERE,
+     "UPDATE audit SET before = " SCRUB_LITE("before", "'$.holder', ''") ", after = " SCRUB_LITE(
+         "after", "'$.holder', ''") HOLDER_WHERE,
+     "UPDATE audit SET before = " SCRUB_LITE("before", PII_LITE) ", after = " SCRUB_LITE(
+         "after", PII_LITE) CUSTOMER_WHERE},
+    {"UPDATE audit SET before = " SCRUB_PG("before", "'text'") ", after = " SCRUB_PG(
+         "after", "'text'") NOTE_WHERE,
+     "UPDATE audit SET before = " SCRUB_PG("before", "'holder'") ", after = " SCRUB_PG(
+         "after", "'holder'") HOLDER_WHERE,
+     "UPDATE audit SET before = " SCRUB_PG("before", PII_PG) ", after = " SCRUB_PG("after", PII_PG)
+         CUSTOMER_WHERE}};
+
+/* The pending request done, with its audit line (?4: the user, or NULL);
+ * the JSON as SQLite's json_object writes it, on both. */
+static const char *const request_audit[2] = {
+    "INSERT INTO audit(at, user_id, actor, action, object, before, after) SELECT ?2, ?4, ?3, "
+    "'customer.erase', 'customer ' || ?1, json_object('request', r.id, 'asked_on', r.asked_on, "
+    "'channel', r.channel, 'recorded_by', r.recorded_by, 'done_at', NULL), "
+    "json_object('erased_at', ?2, 'done_by', ?3) FROM erasure_request r WHERE r.customer_id = ?1 "
+    "AND r.done_at IS NULL",
+    "INSERT INTO audit(at, user_id, actor, action, object, before, after) SELECT ?2, ?4, ?3, "
+    "'customer.erase', 'customer ' || ?1, '{\"request\":' || r.id || ',\"asked_on\":' || "
+    "to_json(r.asked_on)::text || ',\"channel\":' || to_json(r.channel)::text || "
+    "',\"recorded_by\":' || to_json(r.recorded_by)::text || ',\"done_at\":null}', "
+    "'{\"erased_at\":' || ?2 || ',\"done_by\":' || to_json(?3::text)::text || '}' FROM "
+    "erasure_request r WHERE r.customer_id = ?1 AND r.done_at IS NULL"};
+
+static leal_err erase_audit(struct ledger *l, int64_t customer_id, const char *operator_name,
+                            int64_t user_id, int64_t now)
+{
+    int pg = l->pg != NULL;
+    bool yes = false;
+    leal_err err = ledger_has_table(l, "audit", &yes);
+    for (size_t i = 0; err == LEAL_OK && yes && i < 3; i++)
+        err = store_exec_i64(l, audit_scrub[pg][i], I64S(customer_id));
+    if (err == LEAL_OK && yes && (err = ledger_has_table(l, "erasure_request", &yes)) == LEAL_OK &&
+        yes &&
+        (err = store_write(l, request_audit[pg],
+                           SVALS(SV_I64(customer_id), SV_I64(now), SV_TEXT(operator_name),
+                                 SV_I64_OR_NULL(user_id)),
+                           NULL)) == LEAL_OK)
+        err = store_write(l,
+                          "UPDATE erasure_request SET done_at = ?2, done_by = ?3 WHERE "
+                          "customer_id = ?1 AND done_at IS NULL",
+                          SVALS(SV_I64(customer_id), SV_I64(now), SV_TEXT(operator_name)), NULL);
+    return err;
+}
+
 leal_err ledger_customer_erase_cards(struct ledger *l, int64_t customer_id,
                                      const char *operator_name, const char *note, int64_t now,
                                      int64_t *cards_blocked)
 {
+    const struct ledger_erase_as as = {operator_name, 0, note, now, cards_blocked};
+    return ledger_customer_erase_by(l, customer_id, &as);
+}
+
+leal_err ledger_customer_erase_by(struct ledger *l, int64_t customer_id,
+                                  const struct ledger_erase_as *as)
+{
+    const char *operator_name = as->operator_name, *note = as->note;
+    int64_t now = as->now, *cards_blocked = as->cards_blocked;
     char said[160];
     int64_t erased_at = -1;
     leal_err err;
@@ -623,6 +705,8 @@ leal_err ledger_customer_erase_cards(struct ledger *l, int64_t customer_id,
     if (err == LEAL_OK)
         err = store_exec_i64(l, "DELETE FROM customer_note WHERE customer_id = ?1",
                              I64S(customer_id));
+    if (err == LEAL_OK)
+        err = erase_audit(l, customer_id, operator_name, as->user_id, now);
     for (size_t i = 0; err == LEAL_OK && i < sizeof erase_more / sizeof erase_more[0]; i++) {
         bool yes = false;
         if ((err = ledger_has_table(l, erase_more[i].table, &yes)) == LEAL_OK && yes)
@@ -653,7 +737,7 @@ leal_err ledger_customer_erase_cards(struct ledger *l, int64_t customer_id,
      * VACUUM runs outside any transaction, after the commit. A PostgreSQL
      * ledger is always at its newest schema: every table named is there. */
     return store_exec(l, "VACUUM customer_pii, customer_note, customer_tag, card_holder, "
-                         "card_pin, message_bounce");
+                         "card_pin, message_bounce, audit");
 }
 
 leal_err ledger_rows(struct ledger *l, const char *sql, int64_t id, ledger_row_cb cb, void *ctx)

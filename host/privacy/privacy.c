@@ -612,8 +612,9 @@ leal_err privacy_erase_as(const char *path, int64_t customer_id, struct privacy_
             return err;
         snprintf(note, sizeof note, "%s%s", LEDGER_ERASED_NOTE,
                  e->cards_decided ? "; cards kept by decision" : "");
-        err = ledger_customer_erase_cards(l, customer_id, e->operator_name, note, now,
-                                          e->block_cards ? &e->cards_blocked : NULL);
+        const struct ledger_erase_as as = {e->operator_name, e->user_id, note, now,
+                                           e->block_cards ? &e->cards_blocked : NULL};
+        err = ledger_customer_erase_by(l, customer_id, &as);
         ledger_close(l);
         return err;
     }

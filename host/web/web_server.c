@@ -382,11 +382,6 @@ static enum MHD_Result api(struct web_server *s, struct MHD_Connection *c, const
     else if (rt->roles == 0 || authenticate(s, c, &r, hash, &u, csrf)) {
         if (rt->roles && (rt->roles & WEB_ROLE_BIT(u.role)) == 0)
             web_api_error(&r, 403, LEAL_E_WEB_FORBIDDEN, "this user's role");
-        else if (rt->handle == web_erasure_do && ledger_rows_pg(s->l))
-            /* privacy.c erases on PostgreSQL but does not close the request yet. */
-            web_api_error(&r, 501, LEAL_E_PG_UNSUPPORTED,
-                          "the back office's erasure on a PostgreSQL ledger ('leal customer "
-                          "erase' does it)");
         else if (change_allowed(c, rt, &r, up)) {
             if (rt->handle == web_dashboard && s->flight.running)
                 return dash_park(s, c, &r, up);
@@ -496,12 +491,8 @@ static enum MHD_Result hooked(struct web_server *s, struct MHD_Connection *c, co
 static enum MHD_Result unsubscribe(struct web_server *s, struct MHD_Connection *c, const char *url,
                                    const char *method)
 {
-    static const char pg[] = "LEAL_E_PG_UNSUPPORTED: messages' unsubscribe links do not run "
-                             "on a PostgreSQL ledger yet\n";
     struct web_hook_answer a = {500, "text/plain", NULL, 0};
     enum MHD_Result rc;
-    if (ledger_rows_pg(s->l))
-        return send_bytes(c, 501, "text/plain; charset=utf-8", pg, sizeof pg - 1, NULL);
     web_unsubscribe(s->l, method, url + strlen(WEB_UNSUB_PREFIX), &a);
     rc = send_bytes(c, a.status, a.type, a.body ? a.body : (uint8_t *)"", a.body ? a.len : 0, NULL);
     free(a.body);

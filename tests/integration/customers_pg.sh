@@ -317,14 +317,16 @@ check_eq "$n: the copy is searched by name (the erased customer is not found)" "
 run_capture "$LEAL" customer add --program 1 --name Nueva --db "$CHAIN"
 check_eq "$n: the copy numbers on after the copied ids" "0|customer 5 added, account 25" \
     "$RC|$OUT"
-# A table past the 64th of the file (erasure_request: a SQLite ledger has
-# 71) is checked too: an erasure request is refused by name, not left behind.
-sqlite3 "$T/ledger.db" "INSERT INTO erasure_request(customer_id, asked_on, channel, recorded_by, \
-recorded_at) VALUES (1, '2026-01-01', 'desk', 't', 1)"
+# A table past the 64th of the file (a SQLite ledger has 71, each carried
+# but the report summaries) is checked too: rows in a table the copy does
+# not know (one added to the file by hand, last by name) are refused by
+# name, not left behind.
+sqlite3 "$T/ledger.db" "CREATE TABLE zz_local(x INTEGER); INSERT INTO zz_local VALUES (1)"
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$(backend_pg_db chain3)"
-check_eq "$n: copy of a ledger with an erasure request: refused by name" \
-    "1|leal: ledger copy: the source holds 1 rows of erasure_request, which a copy does not carry yet: this is not supported on a PostgreSQL ledger yet; use an SQLite ledger (--db FILE) for it" \
+check_eq "$n: copy of a ledger with rows in a table it does not carry: refused by name" \
+    "1|leal: ledger copy: the source holds 1 rows of zz_local, which a copy does not carry yet: this is not supported on a PostgreSQL ledger yet; use an SQLite ledger (--db FILE) for it" \
     "$RC|$ERR"
+sqlite3 "$T/ledger.db" "DROP TABLE zz_local"
 # leal package show reads a package file, not the ledger: LEAL_DB naming
 # PostgreSQL does not refuse it.
 LEAL_DB=$DB run_capture "$LEAL" package show "$T/none.pkg"

@@ -10,7 +10,8 @@
 # `leal card sync`, a block (a top-up refused, the reason on the customer's
 # record, the history and the hot list), the replacement onto an EV3 with
 # the balances, the PIN and the holder with their audit lines, `leal desk
-# --stdio`, `leal account history`, a static QR code issued and revoked, a
+# --stdio`, `leal account history`, a static QR code issued and revoked, the
+# desk agent (started with the passphrase, a read through it with none, stopped), a
 # customer erased with his cards blocked (his card's holder and PIN go with
 # him), and `ledger verify`; on PostgreSQL also the ledger copied to a file and from it
 # to a new database, the desk's rows (cards, their history, holder, PIN, QR
@@ -99,6 +100,31 @@ l card read --reader "sim:$T/luis.json" --json
 check_eq "$BK: read (Classic): points, state, taps, the ledger's, agreement" \
     "0|classic-1k 12 2 1 12 True" \
     "$RC|$(json technology points state_seq taps ledger_points agrees <<<"$OUT")"
+
+# --- the desk agent: the passphrase once, then card commands with none ----------
+mkdir -m 700 "$T/run"
+printf '%s\n' "$LEAL_PASSPHRASE" >"$T/pass"
+chmod 600 "$T/pass"
+# No passphrase in the environment and no terminal to ask on: only the agent's keys.
+na() { RC=0; OUT=$(XDG_RUNTIME_DIR=$T/run setsid -w env -u LEAL_PASSPHRASE "$LEAL" "$@" \
+    </dev/null 2>"$T/na.err") || RC=$?; ERR=$(cat "$T/na.err"); }
+na agent start --passphrase-file "$T/pass" --json
+check_eq "$BK: agent start: program 7, its socket" "0|7 $T/run/leal/agent.sock" \
+    "$RC|$(json program socket <<<"$OUT")"
+na agent status --json
+check_eq "$BK: agent status: running, program 7" "0|True 7" "$RC|$(json running program <<<"$OUT")"
+if [ "$BK" = pg ]; then
+    check_eq "$BK: the agent holds no connection to the database" 0 \
+        "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")"
+fi
+na card read --reader "sim:$T/luis.json" --json
+check_eq "$BK: a card read through the agent, no passphrase: the same read" \
+    "0|classic-1k 12 2 1 12 True" \
+    "$RC|$(json technology points state_seq taps ledger_points agrees <<<"$OUT")"
+na agent stop
+check_eq "$BK: agent stop" 0 "$RC"
+na card read --reader "sim:$T/luis.json" --json
+check_eq "$BK: without the agent the same read has no keys: refused" 1 "$([ "$RC" -ne 0 ] && echo 1)"
 
 # --- points posted by hand: the read says so, leal card sync brings them --------
 s ledger post --account "$ACC_LUIS" --asset PTS --amount 40 --reason "spring campaign" --operator Marta

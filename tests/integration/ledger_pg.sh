@@ -8,15 +8,18 @@
 # `ledger verify` clean; points expired past their lot's last day, once;
 # then `ledger verify` finding a balance changed behind its back;
 # two processes posting to the same account at once (totals exact, no lost
-# update). On PostgreSQL also: LEAL_DB selects the backend, commands not
-# ported there refuse with one line and write nothing, a newer schema is
-# refused; `leal ledger copy` from the SQLite file to PostgreSQL and back;
+# update). On PostgreSQL also: LEAL_DB selects the backend, `leal agent`
+# runs there (the last command refused), a newer schema is
+# refused; `leal ledger copy` from the SQLite file to PostgreSQL and back
+# (the portal's links and sessions and the erasure requests with the rest);
 # `account show` lists balances in their names' byte order on an SQLite file
 # and on a database collated for Spanish alike, and `ledger verify` names
 # the first of two broken balances in that order on both; `leal ledger import`
 # (as ledger_import.sh) refuses a batch whole and imports the corrected file
 # once, and `leal settle` with `leal report settlement` settle a collective's
-# month to the same figures, on a new file and a new database alike.
+# month to the same figures, on a new file and a new database alike, and so
+# do `leal program set` (caps and limits, a lower Classic cap refused with
+# nothing set) and `leal terminal new-epoch`.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
@@ -152,14 +155,10 @@ n=pg
 before=$(state)
 LEAL_DB=$DB run_capture "$LEAL" account show 21 --json
 check_eq "$n: LEAL_DB selects the backend" 0 "$RC"
-for c in "program set 1 --name Otro" "terminal new-epoch --terminal 1" "agent status"; do
-    # shellcheck disable=SC2086
-    l $c
-    check_eq "$n: $c refused: exit 2" 2 "$RC"
-    check_match "$n: $c refused: says so" "does not run on a PostgreSQL ledger yet" "$ERR"
-    check_eq "$n: $c refused: one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
-done
-check_eq "$n: refusals wrote nothing" "$before" "$(state)"
+# The last commands refused there run now (desk_ledger.sh's agent on PostgreSQL: desk_pg.sh).
+LEAL_DB=$DB XDG_RUNTIME_DIR=$T/norun run_capture "$LEAL" agent status
+check_eq "$n: agent status runs (no agent: exit 1, says so)" "1|no agent runs" "$RC|$OUT"
+check_eq "$n: and wrote nothing" "$before" "$(state)"
 run_capture "$LEAL" ledger verify --db "postgresql:///nosuchdb?host=$PG_DIR&user=postgres"
 check_eq "$n: a database that does not exist: exit 1" 1 "$RC"
 check_match "$n: a database that does not exist: one line" '^leal: .*nosuchdb' "$ERR"
@@ -186,18 +185,37 @@ run_capture "$LEAL" customer add --program 1 --name Ana --db "$T/ledger.db"
 sqlite3 "$T/ledger.db" "INSERT INTO customer_lang(customer_id, lang, updated_at) VALUES (1, 'es', 1)"
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "sqlite:$T/c.db"
 check_eq "$n: copy between two files: use backup" 2 "$RC"
-# A customer's language is carried (messages, schema version 11); an
-# erasure request is not yet: refused by name, nothing left behind.
+# A customer's language is carried (messages, schema version 11), and so are
+# the portal's sign-in links and sessions and the erasure requests (version
+# 12), a done one and a pending one: row for row to PostgreSQL and back to a
+# new file, the same rows.
 sqlite3 "$T/ledger.db" "INSERT INTO erasure_request(customer_id, asked_on, channel, recorded_by, \
-recorded_at) VALUES (1, '2026-01-01', 'desk', 't', 1)"
+recorded_at, done_at, done_by) VALUES (1, '2025-12-01', 'email', 'mia', 1, 2, 'ana'); \
+INSERT INTO erasure_request(customer_id, asked_on, channel, recorded_by, recorded_at) VALUES \
+(1, '2026-01-01', 'desk', 't', 3); INSERT INTO portal_link VALUES (zeroblob(32), 1, 10, 20, 15), \
+(x'$(printf 'ab%.0s' $(seq 32))', 1, 11, 21, NULL); INSERT INTO portal_session VALUES \
+(x'$(printf 'cd%.0s' $(seq 32))', 1, 'csrf-1', 12, 22)"
 C2=$(backend_pg_db chain2)
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$C2"
-check_eq "$n: copy of a ledger with an erasure request: refused" 1 "$RC"
-check_match "$n: copy with an erasure request: names it" "holds 1 rows of erasure_request, which a copy does not carry yet" "$ERR"
-sqlite3 "$T/ledger.db" "DELETE FROM erasure_request"
-run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$C2"
-check_eq "$n: then the copy carries the customer's language" "0|1|es" \
+check_eq "$n: the copy carries the customer's language" "0|1|es" \
     "$RC|$("$PSQL" "$C2" -qAtX -c "SELECT customer_id, lang FROM customer_lang")"
+portal_rows() { # SQL with HEX(token_hash) for the backend's hex
+    echo "SELECT id, customer_id, asked_on, channel, coalesce(user_id, -1), recorded_by, \
+recorded_at, coalesce(done_at, -1), coalesce(done_by, '-') FROM erasure_request ORDER BY id; \
+SELECT $1, customer_id, created_at, expires_at, coalesce(used_at, -1) FROM portal_link ORDER BY 1; \
+SELECT $1, customer_id, csrf, created_at, expires_at FROM portal_session"
+}
+check_eq "$n: the erasure requests, portal links and sessions there, row for row" \
+    "1|1|2025-12-01|email|-1|mia|1|2|ana
+2|1|2026-01-01|desk|-1|t|3|-1|-
+0000000000000000000000000000000000000000000000000000000000000000|1|10|20|15
+abababababababababababababababababababababababababababababababab|1|11|21|-1
+cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd|1|csrf-1|12|22" \
+    "$("$PSQL" "$C2" -qAtX -c "$(portal_rows "encode(token_hash, 'hex')")")"
+run_capture "$LEAL" ledger copy --from "$C2" --to "sqlite:$T/back2.db"
+check_eq "$n: and back to a new file: the same rows" \
+    "0|$(sqlite3 "$T/ledger.db" "$(portal_rows "lower(hex(token_hash))")")" \
+    "$RC|$(sqlite3 "$T/back2.db" "$(portal_rows "lower(hex(token_hash))")")"
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "sqlite:$T/none/x.db"
 check_eq "$n: copy to a file: refused before anything" 2 "$RC"
 
@@ -302,6 +320,67 @@ imported 8 entries (4 already there)|0" \
 }
 import_case sqlite "$T/import.db"
 import_case pg "$(backend_pg_db import)"
+
+# leal program set and leal terminal new-epoch: a program's caps and limits set in one
+# transaction, a lower Classic cap refused while a Classic card holds more (and the limits given
+# with it not set either), a terminal's epoch moved on twice; on PostgreSQL a setting moves
+# ledger_version (the dashboard's cache) and a refused one does not.
+program_case() { # LABEL DB
+    local db=$2 row ver=
+    pq() { case $db in postgresql://*) "$PSQL" "$db" -qAtX -c "$1" ;; *) sqlite3 "$db" "$1" ;; esac }
+    pl() { run_capture "$LEAL" "$@" --db "$db"; }
+    pl ledger init
+    pl program create --code cafe --name Cafe --kind collective --points-per-euro 1
+    pl store add --program 1 --code c --name C --tz Europe/Madrid
+    pl terminal add --store 1 --name caja
+    pl terminal new-epoch 1 --json
+    check_eq "$1: terminal new-epoch --json" '0|{"epoch":2}' "$RC|$OUT"
+    pl terminal new-epoch 1
+    check_eq "$1: terminal new-epoch again" "0|terminal 1 is now at epoch 3|3" \
+        "$RC|$OUT|$(pq "SELECT epoch FROM terminal WHERE id = 1")"
+    pl terminal new-epoch 9
+    check_eq "$1: terminal new-epoch of no terminal" \
+        "2|leal: terminal new-epoch: terminal 9: no such id|3" \
+        "$RC|$ERR|$(pq "SELECT max(epoch) FROM terminal")"
+    case $db in postgresql://*) ver=$(pq "SELECT n FROM ledger_version") ;; esac
+    pl program set 1 --purse-cap 100 --classic-stored-value-cap 60 --max-euros-per-operation 50 \
+        --max-points-per-operation 1000 --json
+    check_eq "$1: program set: caps and limits at once" \
+        '0|{"id":1,"code":"cafe","name":"Cafe","kind":"collective","points_per_euro_milli":1000,"points_expiry_days":0,"purse_cap_cents":10000,"classic_stored_value_cap_cents":6000,"max_cents_per_operation":5000,"max_units_per_operation":1000,"locale":"en"}' \
+        "$RC|$OUT"
+    case $db in
+    postgresql://*)
+        check_eq "$1: program set moves ledger_version" "$((ver + 1))" "$(pq "SELECT n FROM ledger_version")"
+        ;;
+    esac
+    pl account add --program 1
+    pl account add-card 11 --card-id 5 --uid 04A1B2C3 --tech classic-1k
+    pl ledger post --account 11 --asset EUR --amount 50 --reason t --operator a --request-id e1
+    row="SELECT purse_cap_cents || '|' || classic_stored_value_cap_cents || '|' || \
+max_cents_per_operation || '|' || max_units_per_operation FROM program WHERE id = 1"
+    check_eq "$1: program set: the row" "10000|6000|5000|1000" "$(pq "$row")"
+    case $db in postgresql://*) ver=$(pq "SELECT n FROM ledger_version") ;; esac
+    pl program set 1 --classic-stored-value-cap 20 --max-points-per-operation 7
+    check_eq "$1: program set: a Classic cap below what a card holds refused, nothing set" \
+        "2||leal: program set: 1 account(s) with a Classic card of program 1 hold more than 2000 cents: cards of this program may hold more than that cap; lower it once their money is spent|10000|6000|5000|1000" \
+        "$RC|$OUT|$ERR|$(pq "$row")"
+    case $db in
+    postgresql://*)
+        check_eq "$1: a refused program set leaves ledger_version" "$ver" "$(pq "SELECT n FROM ledger_version")"
+        ;;
+    esac
+    pl program set 1 --classic-stored-value-cap 50 --max-points-per-operation 7
+    check_eq "$1: program set: the cap at what the card holds" "0|10000|5000|5000|7" \
+        "$RC|$(pq "$row")"
+    pl program set 1 --purse-cap 50
+    check_eq "$1: program set: the purse cap down to the Classic cap" "0|5000|5000|5000|7" "$RC|$(pq "$row")"
+    pl program set 2 --purse-cap 10
+    check_eq "$1: program set of no program" "2|leal: program: program 2: no such id" "$RC|$ERR"
+    pl ledger verify
+    check_eq "$1: program set: verify" 0 "$RC"
+}
+program_case sqlite "$T/program.db"
+program_case pg "$(backend_pg_db program)"
 
 # leal settle and leal report settlement (settle.sh's collective): three shops, November's sales
 # and a refund at 0.02 EUR a point; the preview and the report, the month closed, the report of

@@ -7,16 +7,23 @@
 # its time, method and message), again changes nothing, in the customer's
 # language; a bad token is a 404 with one line. Messages go through a real
 # SMTP server on 127.0.0.1 (tests/lib/smtp_sink.py); HTTP through curl.
+# With LEAL_TEST_BACKEND=pg (web_pg.sh) the same cases with the same exact
+# expectations run on a PostgreSQL ledger, each row read in that database.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/testlib.sh
+source tests/lib/backend.sh
 
 T=$(mktemp -d /tmp/leal-msgweb-XXXXXX)
 SINK_PID=
 PID=
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 DB=$T/ledger.db
 export XDG_DATA_HOME=$T/xdg USER=tester
+backend_db messages_web_unsub || {
+    finish
+    exit
+}
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; wait 2>/dev/null; backend_db_stop; rm -rf "$T"' EXIT
 
 "$LEAL" program create --db "$DB" --code sol --name "Sol & Luna" --id 7 --locale es >/dev/null || exit 1
 "$LEAL" store add --db "$DB" --program 7 --code c1 --name Centro --tz Europe/Madrid >/dev/null || exit 1
@@ -53,14 +60,14 @@ URL=$(sed -n 's/^listening on //p' "$T/serve.out")
 for bad in "$URL/" "ftp://club.example" "https://club.example/x y" 'https://club.example/"x'; do
     run_capture "$LEAL" messages web --db "$DB" --program 7 --url "$bad"
     check_eq "web: '$bad' refused, exit 1, one line, nothing stored" "1|1|0" \
-        "$RC|$(grep -c "^leal: .*http(s)://HOST\[:PORT\]\[/PATH\], without a trailing '/'" <<<"$ERR")|$(sqlite3 "$DB" 'SELECT count(*) FROM message_web')"
+        "$RC|$(grep -c "^leal: .*http(s)://HOST\[:PORT\]\[/PATH\], without a trailing '/'" <<<"$ERR")|$(q 'SELECT count(*) FROM message_web')"
 done
 run_capture "$LEAL" messages web --db "$DB" --program 7 --url "$URL"
 check_eq "web: the address stored" "0|program 7: messages carry the link $URL/unsubscribe/TOKEN" "$RC|$OUT"
 
 run_capture "$LEAL" messages run --db "$DB" --program 7
 check_eq "run: Ana and Bea welcomed" "0|2 recorded, 2 sent" "$RC|$(grep -o '[0-9]* recorded, [0-9]* sent' <<<"$OUT")"
-token() { sqlite3 "$DB" "SELECT token FROM message_send WHERE customer_id = $1"; }
+token() { q "SELECT token FROM message_send WHERE customer_id = $1"; }
 ANA_T=$(token "$ANA")
 BEA_T=$(token "$BEA")
 # msg ADDRESS: the List-Unsubscribe header lines as sent (CRLF as LF), then
@@ -95,8 +102,8 @@ Para no recibir más estos correos: $URL/unsubscribe/$BEA_T" "$(msg bea@example.
 
 # status_body METHOD PATH: the status, then the body.
 status_body() { curl -s -X "$1" -w '\n%{http_code}' "$URL$2" | $PY -c 'import sys; b,c=sys.stdin.read().rsplit("\n",1); print(c); print(b, end="")'; }
-consent() { sqlite3 "$DB" "SELECT granted, method, recorded_by FROM consent WHERE customer_id = $1 AND channel = 'email' ORDER BY id" | tr '\n|' '  '; }
-MSG_ANA=$(sqlite3 "$DB" "SELECT id FROM message_send WHERE customer_id = $ANA")
+consent() { q "SELECT granted, method, recorded_by FROM consent WHERE customer_id = $1 AND channel = 'email' ORDER BY id" | tr '\n|' '  '; }
+MSG_ANA=$(q "SELECT id FROM message_send WHERE customer_id = $ANA")
 
 check_eq "GET: 200, the English page asks to confirm (the name escaped)" "200
 <!doctype html>
@@ -113,7 +120,7 @@ check_eq "POST: 200, done (English)" "200
 AFTER=$(date +%s)
 check_eq "POST: the withdrawal recorded (unsubscribe link, by her message)" \
     "1 form staff 0 unsubscribe link message $MSG_ANA " "$(consent "$ANA")"
-AT=$(sqlite3 "$DB" "SELECT at FROM consent WHERE customer_id = $ANA ORDER BY id DESC LIMIT 1")
+AT=$(q "SELECT at FROM consent WHERE customer_id = $ANA ORDER BY id DESC LIMIT 1")
 check_eq "POST: recorded with the time of the click" 1 "$((AT >= BEFORE && AT <= AFTER))"
 check_eq "POST again: 200, nothing new recorded" "200|1 form staff 0 unsubscribe link message $MSG_ANA " \
     "$(status_body POST "/unsubscribe/$ANA_T" | sed -n 1p)|$(consent "$ANA")"
@@ -130,7 +137,7 @@ one_click() { curl -s -H 'Content-Type: application/x-www-form-urlencoded' \
     --data 'List-Unsubscribe=One-Click' -w '\n%{http_code}' "$URL$1" | $PY -c 'import sys; b,c=sys.stdin.read().rsplit("\n",1); print(c); print(b, end="")'; }
 check_eq "Bea's one-click POST: done, in Spanish; withdrawn by the link" "200
 <p>Hecho: no recibirá más correos de Sol &amp; Luna.</p>|0|unsubscribe link" \
-    "$(one_click "/unsubscribe/$BEA_T" | sed -n '1p;5p')|$(sqlite3 "$DB" "SELECT granted, method FROM consent WHERE customer_id = $BEA ORDER BY id DESC LIMIT 1")"
+    "$(one_click "/unsubscribe/$BEA_T" | sed -n '1p;5p')|$(q "SELECT granted, method FROM consent WHERE customer_id = $BEA ORDER BY id DESC LIMIT 1")"
 
 check_eq "an unknown token: 404, one line" "404
 not found: no message carries that unsubscribe link" \
@@ -139,10 +146,10 @@ check_eq "a malformed token: 404 on GET and POST" "404 404" \
     "$(status_body GET "/unsubscribe/x'%3BDROP" | sed -n 1p) $(status_body POST /unsubscribe/ | sed -n 1p)"
 check_eq "another method: 405" 405 "$(status_body PUT "/unsubscribe/$BEA_T" | sed -n 1p)"
 check_eq "consent rows: 2 for Ana, 2 for Bea, no more" "2 2" \
-    "$(sqlite3 "$DB" "SELECT count(*) FROM consent WHERE customer_id = $ANA") $(sqlite3 "$DB" "SELECT count(*) FROM consent WHERE customer_id = $BEA")"
+    "$(q "SELECT count(*) FROM consent WHERE customer_id = $ANA") $(q "SELECT count(*) FROM consent WHERE customer_id = $BEA")"
 check_eq "unsubscribed: the next welcome run writes to neither" "0 recorded, 0 sent" \
-    "$(sqlite3 "$DB" "DELETE FROM message_send"; "$LEAL" messages run --db "$DB" --program 7 | grep -o '[0-9]* recorded, [0-9]* sent')"
+    "$(q "DELETE FROM message_send"; "$LEAL" messages run --db "$DB" --program 7 | grep -o '[0-9]* recorded, [0-9]* sent')"
 run_capture "$LEAL" messages web --db "$DB" --program 7 --url ''
 check_eq "web --url '': removed" "0|program 7: messages say to reply to unsubscribe|0" \
-    "$RC|$OUT|$(sqlite3 "$DB" 'SELECT count(*) FROM message_web')"
+    "$RC|$OUT|$(q 'SELECT count(*) FROM message_web')"
 finish
