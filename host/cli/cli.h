@@ -157,9 +157,9 @@ void sync_cli_free_keys(struct keyset *ks);
  * the test tool tests/tools/sync_kill opens the keystore once for many runs. */
 int sync_cli_import(int argc, char **argv, const struct keyset *given);
 
-/* -1 if the command in argv (argv[1], its subcommand argv[2]) runs on the
- * ledger --db or LEAL_DB names; on a PostgreSQL ledger a command not ported
- * there is refused: the exit code after its one-line error (cli_pg.c). */
+/* -1 if the command argv[1] (one of leal.c's) runs on the ledger --db or
+ * LEAL_DB names; on a PostgreSQL ledger a command not ported there is
+ * refused: the exit code after its one-line error (cli_pg.c). */
 int cli_pg_scope(int argc, char **argv);
 
 /* `leal ledger copy --from ... --to ...` (cmd_ledger_copy.c); argv[0] is "copy". */

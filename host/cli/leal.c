@@ -95,12 +95,11 @@ static int json_fallback(FILE *real, char *buf, size_t len, int rc)
 
 static int dispatch(int argc, char **argv)
 {
-    int rc = cli_pg_scope(argc, argv);
-    if (rc >= 0)
-        return rc;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            int rc = cli_pg_scope(argc, argv);
+            return rc >= 0 ? rc : commands[i].run(argc - 1, argv + 1);
+        }
     return cli_usage("unknown command '%s'", argv[1]);
 }
 

@@ -159,6 +159,14 @@ check_eq "$n: LEAL_DB selects the backend" 0 "$RC"
 LEAL_DB=$DB XDG_RUNTIME_DIR=$T/norun run_capture "$LEAL" agent status
 check_eq "$n: agent status runs (no agent: exit 1, says so)" "1|no agent runs" "$RC|$OUT"
 check_eq "$n: and wrote nothing" "$before" "$(state)"
+# An unknown subcommand or command is the CLI's usage error, as on SQLite, not "not on
+# PostgreSQL yet" (cli_pg.c lists whole commands).
+l program bogus
+check_eq "$n: an unknown subcommand: its command's usage error" \
+    "2|leal: leal program: expected 'create', 'set ID' or 'show ID' (see 'leal --help')" "$RC|$ERR"
+l bogus
+check_eq "$n: an unknown command: the usage error" \
+    "2|leal: unknown command 'bogus' (see 'leal --help')" "$RC|$ERR"
 run_capture "$LEAL" ledger verify --db "postgresql:///nosuchdb?host=$PG_DIR&user=postgres"
 check_eq "$n: a database that does not exist: exit 1" 1 "$RC"
 check_match "$n: a database that does not exist: one line" '^leal: .*nosuchdb' "$ERR"
