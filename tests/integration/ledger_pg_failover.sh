@@ -65,9 +65,11 @@ sqlp() { "$PG_BIN/psql" "host=127.0.0.1 port=$1 user=postgres dbname=${3:-leal}"
 uri() { echo "postgresql://postgres@127.0.0.1:$1/leal"; }
 
 # The first primary. fsync is off: what is tested is the loss of the server
-# process, not of the machine, and the kernel keeps what was written.
+# process, not of the machine, and the kernel keeps what was written (so
+# initdb -N and pg_basebackup --no-sync below: no flush of the new data
+# directory to the disk either, 1 to 3 s a base backup here).
 P=$T/n0 PP=$PORT_A
-pg_as "$PG_BIN/initdb" -D "$P" -A trust -U postgres -E UTF8 --no-locale >"$T/initdb.log" 2>&1 ||
+pg_as "$PG_BIN/initdb" -D "$P" -A trust -U postgres -E UTF8 --no-locale -N >"$T/initdb.log" 2>&1 ||
     { cat "$T/initdb.log"; exit 1; }
 cat >>"$P/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
@@ -116,7 +118,7 @@ for r in $(seq 1 $ROUNDS); do
     [ "$PP" = "$PORT_A" ] && SP=$PORT_B
     S=$T/n$r
     pg_as "$PG_BIN/pg_basebackup" -d "host=127.0.0.1 port=$PP user=postgres \
-application_name=standby1" -D "$S" -R -X stream -c fast >"$T/bb.log" 2>&1 ||
+application_name=standby1" -D "$S" -R -X stream -c fast --no-sync >"$T/bb.log" 2>&1 ||
         { cat "$T/bb.log"; exit 1; }
     node_start "$S" "$SP" || exit 1
     sqlp "$PP" "ALTER SYSTEM SET synchronous_standby_names = 'standby1'" >/dev/null

@@ -6,6 +6,11 @@ figure with the same report's --json (tests/integration/report_formats.sh).
   report_check.py xlsx JSON XLSX
   report_check.py svg JSON SVG PART X Y [Y...]
   report_check.py ledger JSON DB
+  report_check.py batch FILE
+
+batch: each line of FILE is OUT, a tab, then one of the calls above's
+arguments joined by tabs: each check run in turn in this one Python, what a
+call of its own prints written to OUT (an exception: its line there).
 
 ledger: every part of the report computed again from the ledger file DB by an independent computation of its own
 (below) and compared row by row, figure by figure.
@@ -447,19 +452,48 @@ def check_ledger(report, path):
                 problems.append("%s row %d: %r, the ledger's %r" % (part, i + 1, g, w))
 
 
-def main():
-    mode, report = sys.argv[1], load(sys.argv[2])
+def check(argv):
+    mode, report = argv[0], load(argv[1])
     if mode == "csv":
-        check_csv(report, sys.argv[3], sys.argv[4], len(sys.argv) > 5 and sys.argv[5] == "es")
+        check_csv(report, argv[2], argv[3], len(argv) > 4 and argv[4] == "es")
     elif mode == "xlsx":
-        check_xlsx(report, sys.argv[3])
+        check_xlsx(report, argv[2])
     elif mode == "ledger":
-        check_ledger(report, sys.argv[3])
+        check_ledger(report, argv[2])
     else:
-        check_svg(report, sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6:])
-    for p in problems[:20]:
-        print(p)
-    print("ok" if not problems else "%d problems" % len(problems))
+        check_svg(report, argv[2], argv[3], argv[4], argv[5:])
+
+
+def verdict():
+    lines = [str(p) for p in problems[:20]]
+    lines.append("ok" if not problems else "%d problems" % len(problems))
+    return "".join(line + "\n" for line in lines)
+
+
+def batch(path):
+    global problems
+    failed = False
+    with open(path, encoding="utf-8") as f:
+        calls = [line.rstrip("\n").split("\t") for line in f if line.strip()]
+    for out, *argv in calls:
+        problems = []
+        try:
+            check(argv)
+            text = verdict()
+        except Exception as e:  # its own call would have died: not "ok"
+            problems.append(e)
+            text = "error: %s: %s\n" % (type(e).__name__, e)
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(text)
+        failed = failed or bool(problems)
+    return failed
+
+
+def main():
+    if sys.argv[1] == "batch":
+        sys.exit(1 if batch(sys.argv[2]) else 0)
+    check(sys.argv[1:])
+    sys.stdout.write(verdict())
     sys.exit(1 if problems else 0)
 
 

@@ -21,6 +21,25 @@ trap 'rm -rf "$T"' EXIT
 DB=$T/ledger.db
 export XDG_DATA_HOME=$T/xdg USER=tester
 CHECK="$PY tests/integration/report_check.py"
+# qc NAME MODE ARG...: a report_check.py check (MODE ARG... as $CHECK takes
+# them) queued; checks_run runs the queue in one Python (report_check.py
+# batch: one start, openpyxl imported once), and qr NAME then gives what
+# $CHECK MODE ARG... would have printed (or why there is nothing).
+mkdir -p "$T/qc"
+: >"$T/qc.batch"
+qc() {
+    local n=$1
+    shift
+    (IFS=$'\t' && printf '%s\t%s\n' "$T/qc/$n" "$*") >>"$T/qc.batch"
+}
+checks_run() {
+    rm -f "$T"/qc/*
+    $CHECK batch "$T/qc.batch" >/dev/null 2>"$T/qc.err"
+    : >"$T/qc.batch"
+}
+qr() {
+    if [ -f "$T/qc/$1" ]; then cat "$T/qc/$1"; else echo "no result: $(head -c 400 "$T/qc.err")"; fi
+}
 W=(--program 7 --from 2026-01-01 --to 2026-03-01 --db "$DB")
 
 run_capture "$LEAL_BUILD/tests/tools/report_gen" "$DB"
@@ -102,25 +121,37 @@ declare -A SVG=([activity]="activity day points_issued points_redeemed points_ex
     [breakage]="breakage month points_issued points_redeemed points_expired"
     [customers]="tiers tier customers" [retention]="retention month active"
     [campaigns]="campaigns name points" [settlement]="settlement store balance")
-for r in activity liabilities redemptions breakage customers retention campaigns settlement; do
+REPORTS="activity liabilities redemptions breakage customers retention campaigns settlement"
+for r in $REPORTS; do
     db=$DB
     [ $r = settlement ] && db=$T/coll.db
     A=(--program 7 --from 2026-01-01 --to 2026-03-01 --db "$db")
     "$LEAL" report $r "${A[@]}" --json >"$T/m-$r.json"
-    got="$($CHECK ledger "$T/m-$r.json" "$db")"
+    qc "$r" ledger "$T/m-$r.json" "$db"
+    for part in ${PARTS[$r]:-$r}; do
+        "$LEAL" report $r "${A[@]}" --csv --part $part >"$T/m-$r-$part.csv"
+        qc "$r-$part" csv "$T/m-$r.json" "$T/m-$r-$part.csv" $part
+        "$LEAL" report $r "${A[@]}" --csv --part $part --locale es >"$T/m-$r-$part-es.csv"
+        qc "$r-$part-es" csv "$T/m-$r.json" "$T/m-$r-$part-es.csv" $part es
+    done
+    "$LEAL" report $r "${A[@]}" --xlsx "$T/m-$r.xlsx"
+    qc "$r-xlsx" xlsx "$T/m-$r.json" "$T/m-$r.xlsx"
+    "$LEAL" report $r "${A[@]}" --svg "$T/m-$r.svg"
+    # shellcheck disable=SC2086 # the part and columns are words
+    qc "$r-svg" svg "$T/m-$r.json" "$T/m-$r.svg" ${SVG[$r]}
+done
+checks_run
+for r in $REPORTS; do
+    got="$(qr "$r")"
     want=ok
     for part in ${PARTS[$r]:-$r}; do
         got+=" $($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["parts"][sys.argv[2]]) > 0)' "$T/m-$r.json" $part)"
-        "$LEAL" report $r "${A[@]}" --csv --part $part >"$T/m-$r-$part.csv"
-        got+=" $($CHECK csv "$T/m-$r.json" "$T/m-$r-$part.csv" $part)"
-        "$LEAL" report $r "${A[@]}" --csv --part $part --locale es >"$T/m-$r-$part-es.csv"
-        got+=" $($CHECK csv "$T/m-$r.json" "$T/m-$r-$part-es.csv" $part es)"
+        got+=" $(qr "$r-$part")"
+        got+=" $(qr "$r-$part-es")"
         want+=" True ok ok"
     done
-    "$LEAL" report $r "${A[@]}" --xlsx "$T/m-$r.xlsx"
-    got+=" $($CHECK xlsx "$T/m-$r.json" "$T/m-$r.xlsx")"
-    "$LEAL" report $r "${A[@]}" --svg "$T/m-$r.svg"
-    got+=" $($CHECK svg "$T/m-$r.json" "$T/m-$r.svg" ${SVG[$r]})"
+    got+=" $(qr "$r-xlsx")"
+    got+=" $(qr "$r-svg")"
     check_eq "$r: --json as the ledger's lines give it (every part with rows); --csv of each part, and with --locale es; --xlsx; --svg: all as --json" \
         "$want ok ok" "$got"
 done
@@ -136,22 +167,35 @@ check_eq "settlement after January settled: --json as the ledger's lines give it
 check_eq "liabilities --json: EUR and PTS, points valued at 2 cents" "EUR PTS True" \
     "$($PY -c 'import json,sys; p=json.load(open(sys.argv[1]))["parts"]["liabilities"]; print(p[0]["asset"], p[1]["asset"], abs(p[1]["value"] - p[1]["units"] * 0.02) < 1e-9)' "$T/m-liabilities.json")"
 # Windows the entries answer (one store; within a month), --json against the ledger.
-for w in "2026-01-10 2026-02-20 s2" "2026-02-03 2026-02-20 -" "2026-02-01 2026-02-01 s1" "2026-01-31 2026-02-01 s3"; do
-    set -- $w
+WINDOWS=("2026-01-10 2026-02-20 s2" "2026-02-03 2026-02-20 -" "2026-02-01 2026-02-01 s1" "2026-01-31 2026-02-01 s3")
+WREPORTS="activity redemptions breakage customers retention campaigns"
+for i in "${!WINDOWS[@]}"; do
+    set -- ${WINDOWS[i]}
     S=()
     [ "$3" != - ] && S=(--store "$3")
+    for r in $WREPORTS; do
+        "$LEAL" report $r --program 7 --from "$1" --to "$2" "${S[@]}" --db "$DB" --json >"$T/w$i-$r.json"
+        qc "w$i-$r" ledger "$T/w$i-$r.json" "$DB"
+    done
+done
+MONTHS="2026-01-01 2026-01-31 2026-02-01 2026-02-14 2026-02-28"
+for d in $MONTHS; do
+    "$LEAL" report liabilities --program 7 --from 2026-01-01 --to $d --db "$DB" --json >"$T/l-$d.json"
+    qc "l-$d" ledger "$T/l-$d.json" "$DB"
+done
+checks_run
+for i in "${!WINDOWS[@]}"; do
+    set -- ${WINDOWS[i]}
     got= want=
-    for r in activity redemptions breakage customers retention campaigns; do
-        "$LEAL" report $r --program 7 --from "$1" --to "$2" "${S[@]}" --db "$DB" --json >"$T/w.json"
-        got+="$r $($CHECK ledger "$T/w.json" "$DB") "
+    for r in $WREPORTS; do
+        got+="$r $(qr "w$i-$r") "
         want+="$r ok "
     done
     check_eq "from $1 to $2 at ${3/-/every store}: each report's --json as the ledger's lines give it" "$want" "$got"
 done
 got= want=
-for d in 2026-01-01 2026-01-31 2026-02-01 2026-02-14 2026-02-28; do
-    "$LEAL" report liabilities --program 7 --from 2026-01-01 --to $d --db "$DB" --json >"$T/w.json"
-    got+="$d $($CHECK ledger "$T/w.json" "$DB") "
+for d in $MONTHS; do
+    got+="$d $(qr "l-$d") "
     want+="$d ok "
 done
 check_eq "liabilities at the end of month ends, firsts and a middle: --json as the ledger's lines give it" "$want" "$got"

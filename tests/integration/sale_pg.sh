@@ -3,7 +3,8 @@
 # desk on PostgreSQL (issue 20): sale.sh, rules.sh, package_ledger.sh and
 # bono_ledger.sh, each case written once,
 # run with LEAL_TEST_BACKEND=pg (tests/lib/backend.sh: a private PostgreSQL 15
-# cluster of each script's own, tests/lib/pg.sh) and the same exact
+# cluster, tests/lib/pg.sh, started once and each script's databases made
+# anew on it) and the same exact
 # expectations as on SQLite: sales and refunds with their exact output, local
 # times, idempotent retries, owed points, `rules simulate`, `ledger verify`
 # holding each sale to its entry, every report with the same

@@ -1,8 +1,9 @@
 #!/bin/bash
 # sync_pg.sh - terminal journals and reconciliation on PostgreSQL (issue 20):
 # sync_import.sh and reconcile_cli.sh, each case written once, run with
-# LEAL_TEST_BACKEND=pg (tests/lib/backend.sh: a private PostgreSQL 15 cluster
-# of each script's own, tests/lib/pg.sh) and the same exact expectations as on
+# LEAL_TEST_BACKEND=pg (tests/lib/backend.sh: a private PostgreSQL 15 cluster,
+# tests/lib/pg.sh, started once and each script's databases made anew on it)
+# and the same exact expectations as on
 # SQLite: journals made by the real journal code imported exactly once with
 # exact balances; the same file twice and an overlapping file post nothing
 # twice; a changed byte takes nothing from the entry it breaks on and flags

@@ -36,9 +36,13 @@
 # N rows; ..."), and the file that comes back is the file that left (their
 # .dump; line by line in sorted order with "sorted").
 # backend_pg_suites SUITE...: each tests/integration/SUITE.sh run with
-# LEAL_TEST_BACKEND=pg (its own cluster), its checks printed with the
-# suite's name ("ok - SUITE: ...") and counted in this script's T_PASS and
-# T_FAIL; a suite that ends without its count of checks is one failed check.
+# LEAL_TEST_BACKEND=pg, its checks printed with the suite's name ("ok -
+# SUITE: ...") and counted in this script's T_PASS and T_FAIL; a suite that
+# ends without its count of checks is one failed check. Two suites or more
+# (and no LEAL_TEST_PG_HOST) share one cluster started here instead of an
+# initdb each: LEAL_TEST_PG_SHARED names it to the suite, whose
+# backend_fixture drops every database an earlier one left and creates
+# "leal" anew, and never stops it; one suite alone starts its own.
 # backend_pg_suites_at_once SUITE...: the same, the suites at once.
 # backend_db NAME (a script of one backend run by a *_pg.sh suite, e.g.
 # segment.sh and mail_cli.sh from customers_pg.sh): with LEAL_TEST_BACKEND=pg,
@@ -74,10 +78,16 @@ backend_db_stop() { [ -z "${BACKEND_OWN_PG:-}" ] || pg_stop; }
 source tests/lib/pg.sh
 
 backend_pg_suites() {
-    local t
+    local t shared=
+    if [ -z "${LEAL_TEST_PG_HOST:-}" ] && [ $# -gt 1 ]; then
+        backend_pg_start || return 0 # one failed check says why
+        shared=$PG_DIR
+    fi
     for t in "$@"; do
-        backend_pg_suite_count "$t" "$(LEAL_TEST_BACKEND=pg bash "tests/integration/$t.sh" 2>&1)"
+        backend_pg_suite_count "$t" \
+            "$(LEAL_TEST_BACKEND=pg LEAL_TEST_PG_SHARED=$shared bash "tests/integration/$t.sh" 2>&1)"
     done
+    [ -z "$shared" ] || pg_stop
 }
 # backend_pg_suites_at_once SUITE...: as backend_pg_suites, the suites run
 # at the same time (their output in $T/suite-SUITE.out), then counted in
@@ -117,11 +127,18 @@ backend_fixture() {
     case $BK in
     sqlite) DB=$XDG_DATA_HOME/leal/ledger.db ;;
     pg)
-        backend_pg_start || {
-            finish
-            exit
-        }
-        trap backend_cleanup EXIT # pg_start set its own
+        if [ -n "${LEAL_TEST_PG_SHARED:-}" ]; then
+            backend_pg_shared || {
+                finish
+                exit
+            }
+        else
+            backend_pg_start || {
+                finish
+                exit
+            }
+            trap backend_cleanup EXIT # pg_start set its own
+        fi
         DB=$LEAL_TEST_PG
         export LEAL_DB=$DB
         ;;
@@ -134,7 +151,7 @@ backend_fixture() {
     check_eq "$BK: ledger init" 0 "$RC"
 }
 backend_cleanup() {
-    [ "$BK" != pg ] || pg_stop
+    [ "$BK" != pg ] || [ -n "${LEAL_TEST_PG_SHARED:-}" ] || pg_stop # never the caller's
     rm -rf "$T"
 }
 q() {
@@ -162,6 +179,23 @@ backend_pg_start() {
         fail "pg: the test cluster did not start"
         return 1
     }
+}
+# backend_pg_shared: backend_fixture on the cluster of LEAL_TEST_PG_SHARED
+# (backend_pg_suites', which runs one suite at a time on it): every database
+# an earlier suite left dropped, "leal" created anew, LEAL_TEST_PG naming it;
+# or 1 after a failed check.
+backend_pg_shared() {
+    PG_DIR=$LEAL_TEST_PG_SHARED
+    "$PG_BIN/psql" "postgresql:///postgres?host=$PG_DIR&user=postgres" -qAtX -v ON_ERROR_STOP=1 \
+        >/dev/null <<'SQL' || {
+SELECT format('DROP DATABASE %I WITH (FORCE)', datname) FROM pg_database
+WHERE datname NOT IN ('postgres', 'template0', 'template1') \gexec
+CREATE DATABASE leal;
+SQL
+        fail "pg: the shared cluster's databases not made anew ($PG_DIR)"
+        return 1
+    }
+    export LEAL_TEST_PG="postgresql:///leal?host=$PG_DIR&user=postgres"
 }
 backend_pg_db() {
     "$PG_BIN/psql" "postgresql:///postgres?host=$PG_DIR&user=postgres" -qAtX \
