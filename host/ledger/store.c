@@ -750,6 +750,30 @@ leal_err store_exec(struct ledger *l, const char *sql)
     return rc == SQLITE_OK ? LEAL_OK : store_db_err(l, rc);
 }
 
+/* The tables an import grows, for ledger_stats_refresh. */
+#define STATS_IMPORT_TABLES "ANALYZE entry, line, lot, terminal_entry, balance"
+
+leal_err ledger_stats_refresh(struct ledger *l, int64_t n)
+{
+    int64_t counted = 0;
+    leal_err err;
+    if (l->pg == NULL || n == 0)
+        return LEAL_OK;
+    if (store_in_tx(l)) {
+        store_set_msg(l, "statistics are refreshed between transactions");
+        return LEAL_E_STATE;
+    }
+    if (n < 0)
+        return store_pg_exec(l, "ANALYZE");
+    /* reltuples: -1 never counted (PostgreSQL 14 and later). */
+    if ((err = store_query_int(l, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'entry'::regclass",
+                               NULL, 0, &counted)) != LEAL_OK)
+        return err;
+    if (counted >= 0 && n <= counted / 10)
+        return LEAL_OK;
+    return store_pg_exec(l, STATS_IMPORT_TABLES);
+}
+
 /* A connection that imports (whole batches) dirties index and balance pages
  * all over a large file at every commit. It checkpoints every 64 Ki pages of
  * WAL (256 MiB at 4 KiB pages) instead of every 1000: a page that every
