@@ -419,6 +419,7 @@ static void store_txc_clear(struct ledger *l)
     if (l->cache.used)
         memset(l->cache.slot, 0, l->cache.cap * sizeof *l->cache.slot);
     l->cache.used = 0;
+    memset(&l->untaken, 0, sizeof l->untaken);
     l->bal_dirty = false;
     l->undo_n = 0;
     l->sp_depth = 0;
@@ -621,6 +622,51 @@ leal_err store_card_get(struct ledger *l, int64_t card_id, struct txc_slot **out
         store_txc_keep(l, *out, TXC_CARD, card_id, "");
     }
     store_reset(st);
+    return err;
+}
+
+leal_err store_terminal_get(struct ledger *l, int64_t terminal_id, struct txc_slot **out)
+{
+    struct store_stmt *st;
+    leal_err err;
+    int fresh;
+    if ((err = store_txc_get(l, TXC_TERMINAL, terminal_id, "", out, &fresh)) != LEAL_OK ||
+        (!fresh && (*out)->v2 != 0))
+        return err;
+    if ((err = store_prep(l, ST_TERMINAL_GET, &st)) != LEAL_OK)
+        return err;
+    store_bind_i64(st, 1, terminal_id);
+    err = store_step_found(l, st, "terminal", terminal_id);
+    if (err == LEAL_OK) {
+        (*out)->v = store_col_i64(st, 0);
+        (*out)->v2 = store_col_i64(st, 1);
+        (*out)->db = store_col_i64(st, 2);
+        if (fresh)
+            store_txc_keep(l, *out, TXC_TERMINAL, terminal_id, "");
+    }
+    store_reset(st);
+    return err;
+}
+
+void store_txc_terminal_moved(struct ledger *l, int64_t terminal_id)
+{
+    struct txc_slot *s;
+    if (l->cache.cap == 0)
+        return;
+    s = txc_find(&l->cache, TXC_TERMINAL, terminal_id, "");
+    if (s->what == TXC_TERMINAL)
+        s->v2 = 0;
+}
+
+leal_err store_expiry_get(struct ledger *l, int64_t program_id, int64_t *days)
+{
+    struct txc_slot *s;
+    int fresh;
+    leal_err err = store_txc_get(l, TXC_EXPIRY, program_id, "", &s, &fresh);
+    if (err == LEAL_OK && fresh &&
+        (err = store_query_cached(l, ST_PROGRAM_EXPIRY, program_id, &s->v)) == LEAL_OK)
+        store_txc_keep(l, s, TXC_EXPIRY, program_id, "");
+    *days = err == LEAL_OK ? s->v : 0;
     return err;
 }
 
