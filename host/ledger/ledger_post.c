@@ -258,8 +258,7 @@ static leal_err lots_credit(struct ledger *l, const struct ledger_entry *e,
 
     if (e->reverses && ((err = lots_give_back(l, e, ln, &left)) != LEAL_OK || left == 0))
         return err;
-    if (ln->expires_at == 0 &&
-        (err = store_expiry_get(l, e->program_id, &days)) != LEAL_OK)
+    if (ln->expires_at == 0 && (err = store_expiry_get(l, e->program_id, &days)) != LEAL_OK)
         return err;
     if ((err = lots_expiry(at, days, ln->expires_at, &expires)) != LEAL_OK)
         return err;

@@ -812,8 +812,9 @@ leal_err ledger_stats_refresh(struct ledger *l, int64_t n)
     if (n < 0)
         return store_pg_exec(l, "ANALYZE");
     /* reltuples: -1 never counted (PostgreSQL 14 and later). */
-    if ((err = store_query_int(l, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'entry'::regclass",
-                               NULL, 0, &counted)) != LEAL_OK)
+    if ((err = store_query_int(
+             l, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'entry'::regclass", NULL, 0,
+             &counted)) != LEAL_OK)
         return err;
     if (counted >= 0 && n <= counted / 10)
         return LEAL_OK;
