@@ -560,6 +560,105 @@ leal_err store_bal_add(struct ledger *l, struct txc_slot *s, int64_t amount)
     return LEAL_OK;
 }
 
+/* PostgreSQL's store_bal_flush: every moved balance in one statement, its
+ * accounts, assets and deltas as three arrays (ST_BALANCE_ADD for each, one
+ * round trip in all). */
+#define BAL_ADD_ALL_SQL                                                                            \
+    "INSERT INTO balance(account_id, asset, amount) SELECT a, s, d FROM unnest(?1::bigint[], "     \
+    "?2::text[], ?3::bigint[]) AS u(a, s, d) ON CONFLICT (account_id, asset) DO UPDATE SET "       \
+    "amount = balance.amount + excluded.amount"
+
+struct strb {
+    char *p;
+    size_t n, cap;
+    bool oom;
+};
+
+static void strb_add(struct strb *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (p == NULL) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+/* One element of an array literal: ',' before all but the first; text in
+ * double quotes with '"' and '\\' escaped. */
+static void strb_elem(struct strb *b, const char *text, int64_t v)
+{
+    char num[24];
+    strb_add(b, b->n > 1 ? "," : "", b->n > 1 ? 1 : 0);
+    if (text == NULL) {
+        int k = snprintf(num, sizeof num, "%lld", (long long)v);
+        strb_add(b, num, (size_t)k);
+        return;
+    }
+    strb_add(b, "\"", 1);
+    for (const char *c = text; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            strb_add(b, "\\", 1);
+        strb_add(b, c, 1);
+    }
+    strb_add(b, "\"", 1);
+}
+
+static leal_err bal_flush_pg(struct ledger *l)
+{
+    struct strb acc = {0}, asset = {0}, delta = {0};
+    leal_err err = LEAL_OK;
+    bool any = false;
+    strb_add(&acc, "{", 1);
+    strb_add(&asset, "{", 1);
+    strb_add(&delta, "{", 1);
+    for (size_t i = 0; i < l->cache.cap && err == LEAL_OK; i++) {
+        struct txc_slot *s = &l->cache.slot[i];
+        if (s->what != TXC_BALANCE || (s->v == s->db && s->v2 >= 0))
+            continue;
+        if ((err = bal_touch(l, s)) != LEAL_OK)
+            break;
+        strb_elem(&acc, NULL, s->id);
+        strb_elem(&asset, s->asset, 0);
+        strb_elem(&delta, NULL, s->v - s->db);
+        any = true;
+    }
+    strb_add(&acc, "}", 1);
+    strb_add(&asset, "}", 1);
+    strb_add(&delta, "}", 1);
+    if (err == LEAL_OK && (acc.oom || asset.oom || delta.oom))
+        err = LEAL_E_NO_MEMORY;
+    /* Clean before the write: store_prep_once flushes a dirty cache first. */
+    l->bal_dirty = false;
+    if (err == LEAL_OK && any)
+        err = store_write(l, BAL_ADD_ALL_SQL,
+                          SVALS(SV_TEXT(acc.p), SV_TEXT(asset.p), SV_TEXT(delta.p)), NULL);
+    for (size_t i = 0; err == LEAL_OK && i < l->cache.cap; i++) {
+        struct txc_slot *s = &l->cache.slot[i];
+        if (s->what != TXC_BALANCE || (s->v == s->db && s->v2 >= 0))
+            continue;
+        s->db = s->v;
+        s->v2 = 1;
+    }
+    free(acc.p);
+    free(asset.p);
+    free(delta.p);
+    if (err != LEAL_OK)
+        l->bal_dirty = true;
+    return err;
+}
+
 leal_err store_bal_flush(struct ledger *l)
 {
     leal_err err = LEAL_OK;
@@ -569,6 +668,8 @@ leal_err store_bal_flush(struct ledger *l)
         store_txc_clear(l);
         return LEAL_OK;
     }
+    if (l->pg)
+        return bal_flush_pg(l);
     for (size_t i = 0; i < l->cache.cap && err == LEAL_OK; i++) {
         struct txc_slot *s = &l->cache.slot[i];
         if (s->what != TXC_BALANCE || (s->v == s->db && s->v2 >= 0))
