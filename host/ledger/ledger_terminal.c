@@ -831,6 +831,11 @@ leal_err ledger_terminal_take(struct ledger *l, const struct ledger_terminal_in 
     return card_check(l, in, out);
 }
 
+leal_err ledger_terminal_prefetch(struct ledger *l, const int64_t *cards, size_t n)
+{
+    return l->in_batch != BATCH_NONE ? store_txc_prefetch_cards(l, cards, n) : LEAL_OK;
+}
+
 leal_err ledger_terminal_untaken(struct ledger *l, int64_t terminal_id, uint32_t epoch,
                                  uint32_t first, uint32_t last, bool *untaken)
 {

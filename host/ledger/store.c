@@ -759,6 +759,66 @@ void store_txc_terminal_moved(struct ledger *l, int64_t terminal_id)
         s->v2 = 0;
 }
 
+#define PREFETCH_CARDS_SQL                                                                         \
+    "SELECT c.card_id, c.account_id, a.program_id, a.kind, b.asset, b.amount FROM card c JOIN "    \
+    "account a ON a.id = c.account_id LEFT JOIN balance b ON b.account_id = a.id WHERE c.card_id " \
+    "= ANY(?1::bigint[])"
+
+/* One row of PREFETCH_CARDS_SQL into the cache. */
+static leal_err prefetch_row(struct ledger *l, struct store_stmt *st)
+{
+    struct txc_slot *s;
+    int64_t account = store_col_i64(st, 1), program = store_col_i64(st, 2);
+    int fresh;
+    leal_err err = store_txc_get(l, TXC_CARD, store_col_i64(st, 0), "", &s, &fresh);
+    if (err == LEAL_OK && fresh) {
+        s->v = account;
+        s->v2 = program;
+        store_txc_keep(l, s, TXC_CARD, store_col_i64(st, 0), "");
+    }
+    if (err == LEAL_OK &&
+        (err = store_txc_get(l, TXC_ACCOUNT, account, "", &s, &fresh)) == LEAL_OK && fresh) {
+        s->v = program;
+        s->kind = ledger_account_kind_of(store_col_str(st, 3));
+        store_txc_keep(l, s, TXC_ACCOUNT, account, "");
+    }
+    if (err != LEAL_OK || store_col_type(st, 4) == STORE_NULL)
+        return err;
+    char asset[LEDGER_MAX_ASSET];
+    store_col_text(st, 4, asset, sizeof asset);
+    if ((err = store_txc_get(l, TXC_BALANCE, account, asset, &s, &fresh)) == LEAL_OK && fresh) {
+        s->v = s->db = store_col_i64(st, 5);
+        s->v2 = 1;
+        store_txc_keep(l, s, TXC_BALANCE, account, asset);
+    }
+    return err;
+}
+
+leal_err store_txc_prefetch_cards(struct ledger *l, const int64_t *cards, size_t n)
+{
+    struct strb ids = {0};
+    struct store_stmt *st;
+    leal_err err;
+    if (l->pg == NULL || n == 0 || !store_in_tx(l) || l->in_read)
+        return LEAL_OK;
+    strb_add(&ids, "{", 1);
+    for (size_t i = 0; i < n; i++)
+        strb_elem(&ids, NULL, cards[i]);
+    strb_add(&ids, "}", 1);
+    if (ids.oom) {
+        free(ids.p);
+        return LEAL_E_NO_MEMORY;
+    }
+    if ((err = store_prep_once(l, PREFETCH_CARDS_SQL, &st)) == LEAL_OK) {
+        store_bind_text(st, 1, ids.p);
+        while (err == LEAL_OK && store_next_row(l, st, &err))
+            err = prefetch_row(l, st);
+        store_finalize(st);
+    }
+    free(ids.p);
+    return err;
+}
+
 leal_err store_expiry_get(struct ledger *l, int64_t program_id, int64_t *days)
 {
     struct txc_slot *s;

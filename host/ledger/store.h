@@ -302,6 +302,12 @@ leal_err store_card_get(struct ledger *l, int64_t card_id, struct txc_slot **out
  * of its epoch (the next store_terminal_get reads it again). */
 leal_err store_terminal_get(struct ledger *l, int64_t terminal_id, struct txc_slot **out);
 void store_txc_terminal_moved(struct ledger *l, int64_t terminal_id);
+/* PostgreSQL: the cards' accounts, those accounts' program and kind and
+ * their balance rows into the write transaction's cache, in one statement
+ * (an import's batch, which would read each at its first use). What the
+ * cache holds already stays. Nothing on SQLite (no round trips) or outside
+ * a write transaction. */
+leal_err store_txc_prefetch_cards(struct ledger *l, const int64_t *cards, size_t n);
 /* The program's points_expiry_days through the cache (TXC_EXPIRY). */
 leal_err store_expiry_get(struct ledger *l, int64_t program_id, int64_t *days);
 
