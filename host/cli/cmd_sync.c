@@ -102,7 +102,8 @@ static void print_result(const char *file, const struct sync_result *r, bool jso
 }
 
 /* One file: taken, or the one-line error saying where it stopped. */
-static int import_one(struct ledger *l, const struct sync_keys *k, const char *file, bool json)
+static int import_one(struct ledger *l, const struct sync_keys *k, const char *file, bool json,
+                      int64_t *taken)
 {
     struct sync_result r;
     uint8_t *data = NULL;
@@ -112,6 +113,7 @@ static int import_one(struct ledger *l, const struct sync_keys *k, const char *f
         return cli_fail(err, "%s", file);
     err = sync_import(l, k, data, len, &r);
     free(data);
+    *taken += r.taken + r.held_posted;
     if (err == LEAL_OK) {
         print_result(file, &r, json);
         return CLI_EXIT_OK;
@@ -169,11 +171,17 @@ int sync_cli_import(int argc, char **argv, const struct keyset *given)
         return rc;
     if ((rc = given ? 0 : sync_cli_journal_keys(o, N(o), &ks)) == 0) {
         const struct sync_keys k = {crypto_openssl(), given ? given : ks};
+        int64_t taken = 0;
+        leal_err err;
         for (size_t i = 0; i < npos; i++) {
-            rc = import_one(l, &k, pos[i], lcli_get(o, N(o), "json") != NULL);
+            rc = import_one(l, &k, pos[i], lcli_get(o, N(o), "json") != NULL, &taken);
             if (rc > worst)
                 worst = rc;
         }
+        /* The planner's counts after a large import, before reconciliation
+         * and the reports read what it brought. */
+        if ((err = ledger_stats_refresh(l, taken)) != LEAL_OK && worst == CLI_EXIT_OK)
+            worst = lcli_fail(l, err, "statistics after the import");
         rc = lcli_get(o, N(o), "no-reconcile")
                  ? worst
                  : reconcile_after(l, lcli_get(o, N(o), "json") != NULL);

@@ -411,5 +411,9 @@ leal_err ledger_copy(struct ledger *from, struct ledger *to, struct ledger_copy_
     /* The copy's own books: every balance recomputed from its lines. */
     if (err == LEAL_OK)
         err = ledger_verify(to, NULL);
+    /* A PostgreSQL copy's planner statistics, before anything plans on it
+     * (a database made from it as a template inherits them). */
+    if (err == LEAL_OK)
+        err = ledger_stats_refresh(to, -1);
     return err;
 }

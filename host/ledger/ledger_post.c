@@ -193,6 +193,10 @@ static leal_err key_lookup(struct ledger *l, const struct ledger_entry *e, int64
     leal_err err;
     *id = 0;
     hash[0] = '\0';
+    if (e->terminal_id && e->terminal_id == l->untaken.terminal &&
+        e->terminal_epoch == l->untaken.epoch && e->terminal_seq >= l->untaken.first &&
+        e->terminal_seq <= l->untaken.last)
+        return LEAL_OK;
     if (e->terminal_id) {
         if ((err = store_prep(l, ST_KEY_TERMINAL, &st)) != LEAL_OK)
             return err;
@@ -254,8 +258,7 @@ static leal_err lots_credit(struct ledger *l, const struct ledger_entry *e,
 
     if (e->reverses && ((err = lots_give_back(l, e, ln, &left)) != LEAL_OK || left == 0))
         return err;
-    if (ln->expires_at == 0 &&
-        (err = store_query_cached(l, ST_PROGRAM_EXPIRY, e->program_id, &days)) != LEAL_OK)
+    if (ln->expires_at == 0 && (err = store_expiry_get(l, e->program_id, &days)) != LEAL_OK)
         return err;
     if ((err = lots_expiry(at, days, ln->expires_at, &expires)) != LEAL_OK)
         return err;
@@ -424,16 +427,12 @@ static leal_err entry_refs(struct ledger *l, const struct ledger_entry *e, int64
         return err;
     if (e->terminal_id) {
         int64_t tstore, tprog, epoch;
-        if ((err = store_prep(l, ST_TERMINAL_GET, &st)) != LEAL_OK)
+        struct txc_slot *t;
+        if ((err = store_terminal_get(l, e->terminal_id, &t)) != LEAL_OK)
             return err;
-        store_bind_i64(st, 1, e->terminal_id);
-        err = store_step_found(l, st, "terminal", e->terminal_id);
-        tstore = store_col_i64(st, 0);
-        tprog = store_col_i64(st, 1);
-        epoch = store_col_i64(st, 2);
-        store_reset(st);
-        if (err != LEAL_OK)
-            return err;
+        tstore = t->v;
+        tprog = t->v2;
+        epoch = t->db;
         if (tprog != e->program_id || (e->store_id && e->store_id != tstore)) {
             store_set_msg(l, "terminal %lld", (long long)e->terminal_id);
             return LEAL_E_WRONG_PROGRAM;

@@ -330,6 +330,7 @@ leal_err ledger_terminal_new_epoch(struct ledger *l, int64_t terminal_id, int64_
         return err;
     err = store_find_row(l, "UPDATE terminal SET epoch = epoch + 1 WHERE id = ?1 RETURNING epoch",
                          terminal_id, "terminal", &st);
+    store_txc_terminal_moved(l, terminal_id);
     if (err == LEAL_OK)
         *epoch = store_col_i64(st, 0);
     if (err == LEAL_OK)

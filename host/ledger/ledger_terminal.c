@@ -586,6 +586,7 @@ static leal_err epoch_begins(struct ledger *l, const struct journal_entry *e,
     if ((err = store_query_int(l, TE_ANY_SQL, I64S(e->terminal_id), &before)) != LEAL_OK ||
         (err = store_exec_i64(l, EPOCH_RAISE_SQL, I64S(e->terminal_id, e->epoch))) != LEAL_OK)
         return err;
+    store_txc_terminal_moved(l, e->terminal_id);
     if (before == 0 && e->reason == 0)
         return LEAL_OK;
     snprintf(detail, sizeof detail,
@@ -830,12 +831,23 @@ leal_err ledger_terminal_take(struct ledger *l, const struct ledger_terminal_in 
     return card_check(l, in, out);
 }
 
+leal_err ledger_terminal_prefetch(struct ledger *l, const int64_t *cards, size_t n)
+{
+    return l->in_batch != BATCH_NONE ? store_txc_prefetch_cards(l, cards, n) : LEAL_OK;
+}
+
 leal_err ledger_terminal_untaken(struct ledger *l, int64_t terminal_id, uint32_t epoch,
                                  uint32_t first, uint32_t last, bool *untaken)
 {
     int64_t n = 1;
     leal_err err = store_query_int(l, TE_RANGE_SQL, I64S(terminal_id, epoch, first, last), &n);
     *untaken = err == LEAL_OK && n == 0;
+    if (*untaken && l->in_batch != BATCH_NONE) {
+        l->untaken.terminal = terminal_id;
+        l->untaken.epoch = epoch;
+        l->untaken.first = first;
+        l->untaken.last = last;
+    }
     return err;
 }
 

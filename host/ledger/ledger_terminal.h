@@ -91,10 +91,17 @@ struct ledger_terminal_out {
 LEAL_MUST_CHECK leal_err ledger_terminal_take(struct ledger *l, const struct ledger_terminal_in *in,
                                               struct ledger_terminal_out *out);
 
+/* In a batch, before taking entries: the rows they will read of their cards
+ * (card ids, 0 for none) read at once (PostgreSQL: one statement instead of
+ * one for each card, account and balance at its first use; nothing on
+ * SQLite). */
+LEAL_MUST_CHECK leal_err ledger_terminal_prefetch(struct ledger *l, const int64_t *cards, size_t n);
+
 /* *untaken true when no entry of terminal_id's epoch with a sequence from
  * first to last is taken: in a batch, a caller taking exactly those entries
  * in order then knows that none of them is a duplicate or a conflict
- * (ledger_terminal_in.untaken). */
+ * (ledger_terminal_in.untaken), and the ledger's posts keyed by them do not
+ * look their keys up for the rest of the transaction. */
 LEAL_MUST_CHECK leal_err ledger_terminal_untaken(struct ledger *l, int64_t terminal_id,
                                                  uint32_t epoch, uint32_t first, uint32_t last,
                                                  bool *untaken);

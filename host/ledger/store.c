@@ -419,6 +419,7 @@ static void store_txc_clear(struct ledger *l)
     if (l->cache.used)
         memset(l->cache.slot, 0, l->cache.cap * sizeof *l->cache.slot);
     l->cache.used = 0;
+    memset(&l->untaken, 0, sizeof l->untaken);
     l->bal_dirty = false;
     l->undo_n = 0;
     l->sp_depth = 0;
@@ -559,6 +560,105 @@ leal_err store_bal_add(struct ledger *l, struct txc_slot *s, int64_t amount)
     return LEAL_OK;
 }
 
+/* PostgreSQL's store_bal_flush: every moved balance in one statement, its
+ * accounts, assets and deltas as three arrays (ST_BALANCE_ADD for each, one
+ * round trip in all). */
+#define BAL_ADD_ALL_SQL                                                                            \
+    "INSERT INTO balance(account_id, asset, amount) SELECT a, s, d FROM unnest(?1::bigint[], "     \
+    "?2::text[], ?3::bigint[]) AS u(a, s, d) ON CONFLICT (account_id, asset) DO UPDATE SET "       \
+    "amount = balance.amount + excluded.amount"
+
+struct strb {
+    char *p;
+    size_t n, cap;
+    bool oom;
+};
+
+static void strb_add(struct strb *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (p == NULL) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+/* One element of an array literal: ',' before all but the first; text in
+ * double quotes with '"' and '\\' escaped. */
+static void strb_elem(struct strb *b, const char *text, int64_t v)
+{
+    char num[24];
+    strb_add(b, b->n > 1 ? "," : "", b->n > 1 ? 1 : 0);
+    if (text == NULL) {
+        int k = snprintf(num, sizeof num, "%lld", (long long)v);
+        strb_add(b, num, (size_t)k);
+        return;
+    }
+    strb_add(b, "\"", 1);
+    for (const char *c = text; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            strb_add(b, "\\", 1);
+        strb_add(b, c, 1);
+    }
+    strb_add(b, "\"", 1);
+}
+
+static leal_err bal_flush_pg(struct ledger *l)
+{
+    struct strb acc = {0}, asset = {0}, delta = {0};
+    leal_err err = LEAL_OK;
+    bool any = false;
+    strb_add(&acc, "{", 1);
+    strb_add(&asset, "{", 1);
+    strb_add(&delta, "{", 1);
+    for (size_t i = 0; i < l->cache.cap && err == LEAL_OK; i++) {
+        struct txc_slot *s = &l->cache.slot[i];
+        if (s->what != TXC_BALANCE || (s->v == s->db && s->v2 >= 0))
+            continue;
+        if ((err = bal_touch(l, s)) != LEAL_OK)
+            break;
+        strb_elem(&acc, NULL, s->id);
+        strb_elem(&asset, s->asset, 0);
+        strb_elem(&delta, NULL, s->v - s->db);
+        any = true;
+    }
+    strb_add(&acc, "}", 1);
+    strb_add(&asset, "}", 1);
+    strb_add(&delta, "}", 1);
+    if (err == LEAL_OK && (acc.oom || asset.oom || delta.oom))
+        err = LEAL_E_NO_MEMORY;
+    /* Clean before the write: store_prep_once flushes a dirty cache first. */
+    l->bal_dirty = false;
+    if (err == LEAL_OK && any)
+        err = store_write(l, BAL_ADD_ALL_SQL,
+                          SVALS(SV_TEXT(acc.p), SV_TEXT(asset.p), SV_TEXT(delta.p)), NULL);
+    for (size_t i = 0; err == LEAL_OK && i < l->cache.cap; i++) {
+        struct txc_slot *s = &l->cache.slot[i];
+        if (s->what != TXC_BALANCE || (s->v == s->db && s->v2 >= 0))
+            continue;
+        s->db = s->v;
+        s->v2 = 1;
+    }
+    free(acc.p);
+    free(asset.p);
+    free(delta.p);
+    if (err != LEAL_OK)
+        l->bal_dirty = true;
+    return err;
+}
+
 leal_err store_bal_flush(struct ledger *l)
 {
     leal_err err = LEAL_OK;
@@ -568,6 +668,8 @@ leal_err store_bal_flush(struct ledger *l)
         store_txc_clear(l);
         return LEAL_OK;
     }
+    if (l->pg)
+        return bal_flush_pg(l);
     for (size_t i = 0; i < l->cache.cap && err == LEAL_OK; i++) {
         struct txc_slot *s = &l->cache.slot[i];
         if (s->what != TXC_BALANCE || (s->v == s->db && s->v2 >= 0))
@@ -621,6 +723,111 @@ leal_err store_card_get(struct ledger *l, int64_t card_id, struct txc_slot **out
         store_txc_keep(l, *out, TXC_CARD, card_id, "");
     }
     store_reset(st);
+    return err;
+}
+
+leal_err store_terminal_get(struct ledger *l, int64_t terminal_id, struct txc_slot **out)
+{
+    struct store_stmt *st;
+    leal_err err;
+    int fresh;
+    if ((err = store_txc_get(l, TXC_TERMINAL, terminal_id, "", out, &fresh)) != LEAL_OK ||
+        (!fresh && (*out)->v2 != 0))
+        return err;
+    if ((err = store_prep(l, ST_TERMINAL_GET, &st)) != LEAL_OK)
+        return err;
+    store_bind_i64(st, 1, terminal_id);
+    err = store_step_found(l, st, "terminal", terminal_id);
+    if (err == LEAL_OK) {
+        (*out)->v = store_col_i64(st, 0);
+        (*out)->v2 = store_col_i64(st, 1);
+        (*out)->db = store_col_i64(st, 2);
+        if (fresh)
+            store_txc_keep(l, *out, TXC_TERMINAL, terminal_id, "");
+    }
+    store_reset(st);
+    return err;
+}
+
+void store_txc_terminal_moved(struct ledger *l, int64_t terminal_id)
+{
+    struct txc_slot *s;
+    if (l->cache.cap == 0)
+        return;
+    s = txc_find(&l->cache, TXC_TERMINAL, terminal_id, "");
+    if (s->what == TXC_TERMINAL)
+        s->v2 = 0;
+}
+
+#define PREFETCH_CARDS_SQL                                                                         \
+    "SELECT c.card_id, c.account_id, a.program_id, a.kind, b.asset, b.amount FROM card c JOIN "    \
+    "account a ON a.id = c.account_id LEFT JOIN balance b ON b.account_id = a.id WHERE c.card_id " \
+    "= ANY(?1::bigint[])"
+
+/* One row of PREFETCH_CARDS_SQL into the cache. */
+static leal_err prefetch_row(struct ledger *l, struct store_stmt *st)
+{
+    struct txc_slot *s;
+    int64_t account = store_col_i64(st, 1), program = store_col_i64(st, 2);
+    int fresh;
+    leal_err err = store_txc_get(l, TXC_CARD, store_col_i64(st, 0), "", &s, &fresh);
+    if (err == LEAL_OK && fresh) {
+        s->v = account;
+        s->v2 = program;
+        store_txc_keep(l, s, TXC_CARD, store_col_i64(st, 0), "");
+    }
+    if (err == LEAL_OK &&
+        (err = store_txc_get(l, TXC_ACCOUNT, account, "", &s, &fresh)) == LEAL_OK && fresh) {
+        s->v = program;
+        s->kind = ledger_account_kind_of(store_col_str(st, 3));
+        store_txc_keep(l, s, TXC_ACCOUNT, account, "");
+    }
+    if (err != LEAL_OK || store_col_type(st, 4) == STORE_NULL)
+        return err;
+    char asset[LEDGER_MAX_ASSET];
+    store_col_text(st, 4, asset, sizeof asset);
+    if ((err = store_txc_get(l, TXC_BALANCE, account, asset, &s, &fresh)) == LEAL_OK && fresh) {
+        s->v = s->db = store_col_i64(st, 5);
+        s->v2 = 1;
+        store_txc_keep(l, s, TXC_BALANCE, account, asset);
+    }
+    return err;
+}
+
+leal_err store_txc_prefetch_cards(struct ledger *l, const int64_t *cards, size_t n)
+{
+    struct strb ids = {0};
+    struct store_stmt *st;
+    leal_err err;
+    if (l->pg == NULL || n == 0 || !store_in_tx(l) || l->in_read)
+        return LEAL_OK;
+    strb_add(&ids, "{", 1);
+    for (size_t i = 0; i < n; i++)
+        strb_elem(&ids, NULL, cards[i]);
+    strb_add(&ids, "}", 1);
+    if (ids.oom) {
+        free(ids.p);
+        return LEAL_E_NO_MEMORY;
+    }
+    if ((err = store_prep_once(l, PREFETCH_CARDS_SQL, &st)) == LEAL_OK) {
+        store_bind_text(st, 1, ids.p);
+        while (err == LEAL_OK && store_next_row(l, st, &err))
+            err = prefetch_row(l, st);
+        store_finalize(st);
+    }
+    free(ids.p);
+    return err;
+}
+
+leal_err store_expiry_get(struct ledger *l, int64_t program_id, int64_t *days)
+{
+    struct txc_slot *s;
+    int fresh;
+    leal_err err = store_txc_get(l, TXC_EXPIRY, program_id, "", &s, &fresh);
+    if (err == LEAL_OK && fresh &&
+        (err = store_query_cached(l, ST_PROGRAM_EXPIRY, program_id, &s->v)) == LEAL_OK)
+        store_txc_keep(l, s, TXC_EXPIRY, program_id, "");
+    *days = err == LEAL_OK ? s->v : 0;
     return err;
 }
 
@@ -748,6 +955,31 @@ leal_err store_exec(struct ledger *l, const char *sql)
         return store_pg_exec(l, sql);
     rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? LEAL_OK : store_db_err(l, rc);
+}
+
+/* The tables an import grows, for ledger_stats_refresh. */
+#define STATS_IMPORT_TABLES "ANALYZE entry, line, lot, terminal_entry, balance"
+
+leal_err ledger_stats_refresh(struct ledger *l, int64_t n)
+{
+    int64_t counted = 0;
+    leal_err err;
+    if (l->pg == NULL || n == 0)
+        return LEAL_OK;
+    if (store_in_tx(l)) {
+        store_set_msg(l, "statistics are refreshed between transactions");
+        return LEAL_E_STATE;
+    }
+    if (n < 0)
+        return store_pg_exec(l, "ANALYZE");
+    /* reltuples: -1 never counted (PostgreSQL 14 and later). */
+    if ((err = store_query_int(
+             l, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'entry'::regclass", NULL, 0,
+             &counted)) != LEAL_OK)
+        return err;
+    if (counted >= 0 && n <= counted / 10)
+        return LEAL_OK;
+    return store_pg_exec(l, STATS_IMPORT_TABLES);
 }
 
 /* A connection that imports (whole batches) dirties index and balance pages

@@ -78,6 +78,11 @@ enum txc_kind {
     TXC_ACCOUNT, /* (account, ""): v = program, kind */
     TXC_PROGRAM, /* (program, ""): it exists */
     TXC_CARD,    /* (card, ""): v = account, v2 = its program (cards never change account) */
+    /* (terminal, ""): v = its store, v2 = the store's program, db = its
+     * epoch; v2 0 when the epoch moved since (store_txc_terminal_moved): read
+     * again. Terminals never change store. */
+    TXC_TERMINAL,
+    TXC_EXPIRY, /* (program, ""): v = its points_expiry_days (never updated) */
 };
 
 struct txc_slot {
@@ -143,6 +148,15 @@ struct ledger {
      * them before its COMMIT (SQLite only; report_sum_sql.h). */
     bool summarize;
     struct txc cache;
+    /* Terminal keys (terminal, epoch, seq first..last) this write
+     * transaction found untaken under its lock (ledger_terminal_untaken):
+     * no entry holds one either (an entry with a terminal key is posted in
+     * the transaction that takes its terminal_entry), so a post keyed by one
+     * does not look for it (key_lookup); the unique index still refuses a
+     * second. Emptied with the cache. */
+    struct {
+        int64_t terminal, epoch, first, last;
+    } untaken;
     /* Balance moves in the cache not yet written (store_bal_flush), and
      * the undo log of the savepoints open (sp_mark[i]: its length when the
      * i-th began). */
@@ -283,6 +297,19 @@ leal_err store_bal_flush(struct ledger *l);
  * from the ledger the first time this transaction asks: *found 0 (nothing
  * kept) for a card the ledger does not hold. An import asks twice per entry. */
 leal_err store_card_get(struct ledger *l, int64_t card_id, struct txc_slot **out, int *found);
+/* The terminal's row through the cache (TXC_TERMINAL): LEAL_E_UNKNOWN_ID
+ * naming it when there is none. store_txc_terminal_moved after any write
+ * of its epoch (the next store_terminal_get reads it again). */
+leal_err store_terminal_get(struct ledger *l, int64_t terminal_id, struct txc_slot **out);
+void store_txc_terminal_moved(struct ledger *l, int64_t terminal_id);
+/* PostgreSQL: the cards' accounts, those accounts' program and kind and
+ * their balance rows into the write transaction's cache, in one statement
+ * (an import's batch, which would read each at its first use). What the
+ * cache holds already stays. Nothing on SQLite (no round trips) or outside
+ * a write transaction. */
+leal_err store_txc_prefetch_cards(struct ledger *l, const int64_t *cards, size_t n);
+/* The program's points_expiry_days through the cache (TXC_EXPIRY). */
+leal_err store_expiry_get(struct ledger *l, int64_t program_id, int64_t *days);
 
 /* Ends a read transaction begun with store_exec(l, "BEGIN"); a failure
  * leaves l->msg alone (the reader's finding stays). */

@@ -2,6 +2,7 @@
 #include "sync.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "host/ledger/ledger_terminal.h"
@@ -132,6 +133,24 @@ static void count(struct sync_result *r, const struct ledger_terminal_out *o)
     r->terminal_flagged |= o->terminal_flagged;
 }
 
+/* The cards of the next n entries of w (w itself does not move), their
+ * rows read at once (ledger_terminal_prefetch). */
+static leal_err prefetch(struct ledger *l, const struct walk *w, uint32_t n)
+{
+    struct walk c = *w;
+    int64_t *cards = malloc((size_t)n * sizeof *cards + 1);
+    size_t k = 0;
+    leal_err err;
+    if (cards == NULL)
+        return LEAL_E_NO_MEMORY;
+    for (uint32_t i = 0; i < n && walk_next(&c) == LEAL_OK; i++)
+        if (c.e.card_id != 0 && c.e.card_id <= INT64_MAX)
+            cards[k++] = (int64_t)c.e.card_id;
+    err = ledger_terminal_prefetch(l, cards, k);
+    free(cards);
+    return err;
+}
+
 /* One transaction: entries [*done, min(*done + SYNC_BATCH, good)). Stops
  * (*stop) at a conflict or a gap, which ledger_terminal_take recorded. */
 static leal_err take_batch(struct ledger *l, const struct ledger_terminal_accounts *acc,
@@ -151,6 +170,8 @@ static leal_err take_batch(struct ledger *l, const struct ledger_terminal_accoun
         err = ledger_terminal_untaken(l, r->info.terminal_id, r->info.epoch,
                                       r->info.first_seq + *done, r->info.first_seq + end - 1,
                                       &in.untaken);
+    if (err == LEAL_OK)
+        err = prefetch(l, w, end - *done);
     while (err == LEAL_OK && *done < end && (err = walk_next(w)) == LEAL_OK) {
         in.raw = w->raw;
         in.raw_len = w->raw_len;

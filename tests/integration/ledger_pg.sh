@@ -184,6 +184,10 @@ sqlite3 "$T/ledger.db" "UPDATE balance SET amount = amount - 1 WHERE account_id 
 asset = 'EUR'"
 backend_copy_both_ways copy \
     "copied 136 rows; 26 entries compared with the source; the copy's books are ok"
+# The copy's planner statistics, taken before anything plans on it: every
+# table ANALYZEd by the copy itself (autovacuum's show in last_autoanalyze).
+check_eq "$n: copy: every table's statistics taken" 0 \
+    "$("$PSQL" "$CHAIN" -qAtX -c "SELECT count(*) FROM pg_stat_user_tables WHERE last_analyze IS NULL")"
 run_capture "$LEAL" ledger copy --from "sqlite:$T/ledger.db" --to "$CHAIN"
 check_eq "$n: copy into a ledger that is not empty: refused" 1 "$RC"
 check_match "$n: copy into a ledger that is not empty: why" "not empty" "$ERR"
