@@ -456,21 +456,33 @@ LEAL_NOINLINE leal_err desfire_card_tap_read(struct desfire_card *c, unsigned wa
         return tap_why_not(c, out);
     if (err != LEAL_OK)
         return err;
+    counter = LAYOUT_COUNTER_START; /* no_counter: 0 taps, not read */
     if ((err = desfire_read_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, STATE_FILE_LEN,
                                  st)) != LEAL_OK ||
-        (err = desfire_get_value(&c->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, &counter)) !=
-            LEAL_OK)
+        (c->counter_skip == NULL &&
+         (err = desfire_get_value(&c->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, &counter)) !=
+             LEAL_OK))
         return err;
     err = state_file_decode(st, sizeof st, &out->layout_version, &state_card_id, &out->state);
     if (err == LEAL_E_LAYOUT_VERSION)
         return err;
     if (err != LEAL_OK || (out->card_id != 0 && state_card_id != out->card_id) ||
-        state_card_id == 0 || counter < 0 || counter > LAYOUT_COUNTER_START)
+        state_card_id == 0)
+        return LEAL_E_CARD_TAMPERED;
+    /* With counter_skip the card id is known before the counter: a card
+     * whose TMC stands for it is not asked for it. */
+    if (c->counter_skip != NULL) {
+        c->no_counter = c->counter_skip(c->sm_ctx, state_card_id);
+        if (!c->no_counter && (err = desfire_get_value(&c->d, LAYOUT_FILE_COUNTER,
+                                                       DESFIRE_COMM_FULL, &counter)) != LEAL_OK)
+            return err;
+    }
+    if (counter < 0 || counter > LAYOUT_COUNTER_START)
         return LEAL_E_CARD_TAMPERED;
     out->card_id = state_card_id;
     out->issuer_id = c->issuer_id;
     out->program_id = c->program_id;
-    out->counter = counter;
+    out->counter = c->no_counter ? 0 : counter;
     out->taps = (uint32_t)(LAYOUT_COUNTER_START - counter);
     out->stored_value = true;
     if ((want & DESFIRE_CARD_TAP_PURSE) != 0 &&
@@ -510,6 +522,8 @@ leal_err desfire_card_stage(struct desfire_card *c, const struct desfire_card_ch
         (err = desfire_limited_credit(&c->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL,
                                       ch->purse_back)) != LEAL_OK)
         return err;
+    if (c->no_counter)
+        return LEAL_OK;
     return desfire_debit(&c->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, 1);
 }
 

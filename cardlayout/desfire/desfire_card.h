@@ -104,6 +104,15 @@ struct desfire_card {
      * package names the card as an EV1 sends AA first). NULL: none. */
     void (*sm_pick)(void *ctx, struct desfire_card *c, uint64_t card_id);
     void *sm_ctx;
+    /* desfire_card_tap_read, right after the state read (the card id known):
+     * true when the card's TMC stands for its counter (an EV2/EV3 with the
+     * Transaction MAC file, LAYOUT.md 2.7 "what 6 needs"): the counter is
+     * then neither read (out's counter and taps 0, no_counter set) nor
+     * debited by desfire_card_stage, and the TMC that
+     * desfire_card_commit_tmac answers is the card-enforced count. NULL:
+     * the counter is read and debited. Called with sm_ctx. */
+    bool (*counter_skip)(void *ctx, uint64_t card_id);
+    bool no_counter; /* this session's tap skips the counter (counter_skip said so) */
 };
 
 /* What personalisation writes: the identity (issued_day from the caller's
@@ -194,22 +203,24 @@ LEAL_MUST_CHECK leal_err desfire_card_write_bonos(struct desfire_card *c,
  * SelectApplication, the terminal key (key 2, 2 RT, as c->sm says: under
  * DESFIRE_CARD_SM_EV2_FIRST an EV1 answers 71 first, +1; a random-UID card
  * reads its plain identity first, +1, for the card id its keys are
- * diversified with), ReadData state (MACed), GetValue counter, then what
- * want asks: 5 RT at the least. out gets the card id (from the state file), the program's
- * ids, layout version, state, counter and taps, purse and bonos as asked;
- * its identity fields beyond the ids are not read. When the terminal key
- * does not open the card, the plain identity is read to say why (+1 RT):
- * LEAL_E_CARD_NOT_LEAL for another issuer's or program's card (out's ids
- * then say whose), else LEAL_E_CARD_TAMPERED. The session stays open under
- * key 2 for desfire_card_stage. */
+ * diversified with), ReadData state (MACed), GetValue counter (not when
+ * c->counter_skip says the card's TMC stands for it: c->no_counter), then
+ * what want asks: 5 RT at the least (4 without the counter). out gets the
+ * card id (from the state file), the program's ids, layout version, state,
+ * counter and taps, purse and bonos as asked; its identity fields beyond
+ * the ids are not read. When the terminal key does not open the card, the
+ * plain identity is read to say why (+1 RT): LEAL_E_CARD_NOT_LEAL for
+ * another issuer's or program's card (out's ids then say whose), else
+ * LEAL_E_CARD_TAMPERED. The session stays open under key 2 for
+ * desfire_card_stage. */
 LEAL_MUST_CHECK leal_err desfire_card_tap_read(struct desfire_card *c, unsigned want,
                                                struct card_view *out);
 /* The writes of one terminal transaction, staged under key 2 and taking
  * effect only at desfire_card_commit: the state file (NULL: untouched), the
  * bono file (NULL: untouched; a version-2 card only), the purse debited
  * (purse_debit) or given back by LimitedCredit (purse_back: the card allows
- * only its most recent debit's amount, once), and the counter debited by 1.
- * Each is one RT. */
+ * only its most recent debit's amount, once), and the counter debited by 1
+ * (not when the tap read skipped it: c->no_counter). Each is one RT. */
 struct desfire_card_change {
     const struct state_body *state;
     const struct bono_file *bonos;

@@ -139,6 +139,8 @@ leal_err journal_tmac_get(const struct journal_entry *e, struct journal_tmac *t)
     t->tmc = e->lines[0].id;
     store_be64(t->tmv, (uint64_t)e->lines[0].points);
     t->counter = (int32_t)e->lines[1].id;
+    if ((t->flags & JOURNAL_TMAC_NO_COUNTER) && t->counter != 0)
+        return LEAL_E_JOURNAL_MALFORMED;
     t->purse = (int32_t)(uint32_t)((uint64_t)e->lines[1].points >> 32);
     t->purse_moved = (int32_t)(uint32_t)(uint64_t)e->lines[1].points;
     for (uint8_t i = 2; i < e->n_lines; i++) {
@@ -165,8 +167,9 @@ leal_err journal_tmac_tmi(const struct journal_tmac *t, struct desfire_tmi *tmi)
     desfire_tmi_init(tmi);
     if ((err = desfire_tmi_data(tmi, DESFIRE_TMI_READ_DATA, LAYOUT_FILE_STATE, 0, t->state_before,
                                 STATE_FILE_LEN)) != LEAL_OK ||
-        (err = desfire_tmi_value(tmi, DESFIRE_TMI_GET_VALUE, LAYOUT_FILE_COUNTER, t->counter)) !=
-            LEAL_OK ||
+        (!(f & JOURNAL_TMAC_NO_COUNTER) &&
+         (err = desfire_tmi_value(tmi, DESFIRE_TMI_GET_VALUE, LAYOUT_FILE_COUNTER, t->counter)) !=
+             LEAL_OK) ||
         ((f & JOURNAL_TMAC_PURSE_READ) &&
          (err = desfire_tmi_value(tmi, DESFIRE_TMI_GET_VALUE, LAYOUT_FILE_PURSE, t->purse)) !=
              LEAL_OK) ||
@@ -186,6 +189,8 @@ leal_err journal_tmac_tmi(const struct journal_tmac *t, struct desfire_tmi *tmi)
          (err = desfire_tmi_value(tmi, DESFIRE_TMI_LIMITED_CREDIT, LAYOUT_FILE_PURSE,
                                   t->purse_moved)) != LEAL_OK))
         return err;
+    if (f & JOURNAL_TMAC_NO_COUNTER)
+        return LEAL_OK;
     return desfire_tmi_value(tmi, DESFIRE_TMI_DEBIT, LAYOUT_FILE_COUNTER, 1);
 }
 

@@ -141,21 +141,24 @@ struct journal_entry {
  * the card's Transaction MAC the entry's operation gave it, so the host,
  * holding the card's tmac key, recomputes the TMV. flags (the entry's item)
  * say which commands ran beside ReadData state, GetValue counter and Debit
- * counter 1, which every such transaction has. */
+ * counter 1, which every such transaction has but one with NO_COUNTER. */
 #define JOURNAL_TMAC_PURSE_READ 0x01     /* GetValue purse */
 #define JOURNAL_TMAC_BONOS_READ 0x02     /* ReadData bono file */
 #define JOURNAL_TMAC_STATE_WRITTEN 0x04  /* WriteData state */
 #define JOURNAL_TMAC_BONOS_WRITTEN 0x08  /* WriteData bono file */
 #define JOURNAL_TMAC_DEBIT 0x10          /* Debit purse, purse_moved */
 #define JOURNAL_TMAC_LIMITED_CREDIT 0x20 /* LimitedCredit purse, purse_moved */
-#define JOURNAL_TMAC_FLAGS 0x3F
+/* Neither GetValue counter nor Debit counter: a tap whose TMC stands for the
+ * counter (LAYOUT.md 2.7 "what 6 needs"); counter is then 0. */
+#define JOURNAL_TMAC_NO_COUNTER 0x40
+#define JOURNAL_TMAC_FLAGS 0x7F
 #define JOURNAL_TMAC_BYTES_MAX (2 * STATE_FILE_LEN + 2 * JOURNAL_TMAC_BONO_LEN)
 #define JOURNAL_TMAC_BONO_LEN 34 /* cardlayout/records/bono.h BONO_FILE_LEN */
 struct journal_tmac {
     uint32_t tmc;
     uint8_t tmv[8];
     uint32_t flags;      /* JOURNAL_TMAC_* */
-    int32_t counter;     /* GetValue counter */
+    int32_t counter;     /* GetValue counter; 0 with NO_COUNTER */
     int32_t purse;       /* GetValue purse (PURSE_READ), else 0 */
     int32_t purse_moved; /* DEBIT or LIMITED_CREDIT's amount, else 0 */
     uint8_t state_before[STATE_FILE_LEN], state_after[STATE_FILE_LEN];

@@ -565,6 +565,15 @@ static void desk_open(struct fixture *f, struct reader *r, struct desfire_card_k
     desfire_card_set_card_id(c, TILL_CARD_ID);
 }
 
+struct reader *till_desk_session(struct fixture *f, struct desfire_card_keys *keys,
+                                 struct desfire_card *c)
+{
+    struct reader *r = desk_fixture_open_card(f);
+    *keys = (struct desfire_card_keys){f, desk_current, desk_key};
+    desk_open(f, r, keys, c);
+    return r;
+}
+
 void till_make_desfire_uid(struct fixture *f, int32_t purse_cents, uint16_t bono_sessions,
                            bool random_uid)
 {

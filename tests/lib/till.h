@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cardlayout/desfire/desfire_card.h"
 #include "firmware/core/terminal.h"
 #include "firmware/port/posix/ram_storage.h"
 #include "tests/lib/desk_fixture.h"
@@ -122,6 +123,11 @@ void till_make_desfire_tmac(struct fixture *f, const char *type, int32_t purse_c
 /* The fixed-UID card's tmac key (its UID's diversification, the fixture's
  * current tmac version): what the host checks its TMVs with. */
 void till_tmac_key(struct fixture *f, uint8_t key[16]);
+/* The desk's session with the fixture's card (its keystore's keys, kept in
+ * *keys, which must outlive c): the reader to close after
+ * desfire_card_clear(c). */
+struct reader *till_desk_session(struct fixture *f, struct desfire_card_keys *keys,
+                                 struct desfire_card *c);
 /* The same on a virtual card of type ("desfire-ev1", "desfire-ev2" or
  * "desfire-ev3"; the identity names that chip). */
 void till_make_desfire_type(struct fixture *f, const char *type, int32_t purse_cents,

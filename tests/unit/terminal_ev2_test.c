@@ -568,6 +568,117 @@ static void test_tmac_journaled(void **state)
     till_close(&t);
 }
 
+static bool skip_yes(void *ctx, uint64_t card_id)
+{
+    (void)ctx;
+    return card_id == TILL_CARD_ID;
+}
+
+static bool skip_no(void *ctx, uint64_t card_id)
+{
+    (void)ctx;
+    (void)card_id;
+    return false;
+}
+
+/* The driver's half of issue 19's earn in 6 (LAYOUT.md 2.7 "what 6
+ * needs"), which no terminal tap uses yet: on an EV3 with the Transaction
+ * MAC file, desfire_card_tap_read told after the state read that the card's
+ * TMC stands for its counter reads no counter, desfire_card_stage debits
+ * none, and the earn is select, AuthenticateEV2First (2), ReadData state,
+ * WriteData state, CommitTransaction: 6 exchanges; the TMC answered steps
+ * from the top-up's 1 to 2, the counter stays at 1 tap, and the TMV is the
+ * card's over a TMI without the counter's commands (a TMAC entry's flag
+ * 40), which the same bytes with the counter's commands do not give. Told
+ * otherwise, the same card reads and debits its counter as before (8). */
+static void test_driver_earn_without_counter(void **state)
+{
+    struct fixture *f = *state;
+    struct desfire_card_keys keys;
+    struct desfire_card c;
+    struct reader *r;
+    struct card_view v, back;
+    struct state_body next;
+    struct journal_tmac m, got;
+    struct journal_entry e;
+    struct desfire_tmi tmi;
+    uint8_t key[16], want[8];
+
+    till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    till_tmac_key(f, key);
+    r = till_desk_session(f, &keys, &c);
+    c.sm = DESFIRE_CARD_SM_EV2;
+    c.counter_skip = skip_yes;
+    assert_int_equal(desfire_card_tap_read(&c, 0, &v), LEAL_OK);
+    assert_int_equal(c.d.round_trips, 4);
+    assert_true(c.no_counter);
+    assert_int_equal(v.card_id, TILL_CARD_ID);
+    assert_int_equal(v.taps, 0);
+    assert_int_equal(v.counter, 0);
+    assert_int_equal(v.state.points, 25);
+    next = v.state;
+    next.points = 48;
+    next.seq = 2;
+    assert_int_equal(desfire_card_stage(&c, &(struct desfire_card_change){&next, NULL, 0, 0}, &v),
+                     LEAL_OK);
+    assert_int_equal(c.d.round_trips, 5);
+    memset(&m, 0, sizeof m);
+    assert_int_equal(desfire_card_commit_tmac(&c, &m.tmc, m.tmv), LEAL_OK);
+    assert_int_equal(c.d.round_trips, 6);
+    assert_int_equal(m.tmc, 2);
+    desfire_card_clear(&c);
+    reader_close(r);
+
+    m.flags = JOURNAL_TMAC_STATE_WRITTEN | JOURNAL_TMAC_NO_COUNTER;
+    assert_int_equal(state_file_encode(v.layout_version, v.card_id, &v.state, m.state_before),
+                     LEAL_OK);
+    assert_int_equal(state_file_encode(v.layout_version, v.card_id, &next, m.state_after), LEAL_OK);
+    assert_int_equal(journal_tmac_tmi(&m, &tmi), LEAL_OK);
+    assert_int_equal(desfire_tmv(crypto_openssl(), key, 2, till_uid, &tmi, want), LEAL_OK);
+    assert_memory_equal(want, m.tmv, 8);
+    got = m; /* the counter's commands in the TMI: not what the card MACed */
+    got.flags = JOURNAL_TMAC_STATE_WRITTEN;
+    got.counter = 0x7FFFFFFF - 1;
+    assert_int_equal(journal_tmac_tmi(&got, &tmi), LEAL_OK);
+    assert_int_equal(desfire_tmv(crypto_openssl(), key, 2, till_uid, &tmi, want), LEAL_OK);
+    assert_memory_not_equal(want, m.tmv, 8);
+    /* the entry's codec: flag 40 with line 2's id 0; any other id refused */
+    memset(&e, 0, sizeof e);
+    e.op = JOURNAL_OP_TMAC;
+    journal_tmac_put(&m, &e);
+    assert_int_equal(e.item, 0x44);
+    assert_int_equal(journal_tmac_get(&e, &got), LEAL_OK);
+    assert_int_equal(got.flags, m.flags);
+    assert_int_equal(got.counter, 0);
+    assert_memory_equal(got.state_after, m.state_after, sizeof m.state_after);
+    e.lines[1].id = 0x7FFFFFFE;
+    assert_int_equal(journal_tmac_get(&e, &got), LEAL_E_JOURNAL_MALFORMED);
+
+    till_read_desfire(f, &back);
+    assert_int_equal(back.taps, 1); /* the counter untouched */
+    assert_int_equal(back.state.points, 48);
+    assert_int_equal(back.state.seq, 2);
+
+    /* told the counter is wanted: read and debited as before, 8 exchanges */
+    r = till_desk_session(f, &keys, &c);
+    c.sm = DESFIRE_CARD_SM_EV2;
+    c.counter_skip = skip_no;
+    assert_int_equal(desfire_card_tap_read(&c, 0, &v), LEAL_OK);
+    assert_false(c.no_counter);
+    assert_int_equal(v.taps, 1);
+    next = v.state;
+    next.seq = 3;
+    assert_int_equal(desfire_card_stage(&c, &(struct desfire_card_change){&next, NULL, 0, 0}, &v),
+                     LEAL_OK);
+    assert_int_equal(desfire_card_commit_tmac(&c, &m.tmc, m.tmv), LEAL_OK);
+    assert_int_equal(c.d.round_trips, 8);
+    assert_int_equal(m.tmc, 3);
+    desfire_card_clear(&c);
+    reader_close(r);
+    till_read_desfire(f, &back);
+    assert_int_equal(back.taps, 2);
+}
+
 /* The package floor of a card with the Transaction MAC file carries the
  * highest TMC the host proved (PACKAGE.md): a commit answering a TMC not
  * above it is a copy or a clone (the genuine card had counted that far), so
@@ -750,6 +861,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tmac_journaled, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmc_floor, desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_driver_earn_without_counter, desk_fixture_setup,
+                                        desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_local_hot_list, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
