@@ -63,9 +63,13 @@ rcpts() { tail -q -n +2 "$T"/inbox/*.env 2>/dev/null | sort; }
 
 # killed_run: a run paused by the test hook after recording, killed there with SIGKILL.
 killed_run() {
+    # A fresh file: the previous killed run's "pausing" must not be read before this
+    # run's redirection empties it (it was, once, on a loaded machine: Hugo killed
+    # before he was recorded).
+    rm -f "$T/run.out"
     LEAL_MESSAGES_PAUSE_AFTER_RECORD=60 "$LEAL" messages run --db "$DB" --program 7 >"$T/run.out" 2>&1 &
     RUN_PID=$!
-    for _ in $(seq 400); do grep -q pausing "$T/run.out" && break; sleep 0.05; done
+    for _ in $(seq 400); do grep -qs pausing "$T/run.out" && break; sleep 0.05; done
     kill -9 "$RUN_PID"
     wait "$RUN_PID" 2>/dev/null
     RUN_PID=
@@ -137,6 +141,7 @@ check_eq "kill: and the next run sends nothing" "0 sent|3" "$(grep -o '[0-9]* se
 # A run that died DURING a send (row left in "sending" 1000 s ago): never sent again.
 HUGO=$(add Hugo hugo@example.org "$MD" yes)
 killed_run
+check_eq "died mid-send: the run had recorded Hugo's message" "recorded 1; pausing" "$(cat "$T/run.out")"
 q "UPDATE message_send SET state = 'sending', attempts = 1, updated_at = $(($(date +%s) - 1000)) WHERE customer_id = $HUGO"
 run_capture "$LEAL" messages run --db "$DB" --program 7
 check_eq "died mid-send: marked unknown, not sent" \
