@@ -38,15 +38,6 @@ out:
     return store_tx_end_id(l, err, id);
 }
 
-enum ledger_account_kind ledger_account_kind_of(const unsigned char *k)
-{
-    if (k && strcmp((const char *)k, "program") == 0)
-        return LEDGER_ACCOUNT_PROGRAM;
-    if (k && strcmp((const char *)k, "gift") == 0)
-        return LEDGER_ACCOUNT_GIFT;
-    return LEDGER_ACCOUNT_CUSTOMER;
-}
-
 leal_err ledger_account_get(struct ledger *l, int64_t id, struct ledger_account *out)
 {
     struct store_stmt *st;

@@ -759,6 +759,15 @@ void store_txc_terminal_moved(struct ledger *l, int64_t terminal_id)
         s->v2 = 0;
 }
 
+enum ledger_account_kind ledger_account_kind_of(const unsigned char *k)
+{
+    if (k && strcmp((const char *)k, "program") == 0)
+        return LEDGER_ACCOUNT_PROGRAM;
+    if (k && strcmp((const char *)k, "gift") == 0)
+        return LEDGER_ACCOUNT_GIFT;
+    return LEDGER_ACCOUNT_CUSTOMER;
+}
+
 #define PREFETCH_CARDS_SQL                                                                         \
     "SELECT c.card_id, c.account_id, a.program_id, a.kind, b.asset, b.amount FROM card c JOIN "    \
     "account a ON a.id = c.account_id LEFT JOIN balance b ON b.account_id = a.id WHERE c.card_id " \

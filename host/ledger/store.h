@@ -352,7 +352,7 @@ leal_err ledger_post_check(struct ledger *l, const struct ledger_entry *e, const
                            int64_t *entry_id, bool *replayed, struct post_checked *c);
 leal_err ledger_post_write(struct ledger *l, const struct ledger_entry *e, const char *hash,
                            const struct post_checked *c, int64_t *entry_id);
-/* ledger_query.c: an account's kind column. */
+/* store.c (below the queries that read it): an account's kind column. */
 enum ledger_account_kind ledger_account_kind_of(const unsigned char *k);
 /* ledger_customer.c: the SQL of a customer search by one form. */
 void ledger_search_sql(enum ledger_search_by by, bool pg, char *sql, size_t cap);
