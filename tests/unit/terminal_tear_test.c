@@ -9,7 +9,7 @@
  * before or exactly the one the operation makes; the second terminal reads
  * it as it is and moves it by exactly one operation more; the first
  * terminal's journal has the operation standing exactly when the card holds
- * it (a commit with no answer is settled at the re-tap, done or not done
+ * it (a commit with no answer is settled at the re-tap, not done or unknown
  * from the card's own counter); the two journals account for every point,
  * euro, stamp, session and tap: none created or lost. */
 #include <setjmp.h>
