@@ -540,8 +540,8 @@ static void torn_then_same_step(struct fixture *f, bool desfire, unsigned commit
 
     if (desfire) {
         till_make_desfire(f, 3000, 0);
-        ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66",
-                    7, 3000);
+        ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
+                    3000);
     } else {
         till_make_classic(f, 3000);
         ledger_side(f, LEDGER_TECH_CLASSIC_1K, (const uint8_t *)"\x0a\x0b\x0c\x0d", 4, 3000);
