@@ -89,8 +89,15 @@ enum journal_op {
     JOURNAL_OP_ACK = 0x12,      /* the host acknowledged up to (ref epoch, ref seq) */
 };
 
-/* SETTLE's item: what the card's own counter says of the commit. */
-enum journal_settled { JOURNAL_SETTLED_DONE = 1, JOURNAL_SETTLED_NOT_DONE = 2 };
+/* SETTLE's item: what the card's own counter says of the commit. UNKNOWN:
+ * the card at the entry's counter and seq after, which another terminal's
+ * commit reaches too (the card names no writer): the host decides. DONE is
+ * no longer written (a journal from before may hold it: read as UNKNOWN). */
+enum journal_settled {
+    JOURNAL_SETTLED_DONE = 1,
+    JOURNAL_SETTLED_NOT_DONE = 2,
+    JOURNAL_SETTLED_UNKNOWN = 3
+};
 
 enum journal_card_kind {
     JOURNAL_CARD_NONE = 0,

@@ -349,6 +349,7 @@ static leal_err settle(struct tap *tp)
     struct terminal *t = tp->t;
     struct journal_entry e;
     uint8_t item;
+    bool moved_on = false;
     if (!t->last.valid || !(t->last.in_doubt || t->last.from_journal) ||
         t->last.card_id != tp->v.card_id || t->last.card_kind != tp->card_kind)
         return LEAL_OK;
@@ -362,13 +363,15 @@ static leal_err settle(struct tap *tp)
         if (tp->counter != t->last.taps_before)
             return LEAL_OK;
         item = JOURNAL_SETTLED_NOT_DONE;
-    } else if (tp->counter == t->last.taps_after && tp->v.state.seq == t->last.seq_after)
-        item = JOURNAL_SETTLED_DONE;
-    else if (tp->counter == t->last.taps_before && tp->v.state.seq == t->last.before.seq)
+    } else if (tp->counter == t->last.taps_before && tp->v.state.seq == t->last.before.seq) {
         item = JOURNAL_SETTLED_NOT_DONE;
-    else {
-        t->last.valid = false;
-        return LEAL_OK;
+    } else {
+        /* At the entry's counter and seq after, this commit or another
+         * terminal's that reached the same step (the card names no writer:
+         * never "done"); anywhere else the card went on elsewhere. Either
+         * way the host decides from every journal's counters. */
+        item = JOURNAL_SETTLED_UNKNOWN;
+        moved_on = tp->counter != t->last.taps_after || tp->v.state.seq != t->last.seq_after;
     }
     entry_base(tp, &e, JOURNAL_OP_SETTLE);
     e.ref_epoch = t->last.entry.epoch;
@@ -380,7 +383,7 @@ static leal_err settle(struct tap *tp)
     tp->out->settled = true;
     tp->out->settled_item = item;
     t->last.in_doubt = false;
-    t->last.valid = item == JOURNAL_SETTLED_DONE && t->last.op != TERMINAL_VOID;
+    t->last.valid = item == JOURNAL_SETTLED_UNKNOWN && !moved_on && t->last.op != TERMINAL_VOID;
     return LEAL_OK;
 }
 

@@ -97,6 +97,7 @@ struct obs {
     uint8_t op, kind;
     uint32_t points, purse;
     bool purse_read;
+    uint32_t ref_epoch, ref_seq; /* a SETTLE's: the operation it names */
 };
 
 /* A TMAC entry as the TMC check needs it: the TMC, whether the card's TMV
@@ -207,13 +208,23 @@ static const struct obs *write_at(const struct walk *w, size_t i, uint32_t c)
 }
 
 /* The card at h's terminal after entry i: that terminal knew whether h's
- * commit was answered (a SETTLE 'not done' would have undone h). */
+ * commit was answered (a SETTLE 'not done' would have undone h), unless a
+ * SETTLE of its names h: its commit had no answer and the card was at h's
+ * counter after or beyond, which another terminal's commit reaches too
+ * (the card names no writer; TERMINAL.md "Tearing"). */
 static bool seen_again(const struct walk *w, size_t i, const struct obs *h)
 {
-    for (size_t k = i + 1; k < w->n; k++)
-        if (w->v[k].terminal == h->terminal)
-            return true;
-    return false;
+    bool seen = false;
+    for (size_t k = 0; k < w->n; k++) {
+        const struct obs *o = &w->v[k];
+        if (o->terminal != h->terminal)
+            continue;
+        if (o->op == JOURNAL_OP_SETTLE && o->ref_epoch == h->epoch && o->ref_seq == h->seq)
+            return false;
+        if (k > i)
+            seen = true;
+    }
+    return seen;
 }
 
 /* The highest counter the card showed in any entry. */
@@ -677,7 +688,9 @@ static leal_err observe(struct walk *w, struct store_stmt *st)
                                 e.points_after,
                                 e.purse_after,
                                 e.card_kind == JOURNAL_CARD_CLASSIC || e.op == JOURNAL_OP_PAY ||
-                                    e.op == JOURNAL_OP_PAY_EARN || e.op == JOURNAL_OP_BALANCE};
+                                    e.op == JOURNAL_OP_PAY_EARN || e.op == JOURNAL_OP_BALANCE,
+                                e.ref_epoch,
+                                e.ref_seq};
     return LEAL_OK;
 }
 

@@ -13,7 +13,10 @@
  *   doubt    the counter came back to where an unconfirmed operation began
  *            (a commit torn at one terminal, the card next at another):
  *            that operation presumably did not reach the card; a person
- *            decides (a restored dump looks the same);
+ *            decides (a restored dump looks the same). A SETTLE naming it
+ *            (unknown, or an old journal's done) does not confirm it: its
+ *            commit had no answer, and the card's counter after is also
+ *            where the other terminal's tap left it;
  *   clone    the same counter seen twice with different contents after
  *            the first was confirmed (a copy, or a restored dump): fraud;
  *   rollback the counter below what was seen before (a restored dump): fraud;

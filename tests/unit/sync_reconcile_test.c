@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "host/cardsim/cardsim.h"
 #include "host/desk/desk_view.h"
 #include "host/issuance/issuance.h"
 #include "host/ledger/ledger_host_change.h"
@@ -514,6 +515,93 @@ static void test_gap_waits_for_the_terminal(void **state)
     assert_int_equal(fd.n, 1);
     assert_string_equal(fd.v[0].state, "resolved");
     desk_fixture_balances(f, f->account, 5000 - 100 - 200, 25);
+}
+
+/* Terminal 1's earn torn before its commit reached the card (in doubt),
+ * then the card earns the same at terminal 2, reaching exactly the counter,
+ * seq and 35 points terminal 1's entry says it left; back at terminal 1 a
+ * balance settles the doubt unknown (terminal_tear_test.c). Both journals
+ * in: two earns claim the card's one step from counter c (DESFire taps,
+ * Classic seq). The ledger posted both (45 points, the card 35):
+ * reconciliation names terminal 1's earn in a doubt finding (not fraud, the
+ * card stays active, no balance finding beside it), which says why. */
+static void torn_then_same_step(struct fixture *f, bool desfire, unsigned commit)
+{
+    uint32_t c;
+    struct till t1, t2;
+    struct terminal_request earn = till_request(TERMINAL_EARN, 1000, 0, 0);
+    struct terminal_request bal = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    struct terminal_result r;
+    struct journal_entry a[4], b[4];
+    struct ledger_reconcile_counts k;
+    struct ledger_card card;
+    struct found fd = {0};
+    char want[LEDGER_RECONCILE_EVIDENCE], ea[32], eb[32];
+
+    if (desfire) {
+        till_make_desfire(f, 3000, 0);
+        ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
+                    3000);
+    } else {
+        till_make_classic(f, 3000);
+        ledger_side(f, LEDGER_TECH_CLASSIC_1K, (const uint8_t *)"\x0a\x0b\x0c\x0d", 4, 3000);
+    }
+    till_synced(&t1, f, 1, TILL_NOW);
+    cardsim_set_tear(reader_sim_card(t1.r), &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND,
+                                                                   commit, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&t1, &earn, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    t1.now.utc_seconds += 120;
+    till_synced(&t2, f, 2, TILL_NOW + 60);
+    tap_done(&t2, TERMINAL_EARN, 1000, 0);
+    till_present(&t1);
+    assert_int_equal(till_tap(&t1, &bal, &r), LEAL_OK);
+    assert_true(r.settled);
+    assert_int_equal(r.settled_item, JOURNAL_SETTLED_UNKNOWN);
+    assert_int_equal(r.after.points, 35);
+    assert_int_equal(import(&t1, f, a, 4), 3); /* earn, settle, balance */
+    assert_int_equal(import(&t2, f, b, 4), 1);
+    till_close(&t1);
+    till_close(&t2);
+    c = a[0].counter_before;
+    assert_int_equal(b[0].counter_before, c);
+    assert_int_equal(a[0].counter_after, c + 1);
+    assert_int_equal(b[0].counter_after, c + 1);
+    assert_int_equal(a[1].op, JOURNAL_OP_SETTLE);
+    assert_int_equal(a[1].item, JOURNAL_SETTLED_UNKNOWN);
+    assert_int_equal(a[1].counter_before, c + 1);
+    desk_fixture_balances(f, f->account, 3000, 45); /* both earns posted: the finding says why */
+
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.cards, 1);
+    assert_int_equal(k.found, 1);
+    assert_int_equal(k.fraud + k.blocked, 0);
+    assert_int_equal(k.open, 1);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, false, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    ev(&a[0], ea, sizeof ea);
+    ev(&b[0], eb, sizeof eb);
+    snprintf(want, sizeof want, "%s then %s at counter %u", ea, eb, c);
+    assert_string_equal(fd.v[0].kind, "doubt");
+    assert_false(fd.v[0].fraud);
+    assert_string_equal(fd.v[0].evidence, want);
+    assert_int_equal(fd.v[0].terminal_id, 1);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &card), LEAL_OK);
+    assert_int_equal(card.status, LEDGER_CARD_ACTIVE);
+    /* Again: the same finding, nothing new. */
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found + k.fraud + k.blocked, 0);
+    assert_int_equal(k.open, 1);
+}
+
+static void test_desfire_torn_then_same_step(void **state)
+{
+    torn_then_same_step(*state, true, 9); /* the commit, after an EV1's probe */
+}
+
+static void test_classic_torn_then_same_step(void **state)
+{
+    torn_then_same_step(*state, false, 23); /* the slot's last block */
 }
 
 /* A DESFire card paid with at terminal 1, at terminal 2 (its clock at
@@ -1619,6 +1707,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_desfire_restored_dump, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_copy_at_two_terminals, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_torn_then_same_step, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_torn_then_same_step, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_gap_waits_for_the_terminal, desk_fixture_setup,
                                         desk_fixture_teardown),

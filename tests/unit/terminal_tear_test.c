@@ -9,7 +9,7 @@
  * before or exactly the one the operation makes; the second terminal reads
  * it as it is and moves it by exactly one operation more; the first
  * terminal's journal has the operation standing exactly when the card holds
- * it (a commit with no answer is settled at the re-tap, done or not done
+ * it (a commit with no answer is settled at the re-tap, not done or unknown
  * from the card's own counter); the two journals account for every point,
  * euro, stamp, session and tap: none created or lost. */
 #include <setjmp.h>
@@ -205,7 +205,8 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
     assert_int_equal(rr.outcome, TERMINAL_DONE);
     if (err == LEAL_OK && ra.outcome == TERMINAL_IN_DOUBT) {
         assert_true(rr.settled);
-        assert_int_equal(rr.settled_item, done ? JOURNAL_SETTLED_DONE : JOURNAL_SETTLED_NOT_DONE);
+        assert_int_equal(rr.settled_item,
+                         done ? JOURNAL_SETTLED_UNKNOWN : JOURNAL_SETTLED_NOT_DONE);
     } else {
         assert_false(rr.settled);
     }
@@ -596,10 +597,89 @@ static void test_in_doubt_card_moves_on_elsewhere(void **state)
 
     till_present(&a);
     assert_int_equal(till_tap(&a, &bal, &r), LEAL_OK);
-    assert_false(r.settled);
+    assert_true(r.settled); /* the card went on elsewhere: the host decides */
+    assert_int_equal(r.settled_item, JOURNAL_SETTLED_UNKNOWN);
     assert_int_equal(till_tap(&a, &vd, &r), LEAL_OK);
     assert_int_equal(r.reason, LEAL_E_TERMINAL_NOTHING_TO_VOID);
     till_close(&a);
+}
+
+/* A commit that never reached the card (torn before it was sent), then the
+ * card earns once at another terminal, so it shows exactly the counter and
+ * seq the torn entry says it left (and the same 35 points): back at the
+ * first terminal the card cannot say whose commit made that step (the state
+ * carries no writer), so the balance settles the doubt unknown (0A, item
+ * 03, naming the entry), never done; the host settles it from the other
+ * journal (sync_reconcile_test.c). type: a DESFire's (NULL: Classic);
+ * commit: the commit's command; counter: the card's counter before. */
+static void torn_then_same_step_elsewhere(struct fixture *f, const char *type, unsigned commit,
+                                          uint32_t counter)
+{
+    struct till a, b;
+    struct terminal_request earn = till_request(TERMINAL_EARN, 1000, 0, 0);
+    struct terminal_request bal = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    struct terminal_result r;
+    struct journal_entry ea[4], eb[2];
+
+    if (type != NULL)
+        till_make_desfire_type(f, type, 0, 0, false);
+    else
+        till_make_classic(f, 0);
+    till_open(&a, f, 3, NULL);
+    cardsim_set_tear(reader_sim_card(a.r), &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND,
+                                                                  commit, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&a, &earn, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+
+    till_open(&b, f, 4, NULL);
+    assert_int_equal(till_tap(&b, &earn, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_false(r.settled);
+    assert_int_equal(r.after.points, 35); /* 25 + b's 10: a's never reached the card */
+    assert_int_equal(till_entries(&b, eb, 2), 1);
+    till_close(&b);
+
+    till_present(&a);
+    assert_int_equal(till_tap(&a, &bal, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.settled);
+    assert_int_equal(r.settled_item, JOURNAL_SETTLED_UNKNOWN);
+    assert_int_equal(r.after.points, 35);
+    assert_int_equal(r.taps_after, counter + 1);
+    assert_int_equal(till_entries(&a, ea, 4), 3); /* the earn, its settle, the balance */
+    /* Both journals claim the same step of the card's counter and seq. */
+    assert_int_equal(ea[0].op, JOURNAL_OP_EARN);
+    assert_int_equal(eb[0].op, JOURNAL_OP_EARN);
+    assert_int_equal(ea[0].counter_before, counter);
+    assert_int_equal(eb[0].counter_before, counter);
+    assert_int_equal(ea[0].counter_after, counter + 1);
+    assert_int_equal(eb[0].counter_after, counter + 1);
+    assert_int_equal(ea[0].points_after, 35);
+    assert_int_equal(eb[0].points_after, 35);
+    assert_int_equal(ea[1].op, JOURNAL_OP_SETTLE);
+    assert_int_equal(ea[1].ref_epoch, ea[0].epoch);
+    assert_int_equal(ea[1].ref_seq, ea[0].seq);
+    assert_int_equal(ea[1].item, JOURNAL_SETTLED_UNKNOWN);
+    assert_int_equal(ea[1].counter_before, counter + 1);
+    assert_int_equal(ea[1].points_after, 35);
+    assert_int_equal(ea[2].op, JOURNAL_OP_BALANCE);
+    /* Settled once. */
+    assert_int_equal(till_tap(&a, &bal, &r), LEAL_OK);
+    assert_false(r.settled);
+    assert_int_equal(r.after.points, 35);
+    till_close(&a);
+}
+
+static void test_desfire_torn_then_same_step_elsewhere(void **state)
+{
+    torn_then_same_step_elsewhere(*state, "desfire-ev1", 8 + EV1_PROBE, 0);
+    torn_then_same_step_elsewhere(*state, "desfire-ev2", 8, 0);
+    torn_then_same_step_elsewhere(*state, "desfire-ev3", 8, 0);
+}
+
+static void test_classic_torn_then_same_step_elsewhere(void **state)
+{
+    torn_then_same_step_elsewhere(*state, NULL, 23, 1); /* seq 1 after the issue */
 }
 
 /* A commit that never reached the card, then the terminal restarts (its
@@ -827,6 +907,10 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_in_doubt_card_moves_on_elsewhere, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_torn_then_same_step_elsewhere,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_torn_then_same_step_elsewhere,
+                                        desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_restart_settles_unanswered_commit,
                                         desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_restart_settles_unanswered_commit,
