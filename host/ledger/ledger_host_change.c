@@ -213,24 +213,25 @@ static void resolve(struct ledger_host_change *c, const struct hc_write *w, size
             c->seq = p[i].seq_next;
 }
 
-leal_err ledger_host_change_range(struct ledger *l, int64_t program_id, bool active, int64_t lo,
-                                  int64_t hi, ledger_host_change_cb cb, void *ctx)
+leal_err ledger_host_change_range(struct ledger *l, int64_t program_id, bool active,
+                                  struct ledger_card_range cr, ledger_host_change_cb cb, void *ctx)
 {
     struct hc_range r;
     struct store_stmt *st;
     size_t iw = 0, ip = 0;
     leal_err err;
-    if (l == NULL || cb == NULL || lo >= hi)
+    if (l == NULL || cb == NULL || cr.lo >= cr.hi)
         return LEAL_E_ARG;
     memset(&r, 0, sizeof r);
-    if ((err = store_prep_i64(l, WAITING_SQL, &st, I64S(lo, hi, program_id, active))) != LEAL_OK)
+    if ((err = store_prep_i64(l, WAITING_SQL, &st, I64S(cr.lo, cr.hi, program_id, active))) !=
+        LEAL_OK)
         return err;
     while (err == LEAL_OK && store_next_row(l, st, &err))
         if ((err = grow(&r.c, &r.cc, r.nc, sizeof *r.c)) == LEAL_OK)
             row(st, &r.c[r.nc++]);
     store_finalize(st);
     if (err == LEAL_OK && r.nc > 0)
-        err = range_rows(l, lo, hi, &r);
+        err = range_rows(l, cr.lo, cr.hi, &r);
     for (size_t i = 0; err == LEAL_OK && i < r.nc; i++) {
         struct ledger_host_change *c = &r.c[i];
         size_t w0, p0;
@@ -284,7 +285,8 @@ leal_err ledger_host_change_get(struct ledger *l, int64_t card_id, struct ledger
         return err;
     }
     store_finalize(st);
-    if ((err = ledger_host_change_range(l, 0, false, card_id - 1, card_id, got, out)) == LEAL_OK)
+    if ((err = ledger_host_change_range(
+             l, 0, false, (struct ledger_card_range){card_id - 1, card_id}, got, out)) == LEAL_OK)
         *waiting = out->card_id == card_id;
     return err;
 }
@@ -302,7 +304,8 @@ leal_err ledger_host_change_each(struct ledger *l, int64_t program_id, ledger_ho
         return LEAL_E_ARG;
     while (err == LEAL_OK && hi != INT64_MAX &&
            (err = ledger_card_range_end(l, lo, RANGE_CARDS, &hi)) == LEAL_OK) {
-        err = ledger_host_change_range(l, program_id, true, lo, hi, cb, ctx);
+        err = ledger_host_change_range(l, program_id, true, (struct ledger_card_range){lo, hi}, cb,
+                                       ctx);
         lo = hi;
     }
     return err;

@@ -1000,7 +1000,8 @@ static leal_err range_walk(struct walk *w, int64_t program_id, int64_t card_id, 
     w->nh = 0;
     if ((err = facts(w, lo, hi)) != LEAL_OK)
         return err;
-    err = ledger_host_change_range(w->l, 0, false, lo, hi, keep_host_change, w);
+    err = ledger_host_change_range(w->l, 0, false, (struct ledger_card_range){lo, hi},
+                                   keep_host_change, w);
     if (err == LEAL_E_INTERRUPTED)
         return LEAL_E_NO_MEMORY;
     if (err != LEAL_OK || (err = store_prep_i64(w->l, TMC_SQL, &w->tmc,
