@@ -17,7 +17,7 @@
  * no card (the code is a virtual card of the account, JOURNAL.md "QR
  * entries"), so it waits for the account's cards like a host post; a
  * virtual card itself has nothing to write to, and never waits. */
-#define WAITING_SQL(where)                                                                         \
+#define WAITING_SQL                                                                                \
     "SELECT c.card_id, c.last_counter, sum(n.amount), count(DISTINCT e.id), max(e.id), "           \
     "max(e.kind = 'adjust' AND coalesce(e.reference, '') NOT LIKE 'bonus%'), "                     \
     "max(e.kind IN ('earn', 'transfer') OR coalesce(e.reference, '') LIKE 'bonus%'), "             \
@@ -27,9 +27,23 @@
     "FROM card c JOIN account a ON a.id = c.account_id "                                           \
     "JOIN line n ON n.account_id = c.account_id AND n.entry_id > c.synced_entry "                  \
     "AND n.asset = 'PTS' JOIN entry e ON e.id = n.entry_id "                                       \
-    "WHERE " where " AND c.tech <> 'virtual-qr' AND (e.terminal_id IS NULL OR e.card_id IN "       \
+    "WHERE c.card_id > ?1 AND c.card_id <= ?2 AND (?3 = 0 OR a.program_id = ?3) AND (?4 = 0 OR "   \
+    "c.status = 'active') AND c.tech <> 'virtual-qr' AND (e.terminal_id IS NULL OR e.card_id IN "  \
     "(SELECT q.card_id FROM card q WHERE q.tech = 'virtual-qr')) AND (e.request_id IS NULL OR "    \
     "substr(e.request_id, 1, 5) <> 'card:') GROUP BY c.card_id ORDER BY c.card_id"
+/* The writes of the range's cards (card_writes) and their TMAC entries the
+ * check proved (seq_at), card by card. */
+#define WRITES_SQL                                                                                 \
+    "SELECT card_id, raw FROM terminal_entry WHERE card_id > ?1 AND card_id <= ?2 AND outcome <> " \
+    "'undone' ORDER BY card_id, terminal_id, epoch, seq"
+#define PROVED_TMAC_SQL                                                                            \
+    "SELECT t.card_id, e.raw FROM terminal_entry e JOIN terminal_tmac t ON t.terminal_id = "       \
+    "e.terminal_id AND t.epoch = e.epoch AND t.seq = e.seq WHERE t.card_id > ?1 AND t.card_id <= " \
+    "?2 AND t.verdict IN ('ok', 'altered') ORDER BY t.card_id, t.terminal_id, t.epoch, t.seq"
+/* The card ids after ?1, ?2 of them: the last of them ends a range. */
+#define RANGE_SQL                                                                                  \
+    "SELECT coalesce(max(k.card_id), 0) FROM (SELECT card_id FROM card WHERE card_id > ?1 ORDER "  \
+    "BY card_id LIMIT ?2) k"
 
 static void row(struct store_stmt *st, struct ledger_host_change *c)
 {
@@ -48,45 +62,92 @@ static void row(struct store_stmt *st, struct ledger_host_change *c)
     c->sent_taps = store_col_i64(st, 9);
 }
 
-/* The card's writes that imported journals show, as taps before and after
+/* A range's writes that imported journals show, as taps before and after
  * (counted as a floor counts them: a Classic seq less its first); not an
- * operation a settle said did not happen (undone). */
-struct writes {
-    int64_t (*w)[2];
-    size_t n, cap;
+ * operation a settle said did not happen (undone); by card. */
+struct hc_write {
+    int64_t card, before, after;
+};
+/* A range's TMAC entries the check proved (ledger_host_change.h): each read
+ * the state at the counter it names (taps before) and left it, written or
+ * not, at taps before + 1 (every such transaction debits the counter by 1);
+ * only a commit the card answered is journaled so. The card's state seq at
+ * before (seq_before) and at before + 1 (seq_next), -1 when its state file
+ * is not the card's; by card. */
+struct hc_proved {
+    int64_t card, before, seq_before, seq_next;
+};
+struct hc_range {
+    struct ledger_host_change *c;
+    size_t nc, cc;
+    struct hc_write *w;
+    size_t nw, cw;
+    struct hc_proved *p;
+    size_t np, cp;
 };
 
-static leal_err card_writes(struct ledger *l, int64_t card_id, struct writes *ws)
+/* Room for one more of n in *v (cap *cap, size each). */
+static leal_err grow(void *v, size_t *cap, size_t n, size_t size)
+{
+    void **pv = v;
+    size_t c = *cap ? *cap * 2 : 64;
+    void *q;
+    if (n < *cap)
+        return LEAL_OK;
+    if ((q = realloc(*pv, c * size)) == NULL)
+        return LEAL_E_NO_MEMORY;
+    *pv = q;
+    *cap = c;
+    return LEAL_OK;
+}
+
+static int64_t state_seq(const uint8_t *state, int64_t card_id)
+{
+    struct state_body b;
+    uint64_t id = 0;
+    uint8_t version;
+    if (state_file_decode(state, STATE_FILE_LEN, &version, &id, &b) == LEAL_OK &&
+        id == (uint64_t)card_id)
+        return b.seq;
+    return -1;
+}
+
+/* The range's writes and proved TMAC entries, each one statement. */
+static leal_err range_rows(struct ledger *l, int64_t lo, int64_t hi, struct hc_range *r)
 {
     struct journal_entry e;
+    struct journal_tmac m;
     struct store_stmt *st;
     leal_err err;
-    if ((err = store_prep_i64(
-             l, "SELECT raw FROM terminal_entry WHERE card_id = ?1 AND outcome <> 'undone'", &st,
-             I64S(card_id))) != LEAL_OK)
+    if ((err = store_prep_i64(l, WRITES_SQL, &st, I64S(lo, hi))) != LEAL_OK)
         return err;
-    while (store_next_row(l, st, &err)) {
-        const void *raw = store_col_blob(st, 0);
-        int n = store_col_bytes(st, 0);
+    while (err == LEAL_OK && store_next_row(l, st, &err)) {
+        const void *raw = store_col_blob(st, 1);
+        int n = store_col_bytes(st, 1);
         int64_t first;
         if (raw == NULL || n <= 0 || journal_entry_decode(raw, (size_t)n, &e) != LEAL_OK ||
             e.card_kind == JOURNAL_CARD_NONE || e.counter_after <= e.counter_before)
             continue;
         first = e.card_kind == JOURNAL_CARD_CLASSIC ? CLASSIC_CARD_INITIAL_SEQ : 0;
-        if (e.counter_before < first)
+        if (e.counter_before < first || (err = grow(&r->w, &r->cw, r->nw, sizeof *r->w)) != LEAL_OK)
             continue;
-        if (ws->n == ws->cap) {
-            size_t cap = ws->cap ? ws->cap * 2 : 16;
-            void *p = realloc(ws->w, cap * sizeof *ws->w);
-            if (p == NULL) {
-                err = LEAL_E_NO_MEMORY;
-                break;
-            }
-            ws->w = p;
-            ws->cap = cap;
-        }
-        ws->w[ws->n][0] = (int64_t)e.counter_before - first;
-        ws->w[ws->n++][1] = (int64_t)e.counter_after - first;
+        r->w[r->nw++] = (struct hc_write){store_col_i64(st, 0), (int64_t)e.counter_before - first,
+                                          (int64_t)e.counter_after - first};
+    }
+    store_finalize(st);
+    if (err != LEAL_OK || (err = store_prep_i64(l, PROVED_TMAC_SQL, &st, I64S(lo, hi))) != LEAL_OK)
+        return err;
+    while (err == LEAL_OK && store_next_row(l, st, &err)) {
+        const void *raw = store_col_blob(st, 1);
+        int n = store_col_bytes(st, 1);
+        int64_t card = store_col_i64(st, 0);
+        if (raw == NULL || n <= 0 || journal_entry_decode(raw, (size_t)n, &e) != LEAL_OK ||
+            e.op != JOURNAL_OP_TMAC || journal_tmac_get(&e, &m) != LEAL_OK || m.counter < 0 ||
+            (err = grow(&r->p, &r->cp, r->np, sizeof *r->p)) != LEAL_OK)
+            continue;
+        r->p[r->np++] = (struct hc_proved){
+            card, (int64_t)0x7FFFFFFF - m.counter, state_seq(m.state_before, card),
+            state_seq(m.flags & JOURNAL_TMAC_STATE_WRITTEN ? m.state_after : m.state_before, card)};
     }
     store_finalize(st);
     return err;
@@ -118,66 +179,24 @@ leal_err ledger_card_read_taps(struct ledger *l, int64_t card_id, int64_t *taps)
     return err;
 }
 
-/* The card's state seq at taps from the TMAC entries its check proved
- * (ledger_host_change.h): each read the state at the counter it names (taps
- * before) and left it, written or not, at taps before + 1 (every such
- * transaction debits the counter by 1); only a commit the card answered is
- * journaled so. *seq -1 when none is at taps. */
-#define PROVED_TMAC_SQL                                                                            \
-    "SELECT e.raw FROM terminal_entry e JOIN terminal_tmac t ON t.terminal_id = e.terminal_id "    \
-    "AND t.epoch = e.epoch AND t.seq = e.seq WHERE t.card_id = ?1 AND t.verdict IN ('ok', "        \
-    "'altered')"
-
-static leal_err seq_at(struct ledger *l, int64_t card_id, int64_t taps, int64_t *seq)
-{
-    struct journal_entry e;
-    struct journal_tmac m;
-    struct store_stmt *st;
-    leal_err err;
-    *seq = -1;
-    if ((err = store_prep_i64(l, PROVED_TMAC_SQL, &st, I64S(card_id))) != LEAL_OK)
-        return err;
-    while (*seq < 0 && store_next_row(l, st, &err)) {
-        const void *raw = store_col_blob(st, 0);
-        int n = store_col_bytes(st, 0);
-        struct state_body b;
-        uint64_t id = 0;
-        uint8_t version;
-        int64_t before;
-        if (raw == NULL || n <= 0 || journal_entry_decode(raw, (size_t)n, &e) != LEAL_OK ||
-            e.op != JOURNAL_OP_TMAC || journal_tmac_get(&e, &m) != LEAL_OK || m.counter < 0)
-            continue;
-        before = (int64_t)0x7FFFFFFF - m.counter;
-        if (before != taps && before + 1 != taps)
-            continue;
-        if (state_file_decode(before == taps || !(m.flags & JOURNAL_TMAC_STATE_WRITTEN)
-                                  ? m.state_before
-                                  : m.state_after,
-                              STATE_FILE_LEN, &version, &id, &b) == LEAL_OK &&
-            id == (uint64_t)card_id)
-            *seq = b.seq;
-    }
-    store_finalize(st);
-    return err;
-}
-
 /* The count to carry c at (ledger_host_change.h): never carried, the newest
- * the host knows; carried at T, T followed along the card's known writes,
- * in doubt when the desk saw the card past where they end. */
-static leal_err resolve(struct ledger *l, struct ledger_host_change *c)
+ * the host knows; carried at T, T followed along the card's known writes
+ * (w[0..nw)), in doubt when the desk saw the card past where they end; then
+ * the card's state seq there from its proved TMAC entries (p[0..np)), the
+ * first that tells it. */
+static void resolve(struct ledger_host_change *c, const struct hc_write *w, size_t nw,
+                    const struct hc_proved *p, size_t np)
 {
-    struct writes ws = {NULL, 0, 0};
-    leal_err err = card_writes(l, c->card_id, &ws);
-    if (err == LEAL_OK && c->sent_taps < 0) {
-        for (size_t i = 0; i < ws.n; i++)
-            if (ws.w[i][1] > c->taps)
-                c->taps = ws.w[i][1];
-    } else if (err == LEAL_OK) {
+    if (c->sent_taps < 0) {
+        for (size_t i = 0; i < nw; i++)
+            if (w[i].after > c->taps)
+                c->taps = w[i].after;
+    } else {
         /* Each step goes up (after > before), so this ends. */
         int64_t at = c->sent_taps;
-        for (size_t i = 0; i < ws.n;) {
-            if (ws.w[i][0] == at) {
-                at = ws.w[i][1];
+        for (size_t i = 0; i < nw;) {
+            if (w[i].before == at) {
+                at = w[i].after;
                 i = 0;
             } else {
                 i++;
@@ -186,11 +205,69 @@ static leal_err resolve(struct ledger *l, struct ledger_host_change *c)
         c->taps = at;
         c->doubt = c->seen_taps > at;
     }
-    free(ws.w);
     c->seq = -1;
-    if (err == LEAL_OK && !c->doubt)
-        err = seq_at(l, c->card_id, c->taps, &c->seq);
+    for (size_t i = 0; !c->doubt && c->seq < 0 && i < np; i++)
+        if (p[i].before == c->taps)
+            c->seq = p[i].seq_before;
+        else if (p[i].before + 1 == c->taps)
+            c->seq = p[i].seq_next;
+}
+
+leal_err ledger_host_change_range(struct ledger *l, int64_t program_id, bool active,
+                                  struct ledger_card_range cr, ledger_host_change_cb cb, void *ctx)
+{
+    struct hc_range r;
+    struct store_stmt *st;
+    size_t iw = 0, ip = 0;
+    leal_err err;
+    if (l == NULL || cb == NULL || cr.lo >= cr.hi)
+        return LEAL_E_ARG;
+    memset(&r, 0, sizeof r);
+    if ((err = store_prep_i64(l, WAITING_SQL, &st, I64S(cr.lo, cr.hi, program_id, active))) !=
+        LEAL_OK)
+        return err;
+    while (err == LEAL_OK && store_next_row(l, st, &err))
+        if ((err = grow(&r.c, &r.cc, r.nc, sizeof *r.c)) == LEAL_OK)
+            row(st, &r.c[r.nc++]);
+    store_finalize(st);
+    if (err == LEAL_OK && r.nc > 0)
+        err = range_rows(l, cr.lo, cr.hi, &r);
+    for (size_t i = 0; err == LEAL_OK && i < r.nc; i++) {
+        struct ledger_host_change *c = &r.c[i];
+        size_t w0, p0;
+        while (iw < r.nw && r.w[iw].card < c->card_id)
+            iw++;
+        for (w0 = iw; iw < r.nw && r.w[iw].card == c->card_id; iw++)
+            ;
+        while (ip < r.np && r.p[ip].card < c->card_id)
+            ip++;
+        for (p0 = ip; ip < r.np && r.p[ip].card == c->card_id; ip++)
+            ;
+        resolve(c, r.w + w0, iw - w0, r.p + p0, ip - p0);
+        if (cb(ctx, c) != 0)
+            err = LEAL_E_INTERRUPTED;
+    }
+    free(r.c);
+    free(r.w);
+    free(r.p);
     return err;
+}
+
+leal_err ledger_card_range_end(struct ledger *l, int64_t lo, int64_t n, int64_t *hi)
+{
+    leal_err err;
+    if (l == NULL || hi == NULL || n <= 0)
+        return LEAL_E_ARG;
+    if ((err = store_query_int(l, RANGE_SQL, I64S(lo, n), hi)) == LEAL_OK && *hi <= lo)
+        *hi = INT64_MAX; /* no card after lo: the rest */
+    return err;
+}
+
+/* ledger_host_change_get's: the one card's changes. */
+static int got(void *ctx, const struct ledger_host_change *c)
+{
+    *(struct ledger_host_change *)ctx = *c;
+    return 0;
 }
 
 leal_err ledger_host_change_get(struct ledger *l, int64_t card_id, struct ledger_host_change *out,
@@ -208,40 +285,29 @@ leal_err ledger_host_change_get(struct ledger *l, int64_t card_id, struct ledger
         return err;
     }
     store_finalize(st);
-    if ((err = store_prep_i64(l, WAITING_SQL("c.card_id = ?1"), &st, I64S(card_id))) != LEAL_OK)
-        return err;
-    if (store_next_row(l, st, &err)) {
-        row(st, out);
-        *waiting = true;
-    }
-    store_finalize(st);
-    if (err == LEAL_OK && *waiting)
-        err = resolve(l, out);
+    if ((err = ledger_host_change_range(
+             l, 0, false, (struct ledger_card_range){card_id - 1, card_id}, got, out)) == LEAL_OK)
+        *waiting = out->card_id == card_id;
     return err;
 }
+
+/* Ranges of this many cards: a few statements each, rows of this many
+ * cards in memory at once. */
+#define RANGE_CARDS 512
 
 leal_err ledger_host_change_each(struct ledger *l, int64_t program_id, ledger_host_change_cb cb,
                                  void *ctx)
 {
-    struct ledger_host_change c;
-    struct store_stmt *st;
-    leal_err err;
+    int64_t lo = INT64_MIN, hi = 0;
+    leal_err err = LEAL_OK;
     if (l == NULL || cb == NULL)
         return LEAL_E_ARG;
-    if ((err =
-             store_prep_i64(l, WAITING_SQL("(?1 = 0 OR a.program_id = ?1) AND c.status = 'active'"),
-                            &st, I64S(program_id))) != LEAL_OK)
-        return err;
-    while (store_next_row(l, st, &err)) {
-        row(st, &c);
-        if ((err = resolve(l, &c)) != LEAL_OK)
-            break;
-        if (cb(ctx, &c) != 0) {
-            err = LEAL_E_INTERRUPTED;
-            break;
-        }
+    while (err == LEAL_OK && hi != INT64_MAX &&
+           (err = ledger_card_range_end(l, lo, RANGE_CARDS, &hi)) == LEAL_OK) {
+        err = ledger_host_change_range(l, program_id, true, (struct ledger_card_range){lo, hi}, cb,
+                                       ctx);
+        lo = hi;
     }
-    store_finalize(st);
     return err;
 }
 

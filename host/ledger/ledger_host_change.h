@@ -66,6 +66,24 @@ typedef int (*ledger_host_change_cb)(void *ctx, const struct ledger_host_change 
 LEAL_MUST_CHECK leal_err ledger_host_change_each(struct ledger *l, int64_t program_id,
                                                  ledger_host_change_cb cb, void *ctx);
 
+/* The cards r.lo < card_id <= r.hi with changes waiting, each as
+ * ledger_host_change_get gives it, ascending by card id: of program_id (0:
+ * any), active ones only when active. A few statements for the range
+ * (reconciliation and the lists read card by card through ranges, not a
+ * card at a time); a non-zero return from cb stops with LEAL_E_INTERRUPTED. */
+struct ledger_card_range {
+    int64_t lo, hi;
+};
+LEAL_MUST_CHECK leal_err ledger_host_change_range(struct ledger *l, int64_t program_id, bool active,
+                                                  struct ledger_card_range r,
+                                                  ledger_host_change_cb cb, void *ctx);
+
+/* The end of the range of the next n card ids after lo (the card table's):
+ * *hi the n-th, or INT64_MAX when none is after lo (the range then takes the
+ * rest: card ids that terminal entries name without a card row too). */
+LEAL_MUST_CHECK leal_err ledger_card_range_end(struct ledger *l, int64_t lo, int64_t n,
+                                               int64_t *hi);
+
 /* Why c still waits, for `leal reconcile`, `leal card read` and `leal
  * account show`: its state, "unsent" (no package carried them yet), "sent"
  * (a package carried them at c->taps: the card's next tap there applies

@@ -18,7 +18,7 @@
     "SELECT x.card_id, s.program_id, x.terminal_id, x.epoch, x.seq, x.raw, x.outcome FROM "        \
     "terminal_entry x JOIN terminal t ON t.id = x.terminal_id JOIN store s ON s.id = t.store_id "  \
     "WHERE x.card_id IS NOT NULL AND (?1 = 0 OR s.program_id = ?1) AND (?2 = 0 OR x.card_id = "    \
-    "?2) "                                                                                         \
+    "?2) AND x.card_id > ?3 AND x.card_id <= ?4 "                                                  \
     "ORDER BY x.card_id, x.at, x.terminal_id, x.epoch, x.seq"
 /* The import's findings of a broken journal that name a card. */
 #define TAMPER_SQL                                                                                 \
@@ -38,7 +38,8 @@
 #define TMC_SQL                                                                                    \
     "SELECT m.card_id, m.tmc, m.verdict IN ('ok','altered'), x.raw FROM terminal_tmac m JOIN "     \
     "terminal_entry x ON x.terminal_id = m.terminal_id AND x.epoch = m.epoch AND x.seq = m.seq "   \
-    "WHERE (?2 = 0 OR m.card_id = ?2) AND (?1 = 0 OR m.card_id IN (SELECT y.card_id FROM "         \
+    "WHERE (?2 = 0 OR m.card_id = ?2) AND m.card_id > ?3 AND m.card_id <= ?4 AND (?1 = 0 OR "      \
+    "m.card_id IN (SELECT y.card_id FROM "                                                         \
     "terminal_entry y JOIN terminal t ON t.id = y.terminal_id JOIN store s ON s.id = t.store_id "  \
     "WHERE s.program_id = ?1)) ORDER BY m.card_id, m.tmc, m.terminal_id, m.epoch, m.seq"
 /* Terminals of the program (but the one that saw the jump) with nothing
@@ -74,11 +75,20 @@
 #define RESOLVE_SQL                                                                                \
     "UPDATE reconcile_finding SET state = 'resolved', closed_at = ?3 WHERE card_id = ?1 AND "      \
     "state = 'open' AND kind IN ('gap','doubt','balance','tmc_gap') AND run < ?2"
-#define DESK_SEEN_SQL "SELECT last_counter FROM card WHERE card_id = ?1"
+/* What each card of a range needs beyond its entries, read for the range at
+ * once (struct fact). */
+#define FACTS_SQL                                                                                  \
+    "SELECT c.card_id, c.last_counter, c.account_id, (SELECT count(*) FROM terminal_entry h "      \
+    "WHERE h.card_id = c.card_id AND h.outcome = 'held'), (SELECT count(*) FROM card o WHERE "     \
+    "o.account_id = c.account_id AND o.status IN ('active','blocked')), coalesce((SELECT "         \
+    "b.amount FROM balance b WHERE b.account_id = c.account_id AND b.asset = 'PTS'), 0), "         \
+    "coalesce((SELECT b.amount FROM balance b WHERE b.account_id = c.account_id AND b.asset = "    \
+    "'EUR'), 0), (SELECT count(*) FROM reconcile_finding f WHERE f.card_id = c.card_id AND "       \
+    "f.state = 'open'), (SELECT count(*) FROM reconcile_finding f WHERE f.card_id = c.card_id "    \
+    "AND f.state = 'open' AND f.kind IN ('gap','doubt','balance','tmc_gap')) FROM card c JOIN "    \
+    "account a ON a.id = c.account_id WHERE c.card_id > ?1 AND c.card_id <= ?2 ORDER BY "          \
+    "c.card_id"
 #define OPEN_SQL "SELECT count(*) FROM reconcile_finding WHERE card_id = ?1 AND state = 'open'"
-#define HELD_SQL "SELECT count(*) FROM terminal_entry WHERE card_id = ?1 AND outcome = 'held'"
-#define CARDS_OF_ACCOUNT_SQL                                                                       \
-    "SELECT count(*) FROM card WHERE account_id = ?1 AND status IN ('active','blocked')"
 #define LIST_SQL                                                                                   \
     "SELECT id, program_id, card_id, terminal_id, kind, fraud, evidence, detail, found_at, "       \
     "state, coalesce(reason, ''), coalesce(operator, ''), coalesce(closed_at, 0) FROM "            \
@@ -110,6 +120,17 @@ struct tmc_obs {
     bool holds;
 };
 
+/* A card of the range being walked as FACTS_SQL read it before the range's
+ * walk: the desk's last read, its account and what the balance check reads
+ * (held entries, the account's cards, its balances), and its open findings
+ * (all, and those of the kinds a run resolves). A card's walk writes only
+ * its own findings (and blocks only itself), so these stay true for the
+ * range's other cards; its own open ones after its walk are these and those
+ * the walk made open, unless it resolved some (then counted again). */
+struct fact {
+    int64_t card, last_counter, account, held, cards, pts, eur, open, resolvable;
+};
+
 struct walk {
     struct ledger *l;
     struct ledger_reconcile_counts *c;
@@ -126,7 +147,36 @@ struct walk {
     bool tmc_row;
     struct tmc_obs *m;
     size_t m_cap;
+    /* The range's facts and host changes waiting (ledger_host_change_range),
+     * by card id; how many findings of the card being walked its walk made
+     * open (new, or resolved and seen again). */
+    struct fact *f;
+    size_t nf, cf;
+    struct ledger_host_change *h;
+    size_t nh, ch;
+    uint32_t opened;
 };
+
+/* Cards in a range: a few statements each range. */
+#define RANGE_CARDS 512
+
+static int fact_cmp(const void *key, const void *elt)
+{
+    int64_t a = *(const int64_t *)key, b = ((const struct fact *)elt)->card;
+    return a < b ? -1 : a > b;
+}
+
+static int host_change_cmp(const void *key, const void *elt)
+{
+    int64_t a = *(const int64_t *)key, b = ((const struct ledger_host_change *)elt)->card_id;
+    return a < b ? -1 : a > b;
+}
+
+/* The card's fact (NULL: no card row: the ledger does not know it). */
+static const struct fact *fact_of(const struct walk *w, int64_t card)
+{
+    return w->nf ? bsearch(&card, w->f, w->nf, sizeof *w->f, fact_cmp) : NULL;
+}
 
 /* A finding, once: new ones counted, and fraud blocks the card. */
 static leal_err finding(struct walk *w, int64_t terminal, const char *kind, bool fraud,
@@ -153,8 +203,11 @@ static leal_err finding(struct walk *w, int64_t terminal, const char *kind, bool
         return err;
     if (strcmp(kind, "tamper") != 0)
         w->trouble = true;
+    if (row && strcmp(state, "resolved") == 0)
+        w->opened++; /* open again (SEEN_SQL) */
     if (row)
         return store_exec_i64(w->l, SEEN_SQL, I64S(id, w->run));
+    w->opened++;
     if ((err = store_write(w->l, INSERT_SQL,
                            SVALS(SV_I64(w->program), SV_I64(card), SV_I64(terminal), SV_TEXT(kind),
                                  SV_I64(fraud), SV_TEXT(evidence), SV_TEXT(detail),
@@ -306,36 +359,29 @@ static leal_err step(struct walk *w, size_t i, uint32_t *high, size_t *high_at, 
  * nothing; euros never wait. */
 static leal_err balances(struct walk *w, const struct obs *o)
 {
-    struct ledger_card c;
-    struct ledger_host_change hc;
+    const struct fact *c = fact_of(w, w->card);
+    const struct ledger_host_change *waits;
     char ev[LEDGER_RECONCILE_EVIDENCE], detail[LEDGER_RECONCILE_DETAIL], b[32], wait[64] = "";
-    int64_t held = 0, cards = 0, pts = 0, eur = 0;
-    bool waiting = false, points_known;
-    leal_err err;
-    if ((err = ledger_card_find_by_id(w->l, w->card, &c)) == LEAL_E_UNKNOWN_ID)
+    int64_t pts, eur, hc_points = 0;
+    bool waiting, points_known;
+    if (c == NULL)
         return LEAL_OK;
-    if (err != LEAL_OK)
-        return err;
     /* The desk wrote the card since, an entry the ledger could not take,
      * or the account's other cards: the card alone cannot say. */
-    if (c.last_counter > (int64_t)o->after ||
-        (err = store_query_int(w->l, HELD_SQL, I64S(w->card), &held)) != LEAL_OK ||
-        (err = store_query_int(w->l, CARDS_OF_ACCOUNT_SQL, I64S(c.account_id), &cards)) !=
-            LEAL_OK ||
-        held > 0 || cards > 1)
-        return err;
-    if ((err = ledger_balance(w->l, c.account_id, "PTS", &pts)) != LEAL_OK ||
-        (err = ledger_balance(w->l, c.account_id, "EUR", &eur)) != LEAL_OK ||
-        (err = ledger_host_change_get(w->l, w->card, &hc, &waiting)) != LEAL_OK)
-        return err;
-    if (!waiting)
-        hc.points = 0;
-    points_known = !waiting || !hc.doubt;
-    if ((!points_known || pts - hc.points == (int64_t)o->points) &&
+    if (c->last_counter > (int64_t)o->after || c->held > 0 || c->cards > 1)
+        return LEAL_OK;
+    pts = c->pts;
+    eur = c->eur;
+    waits = w->nh ? bsearch(&w->card, w->h, w->nh, sizeof *w->h, host_change_cmp) : NULL;
+    waiting = waits != NULL;
+    if (waiting)
+        hc_points = waits->points;
+    points_known = !waiting || !waits->doubt;
+    if ((!points_known || pts - hc_points == (int64_t)o->points) &&
         (!o->purse_read || eur == (int64_t)o->purse))
         return LEAL_OK;
-    if (hc.points != 0)
-        snprintf(wait, sizeof wait, " (%+lld of them waiting for the card)", (long long)hc.points);
+    if (hc_points != 0)
+        snprintf(wait, sizeof wait, " (%+lld of them waiting for the card)", (long long)hc_points);
     name(o, b, sizeof b);
     snprintf(ev, sizeof ev, "counter %u at %s: %u points %u cents", o->after, b, o->points,
              o->purse_read ? o->purse : 0);
@@ -343,7 +389,7 @@ static leal_err balances(struct walk *w, const struct obs *o)
              "card %lld shows %u points%s%u cents%s after %s; its account %lld holds %lld points"
              "%s and %lld cents: find the operation missing on one side",
              (long long)w->card, o->points, o->purse_read ? " and " : " (", o->purse,
-             o->purse_read ? "" : " not read)", b, (long long)c.account_id, (long long)pts, wait,
+             o->purse_read ? "" : " not read)", b, (long long)c->account, (long long)pts, wait,
              (long long)eur);
     return finding(w, o->terminal, "balance", false, ev, detail);
 }
@@ -580,15 +626,15 @@ static leal_err card_walk(struct walk *w)
 {
     uint32_t high;
     size_t high_at = 0, newest = 0;
-    bool confirmed = false;
+    bool confirmed = false, resolving;
     int64_t open = 0;
+    const struct fact *f = fact_of(w, w->card);
     leal_err err = LEAL_OK;
     if (w->n == 0)
         return LEAL_OK;
     w->c->cards++;
     w->trouble = false;
-    if ((err = store_query_int(w->l, DESK_SEEN_SQL, I64S(w->card), &w->desk_seen)) != LEAL_OK)
-        return err;
+    w->desk_seen = f ? f->last_counter : 0;
     card_order(w->v, w->n);
     high = w->v[0].after;
     for (size_t i = 1; i < w->n && err == LEAL_OK; i++)
@@ -600,14 +646,21 @@ static leal_err card_walk(struct walk *w)
         err = balances(w, &w->v[newest]);
     if (err == LEAL_OK)
         err = tmc_walk(w);
-    if (err == LEAL_OK)
-        err = store_exec_i64(w->l, RESOLVE_SQL, I64S(w->card, w->run, ledger_now()));
-    if (err == LEAL_OK) {
+    /* Findings of earlier runs no longer there: only when the card had
+     * some open (every finding this run recorded or saw has this run's
+     * number, which RESOLVE_SQL leaves); its open ones as read before and
+     * those its walk made open, unless it resolved some. */
+    resolving = f == NULL || f->resolvable > 0;
+    if (err == LEAL_OK && resolving &&
+        (err = store_exec_i64(w->l, RESOLVE_SQL, I64S(w->card, w->run, ledger_now()))) == LEAL_OK)
         w->c->resolved += (uint32_t)store_changes(w->l);
+    if (err == LEAL_OK && resolving)
         err = store_query_int(w->l, OPEN_SQL, I64S(w->card), &open);
-        w->c->open += (uint32_t)open;
-    }
+    else if (err == LEAL_OK)
+        open = f->open + w->opened;
+    w->c->open += (uint32_t)open;
     w->n = 0;
+    w->opened = 0;
     return err;
 }
 
@@ -906,28 +959,83 @@ static leal_err capped(struct walk *w, int64_t program_id, int64_t card_id)
     return err;
 }
 
-static leal_err reconcile(struct walk *w, int64_t program_id, int64_t card_id)
+/* The range's facts (FACTS_SQL) into w->f. */
+static leal_err facts(struct walk *w, int64_t lo, int64_t hi)
+{
+    struct store_stmt *st;
+    leal_err err = store_prep_i64(w->l, FACTS_SQL, &st, I64S(lo, hi));
+    w->nf = 0;
+    if (err != LEAL_OK)
+        return err;
+    while (err == LEAL_OK && store_next_row(w->l, st, &err)) {
+        if (w->nf == w->cf) {
+            size_t cap = w->cf ? w->cf * 2 : RANGE_CARDS;
+            struct fact *v = realloc(w->f, cap * sizeof *v);
+            if (v == NULL) {
+                err = LEAL_E_NO_MEMORY;
+                break;
+            }
+            w->f = v;
+            w->cf = cap;
+        }
+        w->f[w->nf++] =
+            (struct fact){store_col_i64(st, 0), store_col_i64(st, 1), store_col_i64(st, 2),
+                          store_col_i64(st, 3), store_col_i64(st, 4), store_col_i64(st, 5),
+                          store_col_i64(st, 6), store_col_i64(st, 7), store_col_i64(st, 8)};
+    }
+    store_finalize(st);
+    return err;
+}
+
+/* One of the range's host changes waiting into w->h. */
+static int keep_host_change(void *ctx, const struct ledger_host_change *c)
+{
+    struct walk *w = ctx;
+    if (w->nh == w->ch) {
+        size_t cap = w->ch ? w->ch * 2 : 64;
+        struct ledger_host_change *v = realloc(w->h, cap * sizeof *v);
+        if (v == NULL)
+            return 1;
+        w->h = v;
+        w->ch = cap;
+    }
+    w->h[w->nh++] = *c;
+    return 0;
+}
+
+/* Every card lo < card_id <= hi: its facts and host changes read for the
+ * range, then its entries and TMAC entries, card by card. */
+static leal_err range_walk(struct walk *w, int64_t program_id, int64_t card_id, int64_t lo,
+                           int64_t hi)
 {
     struct store_stmt *st;
     leal_err err;
-    if ((err = store_query_int(w->l, RUN_SQL, NULL, 0, &w->run)) != LEAL_OK ||
-        (err = tampered(w, program_id, card_id)) != LEAL_OK ||
-        (err = tmac_found(w, program_id, card_id)) != LEAL_OK ||
-        (err = capped(w, program_id, card_id)) != LEAL_OK ||
-        (err = store_prep_i64(w->l, TMC_SQL, &w->tmc, I64S(program_id, card_id))) != LEAL_OK)
+    w->nh = 0;
+    if ((err = facts(w, lo, hi)) != LEAL_OK)
+        return err;
+    err = ledger_host_change_range(w->l, 0, false, (struct ledger_card_range){lo, hi},
+                                   keep_host_change, w);
+    if (err == LEAL_E_INTERRUPTED)
+        return LEAL_E_NO_MEMORY;
+    if (err != LEAL_OK || (err = store_prep_i64(w->l, TMC_SQL, &w->tmc,
+                                                I64S(program_id, card_id, lo, hi))) != LEAL_OK)
         return err;
     w->tmc_row = store_next_row(w->l, w->tmc, &err) != 0;
-    if (err != LEAL_OK ||
-        (err = store_prep_i64(w->l, ENTRIES_SQL, &st, I64S(program_id, card_id))) != LEAL_OK) {
+    if (err != LEAL_OK || (err = store_prep_i64(w->l, ENTRIES_SQL, &st,
+                                                I64S(program_id, card_id, lo, hi))) != LEAL_OK) {
         store_finalize(w->tmc);
         w->tmc = NULL;
         return err;
     }
     w->card = 0;
+    w->opened = 0;
     while (err == LEAL_OK && store_next_row(w->l, st, &err)) {
         int64_t card = store_col_i64(st, 0);
-        if (card != w->card && (err = card_walk(w)) != LEAL_OK)
-            break;
+        if (card != w->card) {
+            if ((err = card_walk(w)) != LEAL_OK)
+                break;
+            w->opened = 0;
+        }
         w->card = card;
         w->program = store_col_i64(st, 1);
         err = observe(w, st);
@@ -937,6 +1045,26 @@ static leal_err reconcile(struct walk *w, int64_t program_id, int64_t card_id)
         err = card_walk(w);
     store_finalize(w->tmc);
     w->tmc = NULL;
+    return err;
+}
+
+static leal_err reconcile(struct walk *w, int64_t program_id, int64_t card_id)
+{
+    int64_t lo = INT64_MIN, hi = 0;
+    leal_err err;
+    if ((err = store_query_int(w->l, RUN_SQL, NULL, 0, &w->run)) != LEAL_OK ||
+        (err = tampered(w, program_id, card_id)) != LEAL_OK ||
+        (err = tmac_found(w, program_id, card_id)) != LEAL_OK ||
+        (err = capped(w, program_id, card_id)) != LEAL_OK)
+        return err;
+    if (card_id != 0)
+        return range_walk(w, program_id, card_id, card_id - 1, card_id);
+    /* Range by range of the card table's ids, the last one open-ended. */
+    while (err == LEAL_OK && hi != INT64_MAX &&
+           (err = ledger_card_range_end(w->l, lo, RANGE_CARDS, &hi)) == LEAL_OK) {
+        err = range_walk(w, program_id, card_id, lo, hi);
+        lo = hi;
+    }
     return err;
 }
 
@@ -958,6 +1086,8 @@ leal_err ledger_reconcile(struct ledger *l, int64_t program_id, int64_t card_id,
     err = reconcile(&w, program_id, card_id);
     free(w.v);
     free(w.m);
+    free(w.f);
+    free(w.h);
     if (err == LEAL_OK)
         err = ledger_batch_commit(l);
     else

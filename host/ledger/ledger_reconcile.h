@@ -70,7 +70,12 @@ struct ledger_reconcile_counts {
 };
 
 /* Walks every card of program_id (0: every program) that terminal entries
- * name, or only card_id (0: every card), in one transaction. */
+ * name, or only card_id (0: every card), in one transaction. It reads the
+ * cards range by range (512 of the card table's ids, in ascending order;
+ * the last range open-ended): a range's entries, TMAC entries, card rows
+ * with what the balance check reads, and host changes waiting, a few
+ * statements each range, then walks its cards in memory; only a finding
+ * (and the resolving of an earlier run's) writes or reads per card. */
 LEAL_MUST_CHECK leal_err ledger_reconcile(struct ledger *l, int64_t program_id, int64_t card_id,
                                           struct ledger_reconcile_counts *out);
 
