@@ -539,23 +539,15 @@ static leal_err line_overdrawn(struct ledger *l, const struct ledger_line *ln, i
     return LEAL_E_INSUFFICIENT_FUNDS;
 }
 
-/* One line of entry entry_id: its row, its balance moved, its point lots. */
-static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t i,
-                          int64_t entry_id, int64_t at)
+/* One line of entry entry_id after its row (line_id): its balance moved,
+ * its point lots. */
+static leal_err line_moved(struct ledger *l, const struct ledger_entry *e, size_t i,
+                           enum ledger_account_kind kind, int64_t line_id, int64_t at)
 {
     const struct ledger_line *ln = &e->lines[i];
-    enum ledger_account_kind kind;
     struct txc_slot *bs;
-    int64_t line_id;
     leal_err err;
 
-    if ((err = line_account(l, e, ln, &kind)) != LEAL_OK)
-        return err;
-    if ((err = store_run_vals(l, ST_LINE_INSERT,
-                              SVALS(SV_I64(entry_id), SV_I64(ln->account_id), SV_TEXT(ln->asset),
-                                    SV_I64(ln->amount)),
-                              &line_id)) != LEAL_OK)
-        return err;
     /* The move in the transaction's cache; the row takes the transaction's
      * moves summed, before its COMMIT (store_bal_add): a program account
      * that every entry of an import moves is written once, not per line. */
@@ -571,6 +563,25 @@ static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t
     if (strcmp(ln->asset, "PTS") != 0)
         return LEAL_OK;
     return ln->amount > 0 ? lots_credit(l, e, ln, line_id, at) : lots_debit(l, e, ln, line_id);
+}
+
+/* One line of entry entry_id: its row, its balance moved, its point lots. */
+static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t i,
+                          int64_t entry_id, int64_t at)
+{
+    const struct ledger_line *ln = &e->lines[i];
+    enum ledger_account_kind kind;
+    int64_t line_id;
+    leal_err err;
+
+    if ((err = line_account(l, e, ln, &kind)) != LEAL_OK)
+        return err;
+    if ((err = store_run_vals(l, ST_LINE_INSERT,
+                              SVALS(SV_I64(entry_id), SV_I64(ln->account_id), SV_TEXT(ln->asset),
+                                    SV_I64(ln->amount)),
+                              &line_id)) != LEAL_OK)
+        return err;
+    return line_moved(l, e, i, kind, line_id, at);
 }
 
 /* What line_post refuses, line by line in its order, before anything is
@@ -630,11 +641,130 @@ leal_err ledger_post_check(struct ledger *l, const struct ledger_entry *e, const
     return lines_check(l, e);
 }
 
+/* On PostgreSQL the entry's row and its lines' rows are one statement, one
+ * round trip where each insert waited for the new id the next names: the
+ * lines go as three arrays (account, asset, amount, in the entry's order,
+ * their ids taken in that order) into an INSERT ... SELECT from the entry's
+ * own INSERT ... RETURNING. What line_post checks before its insert
+ * (line_account) lines_check has checked for every line already; what it
+ * does after (line_moved) follows for each line as on SQLite. A refused
+ * row names its table as before (store_pg.c reads it from the error). */
+#define POST_ROWS_PG_SQL                                                                           \
+    "WITH e AS (" PG_ENTRY_INSERT " RETURNING id) INSERT INTO line(entry_id, account_id, asset, "  \
+    "amount) SELECT e.id, u.a, u.s, u.m FROM e, unnest(?16::bigint[], ?17::text[], "               \
+    "?18::bigint[]) WITH ORDINALITY AS u(a, s, m, o) ORDER BY u.o RETURNING entry_id, id"
+#define PG_ENTRY_INSERT                                                                            \
+    "INSERT INTO entry(program_id, kind, at, store_id, terminal_id, terminal_epoch, "              \
+    "terminal_seq, request_id, operator, reason, reference, spend_cents, reverses, card_id, "      \
+    "content_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+
+/* Array literals of the lines: "{...}" of numbers, or of quoted text. */
+struct post_arrays {
+    char acc[LEDGER_MAX_LINES * 21 + 3];
+    char asset[LEDGER_MAX_LINES * (2 * LEDGER_MAX_ASSET + 3) + 3];
+    char amount[LEDGER_MAX_LINES * 21 + 3];
+};
+
+static void arr_num(char *out, size_t cap, size_t i, int64_t v)
+{
+    size_t n = strlen(out);
+    snprintf(out + n, cap - n, "%s%lld", i ? "," : "", (long long)v);
+}
+
+static void arr_text(char *out, size_t cap, size_t i, const char *t)
+{
+    size_t n = strlen(out);
+    if (i && n + 1 < cap)
+        out[n++] = ',';
+    if (n + 1 < cap)
+        out[n++] = '"';
+    for (; *t && n + 3 < cap; t++) {
+        if (*t == '"' || *t == '\\')
+            out[n++] = '\\';
+        out[n++] = *t;
+    }
+    if (n + 1 < cap)
+        out[n++] = '"';
+    out[n] = '\0';
+}
+
+static void post_arrays_of(const struct ledger_entry *e, struct post_arrays *a)
+{
+    snprintf(a->acc, sizeof a->acc, "{");
+    snprintf(a->asset, sizeof a->asset, "{");
+    snprintf(a->amount, sizeof a->amount, "{");
+    for (size_t i = 0; i < e->nlines; i++) {
+        arr_num(a->acc, sizeof a->acc, i, e->lines[i].account_id);
+        arr_text(a->asset, sizeof a->asset, i, e->lines[i].asset);
+        arr_num(a->amount, sizeof a->amount, i, e->lines[i].amount);
+    }
+    strcat(a->acc, "}");
+    strcat(a->asset, "}");
+    strcat(a->amount, "}");
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static leal_err post_write_pg(struct ledger *l, const struct ledger_entry *e, const char *hash,
+                              const struct post_checked *c, int64_t *entry_id)
+{
+    struct post_arrays a;
+    int64_t line_ids[LEDGER_MAX_LINES], id = 0;
+    struct store_stmt *st;
+    size_t n = 0;
+    leal_err err;
+    int row = 0;
+
+    post_arrays_of(e, &a);
+    l->summarize = true;
+    if ((err = store_prep_once(l, POST_ROWS_PG_SQL, &st)) != LEAL_OK)
+        return err;
+    store_bind(st, SVALS(SV_I64(e->program_id), SV_TEXT(e->kind), SV_I64(c->at),
+                         SV_I64_OR_NULL(c->store_id), SV_I64_OR_NULL(e->terminal_id),
+                         e->terminal_id ? SV_I64(e->terminal_epoch) : SV_NULL,
+                         e->terminal_id ? SV_I64(e->terminal_seq) : SV_NULL,
+                         SV_TEXT_OR_NULL(e->terminal_id ? NULL : e->request_id),
+                         SV_TEXT(e->operator_name ? e->operator_name : ""), SV_TEXT(e->reason),
+                         SV_TEXT(e->reference ? e->reference : ""), SV_I64(e->spend_cents),
+                         SV_I64_OR_NULL(e->reverses), SV_I64_OR_NULL(e->card_id), SV_TEXT(hash),
+                         SV_TEXT(a.acc), SV_TEXT(a.asset), SV_TEXT(a.amount)));
+    while ((err = store_step(l, st, &row)) == LEAL_OK && row) {
+        if (n < LEDGER_MAX_LINES) {
+            id = store_col_i64(st, 0);
+            line_ids[n] = store_col_i64(st, 1);
+        }
+        n++;
+    }
+    store_finalize(st);
+    if (err != LEAL_OK)
+        return err;
+    if (n != e->nlines) {
+        store_set_msg(l, "entry %lld: %zu of its %zu lines written", (long long)id, n, e->nlines);
+        return LEAL_E_DB;
+    }
+    /* The ids ascend in the lines' order (ORDER BY u.o); the rows may come back in any. */
+    qsort(line_ids, n, sizeof line_ids[0], id_cmp);
+    for (size_t i = 0; i < e->nlines; i++) {
+        enum ledger_account_kind kind;
+        if ((err = line_account(l, e, &e->lines[i], &kind)) != LEAL_OK ||
+            (err = line_moved(l, e, i, kind, line_ids[i], c->at)) != LEAL_OK)
+            return err;
+    }
+    *entry_id = id;
+    return LEAL_OK;
+}
+
 leal_err ledger_post_write(struct ledger *l, const struct ledger_entry *e, const char *hash,
                            const struct post_checked *c, int64_t *entry_id)
 {
     leal_err err;
     int64_t id;
+    if (l->pg != NULL)
+        return post_write_pg(l, e, hash, c, entry_id);
     if ((err = entry_insert(l, e, hash, c->at, c->store_id, &id)) != LEAL_OK)
         return err;
     for (size_t i = 0; i < e->nlines; i++)
