@@ -542,7 +542,8 @@ static leal_err line_overdrawn(struct ledger *l, const struct ledger_line *ln, i
 /* One line of entry entry_id after its row (line_id): its balance moved,
  * its point lots. */
 static leal_err line_moved(struct ledger *l, const struct ledger_entry *e, size_t i,
-                           enum ledger_account_kind kind, int64_t line_id, int64_t at)
+                           enum ledger_account_kind kind, int64_t line_id, int64_t at,
+                           bool lot_done)
 {
     const struct ledger_line *ln = &e->lines[i];
     struct txc_slot *bs;
@@ -560,7 +561,7 @@ static leal_err line_moved(struct ledger *l, const struct ledger_entry *e, size_
         return line_overdrawn(l, ln, bs->v);
     if (strncmp(ln->asset, "BONO:", 5) == 0)
         return bono_holding_of(l, ln);
-    if (strcmp(ln->asset, "PTS") != 0)
+    if (strcmp(ln->asset, "PTS") != 0 || lot_done)
         return LEAL_OK;
     return ln->amount > 0 ? lots_credit(l, e, ln, line_id, at) : lots_debit(l, e, ln, line_id);
 }
@@ -581,7 +582,7 @@ static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t
                                     SV_I64(ln->amount)),
                               &line_id)) != LEAL_OK)
         return err;
-    return line_moved(l, e, i, kind, line_id, at);
+    return line_moved(l, e, i, kind, line_id, at, false);
 }
 
 /* What line_post refuses, line by line in its order, before anything is
@@ -641,34 +642,50 @@ leal_err ledger_post_check(struct ledger *l, const struct ledger_entry *e, const
     return lines_check(l, e);
 }
 
-/* On PostgreSQL the entry's row and its lines' rows are one statement, one
- * round trip where each insert waited for the new id the next names: the
- * lines go as three arrays (account, asset, amount, in the entry's order,
- * their ids taken in that order) into an INSERT ... SELECT from the entry's
- * own INSERT ... RETURNING. What line_post checks before its insert
+/* On PostgreSQL the entry's row, its lines' rows and the points lots its
+ * lines open are one statement, one round trip where each insert waited
+ * for the new id the next names: the lines go as three arrays (account,
+ * asset, amount, in the entry's order, their ids taken in that order) into
+ * an INSERT ... SELECT from the entry's own INSERT ... RETURNING, and each
+ * new lot (lots_credit's, of a line that reverses nothing) as its line's
+ * place, expiry and points. What line_post checks before its insert
  * (line_account) lines_check has checked for every line already; what it
- * does after (line_moved) follows for each line as on SQLite. A refused
- * row names its table as before (store_pg.c reads it from the error). */
+ * does after (line_moved) follows for each line as on SQLite, its lot
+ * written already. A refused row names its table as before (store_pg.c
+ * reads it from the error). */
 #define POST_ROWS_PG_SQL                                                                           \
-    "WITH e AS (" PG_ENTRY_INSERT " RETURNING id) INSERT INTO line(entry_id, account_id, asset, "  \
-    "amount) SELECT e.id, u.a, u.s, u.m FROM e, unnest(?16::bigint[], ?17::text[], "               \
-    "?18::bigint[]) WITH ORDINALITY AS u(a, s, m, o) ORDER BY u.o RETURNING entry_id, id"
+    "WITH e AS (" PG_ENTRY_INSERT " RETURNING id), n AS (INSERT INTO line(entry_id, account_id, "  \
+    "asset, amount) SELECT e.id, u.a, u.s, u.m FROM e, unnest(?16::bigint[], ?17::text[], "        \
+    "?18::bigint[]) WITH ORDINALITY AS u(a, s, m, o) ORDER BY u.o RETURNING entry_id, id, "        \
+    "account_id, asset), t AS (INSERT INTO lot(account_id, asset, line_id, expires_at, original, " \
+    "remaining) SELECT x.account_id, x.asset, x.id, k.x, k.p, k.p FROM (SELECT n.*, row_number() " \
+    "OVER (ORDER BY n.id) AS o FROM n) AS x JOIN unnest(?19::bigint[], ?20::bigint[], "            \
+    "?21::bigint[]) AS k(o, x, p) ON k.o = x.o ORDER BY x.o) SELECT entry_id, id FROM n"
 #define PG_ENTRY_INSERT                                                                            \
     "INSERT INTO entry(program_id, kind, at, store_id, terminal_id, terminal_epoch, "              \
     "terminal_seq, request_id, operator, reason, reference, spend_cents, reverses, card_id, "      \
     "content_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
 
-/* Array literals of the lines: "{...}" of numbers, or of quoted text. */
+/* Array literals of the lines: "{...}" of numbers (NULL for 0 where
+ * nullable), or of quoted text; and of the lots they open. */
 struct post_arrays {
     char acc[LEDGER_MAX_LINES * 21 + 3];
     char asset[LEDGER_MAX_LINES * (2 * LEDGER_MAX_ASSET + 3) + 3];
     char amount[LEDGER_MAX_LINES * 21 + 3];
+    char lot_at[LEDGER_MAX_LINES * 21 + 3];
+    char lot_expires[LEDGER_MAX_LINES * 21 + 3];
+    char lot_points[LEDGER_MAX_LINES * 21 + 3];
+    bool lot[LEDGER_MAX_LINES];
+    size_t nlots;
 };
 
-static void arr_num(char *out, size_t cap, size_t i, int64_t v)
+static void arr_num(char *out, size_t cap, size_t i, int64_t v, bool null0)
 {
     size_t n = strlen(out);
-    snprintf(out + n, cap - n, "%s%lld", i ? "," : "", (long long)v);
+    if (null0 && v == 0)
+        snprintf(out + n, cap - n, "%sNULL", i ? "," : "");
+    else
+        snprintf(out + n, cap - n, "%s%lld", i ? "," : "", (long long)v);
 }
 
 static void arr_text(char *out, size_t cap, size_t i, const char *t)
@@ -688,19 +705,52 @@ static void arr_text(char *out, size_t cap, size_t i, const char *t)
     out[n] = '\0';
 }
 
-static void post_arrays_of(const struct ledger_entry *e, struct post_arrays *a)
+/* The arrays of e's lines, and of the lots line_moved would open with
+ * lots_credit (a customer's points credited by an entry that reverses
+ * nothing: no lot to give back to), each with its expiry as lots_credit
+ * computes it. */
+static leal_err post_arrays_of(struct ledger *l, const struct ledger_entry *e, int64_t at,
+                               struct post_arrays *a)
 {
+    leal_err err;
+    memset(a->lot, 0, sizeof a->lot);
+    a->nlots = 0;
     snprintf(a->acc, sizeof a->acc, "{");
     snprintf(a->asset, sizeof a->asset, "{");
     snprintf(a->amount, sizeof a->amount, "{");
+    snprintf(a->lot_at, sizeof a->lot_at, "{");
+    snprintf(a->lot_expires, sizeof a->lot_expires, "{");
+    snprintf(a->lot_points, sizeof a->lot_points, "{");
     for (size_t i = 0; i < e->nlines; i++) {
-        arr_num(a->acc, sizeof a->acc, i, e->lines[i].account_id);
-        arr_text(a->asset, sizeof a->asset, i, e->lines[i].asset);
-        arr_num(a->amount, sizeof a->amount, i, e->lines[i].amount);
+        const struct ledger_line *ln = &e->lines[i];
+        enum ledger_account_kind kind;
+        int64_t days = 0, expires;
+        arr_num(a->acc, sizeof a->acc, i, ln->account_id, false);
+        arr_text(a->asset, sizeof a->asset, i, ln->asset);
+        arr_num(a->amount, sizeof a->amount, i, ln->amount, false);
+        if (e->reverses || ln->amount <= 0 || strcmp(ln->asset, "PTS") != 0)
+            continue;
+        if ((err = line_account(l, e, ln, &kind)) != LEAL_OK)
+            return err;
+        if (kind == LEDGER_ACCOUNT_PROGRAM)
+            continue;
+        if (ln->expires_at == 0 && (err = store_expiry_get(l, e->program_id, &days)) != LEAL_OK)
+            return err;
+        if ((err = lots_expiry(at, days, ln->expires_at, &expires)) != LEAL_OK)
+            return err;
+        arr_num(a->lot_at, sizeof a->lot_at, a->nlots, (int64_t)i + 1, false);
+        arr_num(a->lot_expires, sizeof a->lot_expires, a->nlots, expires, true);
+        arr_num(a->lot_points, sizeof a->lot_points, a->nlots, ln->amount, false);
+        a->lot[i] = true;
+        a->nlots++;
     }
     strcat(a->acc, "}");
     strcat(a->asset, "}");
     strcat(a->amount, "}");
+    strcat(a->lot_at, "}");
+    strcat(a->lot_expires, "}");
+    strcat(a->lot_points, "}");
+    return LEAL_OK;
 }
 
 static int id_cmp(const void *a, const void *b)
@@ -719,7 +769,8 @@ static leal_err post_write_pg(struct ledger *l, const struct ledger_entry *e, co
     leal_err err;
     int row = 0;
 
-    post_arrays_of(e, &a);
+    if ((err = post_arrays_of(l, e, c->at, &a)) != LEAL_OK)
+        return err;
     l->summarize = true;
     if ((err = store_prep_once(l, POST_ROWS_PG_SQL, &st)) != LEAL_OK)
         return err;
@@ -731,7 +782,8 @@ static leal_err post_write_pg(struct ledger *l, const struct ledger_entry *e, co
                          SV_TEXT(e->operator_name ? e->operator_name : ""), SV_TEXT(e->reason),
                          SV_TEXT(e->reference ? e->reference : ""), SV_I64(e->spend_cents),
                          SV_I64_OR_NULL(e->reverses), SV_I64_OR_NULL(e->card_id), SV_TEXT(hash),
-                         SV_TEXT(a.acc), SV_TEXT(a.asset), SV_TEXT(a.amount)));
+                         SV_TEXT(a.acc), SV_TEXT(a.asset), SV_TEXT(a.amount), SV_TEXT(a.lot_at),
+                         SV_TEXT(a.lot_expires), SV_TEXT(a.lot_points)));
     while ((err = store_step(l, st, &row)) == LEAL_OK && row) {
         if (n < LEDGER_MAX_LINES) {
             id = store_col_i64(st, 0);
@@ -751,7 +803,7 @@ static leal_err post_write_pg(struct ledger *l, const struct ledger_entry *e, co
     for (size_t i = 0; i < e->nlines; i++) {
         enum ledger_account_kind kind;
         if ((err = line_account(l, e, &e->lines[i], &kind)) != LEAL_OK ||
-            (err = line_moved(l, e, i, kind, line_ids[i], c->at)) != LEAL_OK)
+            (err = line_moved(l, e, i, kind, line_ids[i], c->at, a.lot[i])) != LEAL_OK)
             return err;
     }
     *entry_id = id;

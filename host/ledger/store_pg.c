@@ -546,7 +546,10 @@ leal_err store_pg_step(struct ledger *l, struct store_stmt *st, int *row)
         if (strncmp(st->sql, PG_WRITE_BEGIN, strlen(PG_WRITE_BEGIN)) == 0)
             l->pg_write = true;
         else if (l->pg_write && !l->pg_wrote)
-            l->pg_wrote = changed_rows(st->res);
+            /* A WITH of inserts returns its rows as a SELECT does. */
+            l->pg_wrote = changed_rows(st->res) ||
+                          (strncmp(st->sql, "WITH ", 5) == 0 &&
+                           strstr(st->sql, "INSERT INTO ") != NULL && PQntuples(st->res) > 0);
         if (s == PGRES_COMMAND_OK) {
             const char *n = PQcmdTuples(st->res);
             l->pg_changes = n && n[0] ? strtoll(n, NULL, 10) : 0;

@@ -240,10 +240,10 @@ cq "CREATE FUNCTION no_lines() RETURNS trigger LANGUAGE plpgsql AS \$f\$ BEGIN R
 EXECUTE FUNCTION no_lines()"
 run_capture "$LEAL" ledger post --account 21 --asset PTS --amount 5 --reason x --operator t \
     --db "$CHAIN"
-# An entry and its lines are one statement on PostgreSQL (ledger_post.c):
+# An entry, its lines and its lots are one statement on PostgreSQL (ledger_post.c):
 # a trigger's refusal does not say which table, so the line names both.
 check_eq "$n: a statement refused by the server: exit 1, the operation, SQLSTATE and reason" \
-    "1||leal: ledger post: adding to entry and line: PostgreSQL P0001: lines are closed today: the PostgreSQL server refused the statement; its SQLSTATE and reason say why|26" \
+    "1||leal: ledger post: adding to entry, line and lot: PostgreSQL P0001: lines are closed today: the PostgreSQL server refused the statement; its SQLSTATE and reason say why|26" \
     "$RC|$OUT|$ERR|$(cq "SELECT count(*) FROM entry")"
 run_capture "$LEAL" ledger post --account 21 --asset PTS --amount 5 --reason x --operator t \
     --db "$CHAIN" --json
