@@ -542,12 +542,16 @@ static leal_err line_overdrawn(struct ledger *l, const struct ledger_line *ln, i
 /* One line of entry entry_id after its row (line_id): its balance moved,
  * its point lots. */
 static leal_err line_moved(struct ledger *l, const struct ledger_entry *e, size_t i,
-                           enum ledger_account_kind kind, int64_t line_id, int64_t at,
-                           bool lot_done)
+                           int64_t line_id, int64_t at, bool lot_done)
 {
     const struct ledger_line *ln = &e->lines[i];
+    enum ledger_account_kind kind;
     struct txc_slot *bs;
     leal_err err;
+
+    /* Its account, checked already: the transaction's cache answers. */
+    if ((err = line_account(l, e, ln, &kind)) != LEAL_OK)
+        return err;
 
     /* The move in the transaction's cache; the row takes the transaction's
      * moves summed, before its COMMIT (store_bal_add): a program account
@@ -582,7 +586,7 @@ static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t
                                     SV_I64(ln->amount)),
                               &line_id)) != LEAL_OK)
         return err;
-    return line_moved(l, e, i, kind, line_id, at, false);
+    return line_moved(l, e, i, line_id, at, false);
 }
 
 /* What line_post refuses, line by line in its order, before anything is
@@ -688,6 +692,12 @@ static void arr_num(char *out, size_t cap, size_t i, int64_t v, bool null0)
         snprintf(out + n, cap - n, "%s%lld", i ? "," : "", (long long)v);
 }
 
+static void arr_end(char *out, size_t cap)
+{
+    size_t n = strlen(out);
+    snprintf(out + n, cap - n, "}");
+}
+
 static void arr_text(char *out, size_t cap, size_t i, const char *t)
 {
     size_t n = strlen(out);
@@ -744,12 +754,12 @@ static leal_err post_arrays_of(struct ledger *l, const struct ledger_entry *e, i
         a->lot[i] = true;
         a->nlots++;
     }
-    strcat(a->acc, "}");
-    strcat(a->asset, "}");
-    strcat(a->amount, "}");
-    strcat(a->lot_at, "}");
-    strcat(a->lot_expires, "}");
-    strcat(a->lot_points, "}");
+    arr_end(a->acc, sizeof a->acc);
+    arr_end(a->asset, sizeof a->asset);
+    arr_end(a->amount, sizeof a->amount);
+    arr_end(a->lot_at, sizeof a->lot_at);
+    arr_end(a->lot_expires, sizeof a->lot_expires);
+    arr_end(a->lot_points, sizeof a->lot_points);
     return LEAL_OK;
 }
 
@@ -800,12 +810,9 @@ static leal_err post_write_pg(struct ledger *l, const struct ledger_entry *e, co
     }
     /* The ids ascend in the lines' order (ORDER BY u.o); the rows may come back in any. */
     qsort(line_ids, n, sizeof line_ids[0], id_cmp);
-    for (size_t i = 0; i < e->nlines; i++) {
-        enum ledger_account_kind kind;
-        if ((err = line_account(l, e, &e->lines[i], &kind)) != LEAL_OK ||
-            (err = line_moved(l, e, i, kind, line_ids[i], c->at, a.lot[i])) != LEAL_OK)
+    for (size_t i = 0; i < e->nlines; i++)
+        if ((err = line_moved(l, e, i, line_ids[i], c->at, a.lot[i])) != LEAL_OK)
             return err;
-    }
     *entry_id = id;
     return LEAL_OK;
 }
