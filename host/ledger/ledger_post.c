@@ -539,23 +539,20 @@ static leal_err line_overdrawn(struct ledger *l, const struct ledger_line *ln, i
     return LEAL_E_INSUFFICIENT_FUNDS;
 }
 
-/* One line of entry entry_id: its row, its balance moved, its point lots. */
-static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t i,
-                          int64_t entry_id, int64_t at)
+/* One line of entry entry_id after its row (line_id): its balance moved,
+ * its point lots. */
+static leal_err line_moved(struct ledger *l, const struct ledger_entry *e, size_t i,
+                           int64_t line_id, int64_t at, bool lot_done)
 {
     const struct ledger_line *ln = &e->lines[i];
     enum ledger_account_kind kind;
     struct txc_slot *bs;
-    int64_t line_id;
     leal_err err;
 
+    /* Its account, checked already: the transaction's cache answers. */
     if ((err = line_account(l, e, ln, &kind)) != LEAL_OK)
         return err;
-    if ((err = store_run_vals(l, ST_LINE_INSERT,
-                              SVALS(SV_I64(entry_id), SV_I64(ln->account_id), SV_TEXT(ln->asset),
-                                    SV_I64(ln->amount)),
-                              &line_id)) != LEAL_OK)
-        return err;
+
     /* The move in the transaction's cache; the row takes the transaction's
      * moves summed, before its COMMIT (store_bal_add): a program account
      * that every entry of an import moves is written once, not per line. */
@@ -568,9 +565,28 @@ static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t
         return line_overdrawn(l, ln, bs->v);
     if (strncmp(ln->asset, "BONO:", 5) == 0)
         return bono_holding_of(l, ln);
-    if (strcmp(ln->asset, "PTS") != 0)
+    if (strcmp(ln->asset, "PTS") != 0 || lot_done)
         return LEAL_OK;
     return ln->amount > 0 ? lots_credit(l, e, ln, line_id, at) : lots_debit(l, e, ln, line_id);
+}
+
+/* One line of entry entry_id: its row, its balance moved, its point lots. */
+static leal_err line_post(struct ledger *l, const struct ledger_entry *e, size_t i,
+                          int64_t entry_id, int64_t at)
+{
+    const struct ledger_line *ln = &e->lines[i];
+    enum ledger_account_kind kind;
+    int64_t line_id;
+    leal_err err;
+
+    if ((err = line_account(l, e, ln, &kind)) != LEAL_OK)
+        return err;
+    if ((err = store_run_vals(l, ST_LINE_INSERT,
+                              SVALS(SV_I64(entry_id), SV_I64(ln->account_id), SV_TEXT(ln->asset),
+                                    SV_I64(ln->amount)),
+                              &line_id)) != LEAL_OK)
+        return err;
+    return line_moved(l, e, i, line_id, at, false);
 }
 
 /* What line_post refuses, line by line in its order, before anything is
@@ -630,11 +646,184 @@ leal_err ledger_post_check(struct ledger *l, const struct ledger_entry *e, const
     return lines_check(l, e);
 }
 
+/* On PostgreSQL the entry's row, its lines' rows and the points lots its
+ * lines open are one statement, one round trip where each insert waited
+ * for the new id the next names: the lines go as three arrays (account,
+ * asset, amount, in the entry's order, their ids taken in that order) into
+ * an INSERT ... SELECT from the entry's own INSERT ... RETURNING, and each
+ * new lot (lots_credit's, of a line that reverses nothing) as its line's
+ * place, expiry and points. What line_post checks before its insert
+ * (line_account) lines_check has checked for every line already; what it
+ * does after (line_moved) follows for each line as on SQLite, its lot
+ * written already. A refused row names its table as before (store_pg.c
+ * reads it from the error). */
+#define POST_ROWS_PG_SQL                                                                           \
+    "WITH e AS (" PG_ENTRY_INSERT " RETURNING id), n AS (INSERT INTO line(entry_id, account_id, "  \
+    "asset, amount) SELECT e.id, u.a, u.s, u.m FROM e, unnest(?16::bigint[], ?17::text[], "        \
+    "?18::bigint[]) WITH ORDINALITY AS u(a, s, m, o) ORDER BY u.o RETURNING entry_id, id, "        \
+    "account_id, asset), t AS (INSERT INTO lot(account_id, asset, line_id, expires_at, original, " \
+    "remaining) SELECT x.account_id, x.asset, x.id, k.x, k.p, k.p FROM (SELECT n.*, row_number() " \
+    "OVER (ORDER BY n.id) AS o FROM n) AS x JOIN unnest(?19::bigint[], ?20::bigint[], "            \
+    "?21::bigint[]) AS k(o, x, p) ON k.o = x.o ORDER BY x.o) SELECT entry_id, id FROM n"
+#define PG_ENTRY_INSERT                                                                            \
+    "INSERT INTO entry(program_id, kind, at, store_id, terminal_id, terminal_epoch, "              \
+    "terminal_seq, request_id, operator, reason, reference, spend_cents, reverses, card_id, "      \
+    "content_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+
+/* Array literals of the lines: "{...}" of numbers (NULL for 0 where
+ * nullable), or of quoted text; and of the lots they open. */
+struct post_arrays {
+    char acc[LEDGER_MAX_LINES * 21 + 3];
+    char asset[LEDGER_MAX_LINES * (2 * LEDGER_MAX_ASSET + 3) + 3];
+    char amount[LEDGER_MAX_LINES * 21 + 3];
+    char lot_at[LEDGER_MAX_LINES * 21 + 3];
+    char lot_expires[LEDGER_MAX_LINES * 21 + 3];
+    char lot_points[LEDGER_MAX_LINES * 21 + 3];
+    bool lot[LEDGER_MAX_LINES];
+    size_t nlots;
+};
+
+static void arr_num(char *out, size_t cap, size_t i, int64_t v, bool null0)
+{
+    size_t n = strlen(out);
+    if (null0 && v == 0)
+        snprintf(out + n, cap - n, "%sNULL", i ? "," : "");
+    else
+        snprintf(out + n, cap - n, "%s%lld", i ? "," : "", (long long)v);
+}
+
+static void arr_end(char *out, size_t cap)
+{
+    size_t n = strlen(out);
+    snprintf(out + n, cap - n, "}");
+}
+
+static void arr_text(char *out, size_t cap, size_t i, const char *t)
+{
+    size_t n = strlen(out);
+    if (i && n + 1 < cap)
+        out[n++] = ',';
+    if (n + 1 < cap)
+        out[n++] = '"';
+    for (; *t && n + 3 < cap; t++) {
+        if (*t == '"' || *t == '\\')
+            out[n++] = '\\';
+        out[n++] = *t;
+    }
+    if (n + 1 < cap)
+        out[n++] = '"';
+    out[n] = '\0';
+}
+
+/* The arrays of e's lines, and of the lots line_moved would open with
+ * lots_credit (a customer's points credited by an entry that reverses
+ * nothing: no lot to give back to), each with its expiry as lots_credit
+ * computes it. */
+static leal_err post_arrays_of(struct ledger *l, const struct ledger_entry *e, int64_t at,
+                               struct post_arrays *a)
+{
+    leal_err err;
+    memset(a->lot, 0, sizeof a->lot);
+    a->nlots = 0;
+    snprintf(a->acc, sizeof a->acc, "{");
+    snprintf(a->asset, sizeof a->asset, "{");
+    snprintf(a->amount, sizeof a->amount, "{");
+    snprintf(a->lot_at, sizeof a->lot_at, "{");
+    snprintf(a->lot_expires, sizeof a->lot_expires, "{");
+    snprintf(a->lot_points, sizeof a->lot_points, "{");
+    for (size_t i = 0; i < e->nlines; i++) {
+        const struct ledger_line *ln = &e->lines[i];
+        enum ledger_account_kind kind;
+        int64_t days = 0, expires;
+        arr_num(a->acc, sizeof a->acc, i, ln->account_id, false);
+        arr_text(a->asset, sizeof a->asset, i, ln->asset);
+        arr_num(a->amount, sizeof a->amount, i, ln->amount, false);
+        if (e->reverses || ln->amount <= 0 || strcmp(ln->asset, "PTS") != 0)
+            continue;
+        if ((err = line_account(l, e, ln, &kind)) != LEAL_OK)
+            return err;
+        if (kind == LEDGER_ACCOUNT_PROGRAM)
+            continue;
+        if (ln->expires_at == 0 && (err = store_expiry_get(l, e->program_id, &days)) != LEAL_OK)
+            return err;
+        if ((err = lots_expiry(at, days, ln->expires_at, &expires)) != LEAL_OK)
+            return err;
+        arr_num(a->lot_at, sizeof a->lot_at, a->nlots, (int64_t)i + 1, false);
+        arr_num(a->lot_expires, sizeof a->lot_expires, a->nlots, expires, true);
+        arr_num(a->lot_points, sizeof a->lot_points, a->nlots, ln->amount, false);
+        a->lot[i] = true;
+        a->nlots++;
+    }
+    arr_end(a->acc, sizeof a->acc);
+    arr_end(a->asset, sizeof a->asset);
+    arr_end(a->amount, sizeof a->amount);
+    arr_end(a->lot_at, sizeof a->lot_at);
+    arr_end(a->lot_expires, sizeof a->lot_expires);
+    arr_end(a->lot_points, sizeof a->lot_points);
+    return LEAL_OK;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static leal_err post_write_pg(struct ledger *l, const struct ledger_entry *e, const char *hash,
+                              const struct post_checked *c, int64_t *entry_id)
+{
+    struct post_arrays a;
+    int64_t line_ids[LEDGER_MAX_LINES], id = 0;
+    struct store_stmt *st;
+    size_t n = 0;
+    leal_err err;
+    int row = 0;
+
+    if ((err = post_arrays_of(l, e, c->at, &a)) != LEAL_OK)
+        return err;
+    l->summarize = true;
+    if ((err = store_prep_once(l, POST_ROWS_PG_SQL, &st)) != LEAL_OK)
+        return err;
+    store_bind(st, SVALS(SV_I64(e->program_id), SV_TEXT(e->kind), SV_I64(c->at),
+                         SV_I64_OR_NULL(c->store_id), SV_I64_OR_NULL(e->terminal_id),
+                         e->terminal_id ? SV_I64(e->terminal_epoch) : SV_NULL,
+                         e->terminal_id ? SV_I64(e->terminal_seq) : SV_NULL,
+                         SV_TEXT_OR_NULL(e->terminal_id ? NULL : e->request_id),
+                         SV_TEXT(e->operator_name ? e->operator_name : ""), SV_TEXT(e->reason),
+                         SV_TEXT(e->reference ? e->reference : ""), SV_I64(e->spend_cents),
+                         SV_I64_OR_NULL(e->reverses), SV_I64_OR_NULL(e->card_id), SV_TEXT(hash),
+                         SV_TEXT(a.acc), SV_TEXT(a.asset), SV_TEXT(a.amount), SV_TEXT(a.lot_at),
+                         SV_TEXT(a.lot_expires), SV_TEXT(a.lot_points)));
+    while ((err = store_step(l, st, &row)) == LEAL_OK && row) {
+        if (n < LEDGER_MAX_LINES) {
+            id = store_col_i64(st, 0);
+            line_ids[n] = store_col_i64(st, 1);
+        }
+        n++;
+    }
+    store_finalize(st);
+    if (err != LEAL_OK)
+        return err;
+    if (n != e->nlines) {
+        store_set_msg(l, "entry %lld: %zu of its %zu lines written", (long long)id, n, e->nlines);
+        return LEAL_E_DB;
+    }
+    /* The ids ascend in the lines' order (ORDER BY u.o); the rows may come back in any. */
+    qsort(line_ids, n, sizeof line_ids[0], id_cmp);
+    for (size_t i = 0; i < e->nlines; i++)
+        if ((err = line_moved(l, e, i, line_ids[i], c->at, a.lot[i])) != LEAL_OK)
+            return err;
+    *entry_id = id;
+    return LEAL_OK;
+}
+
 leal_err ledger_post_write(struct ledger *l, const struct ledger_entry *e, const char *hash,
                            const struct post_checked *c, int64_t *entry_id)
 {
     leal_err err;
     int64_t id;
+    if (l->pg != NULL)
+        return post_write_pg(l, e, hash, c, entry_id);
     if ((err = entry_insert(l, e, hash, c->at, c->store_id, &id)) != LEAL_OK)
         return err;
     for (size_t i = 0; i < e->nlines; i++)

@@ -144,6 +144,22 @@ static void doing(const char *sql, char *out, size_t cap)
     while (*sql == ' ' || *sql == '\n' || *sql == '(')
         sql++;
     snprintf(out, cap, "running a statement");
+    if (strncmp(sql, "WITH ", 5) == 0 && strstr(sql, "INSERT INTO ") != NULL) {
+        /* Inserts into several tables at once (an entry and its lines):
+         * each, in the statement's order. */
+        size_t k = (size_t)snprintf(out, cap, "adding to");
+        int n = 0;
+        for (const char *t = strstr(sql, "INSERT INTO "); t && k < cap;
+             t = strstr(t, "INSERT INTO ")) {
+            t += 12;
+            size_t len = strspn(t, "abcdefghijklmnopqrstuvwxyz_0123456789");
+            const char *more = strstr(t, "INSERT INTO ");
+            k += (size_t)snprintf(out + k, cap - k, "%s%.*s",
+                                  n == 0 ? " " : (more ? ", " : " and "), (int)len, t);
+            n++;
+        }
+        return;
+    }
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         size_t n = strlen(kinds[i].verb);
         const char *t;
@@ -178,6 +194,14 @@ static leal_err pg_err(struct ledger *l, const char *sql, const PGresult *res)
     char what[96], *nl;
     leal_err err = sqlstate_err(state);
     doing(sql, what, sizeof what);
+    /* A row refused inside a statement of inserts (WITH ... INSERT): the
+     * table it was for, as its own INSERT said. */
+    if (state && strncmp(state, "23", 2) == 0 && strncmp(sql, "WITH ", 5) == 0 &&
+        strstr(sql, "INSERT INTO ") != NULL) {
+        const char *table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+        if (table)
+            snprintf(what, sizeof what, "adding to %s", table);
+    }
     if (text == NULL)
         text = PQerrorMessage(l->pg);
     if (text == NULL || text[0] == '\0')
@@ -522,7 +546,10 @@ leal_err store_pg_step(struct ledger *l, struct store_stmt *st, int *row)
         if (strncmp(st->sql, PG_WRITE_BEGIN, strlen(PG_WRITE_BEGIN)) == 0)
             l->pg_write = true;
         else if (l->pg_write && !l->pg_wrote)
-            l->pg_wrote = changed_rows(st->res);
+            /* A WITH of inserts returns its rows as a SELECT does. */
+            l->pg_wrote = changed_rows(st->res) ||
+                          (strncmp(st->sql, "WITH ", 5) == 0 &&
+                           strstr(st->sql, "INSERT INTO ") != NULL && PQntuples(st->res) > 0);
         if (s == PGRES_COMMAND_OK) {
             const char *n = PQcmdTuples(st->res);
             l->pg_changes = n && n[0] ? strtoll(n, NULL, 10) : 0;

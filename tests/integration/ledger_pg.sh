@@ -240,8 +240,10 @@ cq "CREATE FUNCTION no_lines() RETURNS trigger LANGUAGE plpgsql AS \$f\$ BEGIN R
 EXECUTE FUNCTION no_lines()"
 run_capture "$LEAL" ledger post --account 21 --asset PTS --amount 5 --reason x --operator t \
     --db "$CHAIN"
+# An entry, its lines and its lots are one statement on PostgreSQL (ledger_post.c):
+# a trigger's refusal does not say which table, so the line names both.
 check_eq "$n: a statement refused by the server: exit 1, the operation, SQLSTATE and reason" \
-    "1||leal: ledger post: adding to line: PostgreSQL P0001: lines are closed today: the PostgreSQL server refused the statement; its SQLSTATE and reason say why|26" \
+    "1||leal: ledger post: adding to entry, line and lot: PostgreSQL P0001: lines are closed today: the PostgreSQL server refused the statement; its SQLSTATE and reason say why|26" \
     "$RC|$OUT|$ERR|$(cq "SELECT count(*) FROM entry")"
 run_capture "$LEAL" ledger post --account 21 --asset PTS --amount 5 --reason x --operator t \
     --db "$CHAIN" --json
@@ -252,6 +254,25 @@ ORDER BY id LIMIT 1")" --tz Europe/Madrid --db "$CHAIN"
 check_eq "$n: a unique violation: exit 2, the index named, not the row's values" \
     "2|leal: store add: adding to store: PostgreSQL 23505: duplicate key value violates unique constraint \"one_store_name\": this id or code is already in use; choose another" \
     "$RC|$ERR"
+# A refused row of the entry's one statement names its own table, as each
+# table's own insert did.
+cq "DROP INDEX one_store_name; CREATE UNIQUE INDEX one_reason ON entry(reason) WHERE reason = \
+'once'; CREATE UNIQUE INDEX one_amount ON line(amount) WHERE amount = 777"
+for k in 1 2; do
+    run_capture "$LEAL" ledger post --account 21 --asset PTS --amount 5 --reason once --operator t \
+        --db "$CHAIN"
+done
+check_eq "$n: a unique violation of an entry: exit 2, its table and index" \
+    "2|leal: ledger post: adding to entry: PostgreSQL 23505: duplicate key value violates unique constraint \"one_reason\": this id or code is already in use; choose another" \
+    "$RC|$ERR"
+for k in 1 2; do
+    run_capture "$LEAL" ledger post --account 21 --asset PTS --amount 777 --reason x --operator t \
+        --db "$CHAIN"
+done
+check_eq "$n: a unique violation of a line: exit 2, its table and index, nothing written" \
+    "2|leal: ledger post: adding to line: PostgreSQL 23505: duplicate key value violates unique constraint \"one_amount\": this id or code is already in use; choose another|1" \
+    "$RC|$ERR|$(cq "SELECT count(*) FROM line WHERE amount = 777")"
+cq "DROP INDEX one_reason; DROP INDEX one_amount"
 cq "DROP TABLE bono_holding"
 run_capture "$LEAL" ledger verify --db "$CHAIN"
 check_eq "$n: a dropped table: exit 1, the table named" \
