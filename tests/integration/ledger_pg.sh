@@ -262,9 +262,9 @@ for k in 1 2; do
     run_capture "$LEAL" ledger post --account 21 --asset PTS --amount 5 --reason once --operator t \
         --db "$CHAIN"
 done
-check_eq "$n: a unique violation of an entry: exit 2, its table and index" \
-    "2|leal: ledger post: adding to entry: PostgreSQL 23505: duplicate key value violates unique constraint \"one_reason\": this id or code is already in use; choose another" \
-    "$RC|$ERR"
+check_eq "$n: a unique violation of an entry: exit 2, its table and index, nothing written" \
+    "2|leal: ledger post: adding to entry: PostgreSQL 23505: duplicate key value violates unique constraint \"one_reason\": this id or code is already in use; choose another|1" \
+    "$RC|$ERR|$(cq "SELECT count(*) FROM entry WHERE reason = 'once'")"
 for k in 1 2; do
     run_capture "$LEAL" ledger post --account 21 --asset PTS --amount 777 --reason x --operator t \
         --db "$CHAIN"
