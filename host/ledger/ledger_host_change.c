@@ -28,8 +28,10 @@
     "JOIN line n ON n.account_id = c.account_id AND n.entry_id > c.synced_entry "                  \
     "AND n.asset = 'PTS' JOIN entry e ON e.id = n.entry_id "                                       \
     "WHERE c.card_id > ?1 AND c.card_id <= ?2 AND (?3 = 0 OR a.program_id = ?3) AND (?4 = 0 OR "   \
-    "c.status = 'active') AND c.tech <> 'virtual-qr' AND (e.terminal_id IS NULL OR e.card_id IN "  \
-    "(SELECT q.card_id FROM card q WHERE q.tech = 'virtual-qr')) AND (e.request_id IS NULL OR "    \
+    "c.status = 'active') AND c.tech <> 'virtual-qr' AND (e.terminal_id IS NULL OR EXISTS "        \
+    "(SELECT "                                                                                     \
+    "1 FROM card q WHERE q.card_id = e.card_id AND q.tech = 'virtual-qr')) AND (e.request_id IS "  \
+    "NULL OR "                                                                                     \
     "substr(e.request_id, 1, 5) <> 'card:') GROUP BY c.card_id ORDER BY c.card_id"
 /* The writes of the range's cards (card_writes) and their TMAC entries the
  * check proved (seq_at), card by card. */

@@ -88,6 +88,10 @@
     "AND f.state = 'open' AND f.kind IN ('gap','doubt','balance','tmc_gap')) FROM card c JOIN "    \
     "account a ON a.id = c.account_id WHERE c.card_id > ?1 AND c.card_id <= ?2 ORDER BY "          \
     "c.card_id"
+/* The findings of a range's cards, read once for the range (struct known). */
+#define KNOWN_SQL                                                                                  \
+    "SELECT id, card_id, terminal_id, kind, evidence, state FROM reconcile_finding WHERE card_id " \
+    "> ?1 AND card_id <= ?2 ORDER BY card_id, id"
 #define OPEN_SQL "SELECT count(*) FROM reconcile_finding WHERE card_id = ?1 AND state = 'open'"
 #define LIST_SQL                                                                                   \
     "SELECT id, program_id, card_id, terminal_id, kind, fraud, evidence, detail, found_at, "       \
@@ -131,6 +135,15 @@ struct fact {
     int64_t card, last_counter, account, held, cards, pts, eur, open, resolvable;
 };
 
+/* A finding of the range's cards as KNOWN_SQL read it, or as this run
+ * recorded it (id 0): finding() looks here rather than asking the ledger
+ * once a finding. seen: this run has seen it (SEEN_SQL done, or new). */
+struct known {
+    int64_t id, card, terminal;
+    char kind[24], evidence[LEDGER_RECONCILE_EVIDENCE], state[12];
+    bool seen;
+};
+
 struct walk {
     struct ledger *l;
     struct ledger_reconcile_counts *c;
@@ -155,6 +168,12 @@ struct walk {
     struct ledger_host_change *h;
     size_t nh, ch;
     uint32_t opened;
+    /* The findings of the cards lo < card_id <= hi (known_lo < known_hi
+     * while a range is walked): those read for the range, sorted by card,
+     * then those this run recorded, in the order recorded. */
+    struct known *k;
+    size_t nk, nk_read, ck;
+    int64_t known_lo, known_hi;
 };
 
 /* Cards in a range: a few statements each range. */
@@ -179,35 +198,148 @@ static const struct fact *fact_of(const struct walk *w, int64_t card)
 }
 
 /* A finding, once: new ones counted, and fraud blocks the card. */
+static int known_card_cmp(const void *key, const void *elt)
+{
+    int64_t a = *(const int64_t *)key, b = ((const struct known *)elt)->card;
+    return a < b ? -1 : a > b;
+}
+
+static bool known_is(const struct known *k, int64_t card, int64_t terminal, const char *kind,
+                     const char *evidence)
+{
+    return k->card == card && k->terminal == terminal && strcmp(k->kind, kind) == 0 &&
+           strcmp(k->evidence, evidence) == 0;
+}
+
+/* The finding among the range's (NULL: none). The ones read are sorted by
+ * card; the ones recorded since are few and the current card's are last. */
+static struct known *known_find(struct walk *w, int64_t card, int64_t terminal, const char *kind,
+                                const char *evidence)
+{
+    struct known *k =
+        w->nk_read ? bsearch(&card, w->k, w->nk_read, sizeof *w->k, known_card_cmp) : NULL;
+    if (k != NULL) {
+        while (k > w->k && k[-1].card == card)
+            k--;
+        for (; k < w->k + w->nk_read && k->card == card; k++)
+            if (known_is(k, card, terminal, kind, evidence))
+                return k;
+    }
+    for (size_t i = w->nk; i > w->nk_read; i--)
+        if (known_is(&w->k[i - 1], card, terminal, kind, evidence))
+            return &w->k[i - 1];
+    return NULL;
+}
+
+static leal_err known_add(struct walk *w, struct known **out)
+{
+    if (w->nk == w->ck) {
+        size_t cap = w->ck ? w->ck * 2 : 64;
+        struct known *v = realloc(w->k, cap * sizeof *v);
+        if (v == NULL)
+            return LEAL_E_NO_MEMORY;
+        w->k = v;
+        w->ck = cap;
+    }
+    *out = &w->k[w->nk++];
+    memset(*out, 0, sizeof **out);
+    return LEAL_OK;
+}
+
+/* The range's findings (KNOWN_SQL) into w->k. */
+static leal_err known_read(struct walk *w, int64_t lo, int64_t hi)
+{
+    struct store_stmt *st;
+    struct known *k;
+    leal_err err = store_prep_i64(w->l, KNOWN_SQL, &st, I64S(lo, hi));
+    w->nk = w->nk_read = 0;
+    if (err != LEAL_OK)
+        return err;
+    while (err == LEAL_OK && store_next_row(w->l, st, &err) &&
+           (err = known_add(w, &k)) == LEAL_OK) {
+        k->id = store_col_i64(st, 0);
+        k->card = store_col_i64(st, 1);
+        k->terminal = store_col_i64(st, 2);
+        store_col_text(st, 3, k->kind, sizeof k->kind);
+        store_col_text(st, 4, k->evidence, sizeof k->evidence);
+        store_col_text(st, 5, k->state, sizeof k->state);
+    }
+    store_finalize(st);
+    w->nk_read = w->nk;
+    if (err == LEAL_OK) {
+        w->known_lo = lo;
+        w->known_hi = hi;
+    }
+    return err;
+}
+
+/* The finding as the ledger holds it: *id 0 and *row 0 when it holds none.
+ * A card of the range walked is looked up in w->k (and one recorded is
+ * added there); any other asks the ledger. */
+static leal_err finding_get(struct walk *w, int64_t card, int64_t terminal, const char *kind,
+                            const char *evidence, int *row, int64_t *id, char *state, size_t cap,
+                            struct known **mine)
+{
+    struct store_stmt *st;
+    leal_err err;
+    *mine = NULL;
+    if (card > w->known_lo && card <= w->known_hi) {
+        struct known *k = known_find(w, card, terminal, kind, evidence);
+        *row = k != NULL;
+        if (k != NULL) {
+            *id = k->id;
+            snprintf(state, cap, "%s", k->state);
+            *mine = k;
+        }
+        return LEAL_OK;
+    }
+    if ((err = store_prep_once(w->l, FIND_SQL, &st)) != LEAL_OK)
+        return err;
+    store_bind(st, SVALS(SV_TEXT(kind), SV_I64(card), SV_I64(terminal), SV_TEXT(evidence)));
+    err = store_step(w->l, st, row);
+    if (err == LEAL_OK && *row) {
+        *id = store_col_i64(st, 0);
+        store_col_text(st, 1, state, cap);
+    }
+    store_finalize(st);
+    return err;
+}
+
 static leal_err finding(struct walk *w, int64_t terminal, const char *kind, bool fraud,
                         const char *evidence, const char *detail)
 {
     int64_t card = w->card;
-    struct store_stmt *st;
     char state[12] = "";
     int64_t id = 0;
     int row = 0;
     struct ledger_card c;
+    struct known *k;
     char why[LEDGER_TEXT];
     leal_err err;
-    if ((err = store_prep_once(w->l, FIND_SQL, &st)) != LEAL_OK)
-        return err;
-    store_bind(st, SVALS(SV_TEXT(kind), SV_I64(card), SV_I64(terminal), SV_TEXT(evidence)));
-    err = store_step(w->l, st, &row);
-    if (err == LEAL_OK && row) {
-        id = store_col_i64(st, 0);
-        store_col_text(st, 1, state, sizeof state);
-    }
-    store_finalize(st);
-    if (err != LEAL_OK)
+    if ((err = finding_get(w, card, terminal, kind, evidence, &row, &id, state, sizeof state,
+                           &k)) != LEAL_OK)
         return err;
     if (strcmp(kind, "tamper") != 0)
         w->trouble = true;
     if (row && strcmp(state, "resolved") == 0)
         w->opened++; /* open again (SEEN_SQL) */
+    if (k != NULL && k->seen)
+        return LEAL_OK; /* SEEN_SQL done this run, or recorded by it */
+    if (row && (err = store_exec_i64(w->l, SEEN_SQL, I64S(id, w->run))) == LEAL_OK && k != NULL) {
+        k->seen = true;
+        if (strcmp(k->state, "resolved") == 0)
+            snprintf(k->state, sizeof k->state, "open");
+    }
     if (row)
-        return store_exec_i64(w->l, SEEN_SQL, I64S(id, w->run));
+        return err;
     w->opened++;
+    if (card > w->known_lo && card <= w->known_hi) {
+        if ((err = known_add(w, &k)) != LEAL_OK)
+            return err;
+        *k = (struct known){0, card, terminal, "", "", "open", true};
+        snprintf(k->kind, sizeof k->kind, "%s", kind);
+        snprintf(k->evidence, sizeof k->evidence, "%s", evidence);
+    }
     if ((err = store_write(w->l, INSERT_SQL,
                            SVALS(SV_I64(w->program), SV_I64(card), SV_I64(terminal), SV_TEXT(kind),
                                  SV_I64(fraud), SV_TEXT(evidence), SV_TEXT(detail),
@@ -1011,7 +1143,8 @@ static leal_err range_walk(struct walk *w, int64_t program_id, int64_t card_id, 
     struct store_stmt *st;
     leal_err err;
     w->nh = 0;
-    if ((err = facts(w, lo, hi)) != LEAL_OK)
+    w->known_lo = w->known_hi = 0;
+    if ((err = facts(w, lo, hi)) != LEAL_OK || (err = known_read(w, lo, hi)) != LEAL_OK)
         return err;
     err = ledger_host_change_range(w->l, 0, false, (struct ledger_card_range){lo, hi},
                                    keep_host_change, w);
@@ -1045,6 +1178,7 @@ static leal_err range_walk(struct walk *w, int64_t program_id, int64_t card_id, 
         err = card_walk(w);
     store_finalize(w->tmc);
     w->tmc = NULL;
+    w->known_lo = w->known_hi = 0;
     return err;
 }
 
@@ -1088,6 +1222,7 @@ leal_err ledger_reconcile(struct ledger *l, int64_t program_id, int64_t card_id,
     free(w.m);
     free(w.f);
     free(w.h);
+    free(w.k);
     if (err == LEAL_OK)
         err = ledger_batch_commit(l);
     else

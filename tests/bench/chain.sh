@@ -326,7 +326,7 @@ measure() {
     t0=$(now)
     q "$par" "select count(*) from (select card_id, count(*), max(seq) from terminal_entry group by card_id) x" >/dev/null
     trr=$(secs "$t0" "$(now)")
-    echo "$NAME: reconcile: $tr s ($(grep -c '^waiting' "$T/$BK.rec.out") waiting lines, $(q "$par" "select count(*) from sync_finding") findings); one pass over the taken entries by card (reference): $trr s; ratio $(ratio "$tr" "$trr")"
+    echo "$NAME: reconcile: $tr s ($(grep -c '^waiting' "$T/$BK.rec.out") waiting lines, $(q "$par" "select count(*) from sync_finding") import findings, $(q "$par" "select count(*) from reconcile_finding") reconciliation findings); one pass over the taken entries by card (reference): $trr s; ratio $(ratio "$tr" "$trr")"
     FIG[$BK,reconcile]="$tr s ($(ratio "$tr" "$trr"))"
 
     # The reports over the period.

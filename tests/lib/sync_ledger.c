@@ -7,7 +7,9 @@
 
 #include "tests/lib/ledger_cards.h"
 
-/* The account's seed: euros from cash, points from adjustments. */
+/* The account's seed: euros from cash, points from adjustments, written on
+ * its card at issuance (the journals' cards start with them), so a request
+ * id of the card's: reconciliation does not count them as waiting for it. */
 static leal_err seed(struct ledger *l, const struct sync_ledger_spec *s, int64_t account, int c)
 {
     struct ledger_line lines[4];
@@ -35,7 +37,7 @@ static leal_err seed(struct ledger *l, const struct sync_ledger_spec *s, int64_t
         lines[n] = (struct ledger_line){.account_id = adjust, .amount = -s->seed_points};
         snprintf(lines[n++].asset, sizeof lines[0].asset, "PTS");
     }
-    snprintf(req, sizeof req, "seed-%d", c);
+    snprintf(req, sizeof req, "card:%lld:seed", (long long)(s->first_card + c));
     memset(&e, 0, sizeof e);
     e.program_id = SYNC_LEDGER_PROGRAM;
     e.kind = "topup";
