@@ -185,7 +185,7 @@ if [ "$BK" = pg ]; then
         "${run[@]}" "select * from reconcile_finding order by id"
     }
     ORIG=$(finding_rows "$DB")
-    check_eq "pg: findings to copy: sync, reconcile, one accepted" "1|2|1" \
+    check_eq "pg: findings to copy: sync, reconcile (one accepted, one resolved with its reversal)" "1|3|1" \
         "$(q "select count(*) from sync_finding")|$(q "select count(*) from reconcile_finding")|$(q "select count(*) from reconcile_finding where state = 'accepted'")"
     run_capture "$LEAL" ledger copy --from "$DB" --to "sqlite:$T/copy.db"
     check_eq "pg: ledger copy to an SQLite file" 0 "$RC"
