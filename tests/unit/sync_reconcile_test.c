@@ -146,6 +146,9 @@ static void tap_done(struct till *t, uint8_t op, int64_t amount, int64_t pay)
     t->now.utc_seconds += 60;
 }
 
+/* The TMAC entries the last import() checked, and of them bad. */
+static uint32_t tmac_checked, tmac_bad;
+
 /* The till's journal into the ledger; its entries (after the EPOCH) in e. */
 static unsigned import(struct till *t, struct fixture *f, struct journal_entry *e, unsigned n)
 {
@@ -158,6 +161,8 @@ static unsigned import(struct till *t, struct fixture *f, struct journal_entry *
     assert_int_equal(journal_export(&t->j, buf, EXPORT_CAP, &info), LEAL_OK);
     assert_int_equal(sync_import(f->ledger, &k, buf, info.len, &r), LEAL_OK);
     assert_int_equal(r.taken, got + 1);
+    tmac_checked = r.tmac_checked;
+    tmac_bad = r.tmac_bad;
     free(buf);
     return got;
 }
@@ -537,10 +542,20 @@ static int newest_movement(void *ctx, const struct ledger_movement *m)
  * the card active. With both_torn terminal 2's commit lost its answer too
  * (it reached the card; its balance there settles it unknown): nothing
  * proves which commit the card took, so the doubt stays open and both
- * earns stay credited (45). Reconciling again changes nothing. */
-static void torn_then_same_step(struct fixture *f, bool desfire, unsigned commit, bool t2_first,
-                                bool both_torn)
+ * earns stay credited (45). Reconciling again changes nothing. On an EV3
+ * with the Transaction MAC file (the tills' package floor says so) terminal
+ * 2's earn comes with its TMAC entry, checked ok at import: the same. */
+enum torn_card { TORN_CLASSIC, TORN_EV1, TORN_EV3_TMAC };
+static void torn_then_same_step(struct fixture *f, enum torn_card kind, unsigned commit,
+                                bool t2_first, bool both_torn)
 {
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+    const struct till_package pkg = {.floors = &fl, .floor_count = 1};
+    const struct key_version *kv;
+    uint8_t kvs[LEDGER_KEY_ROLES] = {0};
+    bool tmac = kind == TORN_EV3_TMAC;
+    unsigned nb = (both_torn ? 3u : 1u) + (tmac ? 1u : 0u);
     uint32_t c;
     struct till t1, t2;
     struct terminal_request earn = till_request(TERMINAL_EARN, 1000, 0, 0);
@@ -553,21 +568,28 @@ static void torn_then_same_step(struct fixture *f, bool desfire, unsigned commit
     struct found fd = {0};
     char want[LEDGER_RECONCILE_EVIDENCE], why[LEDGER_TEXT], ea[32], eb[32];
 
-    if (desfire) {
+    if (kind == TORN_EV1) {
         till_make_desfire(f, 3000, 0);
         ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
                     3000);
+    } else if (tmac) {
+        till_make_desfire_tmac(f, "desfire-ev3", 3000, 0, false);
+        ledger_side(f, LEDGER_TECH_DESFIRE_EV3, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
+                    3000);
+        assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_TMAC, &kv), LEAL_OK);
+        kvs[KEY_ROLE_TMAC - 1] = kv->version;
+        assert_int_equal(ledger_card_keys_set(f->ledger, (int64_t)TILL_CARD_ID, kvs), LEAL_OK);
     } else {
         till_make_classic(f, 3000);
         ledger_side(f, LEDGER_TECH_CLASSIC_1K, (const uint8_t *)"\x0a\x0b\x0c\x0d", 4, 3000);
     }
-    till_synced(&t1, f, 1, TILL_NOW);
+    till_keyed_pkg(&t1, f, 1, 1, TILL_NOW, tmac ? &pkg : NULL);
     cardsim_set_tear(reader_sim_card(t1.r), &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND,
                                                                    commit, CARDSIM_TORN_OLD, 0});
     assert_int_equal(till_tap(&t1, &earn, &r), LEAL_OK);
     assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
     t1.now.utc_seconds += 120;
-    till_synced(&t2, f, 2, TILL_NOW + 60);
+    till_keyed_pkg(&t2, f, 2, 2, TILL_NOW + 60, tmac ? &pkg : NULL);
     if (both_torn) {
         cardsim_set_tear(
             reader_sim_card(t2.r),
@@ -588,7 +610,8 @@ static void torn_then_same_step(struct fixture *f, bool desfire, unsigned commit
     assert_int_equal(r.settled_item, JOURNAL_SETTLED_UNKNOWN);
     assert_int_equal(r.after.points, 35);
     if (t2_first) {
-        assert_int_equal(import(&t2, f, b, 4), both_torn ? 3 : 1);
+        assert_int_equal(import(&t2, f, b, 4), nb);
+        assert_int_equal(tmac_checked * 10 + tmac_bad, tmac ? 10u : 0u);
         assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k1), LEAL_OK);
         desk_fixture_balances(f, f->account, 3000, 35); /* terminal 2's earn alone */
         assert_int_equal(import(&t1, f, a, 4), 3);      /* earn, settle, balance */
@@ -596,7 +619,8 @@ static void torn_then_same_step(struct fixture *f, bool desfire, unsigned commit
         assert_int_equal(import(&t1, f, a, 4), 3);
         assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k1), LEAL_OK);
         desk_fixture_balances(f, f->account, 3000, 35); /* terminal 1's earn alone */
-        assert_int_equal(import(&t2, f, b, 4), both_torn ? 3 : 1);
+        assert_int_equal(import(&t2, f, b, 4), nb);
+        assert_int_equal(tmac_checked * 10 + tmac_bad, tmac ? 10u : 0u);
     }
     till_close(&t1);
     till_close(&t2);
@@ -608,6 +632,10 @@ static void torn_then_same_step(struct fixture *f, bool desfire, unsigned commit
     assert_int_equal(a[1].op, JOURNAL_OP_SETTLE);
     assert_int_equal(a[1].item, JOURNAL_SETTLED_UNKNOWN);
     assert_int_equal(a[1].counter_before, c + 1);
+    if (tmac) { /* terminal 2's commit answered: its TMAC entry, checked ok */
+        assert_int_equal(b[1].op, JOURNAL_OP_TMAC);
+        assert_int_equal(b[1].ref_seq, b[0].seq);
+    }
     if (both_torn) {
         assert_int_equal(b[1].op, JOURNAL_OP_SETTLE);
         assert_int_equal(b[1].item, JOURNAL_SETTLED_UNKNOWN);
@@ -669,32 +697,37 @@ static void torn_then_same_step(struct fixture *f, bool desfire, unsigned commit
 
 static void test_desfire_torn_then_same_step(void **state)
 {
-    torn_then_same_step(*state, true, 9, false, false); /* the commit, after an EV1's probe */
+    torn_then_same_step(*state, TORN_EV1, 9, false, false); /* the commit, after an EV1's probe */
 }
 
 static void test_classic_torn_then_same_step(void **state)
 {
-    torn_then_same_step(*state, false, 23, false, false); /* the slot's last block */
+    torn_then_same_step(*state, TORN_CLASSIC, 23, false, false); /* the slot's last block */
 }
 
 static void test_desfire_torn_then_same_step_other_order(void **state)
 {
-    torn_then_same_step(*state, true, 9, true, false);
+    torn_then_same_step(*state, TORN_EV1, 9, true, false);
 }
 
 static void test_classic_torn_then_same_step_other_order(void **state)
 {
-    torn_then_same_step(*state, false, 23, true, false);
+    torn_then_same_step(*state, TORN_CLASSIC, 23, true, false);
 }
 
 static void test_desfire_both_torn_at_same_step(void **state)
 {
-    torn_then_same_step(*state, true, 9, false, true);
+    torn_then_same_step(*state, TORN_EV1, 9, false, true);
 }
 
 static void test_classic_both_torn_at_same_step(void **state)
 {
-    torn_then_same_step(*state, false, 23, true, true);
+    torn_then_same_step(*state, TORN_CLASSIC, 23, true, true);
+}
+
+static void test_ev3_tmac_torn_then_same_step(void **state)
+{
+    torn_then_same_step(*state, TORN_EV3_TMAC, 8, false, false); /* the commit */
 }
 
 /* A DESFire card paid with at terminal 1, at terminal 2 (its clock at
@@ -1812,6 +1845,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_desfire_both_torn_at_same_step, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_both_torn_at_same_step, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ev3_tmac_torn_then_same_step, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_gap_waits_for_the_terminal, desk_fixture_setup,
                                         desk_fixture_teardown),
