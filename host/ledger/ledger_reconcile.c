@@ -449,13 +449,15 @@ static leal_err reversed_finding(struct walk *w, const struct obs *h, const char
     return LEAL_OK;
 }
 
-/* A refusal of the reversal: the account no longer holds what the torn
- * operation credited, or something reversed it already; the doubt stays. */
+/* A refusal of the reversal, before it wrote anything: the account no
+ * longer holds what the torn operation credited, or something reversed it
+ * already; the doubt stays. (A failure after the post, a bono's deferred
+ * revenue, fails the run, which keeps nothing of it.) */
 static bool reversal_refused(leal_err err)
 {
     return err == LEAL_E_INSUFFICIENT_FUNDS || err == LEAL_E_ALREADY_VOIDED ||
            err == LEAL_E_VOID_OF_VOID || err == LEAL_E_UNKNOWN_ID ||
-           err == LEAL_E_IDEMPOTENCY_CONFLICT || err == LEAL_E_LEDGER_BONO_DEFERRED;
+           err == LEAL_E_IDEMPOTENCY_CONFLICT;
 }
 
 /* Torn h (a settle of its terminal named it) against answered o at the same

@@ -544,11 +544,17 @@ static int newest_movement(void *ctx, const struct ledger_movement *m)
  * proves which commit the card took, so the doubt stays open and both
  * earns stay credited (45). Reconciling again changes nothing. On an EV3
  * with the Transaction MAC file (the tills' package floor says so) terminal
- * 2's earn comes with its TMAC entry, checked ok at import: the same. */
+ * 2's earn comes with its TMAC entry, checked ok at import: the same.
+ * With OTHER_SPENT terminal 2's commit was answered but the account spent
+ * 40 of its 45 points before reconciliation: the reversal of 10 is refused
+ * (the account does not hold them), nothing is written, the doubt stays. */
 enum torn_card { TORN_CLASSIC, TORN_EV1, TORN_EV3_TMAC };
+enum torn_other { OTHER_ANSWERED, OTHER_TORN, OTHER_SPENT };
 static void torn_then_same_step(struct fixture *f, enum torn_card kind, unsigned commit,
-                                bool t2_first, bool both_torn)
+                                bool t2_first, enum torn_other other)
 {
+    bool both_torn = other == OTHER_TORN, hold = other != OTHER_ANSWERED;
+    int64_t held_points = other == OTHER_SPENT ? 5 : 45;
     struct package_floor fl = {
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
     const struct till_package pkg = {.floors = &fl, .floor_count = 1};
@@ -642,13 +648,15 @@ static void torn_then_same_step(struct fixture *f, enum torn_card kind, unsigned
         assert_int_equal(b[1].ref_seq, b[0].seq);
     }
     desk_fixture_balances(f, f->account, 3000, 45); /* both earns posted at import */
+    if (other == OTHER_SPENT)
+        desk_fixture_post_points(f, f->account, -40, "spent-before-reconcile");
 
     assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
     assert_int_equal(k.cards, 1);
     assert_int_equal(k.found, 1);
     assert_int_equal(k.fraud + k.blocked, 0);
-    assert_int_equal(k.open, both_torn ? 1 : 0);
-    assert_int_equal(k.resolved, both_torn ? 0 : 1);
+    assert_int_equal(k.open, hold ? 1 : 0);
+    assert_int_equal(k.resolved, hold ? 0 : 1);
     assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, true, keep, &fd), LEAL_OK);
     assert_int_equal(fd.n, 1);
     ev(&a[0], ea, sizeof ea);
@@ -660,9 +668,14 @@ static void torn_then_same_step(struct fixture *f, enum torn_card kind, unsigned
     assert_int_equal(fd.v[0].terminal_id, 1);
     assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &card), LEAL_OK);
     assert_int_equal(card.status, LEDGER_CARD_ACTIVE);
-    if (both_torn) {
+    if (hold) {
         assert_string_equal(fd.v[0].state, "open");
-        desk_fixture_balances(f, f->account, 3000, 45);
+        desk_fixture_balances(f, f->account, 3000, held_points);
+        if (other == OTHER_SPENT) { /* no reversal: the newest entry is the spend */
+            assert_int_equal(ledger_history(f->ledger, f->account, 0, 1, newest_movement, &m),
+                             LEAL_OK);
+            assert_int_equal(m.amount, -40);
+        }
     } else {
         /* The reversal: the account's newest entry, keyed by the torn one. */
         assert_int_equal(ledger_history(f->ledger, f->account, 0, 1, newest_movement, &m), LEAL_OK);
@@ -687,47 +700,54 @@ static void torn_then_same_step(struct fixture *f, enum torn_card kind, unsigned
     /* Again: the same finding, nothing new, nothing moved. */
     assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
     assert_int_equal(k.found + k.fraud + k.blocked + k.resolved, 0);
-    assert_int_equal(k.open, both_torn ? 1 : 0);
+    assert_int_equal(k.open, hold ? 1 : 0);
     memset(&fd, 0, sizeof fd);
     assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, true, keep, &fd), LEAL_OK);
     assert_int_equal(fd.n, 1);
-    assert_string_equal(fd.v[0].state, both_torn ? "open" : "resolved");
-    desk_fixture_balances(f, f->account, 3000, both_torn ? 45 : 35);
+    assert_string_equal(fd.v[0].state, hold ? "open" : "resolved");
+    desk_fixture_balances(f, f->account, 3000, hold ? held_points : 35);
 }
 
 static void test_desfire_torn_then_same_step(void **state)
 {
-    torn_then_same_step(*state, TORN_EV1, 9, false, false); /* the commit, after an EV1's probe */
+    torn_then_same_step(*state, TORN_EV1, 9, false,
+                        OTHER_ANSWERED); /* the commit, after an EV1's probe */
 }
 
 static void test_classic_torn_then_same_step(void **state)
 {
-    torn_then_same_step(*state, TORN_CLASSIC, 23, false, false); /* the slot's last block */
+    torn_then_same_step(*state, TORN_CLASSIC, 23, false,
+                        OTHER_ANSWERED); /* the slot's last block */
 }
 
 static void test_desfire_torn_then_same_step_other_order(void **state)
 {
-    torn_then_same_step(*state, TORN_EV1, 9, true, false);
+    torn_then_same_step(*state, TORN_EV1, 9, true, OTHER_ANSWERED);
 }
 
 static void test_classic_torn_then_same_step_other_order(void **state)
 {
-    torn_then_same_step(*state, TORN_CLASSIC, 23, true, false);
+    torn_then_same_step(*state, TORN_CLASSIC, 23, true, OTHER_ANSWERED);
 }
 
 static void test_desfire_both_torn_at_same_step(void **state)
 {
-    torn_then_same_step(*state, TORN_EV1, 9, false, true);
+    torn_then_same_step(*state, TORN_EV1, 9, false, OTHER_TORN);
 }
 
 static void test_classic_both_torn_at_same_step(void **state)
 {
-    torn_then_same_step(*state, TORN_CLASSIC, 23, true, true);
+    torn_then_same_step(*state, TORN_CLASSIC, 23, true, OTHER_TORN);
+}
+
+static void test_desfire_torn_reversal_refused(void **state)
+{
+    torn_then_same_step(*state, TORN_EV1, 9, false, OTHER_SPENT);
 }
 
 static void test_ev3_tmac_torn_then_same_step(void **state)
 {
-    torn_then_same_step(*state, TORN_EV3_TMAC, 8, false, false); /* the commit */
+    torn_then_same_step(*state, TORN_EV3_TMAC, 8, false, OTHER_ANSWERED); /* the commit */
 }
 
 /* A DESFire card paid with at terminal 1, at terminal 2 (its clock at
@@ -1847,6 +1867,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_classic_both_torn_at_same_step, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_ev3_tmac_torn_then_same_step, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_torn_reversal_refused, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_gap_waits_for_the_terminal, desk_fixture_setup,
                                         desk_fixture_teardown),
