@@ -55,8 +55,9 @@ static int print_one(void *ctx, const struct ledger_reconcile_finding *f)
     lcli_time_str(f->found_at, at, sizeof at);
     printf("finding %lld  %s  %-8s %s%s  %s", (long long)f->id, at, f->kind,
            f->fraud ? "FRAUD " : "", f->state, f->detail);
-    if (strcmp(f->state, "accepted") == 0)
-        printf("  [accepted by %s: %s]", f->operator_name[0] ? f->operator_name : "?", f->reason);
+    if (strcmp(f->state, "accepted") == 0 || (strcmp(f->state, "resolved") == 0 && f->reason[0]))
+        printf("  [%s by %s: %s]", f->state, f->operator_name[0] ? f->operator_name : "?",
+               f->reason);
     printf("  (evidence: %s)\n", f->evidence);
     return 0;
 }

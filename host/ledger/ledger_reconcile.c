@@ -8,9 +8,11 @@
 
 #include "amount.h"
 #include "cardlayout/layout.h"
+#include "cardlayout/records/state.h"
 #include "firmware/core/journal.h"
 #include "ledger_host_change.h"
 #include "ledger_qr.h"
+#include "ledger_terminal.h"
 #include "store.h"
 
 /* Every entry naming a card, card by card, in the terminals' time order. */
@@ -65,6 +67,15 @@
 #define INSERT_SQL                                                                                 \
     "INSERT INTO reconcile_finding(program_id, card_id, terminal_id, kind, fraud, evidence, "      \
     "detail, found_at, state, run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open', ?9)"
+/* A doubt reconciliation settled by reversing the torn operation it names
+ * (torn_settled): recorded resolved, with the reversal named in its reason. */
+#define REVERSED_INSERT_SQL                                                                        \
+    "INSERT INTO reconcile_finding(program_id, card_id, terminal_id, kind, fraud, evidence, "      \
+    "detail, found_at, state, reason, operator, closed_at, run) VALUES (?1, ?2, ?3, 'doubt', 0, "  \
+    "?4, ?5, ?6, 'resolved', ?7, 'reconcile', ?6, ?8)"
+#define REVERSED_UPDATE_SQL                                                                        \
+    "UPDATE reconcile_finding SET state = 'resolved', reason = ?2, operator = 'reconcile', "       \
+    "closed_at = ?3, run = ?4 WHERE id = ?1"
 #define SEEN_SQL                                                                                   \
     "UPDATE reconcile_finding SET run = ?2, state = CASE state WHEN 'resolved' THEN 'open' ELSE "  \
     "state END, closed_at = CASE state WHEN 'resolved' THEN NULL ELSE closed_at END WHERE id = ?1"
@@ -112,6 +123,11 @@ struct obs {
     uint32_t points, purse;
     bool purse_read;
     uint32_t ref_epoch, ref_seq; /* a SETTLE's: the operation it names */
+    /* The card's state seq before the operation as its entry's state lines
+     * say (seq_known), the terminal's word (an earn's, JOURNAL.md "State
+     * lines"). */
+    uint32_t seq_before;
+    bool seq_known;
 };
 
 /* A TMAC entry as the TMC check needs it: the TMC, whether the card's TMV
@@ -122,6 +138,9 @@ struct tmc_obs {
     uint32_t tmc, terminal, epoch, seq, ref_epoch, ref_seq;
     uint32_t before; /* taps; the tap's Debit counter 1 makes after = before + 1 */
     bool holds;
+    /* The state seq the card's ReadData returned, MACed into the TMV. */
+    uint32_t seq_read;
+    bool seq_known;
 };
 
 /* A card of the range being walked as FACTS_SQL read it before the range's
@@ -159,7 +178,7 @@ struct walk {
     struct store_stmt *tmc;
     bool tmc_row;
     struct tmc_obs *m;
-    size_t m_cap;
+    size_t m_cap, nm;
     /* The range's facts and host changes waiting (ledger_host_change_range),
      * by card id; how many findings of the card being walked its walk made
      * open (new, or resolved and seen again). */
@@ -483,6 +502,191 @@ static leal_err step(struct walk *w, size_t i, uint32_t *high, size_t *high_at, 
     return LEAL_OK;
 }
 
+/* An operation of a terminal that writes the card (earn .. void). */
+static bool writes(const struct obs *o)
+{
+    return o->op >= JOURNAL_OP_EARN && o->op <= JOURNAL_OP_VOID;
+}
+
+/* The SETTLE of h's terminal that names h (its commit had no answer), or NULL. */
+static const struct obs *settle_of(const struct walk *w, const struct obs *h)
+{
+    for (size_t k = 0; k < w->n; k++) {
+        const struct obs *o = &w->v[k];
+        if (o->op == JOURNAL_OP_SETTLE && o->terminal == h->terminal && o->ref_epoch == h->epoch &&
+            o->ref_seq == h->seq)
+            return o;
+    }
+    return NULL;
+}
+
+/* The TMAC entry reporting o whose TMV holds (the card's word that o's
+ * commit happened, and what it read), or NULL. */
+static const struct tmc_obs *proof_of(const struct walk *w, const struct obs *o)
+{
+    for (size_t k = 0; k < w->nm; k++) {
+        const struct tmc_obs *m = &w->m[k];
+        if (m->holds && m->terminal == o->terminal && m->ref_epoch == o->epoch &&
+            m->ref_seq == o->seq)
+            return m;
+    }
+    return NULL;
+}
+
+/* An answered commit of another terminal (or another of h's) that took the
+ * step torn h claims: o, not named by a settle (a commit with no answer
+ * gets one at the card's next tap there), that began at h's counter before;
+ * where either entry carries no counter (a tap whose TMC stands for it),
+ * o proved by the card's TMV (a TMAC entry checked ok) to have read the
+ * state seq h's state lines say h began at. Into *what, the step. */
+static const struct obs *same_step(const struct walk *w, const struct obs *h, char *what,
+                                   size_t cap)
+{
+    for (size_t k = 0; k < w->n; k++) {
+        const struct obs *o = &w->v[k];
+        const struct tmc_obs *m;
+        if (o == h || !writes(o) || settle_of(w, o) != NULL)
+            continue;
+        if (h->after > h->before && o->after > o->before) {
+            if (o->before != h->before)
+                continue;
+            snprintf(what, cap, "counter %u", h->before);
+            return o;
+        }
+        if (h->seq_known && (m = proof_of(w, o)) != NULL && m->seq_known &&
+            m->seq_read == h->seq_before) {
+            snprintf(what, cap, "seq %u", h->seq_before);
+            return o;
+        }
+    }
+    return NULL;
+}
+
+static leal_err reversed_finding(struct walk *w, const struct obs *h, const char *ev,
+                                 const char *detail, const char *reason, int64_t id)
+{
+    leal_err err;
+    w->c->resolved++;
+    if (id != 0)
+        return store_write(w->l, REVERSED_UPDATE_SQL,
+                           SVALS(SV_I64(id), SV_TEXT(reason), SV_I64(ledger_now()), SV_I64(w->run)),
+                           NULL);
+    if ((err = store_write(w->l, REVERSED_INSERT_SQL,
+                           SVALS(SV_I64(w->program), SV_I64(w->card), SV_I64(h->terminal),
+                                 SV_TEXT(ev), SV_TEXT(detail), SV_I64(ledger_now()),
+                                 SV_TEXT(reason), SV_I64(w->run)),
+                           NULL)) != LEAL_OK)
+        return err;
+    w->c->found++;
+    return LEAL_OK;
+}
+
+/* A refusal of the reversal, before it wrote anything: the account no
+ * longer holds what the torn operation credited, or something reversed it
+ * already; the doubt stays. (A failure after the post, a bono's deferred
+ * revenue, fails the run, which keeps nothing of it.) */
+static bool reversal_refused(leal_err err)
+{
+    return err == LEAL_E_INSUFFICIENT_FUNDS || err == LEAL_E_ALREADY_VOIDED ||
+           err == LEAL_E_VOID_OF_VOID || err == LEAL_E_UNKNOWN_ID ||
+           err == LEAL_E_IDEMPOTENCY_CONFLICT;
+}
+
+/* Torn h (a settle of its terminal named it) against answered o at the same
+ * step: had h's commit reached the card, the card would have been past that
+ * step when o read it, or o's read would have come after h's commit; either
+ * way o could not have read it there. So h never reached a genuine card
+ * (and a copy's value does not count): it is reversed as a settle 'not
+ * done' reverses at import (ledger_terminal_reverse, keyed by h), and the
+ * doubt it would be is recorded resolved with that reversal (a person's
+ * accepted doubt stands). *gone: h no longer stands (leave it out of the
+ * walk). */
+static leal_err torn_one(struct walk *w, const struct obs *h, const struct obs *settle,
+                         const struct obs *o, const char *what, bool *gone)
+{
+    char ev[LEDGER_RECONCILE_EVIDENCE], detail[LEDGER_RECONCILE_DETAIL], reason[LEDGER_TEXT];
+    char a[32], b[32], state[12] = "";
+    struct ledger_terminal_reversal rq;
+    struct fact *f;
+    struct store_stmt *st;
+    int64_t id = 0, entry = 0;
+    int row = 0;
+    bool done = false;
+    leal_err err;
+    *gone = false;
+    name(h, a, sizeof a);
+    name(o, b, sizeof b);
+    snprintf(ev, sizeof ev, "%s then %s at %s", a, b, what);
+    if ((err = store_prep_once(w->l, FIND_SQL, &st)) != LEAL_OK)
+        return err;
+    store_bind(st, SVALS(SV_TEXT("doubt"), SV_I64(w->card), SV_I64(h->terminal), SV_TEXT(ev)));
+    err = store_step(w->l, st, &row);
+    if (err == LEAL_OK && row) {
+        id = store_col_i64(st, 0);
+        store_col_text(st, 1, state, sizeof state);
+    }
+    store_finalize(st);
+    if (err != LEAL_OK || strcmp(state, "accepted") == 0)
+        return err;
+    snprintf(reason, sizeof reason,
+             "reconcile: %s never reached the card: its commit had no answer and %s, answered, "
+             "took the same step (%s)",
+             a, b, what);
+    rq = (struct ledger_terminal_reversal){h->terminal,   h->epoch,    h->seq,
+                                           settle->epoch, settle->seq, reason};
+    err = ledger_terminal_reverse(w->l, &rq, &entry, &done);
+    if (reversal_refused(err) || (err == LEAL_OK && !done))
+        return LEAL_OK; /* the walk finds the doubt */
+    if (err != LEAL_OK)
+        return err;
+    *gone = true;
+    if (entry != 0)
+        snprintf(reason, sizeof reason,
+                 "reversed by entry %lld: %s had no answer, %s answered at "
+                 "the same step (%s)",
+                 (long long)entry, a, b, what);
+    else
+        snprintf(reason, sizeof reason,
+                 "nothing to reverse: %s had no answer, %s answered at the "
+                 "same step (%s)",
+                 a, b, what);
+    snprintf(detail, sizeof detail,
+             "card %lld: %s's commit had no answer (settled) and %s, answered, took the same step "
+             "(%s): %s never reached the card; reversed",
+             (long long)w->card, a, b, what, a);
+    if ((err = reversed_finding(w, h, ev, detail, reason, id)) != LEAL_OK)
+        return err;
+    /* The balance check reads the account as it is now. */
+    f = w->nf ? bsearch(&w->card, w->f, w->nf, sizeof *w->f, fact_cmp) : NULL;
+    if (f != NULL && entry != 0 &&
+        ((err = ledger_balance(w->l, f->account, "PTS", &f->pts)) != LEAL_OK ||
+         (err = ledger_balance(w->l, f->account, "EUR", &f->eur)) != LEAL_OK))
+        return err;
+    return LEAL_OK;
+}
+
+/* Every torn operation of the card that an answered commit proves never
+ * reached it (torn_one), reversed and left out of the walk. When every
+ * commit at that step had no answer, nothing proves which one the card
+ * took: the walk's doubt stays for a person. */
+static leal_err torn_settled(struct walk *w)
+{
+    size_t k = 0;
+    leal_err err = LEAL_OK;
+    for (size_t i = 0; i < w->n; i++) {
+        const struct obs *h = &w->v[i], *settle, *o;
+        char what[32];
+        bool gone = false;
+        if (err == LEAL_OK && h->op != JOURNAL_OP_VOID && writes(h) &&
+            (settle = settle_of(w, h)) != NULL && (o = same_step(w, h, what, sizeof what)) != NULL)
+            err = torn_one(w, h, settle, o, what, &gone);
+        if (!gone)
+            w->v[k++] = w->v[i];
+    }
+    w->n = k;
+    return err;
+}
+
 /* The card's newest state against its account, when everything is in. The
  * account also holds the host's changes still waiting for the card
  * (ledger_host_change.h: a bonus or an adjustment the terminals it was
@@ -711,6 +915,12 @@ static leal_err tmc_rows(struct walk *w, size_t *n)
                 w->m = v;
                 w->m_cap = cap;
             }
+            struct state_body sb;
+            uint64_t cid = 0;
+            uint8_t version = 0;
+            bool seq_known =
+                state_file_decode(x.state_before, STATE_FILE_LEN, &version, &cid, &sb) == LEAL_OK &&
+                cid == t.card_id;
             w->m[(*n)++] = (struct tmc_obs){x.tmc,
                                             t.terminal_id,
                                             t.epoch,
@@ -718,7 +928,9 @@ static leal_err tmc_rows(struct walk *w, size_t *n)
                                             t.ref_epoch,
                                             t.ref_seq,
                                             (uint32_t)(LAYOUT_COUNTER_START - x.counter),
-                                            store_col_i64(w->tmc, 2) != 0};
+                                            store_col_i64(w->tmc, 2) != 0,
+                                            seq_known ? sb.seq : 0,
+                                            seq_known};
         } /* else taken, so decoded once: the import's tamper finding says the rest */
         w->tmc_row = store_next_row(w->l, w->tmc, &err) != 0;
         if (err != LEAL_OK)
@@ -733,9 +945,9 @@ static leal_err tmc_walk(struct walk *w)
 {
     const struct tmc_obs *prev = NULL;
     struct unrep *u = NULL;
-    size_t n, nu = 0;
+    size_t n = w->nm, nu = 0;
     bool desfire = false;
-    leal_err err = tmc_rows(w, &n);
+    leal_err err = LEAL_OK;
     for (size_t i = 0; i < w->n && !desfire; i++)
         desfire = w->v[i].kind == JOURNAL_CARD_DESFIRE;
     if (err != LEAL_OK || !desfire || n == 0) /* a Classic has no TMC: no look for one */
@@ -767,6 +979,15 @@ static leal_err card_walk(struct walk *w)
     w->c->cards++;
     w->trouble = false;
     w->desk_seen = f ? f->last_counter : 0;
+    if ((err = tmc_rows(w, &w->nm)) != LEAL_OK || (err = torn_settled(w)) != LEAL_OK) {
+        w->n = 0;
+        w->opened = 0;
+        return err;
+    }
+    if (w->n == 0) {
+        w->opened = 0;
+        return LEAL_OK;
+    }
     card_order(w->v, w->n);
     high = w->v[0].after;
     for (size_t i = 1; i < w->n && err == LEAL_OK; i++)
@@ -875,7 +1096,16 @@ static leal_err observe(struct walk *w, struct store_stmt *st)
                                 e.card_kind == JOURNAL_CARD_CLASSIC || e.op == JOURNAL_OP_PAY ||
                                     e.op == JOURNAL_OP_PAY_EARN || e.op == JOURNAL_OP_BALANCE,
                                 e.ref_epoch,
-                                e.ref_seq};
+                                e.ref_seq,
+                                0,
+                                false};
+    if (e.op >= JOURNAL_OP_EARN && e.op <= JOURNAL_OP_VOID) {
+        struct state_body sb;
+        bool found = false;
+        journal_state_of(&e, &sb, &found);
+        w->v[w->n - 1].seq_before = sb.seq;
+        w->v[w->n - 1].seq_known = found;
+    }
     return LEAL_OK;
 }
 

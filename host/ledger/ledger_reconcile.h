@@ -16,7 +16,21 @@
  *            decides (a restored dump looks the same). A SETTLE naming it
  *            (unknown, or an old journal's done) does not confirm it: its
  *            commit had no answer, and the card's counter after is also
- *            where the other terminal's tap left it;
+ *            where the other terminal's tap left it. When another commit
+ *            that took the same step was answered (no settle names it; for
+ *            entries without a counter, a TMAC entry whose TMV holds read
+ *            the state seq the torn entry's state lines began at), the torn
+ *            one cannot have reached the card (had it, the card would have
+ *            been past that step at the other's read, or the other's commit
+ *            after it could not have read it there): it is reversed
+ *            (ledger_terminal_reverse: a void keyed by its settle, operator
+ *            "reconcile") in the run's transaction and left out of the walk,
+ *            and its doubt recorded resolved, operator "reconcile", the
+ *            reason naming the reversal (once: the torn entry is undone, so
+ *            a later run or the journals in the other order find nothing);
+ *            a person's accepted doubt stands, and a reversal the ledger
+ *            refuses (the account no longer holds the points) leaves it
+ *            open. Every commit at the step unanswered: it stays open;
  *   clone    the same counter seen twice with different contents after
  *            the first was confirmed (a copy, or a restored dump): fraud;
  *   rollback the counter below what was seen before (a restored dump): fraud;

@@ -25,6 +25,9 @@
     "UPDATE terminal_entry SET outcome = 'undone' WHERE terminal_id = ?1 AND epoch = ?2 AND seq "  \
     "= "                                                                                           \
     "?3 AND outcome IN ('posted','held')"
+#define TE_REVERSED_SQL                                                                            \
+    "UPDATE terminal_entry SET outcome = 'undone' WHERE terminal_id = ?1 AND epoch = ?2 AND seq "  \
+    "= ?3 AND outcome IN ('posted','held','recorded')"
 #define TE_HOST_BEFORE_SQL                                                                         \
     "UPDATE terminal_entry SET host_before = ?4 WHERE terminal_id = ?1 AND epoch = ?2 AND seq = "  \
     "?3"
@@ -899,6 +902,76 @@ leal_err ledger_terminal_retry_held(struct ledger *l, const struct ledger_termin
         err = retry_one(l, a, raw[i], len[i], posted);
     free(raw);
     return err;
+}
+
+leal_err ledger_terminal_reverse(struct ledger *l, const struct ledger_terminal_reversal *rq,
+                                 int64_t *entry_id, bool *done)
+{
+    struct journal_entry s, was;
+    struct ledger_entry le;
+    struct txc_slot *c;
+    struct te_row r;
+    struct lines ls;
+    int64_t reverses = 0;
+    int row = 0;
+    bool replayed = false;
+    leal_err err;
+    *entry_id = 0;
+    *done = false;
+    if ((err = te_get(l, rq->terminal_id, rq->epoch, rq->seq, &r)) != LEAL_OK)
+        return err;
+    if (!r.found || strcmp(r.outcome, "undone") == 0 ||
+        journal_entry_decode(r.raw, r.raw_len, &was) != LEAL_OK || was.card_id == 0 ||
+        was.card_id > INT64_MAX)
+        return LEAL_OK;
+    /* The SETTLE 'not done' the terminal could not write, as host_undo reads it. */
+    memset(&s, 0, sizeof s);
+    s.op = JOURNAL_OP_SETTLE;
+    s.item = JOURNAL_SETTLED_NOT_DONE;
+    s.terminal_id = (uint32_t)rq->terminal_id;
+    s.epoch = rq->settle_epoch;
+    s.seq = rq->settle_seq;
+    s.ref_epoch = rq->epoch;
+    s.ref_seq = rq->seq;
+    s.card_id = was.card_id;
+    memset(&ls, 0, sizeof ls);
+    if (strcmp(r.outcome, "posted") == 0 && (err = void_lines(l, &s, &ls, &reverses)) != LEAL_OK)
+        return err;
+    if (ls.n > 0) {
+        if ((err = store_card_get(l, (int64_t)was.card_id, &c, &row)) != LEAL_OK)
+            return err;
+        if (!row) {
+            store_set_msg(l, "card %llu is not in the ledger", (unsigned long long)was.card_id);
+            return LEAL_E_UNKNOWN_ID;
+        }
+        memset(&le, 0, sizeof le);
+        le.program_id = c->v2;
+        le.kind = "void";
+        le.terminal_id = rq->terminal_id;
+        le.terminal_epoch = rq->settle_epoch;
+        le.terminal_seq = rq->settle_seq;
+        le.operator_name = "reconcile";
+        le.reason = rq->reason;
+        le.reverses = reverses;
+        le.card_id = (int64_t)was.card_id;
+        le.nlines = ls.n;
+        le.lines = ls.v;
+        if ((err = ledger_post(l, &le, entry_id, &replayed)) != LEAL_OK) {
+            *entry_id = 0;
+            return err;
+        }
+        if (ls.bono_revenue != 0 && !replayed &&
+            (err = ledger_bono_use_posted(l, c->v, ls.bono_id, ls.bono_revenue)) != LEAL_OK) {
+            *entry_id = 0;
+            return err == LEAL_E_UNKNOWN_ID ? LEAL_E_LEDGER_BONO_DEFERRED : err;
+        }
+    }
+    if ((err = host_undo(l, &s)) != LEAL_OK ||
+        (err = store_exec_i64(l, TE_REVERSED_SQL, I64S(rq->terminal_id, rq->epoch, rq->seq))) !=
+            LEAL_OK)
+        return err;
+    *done = true;
+    return LEAL_OK;
 }
 
 leal_err ledger_terminal_last_taken(struct ledger *l, int64_t terminal_id,

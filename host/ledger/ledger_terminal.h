@@ -114,6 +114,32 @@ LEAL_MUST_CHECK leal_err ledger_terminal_retry_held(struct ledger *l,
                                                     const struct ledger_terminal_accounts *a,
                                                     uint32_t *posted);
 
+/* Reconciliation's proof that a taken operation never reached the card (an
+ * answered commit elsewhere took the step its torn commit claims,
+ * ledger_reconcile.h): the operation (terminal, epoch, seq) and the SETTLE
+ * of its terminal that named it (settle_epoch, settle_seq: where a finding
+ * about host changes it carried is recorded). */
+struct ledger_terminal_reversal {
+    int64_t terminal_id;
+    uint32_t epoch, seq;
+    uint32_t settle_epoch, settle_seq;
+    const char *reason; /* why, for the account's history */
+};
+/* Reverses it as a SETTLE 'not done' does at import: an entry of kind void
+ * negating what the operation posted, keyed by the SETTLE's terminal,
+ * epoch and sequence as a settle 'not done' is (a terminal's entry, so it
+ * never waits for the card as a host change; a SETTLE names one operation,
+ * so the key is that operation's), operator "reconcile" (*entry_id; 0 when
+ * the operation posted nothing); the operation marked
+ * undone (reconciliation walks it no more), the host changes it carried
+ * waiting again. An operation no longer standing (undone, not taken) does
+ * nothing (*done false). In the caller's batch; a refusal of the ledger
+ * (the account no longer holds what it credited: LEAL_E_INSUFFICIENT_FUNDS,
+ * LEAL_E_ALREADY_VOIDED) writes nothing and is returned. */
+LEAL_MUST_CHECK leal_err ledger_terminal_reverse(struct ledger *l,
+                                                 const struct ledger_terminal_reversal *rq,
+                                                 int64_t *entry_id, bool *done);
+
 /* Where a finding is: the entry (epoch, seq; seq 0 the export as a whole)
  * and the card it names (0: none). */
 struct ledger_terminal_at {

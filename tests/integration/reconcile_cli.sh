@@ -117,6 +117,58 @@ check_match "its row says what each side holds" \
     "  balance  open  card 1003 shows 45 points \(0 cents not read\) after t3/e1796290200/s2; its account 12 holds 5 points and 0 cents: find the operation missing on one side  \(evidence: " \
     "$OUT"
 
+# A torn earn (issue 19): card 1004's earn at terminal 4 had no answer and
+# the card, back there, was at its counter after (settled: the old item
+# done, read as unknown); terminal 5's earn, answered, took the same step
+# from counter 10. Terminal 4's commit cannot have reached the card: the
+# import after terminal 5's reverses it (a void keyed by terminal 4's
+# settle, operator reconcile) and records the doubt resolved with that
+# reversal; the account ends at the card's 5 points, the card active.
+# Imported and reconciled again: nothing changes.
+for t in 4 5; do "$LEAL" terminal add --store 1 --name "caja $t" >/dev/null; done
+"$LEAL" account add --program 7 >/dev/null
+"$LEAL" account add-card 13 --card-id 1004 --uid 04112233445599 --tech desfire-ev2 --status active >/dev/null
+gen --terminal 4 --time 1796290300 <<EOF
+card 1004 desfire 0 0
+doubt 1004 500 5
+settle 1004 done
+balance 1004
+export $T/t4
+EOF
+gen --terminal 5 --time 1796290400 <<EOF
+card 1004 desfire 0 0
+earn 1004 500 5
+export $T/t5
+EOF
+run_capture "$LEAL" sync import "$T/t4"
+check_eq "terminal 4: its earn posted, nothing to say yet; the account 5 points" \
+    "0||5" "$RC|$(grep '^reconcile' <<<"$OUT")|$(q "select amount from balance where account_id = 13 and asset = 'PTS'")"
+run_capture "$LEAL" sync import "$T/t5"
+check_eq "terminal 5: one finding, resolved at once (the open one is card 1003's balance)" \
+    "0|reconcile: 1 new finding(s) (0 fraud, 0 card(s) blocked), 1 open: leal reconcile lists them" \
+    "$RC|$(grep '^reconcile' <<<"$OUT")"
+EV4="t4/e1796290300/s2 then t5/e1796290400/s2 at counter 10"
+REV=$(q "select id from entry where terminal_id = 4 and terminal_seq = 3")
+check_eq "the reversal: a void of terminal 4's earn keyed by its settle, operator reconcile, in the account's history" \
+    "void|-5|reconcile|reconcile: t4/e1796290300/s2 never reached the card: its commit had no answer and t5/e1796290400/s2, answered, took the same step (counter 10)|$(q "select id from entry where terminal_id = 4 and terminal_seq = 2")" \
+    "$(q "select e.kind || '|' || n.amount || '|' || e.operator || '|' || e.reason || '|' || e.reverses from entry e join line n on n.entry_id = e.id where e.id = $REV and n.account_id = 13")"
+check_eq "the doubt resolved with the reversal; terminal 4's earn undone; account 5 points, the card's; card active" \
+    "doubt|1004|4|0|resolved|$EV4|reconcile|reversed by entry $REV: t4/e1796290300/s2 had no answer, t5/e1796290400/s2 answered at the same step (counter 10)|undone|5|active" \
+    "$(rows "select kind || '|' || card_id || '|' || terminal_id || '|' || fraud || '|' || state || '|' || evidence || '|' || operator || '|' || reason from reconcile_finding where card_id = 1004")|$(q "select outcome from terminal_entry where terminal_id = 4 and seq = 2")|$(q "select amount from balance where account_id = 13 and asset = 'PTS'")|$(q "select status from card where card_id = 1004")"
+run_capture "$LEAL" reconcile --card 1004 --all
+check_match "--all shows it resolved, by whom and why" \
+    "  doubt    resolved  card 1004: .*  \[resolved by reconcile: reversed by entry $REV: .*\]  \(evidence: $EV4\)$" "$OUT"
+run_capture "$LEAL" reconcile --card 1004 --all --json
+check_match "--json: resolved, the reversal in its reason" \
+    "\"kind\":\"doubt\",\"fraud\":false,\"state\":\"resolved\",.*\"evidence\":\"$EV4\",.*\"reason\":\"reversed by entry $REV: .*\",\"operator\":\"reconcile\"\}" "$OUT"
+ENTRIES=$(q "select count(*) from entry")
+run_capture "$LEAL" sync import "$T/t5"
+run_capture "$LEAL" reconcile --card 1004 --json
+check_eq "imported and reconciled again: nothing new, nothing moved" \
+    "0|$ENTRIES|5|1" \
+    "$RC|$(q "select count(*) from entry")|$(q "select amount from balance where account_id = 13 and asset = 'PTS'")|$(q "select count(*) from reconcile_finding where card_id = 1004")"
+check_match "  again: no finding open" '^\{"cards":1,"new":0,"fraud":0,"blocked":0,"resolved":0,"open":0,' "$OUT"
+
 run_capture "$LEAL" ledger verify
 check_match "ledger verify at the end" "^ledger ok" "$OUT"
 
@@ -133,7 +185,7 @@ if [ "$BK" = pg ]; then
         "${run[@]}" "select * from reconcile_finding order by id"
     }
     ORIG=$(finding_rows "$DB")
-    check_eq "pg: findings to copy: sync, reconcile, one accepted" "1|2|1" \
+    check_eq "pg: findings to copy: sync, reconcile (one accepted, one resolved with its reversal)" "1|3|1" \
         "$(q "select count(*) from sync_finding")|$(q "select count(*) from reconcile_finding")|$(q "select count(*) from reconcile_finding where state = 'accepted'")"
     run_capture "$LEAL" ledger copy --from "$DB" --to "sqlite:$T/copy.db"
     check_eq "pg: ledger copy to an SQLite file" 0 "$RC"

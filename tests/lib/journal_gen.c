@@ -165,8 +165,17 @@ int jgen_do(struct jgen *g, const struct jgen_op *op)
     if (op->op == JOURNAL_OP_VOID)
         undo(c, &e);
     else if (!op->doubt && op->op != JOURNAL_OP_BALANCE && op->op != JOURNAL_OP_REFUSAL)
-        apply(c, op); /* in doubt: journaled before a commit without answer, the card as before */
-    card_after(&e, c, before);
+        apply(c, op);
+    if (op->doubt) {
+        /* Journaled before a commit without answer: the entry says what the
+         * commit would leave (the counter after included), as a terminal's
+         * does; the card stays as before until a settle says. */
+        struct jgen_card would = *c;
+        apply(&would, op);
+        card_after(&e, &would, before);
+    } else {
+        card_after(&e, c, before);
+    }
     if (c == &none)
         e.card_kind = JOURNAL_CARD_NONE;
     if ((err = journal_append(&g->j, &e)) != LEAL_OK)

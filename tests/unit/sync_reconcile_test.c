@@ -146,6 +146,9 @@ static void tap_done(struct till *t, uint8_t op, int64_t amount, int64_t pay)
     t->now.utc_seconds += 60;
 }
 
+/* The TMAC entries the last import() checked, and of them bad. */
+static uint32_t tmac_checked, tmac_bad;
+
 /* The till's journal into the ledger; its entries (after the EPOCH) in e. */
 static unsigned import(struct till *t, struct fixture *f, struct journal_entry *e, unsigned n)
 {
@@ -158,6 +161,8 @@ static unsigned import(struct till *t, struct fixture *f, struct journal_entry *
     assert_int_equal(journal_export(&t->j, buf, EXPORT_CAP, &info), LEAL_OK);
     assert_int_equal(sync_import(f->ledger, &k, buf, info.len, &r), LEAL_OK);
     assert_int_equal(r.taken, got + 1);
+    tmac_checked = r.tmac_checked;
+    tmac_bad = r.tmac_bad;
     free(buf);
     return got;
 }
@@ -517,52 +522,115 @@ static void test_gap_waits_for_the_terminal(void **state)
     desk_fixture_balances(f, f->account, 5000 - 100 - 200, 25);
 }
 
+/* The account's newest entry as its history shows it. */
+static int newest_movement(void *ctx, const struct ledger_movement *m)
+{
+    *(struct ledger_movement *)ctx = *m;
+    return 1;
+}
+
 /* Terminal 1's earn torn before its commit reached the card (in doubt),
  * then the card earns the same at terminal 2, reaching exactly the counter,
  * seq and 35 points terminal 1's entry says it left; back at terminal 1 a
  * balance settles the doubt unknown (terminal_tear_test.c). Both journals
- * in: two earns claim the card's one step from counter c (DESFire taps,
- * Classic seq). The ledger posted both (45 points, the card 35):
- * reconciliation names terminal 1's earn in a doubt finding (not fraud, the
- * card stays active, no balance finding beside it), which says why. */
-static void torn_then_same_step(struct fixture *f, bool desfire, unsigned commit)
+ * in (terminal 2's first when t2_first, reconciled after each import):
+ * two earns claim the card's one step from counter c (DESFire taps,
+ * Classic seq). Terminal 2's commit was answered (no settle names it), so
+ * terminal 1's could not have reached the card: reconciliation reverses it
+ * (an entry keyed by it, in the account's history) and records the doubt
+ * resolved with that reversal; the account ends at the card's 35 points,
+ * the card active. With both_torn terminal 2's commit lost its answer too
+ * (it reached the card; its balance there settles it unknown): nothing
+ * proves which commit the card took, so the doubt stays open and both
+ * earns stay credited (45). Reconciling again changes nothing. On an EV3
+ * with the Transaction MAC file (the tills' package floor says so) terminal
+ * 2's earn comes with its TMAC entry, checked ok at import: the same.
+ * With OTHER_SPENT terminal 2's commit was answered but the account spent
+ * 40 of its 45 points before reconciliation: the reversal of 10 is refused
+ * (the account does not hold them), nothing is written, the doubt stays. */
+enum torn_card { TORN_CLASSIC, TORN_EV1, TORN_EV3_TMAC };
+enum torn_other { OTHER_ANSWERED, OTHER_TORN, OTHER_SPENT };
+static void torn_then_same_step(struct fixture *f, enum torn_card kind, unsigned commit,
+                                bool t2_first, enum torn_other other)
 {
+    bool both_torn = other == OTHER_TORN, hold = other != OTHER_ANSWERED;
+    int64_t held_points = other == OTHER_SPENT ? 5 : 45;
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+    const struct till_package pkg = {.floors = &fl, .floor_count = 1};
+    const struct key_version *kv;
+    uint8_t kvs[LEDGER_KEY_ROLES] = {0};
+    bool tmac = kind == TORN_EV3_TMAC;
+    unsigned nb = (both_torn ? 3u : 1u) + (tmac ? 1u : 0u);
     uint32_t c;
     struct till t1, t2;
     struct terminal_request earn = till_request(TERMINAL_EARN, 1000, 0, 0);
     struct terminal_request bal = till_request(TERMINAL_BALANCE, 0, 0, 0);
     struct terminal_result r;
     struct journal_entry a[4], b[4];
-    struct ledger_reconcile_counts k;
+    struct ledger_reconcile_counts k, k1;
     struct ledger_card card;
+    struct ledger_movement m;
     struct found fd = {0};
-    char want[LEDGER_RECONCILE_EVIDENCE], ea[32], eb[32];
+    char want[LEDGER_RECONCILE_EVIDENCE], why[LEDGER_TEXT], ea[32], eb[32];
 
-    if (desfire) {
+    if (kind == TORN_EV1) {
         till_make_desfire(f, 3000, 0);
         ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
                     3000);
+    } else if (tmac) {
+        till_make_desfire_tmac(f, "desfire-ev3", 3000, 0, false);
+        ledger_side(f, LEDGER_TECH_DESFIRE_EV3, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
+                    3000);
+        assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_TMAC, &kv), LEAL_OK);
+        kvs[KEY_ROLE_TMAC - 1] = kv->version;
+        assert_int_equal(ledger_card_keys_set(f->ledger, (int64_t)TILL_CARD_ID, kvs), LEAL_OK);
     } else {
         till_make_classic(f, 3000);
         ledger_side(f, LEDGER_TECH_CLASSIC_1K, (const uint8_t *)"\x0a\x0b\x0c\x0d", 4, 3000);
     }
-    till_synced(&t1, f, 1, TILL_NOW);
+    till_keyed_pkg(&t1, f, 1, 1, TILL_NOW, tmac ? &pkg : NULL);
     cardsim_set_tear(reader_sim_card(t1.r), &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND,
                                                                    commit, CARDSIM_TORN_OLD, 0});
     assert_int_equal(till_tap(&t1, &earn, &r), LEAL_OK);
     assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
     t1.now.utc_seconds += 120;
-    till_synced(&t2, f, 2, TILL_NOW + 60);
-    tap_done(&t2, TERMINAL_EARN, 1000, 0);
+    till_keyed_pkg(&t2, f, 2, 2, TILL_NOW + 60, tmac ? &pkg : NULL);
+    if (both_torn) {
+        cardsim_set_tear(
+            reader_sim_card(t2.r),
+            &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_ANSWER, commit, CARDSIM_TORN_OLD, 0});
+        assert_int_equal(till_tap(&t2, &earn, &r), LEAL_OK);
+        assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+        t2.now.utc_seconds += 60;
+        till_present(&t2);
+        assert_int_equal(till_tap(&t2, &bal, &r), LEAL_OK);
+        assert_true(r.settled);
+        assert_int_equal(r.settled_item, JOURNAL_SETTLED_UNKNOWN);
+    } else {
+        tap_done(&t2, TERMINAL_EARN, 1000, 0);
+    }
     till_present(&t1);
     assert_int_equal(till_tap(&t1, &bal, &r), LEAL_OK);
     assert_true(r.settled);
     assert_int_equal(r.settled_item, JOURNAL_SETTLED_UNKNOWN);
     assert_int_equal(r.after.points, 35);
-    assert_int_equal(import(&t1, f, a, 4), 3); /* earn, settle, balance */
-    assert_int_equal(import(&t2, f, b, 4), 1);
+    if (t2_first) {
+        assert_int_equal(import(&t2, f, b, 4), nb);
+        assert_int_equal(tmac_checked * 10 + tmac_bad, tmac ? 10u : 0u);
+        assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k1), LEAL_OK);
+        desk_fixture_balances(f, f->account, 3000, 35); /* terminal 2's earn alone */
+        assert_int_equal(import(&t1, f, a, 4), 3);      /* earn, settle, balance */
+    } else {
+        assert_int_equal(import(&t1, f, a, 4), 3);
+        assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k1), LEAL_OK);
+        desk_fixture_balances(f, f->account, 3000, 35); /* terminal 1's earn alone */
+        assert_int_equal(import(&t2, f, b, 4), nb);
+        assert_int_equal(tmac_checked * 10 + tmac_bad, tmac ? 10u : 0u);
+    }
     till_close(&t1);
     till_close(&t2);
+    assert_int_equal(k1.found + k1.fraud + k1.open, 0); /* one journal: nothing to say yet */
     c = a[0].counter_before;
     assert_int_equal(b[0].counter_before, c);
     assert_int_equal(a[0].counter_after, c + 1);
@@ -570,14 +638,26 @@ static void torn_then_same_step(struct fixture *f, bool desfire, unsigned commit
     assert_int_equal(a[1].op, JOURNAL_OP_SETTLE);
     assert_int_equal(a[1].item, JOURNAL_SETTLED_UNKNOWN);
     assert_int_equal(a[1].counter_before, c + 1);
-    desk_fixture_balances(f, f->account, 3000, 45); /* both earns posted: the finding says why */
+    if (tmac) { /* terminal 2's commit answered: its TMAC entry, checked ok */
+        assert_int_equal(b[1].op, JOURNAL_OP_TMAC);
+        assert_int_equal(b[1].ref_seq, b[0].seq);
+    }
+    if (both_torn) {
+        assert_int_equal(b[1].op, JOURNAL_OP_SETTLE);
+        assert_int_equal(b[1].item, JOURNAL_SETTLED_UNKNOWN);
+        assert_int_equal(b[1].ref_seq, b[0].seq);
+    }
+    desk_fixture_balances(f, f->account, 3000, 45); /* both earns posted at import */
+    if (other == OTHER_SPENT)
+        desk_fixture_post_points(f, f->account, -40, "spent-before-reconcile");
 
     assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
     assert_int_equal(k.cards, 1);
     assert_int_equal(k.found, 1);
     assert_int_equal(k.fraud + k.blocked, 0);
-    assert_int_equal(k.open, 1);
-    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, false, keep, &fd), LEAL_OK);
+    assert_int_equal(k.open, hold ? 1 : 0);
+    assert_int_equal(k.resolved, hold ? 0 : 1);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, true, keep, &fd), LEAL_OK);
     assert_int_equal(fd.n, 1);
     ev(&a[0], ea, sizeof ea);
     ev(&b[0], eb, sizeof eb);
@@ -588,20 +668,86 @@ static void torn_then_same_step(struct fixture *f, bool desfire, unsigned commit
     assert_int_equal(fd.v[0].terminal_id, 1);
     assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &card), LEAL_OK);
     assert_int_equal(card.status, LEDGER_CARD_ACTIVE);
-    /* Again: the same finding, nothing new. */
+    if (hold) {
+        assert_string_equal(fd.v[0].state, "open");
+        desk_fixture_balances(f, f->account, 3000, held_points);
+        if (other == OTHER_SPENT) { /* no reversal: the newest entry is the spend */
+            assert_int_equal(ledger_history(f->ledger, f->account, 0, 1, newest_movement, &m),
+                             LEAL_OK);
+            assert_int_equal(m.amount, -40);
+        }
+    } else {
+        /* The reversal: the account's newest entry, keyed by the torn one. */
+        assert_int_equal(ledger_history(f->ledger, f->account, 0, 1, newest_movement, &m), LEAL_OK);
+        assert_string_equal(m.kind, "void");
+        assert_string_equal(m.asset, "PTS");
+        assert_int_equal(m.amount, -10);
+        assert_string_equal(m.operator_name, "reconcile");
+        snprintf(why, sizeof why,
+                 "reconcile: %s never reached the card: its commit had no answer and %s, "
+                 "answered, took the same step (counter %u)",
+                 ea, eb, c);
+        assert_string_equal(m.reason, why);
+        assert_string_equal(fd.v[0].state, "resolved");
+        assert_string_equal(fd.v[0].operator_name, "reconcile");
+        snprintf(why, sizeof why,
+                 "reversed by entry %lld: %s had no answer, %s answered at the same step "
+                 "(counter %u)",
+                 (long long)m.entry_id, ea, eb, c);
+        assert_string_equal(fd.v[0].reason, why);
+        desk_fixture_balances(f, f->account, 3000, 35); /* the card's */
+    }
+    /* Again: the same finding, nothing new, nothing moved. */
     assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
-    assert_int_equal(k.found + k.fraud + k.blocked, 0);
-    assert_int_equal(k.open, 1);
+    assert_int_equal(k.found + k.fraud + k.blocked + k.resolved, 0);
+    assert_int_equal(k.open, hold ? 1 : 0);
+    memset(&fd, 0, sizeof fd);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, true, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.v[0].state, hold ? "open" : "resolved");
+    desk_fixture_balances(f, f->account, 3000, hold ? held_points : 35);
 }
 
 static void test_desfire_torn_then_same_step(void **state)
 {
-    torn_then_same_step(*state, true, 9); /* the commit, after an EV1's probe */
+    torn_then_same_step(*state, TORN_EV1, 9, false,
+                        OTHER_ANSWERED); /* the commit, after an EV1's probe */
 }
 
 static void test_classic_torn_then_same_step(void **state)
 {
-    torn_then_same_step(*state, false, 23); /* the slot's last block */
+    torn_then_same_step(*state, TORN_CLASSIC, 23, false,
+                        OTHER_ANSWERED); /* the slot's last block */
+}
+
+static void test_desfire_torn_then_same_step_other_order(void **state)
+{
+    torn_then_same_step(*state, TORN_EV1, 9, true, OTHER_ANSWERED);
+}
+
+static void test_classic_torn_then_same_step_other_order(void **state)
+{
+    torn_then_same_step(*state, TORN_CLASSIC, 23, true, OTHER_ANSWERED);
+}
+
+static void test_desfire_both_torn_at_same_step(void **state)
+{
+    torn_then_same_step(*state, TORN_EV1, 9, false, OTHER_TORN);
+}
+
+static void test_classic_both_torn_at_same_step(void **state)
+{
+    torn_then_same_step(*state, TORN_CLASSIC, 23, true, OTHER_TORN);
+}
+
+static void test_desfire_torn_reversal_refused(void **state)
+{
+    torn_then_same_step(*state, TORN_EV1, 9, false, OTHER_SPENT);
+}
+
+static void test_ev3_tmac_torn_then_same_step(void **state)
+{
+    torn_then_same_step(*state, TORN_EV3_TMAC, 8, false, OTHER_ANSWERED); /* the commit */
 }
 
 /* A DESFire card paid with at terminal 1, at terminal 2 (its clock at
@@ -1711,6 +1857,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_desfire_torn_then_same_step, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_torn_then_same_step, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_torn_then_same_step_other_order,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_torn_then_same_step_other_order,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_both_torn_at_same_step, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_classic_both_torn_at_same_step, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ev3_tmac_torn_then_same_step, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_torn_reversal_refused, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_gap_waits_for_the_terminal, desk_fixture_setup,
                                         desk_fixture_teardown),
