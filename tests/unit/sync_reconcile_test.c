@@ -1300,7 +1300,7 @@ static void test_tmac_replayed(void **state)
     assert_int_equal(taken[5].ref_seq, taken[4].seq);
     tmac_evidence(&taken[5], want, sizeof want);
     assert_string_equal(want, "t1/e1780000000/s7 tmc 2");
-    expect_tmac_fraud(f, "tmc_replay", want, "clone");
+    expect_tmac_fraud(f, "tmc_replay", want, "balance");
 }
 
 /* The findings of program 7 (open ones), into fd; exactly n of them. */
@@ -1351,11 +1351,13 @@ static void test_tmac_dropped(void **state)
     assert_int_equal(fd.v[0].card_id, (int64_t)TILL_CARD_ID);
     assert_int_equal(fd.v[0].terminal_id, 1);
     assert_string_equal(fd.v[0].evidence, "tmc 2..4");
-    assert_int_equal(taken[2].counter_after, 3);
+    /* the earns read no counter (flag 40): the pay + earn's is 1 to 2 */
+    assert_int_equal(taken[0].counter_after, JOURNAL_COUNTER_NONE);
+    assert_int_equal(taken[2].counter_after, 2);
     snprintf(want, sizeof want,
              "card %lld committed 1 transaction(s) between TMC 2 (t1/e1780000000/s3) and 4 "
              "(t1/e1780000000/s6) that no TMAC entry reports; 1 journaled without it (first "
-             "t1/e1780000000/s4, counter 3: a torn commit, a full journal, an older package or a "
+             "t1/e1780000000/s4, counter 2: a torn commit, a full journal, an older package or a "
              "hidden TMV): review",
              (long long)TILL_CARD_ID);
     assert_string_equal(fd.v[0].detail, want);
@@ -1471,7 +1473,7 @@ static void test_desk_reads_tmc(void **state)
     reader_close(r);
     assert_true(v.has_tmc);
     assert_int_equal(v.tmc, 3);
-    assert_int_equal(v.taps, 3);
+    assert_int_equal(v.taps, 1); /* the credit's: the earns read no counter (flag 40) */
     assert_true(v.agrees);
     assert_int_equal(v.round_trips, 10);
     assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &c), LEAL_OK);
@@ -1480,7 +1482,7 @@ static void test_desk_reads_tmc(void **state)
     assert_true(w.has_tmc);
     assert_int_equal(w.tmc, 3);
     desk_card_view_line(&w, line, sizeof line);
-    assert_non_null(strstr(line, ", taps 3, TMC 3; ledger agrees"));
+    assert_non_null(strstr(line, ", taps 1, TMC 3; ledger agrees"));
     desk_fixture_balances(f, f->account, 5000, 25 + 10 + 3);
 }
 
@@ -1552,7 +1554,7 @@ static void test_package_floor_tmc(void **state)
     assert_true(found);
     assert_int_equal(fl.kind, PACKAGE_FLOOR_DESFIRE);
     assert_int_equal(fl.flags, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC);
-    assert_int_equal(fl.taps, 2);
+    assert_int_equal(fl.taps, 0); /* no entry read the counter: the earns' TMCs stood for it */
     assert_int_equal(package_floor_tmc(&fl), 3);
 
     till_keyed_pkg(&t, f, 2, 2, TILL_NOW, &(struct till_package){.floors = &fl, .floor_count = 1});
@@ -1566,8 +1568,10 @@ static void test_package_floor_tmc(void **state)
     till_present(&t);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
     assert_int_equal(r.outcome, TERMINAL_REFUSED);
-    assert_int_equal(r.reason, LEAL_E_TERMINAL_BEHIND_FLOOR);
-    assert_false(r.tmac);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_TMC_BEHIND); /* no counter read: the TMC's */
+    assert_true(r.tmac);
+    assert_int_equal(r.tmc, 2);
+    assert_int_equal(r.round_trips, 6);
     till_close(&t);
 }
 
@@ -1598,14 +1602,14 @@ static void test_package_pending_at_seq(void **state)
     snprintf(dump, sizeof dump, "%s.dump", f->card);
     tmac_imported(f, NULL);
     till_read_desfire(f, &v);
-    assert_int_equal(v.taps, 3);
+    assert_int_equal(v.taps, 1); /* the earns read no counter (flag 40) */
     assert_int_equal(v.state.seq, 3);
     desk_fixture_post_points(f, f->account, 40, "adj-40");
     assert_int_equal(ledger_host_change_get(f->ledger, (int64_t)TILL_CARD_ID, &hc, &waiting),
                      LEAL_OK);
     assert_true(waiting);
-    assert_int_equal(hc.taps, 3);
-    assert_int_equal(hc.seq, 3);
+    assert_int_equal(hc.taps, 0); /* no entry read the counter */
+    assert_int_equal(hc.seq, 3);  /* the seq the newest proved TMC (3, no counter) left */
     assert_int_equal(package_build(f->ledger, f->keys, &po, &pkg, &len, &info), LEAL_OK);
     struct package_source src = {package_memory_read, pkg, (uint32_t)len};
     assert_int_equal(package_floor_find(&info, &src, TILL_CARD_ID, &found, &fl), LEAL_OK);
@@ -1614,7 +1618,7 @@ static void test_package_pending_at_seq(void **state)
     assert_int_equal(info.pending_count, 1);
     assert_int_equal(package_pending_at(&info, &src, 0, &pend), LEAL_OK);
     assert_int_equal(pend.card_id, TILL_CARD_ID);
-    assert_int_equal(pend.taps, 3);
+    assert_int_equal(pend.taps, 0);
     assert_int_equal(pend.points, 40);
     assert_int_equal(pend.kinds, PACKAGE_CHANGE_ADJUST | PACKAGE_CHANGE_AT_SEQ);
     assert_int_equal(pend.seq, 3);

@@ -480,7 +480,13 @@ static void expect_tmac(struct fixture *f, struct till *t, const struct terminal
     assert_int_equal(m->tmc, tmc);
     assert_int_equal(m->flags, flags);
     assert_memory_equal(m->tmv, r->tmv, 8);
-    assert_int_equal(m->counter, 0x7FFFFFFF - (int32_t)r->taps_before);
+    if (flags & JOURNAL_TMAC_NO_COUNTER) { /* no counter read: none in either entry */
+        assert_int_equal(m->counter, 0);
+        assert_int_equal(r->taps_before, JOURNAL_COUNTER_NONE);
+        assert_int_equal(r->taps_after, JOURNAL_COUNTER_NONE);
+    } else {
+        assert_int_equal(m->counter, 0x7FFFFFFF - (int32_t)r->taps_before);
+    }
     till_tmac_key(f, key);
     assert_int_equal(journal_tmac_tmi(m, &tmi), LEAL_OK);
     assert_int_equal(desfire_tmv(crypto_openssl(), key, tmc, till_uid, &tmi, want), LEAL_OK);
@@ -494,9 +500,12 @@ static void expect_tmac(struct fixture *f, struct till *t, const struct terminal
 
 /* An EV3 with the Transaction MAC file, its package floor saying so
  * (PACKAGE_FLOOR_TMAC): each tap that writes commits asking for TMC and TMV
- * (no exchange more: earn 8, pay + earn 10, as without) and journals them
- * in a TMAC entry right after its operation's; a balance commits nothing;
- * the same card without the floor's flag commits as before, no TMAC entry. */
+ * (no exchange more) and journals them in a TMAC entry right after its
+ * operation's; an earn reads and debits no counter, its TMC stands for it
+ * (issue 19: 6 exchanges, both entries' counters JOURNAL_COUNTER_NONE, the
+ * TMAC entry's flag 40), a pay + earn and a void read and debit it (10, as
+ * without); a balance commits nothing; the same card without the floor's
+ * flag commits as before, earn 8, no TMAC entry. */
 static void test_tmac_journaled(void **state)
 {
     struct fixture *f = *state;
@@ -511,13 +520,24 @@ static void test_tmac_journaled(void **state)
     till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
     till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
 
-    /* earn 23.50: the top-up's commit was TMC 1, this one 2 */
+    /* earn 23.50: the top-up's commit was TMC 1, this one 2; no counter */
     q = till_request(TERMINAL_EARN, 2350, 0, 0);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
     assert_int_equal(r.outcome, TERMINAL_DONE);
-    assert_int_equal(r.round_trips, 8);
+    assert_int_equal(r.round_trips, 6);
     assert_int_equal(r.after.points, 48);
-    expect_tmac(f, &t, &r, 2, JOURNAL_TMAC_STATE_WRITTEN, &m);
+    expect_tmac(f, &t, &r, 2, JOURNAL_TMAC_STATE_WRITTEN | JOURNAL_TMAC_NO_COUNTER, &m);
+    till_last_entry(&t, &e);
+    assert_int_equal(e.counter_before, JOURNAL_COUNTER_NONE);
+    assert_int_equal(e.counter_after, JOURNAL_COUNTER_NONE);
+    {
+        struct journal_entry op[2];
+        assert_int_equal(till_entries(&t, op, 2), 2);
+        assert_int_equal(op[0].op, JOURNAL_OP_EARN);
+        assert_int_equal(op[0].counter_before, JOURNAL_COUNTER_NONE);
+        assert_int_equal(op[0].counter_after, JOURNAL_COUNTER_NONE);
+    }
+    till_expect_desfire(&t, 2, 48, 5000, 1); /* the counter at the top-up's tap */
     assert_int_equal(m.state_before[0], LAYOUT_VERSION_BONOS);
     assert_int_equal(load_be32(m.state_before + 13), 25); /* points before */
     assert_int_equal(load_be32(m.state_after + 13), 48);  /* points after */
@@ -552,19 +572,22 @@ static void test_tmac_journaled(void **state)
     till_last_entry(&t, &e);
     assert_int_equal(e.op, JOURNAL_OP_BALANCE);
     assert_int_equal(till_entries(&t, NULL, 0), 7);
-    till_expect_desfire(&t, 4, 48, 5000, 4);
+    till_expect_desfire(&t, 4, 48, 5000, 3);
     till_close(&t);
 
-    /* Without the floor's flag: a commit as before, no TMAC entry. */
+    /* Without the floor's flag: a commit as before (earn 8), no TMAC entry. */
     fl.flags = PACKAGE_FLOOR_EV2;
-    fl.taps = 4;
+    fl.taps = 3;
     till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
     q = till_request(TERMINAL_EARN, 2350, 0, 0);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
     assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.round_trips, 8);
     assert_false(r.tmac);
     till_last_entry(&t, &e);
     assert_int_equal(e.op, JOURNAL_OP_EARN);
+    assert_int_equal(e.counter_before, 3);
+    assert_int_equal(e.counter_after, 4);
     till_close(&t);
 }
 
@@ -705,13 +728,13 @@ static void test_tmc_floor(void **state)
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
     assert_int_equal(r.outcome, TERMINAL_REFUSED);
     assert_int_equal(r.reason, LEAL_E_TERMINAL_TMC_BEHIND);
-    assert_int_equal(r.round_trips, 8);
+    assert_int_equal(r.round_trips, 6); /* no counter: the floor is the TMC's */
     assert_true(r.tmac);
     assert_int_equal(r.tmc, 2);
     assert_int_equal(r.after.points, 48); /* what the card took */
     assert_int_equal(till_entries(&t, e, 4), 3);
     assert_int_equal(e[0].op, JOURNAL_OP_EARN);
-    assert_int_equal(e[0].counter_after, 2);
+    assert_int_equal(e[0].counter_after, JOURNAL_COUNTER_NONE);
     assert_int_equal(e[1].op, JOURNAL_OP_TMAC);
     assert_int_equal(journal_tmac_get(&e[1], &m), LEAL_OK);
     assert_int_equal(m.tmc, 2);
@@ -721,8 +744,8 @@ static void test_tmc_floor(void **state)
     assert_int_equal(e[2].amount_cents, 2350);
     assert_int_equal(e[2].ref_epoch, e[0].epoch);
     assert_int_equal(e[2].ref_seq, e[0].seq);
-    assert_int_equal(e[2].counter_before, 2);
-    assert_int_equal(e[2].counter_after, 2);
+    assert_int_equal(e[2].counter_before, JOURNAL_COUNTER_NONE);
+    assert_int_equal(e[2].counter_after, JOURNAL_COUNTER_NONE);
     assert_int_equal(e[2].points_after, 48);
     assert_int_equal(e[2].purse_after, 0); /* an earn reads no purse */
     assert_int_equal(r.entry.epoch, e[2].epoch);
@@ -733,10 +756,11 @@ static void test_tmc_floor(void **state)
     assert_false(t.t.last.valid);
     q = till_request(TERMINAL_VOID, 0, 0, 0);
     till_expect_refused(&t, &q, LEAL_E_TERMINAL_LOCAL_HOT);
-    till_expect_desfire(&t, 2, 48, 5000, 2);
+    till_expect_desfire(&t, 2, 48, 5000, 1); /* the counter not debited */
     till_close(&t);
 
-    /* The floor at 2, the commit answers 3: done. */
+    /* The floor at TMC 2, the commit answers 3: done (the floor's taps, 2,
+     * above the card's counter, 1, are not asked: no counter was read). */
     fl.seq = 2;
     fl.taps = 2;
     till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
@@ -746,11 +770,13 @@ static void test_tmc_floor(void **state)
     assert_int_equal(r.reason, 0);
     assert_int_equal(r.tmc, 3);
     assert_int_equal(r.after.points, 49);
+    assert_int_equal(r.round_trips, 6);
     till_close(&t);
 
-    /* The floor at 4, the commit answers 4: the genuine card had made it. */
+    /* The floor at 4, the commit of a pay (which reads the counter) answers
+     * 4: the genuine card had made it. */
     fl.seq = 4;
-    fl.taps = 3;
+    fl.taps = 1;
     till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
     q = till_request(TERMINAL_PAY, 0, 300, 0);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
@@ -763,8 +789,8 @@ static void test_tmc_floor(void **state)
     assert_int_equal(e[2].item, TERMINAL_PAY);
     assert_int_equal(e[2].purse_cents, 300);
     assert_int_equal(e[2].purse_after, 4700);
-    assert_int_equal(e[2].counter_after, 4);
-    till_expect_desfire(&t, 4, 49, 4700, 4);
+    assert_int_equal(e[2].counter_after, 2);
+    till_expect_desfire(&t, 4, 49, 4700, 2);
     till_close(&t);
 }
 
@@ -793,24 +819,27 @@ static void test_local_hot_list(void **state)
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
     assert_int_equal(r.reason, LEAL_E_TERMINAL_TMC_BEHIND);
     assert_int_equal(r.after.points, 48);
-    /* The next tap: refused after the read, nothing staged or written. */
-    assert_int_equal(till_expect_refused(&t, &q, LEAL_E_TERMINAL_LOCAL_HOT), 5);
+    /* The next tap: refused after the read, nothing staged or written (an
+     * earn reads no counter on this card: 4 RT). */
+    assert_int_equal(till_expect_refused(&t, &q, LEAL_E_TERMINAL_LOCAL_HOT), 4);
     till_last_entry(&t, &e[0]);
     assert_int_equal(e[0].op, JOURNAL_OP_REFUSAL);
     assert_int_equal(e[0].item, TERMINAL_EARN);
-    assert_int_equal(e[0].counter_before, 2);
+    assert_int_equal(e[0].counter_before, JOURNAL_COUNTER_NONE);
     assert_int_equal(e[0].points_after, 48);
     assert_int_equal(e[0].package_version, 4);
     q = till_request(TERMINAL_PAY, 0, 300, 0);
-    till_expect_refused(&t, &q, LEAL_E_TERMINAL_LOCAL_HOT);
-    till_expect_desfire(&t, 2, 48, 5000, 2);
+    assert_int_equal(till_expect_refused(&t, &q, LEAL_E_TERMINAL_LOCAL_HOT), 6);
+    till_last_entry(&t, &e[0]);
+    assert_int_equal(e[0].counter_before, 1); /* a pay reads it */
+    till_expect_desfire(&t, 2, 48, 5000, 1);
     /* A restart: the summary is rebuilt from the journal. */
     till_restart(&t);
     assert_true(journal_sum_current(&t.sum, &t.j));
     assert_int_equal(t.sum.hot.n, 1);
     assert_int_equal(t.sum.hot.h[0].card_id, TILL_CARD_ID);
     q = till_request(TERMINAL_EARN, 2350, 0, 0);
-    assert_int_equal(till_expect_refused(&t, &q, LEAL_E_TERMINAL_LOCAL_HOT), 5);
+    assert_int_equal(till_expect_refused(&t, &q, LEAL_E_TERMINAL_LOCAL_HOT), 4);
     /* The summary's list said "no room": the journal is walked. */
     t.sum.hot.n = 0;
     t.sum.hot.over = true;
@@ -828,7 +857,7 @@ static void test_local_hot_list(void **state)
     pp.version = 5;
     till_load(&t, &pp);
     till_expect_refused(&t, &q, LEAL_E_TERMINAL_LOCAL_HOT);
-    till_expect_desfire(&t, 2, 48, 5000, 2);
+    till_expect_desfire(&t, 2, 48, 5000, 1);
     /* The host acknowledged it, package 5 in force: the tap is the package's
      * to judge (its floor's TMC 2; the commit answers 3). */
     till_ack(&t);
@@ -836,7 +865,7 @@ static void test_local_hot_list(void **state)
     assert_int_equal(r.outcome, TERMINAL_DONE);
     assert_int_equal(r.tmc, 3);
     assert_int_equal(r.after.points, 71);
-    assert_int_equal(r.round_trips, 8);
+    assert_int_equal(r.round_trips, 6);
     assert_int_equal(t.t.hot.n, 0);
     till_close(&t);
 }
