@@ -1283,8 +1283,60 @@ static void test_tmac_altered(void **state)
     expect_tmac_fraud(f, "tmv_altered", want, "balance");
 }
 
+/* The same on the pay + earn, which read and debited the counter (flag 40
+ * is only the earn's): its points raised in its entry only. */
+static void test_tmac_altered_counted(void **state)
+{
+    struct fixture *f = *state;
+    struct journal_entry e[4], taken[4];
+    struct till t;
+    char want[LEDGER_RECONCILE_EVIDENCE];
+    tmac_taps(f, &t, e);
+    till_close(&t);
+    assert_int_equal(e[2].counter_before, 1);
+    e[2].points += 100;
+    e[2].points_after += 100;
+    e[2].lines[0].points += 100;
+    journal_again(f, e, 4, taken);
+    tmac_evidence(&taken[3], want, sizeof want);
+    assert_string_equal(want, "t1/e1780000000/s5 tmc 3");
+    expect_fraud(f, "tmv_altered", want, 1);
+}
+
+/* An earn that read no counter (its TMAC entry's flag 40, both entries'
+ * counters JOURNAL_COUNTER_NONE) rewritten to claim the counter 0 to 1:
+ * the card's TMV holds over a TMI without the counter's commands, so the
+ * entry says another counter than the card committed: altered. */
+static void test_tmac_no_counter_altered(void **state)
+{
+    struct fixture *f = *state;
+    struct journal_entry e[4], taken[4];
+    struct journal_tmac m;
+    struct till t;
+    char want[LEDGER_RECONCILE_EVIDENCE];
+    tmac_taps(f, &t, e);
+    till_close(&t);
+    assert_int_equal(journal_tmac_get(&e[1], &m), LEAL_OK);
+    assert_int_equal(m.flags, JOURNAL_TMAC_STATE_WRITTEN | JOURNAL_TMAC_NO_COUNTER);
+    assert_int_equal(e[0].counter_before, JOURNAL_COUNTER_NONE);
+    assert_int_equal(e[1].counter_after, JOURNAL_COUNTER_NONE);
+    e[0].counter_before = 0;
+    e[0].counter_after = 1;
+    journal_again(f, e, 4, taken);
+    tmac_evidence(&taken[1], want, sizeof want);
+    assert_string_equal(want, "t1/e1780000000/s3 tmc 2");
+    expect_fraud(f, "tmv_altered", want, 1);
+    struct found fd = {0};
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, true, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_non_null(strstr(fd.v[0].detail, "says another counter than the card committed"));
+}
+
 /* A replayed TMC: the thief journals the earn a second time with its
- * genuine TMAC entry copied (the same TMC, another operation entry). */
+ * genuine TMAC entry copied (the same TMC, another operation entry). The
+ * earn read no counter (flag 40), so the counter walk does not see the copy
+ * (no clone): the TMC does, and the points booked twice, which the card
+ * does not show. */
 static void test_tmac_replayed(void **state)
 {
     struct fixture *f = *state;
@@ -1702,6 +1754,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tmac_altered, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_dropped, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_altered_counted, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_no_counter_altered, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_desk_write_is_no_gap, desk_fixture_setup,
                                         desk_fixture_teardown),

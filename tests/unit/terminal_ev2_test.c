@@ -591,6 +591,78 @@ static void test_tmac_journaled(void **state)
     till_close(&t);
 }
 
+/* Issue 19's earn in 6 on an EV2 and an EV3 with the Transaction MAC file
+ * whose floor says so: select, AuthenticateEV2First (2), ReadData state,
+ * WriteData state, CommitTransaction, exactly; no GetValue (6C) and no
+ * Debit (DC) reaches the card, its counter stays, its TMC steps. The same
+ * card under a floor without the file's flag: 8, the counter read and
+ * debited. A redeem on the card with the file still reads the counter (8:
+ * only the earn drops it). */
+static void earn_in_six(struct fixture *f, const char *type)
+{
+    struct till t;
+    struct field w;
+    struct terminal_request q = till_request(TERMINAL_EARN, 2350, 0, 0);
+    struct terminal_result r;
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+
+    till_make_desfire_tmac(f, type, 5000, 0, false);
+    till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.ev2);
+    assert_int_equal(r.round_trips, 6);
+    assert_int_equal(w.sent[0x6C], 0);
+    assert_int_equal(w.sent[0xDC], 0);
+    assert_int_equal(w.sent[0x71], 1);
+    assert_int_equal(w.sent[0xBD], 1);
+    assert_int_equal(w.sent[0x3D], 1);
+    assert_int_equal(w.sent[0xC7], 1);
+    assert_int_equal(r.tmc, 2);
+    assert_int_equal(r.after.points, 48);
+    till_expect_desfire(&t, 2, 48, 5000, 1);
+    /* a redeem keeps the counter: 8 */
+    q = till_request(TERMINAL_REDEEM, 0, 0, 5);
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.round_trips, 8);
+    assert_int_equal(w.sent[0x6C], 1);
+    assert_int_equal(w.sent[0xDC], 1);
+    assert_int_equal(r.taps_before, 1);
+    assert_int_equal(r.taps_after, 2);
+    assert_int_equal(r.tmc, 3);
+    till_close(&t);
+
+    /* Without the file's flag in the floor: the counter as before, 8. */
+    fl.flags = PACKAGE_FLOOR_EV2;
+    fl.taps = 2;
+    q = till_request(TERMINAL_EARN, 2350, 0, 0);
+    till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.round_trips, 8);
+    assert_int_equal(w.sent[0x6C], 1);
+    assert_int_equal(w.sent[0xDC], 1);
+    assert_false(r.tmac);
+    assert_int_equal(r.taps_before, 2);
+    assert_int_equal(r.taps_after, 3);
+    till_close(&t);
+}
+
+static void test_earn_in_six_ev2(void **state)
+{
+    earn_in_six(*state, "desfire-ev2");
+}
+
+static void test_earn_in_six_ev3(void **state)
+{
+    earn_in_six(*state, "desfire-ev3");
+}
+
 static bool skip_yes(void *ctx, uint64_t card_id)
 {
     (void)ctx;
@@ -893,6 +965,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_driver_earn_without_counter, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_local_hot_list, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_earn_in_six_ev2, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_earn_in_six_ev3, desk_fixture_setup,
                                         desk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
