@@ -596,8 +596,10 @@ static void test_tmac_journaled(void **state)
  * WriteData state, CommitTransaction, exactly; no GetValue (6C) and no
  * Debit (DC) reaches the card, its counter stays, its TMC steps. The same
  * card under a floor without the file's flag: 8, the counter read and
- * debited. A redeem on the card with the file still reads the counter (8:
- * only the earn drops it). */
+ * debited. The earn's void, at once and after a restart, reads the counter
+ * (8) and finds the card as the earn left it by its seq and state; a redeem
+ * on the card with the file still reads the counter (8: only the earn
+ * drops it). */
 static void earn_in_six(struct fixture *f, const char *type)
 {
     struct till t;
@@ -623,6 +625,29 @@ static void earn_in_six(struct fixture *f, const char *type)
     assert_int_equal(r.tmc, 2);
     assert_int_equal(r.after.points, 48);
     till_expect_desfire(&t, 2, 48, 5000, 1);
+    /* Its void reads the counter (8) and checks the card by its seq and
+     * state (the earn's entry has no counter after to compare): 48 -> 25. */
+    q = till_request(TERMINAL_VOID, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.round_trips, 8);
+    assert_int_equal(r.after.points, 25);
+    assert_int_equal(r.taps_before, 1);
+    assert_int_equal(r.tmc, 3);
+    till_expect_desfire(&t, 3, 25, 5000, 2);
+    /* The same after a restart (the last operation from the journal: the
+     * earn's state lines say the seq before). */
+    q = till_request(TERMINAL_EARN, 2350, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.round_trips, 6);
+    assert_int_equal(r.after.points, 48);
+    till_restart(&t);
+    q = till_request(TERMINAL_VOID, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.after.points, 25);
+    assert_int_equal(r.tmc, 5);
+    till_expect_desfire(&t, 5, 25, 5000, 3);
     /* a redeem keeps the counter: 8 */
     q = till_request(TERMINAL_REDEEM, 0, 0, 5);
     field_on(&t, &w, false);
@@ -631,14 +656,14 @@ static void earn_in_six(struct fixture *f, const char *type)
     assert_int_equal(r.round_trips, 8);
     assert_int_equal(w.sent[0x6C], 1);
     assert_int_equal(w.sent[0xDC], 1);
-    assert_int_equal(r.taps_before, 1);
-    assert_int_equal(r.taps_after, 2);
-    assert_int_equal(r.tmc, 3);
+    assert_int_equal(r.taps_before, 3);
+    assert_int_equal(r.taps_after, 4);
+    assert_int_equal(r.tmc, 6);
     till_close(&t);
 
     /* Without the file's flag in the floor: the counter as before, 8. */
     fl.flags = PACKAGE_FLOOR_EV2;
-    fl.taps = 2;
+    fl.taps = 4;
     q = till_request(TERMINAL_EARN, 2350, 0, 0);
     till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
     field_on(&t, &w, false);
@@ -648,8 +673,8 @@ static void earn_in_six(struct fixture *f, const char *type)
     assert_int_equal(w.sent[0x6C], 1);
     assert_int_equal(w.sent[0xDC], 1);
     assert_false(r.tmac);
-    assert_int_equal(r.taps_before, 2);
-    assert_int_equal(r.taps_after, 3);
+    assert_int_equal(r.taps_before, 4);
+    assert_int_equal(r.taps_after, 5);
     till_close(&t);
 }
 
