@@ -770,6 +770,74 @@ static void test_classic_restart_settles_unanswered_commit(void **state)
     restart_settles(*state, false, 23, 25, 1); /* seq 1 after the issue */
 }
 
+static void restart(struct till *a, bool walk);
+
+/* Issue 19's earn without the counter (an EV3 with the Transaction MAC file,
+ * its floor saying so) torn at its commit, then the terminal restarts: the
+ * card's state seq, which the earn's state lines give as it was before,
+ * settles it. The commit never reached the card (seq still the one before):
+ * settled not done at the next tap there, once, nothing to void; the commit
+ * reached the card, its answer lost (seq after): nothing is settled (as with
+ * the counter: after a restart only "not done" is said) and the void finds
+ * the card as the earn left it. With the summary and with the walk. */
+static void restart_settles_no_counter(struct fixture *f, bool walk)
+{
+    struct till a;
+    struct terminal_request earn = till_request(TERMINAL_EARN, 1000, 0, 0);
+    struct terminal_request bal = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    struct terminal_request vd = till_request(TERMINAL_VOID, 0, 0, 0);
+    struct terminal_result r;
+    struct journal_entry e[8];
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 0, 0, {0}};
+    struct till_package pkg = {.floors = &fl, .floor_count = 1};
+
+    till_make_desfire_tmac(f, "desfire-ev3", 0, 0, false);
+    till_open(&a, f, 3, &pkg);
+    cardsim_set_tear(reader_sim_card(a.r),
+                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND, 6, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&a, &earn, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    assert_int_equal(r.round_trips, 6);
+    restart(&a, walk);
+    assert_int_equal(till_tap(&a, &bal, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.settled);
+    assert_int_equal(r.settled_item, JOURNAL_SETTLED_NOT_DONE);
+    assert_int_equal(r.after.points, 25);
+    assert_int_equal(till_entries(&a, e, 8), 3); /* the earn, its settle, the balance */
+    assert_int_equal(e[0].op, JOURNAL_OP_EARN);
+    assert_int_equal(e[0].counter_before, JOURNAL_COUNTER_NONE);
+    assert_int_equal(e[0].counter_after, JOURNAL_COUNTER_NONE);
+    assert_int_equal(e[1].op, JOURNAL_OP_SETTLE);
+    assert_int_equal(e[1].ref_seq, e[0].seq);
+    assert_int_equal(e[1].item, JOURNAL_SETTLED_NOT_DONE);
+    assert_int_equal(till_tap(&a, &bal, &r), LEAL_OK);
+    assert_false(r.settled);
+    assert_int_equal(till_tap(&a, &vd, &r), LEAL_OK);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_NOTHING_TO_VOID);
+
+    /* The commit reached the card, its answer lost. */
+    cardsim_set_tear(reader_sim_card(a.r),
+                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_ANSWER, 6, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&a, &earn, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    restart(&a, walk);
+    assert_int_equal(till_tap(&a, &bal, &r), LEAL_OK);
+    assert_false(r.settled);
+    assert_int_equal(r.after.points, 35);
+    assert_int_equal(till_tap(&a, &vd, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.after.points, 25);
+    till_close(&a);
+}
+
+static void test_desfire_no_counter_restart_settles(void **state)
+{
+    restart_settles_no_counter(*state, false);
+    restart_settles_no_counter(*state, true);
+}
+
 /* A restart; walk: the terminal opened without its summary (sum NULL), so
  * its last operation comes from terminal.c's own walk of the journal rather
  * than journal_sum's. */
@@ -930,6 +998,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_classic_torn_then_same_step_elsewhere,
                                         desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_restart_settles_unanswered_commit,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_no_counter_restart_settles,
                                         desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_restart_settles_unanswered_commit,
                                         desk_fixture_setup, desk_fixture_teardown),
