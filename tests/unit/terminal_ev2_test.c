@@ -702,7 +702,7 @@ static bool skip_no(void *ctx, uint64_t card_id)
 }
 
 /* The driver's half of issue 19's earn in 6 (LAYOUT.md 2.7 "what 6
- * needs"), which no terminal tap uses yet: on an EV3 with the Transaction
+ * needs"), which the terminal's earn uses (test_earn_in_six_ev2/ev3): on an EV3 with the Transaction
  * MAC file, desfire_card_tap_read told after the state read that the card's
  * TMC stands for its counter reads no counter, desfire_card_stage debits
  * none, and the earn is select, AuthenticateEV2First (2), ReadData state,
