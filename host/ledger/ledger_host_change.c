@@ -147,8 +147,7 @@ static leal_err range_rows(struct ledger *l, int64_t lo, int64_t hi, struct hc_r
             (err = grow(&r->p, &r->cp, r->np, sizeof *r->p)) != LEAL_OK)
             continue;
         r->p[r->np++] = (struct hc_proved){
-            card,
-            (m.flags & JOURNAL_TMAC_NO_COUNTER) ? -1 : (int64_t)0x7FFFFFFF - m.counter,
+            card, (m.flags & JOURNAL_TMAC_NO_COUNTER) ? -1 : (int64_t)0x7FFFFFFF - m.counter,
             state_seq(m.state_before, card),
             state_seq(m.flags & JOURNAL_TMAC_STATE_WRITTEN ? m.state_after : m.state_before, card),
             (int64_t)m.tmc};

@@ -588,17 +588,16 @@ static leal_err tmc_rows(struct walk *w, size_t *n)
                 w->m = v;
                 w->m_cap = cap;
             }
-            w->m[(*n)++] = (struct tmc_obs){
-                x.tmc,
-                t.terminal_id,
-                t.epoch,
-                t.seq,
-                t.ref_epoch,
-                t.ref_seq,
-                (x.flags & JOURNAL_TMAC_NO_COUNTER) != 0
-                    ? JOURNAL_COUNTER_NONE
-                    : (uint32_t)(LAYOUT_COUNTER_START - x.counter),
-                store_col_i64(w->tmc, 2) != 0};
+            w->m[(*n)++] = (struct tmc_obs){x.tmc,
+                                            t.terminal_id,
+                                            t.epoch,
+                                            t.seq,
+                                            t.ref_epoch,
+                                            t.ref_seq,
+                                            (x.flags & JOURNAL_TMAC_NO_COUNTER) != 0
+                                                ? JOURNAL_COUNTER_NONE
+                                                : (uint32_t)(LAYOUT_COUNTER_START - x.counter),
+                                            store_col_i64(w->tmc, 2) != 0};
         } /* else taken, so decoded once: the import's tamper finding says the rest */
         w->tmc_row = store_next_row(w->l, w->tmc, &err) != 0;
         if (err != LEAL_OK)
@@ -615,8 +614,8 @@ static leal_err tmc_rows(struct walk *w, size_t *n)
  * those counters without their TMAC entry are what the skip may hold; the
  * counter steps of the skip itself are not known, so tmc_skip judges no
  * "moved no counter" then (*counted false). */
-static void tmc_bounds(const struct tmc_obs *m, size_t n, size_t ia, size_t ib,
-                       struct tmc_obs *lo, struct tmc_obs *hi, bool *counted)
+static void tmc_bounds(const struct tmc_obs *m, size_t n, size_t ia, size_t ib, struct tmc_obs *lo,
+                       struct tmc_obs *hi, bool *counted)
 {
     *lo = m[ia];
     *hi = m[ib];
@@ -784,11 +783,11 @@ static leal_err observe(struct walk *w, struct store_stmt *st)
         /* A tap that read no counter (JOURNAL.md "Counters"): not in the
          * counter walk; its operation, the newest by the clocks, for the
          * balance check. */
-        if (e.op >= JOURNAL_OP_EARN && e.op <= JOURNAL_OP_VOID && (!w->nc_seen || e.utc_seconds >= w->nc.at)) {
-            w->nc = (struct obs){e.terminal_id, e.epoch,        e.seq, e.utc_seconds,
-                                 0,             0,              e.op,  e.card_kind,
-                                 e.points_after, e.purse_after, false, e.ref_epoch,
-                                 e.ref_seq};
+        if (e.op >= JOURNAL_OP_EARN && e.op <= JOURNAL_OP_VOID &&
+            (!w->nc_seen || e.utc_seconds >= w->nc.at)) {
+            w->nc = (struct obs){
+                e.terminal_id,  e.epoch,       e.seq, e.utc_seconds, 0,        0, e.op, e.card_kind,
+                e.points_after, e.purse_after, false, e.ref_epoch,   e.ref_seq};
             w->nc_seen = true;
         }
         return LEAL_OK;

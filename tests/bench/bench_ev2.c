@@ -31,8 +31,8 @@
 #define CARDS 5
 #define ROWS 10
 
-static const char *const types[CARDS] = {"desfire-ev1", "desfire-ev1", "desfire-ev2",
-                                         "desfire-ev3", "desfire-ev3"};
+static const char *const types[CARDS] = {"desfire-ev1", "desfire-ev1", "desfire-ev2", "desfire-ev3",
+                                         "desfire-ev3"};
 enum { PLAIN, NAMED_EV1, TMAC_FILE };
 static const int modes[CARDS] = {PLAIN, NAMED_EV1, TMAC_FILE, TMAC_FILE, PLAIN};
 

@@ -702,12 +702,11 @@ static bool skip_no(void *ctx, uint64_t card_id)
 }
 
 /* The driver's half of issue 19's earn in 6 (LAYOUT.md 2.7 "what 6
- * needs"), which the terminal's earn uses (test_earn_in_six_ev2/ev3): on an EV3 with the Transaction
- * MAC file, desfire_card_tap_read told after the state read that the card's
- * TMC stands for its counter reads no counter, desfire_card_stage debits
- * none, and the earn is select, AuthenticateEV2First (2), ReadData state,
- * WriteData state, CommitTransaction: 6 exchanges; the TMC answered steps
- * from the top-up's 1 to 2, the counter stays at 1 tap, and the TMV is the
+ * needs"), which the terminal's earn uses (test_earn_in_six_ev2/ev3): on an EV3 with the
+ * Transaction MAC file, desfire_card_tap_read told after the state read that the card's TMC stands
+ * for its counter reads no counter, desfire_card_stage debits none, and the earn is select,
+ * AuthenticateEV2First (2), ReadData state, WriteData state, CommitTransaction: 6 exchanges; the
+ * TMC answered steps from the top-up's 1 to 2, the counter stays at 1 tap, and the TMV is the
  * card's over a TMI without the counter's commands (a TMAC entry's flag
  * 40), which the same bytes with the counter's commands do not give. Told
  * otherwise, the same card reads and debits its counter as before (8). */
