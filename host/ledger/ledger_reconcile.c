@@ -607,31 +607,31 @@ static leal_err tmc_rows(struct walk *w, size_t *n)
 }
 
 /* A skip's ends when one of them read no counter (flag 40: its TMC stood
- * for it), as tmc_skip reads them: a (lo) at the counter of the nearest
- * holding TMC at or before it that read one (UINT32_MAX when none: its
- * before + 1 wraps to 0, every counter), b (hi) at that of the nearest at or
- * after it (UINT32_MAX - 1 when none). The operations journaled between
+ * for it), as tmc_skip reads them: ends[0] (a) at the counter of the
+ * nearest holding TMC at or before it that read one (UINT32_MAX when none:
+ * its before + 1 wraps to 0, every counter), ends[1] (b) at that of the
+ * nearest at or after it (UINT32_MAX - 1 when none). The operations journaled between
  * those counters without their TMAC entry are what the skip may hold; the
  * counter steps of the skip itself are not known, so tmc_skip judges no
  * "moved no counter" then (*counted false). */
-static void tmc_bounds(const struct tmc_obs *m, size_t n, size_t ia, size_t ib, struct tmc_obs *lo,
-                       struct tmc_obs *hi, bool *counted)
+static void tmc_bounds(const struct tmc_obs *m, size_t n, size_t ia, size_t ib,
+                       struct tmc_obs ends[2], bool *counted)
 {
-    *lo = m[ia];
-    *hi = m[ib];
+    ends[0] = m[ia];
+    ends[1] = m[ib];
     *counted = m[ia].before != JOURNAL_COUNTER_NONE && m[ib].before != JOURNAL_COUNTER_NONE;
     if (*counted)
         return;
-    lo->before = UINT32_MAX;
-    hi->before = UINT32_MAX - 1u;
+    ends[0].before = UINT32_MAX;
+    ends[1].before = UINT32_MAX - 1u;
     for (size_t i = ia + 1; i-- > 0;)
         if (m[i].holds && m[i].before != JOURNAL_COUNTER_NONE) {
-            lo->before = m[i].before;
+            ends[0].before = m[i].before;
             break;
         }
     for (size_t i = ib; i < n; i++)
         if (m[i].holds && m[i].before != JOURNAL_COUNTER_NONE) {
-            hi->before = m[i].before;
+            ends[1].before = m[i].before;
             break;
         }
 }
@@ -655,10 +655,10 @@ static leal_err tmc_walk(struct walk *w)
         if (prev != NULL && w->m[i].tmc > prev->tmc + 1 && u == NULL)
             err = unreported_all(w, w->m, n, &u, &nu);
         if (err == LEAL_OK && prev != NULL && w->m[i].tmc > prev->tmc + 1) {
-            struct tmc_obs lo, hi;
+            struct tmc_obs ends[2];
             bool counted;
-            tmc_bounds(w->m, n, (size_t)(prev - w->m), i, &lo, &hi, &counted);
-            err = tmc_skip(w, u, nu, &lo, &hi, counted);
+            tmc_bounds(w->m, n, (size_t)(prev - w->m), i, ends, &counted);
+            err = tmc_skip(w, u, nu, &ends[0], &ends[1], counted);
         }
         prev = &w->m[i];
     }
