@@ -1214,6 +1214,64 @@ static void expect_tmac_fraud(struct fixture *f, const char *kind, const char *w
     assert_int_equal(k.found + k.blocked, 0);
 }
 
+/* Issue 19's earn without the counter torn at terminal 1 (its commit never
+ * reached the card), the same earn done at terminal 2, then the card back
+ * at terminal 1: the seq moved, so terminal 1 settles its earn unknown
+ * (03; never done without the counter). The ledger posts both earns (45,
+ * the card 35) and no counter places either; what the host has today is
+ * the balance check (terminal 1's balance, the card's newest entry, 35
+ * against the account's 45): one balance finding naming terminal 1, not
+ * fraud, the card active. Deciding the doubt from the TMCs and seqs the TMAC entries prove
+ * (terminal 2's TMI read the state the torn earn would have left or not)
+ * is not built. */
+static void test_tmac_torn_then_same_step(void **state)
+{
+    struct fixture *f = *state;
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+    struct terminal_request earn = till_request(TERMINAL_EARN, 1000, 0, 0);
+    struct terminal_request bal = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    struct terminal_result r;
+    struct journal_entry a[4], b[4];
+    struct ledger_reconcile_counts k;
+    struct ledger_card card;
+    struct found fd = {0};
+    struct till t1, t2;
+    tmac_card(f, &t1);
+    cardsim_set_tear(reader_sim_card(t1.r),
+                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND, 6, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&t1, &earn, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    t1.now.utc_seconds += 120;
+    till_keyed_pkg(&t2, f, 2, 2, TILL_NOW + 60,
+                   &(struct till_package){.floors = &fl, .floor_count = 1});
+    tap_done(&t2, TERMINAL_EARN, 1000, 0);
+    till_present(&t1);
+    assert_int_equal(till_tap(&t1, &bal, &r), LEAL_OK);
+    assert_true(r.settled);
+    assert_int_equal(r.settled_item, JOURNAL_SETTLED_UNKNOWN);
+    assert_int_equal(r.after.points, 35);
+    assert_int_equal(import(&t1, f, a, 4), 3); /* earn, settle, balance: no TMAC entry */
+    assert_int_equal(import(&t2, f, b, 4), 2); /* earn, TMAC */
+    till_close(&t1);
+    till_close(&t2);
+    assert_int_equal(a[0].counter_before, JOURNAL_COUNTER_NONE);
+    assert_int_equal(b[0].counter_before, JOURNAL_COUNTER_NONE);
+    assert_int_equal(a[1].op, JOURNAL_OP_SETTLE);
+    assert_int_equal(a[1].ref_seq, a[0].seq);
+    desk_fixture_balances(f, f->account, 5000, 45);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found, 1);
+    assert_int_equal(k.fraud + k.blocked, 0);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, false, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.v[0].kind, "balance");
+    assert_false(fd.v[0].fraud);
+    assert_int_equal(fd.v[0].terminal_id, 1); /* its balance: the card at 35 */
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &card), LEAL_OK);
+    assert_int_equal(card.status, LEDGER_CARD_ACTIVE);
+}
+
 /* The genuine journal: every TMV holds, nothing found. */
 static void test_tmac_genuine(void **state)
 {
@@ -1754,6 +1812,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tmac_altered, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_dropped, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_torn_then_same_step, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_altered_counted, desk_fixture_setup,
                                         desk_fixture_teardown),
