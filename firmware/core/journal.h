@@ -158,6 +158,11 @@ struct journal_entry {
 /* Neither GetValue counter nor Debit counter: a tap whose TMC stands for the
  * counter (LAYOUT.md 2.7 "what 6 needs"); counter is then 0. */
 #define JOURNAL_TMAC_NO_COUNTER 0x40
+/* The counter before and after of every entry of a DESFire tap that did not
+ * read the counter (its TMC stands for it, JOURNAL_TMAC_NO_COUNTER; JOURNAL.md
+ * "Counters"): the operation's entry, its TMAC entry, a refusal or settle
+ * of that tap. No card's taps reach it (they end at 0x7FFFFFFF). */
+#define JOURNAL_COUNTER_NONE 0xFFFFFFFFu
 #define JOURNAL_TMAC_FLAGS 0x7F
 #define JOURNAL_TMAC_BYTES_MAX (2 * STATE_FILE_LEN + 2 * JOURNAL_TMAC_BONO_LEN)
 #define JOURNAL_TMAC_BONO_LEN 34 /* cardlayout/records/bono.h BONO_FILE_LEN */

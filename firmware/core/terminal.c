@@ -33,7 +33,8 @@ struct tap {
     uint32_t today; /* the local day, days since 1970 */
     struct card_view v;
     uint8_t card_kind;      /* enum journal_card_kind */
-    uint32_t counter;       /* the journal's counter as read: DESFire taps, Classic seq */
+    uint32_t counter;       /* the journal's counter as read: DESFire taps, Classic seq;
+                             * JOURNAL_COUNTER_NONE: a DESFire tap that read none (tmac_pick) */
     bool ev2;               /* DESFire: the read's session speaks EV2 secure messaging */
     bool tmac;              /* DESFire: an EV2 session on a card with the Transaction MAC file */
     uint32_t tmc_floor;     /* tmac: the highest TMC the host proved (its package floor) */
@@ -359,7 +360,22 @@ static leal_err settle(struct tap *tp)
      * counter never goes back), so that is settled not done here; a card at
      * the counter after may hold it (the void checks), anything else is the
      * host's. */
-    if (t->last.from_journal) {
+    if (t->last.taps_before == JOURNAL_COUNTER_NONE) {
+        /* An earn whose TMC stood for the counter (tmac_pick): no counter
+         * tells it, the state's seq does. A genuine card's write and commit
+         * are one, and seq only steps forward: a card still at the entry's
+         * seq before never took it. Anything else is the host's (the TMCs
+         * its TMAC entries prove); never "done". After a restart the seq
+         * before is the entry's state lines', and only "not done" is said,
+         * as with the counter (an answered commit left no doubt). */
+        bool at_before = t->last.from_journal
+                             ? t->last.e.state_told && tp->v.state.seq == t->last.e.state_before.seq
+                             : tp->v.state.seq == t->last.before.seq;
+        if (t->last.from_journal && !at_before)
+            return LEAL_OK;
+        item = at_before ? JOURNAL_SETTLED_NOT_DONE : JOURNAL_SETTLED_UNKNOWN;
+        moved_on = !at_before && tp->v.state.seq != t->last.seq_after;
+    } else if (t->last.from_journal) {
         if (tp->counter != t->last.taps_before)
             return LEAL_OK;
         item = JOURNAL_SETTLED_NOT_DONE;
@@ -431,6 +447,42 @@ static void ev1_pick(void *ctx, struct desfire_card *c, uint64_t card_id)
         return;
     if (fl.kind == PACKAGE_FLOOR_DESFIRE && (fl.flags & PACKAGE_FLOOR_EV2) == 0)
         c->sm = DESFIRE_CARD_SM_AA;
+}
+
+/* desfire_card's counter_skip, after the state read (the card id known):
+ * an earn on a card whose floor names it an EV2/EV3 with the Transaction MAC
+ * file reads and debits no counter; the TMC its CommitTransaction answers
+ * stands for it (TERMINAL.md "Round trips": earn 6), the floor checked on
+ * that TMC after the commit (tmc_behind). Every other operation reads the
+ * counter, and so does an earn while a host change waits for the card at a
+ * count of taps (not at seq: PACKAGE.md "Exactly once") or while an earlier
+ * operation of this terminal on the card that read the counter may need
+ * settling by it (settle). An AA session on such a card is refused by judge
+ * (a downgrade), as with the counter. */
+static bool tmac_pick(void *ctx, uint64_t card_id)
+{
+    struct tap *tp = ctx;
+    const struct terminal *t = tp->t;
+    const struct package_terminal *pk = t->s.package;
+    struct package_floor fl;
+    struct package_pending pc;
+    bool found = false;
+    if (tp->req->op != TERMINAL_EARN ||
+        (t->last.valid && (t->last.in_doubt || t->last.from_journal) &&
+         t->last.card_kind == JOURNAL_CARD_DESFIRE && t->last.card_id == card_id &&
+         t->last.taps_before != JOURNAL_COUNTER_NONE))
+        return false;
+    if (package_floor_find(&pk->info, &pk->source, card_id, &found, &fl) != LEAL_OK || !found ||
+        fl.kind != PACKAGE_FLOOR_DESFIRE || (fl.flags & PACKAGE_FLOOR_TMAC) == 0 ||
+        (fl.flags & PACKAGE_FLOOR_EV2) == 0)
+        return false;
+    found = false;
+    if (pk->info.pending_count != 0 &&
+        (package_pending_find(&pk->info, &pk->source, card_id, &found, &pc) != LEAL_OK ||
+         (found && pc.kinds != PACKAGE_CHANGE_QR_ALLOWANCE &&
+          (pc.kinds & PACKAGE_CHANGE_AT_SEQ) == 0)))
+        return false;
+    return true;
 }
 
 /* hot_of's walk of every stored entry, when the list had no room for the
@@ -515,7 +567,8 @@ static leal_err judge(struct tap *tp, leal_err *reason)
         bool fork = !desfire && (fl.flags & PACKAGE_FLOOR_TAG_KNOWN) != 0 &&
                     tp->v.state.seq == fl.seq &&
                     !leal_ct_equal(tp->v.mark, fl.tag, PACKAGE_FLOOR_TAG_LEN);
-        if (!kind_ok || tp->v.taps < fl.taps || fork) {
+        /* A tap that read no counter is judged on its TMC after the commit. */
+        if (!kind_ok || (tp->counter != JOURNAL_COUNTER_NONE && tp->v.taps < fl.taps) || fork) {
             *reason = LEAL_E_TERMINAL_BEHIND_FLOOR;
             return LEAL_OK;
         }
@@ -806,7 +859,8 @@ static leal_err plan_void(struct tap *tp, leal_err *reason)
     struct terminal *t = tp->t;
     if (!t->last.valid || t->last.in_doubt || t->last.op == TERMINAL_VOID ||
         t->last.card_id != tp->v.card_id || t->last.card_kind != tp->card_kind ||
-        t->last.taps_after != tp->counter || (t->last.from_journal && !before_from_journal(tp)) ||
+        (t->last.taps_after != JOURNAL_COUNTER_NONE && t->last.taps_after != tp->counter) ||
+        (t->last.from_journal && !before_from_journal(tp)) ||
         t->last.seq_after != tp->v.state.seq) {
         *reason = LEAL_E_TERMINAL_NOTHING_TO_VOID;
         return LEAL_OK;
@@ -911,7 +965,7 @@ static leal_err plan(struct tap *tp, leal_err *reason)
         journal_state_lines(&tp->v.state, &p->e.lines[p->e.n_lines]);
         p->e.n_lines = (uint8_t)(p->e.n_lines + JOURNAL_STATE_LINES);
     }
-    if (q->op != TERMINAL_BALANCE)
+    if (q->op != TERMINAL_BALANCE && tp->counter != JOURNAL_COUNTER_NONE)
         p->e.counter_after = tp->counter + 1u;
     return LEAL_OK;
 }
@@ -1125,6 +1179,7 @@ LEAL_NOINLINE static leal_err tap_desfire(struct tap *tp)
     c.sm = ev1_find(t, tp->card) >= 0 ? DESFIRE_CARD_SM_AA : DESFIRE_CARD_SM_EV2_FIRST;
     c.sm_pick = ev1_pick;
     c.sm_ctx = tp;
+    c.counter_skip = tmac_pick;
     err = desfire_card_tap_read(&c, desfire_want(tp), &tp->v);
     tp->ev2 = c.d.ev2;
     tp->out->ev2 = c.d.ev2;
@@ -1136,11 +1191,13 @@ LEAL_NOINLINE static leal_err tap_desfire(struct tap *tp)
             return refuse(tp, err);
         return err;
     }
-    tp->counter = tp->v.taps;
+    tp->counter = c.no_counter ? JOURNAL_COUNTER_NONE : tp->v.taps;
     /* The Transaction MAC's inputs of the read, before finish applies any
      * host change to the view. */
     leal_memset(&tp->tm, 0, sizeof tp->tm);
     tp->tm.counter = tp->v.counter;
+    if (c.no_counter)
+        tp->tm.flags |= JOURNAL_TMAC_NO_COUNTER;
     if ((desfire_want(tp) & DESFIRE_CARD_TAP_PURSE) != 0) {
         tp->tm.flags |= JOURNAL_TMAC_PURSE_READ;
         tp->tm.purse = tp->v.purse_cents;
@@ -1282,8 +1339,10 @@ static leal_err finish(struct tap *tp, leal_err (*stage)(struct tap *, void *),
     struct journal_line host;
     bool host_applied = false;
     if (reason == LEAL_OK && writes_state(tp->req->op) &&
-        (err = terminal_pending_apply(tp->t->s.package, tp->v.card_id, tp->v.taps, &tp->v.state,
-                                      &host, &host_applied)) != LEAL_OK)
+        (err = terminal_pending_apply(tp->t->s.package, tp->v.card_id,
+                                      tp->counter == JOURNAL_COUNTER_NONE ? JOURNAL_COUNTER_NONE
+                                                                          : tp->v.taps,
+                                      &tp->v.state, &host, &host_applied)) != LEAL_OK)
         return err;
     if (reason == LEAL_OK && (err = plan(tp, &reason)) != LEAL_OK)
         return err;

@@ -77,7 +77,8 @@ struct hc_write {
  * before (seq_before) and at before + 1 (seq_next), -1 when its state file
  * is not the card's; by card. */
 struct hc_proved {
-    int64_t card, before, seq_before, seq_next;
+    int64_t card, before, seq_before, seq_next; /* before -1: a tap that read no counter */
+    int64_t tmc;
 };
 struct hc_range {
     struct ledger_host_change *c;
@@ -148,8 +149,10 @@ static leal_err range_rows(struct ledger *l, int64_t lo, int64_t hi, struct hc_r
             (err = grow(&r->p, &r->cp, r->np, sizeof *r->p)) != LEAL_OK)
             continue;
         r->p[r->np++] = (struct hc_proved){
-            card, (int64_t)0x7FFFFFFF - m.counter, state_seq(m.state_before, card),
-            state_seq(m.flags & JOURNAL_TMAC_STATE_WRITTEN ? m.state_after : m.state_before, card)};
+            card, (m.flags & JOURNAL_TMAC_NO_COUNTER) ? -1 : (int64_t)0x7FFFFFFF - m.counter,
+            state_seq(m.state_before, card),
+            state_seq(m.flags & JOURNAL_TMAC_STATE_WRITTEN ? m.state_after : m.state_before, card),
+            (int64_t)m.tmc};
     }
     store_finalize(st);
     return err;
@@ -171,7 +174,8 @@ leal_err ledger_card_read_taps(struct ledger *l, int64_t card_id, int64_t *taps)
         int n = store_col_bytes(st, 0);
         int64_t first;
         if (raw == NULL || n <= 0 || journal_entry_decode(raw, (size_t)n, &e) != LEAL_OK ||
-            (e.card_kind != JOURNAL_CARD_DESFIRE && e.card_kind != JOURNAL_CARD_CLASSIC))
+            (e.card_kind != JOURNAL_CARD_DESFIRE && e.card_kind != JOURNAL_CARD_CLASSIC) ||
+            e.counter_before == JOURNAL_COUNTER_NONE) /* a tap that read no counter */
             continue;
         first = e.card_kind == JOURNAL_CARD_CLASSIC ? CLASSIC_CARD_INITIAL_SEQ : 0;
         if ((int64_t)e.counter_before - first > *taps)
@@ -209,10 +213,20 @@ static void resolve(struct ledger_host_change *c, const struct hc_write *w, size
     }
     c->seq = -1;
     for (size_t i = 0; !c->doubt && c->seq < 0 && i < np; i++)
-        if (p[i].before == c->taps)
+        if (p[i].before >= 0 && p[i].before == c->taps)
             c->seq = p[i].seq_before;
-        else if (p[i].before + 1 == c->taps)
+        else if (p[i].before >= 0 && p[i].before + 1 == c->taps)
             c->seq = p[i].seq_next;
+    /* The card's newest proved commit read no counter (an earn whose TMC
+     * stood for it, JOURNAL.md "Counters"): its taps do not place it, its
+     * TMC does, and the seq it left is the card's since (a later write
+     * steps the seq, so a record at this seq is then not applied: it waits). */
+    size_t top = np;
+    for (size_t i = 0; i < np; i++)
+        if (top == np || p[i].tmc > p[top].tmc)
+            top = i;
+    if (!c->doubt && top < np && p[top].before < 0)
+        c->seq = p[top].seq_next;
 }
 
 leal_err ledger_host_change_range(struct ledger *l, int64_t program_id, bool active,

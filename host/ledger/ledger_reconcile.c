@@ -136,7 +136,8 @@ struct obs {
  * the operation entry it reports. */
 struct tmc_obs {
     uint32_t tmc, terminal, epoch, seq, ref_epoch, ref_seq;
-    uint32_t before; /* taps; the tap's Debit counter 1 makes after = before + 1 */
+    uint32_t before; /* taps; the tap's Debit counter 1 makes after = before + 1;
+                      * JOURNAL_COUNTER_NONE: a tap that read none (flag 40) */
     bool holds;
     /* The state seq the card's ReadData returned, MACed into the TMV. */
     uint32_t seq_read;
@@ -170,6 +171,12 @@ struct walk {
     int64_t card, program;
     struct obs *v;
     size_t n, cap;
+    /* The card's newest operation (by the terminals' clocks) of a tap that
+     * read no counter (JOURNAL_COUNTER_NONE: an earn whose TMC stood for
+     * it, flag 40): no counter places it in v, its TMAC entry's TMC does
+     * (tmc_walk); the balance check takes it when it is newer than v's. */
+    struct obs nc;
+    bool nc_seen;
     bool trouble;      /* a gap, doubt or fraud this run: the balances wait */
     int64_t desk_seen; /* the newest counter the desk saw on the card (0: none) */
     /* TMC_SQL, read card by card as the walk goes: whether it stands on a
@@ -616,7 +623,7 @@ static leal_err torn_one(struct walk *w, const struct obs *h, const struct obs *
     *gone = false;
     name(h, a, sizeof a);
     name(o, b, sizeof b);
-    snprintf(ev, sizeof ev, "%s then %s at %s", a, b, what);
+    snprintf(ev, sizeof ev, "%s then %s at %.19s", a, b, what);
     if ((err = store_prep_once(w->l, FIND_SQL, &st)) != LEAL_OK)
         return err;
     store_bind(st, SVALS(SV_TEXT("doubt"), SV_I64(w->card), SV_I64(h->terminal), SV_TEXT(ev)));
@@ -860,7 +867,7 @@ static uint32_t unreported(const struct walk *w, const struct unrep *u, size_t n
  * finding; counter steps no journal holds are the desk's writes or a
  * terminal not yet synced (the counter walk's gap), and none. */
 static leal_err tmc_skip(struct walk *w, const struct unrep *u, size_t nu, const struct tmc_obs *a,
-                         const struct tmc_obs *b)
+                         const struct tmc_obs *b, bool counted)
 {
     char ev[LEDGER_RECONCILE_EVIDENCE], detail[LEDGER_RECONCILE_DETAIL], na[32], nb[32], no[32];
     const struct obs *first;
@@ -868,6 +875,8 @@ static leal_err tmc_skip(struct walk *w, const struct unrep *u, size_t nu, const
     size_t used;
     steps = b->before > a->before + 1 ? b->before - a->before - 1 : 0;
     still = skipped > steps ? skipped - steps : 0;
+    if (!counted)
+        still = 0; /* tmc_bounds: the skip's counter steps are not known */
     dropped = unreported(w, u, nu, a, b, &first);
     if (dropped == 0 && still == 0)
         return LEAL_OK;
@@ -927,7 +936,9 @@ static leal_err tmc_rows(struct walk *w, size_t *n)
                                             t.seq,
                                             t.ref_epoch,
                                             t.ref_seq,
-                                            (uint32_t)(LAYOUT_COUNTER_START - x.counter),
+                                            (x.flags & JOURNAL_TMAC_NO_COUNTER) != 0
+                                                ? JOURNAL_COUNTER_NONE
+                                                : (uint32_t)(LAYOUT_COUNTER_START - x.counter),
                                             store_col_i64(w->tmc, 2) != 0,
                                             seq_known ? sb.seq : 0,
                                             seq_known};
@@ -939,6 +950,36 @@ static leal_err tmc_rows(struct walk *w, size_t *n)
     return LEAL_OK;
 }
 
+/* A skip's ends when one of them read no counter (flag 40: its TMC stood
+ * for it), as tmc_skip reads them: ends[0] (a) at the counter of the
+ * nearest holding TMC at or before it that read one (UINT32_MAX when none:
+ * its before + 1 wraps to 0, every counter), ends[1] (b) at that of the
+ * nearest at or after it (UINT32_MAX - 1 when none). The operations journaled between
+ * those counters without their TMAC entry are what the skip may hold; the
+ * counter steps of the skip itself are not known, so tmc_skip judges no
+ * "moved no counter" then (*counted false). */
+static void tmc_bounds(const struct tmc_obs *m, size_t n, size_t ia, size_t ib,
+                       struct tmc_obs ends[2], bool *counted)
+{
+    ends[0] = m[ia];
+    ends[1] = m[ib];
+    *counted = m[ia].before != JOURNAL_COUNTER_NONE && m[ib].before != JOURNAL_COUNTER_NONE;
+    if (*counted)
+        return;
+    ends[0].before = UINT32_MAX;
+    ends[1].before = UINT32_MAX - 1u;
+    for (size_t i = ia + 1; i-- > 0;)
+        if (m[i].holds && m[i].before != JOURNAL_COUNTER_NONE) {
+            ends[0].before = m[i].before;
+            break;
+        }
+    for (size_t i = ib; i < n; i++)
+        if (m[i].holds && m[i].before != JOURNAL_COUNTER_NONE) {
+            ends[1].before = m[i].before;
+            break;
+        }
+}
+
 /* The card's TMCs (EV2/EV3 with the Transaction MAC file): each skip
  * between two of them (tmc_skip). */
 static leal_err tmc_walk(struct walk *w)
@@ -946,7 +987,7 @@ static leal_err tmc_walk(struct walk *w)
     const struct tmc_obs *prev = NULL;
     struct unrep *u = NULL;
     size_t n = w->nm, nu = 0;
-    bool desfire = false;
+    bool desfire = w->nc_seen;
     leal_err err = LEAL_OK;
     for (size_t i = 0; i < w->n && !desfire; i++)
         desfire = w->v[i].kind == JOURNAL_CARD_DESFIRE;
@@ -957,12 +998,38 @@ static leal_err tmc_walk(struct walk *w)
             continue; /* a forged or unchecked TMV's TMC is not the card's word */
         if (prev != NULL && w->m[i].tmc > prev->tmc + 1 && u == NULL)
             err = unreported_all(w, w->m, n, &u, &nu);
-        if (err == LEAL_OK && prev != NULL && w->m[i].tmc > prev->tmc + 1)
-            err = tmc_skip(w, u, nu, prev, &w->m[i]);
+        if (err == LEAL_OK && prev != NULL && w->m[i].tmc > prev->tmc + 1) {
+            struct tmc_obs ends[2];
+            bool counted;
+            tmc_bounds(w->m, n, (size_t)(prev - w->m), i, ends, &counted);
+            err = tmc_skip(w, u, nu, &ends[0], &ends[1], counted);
+        }
         prev = &w->m[i];
     }
     free(u);
     return err;
+}
+
+/* The entries of taps that read no counter (JOURNAL.md "Counters"), which
+ * torn_settled has seen, out of the counter walk; the newest operation of
+ * them by the clocks kept for the balance check (w->nc). */
+static void no_counter_apart(struct walk *w)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        const struct obs *o = &w->v[i];
+        if (o->before != JOURNAL_COUNTER_NONE) {
+            w->v[k++] = *o;
+            continue;
+        }
+        if (writes(o) && (!w->nc_seen || o->at >= w->nc.at)) {
+            w->nc = *o;
+            w->nc.before = w->nc.after = 0;
+            w->nc.purse_read = false;
+            w->nc_seen = true;
+        }
+    }
+    w->n = k;
 }
 
 /* Every entry of one card, walked. */
@@ -973,30 +1040,43 @@ static leal_err card_walk(struct walk *w)
     bool confirmed = false, resolving;
     int64_t open = 0;
     const struct fact *f = fact_of(w, w->card);
+    struct obs nc;
+    const struct obs *last;
     leal_err err = LEAL_OK;
-    if (w->n == 0)
+    if (w->n == 0 && !w->nc_seen)
         return LEAL_OK;
     w->c->cards++;
     w->trouble = false;
     w->desk_seen = f ? f->last_counter : 0;
     if ((err = tmc_rows(w, &w->nm)) != LEAL_OK || (err = torn_settled(w)) != LEAL_OK) {
         w->n = 0;
+        w->nc_seen = false;
         w->opened = 0;
         return err;
     }
-    if (w->n == 0) {
+    no_counter_apart(w);
+    if (w->n == 0 && !w->nc_seen) {
         w->opened = 0;
         return LEAL_OK;
     }
     card_order(w->v, w->n);
-    high = w->v[0].after;
+    high = w->n ? w->v[0].after : 0;
     for (size_t i = 1; i < w->n && err == LEAL_OK; i++)
         err = step(w, i, &high, &high_at, &confirmed);
     for (size_t i = 1; i < w->n; i++)
         if (w->v[i].after >= w->v[newest].after)
             newest = i;
+    /* A newer tap without the counter: the card as it left it, at the
+     * counter the newest counted one left (the desk's since still shows). */
+    last = w->n ? &w->v[newest] : NULL;
+    if (w->nc_seen && (last == NULL || w->nc.at >= last->at)) {
+        nc = w->nc;
+        nc.before = nc.after =
+            last ? last->after : (uint32_t)(f && f->last_counter > 0 ? f->last_counter : 0);
+        last = &nc;
+    }
     if (err == LEAL_OK && !w->trouble)
-        err = balances(w, &w->v[newest]);
+        err = balances(w, last);
     if (err == LEAL_OK)
         err = tmc_walk(w);
     /* Findings of earlier runs no longer there: only when the card had
@@ -1013,6 +1093,7 @@ static leal_err card_walk(struct walk *w)
         open = f->open + w->opened;
     w->c->open += (uint32_t)open;
     w->n = 0;
+    w->nc_seen = false;
     w->opened = 0;
     return err;
 }

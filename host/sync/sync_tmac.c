@@ -88,9 +88,13 @@ static void compare(const struct journal_entry *t, const struct journal_tmac *m,
     else if (op->card_kind != JOURNAL_CARD_DESFIRE || op->card_id != t->card_id ||
              cid_before != t->card_id)
         what = "card id";
-    else if (op->counter_before != (uint32_t)(LAYOUT_COUNTER_START - m->counter) ||
-             op->counter_after != op->counter_before + 1 ||
-             t->counter_before != op->counter_before || t->counter_after != op->counter_after)
+    else if (t->counter_before != op->counter_before || t->counter_after != op->counter_after)
+        what = "counter";
+    else if ((m->flags & JOURNAL_TMAC_NO_COUNTER) != 0 /* the TMC stood for it: none read */
+                 ? op->counter_before != JOURNAL_COUNTER_NONE ||
+                       op->counter_after != JOURNAL_COUNTER_NONE
+                 : op->counter_before != (uint32_t)(LAYOUT_COUNTER_START - m->counter) ||
+                       op->counter_after != op->counter_before + 1)
         what = "counter";
     else if ((m->flags & JOURNAL_TMAC_STATE_WRITTEN) &&
              (op->points_after != after.points || op->tier_after != after.tier ||

@@ -162,10 +162,10 @@ check_match "the import checks the TMV with the card's tmac key: the card's word
 check_eq "... and finds nothing against it" "0 ok" \
     "$RC $(sqlite3 "$DB" "SELECT verdict FROM terminal_tmac WHERE card_id = ${ID[sim]} AND tmc = 1")"
 run_capture "$LEAL" card read --reader "sim:$T/sim.json" --json
-check_eq "the desk reads the card: 17 points, 20.00, 2 taps, TMC 1 (its file read: 9 + 1 RT), the ledger agrees" \
-    "0 17 2000 2 1 10 True" "$RC $(json points purse_cents taps tmc round_trips agrees <<<"$OUT")"
+check_eq "the desk reads the card: 17 points, 20.00, 1 tap (the earn's TMC stood for the counter: none debited), TMC 1 (its file read: 9 + 1 RT), the ledger agrees" \
+    "0 17 2000 1 1 10 True" "$RC $(json points purse_cents taps tmc round_trips agrees <<<"$OUT")"
 run_capture "$LEAL" card read --reader "sim:$T/sim.json"
-check_eq "... and says so in words" "0|taps         2|tmc          1" \
+check_eq "... and says so in words" "0|taps         1|tmc          1" \
     "$RC|$(grep -E '^(taps|tmc) ' <<<"$OUT" | paste -sd'|')"
 run_capture "$LEAL" card read --reader "sim:$T/ev1.json" --json
 check_eq "an EV1's read as before: 9 RT, no TMC" "0 9 False" \

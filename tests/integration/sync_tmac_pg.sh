@@ -2,8 +2,10 @@
 # sync_tmac_pg.sh - the Transaction MAC checks of EV2/EV3 journals on
 # PostgreSQL (issues 19 and 20): sync_reconcile_test's Transaction MAC cases
 # (a genuine journal, a forged TMV, an entry altered after the card's commit,
-# a dropped TMAC entry, a desk write between two TMACed taps, a replayed TMC
-# last; real terminal code on a virtual EV3, the import's check with the
+# a dropped TMAC entry, an earn without the counter torn then made at another
+# terminal, a desk write between two TMACed taps, a pay + earn
+# altered (it read the counter), an earn without the counter (flag 40)
+# rewritten to claim one, a replayed TMC last; real terminal code on a virtual EV3, the import's check with the
 # card's tmac key, reconciliation's findings) run with their ledger on a
 # private PostgreSQL 15 cluster (tests/lib/pg.sh; the fixture reads
 # LEAL_TEST_PG), each asserting the same verdicts and findings as on SQLite;
@@ -22,18 +24,19 @@ pg_start || { fail "pg: the test cluster did not start"; finish; exit $?; }
 
 OUT=$(LEAL_TEST_PG=$LEAL_TEST_PG "$LEAL_BUILD/tests/unit/sync_reconcile_test" 2>&1)
 RC=$?
-for c in genuine forged altered dropped desk_write_is_no_gap replayed; do
+for c in genuine forged altered dropped torn_then_same_step desk_write_is_no_gap altered_counted \
+    no_counter_altered replayed; do
     check_match "pg: test_tmac_$c" "^\[       OK \] test_tmac_$c\$" "$OUT"
 done
-check_eq "pg: the six Transaction MAC cases and nothing else, exit 0" \
-    "0|[  PASSED  ] 6 test(s)." "$RC|$(echo "$OUT" | grep 'PASSED')"
+check_eq "pg: the nine Transaction MAC cases and nothing else, exit 0" \
+    "0|[  PASSED  ] 9 test(s)." "$RC|$(echo "$OUT" | grep 'PASSED')"
 # The replayed case's journal: the earn's TMAC entry (TMC 2), the pay +
 # earn's (TMC 3), and the copy of the first (TMC 2 again) found a replay.
 check_eq "pg: terminal_tmac: each TMAC entry's TMC and verdict" \
     "3:2:ok 5:3:ok 7:2:replay" \
     "$(pg_sql "select seq || ':' || tmc || ':' || verdict from terminal_tmac order by seq" | tr '\n' ' ' | sed 's/ $//')"
-check_eq "pg: reconcile_finding: the replay (and the clone the copied earn makes)" \
-    "clone:1 tmc_replay:1" \
+check_eq "pg: reconcile_finding: the replay (and the points the copied earn booked, which the card does not show: the earn read no counter, so no clone)" \
+    "balance:0 tmc_replay:1" \
     "$(pg_sql "select kind || ':' || fraud from reconcile_finding order by kind" | tr '\n' ' ' | sed 's/ $//')"
 check_eq "pg: the card blocked" "blocked" "$(pg_sql "select status from card")"
 

@@ -572,7 +572,7 @@ static void torn_then_same_step(struct fixture *f, enum torn_card kind, unsigned
     struct ledger_card card;
     struct ledger_movement m;
     struct found fd = {0};
-    char want[LEDGER_RECONCILE_EVIDENCE], why[LEDGER_TEXT], ea[32], eb[32];
+    char want[LEDGER_RECONCILE_EVIDENCE], why[LEDGER_TEXT], ea[32], eb[32], step[32];
 
     if (kind == TORN_EV1) {
         till_make_desfire(f, 3000, 0);
@@ -632,12 +632,26 @@ static void torn_then_same_step(struct fixture *f, enum torn_card kind, unsigned
     till_close(&t2);
     assert_int_equal(k1.found + k1.fraud + k1.open, 0); /* one journal: nothing to say yet */
     c = a[0].counter_before;
-    assert_int_equal(b[0].counter_before, c);
-    assert_int_equal(a[0].counter_after, c + 1);
-    assert_int_equal(b[0].counter_after, c + 1);
     assert_int_equal(a[1].op, JOURNAL_OP_SETTLE);
     assert_int_equal(a[1].item, JOURNAL_SETTLED_UNKNOWN);
-    assert_int_equal(a[1].counter_before, c + 1);
+    if (tmac) { /* earns that read no counter: the step is the state seq they began at */
+        struct state_body sa, sb;
+        bool found_a = false, found_b = false;
+        assert_int_equal(a[0].counter_before, JOURNAL_COUNTER_NONE);
+        assert_int_equal(a[0].counter_after, JOURNAL_COUNTER_NONE);
+        assert_int_equal(b[0].counter_before, JOURNAL_COUNTER_NONE);
+        journal_state_of(&a[0], &sa, &found_a);
+        journal_state_of(&b[0], &sb, &found_b);
+        assert_true(found_a && found_b);
+        assert_int_equal(sa.seq, sb.seq);
+        snprintf(step, sizeof step, "seq %u", sa.seq);
+    } else {
+        assert_int_equal(b[0].counter_before, c);
+        assert_int_equal(a[0].counter_after, c + 1);
+        assert_int_equal(b[0].counter_after, c + 1);
+        assert_int_equal(a[1].counter_before, c + 1);
+        snprintf(step, sizeof step, "counter %u", c);
+    }
     if (tmac) { /* terminal 2's commit answered: its TMAC entry, checked ok */
         assert_int_equal(b[1].op, JOURNAL_OP_TMAC);
         assert_int_equal(b[1].ref_seq, b[0].seq);
@@ -661,7 +675,7 @@ static void torn_then_same_step(struct fixture *f, enum torn_card kind, unsigned
     assert_int_equal(fd.n, 1);
     ev(&a[0], ea, sizeof ea);
     ev(&b[0], eb, sizeof eb);
-    snprintf(want, sizeof want, "%s then %s at counter %u", ea, eb, c);
+    snprintf(want, sizeof want, "%s then %s at %.19s", ea, eb, step);
     assert_string_equal(fd.v[0].kind, "doubt");
     assert_false(fd.v[0].fraud);
     assert_string_equal(fd.v[0].evidence, want);
@@ -685,15 +699,15 @@ static void torn_then_same_step(struct fixture *f, enum torn_card kind, unsigned
         assert_string_equal(m.operator_name, "reconcile");
         snprintf(why, sizeof why,
                  "reconcile: %s never reached the card: its commit had no answer and %s, "
-                 "answered, took the same step (counter %u)",
-                 ea, eb, c);
+                 "answered, took the same step (%s)",
+                 ea, eb, step);
         assert_string_equal(m.reason, why);
         assert_string_equal(fd.v[0].state, "resolved");
         assert_string_equal(fd.v[0].operator_name, "reconcile");
         snprintf(why, sizeof why,
                  "reversed by entry %lld: %s had no answer, %s answered at the same step "
-                 "(counter %u)",
-                 (long long)m.entry_id, ea, eb, c);
+                 "(%s)",
+                 (long long)m.entry_id, ea, eb, step);
         assert_string_equal(fd.v[0].reason, why);
         desk_fixture_balances(f, f->account, 3000, 35); /* the card's */
     }
@@ -747,7 +761,8 @@ static void test_desfire_torn_reversal_refused(void **state)
 
 static void test_ev3_tmac_torn_then_same_step(void **state)
 {
-    torn_then_same_step(*state, TORN_EV3_TMAC, 8, false, OTHER_ANSWERED); /* the commit */
+    torn_then_same_step(*state, TORN_EV3_TMAC, 6, false,
+                        OTHER_ANSWERED); /* the commit of an earn that reads no counter */
 }
 
 /* A DESFire card paid with at terminal 1, at terminal 2 (its clock at
@@ -1360,6 +1375,66 @@ static void expect_tmac_fraud(struct fixture *f, const char *kind, const char *w
     assert_int_equal(k.found + k.blocked, 0);
 }
 
+/* Issue 19's earn without the counter torn at terminal 1 (its commit never
+ * reached the card), the same earn done at terminal 2, then the card back
+ * at terminal 1: the seq moved, so terminal 1 settles its earn unknown
+ * (03; never done without the counter). The ledger posts both earns (45,
+ * the card 35); terminal 2's TMAC entry, checked ok, proves its commit read
+ * the state seq terminal 1's earn began at, so terminal 1's cannot have
+ * reached the card: reconciliation reverses it and records the doubt
+ * resolved (test_ev3_tmac_torn_then_same_step checks the words), the
+ * account at the card's 35, no balance finding, the card active. */
+static void test_tmac_torn_then_same_step(void **state)
+{
+    struct fixture *f = *state;
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+    struct terminal_request earn = till_request(TERMINAL_EARN, 1000, 0, 0);
+    struct terminal_request bal = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    struct terminal_result r;
+    struct journal_entry a[4], b[4];
+    struct ledger_reconcile_counts k;
+    struct ledger_card card;
+    struct found fd = {0};
+    struct till t1, t2;
+    tmac_card(f, &t1);
+    cardsim_set_tear(reader_sim_card(t1.r),
+                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND, 6, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&t1, &earn, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    t1.now.utc_seconds += 120;
+    till_keyed_pkg(&t2, f, 2, 2, TILL_NOW + 60,
+                   &(struct till_package){.floors = &fl, .floor_count = 1});
+    tap_done(&t2, TERMINAL_EARN, 1000, 0);
+    till_present(&t1);
+    assert_int_equal(till_tap(&t1, &bal, &r), LEAL_OK);
+    assert_true(r.settled);
+    assert_int_equal(r.settled_item, JOURNAL_SETTLED_UNKNOWN);
+    assert_int_equal(r.after.points, 35);
+    assert_int_equal(import(&t1, f, a, 4), 3); /* earn, settle, balance: no TMAC entry */
+    assert_int_equal(import(&t2, f, b, 4), 2); /* earn, TMAC */
+    till_close(&t1);
+    till_close(&t2);
+    assert_int_equal(a[0].counter_before, JOURNAL_COUNTER_NONE);
+    assert_int_equal(b[0].counter_before, JOURNAL_COUNTER_NONE);
+    assert_int_equal(a[1].op, JOURNAL_OP_SETTLE);
+    assert_int_equal(a[1].ref_seq, a[0].seq);
+    desk_fixture_balances(f, f->account, 5000, 45);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found, 1);
+    assert_int_equal(k.resolved, 1);
+    assert_int_equal(k.open + k.fraud + k.blocked, 0);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, true, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.v[0].kind, "doubt");
+    assert_string_equal(fd.v[0].state, "resolved");
+    assert_false(fd.v[0].fraud);
+    assert_int_equal(fd.v[0].terminal_id, 1);
+    desk_fixture_balances(f, f->account, 5000, 35); /* the card's */
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &card), LEAL_OK);
+    assert_int_equal(card.status, LEDGER_CARD_ACTIVE);
+}
+
 /* The genuine journal: every TMV holds, nothing found. */
 static void test_tmac_genuine(void **state)
 {
@@ -1429,8 +1504,60 @@ static void test_tmac_altered(void **state)
     expect_tmac_fraud(f, "tmv_altered", want, "balance");
 }
 
+/* The same on the pay + earn, which read and debited the counter (flag 40
+ * is only the earn's): its points raised in its entry only. */
+static void test_tmac_altered_counted(void **state)
+{
+    struct fixture *f = *state;
+    struct journal_entry e[4], taken[4];
+    struct till t;
+    char want[LEDGER_RECONCILE_EVIDENCE];
+    tmac_taps(f, &t, e);
+    till_close(&t);
+    assert_int_equal(e[2].counter_before, 1);
+    e[2].points += 100;
+    e[2].points_after += 100;
+    e[2].lines[0].points += 100;
+    journal_again(f, e, 4, taken);
+    tmac_evidence(&taken[3], want, sizeof want);
+    assert_string_equal(want, "t1/e1780000000/s5 tmc 3");
+    expect_fraud(f, "tmv_altered", want, 1);
+}
+
+/* An earn that read no counter (its TMAC entry's flag 40, both entries'
+ * counters JOURNAL_COUNTER_NONE) rewritten to claim the counter 0 to 1:
+ * the card's TMV holds over a TMI without the counter's commands, so the
+ * entry says another counter than the card committed: altered. */
+static void test_tmac_no_counter_altered(void **state)
+{
+    struct fixture *f = *state;
+    struct journal_entry e[4], taken[4];
+    struct journal_tmac m;
+    struct till t;
+    char want[LEDGER_RECONCILE_EVIDENCE];
+    tmac_taps(f, &t, e);
+    till_close(&t);
+    assert_int_equal(journal_tmac_get(&e[1], &m), LEAL_OK);
+    assert_int_equal(m.flags, JOURNAL_TMAC_STATE_WRITTEN | JOURNAL_TMAC_NO_COUNTER);
+    assert_int_equal(e[0].counter_before, JOURNAL_COUNTER_NONE);
+    assert_int_equal(e[1].counter_after, JOURNAL_COUNTER_NONE);
+    e[0].counter_before = 0;
+    e[0].counter_after = 1;
+    journal_again(f, e, 4, taken);
+    tmac_evidence(&taken[1], want, sizeof want);
+    assert_string_equal(want, "t1/e1780000000/s3 tmc 2");
+    expect_fraud(f, "tmv_altered", want, 1);
+    struct found fd = {0};
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, true, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 1);
+    assert_non_null(strstr(fd.v[0].detail, "says another counter than the card committed"));
+}
+
 /* A replayed TMC: the thief journals the earn a second time with its
- * genuine TMAC entry copied (the same TMC, another operation entry). */
+ * genuine TMAC entry copied (the same TMC, another operation entry). The
+ * earn read no counter (flag 40), so the counter walk does not see the copy
+ * (no clone): the TMC does, and the points booked twice, which the card
+ * does not show. */
 static void test_tmac_replayed(void **state)
 {
     struct fixture *f = *state;
@@ -1446,7 +1573,7 @@ static void test_tmac_replayed(void **state)
     assert_int_equal(taken[5].ref_seq, taken[4].seq);
     tmac_evidence(&taken[5], want, sizeof want);
     assert_string_equal(want, "t1/e1780000000/s7 tmc 2");
-    expect_tmac_fraud(f, "tmc_replay", want, "clone");
+    expect_tmac_fraud(f, "tmc_replay", want, "balance");
 }
 
 /* The findings of program 7 (open ones), into fd; exactly n of them. */
@@ -1497,11 +1624,13 @@ static void test_tmac_dropped(void **state)
     assert_int_equal(fd.v[0].card_id, (int64_t)TILL_CARD_ID);
     assert_int_equal(fd.v[0].terminal_id, 1);
     assert_string_equal(fd.v[0].evidence, "tmc 2..4");
-    assert_int_equal(taken[2].counter_after, 3);
+    /* the earns read no counter (flag 40): the pay + earn's is 1 to 2 */
+    assert_int_equal(taken[0].counter_after, JOURNAL_COUNTER_NONE);
+    assert_int_equal(taken[2].counter_after, 2);
     snprintf(want, sizeof want,
              "card %lld committed 1 transaction(s) between TMC 2 (t1/e1780000000/s3) and 4 "
              "(t1/e1780000000/s6) that no TMAC entry reports; 1 journaled without it (first "
-             "t1/e1780000000/s4, counter 3: a torn commit, a full journal, an older package or a "
+             "t1/e1780000000/s4, counter 2: a torn commit, a full journal, an older package or a "
              "hidden TMV): review",
              (long long)TILL_CARD_ID);
     assert_string_equal(fd.v[0].detail, want);
@@ -1617,7 +1746,7 @@ static void test_desk_reads_tmc(void **state)
     reader_close(r);
     assert_true(v.has_tmc);
     assert_int_equal(v.tmc, 3);
-    assert_int_equal(v.taps, 3);
+    assert_int_equal(v.taps, 1); /* the credit's: the earns read no counter (flag 40) */
     assert_true(v.agrees);
     assert_int_equal(v.round_trips, 10);
     assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &c), LEAL_OK);
@@ -1626,7 +1755,7 @@ static void test_desk_reads_tmc(void **state)
     assert_true(w.has_tmc);
     assert_int_equal(w.tmc, 3);
     desk_card_view_line(&w, line, sizeof line);
-    assert_non_null(strstr(line, ", taps 3, TMC 3; ledger agrees"));
+    assert_non_null(strstr(line, ", taps 1, TMC 3; ledger agrees"));
     desk_fixture_balances(f, f->account, 5000, 25 + 10 + 3);
 }
 
@@ -1698,7 +1827,7 @@ static void test_package_floor_tmc(void **state)
     assert_true(found);
     assert_int_equal(fl.kind, PACKAGE_FLOOR_DESFIRE);
     assert_int_equal(fl.flags, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC);
-    assert_int_equal(fl.taps, 2);
+    assert_int_equal(fl.taps, 0); /* no entry read the counter: the earns' TMCs stood for it */
     assert_int_equal(package_floor_tmc(&fl), 3);
 
     till_keyed_pkg(&t, f, 2, 2, TILL_NOW, &(struct till_package){.floors = &fl, .floor_count = 1});
@@ -1712,8 +1841,10 @@ static void test_package_floor_tmc(void **state)
     till_present(&t);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
     assert_int_equal(r.outcome, TERMINAL_REFUSED);
-    assert_int_equal(r.reason, LEAL_E_TERMINAL_BEHIND_FLOOR);
-    assert_false(r.tmac);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_TMC_BEHIND); /* no counter read: the TMC's */
+    assert_true(r.tmac);
+    assert_int_equal(r.tmc, 2);
+    assert_int_equal(r.round_trips, 6);
     till_close(&t);
 }
 
@@ -1744,14 +1875,14 @@ static void test_package_pending_at_seq(void **state)
     snprintf(dump, sizeof dump, "%s.dump", f->card);
     tmac_imported(f, NULL);
     till_read_desfire(f, &v);
-    assert_int_equal(v.taps, 3);
+    assert_int_equal(v.taps, 1); /* the earns read no counter (flag 40) */
     assert_int_equal(v.state.seq, 3);
     desk_fixture_post_points(f, f->account, 40, "adj-40");
     assert_int_equal(ledger_host_change_get(f->ledger, (int64_t)TILL_CARD_ID, &hc, &waiting),
                      LEAL_OK);
     assert_true(waiting);
-    assert_int_equal(hc.taps, 3);
-    assert_int_equal(hc.seq, 3);
+    assert_int_equal(hc.taps, 0); /* no entry read the counter */
+    assert_int_equal(hc.seq, 3);  /* the seq the newest proved TMC (3, no counter) left */
     assert_int_equal(package_build(f->ledger, f->keys, &po, &pkg, &len, &info), LEAL_OK);
     struct package_source src = {package_memory_read, pkg, (uint32_t)len};
     assert_int_equal(package_floor_find(&info, &src, TILL_CARD_ID, &found, &fl), LEAL_OK);
@@ -1760,7 +1891,7 @@ static void test_package_pending_at_seq(void **state)
     assert_int_equal(info.pending_count, 1);
     assert_int_equal(package_pending_at(&info, &src, 0, &pend), LEAL_OK);
     assert_int_equal(pend.card_id, TILL_CARD_ID);
-    assert_int_equal(pend.taps, 3);
+    assert_int_equal(pend.taps, 0);
     assert_int_equal(pend.points, 40);
     assert_int_equal(pend.kinds, PACKAGE_CHANGE_ADJUST | PACKAGE_CHANGE_AT_SEQ);
     assert_int_equal(pend.seq, 3);
@@ -1844,6 +1975,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tmac_altered, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_dropped, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_torn_then_same_step, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_altered_counted, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_no_counter_altered, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_desk_write_is_no_gap, desk_fixture_setup,
                                         desk_fixture_teardown),

@@ -127,6 +127,9 @@ static const struct till_package *tear_package;
  * by whichever write first takes the card from the seq the record names. */
 static bool tear_tmac;
 static int32_t tear_host;
+/* The swept tap reads no counter (an earn on such a card, its floor saying
+ * so: issue 19's earn in 6). */
+static bool tear_no_counter;
 
 static void run_tear(struct fixture *f, const struct tear_case *c, const struct cardsim_tear *tear,
                      struct tally *n)
@@ -216,7 +219,10 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
     till_present(&b);
     assert_int_equal(till_tap(&b, &c->q, &rb), LEAL_OK);
     assert_int_equal(rb.before.points, after.points);
-    assert_int_equal(rb.taps_before, c->desfire ? after.taps : after.seq);
+    /* an earn on a card with the Transaction MAC file reads no counter */
+    assert_int_equal(rb.taps_before, tear_no_counter ? JOURNAL_COUNTER_NONE
+                                     : c->desfire    ? after.taps
+                                                     : after.seq);
     if (c->q.op == TERMINAL_VOID) {
         assert_int_equal(rb.outcome, TERMINAL_REFUSED);
         assert_int_equal(rb.reason, LEAL_E_TERMINAL_NOTHING_TO_VOID);
@@ -315,14 +321,20 @@ static void test_desfire_ev2_earn_torn_everywhere(void **state)
     desfire_type = "desfire-ev1";
 }
 
-/* Issue 19's blocker (1) under tears: an EV3 with the Transaction MAC file,
- * its package (both terminals hold it, neither syncs) carrying +40 points
- * at the card's taps and seq (PACKAGE_CHANGE_AT_SEQ). Torn before and after
- * every command and inside the commit: the card holds the earn with the
- * +40 or neither; the first terminal settles its unanswered commit as
- * before; the second terminal's earn applies the +40 exactly when the torn
- * write did not (the card's seq still the record's), so the card and the
- * two journals (host lines included) hold it once. Tallies as an EV2's. */
+/* Issue 19's earn in 6 under tears: an EV2 and an EV3 with the Transaction
+ * MAC file, their package floor saying so (both terminals hold it, neither
+ * syncs): the earn reads and debits no counter (select,
+ * AuthenticateEV2First's two frames and the state read: 4 read commands;
+ * WriteData state staged; the commit: 6), every entry of the tap with
+ * counter JOURNAL_COUNTER_NONE. Torn before and after every command and
+ * inside the commit: the card holds the earn or not, its counter never
+ * moves; the first terminal settles its unanswered commit from the state's
+ * seq (not done at the seq before, unknown otherwise: never done); the
+ * second terminal's earn (no counter either) moves the card by exactly one
+ * earn more. 8 read tears, 2 refused, 7 at the commit (5 done, 2 not). On
+ * the EV3 the package also carries +40 points at the card's seq
+ * (PACKAGE_CHANGE_AT_SEQ, issue 19's blocker (1)): applied exactly once, by
+ * whichever write first takes the card from that seq. */
 static void test_desfire_tmac_host_change_torn_everywhere(void **state)
 {
     struct fixture *f = *state;
@@ -336,15 +348,21 @@ static void test_desfire_tmac_host_change_torn_everywhere(void **state)
         v.state.seq};
     struct till_package pkg = {
         .floors = &fl, .floor_count = 1, .pending = &pend, .pending_count = 1};
+    struct till_package plain = {.floors = &fl, .floor_count = 1};
     struct tear_case c = {
-        {10, 4, 5, 2}, true, till_request(TERMINAL_EARN, 1000, 0, 0), 8, {1, 10, 1, 0, 0, 1}, 0,
-        false,         false};
+        {8, 2, 5, 2}, true, till_request(TERMINAL_EARN, 1000, 0, 0), 6, {1, 10, 0, 0, 0, 1}, 0,
+        false,        false};
+    tear_tmac = true;
+    tear_no_counter = true;
+    desfire_type = "desfire-ev2";
+    tear_package = &plain;
+    sweep(f, &c);
     desfire_type = "desfire-ev3";
     tear_package = &pkg;
-    tear_tmac = true;
     tear_host = 40;
     sweep(f, &c);
     tear_host = 0;
+    tear_no_counter = false;
     tear_tmac = false;
     tear_package = NULL;
     desfire_type = "desfire-ev1";
@@ -752,6 +770,74 @@ static void test_classic_restart_settles_unanswered_commit(void **state)
     restart_settles(*state, false, 23, 25, 1); /* seq 1 after the issue */
 }
 
+static void restart(struct till *a, bool walk);
+
+/* Issue 19's earn without the counter (an EV3 with the Transaction MAC file,
+ * its floor saying so) torn at its commit, then the terminal restarts: the
+ * card's state seq, which the earn's state lines give as it was before,
+ * settles it. The commit never reached the card (seq still the one before):
+ * settled not done at the next tap there, once, nothing to void; the commit
+ * reached the card, its answer lost (seq after): nothing is settled (as with
+ * the counter: after a restart only "not done" is said) and the void finds
+ * the card as the earn left it. With the summary and with the walk. */
+static void restart_settles_no_counter(struct fixture *f, bool walk)
+{
+    struct till a;
+    struct terminal_request earn = till_request(TERMINAL_EARN, 1000, 0, 0);
+    struct terminal_request bal = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    struct terminal_request vd = till_request(TERMINAL_VOID, 0, 0, 0);
+    struct terminal_result r;
+    struct journal_entry e[8];
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 0, 0, {0}};
+    struct till_package pkg = {.floors = &fl, .floor_count = 1};
+
+    till_make_desfire_tmac(f, "desfire-ev3", 0, 0, false);
+    till_open(&a, f, 3, &pkg);
+    cardsim_set_tear(reader_sim_card(a.r),
+                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND, 6, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&a, &earn, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    assert_int_equal(r.round_trips, 6);
+    restart(&a, walk);
+    assert_int_equal(till_tap(&a, &bal, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.settled);
+    assert_int_equal(r.settled_item, JOURNAL_SETTLED_NOT_DONE);
+    assert_int_equal(r.after.points, 25);
+    assert_int_equal(till_entries(&a, e, 8), 3); /* the earn, its settle, the balance */
+    assert_int_equal(e[0].op, JOURNAL_OP_EARN);
+    assert_int_equal(e[0].counter_before, JOURNAL_COUNTER_NONE);
+    assert_int_equal(e[0].counter_after, JOURNAL_COUNTER_NONE);
+    assert_int_equal(e[1].op, JOURNAL_OP_SETTLE);
+    assert_int_equal(e[1].ref_seq, e[0].seq);
+    assert_int_equal(e[1].item, JOURNAL_SETTLED_NOT_DONE);
+    assert_int_equal(till_tap(&a, &bal, &r), LEAL_OK);
+    assert_false(r.settled);
+    assert_int_equal(till_tap(&a, &vd, &r), LEAL_OK);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_NOTHING_TO_VOID);
+
+    /* The commit reached the card, its answer lost. */
+    cardsim_set_tear(reader_sim_card(a.r),
+                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_ANSWER, 6, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&a, &earn, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    restart(&a, walk);
+    assert_int_equal(till_tap(&a, &bal, &r), LEAL_OK);
+    assert_false(r.settled);
+    assert_int_equal(r.after.points, 35);
+    assert_int_equal(till_tap(&a, &vd, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.after.points, 25);
+    till_close(&a);
+}
+
+static void test_desfire_no_counter_restart_settles(void **state)
+{
+    restart_settles_no_counter(*state, false);
+    restart_settles_no_counter(*state, true);
+}
+
 /* A restart; walk: the terminal opened without its summary (sum NULL), so
  * its last operation comes from terminal.c's own walk of the journal rather
  * than journal_sum's. */
@@ -913,6 +999,8 @@ int main(void)
                                         desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_restart_settles_unanswered_commit,
                                         desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_no_counter_restart_settles, desk_fixture_setup,
+                                        desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_restart_settles_unanswered_commit,
                                         desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_restart_settles_unanswered_void,
