@@ -655,16 +655,22 @@ leal_err ledger_post_check(struct ledger *l, const struct ledger_entry *e, const
  * place, expiry and points. What line_post checks before its insert
  * (line_account) lines_check has checked for every line already; what it
  * does after (line_moved) follows for each line as on SQLite, its lot
- * written already. A refused row names its table as before (store_pg.c
- * reads it from the error). */
-#define POST_ROWS_PG_SQL                                                                           \
+ * written already. When the entry is the post of the journal entry an
+ * import is taking (l->te, store.h), that entry's terminal_entry row is one
+ * more insert of the same statement (POST_ROWS_TE_PG_SQL). A refused row
+ * names its table as before (store_pg.c reads it from the error). */
+#define POST_ROWS_PG_SQL POST_ROWS_PG_WITH " SELECT entry_id, id FROM n"
+#define POST_ROWS_TE_PG_SQL                                                                        \
+    POST_ROWS_PG_WITH ", x AS (" STORE_TE_INSERT " VALUES (?22, ?23, ?24, ?25, ?26, ?27, ?28, "    \
+                      "?29, 'posted', (SELECT id FROM e), ?30, ?31)) SELECT entry_id, id FROM n"
+#define POST_ROWS_PG_WITH                                                                          \
     "WITH e AS (" PG_ENTRY_INSERT " RETURNING id), n AS (INSERT INTO line(entry_id, account_id, "  \
     "asset, amount) SELECT e.id, u.a, u.s, u.m FROM e, unnest(?16::bigint[], ?17::text[], "        \
     "?18::bigint[]) WITH ORDINALITY AS u(a, s, m, o) ORDER BY u.o RETURNING entry_id, id, "        \
     "account_id, asset), t AS (INSERT INTO lot(account_id, asset, line_id, expires_at, original, " \
     "remaining) SELECT x.account_id, x.asset, x.id, k.x, k.p, k.p FROM (SELECT n.*, row_number() " \
     "OVER (ORDER BY n.id) AS o FROM n) AS x JOIN unnest(?19::bigint[], ?20::bigint[], "            \
-    "?21::bigint[]) AS k(o, x, p) ON k.o = x.o ORDER BY x.o) SELECT entry_id, id FROM n"
+    "?21::bigint[]) AS k(o, x, p) ON k.o = x.o ORDER BY x.o)"
 #define PG_ENTRY_INSERT                                                                            \
     "INSERT INTO entry(program_id, kind, at, store_id, terminal_id, terminal_epoch, "              \
     "terminal_seq, request_id, operator, reason, reference, spend_cents, reverses, card_id, "      \
@@ -774,16 +780,26 @@ static leal_err post_write_pg(struct ledger *l, const struct ledger_entry *e, co
 {
     struct post_arrays a;
     int64_t line_ids[LEDGER_MAX_LINES], id = 0;
+    struct store_te_row *te = l->te;
     struct store_stmt *st;
     size_t n = 0;
     leal_err err;
     int row = 0;
 
+    if (te != NULL && (te->entry_id != 0 || e->terminal_id != te->terminal ||
+                       e->terminal_epoch != te->epoch || e->terminal_seq != te->seq))
+        te = NULL; /* another post than the journal entry's own */
     if ((err = post_arrays_of(l, e, c->at, &a)) != LEAL_OK)
         return err;
     l->summarize = true;
-    if ((err = store_prep_once(l, POST_ROWS_PG_SQL, &st)) != LEAL_OK)
+    if ((err = store_prep_once(l, te ? POST_ROWS_TE_PG_SQL : POST_ROWS_PG_SQL, &st)) != LEAL_OK)
         return err;
+    if (te != NULL)
+        store_bind_at(st, 22,
+                      SVALS(SV_I64(te->terminal), SV_I64(te->epoch), SV_I64(te->seq),
+                            SV_I64(te->op), SV_I64_OR_NULL(te->card_id), SV_I64(te->at),
+                            SV_I64(te->key_version), SV_BLOB(te->mac, te->mac_len),
+                            SV_BLOB(te->raw, te->raw_len), SV_I64(te->taken_at)));
     store_bind(st, SVALS(SV_I64(e->program_id), SV_TEXT(e->kind), SV_I64(c->at),
                          SV_I64_OR_NULL(c->store_id), SV_I64_OR_NULL(e->terminal_id),
                          e->terminal_id ? SV_I64(e->terminal_epoch) : SV_NULL,
@@ -810,6 +826,8 @@ static leal_err post_write_pg(struct ledger *l, const struct ledger_entry *e, co
     }
     /* The ids ascend in the lines' order (ORDER BY u.o); the rows may come back in any. */
     qsort(line_ids, n, sizeof line_ids[0], id_cmp);
+    if (te != NULL)
+        te->entry_id = id;
     for (size_t i = 0; i < e->nlines; i++)
         if ((err = line_moved(l, e, i, line_ids[i], c->at, a.lot[i])) != LEAL_OK)
             return err;
@@ -870,6 +888,8 @@ leal_err ledger_post(struct ledger *l, const struct ledger_entry *e, int64_t *en
     if (err != LEAL_OK) {
         *entry_id = 0;
         *replayed = false;
+        if (l->te != NULL) /* a terminal_entry row it wrote went with it */
+            l->te->entry_id = 0;
     }
     return err;
 }

@@ -1151,24 +1151,29 @@ leal_err store_pragma_text(struct ledger *l, const char *sql, char *out, size_t 
 
 void store_bind(struct store_stmt *st, const struct store_val *v, int n)
 {
+    store_bind_at(st, 1, v, n);
+}
+
+void store_bind_at(struct store_stmt *st, int first, const struct store_val *v, int n)
+{
     if (store_pg_owns(st)) {
         for (int i = 0; i < n; i++)
-            store_pg_bind(st, i + 1, &v[i]);
+            store_pg_bind(st, first + i, &v[i]);
         return;
     }
     for (int i = 0; i < n; i++) {
         switch (v[i].kind) {
         case STORE_I64:
-            sqlite3_bind_int64(S(st), i + 1, v[i].i);
+            sqlite3_bind_int64(S(st), first + i, v[i].i);
             break;
         case STORE_TEXT:
-            sqlite3_bind_text(S(st), i + 1, v[i].p, -1, SQLITE_STATIC);
+            sqlite3_bind_text(S(st), first + i, v[i].p, -1, SQLITE_STATIC);
             break;
         case STORE_BLOB:
-            sqlite3_bind_blob(S(st), i + 1, v[i].p, (int)v[i].n, SQLITE_STATIC);
+            sqlite3_bind_blob(S(st), first + i, v[i].p, (int)v[i].n, SQLITE_STATIC);
             break;
         case STORE_NULL:
-            sqlite3_bind_null(S(st), i + 1);
+            sqlite3_bind_null(S(st), first + i);
             break;
         }
     }
