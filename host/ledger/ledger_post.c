@@ -296,6 +296,41 @@ static leal_err lot_first(struct ledger *l, const struct ledger_entry *e,
     return err;
 }
 
+/* On PostgreSQL, a debit that reverses nothing in one statement instead
+ * of two to four for each lot (lot_first, ST_LOT_TAKE, ST_LOT_USE_INSERT):
+ * the open lots in lot_first's order (nearest expiry, lots without expiry
+ * last, then by id), each with what the lots before it hold; each lot that
+ * the ones before leave short takes lots_take(remaining, need - before);
+ * the statement returns what they took in all. */
+#define LOTS_DEBIT_PG_SQL                                                                          \
+    "WITH c AS (SELECT id, remaining, sum(remaining) OVER (ORDER BY expires_at NULLS LAST, id "    \
+    "ROWS UNBOUNDED PRECEDING) - remaining AS before FROM lot WHERE account_id = ?1 AND asset = "  \
+    "?2 AND remaining > 0), k AS (SELECT id, least(remaining, ?3 - before)::bigint AS take FROM "  \
+    "c WHERE before < ?3), u AS (UPDATE lot o SET remaining = o.remaining - k.take FROM k WHERE "  \
+    "o.id = k.id RETURNING o.id, k.take), w AS (INSERT INTO lot_use(line_id, lot_id, amount) "     \
+    "SELECT ?4, id, take FROM u) SELECT coalesce(sum(take), 0)::bigint FROM u"
+
+static leal_err lots_debit_pg(struct ledger *l, const struct ledger_line *ln, int64_t line_id)
+{
+    struct store_stmt *st;
+    int64_t took = 0;
+    leal_err err;
+    int row = 0;
+    if ((err = store_prep_once(l, LOTS_DEBIT_PG_SQL, &st)) != LEAL_OK)
+        return err;
+    store_bind(st, SVALS(SV_I64(ln->account_id), SV_TEXT(ln->asset), SV_I64(-ln->amount),
+                         SV_I64(line_id)));
+    while ((err = store_step(l, st, &row)) == LEAL_OK && row)
+        took = store_col_i64(st, 0);
+    store_finalize(st);
+    if (err == LEAL_OK && took != -ln->amount) {
+        store_set_msg(l, "account %lld: lots hold less than the balance",
+                      (long long)ln->account_id);
+        return LEAL_E_LEDGER_MISMATCH;
+    }
+    return err;
+}
+
 /* Takes -ln->amount from the account's open lots in the order of
  * lots_before (lot_first): a reversed earn's own lots, then nearest expiry. */
 static leal_err lots_debit(struct ledger *l, const struct ledger_entry *e,
@@ -305,6 +340,8 @@ static leal_err lots_debit(struct ledger *l, const struct ledger_entry *e,
     leal_err err;
     int row;
 
+    if (l->pg != NULL && e->reverses == 0)
+        return lots_debit_pg(l, ln, line_id);
     while (need > 0) {
         int64_t lot, rem, take;
         if ((err = lot_first(l, e, ln, &lot, &rem, &row)) != LEAL_OK)

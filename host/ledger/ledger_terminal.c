@@ -347,6 +347,65 @@ static leal_err cashback_in(struct ledger *l, int64_t program, uint32_t v, uint3
     return LEAL_OK;
 }
 
+/* The rule-set version package e->package_version of e's terminal carried
+ * (*row 0: not recorded), read once a batch (TXC_PACKAGE_RULES): an
+ * import's redeems ask again and again, and it never writes package_rules. */
+static leal_err package_rules_of(struct ledger *l, const struct journal_entry *e, uint32_t *v,
+                                 int *row)
+{
+    struct txc_slot *s = NULL;
+    struct store_stmt *st;
+    char key[16];
+    int fresh = 1;
+    leal_err err;
+    *v = 0;
+    *row = 0;
+    snprintf(key, sizeof key, "%u", e->package_version);
+    if (l->in_batch != BATCH_NONE &&
+        (err = store_txc_get(l, TXC_PACKAGE_RULES, e->terminal_id, key, &s, &fresh)) != LEAL_OK)
+        return err;
+    if (!fresh) {
+        *v = (uint32_t)s->v;
+        *row = (int)s->v2;
+        return LEAL_OK;
+    }
+    if ((err = store_prep_i64(l, PACKAGE_RULES_SQL, &st,
+                              I64S(e->terminal_id, e->package_version))) != LEAL_OK)
+        return err;
+    err = store_step(l, st, row);
+    if (err == LEAL_OK && *row)
+        *v = (uint32_t)store_col_i64(st, 0);
+    store_finalize(st);
+    if (err == LEAL_OK && s != NULL) {
+        s->v = *v;
+        s->v2 = *row;
+        store_txc_keep(l, s, TXC_PACKAGE_RULES, e->terminal_id, key);
+    }
+    return err;
+}
+
+/* The program's newest rule-set version (0: none), read once a batch
+ * (TXC_RULES_NEWEST): an import never writes rule_set. */
+static leal_err rules_newest(struct ledger *l, int64_t program, int64_t *newest)
+{
+    struct txc_slot *s = NULL;
+    int fresh = 1;
+    leal_err err;
+    if (l->in_batch != BATCH_NONE &&
+        (err = store_txc_get(l, TXC_RULES_NEWEST, program, "", &s, &fresh)) != LEAL_OK)
+        return err;
+    if (!fresh) {
+        *newest = s->v;
+        return LEAL_OK;
+    }
+    err = store_query_int(l, RULES_NEWEST_SQL, I64S(program), newest);
+    if (err == LEAL_OK && s != NULL) {
+        s->v = *newest;
+        store_txc_keep(l, s, TXC_RULES_NEWEST, program, "");
+    }
+    return err;
+}
+
 /* A reward redeemed at the terminal, booked as the desk's `leal reward
  * redeem` books it (ledger_reward.h): its cost to points_redeemed, and for a
  * cashback reward its euros owed to the account (CASHBACK, from the
@@ -358,7 +417,6 @@ static leal_err cashback_in(struct ledger *l, int64_t program, uint32_t v, uint3
 static leal_err redeem_lines(struct ledger *l, const struct ledger_terminal_accounts *a,
                              int64_t account, const struct journal_entry *e, struct lines *ls)
 {
-    struct store_stmt *st;
     int64_t cents = 0, owed, newest = 0;
     uint32_t v = 0;
     int row = 0;
@@ -375,19 +433,12 @@ static leal_err redeem_lines(struct ledger *l, const struct ledger_terminal_acco
     } else {
         pair(ls, account, a->points_redeemed, "PTS", e->points);
     }
-    if ((err = store_prep_i64(l, PACKAGE_RULES_SQL, &st,
-                              I64S(e->terminal_id, e->package_version))) != LEAL_OK)
-        return err;
-    err = store_step(l, st, &row);
-    if (err == LEAL_OK && row)
-        v = (uint32_t)store_col_i64(st, 0);
-    store_finalize(st);
-    if (err != LEAL_OK)
+    if ((err = package_rules_of(l, e, &v, &row)) != LEAL_OK)
         return err;
     if (row) {
         err = cashback_in(l, a->program_id, v, e->item, &cents);
     } else {
-        err = store_query_int(l, RULES_NEWEST_SQL, I64S(a->program_id), &newest);
+        err = rules_newest(l, a->program_id, &newest);
         for (int64_t i = newest; err == LEAL_OK && i > 0 && cents == 0; i--)
             err = cashback_in(l, a->program_id, (uint32_t)i, e->item, &cents);
         if (err == LEAL_OK && cents > 0) {

@@ -83,6 +83,12 @@ enum txc_kind {
      * again. Terminals never change store. */
     TXC_TERMINAL,
     TXC_EXPIRY, /* (program, ""): v = its points_expiry_days (never updated) */
+    /* An import's reads of what it does not write (ledger_terminal.c):
+     * (terminal, package version in decimal): v = its rule-set version, v2
+     * 1 when package_rules has the row, 0 when not; (program, ""): v = its
+     * newest rule-set version (0: none). */
+    TXC_PACKAGE_RULES,
+    TXC_RULES_NEWEST,
 };
 
 struct txc_slot {
