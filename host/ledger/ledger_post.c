@@ -925,7 +925,9 @@ leal_err ledger_post(struct ledger *l, const struct ledger_entry *e, int64_t *en
     if (err != LEAL_OK) {
         *entry_id = 0;
         *replayed = false;
-        if (l->te != NULL) /* a terminal_entry row it wrote went with it */
+        /* A terminal_entry row it wrote (struct store_te_row) went with it. */
+        if (l->te != NULL && e->terminal_id == l->te->terminal &&
+            e->terminal_epoch == l->te->epoch && e->terminal_seq == l->te->seq)
             l->te->entry_id = 0;
     }
     return err;
