@@ -296,6 +296,41 @@ static leal_err lot_first(struct ledger *l, const struct ledger_entry *e,
     return err;
 }
 
+/* On PostgreSQL, a debit that reverses nothing in one statement instead
+ * of two to four for each lot (lot_first, ST_LOT_TAKE, ST_LOT_USE_INSERT):
+ * the open lots in lot_first's order (nearest expiry, lots without expiry
+ * last, then by id), each with what the lots before it hold; each lot that
+ * the ones before leave short takes lots_take(remaining, need - before);
+ * the statement returns what they took in all. */
+#define LOTS_DEBIT_PG_SQL                                                                          \
+    "WITH c AS (SELECT id, remaining, sum(remaining) OVER (ORDER BY expires_at NULLS LAST, id "    \
+    "ROWS UNBOUNDED PRECEDING) - remaining AS before FROM lot WHERE account_id = ?1 AND asset = "  \
+    "?2 AND remaining > 0), k AS (SELECT id, least(remaining, ?3 - before)::bigint AS take FROM "  \
+    "c WHERE before < ?3), u AS (UPDATE lot o SET remaining = o.remaining - k.take FROM k WHERE "  \
+    "o.id = k.id RETURNING o.id, k.take), w AS (INSERT INTO lot_use(line_id, lot_id, amount) "     \
+    "SELECT ?4, id, take FROM u) SELECT coalesce(sum(take), 0)::bigint FROM u"
+
+static leal_err lots_debit_pg(struct ledger *l, const struct ledger_line *ln, int64_t line_id)
+{
+    struct store_stmt *st;
+    int64_t took = 0;
+    leal_err err;
+    int row = 0;
+    if ((err = store_prep_once(l, LOTS_DEBIT_PG_SQL, &st)) != LEAL_OK)
+        return err;
+    store_bind(st, SVALS(SV_I64(ln->account_id), SV_TEXT(ln->asset), SV_I64(-ln->amount),
+                         SV_I64(line_id)));
+    while ((err = store_step(l, st, &row)) == LEAL_OK && row)
+        took = store_col_i64(st, 0);
+    store_finalize(st);
+    if (err == LEAL_OK && took != -ln->amount) {
+        store_set_msg(l, "account %lld: lots hold less than the balance",
+                      (long long)ln->account_id);
+        return LEAL_E_LEDGER_MISMATCH;
+    }
+    return err;
+}
+
 /* Takes -ln->amount from the account's open lots in the order of
  * lots_before (lot_first): a reversed earn's own lots, then nearest expiry. */
 static leal_err lots_debit(struct ledger *l, const struct ledger_entry *e,
@@ -305,6 +340,8 @@ static leal_err lots_debit(struct ledger *l, const struct ledger_entry *e,
     leal_err err;
     int row;
 
+    if (l->pg != NULL && e->reverses == 0)
+        return lots_debit_pg(l, ln, line_id);
     while (need > 0) {
         int64_t lot, rem, take;
         if ((err = lot_first(l, e, ln, &lot, &rem, &row)) != LEAL_OK)
@@ -655,16 +692,22 @@ leal_err ledger_post_check(struct ledger *l, const struct ledger_entry *e, const
  * place, expiry and points. What line_post checks before its insert
  * (line_account) lines_check has checked for every line already; what it
  * does after (line_moved) follows for each line as on SQLite, its lot
- * written already. A refused row names its table as before (store_pg.c
- * reads it from the error). */
-#define POST_ROWS_PG_SQL                                                                           \
+ * written already. When the entry is the post of the journal entry an
+ * import is taking (l->te, store.h), that entry's terminal_entry row is one
+ * more insert of the same statement (POST_ROWS_TE_PG_SQL). A refused row
+ * names its table as before (store_pg.c reads it from the error). */
+#define POST_ROWS_PG_SQL POST_ROWS_PG_WITH " SELECT entry_id, id FROM n"
+#define POST_ROWS_TE_PG_SQL                                                                        \
+    POST_ROWS_PG_WITH ", x AS (" STORE_TE_INSERT " VALUES (?22, ?23, ?24, ?25, ?26, ?27, ?28, "    \
+                      "?29, 'posted', (SELECT id FROM e), ?30, ?31)) SELECT entry_id, id FROM n"
+#define POST_ROWS_PG_WITH                                                                          \
     "WITH e AS (" PG_ENTRY_INSERT " RETURNING id), n AS (INSERT INTO line(entry_id, account_id, "  \
     "asset, amount) SELECT e.id, u.a, u.s, u.m FROM e, unnest(?16::bigint[], ?17::text[], "        \
     "?18::bigint[]) WITH ORDINALITY AS u(a, s, m, o) ORDER BY u.o RETURNING entry_id, id, "        \
     "account_id, asset), t AS (INSERT INTO lot(account_id, asset, line_id, expires_at, original, " \
     "remaining) SELECT x.account_id, x.asset, x.id, k.x, k.p, k.p FROM (SELECT n.*, row_number() " \
     "OVER (ORDER BY n.id) AS o FROM n) AS x JOIN unnest(?19::bigint[], ?20::bigint[], "            \
-    "?21::bigint[]) AS k(o, x, p) ON k.o = x.o ORDER BY x.o) SELECT entry_id, id FROM n"
+    "?21::bigint[]) AS k(o, x, p) ON k.o = x.o ORDER BY x.o)"
 #define PG_ENTRY_INSERT                                                                            \
     "INSERT INTO entry(program_id, kind, at, store_id, terminal_id, terminal_epoch, "              \
     "terminal_seq, request_id, operator, reason, reference, spend_cents, reverses, card_id, "      \
@@ -774,16 +817,26 @@ static leal_err post_write_pg(struct ledger *l, const struct ledger_entry *e, co
 {
     struct post_arrays a;
     int64_t line_ids[LEDGER_MAX_LINES], id = 0;
+    struct store_te_row *te = l->te;
     struct store_stmt *st;
     size_t n = 0;
     leal_err err;
     int row = 0;
 
+    if (te != NULL && (te->entry_id != 0 || e->terminal_id != te->terminal ||
+                       e->terminal_epoch != te->epoch || e->terminal_seq != te->seq))
+        te = NULL; /* another post than the journal entry's own */
     if ((err = post_arrays_of(l, e, c->at, &a)) != LEAL_OK)
         return err;
     l->summarize = true;
-    if ((err = store_prep_once(l, POST_ROWS_PG_SQL, &st)) != LEAL_OK)
+    if ((err = store_prep_once(l, te ? POST_ROWS_TE_PG_SQL : POST_ROWS_PG_SQL, &st)) != LEAL_OK)
         return err;
+    if (te != NULL)
+        store_bind_at(st, 22,
+                      SVALS(SV_I64(te->terminal), SV_I64(te->epoch), SV_I64(te->seq),
+                            SV_I64(te->op), SV_I64_OR_NULL(te->card_id), SV_I64(te->at),
+                            SV_I64(te->key_version), SV_BLOB(te->mac, te->mac_len),
+                            SV_BLOB(te->raw, te->raw_len), SV_I64(te->taken_at)));
     store_bind(st, SVALS(SV_I64(e->program_id), SV_TEXT(e->kind), SV_I64(c->at),
                          SV_I64_OR_NULL(c->store_id), SV_I64_OR_NULL(e->terminal_id),
                          e->terminal_id ? SV_I64(e->terminal_epoch) : SV_NULL,
@@ -810,6 +863,8 @@ static leal_err post_write_pg(struct ledger *l, const struct ledger_entry *e, co
     }
     /* The ids ascend in the lines' order (ORDER BY u.o); the rows may come back in any. */
     qsort(line_ids, n, sizeof line_ids[0], id_cmp);
+    if (te != NULL)
+        te->entry_id = id;
     for (size_t i = 0; i < e->nlines; i++)
         if ((err = line_moved(l, e, i, line_ids[i], c->at, a.lot[i])) != LEAL_OK)
             return err;
@@ -870,6 +925,10 @@ leal_err ledger_post(struct ledger *l, const struct ledger_entry *e, int64_t *en
     if (err != LEAL_OK) {
         *entry_id = 0;
         *replayed = false;
+        /* A terminal_entry row it wrote (struct store_te_row) went with it. */
+        if (l->te != NULL && e->terminal_id == l->te->terminal &&
+            e->terminal_epoch == l->te->epoch && e->terminal_seq == l->te->seq)
+            l->te->entry_id = 0;
     }
     return err;
 }

@@ -18,9 +18,7 @@
 #define TE_GET_SQL                                                                                 \
     "SELECT mac, outcome, coalesce(entry_id, 0), raw FROM terminal_entry WHERE terminal_id = ?1 "  \
     "AND epoch = ?2 AND seq = ?3"
-#define TE_INSERT_SQL                                                                              \
-    "INSERT INTO terminal_entry(terminal_id, epoch, seq, op, card_id, at, key_version, mac, "      \
-    "outcome, entry_id, raw, taken_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+#define TE_INSERT_SQL STORE_TE_INSERT " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
 #define TE_UNDONE_SQL                                                                              \
     "UPDATE terminal_entry SET outcome = 'undone' WHERE terminal_id = ?1 AND epoch = ?2 AND seq "  \
     "= "                                                                                           \
@@ -352,6 +350,65 @@ static leal_err cashback_in(struct ledger *l, int64_t program, uint32_t v, uint3
     return LEAL_OK;
 }
 
+/* The rule-set version package e->package_version of e's terminal carried
+ * (*row 0: not recorded), read once a batch (TXC_PACKAGE_RULES): an
+ * import's redeems ask again and again, and it never writes package_rules. */
+static leal_err package_rules_of(struct ledger *l, const struct journal_entry *e, uint32_t *v,
+                                 int *row)
+{
+    struct txc_slot *s = NULL;
+    struct store_stmt *st;
+    char key[16];
+    int fresh = 1;
+    leal_err err;
+    *v = 0;
+    *row = 0;
+    snprintf(key, sizeof key, "%u", e->package_version);
+    if (l->in_batch != BATCH_NONE &&
+        (err = store_txc_get(l, TXC_PACKAGE_RULES, e->terminal_id, key, &s, &fresh)) != LEAL_OK)
+        return err;
+    if (!fresh) {
+        *v = (uint32_t)s->v;
+        *row = (int)s->v2;
+        return LEAL_OK;
+    }
+    if ((err = store_prep_i64(l, PACKAGE_RULES_SQL, &st,
+                              I64S(e->terminal_id, e->package_version))) != LEAL_OK)
+        return err;
+    err = store_step(l, st, row);
+    if (err == LEAL_OK && *row)
+        *v = (uint32_t)store_col_i64(st, 0);
+    store_finalize(st);
+    if (err == LEAL_OK && s != NULL) {
+        s->v = *v;
+        s->v2 = *row;
+        store_txc_keep(l, s, TXC_PACKAGE_RULES, e->terminal_id, key);
+    }
+    return err;
+}
+
+/* The program's newest rule-set version (0: none), read once a batch
+ * (TXC_RULES_NEWEST): an import never writes rule_set. */
+static leal_err rules_newest(struct ledger *l, int64_t program, int64_t *newest)
+{
+    struct txc_slot *s = NULL;
+    int fresh = 1;
+    leal_err err;
+    if (l->in_batch != BATCH_NONE &&
+        (err = store_txc_get(l, TXC_RULES_NEWEST, program, "", &s, &fresh)) != LEAL_OK)
+        return err;
+    if (!fresh) {
+        *newest = s->v;
+        return LEAL_OK;
+    }
+    err = store_query_int(l, RULES_NEWEST_SQL, I64S(program), newest);
+    if (err == LEAL_OK && s != NULL) {
+        s->v = *newest;
+        store_txc_keep(l, s, TXC_RULES_NEWEST, program, "");
+    }
+    return err;
+}
+
 /* A reward redeemed at the terminal, booked as the desk's `leal reward
  * redeem` books it (ledger_reward.h): its cost to points_redeemed, and for a
  * cashback reward its euros owed to the account (CASHBACK, from the
@@ -363,7 +420,6 @@ static leal_err cashback_in(struct ledger *l, int64_t program, uint32_t v, uint3
 static leal_err redeem_lines(struct ledger *l, const struct ledger_terminal_accounts *a,
                              int64_t account, const struct journal_entry *e, struct lines *ls)
 {
-    struct store_stmt *st;
     int64_t cents = 0, owed, newest = 0;
     uint32_t v = 0;
     int row = 0;
@@ -380,19 +436,12 @@ static leal_err redeem_lines(struct ledger *l, const struct ledger_terminal_acco
     } else {
         pair(ls, account, a->points_redeemed, "PTS", e->points);
     }
-    if ((err = store_prep_i64(l, PACKAGE_RULES_SQL, &st,
-                              I64S(e->terminal_id, e->package_version))) != LEAL_OK)
-        return err;
-    err = store_step(l, st, &row);
-    if (err == LEAL_OK && row)
-        v = (uint32_t)store_col_i64(st, 0);
-    store_finalize(st);
-    if (err != LEAL_OK)
+    if ((err = package_rules_of(l, e, &v, &row)) != LEAL_OK)
         return err;
     if (row) {
         err = cashback_in(l, a->program_id, v, e->item, &cents);
     } else {
-        err = store_query_int(l, RULES_NEWEST_SQL, I64S(a->program_id), &newest);
+        err = rules_newest(l, a->program_id, &newest);
         for (int64_t i = newest; err == LEAL_OK && i > 0 && cents == 0; i--)
             err = cashback_in(l, a->program_id, (uint32_t)i, e->item, &cents);
         if (err == LEAL_OK && cents > 0) {
@@ -816,19 +865,39 @@ leal_err ledger_terminal_take(struct ledger *l, const struct ledger_terminal_in 
                               struct ledger_terminal_out *out)
 {
     const struct journal_entry *e = in->e;
+    struct store_te_row te;
     leal_err err;
     memset(out, 0, sizeof *out);
     if ((err = chain_check(l, in, out)) != LEAL_OK || out->outcome != 0)
         return err;
-    if ((err = book(l, in, out)) != LEAL_OK)
+    /* On PostgreSQL the entry's post writes its row in its own statement
+     * (store.h, struct store_te_row): one round trip less an entry. */
+    te.terminal = e->terminal_id;
+    te.epoch = e->epoch;
+    te.seq = e->seq;
+    te.op = e->op;
+    te.card_id = (int64_t)e->card_id;
+    te.at = (int64_t)e->utc_seconds;
+    te.key_version = in->key_version;
+    te.taken_at = ledger_now();
+    te.mac = e->mac;
+    te.mac_len = JOURNAL_MAC_LEN;
+    te.raw = in->raw;
+    te.raw_len = in->raw_len;
+    te.entry_id = 0;
+    l->te = l->pg != NULL ? &te : NULL;
+    err = book(l, in, out);
+    l->te = NULL;
+    if (err != LEAL_OK)
         return err;
-    err = store_write(l, TE_INSERT_SQL,
-                      SVALS(SV_I64(e->terminal_id), SV_I64(e->epoch), SV_I64(e->seq), SV_I64(e->op),
-                            SV_I64_OR_NULL((int64_t)e->card_id), SV_I64((int64_t)e->utc_seconds),
-                            SV_I64(in->key_version), SV_BLOB(e->mac, JOURNAL_MAC_LEN),
-                            SV_TEXT(outcome_names[out->outcome]), SV_I64_OR_NULL(out->entry_id),
-                            SV_BLOB(in->raw, in->raw_len), SV_I64(ledger_now())),
-                      NULL);
+    if (te.entry_id == 0 || out->outcome != LEDGER_TERMINAL_POSTED || out->entry_id != te.entry_id)
+        err = store_write(l, TE_INSERT_SQL,
+                          SVALS(SV_I64(te.terminal), SV_I64(te.epoch), SV_I64(te.seq),
+                                SV_I64(te.op), SV_I64_OR_NULL(te.card_id), SV_I64(te.at),
+                                SV_I64(te.key_version), SV_BLOB(te.mac, te.mac_len),
+                                SV_TEXT(outcome_names[out->outcome]), SV_I64_OR_NULL(out->entry_id),
+                                SV_BLOB(te.raw, te.raw_len), SV_I64(te.taken_at)),
+                          NULL);
     if (err != LEAL_OK || (err = host_line(l, e, out)) != LEAL_OK)
         return err;
     return card_check(l, in, out);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "host/log/log.h"
+#include "host/strbuf.h"
 #include "ledger.h"
 #include "report_sum_sql.h"
 #include "store.h"
@@ -568,77 +569,50 @@ leal_err store_bal_add(struct ledger *l, struct txc_slot *s, int64_t amount)
     "?2::text[], ?3::bigint[]) AS u(a, s, d) ON CONFLICT (account_id, asset) DO UPDATE SET "       \
     "amount = balance.amount + excluded.amount"
 
-struct strb {
-    char *p;
-    size_t n, cap;
-    bool oom;
-};
-
-static void strb_add(struct strb *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (p == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
 /* One element of an array literal: ',' before all but the first; text in
  * double quotes with '"' and '\\' escaped. */
-static void strb_elem(struct strb *b, const char *text, int64_t v)
+static void array_elem(struct strbuf *b, const char *text, int64_t v)
 {
-    char num[24];
-    strb_add(b, b->n > 1 ? "," : "", b->n > 1 ? 1 : 0);
+    if (b->len > 1)
+        strbuf_add(b, ",", 1);
     if (text == NULL) {
-        int k = snprintf(num, sizeof num, "%lld", (long long)v);
-        strb_add(b, num, (size_t)k);
+        strbuf_printf(b, "%lld", (long long)v);
         return;
     }
-    strb_add(b, "\"", 1);
+    strbuf_add(b, "\"", 1);
     for (const char *c = text; *c; c++) {
         if (*c == '"' || *c == '\\')
-            strb_add(b, "\\", 1);
-        strb_add(b, c, 1);
+            strbuf_add(b, "\\", 1);
+        strbuf_add(b, c, 1);
     }
-    strb_add(b, "\"", 1);
+    strbuf_add(b, "\"", 1);
 }
 
 static leal_err bal_flush_pg(struct ledger *l)
 {
-    struct strb acc = {0}, asset = {0}, delta = {0};
+    struct strbuf acc = {0}, asset = {0}, delta = {0};
     leal_err err = LEAL_OK;
     bool any = false;
-    strb_add(&acc, "{", 1);
-    strb_add(&asset, "{", 1);
-    strb_add(&delta, "{", 1);
+    strbuf_add(&acc, "{", 1);
+    strbuf_add(&asset, "{", 1);
+    strbuf_add(&delta, "{", 1);
     for (size_t i = 0; i < l->cache.cap && err == LEAL_OK; i++) {
         struct txc_slot *s = &l->cache.slot[i];
         if (s->what != TXC_BALANCE || (s->v == s->db && s->v2 >= 0))
             continue;
         if ((err = bal_touch(l, s)) != LEAL_OK)
             break;
-        strb_elem(&acc, NULL, s->id);
-        strb_elem(&asset, s->asset, 0);
-        strb_elem(&delta, NULL, s->v - s->db);
+        array_elem(&acc, NULL, s->id);
+        array_elem(&asset, s->asset, 0);
+        array_elem(&delta, NULL, s->v - s->db);
         any = true;
     }
-    strb_add(&acc, "}", 1);
-    strb_add(&asset, "}", 1);
-    strb_add(&delta, "}", 1);
-    if (err == LEAL_OK && (acc.oom || asset.oom || delta.oom))
-        err = LEAL_E_NO_MEMORY;
+    strbuf_add(&acc, "}", 1);
+    strbuf_add(&asset, "}", 1);
+    strbuf_add(&delta, "}", 1);
+    if (err == LEAL_OK && (err = strbuf_err(&acc)) == LEAL_OK &&
+        (err = strbuf_err(&asset)) == LEAL_OK)
+        err = strbuf_err(&delta);
     /* Clean before the write: store_prep_once flushes a dirty cache first. */
     l->bal_dirty = false;
     if (err == LEAL_OK && any)
@@ -651,9 +625,9 @@ static leal_err bal_flush_pg(struct ledger *l)
         s->db = s->v;
         s->v2 = 1;
     }
-    free(acc.p);
-    free(asset.p);
-    free(delta.p);
+    strbuf_free(&acc);
+    strbuf_free(&asset);
+    strbuf_free(&delta);
     if (err != LEAL_OK)
         l->bal_dirty = true;
     return err;
@@ -805,18 +779,18 @@ static leal_err prefetch_row(struct ledger *l, struct store_stmt *st)
 
 leal_err store_txc_prefetch_cards(struct ledger *l, const int64_t *cards, size_t n)
 {
-    struct strb ids = {0};
+    struct strbuf ids = {0};
     struct store_stmt *st;
     leal_err err;
     if (l->pg == NULL || n == 0 || !store_in_tx(l) || l->in_read)
         return LEAL_OK;
-    strb_add(&ids, "{", 1);
+    strbuf_add(&ids, "{", 1);
     for (size_t i = 0; i < n; i++)
-        strb_elem(&ids, NULL, cards[i]);
-    strb_add(&ids, "}", 1);
-    if (ids.oom) {
-        free(ids.p);
-        return LEAL_E_NO_MEMORY;
+        array_elem(&ids, NULL, cards[i]);
+    strbuf_add(&ids, "}", 1);
+    if ((err = strbuf_err(&ids)) != LEAL_OK) {
+        strbuf_free(&ids);
+        return err;
     }
     if ((err = store_prep_once(l, PREFETCH_CARDS_SQL, &st)) == LEAL_OK) {
         store_bind_text(st, 1, ids.p);
@@ -824,7 +798,7 @@ leal_err store_txc_prefetch_cards(struct ledger *l, const int64_t *cards, size_t
             err = prefetch_row(l, st);
         store_finalize(st);
     }
-    free(ids.p);
+    strbuf_free(&ids);
     return err;
 }
 
@@ -1151,24 +1125,29 @@ leal_err store_pragma_text(struct ledger *l, const char *sql, char *out, size_t 
 
 void store_bind(struct store_stmt *st, const struct store_val *v, int n)
 {
+    store_bind_at(st, 1, v, n);
+}
+
+void store_bind_at(struct store_stmt *st, int first, const struct store_val *v, int n)
+{
     if (store_pg_owns(st)) {
         for (int i = 0; i < n; i++)
-            store_pg_bind(st, i + 1, &v[i]);
+            store_pg_bind(st, first + i, &v[i]);
         return;
     }
     for (int i = 0; i < n; i++) {
         switch (v[i].kind) {
         case STORE_I64:
-            sqlite3_bind_int64(S(st), i + 1, v[i].i);
+            sqlite3_bind_int64(S(st), first + i, v[i].i);
             break;
         case STORE_TEXT:
-            sqlite3_bind_text(S(st), i + 1, v[i].p, -1, SQLITE_STATIC);
+            sqlite3_bind_text(S(st), first + i, v[i].p, -1, SQLITE_STATIC);
             break;
         case STORE_BLOB:
-            sqlite3_bind_blob(S(st), i + 1, v[i].p, (int)v[i].n, SQLITE_STATIC);
+            sqlite3_bind_blob(S(st), first + i, v[i].p, (int)v[i].n, SQLITE_STATIC);
             break;
         case STORE_NULL:
-            sqlite3_bind_null(S(st), i + 1);
+            sqlite3_bind_null(S(st), first + i);
             break;
         }
     }

@@ -83,6 +83,12 @@ enum txc_kind {
      * again. Terminals never change store. */
     TXC_TERMINAL,
     TXC_EXPIRY, /* (program, ""): v = its points_expiry_days (never updated) */
+    /* An import's reads of what it does not write (ledger_terminal.c):
+     * (terminal, package version in decimal): v = its rule-set version, v2
+     * 1 when package_rules has the row, 0 when not; (program, ""): v = its
+     * newest rule-set version (0: none). */
+    TXC_PACKAGE_RULES,
+    TXC_RULES_NEWEST,
 };
 
 struct txc_slot {
@@ -123,6 +129,25 @@ enum batch_mode {
     BATCH_CHECKED,
 };
 
+/* terminal_entry's columns as an INSERT names them (ledger_terminal.c,
+ * ledger_post.c). */
+#define STORE_TE_INSERT                                                                            \
+    "INSERT INTO terminal_entry(terminal_id, epoch, seq, op, card_id, at, key_version, mac, "      \
+    "outcome, entry_id, raw, taken_at)"
+
+/* PostgreSQL: the terminal_entry row ledger_terminal_take is taking
+ * (l->te while it books the entry). The post keyed by the same (terminal,
+ * epoch, seq) writes it in the entry's own statement, outcome 'posted' and
+ * entry_id the new entry, and sets entry_id here; a post that then fails
+ * sets it back to 0 (its savepoint took the row away with it), and the
+ * taker writes the row itself when entry_id is not its posted entry. */
+struct store_te_row {
+    int64_t terminal, epoch, seq, op, card_id, at, key_version, taken_at;
+    const void *mac, *raw;
+    size_t mac_len, raw_len;
+    int64_t entry_id;
+};
+
 /* A prepared statement of the store (opaque: SQLite's in store.c). */
 struct store_stmt;
 struct sqlite3;
@@ -157,6 +182,8 @@ struct ledger {
     struct {
         int64_t terminal, epoch, first, last;
     } untaken;
+    /* PostgreSQL: the journal entry being taken (struct store_te_row), or NULL. */
+    struct store_te_row *te;
     /* Balance moves in the cache not yet written (store_bal_flush), and
      * the undo log of the savepoints open (sp_mark[i]: its length when the
      * i-th began). */
@@ -253,8 +280,9 @@ const char *store_col_name(struct store_stmt *st, int i);
 void store_reset(struct store_stmt *st);
 void store_reset_clear(struct store_stmt *st);
 void store_finalize(struct store_stmt *st);
-/* Binds v[0..n-1] to ?1..?n. */
+/* Binds v[0..n-1] to ?1..?n (store_bind_at: to ?first..). */
 void store_bind(struct store_stmt *st, const struct store_val *v, int n);
+void store_bind_at(struct store_stmt *st, int first, const struct store_val *v, int n);
 /* Runs a one-off statement that returns no rows (INSERT, UPDATE, DELETE)
  * with its parameters; *new_id (if not NULL) is the row an INSERT made. */
 leal_err store_write(struct ledger *l, const char *sql, const struct store_val *v, int n,

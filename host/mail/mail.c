@@ -1,6 +1,5 @@
 /* mail.c - SMTP through libcurl; see mail.h. */
 #include "host/mail/mail.h"
-#include "host/mail/mail_buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +15,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "host/strbuf.h"
 #include "host/text.h"
 
 #define MAIL_CRED_FILE_MAX 1024
@@ -23,32 +23,6 @@
 /* Longer plain-ASCII values go as folded encoded words, so that with the
  * header's name and the sender's address no line passes 998 bytes. */
 #define MAIL_PLAIN_MAX 600
-
-void mail_buf_add(struct mail_buf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void mb_str(struct mail_buf *b, const char *s)
-{
-    mail_buf_add(b, s, strlen(s));
-}
 
 leal_err mail_credentials_parse(const char *data, size_t n, char *user, char *pass)
 {
@@ -137,21 +111,21 @@ static bool is_plain_ascii(const char *s)
 }
 
 /* Base64 of n bytes, appended. */
-static void mb_base64(struct mail_buf *b, const uint8_t *p, size_t n)
+static void mb_base64(struct strbuf *b, const uint8_t *p, size_t n)
 {
     unsigned char out[4 * 48 / 3 + 1];
     for (size_t off = 0; off < n; off += 48) {
         size_t k = n - off < 48 ? n - off : 48;
         int w = EVP_EncodeBlock(out, p + off, (int)k);
-        mail_buf_add(b, (const char *)out, (size_t)w);
+        strbuf_add(b, (const char *)out, (size_t)w);
         if (off + k < n)
-            mb_str(b, "\r\n");
+            strbuf_str(b, "\r\n");
     }
 }
 
 /* RFC 2047 encoded words for a non-ASCII header value, folded so each line
  * stays short; chunks end on a UTF-8 character boundary. */
-static void mb_encoded_words(struct mail_buf *b, const char *s)
+static void mb_encoded_words(struct strbuf *b, const char *s)
 {
     size_t n = strlen(s), off = 0;
     while (off < n) {
@@ -164,23 +138,23 @@ static void mb_encoded_words(struct mail_buf *b, const char *s)
             k += c;
         }
         if (off > 0)
-            mb_str(b, "\r\n ");
-        mb_str(b, "=?UTF-8?B?");
+            strbuf_str(b, "\r\n ");
+        strbuf_str(b, "=?UTF-8?B?");
         mb_base64(b, (const uint8_t *)s + off, k);
-        mb_str(b, "?=");
+        strbuf_str(b, "?=");
         off += k ? k : n - off; /* k is never 0 on checked text; a guard against a loop */
     }
 }
 
-static void mb_header_text(struct mail_buf *b, const char *s)
+static void mb_header_text(struct strbuf *b, const char *s)
 {
     if (is_plain_ascii(s))
-        mb_str(b, s);
+        strbuf_str(b, s);
     else
         mb_encoded_words(b, s);
 }
 
-static void mb_date(struct mail_buf *b, int64_t when)
+static void mb_date(struct strbuf *b, int64_t when)
 {
     static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -189,42 +163,42 @@ static void mb_date(struct mail_buf *b, int64_t when)
     struct tm tm;
     char line[64];
     if (!gmtime_r(&t, &tm)) {
-        b->oom = true;
+        strbuf_fail(b, LEAL_E_NO_MEMORY);
         return;
     }
     /* Names from fixed tables, not strftime, so the process locale plays no part. */
     snprintf(line, sizeof line, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", days[tm.tm_wday],
              tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    mb_str(b, line);
+    strbuf_str(b, line);
 }
 
 /* The body in canonical form (bare LF becomes CRLF), base64 encoded. */
-static void mb_body(struct mail_buf *b, const char *text)
+static void mb_body(struct strbuf *b, const char *text)
 {
-    struct mail_buf c = {0};
+    struct strbuf c = {0};
     for (const char *p = text; *p; p++) {
         if (*p == '\n' && (p == text || p[-1] != '\r'))
-            mail_buf_add(&c, "\r", 1);
-        mail_buf_add(&c, p, 1);
+            strbuf_add(&c, "\r", 1);
+        strbuf_add(&c, p, 1);
     }
-    if (c.oom)
-        b->oom = true;
+    if (strbuf_err(&c) != LEAL_OK)
+        strbuf_fail(b, strbuf_err(&c));
     else
         mb_base64(b, (const uint8_t *)(c.p ? c.p : ""), c.len);
-    mb_str(b, "\r\n");
-    free(c.p);
+    strbuf_str(b, "\r\n");
+    strbuf_free(&c);
 }
 
-static void mb_part(struct mail_buf *b, const char *boundary, const char *type, const char *text)
+static void mb_part(struct strbuf *b, const char *boundary, const char *type, const char *text)
 {
     if (boundary) {
-        mb_str(b, "--");
-        mb_str(b, boundary);
-        mb_str(b, "\r\n");
+        strbuf_str(b, "--");
+        strbuf_str(b, boundary);
+        strbuf_str(b, "\r\n");
     }
-    mb_str(b, "Content-Type: ");
-    mb_str(b, type);
-    mb_str(b, "; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+    strbuf_str(b, "Content-Type: ");
+    strbuf_str(b, type);
+    strbuf_str(b, "; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n");
     mb_body(b, text);
 }
 
@@ -294,42 +268,42 @@ static leal_err random_message_id(const char *from, char *out, size_t cap)
     return LEAL_OK;
 }
 
-static void mb_headers(struct mail_buf *b, const struct mail_server *srv,
+static void mb_headers(struct strbuf *b, const struct mail_server *srv,
                        const struct mail_message *m, const char *msgid)
 {
     mb_date(b, m->date ? m->date : (int64_t)time(NULL));
-    mb_str(b, "From: ");
+    strbuf_str(b, "From: ");
     if (srv->from_name && srv->from_name[0]) {
         if (is_plain_ascii(srv->from_name) && !strpbrk(srv->from_name, "\"\\")) {
-            mb_str(b, "\"");
-            mb_str(b, srv->from_name);
-            mb_str(b, "\"");
+            strbuf_str(b, "\"");
+            strbuf_str(b, srv->from_name);
+            strbuf_str(b, "\"");
         } else {
             mb_encoded_words(b, srv->from_name);
         }
-        mb_str(b, " ");
+        strbuf_str(b, " ");
     }
-    mb_str(b, "<");
-    mb_str(b, srv->from);
-    mb_str(b, ">\r\nTo: <");
-    mb_str(b, m->to);
-    mb_str(b, ">\r\nSubject: ");
+    strbuf_str(b, "<");
+    strbuf_str(b, srv->from);
+    strbuf_str(b, ">\r\nTo: <");
+    strbuf_str(b, m->to);
+    strbuf_str(b, ">\r\nSubject: ");
     mb_header_text(b, m->subject);
-    mb_str(b, "\r\nMessage-ID: <");
-    mb_str(b, msgid);
-    mb_str(b, ">\r\nMIME-Version: 1.0\r\n");
+    strbuf_str(b, "\r\nMessage-ID: <");
+    strbuf_str(b, msgid);
+    strbuf_str(b, ">\r\nMIME-Version: 1.0\r\n");
     if (m->unsubscribe) {
-        mb_str(b, "List-Unsubscribe: <");
-        mb_str(b, m->unsubscribe);
-        mb_str(b, ">");
+        strbuf_str(b, "List-Unsubscribe: <");
+        strbuf_str(b, m->unsubscribe);
+        strbuf_str(b, ">");
         /* RFC 8058: both targets, the second folded onto its own line (each
          * may be long), and the one-click POST's form. */
         if (m->unsubscribe_post) {
-            mb_str(b, ",\r\n <");
-            mb_str(b, m->unsubscribe_post);
-            mb_str(b, ">\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click");
+            strbuf_str(b, ",\r\n <");
+            strbuf_str(b, m->unsubscribe_post);
+            strbuf_str(b, ">\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click");
         }
-        mb_str(b, "\r\n");
+        strbuf_str(b, "\r\n");
     }
 }
 
@@ -337,7 +311,7 @@ leal_err mail_compose(const struct mail_server *srv, const struct mail_message *
                       size_t *len)
 {
     char boundary[40], msgid[320];
-    struct mail_buf b = {0};
+    struct strbuf b = {0};
     *out = NULL;
     *len = 0;
     leal_err err = message_check(srv, m);
@@ -351,20 +325,20 @@ leal_err mail_compose(const struct mail_server *srv, const struct mail_message *
         return err;
     mb_headers(&b, srv, m, msgid);
     if (m->html) {
-        mb_str(&b, "Content-Type: multipart/alternative; boundary=\"");
-        mb_str(&b, boundary);
-        mb_str(&b, "\"\r\n\r\n");
+        strbuf_str(&b, "Content-Type: multipart/alternative; boundary=\"");
+        strbuf_str(&b, boundary);
+        strbuf_str(&b, "\"\r\n\r\n");
         mb_part(&b, boundary, "text/plain", m->text);
         mb_part(&b, boundary, "text/html", m->html);
-        mb_str(&b, "--");
-        mb_str(&b, boundary);
-        mb_str(&b, "--\r\n");
+        strbuf_str(&b, "--");
+        strbuf_str(&b, boundary);
+        strbuf_str(&b, "--\r\n");
     } else {
         mb_part(&b, NULL, "text/plain", m->text);
     }
-    if (b.oom) {
-        free(b.p);
-        return LEAL_E_NO_MEMORY;
+    if ((err = strbuf_err(&b)) != LEAL_OK) {
+        strbuf_free(&b);
+        return err;
     }
     *out = b.p;
     *len = b.len;

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/mail/mail_buf.h"
+#include "host/strbuf.h"
 
-static void rb_value(struct mail_buf *b, const char *v, bool html)
+static void rb_value(struct strbuf *b, const char *v, bool html)
 {
     for (; v && *v; v++) {
         const char *e = NULL;
@@ -20,26 +20,26 @@ static void rb_value(struct mail_buf *b, const char *v, bool html)
                 : *v == '\'' ? "&#39;"
                              : NULL;
         if (e)
-            mail_buf_add(b, e, strlen(e));
+            strbuf_add(b, e, strlen(e));
         else
-            mail_buf_add(b, v, 1);
+            strbuf_add(b, v, 1);
     }
 }
 
 leal_err mail_render(const char *tmpl, const struct mail_var *vars, size_t n, bool html, char **out,
                      size_t *where)
 {
-    struct mail_buf b = {0};
+    struct strbuf b = {0};
     const char *p = tmpl;
     *out = NULL;
-    mail_buf_add(&b, "", 0);
+    strbuf_add(&b, "", 0);
     while (*p) {
         const char *open = strstr(p, "{{");
         if (!open) {
-            mail_buf_add(&b, p, strlen(p));
+            strbuf_add(&b, p, strlen(p));
             break;
         }
-        mail_buf_add(&b, p, (size_t)(open - p));
+        strbuf_add(&b, p, (size_t)(open - p));
         const char *name = open + 2, *close = strstr(name, "}}");
         size_t i = n;
         if (close)
@@ -48,7 +48,7 @@ leal_err mail_render(const char *tmpl, const struct mail_var *vars, size_t n, bo
                     memcmp(vars[i].name, name, (size_t)(close - name)) == 0)
                     break;
         if (i == n) {
-            free(b.p);
+            strbuf_free(&b);
             if (where)
                 *where = (size_t)(open - tmpl);
             return LEAL_E_MESSAGE_TEMPLATE;
@@ -56,9 +56,10 @@ leal_err mail_render(const char *tmpl, const struct mail_var *vars, size_t n, bo
         rb_value(&b, vars[i].value, html);
         p = close + 2;
     }
-    if (b.oom) {
-        free(b.p);
-        return LEAL_E_NO_MEMORY;
+    if (strbuf_err(&b) != LEAL_OK) {
+        leal_err err = strbuf_err(&b);
+        strbuf_free(&b);
+        return err;
     }
     *out = b.p;
     return LEAL_OK;

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host/mail/mail_buf.h"
+#include "host/strbuf.h"
 
 leal_err msg_gateway_escape(const char *format, const char *in, char **out)
 {
@@ -111,7 +111,7 @@ leal_err msg_gateway_secret_check(const char *path)
 static leal_err header_list(const struct msg_gateway *g, const char *secret,
                             struct curl_slist **list)
 {
-    struct mail_buf b = {0};
+    struct strbuf b = {0};
     const char *h = g->headers;
     leal_err err = LEAL_OK;
     *list = curl_slist_append(NULL, strcmp(g->format, "json") == 0
@@ -119,18 +119,18 @@ static leal_err header_list(const struct msg_gateway *g, const char *secret,
                                         : "Content-Type: application/x-www-form-urlencoded");
     while (*h && *list && err == LEAL_OK) {
         size_t len = strcspn(h, "\n");
-        b.len = 0;
-        mail_buf_add(&b, "", 0);
+        strbuf_reset(&b);
+        strbuf_add(&b, NULL, 0);
         for (size_t i = 0; i < len; i++) {
             if (strncmp(h + i, "{{secret}}", 10) == 0) {
-                mail_buf_add(&b, secret, strlen(secret));
+                strbuf_add(&b, secret, strlen(secret));
                 i += 9;
             } else {
-                mail_buf_add(&b, h + i, 1);
+                strbuf_add(&b, h + i, 1);
             }
         }
-        if (b.oom)
-            err = LEAL_E_NO_MEMORY;
+        if (strbuf_err(&b) != LEAL_OK)
+            err = strbuf_err(&b);
         else if (len > 0) {
             struct curl_slist *nl = curl_slist_append(*list, b.p);
             if (!nl)
@@ -140,10 +140,7 @@ static leal_err header_list(const struct msg_gateway *g, const char *secret,
         }
         h += len + (h[len] == '\n');
     }
-    if (b.p) {
-        explicit_bzero(b.p, b.cap);
-        free(b.p);
-    }
+    strbuf_wipe(&b);
     if (!*list)
         err = LEAL_E_NO_MEMORY;
     return err;

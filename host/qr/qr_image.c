@@ -5,7 +5,6 @@
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdarg.h>
 #include <png.h>
 #include <qrencode.h>
 #include <stdint.h>
@@ -17,6 +16,7 @@
 #include <jpeglib.h>
 
 #include "host/file.h"
+#include "host/strbuf.h"
 
 enum qr_image_kind qr_image_kind_of(const char *path)
 {
@@ -53,50 +53,9 @@ static int dark(const QRcode *q, int x, int y)
     return q->data[(size_t)y * (size_t)q->width + (size_t)x] & 1;
 }
 
-/* A growing memory buffer. */
-struct mem {
-    uint8_t *p;
-    size_t len, cap;
-    int failed;
-};
-
-static void mem_put(struct mem *m, const void *p, size_t n)
-{
-    if (m->failed)
-        return;
-    if (m->len + n > m->cap) {
-        size_t cap = m->cap ? m->cap : 4096;
-        while (cap < m->len + n)
-            cap *= 2;
-        uint8_t *grown = realloc(m->p, cap);
-        if (grown == NULL) {
-            m->failed = 1;
-            return;
-        }
-        m->p = grown;
-        m->cap = cap;
-    }
-    memcpy(m->p + m->len, p, n);
-    m->len += n;
-}
-
-static void mem_printf(struct mem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void mem_printf(struct mem *m, const char *fmt, ...)
-{
-    char s[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(s, sizeof s, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof s)
-        m->failed = 1;
-    else
-        mem_put(m, s, (size_t)n);
-}
-
 static void png_to_mem(png_structp png, png_bytep data, png_size_t n)
 {
-    mem_put(png_get_io_ptr(png), data, n);
+    strbuf_add(png_get_io_ptr(png), data, n);
 }
 
 static void png_flush_none(png_structp png)
@@ -104,7 +63,7 @@ static void png_flush_none(png_structp png)
     (void)png;
 }
 
-static leal_err png_bytes(const QRcode *q, struct mem *m)
+static leal_err png_bytes(const QRcode *q, struct strbuf *m)
 {
     int side = (q->width + 2 * QR_IMAGE_QUIET) * QR_IMAGE_PNG_SCALE;
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
@@ -127,81 +86,83 @@ static leal_err png_bytes(const QRcode *q, struct mem *m)
         png_write_row(png, row);
     }
     png_write_end(png, info);
-    err = m->failed ? LEAL_E_NO_MEMORY : LEAL_OK;
+    err = strbuf_err(m);
 out:
     png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
     free(row);
     return err;
 }
 
-static leal_err svg_bytes(const QRcode *q, struct mem *m)
+static leal_err svg_bytes(const QRcode *q, struct strbuf *m)
 {
     int side = q->width + 2 * QR_IMAGE_QUIET;
-    mem_printf(m, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/"
+    strbuf_printf(m,
+                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/"
                   "svg\" ");
-    mem_printf(m, "width=\"%dmm\" height=\"%dmm\" viewBox=\"0 0 %d %d\" ", side, side, side, side);
-    mem_printf(m, "shape-rendering=\"crispEdges\">\n");
-    mem_printf(m, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n<path fill=\"#000\" d=\"",
-               side, side);
+    strbuf_printf(m, "width=\"%dmm\" height=\"%dmm\" viewBox=\"0 0 %d %d\" ", side, side, side,
+                  side);
+    strbuf_printf(m, "shape-rendering=\"crispEdges\">\n");
+    strbuf_printf(m, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n<path fill=\"#000\" d=\"",
+                  side, side);
     for (int y = 0; y < side; y++)
         for (int x = 0; x < side;) {
             int run = 0;
             while (x + run < side && dark(q, x + run, y))
                 run++;
             if (run > 0)
-                mem_printf(m, "M%d %dh%dv1h-%dz", x, y, run, run);
+                strbuf_printf(m, "M%d %dh%dv1h-%dz", x, y, run, run);
             x += run > 0 ? run : 1;
         }
-    mem_printf(m, "\"/>\n</svg>\n");
-    return m->failed ? LEAL_E_NO_MEMORY : LEAL_OK;
+    strbuf_printf(m, "\"/>\n</svg>\n");
+    return strbuf_err(m);
 }
 
 /* One page, the symbol as filled rectangles (a run of dark modules each),
  * QR_IMAGE_PDF_POINTS a module, y upwards as PDF has it. */
-static leal_err pdf_bytes(const QRcode *q, struct mem *m)
+static leal_err pdf_bytes(const QRcode *q, struct strbuf *m)
 {
     int side = q->width + 2 * QR_IMAGE_QUIET, page = side * QR_IMAGE_PDF_POINTS;
-    struct mem content = {0};
+    leal_err err;
+    struct strbuf content = {0};
     size_t off[5];
-    mem_printf(&content, "%d 0 0 %d 0 0 cm 0 g\n", QR_IMAGE_PDF_POINTS, QR_IMAGE_PDF_POINTS);
+    strbuf_printf(&content, "%d 0 0 %d 0 0 cm 0 g\n", QR_IMAGE_PDF_POINTS, QR_IMAGE_PDF_POINTS);
     for (int y = 0; y < side; y++)
         for (int x = 0; x < side;) {
             int run = 0;
             while (x + run < side && dark(q, x + run, y))
                 run++;
             if (run > 0)
-                mem_printf(&content, "%d %d %d 1 re\n", x, side - 1 - y, run);
+                strbuf_printf(&content, "%d %d %d 1 re\n", x, side - 1 - y, run);
             x += run > 0 ? run : 1;
         }
-    mem_printf(&content, "f\n");
-    mem_printf(m, "%%PDF-1.4\n");
+    strbuf_printf(&content, "f\n");
+    strbuf_printf(m, "%%PDF-1.4\n");
     off[1] = m->len;
-    mem_printf(m, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+    strbuf_printf(m, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
     off[2] = m->len;
-    mem_printf(m, "2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n");
+    strbuf_printf(m, "2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n");
     off[3] = m->len;
-    mem_printf(m, "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] ", page, page);
-    mem_printf(m, "/Contents 4 0 R /Resources << >> >>\nendobj\n");
+    strbuf_printf(m, "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] ", page, page);
+    strbuf_printf(m, "/Contents 4 0 R /Resources << >> >>\nendobj\n");
     off[4] = m->len;
-    mem_printf(m, "4 0 obj\n<< /Length %zu >>\nstream\n", content.len);
-    mem_put(m, content.p, content.len);
-    mem_printf(m, "endstream\nendobj\n");
+    strbuf_printf(m, "4 0 obj\n<< /Length %zu >>\nstream\n", content.len);
+    strbuf_add(m, content.p, content.len);
+    strbuf_printf(m, "endstream\nendobj\n");
     size_t xref = m->len;
-    mem_printf(m, "xref\n0 5\n0000000000 65535 f \n");
+    strbuf_printf(m, "xref\n0 5\n0000000000 65535 f \n");
     for (int i = 1; i < 5; i++)
-        mem_printf(m, "%010zu 00000 n \n", off[i]);
-    mem_printf(m, "trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n", xref);
-    if (content.failed)
-        m->failed = 1;
-    free(content.p);
-    return m->failed ? LEAL_E_NO_MEMORY : LEAL_OK;
+        strbuf_printf(m, "%010zu 00000 n \n", off[i]);
+    strbuf_printf(m, "trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n", xref);
+    err = strbuf_err(&content) != LEAL_OK ? strbuf_err(&content) : strbuf_err(m);
+    strbuf_free(&content);
+    return err;
 }
 
 leal_err qr_image_bytes(const char *text, enum qr_image_kind kind, uint8_t **out, size_t *len,
                         struct qr_image_size *size)
 {
     QRcode *q = NULL;
-    struct mem m = {0};
+    struct strbuf m = {0};
     leal_err err;
     if (text == NULL || out == NULL || len == NULL || size == NULL)
         return LEAL_E_ARG;
@@ -214,16 +175,16 @@ leal_err qr_image_bytes(const char *text, enum qr_image_kind kind, uint8_t **out
     err = kind == QR_IMAGE_PNG   ? png_bytes(q, &m)
           : kind == QR_IMAGE_SVG ? svg_bytes(q, &m)
                                  : pdf_bytes(q, &m);
-    mem_put(&m, "", 1); /* the NUL, not counted */
+    strbuf_add(&m, NULL, 0); /* a NUL after the bytes, not counted */
     QRcode_free(q);
-    if (err == LEAL_OK && m.failed)
-        err = LEAL_E_NO_MEMORY;
+    if (err == LEAL_OK)
+        err = strbuf_err(&m);
     if (err != LEAL_OK) {
-        free(m.p);
+        strbuf_free(&m);
         return err;
     }
-    *out = m.p;
-    *len = m.len - 1;
+    *out = (uint8_t *)m.p;
+    *len = m.len;
     return LEAL_OK;
 }
 

@@ -3,6 +3,8 @@
  */
 #include "svg.h"
 
+#include "host/strbuf.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,44 +14,18 @@
 static const char *const palette[SVG_MAX_SERIES] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                                     "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
 
-struct buf {
-    char *p;
-    size_t len, cap;
-    bool failed;
-};
+static void put(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct buf *b, const char *fmt, ...)
+static void put(struct strbuf *b, const char *fmt, ...)
 {
     va_list ap;
-    for (int tries = 0; tries < 2 && !b->failed; tries++) {
-        va_start(ap, fmt);
-        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = true;
-            return;
-        }
-        if (b->p && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap <= b->len + (size_t)n)
-            cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (q == NULL) {
-            b->failed = true;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
+    va_start(ap, fmt);
+    strbuf_vprintf(b, fmt, ap);
+    va_end(ap);
 }
 
 /* s as XML character data or an attribute value. */
-static void put_text(struct buf *b, const char *s)
+static void put_text(struct strbuf *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -152,7 +128,7 @@ static double y_of(const struct frame *f, double v)
     return f->top + f->h * (f->hi - v) / (f->hi - f->lo);
 }
 
-static void axes(struct buf *b, const struct svg_chart *c, const struct frame *f)
+static void axes(struct strbuf *b, const struct svg_chart *c, const struct frame *f)
 {
     put(b, "<g class=\"axis\" font-size=\"11\" fill=\"#333\">\n");
     for (double v = f->lo; v <= f->hi + f->step / 2; v += f->step) {
@@ -183,7 +159,7 @@ static void axes(struct buf *b, const struct svg_chart *c, const struct frame *f
     put(b, "</g>\n");
 }
 
-static void point_attrs(struct buf *b, const struct svg_chart *c, size_t s, size_t i)
+static void point_attrs(struct strbuf *b, const struct svg_chart *c, size_t s, size_t i)
 {
     put(b, " data-label=\"");
     put_text(b, c->labels[i]);
@@ -194,7 +170,7 @@ static void point_attrs(struct buf *b, const struct svg_chart *c, size_t s, size
     put(b, ": %.15g</title>", c->series[s].values[i]);
 }
 
-static void series(struct buf *b, const struct svg_chart *c, const struct frame *f, size_t s)
+static void series(struct strbuf *b, const struct svg_chart *c, const struct frame *f, size_t s)
 {
     double slot = f->w / (double)c->npoints, bw = slot * 0.8 / (double)c->nseries;
     put(b, "<g class=\"series\" data-series=\"");
@@ -222,7 +198,7 @@ static void series(struct buf *b, const struct svg_chart *c, const struct frame 
     put(b, "</g>\n");
 }
 
-static void legend(struct buf *b, const struct svg_chart *c, double height)
+static void legend(struct strbuf *b, const struct svg_chart *c, double height)
 {
     put(b, "<g class=\"legend\" font-size=\"12\">\n");
     for (size_t s = 0; s < c->nseries; s++) {
@@ -250,7 +226,7 @@ static bool chart_ok(const struct svg_chart *c)
 
 leal_err svg_chart_render(const struct svg_chart *c, char **out, size_t *len)
 {
-    struct buf b = {0};
+    struct strbuf b = {0};
     struct frame f;
     double width = c->width > 0 ? c->width : 800, height = c->height > 0 ? c->height : 400;
     *out = NULL;
@@ -275,9 +251,10 @@ leal_err svg_chart_render(const struct svg_chart *c, char **out, size_t *len)
         series(&b, c, &f, s);
     legend(&b, c, height);
     put(&b, "</svg>\n");
-    if (b.failed) {
-        free(b.p);
-        return LEAL_E_NO_MEMORY;
+    if (strbuf_err(&b) != LEAL_OK) {
+        leal_err err = strbuf_err(&b);
+        strbuf_free(&b);
+        return err;
     }
     *out = b.p;
     *len = b.len;

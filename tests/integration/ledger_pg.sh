@@ -463,6 +463,42 @@ SETTLED="SELECT v.program_id || '|' || v.point_value_cents || '|' || v.at || '|'
 check_eq "$n: a settled ledger copied there: its point value and settled month, row for row" \
     "0|$(sqlite3 "$T/settle.db" "$SETTLED")" "$RC|$("$PSQL" "$SC" -qAtX -c "$SETTLED")"
 
+# A spend takes its lots nearest expiry first, lots without expiry last
+# (oldest first); on PostgreSQL in one statement (ledger_post.c
+# lots_debit_pg, each lot_use row written by it: a trigger records the
+# statement): the same lots taken, the same lot_use rows. Lots holding less
+# than the balance refuse the spend with nothing written.
+lots_case() { # LABEL DB
+    local db=$2
+    sq() { case $db in postgresql://*) "$PSQL" "$db" -qAtX -c "$1" 2>&1 ;; *) sqlite3 "$db" "$1" 2>&1 ;; esac }
+    sl() { run_capture "$LEAL" "$@" --db "$db"; }
+    lp() { sl ledger post --account 11 --asset PTS --reason test --operator ana --amount "$@"; }
+    sl ledger init
+    sl program create --code bar --name Bar --kind single
+    sl account add --program 1
+    check_eq "$1: lots: an account of a program without expiry" "0|account 11 added" "$RC|$OUT"
+    [ "$1" != pg ] || sq "CREATE TABLE use_by(what TEXT); CREATE FUNCTION use_by() RETURNS trigger LANGUAGE plpgsql AS \$f\$ BEGIN INSERT INTO use_by VALUES (split_part(current_query(), ' ', 1)); RETURN NULL; END \$f\$; CREATE TRIGGER use_by AFTER INSERT ON lot_use FOR EACH ROW EXECUTE FUNCTION use_by()" >/dev/null
+    lp 10 --request-id o-1
+    lp 10 --request-id o-2 --expires 2031-01-01
+    lp 10 --request-id o-3 --expires 2030-01-01
+    lp 5 --request-id o-4
+    lp -25 --request-id o-5
+    check_eq "$1: lots: 25 points from the lot of 2030, then 2031's, then the oldest undated" \
+        "0|10:5 10:0 10:0 5:5|10:10 10:10 10:5" \
+        "$RC|$(sq "SELECT original || ':' || remaining FROM lot ORDER BY id" | paste -sd ' ')|$(sq "SELECT o.original || ':' || u.amount FROM lot_use u JOIN lot o ON o.id = u.lot_id ORDER BY o.expires_at IS NULL, o.expires_at, o.id" | paste -sd ' ')"
+    [ "$1" != pg ] || check_eq "$1: lots: each lot_use row written by the spend's one statement" \
+        "WITH WITH WITH" "$(sq "SELECT what FROM use_by" | paste -sd ' ')"
+    sq "UPDATE lot SET remaining = 0 WHERE original = 5" >/dev/null
+    before=$(sq "SELECT (SELECT count(*) FROM entry) || ':' || (SELECT count(*) FROM lot_use) || ':' || (SELECT sum(remaining) FROM lot) || ':' || (SELECT amount FROM balance WHERE account_id = 11)")
+    lp -8 --request-id o-6
+    check_eq "$1: lots: lots holding less than the balance: refused, nothing written" \
+        "2|leal: ledger post: account 11: lots hold less than the balance: ledger check failed: balances or entries disagree|5:3:5:10" \
+        "$RC|$ERR|$before"
+    check_eq "$1: lots: nothing written" "$before" "$(sq "SELECT (SELECT count(*) FROM entry) || ':' || (SELECT count(*) FROM lot_use) || ':' || (SELECT sum(remaining) FROM lot) || ':' || (SELECT amount FROM balance WHERE account_id = 11)")"
+}
+lots_case sqlite "$T/lots.db"
+lots_case pg "$(backend_pg_db lots)"
+
 q "UPDATE schema_version SET version = version + 1" >/dev/null
 l ledger verify
 check_eq "$n: a newer schema refused: exit" 2 "$RC"

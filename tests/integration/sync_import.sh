@@ -218,6 +218,37 @@ check_eq "findings: the new epoch, the recovery, the held redeem, the card" \
 run_capture "$LEAL" sync import --no-reconcile "$T/t2b"
 check_eq "a later import posts what was held" "0|$T/t2b: terminal 2, epoch 1796330000, sequences 1 to 7: 0 taken (0 posted, 0 recorded without movement, 0 held, 0 undone by a settle), 7 already there; 1 entry held before now posted|103|posted|redeem" \
     "$RC|$OUT|$(bal 13 PTS)|$(q 'select outcome from terminal_entry where terminal_id = 2 and epoch = 1796330000 and seq = 7')|$(q 'select kind from entry where terminal_id = 2 and terminal_epoch = 1796330000 and terminal_seq = 7')"
+# A posted entry's terminal_entry row: on PostgreSQL written by the entry's
+# own statement (ledger_post.c, one round trip an entry less), on SQLite by
+# its own insert; the same row either way, and a refusal of it names its
+# table and keeps nothing of the batch.
+"$LEAL" terminal add --store 1 --name "caja 5" >/dev/null
+gen --terminal 5 --time 1796350000 <<EOF
+card 1001 desfire 105 1200
+earn 1001 100 1
+balance 1001
+earn 1001 200 2
+export $T/t5
+EOF
+q "CREATE UNIQUE INDEX one_posted_card ON terminal_entry(card_id) WHERE terminal_id = 5 AND outcome = 'posted'"
+run_capture "$LEAL" sync import --no-reconcile "$T/t5"
+refused="UNIQUE constraint failed: terminal_entry.card_id"
+[ "$BK" != pg ] || refused='adding to terminal_entry: PostgreSQL 23505: duplicate key value violates unique constraint "one_posted_card"'
+check_eq "a terminal_entry row refused: exit 2, its table (and index) named, nothing of the batch kept" \
+    "2|leal: $T/t5: $refused|0|0|105" \
+    "$RC|$ERR|$(q 'select count(*) from terminal_entry where terminal_id = 5')|$(q 'select count(*) from entry where terminal_id = 5')|$(bal 11 PTS)"
+q "DROP INDEX one_posted_card"
+[ "$BK" != pg ] || q "CREATE TABLE te_by(seq BIGINT, what TEXT); CREATE FUNCTION te_by() RETURNS trigger LANGUAGE plpgsql AS \$f\$ BEGIN INSERT INTO te_by VALUES (NEW.seq, split_part(current_query(), ' ', 1)); RETURN NULL; END \$f\$; CREATE TRIGGER te_by AFTER INSERT ON terminal_entry FOR EACH ROW EXECUTE FUNCTION te_by()"
+run_capture "$LEAL" sync import --no-reconcile "$T/t5"
+check_eq "then taken: the posted entries' rows name their entries" \
+    "0|$T/t5: terminal 5, epoch 1796350000, sequences 1 to 4: 4 taken (2 posted, 2 recorded without movement, 0 held, 0 undone by a settle), 0 already there|108|1:recorded:0 2:posted:1 3:recorded:0 4:posted:1" \
+    "$RC|$OUT|$(bal 11 PTS)|$(rows "select x.seq || ':' || x.outcome || ':' || count(e.id) from terminal_entry x left join entry e on e.id = x.entry_id and e.terminal_id = x.terminal_id and e.terminal_epoch = x.epoch and e.terminal_seq = x.seq where x.terminal_id = 5 group by x.seq, x.outcome order by x.seq")"
+if [ "$BK" = pg ]; then
+    check_eq "pg: each posted entry's terminal_entry row written by the entry's own statement (WITH), the others by an INSERT" \
+        "1:INSERT 2:WITH 3:INSERT 4:WITH" "$(rows "select seq || ':' || what from te_by order by seq")"
+    q "DROP TRIGGER te_by ON terminal_entry; DROP FUNCTION te_by(); DROP TABLE te_by"
+fi
+
 run_capture "$LEAL" ledger verify
 check_match "ledger verify at the end" "^ledger ok" "$OUT"
 
