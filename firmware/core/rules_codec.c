@@ -189,26 +189,112 @@ static leal_err count_over(uint8_t n, unsigned max, struct rules_problem *where)
     return LEAL_E_RULES_PROGRAM;
 }
 
+/* A field of the wire format (big-endian) and where it lands: its byte
+ * offset in the struct, shifted left by 3, and its kind. One loop reads
+ * every struct's fields in their wire order (get_fields), so each struct is
+ * a table rather than a chain of calls. */
+enum field_kind {
+    F_U8 = 0,  /* 1 byte, uint8_t */
+    F_U16 = 1, /* 2 bytes, uint16_t */
+    F_U32 = 2, /* 4 bytes, uint32_t */
+    F_I64 = 3, /* 4 bytes, unsigned, into an int64_t */
+    F_V64 = 4, /* 8 bytes into an int64_t; from 2^63 up -1 (the check then sees a negative value) */
+};
+#define FIELD(type, member, kind) ((uint16_t)(offsetof(type, member) << 3 | (kind)))
+_Static_assert(sizeof(struct rules_rule) < 1u << 13 && sizeof(struct rules_program) < 1u << 13,
+               "a field's offset takes 13 bits");
+
+static leal_err get_fields(struct buf_reader *r, void *dst, const uint16_t *fields, size_t n)
+{
+    static const uint8_t wire[5] = {1, 2, 4, 4, 8};
+    for (size_t i = 0; i < n; i++) {
+        unsigned kind = fields[i] & 7u;
+        uint8_t *to = (uint8_t *)dst + (fields[i] >> 3);
+        const uint8_t *v;
+        uint64_t x = 0;
+        leal_err err = buf_get_view(r, wire[kind], &v);
+        if (err != LEAL_OK)
+            return err;
+        for (unsigned j = 0; j < wire[kind]; j++)
+            x = x << 8 | v[j];
+        if (kind == F_U8) {
+            *to = (uint8_t)x;
+        } else if (kind == F_U16) {
+            uint16_t u = (uint16_t)x;
+            leal_memcpy(to, &u, sizeof u);
+        } else if (kind == F_U32) {
+            uint32_t u = (uint32_t)x;
+            leal_memcpy(to, &u, sizeof u);
+        } else {
+            int64_t s = x > (uint64_t)INT64_MAX ? -1 : (int64_t)x;
+            leal_memcpy(to, &s, sizeof s);
+        }
+    }
+    return LEAL_OK;
+}
+
+static const uint16_t header_fields[] = {
+    FIELD(struct rules_program, rate_milli, F_I64),
+    FIELD(struct rules_program, welcome_points, F_U32),
+    FIELD(struct rules_program, n_tiers, F_U8),
+    FIELD(struct rules_program, n_rules, F_U8),
+    FIELD(struct rules_program, n_stamps, F_U8),
+    FIELD(struct rules_program, n_rewards, F_U8),
+};
+static const uint16_t tier_fields[] = {
+    FIELD(struct rules_tier, threshold_units, F_U32),
+    FIELD(struct rules_tier, multiplier_milli, F_U32),
+};
+static const uint16_t rule_fields[] = {
+    FIELD(struct rules_rule, id, F_U32),
+    FIELD(struct rules_rule, kind, F_U8),
+    FIELD(struct rules_rule, combine, F_U8),
+    FIELD(struct rules_rule, multiplier_milli, F_U32),
+    FIELD(struct rules_rule, bonus_points, F_U32),
+    FIELD(struct rules_rule, from_day, F_U32),
+    FIELD(struct rules_rule, to_day, F_U32),
+    FIELD(struct rules_rule, weekdays, F_U8),
+    FIELD(struct rules_rule, start_minute, F_U16),
+    FIELD(struct rules_rule, end_minute, F_U16),
+    FIELD(struct rules_rule, min_spend_cents, F_I64),
+    FIELD(struct rules_rule, cap_per_sale, F_U32),
+    FIELD(struct rules_rule, cap_per_day, F_U32),
+    FIELD(struct rules_rule, n_stores, F_U8),
+    FIELD(struct rules_rule, n_categories, F_U8),
+};
+static const uint16_t stamp_fields[] = {
+    FIELD(struct rules_stamp, per, F_U8),
+    FIELD(struct rules_stamp, category, F_U16),
+    FIELD(struct rules_stamp, goal, F_U8),
+    FIELD(struct rules_stamp, reward_id, F_U32),
+    FIELD(struct rules_stamp, min_spend_cents, F_I64),
+};
+static const uint16_t reward_fields[] = {
+    FIELD(struct rules_reward, id, F_U32),          FIELD(struct rules_reward, kind, F_U8),
+    FIELD(struct rules_reward, cost_points, F_U32), FIELD(struct rules_reward, value, F_V64),
+    FIELD(struct rules_reward, min_tier, F_U8),
+};
+static const uint16_t bono_fields[] = {
+    FIELD(struct rules_bono_kind, id, F_U32),
+    FIELD(struct rules_bono_kind, sessions, F_U16),
+    FIELD(struct rules_bono_kind, valid_days, F_U16),
+    FIELD(struct rules_bono_kind, price_cents, F_I64),
+};
+#define GET(r, dst, table) get_fields((r), (dst), (table), sizeof(table) / sizeof((table)[0]))
+
 /* The header: the version, the program's rate, welcome and counts, *n_bonos. */
 static leal_err get_header(struct buf_reader *r, uint32_t *version, struct rules_program *p,
                            uint8_t *n_bonos, struct rules_problem *where)
 {
     uint8_t format;
-    uint32_t rate;
     leal_err err;
     if ((err = buf_get_u8(r, &format)) != LEAL_OK)
         return err;
     if (format != RULES_CODEC_FORMAT)
         return LEAL_E_RULES_FORMAT_VERSION;
-    if ((err = buf_get_be32(r, version)) != LEAL_OK || (err = buf_get_be32(r, &rate)) != LEAL_OK ||
-        (err = buf_get_be32(r, &p->welcome_points)) != LEAL_OK ||
-        (err = buf_get_u8(r, &p->n_tiers)) != LEAL_OK ||
-        (err = buf_get_u8(r, &p->n_rules)) != LEAL_OK ||
-        (err = buf_get_u8(r, &p->n_stamps)) != LEAL_OK ||
-        (err = buf_get_u8(r, &p->n_rewards)) != LEAL_OK ||
-        (err = buf_get_u8(r, n_bonos)) != LEAL_OK)
+    if ((err = buf_get_be32(r, version)) != LEAL_OK ||
+        (err = GET(r, p, header_fields)) != LEAL_OK || (err = buf_get_u8(r, n_bonos)) != LEAL_OK)
         return err;
-    p->rate_milli = rate;
     if ((err = count_over(p->n_tiers, RULES_MAX_TIERS, where)) != LEAL_OK ||
         (err = count_over(p->n_rules, RULES_MAX_RULES, where)) != LEAL_OK ||
         (err = count_over(p->n_stamps, RULES_STAMP_CARDS, where)) != LEAL_OK ||
@@ -216,8 +302,7 @@ static leal_err get_header(struct buf_reader *r, uint32_t *version, struct rules
         (err = count_over(*n_bonos, RULES_MAX_BONO_KINDS, where)) != LEAL_OK)
         return err;
     for (unsigned i = 0; i < p->n_tiers; i++)
-        if ((err = buf_get_be32(r, &p->tiers[i].threshold_units)) != LEAL_OK ||
-            (err = buf_get_be32(r, &p->tiers[i].multiplier_milli)) != LEAL_OK)
+        if ((err = GET(r, &p->tiers[i], tier_fields)) != LEAL_OK)
             return err;
     return LEAL_OK;
 }
@@ -243,66 +328,13 @@ static leal_err get_rule_lists(struct buf_reader *r, struct rules_rule *x, unsig
 static leal_err get_rule(struct buf_reader *r, struct rules_rule *x, unsigned index,
                          struct rules_problem *where)
 {
-    uint32_t min_spend;
-    leal_err err;
-    if ((err = buf_get_be32(r, &x->id)) != LEAL_OK || (err = buf_get_u8(r, &x->kind)) != LEAL_OK ||
-        (err = buf_get_u8(r, &x->combine)) != LEAL_OK ||
-        (err = buf_get_be32(r, &x->multiplier_milli)) != LEAL_OK ||
-        (err = buf_get_be32(r, &x->bonus_points)) != LEAL_OK ||
-        (err = buf_get_be32(r, &x->from_day)) != LEAL_OK ||
-        (err = buf_get_be32(r, &x->to_day)) != LEAL_OK ||
-        (err = buf_get_u8(r, &x->weekdays)) != LEAL_OK ||
-        (err = buf_get_be16(r, &x->start_minute)) != LEAL_OK ||
-        (err = buf_get_be16(r, &x->end_minute)) != LEAL_OK ||
-        (err = buf_get_be32(r, &min_spend)) != LEAL_OK ||
-        (err = buf_get_be32(r, &x->cap_per_sale)) != LEAL_OK ||
-        (err = buf_get_be32(r, &x->cap_per_day)) != LEAL_OK ||
-        (err = buf_get_u8(r, &x->n_stores)) != LEAL_OK ||
-        (err = buf_get_u8(r, &x->n_categories)) != LEAL_OK)
-        return err;
-    x->min_spend_cents = min_spend;
-    return get_rule_lists(r, x, index, where);
-}
-
-static leal_err get_stamp(struct buf_reader *r, struct rules_stamp *s)
-{
-    uint32_t min_spend;
-    leal_err err;
-    if ((err = buf_get_u8(r, &s->per)) != LEAL_OK ||
-        (err = buf_get_be16(r, &s->category)) != LEAL_OK ||
-        (err = buf_get_u8(r, &s->goal)) != LEAL_OK ||
-        (err = buf_get_be32(r, &s->reward_id)) != LEAL_OK ||
-        (err = buf_get_be32(r, &min_spend)) != LEAL_OK)
-        return err;
-    s->min_spend_cents = min_spend;
-    return LEAL_OK;
-}
-
-static leal_err get_reward(struct buf_reader *r, struct rules_reward *w)
-{
-    uint64_t value;
-    leal_err err;
-    if ((err = buf_get_be32(r, &w->id)) != LEAL_OK || (err = buf_get_u8(r, &w->kind)) != LEAL_OK ||
-        (err = buf_get_be32(r, &w->cost_points)) != LEAL_OK ||
-        (err = buf_get_be64(r, &value)) != LEAL_OK ||
-        (err = buf_get_u8(r, &w->min_tier)) != LEAL_OK)
-        return err;
-    /* Values from 2^63 up are refused: the check then sees a negative value. */
-    w->value = value > (uint64_t)INT64_MAX ? -1 : (int64_t)value;
-    return LEAL_OK;
+    leal_err err = GET(r, x, rule_fields);
+    return err != LEAL_OK ? err : get_rule_lists(r, x, index, where);
 }
 
 static leal_err get_bono(struct buf_reader *r, struct rules_bono_kind *b)
 {
-    uint32_t price;
-    leal_err err;
-    if ((err = buf_get_be32(r, &b->id)) != LEAL_OK ||
-        (err = buf_get_be16(r, &b->sessions)) != LEAL_OK ||
-        (err = buf_get_be16(r, &b->valid_days)) != LEAL_OK ||
-        (err = buf_get_be32(r, &price)) != LEAL_OK)
-        return err;
-    b->price_cents = price;
-    return LEAL_OK;
+    return GET(r, b, bono_fields);
 }
 
 /* Every byte of the set read, up to its end: bonos NULL reads the bono
@@ -319,10 +351,10 @@ static leal_err get_set(struct buf_reader *r, uint32_t *version, struct rules_pr
         if ((err = get_rule(r, &p->rules[i], i, where)) != LEAL_OK)
             return err;
     for (unsigned i = 0; i < p->n_stamps; i++)
-        if ((err = get_stamp(r, &p->stamps[i])) != LEAL_OK)
+        if ((err = GET(r, &p->stamps[i], stamp_fields)) != LEAL_OK)
             return err;
     for (unsigned i = 0; i < p->n_rewards; i++)
-        if ((err = get_reward(r, &p->rewards[i])) != LEAL_OK)
+        if ((err = GET(r, &p->rewards[i], reward_fields)) != LEAL_OK)
             return err;
     for (unsigned i = 0; i < *n_bonos; i++)
         if ((err = get_bono(r, bonos != NULL ? &bonos[i] : &one)) != LEAL_OK)
