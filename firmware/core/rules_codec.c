@@ -189,98 +189,59 @@ static leal_err count_over(uint8_t n, unsigned max, struct rules_problem *where)
     return LEAL_E_RULES_PROGRAM;
 }
 
-/* A field of the wire format (big-endian) and where it lands: its byte
- * offset in the struct, shifted left by 3, and its kind. One loop reads
- * every struct's fields in their wire order (get_fields), so each struct is
- * a table rather than a chain of calls. */
-enum field_kind {
-    F_U8 = 0,  /* 1 byte, uint8_t */
-    F_U16 = 1, /* 2 bytes, uint16_t */
-    F_U32 = 2, /* 4 bytes, uint32_t */
-    F_I64 = 3, /* 4 bytes, unsigned, into an int64_t */
-    F_V64 = 4, /* 8 bytes into an int64_t; from 2^63 up -1 (the check then sees a negative value) */
-};
-#define FIELD(type, member, kind) ((uint16_t)(offsetof(type, member) << 3 | (kind)))
-_Static_assert(sizeof(struct rules_rule) < 1u << 13 && sizeof(struct rules_program) < 1u << 13,
-               "a field's offset takes 13 bits");
-
-static leal_err get_fields(struct buf_reader *r, void *dst, const uint16_t *fields, size_t n)
-{
-    static const uint8_t wire[5] = {1, 2, 4, 4, 8};
-    for (size_t i = 0; i < n; i++) {
-        unsigned kind = fields[i] & 7u;
-        uint8_t *to = (uint8_t *)dst + (fields[i] >> 3);
-        const uint8_t *v;
-        uint64_t x = 0;
-        leal_err err = buf_get_view(r, wire[kind], &v);
-        if (err != LEAL_OK)
-            return err;
-        for (unsigned j = 0; j < wire[kind]; j++)
-            x = x << 8 | v[j];
-        if (kind == F_U8) {
-            *to = (uint8_t)x;
-        } else if (kind == F_U16) {
-            uint16_t u = (uint16_t)x;
-            leal_memcpy(to, &u, sizeof u);
-        } else if (kind == F_U32) {
-            uint32_t u = (uint32_t)x;
-            leal_memcpy(to, &u, sizeof u);
-        } else {
-            int64_t s = x > (uint64_t)INT64_MAX ? -1 : (int64_t)x;
-            leal_memcpy(to, &s, sizeof s);
-        }
-    }
-    return LEAL_OK;
-}
-
+/* The set's structs as field tables (keys/base/buf.h), in their wire order. */
+_Static_assert(sizeof(struct rules_program) <= BUF_FIELDS_MAX_STRUCT, "offsets take 12 bits");
+/* A reward's value from 2^63 up is read as -1: the check then refuses it. */
 static const uint16_t header_fields[] = {
-    FIELD(struct rules_program, rate_milli, F_I64),
-    FIELD(struct rules_program, welcome_points, F_U32),
-    FIELD(struct rules_program, n_tiers, F_U8),
-    FIELD(struct rules_program, n_rules, F_U8),
-    FIELD(struct rules_program, n_stamps, F_U8),
-    FIELD(struct rules_program, n_rewards, F_U8),
+    BUF_FIELD(struct rules_program, rate_milli, BUF_U32_I64),
+    BUF_FIELD(struct rules_program, welcome_points, BUF_U32),
+    BUF_FIELD(struct rules_program, n_tiers, BUF_U8),
+    BUF_FIELD(struct rules_program, n_rules, BUF_U8),
+    BUF_FIELD(struct rules_program, n_stamps, BUF_U8),
+    BUF_FIELD(struct rules_program, n_rewards, BUF_U8),
 };
 static const uint16_t tier_fields[] = {
-    FIELD(struct rules_tier, threshold_units, F_U32),
-    FIELD(struct rules_tier, multiplier_milli, F_U32),
+    BUF_FIELD(struct rules_tier, threshold_units, BUF_U32),
+    BUF_FIELD(struct rules_tier, multiplier_milli, BUF_U32),
 };
 static const uint16_t rule_fields[] = {
-    FIELD(struct rules_rule, id, F_U32),
-    FIELD(struct rules_rule, kind, F_U8),
-    FIELD(struct rules_rule, combine, F_U8),
-    FIELD(struct rules_rule, multiplier_milli, F_U32),
-    FIELD(struct rules_rule, bonus_points, F_U32),
-    FIELD(struct rules_rule, from_day, F_U32),
-    FIELD(struct rules_rule, to_day, F_U32),
-    FIELD(struct rules_rule, weekdays, F_U8),
-    FIELD(struct rules_rule, start_minute, F_U16),
-    FIELD(struct rules_rule, end_minute, F_U16),
-    FIELD(struct rules_rule, min_spend_cents, F_I64),
-    FIELD(struct rules_rule, cap_per_sale, F_U32),
-    FIELD(struct rules_rule, cap_per_day, F_U32),
-    FIELD(struct rules_rule, n_stores, F_U8),
-    FIELD(struct rules_rule, n_categories, F_U8),
+    BUF_FIELD(struct rules_rule, id, BUF_U32),
+    BUF_FIELD(struct rules_rule, kind, BUF_U8),
+    BUF_FIELD(struct rules_rule, combine, BUF_U8),
+    BUF_FIELD(struct rules_rule, multiplier_milli, BUF_U32),
+    BUF_FIELD(struct rules_rule, bonus_points, BUF_U32),
+    BUF_FIELD(struct rules_rule, from_day, BUF_U32),
+    BUF_FIELD(struct rules_rule, to_day, BUF_U32),
+    BUF_FIELD(struct rules_rule, weekdays, BUF_U8),
+    BUF_FIELD(struct rules_rule, start_minute, BUF_U16),
+    BUF_FIELD(struct rules_rule, end_minute, BUF_U16),
+    BUF_FIELD(struct rules_rule, min_spend_cents, BUF_U32_I64),
+    BUF_FIELD(struct rules_rule, cap_per_sale, BUF_U32),
+    BUF_FIELD(struct rules_rule, cap_per_day, BUF_U32),
+    BUF_FIELD(struct rules_rule, n_stores, BUF_U8),
+    BUF_FIELD(struct rules_rule, n_categories, BUF_U8),
 };
 static const uint16_t stamp_fields[] = {
-    FIELD(struct rules_stamp, per, F_U8),
-    FIELD(struct rules_stamp, category, F_U16),
-    FIELD(struct rules_stamp, goal, F_U8),
-    FIELD(struct rules_stamp, reward_id, F_U32),
-    FIELD(struct rules_stamp, min_spend_cents, F_I64),
+    BUF_FIELD(struct rules_stamp, per, BUF_U8),
+    BUF_FIELD(struct rules_stamp, category, BUF_U16),
+    BUF_FIELD(struct rules_stamp, goal, BUF_U8),
+    BUF_FIELD(struct rules_stamp, reward_id, BUF_U32),
+    BUF_FIELD(struct rules_stamp, min_spend_cents, BUF_U32_I64),
 };
 static const uint16_t reward_fields[] = {
-    FIELD(struct rules_reward, id, F_U32),          FIELD(struct rules_reward, kind, F_U8),
-    FIELD(struct rules_reward, cost_points, F_U32), FIELD(struct rules_reward, value, F_V64),
-    FIELD(struct rules_reward, min_tier, F_U8),
+    BUF_FIELD(struct rules_reward, id, BUF_U32),
+    BUF_FIELD(struct rules_reward, kind, BUF_U8),
+    BUF_FIELD(struct rules_reward, cost_points, BUF_U32),
+    BUF_FIELD(struct rules_reward, value, BUF_U64_I64),
+    BUF_FIELD(struct rules_reward, min_tier, BUF_U8),
 };
 static const uint16_t bono_fields[] = {
-    FIELD(struct rules_bono_kind, id, F_U32),
-    FIELD(struct rules_bono_kind, sessions, F_U16),
-    FIELD(struct rules_bono_kind, valid_days, F_U16),
-    FIELD(struct rules_bono_kind, price_cents, F_I64),
+    BUF_FIELD(struct rules_bono_kind, id, BUF_U32),
+    BUF_FIELD(struct rules_bono_kind, sessions, BUF_U16),
+    BUF_FIELD(struct rules_bono_kind, valid_days, BUF_U16),
+    BUF_FIELD(struct rules_bono_kind, price_cents, BUF_U32_I64),
 };
-#define GET(r, dst, table) get_fields((r), (dst), (table), sizeof(table) / sizeof((table)[0]))
+#define GET(r, dst, table) buf_get_fields((r), (dst), (table), BUF_N_FIELDS(table))
 
 /* The header: the version, the program's rate, welcome and counts, *n_bonos. */
 static leal_err get_header(struct buf_reader *r, uint32_t *version, struct rules_program *p,
