@@ -62,136 +62,11 @@ leal_err rules_codec_size(const struct rules_set *s, size_t *len)
     return LEAL_OK;
 }
 
-/* ---- writing (every field already checked: the casts below are exact) ---- */
+/* ---- writing (every field already checked: each fits its bytes on the wire) ---- */
 
-static leal_err put_rule(struct buf_writer *w, const struct rules_rule *r)
-{
-    leal_err err;
-    if ((err = buf_put_be32(w, r->id)) != LEAL_OK || (err = buf_put_u8(w, r->kind)) != LEAL_OK ||
-        (err = buf_put_u8(w, r->combine)) != LEAL_OK ||
-        (err = buf_put_be32(w, r->multiplier_milli)) != LEAL_OK ||
-        (err = buf_put_be32(w, r->bonus_points)) != LEAL_OK ||
-        (err = buf_put_be32(w, r->from_day)) != LEAL_OK ||
-        (err = buf_put_be32(w, r->to_day)) != LEAL_OK ||
-        (err = buf_put_u8(w, r->weekdays)) != LEAL_OK ||
-        (err = buf_put_be16(w, r->start_minute)) != LEAL_OK ||
-        (err = buf_put_be16(w, r->end_minute)) != LEAL_OK ||
-        (err = buf_put_be32(w, (uint32_t)r->min_spend_cents)) != LEAL_OK ||
-        (err = buf_put_be32(w, r->cap_per_sale)) != LEAL_OK ||
-        (err = buf_put_be32(w, r->cap_per_day)) != LEAL_OK ||
-        (err = buf_put_u8(w, r->n_stores)) != LEAL_OK ||
-        (err = buf_put_u8(w, r->n_categories)) != LEAL_OK)
-        return err;
-    for (unsigned i = 0; i < r->n_stores; i++)
-        if ((err = buf_put_be32(w, r->stores[i])) != LEAL_OK)
-            return err;
-    for (unsigned i = 0; i < r->n_categories; i++)
-        if ((err = buf_put_be16(w, r->categories[i])) != LEAL_OK)
-            return err;
-    return LEAL_OK;
-}
-
-static leal_err put_stamp(struct buf_writer *w, const struct rules_stamp *s)
-{
-    leal_err err;
-    if ((err = buf_put_u8(w, s->per)) != LEAL_OK ||
-        (err = buf_put_be16(w, s->category)) != LEAL_OK ||
-        (err = buf_put_u8(w, s->goal)) != LEAL_OK ||
-        (err = buf_put_be32(w, s->reward_id)) != LEAL_OK ||
-        (err = buf_put_be32(w, (uint32_t)s->min_spend_cents)) != LEAL_OK)
-        return err;
-    return LEAL_OK;
-}
-
-static leal_err put_reward(struct buf_writer *w, const struct rules_reward *r)
-{
-    leal_err err;
-    if ((err = buf_put_be32(w, r->id)) != LEAL_OK || (err = buf_put_u8(w, r->kind)) != LEAL_OK ||
-        (err = buf_put_be32(w, r->cost_points)) != LEAL_OK ||
-        (err = buf_put_be64(w, (uint64_t)r->value)) != LEAL_OK ||
-        (err = buf_put_u8(w, r->min_tier)) != LEAL_OK)
-        return err;
-    return LEAL_OK;
-}
-
-static leal_err put_bono(struct buf_writer *w, const struct rules_bono_kind *b)
-{
-    leal_err err;
-    if ((err = buf_put_be32(w, b->id)) != LEAL_OK ||
-        (err = buf_put_be16(w, b->sessions)) != LEAL_OK ||
-        (err = buf_put_be16(w, b->valid_days)) != LEAL_OK ||
-        (err = buf_put_be32(w, (uint32_t)b->price_cents)) != LEAL_OK)
-        return err;
-    return LEAL_OK;
-}
-
-static leal_err put_header(struct buf_writer *w, const struct rules_set *s)
-{
-    const struct rules_program *p = &s->program;
-    leal_err err;
-    if ((err = buf_put_u8(w, RULES_CODEC_FORMAT)) != LEAL_OK ||
-        (err = buf_put_be32(w, s->version)) != LEAL_OK ||
-        (err = buf_put_be32(w, (uint32_t)p->rate_milli)) != LEAL_OK ||
-        (err = buf_put_be32(w, p->welcome_points)) != LEAL_OK ||
-        (err = buf_put_u8(w, p->n_tiers)) != LEAL_OK ||
-        (err = buf_put_u8(w, p->n_rules)) != LEAL_OK ||
-        (err = buf_put_u8(w, p->n_stamps)) != LEAL_OK ||
-        (err = buf_put_u8(w, p->n_rewards)) != LEAL_OK ||
-        (err = buf_put_u8(w, s->n_bonos)) != LEAL_OK)
-        return err;
-    for (unsigned i = 0; i < p->n_tiers; i++)
-        if ((err = buf_put_be32(w, p->tiers[i].threshold_units)) != LEAL_OK ||
-            (err = buf_put_be32(w, p->tiers[i].multiplier_milli)) != LEAL_OK)
-            return err;
-    return LEAL_OK;
-}
-
-leal_err rules_codec_encode(const struct rules_set *s, uint8_t *out, size_t cap, size_t *len)
-{
-    struct buf_writer w;
-    size_t need;
-    leal_err err;
-    if (out == NULL || len == NULL)
-        return LEAL_E_ARG;
-    *len = 0;
-    if ((err = rules_codec_size(s, &need)) != LEAL_OK)
-        return err;
-    if (need > cap)
-        return LEAL_E_NO_SPACE;
-    buf_writer_init(&w, out, cap);
-    if ((err = put_header(&w, s)) != LEAL_OK)
-        return err;
-    for (unsigned i = 0; i < s->program.n_rules; i++)
-        if ((err = put_rule(&w, &s->program.rules[i])) != LEAL_OK)
-            return err;
-    for (unsigned i = 0; i < s->program.n_stamps; i++)
-        if ((err = put_stamp(&w, &s->program.stamps[i])) != LEAL_OK)
-            return err;
-    for (unsigned i = 0; i < s->program.n_rewards; i++)
-        if ((err = put_reward(&w, &s->program.rewards[i])) != LEAL_OK)
-            return err;
-    for (unsigned i = 0; i < s->n_bonos; i++)
-        if ((err = put_bono(&w, &s->bonos[i])) != LEAL_OK)
-            return err;
-    *len = buf_writer_len(&w);
-    return LEAL_OK;
-}
-
-/* ---- reading ---- */
-
-/* A count over its limit: refused before any of its entries is read. */
-static leal_err count_over(uint8_t n, unsigned max, struct rules_problem *where)
-{
-    if (n <= max)
-        return LEAL_OK;
-    where->part = RULES_PART_PROGRAM;
-    where->index = 0;
-    return LEAL_E_RULES_PROGRAM;
-}
-
-/* The set's structs as field tables (keys/base/buf.h), in their wire order. */
+/* The set's structs as field tables (keys/base/buf.h), in their wire order:
+ * the encoder and the decoder share them. */
 _Static_assert(sizeof(struct rules_program) <= BUF_FIELDS_MAX_STRUCT, "offsets take 12 bits");
-/* A reward's value from 2^63 up is read as -1: the check then refuses it. */
 static const uint16_t header_fields[] = {
     BUF_FIELD(struct rules_program, rate_milli, BUF_U32_I64),
     BUF_FIELD(struct rules_program, welcome_points, BUF_U32),
@@ -228,6 +103,7 @@ static const uint16_t stamp_fields[] = {
     BUF_FIELD(struct rules_stamp, reward_id, BUF_U32),
     BUF_FIELD(struct rules_stamp, min_spend_cents, BUF_U32_I64),
 };
+/* A reward's value from 2^63 up is read as -1: the check then refuses it. */
 static const uint16_t reward_fields[] = {
     BUF_FIELD(struct rules_reward, id, BUF_U32),
     BUF_FIELD(struct rules_reward, kind, BUF_U8),
@@ -242,6 +118,78 @@ static const uint16_t bono_fields[] = {
     BUF_FIELD(struct rules_bono_kind, price_cents, BUF_U32_I64),
 };
 #define GET(r, dst, table) buf_get_fields((r), (dst), (table), BUF_N_FIELDS(table))
+#define PUT(w, src, table) buf_put_fields((w), (src), (table), BUF_N_FIELDS(table))
+
+static leal_err put_rule(struct buf_writer *w, const struct rules_rule *r)
+{
+    leal_err err;
+    if ((err = PUT(w, r, rule_fields)) != LEAL_OK)
+        return err;
+    for (unsigned i = 0; i < r->n_stores; i++)
+        if ((err = buf_put_be32(w, r->stores[i])) != LEAL_OK)
+            return err;
+    for (unsigned i = 0; i < r->n_categories; i++)
+        if ((err = buf_put_be16(w, r->categories[i])) != LEAL_OK)
+            return err;
+    return LEAL_OK;
+}
+
+static leal_err put_header(struct buf_writer *w, const struct rules_set *s)
+{
+    const struct rules_program *p = &s->program;
+    leal_err err;
+    if ((err = buf_put_u8(w, RULES_CODEC_FORMAT)) != LEAL_OK ||
+        (err = buf_put_be32(w, s->version)) != LEAL_OK ||
+        (err = PUT(w, p, header_fields)) != LEAL_OK || (err = buf_put_u8(w, s->n_bonos)) != LEAL_OK)
+        return err;
+    for (unsigned i = 0; i < p->n_tiers; i++)
+        if ((err = PUT(w, &p->tiers[i], tier_fields)) != LEAL_OK)
+            return err;
+    return LEAL_OK;
+}
+
+leal_err rules_codec_encode(const struct rules_set *s, uint8_t *out, size_t cap, size_t *len)
+{
+    struct buf_writer w;
+    size_t need;
+    leal_err err;
+    if (out == NULL || len == NULL)
+        return LEAL_E_ARG;
+    *len = 0;
+    if ((err = rules_codec_size(s, &need)) != LEAL_OK)
+        return err;
+    if (need > cap)
+        return LEAL_E_NO_SPACE;
+    buf_writer_init(&w, out, cap);
+    if ((err = put_header(&w, s)) != LEAL_OK)
+        return err;
+    for (unsigned i = 0; i < s->program.n_rules; i++)
+        if ((err = put_rule(&w, &s->program.rules[i])) != LEAL_OK)
+            return err;
+    for (unsigned i = 0; i < s->program.n_stamps; i++)
+        if ((err = PUT(&w, &s->program.stamps[i], stamp_fields)) != LEAL_OK)
+            return err;
+    for (unsigned i = 0; i < s->program.n_rewards; i++)
+        if ((err = PUT(&w, &s->program.rewards[i], reward_fields)) != LEAL_OK)
+            return err;
+    for (unsigned i = 0; i < s->n_bonos; i++)
+        if ((err = PUT(&w, &s->bonos[i], bono_fields)) != LEAL_OK)
+            return err;
+    *len = buf_writer_len(&w);
+    return LEAL_OK;
+}
+
+/* ---- reading ---- */
+
+/* A count over its limit: refused before any of its entries is read. */
+static leal_err count_over(uint8_t n, unsigned max, struct rules_problem *where)
+{
+    if (n <= max)
+        return LEAL_OK;
+    where->part = RULES_PART_PROGRAM;
+    where->index = 0;
+    return LEAL_E_RULES_PROGRAM;
+}
 
 /* The header: the version, the program's rate, welcome and counts, *n_bonos. */
 static leal_err get_header(struct buf_reader *r, uint32_t *version, struct rules_program *p,
