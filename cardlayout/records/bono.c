@@ -21,6 +21,14 @@ static bool slots_valid(const struct bono_file *b)
     return true;
 }
 
+/* A slot's fields in their wire order (keys/base/buf.h): one table for the
+ * encoder and the decoder. */
+static const uint16_t slot_fields[] = {
+    BUF_FIELD(struct bono_slot, id, BUF_U32),
+    BUF_FIELD(struct bono_slot, sessions, BUF_U16),
+    BUF_FIELD(struct bono_slot, last_day, BUF_U16),
+};
+
 leal_err bono_file_encode(const struct bono_file *b, uint8_t out[BONO_FILE_LEN])
 {
     struct buf_writer w;
@@ -33,9 +41,8 @@ leal_err bono_file_encode(const struct bono_file *b, uint8_t out[BONO_FILE_LEN])
         (err = buf_put_u8(&w, LAYOUT_TYPE_BONOS)) != LEAL_OK)
         return err;
     for (int i = 0; i < BONO_SLOTS; i++)
-        if ((err = buf_put_be32(&w, b->slot[i].id)) != LEAL_OK ||
-            (err = buf_put_be16(&w, b->slot[i].sessions)) != LEAL_OK ||
-            (err = buf_put_be16(&w, b->slot[i].last_day)) != LEAL_OK)
+        if ((err = buf_put_fields(&w, &b->slot[i], slot_fields, BUF_N_FIELDS(slot_fields))) !=
+            LEAL_OK)
             return err;
     return buf_writer_len(&w) == BONO_FILE_LEN ? LEAL_OK : LEAL_E_INTERNAL;
 }
@@ -59,9 +66,8 @@ leal_err bono_file_decode(const uint8_t *p, size_t len, struct bono_file *out)
     if ((err = buf_get_u8(&r, &type)) != LEAL_OK)
         return err;
     for (int i = 0; i < BONO_SLOTS; i++)
-        if ((err = buf_get_be32(&r, &b.slot[i].id)) != LEAL_OK ||
-            (err = buf_get_be16(&r, &b.slot[i].sessions)) != LEAL_OK ||
-            (err = buf_get_be16(&r, &b.slot[i].last_day)) != LEAL_OK)
+        if ((err = buf_get_fields(&r, &b.slot[i], slot_fields, BUF_N_FIELDS(slot_fields))) !=
+            LEAL_OK)
             return err;
     if ((err = buf_expect_end(&r)) != LEAL_OK)
         return err;

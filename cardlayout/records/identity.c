@@ -15,6 +15,18 @@ static int fields_ok(const struct identity *id)
            (id->flags & ~(IDENTITY_FLAG_RANDOM_UID | IDENTITY_FLAG_STORED_VALUE)) == 0;
 }
 
+/* The record's fields after its version and type, in their wire order
+ * (keys/base/buf.h): one table for the encoder and the decoder. */
+static const uint16_t identity_fields[] = {
+    BUF_FIELD(struct identity, card_id, BUF_U64),
+    BUF_FIELD(struct identity, issuer_id, BUF_U32),
+    BUF_FIELD(struct identity, program_id, BUF_U32),
+    BUF_FIELD(struct identity, key_set_version, BUF_U8),
+    BUF_FIELD(struct identity, card_kind, BUF_U8),
+    BUF_FIELD(struct identity, flags, BUF_U8),
+    BUF_FIELD(struct identity, issued_day, BUF_U32),
+};
+
 leal_err identity_encode(const struct identity *id, uint8_t out[IDENTITY_LEN])
 {
     struct buf_writer w;
@@ -25,13 +37,7 @@ leal_err identity_encode(const struct identity *id, uint8_t out[IDENTITY_LEN])
     buf_writer_init(&w, out, IDENTITY_LEN);
     if ((err = buf_put_u8(&w, LAYOUT_VERSION)) != LEAL_OK ||
         (err = buf_put_u8(&w, LAYOUT_TYPE_IDENTITY)) != LEAL_OK ||
-        (err = buf_put_be64(&w, id->card_id)) != LEAL_OK ||
-        (err = buf_put_be32(&w, id->issuer_id)) != LEAL_OK ||
-        (err = buf_put_be32(&w, id->program_id)) != LEAL_OK ||
-        (err = buf_put_u8(&w, id->key_set_version)) != LEAL_OK ||
-        (err = buf_put_u8(&w, id->card_kind)) != LEAL_OK ||
-        (err = buf_put_u8(&w, id->flags)) != LEAL_OK ||
-        (err = buf_put_be32(&w, id->issued_day)) != LEAL_OK)
+        (err = buf_put_fields(&w, id, identity_fields, BUF_N_FIELDS(identity_fields))) != LEAL_OK)
         return err;
     for (int i = 0; i < RESERVED_LEN; i++)
         if ((err = buf_put_u8(&w, 0)) != LEAL_OK)
@@ -55,13 +61,7 @@ leal_err identity_decode(const uint8_t *p, size_t len, struct identity *out)
     if (version != LAYOUT_VERSION)
         return LEAL_E_LAYOUT_VERSION;
     if ((err = buf_get_u8(&r, &type)) != LEAL_OK ||
-        (err = buf_get_be64(&r, &id.card_id)) != LEAL_OK ||
-        (err = buf_get_be32(&r, &id.issuer_id)) != LEAL_OK ||
-        (err = buf_get_be32(&r, &id.program_id)) != LEAL_OK ||
-        (err = buf_get_u8(&r, &id.key_set_version)) != LEAL_OK ||
-        (err = buf_get_u8(&r, &id.card_kind)) != LEAL_OK ||
-        (err = buf_get_u8(&r, &id.flags)) != LEAL_OK ||
-        (err = buf_get_be32(&r, &id.issued_day)) != LEAL_OK)
+        (err = buf_get_fields(&r, &id, identity_fields, BUF_N_FIELDS(identity_fields))) != LEAL_OK)
         return err;
     for (int i = 0; i < RESERVED_LEN; i++) {
         if ((err = buf_get_u8(&r, &reserved)) != LEAL_OK)

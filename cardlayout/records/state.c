@@ -4,22 +4,22 @@
 #include "cardlayout/layout.h"
 #include "keys/base/bytes.h"
 
+/* The body's fields in their wire order (keys/base/buf.h): one table for the
+ * encoder and the decoder. */
+#define SB(member, kind) BUF_FIELD(struct state_body, member, kind)
+static const uint16_t body_fields[] = {
+    SB(seq, BUF_U32),        SB(points, BUF_U32),     SB(tier, BUF_U8),
+    SB(stamps[0], BUF_U8),   SB(stamps[1], BUF_U8),   SB(stamps[2], BUF_U8),
+    SB(stamps[3], BUF_U8),   SB(period, BUF_U16),     SB(buckets[0], BUF_U16),
+    SB(buckets[1], BUF_U16), SB(buckets[2], BUF_U16), SB(buckets[3], BUF_U16),
+};
+_Static_assert(STATE_STAMPS == 4 && STATE_BUCKETS == 4, "body_fields names every stamp and bucket");
+
 leal_err state_body_put(struct buf_writer *w, const struct state_body *s)
 {
-    leal_err err;
-
     if (w == NULL || s == NULL)
         return LEAL_E_ARG;
-    if ((err = buf_put_be32(w, s->seq)) != LEAL_OK ||
-        (err = buf_put_be32(w, s->points)) != LEAL_OK ||
-        (err = buf_put_u8(w, s->tier)) != LEAL_OK ||
-        (err = buf_put_bytes(w, s->stamps, STATE_STAMPS)) != LEAL_OK ||
-        (err = buf_put_be16(w, s->period)) != LEAL_OK)
-        return err;
-    for (int i = 0; i < STATE_BUCKETS; i++)
-        if ((err = buf_put_be16(w, s->buckets[i])) != LEAL_OK)
-            return err;
-    return LEAL_OK;
+    return buf_put_fields(w, s, body_fields, BUF_N_FIELDS(body_fields));
 }
 
 leal_err state_body_get(struct buf_reader *r, struct state_body *out)
@@ -29,15 +29,8 @@ leal_err state_body_get(struct buf_reader *r, struct state_body *out)
 
     if (r == NULL || out == NULL)
         return LEAL_E_ARG;
-    if ((err = buf_get_be32(r, &s.seq)) != LEAL_OK ||
-        (err = buf_get_be32(r, &s.points)) != LEAL_OK ||
-        (err = buf_get_u8(r, &s.tier)) != LEAL_OK ||
-        (err = buf_get_bytes(r, s.stamps, STATE_STAMPS)) != LEAL_OK ||
-        (err = buf_get_be16(r, &s.period)) != LEAL_OK)
+    if ((err = buf_get_fields(r, &s, body_fields, BUF_N_FIELDS(body_fields))) != LEAL_OK)
         return err;
-    for (int i = 0; i < STATE_BUCKETS; i++)
-        if ((err = buf_get_be16(r, &s.buckets[i])) != LEAL_OK)
-            return err;
     *out = s;
     return LEAL_OK;
 }

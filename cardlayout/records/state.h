@@ -31,6 +31,9 @@ struct state_body {
     uint16_t buckets[STATE_BUCKETS]; /* whole currency units spent: period, period-1, ... */
 };
 
+/* The body (STATE_BODY_LEN bytes) to w or from r; *out is unchanged on a
+ * failure, and a failed call leaves w or r at no defined place (every
+ * caller gives up on it). */
 LEAL_MUST_CHECK leal_err state_body_put(struct buf_writer *w, const struct state_body *s);
 LEAL_MUST_CHECK leal_err state_body_get(struct buf_reader *r, struct state_body *out);
 

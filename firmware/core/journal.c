@@ -312,47 +312,57 @@ static bool entry_fields_ok(const struct journal_entry *e)
     return true;
 }
 
+/* An entry's fixed fields after its format version, and a line's, in their
+ * wire order (JOURNAL.md "Entry"); the encoder and the decoder share them. */
+#define EF(member, kind) BUF_FIELD(struct journal_entry, member, kind)
+static const uint16_t entry_fields[] = {
+    EF(op, BUF_U8),
+    EF(card_kind, BUF_U8),
+    EF(n_lines, BUF_U8),
+    EF(terminal_id, BUF_U32),
+    EF(epoch, BUF_U32),
+    EF(seq, BUF_U32),
+    EF(utc_seconds, BUF_U64),
+    EF(utc_offset_minutes, BUF_U16),
+    EF(reason, BUF_U16),
+    EF(card_id, BUF_U64),
+    EF(counter_before, BUF_U32),
+    EF(counter_after, BUF_U32),
+    EF(package_version, BUF_U32),
+    EF(ref_epoch, BUF_U32),
+    EF(ref_seq, BUF_U32),
+    EF(item, BUF_U32),
+    EF(amount_cents, BUF_U32),
+    EF(purse_cents, BUF_U32),
+    EF(points, BUF_U64),
+    EF(quantity, BUF_U16),
+    EF(bono_left, BUF_U16),
+    EF(points_after, BUF_U32),
+    EF(purse_after, BUF_U32),
+    EF(tier_after, BUF_U8),
+};
+static const uint16_t line_fields[] = {
+    BUF_FIELD(struct journal_line, source, BUF_U8),
+    BUF_FIELD(struct journal_line, rule_index, BUF_U8),
+    BUF_FIELD(struct journal_line, id, BUF_U32),
+    BUF_FIELD(struct journal_line, points, BUF_U64),
+};
+_Static_assert(sizeof(struct journal_entry) <= BUF_FIELDS_MAX_STRUCT, "offsets take 12 bits");
+
 static leal_err entry_put_fixed(struct buf_writer *w, const struct journal_entry *e)
 {
     static const uint8_t reserved[RESERVED_LEN];
     leal_err err;
     if ((err = buf_put_u8(w, JOURNAL_FORMAT_VERSION)) != LEAL_OK ||
-        (err = buf_put_u8(w, e->op)) != LEAL_OK || (err = buf_put_u8(w, e->card_kind)) != LEAL_OK ||
-        (err = buf_put_u8(w, e->n_lines)) != LEAL_OK ||
-        (err = buf_put_be32(w, e->terminal_id)) != LEAL_OK ||
-        (err = buf_put_be32(w, e->epoch)) != LEAL_OK ||
-        (err = buf_put_be32(w, e->seq)) != LEAL_OK ||
-        (err = buf_put_be64(w, e->utc_seconds)) != LEAL_OK ||
-        (err = buf_put_be16(w, (uint16_t)e->utc_offset_minutes)) != LEAL_OK ||
-        (err = buf_put_be16(w, e->reason)) != LEAL_OK ||
-        (err = buf_put_be64(w, e->card_id)) != LEAL_OK ||
-        (err = buf_put_be32(w, e->counter_before)) != LEAL_OK ||
-        (err = buf_put_be32(w, e->counter_after)) != LEAL_OK ||
-        (err = buf_put_be32(w, e->package_version)) != LEAL_OK ||
-        (err = buf_put_be32(w, e->ref_epoch)) != LEAL_OK ||
-        (err = buf_put_be32(w, e->ref_seq)) != LEAL_OK ||
-        (err = buf_put_be32(w, e->item)) != LEAL_OK)
-        return err;
-    if ((err = buf_put_be32(w, e->amount_cents)) != LEAL_OK ||
-        (err = buf_put_be32(w, e->purse_cents)) != LEAL_OK ||
-        (err = buf_put_be64(w, (uint64_t)e->points)) != LEAL_OK ||
-        (err = buf_put_be16(w, (uint16_t)e->quantity)) != LEAL_OK ||
-        (err = buf_put_be16(w, e->bono_left)) != LEAL_OK ||
-        (err = buf_put_be32(w, e->points_after)) != LEAL_OK ||
-        (err = buf_put_be32(w, e->purse_after)) != LEAL_OK ||
-        (err = buf_put_u8(w, e->tier_after)) != LEAL_OK ||
+        (err = buf_put_fields(w, e, entry_fields, BUF_N_FIELDS(entry_fields))) != LEAL_OK ||
         (err = buf_put_bytes(w, e->stamps_after, STATE_STAMPS)) != LEAL_OK ||
         (err = buf_put_bytes(w, reserved, RESERVED_LEN)) != LEAL_OK ||
         (err = buf_put_bytes(w, e->prev_mac, JOURNAL_MAC_LEN)) != LEAL_OK)
         return err;
-    for (uint8_t i = 0; i < e->n_lines; i++) {
-        const struct journal_line *l = &e->lines[i];
-        if ((err = buf_put_u8(w, l->source)) != LEAL_OK ||
-            (err = buf_put_u8(w, l->rule_index)) != LEAL_OK ||
-            (err = buf_put_be32(w, l->id)) != LEAL_OK ||
-            (err = buf_put_be64(w, (uint64_t)l->points)) != LEAL_OK)
+    for (uint8_t i = 0; i < e->n_lines; i++)
+        if ((err = buf_put_fields(w, &e->lines[i], line_fields, BUF_N_FIELDS(line_fields))) !=
+            LEAL_OK)
             return err;
-    }
     return LEAL_OK;
 }
 
@@ -391,63 +401,24 @@ leal_err journal_entry_peek_len(const uint8_t *p, size_t avail, size_t *len)
     return LEAL_OK;
 }
 
-static leal_err entry_get_head(struct buf_reader *r, struct journal_entry *e)
+/* The entry after journal_entry_peek_len checked its version and its
+ * number of lines: every field, the reserved bytes zero, the lines, the MAC. */
+static leal_err entry_get(struct buf_reader *r, struct journal_entry *e)
 {
-    uint8_t version;
-    uint16_t offset;
+    uint8_t version, reserved[RESERVED_LEN];
     leal_err err;
-    if ((err = buf_get_u8(r, &version)) != LEAL_OK || (err = buf_get_u8(r, &e->op)) != LEAL_OK ||
-        (err = buf_get_u8(r, &e->card_kind)) != LEAL_OK ||
-        (err = buf_get_u8(r, &e->n_lines)) != LEAL_OK ||
-        (err = buf_get_be32(r, &e->terminal_id)) != LEAL_OK ||
-        (err = buf_get_be32(r, &e->epoch)) != LEAL_OK ||
-        (err = buf_get_be32(r, &e->seq)) != LEAL_OK ||
-        (err = buf_get_be64(r, &e->utc_seconds)) != LEAL_OK ||
-        (err = buf_get_be16(r, &offset)) != LEAL_OK ||
-        (err = buf_get_be16(r, &e->reason)) != LEAL_OK ||
-        (err = buf_get_be64(r, &e->card_id)) != LEAL_OK ||
-        (err = buf_get_be32(r, &e->counter_before)) != LEAL_OK ||
-        (err = buf_get_be32(r, &e->counter_after)) != LEAL_OK ||
-        (err = buf_get_be32(r, &e->package_version)) != LEAL_OK ||
-        (err = buf_get_be32(r, &e->ref_epoch)) != LEAL_OK ||
-        (err = buf_get_be32(r, &e->ref_seq)) != LEAL_OK ||
-        (err = buf_get_be32(r, &e->item)) != LEAL_OK)
-        return err;
-    e->utc_offset_minutes = (int16_t)offset;
-    return LEAL_OK;
-}
-
-static leal_err entry_get_rest(struct buf_reader *r, struct journal_entry *e)
-{
-    uint8_t reserved[RESERVED_LEN];
-    uint64_t points;
-    uint16_t quantity;
-    leal_err err;
-    if ((err = buf_get_be32(r, &e->amount_cents)) != LEAL_OK ||
-        (err = buf_get_be32(r, &e->purse_cents)) != LEAL_OK ||
-        (err = buf_get_be64(r, &points)) != LEAL_OK ||
-        (err = buf_get_be16(r, &quantity)) != LEAL_OK ||
-        (err = buf_get_be16(r, &e->bono_left)) != LEAL_OK ||
-        (err = buf_get_be32(r, &e->points_after)) != LEAL_OK ||
-        (err = buf_get_be32(r, &e->purse_after)) != LEAL_OK ||
-        (err = buf_get_u8(r, &e->tier_after)) != LEAL_OK ||
+    if ((err = buf_get_u8(r, &version)) != LEAL_OK ||
+        (err = buf_get_fields(r, e, entry_fields, BUF_N_FIELDS(entry_fields))) != LEAL_OK ||
         (err = buf_get_bytes(r, e->stamps_after, STATE_STAMPS)) != LEAL_OK ||
         (err = buf_get_bytes(r, reserved, RESERVED_LEN)) != LEAL_OK ||
         (err = buf_get_bytes(r, e->prev_mac, JOURNAL_MAC_LEN)) != LEAL_OK)
         return err;
-    e->points = (int64_t)points;
-    e->quantity = (int16_t)quantity;
     if ((reserved[0] | reserved[1] | reserved[2]) != 0)
         return LEAL_E_JOURNAL_MALFORMED;
-    for (uint8_t i = 0; i < e->n_lines && i < JOURNAL_MAX_LINES; i++) {
-        struct journal_line *l = &e->lines[i];
-        if ((err = buf_get_u8(r, &l->source)) != LEAL_OK ||
-            (err = buf_get_u8(r, &l->rule_index)) != LEAL_OK ||
-            (err = buf_get_be32(r, &l->id)) != LEAL_OK ||
-            (err = buf_get_be64(r, &points)) != LEAL_OK)
+    for (uint8_t i = 0; i < e->n_lines && i < JOURNAL_MAX_LINES; i++)
+        if ((err = buf_get_fields(r, &e->lines[i], line_fields, BUF_N_FIELDS(line_fields))) !=
+            LEAL_OK)
             return err;
-        l->points = (int64_t)points;
-    }
     return buf_get_bytes(r, e->mac, JOURNAL_MAC_LEN);
 }
 
@@ -466,8 +437,7 @@ leal_err journal_entry_decode(const uint8_t *p, size_t len, struct journal_entry
     if (len != want)
         return LEAL_E_JOURNAL_MALFORMED;
     buf_reader_init(&r, p, len);
-    if (entry_get_head(&r, out) != LEAL_OK || entry_get_rest(&r, out) != LEAL_OK ||
-        buf_expect_end(&r) != LEAL_OK || !entry_fields_ok(out)) {
+    if (entry_get(&r, out) != LEAL_OK || buf_expect_end(&r) != LEAL_OK || !entry_fields_ok(out)) {
         leal_memset(out, 0, sizeof *out);
         return LEAL_E_JOURNAL_MALFORMED;
     }

@@ -62,25 +62,68 @@ leal_err rules_codec_size(const struct rules_set *s, size_t *len)
     return LEAL_OK;
 }
 
-/* ---- writing (every field already checked: the casts below are exact) ---- */
+/* ---- writing (every field already checked: each fits its bytes on the wire) ---- */
+
+/* The set's structs as field tables (keys/base/buf.h), in their wire order:
+ * the encoder and the decoder share them. */
+_Static_assert(sizeof(struct rules_program) <= BUF_FIELDS_MAX_STRUCT, "offsets take 12 bits");
+static const uint16_t header_fields[] = {
+    BUF_FIELD(struct rules_program, rate_milli, BUF_U32_I64),
+    BUF_FIELD(struct rules_program, welcome_points, BUF_U32),
+    BUF_FIELD(struct rules_program, n_tiers, BUF_U8),
+    BUF_FIELD(struct rules_program, n_rules, BUF_U8),
+    BUF_FIELD(struct rules_program, n_stamps, BUF_U8),
+    BUF_FIELD(struct rules_program, n_rewards, BUF_U8),
+};
+static const uint16_t tier_fields[] = {
+    BUF_FIELD(struct rules_tier, threshold_units, BUF_U32),
+    BUF_FIELD(struct rules_tier, multiplier_milli, BUF_U32),
+};
+static const uint16_t rule_fields[] = {
+    BUF_FIELD(struct rules_rule, id, BUF_U32),
+    BUF_FIELD(struct rules_rule, kind, BUF_U8),
+    BUF_FIELD(struct rules_rule, combine, BUF_U8),
+    BUF_FIELD(struct rules_rule, multiplier_milli, BUF_U32),
+    BUF_FIELD(struct rules_rule, bonus_points, BUF_U32),
+    BUF_FIELD(struct rules_rule, from_day, BUF_U32),
+    BUF_FIELD(struct rules_rule, to_day, BUF_U32),
+    BUF_FIELD(struct rules_rule, weekdays, BUF_U8),
+    BUF_FIELD(struct rules_rule, start_minute, BUF_U16),
+    BUF_FIELD(struct rules_rule, end_minute, BUF_U16),
+    BUF_FIELD(struct rules_rule, min_spend_cents, BUF_U32_I64),
+    BUF_FIELD(struct rules_rule, cap_per_sale, BUF_U32),
+    BUF_FIELD(struct rules_rule, cap_per_day, BUF_U32),
+    BUF_FIELD(struct rules_rule, n_stores, BUF_U8),
+    BUF_FIELD(struct rules_rule, n_categories, BUF_U8),
+};
+static const uint16_t stamp_fields[] = {
+    BUF_FIELD(struct rules_stamp, per, BUF_U8),
+    BUF_FIELD(struct rules_stamp, category, BUF_U16),
+    BUF_FIELD(struct rules_stamp, goal, BUF_U8),
+    BUF_FIELD(struct rules_stamp, reward_id, BUF_U32),
+    BUF_FIELD(struct rules_stamp, min_spend_cents, BUF_U32_I64),
+};
+/* A reward's value from 2^63 up is read as -1: the check then refuses it. */
+static const uint16_t reward_fields[] = {
+    BUF_FIELD(struct rules_reward, id, BUF_U32),
+    BUF_FIELD(struct rules_reward, kind, BUF_U8),
+    BUF_FIELD(struct rules_reward, cost_points, BUF_U32),
+    BUF_FIELD(struct rules_reward, value, BUF_U64_I64),
+    BUF_FIELD(struct rules_reward, min_tier, BUF_U8),
+};
+static const uint16_t bono_fields[] = {
+    BUF_FIELD(struct rules_bono_kind, id, BUF_U32),
+    BUF_FIELD(struct rules_bono_kind, sessions, BUF_U16),
+    BUF_FIELD(struct rules_bono_kind, valid_days, BUF_U16),
+    BUF_FIELD(struct rules_bono_kind, price_cents, BUF_U32_I64),
+};
+#define GET(r, dst, table) buf_get_fields((r), (dst), (table), BUF_N_FIELDS(table))
+#define PUT(w, src, table) buf_put_fields((w), (src), (table), BUF_N_FIELDS(table))
 
 static leal_err put_rule(struct buf_writer *w, const struct rules_rule *r)
 {
     leal_err err;
-    if ((err = buf_put_be32(w, r->id)) != LEAL_OK || (err = buf_put_u8(w, r->kind)) != LEAL_OK ||
-        (err = buf_put_u8(w, r->combine)) != LEAL_OK ||
-        (err = buf_put_be32(w, r->multiplier_milli)) != LEAL_OK ||
-        (err = buf_put_be32(w, r->bonus_points)) != LEAL_OK ||
-        (err = buf_put_be32(w, r->from_day)) != LEAL_OK ||
-        (err = buf_put_be32(w, r->to_day)) != LEAL_OK ||
-        (err = buf_put_u8(w, r->weekdays)) != LEAL_OK ||
-        (err = buf_put_be16(w, r->start_minute)) != LEAL_OK ||
-        (err = buf_put_be16(w, r->end_minute)) != LEAL_OK ||
-        (err = buf_put_be32(w, (uint32_t)r->min_spend_cents)) != LEAL_OK ||
-        (err = buf_put_be32(w, r->cap_per_sale)) != LEAL_OK ||
-        (err = buf_put_be32(w, r->cap_per_day)) != LEAL_OK ||
-        (err = buf_put_u8(w, r->n_stores)) != LEAL_OK ||
-        (err = buf_put_u8(w, r->n_categories)) != LEAL_OK)
+    if ((err = PUT(w, r, rule_fields)) != LEAL_OK)
         return err;
     for (unsigned i = 0; i < r->n_stores; i++)
         if ((err = buf_put_be32(w, r->stores[i])) != LEAL_OK)
@@ -91,57 +134,16 @@ static leal_err put_rule(struct buf_writer *w, const struct rules_rule *r)
     return LEAL_OK;
 }
 
-static leal_err put_stamp(struct buf_writer *w, const struct rules_stamp *s)
-{
-    leal_err err;
-    if ((err = buf_put_u8(w, s->per)) != LEAL_OK ||
-        (err = buf_put_be16(w, s->category)) != LEAL_OK ||
-        (err = buf_put_u8(w, s->goal)) != LEAL_OK ||
-        (err = buf_put_be32(w, s->reward_id)) != LEAL_OK ||
-        (err = buf_put_be32(w, (uint32_t)s->min_spend_cents)) != LEAL_OK)
-        return err;
-    return LEAL_OK;
-}
-
-static leal_err put_reward(struct buf_writer *w, const struct rules_reward *r)
-{
-    leal_err err;
-    if ((err = buf_put_be32(w, r->id)) != LEAL_OK || (err = buf_put_u8(w, r->kind)) != LEAL_OK ||
-        (err = buf_put_be32(w, r->cost_points)) != LEAL_OK ||
-        (err = buf_put_be64(w, (uint64_t)r->value)) != LEAL_OK ||
-        (err = buf_put_u8(w, r->min_tier)) != LEAL_OK)
-        return err;
-    return LEAL_OK;
-}
-
-static leal_err put_bono(struct buf_writer *w, const struct rules_bono_kind *b)
-{
-    leal_err err;
-    if ((err = buf_put_be32(w, b->id)) != LEAL_OK ||
-        (err = buf_put_be16(w, b->sessions)) != LEAL_OK ||
-        (err = buf_put_be16(w, b->valid_days)) != LEAL_OK ||
-        (err = buf_put_be32(w, (uint32_t)b->price_cents)) != LEAL_OK)
-        return err;
-    return LEAL_OK;
-}
-
 static leal_err put_header(struct buf_writer *w, const struct rules_set *s)
 {
     const struct rules_program *p = &s->program;
     leal_err err;
     if ((err = buf_put_u8(w, RULES_CODEC_FORMAT)) != LEAL_OK ||
         (err = buf_put_be32(w, s->version)) != LEAL_OK ||
-        (err = buf_put_be32(w, (uint32_t)p->rate_milli)) != LEAL_OK ||
-        (err = buf_put_be32(w, p->welcome_points)) != LEAL_OK ||
-        (err = buf_put_u8(w, p->n_tiers)) != LEAL_OK ||
-        (err = buf_put_u8(w, p->n_rules)) != LEAL_OK ||
-        (err = buf_put_u8(w, p->n_stamps)) != LEAL_OK ||
-        (err = buf_put_u8(w, p->n_rewards)) != LEAL_OK ||
-        (err = buf_put_u8(w, s->n_bonos)) != LEAL_OK)
+        (err = PUT(w, p, header_fields)) != LEAL_OK || (err = buf_put_u8(w, s->n_bonos)) != LEAL_OK)
         return err;
     for (unsigned i = 0; i < p->n_tiers; i++)
-        if ((err = buf_put_be32(w, p->tiers[i].threshold_units)) != LEAL_OK ||
-            (err = buf_put_be32(w, p->tiers[i].multiplier_milli)) != LEAL_OK)
+        if ((err = PUT(w, &p->tiers[i], tier_fields)) != LEAL_OK)
             return err;
     return LEAL_OK;
 }
@@ -165,13 +167,13 @@ leal_err rules_codec_encode(const struct rules_set *s, uint8_t *out, size_t cap,
         if ((err = put_rule(&w, &s->program.rules[i])) != LEAL_OK)
             return err;
     for (unsigned i = 0; i < s->program.n_stamps; i++)
-        if ((err = put_stamp(&w, &s->program.stamps[i])) != LEAL_OK)
+        if ((err = PUT(&w, &s->program.stamps[i], stamp_fields)) != LEAL_OK)
             return err;
     for (unsigned i = 0; i < s->program.n_rewards; i++)
-        if ((err = put_reward(&w, &s->program.rewards[i])) != LEAL_OK)
+        if ((err = PUT(&w, &s->program.rewards[i], reward_fields)) != LEAL_OK)
             return err;
     for (unsigned i = 0; i < s->n_bonos; i++)
-        if ((err = put_bono(&w, &s->bonos[i])) != LEAL_OK)
+        if ((err = PUT(&w, &s->bonos[i], bono_fields)) != LEAL_OK)
             return err;
     *len = buf_writer_len(&w);
     return LEAL_OK;
@@ -194,21 +196,14 @@ static leal_err get_header(struct buf_reader *r, uint32_t *version, struct rules
                            uint8_t *n_bonos, struct rules_problem *where)
 {
     uint8_t format;
-    uint32_t rate;
     leal_err err;
     if ((err = buf_get_u8(r, &format)) != LEAL_OK)
         return err;
     if (format != RULES_CODEC_FORMAT)
         return LEAL_E_RULES_FORMAT_VERSION;
-    if ((err = buf_get_be32(r, version)) != LEAL_OK || (err = buf_get_be32(r, &rate)) != LEAL_OK ||
-        (err = buf_get_be32(r, &p->welcome_points)) != LEAL_OK ||
-        (err = buf_get_u8(r, &p->n_tiers)) != LEAL_OK ||
-        (err = buf_get_u8(r, &p->n_rules)) != LEAL_OK ||
-        (err = buf_get_u8(r, &p->n_stamps)) != LEAL_OK ||
-        (err = buf_get_u8(r, &p->n_rewards)) != LEAL_OK ||
-        (err = buf_get_u8(r, n_bonos)) != LEAL_OK)
+    if ((err = buf_get_be32(r, version)) != LEAL_OK ||
+        (err = GET(r, p, header_fields)) != LEAL_OK || (err = buf_get_u8(r, n_bonos)) != LEAL_OK)
         return err;
-    p->rate_milli = rate;
     if ((err = count_over(p->n_tiers, RULES_MAX_TIERS, where)) != LEAL_OK ||
         (err = count_over(p->n_rules, RULES_MAX_RULES, where)) != LEAL_OK ||
         (err = count_over(p->n_stamps, RULES_STAMP_CARDS, where)) != LEAL_OK ||
@@ -216,8 +211,7 @@ static leal_err get_header(struct buf_reader *r, uint32_t *version, struct rules
         (err = count_over(*n_bonos, RULES_MAX_BONO_KINDS, where)) != LEAL_OK)
         return err;
     for (unsigned i = 0; i < p->n_tiers; i++)
-        if ((err = buf_get_be32(r, &p->tiers[i].threshold_units)) != LEAL_OK ||
-            (err = buf_get_be32(r, &p->tiers[i].multiplier_milli)) != LEAL_OK)
+        if ((err = GET(r, &p->tiers[i], tier_fields)) != LEAL_OK)
             return err;
     return LEAL_OK;
 }
@@ -243,66 +237,13 @@ static leal_err get_rule_lists(struct buf_reader *r, struct rules_rule *x, unsig
 static leal_err get_rule(struct buf_reader *r, struct rules_rule *x, unsigned index,
                          struct rules_problem *where)
 {
-    uint32_t min_spend;
-    leal_err err;
-    if ((err = buf_get_be32(r, &x->id)) != LEAL_OK || (err = buf_get_u8(r, &x->kind)) != LEAL_OK ||
-        (err = buf_get_u8(r, &x->combine)) != LEAL_OK ||
-        (err = buf_get_be32(r, &x->multiplier_milli)) != LEAL_OK ||
-        (err = buf_get_be32(r, &x->bonus_points)) != LEAL_OK ||
-        (err = buf_get_be32(r, &x->from_day)) != LEAL_OK ||
-        (err = buf_get_be32(r, &x->to_day)) != LEAL_OK ||
-        (err = buf_get_u8(r, &x->weekdays)) != LEAL_OK ||
-        (err = buf_get_be16(r, &x->start_minute)) != LEAL_OK ||
-        (err = buf_get_be16(r, &x->end_minute)) != LEAL_OK ||
-        (err = buf_get_be32(r, &min_spend)) != LEAL_OK ||
-        (err = buf_get_be32(r, &x->cap_per_sale)) != LEAL_OK ||
-        (err = buf_get_be32(r, &x->cap_per_day)) != LEAL_OK ||
-        (err = buf_get_u8(r, &x->n_stores)) != LEAL_OK ||
-        (err = buf_get_u8(r, &x->n_categories)) != LEAL_OK)
-        return err;
-    x->min_spend_cents = min_spend;
-    return get_rule_lists(r, x, index, where);
-}
-
-static leal_err get_stamp(struct buf_reader *r, struct rules_stamp *s)
-{
-    uint32_t min_spend;
-    leal_err err;
-    if ((err = buf_get_u8(r, &s->per)) != LEAL_OK ||
-        (err = buf_get_be16(r, &s->category)) != LEAL_OK ||
-        (err = buf_get_u8(r, &s->goal)) != LEAL_OK ||
-        (err = buf_get_be32(r, &s->reward_id)) != LEAL_OK ||
-        (err = buf_get_be32(r, &min_spend)) != LEAL_OK)
-        return err;
-    s->min_spend_cents = min_spend;
-    return LEAL_OK;
-}
-
-static leal_err get_reward(struct buf_reader *r, struct rules_reward *w)
-{
-    uint64_t value;
-    leal_err err;
-    if ((err = buf_get_be32(r, &w->id)) != LEAL_OK || (err = buf_get_u8(r, &w->kind)) != LEAL_OK ||
-        (err = buf_get_be32(r, &w->cost_points)) != LEAL_OK ||
-        (err = buf_get_be64(r, &value)) != LEAL_OK ||
-        (err = buf_get_u8(r, &w->min_tier)) != LEAL_OK)
-        return err;
-    /* Values from 2^63 up are refused: the check then sees a negative value. */
-    w->value = value > (uint64_t)INT64_MAX ? -1 : (int64_t)value;
-    return LEAL_OK;
+    leal_err err = GET(r, x, rule_fields);
+    return err != LEAL_OK ? err : get_rule_lists(r, x, index, where);
 }
 
 static leal_err get_bono(struct buf_reader *r, struct rules_bono_kind *b)
 {
-    uint32_t price;
-    leal_err err;
-    if ((err = buf_get_be32(r, &b->id)) != LEAL_OK ||
-        (err = buf_get_be16(r, &b->sessions)) != LEAL_OK ||
-        (err = buf_get_be16(r, &b->valid_days)) != LEAL_OK ||
-        (err = buf_get_be32(r, &price)) != LEAL_OK)
-        return err;
-    b->price_cents = price;
-    return LEAL_OK;
+    return GET(r, b, bono_fields);
 }
 
 /* Every byte of the set read, up to its end: bonos NULL reads the bono
@@ -319,10 +260,10 @@ static leal_err get_set(struct buf_reader *r, uint32_t *version, struct rules_pr
         if ((err = get_rule(r, &p->rules[i], i, where)) != LEAL_OK)
             return err;
     for (unsigned i = 0; i < p->n_stamps; i++)
-        if ((err = get_stamp(r, &p->stamps[i])) != LEAL_OK)
+        if ((err = GET(r, &p->stamps[i], stamp_fields)) != LEAL_OK)
             return err;
     for (unsigned i = 0; i < p->n_rewards; i++)
-        if ((err = get_reward(r, &p->rewards[i])) != LEAL_OK)
+        if ((err = GET(r, &p->rewards[i], reward_fields)) != LEAL_OK)
             return err;
     for (unsigned i = 0; i < *n_bonos; i++)
         if ((err = get_bono(r, bonos != NULL ? &bonos[i] : &one)) != LEAL_OK)

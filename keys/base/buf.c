@@ -85,6 +85,68 @@ leal_err buf_expect_end(const struct buf_reader *r)
     return r->off == r->len ? LEAL_OK : LEAL_E_TRAILING;
 }
 
+/* The bytes of a field of each kind on the wire. */
+static const uint8_t field_wire[6] = {1, 2, 4, 8, 4, 8};
+
+leal_err buf_get_fields(struct buf_reader *r, void *dst, const uint16_t *fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned kind = fields[i] & 15u, len = field_wire[kind];
+        uint8_t *to = (uint8_t *)dst + (fields[i] >> 4);
+        const uint8_t *p;
+        uint64_t x = 0;
+        leal_err err = take(r, len, &p);
+        if (err != LEAL_OK)
+            return err;
+        for (unsigned j = 0; j < len; j++)
+            x = x << 8 | p[j];
+        if (kind == BUF_U8) {
+            *to = (uint8_t)x;
+        } else if (kind == BUF_U16) {
+            uint16_t v = (uint16_t)x;
+            leal_memcpy(to, &v, sizeof v);
+        } else if (kind == BUF_U32) {
+            uint32_t v = (uint32_t)x;
+            leal_memcpy(to, &v, sizeof v);
+        } else if (kind == BUF_U64) {
+            leal_memcpy(to, &x, sizeof x);
+        } else {
+            int64_t v = x > (uint64_t)INT64_MAX ? -1 : (int64_t)x;
+            leal_memcpy(to, &v, sizeof v);
+        }
+    }
+    return LEAL_OK;
+}
+
+leal_err buf_put_fields(struct buf_writer *w, const void *src, const uint16_t *fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned kind = fields[i] & 15u, len = field_wire[kind];
+        const uint8_t *from = (const uint8_t *)src + (fields[i] >> 4);
+        uint8_t *d;
+        uint64_t x;
+        leal_err err = buf_reserve(w, len, &d);
+        if (err != LEAL_OK)
+            return err;
+        if (kind == BUF_U8) {
+            x = *from;
+        } else if (kind == BUF_U16) {
+            uint16_t v;
+            leal_memcpy(&v, from, sizeof v);
+            x = v;
+        } else if (kind == BUF_U32) {
+            uint32_t v;
+            leal_memcpy(&v, from, sizeof v);
+            x = v;
+        } else {
+            leal_memcpy(&x, from, sizeof x); /* the int64_t's two's complement bits */
+        }
+        for (unsigned j = len; j-- > 0; x >>= 8)
+            d[j] = (uint8_t)x;
+    }
+    return LEAL_OK;
+}
+
 void buf_writer_init(struct buf_writer *w, uint8_t *p, size_t cap)
 {
     w->p = p;

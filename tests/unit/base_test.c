@@ -150,6 +150,69 @@ static void test_bytes_store_load_round_trip(void **state)
     assert_int_equal(load_le32(p), 0xdeadbeef);
 }
 
+/* Every kind of field, in an order other than the struct's. */
+struct fields_demo {
+    uint8_t a;
+    int16_t b;
+    uint32_t c;
+    int64_t d;
+    uint64_t e;
+    int64_t f;
+};
+static const uint16_t demo_fields[] = {
+    BUF_FIELD(struct fields_demo, c, BUF_U32), BUF_FIELD(struct fields_demo, a, BUF_U8),
+    BUF_FIELD(struct fields_demo, b, BUF_U16), BUF_FIELD(struct fields_demo, d, BUF_U32_I64),
+    BUF_FIELD(struct fields_demo, e, BUF_U64), BUF_FIELD(struct fields_demo, f, BUF_U64_I64),
+};
+
+static void test_buf_fields_read_and_write_a_table(void **state)
+{
+    (void)state;
+    static const uint8_t wire[] = {0xde, 0xad, 0xbe, 0xef, 0x7f, 0xff, 0xfe, 0x80, 0x00,
+                                   0x00, 0x01, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+                                   0x08, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    struct fields_demo x = {0};
+    struct buf_reader r;
+    struct buf_writer w;
+    uint8_t out[sizeof wire + 1];
+    buf_reader_init(&r, wire, sizeof wire);
+    assert_int_equal(buf_get_fields(&r, &x, demo_fields, BUF_N_FIELDS(demo_fields)), LEAL_OK);
+    assert_int_equal(buf_remaining(&r), 0);
+    assert_int_equal(x.c, 0xdeadbeef);
+    assert_int_equal(x.a, 0x7f);
+    assert_int_equal(x.b, -2);
+    assert_true(x.d == 0x80000001);
+    assert_true(x.e == 0x0102030405060708ull);
+    assert_true(x.f == INT64_MAX);
+    buf_writer_init(&w, out, sizeof out);
+    assert_int_equal(buf_put_fields(&w, &x, demo_fields, BUF_N_FIELDS(demo_fields)), LEAL_OK);
+    assert_int_equal(buf_writer_len(&w), sizeof wire);
+    assert_memory_equal(out, wire, sizeof wire);
+    /* A value from 2^63 up reads as -1 (BUF_U64_I64), as it is (BUF_U64). */
+    uint8_t high[sizeof wire];
+    memcpy(high, wire, sizeof wire);
+    high[11] = 0x80;
+    high[19] = 0x80;
+    buf_reader_init(&r, high, sizeof high);
+    assert_int_equal(buf_get_fields(&r, &x, demo_fields, BUF_N_FIELDS(demo_fields)), LEAL_OK);
+    assert_true(x.e == 0x8002030405060708ull);
+    assert_true(x.f == -1);
+    /* Short: the fields before the one that does not fit are read; a writer
+     * without room for a field refuses it. */
+    memset(&x, 0, sizeof x);
+    buf_reader_init(&r, wire, 10);
+    assert_int_equal(buf_get_fields(&r, &x, demo_fields, BUF_N_FIELDS(demo_fields)),
+                     LEAL_E_TRUNCATED);
+    assert_int_equal(x.c, 0xdeadbeef);
+    assert_int_equal(x.b, -2);
+    assert_true(x.d == 0);
+    assert_int_equal(buf_remaining(&r), 3);
+    buf_writer_init(&w, out, 5);
+    assert_int_equal(buf_put_fields(&w, &x, demo_fields, BUF_N_FIELDS(demo_fields)),
+                     LEAL_E_NO_SPACE);
+    assert_int_equal(buf_writer_len(&w), 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_buf_short_read_leaves_position_and_value),
         cmocka_unit_test(test_buf_sub_reader_is_bounded),
         cmocka_unit_test(test_buf_writer_refuses_overflow_whole),
+        cmocka_unit_test(test_buf_fields_read_and_write_a_table),
         cmocka_unit_test(test_ct_equal_and_wipe),
         cmocka_unit_test(test_bytes_store_load_round_trip),
     };
