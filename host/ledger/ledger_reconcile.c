@@ -299,33 +299,42 @@ static leal_err known_read(struct walk *w, int64_t lo, int64_t hi)
     return err;
 }
 
-/* The finding as the ledger holds it: *id 0 and *row 0 when it holds none.
- * A card of the range walked is looked up in w->k (and one recorded is
- * added there); any other asks the ledger. */
-static leal_err finding_get(struct walk *w, int64_t card, int64_t terminal, const char *kind,
-                            const char *evidence, int *row, int64_t *id, char *state, size_t cap,
-                            struct known **mine)
+/* A finding as the ledger holds it (finding_get): row 0 when it holds none;
+ * mine, the range's copy in w->k when the card is the range's. */
+struct finding_row {
+    int row;
+    int64_t id;
+    char state[12];
+    struct known *mine;
+};
+
+/* The finding (kind, w->card, terminal, evidence) as the ledger holds it. A
+ * card of the range walked is looked up in w->k (and one recorded is added
+ * there); any other asks the ledger. */
+static leal_err finding_get(struct walk *w, int64_t terminal, const char *kind,
+                            const char *evidence, struct finding_row *out)
 {
     struct store_stmt *st;
+    int64_t card = w->card;
     leal_err err;
-    *mine = NULL;
+    memset(out, 0, sizeof *out);
     if (card > w->known_lo && card <= w->known_hi) {
         struct known *k = known_find(w, card, terminal, kind, evidence);
-        *row = k != NULL;
+        out->row = k != NULL;
         if (k != NULL) {
-            *id = k->id;
-            snprintf(state, cap, "%s", k->state);
-            *mine = k;
+            out->id = k->id;
+            snprintf(out->state, sizeof out->state, "%s", k->state);
+            out->mine = k;
         }
         return LEAL_OK;
     }
     if ((err = store_prep_once(w->l, FIND_SQL, &st)) != LEAL_OK)
         return err;
     store_bind(st, SVALS(SV_TEXT(kind), SV_I64(card), SV_I64(terminal), SV_TEXT(evidence)));
-    err = store_step(w->l, st, row);
-    if (err == LEAL_OK && *row) {
-        *id = store_col_i64(st, 0);
-        store_col_text(st, 1, state, cap);
+    err = store_step(w->l, st, &out->row);
+    if (err == LEAL_OK && out->row) {
+        out->id = store_col_i64(st, 0);
+        store_col_text(st, 1, out->state, sizeof out->state);
     }
     store_finalize(st);
     return err;
@@ -335,28 +344,27 @@ static leal_err finding(struct walk *w, int64_t terminal, const char *kind, bool
                         const char *evidence, const char *detail)
 {
     int64_t card = w->card;
-    char state[12] = "";
-    int64_t id = 0;
-    int row = 0;
+    struct finding_row f;
     struct ledger_card c;
     struct known *k;
     char why[LEDGER_TEXT];
     leal_err err;
-    if ((err = finding_get(w, card, terminal, kind, evidence, &row, &id, state, sizeof state,
-                           &k)) != LEAL_OK)
+    if ((err = finding_get(w, terminal, kind, evidence, &f)) != LEAL_OK)
         return err;
+    k = f.mine;
     if (strcmp(kind, "tamper") != 0)
         w->trouble = true;
-    if (row && strcmp(state, "resolved") == 0)
+    if (f.row && strcmp(f.state, "resolved") == 0)
         w->opened++; /* open again (SEEN_SQL) */
     if (k != NULL && k->seen)
         return LEAL_OK; /* SEEN_SQL done this run, or recorded by it */
-    if (row && (err = store_exec_i64(w->l, SEEN_SQL, I64S(id, w->run))) == LEAL_OK && k != NULL) {
+    if (f.row && (err = store_exec_i64(w->l, SEEN_SQL, I64S(f.id, w->run))) == LEAL_OK &&
+        k != NULL) {
         k->seen = true;
         if (strcmp(k->state, "resolved") == 0)
             snprintf(k->state, sizeof k->state, "open");
     }
-    if (row)
+    if (f.row)
         return err;
     w->opened++;
     if (card > w->known_lo && card <= w->known_hi) {
