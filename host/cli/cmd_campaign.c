@@ -16,6 +16,7 @@
 #include "host/ledger/ledger_campaign.h"
 #include "ledger_cli.h"
 #include "messages_cli.h"
+#include "host/grow.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -60,16 +61,8 @@ static int members_cb(void *ctx, const struct ledger_segment_member *m)
     if ((x->email_only && (!m->email_ok || m->email[0] == '\0')) ||
         (x->want && m->customer_id != x->want))
         return 0;
-    if (x->n == x->cap) {
-        size_t ncap = x->cap ? x->cap * 2 : 64;
-        int64_t *v = realloc(x->ids, ncap * sizeof *v);
-        if (!v) {
-            x->err = LEAL_E_NO_MEMORY;
-            return 1;
-        }
-        x->ids = v;
-        x->cap = ncap;
-    }
+    if ((x->err = grow_room(&x->ids, &x->cap, x->n, sizeof *x->ids)) != LEAL_OK)
+        return 1;
     x->ids[x->n++] = m->customer_id;
     return 0;
 }

@@ -21,6 +21,7 @@
 #include "keys/portable/sha256.h"
 #include "ledger_cli.h"
 #include "messages_cli.h"
+#include "host/grow.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define BOUNCE_FILES 64
@@ -104,15 +105,9 @@ static int bounce_read(const char *file, struct bounce_item **items, size_t *n, 
             k->not_reports++;
             continue;
         }
-        if (*n == *cap) {
-            size_t nc = *cap ? *cap * 2 : 16;
-            struct bounce_item *v = realloc(*items, nc * sizeof *v);
-            if (!v) {
-                free(data);
-                return cli_fail(LEAL_E_NO_MEMORY, "bounces");
-            }
-            *items = v;
-            *cap = nc;
+        if (grow_room(items, cap, *n, sizeof **items) != LEAL_OK) {
+            free(data);
+            return cli_fail(LEAL_E_NO_MEMORY, "bounces");
         }
         struct bounce_item *it = &(*items)[(*n)++];
         it->d = dsn;

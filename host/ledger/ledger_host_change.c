@@ -9,6 +9,7 @@
 #include "cardlayout/records/state.h"
 #include "firmware/core/journal.h"
 #include "firmware/core/package.h"
+#include "host/grow.h"
 #include "store.h"
 
 /* The account's points lines after the card's synced entry, of entries not
@@ -89,21 +90,6 @@ struct hc_range {
     size_t np, cp;
 };
 
-/* Room for one more of n in *v (cap *cap, size each). */
-static leal_err grow(void *v, size_t *cap, size_t n, size_t size)
-{
-    void **pv = v;
-    size_t c = *cap ? *cap * 2 : 64;
-    void *q;
-    if (n < *cap)
-        return LEAL_OK;
-    if ((q = realloc(*pv, c * size)) == NULL)
-        return LEAL_E_NO_MEMORY;
-    *pv = q;
-    *cap = c;
-    return LEAL_OK;
-}
-
 static int64_t state_seq(const uint8_t *state, int64_t card_id)
 {
     struct state_body b;
@@ -132,7 +118,8 @@ static leal_err range_rows(struct ledger *l, int64_t lo, int64_t hi, struct hc_r
             e.card_kind == JOURNAL_CARD_NONE || e.counter_after <= e.counter_before)
             continue;
         first = e.card_kind == JOURNAL_CARD_CLASSIC ? CLASSIC_CARD_INITIAL_SEQ : 0;
-        if (e.counter_before < first || (err = grow(&r->w, &r->cw, r->nw, sizeof *r->w)) != LEAL_OK)
+        if (e.counter_before < first ||
+            (err = grow_room(&r->w, &r->cw, r->nw, sizeof *r->w)) != LEAL_OK)
             continue;
         r->w[r->nw++] = (struct hc_write){store_col_i64(st, 0), (int64_t)e.counter_before - first,
                                           (int64_t)e.counter_after - first};
@@ -146,7 +133,7 @@ static leal_err range_rows(struct ledger *l, int64_t lo, int64_t hi, struct hc_r
         int64_t card = store_col_i64(st, 0);
         if (raw == NULL || n <= 0 || journal_entry_decode(raw, (size_t)n, &e) != LEAL_OK ||
             e.op != JOURNAL_OP_TMAC || journal_tmac_get(&e, &m) != LEAL_OK || m.counter < 0 ||
-            (err = grow(&r->p, &r->cp, r->np, sizeof *r->p)) != LEAL_OK)
+            (err = grow_room(&r->p, &r->cp, r->np, sizeof *r->p)) != LEAL_OK)
             continue;
         r->p[r->np++] = (struct hc_proved){
             card, (m.flags & JOURNAL_TMAC_NO_COUNTER) ? -1 : (int64_t)0x7FFFFFFF - m.counter,
@@ -243,7 +230,7 @@ leal_err ledger_host_change_range(struct ledger *l, int64_t program_id, bool act
         LEAL_OK)
         return err;
     while (err == LEAL_OK && store_next_row(l, st, &err))
-        if ((err = grow(&r.c, &r.cc, r.nc, sizeof *r.c)) == LEAL_OK)
+        if ((err = grow_room(&r.c, &r.cc, r.nc, sizeof *r.c)) == LEAL_OK)
             row(st, &r.c[r.nc++]);
     store_finalize(st);
     if (err == LEAL_OK && r.nc > 0)

@@ -13,6 +13,7 @@
 #include "ledger_user.h"
 #include "ledger_sql.h"
 #include "store.h"
+#include "host/grow.h"
 
 int ledger_message_occasion_ok(const char *o)
 {
@@ -494,16 +495,8 @@ leal_err ledger_message_due(struct ledger *l, int64_t program_id, int64_t now, c
     if (err == LEAL_OK)
         store_bind(st, SVALS(SV_I64(program_id), SV_I64(now), SV_TEXT(occasion ? occasion : "")));
     while (err == LEAL_OK && store_next_row(l, st, &err)) {
-        if (*n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct ledger_message_send *nv = realloc(v, ncap * sizeof *v);
-            if (!nv) {
-                err = LEAL_E_NO_MEMORY;
-                break;
-            }
-            v = nv;
-            cap = ncap;
-        }
+        if ((err = grow_room(&v, &cap, *n, sizeof *v)) != LEAL_OK)
+            break;
         message_row(st, &v[(*n)++]);
     }
     store_finalize(st);

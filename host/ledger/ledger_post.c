@@ -11,6 +11,7 @@
 #include "keys/base/hex.h"
 #include "ledger.h"
 #include "store.h"
+#include "host/grow.h"
 
 /* ---- The journal ---- */
 
@@ -997,16 +998,8 @@ static leal_err expired_due(struct ledger *l, int64_t program_id, int64_t at, in
     /* Read them all first: posting changes the lots (and their index) the
      * query walks. */
     while (store_next_row(l, st, &err)) {
-        if (*n == cap) {
-            size_t ncap = cap ? 2 * cap : 64;
-            void *p = realloc(*due, ncap * sizeof **due);
-            if (p == NULL) {
-                err = LEAL_E_NO_MEMORY;
-                break;
-            }
-            *due = p;
-            cap = ncap;
-        }
+        if ((err = grow_room(due, &cap, *n, sizeof **due)) != LEAL_OK)
+            break;
         (*due)[*n][0] = store_col_i64(st, 0);
         (*due)[*n][1] = store_col_i64(st, 1);
         (*n)++;

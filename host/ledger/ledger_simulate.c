@@ -7,6 +7,7 @@
 #include "ledger_sale.h"
 #include "ledger_sale_sql.h"
 #include "store.h"
+#include "host/grow.h"
 
 struct sim_event {
     int64_t account_id, at, kind, id, cents, ref, points;
@@ -94,14 +95,9 @@ static leal_err sim_close(struct sim *s)
 
 static leal_err remember(struct sim *s, int64_t id, const struct rules_earned *e)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 64;
-        struct sim_sale *p = realloc(s->sales, cap * sizeof *p);
-        if (p == NULL)
-            return LEAL_E_NO_MEMORY;
-        s->sales = p;
-        s->cap = cap;
-    }
+    leal_err err = grow_room(&s->sales, &s->cap, s->n, sizeof *s->sales);
+    if (err != LEAL_OK)
+        return err;
     s->sales[s->n].id = id;
     s->sales[s->n].earned = *e;
     s->n++;

@@ -13,6 +13,7 @@
 #include "report_sum_sql.h"
 #include "store.h"
 #include "store_pg.h"
+#include "host/grow.h"
 
 /* ---- Statements ---- */
 
@@ -527,14 +528,8 @@ static leal_err bal_touch(struct ledger *l, const struct txc_slot *s)
     struct txc_undo *u;
     if (l->sp_depth == 0)
         return LEAL_OK;
-    if (l->undo_n == l->undo_cap) {
-        size_t ncap = l->undo_cap ? 2 * l->undo_cap : 64;
-        void *p = realloc(l->undo, ncap * sizeof *l->undo);
-        if (p == NULL)
-            return LEAL_E_NO_MEMORY;
-        l->undo = p;
-        l->undo_cap = ncap;
-    }
+    if (grow_room(&l->undo, &l->undo_cap, l->undo_n, sizeof *l->undo) != LEAL_OK)
+        return LEAL_E_NO_MEMORY;
     u = &l->undo[l->undo_n++];
     u->account = s->id;
     u->v = s->v;

@@ -5,6 +5,7 @@
 
 #include "host/ledger/ledger.h"
 #include "host/ledger/ledger_rows.h"
+#include "host/grow.h"
 
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -664,16 +665,10 @@ static const char retain_sql[] =
 /* id appended to the array *ids of *n (*cap its room). */
 static leal_err retain_add(int64_t **ids, size_t *n, size_t *cap, int64_t id)
 {
-    if (*n == *cap) {
-        size_t ncap = *cap ? 2 * *cap : 64;
-        int64_t *p = realloc(*ids, ncap * sizeof **ids);
-        if (!p)
-            return LEAL_E_NO_MEMORY;
-        *ids = p;
-        *cap = ncap;
-    }
-    (*ids)[(*n)++] = id;
-    return LEAL_OK;
+    leal_err err = grow_room(ids, cap, *n, sizeof **ids);
+    if (err == LEAL_OK)
+        (*ids)[(*n)++] = id;
+    return err;
 }
 
 /* retain_sql's customers from the PostgreSQL ledger l (the same SQL through
