@@ -1668,6 +1668,89 @@ static void test_tmac_restart_tmac_entry_in_later_batch(void **state)
     restart_then_same_step(*state, "desfire-ev3", false, true);
 }
 
+/* The same gap with a payment, which reads and debits the counter on such
+ * a card too: terminal 1 took 1.00 (answered, its TMAC entry: the
+ * terminal commits with the TMC option on this card), then its payment of
+ * 2.00 torn before its commit reached the card, then it restarted; the
+ * card paid 2.00 at terminal 2 from the same counter (TMV ok), then came
+ * back to terminal 1 for its balance (at the counter terminal 2's payment
+ * left: nothing settled after a restart). Main's code saw the counter
+ * twice, terminal 1's payment unsettled and its terminal seeing the card
+ * again, and blocked the genuine card as a clone. Terminal 1's payment has
+ * no TMAC entry after it while its earlier one has: unanswered, and
+ * terminal 2's proved payment from its counter reverses it; the purse at
+ * the card's 27.00, the doubt resolved, the card active. */
+static void test_tmac_restart_torn_pay(void **state)
+{
+    struct fixture *f = *state;
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+    const struct till_package pkg = {.floors = &fl, .floor_count = 1};
+    struct terminal_request pay = till_request(TERMINAL_PAY, 0, 100, 0);
+    struct terminal_request bal = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    struct terminal_result r;
+    struct journal_entry a[6], b[4];
+    struct ledger_reconcile_counts k;
+    struct ledger_reconcile_finding d;
+    struct ledger_card card;
+    char want[LEDGER_RECONCILE_EVIDENCE], ea[32], eb[32];
+    unsigned commit;
+    struct till t1, t2;
+
+    tmac_card_of(f, "desfire-ev3");
+    till_keyed_pkg(&t1, f, 1, 1, TILL_NOW, &pkg);
+    assert_int_equal(till_tap(&t1, &pay, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    commit = r.round_trips; /* the commit is the tap's last exchange */
+    t1.now.utc_seconds += 60;
+    pay.pay_cents = 200;
+    cardsim_set_tear(reader_sim_card(t1.r), &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND,
+                                                                   commit, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&t1, &pay, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    t1.now.utc_seconds += 120;
+    till_restart(&t1);
+    away(&t1);
+    till_keyed_pkg(&t2, f, 2, 2, TILL_NOW + 120, &pkg);
+    tap_done(&t2, TERMINAL_PAY, 0, 200);
+    away(&t2);
+    till_present(&t1);
+    assert_int_equal(till_tap(&t1, &bal, &r), LEAL_OK);
+    assert_false(r.settled);
+    assert_int_equal(r.purse_after, 2700);
+    /* Terminal 1: the payment, its TMAC entry, the torn payment, the balance. */
+    assert_int_equal(till_entries(&t1, a, 6), 4);
+    assert_int_equal(a[1].op, JOURNAL_OP_TMAC);
+    assert_int_equal(a[2].op, JOURNAL_OP_PAY);
+    assert_int_equal(a[3].op, JOURNAL_OP_BALANCE);
+    assert_int_equal(till_entries(&t2, b, 4), 2);
+    assert_int_equal(b[0].counter_before, a[2].counter_before);
+    assert_int_equal(a[3].counter_before, b[0].counter_after);
+    assert_int_equal(import_first(&t1, f, 0), 5);
+    assert_int_equal(import_first(&t2, f, 0), 3);
+    assert_int_equal(tmac_checked * 10 + tmac_bad, 10u);
+    till_close(&t1);
+    till_close(&t2);
+    desk_fixture_balances(f, f->account, 3000 - 100 - 200 - 200, 25);
+
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found, 1);
+    assert_int_equal(k.resolved, 1);
+    assert_int_equal(k.open + k.fraud + k.blocked, 0);
+    the_doubt(f, &d, 1);
+    ev(&a[2], ea, sizeof ea);
+    ev(&b[0], eb, sizeof eb);
+    snprintf(want, sizeof want, "%s then %s at counter %u", ea, eb, b[0].counter_before);
+    assert_string_equal(d.evidence, want);
+    assert_string_equal(d.state, "resolved");
+    desk_fixture_balances(f, f->account, 2700, 25); /* the card's */
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &card), LEAL_OK);
+    assert_int_equal(card.status, LEDGER_CARD_ACTIVE);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found + k.fraud + k.blocked + k.resolved + k.open, 0);
+    desk_fixture_balances(f, f->account, 2700, 25);
+}
+
 /* A copy of the card into `to` whose Transaction MAC file holds another key
  * than the card's: a clone of everything a terminal's keys open, without
  * the tmac key that only the card and the host hold, so no TMV it gives
@@ -2430,6 +2513,8 @@ int main(void)
                                         desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_restart_tmac_entry_in_later_batch,
                                         desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_restart_torn_pay, desk_fixture_setup,
+                                        desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_answered_then_crashed, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_answered_then_crashed_clone_same_step,
