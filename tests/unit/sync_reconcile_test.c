@@ -1446,10 +1446,9 @@ static void tmac_card_of(struct fixture *f, const char *type)
     const struct key_version *kv;
     uint8_t v[LEDGER_KEY_ROLES] = {0};
     till_make_desfire_tmac(f, type, 3000, 0, false);
-    ledger_side(f,
-                strcmp(type, "desfire-ev2") == 0 ? LEDGER_TECH_DESFIRE_EV2
-                                                 : LEDGER_TECH_DESFIRE_EV3,
-                (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7, 3000);
+    ledger_side(
+        f, strcmp(type, "desfire-ev2") == 0 ? LEDGER_TECH_DESFIRE_EV2 : LEDGER_TECH_DESFIRE_EV3,
+        (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7, 3000);
     assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_TMAC, &kv), LEAL_OK);
     v[KEY_ROLE_TMAC - 1] = kv->version;
     assert_int_equal(ledger_card_keys_set(f->ledger, (int64_t)TILL_CARD_ID, v), LEAL_OK);
@@ -1572,7 +1571,7 @@ static void restart_then_same_step(struct fixture *f, const char *type, bool t2_
         assert_int_equal(k.open, 1);
         assert_int_equal(k.fraud + k.blocked + k.resolved, 0);
         desk_fixture_balances(f, f->account, 3000, 45); /* nothing reversed yet */
-        assert_int_equal(import_first(&t2, f, 0), 1); /* the TMAC entry */
+        assert_int_equal(import_first(&t2, f, 0), 1);   /* the TMAC entry */
         assert_int_equal(tmac_checked * 10 + tmac_bad, 10u);
     } else if (t2_first) {
         assert_int_equal(import_first(&t2, f, 0), 3);
@@ -1627,12 +1626,13 @@ static void restart_then_same_step(struct fixture *f, const char *type, bool t2_
     /* Keyed by the earn itself (no settle names it): its epoch, 2^32 + its
      * sequence, which no journal entry has (read in the SQLite file). */
     if (pg == NULL || pg[0] == '\0')
-        assert_int_equal(test_sql_i64(f->db, -1,
-                                  "SELECT count(*) FROM entry WHERE id = %lld AND terminal_id = 1 "
-                                  "AND terminal_epoch = %u AND terminal_seq = %lld",
-                                  (long long)m.entry_id, a[0].epoch,
-                                  (long long)LEDGER_UNANSWERED_SEQ(a[0].seq)),
-                     1);
+        assert_int_equal(
+            test_sql_i64(f->db, -1,
+                         "SELECT count(*) FROM entry WHERE id = %lld AND terminal_id = 1 "
+                         "AND terminal_epoch = %u AND terminal_seq = %lld",
+                         (long long)m.entry_id, a[0].epoch,
+                         (long long)LEDGER_UNANSWERED_SEQ(a[0].seq)),
+            1);
 
     /* Again: the same finding, nothing new, nothing moved. */
     assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
