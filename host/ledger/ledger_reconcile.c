@@ -596,8 +596,8 @@ static const struct tmc_obs *proof_of(const struct walk *w, const struct obs *o)
  * counter before; where either entry carries no counter (a tap whose TMC
  * stands for it), or no settle names h (unanswered: only its missing TMAC
  * entry says its commit had no answer), o proved by the card's TMV (a
- * TMAC entry checked ok) to have read the state seq h's state lines say h
- * began at, or the counter h began at. Into *what, the step. */
+ * TMAC entry whose TMV holds) to have read the state seq h's state lines
+ * say h began at, or the counter h began at. Into *what, the step. */
 static const struct obs *same_step(const struct walk *w, const struct obs *h, bool settled,
                                    char *what, size_t cap)
 {
@@ -608,7 +608,9 @@ static const struct obs *same_step(const struct walk *w, const struct obs *h, bo
             continue;
         m = proof_of(w, o);
         if (h->after > h->before && o->after > o->before && (settled || m != NULL)) {
-            if (o->before != h->before)
+            /* Unsettled h: the counter the card's TMV says o read (an
+             * altered o's entry may say another). */
+            if ((settled ? o->before : m->before) != h->before)
                 continue;
             snprintf(what, cap, "counter %u", h->before);
             return o;
