@@ -9,7 +9,8 @@
 # terminal restarted before the card came back, the same earn at another
 # (EV2 and EV3, either order, the TMAC entry in a later batch), a payment
 # the same way, an answered earn whose TMAC entry a crash lost (the card
-# itself next, and a clone from the same step), a real clone; a replayed
+# itself next, a clone from the same step, and an entry rewritten to claim
+# that step), a real clone; a replayed
 # TMC last; real terminal code on a virtual EV3, the import's check with the
 # card's tmac key, reconciliation's findings) run with their ledger on a
 # private PostgreSQL 15 cluster (tests/lib/pg.sh; the fixture reads
@@ -33,11 +34,12 @@ for c in genuine forged altered dropped torn_then_same_step desk_write_is_no_gap
     no_counter_altered restart_then_same_step_ev2 restart_then_same_step_ev3 \
     restart_then_same_step_ev2_other_order restart_then_same_step_ev3_other_order \
     restart_tmac_entry_in_later_batch restart_torn_pay answered_then_crashed \
-    answered_then_crashed_clone_same_step restart_real_clone replayed; do
+    answered_then_crashed_clone_same_step answered_then_crashed_altered_proof restart_real_clone \
+    replayed; do
     check_match "pg: test_tmac_$c" "^\[       OK \] test_tmac_$c\$" "$OUT"
 done
-check_eq "pg: the eighteen Transaction MAC cases and nothing else, exit 0" \
-    "0|[  PASSED  ] 18 test(s)." "$RC|$(echo "$OUT" | grep 'PASSED')"
+check_eq "pg: the nineteen Transaction MAC cases and nothing else, exit 0" \
+    "0|[  PASSED  ] 19 test(s)." "$RC|$(echo "$OUT" | grep 'PASSED')"
 # The replayed case's journal: the earn's TMAC entry (TMC 2), the pay +
 # earn's (TMC 3), and the copy of the first (TMC 2 again) found a replay.
 check_eq "pg: terminal_tmac: each TMAC entry's TMC and verdict" \

@@ -1320,20 +1320,27 @@ static void tmac_taps(struct fixture *f, struct till *t, struct journal_entry e[
     away(t);
 }
 
-/* The entries as a thief holding terminal 1's bundle writes them anew (its
+/* The entries as a thief holding terminal id's bundle writes them anew (its
  * journal key re-MACs and re-chains them: the import sees a sound
- * journal), into a fresh journal of terminal 1 that is then imported. */
-static void journal_again(struct fixture *f, const struct journal_entry *e, unsigned n,
-                          struct journal_entry *taken)
+ * journal), into a fresh journal of terminal id opened at now (the
+ * epoch) that is then imported; journal_again: terminal 1's. */
+static void journal_again_at(struct fixture *f, uint32_t id, uint64_t now,
+                             const struct journal_entry *e, unsigned n, struct journal_entry *taken)
 {
     struct till t;
-    till_keyed(&t, f, 1, 1, TILL_NOW);
+    till_keyed(&t, f, id, id, now);
     for (unsigned i = 0; i < n; i++) {
         struct journal_entry x = e[i];
         assert_int_equal(journal_append(&t.j, &x), LEAL_OK);
     }
     assert_int_equal(import(&t, f, taken, n), n);
     till_close(&t);
+}
+
+static void journal_again(struct fixture *f, const struct journal_entry *e, unsigned n,
+                          struct journal_entry *taken)
+{
+    journal_again_at(f, 1, TILL_NOW, e, n, taken);
 }
 
 static void tmac_evidence(const struct journal_entry *t, char *out, size_t cap)
@@ -1749,6 +1756,96 @@ static void test_tmac_restart_torn_pay(void **state)
     assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
     assert_int_equal(k.found + k.fraud + k.blocked + k.resolved + k.open, 0);
     desk_fixture_balances(f, f->account, 2700, 25);
+}
+
+/* The crash after the answer with a payment, which reads the counter:
+ * terminal 1 paid 1.00 (its TMAC entry), then 2.00 that the card took and
+ * answered, the TMAC entry lost (journaled as a lost answer), then it
+ * restarted. The card paid 2.00 at terminal 2 from the counter after, and
+ * whoever holds terminal 2's bundle rewrote that entry (and its TMAC
+ * entry's copy) to claim the counter terminal 1's payment began at, then
+ * exported it anew under terminal 2's journal key. The TMV still holds
+ * (over the counter the card read), so the entry is altered (tmv_altered,
+ * the card blocked), and the counter its TMV covers is not terminal 1's:
+ * nothing is reversed (25.00 on the account, the card's), the counter seen
+ * twice a doubt naming terminal 1's payment, and the TMC that payment
+ * stepped without a TMAC entry a tmc_gap, for a person. Reading the
+ * rewritten entry's counter instead reversed a payment the card took
+ * (checked with this branch's first commit). */
+static void test_tmac_answered_then_crashed_altered_proof(void **state)
+{
+    struct fixture *f = *state;
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+    const struct till_package pkg = {.floors = &fl, .floor_count = 1};
+    struct terminal_request pay = till_request(TERMINAL_PAY, 0, 100, 0);
+    struct terminal_result r;
+    struct journal_entry a[6], b[4], taken[4];
+    struct journal_tmac ma, mb;
+    struct ledger_reconcile_counts k;
+    struct found fd = {0};
+    struct ledger_card card;
+    char want[LEDGER_RECONCILE_EVIDENCE], ea[32], eb[32];
+    unsigned commit;
+    struct till t1, t2;
+
+    tmac_card_of(f, "desfire-ev3");
+    till_keyed_pkg(&t1, f, 1, 1, TILL_NOW, &pkg);
+    assert_int_equal(till_tap(&t1, &pay, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    commit = r.round_trips;
+    t1.now.utc_seconds += 60;
+    pay.pay_cents = 200;
+    cardsim_set_tear(reader_sim_card(t1.r), &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_ANSWER,
+                                                                   commit, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&t1, &pay, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    t1.now.utc_seconds += 120;
+    till_restart(&t1);
+    away(&t1);
+    till_keyed_pkg(&t2, f, 2, 2, TILL_NOW + 120, &pkg);
+    tap_done(&t2, TERMINAL_PAY, 0, 200);
+    assert_int_equal(till_entries(&t1, a, 6), 3); /* pay, its TMAC entry, the second pay */
+    assert_int_equal(till_entries(&t2, b, 4), 2);
+    till_close(&t2);
+    assert_int_equal(b[0].counter_before, a[2].counter_after);
+    b[0].counter_before = b[1].counter_before = a[2].counter_before;
+    b[0].counter_after = b[1].counter_after = a[2].counter_after;
+    assert_int_equal(import_first(&t1, f, 0), 4);
+    till_close(&t1);
+    journal_again_at(f, 2, TILL_NOW + 120, b, 2, taken);
+    assert_int_equal(tmac_checked * 10 + tmac_bad, 11u);
+    desk_fixture_balances(f, f->account, 2500, 25);
+
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found, 3);
+    assert_int_equal(k.fraud, 1);
+    assert_int_equal(k.blocked, 1);
+    assert_int_equal(k.resolved, 0);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, true, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 3);
+    tmac_evidence(&taken[1], want, sizeof want);
+    assert_string_equal(fd.v[0].kind, "tmv_altered");
+    assert_string_equal(fd.v[0].evidence, want);
+    assert_int_equal(fd.v[0].terminal_id, 2);
+    ev(&a[2], ea, sizeof ea);
+    ev(&taken[0], eb, sizeof eb);
+    snprintf(want, sizeof want, "%s then %s at counter %u", ea, eb, a[2].counter_before);
+    assert_string_equal(fd.v[1].kind, "doubt");
+    assert_string_equal(fd.v[1].state, "open");
+    assert_string_equal(fd.v[1].evidence, want);
+    /* The TMC terminal 1's answered payment stepped, which no TMAC entry reports. */
+    assert_int_equal(journal_tmac_get(&a[1], &ma), LEAL_OK);
+    assert_int_equal(journal_tmac_get(&taken[1], &mb), LEAL_OK);
+    snprintf(want, sizeof want, "tmc %u..%u", ma.tmc, mb.tmc);
+    assert_int_equal(mb.tmc, ma.tmc + 2);
+    assert_string_equal(fd.v[2].kind, "tmc_gap");
+    assert_string_equal(fd.v[2].evidence, want);
+    assert_false(fd.v[2].fraud);
+    assert_int_equal(fd.v[2].terminal_id, 1);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &card), LEAL_OK);
+    assert_int_equal(card.status, LEDGER_CARD_BLOCKED);
+    desk_fixture_balances(f, f->account, 2500, 25); /* nothing reversed */
 }
 
 /* A copy of the card into `to` whose Transaction MAC file holds another key
@@ -2518,6 +2615,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tmac_answered_then_crashed, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_answered_then_crashed_clone_same_step,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_answered_then_crashed_altered_proof,
                                         desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_restart_real_clone, desk_fixture_setup,
                                         desk_fixture_teardown),
