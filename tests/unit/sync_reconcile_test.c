@@ -13,7 +13,11 @@
  * A DESFire card's taps in one second at two terminals, or at a terminal
  * whose clock is behind, walked in its counter order: nothing found. The
  * desk's read of an EV3 after its journaled taps shows the card's TMC, and
- * a copy of the card from before them is blocked on its TMC alone.
+ * a copy of the card from before them is blocked on its TMC alone. An
+ * EV2/EV3 write torn at a terminal restarted before the card came back (no
+ * settle, no TMAC entry after it) is reversed when another terminal's
+ * proved commit took its step; an answered write whose TMAC entry was lost
+ * is not, nor is a clone's, whose TMV does not hold.
  */
 #include <setjmp.h>
 #include <stdarg.h>
