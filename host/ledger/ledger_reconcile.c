@@ -426,14 +426,62 @@ static const struct obs *write_at(const struct walk *w, size_t i, uint32_t c)
     return NULL;
 }
 
+/* An operation of a terminal that writes the card (earn .. void). */
+static bool writes(const struct obs *o)
+{
+    return o->op >= JOURNAL_OP_EARN && o->op <= JOURNAL_OP_VOID;
+}
+
+/* Whether a TMAC entry (any verdict) reports o: the card answered o's
+ * commit with a TMC and a TMV, which the terminal journaled. */
+static bool tmac_reported(const struct walk *w, const struct obs *o)
+{
+    for (size_t k = 0; k < w->nm; k++) {
+        const struct tmc_obs *m = &w->m[k];
+        if (m->terminal == o->terminal && m->ref_epoch == o->epoch && m->ref_seq == o->seq)
+            return true;
+    }
+    return false;
+}
+
+/* A write of a Transaction MAC card whose terminal journaled no TMAC entry
+ * after it: its commit had no answer (JOURNAL.md "Transaction MAC
+ * entries": the terminal appends one right after every commit the card
+ * answers), as a SETTLE 'unknown' would say, which a terminal restarted
+ * before the card came back no longer writes (TERMINAL.md "Tearing"). The
+ * tap committed with the TMC option when it read no counter (only such a
+ * card's floor leads there), or when its terminal had already journaled a
+ * TMAC entry of this card (its floor's flag stays while the card is
+ * active, and packages only go forward). Every entry the host holds came
+ * in an export made after its tap had ended; an export cut right after the
+ * operation brings the TMAC entry in the next batch, and until then the
+ * operation counts as unanswered: that reverses nothing a genuine card
+ * took (torn_settled needs another commit from the same step whose TMV
+ * holds, which a genuine card that took this one cannot give). */
+static bool unanswered(const struct walk *w, const struct obs *o)
+{
+    bool expected = o->before == JOURNAL_COUNTER_NONE;
+    if (!writes(o) || o->kind != JOURNAL_CARD_DESFIRE || w->nm == 0)
+        return false;
+    for (size_t k = 0; k < w->nm && !expected; k++) {
+        const struct tmc_obs *m = &w->m[k];
+        expected = m->terminal == o->terminal &&
+                   (m->ref_epoch < o->epoch || (m->ref_epoch == o->epoch && m->ref_seq < o->seq));
+    }
+    return expected && !tmac_reported(w, o);
+}
+
 /* The card at h's terminal after entry i: that terminal knew whether h's
  * commit was answered (a SETTLE 'not done' would have undone h), unless a
  * SETTLE of its names h: its commit had no answer and the card was at h's
  * counter after or beyond, which another terminal's commit reaches too
- * (the card names no writer; TERMINAL.md "Tearing"). */
+ * (the card names no writer; TERMINAL.md "Tearing"); or h is unanswered
+ * (no TMAC entry after it), which says the same. */
 static bool seen_again(const struct walk *w, size_t i, const struct obs *h)
 {
     bool seen = false;
+    if (unanswered(w, h))
+        return false;
     for (size_t k = 0; k < w->n; k++) {
         const struct obs *o = &w->v[k];
         if (o->terminal != h->terminal)
@@ -517,12 +565,6 @@ static leal_err step(struct walk *w, size_t i, uint32_t *high, size_t *high_at, 
     return LEAL_OK;
 }
 
-/* An operation of a terminal that writes the card (earn .. void). */
-static bool writes(const struct obs *o)
-{
-    return o->op >= JOURNAL_OP_EARN && o->op <= JOURNAL_OP_VOID;
-}
-
 /* The SETTLE of h's terminal that names h (its commit had no answer), or NULL. */
 static const struct obs *settle_of(const struct walk *w, const struct obs *h)
 {
@@ -550,26 +592,30 @@ static const struct tmc_obs *proof_of(const struct walk *w, const struct obs *o)
 
 /* An answered commit of another terminal (or another of h's) that took the
  * step torn h claims: o, not named by a settle (a commit with no answer
- * gets one at the card's next tap there), that began at h's counter before;
- * where either entry carries no counter (a tap whose TMC stands for it),
- * o proved by the card's TMV (a TMAC entry checked ok) to have read the
- * state seq h's state lines say h began at. Into *what, the step. */
-static const struct obs *same_step(const struct walk *w, const struct obs *h, char *what,
-                                   size_t cap)
+ * gets one at the card's next tap there) nor unanswered, that began at h's
+ * counter before; where either entry carries no counter (a tap whose TMC
+ * stands for it), or no settle names h (unanswered: only its missing TMAC
+ * entry says its commit had no answer), o proved by the card's TMV (a
+ * TMAC entry whose TMV holds) to have read the state seq h's state lines
+ * say h began at, or the counter h began at. Into *what, the step. */
+static const struct obs *same_step(const struct walk *w, const struct obs *h, bool settled,
+                                   char *what, size_t cap)
 {
     for (size_t k = 0; k < w->n; k++) {
         const struct obs *o = &w->v[k];
         const struct tmc_obs *m;
-        if (o == h || !writes(o) || settle_of(w, o) != NULL)
+        if (o == h || !writes(o) || settle_of(w, o) != NULL || unanswered(w, o))
             continue;
-        if (h->after > h->before && o->after > o->before) {
-            if (o->before != h->before)
+        m = proof_of(w, o);
+        if (h->after > h->before && o->after > o->before && (settled || m != NULL)) {
+            /* Unsettled h: the counter the card's TMV says o read (an
+             * altered o's entry may say another). */
+            if ((settled ? o->before : m->before) != h->before)
                 continue;
             snprintf(what, cap, "counter %u", h->before);
             return o;
         }
-        if (h->seq_known && (m = proof_of(w, o)) != NULL && m->seq_known &&
-            m->seq_read == h->seq_before) {
+        if (h->seq_known && m != NULL && m->seq_known && m->seq_read == h->seq_before) {
             snprintf(what, cap, "seq %u", h->seq_before);
             return o;
         }
@@ -607,12 +653,14 @@ static bool reversal_refused(leal_err err)
            err == LEAL_E_IDEMPOTENCY_CONFLICT;
 }
 
-/* Torn h (a settle of its terminal named it) against answered o at the same
- * step: had h's commit reached the card, the card would have been past that
- * step when o read it, or o's read would have come after h's commit; either
- * way o could not have read it there. So h never reached a genuine card
- * (and a copy's value does not count): it is reversed as a settle 'not
- * done' reverses at import (ledger_terminal_reverse, keyed by h), and the
+/* Torn h (a settle of its terminal named it, or, settle NULL, unanswered:
+ * no TMAC entry after it) against answered o at the same step: had h's
+ * commit reached the card, the card would have been past that step when o
+ * read it, or o's read would have come after h's commit; either way o could
+ * not have read it there. So h never reached a genuine card (and a copy's
+ * value does not count): it is reversed as a settle 'not done' reverses at
+ * import (ledger_terminal_reverse, keyed by h's settle, or by h itself at
+ * LEDGER_UNANSWERED_SEQ), and the
  * doubt it would be is recorded resolved with that reversal (a person's
  * accepted doubt stands). *gone: h no longer stands (leave it out of the
  * walk). */
@@ -647,8 +695,9 @@ static leal_err torn_one(struct walk *w, const struct obs *h, const struct obs *
              "reconcile: %s never reached the card: its commit had no answer and %s, answered, "
              "took the same step (%s)",
              a, b, what);
-    rq = (struct ledger_terminal_reversal){h->terminal,   h->epoch,    h->seq,
-                                           settle->epoch, settle->seq, reason};
+    rq = (struct ledger_terminal_reversal){
+        h->terminal, h->epoch, h->seq, settle ? settle->epoch : 0, settle ? settle->seq : 0,
+        reason};
     err = ledger_terminal_reverse(w->l, &rq, &entry, &done);
     if (reversal_refused(err) || (err == LEAL_OK && !done))
         return LEAL_OK; /* the walk finds the doubt */
@@ -666,9 +715,9 @@ static leal_err torn_one(struct walk *w, const struct obs *h, const struct obs *
                  "same step (%s)",
                  a, b, what);
     snprintf(detail, sizeof detail,
-             "card %lld: %s's commit had no answer (settled) and %s, answered, took the same step "
+             "card %lld: %s's commit had no answer (%s) and %s, answered, took the same step "
              "(%s): %s never reached the card; reversed",
-             (long long)w->card, a, b, what, a);
+             (long long)w->card, a, settle ? "settled" : "no TMAC entry after it", b, what, a);
     if ((err = reversed_finding(w, h, ev, detail, reason, id)) != LEAL_OK)
         return err;
     /* The balance check reads the account as it is now. */
@@ -689,11 +738,12 @@ static leal_err torn_settled(struct walk *w)
     size_t k = 0;
     leal_err err = LEAL_OK;
     for (size_t i = 0; i < w->n; i++) {
-        const struct obs *h = &w->v[i], *settle, *o;
+        const struct obs *h = &w->v[i], *settle = NULL, *o;
         char what[32];
         bool gone = false;
         if (err == LEAL_OK && h->op != JOURNAL_OP_VOID && writes(h) &&
-            (settle = settle_of(w, h)) != NULL && (o = same_step(w, h, what, sizeof what)) != NULL)
+            ((settle = settle_of(w, h)) != NULL || unanswered(w, h)) &&
+            (o = same_step(w, h, settle != NULL, what, sizeof what)) != NULL)
             err = torn_one(w, h, settle, o, what, &gone);
         if (!gone)
             w->v[k++] = w->v[i];

@@ -30,7 +30,16 @@
  *            a later run or the journals in the other order find nothing);
  *            a person's accepted doubt stands, and a reversal the ledger
  *            refuses (the account no longer holds the points) leaves it
- *            open. Every commit at the step unanswered: it stays open;
+ *            open. Every commit at the step unanswered: it stays open.
+ *            On an EV2/EV3 with the Transaction MAC file an operation with
+ *            no TMAC entry after it is unanswered as if a SETTLE 'unknown'
+ *            named it (its terminal appends one after every commit the
+ *            card answers; restarted before the card came back, it writes
+ *            no settle): reversed the same way when another commit from its
+ *            step is proved by a TMAC entry checked ok (the void keyed by
+ *            the operation itself, LEDGER_UNANSWERED_SEQ); EV1 and Classic
+ *            have no such proof (a restart there still leaves a doubt, or a
+ *            clone once the card comes back to that terminal);
  *   clone    the same counter seen twice with different contents after
  *            the first was confirmed (a copy, or a restored dump): fraud;
  *   rollback the counter below what was seen before (a restored dump): fraud;

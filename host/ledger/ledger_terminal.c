@@ -998,8 +998,8 @@ leal_err ledger_terminal_reverse(struct ledger *l, const struct ledger_terminal_
     s.op = JOURNAL_OP_SETTLE;
     s.item = JOURNAL_SETTLED_NOT_DONE;
     s.terminal_id = (uint32_t)rq->terminal_id;
-    s.epoch = rq->settle_epoch;
-    s.seq = rq->settle_seq;
+    s.epoch = rq->settle_seq != 0 ? rq->settle_epoch : rq->epoch;
+    s.seq = rq->settle_seq != 0 ? rq->settle_seq : rq->seq;
     s.ref_epoch = rq->epoch;
     s.ref_seq = rq->seq;
     s.card_id = was.card_id;
@@ -1017,8 +1017,8 @@ leal_err ledger_terminal_reverse(struct ledger *l, const struct ledger_terminal_
         le.program_id = c->v2;
         le.kind = "void";
         le.terminal_id = rq->terminal_id;
-        le.terminal_epoch = rq->settle_epoch;
-        le.terminal_seq = rq->settle_seq;
+        le.terminal_epoch = s.epoch;
+        le.terminal_seq = rq->settle_seq != 0 ? (int64_t)s.seq : LEDGER_UNANSWERED_SEQ(rq->seq);
         le.operator_name = "reconcile";
         le.reason = rq->reason;
         le.reverses = reverses;

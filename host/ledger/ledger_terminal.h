@@ -118,7 +118,13 @@ LEAL_MUST_CHECK leal_err ledger_terminal_retry_held(struct ledger *l,
  * answered commit elsewhere took the step its torn commit claims,
  * ledger_reconcile.h): the operation (terminal, epoch, seq) and the SETTLE
  * of its terminal that named it (settle_epoch, settle_seq: where a finding
- * about host changes it carried is recorded). */
+ * about host changes it carried is recorded). settle_seq 0: no settle names
+ * it (a Transaction MAC card's operation journaled without its TMAC entry,
+ * its terminal restarted before the card came back): the void is keyed by
+ * the operation's own epoch and 2^32 + its sequence (LEDGER_UNANSWERED_SEQ:
+ * no journal entry has such a sequence, so the key is the operation's
+ * alone), and a finding is recorded at the operation itself. */
+#define LEDGER_UNANSWERED_SEQ(seq) (((int64_t)1 << 32) + (int64_t)(seq))
 struct ledger_terminal_reversal {
     int64_t terminal_id;
     uint32_t epoch, seq;

@@ -5,7 +5,13 @@
 # a dropped TMAC entry, an earn without the counter torn then made at another
 # terminal, a desk write between two TMACed taps, a pay + earn
 # altered (it read the counter), an earn without the counter (flag 40)
-# rewritten to claim one, a replayed TMC last; real terminal code on a virtual EV3, the import's check with the
+# rewritten to claim one; issue 19's restart gap: an earn torn at a
+# terminal restarted before the card came back, the same earn at another
+# (EV2 and EV3, either order, the TMAC entry in a later batch), a payment
+# the same way, an answered earn whose TMAC entry a crash lost (the card
+# itself next, a clone from the same step, and an entry rewritten to claim
+# that step), a real clone; a replayed
+# TMC last; real terminal code on a virtual EV3, the import's check with the
 # card's tmac key, reconciliation's findings) run with their ledger on a
 # private PostgreSQL 15 cluster (tests/lib/pg.sh; the fixture reads
 # LEAL_TEST_PG), each asserting the same verdicts and findings as on SQLite;
@@ -25,11 +31,15 @@ pg_start || { fail "pg: the test cluster did not start"; finish; exit $?; }
 OUT=$(LEAL_TEST_PG=$LEAL_TEST_PG "$LEAL_BUILD/tests/unit/sync_reconcile_test" 2>&1)
 RC=$?
 for c in genuine forged altered dropped torn_then_same_step desk_write_is_no_gap altered_counted \
-    no_counter_altered replayed; do
+    no_counter_altered restart_then_same_step_ev2 restart_then_same_step_ev3 \
+    restart_then_same_step_ev2_other_order restart_then_same_step_ev3_other_order \
+    restart_tmac_entry_in_later_batch restart_torn_pay answered_then_crashed \
+    answered_then_crashed_clone_same_step answered_then_crashed_altered_proof restart_real_clone \
+    replayed; do
     check_match "pg: test_tmac_$c" "^\[       OK \] test_tmac_$c\$" "$OUT"
 done
-check_eq "pg: the nine Transaction MAC cases and nothing else, exit 0" \
-    "0|[  PASSED  ] 9 test(s)." "$RC|$(echo "$OUT" | grep 'PASSED')"
+check_eq "pg: the nineteen Transaction MAC cases and nothing else, exit 0" \
+    "0|[  PASSED  ] 19 test(s)." "$RC|$(echo "$OUT" | grep 'PASSED')"
 # The replayed case's journal: the earn's TMAC entry (TMC 2), the pay +
 # earn's (TMC 3), and the copy of the first (TMC 2 again) found a replay.
 check_eq "pg: terminal_tmac: each TMAC entry's TMC and verdict" \

@@ -17,6 +17,7 @@
 #include "host/cardsim/cardsim.h"
 #include "host/issuance/factory.h"
 #include "host/reader/reader.h"
+#include "keys/base/ct.h"
 #include "keys/derive.h"
 #include "keys/hosted/provider_openssl.h"
 #include "keys/portable/provider_portable.h"
@@ -355,17 +356,15 @@ void till_ack(struct till *t)
 
 void till_restart(struct till *t)
 {
-    struct journal_config jc;
+    /* The journal's own configuration: its key too (a till keyed by the
+     * host's derivation keeps it across the restart). */
+    struct journal_config jc = t->j.cfg;
     struct journal_report rep;
     struct terminal_setup s = t->t.s;
     terminal_close(&t->t);
     journal_close(&t->j);
-    memset(&jc, 0, sizeof jc);
-    jc.program_id = t->program_id;
-    jc.terminal_id = t->terminal_id;
-    jc.key_version = 1;
-    memset(jc.key, 0x40 + (int)t->terminal_id, sizeof jc.key);
     assert_int_equal(journal_open(&t->j, &t->js.port, &t->cp, &jc, &t->now, &rep), LEAL_OK);
+    leal_wipe(jc.key, sizeof jc.key);
     assert_int_equal(rep.status, JOURNAL_CLEAN);
     till_present(t);
     s.journal = &t->j;

@@ -13,7 +13,11 @@
  * A DESFire card's taps in one second at two terminals, or at a terminal
  * whose clock is behind, walked in its counter order: nothing found. The
  * desk's read of an EV3 after its journaled taps shows the card's TMC, and
- * a copy of the card from before them is blocked on its TMC alone.
+ * a copy of the card from before them is blocked on its TMC alone. An
+ * EV2/EV3 write torn at a terminal restarted before the card came back (no
+ * settle, no TMAC entry after it) is reversed when another terminal's
+ * proved commit took its step; an answered write whose TMAC entry was lost
+ * is not, nor is a clone's, whose TMV does not hold.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,11 +39,14 @@
 #include "host/package/package_build.h"
 #include "host/sync/sync.h"
 #include "keys/base/bytes.h"
+#include "keys/base/ct.h"
+#include "keys/base/hex.h"
 #include "keys/derive.h"
 #include "host/reader/reader.h"
 #include "keys/hosted/provider_openssl.h"
 #include "tests/lib/journal_gen.h"
 #include "tests/lib/ledger_cards.h"
+#include "tests/lib/testutil.h"
 #include "tests/lib/till.h"
 
 #define EXPORT_CAP (TILL_JOURNAL_UNIT * TILL_JOURNAL_UNITS + 1024)
@@ -1317,20 +1324,27 @@ static void tmac_taps(struct fixture *f, struct till *t, struct journal_entry e[
     away(t);
 }
 
-/* The entries as a thief holding terminal 1's bundle writes them anew (its
+/* The entries as a thief holding terminal id's bundle writes them anew (its
  * journal key re-MACs and re-chains them: the import sees a sound
- * journal), into a fresh journal of terminal 1 that is then imported. */
-static void journal_again(struct fixture *f, const struct journal_entry *e, unsigned n,
-                          struct journal_entry *taken)
+ * journal), into a fresh journal of terminal id opened at now (the
+ * epoch) that is then imported; journal_again: terminal 1's. */
+static void journal_again_at(struct fixture *f, uint32_t id, uint64_t now,
+                             const struct journal_entry *e, unsigned n, struct journal_entry *taken)
 {
     struct till t;
-    till_keyed(&t, f, 1, 1, TILL_NOW);
+    till_keyed(&t, f, id, id, now);
     for (unsigned i = 0; i < n; i++) {
         struct journal_entry x = e[i];
         assert_int_equal(journal_append(&t.j, &x), LEAL_OK);
     }
     assert_int_equal(import(&t, f, taken, n), n);
     till_close(&t);
+}
+
+static void journal_again(struct fixture *f, const struct journal_entry *e, unsigned n,
+                          struct journal_entry *taken)
+{
+    journal_again_at(f, 1, TILL_NOW, e, n, taken);
 }
 
 static void tmac_evidence(const struct journal_entry *t, char *out, size_t cap)
@@ -1433,6 +1447,612 @@ static void test_tmac_torn_then_same_step(void **state)
     desk_fixture_balances(f, f->account, 5000, 35); /* the card's */
     assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &card), LEAL_OK);
     assert_int_equal(card.status, LEDGER_CARD_ACTIVE);
+}
+
+/* An EV2 or an EV3 (type "desfire-ev2", "desfire-ev3") with the Transaction
+ * MAC file and 30.00 in its purse, in Ana's account with its tmac key's
+ * version recorded as issuance records it. */
+static void tmac_card_of(struct fixture *f, const char *type)
+{
+    const struct key_version *kv;
+    uint8_t v[LEDGER_KEY_ROLES] = {0};
+    till_make_desfire_tmac(f, type, 3000, 0, false);
+    ledger_side(
+        f, strcmp(type, "desfire-ev2") == 0 ? LEDGER_TECH_DESFIRE_EV2 : LEDGER_TECH_DESFIRE_EV3,
+        (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7, 3000);
+    assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_TMAC, &kv), LEAL_OK);
+    v[KEY_ROLE_TMAC - 1] = kv->version;
+    assert_int_equal(ledger_card_keys_set(f->ledger, (int64_t)TILL_CARD_ID, v), LEAL_OK);
+}
+
+/* The till's journal into the ledger: its export cut after the first
+ * `first` entries (the EPOCH entry one of them; 0: all), as a terminal
+ * with a small export buffer cuts it. Returns the entries taken (those of
+ * an earlier cut export are duplicates now). */
+static uint32_t import_first(struct till *t, struct fixture *f, unsigned first)
+{
+    const struct sync_keys k = {crypto_openssl(), f->keys};
+    struct journal_export_info info;
+    struct journal_entry e[8];
+    struct sync_result r;
+    uint8_t *buf = malloc(EXPORT_CAP);
+    size_t cap = EXPORT_CAP;
+    unsigned n = till_entries(t, e, 8);
+    assert_non_null(buf);
+    if (first > 0) {
+        assert_true(first - 1 <= n);
+        cap = JOURNAL_EXPORT_HEADER_LEN + journal_entry_len(0) + JOURNAL_MAC_LEN;
+        for (unsigned i = 0; i + 1 < first; i++)
+            cap += journal_entry_len(e[i].n_lines);
+    }
+    assert_int_equal(journal_export(&t->j, buf, cap, &info), LEAL_OK);
+    assert_int_equal(info.count, first > 0 ? first : n + 1);
+    assert_int_equal(sync_import(f->ledger, &k, buf, info.len, &r), LEAL_OK);
+    tmac_checked = r.tmac_checked;
+    tmac_bad = r.tmac_bad;
+    free(buf);
+    return r.taken;
+}
+
+/* The doubt finding among the card's (open or closed), into *out. */
+static void the_doubt(struct fixture *f, struct ledger_reconcile_finding *out, unsigned total)
+{
+    struct found fd = {0};
+    unsigned doubts = 0;
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, true, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, total);
+    for (unsigned i = 0; i < fd.n && i < 8; i++)
+        if (strcmp(fd.v[i].kind, "doubt") == 0) {
+            *out = fd.v[i];
+            doubts++;
+        }
+    assert_int_equal(doubts, 1);
+}
+
+/* Issue 19's restart gap on an EV2 or an EV3 with the Transaction MAC file
+ * (type): terminal 1's earn (one that reads no counter, its floor naming
+ * the file) torn before its commit reached the card; terminal 1 restarted
+ * (its memory of the doubt lost: after a restart only "not done" is said,
+ * and the card does not come back to it), so its journal holds the earn
+ * and nothing after it: no settle, no TMAC entry. The card's same earn at
+ * terminal 2, answered, its TMAC entry checked ok at import: its TMV
+ * proves it read the state seq terminal 1's earn began at. Terminal 1's
+ * earn had no TMAC entry after it, so its commit had no answer:
+ * reconciliation reverses it (a void keyed by the earn itself, operator
+ * "reconcile") and records the doubt resolved with that reversal; the
+ * account at the card's 35 points, the card active, no clone, no balance
+ * finding; a second run changes nothing. Imported terminal 1 first or
+ * terminal 2 first (t2_first), reconciled after each; cut: terminal 2's
+ * export cut right after its earn (terminal 1's journal already in), its
+ * TMAC entry in the next batch: until then both earns count as unanswered,
+ * nothing proves either and nothing is reversed (45 posted, the card's
+ * newest tap shows 35: a balance finding), then the TMAC entry comes and
+ * the reversal with it, the balance finding resolved. Main's code found
+ * no doubt here (no settle names the earn): both earns stayed posted, a
+ * balance finding open. */
+static void restart_then_same_step(struct fixture *f, const char *type, bool t2_first, bool cut)
+{
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+    const struct till_package pkg = {.floors = &fl, .floor_count = 1};
+    struct terminal_request earn = till_request(TERMINAL_EARN, 1000, 0, 0);
+    struct terminal_result r;
+    struct journal_entry a[4], b[4];
+    struct ledger_reconcile_counts k, k1;
+    struct ledger_reconcile_finding d;
+    struct ledger_card card;
+    struct ledger_movement m;
+    struct state_body sa, sb;
+    bool found_a = false, found_b = false;
+    char want[LEDGER_RECONCILE_EVIDENCE], why[LEDGER_TEXT], ea[32], eb[32], step[32];
+    const char *pg = getenv("LEAL_TEST_PG");
+    struct till t1, t2;
+
+    tmac_card_of(f, type);
+    till_keyed_pkg(&t1, f, 1, 1, TILL_NOW, &pkg);
+    cardsim_set_tear(reader_sim_card(t1.r),
+                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND, 6, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&t1, &earn, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    t1.now.utc_seconds += 120;
+    till_restart(&t1);
+    away(&t1);
+    till_keyed_pkg(&t2, f, 2, 2, TILL_NOW + 60, &pkg);
+    tap_done(&t2, TERMINAL_EARN, 1000, 0);
+    assert_int_equal(till_entries(&t1, a, 4), 1); /* the earn, nothing after it */
+    assert_int_equal(till_entries(&t2, b, 4), 2); /* the earn, its TMAC entry */
+    assert_int_equal(a[0].op, JOURNAL_OP_EARN);
+    assert_int_equal(a[0].counter_before, JOURNAL_COUNTER_NONE);
+    assert_int_equal(b[0].counter_before, JOURNAL_COUNTER_NONE);
+    assert_int_equal(b[1].op, JOURNAL_OP_TMAC);
+    assert_int_equal(b[1].ref_seq, b[0].seq);
+    journal_state_of(&a[0], &sa, &found_a);
+    journal_state_of(&b[0], &sb, &found_b);
+    assert_true(found_a && found_b);
+    assert_int_equal(sa.seq, sb.seq);
+    snprintf(step, sizeof step, "seq %u", sa.seq);
+
+    if (cut) {
+        assert_int_equal(import_first(&t1, f, 0), 2);
+        assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k1), LEAL_OK);
+        assert_int_equal(import_first(&t2, f, 2), 2); /* the EPOCH entry and the earn */
+        assert_int_equal(tmac_checked, 0);
+        assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+        assert_int_equal(k.found, 1);
+        assert_int_equal(k.open, 1);
+        assert_int_equal(k.fraud + k.blocked + k.resolved, 0);
+        desk_fixture_balances(f, f->account, 3000, 45); /* nothing reversed yet */
+        assert_int_equal(import_first(&t2, f, 0), 1);   /* the TMAC entry */
+        assert_int_equal(tmac_checked * 10 + tmac_bad, 10u);
+    } else if (t2_first) {
+        assert_int_equal(import_first(&t2, f, 0), 3);
+        assert_int_equal(tmac_checked * 10 + tmac_bad, 10u);
+        assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k1), LEAL_OK);
+        desk_fixture_balances(f, f->account, 3000, 35); /* terminal 2's earn alone */
+        assert_int_equal(import_first(&t1, f, 0), 2);
+    } else {
+        assert_int_equal(import_first(&t1, f, 0), 2);
+        assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k1), LEAL_OK);
+        desk_fixture_balances(f, f->account, 3000, 35); /* terminal 1's earn alone */
+        assert_int_equal(import_first(&t2, f, 0), 3);
+        assert_int_equal(tmac_checked * 10 + tmac_bad, 10u);
+    }
+    till_close(&t1);
+    till_close(&t2);
+    assert_int_equal(k1.found + k1.fraud + k1.open, 0); /* one journal: nothing to say yet */
+    desk_fixture_balances(f, f->account, 3000, 45);     /* both earns posted at import */
+
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.cards, 1);
+    assert_int_equal(k.found, 1);
+    assert_int_equal(k.resolved, cut ? 2 : 1); /* and the balance finding, when cut */
+    assert_int_equal(k.open + k.fraud + k.blocked, 0);
+    the_doubt(f, &d, cut ? 2 : 1);
+    ev(&a[0], ea, sizeof ea);
+    ev(&b[0], eb, sizeof eb);
+    snprintf(want, sizeof want, "%s then %s at %.19s", ea, eb, step);
+    assert_string_equal(d.evidence, want);
+    assert_false(d.fraud);
+    assert_int_equal(d.terminal_id, 1);
+    assert_string_equal(d.state, "resolved");
+    assert_string_equal(d.operator_name, "reconcile");
+    /* The reversal: the account's newest entry. */
+    assert_int_equal(ledger_history(f->ledger, f->account, 0, 1, newest_movement, &m), LEAL_OK);
+    assert_string_equal(m.kind, "void");
+    assert_string_equal(m.asset, "PTS");
+    assert_int_equal(m.amount, -10);
+    assert_string_equal(m.operator_name, "reconcile");
+    snprintf(why, sizeof why,
+             "reconcile: %s never reached the card: its commit had no answer and %s, answered, "
+             "took the same step (%s)",
+             ea, eb, step);
+    assert_string_equal(m.reason, why);
+    snprintf(why, sizeof why,
+             "reversed by entry %lld: %s had no answer, %s answered at the same step (%s)",
+             (long long)m.entry_id, ea, eb, step);
+    assert_string_equal(d.reason, why);
+    desk_fixture_balances(f, f->account, 3000, 35); /* the card's */
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &card), LEAL_OK);
+    assert_int_equal(card.status, LEDGER_CARD_ACTIVE);
+    /* Keyed by the earn itself (no settle names it): its epoch, 2^32 + its
+     * sequence, which no journal entry has (read in the SQLite file). */
+    if (pg == NULL || pg[0] == '\0')
+        assert_int_equal(
+            test_sql_i64(f->db, -1,
+                         "SELECT count(*) FROM entry WHERE id = %lld AND terminal_id = 1 "
+                         "AND terminal_epoch = %u AND terminal_seq = %lld",
+                         (long long)m.entry_id, a[0].epoch,
+                         (long long)LEDGER_UNANSWERED_SEQ(a[0].seq)),
+            1);
+
+    /* Again: the same finding, nothing new, nothing moved. */
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found + k.fraud + k.blocked + k.resolved + k.open, 0);
+    the_doubt(f, &d, cut ? 2 : 1);
+    assert_string_equal(d.state, "resolved");
+    desk_fixture_balances(f, f->account, 3000, 35);
+    assert_int_equal(ledger_verify(f->ledger, NULL), LEAL_OK);
+}
+
+static void test_tmac_restart_then_same_step_ev2(void **state)
+{
+    restart_then_same_step(*state, "desfire-ev2", false, false);
+}
+
+static void test_tmac_restart_then_same_step_ev3(void **state)
+{
+    restart_then_same_step(*state, "desfire-ev3", false, false);
+}
+
+static void test_tmac_restart_then_same_step_ev2_other_order(void **state)
+{
+    restart_then_same_step(*state, "desfire-ev2", true, false);
+}
+
+static void test_tmac_restart_then_same_step_ev3_other_order(void **state)
+{
+    restart_then_same_step(*state, "desfire-ev3", true, false);
+}
+
+static void test_tmac_restart_tmac_entry_in_later_batch(void **state)
+{
+    restart_then_same_step(*state, "desfire-ev3", false, true);
+}
+
+/* The same gap with a payment, which reads and debits the counter on such
+ * a card too: terminal 1 took 1.00 (answered, its TMAC entry: the
+ * terminal commits with the TMC option on this card), then its payment of
+ * 2.00 torn before its commit reached the card, then it restarted; the
+ * card paid 2.00 at terminal 2 from the same counter (TMV ok), then came
+ * back to terminal 1 for its balance (at the counter terminal 2's payment
+ * left: nothing settled after a restart). Main's code saw the counter
+ * twice, terminal 1's payment unsettled and its terminal seeing the card
+ * again, and blocked the genuine card as a clone. Terminal 1's payment has
+ * no TMAC entry after it while its earlier one has: unanswered, and
+ * terminal 2's proved payment from its counter reverses it; the purse at
+ * the card's 27.00, the doubt resolved, the card active. */
+static void test_tmac_restart_torn_pay(void **state)
+{
+    struct fixture *f = *state;
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+    const struct till_package pkg = {.floors = &fl, .floor_count = 1};
+    struct terminal_request pay = till_request(TERMINAL_PAY, 0, 100, 0);
+    struct terminal_request bal = till_request(TERMINAL_BALANCE, 0, 0, 0);
+    struct terminal_result r;
+    struct journal_entry a[6], b[4];
+    struct ledger_reconcile_counts k;
+    struct ledger_reconcile_finding d;
+    struct ledger_card card;
+    char want[LEDGER_RECONCILE_EVIDENCE], ea[32], eb[32];
+    unsigned commit;
+    struct till t1, t2;
+
+    tmac_card_of(f, "desfire-ev3");
+    till_keyed_pkg(&t1, f, 1, 1, TILL_NOW, &pkg);
+    assert_int_equal(till_tap(&t1, &pay, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    commit = r.round_trips; /* the commit is the tap's last exchange */
+    t1.now.utc_seconds += 60;
+    pay.pay_cents = 200;
+    cardsim_set_tear(reader_sim_card(t1.r), &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND,
+                                                                   commit, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&t1, &pay, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    t1.now.utc_seconds += 120;
+    till_restart(&t1);
+    away(&t1);
+    till_keyed_pkg(&t2, f, 2, 2, TILL_NOW + 120, &pkg);
+    tap_done(&t2, TERMINAL_PAY, 0, 200);
+    away(&t2);
+    till_present(&t1);
+    assert_int_equal(till_tap(&t1, &bal, &r), LEAL_OK);
+    assert_false(r.settled);
+    assert_int_equal(r.purse_after, 2700);
+    /* Terminal 1: the payment, its TMAC entry, the torn payment, the balance. */
+    assert_int_equal(till_entries(&t1, a, 6), 4);
+    assert_int_equal(a[1].op, JOURNAL_OP_TMAC);
+    assert_int_equal(a[2].op, JOURNAL_OP_PAY);
+    assert_int_equal(a[3].op, JOURNAL_OP_BALANCE);
+    assert_int_equal(till_entries(&t2, b, 4), 2);
+    assert_int_equal(b[0].counter_before, a[2].counter_before);
+    assert_int_equal(a[3].counter_before, b[0].counter_after);
+    assert_int_equal(import_first(&t1, f, 0), 5);
+    assert_int_equal(import_first(&t2, f, 0), 3);
+    assert_int_equal(tmac_checked * 10 + tmac_bad, 10u);
+    till_close(&t1);
+    till_close(&t2);
+    desk_fixture_balances(f, f->account, 3000 - 100 - 200 - 200, 25);
+
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found, 1);
+    assert_int_equal(k.resolved, 1);
+    assert_int_equal(k.open + k.fraud + k.blocked, 0);
+    the_doubt(f, &d, 1);
+    ev(&a[2], ea, sizeof ea);
+    ev(&b[0], eb, sizeof eb);
+    snprintf(want, sizeof want, "%s then %s at counter %u", ea, eb, b[0].counter_before);
+    assert_string_equal(d.evidence, want);
+    assert_string_equal(d.state, "resolved");
+    desk_fixture_balances(f, f->account, 2700, 25); /* the card's */
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &card), LEAL_OK);
+    assert_int_equal(card.status, LEDGER_CARD_ACTIVE);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found + k.fraud + k.blocked + k.resolved + k.open, 0);
+    desk_fixture_balances(f, f->account, 2700, 25);
+}
+
+/* The crash after the answer with a payment, which reads the counter:
+ * terminal 1 paid 1.00 (its TMAC entry), then 2.00 that the card took and
+ * answered, the TMAC entry lost (journaled as a lost answer), then it
+ * restarted. The card paid 2.00 at terminal 2 from the counter after, and
+ * whoever holds terminal 2's bundle rewrote that entry (and its TMAC
+ * entry's copy) to claim the counter terminal 1's payment began at, then
+ * exported it anew under terminal 2's journal key. The TMV still holds
+ * (over the counter the card read), so the entry is altered (tmv_altered,
+ * the card blocked), and the counter its TMV covers is not terminal 1's:
+ * nothing is reversed (25.00 on the account, the card's), the counter seen
+ * twice a doubt naming terminal 1's payment, and the TMC that payment
+ * stepped without a TMAC entry a tmc_gap, for a person. Reading the
+ * rewritten entry's counter instead reversed a payment the card took
+ * (checked with this branch's first commit). */
+static void test_tmac_answered_then_crashed_altered_proof(void **state)
+{
+    struct fixture *f = *state;
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+    const struct till_package pkg = {.floors = &fl, .floor_count = 1};
+    struct terminal_request pay = till_request(TERMINAL_PAY, 0, 100, 0);
+    struct terminal_result r;
+    struct journal_entry a[6], b[4], taken[4];
+    struct journal_tmac ma, mb;
+    struct ledger_reconcile_counts k;
+    struct found fd = {0};
+    struct ledger_card card;
+    char want[LEDGER_RECONCILE_EVIDENCE], ea[32], eb[32];
+    unsigned commit;
+    struct till t1, t2;
+
+    tmac_card_of(f, "desfire-ev3");
+    till_keyed_pkg(&t1, f, 1, 1, TILL_NOW, &pkg);
+    assert_int_equal(till_tap(&t1, &pay, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    commit = r.round_trips;
+    t1.now.utc_seconds += 60;
+    pay.pay_cents = 200;
+    cardsim_set_tear(reader_sim_card(t1.r), &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_ANSWER,
+                                                                   commit, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&t1, &pay, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    t1.now.utc_seconds += 120;
+    till_restart(&t1);
+    away(&t1);
+    till_keyed_pkg(&t2, f, 2, 2, TILL_NOW + 120, &pkg);
+    tap_done(&t2, TERMINAL_PAY, 0, 200);
+    assert_int_equal(till_entries(&t1, a, 6), 3); /* pay, its TMAC entry, the second pay */
+    assert_int_equal(till_entries(&t2, b, 4), 2);
+    till_close(&t2);
+    assert_int_equal(b[0].counter_before, a[2].counter_after);
+    b[0].counter_before = b[1].counter_before = a[2].counter_before;
+    b[0].counter_after = b[1].counter_after = a[2].counter_after;
+    assert_int_equal(import_first(&t1, f, 0), 4);
+    till_close(&t1);
+    journal_again_at(f, 2, TILL_NOW + 120, b, 2, taken);
+    assert_int_equal(tmac_checked * 10 + tmac_bad, 11u);
+    desk_fixture_balances(f, f->account, 2500, 25);
+
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found, 3);
+    assert_int_equal(k.fraud, 1);
+    assert_int_equal(k.blocked, 1);
+    assert_int_equal(k.resolved, 0);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, true, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 3);
+    tmac_evidence(&taken[1], want, sizeof want);
+    assert_string_equal(fd.v[0].kind, "tmv_altered");
+    assert_string_equal(fd.v[0].evidence, want);
+    assert_int_equal(fd.v[0].terminal_id, 2);
+    ev(&a[2], ea, sizeof ea);
+    ev(&taken[0], eb, sizeof eb);
+    snprintf(want, sizeof want, "%s then %s at counter %u", ea, eb, a[2].counter_before);
+    assert_string_equal(fd.v[1].kind, "doubt");
+    assert_string_equal(fd.v[1].state, "open");
+    assert_string_equal(fd.v[1].evidence, want);
+    /* The TMC terminal 1's answered payment stepped, which no TMAC entry reports. */
+    assert_int_equal(journal_tmac_get(&a[1], &ma), LEAL_OK);
+    assert_int_equal(journal_tmac_get(&taken[1], &mb), LEAL_OK);
+    snprintf(want, sizeof want, "tmc %u..%u", ma.tmc, mb.tmc);
+    assert_int_equal(mb.tmc, ma.tmc + 2);
+    assert_string_equal(fd.v[2].kind, "tmc_gap");
+    assert_string_equal(fd.v[2].evidence, want);
+    assert_false(fd.v[2].fraud);
+    assert_int_equal(fd.v[2].terminal_id, 1);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &card), LEAL_OK);
+    assert_int_equal(card.status, LEDGER_CARD_BLOCKED);
+    desk_fixture_balances(f, f->account, 2500, 25); /* nothing reversed */
+}
+
+/* A copy of the card into `to` whose Transaction MAC file holds another key
+ * than the card's: a clone of everything a terminal's keys open, without
+ * the tmac key that only the card and the host hold, so no TMV it gives
+ * holds. */
+static void clone_without_tmac_key(struct fixture *f, const char *to)
+{
+    uint8_t key[16], *data = NULL;
+    char hex[33], *at;
+    long n = test_read_file(f->card, &data);
+    FILE *fp;
+    assert_true(n > 0);
+    data[n] = '\0';
+    till_tmac_key(f, key);
+    assert_int_equal(leal_hex_encode(key, sizeof key, false, hex, sizeof hex), LEAL_OK);
+    at = strstr((char *)data, hex);
+    assert_non_null(at);
+    memset(at, '5', 32);
+    assert_null(strstr((char *)data, hex));
+    fp = fopen(to, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, (size_t)n, fp), (size_t)n);
+    assert_int_equal(fclose(fp), 0);
+    leal_wipe(key, sizeof key);
+    leal_wipe(hex, sizeof hex);
+    free(data);
+}
+
+/* The card file at `from` into the card's place (the next reader opened
+ * sees it); the one there kept at `keep` (NULL: dropped). */
+static void swap_card(struct fixture *f, const char *from, const char *keep_at)
+{
+    if (keep_at != NULL)
+        desk_fixture_copy(f->card, keep_at);
+    desk_fixture_copy(from, f->card);
+}
+
+/* The two findings a clone's earn beside the card's leaves: the fraud of
+ * kind against terminal (evidence: TMAC entry t's), the card blocked, and
+ * the balance the card's newest tap shows (35) against the account's 45
+ * (both earns posted: nothing reversed). */
+static void expect_clone_earn(struct fixture *f, const struct ledger_reconcile_counts *k,
+                              const char *kind, const struct journal_entry *t, int64_t terminal)
+{
+    struct found fd = {0};
+    struct ledger_card card;
+    char want[LEDGER_RECONCILE_EVIDENCE];
+    assert_int_equal(k->found, 2);
+    assert_int_equal(k->fraud, 1);
+    assert_int_equal(k->blocked, 1);
+    assert_int_equal(k->resolved, 0);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, true, keep, &fd), LEAL_OK);
+    assert_int_equal(fd.n, 2);
+    tmac_evidence(t, want, sizeof want);
+    assert_string_equal(fd.v[0].kind, kind);
+    assert_true(fd.v[0].fraud);
+    assert_string_equal(fd.v[0].evidence, want);
+    assert_int_equal(fd.v[0].terminal_id, terminal);
+    assert_string_equal(fd.v[1].kind, "balance");
+    assert_string_equal(fd.v[1].state, "open");
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &card), LEAL_OK);
+    assert_int_equal(card.status, LEDGER_CARD_BLOCKED);
+    desk_fixture_balances(f, f->account, 3000, 45); /* nothing reversed */
+}
+
+/* Terminal 1's earn reached the card and the card answered it, but
+ * terminal 1 went down before it journaled the TMAC entry (its journal as
+ * after a commit whose answer was lost, made so here: the earn and nothing
+ * after it; the card committed it, its seq and TMC stepped), then
+ * restarted: the card, at the earn's seq after, settles nothing there. Its
+ * earn counts as unanswered, yet nothing reverses it: with clone, a copy
+ * of the card from before that earn, without the card's tmac key, earns
+ * from the same step at terminal 2; its TMV does not hold (tmv_forged,
+ * fraud against terminal 2, the card blocked, beside the balance the
+ * clone's tap shows), so it proves nothing and both earns stay posted
+ * (45). Without, the card itself earns at terminal
+ * 2 from the seq after (TMV ok): nothing found, 45 on the account and on
+ * the card. Main's code did the same (it reversed nothing without a
+ * settle); the case is here so that it stays so. */
+static void answered_then_crashed(struct fixture *f, bool clone)
+{
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+    const struct till_package pkg = {.floors = &fl, .floor_count = 1};
+    struct terminal_request earn = till_request(TERMINAL_EARN, 1000, 0, 0);
+    struct terminal_result r;
+    struct journal_entry a[4], b[4];
+    struct ledger_reconcile_counts k;
+    struct ledger_card card;
+    struct found fd = {0};
+    struct state_body sa, sb;
+    bool found_a = false, found_b = false;
+    char copy[600], genuine[600];
+    struct till t1, t2;
+
+    snprintf(copy, sizeof copy, "%s.clone", f->card);
+    snprintf(genuine, sizeof genuine, "%s.genuine", f->card);
+    tmac_card_of(f, "desfire-ev3");
+    clone_without_tmac_key(f, copy);
+    till_keyed_pkg(&t1, f, 1, 1, TILL_NOW, &pkg);
+    cardsim_set_tear(reader_sim_card(t1.r),
+                     &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_ANSWER, 6, CARDSIM_TORN_OLD, 0});
+    assert_int_equal(till_tap(&t1, &earn, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_IN_DOUBT);
+    t1.now.utc_seconds += 120;
+    till_restart(&t1);
+    away(&t1);
+    if (clone)
+        swap_card(f, copy, genuine);
+    till_keyed_pkg(&t2, f, 2, 2, TILL_NOW + 60, &pkg);
+    tap_done(&t2, TERMINAL_EARN, 1000, 0);
+    away(&t2);
+    if (clone)
+        swap_card(f, genuine, NULL);
+    assert_int_equal(till_entries(&t1, a, 4), 1);
+    assert_int_equal(till_entries(&t2, b, 4), 2);
+    journal_state_of(&a[0], &sa, &found_a);
+    journal_state_of(&b[0], &sb, &found_b);
+    assert_true(found_a && found_b);
+    assert_int_equal(sb.seq, clone ? sa.seq : sa.seq + 1);
+    assert_int_equal(import_first(&t1, f, 0), 2);
+    assert_int_equal(import_first(&t2, f, 0), 3);
+    assert_int_equal(tmac_checked * 10 + tmac_bad, clone ? 11u : 10u);
+    till_close(&t1);
+    till_close(&t2);
+    desk_fixture_balances(f, f->account, 3000, 45);
+
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.resolved, 0);
+    assert_int_equal(ledger_reconcile_list(f->ledger, 7, 0, true, keep, &fd), LEAL_OK);
+    assert_int_equal(ledger_card_find_by_id(f->ledger, (int64_t)TILL_CARD_ID, &card), LEAL_OK);
+    desk_fixture_balances(f, f->account, 3000, 45); /* nothing reversed */
+    if (!clone) {
+        assert_int_equal(k.found + k.open + k.fraud + k.blocked, 0);
+        assert_int_equal(fd.n, 0);
+        assert_int_equal(card.status, LEDGER_CARD_ACTIVE);
+        return;
+    }
+    expect_clone_earn(f, &k, "tmv_forged", &b[1], 2);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found + k.resolved + k.blocked, 0);
+    desk_fixture_balances(f, f->account, 3000, 45);
+}
+
+static void test_tmac_answered_then_crashed(void **state)
+{
+    answered_then_crashed(*state, false);
+}
+
+static void test_tmac_answered_then_crashed_clone_same_step(void **state)
+{
+    answered_then_crashed(*state, true);
+}
+
+/* A real clone: a copy of the card without its tmac key earns at terminal
+ * 1, which restarts after; the card itself earns the same from the same
+ * step at terminal 2 (imported first: its TMV holds). The clone answered
+ * its commit (TMC and a TMV that cannot hold), so terminal 1 journaled a
+ * TMAC entry after its earn: the earn was answered, is no torn write and
+ * is not reversed. The clone's TMC is the card's, already proved: a
+ * tmc_replay finding (fraud against terminal 1), the card blocked, both
+ * earns posted for a person to review (the card's tap, the newest, shows
+ * 35 against them: a balance finding). Main's code did the same. */
+static void test_tmac_restart_real_clone(void **state)
+{
+    struct fixture *f = *state;
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+    const struct till_package pkg = {.floors = &fl, .floor_count = 1};
+    struct journal_entry a[4], b[4];
+    struct ledger_reconcile_counts k;
+    char copy[600], genuine[600];
+    struct till t1, t2;
+
+    snprintf(copy, sizeof copy, "%s.clone", f->card);
+    snprintf(genuine, sizeof genuine, "%s.genuine", f->card);
+    tmac_card_of(f, "desfire-ev3");
+    clone_without_tmac_key(f, copy);
+    swap_card(f, copy, genuine);
+    till_keyed_pkg(&t1, f, 1, 1, TILL_NOW, &pkg);
+    tap_done(&t1, TERMINAL_EARN, 1000, 0);
+    till_restart(&t1);
+    away(&t1);
+    swap_card(f, genuine, NULL);
+    till_keyed_pkg(&t2, f, 2, 2, TILL_NOW + 60, &pkg);
+    tap_done(&t2, TERMINAL_EARN, 1000, 0);
+    assert_int_equal(till_entries(&t1, a, 4), 2); /* the clone's earn, its TMAC entry */
+    assert_int_equal(a[1].op, JOURNAL_OP_TMAC);
+    assert_int_equal(import_first(&t2, f, 0), 3);
+    assert_int_equal(tmac_checked * 10 + tmac_bad, 10u);
+    assert_int_equal(import_first(&t1, f, 0), 3);
+    assert_int_equal(tmac_checked * 10 + tmac_bad, 11u);
+    assert_int_equal(till_entries(&t2, b, 4), 2);
+    till_close(&t1);
+    till_close(&t2);
+    desk_fixture_balances(f, f->account, 3000, 45);
+
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    expect_clone_earn(f, &k, "tmc_replay", &a[1], 1);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &k), LEAL_OK);
+    assert_int_equal(k.found + k.resolved + k.blocked, 0);
+    desk_fixture_balances(f, f->account, 3000, 45);
 }
 
 /* The genuine journal: every TMV holds, nothing found. */
@@ -1983,6 +2603,26 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tmac_no_counter_altered, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_desk_write_is_no_gap, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_restart_then_same_step_ev2, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_restart_then_same_step_ev3, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_restart_then_same_step_ev2_other_order,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_restart_then_same_step_ev3_other_order,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_restart_tmac_entry_in_later_batch,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_restart_torn_pay, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_answered_then_crashed, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_answered_then_crashed_clone_same_step,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_answered_then_crashed_altered_proof,
+                                        desk_fixture_setup, desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_restart_real_clone, desk_fixture_setup,
                                         desk_fixture_teardown),
         /* Last of the Transaction MAC cases: sync_tmac_pg.sh reads what it leaves. */
         cmocka_unit_test_setup_teardown(test_tmac_replayed, desk_fixture_setup,
