@@ -10,6 +10,7 @@
 #include "cardlayout/layout.h"
 #include "cardlayout/records/state.h"
 #include "firmware/core/journal.h"
+#include "host/grow.h"
 #include "ledger_host_change.h"
 #include "ledger_qr.h"
 #include "ledger_terminal.h"
@@ -259,14 +260,8 @@ static struct known *known_find(struct walk *w, int64_t card, int64_t terminal, 
 
 static leal_err known_add(struct walk *w, struct known **out)
 {
-    if (w->nk == w->ck) {
-        size_t cap = w->ck ? w->ck * 2 : 64;
-        struct known *v = realloc(w->k, cap * sizeof *v);
-        if (v == NULL)
-            return LEAL_E_NO_MEMORY;
-        w->k = v;
-        w->ck = cap;
-    }
+    if (grow_room(&w->k, &w->ck, w->nk, sizeof *w->k) != LEAL_OK)
+        return LEAL_E_NO_MEMORY;
     *out = &w->k[w->nk++];
     memset(*out, 0, sizeof **out);
     return LEAL_OK;
@@ -974,14 +969,8 @@ static leal_err tmc_rows(struct walk *w, size_t *n)
         if (store_col_i64(w->tmc, 0) == w->card && b > 0 &&
             journal_entry_decode(store_col_blob(w->tmc, 3), (size_t)b, &t) == LEAL_OK &&
             journal_tmac_get(&t, &x) == LEAL_OK) {
-            if (*n == w->m_cap) {
-                size_t cap = w->m_cap ? w->m_cap * 2 : 16;
-                struct tmc_obs *v = realloc(w->m, cap * sizeof *v);
-                if (v == NULL)
-                    return LEAL_E_NO_MEMORY;
-                w->m = v;
-                w->m_cap = cap;
-            }
+            if (grow_room(&w->m, &w->m_cap, *n, sizeof *w->m) != LEAL_OK)
+                return LEAL_E_NO_MEMORY;
             struct state_body sb;
             uint64_t cid = 0;
             uint8_t version = 0;
@@ -1214,14 +1203,8 @@ static leal_err observe(struct walk *w, struct store_stmt *st)
     if (e.card_kind == JOURNAL_CARD_NONE ||
         (e.op == JOURNAL_OP_REFUSAL && e.counter_before == 0 && e.counter_after == 0))
         return LEAL_OK;
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 64;
-        struct obs *v = realloc(w->v, cap * sizeof *v);
-        if (v == NULL)
-            return LEAL_E_NO_MEMORY;
-        w->v = v;
-        w->cap = cap;
-    }
+    if (grow_room(&w->v, &w->cap, w->n, sizeof *w->v) != LEAL_OK)
+        return LEAL_E_NO_MEMORY;
     w->v[w->n++] = (struct obs){e.terminal_id,
                                 e.epoch,
                                 e.seq,
@@ -1422,14 +1405,8 @@ static leal_err spend_step(struct walk *w, struct spent *sp, const struct journa
         return err;
     if (cents == 0)
         return LEAL_OK;
-    if (sp->n == sp->cap) {
-        size_t cap = sp->cap ? sp->cap * 2 : 64;
-        struct spend *v = realloc(sp->v, cap * sizeof *v);
-        if (v == NULL)
-            return LEAL_E_NO_MEMORY;
-        sp->v = v;
-        sp->cap = cap;
-    }
+    if (grow_room(&sp->v, &sp->cap, sp->n, sizeof *sp->v) != LEAL_OK)
+        return LEAL_E_NO_MEMORY;
     sp->v[sp->n++] = (struct spend){e->card_id, e->card_kind, e->epoch, e->seq, day, cents};
     return LEAL_OK;
 }
@@ -1469,16 +1446,8 @@ static leal_err facts(struct walk *w, int64_t lo, int64_t hi)
     if (err != LEAL_OK)
         return err;
     while (err == LEAL_OK && store_next_row(w->l, st, &err)) {
-        if (w->nf == w->cf) {
-            size_t cap = w->cf ? w->cf * 2 : RANGE_CARDS;
-            struct fact *v = realloc(w->f, cap * sizeof *v);
-            if (v == NULL) {
-                err = LEAL_E_NO_MEMORY;
-                break;
-            }
-            w->f = v;
-            w->cf = cap;
-        }
+        if ((err = grow_room(&w->f, &w->cf, w->nf, sizeof *w->f)) != LEAL_OK)
+            break;
         w->f[w->nf++] =
             (struct fact){store_col_i64(st, 0), store_col_i64(st, 1), store_col_i64(st, 2),
                           store_col_i64(st, 3), store_col_i64(st, 4), store_col_i64(st, 5),
@@ -1492,14 +1461,8 @@ static leal_err facts(struct walk *w, int64_t lo, int64_t hi)
 static int keep_host_change(void *ctx, const struct ledger_host_change *c)
 {
     struct walk *w = ctx;
-    if (w->nh == w->ch) {
-        size_t cap = w->ch ? w->ch * 2 : 64;
-        struct ledger_host_change *v = realloc(w->h, cap * sizeof *v);
-        if (v == NULL)
-            return 1;
-        w->h = v;
-        w->ch = cap;
-    }
+    if (grow_room(&w->h, &w->ch, w->nh, sizeof *w->h) != LEAL_OK)
+        return 1;
     w->h[w->nh++] = *c;
     return 0;
 }
