@@ -773,11 +773,7 @@ static leal_err report_customers(struct report_db *db, struct report *r, const s
  * active (a movement of theirs at the store) in it. Each active (customer,
  * month) looks its customer up by id: joined the other way round, SQLite
  * scanned the active pairs once per customer who joined (3 minutes at
- * 100,000 customers once customer_program_created exists). On SQLite the
- * active pairs come from each account's days (the sign apart, so that a
- * day is one UTC day: integer division truncates), the month of one second
- * of that day: a month for every line took SQLite longer than reading
- * them. */
+ * 100,000 customers once customer_program_created exists). */
 #define RETENTION_BY_COHORT(MONTH)                                                                 \
     " SELECT " MONTH("c.created_at") ", size.n, act.month, count(*) FROM act CROSS JOIN customer " \
                                      "c ON c.id = act.id JOIN size ON size.cohort = " MONTH(       \
@@ -788,25 +784,14 @@ static leal_err report_customers(struct report_db *db, struct report *r, const s
     "WITH size AS (SELECT " MONTH(                                                                 \
         "created_at") " AS cohort, count(*) AS n FROM customer WHERE "                             \
                       "program_id = ?1 AND created_at >= ?2 AND created_at < ?3 GROUP BY 1), "
-#define RETENTION_ACT_WHERE                                                                        \
-    "FROM entry e JOIN line l ON l.entry_id = e.id WHERE e.program_id = ?1 AND e.at >= ?2 AND "    \
-    "e.at < ?3 AND (?4 = 0 OR e.store_id = ?4) AND e.kind <> 'expire'"
-/* SQLite's (MONTH_OF, a date conversion). */
-#define RETENTION_ACT_DAYS(MONTH)                                                                  \
-    "act AS MATERIALIZED (SELECT DISTINCT a.customer_id AS id, " MONTH(                            \
-        "x.at") " AS month FROM (SELECT l.account_id AS id, min(e.at) AS at " RETENTION_ACT_WHERE  \
-                " GROUP BY l.account_id, e.at / 86400, e.at < 0) x JOIN account a ON a.id = x.id " \
-                "WHERE a.kind = 'customer')"
-/* PostgreSQL's: its month of each line is cheap, and it hashed the days to
- * disk. */
-#define RETENTION_ACT_LINES(MONTH)                                                                 \
+#define RETENTION_SQL(MONTH)                                                                       \
+    RETENTION_SIZE(MONTH)                                                                          \
     "act AS MATERIALIZED (SELECT DISTINCT a.customer_id AS id, " MONTH(                            \
         "e.at") " AS month FROM entry e JOIN line l ON l.entry_id = e.id JOIN account a ON a.id "  \
                 "= l.account_id WHERE e.program_id = ?1 AND e.at >= ?2 AND e.at < ?3 AND (?4 = 0 " \
-                "OR e.store_id = ?4) AND a.kind = 'customer' AND e.kind <> 'expire')"
-static const char *const retention_sql[2] = {
-    RETENTION_SIZE(MONTH_OF) RETENTION_ACT_DAYS(MONTH_OF) RETENTION_BY_COHORT(MONTH_OF),
-    RETENTION_SIZE(PG_MONTH_OF) RETENTION_ACT_LINES(PG_MONTH_OF) RETENTION_BY_COHORT(PG_MONTH_OF)};
+                "OR e.store_id = ?4) AND a.kind = 'customer' AND e.kind <> "                       \
+                "'expire')" RETENTION_BY_COHORT(MONTH)
+static const char *const retention_sql[2] = {RETENTION_SQL(MONTH_OF), RETENTION_SQL(PG_MONTH_OF)};
 /* The same over whole days of the whole program, when report_visit says
  * exactly who was active (params' exact): each (customer, month) of
  * report_visit with a day in the window (8.6 s through the entries on
