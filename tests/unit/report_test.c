@@ -591,8 +591,10 @@ static void test_old_schema_and_days(void **state)
 /* Windows that start and end inside months, span two or lie within one
  * (rep7: the reports read the ledger's summaries, report_day per day and
  * report_visit per customer and month with its first and last day, and
- * within one month the window's own entries): customers, tiers, retention
- * and activity against the generator's tally, day by day. */
+ * within one month the window's own entries unless it starts on the
+ * month's first day or ends on its last), a whole month, from a month's
+ * first day or to its last, or neither inside a month: customers, tiers,
+ * retention and activity against the generator's tally, day by day. */
 static int month_of(int d)
 {
     return d < NOV_FIRST ? 0 : NOV_FIRST;
@@ -600,7 +602,19 @@ static int month_of(int d)
 
 static void test_windows(void **state)
 {
-    static const int win[][2] = {{3, 45}, {10, 20}, {20, 40}, {30, 31}, {0, 30}, {25, 59}};
+    static const int win[][2] = {{3, 45},
+                                 {10, 20},
+                                 {20, 40},
+                                 {30, 31},
+                                 {0, 30},
+                                 {25, 59},
+                                 {0, 12},
+                                 {12, 30},
+                                 {1, 12},
+                                 {13, 13},
+                                 {23, 23},
+                                 {NOV_FIRST, 45},
+                                 {NOV_FIRST + 3, NOV_FIRST + 20}};
     (void)state;
     for (size_t w = 0; w < sizeof win / sizeof win[0]; w++) {
         int from = win[w][0], to = win[w][1];
