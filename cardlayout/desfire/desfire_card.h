@@ -111,7 +111,7 @@ struct desfire_card {
      * debited by desfire_card_stage, and the TMC that
      * desfire_card_commit_tmac answers is the card-enforced count. NULL:
      * the counter is read and debited. Called with sm_ctx. */
-    bool (*counter_skip)(void *ctx, uint64_t card_id);
+    bool (*counter_skip)(void *ctx, uint64_t card_id, uint8_t layout_version);
     bool no_counter; /* this session's tap skips the counter (counter_skip said so) */
 };
 
@@ -199,6 +199,10 @@ LEAL_MUST_CHECK leal_err desfire_card_write_bonos(struct desfire_card *c,
 /* What a terminal's tap reads besides the state and the counter. */
 #define DESFIRE_CARD_TAP_PURSE 0x01u /* GetValue purse (+1 RT) */
 #define DESFIRE_CARD_TAP_BONOS 0x02u /* ReadData bonos on a version-2 card (+1 RT) */
+/* With TAP_PURSE: on a layout-3 card the state's purse mirror stands for
+ * GetValue purse (LAYOUT.md 2.10: no RT). Without TAP_PURSE a layout-3
+ * card's purse_cents is its mirror too (what its next state write carries). */
+#define DESFIRE_CARD_TAP_MIRROR 0x04u
 /* A terminal's read at the start of a tap (LAYOUT.md 2.7, TERMINAL.md):
  * SelectApplication, the terminal key (key 2, 2 RT, as c->sm says: under
  * DESFIRE_CARD_SM_EV2_FIRST an EV1 answers 71 first, +1; a random-UID card

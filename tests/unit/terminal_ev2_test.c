@@ -688,15 +688,17 @@ static void test_earn_in_six_ev3(void **state)
     earn_in_six(*state, "desfire-ev3");
 }
 
-static bool skip_yes(void *ctx, uint64_t card_id)
+static bool skip_yes(void *ctx, uint64_t card_id, uint8_t layout_version)
 {
     (void)ctx;
+    (void)layout_version;
     return card_id == TILL_CARD_ID;
 }
 
-static bool skip_no(void *ctx, uint64_t card_id)
+static bool skip_no(void *ctx, uint64_t card_id, uint8_t layout_version)
 {
     (void)ctx;
+    (void)layout_version;
     (void)card_id;
     return false;
 }
