@@ -161,7 +161,8 @@ static void test_originality_at_issuance(void **state)
     /* Genuine (the test key trusted): issued, one round trip more than an EV1 (Read_Sig). */
     r = issued_card(f, "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, false, &req, &out);
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV3);
-    assert_int_equal(out.round_trips, 30 + 1 + 1); /* + CreateTransactionMACFile */
+    /* + CreateTransactionMACFile, + ChangeFileSettings of the layout-3 state (LAYOUT.md 2.10) */
+    assert_int_equal(out.round_trips, 30 + 1 + 1 + 1);
     assert_int_equal(out.state.points, 5);
     reader_close(r);
     /* Random UID: + Read_Sig, the factory-key authentication (2) and GetCardUID
@@ -169,7 +170,7 @@ static void test_originality_at_issuance(void **state)
     req.account_id = desk_fixture_customer(f, "Bea");
     r = issued_card(f, "desfire-ev2", DESK_FIXTURE_ORIGINALITY_KEY, true, &req, &out);
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV2);
-    assert_int_equal(out.round_trips, 31 + 4 + 1);
+    assert_int_equal(out.round_trips, 31 + 4 + 1 + 1);
     reader_close(r);
 
     /* EV1 has no Read_Sig: unaffected, with or without the test key. */
@@ -197,12 +198,13 @@ static void card_key(const struct fixture *f, enum key_role role, uint8_t out[16
 /* The card in r's field has a new Transaction MAC file (TMC 0, TMV zeros)
  * keyed with its tmac key: a transaction of the terminal key (the state
  * read, committed) gets TMC 1 and the TMV the host computes with that key. */
-static void expect_new_tmac_file(const struct fixture *f, struct reader *r)
+static void expect_new_tmac_file(const struct fixture *f, struct reader *r, uint8_t version)
 {
     struct desfire d;
     struct desfire_tmi tmi;
-    uint8_t key[16], file[DESFIRE_TMAC_FILE_LEN], st[32], tmv[8], want[8];
+    uint8_t key[16], file[DESFIRE_TMAC_FILE_LEN], st[STATE_FILE_MAX], tmv[8], want[8];
     uint32_t tmc = 0;
+    size_t st_len = 0;
     desfire_init(&d, reader_card_reader(r), crypto_openssl());
     card_key(f, KEY_ROLE_TERMINAL, key);
     assert_int_equal(desfire_select_application(&d, desfire_card_leal_aid), LEAL_OK);
@@ -211,14 +213,17 @@ static void expect_new_tmac_file(const struct fixture *f, struct reader *r)
     assert_int_equal(
         desfire_read_data(&d, LAYOUT_FILE_TMAC, DESFIRE_COMM_MACED, 0, sizeof file, file), LEAL_OK);
     assert_memory_equal(file, ((uint8_t[DESFIRE_TMAC_FILE_LEN]){0}), sizeof file);
-    assert_int_equal(desfire_read_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, sizeof st, st),
-                     LEAL_OK);
-    assert_int_equal(st[0], LAYOUT_VERSION_BONOS);
+    assert_int_equal(
+        desfire_read_file(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, sizeof st, &st_len),
+        LEAL_OK);
+    /* Issued now: layout 3, 36 bytes (LAYOUT.md 2.10); upgraded: as it was. */
+    assert_int_equal(st[0], version);
+    assert_int_equal(st_len, state_file_len(version));
     assert_int_equal(desfire_commit_tmac(&d, &tmc, tmv), LEAL_OK);
     assert_int_equal(tmc, 1);
     desfire_tmi_init(&tmi);
     assert_int_equal(
-        desfire_tmi_data(&tmi, DESFIRE_TMI_READ_DATA, LAYOUT_FILE_STATE, 0, st, sizeof st),
+        desfire_tmi_data(&tmi, DESFIRE_TMI_READ_DATA, LAYOUT_FILE_STATE, 0, st, st_len),
         LEAL_OK);
     card_key(f, KEY_ROLE_TMAC, key);
     assert_int_equal(desfire_tmv(crypto_openssl(), key, 1, uid7, &tmi, want), LEAL_OK);
@@ -254,7 +259,7 @@ static void test_tmac_file_at_issuance(void **state)
         assert_int_equal(ledger_card_keys_get(f->ledger, out.card_id, versions), LEAL_OK);
         assert_int_equal(versions[KEY_ROLE_TMAC - 1], tmac->version);
         assert_int_equal(versions[KEY_ROLE_TERMINAL - 1], 1);
-        expect_new_tmac_file(f, r);
+        expect_new_tmac_file(f, r, LAYOUT_VERSION_MIRROR);
         reader_close(r);
     }
 
@@ -606,7 +611,7 @@ static void test_tmac_upgrade(void **state)
     assert_string_equal(now, all);
     free(now);
     free(all);
-    expect_new_tmac_file(f, r);
+    expect_new_tmac_file(f, r, LAYOUT_VERSION_MIRROR);
     reader_close(r);
 
     /* The ledger records a file the card does not have: its read refuses it

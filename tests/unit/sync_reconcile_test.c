@@ -579,7 +579,7 @@ static void torn_then_same_step(struct fixture *f, enum torn_card kind, unsigned
         ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
                     3000);
     } else if (tmac) {
-        till_make_desfire_tmac(f, "desfire-ev3", 3000, 0, false);
+        till_make_desfire_tmac_v2(f, "desfire-ev3", 3000, 0, false);
         ledger_side(f, LEDGER_TECH_DESFIRE_EV3, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
                     3000);
         assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_TMAC, &kv), LEAL_OK);
@@ -1297,7 +1297,7 @@ static void tmac_card(struct fixture *f, struct till *t)
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
     const struct key_version *kv;
     uint8_t v[LEDGER_KEY_ROLES] = {0};
-    till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    till_make_desfire_tmac_v2(f, "desfire-ev3", 5000, 0, false);
     ledger_side(f, LEDGER_TECH_DESFIRE_EV3, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
                 5000);
     assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_TMAC, &kv), LEAL_OK);

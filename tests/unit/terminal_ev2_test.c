@@ -517,7 +517,7 @@ static void test_tmac_journaled(void **state)
     struct package_floor fl = {
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
 
-    till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    till_make_desfire_tmac_v2(f, "desfire-ev3", 5000, 0, false);
     till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
 
     /* earn 23.50: the top-up's commit was TMC 1, this one 2; no counter */
@@ -609,7 +609,7 @@ static void earn_in_six(struct fixture *f, const char *type)
     struct package_floor fl = {
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
 
-    till_make_desfire_tmac(f, type, 5000, 0, false);
+    till_make_desfire_tmac_v2(f, type, 5000, 0, false);
     till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
     field_on(&t, &w, false);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
@@ -725,7 +725,7 @@ static void test_driver_earn_without_counter(void **state)
     struct desfire_tmi tmi;
     uint8_t key[16], want[8];
 
-    till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    till_make_desfire_tmac_v2(f, "desfire-ev3", 5000, 0, false);
     till_tmac_key(f, key);
     r = till_desk_session(f, &keys, &c);
     c.sm = DESFIRE_CARD_SM_EV2;
@@ -819,7 +819,7 @@ static void test_tmc_floor(void **state)
     struct package_floor fl = {
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
 
-    till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    till_make_desfire_tmac_v2(f, "desfire-ev3", 5000, 0, false);
     fl.seq = 5; /* its TMC floor (package_floor_tmc): the host proved 5, the commit answers 2 */
     till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
     q = till_request(TERMINAL_EARN, 2350, 0, 0);
@@ -911,7 +911,7 @@ static void test_local_hot_list(void **state)
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 5, {0}};
     struct till_package pp = {.floors = &fl, .floor_count = 1, .version = 4};
 
-    till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    till_make_desfire_tmac_v2(f, "desfire-ev3", 5000, 0, false);
     till_open(&t, f, 3, &pp);
     q = till_request(TERMINAL_EARN, 2350, 0, 0);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);

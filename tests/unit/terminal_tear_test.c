@@ -143,7 +143,7 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
     bool done;
 
     if (c->desfire && tear_tmac)
-        till_make_desfire_tmac(f, desfire_type, 5000, 5, desfire_random_uid);
+        till_make_desfire_tmac_v2(f, desfire_type, 5000, 5, desfire_random_uid);
     else if (c->desfire)
         till_make_desfire_type(f, desfire_type, 5000, 5, desfire_random_uid);
     else
@@ -339,7 +339,7 @@ static void test_desfire_tmac_host_change_torn_everywhere(void **state)
 {
     struct fixture *f = *state;
     struct card_view v;
-    till_make_desfire_tmac(f, "desfire-ev3", 5000, 5, false);
+    till_make_desfire_tmac_v2(f, "desfire-ev3", 5000, 5, false);
     till_read_desfire(f, &v);
     struct package_floor fl = {
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 0, 0, {0}};
@@ -792,7 +792,7 @@ static void restart_settles_no_counter(struct fixture *f, bool walk)
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 0, 0, {0}};
     struct till_package pkg = {.floors = &fl, .floor_count = 1};
 
-    till_make_desfire_tmac(f, "desfire-ev3", 0, 0, false);
+    till_make_desfire_tmac_v2(f, "desfire-ev3", 0, 0, false);
     till_open(&a, f, 3, &pkg);
     cardsim_set_tear(reader_sim_card(a.r),
                      &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND, 6, CARDSIM_TORN_OLD, 0});
