@@ -324,6 +324,7 @@ static leal_err desfire_credit_commit(void *s, struct issuance_card *out)
         return err;
     out->purse_cents = k->view.purse_cents;
     out->taps = k->view.taps;
+    out->state = k->view.state; /* layout 3: the state written with the mirror, seq + 1 */
     memcpy(out->mark, k->view.mark, sizeof out->mark);
     out->has_mark = true;
     return LEAL_OK;

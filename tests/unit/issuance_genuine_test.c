@@ -235,6 +235,67 @@ static void expect_new_tmac_file(const struct fixture *f, struct reader *r, uint
     desfire_clear(&d);
 }
 
+/* The state file of the card in r's field as the terminal key reads it
+ * (whole): its seq and purse mirror (layout 3, LAYOUT.md 2.10). */
+static void state_mirror(const struct fixture *f, struct reader *r, uint32_t *seq,
+                         int32_t *mirror)
+{
+    struct desfire d;
+    struct state_body b;
+    uint8_t key[16], st[STATE_FILE_MAX], version;
+    size_t n = 0;
+    uint64_t id;
+    desfire_init(&d, reader_card_reader(r), crypto_openssl());
+    card_key(f, KEY_ROLE_TERMINAL, key);
+    assert_int_equal(desfire_select_application(&d, desfire_card_leal_aid), LEAL_OK);
+    assert_int_equal(desfire_authenticate_ev2_first(&d, LAYOUT_KEY_TERMINAL, key), LEAL_OK);
+    assert_int_equal(desfire_read_file(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, sizeof st, &n),
+                     LEAL_OK);
+    assert_int_equal(n, STATE_FILE_MIRROR_LEN);
+    assert_int_equal(state_file_decode_mirror(st, n, &version, &id, &b, mirror), LEAL_OK);
+    assert_int_equal(version, LAYOUT_VERSION_MIRROR);
+    *seq = b.seq;
+    desfire_clear(&d);
+}
+
+/* LAYOUT.md 2.10: an EV2/EV3 issued now is at layout 3, and every purse
+ * move at the desk writes the mirror in its own transaction: the opening
+ * top-up (seq 0 -> 1, mirror 20.00: the top-up's 8 + its WriteData state,
+ * under key 1 the file's RW, after the issuance's 33), a top-up (+5.00:
+ * 25.00, seq 2, the read's 10 + 9), the read then agreeing with it. */
+static void test_mirror_at_the_desk(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {
+        .account_id = f->account, .welcome_points = 7, .topup_cents = 2000};
+    struct issuance_card out, v;
+    uint32_t seq = 0;
+    int32_t mirror = -1;
+    struct reader *r =
+        issued_card(f, "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, false, &req, &out);
+    assert_int_equal(out.layout_version, LAYOUT_VERSION_MIRROR);
+    assert_int_equal(out.purse_cents, 2000);
+    assert_int_equal(out.round_trips, 33 + 9);
+    state_mirror(f, r, &seq, &mirror);
+    assert_int_equal(seq, 1);
+    assert_int_equal(mirror, 2000);
+
+    assert_int_equal(issuance_topup(&f->is, r, 500, &v), LEAL_OK);
+    assert_int_equal(v.purse_cents, 2500);
+    assert_int_equal(v.state.seq, 2);
+    assert_int_equal(v.state.points, 7);
+    assert_int_equal(v.round_trips, 10 + 9);
+    state_mirror(f, r, &seq, &mirror);
+    assert_int_equal(seq, 2);
+    assert_int_equal(mirror, 2500);
+
+    assert_int_equal(issuance_read(&f->is, r, &v), LEAL_OK);
+    assert_true(v.agrees);
+    assert_int_equal(v.purse_cents, 2500);
+    assert_int_equal(v.state.seq, 2);
+    reader_close(r);
+}
+
 /* LAYOUT.md 2.9: an EV2/EV3 is issued with the Transaction MAC file 0x0F,
  * TMC 0, keyed with the tmac role's key diversified for the card, so the
  * TMV of a transaction the terminal key runs is the host's computation; an
@@ -688,6 +749,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_listing_needs_key0, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_counter_used_up, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_mirror_at_the_desk, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_upgrade, desk_fixture_setup,
                                         desk_fixture_teardown),
