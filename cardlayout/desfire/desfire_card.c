@@ -511,30 +511,42 @@ LEAL_NOINLINE leal_err desfire_card_tap_read(struct desfire_card *c, unsigned wa
     return LEAL_OK;
 }
 
+/* The state file of a terminal's transaction, staged (1 RT); at layout 3
+ * with its mirror (LAYOUT.md 2.10). Each file in a frame of its own: the
+ * buffers are not on the stack together under the command's crypto. */
+LEAL_NOINLINE static leal_err stage_state(struct desfire_card *c, const struct card_view *v,
+                                          const struct state_body *next, int32_t mirror)
+{
+    uint8_t st[STATE_FILE_MAX];
+    size_t n = 0;
+    leal_err err = state_file_encode_mirror(v->layout_version, v->card_id, next, mirror, st, &n);
+    if (err != LEAL_OK)
+        return err;
+    return desfire_write_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st, n);
+}
+
+LEAL_NOINLINE static leal_err stage_bonos(struct desfire_card *c, const struct bono_file *next)
+{
+    uint8_t b[BONO_FILE_LEN];
+    leal_err err = bono_file_encode(next, b);
+    if (err != LEAL_OK)
+        return err;
+    return desfire_write_data(&c->d, LAYOUT_FILE_BONOS, DESFIRE_COMM_MACED, 0, b, sizeof b);
+}
+
 leal_err desfire_card_stage(struct desfire_card *c, const struct desfire_card_change *ch,
                             const struct card_view *v)
 {
-    uint8_t st[STATE_FILE_MAX], b[BONO_FILE_LEN];
-    size_t n = 0;
+    /* Layout 3: the state written carries the purse after the transaction
+     * (a mirror that lies high is stopped by the Debit's lower limit). */
     int64_t mirror = (int64_t)v->purse_cents - ch->purse_debit + ch->purse_back;
     leal_err err;
     if (ch->purse_debit < 0 || ch->purse_back < 0 || (ch->purse_debit > 0 && ch->purse_back > 0) ||
-        (ch->bonos != NULL && v->layout_version < LAYOUT_VERSION_BONOS))
+        (ch->bonos != NULL && v->layout_version < LAYOUT_VERSION_BONOS) ||
+        (v->layout_version == LAYOUT_VERSION_MIRROR && (mirror < 0 || mirror > INT32_MAX)))
         return LEAL_E_ARG;
-    /* Layout 3: the state written carries the purse after the transaction
-     * (a mirror that lies high is stopped by the Debit's lower limit). */
-    if (v->layout_version == LAYOUT_VERSION_MIRROR && (mirror < 0 || mirror > INT32_MAX))
-        return LEAL_E_ARG;
-    if (ch->state != NULL &&
-        ((err = state_file_encode_mirror(v->layout_version, v->card_id, ch->state, (int32_t)mirror,
-                                         st, &n)) != LEAL_OK ||
-         (err = desfire_write_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st, n)) !=
-             LEAL_OK))
-        return err;
-    if (ch->bonos != NULL &&
-        ((err = bono_file_encode(ch->bonos, b)) != LEAL_OK ||
-         (err = desfire_write_data(&c->d, LAYOUT_FILE_BONOS, DESFIRE_COMM_MACED, 0, b, sizeof b)) !=
-             LEAL_OK))
+    if ((ch->state != NULL && (err = stage_state(c, v, ch->state, (int32_t)mirror)) != LEAL_OK) ||
+        (ch->bonos != NULL && (err = stage_bonos(c, ch->bonos)) != LEAL_OK))
         return err;
     if (ch->purse_debit > 0 && (err = desfire_debit(&c->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL,
                                                     ch->purse_debit)) != LEAL_OK)
