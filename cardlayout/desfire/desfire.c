@@ -1021,8 +1021,8 @@ leal_err desfire_read_data(struct desfire *d, uint8_t file_no, enum desfire_comm
     return query(d, 0xBD, (struct span){h, 7}, rx_of(comm), out, len);
 }
 
-leal_err desfire_read_file(struct desfire *d, uint8_t file_no, enum desfire_comm comm,
-                           uint8_t *out, size_t cap, size_t *got)
+leal_err desfire_read_file(struct desfire *d, uint8_t file_no, enum desfire_comm comm, uint8_t *out,
+                           size_t cap, size_t *got)
 {
     uint8_t h[7] = {file_no, 0, 0, 0, 0, 0, 0}; /* offset 0, length 0: the whole file */
     struct desfire_cmd c = {.ins = 0xBD,

@@ -658,7 +658,7 @@ static const struct desfire_data_file state_file = {LAYOUT_FILE_STATE,    true,
  * (key 0 writes it at issuance: RW 0) and given RW key 1 (the credit's
  * mirror) after the personalisation's commit (mirror_rights). */
 static const struct desfire_data_file state_file_mirror = {
-    LAYOUT_FILE_STATE,  true, LAYOUT_ISO_FID_STATE, DESFIRE_COMM_MACED, LAYOUT_AR_STATE,
+    LAYOUT_FILE_STATE,    true, LAYOUT_ISO_FID_STATE, DESFIRE_COMM_MACED, LAYOUT_AR_STATE,
     STATE_FILE_MIRROR_LEN};
 
 /* ChangeFileSettings of a layout-3 state file to `01 10 22` (MACed; R 2,
@@ -692,8 +692,7 @@ static leal_err create_files(struct desfire_card *c, int32_t purse_cap, bool mir
         (err = auth_key(c, LAYOUT_KEY_APP_MASTER, zero_key)) != LEAL_OK ||
         (real_uid && (err = desfire_get_card_uid(d, real_uid)) != LEAL_OK) ||
         (err = desfire_create_data_file(d, &identity_file)) != LEAL_OK ||
-        (err = desfire_create_data_file(d, mirror ? &state_file_mirror : &state_file)) !=
-            LEAL_OK ||
+        (err = desfire_create_data_file(d, mirror ? &state_file_mirror : &state_file)) != LEAL_OK ||
         (err = desfire_create_value_file(d, &purse)) != LEAL_OK ||
         (err = desfire_create_value_file(d, &counter_file)) != LEAL_OK ||
         (err = desfire_create_record_file(d, &log_file)) != LEAL_OK)
@@ -849,6 +848,5 @@ leal_err desfire_card_verify(struct desfire_card *c, const struct card_view *exp
     if ((err = desfire_read_file(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, sizeof st,
                                  &st_len)) != LEAL_OK)
         return err;
-    return st_len == want_len && leal_ct_equal(st, want, want_len) ? LEAL_OK
-                                                                   : LEAL_E_CARD_TAMPERED;
+    return st_len == want_len && leal_ct_equal(st, want, want_len) ? LEAL_OK : LEAL_E_CARD_TAMPERED;
 }

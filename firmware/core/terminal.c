@@ -1033,7 +1033,8 @@ static unsigned desfire_want(const struct tap *tp)
     case TERMINAL_BONO:
         return DESFIRE_CARD_TAP_BONOS;
     case TERMINAL_VOID:
-        return (tp->t->last.purse_debit > 0 ? DESFIRE_CARD_TAP_PURSE | DESFIRE_CARD_TAP_MIRROR : 0) |
+        return (tp->t->last.purse_debit > 0 ? DESFIRE_CARD_TAP_PURSE | DESFIRE_CARD_TAP_MIRROR
+                                            : 0) |
                (tp->t->last.write_bonos ? DESFIRE_CARD_TAP_BONOS : 0);
     default:
         return 0;

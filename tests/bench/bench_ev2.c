@@ -128,8 +128,8 @@ int main(void)
                          ? "yes"
                          : "NO");
         }
-        printf("%-17s %8s %9s %8s %8s %10s %11s %6s %5s\n", rows[i].name, cell[0], cell[1],
-               cell[2], cell[3], cell[4], cell[5], goal, met);
+        printf("%-17s %8s %9s %8s %8s %10s %11s %6s %5s\n", rows[i].name, cell[0], cell[1], cell[2],
+               cell[3], cell[4], cell[5], goal, met);
     }
     printf("RT: the terminal core's count of exchanges with the card (every 0xAF frame counted);\n"
            "  EV2/AA: the session the tap ran under. An EV1 answers AuthenticateEV2First (sent\n"

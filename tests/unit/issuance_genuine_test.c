@@ -223,8 +223,7 @@ static void expect_new_tmac_file(const struct fixture *f, struct reader *r, uint
     assert_int_equal(tmc, 1);
     desfire_tmi_init(&tmi);
     assert_int_equal(
-        desfire_tmi_data(&tmi, DESFIRE_TMI_READ_DATA, LAYOUT_FILE_STATE, 0, st, st_len),
-        LEAL_OK);
+        desfire_tmi_data(&tmi, DESFIRE_TMI_READ_DATA, LAYOUT_FILE_STATE, 0, st, st_len), LEAL_OK);
     card_key(f, KEY_ROLE_TMAC, key);
     assert_int_equal(desfire_tmv(crypto_openssl(), key, 1, uid7, &tmi, want), LEAL_OK);
     assert_memory_equal(tmv, want, sizeof want);
@@ -237,8 +236,7 @@ static void expect_new_tmac_file(const struct fixture *f, struct reader *r, uint
 
 /* The state file of the card in r's field as the terminal key reads it
  * (whole): its seq and purse mirror (layout 3, LAYOUT.md 2.10). */
-static void state_mirror(const struct fixture *f, struct reader *r, uint32_t *seq,
-                         int32_t *mirror)
+static void state_mirror(const struct fixture *f, struct reader *r, uint32_t *seq, int32_t *mirror)
 {
     struct desfire d;
     struct state_body b;
@@ -249,8 +247,8 @@ static void state_mirror(const struct fixture *f, struct reader *r, uint32_t *se
     card_key(f, KEY_ROLE_TERMINAL, key);
     assert_int_equal(desfire_select_application(&d, desfire_card_leal_aid), LEAL_OK);
     assert_int_equal(desfire_authenticate_ev2_first(&d, LAYOUT_KEY_TERMINAL, key), LEAL_OK);
-    assert_int_equal(desfire_read_file(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, sizeof st, &n),
-                     LEAL_OK);
+    assert_int_equal(
+        desfire_read_file(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, sizeof st, &n), LEAL_OK);
     assert_int_equal(n, STATE_FILE_MIRROR_LEN);
     assert_int_equal(state_file_decode_mirror(st, n, &version, &id, &b, mirror), LEAL_OK);
     assert_int_equal(version, LAYOUT_VERSION_MIRROR);

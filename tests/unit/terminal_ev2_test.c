@@ -691,8 +691,8 @@ static void card_mirror(struct fixture *f, uint32_t *seq, int32_t *mirror, int32
     uint64_t id;
     struct state_body b;
     assert_int_equal(desfire_card_terminal_session(&c), LEAL_OK);
-    assert_int_equal(desfire_read_file(&c.d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, sizeof st, &n),
-                     LEAL_OK);
+    assert_int_equal(
+        desfire_read_file(&c.d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, sizeof st, &n), LEAL_OK);
     assert_int_equal(n, STATE_FILE_MIRROR_LEN);
     assert_int_equal(state_file_decode_mirror(st, n, &version, &id, &b, mirror), LEAL_OK);
     assert_int_equal(version, LAYOUT_VERSION_MIRROR);
@@ -727,8 +727,8 @@ static void lie_mirror(struct fixture *f, int32_t mirror)
     int32_t was;
     struct state_body b;
     assert_int_equal(desfire_card_terminal_session(&c), LEAL_OK);
-    assert_int_equal(desfire_read_file(&c.d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, sizeof st, &n),
-                     LEAL_OK);
+    assert_int_equal(
+        desfire_read_file(&c.d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, sizeof st, &n), LEAL_OK);
     assert_int_equal(state_file_decode_mirror(st, n, &version, &id, &b, &was), LEAL_OK);
     b.seq++;
     assert_int_equal(state_file_encode_mirror(version, id, &b, mirror, st, &n), LEAL_OK);
