@@ -260,7 +260,8 @@ static void state_mirror(const struct fixture *f, struct reader *r, uint32_t *se
  * move at the desk writes the mirror in its own transaction: the opening
  * top-up (seq 0 -> 1, mirror 20.00: the top-up's 8 + its WriteData state,
  * under key 1 the file's RW, after the issuance's 33), a top-up (+5.00:
- * 25.00, seq 2, the read's 10 + 9), the read then agreeing with it. */
+ * 25.00, seq 2, the read's 10 + 9), the read then agreeing with it. A
+ * mirror written by a terminal key that is not the purse: a verdict. */
 static void test_mirror_at_the_desk(void **state)
 {
     struct fixture *f = *state;
@@ -289,8 +290,37 @@ static void test_mirror_at_the_desk(void **state)
 
     assert_int_equal(issuance_read(&f->is, r, &v), LEAL_OK);
     assert_true(v.agrees);
+    assert_false(v.mirror_differs);
     assert_int_equal(v.purse_cents, 2500);
     assert_int_equal(v.state.seq, 2);
+
+    /* A terminal key writes the state with a mirror of 900.00 (what a stolen
+     * bundle can): the desk's next read is a verdict, the card blocked. */
+    {
+        struct desfire d;
+        struct state_body b = v.state;
+        uint8_t key[16], st[STATE_FILE_MAX];
+        size_t n = 0;
+        b.seq++;
+        desfire_init(&d, reader_card_reader(r), crypto_openssl());
+        card_key(f, KEY_ROLE_TERMINAL, key);
+        assert_int_equal(desfire_select_application(&d, desfire_card_leal_aid), LEAL_OK);
+        assert_int_equal(desfire_authenticate_ev2_first(&d, LAYOUT_KEY_TERMINAL, key), LEAL_OK);
+        assert_int_equal(state_file_encode_mirror(LAYOUT_VERSION_MIRROR, (uint64_t)out.card_id,
+                                                  &b, 90000, st, &n),
+                         LEAL_OK);
+        assert_int_equal(desfire_write_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st, n),
+                         LEAL_OK);
+        assert_int_equal(desfire_commit(&d), LEAL_OK);
+        desfire_clear(&d);
+    }
+    assert_int_equal(issuance_read(&f->is, r, &v), LEAL_E_CARD_TAMPERED);
+    assert_true(v.verdict);
+    assert_true(v.mirror_differs);
+    assert_string_equal(v.why, "its state's purse mirror is not the 25.00 its purse holds: "
+                               "written by a terminal key, not with a purse move (LAYOUT.md 2.10)");
+    assert_int_equal(v.ledger.status, LEDGER_CARD_BLOCKED);
+    assert_int_equal(issuance_topup(&f->is, r, 100, &v), LEAL_E_CARD_TAMPERED); /* nothing written */
     reader_close(r);
 }
 
