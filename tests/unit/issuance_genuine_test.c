@@ -306,8 +306,8 @@ static void test_mirror_at_the_desk(void **state)
         card_key(f, KEY_ROLE_TERMINAL, key);
         assert_int_equal(desfire_select_application(&d, desfire_card_leal_aid), LEAL_OK);
         assert_int_equal(desfire_authenticate_ev2_first(&d, LAYOUT_KEY_TERMINAL, key), LEAL_OK);
-        assert_int_equal(state_file_encode_mirror(LAYOUT_VERSION_MIRROR, (uint64_t)out.card_id,
-                                                  &b, 90000, st, &n),
+        assert_int_equal(state_file_encode_mirror(LAYOUT_VERSION_MIRROR, (uint64_t)out.card_id, &b,
+                                                  90000, st, &n),
                          LEAL_OK);
         assert_int_equal(desfire_write_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st, n),
                          LEAL_OK);
@@ -320,7 +320,8 @@ static void test_mirror_at_the_desk(void **state)
     assert_string_equal(v.why, "its state's purse mirror is not the 25.00 its purse holds: "
                                "written by a terminal key, not with a purse move (LAYOUT.md 2.10)");
     assert_int_equal(v.ledger.status, LEDGER_CARD_BLOCKED);
-    assert_int_equal(issuance_topup(&f->is, r, 100, &v), LEAL_E_CARD_TAMPERED); /* nothing written */
+    assert_int_equal(issuance_topup(&f->is, r, 100, &v),
+                     LEAL_E_CARD_TAMPERED); /* nothing written */
     reader_close(r);
 }
 
