@@ -66,6 +66,9 @@ struct card_view {
      * 2.9): the file as read, TMC (the card's count of its committed
      * transactions, card-enforced) and the TMV of the last of them. */
     bool has_tmc;
+    /* A layout-3 card (LAYOUT.md 2.10) whose state's purse mirror is not the
+     * purse the desk read (desfire_card_read). */
+    bool mirror_differs;
     uint32_t tmc;
     uint8_t tmv[8];
     /* Classic: the state slot the read chose (the next write goes to the other). */

@@ -13,6 +13,9 @@
 /* A card's layout version is its DESFire state file's version byte (LAYOUT.md
  * 4): 2 says the bono file exists. Identity and log records stay version 1. */
 #define LAYOUT_VERSION_BONOS 2
+/* Layout version 3 (LAYOUT.md 2.10), EV2/EV3 cards with the Transaction MAC
+ * file: version 2 and a purse mirror at the end of a 36-byte state file. */
+#define LAYOUT_VERSION_MIRROR 3
 
 /* Record types (byte 1 of identity and log records, and of Classic sealed records). */
 #define LAYOUT_TYPE_IDENTITY 0x01
@@ -56,6 +59,9 @@
     ((unsigned)(r) << 12 | (unsigned)(w) << 8 | (unsigned)(rw) << 4 | (car))
 #define LAYOUT_AR_IDENTITY LAYOUT_AR(0xE, 0, 0, 0)
 #define LAYOUT_AR_STATE LAYOUT_AR(2, 2, 0, 0)
+/* Layout version 3's state: RW 1 too, so that the host's purse credit
+ * (key 1) writes the mirror in the credit's own transaction. */
+#define LAYOUT_AR_STATE_MIRROR LAYOUT_AR(2, 2, 1, 0)
 #define LAYOUT_AR_PURSE LAYOUT_AR(2, 2, 1, 0)
 #define LAYOUT_AR_COUNTER LAYOUT_AR(2, 1, 0xF, 0xF)
 #define LAYOUT_AR_LOG LAYOUT_AR(2, 1, 0, 0) /* written by host credits (key 1) and key 0 */

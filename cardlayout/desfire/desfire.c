@@ -1021,6 +1021,34 @@ leal_err desfire_read_data(struct desfire *d, uint8_t file_no, enum desfire_comm
     return query(d, 0xBD, (struct span){h, 7}, rx_of(comm), out, len);
 }
 
+leal_err desfire_read_file(struct desfire *d, uint8_t file_no, enum desfire_comm comm, uint8_t *out,
+                           size_t cap, size_t *got)
+{
+    uint8_t h[7] = {file_no, 0, 0, 0, 0, 0, 0}; /* offset 0, length 0: the whole file */
+    struct desfire_cmd c = {.ins = 0xBD,
+                            .hdr = h,
+                            .hdr_len = sizeof h,
+                            .tx = TX_PLAIN,
+                            .rx = rx_of(comm),
+                            .out = NULL,
+                            .want = SIZE_MAX};
+    leal_err err;
+
+    if (got != NULL)
+        *got = 0;
+    if (!comm_ok(comm) || comm == DESFIRE_COMM_FULL || out == NULL || got == NULL)
+        return LEAL_E_ARG;
+    if ((err = command(d, &c)) != LEAL_OK)
+        return err;
+    if (c.got == 0 || c.got > cap) {
+        drop_session(d);
+        return LEAL_E_PROTOCOL;
+    }
+    leal_memcpy(out, d->ans, c.got);
+    *got = c.got;
+    return LEAL_OK;
+}
+
 /* WriteData (3D) or WriteRecord (3B): file no, offset, length, then the data. */
 static leal_err write_at(struct desfire *d, uint8_t ins, uint8_t file_no, enum desfire_comm comm,
                          uint32_t offset, struct span data)

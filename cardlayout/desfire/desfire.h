@@ -239,6 +239,13 @@ LEAL_MUST_CHECK leal_err desfire_create_record_file(struct desfire *d,
 LEAL_MUST_CHECK leal_err desfire_read_data(struct desfire *d, uint8_t file_no,
                                            enum desfire_comm comm, uint32_t offset, size_t len,
                                            uint8_t *out);
+/* ReadData of a whole file (offset 0, length 0), plain or MACed: the
+ * answer's *got bytes (1 .. cap) into out; a longer or empty answer is
+ * LEAL_E_PROTOCOL and ends the session. For a file whose length the caller
+ * learns from its first byte (LAYOUT.md 2.10's state file). */
+LEAL_MUST_CHECK leal_err desfire_read_file(struct desfire *d, uint8_t file_no,
+                                           enum desfire_comm comm, uint8_t *out, size_t cap,
+                                           size_t *got);
 LEAL_MUST_CHECK leal_err desfire_write_data(struct desfire *d, uint8_t file_no,
                                             enum desfire_comm comm, uint32_t offset,
                                             const uint8_t *data, size_t len);

@@ -161,12 +161,12 @@ leal_err desfire_card_identify(struct desfire_card *c, struct card_view *out)
 }
 
 /* The files a terminal reads, under the session read opened. */
-static leal_err read_files(struct desfire_card *c, uint8_t st[STATE_FILE_LEN], int32_t *purse,
-                           int32_t *counter, uint8_t log[LAYOUT_LOG_RECORD_LEN])
+static leal_err read_files(struct desfire_card *c, uint8_t st[STATE_FILE_MAX], size_t *st_len,
+                           int32_t *purse, int32_t *counter, uint8_t log[LAYOUT_LOG_RECORD_LEN])
 {
     leal_err err;
-    if ((err = desfire_read_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, STATE_FILE_LEN,
-                                 st)) != LEAL_OK ||
+    if ((err = desfire_read_file(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, STATE_FILE_MAX,
+                                 st_len)) != LEAL_OK ||
         (err = desfire_get_value(&c->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, purse)) != LEAL_OK ||
         (err = desfire_get_value(&c->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, counter)) !=
             LEAL_OK)
@@ -182,7 +182,7 @@ static leal_err read_bonos(struct desfire_card *c, struct card_view *out)
 {
     uint8_t b[BONO_FILE_LEN];
     leal_err err;
-    if (out->layout_version != LAYOUT_VERSION_BONOS)
+    if (out->layout_version < LAYOUT_VERSION_BONOS)
         return LEAL_OK; /* a version-1 card: no bono file, no bonos */
     if ((err = desfire_read_data(&c->d, LAYOUT_FILE_BONOS, DESFIRE_COMM_MACED, 0, BONO_FILE_LEN,
                                  b)) != LEAL_OK)
@@ -209,9 +209,10 @@ static leal_err read_tmac(struct desfire_card *c, struct card_view *out)
 
 leal_err desfire_card_read(struct desfire_card *c, struct card_view *out)
 {
-    uint8_t st[STATE_FILE_LEN], log[LAYOUT_LOG_RECORD_LEN];
+    uint8_t st[STATE_FILE_MAX], log[LAYOUT_LOG_RECORD_LEN];
     uint64_t state_card_id;
-    int32_t counter;
+    int32_t counter, mirror;
+    size_t st_len = 0;
     leal_err err;
 
     if (c->ver[KEY_ROLE_TERMINAL] == 0)
@@ -220,10 +221,11 @@ leal_err desfire_card_read(struct desfire_card *c, struct card_view *out)
     err = desfire_card_auth(c, LAYOUT_KEY_TERMINAL, KEY_ROLE_TERMINAL, desfire_card_leal_aid);
     if (err != LEAL_OK)
         return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_TAMPERED : err;
-    if ((err = read_files(c, st, &out->purse_cents, &counter, log)) != LEAL_OK)
+    if ((err = read_files(c, st, &st_len, &out->purse_cents, &counter, log)) != LEAL_OK)
         return err;
     /* A version this code does not know is refused as such, never guessed. */
-    err = state_file_decode(st, sizeof st, &out->layout_version, &state_card_id, &out->state);
+    err = state_file_decode_mirror(st, st_len, &out->layout_version, &state_card_id, &out->state,
+                                   &mirror);
     if (err == LEAL_E_LAYOUT_VERSION)
         return err;
     if (err != LEAL_OK || state_card_id != out->card_id || counter < 0 ||
@@ -235,6 +237,10 @@ leal_err desfire_card_read(struct desfire_card *c, struct card_view *out)
     out->counter = counter;
     out->taps = (uint32_t)(LAYOUT_COUNTER_START - counter);
     out->stored_value = true; /* a DESFire card always has its purse file */
+    /* Every write of the purse writes the mirror in its transaction: a
+     * mirror that is not the card's purse was written by a key holder. */
+    out->mirror_differs =
+        out->layout_version == LAYOUT_VERSION_MIRROR && mirror != out->purse_cents;
     if (out->random_uid) {
         if ((err = desfire_get_card_uid(&c->d, out->uid)) != LEAL_OK)
             return err;
@@ -341,13 +347,15 @@ leal_err desfire_card_rekey(struct desfire_card *c, bool *stale, unsigned *rekey
 leal_err desfire_card_write_state(struct desfire_card *c, const struct state_body *next,
                                   int32_t purse_debit, struct card_view *v)
 {
-    uint8_t st[STATE_FILE_LEN];
+    uint8_t st[STATE_FILE_MAX];
+    size_t n = 0;
     leal_err err;
     if (purse_debit < 0 || purse_debit > v->purse_cents)
         return LEAL_E_ARG;
-    if ((err = state_file_encode(v->layout_version, v->card_id, next, st)) != LEAL_OK ||
-        (err = desfire_write_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st,
-                                  sizeof st)) != LEAL_OK ||
+    if ((err = state_file_encode_mirror(v->layout_version, v->card_id, next,
+                                        v->purse_cents - purse_debit, st, &n)) != LEAL_OK ||
+        (err = desfire_write_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st, n)) !=
+            LEAL_OK ||
         (purse_debit > 0 && (err = desfire_debit(&c->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL,
                                                  purse_debit)) != LEAL_OK) ||
         (err = desfire_debit(&c->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, 1)) != LEAL_OK ||
@@ -398,7 +406,7 @@ leal_err desfire_card_write_bonos(struct desfire_card *c, const struct bono_file
 {
     uint8_t b[BONO_FILE_LEN];
     leal_err err;
-    if (v->layout_version != LAYOUT_VERSION_BONOS)
+    if (v->layout_version < LAYOUT_VERSION_BONOS)
         return LEAL_E_ARG; /* a version-1 card has no bono file: the desk upgrades it first */
     if ((err = bono_file_encode(next, b)) != LEAL_OK ||
         (err = desfire_write_data(&c->d, LAYOUT_FILE_BONOS, DESFIRE_COMM_MACED, 0, b, sizeof b)) !=
@@ -435,9 +443,10 @@ static leal_err tap_why_not(struct desfire_card *c, struct card_view *out)
 LEAL_NOINLINE leal_err desfire_card_tap_read(struct desfire_card *c, unsigned want,
                                              struct card_view *out)
 {
-    uint8_t st[STATE_FILE_LEN];
+    uint8_t st[STATE_FILE_MAX];
     uint64_t state_card_id;
-    int32_t counter;
+    int32_t counter, mirror;
+    size_t st_len = 0;
     leal_err err;
 
     leal_memset(out, 0, sizeof *out);
@@ -457,13 +466,14 @@ LEAL_NOINLINE leal_err desfire_card_tap_read(struct desfire_card *c, unsigned wa
     if (err != LEAL_OK)
         return err;
     counter = LAYOUT_COUNTER_START; /* no_counter: 0 taps, not read */
-    if ((err = desfire_read_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, STATE_FILE_LEN,
-                                 st)) != LEAL_OK ||
+    if ((err = desfire_read_file(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, sizeof st,
+                                 &st_len)) != LEAL_OK ||
         (c->counter_skip == NULL &&
          (err = desfire_get_value(&c->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, &counter)) !=
              LEAL_OK))
         return err;
-    err = state_file_decode(st, sizeof st, &out->layout_version, &state_card_id, &out->state);
+    err = state_file_decode_mirror(st, st_len, &out->layout_version, &state_card_id, &out->state,
+                                   &mirror);
     if (err == LEAL_E_LAYOUT_VERSION)
         return err;
     if (err != LEAL_OK || (out->card_id != 0 && state_card_id != out->card_id) ||
@@ -472,7 +482,7 @@ LEAL_NOINLINE leal_err desfire_card_tap_read(struct desfire_card *c, unsigned wa
     /* With counter_skip the card id is known before the counter: a card
      * whose TMC stands for it is not asked for it. */
     if (c->counter_skip != NULL) {
-        c->no_counter = c->counter_skip(c->sm_ctx, state_card_id);
+        c->no_counter = c->counter_skip(c->sm_ctx, state_card_id, out->layout_version);
         if (!c->no_counter && (err = desfire_get_value(&c->d, LAYOUT_FILE_COUNTER,
                                                        DESFIRE_COMM_FULL, &counter)) != LEAL_OK)
             return err;
@@ -485,7 +495,11 @@ LEAL_NOINLINE leal_err desfire_card_tap_read(struct desfire_card *c, unsigned wa
     out->counter = c->no_counter ? 0 : counter;
     out->taps = (uint32_t)(LAYOUT_COUNTER_START - counter);
     out->stored_value = true;
+    /* Layout 3: the mirror stands for the purse unless the card's own
+     * GetValue is asked for (LAYOUT.md 2.10); every write carries it on. */
+    out->purse_cents = out->layout_version == LAYOUT_VERSION_MIRROR ? mirror : 0;
     if ((want & DESFIRE_CARD_TAP_PURSE) != 0 &&
+        (out->layout_version != LAYOUT_VERSION_MIRROR || (want & DESFIRE_CARD_TAP_MIRROR) == 0) &&
         (err = desfire_get_value(&c->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, &out->purse_cents)) !=
             LEAL_OK)
         return err;
@@ -497,23 +511,42 @@ LEAL_NOINLINE leal_err desfire_card_tap_read(struct desfire_card *c, unsigned wa
     return LEAL_OK;
 }
 
+/* The state file of a terminal's transaction, staged (1 RT); at layout 3
+ * with its mirror (LAYOUT.md 2.10). Each file in a frame of its own: the
+ * buffers are not on the stack together under the command's crypto. */
+LEAL_NOINLINE static leal_err stage_state(struct desfire_card *c, const struct card_view *v,
+                                          const struct state_body *next, int32_t mirror)
+{
+    uint8_t st[STATE_FILE_MAX];
+    size_t n = 0;
+    leal_err err = state_file_encode_mirror(v->layout_version, v->card_id, next, mirror, st, &n);
+    if (err != LEAL_OK)
+        return err;
+    return desfire_write_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st, n);
+}
+
+LEAL_NOINLINE static leal_err stage_bonos(struct desfire_card *c, const struct bono_file *next)
+{
+    uint8_t b[BONO_FILE_LEN];
+    leal_err err = bono_file_encode(next, b);
+    if (err != LEAL_OK)
+        return err;
+    return desfire_write_data(&c->d, LAYOUT_FILE_BONOS, DESFIRE_COMM_MACED, 0, b, sizeof b);
+}
+
 leal_err desfire_card_stage(struct desfire_card *c, const struct desfire_card_change *ch,
                             const struct card_view *v)
 {
-    uint8_t st[STATE_FILE_LEN], b[BONO_FILE_LEN];
+    /* Layout 3: the state written carries the purse after the transaction
+     * (a mirror that lies high is stopped by the Debit's lower limit). */
+    int64_t mirror = (int64_t)v->purse_cents - ch->purse_debit + ch->purse_back;
     leal_err err;
     if (ch->purse_debit < 0 || ch->purse_back < 0 || (ch->purse_debit > 0 && ch->purse_back > 0) ||
-        (ch->bonos != NULL && v->layout_version != LAYOUT_VERSION_BONOS))
+        (ch->bonos != NULL && v->layout_version < LAYOUT_VERSION_BONOS) ||
+        (v->layout_version == LAYOUT_VERSION_MIRROR && (mirror < 0 || mirror > INT32_MAX)))
         return LEAL_E_ARG;
-    if (ch->state != NULL &&
-        ((err = state_file_encode(v->layout_version, v->card_id, ch->state, st)) != LEAL_OK ||
-         (err = desfire_write_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st,
-                                   sizeof st)) != LEAL_OK))
-        return err;
-    if (ch->bonos != NULL &&
-        ((err = bono_file_encode(ch->bonos, b)) != LEAL_OK ||
-         (err = desfire_write_data(&c->d, LAYOUT_FILE_BONOS, DESFIRE_COMM_MACED, 0, b, sizeof b)) !=
-             LEAL_OK))
+    if ((ch->state != NULL && (err = stage_state(c, v, ch->state, (int32_t)mirror)) != LEAL_OK) ||
+        (ch->bonos != NULL && (err = stage_bonos(c, ch->bonos)) != LEAL_OK))
         return err;
     if (ch->purse_debit > 0 && (err = desfire_debit(&c->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL,
                                                     ch->purse_debit)) != LEAL_OK)
@@ -563,12 +596,33 @@ static void view_log(struct card_view *v, const struct log_record *rec,
     v->has_mark = true;
 }
 
+/* Layout 3 (LAYOUT.md 2.10): the credit's state write, under key 1 (the
+ * file's RW): the state as v holds it at seq + 1, its mirror the purse after. */
+static leal_err credit_mirror(struct desfire_card *c, int32_t cents, const struct card_view *v,
+                              struct state_body *next)
+{
+    uint8_t st[STATE_FILE_MAX];
+    size_t n = 0;
+    leal_err err;
+    *next = v->state;
+    next->seq = v->state.seq + 1u;
+    if (cents < 0 || v->purse_cents < 0 || cents > INT32_MAX - v->purse_cents)
+        return LEAL_E_ARG;
+    if ((err = state_file_encode_mirror(v->layout_version, v->card_id, next, v->purse_cents + cents,
+                                        st, &n)) != LEAL_OK)
+        return err;
+    return desfire_write_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st, n);
+}
+
 leal_err desfire_card_credit_commit(struct desfire_card *c, int32_t cents,
                                     const struct log_record *rec, struct card_view *v)
 {
     uint8_t log[LAYOUT_LOG_RECORD_LEN];
+    struct state_body next;
+    bool mirror = v != NULL && v->layout_version == LAYOUT_VERSION_MIRROR;
     leal_err err;
     if ((err = log_record_encode(rec, log)) != LEAL_OK ||
+        (mirror && (err = credit_mirror(c, cents, v, &next)) != LEAL_OK) ||
         (err = desfire_credit(&c->d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, cents)) != LEAL_OK ||
         (err = desfire_debit(&c->d, LAYOUT_FILE_COUNTER, DESFIRE_COMM_FULL, 1)) != LEAL_OK ||
         (err = desfire_write_record(&c->d, LAYOUT_FILE_LOG, DESFIRE_COMM_FULL, 0, log,
@@ -576,6 +630,8 @@ leal_err desfire_card_credit_commit(struct desfire_card *c, int32_t cents,
         (err = desfire_commit(&c->d)) != LEAL_OK)
         return err;
     if (v) {
+        if (mirror)
+            v->state = next;
         v->purse_cents += cents;
         v->counter--;
         v->taps++;
@@ -598,6 +654,21 @@ static const struct desfire_data_file identity_file = {LAYOUT_FILE_IDENTITY,    
 static const struct desfire_data_file state_file = {LAYOUT_FILE_STATE,    true,
                                                     LAYOUT_ISO_FID_STATE, DESFIRE_COMM_MACED,
                                                     LAYOUT_AR_STATE,      STATE_FILE_LEN};
+/* Layout version 3 (LAYOUT.md 2.10): 36 bytes, made with version 2's rights
+ * (key 0 writes it at issuance: RW 0) and given RW key 1 (the credit's
+ * mirror) after the personalisation's commit (mirror_rights). */
+static const struct desfire_data_file state_file_mirror = {
+    LAYOUT_FILE_STATE,    true, LAYOUT_ISO_FID_STATE, DESFIRE_COMM_MACED, LAYOUT_AR_STATE,
+    STATE_FILE_MIRROR_LEN};
+
+/* ChangeFileSettings of a layout-3 state file to `01 10 22` (MACed; R 2,
+ * W 2, RW 1, CAR 0) under key 0 (its CAR): 1 RT. */
+static leal_err mirror_rights(struct desfire_card *c)
+{
+    const uint8_t fs[3] = {DESFIRE_COMM_MACED, (uint8_t)(LAYOUT_AR_STATE_MIRROR & 0xFF),
+                           (uint8_t)(LAYOUT_AR_STATE_MIRROR >> 8)};
+    return desfire_change_file_settings(&c->d, LAYOUT_FILE_STATE, fs, sizeof fs);
+}
 static const struct desfire_value_file counter_file = {LAYOUT_FILE_COUNTER,
                                                        DESFIRE_COMM_FULL,
                                                        LAYOUT_AR_COUNTER,
@@ -610,7 +681,8 @@ static const struct desfire_record_file log_file = {LAYOUT_FILE_LOG,    true,
                                                     LAYOUT_AR_LOG,      LAYOUT_LOG_RECORD_LEN,
                                                     LAYOUT_LOG_RECORDS};
 
-static leal_err create_files(struct desfire_card *c, int32_t purse_cap, uint8_t *real_uid)
+static leal_err create_files(struct desfire_card *c, int32_t purse_cap, bool mirror,
+                             uint8_t *real_uid)
 {
     struct desfire *d = &c->d;
     const struct desfire_value_file purse = {
@@ -620,7 +692,7 @@ static leal_err create_files(struct desfire_card *c, int32_t purse_cap, uint8_t 
         (err = auth_key(c, LAYOUT_KEY_APP_MASTER, zero_key)) != LEAL_OK ||
         (real_uid && (err = desfire_get_card_uid(d, real_uid)) != LEAL_OK) ||
         (err = desfire_create_data_file(d, &identity_file)) != LEAL_OK ||
-        (err = desfire_create_data_file(d, &state_file)) != LEAL_OK ||
+        (err = desfire_create_data_file(d, mirror ? &state_file_mirror : &state_file)) != LEAL_OK ||
         (err = desfire_create_value_file(d, &purse)) != LEAL_OK ||
         (err = desfire_create_value_file(d, &counter_file)) != LEAL_OK ||
         (err = desfire_create_record_file(d, &log_file)) != LEAL_OK)
@@ -632,17 +704,18 @@ static leal_err create_files(struct desfire_card *c, int32_t purse_cap, uint8_t 
  * replacement's) and the issuance's log record, in one commit. */
 static leal_err write_records(struct desfire_card *c, const struct desfire_card_issue *p)
 {
-    uint8_t rec[IDENTITY_LEN], st[STATE_FILE_LEN], log[LAYOUT_LOG_RECORD_LEN], b[BONO_FILE_LEN];
+    uint8_t rec[IDENTITY_LEN], st[STATE_FILE_MAX], log[LAYOUT_LOG_RECORD_LEN], b[BONO_FILE_LEN];
+    size_t n = 0;
     leal_err err;
     if ((err = identity_encode(&p->identity, rec)) != LEAL_OK ||
-        (err = state_file_encode(LAYOUT_VERSION_BONOS, p->identity.card_id, &p->state, st)) !=
-            LEAL_OK ||
+        (err = state_file_encode_mirror(p->tmac ? LAYOUT_VERSION_MIRROR : LAYOUT_VERSION_BONOS,
+                                        p->identity.card_id, &p->state, 0, st, &n)) != LEAL_OK ||
         (err = bono_file_encode(&p->bonos, b)) != LEAL_OK ||
         (err = log_record_encode(&issued_record, log)) != LEAL_OK ||
         (err = desfire_write_data(&c->d, LAYOUT_FILE_IDENTITY, DESFIRE_COMM_PLAIN, 0, rec,
                                   sizeof rec)) != LEAL_OK ||
-        (err = desfire_write_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st,
-                                  sizeof st)) != LEAL_OK ||
+        (err = desfire_write_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st, n)) !=
+            LEAL_OK ||
         (err = desfire_write_data(&c->d, LAYOUT_FILE_BONOS, DESFIRE_COMM_MACED, 0, b, sizeof b)) !=
             LEAL_OK ||
         (err = desfire_write_record(&c->d, LAYOUT_FILE_LOG, DESFIRE_COMM_FULL, 0, log,
@@ -721,8 +794,9 @@ leal_err desfire_card_personalise(struct desfire_card *c, const struct desfire_c
         return LEAL_E_ARG;
     desfire_card_set_card_id(c, p->identity.card_id);
     if ((!p->app_created && (err = desfire_create_application(&c->d, &leal_app)) != LEAL_OK) ||
-        (err = create_files(c, p->purse_cap, real_uid)) != LEAL_OK ||
-        (err = write_records(c, p)) != LEAL_OK || (p->tmac && (err = create_tmac(c)) != LEAL_OK))
+        (err = create_files(c, p->purse_cap, p->tmac, real_uid)) != LEAL_OK ||
+        (err = write_records(c, p)) != LEAL_OK ||
+        (p->tmac && ((err = mirror_rights(c)) != LEAL_OK || (err = create_tmac(c)) != LEAL_OK)))
         return err;
     /* Keys 2 and 1, then key 0 last: until then a torn issuance is redone
      * from the PICC master key. */
@@ -752,7 +826,8 @@ void desfire_card_issued_view(const struct desfire_card *c, const struct desfire
     out->uid_len = uid_len;
     out->state = p->state;
     out->bonos = p->bonos;
-    out->layout_version = LAYOUT_VERSION_BONOS;
+    out->layout_version = p->tmac ? LAYOUT_VERSION_MIRROR : LAYOUT_VERSION_BONOS;
+    out->stored_value = true;
     out->counter = LAYOUT_COUNTER_START;
     if (log_record_encode(&issued_record, log) == LEAL_OK)
         view_log(out, &issued_record, log);
@@ -761,16 +836,17 @@ void desfire_card_issued_view(const struct desfire_card *c, const struct desfire
 
 leal_err desfire_card_verify(struct desfire_card *c, const struct card_view *expect)
 {
-    uint8_t want[STATE_FILE_LEN], st[STATE_FILE_LEN];
+    uint8_t want[STATE_FILE_MAX], st[STATE_FILE_MAX];
+    size_t want_len = 0, st_len = 0;
     leal_err err;
-    if ((err = state_file_encode(expect->layout_version, expect->card_id, &expect->state, want)) !=
-        LEAL_OK)
+    if ((err = state_file_encode_mirror(expect->layout_version, expect->card_id, &expect->state,
+                                        expect->purse_cents, want, &want_len)) != LEAL_OK)
         return err;
     err = desfire_card_auth(c, LAYOUT_KEY_TERMINAL, KEY_ROLE_TERMINAL, desfire_card_leal_aid);
     if (err != LEAL_OK)
         return err == LEAL_E_CARD_AUTHENTICATION ? LEAL_E_CARD_TAMPERED : err;
-    if ((err = desfire_read_data(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, STATE_FILE_LEN,
-                                 st)) != LEAL_OK)
+    if ((err = desfire_read_file(&c->d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, sizeof st,
+                                 &st_len)) != LEAL_OK)
         return err;
-    return leal_ct_equal(st, want, sizeof st) ? LEAL_OK : LEAL_E_CARD_TAMPERED;
+    return st_len == want_len && leal_ct_equal(st, want, want_len) ? LEAL_OK : LEAL_E_CARD_TAMPERED;
 }

@@ -111,7 +111,7 @@ struct desfire_card {
      * debited by desfire_card_stage, and the TMC that
      * desfire_card_commit_tmac answers is the card-enforced count. NULL:
      * the counter is read and debited. Called with sm_ctx. */
-    bool (*counter_skip)(void *ctx, uint64_t card_id);
+    bool (*counter_skip)(void *ctx, uint64_t card_id, uint8_t layout_version);
     bool no_counter; /* this session's tap skips the counter (counter_skip said so) */
 };
 
@@ -152,7 +152,7 @@ uint8_t desfire_card_kind(const struct desfire_version *v);
 LEAL_MUST_CHECK leal_err desfire_card_identify(struct desfire_card *c, struct card_view *out);
 /* After identify: authenticates with the terminal key (key 2; c->ver's
  * version, else the identity's key-set version) and reads what
- * a terminal reads (state MACed, purse, counter, newest log record: 6 RT;
+ * a terminal reads (state MACed and whole, purse, counter, newest log record: 6 RT;
  * a version-2 card's bonos + 1; random-UID + GetCardUID), into out. A card
  * whose Transaction MAC file the caller knows of (c->ver[KEY_ROLE_TMAC] set
  * between identify and read, LAYOUT.md 2.9): + ReadData 0x0F (MACed, 1 RT)
@@ -176,9 +176,9 @@ LEAL_MUST_CHECK leal_err desfire_card_terminal_session(struct desfire_card *c);
  * tear leaves keys that each open with the version the card names. */
 LEAL_MUST_CHECK leal_err desfire_card_rekey(struct desfire_card *c, bool *stale, unsigned *rekeyed);
 /* Under the terminal key (a read or terminal_session): the state file with
- * next, the purse debited by purse_debit (0: untouched), the counter debited
- * by 1, committed (3 or 4 RT). v (the card as read) is brought to what the
- * card now holds. */
+ * next (at layout 3 its mirror v's purse less purse_debit), the purse
+ * debited by purse_debit (0: untouched), the counter debited by 1, committed
+ * (3 or 4 RT). v (the card as read) is brought to what the card now holds. */
 LEAL_MUST_CHECK leal_err desfire_card_write_state(struct desfire_card *c,
                                                   const struct state_body *next,
                                                   int32_t purse_debit, struct card_view *v);
@@ -199,6 +199,10 @@ LEAL_MUST_CHECK leal_err desfire_card_write_bonos(struct desfire_card *c,
 /* What a terminal's tap reads besides the state and the counter. */
 #define DESFIRE_CARD_TAP_PURSE 0x01u /* GetValue purse (+1 RT) */
 #define DESFIRE_CARD_TAP_BONOS 0x02u /* ReadData bonos on a version-2 card (+1 RT) */
+/* With TAP_PURSE: on a layout-3 card the state's purse mirror stands for
+ * GetValue purse (LAYOUT.md 2.10: no RT). Without TAP_PURSE a layout-3
+ * card's purse_cents is its mirror too (what its next state write carries). */
+#define DESFIRE_CARD_TAP_MIRROR 0x04u
 /* A terminal's read at the start of a tap (LAYOUT.md 2.7, TERMINAL.md):
  * SelectApplication, the terminal key (key 2, 2 RT, as c->sm says: under
  * DESFIRE_CARD_SM_EV2_FIRST an EV1 answers 71 first, +1; a random-UID card
@@ -243,15 +247,20 @@ LEAL_MUST_CHECK leal_err desfire_card_commit_tmac(struct desfire_card *c, uint32
  * 1), GetValue counter (4 RT); LEAL_E_CARD_WORN_OUT when it can move no more. */
 LEAL_MUST_CHECK leal_err desfire_card_credit_begin(struct desfire_card *c, int32_t *counter);
 /* Step 2: Credit purse, Debit counter, WriteRecord rec, Commit (4 RT). v
- * (NULL: none) is brought to what the card then holds: purse, counter, taps,
- * its newest log record. */
+ * (NULL: none; required for a layout-3 card, whose state it gives) is
+ * brought to what the card then holds: purse, counter, taps, its newest log
+ * record. A layout-3 card (LAYOUT.md 2.10): WriteData state first (key 1 is
+ * the file's RW), v's state at seq + 1 with the mirror v's purse + cents
+ * (5 RT; v's state follows). */
 LEAL_MUST_CHECK leal_err desfire_card_credit_commit(struct desfire_card *c, int32_t cents,
                                                     const struct log_record *rec,
                                                     struct card_view *v);
 /* With a session under the PICC master key and no leal application (or,
  * with p->app_created, an empty one the PICC's setup just created): creates
  * the application (1 RT) and its files (LAYOUT.md 2.2-2.3 and 4.2's bono
- * file), writes identity, state (layout version 2), the empty bono file and
+ * file), writes identity, state (layout version 2; 3 with p->tmac: the
+ * 36-byte file, mirror 0, then ChangeFileSettings to RW key 1, +1 RT,
+ * LAYOUT.md 2.10), the empty bono file and
  * the log record {op 1}, commits, and changes keys 2, 1, then 0 to their
  * current versions (until key 0 changes, a torn card is redone from the PICC
  * key): 17 RT after the application. real_uid (NULL: not asked): a
@@ -278,8 +287,9 @@ LEAL_MUST_CHECK leal_err desfire_card_add_tmac(struct desfire_card *c, uint8_t k
 void desfire_card_issued_view(const struct desfire_card *c, const struct desfire_card_issue *p,
                               const uint8_t *uid, size_t uid_len, struct card_view *out);
 /* A card just made, verified as a terminal opens it: the terminal key at its
- * current version, then the state file read back (MACed) and compared with
- * expect's card id and state (3 RT; LEAL_E_CARD_TAMPERED if it differs). The
+ * current version, then the state file read back (MACed, whole) and compared
+ * with expect's card id, state and, at layout 3, purse as the mirror (3 RT;
+ * LEAL_E_CARD_TAMPERED if it differs). The
  * rest of expect is what the caller wrote, each write's answer checked. */
 LEAL_MUST_CHECK leal_err desfire_card_verify(struct desfire_card *c,
                                              const struct card_view *expect);

@@ -141,8 +141,12 @@ leal_err journal_tmac_get(const struct journal_entry *e, struct journal_tmac *t)
     t->counter = (int32_t)e->lines[1].id;
     if ((t->flags & JOURNAL_TMAC_NO_COUNTER) && t->counter != 0)
         return LEAL_E_JOURNAL_MALFORMED;
+    if ((t->flags & JOURNAL_TMAC_MIRROR) && (t->flags & JOURNAL_TMAC_PURSE_READ))
+        return LEAL_E_JOURNAL_MALFORMED; /* a layout-3 tap reads its mirror, not the purse */
     t->purse = (int32_t)(uint32_t)((uint64_t)e->lines[1].points >> 32);
     t->purse_moved = (int32_t)(uint32_t)(uint64_t)e->lines[1].points;
+    if ((t->flags & JOURNAL_TMAC_MIRROR) && (t->purse < 0 || t->purse_moved < 0))
+        return LEAL_E_JOURNAL_MALFORMED;
     for (uint8_t i = 2; i < e->n_lines; i++) {
         store_be32(bytes + (size_t)(i - 2) * 12, e->lines[i].id);
         store_be64(bytes + (size_t)(i - 2) * 12 + 4, (uint64_t)e->lines[i].points);
@@ -160,13 +164,37 @@ leal_err journal_tmac_get(const struct journal_entry *e, struct journal_tmac *t)
     return LEAL_OK;
 }
 
+leal_err journal_tmac_state(const struct journal_tmac *t, bool after, uint8_t out[STATE_FILE_MAX],
+                            size_t *len)
+{
+    int64_t m = t->purse;
+    leal_memcpy(out, after ? t->state_after : t->state_before, STATE_FILE_LEN);
+    *len = STATE_FILE_LEN;
+    if ((t->flags & JOURNAL_TMAC_MIRROR) == 0)
+        return LEAL_OK;
+    if (after && (t->flags & JOURNAL_TMAC_DEBIT))
+        m -= t->purse_moved;
+    else if (after && (t->flags & JOURNAL_TMAC_LIMITED_CREDIT))
+        m += t->purse_moved;
+    if (out[0] != LAYOUT_VERSION_MIRROR || m < 0 || m > INT32_MAX)
+        return LEAL_E_JOURNAL_MALFORMED;
+    store_be32(out + STATE_FILE_LEN, (uint32_t)m);
+    *len = STATE_FILE_MIRROR_LEN;
+    return LEAL_OK;
+}
+
 leal_err journal_tmac_tmi(const struct journal_tmac *t, struct desfire_tmi *tmi)
 {
     const uint32_t f = t->flags;
+    uint8_t before[STATE_FILE_MAX], after[STATE_FILE_MAX];
+    size_t before_len = 0, after_len = 0;
     leal_err err;
     desfire_tmi_init(tmi);
-    if ((err = desfire_tmi_data(tmi, DESFIRE_TMI_READ_DATA, LAYOUT_FILE_STATE, 0, t->state_before,
-                                STATE_FILE_LEN)) != LEAL_OK ||
+    if ((err = journal_tmac_state(t, false, before, &before_len)) != LEAL_OK ||
+        ((f & JOURNAL_TMAC_STATE_WRITTEN) &&
+         (err = journal_tmac_state(t, true, after, &after_len)) != LEAL_OK) ||
+        (err = desfire_tmi_data(tmi, DESFIRE_TMI_READ_DATA, LAYOUT_FILE_STATE, 0, before,
+                                before_len)) != LEAL_OK ||
         (!(f & JOURNAL_TMAC_NO_COUNTER) &&
          (err = desfire_tmi_value(tmi, DESFIRE_TMI_GET_VALUE, LAYOUT_FILE_COUNTER, t->counter)) !=
              LEAL_OK) ||
@@ -177,8 +205,8 @@ leal_err journal_tmac_tmi(const struct journal_tmac *t, struct desfire_tmi *tmi)
          (err = desfire_tmi_data(tmi, DESFIRE_TMI_READ_DATA, LAYOUT_FILE_BONOS, 0, t->bonos_before,
                                  JOURNAL_TMAC_BONO_LEN)) != LEAL_OK) ||
         ((f & JOURNAL_TMAC_STATE_WRITTEN) &&
-         (err = desfire_tmi_data(tmi, DESFIRE_TMI_WRITE_DATA, LAYOUT_FILE_STATE, 0, t->state_after,
-                                 STATE_FILE_LEN)) != LEAL_OK) ||
+         (err = desfire_tmi_data(tmi, DESFIRE_TMI_WRITE_DATA, LAYOUT_FILE_STATE, 0, after,
+                                 after_len)) != LEAL_OK) ||
         ((f & JOURNAL_TMAC_BONOS_WRITTEN) &&
          (err = desfire_tmi_data(tmi, DESFIRE_TMI_WRITE_DATA, LAYOUT_FILE_BONOS, 0, t->bonos_after,
                                  JOURNAL_TMAC_BONO_LEN)) != LEAL_OK) ||
@@ -235,7 +263,7 @@ static bool qr_line_ok(const struct journal_entry *e, const struct journal_line 
  * nothing after the pair but a host line; index 1's last byte reserved. */
 static bool state_line_ok(const struct journal_entry *e, const struct journal_line *l, uint8_t i)
 {
-    if ((e->op != JOURNAL_OP_EARN && e->op != JOURNAL_OP_PAY_EARN) ||
+    if ((e->op != JOURNAL_OP_EARN && e->op != JOURNAL_OP_PAY_EARN && e->op != JOURNAL_OP_PAY) ||
         (e->card_kind != JOURNAL_CARD_DESFIRE && e->card_kind != JOURNAL_CARD_CLASSIC))
         return false;
     if (l->rule_index == 1)

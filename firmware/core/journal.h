@@ -158,12 +158,18 @@ struct journal_entry {
 /* Neither GetValue counter nor Debit counter: a tap whose TMC stands for the
  * counter (LAYOUT.md 2.7 "what 6 needs"); counter is then 0. */
 #define JOURNAL_TMAC_NO_COUNTER 0x40
+/* A layout-3 card (cardlayout/LAYOUT.md 2.10): its state file is 36 bytes,
+ * the 32 the entry carries then the purse mirror (BE u32), which the entry
+ * does not repeat: purse is the mirror read (no GetValue purse, so never
+ * with PURSE_READ), the mirror written is purse less a DEBIT's purse_moved
+ * or plus a LIMITED_CREDIT's (journal_tmac_state). */
+#define JOURNAL_TMAC_MIRROR 0x80
 /* The counter before and after of every entry of a DESFire tap that did not
  * read the counter (its TMC stands for it, JOURNAL_TMAC_NO_COUNTER; JOURNAL.md
  * "Counters"): the operation's entry, its TMAC entry, a refusal or settle
  * of that tap. No card's taps reach it (they end at 0x7FFFFFFF). */
 #define JOURNAL_COUNTER_NONE 0xFFFFFFFFu
-#define JOURNAL_TMAC_FLAGS 0x7F
+#define JOURNAL_TMAC_FLAGS 0xFF
 #define JOURNAL_TMAC_BYTES_MAX (2 * STATE_FILE_LEN + 2 * JOURNAL_TMAC_BONO_LEN)
 #define JOURNAL_TMAC_BONO_LEN 34 /* cardlayout/records/bono.h BONO_FILE_LEN */
 struct journal_tmac {
@@ -171,7 +177,7 @@ struct journal_tmac {
     uint8_t tmv[8];
     uint32_t flags;      /* JOURNAL_TMAC_* */
     int32_t counter;     /* GetValue counter; 0 with NO_COUNTER */
-    int32_t purse;       /* GetValue purse (PURSE_READ), else 0 */
+    int32_t purse;       /* GetValue purse (PURSE_READ), the mirror read (MIRROR), else 0 */
     int32_t purse_moved; /* DEBIT or LIMITED_CREDIT's amount, else 0 */
     uint8_t state_before[STATE_FILE_LEN], state_after[STATE_FILE_LEN];
     uint8_t bonos_before[JOURNAL_TMAC_BONO_LEN], bonos_after[JOURNAL_TMAC_BONO_LEN];
@@ -183,6 +189,12 @@ struct journal_tmac {
  * Debit counter 1): with the card's tmac key, desfire_tmv of it at t->tmc
  * is the TMV the card answered, if t is what the card did. */
 LEAL_MUST_CHECK leal_err journal_tmac_tmi(const struct journal_tmac *t, struct desfire_tmi *tmi);
+/* The state file read (after false) or written (true) as the card took it
+ * in its TMI: the 32 bytes t carries and, with JOURNAL_TMAC_MIRROR, the
+ * mirror (36 bytes). LEAL_E_JOURNAL_MALFORMED: a mirror flag on a state
+ * that is not layout 3, or a mirror out of range. */
+LEAL_MUST_CHECK leal_err journal_tmac_state(const struct journal_tmac *t, bool after,
+                                            uint8_t out[STATE_FILE_MAX], size_t *len);
 /* e's item and lines from t (e's other fields are the caller's). */
 void journal_tmac_put(const struct journal_tmac *t, struct journal_entry *e);
 /* t from a TMAC entry's item and lines; LEAL_E_JOURNAL_MALFORMED if e is

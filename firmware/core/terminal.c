@@ -459,7 +459,7 @@ static void ev1_pick(void *ctx, struct desfire_card *c, uint64_t card_id)
  * operation of this terminal on the card that read the counter may need
  * settling by it (settle). An AA session on such a card is refused by judge
  * (a downgrade), as with the counter. */
-static bool tmac_pick(void *ctx, uint64_t card_id)
+static bool tmac_pick(void *ctx, uint64_t card_id, uint8_t layout_version)
 {
     struct tap *tp = ctx;
     const struct terminal *t = tp->t;
@@ -467,7 +467,11 @@ static bool tmac_pick(void *ctx, uint64_t card_id)
     struct package_floor fl;
     struct package_pending pc;
     bool found = false;
-    if (tp->req->op != TERMINAL_EARN ||
+    /* A payment too on a layout-3 card: its purse mirror stands for the
+     * GetValue purse, so pay and pay + earn are 7 (LAYOUT.md 2.10). */
+    bool pays = (tp->req->op == TERMINAL_PAY || tp->req->op == TERMINAL_PAY_EARN) &&
+                layout_version == LAYOUT_VERSION_MIRROR;
+    if ((tp->req->op != TERMINAL_EARN && !pays) ||
         (t->last.valid && (t->last.in_doubt || t->last.from_journal) &&
          t->last.card_kind == JOURNAL_CARD_DESFIRE && t->last.card_id == card_id &&
          t->last.taps_before != JOURNAL_COUNTER_NONE))
@@ -704,7 +708,7 @@ static leal_err plan_bono(struct tap *tp, leal_err *reason)
     int slot = bono_file_find(&tp->v.bonos, tp->req->item);
     uint16_t left;
     leal_err err;
-    if (tp->v.layout_version != LAYOUT_VERSION_BONOS || slot < 0) {
+    if (tp->v.layout_version < LAYOUT_VERSION_BONOS || slot < 0) {
         /* A version-1 card has no bono file; only the desk can make it
          * (key 0, LAYOUT.md 4.3): it has no bonos to use. */
         *reason = LEAL_E_TERMINAL_NO_BONO;
@@ -824,7 +828,13 @@ static bool before_from_journal(struct tap *tp)
         b = was;
         break;
     }
-    case JOURNAL_OP_PAY:
+    case JOURNAL_OP_PAY: /* with state lines (a layout-3 pay without counter): exactly those */
+        if (e->state_told) {
+            if (e->state_before.points != b.points || e->state_before.seq + 1u != now->seq)
+                return false;
+            b = e->state_before;
+        }
+        break;
     case JOURNAL_OP_REDEEM:
         break;
     case JOURNAL_OP_STAMP:
@@ -835,7 +845,7 @@ static bool before_from_journal(struct tap *tp)
         break;
     case JOURNAL_OP_BONO: {
         int slot = bono_file_find(&tp->v.bonos, e->item);
-        if (tp->v.layout_version != LAYOUT_VERSION_BONOS || slot < 0 ||
+        if (tp->v.layout_version < LAYOUT_VERSION_BONOS || slot < 0 ||
             tp->v.bonos.slot[slot].sessions != e->bono_left || e->bono_left == 0xFFFF)
             return false;
         t->last.before_bonos = tp->v.bonos;
@@ -961,7 +971,8 @@ static leal_err plan(struct tap *tp, leal_err *reason)
     /* An earn's entry carries the card's state before it (its state lines):
      * the period it rolled and the stamps of each card are not told by the
      * entry's sums, and a void after a restart restores exactly this. */
-    if (q->op == TERMINAL_EARN || q->op == TERMINAL_PAY_EARN) {
+    if (q->op == TERMINAL_EARN || q->op == TERMINAL_PAY_EARN ||
+        (q->op == TERMINAL_PAY && tp->counter == JOURNAL_COUNTER_NONE)) {
         journal_state_lines(&tp->v.state, &p->e.lines[p->e.n_lines]);
         p->e.n_lines = (uint8_t)(p->e.n_lines + JOURNAL_STATE_LINES);
     }
@@ -1016,13 +1027,14 @@ static unsigned desfire_want(const struct tap *tp)
     switch (tp->req->op) {
     case TERMINAL_PAY:
     case TERMINAL_PAY_EARN:
+        return DESFIRE_CARD_TAP_PURSE | DESFIRE_CARD_TAP_MIRROR;
     case TERMINAL_BALANCE:
-        return DESFIRE_CARD_TAP_PURSE |
-               (tp->req->op == TERMINAL_BALANCE ? DESFIRE_CARD_TAP_BONOS : 0);
+        return DESFIRE_CARD_TAP_PURSE | DESFIRE_CARD_TAP_BONOS;
     case TERMINAL_BONO:
         return DESFIRE_CARD_TAP_BONOS;
     case TERMINAL_VOID:
-        return (tp->t->last.purse_debit > 0 ? DESFIRE_CARD_TAP_PURSE : 0) |
+        return (tp->t->last.purse_debit > 0 ? DESFIRE_CARD_TAP_PURSE | DESFIRE_CARD_TAP_MIRROR
+                                            : 0) |
                (tp->t->last.write_bonos ? DESFIRE_CARD_TAP_BONOS : 0);
     default:
         return 0;
@@ -1055,6 +1067,20 @@ static leal_err desfire_stage(struct tap *tp, void *card)
     return desfire_card_stage(card, &ch, &tp->v);
 }
 
+/* The 32 bytes of a state file a TMAC entry carries (a layout-3 file's
+ * mirror is told by the entry's purse, JOURNAL_TMAC_MIRROR). In a frame of
+ * its own: the whole file is not on the tap's stack. */
+LEAL_NOINLINE static leal_err tmac_state(const struct card_view *v, const struct state_body *s,
+                                         int32_t mirror, uint8_t out[STATE_FILE_LEN])
+{
+    uint8_t f[STATE_FILE_MAX];
+    size_t n = 0;
+    leal_err err = state_file_encode_mirror(v->layout_version, v->card_id, s, mirror, f, &n);
+    if (err == LEAL_OK)
+        leal_memcpy(out, f, STATE_FILE_LEN);
+    return err;
+}
+
 /* What the card's Transaction MAC input takes of this tap (desfire_card_tap_read,
  * desfire_card_stage; cardlayout/desfire/desfire_tmac.h), for the TMAC entry:
  * the files' bytes as sent, encoded again from the view (the codecs are
@@ -1067,7 +1093,8 @@ static leal_err tmac_staged(struct tap *tp)
     leal_err err = LEAL_OK;
     if (p->write_state) {
         m->flags |= JOURNAL_TMAC_STATE_WRITTEN;
-        err = state_file_encode(tp->v.layout_version, tp->v.card_id, &p->next, m->state_after);
+        err = tmac_state(&tp->v, &p->next, tp->v.purse_cents - p->purse_debit + p->purse_back,
+                         m->state_after);
     }
     if (err == LEAL_OK && p->write_bonos) {
         m->flags |= JOURNAL_TMAC_BONOS_WRITTEN;
@@ -1198,18 +1225,23 @@ LEAL_NOINLINE static leal_err tap_desfire(struct tap *tp)
     tp->tm.counter = tp->v.counter;
     if (c.no_counter)
         tp->tm.flags |= JOURNAL_TMAC_NO_COUNTER;
-    if ((desfire_want(tp) & DESFIRE_CARD_TAP_PURSE) != 0) {
+    /* A layout-3 card's mirror (its purse_cents) is what its state read
+     * gave; the GetValue purse was not sent (desfire_want asks for the
+     * mirror wherever a tap commits). */
+    if (tp->v.layout_version == LAYOUT_VERSION_MIRROR) {
+        tp->tm.flags |= JOURNAL_TMAC_MIRROR;
+        tp->tm.purse = tp->v.purse_cents;
+    } else if ((desfire_want(tp) & DESFIRE_CARD_TAP_PURSE) != 0) {
         tp->tm.flags |= JOURNAL_TMAC_PURSE_READ;
         tp->tm.purse = tp->v.purse_cents;
     }
     if ((desfire_want(tp) & DESFIRE_CARD_TAP_BONOS) != 0 &&
-        tp->v.layout_version == LAYOUT_VERSION_BONOS) {
+        tp->v.layout_version >= LAYOUT_VERSION_BONOS) {
         tp->tm.flags |= JOURNAL_TMAC_BONOS_READ;
         err = bono_file_encode(&tp->v.bonos, tp->tm.bonos_before);
     }
     if (err == LEAL_OK)
-        err = state_file_encode(tp->v.layout_version, tp->v.card_id, &tp->v.state,
-                                tp->tm.state_before);
+        err = tmac_state(&tp->v, &tp->v.state, tp->v.purse_cents, tp->tm.state_before);
     if (err == LEAL_OK)
         err = finish(tp, desfire_stage, desfire_commit_tx, &c);
     if (err == LEAL_OK && tp->out->tmac) {

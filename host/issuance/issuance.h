@@ -61,6 +61,8 @@ struct issuance_card {
     uint8_t key_set_version;
     struct state_body state;
     int32_t purse_cents;
+    /* Layout 3 (LAYOUT.md 2.10): the state's purse mirror is not purse_cents. */
+    bool mirror_differs;
     uint32_t taps; /* transactions the card committed (card-enforced counter) */
     /* An EV2/EV3 whose Transaction MAC file the ledger records (LAYOUT.md
      * 2.9): the TMC the read found in it, the card's own count of the

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cardlayout/layout.h"
 #include "keys/base/ct.h"
 
 leal_err issuance_settle_bono(struct issuance *is, const struct ledger_card *lc,
@@ -19,7 +20,7 @@ leal_err issuance_settle_bono(struct issuance *is, const struct ledger_card *lc,
     /* A version-1 card shows no bono file: it never took a bono write. */
     if (bono_file_encode(&out->bonos, shown) != LEAL_OK)
         memset(shown, 0, sizeof shown);
-    if ((int64_t)out->taps == p.seq_after && out->layout_version == 2 &&
+    if ((int64_t)out->taps == p.seq_after && out->layout_version >= LAYOUT_VERSION_BONOS &&
         leal_ct_equal(shown, p.file_after, BONO_FILE_LEN)) {
         if ((err = ledger_bono_intent_settle(is->ledger, &p, &entry, &replayed)) != LEAL_OK)
             return err;
@@ -45,7 +46,7 @@ leal_err issuance_judge_bonos(struct issuance *is, const struct ledger_card *lc,
                               struct issuance_card *out, char *verdict, size_t verdict_len)
 {
     verdict[0] = '\0';
-    if (out->bono_unsettled || out->layout_version != 2)
+    if (out->bono_unsettled || out->layout_version < LAYOUT_VERSION_BONOS)
         return LEAL_OK;
     for (int i = 0; i < BONO_SLOTS; i++) {
         const struct bono_slot *b = &out->bonos.slot[i];
@@ -90,7 +91,7 @@ leal_err issuance_bono_room(const struct issuance_card *out, int64_t expect_card
         return LEAL_E_CARD_TOPUP_UNSETTLED;
     if (out->bono_unsettled)
         return LEAL_E_CARD_BONO_UNSETTLED;
-    if (out->layout_version != 2)
+    if (out->layout_version < LAYOUT_VERSION_BONOS)
         return LEAL_E_LAYOUT_VERSION;
     return LEAL_OK;
 }

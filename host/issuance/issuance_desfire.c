@@ -112,6 +112,7 @@ static void view_out(const struct card_view *v, struct issuance_card *out)
     out->layout_version = v->layout_version;
     out->bonos = v->bonos;
     out->purse_cents = v->purse_cents;
+    out->mirror_differs = v->mirror_differs;
     out->taps = v->taps;
     out->has_tmc = v->has_tmc;
     out->tmc = v->tmc;
@@ -163,6 +164,16 @@ static void desfire_judge_mark(void *s, const struct ledger_card *lc, bool inten
     char amount[32];
     (void)s;
     why[0] = '\0';
+    /* Every purse move writes the mirror in its own transaction: a mirror
+     * that is not the purse was written without one (a terminal key). */
+    if (out->mirror_differs) {
+        issuance_eur_text(out->purse_cents, amount, sizeof amount);
+        snprintf(why, why_len,
+                 "its state's purse mirror is not the %s its purse holds: written by a "
+                 "terminal key, not with a purse move (LAYOUT.md 2.10)",
+                 amount);
+        return;
+    }
     if (intent_mark || !lc->has_seen_mark ||
         leal_ct_equal(log, lc->seen_mark, LAYOUT_LOG_RECORD_LEN))
         return;
@@ -324,6 +335,7 @@ static leal_err desfire_credit_commit(void *s, struct issuance_card *out)
         return err;
     out->purse_cents = k->view.purse_cents;
     out->taps = k->view.taps;
+    out->state = k->view.state; /* layout 3: the state written with the mirror, seq + 1 */
     memcpy(out->mark, k->view.mark, sizeof out->mark);
     out->has_mark = true;
     return LEAL_OK;

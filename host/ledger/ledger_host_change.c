@@ -95,7 +95,7 @@ static int64_t state_seq(const uint8_t *state, int64_t card_id)
     struct state_body b;
     uint64_t id = 0;
     uint8_t version;
-    if (state_file_decode(state, STATE_FILE_LEN, &version, &id, &b) == LEAL_OK &&
+    if (state_file_decode_head(state, STATE_FILE_LEN, &version, &id, &b) == LEAL_OK &&
         id == (uint64_t)card_id)
         return b.seq;
     return -1;

@@ -974,9 +974,9 @@ static leal_err tmc_rows(struct walk *w, size_t *n)
             struct state_body sb;
             uint64_t cid = 0;
             uint8_t version = 0;
-            bool seq_known =
-                state_file_decode(x.state_before, STATE_FILE_LEN, &version, &cid, &sb) == LEAL_OK &&
-                cid == t.card_id;
+            bool seq_known = state_file_decode_head(x.state_before, STATE_FILE_LEN, &version, &cid,
+                                                    &sb) == LEAL_OK &&
+                             cid == t.card_id;
             w->m[(*n)++] = (struct tmc_obs){x.tmc,
                                             t.terminal_id,
                                             t.epoch,

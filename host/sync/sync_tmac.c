@@ -77,13 +77,17 @@ static void compare(const struct journal_entry *t, const struct journal_tmac *m,
 {
     struct state_body before, after;
     uint64_t cid_before = 0, cid_after = 0;
-    uint8_t ver;
+    uint8_t ver, fb[STATE_FILE_MAX], fa[STATE_FILE_MAX];
+    size_t nb = 0, na = 0;
+    int32_t mirror_before = 0, mirror_after = 0;
     const char *what = NULL;
     out->v = LEDGER_TMAC_OK;
-    if (state_file_decode(m->state_before, STATE_FILE_LEN, &ver, &cid_before, &before) != LEAL_OK)
+    if (journal_tmac_state(m, false, fb, &nb) != LEAL_OK ||
+        state_file_decode_mirror(fb, nb, &ver, &cid_before, &before, &mirror_before) != LEAL_OK)
         what = "the state it read does not decode";
     else if ((m->flags & JOURNAL_TMAC_STATE_WRITTEN) &&
-             state_file_decode(m->state_after, STATE_FILE_LEN, &ver, &cid_after, &after) != LEAL_OK)
+             (journal_tmac_state(m, true, fa, &na) != LEAL_OK ||
+              state_file_decode_mirror(fa, na, &ver, &cid_after, &after, &mirror_after) != LEAL_OK))
         what = "the state it wrote does not decode";
     else if (op->card_kind != JOURNAL_CARD_DESFIRE || op->card_id != t->card_id ||
              cid_before != t->card_id)
@@ -109,7 +113,7 @@ static void compare(const struct journal_entry *t, const struct journal_tmac *m,
     else if ((m->flags & (JOURNAL_TMAC_DEBIT | JOURNAL_TMAC_LIMITED_CREDIT)) == 0 &&
              op->purse_cents != 0)
         what = "purse";
-    else if ((m->flags & JOURNAL_TMAC_PURSE_READ) &&
+    else if ((m->flags & (JOURNAL_TMAC_PURSE_READ | JOURNAL_TMAC_MIRROR)) &&
              (int64_t)op->purse_after !=
                  (int64_t)m->purse + ((m->flags & JOURNAL_TMAC_DEBIT)            ? -m->purse_moved
                                       : (m->flags & JOURNAL_TMAC_LIMITED_CREDIT) ? m->purse_moved

@@ -188,7 +188,7 @@ if pcscd_start "$T"; then
     check_match "issued through pcscd: purse" "^purse        7.50$" "$OUT"
     MARTA=$("$LEAL" card read --reader "pcsc:$PCSC_READER" --allow-virtual --json | field card_id)
     run_capture "$LEAL" card top-up 2,50 --reader "pcsc:$PCSC_READER" --allow-virtual --json
-    check_eq "top-up through pcscd: purse, taps, round trips (LAYOUT.md 2.7, 2.9, 4.4: 9 + the EV3's TMC 1 + 8)" "1000 2 18" \
+    check_eq "top-up through pcscd: purse, taps, round trips (LAYOUT.md 2.7, 2.9, 2.10, 4.4: 9 + the EV3's TMC 1 + 8 + its layout-3 state write 1)" "1000 2 19" \
         "$($PY -c 'import json,sys; d=json.load(sys.stdin); print(d["purse_cents"], d["taps"], d["round_trips"])' <<<"$OUT")"
     run_capture "$LEAL" card erase --yes --reader "pcsc:$PCSC_READER" --allow-virtual
     check_eq "erase through pcscd refuses a card with money" \

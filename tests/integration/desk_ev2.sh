@@ -139,7 +139,9 @@ check_eq "... and nothing written to it (its applications as before)" "same" \
 # --- pcsc: the real pcscd in front of leal-cardsim serve --vpcd
 # After the story, tests/interop/ev2_client.py (pyscard, written from AN12196
 # and AN12343 alone) opens the card with AuthenticateEV2First and the terminal
-# key, reads the state file in MAC mode and the purse in full mode; the
+# key, reads the state file in MAC mode (36 bytes: an EV2/EV3 issued now is at
+# layout 3, its purse mirror 3250 at the end, cardlayout/LAYOUT.md 2.10) and
+# the purse in full mode; the
 # previous version of the terminal key does not open it.
 vpcd_story() {
     local uid="0455667788990$2" client= client_rc=
@@ -148,7 +150,7 @@ vpcd_story() {
     if pcscd_wait present; then
         story pcscd "pcsc-$1" "$2" --reader "pcsc:$PCSC_READER" --allow-virtual
         run_capture timeout 60 $PY tests/interop/ev2_client.py "$PCSC_READER" 4c4541 2 \
-            "$(terminal_key "$VER" "$uid")" 2 32 3
+            "$(terminal_key "$VER" "$uid")" 2 36 3
         client=$OUT client_rc=$RC
         run_capture timeout 60 $PY tests/interop/ev2_client.py "$PCSC_READER" 4c4541 2 \
             "$(terminal_key "$((VER - 1))" "$uid")" 2 32 3

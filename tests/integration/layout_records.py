@@ -139,6 +139,9 @@ def generate():
     w("DESFIRE_STATE = " + (bytes([LAYOUT_VERSION]) + struct.pack(">Q", i["CARD_ID"]) + body).hex())
     w("DESFIRE_STATE_V2 = " +
       (bytes([LAYOUT_VERSION_BONOS]) + struct.pack(">Q", i["CARD_ID"]) + body).hex())
+    # Layout version 3 (LAYOUT.md 2.10): version 2's file, then the purse mirror (BE u32).
+    w("DESFIRE_STATE_V3 = " + (bytes([3]) + struct.pack(">Q", i["CARD_ID"]) + body +
+                               struct.pack(">I", s["PURSE"])).hex())
     uid, iss, prog = i["UID"], i["ISSUER"], i["PROGRAM"]
     sk = seal_key(i["SEAL_MASTER"], uid, iss, prog)
     w("")

@@ -8,9 +8,11 @@
 # 2,00 + earn 10,00, the void of that, redeem a reward of 20 points, each
 # with its exact operator line and exit code, then a balance --json with the
 # exact points, euros and round trips (7: AuthenticateEV2First answered, no
-# AA); the desk then reads every card (3 points, 17.00, taps 5, and the TMC
-# of its Transaction MAC file: 6, in 10 exchanges: the earn reads and debits
-# no counter, its TMC stands for it, issue 19's earn in 6). The package
+# AA); the desk then reads every card (3 points, 17.00, taps 3, and the TMC
+# of its Transaction MAC file: 6, in 10 exchanges: the earn, the pay and the
+# pay + earn read and debit no counter, the TMC stands for it, and the pays
+# read the purse mirror of layout 3 instead of GetValue purse: issue 19's
+# earn in 6 and pay + earn in 7, cardlayout/LAYOUT.md 2.10). The package
 # names the EV2/EV3 cards as such (floor flag 2) and their Transaction MAC
 # file (flag 4) and not the EV1; an EV1's earn beside them costs 9 (the 71
 # probe, AA, the counter) against the EV2's 6.
@@ -75,7 +77,7 @@ story() {
         "card $id redeem: reward redeemed: 23 -> 3 points" --redeem "$REWARD"
     # shellcheck disable=SC2086
     run_capture timeout 60 "$LT" tap --balance --json --reader "$r" $x --data "$D"
-    check_eq "$w $c balance --json: 3 points, 17.00, 5 taps (the earn debited none), 7 round trips" "0 done 3 17.00 5 7" \
+    check_eq "$w $c balance --json: 3 points, 17.00, 3 taps (the earn and the pays debited none), 7 round trips" "0 done 3 17.00 3 7" \
         "$RC $(field '["outcome"]' <<<"$OUT") $(field '["points_after"]' <<<"$OUT") $(field '["purse_after"]' <<<"$OUT") $(field '["taps_after"]' <<<"$OUT") $(field '["round_trips"]' <<<"$OUT")"
 }
 
@@ -115,8 +117,8 @@ done
 # The desk reads every card: exactly what the till left.
 for c in sim-ev2 sim-ev3 pcsc-ev2 pcsc-ev3 nfc-ev2 nfc-ev3; do
     run_capture "$LEAL" card read --reader "sim:$T/$c.json" --json
-    check_eq "the desk reads $c: 3 points, 17.00, taps 5 (the desk's top-up, the till's 4: its earn debited none), TMC 6 (the top-up and the till's 5 commits), 10 RT (+ its Transaction MAC file)" \
-        "3 1700 5 6 10" \
+    check_eq "the desk reads $c: 3 points, 17.00, taps 3 (the desk's top-up, the till's void and redeem: its earn and pays debited none), TMC 6 (the top-up and the till's 5 commits), 10 RT (+ its Transaction MAC file)" \
+        "3 1700 3 6 10" \
         "$(field '["points"]' <<<"$OUT") $(field '["purse_cents"]' <<<"$OUT") $(field '["taps"]' <<<"$OUT") $(field '["tmc"]' <<<"$OUT") $(field '["round_trips"]' <<<"$OUT")"
 done
 
@@ -127,10 +129,14 @@ check_eq "EV1 earn: done, 9 round trips (the 71 probe, AA)" "0 done 23 9" \
 run_capture "$LT" tap --earn 1,00 --json --reader "sim:$T/sim-ev2.json" --data "$D"
 check_eq "EV2 earn: done, 6 round trips (no counter: its TMC stands for it)" "0 done 4 6" \
     "$RC $(field '["outcome"]' <<<"$OUT") $(field '["points_after"]' <<<"$OUT") $(field '["round_trips"]' <<<"$OUT")"
+run_capture "$LT" tap --pay 1,00 --earn 1,00 --json --reader "sim:$T/sim-ev3.json" --data "$D"
+check_eq "EV3 pay + earn: done, 16.00 left, 7 round trips (the purse mirror, no counter)" \
+    "0 done 4 16.00 7" \
+    "$RC $(field '["outcome"]' <<<"$OUT") $(field '["points_after"]' <<<"$OUT") $(field '["purse_after"]' <<<"$OUT") $(field '["round_trips"]' <<<"$OUT")"
 
-# The journal: the EPOCH, then every tap (6 cards x 6 taps, and 2), and a
-# TMAC entry after each EV2/EV3 commit (6 cards x 5, and 1), none synced.
+# The journal: the EPOCH, then every tap (6 cards x 6 taps, and 3), and a
+# TMAC entry after each EV2/EV3 commit (6 cards x 5, and 2), none synced.
 run_capture "$LT" status --json --data "$D"
-check_eq "the journal holds the EPOCH, all 38 taps and 31 TMAC entries, none synced" "70 70" \
+check_eq "the journal holds the EPOCH, all 39 taps and 32 TMAC entries, none synced" "72 72" \
     "$(field '["journal"]["seq"]' <<<"$OUT") $(field '["journal"]["unsynced"]' <<<"$OUT")"
 finish

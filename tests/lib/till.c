@@ -579,15 +579,25 @@ void till_make_desfire_uid(struct fixture *f, int32_t purse_cents, uint16_t bono
     till_make_desfire_type(f, "desfire-ev1", purse_cents, bono_sessions, random_uid);
 }
 
-/* till_make_desfire_tmac sets it for the one card it makes. */
-static bool make_tmac;
+/* till_make_desfire_tmac sets it for the one card it makes: 3, issued with
+ * the file (layout 3, LAYOUT.md 2.10); 2, a layout-2 card given the file by
+ * the desk's upgrade (till_make_desfire_tmac_v2). */
+static int make_tmac;
 
 void till_make_desfire_tmac(struct fixture *f, const char *type, int32_t purse_cents,
                             uint16_t bono_sessions, bool random_uid)
 {
-    make_tmac = true;
+    make_tmac = 3;
     till_make_desfire_type(f, type, purse_cents, bono_sessions, random_uid);
-    make_tmac = false;
+    make_tmac = 0;
+}
+
+void till_make_desfire_tmac_v2(struct fixture *f, const char *type, int32_t purse_cents,
+                               uint16_t bono_sessions, bool random_uid)
+{
+    make_tmac = 2;
+    till_make_desfire_type(f, type, purse_cents, bono_sessions, random_uid);
+    make_tmac = 0;
 }
 
 void till_make_desfire_type(struct fixture *f, const char *type, int32_t purse_cents,
@@ -634,18 +644,32 @@ void till_make_desfire_type(struct fixture *f, const char *type, int32_t purse_c
     p.state.points = 25;
     p.purse_cap = 100000;
     p.app_created = true;
-    p.tmac = make_tmac;
+    p.tmac = make_tmac == 3;
     assert_int_equal(desfire_card_personalise(&c, &p, NULL), LEAL_OK);
     desfire_card_clear(&c);
     reader_close(r);
+    if (make_tmac == 2) { /* the desk's upgrade of a card issued before the file */
+        uint8_t version = 0;
+        bool made = false;
+        r = desk_fixture_open_card(f);
+        desk_open(f, r, &keys, &c);
+        assert_int_equal(desfire_card_add_tmac(&c, 0, &version, &made), LEAL_OK);
+        assert_true(made);
+        desfire_card_clear(&c);
+        reader_close(r);
+    }
     if (purse_cents > 0) {
         int32_t counter;
         struct log_record rec;
         r = desk_fixture_open_card(f);
         desk_open(f, r, &keys, &c);
+        /* As the desk: its read, then the credit (a layout-3 card's state
+         * written with it, seq + 1 and the mirror). */
+        assert_int_equal(desfire_card_identify(&c, &v), LEAL_OK);
+        assert_int_equal(desfire_card_read(&c, &v), LEAL_OK);
         assert_int_equal(desfire_card_credit_begin(&c, &counter), LEAL_OK);
         rec = (struct log_record){LOG_RECORD_TOPUP, (uint32_t)counter - 1, purse_cents, 0};
-        assert_int_equal(desfire_card_credit_commit(&c, purse_cents, &rec, NULL), LEAL_OK);
+        assert_int_equal(desfire_card_credit_commit(&c, purse_cents, &rec, &v), LEAL_OK);
         desfire_card_clear(&c);
         reader_close(r);
     }

@@ -118,8 +118,13 @@ void till_make_desfire_uid(struct fixture *f, int32_t purse_cents, uint16_t bono
                            bool random_uid);
 /* The same with the Transaction MAC file 0x0F (LAYOUT.md 2.9; EV2/EV3 only),
  * keyed with the fixture's tmac key, as issuance makes it. */
+/* Issued now: layout version 3, the state's purse mirror (LAYOUT.md 2.10). */
 void till_make_desfire_tmac(struct fixture *f, const char *type, int32_t purse_cents,
                             uint16_t bono_sessions, bool random_uid);
+/* A layout-2 card (issued before layout 3) given the file by the desk's
+ * upgrade (desfire_card_add_tmac): pays read the purse and the counter. */
+void till_make_desfire_tmac_v2(struct fixture *f, const char *type, int32_t purse_cents,
+                               uint16_t bono_sessions, bool random_uid);
 /* The fixed-UID card's tmac key (its UID's diversification, the fixture's
  * current tmac version): what the host checks its TMVs with. */
 void till_tmac_key(struct fixture *f, uint8_t key[16]);

@@ -161,7 +161,8 @@ static void test_originality_at_issuance(void **state)
     /* Genuine (the test key trusted): issued, one round trip more than an EV1 (Read_Sig). */
     r = issued_card(f, "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, false, &req, &out);
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV3);
-    assert_int_equal(out.round_trips, 30 + 1 + 1); /* + CreateTransactionMACFile */
+    /* + CreateTransactionMACFile, + ChangeFileSettings of the layout-3 state (LAYOUT.md 2.10) */
+    assert_int_equal(out.round_trips, 30 + 1 + 1 + 1);
     assert_int_equal(out.state.points, 5);
     reader_close(r);
     /* Random UID: + Read_Sig, the factory-key authentication (2) and GetCardUID
@@ -169,7 +170,7 @@ static void test_originality_at_issuance(void **state)
     req.account_id = desk_fixture_customer(f, "Bea");
     r = issued_card(f, "desfire-ev2", DESK_FIXTURE_ORIGINALITY_KEY, true, &req, &out);
     assert_int_equal(out.tech, LEDGER_TECH_DESFIRE_EV2);
-    assert_int_equal(out.round_trips, 31 + 4 + 1);
+    assert_int_equal(out.round_trips, 31 + 4 + 1 + 1);
     reader_close(r);
 
     /* EV1 has no Read_Sig: unaffected, with or without the test key. */
@@ -197,12 +198,13 @@ static void card_key(const struct fixture *f, enum key_role role, uint8_t out[16
 /* The card in r's field has a new Transaction MAC file (TMC 0, TMV zeros)
  * keyed with its tmac key: a transaction of the terminal key (the state
  * read, committed) gets TMC 1 and the TMV the host computes with that key. */
-static void expect_new_tmac_file(const struct fixture *f, struct reader *r)
+static void expect_new_tmac_file(const struct fixture *f, struct reader *r, uint8_t version)
 {
     struct desfire d;
     struct desfire_tmi tmi;
-    uint8_t key[16], file[DESFIRE_TMAC_FILE_LEN], st[32], tmv[8], want[8];
+    uint8_t key[16], file[DESFIRE_TMAC_FILE_LEN], st[STATE_FILE_MAX], tmv[8], want[8];
     uint32_t tmc = 0;
+    size_t st_len = 0;
     desfire_init(&d, reader_card_reader(r), crypto_openssl());
     card_key(f, KEY_ROLE_TERMINAL, key);
     assert_int_equal(desfire_select_application(&d, desfire_card_leal_aid), LEAL_OK);
@@ -211,15 +213,17 @@ static void expect_new_tmac_file(const struct fixture *f, struct reader *r)
     assert_int_equal(
         desfire_read_data(&d, LAYOUT_FILE_TMAC, DESFIRE_COMM_MACED, 0, sizeof file, file), LEAL_OK);
     assert_memory_equal(file, ((uint8_t[DESFIRE_TMAC_FILE_LEN]){0}), sizeof file);
-    assert_int_equal(desfire_read_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, sizeof st, st),
-                     LEAL_OK);
-    assert_int_equal(st[0], LAYOUT_VERSION_BONOS);
+    assert_int_equal(
+        desfire_read_file(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, sizeof st, &st_len),
+        LEAL_OK);
+    /* Issued now: layout 3, 36 bytes (LAYOUT.md 2.10); upgraded: as it was. */
+    assert_int_equal(st[0], version);
+    assert_int_equal(st_len, state_file_len(version));
     assert_int_equal(desfire_commit_tmac(&d, &tmc, tmv), LEAL_OK);
     assert_int_equal(tmc, 1);
     desfire_tmi_init(&tmi);
     assert_int_equal(
-        desfire_tmi_data(&tmi, DESFIRE_TMI_READ_DATA, LAYOUT_FILE_STATE, 0, st, sizeof st),
-        LEAL_OK);
+        desfire_tmi_data(&tmi, DESFIRE_TMI_READ_DATA, LAYOUT_FILE_STATE, 0, st, st_len), LEAL_OK);
     card_key(f, KEY_ROLE_TMAC, key);
     assert_int_equal(desfire_tmv(crypto_openssl(), key, 1, uid7, &tmi, want), LEAL_OK);
     assert_memory_equal(tmv, want, sizeof want);
@@ -228,6 +232,97 @@ static void expect_new_tmac_file(const struct fixture *f, struct reader *r)
     assert_int_equal(desfire_tmv(crypto_openssl(), key, 1, uid7, &tmi, want), LEAL_OK);
     assert_memory_not_equal(tmv, want, sizeof want);
     desfire_clear(&d);
+}
+
+/* The state file of the card in r's field as the terminal key reads it
+ * (whole): its seq and purse mirror (layout 3, LAYOUT.md 2.10). */
+static void state_mirror(const struct fixture *f, struct reader *r, uint32_t *seq, int32_t *mirror)
+{
+    struct desfire d;
+    struct state_body b;
+    uint8_t key[16], st[STATE_FILE_MAX], version;
+    size_t n = 0;
+    uint64_t id;
+    desfire_init(&d, reader_card_reader(r), crypto_openssl());
+    card_key(f, KEY_ROLE_TERMINAL, key);
+    assert_int_equal(desfire_select_application(&d, desfire_card_leal_aid), LEAL_OK);
+    assert_int_equal(desfire_authenticate_ev2_first(&d, LAYOUT_KEY_TERMINAL, key), LEAL_OK);
+    assert_int_equal(
+        desfire_read_file(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, sizeof st, &n), LEAL_OK);
+    assert_int_equal(n, STATE_FILE_MIRROR_LEN);
+    assert_int_equal(state_file_decode_mirror(st, n, &version, &id, &b, mirror), LEAL_OK);
+    assert_int_equal(version, LAYOUT_VERSION_MIRROR);
+    *seq = b.seq;
+    desfire_clear(&d);
+}
+
+/* LAYOUT.md 2.10: an EV2/EV3 issued now is at layout 3, and every purse
+ * move at the desk writes the mirror in its own transaction: the opening
+ * top-up (seq 0 -> 1, mirror 20.00: the top-up's 8 + its WriteData state,
+ * under key 1 the file's RW, after the issuance's 33), a top-up (+5.00:
+ * 25.00, seq 2, the read's 10 + 9), the read then agreeing with it. A
+ * mirror written by a terminal key that is not the purse: a verdict. */
+static void test_mirror_at_the_desk(void **state)
+{
+    struct fixture *f = *state;
+    struct issuance_request req = {
+        .account_id = f->account, .welcome_points = 7, .topup_cents = 2000};
+    struct issuance_card out, v;
+    uint32_t seq = 0;
+    int32_t mirror = -1;
+    struct reader *r =
+        issued_card(f, "desfire-ev3", DESK_FIXTURE_ORIGINALITY_KEY, false, &req, &out);
+    assert_int_equal(out.layout_version, LAYOUT_VERSION_MIRROR);
+    assert_int_equal(out.purse_cents, 2000);
+    assert_int_equal(out.round_trips, 33 + 9);
+    state_mirror(f, r, &seq, &mirror);
+    assert_int_equal(seq, 1);
+    assert_int_equal(mirror, 2000);
+
+    assert_int_equal(issuance_topup(&f->is, r, 500, &v), LEAL_OK);
+    assert_int_equal(v.purse_cents, 2500);
+    assert_int_equal(v.state.seq, 2);
+    assert_int_equal(v.state.points, 7);
+    assert_int_equal(v.round_trips, 10 + 9);
+    state_mirror(f, r, &seq, &mirror);
+    assert_int_equal(seq, 2);
+    assert_int_equal(mirror, 2500);
+
+    assert_int_equal(issuance_read(&f->is, r, &v), LEAL_OK);
+    assert_true(v.agrees);
+    assert_false(v.mirror_differs);
+    assert_int_equal(v.purse_cents, 2500);
+    assert_int_equal(v.state.seq, 2);
+
+    /* A terminal key writes the state with a mirror of 900.00 (what a stolen
+     * bundle can): the desk's next read is a verdict, the card blocked. */
+    {
+        struct desfire d;
+        struct state_body b = v.state;
+        uint8_t key[16], st[STATE_FILE_MAX];
+        size_t n = 0;
+        b.seq++;
+        desfire_init(&d, reader_card_reader(r), crypto_openssl());
+        card_key(f, KEY_ROLE_TERMINAL, key);
+        assert_int_equal(desfire_select_application(&d, desfire_card_leal_aid), LEAL_OK);
+        assert_int_equal(desfire_authenticate_ev2_first(&d, LAYOUT_KEY_TERMINAL, key), LEAL_OK);
+        assert_int_equal(state_file_encode_mirror(LAYOUT_VERSION_MIRROR, (uint64_t)out.card_id, &b,
+                                                  90000, st, &n),
+                         LEAL_OK);
+        assert_int_equal(desfire_write_data(&d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st, n),
+                         LEAL_OK);
+        assert_int_equal(desfire_commit(&d), LEAL_OK);
+        desfire_clear(&d);
+    }
+    assert_int_equal(issuance_read(&f->is, r, &v), LEAL_E_CARD_TAMPERED);
+    assert_true(v.verdict);
+    assert_true(v.mirror_differs);
+    assert_string_equal(v.why, "its state's purse mirror is not the 25.00 its purse holds: "
+                               "written by a terminal key, not with a purse move (LAYOUT.md 2.10)");
+    assert_int_equal(v.ledger.status, LEDGER_CARD_BLOCKED);
+    assert_int_equal(issuance_topup(&f->is, r, 100, &v),
+                     LEAL_E_CARD_TAMPERED); /* nothing written */
+    reader_close(r);
 }
 
 /* LAYOUT.md 2.9: an EV2/EV3 is issued with the Transaction MAC file 0x0F,
@@ -254,7 +349,7 @@ static void test_tmac_file_at_issuance(void **state)
         assert_int_equal(ledger_card_keys_get(f->ledger, out.card_id, versions), LEAL_OK);
         assert_int_equal(versions[KEY_ROLE_TMAC - 1], tmac->version);
         assert_int_equal(versions[KEY_ROLE_TERMINAL - 1], 1);
-        expect_new_tmac_file(f, r);
+        expect_new_tmac_file(f, r, LAYOUT_VERSION_MIRROR);
         reader_close(r);
     }
 
@@ -606,7 +701,7 @@ static void test_tmac_upgrade(void **state)
     assert_string_equal(now, all);
     free(now);
     free(all);
-    expect_new_tmac_file(f, r);
+    expect_new_tmac_file(f, r, LAYOUT_VERSION_MIRROR);
     reader_close(r);
 
     /* The ledger records a file the card does not have: its read refuses it
@@ -683,6 +778,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_listing_needs_key0, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_counter_used_up, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_mirror_at_the_desk, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_upgrade, desk_fixture_setup,
                                         desk_fixture_teardown),

@@ -1080,10 +1080,11 @@ static void test_state_lines_golden(void **state)
     assert_memory_equal(ackb, want, JOURNAL_ACK_LEN);
     free(v);
 
-    /* Misplaced: in a pay, after the host line, one of the two, the two
-     * swapped, the reserved byte set, a QR entry's. */
+    /* Misplaced: in a redeem, after the host line, one of the two, the two
+     * swapped, the reserved byte set, a QR entry's. (A pay may carry them:
+     * a layout-3 pay that read no counter, JOURNAL.md "State lines".) */
     bad = e1;
-    bad.op = JOURNAL_OP_PAY;
+    bad.op = JOURNAL_OP_REDEEM;
     bad.n_lines = 3;
     journal_state_lines(&b1, &bad.lines[0]);
     bad.lines[2] = e1.lines[4];

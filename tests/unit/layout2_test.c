@@ -199,9 +199,12 @@ static void test_unknown_version_refused(void **state)
     struct fixture *f = *state;
     struct issuance_card out, view;
     struct reader *r = issue(f, f->account, &out);
-    set_state_version(f, r, 3, false);
+    set_state_version(f, r, 4, false);
     assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_LAYOUT_VERSION);
     assert_int_equal(issuance_topup(&f->is, r, 100, &view), LEAL_E_LAYOUT_VERSION);
+    /* Version 3 (LAYOUT.md 2.10) is 36 bytes: in a 32-byte file, tampered. */
+    set_state_version(f, r, LAYOUT_VERSION_MIRROR, false);
+    assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_CARD_TAMPERED);
     set_state_version(f, r, 0, false);
     assert_int_equal(issuance_read(&f->is, r, &view), LEAL_E_LAYOUT_VERSION);
     desk_fixture_balances(f, f->account, 2000, 40);

@@ -154,8 +154,45 @@ static void test_state_file_golden(void **state)
     assert_int_equal(state_file_decode(want, 31, &version, &card_id, &back), LEAL_E_TRUNCATED);
     assert_int_equal(card_id, 0);
     assert_int_equal(version, 0);
-    /* A version this code does not know is refused, never guessed: 0, 3, 0xFF. */
-    const uint8_t unknown[] = {0, 3, 0xFF};
+    /* Layout version 3 (LAYOUT.md 2.10): the version-2 file with its first
+     * byte 03, then the purse mirror (PURSE, BE u32): 36 bytes. */
+    uint8_t want3[STATE_FILE_MIRROR_LEN], out3[STATE_FILE_MAX];
+    size_t n3 = 0;
+    int32_t mirror = -1;
+    assert_int_equal(vectors_hex(&v[2], "DESFIRE_STATE_V3", want3, sizeof want3), 36);
+    assert_int_equal(state_file_encode_mirror(3, num(&v[2], "CARD_ID"), &s,
+                                              (int32_t)num(&v[2], "PURSE"), out3, &n3),
+                     LEAL_OK);
+    assert_int_equal(n3, 36);
+    assert_memory_equal(out3, want3, 36);
+    assert_memory_equal(out3 + 1, want2 + 1, 31);
+    assert_int_equal(state_file_decode_mirror(want3, 36, &version, &card_id, &back, &mirror),
+                     LEAL_OK);
+    assert_int_equal(version, 3);
+    assert_int_equal(mirror, 2500);
+    assert_state_equal(&back, &s);
+    /* Each version at its own length only; a mirror above INT32_MAX or below 0 refused. */
+    assert_int_equal(state_file_decode_mirror(want3, 32, &version, &card_id, &back, &mirror),
+                     LEAL_E_TRUNCATED);
+    assert_int_equal(mirror, 0);
+    uint8_t long2[36];
+    memcpy(long2, want3, 36);
+    long2[0] = 2;
+    assert_int_equal(state_file_decode(long2, 36, &version, &card_id, &back), LEAL_E_TRAILING);
+    want3[32] = 0x80;
+    assert_int_equal(state_file_decode_mirror(want3, 36, &version, &card_id, &back, &mirror),
+                     LEAL_E_FORMAT);
+    assert_int_equal(state_file_encode_mirror(3, 1, &s, -1, out3, &n3), LEAL_E_ARG);
+    assert_int_equal(state_file_encode(3, 1, &s, out), LEAL_E_ARG); /* 36 bytes: not here */
+    /* The head of a version-3 file (a TMAC entry's 32 bytes). */
+    assert_int_equal(state_file_decode_head(out3, 32, &version, &card_id, &back), LEAL_OK);
+    assert_int_equal(version, 3);
+    assert_state_equal(&back, &s);
+    assert_int_equal(state_file_len(3), 36);
+    assert_int_equal(state_file_len(2), 32);
+    assert_int_equal(state_file_len(4), 0);
+    /* A version this code does not know is refused, never guessed: 0, 4, 0xFF. */
+    const uint8_t unknown[] = {0, 4, 0xFF};
     for (size_t i = 0; i < sizeof unknown; i++) {
         want[0] = unknown[i];
         assert_int_equal(state_file_decode(want, 32, &version, &card_id, &back),

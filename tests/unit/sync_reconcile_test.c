@@ -586,7 +586,7 @@ static void torn_then_same_step(struct fixture *f, enum torn_card kind, unsigned
         ledger_side(f, LEDGER_TECH_DESFIRE_EV1, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
                     3000);
     } else if (tmac) {
-        till_make_desfire_tmac(f, "desfire-ev3", 3000, 0, false);
+        till_make_desfire_tmac_v2(f, "desfire-ev3", 3000, 0, false);
         ledger_side(f, LEDGER_TECH_DESFIRE_EV3, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
                     3000);
         assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_TMAC, &kv), LEAL_OK);
@@ -1298,13 +1298,21 @@ static void test_terminal_within_caps(void **state)
  * version recorded as issuance records it, and terminal 1 whose package
  * floor says so: an earn and a pay + earn, each journaled with its TMAC
  * entry (entries: earn, TMAC, pay + earn, TMAC). */
+/* tmac_card's card at layout 3 (the purse mirror, cardlayout/LAYOUT.md 2.10:
+ * its pay + earn reads no counter and no GetValue purse), not a layout-2
+ * card upgraded with the file. */
+static bool tmac_mirror;
+
 static void tmac_card(struct fixture *f, struct till *t)
 {
     struct package_floor fl = {
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
     const struct key_version *kv;
     uint8_t v[LEDGER_KEY_ROLES] = {0};
-    till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    if (tmac_mirror)
+        till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    else
+        till_make_desfire_tmac_v2(f, "desfire-ev3", 5000, 0, false);
     ledger_side(f, LEDGER_TECH_DESFIRE_EV3, (const uint8_t *)"\x04\x11\x22\x33\x44\x55\x66", 7,
                 5000);
     assert_int_equal(keyset_current(f->keys, 7, KEY_ROLE_TMAC, &kv), LEAL_OK);
@@ -2081,6 +2089,67 @@ static void test_tmac_genuine(void **state)
     desk_fixture_balances(f, f->account, 5000 - 300, 25 + 10 + 3);
 }
 
+/* The same on a layout-3 card: the pay + earn in 7 (counter none, the TMAC
+ * entry's flags 80 | 40 | 10 | 04, the mirror read as its purse) is taken
+ * and its TMV proved; nothing found. A thief who changes what the mirror
+ * said (the entry's purse after and the TMAC entry's mirror, 50.00 ->
+ * 60.00) keeps the card's TMV, which the mirror is an input of: forged. */
+static void test_tmac_mirror(void **state)
+{
+    struct fixture *f = *state;
+    const struct sync_keys k = {crypto_openssl(), f->keys};
+    struct journal_export_info info;
+    struct sync_result r;
+    struct ledger_reconcile_counts c;
+    struct journal_entry e[4];
+    struct journal_tmac m;
+    struct till t;
+    uint8_t *buf = malloc(EXPORT_CAP);
+    assert_non_null(buf);
+    tmac_mirror = true;
+    tmac_taps(f, &t, e);
+    tmac_mirror = false;
+    assert_int_equal(e[2].op, JOURNAL_OP_PAY_EARN);
+    assert_int_equal(e[2].counter_before, JOURNAL_COUNTER_NONE);
+    assert_int_equal(e[2].purse_after, 4700);
+    assert_int_equal(journal_tmac_get(&e[3], &m), LEAL_OK);
+    assert_int_equal(m.flags, JOURNAL_TMAC_MIRROR | JOURNAL_TMAC_NO_COUNTER |
+                                  JOURNAL_TMAC_STATE_WRITTEN | JOURNAL_TMAC_DEBIT);
+    assert_int_equal(m.purse, 5000);
+    assert_int_equal(journal_export(&t.j, buf, EXPORT_CAP, &info), LEAL_OK);
+    assert_int_equal(sync_import(f->ledger, &k, buf, info.len, &r), LEAL_OK);
+    free(buf);
+    till_close(&t);
+    assert_int_equal(r.taken, 5);
+    assert_int_equal(r.tmac_checked, 2);
+    assert_int_equal(r.tmac_bad, 0);
+    assert_int_equal(ledger_reconcile(f->ledger, 7, 0, &c), LEAL_OK);
+    assert_int_equal(c.found, 0);
+    assert_int_equal(c.open, 0);
+    desk_fixture_balances(f, f->account, 5000 - 300, 25 + 10 + 3);
+}
+
+static void test_tmac_mirror_forged(void **state)
+{
+    struct fixture *f = *state;
+    struct journal_entry e[4], taken[4];
+    struct journal_tmac m;
+    struct till t;
+    char want[LEDGER_RECONCILE_EVIDENCE];
+    tmac_mirror = true;
+    tmac_taps(f, &t, e);
+    tmac_mirror = false;
+    till_close(&t);
+    e[2].purse_after += 1000;
+    assert_int_equal(journal_tmac_get(&e[3], &m), LEAL_OK);
+    m.purse += 1000;
+    journal_tmac_put(&m, &e[3]);
+    journal_again(f, e, 4, taken);
+    tmac_evidence(&taken[3], want, sizeof want);
+    assert_string_equal(want, "t1/e1780000000/s5 tmc 3");
+    expect_fraud(f, "tmv_forged", want, 1);
+}
+
 /* A forged TMV: the thief raises the earn's points in the entry and in the
  * TMAC entry's copy of the state the card wrote, and keeps the card's TMV
  * (it cannot make another without the card's tmac key). */
@@ -2589,6 +2658,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clock_behind_at_another_terminal, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_genuine, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_mirror, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tmac_mirror_forged, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tmac_forged, desk_fixture_setup,
                                         desk_fixture_teardown),

@@ -517,7 +517,7 @@ static void test_tmac_journaled(void **state)
     struct package_floor fl = {
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
 
-    till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    till_make_desfire_tmac_v2(f, "desfire-ev3", 5000, 0, false);
     till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
 
     /* earn 23.50: the top-up's commit was TMC 1, this one 2; no counter */
@@ -609,7 +609,7 @@ static void earn_in_six(struct fixture *f, const char *type)
     struct package_floor fl = {
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
 
-    till_make_desfire_tmac(f, type, 5000, 0, false);
+    till_make_desfire_tmac_v2(f, type, 5000, 0, false);
     till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
     field_on(&t, &w, false);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
@@ -678,6 +678,225 @@ static void earn_in_six(struct fixture *f, const char *type)
     till_close(&t);
 }
 
+/* The card's state file as the terminal key reads it whole (layout 3: 36
+ * bytes, LAYOUT.md 2.10): its seq and purse mirror; *purse the card's own
+ * GetValue. */
+static void card_mirror(struct fixture *f, uint32_t *seq, int32_t *mirror, int32_t *purse)
+{
+    struct desfire_card_keys keys;
+    struct desfire_card c;
+    struct reader *r = till_desk_session(f, &keys, &c);
+    uint8_t st[STATE_FILE_MAX], version;
+    size_t n = 0;
+    uint64_t id;
+    struct state_body b;
+    assert_int_equal(desfire_card_terminal_session(&c), LEAL_OK);
+    assert_int_equal(
+        desfire_read_file(&c.d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, sizeof st, &n), LEAL_OK);
+    assert_int_equal(n, STATE_FILE_MIRROR_LEN);
+    assert_int_equal(state_file_decode_mirror(st, n, &version, &id, &b, mirror), LEAL_OK);
+    assert_int_equal(version, LAYOUT_VERSION_MIRROR);
+    assert_int_equal(id, TILL_CARD_ID);
+    *seq = b.seq;
+    assert_int_equal(desfire_get_value(&c.d, LAYOUT_FILE_PURSE, DESFIRE_COMM_FULL, purse), LEAL_OK);
+    desfire_card_clear(&c);
+    reader_close(r);
+}
+
+static void expect_mirror(struct till *t, uint32_t seq, int32_t purse)
+{
+    uint32_t s = 0;
+    int32_t m = -1, p = -1;
+    card_mirror(t->f, &s, &m, &p);
+    assert_int_equal(s, seq);
+    assert_int_equal(m, purse);
+    assert_int_equal(p, purse);
+    till_present(t);
+}
+
+/* What a stolen terminal key can do: the state written again (seq + 1) with
+ * a purse mirror of its choosing, committed. */
+static void lie_mirror(struct fixture *f, int32_t mirror)
+{
+    struct desfire_card_keys keys;
+    struct desfire_card c;
+    struct reader *r = till_desk_session(f, &keys, &c);
+    uint8_t st[STATE_FILE_MAX], version;
+    size_t n = 0;
+    uint64_t id;
+    int32_t was;
+    struct state_body b;
+    assert_int_equal(desfire_card_terminal_session(&c), LEAL_OK);
+    assert_int_equal(
+        desfire_read_file(&c.d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, st, sizeof st, &n), LEAL_OK);
+    assert_int_equal(state_file_decode_mirror(st, n, &version, &id, &b, &was), LEAL_OK);
+    b.seq++;
+    assert_int_equal(state_file_encode_mirror(version, id, &b, mirror, st, &n), LEAL_OK);
+    assert_int_equal(desfire_write_data(&c.d, LAYOUT_FILE_STATE, DESFIRE_COMM_MACED, 0, st, n),
+                     LEAL_OK);
+    assert_int_equal(desfire_commit(&c.d), LEAL_OK);
+    desfire_card_clear(&c);
+    reader_close(r);
+}
+
+/* Issue 19's pay + earn in 7 on a layout-3 EV2/EV3 (LAYOUT.md 2.10) whose
+ * floor names the Transaction MAC file: select, AuthenticateEV2First (2),
+ * ReadData state (whole: 36 bytes, the mirror), WriteData state (the mirror
+ * less the payment), Debit purse, CommitTransaction; no GetValue (6C), one
+ * Debit (DC: the purse's), the counter left, the TMC stepped. The TMAC
+ * entry (flags 80 | 40 | 10 | 04) carries the mirror read, and the host's
+ * TMV over its bytes is the card's (the mirror written is in the TMI). A
+ * pay alone is 7 too. The void of a pay (LimitedCredit, the counter read:
+ * 9) at once and after a restart gives the mirror back with the purse. A
+ * payment the mirror cannot cover is refused before any write (4); a
+ * mirror that lies high is stopped by the purse's lower limit (91 BE):
+ * refused, nothing committed (seq, purse, TMC as they were). */
+static void pay_in_seven(struct fixture *f, const char *type)
+{
+    struct till t;
+    struct field w;
+    struct terminal_request q = till_request(TERMINAL_PAY_EARN, 300, 300, 0);
+    struct terminal_result r;
+    struct journal_tmac m;
+    struct journal_entry e[4];
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
+    const uint32_t flags = JOURNAL_TMAC_MIRROR | JOURNAL_TMAC_NO_COUNTER |
+                           JOURNAL_TMAC_STATE_WRITTEN | JOURNAL_TMAC_DEBIT;
+
+    /* Issued (seq 1), topped up at the desk with 50.00: seq 2, mirror 5000. */
+    till_make_desfire_tmac(f, type, 5000, 0, false);
+    till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
+    expect_mirror(&t, 2, 5000);
+
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_true(r.ev2);
+    assert_int_equal(r.round_trips, 7);
+    assert_int_equal(w.sent[0x71], 1);
+    assert_int_equal(w.sent[0xBD], 1);
+    assert_int_equal(w.sent[0x6C], 0);
+    assert_int_equal(w.sent[0x3D], 1);
+    assert_int_equal(w.sent[0xDC], 1);
+    assert_int_equal(w.sent[0xC7], 1);
+    assert_int_equal(r.purse_before, 5000);
+    assert_int_equal(r.purse_after, 4700);
+    assert_int_equal(r.after.points, 28);
+    assert_int_equal(r.after.seq, 3);
+    assert_int_equal(r.tmc, 2);
+    expect_tmac(f, &t, &r, 2, flags, &m);
+    assert_int_equal(m.purse, 5000);
+    assert_int_equal(m.purse_moved, 300);
+    assert_int_equal(m.state_before[0], LAYOUT_VERSION_MIRROR);
+    /* The operation's entry: counters none, purse after 47.00, state lines. */
+    assert_int_equal(till_entries(&t, e, 2), 2);
+    assert_int_equal(e[0].op, JOURNAL_OP_PAY_EARN);
+    assert_int_equal(e[0].counter_before, JOURNAL_COUNTER_NONE);
+    assert_int_equal(e[0].purse_after, 4700);
+    assert_int_equal(e[0].purse_cents, 300);
+    expect_mirror(&t, 3, 4700);
+    till_expect_desfire(&t, 3, 28, 4700, 1); /* the counter untouched: the top-up's 1 */
+
+    /* A pay alone: 7, its entry with state lines (a restart settles it by seq). */
+    q = till_request(TERMINAL_PAY, 0, 200, 0);
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.round_trips, 7);
+    assert_int_equal(w.sent[0x6C], 0);
+    assert_int_equal(w.sent[0xDC], 1);
+    assert_int_equal(r.purse_after, 4500);
+    assert_int_equal(r.tmc, 3);
+    assert_int_equal(till_entries(&t, e, 4), 4);
+    assert_int_equal(e[2].op, JOURNAL_OP_PAY);
+    assert_int_equal(e[2].n_lines, JOURNAL_STATE_LINES);
+    assert_int_equal(e[2].counter_before, JOURNAL_COUNTER_NONE);
+    expect_mirror(&t, 4, 4500);
+
+    /* Its void at once: LimitedCredit 2.00, the counter read and debited (9). */
+    q = till_request(TERMINAL_VOID, 0, 0, 0);
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.round_trips, 9);
+    assert_int_equal(w.sent[0x6C], 1); /* the counter's GetValue, not the purse's */
+    assert_int_equal(w.sent[0x1C], 1);
+    assert_int_equal(r.purse_after, 4700);
+    expect_tmac(f, &t, &r, 4,
+                JOURNAL_TMAC_MIRROR | JOURNAL_TMAC_STATE_WRITTEN | JOURNAL_TMAC_LIMITED_CREDIT, &m);
+    assert_int_equal(m.purse, 4500);
+    expect_mirror(&t, 5, 4700);
+
+    /* Again, voided after a restart (the pay's state lines give its seq before). */
+    q = till_request(TERMINAL_PAY, 0, 200, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.round_trips, 7);
+    assert_int_equal(r.purse_after, 4500);
+    till_restart(&t);
+    q = till_request(TERMINAL_VOID, 0, 0, 0);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_DONE);
+    assert_int_equal(r.purse_after, 4700);
+    assert_int_equal(r.after.seq, 7);
+    assert_int_equal(r.tmc, 6);
+    expect_mirror(&t, 7, 4700);
+    till_expect_desfire(&t, 7, 28, 4700, 3);
+
+    /* More than the mirror: refused before any write (select, 71 x2, read). */
+    q = till_request(TERMINAL_PAY, 0, 4701, 0);
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_TERMINAL_FUNDS);
+    assert_int_equal(r.round_trips, 4);
+    assert_int_equal(w.sent[0x3D], 0);
+    expect_mirror(&t, 7, 4700);
+
+    /* A mirror that lies high (a stolen terminal key wrote 900.00): the
+     * payment passes the terminal's check and the card's Debit refuses it
+     * (91 BE); nothing commits. */
+    lie_mirror(f, 90000);
+    till_present(&t);
+    q = till_request(TERMINAL_PAY_EARN, 300, 5000, 0);
+    field_on(&t, &w, false);
+    assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
+    assert_int_equal(r.outcome, TERMINAL_REFUSED);
+    assert_int_equal(r.reason, LEAL_E_CARD_BOUNDARY);
+    assert_int_equal(w.sent[0xDC], 1);
+    assert_int_equal(w.sent[0xC7], 0);
+    assert_false(r.tmac);
+    {
+        uint32_t seq = 0;
+        int32_t mirror = 0, purse = 0;
+        card_mirror(f, &seq, &mirror, &purse);
+        assert_int_equal(seq, 8); /* the lie's write, not the tap's */
+        assert_int_equal(mirror, 90000);
+        assert_int_equal(purse, 4700);
+        till_present(&t);
+    }
+    /* The desk's read sees the mirror is not the purse. */
+    {
+        struct card_view v;
+        till_read_desfire(f, &v);
+        assert_true(v.mirror_differs);
+        assert_int_equal(v.purse_cents, 4700);
+        till_present(&t);
+    }
+    till_close(&t);
+}
+
+static void test_pay_in_seven_ev2(void **state)
+{
+    pay_in_seven(*state, "desfire-ev2");
+}
+
+static void test_pay_in_seven_ev3(void **state)
+{
+    pay_in_seven(*state, "desfire-ev3");
+}
+
 static void test_earn_in_six_ev2(void **state)
 {
     earn_in_six(*state, "desfire-ev2");
@@ -688,15 +907,17 @@ static void test_earn_in_six_ev3(void **state)
     earn_in_six(*state, "desfire-ev3");
 }
 
-static bool skip_yes(void *ctx, uint64_t card_id)
+static bool skip_yes(void *ctx, uint64_t card_id, uint8_t layout_version)
 {
     (void)ctx;
+    (void)layout_version;
     return card_id == TILL_CARD_ID;
 }
 
-static bool skip_no(void *ctx, uint64_t card_id)
+static bool skip_no(void *ctx, uint64_t card_id, uint8_t layout_version)
 {
     (void)ctx;
+    (void)layout_version;
     (void)card_id;
     return false;
 }
@@ -723,7 +944,7 @@ static void test_driver_earn_without_counter(void **state)
     struct desfire_tmi tmi;
     uint8_t key[16], want[8];
 
-    till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    till_make_desfire_tmac_v2(f, "desfire-ev3", 5000, 0, false);
     till_tmac_key(f, key);
     r = till_desk_session(f, &keys, &c);
     c.sm = DESFIRE_CARD_SM_EV2;
@@ -817,7 +1038,7 @@ static void test_tmc_floor(void **state)
     struct package_floor fl = {
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 0, {0}};
 
-    till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    till_make_desfire_tmac_v2(f, "desfire-ev3", 5000, 0, false);
     fl.seq = 5; /* its TMC floor (package_floor_tmc): the host proved 5, the commit answers 2 */
     till_open(&t, f, 3, &(struct till_package){.floors = &fl, .floor_count = 1});
     q = till_request(TERMINAL_EARN, 2350, 0, 0);
@@ -909,7 +1130,7 @@ static void test_local_hot_list(void **state)
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 1, 5, {0}};
     struct till_package pp = {.floors = &fl, .floor_count = 1, .version = 4};
 
-    till_make_desfire_tmac(f, "desfire-ev3", 5000, 0, false);
+    till_make_desfire_tmac_v2(f, "desfire-ev3", 5000, 0, false);
     till_open(&t, f, 3, &pp);
     q = till_request(TERMINAL_EARN, 2350, 0, 0);
     assert_int_equal(till_tap(&t, &q, &r), LEAL_OK);
@@ -989,6 +1210,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_driver_earn_without_counter, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_local_hot_list, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_pay_in_seven_ev2, desk_fixture_setup,
+                                        desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_pay_in_seven_ev3, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_earn_in_six_ev2, desk_fixture_setup,
                                         desk_fixture_teardown),

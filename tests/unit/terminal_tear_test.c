@@ -46,6 +46,7 @@ static struct shown shown_now(struct till *t, bool desfire)
         till_read_desfire(t->f, &v);
         s = (struct shown){v.state.seq,   v.state.points,           v.taps,
                            v.purse_cents, v.bonos.slot[0].sessions, v.state.stamps[0]};
+        assert_false(v.mirror_differs); /* layout 3: the mirror is the purse, torn or not */
     } else {
         struct classic_record_state st;
         till_read_classic(t->f, &st);
@@ -130,6 +131,9 @@ static int32_t tear_host;
 /* The swept tap reads no counter (an earn on such a card, its floor saying
  * so: issue 19's earn in 6). */
 static bool tear_no_counter;
+/* The card issued at layout 3 (its state's purse mirror, LAYOUT.md 2.10),
+ * not a layout-2 card upgraded with the file. */
+static bool tear_mirror;
 
 static void run_tear(struct fixture *f, const struct tear_case *c, const struct cardsim_tear *tear,
                      struct tally *n)
@@ -142,8 +146,10 @@ static void run_tear(struct fixture *f, const struct tear_case *c, const struct 
     leal_err err;
     bool done;
 
-    if (c->desfire && tear_tmac)
+    if (c->desfire && tear_tmac && tear_mirror)
         till_make_desfire_tmac(f, desfire_type, 5000, 5, desfire_random_uid);
+    else if (c->desfire && tear_tmac)
+        till_make_desfire_tmac_v2(f, desfire_type, 5000, 5, desfire_random_uid);
     else if (c->desfire)
         till_make_desfire_type(f, desfire_type, 5000, 5, desfire_random_uid);
     else
@@ -339,7 +345,7 @@ static void test_desfire_tmac_host_change_torn_everywhere(void **state)
 {
     struct fixture *f = *state;
     struct card_view v;
-    till_make_desfire_tmac(f, "desfire-ev3", 5000, 5, false);
+    till_make_desfire_tmac_v2(f, "desfire-ev3", 5000, 5, false);
     till_read_desfire(f, &v);
     struct package_floor fl = {
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 0, 0, {0}};
@@ -363,6 +369,45 @@ static void test_desfire_tmac_host_change_torn_everywhere(void **state)
     sweep(f, &c);
     tear_host = 0;
     tear_no_counter = false;
+    tear_tmac = false;
+    tear_package = NULL;
+    desfire_type = "desfire-ev1";
+}
+
+/* Issue 19's pay + earn in 7 under tears: a layout-3 EV2 and EV3 (the purse
+ * mirror in the state, LAYOUT.md 2.10) whose floor names the Transaction MAC
+ * file: select, AuthenticateEV2First's two frames and the state read (4 read
+ * commands), WriteData state and Debit purse staged, the commit: 7. No
+ * counter read or debited; every entry's counter none. Torn before and
+ * after every command and inside the commit: the card holds the whole pay +
+ * earn (seq, points, purse and its mirror) or none of it, the mirror always
+ * the purse (shown_now); the first terminal settles its unanswered commit
+ * from the seq; the second's pay + earn moves the card by exactly one more.
+ * 8 read tears, 4 refused, 7 at the commit (5 done, 2 not). */
+static void test_desfire_mirror_pay_earn_torn_everywhere(void **state)
+{
+    struct fixture *f = *state;
+    struct package_floor fl = {
+        TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 0, 0, {0}};
+    struct till_package plain = {.floors = &fl, .floor_count = 1};
+    struct tear_case c = {{8, 4, 5, 2},
+                          true,
+                          till_request(TERMINAL_PAY_EARN, 1000, 300, 0),
+                          7,
+                          {1, 10, 0, 300, 0, 1},
+                          0,
+                          false,
+                          false};
+    tear_tmac = true;
+    tear_mirror = true;
+    tear_no_counter = true;
+    tear_package = &plain;
+    desfire_type = "desfire-ev2";
+    sweep(f, &c);
+    desfire_type = "desfire-ev3";
+    sweep(f, &c);
+    tear_no_counter = false;
+    tear_mirror = false;
     tear_tmac = false;
     tear_package = NULL;
     desfire_type = "desfire-ev1";
@@ -792,7 +837,7 @@ static void restart_settles_no_counter(struct fixture *f, bool walk)
         TILL_CARD_ID, PACKAGE_FLOOR_DESFIRE, PACKAGE_FLOOR_EV2 | PACKAGE_FLOOR_TMAC, 0, 0, {0}};
     struct till_package pkg = {.floors = &fl, .floor_count = 1};
 
-    till_make_desfire_tmac(f, "desfire-ev3", 0, 0, false);
+    till_make_desfire_tmac_v2(f, "desfire-ev3", 0, 0, false);
     till_open(&a, f, 3, &pkg);
     cardsim_set_tear(reader_sim_card(a.r),
                      &(struct cardsim_tear){CARDSIM_TEAR_BEFORE_COMMAND, 6, CARDSIM_TORN_OLD, 0});
@@ -1023,6 +1068,8 @@ int main(void)
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_void_torn_everywhere, desk_fixture_setup,
                                         desk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_desfire_mirror_pay_earn_torn_everywhere,
+                                        desk_fixture_setup, desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_desfire_pay_earn_torn_everywhere, desk_fixture_setup,
                                         desk_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_classic_pay_earn_torn_everywhere, desk_fixture_setup,
