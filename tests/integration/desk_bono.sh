@@ -260,7 +260,7 @@ check_eq "the upgrade said in words" \
 layout       card upgraded to layout version 2 (room for bonos)" "$RC|$(grep '^layout' <<<"$OUT")"
 
 # --- a state version nobody knows: refused, the card left as it is --------------
-set_card "$T/luis.json" 03 "0204$(printf '0%.0s' {1..64})"
+set_card "$T/luis.json" 04 "0204$(printf '0%.0s' {1..64})"
 BEFORE=$(cat "$T/luis.json")
 run_capture "$LEAL" card read --reader "sim:$T/luis.json"
 check_eq "unknown layout version refused in one line, exit 1" 1 "$RC"

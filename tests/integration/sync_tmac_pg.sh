@@ -35,11 +35,11 @@ for c in genuine forged altered dropped torn_then_same_step desk_write_is_no_gap
     restart_then_same_step_ev2_other_order restart_then_same_step_ev3_other_order \
     restart_tmac_entry_in_later_batch restart_torn_pay answered_then_crashed \
     answered_then_crashed_clone_same_step answered_then_crashed_altered_proof restart_real_clone \
-    replayed; do
+    replayed mirror mirror_forged; do
     check_match "pg: test_tmac_$c" "^\[       OK \] test_tmac_$c\$" "$OUT"
 done
-check_eq "pg: the nineteen Transaction MAC cases and nothing else, exit 0" \
-    "0|[  PASSED  ] 19 test(s)." "$RC|$(echo "$OUT" | grep 'PASSED')"
+check_eq "pg: the twenty-one Transaction MAC cases and nothing else, exit 0" \
+    "0|[  PASSED  ] 21 test(s)." "$RC|$(echo "$OUT" | grep 'PASSED')"
 # The replayed case's journal: the earn's TMAC entry (TMC 2), the pay +
 # earn's (TMC 3), and the copy of the first (TMC 2 again) found a replay.
 check_eq "pg: terminal_tmac: each TMAC entry's TMC and verdict" \
